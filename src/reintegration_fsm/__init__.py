@@ -1,0 +1,95 @@
+"""reintegration_fsm: a school reintegration protocol as an explicit, auditable state machine.
+
+A child in Alternative Provision moves back to a mainstream host school through the local
+authority's Fair Access panel; every step is a typed trigger on `Reintegration`, guarded by the
+protocol's rules R1-R16 and recorded in a tamper-evident history.
+"""
+
+from reintegration_fsm.calendar import SchoolCalendar
+from reintegration_fsm.case import Reintegration
+from reintegration_fsm.errors import (
+    CalendarError,
+    CaseNotFound,
+    ConcurrentUpdate,
+    FormInvalid,
+    GuardFailed,
+    IllegalTransition,
+    NotPermitted,
+    ProtocolError,
+)
+from reintegration_fsm.forms import (
+    Attendee,
+    ChildViews,
+    ConsentForm,
+    InitialMeeting,
+    Measure,
+    PastoralSupportPlan,
+    Professional,
+    Pupil,
+    ReintegrationInformation,
+    ReintegrationTimetable,
+    ReviewMeeting,
+    SuccessfulOutcome,
+    UnsuccessfulOutcome,
+)
+from reintegration_fsm.letter import FailureLetter
+from reintegration_fsm.records import Deadline, Obligation, Transition
+from reintegration_fsm.vocabulary import (
+    Actor,
+    DeadlineKind,
+    Evidence,
+    ObligationKind,
+    Party,
+    Rating,
+    ReferralRoute,
+    ReviewDecision,
+    ReviewKind,
+    Role,
+    Session,
+    Stage,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Actor",
+    "Attendee",
+    "CalendarError",
+    "CaseNotFound",
+    "ChildViews",
+    "ConcurrentUpdate",
+    "ConsentForm",
+    "Deadline",
+    "DeadlineKind",
+    "Evidence",
+    "FailureLetter",
+    "FormInvalid",
+    "GuardFailed",
+    "IllegalTransition",
+    "InitialMeeting",
+    "Measure",
+    "NotPermitted",
+    "Obligation",
+    "ObligationKind",
+    "Party",
+    "PastoralSupportPlan",
+    "Professional",
+    "ProtocolError",
+    "Pupil",
+    "Rating",
+    "ReferralRoute",
+    "Reintegration",
+    "ReintegrationInformation",
+    "ReintegrationTimetable",
+    "ReviewDecision",
+    "ReviewKind",
+    "ReviewMeeting",
+    "Role",
+    "SchoolCalendar",
+    "Session",
+    "Stage",
+    "SuccessfulOutcome",
+    "Transition",
+    "UnsuccessfulOutcome",
+    "__version__",
+]

@@ -1,0 +1,659 @@
+"""School calendars: term dates, closures and England bank holidays, counted in school days.
+
+A school day is a Monday to Friday inside a term that is neither an England bank holiday (from the
+`holidays` package, the only module of the library that imports it) nor a closure (an INSET day, an
+emergency closure). Term dates are data: `SchoolCalendar.from_file` reads them from a TOML file
+that names its source, `SchoolCalendar.from_ics` from a school's iCalendar feed. The calendar
+never guesses: a date before its first term or after its last raises `CalendarError`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from bisect import bisect_right
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from importlib import resources
+from itertools import pairwise
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, NamedTuple, NoReturn
+
+import holidays
+
+from reintegration_fsm.errors import CalendarError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
+
+__all__ = [
+    "FINAL_REVIEW_CALENDAR_DAYS",
+    "REVIEW_SCHOOL_DAYS",
+    "CalendarFileError",
+    "SchoolCalendar",
+]
+
+#: School days from the start of a placement to the first, second and final reviews (2, 4, 6 weeks).
+REVIEW_SCHOOL_DAYS: tuple[int, int, int] = (10, 20, 30)
+#: The final review is "within 6 weeks of the start date" (seed step 4): at most this many days on.
+FINAL_REVIEW_CALENDAR_DAYS = 42
+
+_SAMPLE_DIR, _SAMPLE_FILE = "data", "sample_calendar.toml"
+_TOP_KEYS = frozenset({"source", "retrieved", "term", "closure"})
+_TERM_KEYS = frozenset({"name", "first_day", "last_day"})
+_CLOSURE_KEYS = frozenset({"date", "reason"})
+
+# iCalendar summaries, lower-cased; checked in this order (holiday words win over closure words,
+# so "Christmas holiday - school closed" is a gap between terms, not a closure).
+_ICS_HOLIDAY_WORDS = ("half term", "half-term", "halfterm", "holiday", "break")
+_ICS_CLOSURE_WORDS = ("inset", "training day", "closed", "closure")
+_ICS_TERM_WORDS = ("term",)
+
+
+class CalendarFileError(CalendarError):
+    """A term-dates file (TOML or iCalendar) is malformed; `path` and `line` say where."""
+
+    def __init__(self, message: str, *, path: str, line: int | None = None) -> None:
+        self.path = path
+        self.line = line
+        where = f"{path}, line {line}" if line is not None else path
+        super().__init__(f"{where}: {message}")
+
+
+class _Term(NamedTuple):
+    """A term as read, with the lines it came from (None when not from a file)."""
+
+    first: date
+    last: date
+    name: str = ""
+    line: int | None = None
+    first_line: int | None = None
+    last_line: int | None = None
+
+    def describe(self) -> str:
+        """The term as a reader would name it in a message."""
+        label = f"term {self.name!r}" if self.name else "term"
+        return f"{label} ({self.first.isoformat()} to {self.last.isoformat()})"
+
+
+class _Closure(NamedTuple):
+    """A closure as read, with its line (None when not from a file)."""
+
+    day: date
+    reason: str = ""
+    line: int | None = None
+
+
+@lru_cache(maxsize=64)
+def _bank_holidays(first_year: int, last_year: int) -> frozenset[int]:
+    """Ordinals of the England bank holidays that fall on a weekday in the years given."""
+    # `holidays` also lists the weekend date of a holiday whose substitute day is a Monday.
+    found = holidays.country_holidays("GB", subdiv="ENG", years=range(first_year, last_year + 1))
+    return frozenset(day.toordinal() for day in found if day.weekday() < 5)
+
+
+def _fail(message: str, line: int | None, where: str | None) -> NoReturn:
+    """Raise the error for bad term data: located when it came from a file."""
+    if where is None:
+        raise CalendarError(message)
+    raise CalendarFileError(message, path=where, line=line)
+
+
+def _validate(terms: Sequence[_Term], closures: Sequence[_Closure], where: str | None) -> None:
+    """Refuse empty calendars, backwards or overlapping terms and closures outside every term."""
+    if not terms:
+        _fail("a calendar needs at least one term", None, where)
+    for term in terms:
+        if term.last < term.first:
+            _fail(f"{term.describe()} ends before it starts", term.last_line or term.line, where)
+    ordered = sorted(terms, key=lambda t: (t.first, t.last))
+    for earlier, later in pairwise(ordered):
+        if later.first <= earlier.last:
+            # Name the entry that comes second in the file: the one a reader would have just added.
+            if (later.line or 0) < (earlier.line or 0):
+                earlier, later = later, earlier
+            other = f" on line {earlier.line}" if earlier.line is not None else ""
+            _fail(
+                f"{later.describe()} overlaps {earlier.describe()}{other}",
+                later.first_line or later.line,
+                where,
+            )
+    firsts = [t.first for t in ordered]
+    for closure in closures:
+        index = bisect_right(firsts, closure.day) - 1
+        if index < 0 or closure.day > ordered[index].last:
+            reason = f" ({closure.reason})" if closure.reason else ""
+            _fail(
+                f"closure on {closure.day.isoformat()}{reason} is outside every term",
+                closure.line,
+                where,
+            )
+
+
+def _as_date(value: object, what: str, line: int | None, where: str | None) -> date:
+    """Accept a date (not a date-time) or refuse it, naming what it was meant to be."""
+    if isinstance(value, datetime) or not isinstance(value, date):
+        _fail(f"{what} must be a date like 2025-09-01, not {value!r}", line, where)
+    return value
+
+
+class SchoolCalendar:
+    """Term dates, closures and England bank holidays; answers questions in school days.
+
+    Args:
+        terms: `(first_day, last_day)` pairs, both days included; holidays are the gaps between.
+        closures: days inside a term when the school is closed to pupils (INSET days, emergency
+            closures); a mapping from day to reason keeps the reasons.
+        source: where the term dates come from.
+        retrieved: the day they were taken from there.
+
+    Raises:
+        CalendarError: no term, a term ending before it starts, overlapping terms, or a closure
+            outside every term.
+    """
+
+    __slots__ = (
+        "_count",
+        "_dates",
+        "_day_set",
+        "_days",
+        "_first_ord",
+        "_last_ord",
+        "_reasons",
+        "_retrieved",
+        "_source",
+        "_terms",
+    )
+
+    _terms: tuple[tuple[date, date], ...]
+    _reasons: Mapping[date, str]
+    _source: str
+    _retrieved: date | None
+    _days: list[int]
+    _dates: tuple[date, ...]
+    _day_set: frozenset[int]
+    _count: int
+    _first_ord: int
+    _last_ord: int
+
+    def __init__(
+        self,
+        terms: Iterable[tuple[date, date]],
+        closures: Iterable[date] | Mapping[date, str] = (),
+        *,
+        source: str = "",
+        retrieved: date | None = None,
+    ) -> None:
+        term_list = []
+        for pair in terms:
+            first, last = pair
+            term_list.append(
+                _Term(
+                    _as_date(first, "a term's first day", None, None),
+                    _as_date(last, "a term's last day", None, None),
+                )
+            )
+        if isinstance(closures, Mapping):
+            closure_list = [
+                _Closure(_as_date(d, "a closure", None, None), str(r)) for d, r in closures.items()
+            ]
+        else:
+            closure_list = [_Closure(_as_date(d, "a closure", None, None)) for d in closures]
+        _validate(term_list, closure_list, None)
+        if retrieved is not None:
+            retrieved = _as_date(retrieved, "retrieved", None, None)
+
+        ordered = sorted((t.first, t.last) for t in term_list)
+        reasons: dict[date, str] = {}
+        for closure in sorted(closure_list):
+            reasons[closure.day] = reasons.get(closure.day) or closure.reason
+        first_ord, last_ord = ordered[0][0].toordinal(), ordered[-1][1].toordinal()
+        bank = _bank_holidays(ordered[0][0].year, ordered[-1][1].year)
+        closed = {d.toordinal() for d in reasons}
+        days = [
+            o
+            for first, last in ordered
+            for o in range(first.toordinal(), last.toordinal() + 1)
+            # date.fromordinal(1) is a Monday, so (o - 1) % 7 is the weekday, Monday = 0.
+            if (o - 1) % 7 < 5 and o not in bank and o not in closed
+        ]
+
+        put = object.__setattr__
+        put(self, "_terms", tuple(ordered))
+        put(self, "_reasons", MappingProxyType(reasons))
+        put(self, "_source", source)
+        put(self, "_retrieved", retrieved)
+        put(self, "_days", days)
+        put(self, "_dates", tuple(map(date.fromordinal, days)))
+        put(self, "_day_set", frozenset(days))
+        put(self, "_count", len(days))
+        put(self, "_first_ord", first_ord)
+        put(self, "_last_ord", last_ord)
+
+    # ---- construction from data ------------------------------------------------------------
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike[str]) -> SchoolCalendar:
+        """Read a calendar from a TOML term-dates file (format in docs/calendar.md).
+
+        Raises:
+            CalendarFileError: the file is not valid TOML or breaks a rule; names the line.
+            OSError: the file cannot be read.
+        """
+        where = os.fspath(path)
+        return cls._from_toml(Path(path).read_text(encoding="utf-8"), where)
+
+    @classmethod
+    def sample(cls) -> SchoolCalendar:
+        """The shipped SAMPLE calendar (2025/26 and 2026/27): typical dates, no authority's."""
+        resource = resources.files("reintegration_fsm") / _SAMPLE_DIR / _SAMPLE_FILE
+        return cls._from_toml(resource.read_text(encoding="utf-8"), f"{_SAMPLE_DIR}/{_SAMPLE_FILE}")
+
+    @classmethod
+    def _from_toml(cls, text: str, where: str) -> SchoolCalendar:
+        """Parse and check TOML term dates; `where` names the file in errors."""
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as e:
+            found = re.search(r"line (\d+)", str(e))
+            raise CalendarFileError(
+                f"not valid TOML: {e}", path=where, line=int(found.group(1)) if found else None
+            ) from e
+        top, blocks = _toml_lines(text)
+        for key in data:
+            if key not in _TOP_KEYS:
+                _fail(
+                    f"unknown key {key!r} (expected one of: {', '.join(sorted(_TOP_KEYS))})",
+                    top.get(key) or _first_line(blocks.get(key)),
+                    where,
+                )
+        source = data.get("source")
+        if not isinstance(source, str) or not source.strip():
+            _fail(
+                "'source' must say where the dates come from (a non-empty string)",
+                top.get("source"),
+                where,
+            )
+        retrieved = data.get("retrieved")
+        if retrieved is not None:
+            retrieved = _as_date(retrieved, "'retrieved'", top.get("retrieved"), where)
+
+        terms = [
+            _Term(
+                _as_date(entry["first_day"], "first_day", lines.get("first_day", line), where),
+                _as_date(entry["last_day"], "last_day", lines.get("last_day", line), where),
+                str(entry.get("name", "")),
+                line,
+                lines.get("first_day", line),
+                lines.get("last_day", line),
+            )
+            for entry, line, lines in _entries(data, "term", _TERM_KEYS, blocks, where)
+        ]
+        closures = [
+            _Closure(
+                _as_date(entry["date"], "a closure's date", lines.get("date", line), where),
+                str(entry.get("reason", "")),
+                lines.get("date", line),
+            )
+            for entry, line, lines in _entries(data, "closure", _CLOSURE_KEYS, blocks, where)
+        ]
+        _validate(terms, closures, where)
+        return cls(
+            [(t.first, t.last) for t in terms],
+            {c.day: c.reason for c in closures},
+            source=source,
+            retrieved=retrieved,
+        )
+
+    @classmethod
+    def from_ics(
+        cls,
+        feed: str | os.PathLike[str] | bytes,
+        *,
+        source: str | None = None,
+        retrieved: date | None = None,
+    ) -> SchoolCalendar:
+        """Read a calendar from a school's iCalendar term-dates feed (a path, or the feed's bytes).
+
+        All-day events only: a summary with "half term", "holiday" or "break" is a gap; with
+        "INSET", "training day", "closed" or "closure" a closure; with "term" a term. Term days
+        covered by a gap are removed, so one "Autumn Term" event with a "Half Term" event works.
+
+        Raises:
+            CalendarError: `icalendar` is not installed, the feed is malformed or has no term
+                events, or a closure falls outside every term.
+        """
+        try:
+            import icalendar
+        except ImportError as e:  # pragma: no cover - depends on the installed extras
+            raise CalendarError(
+                "reading an iCalendar feed needs the optional 'icalendar' package: "
+                "pip install 'reintegration-fsm[ics]'"
+            ) from e
+        if isinstance(feed, bytes):
+            raw, where = feed, "<iCalendar feed>"
+        else:
+            raw, where = Path(feed).read_bytes(), os.fspath(feed)
+        try:
+            parsed: Any = icalendar.Calendar.from_ical(raw)
+        except ValueError as e:
+            raise CalendarFileError(f"not a valid iCalendar feed: {e}", path=where) from e
+
+        term_days: set[int] = set()
+        gap_days: set[int] = set()
+        closures: list[_Closure] = []
+        for event in parsed.walk("VEVENT"):
+            span = _all_day_span(event)
+            if span is None:
+                continue
+            summary = str(event.get("SUMMARY", "")).strip()
+            lowered = summary.lower()
+            ordinals = range(span[0].toordinal(), span[1].toordinal() + 1)
+            if any(word in lowered for word in _ICS_HOLIDAY_WORDS):
+                gap_days.update(ordinals)
+            elif any(word in lowered for word in _ICS_CLOSURE_WORDS):
+                closures.extend(_Closure(date.fromordinal(o), summary) for o in ordinals)
+            elif any(word in lowered for word in _ICS_TERM_WORDS):
+                term_days.update(ordinals)
+        open_days = sorted(term_days - gap_days)
+        if not open_days:
+            raise CalendarFileError(
+                "no term events: a term is an all-day event whose summary contains 'term'",
+                path=where,
+            )
+        runs: list[tuple[date, date]] = []
+        run_start = previous = open_days[0]
+        for o in open_days[1:]:
+            if o != previous + 1:
+                runs.append((date.fromordinal(run_start), date.fromordinal(previous)))
+                run_start = o
+            previous = o
+        runs.append((date.fromordinal(run_start), date.fromordinal(previous)))
+        _validate([_Term(a, b) for a, b in runs], closures, where)
+        if source is None:
+            name = parsed.get("X-WR-CALNAME")
+            source = f"iCalendar feed {where}" + (f" ({name})" if name else "")
+        reasons: dict[date, str] = {}
+        for closure in closures:
+            reasons.setdefault(closure.day, closure.reason)
+        return cls(runs, reasons, source=source, retrieved=retrieved)
+
+    # ---- what the calendar knows ----------------------------------------------------------
+
+    @property
+    def first_day(self) -> date:
+        """The first day of the first term: the earliest date the calendar can answer for."""
+        return self._terms[0][0]
+
+    @property
+    def last_day(self) -> date:
+        """The last day of the last term: the latest date the calendar can answer for."""
+        return self._terms[-1][1]
+
+    @property
+    def terms(self) -> tuple[tuple[date, date], ...]:
+        """The terms as `(first_day, last_day)` pairs, in date order."""
+        return self._terms
+
+    @property
+    def closures(self) -> tuple[date, ...]:
+        """The closure days, in date order."""
+        return tuple(self._reasons)
+
+    @property
+    def closure_reasons(self) -> Mapping[date, str]:
+        """Each closure day with its reason ("" when none was given)."""
+        return self._reasons
+
+    @property
+    def source(self) -> str:
+        """Where the term dates come from."""
+        return self._source
+
+    @property
+    def retrieved(self) -> date | None:
+        """The day the term dates were taken from their source, if known."""
+        return self._retrieved
+
+    # ---- questions in school days ---------------------------------------------------------
+
+    def is_school_day(self, d: date) -> bool:
+        """Whether `d` is a school day.
+
+        Raises:
+            CalendarError: `d` is before the first term or after the last.
+        """
+        o = d.toordinal()
+        if o < self._first_ord or o > self._last_ord:
+            self._outside(d)
+        return o in self._day_set
+
+    def add_school_days(self, d: date, n: int) -> date:
+        """The n-th school day after `d` (`d` itself never counts); `d` itself when `n` is 0.
+
+        Raises:
+            CalendarError: `d` is outside the calendar, or the n-th school day is past its end.
+            ValueError: `n` is negative.
+        """
+        o = d.toordinal()
+        if o < self._first_ord or o > self._last_ord:
+            self._outside(d)
+        if n < 1:
+            if n == 0:
+                return d
+            raise ValueError(f"n must be 0 or more school days, not {n}")
+        index = bisect_right(self._days, o) + n - 1
+        if index >= self._count:
+            self._past_end(d, n)
+        return self._dates[index]
+
+    def school_days_between(self, a: date, b: date) -> int:
+        """The number of school days after `a` up to and including `b` (0 when `b <= a`).
+
+        Raises:
+            CalendarError: `a` or `b` is outside the calendar.
+        """
+        oa, ob = a.toordinal(), b.toordinal()
+        if oa < self._first_ord or oa > self._last_ord:
+            self._outside(a)
+        if ob < self._first_ord or ob > self._last_ord:
+            self._outside(b)
+        if ob <= oa:
+            return 0
+        return bisect_right(self._days, ob) - bisect_right(self._days, oa)
+
+    def suggest_review_dates(self, start: date) -> tuple[date, date, date]:
+        """First, second and final review dates for a placement starting on `start` (R7).
+
+        Ideally 10, 20 and 30 school days after `start`. The final review is never later than
+        `start` + 42 days: it moves earlier, to the last school day by then. The interim reviews
+        then sit a third and two thirds of the way there (rounded up, never later than 10 and 20
+        school days), so start < first < second < final <= start + 42 days, all school days.
+
+        Raises:
+            CalendarError: `start` is outside the calendar; the six weeks run past its end and
+                the thirtieth school day is not known; or fewer than three school days fall in
+                the six weeks.
+        """
+        o = start.toordinal()
+        if o < self._first_ord or o > self._last_ord:
+            self._outside(start)
+        days = self._days
+        after = bisect_right(days, o)
+        cap = o + FINAL_REVIEW_CALENDAR_DAYS
+        final_n = REVIEW_SCHOOL_DAYS[2]
+        if cap > self._last_ord and after + final_n > self._count:
+            raise CalendarError(
+                f"cannot suggest review dates for a start on {start.isoformat()}: the six weeks "
+                f"to {date.fromordinal(cap).isoformat()} run past the calendar's last day, and "
+                f"the calendar knows {self._range_text()}",
+                known=(self.first_day, self.last_day),
+            )
+        available = bisect_right(days, cap) - after
+        final_n = min(final_n, available)
+        if final_n < 3:
+            raise CalendarError(
+                f"cannot suggest review dates for a start on {start.isoformat()}: only "
+                f"{final_n} school day(s) fall by {date.fromordinal(cap).isoformat()} "
+                f"(start + {FINAL_REVIEW_CALENDAR_DAYS} days), and three reviews need three",
+                known=(self.first_day, self.last_day),
+            )
+        first_n = min(REVIEW_SCHOOL_DAYS[0], final_n // 3 + 5)
+        second_n = min(REVIEW_SCHOOL_DAYS[1], -(-2 * final_n // 3))
+        dates = self._dates
+        return dates[after + first_n - 1], dates[after + second_n - 1], dates[after + final_n - 1]
+
+    # ---- errors and value behaviour -------------------------------------------------------
+
+    def _range_text(self) -> str:
+        """The known range, for messages."""
+        return f"{self.first_day.isoformat()} to {self.last_day.isoformat()}"
+
+    def _outside(self, d: date) -> NoReturn:
+        """Refuse a date the calendar does not cover, naming the range it knows."""
+        raise CalendarError(
+            f"{d.isoformat()} is outside the school calendar, which knows {self._range_text()} "
+            f"(source: {self._source or 'not given'})",
+            known=(self.first_day, self.last_day),
+        )
+
+    def _past_end(self, d: date, n: int) -> NoReturn:
+        """Refuse a count that runs past the last term."""
+        left = self._count - bisect_right(self._days, d.toordinal())
+        raise CalendarError(
+            f"{n} school days after {d.isoformat()} runs past the end of the school calendar "
+            f"({left} school day(s) left; it knows {self._range_text()})",
+            known=(self.first_day, self.last_day),
+        )
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"SchoolCalendar is immutable: cannot set {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"SchoolCalendar is immutable: cannot delete {name!r}")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, SchoolCalendar):
+            return NotImplemented
+        return self._terms == other._terms and self.closures == other.closures
+
+    def __hash__(self) -> int:
+        return hash((self._terms, self.closures))
+
+    def __repr__(self) -> str:
+        return (
+            f"SchoolCalendar({self._range_text()}, {len(self._terms)} terms, "
+            f"{len(self._reasons)} closures, source={self._source!r})"
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (self._terms, dict(self._reasons), self._source, self._retrieved))
+
+    def __copy__(self) -> SchoolCalendar:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> SchoolCalendar:
+        return self
+
+
+def _rebuild(
+    terms: tuple[tuple[date, date], ...],
+    closures: dict[date, str],
+    source: str,
+    retrieved: date | None,
+) -> SchoolCalendar:
+    """Unpickle a calendar."""
+    return SchoolCalendar(terms, closures, source=source, retrieved=retrieved)
+
+
+# ---- TOML and iCalendar helpers -----------------------------------------------------------
+
+_HEADER = re.compile(r"^\s*\[\[\s*([A-Za-z0-9_-]+)\s*\]\]")
+_TABLE = re.compile(r"^\s*\[")
+_KEY = re.compile(r"^\s*([A-Za-z0-9_-]+)\s*=")
+
+_Block = tuple[int, dict[str, int]]
+
+
+def _toml_lines(text: str) -> tuple[dict[str, int], dict[str, list[_Block]]]:
+    """Line numbers of top-level keys, and of each `[[name]]` entry's header and keys."""
+    top: dict[str, int] = {}
+    blocks: dict[str, list[_Block]] = {}
+    current: dict[str, int] | None = top
+    for number, line in enumerate(text.splitlines(), start=1):
+        header = _HEADER.match(line)
+        if header:
+            current = {}
+            blocks.setdefault(header.group(1), []).append((number, current))
+        elif _TABLE.match(line):
+            current = None  # a plain [table]: its keys are not ours to locate
+        elif current is not None:
+            key = _KEY.match(line)
+            if key:
+                current.setdefault(key.group(1), number)
+    return top, blocks
+
+
+def _first_line(found: list[_Block] | None) -> int | None:
+    """The header line of the first entry of an array of tables, if any."""
+    return found[0][0] if found else None
+
+
+def _entries(
+    data: dict[str, Any],
+    name: str,
+    allowed: frozenset[str],
+    blocks: dict[str, list[_Block]],
+    where: str,
+) -> list[tuple[dict[str, Any], int | None, dict[str, int]]]:
+    """Each `[[name]]` entry with its header line and key lines, its keys checked."""
+    raw = data.get(name, [])
+    located = blocks.get(name, [])
+    if not isinstance(raw, list) or not all(isinstance(e, dict) for e in raw):
+        _fail(f"{name!r} must be written as [[{name}]] tables", _first_line(located), where)
+    # Inline arrays of tables have no headers to count: their lines stay unknown.
+    exact = len(located) == len(raw)
+    out: list[tuple[dict[str, Any], int | None, dict[str, int]]] = []
+    for index, entry in enumerate(raw):
+        line, lines = located[index] if exact else (None, {})
+        unknown = sorted(set(entry) - allowed)
+        if unknown:
+            _fail(
+                f"[[{name}]] has unknown key {unknown[0]!r} (expected: "
+                f"{', '.join(sorted(allowed))})",
+                lines.get(unknown[0], line),
+                where,
+            )
+        required = sorted(k for k in allowed if k not in ("name", "reason"))
+        missing = [k for k in required if k not in entry]
+        if missing:
+            _fail(f"[[{name}]] is missing {missing[0]!r}", line, where)
+        for text_key in ("name", "reason"):
+            if text_key in entry and not isinstance(entry[text_key], str):
+                _fail(f"[[{name}]] {text_key} must be a string", lines.get(text_key, line), where)
+        out.append((entry, line, lines))
+    return out
+
+
+def _all_day_span(event: Any) -> tuple[date, date] | None:
+    """An all-day event's first and last day (DTEND is exclusive); None for timed events."""
+    if "DTSTART" not in event:
+        return None
+    start = event.decoded("DTSTART")
+    if isinstance(start, datetime) or not isinstance(start, date):
+        return None
+    if "DTEND" in event:
+        end = event.decoded("DTEND")
+    elif "DURATION" in event:
+        end = start + event.decoded("DURATION")
+    else:
+        end = start + timedelta(days=1)
+    if isinstance(end, datetime):
+        end = end.date()
+    last = end - timedelta(days=1)
+    return start, max(start, last)

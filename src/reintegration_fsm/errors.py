@@ -1,0 +1,90 @@
+"""The library's errors: one root, `ProtocolError`, and one class per way a request can fail."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from reintegration_fsm.vocabulary import Actor, Stage
+
+
+class ProtocolError(Exception):
+    """Root of every error the library raises on purpose."""
+
+
+class IllegalTransition(ProtocolError):
+    """The trigger is not available in the case's current stage."""
+
+    def __init__(self, trigger: str, stage: Stage) -> None:
+        self.trigger = trigger
+        self.stage = stage
+        super().__init__(f"{trigger!r} is not available in stage {stage.value!r}")
+
+
+class NotPermitted(ProtocolError):
+    """The actor's role or organisation may not fire the trigger (R15)."""
+
+    def __init__(self, trigger: str, actor: Actor | None, why: str) -> None:
+        self.trigger = trigger
+        self.actor = actor
+        self.why = why
+        super().__init__(f"{trigger!r} not permitted: {why}")
+
+
+class GuardFailed(ProtocolError):
+    """One or more protocol rules are unmet; `reasons` lists every one."""
+
+    def __init__(self, trigger: str, reasons: Iterable[str]) -> None:
+        self.trigger = trigger
+        self.reasons: tuple[str, ...] = tuple(reasons)
+        super().__init__(f"{trigger!r} refused: " + " ".join(self.reasons))
+
+
+class FormInvalid(ProtocolError, ValueError):
+    """A form or value object was built with bad data; names the field and the problem."""
+
+    def __init__(self, form: str, field: str, problem: str) -> None:
+        self.form = form
+        self.field = field
+        self.problem = problem
+        super().__init__(f"{form}.{field}: {problem}")
+
+
+class ConcurrentUpdate(ProtocolError):
+    """A store refused a save because another writer appended to the case first."""
+
+    def __init__(self, case_id: str, expected: int, found: int | None) -> None:
+        self.case_id = case_id
+        self.expected = expected
+        self.found = found
+        super().__init__(
+            f"case {case_id!r} changed since it was loaded: "
+            f"expected version {expected}, found {found}"
+        )
+
+
+class CalendarError(ProtocolError):
+    """The calendar cannot answer: a date outside its terms, bad term data, or no calendar."""
+
+    def __init__(self, message: str, *, known: tuple[date, date] | None = None) -> None:
+        self.known = known
+        super().__init__(message)
+
+
+class CaseNotFound(ProtocolError, KeyError):
+    """A store holds no such case, or may not show it to this authority."""
+
+    def __init__(self, case_id: str) -> None:
+        self.case_id = case_id
+        super().__init__(case_id)
+
+    def __str__(self) -> str:
+        return f"no case {self.case_id!r}"
+
+
+def describe(value: Any) -> str:
+    """A short, safe rendering of a bad value for an error message."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."

@@ -1,0 +1,138 @@
+"""attrs validators that raise `FormInvalid`, naming the form, the field and the problem."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Callable, Collection
+from typing import Any
+
+import attrs
+
+from reintegration_fsm.errors import FormInvalid, describe
+
+Validator = Callable[[Any, "attrs.Attribute[Any]", Any], None]
+
+
+def _fail(instance: Any, attribute: attrs.Attribute[Any], problem: str) -> FormInvalid:
+    return FormInvalid(type(instance).__name__, attribute.name, problem)
+
+
+def text(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    """A string (possibly empty: the rule that needs it reports emptiness)."""
+    if not isinstance(value, str):
+        raise _fail(instance, attribute, f"must be text, not {describe(value)}")
+
+
+def optional_text(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    """A string or None."""
+    if value is not None:
+        text(instance, attribute, value)
+
+
+def flag(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    """A yes/no answer: exactly True or False."""
+    if not isinstance(value, bool):
+        raise _fail(instance, attribute, f"must be True or False, not {describe(value)}")
+
+
+def optional_flag(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    """True, False or None (no answer)."""
+    if value is not None:
+        flag(instance, attribute, value)
+
+
+def day(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    """A calendar date (a datetime is refused: the protocol counts days)."""
+    if not isinstance(value, dt.date) or isinstance(value, dt.datetime):
+        raise _fail(instance, attribute, f"must be a date, not {describe(value)}")
+
+
+def optional_day(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    """A date or None."""
+    if value is not None:
+        day(instance, attribute, value)
+
+
+def past_day(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    """A date that is not in the future."""
+    day(instance, attribute, value)
+    if value > dt.date.today():
+        raise _fail(instance, attribute, f"{value.isoformat()} is in the future")
+
+
+def member(enum_type: type[enum.Enum], *, optional: bool = False) -> Validator:
+    """A member of `enum_type` (or None when `optional`)."""
+
+    def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if value is None and optional:
+            return
+        if not isinstance(value, enum_type):
+            raise _fail(instance, attribute, f"must be a {enum_type.__name__}, not {describe(value)}")
+
+    return check
+
+
+def count(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    """A whole number of at least zero, or None."""
+    if value is None:
+        return
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise _fail(instance, attribute, f"must be a whole number, not {describe(value)}")
+    if value < 0:
+        raise _fail(instance, attribute, f"cannot be negative ({value})")
+
+
+def percentage(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    """A whole-number percentage from 0 to 100, or None."""
+    count(instance, attribute, value)
+    if value is not None and value > 100:
+        raise _fail(instance, attribute, f"must be between 0 and 100, not {value}")
+
+
+def within(low: int, high: int) -> Validator:
+    """A whole number from `low` to `high` inclusive."""
+
+    def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise _fail(instance, attribute, f"must be a whole number, not {describe(value)}")
+        if not low <= value <= high:
+            raise _fail(instance, attribute, f"must be between {low} and {high}, not {value}")
+
+    return check
+
+
+def each(item: Validator, container: type[Collection[Any]] = tuple) -> Validator:
+    """A `container` (tuple or frozenset) whose every item passes `item`."""
+
+    def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if not isinstance(value, container):
+            raise _fail(
+                instance, attribute, f"must be a {container.__name__}, not {describe(value)}"
+            )
+        for element in value:
+            item(instance, attribute, element)
+
+    return check
+
+
+def instance(kind: type[Any], *, optional: bool = False) -> Validator:
+    """An instance of `kind` (or None when `optional`)."""
+
+    def check(instance_: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if value is None and optional:
+            return
+        if not isinstance(value, kind):
+            raise _fail(instance_, attribute, f"must be a {kind.__name__}, not {describe(value)}")
+
+    return check
+
+
+def to_tuple(value: Any) -> Any:
+    """Accept a list where a tuple is meant; leave anything else for the validator."""
+    return tuple(value) if isinstance(value, list) else value
+
+
+def to_frozenset(value: Any) -> Any:
+    """Accept a set, list or tuple where a frozenset is meant."""
+    return frozenset(value) if isinstance(value, (set, list, tuple)) else value

@@ -1,0 +1,110 @@
+"""The failure letter: the seed's "Sample Letter in the case of a failed Reintegration"."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Protocol
+
+import attrs
+
+from reintegration_fsm import fields
+from reintegration_fsm.forms import Pupil
+
+
+class LetterCase(Protocol):
+    """What the letter reads from a case."""
+
+    @property
+    def pupil(self) -> Pupil: ...  # noqa: D102
+
+    @property
+    def ap_setting(self) -> str: ...  # noqa: D102
+
+    @property
+    def host_school(self) -> str | None: ...  # noqa: D102
+
+    @property
+    def initial_meeting_on(self) -> dt.date | None: ...  # noqa: D102
+
+
+def long_date(day: dt.date) -> str:
+    """A date as a letter writes it: 3 March 2026."""
+    return f"{day.day} {day:%B %Y}"
+
+
+@attrs.frozen
+class FailureLetter:
+    """The letter the host head teacher sends when ending a reintegration (R11)."""
+
+    parent_name: str = attrs.field(validator=fields.text)
+    reasons: tuple[str, ...] = attrs.field(
+        converter=fields.to_tuple, validator=fields.each(fields.text)
+    )
+    incident_investigated: bool = attrs.field(validator=fields.flag)
+    harassment_checked: bool = attrs.field(validator=fields.flag)
+    child_version_heard: bool = attrs.field(validator=fields.flag)
+    support_provided: tuple[str, ...] = attrs.field(
+        converter=fields.to_tuple, validator=fields.each(fields.text)
+    )
+    effective_date: dt.date = attrs.field(validator=fields.day)
+    head_teacher: str = attrs.field(validator=fields.text)
+    home_head_teacher: str = attrs.field(default="", validator=fields.text)
+
+    def render(self, case: LetterCase) -> str:
+        """The letter's text: the seed's sample letter with every placeholder filled in."""
+        pupil = case.pupil
+        meeting = (
+            f" at our original meeting on {long_date(case.initial_meeting_on)}"
+            if case.initial_meeting_on is not None
+            else ""
+        )
+        home_head = self.home_head_teacher or "the head teacher"
+        checks = [
+            "The key incident has been investigated fully."
+            if self.incident_investigated
+            else "The key incident has not yet been investigated fully.",
+            "I have checked whether the incident was provoked by racial or sexual harassment."
+            if self.harassment_checked
+            else "I have not yet checked whether the incident was provoked by racial or sexual "
+            "harassment.",
+            f"{pupil.name} was given the opportunity to give their version of events."
+            if self.child_version_heard
+            else f"{pupil.name} has not yet given their version of events.",
+        ]
+        lines = [
+            f"Dear {self.parent_name}",
+            "",
+            f"{pupil.name}, date of birth {long_date(pupil.date_of_birth)}",
+            "",
+            "I have today made the decision to end the reintegration arrangement that was set up "
+            f"with {case.ap_setting} and yourself{meeting}.",
+            "",
+            "The reasons for my decision are as follows:",
+            "",
+            *(f"- {reason}" for reason in self.reasons),
+            "",
+            *checks,
+            "",
+            "The decision to end the reintegration takes place with effect from "
+            f"{long_date(self.effective_date)}. I enclose details of the review meetings, previous "
+            "warnings, fixed term exclusions and other disciplinary measures that have taken place "
+            "during the period of the reintegration, that support my decision.",
+            "",
+            "I have also included details of the support that was put in place to support the "
+            "reintegration:",
+            "",
+            *(f"- {support}" for support in self.support_provided),
+            "",
+            f"The head teacher of {case.ap_setting}, {home_head}, has been notified of my decision "
+            "and would like to meet with you to discuss what will happen next. I would ask you to "
+            "contact them urgently.",
+            "",
+            "Yours sincerely",
+            "",
+            self.head_teacher,
+            f"Head Teacher, {case.host_school or 'the host school'}",
+            "",
+            f"Copy sent to: {self.home_head_teacher or 'Head Teacher'}, {case.ap_setting}",
+            "School Admissions",
+        ]
+        return "\n".join(lines) + "\n"

@@ -1,0 +1,152 @@
+"""Forms and records to plain JSON and back, with cattrs.
+
+Every form round-trips: `structure(unstructure(form), type(form)) == form`. Bad JSON raises
+`FormInvalid` naming the form and the path of the bad value.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import json
+import operator
+import typing
+from typing import Any, TypeVar
+
+import cattrs
+from cattrs.errors import BaseValidationError
+
+from reintegration_fsm import vocabulary
+from reintegration_fsm.errors import FormInvalid
+from reintegration_fsm.records import Deadline, Obligation, Transition
+from reintegration_fsm.vocabulary import Actor, Stage
+
+T = TypeVar("T")
+
+converter = cattrs.Converter(forbid_extra_keys=True)
+"""The one converter every form and record goes through."""
+
+
+def _structure_date(value: Any, _: type[Any]) -> dt.date:
+    if not isinstance(value, str):
+        raise TypeError(f"expected an ISO date string, not {value!r}")
+    return dt.date.fromisoformat(value)
+
+
+def _structure_time(value: Any, _: type[Any]) -> dt.time:
+    if not isinstance(value, str):
+        raise TypeError(f"expected an ISO time string, not {value!r}")
+    return dt.time.fromisoformat(value)
+
+
+def _unstructure_frozenset(value: frozenset[Any]) -> list[Any]:
+    # Sets have no order; a sorted list keeps the JSON (and so the audit hash) stable.
+    return sorted((converter.unstructure(item) for item in value), key=json.dumps)
+
+
+converter.register_unstructure_hook(dt.date, dt.date.isoformat)
+converter.register_structure_hook(dt.date, _structure_date)
+converter.register_unstructure_hook(dt.time, dt.time.isoformat)
+converter.register_structure_hook(dt.time, _structure_time)
+converter.register_unstructure_hook_func(
+    lambda cls: cls is frozenset or typing.get_origin(cls) is frozenset, _unstructure_frozenset
+)
+# Our enums are `str` enums, which cattrs would pass through as enum members: register each one
+# so that the JSON holds plain values.
+# `_value_` is the plain attribute behind `.value`, read without a Python-level call.
+_enum_value = operator.attrgetter("_value_")
+for _enum in vocabulary.ENUMS:
+    converter.register_unstructure_hook(_enum, _enum_value)
+
+
+def unstructure(value: Any) -> Any:
+    """A form, record or value as plain JSON-ready data."""
+    return converter.unstructure(value)
+
+
+def _find_form_invalid(error: BaseException) -> FormInvalid | None:
+    if isinstance(error, FormInvalid):
+        return error
+    for inner in getattr(error, "exceptions", ()):
+        found = _find_form_invalid(inner)
+        if found is not None:
+            return found
+    return None
+
+
+def structure(data: Any, cls: type[T]) -> T:
+    """Build a `cls` from plain JSON-ready data.
+
+    Raises:
+        FormInvalid: the data does not describe a valid `cls`.
+    """
+    try:
+        return converter.structure(data, cls)
+    except BaseValidationError as error:
+        found = _find_form_invalid(error)
+        if found is not None:
+            raise found from None
+        problems = cattrs.transform_error(error, path=cls.__name__)
+        path = problems[0].rsplit(" @ ", 1)[-1] if problems else "?"
+        field = path.removeprefix(cls.__name__).lstrip(".") or "?"
+        raise FormInvalid(cls.__name__, field, "; ".join(problems)) from None
+    except FormInvalid:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        raise FormInvalid(cls.__name__, "?", str(error)) from None
+
+
+def actor_to_json(actor: Actor) -> dict[str, str]:
+    """An actor as plain data."""
+    return {
+        "id": actor.id,
+        "name": actor.name,
+        "role": actor.role.value,
+        "organisation": actor.organisation,
+    }
+
+
+def transition_to_json(transition: Transition) -> dict[str, Any]:
+    """A transition as plain JSON-ready data (the form stores and exports use)."""
+    return {
+        "seq": transition.seq,
+        "trigger": transition.trigger,
+        "source": None if transition.source is None else transition.source.value,
+        "dest": transition.dest.value,
+        "actor": actor_to_json(transition.actor),
+        "on": transition.on.isoformat(),
+        "data": transition.data,
+    }
+
+
+def transition_from_json(data: Any) -> Transition:
+    """A transition from `transition_to_json`'s output.
+
+    Raises:
+        FormInvalid: the data is not a transition.
+    """
+    try:
+        source = data["source"]
+        return Transition(
+            seq=int(data["seq"]),
+            trigger=str(data["trigger"]),
+            source=None if source is None else Stage(source),
+            dest=Stage(data["dest"]),
+            actor=structure(data["actor"], Actor),
+            on=_structure_date(data["on"], dt.date),
+            data=dict(data["data"]),
+        )
+    except FormInvalid:
+        raise
+    except (KeyError, TypeError, ValueError) as error:
+        raise FormInvalid("Transition", "?", f"not a transition: {error}") from None
+
+
+def deadline_from_json(data: Any) -> Deadline:
+    """A deadline from plain data."""
+    return structure(data, Deadline)
+
+
+def obligation_from_json(data: Any) -> Obligation:
+    """An obligation from plain data."""
+    return structure(data, Obligation)

@@ -1,0 +1,553 @@
+"""Tests for reintegration_fsm.calendar: school days, review dates, term-date files and feeds."""
+
+from __future__ import annotations
+
+import copy
+import pickle
+import sys
+import tomllib
+from datetime import date, timedelta
+from importlib import resources
+from pathlib import Path
+
+import holidays
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from reintegration_fsm.calendar import CalendarFileError, SchoolCalendar
+from reintegration_fsm.errors import CalendarError, ProtocolError
+
+SAMPLE = SchoolCalendar.sample()
+SAMPLE_TEXT = (resources.files("reintegration_fsm") / "data" / "sample_calendar.toml").read_text(
+    encoding="utf-8"
+)
+KNOWN = (date(2025, 9, 1), date(2027, 7, 21))
+
+
+# ---- an independent oracle: the sample file read directly, `holidays` asked day by day ----------
+
+_RAW = tomllib.loads(SAMPLE_TEXT)
+_TERMS = [(t["first_day"], t["last_day"]) for t in _RAW["term"]]
+_CLOSURES = {c["date"] for c in _RAW["closure"]}
+_BANK = holidays.country_holidays("GB", subdiv="ENG", years=range(2025, 2028))
+
+
+def oracle_is_school_day(d: date) -> bool:
+    """A school day by the definition, checked the slow way."""
+    return (
+        d.weekday() < 5
+        and any(first <= d <= last for first, last in _TERMS)
+        and d not in _CLOSURES
+        and d not in _BANK
+    )
+
+
+def oracle_school_days_after(d: date, until: date) -> list[date]:
+    """Every school day after `d` up to and including `until`, the slow way."""
+    out = []
+    day = d + timedelta(days=1)
+    while day <= until:
+        if oracle_is_school_day(day):
+            out.append(day)
+        day += timedelta(days=1)
+    return out
+
+
+ALL_KNOWN_DAYS = [KNOWN[0] + timedelta(days=i) for i in range((KNOWN[1] - KNOWN[0]).days + 1)]
+ALL_SCHOOL_DAYS = [d for d in ALL_KNOWN_DAYS if oracle_is_school_day(d)]
+
+known_dates = st.dates(min_value=KNOWN[0], max_value=KNOWN[1])
+counts = st.integers(min_value=1, max_value=120)
+
+
+# ---- the sample file --------------------------------------------------------------------------
+
+
+def test_sample_is_marked_as_sample_data_in_its_source_and_comments() -> None:
+    """The shipped calendar says, in its source field and in comments, that it is sample data."""
+    assert SAMPLE.source.startswith("SAMPLE DATA")
+    assert "not any authority's published calendar" in SAMPLE.source
+    assert "replace with your authority's published term dates" in SAMPLE.source
+    assert "# " in SAMPLE_TEXT and "SAMPLE DATA - NOT ANY LOCAL AUTHORITY" in SAMPLE_TEXT
+    assert SAMPLE.retrieved == date(2025, 6, 1)
+
+
+def test_sample_covers_two_school_years_with_190_pupil_days_and_5_inset_days_each() -> None:
+    """2025/26 and 2026/27: 190 school days and 5 INSET closures in each year."""
+    assert (SAMPLE.first_day, SAMPLE.last_day) == KNOWN
+    for year in (2025, 2026):
+        first, last = date(year, 9, 1), date(year + 1, 8, 31)
+        assert sum(first <= d <= last for d in ALL_SCHOOL_DAYS) == 190
+        assert sum(first <= d <= last for d in SAMPLE.closures) == 5
+    assert set(SAMPLE.closure_reasons.values()) == {"INSET"}
+
+
+def test_is_school_day_agrees_with_the_definition_on_every_known_day() -> None:
+    """Every day of the sample, checked against terms, weekends, closures and bank holidays."""
+    assert [d for d in ALL_KNOWN_DAYS if SAMPLE.is_school_day(d)] == ALL_SCHOOL_DAYS
+
+
+# ---- worked examples (expected values counted by hand from the sample file) -------------------
+
+
+def test_twenty_school_days_across_a_half_term_and_an_inset_day() -> None:
+    """From Mon 20 Oct 2025: 21-24 Oct (4), half term 27-31 Oct, INSET Mon 3 Nov,
+    4-7 Nov (8), 10-14 Nov (13), 17-21 Nov (18), 24 Nov (19), 25 Nov (20)."""
+    assert SAMPLE.add_school_days(date(2025, 10, 20), 20) == date(2025, 11, 25)
+    assert SAMPLE.add_school_days(date(2025, 10, 24), 1) == date(2025, 11, 4)
+    assert SAMPLE.school_days_between(date(2025, 10, 20), date(2025, 11, 25)) == 20
+    assert not SAMPLE.is_school_day(date(2025, 11, 3))
+    assert SAMPLE.closure_reasons[date(2025, 11, 3)] == "INSET"
+
+
+def test_twenty_school_days_across_easter_and_the_may_day_bank_holiday() -> None:
+    """From Mon 23 Mar 2026: 24-27 Mar (4); Easter holiday 30 Mar-10 Apr (Good Friday 3 Apr,
+    Easter Monday 6 Apr); 13-17 Apr (9), 20-24 Apr (14), 27 Apr-1 May (19); Mon 4 May is the
+    May Day bank holiday; Tue 5 May (20)."""
+    assert SAMPLE.add_school_days(date(2026, 3, 23), 20) == date(2026, 5, 5)
+    assert SAMPLE.school_days_between(date(2026, 3, 27), date(2026, 4, 13)) == 1
+
+
+def test_a_bank_holiday_monday_inside_a_term_is_not_a_school_day() -> None:
+    """Mon 4 May 2026 is in the summer term but is a bank holiday: Fri 1 May + 1 is Tue 5 May.
+    From Fri 1 May: 5-8 May (4), 11-15 (9), 18-22 (14), half term 25-29 May (Spring bank
+    holiday 25 May), 1-5 Jun (19), Mon 8 Jun (20)."""
+    assert not SAMPLE.is_school_day(date(2026, 5, 4))
+    assert SAMPLE.add_school_days(date(2026, 5, 1), 1) == date(2026, 5, 5)
+    assert SAMPLE.add_school_days(date(2026, 5, 1), 20) == date(2026, 6, 8)
+
+
+def test_christmas_new_year_and_an_inset_day_are_all_skipped() -> None:
+    """From Fri 19 Dec 2025: holiday to Fri 2 Jan (New Year's Day inside), INSET Mon 5 Jan,
+    so the first school day after is Tue 6 Jan 2026."""
+    assert SAMPLE.add_school_days(date(2025, 12, 19), 1) == date(2026, 1, 6)
+    assert SAMPLE.school_days_between(date(2025, 12, 19), date(2026, 1, 5)) == 0
+
+
+def test_the_starting_day_never_counts_even_when_it_is_a_holiday() -> None:
+    """Counting from a Saturday or a holiday day starts with the next school day."""
+    assert SAMPLE.add_school_days(date(2025, 10, 25), 1) == date(2025, 11, 4)
+    assert SAMPLE.add_school_days(date(2025, 10, 31), 1) == date(2025, 11, 4)
+    assert SAMPLE.add_school_days(date(2025, 11, 4), 1) == date(2025, 11, 5)
+
+
+def test_adding_zero_school_days_returns_the_date_itself() -> None:
+    """n == 0 gives `d` back, even when `d` is not a school day, so the inverse law holds."""
+    assert SAMPLE.add_school_days(date(2025, 10, 25), 0) == date(2025, 10, 25)
+    assert SAMPLE.school_days_between(date(2025, 10, 25), date(2025, 10, 25)) == 0
+
+
+def test_a_negative_count_is_a_value_error() -> None:
+    """Counting backwards is refused with ValueError."""
+    with pytest.raises(ValueError, match="-1"):
+        SAMPLE.add_school_days(date(2025, 10, 20), -1)
+
+
+def test_school_days_between_is_zero_when_b_is_not_after_a() -> None:
+    """No school days lie after `a` up to an earlier or equal `b`."""
+    assert SAMPLE.school_days_between(date(2025, 11, 25), date(2025, 10, 20)) == 0
+
+
+def test_weekend_bank_holiday_dates_and_their_monday_substitutes() -> None:
+    """Christmas 2026: Fri 25 Dec and Mon 28 Dec (Boxing Day observed) are not school days;
+    `holidays` also lists Sat 26 Dec, which is a weekend anyway. 21-24 and 29-31 Dec: 7 days."""
+    calendar = SchoolCalendar([(date(2026, 12, 14), date(2026, 12, 31))])
+    assert calendar.school_days_between(date(2026, 12, 20), date(2026, 12, 31)) == 7
+    assert not calendar.is_school_day(date(2026, 12, 28))
+
+
+def test_review_dates_across_a_half_term_and_an_inset_day() -> None:
+    """Start Mon 20 Oct 2025; the cap is Mon 1 Dec (+42 days) and only 24 school days fall by
+    then (half term and the 3 Nov INSET day), so the final review is the 24th, Mon 1 Dec; the
+    interim reviews are the 8th (ceil(24/3): Fri 7 Nov) and 16th (ceil(48/3): Wed 19 Nov)."""
+    assert SAMPLE.suggest_review_dates(date(2025, 10, 20)) == (
+        date(2025, 11, 7),
+        date(2025, 11, 19),
+        date(2025, 12, 1),
+    )
+
+
+def test_review_dates_in_a_plain_run_of_term_are_two_four_and_six_school_weeks_on() -> None:
+    """Start Mon 8 Sep 2025, no holiday within six weeks: 10, 20, 30 school days on are
+    Mon 22 Sep, Mon 6 Oct and Mon 20 Oct, and 20 Oct is exactly start + 42 days."""
+    assert SAMPLE.suggest_review_dates(date(2025, 9, 8)) == (
+        date(2025, 9, 22),
+        date(2025, 10, 6),
+        date(2025, 10, 20),
+    )
+
+
+def test_review_dates_across_easter_are_pulled_in() -> None:
+    """Start Mon 23 Mar 2026; cap Mon 4 May (a bank holiday), 19 school days by then: final
+    Fri 1 May (19th), first Wed 15 Apr (7th), second Thu 23 Apr (13th)."""
+    assert SAMPLE.suggest_review_dates(date(2026, 3, 23)) == (
+        date(2026, 4, 15),
+        date(2026, 4, 23),
+        date(2026, 5, 1),
+    )
+
+
+def test_review_dates_are_refused_when_fewer_than_three_school_days_fit_in_six_weeks() -> None:
+    """A one-week term then a seven-week gap: from Wed 7 Jan only 8 and 9 Jan are left."""
+    calendar = SchoolCalendar(
+        [(date(2026, 1, 5), date(2026, 1, 9)), (date(2026, 3, 2), date(2026, 7, 17))]
+    )
+    with pytest.raises(CalendarError, match="only 2 school day"):
+        calendar.suggest_review_dates(date(2026, 1, 7))
+    assert calendar.suggest_review_dates(date(2026, 1, 6)) == (
+        date(2026, 1, 7),
+        date(2026, 1, 8),
+        date(2026, 1, 9),
+    )
+
+
+def test_review_dates_are_refused_when_the_six_weeks_run_past_the_calendar() -> None:
+    """Late in the last summer term the thirtieth school day is unknown: no guess."""
+    with pytest.raises(CalendarError, match="2025-09-01 to 2027-07-21") as caught:
+        SAMPLE.suggest_review_dates(date(2027, 7, 1))
+    assert caught.value.known == KNOWN
+
+
+# ---- the never-guess rule ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("outside", [date(2025, 8, 31), date(2027, 7, 22), date(2030, 1, 1)])
+def test_every_question_outside_the_known_range_raises_and_names_the_range(outside: date) -> None:
+    """Before the first term or after the last: CalendarError naming the range, with `known`."""
+    inside = date(2026, 1, 6)
+    questions = [
+        lambda: SAMPLE.is_school_day(outside),
+        lambda: SAMPLE.add_school_days(outside, 1),
+        lambda: SAMPLE.add_school_days(outside, 0),
+        lambda: SAMPLE.school_days_between(outside, inside),
+        lambda: SAMPLE.school_days_between(inside, outside),
+        lambda: SAMPLE.suggest_review_dates(outside),
+    ]
+    for question in questions:
+        with pytest.raises(CalendarError, match="knows 2025-09-01 to 2027-07-21") as caught:
+            question()
+        assert caught.value.known == KNOWN
+        assert isinstance(caught.value, ProtocolError)
+
+
+def test_adding_past_the_last_term_raises() -> None:
+    """Mon 19 Jul 2027 has 1 school day left (Tue 20 Jul; 21 Jul is INSET): 2 runs past."""
+    assert SAMPLE.add_school_days(date(2027, 7, 19), 1) == date(2027, 7, 20)
+    with pytest.raises(CalendarError, match="runs past the end") as caught:
+        SAMPLE.add_school_days(date(2027, 7, 19), 2)
+    assert caught.value.known == KNOWN
+
+
+def test_holidays_between_terms_are_known_days() -> None:
+    """A day in a holiday is answered (not a school day), not refused."""
+    assert SAMPLE.is_school_day(date(2026, 8, 14)) is False
+    assert SAMPLE.is_school_day(date(2025, 12, 25)) is False
+
+
+# ---- properties -------------------------------------------------------------------------------
+
+
+@given(known_dates, counts)
+def test_add_then_count_is_the_identity(d: date, n: int) -> None:
+    """school_days_between(d, add_school_days(d, n)) == n, and the result is a later school day;
+    when the calendar refuses, fewer than n school days really remain."""
+    try:
+        result = SAMPLE.add_school_days(d, n)
+    except CalendarError:
+        assert len(oracle_school_days_after(d, KNOWN[1])) < n
+        return
+    assert SAMPLE.school_days_between(d, result) == n
+    assert result > d
+    assert SAMPLE.is_school_day(result)
+    assert oracle_school_days_after(d, result)[-1:] == [result]
+    assert len(oracle_school_days_after(d, result)) == n
+
+
+@given(known_dates, known_dates, counts)
+def test_adding_is_monotonic_in_the_date(a: date, b: date, n: int) -> None:
+    """A later starting date never gives an earlier result."""
+    a, b = min(a, b), max(a, b)
+    try:
+        later = SAMPLE.add_school_days(b, n)
+    except CalendarError:
+        return
+    assert SAMPLE.add_school_days(a, n) <= later
+
+
+@given(known_dates, counts, counts)
+def test_adding_is_monotonic_in_the_count(d: date, m: int, n: int) -> None:
+    """More school days never give an earlier date; different counts give different dates."""
+    m, n = min(m, n), max(m, n)
+    try:
+        further = SAMPLE.add_school_days(d, n)
+    except CalendarError:
+        return
+    nearer = SAMPLE.add_school_days(d, m)
+    assert nearer <= further
+    assert (nearer == further) == (m == n)
+
+
+@given(known_dates, known_dates)
+def test_counting_matches_the_slow_count(a: date, b: date) -> None:
+    """school_days_between agrees with counting day by day."""
+    assert SAMPLE.school_days_between(a, b) == len(oracle_school_days_after(a, b))
+
+
+def check_review_dates(start: date) -> None:
+    """Review dates are valid, or refused exactly when no valid answer is knowable."""
+    cap = start + timedelta(days=42)
+    within = oracle_school_days_after(start, min(cap, KNOWN[1]))
+    to_end = oracle_school_days_after(start, KNOWN[1])
+    unknowable = cap > KNOWN[1] and len(to_end) < 30
+    impossible = len(within) < 3
+    if unknowable or impossible:
+        with pytest.raises(CalendarError):
+            SAMPLE.suggest_review_dates(start)
+        return
+    first, second, final = SAMPLE.suggest_review_dates(start)
+    assert start < first < second < final <= cap
+    assert all(oracle_is_school_day(d) for d in (first, second, final))
+    if len(within) >= 30:
+        assert (first, second, final) == (within[9], within[19], within[29])
+    else:
+        assert final == within[-1]  # moved earlier to the last school day by the cap, no further
+
+
+@given(known_dates)
+def test_review_dates_hold_rule_r7_or_are_truly_impossible(start: date) -> None:
+    """start < first < second < final <= start + 42, all school days, for any known start."""
+    check_review_dates(start)
+
+
+def test_review_dates_for_every_school_day_of_the_sample() -> None:
+    """The same check, exhaustively, for every school day the sample knows."""
+    for start in ALL_SCHOOL_DAYS:
+        check_review_dates(start)
+
+
+# ---- construction, value behaviour ------------------------------------------------------------
+
+
+def test_calendars_are_equal_by_terms_and_closures_and_immutable() -> None:
+    """Equal terms and closures make equal calendars; attributes cannot be set; copies work."""
+    rebuilt = SchoolCalendar(SAMPLE.terms, SAMPLE.closure_reasons, source="elsewhere")
+    assert rebuilt == SAMPLE
+    assert hash(rebuilt) == hash(SAMPLE)
+    assert SchoolCalendar(SAMPLE.terms) != SAMPLE
+    with pytest.raises(AttributeError):
+        SAMPLE._days = []  # type: ignore[misc]
+    assert pickle.loads(pickle.dumps(SAMPLE)) == SAMPLE
+    assert copy.deepcopy(SAMPLE) is SAMPLE
+
+
+def test_constructor_refuses_bad_terms() -> None:
+    """Backwards, overlapping, empty terms and stray closures are refused in code too."""
+    with pytest.raises(CalendarError, match="ends before it starts"):
+        SchoolCalendar([(date(2026, 1, 9), date(2026, 1, 5))])
+    with pytest.raises(CalendarError, match="overlaps"):
+        SchoolCalendar(
+            [(date(2026, 1, 5), date(2026, 2, 13)), (date(2026, 2, 13), date(2026, 3, 27))]
+        )
+    with pytest.raises(CalendarError, match="at least one term"):
+        SchoolCalendar([])
+    with pytest.raises(CalendarError, match="outside every term"):
+        SchoolCalendar([(date(2026, 1, 5), date(2026, 2, 13))], [date(2026, 2, 16)])
+
+
+# ---- TOML files -------------------------------------------------------------------------------
+
+GOOD_FILE = """\
+source = "Test authority, term dates page"
+retrieved = 2025-06-01
+
+[[term]]
+name = "Autumn 1"
+first_day = 2025-09-01
+last_day = 2025-10-24
+
+[[term]]
+name = "Autumn 2"
+first_day = 2025-11-03
+last_day = 2025-12-19
+
+[[closure]]
+date = 2025-09-01
+reason = "INSET"
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    """Write a term-dates file and return its path."""
+    path = tmp_path / "terms.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def line_of(text: str, fragment: str, occurrence: int = 1) -> int:
+    """The 1-based line number of the n-th line containing `fragment`."""
+    hits = [i for i, line in enumerate(text.splitlines(), start=1) if fragment in line]
+    return hits[occurrence - 1]
+
+
+def test_reading_a_good_file(tmp_path: Path) -> None:
+    """Terms, closures with reasons, source and retrieved all come through."""
+    calendar = SchoolCalendar.from_file(write(tmp_path, GOOD_FILE))
+    assert calendar.terms == (
+        (date(2025, 9, 1), date(2025, 10, 24)),
+        (date(2025, 11, 3), date(2025, 12, 19)),
+    )
+    assert calendar.closure_reasons == {date(2025, 9, 1): "INSET"}
+    assert calendar.source == "Test authority, term dates page"
+    assert calendar.retrieved == date(2025, 6, 1)
+
+
+def test_overlapping_terms_are_refused_naming_the_line(tmp_path: Path) -> None:
+    """The second term starts before the first ends: the error names its first_day line."""
+    text = GOOD_FILE.replace("first_day = 2025-11-03", "first_day = 2025-10-20")
+    with pytest.raises(CalendarFileError, match="overlaps") as caught:
+        SchoolCalendar.from_file(write(tmp_path, text))
+    assert caught.value.line == line_of(text, "first_day = 2025-10-20")
+    assert f"line {caught.value.line}" in str(caught.value)
+    assert "Autumn 2" in str(caught.value)
+
+
+def test_a_term_ending_before_it_starts_is_refused_naming_the_line(tmp_path: Path) -> None:
+    """last_day before first_day: the error names the last_day line."""
+    text = GOOD_FILE.replace("last_day = 2025-12-19", "last_day = 2025-10-31")
+    with pytest.raises(CalendarFileError, match="ends before it starts") as caught:
+        SchoolCalendar.from_file(write(tmp_path, text))
+    assert caught.value.line == line_of(text, "last_day = 2025-10-31")
+    assert f"line {caught.value.line}:" in str(caught.value)
+
+
+def test_a_closure_outside_every_term_is_refused_naming_the_line(tmp_path: Path) -> None:
+    """A closure in the October half term: the error names its date line."""
+    text = GOOD_FILE + '\n[[closure]]\ndate = 2025-10-29\nreason = "INSET"\n'
+    with pytest.raises(CalendarFileError, match="outside every term") as caught:
+        SchoolCalendar.from_file(write(tmp_path, text))
+    assert caught.value.line == line_of(text, "date = 2025-10-29")
+    assert str(tmp_path / "terms.toml") in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("change", "expected", "fragment"),
+    [
+        (('source = "Test authority, term dates page"', 'source = ""'), "'source'", 'source = ""'),
+        (("[[closure]]", "[[closures]]"), "unknown key 'closures'", "[[closures]]"),
+        (('reason = "INSET"', 'why = "INSET"'), "unknown key 'why'", 'why = "INSET"'),
+        (("last_day = 2025-10-24", "last_day = 2025-10-24T09:00:00"), "must be a date", "T09"),
+        (("last_day = 2025-10-24", 'last_day = "24 October"'), "must be a date", "24 October"),
+        (("last_day = 2025-10-24", "last_day = 2025-10-24 oops"), "not valid TOML", "oops"),
+    ],
+)
+def test_malformed_files_are_refused_naming_the_line(
+    tmp_path: Path, change: tuple[str, str], expected: str, fragment: str
+) -> None:
+    """Missing source, misspelt tables or keys, date-times, text dates, bad TOML."""
+    text = GOOD_FILE.replace(*change)
+    with pytest.raises(CalendarFileError, match=expected) as caught:
+        SchoolCalendar.from_file(write(tmp_path, text))
+    assert caught.value.line == line_of(text, fragment)
+
+
+def test_a_file_without_terms_is_refused(tmp_path: Path) -> None:
+    """A calendar with no term can answer nothing."""
+    with pytest.raises(CalendarFileError, match="at least one term"):
+        SchoolCalendar.from_file(write(tmp_path, 'source = "nowhere"\n'))
+
+
+# ---- iCalendar feeds --------------------------------------------------------------------------
+
+FEED = """\
+BEGIN:VCALENDAR
+VERSION:2.0
+PRODID:-//Test School//Term dates//EN
+X-WR-CALNAME:Test School term dates
+BEGIN:VEVENT
+UID:1@test
+DTSTAMP:20250601T000000Z
+DTSTART;VALUE=DATE:20250901
+DTEND;VALUE=DATE:20251220
+SUMMARY:Autumn Term
+END:VEVENT
+BEGIN:VEVENT
+UID:2@test
+DTSTAMP:20250601T000000Z
+DTSTART;VALUE=DATE:20251027
+DTEND;VALUE=DATE:20251101
+SUMMARY:October Half Term
+END:VEVENT
+BEGIN:VEVENT
+UID:3@test
+DTSTAMP:20250601T000000Z
+DTSTART;VALUE=DATE:20250901
+SUMMARY:INSET day - school closed to pupils
+END:VEVENT
+BEGIN:VEVENT
+UID:4@test
+DTSTAMP:20250601T000000Z
+DTSTART:20251015T180000
+DTEND:20251015T200000
+SUMMARY:Parents' evening (autumn term)
+END:VEVENT
+BEGIN:VEVENT
+UID:5@test
+DTSTAMP:20250601T000000Z
+DTSTART;VALUE=DATE:20260105
+DTEND;VALUE=DATE:20260328
+SUMMARY:Spring term
+END:VEVENT
+BEGIN:VEVENT
+UID:6@test
+DTSTAMP:20250601T000000Z
+DTSTART;VALUE=DATE:20260216
+DTEND;VALUE=DATE:20260221
+SUMMARY:Half-term holiday
+END:VEVENT
+END:VCALENDAR
+"""
+
+
+def test_an_ics_feed_maps_terms_gaps_and_closures(tmp_path: Path) -> None:
+    """Term events minus holiday events make the terms; INSET events are closures; timed
+    events (the parents' evening) are ignored."""
+    path = tmp_path / "terms.ics"
+    path.write_bytes(FEED.replace("\n", "\r\n").encode())
+    calendar = SchoolCalendar.from_ics(path)
+    assert calendar.terms == (
+        (date(2025, 9, 1), date(2025, 10, 26)),
+        (date(2025, 11, 1), date(2025, 12, 19)),
+        (date(2026, 1, 5), date(2026, 2, 15)),
+        (date(2026, 2, 21), date(2026, 3, 27)),
+    )
+    assert calendar.closure_reasons == {date(2025, 9, 1): "INSET day - school closed to pupils"}
+    assert "Test School term dates" in calendar.source
+    assert calendar.is_school_day(date(2025, 10, 15))  # a Wednesday in term
+    assert calendar.add_school_days(date(2025, 10, 24), 1) == date(2025, 11, 3)
+    assert SchoolCalendar.from_ics(FEED.encode(), source="given") == calendar
+
+
+def test_an_ics_closure_outside_every_term_is_refused() -> None:
+    """A closure event in the summer holiday cannot be placed in a term."""
+    stray = (
+        "BEGIN:VEVENT\nUID:7@test\nDTSTAMP:20250601T000000Z\nDTSTART;VALUE=DATE:20250801\n"
+        "SUMMARY:Training day\nEND:VEVENT\nEND:VCALENDAR\n"
+    )
+    with pytest.raises(CalendarError, match="2025-08-01.*outside every term"):
+        SchoolCalendar.from_ics(FEED.replace("END:VCALENDAR\n", stray).encode())
+
+
+def test_an_ics_feed_without_terms_is_refused() -> None:
+    """A feed whose events are not recognisably terms gives no calendar."""
+    with pytest.raises(CalendarError, match="no term events"):
+        SchoolCalendar.from_ics(FEED.replace("term", "session").replace("Term", "Session").encode())
+
+
+def test_ics_without_icalendar_installed_says_how_to_install_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Without the optional extra the error names the package to install."""
+    monkeypatch.setitem(sys.modules, "icalendar", None)
+    with pytest.raises(CalendarError, match=r"reintegration-fsm\[ics\]"):
+        SchoolCalendar.from_ics(FEED.encode())
