@@ -503,7 +503,7 @@ class SchoolCalendar:
                 f"(start + {FINAL_REVIEW_CALENDAR_DAYS} days), and three reviews need three",
                 known=(self.first_day, self.last_day),
             )
-        first_n = min(REVIEW_SCHOOL_DAYS[0], final_n // 3 + 5)
+        first_n = min(REVIEW_SCHOOL_DAYS[0], -(-final_n // 3))
         second_n = min(REVIEW_SCHOOL_DAYS[1], -(-2 * final_n // 3))
         dates = self._dates
         return dates[after + first_n - 1], dates[after + second_n - 1], dates[after + final_n - 1]
