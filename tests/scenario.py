@@ -128,7 +128,9 @@ EVERYONE = (
 WITH_LA = (*EVERYONE, Attendee("Jo Whitfield", Party.LA))
 
 
-def review(held_on: dt.date, kind: ReviewKind = ReviewKind.INTERIM, **changes: object) -> ReviewMeeting:
+def review(
+    held_on: dt.date, kind: ReviewKind = ReviewKind.INTERIM, **changes: object
+) -> ReviewMeeting:
     values: dict[str, object] = dict(
         held_on=held_on, kind=kind, attendees=EVERYONE, child_views=views(held_on)
     )

@@ -42,7 +42,6 @@ from reintegration_fsm.vocabulary import (
     Party,
     ReferralRoute,
     ReviewDecision,
-    Role,
     Stage,
 )
 
@@ -52,7 +51,9 @@ WEIGHTING = 3
 
 def _expect(value: Any, kind: type[Any] | tuple[type[Any], ...], trigger: str, name: str) -> None:
     if not isinstance(value, kind) or (kind is dt.date and isinstance(value, dt.datetime)):
-        expected = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        expected = (
+            kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        )
         raise FormInvalid(trigger, name, f"must be a {expected}, not {type(value).__name__}")
 
 
@@ -238,11 +239,15 @@ class Reintegration:
     # -- the machinery -------------------------------------------------------------------------
     def _organisation_problem(self, actor: Actor) -> str | None:
         party = actor.party
-        expected = {
-            Party.AP: self.ap_setting,
-            Party.HOST: self.host_school,
-            Party.LA: self.local_authority,
-        }.get(party, actor.organisation)
+        expected: str | None
+        if party is Party.AP:
+            expected = self.ap_setting
+        elif party is Party.HOST:
+            expected = self.host_school
+        elif party is Party.LA:
+            expected = self.local_authority
+        else:
+            return None  # parents and children act for themselves, not an organisation
         if expected is None:
             return f"no host school has been identified for {actor.name} to act for"
         if actor.organisation != expected:
@@ -250,13 +255,16 @@ class Reintegration:
         return None
 
     def _route(self, trigger: str, by: Actor, on: dt.date) -> Route:
-        _expect(by, Actor, trigger, "by")
-        _expect(on, dt.date, trigger, "on")
+        if type(on) is not dt.date or not isinstance(by, Actor):  # a datetime is not a day
+            _expect(by, Actor, trigger, "by")
+            _expect(on, dt.date, trigger, "on")
         route = ROUTES.get((self.stage, trigger))
         if route is None:
             raise IllegalTransition(trigger, self.stage)
         if by.role not in route.roles:
-            raise NotPermitted(trigger, by, f"a {by.role.value} may not {trigger.replace('_', ' ')}")
+            raise NotPermitted(
+                trigger, by, f"a {by.role.value} may not {trigger.replace('_', ' ')}"
+            )
         problem = self._organisation_problem(by)
         if problem is not None:
             raise NotPermitted(trigger, by, problem)
@@ -290,17 +298,10 @@ class Reintegration:
                 Deadline(DeadlineKind(item["kind"]), dt.date.fromisoformat(item["due"]))
             )
         for index in data.get("met", ()):
-            self._deadlines[index] = attrs.evolve(self._deadlines[index], met_on=transition.on)
+            met = self._deadlines[index]
+            self._deadlines[index] = Deadline(met.kind, met.due, transition.on)
         for item in data.get("opened", ()):
-            due = item["due"]
-            self._obligations.append(
-                Obligation(
-                    ObligationKind(item["kind"]),
-                    Party(item["owner"]),
-                    None if due is None else dt.date.fromisoformat(due),
-                    item.get("basis", ""),
-                )
-            )
+            self._obligations.append(_obligation(item))
         discharged = data.get("discharged")
         if discharged is not None:
             kind = ObligationKind(discharged)
@@ -342,7 +343,9 @@ class Reintegration:
             step, by, on, referral, lambda: effects.referral(referral, on, self.calendar)
         )
 
-    def identify_host(self, host_school: str, via: ReferralRoute, *, by: Actor, on: dt.date) -> Transition:
+    def identify_host(
+        self, host_school: str, via: ReferralRoute, *, by: Actor, on: dt.date
+    ) -> Transition:
         """Record the host school the panel or a virtual approach identified (R5)."""
         route = self._route("identify_host", by, on)
         _expect(host_school, str, "identify_host", "host_school")
@@ -362,7 +365,7 @@ class Reintegration:
     def hold_initial_meeting(
         self, meeting: InitialMeeting, views: ChildViews, *, by: Actor, on: dt.date
     ) -> Transition:
-        """Record the initial meeting and its agreed review dates (R7): HOST_IDENTIFIED -> PLANNED."""
+        """Record the initial meeting and its agreed reviews (R7): HOST_IDENTIFIED -> PLANNED."""
         route = self._route("hold_initial_meeting", by, on)
         _expect(meeting, InitialMeeting, "hold_initial_meeting", "meeting")
         _expect(views, ChildViews, "hold_initial_meeting", "views")
@@ -381,7 +384,7 @@ class Reintegration:
         return self._fire(route, by, on, meeting, lambda: effects.review(meeting, self._deadlines))
 
     def call_emergency_review(self, reason: str, *, by: Actor, on: dt.date) -> Transition:
-        """The host head teacher calls an emergency review (R10): IN_PLACEMENT -> EMERGENCY_REVIEW."""
+        """The host head calls an emergency review (R10): IN_PLACEMENT -> EMERGENCY_REVIEW."""
         route = self._route("call_emergency_review", by, on)
         _expect(reason, str, "call_emergency_review", "reason")
         return self._fire(route, by, on, reason, lambda: {"reason": reason})
@@ -431,7 +434,9 @@ class Reintegration:
         owner = OBLIGATION_OWNER[kind]
         if by.party is not owner:
             raise NotPermitted(
-                "discharge", by, f"{kind.value} is owed by the {owner.value} party, not {by.party.value}"
+                "discharge",
+                by,
+                f"{kind.value} is owed by the {owner.value} party, not {by.party.value}",
             )
         return self._fire(route, by, on, kind, lambda: {"discharged": kind.value})
 
@@ -445,6 +450,26 @@ class Reintegration:
             if transition.trigger == "hold_emergency_review" and "letter" in transition.data:
                 return structure(transition.data["letter"], FailureLetter).render(self)
         raise IllegalTransition("letter", self.stage)
+
+
+_OBLIGATIONS: dict[tuple[str, str, str | None, str], Obligation] = {}
+
+
+def _obligation(item: Mapping[str, Any]) -> Obligation:
+    # Obligations are frozen values and few distinct ones exist: share them across cases.
+    key = (item["kind"], item["owner"], item["due"], item.get("basis", ""))
+    found = _OBLIGATIONS.get(key)
+    if found is None:
+        due = key[2]
+        found = Obligation(
+            ObligationKind(key[0]),
+            Party(key[1]),
+            None if due is None else dt.date.fromisoformat(due),
+            key[3],
+        )
+        if len(_OBLIGATIONS) < 4096:
+            _OBLIGATIONS[key] = found
+    return found
 
 
 def _apply_nothing(case: Reintegration, transition: Transition) -> None:

@@ -43,16 +43,23 @@ DELETION_BASIS = (
 K = ObligationKind
 
 
-def obligation(
-    kind: ObligationKind, due: dt.date | None = None, basis: str = ""
-) -> dict[str, Any]:
+def obligation(kind: ObligationKind, due: dt.date | None = None, basis: str = "") -> dict[str, Any]:
     """An obligation to open, as transition data."""
+    if due is None and not basis:
+        return _UNDATED[kind]
     return {
         "kind": kind.value,
         "owner": OBLIGATION_OWNER[kind].value,
         "due": None if due is None else due.isoformat(),
         "basis": basis,
     }
+
+
+# Transition data is never mutated, so the undated obligations can share one dict each.
+_UNDATED: dict[ObligationKind, dict[str, Any]] = {
+    kind: {"kind": kind.value, "owner": owner.value, "due": None, "basis": ""}
+    for kind, owner in OBLIGATION_OWNER.items()
+}
 
 
 def deadline(kind: DeadlineKind, due: dt.date) -> dict[str, Any]:
@@ -65,16 +72,18 @@ def first_unmet(deadlines: Sequence[Deadline], kinds: Iterable[DeadlineKind]) ->
     wanted = set(kinds)
     best: int | None = None
     for index, item in enumerate(deadlines):
-        if item.kind in wanted and item.met_on is None:
-            if best is None or item.due < deadlines[best].due:
-                best = index
+        unmet = item.kind in wanted and item.met_on is None
+        if unmet and (best is None or item.due < deadlines[best].due):
+            best = index
     return best
 
 
 def referral(referral: Referral, on: dt.date, calendar: SchoolCalendar | None) -> dict[str, Any]:
     """R5, R6: the place offer deadline, and the panel note for a virtual approach."""
     if calendar is None:
-        raise CalendarError("refer_to_fair_access needs a school calendar to set the offer deadline")
+        raise CalendarError(
+            "refer_to_fair_access needs a school calendar to set the offer deadline"
+        )
     due = calendar.add_school_days(on, PLACE_OFFER_SCHOOL_DAYS)
     opened = [obligation(K.NOTE_AT_PANEL)] if referral.route is ReferralRoute.VIRTUAL else []
     return {
@@ -89,7 +98,7 @@ def referral(referral: Referral, on: dt.date, calendar: SchoolCalendar | None) -
 def host_offer(
     host_school: str, via: ReferralRoute, deadlines: Sequence[Deadline]
 ) -> dict[str, Any]:
-    """R5: the offer meets the place offer deadline; the AP owes the host information and a visit."""
+    """R5: the offer meets the place offer deadline; the AP owes the host papers and a visit."""
     met = first_unmet(deadlines, (DeadlineKind.PLACE_OFFER,))
     return {
         "host_school": host_school,

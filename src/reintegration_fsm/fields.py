@@ -68,7 +68,9 @@ def member(enum_type: type[enum.Enum], *, optional: bool = False) -> Validator:
         if value is None and optional:
             return
         if not isinstance(value, enum_type):
-            raise _fail(instance, attribute, f"must be a {enum_type.__name__}, not {describe(value)}")
+            raise _fail(
+                instance, attribute, f"must be a {enum_type.__name__}, not {describe(value)}"
+            )
 
     return check
 

@@ -15,16 +15,16 @@ class LetterCase(Protocol):
     """What the letter reads from a case."""
 
     @property
-    def pupil(self) -> Pupil: ...  # noqa: D102
+    def pupil(self) -> Pupil: ...
 
     @property
-    def ap_setting(self) -> str: ...  # noqa: D102
+    def ap_setting(self) -> str: ...
 
     @property
-    def host_school(self) -> str | None: ...  # noqa: D102
+    def host_school(self) -> str | None: ...
 
     @property
-    def initial_meeting_on(self) -> dt.date | None: ...  # noqa: D102
+    def initial_meeting_on(self) -> dt.date | None: ...
 
 
 def long_date(day: dt.date) -> str:

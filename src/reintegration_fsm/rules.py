@@ -59,22 +59,22 @@ class CaseState(Protocol):
     """What the guards read from a case."""
 
     @property
-    def pupil(self) -> Pupil: ...  # noqa: D102
+    def pupil(self) -> Pupil: ...
 
     @property
-    def last_on(self) -> dt.date | None: ...  # noqa: D102
+    def last_on(self) -> dt.date | None: ...
 
     @property
-    def obligations(self) -> Sequence[Obligation]: ...  # noqa: D102
+    def obligations(self) -> Sequence[Obligation]: ...
 
     @property
-    def agreed_start(self) -> dt.date | None: ...  # noqa: D102
+    def agreed_start(self) -> dt.date | None: ...
 
     @property
-    def placement_started_on(self) -> dt.date | None: ...  # noqa: D102
+    def placement_started_on(self) -> dt.date | None: ...
 
     @property
-    def final_decision(self) -> ReviewDecision | None: ...  # noqa: D102
+    def final_decision(self) -> ReviewDecision | None: ...
 
 
 @attrs.frozen
@@ -151,9 +151,7 @@ def consent_is_complete(case: CaseState, form: ConsentForm, on: dt.date) -> list
     reasons = []
     pupil = case.pupil
     if not _same_name(form.child_name, pupil.name):
-        reasons.append(
-            f"The consent form is for {form.child_name!r}, not for {pupil.name!r}."
-        )
+        reasons.append(f"The consent form is for {form.child_name!r}, not for {pupil.name!r}.")
     if form.child_dob != pupil.date_of_birth:
         reasons.append(
             f"The consent form gives the date of birth {form.child_dob.isoformat()}, not the "
@@ -199,7 +197,9 @@ def information_is_gathered(case: CaseState, referral: Referral, on: dt.date) ->
     """R4: the Reintegration Information form is complete, with the evidence it needs."""
     info = referral.information
     reasons = [
-        f"The rating for {name} is missing." for name, rating in info.ratings.items() if rating is None
+        f"The rating for {name} is missing."
+        for name, rating in info.ratings.items()
+        if rating is None
     ]
     if _blank(info.reasons_for_success):
         reasons.append("The form does not say why a reintegration might be successful.")

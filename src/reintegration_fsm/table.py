@@ -40,7 +40,7 @@ def decides_end(review: rules.EmergencyReview) -> bool:
 
 @attrs.frozen
 class Step:
-    """One row of the protocol: a trigger, where it may fire, where it leads, who and which rules."""
+    """One row of the protocol: a trigger, its sources and destination, its roles and rules."""
 
     trigger: str
     sources: tuple[Stage, ...]
@@ -56,69 +56,155 @@ class Step:
 
 
 PROTOCOL: tuple[Step, ...] = (
-    Step("open", (), S.PROPOSED, frozenset({Role.AP_HEAD}), ("R1",),
-         (rules.pupil_is_eligible,),
-         "NB this form is only to be used for those children/young people to be reintegrated "
-         "from alternative provision, who are not already also on the roll of a mainstream school."),
-    Step("record_consent", (S.PROPOSED,), S.CONSENTED, frozenset({Role.AP_HEAD}), ("R2",),
-         (rules.consent_is_complete,),
-         "Process 1: they must first discuss this with the parents and gain their written consent "
-         "using the Parental Consent Form."),
-    Step("refer_to_fair_access", (S.CONSENTED,), S.REFERRED, frozenset({Role.AP_HEAD}),
-         ("R3", "R4", "R5", "R6"),
-         (rules.psp_is_active, rules.information_is_gathered),
-         "Process 1-2: there should be an active Pastoral Support Plan (PSP) ... raise the matter "
-         "for discussion at a Fair Access Area Panel meeting."),
-    Step("identify_host", (S.REFERRED,), S.HOST_IDENTIFIED, frozenset({Role.LA_ADMISSIONS}),
-         ("R5",), (rules.host_is_named,),
-         "Process 3: Once a receiving school has been identified either at FAAP or by virtual "
-         "approach."),
-    Step("note_at_panel", tuple(s for s in NON_FINAL if s is not S.PROPOSED
-                                and s is not S.CONSENTED), None,
-         frozenset({Role.LA_ADMISSIONS}), ("R6",), (rules.panel_note_is_open,),
-         "Process 2: a virtual approach can be made, which will be noted at the next meeting."),
-    Step("hold_initial_meeting", (S.HOST_IDENTIFIED,), S.PLANNED, AP, ("R7",),
-         (rules.initial_meeting_is_complete,),
-         "Process 4: The Reintegration Initial Meeting Form should be completed and signed by all "
-         "parties at this meeting. Review dates including the final placement review will also "
-         "be agreed."),
-    Step("start_placement", (S.PLANNED,), S.IN_PLACEMENT, HOST, ("R8",),
-         (rules.start_date_reached,),
-         "Process 5: For registration purposes, the pupil should appear on both registers."),
-    Step("hold_review", (S.IN_PLACEMENT,), None, HOST | AP, ("R9",),
-         (rules.review_is_complete,),
-         "Process 6: Reviews should be planned at the outset, and attended by representatives of "
-         "both schools, the student, parents/carers. The views of the child/young person should "
-         "be gathered prior to each review."),
-    Step("call_emergency_review", (S.IN_PLACEMENT,), S.EMERGENCY_REVIEW,
-         frozenset({Role.HOST_HEAD}), ("R10",), (rules.emergency_reason_given,),
-         "Process 7: If the receiving school is considering ending the reintegration, the head "
-         "teacher or their representative should hold an emergency review meeting."),
-    Step("hold_emergency_review", (S.EMERGENCY_REVIEW,), S.IN_PLACEMENT,
-         frozenset({Role.HOST_HEAD}), ("R10", "R11"),
-         (rules.emergency_review_is_complete, rules.ending_is_justified),
-         "Process 7: All parties should agree on whether the reintegration can continue, and "
-         "relevant support required for this to happen should be documented.",
-         when=decides_continue),
-    Step("hold_emergency_review", (S.EMERGENCY_REVIEW,), S.ENDING,
-         frozenset({Role.HOST_HEAD}), ("R10", "R11"),
-         (rules.emergency_review_is_complete, rules.ending_is_justified),
-         "Sample Letter in the case of a failed Reintegration.",
-         when=decides_end),
-    Step("record_successful_outcome", (S.IN_PLACEMENT,), S.SUCCESSFUL, HOST, ("R13",),
-         (rules.permanent_move_is_agreed,),
-         "Process 8-10: On the agreed date for permanent admission ... a transfer in (+3 point) "
-         "and transfer out (-3 point) in relation to the weightings grid."),
-    Step("record_unsuccessful_outcome", (S.ENDING,), S.UNSUCCESSFUL, AP, ("R12",),
-         (rules.return_is_provided_for,),
-         "UNSUCCESSFUL Reintegration Outcome Form to be completed by Home School."),
-    Step("withdraw", (S.PROPOSED, S.CONSENTED, S.REFERRED, S.HOST_IDENTIFIED, S.PLANNED),
-         S.WITHDRAWN, frozenset({Role.AP_HEAD, Role.PARENT}), ("R14",),
-         (rules.withdrawal_reason_given,),
-         "Procedures: If parents and the child/young person agree that a reintegration is "
-         "appropriate (and so may withdraw that agreement before the placement starts)."),
-    Step("discharge", tuple(Stage), None, OBLIGATION_OWNERS, (), (rules.obligation_is_open,),
-         "Process 5, 8, 9 and the outcome forms: the follow-up work each party owes."),
+    Step(
+        "open",
+        (),
+        S.PROPOSED,
+        frozenset({Role.AP_HEAD}),
+        ("R1",),
+        (rules.pupil_is_eligible,),
+        "NB this form is only to be used for those children/young people to be reintegrated "
+        "from alternative provision, who are not already also on the roll of a mainstream school.",
+    ),
+    Step(
+        "record_consent",
+        (S.PROPOSED,),
+        S.CONSENTED,
+        frozenset({Role.AP_HEAD}),
+        ("R2",),
+        (rules.consent_is_complete,),
+        "Process 1: they must first discuss this with the parents and gain their written consent "
+        "using the Parental Consent Form.",
+    ),
+    Step(
+        "refer_to_fair_access",
+        (S.CONSENTED,),
+        S.REFERRED,
+        frozenset({Role.AP_HEAD}),
+        ("R3", "R4", "R5", "R6"),
+        (rules.psp_is_active, rules.information_is_gathered),
+        "Process 1-2: there should be an active Pastoral Support Plan (PSP) ... raise the matter "
+        "for discussion at a Fair Access Area Panel meeting.",
+    ),
+    Step(
+        "identify_host",
+        (S.REFERRED,),
+        S.HOST_IDENTIFIED,
+        frozenset({Role.LA_ADMISSIONS}),
+        ("R5",),
+        (rules.host_is_named,),
+        "Process 3: Once a receiving school has been identified either at FAAP or by virtual "
+        "approach.",
+    ),
+    Step(
+        "note_at_panel",
+        tuple(s for s in NON_FINAL if s is not S.PROPOSED and s is not S.CONSENTED),
+        None,
+        frozenset({Role.LA_ADMISSIONS}),
+        ("R6",),
+        (rules.panel_note_is_open,),
+        "Process 2: a virtual approach can be made, which will be noted at the next meeting.",
+    ),
+    Step(
+        "hold_initial_meeting",
+        (S.HOST_IDENTIFIED,),
+        S.PLANNED,
+        AP,
+        ("R7",),
+        (rules.initial_meeting_is_complete,),
+        "Process 4: The Reintegration Initial Meeting Form should be completed and signed by all "
+        "parties at this meeting. Review dates including the final placement review will also "
+        "be agreed.",
+    ),
+    Step(
+        "start_placement",
+        (S.PLANNED,),
+        S.IN_PLACEMENT,
+        HOST,
+        ("R8",),
+        (rules.start_date_reached,),
+        "Process 5: For registration purposes, the pupil should appear on both registers.",
+    ),
+    Step(
+        "hold_review",
+        (S.IN_PLACEMENT,),
+        None,
+        HOST | AP,
+        ("R9",),
+        (rules.review_is_complete,),
+        "Process 6: Reviews should be planned at the outset, and attended by representatives of "
+        "both schools, the student, parents/carers. The views of the child/young person should "
+        "be gathered prior to each review.",
+    ),
+    Step(
+        "call_emergency_review",
+        (S.IN_PLACEMENT,),
+        S.EMERGENCY_REVIEW,
+        frozenset({Role.HOST_HEAD}),
+        ("R10",),
+        (rules.emergency_reason_given,),
+        "Process 7: If the receiving school is considering ending the reintegration, the head "
+        "teacher or their representative should hold an emergency review meeting.",
+    ),
+    Step(
+        "hold_emergency_review",
+        (S.EMERGENCY_REVIEW,),
+        S.IN_PLACEMENT,
+        frozenset({Role.HOST_HEAD}),
+        ("R10", "R11"),
+        (rules.emergency_review_is_complete, rules.ending_is_justified),
+        "Process 7: All parties should agree on whether the reintegration can continue, and "
+        "relevant support required for this to happen should be documented.",
+        when=decides_continue,
+    ),
+    Step(
+        "hold_emergency_review",
+        (S.EMERGENCY_REVIEW,),
+        S.ENDING,
+        frozenset({Role.HOST_HEAD}),
+        ("R10", "R11"),
+        (rules.emergency_review_is_complete, rules.ending_is_justified),
+        "Sample Letter in the case of a failed Reintegration.",
+        when=decides_end,
+    ),
+    Step(
+        "record_successful_outcome",
+        (S.IN_PLACEMENT,),
+        S.SUCCESSFUL,
+        HOST,
+        ("R13",),
+        (rules.permanent_move_is_agreed,),
+        "Process 8-10: On the agreed date for permanent admission ... a transfer in (+3 point) "
+        "and transfer out (-3 point) in relation to the weightings grid.",
+    ),
+    Step(
+        "record_unsuccessful_outcome",
+        (S.ENDING,),
+        S.UNSUCCESSFUL,
+        AP,
+        ("R12",),
+        (rules.return_is_provided_for,),
+        "UNSUCCESSFUL Reintegration Outcome Form to be completed by Home School.",
+    ),
+    Step(
+        "withdraw",
+        (S.PROPOSED, S.CONSENTED, S.REFERRED, S.HOST_IDENTIFIED, S.PLANNED),
+        S.WITHDRAWN,
+        frozenset({Role.AP_HEAD, Role.PARENT}),
+        ("R14",),
+        (rules.withdrawal_reason_given,),
+        "Procedures: If parents and the child/young person agree that a reintegration is "
+        "appropriate (and so may withdraw that agreement before the placement starts).",
+    ),
+    Step(
+        "discharge",
+        tuple(Stage),
+        None,
+        OBLIGATION_OWNERS,
+        (),
+        (rules.obligation_is_open,),
+        "Process 5, 8, 9 and the outcome forms: the follow-up work each party owes.",
+    ),
 )
 """The whole protocol, one row per (trigger, destination), in the seed's order."""
 
@@ -171,7 +257,7 @@ def build_machine() -> Machine:
         send_event=False,
     )
     for step in PROTOCOL:
-        conditions: list[Callable[..., bool]] = [_guards_pass]
+        conditions: list[str | Callable[..., bool | None]] = [_guards_pass]
         if step.when is not None:
             conditions.append(_branch_condition(step.when))
         for source in step.sources:
@@ -216,8 +302,12 @@ def compile_routes(machine: Machine) -> dict[tuple[Stage, str], Route]:
 ROUTES: dict[tuple[Stage, str], Route] = compile_routes(MACHINE)
 """(stage, trigger) -> Route: the hot path's dispatch table."""
 
-OPEN = Route("open", _step_for("open", Stage.PROPOSED).roles,
-             ALWAYS + _step_for("open", Stage.PROPOSED).guards, ((Stage.PROPOSED, None),))
+OPEN = Route(
+    "open",
+    _step_for("open", Stage.PROPOSED).roles,
+    ALWAYS + _step_for("open", Stage.PROPOSED).guards,
+    ((Stage.PROPOSED, None),),
+)
 
 TRIGGERS_IN: dict[Stage, tuple[str, ...]] = {
     stage: tuple(t for t in TRIGGERS if (stage, t) in ROUTES) for stage in Stage
@@ -277,9 +367,9 @@ def mermaid() -> str:
 
 def dot() -> str:
     """The protocol's stage diagram as Graphviz DOT source, derived from the table."""
-    lines = ["digraph reintegration {", "    rankdir=LR;", '    node [shape=box, style=rounded];']
+    lines = ["digraph reintegration {", "    rankdir=LR;", "    node [shape=box, style=rounded];"]
     lines.extend(
-        f'    {stage.value} [shape=box, peripheries=2];' for stage in Stage if stage.is_final
+        f"    {stage.value} [shape=box, peripheries=2];" for stage in Stage if stage.is_final
     )
     for source, dest, trigger in edges():
         lines.append(f'    {source.value} -> {dest.value} [label="{trigger}"];')

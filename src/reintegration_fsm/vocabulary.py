@@ -176,7 +176,7 @@ OBLIGATION_OWNER: dict[ObligationKind, Party] = {
 
 @attrs.frozen
 class Actor:
-    """Someone who fires a trigger: an identifier, a name, a role and the organisation they act for."""
+    """Someone who fires a trigger: an id, a name, a role and the organisation they act for."""
 
     id: str = attrs.field(validator=fields.text)
     name: str = attrs.field(validator=fields.text)
