@@ -42,8 +42,18 @@ from reintegration_fsm.vocabulary import (
     Party,
     ReferralRoute,
     ReviewDecision,
+    Role,
     Stage,
 )
+
+ORGANISATION_OF_ROLE: Mapping[Role, str] = {
+    Role.AP_HEAD: "ap_setting",
+    Role.AP_STAFF: "ap_setting",
+    Role.HOST_HEAD: "host_school",
+    Role.HOST_STAFF: "host_school",
+    Role.LA_ADMISSIONS: "local_authority",
+}
+"""R15: the case attribute naming the organisation each role must act for."""
 
 WEIGHTING = 3
 """Seed, step 10: a permanent move counts +3 to the host and -3 to the AP on the weightings grid."""
@@ -238,21 +248,15 @@ class Reintegration:
 
     # -- the machinery -------------------------------------------------------------------------
     def _organisation_problem(self, actor: Actor) -> str | None:
-        party = actor.party
-        expected: str | None
-        if party is Party.AP:
-            expected = self.ap_setting
-        elif party is Party.HOST:
-            expected = self.host_school
-        elif party is Party.LA:
-            expected = self.local_authority
-        else:
-            return None  # parents and children act for themselves, not an organisation
+        field = ORGANISATION_OF_ROLE.get(actor.role)
+        if field is None:
+            return None  # parents and children act for themselves, not for an organisation
+        expected = getattr(self, field)
+        if actor.organisation == expected:
+            return None
         if expected is None:
             return f"no host school has been identified for {actor.name} to act for"
-        if actor.organisation != expected:
-            return f"{actor.name} acts for {actor.organisation!r}, not {expected!r}"
-        return None
+        return f"{actor.name} acts for {actor.organisation!r}, not {expected!r}"
 
     def _route(self, trigger: str, by: Actor, on: dt.date) -> Route:
         if type(on) is not dt.date or not isinstance(by, Actor):  # a datetime is not a day
@@ -262,12 +266,11 @@ class Reintegration:
         if route is None:
             raise IllegalTransition(trigger, self.stage)
         if by.role not in route.roles:
-            raise NotPermitted(
-                trigger, by, f"a {by.role.value} may not {trigger.replace('_', ' ')}"
-            )
-        problem = self._organisation_problem(by)
-        if problem is not None:
-            raise NotPermitted(trigger, by, problem)
+            action = trigger.replace("_", " ")
+            raise NotPermitted(trigger, by, f"a {by.role.value} may not {action}")
+        field = ORGANISATION_OF_ROLE.get(by.role)
+        if field is not None and getattr(self, field) != by.organisation:
+            raise NotPermitted(trigger, by, str(self._organisation_problem(by)))
         return route
 
     def _fire(

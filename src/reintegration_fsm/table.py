@@ -375,3 +375,23 @@ def dot() -> str:
         lines.append(f'    {source.value} -> {dest.value} [label="{trigger}"];')
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def markdown() -> str:
+    """The transition table as a Markdown table, derived from `PROTOCOL`."""
+    lines = [
+        "| trigger | from | to | roles | rules |",
+        "|---|---|---|---|---|",
+    ]
+    for step in PROTOCOL:
+        if step.trigger == "discharge":
+            sources = "any stage"
+        elif step.sources:
+            sources = ", ".join(source.value for source in step.sources)
+        else:
+            sources = "(a new case)"
+        dest = "same stage" if step.dest is None else step.dest.value
+        roles = ", ".join(sorted(role.name for role in step.roles))
+        rules_ = " ".join(step.rules) or "obligations"
+        lines.append(f"| `{step.trigger}` | {sources} | {dest} | {roles} | {rules_} |")
+    return "\n".join(lines) + "\n"
