@@ -9,6 +9,7 @@ from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.case import Reintegration
 from reintegration_fsm.errors import (
     CalendarError,
+    CalendarFileError,
     CaseNotFound,
     ConcurrentUpdate,
     FormInvalid,
@@ -55,6 +56,7 @@ __all__ = [
     "Actor",
     "Attendee",
     "CalendarError",
+    "CalendarFileError",
     "CaseNotFound",
     "ChildViews",
     "ConcurrentUpdate",

@@ -24,7 +24,7 @@ from typing import Any, NamedTuple, NoReturn
 
 import holidays
 
-from reintegration_fsm.errors import CalendarError
+from reintegration_fsm.errors import CalendarError, CalendarFileError
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -53,16 +53,6 @@ _CLOSURE_KEYS = frozenset({"date", "reason"})
 _ICS_HOLIDAY_WORDS = ("half term", "half-term", "halfterm", "holiday", "break")
 _ICS_CLOSURE_WORDS = ("inset", "training day", "closed", "closure")
 _ICS_TERM_WORDS = ("term",)
-
-
-class CalendarFileError(CalendarError):
-    """A term-dates file (TOML or iCalendar) is malformed; `path` and `line` say where."""
-
-    def __init__(self, message: str, *, path: str, line: int | None = None) -> None:
-        self.path = path
-        self.line = line
-        where = f"{path}, line {line}" if line is not None else path
-        super().__init__(f"{where}: {message}")
 
 
 class _Term(NamedTuple):

@@ -73,6 +73,16 @@ class CalendarError(ProtocolError):
         super().__init__(message)
 
 
+class CalendarFileError(CalendarError):
+    """A term-dates file (TOML or iCalendar) is malformed; `path` and `line` say where."""
+
+    def __init__(self, message: str, *, path: str, line: int | None = None) -> None:
+        self.path = path
+        self.line = line
+        where = f"{path}, line {line}" if line is not None else path
+        super().__init__(f"{where}: {message}")
+
+
 class CaseNotFound(ProtocolError, KeyError):
     """A store holds no such case, or may not show it to this authority."""
 
