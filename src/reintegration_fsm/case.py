@@ -157,12 +157,14 @@ class Reintegration:
         pupil: Pupil,
         ap_setting: str,
         local_authority: str,
+        calendar: SchoolCalendar | None = None,
         *,
         by: Actor,
         on: dt.date,
-        calendar: SchoolCalendar | None = None,
     ) -> Reintegration:
         """Propose a reintegration for `pupil` from `ap_setting` (R1).
+
+        The case keeps `calendar` for its school-day deadlines.
 
         Raises:
             NotPermitted: `by` is not the head teacher of `ap_setting`.
@@ -174,6 +176,8 @@ class Reintegration:
         _expect(local_authority, str, "open", "local_authority")
         _expect(by, Actor, "open", "by")
         _expect(on, dt.date, "open", "on")
+        if calendar is not None:
+            _expect(calendar, SchoolCalendar, "open", "calendar")
         if not case_id.strip():
             raise FormInvalid("open", "case_id", "must not be empty")
         if by.role not in OPEN.roles:
