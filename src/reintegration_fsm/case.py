@@ -207,6 +207,7 @@ class Reintegration:
 
         Raises:
             IllegalTransition: a transition does not follow from the stage before it.
+            NotPermitted: a transition's actor could not have fired it (role or organisation).
             FormInvalid: a transition's data is malformed.
         """
         transitions = iter(history)
@@ -225,6 +226,8 @@ class Reintegration:
             )
         except (KeyError, TypeError) as error:
             raise FormInvalid("history", "1", f"malformed 'open' data: {error}") from None
+        if first.actor.role not in OPEN.roles or case._organisation_problem(first.actor):
+            raise NotPermitted("open", first.actor, "only the AP setting's head teacher opens")
         for transition in transitions:
             case._replay_one(transition)
         return case
@@ -237,6 +240,12 @@ class Reintegration:
             or all(dest is not transition.dest for dest, _ in route.branches)
         ):
             raise IllegalTransition(transition.trigger, self.stage)
+        actor = transition.actor
+        if actor.role not in route.roles:
+            raise NotPermitted(transition.trigger, actor, f"a {actor.role.value} may not fire it")
+        problem = self._organisation_problem(actor)
+        if problem is not None:
+            raise NotPermitted(transition.trigger, actor, problem)
         if transition.seq != len(self._history) + 1:
             raise FormInvalid(
                 "history", str(transition.seq), f"expected seq {len(self._history) + 1}"
