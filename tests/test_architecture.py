@@ -1,0 +1,69 @@
+"""The file tree shows the architecture: third-party engines enter in exactly one place."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent.parent / "src" / "reintegration_fsm"
+CORE = {
+    "errors",
+    "fields",
+    "vocabulary",
+    "records",
+    "calendar",
+    "forms",
+    "letter",
+    "serialisation",
+    "rules",
+    "table",
+    "effects",
+    "case",
+}
+
+
+def imported_roots(path: Path) -> set[str]:
+    """The top-level names of every module `path` imports."""
+    roots = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            roots.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            roots.add(node.module.split(".")[0])
+    return roots
+
+
+def importers_of(name: str) -> set[str]:
+    """Modules of the package (relative dotted names) that import `name`."""
+    found = set()
+    for path in PACKAGE.rglob("*.py"):
+        if name in imported_roots(path):
+            found.add(".".join(path.relative_to(PACKAGE).with_suffix("").parts))
+    return found
+
+
+def test_transitions_is_imported_in_exactly_one_module() -> None:
+    """Only the protocol table talks to `transitions`."""
+    assert importers_of("transitions") == {"table"}
+
+
+def test_holidays_is_imported_in_exactly_one_module() -> None:
+    """Only the calendar talks to `holidays`."""
+    assert importers_of("holidays") == {"calendar"}
+
+
+def test_the_domain_core_imports_no_persistence() -> None:
+    """Stages, rules, forms and the calendar never import SQLAlchemy, Alembic or the stores."""
+    for module in CORE:
+        roots = imported_roots(PACKAGE / f"{module}.py")
+        assert not roots & {"sqlalchemy", "alembic", "psycopg", "pymysql"}, module
+        source = (PACKAGE / f"{module}.py").read_text()
+        assert "reintegration_fsm.stores" not in source, module
+        assert "reintegration_fsm.cli" not in source, module
+
+
+def test_importing_the_package_does_not_import_hypothesis() -> None:
+    """hypothesis is a test extra: only `reintegration_fsm.testing` may need it."""
+    assert "hypothesis" not in imported_roots(PACKAGE / "__init__.py")
+    for module in CORE:
+        assert "hypothesis" not in imported_roots(PACKAGE / f"{module}.py"), module
