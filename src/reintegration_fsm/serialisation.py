@@ -7,6 +7,7 @@ Every form round-trips: `structure(unstructure(form), type(form)) == form`. Bad 
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import json
 import operator
 import types
@@ -15,7 +16,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import cattrs
-from cattrs.errors import BaseValidationError
+from cattrs.errors import BaseValidationError, IterableValidationError, IterableValidationNote
 
 from reintegration_fsm import vocabulary
 from reintegration_fsm.errors import FormInvalid
@@ -86,6 +87,62 @@ def _optional_hook(cls: Any) -> Callable[[Any], Any]:
 
 
 converter.register_unstructure_hook_factory(_is_optional, _optional_hook)
+
+
+def _exactly(kind: type[Any]) -> Callable[[Any, type[Any]], Any]:
+    # cattrs would coerce (`bool("false")` is True, `int(3.7)` is 3): JSON of the wrong type is
+    # bad data, not something to convert.
+    def structure_exactly(value: Any, _: type[Any]) -> Any:
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise TypeError(f"expected {kind.__name__}, not {value!r}")
+        return value
+
+    return structure_exactly
+
+
+for _kind in (str, int, bool):
+    converter.register_structure_hook(_kind, _exactly(_kind))
+
+
+def _structure_enum(value: Any, cls: type[enum.Enum]) -> enum.Enum:
+    return cls(value)
+
+
+# Our enums subclass `str`: registered one by one so the strict `str` hook does not take them.
+for _enum in vocabulary.ENUMS:
+    converter.register_structure_hook(_enum, _structure_enum)
+
+
+def _is_array(cls: Any) -> bool:
+    return typing.get_origin(cls) is frozenset or _is_homogeneous_tuple(cls)
+
+
+def _array_hook(cls: Any) -> Callable[[Any, type[Any]], Any]:
+    item_type = typing.get_args(cls)[0]
+    build: Callable[[Any], Any] = frozenset if typing.get_origin(cls) is frozenset else tuple
+
+    def structure_array(value: Any, _: type[Any]) -> Any:
+        if not isinstance(value, (list, tuple)):  # a string is iterable, but not a JSON array
+            raise TypeError(f"expected a JSON array, not {value!r}")
+        inner = converter.get_structure_hook(item_type)
+        items, errors = [], []
+        for index, item in enumerate(value):
+            try:
+                items.append(inner(item, item_type))
+            except Exception as error:  # gathered and re-raised below, with its index
+                where = f"Structuring {cls} @ index {index}"
+                note = IterableValidationNote(where, index, item_type)
+                # cattrs reads the index from the notes; add_note() only exists from 3.11.
+                setattr(error, "__notes__", [*getattr(error, "__notes__", []), note])  # noqa: B010
+                errors.append(error)
+        if errors:
+            raise IterableValidationError(f"While structuring {cls}", errors, cls)
+        return build(items)
+
+    return structure_array
+
+
+converter.register_structure_hook_factory(_is_array, _array_hook)
 
 
 def _is_homogeneous_tuple(cls: Any) -> bool:
