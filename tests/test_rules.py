@@ -1645,8 +1645,9 @@ ROLES = {
     "child": CHILD,
 }
 
-# note_at_panel is listed for admissions in every non-final stage from REFERRED on: the list
-# reflects stage, role and organisation, not the rules (R6 is checked when it is fired).
+# The list reflects stage, role and organisation, not the rules; the two triggers that only close
+# an obligation (note_at_panel, discharge) are listed only while such an obligation is open.
+# These cases were referred through the PANEL route, so no panel note is open.
 EXPECTED_TRIGGERS: dict[Stage, dict[str, set[str]]] = {
     Stage.PROPOSED: {
         "ap_head": {"record_consent", "withdraw"},
@@ -1659,13 +1660,12 @@ EXPECTED_TRIGGERS: dict[Stage, dict[str, set[str]]] = {
     Stage.REFERRED: {
         "ap_head": {"withdraw"},
         "parent": {"withdraw"},
-        "admissions": {"identify_host", "note_at_panel"},
+        "admissions": {"identify_host"},
     },
     Stage.HOST_IDENTIFIED: {
         "ap_head": {"hold_initial_meeting", "withdraw", "discharge"},
         "ap_staff": {"hold_initial_meeting", "discharge"},
         "parent": {"withdraw"},
-        "admissions": {"note_at_panel"},
     },
     Stage.PLANNED: {
         "ap_head": {"withdraw", "discharge"},
@@ -1673,7 +1673,6 @@ EXPECTED_TRIGGERS: dict[Stage, dict[str, set[str]]] = {
         "host_head": {"start_placement"},
         "host_staff": {"start_placement"},
         "parent": {"withdraw"},
-        "admissions": {"note_at_panel"},
     },
     Stage.IN_PLACEMENT: {
         "ap_head": {"hold_review", "discharge"},
@@ -1685,21 +1684,18 @@ EXPECTED_TRIGGERS: dict[Stage, dict[str, set[str]]] = {
             "discharge",
         },
         "host_staff": {"hold_review", "record_successful_outcome", "discharge"},
-        "admissions": {"note_at_panel"},
     },
     Stage.EMERGENCY_REVIEW: {
         "ap_head": {"discharge"},
         "ap_staff": {"discharge"},
         "host_head": {"hold_emergency_review", "discharge"},
         "host_staff": {"discharge"},
-        "admissions": {"note_at_panel"},
     },
     Stage.ENDING: {
         "ap_head": {"record_unsuccessful_outcome", "discharge"},
         "ap_staff": {"record_unsuccessful_outcome", "discharge"},
         "host_head": {"discharge"},
         "host_staff": {"discharge"},
-        "admissions": {"note_at_panel"},
     },
     Stage.SUCCESSFUL: {
         "ap_head": {"discharge"},
@@ -1734,6 +1730,13 @@ def test_available_triggers_follow_the_stage_role_and_open_obligations(
 @pytest.mark.parametrize("stage", list(Stage))
 def test_no_trigger_is_available_to_another_organisation(stage: Stage, actor: Actor) -> None:
     assert AT[stage]().available_triggers(actor) == ()
+
+
+def test_note_at_panel_is_available_only_while_a_virtual_approach_awaits_the_panel() -> None:
+    case = referred(ReferralRoute.VIRTUAL)
+    assert "note_at_panel" in case.available_triggers(ADMISSIONS)
+    case.note_at_panel(by=ADMISSIONS, on=REFERRED)
+    assert "note_at_panel" not in case.available_triggers(ADMISSIONS)
 
 
 def test_discharge_is_available_only_while_the_party_owes_something() -> None:

@@ -134,8 +134,9 @@ class Reintegration:
     def available_triggers(self, actor: Actor) -> tuple[str, ...]:
         """The triggers this actor's role and organisation may fire in the current stage.
 
-        Rules are not evaluated; `discharge` is listed only while an obligation the actor's
-        party owns is open.
+        Rules are not evaluated, except that the triggers which only close an obligation are
+        listed while there is one to close: `discharge` while the actor's party owes something,
+        `note_at_panel` while a virtual approach awaits the panel.
         """
         available = []
         for trigger in TRIGGERS_IN[self.stage]:
@@ -144,6 +145,10 @@ class Reintegration:
                 continue
             if trigger == "discharge" and not any(
                 o.owner is actor.party for o in self._obligations
+            ):
+                continue
+            if trigger == "note_at_panel" and not any(
+                o.kind is ObligationKind.NOTE_AT_PANEL for o in self._obligations
             ):
                 continue
             available.append(trigger)

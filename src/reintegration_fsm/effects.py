@@ -33,11 +33,16 @@ PLACE_OFFER_SCHOOL_DAYS = 20
 JOINERS_RETURN_DAYS = 5
 JOINERS_BASIS = (
     "School Attendance (Pupil Registration) (England) Regulations 2024, regulation 13(1): a new "
-    "pupil's entry is reported to the local authority within five days."
+    "pupil return to the local authority by the end of the fifth day after the pupil's name is "
+    "entered in the admission register."
 )
 DELETION_BASIS = (
     "School Attendance (Pupil Registration) (England) Regulations 2024, regulation 9(1)(c) "
     "(the seed cites the superseded 2006 Regulations, regulation 8(1)(c))."
+)
+DELETION_RETURN_BASIS = (
+    "School Attendance (Pupil Registration) (England) Regulations 2024, regulation 13(4): a "
+    "deletion return to the local authority when the pupil's name is deleted."
 )
 
 K = ObligationKind
@@ -166,7 +171,7 @@ def emergency_review(review: EmergencyReview) -> dict[str, Any]:
         opened += [
             obligation(K.SEND_FAILURE_LETTER),
             obligation(K.DELETE_FROM_ROLL, letter.effective_date, DELETION_BASIS),
-            obligation(K.NOTIFY_PORTAL, letter.effective_date, DELETION_BASIS),
+            obligation(K.NOTIFY_PORTAL, letter.effective_date, DELETION_RETURN_BASIS),
             obligation(K.ARRANGE_HOME_SCHOOL_MEETING),
         ]
     data["opened"] = opened
