@@ -1,0 +1,343 @@
+"""Benchmark the SQL store against its targets; prints each figure beside its floor.
+
+Run: python benchmarks/bench_store.py [--postgres URL] [--import-transitions N] ...
+PostgreSQL figures need --postgres or RFSM_TEST_POSTGRES_URL (they are skipped otherwise);
+the benchmark drops and recreates the store's tables in that database. SQLite files go in a
+temporary directory on the same disk as the working directory (fsync is real).
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+from reintegration_fsm import ReferralRoute, Reintegration, Transition
+from reintegration_fsm.stores import SqlAlchemyStore, bulk, schema
+from reintegration_fsm.stores.rows import log_rows, next_due, open_item_rows, utc_now
+from store_contract import (
+    ADMISSIONS,
+    CALENDAR,
+    HOST_FOUND,
+    HOST_SCHOOL,
+    built,
+    race_worker,
+    reset_database,
+)
+
+LOG_COLUMNS = [c.name for c in schema.transitions.columns]
+ITEM_COLUMNS = [c.name for c in schema.open_items.columns]
+CASE_COLUMNS = [c.name for c in schema.cases.columns]
+
+
+def report(name: str, value: float, unit: str, floor: float, better: str) -> None:
+    """One line: the figure, its floor, the ratio, PASS or FAIL."""
+    ok = value <= floor if better == "lower" else value >= floor
+    sign = "<=" if better == "lower" else ">="
+    print(
+        f"  {name:<58} {value:10.3f} {unit:<4} target {sign} {floor:<8g} "
+        f"ratio {value / floor:6.2f}  {'PASS' if ok else 'FAIL'}"
+    )
+
+
+def fresh(url: str) -> SqlAlchemyStore:
+    """A store on an empty schema."""
+    store = SqlAlchemyStore(url, calendar=CALENDAR)
+    reset_database(store.engine)
+    store.create_schema()
+    return store
+
+
+# -- the raw driver ----------------------------------------------------------------------------
+class Raw:
+    """The same statements as `SqlAlchemyStore.save`, on the bare DBAPI connection."""
+
+    def __init__(self, url: str) -> None:
+        self.sqlite = url.startswith("sqlite")
+        if self.sqlite:
+            self.conn: Any = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None)
+            self.conn.execute("PRAGMA journal_mode = WAL")
+            self.conn.execute("PRAGMA synchronous = FULL")
+            mark = "?"
+        else:
+            import psycopg
+
+            self.conn = psycopg.connect(
+                sa.make_url(url).set(drivername="postgresql").render_as_string(False)
+            )
+            mark = "%s"
+        names = ", ".join
+        self.update = (
+            f"UPDATE rfsm_cases SET version={mark}, stage={mark}, next_due={mark}, "
+            f"last_hash={mark} WHERE case_id = {mark} AND version = {mark}"
+        )
+        self.delete = f"DELETE FROM rfsm_open_items WHERE case_id = {mark}"
+        self.insert_log = (
+            f"INSERT INTO rfsm_transitions ({names(LOG_COLUMNS)}) "
+            f"VALUES ({names([mark] * len(LOG_COLUMNS))})"
+        )
+        self.insert_items = (
+            f"INSERT INTO rfsm_open_items ({names(ITEM_COLUMNS)}) "
+            f"VALUES ({names([mark] * len(ITEM_COLUMNS))})"
+        )
+        self.insert_cases = (
+            f"INSERT INTO rfsm_cases ({names(CASE_COLUMNS)}) "
+            f"VALUES ({names([mark] * len(CASE_COLUMNS))})"
+        )
+
+    def value(self, v: Any) -> Any:
+        if self.sqlite and isinstance(v, date):
+            return v.isoformat(sep=" ") if hasattr(v, "hour") else v.isoformat()
+        return v
+
+    def tuple_of(self, row: dict[str, Any], columns: Sequence[str]) -> tuple[Any, ...]:
+        return tuple(self.value(row[c]) for c in columns)
+
+    def save(self, update: tuple[Any, ...], entry: tuple[Any, ...], items: list[Any]) -> None:
+        if self.sqlite:
+            cursor = self.conn.cursor()
+            cursor.execute("BEGIN IMMEDIATE")
+            cursor.execute(self.update, update)
+            assert cursor.rowcount == 1
+            cursor.execute(self.delete, (update[4],))
+            cursor.execute(self.insert_log, entry)
+            cursor.executemany(self.insert_items, items)
+            cursor.execute("COMMIT")
+        else:
+            with self.conn.transaction(), self.conn.cursor() as cursor:
+                cursor.execute(self.update, update)
+                assert cursor.rowcount == 1
+                cursor.execute(self.delete, (update[4],))
+                cursor.execute(self.insert_log, entry)
+                cursor.executemany(self.insert_items, items)
+
+    def insert_many(self, batch: Sequence[bulk.Prepared]) -> None:
+        rows = (
+            (self.insert_cases, [self.tuple_of(p.case_row, CASE_COLUMNS) for p in batch]),
+            (self.insert_log, [self.tuple_of(e, LOG_COLUMNS) for p in batch for e in p.entries]),
+            (self.insert_items, [self.tuple_of(i, ITEM_COLUMNS) for p in batch for i in p.items]),
+        )
+        if self.sqlite:
+            cursor = self.conn.cursor()
+            cursor.execute("BEGIN IMMEDIATE")
+            for statement, params in rows:
+                cursor.executemany(statement, params)
+            cursor.execute("COMMIT")
+        else:
+            with self.conn.transaction(), self.conn.cursor() as cursor:
+                for statement, params in rows:
+                    cursor.executemany(statement, params)
+
+
+# -- figures -----------------------------------------------------------------------------------
+def referred_cases(prefix: str, count: int) -> list[Reintegration]:
+    """`count` cases in REFERRED, each ready for `identify_host`."""
+    template = built(f"{prefix}-0", 3)
+    return [Reintegration.replay(_renamed(template.history, f"{prefix}-{n}"), CALENDAR)
+            for n in range(count)]
+
+
+def _renamed(history: Sequence[Transition], case_id: str) -> list[Transition]:
+    first = history[0]
+    opened = Transition(first.seq, first.trigger, first.source, first.dest, first.actor,
+                        first.on, first.data | {"case_id": case_id})
+    return [opened, *history[1:]]
+
+
+def bench_save(url: str, saves: int) -> None:
+    """Save one transition (identify_host) vs the raw driver doing the same statements."""
+    store = fresh(url)
+    ours = referred_cases("ours", saves)
+    raw_cases = referred_cases("raw", saves)
+    store.import_histories(((c.local_authority, c.history) for c in ours + raw_cases),
+                           use_copy=False)
+    for case in ours + raw_cases:
+        case.saved_version = case.version
+        case.identify_host(HOST_SCHOOL, ReferralRoute.VIRTUAL, by=ADMISSIONS, on=HOST_FOUND)
+    hashes = {c.case_id: c.history[-1] for c in raw_cases}
+    with store.engine.connect() as conn:
+        last = dict(conn.execute(sa.select(schema.cases.c.case_id, schema.cases.c.last_hash)).all())
+    raw = Raw(url)
+    raw_params = []
+    for case in raw_cases:
+        entry = log_rows(case.case_id, [hashes[case.case_id]], last[case.case_id], utc_now())[0]
+        items = open_item_rows(case)
+        update = (case.version, case.stage.value, raw.value(next_due(items)), entry["hash"],
+                  case.case_id, case.version - 1)
+        raw_params.append((update, raw.tuple_of(entry, LOG_COLUMNS),
+                           [raw.tuple_of(i, ITEM_COLUMNS) for i in items]))
+    ours_times, raw_times, hash_times = [], [], []
+    for case, params in zip(ours, raw_params, strict=True):
+        start = time.perf_counter()
+        store.save(case)
+        ours_times.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        raw.save(*params)
+        raw_times.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        log_rows(case.case_id, case.history[-1:], "0" * 64, utc_now())
+        hash_times.append(time.perf_counter() - start)
+    ours_ms, raw_ms = statistics.median(ours_times) * 1e3, statistics.median(raw_times) * 1e3
+    hash_ms = statistics.median(hash_times) * 1e3
+    print(f"  save one transition: store {ours_ms:.3f} ms, raw driver {raw_ms:.3f} ms "
+          f"(medians of {saves})")
+    report("save / raw driver (same statements)", ours_ms / raw_ms, "x", 2.5, "lower")
+    report("hashing share of a save (encode + digests + entry hash)",
+           100 * hash_ms / ours_ms, "%", 2.0, "lower")
+    assert store.verify() == []
+    raw.conn.close()
+    store.close()
+
+
+def histories(count: int) -> Iterable[tuple[str, list[Transition]]]:
+    """`count` transitions as full 11-transition runs, renamed copies of one scenario run."""
+    template = built("bulk-0", 11).history
+    for n in range(count // len(template)):
+        yield "Example County Council", _renamed(template, f"bulk-{n:07}")
+
+
+def bench_import(url: str, transitions: int, batch: int, copy: bool | None) -> None:
+    """Bulk import vs raw executemany of the same prepared rows."""
+    store = fresh(url)
+    start = time.perf_counter()
+    count = store.import_histories(histories(transitions), batch_size=batch, use_copy=copy)
+    ours = time.perf_counter() - start
+    store.close()
+    store = fresh(url)
+    raw = Raw(url)
+    prepare_time = insert_time = 0.0
+    pending: list[bulk.Prepared] = []
+    for authority, history in histories(transitions):
+        start = time.perf_counter()
+        pending.append(bulk.prepare(authority, history, CALENDAR))
+        prepare_time += time.perf_counter() - start
+        if len(pending) >= batch:
+            start = time.perf_counter()
+            raw.insert_many(pending)
+            insert_time += time.perf_counter() - start
+            pending = []
+    if pending:
+        start = time.perf_counter()
+        raw.insert_many(pending)
+        insert_time += time.perf_counter() - start
+    raw.conn.close()
+    store.close()
+    label = "COPY" if copy else "executemany"
+    print(f"  import {count} transitions ({label}): store {count / ours:,.0f}/s; raw executemany "
+          f"{count / (prepare_time + insert_time):,.0f}/s with the same replay+hashing, "
+          f"{count / insert_time:,.0f}/s inserting prepared rows only")
+    report(f"import throughput / raw executemany ({label}, same prep)",
+           (prepare_time + insert_time) / ours, "x", 0.75, "higher")
+    print(f"    (vs raw insert of already-prepared rows: {insert_time / ours:.2f}x; replay and "
+          f"hashing take {prepare_time / (prepare_time + insert_time):.0%} of the raw run)")
+
+
+def bench_due(url: str, cases: int) -> None:
+    """due() over `cases` cases, ~1% due, open items written directly (a read benchmark)."""
+    store = fresh(url)
+    on = date(2026, 3, 1)
+    rows = []
+    for n in range(cases):
+        due = on - timedelta(days=n % 20) if n % 100 == 0 else on + timedelta(days=1 + n % 300)
+        rows.append({"case_id": f"due-{n:07}", "item_no": 0, "authority": "Example County Council",
+                     "item_type": "deadline", "kind": "place_offer", "owner": None, "due": due})
+    with store.engine.begin() as conn:
+        for start in range(0, len(rows), 20_000):
+            conn.execute(sa.insert(schema.open_items), rows[start : start + 20_000])
+    # As autovacuum would: statistics, and PostgreSQL's visibility map for index-only scans.
+    with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        if store.engine.dialect.name == "postgresql":
+            conn.exec_driver_sql("VACUUM ANALYZE rfsm_open_items")
+        else:
+            conn.exec_driver_sql("ANALYZE")
+    found = store.due(on)
+    timings = []
+    for _ in range(50):
+        start = time.perf_counter()
+        store.due(on)
+        timings.append(time.perf_counter() - start)
+    median = statistics.median(timings) * 1e3
+    print(f"  due(): {cases:,} cases, {len(found)} due; median {median:.3f} ms of 50")
+    report(f"due() with {cases:,} cases, ~1% due", median, "ms", 2.0, "lower")
+    scoped = store.for_authority("Example County Council")
+    scoped.due(on)
+    timings = []
+    for _ in range(50):
+        start = time.perf_counter()
+        scoped.due(on)
+        timings.append(time.perf_counter() - start)
+    print(f"    authority-scoped due(): median {statistics.median(timings) * 1e3:.3f} ms of 50")
+    store.close()
+
+
+def bench_race(url: str, rounds: int, target_ms: float) -> None:
+    """8 processes saving the same version: how fast do the losers hear ConcurrentUpdate?"""
+    store = fresh(url)
+    store.save(built("race-01", 7))
+    context = multiprocessing.get_context("spawn")
+    barrier, results = context.Barrier(8), context.Queue()
+    workers = [context.Process(target=race_worker, args=(url, "race-01", rounds, barrier, results))
+               for _ in range(8)]
+    for worker in workers:
+        worker.start()
+    outcomes = [results.get(timeout=120) for _ in range(8 * rounds)]
+    for worker in workers:
+        worker.join()
+    losers = sorted(seconds for _, _, outcome, seconds in outcomes if outcome == "lost")
+    winners = sum(1 for _, _, outcome, _ in outcomes if outcome == "won")
+    p99 = losers[int(0.99 * (len(losers) - 1))] * 1e3
+    print(f"  race: {rounds} rounds x 8 writers: {winners} winners, {len(losers)} losers; "
+          f"loser latency median {statistics.median(losers) * 1e3:.2f} ms, p99 {p99:.2f} ms")
+    report("loser gets ConcurrentUpdate, p99", p99, "ms", target_ms, "lower")
+    store.close()
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Run every figure on SQLite, and on PostgreSQL when a URL is given."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--postgres", default=os.environ.get("RFSM_TEST_POSTGRES_URL"))
+    parser.add_argument("--saves", type=int, default=300)
+    parser.add_argument("--import-transitions", type=int, default=200_000,
+                        help="the issue's size is 1000000 (takes several minutes per engine)")
+    parser.add_argument("--batch", type=int, default=2000)
+    parser.add_argument("--due-cases", type=int, default=100_000)
+    parser.add_argument("--race-rounds", type=int, default=50)
+    args = parser.parse_args(argv)
+    directory = Path(tempfile.mkdtemp(prefix="rfsm-bench-", dir=Path.cwd()))
+    engines: list[tuple[str, Callable[[str], str], float]] = [
+        ("SQLite (WAL, synchronous=FULL)", lambda name: f"sqlite:///{directory / name}.db", 50.0)
+    ]
+    if args.postgres:
+        engines.append(("PostgreSQL", lambda name: str(args.postgres), 5.0))
+    else:
+        print("PostgreSQL: skipped (no --postgres and no RFSM_TEST_POSTGRES_URL)")
+    for title, url, race_target in engines:
+        print(f"\n{title}")
+        bench_save(url("save"), args.saves)
+        bench_import(url("import"), args.import_transitions, args.batch, False)
+        if title == "PostgreSQL":
+            bench_import(url("import"), args.import_transitions, args.batch, True)
+        bench_due(url("due"), args.due_cases)
+        bench_race(url("race"), args.race_rounds, race_target)
+        if title == "PostgreSQL":
+            reset_database(sa.create_engine(url("")))
+    for path in directory.iterdir():
+        path.unlink()
+    directory.rmdir()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,170 @@
+"""A case as store rows and back: the log entries, the case row and the open items.
+
+Both stores keep the same rows, so they agree on hashes, on `due()` and on `verify()`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime, timezone
+from typing import Any
+
+from reintegration_fsm.calendar import SchoolCalendar
+from reintegration_fsm.case import Reintegration
+from reintegration_fsm.errors import ProtocolError
+from reintegration_fsm.records import Transition
+from reintegration_fsm.stores.hashing import GENESIS, canonical_json, digest, entry_hash
+from reintegration_fsm.stores.model import DEADLINE, OBLIGATION, DueItem, Problem
+from reintegration_fsm.vocabulary import Actor, Role, Stage
+
+Row = dict[str, Any]
+
+
+def utc_now() -> datetime:
+    """Now, as the naive UTC timestamp (whole seconds) every engine stores unchanged."""
+    return datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+
+
+def log_rows(
+    case_id: str, transitions: Sequence[Transition], prev_hash: str, recorded_at: datetime
+) -> list[Row]:
+    """The log entries of `transitions`, chained on from `prev_hash`."""
+    rows = []
+    for transition in transitions:
+        payload = canonical_json(transition.data)
+        actor = transition.actor
+        row: Row = {
+            "case_id": case_id,
+            "seq": transition.seq,
+            "trigger_name": transition.trigger,
+            "source": None if transition.source is None else transition.source.value,
+            "dest": transition.dest.value,
+            "actor_id": actor.id,
+            "actor_role": actor.role.value,
+            "actor_organisation": actor.organisation,
+            "actor_name": actor.name,
+            "on_date": transition.on,
+            "recorded_at": recorded_at,
+            "data": payload,
+            "payload_digest": digest(payload),
+            "redacted": False,
+            "prev_hash": prev_hash,
+        }
+        prev_hash = row["hash"] = entry_hash(row)
+        rows.append(row)
+    return rows
+
+
+def transition_from_row(row: Mapping[str, Any]) -> Transition:
+    """The transition a log entry records."""
+    source = row["source"]
+    on = row["on_date"]
+    if isinstance(on, datetime):  # some drivers hand a DATE back as a datetime
+        on = on.date()
+    return Transition(
+        seq=int(row["seq"]),
+        trigger=row["trigger_name"],
+        source=None if source is None else Stage(source),
+        dest=Stage(row["dest"]),
+        actor=Actor(row["actor_id"], row["actor_name"], Role(row["actor_role"]),
+                    row["actor_organisation"]),
+        on=on,
+        data=json.loads(row["data"]),
+    )
+
+
+def open_item_rows(case: Reintegration) -> list[Row]:
+    """The case's unmet deadlines and open obligations, numbered in the case's own order."""
+    rows: list[Row] = []
+    for deadline in case.deadlines:
+        if deadline.met_on is None:
+            rows.append({"item_type": DEADLINE, "kind": deadline.kind.value, "owner": None,
+                         "due": deadline.due})
+    for obligation in case.obligations:
+        rows.append({"item_type": OBLIGATION, "kind": obligation.kind.value,
+                     "owner": obligation.owner.value, "due": obligation.due})
+    for number, row in enumerate(rows):
+        row["case_id"] = case.case_id
+        row["authority"] = case.local_authority
+        row["item_no"] = number
+    return rows
+
+
+def next_due(items: Iterable[Mapping[str, Any]]) -> date | None:
+    """The earliest due date among open items, if any has one."""
+    return min((item["due"] for item in items if item["due"] is not None), default=None)
+
+
+def due_item(row: Mapping[str, Any]) -> DueItem:
+    """An open-items row as a `DueItem`."""
+    due = row["due"]
+    if isinstance(due, datetime):
+        due = due.date()
+    return DueItem(row["case_id"], row["kind"], due, row["item_type"], row["owner"])
+
+
+def due_order(row: Mapping[str, Any]) -> tuple[bool, date, str, int]:
+    """Soonest first; undated obligations last; ties by case id and the case's own order."""
+    due = row["due"]
+    return (due is None, date.min if due is None else due, row["case_id"], row["item_no"])
+
+
+def check_case(
+    case_id: str,
+    case_row: Mapping[str, Any] | None,
+    entries: Sequence[Mapping[str, Any]],
+    calendar: SchoolCalendar | None,
+    items: Sequence[Mapping[str, Any]] | None = None,
+) -> list[Problem]:
+    """Everything wrong with one case's rows: its chain, digests, case row, replay and items."""
+    problems: list[Problem] = []
+
+    def problem(seq: int | None, what: str) -> None:
+        problems.append(Problem(case_id, seq, what))
+
+    if case_row is None:
+        problem(None, "log entries without a case row")
+    if not entries:
+        problem(None, "a case row without log entries")
+        return problems
+    prev = GENESIS
+    for expected_seq, entry in enumerate(entries, start=1):
+        seq = int(entry["seq"])
+        if seq != expected_seq:
+            problem(seq, f"sequence gap: expected seq {expected_seq}")
+        if entry["prev_hash"] != prev:
+            problem(seq, "prev_hash does not match the previous entry's hash")
+        if entry_hash(entry) != entry["hash"]:
+            problem(seq, "entry hash does not match its fields (altered after saving)")
+        if not entry["redacted"] and digest(entry["data"]) != entry["payload_digest"]:
+            problem(seq, "payload does not match its digest (altered, and not marked redacted)")
+        prev = entry["hash"]
+    last = entries[-1]
+    if case_row is not None:
+        if case_row["version"] != last["seq"]:
+            problem(None, f"case row version {case_row['version']} but the log ends at "
+                          f"seq {last['seq']}")
+        if case_row["last_hash"] != last["hash"]:
+            problem(None, "case row last_hash differs from the log's last hash")
+        if case_row["stage"] != last["dest"]:
+            problem(None, f"case row stage {case_row['stage']!r} but the log ends in "
+                          f"{last['dest']!r}")
+    try:
+        case = Reintegration.replay((transition_from_row(e) for e in entries), calendar)
+    except (ProtocolError, ValueError, KeyError, TypeError) as error:
+        problem(None, f"history does not replay: {error}")
+        return problems
+    if case_row is not None and case.stage.value != case_row["stage"]:
+        problem(None, f"replay ends in {case.stage.value!r}, case row says {case_row['stage']!r}")
+    if case_row is not None and case.local_authority != case_row["authority"]:
+        problem(None, "case row authority differs from the history's")
+    if items is not None and _item_keys(items) != _item_keys(open_item_rows(case)):
+        problem(None, "open items differ from the replayed case's deadlines and obligations")
+    return problems
+
+
+def _item_keys(items: Iterable[Mapping[str, Any]]) -> list[tuple[Any, ...]]:
+    return sorted(
+        (int(i["item_no"]), i["item_type"], i["kind"], i["owner"], due_item(i).due) for i in items
+    )

@@ -1,0 +1,34 @@
+"""Shared fixtures: the store tests' database URLs (see tests/store_contract.py)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from reintegration_fsm import SchoolCalendar
+
+
+def _database_url(variable: str) -> str:
+    url = os.environ.get(variable)
+    if not url:
+        pytest.skip(f"{variable} is not set: no database to run these store tests against")
+    return url
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """RFSM_TEST_POSTGRES_URL; the test skips when it is unset (and fails if unreachable)."""
+    return _database_url("RFSM_TEST_POSTGRES_URL")
+
+
+@pytest.fixture(scope="session")
+def mariadb_url() -> str:
+    """RFSM_TEST_MARIADB_URL; the test skips when it is unset (and fails if unreachable)."""
+    return _database_url("RFSM_TEST_MARIADB_URL")
+
+
+@pytest.fixture(scope="session")
+def calendar() -> SchoolCalendar:
+    """The package's sample calendar."""
+    return SchoolCalendar.sample()
