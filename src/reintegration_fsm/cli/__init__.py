@@ -1,0 +1,86 @@
+"""The `reintegration-fsm` back-office command.
+
+Exit codes: 0 done; 1 refused by a protocol rule, or `verify` found problems; 2 bad usage or bad
+input (an invalid form or JSON file, an unknown case, a date the calendar does not know).
+"""
+
+from __future__ import annotations
+
+import click
+
+from reintegration_fsm import __version__
+from reintegration_fsm.cli import admin, cases
+from reintegration_fsm.cli.common import (
+    AUTHORITY_ENV,
+    CALENDAR_ENV,
+    DATABASE_ENV,
+    DEFAULT_DATABASE,
+    Group,
+    Settings,
+)
+
+__all__ = ["cli", "main"]
+
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--db",
+    "database",
+    envvar=DATABASE_ENV,
+    default=DEFAULT_DATABASE,
+    show_default=True,
+    metavar="URL",
+    help=f"Database URL (or a SQLite file path); env {DATABASE_ENV}. "
+    "The schema is created on first use.",
+)
+@click.option(
+    "--authority",
+    envvar=AUTHORITY_ENV,
+    default=None,
+    metavar="NAME",
+    help=f"Only read and write this local authority's cases; env {AUTHORITY_ENV}.",
+)
+@click.option(
+    "--calendar",
+    "calendar_name",
+    envvar=CALENDAR_ENV,
+    default=None,
+    metavar="FILE|sample",
+    help="Term-dates TOML file for triggers that count school days (`sample` for the shipped "
+    f"sample data); env {CALENDAR_ENV}.",
+)
+@click.version_option(__version__, prog_name="reintegration-fsm")
+@click.pass_context
+def cli(
+    ctx: click.Context, database: str, authority: str | None, calendar_name: str | None
+) -> None:
+    """Back office for school reintegrations (Alternative Provision to a mainstream school).
+
+    Exit codes: 0 done; 1 refused by a protocol rule, or problems found; 2 bad usage or input.
+    """
+    found = Settings(database, authority, calendar_name)
+    ctx.obj = found
+    ctx.call_on_close(found.close)
+
+
+for command in (
+    cases.demo,
+    cases.history,
+    cases.timeline,
+    cases.export,
+    cases.letter,
+    cases.render,
+    cases.import_,
+    cases.apply,
+    admin.db,
+    admin.due,
+    admin.verify,
+    admin.diagram,
+    admin.calendar,
+):
+    cli.add_command(command)
+
+
+def main() -> None:
+    """Entry point of the `reintegration-fsm` console script."""
+    cli(prog_name="reintegration-fsm")

@@ -1,0 +1,151 @@
+"""JSON in: case histories to import, and a trigger's keyword arguments for `apply`."""
+
+from __future__ import annotations
+
+import inspect
+import typing
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import attrs
+
+from reintegration_fsm.case import Reintegration
+from reintegration_fsm.errors import FormInvalid, ProtocolError
+from reintegration_fsm.records import Transition
+from reintegration_fsm.serialisation import structure, transition_from_json
+from reintegration_fsm.table import TRIGGERS
+
+NOT_ARGUMENTS = frozenset({"self", "cls", "by", "on", "calendar", "case_id", "return"})
+"""Trigger parameters that come from the command line, not from the data file."""
+
+
+@attrs.frozen
+class Parameter:
+    """One keyword argument a trigger takes from the data file."""
+
+    name: str
+    hint: Any
+    required: bool
+
+
+def parameters(trigger: str) -> tuple[Parameter, ...]:
+    """The data-file arguments of `trigger`, read from the method's signature and type hints."""
+    method = getattr(Reintegration, trigger)
+    hints = typing.get_type_hints(method)
+    found = []
+    for name, parameter in inspect.signature(method).parameters.items():
+        if name in NOT_ARGUMENTS:
+            continue
+        required = parameter.default is inspect.Parameter.empty
+        found.append(Parameter(name, hints[name], required))
+    return tuple(found)
+
+
+def _describe_hint(hint: Any) -> str:
+    return getattr(hint, "__name__", None) or str(hint).replace("reintegration_fsm.", "")
+
+
+def trigger_arguments(trigger: str, data: Any) -> tuple[dict[str, Any], list[str]]:
+    """Build a trigger's keyword arguments from JSON; also every problem found."""
+    if trigger not in TRIGGERS:
+        return {}, [f"unknown trigger {trigger!r}; one of: {', '.join(TRIGGERS)}"]
+    if not isinstance(data, Mapping):
+        return {}, [f"the data file must hold a JSON object, not {type(data).__name__}"]
+    wanted = parameters(trigger)
+    names = {p.name for p in wanted}
+    problems = [
+        f"{trigger} takes no argument {key!r} (it takes: {', '.join(sorted(names)) or 'none'})"
+        for key in data
+        if key not in names
+    ]
+    arguments: dict[str, Any] = {}
+    for parameter in wanted:
+        if parameter.name not in data:
+            if parameter.required:
+                problems.append(f"missing {parameter.name!r} ({_describe_hint(parameter.hint)})")
+            continue
+        value = data[parameter.name]
+        if parameter.hint is str:
+            if not isinstance(value, str):
+                problems.append(f"{parameter.name!r} must be a string, not {value!r}")
+                continue
+            arguments[parameter.name] = value
+            continue
+        try:
+            arguments[parameter.name] = structure(value, parameter.hint)
+        except FormInvalid as error:
+            problems.append(f"{parameter.name!r}: {error}")
+    return arguments, problems
+
+
+@attrs.frozen
+class Incoming:
+    """One history read from an import file, replayed into its case."""
+
+    label: str
+    history: tuple[Transition, ...]
+    case: Reintegration
+
+
+def _history_items(value: Any) -> tuple[list[tuple[str, Any]], list[str]]:
+    """The raw histories in an import file: an export, a list of exports, or a bare history."""
+    if isinstance(value, Mapping):
+        if "history" in value:
+            return [(f"case {value.get('case_id', '?')!s}", value["history"])], []
+        if "cases" in value and isinstance(value["cases"], list):
+            return _history_items(value["cases"])
+        return [], ["a JSON object must hold a case's 'history' (as `export` writes it)"]
+    if not isinstance(value, list) or not value:
+        return [], ["expected a case export, a list of them, or a history (a list of transitions)"]
+    if all(isinstance(item, Mapping) and "seq" in item for item in value):
+        return [("history", value)], []
+    items: list[tuple[str, Any]] = []
+    problems: list[str] = []
+    for number, item in enumerate(value, start=1):
+        if isinstance(item, Mapping) and "history" in item:
+            items.append((f"item {number} (case {item.get('case_id', '?')!s})", item["history"]))
+        elif isinstance(item, list):
+            items.append((f"item {number}", item))
+        else:
+            problems.append(f"item {number}: not a case export nor a history")
+    return items, problems
+
+
+def read_histories(value: Any) -> tuple[list[Incoming], list[str]]:
+    """Every history in an import file, checked by replaying it; and every problem found."""
+    raw, problems = _history_items(value)
+    incoming: list[Incoming] = []
+    for label, history in raw:
+        if not isinstance(history, list) or not history:
+            problems.append(f"{label}: the history must be a non-empty list of transitions")
+            continue
+        transitions: list[Transition] = []
+        bad = False
+        for position, entry in enumerate(history, start=1):
+            try:
+                transitions.append(transition_from_json(entry))
+            except FormInvalid as error:
+                problems.append(f"{label}, transition {position}: {error}")
+                bad = True
+        if bad:
+            continue
+        try:
+            case = Reintegration.replay(transitions)
+        except (ProtocolError, ValueError, KeyError, TypeError) as error:
+            problems.append(f"{label}: the history does not replay: {error}")
+            continue
+        incoming.append(Incoming(label, tuple(transitions), case))
+    return incoming, problems
+
+
+def duplicates(incoming: Sequence[Incoming]) -> list[str]:
+    """Problems for case ids given more than once in one file."""
+    seen: dict[str, str] = {}
+    problems = []
+    for item in incoming:
+        case_id = item.case.case_id
+        if case_id in seen:
+            problems.append(f"{item.label}: case {case_id!r} is also given by {seen[case_id]}")
+        else:
+            seen[case_id] = item.label
+    return problems

@@ -1,0 +1,585 @@
+"""Printable renderings of the seed's forms, filled from a case's history.
+
+`documents(case)` reads every form the case recorded (consent, reintegration information, the
+child's views, the initial meeting, reviews, outcome forms, the failure letter, timetables) and
+lays each out with the seed form's own labels. `render_html` prints them through Jinja2 with
+autoescaping on, so nothing a user typed is ever read as markup; `render_text` gives plain text
+for email. Both use `StrictUndefined`: a template can never leave a placeholder behind.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+import attrs
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from reintegration_fsm import __version__
+from reintegration_fsm.case import Reintegration
+from reintegration_fsm.forms import (
+    Attendee,
+    ChildViews,
+    ConsentForm,
+    InitialMeeting,
+    PastoralSupportPlan,
+    Pupil,
+    ReintegrationInformation,
+    ReintegrationTimetable,
+    ReviewMeeting,
+    SuccessfulOutcome,
+    UnsuccessfulOutcome,
+)
+from reintegration_fsm.letter import long_date
+from reintegration_fsm.serialisation import structure
+from reintegration_fsm.vocabulary import Evidence, Party, Rating, ReviewKind, Session
+
+NOT_RECORDED = "not recorded"
+DELETION_NOTE = (
+    "The host school must notify the local authority through the Children's Services Portal "
+    "that the pupil has been deleted from its roll under regulation 9(1)(c) of the School "
+    "Attendance (Pupil Registration) (England) Regulations 2024 (which replaced regulation "
+    "8(1)(c) of the 2006 Regulations the protocol cites)."
+)
+LEAVERS_NOTE = (
+    "The Alternative Provision setting must notify the local authority by completing a Leavers "
+    "Form on the Children's Services Portal."
+)
+
+Value = str | tuple[str, ...]
+
+
+@attrs.frozen
+class Field:
+    """One labelled box of a form: a single value or a list."""
+
+    label: str
+    value: Value
+
+    @property
+    def is_list(self) -> bool:
+        """True when the box holds a list of items."""
+        return isinstance(self.value, tuple)
+
+
+@attrs.frozen
+class TimetableWeek:
+    """A week of the Reintegration Timetable, ready to lay out."""
+
+    week_beginning: str
+    sessions: tuple[str, ...]
+    """Ten cells, Monday morning to Friday afternoon."""
+    time_in_education: str
+
+
+@attrs.frozen
+class LetterBlock:
+    """A paragraph of the letter, or a bulleted list (`items`)."""
+
+    text: str = ""
+    items: tuple[str, ...] = ()
+
+
+@attrs.frozen
+class Document:
+    """One filled-in form of the seed protocol."""
+
+    slug: str
+    title: str
+    subtitle: str = ""
+    fields: tuple[Field, ...] = ()
+    note: str = ""
+    weeks: tuple[TimetableWeek, ...] = ()
+    letter: tuple[LetterBlock, ...] = ()
+
+
+# -- values as a form shows them ----------------------------------------------------------------
+def _date(day: dt.date | None) -> str:
+    return NOT_RECORDED if day is None else long_date(day)
+
+
+def _text(value: str) -> str:
+    return value.strip() or NOT_RECORDED
+
+
+def _yes_no(value: bool | None) -> str:
+    return NOT_RECORDED if value is None else ("YES" if value else "NO")
+
+
+def _rating(value: Rating | None) -> str:
+    return "not rated" if value is None else f"Overall {value.value.capitalize()}"
+
+
+def _list(values: Sequence[str]) -> Value:
+    cleaned = tuple(v for v in values if v.strip())
+    return cleaned or NOT_RECORDED
+
+
+def _name_and_dob(pupil: Pupil) -> str:
+    return f"{pupil.name}, born {long_date(pupil.date_of_birth)}"
+
+
+def _people(attendees: Sequence[Attendee], party: Party) -> Value:
+    return _list([a.name for a in attendees if a.party is party])
+
+
+EVIDENCE_NAMES = {
+    Evidence.PSP: "Copy of the PSP",
+    Evidence.IEP: "Copy of the IEP",
+    Evidence.IHCP: "Copy of the IHCP",
+    Evidence.BEHAVIOUR_LOG: "Behaviour log and consequences",
+    Evidence.BEHAVIOUR_ANALYSIS: "Behaviour analysis",
+    Evidence.GRADUATED_RESPONSE: "Evaluation of strategies in the graduated response",
+    Evidence.ATTENDANCE_RECORD: "Attendance record and support",
+    Evidence.PERSONAL_EDUCATION_PLAN: "Child Looked After Personal Education Plan",
+    Evidence.EXCLUSION_DATA: "Exclusion data",
+    Evidence.KS4_OPTIONS: "KS4 record of options",
+    Evidence.ASSESSMENT_DATA: "Most recent assessment and attainment data",
+}
+
+SESSION_NAMES = {Session.HOST: "Host", Session.AP: "AP", Session.NONE: "-"}
+
+
+# -- one builder per seed form ------------------------------------------------------------------
+def consent_form(case: Reintegration, form: ConsentForm) -> Document:
+    """The Reintegration Consent Form."""
+    other = form.other_parent_has_responsibility
+    return Document(
+        "consent",
+        "Reintegration Consent Form",
+        "Consent to be gained from parent by current setting prior to approaching another "
+        "school for consideration of a reintegration",
+        (
+            Field(
+                "Child/YP's Name and DOB", f"{form.child_name}, born {long_date(form.child_dob)}"
+            ),
+            Field("Alternative Provision Setting", _text(form.ap_setting or case.ap_setting)),
+            Field("Address", _text(form.child_address)),
+            Field("Parent/Carer Address if different", _text(form.parent_address)),
+            Field("Parent/Carer Name", _text(form.parent_name)),
+            Field("Relationship to child/yp", _text(form.relationship)),
+            Field(
+                "Does the above Parent/Carer have parental responsibility?",
+                _yes_no(form.has_parental_responsibility),
+            ),
+            Field(
+                "Is there another parent with parental responsibility for a child?", _yes_no(other)
+            ),
+            Field(
+                "Has agreement over the reintegration been reached?",
+                _yes_no(form.other_parent_agrees) if other else "not applicable",
+            ),
+            Field(
+                "Does the parent understand the reasons for the reintegration?",
+                _yes_no(form.understands_reasons),
+            ),
+            Field("Does the parent agree to a reintegration?", _yes_no(form.agrees)),
+            Field(
+                "Which school does the parent & young person wish to be considered for a "
+                "reintegration?",
+                _list(form.preferred_schools),
+            ),
+            Field(
+                "I agree for the current setting to approach another school to discuss a "
+                "reintegration for the above child/yp and understand the reasons for this. "
+                "I consent to my child's information being shared.",
+                _yes_no(form.consent_to_share),
+            ),
+            Field("Name", _text(form.signed_by)),
+            Field("Signed", _text(form.signed_by)),
+            Field("Date", _date(form.signed_on)),
+        ),
+    )
+
+
+def information_form(
+    case: Reintegration, info: ReintegrationInformation, psp: PastoralSupportPlan, route: str
+) -> Document:
+    """The Reintegration Information form, with the PSP and route of the referral."""
+    pupil = case.pupil
+    psp_text = f"active from {long_date(psp.start)}" + (
+        f" to {long_date(psp.end)}" if psp.end is not None else ""
+    )
+    attendance = NOT_RECORDED if info.attendance_percent is None else f"{info.attendance_percent}%"
+    exclusions = (
+        NOT_RECORDED if info.exclusions_this_year is None else str(info.exclusions_this_year)
+    )
+    return Document(
+        "information",
+        "Reintegration Information",
+        "Information to be completed by Alternative Provision setting and parent prior "
+        "Reintegration Initial Meeting.",
+        (
+            Field("Child/YP's Name and DOB", _name_and_dob(pupil)),
+            Field("Alternative Provision Setting", case.ap_setting),
+            Field("Date Parental Consent Gained", _date(info.consent_date)),
+            Field("Proposed School", _text(info.proposed_school)),
+            Field("Attainment", _rating(info.attainment)),
+            Field("Effort", _rating(info.effort)),
+            Field("Attitude to staff", _rating(info.attitude_to_staff)),
+            Field("Attitude to Peers", _rating(info.attitude_to_peers)),
+            Field("Homework", _rating(info.homework)),
+            Field(
+                "Reasons for reintegration – why might a reintegration to this school be "
+                "successful?",
+                _text(info.reasons_for_success),
+            ),
+            Field("SEND Level/Category", _text(info.send_level or pupil.send_level)),
+            Field("LAC status", _text(info.looked_after_status)),
+            Field("Ethnicity", _text(info.ethnicity or pupil.ethnicity)),
+            Field("Attendance", attendance),
+            Field("Exclusions (current academic year)", exclusions),
+            Field(
+                "Names of other relevant professionals involved, and current level of involvement",
+                _list(
+                    [
+                        f"{p.name}: {p.involvement}" if p.involvement else p.name
+                        for p in info.professionals
+                    ]
+                ),
+            ),
+            Field(
+                "Measures already taken by the Alternative Provision setting, and level of success",
+                _list(
+                    [
+                        f"{m.measure}: {m.level_of_success}" if m.level_of_success else m.measure
+                        for m in info.measures_taken
+                    ]
+                ),
+            ),
+            Field(
+                "(Key Stage 4) Subjects taken for GCSE and exam board", _text(info.gcse_subjects)
+            ),
+            Field(
+                "Alternative curriculum arrangements currently in place",
+                _text(info.alternative_curriculum),
+            ),
+            Field("How will the child/yp get to the proposed school?", _text(info.transport_plan)),
+            Field(
+                "Has the parent/carer been involved in making transport arrangements for the "
+                "reintegration?",
+                _yes_no(info.parent_involved_in_transport),
+            ),
+            Field(
+                "Evidence of previous interventions included",
+                _list(sorted(EVIDENCE_NAMES[e] for e in info.evidence)),
+            ),
+            Field("Pastoral Support Plan", psp_text),
+            Field("Route to the Fair Access panel", route),
+        ),
+    )
+
+
+def views_form(case: Reintegration, views: ChildViews, occasion: str) -> Document:
+    """Views of the Child/Young Person and their family."""
+    return Document(
+        f"views-{views.gathered_on.isoformat()}",
+        "Views of the Child/Young Person and their family",
+        occasion,
+        (
+            Field("Name and DOB", _name_and_dob(case.pupil)),
+            Field("Date", _date(views.gathered_on)),
+            Field(
+                "Background information you wish to share with your potential new school",
+                _text(views.background),
+            ),
+            Field("The things I am good at or interest me most are", _text(views.good_at)),
+            Field(
+                "The things I find challenging and what support I think I need with those "
+                "challenges",
+                _text(views.challenges_and_support),
+            ),
+            Field(
+                "I think this new school could support me by",
+                _text(views.new_school_could_support_by),
+            ),
+            Field("Aspirations, what I hope to achieve", _text(views.aspirations)),
+            Field("Signature/Name of Child", _text(views.signed_by)),
+        ),
+    )
+
+
+def initial_meeting_form(case: Reintegration, meeting: InitialMeeting) -> Document:
+    """The Reintegration Initial Meeting form."""
+    pupil = case.pupil
+    start = _date(meeting.start_date) + (
+        f" at {meeting.start_time:%H:%M}" if meeting.start_time is not None else ""
+    )
+    signed = meeting.signatures
+    return Document(
+        "initial-meeting",
+        "Reintegration Initial Meeting",
+        "",
+        (
+            Field("Date of Meeting", _date(meeting.held_on)),
+            Field("Child/YP's Name and DOB", _name_and_dob(pupil)),
+            Field("Address", _text(pupil.address)),
+            Field("Name of Alternative Provision Setting", case.ap_setting),
+            Field("Alternative Provision Setting Representative", _text(meeting.ap_representative)),
+            Field("Name of Host School", _text(case.host_school or "")),
+            Field(
+                "Host School Representative including Key Worker and Head",
+                _text(meeting.host_representatives),
+            ),
+            Field(
+                "Parent and Child/YP present",
+                f"Parent/carer: {_yes_no(meeting.parent_present)}; "
+                f"child/YP: {_yes_no(meeting.child_present)}",
+            ),
+            Field("Reasons for the reintegration", _text(meeting.reasons)),
+            Field(
+                "Why do staff from the Alternative Provision setting think the reintegration will "
+                "be successful?",
+                _text(meeting.why_successful),
+            ),
+            Field("The child/yp will", _text(meeting.child_will)),
+            Field("The receiving school will", _text(meeting.school_will)),
+            Field(
+                "Named contact and contact details at the Host school for the child and "
+                "parent/carer",
+                _text(meeting.host_contact),
+            ),
+            Field("The child/YP's parent/carer will", _text(meeting.parent_will)),
+            Field(
+                "What support will the Alternative Provision setting provide throughout the "
+                "reintegration?",
+                _text(meeting.ap_support),
+            ),
+            Field(
+                "Other agency commitment to the reintegration",
+                _text(meeting.other_agency_commitment),
+            ),
+            Field("Reintegration start date and time", start),
+            Field("Transport Arrangements", _text(meeting.transport_arrangements)),
+            Field("Uniform Arrangements", _text(meeting.uniform_arrangements)),
+            Field("First Interim Review Date (2 weeks)", _date(meeting.first_review)),
+            Field("Second Interim Review Date (4 weeks)", _date(meeting.second_review)),
+            Field("Final Review Date (6 weeks)", _date(meeting.final_review)),
+            Field(
+                "Attendees Signatures",
+                tuple(
+                    f"{label}: {'signed' if party in signed else 'not signed'}"
+                    for party, label in (
+                        (Party.PARENT, "Parent/Carer"),
+                        (Party.CHILD, "Child/YP"),
+                        (Party.AP, "Alternative Provision Setting"),
+                        (Party.HOST, "Host School"),
+                        (Party.OTHER, "Other"),
+                    )
+                ),
+            ),
+        ),
+    )
+
+
+def review_form(case: Reintegration, meeting: ReviewMeeting) -> Document:
+    """The Reintegration Review (or Emergency Review) Meeting form."""
+    emergency = meeting.kind is ReviewKind.EMERGENCY
+    title = (
+        "Reintegration Emergency Review Meeting" if emergency else "Reintegration Review Meeting"
+    )
+    kind = {ReviewKind.INTERIM: "Interim review", ReviewKind.FINAL: "Final review"}.get(
+        meeting.kind, "Emergency review"
+    )
+    decision = meeting.decision.value.replace("_", " ")
+    outcome = f"Decision: {decision}" + (f". {meeting.outcome}" if meeting.outcome.strip() else "")
+    attendees = meeting.attendees
+    return Document(
+        f"review-{meeting.held_on.isoformat()}-{meeting.kind.value}",
+        title,
+        kind,
+        (
+            Field("Date of Meeting", _date(meeting.held_on)),
+            Field("Child/YP's Name & DOB", _name_and_dob(case.pupil)),
+            Field(
+                "Address (if this has changed since previous meeting)",
+                meeting.address_change.strip() or "unchanged",
+            ),
+            Field("Alternative Provision Representative", _people(attendees, Party.AP)),
+            Field("Host School Representative", _people(attendees, Party.HOST)),
+            Field("Parent/Carer", _people(attendees, Party.PARENT)),
+            Field("Child/YP", _people(attendees, Party.CHILD)),
+            Field("Local Authority", _people(attendees, Party.LA)),
+            Field("Other", _people(attendees, Party.OTHER)),
+            Field("Progress towards integration", _text(meeting.progress)),
+            Field(
+                "School support including level of success to date", _text(meeting.school_support)
+            ),
+            Field(
+                "Issues causing concern and suggestions for improvement", _text(meeting.concerns)
+            ),
+            Field("Additional Support Required", _text(meeting.additional_support)),
+            Field("Additional information", _text(meeting.additional_information)),
+            Field("Outcome of review", outcome),
+            Field("Date of next meeting", _date(meeting.next_meeting)),
+            Field(
+                "Views of the child/young person gathered on",
+                _date(None if meeting.child_views is None else meeting.child_views.gathered_on),
+            ),
+        ),
+    )
+
+
+def successful_form(case: Reintegration, form: SuccessfulOutcome) -> Document:
+    """The SUCCESSFUL Reintegration Outcome Form (host school)."""
+    return Document(
+        "successful-outcome",
+        "SUCCESSFUL Reintegration Outcome Form",
+        "To be completed by Host School",
+        (
+            Field("Child/YP's Name & DOB", _name_and_dob(case.pupil)),
+            Field("Address", _text(form.address or case.pupil.address)),
+            Field("Alternative Provision Setting", case.ap_setting),
+            Field("Host School", _text(case.host_school or "")),
+            Field("Parent/Carer", _text(form.parent_name)),
+            Field("Date child/yp placed on roll", _date(form.date_on_roll)),
+            Field(
+                "Joiner Form completed on Children's Services Portal",
+                _yes_no(form.joiner_form_completed),
+            ),
+        ),
+        LEAVERS_NOTE,
+    )
+
+
+def unsuccessful_form(case: Reintegration, form: UnsuccessfulOutcome) -> Document:
+    """The UNSUCCESSFUL Reintegration Outcome Form (home school: the AP setting)."""
+    return Document(
+        "unsuccessful-outcome",
+        "UNSUCCESSFUL Reintegration Outcome Form",
+        "To be completed by Home School",
+        (
+            Field("Child/YP's Name & DOB", _name_and_dob(case.pupil)),
+            Field("Address", _text(form.address or case.pupil.address)),
+            Field("Alternative Provision Setting", case.ap_setting),
+            Field("Host School", _text(case.host_school or "")),
+            Field("Parent/Carer", _text(form.parent_name)),
+            Field(
+                "Reasons for failure if different to those included in Review form",
+                form.reasons_for_failure.strip() or "as in the review form",
+            ),
+            Field(
+                "What provision has home school put in place for the child/yp to return?",
+                _text(form.provision_for_return),
+            ),
+            Field("Date of Return to Alternative Provision Setting", _date(form.return_date)),
+            Field("Name of Person Completing this form", _text(form.completed_by)),
+        ),
+        DELETION_NOTE,
+    )
+
+
+def timetable_form(timetables: Sequence[ReintegrationTimetable], occasion: str) -> Document:
+    """The Reintegration Timetable: where the child is each morning and afternoon."""
+    weeks = tuple(
+        TimetableWeek(
+            _date(week.week_beginning),
+            tuple(SESSION_NAMES[s] for s in week.sessions),
+            f"{week.time_in_education} of 10 sessions",
+        )
+        for week in timetables
+    )
+    return Document(
+        f"timetable-{timetables[0].week_beginning.isoformat()}",
+        "Reintegration Timetable",
+        occasion,
+        weeks=weeks,
+    )
+
+
+def letter_document(text: str) -> Document:
+    """The failure letter, split into paragraphs and bulleted lists."""
+    blocks: list[LetterBlock] = []
+    for paragraph in text.strip("\n").split("\n\n"):
+        lines = paragraph.split("\n")
+        if all(line.startswith("- ") for line in lines):
+            blocks.append(LetterBlock(items=tuple(line[2:] for line in lines)))
+        else:
+            blocks.append(LetterBlock(text="\n".join(lines)))
+    return Document(
+        "failure-letter", "Letter in the case of a failed Reintegration", letter=tuple(blocks)
+    )
+
+
+# -- the case's documents, in the order they were made ------------------------------------------
+def documents(case: Reintegration) -> list[Document]:
+    """Every form the case recorded, filled in, in the order the protocol made them."""
+    found: list[Document] = []
+    for transition in case.history:
+        data: dict[str, Any] = transition.data
+        trigger = transition.trigger
+        if trigger == "record_consent":
+            found.append(consent_form(case, structure(data["form"], ConsentForm)))
+        elif trigger == "refer_to_fair_access":
+            found.append(
+                information_form(
+                    case,
+                    structure(data["information"], ReintegrationInformation),
+                    structure(data["psp"], PastoralSupportPlan),
+                    str(data["route"]),
+                )
+            )
+        elif trigger == "hold_initial_meeting":
+            meeting = structure(data["meeting"], InitialMeeting)
+            views = structure(data["views"], ChildViews)
+            found.append(
+                views_form(case, views, f"For the initial meeting on {_date(meeting.held_on)}")
+            )
+            found.append(initial_meeting_form(case, meeting))
+            if meeting.timetable is not None:
+                found.append(timetable_form([meeting.timetable], "Agreed at the initial meeting"))
+        elif trigger in ("hold_review", "hold_emergency_review"):
+            review = structure(data["meeting"], ReviewMeeting)
+            if review.child_views is not None:
+                found.append(
+                    views_form(
+                        case, review.child_views, f"For the review on {_date(review.held_on)}"
+                    )
+                )
+            found.append(review_form(case, review))
+            if review.timetable is not None:
+                found.append(
+                    timetable_form(
+                        [review.timetable], f"From the review on {_date(review.held_on)}"
+                    )
+                )
+            if "letter" in data:
+                found.append(letter_document(case.letter()))
+        elif trigger == "record_successful_outcome":
+            found.append(successful_form(case, structure(data["form"], SuccessfulOutcome)))
+        elif trigger == "record_unsuccessful_outcome":
+            found.append(unsuccessful_form(case, structure(data["form"], UnsuccessfulOutcome)))
+    return found
+
+
+_ENVIRONMENT = Environment(
+    loader=PackageLoader("reintegration_fsm", "templates"),
+    autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=True),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+)
+
+
+def _context(case: Reintegration, on: dt.date | None) -> dict[str, Any]:
+    return {
+        "case": case,
+        "pupil": case.pupil,
+        "documents": documents(case),
+        "rendered_on": _date(on or dt.date.today()),
+        "version": __version__,
+        "stage": case.stage.value.replace("_", " "),
+        "days": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday"),
+    }
+
+
+def render_html(case: Reintegration, on: dt.date | None = None) -> str:
+    """The case's forms as one printable HTML page (A4, one form per page); all text escaped."""
+    return _ENVIRONMENT.get_template("case.html").render(_context(case, on))
+
+
+def render_text(case: Reintegration, on: dt.date | None = None) -> str:
+    """The case's forms as plain text, for email."""
+    return _ENVIRONMENT.get_template("case.txt").render(_context(case, on))

@@ -1,0 +1,645 @@
+"""The `reintegration-fsm` command, driven as a user or a script would drive it."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+import pytest
+from click.testing import CliRunner, Result
+
+import scenario
+from reintegration_fsm import (
+    CalendarError,
+    CaseNotFound,
+    ConcurrentUpdate,
+    FormInvalid,
+    GuardFailed,
+    IllegalTransition,
+    NotPermitted,
+    Role,
+    Stage,
+    table,
+)
+from reintegration_fsm.cli import cli
+from reintegration_fsm.cli.common import failure_from
+from reintegration_fsm.serialisation import unstructure
+from reintegration_fsm.stores import schema
+
+IDS = ("DEMO-0001", "DEMO-0002", "DEMO-0003", "DEMO-0004")
+
+
+def run(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the real command in a subprocess, as a shell script would."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("RFSM_")}
+    environment.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "reintegration_fsm", *args],
+        cwd=cwd,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def invoke(url: str, *args: str, input: str | None = None) -> Result:
+    """Run the command in-process (fast) against the database at `url`."""
+    return CliRunner().invoke(cli, ["--db", url, *args], input=input, env={"RFSM_CALENDAR": None})
+
+
+@pytest.fixture(scope="module")
+def demo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file holding the four demo cases (copied by tests that change it)."""
+    folder = tmp_path_factory.mktemp("demo")
+    result = invoke(f"sqlite:///{folder / 'demo.sqlite'}", "demo")
+    assert result.exit_code == 0, result.output
+    return folder / "demo.sqlite"
+
+
+@pytest.fixture
+def demo_db(demo_file: Path, tmp_path: Path) -> str:
+    """A private copy of the demo database, as a URL."""
+    copy = tmp_path / "copy.sqlite"
+    shutil.copy(demo_file, copy)
+    return f"sqlite:///{copy}"
+
+
+@pytest.fixture
+def empty_db(tmp_path: Path) -> str:
+    """A database URL where nothing exists yet."""
+    return f"sqlite:///{tmp_path / 'empty.sqlite'}"
+
+
+def json_out(result: Result) -> Any:
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def history_length(url: str, case_id: str) -> int:
+    return len(json_out(invoke(url, "history", case_id, "--format", "json")))
+
+
+def case_count(url: str) -> int:
+    with sqlite3.connect(url.removeprefix("sqlite:///")) as conn:
+        return int(conn.execute("SELECT count(*) FROM rfsm_cases").fetchone()[0])
+
+
+# -- the demo, as a user runs it --------------------------------------------------------------
+def section(output: str, case_id: str) -> str:
+    start = output.index(f"== {case_id}")
+    end = output.find("\n== ", start + 1)
+    return output[start : end if end != -1 else len(output)]
+
+
+def test_demo_runs_twice_in_a_fresh_folder_without_duplicating_cases(tmp_path: Path) -> None:
+    """`demo` creates the default SQLite file, prints every timeline, and a rerun adds nothing."""
+    first = run("demo", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert (tmp_path / "reintegration.sqlite").exists()
+    second = run("demo", cwd=tmp_path)
+    assert second.returncode == 0, second.stderr
+    url = f"sqlite:///{tmp_path / 'reintegration.sqlite'}"
+    assert case_count(url) == 4
+    for case_id in IDS:
+        assert f"== {case_id} (added)" in first.stdout
+        assert f"== {case_id} (already there)" in second.stdout
+        assert section(first.stdout, case_id) == section(second.stdout, case_id).replace(
+            "(already there)", "(added)"
+        )
+    assert "stage successful" in section(first.stdout, "DEMO-0001")
+    assert "stage unsuccessful" in section(first.stdout, "DEMO-0002")
+    assert "stage withdrawn" in section(first.stdout, "DEMO-0003")
+    late = section(first.stdout, "DEMO-0004")
+    assert "PLACE_OFFER" in late
+    assert "BREACHED" in late
+    assert "school days late" in late
+    assert "Obligations still open:" in late
+    assert "Robin Ashdown (ap_head, Larkspur Learning Centre)" in first.stdout
+
+
+def test_the_database_can_come_from_the_environment(tmp_path: Path) -> None:
+    """RFSM_DATABASE_URL names the database when --db is not given; JSON output parses."""
+    url = f"sqlite:///{tmp_path / 'env.sqlite'}"
+    assert run("demo", cwd=tmp_path, env={"RFSM_DATABASE_URL": url}).returncode == 0
+    assert not (tmp_path / "reintegration.sqlite").exists()
+    listed = run(
+        "due",
+        "--on",
+        "2026-12-31",
+        "--format",
+        "json",
+        cwd=tmp_path,
+        env={"RFSM_DATABASE_URL": url},
+    )
+    assert listed.returncode == 0, listed.stderr
+    items = json.loads(listed.stdout)
+    assert {item["case_id"] for item in items} == {"DEMO-0001", "DEMO-0002", "DEMO-0004"} | {
+        "DEMO-0003"
+    }
+
+
+def test_exit_codes_in_a_subprocess(tmp_path: Path) -> None:
+    """0 done, 1 refused (every reason on stderr), 2 bad usage or an unknown case."""
+    db = f"sqlite:///{tmp_path / 'x.sqlite'}"
+    assert run("--db", db, "demo", "--format", "json", cwd=tmp_path).returncode == 0
+    unknown = run("--db", db, "history", "NO-SUCH-CASE", cwd=tmp_path)
+    assert unknown.returncode == 2
+    assert "no case 'NO-SUCH-CASE'" in unknown.stderr
+    usage = run("--db", db, "due", "--on", "someday", cwd=tmp_path)
+    assert usage.returncode == 2
+    assert "someday" in usage.stderr
+    refused = run("--db", db, "letter", "DEMO-0001", cwd=tmp_path)
+    assert refused.returncode == 1
+    assert "no failure letter" in refused.stderr
+    assert run("--help", cwd=tmp_path).returncode == 0
+
+
+# -- help on every command ----------------------------------------------------------------------
+def commands(group: click.Group, prefix: Sequence[str] = ()) -> Iterator[tuple[str, ...]]:
+    for name, command in group.commands.items():
+        yield (*prefix, name)
+        if isinstance(command, click.Group):
+            yield from commands(command, (*prefix, name))
+
+
+@pytest.mark.parametrize("command", list(commands(cli)), ids=" ".join)
+def test_every_command_has_help(command: tuple[str, ...]) -> None:
+    """`--help` works on every command and says what it does."""
+    result = CliRunner().invoke(cli, [*command, "--help"])
+    assert result.exit_code == 0
+    assert "Usage:" in result.stdout
+    assert len(result.stdout.splitlines()) > 3
+
+
+# -- due, history, verify -----------------------------------------------------------------------
+def test_due_lists_the_soonest_first_and_undated_obligations_last(demo_db: str) -> None:
+    """`due --format json` is soonest first, with obligations without a date at the end."""
+    items = json_out(invoke(demo_db, "due", "--on", "2026-12-31", "--format", "json"))
+    dated = [item["due"] for item in items if item["due"] is not None]
+    assert dated == sorted(dated)
+    assert dated
+    first_undated = next(i for i, item in enumerate(items) if item["due"] is None)
+    assert all(item["due"] is None for item in items[first_undated:])
+    assert {"case_id", "kind", "due", "item", "owner", "status"} <= set(items[0])
+    assert items[0]["status"] == "overdue"
+
+
+def test_due_as_csv_parses_and_can_be_scoped_to_an_authority(demo_db: str) -> None:
+    """CSV output reads back with the csv module; another authority sees nothing."""
+    result = invoke(demo_db, "due", "--on", "2026-12-31", "--format", "csv")
+    assert result.exit_code == 0
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert rows
+    assert set(rows[0]) == {"due", "status", "case_id", "item", "kind", "owner"}
+    other = invoke(demo_db, "due", "--authority", "Nowhere Borough Council", "--format", "json")
+    assert json_out(other) == []
+    table_out = invoke(demo_db, "due", "--authority", "Nowhere Borough Council")
+    assert "nothing due" in table_out.stdout
+
+
+def test_history_as_table_json_and_csv(demo_db: str) -> None:
+    """`history` shows every transition; JSON holds the forms; CSV parses."""
+    transitions = json_out(invoke(demo_db, "history", "DEMO-0003", "--format", "json"))
+    assert [t["trigger"] for t in transitions] == [
+        "open",
+        "record_consent",
+        "refer_to_fair_access",
+        "note_at_panel",
+        "withdraw",
+    ]
+    assert transitions[1]["data"]["form"]["parent_name"] == "Pat Sampleton"
+    human = invoke(demo_db, "history", "DEMO-0003")
+    assert "refer_to_fair_access" in human.stdout
+    assert "Pat Sampleton" in human.stdout
+    rows = list(
+        csv.DictReader(
+            io.StringIO(invoke(demo_db, "history", "DEMO-0003", "--format", "csv").stdout)
+        )
+    )
+    assert [row["seq"] for row in rows] == ["1", "2", "3", "4", "5"]
+
+
+def test_timeline_of_one_case(demo_db: str) -> None:
+    """`timeline` tells a case's story and its open obligations."""
+    result = invoke(demo_db, "timeline", "DEMO-0002")
+    assert result.exit_code == 0
+    assert "called an emergency review" in result.stdout
+    assert "DELETE_FROM_ROLL (host, due 2026-02-26)" in result.stdout
+
+
+def test_verify_is_quiet_when_sound_and_exits_1_after_tampering(demo_db: str) -> None:
+    """Editing a stored transition behind the store's back is found, listed, and exits 1."""
+    sound = invoke(demo_db, "verify")
+    assert sound.exit_code == 0, sound.output
+    assert "sound" in sound.stdout
+    assert json_out(invoke(demo_db, "verify", "--format", "json")) == []
+    with sqlite3.connect(demo_db.removeprefix("sqlite:///")) as conn:
+        for statement in schema.drop_trigger_statements("sqlite"):
+            conn.execute(statement)
+        conn.execute(
+            "UPDATE rfsm_transitions SET data = replace(data, 'Mina', 'Nina') "
+            "WHERE case_id = 'DEMO-0001' AND seq = 2"
+        )
+    tampered = invoke(demo_db, "verify", "--format", "json")
+    assert tampered.exit_code == 1
+    problems = json.loads(tampered.stdout)
+    assert {p["case_id"] for p in problems} == {"DEMO-0001"}
+    assert any(p["seq"] == 2 for p in problems)
+    assert "problem(s) found" in tampered.stderr
+    human = invoke(demo_db, "verify")
+    assert human.exit_code == 1
+    assert "DEMO-0001" in human.stdout
+
+
+# -- diagram and calendar -----------------------------------------------------------------------
+def test_diagram_is_the_tables_own() -> None:
+    """`diagram` prints the Mermaid or DOT derived from the transition table."""
+    assert CliRunner().invoke(cli, ["diagram"]).stdout == table.mermaid()
+    assert CliRunner().invoke(cli, ["diagram", "--format", "dot"]).stdout == table.dot()
+    assert CliRunner().invoke(cli, ["diagram", "--format", "png"]).exit_code == 2
+
+
+def test_calendar_add_school_days_on_the_sample_and_on_a_file(tmp_path: Path) -> None:
+    """Twenty school days across a half term and an INSET day; a user's own TOML file."""
+    runner = CliRunner()
+    sample = runner.invoke(
+        cli, ["calendar", "add-school-days", "2025-10-20", "20", "--calendar", "sample"]
+    )
+    assert sample.stdout.strip() == "2025-11-25"
+    toml = tmp_path / "terms.toml"
+    toml.write_text(
+        'source = "Invented test terms"\n[[term]]\nfirst_day = 2026-01-05\nlast_day = 2026-01-30\n',
+        encoding="utf-8",
+    )
+    own = runner.invoke(
+        cli, ["calendar", "add-school-days", "2026-01-09", "5", "--calendar", str(toml)]
+    )
+    assert own.stdout.strip() == "2026-01-16"
+    between = runner.invoke(
+        cli,
+        ["calendar", "school-days-between", "2026-01-09", "2026-01-16", "--calendar", str(toml)],
+    )
+    assert between.stdout.strip() == "5"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["calendar", "add-school-days", "2030-01-01", "3", "--calendar", "sample"],
+        ["calendar", "add-school-days", "2026-01-05", "3", "--calendar", "missing.toml"],
+        ["calendar", "add-school-days", "2026-01-05", "-3", "--calendar", "sample"],
+        ["calendar", "add-school-days", "2026-01-05", "3"],
+    ],
+    ids=["outside-the-calendar", "no-such-file", "negative", "no-calendar"],
+)
+def test_calendar_bad_input_exits_2(args: list[str], tmp_path: Path) -> None:
+    """A date the calendar does not know, a missing file or bad usage exit 2."""
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2, result.output
+
+
+def test_a_bad_term_dates_file_exits_2_naming_the_line(tmp_path: Path) -> None:
+    """A malformed calendar file is bad input, and the message says where."""
+    toml = tmp_path / "bad.toml"
+    toml.write_text('source = "x"\n[[terms]]\nfirst_day = 2026-01-05\n', encoding="utf-8")
+    result = CliRunner().invoke(
+        cli, ["calendar", "add-school-days", "2026-01-05", "3", "--calendar", str(toml)]
+    )
+    assert result.exit_code == 2
+    assert "bad.toml" in result.stderr
+
+
+# -- letter, export, render ---------------------------------------------------------------------
+def test_letter_of_the_ended_case(demo_db: str) -> None:
+    """`letter` prints the failure letter, every placeholder filled."""
+    result = invoke(demo_db, "letter", "DEMO-0002")
+    assert result.exit_code == 0
+    assert result.stdout.startswith("Dear Bea Placeholder")
+    assert "(Name of" not in result.stdout
+    assert "(date)" not in result.stdout
+
+
+def test_export_holds_every_record_about_the_child(demo_db: str) -> None:
+    """`export` gives state, deadlines, obligations and the full history with its forms."""
+    exported = json_out(invoke(demo_db, "export", "DEMO-0004"))
+    assert exported["case_id"] == "DEMO-0004"
+    assert exported["stage"] == Stage.HOST_IDENTIFIED.value
+    assert exported["pupil"]["name"] == "Morgan Exemplar"
+    (offer,) = exported["deadlines"]
+    assert offer["kind"] == "place_offer"
+    assert offer["breached"] is True
+    assert {o["kind"] for o in exported["obligations"]} == {
+        "share_information_with_host",
+        "offer_visit",
+    }
+    assert len(exported["history"]) == history_length(demo_db, "DEMO-0004")
+    assert exported["history"][1]["data"]["form"]["parent_name"] == "Sky Exemplar"
+
+
+def test_render_prints_the_forms(demo_db: str, tmp_path: Path) -> None:
+    """`render` gives HTML by default, text with --text, and can write a file."""
+    html = invoke(demo_db, "render", "DEMO-0002")
+    assert html.stdout.startswith("<!DOCTYPE html>")
+    assert "Reintegration Emergency Review Meeting" in html.stdout
+    text = invoke(demo_db, "render", "DEMO-0002", "--text")
+    assert "UNSUCCESSFUL REINTEGRATION OUTCOME FORM" in text.stdout
+    assert "<" not in text.stdout
+    out = tmp_path / "forms.html"
+    assert invoke(demo_db, "render", "DEMO-0001", "-o", str(out)).exit_code == 0
+    assert "SUCCESSFUL Reintegration Outcome Form" in out.read_text(encoding="utf-8")
+
+
+# -- import -------------------------------------------------------------------------------------
+def test_exported_cases_import_into_another_database(
+    demo_db: str, empty_db: str, tmp_path: Path
+) -> None:
+    """What `export` writes, `import` reads: the same histories, in one go."""
+    exports = [json_out(invoke(demo_db, "export", case_id)) for case_id in IDS]
+    bundle = tmp_path / "bundle.json"
+    bundle.write_text(json.dumps(exports), encoding="utf-8")
+    result = invoke(empty_db, "import", str(bundle))
+    assert result.exit_code == 0, result.output
+    assert "imported 4 case(s)" in result.stdout
+    for case_id in IDS:
+        assert json_out(invoke(empty_db, "history", case_id, "--format", "json")) == json_out(
+            invoke(demo_db, "history", case_id, "--format", "json")
+        )
+    assert invoke(empty_db, "verify").exit_code == 0
+    again = invoke(empty_db, "import", str(bundle))
+    assert again.exit_code == 2
+    assert again.stderr.count("already in the database") == 4
+
+
+def test_a_history_imports_from_stdin(demo_db: str, empty_db: str) -> None:
+    """`history --format json` output is importable too."""
+    history = invoke(demo_db, "history", "DEMO-0003", "--format", "json").stdout
+    result = invoke(empty_db, "import", "-", input=history)
+    assert result.exit_code == 0, result.output
+    assert history_length(empty_db, "DEMO-0003") == 5
+
+
+def test_an_invalid_import_changes_nothing_and_lists_every_reason(
+    demo_db: str, empty_db: str, tmp_path: Path
+) -> None:
+    """One bad history among good ones: exit 2, every problem printed, nothing imported."""
+    good = json_out(invoke(demo_db, "export", "DEMO-0001"))
+    skipped = json_out(invoke(demo_db, "export", "DEMO-0002"))
+    del skipped["history"][3]
+    bad_role = json_out(invoke(demo_db, "export", "DEMO-0003"))
+    bad_role["history"][1]["actor"]["role"] = "wizard"
+    file = tmp_path / "mixed.json"
+    file.write_text(json.dumps([good, skipped, bad_role]), encoding="utf-8")
+    result = invoke(empty_db, "import", str(file))
+    assert result.exit_code == 2
+    assert "DEMO-0002" in result.stderr
+    assert "does not replay" in result.stderr
+    assert "Actor.role" in result.stderr
+    assert case_count(empty_db) == 0
+
+
+@pytest.mark.parametrize(
+    "content",
+    ['{"history": ', "[]", '{"cases": 3}', '"just text"', "[1, 2]"],
+    ids=["truncated", "empty", "no-history", "text", "numbers"],
+)
+def test_import_refuses_what_is_not_a_history(content: str, empty_db: str, tmp_path: Path) -> None:
+    """Bad JSON, or JSON that holds no history, exits 2."""
+    file = tmp_path / "bad.json"
+    file.write_text(content, encoding="utf-8")
+    result = invoke(empty_db, "import", str(file))
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error:")
+
+
+def test_import_stays_quiet_in_a_pipe(demo_db: str, tmp_path: Path) -> None:
+    """No progress bar when stderr is not a terminal."""
+    file = tmp_path / "all.json"
+    file.write_text(
+        json.dumps([json_out(invoke(demo_db, "export", i)) for i in IDS]), encoding="utf-8"
+    )
+    result = run(
+        "--db", f"sqlite:///{tmp_path / 'piped.sqlite'}", "import", str(file), cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert result.stdout.startswith("imported 4 case(s), ")
+
+
+# -- apply --------------------------------------------------------------------------------------
+AP = [
+    "--actor-id",
+    "ap-1",
+    "--actor-name",
+    "Morgan Reed",
+    "--role",
+    "ap_head",
+    "--organisation",
+    scenario.AP_SETTING,
+]
+
+
+def write(path: Path, value: Any) -> str:
+    path.write_text(json.dumps(value), encoding="utf-8")
+    return str(path)
+
+
+@pytest.fixture
+def opened(empty_db: str, tmp_path: Path) -> str:
+    """A database with case C-1 opened through `apply open`."""
+    data = write(
+        tmp_path / "open.json",
+        {
+            "pupil": unstructure(scenario.PUPIL),
+            "ap_setting": scenario.AP_SETTING,
+            "local_authority": scenario.AUTHORITY,
+        },
+    )
+    result = invoke(empty_db, "apply", "C-1", "open", "--data", data, *AP, "--on", "2026-01-12")
+    assert result.exit_code == 0, result.output
+    return empty_db
+
+
+def test_apply_drives_a_case_from_json(opened: str, tmp_path: Path) -> None:
+    """Consent then referral from JSON files; the referral's deadline uses --calendar."""
+    consent = write(tmp_path / "consent.json", {"form": unstructure(scenario.consent())})
+    result = invoke(
+        opened,
+        "apply",
+        "C-1",
+        "record_consent",
+        "--data",
+        consent,
+        *AP,
+        "--on",
+        "2026-01-14",
+        "--format",
+        "json",
+    )
+    transition = json_out(result)
+    assert (transition["seq"], transition["dest"]) == (2, "consented")
+    refer = write(
+        tmp_path / "refer.json",
+        {
+            "route": "panel",
+            "information": unstructure(scenario.information()),
+            "psp": unstructure(scenario.PSP),
+        },
+    )
+    no_calendar = invoke(
+        opened, "apply", "C-1", "refer_to_fair_access", "--data", refer, *AP, "--on", "2026-01-19"
+    )
+    assert no_calendar.exit_code == 2
+    assert "--calendar" in no_calendar.stderr
+    referred = CliRunner().invoke(
+        cli,
+        [
+            "--db",
+            opened,
+            "--calendar",
+            "sample",
+            "apply",
+            "C-1",
+            "refer_to_fair_access",
+            "--data",
+            refer,
+            *AP,
+            "--on",
+            "2026-01-19",
+        ],
+    )
+    assert referred.exit_code == 0, referred.output
+    assert "consented -> referred" in referred.stdout
+    exported = json_out(invoke(opened, "export", "C-1"))
+    assert exported["deadlines"][0] == {
+        "kind": "place_offer",
+        "due": "2026-02-23",
+        "met_on": None,
+        "breached": False,
+    }
+
+
+def test_a_refused_trigger_prints_every_reason_and_changes_nothing(
+    opened: str, tmp_path: Path
+) -> None:
+    """Exit 1, each unmet condition on stderr, the history as it was."""
+    form = scenario.consent(agrees=False, consent_to_share=False, signed_on=None)
+    data = write(tmp_path / "consent.json", {"form": unstructure(form)})
+    before = history_length(opened, "C-1")
+    result = invoke(
+        opened, "apply", "C-1", "record_consent", "--data", data, *AP, "--on", "2026-01-14"
+    )
+    assert result.exit_code == 1
+    assert "record_consent refused" in result.stderr
+    assert result.stderr.count("\n  - ") == 3
+    assert history_length(opened, "C-1") == before
+
+
+@pytest.mark.parametrize(
+    ("trigger", "role", "code", "message"),
+    [
+        ("start_placement", "ap_head", 1, "not available in stage 'proposed'"),
+        ("withdraw", "host_head", 1, "not permitted"),
+    ],
+)
+def test_apply_refusals_exit_1(
+    opened: str, tmp_path: Path, trigger: str, role: str, code: int, message: str
+) -> None:
+    """A trigger in the wrong stage, or by the wrong role, is refused with exit 1."""
+    data = write(
+        tmp_path / "d.json", {"reason": "Family moving away."} if trigger == "withdraw" else {}
+    )
+    args = [a if a != "ap_head" else role for a in AP]
+    result = invoke(opened, "apply", "C-1", trigger, "--data", data, *args, "--on", "2026-01-14")
+    assert result.exit_code == code
+    assert message in result.stderr
+    assert history_length(opened, "C-1") == 1
+
+
+@pytest.mark.parametrize(
+    ("trigger", "data", "expected"),
+    [
+        ("withdraw", {}, "missing 'reason'"),
+        ("withdraw", {"reason": 3, "why": "x"}, "takes no argument 'why'"),
+        ("record_consent", {"form": {"child_name": "Alex"}}, "ConsentForm"),
+        ("discharge", {"kind": "make_tea"}, "'kind'"),
+        ("teleport", {}, "unknown trigger 'teleport'"),
+    ],
+)
+def test_apply_bad_data_exits_2(
+    opened: str, tmp_path: Path, trigger: str, data: dict[str, Any], expected: str
+) -> None:
+    """Missing, unknown or malformed arguments are bad input: exit 2, nothing changed."""
+    file = write(tmp_path / "d.json", data)
+    result = invoke(opened, "apply", "C-1", trigger, "--data", file, *AP, "--on", "2026-01-14")
+    assert result.exit_code == 2
+    assert expected in result.stderr
+    assert history_length(opened, "C-1") == 1
+
+
+def test_apply_to_an_unknown_case_or_with_bad_json_exits_2(opened: str, tmp_path: Path) -> None:
+    """No such case, and a data file that is not JSON, are bad input."""
+    data = write(tmp_path / "d.json", {"reason": "Family moving away."})
+    assert invoke(opened, "apply", "C-404", "withdraw", "--data", data, *AP).exit_code == 2
+    (tmp_path / "bad.json").write_text("{reason", encoding="utf-8")
+    bad = invoke(opened, "apply", "C-1", "withdraw", "--data", str(tmp_path / "bad.json"), *AP)
+    assert bad.exit_code == 2
+    assert "not valid JSON" in bad.stderr
+
+
+def test_roles_are_the_protocols() -> None:
+    """`--role` accepts exactly the protocol's roles."""
+    option = next(p for p in cli.commands["apply"].params if p.name == "role")
+    assert isinstance(option.type, click.Choice)
+    assert list(option.type.choices) == [role.value for role in Role]
+
+
+# -- the exit-code table ------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("error", "code"),
+    [
+        (GuardFailed("record_consent", ["a", "b"]), 1),
+        (NotPermitted("withdraw", None, "nope"), 1),
+        (IllegalTransition("start_placement", Stage.PROPOSED), 1),
+        (ConcurrentUpdate("C-1", 2, 3), 1),
+        (FormInvalid("ConsentForm", "agrees", "must be True or False"), 2),
+        (CaseNotFound("C-1"), 2),
+        (CalendarError("outside"), 2),
+    ],
+)
+def test_errors_map_to_exit_codes(error: Exception, code: int) -> None:
+    """Rules refused: 1; bad input: 2; a guard's reasons are all kept."""
+    failure = failure_from(error)
+    assert failure.exit_code == code
+    if isinstance(error, GuardFailed):
+        assert failure.reasons == ("a", "b")
+
+
+def test_db_upgrade_before_or_after_first_use(empty_db: str, demo_db: str) -> None:
+    """Migrating an empty database, and a database the CLI already created, both work."""
+    fresh = invoke(empty_db, "db", "upgrade")
+    assert fresh.exit_code == 0, fresh.output
+    assert "migrated to head" in fresh.stdout
+    assert invoke(empty_db, "due", "--format", "json").exit_code == 0
+    assert invoke(demo_db, "db", "upgrade").exit_code == 0
+    assert invoke(demo_db, "verify").exit_code == 0
+
+
+def test_a_bad_database_url_exits_2() -> None:
+    """A URL SQLAlchemy cannot read is bad input."""
+    result = CliRunner().invoke(cli, ["--db", "nosuchdriver://x/y", "due"])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error:")

@@ -1,0 +1,155 @@
+"""Printable forms: every seed form a case recorded, filled in, escaped, no placeholder left."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from jinja2 import StrictUndefined
+
+import scenario
+from reintegration_fsm import Pupil, Reintegration, SchoolCalendar, documents
+from reintegration_fsm.demo import CASES
+
+CALENDAR = SchoolCalendar.sample()
+ON = dt.date(2026, 11, 28)
+PLACEHOLDERS = ("{{", "}}", "{%", "%}", "(Name of", "(date", "(name of", "Undefined")
+
+
+@pytest.fixture(scope="module")
+def demo() -> dict[str, Reintegration]:
+    """The four demo cases, by id."""
+    return {case.case_id: case.run(case.case_id, CALENDAR) for case in CASES}
+
+
+def titles(case: Reintegration) -> list[str]:
+    return [document.title for document in documents.documents(case)]
+
+
+def test_a_successful_case_has_every_form_it_recorded(demo: dict[str, Reintegration]) -> None:
+    """Consent, information, views, initial meeting, timetable, reviews, the outcome form."""
+    found = titles(demo["DEMO-0001"])
+    assert found[:5] == [
+        "Reintegration Consent Form",
+        "Reintegration Information",
+        "Views of the Child/Young Person and their family",
+        "Reintegration Initial Meeting",
+        "Reintegration Timetable",
+    ]
+    assert found.count("Reintegration Review Meeting") == 3
+    assert found[-1] == "SUCCESSFUL Reintegration Outcome Form"
+
+
+def test_an_ended_case_has_the_emergency_review_letter_and_outcome(
+    demo: dict[str, Reintegration],
+) -> None:
+    """The emergency review, the failure letter and the unsuccessful outcome form."""
+    found = titles(demo["DEMO-0002"])
+    emergency = found.index("Reintegration Emergency Review Meeting")
+    assert found[emergency + 1] == "Letter in the case of a failed Reintegration"
+    assert found[-1] == "UNSUCCESSFUL Reintegration Outcome Form"
+
+
+@pytest.mark.parametrize("case_id", ["DEMO-0001", "DEMO-0002", "DEMO-0003", "DEMO-0004"])
+def test_no_placeholder_survives(demo: dict[str, Reintegration], case_id: str) -> None:
+    """Neither the HTML nor the text keeps a template marker or a seed placeholder."""
+    for rendered in (
+        documents.render_html(demo[case_id], ON),
+        documents.render_text(demo[case_id], ON),
+    ):
+        for placeholder in PLACEHOLDERS:
+            assert placeholder not in rendered
+
+
+def test_the_letter_is_the_cases_own(demo: dict[str, Reintegration]) -> None:
+    """The letter in the documents is `case.letter()`, paragraph by paragraph."""
+    case = demo["DEMO-0002"]
+    text = documents.render_text(case, ON)
+    html = documents.render_html(case, ON)
+    for line in case.letter().splitlines():
+        if line.strip():
+            assert line.removeprefix("- ")[:60] in text.replace("\n", " ").replace("    ", " ")
+    assert "Dear Bea Placeholder" in html
+    assert "<li>Daily mentoring with a key worker</li>" in html
+
+
+def test_the_timetable_is_laid_out_as_a_week(demo: dict[str, Reintegration]) -> None:
+    """Ten sessions a week and the time in education."""
+    html = documents.render_html(demo["DEMO-0001"], ON)
+    assert html.count("<th>am</th>") == 5
+    assert "9 of 10 sessions" in html
+    assert "9 of 10 sessions" in documents.render_text(demo["DEMO-0001"], ON)
+
+
+def test_the_deletion_note_names_the_2024_regulations(demo: dict[str, Reintegration]) -> None:
+    """The unsuccessful outcome form cites regulation 9(1)(c) of the 2024 Regulations."""
+    text = documents.render_text(demo["DEMO-0002"], ON)
+    assert "regulation 9(1)(c)" in text
+    assert "Regulations 2024" in text
+
+
+def hostile_case() -> Reintegration:
+    """A case whose typed-in text is hostile markup."""
+    pupil = Pupil("<script>alert(1)</script>", scenario.PUPIL.date_of_birth, key_stage=3)
+    case = Reintegration.open(
+        "XSS-1",
+        pupil,
+        scenario.AP_SETTING,
+        scenario.AUTHORITY,
+        by=scenario.AP_HEAD,
+        on=scenario.OPENED,
+        calendar=CALENDAR,
+    )
+    case.record_consent(
+        scenario.consent(
+            child_name=pupil.name,
+            parent_name="<img src=x onerror=alert(2)>",
+            child_address='1 "Quoted" Road & <b>Sons</b>',
+            preferred_schools=("<a href='javascript:alert(3)'>Elmstead</a>",),
+        ),
+        by=scenario.AP_HEAD,
+        on=scenario.CONSENTED,
+    )
+    return case
+
+
+def test_html_escapes_everything_a_user_typed() -> None:
+    """A child's name of `<script>alert(1)</script>` prints as text, never as markup."""
+    html = documents.render_html(hostile_case(), ON)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<script" not in html
+    assert "<img" not in html
+    assert "<a href" not in html
+    assert "<b>Sons</b>" not in html
+    assert "&lt;img src=x onerror=alert(2)&gt;" in html
+    assert re.search(r"&#3[49];Quoted&#3[49];", html) or "&quot;Quoted&quot;" in html
+
+
+def test_text_keeps_what_the_user_typed_verbatim() -> None:
+    """Plain text for email is not HTML: nothing is escaped there."""
+    text = documents.render_text(hostile_case(), ON)
+    assert "<script>alert(1)</script>" in text
+
+
+def test_autoescaping_is_on_for_html_and_undefined_is_strict() -> None:
+    """The environment escapes .html templates and refuses undefined names."""
+    environment = documents._ENVIRONMENT
+    assert environment.undefined is StrictUndefined
+    assert environment.autoescape("case.html") if callable(environment.autoescape) else False
+    assert not environment.autoescape("case.txt")
+
+
+def test_a_case_with_no_forms_yet_says_so() -> None:
+    """A freshly opened case renders, saying nothing has been recorded."""
+    case = Reintegration.open(
+        "NEW-1",
+        scenario.PUPIL,
+        scenario.AP_SETTING,
+        scenario.AUTHORITY,
+        by=scenario.AP_HEAD,
+        on=scenario.OPENED,
+    )
+    assert documents.documents(case) == []
+    assert "No forms have been recorded" in documents.render_html(case, ON)
+    assert "No forms have been recorded" in documents.render_text(case, ON)
