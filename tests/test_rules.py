@@ -1864,3 +1864,12 @@ def test_replay_with_another_calendar_keeps_the_stored_deadlines() -> None:
     assert replayed.deadlines == case.deadlines
     assert replayed == case
     assert Reintegration.replay(case.history).deadlines == case.deadlines
+
+
+def test_pending_deadlines_are_the_unmet_ones_until_the_case_ends() -> None:
+    """A referred case owes its place offer; once withdrawn it owes no deadline at all."""
+    case = referred()
+    assert [d.kind for d in case.pending_deadlines] == [DeadlineKind.PLACE_OFFER]
+    case.withdraw("The family have moved out of the county.", by=PARENT, on=REFERRED)
+    assert case.pending_deadlines == ()
+    assert case.deadlines[0].met_on is None  # the record itself is kept

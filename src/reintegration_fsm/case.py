@@ -110,6 +110,13 @@ class Reintegration:
         return tuple(self._deadlines)
 
     @property
+    def pending_deadlines(self) -> tuple[Deadline, ...]:
+        """The unmet deadlines that still bind: none once the case is in a final stage."""
+        if self.stage.is_final:
+            return ()
+        return tuple(deadline for deadline in self._deadlines if deadline.met_on is None)
+
+    @property
     def obligations(self) -> tuple[Obligation, ...]:
         """The obligations still open, oldest first."""
         return tuple(self._obligations)

@@ -75,12 +75,15 @@ def transition_from_row(row: Mapping[str, Any]) -> Transition:
 
 
 def open_item_rows(case: Reintegration) -> list[Row]:
-    """The case's unmet deadlines and open obligations, numbered in the case's own order."""
+    """The case's pending deadlines and open obligations, numbered in the case's own order.
+
+    A case in a final stage has no pending deadlines (a withdrawn case owes no place offer), but
+    its open obligations (a failure letter to send, records to transfer) stay due.
+    """
     rows: list[Row] = []
-    for deadline in case.deadlines:
-        if deadline.met_on is None:
-            rows.append({"item_type": DEADLINE, "kind": deadline.kind.value, "owner": None,
-                         "due": deadline.due})
+    for deadline in case.pending_deadlines:
+        rows.append({"item_type": DEADLINE, "kind": deadline.kind.value, "owner": None,
+                     "due": deadline.due})
     for obligation in case.obligations:
         rows.append({"item_type": OBLIGATION, "kind": obligation.kind.value,
                      "owner": obligation.owner.value, "due": obligation.due})
