@@ -84,3 +84,15 @@ def test_a_migrated_database_holds_cases_and_refuses_log_updates(engine: sa.Engi
     assert store.verify() == []
     with pytest.raises(sa.exc.DBAPIError, match="append-only"), engine.begin() as conn:
         conn.execute(sa.delete(schema.transitions))
+
+
+def test_a_schema_built_by_create_schema_upgrades_cleanly(engine: sa.Engine) -> None:
+    """create_schema() stamps the newest migration, so a later upgrade() adds nothing twice."""
+    SqlAlchemyStore(engine).create_schema()
+    with engine.connect() as conn:
+        assert conn.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar() == "0001"
+    upgrade(engine)
+    assert differences(engine) == []
+    SqlAlchemyStore(engine).create_schema()  # still idempotent: one stamp, no error
+    with engine.connect() as conn:
+        assert conn.execute(sa.text(f"SELECT COUNT(*) FROM {VERSION_TABLE}")).scalar() == 1

@@ -6,7 +6,8 @@ from importlib import resources
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine
+from alembic.migration import MigrationContext
+from sqlalchemy import Connection, Engine, create_engine
 
 from reintegration_fsm.stores import sqlite
 
@@ -36,3 +37,15 @@ def upgrade(url_or_engine: str | Engine, revision: str = "head") -> None:
     finally:
         if isinstance(url_or_engine, str):
             engine.dispose()
+
+
+def stamp_if_unversioned(conn: Connection) -> None:
+    """Record the newest revision on a database whose schema `create_schema()` just built.
+
+    Without the stamp, a later `upgrade()` would try to create tables that already exist.
+    """
+    context = MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE})
+    if context.get_current_revision() is None:
+        cfg = config()
+        cfg.attributes["connection"] = conn
+        command.stamp(cfg, "head")

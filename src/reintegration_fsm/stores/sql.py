@@ -29,7 +29,7 @@ from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.case import Reintegration
 from reintegration_fsm.errors import CaseNotFound, ConcurrentUpdate, NotPermitted
 from reintegration_fsm.records import Transition
-from reintegration_fsm.stores import bulk, schema, sqlite
+from reintegration_fsm.stores import bulk, migrate, schema, sqlite
 from reintegration_fsm.stores.hashing import GENESIS
 from reintegration_fsm.stores.model import DueItem, Problem
 from reintegration_fsm.stores.rows import (
@@ -129,11 +129,16 @@ class SqlAlchemyStore:
 
     # -- schema --------------------------------------------------------------------------------
     def create_schema(self) -> None:
-        """Create the tables, indexes and append-only triggers that are missing (idempotent)."""
+        """Create the tables, indexes and append-only triggers that are missing (idempotent).
+
+        A database built this way is stamped with the newest migration, so `upgrade()` applies
+        only the migrations that come later.
+        """
         with self.engine.begin() as conn:
             schema.metadata.create_all(conn)
             for statement in schema.trigger_statements(self._dialect):
                 conn.exec_driver_sql(statement)
+            migrate.stamp_if_unversioned(conn)
 
     def close(self) -> None:
         """Release the store's connections (disposes the engine only if the store made it)."""
