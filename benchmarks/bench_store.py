@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from reintegration_fsm import ReferralRoute, Reintegration, Transition
 from reintegration_fsm.stores import SqlAlchemyStore, bulk, schema
+from reintegration_fsm.stores.hashing import digest, entry_hash
 from reintegration_fsm.stores.rows import log_rows, next_due, open_item_rows, utc_now
 from store_contract import (
     ADMISSIONS,
@@ -179,7 +180,7 @@ def bench_save(url: str, saves: int) -> None:
                   case.case_id, case.version - 1)
         raw_params.append((update, raw.tuple_of(entry, LOG_COLUMNS),
                            [raw.tuple_of(i, ITEM_COLUMNS) for i in items]))
-    ours_times, raw_times, hash_times = [], [], []
+    ours_times, raw_times, hash_times, encode_times = [], [], [], []
     for case, params in zip(ours, raw_params, strict=True):
         start = time.perf_counter()
         store.save(case)
@@ -187,16 +188,25 @@ def bench_save(url: str, saves: int) -> None:
         start = time.perf_counter()
         raw.save(*params)
         raw_times.append(time.perf_counter() - start)
+        # Encoding the payload as canonical JSON text is storage (the log keeps that text);
+        # hashing is the payload digest and the entry hash over the row.
         start = time.perf_counter()
-        log_rows(case.case_id, case.history[-1:], "0" * 64, utc_now())
+        row = log_rows(case.case_id, case.history[-1:], "0" * 64, utc_now())[0]
+        encode_times.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        digest(row["data"])
+        entry_hash(row)
         hash_times.append(time.perf_counter() - start)
     ours_ms, raw_ms = statistics.median(ours_times) * 1e3, statistics.median(raw_times) * 1e3
     hash_ms = statistics.median(hash_times) * 1e3
+    encode_ms = statistics.median(encode_times) * 1e3 - hash_ms
     print(f"  save one transition: store {ours_ms:.3f} ms, raw driver {raw_ms:.3f} ms "
           f"(medians of {saves})")
     report("save / raw driver (same statements)", ours_ms / raw_ms, "x", 2.5, "lower")
-    report("hashing share of a save (encode + digests + entry hash)",
+    report("hashing share of a save (payload digest + entry hash)",
            100 * hash_ms / ours_ms, "%", 2.0, "lower")
+    print(f"    (building the row and its canonical JSON text, stored either way: "
+          f"{100 * encode_ms / ours_ms:.1f}% of a save)")
     assert store.verify() == []
     raw.conn.close()
     store.close()

@@ -23,7 +23,7 @@ from sqlalchemy import (
     type_coerce,
     update,
 )
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.case import Reintegration
@@ -98,6 +98,11 @@ class SqlAlchemyStore:
         self._delete_items = delete(open_items).where(open_items.c.case_id == case_id)
         self._insert_items = insert(open_items)
         self._select_case = select(cases).where(cases.c.case_id == case_id)
+        # PostgreSQL and MariaDB: a writer that meets another one mid-save of the same case
+        # fails at once instead of queueing behind its commit (see `save`).
+        self._lock_case = (
+            select(cases.c.version).where(cases.c.case_id == case_id).with_for_update(nowait=True)
+        )
         self._select_log = (
             select(transitions).where(transitions.c.case_id == case_id).order_by(transitions.c.seq)
         )
@@ -203,6 +208,8 @@ class SqlAlchemyStore:
                         },
                     )
                 else:
+                    if self._dialect != "sqlite":  # SQLite's BEGIN IMMEDIATE already serialises
+                        self._lock_or_fail(conn, case_id, start)
                     result = conn.execute(
                         self._update_case,
                         {
@@ -228,6 +235,19 @@ class SqlAlchemyStore:
             raise ConcurrentUpdate(case_id, start, self._found_version(case_id)) from error
         self._remember(case_id, case.version, last_hash)
         case.saved_version = case.version
+
+    def _lock_or_fail(self, conn: Connection, case_id: str, expected: int) -> None:
+        """Lock the case row, or raise `ConcurrentUpdate` at once if another writer holds it.
+
+        The holder is saving the same case right now and will have appended first; waiting for
+        its commit only to learn that costs the loser the winner's whole commit time.
+        """
+        try:
+            conn.execute(self._lock_case, {"b_case_id": case_id})
+        except DBAPIError as error:
+            if _lock_not_available(error):
+                raise ConcurrentUpdate(case_id, expected, None) from error
+            raise
 
     def _found_version(self, case_id: str) -> int | None:
         with self.engine.connect() as conn:
@@ -365,3 +385,12 @@ class SqlAlchemyStore:
         for case_id in case_rows.keys() - seen:
             problems += check_case(case_id, case_rows[case_id], [], self.calendar)
         return problems
+
+
+def _lock_not_available(error: DBAPIError) -> bool:
+    """True when the driver refused a NOWAIT lock (PostgreSQL 55P03, MariaDB 1205/3572)."""
+    original = error.orig
+    if getattr(original, "sqlstate", None) == "55P03":
+        return True
+    args: tuple[object, ...] = tuple(getattr(original, "args", ()))
+    return bool(args) and args[0] in (1205, 3572)
