@@ -1,0 +1,513 @@
+"""The public strategies of `reintegration_fsm.testing`: valid forms pass, broken ones fail once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+import pytest
+from hypothesis import HealthCheck, Phase, find, given, settings
+from hypothesis import strategies as st
+
+from reintegration_fsm import (
+    Actor,
+    GuardFailed,
+    Party,
+    Pupil,
+    ReferralRoute,
+    Reintegration,
+    ReviewDecision,
+    ReviewKind,
+    Role,
+    SchoolCalendar,
+    Stage,
+    rules,
+)
+from reintegration_fsm import testing as rt
+from reintegration_fsm.records import Obligation
+from scenario import (
+    ADMISSIONS,
+    AP_HEAD,
+    AP_SETTING,
+    AUTHORITY,
+    CONSENTED,
+    FINAL_REVIEW,
+    HOST_FOUND,
+    HOST_HEAD,
+    HOST_SCHOOL,
+    MEETING,
+    OPENED,
+    PSP,
+    PUPIL,
+    REFERRED,
+    START,
+    WITH_LA,
+    consent,
+    information,
+    initial_meeting,
+    review,
+    views,
+)
+
+CALENDAR = SchoolCalendar.sample()
+FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+DATES = st.dates(dt.date(2025, 9, 1), dt.date(2027, 6, 30))
+
+
+@attrs.define
+class State:
+    """A stand-in for a case, with only what the guards read."""
+
+    pupil: Pupil
+    last_on: dt.date | None = None
+    obligations: tuple[Obligation, ...] = ()
+    agreed_start: dt.date | None = None
+    placement_started_on: dt.date | None = None
+    final_decision: ReviewDecision | None = None
+
+
+# What the one reason of each broken respect says (a fragment of the rule's sentence).
+REASONS: dict[str, str] = {
+    # R2
+    "wrong_child": "The consent form is for",
+    "wrong_date_of_birth": "gives the date of birth",
+    "no_parental_responsibility": "does not have parental responsibility",
+    "other_parent_disagrees": "has not agreed to the reintegration",
+    "does_not_understand": "does not understand the reasons",
+    "does_not_agree": "does not agree to a reintegration",
+    "no_consent_to_share": "has not consented to the child's information being shared",
+    "no_preferred_school": "names no school",
+    "not_signed": "is not signed",
+    "not_dated": "is not dated",
+    "dated_after": "The consent form is dated",
+    # R3
+    "not_started": "only starts on",
+    "ended": "ended on",
+    # R4
+    "missing_rating": "The rating for",
+    "no_reasons_for_success": "why a reintegration might be successful",
+    "no_transport_plan": "how the child will get to the proposed school",
+    "missing_evidence": "The evidence does not include",
+    # R7
+    "held_after": "cannot be recorded before it is held",
+    "views_after_meeting": "gathered after the meeting",
+    "parent_absent": "parent/carer was not present",
+    "child_absent": "child was not present",
+    "missing_signature": "form is not signed by",
+    "start_before_meeting": "start date is before the initial meeting",
+    "no_transport": "Transport arrangements are not recorded",
+    "no_child_expectations": "expectations of the child",
+    "no_school_expectations": "expectations of the host school",
+    "no_parent_expectations": "expectations of the parent/carer",
+    "no_host_contact": "No named contact",
+    "first_review_too_early": "first review must be after the start date",
+    "second_review_too_early": "second review must be after the first",
+    "final_review_too_early": "final review must be after the second",
+    "final_review_too_late": "within 6 weeks of the start date",
+    # R9
+    "before_placement": "before the placement started",
+    "emergency_kind": "held with hold_emergency_review",
+    "no_child_views": "views were not gathered",
+    "views_after_review": "gathered after the review",
+    "missing_attendee": "The review was not attended by",
+    "decides_end": "A review cannot end the reintegration",
+    "interim_makes_permanent": "Only the final review can decide",
+    "final_continue_without_next_meeting": "must set the next meeting",
+    "next_meeting_not_after": "next meeting must be after this review",
+    # R10, R11
+    "not_emergency_kind": "not recorded as an emergency review",
+    "missing_party": "The emergency review did not include",
+    "makes_permanent": "not a permanent move",
+    "continue_without_support": "additional support needed to continue",
+    "end_without_concerns": "concerns that led to the ending",
+    "end_without_letter": "needs a failure letter",
+    "no_reasons": "reasons for ending in plain English",
+    "incident_not_investigated": "key incident was investigated",
+    "harassment_not_checked": "racial or sexual harassment",
+    "child_not_heard": "gave their version of events",
+    "no_support_listed": "support that was put in place",
+    "backdated": "is in the past",
+    # R12, R13
+    "joiner_form_not_completed": "Joiners Form",
+    "on_roll_before_start": "is before the placement started",
+    "no_provision": "provision made for the child's return",
+    "no_return_date": "date of return",
+    "not_completed_by": "name of the person completing",
+}
+
+
+def reason_for(respect: str) -> str:
+    return REASONS[respect.removeprefix("letter_")]
+
+
+def assert_one_reason(reasons: list[str] | tuple[str, ...], respect: str) -> None:
+    assert len(reasons) == 1, (respect, reasons)
+    assert reason_for(respect) in reasons[0], (respect, reasons)
+
+
+def test_every_respect_has_a_reason() -> None:
+    """Each respect a strategy can break names a known refusal."""
+    respects = {
+        *rt.CONSENT_RESPECTS,
+        *rt.PSP_RESPECTS,
+        *rt.INFORMATION_RESPECTS,
+        *rt.INITIAL_MEETING_RESPECTS,
+        *rt.REVIEW_RESPECTS,
+        *rt.EMERGENCY_REVIEW_RESPECTS,
+        *rt.SUCCESSFUL_OUTCOME_RESPECTS,
+        *rt.UNSUCCESSFUL_OUTCOME_RESPECTS,
+    }
+    assert {respect.removeprefix("letter_") for respect in respects} == set(REASONS)
+
+
+def test_importing_the_package_does_not_import_hypothesis() -> None:
+    """Hypothesis is a test extra: only `reintegration_fsm.testing` imports it."""
+    code = (
+        "import sys, reintegration_fsm, reintegration_fsm.case; "
+        "assert 'hypothesis' not in sys.modules, 'hypothesis imported'; "
+        "assert 'reintegration_fsm.testing' not in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# -- cases at a stage, built from the shared scenario ----------------------------------------------
+def case_at(stage: Stage) -> Reintegration:
+    """The scenario's case, moved to `stage` (PROPOSED .. IN_PLACEMENT, EMERGENCY_REVIEW)."""
+    case = Reintegration.open(
+        "case-1", PUPIL, AP_SETTING, AUTHORITY, by=AP_HEAD, on=OPENED, calendar=CALENDAR
+    )
+    steps: list[Callable[[], Any]] = [
+        lambda: case.record_consent(consent(), by=AP_HEAD, on=CONSENTED),
+        lambda: case.refer_to_fair_access(
+            ReferralRoute.PANEL, information(), PSP, by=AP_HEAD, on=REFERRED
+        ),
+        lambda: case.identify_host(HOST_SCHOOL, ReferralRoute.PANEL, by=ADMISSIONS, on=HOST_FOUND),
+        lambda: case.hold_initial_meeting(initial_meeting(), views(), by=AP_HEAD, on=MEETING),
+        lambda: case.start_placement(by=HOST_HEAD, on=START),
+        lambda: case.call_emergency_review("Repeated absconding.", by=HOST_HEAD, on=START),
+    ]
+    order = (
+        Stage.PROPOSED,
+        Stage.CONSENTED,
+        Stage.REFERRED,
+        Stage.HOST_IDENTIFIED,
+        Stage.PLANNED,
+        Stage.IN_PLACEMENT,
+        Stage.EMERGENCY_REVIEW,
+    )
+    for step in steps[: order.index(stage)]:
+        step()
+    assert case.stage is stage
+    return case
+
+
+def refused_once(fire: Callable[[], Any], respect: str) -> None:
+    with pytest.raises(GuardFailed) as caught:
+        fire()
+    assert_one_reason(caught.value.reasons, respect)
+
+
+# -- valid forms pass their rules ------------------------------------------------------------------
+@FAST
+@given(rt.pupils())
+def test_pupils_are_eligible(pupil: Pupil) -> None:
+    """R1: generated pupils are not on a mainstream roll."""
+    assert rules.pupil_is_eligible(None, pupil, dt.date(2026, 1, 5)) == []
+
+
+@FAST
+@given(st.data(), rt.pupils(), DATES)
+def test_consent_forms_pass_r2(data: st.DataObject, pupil: Pupil, on: dt.date) -> None:
+    """R2: a consent form for the pupil, signed by `on`, passes."""
+    form = data.draw(rt.consent_forms(pupil, on))
+    assert rules.consent_is_complete(State(pupil), form, on) == []
+
+
+@FAST
+@given(rt.consent_forms())
+def test_consent_forms_without_a_pupil_are_complete(form: Any) -> None:
+    """Without a pupil, the form still passes R2 for the child it names."""
+    pupil = Pupil(form.child_name, form.child_dob, key_stage=3)
+    assert rules.consent_is_complete(State(pupil), form, form.signed_on) == []
+
+
+@FAST
+@given(st.data(), DATES)
+def test_pastoral_support_plans_are_active(data: st.DataObject, on: dt.date) -> None:
+    """R3: a plan drawn active on `on` is active on `on`."""
+    psp = data.draw(rt.pastoral_support_plans(active_on=on))
+    referral = rules.Referral(ReferralRoute.PANEL, information(), psp)
+    assert psp.is_active_on(on)
+    assert rules.psp_is_active(State(PUPIL), referral, on) == []
+
+
+@FAST
+@given(st.data(), rt.pupils())
+def test_information_passes_r4(data: st.DataObject, pupil: Pupil) -> None:
+    """R4: information for a pupil (or for any pupil) has the ratings and evidence it needs."""
+    for form in (
+        data.draw(rt.reintegration_information(pupil)),
+        data.draw(rt.reintegration_information()),
+    ):
+        referral = rules.Referral(ReferralRoute.VIRTUAL, form, PSP)
+        assert rules.information_is_gathered(State(pupil), referral, dt.date(2026, 1, 5)) == []
+
+
+@FAST
+@given(st.data(), DATES)
+def test_child_views_come_before(data: st.DataObject, before: dt.date) -> None:
+    """Views drawn `before` a day are gathered on or before it."""
+    assert data.draw(rt.child_views(before=before)).gathered_on <= before
+
+
+@FAST
+@given(rt.timetables())
+def test_timetables_begin_on_monday(timetable: Any) -> None:
+    """A timetable week begins on a Monday and has ten sessions."""
+    assert timetable.week_beginning.weekday() == 0
+    assert len(timetable.sessions) == 10
+
+
+@FAST
+@given(st.sampled_from(tuple(Role)), st.sampled_from(("Org A", None)), st.data())
+def test_actors_have_the_role_and_organisation(
+    role: Role, organisation: str | None, data: st.DataObject
+) -> None:
+    """`actors(role, organisation)` gives that role acting for that organisation."""
+    actor = data.draw(rt.actors(role, organisation))
+    assert actor.role is role
+    if organisation is not None:
+        assert actor.organisation == organisation
+    assert data.draw(rt.attendees(Party.LA)).party is Party.LA
+
+
+@FAST
+@given(st.data(), DATES, st.booleans())
+def test_initial_meetings_pass_r7(
+    data: st.DataObject, held_on: dt.date, use_calendar: bool
+) -> None:
+    """R7: a meeting with views gathered before it passes, recorded on or after the meeting."""
+    calendar = CALENDAR if use_calendar else None
+    meeting = data.draw(rt.initial_meetings(held_on=held_on, calendar=calendar))
+    record = rules.InitialMeetingRecord(meeting, data.draw(rt.child_views(before=held_on)))
+    on = held_on + dt.timedelta(days=data.draw(st.integers(0, 5)))
+    assert rules.initial_meeting_is_complete(State(PUPIL), record, on) == []
+
+
+@FAST
+@given(st.data(), DATES, st.sampled_from((ReviewKind.INTERIM, ReviewKind.FINAL)))
+def test_review_meetings_pass_r9(data: st.DataObject, started: dt.date, kind: ReviewKind) -> None:
+    """R9: an interim or final review held after the start passes."""
+    meeting = data.draw(rt.review_meetings(kind, started_on=started))
+    state = State(PUPIL, placement_started_on=started)
+    assert rules.review_is_complete(state, meeting, meeting.held_on) == []
+
+
+@FAST
+@given(st.data(), DATES)
+def test_emergency_reviews_pass_r10_and_r11(data: st.DataObject, started: dt.date) -> None:
+    """R10, R11: an emergency review (with a letter when it ends) passes."""
+    meeting = data.draw(rt.review_meetings(ReviewKind.EMERGENCY, started_on=started))
+    on = meeting.held_on
+    letter = data.draw(rt.failure_letters(effective_from=on))
+    review_ = rules.EmergencyReview(meeting, letter)
+    state = State(PUPIL, placement_started_on=started)
+    assert rules.emergency_review_is_complete(state, review_, on) == []
+    assert rules.ending_is_justified(state, review_, on) == []
+
+
+@FAST
+@given(st.data(), DATES)
+def test_outcomes_pass_r12_and_r13(data: st.DataObject, started: dt.date) -> None:
+    """R12, R13: outcome forms pass (R13 after a final review decided MAKE_PERMANENT)."""
+    state = State(PUPIL, placement_started_on=started, final_decision=ReviewDecision.MAKE_PERMANENT)
+    form = data.draw(rt.successful_outcomes(on_roll_from=started))
+    assert rules.permanent_move_is_agreed(state, form, started) == []
+    assert rules.return_is_provided_for(state, data.draw(rt.unsuccessful_outcomes()), started) == []
+
+
+def test_review_meetings_refuse_a_decision_the_kind_cannot_take() -> None:
+    """Asking for a valid INTERIM review deciding END is a mistake in the test, not a form."""
+    with pytest.raises(ValueError, match="cannot decide"):
+        find(rt.review_meetings(ReviewKind.INTERIM, decision=ReviewDecision.END), bool)
+
+
+# -- forms broken in one respect are refused with exactly one reason -------------------------------
+@FAST
+@given(st.data(), rt.pupils(), DATES)
+def test_invalid_consent_has_one_reason(data: st.DataObject, pupil: Pupil, on: dt.date) -> None:
+    """R2: each broken respect gives exactly its own reason."""
+    form, respect = data.draw(rt.invalid_consent_forms(pupil, on))
+    assert_one_reason(rules.consent_is_complete(State(pupil), form, on), respect)
+
+
+@FAST
+@given(st.data())
+def test_invalid_consent_is_refused_by_the_case(data: st.DataObject) -> None:
+    """R2 on a case: `record_consent` refuses with exactly the broken respect's reason."""
+    on = CONSENTED + dt.timedelta(days=data.draw(st.integers(0, 30)))
+    form, respect = data.draw(rt.invalid_consent_forms(PUPIL, on))
+    case = case_at(Stage.PROPOSED)
+    refused_once(lambda: case.record_consent(form, by=AP_HEAD, on=on), respect)
+    assert case.stage is Stage.PROPOSED
+
+
+@FAST
+@given(st.data(), rt.pupils(), DATES)
+def test_invalid_referral_has_one_reason(data: st.DataObject, pupil: Pupil, on: dt.date) -> None:
+    """R3, R4: a stale plan or incomplete information gives exactly its own reason."""
+    psp, respect = data.draw(rt.invalid_pastoral_support_plans(on))
+    referral = rules.Referral(
+        ReferralRoute.PANEL, data.draw(rt.reintegration_information(pupil)), psp
+    )
+    assert_one_reason(
+        rules.psp_is_active(State(pupil), referral, on)
+        + rules.information_is_gathered(State(pupil), referral, on),
+        respect,
+    )
+    form, respect = data.draw(rt.invalid_reintegration_information(pupil))
+    referral = rules.Referral(ReferralRoute.PANEL, form, data.draw(rt.pastoral_support_plans(on)))
+    assert_one_reason(
+        rules.psp_is_active(State(pupil), referral, on)
+        + rules.information_is_gathered(State(pupil), referral, on),
+        respect,
+    )
+
+
+@FAST
+@given(st.data())
+def test_invalid_referral_is_refused_by_the_case(data: st.DataObject) -> None:
+    """R3, R4 on a case: `refer_to_fair_access` refuses with exactly one reason."""
+    on = REFERRED + dt.timedelta(days=data.draw(st.integers(0, 30)))
+    case = case_at(Stage.CONSENTED)
+    if data.draw(st.booleans()):
+        form, respect = data.draw(rt.invalid_reintegration_information(PUPIL))
+        psp = data.draw(rt.pastoral_support_plans(active_on=on))
+    else:
+        psp, respect = data.draw(rt.invalid_pastoral_support_plans(on))
+        form = data.draw(rt.reintegration_information(PUPIL))
+    route = data.draw(st.sampled_from(tuple(ReferralRoute)))
+    refused_once(lambda: case.refer_to_fair_access(route, form, psp, by=AP_HEAD, on=on), respect)
+
+
+@FAST
+@given(st.data(), DATES)
+def test_invalid_initial_meeting_has_one_reason(data: st.DataObject, on: dt.date) -> None:
+    """R7: each broken respect gives exactly its own reason, on the guard and on the case."""
+    (meeting, views_), respect = data.draw(rt.invalid_initial_meetings(on))
+    record = rules.InitialMeetingRecord(meeting, views_)
+    assert_one_reason(rules.initial_meeting_is_complete(State(PUPIL), record, on), respect)
+    on = MEETING + dt.timedelta(days=data.draw(st.integers(0, 30)))
+    (meeting, views_), respect = data.draw(rt.invalid_initial_meetings(on))
+    case = case_at(Stage.HOST_IDENTIFIED)
+    refused_once(lambda: case.hold_initial_meeting(meeting, views_, by=AP_HEAD, on=on), respect)
+
+
+@FAST
+@given(st.data(), st.sampled_from((ReviewKind.INTERIM, ReviewKind.FINAL, None)))
+def test_invalid_review_has_one_reason(data: st.DataObject, kind: ReviewKind | None) -> None:
+    """R9: each broken respect gives exactly its own reason, on the guard and on the case."""
+    on = START + dt.timedelta(days=data.draw(st.integers(0, 40)))
+    meeting, respect = data.draw(rt.invalid_review_meetings(on, START, kind))
+    state = State(PUPIL, placement_started_on=START)
+    assert_one_reason(rules.review_is_complete(state, meeting, on), respect)
+    case = case_at(Stage.IN_PLACEMENT)
+    refused_once(lambda: case.hold_review(meeting, by=HOST_HEAD, on=on), respect)
+    meeting, respect = data.draw(rt.invalid_review_meetings(on))
+    assert_one_reason(rules.review_is_complete(State(PUPIL), meeting, on), respect)
+
+
+@FAST
+@given(st.data())
+def test_invalid_emergency_review_has_one_reason(data: st.DataObject) -> None:
+    """R10, R11: each broken respect (of the meeting or its letter) gives exactly one reason."""
+    on = START + dt.timedelta(days=data.draw(st.integers(0, 40)))
+    (meeting, letter), respect = data.draw(rt.invalid_emergency_reviews(on, START))
+    review_ = rules.EmergencyReview(meeting, letter)
+    state = State(PUPIL, placement_started_on=START)
+    assert_one_reason(
+        rules.emergency_review_is_complete(state, review_, on)
+        + rules.ending_is_justified(state, review_, on),
+        respect,
+    )
+    case = case_at(Stage.EMERGENCY_REVIEW)
+    refused_once(lambda: case.hold_emergency_review(meeting, letter, by=HOST_HEAD, on=on), respect)
+    letter, respect = data.draw(rt.invalid_failure_letters(on))
+    ending = rules.EmergencyReview(
+        review(
+            on,
+            ReviewKind.EMERGENCY,
+            attendees=WITH_LA,
+            decision=ReviewDecision.END,
+            concerns="Absconding.",
+        ),
+        letter,
+    )
+    assert_one_reason(rules.ending_is_justified(state, ending, on), respect)
+
+
+@FAST
+@given(st.data())
+def test_invalid_outcomes_have_one_reason(data: st.DataObject) -> None:
+    """R12, R13: each broken respect gives exactly its own reason, on the guard and the case."""
+    on = FINAL_REVIEW + dt.timedelta(days=data.draw(st.integers(0, 20)))
+    form, respect = data.draw(rt.invalid_successful_outcomes(START))
+    case = case_at(Stage.IN_PLACEMENT)
+    case.hold_review(
+        review(FINAL_REVIEW, ReviewKind.FINAL, decision=ReviewDecision.MAKE_PERMANENT),
+        by=HOST_HEAD,
+        on=FINAL_REVIEW,
+    )
+    refused_once(lambda: case.record_successful_outcome(form, by=HOST_HEAD, on=on), respect)
+    unsuccessful, respect = data.draw(rt.invalid_unsuccessful_outcomes())
+    assert_one_reason(rules.return_is_provided_for(State(PUPIL), unsuccessful, on), respect)
+
+
+# -- protocol runs ---------------------------------------------------------------------------------
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rt.protocol_runs())
+def test_protocol_runs_replay_to_their_stage(run: rt.ProtocolRun) -> None:
+    """A run plays cleanly, ends in the stage it claims, on school days moving forward."""
+    case = rt.play(run)
+    assert case.stage is run.stage
+    assert run.triggers[0] == "open"
+    assert len(case.history) == len(run.steps)
+    days = [step.kwargs["on"] for step in run.steps]
+    assert days == sorted(days)
+    assert all(CALENDAR.is_school_day(day) for day in days)
+    assert Reintegration.replay(case.history, CALENDAR) == case
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rt.protocol_runs(calendar=CALENDAR))
+def test_protocol_runs_take_a_calendar(run: rt.ProtocolRun) -> None:
+    """`protocol_runs(calendar)` builds runs that `play(run, calendar)` accepts."""
+    assert rt.play(run, CALENDAR).stage is run.stage
+
+
+@pytest.mark.parametrize(
+    "stage",
+    [Stage.SUCCESSFUL, Stage.UNSUCCESSFUL, Stage.WITHDRAWN, Stage.ENDING, Stage.EMERGENCY_REVIEW],
+)
+def test_protocol_runs_reach_every_ending(stage: Stage) -> None:
+    """Every final stage (and the way to UNSUCCESSFUL) is among the runs generated."""
+    run = find(
+        rt.protocol_runs(),
+        lambda run: run.stage is stage,
+        settings=settings(max_examples=2000, database=None, phases=[Phase.generate]),
+    )
+    assert rt.play(run).stage is stage
+
+
+def test_play_needs_an_open_step() -> None:
+    """A run that does not start with `open` is refused before anything is played."""
+    actor = Actor("x", "Kit Example", Role.AP_HEAD, AP_SETTING)
+    run = rt.ProtocolRun(
+        (rt.RunStep("withdraw", {"reason": "x", "by": actor, "on": OPENED}),), Stage.WITHDRAWN
+    )
+    with pytest.raises(ValueError, match="starts with 'open'"):
+        rt.play(run)
