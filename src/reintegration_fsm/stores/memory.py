@@ -7,7 +7,7 @@ from datetime import date
 
 from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.case import Reintegration
-from reintegration_fsm.errors import CaseNotFound, ConcurrentUpdate, NotPermitted
+from reintegration_fsm.errors import CaseNotFound, ConcurrentUpdate
 from reintegration_fsm.records import Transition
 from reintegration_fsm.stores.hashing import GENESIS
 from reintegration_fsm.stores.model import DueItem, Problem
@@ -19,6 +19,7 @@ from reintegration_fsm.stores.rows import (
     log_rows,
     next_due,
     open_item_rows,
+    refuse_other_authority,
     transition_from_row,
     utc_now,
 )
@@ -66,13 +67,7 @@ class InMemoryStore:
         new = case.history[start:]
         if not new:
             return
-        if self.authority is not None and case.local_authority != self.authority:
-            raise NotPermitted(
-                "save",
-                None,
-                f"case {case.case_id!r} belongs to {case.local_authority!r}, "
-                f"not {self.authority!r}",
-            )
+        refuse_other_authority(self.authority, case)
         case_id = case.case_id
         items = open_item_rows(case)
         with self._lock:

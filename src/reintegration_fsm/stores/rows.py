@@ -12,7 +12,7 @@ from typing import Any
 
 from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.case import Reintegration
-from reintegration_fsm.errors import ProtocolError
+from reintegration_fsm.errors import NotPermitted, ProtocolError
 from reintegration_fsm.records import Transition
 from reintegration_fsm.stores.hashing import GENESIS, canonical_json, digest, entry_hash
 from reintegration_fsm.stores.model import DEADLINE, OBLIGATION, DueItem, Problem
@@ -72,6 +72,20 @@ def transition_from_row(row: Mapping[str, Any]) -> Transition:
         on=on,
         data=json.loads(row["data"]),
     )
+
+
+def refuse_other_authority(authority: str | None, case: Reintegration) -> None:
+    """Refuse to save a case of another local authority than a scoped store's.
+
+    Raises:
+        NotPermitted: `authority` is set and the case belongs to another one.
+    """
+    if authority is not None and case.local_authority != authority:
+        raise NotPermitted(
+            "save",
+            None,
+            f"case {case.case_id!r} belongs to {case.local_authority!r}, not {authority!r}",
+        )
 
 
 def open_item_rows(case: Reintegration) -> list[Row]:

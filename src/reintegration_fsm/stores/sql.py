@@ -27,7 +27,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.case import Reintegration
-from reintegration_fsm.errors import CaseNotFound, ConcurrentUpdate, NotPermitted
+from reintegration_fsm.errors import CaseNotFound, ConcurrentUpdate
 from reintegration_fsm.records import Transition
 from reintegration_fsm.stores import bulk, migrate, schema, sqlite
 from reintegration_fsm.stores.hashing import GENESIS
@@ -38,6 +38,7 @@ from reintegration_fsm.stores.rows import (
     log_rows,
     next_due,
     open_item_rows,
+    refuse_other_authority,
     transition_from_row,
     utc_now,
 )
@@ -151,15 +152,6 @@ class SqlAlchemyStore:
             self.engine.dispose()
 
     # -- writing -------------------------------------------------------------------------------
-    def _check_authority(self, case: Reintegration) -> None:
-        if self.authority is not None and case.local_authority != self.authority:
-            raise NotPermitted(
-                "save",
-                None,
-                f"case {case.case_id!r} belongs to {case.local_authority!r}, "
-                f"not {self.authority!r}",
-            )
-
     def _prev_hash(self, case_id: str, version: int) -> str:
         cached = self._hashes.get(case_id)
         if cached is not None and cached[0] == version:
@@ -187,7 +179,7 @@ class SqlAlchemyStore:
         new = case.history[start:]
         if not new:
             return
-        self._check_authority(case)
+        refuse_other_authority(self.authority, case)
         case_id = case.case_id
         prev = self._prev_hash(case_id, start) if start else GENESIS
         entries = log_rows(case_id, new, prev, utc_now())
@@ -283,7 +275,7 @@ class SqlAlchemyStore:
         batch: list[bulk.Prepared] = []
         for authority, history in histories:
             prepared = bulk.prepare(authority, history, self.calendar)
-            self._check_authority(prepared.case)
+            refuse_other_authority(self.authority, prepared.case)
             batch.append(prepared)
             count += len(history)
             if len(batch) >= batch_size:
