@@ -12,6 +12,7 @@ CORE = {
     "vocabulary",
     "records",
     "calendar",
+    "term_dates",
     "forms",
     "letter",
     "serialisation",

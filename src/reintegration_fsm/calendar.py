@@ -3,33 +3,34 @@
 A school day is a Monday to Friday inside a term that is neither an England bank holiday (from the
 `holidays` package, the only module of the library that imports it) nor a closure (an INSET day, an
 emergency closure). Term dates are data: `SchoolCalendar.from_file` reads them from a TOML file
-that names its source, `SchoolCalendar.from_ics` from a school's iCalendar feed. The calendar
-never guesses: a date before its first term or after its last raises `CalendarError`.
+that names its source, `SchoolCalendar.from_ics` from a school's iCalendar feed (the reading and
+its line-numbered errors live in `reintegration_fsm.term_dates`). The calendar never guesses: a
+date before its first term or after its last raises `CalendarError`.
 """
 
 from __future__ import annotations
 
 import os
-import re
-import sys
 from bisect import bisect_right
-from collections.abc import Iterable, Mapping, Sequence
-from datetime import date, datetime, timedelta
+from collections.abc import Iterable, Mapping
+from datetime import date
 from functools import lru_cache
-from importlib import resources
-from itertools import pairwise
-from pathlib import Path
 from types import MappingProxyType
-from typing import Any, NamedTuple, NoReturn
+from typing import Any, NoReturn
 
 import holidays
 
 from reintegration_fsm.errors import CalendarError, CalendarFileError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on Python 3.10 only
-    import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
+from reintegration_fsm.term_dates import (
+    Closure,
+    Term,
+    TermDates,
+    as_date,
+    check_terms,
+    read_ics,
+    read_sample,
+    read_toml_file,
+)
 
 __all__ = [
     "FINAL_REVIEW_CALENDAR_DAYS",
@@ -43,41 +44,6 @@ REVIEW_SCHOOL_DAYS: tuple[int, int, int] = (10, 20, 30)
 #: The final review is "within 6 weeks of the start date" (seed step 4): at most this many days on.
 FINAL_REVIEW_CALENDAR_DAYS = 42
 
-_SAMPLE_DIR, _SAMPLE_FILE = "data", "sample_calendar.toml"
-_TOP_KEYS = frozenset({"source", "retrieved", "term", "closure"})
-_TERM_KEYS = frozenset({"name", "first_day", "last_day"})
-_CLOSURE_KEYS = frozenset({"date", "reason"})
-
-# iCalendar summaries, lower-cased; checked in this order (holiday words win over closure words,
-# so "Christmas holiday - school closed" is a gap between terms, not a closure).
-_ICS_HOLIDAY_WORDS = ("half term", "half-term", "halfterm", "holiday", "break")
-_ICS_CLOSURE_WORDS = ("inset", "training day", "closed", "closure")
-_ICS_TERM_WORDS = ("term",)
-
-
-class _Term(NamedTuple):
-    """A term as read, with the lines it came from (None when not from a file)."""
-
-    first: date
-    last: date
-    name: str = ""
-    line: int | None = None
-    first_line: int | None = None
-    last_line: int | None = None
-
-    def describe(self) -> str:
-        """The term as a reader would name it in a message."""
-        label = f"term {self.name!r}" if self.name else "term"
-        return f"{label} ({self.first.isoformat()} to {self.last.isoformat()})"
-
-
-class _Closure(NamedTuple):
-    """A closure as read, with its line (None when not from a file)."""
-
-    day: date
-    reason: str = ""
-    line: int | None = None
-
 
 @lru_cache(maxsize=64)
 def _bank_holidays(first_year: int, last_year: int) -> frozenset[int]:
@@ -85,51 +51,6 @@ def _bank_holidays(first_year: int, last_year: int) -> frozenset[int]:
     # `holidays` also lists the weekend date of a holiday whose substitute day is a Monday.
     found = holidays.country_holidays("GB", subdiv="ENG", years=range(first_year, last_year + 1))
     return frozenset(day.toordinal() for day in found if day.weekday() < 5)
-
-
-def _fail(message: str, line: int | None, where: str | None) -> NoReturn:
-    """Raise the error for bad term data: located when it came from a file."""
-    if where is None:
-        raise CalendarError(message)
-    raise CalendarFileError(message, path=where, line=line)
-
-
-def _validate(terms: Sequence[_Term], closures: Sequence[_Closure], where: str | None) -> None:
-    """Refuse empty calendars, backwards or overlapping terms and closures outside every term."""
-    if not terms:
-        _fail("a calendar needs at least one term", None, where)
-    for term in terms:
-        if term.last < term.first:
-            _fail(f"{term.describe()} ends before it starts", term.last_line or term.line, where)
-    ordered = sorted(terms, key=lambda t: (t.first, t.last))
-    for earlier, later in pairwise(ordered):
-        if later.first <= earlier.last:
-            # Name the entry that comes second in the file: the one a reader would have just added.
-            if (later.line or 0) < (earlier.line or 0):
-                earlier, later = later, earlier
-            other = f" on line {earlier.line}" if earlier.line is not None else ""
-            _fail(
-                f"{later.describe()} overlaps {earlier.describe()}{other}",
-                later.first_line or later.line,
-                where,
-            )
-    firsts = [t.first for t in ordered]
-    for closure in closures:
-        index = bisect_right(firsts, closure.day) - 1
-        if index < 0 or closure.day > ordered[index].last:
-            reason = f" ({closure.reason})" if closure.reason else ""
-            _fail(
-                f"closure on {closure.day.isoformat()}{reason} is outside every term",
-                closure.line,
-                where,
-            )
-
-
-def _as_date(value: object, what: str, line: int | None, where: str | None) -> date:
-    """Accept a date (not a date-time) or refuse it, naming what it was meant to be."""
-    if isinstance(value, datetime) or not isinstance(value, date):
-        _fail(f"{what} must be a date like 2025-09-01, not {value!r}", line, where)
-    return value
 
 
 class SchoolCalendar:
@@ -183,20 +104,20 @@ class SchoolCalendar:
         for pair in terms:
             first, last = pair
             term_list.append(
-                _Term(
-                    _as_date(first, "a term's first day", None, None),
-                    _as_date(last, "a term's last day", None, None),
+                Term(
+                    as_date(first, "a term's first day", None, None),
+                    as_date(last, "a term's last day", None, None),
                 )
             )
         if isinstance(closures, Mapping):
             closure_list = [
-                _Closure(_as_date(d, "a closure", None, None), str(r)) for d, r in closures.items()
+                Closure(as_date(d, "a closure", None, None), str(r)) for d, r in closures.items()
             ]
         else:
-            closure_list = [_Closure(_as_date(d, "a closure", None, None)) for d in closures]
-        _validate(term_list, closure_list, None)
+            closure_list = [Closure(as_date(d, "a closure", None, None)) for d in closures]
+        check_terms(term_list, closure_list, None)
         if retrieved is not None:
-            retrieved = _as_date(retrieved, "retrieved", None, None)
+            retrieved = as_date(retrieved, "retrieved", None, None)
 
         ordered = sorted((t.first, t.last) for t in term_list)
         reasons: dict[date, str] = {}
@@ -235,70 +156,12 @@ class SchoolCalendar:
             CalendarFileError: the file is not valid TOML or breaks a rule; names the line.
             OSError: the file cannot be read.
         """
-        where = os.fspath(path)
-        return cls._from_toml(Path(path).read_text(encoding="utf-8"), where)
+        return cls._from_term_dates(read_toml_file(path))
 
     @classmethod
     def sample(cls) -> SchoolCalendar:
         """The shipped SAMPLE calendar (2025/26 and 2026/27): typical dates, no authority's."""
-        resource = resources.files("reintegration_fsm") / _SAMPLE_DIR / _SAMPLE_FILE
-        return cls._from_toml(resource.read_text(encoding="utf-8"), f"{_SAMPLE_DIR}/{_SAMPLE_FILE}")
-
-    @classmethod
-    def _from_toml(cls, text: str, where: str) -> SchoolCalendar:
-        """Parse and check TOML term dates; `where` names the file in errors."""
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as e:
-            found = re.search(r"line (\d+)", str(e))
-            raise CalendarFileError(
-                f"not valid TOML: {e}", path=where, line=int(found.group(1)) if found else None
-            ) from e
-        top, blocks = _toml_lines(text)
-        for key in data:
-            if key not in _TOP_KEYS:
-                _fail(
-                    f"unknown key {key!r} (expected one of: {', '.join(sorted(_TOP_KEYS))})",
-                    top.get(key) or _first_line(blocks.get(key)),
-                    where,
-                )
-        source = data.get("source")
-        if not isinstance(source, str) or not source.strip():
-            _fail(
-                "'source' must say where the dates come from (a non-empty string)",
-                top.get("source"),
-                where,
-            )
-        retrieved = data.get("retrieved")
-        if retrieved is not None:
-            retrieved = _as_date(retrieved, "'retrieved'", top.get("retrieved"), where)
-
-        terms = [
-            _Term(
-                _as_date(entry["first_day"], "first_day", lines.get("first_day", line), where),
-                _as_date(entry["last_day"], "last_day", lines.get("last_day", line), where),
-                str(entry.get("name", "")),
-                line,
-                lines.get("first_day", line),
-                lines.get("last_day", line),
-            )
-            for entry, line, lines in _entries(data, "term", _TERM_KEYS, blocks, where)
-        ]
-        closures = [
-            _Closure(
-                _as_date(entry["date"], "a closure's date", lines.get("date", line), where),
-                str(entry.get("reason", "")),
-                lines.get("date", line),
-            )
-            for entry, line, lines in _entries(data, "closure", _CLOSURE_KEYS, blocks, where)
-        ]
-        _validate(terms, closures, where)
-        return cls(
-            [(t.first, t.last) for t in terms],
-            {c.day: c.reason for c in closures},
-            source=source,
-            retrieved=retrieved,
-        )
+        return cls._from_term_dates(read_sample())
 
     @classmethod
     def from_ics(
@@ -318,60 +181,12 @@ class SchoolCalendar:
             CalendarError: `icalendar` is not installed, the feed is malformed or has no term
                 events, or a closure falls outside every term.
         """
-        try:
-            import icalendar
-        except ImportError as e:  # pragma: no cover - depends on the installed extras
-            raise CalendarError(
-                "reading an iCalendar feed needs the optional 'icalendar' package: "
-                "pip install 'reintegration-fsm[ics]'"
-            ) from e
-        if isinstance(feed, bytes):
-            raw, where = feed, "<iCalendar feed>"
-        else:
-            raw, where = Path(feed).read_bytes(), os.fspath(feed)
-        try:
-            parsed: Any = icalendar.Calendar.from_ical(raw)
-        except ValueError as e:
-            raise CalendarFileError(f"not a valid iCalendar feed: {e}", path=where) from e
+        return cls._from_term_dates(read_ics(feed, source=source, retrieved=retrieved))
 
-        term_days: set[int] = set()
-        gap_days: set[int] = set()
-        closures: list[_Closure] = []
-        for event in parsed.walk("VEVENT"):
-            span = _all_day_span(event)
-            if span is None:
-                continue
-            summary = str(event.get("SUMMARY", "")).strip()
-            lowered = summary.lower()
-            ordinals = range(span[0].toordinal(), span[1].toordinal() + 1)
-            if any(word in lowered for word in _ICS_HOLIDAY_WORDS):
-                gap_days.update(ordinals)
-            elif any(word in lowered for word in _ICS_CLOSURE_WORDS):
-                closures.extend(_Closure(date.fromordinal(o), summary) for o in ordinals)
-            elif any(word in lowered for word in _ICS_TERM_WORDS):
-                term_days.update(ordinals)
-        open_days = sorted(term_days - gap_days)
-        if not open_days:
-            raise CalendarFileError(
-                "no term events: a term is an all-day event whose summary contains 'term'",
-                path=where,
-            )
-        runs: list[tuple[date, date]] = []
-        run_start = previous = open_days[0]
-        for o in open_days[1:]:
-            if o != previous + 1:
-                runs.append((date.fromordinal(run_start), date.fromordinal(previous)))
-                run_start = o
-            previous = o
-        runs.append((date.fromordinal(run_start), date.fromordinal(previous)))
-        _validate([_Term(a, b) for a, b in runs], closures, where)
-        if source is None:
-            name = parsed.get("X-WR-CALNAME")
-            source = f"iCalendar feed {where}" + (f" ({name})" if name else "")
-        reasons: dict[date, str] = {}
-        for closure in closures:
-            reasons.setdefault(closure.day, closure.reason)
-        return cls(runs, reasons, source=source, retrieved=retrieved)
+    @classmethod
+    def _from_term_dates(cls, read: TermDates) -> SchoolCalendar:
+        """A calendar from term dates read (and checked) by `reintegration_fsm.term_dates`."""
+        return cls(read.terms, read.closures, source=read.source, retrieved=read.retrieved)
 
     # ---- what the calendar knows ----------------------------------------------------------
 
@@ -559,91 +374,3 @@ def _rebuild(
 ) -> SchoolCalendar:
     """Unpickle a calendar."""
     return SchoolCalendar(terms, closures, source=source, retrieved=retrieved)
-
-
-# ---- TOML and iCalendar helpers -----------------------------------------------------------
-
-_HEADER = re.compile(r"^\s*\[\[\s*([A-Za-z0-9_-]+)\s*\]\]")
-_TABLE = re.compile(r"^\s*\[")
-_KEY = re.compile(r"^\s*([A-Za-z0-9_-]+)\s*=")
-
-_Block = tuple[int, dict[str, int]]
-
-
-def _toml_lines(text: str) -> tuple[dict[str, int], dict[str, list[_Block]]]:
-    """Line numbers of top-level keys, and of each `[[name]]` entry's header and keys."""
-    top: dict[str, int] = {}
-    blocks: dict[str, list[_Block]] = {}
-    current: dict[str, int] | None = top
-    for number, line in enumerate(text.splitlines(), start=1):
-        header = _HEADER.match(line)
-        if header:
-            current = {}
-            blocks.setdefault(header.group(1), []).append((number, current))
-        elif _TABLE.match(line):
-            current = None  # a plain [table]: its keys are not ours to locate
-        elif current is not None:
-            key = _KEY.match(line)
-            if key:
-                current.setdefault(key.group(1), number)
-    return top, blocks
-
-
-def _first_line(found: list[_Block] | None) -> int | None:
-    """The header line of the first entry of an array of tables, if any."""
-    return found[0][0] if found else None
-
-
-def _entries(
-    data: dict[str, Any],
-    name: str,
-    allowed: frozenset[str],
-    blocks: dict[str, list[_Block]],
-    where: str,
-) -> list[tuple[dict[str, Any], int | None, dict[str, int]]]:
-    """Each `[[name]]` entry with its header line and key lines, its keys checked."""
-    raw = data.get(name, [])
-    located = blocks.get(name, [])
-    if not isinstance(raw, list) or not all(isinstance(e, dict) for e in raw):
-        _fail(f"{name!r} must be written as [[{name}]] tables", _first_line(located), where)
-    # Inline arrays of tables have no headers to count: their lines stay unknown.
-    exact = len(located) == len(raw)
-    out: list[tuple[dict[str, Any], int | None, dict[str, int]]] = []
-    for index, entry in enumerate(raw):
-        line, lines = located[index] if exact else (None, {})
-        unknown = sorted(set(entry) - allowed)
-        if unknown:
-            _fail(
-                f"[[{name}]] has unknown key {unknown[0]!r} (expected: "
-                f"{', '.join(sorted(allowed))})",
-                lines.get(unknown[0], line),
-                where,
-            )
-        required = sorted(k for k in allowed if k not in ("name", "reason"))
-        missing = [k for k in required if k not in entry]
-        if missing:
-            _fail(f"[[{name}]] is missing {missing[0]!r}", line, where)
-        for text_key in ("name", "reason"):
-            if text_key in entry and not isinstance(entry[text_key], str):
-                _fail(f"[[{name}]] {text_key} must be a string", lines.get(text_key, line), where)
-        out.append((entry, line, lines))
-    return out
-
-
-def _all_day_span(event: Any) -> tuple[date, date] | None:
-    """An all-day event's first and last day (DTEND is exclusive); None for timed events."""
-    if "DTSTART" not in event:
-        return None
-    start = event.decoded("DTSTART")
-    if isinstance(start, datetime) or not isinstance(start, date):
-        return None
-    if "DTEND" in event:
-        end = event.decoded("DTEND")
-    elif "DURATION" in event:
-        end = start + event.decoded("DURATION")
-    else:
-        end = start + timedelta(days=1)
-    if isinstance(end, datetime):
-        end = end.date()
-    last = end - timedelta(days=1)
-    return start, max(start, last)

@@ -1,0 +1,374 @@
+"""Reading term dates: TOML term-dates files (errors name the line) and iCalendar feeds.
+
+This module turns files into plain data (`TermDates`: terms, closures, source, retrieved) and
+checks it; `reintegration_fsm.calendar` builds a `SchoolCalendar` from that data and does the
+school-day arithmetic. It knows nothing of bank holidays and imports only the library's errors.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from bisect import bisect_right
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime, timedelta
+from importlib import resources
+from itertools import pairwise
+from pathlib import Path
+from typing import Any, NamedTuple, NoReturn
+
+from reintegration_fsm.errors import CalendarError, CalendarFileError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
+
+__all__ = [
+    "Closure",
+    "Term",
+    "TermDates",
+    "as_date",
+    "check_terms",
+    "read_ics",
+    "read_sample",
+    "read_toml",
+    "read_toml_file",
+]
+
+_SAMPLE_DIR, _SAMPLE_FILE = "data", "sample_calendar.toml"
+_TOP_KEYS = frozenset({"source", "retrieved", "term", "closure"})
+_TERM_KEYS = frozenset({"name", "first_day", "last_day"})
+_CLOSURE_KEYS = frozenset({"date", "reason"})
+
+# iCalendar summaries, lower-cased; checked in this order (holiday words win over closure words,
+# so "Christmas holiday - school closed" is a gap between terms, not a closure).
+_ICS_HOLIDAY_WORDS = ("half term", "half-term", "halfterm", "holiday", "break")
+_ICS_CLOSURE_WORDS = ("inset", "training day", "closed", "closure")
+_ICS_TERM_WORDS = ("term",)
+
+
+class Term(NamedTuple):
+    """A term as read, with the lines it came from (None when not from a file)."""
+
+    first: date
+    last: date
+    name: str = ""
+    line: int | None = None
+    first_line: int | None = None
+    last_line: int | None = None
+
+    def describe(self) -> str:
+        """The term as a reader would name it in a message."""
+        label = f"term {self.name!r}" if self.name else "term"
+        return f"{label} ({self.first.isoformat()} to {self.last.isoformat()})"
+
+
+class Closure(NamedTuple):
+    """A closure as read, with its line (None when not from a file)."""
+
+    day: date
+    reason: str = ""
+    line: int | None = None
+
+
+class TermDates(NamedTuple):
+    """Checked term dates as read from a file or feed, ready to build a `SchoolCalendar`."""
+
+    terms: tuple[tuple[date, date], ...]
+    closures: Mapping[date, str]
+    source: str
+    retrieved: date | None
+
+
+def _fail(message: str, line: int | None, where: str | None) -> NoReturn:
+    """Raise the error for bad term data: located when it came from a file."""
+    if where is None:
+        raise CalendarError(message)
+    raise CalendarFileError(message, path=where, line=line)
+
+
+def check_terms(terms: Sequence[Term], closures: Sequence[Closure], where: str | None) -> None:
+    """Refuse empty calendars, backwards or overlapping terms and closures outside every term.
+
+    Raises:
+        CalendarFileError: the data came from the file `where`; names the line when known.
+        CalendarError: `where` is None (the data did not come from a file).
+    """
+    if not terms:
+        _fail("a calendar needs at least one term", None, where)
+    for term in terms:
+        if term.last < term.first:
+            _fail(f"{term.describe()} ends before it starts", term.last_line or term.line, where)
+    ordered = sorted(terms, key=lambda t: (t.first, t.last))
+    for earlier, later in pairwise(ordered):
+        if later.first <= earlier.last:
+            # Name the entry that comes second in the file: the one a reader would have just added.
+            if (later.line or 0) < (earlier.line or 0):
+                earlier, later = later, earlier
+            other = f" on line {earlier.line}" if earlier.line is not None else ""
+            _fail(
+                f"{later.describe()} overlaps {earlier.describe()}{other}",
+                later.first_line or later.line,
+                where,
+            )
+    firsts = [t.first for t in ordered]
+    for closure in closures:
+        index = bisect_right(firsts, closure.day) - 1
+        if index < 0 or closure.day > ordered[index].last:
+            reason = f" ({closure.reason})" if closure.reason else ""
+            _fail(
+                f"closure on {closure.day.isoformat()}{reason} is outside every term",
+                closure.line,
+                where,
+            )
+
+
+def as_date(value: object, what: str, line: int | None, where: str | None) -> date:
+    """Accept a date (not a date-time) or refuse it, naming what it was meant to be."""
+    if isinstance(value, datetime) or not isinstance(value, date):
+        _fail(f"{what} must be a date like 2025-09-01, not {value!r}", line, where)
+    return value
+
+
+# ---- TOML term-dates files -----------------------------------------------------------------
+
+
+def read_toml_file(path: str | os.PathLike[str]) -> TermDates:
+    """Read and check a TOML term-dates file (format in docs/calendar.md).
+
+    Raises:
+        CalendarFileError: the file is not valid TOML or breaks a rule; names the line.
+        OSError: the file cannot be read.
+    """
+    where = os.fspath(path)
+    return read_toml(Path(path).read_text(encoding="utf-8"), where)
+
+
+def read_sample() -> TermDates:
+    """The shipped SAMPLE term dates (2025/26 and 2026/27): typical dates, no authority's."""
+    resource = resources.files("reintegration_fsm") / _SAMPLE_DIR / _SAMPLE_FILE
+    return read_toml(resource.read_text(encoding="utf-8"), f"{_SAMPLE_DIR}/{_SAMPLE_FILE}")
+
+
+def read_toml(text: str, where: str) -> TermDates:
+    """Parse and check TOML term dates; `where` names the file in errors.
+
+    Raises:
+        CalendarFileError: the text is not valid TOML or breaks a rule; names the line.
+    """
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        found = re.search(r"line (\d+)", str(e))
+        raise CalendarFileError(
+            f"not valid TOML: {e}", path=where, line=int(found.group(1)) if found else None
+        ) from e
+    top, blocks = _toml_lines(text)
+    for key in data:
+        if key not in _TOP_KEYS:
+            _fail(
+                f"unknown key {key!r} (expected one of: {', '.join(sorted(_TOP_KEYS))})",
+                top.get(key) or _first_line(blocks.get(key)),
+                where,
+            )
+    source = data.get("source")
+    if not isinstance(source, str) or not source.strip():
+        _fail(
+            "'source' must say where the dates come from (a non-empty string)",
+            top.get("source"),
+            where,
+        )
+    retrieved = data.get("retrieved")
+    if retrieved is not None:
+        retrieved = as_date(retrieved, "'retrieved'", top.get("retrieved"), where)
+
+    terms = [
+        Term(
+            as_date(entry["first_day"], "first_day", lines.get("first_day", line), where),
+            as_date(entry["last_day"], "last_day", lines.get("last_day", line), where),
+            str(entry.get("name", "")),
+            line,
+            lines.get("first_day", line),
+            lines.get("last_day", line),
+        )
+        for entry, line, lines in _entries(data, "term", _TERM_KEYS, blocks, where)
+    ]
+    closures = [
+        Closure(
+            as_date(entry["date"], "a closure's date", lines.get("date", line), where),
+            str(entry.get("reason", "")),
+            lines.get("date", line),
+        )
+        for entry, line, lines in _entries(data, "closure", _CLOSURE_KEYS, blocks, where)
+    ]
+    check_terms(terms, closures, where)
+    return TermDates(
+        tuple((t.first, t.last) for t in terms),
+        {c.day: c.reason for c in closures},
+        source,
+        retrieved,
+    )
+
+
+_HEADER = re.compile(r"^\s*\[\[\s*([A-Za-z0-9_-]+)\s*\]\]")
+_TABLE = re.compile(r"^\s*\[")
+_KEY = re.compile(r"^\s*([A-Za-z0-9_-]+)\s*=")
+
+_Block = tuple[int, dict[str, int]]
+
+
+def _toml_lines(text: str) -> tuple[dict[str, int], dict[str, list[_Block]]]:
+    """Line numbers of top-level keys, and of each `[[name]]` entry's header and keys."""
+    top: dict[str, int] = {}
+    blocks: dict[str, list[_Block]] = {}
+    current: dict[str, int] | None = top
+    for number, line in enumerate(text.splitlines(), start=1):
+        header = _HEADER.match(line)
+        if header:
+            current = {}
+            blocks.setdefault(header.group(1), []).append((number, current))
+        elif _TABLE.match(line):
+            current = None  # a plain [table]: its keys are not ours to locate
+        elif current is not None:
+            key = _KEY.match(line)
+            if key:
+                current.setdefault(key.group(1), number)
+    return top, blocks
+
+
+def _first_line(found: list[_Block] | None) -> int | None:
+    """The header line of the first entry of an array of tables, if any."""
+    return found[0][0] if found else None
+
+
+def _entries(
+    data: dict[str, Any],
+    name: str,
+    allowed: frozenset[str],
+    blocks: dict[str, list[_Block]],
+    where: str,
+) -> list[tuple[dict[str, Any], int | None, dict[str, int]]]:
+    """Each `[[name]]` entry with its header line and key lines, its keys checked."""
+    raw = data.get(name, [])
+    located = blocks.get(name, [])
+    if not isinstance(raw, list) or not all(isinstance(e, dict) for e in raw):
+        _fail(f"{name!r} must be written as [[{name}]] tables", _first_line(located), where)
+    # Inline arrays of tables have no headers to count: their lines stay unknown.
+    exact = len(located) == len(raw)
+    out: list[tuple[dict[str, Any], int | None, dict[str, int]]] = []
+    for index, entry in enumerate(raw):
+        line, lines = located[index] if exact else (None, {})
+        unknown = sorted(set(entry) - allowed)
+        if unknown:
+            _fail(
+                f"[[{name}]] has unknown key {unknown[0]!r} (expected: "
+                f"{', '.join(sorted(allowed))})",
+                lines.get(unknown[0], line),
+                where,
+            )
+        required = sorted(k for k in allowed if k not in ("name", "reason"))
+        missing = [k for k in required if k not in entry]
+        if missing:
+            _fail(f"[[{name}]] is missing {missing[0]!r}", line, where)
+        for text_key in ("name", "reason"):
+            if text_key in entry and not isinstance(entry[text_key], str):
+                _fail(f"[[{name}]] {text_key} must be a string", lines.get(text_key, line), where)
+        out.append((entry, line, lines))
+    return out
+
+
+# ---- iCalendar feeds -----------------------------------------------------------------------
+
+
+def read_ics(
+    feed: str | os.PathLike[str] | bytes,
+    *,
+    source: str | None = None,
+    retrieved: date | None = None,
+) -> TermDates:
+    """Read term dates from a school's iCalendar feed (a path, or the feed's bytes).
+
+    All-day events only: a summary with "half term", "holiday" or "break" is a gap; with
+    "INSET", "training day", "closed" or "closure" a closure; with "term" a term. Term days
+    covered by a gap are removed, so one "Autumn Term" event with a "Half Term" event works.
+
+    Raises:
+        CalendarError: `icalendar` is not installed, the feed is malformed or has no term
+            events, or a closure falls outside every term.
+    """
+    try:
+        import icalendar
+    except ImportError as e:  # pragma: no cover - depends on the installed extras
+        raise CalendarError(
+            "reading an iCalendar feed needs the optional 'icalendar' package: "
+            "pip install 'reintegration-fsm[ics]'"
+        ) from e
+    if isinstance(feed, bytes):
+        raw, where = feed, "<iCalendar feed>"
+    else:
+        raw, where = Path(feed).read_bytes(), os.fspath(feed)
+    try:
+        parsed: Any = icalendar.Calendar.from_ical(raw)
+    except ValueError as e:
+        raise CalendarFileError(f"not a valid iCalendar feed: {e}", path=where) from e
+
+    term_days: set[int] = set()
+    gap_days: set[int] = set()
+    closures: list[Closure] = []
+    for event in parsed.walk("VEVENT"):
+        span = _all_day_span(event)
+        if span is None:
+            continue
+        summary = str(event.get("SUMMARY", "")).strip()
+        lowered = summary.lower()
+        ordinals = range(span[0].toordinal(), span[1].toordinal() + 1)
+        if any(word in lowered for word in _ICS_HOLIDAY_WORDS):
+            gap_days.update(ordinals)
+        elif any(word in lowered for word in _ICS_CLOSURE_WORDS):
+            closures.extend(Closure(date.fromordinal(o), summary) for o in ordinals)
+        elif any(word in lowered for word in _ICS_TERM_WORDS):
+            term_days.update(ordinals)
+    open_days = sorted(term_days - gap_days)
+    if not open_days:
+        raise CalendarFileError(
+            "no term events: a term is an all-day event whose summary contains 'term'",
+            path=where,
+        )
+    runs: list[tuple[date, date]] = []
+    run_start = previous = open_days[0]
+    for o in open_days[1:]:
+        if o != previous + 1:
+            runs.append((date.fromordinal(run_start), date.fromordinal(previous)))
+            run_start = o
+        previous = o
+    runs.append((date.fromordinal(run_start), date.fromordinal(previous)))
+    check_terms([Term(a, b) for a, b in runs], closures, where)
+    if source is None:
+        name = parsed.get("X-WR-CALNAME")
+        source = f"iCalendar feed {where}" + (f" ({name})" if name else "")
+    reasons: dict[date, str] = {}
+    for closure in closures:
+        reasons.setdefault(closure.day, closure.reason)
+    # `retrieved` is passed through unchecked: the calendar checks it as for any caller.
+    return TermDates(tuple(runs), reasons, source, retrieved)
+
+
+def _all_day_span(event: Any) -> tuple[date, date] | None:
+    """An all-day event's first and last day (DTEND is exclusive); None for timed events."""
+    if "DTSTART" not in event:
+        return None
+    start = event.decoded("DTSTART")
+    if isinstance(start, datetime) or not isinstance(start, date):
+        return None
+    if "DTEND" in event:
+        end = event.decoded("DTEND")
+    elif "DURATION" in event:
+        end = start + event.decoded("DURATION")
+    else:
+        end = start + timedelta(days=1)
+    if isinstance(end, datetime):
+        end = end.date()
+    last = end - timedelta(days=1)
+    return start, max(start, last)

@@ -1,0 +1,345 @@
+"""Strategies for valid forms: each builds a form that passes its rule for the case facts given.
+
+A strategy that takes a case fact (a pupil, a date, a start date) builds forms that pass the rules
+for a case with that fact.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+
+from hypothesis import strategies as st
+
+from reintegration_fsm.calendar import SchoolCalendar
+from reintegration_fsm.errors import CalendarError
+from reintegration_fsm.forms import (
+    Attendee,
+    ChildViews,
+    ConsentForm,
+    InitialMeeting,
+    Measure,
+    PastoralSupportPlan,
+    Professional,
+    Pupil,
+    ReintegrationInformation,
+    ReviewMeeting,
+    SuccessfulOutcome,
+    UnsuccessfulOutcome,
+)
+from reintegration_fsm.letter import FailureLetter
+from reintegration_fsm.testing.values import (
+    _DAY,
+    AP_SETTINGS,
+    EARLIEST,
+    HOST_SCHOOLS,
+    LATEST,
+    _between,
+    _days,
+    _maybe_names,
+    _maybe_texts,
+    _names,
+    attendees,
+    pupils,
+    texts,
+    timetables,
+)
+from reintegration_fsm.vocabulary import Evidence, Party, Rating, ReviewDecision, ReviewKind
+
+__all__ = [
+    "child_views",
+    "consent_forms",
+    "failure_letters",
+    "initial_meetings",
+    "pastoral_support_plans",
+    "reintegration_information",
+    "review_meetings",
+    "successful_outcomes",
+    "unsuccessful_outcomes",
+]
+
+_REQUIRED_EVIDENCE = (
+    Evidence.PSP,
+    Evidence.BEHAVIOUR_LOG,
+    Evidence.ATTENDANCE_RECORD,
+    Evidence.EXCLUSION_DATA,
+    Evidence.ASSESSMENT_DATA,
+)
+
+
+# -- the forms before the placement ---------------------------------------------------------------
+@st.composite
+def consent_forms(
+    draw: st.DrawFn, pupil: Pupil | None = None, on: dt.date | None = None
+) -> ConsentForm:
+    """A consent form that passes R2 for `pupil` on `on` (signed and dated on or before `on`)."""
+    child = draw(pupils()) if pupil is None else pupil
+    other_has = draw(st.booleans())
+    high = LATEST if on is None else on
+    return ConsentForm(
+        child_name=draw(st.sampled_from((child.name, child.name.upper(), f" {child.name}  "))),
+        child_dob=child.date_of_birth,
+        parent_name=draw(_names()),
+        relationship=draw(st.sampled_from(("Mother", "Father", "Carer", "Grandparent"))),
+        has_parental_responsibility=True,
+        other_parent_has_responsibility=other_has,
+        other_parent_agrees=True if other_has else draw(st.sampled_from((None, True, False))),
+        understands_reasons=True,
+        agrees=True,
+        consent_to_share=True,
+        preferred_schools=tuple(
+            draw(st.lists(st.sampled_from(HOST_SCHOOLS), min_size=1, max_size=3, unique=True))
+        ),
+        signed_by=draw(_names()),
+        signed_on=draw(_days(high - 60 * _DAY, high)),
+        ap_setting=draw(st.sampled_from(("", *AP_SETTINGS))),
+    )
+
+
+@st.composite
+def pastoral_support_plans(
+    draw: st.DrawFn, active_on: dt.date | None = None
+) -> PastoralSupportPlan:
+    """A Pastoral Support Plan, active on `active_on` when given (R3)."""
+    if active_on is None:
+        start = draw(_days(EARLIEST, LATEST))
+        end = draw(st.none() | _days(start, start + 365 * _DAY))
+    else:
+        start = active_on - draw(st.integers(0, 365)) * _DAY
+        end = draw(st.none() | _days(active_on, active_on + 365 * _DAY))
+    return PastoralSupportPlan(start, end, draw(_maybe_texts()))
+
+
+def _evidence_needed(pupil: Pupil | None) -> frozenset[Evidence]:
+    needed = set(_REQUIRED_EVIDENCE)
+    if pupil is None or pupil.looked_after:
+        needed.add(Evidence.PERSONAL_EDUCATION_PLAN)
+    if pupil is None or pupil.key_stage == 4:
+        needed.add(Evidence.KS4_OPTIONS)
+    return frozenset(needed)
+
+
+@st.composite
+def reintegration_information(
+    draw: st.DrawFn, pupil: Pupil | None = None
+) -> ReintegrationInformation:
+    """A Reintegration Information form that passes R4 for `pupil` (for any pupil when None)."""
+    ratings = st.sampled_from(tuple(Rating))
+    extra = draw(st.frozensets(st.sampled_from(tuple(Evidence))))
+    return ReintegrationInformation(
+        attainment=draw(ratings),
+        effort=draw(ratings),
+        attitude_to_staff=draw(ratings),
+        attitude_to_peers=draw(ratings),
+        homework=draw(ratings),
+        reasons_for_success=draw(texts()),
+        transport_plan=draw(texts()),
+        evidence=_evidence_needed(pupil) | extra,
+        proposed_school=draw(st.sampled_from(("", *HOST_SCHOOLS))),
+        attendance_percent=draw(st.none() | st.integers(0, 100)),
+        exclusions_this_year=draw(st.none() | st.integers(0, 20)),
+        professionals=tuple(
+            draw(st.lists(st.builds(Professional, _names(), _maybe_texts()), max_size=2))
+        ),
+        measures_taken=tuple(
+            draw(st.lists(st.builds(Measure, texts(), _maybe_texts()), max_size=2))
+        ),
+        parent_involved_in_transport=draw(st.none() | st.booleans()),
+    )
+
+
+@st.composite
+def child_views(draw: st.DrawFn, before: dt.date | None = None) -> ChildViews:
+    """The child's views, gathered on or before `before` when given."""
+    high = LATEST if before is None else before
+    return ChildViews(
+        gathered_on=draw(_days(high - 30 * _DAY, high)),
+        good_at=draw(_maybe_texts()),
+        aspirations=draw(_maybe_texts()),
+        signed_by=draw(_maybe_names()),
+    )
+
+
+def _review_dates_in_window(
+    draw: st.DrawFn, start: dt.date, calendar: SchoolCalendar | None
+) -> tuple[dt.date, dt.date, dt.date]:
+    if calendar is not None:
+        try:
+            days = _school_days_within(calendar, start, 42)
+        except CalendarError:
+            days = []
+        if len(days) >= 3:
+            if draw(st.booleans()):
+                try:
+                    first, second, final = calendar.suggest_review_dates(start)
+                except CalendarError:
+                    pass  # near the calendar's end: pick from the school days it does know
+                else:
+                    return first, second, final
+            picked = sorted(
+                draw(st.lists(st.sampled_from(days), min_size=3, max_size=3, unique=True))
+            )
+            return picked[0], picked[1], picked[2]
+    offsets = sorted(draw(st.lists(st.integers(1, 42), min_size=3, max_size=3, unique=True)))
+    first, second, final = (start + offset * _DAY for offset in offsets)
+    return first, second, final
+
+
+def _school_days_within(calendar: SchoolCalendar, start: dt.date, days: int) -> list[dt.date]:
+    limit = start + days * _DAY
+    found: list[dt.date] = []
+    day = start
+    while True:
+        try:
+            day = calendar.add_school_days(day, 1)
+        except CalendarError:
+            return found
+        if day > limit:
+            return found
+        found.append(day)
+
+
+@st.composite
+def initial_meetings(
+    draw: st.DrawFn,
+    held_on: dt.date | None = None,
+    start_date: dt.date | None = None,
+    calendar: SchoolCalendar | None = None,
+) -> InitialMeeting:
+    """An initial meeting that passes R7 (with views from `child_views(before=held_on)`).
+
+    Args:
+        held_on: the meeting's date (drawn when None); record it on or after this date.
+        start_date: the agreed start (on or after `held_on`; drawn when None).
+        calendar: when given, the review dates are school days of it where it can tell.
+    """
+    held = draw(_days(EARLIEST, LATEST)) if held_on is None else held_on
+    start = _between(draw, held, 21) if start_date is None else start_date
+    first, second, final = _review_dates_in_window(draw, start, calendar)
+    return InitialMeeting(
+        held_on=held,
+        parent_present=True,
+        child_present=True,
+        signatures=frozenset({Party.PARENT, Party.CHILD, Party.AP, Party.HOST})
+        | draw(st.frozensets(st.sampled_from(tuple(Party)))),
+        start_date=start,
+        transport_arrangements=draw(texts()),
+        child_will=draw(texts()),
+        school_will=draw(texts()),
+        parent_will=draw(texts()),
+        host_contact=draw(_names()),
+        first_review=first,
+        second_review=second,
+        final_review=final,
+        ap_representative=draw(_maybe_names()),
+        start_time=draw(st.none() | st.times()),
+        timetable=draw(st.none() | timetables()),
+    )
+
+
+# -- reviews and endings --------------------------------------------------------------------------
+_DECISIONS: Mapping[ReviewKind, tuple[ReviewDecision, ...]] = {
+    ReviewKind.INTERIM: (ReviewDecision.CONTINUE,),
+    ReviewKind.FINAL: (ReviewDecision.CONTINUE, ReviewDecision.MAKE_PERMANENT),
+    ReviewKind.EMERGENCY: (ReviewDecision.CONTINUE, ReviewDecision.END),
+}
+_NEEDED_AT: Mapping[ReviewKind, tuple[Party, ...]] = {
+    ReviewKind.INTERIM: (Party.AP, Party.HOST, Party.PARENT),
+    ReviewKind.FINAL: (Party.AP, Party.HOST, Party.PARENT),
+    ReviewKind.EMERGENCY: (Party.AP, Party.HOST, Party.PARENT, Party.LA),
+}
+
+
+@st.composite
+def _meeting_attendees(draw: st.DrawFn, needed: Sequence[Party]) -> tuple[Attendee, ...]:
+    required = [draw(attendees(party)) for party in needed]
+    extra = draw(st.lists(attendees(), max_size=3))
+    return tuple(draw(st.permutations(required + extra)))
+
+
+@st.composite
+def review_meetings(
+    draw: st.DrawFn,
+    kind: ReviewKind = ReviewKind.INTERIM,
+    held_on: dt.date | None = None,
+    started_on: dt.date | None = None,
+    decision: ReviewDecision | None = None,
+) -> ReviewMeeting:
+    """A review meeting of `kind` that passes R9 (INTERIM, FINAL) or R10 (EMERGENCY).
+
+    An EMERGENCY review deciding END also needs a letter from `failure_letters(effective_from=on)`
+    to pass R11. Record the meeting on or after `held_on`, for a placement started on `started_on`.
+
+    Args:
+        kind: INTERIM, FINAL or EMERGENCY.
+        held_on: the meeting's date (drawn on or after `started_on` when None).
+        started_on: the day the placement started, if known.
+        decision: the decision (drawn from those `kind` may take when None).
+    """
+    if decision is not None and decision not in _DECISIONS[kind]:
+        raise ValueError(f"a valid {kind.value} review cannot decide {decision.value}")
+    if held_on is None:
+        held = _between(draw, EARLIEST if started_on is None else started_on, 60)
+    else:
+        held = held_on
+    chosen = draw(st.sampled_from(_DECISIONS[kind])) if decision is None else decision
+    views = draw(child_views(before=held))
+    next_meeting = None
+    if kind is ReviewKind.FINAL and chosen is ReviewDecision.CONTINUE:
+        next_meeting = held + draw(st.integers(1, 42)) * _DAY
+    return ReviewMeeting(
+        held_on=held,
+        kind=kind,
+        attendees=draw(_meeting_attendees(_NEEDED_AT[kind])),
+        child_views=draw(st.none() | st.just(views)) if kind is ReviewKind.EMERGENCY else views,
+        concerns=draw(texts()) if chosen is ReviewDecision.END else draw(_maybe_texts()),
+        additional_support=draw(texts())
+        if kind is ReviewKind.EMERGENCY and chosen is ReviewDecision.CONTINUE
+        else draw(_maybe_texts()),
+        decision=chosen,
+        next_meeting=next_meeting,
+        progress=draw(_maybe_texts()),
+        timetable=draw(st.none() | timetables()),
+    )
+
+
+@st.composite
+def failure_letters(draw: st.DrawFn, effective_from: dt.date | None = None) -> FailureLetter:
+    """A failure letter that passes R11 for an ending recorded on `effective_from`."""
+    low = EARLIEST if effective_from is None else effective_from
+    return FailureLetter(
+        parent_name=draw(_names()),
+        reasons=tuple(draw(st.lists(texts(), min_size=1, max_size=3))),
+        incident_investigated=True,
+        harassment_checked=True,
+        child_version_heard=True,
+        support_provided=tuple(draw(st.lists(texts(), min_size=1, max_size=3))),
+        effective_date=_between(draw, low, 30),
+        head_teacher=draw(_names()),
+        home_head_teacher=draw(_maybe_names()),
+    )
+
+
+@st.composite
+def successful_outcomes(draw: st.DrawFn, on_roll_from: dt.date | None = None) -> SuccessfulOutcome:
+    """A successful outcome form that passes R13 for a placement started on `on_roll_from`.
+
+    R13 also needs the case's final review to have decided MAKE_PERMANENT.
+    """
+    low = EARLIEST if on_roll_from is None else on_roll_from
+    return SuccessfulOutcome(
+        date_on_roll=_between(draw, low, 60),
+        joiner_form_completed=True,
+        parent_name=draw(_maybe_names()),
+    )
+
+
+@st.composite
+def unsuccessful_outcomes(draw: st.DrawFn) -> UnsuccessfulOutcome:
+    """An unsuccessful outcome form that passes R12."""
+    return UnsuccessfulOutcome(
+        provision_for_return=draw(texts()),
+        return_date=draw(_days(EARLIEST, LATEST)),
+        completed_by=draw(_names()),
+        reasons_for_failure=draw(_maybe_texts()),
+    )

@@ -1,0 +1,176 @@
+"""Invented names and texts, actors, pupils and the other basic values the strategies build from.
+
+Every name here is made up (small fixed lists of invented names, or random text). The helpers
+with a leading underscore are shared by the other modules of `reintegration_fsm.testing` and are
+not part of its public API.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+
+from hypothesis import strategies as st
+from stdnum.gb import upn as upn_check
+
+from reintegration_fsm.forms import Attendee, Pupil, ReintegrationTimetable
+from reintegration_fsm.vocabulary import Actor, Party, Role, Session
+
+__all__ = [
+    "AP_SETTINGS",
+    "AUTHORITIES",
+    "EARLIEST",
+    "FAMILY_NAMES",
+    "FIRST_NAMES",
+    "HOST_SCHOOLS",
+    "LATEST",
+    "actors",
+    "attendees",
+    "blank_texts",
+    "pupils",
+    "texts",
+    "timetables",
+]
+
+# -- invented names -------------------------------------------------------------------------------
+FIRST_NAMES = ("Alex", "Sam", "Robin", "Jesse", "Kit", "Rowan", "Ellis", "Noor", "Tamsin", "Idris")
+FAMILY_NAMES = ("Example", "Sample", "Testwood", "Mockridge", "Fakeham", "Demoford", "Specimen")
+AP_SETTINGS = ("Testwood Learning Centre", "Mockridge Pupil Referral Unit", "Sampleton AP Hub")
+HOST_SCHOOLS = ("Fakeham Academy", "Demoford High School", "Specimen Park School")
+AUTHORITIES = ("Example County Council", "Sample Borough Council")
+_PHRASES = (
+    "Settled and attending well.",
+    "Bus pass on route 44; parent drives on Fridays.",
+    "Attend every day and use the time-out card.",
+    "Provide a key worker and a quiet space.",
+    "Keep in touch weekly and attend reviews.",
+    "Daily mentoring with a key worker",
+    "Adapted timetable",
+    "Left the site without permission three times in one week.",
+)
+
+EARLIEST = dt.date(2025, 9, 1)
+"""The first day of the shipped sample calendar; default lower bound of generated dates."""
+LATEST = dt.date(2027, 7, 21)
+"""The last day of the shipped sample calendar; default upper bound of generated dates."""
+_DAY = dt.timedelta(days=1)
+
+_AP_ROLES = (Role.AP_HEAD, Role.AP_STAFF)
+_HOST_ROLES = (Role.HOST_HEAD, Role.HOST_STAFF)
+
+
+def _days(low: dt.date, high: dt.date) -> st.SearchStrategy[dt.date]:
+    return st.dates(min_value=low, max_value=max(low, high))
+
+
+def _between(draw: st.DrawFn, low: dt.date, most: int) -> dt.date:
+    return low + draw(st.integers(0, most)) * _DAY
+
+
+# -- text and names -------------------------------------------------------------------------------
+@functools.cache
+def texts() -> st.SearchStrategy[str]:
+    """Non-blank text: a plain sentence or arbitrary Unicode (no lone surrogates)."""
+    return st.one_of(
+        st.sampled_from(_PHRASES),
+        st.text(st.characters(codec="utf-8"), min_size=1, max_size=40).filter(
+            lambda text: bool(text.strip())
+        ),
+    )
+
+
+@functools.cache
+def blank_texts() -> st.SearchStrategy[str]:
+    """Text a rule treats as missing: empty or whitespace only."""
+    return st.sampled_from(("", " ", "\t", "  \n "))
+
+
+@functools.cache
+def _names() -> st.SearchStrategy[str]:
+    return st.builds(
+        lambda first, family: f"{first} {family}",
+        st.sampled_from(FIRST_NAMES),
+        st.sampled_from(FAMILY_NAMES),
+    )
+
+
+def _same_name(a: str, b: str) -> bool:
+    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
+
+
+@functools.cache
+def _maybe_texts() -> st.SearchStrategy[str]:
+    return st.just("") | texts()
+
+
+@functools.cache
+def _maybe_names() -> st.SearchStrategy[str]:
+    return st.just("") | _names()
+
+
+@st.composite
+def _upns(draw: st.DrawFn) -> str:
+    local_authority = draw(st.sampled_from((201, 202, 330, 885, 936)))
+    digits = draw(st.text("0123456789", min_size=8, max_size=8))
+    last = draw(st.sampled_from("0123456789ABCDEFGHJKLMNPQRTUVWXYZ"))
+    rest = f"{local_authority}{digits}{last}"
+    return f"{upn_check.calc_check_digit(rest)}{rest}"
+
+
+# -- values ---------------------------------------------------------------------------------------
+@st.composite
+def pupils(
+    draw: st.DrawFn, key_stage: int | None = None, looked_after: bool | None = None
+) -> Pupil:
+    """A pupil eligible for the protocol (R1: not on a mainstream roll), maybe with a UPN."""
+    return Pupil(
+        name=draw(_names()),
+        date_of_birth=draw(_days(dt.date(2008, 9, 1), dt.date(2021, 8, 31))),
+        key_stage=draw(st.integers(0, 5)) if key_stage is None else key_stage,
+        looked_after=draw(st.booleans()) if looked_after is None else looked_after,
+        upn=draw(st.none() | _upns()),
+        address=draw(_maybe_texts()),
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def actors(role: Role | None = None, organisation: str | None = None) -> st.SearchStrategy[Actor]:
+    """An actor of `role` (any role when None) acting for `organisation`.
+
+    Without `organisation`, AP, host and LA actors act for one of the invented `AP_SETTINGS`,
+    `HOST_SCHOOLS` or `AUTHORITIES`; parents and children for no organisation.
+    """
+
+    @st.composite
+    def build(draw: st.DrawFn) -> Actor:
+        chosen = draw(st.sampled_from(tuple(Role))) if role is None else role
+        if organisation is not None:
+            where = organisation
+        elif chosen in _AP_ROLES:
+            where = draw(st.sampled_from(AP_SETTINGS))
+        elif chosen in _HOST_ROLES:
+            where = draw(st.sampled_from(HOST_SCHOOLS))
+        elif chosen is Role.LA_ADMISSIONS:
+            where = draw(st.sampled_from(AUTHORITIES))
+        else:
+            where = ""
+        number = draw(st.integers(1, 999))
+        return Actor(f"{chosen.value}-{number}", draw(_names()), chosen, where)
+
+    return build()
+
+
+@functools.cache
+def attendees(party: Party | None = None) -> st.SearchStrategy[Attendee]:
+    """Someone at a meeting, for `party` (any party when None)."""
+    return st.builds(
+        Attendee, _names(), st.sampled_from(tuple(Party)) if party is None else st.just(party)
+    )
+
+
+@st.composite
+def timetables(draw: st.DrawFn) -> ReintegrationTimetable:
+    """A week of the Reintegration Timetable, beginning on a Monday."""
+    day = draw(_days(EARLIEST, LATEST))
+    sessions = st.sampled_from(tuple(Session))
+    return ReintegrationTimetable(day - day.weekday() * _DAY, *(draw(sessions) for _ in range(10)))
