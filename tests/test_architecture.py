@@ -68,3 +68,19 @@ def test_importing_the_package_does_not_import_hypothesis() -> None:
     assert "hypothesis" not in imported_roots(PACKAGE / "__init__.py")
     for module in CORE:
         assert "hypothesis" not in imported_roots(PACKAGE / f"{module}.py"), module
+
+
+def test_the_stores_are_importable_from_the_top_level_without_loading_sqlalchemy_early() -> None:
+    """`from reintegration_fsm import InMemoryStore` works; plain `import` leaves SQLAlchemy out."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys, reintegration_fsm\n"
+        "assert 'sqlalchemy' not in sys.modules\n"
+        "from reintegration_fsm import InMemoryStore, SqlAlchemyStore\n"
+        "from reintegration_fsm.stores import InMemoryStore as M, SqlAlchemyStore as S\n"
+        "assert (InMemoryStore, SqlAlchemyStore) == (M, S)\n"
+        "assert 'SqlAlchemyStore' in reintegration_fsm.__all__\n"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True)

@@ -5,6 +5,8 @@ authority's Fair Access panel; every step is a typed trigger on `Reintegration`,
 protocol's rules R1-R16 and recorded in a tamper-evident history.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.case import Reintegration
 from reintegration_fsm.errors import (
@@ -35,6 +37,7 @@ from reintegration_fsm.forms import (
 )
 from reintegration_fsm.letter import FailureLetter
 from reintegration_fsm.records import Deadline, Obligation, Transition
+from reintegration_fsm.version import __version__
 from reintegration_fsm.vocabulary import (
     Actor,
     DeadlineKind,
@@ -50,7 +53,20 @@ from reintegration_fsm.vocabulary import (
     Stage,
 )
 
-__version__ = "0.1.0"
+if TYPE_CHECKING:
+    from reintegration_fsm.stores import InMemoryStore, SqlAlchemyStore
+
+
+_STORES = frozenset({"InMemoryStore", "SqlAlchemyStore"})
+
+
+def __getattr__(name: str) -> Any:
+    # The stores are importable from here, but loaded (with SQLAlchemy) only when first asked for.
+    if name in _STORES:
+        from reintegration_fsm import stores
+
+        return getattr(stores, name)
+    raise AttributeError(f"module 'reintegration_fsm' has no attribute {name!r}")
 
 __all__ = [
     "Actor",
@@ -68,6 +84,7 @@ __all__ = [
     "FormInvalid",
     "GuardFailed",
     "IllegalTransition",
+    "InMemoryStore",
     "InitialMeeting",
     "Measure",
     "NotPermitted",
@@ -89,6 +106,7 @@ __all__ = [
     "Role",
     "SchoolCalendar",
     "Session",
+    "SqlAlchemyStore",
     "Stage",
     "SuccessfulOutcome",
     "Transition",

@@ -16,7 +16,6 @@ from typing import Any
 import attrs
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from reintegration_fsm import __version__
 from reintegration_fsm.case import Reintegration
 from reintegration_fsm.forms import (
     Attendee,
@@ -33,6 +32,7 @@ from reintegration_fsm.forms import (
 )
 from reintegration_fsm.letter import long_date
 from reintegration_fsm.serialisation import structure
+from reintegration_fsm.version import __version__
 from reintegration_fsm.vocabulary import Evidence, Party, Rating, ReviewKind, Session
 
 NOT_RECORDED = "not recorded"

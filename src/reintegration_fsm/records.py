@@ -41,8 +41,8 @@ class Obligation:
     kind: ObligationKind = attrs.field(validator=fields.member(ObligationKind))
     owner: Party = attrs.field(validator=fields.member(Party))
     due: date | None = attrs.field(default=None, validator=fields.optional_day)
-    basis: str = attrs.field(default="", validator=fields.text)
-    """The seed passage or statutory source that creates the duty."""
+    basis: str = attrs.field(default="", eq=False, validator=fields.text)
+    """The statutory source of the duty, where one sets its date; not part of its identity."""
 
 
 @attrs.frozen

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import click
 
-from reintegration_fsm import __version__
 from reintegration_fsm.cli import admin, cases
 from reintegration_fsm.cli.common import (
     AUTHORITY_ENV,
@@ -18,6 +17,7 @@ from reintegration_fsm.cli.common import (
     Group,
     Settings,
 )
+from reintegration_fsm.version import __version__
 
 __all__ = ["cli", "main"]
 

@@ -6,13 +6,13 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from reintegration_fsm import __version__
 from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.case import Reintegration
 from reintegration_fsm.errors import CalendarError
 from reintegration_fsm.records import Deadline, Transition
 from reintegration_fsm.serialisation import transition_to_json, unstructure
 from reintegration_fsm.stores import DueItem, Problem
+from reintegration_fsm.version import __version__
 from reintegration_fsm.vocabulary import DeadlineKind
 
 EXPORT_FORMAT = "reintegration-fsm/case"
@@ -186,8 +186,8 @@ def due_rows(items: Sequence[DueItem], on: dt.date) -> list[dict[str, str | int 
                 "status": status,
                 "case_id": item.case_id,
                 "item": item.item,
-                "kind": item.kind,
-                "owner": item.owner,
+                "kind": item.kind.value,
+                "owner": None if item.owner is None else item.owner.value,
             }
         )
     return rows

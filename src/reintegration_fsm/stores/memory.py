@@ -33,7 +33,7 @@ class InMemoryStore:
     """
 
     def __init__(
-        self, authority: str | None = None, calendar: SchoolCalendar | None = None
+        self, calendar: SchoolCalendar | None = None, authority: str | None = None
     ) -> None:
         self.authority = authority
         self.calendar = calendar
@@ -44,7 +44,7 @@ class InMemoryStore:
 
     def for_authority(self, authority: str) -> InMemoryStore:
         """A view of the same cases confined to one local authority's."""
-        view = InMemoryStore(authority, self.calendar)
+        view = InMemoryStore(self.calendar, authority)
         view._cases, view._log, view._items, view._lock = (
             self._cases, self._log, self._items, self._lock
         )

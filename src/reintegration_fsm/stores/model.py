@@ -6,8 +6,22 @@ from datetime import date
 
 import attrs
 
+from reintegration_fsm.vocabulary import DeadlineKind, ObligationKind, Party
+
 DEADLINE = "deadline"
 OBLIGATION = "obligation"
+
+_KINDS: dict[str, DeadlineKind | ObligationKind] = {
+    kind.value: kind for kind in (*DeadlineKind, *ObligationKind)
+}
+
+
+def _kind(value: str | DeadlineKind | ObligationKind) -> DeadlineKind | ObligationKind:
+    return value if isinstance(value, (DeadlineKind, ObligationKind)) else _KINDS[value]
+
+
+def _owner(value: str | Party | None) -> Party | None:
+    return None if value is None else Party(value)
 
 
 @attrs.frozen(order=False)
@@ -15,12 +29,13 @@ class DueItem:
     """An unmet deadline or an open obligation of one case, as `due()` lists it."""
 
     case_id: str
-    kind: str
+    kind: DeadlineKind | ObligationKind = attrs.field(converter=_kind)
+    """A `DeadlineKind` or an `ObligationKind` (both `str` enums: `kind == "place_offer"` holds)."""
     due: date | None
     item: str
     """`"deadline"` or `"obligation"`."""
-    owner: str | None = None
-    """The party that owes an obligation (`Party` value); None for a deadline."""
+    owner: Party | None = attrs.field(default=None, converter=_owner)
+    """The party that owes an obligation; None for a deadline."""
 
 
 @attrs.frozen

@@ -89,15 +89,16 @@ def refuse_other_authority(authority: str | None, case: Reintegration) -> None:
 
 
 def open_item_rows(case: Reintegration) -> list[Row]:
-    """The case's pending deadlines and open obligations, numbered in the case's own order.
+    """The case's unmet deadlines and open obligations, numbered in the case's own order.
 
-    A case in a final stage has no pending deadlines (a withdrawn case owes no place offer), but
-    its open obligations (a failure letter to send, records to transfer) stay due.
+    An ended case's unmet deadlines stay listed: the contract's `due()` is "every unmet
+    deadline" (`Reintegration.pending_deadlines` leaves them out, for a reader who wants that).
     """
     rows: list[Row] = []
-    for deadline in case.pending_deadlines:
-        rows.append({"item_type": DEADLINE, "kind": deadline.kind.value, "owner": None,
-                     "due": deadline.due})
+    for deadline in case.deadlines:
+        if deadline.met_on is None:
+            rows.append({"item_type": DEADLINE, "kind": deadline.kind.value, "owner": None,
+                         "due": deadline.due})
     for obligation in case.obligations:
         rows.append({"item_type": OBLIGATION, "kind": obligation.kind.value,
                      "owner": obligation.owner.value, "due": obligation.due})
