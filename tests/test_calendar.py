@@ -164,19 +164,18 @@ def test_weekend_bank_holiday_dates_and_their_monday_substitutes() -> None:
 
 
 def test_review_dates_across_a_half_term_and_an_inset_day() -> None:
-    """Start Mon 20 Oct 2025; the cap is Mon 1 Dec (+42 days) and only 24 school days fall by
-    then (half term and the 3 Nov INSET day), so the final review is the 24th, Mon 1 Dec; the
-    interim reviews are the 8th (ceil(24/3): Fri 7 Nov) and 16th (ceil(48/3): Wed 19 Nov)."""
+    """Start Mon 20 Oct 2025: two weeks on is Mon 3 Nov, the INSET day after half term, so the
+    first review moves to Tue 4 Nov; four weeks on, Mon 17 Nov, and six weeks on, Mon 1 Dec,
+    are school days."""
     assert SAMPLE.suggest_review_dates(date(2025, 10, 20)) == (
-        date(2025, 11, 7),
-        date(2025, 11, 19),
+        date(2025, 11, 4),
+        date(2025, 11, 17),
         date(2025, 12, 1),
     )
 
 
-def test_review_dates_in_a_plain_run_of_term_are_two_four_and_six_school_weeks_on() -> None:
-    """Start Mon 8 Sep 2025, no holiday within six weeks: 10, 20, 30 school days on are
-    Mon 22 Sep, Mon 6 Oct and Mon 20 Oct, and 20 Oct is exactly start + 42 days."""
+def test_review_dates_in_a_plain_run_of_term_are_two_four_and_six_weeks_on() -> None:
+    """Start Mon 8 Sep 2025, no holiday within six weeks: Mon 22 Sep, Mon 6 Oct, Mon 20 Oct."""
     assert SAMPLE.suggest_review_dates(date(2025, 9, 8)) == (
         date(2025, 9, 22),
         date(2025, 10, 6),
@@ -184,13 +183,28 @@ def test_review_dates_in_a_plain_run_of_term_are_two_four_and_six_school_weeks_o
     )
 
 
-def test_review_dates_across_easter_are_pulled_in() -> None:
-    """Start Mon 23 Mar 2026; cap Mon 4 May (a bank holiday), 19 school days by then: final
-    Fri 1 May (19th), first Wed 15 Apr (7th), second Thu 23 Apr (13th)."""
+def test_review_dates_across_easter_and_a_bank_holiday() -> None:
+    """Start Mon 23 Mar 2026: two weeks on is Easter Monday in the holiday, so the first review
+    moves on to Mon 13 Apr, the first day of term; four weeks on is Mon 20 Apr; six weeks on is
+    the May Day bank holiday, Mon 4 May, so the final review moves earlier, to Fri 1 May."""
     assert SAMPLE.suggest_review_dates(date(2026, 3, 23)) == (
-        date(2026, 4, 15),
-        date(2026, 4, 23),
+        date(2026, 4, 13),
+        date(2026, 4, 20),
         date(2026, 5, 1),
+    )
+
+
+def test_review_dates_are_pulled_in_when_a_holiday_makes_them_collide() -> None:
+    """A term of Mon 5 - Fri 23 Jan, then a gap to March: from Mon 12 Jan, two and four weeks
+    on both land after the six weeks, so the reviews are spread over the 9 school days left
+    (13-16 and 19-23 Jan): the 3rd, 6th and 9th, Thu 15, Tue 20 and Fri 23 Jan."""
+    calendar = SchoolCalendar(
+        [(date(2026, 1, 5), date(2026, 1, 23)), (date(2026, 3, 2), date(2026, 7, 17))]
+    )
+    assert calendar.suggest_review_dates(date(2026, 1, 12)) == (
+        date(2026, 1, 15),
+        date(2026, 1, 20),
+        date(2026, 1, 23),
     )
 
 
@@ -209,7 +223,7 @@ def test_review_dates_are_refused_when_fewer_than_three_school_days_fit_in_six_w
 
 
 def test_review_dates_are_refused_when_the_six_weeks_run_past_the_calendar() -> None:
-    """Late in the last summer term the thirtieth school day is unknown: no guess."""
+    """Late in the last summer term the end of the six weeks is unknown: no guess."""
     with pytest.raises(CalendarError, match="2025-09-01 to 2027-07-21") as caught:
         SAMPLE.suggest_review_dates(date(2027, 7, 1))
     assert caught.value.known == KNOWN
@@ -300,24 +314,34 @@ def test_counting_matches_the_slow_count(a: date, b: date) -> None:
     assert SAMPLE.school_days_between(a, b) == len(oracle_school_days_after(a, b))
 
 
+def oracle_next_school_day(day: date) -> date | None:
+    """The first school day on or after `day`, counted day by day (None past the known range)."""
+    while day <= KNOWN[1]:
+        if oracle_is_school_day(day):
+            return day
+        day += timedelta(days=1)
+    return None
+
+
 def check_review_dates(start: date) -> None:
     """Review dates are valid, or refused exactly when no valid answer is knowable."""
     cap = start + timedelta(days=42)
     within = oracle_school_days_after(start, min(cap, KNOWN[1]))
-    to_end = oracle_school_days_after(start, KNOWN[1])
-    unknowable = cap > KNOWN[1] and len(to_end) < 30
-    impossible = len(within) < 3
-    if unknowable or impossible:
+    if cap > KNOWN[1] or len(within) < 3:
         with pytest.raises(CalendarError):
             SAMPLE.suggest_review_dates(start)
         return
     first, second, final = SAMPLE.suggest_review_dates(start)
     assert start < first < second < final <= cap
     assert all(oracle_is_school_day(d) for d in (first, second, final))
-    if len(within) >= 30:
-        assert (first, second, final) == (within[9], within[19], within[29])
-    else:
-        assert final == within[-1]  # moved earlier to the last school day by the cap, no further
+    assert final == within[-1]  # six weeks on, moved earlier to a school day, no further
+    two = oracle_next_school_day(start + timedelta(days=14))
+    four = oracle_next_school_day(start + timedelta(days=28))
+    if two is not None and four is not None and two < four < final:
+        assert (first, second) == (two, four)  # two and four weeks on, moved to a school day
+    else:  # pulled in: a third and two thirds of the way through the school days available
+        m = len(within)
+        assert (first, second) == (within[-(-m // 3) - 1], within[-(-2 * m // 3) - 1])
 
 
 @given(known_dates)

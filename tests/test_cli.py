@@ -238,7 +238,7 @@ def test_timeline_of_one_case(demo_db: str) -> None:
     result = invoke(demo_db, "timeline", "DEMO-0002")
     assert result.exit_code == 0
     assert "called an emergency review" in result.stdout
-    assert "DELETE_FROM_ROLL (host, due 2026-02-26)" in result.stdout
+    assert "DELETE_FROM_ROLL (host, due 2026-03-05)" in result.stdout
 
 
 def test_verify_is_quiet_when_sound_and_exits_1_after_tampering(demo_db: str) -> None:

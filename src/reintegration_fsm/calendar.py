@@ -11,7 +11,7 @@ date before its first term or after its last raises `CalendarError`.
 from __future__ import annotations
 
 import os
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping
 from datetime import date
 from functools import lru_cache
@@ -34,13 +34,13 @@ from reintegration_fsm.term_dates import (
 
 __all__ = [
     "FINAL_REVIEW_CALENDAR_DAYS",
-    "REVIEW_SCHOOL_DAYS",
+    "REVIEW_WEEKS",
     "CalendarFileError",
     "SchoolCalendar",
 ]
 
-#: School days from the start of a placement to the first, second and final reviews (2, 4, 6 weeks).
-REVIEW_SCHOOL_DAYS: tuple[int, int, int] = (10, 20, 30)
+#: Weeks from the start of a placement to the first, second and final reviews (seed, step 4).
+REVIEW_WEEKS: tuple[int, int, int] = (2, 4, 6)
 #: The final review is "within 6 weeks of the start date" (seed step 4): at most this many days on.
 FINAL_REVIEW_CALENDAR_DAYS = 42
 
@@ -275,43 +275,44 @@ class SchoolCalendar:
     def suggest_review_dates(self, start: date) -> tuple[date, date, date]:
         """First, second and final review dates for a placement starting on `start` (R7).
 
-        Ideally 10, 20 and 30 school days after `start`. The final review is never later than
-        `start` + 42 days: it moves earlier, to the last school day by then. The interim reviews
-        then sit a third and two thirds of the way there (rounded up, never later than 10 and 20
-        school days), so start < first < second < final <= start + 42 days, all school days.
+        Two, four and six weeks on (`start` + 14, 28 and 42 days), each moved to a school day:
+        the interim reviews to the next school day, the final one earlier, never later, so that
+        it stays within six weeks. Where holidays make those collide (`start < first < second <
+        final` fails), the reviews are pulled in: with m school days in the six weeks, the
+        `ceil(m/3)`-th, `ceil(2m/3)`-th and m-th.
 
         Raises:
-            CalendarError: `start` is outside the calendar; the six weeks run past its end and
-                the thirtieth school day is not known; or fewer than three school days fall in
-                the six weeks.
+            CalendarError: `start` is outside the calendar; the six weeks run past its last day
+                (the final review cannot be placed without guessing); or fewer than three school
+                days fall in the six weeks.
         """
         o = start.toordinal()
         if o < self._first_ord or o > self._last_ord:
             self._outside(start)
-        days = self._days
-        after = bisect_right(days, o)
         cap = o + FINAL_REVIEW_CALENDAR_DAYS
-        final_n = REVIEW_SCHOOL_DAYS[2]
-        if cap > self._last_ord and after + final_n > self._count:
+        if cap > self._last_ord:
             raise CalendarError(
                 f"cannot suggest review dates for a start on {start.isoformat()}: the six weeks "
                 f"to {date.fromordinal(cap).isoformat()} run past the calendar's last day, and "
                 f"the calendar knows {self._range_text()}",
                 known=(self.first_day, self.last_day),
             )
-        available = bisect_right(days, cap) - after
-        final_n = min(final_n, available)
-        if final_n < 3:
+        days, dates = self._days, self._dates
+        after = bisect_right(days, o)  # position of the first school day after `start`
+        within = bisect_right(days, cap) - after  # school days in (start, start + 42]
+        if within < 3:
             raise CalendarError(
                 f"cannot suggest review dates for a start on {start.isoformat()}: only "
-                f"{final_n} school day(s) fall by {date.fromordinal(cap).isoformat()} "
+                f"{within} school day(s) fall by {date.fromordinal(cap).isoformat()} "
                 f"(start + {FINAL_REVIEW_CALENDAR_DAYS} days), and three reviews need three",
                 known=(self.first_day, self.last_day),
             )
-        first_n = min(REVIEW_SCHOOL_DAYS[0], -(-final_n // 3))
-        second_n = min(REVIEW_SCHOOL_DAYS[1], -(-2 * final_n // 3))
-        dates = self._dates
-        return dates[after + first_n - 1], dates[after + second_n - 1], dates[after + final_n - 1]
+        final = after + within - 1  # the last school day on or before the cap
+        first, second = (bisect_left(days, o + weeks * 7) for weeks in REVIEW_WEEKS[:2])
+        if not first < second < final:
+            first = after + -(-within // 3) - 1
+            second = after + -(-2 * within // 3) - 1
+        return dates[first], dates[second], dates[final]
 
     # ---- errors and value behaviour -------------------------------------------------------
 

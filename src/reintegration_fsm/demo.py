@@ -301,12 +301,12 @@ def ended(case_id: str, calendar: SchoolCalendar) -> Reintegration:
     case = _to_placement(case_id, calendar, pupil, parent, HOST_B, HOST_B_STAFF, dates)
     first, _, _ = calendar.suggest_review_dates(dates["start"])
     _review(case, first, ReviewKind.INTERIM, pupil, parent, HOST_B_STAFF)
-    called = first + dt.timedelta(days=10)
+    called = calendar.add_school_days(first, 5)
     case.call_emergency_review(
         "Three serious incidents in one week, the last one a fight.", by=HOST_B_HEAD, on=called
     )
-    held = called + dt.timedelta(days=2)
-    effective = held + dt.timedelta(days=1)
+    held = calendar.add_school_days(called, 2)
+    effective = calendar.add_school_days(held, 1)
     case.hold_emergency_review(
         ReviewMeeting(
             held_on=held,
