@@ -20,8 +20,11 @@ from reintegration_fsm import (
     Actor,
     CaseNotFound,
     ConcurrentUpdate,
+    DeadlineKind,
     IllegalTransition,
     NotPermitted,
+    ObligationKind,
+    Party,
     ReferralRoute,
     Reintegration,
     ReviewDecision,
@@ -303,8 +306,14 @@ class StoreContract:
         case = built("case-01", 3)  # referred by a virtual approach: an offer and a panel note
         case.withdraw("The family moved out of the area.", by=AP_HEAD, on=REFERRED)
         store.save(case)
-        kinds = {item.kind for item in store.due(dt.date(2026, 6, 1))}
-        assert {"place_offer", "note_at_panel"} <= kinds
+        items = store.due(dt.date(2026, 6, 1))
+        assert {"place_offer", "note_at_panel"} <= {item.kind for item in items}
+        offer = next(item for item in items if item.kind == "place_offer")
+        note = next(item for item in items if item.kind == "note_at_panel")
+        assert offer.kind is DeadlineKind.PLACE_OFFER
+        assert offer.owner is None
+        assert note.kind is ObligationKind.NOTE_AT_PANEL
+        assert note.owner is Party.LA
 
     # -- audit ---------------------------------------------------------------------------------
     def test_verify_finds_nothing_wrong_in_a_sound_store(self, store: Store) -> None:

@@ -11,17 +11,12 @@ from reintegration_fsm.vocabulary import DeadlineKind, ObligationKind, Party
 DEADLINE = "deadline"
 OBLIGATION = "obligation"
 
-_KINDS: dict[str, DeadlineKind | ObligationKind] = {
+KINDS: dict[str, DeadlineKind | ObligationKind] = {
     kind.value: kind for kind in (*DeadlineKind, *ObligationKind)
 }
-
-
-def _kind(value: str | DeadlineKind | ObligationKind) -> DeadlineKind | ObligationKind:
-    return value if isinstance(value, (DeadlineKind, ObligationKind)) else _KINDS[value]
-
-
-def _owner(value: str | Party | None) -> Party | None:
-    return None if value is None else Party(value)
+"""Stored kind values back to their enums."""
+PARTIES: dict[str | None, Party | None] = {None: None, **{party.value: party for party in Party}}
+"""Stored owner values back to their enums (None for a deadline)."""
 
 
 @attrs.frozen(order=False)
@@ -29,12 +24,12 @@ class DueItem:
     """An unmet deadline or an open obligation of one case, as `due()` lists it."""
 
     case_id: str
-    kind: DeadlineKind | ObligationKind = attrs.field(converter=_kind)
+    kind: DeadlineKind | ObligationKind
     """A `DeadlineKind` or an `ObligationKind` (both `str` enums: `kind == "place_offer"` holds)."""
     due: date | None
     item: str
     """`"deadline"` or `"obligation"`."""
-    owner: Party | None = attrs.field(default=None, converter=_owner)
+    owner: Party | None = None
     """The party that owes an obligation; None for a deadline."""
 
 

@@ -15,7 +15,7 @@ from reintegration_fsm.case import Reintegration
 from reintegration_fsm.errors import NotPermitted, ProtocolError
 from reintegration_fsm.records import Transition
 from reintegration_fsm.stores.hashing import GENESIS, canonical_json, digest, entry_hash
-from reintegration_fsm.stores.model import DEADLINE, OBLIGATION, DueItem, Problem
+from reintegration_fsm.stores.model import DEADLINE, KINDS, OBLIGATION, PARTIES, DueItem, Problem
 from reintegration_fsm.vocabulary import Actor, Role, Stage
 
 Row = dict[str, Any]
@@ -119,7 +119,9 @@ def due_item(row: Mapping[str, Any]) -> DueItem:
     due = row["due"]
     if isinstance(due, datetime):
         due = due.date()
-    return DueItem(row["case_id"], row["kind"], due, row["item_type"], row["owner"])
+    return DueItem(
+        row["case_id"], KINDS[row["kind"]], due, row["item_type"], PARTIES[row["owner"]]
+    )
 
 
 def due_order(row: Mapping[str, Any]) -> tuple[bool, date, str, int]:

@@ -31,7 +31,7 @@ from reintegration_fsm.errors import CaseNotFound, ConcurrentUpdate
 from reintegration_fsm.records import Transition
 from reintegration_fsm.stores import bulk, migrate, schema, sqlite
 from reintegration_fsm.stores.hashing import GENESIS
-from reintegration_fsm.stores.model import DueItem, Problem
+from reintegration_fsm.stores.model import KINDS, PARTIES, DueItem, Problem
 from reintegration_fsm.stores.rows import (
     Row,
     check_case,
@@ -342,7 +342,9 @@ class SqlAlchemyStore:
             undated = conn.execute(self._select_undated).all()
         parse = date.fromisoformat
         return [
-            DueItem(case_id, kind, parse(due) if type(due) is str else due, item, owner)
+            DueItem(
+                case_id, KINDS[kind], parse(due) if type(due) is str else due, item, PARTIES[owner]
+            )
             for case_id, kind, due, item, owner in itertools.chain(dated, undated)
         ]
 
