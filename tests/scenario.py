@@ -16,6 +16,7 @@ from reintegration_fsm import (
     PastoralSupportPlan,
     Pupil,
     Rating,
+    Reintegration,
     ReintegrationInformation,
     ReviewKind,
     ReviewMeeting,
@@ -152,6 +153,21 @@ def letter(**changes: object) -> FailureLetter:
     )
     values.update(changes)
     return FailureLetter(**values)  # type: ignore[arg-type]
+
+
+def snapshot(case: Reintegration) -> tuple[object, ...]:
+    """Everything a refused trigger must leave as it was."""
+    return (
+        case.history,
+        case.stage,
+        case.deadlines,
+        case.obligations,
+        case.host_school,
+        case.initial_meeting_on,
+        case.agreed_start,
+        case.placement_started_on,
+        case.final_decision,
+    )
 
 
 SUCCESS = SuccessfulOutcome(date_on_roll=D(2026, 4, 13), joiner_form_completed=True)

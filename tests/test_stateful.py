@@ -46,6 +46,7 @@ from reintegration_fsm import testing as rt
 from reintegration_fsm.serialisation import structure, transition_from_json, transition_to_json
 from reintegration_fsm.table import ROUTES, TRIGGERS, edges
 from reintegration_fsm.vocabulary import DUAL_REGISTERED_STAGES, OBLIGATION_OWNER
+from scenario import snapshot
 
 CALENDAR = SchoolCalendar.sample()
 AP_SETTING, OTHER_AP = rt.AP_SETTINGS[0], rt.AP_SETTINGS[1]
@@ -80,21 +81,6 @@ ALL_PARTIES_AT_EMERGENCY = frozenset({Party.AP, Party.HOST, Party.PARENT, Party.
 SIGNERS = frozenset({Party.PARENT, Party.CHILD, Party.AP, Party.HOST})
 VISITED: set[Stage] = set()
 """Every stage any run of the machine reached (checked once the machine has run)."""
-
-
-def snapshot(case: Reintegration) -> tuple[Any, ...]:
-    """Everything a refused trigger must leave as it was."""
-    return (
-        case.history,
-        case.stage,
-        case.deadlines,
-        case.obligations,
-        case.host_school,
-        case.initial_meeting_on,
-        case.agreed_start,
-        case.placement_started_on,
-        case.final_decision,
-    )
 
 
 def maybe(data: st.DataObject, chance: int, out_of: int = 10) -> bool:

@@ -173,9 +173,7 @@ class SchoolCalendar:
     ) -> SchoolCalendar:
         """Read a calendar from a school's iCalendar term-dates feed (a path, or the feed's bytes).
 
-        All-day events only: a summary with "half term", "holiday" or "break" is a gap; with
-        "INSET", "training day", "closed" or "closure" a closure; with "term" a term. Term days
-        covered by a gap are removed, so one "Autumn Term" event with a "Half Term" event works.
+        Events map to terms, gaps and closures as `term_dates.read_ics` describes.
 
         Raises:
             CalendarError: `icalendar` is not installed, the feed is malformed or has no term
