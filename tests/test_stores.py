@@ -66,18 +66,23 @@ class TestSqliteStore(StoreContract):
         assert statements[0] == "BEGIN IMMEDIATE"
 
 
+def server_store(url: str) -> Iterator[SqlAlchemyStore]:
+    """A store on a database server, its tables dropped before and after the test."""
+    engine = reachable_engine(url)
+    reset_database(engine)
+    store = SqlAlchemyStore(engine, calendar=CALENDAR)
+    store.create_schema()
+    yield store
+    reset_database(engine)
+    engine.dispose()
+
+
 class TestPostgresStore(StoreContract):
     """PostgreSQL at RFSM_TEST_POSTGRES_URL (READ COMMITTED)."""
 
     @pytest.fixture
     def store(self, postgres_url: str) -> Iterator[Store]:
-        engine = reachable_engine(postgres_url)
-        reset_database(engine)
-        store = SqlAlchemyStore(engine, calendar=CALENDAR)
-        store.create_schema()
-        yield store
-        reset_database(engine)
-        engine.dispose()
+        yield from server_store(postgres_url)
 
     def test_copy_and_executemany_imports_agree(self, store: Store) -> None:
         assert isinstance(store, SqlAlchemyStore)
@@ -93,10 +98,4 @@ class TestMariaDBStore(StoreContract):
 
     @pytest.fixture
     def store(self, mariadb_url: str) -> Iterator[Store]:
-        engine = reachable_engine(mariadb_url)
-        reset_database(engine)
-        store = SqlAlchemyStore(engine, calendar=CALENDAR)
-        store.create_schema()
-        yield store
-        reset_database(engine)
-        engine.dispose()
+        yield from server_store(mariadb_url)
