@@ -52,7 +52,8 @@ class Failure(click.ClickException):
     def __init__(self, message: str, reasons: Sequence[str] = (), exit_code: int = BAD_INPUT):
         super().__init__(message)
         self.reasons = tuple(reasons)
-        self.exit_code = exit_code
+        # click (8.5+) types `exit_code` as a class variable; each Failure carries its own code.
+        object.__setattr__(self, "exit_code", exit_code)
 
     def show(self, file: Any = None) -> None:
         """Print the message and each reason on its own line, to stderr."""
