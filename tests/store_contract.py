@@ -315,6 +315,13 @@ class StoreContract:
         assert note.kind is ObligationKind.NOTE_AT_PANEL
         assert note.owner is Party.LA
 
+    def test_taken_names_the_ids_in_use_by_any_authority(self, store: Store) -> None:
+        store.save(built("case-01", 1))
+        store.save(built("case-02", 1, authority=OTHER_AUTHORITY))
+        assert store.taken(["case-01", "case-02", "case-03"]) == {"case-01", "case-02"}
+        scoped = store.for_authority(AUTHORITY)
+        assert scoped.taken(["case-02", "case-03"]) == {"case-02"}  # ids are store-wide
+
     # -- audit ---------------------------------------------------------------------------------
     def test_verify_finds_nothing_wrong_in_a_sound_store(self, store: Store) -> None:
         for number, length in enumerate((1, 3, 6, 11)):

@@ -381,7 +381,7 @@ def test_exported_cases_import_into_another_database(
     assert invoke(empty_db, "verify").exit_code == 0
     again = invoke(empty_db, "import", str(bundle))
     assert again.exit_code == 2
-    assert again.stderr.count("already in the database") == 4
+    assert again.stderr.count("is already taken") == 4
 
 
 def test_a_history_imports_from_stdin(demo_db: str, empty_db: str) -> None:
@@ -643,3 +643,59 @@ def test_a_bad_database_url_exits_2() -> None:
     result = CliRunner().invoke(cli, ["--db", "nosuchdriver://x/y", "due"])
     assert result.exit_code == 2
     assert result.stderr.startswith("error:")
+
+
+def test_an_import_with_a_fraction_in_its_data_changes_nothing(
+    demo_db: str, empty_db: str, tmp_path: Path
+) -> None:
+    """A float cannot enter the audit log: exit 2 before anything is written."""
+    good = json_out(invoke(demo_db, "export", "DEMO-0001"))
+    bad = json_out(invoke(demo_db, "export", "DEMO-0003"))
+    bad["history"][1]["data"]["score"] = 0.5
+    file = write(tmp_path / "floats.json", [good, bad])
+    result = invoke(empty_db, "import", file)
+    assert result.exit_code == 2, result.output
+    assert "fraction" in result.stderr
+    assert case_count(empty_db) == 0
+
+
+def test_importing_a_taken_case_id_is_bad_input(demo_db: str, tmp_path: Path) -> None:
+    """A case id already in the database, even another authority's, is refused with exit 2."""
+    mine = json_out(invoke(demo_db, "export", "DEMO-0003"))
+    file = write(tmp_path / "again.json", mine)
+    result = invoke(demo_db, "--authority", "Otherborough Council", "import", file)
+    assert result.exit_code == 2, result.output
+    assert "already taken" in result.stderr or "belongs to" in result.stderr
+    assert invoke(demo_db, "import", file).exit_code == 2
+
+
+def test_opening_a_taken_case_id_is_bad_input(opened: str, tmp_path: Path) -> None:
+    """`apply ... open` on an id that exists exits 2 and changes nothing."""
+    data = write(
+        tmp_path / "open.json",
+        {
+            "pupil": unstructure(scenario.PUPIL),
+            "ap_setting": scenario.AP_SETTING,
+            "local_authority": scenario.AUTHORITY,
+        },
+    )
+    result = invoke(opened, "apply", "C-1", "open", "--data", data, *AP, "--on", "2026-01-12")
+    assert result.exit_code == 2, result.output
+    assert "already taken" in result.stderr
+    assert history_length(opened, "C-1") == 1
+
+
+def test_a_letter_that_is_not_a_letter_is_bad_input(demo_db: str, tmp_path: Path) -> None:
+    """An optional form argument of the wrong type exits 2 with its type named, no traceback."""
+    data = write(tmp_path / "le.json", {"meeting": {}, "letter": 1})
+    host = ["--actor-id", "h", "--actor-name", "Head", "--role", "host_head"]
+    result = invoke(demo_db, "apply", "DEMO-0002", "hold_emergency_review", "--data", data, *host)
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+
+
+def test_render_to_a_path_that_cannot_be_written_is_bad_input(demo_db: str) -> None:
+    """`render -o` into a missing folder exits 2 with the reason."""
+    result = invoke(demo_db, "render", "DEMO-0001", "-o", "/nonexistent/folder/forms.html")
+    assert result.exit_code == 2, result.output
+    assert "cannot write" in result.stderr

@@ -17,6 +17,7 @@ from reintegration_fsm import (
     ChildViews,
     DeadlineKind,
     Evidence,
+    FormInvalid,
     GuardFailed,
     IllegalTransition,
     NotPermitted,
@@ -1860,3 +1861,51 @@ def test_pending_deadlines_are_the_unmet_ones_until_the_case_ends() -> None:
     case.withdraw("The family have moved out of the county.", by=PARENT, on=REFERRED)
     assert case.pending_deadlines == ()
     assert case.deadlines[0].met_on is None  # the record itself is kept
+
+
+# ---- replay refuses a history nobody could have made ------------------------------------------
+
+
+def _replay_with(case: Reintegration, seq: int, **changes: Any) -> Reintegration:
+    history = list(case.history)
+    history[seq - 1] = attrs.evolve(history[seq - 1], **changes)
+    return Reintegration.replay(history)
+
+
+def test_replay_refuses_a_discharge_by_a_party_that_does_not_owe_it() -> None:
+    """A log that has host staff discharge the AP's code-D duty does not replay."""
+    case = in_placement()
+    case.discharge(K.MARK_DUAL_REGISTRATION, by=AP_STAFF, on=START)
+    Reintegration.replay(case.history)  # the true history replays
+    with pytest.raises(NotPermitted, match="owed by the ap party"):
+        _replay_with(case, case.version, actor=HOST_STAFF)
+
+
+def test_replay_refuses_a_destination_its_own_data_contradicts() -> None:
+    """An emergency review recorded as deciding END cannot have led back to the placement."""
+    case = ending()
+    seq = next(t.seq for t in case.history if t.trigger == "hold_emergency_review")
+    with pytest.raises(IllegalTransition):
+        _replay_with(case, seq, dest=Stage.IN_PLACEMENT)
+
+
+def test_replay_refuses_a_discharge_of_nothing_open() -> None:
+    """A discharge whose obligation was never opened is malformed."""
+    case = in_placement()
+    case.discharge(K.MARK_DUAL_REGISTRATION, by=AP_STAFF, on=START)
+    with pytest.raises(FormInvalid, match="no transfer_records obligation was open"):
+        _replay_with(case, case.version, data={"discharged": "transfer_records"})
+
+
+def test_replay_refuses_an_open_recorded_as_another_move() -> None:
+    """The first transition must be the case being proposed."""
+    case = opened()
+    with pytest.raises(IllegalTransition):
+        _replay_with(case, 1, dest=Stage.SUCCESSFUL)
+
+
+def test_replay_refuses_a_history_whose_dates_run_backwards() -> None:
+    """R16 holds in a stored history too."""
+    case = consented()
+    with pytest.raises(FormInvalid, match="earlier than the step before"):
+        _replay_with(case, 2, on=OPENED - dt.timedelta(days=1))

@@ -10,15 +10,12 @@ import pytest
 from transitions import MachineError
 
 import scenario as sc
-from reintegration_fsm import Reintegration, ReviewDecision, ReviewKind, Stage, table
-from reintegration_fsm.rules import EmergencyReview
+from reintegration_fsm import Reintegration, ReviewDecision, Stage, table
 
 EMERGENCY_PAYLOADS = {
-    decision: EmergencyReview(
-        sc.review(sc.FIRST_REVIEW, ReviewKind.EMERGENCY, decision=decision), None
-    )
-    for decision in ReviewDecision
+    decision: {"meeting": {"decision": decision.value}} for decision in ReviewDecision
 }
+"""The transition data of an emergency review, which the branch conditions read."""
 PAYLOADS: list[Any] = [None, *EMERGENCY_PAYLOADS.values()]
 TRIGGERS = [t for t in table.TRIGGERS if t != "open"]
 
@@ -35,7 +32,7 @@ def fire_machine(stage: Stage, trigger: str, guards_pass: bool, payload: Any) ->
     model = Model()
     machine.add_model(model, initial=stage.value)
     try:
-        model.trigger(trigger, guards_pass=guards_pass, payload=payload)  # type: ignore[attr-defined]
+        model.trigger(trigger, guards_pass=guards_pass, data=payload)  # type: ignore[attr-defined]
     except MachineError:
         return None
     return Stage(model.state)

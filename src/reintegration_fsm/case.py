@@ -194,7 +194,7 @@ class Reintegration:
             raise FormInvalid("open", "case_id", "must not be empty")
         if by.role not in OPEN.roles:
             raise NotPermitted("open", by, f"a {by.role.value} may not open a reintegration")
-        if by.organisation != ap_setting:
+        if by.organisation != ap_setting:  # R15, before a case exists to check against
             raise NotPermitted(
                 "open", by, f"{by.name} acts for {by.organisation!r}, not {ap_setting!r}"
             )
@@ -238,31 +238,31 @@ class Reintegration:
             )
         except (KeyError, TypeError) as error:
             raise FormInvalid("history", "1", f"malformed 'open' data: {error}") from None
-        if first.actor.role not in OPEN.roles or case._organisation_problem(first.actor):
-            raise NotPermitted("open", first.actor, "only the AP setting's head teacher opens")
+        if first.source is not None or first.dest is not Stage.PROPOSED:
+            raise IllegalTransition("open", first.dest)
+        case._check_actor(OPEN, first.actor)
         for transition in transitions:
             case._replay_one(transition)
         return case
 
     def _replay_one(self, transition: Transition) -> None:
+        where = str(transition.seq)
         route = ROUTES.get((self.stage, transition.trigger))
-        if (
-            route is None
-            or transition.source is not self.stage
-            or all(dest is not transition.dest for dest, _ in route.branches)
-        ):
+        if route is None or transition.source is not self.stage:
             raise IllegalTransition(transition.trigger, self.stage)
-        actor = transition.actor
-        if actor.role not in route.roles:
-            raise NotPermitted(transition.trigger, actor, f"a {actor.role.value} may not fire it")
-        problem = self._organisation_problem(actor)
-        if problem is not None:
-            raise NotPermitted(transition.trigger, actor, problem)
         if transition.seq != len(self._history) + 1:
-            raise FormInvalid(
-                "history", str(transition.seq), f"expected seq {len(self._history) + 1}"
-            )
+            raise FormInvalid("history", where, f"expected seq {len(self._history) + 1}")
+        last_on = self.last_on
+        if last_on is not None and transition.on < last_on:
+            raise FormInvalid("history", where, "its date is earlier than the step before (R16)")
         try:
+            if transition.dest is not route.dest(self.stage, transition.data):
+                raise IllegalTransition(transition.trigger, self.stage)
+            discharged = transition.data.get("discharged")
+            owner = None if discharged is None else OBLIGATION_OWNER[ObligationKind(discharged)]
+            self._check_actor(route, transition.actor, owner)
+            if discharged is not None and all(o.kind != discharged for o in self._obligations):
+                raise FormInvalid("history", where, f"no {discharged} obligation was open")
             self._apply(transition)
         except (KeyError, TypeError, ValueError, IndexError) as error:
             if isinstance(error, ProtocolError):
@@ -290,13 +290,25 @@ class Reintegration:
         route = ROUTES.get((self.stage, trigger))
         if route is None:
             raise IllegalTransition(trigger, self.stage)
-        if by.role not in route.roles:
-            action = trigger.replace("_", " ")
-            raise NotPermitted(trigger, by, f"a {by.role.value} may not {action}")
-        field = ORGANISATION_OF_ROLE.get(by.role)
-        if field is not None and getattr(self, field) != by.organisation:
-            raise NotPermitted(trigger, by, str(self._organisation_problem(by)))
+        self._check_actor(route, by)
         return route
+
+    def _check_actor(self, route: Route, actor: Actor, owner: Party | None = None) -> None:
+        """R15: the actor's role may fire the route, for the right organisation (and, for an
+        obligation, for the party that owes it).
+
+        Raises:
+            NotPermitted: it may not.
+        """
+        if actor.role not in route.roles:
+            action = route.trigger.replace("_", " ")
+            raise NotPermitted(route.trigger, actor, f"a {actor.role.value} may not {action}")
+        problem = self._organisation_problem(actor)
+        if problem is not None:
+            raise NotPermitted(route.trigger, actor, problem)
+        if owner is not None and actor.party is not owner:
+            why = f"it is owed by the {owner.value} party, not {actor.party.value}"
+            raise NotPermitted(route.trigger, actor, why)
 
     def _fire(
         self,
@@ -314,7 +326,7 @@ class Reintegration:
         source = self.stage
         data = record()  # may raise (no calendar): nothing has changed yet
         transition = Transition(
-            len(self._history) + 1, route.trigger, source, route.dest(source, payload), by, on, data
+            len(self._history) + 1, route.trigger, source, route.dest(source, data), by, on, data
         )
         self._apply(transition)
         return transition
@@ -459,13 +471,7 @@ class Reintegration:
         """Close the oldest open obligation of `kind`; only its owner party may."""
         route = self._route("discharge", by, on)
         _expect(kind, ObligationKind, "discharge", "kind")
-        owner = OBLIGATION_OWNER[kind]
-        if by.party is not owner:
-            raise NotPermitted(
-                "discharge",
-                by,
-                f"{kind.value} is owed by the {owner.value} party, not {by.party.value}",
-            )
+        self._check_actor(route, by, OBLIGATION_OWNER[kind])
         return self._fire(route, by, on, kind, lambda: {"discharged": kind.value})
 
     def letter(self) -> str:

@@ -177,26 +177,32 @@ def _find_form_invalid(error: BaseException) -> FormInvalid | None:
     return None
 
 
+def type_name(hint: Any) -> str:
+    """A type hint as a reader would name it (`FailureLetter`, `FailureLetter | None`)."""
+    return getattr(hint, "__name__", None) or str(hint).replace("reintegration_fsm.", "")
+
+
 def structure(data: Any, cls: type[T]) -> T:
     """Build a `cls` from plain JSON-ready data.
 
     Raises:
         FormInvalid: the data does not describe a valid `cls`.
     """
+    name = type_name(cls)
     try:
         return converter.structure(data, cls)
     except BaseValidationError as error:
         found = _find_form_invalid(error)
         if found is not None:
             raise found from None
-        problems = cattrs.transform_error(error, path=cls.__name__)
+        problems = cattrs.transform_error(error, path=name)
         path = problems[0].rsplit(" @ ", 1)[-1] if problems else "?"
-        field = path.removeprefix(cls.__name__).lstrip(".") or "?"
-        raise FormInvalid(cls.__name__, field, "; ".join(problems)) from None
+        field = path.removeprefix(name).lstrip(".") or "?"
+        raise FormInvalid(name, field, "; ".join(problems)) from None
     except FormInvalid:
         raise
     except (KeyError, TypeError, ValueError, AttributeError) as error:
-        raise FormInvalid(cls.__name__, "?", str(error)) from None
+        raise FormInvalid(name, "?", str(error)) from None
 
 
 def actor_to_json(actor: Actor) -> dict[str, str]:
@@ -229,20 +235,37 @@ def transition_from_json(data: Any) -> Transition:
         FormInvalid: the data is not a transition.
     """
     try:
-        source = data["source"]
+        source, payload = data["source"], data["data"]
+        if type(payload) is not dict:
+            raise TypeError(f"its data must be a JSON object, not {payload!r}")
+        _refuse_floats(payload)
         return Transition(
-            seq=int(data["seq"]),
-            trigger=str(data["trigger"]),
+            seq=converter.structure(data["seq"], int),
+            trigger=converter.structure(data["trigger"], str),
             source=None if source is None else Stage(source),
             dest=Stage(data["dest"]),
             actor=structure(data["actor"], Actor),
             on=_structure_date(data["on"], dt.date),
-            data=dict(data["data"]),
+            data=payload,
         )
     except FormInvalid:
         raise
     except (KeyError, TypeError, ValueError) as error:
         raise FormInvalid("Transition", "?", f"not a transition: {error}") from None
+
+
+def _refuse_floats(value: Any) -> None:
+    # The forms hold no floats, and a float's text is not portable across engines, so the audit
+    # log's canonical encoding refuses them: refuse them here, before anything is stored.
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if type(item) is float:
+            raise ValueError(f"numbers with a fraction are not transition data ({item!r})")
+        if type(item) is dict:
+            pending.extend(item.values())
+        elif type(item) is list:
+            pending.extend(item)
 
 
 def deadline_from_json(data: Any) -> Deadline:

@@ -7,7 +7,7 @@ This is the only module that imports `transitions`.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import attrs
@@ -17,7 +17,7 @@ from reintegration_fsm import rules
 from reintegration_fsm.vocabulary import ReviewDecision, Role, Stage
 
 Guard = Callable[[Any, Any, Any], list[str]]
-Branch = Callable[[Any], bool]
+Branch = Callable[[Mapping[str, Any]], bool]
 
 S = Stage
 AP = frozenset({Role.AP_HEAD, Role.AP_STAFF})
@@ -28,14 +28,14 @@ OBLIGATION_OWNERS = frozenset(
 NON_FINAL = tuple(stage for stage in Stage if not stage.is_final)
 
 
-def decides_continue(review: rules.EmergencyReview) -> bool:
-    """The emergency review decided the reintegration continues."""
-    return review.meeting.decision is ReviewDecision.CONTINUE
+def decides_continue(data: Mapping[str, Any]) -> bool:
+    """The emergency review recorded in `data` decided the reintegration continues."""
+    return bool(data["meeting"]["decision"] == ReviewDecision.CONTINUE.value)
 
 
-def decides_end(review: rules.EmergencyReview) -> bool:
-    """The emergency review decided to end the reintegration."""
-    return review.meeting.decision is ReviewDecision.END
+def decides_end(data: Mapping[str, Any]) -> bool:
+    """The emergency review recorded in `data` decided to end the reintegration."""
+    return bool(data["meeting"]["decision"] == ReviewDecision.END.value)
 
 
 @attrs.frozen
@@ -52,7 +52,8 @@ class Step:
     seed: str
     """The passage of the seed protocol the step comes from."""
     when: Branch | None = None
-    """For a trigger with several destinations: the payload condition choosing this one."""
+    """For a trigger with several destinations: the condition on the transition's recorded
+    data that chooses this one (data, not the live forms, so that replay can check it too)."""
 
 
 PROTOCOL: tuple[Step, ...] = (
@@ -223,10 +224,10 @@ class Route:
     guards: tuple[Guard, ...]
     branches: tuple[tuple[Stage, Branch | None], ...]
 
-    def dest(self, source: Stage, payload: Any) -> Stage:
-        """The destination for this payload (its guards having passed)."""
+    def dest(self, source: Stage, data: Mapping[str, Any]) -> Stage:
+        """The destination for a transition recording `data` (its guards having passed)."""
         for dest, when in self.branches:
-            if when is None or when(payload):
+            if when is None or when(data):
                 return dest
         return source
 
@@ -236,8 +237,8 @@ def _guards_pass(*_: Any, guards_pass: bool = True, **__: Any) -> bool:
 
 
 def _branch_condition(when: Branch) -> Callable[..., bool]:
-    def condition(*_: Any, payload: Any = None, **__: Any) -> bool:
-        return when(payload)
+    def condition(*_: Any, data: Any = None, **__: Any) -> bool:
+        return when(data)
 
     condition.__name__ = when.__name__
     return condition
@@ -247,7 +248,7 @@ def build_machine() -> Machine:
     """A `transitions` machine of the protocol (no model bound; `auto_transitions` off).
 
     Triggers fired on a model of this machine take the keyword arguments `guards_pass` (the
-    outcome of the step's guards) and `payload` (what branch conditions read).
+    outcome of the step's guards) and `data` (the transition data branch conditions read).
     """
     machine = Machine(
         model=None,

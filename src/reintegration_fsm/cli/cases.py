@@ -25,7 +25,7 @@ from reintegration_fsm.cli.common import (
     to_json,
     today,
 )
-from reintegration_fsm.errors import CalendarError, CaseNotFound, IllegalTransition
+from reintegration_fsm.errors import CalendarError, IllegalTransition
 from reintegration_fsm.serialisation import transition_to_json
 from reintegration_fsm.vocabulary import Actor, Role
 
@@ -130,8 +130,11 @@ def render(ctx: click.Context, case_id: str, kind: str, output: str | None) -> N
     if output is None:
         click.echo(text, nl=False)
     else:
-        with open(output, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        try:
+            with open(output, "w", encoding="utf-8") as handle:
+                handle.write(text)
+        except OSError as error:
+            raise Failure(f"cannot write {output}: {error.strerror or error}") from None
         click.echo(f"wrote {output}", err=True)
 
 
@@ -149,22 +152,19 @@ def import_(ctx: click.Context, file: str) -> None:
     incoming, problems = interchange.read_histories(value)
     problems += interchange.duplicates(incoming)
     store = settings(ctx).store()
-    with progress(incoming, "Checking histories") as items:
-        for item in items:
-            case = item.case
-            if store.authority is not None and case.local_authority != store.authority:
-                problems.append(
-                    f"{item.label}: belongs to {case.local_authority!r}, not {store.authority!r}"
-                )
-                continue
-            try:
-                store.history(case.case_id)
-            except CaseNotFound:
-                continue
-            problems.append(f"{item.label}: case {case.case_id!r} is already in the database")
+    taken = store.taken(item.case.case_id for item in incoming)
+    for item in incoming:
+        case = item.case
+        if store.authority is not None and case.local_authority != store.authority:
+            problems.append(
+                f"{item.label}: belongs to {case.local_authority!r}, not {store.authority!r}"
+            )
+        elif case.case_id in taken:
+            problems.append(f"{item.label}: case id {case.case_id!r} is already taken")
     if problems:
         raise Failure(f"nothing imported from {file}", problems)
-    count = store.import_histories((item.case.local_authority, item.history) for item in incoming)
+    with progress(incoming, "Importing histories") as items:
+        count = store.import_histories((item.case.local_authority, item.history) for item in items)
     click.echo(f"imported {len(incoming)} case(s), {count} transition(s)")
 
 
@@ -216,6 +216,8 @@ def apply(
     actor = Actor(actor_id, actor_name, Role(role.lower()), organisation)
     day = on or today()
     store = found.store()
+    if trigger == "open" and store.taken([case_id]):
+        raise Failure(f"case id {case_id!r} is already taken", ())
     try:
         if trigger == "open":
             case = Reintegration.open(

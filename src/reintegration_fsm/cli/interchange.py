@@ -12,7 +12,7 @@ import attrs
 from reintegration_fsm.case import Reintegration
 from reintegration_fsm.errors import FormInvalid, ProtocolError
 from reintegration_fsm.records import Transition
-from reintegration_fsm.serialisation import structure, transition_from_json
+from reintegration_fsm.serialisation import structure, transition_from_json, type_name
 from reintegration_fsm.table import TRIGGERS
 
 NOT_ARGUMENTS = frozenset({"self", "cls", "by", "on", "calendar", "case_id", "return"})
@@ -41,10 +41,6 @@ def parameters(trigger: str) -> tuple[Parameter, ...]:
     return tuple(found)
 
 
-def _describe_hint(hint: Any) -> str:
-    return getattr(hint, "__name__", None) or str(hint).replace("reintegration_fsm.", "")
-
-
 def trigger_arguments(trigger: str, data: Any) -> tuple[dict[str, Any], list[str]]:
     """Build a trigger's keyword arguments from JSON; also every problem found."""
     if trigger not in TRIGGERS:
@@ -62,15 +58,9 @@ def trigger_arguments(trigger: str, data: Any) -> tuple[dict[str, Any], list[str
     for parameter in wanted:
         if parameter.name not in data:
             if parameter.required:
-                problems.append(f"missing {parameter.name!r} ({_describe_hint(parameter.hint)})")
+                problems.append(f"missing {parameter.name!r} ({type_name(parameter.hint)})")
             continue
         value = data[parameter.name]
-        if parameter.hint is str:
-            if not isinstance(value, str):
-                problems.append(f"{parameter.name!r} must be a string, not {value!r}")
-                continue
-            arguments[parameter.name] = value
-            continue
         try:
             arguments[parameter.name] = structure(value, parameter.hint)
         except FormInvalid as error:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from datetime import date
 
 from reintegration_fsm.calendar import SchoolCalendar
@@ -95,6 +96,11 @@ class InMemoryStore:
             if self._visible(case_id) is None:
                 raise CaseNotFound(case_id)
             return list(self._log[case_id])
+
+    def taken(self, case_ids: Iterable[str]) -> set[str]:
+        """Those of `case_ids` already used by a case of any authority (ids are store-wide)."""
+        with self._lock:
+            return {case_id for case_id in case_ids if case_id in self._cases}
 
     def history(self, case_id: str) -> tuple[Transition, ...]:
         """The case's transitions, oldest first.

@@ -307,6 +307,20 @@ class SqlAlchemyStore:
             raise CaseNotFound(case_id)
         return [dict(entry) for entry in entries]
 
+    def taken(self, case_ids: Iterable[str]) -> set[str]:
+        """Those of `case_ids` already used by a case of any authority (ids are store-wide).
+
+        A new case with a taken id cannot be saved, whichever authority the store serves.
+        """
+        wanted = list(dict.fromkeys(case_ids))
+        found: set[str] = set()
+        with self.engine.connect() as conn:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                query = select(cases.c.case_id).where(cases.c.case_id.in_(chunk))
+                found.update(conn.execute(query).scalars())
+        return found
+
     def history(self, case_id: str) -> tuple[Transition, ...]:
         """The case's transitions, oldest first.
 
