@@ -12,6 +12,7 @@ from typing import Protocol
 
 import attrs
 
+from reintegration_fsm.calendar import FINAL_REVIEW_CALENDAR_DAYS
 from reintegration_fsm.forms import (
     ChildViews,
     ConsentForm,
@@ -33,9 +34,6 @@ from reintegration_fsm.vocabulary import (
     ReviewDecision,
     ReviewKind,
 )
-
-FINAL_REVIEW_WITHIN_DAYS = 42
-"""The seed: "The final placement review should be within 6 weeks of the start date proposed"."""
 
 REQUIRED_EVIDENCE = (
     (Evidence.PSP, "a copy of the Pastoral Support Plan"),
@@ -110,7 +108,8 @@ class EmergencyReview:
     letter: FailureLetter | None
 
 
-def _same_name(a: str, b: str) -> bool:
+def same_name(a: str, b: str) -> bool:
+    """R2's name match: the same words, whatever the case and spacing."""
     return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
 
 
@@ -150,7 +149,7 @@ def consent_is_complete(case: CaseState, form: ConsentForm, on: dt.date) -> list
     """R2: written parental consent, for this child, complete, signed and dated."""
     reasons = []
     pupil = case.pupil
-    if not _same_name(form.child_name, pupil.name):
+    if not same_name(form.child_name, pupil.name):
         reasons.append(f"The consent form is for {form.child_name!r}, not for {pupil.name!r}.")
     if form.child_dob != pupil.date_of_birth:
         reasons.append(
@@ -285,7 +284,7 @@ def review_dates_problems(meeting: InitialMeeting) -> list[str]:
         reasons.append("The second review must be after the first review.")
     if final <= second:
         reasons.append("The final review must be after the second review.")
-    limit = start + dt.timedelta(days=FINAL_REVIEW_WITHIN_DAYS)
+    limit = start + dt.timedelta(days=FINAL_REVIEW_CALENDAR_DAYS)
     if final > limit:
         reasons.append(
             f"The final review must be within 6 weeks of the start date (by {limit.isoformat()})."

@@ -205,16 +205,6 @@ def structure(data: Any, cls: type[T]) -> T:
         raise FormInvalid(name, "?", str(error)) from None
 
 
-def actor_to_json(actor: Actor) -> dict[str, str]:
-    """An actor as plain data."""
-    return {
-        "id": actor.id,
-        "name": actor.name,
-        "role": actor.role.value,
-        "organisation": actor.organisation,
-    }
-
-
 def transition_to_json(transition: Transition) -> dict[str, Any]:
     """A transition as plain JSON-ready data (the form stores and exports use)."""
     return {
@@ -222,7 +212,7 @@ def transition_to_json(transition: Transition) -> dict[str, Any]:
         "trigger": transition.trigger,
         "source": None if transition.source is None else transition.source.value,
         "dest": transition.dest.value,
-        "actor": actor_to_json(transition.actor),
+        "actor": unstructure(transition.actor),
         "on": transition.on.isoformat(),
         "data": transition.data,
     }

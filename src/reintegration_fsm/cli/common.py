@@ -100,6 +100,7 @@ class Settings:
     authority: str | None
     calendar_name: str | None
     _store: SqlAlchemyStore | None = None
+    _calendar: SchoolCalendar | None = None
 
     @property
     def url(self) -> str:
@@ -107,8 +108,12 @@ class Settings:
         return database_url(self.database)
 
     def calendar(self) -> SchoolCalendar | None:
-        """The calendar named by `--calendar`, if any."""
-        return None if self.calendar_name is None else load_calendar(self.calendar_name)
+        """The calendar named by `--calendar`, if any (read once per command)."""
+        if self.calendar_name is None:
+            return None
+        if self._calendar is None:
+            self._calendar = load_calendar(self.calendar_name)
+        return self._calendar
 
     def store(self) -> SqlAlchemyStore:
         """The store, its schema created on first use (through the migrations)."""

@@ -25,6 +25,7 @@ from reintegration_fsm.forms import (
     UnsuccessfulOutcome,
 )
 from reintegration_fsm.letter import FailureLetter
+from reintegration_fsm.rules import same_name
 from reintegration_fsm.testing.forms import (
     _evidence_needed,
     _review_dates_in_window,
@@ -48,7 +49,7 @@ from reintegration_fsm.testing.respects import (
     SUCCESSFUL_OUTCOME_RESPECTS,
     UNSUCCESSFUL_OUTCOME_RESPECTS,
 )
-from reintegration_fsm.testing.values import _DAY, _days, _names, _same_name, blank_texts
+from reintegration_fsm.testing.values import _DAY, _days, _names, blank_texts
 from reintegration_fsm.vocabulary import Party, ReviewDecision, ReviewKind
 
 __all__ = [
@@ -71,7 +72,7 @@ def invalid_consent_forms(draw: st.DrawFn, pupil: Pupil, on: dt.date) -> tuple[C
     respect = draw(st.sampled_from(CONSENT_RESPECTS))
     changes: dict[str, Any]
     if respect == "wrong_child":
-        other = draw(_names().filter(lambda name: not _same_name(name, pupil.name)))
+        other = draw(_names().filter(lambda name: not same_name(name, pupil.name)))
         changes = {"child_name": other}
     elif respect == "wrong_date_of_birth":
         born = draw(

@@ -94,10 +94,6 @@ def _names() -> st.SearchStrategy[str]:
     )
 
 
-def _same_name(a: str, b: str) -> bool:
-    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
-
-
 @functools.cache
 def _maybe_texts() -> st.SearchStrategy[str]:
     return st.just("") | texts()
