@@ -13,7 +13,6 @@ from reintegration_fsm.records import Deadline, Transition
 from reintegration_fsm.serialisation import transition_to_json, unstructure
 from reintegration_fsm.stores import DueItem, Problem
 from reintegration_fsm.version import __version__
-from reintegration_fsm.vocabulary import DeadlineKind
 
 EXPORT_FORMAT = "reintegration-fsm/case"
 EXPORT_VERSION = 1
@@ -100,7 +99,6 @@ def timeline(case: Reintegration, on: dt.date, calendar: SchoolCalendar | None =
         f"  AP setting: {case.ap_setting}; host school: {host}; authority: {case.local_authority}",
         "",
     ]
-    kinds: list[tuple[str, str]] = []
     for transition in case.history:
         actor = transition.actor
         who = f"{actor.name} ({actor.role.value}" + (
@@ -109,13 +107,13 @@ def timeline(case: Reintegration, on: dt.date, calendar: SchoolCalendar | None =
         lines.append(f"  {transition.on}  {who} {action(transition)}")
         data = transition.data
         for item in data.get("deadlines", ()):
-            kinds.append((item["kind"], item["due"]))
             lines.append(f"              deadline set: {_kind(item['kind'])} due {item['due']}")
         for index in data.get("met", ()):
-            kind, due = kinds[index]
-            met = Deadline(DeadlineKind(kind), dt.date.fromisoformat(due), transition.on)
+            met = case.deadlines[index]  # deadlines are only appended: the index stays true
             verdict = f"BREACHED, {lateness(met, calendar)}" if met.breached else "on time"
-            lines.append(f"              deadline met: {_kind(kind)} (due {due}): {verdict}")
+            lines.append(
+                f"              deadline met: {_kind(met.kind.value)} (due {met.due}): {verdict}"
+            )
         for item in data.get("opened", ()):
             due = f", due {item['due']}" if item.get("due") else ""
             lines.append(
