@@ -290,7 +290,11 @@ class Reintegration:
         route = ROUTES.get((self.stage, trigger))
         if route is None:
             raise IllegalTransition(trigger, self.stage)
-        self._check_actor(route, by)
+        field = ORGANISATION_OF_ROLE.get(by.role)
+        if by.role not in route.roles or (
+            field is not None and getattr(self, field) != by.organisation
+        ):
+            self._check_actor(route, by)  # raises NotPermitted, saying why
         return route
 
     def _check_actor(self, route: Route, actor: Actor, owner: Party | None = None) -> None:
