@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import NamedTuple
 
 import attrs
 
@@ -19,9 +20,12 @@ PARTIES: dict[str | None, Party | None] = {None: None, **{party.value: party for
 """Stored owner values back to their enums (None for a deadline)."""
 
 
-@attrs.frozen(order=False)
-class DueItem:
-    """An unmet deadline or an open obligation of one case, as `due()` lists it."""
+class DueItem(NamedTuple):
+    """An unmet deadline or an open obligation of one case, as `due()` lists it.
+
+    A named tuple rather than an attrs class: `due()` builds one per row, and a tuple is built
+    in C, about three times faster.
+    """
 
     case_id: str
     kind: DeadlineKind | ObligationKind
