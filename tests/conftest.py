@@ -1,12 +1,20 @@
-"""Shared fixtures: the store tests' database URLs (see tests/store_contract.py)."""
+"""Shared fixtures: the store tests' database URLs (see tests/store_contract.py), and the
+hypothesis profiles."""
 
 from __future__ import annotations
 
 import os
 
 import pytest
+from hypothesis import settings
 
 from reintegration_fsm import SchoolCalendar
+
+# No wall-clock limits: these machines are shared and noisy, so hypothesis' per-example deadline
+# is off everywhere. CI also derandomizes, so that a run is reproducible from its commit.
+settings.register_profile("local", deadline=None)
+settings.register_profile("ci", deadline=None, derandomize=True)
+settings.load_profile("ci" if os.environ.get("CI") else "local")
 
 
 def _database_url(variable: str) -> str:
