@@ -7,6 +7,7 @@ databases, and the worker processes of the race and crash tests.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import signal
 import time
@@ -35,6 +36,7 @@ from reintegration_fsm import (
 )
 from reintegration_fsm.stores import DueItem, InMemoryStore, SqlAlchemyStore, schema
 from reintegration_fsm.stores.migrate import VERSION_TABLE
+from reintegration_fsm.stores.rows import Row, redaction_row, utc_now
 from scenario import (
     ADMISSIONS,
     AP_HEAD,
@@ -164,6 +166,20 @@ class StoreContract:
                 .where(table.c.case_id == case_id, table.c.seq == seq)
                 .values({column: value})
             )
+
+    def stored_entry(self, store: Store, case_id: str, seq: int) -> Row:
+        """One log row as stored."""
+        assert isinstance(store, SqlAlchemyStore)
+        table = schema.transitions
+        with store.engine.connect() as conn:
+            query = sa.select(table).where(table.c.case_id == case_id, table.c.seq == seq)
+            return dict(conn.execute(query).mappings().one())
+
+    def record_redaction(self, store: Store, row: Row) -> None:
+        """Insert a redaction record, as the documented procedure does."""
+        assert isinstance(store, SqlAlchemyStore)
+        with store.engine.begin() as conn:
+            conn.execute(sa.insert(schema.redactions), row)
 
     # -- round trips -------------------------------------------------------------------------
     def test_a_saved_case_loads_equal_with_the_same_history(self, store: Store) -> None:
@@ -344,14 +360,40 @@ class StoreContract:
         problems = store.verify()
         assert ("case-01", 3) in {(p.case_id, p.seq) for p in problems}
 
-    def test_a_redacted_payload_keeps_the_chain_verifiable(self, store: Store) -> None:
+    def _redact(self, store: Store, reason: str = "Erasure request") -> tuple[Row, str]:
+        """Blank the parent's name in case-01's consent, as the documented procedure does."""
         store.save(built("case-01", 3))
-        entry = store.history("case-01")[1]
-        blanked = entry.data | {"form": entry.data["form"] | {"parent_name": "[redacted]"}}
-        self.tamper(store, "case-01", 2, "data", _json(blanked))
-        assert store.verify()
-        self.tamper(store, "case-01", 2, "redacted", True)
+        entry = self.stored_entry(store, "case-01", 2)
+        data = json.loads(entry["data"])
+        blanked = data | {"form": data["form"] | {"parent_name": "[redacted]"}}
+        redaction, text = redaction_row(entry, blanked, reason, utc_now())
+        self.tamper(store, "case-01", 2, "data", text)
+        return redaction, text
+
+    def test_a_redacted_payload_keeps_the_chain_verifiable(self, store: Store) -> None:
+        redaction, _ = self._redact(store)
+        problems = store.verify()
+        assert [(p.seq, p.what) for p in problems] == [
+            (2, "payload does not match its digest (altered, and no redaction is recorded)")
+        ]
+        self.record_redaction(store, redaction)
         assert store.verify() == []
+        assert store.load("case-01").history[1].data["form"]["parent_name"] == "[redacted]"
+
+    def test_a_forged_redaction_record_is_reported(self, store: Store) -> None:
+        redaction, _ = self._redact(store)
+        self.record_redaction(store, redaction | {"reason": "A reason written later"})
+        assert [(p.seq, p.what) for p in store.verify()] == [
+            (2, "the redaction record does not match its hash")
+        ]
+
+    def test_a_payload_changed_after_its_redaction_is_reported(self, store: Store) -> None:
+        redaction, text = self._redact(store)
+        self.record_redaction(store, redaction)
+        self.tamper(store, "case-01", 2, "data", text.replace("[redacted]", "Someone Else"))
+        assert [(p.seq, p.what) for p in store.verify()] == [
+            (2, "payload matches neither its digest nor its redaction's")
+        ]
 
     def test_the_log_refuses_update_and_delete(self, store: Store) -> None:
         if not isinstance(store, SqlAlchemyStore):

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from reintegration_fsm.stores import InMemoryStore, SqlAlchemyStore
+from reintegration_fsm.stores.rows import Row
 from store_contract import (
     CALENDAR,
     Store,
@@ -29,6 +30,14 @@ class TestInMemoryStore(StoreContract):
     def tamper(self, store: Store, case_id: str, seq: int, column: str, value: Any) -> None:
         assert isinstance(store, InMemoryStore)
         store._log[case_id][seq - 1][column] = value
+
+    def stored_entry(self, store: Store, case_id: str, seq: int) -> Row:
+        assert isinstance(store, InMemoryStore)
+        return dict(store._log[case_id][seq - 1])
+
+    def record_redaction(self, store: Store, row: Row) -> None:
+        assert isinstance(store, InMemoryStore)
+        store._redactions.setdefault(row["case_id"], {})[row["seq"]] = row
 
 
 class TestSqliteStore(StoreContract):

@@ -71,6 +71,18 @@ def timestamp_text(moment: datetime) -> str:
     return moment.replace(tzinfo=None, microsecond=0).isoformat() + "Z"
 
 
+REDACTION_FIELDS = ("case_id", "seq", "redacted_at", "reason", "payload_digest")
+"""The redaction columns its hash covers, besides the hash of the entry it redacts."""
+
+
+def redaction_hash(row: Mapping[str, Any], entry: str) -> str:
+    """The hash of a redaction record, bound to the hash `entry` of the log entry it redacts."""
+    fields = {name: row[name] for name in REDACTION_FIELDS}
+    fields["redacted_at"] = timestamp_text(fields["redacted_at"])
+    fields["entry_hash"] = entry
+    return digest(_encoder.encode(fields))
+
+
 def entry_hash(row: Mapping[str, Any]) -> str:
     """The hash of one log entry, from its stored fields (see `HASHED_FIELDS`)."""
     fields = {name: row[name] for name in HASHED_FIELDS}

@@ -40,14 +40,15 @@ class InMemoryStore:
         self.calendar = calendar
         self._cases: dict[str, Row] = {}
         self._log: dict[str, list[Row]] = {}
+        self._redactions: dict[str, dict[int, Row]] = {}
         self._items: dict[str, list[Row]] = {}
         self._lock = threading.Lock()
 
     def for_authority(self, authority: str) -> InMemoryStore:
         """A view of the same cases confined to one local authority's."""
         view = InMemoryStore(self.calendar, authority)
-        view._cases, view._log, view._items, view._lock = (
-            self._cases, self._log, self._items, self._lock
+        view._cases, view._log, view._items, view._redactions, view._lock = (
+            self._cases, self._log, self._items, self._redactions, self._lock
         )
         return view
 
@@ -143,10 +144,16 @@ class InMemoryStore:
         with self._lock:
             case_ids = sorted(c for c in self._cases if self._visible(c) is not None)
             snapshot = [
-                (c, self._cases[c], list(self._log.get(c, ())), list(self._items.get(c, ())))
+                (
+                    c,
+                    self._cases[c],
+                    list(self._log.get(c, ())),
+                    list(self._items.get(c, ())),
+                    dict(self._redactions.get(c, {})),
+                )
                 for c in case_ids
             ]
         problems: list[Problem] = []
-        for case_id, case_row, entries, items in snapshot:
-            problems += check_case(case_id, case_row, entries, self.calendar, items)
+        for case_id, case_row, entries, items, redactions in snapshot:
+            problems += check_case(case_id, case_row, entries, self.calendar, items, redactions)
         return problems

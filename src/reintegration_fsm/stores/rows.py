@@ -14,7 +14,13 @@ from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.case import Reintegration
 from reintegration_fsm.errors import NotPermitted, ProtocolError
 from reintegration_fsm.records import Transition
-from reintegration_fsm.stores.hashing import GENESIS, canonical_json, digest, entry_hash
+from reintegration_fsm.stores.hashing import (
+    GENESIS,
+    canonical_json,
+    digest,
+    entry_hash,
+    redaction_hash,
+)
 from reintegration_fsm.stores.model import DEADLINE, KINDS, OBLIGATION, PARTIES, DueItem, Problem
 from reintegration_fsm.vocabulary import Actor, Role, Stage
 
@@ -48,7 +54,6 @@ def log_rows(
             "recorded_at": recorded_at,
             "data": payload,
             "payload_digest": digest(payload),
-            "redacted": False,
             "prev_hash": prev_hash,
         }
         prev_hash = row["hash"] = entry_hash(row)
@@ -130,14 +135,48 @@ def due_order(row: Mapping[str, Any]) -> tuple[bool, date, str, int]:
     return (due is None, date.min if due is None else due, row["case_id"], row["item_no"])
 
 
+def redaction_row(
+    entry: Mapping[str, Any], data: Mapping[str, Any], reason: str, redacted_at: datetime
+) -> tuple[Row, str]:
+    """The redaction record for replacing `entry`'s payload with `data`, and the new payload text.
+
+    The record's hash is bound to the entry's hash, so that it cannot be moved to another entry.
+    """
+    text = canonical_json(data)
+    row: Row = {
+        "case_id": entry["case_id"],
+        "seq": entry["seq"],
+        "redacted_at": redacted_at,
+        "reason": reason,
+        "payload_digest": digest(text),
+    }
+    row["hash"] = redaction_hash(row, entry["hash"])
+    return row, text
+
+
+def _payload_problem(entry: Mapping[str, Any], redaction: Mapping[str, Any] | None) -> str | None:
+    if redaction is not None and redaction["hash"] != redaction_hash(redaction, entry["hash"]):
+        return "the redaction record does not match its hash"
+    text_digest = digest(entry["data"])
+    if text_digest == entry["payload_digest"]:
+        return None
+    if redaction is None:
+        return "payload does not match its digest (altered, and no redaction is recorded)"
+    if text_digest != redaction["payload_digest"]:
+        return "payload matches neither its digest nor its redaction's"
+    return None
+
+
 def check_case(
     case_id: str,
     case_row: Mapping[str, Any] | None,
     entries: Sequence[Mapping[str, Any]],
     calendar: SchoolCalendar | None,
     items: Sequence[Mapping[str, Any]] | None = None,
+    redactions: Mapping[int, Mapping[str, Any]] | None = None,
 ) -> list[Problem]:
-    """Everything wrong with one case's rows: its chain, digests, case row, replay and items."""
+    """Everything wrong with one case's rows: its chain, digests (or the redactions that replaced
+    them), case row, replay and items."""
     problems: list[Problem] = []
 
     def problem(seq: int | None, what: str) -> None:
@@ -157,9 +196,12 @@ def check_case(
             problem(seq, "prev_hash does not match the previous entry's hash")
         if entry_hash(entry) != entry["hash"]:
             problem(seq, "entry hash does not match its fields (altered after saving)")
-        if not entry["redacted"] and digest(entry["data"]) != entry["payload_digest"]:
-            problem(seq, "payload does not match its digest (altered, and not marked redacted)")
+        payload = _payload_problem(entry, (redactions or {}).get(seq))
+        if payload is not None:
+            problem(seq, payload)
         prev = entry["hash"]
+    for seq in sorted((redactions or {}).keys() - {int(entry["seq"]) for entry in entries}):
+        problem(seq, "a redaction record for no log entry")
     last = entries[-1]
     if case_row is not None:
         if case_row["version"] != last["seq"]:

@@ -3,12 +3,13 @@
 - `rfsm_cases`: one current-state row per case.
 - `rfsm_transitions`: the append-only, hash-chained log, UNIQUE (case_id, seq).
 - `rfsm_open_items`: unmet deadlines and open obligations, which `due()` reads by index.
+- `rfsm_redactions`: one row for each log entry whose payload was later redacted, its hash bound
+  to the entry's, so that the log's own rows carry no field outside the hash chain.
 """
 
 from __future__ import annotations
 
 from sqlalchemy import (
-    Boolean,
     Column,
     Date,
     DateTime,
@@ -60,7 +61,6 @@ transitions = Table(
     Column("recorded_at", DateTime(timezone=False), nullable=False),
     Column("data", Text, nullable=False),
     Column("payload_digest", String(HASH), nullable=False),
-    Column("redacted", Boolean(create_constraint=False), nullable=False),
     Column("prev_hash", String(HASH), nullable=False),
     Column("hash", String(HASH), nullable=False),
     PrimaryKeyConstraint("case_id", "seq", name="pk_rfsm_transitions"),
@@ -89,7 +89,21 @@ open_items = Table(
     mysql_collate="utf8mb4_bin",
 )
 
-TABLES = (cases, transitions, open_items)
+redactions = Table(
+    "rfsm_redactions",
+    metadata,
+    Column("case_id", String(ID), nullable=False),
+    Column("seq", Integer, nullable=False, autoincrement=False),
+    Column("redacted_at", DateTime(timezone=False), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("payload_digest", String(HASH), nullable=False),
+    Column("hash", String(HASH), nullable=False),
+    PrimaryKeyConstraint("case_id", "seq", name="pk_rfsm_redactions"),
+    mysql_charset="utf8mb4",
+    mysql_collate="utf8mb4_bin",
+)
+
+TABLES = (cases, transitions, open_items, redactions)
 TABLE_NAMES = frozenset(table.name for table in TABLES)
 
 REFUSAL = "rfsm_transitions is append-only"

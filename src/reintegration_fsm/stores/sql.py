@@ -42,7 +42,7 @@ from reintegration_fsm.stores.rows import (
     transition_from_row,
     utc_now,
 )
-from reintegration_fsm.stores.schema import cases, open_items, transitions
+from reintegration_fsm.stores.schema import cases, open_items, redactions, transitions
 
 _HASH_CACHE_LIMIT = 100_000
 
@@ -379,6 +379,9 @@ class SqlAlchemyStore:
             items: dict[str, list[Row]] = {}
             for item in conn.execute(item_query).mappings():
                 items.setdefault(item["case_id"], []).append(dict(item))
+            redacted: dict[str, dict[int, Row]] = {}
+            for redaction in conn.execute(select(redactions)).mappings():
+                redacted.setdefault(redaction["case_id"], {})[redaction["seq"]] = dict(redaction)
             log = conn.execution_options(yield_per=1000).execute(log_query).mappings()
             seen = set()
             for case_id, group in itertools.groupby(log, key=lambda row: row["case_id"]):
@@ -388,7 +391,12 @@ class SqlAlchemyStore:
                 seen.add(case_id)
                 entries = [dict(entry) for entry in group]
                 problems += check_case(
-                    case_id, case_row, entries, self.calendar, items.get(case_id, [])
+                    case_id,
+                    case_row,
+                    entries,
+                    self.calendar,
+                    items.get(case_id, []),
+                    redacted.get(case_id, {}),
                 )
         for case_id in case_rows.keys() - seen:
             problems += check_case(case_id, case_rows[case_id], [], self.calendar)

@@ -1,4 +1,4 @@
-"""The initial schema: cases, the append-only transition log, open items, and triggers.
+"""The initial schema: cases, the append-only transition log, open items, redactions, triggers.
 
 Revision ID: 0001
 Revises:
@@ -52,7 +52,7 @@ def _triggers(dialect: str) -> list[str]:
 
 
 def upgrade() -> None:
-    """Create the three tables, their indexes and the log's append-only triggers."""
+    """Create the four tables, their indexes and the log's append-only triggers."""
     op.create_table(
         "rfsm_cases",
         sa.Column("case_id", sa.String(100), primary_key=True),
@@ -81,7 +81,6 @@ def upgrade() -> None:
         sa.Column("recorded_at", sa.DateTime(timezone=False), nullable=False),
         sa.Column("data", sa.Text, nullable=False),
         sa.Column("payload_digest", sa.String(64), nullable=False),
-        sa.Column("redacted", sa.Boolean(create_constraint=False), nullable=False),
         sa.Column("prev_hash", sa.String(64), nullable=False),
         sa.Column("hash", sa.String(64), nullable=False),
         sa.PrimaryKeyConstraint("case_id", "seq", name="pk_rfsm_transitions"),
@@ -111,12 +110,25 @@ def upgrade() -> None:
         "rfsm_open_items",
         ["authority", "due", "case_id", "item_no", "kind", "item_type", "owner"],
     )
+    op.create_table(
+        "rfsm_redactions",
+        sa.Column("case_id", sa.String(100), nullable=False),
+        sa.Column("seq", sa.Integer, nullable=False, autoincrement=False),
+        sa.Column("redacted_at", sa.DateTime(timezone=False), nullable=False),
+        sa.Column("reason", sa.Text, nullable=False),
+        sa.Column("payload_digest", sa.String(64), nullable=False),
+        sa.Column("hash", sa.String(64), nullable=False),
+        sa.PrimaryKeyConstraint("case_id", "seq", name="pk_rfsm_redactions"),
+        mysql_charset="utf8mb4",
+        mysql_collate="utf8mb4_bin",
+    )
     for statement in _triggers(op.get_bind().dialect.name):
         op.execute(statement)
 
 
 def downgrade() -> None:
     """Drop everything `upgrade` created."""
+    op.drop_table("rfsm_redactions")
     op.drop_table("rfsm_open_items")
     op.drop_table("rfsm_transitions")
     op.drop_table("rfsm_cases")
