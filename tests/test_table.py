@@ -139,3 +139,13 @@ def test_no_machine_or_binding_is_created_per_case() -> None:
     assert list(table.MACHINE.models) == models_before
     assert not hasattr(sc_case, "trigger")
     assert not hasattr(sc_case, "__dict__")  # slotted: nothing can be bound to it
+
+
+def test_the_dispatch_table_is_the_routes_by_stage() -> None:
+    """DISPATCH holds exactly ROUTES, grouped by stage, so the hot path cannot drift from it."""
+    regrouped = {
+        (stage, trigger): route
+        for stage, routes in table.DISPATCH.items()
+        for trigger, route in routes.items()
+    }
+    assert regrouped == table.ROUTES

@@ -32,7 +32,7 @@ from reintegration_fsm.letter import FailureLetter
 from reintegration_fsm.records import Deadline, Obligation, Transition
 from reintegration_fsm.rules import EmergencyReview, HostOffer, InitialMeetingRecord, Referral
 from reintegration_fsm.serialisation import structure, unstructure
-from reintegration_fsm.table import OPEN, ROUTES, TRIGGERS, TRIGGERS_IN, Route
+from reintegration_fsm.table import DISPATCH, OPEN, ROUTES, TRIGGERS, TRIGGERS_IN, Route
 from reintegration_fsm.vocabulary import (
     DUAL_REGISTERED_STAGES,
     OBLIGATION_OWNER,
@@ -287,7 +287,7 @@ class Reintegration:
         if type(on) is not dt.date or not isinstance(by, Actor):  # a datetime is not a day
             _expect(by, Actor, trigger, "by")
             _expect(on, dt.date, trigger, "on")
-        route = ROUTES.get((self.stage, trigger))
+        route = DISPATCH[self.stage].get(trigger)
         if route is None:
             raise IllegalTransition(trigger, self.stage)
         field = ORGANISATION_OF_ROLE.get(by.role)

@@ -303,6 +303,12 @@ def compile_routes(machine: Machine) -> dict[tuple[Stage, str], Route]:
 ROUTES: dict[tuple[Stage, str], Route] = compile_routes(MACHINE)
 """(stage, trigger) -> Route: the hot path's dispatch table."""
 
+DISPATCH: dict[Stage, dict[str, Route]] = {
+    stage: {trigger: route for (source, trigger), route in ROUTES.items() if source is stage}
+    for stage in Stage
+}
+"""ROUTES again, by stage then trigger: one lookup per level, with no key tuple to build."""
+
 OPEN = Route(
     "open",
     _step_for("open", Stage.PROPOSED).roles,
