@@ -8,7 +8,7 @@ and never recomputes it.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from reintegration_fsm.calendar import SchoolCalendar
@@ -72,12 +72,11 @@ def deadline(kind: DeadlineKind, due: dt.date) -> dict[str, Any]:
     return {"kind": kind.value, "due": due.isoformat()}
 
 
-def first_unmet(deadlines: Sequence[Deadline], kinds: Iterable[DeadlineKind]) -> int | None:
+def first_unmet(deadlines: Sequence[Deadline], kinds: Collection[DeadlineKind]) -> int | None:
     """The position of the earliest-due unmet deadline of one of `kinds`, if any."""
-    wanted = set(kinds)
     best: int | None = None
     for index, item in enumerate(deadlines):
-        unmet = item.kind in wanted and item.met_on is None
+        unmet = item.met_on is None and item.kind in kinds
         if unmet and (best is None or item.due < deadlines[best].due):
             best = index
     return best

@@ -289,7 +289,7 @@ class ReviewMeeting:
     @property
     def parties(self) -> frozenset[Party]:
         """The parties represented among the attendees."""
-        return frozenset(attendee.party for attendee in self.attendees)
+        return frozenset([attendee.party for attendee in self.attendees])
 
 
 @attrs.frozen
