@@ -145,10 +145,11 @@ class Reintegration:
         listed while there is one to close: `discharge` while the actor's party owes something,
         `note_at_panel` while a virtual approach awaits the panel.
         """
+        if self._organisation_problem(actor) is not None:
+            return ()
         available = []
         for trigger in TRIGGERS_IN[self.stage]:
-            route = ROUTES[self.stage, trigger]
-            if actor.role not in route.roles or self._organisation_problem(actor) is not None:
+            if actor.role not in ROUTES[self.stage, trigger].roles:
                 continue
             if trigger == "discharge" and not any(
                 o.owner is actor.party for o in self._obligations
