@@ -18,7 +18,10 @@ from reintegration_fsm.errors import (
     GuardFailed,
     IllegalTransition,
     NotPermitted,
+    ProtocolDefinitionError,
     ProtocolError,
+    StoreError,
+    UnknownProtocol,
 )
 from reintegration_fsm.forms import (
     Attendee,
@@ -93,6 +96,7 @@ __all__ = [
     "Party",
     "PastoralSupportPlan",
     "Professional",
+    "ProtocolDefinitionError",
     "ProtocolError",
     "Pupil",
     "Rating",
@@ -108,8 +112,10 @@ __all__ = [
     "Session",
     "SqlAlchemyStore",
     "Stage",
+    "StoreError",
     "SuccessfulOutcome",
     "Transition",
+    "UnknownProtocol",
     "UnsuccessfulOutcome",
     "__version__",
 ]

@@ -214,7 +214,10 @@ class Reintegration:
 
     @classmethod
     def replay(
-        cls, history: Iterable[Transition], calendar: SchoolCalendar | None = None
+        cls,
+        history: Iterable[Transition],
+        calendar: SchoolCalendar | None = None,
+        protocols: Iterable[Any] = (),
     ) -> Reintegration:
         """Rebuild a case from its history, without re-running rules or recomputing deadlines.
 
@@ -346,7 +349,7 @@ class Reintegration:
             met = self._deadlines[index]
             self._deadlines[index] = Deadline(met.kind, met.due, transition.on)
         for item in data.get("opened", ()):
-            self._obligations.append(_obligation(item))
+            self._obligations.append(_obligation(item, transition.on))
         discharged = data.get("discharged")
         if discharged is not None:
             kind = ObligationKind(discharged)
@@ -491,12 +494,12 @@ class Reintegration:
         raise IllegalTransition("letter", self.stage)
 
 
-_OBLIGATIONS: dict[tuple[str, str, str | None, str], Obligation] = {}
+_OBLIGATIONS: dict[tuple[str, str, str | None, str, dt.date], Obligation] = {}
 
 
-def _obligation(item: Mapping[str, Any]) -> Obligation:
+def _obligation(item: Mapping[str, Any], opened_on: dt.date) -> Obligation:
     # Obligations are frozen values and few distinct ones exist: share them across cases.
-    key = (item["kind"], item["owner"], item["due"], item.get("basis", ""))
+    key = (item["kind"], item["owner"], item["due"], item.get("basis", ""), opened_on)
     found = _OBLIGATIONS.get(key)
     if found is None:
         due = key[2]
@@ -505,6 +508,7 @@ def _obligation(item: Mapping[str, Any]) -> Obligation:
             Party(key[1]),
             None if due is None else dt.date.fromisoformat(due),
             key[3],
+            opened_on,
         )
         if len(_OBLIGATIONS) < 4096:
             _OBLIGATIONS[key] = found

@@ -83,6 +83,49 @@ class CalendarFileError(CalendarError):
         super().__init__(f"{where}: {message}")
 
 
+class StoreError(ProtocolError):
+    """The database failed: unreachable, locked past the busy timeout, a connection lost mid-save.
+
+    The driver's error is chained as `__cause__`; the message never carries SQL parameters (they
+    hold children's personal data). `retryable` says whether the same call may simply be tried
+    again (a lock or a lost connection) or needs a person (a missing table, a full disk).
+    """
+
+    def __init__(self, message: str, *, retryable: bool) -> None:
+        self.retryable = retryable
+        super().__init__(message)
+
+
+class UnknownProtocol(ProtocolError):
+    """A history or a case names a protocol `(id, version)` the caller did not give."""
+
+    def __init__(self, protocol_id: str, version: str, known: Iterable[tuple[str, str]] = ()):
+        self.protocol_id = protocol_id
+        self.version = version
+        self.known = tuple(known)
+        names = ", ".join(f"{i} {v}" for i, v in self.known) or "none"
+        super().__init__(
+            f"the history names protocol {protocol_id!r} version {version!r}, which was not "
+            f"given (known: {names}); pass it in protocols="
+        )
+
+
+class ProtocolDefinitionError(ProtocolError, ValueError):
+    """A `Protocol` that cannot be run; names the field (and the file and line, when read)."""
+
+    def __init__(
+        self, field: str, problem: str, *, path: str | None = None, line: int | None = None
+    ) -> None:
+        self.field = field
+        self.problem = problem
+        self.path = path
+        self.line = line
+        where = ""
+        if path is not None:
+            where = f"{path}, line {line}: " if line is not None else f"{path}: "
+        super().__init__(f"{where}{field}: {problem}")
+
+
 class CaseNotFound(ProtocolError, KeyError):
     """A store holds no such case, or may not show it to this authority."""
 

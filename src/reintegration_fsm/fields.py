@@ -13,6 +13,11 @@ from reintegration_fsm.errors import FormInvalid, describe
 
 Validator = Callable[[Any, "attrs.Attribute[Any]", Any], None]
 
+ID_LENGTH = 100
+"""The most characters a case id may have (every store's column holds this many)."""
+NAME_LENGTH = 200
+"""The most characters a name may have: a person, a school, an authority, an actor's id."""
+
 
 def _fail(instance: Any, attribute: attrs.Attribute[Any], problem: str) -> FormInvalid:
     return FormInvalid(type(instance).__name__, attribute.name, problem)

@@ -43,6 +43,8 @@ class Obligation:
     due: date | None = attrs.field(default=None, validator=fields.optional_day)
     basis: str = attrs.field(default="", eq=False, validator=fields.text)
     """The statutory source of the duty, where one sets its date; not part of its identity."""
+    opened_on: date | None = attrs.field(default=None, validator=fields.optional_day)
+    """The business date of the transition that opened it (None when built by hand)."""
 
 
 @attrs.frozen
