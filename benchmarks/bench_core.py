@@ -134,7 +134,6 @@ def main() -> None:
     def hold_review() -> None:
         case.hold_review(meeting, by=sc.HOST_STAFF, on=sc.FIRST_REVIEW)
 
-
     class Model:
         pass
 

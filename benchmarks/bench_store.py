@@ -147,14 +147,23 @@ class Raw:
 def referred_cases(prefix: str, count: int) -> list[Reintegration]:
     """`count` cases in REFERRED, each ready for `identify_host`."""
     template = built(f"{prefix}-0", 3)
-    return [Reintegration.replay(_renamed(template.history, f"{prefix}-{n}"), CALENDAR)
-            for n in range(count)]
+    return [
+        Reintegration.replay(_renamed(template.history, f"{prefix}-{n}"), CALENDAR)
+        for n in range(count)
+    ]
 
 
 def _renamed(history: Sequence[Transition], case_id: str) -> list[Transition]:
     first = history[0]
-    opened = Transition(first.seq, first.trigger, first.source, first.dest, first.actor,
-                        first.on, first.data | {"case_id": case_id})
+    opened = Transition(
+        first.seq,
+        first.trigger,
+        first.source,
+        first.dest,
+        first.actor,
+        first.on,
+        first.data | {"case_id": case_id},
+    )
     return [opened, *history[1:]]
 
 
@@ -163,8 +172,9 @@ def bench_save(url: str, saves: int) -> None:
     store = fresh(url)
     ours = referred_cases("ours", saves)
     raw_cases = referred_cases("raw", saves)
-    store.import_histories(((c.local_authority, c.history) for c in ours + raw_cases),
-                           use_copy=False)
+    store.import_histories(
+        ((c.local_authority, c.history) for c in ours + raw_cases), use_copy=False
+    )
     for case in ours + raw_cases:
         case.saved_version = case.version
         case.identify_host(HOST_SCHOOL, ReferralRoute.VIRTUAL, by=ADMISSIONS, on=HOST_FOUND)
@@ -176,10 +186,21 @@ def bench_save(url: str, saves: int) -> None:
     for case in raw_cases:
         entry = log_rows(case.case_id, [hashes[case.case_id]], last[case.case_id], utc_now())[0]
         items = open_item_rows(case)
-        update = (case.version, case.stage.value, raw.value(next_due(items)), entry["hash"],
-                  case.case_id, case.version - 1)
-        raw_params.append((update, raw.tuple_of(entry, LOG_COLUMNS),
-                           [raw.tuple_of(i, ITEM_COLUMNS) for i in items]))
+        update = (
+            case.version,
+            case.stage.value,
+            raw.value(next_due(items)),
+            entry["hash"],
+            case.case_id,
+            case.version - 1,
+        )
+        raw_params.append(
+            (
+                update,
+                raw.tuple_of(entry, LOG_COLUMNS),
+                [raw.tuple_of(i, ITEM_COLUMNS) for i in items],
+            )
+        )
     ours_times, raw_times, hash_times, encode_times = [], [], [], []
     for case, params in zip(ours, raw_params, strict=True):
         start = time.perf_counter()
@@ -200,13 +221,22 @@ def bench_save(url: str, saves: int) -> None:
     ours_ms, raw_ms = statistics.median(ours_times) * 1e3, statistics.median(raw_times) * 1e3
     hash_ms = statistics.median(hash_times) * 1e3
     encode_ms = statistics.median(encode_times) * 1e3 - hash_ms
-    print(f"  save one transition: store {ours_ms:.3f} ms, raw driver {raw_ms:.3f} ms "
-          f"(medians of {saves})")
+    print(
+        f"  save one transition: store {ours_ms:.3f} ms, raw driver {raw_ms:.3f} ms "
+        f"(medians of {saves})"
+    )
     report("save / raw driver (same statements)", ours_ms / raw_ms, "x", 2.5, "lower")
-    report("hashing share of a save (payload digest + entry hash)",
-           100 * hash_ms / ours_ms, "%", 2.0, "lower")
-    print(f"    (building the row and its canonical JSON text, stored either way: "
-          f"{100 * encode_ms / ours_ms:.1f}% of a save)")
+    report(
+        "hashing share of a save (payload digest + entry hash)",
+        100 * hash_ms / ours_ms,
+        "%",
+        2.0,
+        "lower",
+    )
+    print(
+        f"    (building the row and its canonical JSON text, stored either way: "
+        f"{100 * encode_ms / ours_ms:.1f}% of a save)"
+    )
     assert store.verify() == []
     raw.conn.close()
     store.close()
@@ -246,13 +276,22 @@ def bench_import(url: str, transitions: int, batch: int, copy: bool | None) -> N
     raw.conn.close()
     store.close()
     label = "COPY" if copy else "executemany"
-    print(f"  import {count} transitions ({label}): store {count / ours:,.0f}/s; raw executemany "
-          f"{count / (prepare_time + insert_time):,.0f}/s with the same replay+hashing, "
-          f"{count / insert_time:,.0f}/s inserting prepared rows only")
-    report(f"import throughput / raw executemany ({label}, same prep)",
-           (prepare_time + insert_time) / ours, "x", 0.75, "higher")
-    print(f"    (vs raw insert of already-prepared rows: {insert_time / ours:.2f}x; replay and "
-          f"hashing take {prepare_time / (prepare_time + insert_time):.0%} of the raw run)")
+    print(
+        f"  import {count} transitions ({label}): store {count / ours:,.0f}/s; raw executemany "
+        f"{count / (prepare_time + insert_time):,.0f}/s with the same replay+hashing, "
+        f"{count / insert_time:,.0f}/s inserting prepared rows only"
+    )
+    report(
+        f"import throughput / raw executemany ({label}, same prep)",
+        (prepare_time + insert_time) / ours,
+        "x",
+        0.75,
+        "higher",
+    )
+    print(
+        f"    (vs raw insert of already-prepared rows: {insert_time / ours:.2f}x; replay and "
+        f"hashing take {prepare_time / (prepare_time + insert_time):.0%} of the raw run)"
+    )
 
 
 def bench_due(url: str, cases: int) -> None:
@@ -262,8 +301,17 @@ def bench_due(url: str, cases: int) -> None:
     rows = []
     for n in range(cases):
         due = on - timedelta(days=n % 20) if n % 100 == 0 else on + timedelta(days=1 + n % 300)
-        rows.append({"case_id": f"due-{n:07}", "item_no": 0, "authority": "Example County Council",
-                     "item_type": "deadline", "kind": "place_offer", "owner": None, "due": due})
+        rows.append(
+            {
+                "case_id": f"due-{n:07}",
+                "item_no": 0,
+                "authority": "Example County Council",
+                "item_type": "deadline",
+                "kind": "place_offer",
+                "owner": None,
+                "due": due,
+            }
+        )
     with store.engine.begin() as conn:
         for start in range(0, len(rows), 20_000):
             conn.execute(sa.insert(schema.open_items), rows[start : start + 20_000])
@@ -299,8 +347,10 @@ def bench_race(url: str, rounds: int, target_ms: float) -> None:
     store.save(built("race-01", 7))
     context = multiprocessing.get_context("spawn")
     barrier, results = context.Barrier(8), context.Queue()
-    workers = [context.Process(target=race_worker, args=(url, "race-01", rounds, barrier, results))
-               for _ in range(8)]
+    workers = [
+        context.Process(target=race_worker, args=(url, "race-01", rounds, barrier, results))
+        for _ in range(8)
+    ]
     for worker in workers:
         worker.start()
     outcomes = [results.get(timeout=120) for _ in range(8 * rounds)]
@@ -309,8 +359,10 @@ def bench_race(url: str, rounds: int, target_ms: float) -> None:
     losers = sorted(seconds for _, _, outcome, seconds in outcomes if outcome == "lost")
     winners = sum(1 for _, _, outcome, _ in outcomes if outcome == "won")
     p99 = losers[int(0.99 * (len(losers) - 1))] * 1e3
-    print(f"  race: {rounds} rounds x 8 writers: {winners} winners, {len(losers)} losers; "
-          f"loser latency median {statistics.median(losers) * 1e3:.2f} ms, p99 {p99:.2f} ms")
+    print(
+        f"  race: {rounds} rounds x 8 writers: {winners} winners, {len(losers)} losers; "
+        f"loser latency median {statistics.median(losers) * 1e3:.2f} ms, p99 {p99:.2f} ms"
+    )
     report("loser gets ConcurrentUpdate, p99", p99, "ms", target_ms, "lower")
     store.close()
 
@@ -320,8 +372,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--postgres", default=os.environ.get("RFSM_TEST_POSTGRES_URL"))
     parser.add_argument("--saves", type=int, default=300)
-    parser.add_argument("--import-transitions", type=int, default=200_000,
-                        help="the issue's size is 1000000 (takes several minutes per engine)")
+    parser.add_argument(
+        "--import-transitions",
+        type=int,
+        default=200_000,
+        help="the issue's size is 1000000 (takes several minutes per engine)",
+    )
     parser.add_argument("--batch", type=int, default=2000)
     parser.add_argument("--due-cases", type=int, default=100_000)
     parser.add_argument("--race-rounds", type=int, default=50)

@@ -94,9 +94,7 @@ ACTIONS: dict[str, Callable[[Reintegration], object]] = {
         review(_on(c, FIRST_REVIEW)), by=HOST_STAFF, on=_on(c, FIRST_REVIEW)
     ),
     "final review": lambda c: c.hold_review(
-        review(
-            _on(c, FINAL_REVIEW), ReviewKind.FINAL, decision=ReviewDecision.MAKE_PERMANENT
-        ),
+        review(_on(c, FINAL_REVIEW), ReviewKind.FINAL, decision=ReviewDecision.MAKE_PERMANENT),
         by=HOST_STAFF,
         on=_on(c, FINAL_REVIEW),
     ),

@@ -71,6 +71,7 @@ def __getattr__(name: str) -> Any:
         return getattr(stores, name)
     raise AttributeError(f"module 'reintegration_fsm' has no attribute {name!r}")
 
+
 __all__ = [
     "Actor",
     "Attendee",

@@ -48,7 +48,11 @@ class InMemoryStore:
         """A view of the same cases confined to one local authority's."""
         view = InMemoryStore(self.calendar, authority)
         view._cases, view._log, view._items, view._redactions, view._lock = (
-            self._cases, self._log, self._items, self._redactions, self._lock
+            self._cases,
+            self._log,
+            self._items,
+            self._redactions,
+            self._lock,
         )
         return view
 

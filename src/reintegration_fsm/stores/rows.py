@@ -72,8 +72,9 @@ def transition_from_row(row: Mapping[str, Any]) -> Transition:
         trigger=row["trigger_name"],
         source=None if source is None else Stage(source),
         dest=Stage(row["dest"]),
-        actor=Actor(row["actor_id"], row["actor_name"], Role(row["actor_role"]),
-                    row["actor_organisation"]),
+        actor=Actor(
+            row["actor_id"], row["actor_name"], Role(row["actor_role"]), row["actor_organisation"]
+        ),
         on=on,
         data=json.loads(row["data"]),
     )
@@ -102,11 +103,23 @@ def open_item_rows(case: Reintegration) -> list[Row]:
     rows: list[Row] = []
     for deadline in case.deadlines:
         if deadline.met_on is None:
-            rows.append({"item_type": DEADLINE, "kind": deadline.kind.value, "owner": None,
-                         "due": deadline.due})
+            rows.append(
+                {
+                    "item_type": DEADLINE,
+                    "kind": deadline.kind.value,
+                    "owner": None,
+                    "due": deadline.due,
+                }
+            )
     for obligation in case.obligations:
-        rows.append({"item_type": OBLIGATION, "kind": obligation.kind.value,
-                     "owner": obligation.owner.value, "due": obligation.due})
+        rows.append(
+            {
+                "item_type": OBLIGATION,
+                "kind": obligation.kind.value,
+                "owner": obligation.owner.value,
+                "due": obligation.due,
+            }
+        )
     for number, row in enumerate(rows):
         row["case_id"] = case.case_id
         row["authority"] = case.local_authority
@@ -124,9 +137,7 @@ def due_item(row: Mapping[str, Any]) -> DueItem:
     due = row["due"]
     if isinstance(due, datetime):
         due = due.date()
-    return DueItem(
-        row["case_id"], KINDS[row["kind"]], due, row["item_type"], PARTIES[row["owner"]]
-    )
+    return DueItem(row["case_id"], KINDS[row["kind"]], due, row["item_type"], PARTIES[row["owner"]])
 
 
 def due_order(row: Mapping[str, Any]) -> tuple[bool, date, str, int]:
@@ -205,13 +216,16 @@ def check_case(
     last = entries[-1]
     if case_row is not None:
         if case_row["version"] != last["seq"]:
-            problem(None, f"case row version {case_row['version']} but the log ends at "
-                          f"seq {last['seq']}")
+            problem(
+                None,
+                f"case row version {case_row['version']} but the log ends at seq {last['seq']}",
+            )
         if case_row["last_hash"] != last["hash"]:
             problem(None, "case row last_hash differs from the log's last hash")
         if case_row["stage"] != last["dest"]:
-            problem(None, f"case row stage {case_row['stage']!r} but the log ends in "
-                          f"{last['dest']!r}")
+            problem(
+                None, f"case row stage {case_row['stage']!r} but the log ends in {last['dest']!r}"
+            )
     try:
         case = Reintegration.replay((transition_from_row(e) for e in entries), calendar)
     except (ProtocolError, ValueError, KeyError, TypeError) as error:

@@ -12,9 +12,7 @@ config = context.config
 
 
 def _run(connection: Connection) -> None:
-    context.configure(
-        connection=connection, target_metadata=metadata, version_table=VERSION_TABLE
-    )
+    context.configure(connection=connection, target_metadata=metadata, version_table=VERSION_TABLE)
     with context.begin_transaction():
         context.run_migrations()
 
