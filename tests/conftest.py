@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 
 import pytest
-from hypothesis import settings
+from hypothesis import Phase, settings
 
 from reintegration_fsm import SchoolCalendar
 
@@ -14,7 +14,13 @@ from reintegration_fsm import SchoolCalendar
 # is off everywhere. CI also derandomizes, so that a run is reproducible from its commit.
 settings.register_profile("local", deadline=None)
 settings.register_profile("ci", deadline=None, derandomize=True)
-settings.load_profile("ci" if os.environ.get("CI") else "local")
+# For a quick look while changing code: few examples and no shrinking (RFSM_HYPOTHESIS=quick).
+settings.register_profile(
+    "quick", deadline=None, max_examples=10, phases=[Phase.explicit, Phase.reuse, Phase.generate]
+)
+settings.load_profile(
+    os.environ.get("RFSM_HYPOTHESIS") or ("ci" if os.environ.get("CI") else "local")
+)
 
 
 def _database_url(variable: str) -> str:

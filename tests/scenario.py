@@ -18,6 +18,7 @@ from reintegration_fsm import (
     Rating,
     Reintegration,
     ReintegrationInformation,
+    ReviewDecision,
     ReviewKind,
     ReviewMeeting,
     Role,
@@ -65,6 +66,7 @@ def consent(**changes: object) -> ConsentForm:
         preferred_schools=(HOST_SCHOOL,),
         signed_by="Dana Example",
         signed_on=CONSENTED,
+        child_agrees=True,
     )
     values.update(changes)
     return ConsentForm(**values)  # type: ignore[arg-type]
@@ -112,6 +114,7 @@ def initial_meeting(**changes: object) -> InitialMeeting:
         school_will="Provide a key worker and a quiet space.",
         parent_will="Attend reviews and keep in touch weekly.",
         host_contact="Tom Okafor, key worker, 01234 000000",
+        ap_support="Outreach visits twice a week for the first month.",
         first_review=FIRST_REVIEW,
         second_review=SECOND_REVIEW,
         final_review=FINAL_REVIEW,
@@ -135,6 +138,8 @@ def review(
     values: dict[str, object] = dict(
         held_on=held_on, kind=kind, attendees=EVERYONE, child_views=views(held_on)
     )
+    if changes.get("decision") is ReviewDecision.MAKE_PERMANENT:
+        values["permanent_from"] = held_on  # the agreed date of permanent admission (R9)
     values.update(changes)
     return ReviewMeeting(**values)  # type: ignore[arg-type]
 
@@ -167,6 +172,10 @@ def snapshot(case: Reintegration) -> tuple[object, ...]:
         case.agreed_start,
         case.placement_started_on,
         case.final_decision,
+        case.permanent_from,
+        case.departures,
+        case.last_meeting_on,
+        case.ended_on,
     )
 
 

@@ -359,12 +359,28 @@ def test_review_dates_for_every_school_day_of_the_sample() -> None:
 # ---- construction, value behaviour ------------------------------------------------------------
 
 
-def test_calendars_are_equal_by_terms_and_closures_and_immutable() -> None:
-    """Equal terms and closures make equal calendars; attributes cannot be set; copies work."""
-    rebuilt = SchoolCalendar(SAMPLE.terms, SAMPLE.closure_reasons, source="elsewhere")
+def test_calendars_are_equal_by_terms_closures_and_provenance_and_immutable() -> None:
+    """Equal terms, closures (with reasons), source and retrieval date make equal calendars;
+    attributes cannot be set; copies work."""
+    rebuilt = SchoolCalendar(
+        SAMPLE.terms, SAMPLE.closure_reasons, source=SAMPLE.source, retrieved=SAMPLE.retrieved
+    )
     assert rebuilt == SAMPLE
     assert hash(rebuilt) == hash(SAMPLE)
     assert SchoolCalendar(SAMPLE.terms) != SAMPLE
+    other_source = SchoolCalendar(SAMPLE.terms, SAMPLE.closure_reasons, source="elsewhere")
+    assert other_source != SAMPLE
+    other_day = SchoolCalendar(
+        SAMPLE.terms, SAMPLE.closure_reasons, source=SAMPLE.source, retrieved=date(2020, 1, 1)
+    )
+    assert other_day != SAMPLE
+    other_reasons = SchoolCalendar(
+        SAMPLE.terms,
+        dict.fromkeys(SAMPLE.closures, "another reason"),
+        source=SAMPLE.source,
+        retrieved=SAMPLE.retrieved,
+    )
+    assert other_reasons != SAMPLE
     with pytest.raises(AttributeError):
         SAMPLE._days = []
     assert pickle.loads(pickle.dumps(SAMPLE)) == SAMPLE
@@ -555,7 +571,12 @@ def test_an_ics_feed_maps_terms_gaps_and_closures(tmp_path: Path) -> None:
     assert "Test School term dates" in calendar.source
     assert calendar.is_school_day(date(2025, 10, 15))  # a Wednesday in term
     assert calendar.add_school_days(date(2025, 10, 24), 1) == date(2025, 11, 3)
-    assert SchoolCalendar.from_ics(FEED.encode(), source="given") == calendar
+    from_bytes = SchoolCalendar.from_ics(FEED.encode(), source="given")
+    assert (from_bytes.terms, from_bytes.closure_reasons) == (
+        calendar.terms,
+        calendar.closures and calendar.closure_reasons,
+    )
+    assert from_bytes.source == "given"
 
 
 def test_an_ics_closure_outside_every_term_is_refused() -> None:

@@ -29,10 +29,10 @@ from reintegration_fsm import (
     NotPermitted,
     Role,
     Stage,
-    table,
 )
 from reintegration_fsm.cli import cli
 from reintegration_fsm.cli.common import failure_from
+from reintegration_fsm.protocol import diagrams
 from reintegration_fsm.serialisation import unstructure
 from reintegration_fsm.stores import schema
 
@@ -268,8 +268,8 @@ def test_verify_is_quiet_when_sound_and_exits_1_after_tampering(demo_db: str) ->
 # -- diagram and calendar -----------------------------------------------------------------------
 def test_diagram_is_the_tables_own() -> None:
     """`diagram` prints the Mermaid or DOT derived from the transition table."""
-    assert CliRunner().invoke(cli, ["diagram"]).stdout == table.mermaid()
-    assert CliRunner().invoke(cli, ["diagram", "--format", "dot"]).stdout == table.dot()
+    assert CliRunner().invoke(cli, ["diagram"]).stdout == diagrams.mermaid()
+    assert CliRunner().invoke(cli, ["diagram", "--format", "dot"]).stdout == diagrams.dot()
     assert CliRunner().invoke(cli, ["diagram", "--format", "png"]).exit_code == 2
 
 
@@ -328,7 +328,8 @@ def test_letter_of_the_ended_case(demo_db: str) -> None:
     """`letter` prints the failure letter, every placeholder filled."""
     result = invoke(demo_db, "letter", "DEMO-0002")
     assert result.exit_code == 0
-    assert result.stdout.startswith("Dear Bea Placeholder")
+    # Dated the day of the emergency review that ended the placement, then addressed.
+    assert result.stdout.startswith("4 March 2026\n\nDear Bea Placeholder\n")
     assert "(Name of" not in result.stdout
     assert "(date)" not in result.stdout
 

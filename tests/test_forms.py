@@ -11,6 +11,7 @@ import pytest
 from stdnum.gb import upn as upn_check
 
 from reintegration_fsm import (
+    Actor,
     Attendee,
     ChildViews,
     ConsentForm,
@@ -30,12 +31,14 @@ from reintegration_fsm import (
     ReviewDecision,
     ReviewKind,
     ReviewMeeting,
+    Role,
     Session,
     SuccessfulOutcome,
     UnsuccessfulOutcome,
 )
 from reintegration_fsm.serialisation import structure, unstructure
 from scenario import (
+    AP_SETTING,
     EVERYONE,
     FINAL_REVIEW,
     FIRST_REVIEW,
@@ -273,6 +276,55 @@ def test_lists_and_sets_are_accepted_where_tuples_and_frozensets_are_meant() -> 
     assert review(FIRST_REVIEW, attendees=list(EVERYONE)).attendees == EVERYONE
 
 
+# ---- construction: impossible values are refused (issues 8 and 10) ---------------------------
+
+
+def test_a_plan_that_ends_before_it_starts_is_invalid() -> None:
+    with pytest.raises(FormInvalid, match=r"PastoralSupportPlan\.end: the plan ends on 2026-01-01"):
+        PastoralSupportPlan(start=D(2026, 5, 1), end=D(2026, 1, 1))
+
+
+@pytest.mark.parametrize("name", ["", "   ", "\t"])
+def test_a_blank_pupil_name_is_invalid(name: str) -> None:
+    with pytest.raises(FormInvalid, match=r"Pupil\.name: must not be blank"):
+        attrs.evolve(PUPIL, name=name)
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("Alex\ud800", "lone surrogate"),
+        ("Alex\x1b[31m", "control character"),
+        ("Alex\x00", "control character"),
+        ("Alex\x85", "control character"),
+        ("Alex\nExample", "must be on one line"),
+        ("A" * 201, "at most 200 are kept"),
+    ],
+)
+def test_a_name_with_bad_characters_or_too_long_is_invalid(value: str, problem: str) -> None:
+    """Names are one line of printable text within the stores' column length."""
+    with pytest.raises(FormInvalid, match=problem):
+        attrs.evolve(PUPIL, name=value)
+    with pytest.raises(FormInvalid, match=problem):
+        Actor("id-1", value, Role.AP_HEAD, AP_SETTING)
+    with pytest.raises(FormInvalid, match=problem):
+        consent(parent_name=value)
+
+
+@pytest.mark.parametrize(
+    "value", ["Line one\nline two", "Tab\tseparated", "Siân Ó Briain", "x" * 100_000, "\u00a0"]
+)
+def test_free_text_keeps_newlines_tabs_and_any_printable_character(value: str) -> None:
+    form = ChildViews(gathered_on=D(2026, 2, 6), background=value)
+    assert form.background == value
+
+
+@pytest.mark.parametrize("value", ["\ud83d", "bell\x07", "\x7f", "form\x0cfeed", "\r"])
+def test_free_text_refuses_control_characters_and_lone_surrogates(value: str) -> None:
+    with pytest.raises(FormInvalid, match=r"ChildViews\.background: holds a"):
+        ChildViews(gathered_on=D(2026, 2, 6), background=value)
+
+
 # ---- construction: empty, false or out-of-order content builds ----------------------------
 
 
@@ -303,7 +355,7 @@ def test_empty_and_false_content_builds() -> None:
             transport_plan="",
             evidence=frozenset(),
         ),
-        PastoralSupportPlan(start=D(2026, 5, 1), end=D(2026, 1, 1)),
+        PastoralSupportPlan(start=D(2026, 5, 1), end=D(2026, 5, 1)),
         ChildViews(gathered_on=D(2030, 1, 1)),
         InitialMeeting(
             held_on=MEETING,
@@ -334,7 +386,7 @@ def test_empty_and_false_content_builds() -> None:
         SuccessfulOutcome(date_on_roll=D(2020, 1, 1), joiner_form_completed=False),
         UnsuccessfulOutcome(provision_for_return="", return_date=None, completed_by=""),
         ReintegrationTimetable(week_beginning=START),
-        Pupil("", D(2012, 5, 14), key_stage=0),
+        Pupil("Alex Example", D(2012, 5, 14), key_stage=0),
     ]
     assert all(attrs.has(type(form)) for form in forms)
 
@@ -380,7 +432,6 @@ SCENARIO_FORMS: list[Any] = [
         professionals=(Professional("Dr Patel", "Educational psychologist, monthly"),),
         measures_taken=(Measure("Reduced timetable", "Some success"),),
         parent_involved_in_transport=True,
-        consent_date=D(2026, 1, 14),
         attainment=None,
     ),
     PSP,

@@ -17,7 +17,6 @@ from reintegration_fsm import (
     ChildViews,
     DeadlineKind,
     Evidence,
-    FormInvalid,
     GuardFailed,
     IllegalTransition,
     NotPermitted,
@@ -32,9 +31,10 @@ from reintegration_fsm import (
     SchoolCalendar,
     Stage,
     SuccessfulOutcome,
+    Transition,
     UnsuccessfulOutcome,
 )
-from reintegration_fsm.table import TRIGGERS
+from reintegration_fsm.protocol.steps import STEP
 from scenario import (
     ADMISSIONS,
     AP_HEAD,
@@ -70,6 +70,7 @@ from scenario import (
     views,
 )
 
+TRIGGERS = tuple(STEP)
 CALENDAR = SchoolCalendar.sample()
 K = ObligationKind
 
@@ -644,7 +645,7 @@ def _meet(meeting: Any = None, child_views: Any = None, by: Actor = AP_STAFF) ->
         ({"final_review": SECOND_REVIEW}, "final review must be after the second review"),
         (
             {"final_review": START + dt.timedelta(days=43)},
-            "within 6 weeks of the start date (by 2026-04-06)",
+            "within 42 days (6 weeks) of the start date (by 2026-04-06)",
         ),
     ],
 )
@@ -694,7 +695,7 @@ def test_initial_meeting_lists_every_unmet_condition_at_once() -> None:
         "No named contact",
         "first review must be after the start date",
         "second review must be after the first review",
-        "within 6 weeks",
+        "within 42 days (6 weeks)",
     ]
     error = refuse(
         host_identified(),
@@ -894,10 +895,18 @@ def test_a_final_review_deciding_to_end_is_refused() -> None:
 # ---- R10 emergency review -------------------------------------------------------------------
 
 
-def test_only_the_host_head_may_call_an_emergency_review() -> None:
-    for actor in (HOST_STAFF, AP_HEAD, AP_STAFF, ADMISSIONS, PARENT):
-        with pytest.raises(NotPermitted):
+def test_only_the_host_school_may_call_an_emergency_review() -> None:
+    """Seed step 7: the head teacher or their representative; nobody else."""
+    for actor in (AP_HEAD, AP_STAFF, ADMISSIONS, PARENT, CHILD):
+        with pytest.raises(NotPermitted, match="only the host head teacher or a host school"):
             in_placement().call_emergency_review("x", by=actor, on=EMERGENCY_CALLED)
+
+
+@pytest.mark.parametrize("by", [HOST_HEAD, HOST_STAFF])
+def test_the_host_head_or_their_representative_may_call_an_emergency_review(by: Actor) -> None:
+    case = in_placement()
+    case.call_emergency_review("Three incidents this week.", by=by, on=EMERGENCY_CALLED)
+    assert case.stage is Stage.EMERGENCY_REVIEW
 
 
 def test_calling_an_emergency_review_moves_the_case_to_emergency_review() -> None:
@@ -926,9 +935,10 @@ def test_an_emergency_review_without_every_party_is_refused(
     meeting = emergency_meeting(
         attendees=attendees, decision=decision, additional_support="Daily key-worker check-in."
     )
+    sent = letter() if decision is ReviewDecision.END else None
     refuse_one(
         emergency(),
-        lambda c: c.hold_emergency_review(meeting, letter(), by=HOST_HEAD, on=EMERGENCY_HELD),
+        lambda c: c.hold_emergency_review(meeting, sent, by=HOST_HEAD, on=EMERGENCY_HELD),
         fragment,
     )
 
@@ -970,12 +980,21 @@ def test_continuing_with_support_returns_the_case_to_placement() -> None:
     )
 
 
-@pytest.mark.parametrize("actor", [HOST_STAFF, AP_HEAD, ADMISSIONS, PARENT])
-def test_only_the_host_head_may_hold_the_emergency_review(actor: Actor) -> None:
+@pytest.mark.parametrize("actor", [AP_HEAD, AP_STAFF, ADMISSIONS, PARENT, CHILD])
+def test_only_the_host_school_may_hold_the_emergency_review(actor: Actor) -> None:
     with pytest.raises(NotPermitted):
         emergency().hold_emergency_review(
             emergency_meeting(), letter(), by=actor, on=EMERGENCY_HELD
         )
+
+
+@pytest.mark.parametrize("by", [HOST_HEAD, HOST_STAFF])
+def test_the_host_head_or_their_representative_may_hold_the_emergency_review(by: Actor) -> None:
+    """Seed step 7: "the head teacher or their representative should hold" it; the letter that
+    ends it is still signed by the head teacher (R11)."""
+    case = emergency()
+    case.hold_emergency_review(emergency_meeting(), letter(), by=by, on=EMERGENCY_HELD)
+    assert case.stage is Stage.ENDING
 
 
 # ---- R11 ending -----------------------------------------------------------------------------
@@ -1438,6 +1457,8 @@ def test_success_opens_the_follow_up_work_of_every_party() -> None:
         {
             (K.COMPLETE_LEAVERS_FORM, Party.AP): 1,
             (K.TRANSFER_RECORDS, Party.AP): 1,
+            (K.DELETE_FROM_ROLL, Party.AP): 1,
+            (K.CONSENT_TO_DELETION, Party.HOST): 1,
             (K.RETURN_OUTCOME_FORM, Party.HOST): 1,
             (K.ADJUST_WEIGHTINGS, Party.LA): 1,
             (K.REDESIGNATE_TRANSPORT, Party.LA): 1,
@@ -1671,13 +1692,18 @@ EXPECTED_TRIGGERS: dict[Stage, dict[str, set[str]]] = {
             "record_successful_outcome",
             "discharge",
         },
-        "host_staff": {"hold_review", "record_successful_outcome", "discharge"},
+        "host_staff": {
+            "hold_review",
+            "call_emergency_review",
+            "record_successful_outcome",
+            "discharge",
+        },
     },
     Stage.EMERGENCY_REVIEW: {
         "ap_head": {"discharge"},
         "ap_staff": {"discharge"},
         "host_head": {"hold_emergency_review", "discharge"},
-        "host_staff": {"discharge"},
+        "host_staff": {"hold_emergency_review", "discharge"},
     },
     Stage.ENDING: {
         "ap_head": {"record_unsuccessful_outcome", "discharge"},
@@ -1807,6 +1833,7 @@ def _ending_path() -> list[Callable[[Reintegration], object]]:
         lambda c: c.hold_emergency_review(
             emergency_meeting(), letter(), by=HOST_HEAD, on=EMERGENCY_HELD
         ),
+        lambda c: c.discharge(K.CONSENT_TO_DELETION, by=AP_HEAD, on=EMERGENCY_HELD),
         lambda c: c.discharge(K.DELETE_FROM_ROLL, by=HOST_STAFF, on=EMERGENCY_HELD),
         lambda c: c.record_unsuccessful_outcome(RETURN, by=AP_STAFF, on=RETURNED),
     ]
@@ -1866,9 +1893,19 @@ def test_pending_deadlines_are_the_unmet_ones_until_the_case_ends() -> None:
 # ---- replay refuses a history nobody could have made ------------------------------------------
 
 
+def changed(transition: Transition, **changes: Any) -> Transition:
+    """A copy of `transition` with some fields changed (as a forger would write it)."""
+    fields = {
+        name: getattr(transition, name)
+        for name in ("seq", "trigger", "source", "dest", "actor", "on", "data")
+    }
+    fields.update(changes)
+    return Transition(**fields)
+
+
 def _replay_with(case: Reintegration, seq: int, **changes: Any) -> Reintegration:
     history = list(case.history)
-    history[seq - 1] = attrs.evolve(history[seq - 1], **changes)
+    history[seq - 1] = changed(history[seq - 1], **changes)
     return Reintegration.replay(history)
 
 
@@ -1893,8 +1930,9 @@ def test_replay_refuses_a_discharge_of_nothing_open() -> None:
     """A discharge whose obligation was never opened is malformed."""
     case = in_placement()
     case.discharge(K.MARK_DUAL_REGISTRATION, by=AP_STAFF, on=START)
-    with pytest.raises(FormInvalid, match="no transfer_records obligation was open"):
-        _replay_with(case, case.version, data={"discharged": "transfer_records"})
+    data = {**case.history[-1].data, "kind": "transfer_records"}
+    with pytest.raises(GuardFailed, match="No transfer records obligation is open"):
+        _replay_with(case, case.version, data=data)
 
 
 def test_replay_refuses_an_open_recorded_as_another_move() -> None:
@@ -1907,5 +1945,7 @@ def test_replay_refuses_an_open_recorded_as_another_move() -> None:
 def test_replay_refuses_a_history_whose_dates_run_backwards() -> None:
     """R16 holds in a stored history too."""
     case = consented()
-    with pytest.raises(FormInvalid, match="earlier than the step before"):
+    with pytest.raises(GuardFailed, match="time runs forward") as refused:
         _replay_with(case, 2, on=OPENED - dt.timedelta(days=1))
+    assert refused.value.seq == 2
+    assert str(refused.value).startswith("transition 2: ")

@@ -18,6 +18,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
+from oracle import EDGES, MOVES, WORCESTERSHIRE_ROLES
 from reintegration_fsm import (
     Actor,
     ConsentForm,
@@ -43,9 +44,9 @@ from reintegration_fsm import (
     rules,
 )
 from reintegration_fsm import testing as rt
+from reintegration_fsm.protocol.payloads import EmergencyReview
 from reintegration_fsm.serialisation import structure, transition_from_json, transition_to_json
-from reintegration_fsm.table import ROUTES, TRIGGERS, edges
-from reintegration_fsm.vocabulary import DUAL_REGISTERED_STAGES, OBLIGATION_OWNER
+from reintegration_fsm.vocabulary import DUAL_REGISTERED_STAGES, ROLES_OF_PARTY
 from scenario import snapshot
 
 CALENDAR = SchoolCalendar.sample()
@@ -74,9 +75,8 @@ CAST = tuple(
     for n, places in enumerate((RIGHT, WRONG))
     for role, organisation in places.items()
 )
-EDGES = frozenset(edges())
 SAME_STAGE = frozenset({"note_at_panel", "hold_review", "discharge"})
-FIRED = tuple(trigger for trigger in TRIGGERS if trigger != "open")
+FIRED = tuple(MOVES)
 ALL_PARTIES_AT_EMERGENCY = frozenset({Party.AP, Party.HOST, Party.PARENT, Party.LA})
 SIGNERS = frozenset({Party.PARENT, Party.CHILD, Party.AP, Party.HOST})
 VISITED: set[Stage] = set()
@@ -188,16 +188,11 @@ class ProtocolMachine(RuleBasedStateMachine):
         return ""
 
     def right_actor(self, data: st.DataObject, trigger: str, kind: Any = None) -> Actor:
-        route = ROUTES.get((self.case.stage, trigger))
-        if trigger == "discharge" and isinstance(kind, ObligationKind):
-            owner = OBLIGATION_OWNER[kind]
-            roles = [
-                r
-                for r in Role
-                if r not in (Role.PARENT, Role.CHILD) and Actor("x", "x", r).party is owner
-            ]
-        elif route is not None:
-            roles = sorted(route.roles, key=lambda r: r.value)
+        owners = [o.owner for o in self.case.obligations if o.kind is kind]
+        if trigger == "discharge" and owners:
+            roles = sorted(ROLES_OF_PARTY[owners[0]], key=lambda r: r.value)
+        elif self.case.stage in MOVES[trigger]:
+            roles = sorted(WORCESTERSHIRE_ROLES[trigger], key=lambda r: r.value)
         else:
             roles = list(Role)
         role = data.draw(st.sampled_from(roles))
@@ -214,6 +209,9 @@ class ProtocolMachine(RuleBasedStateMachine):
         day = last + dt.timedelta(days=data.draw(st.integers(0, 4)))
         if trigger == "start_placement" and case.agreed_start is not None and maybe(data, 9):
             day = max(day, case.agreed_start)
+        agreed = case.permanent_from
+        if trigger == "record_successful_outcome" and agreed is not None and maybe(data, 9):
+            day = max(day, agreed)
         return day
 
     def payload(
@@ -288,14 +286,18 @@ class ProtocolMachine(RuleBasedStateMachine):
                     )
                 )
                 letter = None
-                if decision is ReviewDecision.END or rarely(data, 5):
+                if decision is ReviewDecision.END:
+                    letter = data.draw(rt.failure_letters(effective_from=on))
+                elif rarely(data, 5):  # a letter is only sent when the reintegration ends
+                    self.validity = "invalid"
                     letter = data.draw(rt.failure_letters(effective_from=on))
                 return {"meeting": meeting, "letter": letter}
             (meeting, letter), _ = data.draw(rt.invalid_emergency_reviews(on, known_start))
             return {"meeting": meeting, "letter": letter}
         if trigger == "record_successful_outcome":
             low = started or on
-            if case.final_decision is not ReviewDecision.MAKE_PERMANENT:
+            waiting = case.permanent_from is not None and on < case.permanent_from
+            if case.final_decision is not ReviewDecision.MAKE_PERMANENT or waiting:
                 self.validity = "invalid"
             if valid:
                 return {"form": data.draw(rt.successful_outcomes(on_roll_from=low))}
@@ -312,7 +314,9 @@ class ProtocolMachine(RuleBasedStateMachine):
                 kind = data.draw(st.sampled_from(open_kinds))
             else:
                 kind = data.draw(st.sampled_from(tuple(ObligationKind)))
-            self.validity = "valid" if kind in open_kinds else "invalid"
+            consent_pending = ObligationKind.CONSENT_TO_DELETION in open_kinds
+            held_back = kind is ObligationKind.DELETE_FROM_ROLL and consent_pending  # R17
+            self.validity = "valid" if kind in open_kinds and not held_back else "invalid"
             return {"kind": kind}
         if trigger == "note_at_panel":
             noted = any(o.kind is ObligationKind.NOTE_AT_PANEL for o in case.obligations)
@@ -326,21 +330,17 @@ class ProtocolMachine(RuleBasedStateMachine):
     def expected_refusal(self, trigger: str, actor: Actor, kwargs: dict[str, Any]) -> type | None:
         """The refusal the stage, role and organisation checks must give, if any."""
         case = self.case
-        route = ROUTES.get((case.stage, trigger))
-        if route is None:
+        if case.stage not in MOVES[trigger]:
             return IllegalTransition
-        if actor.role not in route.roles:
+        if actor.role not in WORCESTERSHIRE_ROLES[trigger]:
             return NotPermitted
         if actor.party in (Party.AP, Party.HOST, Party.LA) and actor.organisation != (
             self.organisation_for(actor.role) if actor.party is not Party.HOST else case.host_school
         ):
             return NotPermitted
         kind = kwargs.get("kind")
-        if (
-            trigger == "discharge"
-            and isinstance(kind, ObligationKind)
-            and OBLIGATION_OWNER[kind] is not actor.party
-        ):
+        owners = {o.owner for o in case.obligations if o.kind is kind}
+        if trigger == "discharge" and owners and actor.party not in owners:
             return NotPermitted
         return None
 
@@ -469,7 +469,7 @@ class ProtocolMachine(RuleBasedStateMachine):
         assert meeting.kind is ReviewKind.EMERGENCY
         assert meeting.parties >= ALL_PARTIES_AT_EMERGENCY
         letter = structure(ending.data["letter"], FailureLetter)
-        review = rules.EmergencyReview(meeting, letter)
+        review = EmergencyReview(meeting, letter)
         assert rules.ending_is_justified(case, review, ending.on) == []
 
     def teardown(self) -> None:

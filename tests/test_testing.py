@@ -14,9 +14,11 @@ from hypothesis import HealthCheck, Phase, find, given, settings
 from hypothesis import strategies as st
 
 from reintegration_fsm import (
+    WORCESTERSHIRE,
     Actor,
     GuardFailed,
     Party,
+    Protocol,
     Pupil,
     ReferralRoute,
     Reintegration,
@@ -28,7 +30,13 @@ from reintegration_fsm import (
     rules,
 )
 from reintegration_fsm import testing as rt
-from reintegration_fsm.records import Obligation
+from reintegration_fsm.protocol.payloads import (
+    EmergencyReview,
+    InitialMeetingRecord,
+    OpenCase,
+    Referral,
+)
+from reintegration_fsm.records import Deadline, Obligation
 from scenario import (
     ADMISSIONS,
     AP_HEAD,
@@ -60,7 +68,7 @@ DATES = st.dates(dt.date(2025, 9, 1), dt.date(2027, 6, 30))
 
 @attrs.define
 class State:
-    """A stand-in for a case, with only what the guards read."""
+    """A stand-in for a case, with only what the rules read."""
 
     pupil: Pupil
     last_on: dt.date | None = None
@@ -68,6 +76,12 @@ class State:
     agreed_start: dt.date | None = None
     placement_started_on: dt.date | None = None
     final_decision: ReviewDecision | None = None
+    protocol: Protocol = WORCESTERSHIRE
+    ap_setting: str = AP_SETTING
+    deadlines: tuple[Deadline, ...] = ()
+    preferred_schools: tuple[str, ...] = ()
+    last_meeting_on: dt.date | None = None
+    permanent_from: dt.date | None = None
 
 
 # What the one reason of each broken respect says (a fragment of the rule's sentence).
@@ -78,7 +92,8 @@ REASONS: dict[str, str] = {
     "no_parental_responsibility": "does not have parental responsibility",
     "other_parent_disagrees": "has not agreed to the reintegration",
     "does_not_understand": "does not understand the reasons",
-    "does_not_agree": "does not agree to a reintegration",
+    "does_not_agree": "The parent does not agree to a reintegration",
+    "child_disagrees": "The child does not agree to a reintegration",
     "no_consent_to_share": "has not consented to the child's information being shared",
     "no_preferred_school": "names no school",
     "not_signed": "is not signed",
@@ -103,11 +118,12 @@ REASONS: dict[str, str] = {
     "no_child_expectations": "expectations of the child",
     "no_school_expectations": "expectations of the host school",
     "no_parent_expectations": "expectations of the parent/carer",
+    "no_ap_support": "support the Alternative Provision setting will give",
     "no_host_contact": "No named contact",
     "first_review_too_early": "first review must be after the start date",
     "second_review_too_early": "second review must be after the first",
     "final_review_too_early": "final review must be after the second",
-    "final_review_too_late": "within 6 weeks of the start date",
+    "final_review_too_late": "within 42 days (6 weeks) of the start date",
     # R9
     "before_placement": "before the placement started",
     "emergency_kind": "held with hold_emergency_review",
@@ -118,11 +134,14 @@ REASONS: dict[str, str] = {
     "interim_makes_permanent": "Only the final review can decide",
     "final_continue_without_next_meeting": "must set the next meeting",
     "next_meeting_not_after": "next meeting must be after this review",
+    "permanent_without_date": "needs the agreed date of permanent admission",
+    "permanent_before_review": "permanent admission cannot be before the final review",
     # R10, R11
     "not_emergency_kind": "not recorded as an emergency review",
     "missing_party": "The emergency review did not include",
     "makes_permanent": "not a permanent move",
     "continue_without_support": "additional support needed to continue",
+    "continue_with_letter": "only sent when the reintegration ends",
     "end_without_concerns": "concerns that led to the ending",
     "end_without_letter": "needs a failure letter",
     "no_reasons": "reasons for ending in plain English",
@@ -131,6 +150,8 @@ REASONS: dict[str, str] = {
     "child_not_heard": "gave their version of events",
     "no_support_listed": "support that was put in place",
     "backdated": "is in the past",
+    "no_head_teacher": "head teacher signing the letter is not named",
+    "no_parent_named": "does not name the parent/carer",
     # R12, R13
     "joiner_form_not_completed": "Joiners Form",
     "on_roll_before_start": "is before the placement started",
@@ -216,7 +237,8 @@ def refused_once(fire: Callable[[], Any], respect: str) -> None:
 @given(rt.pupils())
 def test_pupils_are_eligible(pupil: Pupil) -> None:
     """R1: generated pupils are not on a mainstream roll."""
-    assert rules.pupil_is_eligible(None, pupil, dt.date(2026, 1, 5)) == []
+    opening = OpenCase("case-1", pupil, AP_SETTING, AUTHORITY)
+    assert rules.pupil_is_eligible(State(pupil), opening, dt.date(2026, 1, 5)) == []
 
 
 @FAST
@@ -240,7 +262,7 @@ def test_consent_forms_without_a_pupil_are_complete(form: Any) -> None:
 def test_pastoral_support_plans_are_active(data: st.DataObject, on: dt.date) -> None:
     """R3: a plan drawn active on `on` is active on `on`."""
     psp = data.draw(rt.pastoral_support_plans(active_on=on))
-    referral = rules.Referral(ReferralRoute.PANEL, information(), psp)
+    referral = Referral(ReferralRoute.PANEL, information(), psp)
     assert psp.is_active_on(on)
     assert rules.psp_is_active(State(PUPIL), referral, on) == []
 
@@ -253,7 +275,7 @@ def test_information_passes_r4(data: st.DataObject, pupil: Pupil) -> None:
         data.draw(rt.reintegration_information(pupil)),
         data.draw(rt.reintegration_information()),
     ):
-        referral = rules.Referral(ReferralRoute.VIRTUAL, form, PSP)
+        referral = Referral(ReferralRoute.VIRTUAL, form, PSP)
         assert rules.information_is_gathered(State(pupil), referral, dt.date(2026, 1, 5)) == []
 
 
@@ -293,7 +315,7 @@ def test_initial_meetings_pass_r7(
     """R7: a meeting with views gathered before it passes, recorded on or after the meeting."""
     calendar = CALENDAR if use_calendar else None
     meeting = data.draw(rt.initial_meetings(held_on=held_on, calendar=calendar))
-    record = rules.InitialMeetingRecord(meeting, data.draw(rt.child_views(before=held_on)))
+    record = InitialMeetingRecord(meeting, data.draw(rt.child_views(before=held_on)))
     on = held_on + dt.timedelta(days=data.draw(st.integers(0, 5)))
     assert rules.initial_meeting_is_complete(State(PUPIL), record, on) == []
 
@@ -313,8 +335,9 @@ def test_emergency_reviews_pass_r10_and_r11(data: st.DataObject, started: dt.dat
     """R10, R11: an emergency review (with a letter when it ends) passes."""
     meeting = data.draw(rt.review_meetings(ReviewKind.EMERGENCY, started_on=started))
     on = meeting.held_on
-    letter = data.draw(rt.failure_letters(effective_from=on))
-    review_ = rules.EmergencyReview(meeting, letter)
+    ends = meeting.decision is ReviewDecision.END
+    letter = data.draw(rt.failure_letters(effective_from=on)) if ends else None
+    review_ = EmergencyReview(meeting, letter)
     state = State(PUPIL, placement_started_on=started)
     assert rules.emergency_review_is_complete(state, review_, on) == []
     assert rules.ending_is_justified(state, review_, on) == []
@@ -337,20 +360,25 @@ def test_review_meetings_refuse_a_decision_the_kind_cannot_take() -> None:
 
 
 # -- forms broken in one respect are refused with exactly one reason -------------------------------
+@pytest.mark.parametrize("respect", rt.CONSENT_RESPECTS)
 @FAST
-@given(st.data(), rt.pupils(), DATES)
-def test_invalid_consent_has_one_reason(data: st.DataObject, pupil: Pupil, on: dt.date) -> None:
+@given(data=st.data(), pupil=rt.pupils(), on=DATES)
+def test_invalid_consent_has_one_reason(
+    respect: str, data: st.DataObject, pupil: Pupil, on: dt.date
+) -> None:
     """R2: each broken respect gives exactly its own reason."""
-    form, respect = data.draw(rt.invalid_consent_forms(pupil, on))
+    form, broken = data.draw(rt.invalid_consent_forms(pupil, on, respect))
+    assert broken == respect
     assert_one_reason(rules.consent_is_complete(State(pupil), form, on), respect)
 
 
+@pytest.mark.parametrize("respect", rt.CONSENT_RESPECTS)
 @FAST
-@given(st.data())
-def test_invalid_consent_is_refused_by_the_case(data: st.DataObject) -> None:
+@given(data=st.data())
+def test_invalid_consent_is_refused_by_the_case(respect: str, data: st.DataObject) -> None:
     """R2 on a case: `record_consent` refuses with exactly the broken respect's reason."""
     on = CONSENTED + dt.timedelta(days=data.draw(st.integers(0, 30)))
-    form, respect = data.draw(rt.invalid_consent_forms(PUPIL, on))
+    form, respect = data.draw(rt.invalid_consent_forms(PUPIL, on, respect))
     case = case_at(Stage.PROPOSED)
     refused_once(lambda: case.record_consent(form, by=AP_HEAD, on=on), respect)
     assert case.stage is Stage.PROPOSED
@@ -361,16 +389,14 @@ def test_invalid_consent_is_refused_by_the_case(data: st.DataObject) -> None:
 def test_invalid_referral_has_one_reason(data: st.DataObject, pupil: Pupil, on: dt.date) -> None:
     """R3, R4: a stale plan or incomplete information gives exactly its own reason."""
     psp, respect = data.draw(rt.invalid_pastoral_support_plans(on))
-    referral = rules.Referral(
-        ReferralRoute.PANEL, data.draw(rt.reintegration_information(pupil)), psp
-    )
+    referral = Referral(ReferralRoute.PANEL, data.draw(rt.reintegration_information(pupil)), psp)
     assert_one_reason(
         rules.psp_is_active(State(pupil), referral, on)
         + rules.information_is_gathered(State(pupil), referral, on),
         respect,
     )
     form, respect = data.draw(rt.invalid_reintegration_information(pupil))
-    referral = rules.Referral(ReferralRoute.PANEL, form, data.draw(rt.pastoral_support_plans(on)))
+    referral = Referral(ReferralRoute.PANEL, form, data.draw(rt.pastoral_support_plans(on)))
     assert_one_reason(
         rules.psp_is_active(State(pupil), referral, on)
         + rules.information_is_gathered(State(pupil), referral, on),
@@ -378,56 +404,63 @@ def test_invalid_referral_has_one_reason(data: st.DataObject, pupil: Pupil, on: 
     )
 
 
+@pytest.mark.parametrize("respect", [*rt.INFORMATION_RESPECTS, *rt.PSP_RESPECTS])
 @FAST
-@given(st.data())
-def test_invalid_referral_is_refused_by_the_case(data: st.DataObject) -> None:
+@given(data=st.data())
+def test_invalid_referral_is_refused_by_the_case(respect: str, data: st.DataObject) -> None:
     """R3, R4 on a case: `refer_to_fair_access` refuses with exactly one reason."""
     on = REFERRED + dt.timedelta(days=data.draw(st.integers(0, 30)))
     case = case_at(Stage.CONSENTED)
-    if data.draw(st.booleans()):
-        form, respect = data.draw(rt.invalid_reintegration_information(PUPIL))
+    if respect in rt.INFORMATION_RESPECTS:
+        form, respect = data.draw(rt.invalid_reintegration_information(PUPIL, respect))
         psp = data.draw(rt.pastoral_support_plans(active_on=on))
     else:
-        psp, respect = data.draw(rt.invalid_pastoral_support_plans(on))
+        psp, respect = data.draw(rt.invalid_pastoral_support_plans(on, respect))
         form = data.draw(rt.reintegration_information(PUPIL))
     route = data.draw(st.sampled_from(tuple(ReferralRoute)))
     refused_once(lambda: case.refer_to_fair_access(route, form, psp, by=AP_HEAD, on=on), respect)
 
 
+@pytest.mark.parametrize("respect", rt.INITIAL_MEETING_RESPECTS)
 @FAST
-@given(st.data(), DATES)
-def test_invalid_initial_meeting_has_one_reason(data: st.DataObject, on: dt.date) -> None:
+@given(data=st.data(), on=DATES)
+def test_invalid_initial_meeting_has_one_reason(
+    respect: str, data: st.DataObject, on: dt.date
+) -> None:
     """R7: each broken respect gives exactly its own reason, on the guard and on the case."""
-    (meeting, views_), respect = data.draw(rt.invalid_initial_meetings(on))
-    record = rules.InitialMeetingRecord(meeting, views_)
+    (meeting, views_), _ = data.draw(rt.invalid_initial_meetings(on, respect))
+    record = InitialMeetingRecord(meeting, views_)
     assert_one_reason(rules.initial_meeting_is_complete(State(PUPIL), record, on), respect)
     on = MEETING + dt.timedelta(days=data.draw(st.integers(0, 30)))
-    (meeting, views_), respect = data.draw(rt.invalid_initial_meetings(on))
+    (meeting, views_), _ = data.draw(rt.invalid_initial_meetings(on, respect))
     case = case_at(Stage.HOST_IDENTIFIED)
     refused_once(lambda: case.hold_initial_meeting(meeting, views_, by=AP_HEAD, on=on), respect)
 
 
+@pytest.mark.parametrize("respect", rt.REVIEW_RESPECTS)
 @FAST
-@given(st.data(), st.sampled_from((ReviewKind.INTERIM, ReviewKind.FINAL, None)))
-def test_invalid_review_has_one_reason(data: st.DataObject, kind: ReviewKind | None) -> None:
+@given(data=st.data())
+def test_invalid_review_has_one_reason(respect: str, data: st.DataObject) -> None:
     """R9: each broken respect gives exactly its own reason, on the guard and on the case."""
     on = START + dt.timedelta(days=data.draw(st.integers(0, 40)))
-    meeting, respect = data.draw(rt.invalid_review_meetings(on, START, kind))
+    meeting, _ = data.draw(rt.invalid_review_meetings(on, START, respect=respect))
     state = State(PUPIL, placement_started_on=START)
     assert_one_reason(rules.review_is_complete(state, meeting, on), respect)
     case = case_at(Stage.IN_PLACEMENT)
     refused_once(lambda: case.hold_review(meeting, by=HOST_HEAD, on=on), respect)
-    meeting, respect = data.draw(rt.invalid_review_meetings(on))
-    assert_one_reason(rules.review_is_complete(State(PUPIL), meeting, on), respect)
+    if respect != "before_placement":
+        meeting, _ = data.draw(rt.invalid_review_meetings(on, respect=respect))
+        assert_one_reason(rules.review_is_complete(State(PUPIL), meeting, on), respect)
 
 
+@pytest.mark.parametrize("respect", rt.EMERGENCY_REVIEW_RESPECTS)
 @FAST
-@given(st.data())
-def test_invalid_emergency_review_has_one_reason(data: st.DataObject) -> None:
+@given(data=st.data())
+def test_invalid_emergency_review_has_one_reason(respect: str, data: st.DataObject) -> None:
     """R10, R11: each broken respect (of the meeting or its letter) gives exactly one reason."""
     on = START + dt.timedelta(days=data.draw(st.integers(0, 40)))
-    (meeting, letter), respect = data.draw(rt.invalid_emergency_reviews(on, START))
-    review_ = rules.EmergencyReview(meeting, letter)
+    (meeting, letter), _ = data.draw(rt.invalid_emergency_reviews(on, START, respect))
+    review_ = EmergencyReview(meeting, letter)
     state = State(PUPIL, placement_started_on=START)
     assert_one_reason(
         rules.emergency_review_is_complete(state, review_, on)
@@ -436,8 +469,10 @@ def test_invalid_emergency_review_has_one_reason(data: st.DataObject) -> None:
     )
     case = case_at(Stage.EMERGENCY_REVIEW)
     refused_once(lambda: case.hold_emergency_review(meeting, letter, by=HOST_HEAD, on=on), respect)
-    letter, respect = data.draw(rt.invalid_failure_letters(on))
-    ending = rules.EmergencyReview(
+    if not respect.startswith("letter_"):
+        return
+    letter, _ = data.draw(rt.invalid_failure_letters(on, respect.removeprefix("letter_")))
+    ending = EmergencyReview(
         review(
             on,
             ReviewKind.EMERGENCY,
@@ -450,12 +485,24 @@ def test_invalid_emergency_review_has_one_reason(data: st.DataObject) -> None:
     assert_one_reason(rules.ending_is_justified(state, ending, on), respect)
 
 
+@pytest.mark.parametrize(
+    ("respect", "unsuccessful"),
+    list(
+        zip(
+            rt.SUCCESSFUL_OUTCOME_RESPECTS * 2,
+            (*rt.UNSUCCESSFUL_OUTCOME_RESPECTS, *rt.UNSUCCESSFUL_OUTCOME_RESPECTS)[:4],
+            strict=False,
+        )
+    ),
+)
 @FAST
-@given(st.data())
-def test_invalid_outcomes_have_one_reason(data: st.DataObject) -> None:
+@given(data=st.data())
+def test_invalid_outcomes_have_one_reason(
+    respect: str, unsuccessful: str, data: st.DataObject
+) -> None:
     """R12, R13: each broken respect gives exactly its own reason, on the guard and the case."""
     on = FINAL_REVIEW + dt.timedelta(days=data.draw(st.integers(0, 20)))
-    form, respect = data.draw(rt.invalid_successful_outcomes(START))
+    form, respect = data.draw(rt.invalid_successful_outcomes(START, respect))
     case = case_at(Stage.IN_PLACEMENT)
     case.hold_review(
         review(FINAL_REVIEW, ReviewKind.FINAL, decision=ReviewDecision.MAKE_PERMANENT),
@@ -463,8 +510,8 @@ def test_invalid_outcomes_have_one_reason(data: st.DataObject) -> None:
         on=FINAL_REVIEW,
     )
     refused_once(lambda: case.record_successful_outcome(form, by=HOST_HEAD, on=on), respect)
-    unsuccessful, respect = data.draw(rt.invalid_unsuccessful_outcomes())
-    assert_one_reason(rules.return_is_provided_for(State(PUPIL), unsuccessful, on), respect)
+    form_, broken = data.draw(rt.invalid_unsuccessful_outcomes(unsuccessful))
+    assert_one_reason(rules.return_is_provided_for(State(PUPIL), form_, on), broken)
 
 
 # -- protocol runs ---------------------------------------------------------------------------------

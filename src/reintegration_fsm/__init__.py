@@ -27,6 +27,7 @@ from reintegration_fsm.forms import (
     Attendee,
     ChildViews,
     ConsentForm,
+    FailureLetter,
     InitialMeeting,
     Measure,
     PastoralSupportPlan,
@@ -38,8 +39,8 @@ from reintegration_fsm.forms import (
     SuccessfulOutcome,
     UnsuccessfulOutcome,
 )
-from reintegration_fsm.letter import FailureLetter
-from reintegration_fsm.records import Deadline, Obligation, Transition
+from reintegration_fsm.protocol.definition import WORCESTERSHIRE, Protocol
+from reintegration_fsm.records import Deadline, Departure, Obligation, Transition
 from reintegration_fsm.version import __version__
 from reintegration_fsm.vocabulary import (
     Actor,
@@ -54,6 +55,7 @@ from reintegration_fsm.vocabulary import (
     Role,
     Session,
     Stage,
+    Trigger,
 )
 
 if TYPE_CHECKING:
@@ -73,6 +75,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "WORCESTERSHIRE",
     "Actor",
     "Attendee",
     "CalendarError",
@@ -83,6 +86,7 @@ __all__ = [
     "ConsentForm",
     "Deadline",
     "DeadlineKind",
+    "Departure",
     "Evidence",
     "FailureLetter",
     "FormInvalid",
@@ -97,6 +101,7 @@ __all__ = [
     "Party",
     "PastoralSupportPlan",
     "Professional",
+    "Protocol",
     "ProtocolDefinitionError",
     "ProtocolError",
     "Pupil",
@@ -116,6 +121,7 @@ __all__ = [
     "StoreError",
     "SuccessfulOutcome",
     "Transition",
+    "Trigger",
     "UnknownProtocol",
     "UnsuccessfulOutcome",
     "__version__",

@@ -33,16 +33,14 @@ from reintegration_fsm.term_dates import (
 )
 
 __all__ = [
-    "FINAL_REVIEW_CALENDAR_DAYS",
-    "REVIEW_WEEKS",
     "CalendarFileError",
     "SchoolCalendar",
+    "plausible_school_days",
 ]
 
-#: Weeks from the start of a placement to the first, second and final reviews (seed, step 4).
-REVIEW_WEEKS: tuple[int, int, int] = (2, 4, 6)
-#: The final review is "within 6 weeks of the start date" (seed step 4): at most this many days on.
-FINAL_REVIEW_CALENDAR_DAYS = 42
+_LONGEST_HOLIDAYS = 100
+"""More calendar days than the holidays inside any run of school days can add (a summer
+holiday, a half term and Christmas together come to well under 100 days)."""
 
 
 @lru_cache(maxsize=64)
@@ -270,29 +268,40 @@ class SchoolCalendar:
             return 0
         return bisect_right(self._days, ob) - bisect_right(self._days, oa)
 
-    def suggest_review_dates(self, start: date) -> tuple[date, date, date]:
+    def suggest_review_dates(
+        self, start: date, weeks: tuple[int, int, int] = (2, 4, 6)
+    ) -> tuple[date, date, date]:
         """First, second and final review dates for a placement starting on `start` (R7).
 
-        Two, four and six weeks on (`start` + 14, 28 and 42 days), each moved to a school day:
-        the interim reviews to the next school day, the final one earlier, never later, so that
-        it stays within six weeks. Where holidays make those collide (`start < first < second <
-        final` fails), the reviews are pulled in: with m school days in the six weeks, the
-        `ceil(m/3)`-th, `ceil(2m/3)`-th and m-th.
+        `weeks` on (for the seed's (2, 4, 6): `start` + 14, 28 and 42 days; a protocol passes its
+        `review_weeks`), each moved to a school day: the interim reviews to the next school day,
+        the final one earlier, never later, so that it stays within its weeks. Where holidays
+        make those collide (`start < first < second < final` fails), the reviews are pulled in:
+        with m school days in the final review's weeks, the `ceil(m/3)`-th, `ceil(2m/3)`-th and
+        m-th.
 
         Raises:
-            CalendarError: `start` is outside the calendar; the six weeks run past its last day
+            CalendarError: `start` is outside the calendar; the weeks run past its last day
                 (the final review cannot be placed without guessing); or fewer than three school
-                days fall in the six weeks.
+                days fall in them.
+            ValueError: `weeks` are not three increasing whole numbers above 0.
         """
+        if (
+            len(weeks) != 3
+            or not all(isinstance(w, int) and not isinstance(w, bool) for w in weeks)
+            or not 0 < weeks[0] < weeks[1] < weeks[2]
+        ):
+            raise ValueError(f"weeks must be three increasing whole numbers above 0, not {weeks!r}")
         o = start.toordinal()
         if o < self._first_ord or o > self._last_ord:
             self._outside(start)
-        cap = o + FINAL_REVIEW_CALENDAR_DAYS
+        span = weeks[2] * 7
+        cap = o + span
         if cap > self._last_ord:
             raise CalendarError(
-                f"cannot suggest review dates for a start on {start.isoformat()}: the six weeks "
-                f"to {date.fromordinal(cap).isoformat()} run past the calendar's last day, and "
-                f"the calendar knows {self._range_text()}",
+                f"cannot suggest review dates for a start on {start.isoformat()}: the "
+                f"{weeks[2]} weeks to {date.fromordinal(cap).isoformat()} run past the "
+                f"calendar's last day, and the calendar knows {self._range_text()}",
                 known=(self.first_day, self.last_day),
             )
         days, dates = self._days, self._dates
@@ -302,11 +311,11 @@ class SchoolCalendar:
             raise CalendarError(
                 f"cannot suggest review dates for a start on {start.isoformat()}: only "
                 f"{within} school day(s) fall by {date.fromordinal(cap).isoformat()} "
-                f"(start + {FINAL_REVIEW_CALENDAR_DAYS} days), and three reviews need three",
+                f"(start + {span} days), and three reviews need three",
                 known=(self.first_day, self.last_day),
             )
         final = after + within - 1  # the last school day on or before the cap
-        first, second = (bisect_left(days, o + weeks * 7) for weeks in REVIEW_WEEKS[:2])
+        first, second = (bisect_left(days, o + week * 7) for week in weeks[:2])
         if not first < second < final:
             first = after + -(-within // 3) - 1
             second = after + -(-2 * within // 3) - 1
@@ -344,10 +353,15 @@ class SchoolCalendar:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, SchoolCalendar):
             return NotImplemented
-        return self._terms == other._terms and self.closures == other.closures
+        return (
+            self._terms == other._terms
+            and self._reasons == other._reasons
+            and self._source == other._source
+            and self._retrieved == other._retrieved
+        )
 
     def __hash__(self) -> int:
-        return hash((self._terms, self.closures))
+        return hash((self._terms, self.closures, self._source, self._retrieved))
 
     def __repr__(self) -> str:
         return (
@@ -373,3 +387,36 @@ def _rebuild(
 ) -> SchoolCalendar:
     """Unpickle a calendar."""
     return SchoolCalendar(terms, closures, source=source, retrieved=retrieved)
+
+
+def plausible_school_days(start: date, due: date, n: int) -> str | None:
+    """Why `due` cannot be the n-th school day after `start` under any school calendar, or None.
+
+    A school day is a weekday that is not an England bank holiday, so the n-th school day after
+    `start` is at least its n-th such weekday, and holidays push it at most some weeks later.
+    Replay uses this to refuse a recorded deadline no calendar could have given, without
+    recomputing it with today's calendar.
+    """
+    weekdays_after = start.toordinal() + (n // 5) * 7 + n % 5 + 2
+    if due.toordinal() > weekdays_after + _LONGEST_HOLIDAYS:
+        latest = date.fromordinal(weekdays_after + _LONGEST_HOLIDAYS)
+        return (
+            f"deadline {due.isoformat()} is later than {n} school days after {start.isoformat()} "
+            f"could fall under any school calendar (by {latest.isoformat()} at the latest)"
+        )
+    if due.weekday() >= 5:
+        return f"deadline {due.isoformat()} falls on a weekend, never a school day"
+    bank = _bank_holidays(start.year, max(start.year, due.year) + 1)
+    if due.toordinal() in bank:
+        return f"deadline {due.isoformat()} is a bank holiday, never a school day"
+    counted, o = 0, start.toordinal()
+    while counted < n:
+        o += 1
+        if (o - 1) % 7 < 5 and o not in bank:
+            counted += 1
+    if due.toordinal() < o:
+        return (
+            f"deadline {due.isoformat()} is earlier than {n} school days after "
+            f"{start.isoformat()} could fall (at the soonest {date.fromordinal(o).isoformat()})"
+        )
+    return None

@@ -1,25 +1,31 @@
-"""`Reintegration`: one child's case, moved through the protocol one typed trigger at a time."""
+"""`Reintegration`: one child's case, moved through the protocol one typed trigger at a time.
+
+Every method runs a step declared in `reintegration_fsm.protocol.steps`: the case knows how to
+run a step (its stage, who may fire it, its rules, what it records and projects), not what any
+one step is. A case is sealed: its state changes only through its triggers.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping
+import inspect
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-import attrs
-
-from reintegration_fsm import effects
 from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.errors import (
     FormInvalid,
     GuardFailed,
     IllegalTransition,
     NotPermitted,
+    ProtocolDefinitionError,
     ProtocolError,
 )
+from reintegration_fsm.fields import NAME_LENGTH, identifier, text_problem
 from reintegration_fsm.forms import (
     ChildViews,
     ConsentForm,
+    FailureLetter,
     InitialMeeting,
     PastoralSupportPlan,
     Pupil,
@@ -28,14 +34,22 @@ from reintegration_fsm.forms import (
     SuccessfulOutcome,
     UnsuccessfulOutcome,
 )
-from reintegration_fsm.letter import FailureLetter
-from reintegration_fsm.records import Deadline, Obligation, Transition
-from reintegration_fsm.rules import EmergencyReview, HostOffer, InitialMeetingRecord, Referral
-from reintegration_fsm.serialisation import structure, unstructure
-from reintegration_fsm.table import DISPATCH, OPEN, ROUTES, TRIGGERS, TRIGGERS_IN, Route
+from reintegration_fsm.protocol.definition import (
+    WORCESTERSHIRE,
+    Protocol,
+    find_protocol,
+    protocol_registry,
+)
+from reintegration_fsm.protocol.machine import DISPATCH, TRIGGERS_IN
+from reintegration_fsm.protocol.payloads import SCHEMA, upcast
+from reintegration_fsm.protocol.reading import read_values
+from reintegration_fsm.protocol.steps import ALWAYS, STEP, STEPS, Step, day
+from reintegration_fsm.records import Deadline, Departure, Obligation, Transition
+from reintegration_fsm.serialisation import converter, structure
 from reintegration_fsm.vocabulary import (
     DUAL_REGISTERED_STAGES,
-    OBLIGATION_OWNER,
+    ORGANISATION_OF_PARTY,
+    ROLE_WORDS,
     Actor,
     DeadlineKind,
     ObligationKind,
@@ -44,56 +58,225 @@ from reintegration_fsm.vocabulary import (
     ReviewDecision,
     Role,
     Stage,
+    Trigger,
+    words_for_roles,
 )
 
-ORGANISATION_OF_ROLE: Mapping[Role, str] = {
-    Role.AP_HEAD: "ap_setting",
-    Role.AP_STAFF: "ap_setting",
-    Role.HOST_HEAD: "host_school",
-    Role.HOST_STAFF: "host_school",
-    Role.LA_ADMISSIONS: "local_authority",
+_OPEN = STEP[Trigger.OPEN.value]
+_DISCHARGE = Trigger.DISCHARGE.value
+
+
+class _Facts:
+    """What the steps project onto a case: its own mutable state, never handed out."""
+
+    __slots__ = (
+        "agreed_start",
+        "ap_head",
+        "consent_signed_on",
+        "ended_on",
+        "final_decision",
+        "host_school",
+        "initial_meeting_on",
+        "last_meeting_on",
+        "permanent_from",
+        "placement_started_on",
+        "preferred_schools",
+    )
+
+    def __init__(self) -> None:
+        self.host_school: str | None = None
+        self.preferred_schools: tuple[str, ...] = ()
+        self.consent_signed_on: dt.date | None = None
+        self.initial_meeting_on: dt.date | None = None
+        self.agreed_start: dt.date | None = None
+        self.placement_started_on: dt.date | None = None
+        self.last_meeting_on: dt.date | None = None
+        self.final_decision: ReviewDecision | None = None
+        self.permanent_from: dt.date | None = None
+        self.ended_on: dt.date | None = None
+        self.ap_head: str | None = None
+
+
+def _is(value: Any, kind: Any) -> bool:
+    if kind is dt.date:
+        return type(value) is dt.date
+    return isinstance(value, kind)
+
+
+def _type_name(kind: Any) -> str:
+    return getattr(kind, "__name__", str(kind))
+
+
+_DUMP: dict[str, tuple[Callable[[Any], Any], ...]] = {
+    step.name: tuple(converter.get_unstructure_hook(a.type) for a in step.arguments)
+    for step in STEPS
 }
-"""R15: the case attribute naming the organisation each role must act for."""
-
-WEIGHTING = 3
-"""Seed, step 10: a permanent move counts +3 to the host and -3 to the AP on the weightings grid."""
+"""Each step's arguments' cattrs unstructure hooks, resolved once."""
 
 
-def _expect(value: Any, kind: type[Any] | tuple[type[Any], ...], trigger: str, name: str) -> None:
-    if not isinstance(value, kind) or (kind is dt.date and isinstance(value, dt.datetime)):
-        expected = (
-            kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
-        )
-        raise FormInvalid(trigger, name, f"must be a {expected}, not {type(value).__name__}")
-
-
-@attrs.define(slots=True, eq=True)
 class Reintegration:
     """One child's reintegration case.
 
     Build one with `Reintegration.open` (or `Reintegration.replay` from a history), then move it
     through the protocol with its triggers. A refused trigger raises a `ProtocolError` and
-    changes nothing.
+    changes nothing. Every attribute is read-only.
     """
 
-    case_id: str
-    pupil: Pupil
-    ap_setting: str
-    local_authority: str
-    stage: Stage = Stage.PROPOSED
-    host_school: str | None = None
-    initial_meeting_on: dt.date | None = None
-    agreed_start: dt.date | None = None
-    placement_started_on: dt.date | None = None
-    final_decision: ReviewDecision | None = None
-    _history: list[Transition] = attrs.field(factory=list, alias="history")
-    _deadlines: list[Deadline] = attrs.field(factory=list, alias="deadlines")
-    _obligations: list[Obligation] = attrs.field(factory=list, alias="obligations")
-    calendar: SchoolCalendar | None = attrs.field(default=None, eq=False, repr=False)
-    saved_version: int = attrs.field(default=0, eq=False, repr=False)
-    """How many of the history's transitions a store already holds (set by stores)."""
+    __slots__ = (
+        "__weakref__",
+        "_ap_setting",
+        "_calendar",
+        "_case_id",
+        "_deadlines",
+        "_departures",
+        "_facts",
+        "_history",
+        "_local_authority",
+        "_obligations",
+        "_protocol",
+        "_pupil",
+        "_stage",
+        "_unchecked",
+    )
+
+    _case_id: str
+    _pupil: Pupil
+    _ap_setting: str
+    _local_authority: str
+    _protocol: Protocol
+    _calendar: SchoolCalendar | None
+    _stage: Stage
+    _history: list[Transition]
+    _deadlines: list[Deadline]
+    _obligations: list[Obligation]
+    _departures: list[Departure]
+    _facts: _Facts
+    _unchecked: int
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        raise TypeError(
+            "build a case with Reintegration.open(...) or Reintegration.replay(history)"
+        )
+
+    @classmethod
+    def _new(
+        cls,
+        case_id: str,
+        pupil: Pupil,
+        ap_setting: str,
+        local_authority: str,
+        protocol: Protocol,
+        calendar: SchoolCalendar | None,
+    ) -> Reintegration:
+        case = object.__new__(cls)
+        put = object.__setattr__
+        put(case, "_case_id", case_id)
+        put(case, "_pupil", pupil)
+        put(case, "_ap_setting", ap_setting)
+        put(case, "_local_authority", local_authority)
+        put(case, "_protocol", protocol)
+        put(case, "_calendar", calendar)
+        put(case, "_stage", Stage.PROPOSED)
+        put(case, "_history", [])
+        put(case, "_deadlines", [])
+        put(case, "_obligations", [])
+        put(case, "_departures", [])
+        put(case, "_facts", _Facts())
+        put(case, "_unchecked", 0)
+        return case
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"a case changes only through its triggers: cannot set {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"a case changes only through its triggers: cannot delete {name!r}")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Reintegration):
+            return NotImplemented
+        return self._protocol == other._protocol and self._history == other._history
+
+    def __hash__(self) -> int:
+        # The id never changes while the history grows, and equal cases share it.
+        return hash(self._case_id)
+
+    def __repr__(self) -> str:
+        return (
+            f"Reintegration(case_id={self._case_id!r}, stage={self._stage.value!r}, "
+            f"version={len(self._history)}, protocol={self._protocol.id!r} "
+            f"{self._protocol.version!r})"
+        )
+
+    def __copy__(self) -> Reintegration:
+        return self._copy()
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Reintegration:
+        return self._copy()
+
+    def _copy(self) -> Reintegration:
+        # An independent case with the same history: transitions and values are immutable.
+        case = Reintegration._new(
+            self._case_id,
+            self._pupil,
+            self._ap_setting,
+            self._local_authority,
+            self._protocol,
+            self._calendar,
+        )
+        put = object.__setattr__
+        put(case, "_stage", self._stage)
+        put(case, "_history", list(self._history))
+        put(case, "_deadlines", list(self._deadlines))
+        put(case, "_obligations", list(self._obligations))
+        put(case, "_departures", list(self._departures))
+        facts = _Facts()
+        for name in _Facts.__slots__:
+            setattr(facts, name, getattr(self._facts, name))
+        put(case, "_facts", facts)
+        put(case, "_unchecked", self._unchecked)
+        return case
 
     # -- reading -------------------------------------------------------------------------------
+    @property
+    def case_id(self) -> str:
+        """The case's id (unique in a store)."""
+        return self._case_id
+
+    @property
+    def pupil(self) -> Pupil:
+        """The child or young person."""
+        return self._pupil
+
+    @property
+    def ap_setting(self) -> str:
+        """The Alternative Provision setting the child is leaving (the home school)."""
+        return self._ap_setting
+
+    @property
+    def local_authority(self) -> str:
+        """The local authority whose Fair Access panel the case goes through."""
+        return self._local_authority
+
+    @property
+    def host_school(self) -> str | None:
+        """The host school, once identified (R5)."""
+        return self._facts.host_school
+
+    @property
+    def protocol(self) -> Protocol:
+        """The protocol the case was opened under, and runs under for life."""
+        return self._protocol
+
+    @property
+    def calendar(self) -> SchoolCalendar | None:
+        """The school calendar the case counts school days with (None: none given)."""
+        return self._calendar
+
+    @property
+    def stage(self) -> Stage:
+        """Where the case stands in the protocol."""
+        return self._stage
+
     @property
     def history(self) -> tuple[Transition, ...]:
         """Every accepted trigger, oldest first."""
@@ -112,7 +295,7 @@ class Reintegration:
     @property
     def pending_deadlines(self) -> tuple[Deadline, ...]:
         """The unmet deadlines that still bind: none once the case is in a final stage."""
-        if self.stage.is_final:
+        if self._stage.is_final:
             return ()
         return tuple(deadline for deadline in self._deadlines if deadline.met_on is None)
 
@@ -122,47 +305,120 @@ class Reintegration:
         return tuple(self._obligations)
 
     @property
+    def departures(self) -> tuple[Departure, ...]:
+        """Where practice fell short of what the seed says should happen, oldest first."""
+        return tuple(self._departures)
+
+    @property
     def last_on(self) -> dt.date | None:
-        """The business date of the last transition (None before `open` records one)."""
+        """The business date of the last transition."""
         return self._history[-1].on if self._history else None
+
+    @property
+    def opened_on(self) -> dt.date:
+        """The business date the case was opened."""
+        return self._history[0].on
 
     @property
     def dual_registered(self) -> bool:
         """True while the pupil is on both registers (R8): AP code D, host marks attendance."""
-        return self.stage in DUAL_REGISTERED_STAGES
+        return self._stage in DUAL_REGISTERED_STAGES
 
     @property
     def weighting_adjustments(self) -> dict[str, int]:
         """The Fair Access weightings grid changes of a successful move (R13); else empty."""
-        if self.stage is not Stage.SUCCESSFUL or self.host_school is None:
+        host = self._facts.host_school
+        if self._stage is not Stage.SUCCESSFUL or host is None:
             return {}
-        return {self.host_school: WEIGHTING, self.ap_setting: -WEIGHTING}
+        points = self._protocol.weighting_points
+        return {host: points, self._ap_setting: -points}
+
+    @property
+    def preferred_schools(self) -> tuple[str, ...]:
+        """The schools the family asked to be considered (from the consent form)."""
+        return self._facts.preferred_schools
+
+    @property
+    def consent_signed_on(self) -> dt.date | None:
+        """The day the parent signed the consent form."""
+        return self._facts.consent_signed_on
+
+    @property
+    def initial_meeting_on(self) -> dt.date | None:
+        """The day of the initial meeting."""
+        return self._facts.initial_meeting_on
+
+    @property
+    def agreed_start(self) -> dt.date | None:
+        """The placement's start date agreed at the initial meeting."""
+        return self._facts.agreed_start
+
+    @property
+    def placement_started_on(self) -> dt.date | None:
+        """The day the placement actually started (R8)."""
+        return self._facts.placement_started_on
+
+    @property
+    def last_meeting_on(self) -> dt.date | None:
+        """The day of the case's latest meeting (initial, review or emergency review)."""
+        return self._facts.last_meeting_on
+
+    @property
+    def final_decision(self) -> ReviewDecision | None:
+        """The decision of the latest final review."""
+        return self._facts.final_decision
+
+    @property
+    def permanent_from(self) -> dt.date | None:
+        """The agreed date of permanent admission, set by a final review (R9, R13)."""
+        return self._facts.permanent_from
+
+    @property
+    def ended_on(self) -> dt.date | None:
+        """The day the emergency review ended the placement (R11)."""
+        return self._facts.ended_on
+
+    @property
+    def ap_head(self) -> str | None:
+        """The AP head teacher on record: the latest to act on the case as AP head."""
+        return self._facts.ap_head
+
+    @property
+    def failure_letter(self) -> FailureLetter | None:
+        """The failure letter of a case ended by an emergency review, if any."""
+        for transition in reversed(self._history):
+            letter = transition._data.get("letter")
+            if transition.trigger == Trigger.HOLD_EMERGENCY_REVIEW.value and letter is not None:
+                return structure(letter, FailureLetter)
+        return None
+
+    def letter(self) -> str | None:
+        """The failure letter of an ended case, rendered (None when the case has none)."""
+        letter = self.failure_letter
+        return None if letter is None else letter.render(self)
 
     def available_triggers(self, actor: Actor) -> tuple[str, ...]:
-        """The triggers this actor's role and organisation may fire in the current stage.
+        """The triggers this actor may fire now, by stage, role and organisation.
 
-        Rules are not evaluated, except that the triggers which only close an obligation are
-        listed while there is one to close: `discharge` while the actor's party owes something,
+        Rules are not evaluated, except that a trigger which only closes an obligation is
+        listed while it has one to close: `discharge` while the actor's party owes something,
         `note_at_panel` while a virtual approach awaits the panel.
         """
         if self._organisation_problem(actor) is not None:
             return ()
+        steps = DISPATCH[self._stage]
+        roles = self._protocol.roles
         available = []
-        for trigger in TRIGGERS_IN[self.stage]:
-            if actor.role not in ROUTES[self.stage, trigger].roles:
+        for name in TRIGGERS_IN[self._stage]:
+            if actor.role not in roles[name]:
                 continue
-            if trigger == "discharge" and not any(
-                o.owner is actor.party for o in self._obligations
-            ):
+            listed = steps[name].listed
+            if listed is not None and not listed(self, actor):
                 continue
-            if trigger == "note_at_panel" and not any(
-                o.kind is ObligationKind.NOTE_AT_PANEL for o in self._obligations
-            ):
-                continue
-            available.append(trigger)
+            available.append(name)
         return tuple(available)
 
-    # -- opening and replay --------------------------------------------------------------------
+    # -- opening, replay -----------------------------------------------------------------------
     @classmethod
     def open(
         cls,
@@ -174,42 +430,32 @@ class Reintegration:
         *,
         by: Actor,
         on: dt.date,
+        protocol: Protocol = WORCESTERSHIRE,
     ) -> Reintegration:
-        """Propose a reintegration for `pupil` from `ap_setting` (R1).
+        """Propose a reintegration for `pupil` from `ap_setting` (R1), under `protocol`.
 
-        The case keeps `calendar` for its school-day deadlines.
+        The case keeps `calendar` for its school-day deadlines, and runs under `protocol` for
+        its whole life.
 
         Raises:
-            NotPermitted: `by` is not the head teacher of `ap_setting`.
-            GuardFailed: the pupil is already on a mainstream roll.
+            FormInvalid: a value of the wrong type, or a case id, setting or authority that is
+                blank, too long, or holds control characters.
+            NotPermitted: `by` may not open a case for `ap_setting` under the protocol.
+            GuardFailed: the pupil is already on a mainstream roll, or the protocol is not yet
+                in effect, or `on` breaks R16.
         """
-        _expect(case_id, str, "open", "case_id")
-        _expect(pupil, Pupil, "open", "pupil")
-        _expect(ap_setting, str, "open", "ap_setting")
-        _expect(local_authority, str, "open", "local_authority")
-        _expect(by, Actor, "open", "by")
-        _expect(on, dt.date, "open", "on")
-        if calendar is not None:
-            _expect(calendar, SchoolCalendar, "open", "calendar")
-        if not case_id.strip():
-            raise FormInvalid("open", "case_id", "must not be empty")
-        if by.role not in OPEN.roles:
-            raise NotPermitted("open", by, f"a {by.role.value} may not open a reintegration")
-        if by.organisation != ap_setting:  # R15, before a case exists to check against
-            raise NotPermitted(
-                "open", by, f"{by.name} acts for {by.organisation!r}, not {ap_setting!r}"
+        if not isinstance(protocol, Protocol):
+            raise FormInvalid(
+                "open", "protocol", f"must be a Protocol, not {type(protocol).__name__}"
             )
-        reasons = [reason for guard in OPEN.guards for reason in guard(None, pupil, on)]
-        if reasons:
-            raise GuardFailed("open", reasons)
-        data = {
-            "case_id": case_id,
-            "pupil": unstructure(pupil),
-            "ap_setting": ap_setting,
-            "local_authority": local_authority,
-        }
-        case = cls(case_id, pupil, ap_setting, local_authority, calendar=calendar)
-        case._history.append(Transition(1, "open", None, Stage.PROPOSED, by, on, data))
+        if calendar is not None and not isinstance(calendar, SchoolCalendar):
+            raise FormInvalid(
+                "open", "calendar", f"must be a SchoolCalendar, not {type(calendar).__name__}"
+            )
+        values = (case_id, pupil, ap_setting, local_authority)
+        cls._check_when(_OPEN, by, on)
+        case = cls._new(case_id, pupil, ap_setting, local_authority, protocol, calendar)
+        case._run(_OPEN, values, by, on)
         return case
 
     @classmethod
@@ -217,156 +463,328 @@ class Reintegration:
         cls,
         history: Iterable[Transition],
         calendar: SchoolCalendar | None = None,
-        protocols: Iterable[Any] = (),
+        protocols: Iterable[Protocol] = (),
     ) -> Reintegration:
-        """Rebuild a case from its history, without re-running rules or recomputing deadlines.
+        """Rebuild a case from its history, re-checking every transition against the protocol.
+
+        Each transition must be one the protocol would have accepted from the data it records:
+        the stage allows it, its actor could fire it, its guards pass on its recorded forms,
+        and what it recorded (deadlines, obligations, departures) is what the protocol records.
+        Deadlines computed from a calendar at the time are read back, never recomputed, once
+        shown to be dates a school calendar could give. Histories in an older data layout are
+        upcast first. `protocols` are the protocols the history may name besides the built-in
+        ones (`WORCESTERSHIRE`).
 
         Raises:
-            IllegalTransition: a transition does not follow from the stage before it.
-            NotPermitted: a transition's actor could not have fired it (role or organisation).
-            FormInvalid: a transition's data is malformed.
+            UnknownProtocol: the history names a protocol not given.
+            IllegalTransition, NotPermitted, GuardFailed: the error the trigger would have
+                raised, its `seq` naming the transition.
+            FormInvalid: a transition's data is malformed, or differs from what the protocol
+                records.
         """
-        transitions = iter(history)
-        first = next(transitions, None)
-        if first is None or first.trigger != "open" or first.seq != 1:
-            raise FormInvalid("history", "0", "a history starts with the 'open' transition")
-        data = first.data
-        try:
-            case = cls(
-                str(data["case_id"]),
-                structure(data["pupil"], Pupil),
-                str(data["ap_setting"]),
-                str(data["local_authority"]),
-                history=[first],
-                calendar=calendar,
+        return cls._rebuild(history, calendar, protocols, checked=True)
+
+    @classmethod
+    def _restore(
+        cls,
+        history: Iterable[Transition],
+        calendar: SchoolCalendar | None = None,
+        protocols: Iterable[Protocol] = (),
+    ) -> Reintegration:
+        """Rebuild a case from a history this library checked when it was written (a store's
+        own log): the structure is checked, the rules are not re-run and the forms are read
+        only when asked for. `verify()` replays every case in full. A store that saves such a
+        case elsewhere replays it first (see `unchecked`)."""
+        return cls._rebuild(history, calendar, protocols, checked=False)
+
+    @property
+    def _unchecked_count(self) -> int:
+        return self._unchecked
+
+    @classmethod
+    def _rebuild(
+        cls,
+        history: Iterable[Transition],
+        calendar: SchoolCalendar | None,
+        protocols: Iterable[Protocol],
+        *,
+        checked: bool,
+    ) -> Reintegration:
+        if calendar is not None and not isinstance(calendar, SchoolCalendar):
+            raise FormInvalid(
+                "replay", "calendar", f"must be a SchoolCalendar, not {type(calendar).__name__}"
             )
+        registry = protocol_registry(protocols)
+        transitions = list(history)
+        for position, transition in enumerate(transitions, start=1):
+            if not isinstance(transition, Transition):
+                raise FormInvalid(
+                    "history", str(position), f"not a Transition: {type(transition).__name__}"
+                )
+        if not transitions or transitions[0].trigger != "open" or transitions[0].seq != 1:
+            raise FormInvalid("history", "1", "a history starts with the 'open' transition, seq 1")
+        transitions = upcast(transitions)
+        first = transitions[0]
+        data = first._data
+        try:
+            case_id, pupil, ap_setting, local_authority = read_values(_OPEN, data, 1)
+            cls._check_values(_OPEN, (case_id, pupil, ap_setting, local_authority))
+            named = data["protocol"]
+            protocol = find_protocol(registry, str(named["id"]), str(named["version"]))
+        except FormInvalid as error:
+            if error.form == "history":
+                raise
+            raise FormInvalid("history", "1", f"open: {error}") from None
         except (KeyError, TypeError) as error:
-            raise FormInvalid("history", "1", f"malformed 'open' data: {error}") from None
-        if first.source is not None or first.dest is not Stage.PROPOSED:
-            raise IllegalTransition("open", first.dest)
-        case._check_actor(OPEN, first.actor)
+            raise FormInvalid("history", "1", f"malformed 'open' data: {error!r}") from None
+        case = cls._new(case_id, pupil, ap_setting, local_authority, protocol, calendar)
         for transition in transitions:
-            case._replay_one(transition)
+            case._replay_one(transition, checked=checked)
+        if not checked:
+            object.__setattr__(case, "_unchecked", len(case._history))
         return case
 
-    def _replay_one(self, transition: Transition) -> None:
-        where = str(transition.seq)
-        route = ROUTES.get((self.stage, transition.trigger))
-        if route is None or transition.source is not self.stage:
-            raise IllegalTransition(transition.trigger, self.stage)
-        if transition.seq != len(self._history) + 1:
-            raise FormInvalid("history", where, f"expected seq {len(self._history) + 1}")
-        last_on = self.last_on
-        if last_on is not None and transition.on < last_on:
-            raise FormInvalid("history", where, "its date is earlier than the step before (R16)")
+    def _replay_one(self, transition: Transition, *, checked: bool) -> None:
+        seq = transition.seq
+        trigger = transition.trigger
+        if seq != len(self._history) + 1:
+            raise FormInvalid("history", str(seq), f"expected seq {len(self._history) + 1}")
+        if trigger == Trigger.OPEN.value:
+            step = _OPEN if seq == 1 else None
+            source: Stage | None = None
+        else:
+            step = DISPATCH[self._stage].get(trigger)
+            source = self._stage
+        if step is None or transition.source is not source:
+            raise IllegalTransition(trigger, self._stage, seq=seq)
+        last = self.last_on
+        if last is not None and transition.on < last:
+            raise GuardFailed(
+                trigger,
+                [
+                    f"The date {transition.on.isoformat()} is earlier than the case's last step on "
+                    f"{last.isoformat()}; time runs forward."
+                ],
+                seq=seq,
+            )
+        data = transition._data
         try:
-            if transition.dest is not route.dest(self.stage, transition.data):
-                raise IllegalTransition(transition.trigger, self.stage)
-            discharged = transition.data.get("discharged")
-            owner = None if discharged is None else OBLIGATION_OWNER[ObligationKind(discharged)]
-            self._check_actor(route, transition.actor, owner)
-            if discharged is not None and all(o.kind != discharged for o in self._obligations):
-                raise FormInvalid("history", where, f"no {discharged} obligation was open")
-            self._apply(transition)
-        except (KeyError, TypeError, ValueError, IndexError) as error:
-            if isinstance(error, ProtocolError):
-                raise
+            if checked:
+                values = read_values(step, data, seq)
+                self._check_actor(step, transition.actor, values[0] if values else None, seq)
+                self._check_values(step, values)
+                payload = step.payload(values)
+                self._check_rules(step, payload, transition.on, seq)
+                expected = self._record(
+                    step, values, payload, transition.on, transition.actor, data
+                )
+                self._compare(step, expected, data, seq)
+            else:
+                self._check_actor(step, transition.actor, _recorded_kind(step, data), seq)
+            if transition.dest is not step.dest(self._stage, data):
+                raise IllegalTransition(trigger, self._stage, seq=seq)
+            self._apply(step, transition)
+        except ProtocolError as error:
+            if isinstance(error, FormInvalid) and error.form != "history":
+                raise FormInvalid("history", str(seq), f"{trigger}: {error}") from None
+            raise
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError) as error:
             raise FormInvalid(
-                "history", str(transition.seq), f"malformed {transition.trigger!r} data: {error}"
+                "history", str(seq), f"malformed {trigger!r} data: {error!r}"
             ) from None
 
+    def _compare(
+        self, step: Step, expected: Mapping[str, Any], recorded: Mapping[str, Any], seq: int
+    ) -> None:
+        arguments = {argument.name for argument in step.arguments}
+        for key in recorded.keys() | expected.keys():
+            if key in arguments:
+                continue  # read above, typed: the rules ran on what was recorded
+            if key not in expected:
+                raise FormInvalid(
+                    "history", str(seq), f"{step.name} records no {key!r}, but the history does"
+                )
+            if key not in recorded or recorded[key] != expected[key]:
+                raise FormInvalid(
+                    "history",
+                    str(seq),
+                    f"{step.name}: the recorded {key!r} is not what the protocol records "
+                    f"(recorded {recorded.get(key)!r}, expected {expected[key]!r})",
+                )
+
     # -- the machinery -------------------------------------------------------------------------
+    @staticmethod
+    def _check_when(step: Step, by: Any, on: Any) -> None:
+        if not isinstance(by, Actor):
+            raise FormInvalid(step.name, "by", f"must be an Actor, not {type(by).__name__}")
+        if type(on) is not dt.date:  # a datetime is not a day
+            raise FormInvalid(step.name, "on", f"must be a date, not {type(on).__name__}")
+
+    @staticmethod
+    def _check_values(step: Step, values: Sequence[Any]) -> None:
+        for argument, value in zip(step.arguments, values, strict=True):
+            if value is None and argument.optional:
+                continue
+            if not _is(value, argument.type):
+                raise FormInvalid(
+                    step.name,
+                    argument.name,
+                    f"must be a {_type_name(argument.type)}, not {type(value).__name__}",
+                )
+            if argument.type is str:
+                problem = (
+                    identifier(value, argument.name, argument.most or NAME_LENGTH)
+                    if argument.needed
+                    else text_problem(value, single_line=argument.single_line, most=argument.most)
+                )
+                if problem is not None:
+                    raise FormInvalid(step.name, argument.name, problem)
+
     def _organisation_problem(self, actor: Actor) -> str | None:
-        field = ORGANISATION_OF_ROLE.get(actor.role)
+        field = ORGANISATION_OF_PARTY.get(actor.party)
         if field is None:
             return None  # parents and children act for themselves, not for an organisation
-        expected = getattr(self, field)
+        expected = (
+            self._ap_setting
+            if field == "ap_setting"
+            else (self._local_authority if field == "local_authority" else self._facts.host_school)
+        )
         if actor.organisation == expected:
             return None
         if expected is None:
             return f"no host school has been identified for {actor.name} to act for"
         return f"{actor.name} acts for {actor.organisation!r}, not {expected!r}"
 
-    def _route(self, trigger: str, by: Actor, on: dt.date) -> Route:
-        if type(on) is not dt.date or not isinstance(by, Actor):  # a datetime is not a day
-            _expect(by, Actor, trigger, "by")
-            _expect(on, dt.date, trigger, "on")
-        route = DISPATCH[self.stage].get(trigger)
-        if route is None:
-            raise IllegalTransition(trigger, self.stage)
-        field = ORGANISATION_OF_ROLE.get(by.role)
-        if by.role not in route.roles or (
-            field is not None and getattr(self, field) != by.organisation
-        ):
-            self._check_actor(route, by)  # raises NotPermitted, saying why
-        return route
-
-    def _check_actor(self, route: Route, actor: Actor, owner: Party | None = None) -> None:
-        """R15: the actor's role may fire the route, for the right organisation (and, for an
-        obligation, for the party that owes it).
+    def _check_actor(self, step: Step, actor: Actor, payload: Any, seq: int | None = None) -> None:
+        """R15: the actor's role may fire the step under the case's protocol, for the right
+        organisation, and (for an obligation) for a party that owes one.
 
         Raises:
-            NotPermitted: it may not.
+            NotPermitted: saying why.
         """
-        if actor.role not in route.roles:
-            action = route.trigger.replace("_", " ")
-            raise NotPermitted(route.trigger, actor, f"a {actor.role.value} may not {action}")
+        allowed = self._protocol.roles[step.name]
+        if actor.role not in allowed:
+            who = ROLE_WORDS[actor.role]
+            raise NotPermitted(
+                step.name,
+                actor,
+                f"{who[0].upper()}{who[1:]} may not {step.action}; only "
+                f"{words_for_roles(allowed)} may.",
+                seq=seq,
+            )
         problem = self._organisation_problem(actor)
         if problem is not None:
-            raise NotPermitted(route.trigger, actor, problem)
-        if owner is not None and actor.party is not owner:
-            why = f"it is owed by the {owner.value} party, not {actor.party.value}"
-            raise NotPermitted(route.trigger, actor, why)
+            raise NotPermitted(step.name, actor, problem, seq=seq)
+        if step.name == _DISCHARGE and isinstance(payload, ObligationKind):
+            owners = [o.owner for o in self._obligations if o.kind is payload]
+            if owners and actor.party not in owners:
+                raise NotPermitted(
+                    step.name,
+                    actor,
+                    f"the {payload.value.replace('_', ' ')} obligation is owed by the "
+                    f"{owners[0].value} party, not {actor.party.value}",
+                    seq=seq,
+                )
 
-    def _fire(
-        self,
-        route: Route,
-        by: Actor,
-        on: dt.date,
-        payload: Any,
-        record: Callable[[], dict[str, Any]],
-    ) -> Transition:
+    def _check_rules(self, step: Step, payload: Any, on: dt.date, seq: int | None = None) -> None:
         reasons: list[str] = []
-        for guard in route.guards:
+        for guard in ALWAYS:
+            reasons += guard(self, payload, on)
+        for guard in step.guards:
             reasons += guard(self, payload, on)
         if reasons:
-            raise GuardFailed(route.trigger, reasons)
-        source = self.stage
-        data = record()  # may raise (no calendar): nothing has changed yet
-        transition = Transition(
-            len(self._history) + 1, route.trigger, source, route.dest(source, data), by, on, data
+            raise GuardFailed(step.name, reasons, seq=seq)
+
+    def _record(
+        self,
+        step: Step,
+        values: Sequence[Any],
+        payload: Any,
+        on: dt.date,
+        by: Actor,
+        recorded: Mapping[str, Any] | None,
+    ) -> dict[str, Any]:
+        """The transition data a step records (the same, live or on replay)."""
+        data: dict[str, Any] = {"schema": SCHEMA}
+        for argument, dump, value in zip(step.arguments, _DUMP[step.name], values, strict=True):
+            data[argument.name] = None if value is None else dump(value)
+        if step is _OPEN:
+            data["protocol"] = {"id": self._protocol.id, "version": self._protocol.version}
+        data.update(step.effects(self, payload, on, by, recorded))
+        if step.departures and self._protocol.edition >= 2:
+            found = [
+                {"rule": rule, "text": text}
+                for rule, check in step.departures
+                for text in check(self, payload, on)
+            ]
+            if found:
+                data["departures"] = found
+        return data
+
+    def _run(self, step: Step, values: tuple[Any, ...], by: Actor, on: dt.date) -> Transition:
+        self._check_actor(step, by, values[0] if step.name == _DISCHARGE else None)
+        self._check_values(step, values)
+        payload = step.payload(values)
+        self._check_rules(step, payload, on)
+        data = self._record(step, values, payload, on, by, None)  # may raise: nothing changed
+        source = None if step is _OPEN else self._stage
+        dest = step.dest(self._stage, data)
+        transition = Transition._owned(
+            len(self._history) + 1, step.name, source, dest, by, on, data
         )
-        self._apply(transition)
+        self._apply(step, transition)
         return transition
 
-    def _apply(self, transition: Transition) -> None:
-        data = transition.data
+    def _fire(self, name: str, values: tuple[Any, ...], by: Actor, on: dt.date) -> Transition:
+        step = DISPATCH[self._stage].get(name)
+        if step is None:
+            raise IllegalTransition(name, self._stage)
+        self._check_when(step, by, on)
+        return self._run(step, values, by, on)
+
+    def _apply(self, step: Step, transition: Transition) -> None:
+        data = transition._data
+        on = transition.on
         for item in data.get("deadlines", ()):
-            self._deadlines.append(
-                Deadline(DeadlineKind(item["kind"]), dt.date.fromisoformat(item["due"]))
-            )
-        for index in data.get("met", ()):
-            met = self._deadlines[index]
-            self._deadlines[index] = Deadline(met.kind, met.due, transition.on)
+            self._deadlines.append(Deadline(DeadlineKind(item["kind"]), day(item["due"])))
+        for ref in data.get("met", ()):
+            self._meet(ref, on)
         for item in data.get("opened", ()):
-            self._obligations.append(_obligation(item, transition.on))
-        discharged = data.get("discharged")
-        if discharged is not None:
-            kind = ObligationKind(discharged)
-            for index, item in enumerate(self._obligations):
-                if item.kind is kind:
-                    del self._obligations[index]
-                    break
-        _APPLY.get(transition.trigger, _apply_nothing)(self, transition)
-        self.stage = transition.dest
+            self._obligations.append(_obligation(item, on))
+        for ref in data.get("closed", ()):
+            self._close(ref)
+        seq = transition.seq
+        for item in data.get("departures", ()):
+            rule, text = item["rule"], item["text"]
+            if type(rule) is not str or type(text) is not str:
+                raise TypeError(f"a departure is a rule and a sentence, not {item!r}")
+            self._departures.append(Departure(seq, rule, text))
+        step.project(self._facts, data, on)
+        if transition.actor.role is Role.AP_HEAD:
+            self._facts.ap_head = transition.actor.name
+        object.__setattr__(self, "_stage", transition.dest)
         self._history.append(transition)
+
+    def _meet(self, ref: Mapping[str, Any], on: dt.date) -> None:
+        kind, due = DeadlineKind(ref["kind"]), day(ref["due"])
+        for index, item in enumerate(self._deadlines):
+            if item.met_on is None and item.kind is kind and item.due == due:
+                self._deadlines[index] = Deadline(kind, due, on)
+                return
+        raise ValueError(f"no unmet {kind.value} deadline due {due.isoformat()} to meet")
+
+    def _close(self, ref: Mapping[str, Any]) -> None:
+        kind, owner = ObligationKind(ref["kind"]), Party(ref["owner"])
+        for index, item in enumerate(self._obligations):
+            if item.kind is kind and item.owner is owner:
+                del self._obligations[index]
+                return
+        raise ValueError(f"no open {kind.value} obligation of the {owner.value} party to close")
 
     # -- the protocol's steps ------------------------------------------------------------------
     def record_consent(self, form: ConsentForm, *, by: Actor, on: dt.date) -> Transition:
         """Record the parent's written consent (R2): PROPOSED -> CONSENTED."""
-        route = self._route("record_consent", by, on)
-        _expect(form, ConsentForm, "record_consent", "form")
-        return self._fire(route, by, on, form, lambda: {"form": unstructure(form)})
+        return self._fire("record_consent", (form,), by, on)
 
     def refer_to_fair_access(
         self,
@@ -379,63 +797,38 @@ class Reintegration:
     ) -> Transition:
         """Refer the child to the Fair Access panel (R3-R6): CONSENTED -> REFERRED.
 
-        Sets the PLACE_OFFER deadline 20 school days on; a VIRTUAL approach also opens a
-        NOTE_AT_PANEL obligation for the local authority.
+        Sets the PLACE_OFFER deadline the protocol's school days on; a VIRTUAL approach also
+        opens a NOTE_AT_PANEL obligation for the local authority.
         """
-        step = self._route("refer_to_fair_access", by, on)
-        _expect(route, ReferralRoute, "refer_to_fair_access", "route")
-        _expect(information, ReintegrationInformation, "refer_to_fair_access", "information")
-        _expect(psp, PastoralSupportPlan, "refer_to_fair_access", "psp")
-        referral = Referral(route, information, psp)
-        return self._fire(
-            step, by, on, referral, lambda: effects.referral(referral, on, self.calendar)
-        )
+        return self._fire("refer_to_fair_access", (route, information, psp), by, on)
 
     def identify_host(
         self, host_school: str, via: ReferralRoute, *, by: Actor, on: dt.date
     ) -> Transition:
         """Record the host school the panel or a virtual approach identified (R5)."""
-        route = self._route("identify_host", by, on)
-        _expect(host_school, str, "identify_host", "host_school")
-        _expect(via, ReferralRoute, "identify_host", "via")
-        offer = HostOffer(host_school, via)
-        return self._fire(
-            route, by, on, offer, lambda: effects.host_offer(host_school, via, self._deadlines)
-        )
+        return self._fire("identify_host", (host_school, via), by, on)
 
     def note_at_panel(self, *, by: Actor, on: dt.date) -> Transition:
         """Record that the virtual approach was noted at the panel (R6)."""
-        route = self._route("note_at_panel", by, on)
-        return self._fire(
-            route, by, on, None, lambda: {"discharged": ObligationKind.NOTE_AT_PANEL.value}
-        )
+        return self._fire("note_at_panel", (), by, on)
 
     def hold_initial_meeting(
         self, meeting: InitialMeeting, views: ChildViews, *, by: Actor, on: dt.date
     ) -> Transition:
         """Record the initial meeting and its agreed reviews (R7): HOST_IDENTIFIED -> PLANNED."""
-        route = self._route("hold_initial_meeting", by, on)
-        _expect(meeting, InitialMeeting, "hold_initial_meeting", "meeting")
-        _expect(views, ChildViews, "hold_initial_meeting", "views")
-        record = InitialMeetingRecord(meeting, views)
-        return self._fire(route, by, on, record, lambda: effects.initial_meeting(record))
+        return self._fire("hold_initial_meeting", (meeting, views), by, on)
 
     def start_placement(self, *, by: Actor, on: dt.date) -> Transition:
         """Start the placement on or after the agreed date (R8): dual registration begins."""
-        route = self._route("start_placement", by, on)
-        return self._fire(route, by, on, None, lambda: effects.placement_start(on))
+        return self._fire("start_placement", (), by, on)
 
     def hold_review(self, meeting: ReviewMeeting, *, by: Actor, on: dt.date) -> Transition:
         """Record an interim or final review (R9)."""
-        route = self._route("hold_review", by, on)
-        _expect(meeting, ReviewMeeting, "hold_review", "meeting")
-        return self._fire(route, by, on, meeting, lambda: effects.review(meeting, self._deadlines))
+        return self._fire("hold_review", (meeting,), by, on)
 
     def call_emergency_review(self, reason: str, *, by: Actor, on: dt.date) -> Transition:
-        """The host head calls an emergency review (R10): IN_PLACEMENT -> EMERGENCY_REVIEW."""
-        route = self._route("call_emergency_review", by, on)
-        _expect(reason, str, "call_emergency_review", "reason")
-        return self._fire(route, by, on, reason, lambda: {"reason": reason})
+        """The host school calls an emergency review (R10): IN_PLACEMENT -> EMERGENCY_REVIEW."""
+        return self._fire("call_emergency_review", (reason,), by, on)
 
     def hold_emergency_review(
         self,
@@ -446,55 +839,37 @@ class Reintegration:
         on: dt.date,
     ) -> Transition:
         """Record the emergency review (R10, R11): back to IN_PLACEMENT, or ENDING with a letter."""
-        route = self._route("hold_emergency_review", by, on)
-        _expect(meeting, ReviewMeeting, "hold_emergency_review", "meeting")
-        if letter is not None:
-            _expect(letter, FailureLetter, "hold_emergency_review", "letter")
-        review = EmergencyReview(meeting, letter)
-        return self._fire(route, by, on, review, lambda: effects.emergency_review(review))
+        return self._fire("hold_emergency_review", (meeting, letter), by, on)
 
     def record_successful_outcome(
         self, form: SuccessfulOutcome, *, by: Actor, on: dt.date
     ) -> Transition:
         """Record the permanent move (R13): IN_PLACEMENT -> SUCCESSFUL."""
-        route = self._route("record_successful_outcome", by, on)
-        _expect(form, SuccessfulOutcome, "record_successful_outcome", "form")
-        return self._fire(route, by, on, form, lambda: effects.successful_outcome(form))
+        return self._fire("record_successful_outcome", (form,), by, on)
 
     def record_unsuccessful_outcome(
         self, form: UnsuccessfulOutcome, *, by: Actor, on: dt.date
     ) -> Transition:
         """Record the child's return to the AP setting (R12): ENDING -> UNSUCCESSFUL."""
-        route = self._route("record_unsuccessful_outcome", by, on)
-        _expect(form, UnsuccessfulOutcome, "record_unsuccessful_outcome", "form")
-        return self._fire(route, by, on, form, lambda: {"form": unstructure(form)})
+        return self._fire("record_unsuccessful_outcome", (form,), by, on)
 
     def withdraw(self, reason: str, *, by: Actor, on: dt.date) -> Transition:
         """Withdraw the reintegration before the placement starts (R14)."""
-        route = self._route("withdraw", by, on)
-        _expect(reason, str, "withdraw", "reason")
-        return self._fire(route, by, on, reason, lambda: {"reason": reason})
+        return self._fire("withdraw", (reason,), by, on)
 
     def discharge(self, kind: ObligationKind, *, by: Actor, on: dt.date) -> Transition:
-        """Close the oldest open obligation of `kind`; only its owner party may."""
-        route = self._route("discharge", by, on)
-        _expect(kind, ObligationKind, "discharge", "kind")
-        self._check_actor(route, by, OBLIGATION_OWNER[kind])
-        return self._fire(route, by, on, kind, lambda: {"discharged": kind.value})
-
-    def letter(self) -> str:
-        """The failure letter of an ended case, rendered.
-
-        Raises:
-            IllegalTransition: the case did not end with a failure letter.
-        """
-        for transition in reversed(self._history):
-            if transition.trigger == "hold_emergency_review" and "letter" in transition.data:
-                return structure(transition.data["letter"], FailureLetter).render(self)
-        raise IllegalTransition("letter", self.stage)
+        """Close the oldest open obligation of `kind` owed by the actor's party (R17 applies)."""
+        return self._fire("discharge", (kind,), by, on)
 
 
-_OBLIGATIONS: dict[tuple[str, str, str | None, str, dt.date], Obligation] = {}
+def _recorded_kind(step: Step, data: Mapping[str, Any]) -> Any:
+    """The payload an unchecked replay needs for the actor check: a discharge's kind."""
+    if step.name == _DISCHARGE:
+        return ObligationKind(data["kind"])
+    return None
+
+
+_OBLIGATIONS: dict[tuple[Any, ...], Obligation] = {}
 
 
 def _obligation(item: Mapping[str, Any], opened_on: dt.date) -> Obligation:
@@ -502,12 +877,14 @@ def _obligation(item: Mapping[str, Any], opened_on: dt.date) -> Obligation:
     key = (item["kind"], item["owner"], item["due"], item.get("basis", ""), opened_on)
     found = _OBLIGATIONS.get(key)
     if found is None:
-        due = key[2]
+        basis = key[3]
+        if type(basis) is not str:
+            raise TypeError(f"an obligation's basis is text, not {basis!r}")
         found = Obligation(
             ObligationKind(key[0]),
             Party(key[1]),
-            None if due is None else dt.date.fromisoformat(due),
-            key[3],
+            None if key[2] is None else day(key[2]),
+            basis,
             opened_on,
         )
         if len(_OBLIGATIONS) < 4096:
@@ -515,42 +892,27 @@ def _obligation(item: Mapping[str, Any], opened_on: dt.date) -> Obligation:
     return found
 
 
-def _apply_nothing(case: Reintegration, transition: Transition) -> None:
-    pass
-
-
-def _apply_host(case: Reintegration, transition: Transition) -> None:
-    case.host_school = transition.data["host_school"]
-
-
-def _apply_initial_meeting(case: Reintegration, transition: Transition) -> None:
-    meeting = transition.data["meeting"]
-    case.initial_meeting_on = dt.date.fromisoformat(meeting["held_on"])
-    case.agreed_start = dt.date.fromisoformat(meeting["start_date"])
-
-
-def _apply_start(case: Reintegration, transition: Transition) -> None:
-    case.placement_started_on = transition.on
-
-
-def _apply_review(case: Reintegration, transition: Transition) -> None:
-    meeting = transition.data["meeting"]
-    if meeting["kind"] == "final":
-        case.final_decision = ReviewDecision(meeting["decision"])
-
-
-_APPLY: Mapping[str, Callable[[Reintegration, Transition], None]] = {
-    "identify_host": _apply_host,
-    "hold_initial_meeting": _apply_initial_meeting,
-    "start_placement": _apply_start,
-    "hold_review": _apply_review,
-}
-
-
 def _check_methods() -> None:
-    missing = [t for t in TRIGGERS if not callable(getattr(Reintegration, t, None))]
-    if missing:
-        raise AssertionError(f"protocol triggers without a Reintegration method: {missing}")
+    """Every declared step has a typed method whose parameters are its arguments.
+
+    Raises:
+        ProtocolDefinitionError: a step without its method, or with other parameters.
+    """
+    for step in STEPS:
+        method = getattr(Reintegration, step.name, None)
+        if not callable(method):
+            raise ProtocolDefinitionError(step.name, "has no Reintegration method")
+        parameters = [
+            name
+            for name, parameter in inspect.signature(method).parameters.items()
+            if parameter.kind is not inspect.Parameter.KEYWORD_ONLY
+            and name not in ("self", "cls", "calendar")
+        ]
+        declared = [argument.name for argument in step.arguments]
+        if parameters != declared:
+            raise ProtocolDefinitionError(
+                step.name, f"its method takes {parameters}, the step declares {declared}"
+            )
 
 
 _check_methods()

@@ -20,6 +20,7 @@ from reintegration_fsm.forms import (
     Attendee,
     ChildViews,
     ConsentForm,
+    FailureLetter,
     InitialMeeting,
     Measure,
     PastoralSupportPlan,
@@ -31,7 +32,6 @@ from reintegration_fsm.forms import (
     SuccessfulOutcome,
     UnsuccessfulOutcome,
 )
-from reintegration_fsm.letter import FailureLetter
 from reintegration_fsm.vocabulary import (
     Actor,
     Evidence,
@@ -78,7 +78,14 @@ class DemoCase:
     run: Callable[[str, SchoolCalendar], Reintegration]
 
 
-def _consent(pupil: Pupil, parent: str, relationship: str, school: str, on: dt.date) -> ConsentForm:
+def _consent(
+    pupil: Pupil,
+    parent: str,
+    relationship: str,
+    school: str,
+    on: dt.date,
+    child_agrees: bool | None = True,
+) -> ConsentForm:
     return ConsentForm(
         child_name=pupil.name,
         child_dob=pupil.date_of_birth,
@@ -93,13 +100,12 @@ def _consent(pupil: Pupil, parent: str, relationship: str, school: str, on: dt.d
         preferred_schools=(school,),
         signed_by=parent,
         signed_on=on,
+        child_agrees=child_agrees,
         ap_setting=AP_SETTING,
     )
 
 
-def _information(
-    school: str, consent_on: dt.date, pupil: Pupil | None = None
-) -> ReintegrationInformation:
+def _information(pupil: Pupil | None = None) -> ReintegrationInformation:
     extra = {Evidence.KS4_OPTIONS} if pupil is not None and pupil.key_stage == 4 else set()
     return ReintegrationInformation(
         attainment=Rating.SATISFACTORY,
@@ -119,8 +125,6 @@ def _information(
                 *extra,
             }
         ),
-        consent_date=consent_on,
-        proposed_school=school,
         attendance_percent=93,
         exclusions_this_year=0,
         professionals=(Professional("Dr Ivo Quill, educational psychologist", "Termly"),),
@@ -173,7 +177,7 @@ def _to_placement(
     )
     case.refer_to_fair_access(
         ReferralRoute.PANEL,
-        _information(host, dates["consent"], pupil),
+        _information(pupil),
         PastoralSupportPlan(start=D(2025, 11, 3), summary="Half-termly PSP reviews."),
         by=AP_HEAD,
         on=dates["refer"],
@@ -237,6 +241,7 @@ def _review(
     parent: str,
     host_staff: Actor,
     decision: ReviewDecision = ReviewDecision.CONTINUE,
+    permanent_from: dt.date | None = None,
 ) -> None:
     case.hold_review(
         ReviewMeeting(
@@ -245,6 +250,7 @@ def _review(
             attendees=_attendees(pupil, parent, host_staff),
             child_views=_views(on - dt.timedelta(days=1), pupil.name),
             decision=decision,
+            permanent_from=permanent_from,
             progress="Attending every day; settling into the form group.",
             outcome="Make the placement permanent."
             if decision is ReviewDecision.MAKE_PERMANENT
@@ -272,16 +278,26 @@ def successful(case_id: str, calendar: SchoolCalendar) -> Reintegration:
     first, second, final = calendar.suggest_review_dates(dates["start"])
     _review(case, first, ReviewKind.INTERIM, pupil, parent, HOST_A_STAFF)
     _review(case, second, ReviewKind.INTERIM, pupil, parent, HOST_A_STAFF)
-    _review(
-        case, final, ReviewKind.FINAL, pupil, parent, HOST_A_STAFF, ReviewDecision.MAKE_PERMANENT
-    )
     on_roll = calendar.add_school_days(final, 5)
+    _review(
+        case,
+        final,
+        ReviewKind.FINAL,
+        pupil,
+        parent,
+        HOST_A_STAFF,
+        ReviewDecision.MAKE_PERMANENT,
+        permanent_from=on_roll,
+    )
     case.record_successful_outcome(
         SuccessfulOutcome(date_on_roll=on_roll, joiner_form_completed=True, parent_name=parent),
         by=HOST_A_HEAD,
         on=on_roll,
     )
     case.discharge(ObligationKind.RETURN_OUTCOME_FORM, by=HOST_A_STAFF, on=on_roll)
+    # R17: the host consents before the AP deletes the pupil's name from its roll.
+    case.discharge(ObligationKind.CONSENT_TO_DELETION, by=HOST_A_HEAD, on=on_roll)
+    case.discharge(ObligationKind.DELETE_FROM_ROLL, by=AP_STAFF, on=on_roll)
     case.discharge(ObligationKind.COMPLETE_LEAVERS_FORM, by=AP_STAFF, on=on_roll)
     return case
 
@@ -360,7 +376,7 @@ def withdrawn(case_id: str, calendar: SchoolCalendar) -> Reintegration:
     )
     case.refer_to_fair_access(
         ReferralRoute.VIRTUAL,
-        _information(HOST_A, D(2026, 2, 3)),
+        _information(),
         PastoralSupportPlan(start=D(2025, 12, 1)),
         by=AP_HEAD,
         on=D(2026, 2, 5),
@@ -374,18 +390,24 @@ def withdrawn(case_id: str, calendar: SchoolCalendar) -> Reintegration:
 
 
 def late_offer(case_id: str, calendar: SchoolCalendar) -> Reintegration:
-    """A case whose place offer came after the 20-school-day deadline (breached, 15 school days)."""
+    """A case whose place offer came after the 20-school-day deadline (breached, 15 school days).
+
+    It also shows two departures: the child's own agreement was not recorded on the consent
+    form, and the panel placed the child at a school the family had not asked for.
+    """
     pupil = Pupil("Morgan Exemplar", D(2012, 11, 30), key_stage=3, looked_after=False)
     parent = "Sky Exemplar"
     case = Reintegration.open(
         case_id, pupil, AP_SETTING, AUTHORITY, by=AP_HEAD, on=D(2026, 2, 23), calendar=calendar
     )
     case.record_consent(
-        _consent(pupil, parent, "Carer", HOST_B, D(2026, 2, 24)), by=AP_HEAD, on=D(2026, 2, 25)
+        _consent(pupil, parent, "Carer", HOST_A, D(2026, 2, 24), child_agrees=None),
+        by=AP_HEAD,
+        on=D(2026, 2, 25),
     )
     case.refer_to_fair_access(
         ReferralRoute.PANEL,
-        _information(HOST_B, D(2026, 2, 24)),
+        _information(),
         PastoralSupportPlan(start=D(2026, 1, 5)),
         by=AP_HEAD,
         on=D(2026, 3, 2),

@@ -21,17 +21,18 @@ from reintegration_fsm.forms import (
     Attendee,
     ChildViews,
     ConsentForm,
+    FailureLetter,
     InitialMeeting,
-    PastoralSupportPlan,
     Pupil,
-    ReintegrationInformation,
     ReintegrationTimetable,
     ReviewMeeting,
     SuccessfulOutcome,
     UnsuccessfulOutcome,
+    long_date,
 )
-from reintegration_fsm.letter import long_date
-from reintegration_fsm.serialisation import structure
+from reintegration_fsm.protocol.payloads import Referral
+from reintegration_fsm.protocol.reading import read_payload
+from reintegration_fsm.protocol.steps import STEP, Printable
 from reintegration_fsm.version import __version__
 from reintegration_fsm.vocabulary import Evidence, Party, Rating, ReviewKind, Session
 
@@ -193,11 +194,14 @@ def consent_form(case: Reintegration, form: ConsentForm) -> Document:
     )
 
 
-def information_form(
-    case: Reintegration, info: ReintegrationInformation, psp: PastoralSupportPlan, route: str
-) -> Document:
-    """The Reintegration Information form, with the PSP and route of the referral."""
+def information_form(case: Reintegration, referral: Referral) -> Document:
+    """The Reintegration Information form, with the PSP and route of the referral.
+
+    The consent date, the proposed school and the looked-after status come from the case.
+    """
+    info, psp, route = referral.information, referral.psp, referral.route.value
     pupil = case.pupil
+    proposed = case.host_school or ", ".join(case.preferred_schools)
     psp_text = f"active from {long_date(psp.start)}" + (
         f" to {long_date(psp.end)}" if psp.end is not None else ""
     )
@@ -213,8 +217,8 @@ def information_form(
         (
             Field("Child/YP's Name and DOB", _name_and_dob(pupil)),
             Field("Alternative Provision Setting", case.ap_setting),
-            Field("Date Parental Consent Gained", _date(info.consent_date)),
-            Field("Proposed School", _text(info.proposed_school)),
+            Field("Date Parental Consent Gained", _date(case.consent_signed_on)),
+            Field("Proposed School", _text(proposed)),
             Field("Attainment", _rating(info.attainment)),
             Field("Effort", _rating(info.effort)),
             Field("Attitude to staff", _rating(info.attitude_to_staff)),
@@ -226,7 +230,7 @@ def information_form(
                 _text(info.reasons_for_success),
             ),
             Field("SEND Level/Category", _text(info.send_level or pupil.send_level)),
-            Field("LAC status", _text(info.looked_after_status)),
+            Field("LAC status", "Looked after" if pupil.looked_after else "Not looked after"),
             Field("Ethnicity", _text(info.ethnicity or pupil.ethnicity)),
             Field("Attendance", attendance),
             Field("Exclusions (current academic year)", exclusions),
@@ -503,53 +507,39 @@ def letter_document(text: str) -> Document:
 
 
 # -- the case's documents, in the order they were made ------------------------------------------
+def _document(case: Reintegration, printable: Printable) -> Document:
+    form = printable.form
+    if isinstance(form, ConsentForm):
+        return consent_form(case, form)
+    if isinstance(form, Referral):
+        return information_form(case, form)
+    if isinstance(form, ChildViews):
+        return views_form(case, form, printable.occasion)
+    if isinstance(form, InitialMeeting):
+        return initial_meeting_form(case, form)
+    if isinstance(form, ReviewMeeting):
+        return review_form(case, form)
+    if isinstance(form, ReintegrationTimetable):
+        return timetable_form([form], printable.occasion)
+    if isinstance(form, FailureLetter):
+        return letter_document(form.render(case))
+    if isinstance(form, SuccessfulOutcome):
+        return successful_form(case, form)
+    if isinstance(form, UnsuccessfulOutcome):
+        return unsuccessful_form(case, form)
+    raise TypeError(f"no layout for {type(form).__name__}")
+
+
 def documents(case: Reintegration) -> list[Document]:
-    """Every form the case recorded, filled in, in the order the protocol made them."""
+    """Every form the case recorded, filled in, in the order the protocol made them.
+
+    Each step declares the forms it prints (`Step.documents`); this lays each out.
+    """
     found: list[Document] = []
     for transition in case.history:
-        data: dict[str, Any] = transition.data
-        trigger = transition.trigger
-        if trigger == "record_consent":
-            found.append(consent_form(case, structure(data["form"], ConsentForm)))
-        elif trigger == "refer_to_fair_access":
-            found.append(
-                information_form(
-                    case,
-                    structure(data["information"], ReintegrationInformation),
-                    structure(data["psp"], PastoralSupportPlan),
-                    str(data["route"]),
-                )
-            )
-        elif trigger == "hold_initial_meeting":
-            meeting = structure(data["meeting"], InitialMeeting)
-            views = structure(data["views"], ChildViews)
-            found.append(
-                views_form(case, views, f"For the initial meeting on {_date(meeting.held_on)}")
-            )
-            found.append(initial_meeting_form(case, meeting))
-            if meeting.timetable is not None:
-                found.append(timetable_form([meeting.timetable], "Agreed at the initial meeting"))
-        elif trigger in ("hold_review", "hold_emergency_review"):
-            review = structure(data["meeting"], ReviewMeeting)
-            if review.child_views is not None:
-                found.append(
-                    views_form(
-                        case, review.child_views, f"For the review on {_date(review.held_on)}"
-                    )
-                )
-            found.append(review_form(case, review))
-            if review.timetable is not None:
-                found.append(
-                    timetable_form(
-                        [review.timetable], f"From the review on {_date(review.held_on)}"
-                    )
-                )
-            if "letter" in data:
-                found.append(letter_document(case.letter()))
-        elif trigger == "record_successful_outcome":
-            found.append(successful_form(case, structure(data["form"], SuccessfulOutcome)))
-        elif trigger == "record_unsuccessful_outcome":
-            found.append(unsuccessful_form(case, structure(data["form"], UnsuccessfulOutcome)))
+        step = STEP[transition.trigger]
+        for printable in step.documents(read_payload(step, transition)):
+            found.append(_document(case, printable))
     return found
 
 

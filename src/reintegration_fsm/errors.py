@@ -14,32 +14,44 @@ class ProtocolError(Exception):
     """Root of every error the library raises on purpose."""
 
 
-class IllegalTransition(ProtocolError):
-    """The trigger is not available in the case's current stage."""
+def _in(seq: int | None) -> str:
+    return "" if seq is None else f"transition {seq}: "
 
-    def __init__(self, trigger: str, stage: Stage) -> None:
+
+class IllegalTransition(ProtocolError):
+    """The trigger is not available in the case's current stage.
+
+    `seq` names the transition of a history being replayed, when that is where it was found.
+    """
+
+    def __init__(self, trigger: str, stage: Stage, *, seq: int | None = None) -> None:
         self.trigger = trigger
         self.stage = stage
-        super().__init__(f"{trigger!r} is not available in stage {stage.value!r}")
+        self.seq = seq
+        super().__init__(f"{_in(seq)}{trigger!r} is not available in stage {stage.value!r}")
 
 
 class NotPermitted(ProtocolError):
-    """The actor's role or organisation may not fire the trigger (R15)."""
+    """The actor's role or organisation may not fire the trigger (R15); `why` says so."""
 
-    def __init__(self, trigger: str, actor: Actor | None, why: str) -> None:
+    def __init__(
+        self, trigger: str, actor: Actor | None, why: str, *, seq: int | None = None
+    ) -> None:
         self.trigger = trigger
         self.actor = actor
         self.why = why
-        super().__init__(f"{trigger!r} not permitted: {why}")
+        self.seq = seq
+        super().__init__(f"{_in(seq)}{trigger!r} not permitted: {why}")
 
 
 class GuardFailed(ProtocolError):
     """One or more protocol rules are unmet; `reasons` lists every one."""
 
-    def __init__(self, trigger: str, reasons: Iterable[str]) -> None:
+    def __init__(self, trigger: str, reasons: Iterable[str], *, seq: int | None = None) -> None:
         self.trigger = trigger
         self.reasons: tuple[str, ...] = tuple(reasons)
-        super().__init__(f"{trigger!r} refused: " + " ".join(self.reasons))
+        self.seq = seq
+        super().__init__(f"{_in(seq)}{trigger!r} refused: " + " ".join(self.reasons))
 
 
 class FormInvalid(ProtocolError, ValueError):

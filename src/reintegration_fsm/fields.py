@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import re
 from collections.abc import Callable, Collection
 from typing import Any
 
@@ -23,10 +24,66 @@ def _fail(instance: Any, attribute: attrs.Attribute[Any], problem: str) -> FormI
     return FormInvalid(type(instance).__name__, attribute.name, problem)
 
 
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+"""Control characters but tab and newline, and lone surrogates (which no encoding can store)."""
+_LINE_BREAKS = re.compile("[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
+
+
+def text_problem(value: str, *, single_line: bool = False, most: int | None = None) -> str | None:
+    """Why `value` is not acceptable text, or None: the one check every path uses.
+
+    Text may hold any printable character, tab and newline; a single-line value (a name, an id)
+    no line break; and no value more than `most` characters.
+    """
+    found = _UNPRINTABLE.search(value)
+    if found is not None:
+        character = found.group()
+        kind = "a lone surrogate" if "\ud800" <= character <= "\udfff" else "a control character"
+        return f"holds {kind} ({character!r} at position {found.start()})"
+    if single_line and _LINE_BREAKS.search(value) is not None:
+        return "must be on one line"
+    if most is not None and len(value) > most:
+        return f"is {len(value)} characters long; at most {most} are kept"
+    return None
+
+
 def text(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-    """A string (possibly empty: the rule that needs it reports emptiness)."""
+    """Free text: possibly empty (the rule that needs it reports emptiness), printable."""
     if not isinstance(value, str):
         raise _fail(instance, attribute, f"must be text, not {describe(value)}")
+    if not value.isprintable():  # fast path: most text is printable, and then needs no scan
+        problem = text_problem(value)
+        if problem is not None:
+            raise _fail(instance, attribute, problem)
+
+
+def name(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    """A name (a person, a school, an authority): one line of at most `NAME_LENGTH` characters,
+    possibly empty (the rule that needs it reports emptiness)."""
+    if not isinstance(value, str):
+        raise _fail(instance, attribute, f"must be text, not {describe(value)}")
+    if len(value) > NAME_LENGTH or not value.isprintable():
+        problem = text_problem(value, single_line=True, most=NAME_LENGTH)
+        if problem is not None:
+            raise _fail(instance, attribute, problem)
+
+
+def given_name(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    """A name that must be given: not blank."""
+    name(instance, attribute, value)
+    if not value.strip():
+        raise _fail(instance, attribute, "must not be blank")
+
+
+def identifier(value: Any, what: str, most: int = ID_LENGTH) -> str | None:
+    """Why `value` is not an acceptable id (a case id), or None."""
+    if not isinstance(value, str):
+        return f"must be text, not {describe(value)}"
+    if not value.strip():
+        return "must not be blank"
+    if value != value.strip():
+        return "must not start or end with a space"
+    return text_problem(value, single_line=True, most=most)
 
 
 def optional_text(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:

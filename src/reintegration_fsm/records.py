@@ -1,9 +1,16 @@
-"""What a case remembers: deadlines, obligations and the transitions of its history."""
+"""What a case remembers: deadlines, obligations, departures and the transitions of its history.
+
+Transitions are audit records: immutable and unshared. A transition's `data` is plain JSON
+(a `dict` of `str`, `int`, `bool`, `None`, lists and dicts), frozen so that nobody can change it
+in place: `FrozenDict` and `FrozenList` are `dict` and `list` subclasses that refuse every
+change, and serialise as JSON like their bases.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
-from typing import Any
+from typing import Any, NoReturn
 
 import attrs
 
@@ -48,18 +55,230 @@ class Obligation:
 
 
 @attrs.frozen
-class Transition:
-    """One accepted trigger: the audit record a case's history is made of.
+class Departure:
+    """Where practice fell short of what the seed says *should* happen: accepted, and recorded.
 
-    `data` is plain JSON: the forms given to the trigger, and whatever the trigger computed at
-    the time (deadlines opened or met, obligations opened or discharged), so that replay never
-    recomputes anything.
+    `seq` is the transition that recorded it, `rule` the rule it belongs to ("R9"), `text` a
+    plain-English sentence.
     """
 
     seq: int
-    trigger: str
-    source: Stage | None
-    dest: Stage
-    actor: Actor
-    on: date
-    data: dict[str, Any] = attrs.field(factory=dict, eq=True, hash=False)
+    rule: str
+    text: str
+
+
+# -- frozen JSON -----------------------------------------------------------------------------------
+def _refuse(*_: Any, **__: Any) -> NoReturn:
+    raise TypeError("a transition's data is part of the audit record and cannot be changed")
+
+
+class FrozenDict(dict[str, Any]):
+    """A JSON object that cannot be changed."""
+
+    __slots__ = ()
+    __setitem__ = __delitem__ = _refuse
+    clear = pop = popitem = setdefault = update = _refuse
+    __ior__ = _refuse
+
+    def __copy__(self) -> FrozenDict:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> FrozenDict:
+        return self
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (freeze_json, (dict(self),))
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        return hash(tuple(sorted(self.items(), key=lambda item: item[0])))
+
+
+class FrozenList(list[Any]):
+    """A JSON array that cannot be changed."""
+
+    __slots__ = ()
+    __setitem__ = __delitem__ = __iadd__ = __imul__ = _refuse
+    append = clear = extend = insert = pop = remove = reverse = sort = _refuse
+
+    def __copy__(self) -> FrozenList:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> FrozenList:
+        return self
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (freeze_json, (list(self),))
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        return hash(tuple(self))
+
+
+def freeze_json(value: Any) -> Any:
+    """A frozen copy of `value` (plain JSON); a frozen value is returned as is."""
+    kind = type(value)
+    if kind is FrozenDict or kind is FrozenList:
+        return value
+    if kind is dict or isinstance(value, Mapping):
+        return FrozenDict({key: freeze_json(item) for key, item in value.items()})
+    if kind is list or kind is tuple:
+        return FrozenList([freeze_json(item) for item in value])
+    return value
+
+
+def thaw_json(value: Any) -> Any:
+    """A mutable copy of frozen JSON (plain dicts and lists)."""
+    if isinstance(value, dict):
+        return {key: thaw_json(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [thaw_json(item) for item in value]
+    return value
+
+
+# -- transitions -----------------------------------------------------------------------------------
+class Transition:
+    """One accepted trigger: the audit record a case's history is made of.
+
+    `data` is plain JSON: the forms given to the trigger, and whatever the trigger recorded at
+    the time (deadlines opened or met, obligations opened or closed, departures), so that replay
+    reads it back instead of recomputing it. Every field is read-only and `data` is frozen.
+    """
+
+    __slots__ = ("_actor", "_data", "_dest", "_frozen", "_on", "_seq", "_source", "_trigger")
+
+    _seq: int
+    _trigger: str
+    _source: Stage | None
+    _dest: Stage
+    _actor: Actor
+    _on: date
+    _data: Mapping[str, Any]
+    _frozen: bool
+
+    def __init__(
+        self,
+        seq: int,
+        trigger: str,
+        source: Stage | None,
+        dest: Stage,
+        actor: Actor,
+        on: date,
+        data: Mapping[str, Any] | None = None,
+    ) -> None:
+        put = object.__setattr__
+        put(self, "_seq", seq)
+        put(self, "_trigger", trigger)
+        put(self, "_source", source)
+        put(self, "_dest", dest)
+        put(self, "_actor", actor)
+        put(self, "_on", on)
+        # A caller's data is copied and frozen now, so that nothing they keep can change it.
+        put(self, "_data", FrozenDict() if data is None else freeze_json(data))
+        put(self, "_frozen", True)
+
+    @classmethod
+    def _owned(
+        cls,
+        seq: int,
+        trigger: str,
+        source: Stage | None,
+        dest: Stage,
+        actor: Actor,
+        on: date,
+        data: dict[str, Any],
+    ) -> Transition:
+        """A transition over data the library built and no one else holds.
+
+        The data is frozen when first read through `data`; the library's own readers use
+        `_data` and never change it.
+        """
+        transition = cls.__new__(cls)
+        put = object.__setattr__
+        put(transition, "_seq", seq)
+        put(transition, "_trigger", trigger)
+        put(transition, "_source", source)
+        put(transition, "_dest", dest)
+        put(transition, "_actor", actor)
+        put(transition, "_on", on)
+        put(transition, "_data", data)
+        put(transition, "_frozen", False)
+        return transition
+
+    @property
+    def seq(self) -> int:
+        """The transition's position in its case's history, from 1."""
+        return self._seq
+
+    @property
+    def trigger(self) -> str:
+        """The trigger's name (`"record_consent"`; `"open"` for the first)."""
+        return self._trigger
+
+    @property
+    def source(self) -> Stage | None:
+        """The stage the case was in (None for `open`)."""
+        return self._source
+
+    @property
+    def dest(self) -> Stage:
+        """The stage the case moved to (the same stage for a trigger that does not move it)."""
+        return self._dest
+
+    @property
+    def actor(self) -> Actor:
+        """Who fired the trigger."""
+        return self._actor
+
+    @property
+    def on(self) -> date:
+        """The business date the trigger was fired on."""
+        return self._on
+
+    @property
+    def data(self) -> Mapping[str, Any]:
+        """What the transition recorded, as frozen plain JSON (a `dict` that refuses changes)."""
+        if not self._frozen:
+            object.__setattr__(self, "_data", freeze_json(self._data))
+            object.__setattr__(self, "_frozen", True)
+        return self._data
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"a Transition is immutable: cannot set {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"a Transition is immutable: cannot delete {name!r}")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Transition):
+            return NotImplemented
+        return (
+            self._seq == other._seq
+            and self._trigger == other._trigger
+            and self._source is other._source
+            and self._dest is other._dest
+            and self._on == other._on
+            and self._actor == other._actor
+            and self._data == other._data
+        )
+
+    def __hash__(self) -> int:
+        return hash((self._seq, self._trigger, self._on, self._actor))
+
+    def __repr__(self) -> str:
+        source = None if self._source is None else self._source.value
+        return (
+            f"Transition(seq={self._seq}, trigger={self._trigger!r}, source={source!r}, "
+            f"dest={self._dest.value!r}, actor={self._actor!r}, on={self._on!r}, "
+            f"data={dict(self._data)!r})"
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (
+            Transition,
+            (self._seq, self._trigger, self._source, self._dest, self._actor, self._on, self.data),
+        )
+
+    def __copy__(self) -> Transition:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Transition:
+        return self

@@ -1,69 +1,92 @@
-"""The protocol's rules R1-R16 as small pure guards.
+"""The protocol's rules R1-R17 as small pure functions.
 
-Each guard takes the case (as `CaseState`), the trigger's payload and the business date `on`, and
-returns the unmet conditions as plain-English sentences: an empty list means the rule is met.
+Each takes the case (as `CaseState`), the trigger's payload and the business date `on`, and
+returns sentences: a guard (the seed's *must*) returns the unmet conditions, and a refusal lists
+every one; a departure check (the seed's *should*) returns where practice fell short, which the
+transition records and accepts. Every number and party comes from the case's `Protocol`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-from typing import Protocol
+from collections.abc import Iterable, Sequence
+from typing import Protocol as Interface
 
-import attrs
-
-from reintegration_fsm.calendar import FINAL_REVIEW_CALENDAR_DAYS
 from reintegration_fsm.forms import (
-    ChildViews,
     ConsentForm,
-    InitialMeeting,
-    PastoralSupportPlan,
     Pupil,
-    ReintegrationInformation,
     ReviewMeeting,
     SuccessfulOutcome,
     UnsuccessfulOutcome,
+    long_date,
 )
-from reintegration_fsm.letter import FailureLetter, long_date
-from reintegration_fsm.records import Obligation
+from reintegration_fsm.protocol.definition import Protocol
+from reintegration_fsm.protocol.payloads import (
+    EmergencyReview,
+    HostOffer,
+    InitialMeetingRecord,
+    OpenCase,
+    Referral,
+)
+from reintegration_fsm.records import Deadline, Obligation
 from reintegration_fsm.vocabulary import (
+    PARTY_WORDS,
+    DeadlineKind,
     Evidence,
     ObligationKind,
     Party,
-    ReferralRoute,
     ReviewDecision,
     ReviewKind,
 )
 
-REQUIRED_EVIDENCE = (
-    (Evidence.PSP, "a copy of the Pastoral Support Plan"),
-    (Evidence.BEHAVIOUR_LOG, "the behaviour log"),
-    (Evidence.ATTENDANCE_RECORD, "the attendance record"),
-    (Evidence.EXCLUSION_DATA, "the exclusion data"),
-    (Evidence.ASSESSMENT_DATA, "the most recent assessment and attainment data"),
+FURTHEST_AHEAD = dt.timedelta(days=366)
+"""R16: a step may be dated at most this long after today (the machine's clock): a date further
+ahead would lock the case, since no later step could be dated before it."""
+
+DELETION_CONSENT_BASIS = (
+    "School Attendance (Pupil Registration) (England) Regulations 2024, regulation 9(1)(c)(ii): "
+    "the proprietor of each other school where the pupil is registered has consented to the "
+    "deletion."
 )
 
-PARTY_NAMES = {
-    Party.AP: "the Alternative Provision setting",
-    Party.HOST: "the host school",
-    Party.PARENT: "a parent/carer",
-    Party.CHILD: "the child",
-    Party.LA: "the local authority",
-    Party.OTHER: "another agency",
+EVIDENCE_WORDS = {
+    Evidence.PSP: "a copy of the Pastoral Support Plan",
+    Evidence.IEP: "a copy of the Individual Education Plan",
+    Evidence.IHCP: "a copy of the Individual Healthcare Plan",
+    Evidence.BEHAVIOUR_LOG: "the behaviour log",
+    Evidence.BEHAVIOUR_ANALYSIS: "the behaviour analysis",
+    Evidence.GRADUATED_RESPONSE: "the evaluation of the graduated response",
+    Evidence.ATTENDANCE_RECORD: "the attendance record",
+    Evidence.PERSONAL_EDUCATION_PLAN: "the Personal Education Plan",
+    Evidence.EXCLUSION_DATA: "the exclusion data",
+    Evidence.KS4_OPTIONS: "the Key Stage 4 record of options",
+    Evidence.ASSESSMENT_DATA: "the most recent assessment and attainment data",
 }
 
 
-class CaseState(Protocol):
-    """What the guards read from a case."""
+class CaseState(Interface):
+    """What the rules read from a case."""
+
+    @property
+    def protocol(self) -> Protocol: ...
 
     @property
     def pupil(self) -> Pupil: ...
 
     @property
+    def ap_setting(self) -> str: ...
+
+    @property
     def last_on(self) -> dt.date | None: ...
 
     @property
+    def deadlines(self) -> Sequence[Deadline]: ...
+
+    @property
     def obligations(self) -> Sequence[Obligation]: ...
+
+    @property
+    def preferred_schools(self) -> tuple[str, ...]: ...
 
     @property
     def agreed_start(self) -> dt.date | None: ...
@@ -72,44 +95,17 @@ class CaseState(Protocol):
     def placement_started_on(self) -> dt.date | None: ...
 
     @property
+    def last_meeting_on(self) -> dt.date | None: ...
+
+    @property
     def final_decision(self) -> ReviewDecision | None: ...
 
-
-@attrs.frozen
-class Referral:
-    """The payload of `refer_to_fair_access`."""
-
-    route: ReferralRoute
-    information: ReintegrationInformation
-    psp: PastoralSupportPlan
-
-
-@attrs.frozen
-class HostOffer:
-    """The payload of `identify_host`."""
-
-    host_school: str
-    via: ReferralRoute
-
-
-@attrs.frozen
-class InitialMeetingRecord:
-    """The payload of `hold_initial_meeting`."""
-
-    meeting: InitialMeeting
-    views: ChildViews
-
-
-@attrs.frozen
-class EmergencyReview:
-    """The payload of `hold_emergency_review`."""
-
-    meeting: ReviewMeeting
-    letter: FailureLetter | None
+    @property
+    def permanent_from(self) -> dt.date | None: ...
 
 
 def same_name(a: str, b: str) -> bool:
-    """R2's name match: the same words, whatever the case and spacing."""
+    """The same words, whatever the case and spacing (R2's child, R5's preferred schools)."""
     return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
 
 
@@ -117,31 +113,54 @@ def _blank(value: str) -> bool:
     return not value.strip()
 
 
-def _missing_parties(present: frozenset[Party], needed: Sequence[Party]) -> list[Party]:
-    return [party for party in needed if party not in present]
+def _missing(present: Iterable[Party], needed: Iterable[Party]) -> list[Party]:
+    found = set(present)
+    return [party for party in Party if party in needed and party not in found]
+
+
+def _revised(case: CaseState) -> bool:
+    """True when the case runs under revision 2's rules (departures, R17 and the rest)."""
+    return case.protocol.edition >= 2
 
 
 # R16 ---------------------------------------------------------------------------------------------
 def time_runs_forward(case: CaseState | None, _: object, on: dt.date) -> list[str]:
-    """R16: a transition's date is not earlier than the case's last transition."""
+    """R16: a step is dated no earlier than the case's last step, and not so far ahead that it
+    would lock the case."""
+    reasons = []
     last = None if case is None else case.last_on
     if last is not None and on < last:
-        return [
+        reasons.append(
             f"The date {on.isoformat()} is earlier than the case's last step on "
             f"{last.isoformat()}; time runs forward."
-        ]
-    return []
+        )
+    limit = dt.date.today() + FURTHEST_AHEAD
+    if on > limit:
+        reasons.append(
+            f"The date {on.isoformat()} is more than a year ahead (after {limit.isoformat()}); a "
+            "step dated so far ahead would lock the case."
+        )
+    return reasons
 
 
 # R1 ----------------------------------------------------------------------------------------------
-def pupil_is_eligible(_: CaseState | None, pupil: Pupil, on: dt.date) -> list[str]:
-    """R1: the protocol is only for children not already on a mainstream roll."""
+def pupil_is_eligible(case: CaseState, opening: OpenCase, on: dt.date) -> list[str]:
+    """R1: the protocol is only for children not already on a mainstream roll, and a case opens
+    under a protocol in effect on the day."""
+    reasons = []
+    pupil = opening.pupil
     if pupil.on_mainstream_roll:
-        return [
+        reasons.append(
             f"{pupil.name} is already on the roll of a mainstream school; this protocol is only "
             "for children who are not."
-        ]
-    return []
+        )
+    protocol = case.protocol
+    if on < protocol.effective_from:
+        reasons.append(
+            f"The protocol {protocol.id} version {protocol.version} takes effect on "
+            f"{protocol.effective_from.isoformat()}, after {on.isoformat()}."
+        )
+    return reasons
 
 
 # R2 ----------------------------------------------------------------------------------------------
@@ -166,6 +185,11 @@ def consent_is_complete(case: CaseState, form: ConsentForm, on: dt.date) -> list
         reasons.append("The parent does not understand the reasons for the reintegration.")
     if not form.agrees:
         reasons.append("The parent does not agree to a reintegration.")
+    if form.child_agrees is False and _revised(case):
+        reasons.append(
+            'The child does not agree to a reintegration (Procedures: "If parents and the '
+            'child/young person agree").'
+        )
     if not form.consent_to_share:
         reasons.append("The parent has not consented to the child's information being shared.")
     if not any(not _blank(school) for school in form.preferred_schools):
@@ -179,6 +203,13 @@ def consent_is_complete(case: CaseState, form: ConsentForm, on: dt.date) -> list
             f"The consent form is dated {form.signed_on.isoformat()}, after {on.isoformat()}."
         )
     return reasons
+
+
+def child_agreement_recorded(case: CaseState, form: ConsentForm, on: dt.date) -> list[str]:
+    """R2, a departure: the child's own agreement is not recorded."""
+    if form.child_agrees is None:
+        return ["The child's own agreement to the reintegration is not recorded."]
+    return []
 
 
 # R3, R4 ------------------------------------------------------------------------------------------
@@ -204,23 +235,36 @@ def information_is_gathered(case: CaseState, referral: Referral, on: dt.date) ->
         reasons.append("The form does not say why a reintegration might be successful.")
     if _blank(info.transport_plan):
         reasons.append("The form does not say how the child will get to the proposed school.")
-    required = list(REQUIRED_EVIDENCE)
-    if case.pupil.looked_after:
-        required.append((Evidence.PERSONAL_EDUCATION_PLAN, "the Personal Education Plan"))
-    if case.pupil.key_stage == 4:
-        required.append((Evidence.KS4_OPTIONS, "the Key Stage 4 record of options"))
+    pupil = case.pupil
+    needed = case.protocol.evidence_for(looked_after=pupil.looked_after, key_stage=pupil.key_stage)
     reasons.extend(
-        f"The evidence does not include {label}."
-        for evidence, label in required
+        f"The evidence does not include {EVIDENCE_WORDS[evidence]}."
+        for evidence in needed
         if evidence not in info.evidence
     )
     return reasons
 
 
 # R5 ----------------------------------------------------------------------------------------------
-def host_is_named(_: CaseState, offer: HostOffer, on: dt.date) -> list[str]:
-    """R5: a host school offer names the school."""
-    return ["The host school is not named."] if _blank(offer.host_school) else []
+def host_is_named(case: CaseState, offer: HostOffer, on: dt.date) -> list[str]:
+    """R5: a host school offer names a school other than the AP setting."""
+    if _blank(offer.host_school):
+        return ["The host school is not named."]
+    if same_name(offer.host_school, case.ap_setting):
+        return [f"The host school cannot be {case.ap_setting}, the setting the child is leaving."]
+    return []
+
+
+def host_was_preferred(case: CaseState, offer: HostOffer, on: dt.date) -> list[str]:
+    """R5, a departure: the host is not among the schools the family asked to be considered."""
+    preferred = case.preferred_schools
+    if any(same_name(offer.host_school, school) for school in preferred):
+        return []
+    listed = ", ".join(preferred) or "none"
+    return [
+        f"{offer.host_school.strip()} is not among the schools the family asked to be considered "
+        f"({listed}); the law requires the parents' views to be considered (process step 1)."
+    ]
 
 
 # R6 ----------------------------------------------------------------------------------------------
@@ -233,7 +277,7 @@ def panel_note_is_open(case: CaseState, _: object, on: dt.date) -> list[str]:
 
 # R7 ----------------------------------------------------------------------------------------------
 def initial_meeting_is_complete(
-    _: CaseState, record: InitialMeetingRecord, on: dt.date
+    case: CaseState, record: InitialMeetingRecord, on: dt.date
 ) -> list[str]:
     """R7: the initial meeting had everyone, signed, set expectations and agreed the reviews."""
     meeting, views = record.meeting, record.views
@@ -248,10 +292,8 @@ def initial_meeting_is_complete(
         reasons.append("The parent/carer was not present at the initial meeting.")
     if not meeting.child_present:
         reasons.append("The child was not present at the initial meeting.")
-    for party in _missing_parties(
-        meeting.signatures, (Party.PARENT, Party.CHILD, Party.AP, Party.HOST)
-    ):
-        reasons.append(f"The initial meeting form is not signed by {PARTY_NAMES[party]}.")
+    for party in _missing(meeting.signatures, (Party.PARENT, Party.CHILD, Party.AP, Party.HOST)):
+        reasons.append(f"The initial meeting form is not signed by {PARTY_WORDS[party]}.")
     if meeting.start_date < meeting.held_on:
         reasons.append("The start date is before the initial meeting.")
     if _blank(meeting.transport_arrangements):
@@ -263,31 +305,43 @@ def initial_meeting_is_complete(
     ):
         if _blank(text):
             reasons.append(f"The expectations of {who} are not recorded.")
+    if _blank(meeting.ap_support) and _revised(case):
+        reasons.append(
+            "The support the Alternative Provision setting will give throughout the "
+            "reintegration is not recorded."
+        )
     if _blank(meeting.host_contact):
         reasons.append("No named contact at the host school is given.")
-    reasons.extend(review_dates_problems(meeting))
+    reasons.extend(
+        review_dates_problems(
+            case.protocol,
+            meeting.start_date,
+            meeting.first_review,
+            meeting.second_review,
+            meeting.final_review,
+        )
+    )
     return reasons
 
 
-def review_dates_problems(meeting: InitialMeeting) -> list[str]:
-    """R7's review dates: start < first < second < final <= start + 42 days."""
+def review_dates_problems(
+    protocol: Protocol, start: dt.date, first: dt.date, second: dt.date, final: dt.date
+) -> list[str]:
+    """R7's review dates: start < first < second < final <= start + the protocol's limit."""
     reasons = []
-    start, first, second, final = (
-        meeting.start_date,
-        meeting.first_review,
-        meeting.second_review,
-        meeting.final_review,
-    )
     if first <= start:
         reasons.append("The first review must be after the start date.")
     if second <= first:
         reasons.append("The second review must be after the first review.")
     if final <= second:
         reasons.append("The final review must be after the second review.")
-    limit = start + dt.timedelta(days=FINAL_REVIEW_CALENDAR_DAYS)
+    days = protocol.final_review_within_days
+    limit = start + dt.timedelta(days=days)
     if final > limit:
+        weeks = f" ({days // 7} weeks)" if days % 7 == 0 else ""
         reasons.append(
-            f"The final review must be within 6 weeks of the start date (by {limit.isoformat()})."
+            f"The final review must be within {days} days{weeks} of the start date "
+            f"(by {limit.isoformat()})."
         )
     return reasons
 
@@ -316,7 +370,8 @@ def _meeting_date_problems(case: CaseState, meeting: ReviewMeeting, on: dt.date)
 
 
 def review_is_complete(case: CaseState, meeting: ReviewMeeting, on: dt.date) -> list[str]:
-    """R9: a review heard the child's views and had the AP, the host and a parent/carer."""
+    """R9: a review heard the child's views and had every party the protocol names; its
+    decision is one a review of its kind may take."""
     reasons = _meeting_date_problems(case, meeting, on)
     if meeting.kind is ReviewKind.EMERGENCY:
         reasons.append("An emergency review is held with hold_emergency_review.")
@@ -324,21 +379,69 @@ def review_is_complete(case: CaseState, meeting: ReviewMeeting, on: dt.date) -> 
         reasons.append("The child's views were not gathered before the review.")
     elif meeting.child_views.gathered_on > meeting.held_on:
         reasons.append("The child's views were gathered after the review, not before it.")
-    for party in _missing_parties(meeting.parties, (Party.AP, Party.HOST, Party.PARENT)):
-        reasons.append(f"The review was not attended by {PARTY_NAMES[party]}.")
-    if meeting.decision is ReviewDecision.END:
+    for party in _missing(meeting.parties, case.protocol.review_parties):
+        reasons.append(f"The review was not attended by {PARTY_WORDS[party]}.")
+    decision = meeting.decision
+    if decision is ReviewDecision.END:
         reasons.append(
-            "A review cannot end the reintegration; the host head teacher calls an emergency "
-            "review (step 7)."
+            "A review cannot end the reintegration; the host school holds an emergency review "
+            "(process step 7)."
         )
-    elif meeting.kind is ReviewKind.INTERIM and meeting.decision is ReviewDecision.MAKE_PERMANENT:
+    elif meeting.kind is not ReviewKind.FINAL and decision is ReviewDecision.MAKE_PERMANENT:
         reasons.append("Only the final review can decide on a permanent move.")
-    elif meeting.kind is ReviewKind.FINAL and meeting.decision is ReviewDecision.CONTINUE:
+    elif meeting.kind is ReviewKind.FINAL and decision is ReviewDecision.CONTINUE:
         if meeting.next_meeting is None:
             reasons.append("A final review that extends the placement must set the next meeting.")
         elif meeting.next_meeting <= meeting.held_on:
             reasons.append("The next meeting must be after this review.")
+    elif (
+        meeting.kind is ReviewKind.FINAL
+        and decision is ReviewDecision.MAKE_PERMANENT
+        and _revised(case)
+    ):
+        if meeting.permanent_from is None:
+            reasons.append(
+                "A permanent move needs the agreed date of permanent admission (process step 8)."
+            )
+        elif meeting.permanent_from < meeting.held_on:
+            reasons.append("The date of permanent admission cannot be before the final review.")
     return reasons
+
+
+def review_practice(case: CaseState, meeting: ReviewMeeting, on: dt.date) -> list[str]:
+    """R9, departures: the child attends, and their views are fresh and answered (step 6)."""
+    found = []
+    if Party.CHILD not in meeting.parties:
+        found.append("The child did not attend the review (process step 6).")
+    found.extend(_views_practice(case, meeting))
+    if meeting.kind is ReviewKind.FINAL and meeting.decision is ReviewDecision.MAKE_PERMANENT:
+        unmet = [
+            d.kind.value.replace("_", " ")
+            for d in case.deadlines
+            if d.met_on is None
+            and d.kind in (DeadlineKind.FIRST_REVIEW, DeadlineKind.SECOND_REVIEW)
+        ]
+        if unmet:
+            found.append(
+                f"The move was made permanent with the {' and the '.join(unmet)} not held."
+            )
+    return found
+
+
+def _views_practice(case: CaseState, meeting: ReviewMeeting) -> list[str]:
+    views = meeting.child_views
+    if views is None:
+        return []
+    found = []
+    previous = case.last_meeting_on
+    if previous is not None and views.gathered_on < previous:
+        found.append(
+            f"The child's views were gathered on {views.gathered_on.isoformat()}, before the "
+            f"previous meeting on {previous.isoformat()}, not for this one (process step 6)."
+        )
+    if views.answered == 0:
+        found.append("The child's views form answers none of its five questions.")
+    return found
 
 
 # R10, R11 ----------------------------------------------------------------------------------------
@@ -350,18 +453,37 @@ def emergency_reason_given(_: CaseState, reason: str, on: dt.date) -> list[str]:
 def emergency_review_is_complete(
     case: CaseState, review: EmergencyReview, on: dt.date
 ) -> list[str]:
-    """R10: an emergency review included all parties and documented any support to continue."""
+    """R10: an emergency review included every party and documented any support to continue."""
     meeting = review.meeting
     reasons = _meeting_date_problems(case, meeting, on)
     if meeting.kind is not ReviewKind.EMERGENCY:
         reasons.append("The meeting is not recorded as an emergency review.")
-    for party in _missing_parties(meeting.parties, (Party.AP, Party.HOST, Party.PARENT, Party.LA)):
-        reasons.append(f"The emergency review did not include {PARTY_NAMES[party]}.")
+    for party in _missing(meeting.parties, case.protocol.emergency_review_parties):
+        reasons.append(f"The emergency review did not include {PARTY_WORDS[party]}.")
     if meeting.decision is ReviewDecision.MAKE_PERMANENT:
         reasons.append("An emergency review decides to continue or to end, not a permanent move.")
-    elif meeting.decision is ReviewDecision.CONTINUE and _blank(meeting.additional_support):
-        reasons.append("The additional support needed to continue is not documented.")
+    elif meeting.decision is ReviewDecision.CONTINUE:
+        if _blank(meeting.additional_support):
+            reasons.append("The additional support needed to continue is not documented.")
+        if review.letter is not None:
+            reasons.append("A failure letter is only sent when the reintegration ends.")
     return reasons
+
+
+def emergency_review_practice(case: CaseState, review: EmergencyReview, on: dt.date) -> list[str]:
+    """R10, departures: the child's views were gathered for it, and the child attended."""
+    meeting = review.meeting
+    found = []
+    views = meeting.child_views
+    if views is None:
+        found.append("The child's views were not gathered for the emergency review.")
+    elif views.gathered_on > meeting.held_on:
+        found.append("The child's views were gathered after the emergency review, not for it.")
+    else:
+        found.extend(_views_practice(case, meeting))
+    if Party.CHILD not in meeting.parties:
+        found.append("The child did not attend the emergency review.")
+    return found
 
 
 def ending_is_justified(_: CaseState, review: EmergencyReview, on: dt.date) -> list[str]:
@@ -391,6 +513,10 @@ def ending_is_justified(_: CaseState, review: EmergencyReview, on: dt.date) -> l
         reasons.append(
             f"The letter's effective date {long_date(letter.effective_date)} is in the past."
         )
+    if _blank(letter.head_teacher):
+        reasons.append("The head teacher signing the letter is not named.")
+    if _blank(letter.parent_name):
+        reasons.append("The letter does not name the parent/carer it is written to.")
     return reasons
 
 
@@ -408,10 +534,16 @@ def return_is_provided_for(_: CaseState, form: UnsuccessfulOutcome, on: dt.date)
 
 
 def permanent_move_is_agreed(case: CaseState, form: SuccessfulOutcome, on: dt.date) -> list[str]:
-    """R13: a final review decided the permanent move and the joiner form is done."""
+    """R13: a final review decided the permanent move, from a date now reached, and the Joiners
+    Form is done."""
     reasons = []
     if case.final_decision is not ReviewDecision.MAKE_PERMANENT:
         reasons.append("No final review has decided on a permanent move.")
+    elif case.permanent_from is not None and on < case.permanent_from:
+        reasons.append(
+            f"The agreed date of permanent admission is {case.permanent_from.isoformat()}, "
+            f"after {on.isoformat()} (process step 8)."
+        )
     if not form.joiner_form_completed:
         reasons.append("The Joiners Form has not been completed on the Children's Services Portal.")
     started = case.placement_started_on
@@ -429,9 +561,22 @@ def withdrawal_reason_given(_: CaseState, reason: str, on: dt.date) -> list[str]
     return ["The reason for withdrawing is not given."] if _blank(reason) else []
 
 
-# Obligations -------------------------------------------------------------------------------------
+# Obligations, R17 --------------------------------------------------------------------------------
 def obligation_is_open(case: CaseState, kind: ObligationKind, on: dt.date) -> list[str]:
     """An obligation can be discharged only while one of its kind is open."""
     if any(o.kind is kind for o in case.obligations):
         return []
     return [f"No {kind.value.replace('_', ' ')} obligation is open."]
+
+
+def deletion_is_consented(case: CaseState, kind: ObligationKind, on: dt.date) -> list[str]:
+    """R17: a dual-registered pupil's name is deleted only with the other school's consent."""
+    if kind is not ObligationKind.DELETE_FROM_ROLL:
+        return []
+    pending = [o for o in case.obligations if o.kind is ObligationKind.CONSENT_TO_DELETION]
+    if not pending:
+        return []
+    return [
+        f"The pupil's name cannot be deleted from the roll before {PARTY_WORDS[pending[0].owner]} "
+        f"has consented to the deletion ({DELETION_CONSENT_BASIS})"
+    ]

@@ -68,6 +68,25 @@ PARTY_OF_ROLE: dict[Role, Party] = {
 }
 
 
+class Trigger(str, enum.Enum):
+    """The protocol's steps, by the names of their `Reintegration` methods."""
+
+    OPEN = "open"
+    RECORD_CONSENT = "record_consent"
+    REFER_TO_FAIR_ACCESS = "refer_to_fair_access"
+    IDENTIFY_HOST = "identify_host"
+    NOTE_AT_PANEL = "note_at_panel"
+    HOLD_INITIAL_MEETING = "hold_initial_meeting"
+    START_PLACEMENT = "start_placement"
+    HOLD_REVIEW = "hold_review"
+    CALL_EMERGENCY_REVIEW = "call_emergency_review"
+    HOLD_EMERGENCY_REVIEW = "hold_emergency_review"
+    RECORD_SUCCESSFUL_OUTCOME = "record_successful_outcome"
+    RECORD_UNSUCCESSFUL_OUTCOME = "record_unsuccessful_outcome"
+    WITHDRAW = "withdraw"
+    DISCHARGE = "discharge"
+
+
 class ReferralRoute(str, enum.Enum):
     """How the case reaches the Fair Access Area Panel (FAAP)."""
 
@@ -151,37 +170,63 @@ class ObligationKind(str, enum.Enum):
     REDESIGNATE_TRANSPORT = "redesignate_transport"
     SEND_FAILURE_LETTER = "send_failure_letter"
     DELETE_FROM_ROLL = "delete_from_roll"
+    CONSENT_TO_DELETION = "consent_to_deletion"
     NOTIFY_PORTAL = "notify_portal"
     ARRANGE_HOME_SCHOOL_MEETING = "arrange_home_school_meeting"
 
 
-OBLIGATION_OWNER: dict[ObligationKind, Party] = {
-    ObligationKind.NOTE_AT_PANEL: Party.LA,
-    ObligationKind.SHARE_INFORMATION_WITH_HOST: Party.AP,
-    ObligationKind.OFFER_VISIT: Party.AP,
-    ObligationKind.SEND_PAPERWORK_TO_ADMISSIONS: Party.AP,
-    ObligationKind.COMPLETE_JOINERS_FORM: Party.HOST,
-    ObligationKind.MARK_DUAL_REGISTRATION: Party.AP,
-    ObligationKind.COMPLETE_LEAVERS_FORM: Party.AP,
-    ObligationKind.TRANSFER_RECORDS: Party.AP,
-    ObligationKind.RETURN_OUTCOME_FORM: Party.HOST,
-    ObligationKind.ADJUST_WEIGHTINGS: Party.LA,
-    ObligationKind.REDESIGNATE_TRANSPORT: Party.LA,
-    ObligationKind.SEND_FAILURE_LETTER: Party.HOST,
-    ObligationKind.DELETE_FROM_ROLL: Party.HOST,
-    ObligationKind.NOTIFY_PORTAL: Party.HOST,
-    ObligationKind.ARRANGE_HOME_SCHOOL_MEETING: Party.AP,
+ROLE_WORDS: dict[Role, str] = {
+    Role.AP_HEAD: "the AP head teacher",
+    Role.AP_STAFF: "an AP staff member",
+    Role.HOST_HEAD: "the host head teacher",
+    Role.HOST_STAFF: "a host school staff member",
+    Role.LA_ADMISSIONS: "a local authority admissions officer",
+    Role.PARENT: "a parent or carer",
+    Role.CHILD: "the child",
 }
+"""Each role as a sentence names it."""
+
+PARTY_WORDS: dict[Party, str] = {
+    Party.AP: "the Alternative Provision setting",
+    Party.HOST: "the host school",
+    Party.PARENT: "a parent/carer",
+    Party.CHILD: "the child",
+    Party.LA: "the local authority",
+    Party.OTHER: "another agency",
+}
+"""Each party as a sentence names it."""
+
+ORGANISATION_OF_PARTY: dict[Party, str] = {
+    Party.AP: "ap_setting",
+    Party.HOST: "host_school",
+    Party.LA: "local_authority",
+}
+"""R15: the case attribute naming the organisation a party's actors must act for. Parents and
+children act for themselves."""
+
+ROLES_OF_PARTY: dict[Party, frozenset[Role]] = {
+    party: frozenset(role for role, owner in PARTY_OF_ROLE.items() if owner is party)
+    for party in Party
+}
+"""The roles that speak for each party (an obligation's owner party is discharged by these)."""
+
+
+def words_for_roles(roles: frozenset[Role]) -> str:
+    """Roles as a sentence lists them: "the AP head teacher or an AP staff member"."""
+    names = [ROLE_WORDS[role] for role in Role if role in roles]
+    if not names:
+        return "nobody"
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
 
 
 @attrs.frozen
 class Actor:
     """Someone who fires a trigger: an id, a name, a role and the organisation they act for."""
 
-    id: str = attrs.field(validator=fields.text)
-    name: str = attrs.field(validator=fields.text)
+    id: str = attrs.field(validator=fields.given_name)
+    name: str = attrs.field(validator=fields.given_name)
     role: Role = attrs.field(validator=fields.member(Role))
-    organisation: str = attrs.field(default="", validator=fields.text)
+    organisation: str = attrs.field(default="", validator=fields.name)
 
     @property
     def party(self) -> Party:
@@ -191,6 +236,7 @@ class Actor:
 
 ENUMS: tuple[type[enum.Enum], ...] = (
     Stage,
+    Trigger,
     Role,
     Party,
     ReferralRoute,

@@ -7,7 +7,6 @@ from typing import Any
 
 import click
 
-from reintegration_fsm import table
 from reintegration_fsm.cli import views
 from reintegration_fsm.cli.common import (
     DATE,
@@ -20,6 +19,7 @@ from reintegration_fsm.cli.common import (
     shown_url,
     today,
 )
+from reintegration_fsm.protocol import diagrams
 from reintegration_fsm.stores import upgrade
 
 
@@ -89,7 +89,7 @@ def verify(ctx: click.Context, output_format: str) -> None:
 )
 def diagram(output_format: str) -> None:
     """Print the protocol's stage diagram, derived from the transition table."""
-    click.echo(table.mermaid() if output_format == "mermaid" else table.dot(), nl=False)
+    click.echo(diagrams.mermaid() if output_format == "mermaid" else diagrams.dot(), nl=False)
 
 
 @click.group()

@@ -25,7 +25,7 @@ from reintegration_fsm.cli.common import (
     to_json,
     today,
 )
-from reintegration_fsm.errors import CalendarError, IllegalTransition
+from reintegration_fsm.errors import CalendarError
 from reintegration_fsm.serialisation import transition_to_json
 from reintegration_fsm.vocabulary import Actor, Role
 
@@ -104,14 +104,13 @@ def export(ctx: click.Context, case_id: str) -> None:
 def letter(ctx: click.Context, case_id: str) -> None:
     """Print the failure letter of a case ended by an emergency review."""
     case = settings(ctx).store().load(case_id)
-    try:
-        text = case.letter()
-    except IllegalTransition:
+    text = case.letter()
+    if text is None:
         raise Failure(
             f"case {case_id!r} has no failure letter (stage {case.stage.value})",
             ("Only a case ended by an emergency review deciding END has one.",),
             REFUSED,
-        ) from None
+        )
     click.echo(text, nl=False)
 
 

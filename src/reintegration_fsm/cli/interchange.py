@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
-import typing
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -11,12 +9,13 @@ import attrs
 
 from reintegration_fsm.case import Reintegration
 from reintegration_fsm.errors import FormInvalid, ProtocolError
+from reintegration_fsm.protocol.steps import STEP
 from reintegration_fsm.records import Transition
 from reintegration_fsm.serialisation import structure, transition_from_json, type_name
-from reintegration_fsm.table import TRIGGERS
 
-NOT_ARGUMENTS = frozenset({"self", "cls", "by", "on", "calendar", "case_id", "return"})
-"""Trigger parameters that come from the command line, not from the data file."""
+TRIGGERS = tuple(STEP)
+FROM_COMMAND_LINE = frozenset({"case_id"})
+"""Trigger arguments that come from the command line, not from the data file."""
 
 
 @attrs.frozen
@@ -29,16 +28,12 @@ class Parameter:
 
 
 def parameters(trigger: str) -> tuple[Parameter, ...]:
-    """The data-file arguments of `trigger`, read from the method's signature and type hints."""
-    method = getattr(Reintegration, trigger)
-    hints = typing.get_type_hints(method)
-    found = []
-    for name, parameter in inspect.signature(method).parameters.items():
-        if name in NOT_ARGUMENTS:
-            continue
-        required = parameter.default is inspect.Parameter.empty
-        found.append(Parameter(name, hints[name], required))
-    return tuple(found)
+    """The data-file arguments of `trigger`, from the step's declaration."""
+    return tuple(
+        Parameter(a.name, a.type | None if a.optional else a.type, not a.optional)
+        for a in STEP[trigger].arguments
+        if a.name not in FROM_COMMAND_LINE
+    )
 
 
 def trigger_arguments(trigger: str, data: Any) -> tuple[dict[str, Any], list[str]]:

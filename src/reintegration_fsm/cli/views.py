@@ -9,6 +9,7 @@ from typing import Any
 from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.case import Reintegration
 from reintegration_fsm.errors import CalendarError
+from reintegration_fsm.protocol.steps import STEP
 from reintegration_fsm.records import Deadline, Transition
 from reintegration_fsm.serialisation import transition_to_json, unstructure
 from reintegration_fsm.stores import DueItem, Problem
@@ -27,39 +28,14 @@ def _kind(value: str) -> str:
 
 
 def action(transition: Transition) -> str:
-    """What a transition did, in a few plain words."""
-    data = transition.data
-    trigger = transition.trigger
-    if trigger == "open":
-        return f"proposed a reintegration for {data['pupil']['name']}"
-    if trigger == "record_consent":
-        form = data["form"]
-        return f"recorded written consent from {form['parent_name']} (signed {form['signed_on']})"
-    if trigger == "refer_to_fair_access":
-        return f"referred the child to Fair Access ({data['route']} route)"
-    if trigger == "identify_host":
-        return f"identified the host school: {data['host_school']} (via {data['via']})"
-    if trigger == "note_at_panel":
-        return "noted the virtual approach at the panel"
-    if trigger == "hold_initial_meeting":
-        meeting = data["meeting"]
-        return f"held the initial meeting; the placement starts {meeting['start_date']}"
-    if trigger == "start_placement":
-        return "started the placement (dual registration begins)"
-    if trigger in ("hold_review", "hold_emergency_review"):
-        meeting = data["meeting"]
-        return f"held the {meeting['kind']} review: decision {_words(meeting['decision'])}"
-    if trigger == "call_emergency_review":
-        return f"called an emergency review: {data['reason']}"
-    if trigger == "record_successful_outcome":
-        return f"recorded the successful outcome (on roll from {data['form']['date_on_roll']})"
-    if trigger == "record_unsuccessful_outcome":
-        return f"recorded the unsuccessful outcome (return on {data['form']['return_date']})"
-    if trigger == "withdraw":
-        return f"withdrew the reintegration: {data['reason']}"
-    if trigger == "discharge":
-        return f"discharged {_kind(data['discharged'])}"
-    return _words(trigger)
+    """What a transition did, in a few plain words (the step's own wording)."""
+    step = STEP.get(transition.trigger)
+    if step is None:
+        return _words(transition.trigger)
+    try:
+        return step.wording(transition.data)
+    except (KeyError, TypeError, AttributeError):
+        return f"{_words(transition.trigger)} (its record cannot be read)"
 
 
 def lateness(deadline: Deadline, calendar: SchoolCalendar | None) -> str:
@@ -108,8 +84,14 @@ def timeline(case: Reintegration, on: dt.date, calendar: SchoolCalendar | None =
         data = transition.data
         for item in data.get("deadlines", ()):
             lines.append(f"              deadline set: {_kind(item['kind'])} due {item['due']}")
-        for index in data.get("met", ()):
-            met = case.deadlines[index]  # deadlines are only appended: the index stays true
+        for ref in data.get("met", ()):
+            met = next(
+                d
+                for d in case.deadlines
+                if d.kind.value == ref["kind"]
+                and d.due.isoformat() == ref["due"]
+                and d.met_on == transition.on
+            )
             verdict = f"BREACHED, {lateness(met, calendar)}" if met.breached else "on time"
             lines.append(
                 f"              deadline met: {_kind(met.kind.value)} (due {met.due}): {verdict}"
@@ -119,6 +101,13 @@ def timeline(case: Reintegration, on: dt.date, calendar: SchoolCalendar | None =
             lines.append(
                 f"              obligation opened: {_kind(item['kind'])} ({item['owner']}{due})"
             )
+        for item in data.get("closed", ()):
+            if transition.trigger != "discharge":
+                lines.append(
+                    f"              obligation closed: {_kind(item['kind'])} ({item['owner']})"
+                )
+        for item in data.get("departures", ()):
+            lines.append(f"              departure ({item['rule']}): {item['text']}")
     lines += ["", "  Deadlines:"]
     if not case.deadlines:
         lines.append("    none set")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Iterable
 from datetime import date
 
@@ -43,6 +44,7 @@ class InMemoryStore:
         self._redactions: dict[str, dict[int, Row]] = {}
         self._items: dict[str, list[Row]] = {}
         self._lock = threading.Lock()
+        self._saved: weakref.WeakKeyDictionary[Reintegration, int] = weakref.WeakKeyDictionary()
 
     def for_authority(self, authority: str) -> InMemoryStore:
         """A view of the same cases confined to one local authority's."""
@@ -69,7 +71,7 @@ class InMemoryStore:
             NotPermitted: the case belongs to another authority than the store's.
             ConcurrentUpdate: another writer saved the case first (or a new case's id is taken).
         """
-        start = case.saved_version
+        start = self._saved.get(case, 0)
         new = case.history[start:]
         if not new:
             return
@@ -94,7 +96,7 @@ class InMemoryStore:
                 "next_due": next_due(items),
                 "last_hash": entries[-1]["hash"],
             }
-        case.saved_version = case.version
+        self._saved[case] = case.version
 
     def _entries(self, case_id: str) -> list[Row]:
         with self._lock:
@@ -122,7 +124,7 @@ class InMemoryStore:
             CaseNotFound: no such case, or not this store's authority's.
         """
         case = Reintegration.replay(self.history(case_id), self.calendar)
-        case.saved_version = case.version
+        self._saved[case] = case.version
         return case
 
     def due(self, on: date) -> list[DueItem]:

@@ -7,6 +7,7 @@ that bumps the case row's version only if it is still the one the case was loade
 from __future__ import annotations
 
 import itertools
+import weakref
 from collections.abc import Iterable, Sequence
 from datetime import date
 
@@ -80,6 +81,7 @@ class SqlAlchemyStore:
             sqlite.configure(engine, durable=durable, busy_timeout=busy_timeout)
             self._writer = engine.execution_options(**{sqlite.WRITE: "IMMEDIATE"})
         self._hashes: dict[str, tuple[int, str]] = {}
+        self._saved: weakref.WeakKeyDictionary[Reintegration, int] = weakref.WeakKeyDictionary()
         self._build_statements()
 
     def _build_statements(self) -> None:
@@ -175,7 +177,7 @@ class SqlAlchemyStore:
             ConcurrentUpdate: another writer saved the case first (or a new case's id is
                 taken); nothing was written.
         """
-        start = case.saved_version
+        start = self._saved.get(case, 0)
         new = case.history[start:]
         if not new:
             return
@@ -226,7 +228,7 @@ class SqlAlchemyStore:
         except IntegrityError as error:
             raise ConcurrentUpdate(case_id, start, self._found_version(case_id)) from error
         self._remember(case_id, case.version, last_hash)
-        case.saved_version = case.version
+        self._saved[case] = case.version
 
     def _lock_or_fail(self, conn: Connection, case_id: str, expected: int) -> None:
         """Lock the case row, or raise `ConcurrentUpdate` at once if another writer holds it.
@@ -342,7 +344,7 @@ class SqlAlchemyStore:
         case = Reintegration.replay(
             (transition_from_row(entry) for entry in entries), self.calendar
         )
-        case.saved_version = case.version
+        self._saved[case] = case.version
         self._remember(case_id, case.version, entries[-1]["hash"])
         return case
 

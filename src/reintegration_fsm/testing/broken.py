@@ -8,6 +8,7 @@ tuple in `reintegration_fsm.testing.respects`) broken.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 import attrs
@@ -16,6 +17,7 @@ from hypothesis import strategies as st
 from reintegration_fsm.forms import (
     ChildViews,
     ConsentForm,
+    FailureLetter,
     InitialMeeting,
     PastoralSupportPlan,
     Pupil,
@@ -24,7 +26,7 @@ from reintegration_fsm.forms import (
     SuccessfulOutcome,
     UnsuccessfulOutcome,
 )
-from reintegration_fsm.letter import FailureLetter
+from reintegration_fsm.protocol.definition import WORCESTERSHIRE, Protocol
 from reintegration_fsm.rules import same_name
 from reintegration_fsm.testing.forms import (
     _evidence_needed,
@@ -49,8 +51,22 @@ from reintegration_fsm.testing.respects import (
     SUCCESSFUL_OUTCOME_RESPECTS,
     UNSUCCESSFUL_OUTCOME_RESPECTS,
 )
-from reintegration_fsm.testing.values import _DAY, _days, _names, blank_texts
+from reintegration_fsm.testing.values import _DAY, _days, _names, blank_names, blank_texts
 from reintegration_fsm.vocabulary import Party, ReviewDecision, ReviewKind
+
+
+def _pick(draw: st.DrawFn, respects: Sequence[str], respect: str | None) -> str:
+    """The respect asked for, or one drawn from `respects`.
+
+    Raises:
+        ValueError: `respect` is not one of `respects`.
+    """
+    if respect is None:
+        return draw(st.sampled_from(tuple(respects)))
+    if respect not in respects:
+        raise ValueError(f"{respect!r} is not one of {', '.join(respects)}")
+    return respect
+
 
 __all__ = [
     "invalid_consent_forms",
@@ -66,10 +82,13 @@ __all__ = [
 
 
 @st.composite
-def invalid_consent_forms(draw: st.DrawFn, pupil: Pupil, on: dt.date) -> tuple[ConsentForm, str]:
-    """`(form, respect)`: a consent form for `pupil` on `on` broken in one of `CONSENT_RESPECTS`."""
+def invalid_consent_forms(
+    draw: st.DrawFn, pupil: Pupil, on: dt.date, respect: str | None = None
+) -> tuple[ConsentForm, str]:
+    """`(form, respect)`: a consent form for `pupil` on `on` broken in one of `CONSENT_RESPECTS`
+    (`respect` when given, else drawn)."""
     form = draw(consent_forms(pupil, on))
-    respect = draw(st.sampled_from(CONSENT_RESPECTS))
+    respect = _pick(draw, CONSENT_RESPECTS, respect)
     changes: dict[str, Any]
     if respect == "wrong_child":
         other = draw(_names().filter(lambda name: not same_name(name, pupil.name)))
@@ -92,12 +111,14 @@ def invalid_consent_forms(draw: st.DrawFn, pupil: Pupil, on: dt.date) -> tuple[C
         changes = {"understands_reasons": False}
     elif respect == "does_not_agree":
         changes = {"agrees": False}
+    elif respect == "child_disagrees":
+        changes = {"child_agrees": False}
     elif respect == "no_consent_to_share":
         changes = {"consent_to_share": False}
     elif respect == "no_preferred_school":
-        changes = {"preferred_schools": tuple(draw(st.lists(blank_texts(), max_size=2)))}
+        changes = {"preferred_schools": tuple(draw(st.lists(blank_names(), max_size=2)))}
     elif respect == "not_signed":
-        changes = {"signed_by": draw(blank_texts())}
+        changes = {"signed_by": draw(blank_names())}
     elif respect == "not_dated":
         changes = {"signed_on": None}
     else:
@@ -106,9 +127,11 @@ def invalid_consent_forms(draw: st.DrawFn, pupil: Pupil, on: dt.date) -> tuple[C
 
 
 @st.composite
-def invalid_pastoral_support_plans(draw: st.DrawFn, on: dt.date) -> tuple[PastoralSupportPlan, str]:
+def invalid_pastoral_support_plans(
+    draw: st.DrawFn, on: dt.date, respect: str | None = None
+) -> tuple[PastoralSupportPlan, str]:
     """`(plan, respect)`: a PSP not active on `on` (R3), in one of `PSP_RESPECTS`."""
-    respect = draw(st.sampled_from(PSP_RESPECTS))
+    respect = _pick(draw, PSP_RESPECTS, respect)
     if respect == "not_started":
         start = on + draw(st.integers(1, 60)) * _DAY
         return PastoralSupportPlan(
@@ -120,11 +143,14 @@ def invalid_pastoral_support_plans(draw: st.DrawFn, on: dt.date) -> tuple[Pastor
 
 @st.composite
 def invalid_reintegration_information(
-    draw: st.DrawFn, pupil: Pupil
+    draw: st.DrawFn,
+    pupil: Pupil,
+    respect: str | None = None,
+    protocol: Protocol = WORCESTERSHIRE,
 ) -> tuple[ReintegrationInformation, str]:
     """`(form, respect)`: information for `pupil` broken in one of `INFORMATION_RESPECTS` (R4)."""
-    form = draw(reintegration_information(pupil))
-    respect = draw(st.sampled_from(INFORMATION_RESPECTS))
+    form = draw(reintegration_information(pupil, protocol))
+    respect = _pick(draw, INFORMATION_RESPECTS, respect)
     changes: dict[str, Any]
     if respect == "missing_rating":
         name = draw(
@@ -138,22 +164,25 @@ def invalid_reintegration_information(
     elif respect == "no_transport_plan":
         changes = {"transport_plan": draw(blank_texts())}
     else:
-        missing = draw(st.sampled_from(sorted(_evidence_needed(pupil))))
+        missing = draw(st.sampled_from(sorted(_evidence_needed(pupil, protocol))))
         changes = {"evidence": form.evidence - {missing}}
     return attrs.evolve(form, **changes), respect
 
 
 @st.composite
 def invalid_initial_meetings(
-    draw: st.DrawFn, on: dt.date
+    draw: st.DrawFn,
+    on: dt.date,
+    respect: str | None = None,
+    protocol: Protocol = WORCESTERSHIRE,
 ) -> tuple[tuple[InitialMeeting, ChildViews], str]:
     """`((meeting, views), respect)` recorded on `on`, broken in one `INITIAL_MEETING_RESPECTS`."""
-    respect = draw(st.sampled_from(INITIAL_MEETING_RESPECTS))
+    respect = _pick(draw, INITIAL_MEETING_RESPECTS, respect)
     if respect == "held_after":
         held = on + draw(st.integers(1, 14)) * _DAY
     else:
         held = on - draw(st.integers(0, 14)) * _DAY
-    meeting = draw(initial_meetings(held_on=held))
+    meeting = draw(initial_meetings(held_on=held, protocol=protocol))
     views = draw(child_views(before=held))
     start = meeting.start_date
     changes: dict[str, Any] = {}
@@ -168,7 +197,7 @@ def invalid_initial_meetings(
         changes = {"signatures": meeting.signatures - {party}}
     elif respect == "start_before_meeting":
         start = held - draw(st.integers(1, 14)) * _DAY
-        first, second, final = _review_dates_in_window(draw, start, None)
+        first, second, final = _review_dates_in_window(draw, start, None, protocol)
         changes = {
             "start_date": start,
             "first_review": first,
@@ -180,6 +209,7 @@ def invalid_initial_meetings(
         "no_child_expectations",
         "no_school_expectations",
         "no_parent_expectations",
+        "no_ap_support",
         "no_host_contact",
     ):
         name = {
@@ -187,6 +217,7 @@ def invalid_initial_meetings(
             "no_child_expectations": "child_will",
             "no_school_expectations": "school_will",
             "no_parent_expectations": "parent_will",
+            "no_ap_support": "ap_support",
             "no_host_contact": "host_contact",
         }[respect]
         changes = {name: draw(blank_texts())}
@@ -197,7 +228,8 @@ def invalid_initial_meetings(
     elif respect == "final_review_too_early":
         changes = {"final_review": meeting.second_review - draw(st.integers(0, 5)) * _DAY}
     elif respect == "final_review_too_late":
-        changes = {"final_review": start + draw(st.integers(43, 80)) * _DAY}
+        limit = protocol.final_review_within_days
+        changes = {"final_review": start + draw(st.integers(limit + 1, limit + 40)) * _DAY}
     return (attrs.evolve(meeting, **changes), views), respect
 
 
@@ -212,24 +244,34 @@ def invalid_review_meetings(
     on: dt.date,
     started_on: dt.date | None = None,
     kind: ReviewKind | None = None,
+    respect: str | None = None,
+    protocol: Protocol = WORCESTERSHIRE,
 ) -> tuple[ReviewMeeting, str]:
     """`(meeting, respect)`: a review recorded on `on` for a placement started on `started_on`
     (on or before `on`), broken in one of `REVIEW_RESPECTS` (R9).
 
-    `kind` is INTERIM or FINAL (drawn when None); some respects change it.
+    `kind` is INTERIM or FINAL (drawn when None, or to suit `respect`); some respects change it.
     """
+    final_only = (
+        "final_continue_without_next_meeting",
+        "next_meeting_not_after",
+        "permanent_without_date",
+        "permanent_before_review",
+    )
+    if kind is None:
+        if respect in final_only:
+            kind = ReviewKind.FINAL
+        elif respect == "interim_makes_permanent":
+            kind = ReviewKind.INTERIM
     chosen = draw(st.sampled_from((ReviewKind.INTERIM, ReviewKind.FINAL))) if kind is None else kind
     respects = [
-        respect
-        for respect in REVIEW_RESPECTS
-        if not (respect == "before_placement" and started_on is None)
-        and not (respect == "interim_makes_permanent" and chosen is not ReviewKind.INTERIM)
-        and not (
-            respect in ("final_continue_without_next_meeting", "next_meeting_not_after")
-            and chosen is not ReviewKind.FINAL
-        )
+        r
+        for r in REVIEW_RESPECTS
+        if not (r == "before_placement" and started_on is None)
+        and not (r == "interim_makes_permanent" and chosen is not ReviewKind.INTERIM)
+        and not (r in final_only and chosen is not ReviewKind.FINAL)
     ]
-    respect = draw(st.sampled_from(respects))
+    respect = _pick(draw, respects, respect)
     low = on - 14 * _DAY if started_on is None else max(started_on, on - 14 * _DAY)
     if respect == "held_after":
         held = on + draw(st.integers(1, 14)) * _DAY
@@ -242,6 +284,7 @@ def invalid_review_meetings(
             chosen,
             held_on=held,
             decision=ReviewDecision.CONTINUE if chosen is ReviewKind.INTERIM else None,
+            protocol=protocol,
         )
     )
     changes: dict[str, Any] = {}
@@ -256,7 +299,7 @@ def invalid_review_meetings(
             )
         }
     elif respect == "missing_attendee":
-        party = draw(st.sampled_from((Party.AP, Party.HOST, Party.PARENT)))
+        party = draw(st.sampled_from(sorted(protocol.review_parties)))
         meeting = _without_party(meeting, party)
     elif respect == "decides_end":
         changes = {"decision": ReviewDecision.END}
@@ -269,15 +312,25 @@ def invalid_review_meetings(
             "decision": ReviewDecision.CONTINUE,
             "next_meeting": held - draw(st.integers(0, 10)) * _DAY,
         }
+    elif respect == "permanent_without_date":
+        changes = {"decision": ReviewDecision.MAKE_PERMANENT, "permanent_from": None}
+    elif respect == "permanent_before_review":
+        changes = {
+            "decision": ReviewDecision.MAKE_PERMANENT,
+            "permanent_from": held - draw(st.integers(1, 10)) * _DAY,
+            "next_meeting": None,
+        }
     return attrs.evolve(meeting, **changes), respect
 
 
 @st.composite
-def invalid_failure_letters(draw: st.DrawFn, on: dt.date) -> tuple[FailureLetter, str]:
+def invalid_failure_letters(
+    draw: st.DrawFn, on: dt.date, respect: str | None = None
+) -> tuple[FailureLetter, str]:
     """`(letter, respect)`: a letter for an ending on `on`, broken in one of
     `FAILURE_LETTER_RESPECTS` (R11)."""
     letter = draw(failure_letters(effective_from=on))
-    respect = draw(st.sampled_from(FAILURE_LETTER_RESPECTS))
+    respect = _pick(draw, FAILURE_LETTER_RESPECTS, respect)
     changes: dict[str, Any]
     if respect == "no_reasons":
         changes = {"reasons": tuple(draw(st.lists(blank_texts(), max_size=2)))}
@@ -289,6 +342,10 @@ def invalid_failure_letters(draw: st.DrawFn, on: dt.date) -> tuple[FailureLetter
         changes = {"child_version_heard": False}
     elif respect == "no_support_listed":
         changes = {"support_provided": tuple(draw(st.lists(blank_texts(), max_size=2)))}
+    elif respect == "no_head_teacher":
+        changes = {"head_teacher": draw(blank_names())}
+    elif respect == "no_parent_named":
+        changes = {"parent_name": draw(blank_names())}
     else:
         changes = {"effective_date": on - draw(st.integers(1, 30)) * _DAY}
     return attrs.evolve(letter, **changes), respect
@@ -296,17 +353,21 @@ def invalid_failure_letters(draw: st.DrawFn, on: dt.date) -> tuple[FailureLetter
 
 @st.composite
 def invalid_emergency_reviews(
-    draw: st.DrawFn, on: dt.date, started_on: dt.date | None = None
+    draw: st.DrawFn,
+    on: dt.date,
+    started_on: dt.date | None = None,
+    respect: str | None = None,
+    protocol: Protocol = WORCESTERSHIRE,
 ) -> tuple[tuple[ReviewMeeting, FailureLetter | None], str]:
     """`((meeting, letter), respect)`: an emergency review recorded on `on` broken in one of
     `EMERGENCY_REVIEW_RESPECTS` (R10, R11); `letter_*` respects break the letter."""
     respects = [
         r for r in EMERGENCY_REVIEW_RESPECTS if not (r == "before_placement" and started_on is None)
     ]
-    respect = draw(st.sampled_from(respects))
+    respect = _pick(draw, respects, respect)
     if respect in ("end_without_concerns", "end_without_letter") or respect.startswith("letter_"):
         decision = ReviewDecision.END
-    elif respect in ("continue_without_support", "makes_permanent"):
+    elif respect in ("continue_without_support", "makes_permanent", "continue_with_letter"):
         decision = ReviewDecision.CONTINUE
     else:
         decision = draw(st.sampled_from((ReviewDecision.CONTINUE, ReviewDecision.END)))
@@ -317,7 +378,9 @@ def invalid_emergency_reviews(
     else:
         low = on - 14 * _DAY if started_on is None else max(started_on, on - 14 * _DAY)
         held = draw(_days(low, on))
-    meeting = draw(review_meetings(ReviewKind.EMERGENCY, held_on=held, decision=decision))
+    meeting = draw(
+        review_meetings(ReviewKind.EMERGENCY, held_on=held, decision=decision, protocol=protocol)
+    )
     letter: FailureLetter | None = (
         draw(failure_letters(effective_from=on)) if decision is ReviewDecision.END else None
     )
@@ -326,7 +389,7 @@ def invalid_emergency_reviews(
             meeting, kind=draw(st.sampled_from((ReviewKind.INTERIM, ReviewKind.FINAL)))
         )
     elif respect == "missing_party":
-        party = draw(st.sampled_from((Party.AP, Party.HOST, Party.PARENT, Party.LA)))
+        party = draw(st.sampled_from(sorted(protocol.emergency_review_parties)))
         meeting = _without_party(meeting, party)
     elif respect == "makes_permanent":
         meeting = attrs.evolve(meeting, decision=ReviewDecision.MAKE_PERMANENT)
@@ -334,22 +397,25 @@ def invalid_emergency_reviews(
         meeting = attrs.evolve(meeting, additional_support=draw(blank_texts()))
     elif respect == "end_without_concerns":
         meeting = attrs.evolve(meeting, concerns=draw(blank_texts()))
+    elif respect == "continue_with_letter":
+        letter = draw(failure_letters(effective_from=on))
     elif respect == "end_without_letter":
         letter = None
     elif respect.startswith("letter_"):
-        letter, letter_respect = draw(invalid_failure_letters(on))
+        wanted = respect.removeprefix("letter_") if respect != "letter_" else None
+        letter, letter_respect = draw(invalid_failure_letters(on, wanted or None))
         respect = f"letter_{letter_respect}"
     return (meeting, letter), respect
 
 
 @st.composite
 def invalid_successful_outcomes(
-    draw: st.DrawFn, started_on: dt.date
+    draw: st.DrawFn, started_on: dt.date, respect: str | None = None
 ) -> tuple[SuccessfulOutcome, str]:
     """`(form, respect)` for a placement started on `started_on`, broken in one of
     `SUCCESSFUL_OUTCOME_RESPECTS` (R13; the final review having decided MAKE_PERMANENT)."""
     form = draw(successful_outcomes(on_roll_from=started_on))
-    respect = draw(st.sampled_from(SUCCESSFUL_OUTCOME_RESPECTS))
+    respect = _pick(draw, SUCCESSFUL_OUTCOME_RESPECTS, respect)
     if respect == "joiner_form_not_completed":
         return attrs.evolve(form, joiner_form_completed=False), respect
     early = started_on - draw(st.integers(1, 30)) * _DAY
@@ -357,12 +423,14 @@ def invalid_successful_outcomes(
 
 
 @st.composite
-def invalid_unsuccessful_outcomes(draw: st.DrawFn) -> tuple[UnsuccessfulOutcome, str]:
+def invalid_unsuccessful_outcomes(
+    draw: st.DrawFn, respect: str | None = None
+) -> tuple[UnsuccessfulOutcome, str]:
     """`(form, respect)` broken in one of `UNSUCCESSFUL_OUTCOME_RESPECTS` (R12)."""
     form = draw(unsuccessful_outcomes())
-    respect = draw(st.sampled_from(UNSUCCESSFUL_OUTCOME_RESPECTS))
+    respect = _pick(draw, UNSUCCESSFUL_OUTCOME_RESPECTS, respect)
     if respect == "no_provision":
         return attrs.evolve(form, provision_for_return=draw(blank_texts())), respect
     if respect == "no_return_date":
         return attrs.evolve(form, return_date=None), respect
-    return attrs.evolve(form, completed_by=draw(blank_texts())), respect
+    return attrs.evolve(form, completed_by=draw(blank_names())), respect

@@ -17,6 +17,7 @@ from reintegration_fsm.forms import (
     Attendee,
     ChildViews,
     ConsentForm,
+    FailureLetter,
     InitialMeeting,
     Measure,
     PastoralSupportPlan,
@@ -27,7 +28,7 @@ from reintegration_fsm.forms import (
     SuccessfulOutcome,
     UnsuccessfulOutcome,
 )
-from reintegration_fsm.letter import FailureLetter
+from reintegration_fsm.protocol.definition import WORCESTERSHIRE, Protocol
 from reintegration_fsm.testing.values import (
     _DAY,
     AP_SETTINGS,
@@ -58,14 +59,6 @@ __all__ = [
     "unsuccessful_outcomes",
 ]
 
-_REQUIRED_EVIDENCE = (
-    Evidence.PSP,
-    Evidence.BEHAVIOUR_LOG,
-    Evidence.ATTENDANCE_RECORD,
-    Evidence.EXCLUSION_DATA,
-    Evidence.ASSESSMENT_DATA,
-)
-
 
 # -- the forms before the placement ---------------------------------------------------------------
 @st.composite
@@ -92,6 +85,7 @@ def consent_forms(
         ),
         signed_by=draw(_names()),
         signed_on=draw(_days(high - 60 * _DAY, high)),
+        child_agrees=draw(st.sampled_from((True, True, None))),
         ap_setting=draw(st.sampled_from(("", *AP_SETTINGS))),
     )
 
@@ -110,20 +104,24 @@ def pastoral_support_plans(
     return PastoralSupportPlan(start, end, draw(_maybe_texts()))
 
 
-def _evidence_needed(pupil: Pupil | None) -> frozenset[Evidence]:
-    needed = set(_REQUIRED_EVIDENCE)
-    if pupil is None or pupil.looked_after:
-        needed.add(Evidence.PERSONAL_EDUCATION_PLAN)
-    if pupil is None or pupil.key_stage == 4:
-        needed.add(Evidence.KS4_OPTIONS)
-    return frozenset(needed)
+def _evidence_needed(pupil: Pupil | None, protocol: Protocol) -> frozenset[Evidence]:
+    if pupil is None:  # whatever the pupil: everything any pupil may need
+        return frozenset(
+            protocol.required_evidence
+            | protocol.looked_after_evidence
+            | protocol.key_stage_4_evidence
+        )
+    return frozenset(
+        protocol.evidence_for(looked_after=pupil.looked_after, key_stage=pupil.key_stage)
+    )
 
 
 @st.composite
 def reintegration_information(
-    draw: st.DrawFn, pupil: Pupil | None = None
+    draw: st.DrawFn, pupil: Pupil | None = None, protocol: Protocol = WORCESTERSHIRE
 ) -> ReintegrationInformation:
-    """A Reintegration Information form that passes R4 for `pupil` (for any pupil when None)."""
+    """A Reintegration Information form that passes R4 for `pupil` under `protocol` (for any
+    pupil when None)."""
     ratings = st.sampled_from(tuple(Rating))
     extra = draw(st.frozensets(st.sampled_from(tuple(Evidence))))
     return ReintegrationInformation(
@@ -134,8 +132,7 @@ def reintegration_information(
         homework=draw(ratings),
         reasons_for_success=draw(texts()),
         transport_plan=draw(texts()),
-        evidence=_evidence_needed(pupil) | extra,
-        proposed_school=draw(st.sampled_from(("", *HOST_SCHOOLS))),
+        evidence=_evidence_needed(pupil, protocol) | extra,
         attendance_percent=draw(st.none() | st.integers(0, 100)),
         exclusions_this_year=draw(st.none() | st.integers(0, 20)),
         professionals=tuple(
@@ -161,17 +158,20 @@ def child_views(draw: st.DrawFn, before: dt.date | None = None) -> ChildViews:
 
 
 def _review_dates_in_window(
-    draw: st.DrawFn, start: dt.date, calendar: SchoolCalendar | None
+    draw: st.DrawFn, start: dt.date, calendar: SchoolCalendar | None, protocol: Protocol
 ) -> tuple[dt.date, dt.date, dt.date]:
+    limit = protocol.final_review_within_days
     if calendar is not None:
         try:
-            days = _school_days_within(calendar, start, 42)
+            days = _school_days_within(calendar, start, limit)
         except CalendarError:
             days = []
         if len(days) >= 3:
             if draw(st.booleans()):
                 try:
-                    first, second, final = calendar.suggest_review_dates(start)
+                    first, second, final = calendar.suggest_review_dates(
+                        start, protocol.review_weeks
+                    )
                 except CalendarError:
                     pass  # near the calendar's end: pick from the school days it does know
                 else:
@@ -180,7 +180,7 @@ def _review_dates_in_window(
                 draw(st.lists(st.sampled_from(days), min_size=3, max_size=3, unique=True))
             )
             return picked[0], picked[1], picked[2]
-    offsets = sorted(draw(st.lists(st.integers(1, 42), min_size=3, max_size=3, unique=True)))
+    offsets = sorted(draw(st.lists(st.integers(1, limit), min_size=3, max_size=3, unique=True)))
     first, second, final = (start + offset * _DAY for offset in offsets)
     return first, second, final
 
@@ -205,17 +205,20 @@ def initial_meetings(
     held_on: dt.date | None = None,
     start_date: dt.date | None = None,
     calendar: SchoolCalendar | None = None,
+    protocol: Protocol = WORCESTERSHIRE,
 ) -> InitialMeeting:
-    """An initial meeting that passes R7 (with views from `child_views(before=held_on)`).
+    """An initial meeting that passes R7 under `protocol` (with views from
+    `child_views(before=held_on)`).
 
     Args:
         held_on: the meeting's date (drawn when None); record it on or after this date.
         start_date: the agreed start (on or after `held_on`; drawn when None).
         calendar: when given, the review dates are school days of it where it can tell.
+        protocol: the protocol whose final-review limit and review weeks the dates follow.
     """
     held = draw(_days(EARLIEST, LATEST)) if held_on is None else held_on
     start = _between(draw, held, 21) if start_date is None else start_date
-    first, second, final = _review_dates_in_window(draw, start, calendar)
+    first, second, final = _review_dates_in_window(draw, start, calendar, protocol)
     return InitialMeeting(
         held_on=held,
         parent_present=True,
@@ -228,6 +231,7 @@ def initial_meetings(
         school_will=draw(texts()),
         parent_will=draw(texts()),
         host_contact=draw(_names()),
+        ap_support=draw(texts()),
         first_review=first,
         second_review=second,
         final_review=final,
@@ -243,11 +247,15 @@ _DECISIONS: Mapping[ReviewKind, tuple[ReviewDecision, ...]] = {
     ReviewKind.FINAL: (ReviewDecision.CONTINUE, ReviewDecision.MAKE_PERMANENT),
     ReviewKind.EMERGENCY: (ReviewDecision.CONTINUE, ReviewDecision.END),
 }
-_NEEDED_AT: Mapping[ReviewKind, tuple[Party, ...]] = {
-    ReviewKind.INTERIM: (Party.AP, Party.HOST, Party.PARENT),
-    ReviewKind.FINAL: (Party.AP, Party.HOST, Party.PARENT),
-    ReviewKind.EMERGENCY: (Party.AP, Party.HOST, Party.PARENT, Party.LA),
-}
+
+
+def _needed_at(kind: ReviewKind, protocol: Protocol) -> tuple[Party, ...]:
+    needed = (
+        protocol.emergency_review_parties
+        if kind is ReviewKind.EMERGENCY
+        else protocol.review_parties
+    )
+    return tuple(party for party in Party if party in needed)
 
 
 @st.composite
@@ -264,8 +272,11 @@ def review_meetings(
     held_on: dt.date | None = None,
     started_on: dt.date | None = None,
     decision: ReviewDecision | None = None,
+    protocol: Protocol = WORCESTERSHIRE,
 ) -> ReviewMeeting:
-    """A review meeting of `kind` that passes R9 (INTERIM, FINAL) or R10 (EMERGENCY).
+    """A review meeting of `kind` that passes R9 (INTERIM, FINAL) or R10 (EMERGENCY) under
+    `protocol` (whose parties attend). A FINAL review deciding MAKE_PERMANENT agrees a date of
+    permanent admission on or after the meeting.
 
     An EMERGENCY review deciding END also needs a letter from `failure_letters(effective_from=on)`
     to pass R11. Record the meeting on or after `held_on`, for a placement started on `started_on`.
@@ -284,13 +295,15 @@ def review_meetings(
         held = held_on
     chosen = draw(st.sampled_from(_DECISIONS[kind])) if decision is None else decision
     views = draw(child_views(before=held))
-    next_meeting = None
+    next_meeting = permanent_from = None
     if kind is ReviewKind.FINAL and chosen is ReviewDecision.CONTINUE:
-        next_meeting = held + draw(st.integers(1, 42)) * _DAY
+        next_meeting = held + draw(st.integers(1, protocol.final_review_within_days)) * _DAY
+    if chosen is ReviewDecision.MAKE_PERMANENT:
+        permanent_from = held + draw(st.integers(0, 20)) * _DAY
     return ReviewMeeting(
         held_on=held,
         kind=kind,
-        attendees=draw(_meeting_attendees(_NEEDED_AT[kind])),
+        attendees=draw(_meeting_attendees(_needed_at(kind, protocol))),
         child_views=draw(st.none() | st.just(views)) if kind is ReviewKind.EMERGENCY else views,
         concerns=draw(texts()) if chosen is ReviewDecision.END else draw(_maybe_texts()),
         additional_support=draw(texts())
@@ -298,6 +311,7 @@ def review_meetings(
         else draw(_maybe_texts()),
         decision=chosen,
         next_meeting=next_meeting,
+        permanent_from=permanent_from,
         progress=draw(_maybe_texts()),
         timetable=draw(st.none() | timetables()),
     )

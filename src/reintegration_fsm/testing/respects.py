@@ -24,6 +24,7 @@ CONSENT_RESPECTS = (
     "other_parent_disagrees",
     "does_not_understand",
     "does_not_agree",
+    "child_disagrees",
     "no_consent_to_share",
     "no_preferred_school",
     "not_signed",
@@ -48,6 +49,7 @@ INITIAL_MEETING_RESPECTS = (
     "no_child_expectations",
     "no_school_expectations",
     "no_parent_expectations",
+    "no_ap_support",
     "no_host_contact",
     "first_review_too_early",
     "second_review_too_early",
@@ -65,6 +67,8 @@ REVIEW_RESPECTS = (
     "interim_makes_permanent",
     "final_continue_without_next_meeting",
     "next_meeting_not_after",
+    "permanent_without_date",
+    "permanent_before_review",
 )
 FAILURE_LETTER_RESPECTS = (
     "no_reasons",
@@ -73,6 +77,8 @@ FAILURE_LETTER_RESPECTS = (
     "child_not_heard",
     "no_support_listed",
     "backdated",
+    "no_head_teacher",
+    "no_parent_named",
 )
 EMERGENCY_REVIEW_RESPECTS = (
     "held_after",
@@ -81,6 +87,7 @@ EMERGENCY_REVIEW_RESPECTS = (
     "missing_party",
     "makes_permanent",
     "continue_without_support",
+    "continue_with_letter",
     "end_without_concerns",
     "end_without_letter",
     *(f"letter_{respect}" for respect in FAILURE_LETTER_RESPECTS),

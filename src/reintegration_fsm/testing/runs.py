@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.case import Reintegration
 from reintegration_fsm.forms import ReviewMeeting
+from reintegration_fsm.protocol.definition import WORCESTERSHIRE, Protocol
 from reintegration_fsm.testing.forms import (
     _school_days_within,
     child_views,
@@ -37,10 +38,9 @@ from reintegration_fsm.testing.values import (
     texts,
 )
 from reintegration_fsm.vocabulary import (
-    OBLIGATION_OWNER,
+    ROLES_OF_PARTY,
     Actor,
     ObligationKind,
-    Party,
     ReferralRoute,
     ReviewDecision,
     ReviewKind,
@@ -68,6 +68,7 @@ class ProtocolRun:
 
     steps: tuple[RunStep, ...]
     stage: Stage
+    protocol: Protocol = WORCESTERSHIRE
 
     @property
     def triggers(self) -> tuple[str, ...]:
@@ -91,7 +92,7 @@ def play(run: ProtocolRun, calendar: SchoolCalendar | None = None) -> Reintegrat
     if not run.steps or run.steps[0].trigger != "open":
         raise ValueError("a protocol run starts with 'open'")
     used = _sample_calendar() if calendar is None else calendar
-    case = Reintegration.open(**run.steps[0].kwargs, calendar=used)
+    case = Reintegration.open(**run.steps[0].kwargs, calendar=used, protocol=run.protocol)
     for step in run.steps[1:]:
         getattr(case, step.trigger)(**step.kwargs)
     return case
@@ -104,34 +105,31 @@ _PRE_PLACEMENT = (
     Stage.HOST_IDENTIFIED,
     Stage.PLANNED,
 )
-_NOTE_STAGES = frozenset(
-    {
-        Stage.REFERRED,
-        Stage.HOST_IDENTIFIED,
-        Stage.PLANNED,
-        Stage.IN_PLACEMENT,
-        Stage.EMERGENCY_REVIEW,
-        Stage.ENDING,
-    }
-)
 
 
 class _RunBuilder:
-    """Draws one valid run step by step, keeping its own account of the open obligations."""
+    """Draws one valid run step by step, playing it on a live case as it goes, so that what is
+    owed and what may be fired is the library's own account, never a second one."""
 
-    def __init__(self, draw: st.DrawFn, calendar: SchoolCalendar, day: dt.date) -> None:
+    def __init__(
+        self, draw: st.DrawFn, calendar: SchoolCalendar, day: dt.date, protocol: Protocol
+    ) -> None:
         self.draw = draw
         self.calendar = calendar
+        self.protocol = protocol
         self.day = day
-        self.stage = Stage.PROPOSED
         self.steps: list[RunStep] = []
-        self.open: list[ObligationKind] = []
+        self.case: Reintegration | None = None
         self.ap_setting = draw(st.sampled_from(AP_SETTINGS))
         self.host_school = draw(st.sampled_from(HOST_SCHOOLS))
         self.authority = draw(st.sampled_from(AUTHORITIES))
         self.cast: dict[Role, Actor] = {
             role: draw(actors(role, self._organisation(role))) for role in Role
         }
+
+    @property
+    def stage(self) -> Stage:
+        return Stage.PROPOSED if self.case is None else self.case.stage
 
     def _organisation(self, role: Role) -> str | None:
         if role in _AP_ROLES:
@@ -142,8 +140,12 @@ class _RunBuilder:
             return self.authority
         return None
 
-    def actor(self, *roles: Role) -> Actor:
-        return self.cast[self.draw(st.sampled_from(roles))]
+    def actor(self, trigger: str, *among: Role) -> Actor:
+        """An actor the protocol allows to fire `trigger` (of roles `among`, when given)."""
+        allowed = [r for r in Role if r in self.protocol.roles_for(trigger)]
+        if among:
+            allowed = [r for r in allowed if r in among] or allowed
+        return self.cast[self.draw(st.sampled_from(allowed))]
 
     def later(self, most: int = 3) -> dt.date:
         self.day = self.calendar.add_school_days(self.day, self.draw(st.integers(0, most)))
@@ -153,34 +155,50 @@ class _RunBuilder:
         self.day = max(self.day, day)
         return self.day
 
-    def add(self, trigger: str, by: Actor, dest: Stage | None = None, **kwargs: Any) -> None:
-        self.steps.append(RunStep(trigger, {**kwargs, "by": by, "on": self.day}))
-        if dest is not None:
-            self.stage = dest
-
-    def opens(self, *kinds: ObligationKind) -> None:
-        self.open.extend(kinds)
+    def add(self, trigger: str, by: Actor, **kwargs: Any) -> None:
+        step = RunStep(trigger, {**kwargs, "by": by, "on": self.day})
+        self.steps.append(step)
+        if self.case is None:
+            self.case = Reintegration.open(
+                **step.kwargs, calendar=self.calendar, protocol=self.protocol
+            )
+        else:
+            getattr(self.case, trigger)(**step.kwargs)
 
     def discharge_some(self) -> None:
+        assert self.case is not None
         for _ in range(self.draw(st.integers(0, 2))):
-            if not self.open:
+            open_now = self.case.obligations
+            consent_pending = any(o.kind is ObligationKind.CONSENT_TO_DELETION for o in open_now)
+            choices = [
+                o
+                for o in open_now
+                # R17: a deletion waits for the other school's consent.
+                if not (o.kind is ObligationKind.DELETE_FROM_ROLL and consent_pending)
+            ]
+            if not choices:
                 return
-            kind = self.draw(st.sampled_from(self.open))
-            self.open.remove(kind)
-            owner = OBLIGATION_OWNER[kind]
-            if kind is ObligationKind.NOTE_AT_PANEL and self.stage in _NOTE_STAGES:
-                self.add("note_at_panel", self.cast[Role.LA_ADMISSIONS])
-            elif owner is Party.AP:
-                self.add("discharge", self.actor(*_AP_ROLES), kind=kind)
-            elif owner is Party.HOST:
-                self.add("discharge", self.actor(*_HOST_ROLES), kind=kind)
+            chosen = self.draw(st.sampled_from(choices))
+            by = self.actor("discharge", *ROLES_OF_PARTY[chosen.owner])
+            noter = self.actor("note_at_panel")
+            if (
+                chosen.kind is ObligationKind.NOTE_AT_PANEL
+                and "note_at_panel" in self.case.available_triggers(noter)
+                and self.draw(st.booleans())
+            ):
+                self.add("note_at_panel", noter)
             else:
-                self.add("discharge", self.cast[Role.LA_ADMISSIONS], kind=kind)
+                self.add("discharge", by, kind=chosen.kind)
 
 
 @st.composite
-def protocol_runs(draw: st.DrawFn, calendar: SchoolCalendar | None = None) -> ProtocolRun:
-    """A valid protocol run ending in SUCCESSFUL, UNSUCCESSFUL or WITHDRAWN, or stopping mid-way.
+def protocol_runs(
+    draw: st.DrawFn,
+    calendar: SchoolCalendar | None = None,
+    protocol: Protocol = WORCESTERSHIRE,
+) -> ProtocolRun:
+    """A valid protocol run under `protocol`, ending in SUCCESSFUL, UNSUCCESSFUL or WITHDRAWN, or
+    stopping mid-way.
 
     Every step's date is a school day of `calendar` (the sample calendar when None), on or after
     the step before; the calendar must span some 260 days past its first day. Play it with
@@ -189,18 +207,16 @@ def protocol_runs(draw: st.DrawFn, calendar: SchoolCalendar | None = None) -> Pr
     used = _sample_calendar() if calendar is None else calendar
     low = used.first_day
     opened = draw(_days(low, max(low, used.last_day - _RUN_SPAN)))
-    run = _RunBuilder(draw, used, used.add_school_days(opened, 1))
+    run = _RunBuilder(draw, used, used.add_school_days(opened, 1), protocol)
     target = draw(st.sampled_from(tuple(Stage)))
     if target is Stage.WITHDRAWN:
         stop: Stage | None = draw(st.sampled_from(_PRE_PLACEMENT))
     else:
         stop = target if target in _PRE_PLACEMENT else None
-    ap_head, la = run.cast[Role.AP_HEAD], run.cast[Role.LA_ADMISSIONS]
     pupil = draw(pupils())
     run.add(
         "open",
-        ap_head,
-        Stage.PROPOSED,
+        run.actor("open"),
         case_id=f"case-{draw(st.integers(1, 99999))}",
         pupil=pupil,
         ap_setting=run.ap_setting,
@@ -210,101 +226,99 @@ def protocol_runs(draw: st.DrawFn, calendar: SchoolCalendar | None = None) -> Pr
     def finish() -> ProtocolRun:
         if target is Stage.WITHDRAWN:
             run.later()
-            run.add(
-                "withdraw",
-                run.actor(Role.AP_HEAD, Role.PARENT),
-                Stage.WITHDRAWN,
-                reason=draw(texts()),
-            )
+            run.add("withdraw", run.actor("withdraw"), reason=draw(texts()))
         run.discharge_some()
-        return ProtocolRun(tuple(run.steps), run.stage)
+        return ProtocolRun(tuple(run.steps), run.stage, protocol)
 
     if stop is Stage.PROPOSED:
         return finish()
-    run.add(
-        "record_consent", ap_head, Stage.CONSENTED, form=draw(consent_forms(pupil, run.later()))
-    )
+    form = draw(consent_forms(pupil, run.later()))
+    run.add("record_consent", run.actor("record_consent"), form=form)
     if stop is Stage.CONSENTED:
         return finish()
     route = draw(st.sampled_from(tuple(ReferralRoute)))
     on = run.later()
     run.add(
         "refer_to_fair_access",
-        ap_head,
-        Stage.REFERRED,
+        run.actor("refer_to_fair_access"),
         route=route,
-        information=draw(reintegration_information(pupil)),
+        information=draw(reintegration_information(pupil, protocol)),
         psp=draw(pastoral_support_plans(active_on=on)),
     )
-    if route is ReferralRoute.VIRTUAL:
-        run.opens(ObligationKind.NOTE_AT_PANEL)
     run.discharge_some()
     if stop is Stage.REFERRED:
         return finish()
     run.later(25)
-    run.add("identify_host", la, Stage.HOST_IDENTIFIED, host_school=run.host_school, via=route)
-    run.opens(ObligationKind.SHARE_INFORMATION_WITH_HOST, ObligationKind.OFFER_VISIT)
+    host = run.host_school if draw(st.booleans()) else draw(st.sampled_from(form.preferred_schools))
+    run.host_school = host
+    run.cast.update({role: draw(actors(role, host)) for role in _HOST_ROLES})
+    run.add("identify_host", run.actor("identify_host"), host_school=host, via=route)
     run.discharge_some()
     if stop is Stage.HOST_IDENTIFIED:
         return finish()
     held = run.later(10)
     start = used.add_school_days(held, draw(st.integers(0, 10)))
-    while len(_school_days_within(used, start, 42)) < 3:
+    while len(_school_days_within(used, start, protocol.final_review_within_days)) < 3:
         start = used.add_school_days(start, 1)
-    meeting = draw(initial_meetings(held_on=held, start_date=start, calendar=used))
+    meeting = draw(
+        initial_meetings(held_on=held, start_date=start, calendar=used, protocol=protocol)
+    )
     run.add(
         "hold_initial_meeting",
-        run.actor(*_AP_ROLES),
-        Stage.PLANNED,
+        run.actor("hold_initial_meeting"),
         meeting=meeting,
         views=draw(child_views(before=held)),
     )
-    run.opens(ObligationKind.SEND_PAPERWORK_TO_ADMISSIONS)
     run.discharge_some()
     if stop is not None:
         return finish()
 
     run.at_least(start)
-    run.add("start_placement", run.actor(*_HOST_ROLES), Stage.IN_PLACEMENT)
-    run.opens(ObligationKind.COMPLETE_JOINERS_FORM, ObligationKind.MARK_DUAL_REGISTRATION)
+    run.add("start_placement", run.actor("start_placement"))
     run.discharge_some()
 
     def review(
         kind: ReviewKind, due: dt.date, decision: ReviewDecision | None = None
     ) -> ReviewMeeting:
         on = run.at_least(due)
-        form = draw(review_meetings(kind, held_on=on, started_on=start, decision=decision))
+        form = draw(
+            review_meetings(
+                kind, held_on=on, started_on=start, decision=decision, protocol=protocol
+            )
+        )
         if form.next_meeting is not None:
             form = attrs.evolve(
                 form, next_meeting=used.add_school_days(on, draw(st.integers(1, 10)))
             )
-        run.add("hold_review", run.actor(*_AP_ROLES, *_HOST_ROLES), meeting=form)
-        run.opens(ObligationKind.SEND_PAPERWORK_TO_ADMISSIONS)
+        if form.permanent_from is not None:
+            form = attrs.evolve(
+                form, permanent_from=used.add_school_days(on, draw(st.integers(0, 5)))
+            )
+        run.add("hold_review", run.actor("hold_review"), meeting=form)
         run.discharge_some()
         return form
 
     def emergency(decision: ReviewDecision) -> None:
-        head = run.cast[Role.HOST_HEAD]
         run.later()
-        run.add("call_emergency_review", head, Stage.EMERGENCY_REVIEW, reason=draw(texts()))
+        run.add("call_emergency_review", run.actor("call_emergency_review"), reason=draw(texts()))
         if target is Stage.EMERGENCY_REVIEW:
             return
         on = run.later()
         form = draw(
-            review_meetings(ReviewKind.EMERGENCY, held_on=on, started_on=start, decision=decision)
-        )
-        run.opens(ObligationKind.SEND_PAPERWORK_TO_ADMISSIONS)
-        if decision is ReviewDecision.END:
-            letter = draw(failure_letters(effective_from=on))
-            run.add("hold_emergency_review", head, Stage.ENDING, meeting=form, letter=letter)
-            run.opens(
-                ObligationKind.SEND_FAILURE_LETTER,
-                ObligationKind.DELETE_FROM_ROLL,
-                ObligationKind.NOTIFY_PORTAL,
-                ObligationKind.ARRANGE_HOME_SCHOOL_MEETING,
+            review_meetings(
+                ReviewKind.EMERGENCY,
+                held_on=on,
+                started_on=start,
+                decision=decision,
+                protocol=protocol,
             )
-        else:
-            run.add("hold_emergency_review", head, Stage.IN_PLACEMENT, meeting=form)
+        )
+        letter = (
+            draw(failure_letters(effective_from=on)) if decision is ReviewDecision.END else None
+        )
+        run.add(
+            "hold_emergency_review", run.actor("hold_emergency_review"), meeting=form, letter=letter
+        )
         run.discharge_some()
 
     for due in (meeting.first_review, meeting.second_review)[: draw(st.integers(0, 2))]:
@@ -319,20 +333,14 @@ def protocol_runs(draw: st.DrawFn, calendar: SchoolCalendar | None = None) -> Pr
             extended = review(ReviewKind.FINAL, final_due, ReviewDecision.CONTINUE)
             assert extended.next_meeting is not None
             final_due = extended.next_meeting
-        review(ReviewKind.FINAL, final_due, ReviewDecision.MAKE_PERMANENT)
+        decided = review(ReviewKind.FINAL, final_due, ReviewDecision.MAKE_PERMANENT)
+        assert decided.permanent_from is not None
         run.later()
+        run.at_least(decided.permanent_from)
         run.add(
             "record_successful_outcome",
-            run.actor(*_HOST_ROLES),
-            Stage.SUCCESSFUL,
+            run.actor("record_successful_outcome"),
             form=draw(successful_outcomes(on_roll_from=start)),
-        )
-        run.opens(
-            ObligationKind.COMPLETE_LEAVERS_FORM,
-            ObligationKind.TRANSFER_RECORDS,
-            ObligationKind.RETURN_OUTCOME_FORM,
-            ObligationKind.ADJUST_WEIGHTINGS,
-            ObligationKind.REDESIGNATE_TRANSPORT,
         )
         return finish()
     emergency(ReviewDecision.END)
@@ -341,8 +349,7 @@ def protocol_runs(draw: st.DrawFn, calendar: SchoolCalendar | None = None) -> Pr
     run.later()
     run.add(
         "record_unsuccessful_outcome",
-        run.actor(*_AP_ROLES),
-        Stage.UNSUCCESSFUL,
+        run.actor("record_unsuccessful_outcome"),
         form=draw(unsuccessful_outcomes()),
     )
     return finish()

@@ -26,6 +26,7 @@ __all__ = [
     "LATEST",
     "actors",
     "attendees",
+    "blank_names",
     "blank_texts",
     "pupils",
     "texts",
@@ -70,12 +71,13 @@ def _between(draw: st.DrawFn, low: dt.date, most: int) -> dt.date:
 # -- text and names -------------------------------------------------------------------------------
 @functools.cache
 def texts() -> st.SearchStrategy[str]:
-    """Non-blank text: a plain sentence or arbitrary Unicode (no lone surrogates)."""
+    """Non-blank text: a plain sentence or arbitrary printable Unicode (no control characters,
+    no lone surrogates: what every form accepts)."""
     return st.one_of(
         st.sampled_from(_PHRASES),
-        st.text(st.characters(codec="utf-8"), min_size=1, max_size=40).filter(
-            lambda text: bool(text.strip())
-        ),
+        st.text(
+            st.characters(codec="utf-8", exclude_categories=("Cc", "Cs")), min_size=1, max_size=40
+        ).filter(lambda text: bool(text.strip())),
     )
 
 
@@ -83,6 +85,12 @@ def texts() -> st.SearchStrategy[str]:
 def blank_texts() -> st.SearchStrategy[str]:
     """Text a rule treats as missing: empty or whitespace only."""
     return st.sampled_from(("", " ", "\t", "  \n "))
+
+
+@functools.cache
+def blank_names() -> st.SearchStrategy[str]:
+    """A name a rule treats as missing: empty or spaces, on one line (as a name must be)."""
+    return st.sampled_from(("", " ", "\t", "   "))
 
 
 @functools.cache

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Protocol
 
 import attrs
 
 from reintegration_fsm import fields
-from reintegration_fsm.forms import Pupil
+from reintegration_fsm.forms.pupil import Pupil
 
 
 class LetterCase(Protocol):
@@ -26,17 +27,37 @@ class LetterCase(Protocol):
     @property
     def initial_meeting_on(self) -> dt.date | None: ...
 
+    @property
+    def ap_head(self) -> str | None: ...
+
+    @property
+    def ended_on(self) -> dt.date | None: ...
+
+    @property
+    def last_on(self) -> dt.date | None: ...
+
 
 def long_date(day: dt.date) -> str:
     """A date as a letter writes it: 3 March 2026."""
     return f"{day.day} {day:%B %Y}"
 
 
+_TWO_PARENTS = re.compile(r"\s(and|&)\s", re.IGNORECASE)
+
+
 @attrs.frozen
 class FailureLetter:
-    """The letter the host head teacher sends when ending a reintegration (R11)."""
+    """The letter the host head teacher sends when ending a reintegration (R11).
 
-    parent_name: str = attrs.field(validator=fields.text)
+    `parent_name` names the parent or carer written to; name a second one in
+    `second_parent_name` (or write both in `parent_name`, "Sky and Jo Exemplar") and the letter
+    addresses them both ("yourselves"). `home_head_teacher` is the head teacher of the home
+    (AP) setting; when it is not given, the letter names the AP head teacher on the case's record.
+    `written_on` dates the letter; by default it is dated the day of the emergency review that
+    ended the placement.
+    """
+
+    parent_name: str = attrs.field(validator=fields.name)
     reasons: tuple[str, ...] = attrs.field(
         converter=fields.to_tuple, validator=fields.each(fields.text)
     )
@@ -47,18 +68,37 @@ class FailureLetter:
         converter=fields.to_tuple, validator=fields.each(fields.text)
     )
     effective_date: dt.date = attrs.field(validator=fields.day)
-    head_teacher: str = attrs.field(validator=fields.text)
-    home_head_teacher: str = attrs.field(default="", validator=fields.text)
+    head_teacher: str = attrs.field(validator=fields.name)
+    home_head_teacher: str = attrs.field(default="", validator=fields.name)
+    written_on: dt.date | None = attrs.field(default=None, validator=fields.optional_day)
+    second_parent_name: str = attrs.field(default="", validator=fields.name)
+
+    @property
+    def to_both_parents(self) -> bool:
+        """True when the letter is addressed to two parents or carers."""
+        return bool(self.second_parent_name.strip()) or bool(_TWO_PARENTS.search(self.parent_name))
 
     def render(self, case: LetterCase) -> str:
         """The letter's text: the seed's sample letter with every placeholder filled in."""
         pupil = case.pupil
+        parents = self.parent_name.strip()
+        if self.second_parent_name.strip():
+            parents = f"{parents} and {self.second_parent_name.strip()}"
+        yourself = "yourselves" if self.to_both_parents else "yourself"
+        dated = self.written_on or case.ended_on or case.last_on
         meeting = (
             f" at our original meeting on {long_date(case.initial_meeting_on)}"
             if case.initial_meeting_on is not None
             else ""
         )
-        home_head = self.home_head_teacher or "the head teacher"
+        home_head = self.home_head_teacher.strip() or (case.ap_head or "").strip()
+        home_school = case.ap_setting
+        home_head_phrase = f"{home_school}, {home_head}," if home_head else home_school
+        copy_to = (
+            f"{home_head}, Head Teacher of {home_school}"
+            if home_head
+            else f"the Head Teacher of {home_school}"
+        )
         checks = [
             "The key incident has been investigated fully."
             if self.incident_investigated
@@ -72,16 +112,17 @@ class FailureLetter:
             else f"{pupil.name} has not yet given their version of events.",
         ]
         lines = [
-            f"Dear {self.parent_name}",
+            *([long_date(dated), ""] if dated is not None else []),
+            f"Dear {parents}",
             "",
             f"{pupil.name}, date of birth {long_date(pupil.date_of_birth)}",
             "",
             "I have today made the decision to end the reintegration arrangement that was set up "
-            f"with {case.ap_setting} and yourself{meeting}.",
+            f"with {home_school} and {yourself}{meeting}.",
             "",
             "The reasons for my decision are as follows:",
             "",
-            *(f"- {reason}" for reason in self.reasons),
+            *(f"- {reason.strip()}" for reason in self.reasons),
             "",
             *checks,
             "",
@@ -93,18 +134,18 @@ class FailureLetter:
             "I have also included details of the support that was put in place to support the "
             "reintegration:",
             "",
-            *(f"- {support}" for support in self.support_provided),
+            *(f"- {support.strip()}" for support in self.support_provided),
             "",
-            f"The head teacher of {case.ap_setting}, {home_head}, has been notified of my decision "
-            "and would like to meet with you to discuss what will happen next. I would ask you to "
-            "contact them urgently.",
+            f"The head teacher of {home_head_phrase} has been notified of my decision and would "
+            "like to meet with you to discuss what will happen next. I would ask you to contact "
+            "them urgently.",
             "",
             "Yours sincerely",
             "",
             self.head_teacher,
             f"Head Teacher, {case.host_school or 'the host school'}",
             "",
-            f"Copy sent to: {self.home_head_teacher or 'Head Teacher'}, {case.ap_setting}",
+            f"Copy sent to: {copy_to}",
             "School Admissions",
         ]
         return "\n".join(lines) + "\n"

@@ -1,0 +1,44 @@
+"""The child or young person being reintegrated."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import attrs
+from stdnum.exceptions import ValidationError as StdnumValidationError
+from stdnum.gb import upn as upn_check
+
+from reintegration_fsm import fields
+from reintegration_fsm.errors import FormInvalid
+
+
+def _upn(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is None:
+        return
+    fields.name(instance, attribute, value)
+    try:
+        upn_check.validate(value)
+    except StdnumValidationError as error:
+        raise FormInvalid(
+            type(instance).__name__, attribute.name, f"{value!r} is not a valid UPN: {error}"
+        ) from None
+
+
+@attrs.frozen
+class Pupil:
+    """The child or young person being reintegrated.
+
+    `looked_after` is the one record of the child's looked-after (LAC) status: the forms that
+    print it read it from here.
+    """
+
+    name: str = attrs.field(validator=fields.given_name)
+    date_of_birth: dt.date = attrs.field(validator=fields.past_day)
+    key_stage: int = attrs.field(validator=fields.within(0, 5))
+    on_mainstream_roll: bool = attrs.field(default=False, validator=fields.flag)
+    looked_after: bool = attrs.field(default=False, validator=fields.flag)
+    upn: str | None = attrs.field(default=None, validator=_upn)
+    address: str = attrs.field(default="", validator=fields.text)
+    send_level: str = attrs.field(default="", validator=fields.text)
+    ethnicity: str = attrs.field(default="", validator=fields.text)

@@ -1,0 +1,448 @@
+"""`Protocol`: what one authority's reintegration protocol sets, as versioned data.
+
+Authorities publish their own reintegration and managed-move protocols and revise them; what
+varies is bounded (deadlines, the review schedule, who attends, who may act, the evidence
+required, the weighting), and a `Protocol` holds exactly that. The engine, the stages and the
+triggers are the same for every protocol. `WORCESTERSHIRE` is the seed's protocol, read from
+`worcestershire.toml` beside this module: the one place its numbers are written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import sys
+import types
+from collections.abc import Iterable, Mapping
+from importlib import resources
+from typing import Any
+
+import attrs
+
+from reintegration_fsm import fields
+from reintegration_fsm.errors import ProtocolDefinitionError, UnknownProtocol
+from reintegration_fsm.vocabulary import Evidence, Party, Role, Trigger
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
+
+__all__ = [
+    "EDITIONS",
+    "KNOWN",
+    "WORCESTERSHIRE",
+    "WORCESTERSHIRE_1",
+    "Protocol",
+    "protocol_registry",
+]
+
+EDITIONS = (1, 2)
+"""Editions of the library's rules a protocol may run under: 1, the rules of the first contract
+(no departures, no R17); 2, the rules of revision 2. Cases recorded before protocols were data
+run under edition 1 for life."""
+
+_SEED_FILE = "worcestershire.toml"
+_KEY = re.compile(r"^\s*([A-Za-z0-9_\"'-]+)\s*=")
+_TABLE = re.compile(r"^\s*\[\s*([A-Za-z0-9_.-]+)\s*\]\s*$")
+
+
+def _read_toml(text: str, where: str) -> tuple[dict[str, Any], dict[str, int]]:
+    """The TOML's values, and the line of each key (`roles.open` for a key of `[roles]`)."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        found = re.search(r"line (\d+)", str(error))
+        raise ProtocolDefinitionError(
+            "(file)",
+            f"not valid TOML: {error}",
+            path=where,
+            line=int(found.group(1)) if found else None,
+        ) from None
+    lines: dict[str, int] = {}
+    table = ""
+    for number, line in enumerate(text.splitlines(), start=1):
+        header = _TABLE.match(line)
+        if header is not None:
+            table = header.group(1)
+            lines.setdefault(table, number)
+            continue
+        key = _KEY.match(line)
+        if key is not None:
+            name = key.group(1).strip("\"'")
+            lines.setdefault(f"{table}.{name}" if table else name, number)
+    return data, lines
+
+
+def _seed_values() -> dict[str, Any]:
+    text = (resources.files("reintegration_fsm.protocol") / _SEED_FILE).read_text("utf-8")
+    data, _ = _read_toml(text, _SEED_FILE)
+    return data
+
+
+_SEED = _seed_values()
+
+
+def _positive(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ProtocolDefinitionError(
+            attribute.name, f"must be a whole number above 0, not {value!r}"
+        )
+
+
+def _not_negative(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ProtocolDefinitionError(
+            attribute.name, f"must be a whole number, 0 or more, not {value!r}"
+        )
+
+
+def _label(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    problem = fields.identifier(value, attribute.name, fields.NAME_LENGTH)
+    if problem is not None:
+        raise ProtocolDefinitionError(attribute.name, problem)
+
+
+def _prose(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if not isinstance(value, str) or not value.strip():
+        raise ProtocolDefinitionError(attribute.name, f"must be non-empty text, not {value!r}")
+    problem = fields.text_problem(value)
+    if problem is not None:
+        raise ProtocolDefinitionError(attribute.name, problem)
+
+
+def _a_day(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if not isinstance(value, dt.date) or isinstance(value, dt.datetime):
+        raise ProtocolDefinitionError(attribute.name, f"must be a date, not {value!r}")
+
+
+def _members(enum_type: type[Any], value: Any) -> Any:
+    if isinstance(value, (list, tuple, set, frozenset)):
+        try:
+            return frozenset(
+                item if isinstance(item, enum_type) else enum_type(item) for item in value
+            )
+        except ValueError:
+            pass  # the validator names the bad value
+    return value
+
+
+def _parties(value: Any) -> Any:
+    return _members(Party, value)
+
+
+def _evidence(value: Any) -> Any:
+    return _members(Evidence, value)
+
+
+def _set_of(enum_type: type[Any], *, needed: bool) -> Any:
+    def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if not isinstance(value, frozenset) or not all(isinstance(v, enum_type) for v in value):
+            choices = ", ".join(member.value for member in enum_type)
+            raise ProtocolDefinitionError(
+                attribute.name, f"must be a list of {enum_type.__name__} values ({choices})"
+            )
+        if needed and not value:
+            raise ProtocolDefinitionError(attribute.name, "must name at least one")
+
+    return check
+
+
+def _weeks(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
+
+
+def _increasing(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if (
+        not isinstance(value, tuple)
+        or len(value) != 3
+        or not all(isinstance(week, int) and not isinstance(week, bool) for week in value)
+    ):
+        raise ProtocolDefinitionError(
+            attribute.name,
+            f"must be three whole numbers of weeks (two interim reviews and the final one), "
+            f"not {value!r}",
+        )
+    if not 0 < value[0] < value[1] < value[2]:
+        raise ProtocolDefinitionError(attribute.name, f"must increase from above 0, not {value!r}")
+
+
+def _roles(value: Any) -> Any:
+    if not isinstance(value, Mapping):
+        return value
+    converted: dict[Any, Any] = {}
+    for trigger, roles in value.items():
+        key = trigger.value if isinstance(trigger, Trigger) else trigger
+        converted[key] = _members(Role, roles)
+    return types.MappingProxyType(dict(sorted(converted.items())))
+
+
+def _check_roles(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if not isinstance(value, Mapping):
+        raise ProtocolDefinitionError("roles", "must map each trigger to the roles that fire it")
+    triggers = {trigger.value for trigger in Trigger}
+    for trigger, roles in value.items():
+        if trigger not in triggers:
+            raise ProtocolDefinitionError(
+                f"roles.{trigger}", f"is not a trigger; the triggers are {', '.join(triggers)}"
+            )
+        if not isinstance(roles, frozenset) or not all(isinstance(r, Role) for r in roles):
+            choices = ", ".join(role.value for role in Role)
+            raise ProtocolDefinitionError(
+                f"roles.{trigger}", f"must be a list of roles ({choices}), not {roles!r}"
+            )
+        if not roles:
+            raise ProtocolDefinitionError(f"roles.{trigger}", "no role may fire it")
+    for trigger in sorted(triggers - set(value)):
+        raise ProtocolDefinitionError(f"roles.{trigger}", "is missing: no role may fire it")
+
+
+def _seed(name: str) -> Any:
+    value = _SEED[name]
+    if name == "roles":
+        return _roles(value)
+    return value
+
+
+@attrs.frozen
+class Protocol:
+    """One authority's reintegration protocol, at one version: the numbers and parties it sets.
+
+    Build one in code (`attrs.evolve(WORCESTERSHIRE, ...)`) or read one from TOML with
+    `Protocol.from_file`; a field not given takes the seed's (Worcestershire's) value. A case
+    runs under the protocol it was opened with for its whole life.
+
+    Raises:
+        ProtocolDefinitionError: a protocol that cannot be run; names the field.
+    """
+
+    id: str = attrs.field(validator=_label)
+    version: str = attrs.field(validator=_label)
+    title: str = attrs.field(validator=_prose)
+    source: str = attrs.field(validator=_prose)
+    effective_from: dt.date = attrs.field(validator=_a_day)
+    place_offer_school_days: int = attrs.field(
+        default=_seed("place_offer_school_days"), validator=_positive
+    )
+    """R5: school days from the referral to the place offer."""
+    review_weeks: tuple[int, int, int] = attrs.field(
+        default=tuple(_seed("review_weeks")), converter=_weeks, validator=_increasing
+    )
+    """R7: weeks from the start to the first, second and final reviews, as proposed."""
+    final_review_within_days: int = attrs.field(
+        default=_seed("final_review_within_days"), validator=_positive
+    )
+    """R7: the final review is at most this many days after the start."""
+    joiners_return_days: int = attrs.field(
+        default=_seed("joiners_return_days"), validator=_positive
+    )
+    """Days from the start of the placement to the host's joiners return."""
+    weighting_points: int = attrs.field(default=_seed("weighting_points"), validator=_not_negative)
+    """R13: points a permanent move adds to the host and takes from the AP setting."""
+    roles: Mapping[str, frozenset[Role]] = attrs.field(
+        default=_seed("roles"), converter=_roles, validator=_check_roles, hash=False
+    )
+    """Who may fire each trigger, by trigger name."""
+    review_parties: frozenset[Party] = attrs.field(
+        default=_seed("review_parties"),
+        converter=_parties,
+        validator=_set_of(Party, needed=True),
+    )
+    """R9: the parties every review must have among its attendees."""
+    emergency_review_parties: frozenset[Party] = attrs.field(
+        default=_seed("emergency_review_parties"),
+        converter=_parties,
+        validator=_set_of(Party, needed=True),
+    )
+    """R10: the parties every emergency review must have among its attendees."""
+    required_evidence: frozenset[Evidence] = attrs.field(
+        default=_seed("required_evidence"),
+        converter=_evidence,
+        validator=_set_of(Evidence, needed=False),
+    )
+    """R4: evidence every referral includes."""
+    looked_after_evidence: frozenset[Evidence] = attrs.field(
+        default=_seed("looked_after_evidence"),
+        converter=_evidence,
+        validator=_set_of(Evidence, needed=False),
+    )
+    """R4: evidence a referral of a looked-after child also includes."""
+    key_stage_4_evidence: frozenset[Evidence] = attrs.field(
+        default=_seed("key_stage_4_evidence"),
+        converter=_evidence,
+        validator=_set_of(Evidence, needed=False),
+    )
+    """R4: evidence a referral of a child in key stage 4 also includes."""
+    retention_years: int = attrs.field(default=_seed("retention_years"), validator=_positive)
+    """Years after the pupil's date of birth that a case's personal data is kept."""
+    edition: int = attrs.field(default=_seed("edition"))
+    """The edition of the library's rules the protocol runs under (`EDITIONS`)."""
+
+    @edition.validator
+    def _known_edition(self, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if value not in EDITIONS:
+            raise ProtocolDefinitionError("edition", f"must be one of {EDITIONS}, not {value!r}")
+
+    def __attrs_post_init__(self) -> None:
+        final_days = self.review_weeks[-1] * 7
+        if final_days > self.final_review_within_days:
+            raise ProtocolDefinitionError(
+                "review_weeks",
+                f"the final review at {self.review_weeks[-1]} weeks ({final_days} days) is past "
+                f"final_review_within_days ({self.final_review_within_days})",
+            )
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """`(id, version)`: how a history names the protocol."""
+        return (self.id, self.version)
+
+    def roles_for(self, trigger: str) -> frozenset[Role]:
+        """The roles that may fire `trigger` under this protocol."""
+        return self.roles[trigger]
+
+    def evidence_for(self, *, looked_after: bool, key_stage: int) -> tuple[Evidence, ...]:
+        """R4: the evidence a referral of this child includes, in the `Evidence` order."""
+        needed = set(self.required_evidence)
+        if looked_after:
+            needed |= self.looked_after_evidence
+        if key_stage == 4:
+            needed |= self.key_stage_4_evidence
+        return tuple(evidence for evidence in Evidence if evidence in needed)
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike[str]) -> Protocol:
+        """Read a protocol from a TOML file whose keys are the field names.
+
+        Raises:
+            ProtocolDefinitionError: not valid TOML, an unknown key, or a value the protocol
+                cannot run with; names the field and the line.
+            OSError: the file cannot be read.
+        """
+        where = os.fspath(path)
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+        return cls.from_toml(text, where)
+
+    @classmethod
+    def from_toml(cls, text: str, where: str = "<protocol>") -> Protocol:
+        """Read a protocol from TOML text (as `from_file` does); `where` names it in errors."""
+        data, lines = _read_toml(text, where)
+        known = {field.name for field in attrs.fields(cls)}
+        for key in data:
+            if key not in known:
+                raise ProtocolDefinitionError(
+                    key, "is not a protocol field", path=where, line=lines.get(key)
+                )
+        for key, value in (
+            data.get("roles", {}).items() if isinstance(data.get("roles"), dict) else ()
+        ):
+            if isinstance(value, list) and not all(isinstance(v, str) for v in value):
+                raise ProtocolDefinitionError(
+                    f"roles.{key}",
+                    "must be a list of role names",
+                    path=where,
+                    line=lines.get(f"roles.{key}"),
+                )
+        if "roles" in data and isinstance(data["roles"], dict):
+            data["roles"] = {**_SEED["roles"], **data["roles"]}
+        try:
+            return cls(**data)
+        except ProtocolDefinitionError as error:
+            raise ProtocolDefinitionError(
+                error.field, error.problem, path=where, line=lines.get(error.field)
+            ) from None
+        except TypeError as error:
+            missing = re.findall(r"'(\w+)'", str(error))
+            field = missing[0] if missing else "(file)"
+            raise ProtocolDefinitionError(field, "is missing", path=where) from None
+
+    def to_toml(self) -> str:
+        """The protocol as a TOML file `from_file` reads back."""
+
+        def value(item: Any) -> str:
+            if isinstance(item, str):
+                return '"' + item.replace("\\", "\\\\").replace('"', '\\"') + '"'
+            if isinstance(item, bool):
+                return "true" if item else "false"
+            if isinstance(item, (int, dt.date)):
+                return str(item) if isinstance(item, int) else item.isoformat()
+            if isinstance(item, (tuple, list)):
+                return "[" + ", ".join(value(v) for v in item) + "]"
+            if isinstance(item, frozenset):
+                ordered = [v for v in type(next(iter(item))) if v in item] if item else []
+                return "[" + ", ".join(value(v.value) for v in ordered) + "]"
+            raise TypeError(item)
+
+        lines = []
+        for field in attrs.fields(type(self)):
+            if field.name == "roles":
+                continue
+            lines.append(f"{field.name} = {value(getattr(self, field.name))}")
+        lines += ["", "[roles]"]
+        for trigger in Trigger:
+            lines.append(f"{trigger.value} = {value(self.roles[trigger.value])}")
+        return "\n".join(lines) + "\n"
+
+
+WORCESTERSHIRE = Protocol(**_SEED)
+"""The seed's protocol: the Reintegration Protocol for Worcestershire Schools, as revision 2 of
+the contract reads it. The default wherever no protocol is given."""
+
+WORCESTERSHIRE_1 = attrs.evolve(
+    WORCESTERSHIRE,
+    version="1",
+    effective_from=dt.date(2006, 9, 1),
+    edition=1,
+    roles={
+        **WORCESTERSHIRE.roles,
+        Trigger.CALL_EMERGENCY_REVIEW.value: frozenset({Role.HOST_HEAD}),
+        Trigger.HOLD_EMERGENCY_REVIEW.value: frozenset({Role.HOST_HEAD}),
+    },
+)
+"""The same protocol as the first contract read it (edition 1): the rules every case recorded
+before protocols were data runs under for life."""
+
+KNOWN: tuple[Protocol, ...] = (WORCESTERSHIRE, WORCESTERSHIRE_1)
+"""The protocols every replay and store knows without being told."""
+
+
+def protocol_registry(protocols: Iterable[Protocol]) -> Mapping[tuple[str, str], Protocol]:
+    """`(id, version)` -> protocol, for the given protocols and the built-in ones.
+
+    Raises:
+        ProtocolDefinitionError: two different protocols share an `(id, version)`, or an item
+            is not a `Protocol`.
+    """
+    found: dict[tuple[str, str], Protocol] = {p.key: p for p in KNOWN}
+    for protocol in protocols:
+        if not isinstance(protocol, Protocol):
+            raise ProtocolDefinitionError("protocols", f"{protocol!r} is not a Protocol")
+        already = found.get(protocol.key)
+        if already is not None and already != protocol and already not in KNOWN:
+            raise ProtocolDefinitionError(
+                "protocols", f"two different protocols are both {protocol.id} {protocol.version}"
+            )
+        if already is not None and already in KNOWN and already != protocol:
+            raise ProtocolDefinitionError(
+                "protocols",
+                f"{protocol.id} {protocol.version} is a protocol the library ships; give yours "
+                "another id or version",
+            )
+        found[protocol.key] = protocol
+    return types.MappingProxyType(found)
+
+
+def find_protocol(
+    registry: Mapping[tuple[str, str], Protocol], protocol_id: str, version: str
+) -> Protocol:
+    """The protocol a history names.
+
+    Raises:
+        UnknownProtocol: the registry does not hold it.
+    """
+    found = registry.get((protocol_id, version))
+    if found is None:
+        raise UnknownProtocol(protocol_id, version, sorted(registry))
+    return found
