@@ -39,6 +39,19 @@ class TestInMemoryStore(StoreContract):
         assert isinstance(store, InMemoryStore)
         store._redactions.setdefault(row["case_id"], {})[row["seq"]] = row
 
+    def tamper_case(self, store: Store, case_id: str, column: str, value: Any) -> None:
+        assert isinstance(store, InMemoryStore)
+        store._cases[case_id][column] = value
+
+    def tamper_items(self, store: Store, case_id: str, column: str, value: Any) -> None:
+        assert isinstance(store, InMemoryStore)
+        for item in store._items[case_id]:
+            item[column] = value
+
+    def remove_case_row(self, store: Store, case_id: str) -> None:
+        assert isinstance(store, InMemoryStore)
+        del store._cases[case_id]
+
 
 class TestSqliteStore(StoreContract):
     """SQLite in a temporary file, WAL and synchronous=FULL."""

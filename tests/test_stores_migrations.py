@@ -64,7 +64,7 @@ def test_the_migrated_schema_equals_create_schemas(engine: sa.Engine) -> None:
     migrated_triggers = triggers(engine)
     upgrade(engine)  # at head already: nothing to do
     with engine.connect() as conn:
-        assert conn.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar() == "0001"
+        assert conn.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar() == "0002"
 
     reset_database(engine)
     assert differences(engine) != []  # the comparison can fail
@@ -90,7 +90,7 @@ def test_a_schema_built_by_create_schema_upgrades_cleanly(engine: sa.Engine) -> 
     """create_schema() stamps the newest migration, so a later upgrade() adds nothing twice."""
     SqlAlchemyStore(engine).create_schema()
     with engine.connect() as conn:
-        assert conn.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar() == "0001"
+        assert conn.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar() == "0002"
     upgrade(engine)
     assert differences(engine) == []
     SqlAlchemyStore(engine).create_schema()  # still idempotent: one stamp, no error

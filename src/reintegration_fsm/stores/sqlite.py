@@ -1,4 +1,5 @@
-"""SQLite settings for a store's engine: our own BEGIN (IMMEDIATE for writes), WAL, fsync.
+"""SQLite settings for a store's engine: our own BEGIN (IMMEDIATE for writes), WAL, fsync, and
+a database file readable by its owner only.
 
 pysqlite's own transaction handling is switched off and SQLAlchemy's `begin` event emits
 BEGIN instead (the recipe in SQLAlchemy's SQLite dialect documentation), so that a write
@@ -7,10 +8,11 @@ transaction takes the write lock at its start and waits up to the busy timeout f
 
 from __future__ import annotations
 
+import os
 import weakref
 from typing import Any
 
-from sqlalchemy import Connection, Engine, event
+from sqlalchemy import URL, Connection, Engine, event
 
 WRITE = "rfsm_sqlite_begin"
 """Execution option naming the BEGIN mode of a write transaction."""
@@ -45,3 +47,22 @@ def configure(engine: Engine, *, durable: bool, busy_timeout: float) -> None:
 
     # Connections pooled before the hooks were installed would keep pysqlite's handling.
     engine.dispose()
+
+
+def private_file(url: URL) -> None:
+    """Create the database file of `url` readable and writable by its owner only (0600).
+
+    SQLite would create it with the process's umask (0644 as a rule); it creates the `-wal`,
+    `-shm` and journal files with the database file's own mode, so they follow. An existing
+    file, an in-memory database and a `file:` URI are left alone.
+    """
+    database = url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    if url.query.get("mode") == "memory":
+        return
+    try:
+        descriptor = os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError:
+        return  # it exists, or SQLite will report why it cannot be created
+    os.close(descriptor)
