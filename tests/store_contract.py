@@ -484,6 +484,72 @@ class StoreContract:
         with pytest.raises(sa.exc.DBAPIError, match="append-only"), store.engine.begin() as conn:
             conn.execute(sa.delete(table))
 
+    def test_the_log_refuses_to_be_overwritten_by_an_upsert(self, store: Store) -> None:
+        """SQLite's INSERT OR REPLACE skipped the DELETE trigger: no engine's upsert may pass."""
+        if not isinstance(store, SqlAlchemyStore):
+            pytest.skip("the in-memory store has no database triggers")
+        store.save(built("case-01", 2))
+        names = [column.name for column in schema.transitions.columns]
+        forged = self.stored_entry(store, "case-01", 2) | {"actor_name": "Someone Else"}
+        if store.engine.dialect.name == "sqlite":  # as SQLAlchemy stores dates there
+            forged = {key: _sqlite_text(value) for key, value in forged.items()}
+        values = f"({', '.join(names)}) VALUES ({', '.join(':' + n for n in names)})"
+        attacks = {
+            "sqlite": [
+                f"INSERT OR REPLACE INTO rfsm_transitions {values}",
+                f"REPLACE INTO rfsm_transitions {values}",
+                f"INSERT INTO rfsm_transitions {values} "
+                "ON CONFLICT (case_id, seq) DO UPDATE SET actor_name = excluded.actor_name",
+            ],
+            "postgresql": [
+                f"INSERT INTO rfsm_transitions {values} "
+                "ON CONFLICT (case_id, seq) DO UPDATE SET actor_name = EXCLUDED.actor_name",
+            ],
+            "mysql": [
+                f"REPLACE INTO rfsm_transitions {values}",
+                f"INSERT INTO rfsm_transitions {values} "
+                "ON DUPLICATE KEY UPDATE actor_name = VALUES(actor_name)",
+            ],
+        }[store.engine.dialect.name]
+        for attack in attacks:
+            with (
+                pytest.raises(sa.exc.DBAPIError, match="append-only"),
+                store.engine.begin() as conn,
+            ):
+                conn.execute(sa.text(attack), forged)
+        assert store.history("case-01") == built("case-01", 2).history
+        assert store.verify() == []
+
+    def test_saving_a_case_this_store_loaded_reads_no_stored_history(self, store: Store) -> None:
+        """The common save checks the version and hash in its UPDATE; only an unknown case object
+        costs a read of the stored log."""
+        if not isinstance(store, SqlAlchemyStore):
+            pytest.skip("the in-memory store runs no statements")
+        store.save(built("case-01", 3))
+        statements: list[str] = []
+
+        def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+            statements.append(" ".join(statement.split()))
+
+        def log_reads() -> list[str]:
+            return [
+                s for s in statements if s.startswith("SELECT") and "FROM rfsm_transitions" in s
+            ]
+
+        case = store.load("case-01")
+        advanced(case, 1)
+        sa.event.listen(store.engine, "before_cursor_execute", seen)
+        try:
+            store.save(case)
+            assert log_reads() == []
+            assert any(s.startswith("UPDATE rfsm_cases") for s in statements)
+            stranger = built("case-01", 5)  # an object this store has not seen
+            store.save(stranger)
+            assert log_reads()
+        finally:
+            sa.event.remove(store.engine, "before_cursor_execute", seen)
+        assert store.history("case-01") == built("case-01", 5).history
+
     # -- bulk import ---------------------------------------------------------------------------
     def test_imported_histories_load_and_verify(self, store: Store) -> None:
         cases = [built(f"case-{n:02}", 1 + n % 11) for n in range(25)]
@@ -846,6 +912,12 @@ class StoreContract:
         assert scoped.verify() == []
         assert given_protocols
         assert all(protocols == (marker,) for protocols in given_protocols)
+
+
+def _sqlite_text(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ")
+    return value.isoformat() if isinstance(value, dt.date) else value
 
 
 def _json(value: Any) -> str:

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import inspect
+import os
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
-from reintegration_fsm.stores import InMemoryStore, SqlAlchemyStore
+from reintegration_fsm import CaseSummary, LedgerEntry
+from reintegration_fsm.stores import InMemoryStore, SqlAlchemyStore, upgrade
+from reintegration_fsm.stores import Store as StoreInterface
 from reintegration_fsm.stores.rows import Row
+from scenario import AUTHORITY
 from store_contract import (
     CALENDAR,
     Store,
@@ -86,6 +93,122 @@ class TestSqliteStore(StoreContract):
 
         store.save(built("case-01", 1))
         assert statements[0] == "BEGIN IMMEDIATE"
+
+
+def modes(folder: Path) -> dict[str, int]:
+    """The permission bits of every file in `folder`."""
+    return {path.name: stat.S_IMODE(path.stat().st_mode) for path in folder.iterdir()}
+
+
+@pytest.fixture
+def usual_umask() -> Iterator[None]:
+    """The umask most systems run with (files 0644 unless made otherwise)."""
+    previous = os.umask(0o022)
+    yield
+    os.umask(previous)
+
+
+PRIVATE = 0o600
+
+
+@pytest.mark.usefixtures("usual_umask")
+def test_a_database_the_store_creates_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    store = SqlAlchemyStore(f"sqlite:///{tmp_path / 'cases.db'}", calendar=CALENDAR)
+    store.create_schema()
+    store.save(built("case-01", 3))
+    with store.engine.connect():  # the -wal and -shm files live while a connection is open
+        assert modes(tmp_path) == {
+            "cases.db": PRIVATE,
+            "cases.db-wal": PRIVATE,
+            "cases.db-shm": PRIVATE,
+        }
+    store.close()
+
+
+@pytest.mark.usefixtures("usual_umask")
+def test_a_database_upgrade_creates_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    """Both ways in: a URL, and an engine the caller made (as the CLI does)."""
+    upgrade(f"sqlite:///{tmp_path / 'by-url.db'}")
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'by-engine.db'}")
+    upgrade(engine)
+    store = SqlAlchemyStore(engine, calendar=CALENDAR)
+    store.save(built("case-01", 2))
+    with engine.connect():
+        found = modes(tmp_path)
+    assert found["by-url.db"] == PRIVATE
+    assert {name: mode for name, mode in found.items() if name.startswith("by-engine")} == {
+        "by-engine.db": PRIVATE,
+        "by-engine.db-wal": PRIVATE,
+        "by-engine.db-shm": PRIVATE,
+    }
+    engine.dispose()
+
+
+def test_a_database_file_that_exists_keeps_its_mode(tmp_path: Path) -> None:
+    path = tmp_path / "shared.db"
+    path.touch(mode=0o640)
+    path.chmod(0o640)
+    SqlAlchemyStore(f"sqlite:///{path}").create_schema()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640
+
+
+def test_store_constructors_take_everything_after_the_url_by_keyword() -> None:
+    """Revision 2: `SqlAlchemyStore(url, calendar)` took the calendar for an authority."""
+    with pytest.raises(TypeError):
+        InMemoryStore(CALENDAR)  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        SqlAlchemyStore("sqlite://", CALENDAR)  # type: ignore[misc]
+    memory = InMemoryStore(authority=AUTHORITY, calendar=CALENDAR, protocols=())
+    sql = SqlAlchemyStore(
+        "sqlite://",
+        authority=AUTHORITY,
+        calendar=CALENDAR,
+        protocols=(),
+        durable=False,
+        busy_timeout=1.0,
+    )
+    assert (
+        (memory.authority, memory.calendar)
+        == (sql.authority, sql.calendar)
+        == (
+            AUTHORITY,
+            CALENDAR,
+        )
+    )
+    assert sql.for_authority("Other").calendar is CALENDAR
+    sql.close()
+
+
+def test_both_stores_offer_the_declared_interface_with_its_signatures() -> None:
+    """mypy checks the same in `reintegration_fsm.stores` (a typed assignment of each)."""
+    declared = {
+        name: member
+        for name, member in vars(StoreInterface).items()
+        if not name.startswith("_") and callable(member)
+    }
+    assert set(declared) == {
+        "save",
+        "load",
+        "history",
+        "taken",
+        "import_histories",
+        "due",
+        "cases",
+        "weightings",
+        "ledger",
+        "verify",
+    }
+    for store_type in (InMemoryStore, SqlAlchemyStore):
+        for name, member in declared.items():
+            wanted = list(inspect.signature(member).parameters)
+            offered = list(inspect.signature(getattr(store_type, name)).parameters)
+            assert offered[: len(wanted)] == wanted, (store_type.__name__, name)
+
+
+def test_case_summaries_and_ledger_entries_are_importable_from_the_top_level() -> None:
+    from reintegration_fsm.stores import model
+
+    assert (CaseSummary, LedgerEntry) == (model.CaseSummary, model.LedgerEntry)
 
 
 def server_store(url: str) -> Iterator[SqlAlchemyStore]:

@@ -209,15 +209,20 @@ def _scrub_driver(driver: BaseException) -> None:
 
 
 def _codes(driver: BaseException) -> tuple[str | None, int | None, int | None]:
-    """(PostgreSQL SQLSTATE, MariaDB/MySQL error number, SQLite extended result code)."""
-    sqlstate = getattr(driver, "sqlstate", None) or getattr(driver, "pgcode", None)
-    if isinstance(sqlstate, str):
-        return sqlstate, None, None
+    """(PostgreSQL SQLSTATE, MariaDB/MySQL error number, SQLite extended result code).
+
+    PyMySQL errors carry a SQLSTATE too, but a coarse one (23000 for every integrity error):
+    MariaDB's are classified by their error number.
+    """
+    args = getattr(driver, "args", ())
+    if type(driver).__module__.partition(".")[0] in ("pymysql", "MySQLdb", "mysql", "mariadb"):
+        if args and isinstance(args[0], int) and not isinstance(args[0], bool):
+            return None, args[0], None
+        return None, None, None
     sqlite_code = getattr(driver, "sqlite_errorcode", None)
     if isinstance(sqlite_code, int):
         return None, None, sqlite_code
-    args = getattr(driver, "args", ())
-    mysql = type(driver).__module__.partition(".")[0] in ("pymysql", "MySQLdb", "mysql", "mariadb")
-    if mysql and args and isinstance(args[0], int) and not isinstance(args[0], bool):
-        return None, args[0], None
+    sqlstate = getattr(driver, "sqlstate", None) or getattr(driver, "pgcode", None)
+    if isinstance(sqlstate, str):
+        return sqlstate, None, None
     return None, None, None
