@@ -153,13 +153,16 @@ def open_item_rows(case: Reintegration, authority: str) -> list[Row]:
         }
         for deadline in case.pending_deadlines
     ]
+    # Every obligation a transition opened knows its day; one built by hand counts from the
+    # case's opening (so the undated query's `opened_on <= :on` stays an index condition).
+    opened = case.history[0].on
     rows.extend(
         {
             "item_type": OBLIGATION,
             "kind": obligation.kind.value,
             "owner": obligation.owner.value,
             "due": obligation.due,
-            "opened_on": obligation.opened_on,
+            "opened_on": obligation.opened_on or opened,
         }
         for obligation in case.obligations
     )
@@ -257,7 +260,7 @@ def binds_on(row: Mapping[str, Any], on: date) -> bool:
     if due is not None:
         return bool(due <= on)
     opened = as_date(row["opened_on"])
-    return opened is None or bool(opened <= on)
+    return opened is not None and bool(opened <= on)
 
 
 def due_order(row: Mapping[str, Any]) -> tuple[bool, date, str, int]:

@@ -164,10 +164,7 @@ class SqlAlchemyStore:
         )
         on: BindParameter[date] = bindparam("b_on")
         dated = select(*columns).where(open_items.c.due <= on)
-        undated = select(*columns).where(
-            open_items.c.due.is_(None),
-            or_(open_items.c.opened_on.is_(None), open_items.c.opened_on <= on),
-        )
+        undated = select(*columns).where(open_items.c.due.is_(None), open_items.c.opened_on <= on)
         if self.authority is not None:
             scope = open_items.c.authority == self.authority
             dated, undated = dated.where(scope), undated.where(scope)
