@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from reintegration_fsm import CaseSummary, LedgerEntry
-from reintegration_fsm.stores import InMemoryStore, SqlAlchemyStore, upgrade
+from reintegration_fsm.stores import InMemoryStore, SqlAlchemyStore, schema, upgrade
 from reintegration_fsm.stores import Store as StoreInterface
 from reintegration_fsm.stores.rows import Row
 from scenario import AUTHORITY
@@ -244,3 +244,32 @@ class TestMariaDBStore(StoreContract):
     @pytest.fixture
     def store(self, mariadb_url: str) -> Iterator[Store]:
         yield from server_store(mariadb_url)
+
+    def test_the_stores_sessions_are_strict_on_a_lenient_connection(
+        self, store: Store, mariadb_url: str
+    ) -> None:
+        """Without a strict mode MariaDB cuts an over-long value and stores it."""
+        lenient = sa.create_engine(mariadb_url, connect_args={"init_command": "SET sql_mode=''"})
+        with lenient.connect() as conn:
+            assert "STRICT" not in conn.exec_driver_sql("SELECT @@SESSION.sql_mode").scalar()
+        strict = SqlAlchemyStore(lenient, calendar=CALENDAR)
+        with strict.engine.connect() as conn:
+            mode = conn.exec_driver_sql("SELECT @@SESSION.sql_mode").scalar()
+        assert {"STRICT_ALL_TABLES", "STRICT_TRANS_TABLES"} <= set(mode.split(","))
+        with pytest.raises(sa.exc.DataError), strict.engine.begin() as conn:
+            conn.execute(sa.insert(schema.open_items), _item(kind="k" * 41))
+        lenient.dispose()
+
+
+def _item(**changes: Any) -> Row:
+    row: Row = {
+        "case_id": "case-01",
+        "item_no": 0,
+        "authority": AUTHORITY,
+        "item_type": "obligation",
+        "kind": "offer_visit",
+        "owner": "ap",
+        "due": None,
+        "opened_on": None,
+    }
+    return row | changes
