@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import os
+import sqlite3
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -130,6 +131,7 @@ def test_a_database_upgrade_creates_is_readable_by_its_owner_only(tmp_path: Path
     """Both ways in: a URL, and an engine the caller made (as the CLI does)."""
     upgrade(f"sqlite:///{tmp_path / 'by-url.db'}")
     engine = sa.create_engine(f"sqlite:///{tmp_path / 'by-engine.db'}")
+    assert not sa.inspect(engine).has_table("rfsm_cases")  # connecting leaves an empty 0644 file
     upgrade(engine)
     store = SqlAlchemyStore(engine, calendar=CALENDAR)
     store.save(built("case-01", 2))
@@ -144,9 +146,12 @@ def test_a_database_upgrade_creates_is_readable_by_its_owner_only(tmp_path: Path
     engine.dispose()
 
 
-def test_a_database_file_that_exists_keeps_its_mode(tmp_path: Path) -> None:
+def test_a_database_that_exists_keeps_its_mode(tmp_path: Path) -> None:
+    """A database someone made shared on purpose stays so; the store changes no one's file."""
     path = tmp_path / "shared.db"
-    path.touch(mode=0o640)
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE their_own (x INTEGER)")
+    conn.close()
     path.chmod(0o640)
     SqlAlchemyStore(f"sqlite:///{path}").create_schema()
     assert stat.S_IMODE(path.stat().st_mode) == 0o640

@@ -50,11 +50,13 @@ def configure(engine: Engine, *, durable: bool, busy_timeout: float) -> None:
 
 
 def private_file(url: URL) -> None:
-    """Create the database file of `url` readable and writable by its owner only (0600).
+    """Make the database file of `url` readable and writable by its owner only (0600).
 
     SQLite would create it with the process's umask (0644 as a rule); it creates the `-wal`,
-    `-shm` and journal files with the database file's own mode, so they follow. An existing
-    file, an in-memory database and a `file:` URI are left alone.
+    `-shm` and journal files with the database file's own mode, so they follow. A file that
+    does not exist yet is created 0600; an empty one (what merely connecting to a new path
+    leaves, as an inspection before `upgrade()` does) is made 0600; a database that holds
+    anything keeps its mode. An in-memory database and a `file:` URI are left alone.
     """
     database = url.database
     if not database or database == ":memory:" or database.startswith("file:"):
@@ -63,6 +65,18 @@ def private_file(url: URL) -> None:
         return
     try:
         descriptor = os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        _tighten_if_empty(database)
+        return
     except OSError:
-        return  # it exists, or SQLite will report why it cannot be created
+        return  # SQLite will report why it cannot be created
     os.close(descriptor)
+
+
+def _tighten_if_empty(database: str) -> None:
+    try:
+        found = os.stat(database)
+        if found.st_size == 0 and found.st_mode & 0o077:
+            os.chmod(database, 0o600)
+    except OSError:
+        pass  # not ours to change (another owner's): SQLite will open it as it is
