@@ -56,6 +56,16 @@ def rendered(error: BaseException) -> str:
     return "".join(traceback.format_exception(error))
 
 
+def messages(error: BaseException) -> str:
+    """The messages of the error and of every error it chains (no source lines)."""
+    found: list[str] = []
+    current: BaseException | None = error
+    while current is not None:
+        found += traceback.format_exception_only(current)
+        current = current.__cause__ or current.__context__
+    return "".join(found)
+
+
 # -- SQLite under load -------------------------------------------------------------------------
 def test_sixty_four_writers_on_sqlite_see_only_the_librarys_errors(tmp_path: Path) -> None:
     """With a 1 ms busy timeout most saves meet the lock; each failure is ours, none raw."""
@@ -109,6 +119,10 @@ def test_a_database_that_cannot_be_opened_is_a_store_error(tmp_path: Path) -> No
     with pytest.raises(StoreError) as no_driver:
         SqlAlchemyStore("nosuchdialect://somewhere/db")
     assert not no_driver.value.retryable
+    with pytest.raises(StoreError) as bad_port:
+        SqlAlchemyStore("postgresql+psycopg://user:s3cret@localhost:port/db")
+    assert "s3cret" not in messages(bad_port.value)
+    assert not bad_port.value.retryable
     store = SqlAlchemyStore(f"sqlite:///{tmp_path / 'no' / 'such' / 'folder.db'}")
     with pytest.raises(StoreError) as cannot_open:
         store.load("case-01")
@@ -124,9 +138,10 @@ def test_a_missing_schema_is_a_store_error_not_a_driver_error(tmp_path: Path) ->
 
 
 def test_upgrading_to_a_revision_that_does_not_exist_is_a_store_error(tmp_path: Path) -> None:
-    with pytest.raises(StoreError) as refused:
-        upgrade(f"sqlite:///{tmp_path / 'cases.db'}", revision="9999")
-    assert not refused.value.retryable
+    for revision in ("9999", "0001@@x"):
+        with pytest.raises(StoreError) as refused:
+            upgrade(f"sqlite:///{tmp_path / 'cases.db'}", revision=revision)
+        assert not refused.value.retryable
 
 
 # -- the servers -------------------------------------------------------------------------------
@@ -202,6 +217,7 @@ def test_a_rejected_save_prints_no_personal_data(server: tuple[str, sa.Engine]) 
         assert secret not in str(cause)
         assert secret not in str(cause.orig)
         assert secret not in rendered(refused.value)
+        assert secret not in messages(refused.value)
     assert store.taken(["pii-01"]) == set()
 
 

@@ -60,9 +60,6 @@ class Seen:
             return
         entries[key] = (ref, held)
 
-    def __len__(self) -> int:
-        return len(self._entries)
-
 
 def held(
     case_id: str,

@@ -7,6 +7,7 @@ from importlib import resources
 from alembic import command
 from alembic.config import Config
 from alembic.migration import MigrationContext
+from alembic.script.revision import RevisionError
 from alembic.util import CommandError
 from sqlalchemy import URL, Connection, Engine
 
@@ -44,7 +45,7 @@ def upgrade(url_or_engine: str | URL | Engine, revision: str = "head") -> None:
                 cfg.attributes["connection"] = conn
                 try:
                     command.upgrade(cfg, revision)
-                except CommandError as error:
+                except (CommandError, RevisionError) as error:
                     raise StoreError(
                         f"cannot upgrade to revision {revision!r}: {error}", retryable=False
                     ) from error

@@ -340,16 +340,24 @@ def check_fits(table: Table, rows: Iterable[Mapping[str, Any]]) -> None:
             value = row.get(name)
             if type(value) is not str:
                 continue
-            where = f" (seq {row['seq']})" if "seq" in row else ""
+            problem = None
             if len(value) > length:
-                raise FormInvalid(what, name, f"longer than {length} characters{where}")
-            if "\x00" in value:
-                raise FormInvalid(what, name, f"holds a NUL character{where}")
-            if not value.isascii():
-                try:
-                    value.encode("utf-8")
-                except UnicodeEncodeError:
-                    raise FormInvalid(what, name, f"is not valid Unicode{where}") from None
+                problem = f"longer than {length} characters"
+            elif "\x00" in value:
+                problem = "holds a NUL character"
+            elif not value.isascii() and not _encodes(value):
+                problem = "is not valid Unicode"
+            if problem is not None:
+                where = f" (seq {row['seq']})" if "seq" in row else ""
+                raise FormInvalid(what, name, problem + where)
+
+
+def _encodes(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def redaction_row(

@@ -230,13 +230,13 @@ class SqlAlchemyStore:
             return  # nothing new since this store last held it whole
         with converted(f"save case {case_id!r}", case_id):
             try:
-                now = self._save(case, history, seen)
+                holding = self._save(case, history, seen)
             except DBAPIError as error:
                 if not unique_violation(error):
                     raise
                 # Another writer created the case in the meantime: compare with what it wrote.
-                now = self._save(case, history, None)
-        self._seen.put(case, now)
+                holding = self._save(case, history, None)
+        self._seen.put(case, holding)
 
     def _save(self, case: Reintegration, history: Sequence[Transition], seen: Held | None) -> Held:
         case_id = case.case_id
