@@ -42,6 +42,7 @@ from store_contract import (
 LOG_COLUMNS = [c.name for c in schema.transitions.columns]
 ITEM_COLUMNS = [c.name for c in schema.open_items.columns]
 CASE_COLUMNS = [c.name for c in schema.cases.columns]
+LEDGER_COLUMNS = [c.name for c in schema.weightings.columns]
 
 
 def report(name: str, value: float, unit: str, floor: float, better: str) -> None:
@@ -81,9 +82,12 @@ class Raw:
             )
             mark = "%s"
         names = ", ".join
+        # The store's optimistic UPDATE: the version and hash it saw, and the authority.
         self.update = (
-            f"UPDATE rfsm_cases SET version={mark}, stage={mark}, next_due={mark}, "
-            f"last_hash={mark} WHERE case_id = {mark} AND version = {mark}"
+            f"UPDATE rfsm_cases SET stage={mark}, version={mark}, next_due={mark}, "
+            f"last_hash={mark}, host_school={mark}, last_on={mark} "
+            f"WHERE case_id = {mark} AND version = {mark} AND last_hash = {mark} "
+            f"AND authority = {mark}"
         )
         self.delete = f"DELETE FROM rfsm_open_items WHERE case_id = {mark}"
         self.insert_log = (
@@ -97,6 +101,10 @@ class Raw:
         self.insert_cases = (
             f"INSERT INTO rfsm_cases ({names(CASE_COLUMNS)}) "
             f"VALUES ({names([mark] * len(CASE_COLUMNS))})"
+        )
+        self.insert_ledger = (
+            f"INSERT INTO rfsm_weightings ({names(LEDGER_COLUMNS)}) "
+            f"VALUES ({names([mark] * len(LEDGER_COLUMNS))})"
         )
 
     def value(self, v: Any) -> Any:
@@ -113,7 +121,7 @@ class Raw:
             cursor.execute("BEGIN IMMEDIATE")
             cursor.execute(self.update, update)
             assert cursor.rowcount == 1
-            cursor.execute(self.delete, (update[4],))
+            cursor.execute(self.delete, (update[6],))
             cursor.execute(self.insert_log, entry)
             cursor.executemany(self.insert_items, items)
             cursor.execute("COMMIT")
@@ -121,7 +129,7 @@ class Raw:
             with self.conn.transaction(), self.conn.cursor() as cursor:
                 cursor.execute(self.update, update)
                 assert cursor.rowcount == 1
-                cursor.execute(self.delete, (update[4],))
+                cursor.execute(self.delete, (update[6],))
                 cursor.execute(self.insert_log, entry)
                 cursor.executemany(self.insert_items, items)
 
@@ -130,17 +138,23 @@ class Raw:
             (self.insert_cases, [self.tuple_of(p.case_row, CASE_COLUMNS) for p in batch]),
             (self.insert_log, [self.tuple_of(e, LOG_COLUMNS) for p in batch for e in p.entries]),
             (self.insert_items, [self.tuple_of(i, ITEM_COLUMNS) for p in batch for i in p.items]),
+            (
+                self.insert_ledger,
+                [self.tuple_of(r, LEDGER_COLUMNS) for p in batch for r in p.ledger],
+            ),
         )
         if self.sqlite:
             cursor = self.conn.cursor()
             cursor.execute("BEGIN IMMEDIATE")
             for statement, params in rows:
-                cursor.executemany(statement, params)
+                if params:
+                    cursor.executemany(statement, params)
             cursor.execute("COMMIT")
         else:
             with self.conn.transaction(), self.conn.cursor() as cursor:
                 for statement, params in rows:
-                    cursor.executemany(statement, params)
+                    if params:
+                        cursor.executemany(statement, params)
 
 
 # -- figures -----------------------------------------------------------------------------------
@@ -175,8 +189,9 @@ def bench_save(url: str, saves: int) -> None:
     store.import_histories(
         ((c.local_authority, c.history) for c in ours + raw_cases), use_copy=False
     )
+    # As a caller would: load, fire one trigger, save (the store remembers what it loaded).
+    ours = [store.load(case.case_id) for case in ours]
     for case in ours + raw_cases:
-        case.saved_version = case.version
         case.identify_host(HOST_SCHOOL, ReferralRoute.VIRTUAL, by=ADMISSIONS, on=HOST_FOUND)
     hashes = {c.case_id: c.history[-1] for c in raw_cases}
     with store.engine.connect() as conn:
@@ -185,14 +200,18 @@ def bench_save(url: str, saves: int) -> None:
     raw_params = []
     for case in raw_cases:
         entry = log_rows(case.case_id, [hashes[case.case_id]], last[case.case_id], utc_now())[0]
-        items = open_item_rows(case)
+        items = open_item_rows(case, case.local_authority)
         update = (
-            case.version,
             case.stage.value,
+            case.version,
             raw.value(next_due(items)),
             entry["hash"],
+            case.host_school,
+            raw.value(case.last_on),
             case.case_id,
             case.version - 1,
+            last[case.case_id],
+            case.local_authority,
         )
         raw_params.append(
             (
@@ -310,6 +329,7 @@ def bench_due(url: str, cases: int) -> None:
                 "kind": "place_offer",
                 "owner": None,
                 "due": due,
+                "opened_on": None,
             }
         )
     with store.engine.begin() as conn:

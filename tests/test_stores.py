@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import inspect
+import os
+import sqlite3
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
-from reintegration_fsm.stores import InMemoryStore, SqlAlchemyStore
+from reintegration_fsm import CaseSummary, LedgerEntry
+from reintegration_fsm.stores import InMemoryStore, SqlAlchemyStore, schema, upgrade
+from reintegration_fsm.stores import Store as StoreInterface
 from reintegration_fsm.stores.rows import Row
+from scenario import AUTHORITY
 from store_contract import (
     CALENDAR,
     Store,
@@ -38,6 +46,19 @@ class TestInMemoryStore(StoreContract):
     def record_redaction(self, store: Store, row: Row) -> None:
         assert isinstance(store, InMemoryStore)
         store._redactions.setdefault(row["case_id"], {})[row["seq"]] = row
+
+    def tamper_case(self, store: Store, case_id: str, column: str, value: Any) -> None:
+        assert isinstance(store, InMemoryStore)
+        store._cases[case_id][column] = value
+
+    def tamper_items(self, store: Store, case_id: str, column: str, value: Any) -> None:
+        assert isinstance(store, InMemoryStore)
+        for item in store._items[case_id]:
+            item[column] = value
+
+    def remove_case_row(self, store: Store, case_id: str) -> None:
+        assert isinstance(store, InMemoryStore)
+        del store._cases[case_id]
 
 
 class TestSqliteStore(StoreContract):
@@ -75,6 +96,126 @@ class TestSqliteStore(StoreContract):
         assert statements[0] == "BEGIN IMMEDIATE"
 
 
+def modes(folder: Path) -> dict[str, int]:
+    """The permission bits of every file in `folder`."""
+    return {path.name: stat.S_IMODE(path.stat().st_mode) for path in folder.iterdir()}
+
+
+@pytest.fixture
+def usual_umask() -> Iterator[None]:
+    """The umask most systems run with (files 0644 unless made otherwise)."""
+    previous = os.umask(0o022)
+    yield
+    os.umask(previous)
+
+
+PRIVATE = 0o600
+
+
+@pytest.mark.usefixtures("usual_umask")
+def test_a_database_the_store_creates_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    store = SqlAlchemyStore(f"sqlite:///{tmp_path / 'cases.db'}", calendar=CALENDAR)
+    store.create_schema()
+    store.save(built("case-01", 3))
+    with store.engine.connect():  # the -wal and -shm files live while a connection is open
+        assert modes(tmp_path) == {
+            "cases.db": PRIVATE,
+            "cases.db-wal": PRIVATE,
+            "cases.db-shm": PRIVATE,
+        }
+    store.close()
+
+
+@pytest.mark.usefixtures("usual_umask")
+def test_a_database_upgrade_creates_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    """Both ways in: a URL, and an engine the caller made (as the CLI does)."""
+    upgrade(f"sqlite:///{tmp_path / 'by-url.db'}")
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'by-engine.db'}")
+    assert not sa.inspect(engine).has_table("rfsm_cases")  # connecting leaves an empty 0644 file
+    upgrade(engine)
+    store = SqlAlchemyStore(engine, calendar=CALENDAR)
+    store.save(built("case-01", 2))
+    with engine.connect():
+        found = modes(tmp_path)
+    assert found["by-url.db"] == PRIVATE
+    assert {name: mode for name, mode in found.items() if name.startswith("by-engine")} == {
+        "by-engine.db": PRIVATE,
+        "by-engine.db-wal": PRIVATE,
+        "by-engine.db-shm": PRIVATE,
+    }
+    engine.dispose()
+
+
+def test_a_database_that_exists_keeps_its_mode(tmp_path: Path) -> None:
+    """A database someone made shared on purpose stays so; the store changes no one's file."""
+    path = tmp_path / "shared.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE their_own (x INTEGER)")
+    conn.close()
+    path.chmod(0o640)
+    SqlAlchemyStore(f"sqlite:///{path}").create_schema()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640
+
+
+def test_store_constructors_take_everything_after_the_url_by_keyword() -> None:
+    """Revision 2: `SqlAlchemyStore(url, calendar)` took the calendar for an authority."""
+    with pytest.raises(TypeError):
+        InMemoryStore(CALENDAR)  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        SqlAlchemyStore("sqlite://", CALENDAR)  # type: ignore[misc]
+    memory = InMemoryStore(authority=AUTHORITY, calendar=CALENDAR, protocols=())
+    sql = SqlAlchemyStore(
+        "sqlite://",
+        authority=AUTHORITY,
+        calendar=CALENDAR,
+        protocols=(),
+        durable=False,
+        busy_timeout=1.0,
+    )
+    assert (
+        (memory.authority, memory.calendar)
+        == (sql.authority, sql.calendar)
+        == (
+            AUTHORITY,
+            CALENDAR,
+        )
+    )
+    assert sql.for_authority("Other").calendar is CALENDAR
+    sql.close()
+
+
+def test_both_stores_offer_the_declared_interface_with_its_signatures() -> None:
+    """mypy checks the same in `reintegration_fsm.stores` (a typed assignment of each)."""
+    declared = {
+        name: member
+        for name, member in vars(StoreInterface).items()
+        if not name.startswith("_") and callable(member)
+    }
+    assert set(declared) == {
+        "save",
+        "load",
+        "history",
+        "taken",
+        "import_histories",
+        "due",
+        "cases",
+        "weightings",
+        "ledger",
+        "verify",
+    }
+    for store_type in (InMemoryStore, SqlAlchemyStore):
+        for name, member in declared.items():
+            wanted = list(inspect.signature(member).parameters)
+            offered = list(inspect.signature(getattr(store_type, name)).parameters)
+            assert offered[: len(wanted)] == wanted, (store_type.__name__, name)
+
+
+def test_case_summaries_and_ledger_entries_are_importable_from_the_top_level() -> None:
+    from reintegration_fsm.stores import model
+
+    assert (CaseSummary, LedgerEntry) == (model.CaseSummary, model.LedgerEntry)
+
+
 def server_store(url: str) -> Iterator[SqlAlchemyStore]:
     """A store on a database server, its tables dropped before and after the test."""
     engine = reachable_engine(url)
@@ -108,3 +249,32 @@ class TestMariaDBStore(StoreContract):
     @pytest.fixture
     def store(self, mariadb_url: str) -> Iterator[Store]:
         yield from server_store(mariadb_url)
+
+    def test_the_stores_sessions_are_strict_on_a_lenient_connection(
+        self, store: Store, mariadb_url: str
+    ) -> None:
+        """Without a strict mode MariaDB cuts an over-long value and stores it."""
+        lenient = sa.create_engine(mariadb_url, connect_args={"init_command": "SET sql_mode=''"})
+        with lenient.connect() as conn:
+            assert "STRICT" not in conn.exec_driver_sql("SELECT @@SESSION.sql_mode").scalar()
+        strict = SqlAlchemyStore(lenient, calendar=CALENDAR)
+        with strict.engine.connect() as conn:
+            mode = conn.exec_driver_sql("SELECT @@SESSION.sql_mode").scalar()
+        assert {"STRICT_ALL_TABLES", "STRICT_TRANS_TABLES"} <= set(mode.split(","))
+        with pytest.raises(sa.exc.DataError), strict.engine.begin() as conn:
+            conn.execute(sa.insert(schema.open_items), _item(kind="k" * 41))
+        lenient.dispose()
+
+
+def _item(**changes: Any) -> Row:
+    row: Row = {
+        "case_id": "case-01",
+        "item_no": 0,
+        "authority": AUTHORITY,
+        "item_type": "obligation",
+        "kind": "offer_visit",
+        "owner": "ap",
+        "due": None,
+        "opened_on": None,
+    }
+    return row | changes

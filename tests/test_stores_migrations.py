@@ -1,19 +1,35 @@
-"""The shipped Alembic migrations build exactly the schema `create_schema()` builds."""
+"""The shipped Alembic migrations build exactly the schema `create_schema()` builds, and
+upgrade a revision-1 database without losing a row."""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from reintegration_fsm.stores import SqlAlchemyStore, schema, upgrade
-from reintegration_fsm.stores.migrate import VERSION_TABLE
-from store_contract import built, reachable_engine, reset_database
+from reintegration_fsm import Actor, Reintegration, Role, Stage, Transition
+from reintegration_fsm.serialisation import transition_from_json
+from reintegration_fsm.stores import InMemoryStore, SqlAlchemyStore, schema, upgrade
+from reintegration_fsm.stores.hashing import GENESIS
+from reintegration_fsm.stores.migrate import VERSION_TABLE, config
+from reintegration_fsm.stores.rows import Row, log_rows, utc_now
+from scenario import CONSENTED, PARENT, REFERRED
+from store_contract import (
+    CALENDAR,
+    OTHER_AUTHORITY,
+    built,
+    reachable_engine,
+    reset_database,
+)
 
 
 @pytest.fixture(params=["sqlite", "postgresql", "mariadb"])
@@ -64,7 +80,7 @@ def test_the_migrated_schema_equals_create_schemas(engine: sa.Engine) -> None:
     migrated_triggers = triggers(engine)
     upgrade(engine)  # at head already: nothing to do
     with engine.connect() as conn:
-        assert conn.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar() == "0001"
+        assert conn.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar() == "0002"
 
     reset_database(engine)
     assert differences(engine) != []  # the comparison can fail
@@ -90,9 +106,191 @@ def test_a_schema_built_by_create_schema_upgrades_cleanly(engine: sa.Engine) -> 
     """create_schema() stamps the newest migration, so a later upgrade() adds nothing twice."""
     SqlAlchemyStore(engine).create_schema()
     with engine.connect() as conn:
-        assert conn.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar() == "0001"
+        assert conn.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar() == "0002"
     upgrade(engine)
     assert differences(engine) == []
     SqlAlchemyStore(engine).create_schema()  # still idempotent: one stamp, no error
     with engine.connect() as conn:
         assert conn.execute(sa.text(f"SELECT COUNT(*) FROM {VERSION_TABLE}")).scalar() == 1
+
+
+# -- a revision-1 database, upgraded -----------------------------------------------------------
+REVISION_1_CASES = sa.table(
+    "rfsm_cases",
+    *(sa.column(name) for name in ("case_id", "authority", "stage", "version", "last_hash")),
+    sa.column("next_due", sa.Date),
+)
+REVISION_1_ITEMS = sa.table(
+    "rfsm_open_items",
+    *(sa.column(n) for n in ("case_id", "item_no", "authority", "item_type", "kind", "owner")),
+    sa.column("due", sa.Date),
+)
+
+
+FIXTURE = Path(__file__).resolve().parent / "fixtures" / "demo_export_v1.json"
+
+
+@attrs.frozen
+class Revision1Case:
+    """A history as revision 1 of the library wrote it (data layout 1), and the case it makes."""
+
+    history: tuple[Transition, ...]
+    case: Reintegration
+
+    @property
+    def case_id(self) -> str:
+        return self.case.case_id
+
+
+def _v1_history(
+    export: dict[str, Any], upto: int | None = None, case_id: str = "", authority: str = ""
+) -> list[Transition]:
+    history = [transition_from_json(t) for t in export["history"]][:upto]
+    first = history[0]
+    data = dict(first.data)
+    data["case_id"] = case_id or data["case_id"]
+    data["local_authority"] = authority or data["local_authority"]
+    history[0] = Transition(1, "open", None, first.dest, first.actor, first.on, data)
+    return history
+
+
+def revision_1_rows(item: Revision1Case) -> tuple[Row, list[Row], list[Row]]:
+    """The rows revision 1's store wrote: its log (layout-1 data), its case row, and as open
+    items every unmet deadline (an ended case's too) and every open obligation, no opened_on."""
+    case = item.case
+    entries = log_rows(case.case_id, item.history, GENESIS, utc_now())
+    items: list[Row] = [
+        {"item_type": "deadline", "kind": d.kind.value, "owner": None, "due": d.due}
+        for d in case.deadlines
+        if d.met_on is None
+    ]
+    items += [
+        {"item_type": "obligation", "kind": o.kind.value, "owner": o.owner.value, "due": o.due}
+        for o in case.obligations
+    ]
+    for number, row in enumerate(items):
+        row.update(case_id=case.case_id, authority=case.local_authority, item_no=number)
+    case_row = {
+        "case_id": case.case_id,
+        "authority": case.local_authority,
+        "stage": case.stage.value,
+        "version": case.version,
+        "next_due": min((i["due"] for i in items if i["due"] is not None), default=None),
+        "last_hash": entries[-1]["hash"],
+    }
+    return case_row, entries, items
+
+
+def revision_1_cases() -> list[Revision1Case]:
+    """Cases in every kind of state revision 1 could hold, from histories it really wrote
+    (the demo's export, tests/fixtures/demo_export_v1.json) and prefixes of them."""
+    demo = {export["case_id"]: export for export in json.loads(FIXTURE.read_text())}
+    success, ended, withdrawn, late = (demo[f"DEMO-000{n}"] for n in (1, 2, 3, 4))
+    started = next(t["seq"] for t in success["history"] if t["trigger"] == "start_placement")
+    big_reason = "Reasons given at length. " * 2000  # 50 KB: fits revision 1's column
+    big = _v1_history(success, 2, "rev1-big")
+    parent = Actor("parent-1", "Mina Testwell", Role.PARENT, "")
+    big.append(
+        Transition(
+            3,
+            "withdraw",
+            Stage.CONSENTED,
+            Stage.WITHDRAWN,
+            parent,
+            big[-1].on,
+            {"reason": big_reason},
+        )
+    )
+    histories = [
+        _v1_history(success, 1, "rev1-opened"),
+        _v1_history(withdrawn, 3, "rev1-referred"),  # a virtual referral: a panel note is open
+        _v1_history(success, started, "rev1-placed"),
+        _v1_history(success),
+        _v1_history(ended),
+        _v1_history(withdrawn),  # withdrawn with its offer deadline unmet
+        _v1_history(late),
+        _v1_history(late, 3, "rev1-other", OTHER_AUTHORITY),
+        big,
+    ]
+    return [Revision1Case(tuple(h), Reintegration.replay(h, CALENDAR)) for h in histories]
+
+
+def test_a_revision_1_database_upgrades_without_losing_a_row(engine: sa.Engine) -> None:
+    upgrade(engine, revision="0001")
+    cases = revision_1_cases()
+    with engine.begin() as conn:
+        for item in cases:
+            case_row, entries, items = revision_1_rows(item)
+            conn.execute(sa.insert(REVISION_1_CASES), case_row)
+            conn.execute(sa.insert(schema.transitions), entries)
+            if items:
+                conn.execute(sa.insert(REVISION_1_ITEMS), items)
+        log_before = conn.execute(sa.select(schema.transitions)).mappings().all()
+    withdrawn = next(c for c in cases if c.case_id == "DEMO-0003")
+    withdrawn_items = [i for i in revision_1_rows(withdrawn)[2] if i["item_type"] == "deadline"]
+    assert withdrawn_items  # revision 1 listed the withdrawn case's offer deadline
+
+    upgrade(engine)
+
+    with engine.connect() as conn:
+        version = conn.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar()
+        log_after = conn.execute(sa.select(schema.transitions)).mappings().all()
+    assert version == "0002"
+    assert sorted(map(dict, log_after), key=_key) == sorted(map(dict, log_before), key=_key)
+    assert differences(engine) == []
+    store = SqlAlchemyStore(engine, calendar=CALENDAR)
+    for item in cases:
+        assert store.load(item.case_id) == item.case
+        assert store.history(item.case_id) == item.history  # the log itself is untouched
+    assert store.verify() == []
+    reference = InMemoryStore(calendar=CALENDAR)
+    for item in cases:
+        reference.save(item.case)
+    for on in (dt.date(2025, 12, 1), REFERRED, dt.date(2026, 3, 1), dt.date(2026, 12, 31)):
+        assert store.due(on) == reference.due(on)
+    assert "DEMO-0003" not in {
+        i.case_id for i in store.due(dt.date(2026, 12, 31)) if i.item == "deadline"
+    }
+    assert store.cases() == reference.cases()
+    year = (dt.date(2026, 1, 1), dt.date(2026, 12, 31))
+    assert store.weightings(*year) == reference.weightings(*year) != {}
+    assert store.ledger(*year) == reference.ledger(*year)
+    # What revision 1 could not hold: a payload past MariaDB's 64 KiB TEXT.
+    huge = built("rev2-huge", 2)
+    huge.withdraw("Reasons given at great length. " * 40_000, by=PARENT, on=CONSENTED)
+    store.save(huge)
+    assert store.load("rev2-huge") == huge
+    assert store.verify() == []
+
+
+def test_the_upgrade_can_be_undone_and_redone_keeping_every_row(engine: sa.Engine) -> None:
+    upgrade(engine)
+    store = SqlAlchemyStore(engine, calendar=CALENDAR)
+    cases = [item.case for item in revision_1_cases()]
+    for case in cases:
+        store.save(case)
+    with engine.begin() as conn:
+        cfg = config()
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0001")
+    with engine.connect() as conn:
+        assert conn.execute(
+            sa.select(sa.func.count()).select_from(schema.transitions)
+        ).scalar() == sum(c.version for c in cases)
+        items = conn.execute(sa.select(REVISION_1_ITEMS)).mappings().all()
+    expected = [
+        item for case in cases for item in revision_1_rows(Revision1Case(case.history, case))[2]
+    ]
+    assert sorted(map(dict, items), key=_item) == sorted(expected, key=_item)
+    upgrade(engine)
+    for case in cases:
+        assert store.load(case.case_id) == case
+    assert store.verify() == []
+
+
+def _key(row: Any) -> tuple[str, int]:
+    return (row["case_id"], row["seq"])
+
+
+def _item(row: Any) -> tuple[str, int]:
+    return (row["case_id"], row["item_no"])

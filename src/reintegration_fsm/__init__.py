@@ -59,10 +59,10 @@ from reintegration_fsm.vocabulary import (
 )
 
 if TYPE_CHECKING:
-    from reintegration_fsm.stores import InMemoryStore, SqlAlchemyStore
+    from reintegration_fsm.stores import CaseSummary, InMemoryStore, LedgerEntry, SqlAlchemyStore
 
 
-_STORES = frozenset({"InMemoryStore", "SqlAlchemyStore"})
+_STORES = frozenset({"CaseSummary", "InMemoryStore", "LedgerEntry", "SqlAlchemyStore"})
 
 
 def __getattr__(name: str) -> Any:
@@ -81,6 +81,7 @@ __all__ = [
     "CalendarError",
     "CalendarFileError",
     "CaseNotFound",
+    "CaseSummary",
     "ChildViews",
     "ConcurrentUpdate",
     "ConsentForm",
@@ -94,6 +95,7 @@ __all__ = [
     "IllegalTransition",
     "InMemoryStore",
     "InitialMeeting",
+    "LedgerEntry",
     "Measure",
     "NotPermitted",
     "Obligation",

@@ -8,15 +8,22 @@ from typing import Any
 
 import attrs
 from sqlalchemy import Connection, Table
-from sqlalchemy.exc import IntegrityError
 
 from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.case import Reintegration
 from reintegration_fsm.errors import FormInvalid
 from reintegration_fsm.records import Transition
 from reintegration_fsm.stores.hashing import GENESIS
-from reintegration_fsm.stores.rows import Row, log_rows, next_due, open_item_rows, utc_now
-from reintegration_fsm.stores.schema import cases, open_items, transitions
+from reintegration_fsm.stores.rows import (
+    Row,
+    case_row,
+    check_fits,
+    ledger_rows,
+    log_rows,
+    open_item_rows,
+    utc_now,
+)
+from reintegration_fsm.stores.schema import cases, open_items, transitions, weightings
 
 
 @attrs.frozen
@@ -27,38 +34,73 @@ class Prepared:
     case_row: Row
     entries: list[Row]
     items: list[Row]
+    ledger: list[Row]
 
     @property
-    def last_hash(self) -> str:
-        """The hash of the history's last entry."""
-        return str(self.entries[-1]["hash"])
+    def case_id(self) -> str:
+        """The case's id."""
+        return self.case.case_id
+
+    @property
+    def authority(self) -> str:
+        """The local authority the history names."""
+        return self.case.local_authority
+
+    def tables(self) -> tuple[tuple[Table, list[Row]], ...]:
+        """Each table with this history's rows for it, in the order they are written."""
+        return (
+            (cases, [self.case_row]),
+            (transitions, self.entries),
+            (open_items, self.items),
+            (weightings, self.ledger),
+        )
 
 
 def prepare(
-    authority: str, history: Sequence[Transition], calendar: SchoolCalendar | None
+    authority: str,
+    history: Sequence[Transition],
+    calendar: SchoolCalendar | None,
+    protocols: Sequence[Any] = (),
 ) -> Prepared:
-    """Replay and hash one history.
+    """Replay and hash one history, and check that its rows fit the store's columns.
 
     Raises:
-        FormInvalid, IllegalTransition: the history does not replay, or names another
-            authority than `authority`.
+        FormInvalid, IllegalTransition, NotPermitted, GuardFailed, UnknownProtocol: the
+            history does not replay, names another authority than `authority`, or holds a
+            value the store cannot keep.
     """
-    case = Reintegration.replay(history, calendar)
+    case = Reintegration.replay(history, calendar, protocols)
     if case.local_authority != authority:
         raise FormInvalid(
             "history", "local_authority", f"{case.local_authority!r} is not {authority!r}"
         )
-    entries = log_rows(case.case_id, history, GENESIS, utc_now())
-    items = open_item_rows(case)
-    case_row = {
-        "case_id": case.case_id,
-        "authority": authority,
-        "stage": case.stage.value,
-        "version": case.version,
-        "next_due": next_due(items),
-        "last_hash": entries[-1]["hash"],
-    }
-    return Prepared(case, case_row, entries, items)
+    return rows(case, authority, case.history, GENESIS, utc_now())
+
+
+def rows(
+    case: Reintegration,
+    authority: str,
+    new: Sequence[Transition],
+    prev_hash: str,
+    recorded_at: datetime,
+) -> Prepared:
+    """The rows a save of `case` writes to append `new`, checked to fit the columns.
+
+    `case_row`, `items` and `ledger` are the case's whole projections; a save writes the ledger
+    only when one of `new` made the case successful.
+    """
+    entries = log_rows(case.case_id, new, prev_hash, recorded_at)
+    items = open_item_rows(case, authority)
+    prepared = Prepared(
+        case,
+        case_row(case, authority, entries[-1]["hash"], items),
+        entries,
+        items,
+        ledger_rows(case, authority),
+    )
+    for table, table_rows in prepared.tables():
+        check_fits(table, table_rows)
+    return prepared
 
 
 def _insert_text(table: Table, dialect: str) -> str:
@@ -76,6 +118,14 @@ def _sqlite_value(value: Any) -> Any:
     return value
 
 
+def _by_table(batch: Sequence[Prepared]) -> list[tuple[Table, list[Row]]]:
+    tables: dict[str, tuple[Table, list[Row]]] = {}
+    for prepared in batch:
+        for table, table_rows in prepared.tables():
+            tables.setdefault(table.name, (table, []))[1].extend(table_rows)
+    return [entry for entry in tables.values() if entry[1]]
+
+
 def insert_rows(conn: Connection, batch: Sequence[Prepared]) -> None:
     """Insert a batch with one driver-level executemany per table.
 
@@ -83,37 +133,23 @@ def insert_rows(conn: Connection, batch: Sequence[Prepared]) -> None:
     (`exec_driver_sql`): SQLAlchemy still owns the transaction and wraps the errors.
     """
     dialect = conn.dialect.name
-    for table, rows in (
-        (cases, [p.case_row for p in batch]),
-        (transitions, [e for p in batch for e in p.entries]),
-        (open_items, [i for p in batch for i in p.items]),
-    ):
-        if not rows:
-            continue
+    for table, table_rows in _by_table(batch):
         if dialect == "sqlite":
-            rows = [{k: _sqlite_value(v) for k, v in row.items()} for row in rows]
-        conn.exec_driver_sql(_insert_text(table, dialect), rows)
+            table_rows = [{k: _sqlite_value(v) for k, v in row.items()} for row in table_rows]
+        conn.exec_driver_sql(_insert_text(table, dialect), table_rows)
 
 
 def copy_rows(conn: Connection, batch: Sequence[Prepared]) -> None:
-    """Insert a batch with PostgreSQL COPY (psycopg 3), one COPY per table."""
+    """Insert a batch with PostgreSQL COPY (psycopg 3), one COPY per table.
+
+    COPY runs on the driver's cursor, outside SQLAlchemy's error wrapping: the store converts
+    the driver's errors itself (`failures.converted`).
+    """
     driver: Any = conn.connection.driver_connection
     with driver.cursor() as cursor:
-        for table, rows in (
-            (cases, [p.case_row for p in batch]),
-            (transitions, [e for p in batch for e in p.entries]),
-            (open_items, [i for p in batch for i in p.items]),
-        ):
-            if not rows:
-                continue
+        for table, table_rows in _by_table(batch):
             names = [column.name for column in table.columns]
             statement = f"COPY {table.name} ({', '.join(names)}) FROM STDIN"
-            try:
-                with cursor.copy(statement) as copy:
-                    for row in rows:
-                        copy.write_row([row[name] for name in names])
-            except Exception as error:
-                # COPY runs on the driver's cursor, outside SQLAlchemy's error wrapping.
-                if str(getattr(error, "sqlstate", "")).startswith("23"):
-                    raise IntegrityError(statement, None, error) from error
-                raise
+            with cursor.copy(statement) as copy:
+                for row in table_rows:
+                    copy.write_row([row[name] for name in names])

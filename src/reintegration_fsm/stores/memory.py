@@ -3,28 +3,35 @@
 from __future__ import annotations
 
 import threading
-import weakref
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date
+from typing import Any
 
 from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.case import Reintegration
-from reintegration_fsm.errors import CaseNotFound, ConcurrentUpdate
+from reintegration_fsm.errors import CaseNotFound, FormInvalid
 from reintegration_fsm.records import Transition
+from reintegration_fsm.stores import audit, bulk
 from reintegration_fsm.stores.hashing import GENESIS
-from reintegration_fsm.stores.model import DueItem, Problem
+from reintegration_fsm.stores.holding import already_stored, held
+from reintegration_fsm.stores.model import CaseSummary, DueItem, LedgerEntry, Problem
 from reintegration_fsm.stores.rows import (
+    CHANGING,
     Row,
-    check_case,
+    as_stage,
+    binds_on,
     due_item,
     due_order,
-    log_rows,
-    next_due,
-    open_item_rows,
+    folded,
+    ledger_entry,
+    ledger_order,
     refuse_other_authority,
+    succeeded_in,
+    summary,
     transition_from_row,
     utc_now,
 )
+from reintegration_fsm.vocabulary import Stage
 
 
 class InMemoryStore:
@@ -32,30 +39,40 @@ class InMemoryStore:
 
     The store holds JSON text, not the caller's objects: changing a case after saving it
     changes nothing here until it is saved again.
+
+    Args:
+        authority: confine every read and write to this local authority's cases.
+        calendar: the school calendar given to loaded cases.
+        protocols: the protocols a stored history may name besides `WORCESTERSHIRE`.
     """
 
     def __init__(
-        self, calendar: SchoolCalendar | None = None, authority: str | None = None
+        self,
+        *,
+        authority: str | None = None,
+        calendar: SchoolCalendar | None = None,
+        protocols: Iterable[Any] = (),
     ) -> None:
         self.authority = authority
         self.calendar = calendar
+        self.protocols: tuple[Any, ...] = tuple(protocols)
         self._cases: dict[str, Row] = {}
         self._log: dict[str, list[Row]] = {}
         self._redactions: dict[str, dict[int, Row]] = {}
         self._items: dict[str, list[Row]] = {}
+        self._ledger: dict[str, list[Row]] = {}
         self._lock = threading.Lock()
-        self._saved: weakref.WeakKeyDictionary[Reintegration, int] = weakref.WeakKeyDictionary()
 
     def for_authority(self, authority: str) -> InMemoryStore:
         """A view of the same cases confined to one local authority's."""
-        view = InMemoryStore(self.calendar, authority)
-        view._cases, view._log, view._items, view._redactions, view._lock = (
+        view = InMemoryStore(authority=authority, calendar=self.calendar, protocols=self.protocols)
+        view._cases, view._log, view._items, view._ledger = (
             self._cases,
             self._log,
             self._items,
-            self._redactions,
-            self._lock,
+            self._ledger,
         )
+        view._redactions, view._lock = self._redactions, self._lock
         return view
 
     def _visible(self, case_id: str) -> Row | None:
@@ -64,50 +81,111 @@ class InMemoryStore:
             return None
         return row
 
+    # -- writing -------------------------------------------------------------------------------
     def save(self, case: Reintegration) -> None:
-        """Append the case's unsaved transitions and update its projections, atomically.
+        """Append the transitions of `case` the store does not hold yet, atomically.
+
+        A case it holds whole is a no-op; one it does not hold at all is written whole.
 
         Raises:
-            NotPermitted: the case belongs to another authority than the store's.
-            ConcurrentUpdate: another writer saved the case first (or a new case's id is taken).
+            NotPermitted: the case, or the stored case of that id, is another authority's.
+            ConcurrentUpdate: the stored history differs from the case's (the message says
+                whether another writer appended first or another case has the id).
+            FormInvalid: a value does not fit the store (too long, not valid Unicode).
         """
-        start = self._saved.get(case, 0)
-        new = case.history[start:]
-        if not new:
-            return
-        refuse_other_authority(self.authority, case)
         case_id = case.case_id
-        items = open_item_rows(case)
+        refuse_other_authority(self.authority, case_id, case.local_authority)
+        history = case.history
+        now = utc_now()
         with self._lock:
             row = self._cases.get(case_id)
-            found = None if row is None else int(row["version"])
-            if found != (start or None):
-                visible = self._visible(case_id) is not None
-                raise ConcurrentUpdate(case_id, start, found if visible else None)
-            prev = GENESIS if row is None else str(row["last_hash"])
-            entries = log_rows(case_id, new, prev, utc_now())
-            self._log.setdefault(case_id, []).extend(entries)
-            self._items[case_id] = items
-            self._cases[case_id] = {
-                "case_id": case_id,
-                "authority": case.local_authority,
-                "stage": case.stage.value,
-                "version": case.version,
-                "next_due": next_due(items),
-                "last_hash": entries[-1]["hash"],
-            }
-        self._saved[case] = case.version
+            if row is None:
+                prepared = bulk.rows(case, case.local_authority, history, GENESIS, now)
+                self._cases[case_id] = prepared.case_row
+                self._log[case_id] = prepared.entries
+                self._items[case_id] = prepared.items
+                self._ledger[case_id] = prepared.ledger
+                return
+            authority = row["authority"]
+            refuse_other_authority(self.authority, case_id, authority)
+            start = held(case_id, self._log[case_id], history)
+            new = history[start:]
+            if not new:
+                return
+            prepared = bulk.rows(case, authority, new, row["last_hash"], now)
+            self._log[case_id].extend(prepared.entries)
+            self._items[case_id] = prepared.items
+            self._cases[case_id] = row | {name: prepared.case_row[name] for name in CHANGING}
+            if succeeded_in(new):
+                self._ledger[case_id] = prepared.ledger
 
-    def _entries(self, case_id: str) -> list[Row]:
+    def import_histories(
+        self,
+        histories: Iterable[tuple[str, Sequence[Transition]]],
+        *,
+        batch_size: int = 2000,
+    ) -> int:
+        """Add whole histories of new cases, `batch_size` at a time, each batch all or nothing.
+
+        Each history is replayed first (a bad one is refused before anything of its batch is
+        written). Returns the number of transitions written.
+
+        Raises:
+            NotPermitted: a history, or a stored case of one of its ids, is another
+                authority's than the store's.
+            ConcurrentUpdate: one of a batch's ids is already stored; that batch is not
+                written (earlier batches are).
+            FormInvalid, IllegalTransition, GuardFailed, UnknownProtocol: a history does not
+                replay, names another authority than its own, or repeats an id.
+        """
+        count = 0
+        batch: list[bulk.Prepared] = []
+        ids: set[str] = set()
+        for authority, history in histories:
+            prepared = bulk.prepare(authority, history, self.calendar, self.protocols)
+            refuse_other_authority(self.authority, prepared.case_id, prepared.authority)
+            if prepared.case_id in ids:
+                raise FormInvalid("history", "case_id", f"{prepared.case_id!r} appears twice")
+            ids.add(prepared.case_id)
+            batch.append(prepared)
+            if len(batch) >= batch_size:
+                count += self._import_batch(batch)
+                batch = []
+        if batch:
+            count += self._import_batch(batch)
+        return count
+
+    def _import_batch(self, batch: Sequence[bulk.Prepared]) -> int:
         with self._lock:
-            if self._visible(case_id) is None:
-                raise CaseNotFound(case_id)
-            return list(self._log[case_id])
+            for prepared in batch:
+                row = self._cases.get(prepared.case_id)
+                if row is not None:
+                    refuse_other_authority(self.authority, prepared.case_id, row["authority"])
+                    raise already_stored(prepared.case_id, int(row["version"]))
+            for prepared in batch:
+                case_id = prepared.case_id
+                self._cases[case_id] = prepared.case_row
+                self._log[case_id] = prepared.entries
+                self._items[case_id] = prepared.items
+                self._ledger[case_id] = prepared.ledger
+        return sum(len(prepared.entries) for prepared in batch)
 
+    # -- reading -------------------------------------------------------------------------------
     def taken(self, case_ids: Iterable[str]) -> set[str]:
         """Those of `case_ids` already used by a case of any authority (ids are store-wide)."""
         with self._lock:
             return {case_id for case_id in case_ids if case_id in self._cases}
+
+    def _entries(self, case_id: str, as_of: date | None = None) -> list[Row]:
+        with self._lock:
+            if self._visible(case_id) is None:
+                raise CaseNotFound(case_id)
+            entries = self._log[case_id]
+            if as_of is not None:
+                entries = [entry for entry in entries if entry["on_date"] <= as_of]
+            if not entries:
+                raise CaseNotFound(case_id)
+            return list(entries)
 
     def history(self, case_id: str) -> tuple[Transition, ...]:
         """The case's transitions, oldest first.
@@ -117,49 +195,103 @@ class InMemoryStore:
         """
         return tuple(transition_from_row(entry) for entry in self._entries(case_id))
 
-    def load(self, case_id: str) -> Reintegration:
+    def load(self, case_id: str, as_of: date | None = None) -> Reintegration:
         """The case, rebuilt by replaying its history with the store's calendar.
 
+        With `as_of`, the case as it stood at the end of that day: its transitions dated on
+        or before it.
+
         Raises:
-            CaseNotFound: no such case, or not this store's authority's.
+            CaseNotFound: no such case (or none opened by `as_of`), or not this store's
+                authority's.
         """
-        case = Reintegration.replay(self.history(case_id), self.calendar)
-        self._saved[case] = case.version
-        return case
+        entries = self._entries(case_id, as_of)
+        return Reintegration.replay(
+            (transition_from_row(entry) for entry in entries), self.calendar, self.protocols
+        )
 
     def due(self, on: date) -> list[DueItem]:
-        """Every unmet deadline and open obligation due on or before `on`, soonest first.
-
-        Open obligations without a due date come last.
-        """
+        """What still binds on `on`, soonest first: pending deadlines and open obligations due
+        by then, an undated obligation from the day it was opened; undated ones last."""
         with self._lock:
             rows = [
                 item
                 for case_id, items in self._items.items()
                 if self._visible(case_id) is not None
                 for item in items
-                if item["due"] is None or item["due"] <= on
+                if binds_on(item, on)
             ]
         return [due_item(row) for row in sorted(rows, key=due_order)]
 
+    def cases(
+        self, stage: Stage | None = None, school: str | None = None, text: str | None = None
+    ) -> list[CaseSummary]:
+        """The cases this store may show, ordered by case id.
+
+        Args:
+            stage: only cases in this stage.
+            school: only cases with this AP setting or host school.
+            text: only cases whose id or child's name contains it, ignoring case.
+        """
+        wanted = None if stage is None else as_stage(stage).value
+        needle = None if text is None else folded(text)
+        with self._lock:
+            rows = [
+                row
+                for case_id in self._cases
+                if (row := self._visible(case_id)) is not None
+                and (wanted is None or row["stage"] == wanted)
+                and (school is None or school in (row["ap_setting"], row["host_school"]))
+                and (
+                    needle is None
+                    or needle in row["case_id_folded"]
+                    or needle in row["pupil_name_folded"]
+                )
+            ]
+        return [summary(row) for row in sorted(rows, key=lambda row: row["case_id"])]
+
+    def _ledger_rows(self, start: date, end: date) -> list[Row]:
+        with self._lock:
+            return [
+                row
+                for rows in self._ledger.values()
+                for row in rows
+                if start <= row["on_date"] <= end
+                and (self.authority is None or row["authority"] == self.authority)
+            ]
+
+    def weightings(self, start: date, end: date) -> dict[str, int]:
+        """The Fair Access weightings from `start` to `end` inclusive: school -> net points."""
+        totals: dict[str, int] = {}
+        for row in self._ledger_rows(start, end):
+            totals[row["school"]] = totals.get(row["school"], 0) + int(row["points"])
+        return dict(sorted(totals.items()))
+
+    def ledger(self, start: date, end: date) -> list[LedgerEntry]:
+        """Each school's weighting change from each success dated `start` to `end` inclusive,
+        by date, then case id, then school."""
+        return sorted(
+            (ledger_entry(row) for row in self._ledger_rows(start, end)), key=ledger_order
+        )
+
     def verify(self) -> list[Problem]:
-        """Check every chain, digest and case row, and replay every case.
+        """Check every chain, digest, case row, open item and ledger entry, and replay every case.
 
         Returns the problems found, empty when the store is sound.
         """
         with self._lock:
-            case_ids = sorted(c for c in self._cases if self._visible(c) is not None)
-            snapshot = [
-                (
-                    c,
-                    self._cases[c],
-                    list(self._log.get(c, ())),
-                    list(self._items.get(c, ())),
-                    dict(self._redactions.get(c, {})),
-                )
-                for c in case_ids
-            ]
-        problems: list[Problem] = []
-        for case_id, case_row, entries, items, redactions in snapshot:
-            problems += check_case(case_id, case_row, entries, self.calendar, items, redactions)
-        return problems
+            case_rows = {case_id: dict(row) for case_id, row in self._cases.items()}
+            logs = [(case_id, list(self._log[case_id])) for case_id in sorted(self._log)]
+            items = {case_id: list(rows) for case_id, rows in self._items.items() if rows}
+            ledger = {case_id: list(rows) for case_id, rows in self._ledger.items() if rows}
+            redactions = {case_id: dict(rows) for case_id, rows in self._redactions.items()}
+        return audit.problems(
+            case_rows,
+            logs,
+            items,
+            ledger,
+            redactions,
+            scope=self.authority,
+            calendar=self.calendar,
+            protocols=self.protocols,
+        )

@@ -7,9 +7,13 @@ from importlib import resources
 from alembic import command
 from alembic.config import Config
 from alembic.migration import MigrationContext
-from sqlalchemy import Connection, Engine, create_engine
+from alembic.script.revision import RevisionError
+from alembic.util import CommandError
+from sqlalchemy import URL, Connection, Engine
 
-from reintegration_fsm.stores import sqlite
+from reintegration_fsm.errors import StoreError
+from reintegration_fsm.stores import engines
+from reintegration_fsm.stores.failures import converted
 
 VERSION_TABLE = "rfsm_alembic_version"
 """Our own version table, so that the library's migrations never meet an application's."""
@@ -23,20 +27,31 @@ def config() -> Config:
     return cfg
 
 
-def upgrade(url_or_engine: str | Engine, revision: str = "head") -> None:
-    """Migrate the database at `url_or_engine` up to `revision` (default: the newest)."""
-    engine = create_engine(url_or_engine) if isinstance(url_or_engine, str) else url_or_engine
-    if engine.dialect.name == "sqlite":
-        # Our own BEGIN, so that SQLite's DDL runs inside the migration's transaction.
-        sqlite.configure(engine, durable=True, busy_timeout=5.0)
-    try:
-        with engine.begin() as conn:
-            cfg = config()
-            cfg.attributes["connection"] = conn
-            command.upgrade(cfg, revision)
-    finally:
-        if isinstance(url_or_engine, str):
-            engine.dispose()
+def upgrade(url_or_engine: str | URL | Engine, revision: str = "head") -> None:
+    """Migrate the database at `url_or_engine` up to `revision` (default: the newest).
+
+    Each migration runs in the one transaction (MariaDB commits DDL as it goes). A SQLite file
+    this creates is readable by its owner only.
+
+    Raises:
+        StoreError: no such revision, or the database failed (`.retryable` says whether the
+            same call may simply be tried again).
+    """
+    with converted("upgrade the database"):
+        engine, made = engines.open_engine(url_or_engine)
+        try:
+            with engine.begin() as conn:
+                cfg = config()
+                cfg.attributes["connection"] = conn
+                try:
+                    command.upgrade(cfg, revision)
+                except (CommandError, RevisionError) as error:
+                    raise StoreError(
+                        f"cannot upgrade to revision {revision!r}: {error}", retryable=False
+                    ) from error
+        finally:
+            if made:
+                engine.dispose()
 
 
 def stamp_if_unversioned(conn: Connection) -> None:

@@ -1,4 +1,5 @@
-"""What stores hand back besides cases: due items and the problems `verify` finds."""
+"""What stores hand back besides cases: due items, case summaries, the weightings ledger and
+the problems `verify` finds."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import NamedTuple
 
 import attrs
 
-from reintegration_fsm.vocabulary import DeadlineKind, ObligationKind, Party
+from reintegration_fsm.vocabulary import DeadlineKind, ObligationKind, Party, Stage
 
 DEADLINE = "deadline"
 OBLIGATION = "obligation"
@@ -35,6 +36,33 @@ class DueItem(NamedTuple):
     """`"deadline"` or `"obligation"`."""
     owner: Party | None = None
     """The party that owes an obligation; None for a deadline."""
+
+
+class CaseSummary(NamedTuple):
+    """One case as `cases()` lists it, read from the case row (no replay)."""
+
+    case_id: str
+    pupil_name: str
+    stage: Stage
+    ap_setting: str
+    host_school: str | None
+    """None until a host school is identified."""
+    local_authority: str
+    opened_on: date
+    """The business date of the case's `open`."""
+    last_on: date
+    """The business date of its last transition."""
+
+
+class LedgerEntry(NamedTuple):
+    """One school's Fair Access weighting change from one successful move (seed step 10)."""
+
+    case_id: str
+    on: date
+    """The business date of the successful outcome."""
+    school: str
+    points: int
+    """Positive for the host school the child joined, negative for the AP setting left."""
 
 
 @attrs.frozen

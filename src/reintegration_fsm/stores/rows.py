@@ -1,6 +1,6 @@
-"""A case as store rows and back: the log entries, the case row and the open items.
+"""A case as store rows and back: the log entries, the case row, the open items and the ledger.
 
-Both stores keep the same rows, so they agree on hashes, on `due()` and on `verify()`.
+Both stores keep the same rows, so they agree on hashes, on every listing and on `verify()`.
 """
 
 from __future__ import annotations
@@ -10,18 +10,22 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timezone
 from typing import Any
 
-from reintegration_fsm.calendar import SchoolCalendar
+from sqlalchemy import String, Table
+
 from reintegration_fsm.case import Reintegration
-from reintegration_fsm.errors import NotPermitted, ProtocolError
+from reintegration_fsm.errors import FormInvalid, NotPermitted
 from reintegration_fsm.records import Transition
-from reintegration_fsm.stores.hashing import (
-    GENESIS,
-    canonical_json,
-    digest,
-    entry_hash,
-    redaction_hash,
+from reintegration_fsm.stores.hashing import canonical_json, digest, entry_hash, redaction_hash
+from reintegration_fsm.stores.model import (
+    DEADLINE,
+    KINDS,
+    OBLIGATION,
+    PARTIES,
+    CaseSummary,
+    DueItem,
+    LedgerEntry,
 )
-from reintegration_fsm.stores.model import DEADLINE, KINDS, OBLIGATION, PARTIES, DueItem, Problem
+from reintegration_fsm.stores.schema import cases, open_items, transitions, weightings
 from reintegration_fsm.vocabulary import Actor, Role, Stage
 
 Row = dict[str, Any]
@@ -32,13 +36,29 @@ def utc_now() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
 
 
+def as_date(value: Any) -> Any:
+    """A DATE column's value as a `date` (some drivers hand one back as a datetime)."""
+    return value.date() if isinstance(value, datetime) else value
+
+
+# -- the log -----------------------------------------------------------------------------------
 def log_rows(
     case_id: str, transitions: Sequence[Transition], prev_hash: str, recorded_at: datetime
 ) -> list[Row]:
-    """The log entries of `transitions`, chained on from `prev_hash`."""
+    """The log entries of `transitions`, chained on from `prev_hash`.
+
+    Raises:
+        FormInvalid: a transition's data holds text that is not valid Unicode.
+    """
     rows = []
     for transition in transitions:
         payload = canonical_json(transition.data)
+        try:
+            payload_digest = digest(payload)
+        except UnicodeEncodeError:
+            raise FormInvalid(
+                "Transition", "data", f"seq {transition.seq} holds text that is not valid Unicode"
+            ) from None
         actor = transition.actor
         row: Row = {
             "case_id": case_id,
@@ -53,7 +73,7 @@ def log_rows(
             "on_date": transition.on,
             "recorded_at": recorded_at,
             "data": payload,
-            "payload_digest": digest(payload),
+            "payload_digest": payload_digest,
             "prev_hash": prev_hash,
         }
         prev_hash = row["hash"] = entry_hash(row)
@@ -64,9 +84,6 @@ def log_rows(
 def transition_from_row(row: Mapping[str, Any]) -> Transition:
     """The transition a log entry records."""
     source = row["source"]
-    on = row["on_date"]
-    if isinstance(on, datetime):  # some drivers hand a DATE back as a datetime
-        on = on.date()
     return Transition(
         seq=int(row["seq"]),
         trigger=row["trigger_name"],
@@ -75,54 +92,84 @@ def transition_from_row(row: Mapping[str, Any]) -> Transition:
         actor=Actor(
             row["actor_id"], row["actor_name"], Role(row["actor_role"]), row["actor_organisation"]
         ),
-        on=on,
+        on=as_date(row["on_date"]),
         data=json.loads(row["data"]),
     )
 
 
-def refuse_other_authority(authority: str | None, case: Reintegration) -> None:
-    """Refuse to save a case of another local authority than a scoped store's.
+def holds(entry: Mapping[Any, Any], transition: Transition) -> bool:
+    """True when the stored `entry` records `transition`: the same content, whenever recorded.
+
+    A redacted entry still holds the transition it was saved from (its digest says so), and
+    the redacted one a case loaded since then carries.
+    """
+    actor = transition.actor
+    source = None if transition.source is None else transition.source.value
+    if (
+        int(entry["seq"]) != transition.seq
+        or entry["trigger_name"] != transition.trigger
+        or entry["source"] != source
+        or entry["dest"] != transition.dest.value
+        or entry["actor_id"] != actor.id
+        or entry["actor_role"] != actor.role.value
+        or entry["actor_organisation"] != actor.organisation
+        or entry["actor_name"] != actor.name
+        or as_date(entry["on_date"]) != transition.on
+    ):
+        return False
+    payload = canonical_json(transition.data)
+    if payload == entry["data"]:
+        return True
+    try:
+        return bool(digest(payload) == entry["payload_digest"])
+    except UnicodeEncodeError:
+        return False
+
+
+# -- who may write -----------------------------------------------------------------------------
+def refuse_other_authority(scope: str | None, case_id: str, authority: str) -> None:
+    """Refuse to write a case of `authority` in a store scoped to another one.
 
     Raises:
-        NotPermitted: `authority` is set and the case belongs to another one.
+        NotPermitted: `scope` is set and `authority` is another one.
     """
-    if authority is not None and case.local_authority != authority:
+    if scope is not None and authority != scope:
         raise NotPermitted(
-            "save",
-            None,
-            f"case {case.case_id!r} belongs to {case.local_authority!r}, not {authority!r}",
+            "save", None, f"case {case_id!r} belongs to {authority!r}, not {scope!r}"
         )
 
 
-def open_item_rows(case: Reintegration) -> list[Row]:
-    """The case's unmet deadlines and open obligations, numbered in the case's own order.
-
-    An ended case's unmet deadlines stay listed: the contract's `due()` is "every unmet
-    deadline" (`Reintegration.pending_deadlines` leaves them out, for a reader who wants that).
-    """
-    rows: list[Row] = []
-    for deadline in case.deadlines:
-        if deadline.met_on is None:
-            rows.append(
-                {
-                    "item_type": DEADLINE,
-                    "kind": deadline.kind.value,
-                    "owner": None,
-                    "due": deadline.due,
-                }
-            )
-    for obligation in case.obligations:
-        rows.append(
-            {
-                "item_type": OBLIGATION,
-                "kind": obligation.kind.value,
-                "owner": obligation.owner.value,
-                "due": obligation.due,
-            }
-        )
+# -- projections -------------------------------------------------------------------------------
+def open_item_rows(case: Reintegration, authority: str) -> list[Row]:
+    """What still binds: the case's pending deadlines (none once it has ended) and its open
+    obligations (an ended case's too), numbered in the case's own order."""
+    rows: list[Row] = [
+        {
+            "item_type": DEADLINE,
+            "kind": deadline.kind.value,
+            "owner": None,
+            "due": deadline.due,
+            "opened_on": None,
+        }
+        for deadline in case.pending_deadlines
+    ]
+    # Every obligation a transition opened knows its day; one built by hand counts from the
+    # case's opening (so the undated query's `opened_on <= :on` stays an index condition).
+    opened = case.history[0].on
+    rows.extend(
+        {
+            "item_type": OBLIGATION,
+            "kind": obligation.kind.value,
+            "owner": obligation.owner.value,
+            "due": obligation.due,
+            "opened_on": obligation.opened_on or opened,
+        }
+        for obligation in case.obligations
+    )
+    case_id = case.case_id
     for number, row in enumerate(rows):
-        row["case_id"] = case.case_id
-        row["authority"] = case.local_authority
+        row["case_id"] = case_id
+        row["authority"] = authority
         row["item_no"] = number
     return rows
 
@@ -132,18 +179,185 @@ def next_due(items: Iterable[Mapping[str, Any]]) -> date | None:
     return min((item["due"] for item in items if item["due"] is not None), default=None)
 
 
+def folded(text: str) -> str:
+    """`text` as the case-insensitive search compares it."""
+    return text.casefold()
+
+
+def case_row(
+    case: Reintegration, authority: str, last_hash: str, items: Sequence[Mapping[str, Any]]
+) -> Row:
+    """The case row of `case`: its current state and what `cases()` lists and searches."""
+    history = case.history
+    name = case.pupil.name
+    return {
+        "case_id": case.case_id,
+        "authority": authority,
+        "stage": case.stage.value,
+        "version": case.version,
+        "next_due": next_due(items),
+        "last_hash": last_hash,
+        "pupil_name": name,
+        "ap_setting": case.ap_setting,
+        "host_school": case.host_school,
+        "opened_on": history[0].on,
+        "last_on": history[-1].on,
+        "case_id_folded": folded(case.case_id),
+        "pupil_name_folded": folded(name),
+    }
+
+
+CHANGING = ("stage", "version", "next_due", "last_hash", "host_school", "last_on")
+"""The case row's columns a save after the first may change."""
+
+
+def success_on(history: Sequence[Transition]) -> date | None:
+    """The business date of the transition that made the case SUCCESSFUL, if one did."""
+    for transition in history:
+        if transition.dest is Stage.SUCCESSFUL:
+            return transition.on
+    return None
+
+
+def ledger_rows(case: Reintegration, authority: str) -> list[Row]:
+    """The case's Fair Access weighting changes, dated by its successful outcome."""
+    adjustments = case.weighting_adjustments
+    on = success_on(case.history) if adjustments else None
+    if on is None:
+        return []
+    return [
+        {
+            "case_id": case.case_id,
+            "school": school,
+            "authority": authority,
+            "on_date": on,
+            "points": points,
+        }
+        for school, points in sorted(adjustments.items())
+    ]
+
+
+def succeeded_in(new: Sequence[Transition]) -> bool:
+    """True when one of `new` made the case SUCCESSFUL (its ledger rows are due then)."""
+    return any(t.dest is Stage.SUCCESSFUL and t.source is not Stage.SUCCESSFUL for t in new)
+
+
+# -- reading rows back -------------------------------------------------------------------------
 def due_item(row: Mapping[str, Any]) -> DueItem:
     """An open-items row as a `DueItem`."""
-    due = row["due"]
-    if isinstance(due, datetime):
-        due = due.date()
-    return DueItem(row["case_id"], KINDS[row["kind"]], due, row["item_type"], PARTIES[row["owner"]])
+    return DueItem(
+        row["case_id"],
+        KINDS[row["kind"]],
+        as_date(row["due"]),
+        row["item_type"],
+        PARTIES[row["owner"]],
+    )
+
+
+def binds_on(row: Mapping[str, Any], on: date) -> bool:
+    """True when an open item is due on `on`: its date has come, or, undated, it is open."""
+    due = as_date(row["due"])
+    if due is not None:
+        return bool(due <= on)
+    opened = as_date(row["opened_on"])
+    return opened is not None and bool(opened <= on)
 
 
 def due_order(row: Mapping[str, Any]) -> tuple[bool, date, str, int]:
     """Soonest first; undated obligations last; ties by case id and the case's own order."""
-    due = row["due"]
+    due = as_date(row["due"])
     return (due is None, date.min if due is None else due, row["case_id"], row["item_no"])
+
+
+def summary(row: Mapping[Any, Any]) -> CaseSummary:
+    """A case row as a `CaseSummary`."""
+    return CaseSummary(
+        row["case_id"],
+        row["pupil_name"],
+        Stage(row["stage"]),
+        row["ap_setting"],
+        row["host_school"],
+        row["authority"],
+        as_date(row["opened_on"]),
+        as_date(row["last_on"]),
+    )
+
+
+def as_stage(stage: Stage | str) -> Stage:
+    """A stage given as a `Stage` or its value.
+
+    Raises:
+        FormInvalid: it names no stage.
+    """
+    try:
+        return Stage(stage)
+    except ValueError:
+        raise FormInvalid("cases", "stage", f"{stage!r} is not a stage") from None
+
+
+def ledger_entry(row: Mapping[Any, Any]) -> LedgerEntry:
+    """A weightings row as a `LedgerEntry`."""
+    return LedgerEntry(row["case_id"], as_date(row["on_date"]), row["school"], int(row["points"]))
+
+
+def ledger_order(entry: LedgerEntry) -> tuple[date, str, str]:
+    """By date, then case id, then school."""
+    return (entry.on, entry.case_id, entry.school)
+
+
+# -- values that fit ---------------------------------------------------------------------------
+def _limits(table: Table) -> tuple[tuple[str, int], ...]:
+    return tuple(
+        (column.name, column.type.length)
+        for column in table.columns
+        if isinstance(column.type, String) and column.type.length
+    )
+
+
+_LIMITS = {table.name: _limits(table) for table in (cases, transitions, open_items, weightings)}
+_WHAT = {
+    cases.name: "case",
+    transitions.name: "Transition",
+    open_items.name: "case",
+    weightings.name: "case",
+}
+
+
+def check_fits(table: Table, rows: Iterable[Mapping[str, Any]]) -> None:
+    """Refuse, before anything is written, a value the table's columns would refuse or cut.
+
+    Every engine then behaves alike: SQLite would store an over-long value that PostgreSQL and
+    MariaDB refuse, and no driver meets text it cannot encode. The message names the column,
+    never the value (it may be a child's name).
+
+    Raises:
+        FormInvalid: a text value is too long, holds a NUL, or is not valid Unicode.
+    """
+    limits = _LIMITS[table.name]
+    what = _WHAT[table.name]
+    for row in rows:
+        for name, length in limits:
+            value = row.get(name)
+            if type(value) is not str:
+                continue
+            problem = None
+            if len(value) > length:
+                problem = f"longer than {length} characters"
+            elif "\x00" in value:
+                problem = "holds a NUL character"
+            elif not value.isascii() and not _encodes(value):
+                problem = "is not valid Unicode"
+            if problem is not None:
+                where = f" (seq {row['seq']})" if "seq" in row else ""
+                raise FormInvalid(what, name, problem + where)
+
+
+def _encodes(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def redaction_row(
@@ -163,84 +377,3 @@ def redaction_row(
     }
     row["hash"] = redaction_hash(row, entry["hash"])
     return row, text
-
-
-def _payload_problem(entry: Mapping[str, Any], redaction: Mapping[str, Any] | None) -> str | None:
-    if redaction is not None and redaction["hash"] != redaction_hash(redaction, entry["hash"]):
-        return "the redaction record does not match its hash"
-    text_digest = digest(entry["data"])
-    if text_digest == entry["payload_digest"]:
-        return None
-    if redaction is None:
-        return "payload does not match its digest (altered, and no redaction is recorded)"
-    if text_digest != redaction["payload_digest"]:
-        return "payload matches neither its digest nor its redaction's"
-    return None
-
-
-def check_case(
-    case_id: str,
-    case_row: Mapping[str, Any] | None,
-    entries: Sequence[Mapping[str, Any]],
-    calendar: SchoolCalendar | None,
-    items: Sequence[Mapping[str, Any]] | None = None,
-    redactions: Mapping[int, Mapping[str, Any]] | None = None,
-) -> list[Problem]:
-    """Everything wrong with one case's rows: its chain, digests (or the redactions that replaced
-    them), case row, replay and items."""
-    problems: list[Problem] = []
-
-    def problem(seq: int | None, what: str) -> None:
-        problems.append(Problem(case_id, seq, what))
-
-    if case_row is None:
-        problem(None, "log entries without a case row")
-    if not entries:
-        problem(None, "a case row without log entries")
-        return problems
-    prev = GENESIS
-    for expected_seq, entry in enumerate(entries, start=1):
-        seq = int(entry["seq"])
-        if seq != expected_seq:
-            problem(seq, f"sequence gap: expected seq {expected_seq}")
-        if entry["prev_hash"] != prev:
-            problem(seq, "prev_hash does not match the previous entry's hash")
-        if entry_hash(entry) != entry["hash"]:
-            problem(seq, "entry hash does not match its fields (altered after saving)")
-        payload = _payload_problem(entry, (redactions or {}).get(seq))
-        if payload is not None:
-            problem(seq, payload)
-        prev = entry["hash"]
-    for seq in sorted((redactions or {}).keys() - {int(entry["seq"]) for entry in entries}):
-        problem(seq, "a redaction record for no log entry")
-    last = entries[-1]
-    if case_row is not None:
-        if case_row["version"] != last["seq"]:
-            problem(
-                None,
-                f"case row version {case_row['version']} but the log ends at seq {last['seq']}",
-            )
-        if case_row["last_hash"] != last["hash"]:
-            problem(None, "case row last_hash differs from the log's last hash")
-        if case_row["stage"] != last["dest"]:
-            problem(
-                None, f"case row stage {case_row['stage']!r} but the log ends in {last['dest']!r}"
-            )
-    try:
-        case = Reintegration.replay((transition_from_row(e) for e in entries), calendar)
-    except (ProtocolError, ValueError, KeyError, TypeError) as error:
-        problem(None, f"history does not replay: {error}")
-        return problems
-    if case_row is not None and case.stage.value != case_row["stage"]:
-        problem(None, f"replay ends in {case.stage.value!r}, case row says {case_row['stage']!r}")
-    if case_row is not None and case.local_authority != case_row["authority"]:
-        problem(None, "case row authority differs from the history's")
-    if items is not None and _item_keys(items) != _item_keys(open_item_rows(case)):
-        problem(None, "open items differ from the replayed case's deadlines and obligations")
-    return problems
-
-
-def _item_keys(items: Iterable[Mapping[str, Any]]) -> list[tuple[Any, ...]]:
-    return sorted(
-        (int(i["item_no"]), i["item_type"], i["kind"], i["owner"], due_item(i).due) for i in items
-    )

@@ -1,116 +1,157 @@
 """`SqlAlchemyStore`: cases in SQLite, PostgreSQL or MariaDB through SQLAlchemy Core.
 
-The write path runs on Core statements built once per store: one short transaction per save
-that bumps the case row's version only if it is still the one the case was loaded at.
+The write path runs on Core statements built once per store: one short transaction per save.
+A case object this store loaded or saved needs no read of its stored history: the UPDATE of
+its case row checks the version and last hash the store saw, and only when that fails (or the
+case is one it has not seen) does the save compare the stored history with the case's.
 """
 
 from __future__ import annotations
 
 import itertools
-import weakref
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date
+from typing import Any
 
 from sqlalchemy import (
+    URL,
     BindParameter,
     Connection,
     Engine,
     String,
     bindparam,
-    create_engine,
     delete,
+    func,
     insert,
+    or_,
     select,
     type_coerce,
     update,
 )
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError
 
 from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.case import Reintegration
-from reintegration_fsm.errors import CaseNotFound, ConcurrentUpdate
+from reintegration_fsm.errors import CaseNotFound, ConcurrentUpdate, FormInvalid
 from reintegration_fsm.records import Transition
-from reintegration_fsm.stores import bulk, migrate, schema, sqlite
+from reintegration_fsm.stores import audit, bulk, engines, migrate, schema, sqlite
+from reintegration_fsm.stores.failures import converted, unique_violation
 from reintegration_fsm.stores.hashing import GENESIS
-from reintegration_fsm.stores.model import KINDS, PARTIES, DueItem, Problem
+from reintegration_fsm.stores.holding import Held, Seen, already_stored, held, saving_now
+from reintegration_fsm.stores.model import (
+    KINDS,
+    PARTIES,
+    CaseSummary,
+    DueItem,
+    LedgerEntry,
+    Problem,
+)
 from reintegration_fsm.stores.rows import (
+    CHANGING,
     Row,
-    check_case,
-    log_rows,
-    next_due,
-    open_item_rows,
+    as_stage,
+    folded,
+    ledger_entry,
     refuse_other_authority,
+    succeeded_in,
+    summary,
     transition_from_row,
     utc_now,
 )
-from reintegration_fsm.stores.schema import cases, open_items, redactions, transitions
+from reintegration_fsm.stores.schema import (
+    cases,
+    open_items,
+    redactions,
+    transitions,
+    weightings,
+)
+from reintegration_fsm.vocabulary import Stage
 
-_HASH_CACHE_LIMIT = 100_000
+_CHUNK = 500
+"""Ids per IN list."""
 
 
 class SqlAlchemyStore:
     """Cases in a SQL database (SQLite, PostgreSQL or MariaDB/MySQL).
 
     Args:
-        url_or_engine: a database URL or an `Engine`.
+        url_or_engine: a database URL or an `Engine`. An engine the store makes hides SQL
+            parameters from its errors; a SQLite file it creates is readable by its owner only.
         authority: confine every read and write to this local authority's cases.
         calendar: the school calendar given to loaded cases.
+        protocols: the protocols a stored history may name besides `WORCESTERSHIRE`.
         durable: on SQLite, fsync every commit (`synchronous=FULL`); False trades the last
             commits on power loss for speed (`synchronous=NORMAL`). WAL mode either way.
         busy_timeout: on SQLite, seconds a writer waits for the write lock.
+
+    Raises:
+        StoreError: the URL names no usable database driver or dialect.
     """
 
     def __init__(
         self,
-        url_or_engine: str | Engine,
+        url_or_engine: str | URL | Engine,
+        *,
         authority: str | None = None,
         calendar: SchoolCalendar | None = None,
-        *,
+        protocols: Iterable[Any] = (),
         durable: bool = True,
         busy_timeout: float = 5.0,
     ) -> None:
-        owned = not isinstance(url_or_engine, Engine)
-        engine = create_engine(url_or_engine) if isinstance(url_or_engine, str) else url_or_engine
+        with converted("open the database"):
+            engine, made = engines.open_engine(
+                url_or_engine, durable=durable, busy_timeout=busy_timeout
+            )
         self.engine: Engine = engine
         self.authority = authority
         self.calendar = calendar
-        self._owns_engine = owned
+        self.protocols: tuple[Any, ...] = tuple(protocols)
+        self._durable = durable
+        self._busy_timeout = busy_timeout
+        self._owns_engine = made
         self._dialect = engine.dialect.name
         self._writer: Engine = engine
         if self._dialect == "sqlite":
-            sqlite.configure(engine, durable=durable, busy_timeout=busy_timeout)
             self._writer = engine.execution_options(**{sqlite.WRITE: "IMMEDIATE"})
-        self._hashes: dict[str, tuple[int, str]] = {}
-        self._saved: weakref.WeakKeyDictionary[Reintegration, int] = weakref.WeakKeyDictionary()
+        self._seen = Seen()
         self._build_statements()
 
     def _build_statements(self) -> None:
         case_id: BindParameter[str] = bindparam("b_case_id")
+        changes: dict[str, BindParameter[Any]] = {name: bindparam(f"b_{name}") for name in CHANGING}
         self._insert_case = insert(cases)
+        # The optimistic check: the row is still at the version and hash this store saw.
         self._update_case = (
             update(cases)
-            .where(cases.c.case_id == case_id, cases.c.version == bindparam("b_expected"))
-            .values(
-                version=bindparam("b_version"),
-                stage=bindparam("b_stage"),
-                next_due=bindparam("b_next_due"),
-                last_hash=bindparam("b_last_hash"),
+            .where(
+                cases.c.case_id == case_id,
+                cases.c.version == bindparam("b_expected"),
+                cases.c.last_hash == bindparam("b_expected_hash"),
+                cases.c.authority == bindparam("b_authority"),
             )
+            .values(changes)
         )
         self._insert_log = insert(transitions)
         self._delete_items = delete(open_items).where(open_items.c.case_id == case_id)
         self._insert_items = insert(open_items)
-        self._select_case = select(cases).where(cases.c.case_id == case_id)
+        self._insert_ledger = insert(weightings)
+        head = (cases.c.version, cases.c.last_hash, cases.c.authority)
+        self._select_head = select(*head).where(cases.c.case_id == case_id)
         # PostgreSQL and MariaDB: a writer that meets another one mid-save of the same case
         # fails at once instead of queueing behind its commit (see `save`).
-        self._lock_case = (
-            select(cases.c.version).where(cases.c.case_id == case_id).with_for_update(nowait=True)
+        self._lock_case = self._select_head.with_for_update(nowait=True)
+        self._select_log_from = (
+            select(transitions)
+            .where(transitions.c.case_id == case_id, transitions.c.seq >= bindparam("b_from"))
+            .order_by(transitions.c.seq)
         )
         self._select_log = (
             select(transitions).where(transitions.c.case_id == case_id).order_by(transitions.c.seq)
         )
-        self._select_hash = select(transitions.c.hash).where(
-            transitions.c.case_id == case_id, transitions.c.seq == bindparam("b_seq")
+        self._select_log_as_of = (
+            select(transitions)
+            .where(transitions.c.case_id == case_id, transitions.c.on_date <= bindparam("b_as_of"))
+            .order_by(transitions.c.seq)
         )
         columns = (
             open_items.c.case_id,
@@ -121,8 +162,9 @@ class SqlAlchemyStore:
             open_items.c.item_type,
             open_items.c.owner,
         )
-        dated = select(*columns).where(open_items.c.due <= bindparam("b_on"))
-        undated = select(*columns).where(open_items.c.due.is_(None))
+        on: BindParameter[date] = bindparam("b_on")
+        dated = select(*columns).where(open_items.c.due <= on)
+        undated = select(*columns).where(open_items.c.due.is_(None), open_items.c.opened_on <= on)
         if self.authority is not None:
             scope = open_items.c.authority == self.authority
             dated, undated = dated.where(scope), undated.where(scope)
@@ -133,7 +175,14 @@ class SqlAlchemyStore:
 
     def for_authority(self, authority: str) -> SqlAlchemyStore:
         """A store on the same engine confined to one local authority's cases."""
-        return SqlAlchemyStore(self.engine, authority, self.calendar)
+        return SqlAlchemyStore(
+            self.engine,
+            authority=authority,
+            calendar=self.calendar,
+            protocols=self.protocols,
+            durable=self._durable,
+            busy_timeout=self._busy_timeout,
+        )
 
     # -- schema --------------------------------------------------------------------------------
     def create_schema(self) -> None:
@@ -141,8 +190,11 @@ class SqlAlchemyStore:
 
         A database built this way is stamped with the newest migration, so `upgrade()` applies
         only the migrations that come later.
+
+        Raises:
+            StoreError: the database failed.
         """
-        with self.engine.begin() as conn:
+        with converted("create the schema"), self.engine.begin() as conn:
             schema.metadata.create_all(conn)
             for statement in schema.trigger_statements(self._dialect):
                 conn.exec_driver_sql(statement)
@@ -154,104 +206,149 @@ class SqlAlchemyStore:
             self.engine.dispose()
 
     # -- writing -------------------------------------------------------------------------------
-    def _prev_hash(self, case_id: str, version: int) -> str:
-        cached = self._hashes.get(case_id)
-        if cached is not None and cached[0] == version:
-            return cached[1]
-        with self.engine.connect() as conn:
-            found = conn.execute(self._select_hash, {"b_case_id": case_id, "b_seq": version})
-            value = found.scalar()
-        # No such entry: the case row cannot be at `version` either, so the save will fail.
-        return GENESIS if value is None else str(value)
-
-    def _remember(self, case_id: str, version: int, last_hash: str) -> None:
-        if len(self._hashes) >= _HASH_CACHE_LIMIT:
-            self._hashes.clear()
-        self._hashes[case_id] = (version, last_hash)
-
     def save(self, case: Reintegration) -> None:
-        """Append the case's unsaved transitions and update its projections, atomically.
+        """Append the transitions of `case` the store does not hold yet, atomically.
+
+        A case it holds whole is a no-op (so is a retry whose first attempt committed); one it
+        does not hold at all is written whole, whichever store it came from.
 
         Raises:
-            NotPermitted: the case belongs to another authority than the store's.
-            ConcurrentUpdate: another writer saved the case first (or a new case's id is
-                taken); nothing was written.
+            NotPermitted: the case, or the stored case of that id, is another authority's.
+            ConcurrentUpdate: the stored history differs from the case's (the message says
+                whether another writer appended first or another case has the id); nothing
+                was written.
+            FormInvalid: a value does not fit the store (too long, not valid Unicode); nothing
+                was written.
+            StoreError: the database failed; nothing was written unless the commit's reply
+                was lost, and `.retryable` says whether to simply try again.
         """
-        start = self._saved.get(case, 0)
-        new = case.history[start:]
-        if not new:
-            return
-        refuse_other_authority(self.authority, case)
         case_id = case.case_id
-        prev = self._prev_hash(case_id, start) if start else GENESIS
-        entries = log_rows(case_id, new, prev, utc_now())
-        items = open_item_rows(case)
-        last_hash = entries[-1]["hash"]
-        try:
-            with self._writer.begin() as conn:
-                if start == 0:
-                    conn.execute(
-                        self._insert_case,
-                        {
-                            "case_id": case_id,
-                            "authority": case.local_authority,
-                            "stage": case.stage.value,
-                            "version": case.version,
-                            "next_due": next_due(items),
-                            "last_hash": last_hash,
-                        },
-                    )
-                else:
-                    if self._dialect != "sqlite":  # SQLite's BEGIN IMMEDIATE already serialises
-                        self._lock_or_fail(conn, case_id, start)
-                    result = conn.execute(
-                        self._update_case,
-                        {
-                            "b_case_id": case_id,
-                            "b_expected": start,
-                            "b_version": case.version,
-                            "b_stage": case.stage.value,
-                            "b_next_due": next_due(items),
-                            "b_last_hash": last_hash,
-                        },
-                    )
-                    if result.rowcount != 1:
-                        found = conn.execute(self._select_case, {"b_case_id": case_id}).first()
-                        visible = found is not None and self._visible(found.authority)
-                        raise ConcurrentUpdate(
-                            case_id, start, int(found.version) if visible and found else None
-                        )
-                    conn.execute(self._delete_items, {"b_case_id": case_id})
-                conn.execute(self._insert_log, entries if len(entries) > 1 else entries[0])
-                if items:
-                    conn.execute(self._insert_items, items)
-        except IntegrityError as error:
-            raise ConcurrentUpdate(case_id, start, self._found_version(case_id)) from error
-        self._remember(case_id, case.version, last_hash)
-        self._saved[case] = case.version
+        refuse_other_authority(self.authority, case_id, case.local_authority)
+        seen = self._seen.get(case)
+        history = case.history
+        if seen is not None and seen.version == len(history):
+            return  # nothing new since this store last held it whole
+        with converted(f"save case {case_id!r}", case_id):
+            try:
+                holding = self._save(case, history, seen)
+            except DBAPIError as error:
+                if not unique_violation(error):
+                    raise
+                # Another writer created the case in the meantime: compare with what it wrote.
+                holding = self._save(case, history, None)
+        self._seen.put(case, holding)
 
-    def _lock_or_fail(self, conn: Connection, case_id: str, expected: int) -> None:
-        """Lock the case row, or raise `ConcurrentUpdate` at once if another writer holds it.
+    def _save(self, case: Reintegration, history: Sequence[Transition], seen: Held | None) -> Held:
+        case_id = case.case_id
+        fast = None
+        if seen is not None:
+            fast = bulk.rows(
+                case, seen.authority, history[seen.version :], seen.last_hash, utc_now()
+            )
+        with self._writer.begin() as conn:
+            head = None
+            if self._dialect != "sqlite":  # SQLite's BEGIN IMMEDIATE already serialises
+                head = self._lock_or_fail(conn, case_id, seen)
+            if (
+                seen is not None
+                and fast is not None
+                and (head is None or (head.version, head.last_hash) == seen[:2])
+                and self._update(conn, fast, seen.version, seen.last_hash, seen.authority)
+            ):
+                self._append(conn, fast, history[seen.version :])
+                return Held(len(history), fast.case_row["last_hash"], seen.authority)
+            if head is None:
+                head = conn.execute(self._select_head, {"b_case_id": case_id}).first()
+            if head is None:
+                return self._insert_new(conn, case, history)
+            return self._append_compared(conn, case, history, seen, head)
+
+    def _lock_or_fail(self, conn: Connection, case_id: str, seen: Held | None) -> Any:
+        """Lock the case row and read its head, or raise `ConcurrentUpdate` at once if another
+        writer holds it.
 
         The holder is saving the same case right now and will have appended first; waiting for
         its commit only to learn that costs the loser the winner's whole commit time.
         """
         try:
-            conn.execute(self._lock_case, {"b_case_id": case_id})
+            return conn.execute(self._lock_case, {"b_case_id": case_id}).first()
         except DBAPIError as error:
             if _lock_not_available(error):
-                raise ConcurrentUpdate(case_id, expected, None) from error
+                raise saving_now(case_id, 0 if seen is None else seen.version) from error
             raise
 
-    def _found_version(self, case_id: str) -> int | None:
-        with self.engine.connect() as conn:
-            row = conn.execute(self._select_case, {"b_case_id": case_id}).first()
-        if row is None or not self._visible(row.authority):
-            return None
-        return int(row.version)
+    def _update(
+        self,
+        conn: Connection,
+        prepared: bulk.Prepared,
+        version: int,
+        last_hash: str,
+        authority: str,
+    ) -> bool:
+        row = prepared.case_row
+        params = {f"b_{name}": row[name] for name in CHANGING}
+        params |= {
+            "b_case_id": row["case_id"],
+            "b_expected": version,
+            "b_expected_hash": last_hash,
+            "b_authority": authority,
+        }
+        return conn.execute(self._update_case, params).rowcount == 1
 
-    def _visible(self, authority: str) -> bool:
-        return self.authority is None or authority == self.authority
+    def _append(self, conn: Connection, prepared: bulk.Prepared, new: Sequence[Transition]) -> None:
+        conn.execute(self._delete_items, {"b_case_id": prepared.case_id})
+        entries = prepared.entries
+        conn.execute(self._insert_log, entries if len(entries) > 1 else entries[0])
+        if prepared.items:
+            conn.execute(self._insert_items, prepared.items)
+        if prepared.ledger and succeeded_in(new):
+            conn.execute(self._insert_ledger, prepared.ledger)
+
+    def _insert_new(
+        self, conn: Connection, case: Reintegration, history: Sequence[Transition]
+    ) -> Held:
+        prepared = bulk.rows(case, case.local_authority, history, GENESIS, utc_now())
+        conn.execute(self._insert_case, prepared.case_row)
+        entries = prepared.entries
+        conn.execute(self._insert_log, entries if len(entries) > 1 else entries[0])
+        if prepared.items:
+            conn.execute(self._insert_items, prepared.items)
+        if prepared.ledger:
+            conn.execute(self._insert_ledger, prepared.ledger)
+        return Held(len(history), prepared.case_row["last_hash"], case.local_authority)
+
+    def _append_compared(
+        self,
+        conn: Connection,
+        case: Reintegration,
+        history: Sequence[Transition],
+        seen: Held | None,
+        head: Any,
+    ) -> Held:
+        """Compare the stored history with the case's, and append what the store lacks."""
+        case_id = case.case_id
+        version, last_hash, authority = int(head.version), str(head.last_hash), head.authority
+        refuse_other_authority(self.authority, case_id, authority)
+        start = 0
+        stored: Sequence[Mapping[Any, Any]] = ()
+        if seen is not None and 0 < seen.version <= version:
+            # Read only what came after the version this store saw, if the chain still
+            # passes through the hash it saw there.
+            params = {"b_case_id": case_id, "b_from": seen.version}
+            after = conn.execute(self._select_log_from, params).mappings().all()
+            if after and after[0]["seq"] == seen.version and after[0]["hash"] == seen.last_hash:
+                start, stored = seen.version, after[1:]
+        if not start:
+            stored = conn.execute(self._select_log, {"b_case_id": case_id}).mappings().all()
+        holds = held(case_id, stored, history, start)
+        new = history[holds:]
+        if not new:
+            return Held(version, last_hash, authority)
+        prepared = bulk.rows(case, authority, new, last_hash, utc_now())
+        if not self._update(conn, prepared, version, last_hash, authority):
+            raise ConcurrentUpdate(case_id, holds, None)  # cannot happen while we hold the lock
+        self._append(conn, prepared, new)
+        return Held(len(history), prepared.case_row["last_hash"], authority)
 
     def import_histories(
         self,
@@ -260,54 +357,78 @@ class SqlAlchemyStore:
         batch_size: int = 2000,
         use_copy: bool | None = None,
     ) -> int:
-        """Import whole case histories from another system, in batched transactions.
+        """Add whole histories of new cases from another system, in batched transactions.
 
         Each history is replayed (so a bad one is refused before anything of its batch is
         written) and hashed like a save. PostgreSQL uses COPY unless `use_copy` is False;
-        other engines use executemany. Returns the number of transitions imported.
+        other engines use executemany. Returns the number of transitions written.
 
         Raises:
-            NotPermitted: a history belongs to another authority than the store's.
-            FormInvalid, IllegalTransition: a history does not replay, or its authority differs.
-            ConcurrentUpdate: one of a batch's case ids is already stored; that batch is not
+            NotPermitted: a history, or a stored case of one of its ids, is another
+                authority's than the store's; that batch is not written.
+            ConcurrentUpdate: one of a batch's ids is already stored; that batch is not
                 written (earlier batches are).
+            FormInvalid, IllegalTransition, GuardFailed, UnknownProtocol: a history does not
+                replay, names another authority than its own, repeats an id, or holds a value
+                the store cannot keep.
+            StoreError: the database failed; that batch is not written.
         """
         copy = self._dialect == "postgresql" if use_copy is None else use_copy
         count = 0
         batch: list[bulk.Prepared] = []
+        ids: set[str] = set()
         for authority, history in histories:
-            prepared = bulk.prepare(authority, history, self.calendar)
-            refuse_other_authority(self.authority, prepared.case)
+            prepared = bulk.prepare(authority, history, self.calendar, self.protocols)
+            refuse_other_authority(self.authority, prepared.case_id, prepared.authority)
+            if prepared.case_id in ids:
+                raise FormInvalid("history", "case_id", f"{prepared.case_id!r} appears twice")
+            ids.add(prepared.case_id)
             batch.append(prepared)
-            count += len(history)
             if len(batch) >= batch_size:
-                self._import_batch(batch, copy)
+                count += self._import_batch(batch, copy)
                 batch = []
         if batch:
-            self._import_batch(batch, copy)
+            count += self._import_batch(batch, copy)
         return count
 
-    def _import_batch(self, batch: Sequence[bulk.Prepared], copy: bool) -> None:
-        try:
-            with self._writer.begin() as conn:
-                if copy:
-                    bulk.copy_rows(conn, batch)
-                else:
-                    bulk.insert_rows(conn, batch)
-        except IntegrityError as error:
-            raise ConcurrentUpdate(batch[0].case.case_id, 0, None) from error
-        for prepared in batch:
-            self._remember(prepared.case.case_id, prepared.case.version, prepared.last_hash)
+    def _import_batch(self, batch: Sequence[bulk.Prepared], copy: bool) -> int:
+        with converted("import histories", batch[0].case_id), self._writer.begin() as conn:
+            wanted = [prepared.case_id for prepared in batch]
+            stored: dict[str, Any] = {}
+            for start in range(0, len(wanted), _CHUNK):
+                query = select(cases.c.case_id, cases.c.authority, cases.c.version).where(
+                    cases.c.case_id.in_(wanted[start : start + _CHUNK])
+                )
+                stored.update((row.case_id, row) for row in conn.execute(query))
+            for case_id in wanted:
+                row = stored.get(case_id)
+                if row is not None:
+                    refuse_other_authority(self.authority, case_id, row.authority)
+                    raise already_stored(case_id, int(row.version))
+            if copy:
+                bulk.copy_rows(conn, batch)
+            else:
+                bulk.insert_rows(conn, batch)
+        return sum(len(prepared.entries) for prepared in batch)
 
     # -- reading -------------------------------------------------------------------------------
-    def _read(self, conn: Connection, case_id: str) -> list[Row]:
-        row = conn.execute(self._select_case, {"b_case_id": case_id}).first()
+    def _read(
+        self, conn: Connection, case_id: str, as_of: date | None = None
+    ) -> tuple[str, list[Row]]:
+        row = conn.execute(self._select_head, {"b_case_id": case_id}).first()
         if row is None or not self._visible(row.authority):
             raise CaseNotFound(case_id)
-        entries = conn.execute(self._select_log, {"b_case_id": case_id}).mappings().all()
+        if as_of is None:
+            result = conn.execute(self._select_log, {"b_case_id": case_id})
+        else:
+            result = conn.execute(self._select_log_as_of, {"b_case_id": case_id, "b_as_of": as_of})
+        entries = [dict(entry) for entry in result.mappings()]
         if not entries:
             raise CaseNotFound(case_id)
-        return [dict(entry) for entry in entries]
+        return str(row.authority), entries
+
+    def _visible(self, authority: str) -> bool:
+        return self.authority is None or authority == self.authority
 
     def taken(self, case_ids: Iterable[str]) -> set[str]:
         """Those of `case_ids` already used by a case of any authority (ids are store-wide).
@@ -316,9 +437,9 @@ class SqlAlchemyStore:
         """
         wanted = list(dict.fromkeys(case_ids))
         found: set[str] = set()
-        with self.engine.connect() as conn:
-            for start in range(0, len(wanted), 500):
-                chunk = wanted[start : start + 500]
+        with converted("look up case ids"), self.engine.connect() as conn:
+            for start in range(0, len(wanted), _CHUNK):
+                chunk = wanted[start : start + _CHUNK]
                 query = select(cases.c.case_id).where(cases.c.case_id.in_(chunk))
                 found.update(conn.execute(query).scalars())
         return found
@@ -329,33 +450,37 @@ class SqlAlchemyStore:
         Raises:
             CaseNotFound: no such case, or not this store's authority's.
         """
-        with self.engine.connect() as conn:
-            entries = self._read(conn, case_id)
+        with converted(f"read case {case_id!r}"), self.engine.connect() as conn:
+            _, entries = self._read(conn, case_id)
         return tuple(transition_from_row(entry) for entry in entries)
 
-    def load(self, case_id: str) -> Reintegration:
+    def load(self, case_id: str, as_of: date | None = None) -> Reintegration:
         """The case, rebuilt by replaying its log with the store's calendar.
 
+        With `as_of`, the case as it stood at the end of that day: its transitions dated on
+        or before it.
+
         Raises:
-            CaseNotFound: no such case, or not this store's authority's.
+            CaseNotFound: no such case (or none opened by `as_of`), or not this store's
+                authority's.
         """
-        with self.engine.connect() as conn:
-            entries = self._read(conn, case_id)
+        with converted(f"load case {case_id!r}"), self.engine.connect() as conn:
+            authority, entries = self._read(conn, case_id, as_of)
         case = Reintegration.replay(
-            (transition_from_row(entry) for entry in entries), self.calendar
+            (transition_from_row(entry) for entry in entries), self.calendar, self.protocols
         )
-        self._saved[case] = case.version
-        self._remember(case_id, case.version, entries[-1]["hash"])
+        self._seen.put(case, Held(case.version, str(entries[-1]["hash"]), authority))
         return case
 
     def due(self, on: date) -> list[DueItem]:
-        """Every unmet deadline and open obligation due on or before `on`, soonest first.
+        """What still binds on `on`, soonest first: pending deadlines and open obligations due
+        by then, an undated obligation from the day it was opened; undated ones last.
 
-        Open obligations without a due date come last. Read from the open-items index.
+        Read from the open-items index.
         """
-        with self.engine.connect() as conn:
+        with converted("list what is due"), self.engine.connect() as conn:
             dated = conn.execute(self._select_dated, {"b_on": on}).all()
-            undated = conn.execute(self._select_undated).all()
+            undated = conn.execute(self._select_undated, {"b_on": on}).all()
         parse = date.fromisoformat
         return [
             DueItem(
@@ -364,45 +489,113 @@ class SqlAlchemyStore:
             for case_id, kind, due, item, owner in itertools.chain(dated, undated)
         ]
 
-    def verify(self) -> list[Problem]:
-        """Check every chain, digest, case row and open item, and replay every case.
+    def cases(
+        self, stage: Stage | None = None, school: str | None = None, text: str | None = None
+    ) -> list[CaseSummary]:
+        """The cases this store may show, ordered by case id (read from the case rows).
 
-        Returns the problems found, empty when the store is sound.
+        Args:
+            stage: only cases in this stage.
+            school: only cases with this AP setting or host school.
+            text: only cases whose id or child's name contains it, ignoring case.
         """
-        case_query = select(cases)
-        item_query = select(open_items)
-        log_query = select(transitions).order_by(transitions.c.case_id, transitions.c.seq)
+        query = select(
+            cases.c.case_id,
+            cases.c.pupil_name,
+            cases.c.stage,
+            cases.c.ap_setting,
+            cases.c.host_school,
+            cases.c.authority,
+            cases.c.opened_on,
+            cases.c.last_on,
+        )
         if self.authority is not None:
-            case_query = case_query.where(cases.c.authority == self.authority)
-            item_query = item_query.where(open_items.c.authority == self.authority)
-        problems: list[Problem] = []
-        with self.engine.connect() as conn:
-            case_rows = {row["case_id"]: dict(row) for row in conn.execute(case_query).mappings()}
-            items: dict[str, list[Row]] = {}
-            for item in conn.execute(item_query).mappings():
-                items.setdefault(item["case_id"], []).append(dict(item))
+            query = query.where(cases.c.authority == self.authority)
+        if stage is not None:
+            query = query.where(cases.c.stage == as_stage(stage).value)
+        if school is not None:
+            query = query.where(or_(cases.c.ap_setting == school, cases.c.host_school == school))
+        if text is not None:
+            needle = folded(text)
+            query = query.where(
+                or_(
+                    cases.c.case_id_folded.contains(needle, autoescape=True),
+                    cases.c.pupil_name_folded.contains(needle, autoescape=True),
+                )
+            )
+        with converted("list cases"), self.engine.connect() as conn:
+            rows = conn.execute(query.order_by(cases.c.case_id)).mappings().all()
+        return [summary(row) for row in rows]
+
+    def _ledger_where(self, start: date, end: date) -> Any:
+        where = [weightings.c.on_date >= start, weightings.c.on_date <= end]
+        if self.authority is not None:
+            where.append(weightings.c.authority == self.authority)
+        return where
+
+    def weightings(self, start: date, end: date) -> dict[str, int]:
+        """The Fair Access weightings from `start` to `end` inclusive: school -> net points.
+
+        Summed from the ledger table by index, never by replaying histories.
+        """
+        query = (
+            select(weightings.c.school, func.sum(weightings.c.points))
+            .where(*self._ledger_where(start, end))
+            .group_by(weightings.c.school)
+            .order_by(weightings.c.school)
+        )
+        with converted("sum the weightings"), self.engine.connect() as conn:
+            return {school: int(total) for school, total in conn.execute(query)}
+
+    def ledger(self, start: date, end: date) -> list[LedgerEntry]:
+        """Each school's weighting change from each success dated `start` to `end` inclusive,
+        by date, then case id, then school."""
+        query = (
+            select(weightings)
+            .where(*self._ledger_where(start, end))
+            .order_by(weightings.c.on_date, weightings.c.case_id, weightings.c.school)
+        )
+        with converted("read the weightings ledger"), self.engine.connect() as conn:
+            return [ledger_entry(row) for row in conn.execute(query).mappings()]
+
+    def verify(self) -> list[Problem]:
+        """Check every chain, digest, case row, open item and ledger entry, and replay every case.
+
+        Returns the problems found, empty when the store is sound. A scoped store checks its
+        authority's cases: those whose case row or history names it.
+        """
+        with converted("verify the store"), self.engine.connect() as conn:
+            case_rows = {
+                row["case_id"]: dict(row) for row in conn.execute(select(cases)).mappings()
+            }
+            items = _grouped(conn.execute(select(open_items)).mappings())
+            ledger = _grouped(conn.execute(select(weightings)).mappings())
             redacted: dict[str, dict[int, Row]] = {}
             for redaction in conn.execute(select(redactions)).mappings():
                 redacted.setdefault(redaction["case_id"], {})[redaction["seq"]] = dict(redaction)
+            log_query = select(transitions).order_by(transitions.c.case_id, transitions.c.seq)
             log = conn.execution_options(yield_per=1000).execute(log_query).mappings()
-            seen = set()
-            for case_id, group in itertools.groupby(log, key=lambda row: row["case_id"]):
-                case_row = case_rows.get(case_id)
-                if case_row is None and self.authority is not None:
-                    continue  # another authority's case, or an orphan this store may not see
-                seen.add(case_id)
-                entries = [dict(entry) for entry in group]
-                problems += check_case(
-                    case_id,
-                    case_row,
-                    entries,
-                    self.calendar,
-                    items.get(case_id, []),
-                    redacted.get(case_id, {}),
-                )
-        for case_id in case_rows.keys() - seen:
-            problems += check_case(case_id, case_rows[case_id], [], self.calendar)
-        return problems
+            logs = (
+                (case_id, [dict(entry) for entry in group])
+                for case_id, group in itertools.groupby(log, key=lambda row: row["case_id"])
+            )
+            return audit.problems(
+                case_rows,
+                logs,
+                items,
+                ledger,
+                redacted,
+                scope=self.authority,
+                calendar=self.calendar,
+                protocols=self.protocols,
+            )
+
+
+def _grouped(rows: Iterator[Any]) -> dict[str, list[Row]]:
+    grouped: dict[str, list[Row]] = {}
+    for row in rows:
+        grouped.setdefault(row["case_id"], []).append(dict(row))
+    return grouped
 
 
 def _lock_not_available(error: DBAPIError) -> bool:

@@ -1,4 +1,5 @@
-"""SQLite settings for a store's engine: our own BEGIN (IMMEDIATE for writes), WAL, fsync.
+"""SQLite settings for a store's engine: our own BEGIN (IMMEDIATE for writes), WAL, fsync, and
+a database file readable by its owner only.
 
 pysqlite's own transaction handling is switched off and SQLAlchemy's `begin` event emits
 BEGIN instead (the recipe in SQLAlchemy's SQLite dialect documentation), so that a write
@@ -7,10 +8,11 @@ transaction takes the write lock at its start and waits up to the busy timeout f
 
 from __future__ import annotations
 
+import os
 import weakref
 from typing import Any
 
-from sqlalchemy import Connection, Engine, event
+from sqlalchemy import URL, Connection, Engine, event
 
 WRITE = "rfsm_sqlite_begin"
 """Execution option naming the BEGIN mode of a write transaction."""
@@ -45,3 +47,36 @@ def configure(engine: Engine, *, durable: bool, busy_timeout: float) -> None:
 
     # Connections pooled before the hooks were installed would keep pysqlite's handling.
     engine.dispose()
+
+
+def private_file(url: URL) -> None:
+    """Make the database file of `url` readable and writable by its owner only (0600).
+
+    SQLite would create it with the process's umask (0644 as a rule); it creates the `-wal`,
+    `-shm` and journal files with the database file's own mode, so they follow. A file that
+    does not exist yet is created 0600; an empty one (what merely connecting to a new path
+    leaves, as an inspection before `upgrade()` does) is made 0600; a database that holds
+    anything keeps its mode. An in-memory database and a `file:` URI are left alone.
+    """
+    database = url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    if url.query.get("mode") == "memory":
+        return
+    try:
+        descriptor = os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        _tighten_if_empty(database)
+        return
+    except OSError:
+        return  # SQLite will report why it cannot be created
+    os.close(descriptor)
+
+
+def _tighten_if_empty(database: str) -> None:
+    try:
+        found = os.stat(database)
+        if found.st_size == 0 and found.st_mode & 0o077:
+            os.chmod(database, 0o600)
+    except OSError:
+        pass  # not ours to change (another owner's): SQLite will open it as it is

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import Connection, create_engine
+from sqlalchemy import Connection
 
+from reintegration_fsm.stores.engines import open_engine
 from reintegration_fsm.stores.migrate import VERSION_TABLE
 from reintegration_fsm.stores.schema import metadata
 
@@ -31,7 +32,8 @@ else:
     if shared is not None:
         _run(shared)
     else:
-        engine = create_engine(str(config.get_main_option("sqlalchemy.url")))
+        # As the store makes it: parameters hidden, a new SQLite file readable by its owner only.
+        engine, _ = open_engine(str(config.get_main_option("sqlalchemy.url")))
         with engine.begin() as conn:
             _run(conn)
         engine.dispose()

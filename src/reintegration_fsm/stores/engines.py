@@ -1,0 +1,46 @@
+"""The engines a store uses: made with parameters hidden, and set up for each engine's quirks."""
+
+from __future__ import annotations
+
+from sqlalchemy import URL, Engine, create_engine
+
+from reintegration_fsm.errors import StoreError
+from reintegration_fsm.stores import mariadb, sqlite
+
+
+def open_engine(
+    url_or_engine: str | URL | Engine, *, durable: bool = True, busy_timeout: float = 5.0
+) -> tuple[Engine, bool]:
+    """The engine for `url_or_engine`, configured; and whether it was made here.
+
+    An engine made here hides SQL parameters in its errors (they hold children's personal
+    data). A SQLite database file made through it is readable by its owner only.
+
+    Raises:
+        StoreError: the URL cannot be parsed (a non-numeric port, say); SQLAlchemy's own errors
+            (no such dialect or driver) are left for the caller's `converted` to translate.
+    """
+    if isinstance(url_or_engine, Engine):
+        engine, made = url_or_engine, False
+    else:
+        try:
+            engine, made = create_engine(url_or_engine, hide_parameters=True), True
+        except (ValueError, TypeError) as error:
+            # The message is ours: the URL may hold a password.
+            raise StoreError(
+                f"the database URL is malformed ({type(error).__name__}: a port or an option "
+                f"has a value of the wrong kind)",
+                retryable=False,
+            ) from error
+    configure(engine, durable=durable, busy_timeout=busy_timeout)
+    return engine, made
+
+
+def configure(engine: Engine, *, durable: bool = True, busy_timeout: float = 5.0) -> None:
+    """Set up an engine for a store: SQLite's BEGIN, WAL and file mode; MariaDB's strict mode."""
+    name = engine.dialect.name
+    if name == "sqlite":
+        sqlite.private_file(engine.url)
+        sqlite.configure(engine, durable=durable, busy_timeout=busy_timeout)
+    elif name in ("mysql", "mariadb"):
+        mariadb.configure(engine)

@@ -1,0 +1,228 @@
+"""Database errors turned into the library's own, where they enter our code.
+
+No SQLAlchemy or driver exception leaves a store: a unique-key race becomes `ConcurrentUpdate`,
+a value the database refuses `FormInvalid`, anything else `StoreError`, whose `retryable` says
+whether the same call may simply be tried again. The driver's error stays chained as
+`__cause__`, scrubbed first: its SQL parameters hidden and the parts of its message that quote
+a row's values removed (they hold children's names, dates of birth and addresses).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy.exc import (
+    DBAPIError,
+    DisconnectionError,
+    SQLAlchemyError,
+    StatementError,
+)
+from sqlalchemy.exc import (
+    TimeoutError as PoolTimeout,
+)
+
+from reintegration_fsm.errors import (
+    ConcurrentUpdate,
+    FormInvalid,
+    ProtocolError,
+    StoreError,
+)
+
+DRIVERS = frozenset(
+    {"sqlite3", "_sqlite3", "psycopg", "psycopg2", "pymysql", "MySQLdb", "mysql", "mariadb"}
+)
+"""Top-level modules whose exceptions are a database driver's."""
+
+# PostgreSQL SQLSTATEs worth retrying as they are: serialization failure, deadlock, lock not
+# available, the server shutting down or terminating the backend, too many connections.
+_PG_RETRY = frozenset({"40001", "40P01", "55P03", "57P01", "57P02", "57P03", "53300", "53400"})
+# MariaDB/MySQL: lock wait timeout, deadlock, cannot connect, server gone away, connection lost
+# or killed, server shutdown, too many connections, query interrupted, network read/write.
+_MYSQL_RETRY = frozenset(
+    {1040, 1053, 1158, 1159, 1160, 1161, 1205, 1213, 1317, 1927, 2002, 2003, 2006, 2013, 2055}
+)
+# MariaDB/MySQL: a value too long, out of range, truncated or not valid in its column's type.
+_MYSQL_DATA = frozenset({1153, 1264, 1265, 1292, 1300, 1366, 1367, 1406, 3988})
+_SQLITE_RETRY = frozenset({5, 6})  # SQLITE_BUSY, SQLITE_LOCKED
+_SQLITE_DATA = frozenset({18, 20})  # SQLITE_TOOBIG, SQLITE_MISMATCH
+_SQLITE_UNIQUE = frozenset({1555, 2067})  # SQLITE_CONSTRAINT_PRIMARYKEY, _UNIQUE
+_QUOTED_VALUE = re.compile(r"((?:entry|value:?) )'(?:[^'\\]|\\.)*'")
+
+
+def conflict(case_id: str, expected: int, found: int | None, message: str) -> ConcurrentUpdate:
+    """A `ConcurrentUpdate` whose message says what the store found, not only the versions."""
+    error = ConcurrentUpdate(case_id, expected, found)
+    error.args = (message,)
+    return error
+
+
+def is_database_error(error: BaseException) -> bool:
+    """True for SQLAlchemy's exceptions and any database driver's."""
+    return isinstance(error, SQLAlchemyError) or (
+        type(error).__module__.partition(".")[0] in DRIVERS
+    )
+
+
+@contextmanager
+def converted(action: str, case_id: str | None = None) -> Iterator[None]:
+    """Run a store operation, turning any database error into the library's own.
+
+    Args:
+        action: what was being done, for the message ("save case 'c-1'").
+        case_id: the case concerned, for a `ConcurrentUpdate`.
+    """
+    try:
+        yield
+    except ProtocolError:
+        raise
+    except Exception as error:
+        if not is_database_error(error):
+            raise
+        raise translated(error, action, case_id) from error
+
+
+def driver_error(error: BaseException) -> BaseException:
+    """The driver's own exception behind a SQLAlchemy one (or `error` itself)."""
+    if isinstance(error, StatementError) and error.orig is not None:
+        return error.orig
+    return error
+
+
+def unique_violation(error: BaseException) -> bool:
+    """True when the database refused a duplicate key (another writer inserted it first)."""
+    driver = driver_error(error)
+    sqlstate, number, sqlite_code = _codes(driver)
+    if sqlstate is not None:
+        return sqlstate == "23505"
+    if number is not None:
+        return number in (1062, 1586)
+    if sqlite_code is not None:
+        return sqlite_code in _SQLITE_UNIQUE
+    return "UNIQUE constraint failed" in str(driver)
+
+
+def retryable(error: BaseException) -> bool:
+    """True when trying the same call again may succeed: a lock, a deadlock, a lost connection."""
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    if isinstance(error, (PoolTimeout, DisconnectionError)):
+        return True
+    driver = driver_error(error)
+    sqlstate, number, sqlite_code = _codes(driver)
+    if sqlstate is not None:
+        return sqlstate in _PG_RETRY or sqlstate.startswith("08")
+    if number is not None:
+        return number in _MYSQL_RETRY
+    if sqlite_code is not None:
+        return sqlite_code & 0xFF in _SQLITE_RETRY
+    name = type(driver).__name__
+    if type(driver).__module__.startswith("psycopg") and name == "OperationalError":
+        return True  # no SQLSTATE: the connection itself failed
+    text = str(driver)
+    return "database is locked" in text or "database table is locked" in text
+
+
+def _data_refused(driver: BaseException) -> bool:
+    sqlstate, number, sqlite_code = _codes(driver)
+    if sqlstate is not None:
+        return sqlstate.startswith("22")
+    if number is not None:
+        return number in _MYSQL_DATA
+    if sqlite_code is not None:
+        return sqlite_code & 0xFF in _SQLITE_DATA
+    return False
+
+
+def translated(error: BaseException, action: str, case_id: str | None = None) -> ProtocolError:
+    """The library's error for a database error met while doing `action`."""
+    scrub(error)
+    driver = driver_error(error)
+    reason = describe(driver)
+    if unique_violation(error):
+        return conflict(
+            case_id or "",
+            0,
+            None,
+            f"could not {action}: another writer stored the same case at the same moment "
+            f"({reason}); load it again and retry",
+        )
+    if _data_refused(driver):
+        return FormInvalid(
+            "case", "values", f"the database refused a value while trying to {action} ({reason})"
+        )
+    if retryable(error):
+        return StoreError(
+            f"could not {action}: the database was busy or the connection was lost ({reason}); "
+            f"the same call may be tried again",
+            retryable=True,
+        )
+    return StoreError(f"could not {action}: the database failed ({reason})", retryable=False)
+
+
+def describe(driver: BaseException) -> str:
+    """The error's class and code, never its text (which may quote a row's values)."""
+    sqlstate, number, sqlite_code = _codes(driver)
+    name = f"{type(driver).__module__}.{type(driver).__name__}"
+    if sqlstate is not None:
+        return f"{name}, SQLSTATE {sqlstate}"
+    if number is not None:
+        return f"{name}, error {number}"
+    if sqlite_code is not None:
+        return f"{name}, {getattr(driver, 'sqlite_errorname', sqlite_code)}"
+    if "database is locked" in str(driver):
+        return f"{name}, database is locked"
+    return name
+
+
+def scrub(error: BaseException) -> None:
+    """Remove SQL parameters and quoted row values from `error` and the errors it chains."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, StatementError):
+            current.hide_parameters = True
+            orig = current.orig
+            if orig is not None:
+                _scrub_driver(orig)
+                if isinstance(current, DBAPIError):
+                    current.args = (f"({type(orig).__module__}.{type(orig).__name__}) {orig}",)
+        else:
+            _scrub_driver(current)
+        current = current.__cause__ or current.__context__
+
+
+def _scrub_driver(driver: BaseException) -> None:
+    # psycopg: the DETAIL of a constraint violation quotes the failing row ("Failing row
+    # contains (...)"); keep the primary message only.
+    diag = getattr(driver, "diag", None)
+    primary = getattr(diag, "message_primary", None) if diag is not None else None
+    if isinstance(primary, str) and primary:
+        driver.args = (primary,)
+        return
+    # MariaDB/MySQL: "Duplicate entry '...'", "Incorrect string value: '...'".
+    args = driver.args
+    if len(args) == 2 and isinstance(args[0], int) and isinstance(args[1], str):
+        driver.args = (args[0], _QUOTED_VALUE.sub(r"\1'...'", args[1]))
+
+
+def _codes(driver: BaseException) -> tuple[str | None, int | None, int | None]:
+    """(PostgreSQL SQLSTATE, MariaDB/MySQL error number, SQLite extended result code).
+
+    PyMySQL errors carry a SQLSTATE too, but a coarse one (23000 for every integrity error):
+    MariaDB's are classified by their error number.
+    """
+    args = getattr(driver, "args", ())
+    if type(driver).__module__.partition(".")[0] in ("pymysql", "MySQLdb", "mysql", "mariadb"):
+        if args and isinstance(args[0], int) and not isinstance(args[0], bool):
+            return None, args[0], None
+        return None, None, None
+    sqlite_code = getattr(driver, "sqlite_errorcode", None)
+    if isinstance(sqlite_code, int):
+        return None, None, sqlite_code
+    sqlstate = getattr(driver, "sqlstate", None) or getattr(driver, "pgcode", None)
+    if isinstance(sqlstate, str):
+        return sqlstate, None, None
+    return None, None, None

@@ -1,0 +1,141 @@
+"""What a store holds of a case, and what it remembers of the case objects it has seen.
+
+A store appends the transitions of a case it does not hold yet. It compares the case's history
+with the stored one by content (`rows.holds`), never by a version the caller could set, so a case
+loaded from another store saves whole, and a save retried after a lost reply records nothing
+twice. Comparing costs a read of the stored history; a store skips it for the case objects it
+loaded or saved itself, remembering (by identity, for as long as the object lives) the version
+and last hash it saw, which the save then checks in its UPDATE.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple
+
+from reintegration_fsm.errors import ConcurrentUpdate
+from reintegration_fsm.records import Transition
+from reintegration_fsm.stores.failures import conflict
+from reintegration_fsm.stores.rows import holds
+
+
+class Held(NamedTuple):
+    """What a store last saw of one case object: how much it holds, and under which authority."""
+
+    version: int
+    last_hash: str
+    authority: str
+
+
+class Seen:
+    """`Held` per case object, keyed by identity and forgotten when the object is collected.
+
+    Identity, not equality: two equal copies of a case in two callers' hands are two objects,
+    and a case is not hashable.
+    """
+
+    def __init__(self) -> None:
+        self._entries: dict[int, tuple[weakref.ref[Any], Held]] = {}
+
+    def get(self, case: object) -> Held | None:
+        """What was remembered of `case`, if anything."""
+        found = self._entries.get(id(case))
+        if found is None or found[0]() is not case:
+            return None
+        return found[1]
+
+    def put(self, case: object, held: Held) -> None:
+        """Remember `held` for `case` (nothing, for an object that takes no weak reference)."""
+        key = id(case)
+        entries = self._entries
+
+        def forget(ref: weakref.ref[Any]) -> None:
+            if entries.get(key, (None,))[0] is ref:
+                entries.pop(key, None)
+
+        try:
+            ref = weakref.ref(case, forget)
+        except TypeError:
+            return
+        entries[key] = (ref, held)
+
+
+def held(
+    case_id: str,
+    stored: Sequence[Mapping[Any, Any]],
+    history: Sequence[Transition],
+    start: int = 0,
+) -> int:
+    """How many of `history`'s transitions the store holds, when it may append the rest.
+
+    Args:
+        stored: the stored log entries after the first `start`, oldest first.
+        history: the case's transitions.
+        start: how many leading transitions are already known to be held.
+
+    Returns:
+        The stored version: the case holds every stored transition, and those of `history`
+        after it are new (none: the save is a no-op; that includes a case behind the store
+        with nothing of its own, such as a retry whose first attempt did commit).
+
+    Raises:
+        ConcurrentUpdate: the histories differ; the message says whether another case has
+            the id or another writer appended first.
+    """
+    found = start + len(stored)
+    common = start
+    for entry, transition in zip(stored, history[start:], strict=False):
+        if not holds(entry, transition):
+            break
+        common += 1
+    if common == min(found, len(history)):
+        return found
+    if common == 0:
+        raise different_case(case_id, found)
+    raise appended_first(case_id, common, found)
+
+
+def different_case(case_id: str, found: int) -> ConcurrentUpdate:
+    """The id is taken by a case whose first transition differs."""
+    return conflict(
+        case_id,
+        0,
+        found,
+        f"case id {case_id!r} is taken by a different case (its first transition differs "
+        f"from this one's); choose another id",
+    )
+
+
+def appended_first(case_id: str, common: int, found: int) -> ConcurrentUpdate:
+    """Another writer appended to the case after the transitions this copy shares."""
+    return conflict(
+        case_id,
+        common,
+        found,
+        f"case {case_id!r}: another writer appended to it first, so this copy is behind the "
+        f"store (it shares the first {common} of the store's {found} transitions and then "
+        f"differs); load it again and redo the step",
+    )
+
+
+def saving_now(case_id: str, expected: int) -> ConcurrentUpdate:
+    """Another writer holds the case's row lock in the middle of its own save."""
+    return conflict(
+        case_id,
+        expected,
+        None,
+        f"case {case_id!r}: another writer is saving it at this moment and will have appended "
+        f"first; load it again and redo the step",
+    )
+
+
+def already_stored(case_id: str, found: int) -> ConcurrentUpdate:
+    """An import met an id the store already holds."""
+    return conflict(
+        case_id,
+        0,
+        found,
+        f"case id {case_id!r} is already stored: an import adds new cases only "
+        f"(save() appends to a case the store holds)",
+    )
