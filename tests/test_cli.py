@@ -89,6 +89,12 @@ def json_out(result: Result) -> Any:
     return json.loads(result.stdout)
 
 
+def csv_rows(result: Result) -> list[dict[str, str]]:
+    """CSV output read as a script or Excel reads it: UTF-8, its byte order mark dropped."""
+    assert result.exit_code == 0, result.output
+    return list(csv.DictReader(io.StringIO(result.stdout_bytes.decode("utf-8-sig"))))
+
+
 def history_length(url: str, case_id: str) -> int:
     return len(json_out(invoke(url, "history", case_id, "--format", "json")))
 
@@ -202,7 +208,7 @@ def test_due_as_csv_parses_and_can_be_scoped_to_an_authority(demo_db: str) -> No
     """CSV output reads back with the csv module; another authority sees nothing."""
     result = invoke(demo_db, "due", "--on", "2026-12-31", "--format", "csv")
     assert result.exit_code == 0
-    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    rows = csv_rows(result)
     assert rows
     assert set(rows[0]) == {"due", "status", "case_id", "item", "kind", "owner"}
     other = invoke(demo_db, "due", "--authority", "Nowhere Borough Council", "--format", "json")
@@ -225,11 +231,7 @@ def test_history_as_table_json_and_csv(demo_db: str) -> None:
     human = invoke(demo_db, "history", "DEMO-0003")
     assert "refer_to_fair_access" in human.stdout
     assert "Pat Sampleton" in human.stdout
-    rows = list(
-        csv.DictReader(
-            io.StringIO(invoke(demo_db, "history", "DEMO-0003", "--format", "csv").stdout)
-        )
-    )
+    rows = csv_rows(invoke(demo_db, "history", "DEMO-0003", "--format", "csv"))
     assert [row["seq"] for row in rows] == ["1", "2", "3", "4", "5"]
 
 
