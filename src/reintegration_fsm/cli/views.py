@@ -223,7 +223,6 @@ def timeline_json(
         "host_school": case.host_school,
         "local_authority": case.local_authority,
         "as_of": on.isoformat(),
-        "late_counted_in": "school days" if calendar is not None else "days",
         "steps": steps,
         "deadlines": [_deadline_json(d, case, on, calendar) for d in case.deadlines],
         "obligations_open": [
