@@ -314,3 +314,23 @@ def test_timeline_json_of_an_ended_case(demo_db: str) -> None:
     assert timeline["stage"] == "unsuccessful"
     assert "not_needed" in {d["status"] for d in timeline["deadlines"]}
     assert any(step["trigger"] == "call_emergency_review" for step in timeline["steps"])
+
+
+# -- 13. the README's test section ------------------------------------------------------------
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def test_the_readme_documents_the_test_databases() -> None:
+    """Both variables, what they are, the local example URLs, and that unreachable fails."""
+    text = README.read_text(encoding="utf-8")
+    assert "pip install . && reintegration-fsm demo" in text
+    assert "pip install -e '.[test]' && pytest" in text
+    for variable, example in (
+        ("RFSM_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"),
+        ("RFSM_TEST_MARIADB_URL", "mysql+pymysql://root@127.0.0.1:3306/test"),
+    ):
+        (row,) = [line for line in text.splitlines() if line.startswith(f"| `{variable}`")]
+        assert f"`{example}`" in row
+        assert "SQLAlchemy URL" in row
+    assert "unreachable, they **fail**" in text
+    assert "skipped" in text

@@ -189,7 +189,7 @@ FORMAT_HELP = {
     "text": "text for people",
     "json": "JSON for scripts",
     "csv": "CSV for spreadsheets (UTF-8 with a byte order mark, for Excel)",
-    "xlsx": "an Excel workbook (needs -o FILE and the `reports` extra)",
+    "xlsx": "an Excel workbook, to -o FILE or a pipe (needs the `reports` extra)",
 }
 FORMATS = ("table", "json", "csv")
 

@@ -105,6 +105,9 @@ def bug(error: BaseException) -> Failure:
     )
 
 
+CHECK_DATABASE = "Check --db (or RFSM_DATABASE_URL) and that the database is running, then retry."
+
+
 def _database_message(error: SQLAlchemyError) -> str:
     """The driver's first line, never SQLAlchemy's text (which quotes the SQL parameters)."""
     if isinstance(error, DBAPIError) and error.orig is not None:
@@ -150,7 +153,11 @@ def failure_from(error: BaseException) -> Failure:
             REFUSED,
         )
     if isinstance(error, SQLAlchemyError):
-        return Failure("the database is unavailable", (_database_message(error),), UNAVAILABLE)
+        return Failure(
+            "the database is unavailable",
+            (_database_message(error), CHECK_DATABASE),
+            UNAVAILABLE,
+        )
     return bug(error)
 
 
