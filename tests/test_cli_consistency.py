@@ -92,7 +92,10 @@ def test_no_calendar_at_all_says_where_to_give_one() -> None:
 
 @pytest.mark.parametrize(
     ("count", "message"),
-    [("-3", "N must be 0 or more, not -3"), ("three", "N must be a whole number")],
+    [
+        ("-3", "Invalid value for 'N': must be 0 or more, not -3"),
+        ("three", "Invalid value for 'N': must be a whole number"),
+    ],
 )
 def test_a_count_of_school_days_that_is_not_one_says_what_n_must_be(
     count: str, message: str
@@ -334,3 +337,19 @@ def test_the_readme_documents_the_test_databases() -> None:
         assert "SQLAlchemy URL" in row
     assert "unreachable, they **fail**" in text
     assert "skipped" in text
+
+
+def test_a_step_refused_for_want_of_an_organisation_says_to_give_one(
+    opened: str, tmp_path: Path
+) -> None:
+    """An officer who forgot --organisation is told to give it, not only who they act for."""
+    data = write(tmp_path / "withdraw.json", {"reason": "The family is moving away."})
+    actor = AP[: AP.index("--organisation")]
+    result = invoke(opened, "apply", "C-1", "withdraw", "--data", data, *actor)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-1] == "  - Name who they act for: --organisation ORG."
+    given = invoke(
+        opened, "apply", "C-1", "withdraw", "--data", data, *actor, "--organisation", "Elsewhere"
+    )
+    assert given.exit_code == 1
+    assert "--organisation ORG" not in given.stderr

@@ -194,10 +194,10 @@ class SchoolDayCount(click.ParamType):  # type: ignore[type-arg, unused-ignore] 
             try:
                 count = int(str(value))
             except ValueError:
-                self.fail(f"N must be a whole number of school days, not {value!r}", param, ctx)
+                self.fail(f"must be a whole number of school days, not {value!r}", param, ctx)
         if count < 0:
             self.fail(
-                f"N must be 0 or more, not {count}: the calendar counts school days forward "
+                f"must be 0 or more, not {count}: the calendar counts school days forward "
                 "only (to count back, ask `school-days-between` instead)",
                 param,
                 ctx,

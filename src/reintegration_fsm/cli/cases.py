@@ -19,6 +19,7 @@ from reintegration_fsm.cli.common import (
     Failure,
     echo,
     emit,
+    failure_from,
     format_option,
     output_option,
     progress,
@@ -30,7 +31,7 @@ from reintegration_fsm.cli.common import (
     write_output,
 )
 from reintegration_fsm.cli.text import neutralise
-from reintegration_fsm.errors import CalendarError, IllegalTransition
+from reintegration_fsm.errors import CalendarError, IllegalTransition, NotPermitted
 from reintegration_fsm.fields import ID_LENGTH, NAME_LENGTH
 from reintegration_fsm.serialisation import transition_to_json
 from reintegration_fsm.vocabulary import Actor, Role
@@ -292,6 +293,15 @@ def apply(
             else (f"Name a term-dates file: --calendar FILE or {CALENDAR_ENV}.",)
         )
         raise Failure(str(error), hint) from None
+    except NotPermitted as error:
+        if organisation:
+            raise
+        failure = failure_from(error)
+        raise Failure(
+            failure.message,
+            (*failure.reasons, "Name who they act for: --organisation ORG."),
+            failure.exit_code,
+        ) from None
     store.save(case)
     transition = case.history[-1]
     if output_format == "json":

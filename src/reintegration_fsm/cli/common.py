@@ -103,8 +103,12 @@ class Settings:
                 engine = create_engine(self.url)
             except ImportError as error:
                 raise Failure(
-                    f"--db: the database driver is not installed ({error.name or error})",
-                    ("pip install 'reintegration-fsm[postgresql]' or '[mysql]'",),
+                    f"--db: the database driver {error.name or ''} is not installed",
+                    (
+                        "The supported drivers: postgresql+psycopg://... (pip install "
+                        "'reintegration-fsm[postgresql]') and mysql+pymysql://... "
+                        "(pip install 'reintegration-fsm[mysql]').",
+                    ),
                 ) from None
             if not inspect(engine).has_table("rfsm_cases"):
                 upgrade(engine)
