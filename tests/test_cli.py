@@ -17,6 +17,7 @@ from typing import Any
 import click
 import pytest
 from click.testing import CliRunner, Result
+from sqlalchemy.exc import OperationalError
 
 import scenario
 from reintegration_fsm import (
@@ -29,6 +30,7 @@ from reintegration_fsm import (
     NotPermitted,
     Role,
     Stage,
+    StoreError,
     table,
 )
 from reintegration_fsm.cli import cli
@@ -310,7 +312,7 @@ def test_calendar_add_school_days_on_the_sample_and_on_a_file(tmp_path: Path) ->
 )
 def test_calendar_bad_input_exits_2(args: list[str], tmp_path: Path) -> None:
     """A date the calendar does not know, a missing file or bad usage exit 2."""
-    result = CliRunner().invoke(cli, args)
+    result = CliRunner().invoke(cli, args, env={"RFSM_CALENDAR": None})
     assert result.exit_code == 2, result.output
 
 
@@ -620,10 +622,13 @@ def test_roles_are_the_protocols() -> None:
         (FormInvalid("ConsentForm", "agrees", "must be True or False"), 2),
         (CaseNotFound("C-1"), 2),
         (CalendarError("outside"), 2),
+        (StoreError("the database is locked", retryable=True), 3),
+        (OperationalError("SELECT 1", {}, Exception("connection refused")), 3),
+        (ZeroDivisionError("anything else"), 70),
     ],
 )
 def test_errors_map_to_exit_codes(error: Exception, code: int) -> None:
-    """Rules refused: 1; bad input: 2; a guard's reasons are all kept."""
+    """Rules refused: 1; bad input: 2; database unavailable: 3; a bug: 70; reasons all kept."""
     failure = failure_from(error)
     assert failure.exit_code == code
     if isinstance(error, GuardFailed):

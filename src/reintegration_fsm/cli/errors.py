@@ -185,6 +185,8 @@ class Group(click.Group):
             failure = failure_from(error)
             failure.as_json = True
             raise failure from error
+        except BrokenPipeError:
+            raise  # the reader went away (`| head`): click ends the command quietly
         except Exception as error:
             failure = failure_from(error)
             if failure.exit_code == BUG and _raise_unforeseen():
