@@ -353,3 +353,20 @@ def test_a_step_refused_for_want_of_an_organisation_says_to_give_one(
     )
     assert given.exit_code == 1
     assert "--organisation ORG" not in given.stderr
+
+
+def test_each_problem_of_an_imported_transition_is_its_own_line(
+    demo_db: str, tmp_path: Path
+) -> None:
+    """An actor missing its name and with a made-up role: two lines, without cattrs' `@ path`."""
+    exported = json.loads(invoke(demo_db, "export", "DEMO-0003").stdout)
+    actor = exported["history"][2]["actor"]
+    actor["role"] = "boss"
+    del actor["name"]
+    data = write(tmp_path / "bad.json", exported)
+    result = invoke(f"sqlite:///{tmp_path / 'new.sqlite'}", "import", data)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[1:] == [
+        "  - case DEMO-0003, transition 3: Actor.name: required field missing",
+        "  - case DEMO-0003, transition 3: Actor.role: invalid value for type, expected Role",
+    ]

@@ -137,7 +137,9 @@ def read_histories(value: Any) -> tuple[list[Incoming], list[str]]:
             try:
                 transitions.append(transition_from_json(entry))
             except FormInvalid as error:
-                problems.append(f"{label}, transition {position}: {error}")
+                problems += [
+                    f"{label}, transition {position}: {problem}" for problem in form_problems(error)
+                ]
                 bad = True
         if bad:
             continue
