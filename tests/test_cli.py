@@ -28,9 +28,11 @@ from reintegration_fsm import (
     GuardFailed,
     IllegalTransition,
     NotPermitted,
+    ProtocolDefinitionError,
     Role,
     Stage,
     StoreError,
+    UnknownProtocol,
     table,
 )
 from reintegration_fsm.cli import cli
@@ -622,6 +624,9 @@ def test_roles_are_the_protocols() -> None:
         (FormInvalid("ConsentForm", "agrees", "must be True or False"), 2),
         (CaseNotFound("C-1"), 2),
         (CalendarError("outside"), 2),
+        (ProtocolDefinitionError("review_weeks", "must increase"), 2),
+        (UnknownProtocol("herefordshire", "2027"), 2),
+        (click.UsageError("no such option"), 2),
         (StoreError("the database is locked", retryable=True), 3),
         (OperationalError("SELECT 1", {}, Exception("connection refused")), 3),
         (ZeroDivisionError("anything else"), 70),

@@ -31,8 +31,10 @@ from reintegration_fsm.errors import (
     GuardFailed,
     IllegalTransition,
     NotPermitted,
+    ProtocolDefinitionError,
     ProtocolError,
     StoreError,
+    UnknownProtocol,
 )
 
 OK = 0
@@ -121,8 +123,8 @@ def failure_from(error: BaseException) -> Failure:
     """The `Failure` (message, reasons and exit code) an exception stands for."""
     if isinstance(error, Failure):
         return error
-    if isinstance(error, click.UsageError):
-        return Failure(error.format_message(), (), BAD_INPUT)
+    if isinstance(error, click.ClickException):  # a usage error (2), or another of click's
+        return Failure(error.format_message(), (), error.exit_code)
     if isinstance(error, GuardFailed):
         return Failure(f"{error.trigger} refused by the protocol's rules", error.reasons, REFUSED)
     if isinstance(error, NotPermitted):
@@ -134,7 +136,10 @@ def failure_from(error: BaseException) -> Failure:
     if isinstance(error, StoreError):
         again = "Try again in a moment." if error.retryable else "Ask your database administrator."
         return Failure(f"the database is unavailable: {error}", (again,), UNAVAILABLE)
-    if isinstance(error, (FormInvalid, CaseNotFound, CalendarError)):
+    if isinstance(
+        error,
+        (FormInvalid, CaseNotFound, CalendarError, ProtocolDefinitionError, UnknownProtocol),
+    ):
         return Failure(str(error), (), BAD_INPUT)
     if isinstance(error, ProtocolError):
         return Failure(str(error), (), REFUSED)
