@@ -141,6 +141,8 @@ def test_ids_and_names_beyond_the_stores_columns_are_bad_input(
     result = invoke(demo_db, "apply", case_id, "open", "--data", data, *flat)
     no_traceback(result)
     assert result.exit_code == 2, result.output
+    assert ESC not in result.output
+    assert "Invalid value for" in result.stderr
 
 
 def test_a_port_that_is_not_a_number_is_bad_input() -> None:

@@ -54,11 +54,8 @@ class Line(click.ParamType):  # type: ignore[type-arg, unused-ignore]  # generic
         if len(text) > self.longest:
             self.fail(f"is {len(text)} characters long; at most {self.longest}", param, ctx)
         if neutralise(text, single_line=True) != text:
-            self.fail(
-                f"holds a control character: {neutralise(text, single_line=True)[:80]!r}",
-                param,
-                ctx,
-            )
+            shown = neutralise(text, single_line=True)
+            self.fail(f"holds a control character: '{shown[:80]}'", param, ctx)
         return text
 
 
