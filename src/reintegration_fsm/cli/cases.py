@@ -287,7 +287,9 @@ def apply(
         hint = (
             ()
             if found.calendar_name
-            else (f"Name a term-dates file: --calendar FILE or {CALENDAR_ENV}.",)
+            else (
+                f"Name a term-dates file: --calendar FILE before the command, or {CALENDAR_ENV}.",
+            )
         )
         raise Failure(str(error), hint) from None
     except NotPermitted as error:
