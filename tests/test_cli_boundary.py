@@ -182,20 +182,23 @@ def test_none_of_it_prints_a_traceback_in_a_real_process(tmp_path: Path) -> None
 def test_a_reader_that_closes_the_pipe_is_no_bug(demo_file: Path, tmp_path: Path) -> None:
     """`reintegration-fsm demo | head -1`: the command stops quietly, no bug reported."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith("RFSM_")}
-    with subprocess.Popen(
-        [sys.executable, "-m", "reintegration_fsm", "--db", f"sqlite:///{demo_file}", "demo"],
-        cwd=tmp_path,
-        env=environment,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    ) as process:
-        assert process.stdout is not None
-        assert process.stdout.read(1) == b"D"
-        process.stdout.close()
-        _, stderr = process.communicate(timeout=60)
-    assert process.returncode == 1
-    assert b"bug" not in stderr
-    assert b"Traceback" not in stderr
+    reader, writer = os.pipe()
+    os.close(reader)  # the reader has gone before the first line is written: no race
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "reintegration_fsm", "--db", f"sqlite:///{demo_file}", "demo"],
+            cwd=tmp_path,
+            env=environment,
+            stdout=writer,
+            stderr=subprocess.PIPE,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        os.close(writer)
+    assert result.returncode == 1
+    assert b"bug" not in result.stderr
+    assert b"Traceback" not in result.stderr
 
 
 # -- exit code 3: the database is unavailable ------------------------------------------------
