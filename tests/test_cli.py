@@ -55,7 +55,6 @@ def run(
         env=environment,
         capture_output=True,
         text=True,
-        timeout=60,
         check=False,
     )
 

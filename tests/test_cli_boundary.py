@@ -191,7 +191,6 @@ def test_a_reader_that_closes_the_pipe_is_no_bug(demo_file: Path, tmp_path: Path
             env=environment,
             stdout=writer,
             stderr=subprocess.PIPE,
-            timeout=60,
             check=False,
         )
     finally:
