@@ -17,6 +17,7 @@ from typing import Any
 import click
 import pytest
 from click.testing import CliRunner, Result
+from sqlalchemy.exc import OperationalError
 
 import scenario
 from reintegration_fsm import (
@@ -27,8 +28,11 @@ from reintegration_fsm import (
     GuardFailed,
     IllegalTransition,
     NotPermitted,
+    ProtocolDefinitionError,
     Role,
     Stage,
+    StoreError,
+    UnknownProtocol,
 )
 from reintegration_fsm.cli import cli
 from reintegration_fsm.cli.common import failure_from
@@ -51,7 +55,6 @@ def run(
         env=environment,
         capture_output=True,
         text=True,
-        timeout=60,
         check=False,
     )
 
@@ -87,6 +90,12 @@ def empty_db(tmp_path: Path) -> str:
 def json_out(result: Result) -> Any:
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
+
+
+def csv_rows(result: Result) -> list[dict[str, str]]:
+    """CSV output read as a script or Excel reads it: UTF-8, its byte order mark dropped."""
+    assert result.exit_code == 0, result.output
+    return list(csv.DictReader(io.StringIO(result.stdout_bytes.decode("utf-8-sig"))))
 
 
 def history_length(url: str, case_id: str) -> int:
@@ -201,7 +210,7 @@ def test_due_as_csv_parses_and_can_be_scoped_to_an_authority(demo_db: str) -> No
     """CSV output reads back with the csv module; another authority sees nothing."""
     result = invoke(demo_db, "due", "--on", "2026-12-31", "--format", "csv")
     assert result.exit_code == 0
-    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    rows = csv_rows(result)
     assert rows
     assert set(rows[0]) == {"due", "status", "case_id", "item", "kind", "owner"}
     other = invoke(demo_db, "due", "--authority", "Nowhere Borough Council", "--format", "json")
@@ -224,11 +233,7 @@ def test_history_as_table_json_and_csv(demo_db: str) -> None:
     human = invoke(demo_db, "history", "DEMO-0003")
     assert "refer_to_fair_access" in human.stdout
     assert "Pat Sampleton" in human.stdout
-    rows = list(
-        csv.DictReader(
-            io.StringIO(invoke(demo_db, "history", "DEMO-0003", "--format", "csv").stdout)
-        )
-    )
+    rows = csv_rows(invoke(demo_db, "history", "DEMO-0003", "--format", "csv"))
     assert [row["seq"] for row in rows] == ["1", "2", "3", "4", "5"]
 
 
@@ -307,7 +312,7 @@ def test_calendar_add_school_days_on_the_sample_and_on_a_file(tmp_path: Path) ->
 )
 def test_calendar_bad_input_exits_2(args: list[str], tmp_path: Path) -> None:
     """A date the calendar does not know, a missing file or bad usage exit 2."""
-    result = CliRunner().invoke(cli, args)
+    result = CliRunner().invoke(cli, args, env={"RFSM_CALENDAR": None})
     assert result.exit_code == 2, result.output
 
 
@@ -618,10 +623,16 @@ def test_roles_are_the_protocols() -> None:
         (FormInvalid("ConsentForm", "agrees", "must be True or False"), 2),
         (CaseNotFound("C-1"), 2),
         (CalendarError("outside"), 2),
+        (ProtocolDefinitionError("review_weeks", "must increase"), 2),
+        (UnknownProtocol("herefordshire", "2027"), 2),
+        (click.UsageError("no such option"), 2),
+        (StoreError("the database is locked", retryable=True), 3),
+        (OperationalError("SELECT 1", {}, Exception("connection refused")), 3),
+        (ZeroDivisionError("anything else"), 70),
     ],
 )
 def test_errors_map_to_exit_codes(error: Exception, code: int) -> None:
-    """Rules refused: 1; bad input: 2; a guard's reasons are all kept."""
+    """Rules refused: 1; bad input: 2; database unavailable: 3; a bug: 70; reasons all kept."""
     failure = failure_from(error)
     assert failure.exit_code == code
     if isinstance(error, GuardFailed):

@@ -1,7 +1,8 @@
 """The `reintegration-fsm` back-office command.
 
 Exit codes: 0 done; 1 refused by a protocol rule, or `verify` found problems; 2 bad usage or bad
-input (an invalid form or JSON file, an unknown case, a date the calendar does not know).
+input (an invalid form or JSON file, an unknown case, a date the calendar does not know); 3 the
+database is unavailable; 70 a bug (an error nobody foresaw, reported in one line).
 """
 
 from __future__ import annotations
@@ -46,8 +47,8 @@ __all__ = ["cli", "main"]
     envvar=CALENDAR_ENV,
     default=None,
     metavar="FILE|sample",
-    help="Term-dates TOML file for triggers that count school days (`sample` for the shipped "
-    f"sample data); env {CALENDAR_ENV}.",
+    help="Term-dates TOML file for triggers that count school days, timelines and the "
+    f"calendar commands (`sample` for the shipped sample data); env {CALENDAR_ENV}.",
 )
 @click.version_option(__version__, prog_name="reintegration-fsm")
 @click.pass_context
@@ -56,7 +57,8 @@ def cli(
 ) -> None:
     """Back office for school reintegrations (Alternative Provision to a mainstream school).
 
-    Exit codes: 0 done; 1 refused by a protocol rule, or problems found; 2 bad usage or input.
+    Exit codes: 0 done; 1 refused by a protocol rule, or problems found; 2 bad usage or input;
+    3 the database is unavailable; 70 a bug (please report it).
     """
     found = Settings(database, authority, calendar_name)
     ctx.obj = found

@@ -6,21 +6,28 @@ from __future__ import annotations
 from typing import Any
 
 import click
+from alembic.script import ScriptDirectory
 
+from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.cli import views
 from reintegration_fsm.cli.common import (
+    CALENDAR_ENV,
     DATE,
     REFUSED,
     Failure,
+    echo,
     emit,
     format_option,
     load_calendar,
+    output_option,
     settings,
     shown_url,
     today,
 )
 from reintegration_fsm.protocol import diagrams
 from reintegration_fsm.stores import upgrade
+from reintegration_fsm.stores.migrate import config as migrations
+from reintegration_fsm.vocabulary import Party
 
 
 @click.group()
@@ -28,38 +35,87 @@ def db() -> None:
     """Manage the database."""
 
 
+def _known_revisions() -> list[str]:
+    return [
+        script.revision for script in ScriptDirectory.from_config(migrations()).walk_revisions()
+    ]
+
+
 @db.command("upgrade")
 @click.option("--revision", default="head", show_default=True, help="Alembic revision to reach.")
 @click.pass_context
 def db_upgrade(ctx: click.Context, revision: str) -> None:
     """Apply the shipped Alembic migrations up to REVISION (default: the newest)."""
+    known = _known_revisions()
+    if revision not in ("head", "heads", *known):
+        raise Failure(
+            f"--revision: no migration {revision!r}",
+            (f"The shipped migrations are: head, {', '.join(reversed(known))}.",),
+        )
     url = settings(ctx).url
     upgrade(url, revision)
-    click.echo(f"{shown_url(url)}: migrated to {revision}")
+    echo(f"{shown_url(url)}: migrated to {revision}")
+
+
+OWNERS = (Party.AP.value, Party.HOST.value, Party.LA.value)
 
 
 @click.command()
 @click.option(
     "--on", type=DATE, default=None, help="List what is due by this date (default today)."
 )
-@click.option("--authority", default=None, metavar="NAME", help="Only this authority's cases.")
-@format_option()
+@click.option(
+    "--authority",
+    default=None,
+    metavar="NAME",
+    help="Only this authority's cases. May only repeat an authority given before the command "
+    "(or by RFSM_AUTHORITY), never replace it.",
+)
+@click.option(
+    "--owner",
+    type=click.Choice(OWNERS),
+    default=None,
+    help="Only obligations this party owes (deadlines have no owner and are left out).",
+)
+@click.option(
+    "--case", "case_ids", multiple=True, metavar="ID", help="Only this case (repeat for more)."
+)
+@click.option("--overdue", is_flag=True, help="Only items past their due date on --on.")
+@format_option(("table", "json", "csv", "xlsx"))
+@output_option("the list")
 @click.pass_context
-def due(ctx: click.Context, on: Any, authority: str | None, output_format: str) -> None:
+def due(
+    ctx: click.Context,
+    on: Any,
+    authority: str | None,
+    owner: str | None,
+    case_ids: tuple[str, ...],
+    overdue: bool,
+    output_format: str,
+    output: str | None,
+) -> None:
     """List unmet deadlines and open obligations due by a date, soonest first.
 
-    Obligations without a due date come last. Across every case the database holds.
+    Obligations without a due date come last. Across every case the database holds (or the
+    authority's, with --authority).
     """
     day = on or today()
     found = settings(ctx)
-    if authority is not None:
-        found.authority = authority
-    store = found.store()
+    found.narrow_authority(authority)
+    rows = views.due_rows(found.store().due(day), day)
+    if owner is not None:
+        rows = [row for row in rows if row["owner"] == owner]
+    if case_ids:
+        rows = [row for row in rows if row["case_id"] in case_ids]
+    if overdue:
+        rows = [row for row in rows if row["status"] == "overdue"]
     emit(
-        views.due_rows(store.due(day), day),
+        rows,
         views.DUE_COLUMNS,
         output_format,
-        empty=f"nothing due by {day}",
+        empty=f"nothing {'overdue' if overdue else 'due'} by {day}",
+        output=output,
+        title=f"Due by {day}",
     )
 
 
@@ -73,9 +129,11 @@ def verify(ctx: click.Context, output_format: str) -> None:
     if output_format != "table" or problems:
         emit(rows, views.PROBLEM_COLUMNS, output_format)
     else:
-        click.echo("sound: every hash chain checks and every case replays")
+        echo("sound: every hash chain checks and every case replays")
     if problems:
-        raise Failure(f"{len(problems)} problem(s) found", (), REFUSED)
+        # The problems are the output (JSON too); stderr only says there were some.
+        click.echo(f"error: {len(problems)} problem(s) found", err=True)
+        ctx.exit(REFUSED)
 
 
 @click.command()
@@ -85,7 +143,7 @@ def verify(ctx: click.Context, output_format: str) -> None:
     type=click.Choice(["mermaid", "dot"]),
     default="mermaid",
     show_default=True,
-    help="Mermaid (for Markdown) or Graphviz DOT.",
+    help="Output format (mermaid: for Markdown; dot: for Graphviz).",
 )
 def diagram(output_format: str) -> None:
     """Print the protocol's stage diagram, derived from the transition table."""
@@ -94,42 +152,92 @@ def diagram(output_format: str) -> None:
 
 @click.group()
 def calendar() -> None:
-    """School-day arithmetic on a term-dates calendar."""
+    """School-day arithmetic on a term-dates calendar.
+
+    The calendar is the group's --calendar (or RFSM_CALENDAR), or a --calendar given to the
+    command itself, which then takes its place.
+    """
 
 
 CALENDAR_OPTION = click.option(
     "--calendar",
     "calendar_name",
-    required=True,
+    default=None,
     metavar="FILE|sample",
-    help="A term-dates TOML file, or `sample` for the shipped SAMPLE calendar.",
+    help="A term-dates TOML file, or `sample` for the shipped SAMPLE calendar "
+    f"(default: the one given before the command, or {CALENDAR_ENV}).",
 )
 
 
-@calendar.command("add-school-days")
+def _calendar(ctx: click.Context, calendar_name: str | None) -> SchoolCalendar:
+    """The command's own calendar, else the group's; a usage error when there is neither."""
+    if calendar_name is not None:
+        return load_calendar(calendar_name)
+    found = settings(ctx).calendar()
+    if found is None:
+        raise click.UsageError(
+            f"no calendar: give --calendar FILE (or `sample`), or set {CALENDAR_ENV}", ctx
+        )
+    return found
+
+
+class SchoolDayCount(click.ParamType):  # type: ignore[type-arg, unused-ignore]  # generic in 8.2
+    """N: a whole number of school days, 0 or more (the calendar counts forward only)."""
+
+    name = "N"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        """A count of school days, or a usage error that says what N must be."""
+        if isinstance(value, int):
+            count = value
+        else:
+            try:
+                count = int(str(value))
+            except ValueError:
+                self.fail(f"must be a whole number of school days, not {value!r}", param, ctx)
+        if count < 0:
+            self.fail(
+                f"must be 0 or more, not {count}: the calendar counts school days forward "
+                "only (to count back, ask `school-days-between` instead)",
+                param,
+                ctx,
+            )
+        return count
+
+
+# A negative N ("-3") would be read as an unknown option; taken as N, it gets N's own message.
+NEGATIVE_NUMBERS = {"ignore_unknown_options": True}
+
+
+@calendar.command("add-school-days", context_settings=NEGATIVE_NUMBERS)
 @click.argument("day", type=DATE, metavar="DATE")
-@click.argument("count", type=click.IntRange(min=0), metavar="N")
+@click.argument("count", type=SchoolDayCount(), metavar="N")
 @CALENDAR_OPTION
-def add_school_days(day: Any, count: int, calendar_name: str) -> None:
-    """Print the N-th school day after DATE (DATE itself never counts)."""
-    click.echo(load_calendar(calendar_name).add_school_days(day, count).isoformat())
+@click.pass_context
+def add_school_days(ctx: click.Context, day: Any, count: int, calendar_name: str | None) -> None:
+    """Print the N-th school day after DATE (DATE itself never counts; N is 0 or more)."""
+    click.echo(_calendar(ctx, calendar_name).add_school_days(day, count).isoformat())
 
 
 @calendar.command("school-days-between")
 @click.argument("first", type=DATE)
 @click.argument("last", type=DATE)
 @CALENDAR_OPTION
-def school_days_between(first: Any, last: Any, calendar_name: str) -> None:
+@click.pass_context
+def school_days_between(
+    ctx: click.Context, first: Any, last: Any, calendar_name: str | None
+) -> None:
     """Print how many school days fall after FIRST up to and including LAST."""
-    click.echo(str(load_calendar(calendar_name).school_days_between(first, last)))
+    click.echo(str(_calendar(ctx, calendar_name).school_days_between(first, last)))
 
 
 @calendar.command("suggest-reviews")
 @click.argument("start", type=DATE)
 @CALENDAR_OPTION
-def suggest_reviews(start: Any, calendar_name: str) -> None:
+@click.pass_context
+def suggest_reviews(ctx: click.Context, start: Any, calendar_name: str | None) -> None:
     """Print the first, second and final review dates proposed for a placement START."""
-    for day in load_calendar(calendar_name).suggest_review_dates(start):
+    for day in _calendar(ctx, calendar_name).suggest_review_dates(start):
         click.echo(day.isoformat())
 
 

@@ -17,17 +17,49 @@ from reintegration_fsm.cli.common import (
     DATE,
     REFUSED,
     Failure,
+    echo,
     emit,
+    failure_from,
     format_option,
+    output_option,
     progress,
     read_json,
     settings,
+    shown_url,
     to_json,
     today,
+    write_output,
 )
-from reintegration_fsm.errors import CalendarError
+from reintegration_fsm.cli.text import neutralise
+from reintegration_fsm.errors import CalendarError, NotPermitted
+from reintegration_fsm.fields import ID_LENGTH, NAME_LENGTH
 from reintegration_fsm.serialisation import transition_to_json
 from reintegration_fsm.vocabulary import Actor, Role
+
+
+class Line(click.ParamType):  # type: ignore[type-arg, unused-ignore]  # generic from click 8.2
+    """One line of text for an id or a name: within the stores' column, no control characters."""
+
+    name = "TEXT"
+
+    def __init__(self, longest: int, *, required: bool = True) -> None:
+        self.longest = longest
+        self.required = required
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        """The text, or a usage error saying what is wrong with it."""
+        text = str(value)
+        if self.required and not text.strip():
+            self.fail("must not be empty", param, ctx)
+        if len(text) > self.longest:
+            self.fail(f"is {len(text)} characters long; at most {self.longest}", param, ctx)
+        if neutralise(text, single_line=True) != text:
+            shown = neutralise(text, single_line=True)
+            self.fail(f"holds a control character: '{shown[:80]}'", param, ctx)
+        return text
+
+
+CASE_ID = Line(ID_LENGTH)
 
 
 @click.command()
@@ -48,23 +80,24 @@ def demo(ctx: click.Context, output_format: str) -> None:
     if output_format == "json":
         click.echo(to_json([views.export(result.case, on) for result in results]))
         return
-    click.echo(f"Database: {found.url}")
-    click.echo("Calendar: the shipped SAMPLE calendar (not any authority's published dates)")
+    echo(f"Database: {shown_url(found.url)}")
+    echo("Calendar: the shipped SAMPLE calendar (not any authority's published dates)")
     for result in results:
         verb = "added" if result.created else "already there"
-        click.echo("")
-        click.echo(f"== {result.demo.case_id} ({verb}): {result.demo.summary}")
-        click.echo(views.timeline(result.case, on, calendar))
-    click.echo("")
-    click.echo("Next: `reintegration-fsm due`, `reintegration-fsm history DEMO-0001`,")
-    click.echo("`reintegration-fsm letter DEMO-0002`, `reintegration-fsm render DEMO-0001`.")
+        echo("")
+        echo(f"== {result.demo.case_id} ({verb}): {result.demo.summary}")
+        echo(views.timeline(result.case, on, calendar))
+    echo("")
+    echo("Next: `reintegration-fsm due`, `reintegration-fsm history DEMO-0001`,")
+    echo("`reintegration-fsm letter DEMO-0002`, `reintegration-fsm render DEMO-0001`.")
 
 
 @click.command()
 @click.argument("case_id")
 @format_option()
+@output_option("the history")
 @click.pass_context
-def history(ctx: click.Context, case_id: str, output_format: str) -> None:
+def history(ctx: click.Context, case_id: str, output_format: str, output: str | None) -> None:
     """Print a case's history, oldest first (JSON holds the forms, importable with `import`)."""
     transitions = settings(ctx).store().history(case_id)
     emit(
@@ -72,30 +105,51 @@ def history(ctx: click.Context, case_id: str, output_format: str) -> None:
         views.HISTORY_COLUMNS,
         output_format,
         json_value=[transition_to_json(t) for t in transitions],
+        output=output,
     )
 
 
 @click.command()
 @click.argument("case_id")
 @click.option("--on", type=DATE, default=None, help="Judge open deadlines as of this date.")
+@format_option(("text", "json"), default="text")
+@output_option("the timeline")
 @click.pass_context
-def timeline(ctx: click.Context, case_id: str, on: Any) -> None:
-    """Print a case's timeline: who did what when, deadlines, obligations still open."""
+def timeline(
+    ctx: click.Context, case_id: str, on: Any, output_format: str, output: str | None
+) -> None:
+    """Print a case's timeline: who did what when, deadlines, obligations still open.
+
+    Lateness is counted in school days when a calendar is given (--calendar), else in days.
+    """
     found = settings(ctx)
     case = found.store().load(case_id)
-    click.echo(views.timeline(case, on or today(), found.calendar()))
+    day = on or today()
+    if output_format == "json":
+        text = to_json(views.timeline_json(case, day, found.calendar()))
+    else:
+        text = neutralise(views.timeline(case, day, found.calendar()))
+    _print_or_write(text + "\n", output)
+
+
+def _print_or_write(text: str, output: str | None) -> None:
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        write_output(output, text)
 
 
 @click.command()
 @click.argument("case_id")
+@output_option("the export")
 @click.pass_context
-def export(ctx: click.Context, case_id: str) -> None:
+def export(ctx: click.Context, case_id: str, output: str | None) -> None:
     """Print every record held about one child's case as JSON (subject access requests).
 
     The current stage, deadlines, open obligations and the full history with every form.
     """
     case = settings(ctx).store().load(case_id)
-    click.echo(to_json(views.export(case, today())))
+    _print_or_write(to_json(views.export(case, today())) + "\n", output)
 
 
 @click.command()
@@ -111,30 +165,25 @@ def letter(ctx: click.Context, case_id: str) -> None:
             ("Only a case ended by an emergency review deciding END has one.",),
             REFUSED,
         )
-    click.echo(text, nl=False)
+    echo(text, nl=False)
 
 
 @click.command()
 @click.argument("case_id")
-@click.option("--html", "kind", flag_value="html", default=True, help="Printable HTML (default).")
-@click.option("--text", "kind", flag_value="text", help="Plain text, for email.")
-@click.option(
-    "-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write to a file."
-)
+@click.option("--html", "html", is_flag=True, help="Printable HTML (the default).")
+@click.option("--text", "text", is_flag=True, help="Plain text, for email.")
+@output_option("the forms")
 @click.pass_context
-def render(ctx: click.Context, case_id: str, kind: str, output: str | None) -> None:
-    """Render a case's forms (consent, information, meetings, outcome, letter) to print."""
+def render(ctx: click.Context, case_id: str, html: bool, text: bool, output: str | None) -> None:
+    """Render a case's forms (consent, information, meetings, outcome, letter) to print.
+
+    HTML by default, or --text; not both.
+    """
+    if html and text:
+        raise click.UsageError("--html and --text conflict: choose one", ctx)
     case = settings(ctx).store().load(case_id)
-    text = documents.render_html(case) if kind == "html" else documents.render_text(case)
-    if output is None:
-        click.echo(text, nl=False)
-    else:
-        try:
-            with open(output, "w", encoding="utf-8") as handle:
-                handle.write(text)
-        except OSError as error:
-            raise Failure(f"cannot write {output}: {error.strerror or error}") from None
-        click.echo(f"wrote {output}", err=True)
+    document = documents.render_text(case) if text else documents.render_html(case)
+    _print_or_write(neutralise(document), output)
 
 
 @click.command("import")
@@ -171,7 +220,7 @@ ROLE_NAMES = [role.value for role in Role]
 
 
 @click.command()
-@click.argument("case_id")
+@click.argument("case_id", type=CASE_ID)
 @click.argument("trigger")
 @click.option(
     "--data",
@@ -181,12 +230,19 @@ ROLE_NAMES = [role.value for role in Role]
     help="JSON object of the trigger's arguments (forms as `serialisation.unstructure` "
     "writes them); `-` for stdin. Omit for triggers without arguments.",
 )
-@click.option("--actor-id", required=True, help="Who fires the trigger: an id.")
-@click.option("--actor-name", required=True, help="Their name.")
+@click.option(
+    "--actor-id", type=Line(NAME_LENGTH), required=True, help="Who fires the trigger: an id."
+)
+@click.option("--actor-name", type=Line(NAME_LENGTH), required=True, help="Their name.")
 @click.option(
     "--role", type=click.Choice(ROLE_NAMES, case_sensitive=False), required=True, help="Their role."
 )
-@click.option("--organisation", default="", help="The organisation they act for.")
+@click.option(
+    "--organisation",
+    type=Line(NAME_LENGTH, required=False),
+    default="",
+    help="The organisation they act for.",
+)
 @click.option("--on", type=DATE, default=None, help="The business date (default: today).")
 @format_option(("text", "json"), default="text")
 @click.pass_context
@@ -205,7 +261,8 @@ def apply(
     """Fire one TRIGGER on a case, with its arguments from a JSON file.
 
     `open` creates the case (data: pupil, ap_setting, local_authority). A refused trigger
-    prints every reason and changes nothing (exit 1); bad data exits 2.
+    prints every reason and changes nothing (exit 1); bad data exits 2. With --format json,
+    a failure is a JSON object on stdout: {"error", "reasons", "exit_code"}.
     """
     found = settings(ctx)
     data = {} if data_file is None else read_json(data_file)
@@ -229,15 +286,27 @@ def apply(
         hint = (
             ()
             if found.calendar_name
-            else (f"Name a term-dates file: --calendar FILE or {CALENDAR_ENV}.",)
+            else (
+                f"Name a term-dates file: --calendar FILE before the command, or {CALENDAR_ENV}.",
+            )
         )
         raise Failure(str(error), hint) from None
+    except NotPermitted as error:
+        if organisation:
+            raise
+        failure = failure_from(error)
+        raise Failure(
+            failure.message,
+            (*failure.reasons, "Name who they act for: --organisation ORG."),
+            failure.exit_code,
+        ) from None
     store.save(case)
     transition = case.history[-1]
     if output_format == "json":
         click.echo(to_json(transition_to_json(transition)))
         return
     source = transition.source.value if transition.source is not None else "(new)"
-    click.echo(
-        f"{case_id}: {trigger} accepted, {source} -> {transition.dest.value} (seq {transition.seq})"
+    echo(
+        f"{neutralise(case_id, single_line=True)}: {trigger} accepted, "
+        f"{source} -> {transition.dest.value} (seq {transition.seq})"
     )

@@ -1,11 +1,9 @@
-"""What every command shares: the database, exit codes, output formats and progress bars."""
+"""What every command shares: the database, the options, reading JSON and printing records."""
 
 from __future__ import annotations
 
 import contextlib
-import csv
 import datetime as dt
-import io
 import json
 import os
 import sys
@@ -16,26 +14,35 @@ import attrs
 import click
 from sqlalchemy import create_engine, inspect
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError
 
 from reintegration_fsm.calendar import SchoolCalendar
-from reintegration_fsm.errors import (
-    CalendarError,
-    CaseNotFound,
-    ConcurrentUpdate,
-    FormInvalid,
-    GuardFailed,
-    IllegalTransition,
-    NotPermitted,
-    ProtocolError,
+from reintegration_fsm.cli.errors import (
+    BAD_INPUT,
+    BUG,
+    OK,
+    REFUSED,
+    SECRETS,
+    UNAVAILABLE,
+    Failure,
+    Group,
+    failure_from,
 )
+from reintegration_fsm.cli.output import Cell, render_csv, render_table, render_xlsx, write_private
+from reintegration_fsm.cli.text import echo_text, neutralise, to_json
 from reintegration_fsm.stores import SqlAlchemyStore, upgrade
 
-OK = 0
-REFUSED = 1
-"""A protocol rule refused the request, or `verify` found problems."""
-BAD_INPUT = 2
-"""Bad usage or bad input: click's usage errors, invalid forms or JSON, unknown cases."""
+__all__ = [
+    "BAD_INPUT",
+    "BUG",
+    "OK",
+    "REFUSED",
+    "UNAVAILABLE",
+    "Failure",
+    "Group",
+    "failure_from",
+    "to_json",
+]
 
 DEFAULT_DATABASE = "sqlite:///reintegration.sqlite"
 DATABASE_ENV = "RFSM_DATABASE_URL"
@@ -46,52 +53,6 @@ F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
 
 
-class Failure(click.ClickException):
-    """A command failed: print every reason to stderr and exit with `exit_code`."""
-
-    def __init__(self, message: str, reasons: Sequence[str] = (), exit_code: int = BAD_INPUT):
-        super().__init__(message)
-        self.reasons = tuple(reasons)
-        # click (8.5+) types `exit_code` as a class variable; each Failure carries its own code.
-        object.__setattr__(self, "exit_code", exit_code)
-
-    def show(self, file: Any = None) -> None:
-        """Print the message and each reason on its own line, to stderr."""
-        click.echo(f"error: {self.message}", err=True)
-        for reason in self.reasons:
-            click.echo(f"  - {reason}", err=True)
-
-
-def failure_from(error: Exception) -> Failure:
-    """The `Failure` (message, reasons and exit code) a library error stands for."""
-    if isinstance(error, GuardFailed):
-        return Failure(f"{error.trigger} refused by the protocol's rules", error.reasons, REFUSED)
-    if isinstance(error, NotPermitted):
-        return Failure(f"{error.trigger} not permitted", (error.why,), REFUSED)
-    if isinstance(error, IllegalTransition):
-        return Failure(str(error), (), REFUSED)
-    if isinstance(error, ConcurrentUpdate):
-        return Failure(str(error), ("Load the case again and retry.",), REFUSED)
-    if isinstance(error, (FormInvalid, CaseNotFound, CalendarError)):
-        return Failure(str(error), (), BAD_INPUT)
-    if isinstance(error, ProtocolError):
-        return Failure(str(error), (), REFUSED)
-    if isinstance(error, (ArgumentError, SQLAlchemyError)):
-        return Failure(f"database: {error}", (), BAD_INPUT)
-    return Failure(str(error), (), BAD_INPUT)
-
-
-class Group(click.Group):
-    """A click group that turns library errors into messages and exit codes."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        """Run the command; map `ProtocolError` and database errors to `Failure`."""
-        try:
-            return super().invoke(ctx)
-        except (ProtocolError, SQLAlchemyError, ArgumentError) as error:
-            raise failure_from(error) from error
-
-
 @attrs.define
 class Settings:
     """The group's options, handed to every command through click's context."""
@@ -99,6 +60,8 @@ class Settings:
     database: str
     authority: str | None
     calendar_name: str | None
+    json_errors: bool = False
+    """The command was asked for `--format json`: a failure is printed as JSON too."""
     _store: SqlAlchemyStore | None = None
     _calendar: SchoolCalendar | None = None
 
@@ -115,10 +78,38 @@ class Settings:
             self._calendar = load_calendar(self.calendar_name)
         return self._calendar
 
+    def narrow_authority(self, authority: str | None) -> None:
+        """Apply a command's own `--authority`: it may repeat the group's, never replace it.
+
+        Raises:
+            Failure: the group (or RFSM_AUTHORITY) already names another authority (exit 2).
+        """
+        if authority is None:
+            return
+        if self.authority is not None and authority != self.authority:
+            raise Failure(
+                f"--authority {authority!r} conflicts with the authority already set, "
+                f"{self.authority!r} (by --authority before the command, or {AUTHORITY_ENV})",
+                ("A command may only repeat the authority it runs under, never widen it.",),
+            )
+        if self._store is not None:  # pragma: no cover - commands narrow before they read
+            raise RuntimeError("the authority must be set before the store is opened")
+        self.authority = authority
+
     def store(self) -> SqlAlchemyStore:
         """The store, its schema created on first use (through the migrations)."""
         if self._store is None:
-            engine = create_engine(self.url)
+            try:
+                engine = create_engine(self.url)
+            except ImportError as error:
+                raise Failure(
+                    f"--db: the database driver {error.name or ''} is not installed",
+                    (
+                        "The supported drivers: postgresql+psycopg://... (pip install "
+                        "'reintegration-fsm[postgresql]') and mysql+pymysql://... "
+                        "(pip install 'reintegration-fsm[mysql]').",
+                    ),
+                ) from None
             if not inspect(engine).has_table("rfsm_cases"):
                 upgrade(engine)
             self._store = SqlAlchemyStore(
@@ -134,14 +125,22 @@ class Settings:
 
 
 def database_url(database: str) -> str:
-    """A database URL from `--db`: URLs pass through, a bare path becomes a SQLite URL."""
-    if "://" in database:
-        try:
-            make_url(database)
-        except ArgumentError as error:
-            raise Failure(f"--db: {error}") from None
-        return database
-    return f"sqlite:///{database}"
+    """A database URL from `--db`: URLs pass through, a bare path becomes a SQLite URL.
+
+    The URL's password is remembered, so that no message ever prints it.
+    """
+    if "://" not in database:
+        return f"sqlite:///{database}"
+    try:
+        url = make_url(database)
+    except ArgumentError as error:
+        raise Failure(f"--db: {error}") from None
+    except ValueError:  # make_url reads the port with int()
+        raise Failure("--db: the URL's port is not a number") from None
+    SECRETS.add(database, url.render_as_string(hide_password=True))
+    if url.password:
+        SECRETS.add(f":{url.password}@", ":***@")
+    return database
 
 
 def shown_url(url: str) -> str:
@@ -189,55 +188,67 @@ class DateType(click.ParamType):  # type: ignore[type-arg, unused-ignore]  # gen
 
 DATE = DateType()
 
+FORMAT_HELP = {
+    "table": "a table for people",
+    "text": "text for people",
+    "json": "JSON for scripts",
+    "csv": "CSV for spreadsheets (UTF-8 with a byte order mark, for Excel)",
+    "xlsx": "an Excel workbook, to -o FILE or a pipe (needs the `reports` extra)",
+}
 FORMATS = ("table", "json", "csv")
 
 
+def _want_json_errors(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    found = ctx.find_object(Settings)
+    if found is not None:
+        found.json_errors = value == "json"
+    return value
+
+
 def format_option(choices: Sequence[str] = FORMATS, default: str = "table") -> Callable[[F], F]:
-    """The `--format` option of a command that prints records."""
+    """The `--format` option of a command that prints records; its help names each choice.
+
+    Read before the other options (eager), so that with `--format json` even a bad option
+    value is reported as JSON.
+    """
+    described = "; ".join(f"{choice}: {FORMAT_HELP[choice]}" for choice in choices)
     return click.option(
         "--format",
         "output_format",
         type=click.Choice(list(choices)),
         default=default,
         show_default=True,
-        help="Human table, or JSON / CSV for scripts.",
+        is_eager=True,
+        callback=_want_json_errors,
+        help=f"Output format ({described}).",
     )
 
 
-Cell = str | int | None
+def output_option(what: str = "the output") -> Callable[[F], F]:
+    """The `-o FILE` option: write to a file readable by its owner only."""
+    return click.option(
+        "-o",
+        "--output",
+        type=click.Path(dir_okay=False),
+        default=None,
+        metavar="FILE",
+        help=f"Write {what} to FILE (created readable by you only) instead of printing it.",
+    )
 
 
-def render_table(rows: Sequence[Mapping[str, Cell]], columns: Sequence[str]) -> str:
-    """Rows as an aligned plain-text table with a header line."""
-    cells = [[_cell(row.get(column)) for column in columns] for row in rows]
-    widths = [
-        max([len(column), *(len(line[i]) for line in cells)]) for i, column in enumerate(columns)
-    ]
-    lines = ["  ".join(c.upper().ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip()]
-    lines.append("  ".join("-" * w for w in widths))
-    lines += [
-        "  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip() for line in cells
-    ]
-    return "\n".join(lines)
+def write_output(output: str, data: str | bytes) -> None:
+    """Write a command's output to a private file, saying so on stderr."""
+    content = data.encode("utf-8") if isinstance(data, str) else data
+    try:
+        write_private(output, content)
+    except OSError as error:
+        raise Failure(f"cannot write {output}: {error.strerror or error}") from None
+    click.echo(f"wrote {neutralise(output, single_line=True)}", err=True)
 
 
-def _cell(value: Cell) -> str:
-    return "" if value is None else str(value)
-
-
-def render_csv(rows: Sequence[Mapping[str, Cell]], columns: Sequence[str]) -> str:
-    """Rows as CSV with a header line."""
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(columns), lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({column: _cell(row.get(column)) for column in columns})
-    return buffer.getvalue().rstrip("\n")
-
-
-def to_json(value: Any) -> str:
-    """JSON for scripts: indented, keys in the order given, non-ASCII kept."""
-    return json.dumps(value, indent=2, ensure_ascii=False, default=str)
+def stdout_is_terminal() -> bool:
+    """Whether stdout is a terminal (where a binary workbook must not go)."""
+    return sys.stdout.isatty()
 
 
 def emit(
@@ -247,20 +258,90 @@ def emit(
     *,
     json_value: Any = None,
     empty: str = "",
+    output: str | None = None,
+    title: str = "",
 ) -> None:
-    """Print records as a table, CSV or JSON (`json_value` when given, else the rows)."""
-    if output_format == "json":
-        click.echo(to_json(rows if json_value is None else json_value))
+    """Print (or write to `output`) records as a table, CSV, xlsx or JSON.
+
+    JSON holds `json_value` when given, else the rows; `empty` is what a table says when there
+    are no rows; `title` names an xlsx sheet.
+    """
+    data: str | bytes
+    if output_format == "xlsx":
+        if output is None and stdout_is_terminal():
+            raise Failure("--format xlsx writes a workbook: give -o FILE.xlsx")
+        data = render_xlsx(rows, columns, title or "rows")
+    elif output_format == "json":
+        data = to_json(rows if json_value is None else json_value) + "\n"
     elif output_format == "csv":
-        click.echo(render_csv(rows, columns))
+        data = render_csv(rows, columns) + "\n"
     elif not rows and empty:
-        click.echo(empty)
+        data = neutralise(empty) + "\n"
     else:
-        click.echo(render_table(rows, columns))
+        data = render_table(rows, columns) + "\n"
+    if output is not None:
+        write_output(output, data)
+    elif isinstance(data, bytes):
+        stream = click.get_binary_stream("stdout")
+        stream.write(data)
+        stream.flush()
+    else:
+        click.echo(data, nl=False)
+
+
+MAX_DEPTH = 64
+"""The deepest nesting a JSON input may have: a case export is about ten levels deep."""
+MAX_DIGITS = 30
+"""The most digits a JSON integer may have: no count or date in a case needs more."""
+
+
+class _BadNumber(ValueError):
+    pass
+
+
+def _integer(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_DIGITS:
+        raise _BadNumber(f"an integer of {len(text.lstrip('-'))} digits")
+    return int(text)
+
+
+def _constant(name: str) -> Any:
+    raise _BadNumber(f"{name}, which is not JSON")
+
+
+def _check_json(value: Any, path: str) -> str | None:
+    """The first problem JSON input has that a form could not hold, walking it without recursion."""
+    stack: list[tuple[Any, str, int]] = [(value, path, 1)]
+    while stack:
+        item, where, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return f"nested more than {MAX_DEPTH} levels deep (at {where})"
+        if isinstance(item, str) and not _encodable(item):
+            return f"a lone surrogate (an unpaired \\ud800-\\udfff escape) in the text at {where}"
+        if isinstance(item, Mapping):
+            for key, inner in item.items():
+                if not _encodable(key):
+                    return f"a lone surrogate in a key at {where}"
+                stack.append((inner, f"{where}.{key}", depth + 1))
+        elif isinstance(item, list):
+            stack.extend((inner, f"{where}[{i}]", depth + 1) for i, inner in enumerate(item))
+    return None
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def read_json(path: str) -> Any:
-    """Parse a JSON file (`-` for stdin), failing with exit code 2 and the position of the error."""
+    """Parse a JSON file (`-` for stdin), failing with exit code 2 and the position of the error.
+
+    Refused as bad input, before anything reads them: nesting deeper than `MAX_DEPTH`,
+    integers longer than `MAX_DIGITS`, `NaN` and `Infinity`, and lone surrogates.
+    """
     try:
         if path == "-":
             text = sys.stdin.read()
@@ -272,11 +353,19 @@ def read_json(path: str) -> Any:
     except UnicodeDecodeError as error:
         raise Failure(f"{path} is not UTF-8 text: {error}") from None
     try:
-        return json.loads(text)
+        value = json.loads(text, parse_int=_integer, parse_constant=_constant)
     except json.JSONDecodeError as error:
         raise Failure(
             f"{path} is not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})"
         ) from None
+    except _BadNumber as error:
+        raise Failure(f"{path} holds {error}") from None
+    except RecursionError:
+        raise Failure(f"{path} is nested more than {MAX_DEPTH} levels deep") from None
+    problem = _check_json(value, "$")
+    if problem is not None:
+        raise Failure(f"{path} holds {problem}")
+    return value
 
 
 @contextlib.contextmanager
@@ -287,3 +376,8 @@ def progress(items: Sequence[T], label: str) -> Iterator[Iterable[T]]:
             yield bar
     else:
         yield items
+
+
+def echo(text: str, *, nl: bool = True) -> None:
+    """Print text for people, control characters neutralised."""
+    echo_text(text, nl=nl)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -59,8 +60,29 @@ def trigger_arguments(trigger: str, data: Any) -> tuple[dict[str, Any], list[str
         try:
             arguments[parameter.name] = structure(value, parameter.hint)
         except FormInvalid as error:
-            problems.append(f"{parameter.name!r}: {error}")
+            problems += [f"{parameter.name!r}: {problem}" for problem in form_problems(error)]
     return arguments, problems
+
+
+# cattrs' problems, as `structure` joins them: "required field missing @ ConsentForm.agrees".
+_LOCATED = re.compile(r"(?P<what>.+?) @ (?P<where>[A-Za-z_][\w.\[\]']*)(?:; |$)")
+
+
+def form_problems(error: FormInvalid) -> list[str]:
+    """Every problem a `FormInvalid` holds, one each: "ConsentForm.agrees: required field missing".
+
+    `structure` joins the problems cattrs found into one message; split them again so that
+    each missing field and each wrong type is its own line.
+    """
+    found = getattr(error, "problems", None)  # once FormInvalid carries them itself
+    if found:
+        return [str(problem) for problem in found]
+    if error.field == "?":  # a plain value: "expected str, not 3" says it all
+        return [error.problem]
+    matches = list(_LOCATED.finditer(error.problem))
+    if not matches or "".join(m.group() for m in matches) != error.problem:
+        return [str(error)]
+    return [f"{m.group('where')}: {m.group('what')}" for m in matches]
 
 
 @attrs.frozen
@@ -110,7 +132,9 @@ def read_histories(value: Any) -> tuple[list[Incoming], list[str]]:
             try:
                 transitions.append(transition_from_json(entry))
             except FormInvalid as error:
-                problems.append(f"{label}, transition {position}: {error}")
+                problems += [
+                    f"{label}, transition {position}: {problem}" for problem in form_problems(error)
+                ]
                 bad = True
         if bad:
             continue

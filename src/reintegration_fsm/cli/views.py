@@ -8,7 +8,10 @@ from typing import Any
 
 from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.case import Reintegration
+from reintegration_fsm.cli.output import Cell
+from reintegration_fsm.cli.text import neutralise
 from reintegration_fsm.errors import CalendarError
+from reintegration_fsm.protocol.reading import Reading, read
 from reintegration_fsm.protocol.steps import STEP
 from reintegration_fsm.records import Deadline, Transition
 from reintegration_fsm.serialisation import transition_to_json, unstructure
@@ -38,17 +41,21 @@ def action(transition: Transition) -> str:
         return f"{_words(transition.trigger)} (its record cannot be read)"
 
 
-def lateness(deadline: Deadline, calendar: SchoolCalendar | None) -> str:
-    """How late a breached deadline was met, in school days when the calendar knows."""
+def late_by(deadline: Deadline, calendar: SchoolCalendar | None) -> tuple[int, str]:
+    """How late a breached deadline was met: school days when the calendar knows, else days."""
     assert deadline.met_on is not None
     if calendar is not None:
         try:
-            days = calendar.school_days_between(deadline.due, deadline.met_on)
-            return f"{days} school day{'s' if days != 1 else ''} late"
+            return calendar.school_days_between(deadline.due, deadline.met_on), "school days"
         except CalendarError:
             pass
-    days = (deadline.met_on - deadline.due).days
-    return f"{days} day{'s' if days != 1 else ''} late"
+    return (deadline.met_on - deadline.due).days, "days"
+
+
+def lateness(deadline: Deadline, calendar: SchoolCalendar | None) -> str:
+    """How late a breached deadline was met, in school days when the calendar knows."""
+    days, unit = late_by(deadline, calendar)
+    return f"{days} {unit if days != 1 else unit.removesuffix('s')} late"
 
 
 def deadline_status(
@@ -66,48 +73,65 @@ def deadline_status(
     return "open"
 
 
+def met_deadlines(case: Reintegration, reading: Reading) -> list[Deadline]:
+    """The deadlines a transition met, as the case holds them (with the day they were met)."""
+    on = reading.transition.on
+    return [
+        next(d for d in case.deadlines if (d.kind, d.due) == (kind, due) and d.met_on == on)
+        for kind, due in reading.met
+    ]
+
+
+def _line(text: str) -> str:
+    """A field inside a line of the timeline: no newline or escape sequence can break out."""
+    return neutralise(text, single_line=True)
+
+
 def timeline(case: Reintegration, on: dt.date, calendar: SchoolCalendar | None = None) -> str:
     """A case's story for people: who did what when, its deadlines, what is still owed."""
     pupil = case.pupil
     host = case.host_school or "not yet identified"
     lines = [
-        f"Case {case.case_id}: {pupil.name} (born {pupil.date_of_birth}), stage {case.stage.value}",
-        f"  AP setting: {case.ap_setting}; host school: {host}; authority: {case.local_authority}",
+        f"Case {_line(case.case_id)}: {_line(pupil.name)} (born {pupil.date_of_birth}), "
+        f"stage {case.stage.value}",
+        f"  AP setting: {_line(case.ap_setting)}; host school: {_line(host)}; "
+        f"authority: {_line(case.local_authority)}",
         "",
     ]
     for transition in case.history:
         actor = transition.actor
-        who = f"{actor.name} ({actor.role.value}" + (
-            f", {actor.organisation})" if actor.organisation else ")"
+        who = f"{_line(actor.name)} ({actor.role.value}" + (
+            f", {_line(actor.organisation)})" if actor.organisation else ")"
         )
-        lines.append(f"  {transition.on}  {who} {action(transition)}")
-        data = transition.data
-        for item in data.get("deadlines", ()):
-            lines.append(f"              deadline set: {_kind(item['kind'])} due {item['due']}")
-        for ref in data.get("met", ()):
-            met = next(
-                d
-                for d in case.deadlines
-                if d.kind.value == ref["kind"]
-                and d.due.isoformat() == ref["due"]
-                and d.met_on == transition.on
-            )
-            verdict = f"BREACHED, {lateness(met, calendar)}" if met.breached else "on time"
+        lines.append(f"  {transition.on}  {who} {_line(action(transition))}")
+        reading = read(transition)
+        for deadline in reading.deadlines:
             lines.append(
-                f"              deadline met: {_kind(met.kind.value)} (due {met.due}): {verdict}"
+                f"              deadline set: {_kind(deadline.kind.value)} due {deadline.due}"
             )
-        for item in data.get("opened", ()):
-            due = f", due {item['due']}" if item.get("due") else ""
-            lines.append(
-                f"              obligation opened: {_kind(item['kind'])} ({item['owner']}{due})"
-            )
-        for item in data.get("closed", ()):
-            if transition.trigger != "discharge":
+        for met in met_deadlines(case, reading):
+            if met.breached:
                 lines.append(
-                    f"              obligation closed: {_kind(item['kind'])} ({item['owner']})"
+                    f"              deadline missed: {_kind(met.kind.value)} (due {met.due}) met "
+                    f"{lateness(met, calendar)}"
                 )
-        for item in data.get("departures", ()):
-            lines.append(f"              departure ({item['rule']}): {item['text']}")
+            else:
+                lines.append(
+                    f"              deadline met: {_kind(met.kind.value)} (due {met.due}) on time"
+                )
+        for obligation in reading.opened:
+            due = f", due {obligation.due}" if obligation.due is not None else ""
+            lines.append(
+                f"              obligation opened: {_kind(obligation.kind.value)} "
+                f"({obligation.owner.value}{due})"
+            )
+        if transition.trigger != "discharge":
+            for kind, owner in reading.closed:
+                lines.append(
+                    f"              obligation closed: {_kind(kind.value)} ({owner.value})"
+                )
+        for departure in reading.departures:
+            lines.append(f"              departure ({departure.rule}): {_line(departure.text)}")
     lines += ["", "  Deadlines:"]
     if not case.deadlines:
         lines.append("    none set")
@@ -123,6 +147,93 @@ def timeline(case: Reintegration, on: dt.date, calendar: SchoolCalendar | None =
     return "\n".join(lines)
 
 
+def _status_word(deadline: Deadline, case: Reintegration, on: dt.date) -> str:
+    if deadline.met_on is not None:
+        return "breached" if deadline.breached else "met"
+    if case.stage.is_final:
+        return "not_needed"
+    return "overdue" if on > deadline.due else "open"
+
+
+def _late(deadline: Deadline, calendar: SchoolCalendar | None) -> dict[str, Any] | None:
+    if not deadline.breached:
+        return None
+    days, unit = late_by(deadline, calendar)
+    return {"days": days, "unit": unit}
+
+
+def _deadline_json(
+    deadline: Deadline, case: Reintegration, on: dt.date, calendar: SchoolCalendar | None
+) -> dict[str, Any]:
+    return {
+        "kind": deadline.kind.value,
+        "due": deadline.due.isoformat(),
+        "met_on": _iso(deadline.met_on),
+        "status": _status_word(deadline, case, on),
+        "late": _late(deadline, calendar),
+    }
+
+
+def timeline_json(
+    case: Reintegration, on: dt.date, calendar: SchoolCalendar | None = None
+) -> dict[str, Any]:
+    """A case's timeline as one JSON document: the same story as `timeline`, for scripts.
+
+    Each step says who did what when, the deadlines it set and met (met ones with how late),
+    and the obligations it opened or discharged; then every deadline's status as of `on`
+    (`met`, `breached`, `overdue`, `open` or `not_needed`) and the obligations still open.
+    """
+    steps = []
+    for transition in case.history:
+        actor = transition.actor
+        reading = read(transition)
+        steps.append(
+            {
+                "seq": transition.seq,
+                "on": transition.on.isoformat(),
+                "trigger": transition.trigger,
+                "source": None if transition.source is None else transition.source.value,
+                "dest": transition.dest.value,
+                "by": {
+                    "id": actor.id,
+                    "name": actor.name,
+                    "role": actor.role.value,
+                    "organisation": actor.organisation,
+                },
+                "what": action(transition),
+                "deadlines_set": [
+                    {"kind": d.kind.value, "due": d.due.isoformat()} for d in reading.deadlines
+                ],
+                "deadlines_met": [
+                    _deadline_json(met, case, on, calendar) for met in met_deadlines(case, reading)
+                ],
+                "obligations_opened": [
+                    {"kind": o.kind.value, "owner": o.owner.value, "due": _iso(o.due)}
+                    for o in reading.opened
+                ],
+                "obligations_closed": [
+                    {"kind": kind.value, "owner": owner.value} for kind, owner in reading.closed
+                ],
+                "departures": [{"rule": d.rule, "text": d.text} for d in reading.departures],
+            }
+        )
+    return {
+        "case_id": case.case_id,
+        "pupil": {"name": case.pupil.name, "date_of_birth": case.pupil.date_of_birth.isoformat()},
+        "stage": case.stage.value,
+        "ap_setting": case.ap_setting,
+        "host_school": case.host_school,
+        "local_authority": case.local_authority,
+        "as_of": on.isoformat(),
+        "steps": steps,
+        "deadlines": [_deadline_json(d, case, on, calendar) for d in case.deadlines],
+        "obligations_open": [
+            {"kind": o.kind.value, "owner": o.owner.value, "due": _iso(o.due)}
+            for o in case.obligations
+        ],
+    }
+
+
 HISTORY_COLUMNS = (
     "seq",
     "on",
@@ -136,7 +247,7 @@ HISTORY_COLUMNS = (
 )
 
 
-def history_rows(history: Sequence[Transition]) -> list[dict[str, str | int | None]]:
+def history_rows(history: Sequence[Transition]) -> list[dict[str, Cell]]:
     """A history as flat rows for a table or CSV."""
     return [
         {
@@ -157,9 +268,9 @@ def history_rows(history: Sequence[Transition]) -> list[dict[str, str | int | No
 DUE_COLUMNS = ("due", "status", "case_id", "item", "kind", "owner")
 
 
-def due_rows(items: Sequence[DueItem], on: dt.date) -> list[dict[str, str | int | None]]:
-    """Due items as flat rows, with whether each is overdue on `on`."""
-    rows: list[dict[str, str | int | None]] = []
+def due_rows(items: Sequence[DueItem], on: dt.date) -> list[dict[str, Cell]]:
+    """Due items as flat rows, with whether each is overdue on `on` (dates kept as dates)."""
+    rows: list[dict[str, Cell]] = []
     for item in items:
         if item.due is None:
             status = "no date"
@@ -169,7 +280,7 @@ def due_rows(items: Sequence[DueItem], on: dt.date) -> list[dict[str, str | int 
             status = "due today" if item.due == on else "due"
         rows.append(
             {
-                "due": None if item.due is None else item.due.isoformat(),
+                "due": item.due,
                 "status": status,
                 "case_id": item.case_id,
                 "item": item.item,
@@ -183,7 +294,7 @@ def due_rows(items: Sequence[DueItem], on: dt.date) -> list[dict[str, str | int 
 PROBLEM_COLUMNS = ("case_id", "seq", "what")
 
 
-def problem_rows(problems: Sequence[Problem]) -> list[dict[str, str | int | None]]:
+def problem_rows(problems: Sequence[Problem]) -> list[dict[str, Cell]]:
     """Problems `verify` found, as flat rows."""
     return [{"case_id": p.case_id, "seq": p.seq, "what": p.what} for p in problems]
 

@@ -1,0 +1,213 @@
+"""How the CLI fails: exit codes, one `Failure` type, and the group that never shows a traceback.
+
+Every exception that reaches the group becomes a `Failure`: the library's errors by what they
+mean, the database's by whether it could be reached, and anything else as a bug, reported in
+one line (its type only: a message might hold a child's personal data).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import attrs
+import click
+from sqlalchemy.exc import (
+    ArgumentError,
+    DataError,
+    DBAPIError,
+    IntegrityError,
+    SQLAlchemyError,
+)
+
+from reintegration_fsm.cli.text import echo_json, neutralise
+from reintegration_fsm.errors import (
+    CalendarError,
+    CaseNotFound,
+    ConcurrentUpdate,
+    FormInvalid,
+    GuardFailed,
+    IllegalTransition,
+    NotPermitted,
+    ProtocolDefinitionError,
+    ProtocolError,
+    StoreError,
+    UnknownProtocol,
+)
+
+OK = 0
+REFUSED = 1
+"""A protocol rule refused the request, or `verify` found problems."""
+BAD_INPUT = 2
+"""Bad usage or bad input: click's usage errors, invalid forms or JSON, unknown cases."""
+UNAVAILABLE = 3
+"""The database is unavailable: unreachable, locked, a connection lost, a schema it lacks."""
+BUG = 70
+"""An error nobody foresaw: a bug (70 is EX_SOFTWARE, "internal software error", in sysexits.h)."""
+
+TRACEBACK_ENV = "RFSM_TRACEBACK"
+"""Set to 1 to let an unforeseen error raise with its traceback, for a bug report."""
+
+
+@attrs.define
+class _Secrets:
+    """Text never to print: database URLs with their passwords, as given on the command line."""
+
+    masks: dict[str, str] = attrs.field(factory=dict)
+
+    def add(self, secret: str, shown: str) -> None:
+        if secret and secret != shown:
+            self.masks[secret] = shown
+
+    def hide(self, text: str) -> str:
+        for secret in sorted(self.masks, key=len, reverse=True):
+            text = text.replace(secret, self.masks[secret])
+        return text
+
+
+SECRETS = _Secrets()
+
+
+class Failure(click.ClickException):
+    """A command failed: print the message and every reason, and exit with `exit_code`.
+
+    As text on stderr (`error: ...`, then one reason per line), or, when the command was asked
+    for `--format json`, as one JSON object on stdout: `{"error", "reasons", "exit_code"}`.
+    """
+
+    def __init__(self, message: str, reasons: Sequence[str] = (), exit_code: int = BAD_INPUT):
+        super().__init__(message)
+        self.reasons = tuple(reasons)
+        self.as_json = False
+        # click (8.5+) types `exit_code` as a class variable; each Failure carries its own code.
+        object.__setattr__(self, "exit_code", exit_code)
+
+    def show(self, file: Any = None) -> None:
+        """Print the failure: JSON on stdout in JSON mode, else text on stderr."""
+        message = SECRETS.hide(self.message)
+        reasons = [SECRETS.hide(reason) for reason in self.reasons]
+        if self.as_json:
+            echo_json({"error": message, "reasons": reasons, "exit_code": self.exit_code})
+            return
+        click.echo(f"error: {neutralise(message, single_line=True)}", err=True)
+        for reason in reasons:
+            click.echo(f"  - {neutralise(reason, single_line=True)}", err=True)
+
+
+def bug(error: BaseException) -> Failure:
+    """The one-line report of an error nobody foresaw: its type, never its message."""
+    kind = type(error).__name__
+    return Failure(
+        f"unexpected {kind}: this is a bug, please report it "
+        f"(run again with {TRACEBACK_ENV}=1 for the details)",
+        (),
+        BUG,
+    )
+
+
+CHECK_DATABASE = "Check --db (or RFSM_DATABASE_URL) and that the database is running, then retry."
+
+
+def _database_message(error: SQLAlchemyError) -> str:
+    """The driver's first line, never SQLAlchemy's text (which quotes the SQL parameters)."""
+    if isinstance(error, DBAPIError) and error.orig is not None:
+        lines = str(error.orig).strip().splitlines()
+        first = lines[0] if lines else ""
+        return f"{type(error.orig).__name__}: {first}" if first else type(error.orig).__name__
+    return type(error).__name__
+
+
+def failure_from(error: BaseException) -> Failure:
+    """The `Failure` (message, reasons and exit code) an exception stands for."""
+    if isinstance(error, Failure):
+        return error
+    if isinstance(error, click.ClickException):  # a usage error (2), or another of click's
+        return Failure(error.format_message(), (), error.exit_code)
+    if isinstance(error, GuardFailed):
+        return Failure(f"{error.trigger} refused by the protocol's rules", error.reasons, REFUSED)
+    if isinstance(error, NotPermitted):
+        return Failure(f"{error.trigger} not permitted", (error.why,), REFUSED)
+    if isinstance(error, IllegalTransition):
+        return Failure(str(error), (), REFUSED)
+    if isinstance(error, ConcurrentUpdate):
+        return Failure(str(error), ("Load the case again and retry.",), REFUSED)
+    if isinstance(error, StoreError):
+        again = "Try again in a moment." if error.retryable else "Ask your database administrator."
+        return Failure(f"the database is unavailable: {error}", (again,), UNAVAILABLE)
+    if isinstance(
+        error,
+        (FormInvalid, CaseNotFound, CalendarError, ProtocolDefinitionError, UnknownProtocol),
+    ):
+        return Failure(str(error), (), BAD_INPUT)
+    if isinstance(error, ProtocolError):
+        return Failure(str(error), (), REFUSED)
+    if isinstance(error, ArgumentError):
+        return Failure(f"--db: {error}", (), BAD_INPUT)
+    if isinstance(error, DataError):
+        return Failure(
+            "the database refused a value (too long, or out of range); nothing was saved",
+            (_database_message(error),),
+            BAD_INPUT,
+        )
+    if isinstance(error, IntegrityError):
+        return Failure(
+            "the database refused the write (another writer, or a taken id); nothing was saved",
+            (_database_message(error), "Load the case again and retry."),
+            REFUSED,
+        )
+    if isinstance(error, SQLAlchemyError):
+        return Failure(
+            "the database is unavailable",
+            (_database_message(error), CHECK_DATABASE),
+            UNAVAILABLE,
+        )
+    return bug(error)
+
+
+def _json_mode(ctx: click.Context) -> bool:
+    """Whether the running command was asked for `--format json` (see `common.Settings`)."""
+    return bool(getattr(ctx.obj, "json_errors", False))
+
+
+def _raise_unforeseen() -> bool:
+    return bool(os.environ.get(TRACEBACK_ENV))
+
+
+class Group(click.Group):
+    """A click group that turns every exception into a message and an exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command; map library, database and unforeseen errors to `Failure`."""
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.Abort):
+            raise
+        except click.ClickException as error:
+            if not _json_mode(ctx):
+                raise
+            failure = failure_from(error)
+            failure.as_json = True
+            raise failure from error
+        except BrokenPipeError:
+            raise  # the reader went away (`| head`): click ends the command quietly
+        except Exception as error:
+            failure = failure_from(error)
+            if failure.exit_code == BUG and _raise_unforeseen():
+                raise
+            failure.as_json = _json_mode(ctx)
+            raise failure from error
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        """Click's `main`, with the last word on errors raised outside `invoke` (closing)."""
+        try:
+            return super().main(*args, **kwargs)
+        except Exception as error:
+            if not kwargs.get("standalone_mode", True):
+                raise
+            failure = failure_from(error)
+            if failure.exit_code == BUG and _raise_unforeseen():
+                raise
+            failure.show()
+            sys.exit(failure.exit_code)

@@ -1,0 +1,138 @@
+"""What the CLI prints and writes: tables, JSON, CSV and xlsx, and files only their owner reads.
+
+In a spreadsheet a cell starting with `=` is a formula, so CSV cells that a spreadsheet would
+read as one start with `'` (OWASP's advice), and xlsx text cells are always text. Files holding
+case data are created readable by their owner only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import datetime as dt
+import io
+import os
+from collections.abc import Mapping, Sequence
+
+from reintegration_fsm.cli.errors import Failure
+from reintegration_fsm.cli.text import neutralise
+
+Cell = str | int | dt.date | None
+"""One value of a row: dates stay dates until a format decides how to show them."""
+
+BOM = "\ufeff"
+"""Starts every CSV, so that Excel reads it as UTF-8 ("Siân Ó Briain", not "SiÃ¢n")."""
+
+FILE_MODE = 0o600
+"""Files the CLI writes hold children's personal data: readable by their owner only."""
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+"""A CSV cell starting with one of these is a formula (or may become one) in a spreadsheet."""
+
+
+def text_cell(value: Cell) -> str:
+    """A cell as text: nothing for None, ISO for dates."""
+    if value is None:
+        return ""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def render_table(rows: Sequence[Mapping[str, Cell]], columns: Sequence[str]) -> str:
+    """Rows as an aligned plain-text table with a header line."""
+    cells = [
+        [neutralise(text_cell(row.get(column)), single_line=True) for column in columns]
+        for row in rows
+    ]
+    widths = [
+        max([len(column), *(len(line[i]) for line in cells)]) for i, column in enumerate(columns)
+    ]
+    lines = ["  ".join(c.upper().ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip()]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += [
+        "  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip() for line in cells
+    ]
+    return "\n".join(lines)
+
+
+def spreadsheet_cell(value: Cell) -> str:
+    """A cell for CSV: control characters neutralised, a would-be formula prefixed with `'`."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + neutralise(value)
+    return neutralise(text_cell(value))
+
+
+def render_csv(rows: Sequence[Mapping[str, Cell]], columns: Sequence[str]) -> str:
+    """Rows as CSV with a header line, starting with a UTF-8 byte order mark for Excel."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([spreadsheet_cell(row.get(column)) for column in columns])
+    return BOM + buffer.getvalue().rstrip("\n")
+
+
+def render_xlsx(rows: Sequence[Mapping[str, Cell]], columns: Sequence[str], title: str) -> bytes:
+    """Rows as an Excel workbook: a bold, frozen header row, dates as real date cells.
+
+    Needs openpyxl (the `reports` extra). Text cells are always text, never formulas.
+    """
+    try:
+        from openpyxl import Workbook
+        from openpyxl.styles import Font
+        from openpyxl.utils import get_column_letter
+    except ImportError:
+        raise Failure(
+            "--format xlsx needs openpyxl: pip install 'reintegration-fsm[reports]'"
+        ) from None
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None  # a new workbook always has one sheet
+    sheet.title = title[:31]  # Excel's limit on a sheet's name
+    sheet.append(list(columns))
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    widths = [len(column) for column in columns]
+    for number, row in enumerate(rows, start=2):
+        for index, column in enumerate(columns):
+            value = row.get(column)
+            cell = sheet.cell(row=number, column=index + 1)
+            if isinstance(value, dt.date):
+                cell.value = value
+                cell.number_format = "yyyy-mm-dd"
+                widths[index] = max(widths[index], 10)
+            elif isinstance(value, str):
+                cell.value = neutralise(value)
+                cell.data_type = "s"  # openpyxl would store "=..." as a formula
+                widths[index] = max(widths[index], min(len(value), 60))
+            else:
+                cell.value = value
+    for index, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width + 2
+    sheet.freeze_panes = "A2"
+    if rows:
+        sheet.auto_filter.ref = sheet.dimensions
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def write_private(path: str, data: bytes) -> None:
+    """Write `data` to `path`, readable and writable by its owner only (mode 0600).
+
+    A new file is created 0600 whatever the umask; an existing one is narrowed to 0600 before
+    anything is written into it.
+
+    Raises:
+        OSError: the file cannot be written.
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0)
+    descriptor = os.open(path, flags, FILE_MODE)
+    with os.fdopen(descriptor, "wb") as handle:
+        if hasattr(os, "fchmod"):
+            # An existing file keeps its mode on open; another user's file stays as it is
+            # (they can read it anyway).
+            with contextlib.suppress(PermissionError):
+                os.fchmod(descriptor, FILE_MODE)
+        handle.write(data)

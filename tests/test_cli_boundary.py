@@ -1,0 +1,679 @@
+"""The CLI at its boundary: no traceback whatever the input, exit codes that say what happened,
+no secret or hostile byte in what it prints, private files, and scopes that only narrow."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+import stat
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner, Result
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+import scenario
+from reintegration_fsm import StoreError, Trigger
+from reintegration_fsm.cli import cli, views
+from reintegration_fsm.cli.errors import BUG, UNAVAILABLE, failure_from
+from reintegration_fsm.cli.text import neutralise
+from reintegration_fsm.serialisation import unstructure
+from reintegration_fsm.stores import SqlAlchemyStore, schema
+from store_contract import reachable_engine, reset_database
+from test_cli import AP, csv_rows, run
+
+ESC = "\x1b"
+
+
+def invoke(url: str, *args: str, env: dict[str, str | None] | None = None) -> Result:
+    """Run the command in-process against the database at `url`, as the user's shell would."""
+    environment: dict[str, str | None] = {"RFSM_CALENDAR": None, "RFSM_AUTHORITY": None}
+    environment.update(env or {})
+    return CliRunner().invoke(cli, ["--db", url, *args], env=environment)
+
+
+def no_traceback(result: Result) -> None:
+    """The run ended through an exit code: nothing escaped as an exception or a traceback."""
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(
+        result.exception
+    )
+    assert "Traceback" not in result.output
+
+
+def write(path: Path, text: str) -> str:
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def demo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file holding the four demo cases (copied by tests that change it)."""
+    folder = tmp_path_factory.mktemp("demo")
+    result = invoke(f"sqlite:///{folder / 'demo.sqlite'}", "demo")
+    assert result.exit_code == 0, result.output
+    return folder / "demo.sqlite"
+
+
+@pytest.fixture
+def demo_db(demo_file: Path, tmp_path: Path) -> str:
+    copy = tmp_path / "copy.sqlite"
+    shutil.copy(demo_file, copy)
+    return f"sqlite:///{copy}"
+
+
+OPEN_DATA = {
+    "pupil": unstructure(scenario.PUPIL),
+    "ap_setting": scenario.AP_SETTING,
+    "local_authority": scenario.AUTHORITY,
+}
+
+
+def open_case(url: str, folder: Path, case_id: str = "C-1", **changes: Any) -> Result:
+    data = write(folder / f"open-{uuid.uuid4().hex}.json", json.dumps({**OPEN_DATA, **changes}))
+    return invoke(url, "apply", case_id, "open", "--data", data, *AP, "--on", "2026-01-12")
+
+
+# -- 1. no traceback, whatever the input ------------------------------------------------------
+DEEP = "[" * 5000 + "]" * 5000
+DEEP_BUT_PARSEABLE = '{"reason": ' + "[" * 500 + "]" * 500 + "}"
+HUGE = '{"reason": ' + "9" * 5000 + "}"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (DEEP, "nested more than"),
+        (DEEP_BUT_PARSEABLE, "nested more than"),
+        (HUGE, "5000 digits"),
+        ('{"reason": NaN}', "NaN"),
+        ('{"reason": "\\ud800"}', "lone surrogate"),
+    ],
+    ids=["deep", "deep-but-parseable", "5000-digits", "nan", "lone-surrogate"],
+)
+def test_hostile_json_is_bad_input_for_apply_and_import(
+    demo_db: str, tmp_path: Path, content: str, message: str
+) -> None:
+    """Deep nesting, huge integers, NaN and lone surrogates exit 2, naming what is wrong."""
+    data = write(tmp_path / "data.json", content)
+    for args in (
+        ["apply", "DEMO-0003", "withdraw", "--data", data, *AP],
+        ["import", data],
+    ):
+        result = invoke(demo_db, *args)
+        no_traceback(result)
+        assert result.exit_code == 2, result.output
+        assert message in result.stderr
+
+
+def test_a_lone_surrogate_in_a_pupils_name_is_bad_input(demo_db: str, tmp_path: Path) -> None:
+    """A name no database can store is refused before anything is written (exit 2)."""
+    result = open_case(demo_db, tmp_path, pupil={**OPEN_DATA["pupil"], "name": "Al\ud800ex"})
+    no_traceback(result)
+    assert result.exit_code == 2
+    assert "lone surrogate" in result.stderr
+    assert "$.pupil.name" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "option",
+    [["C" * 101], ["--actor-name", "N" * 201], ["--actor-id", " "], ["--organisation", "a\x1bb"]],
+    ids=["long-case-id", "long-actor-name", "blank-actor-id", "escape-in-organisation"],
+)
+def test_ids_and_names_beyond_the_stores_columns_are_bad_input(
+    demo_db: str, tmp_path: Path, option: list[str]
+) -> None:
+    """Over-long, blank or control-character ids and names exit 2 on every engine."""
+    data = write(tmp_path / "open.json", json.dumps(OPEN_DATA))
+    actor = dict(zip(AP[::2], AP[1::2], strict=True))
+    case_id = option[0] if len(option) == 1 else "C-9"
+    if len(option) == 2:
+        actor[option[0]] = option[1]
+    flat = [item for pair in actor.items() for item in pair]
+    result = invoke(demo_db, "apply", case_id, "open", "--data", data, *flat)
+    no_traceback(result)
+    assert result.exit_code == 2, result.output
+    assert ESC not in result.output
+    assert "Invalid value for" in result.stderr
+
+
+def test_a_port_that_is_not_a_number_is_bad_input() -> None:
+    """`--db` with a port like `abc` exits 2 and says so."""
+    result = CliRunner().invoke(cli, ["--db", "postgresql+psycopg://u:pw@localhost:abc/x", "due"])
+    no_traceback(result)
+    assert result.exit_code == 2
+    assert "port" in result.stderr
+
+
+def test_upgrading_to_a_revision_that_does_not_exist_is_bad_input(tmp_path: Path) -> None:
+    """`db upgrade --revision 9999` exits 2 and names the revisions that do exist."""
+    result = invoke(f"sqlite:///{tmp_path / 'x.sqlite'}", "db", "upgrade", "--revision", "9999")
+    no_traceback(result)
+    assert result.exit_code == 2
+    assert "no migration '9999'" in result.stderr
+    assert "head" in result.stderr
+
+
+def test_none_of_it_prints_a_traceback_in_a_real_process(tmp_path: Path) -> None:
+    """The same inputs, run as a shell runs the command: stderr holds one error, no traceback."""
+    deep = write(tmp_path / "deep.json", DEEP)
+    huge = write(tmp_path / "huge.json", HUGE)
+    db = ["--db", f"sqlite:///{tmp_path / 'p.sqlite'}"]
+    for args in (
+        [*db, "import", deep],
+        [*db, "apply", "C-1", "withdraw", "--data", huge, *AP],
+        ["--db", "postgresql+psycopg://u:pw@localhost:abc/x", "due"],
+        [*db, "db", "upgrade", "--revision", "9999"],
+    ):
+        result = run(*args, cwd=tmp_path)
+        assert result.returncode == 2, result.stderr
+        assert "Traceback" not in result.stderr
+        assert result.stderr.startswith("error: ")
+
+
+def test_a_reader_that_closes_the_pipe_is_no_bug(demo_file: Path, tmp_path: Path) -> None:
+    """`reintegration-fsm demo | head -1`: the command stops quietly, no bug reported."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("RFSM_")}
+    reader, writer = os.pipe()
+    os.close(reader)  # the reader has gone before the first line is written: no race
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "reintegration_fsm", "--db", f"sqlite:///{demo_file}", "demo"],
+            cwd=tmp_path,
+            env=environment,
+            stdout=writer,
+            stderr=subprocess.PIPE,
+            check=False,
+        )
+    finally:
+        os.close(writer)
+    assert result.returncode == 1
+    assert b"bug" not in result.stderr
+    assert b"Traceback" not in result.stderr
+
+
+# -- exit code 3: the database is unavailable ------------------------------------------------
+def test_an_unreachable_database_exits_3_without_its_password(tmp_path: Path) -> None:
+    """Connection refused: exit 3, the reason from the driver, the password never shown."""
+    url = "postgresql+psycopg://officer:s3cret-Pa55@127.0.0.1:1/rfsm"
+    for command in (["due"], ["demo"], ["timeline", "C-1"]):
+        result = CliRunner().invoke(cli, ["--db", url, *command])
+        no_traceback(result)
+        assert result.exit_code == UNAVAILABLE == 3, result.output
+        assert "the database is unavailable" in result.stderr
+        assert "s3cret-Pa55" not in result.output
+
+
+def test_a_store_error_exits_3_and_says_whether_to_retry(
+    demo_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`StoreError` (what stores raise when the database fails) is exit 3, with its advice."""
+
+    def locked(self: SqlAlchemyStore, on: Any) -> Any:
+        raise StoreError("the database is locked", retryable=True)
+
+    monkeypatch.setattr(SqlAlchemyStore, "due", locked)
+    result = invoke(demo_db, "due")
+    assert result.exit_code == 3
+    assert "database is locked" in result.stderr
+    assert "Try again" in result.stderr
+    assert failure_from(StoreError("gone", retryable=False)).exit_code == 3
+
+
+def test_sqlites_locked_database_exits_3(demo_db: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A raw `OperationalError` (until the stores convert it) is also exit 3."""
+
+    def locked(self: SqlAlchemyStore, on: Any) -> Any:
+        raise sa.exc.OperationalError("SELECT 1", {"name": "Alex"}, Exception("database is locked"))
+
+    monkeypatch.setattr(SqlAlchemyStore, "due", locked)
+    result = invoke(demo_db, "due")
+    assert result.exit_code == 3
+    assert "database is locked" in result.stderr
+    assert "Alex" not in result.output  # SQLAlchemy's text would print the SQL parameters
+
+
+# -- exit code 70: a bug ----------------------------------------------------------------------
+def test_an_unforeseen_error_is_one_line_naming_a_bug(
+    demo_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Anything unforeseen: one line with the error's type, never its message; exit 70."""
+
+    def broken(*args: Any) -> Any:
+        raise ZeroDivisionError("Alex Example, born 2012-05-14")
+
+    monkeypatch.setattr(views, "due_rows", broken)
+    result = invoke(demo_db, "due")
+    no_traceback(result)
+    assert result.exit_code == BUG == 70
+    assert result.stderr.count("\n") == 1
+    assert "ZeroDivisionError" in result.stderr
+    assert "this is a bug, please report it" in result.stderr
+    assert "Alex" not in result.output
+    debug = invoke(demo_db, "due", env={"RFSM_TRACEBACK": "1"})
+    assert isinstance(debug.exception, ZeroDivisionError)
+
+
+def test_an_error_while_closing_is_reported_too(
+    demo_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An error after the command ran (closing the database) gets the same one-line report."""
+    from reintegration_fsm.cli.common import Settings
+
+    def broken(self: Settings) -> None:
+        raise OSError("disk gone")
+
+    monkeypatch.setattr(Settings, "close", broken)
+    result = invoke(demo_db, "due", "--on", "2026-01-01")
+    no_traceback(result)
+    assert result.exit_code == 70
+    assert "OSError" in result.stderr
+
+
+# -- the same on PostgreSQL and MariaDB: values the database refuses --------------------------
+@pytest.fixture(params=["postgres", "mariadb"])
+def server_url(request: pytest.FixtureRequest) -> str:
+    """A freshly emptied PostgreSQL or MariaDB database (the store tests' own)."""
+    url: str = request.getfixturevalue(f"{request.param}_url")
+    engine = reachable_engine(url)
+    reset_database(engine)
+    engine.dispose()
+    return url
+
+
+def test_a_value_too_long_for_the_database_is_bad_input_without_personal_data(
+    server_url: str, tmp_path: Path
+) -> None:
+    """An authority name past its column: refused before the database is asked (the same on
+    every engine), exit 2, and none of the SQL parameters printed."""
+    result = open_case(server_url, tmp_path, "C-LONG", local_authority="A" * 300)
+    no_traceback(result)
+    assert result.exit_code == 2, result.output
+    assert "local_authority: is 300 characters long; at most 200 are kept" in result.stderr
+    assert scenario.PUPIL.name not in result.output
+    assert "2012-05-14" not in result.output
+
+
+def test_demo_hides_the_database_password(postgres_url: str, tmp_path: Path) -> None:
+    """`demo` prints the database it used, its password masked."""
+    engine = reachable_engine(postgres_url)
+    reset_database(engine)
+    engine.dispose()
+    url = sa.make_url(postgres_url).set(password="s3cret-Pa55")
+    result = invoke(url.render_as_string(hide_password=False), "demo")
+    assert result.exit_code == 0, result.output
+    assert "Database: " in result.stdout
+    assert "s3cret-Pa55" not in result.output
+    assert ":***@" in result.stdout
+
+
+# -- 2. no hostile bytes in what it prints ----------------------------------------------------
+BIDI = "\u202e\u2066"
+"""Right-to-left override and left-to-right isolate: characters the forms accept in a name
+(some names need them) but which a terminal obeys, reordering what follows."""
+
+
+@pytest.fixture
+def hostile_db(demo_db: str) -> str:
+    """The demo, with bidirectional controls written into an actor's name and a parent's."""
+    with sqlite3.connect(demo_db.removeprefix("sqlite:///")) as conn:
+        for statement in schema.drop_trigger_statements("sqlite"):
+            conn.execute(statement)
+        conn.execute(
+            "UPDATE rfsm_transitions SET actor_name = 'Robin' || ? || 'FAKE', "
+            "data = replace(data, 'Mina', 'Mina' || ?) WHERE case_id = 'DEMO-0001'",
+            (BIDI, json.dumps(BIDI)[1:-1]),
+        )
+    return demo_db
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["timeline", "DEMO-0001"],
+        ["timeline", "DEMO-0001", "--format", "json"],
+        ["history", "DEMO-0001"],
+        ["history", "DEMO-0001", "--format", "csv"],
+        ["history", "DEMO-0001", "--format", "json"],
+        ["export", "DEMO-0001"],
+        ["render", "DEMO-0001", "--text"],
+        ["render", "DEMO-0001"],
+    ],
+    ids=" ".join,
+)
+def test_bidirectional_controls_from_the_database_are_shown_not_obeyed(
+    hostile_db: str, command: list[str]
+) -> None:
+    """No bidirectional control reaches the terminal raw: text shows `\\u202e`, JSON escapes it."""
+    result = invoke(hostile_db, *command)
+    assert result.exit_code == 0, result.output
+    for raw in BIDI:
+        assert raw not in result.output
+    assert "\\u202e" in result.stdout or "\\u202E" in result.stdout
+
+
+@pytest.fixture
+def tampered_db(demo_db: str) -> str:
+    """The demo, with an escape sequence and a line break written into an actor's name: data no
+    path of the library writes (names refuse control characters), so a tamperer's."""
+    with sqlite3.connect(demo_db.removeprefix("sqlite:///")) as conn:
+        for statement in schema.drop_trigger_statements("sqlite"):
+            conn.execute(statement)
+        conn.execute(
+            "UPDATE rfsm_transitions SET actor_name = 'Robin' || char(27) || ']0;pwned' || "
+            "char(7) || char(10) || 'FAKE LINE' WHERE case_id = 'DEMO-0001'"
+        )
+    return demo_db
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["timeline", "DEMO-0001"], ["history", "DEMO-0001", "--format", "json"], ["verify"]],
+    ids=" ".join,
+)
+def test_control_characters_written_into_the_database_are_refused_not_shown(
+    tampered_db: str, command: list[str]
+) -> None:
+    """A name holding an escape sequence does not load: a clear error, neutralised, no
+    traceback; `verify` reports the case."""
+    result = invoke(tampered_db, *command)
+    no_traceback(result)
+    assert result.exit_code in (1, 2), result.output
+    assert ESC not in result.output
+    assert "\x07" not in result.output or "\\x07" in result.output
+    assert "control character" in result.output or "DEMO-0001" in result.output
+
+
+def test_json_escapes_are_lossless(hostile_db: str) -> None:
+    """JSON output escapes what a terminal would obey, and reads back to the stored text."""
+    history = json.loads(invoke(hostile_db, "history", "DEMO-0001", "--format", "json").stdout)
+    assert history[0]["actor"]["name"] == f"Robin{BIDI}FAKE"
+    assert f"Mina{BIDI}" in history[1]["data"]["form"]["parent_name"]
+
+
+def test_error_messages_are_neutralised_too(demo_db: str) -> None:
+    """An id typed with an escape sequence comes back in the error as `\\x1b`."""
+    result = invoke(demo_db, "timeline", f"X{ESC}[2J")
+    assert result.exit_code == 2
+    assert ESC not in result.output
+    assert "\\x1b[2J" in result.stderr
+
+
+def test_neutralise_keeps_ordinary_text_and_names() -> None:
+    """Accents, Welsh and Irish names, tabs and newlines (in documents) are left alone."""
+    assert neutralise("Siân Ó Briain\n\tMāori") == "Siân Ó Briain\n\tMāori"
+    assert neutralise("a\nb\tc", single_line=True) == "a\\x0ab\\x09c"
+    assert neutralise("\x1b[31m\x7f\x9b\u202e\ud800") == "\\x1b[31m\\x7f\\x9b\\u202e\\ud800"
+
+
+@pytest.mark.parametrize("formula", ["=1+2", "+SUM(A1)", "-2+3", "@cmd", "\tx"])
+def test_csv_cells_that_a_spreadsheet_would_run_start_with_a_quote(
+    demo_db: str, tmp_path: Path, formula: str
+) -> None:
+    """OWASP's CSV-injection advice: a cell starting `=`, `+`, `-`, `@`, tab or CR gets `'`."""
+    with sqlite3.connect(demo_db.removeprefix("sqlite:///")) as conn:
+        for statement in schema.drop_trigger_statements("sqlite"):
+            conn.execute(statement)
+        conn.execute(
+            "UPDATE rfsm_transitions SET actor_name = ? WHERE case_id = 'DEMO-0003'", (formula,)
+        )
+    result = invoke(demo_db, "history", "DEMO-0003", "--format", "csv")
+    rows = csv_rows(result)
+    assert {row["actor_name"] for row in rows} == {"'" + neutralise(formula)}
+    assert all(row["on"].startswith("20") for row in rows)  # dates are not formulas
+
+
+# -- 3. files only their owner reads ----------------------------------------------------------
+@pytest.fixture
+def open_umask() -> Iterator[None]:
+    """A umask that would leave files readable by everyone: the mode must not come from it."""
+    previous = os.umask(0)
+    yield
+    os.umask(previous)
+
+
+@pytest.mark.usefixtures("open_umask")
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["render", "DEMO-0001"],
+        ["render", "DEMO-0001", "--text"],
+        ["due", "--on", "2026-12-31", "--format", "csv"],
+        ["due", "--on", "2026-12-31", "--format", "xlsx"],
+        ["due", "--on", "2026-12-31"],
+        ["export", "DEMO-0001"],
+        ["history", "DEMO-0001", "--format", "json"],
+        ["timeline", "DEMO-0001", "--format", "json"],
+    ],
+    ids=" ".join,
+)
+def test_files_holding_case_data_are_readable_by_their_owner_only(
+    demo_db: str, tmp_path: Path, command: list[str]
+) -> None:
+    """`-o FILE` creates the file 0600, whatever the umask, and narrows an existing file."""
+    fresh = tmp_path / "fresh.out"
+    result = invoke(demo_db, *command, "-o", str(fresh))
+    assert result.exit_code == 0, result.output
+    assert stat.S_IMODE(fresh.stat().st_mode) == 0o600
+    assert fresh.stat().st_size > 0
+    assert f"wrote {fresh}" in result.stderr
+    old = tmp_path / "old.out"
+    old.write_text("stale", encoding="utf-8")
+    old.chmod(0o644)
+    assert invoke(demo_db, *command, "-o", str(old)).exit_code == 0
+    assert stat.S_IMODE(old.stat().st_mode) == 0o600
+    assert old.read_bytes() != b"stale"
+
+
+def test_render_to_a_file_holds_what_it_prints(demo_db: str, tmp_path: Path) -> None:
+    """`-o` writes exactly the document `render` would print."""
+    out = tmp_path / "forms.html"
+    assert invoke(demo_db, "render", "DEMO-0002", "-o", str(out)).exit_code == 0
+    assert out.read_text(encoding="utf-8") == invoke(demo_db, "render", "DEMO-0002").stdout
+
+
+# -- 4. a scope may narrow, never widen -------------------------------------------------------
+OTHER = "Nowhere Borough Council"
+
+
+def demo_authority(url: str) -> str:
+    (item, *_) = json.loads(invoke(url, "export", "DEMO-0001").stdout)["history"]
+    return str(item["data"]["local_authority"])
+
+
+def test_due_cannot_replace_the_groups_authority(demo_db: str) -> None:
+    """`--authority A due --authority B` exits 2 naming both; nothing is listed."""
+    mine = demo_authority(demo_db)
+    result = invoke(demo_db, "--authority", OTHER, "due", "--authority", mine, "--format", "json")
+    assert result.exit_code == 2, result.output
+    assert OTHER in result.stdout
+    assert mine in result.stdout
+    assert json.loads(result.stdout)["exit_code"] == 2
+    text = invoke(demo_db, "--authority", OTHER, "due", "--authority", mine)
+    assert text.exit_code == 2
+    assert "conflicts" in text.stderr
+
+
+def test_due_cannot_replace_the_environments_authority(demo_db: str) -> None:
+    """RFSM_AUTHORITY is the group's authority: a command's own may not replace it."""
+    mine = demo_authority(demo_db)
+    result = invoke(demo_db, "due", "--authority", mine, env={"RFSM_AUTHORITY": OTHER})
+    assert result.exit_code == 2
+    assert "RFSM_AUTHORITY" in result.stderr
+
+
+def test_due_may_repeat_or_give_the_only_authority(demo_db: str) -> None:
+    """The same authority twice is fine; a command's own alone narrows an unscoped run."""
+    mine = demo_authority(demo_db)
+    everyone = json.loads(invoke(demo_db, "due", "--on", "2026-12-31", "--format", "json").stdout)
+    same = invoke(demo_db, "--authority", mine, "due", "--authority", mine, "--on", "2026-12-31")
+    assert same.exit_code == 0
+    assert same.stdout == invoke(demo_db, "--authority", mine, "due", "--on", "2026-12-31").stdout
+    alone = invoke(demo_db, "due", "--authority", OTHER, "--on", "2026-12-31", "--format", "json")
+    assert everyone
+    assert json.loads(alone.stdout) == []
+
+
+# -- the property: any JSON at all -----------------------------------------------------------
+RAW = {
+    "deep": "[" * 3000 + "]" * 3000,
+    "nested": '{"a": ' * 200 + "1" + "}" * 200,
+    "digits": "9" * 5000,
+    "negative-digits": "-" + "1" * 4400,
+    "nan": "NaN",
+    "infinity": "-Infinity",
+    "surrogate": '"\\udc80 name"',
+    "big-float": "1e999",
+}
+MARK = "\x00raw:"
+
+
+LEAVES: st.SearchStrategy[Any] = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.integers(min_value=2**63),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(st.characters(exclude_categories=()), max_size=12),
+    st.sampled_from(["2026-01-14", "9999-12-31", "0001-01-01", "panel", "ap_head", ""]),
+    st.sampled_from([MARK + key for key in RAW]),
+)
+KEYS = st.sampled_from(
+    ["form", "reason", "pupil", "name", "history", "seq", "data", "kind", "cases", "on"]
+) | st.text(max_size=6)
+JSON = st.recursive(
+    LEAVES,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(KEYS, inner, max_size=4),
+    max_leaves=12,
+)
+
+
+def dumped(value: Any) -> str:
+    """JSON text, with the raw pieces (too deep, too long, not JSON at all) put in place."""
+    text = json.dumps(value)
+    for key, piece in RAW.items():
+        text = text.replace(json.dumps(MARK + key), piece)
+    return text
+
+
+def replaced(document: Any, path: list[int], value: Any) -> Any:
+    """`document` with the leaf that `path` picks (each step modulo the width) set to `value`."""
+    if not path or not isinstance(document, (dict, list)) or not document:
+        return value
+    keys = list(document) if isinstance(document, dict) else list(range(len(document)))
+    key = keys[path[0] % len(keys)]
+    copy = dict(document) if isinstance(document, dict) else list(document)
+    copy[key] = replaced(document[key], path[1:], value)
+    return copy
+
+
+@pytest.fixture(scope="module")
+def fuzz_folder(demo_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A demo database for the properties, and a case export to mutate."""
+    folder = tmp_path_factory.mktemp("fuzz")
+    shutil.copy(demo_file, folder / "demo.sqlite")
+    exported = invoke(f"sqlite:///{folder / 'demo.sqlite'}", "export", "DEMO-0002")
+    (folder / "export.json").write_text(exported.stdout, encoding="utf-8")
+    return folder
+
+
+PAYLOADS: dict[str, Any] = {
+    "open": OPEN_DATA,
+    "record_consent": {"form": unstructure(scenario.consent())},
+    "withdraw": {"reason": "The family is moving away."},
+    "identify_host": {"host_school": scenario.HOST_SCHOOL, "via": "panel"},
+    "discharge": {"kind": "offer_visit"},
+    "refer_to_fair_access": {
+        "route": "panel",
+        "information": unstructure(scenario.information()),
+        "psp": unstructure(scenario.PSP),
+    },
+    "hold_initial_meeting": {
+        "meeting": unstructure(scenario.initial_meeting()),
+        "views": unstructure(scenario.views()),
+    },
+}
+PATHS = st.lists(st.integers(0, 30), min_size=2, max_size=4)
+
+
+def payloads(trigger: str) -> st.SearchStrategy[Any]:
+    """Any JSON, or the trigger's own valid payload with one value replaced by any JSON."""
+    base = PAYLOADS.get(trigger)
+    if base is None:
+        return JSON
+    return st.one_of(
+        JSON,
+        st.just(base),
+        st.builds(replaced, st.just(base), PATHS, LEAVES),
+        st.builds(replaced, st.just(base), PATHS, JSON),
+    )
+
+
+@settings(
+    max_examples=150,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    trigger_and_document=st.sampled_from([*(t.value for t in Trigger), "teleport"]).flatmap(
+        lambda trigger: st.tuples(st.just(trigger), payloads(trigger))
+    ),
+    output_format=st.sampled_from(["text", "json"]),
+)
+def test_apply_survives_any_json(
+    fuzz_folder: Path, trigger_and_document: tuple[str, Any], output_format: str
+) -> None:
+    """Whatever JSON `apply` is given: exit 0, 1 or 2, and never a traceback."""
+    trigger, document = trigger_and_document
+    url = f"sqlite:///{fuzz_folder / 'demo.sqlite'}"
+    case_id = f"C-{uuid.uuid4().hex}"
+    if trigger != "open":
+        assert open_case(url, fuzz_folder, case_id).exit_code == 0
+    data = write(fuzz_folder / "apply.json", dumped(document))
+    result = invoke(
+        url,
+        "apply",
+        case_id,
+        trigger,
+        "--data",
+        data,
+        *AP,
+        "--on",
+        "2026-01-14",
+        "--format",
+        output_format,
+    )
+    no_traceback(result)
+    event(f"exit {result.exit_code}")
+    assert result.exit_code in (0, 1, 2), result.output
+    if output_format == "json" and result.exit_code:
+        assert json.loads(result.stdout)["exit_code"] == result.exit_code
+
+
+@settings(
+    max_examples=150,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    path=st.lists(st.integers(0, 40), min_size=1, max_size=7),
+    value=JSON,
+    whole=st.booleans(),
+)
+def test_import_survives_any_json(
+    fuzz_folder: Path, path: list[int], value: Any, whole: bool
+) -> None:
+    """An export with any one value replaced, or any JSON at all: exit 0, 1 or 2, no traceback."""
+    exported = json.loads((fuzz_folder / "export.json").read_text(encoding="utf-8"))
+    document = value if whole else replaced(exported, path, value)
+    data = write(fuzz_folder / "import.json", dumped(document))
+    result = invoke(f"sqlite:///{fuzz_folder / 'empty.sqlite'}", "import", data)
+    no_traceback(result)
+    event(f"exit {result.exit_code}")
+    assert result.exit_code in (0, 1, 2), result.output
