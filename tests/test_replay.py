@@ -1,0 +1,444 @@
+"""Replay re-checks every transition: a history the protocol would have refused does not replay,
+an older data layout still does, and anything that replays also loads, renders and verifies."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+import scenario as sc
+from reintegration_fsm import (
+    FormInvalid,
+    GuardFailed,
+    IllegalTransition,
+    InMemoryStore,
+    NotPermitted,
+    ObligationKind,
+    ProtocolError,
+    ReferralRoute,
+    Reintegration,
+    ReviewDecision,
+    ReviewKind,
+    SchoolCalendar,
+    Stage,
+    Transition,
+)
+from reintegration_fsm import testing as rt
+from reintegration_fsm.documents import render_html, render_text
+from reintegration_fsm.serialisation import transition_from_json, transition_to_json
+
+CALENDAR = SchoolCalendar.sample()
+FIXTURE = Path(__file__).resolve().parent / "fixtures" / "demo_export_v1.json"
+D = dt.date
+
+
+def successful() -> Reintegration:
+    case = Reintegration.open(
+        "R-1", sc.PUPIL, sc.AP_SETTING, sc.AUTHORITY, CALENDAR, by=sc.AP_HEAD, on=sc.OPENED
+    )
+    case.record_consent(sc.consent(), by=sc.AP_HEAD, on=sc.CONSENTED)
+    case.refer_to_fair_access(
+        ReferralRoute.PANEL, sc.information(), sc.PSP, by=sc.AP_HEAD, on=sc.REFERRED
+    )
+    case.identify_host(sc.HOST_SCHOOL, ReferralRoute.PANEL, by=sc.ADMISSIONS, on=sc.HOST_FOUND)
+    case.hold_initial_meeting(sc.initial_meeting(), sc.views(), by=sc.AP_HEAD, on=sc.MEETING)
+    case.start_placement(by=sc.HOST_HEAD, on=sc.START)
+    case.hold_review(sc.review(sc.FIRST_REVIEW), by=sc.HOST_STAFF, on=sc.FIRST_REVIEW)
+    case.hold_review(sc.review(sc.SECOND_REVIEW), by=sc.HOST_STAFF, on=sc.SECOND_REVIEW)
+    final = sc.review(sc.FINAL_REVIEW, ReviewKind.FINAL, decision=ReviewDecision.MAKE_PERMANENT)
+    case.hold_review(final, by=sc.HOST_HEAD, on=sc.FINAL_REVIEW)
+    case.record_successful_outcome(sc.SUCCESS, by=sc.HOST_HEAD, on=sc.SUCCESS.date_on_roll)
+    return case
+
+
+def ended() -> Reintegration:
+    case = Reintegration.open(
+        "R-2", sc.PUPIL, sc.AP_SETTING, sc.AUTHORITY, CALENDAR, by=sc.AP_HEAD, on=sc.OPENED
+    )
+    case.record_consent(sc.consent(), by=sc.AP_HEAD, on=sc.CONSENTED)
+    case.refer_to_fair_access(
+        ReferralRoute.PANEL, sc.information(), sc.PSP, by=sc.AP_HEAD, on=sc.REFERRED
+    )
+    case.identify_host(sc.HOST_SCHOOL, ReferralRoute.PANEL, by=sc.ADMISSIONS, on=sc.HOST_FOUND)
+    case.hold_initial_meeting(sc.initial_meeting(), sc.views(), by=sc.AP_HEAD, on=sc.MEETING)
+    case.start_placement(by=sc.HOST_HEAD, on=sc.START)
+    held = D(2026, 3, 13)
+    case.call_emergency_review("Absconding.", by=sc.HOST_HEAD, on=held)
+    meeting = sc.review(
+        held,
+        ReviewKind.EMERGENCY,
+        attendees=sc.WITH_LA,
+        decision=ReviewDecision.END,
+        concerns="Left the site three times.",
+    )
+    case.hold_emergency_review(meeting, sc.letter(), by=sc.HOST_HEAD, on=held)
+    return case
+
+
+def as_json(case: Reintegration) -> list[dict[str, Any]]:
+    """The history as `export` and `import` carry it: plain, mutable JSON."""
+    return json.loads(json.dumps([transition_to_json(t) for t in case.history]))
+
+
+def replay_json(history: list[dict[str, Any]]) -> Reintegration:
+    return Reintegration.replay([transition_from_json(t) for t in history], CALENDAR)
+
+
+def step(history: list[dict[str, Any]], trigger: str) -> dict[str, Any]:
+    return next(t for t in history if t["trigger"] == trigger)
+
+
+# -- the forged histories an attacker tried: each is refused, naming the transition ------------------
+def test_the_true_histories_replay() -> None:
+    for case in (successful(), ended()):
+        assert replay_json(as_json(case)) == case
+
+
+@pytest.mark.parametrize(
+    ("forge", "error", "fragment"),
+    [
+        (lambda f: f.update(agrees=False), GuardFailed, "does not agree to a reintegration"),
+        (lambda f: f.update(signed_by=""), GuardFailed, "is not signed"),
+        (lambda f: f.update(child_name="Robin Stranger"), GuardFailed, "not for 'Alex Example'"),
+        (lambda f: f.update(child_dob="2011-01-01"), GuardFailed, "gives the date of birth"),
+    ],
+    ids=["refused", "unsigned", "another child", "another birthday"],
+)
+def test_a_forged_consent_is_refused(forge: Any, error: type, fragment: str) -> None:
+    history = as_json(successful())
+    forge(step(history, "record_consent")["data"]["form"])
+    with pytest.raises(error, match=fragment) as refused:
+        replay_json(history)
+    assert refused.value.seq == 2  # type: ignore[attr-defined]
+    assert str(refused.value).startswith("transition 2: ")
+
+
+def test_a_referral_without_an_active_plan_or_evidence_is_refused() -> None:
+    history = as_json(successful())
+    data = step(history, "refer_to_fair_access")["data"]
+    data["psp"]["start"] = "2026-06-01"
+    data["information"]["evidence"] = []
+    with pytest.raises(GuardFailed) as refused:
+        replay_json(history)
+    assert any("only starts on 2026-06-01" in r for r in refused.value.reasons)
+    assert sum("The evidence does not include" in r for r in refused.value.reasons) == 5
+
+
+def test_a_place_offer_deadline_no_calendar_could_give_is_refused() -> None:
+    """Due 2099: a breach hidden by a far deadline."""
+    history = as_json(successful())
+    referral = step(history, "refer_to_fair_access")["data"]
+    referral["deadlines"][0]["due"] = "2099-06-01"
+    step(history, "identify_host")["data"]["met"][0]["due"] = "2099-06-01"
+    with pytest.raises(FormInvalid, match="later than 20 school days after"):
+        replay_json(history)
+
+
+@pytest.mark.parametrize("due", ["2026-02-21", "2026-01-20", "2026-02-24"])
+def test_a_place_offer_deadline_on_a_weekend_too_soon_or_moved_is_refused(due: str) -> None:
+    """A Saturday is never a school day; one day after the referral is too soon; a weekday the
+    calendar could give but the recorded meeting of it no longer matches is refused too."""
+    history = as_json(successful())
+    step(history, "refer_to_fair_access")["data"]["deadlines"][0]["due"] = due
+    with pytest.raises(FormInvalid):
+        replay_json(history)
+
+
+def test_a_plausible_place_offer_deadline_from_another_calendar_replays() -> None:
+    """Replay never recomputes with today's calendar: a date some calendar could give is kept."""
+    history = as_json(successful())
+    other = "2026-02-24"  # a Tuesday: 20 school days on without the February half term
+    step(history, "refer_to_fair_access")["data"]["deadlines"][0]["due"] = other
+    step(history, "identify_host")["data"]["met"][0]["due"] = other
+    replayed = replay_json(history)
+    assert replayed.deadlines[0].due == D(2026, 2, 24)
+
+
+def test_an_ending_without_a_valid_letter_is_refused() -> None:
+    history = as_json(ended())
+    letter = step(history, "hold_emergency_review")["data"]["letter"]
+    letter["incident_investigated"] = False
+    letter["reasons"] = []
+    with pytest.raises(GuardFailed) as refused:
+        replay_json(history)
+    assert len(refused.value.reasons) == 2
+
+
+def test_an_ending_with_no_letter_is_refused() -> None:
+    history = as_json(ended())
+    data = step(history, "hold_emergency_review")["data"]
+    del data["letter"]
+    with pytest.raises(GuardFailed, match="needs a failure letter"):
+        replay_json(history)
+
+
+def test_success_without_a_final_review_making_the_move_permanent_is_refused() -> None:
+    history = as_json(successful())
+    final = [t for t in history if t["trigger"] == "hold_review"][-1]
+    final["data"]["meeting"]["decision"] = "continue"
+    final["data"]["meeting"]["next_meeting"] = "2026-04-10"
+    final["data"]["meeting"]["permanent_from"] = None
+    final["data"]["deadlines"] = [{"kind": "final_review", "due": "2026-04-10"}]
+    with pytest.raises(GuardFailed, match="No final review has decided on a permanent move"):
+        replay_json(history)
+
+
+def test_an_empty_withdrawal_reason_is_refused() -> None:
+    case = Reintegration.open(
+        "R-3", sc.PUPIL, sc.AP_SETTING, sc.AUTHORITY, CALENDAR, by=sc.AP_HEAD, on=sc.OPENED
+    )
+    case.withdraw("The family moved away.", by=sc.PARENT, on=sc.CONSENTED)
+    history = as_json(case)
+    history[-1]["data"]["reason"] = "   "
+    with pytest.raises(GuardFailed, match="reason for withdrawing is not given"):
+        replay_json(history)
+
+
+def test_a_withdrawal_that_claims_to_meet_a_deadline_is_refused() -> None:
+    """`"met": [...]` on a withdraw: the step records no such thing."""
+    case = Reintegration.open(
+        "R-4", sc.PUPIL, sc.AP_SETTING, sc.AUTHORITY, CALENDAR, by=sc.AP_HEAD, on=sc.OPENED
+    )
+    case.record_consent(sc.consent(), by=sc.AP_HEAD, on=sc.CONSENTED)
+    case.refer_to_fair_access(
+        ReferralRoute.PANEL, sc.information(), sc.PSP, by=sc.AP_HEAD, on=sc.REFERRED
+    )
+    case.withdraw("The family moved away.", by=sc.PARENT, on=sc.HOST_FOUND)
+    history = as_json(case)
+    history[-1]["data"]["met"] = [history[2]["data"]["deadlines"][0]]
+    with pytest.raises(FormInvalid, match="withdraw records no 'met'"):
+        replay_json(history)
+    history[-1]["data"]["met"] = [0]  # the first layout's form of the same forgery
+    with pytest.raises(FormInvalid):
+        replay_json(history)
+
+
+def test_a_departure_removed_from_the_record_is_refused() -> None:
+    """A should the practice fell short of cannot be erased from the log."""
+    case = Reintegration.open(
+        "R-5", sc.PUPIL, sc.AP_SETTING, sc.AUTHORITY, CALENDAR, by=sc.AP_HEAD, on=sc.OPENED
+    )
+    case.record_consent(sc.consent(child_agrees=None), by=sc.AP_HEAD, on=sc.CONSENTED)
+    history = as_json(case)
+    assert history[1]["data"]["departures"]
+    del history[1]["data"]["departures"]
+    with pytest.raises(FormInvalid, match="recorded 'departures'"):
+        replay_json(history)
+
+
+def test_an_obligation_left_out_of_the_record_is_refused() -> None:
+    history = as_json(ended())
+    data = step(history, "hold_emergency_review")["data"]
+    data["opened"] = [o for o in data["opened"] if o["kind"] != "consent_to_deletion"]
+    with pytest.raises(FormInvalid, match="recorded 'opened'"):
+        replay_json(history)
+
+
+def test_a_key_the_step_does_not_record_is_refused() -> None:
+    history = as_json(successful())
+    step(history, "start_placement")["data"]["note"] = "nothing to see"
+    with pytest.raises(FormInvalid, match="records no 'note'"):
+        replay_json(history)
+
+
+@pytest.mark.parametrize("garbage", ["garbage", 7, None, [], {"agrees": "yes"}])
+def test_a_consent_form_that_is_not_a_form_is_refused(garbage: Any) -> None:
+    history = as_json(successful())
+    step(history, "record_consent")["data"]["form"] = garbage
+    with pytest.raises(FormInvalid) as refused:
+        replay_json(history)
+    assert refused.value.form == "history"
+    assert refused.value.field == "2"
+
+
+def test_an_actor_who_could_not_fire_the_step_is_refused() -> None:
+    history = as_json(successful())
+    step(history, "identify_host")["actor"] = json.loads(
+        json.dumps(transition_to_json(successful().history[0])["actor"])
+    )
+    with pytest.raises(NotPermitted, match="only a local authority admissions officer may"):
+        replay_json(history)
+
+
+def test_a_step_in_the_wrong_stage_is_refused() -> None:
+    history = as_json(successful())
+    history[1], history[2] = history[2], history[1]
+    history[1]["seq"], history[2]["seq"] = 2, 3
+    with pytest.raises(IllegalTransition):
+        replay_json(history)
+
+
+def test_a_step_dated_far_ahead_is_refused() -> None:
+    """R16: 9999-12-31 would lock the case for ever."""
+    history = as_json(successful())
+    history[-1]["on"] = "9999-12-31"
+    with pytest.raises(GuardFailed, match="more than a year ahead"):
+        replay_json(history)
+
+
+# -- the first data layout: the demo export made before this layout ----------------------------------
+def fixture_cases() -> list[dict[str, Any]]:
+    exported: list[dict[str, Any]] = json.loads(FIXTURE.read_text())
+    return exported
+
+
+@pytest.mark.parametrize("export", fixture_cases(), ids=lambda e: e["case_id"])
+def test_the_first_layouts_demo_export_replays_renders_and_verifies(export: dict[str, Any]) -> None:
+    """A history written by the first release loads under the protocol it was made under."""
+    history = [transition_from_json(t) for t in export["history"]]
+    case = Reintegration.replay(history, CALENDAR)
+    assert case.stage.value == export["stage"]
+    assert case.protocol.version == "1"  # the rules it was recorded under, for life
+    assert [d.due.isoformat() for d in case.deadlines] == [d["due"] for d in export["deadlines"]]
+    assert [d.met_on.isoformat() if d.met_on else None for d in case.deadlines] == [
+        d["met_on"] for d in export["deadlines"]
+    ]
+    assert [(o.kind.value, o.owner.value) for o in case.obligations] == [
+        (o["kind"], o["owner"]) for o in export["obligations"]
+    ]
+    assert case.departures == ()  # the first rules recorded none
+    assert export["pupil"]["name"] in render_html(case)
+    assert export["pupil"]["name"] in render_text(case)
+    store = InMemoryStore(calendar=CALENDAR)
+    store.import_histories([(case.local_authority, history)])
+    assert store.load(case.case_id) == case
+    assert store.verify() == []
+
+
+def test_a_first_layout_case_continues_under_its_first_rules() -> None:
+    """The withdrawn-before-placement and late-offer cases: DEMO-0004 carries on today, under
+    edition 1 (no departures), its new step written in the current layout."""
+    export = next(e for e in fixture_cases() if e["case_id"] == "DEMO-0004")
+    case = Reintegration.replay([transition_from_json(t) for t in export["history"]], CALENDAR)
+    meeting = sc.initial_meeting(ap_support="")  # edition 1 did not ask for it
+    ap_head = case.history[0].actor
+    case.hold_initial_meeting(meeting, sc.views(), by=ap_head, on=D(2026, 5, 6))
+    assert case.stage is Stage.PLANNED
+    assert case.history[-1].data["schema"] == 2
+    assert case.departures == ()
+
+
+# -- the case is sealed ---------------------------------------------------------------------------------
+def test_a_case_changes_only_through_its_triggers() -> None:
+    case = successful()
+    for name in ("stage", "host_school", "local_authority", "case_id", "pupil", "protocol"):
+        with pytest.raises(AttributeError):
+            setattr(case, name, None)
+    with pytest.raises(AttributeError):
+        case.saved_version = 3  # type: ignore[attr-defined]
+    with pytest.raises(TypeError, match="Reintegration.open"):
+        Reintegration()  # type: ignore[call-arg]
+    assert not hasattr(case, "__dict__")
+
+
+def test_a_transitions_data_cannot_be_changed_in_place() -> None:
+    case = successful()
+    transition = case.history[4]
+    with pytest.raises(TypeError, match="cannot be changed"):
+        transition.data["opened"][0]["owner"] = "host"  # type: ignore[index]
+    with pytest.raises(TypeError):
+        transition.data["opened"].append({})  # type: ignore[attr-defined]
+    with pytest.raises(TypeError):
+        transition.data.update(x=1)  # type: ignore[attr-defined]
+    with pytest.raises(AttributeError):
+        transition.seq = 9  # type: ignore[misc]
+
+
+def test_no_two_cases_share_a_mutable_object() -> None:
+    """Changing one case's (thawed) data changes nothing in a case built later."""
+    first = successful()
+    data = json.loads(json.dumps(first.history[4].data))
+    data["opened"][0]["owner"] = "host"
+    second = successful()
+    assert second.history[4].data["opened"][0]["owner"] == "ap"
+    assert first.history[4].data["opened"][0]["owner"] == "ap"
+
+
+def test_data_given_by_a_caller_is_copied_and_frozen() -> None:
+    mine = {"reason": "x", "nested": {"a": [1]}}
+    transition = Transition(1, "open", None, Stage.PROPOSED, sc.AP_HEAD, sc.OPENED, mine)
+    mine["nested"]["a"].append(2)  # type: ignore[index]
+    assert transition.data["nested"]["a"] == [1]
+
+
+def test_a_copied_case_moves_on_alone() -> None:
+    case = successful()
+    twin = copy.deepcopy(case)
+    assert twin == case
+    twin.discharge(ObligationKind.TRANSFER_RECORDS, by=sc.AP_STAFF, on=sc.SUCCESS.date_on_roll)
+    assert twin.version == case.version + 1
+
+
+# -- any history that replays also loads, renders, prints and verifies -----------------------------------
+def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    found = [prefix] if prefix else []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found += _paths(item, (*prefix, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found += _paths(item, (*prefix, index))
+    return found
+
+
+def _set(target: Any, path: tuple[Any, ...], value: Any) -> None:
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+
+
+REPLACEMENTS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-3, 10**6),
+    st.text(max_size=12),
+    st.sampled_from(["", "2026-02-29", "2030-01-01", "continue", "end", "ap", "host", "x" * 250]),
+    st.just([]),
+    st.just({}),
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(which=st.sampled_from(["successful", "ended"]), choice=st.data(), value=REPLACEMENTS)
+def test_a_history_with_one_value_changed_either_is_refused_or_works_everywhere(
+    which: str, choice: st.DataObject, value: Any
+) -> None:
+    """Import refuses it with a ProtocolError, or it loads, renders, prints its timeline and
+    verifies: nothing in between, and never another exception."""
+    from reintegration_fsm.cli import views
+
+    case = successful() if which == "successful" else ended()
+    history = as_json(case)
+    paths = _paths(history)
+    path = choice.draw(st.sampled_from(paths))
+    _set(history, path, value)
+    try:
+        transitions = [transition_from_json(t) for t in history]
+        replayed = Reintegration.replay(transitions, CALENDAR)
+    except ProtocolError as error:
+        event(f"refused: {type(error).__name__}")
+        return
+    event("accepted")
+    store = InMemoryStore(calendar=CALENDAR)
+    store.import_histories([(replayed.local_authority, transitions)])
+    loaded = store.load(replayed.case_id)
+    assert loaded == replayed
+    render_html(loaded)
+    render_text(loaded)
+    views.timeline(loaded, D(2026, 12, 31), CALENDAR)
+    views.timeline_json(loaded, D(2026, 12, 31), CALENDAR)
+    assert store.verify() == []
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rt.protocol_runs())
+def test_every_generated_run_replays_through_json(run: rt.ProtocolRun) -> None:
+    case = rt.play(run)
+    assert replay_json(as_json(case)) == case
