@@ -540,7 +540,21 @@ def documents(case: Reintegration) -> list[Document]:
         step = STEP[transition.trigger]
         for printable in step.documents(read_payload(step, transition)):
             found.append(_document(case, printable))
+    if case.departures:
+        found.append(departures_document(case))
     return found
+
+
+def departures_document(case: Reintegration) -> Document:
+    """Where practice fell short of what the protocol says should happen, step by step."""
+    dates = {transition.seq: transition.on for transition in case.history}
+    return Document(
+        "departures",
+        "Departures from the protocol",
+        "Steps accepted although the protocol says something else should have happened: "
+        "recorded so that the local authority can see where practice fell short.",
+        tuple(Field(f"{long_date(dates[d.seq])} ({d.rule})", d.text) for d in case.departures),
+    )
 
 
 _ENVIRONMENT = Environment(

@@ -331,6 +331,8 @@ def export(case: Reintegration, on: dt.date) -> dict[str, Any]:
             for d in case.deadlines
         ],
         "obligations": [unstructure(o) for o in case.obligations],
+        "departures": [{"seq": d.seq, "rule": d.rule, "text": d.text} for d in case.departures],
+        "protocol": {"id": case.protocol.id, "version": case.protocol.version},
         "history": [transition_to_json(t) for t in case.history],
     }
 
