@@ -63,7 +63,7 @@ def fresh(url: str) -> SqlAlchemyStore:
     return store
 
 
-# -- the raw driver ----------------------------------------------------------------------------
+# -- the raw driver ------------------------------------------------------------------------------
 class Raw:
     """The same statements as `SqlAlchemyStore.save`, on the bare DBAPI connection."""
 
@@ -157,7 +157,7 @@ class Raw:
                         cursor.executemany(statement, params)
 
 
-# -- figures -----------------------------------------------------------------------------------
+# -- figures -------------------------------------------------------------------------------------
 def referred_cases(prefix: str, count: int) -> list[Reintegration]:
     """`count` cases in REFERRED, each ready for `identify_host`."""
     template = built(f"{prefix}-0", 3)

@@ -160,7 +160,7 @@ def as_case(value: object) -> Reintegration:
     return value  # type: ignore[return-value]
 
 
-# -- SQL databases ---------------------------------------------------------------------------
+# -- SQL databases -------------------------------------------------------------------------------
 def reset_database(engine: sa.Engine) -> None:
     """Drop the store's tables (their triggers go with them) and the migration version table."""
     with engine.begin() as conn:
@@ -251,7 +251,7 @@ class StoreContract:
         view.authority = None
         return view
 
-    # -- round trips -------------------------------------------------------------------------
+    # -- round trips ------------------------------------------------------------------------------
     def test_a_saved_case_loads_equal_with_the_same_history(self, store: Store) -> None:
         case = built("case-01", 11)
         store.save(case)
@@ -308,7 +308,7 @@ class StoreContract:
         with pytest.raises(KeyError):
             store.history("no-such-case")
 
-    # -- concurrency -------------------------------------------------------------------------
+    # -- concurrency ------------------------------------------------------------------------------
     def test_a_stale_case_is_refused_and_nothing_is_written(self, store: Store) -> None:
         store.save(built("case-01", 2))
         first, second = store.load("case-01"), store.load("case-01")
@@ -339,7 +339,7 @@ class StoreContract:
         assert "taken by a different case" in str(refused.value)
         assert len(store.history("case-01")) == 3
 
-    # -- authority -----------------------------------------------------------------------------
+    # -- authority --------------------------------------------------------------------------------
     def test_an_authority_store_sees_and_writes_only_its_own_cases(self, store: Store) -> None:
         store.save(built("case-01", 3))
         store.save(built("case-02", 3, OTHER_AUTHORITY))
@@ -359,7 +359,7 @@ class StoreContract:
             store.load("case-03")
         assert scoped.verify() == []
 
-    # -- due -----------------------------------------------------------------------------------
+    # -- due --------------------------------------------------------------------------------------
     def test_due_lists_unmet_deadlines_and_open_obligations_soonest_first(
         self, store: Store
     ) -> None:
@@ -415,7 +415,7 @@ class StoreContract:
         scoped = store.for_authority(AUTHORITY)
         assert scoped.taken(["case-02", "case-03"]) == {"case-02"}  # ids are store-wide
 
-    # -- audit ---------------------------------------------------------------------------------
+    # -- audit ------------------------------------------------------------------------------------
     def test_verify_finds_nothing_wrong_in_a_sound_store(self, store: Store) -> None:
         for number, length in enumerate((1, 3, 6, 11)):
             store.save(built(f"case-{number:02}", length))
@@ -554,7 +554,7 @@ class StoreContract:
             sa.event.remove(store.engine, "before_cursor_execute", seen)
         assert store.history("case-01") == built("case-01", 5).history
 
-    # -- bulk import ---------------------------------------------------------------------------
+    # -- bulk import ------------------------------------------------------------------------------
     def test_imported_histories_load_and_verify(self, store: Store) -> None:
         cases = [built(f"case-{n:02}", 1 + n % 11) for n in range(25)]
         count = store.import_histories(
@@ -571,7 +571,7 @@ class StoreContract:
         with pytest.raises(ConcurrentUpdate):
             store.import_histories([(AUTHORITY, cases[0].history)])
 
-    # -- stores that know what they hold ------------------------------------------------------
+    # -- stores that know what they hold ----------------------------------------------------------
     def test_a_case_loaded_from_another_store_saves_whole(self, store: Store) -> None:
         source = InMemoryStore(calendar=CALENDAR)
         source.save(built("case-01", 6))
@@ -623,7 +623,7 @@ class StoreContract:
         assert store.history("case-01")[:3] == recorded
         assert store.load("case-01") == built("case-01", 4)
 
-    # -- scoping on every write ---------------------------------------------------------------
+    # -- scoping on every write -------------------------------------------------------------------
     def test_a_scoped_store_refuses_to_write_into_another_authoritys_stored_case(
         self, store: Store
     ) -> None:
@@ -680,7 +680,7 @@ class StoreContract:
             store.import_histories([(AUTHORITY, opened("twice").history)] * 2)
         assert store.taken(["twice"]) == set()
 
-    # -- due: what still binds ----------------------------------------------------------------
+    # -- due: what still binds --------------------------------------------------------------------
     def test_an_undated_obligation_is_due_from_the_day_it_was_opened(self, store: Store) -> None:
         store.save(built("case-01", 3))  # a virtual referral on REFERRED opens a panel note
 
@@ -699,7 +699,7 @@ class StoreContract:
         assert {"complete_leavers_form", "adjust_weightings"} <= kinds
         assert not kinds & {"place_offer", "first_review", "second_review", "final_review"}
 
-    # -- cases: listing and search ------------------------------------------------------------
+    # -- cases: listing and search ----------------------------------------------------------------
     def test_cases_lists_the_cases_it_may_show_by_id_filtered(self, store: Store) -> None:
         elodie = Pupil("Élodie Straße", dt.date(2012, 1, 30), key_stage=3)
         store.save(built("case-03", 7))
@@ -735,7 +735,7 @@ class StoreContract:
         with pytest.raises(FormInvalid):
             store.cases(stage="nowhere")
 
-    # -- the Fair Access ledger ---------------------------------------------------------------
+    # -- the Fair Access ledger -------------------------------------------------------------------
     def test_weightings_sum_the_successful_moves_of_the_period(self, store: Store) -> None:
         later = dt.date(2026, 4, 20)
         store.save(built("case-01", 11))  # successful on SUCCEEDED
@@ -766,7 +766,7 @@ class StoreContract:
         assert len(store.ledger(dt.date(2026, 1, 1), dt.date(2026, 12, 31))) == 2
         assert store.verify() == []
 
-    # -- load as of a date --------------------------------------------------------------------
+    # -- load as of a date ------------------------------------------------------------------------
     def test_load_as_of_a_date_gives_the_case_as_it_stood_that_evening(self, store: Store) -> None:
         store.save(built("case-01", 11))
         with pytest.raises(CaseNotFound):
@@ -802,7 +802,7 @@ class StoreContract:
             return
         assert store.load(case.case_id, as_of=as_of) == Reintegration.replay(prefix, CALENDAR)
 
-    # -- values that fit, and large ones ------------------------------------------------------
+    # -- values that fit, and large ones ----------------------------------------------------------
     def test_an_over_long_name_is_refused_before_anything_is_written(self, store: Store) -> None:
         """SQLite and memory would keep what PostgreSQL and MariaDB refuse: every store refuses.
 
@@ -854,7 +854,7 @@ class StoreContract:
         assert len(loaded.history[-1].data["reason"]) == 2**20
         assert store.verify() == []
 
-    # -- verify -------------------------------------------------------------------------------
+    # -- verify -----------------------------------------------------------------------------------
     def test_verify_reports_a_changed_next_due(self, store: Store) -> None:
         store.save(built("case-01", 3))
         self.tamper_case(store, "case-01", "next_due", dt.date(2099, 1, 1))
@@ -893,7 +893,7 @@ class StoreContract:
         assert moved in {(p.case_id, p.what) for p in store.for_authority(AUTHORITY).verify()}
         assert moved in {(p.case_id, p.what) for p in store.for_authority(OTHER_AUTHORITY).verify()}
 
-    # -- the store's protocols ----------------------------------------------------------------
+    # -- the store's protocols --------------------------------------------------------------------
     def test_the_stores_protocols_reach_every_replay(
         self, store: Store, monkeypatch: pytest.MonkeyPatch
     ) -> None:
@@ -930,7 +930,7 @@ def _json(value: Any) -> str:
     return canonical_json(value)
 
 
-# -- worker processes (spawned: module-level and importable) ---------------------------------
+# -- worker processes (spawned: module-level and importable) -------------------------------------
 def race_worker(url: str, case_id: str, rounds: int, barrier: Any, results: Any) -> None:
     """Each round: load the case, wait for every rival, fire one review, try to save."""
     store = SqlAlchemyStore(url, calendar=CALENDAR)

@@ -107,7 +107,7 @@ def case_count(url: str) -> int:
         return int(conn.execute("SELECT count(*) FROM rfsm_cases").fetchone()[0])
 
 
-# -- the demo, as a user runs it --------------------------------------------------------------
+# -- the demo, as a user runs it -----------------------------------------------------------------
 def section(output: str, case_id: str) -> str:
     start = output.index(f"== {case_id}")
     end = output.find("\n== ", start + 1)
@@ -176,7 +176,7 @@ def test_exit_codes_in_a_subprocess(tmp_path: Path) -> None:
     assert run("--help", cwd=tmp_path).returncode == 0
 
 
-# -- help on every command ----------------------------------------------------------------------
+# -- help on every command -----------------------------------------------------------------------
 def commands(group: click.Group, prefix: Sequence[str] = ()) -> Iterator[tuple[str, ...]]:
     for name, command in group.commands.items():
         yield (*prefix, name)
@@ -193,7 +193,7 @@ def test_every_command_has_help(command: tuple[str, ...]) -> None:
     assert len(result.stdout.splitlines()) > 3
 
 
-# -- due, history, verify -----------------------------------------------------------------------
+# -- due, history, verify ------------------------------------------------------------------------
 def test_due_lists_the_soonest_first_and_undated_obligations_last(demo_db: str) -> None:
     """`due --format json` is soonest first, with obligations without a date at the end."""
     items = json_out(invoke(demo_db, "due", "--on", "2026-12-31", "--format", "json"))
@@ -269,7 +269,7 @@ def test_verify_is_quiet_when_sound_and_exits_1_after_tampering(demo_db: str) ->
     assert "DEMO-0001" in human.stdout
 
 
-# -- diagram and calendar -----------------------------------------------------------------------
+# -- diagram and calendar ------------------------------------------------------------------------
 def test_diagram_is_the_tables_own() -> None:
     """`diagram` prints the Mermaid or DOT derived from the transition table."""
     assert CliRunner().invoke(cli, ["diagram"]).stdout == diagrams.mermaid()
@@ -327,7 +327,7 @@ def test_a_bad_term_dates_file_exits_2_naming_the_line(tmp_path: Path) -> None:
     assert "bad.toml" in result.stderr
 
 
-# -- letter, export, render ---------------------------------------------------------------------
+# -- letter, export, render ----------------------------------------------------------------------
 def test_letter_of_the_ended_case(demo_db: str) -> None:
     """`letter` prints the failure letter, every placeholder filled."""
     result = invoke(demo_db, "letter", "DEMO-0002")
@@ -368,7 +368,7 @@ def test_render_prints_the_forms(demo_db: str, tmp_path: Path) -> None:
     assert "SUCCESSFUL Reintegration Outcome Form" in out.read_text(encoding="utf-8")
 
 
-# -- import -------------------------------------------------------------------------------------
+# -- import --------------------------------------------------------------------------------------
 def test_exported_cases_import_into_another_database(
     demo_db: str, empty_db: str, tmp_path: Path
 ) -> None:
@@ -444,7 +444,7 @@ def test_import_stays_quiet_in_a_pipe(demo_db: str, tmp_path: Path) -> None:
     assert result.stdout.startswith("imported 4 case(s), ")
 
 
-# -- apply --------------------------------------------------------------------------------------
+# -- apply ---------------------------------------------------------------------------------------
 AP = [
     "--actor-id",
     "ap-1",
@@ -612,7 +612,7 @@ def test_roles_are_the_protocols() -> None:
     assert list(option.type.choices) == [role.value for role in Role]
 
 
-# -- the exit-code table ------------------------------------------------------------------------
+# -- the exit-code table -------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("error", "code"),
     [

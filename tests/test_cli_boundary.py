@@ -82,7 +82,7 @@ def open_case(url: str, folder: Path, case_id: str = "C-1", **changes: Any) -> R
     return invoke(url, "apply", case_id, "open", "--data", data, *AP, "--on", "2026-01-12")
 
 
-# -- 1. no traceback, whatever the input ------------------------------------------------------
+# -- 1. no traceback, whatever the input ---------------------------------------------------------
 DEEP = "[" * 5000 + "]" * 5000
 DEEP_BUT_PARSEABLE = '{"reason": ' + "[" * 500 + "]" * 500 + "}"
 HUGE = '{"reason": ' + "9" * 5000 + "}"
@@ -200,7 +200,7 @@ def test_a_reader_that_closes_the_pipe_is_no_bug(demo_file: Path, tmp_path: Path
     assert b"Traceback" not in result.stderr
 
 
-# -- exit code 3: the database is unavailable ------------------------------------------------
+# -- exit code 3: the database is unavailable ----------------------------------------------------
 def test_an_unreachable_database_exits_3_without_its_password(tmp_path: Path) -> None:
     """Connection refused: exit 3, the reason from the driver, the password never shown."""
     url = "postgresql+psycopg://officer:s3cret-Pa55@127.0.0.1:1/rfsm"
@@ -241,7 +241,7 @@ def test_sqlites_locked_database_exits_3(demo_db: str, monkeypatch: pytest.Monke
     assert "Alex" not in result.output  # SQLAlchemy's text would print the SQL parameters
 
 
-# -- exit code 70: a bug ----------------------------------------------------------------------
+# -- exit code 70: a bug -------------------------------------------------------------------------
 def test_an_unforeseen_error_is_one_line_naming_a_bug(
     demo_db: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -278,7 +278,7 @@ def test_an_error_while_closing_is_reported_too(
     assert "OSError" in result.stderr
 
 
-# -- the same on PostgreSQL and MariaDB: values the database refuses --------------------------
+# -- the same on PostgreSQL and MariaDB: values the database refuses -----------------------------
 @pytest.fixture(params=["postgres", "mariadb"])
 def server_url(request: pytest.FixtureRequest) -> str:
     """A freshly emptied PostgreSQL or MariaDB database (the store tests' own)."""
@@ -315,7 +315,7 @@ def test_demo_hides_the_database_password(postgres_url: str, tmp_path: Path) -> 
     assert ":***@" in result.stdout
 
 
-# -- 2. no hostile bytes in what it prints ----------------------------------------------------
+# -- 2. no hostile bytes in what it prints -------------------------------------------------------
 BIDI = "\u202e\u2066"
 """Right-to-left override and left-to-right isolate: characters the forms accept in a name
 (some names need them) but which a terminal obeys, reordering what follows."""
@@ -431,7 +431,7 @@ def test_csv_cells_that_a_spreadsheet_would_run_start_with_a_quote(
     assert all(row["on"].startswith("20") for row in rows)  # dates are not formulas
 
 
-# -- 3. files only their owner reads ----------------------------------------------------------
+# -- 3. files only their owner reads -------------------------------------------------------------
 @pytest.fixture
 def open_umask() -> Iterator[None]:
     """A umask that would leave files readable by everyone: the mode must not come from it."""
@@ -480,7 +480,7 @@ def test_render_to_a_file_holds_what_it_prints(demo_db: str, tmp_path: Path) -> 
     assert out.read_text(encoding="utf-8") == invoke(demo_db, "render", "DEMO-0002").stdout
 
 
-# -- 4. a scope may narrow, never widen -------------------------------------------------------
+# -- 4. a scope may narrow, never widen ----------------------------------------------------------
 OTHER = "Nowhere Borough Council"
 
 
@@ -522,7 +522,7 @@ def test_due_may_repeat_or_give_the_only_authority(demo_db: str) -> None:
     assert json.loads(alone.stdout) == []
 
 
-# -- the property: any JSON at all -----------------------------------------------------------
+# -- the property: any JSON at all ---------------------------------------------------------------
 RAW = {
     "deep": "[" * 3000 + "]" * 3000,
     "nested": '{"a": ' * 200 + "1" + "}" * 200,

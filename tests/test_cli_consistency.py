@@ -38,7 +38,7 @@ def short_terms(tmp_path: Path) -> str:
     return str(toml)
 
 
-# -- 5. the calendar commands honour the group's calendar -------------------------------------
+# -- 5. the calendar commands honour the group's calendar ----------------------------------------
 @pytest.mark.parametrize(
     ("args", "env"),
     [
@@ -109,7 +109,7 @@ def test_a_count_of_school_days_that_is_not_one_says_what_n_must_be(
     assert "No such option" not in result.stderr
 
 
-# -- 6. conflicting flags ---------------------------------------------------------------------
+# -- 6. conflicting flags ------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def demo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("demo")
@@ -142,7 +142,7 @@ def test_render_refuses_html_and_text_together(demo_db: str) -> None:
     assert "<" not in invoke(demo_db, "render", "DEMO-0001", "--text").stdout
 
 
-# -- 7. JSON mode fails in JSON ---------------------------------------------------------------
+# -- 7. JSON mode fails in JSON ------------------------------------------------------------------
 def write(path: Path, value: Any) -> str:
     path.write_text(json.dumps(value), encoding="utf-8")
     return str(path)
@@ -221,7 +221,7 @@ def test_json_failures_for_other_commands_too(demo_db: str) -> None:
     )
 
 
-# -- 8. help that matches the choices ---------------------------------------------------------
+# -- 8. help that matches the choices ------------------------------------------------------------
 FORMAT_WORDS = ("table", "text", "json", "csv", "xlsx", "mermaid", "dot")
 
 
@@ -248,7 +248,7 @@ def test_every_format_help_names_exactly_its_choices(command: str, option: click
         assert (word in words) == (word in choices), (command, word, option.help)
 
 
-# -- 9. one problem per line ------------------------------------------------------------------
+# -- 9. one problem per line ---------------------------------------------------------------------
 def test_each_missing_or_wrong_field_is_its_own_line(opened: str, tmp_path: Path) -> None:
     """A consent form missing five fields and with one wrong type: six lines, one each."""
     form = unstructure(scenario.consent())
@@ -267,7 +267,7 @@ def test_each_missing_or_wrong_field_is_its_own_line(opened: str, tmp_path: Path
     assert "expected str" in typed
 
 
-# -- 10. the timeline as JSON -----------------------------------------------------------------
+# -- 10. the timeline as JSON --------------------------------------------------------------------
 def test_timeline_as_json_tells_the_same_story(demo_db: str) -> None:
     """Each step's who, when and what; deadlines set and met; obligations opened; the rest."""
     timeline = json.loads(invoke(demo_db, "timeline", "DEMO-0004", "--format", "json").stdout)
@@ -319,7 +319,7 @@ def test_timeline_json_of_an_ended_case(demo_db: str) -> None:
     assert any(step["trigger"] == "call_emergency_review" for step in timeline["steps"])
 
 
-# -- 13. the README's test section ------------------------------------------------------------
+# -- 13. the README's test section ---------------------------------------------------------------
 README = Path(__file__).resolve().parent.parent / "README.md"
 
 

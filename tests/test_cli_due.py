@@ -54,7 +54,7 @@ def due(url: str, *args: str) -> list[dict[str, Any]]:
     return list(json.loads(result.stdout))
 
 
-# -- 12. filters ------------------------------------------------------------------------------
+# -- 12. filters ---------------------------------------------------------------------------------
 @pytest.mark.parametrize("owner", ["ap", "host", "la"])
 def test_owner_keeps_only_what_that_party_owes(demo_db: str, owner: str) -> None:
     """`--owner` lists the obligations that party owes, and nothing else."""
@@ -117,7 +117,7 @@ def test_the_columns_are_stable_and_documented(demo_db: str) -> None:
     assert re.findall(r"`(\w+)`", documented.group(1)) == list(COLUMNS)
 
 
-# -- 11. CSV that Excel opens -----------------------------------------------------------------
+# -- 11. CSV that Excel opens --------------------------------------------------------------------
 @pytest.fixture
 def named_db(tmp_path: Path) -> str:
     """A case opened and acted on by people whose names are not ASCII."""
@@ -158,7 +158,7 @@ def test_csv_through_a_real_pipe_is_the_same_bytes(named_db: str, tmp_path: Path
     assert "Ffion Ní Bhriain" in result.stdout
 
 
-# -- 11. xlsx ---------------------------------------------------------------------------------
+# -- 11. xlsx ------------------------------------------------------------------------------------
 def test_due_as_xlsx_has_typed_dates_a_bold_frozen_header(demo_db: str, tmp_path: Path) -> None:
     """Real date cells, a bold header row, panes frozen under it, the same rows as JSON."""
     out = tmp_path / "due.xlsx"

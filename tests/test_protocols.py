@@ -39,7 +39,7 @@ CALENDAR = SchoolCalendar.sample()
 D = dt.date
 
 
-# -- the seed's protocol as data -------------------------------------------------------------------
+# -- the seed's protocol as data -----------------------------------------------------------------
 def test_worcestershire_holds_every_number_of_the_rules() -> None:
     """PROTOCOL.md: 20 school days, reviews at 2, 4 and 6 weeks, 42 days, 5 days, 3 points."""
     p = WORCESTERSHIRE
@@ -78,7 +78,7 @@ def test_a_toml_file_overriding_some_roles_keeps_the_seeds_for_the_rest() -> Non
     assert EXAMPLESHIRE.roles["withdraw"] == WORCESTERSHIRE.roles["withdraw"]
 
 
-# -- what cannot run is refused, naming the field (and the line) -----------------------------------
+# -- what cannot run is refused, naming the field (and the line) ---------------------------------
 @pytest.mark.parametrize(
     ("changes", "field", "problem"),
     [
@@ -168,7 +168,7 @@ def test_a_file_missing_a_name_is_refused(tmp_path: Path) -> None:
         Protocol.from_file(path)
 
 
-# -- a case runs under the protocol it was opened with ---------------------------------------------
+# -- a case runs under the protocol it was opened with -------------------------------------------
 def opened(protocol: Protocol = WORCESTERSHIRE, on: dt.date = sc.OPENED) -> Reintegration:
     return Reintegration.open(
         "P-1",
@@ -237,7 +237,7 @@ def test_the_first_contracts_protocol_is_always_known() -> None:
     )
 
 
-# -- one engine, two protocols, whole cases --------------------------------------------------------
+# -- one engine, two protocols, whole cases ------------------------------------------------------
 def example_information() -> Any:
     return sc.information(
         evidence=frozenset(EXAMPLESHIRE.required_evidence | sc.information().evidence)

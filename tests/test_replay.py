@@ -95,7 +95,7 @@ def step(history: list[dict[str, Any]], trigger: str) -> dict[str, Any]:
     return next(t for t in history if t["trigger"] == trigger)
 
 
-# -- the forged histories an attacker tried: each is refused, naming the transition ------------------
+# -- the forged histories an attacker tried: each is refused, naming the transition --------------
 def test_the_true_histories_replay() -> None:
     for case in (successful(), ended()):
         assert replay_json(as_json(case)) == case
@@ -283,7 +283,7 @@ def test_a_step_dated_far_ahead_is_refused() -> None:
         replay_json(history)
 
 
-# -- the first data layout: the demo export made before this layout ----------------------------------
+# -- the first data layout: the demo export made before this layout ------------------------------
 def fixture_cases() -> list[dict[str, Any]]:
     exported: list[dict[str, Any]] = json.loads(FIXTURE.read_text())
     return exported
@@ -325,7 +325,7 @@ def test_a_first_layout_case_continues_under_its_first_rules() -> None:
     assert case.departures == ()
 
 
-# -- the case is sealed ---------------------------------------------------------------------------------
+# -- the case is sealed --------------------------------------------------------------------------
 def test_a_case_changes_only_through_its_triggers() -> None:
     case = successful()
     for name in ("stage", "host_school", "local_authority", "case_id", "pupil", "protocol"):
@@ -333,7 +333,7 @@ def test_a_case_changes_only_through_its_triggers() -> None:
             setattr(case, name, None)
     with pytest.raises(AttributeError):
         case.saved_version = 3  # type: ignore[attr-defined]
-    with pytest.raises(TypeError, match="Reintegration.open"):
+    with pytest.raises(TypeError, match=r"Reintegration\.open"):
         Reintegration()  # type: ignore[call-arg]
     assert not hasattr(case, "__dict__")
 
@@ -376,7 +376,7 @@ def test_a_copied_case_moves_on_alone() -> None:
     assert twin.version == case.version + 1
 
 
-# -- any history that replays also loads, renders, prints and verifies -----------------------------------
+# -- any history that replays also loads, renders, prints and verifies ---------------------------
 def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     found = [prefix] if prefix else []
     if isinstance(value, dict):

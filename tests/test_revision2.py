@@ -132,7 +132,7 @@ def test_consent_with_the_child_agreeing_records_no_departure() -> None:
     assert "departures" not in case.history[-1].data
 
 
-# -- R5: the family's preference ------------------------------------------------------------------
+# -- R5: the family's preference -----------------------------------------------------------------
 def test_a_host_the_family_did_not_ask_for_is_accepted_as_a_departure() -> None:
     case = host_found("Oakfield Academy")
     assert case.stage is Stage.HOST_IDENTIFIED
@@ -319,7 +319,7 @@ def test_a_final_review_extending_the_placement_a_day_later_is_allowed() -> None
     assert case.deadlines[-1].due == next_day
 
 
-# -- R10: the emergency review ------------------------------------------------------------------
+# -- R10: the emergency review -------------------------------------------------------------------
 def test_a_review_meeting_is_not_recorded_as_an_emergency_review() -> None:
     for kind in (ReviewKind.INTERIM, ReviewKind.FINAL):
         meeting = sc.review(
@@ -473,7 +473,7 @@ def test_the_letter_names_the_head_teacher_signing_it() -> None:
         )
 
 
-# -- R12: the unsuccessful outcome goes to admissions too ------------------------------------------
+# -- R12: the unsuccessful outcome goes to admissions too ----------------------------------------
 def test_the_unsuccessful_outcome_sends_its_paperwork_to_admissions() -> None:
     case = ending()
     before = [o.kind for o in case.obligations].count(K.SEND_PAPERWORK_TO_ADMISSIONS)
@@ -484,7 +484,7 @@ def test_the_unsuccessful_outcome_sends_its_paperwork_to_admissions() -> None:
     assert after[-1].opened_on == D(2026, 3, 17)
 
 
-# -- R13: success on the agreed date, the joiners form closed --------------------------------------
+# -- R13: success on the agreed date, the joiners form closed ------------------------------------
 def test_success_before_the_agreed_date_of_permanent_admission_is_refused() -> None:
     agreed = D(2026, 4, 20)
     case = made_permanent(agreed)
@@ -514,7 +514,7 @@ def test_a_joiners_form_already_discharged_is_not_closed_twice() -> None:
     assert "closed" not in case.history[-1].data
 
 
-# -- R17: deletion needs the other school's consent --------------------------------------------------
+# -- R17: deletion needs the other school's consent ----------------------------------------------
 def obligation(case: Reintegration, kind: ObligationKind) -> Any:
     (found,) = [o for o in case.obligations if o.kind is kind]
     return found

@@ -102,7 +102,7 @@ def test_transitions_round_trip_through_json(run: rt.ProtocolRun) -> None:
     assert Reintegration.replay(history, CALENDAR) == case
 
 
-# -- bad JSON --------------------------------------------------------------------------------------
+# -- bad JSON ------------------------------------------------------------------------------------
 JUNK = st.one_of(
     st.integers(),
     st.lists(st.integers(), max_size=2),

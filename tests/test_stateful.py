@@ -101,7 +101,7 @@ class ProtocolMachine(RuleBasedStateMachine):
         self.case: Reintegration
         self.validity = "unknown"
 
-    # -- opening ---------------------------------------------------------------------------------
+    # -- opening ----------------------------------------------------------------------------------
     @initialize(data=st.data())
     def open_case(self, data: st.DataObject) -> None:
         pupil = data.draw(rt.pupils())
@@ -129,7 +129,7 @@ class ProtocolMachine(RuleBasedStateMachine):
     def actor(role: Role, organisation: str) -> Actor:
         return next(a for a in CAST if a.role is role and a.organisation == organisation)
 
-    # -- choosing what to fire -------------------------------------------------------------------
+    # -- choosing what to fire --------------------------------------------------------------------
     def natural_step(self, data: st.DataObject) -> tuple[str, dict[str, Any]]:
         """The protocol's next step from here, with hints for its payload."""
         case = self.case
@@ -326,7 +326,7 @@ class ProtocolMachine(RuleBasedStateMachine):
             self.validity = "valid" if agreed is None or agreed <= on else "invalid"
         return {}
 
-    # -- firing and checking --------------------------------------------------------------------
+    # -- firing and checking ----------------------------------------------------------------------
     def expected_refusal(self, trigger: str, actor: Actor, kwargs: dict[str, Any]) -> type | None:
         """The refusal the stage, role and organisation checks must give, if any."""
         case = self.case
@@ -403,7 +403,7 @@ class ProtocolMachine(RuleBasedStateMachine):
             actor = data.draw(st.sampled_from(CAST))
         self.attempt(trigger, actor, on, kwargs)
 
-    # -- invariants -----------------------------------------------------------------------------
+    # -- invariants -------------------------------------------------------------------------------
     @invariant()
     def replays_to_itself(self) -> None:
         case = self.case

@@ -66,7 +66,7 @@ def messages(error: BaseException) -> str:
     return "".join(found)
 
 
-# -- SQLite under load -------------------------------------------------------------------------
+# -- SQLite under load ---------------------------------------------------------------------------
 def test_sixty_four_writers_on_sqlite_see_only_the_librarys_errors(tmp_path: Path) -> None:
     """Half the writers wait 1 ms for the lock, half 50 ms: many saves time out, some lose a
     race, some win; every failure is the library's, none raw."""
@@ -145,7 +145,7 @@ def test_upgrading_to_a_revision_that_does_not_exist_is_a_store_error(tmp_path: 
         assert not refused.value.retryable
 
 
-# -- the servers -------------------------------------------------------------------------------
+# -- the servers ---------------------------------------------------------------------------------
 def _kill(admin: sa.Engine, victim: sa.Connection) -> None:
     """End `victim`'s server session from another connection, as an administrator would."""
     raw: Any = victim.connection.dbapi_connection
@@ -244,7 +244,7 @@ def test_a_value_too_long_for_copy_is_a_typed_error(postgres_url: str) -> None:
         engine.dispose()
 
 
-# -- the classification, error by error --------------------------------------------------------
+# -- the classification, error by error ----------------------------------------------------------
 def _psycopg(name: str) -> BaseException:
     import psycopg
 

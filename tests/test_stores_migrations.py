@@ -114,7 +114,7 @@ def test_a_schema_built_by_create_schema_upgrades_cleanly(engine: sa.Engine) -> 
         assert conn.execute(sa.text(f"SELECT COUNT(*) FROM {VERSION_TABLE}")).scalar() == 1
 
 
-# -- a revision-1 database, upgraded -----------------------------------------------------------
+# -- a revision-1 database, upgraded -------------------------------------------------------------
 REVISION_1_CASES = sa.table(
     "rfsm_cases",
     *(sa.column(name) for name in ("case_id", "authority", "stage", "version", "last_hash")),

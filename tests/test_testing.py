@@ -195,7 +195,7 @@ def test_importing_the_package_does_not_import_hypothesis() -> None:
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
-# -- cases at a stage, built from the shared scenario ----------------------------------------------
+# -- cases at a stage, built from the shared scenario --------------------------------------------
 def case_at(stage: Stage) -> Reintegration:
     """The scenario's case, moved to `stage` (PROPOSED .. IN_PLACEMENT, EMERGENCY_REVIEW)."""
     case = Reintegration.open(
@@ -232,7 +232,7 @@ def refused_once(fire: Callable[[], Any], respect: str) -> None:
     assert_one_reason(caught.value.reasons, respect)
 
 
-# -- valid forms pass their rules ------------------------------------------------------------------
+# -- valid forms pass their rules ----------------------------------------------------------------
 @FAST
 @given(rt.pupils())
 def test_pupils_are_eligible(pupil: Pupil) -> None:
@@ -359,7 +359,7 @@ def test_review_meetings_refuse_a_decision_the_kind_cannot_take() -> None:
         find(rt.review_meetings(ReviewKind.INTERIM, decision=ReviewDecision.END), bool)
 
 
-# -- forms broken in one respect are refused with exactly one reason -------------------------------
+# -- forms broken in one respect are refused with exactly one reason -----------------------------
 @pytest.mark.parametrize("respect", rt.CONSENT_RESPECTS)
 @FAST
 @given(data=st.data(), pupil=rt.pupils(), on=DATES)
@@ -514,7 +514,7 @@ def test_invalid_outcomes_have_one_reason(
     assert_one_reason(rules.return_is_provided_for(State(PUPIL), form_, on), broken)
 
 
-# -- protocol runs ---------------------------------------------------------------------------------
+# -- protocol runs -------------------------------------------------------------------------------
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rt.protocol_runs())
 def test_protocol_runs_replay_to_their_stage(run: rt.ProtocolRun) -> None:

@@ -236,7 +236,7 @@ class Reintegration:
         put(case, "_unchecked", self._unchecked)
         return case
 
-    # -- reading -------------------------------------------------------------------------------
+    # -- reading ----------------------------------------------------------------------------------
     @property
     def case_id(self) -> str:
         """The case's id (unique in a store)."""
@@ -418,7 +418,7 @@ class Reintegration:
             available.append(name)
         return tuple(available)
 
-    # -- opening, replay -----------------------------------------------------------------------
+    # -- opening, replay --------------------------------------------------------------------------
     @classmethod
     def open(
         cls,
@@ -612,7 +612,7 @@ class Reintegration:
                     f"(recorded {recorded.get(key)!r}, expected {expected[key]!r})",
                 )
 
-    # -- the machinery -------------------------------------------------------------------------
+    # -- the machinery ----------------------------------------------------------------------------
     @staticmethod
     def _check_when(step: Step, by: Any, on: Any) -> None:
         if not isinstance(by, Actor):
@@ -781,7 +781,7 @@ class Reintegration:
                 return
         raise ValueError(f"no open {kind.value} obligation of the {owner.value} party to close")
 
-    # -- the protocol's steps ------------------------------------------------------------------
+    # -- the protocol's steps ---------------------------------------------------------------------
     def record_consent(self, form: ConsentForm, *, by: Actor, on: dt.date) -> Transition:
         """Record the parent's written consent (R2): PROPOSED -> CONSENTED."""
         return self._fire("record_consent", (form,), by, on)

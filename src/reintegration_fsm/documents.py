@@ -95,7 +95,7 @@ class Document:
     letter: tuple[LetterBlock, ...] = ()
 
 
-# -- values as a form shows them ----------------------------------------------------------------
+# -- values as a form shows them -----------------------------------------------------------------
 def _date(day: dt.date | None) -> str:
     return NOT_RECORDED if day is None else long_date(day)
 
@@ -142,7 +142,7 @@ EVIDENCE_NAMES = {
 SESSION_NAMES = {Session.HOST: "Host", Session.AP: "AP", Session.NONE: "-"}
 
 
-# -- one builder per seed form ------------------------------------------------------------------
+# -- one builder per seed form -------------------------------------------------------------------
 def consent_form(case: Reintegration, form: ConsentForm) -> Document:
     """The Reintegration Consent Form."""
     other = form.other_parent_has_responsibility
@@ -506,7 +506,7 @@ def letter_document(text: str) -> Document:
     )
 
 
-# -- the case's documents, in the order they were made ------------------------------------------
+# -- the case's documents, in the order they were made -------------------------------------------
 def _document(case: Reintegration, printable: Printable) -> Document:
     form = printable.form
     if isinstance(form, ConsentForm):

@@ -67,7 +67,7 @@ class Departure:
     text: str
 
 
-# -- frozen JSON -----------------------------------------------------------------------------------
+# -- frozen JSON ---------------------------------------------------------------------------------
 def _refuse(*_: Any, **__: Any) -> NoReturn:
     raise TypeError("a transition's data is part of the audit record and cannot be changed")
 
@@ -134,7 +134,7 @@ def thaw_json(value: Any) -> Any:
     return value
 
 
-# -- transitions -----------------------------------------------------------------------------------
+# -- transitions ---------------------------------------------------------------------------------
 class Transition:
     """One accepted trigger: the audit record a case's history is made of.
 

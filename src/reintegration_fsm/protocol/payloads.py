@@ -85,7 +85,7 @@ class EmergencyReview:
     letter: FailureLetter | None
 
 
-# -- effects as JSON -------------------------------------------------------------------------------
+# -- effects as JSON -----------------------------------------------------------------------------
 def deadline_json(kind: DeadlineKind, due: dt.date) -> dict[str, Any]:
     """A deadline opened or met, as transition data (its identity: kind and due date)."""
     return {"kind": kind.value, "due": due.isoformat()}
@@ -108,7 +108,7 @@ def closed_json(kind: ObligationKind, owner: Party) -> dict[str, Any]:
     return {"kind": kind.value, "owner": owner.value}
 
 
-# -- upcasting -------------------------------------------------------------------------------------
+# -- upcasting -----------------------------------------------------------------------------------
 def schema_of(data: Mapping[str, Any]) -> int:
     """The layout version of one transition's data (1 before the `schema` key existed)."""
     found = data.get("schema", 1)

@@ -196,7 +196,7 @@ class Step:
         raise FormInvalid(self.name, "data", "its data matches none of the step's outcomes")
 
 
-# -- reading recorded data -------------------------------------------------------------------------
+# -- reading recorded data -----------------------------------------------------------------------
 def day(value: Any) -> dt.date:
     """A date recorded as ISO text."""
     if type(value) is not str:
@@ -209,7 +209,7 @@ def optional_day(value: Any) -> dt.date | None:
     return None if value is None else day(value)
 
 
-# -- effects helpers -------------------------------------------------------------------------------
+# -- effects helpers -----------------------------------------------------------------------------
 def _earliest_unmet(
     deadlines: Sequence[Deadline], kinds: Sequence[DeadlineKind]
 ) -> Deadline | None:
@@ -241,12 +241,12 @@ def _revised(case: StepCase) -> bool:
     return case.protocol.edition >= 2
 
 
-# -- open ------------------------------------------------------------------------------------------
+# -- open ----------------------------------------------------------------------------------------
 def _open_wording(data: Data) -> str:
     return f"proposed a reintegration for {data['pupil']['name']}"
 
 
-# -- record_consent --------------------------------------------------------------------------------
+# -- record_consent ------------------------------------------------------------------------------
 def _consent_project(facts: Facts, data: Data, on: dt.date) -> None:
     form = data["form"]
     facts.preferred_schools = tuple(str(school) for school in form["preferred_schools"])
@@ -258,7 +258,7 @@ def _consent_wording(data: Data) -> str:
     return f"recorded written consent from {form['parent_name']} (signed {form['signed_on']})"
 
 
-# -- refer_to_fair_access --------------------------------------------------------------------------
+# -- refer_to_fair_access ------------------------------------------------------------------------
 def _referral_effects(
     case: StepCase, referral: Referral, on: dt.date, by: Actor, recorded: Data | None
 ) -> Effects:
@@ -292,7 +292,7 @@ def _referral_documents(referral: Referral) -> tuple[Printable, ...]:
     return (Printable(referral),)
 
 
-# -- identify_host ---------------------------------------------------------------------------------
+# -- identify_host -------------------------------------------------------------------------------
 def _host_effects(
     case: StepCase, offer: HostOffer, on: dt.date, by: Actor, recorded: Data | None
 ) -> Effects:
@@ -312,7 +312,7 @@ def _host_project(facts: Facts, data: Data, on: dt.date) -> None:
     facts.host_school = host
 
 
-# -- note_at_panel ---------------------------------------------------------------------------------
+# -- note_at_panel -------------------------------------------------------------------------------
 def _note_effects(
     case: StepCase, _: None, on: dt.date, by: Actor, recorded: Data | None
 ) -> Effects:
@@ -323,7 +323,7 @@ def _note_listed(case: Any, actor: Actor) -> bool:
     return any(o.kind is K.NOTE_AT_PANEL for o in case.obligations)
 
 
-# -- hold_initial_meeting --------------------------------------------------------------------------
+# -- hold_initial_meeting ------------------------------------------------------------------------
 def _initial_effects(
     case: StepCase, record: InitialMeetingRecord, on: dt.date, by: Actor, recorded: Data | None
 ) -> Effects:
@@ -359,7 +359,7 @@ def _initial_documents(record: InitialMeetingRecord) -> tuple[Printable, ...]:
     return tuple(found)
 
 
-# -- start_placement -------------------------------------------------------------------------------
+# -- start_placement -----------------------------------------------------------------------------
 def _start_effects(
     case: StepCase, _: None, on: dt.date, by: Actor, recorded: Data | None
 ) -> Effects:
@@ -376,7 +376,7 @@ def _start_project(facts: Facts, data: Data, on: dt.date) -> None:
     facts.placement_started_on = on
 
 
-# -- reviews ---------------------------------------------------------------------------------------
+# -- reviews -------------------------------------------------------------------------------------
 def _review_effects(
     case: StepCase, meeting: ReviewMeeting, on: dt.date, by: Actor, recorded: Data | None
 ) -> Effects:
@@ -425,12 +425,12 @@ def _review_documents(meeting: ReviewMeeting) -> tuple[Printable, ...]:
     return tuple(_meeting_documents(meeting))
 
 
-# -- call_emergency_review -------------------------------------------------------------------------
+# -- call_emergency_review -----------------------------------------------------------------------
 def _call_wording(data: Data) -> str:
     return f"called an emergency review: {data['reason']}"
 
 
-# -- hold_emergency_review -------------------------------------------------------------------------
+# -- hold_emergency_review -----------------------------------------------------------------------
 def _decides(decision: ReviewDecision) -> Callable[[Data], bool]:
     def when(data: Data) -> bool:
         return bool(data["meeting"]["decision"] == decision.value)
@@ -475,7 +475,7 @@ def _emergency_documents(review: EmergencyReview) -> tuple[Printable, ...]:
     return tuple(found)
 
 
-# -- outcomes --------------------------------------------------------------------------------------
+# -- outcomes ------------------------------------------------------------------------------------
 def _success_effects(
     case: StepCase, form: SuccessfulOutcome, on: dt.date, by: Actor, recorded: Data | None
 ) -> Effects:
@@ -527,7 +527,7 @@ def _form_documents(form: Any) -> tuple[Printable, ...]:
     return (Printable(form),)
 
 
-# -- withdraw, discharge ---------------------------------------------------------------------------
+# -- withdraw, discharge -------------------------------------------------------------------------
 def _withdraw_wording(data: Data) -> str:
     return f"withdrew the reintegration: {data['reason']}"
 
@@ -551,7 +551,7 @@ def _discharge_wording(data: Data) -> str:
     return f"discharged {str(data['kind']).upper()}"
 
 
-# -- the protocol ----------------------------------------------------------------------------------
+# -- the protocol --------------------------------------------------------------------------------
 _BEFORE_PLACEMENT = (S.PROPOSED, S.CONSENTED, S.REFERRED, S.HOST_IDENTIFIED, S.PLANNED)
 _AFTER_REFERRAL = (
     S.REFERRED,

@@ -81,7 +81,7 @@ class InMemoryStore:
             return None
         return row
 
-    # -- writing -------------------------------------------------------------------------------
+    # -- writing ----------------------------------------------------------------------------------
     def save(self, case: Reintegration) -> None:
         """Append the transitions of `case` the store does not hold yet, atomically.
 
@@ -170,7 +170,7 @@ class InMemoryStore:
                 self._ledger[case_id] = prepared.ledger
         return sum(len(prepared.entries) for prepared in batch)
 
-    # -- reading -------------------------------------------------------------------------------
+    # -- reading ----------------------------------------------------------------------------------
     def taken(self, case_ids: Iterable[str]) -> set[str]:
         """Those of `case_ids` already used by a case of any authority (ids are store-wide)."""
         with self._lock:

@@ -41,7 +41,7 @@ def as_date(value: Any) -> Any:
     return value.date() if isinstance(value, datetime) else value
 
 
-# -- the log -----------------------------------------------------------------------------------
+# -- the log -------------------------------------------------------------------------------------
 def log_rows(
     case_id: str, transitions: Sequence[Transition], prev_hash: str, recorded_at: datetime
 ) -> list[Row]:
@@ -126,7 +126,7 @@ def holds(entry: Mapping[Any, Any], transition: Transition) -> bool:
         return False
 
 
-# -- who may write -----------------------------------------------------------------------------
+# -- who may write -------------------------------------------------------------------------------
 def refuse_other_authority(scope: str | None, case_id: str, authority: str) -> None:
     """Refuse to write a case of `authority` in a store scoped to another one.
 
@@ -139,7 +139,7 @@ def refuse_other_authority(scope: str | None, case_id: str, authority: str) -> N
         )
 
 
-# -- projections -------------------------------------------------------------------------------
+# -- projections ---------------------------------------------------------------------------------
 def open_item_rows(case: Reintegration, authority: str) -> list[Row]:
     """What still binds: the case's pending deadlines (none once it has ended) and its open
     obligations (an ended case's too), numbered in the case's own order."""
@@ -242,7 +242,7 @@ def succeeded_in(new: Sequence[Transition]) -> bool:
     return any(t.dest is Stage.SUCCESSFUL and t.source is not Stage.SUCCESSFUL for t in new)
 
 
-# -- reading rows back -------------------------------------------------------------------------
+# -- reading rows back ---------------------------------------------------------------------------
 def due_item(row: Mapping[str, Any]) -> DueItem:
     """An open-items row as a `DueItem`."""
     return DueItem(
@@ -305,7 +305,7 @@ def ledger_order(entry: LedgerEntry) -> tuple[date, str, str]:
     return (entry.on, entry.case_id, entry.school)
 
 
-# -- values that fit ---------------------------------------------------------------------------
+# -- values that fit -----------------------------------------------------------------------------
 def _limits(table: Table) -> tuple[tuple[str, int], ...]:
     return tuple(
         (column.name, column.type.length)

@@ -184,7 +184,7 @@ class SqlAlchemyStore:
             busy_timeout=self._busy_timeout,
         )
 
-    # -- schema --------------------------------------------------------------------------------
+    # -- schema -----------------------------------------------------------------------------------
     def create_schema(self) -> None:
         """Create the tables, indexes and append-only triggers that are missing (idempotent).
 
@@ -205,7 +205,7 @@ class SqlAlchemyStore:
         if self._owns_engine:
             self.engine.dispose()
 
-    # -- writing -------------------------------------------------------------------------------
+    # -- writing ----------------------------------------------------------------------------------
     def save(self, case: Reintegration) -> None:
         """Append the transitions of `case` the store does not hold yet, atomically.
 
@@ -411,7 +411,7 @@ class SqlAlchemyStore:
                 bulk.insert_rows(conn, batch)
         return sum(len(prepared.entries) for prepared in batch)
 
-    # -- reading -------------------------------------------------------------------------------
+    # -- reading ----------------------------------------------------------------------------------
     def _read(
         self, conn: Connection, case_id: str, as_of: date | None = None
     ) -> tuple[str, list[Row]]:

@@ -60,7 +60,7 @@ __all__ = [
 ]
 
 
-# -- the forms before the placement ---------------------------------------------------------------
+# -- the forms before the placement --------------------------------------------------------------
 @st.composite
 def consent_forms(
     draw: st.DrawFn, pupil: Pupil | None = None, on: dt.date | None = None
@@ -241,7 +241,7 @@ def initial_meetings(
     )
 
 
-# -- reviews and endings --------------------------------------------------------------------------
+# -- reviews and endings -------------------------------------------------------------------------
 _DECISIONS: Mapping[ReviewKind, tuple[ReviewDecision, ...]] = {
     ReviewKind.INTERIM: (ReviewDecision.CONTINUE,),
     ReviewKind.FINAL: (ReviewDecision.CONTINUE, ReviewDecision.MAKE_PERMANENT),

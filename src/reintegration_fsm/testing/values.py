@@ -68,7 +68,7 @@ def _between(draw: st.DrawFn, low: dt.date, most: int) -> dt.date:
     return low + draw(st.integers(0, most)) * _DAY
 
 
-# -- text and names -------------------------------------------------------------------------------
+# -- text and names ------------------------------------------------------------------------------
 @functools.cache
 def texts() -> st.SearchStrategy[str]:
     """Non-blank text: a plain sentence or arbitrary printable Unicode (no control characters,
@@ -121,7 +121,7 @@ def _upns(draw: st.DrawFn) -> str:
     return f"{upn_check.calc_check_digit(rest)}{rest}"
 
 
-# -- values ---------------------------------------------------------------------------------------
+# -- values --------------------------------------------------------------------------------------
 @st.composite
 def pupils(
     draw: st.DrawFn, key_stage: int | None = None, looked_after: bool | None = None

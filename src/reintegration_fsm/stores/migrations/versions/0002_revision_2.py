@@ -194,7 +194,7 @@ def downgrade() -> None:
         )
 
 
-# -- filling the projections from the log ------------------------------------------------------
+# -- filling the projections from the log --------------------------------------------------------
 def _day(value: Any) -> date | None:
     if value is None:
         return None
