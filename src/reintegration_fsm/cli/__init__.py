@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import click
 
-from reintegration_fsm.cli import admin, cases
+from reintegration_fsm.cli import admin, cases, protocols
 from reintegration_fsm.cli.common import (
     AUTHORITY_ENV,
     CALENDAR_ENV,
@@ -50,17 +50,35 @@ __all__ = ["cli", "main"]
     help="Term-dates TOML file for triggers that count school days, timelines and the "
     f"calendar commands (`sample` for the shipped sample data); env {CALENDAR_ENV}.",
 )
+@click.option(
+    "--protocol",
+    "protocol_files",
+    multiple=True,
+    metavar="FILE",
+    help="Register an authority's protocol (a TOML file; repeat for more): cases opened under "
+    f"it can be loaded, replayed and verified. Also env {protocols.PROTOCOLS_ENV} "
+    "(files separated by ':').",
+)
 @click.version_option(__version__, prog_name="reintegration-fsm")
 @click.pass_context
 def cli(
-    ctx: click.Context, database: str, authority: str | None, calendar_name: str | None
+    ctx: click.Context,
+    database: str,
+    authority: str | None,
+    calendar_name: str | None,
+    protocol_files: tuple[str, ...],
 ) -> None:
     """Back office for school reintegrations (Alternative Provision to a mainstream school).
 
     Exit codes: 0 done; 1 refused by a protocol rule, or problems found; 2 bad usage or input;
     3 the database is unavailable; 70 a bug (please report it).
     """
-    found = Settings(database, authority, calendar_name)
+    found = Settings(
+        database,
+        authority,
+        calendar_name,
+        protocol_files=(*protocols.environment_paths(), *protocol_files),
+    )
     ctx.obj = found
     ctx.call_on_close(found.close)
 
@@ -79,6 +97,7 @@ for command in (
     admin.verify,
     admin.diagram,
     admin.calendar,
+    protocols.protocol_group,
 ):
     cli.add_command(command)
 

@@ -11,7 +11,7 @@ from reintegration_fsm import demo as demo_cases
 from reintegration_fsm import documents
 from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.case import Reintegration
-from reintegration_fsm.cli import interchange, views
+from reintegration_fsm.cli import interchange, protocols, views
 from reintegration_fsm.cli.common import (
     CALENDAR_ENV,
     DATE,
@@ -244,6 +244,13 @@ ROLE_NAMES = [role.value for role in Role]
     help="The organisation they act for.",
 )
 @click.option("--on", type=DATE, default=None, help="The business date (default: today).")
+@click.option(
+    "--under",
+    metavar="ID@VERSION",
+    default=None,
+    help="For `open`: the protocol the case runs under for life, built in or registered with "
+    "--protocol (default: the seed's, worcestershire@2).",
+)
 @format_option(("text", "json"), default="text")
 @click.pass_context
 def apply(
@@ -256,6 +263,7 @@ def apply(
     role: str,
     organisation: str,
     on: Any,
+    under: str | None,
     output_format: str,
 ) -> None:
     """Fire one TRIGGER on a case, with its arguments from a JSON file.
@@ -265,6 +273,8 @@ def apply(
     a failure is a JSON object on stdout: {"error", "reasons", "exit_code"}.
     """
     found = settings(ctx)
+    if under is not None and trigger != "open":
+        raise Failure("--under chooses the protocol a case is opened under: only with `open`")
     data = {} if data_file is None else read_json(data_file)
     arguments, problems = interchange.trigger_arguments(trigger, data)
     if problems:
@@ -277,7 +287,12 @@ def apply(
     try:
         if trigger == "open":
             case = Reintegration.open(
-                case_id, **arguments, by=actor, on=day, calendar=found.calendar()
+                case_id,
+                **arguments,
+                by=actor,
+                on=day,
+                calendar=found.calendar(),
+                protocol=protocols.choose(found.protocols(), under),
             )
         else:
             case = store.load(case_id)

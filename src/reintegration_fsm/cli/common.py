@@ -30,6 +30,7 @@ from reintegration_fsm.cli.errors import (
 )
 from reintegration_fsm.cli.output import Cell, render_csv, render_table, render_xlsx, write_private
 from reintegration_fsm.cli.text import echo_text, neutralise, to_json
+from reintegration_fsm.protocol.definition import Protocol
 from reintegration_fsm.stores import SqlAlchemyStore, upgrade
 
 __all__ = [
@@ -62,8 +63,19 @@ class Settings:
     calendar_name: str | None
     json_errors: bool = False
     """The command was asked for `--format json`: a failure is printed as JSON too."""
+    protocol_files: tuple[str, ...] = ()
+    """Authorities' protocol files registered with `--protocol` (or RFSM_PROTOCOLS)."""
     _store: SqlAlchemyStore | None = None
     _calendar: SchoolCalendar | None = None
+    _protocols: tuple[Protocol, ...] | None = None
+
+    def protocols(self) -> tuple[Protocol, ...]:
+        """The registered protocols, read and checked once per command."""
+        if self._protocols is None:
+            from reintegration_fsm.cli.protocols import registered
+
+            self._protocols = registered(self.protocol_files)
+        return self._protocols
 
     @property
     def url(self) -> str:
@@ -113,7 +125,10 @@ class Settings:
             if not inspect(engine).has_table("rfsm_cases"):
                 upgrade(engine)
             self._store = SqlAlchemyStore(
-                engine, authority=self.authority, calendar=self.calendar()
+                engine,
+                authority=self.authority,
+                calendar=self.calendar(),
+                protocols=self.protocols(),
             )
         return self._store
 
@@ -282,7 +297,7 @@ def emit(
     if output is not None:
         write_output(output, data)
     elif isinstance(data, bytes):
-        stream = click.get_binary_stream("stdout")
+        stream = sys.stdout.buffer  # click's stdout when under its test runner too
         stream.write(data)
         stream.flush()
     else:

@@ -1,0 +1,134 @@
+"""Authorities' protocols on the command line: register them, check a file, show one."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+import attrs
+import click
+
+from reintegration_fsm.cli.common import Failure, settings
+from reintegration_fsm.cli.text import neutralise
+from reintegration_fsm.errors import ProtocolDefinitionError
+from reintegration_fsm.protocol import diagrams
+from reintegration_fsm.protocol.definition import KNOWN, WORCESTERSHIRE, Protocol
+from reintegration_fsm.vocabulary import Evidence, Party
+
+PROTOCOLS_ENV = "RFSM_PROTOCOLS"
+"""Protocol files to register, separated by the system's path separator (`:` on Linux)."""
+
+
+def read_protocol(path: str) -> Protocol:
+    """A protocol read from a TOML file, its problems as a `Failure` (exit 2).
+
+    Raises:
+        Failure: the file cannot be read, or defines a protocol that cannot run.
+    """
+    try:
+        return Protocol.from_file(path)
+    except ProtocolDefinitionError as error:
+        raise Failure(f"protocol file {neutralise(path)}: {neutralise(str(error))}") from None
+    except OSError as error:
+        raise Failure(f"cannot read protocol file {neutralise(path)}: {error.strerror}") from None
+    except UnicodeDecodeError:
+        raise Failure(f"protocol file {neutralise(path)} is not UTF-8 text") from None
+
+
+def registered(paths: Sequence[str]) -> tuple[Protocol, ...]:
+    """The protocols of `--protocol FILE` options (and `RFSM_PROTOCOLS`), read and checked."""
+    found = [read_protocol(path) for path in paths]
+    keys = [protocol.key for protocol in found]
+    for key in set(keys):
+        if keys.count(key) > 1 and len({p for p in found if p.key == key}) > 1:
+            raise Failure(f"two different protocol files are both {key[0]} {key[1]}")
+    return tuple(found)
+
+
+def environment_paths() -> tuple[str, ...]:
+    """The protocol files `RFSM_PROTOCOLS` names."""
+    value = os.environ.get(PROTOCOLS_ENV, "")
+    return tuple(path for path in value.split(os.pathsep) if path)
+
+
+def choose(protocols: Sequence[Protocol], name: str | None) -> Protocol:
+    """The protocol `--under ID@VERSION` names among the registered and built-in ones
+    (`WORCESTERSHIRE` when no name is given).
+
+    Raises:
+        Failure: no such protocol is known (exit 2), naming those that are.
+    """
+    if name is None:
+        return WORCESTERSHIRE
+    pid, _, version = name.partition("@")
+    known = [*KNOWN, *protocols]
+    matches = [p for p in known if p.id == pid and (not version or p.version == version)]
+    if len({p.key for p in matches}) == 1:
+        return matches[0]
+    names = ", ".join(f"{p.id}@{p.version}" for p in known)
+    if not matches:
+        raise Failure(
+            f"no protocol {neutralise(name)!r} is known",
+            (f"Known: {names}. Register a file with --protocol FILE.",),
+        )
+    raise Failure(f"{neutralise(name)!r} names several versions: give ID@VERSION ({names})")
+
+
+def parameters(protocol: Protocol) -> list[tuple[str, str]]:
+    """The protocol's fields and values, as a reader sees them."""
+    rows = []
+    for field in attrs.fields(Protocol):
+        if field.name == "roles":
+            continue
+        value = getattr(protocol, field.name)
+        if isinstance(value, frozenset):
+            order = list(Party) + list(Evidence)
+            text = ", ".join(item.value for item in order if item in value) or "(none)"
+        elif isinstance(value, tuple):
+            text = ", ".join(str(item) for item in value)
+        else:
+            text = str(value)
+        rows.append((field.name, text))
+    return rows
+
+
+@click.group("protocol")
+def protocol_group() -> None:
+    """Check and show authorities' protocols (TOML files; see docs/protocols.md)."""
+
+
+@protocol_group.command("check")
+@click.argument("file", type=click.Path(dir_okay=False))
+def check(file: str) -> None:
+    """Check a protocol file: exit 0 when it can run, 2 with the field and line when not."""
+    found = read_protocol(file)
+    click.echo(f"ok: {found.id} {found.version} ({neutralise(found.title)})")
+
+
+@protocol_group.command("show")
+@click.argument("file", type=click.Path(dir_okay=False), required=False)
+@click.option("--under", metavar="ID@VERSION", help="A registered or built-in protocol by name.")
+@click.pass_context
+def show(ctx: click.Context, file: str | None, under: str | None) -> None:
+    """Print a protocol's parameters, transition table and diagram (Worcestershire's by default).
+
+    FILE is a protocol TOML file; or name one registered with --protocol (or built in) with
+    --under ID@VERSION.
+    """
+    if file is not None and under is not None:
+        raise Failure("give a FILE or --under, not both")
+    found = read_protocol(file) if file is not None else choose(settings(ctx).protocols(), under)
+    click.echo(f"# {neutralise(found.title)} ({found.id} {found.version})")
+    click.echo("")
+    width = max(len(name) for name, _ in parameters(found))
+    for name, value in parameters(found):
+        click.echo(f"{name:<{width}}  {neutralise(value)}")
+    click.echo("")
+    click.echo(diagrams.markdown(found), nl=False)
+    click.echo("")
+    click.echo("```mermaid")
+    click.echo(diagrams.mermaid(), nl=False)
+    click.echo("```")
+
+
+__all__ = ["PROTOCOLS_ENV", "choose", "protocol_group", "registered"]

@@ -1,0 +1,144 @@
+"""Authorities' protocols on the command line: `--protocol FILE`, `protocol check`,
+`protocol show`, and `apply ... open --under ID@VERSION`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner, Result
+
+import scenario as sc
+from reintegration_fsm.cli import cli
+from reintegration_fsm.protocol import diagrams
+from reintegration_fsm.serialisation import unstructure
+
+EXAMPLE = str(Path(__file__).resolve().parent.parent / "docs" / "examples" / "exampleshire.toml")
+
+
+def invoke(*args: str, env: dict[str, str] | None = None) -> Result:
+    return CliRunner().invoke(cli, list(args), env=env)
+
+
+def test_check_accepts_a_protocol_that_can_run() -> None:
+    result = invoke("protocol", "check", EXAMPLE)
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "ok: exampleshire 2027.1 (Exampleshire Managed Return Protocol)\n"
+
+
+def test_check_refuses_a_protocol_that_cannot_run_naming_the_line(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    text = Path(EXAMPLE).read_text().replace("review_weeks = [3, 5, 8]", "review_weeks = [3, 3, 8]")
+    bad.write_text(text)
+    result = invoke("protocol", "check", str(bad))
+    assert result.exit_code == 2
+    line = next(n for n, l in enumerate(text.splitlines(), start=1) if l.startswith("review_weeks"))
+    assert f"line {line}: review_weeks: must increase" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_check_of_a_missing_file_is_bad_input(tmp_path: Path) -> None:
+    result = invoke("protocol", "check", str(tmp_path / "nope.toml"))
+    assert result.exit_code == 2
+    assert "cannot read protocol file" in result.stderr
+
+
+def test_show_prints_the_parameters_the_table_and_the_diagram() -> None:
+    result = invoke("protocol", "show", EXAMPLE)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("# Exampleshire Managed Return Protocol (exampleshire 2027.1)")
+    assert "place_offer_school_days   10" in result.stdout
+    assert "review_weeks              3, 5, 8" in result.stdout
+    assert (
+        "| `hold_review` | in_placement | same stage | AP_HEAD, HOST_HEAD | R9 |" in result.stdout
+    )
+    assert diagrams.mermaid() in result.stdout
+
+
+def test_show_without_a_file_shows_the_seeds_protocol() -> None:
+    result = invoke("protocol", "show")
+    assert result.exit_code == 0
+    assert "(worcestershire 2)" in result.stdout.splitlines()[0]
+    assert "place_offer_school_days   20" in result.stdout
+
+
+def test_show_names_a_registered_protocol() -> None:
+    result = invoke("--protocol", EXAMPLE, "protocol", "show", "--under", "exampleshire")
+    assert result.exit_code == 0, result.output
+    assert "(exampleshire 2027.1)" in result.stdout
+    unknown = invoke("protocol", "show", "--under", "exampleshire")
+    assert unknown.exit_code == 2
+    assert "no protocol 'exampleshire' is known" in unknown.stderr
+
+
+def open_under(db: str, tmp_path: Path, *extra: str, under: str | None = None) -> Result:
+    data = tmp_path / "open.json"
+    data.write_text(
+        json.dumps(
+            {
+                "pupil": unstructure(sc.PUPIL),
+                "ap_setting": sc.AP_SETTING,
+                "local_authority": sc.AUTHORITY,
+            }
+        )
+    )
+    args = [*extra, "--db", db, "apply", "P-1", "open", "--data", str(data)]
+    args += ["--actor-id", "ap-1", "--actor-name", "Morgan Reed", "--role", "ap_head"]
+    args += ["--organisation", sc.AP_SETTING, "--on", "2026-01-12"]
+    if under is not None:
+        args += ["--under", under]
+    return invoke(*args)
+
+
+def test_a_case_opened_under_a_registered_protocol_needs_it_to_load(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'p.sqlite'}"
+    opened = open_under(db, tmp_path, "--protocol", EXAMPLE, under="exampleshire@2027.1")
+    assert opened.exit_code == 0, opened.output
+    history = invoke("--db", db, "--protocol", EXAMPLE, "export", "P-1")
+    assert history.exit_code == 0, history.output
+    assert json.loads(history.stdout)["protocol"] == {"id": "exampleshire", "version": "2027.1"}
+    without = invoke("--db", db, "timeline", "P-1")
+    assert without.exit_code == 2
+    assert "exampleshire" in without.stderr and "--protocol" in without.stderr.replace(
+        "protocols=", "--protocol"
+    )
+    with_env = invoke("--db", db, "timeline", "P-1", env={"RFSM_PROTOCOLS": EXAMPLE})
+    assert with_env.exit_code == 0, with_env.output
+
+
+def test_open_defaults_to_the_seeds_protocol(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'p.sqlite'}"
+    assert open_under(db, tmp_path).exit_code == 0
+    exported = json.loads(invoke("--db", db, "export", "P-1").stdout)
+    assert exported["protocol"] == {"id": "worcestershire", "version": "2"}
+
+
+def test_under_is_only_for_open(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'p.sqlite'}"
+    assert open_under(db, tmp_path).exit_code == 0
+    result = invoke(
+        "--db",
+        db,
+        "apply",
+        "P-1",
+        "withdraw",
+        "--actor-id",
+        "p",
+        "--actor-name",
+        "Dana",
+        "--role",
+        "parent",
+        "--under",
+        "worcestershire@2",
+    )
+    assert result.exit_code == 2
+    assert "only with `open`" in result.stderr
+
+
+def test_a_broken_protocol_file_given_to_the_group_is_bad_input(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('id = "x"\n')
+    db = f"sqlite:///{tmp_path / 'p.sqlite'}"
+    result = invoke("--db", db, "--protocol", str(bad), "due")
+    assert result.exit_code == 2
+    assert "protocol file" in result.stderr
