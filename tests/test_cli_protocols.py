@@ -32,7 +32,8 @@ def test_check_refuses_a_protocol_that_cannot_run_naming_the_line(tmp_path: Path
     bad.write_text(text)
     result = invoke("protocol", "check", str(bad))
     assert result.exit_code == 2
-    line = next(n for n, l in enumerate(text.splitlines(), start=1) if l.startswith("review_weeks"))
+    lines = text.splitlines()
+    line = next(n for n, row in enumerate(lines, start=1) if row.startswith("review_weeks"))
     assert f"line {line}: review_weeks: must increase" in result.stderr
     assert "Traceback" not in result.output
 
@@ -99,9 +100,8 @@ def test_a_case_opened_under_a_registered_protocol_needs_it_to_load(tmp_path: Pa
     assert json.loads(history.stdout)["protocol"] == {"id": "exampleshire", "version": "2027.1"}
     without = invoke("--db", db, "timeline", "P-1")
     assert without.exit_code == 2
-    assert "exampleshire" in without.stderr and "--protocol" in without.stderr.replace(
-        "protocols=", "--protocol"
-    )
+    assert "protocol exampleshire 2027.1, which is not registered" in without.stderr
+    assert "--protocol FILE" in without.stderr
     with_env = invoke("--db", db, "timeline", "P-1", env={"RFSM_PROTOCOLS": EXAMPLE})
     assert with_env.exit_code == 0, with_env.output
 

@@ -136,10 +136,14 @@ def failure_from(error: BaseException) -> Failure:
     if isinstance(error, StoreError):
         again = "Try again in a moment." if error.retryable else "Ask your database administrator."
         return Failure(f"the database is unavailable: {error}", (again,), UNAVAILABLE)
-    if isinstance(
-        error,
-        (FormInvalid, CaseNotFound, CalendarError, ProtocolDefinitionError, UnknownProtocol),
-    ):
+    if isinstance(error, UnknownProtocol):
+        return Failure(
+            f"the case runs under protocol {error.protocol_id} {error.version}, which is not "
+            "registered",
+            ("Register its file: --protocol FILE before the command, or RFSM_PROTOCOLS.",),
+            BAD_INPUT,
+        )
+    if isinstance(error, (FormInvalid, CaseNotFound, CalendarError, ProtocolDefinitionError)):
         return Failure(str(error), (), BAD_INPUT)
     if isinstance(error, ProtocolError):
         return Failure(str(error), (), REFUSED)
