@@ -49,3 +49,10 @@ def test_a_stale_block_is_noticed() -> None:
 if __name__ == "__main__":
     page = DOCS / "protocol.md"
     page.write_text(regenerate(page.read_text()))
+
+
+def test_the_example_protocol_on_the_page_is_the_file() -> None:
+    """docs/protocols.md shows docs/examples/exampleshire.toml whole, as it is."""
+    page = (DOCS / "protocols.md").read_text()
+    shown = page.split("```toml\n", 1)[1].split("```", 1)[0]
+    assert shown == (DOCS / "examples" / "exampleshire.toml").read_text()

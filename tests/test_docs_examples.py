@@ -1,7 +1,8 @@
 """The code in the docs runs: every ```python block of every page in docs/, in order.
 
 The blocks of one page share one namespace and run in a fresh temporary folder, so a page reads
-as one program (the quickstart is a real program). A block written as an interactive session
+as one program (the quickstart is a real program). The files of docs/examples/ are in that folder,
+as a reader following the page would have saved them. A block written as an interactive session
 (`>>>` prompts) runs as a doctest in that namespace, its printed output checked. A block opts
 out only with `<!-- no-test -->` on the line right before its fence.
 """
@@ -91,6 +92,8 @@ def run_page(path: Path) -> int:
 def test_the_pages_python_runs(path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Every python block of the page runs, in order, in one namespace, in a temp folder."""
     monkeypatch.chdir(tmp_path)
+    for example in (DOCS / "examples").glob("*"):
+        (tmp_path / example.name).write_bytes(example.read_bytes())
     for name in ("RFSM_DATABASE_URL", "RFSM_AUTHORITY", "RFSM_CALENDAR"):
         monkeypatch.delenv(name, raising=False)
     run_page(path)
