@@ -2,7 +2,7 @@
 
 A child in Alternative Provision moves back to a mainstream host school through the local
 authority's Fair Access panel; every step is a typed trigger on `Reintegration`, guarded by the
-protocol's rules R1-R16 and recorded in a tamper-evident history.
+protocol's rules R1-R17 and recorded in a tamper-evident history.
 """
 
 from typing import TYPE_CHECKING, Any
