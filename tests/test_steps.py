@@ -17,15 +17,20 @@ from reintegration_fsm import (
     ProtocolDefinitionError,
     Reintegration,
     ReviewDecision,
+    ReviewKind,
     Stage,
     Trigger,
 )
 from reintegration_fsm.protocol import diagrams, machine, steps
+from reintegration_fsm.protocol.payloads import EmergencyReview
 
 EMERGENCY_DATA = {
-    decision: {"meeting": {"decision": decision.value}} for decision in ReviewDecision
+    decision: EmergencyReview(
+        sc.review(sc.FIRST_REVIEW, ReviewKind.EMERGENCY, decision=decision), None
+    )
+    for decision in ReviewDecision
 }
-"""The transition data of an emergency review, which its ways read."""
+"""The payload of an emergency review by its decision, which the step's ways read."""
 
 
 class Model:
@@ -59,7 +64,7 @@ def test_the_machine_and_the_dispatch_table_follow_the_contracts_trigger_table(
         return
     assert step is not None
     reached = set()
-    for data in EMERGENCY_DATA.values() if trigger == "hold_emergency_review" else [{}]:
+    for data in EMERGENCY_DATA.values() if trigger == "hold_emergency_review" else [None]:
         try:
             reached.add(step.dest(stage, data))
         except Exception:

@@ -42,7 +42,7 @@ from reintegration_fsm.protocol.definition import (
 )
 from reintegration_fsm.protocol.machine import DISPATCH, TRIGGERS_IN
 from reintegration_fsm.protocol.payloads import SCHEMA, upcast
-from reintegration_fsm.protocol.reading import read_values
+from reintegration_fsm.protocol.reading import payload_view, read_values
 from reintegration_fsm.protocol.steps import ALWAYS, STEP, STEPS, Step, day
 from reintegration_fsm.records import Deadline, Departure, Obligation, Transition
 from reintegration_fsm.serialisation import converter, structure
@@ -387,7 +387,7 @@ class Reintegration:
     def failure_letter(self) -> FailureLetter | None:
         """The failure letter of a case ended by an emergency review, if any."""
         for transition in reversed(self._history):
-            letter = transition._data.get("letter")
+            letter = transition._raw().get("letter")
             if transition.trigger == Trigger.HOLD_EMERGENCY_REVIEW.value and letter is not None:
                 return structure(letter, FailureLetter)
         return None
@@ -525,7 +525,7 @@ class Reintegration:
             raise FormInvalid("history", "1", "a history starts with the 'open' transition, seq 1")
         transitions = upcast(transitions)
         first = transitions[0]
-        data = first._data
+        data = first._peek()
         try:
             case_id, pupil, ap_setting, local_authority = read_values(_OPEN, data, 1)
             cls._check_values(_OPEN, (case_id, pupil, ap_setting, local_authority))
@@ -567,7 +567,7 @@ class Reintegration:
                 ],
                 seq=seq,
             )
-        data = transition._data
+        data = transition._peek()
         try:
             if checked:
                 values = read_values(step, data, seq)
@@ -575,15 +575,15 @@ class Reintegration:
                 self._check_values(step, values)
                 payload = step.payload(values)
                 self._check_rules(step, payload, transition.on, seq)
-                expected = self._record(
-                    step, values, payload, transition.on, transition.actor, data
-                )
+                effects = self._effects(step, payload, transition.on, transition.actor, data)
+                expected = _transition_data(step, values, effects, self._protocol)
                 self._compare(step, expected, data, seq)
             else:
+                payload = payload_view(step, data)
                 self._check_actor(step, transition.actor, _recorded_kind(step, data), seq)
-            if transition.dest is not step.dest(self._stage, data):
+            if transition.dest is not step.dest(self._stage, payload):
                 raise IllegalTransition(trigger, self._stage, seq=seq)
-            self._apply(step, transition)
+            self._apply(step, transition, payload, data)
         except ProtocolError as error:
             if isinstance(error, FormInvalid) and error.form != "history":
                 raise FormInvalid("history", str(seq), f"{trigger}: {error}") from None
@@ -695,22 +695,17 @@ class Reintegration:
         if reasons:
             raise GuardFailed(step.name, reasons, seq=seq)
 
-    def _record(
+    def _effects(
         self,
         step: Step,
-        values: Sequence[Any],
         payload: Any,
         on: dt.date,
         by: Actor,
         recorded: Mapping[str, Any] | None,
     ) -> dict[str, Any]:
-        """The transition data a step records (the same, live or on replay)."""
-        data: dict[str, Any] = {"schema": SCHEMA}
-        for argument, dump, value in zip(step.arguments, _DUMP[step.name], values, strict=True):
-            data[argument.name] = None if value is None else dump(value)
-        if step is _OPEN:
-            data["protocol"] = {"id": self._protocol.id, "version": self._protocol.version}
-        data.update(step.effects(self, payload, on, by, recorded))
+        """What a step records besides its arguments: its effects and its departures (the same,
+        live or on replay; `recorded` is the replayed transition's data)."""
+        effects = step.effects(self, payload, on, by, recorded)
         if step.departures and self._protocol.edition >= 2:
             found = [
                 {"rule": rule, "text": text}
@@ -718,21 +713,27 @@ class Reintegration:
                 for text in check(self, payload, on)
             ]
             if found:
-                data["departures"] = found
-        return data
+                effects["departures"] = found
+        return effects
 
     def _run(self, step: Step, values: tuple[Any, ...], by: Actor, on: dt.date) -> Transition:
         self._check_actor(step, by, values[0] if step.name == _DISCHARGE else None)
         self._check_values(step, values)
         payload = step.payload(values)
         self._check_rules(step, payload, on)
-        data = self._record(step, values, payload, on, by, None)  # may raise: nothing changed
+        effects = self._effects(step, payload, on, by, None)  # may raise: nothing changed yet
         source = None if step is _OPEN else self._stage
-        dest = step.dest(self._stage, data)
+        dest = step.dest(self._stage, payload)
         transition = Transition._owned(
-            len(self._history) + 1, step.name, source, dest, by, on, data
+            len(self._history) + 1,
+            step.name,
+            source,
+            dest,
+            by,
+            on,
+            _Recipe(step, values, effects, self._protocol),
         )
-        self._apply(step, transition)
+        self._apply(step, transition, payload, effects)
         return transition
 
     def _fire(self, name: str, values: tuple[Any, ...], by: Actor, on: dt.date) -> Transition:
@@ -742,24 +743,25 @@ class Reintegration:
         self._check_when(step, by, on)
         return self._run(step, values, by, on)
 
-    def _apply(self, step: Step, transition: Transition) -> None:
-        data = transition._data
+    def _apply(
+        self, step: Step, transition: Transition, payload: Any, effects: Mapping[str, Any]
+    ) -> None:
         on = transition.on
-        for item in data.get("deadlines", ()):
+        for item in effects.get("deadlines", ()):
             self._deadlines.append(Deadline(DeadlineKind(item["kind"]), day(item["due"])))
-        for ref in data.get("met", ()):
+        for ref in effects.get("met", ()):
             self._meet(ref, on)
-        for item in data.get("opened", ()):
+        for item in effects.get("opened", ()):
             self._obligations.append(_obligation(item, on))
-        for ref in data.get("closed", ()):
+        for ref in effects.get("closed", ()):
             self._close(ref)
         seq = transition.seq
-        for item in data.get("departures", ()):
+        for item in effects.get("departures", ()):
             rule, text = item["rule"], item["text"]
             if type(rule) is not str or type(text) is not str:
                 raise TypeError(f"a departure is a rule and a sentence, not {item!r}")
             self._departures.append(Departure(seq, rule, text))
-        step.project(self._facts, data, on)
+        step.project(self._facts, payload, on)
         if transition.actor.role is Role.AP_HEAD:
             self._facts.ap_head = transition.actor.name
         object.__setattr__(self, "_stage", transition.dest)
@@ -860,6 +862,41 @@ class Reintegration:
     def discharge(self, kind: ObligationKind, *, by: Actor, on: dt.date) -> Transition:
         """Close the oldest open obligation of `kind` owed by the actor's party (R17 applies)."""
         return self._fire("discharge", (kind,), by, on)
+
+
+def _transition_data(
+    step: Step, values: Sequence[Any], effects: Mapping[str, Any], protocol: Protocol
+) -> dict[str, Any]:
+    """A transition's whole data: the layout, the arguments as JSON, and its effects."""
+    data: dict[str, Any] = {"schema": SCHEMA}
+    for argument, dump, value in zip(step.arguments, _DUMP[step.name], values, strict=True):
+        data[argument.name] = None if value is None else dump(value)
+    if step is _OPEN:
+        data["protocol"] = {"id": protocol.id, "version": protocol.version}
+    data.update(effects)
+    return data
+
+
+class _Recipe:
+    """How a transition's data is built when first read, from the step's values and effects
+    (immutable values, and effects the library built for this transition alone)."""
+
+    __slots__ = ("_effects", "_protocol", "_step", "_values")
+
+    def __init__(
+        self,
+        step: Step,
+        values: tuple[Any, ...],
+        effects: Mapping[str, Any],
+        protocol: Protocol,
+    ) -> None:
+        self._step = step
+        self._values = values
+        self._effects = effects
+        self._protocol = protocol
+
+    def __call__(self) -> dict[str, Any]:
+        return _transition_data(self._step, self._values, self._effects, self._protocol)
 
 
 def _recorded_kind(step: Step, data: Mapping[str, Any]) -> Any:

@@ -8,7 +8,8 @@ change, and serialise as JSON like their bases.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any, NoReturn
 
@@ -141,9 +142,24 @@ class Transition:
     `data` is plain JSON: the forms given to the trigger, and whatever the trigger recorded at
     the time (deadlines opened or met, obligations opened or closed, departures), so that replay
     reads it back instead of recomputing it. Every field is read-only and `data` is frozen.
+
+    The library builds `data` only when it is first read (a trigger records typed values; a
+    store hands over the stored JSON text), so a trigger does not pay for JSON nobody reads and a
+    loaded case keeps its forms as text until asked.
     """
 
-    __slots__ = ("_actor", "_data", "_dest", "_frozen", "_on", "_seq", "_source", "_trigger")
+    __slots__ = (
+        "_actor",
+        "_build",
+        "_data",
+        "_dest",
+        "_frozen",
+        "_on",
+        "_seq",
+        "_source",
+        "_text",
+        "_trigger",
+    )
 
     _seq: int
     _trigger: str
@@ -151,8 +167,10 @@ class Transition:
     _dest: Stage
     _actor: Actor
     _on: date
-    _data: Mapping[str, Any]
+    _data: Mapping[str, Any] | None
     _frozen: bool
+    _text: str | None
+    _build: Callable[[], dict[str, Any]] | None
 
     def __init__(
         self,
@@ -164,6 +182,15 @@ class Transition:
         on: date,
         data: Mapping[str, Any] | None = None,
     ) -> None:
+        # A caller's data is copied and frozen now, so that nothing they keep can change it.
+        self._fill(seq, trigger, source, dest, actor, on)
+        put = object.__setattr__
+        put(self, "_data", FrozenDict() if data is None else freeze_json(data))
+        put(self, "_frozen", True)
+
+    def _fill(
+        self, seq: int, trigger: str, source: Stage | None, dest: Stage, actor: Actor, on: date
+    ) -> None:
         put = object.__setattr__
         put(self, "_seq", seq)
         put(self, "_trigger", trigger)
@@ -171,9 +198,8 @@ class Transition:
         put(self, "_dest", dest)
         put(self, "_actor", actor)
         put(self, "_on", on)
-        # A caller's data is copied and frozen now, so that nothing they keep can change it.
-        put(self, "_data", FrozenDict() if data is None else freeze_json(data))
-        put(self, "_frozen", True)
+        put(self, "_text", None)
+        put(self, "_build", None)
 
     @classmethod
     def _owned(
@@ -184,24 +210,64 @@ class Transition:
         dest: Stage,
         actor: Actor,
         on: date,
-        data: dict[str, Any],
+        build: Callable[[], dict[str, Any]],
     ) -> Transition:
-        """A transition over data the library built and no one else holds.
+        """A transition whose data the library builds, when first read, with `build`.
 
-        The data is frozen when first read through `data`; the library's own readers use
-        `_data` and never change it.
+        The built data is the library's own and no one else holds it: it is frozen when first
+        read through `data`; the library's own readers use `_raw()` and never change it.
         """
         transition = cls.__new__(cls)
+        transition._fill(seq, trigger, source, dest, actor, on)
         put = object.__setattr__
-        put(transition, "_seq", seq)
-        put(transition, "_trigger", trigger)
-        put(transition, "_source", source)
-        put(transition, "_dest", dest)
-        put(transition, "_actor", actor)
-        put(transition, "_on", on)
-        put(transition, "_data", data)
+        put(transition, "_data", None)
         put(transition, "_frozen", False)
+        put(transition, "_build", build)
         return transition
+
+    @classmethod
+    def from_text(
+        cls,
+        seq: int,
+        trigger: str,
+        source: Stage | None,
+        dest: Stage,
+        actor: Actor,
+        on: date,
+        text: str,
+    ) -> Transition:
+        """A transition whose data is given as its JSON text (a store's row), parsed when read.
+
+        Raises:
+            ValueError: when the data is read, if the text is not a JSON object.
+        """
+        transition = cls.__new__(cls)
+        transition._fill(seq, trigger, source, dest, actor, on)
+        put = object.__setattr__
+        put(transition, "_data", None)
+        put(transition, "_frozen", False)
+        put(transition, "_text", text)
+        return transition
+
+    def _raw(self) -> Mapping[str, Any]:
+        """The data as held (built or parsed once, then kept), for the library's own readers."""
+        data = self._data
+        if data is None:
+            data = self._peek()
+            object.__setattr__(self, "_data", data)
+            object.__setattr__(self, "_build", None)
+        return data
+
+    def _peek(self) -> Mapping[str, Any]:
+        """The data, built or parsed afresh when only a recipe or text is held (not kept)."""
+        if self._data is not None:
+            return self._data
+        if self._build is not None:
+            return self._build()
+        parsed = json.loads(self._text or "null")
+        if type(parsed) is not dict:
+            raise ValueError(f"a transition's data must be a JSON object, not {parsed!r}")
+        return parsed
 
     @property
     def seq(self) -> int:
@@ -237,9 +303,10 @@ class Transition:
     def data(self) -> Mapping[str, Any]:
         """What the transition recorded, as frozen plain JSON (a `dict` that refuses changes)."""
         if not self._frozen:
-            object.__setattr__(self, "_data", freeze_json(self._data))
+            object.__setattr__(self, "_data", freeze_json(self._raw()))
             object.__setattr__(self, "_frozen", True)
-        return self._data
+            object.__setattr__(self, "_text", None)
+        return self._data  # type: ignore[return-value]
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"a Transition is immutable: cannot set {name!r}")
@@ -257,7 +324,7 @@ class Transition:
             and self._dest is other._dest
             and self._on == other._on
             and self._actor == other._actor
-            and self._data == other._data
+            and self._peek() == other._peek()
         )
 
     def __hash__(self) -> int:
@@ -268,7 +335,7 @@ class Transition:
         return (
             f"Transition(seq={self._seq}, trigger={self._trigger!r}, source={source!r}, "
             f"dest={self._dest.value!r}, actor={self._actor!r}, on={self._on!r}, "
-            f"data={dict(self._data)!r})"
+            f"data={dict(self._peek())!r})"
         )
 
     def __reduce__(self) -> tuple[Any, ...]:

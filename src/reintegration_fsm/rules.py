@@ -9,6 +9,7 @@ transition records and accepts. Every number and party comes from the case's `Pr
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Iterable, Sequence
 from typing import Protocol as Interface
 
@@ -104,6 +105,10 @@ class CaseState(Interface):
     def permanent_from(self) -> dt.date | None: ...
 
 
+SIGNERS = frozenset({Party.PARENT, Party.CHILD, Party.AP, Party.HOST})
+"""R7: who signs the initial meeting form ("signed by all parties", step 4)."""
+
+
 def same_name(a: str, b: str) -> bool:
     """The same words, whatever the case and spacing (R2's child, R5's preferred schools)."""
     return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
@@ -113,9 +118,9 @@ def _blank(value: str) -> bool:
     return not value.strip()
 
 
-def _missing(present: Iterable[Party], needed: Iterable[Party]) -> list[Party]:
-    found = set(present)
-    return [party for party in Party if party in needed and party not in found]
+def _missing(present: Iterable[Party], needed: frozenset[Party]) -> list[Party]:
+    lacking = needed.difference(present)
+    return [party for party in Party if party in lacking] if lacking else []
 
 
 def _revised(case: CaseState) -> bool:
@@ -124,17 +129,36 @@ def _revised(case: CaseState) -> bool:
 
 
 # R16 ---------------------------------------------------------------------------------------------
+_LIMIT: list[float | dt.date] = [0.0, dt.date.min]
+"""Until when (a clock time) the latest date allowed holds, and that date: today's, cached to
+the next midnight, since asking the clock for today's date costs more than the rest of R16."""
+
+
+def furthest_date() -> dt.date:
+    """The latest business date a step may have: a year (366 days) after today (R16)."""
+    until, limit = _LIMIT
+    now = time.time()
+    if now >= until:  # type: ignore[operator]
+        today = dt.date.today()
+        midnight = dt.datetime.combine(today + dt.timedelta(days=1), dt.time.min)
+        limit = today + FURTHEST_AHEAD
+        _LIMIT[:] = [midnight.timestamp(), limit]
+    return limit  # type: ignore[return-value]
+
+
 def time_runs_forward(case: CaseState | None, _: object, on: dt.date) -> list[str]:
     """R16: a step is dated no earlier than the case's last step, and not so far ahead that it
     would lock the case."""
-    reasons = []
     last = None if case is None else case.last_on
+    limit = furthest_date()
+    if (last is None or on >= last) and on <= limit:
+        return []
+    reasons = []
     if last is not None and on < last:
         reasons.append(
             f"The date {on.isoformat()} is earlier than the case's last step on "
             f"{last.isoformat()}; time runs forward."
         )
-    limit = dt.date.today() + FURTHEST_AHEAD
     if on > limit:
         reasons.append(
             f"The date {on.isoformat()} is more than a year ahead (after {limit.isoformat()}); a "
@@ -292,7 +316,7 @@ def initial_meeting_is_complete(
         reasons.append("The parent/carer was not present at the initial meeting.")
     if not meeting.child_present:
         reasons.append("The child was not present at the initial meeting.")
-    for party in _missing(meeting.signatures, (Party.PARENT, Party.CHILD, Party.AP, Party.HOST)):
+    for party in _missing(meeting.signatures, SIGNERS):
         reasons.append(f"The initial meeting form is not signed by {PARTY_WORDS[party]}.")
     if meeting.start_date < meeting.held_on:
         reasons.append("The start date is before the initial meeting.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 import attrs
 
@@ -84,7 +85,7 @@ class ReviewMeeting:
         default=None, validator=fields.instance(ReintegrationTimetable, optional=True)
     )
 
-    @property
+    @functools.cached_property
     def parties(self) -> frozenset[Party]:
         """The parties represented among the attendees."""
         return frozenset([attendee.party for attendee in self.attendees])

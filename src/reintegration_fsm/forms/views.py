@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 import attrs
 
@@ -30,7 +31,7 @@ class ChildViews:
     aspirations: str = attrs.field(default="", validator=fields.text)
     signed_by: str = attrs.field(default="", validator=fields.name)
 
-    @property
+    @functools.cached_property
     def answered(self) -> int:
         """How many of the five questions have an answer."""
         return sum(1 for question in QUESTIONS if getattr(self, question).strip())

@@ -33,7 +33,7 @@ def build_machine(steps: Sequence[Step] = STEPS) -> Machine:
     """A `transitions` machine of the protocol (no model bound; `auto_transitions` off).
 
     Triggers fired on a model of this machine take the keyword arguments `guards_pass` (the
-    outcome of the step's guards) and `data` (the transition data its outcomes read).
+    outcome of the step's guards) and `data` (the step's payload, which its outcomes read).
     """
     machine = Machine(
         model=None,

@@ -86,9 +86,10 @@ class EmergencyReview:
 
 
 # -- effects as JSON -----------------------------------------------------------------------------
+# (enum values are read through `_value_`: `.value` is a slow descriptor on Python 3.11)
 def deadline_json(kind: DeadlineKind, due: dt.date) -> dict[str, Any]:
     """A deadline opened or met, as transition data (its identity: kind and due date)."""
-    return {"kind": kind.value, "due": due.isoformat()}
+    return {"kind": kind._value_, "due": due.isoformat()}
 
 
 def obligation_json(
@@ -96,8 +97,8 @@ def obligation_json(
 ) -> dict[str, Any]:
     """An obligation opened, as transition data."""
     return {
-        "kind": kind.value,
-        "owner": owner.value,
+        "kind": kind._value_,
+        "owner": owner._value_,
         "due": None if due is None else due.isoformat(),
         "basis": basis,
     }
@@ -105,7 +106,7 @@ def obligation_json(
 
 def closed_json(kind: ObligationKind, owner: Party) -> dict[str, Any]:
     """An obligation closed, as transition data (the oldest open one of that kind and owner)."""
-    return {"kind": kind.value, "owner": owner.value}
+    return {"kind": kind._value_, "owner": owner._value_}
 
 
 # -- upcasting -----------------------------------------------------------------------------------
@@ -183,7 +184,7 @@ def upcast(history: Iterable[Transition]) -> list[Transition]:
     deadlines: list[dict[str, Any]] = []
     obligations: list[dict[str, Any]] = []
     for transition in history:
-        data = transition._data
+        data = transition._peek()
         version = schema_of(data)
         if version == SCHEMA:
             out.append(transition)
@@ -214,4 +215,4 @@ def upcast(history: Iterable[Transition]) -> list[Transition]:
 
 def needs_upcast(history: Sequence[Transition]) -> bool:
     """True when any transition of `history` is in an older layout."""
-    return any(transition._data.get("schema") != SCHEMA for transition in history)
+    return any(transition._peek().get("schema") != SCHEMA for transition in history)

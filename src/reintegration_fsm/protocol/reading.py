@@ -3,17 +3,101 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
+import types
+import typing
 from collections.abc import Mapping
 from typing import Any
 
 import attrs
 
 from reintegration_fsm.errors import FormInvalid, ProtocolError
-from reintegration_fsm.protocol.payloads import upcast
+from reintegration_fsm.protocol.payloads import SCHEMA, schema_of, upcast
 from reintegration_fsm.protocol.steps import STEP, Step, day
 from reintegration_fsm.records import Deadline, Departure, Obligation, Transition
 from reintegration_fsm.serialisation import structure
 from reintegration_fsm.vocabulary import DeadlineKind, ObligationKind, Party
+
+_HINTS: dict[type, dict[str, tuple[Any, Any]]] = {}
+
+
+def _hints(cls: type) -> dict[str, tuple[Any, Any]]:
+    """An attrs class's fields: name -> (type hint, default), resolved once per class."""
+    found = _HINTS.get(cls)
+    if found is None:
+        hints = typing.get_type_hints(cls)
+        found = {
+            field.name: (
+                hints[field.name],
+                None if field.default is attrs.NOTHING else field.default,
+            )
+            for field in attrs.fields(cls)
+        }
+        _HINTS[cls] = found
+    return found
+
+
+def _as(raw: Any, hint: Any) -> Any:
+    """A recorded JSON value as the type `hint` names, converted only as far as it is read."""
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        if raw is None:
+            return None
+        (inner,) = [arg for arg in typing.get_args(hint) if arg is not type(None)]
+        return _as(raw, inner)
+    if hint is dt.date:
+        return day(raw)
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        return hint(raw)
+    if attrs.has(hint):
+        if type(raw) is not dict:
+            raise TypeError(f"expected a JSON object for {hint.__name__}, not {raw!r}")
+        return FormView(raw, hint)
+    if origin in (tuple, frozenset):
+        if type(raw) is not list:
+            raise TypeError(f"expected a JSON array, not {raw!r}")
+        item = typing.get_args(hint)[0]
+        return (tuple if origin is tuple else frozenset)(_as(value, item) for value in raw)
+    if hint in (str, int, bool) and (type(raw) is not hint):
+        raise TypeError(f"expected {hint.__name__}, not {raw!r}")
+    return raw
+
+
+class FormView:
+    """A recorded form read as its class reads, field by field, from the stored JSON: what a
+    store's fast load projects from, without building (and keeping) the whole form."""
+
+    __slots__ = ("_cls", "_data")
+
+    def __init__(self, data: Mapping[str, Any], cls: type) -> None:
+        self._data = data
+        self._cls = cls
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            hint, default = _hints(self._cls)[name]
+        except KeyError:
+            raise AttributeError(name) from None
+        raw = self._data.get(name, default)
+        return raw if raw is default and default is not None else _as(raw, hint)
+
+
+def payload_view(step: Step, data: Mapping[str, Any]) -> Any:
+    """The step's payload read from a transition's recorded JSON, as `FormView`s.
+
+    Raises:
+        KeyError, TypeError, ValueError: the data does not hold what the step records.
+    """
+    values: list[Any] = []
+    for argument in step.arguments:
+        raw = data.get(argument.name)
+        if raw is None and argument.optional:
+            values.append(None)
+            continue
+        if raw is None:
+            raise KeyError(argument.name)
+        values.append(_as(raw, argument.type))
+    return step.payload(values)
 
 
 def read_values(step: Step, data: Mapping[str, Any], seq: int) -> tuple[Any, ...]:
@@ -40,7 +124,7 @@ def read_payload(step: Step, transition: Transition) -> Any:
     Raises:
         FormInvalid: the data is malformed; names the transition.
     """
-    return step.payload(read_values(step, transition.data, transition.seq))
+    return step.payload(read_values(step, transition._raw(), transition.seq))
 
 
 @attrs.frozen
@@ -66,7 +150,7 @@ def read(transition: Transition) -> Reading:
     Raises:
         FormInvalid: the data is malformed; names the transition.
     """
-    if transition.trigger != "open" and "schema" not in transition.data:
+    if schema_of(transition._raw()) != SCHEMA:
         raise FormInvalid(
             "history",
             str(transition.seq),

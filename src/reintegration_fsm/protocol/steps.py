@@ -117,10 +117,10 @@ class Argument:
 
 @attrs.frozen
 class Way:
-    """Where a step leads: `dest` (None: the same stage) when `when` holds of its data."""
+    """Where a step leads: `dest` (None: the same stage) when `when` holds of its payload."""
 
     dest: Stage | None
-    when: Callable[[Data], bool] | None = None
+    when: Callable[[Any], bool] | None = None
 
 
 @attrs.frozen
@@ -137,7 +137,7 @@ def _no_effects(
     return {}
 
 
-def _no_projection(facts: Facts, data: Data, on: dt.date) -> None:
+def _no_projection(facts: Facts, payload: Any, on: dt.date) -> None:
     pass
 
 
@@ -167,15 +167,18 @@ class Step:
     departures: tuple[tuple[str, Guard], ...] = ()
     """The *shoulds*: (rule, check) pairs whose sentences the transition records, accepted."""
     effects: Callable[[StepCase, Any, dt.date, Actor, Data | None], Effects] = _no_effects
-    project: Callable[[Facts, Data, dt.date], None] = _no_projection
+    project: Callable[[Facts, Any, dt.date], None] = _no_projection
+    """Writes what the step changes onto the case's facts, from its payload (typed, or a typed
+    view over recorded JSON)."""
     documents: Callable[[Any], tuple[Printable, ...]] = _no_documents
     listed: Callable[[Any, Actor], bool] | None = None
     """For a step that only closes an obligation: whether `available_triggers` lists it now."""
 
-    @property
-    def name(self) -> str:
-        """The trigger's name, as transitions record it."""
-        return self.trigger.value
+    name: str = attrs.field(init=False)
+    """The trigger's name, as transitions record it."""
+
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "name", self.trigger._value_)
 
     @property
     def moves(self) -> bool:
@@ -188,10 +191,10 @@ class Step:
             return self.bundle(*values)
         return values[0] if values else None
 
-    def dest(self, source: Stage, data: Data) -> Stage:
-        """The stage a transition recording `data` leads to from `source`."""
+    def dest(self, source: Stage, payload: Any) -> Stage:
+        """The stage the step leads to from `source` with `payload`."""
         for way in self.ways:
-            if way.when is None or way.when(data):
+            if way.when is None or way.when(payload):
                 return source if way.dest is None else way.dest
         raise FormInvalid(self.name, "data", "its data matches none of the step's outcomes")
 
@@ -247,10 +250,9 @@ def _open_wording(data: Data) -> str:
 
 
 # -- record_consent ------------------------------------------------------------------------------
-def _consent_project(facts: Facts, data: Data, on: dt.date) -> None:
-    form = data["form"]
-    facts.preferred_schools = tuple(str(school) for school in form["preferred_schools"])
-    facts.consent_signed_on = optional_day(form["signed_on"])
+def _consent_project(facts: Facts, form: ConsentForm, on: dt.date) -> None:
+    facts.preferred_schools = tuple(form.preferred_schools)
+    facts.consent_signed_on = form.signed_on
 
 
 def _consent_wording(data: Data) -> str:
@@ -305,11 +307,8 @@ def _host_effects(
     )
 
 
-def _host_project(facts: Facts, data: Data, on: dt.date) -> None:
-    host = data["host_school"]
-    if type(host) is not str:
-        raise TypeError(f"the host school must be text, not {host!r}")
-    facts.host_school = host
+def _host_project(facts: Facts, offer: HostOffer, on: dt.date) -> None:
+    facts.host_school = offer.host_school
 
 
 # -- note_at_panel -------------------------------------------------------------------------------
@@ -338,10 +337,10 @@ def _initial_effects(
     )
 
 
-def _initial_project(facts: Facts, data: Data, on: dt.date) -> None:
-    meeting = data["meeting"]
-    facts.initial_meeting_on = facts.last_meeting_on = day(meeting["held_on"])
-    facts.agreed_start = day(meeting["start_date"])
+def _initial_project(facts: Facts, record: InitialMeetingRecord, on: dt.date) -> None:
+    meeting = record.meeting
+    facts.initial_meeting_on = facts.last_meeting_on = meeting.held_on
+    facts.agreed_start = meeting.start_date
 
 
 def _initial_wording(data: Data) -> str:
@@ -372,7 +371,7 @@ def _start_effects(
     )
 
 
-def _start_project(facts: Facts, data: Data, on: dt.date) -> None:
+def _start_project(facts: Facts, _: None, on: dt.date) -> None:
     facts.placement_started_on = on
 
 
@@ -392,12 +391,11 @@ def _review_effects(
     return _effects(met=met, deadlines=deadlines, opened=[_paperwork()])
 
 
-def _review_project(facts: Facts, data: Data, on: dt.date) -> None:
-    meeting = data["meeting"]
-    facts.last_meeting_on = day(meeting["held_on"])
-    if meeting["kind"] == ReviewKind.FINAL.value:
-        facts.final_decision = ReviewDecision(meeting["decision"])
-        facts.permanent_from = optional_day(meeting.get("permanent_from"))
+def _review_project(facts: Facts, meeting: ReviewMeeting, on: dt.date) -> None:
+    facts.last_meeting_on = meeting.held_on
+    if meeting.kind is ReviewKind.FINAL:
+        facts.final_decision = meeting.decision
+        facts.permanent_from = meeting.permanent_from
 
 
 def _review_wording(data: Data) -> str:
@@ -431,9 +429,9 @@ def _call_wording(data: Data) -> str:
 
 
 # -- hold_emergency_review -----------------------------------------------------------------------
-def _decides(decision: ReviewDecision) -> Callable[[Data], bool]:
-    def when(data: Data) -> bool:
-        return bool(data["meeting"]["decision"] == decision.value)
+def _decides(decision: ReviewDecision) -> Callable[[EmergencyReview], bool]:
+    def when(review: EmergencyReview) -> bool:
+        return review.meeting.decision is decision
 
     when.__name__ = f"decides_{decision.value}"
     return when
@@ -461,10 +459,10 @@ def _emergency_effects(
     return _effects(opened=opened)
 
 
-def _emergency_project(facts: Facts, data: Data, on: dt.date) -> None:
-    meeting = data["meeting"]
-    facts.last_meeting_on = day(meeting["held_on"])
-    if meeting["decision"] == ReviewDecision.END.value:
+def _emergency_project(facts: Facts, review: EmergencyReview, on: dt.date) -> None:
+    meeting = review.meeting
+    facts.last_meeting_on = meeting.held_on
+    if meeting.decision is ReviewDecision.END:
         facts.ended_on = on
 
 
