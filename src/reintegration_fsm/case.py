@@ -41,14 +41,15 @@ from reintegration_fsm.protocol.definition import (
     protocol_registry,
 )
 from reintegration_fsm.protocol.machine import DISPATCH, TRIGGERS_IN
-from reintegration_fsm.protocol.payloads import SCHEMA, upcast
+from reintegration_fsm.protocol.payloads import SCHEMA, upcast_read
 from reintegration_fsm.protocol.reading import payload_view, read_values
-from reintegration_fsm.protocol.steps import ALWAYS, STEP, STEPS, Step, day
+from reintegration_fsm.protocol.steps import STEP, STEPS, Step, day
 from reintegration_fsm.records import Deadline, Departure, Obligation, Transition
 from reintegration_fsm.serialisation import converter, structure
 from reintegration_fsm.vocabulary import (
     DUAL_REGISTERED_STAGES,
     ORGANISATION_OF_PARTY,
+    PARTY_OF_ROLE,
     ROLE_WORDS,
     Actor,
     DeadlineKind,
@@ -64,6 +65,15 @@ from reintegration_fsm.vocabulary import (
 
 _OPEN = STEP[Trigger.OPEN.value]
 _DISCHARGE = Trigger.DISCHARGE.value
+_DISCHARGE_STEP = STEP[_DISCHARGE]
+_HOST = "host_school"
+_ORGANISATION_OF_ROLE: Mapping[Role, str] = {
+    role: {"ap_setting": "_ap_setting", "local_authority": "_local_authority"}.get(field, field)
+    for role, party in PARTY_OF_ROLE.items()
+    if (field := ORGANISATION_OF_PARTY.get(party)) is not None
+}
+"""R15: each role's organisation, as the case's attribute holding it (host: its facts')."""
+_DEADLINE_KINDS: Mapping[str, DeadlineKind] = {kind._value_: kind for kind in DeadlineKind}
 
 
 class _Facts:
@@ -312,7 +322,7 @@ class Reintegration:
     @property
     def last_on(self) -> dt.date | None:
         """The business date of the last transition."""
-        return self._history[-1].on if self._history else None
+        return self._history[-1]._on if self._history else None
 
     @property
     def opened_on(self) -> dt.date:
@@ -523,9 +533,8 @@ class Reintegration:
                 )
         if not transitions or transitions[0].trigger != "open" or transitions[0].seq != 1:
             raise FormInvalid("history", "1", "a history starts with the 'open' transition, seq 1")
-        transitions = upcast(transitions)
-        first = transitions[0]
-        data = first._peek()
+        read = upcast_read(transitions)
+        data = read[0][1]
         try:
             case_id, pupil, ap_setting, local_authority = read_values(_OPEN, data, 1)
             cls._check_values(_OPEN, (case_id, pupil, ap_setting, local_authority))
@@ -538,13 +547,15 @@ class Reintegration:
         except (KeyError, TypeError) as error:
             raise FormInvalid("history", "1", f"malformed 'open' data: {error!r}") from None
         case = cls._new(case_id, pupil, ap_setting, local_authority, protocol, calendar)
-        for transition in transitions:
-            case._replay_one(transition, checked=checked)
+        for transition, recorded in read:
+            case._replay_one(transition, recorded, checked=checked)
         if not checked:
             object.__setattr__(case, "_unchecked", len(case._history))
         return case
 
-    def _replay_one(self, transition: Transition, *, checked: bool) -> None:
+    def _replay_one(
+        self, transition: Transition, data: Mapping[str, Any], *, checked: bool
+    ) -> None:
         seq = transition.seq
         trigger = transition.trigger
         if seq != len(self._history) + 1:
@@ -567,7 +578,6 @@ class Reintegration:
                 ],
                 seq=seq,
             )
-        data = transition._peek()
         try:
             if checked:
                 values = read_values(step, data, seq)
@@ -622,6 +632,8 @@ class Reintegration:
 
     @staticmethod
     def _check_values(step: Step, values: Sequence[Any]) -> None:
+        if step.plain and all(map(isinstance, values, step.types)):
+            return  # forms and enums of the right type: their own validators checked them
         for argument, value in zip(step.arguments, values, strict=True):
             if value is None and argument.optional:
                 continue
@@ -663,6 +675,13 @@ class Reintegration:
             NotPermitted: saying why.
         """
         allowed = self._protocol.roles[step.name]
+        role = actor.role
+        if role in allowed and step is not _DISCHARGE_STEP:  # the common case, decided at once
+            field = _ORGANISATION_OF_ROLE.get(role)
+            if field is None or actor.organisation == (
+                self._facts.host_school if field is _HOST else getattr(self, field)
+            ):
+                return
         if actor.role not in allowed:
             who = ROLE_WORDS[actor.role]
             raise NotPermitted(
@@ -688,10 +707,10 @@ class Reintegration:
 
     def _check_rules(self, step: Step, payload: Any, on: dt.date, seq: int | None = None) -> None:
         reasons: list[str] = []
-        for guard in ALWAYS:
-            reasons += guard(self, payload, on)
-        for guard in step.guards:
-            reasons += guard(self, payload, on)
+        for guard in step.checks:
+            found = guard(self, payload, on)
+            if found:
+                reasons += found
         if reasons:
             raise GuardFailed(step.name, reasons, seq=seq)
 
@@ -719,11 +738,16 @@ class Reintegration:
     def _run(self, step: Step, values: tuple[Any, ...], by: Actor, on: dt.date) -> Transition:
         self._check_actor(step, by, values[0] if step.name == _DISCHARGE else None)
         self._check_values(step, values)
-        payload = step.payload(values)
+        payload = values[0] if step.bundle is None and values else step.payload(values)
         self._check_rules(step, payload, on)
         effects = self._effects(step, payload, on, by, None)  # may raise: nothing changed yet
-        source = None if step is _OPEN else self._stage
-        dest = step.dest(self._stage, payload)
+        stage = self._stage
+        source = None if step is _OPEN else stage
+        ways = step.ways
+        if len(ways) == 1 and ways[0].when is None:
+            dest = ways[0].dest or stage
+        else:
+            dest = step.dest(stage, payload)
         transition = Transition._owned(
             len(self._history) + 1,
             step.name,
@@ -746,32 +770,39 @@ class Reintegration:
     def _apply(
         self, step: Step, transition: Transition, payload: Any, effects: Mapping[str, Any]
     ) -> None:
-        on = transition.on
-        for item in effects.get("deadlines", ()):
-            self._deadlines.append(Deadline(DeadlineKind(item["kind"]), day(item["due"])))
-        for ref in effects.get("met", ()):
-            self._meet(ref, on)
-        for item in effects.get("opened", ()):
-            self._obligations.append(_obligation(item, on))
-        for ref in effects.get("closed", ()):
-            self._close(ref)
-        seq = transition.seq
-        for item in effects.get("departures", ()):
-            rule, text = item["rule"], item["text"]
-            if type(rule) is not str or type(text) is not str:
-                raise TypeError(f"a departure is a rule and a sentence, not {item!r}")
-            self._departures.append(Departure(seq, rule, text))
+        on = transition._on
+        for key, items in effects.items():
+            if key == "met":
+                for ref in items:
+                    self._meet(ref, on)
+            elif key == "opened":
+                for item in items:
+                    self._obligations.append(_obligation(item, on))
+            elif key == "deadlines":
+                for item in items:
+                    kind = _DEADLINE_KINDS[item["kind"]]
+                    self._deadlines.append(Deadline._made(kind, day(item["due"])))
+            elif key == "closed":
+                for ref in items:
+                    self._close(ref)
+            elif key == "departures":
+                for item in items:
+                    rule, text = item["rule"], item["text"]
+                    if type(rule) is not str or type(text) is not str:
+                        raise TypeError(f"a departure is a rule and a sentence, not {item!r}")
+                    self._departures.append(Departure(transition._seq, rule, text))
         step.project(self._facts, payload, on)
-        if transition.actor.role is Role.AP_HEAD:
-            self._facts.ap_head = transition.actor.name
-        object.__setattr__(self, "_stage", transition.dest)
+        actor = transition._actor
+        if actor.role is Role.AP_HEAD:
+            self._facts.ap_head = actor.name
+        object.__setattr__(self, "_stage", transition._dest)
         self._history.append(transition)
 
     def _meet(self, ref: Mapping[str, Any], on: dt.date) -> None:
-        kind, due = DeadlineKind(ref["kind"]), day(ref["due"])
+        kind, due = _DEADLINE_KINDS[ref["kind"]], day(ref["due"])
         for index, item in enumerate(self._deadlines):
             if item.met_on is None and item.kind is kind and item.due == due:
-                self._deadlines[index] = Deadline(kind, due, on)
+                self._deadlines[index] = Deadline._made(kind, due, on)
                 return
         raise ValueError(f"no unmet {kind.value} deadline due {due.isoformat()} to meet")
 

@@ -41,6 +41,16 @@ class Deadline:
         """True when, on `on`, it is unmet and past due, or was met late."""
         return self.breached if self.met_on is not None else on > self.due
 
+    @classmethod
+    def _made(cls, kind: DeadlineKind, due: date, met_on: date | None = None) -> Deadline:
+        """A deadline from values the library has already checked: no validator runs again."""
+        made = object.__new__(cls)
+        put = object.__setattr__
+        put(made, "kind", kind)
+        put(made, "due", due)
+        put(made, "met_on", met_on)
+        return made
+
 
 @attrs.frozen
 class Obligation:
@@ -150,14 +160,13 @@ class Transition:
 
     __slots__ = (
         "_actor",
-        "_build",
         "_data",
         "_dest",
         "_frozen",
         "_on",
+        "_pending",
         "_seq",
         "_source",
-        "_text",
         "_trigger",
     )
 
@@ -169,8 +178,8 @@ class Transition:
     _on: date
     _data: Mapping[str, Any] | None
     _frozen: bool
-    _text: str | None
-    _build: Callable[[], dict[str, Any]] | None
+    _pending: str | Callable[[], dict[str, Any]] | None
+    """Until the data is first read: its JSON text, or how to build it."""
 
     def __init__(
         self,
@@ -183,13 +192,20 @@ class Transition:
         data: Mapping[str, Any] | None = None,
     ) -> None:
         # A caller's data is copied and frozen now, so that nothing they keep can change it.
-        self._fill(seq, trigger, source, dest, actor, on)
+        self._fill(seq, trigger, source, dest, actor, on, None)
         put = object.__setattr__
         put(self, "_data", FrozenDict() if data is None else freeze_json(data))
         put(self, "_frozen", True)
 
     def _fill(
-        self, seq: int, trigger: str, source: Stage | None, dest: Stage, actor: Actor, on: date
+        self,
+        seq: int,
+        trigger: str,
+        source: Stage | None,
+        dest: Stage,
+        actor: Actor,
+        on: date,
+        pending: str | Callable[[], dict[str, Any]] | None,
     ) -> None:
         put = object.__setattr__
         put(self, "_seq", seq)
@@ -198,8 +214,7 @@ class Transition:
         put(self, "_dest", dest)
         put(self, "_actor", actor)
         put(self, "_on", on)
-        put(self, "_text", None)
-        put(self, "_build", None)
+        put(self, "_pending", pending)
 
     @classmethod
     def _owned(
@@ -218,11 +233,10 @@ class Transition:
         read through `data`; the library's own readers use `_raw()` and never change it.
         """
         transition = cls.__new__(cls)
-        transition._fill(seq, trigger, source, dest, actor, on)
+        transition._fill(seq, trigger, source, dest, actor, on, build)
         put = object.__setattr__
         put(transition, "_data", None)
         put(transition, "_frozen", False)
-        put(transition, "_build", build)
         return transition
 
     @classmethod
@@ -242,11 +256,10 @@ class Transition:
             ValueError: when the data is read, if the text is not a JSON object.
         """
         transition = cls.__new__(cls)
-        transition._fill(seq, trigger, source, dest, actor, on)
+        transition._fill(seq, trigger, source, dest, actor, on, text)
         put = object.__setattr__
         put(transition, "_data", None)
         put(transition, "_frozen", False)
-        put(transition, "_text", text)
         return transition
 
     def _raw(self) -> Mapping[str, Any]:
@@ -255,16 +268,17 @@ class Transition:
         if data is None:
             data = self._peek()
             object.__setattr__(self, "_data", data)
-            object.__setattr__(self, "_build", None)
+            object.__setattr__(self, "_pending", None)
         return data
 
     def _peek(self) -> Mapping[str, Any]:
         """The data, built or parsed afresh when only a recipe or text is held (not kept)."""
         if self._data is not None:
             return self._data
-        if self._build is not None:
-            return self._build()
-        parsed = json.loads(self._text or "null")
+        pending = self._pending
+        if callable(pending):
+            return pending()
+        parsed = json.loads(pending or "null")
         if type(parsed) is not dict:
             raise ValueError(f"a transition's data must be a JSON object, not {parsed!r}")
         return parsed
@@ -305,7 +319,7 @@ class Transition:
         if not self._frozen:
             object.__setattr__(self, "_data", freeze_json(self._raw()))
             object.__setattr__(self, "_frozen", True)
-            object.__setattr__(self, "_text", None)
+            object.__setattr__(self, "_pending", None)
         return self._data  # type: ignore[return-value]
 
     def __setattr__(self, name: str, value: object) -> None:

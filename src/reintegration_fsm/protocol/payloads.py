@@ -180,14 +180,26 @@ def upcast(history: Iterable[Transition]) -> list[Transition]:
     Raises:
         FormInvalid: a transition's data cannot be read in any known layout.
     """
-    out: list[Transition] = []
+    return [transition for transition, _ in upcast_read(history)]
+
+
+def upcast_read(history: Iterable[Transition]) -> list[tuple[Transition, Mapping[str, Any]]]:
+    """Each transition of a history with its data, read once, in the current layout.
+
+    Raises:
+        FormInvalid: a transition's data cannot be read in any known layout.
+    """
+    out: list[tuple[Transition, Mapping[str, Any]]] = []
     deadlines: list[dict[str, Any]] = []
     obligations: list[dict[str, Any]] = []
     for transition in history:
-        data = transition._peek()
+        try:
+            data = transition._peek()
+        except ValueError as error:
+            raise FormInvalid("history", str(transition.seq), str(error)) from None
         version = schema_of(data)
         if version == SCHEMA:
-            out.append(transition)
+            out.append((transition, data))
             continue
         if version != 1:
             raise FormInvalid(
@@ -199,17 +211,16 @@ def upcast(history: Iterable[Transition]) -> list[Transition]:
             raise FormInvalid(
                 "history", str(transition.seq), f"malformed layout-1 data: {error}"
             ) from None
-        out.append(
-            Transition(
-                transition.seq,
-                transition.trigger,
-                transition.source,
-                transition.dest,
-                transition.actor,
-                transition.on,
-                upcast_data,
-            )
+        upcast_transition = Transition(
+            transition.seq,
+            transition.trigger,
+            transition.source,
+            transition.dest,
+            transition.actor,
+            transition.on,
+            upcast_data,
         )
+        out.append((upcast_transition, upcast_transition._raw()))
     return out
 
 

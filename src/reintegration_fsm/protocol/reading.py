@@ -13,9 +13,9 @@ import attrs
 
 from reintegration_fsm.errors import FormInvalid, ProtocolError
 from reintegration_fsm.protocol.payloads import SCHEMA, schema_of, upcast
-from reintegration_fsm.protocol.steps import STEP, Step, day
+from reintegration_fsm.protocol.steps import STEP, STEPS, Step, day
 from reintegration_fsm.records import Deadline, Departure, Obligation, Transition
-from reintegration_fsm.serialisation import structure
+from reintegration_fsm.serialisation import converter, structure
 from reintegration_fsm.vocabulary import DeadlineKind, ObligationKind, Party
 
 _HINTS: dict[type, dict[str, tuple[Any, Any]]] = {}
@@ -37,30 +37,67 @@ def _hints(cls: type) -> dict[str, tuple[Any, Any]]:
     return found
 
 
+_CONVERTERS: dict[Any, Any] = {}
+
+
+def _converter(hint: Any) -> Any:
+    """A function turning a recorded JSON value into the type `hint` names, built once per hint
+    (converting only as far as a reader reads: a form becomes a `FormView`)."""
+    found = _CONVERTERS.get(hint)
+    if found is not None:
+        return found
+    origin = typing.get_origin(hint)
+    convert: Any
+    if origin in (typing.Union, types.UnionType):
+        (inner_hint,) = [arg for arg in typing.get_args(hint) if arg is not type(None)]
+        inner = _converter(inner_hint)
+
+        def convert(raw: Any) -> Any:
+            return None if raw is None else inner(raw)
+
+    elif hint is dt.date:
+        convert = day
+    elif isinstance(hint, type) and issubclass(hint, enum.Enum):
+        members = {member._value_: member for member in hint}
+
+        def convert(raw: Any) -> Any:
+            return members[raw]
+
+    elif attrs.has(hint):
+
+        def convert(raw: Any) -> Any:
+            if type(raw) is not dict:
+                raise TypeError(f"expected a JSON object for {hint.__name__}, not {raw!r}")
+            return FormView(raw, hint)
+
+    elif origin in (tuple, frozenset):
+        item = _converter(typing.get_args(hint)[0])
+        build = tuple if origin is tuple else frozenset
+
+        def convert(raw: Any) -> Any:
+            if type(raw) is not list:
+                raise TypeError(f"expected a JSON array, not {raw!r}")
+            return build(item(value) for value in raw)
+
+    elif hint in (str, int, bool):
+
+        def convert(raw: Any) -> Any:
+            if type(raw) is not hint:
+                raise TypeError(f"expected {hint.__name__}, not {raw!r}")
+            return raw
+
+    else:
+
+        def convert(raw: Any) -> Any:
+            return raw
+
+    _CONVERTERS[hint] = convert
+    return convert
+
+
 def _as(raw: Any, hint: Any) -> Any:
     """A recorded JSON value as the type `hint` names, converted only as far as it is read."""
-    origin = typing.get_origin(hint)
-    if origin in (typing.Union, types.UnionType):
-        if raw is None:
-            return None
-        (inner,) = [arg for arg in typing.get_args(hint) if arg is not type(None)]
-        return _as(raw, inner)
-    if hint is dt.date:
-        return day(raw)
-    if isinstance(hint, type) and issubclass(hint, enum.Enum):
-        return hint(raw)
-    if attrs.has(hint):
-        if type(raw) is not dict:
-            raise TypeError(f"expected a JSON object for {hint.__name__}, not {raw!r}")
-        return FormView(raw, hint)
-    if origin in (tuple, frozenset):
-        if type(raw) is not list:
-            raise TypeError(f"expected a JSON array, not {raw!r}")
-        item = typing.get_args(hint)[0]
-        return (tuple if origin is tuple else frozenset)(_as(value, item) for value in raw)
-    if hint in (str, int, bool) and (type(raw) is not hint):
-        raise TypeError(f"expected {hint.__name__}, not {raw!r}")
-    return raw
+    return _converter(hint)(raw)
 
 
 class FormView:
@@ -107,15 +144,21 @@ def read_values(step: Step, data: Mapping[str, Any], seq: int) -> tuple[Any, ...
         FormInvalid: an argument is missing or malformed; names the transition.
     """
     values: list[Any] = []
-    for argument in step.arguments:
+    for argument, hook in zip(step.arguments, _LOAD[step.name], strict=True):
         raw = data.get(argument.name)
         if raw is None:
             if argument.optional:
                 values.append(None)
                 continue
             raise FormInvalid("history", str(seq), f"{step.name}: no {argument.name!r} recorded")
-        values.append(structure(raw, argument.type))
+        values.append(structure(raw, argument.type, hook))
     return tuple(values)
+
+
+_LOAD = {
+    step.name: tuple(converter.get_structure_hook(a.type) for a in step.arguments) for step in STEPS
+}
+"""Each step's arguments' cattrs structure hooks, resolved once."""
 
 
 def read_payload(step: Step, transition: Transition) -> Any:

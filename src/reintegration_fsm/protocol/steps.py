@@ -99,6 +99,10 @@ class Facts(Interface):
     ended_on: dt.date | None
 
 
+ALWAYS: tuple[Guard, ...] = (rules.time_runs_forward,)
+"""Guards every trigger runs before its own (R16)."""
+
+
 @attrs.frozen
 class Argument:
     """One argument a trigger takes, recorded in its data under the same name."""
@@ -176,9 +180,27 @@ class Step:
 
     name: str = attrs.field(init=False)
     """The trigger's name, as transitions record it."""
+    checks: tuple[Guard, ...] = attrs.field(init=False)
+    """Every guard the step runs, in order: R16, then its own."""
+    types: tuple[type, ...] = attrs.field(init=False)
+    """The arguments' types, in order."""
+    plain: bool = attrs.field(init=False)
+    """True when every argument is a form or an enum, never None and never text: a value of the
+    right type needs no other check."""
 
     def __attrs_post_init__(self) -> None:
-        object.__setattr__(self, "name", self.trigger._value_)
+        put = object.__setattr__
+        put(self, "name", self.trigger._value_)
+        put(self, "checks", (*ALWAYS, *self.guards))
+        put(self, "types", tuple(argument.type for argument in self.arguments))
+        put(
+            self,
+            "plain",
+            all(
+                not argument.optional and argument.type not in (str, dt.date)
+                for argument in self.arguments
+            ),
+        )
 
     @property
     def moves(self) -> bool:
@@ -233,11 +255,18 @@ def _owes(obligations: Sequence[Obligation], kind: ObligationKind, owner: Party)
 
 
 def _effects(**lists: list[dict[str, Any]]) -> Effects:
-    return {key: value for key, value in lists.items() if value}
+    found = {}
+    for key, value in lists.items():
+        if value:
+            found[key] = value
+    return found
+
+
+_PAPERWORK = obligation_json(K.SEND_PAPERWORK_TO_ADMISSIONS, Party.AP)
 
 
 def _paperwork() -> dict[str, Any]:
-    return obligation_json(K.SEND_PAPERWORK_TO_ADMISSIONS, Party.AP)
+    return dict(_PAPERWORK)  # each transition its own
 
 
 def _revised(case: StepCase) -> bool:
@@ -785,9 +814,6 @@ STEPS: tuple[Step, ...] = (
     ),
 )
 """The whole protocol, one declaration per trigger, in the seed's order."""
-
-ALWAYS: tuple[Guard, ...] = (rules.time_runs_forward,)
-"""Guards every trigger runs before its own (R16)."""
 
 STEP: Mapping[str, Step] = {step.name: step for step in STEPS}
 """Each step by its trigger's name."""
