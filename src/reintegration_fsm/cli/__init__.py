@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import click
 
-from reintegration_fsm.cli import admin, cases
+from reintegration_fsm.cli import admin, caseload, cases, reporting
 from reintegration_fsm.cli.common import (
     AUTHORITY_ENV,
     CALENDAR_ENV,
@@ -79,6 +79,9 @@ for command in (
     admin.verify,
     admin.diagram,
     admin.calendar,
+    caseload.cases,
+    reporting.weightings,
+    reporting.report,
 ):
     cli.add_command(command)
 

@@ -194,6 +194,7 @@ FORMAT_HELP = {
     "json": "JSON for scripts",
     "csv": "CSV for spreadsheets (UTF-8 with a byte order mark, for Excel)",
     "xlsx": "an Excel workbook, to -o FILE or a pipe (needs the `reports` extra)",
+    "html": "a printable page with charts (needs the `reports` extra)",
 }
 FORMATS = ("table", "json", "csv")
 
@@ -282,7 +283,8 @@ def emit(
     if output is not None:
         write_output(output, data)
     elif isinstance(data, bytes):
-        stream = click.get_binary_stream("stdout")
+        # click 8.5's stubs make get_binary_stream an object; it is still the function.
+        stream = click.get_binary_stream("stdout")  # type: ignore[operator, unused-ignore]
         stream.write(data)
         stream.flush()
     else:
