@@ -20,6 +20,7 @@ from reintegration_fsm.cli.common import (
     settings,
     stdout_is_terminal,
     to_json,
+    write_binary_stdout,
     write_output,
 )
 from reintegration_fsm.cli.output import Cell, Sheet, render_csv, render_workbook
@@ -102,10 +103,7 @@ def _write(data: str | bytes, output: str | None) -> None:
     elif isinstance(data, bytes):
         if stdout_is_terminal():
             raise Failure("--format xlsx writes a workbook: give -o FILE.xlsx")
-        # click 8.5's stubs make get_binary_stream an object; it is still the function.
-        stream = click.get_binary_stream("stdout")  # type: ignore[operator, unused-ignore]
-        stream.write(data)
-        stream.flush()
+        write_binary_stdout(data)
     else:
         click.echo(data, nl=False)
 
@@ -150,7 +148,11 @@ def weightings(
     if output_format == "xlsx":
         workbook = render_workbook(
             [
-                Sheet(f"Weightings {span.name or span.start}", rows, WEIGHTING_COLUMNS),
+                Sheet(
+                    f"Weightings {(span.name or str(span.start)).replace('/', '-')}",
+                    rows,
+                    WEIGHTING_COLUMNS,
+                ),
                 Sheet("Ledger", _ledger_rows(ledger), LEDGER_COLUMNS),
             ]
         )
