@@ -127,6 +127,8 @@ def _svg(figure: Any, key: str, title: str, description: str) -> str:
     figure.savefig(buffer, format="svg", metadata={"Date": None})
     text = buffer.getvalue()
     text = text[text.index("<svg") :]
+    # The metadata names matplotlib's web site: a page that fetches nothing quotes no URL.
+    text = re.sub(r"\s*<metadata>.*?</metadata>", "", text, flags=re.S)
     for name in set(_ID.findall(text)):
         text = re.sub(rf'\bid="{re.escape(name)}"', f'id="{key}-{name}"', text)
         text = text.replace(f"url(#{name})", f"url(#{key}-{name})")
@@ -135,11 +137,7 @@ def _svg(figure: Any, key: str, title: str, description: str) -> str:
     opening = text.index(">", text.index("<svg")) + 1
     head = text[: opening - 1]
     head += f' role="img" aria-labelledby="{key}-title" aria-label="{label}">'
-    return (
-        head
-        + f'<title id="{key}-title">{escape(title)}: {escape(description)}</title>'
-        + text[opening:]
-    )
+    return head + f'<title id="{key}-title">{escape(description)}</title>' + text[opening:]
 
 
 def _chart(key: str, title: str, description: str, figure: Any) -> Chart:

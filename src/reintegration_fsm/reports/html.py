@@ -121,7 +121,7 @@ def render_html(found: Figures, *, made_on: dt.date | None = None, title: str = 
         {"value": _percent(on_time.percent), "label": "reviews held on time"},
         {"value": _percent(found.success_rate), "label": "placements that ended successfully"},
     ]
-    where = found.school or "every school"
+    where = found.school or "All schools"
     scope = f"{found.period.label}. {where}; cases as they stood on {found.on.isoformat()}."
     return _ENVIRONMENT.get_template("report.html").render(
         title=title or "Reintegration: figures for the Fair Access panel",

@@ -73,7 +73,7 @@ def tables(found: Figures) -> list[Table]:
         for o in found.offers_made
     )
     departures: tuple[dict[str, Value], ...] = tuple(
-        {"rule": c.key, "about": c.label.split(": ", 1)[-1], "departures": c.count}
+        {"rule": c.key, "good_practice": c.label.split(": ", 1)[-1], "departures": c.count}
         for c in found.departures
     )
     schools: tuple[dict[str, Value], ...] = tuple(
@@ -142,7 +142,7 @@ def tables(found: Figures) -> list[Table]:
         Table(
             "departures",
             "Departures from good practice, by rule",
-            ("rule", "about", "departures"),
+            ("rule", "good_practice", "departures"),
             departures,
         ),
         _count_table(
