@@ -8,6 +8,7 @@ from __future__ import annotations
 import ast
 import enum
 import inspect
+import itertools
 import re
 import textwrap
 import types
@@ -52,7 +53,7 @@ def _attribute_docs(cls: type[Any]) -> dict[str, str]:
     tree = ast.parse(textwrap.dedent(inspect.getsource(cls)))
     body = tree.body[0].body  # type: ignore[attr-defined]
     found: dict[str, str] = {}
-    for before, after in zip(body, body[1:], strict=False):
+    for before, after in itertools.pairwise(body):
         if (
             isinstance(before, ast.AnnAssign)
             and isinstance(before.target, ast.Name)
