@@ -218,6 +218,21 @@ def test_an_authority_set_by_the_environment_names_no_other(office_url: str) -> 
     assert "RFSM_AUTHORITY" in result.stderr
 
 
+def test_a_misspelt_school_names_the_schools_with_cases(office_url: str) -> None:
+    """`--school Hollybrok` is not an empty caseload: exit 2, naming the schools there are."""
+    result = invoke(office_url, "cases", "--school", "Hollybrok Academy")
+    assert result.exit_code == 2
+    assert "no cases at school 'Hollybrok Academy'" in result.stderr
+    assert "'Hollybrook Academy'" in result.stderr
+    assert "'Larkspur Learning Centre'" in result.stderr
+    report = invoke(office_url, "report", "--school", "Hollybrok Academy", "--format", "json")
+    assert report.exit_code == 2
+    assert json.loads(report.stdout)["error"] == "no cases at school 'Hollybrok Academy'"
+    narrowed = invoke(office_url, "cases", "--school", "Hollybrook Academy", "--stage", "ending")
+    assert narrowed.exit_code == 0
+    assert narrowed.stdout.strip() == "no cases match"
+
+
 def test_the_right_authority_lists_its_cases(office_url: str) -> None:
     mine = json_of(office_url, "--authority", "Exampleshire County Council", "cases")
     assert ids(mine) == EVERY_ID

@@ -71,6 +71,28 @@ def check_authority(store: SqlAlchemyStore) -> None:
     raise Failure(f"no cases for authority {authority!r}", reasons)
 
 
+def check_school(store: SqlAlchemyStore, school: str | None) -> None:
+    """Fail when no case the store may show has `school` as its AP setting or host school,
+    naming the schools that have cases (a misspelt school must not look like an empty list).
+
+    Raises:
+        Failure: no case at that school (exit 2).
+    """
+    if school is None or store.cases(school=school):
+        return
+    check_authority(store)
+    summaries = store.cases()
+    known = sorted(
+        {s.ap_setting for s in summaries} | {s.host_school for s in summaries if s.host_school}
+    )
+    raise Failure(
+        f"no cases at school {school!r}",
+        [f"Schools with cases: {', '.join(repr(k) for k in known)}."]
+        if known
+        else ["There are no cases yet."],
+    )
+
+
 # -- what a due row says about its case ------------------------------------------------------
 def late_by(due: dt.date, on: dt.date, calendar: SchoolCalendar | None) -> tuple[int, str]:
     """How late an item due on `due` is on `on`: school days when the calendar knows both days,
@@ -249,6 +271,7 @@ def cases(
         summaries = [s for s in summaries if s.case_id in wanted]
     if not summaries:
         check_authority(store)
+        check_school(store, school)
     rows = case_rows(summaries, store.due(EVERYTHING) if summaries else [])
     emit(
         rows,

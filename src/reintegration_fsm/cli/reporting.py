@@ -10,7 +10,7 @@ import click
 
 from reintegration_fsm.case import Reintegration
 from reintegration_fsm.cli import common
-from reintegration_fsm.cli.caseload import AUTHORITY_OPTION, check_authority
+from reintegration_fsm.cli.caseload import AUTHORITY_OPTION, check_authority, check_school
 from reintegration_fsm.cli.common import (
     DATE,
     Failure,
@@ -223,6 +223,7 @@ def report(
     cases = load_cases(store, span, school, on)
     if not cases:
         check_authority(store)
+    check_school(store, school)
     counted = figures(cases, span, on=on, school=school, calendar=found.calendar())
     data: str | bytes
     if output_format == "json":
