@@ -264,6 +264,16 @@ def test_an_empty_period_still_makes_a_page(every_case: list[Reintegration]) -> 
     assert found.success_rate is None
 
 
+def test_a_calendar_given_is_named_even_with_no_offer_to_count(
+    every_case: list[Reintegration],
+) -> None:
+    """No offer in the period, yet the calendar was known: the note names it, not "unknown"."""
+    summer = Period(dt.date(2026, 7, 20), dt.date(2026, 8, 31))
+    found = figures(every_case, summer, on=summer.end)
+    assert found.offers_made == ()
+    assert found.school_days.startswith("counted on the calendar: SAMPLE DATA")
+
+
 def test_without_matplotlib_the_page_names_the_extra(
     every_case: list[Reintegration], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -5,7 +5,8 @@ show them (JSON, tables for CSV and xlsx, a printable HTML page with charts).
 matplotlib, the optional `reports` extra (`pip install 'reintegration-fsm[reports]'`).
 """
 
-from reintegration_fsm.reports.figures import Count, Figures, Offer, SchoolRow, figures
+from reintegration_fsm.reports.figures import figures
+from reintegration_fsm.reports.model import Count, Figures, Offer, SchoolRow
 from reintegration_fsm.reports.periods import Period, academic_year, current_academic_year
 
 __all__ = [

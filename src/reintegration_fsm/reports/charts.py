@@ -18,7 +18,7 @@ from typing import Any
 
 import attrs
 
-from reintegration_fsm.reports.figures import Count, Figures
+from reintegration_fsm.reports.model import Count, Figures
 
 INSTALL = "pip install 'reintegration-fsm[reports]'"
 

@@ -13,7 +13,7 @@ import attrs
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from reintegration_fsm.reports.charts import Chart, charts
-from reintegration_fsm.reports.figures import Figures
+from reintegration_fsm.reports.model import Figures
 from reintegration_fsm.reports.tables import Table, Value, tables
 from reintegration_fsm.version import __version__
 

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import attrs
 
-from reintegration_fsm.reports.figures import Count, Figures
+from reintegration_fsm.reports.model import Count, Figures
 
 Value = str | int | float | dt.date | None
 
