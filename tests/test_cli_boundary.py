@@ -519,7 +519,8 @@ def test_due_may_repeat_or_give_the_only_authority(demo_db: str) -> None:
     assert same.stdout == invoke(demo_db, "--authority", mine, "due", "--on", "2026-12-31").stdout
     alone = invoke(demo_db, "due", "--authority", OTHER, "--on", "2026-12-31", "--format", "json")
     assert everyone
-    assert json.loads(alone.stdout) == []
+    assert alone.exit_code == 2  # it narrows: OTHER holds no case, and says so
+    assert json.loads(alone.stdout)["error"] == f"no cases for authority {OTHER!r}"
 
 
 # -- the property: any JSON at all ---------------------------------------------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import click
 
-from reintegration_fsm.cli import admin, cases, protocols
+from reintegration_fsm.cli import admin, caseload, cases, protocols, reporting
 from reintegration_fsm.cli.common import (
     AUTHORITY_ENV,
     CALENDAR_ENV,
@@ -98,6 +98,9 @@ for command in (
     admin.diagram,
     admin.calendar,
     protocols.protocol_group,
+    caseload.cases,
+    reporting.weightings,
+    reporting.report,
 ):
     cli.add_command(command)
 

@@ -9,7 +9,7 @@ import click
 from alembic.script import ScriptDirectory
 
 from reintegration_fsm.calendar import SchoolCalendar
-from reintegration_fsm.cli import views
+from reintegration_fsm.cli import caseload, views
 from reintegration_fsm.cli.common import (
     CALENDAR_ENV,
     DATE,
@@ -97,18 +97,27 @@ def due(
     """List unmet deadlines and open obligations due by a date, soonest first.
 
     Obligations without a due date come last. Across every case the database holds (or the
-    authority's, with --authority).
+    authority's, with --authority). Each row names the child, the stage and the schools; an
+    overdue item says how late it is, in school days when a calendar is given (--calendar
+    before the command, or RFSM_CALENDAR), else in calendar days.
     """
     day = on or today()
     found = settings(ctx)
     found.narrow_authority(authority)
-    rows = views.due_rows(found.store().due(day), day)
+    store = found.store()
+    rows = views.due_rows(store.due(day), day)
     if owner is not None:
         rows = [row for row in rows if row["owner"] == owner]
     if case_ids:
         rows = [row for row in rows if row["case_id"] in case_ids]
     if overdue:
         rows = [row for row in rows if row["status"] == "overdue"]
+    if not rows:
+        caseload.check_authority(store)
+    rows = caseload.describe_due(rows, store.cases() if rows else (), day, found.calendar())
+    note = caseload.lateness_note(rows, found.calendar())
+    if note and output_format == "table" and output is None:
+        click.echo(note, err=True)
     emit(
         rows,
         views.DUE_COLUMNS,

@@ -209,6 +209,7 @@ FORMAT_HELP = {
     "json": "JSON for scripts",
     "csv": "CSV for spreadsheets (UTF-8 with a byte order mark, for Excel)",
     "xlsx": "an Excel workbook, to -o FILE or a pipe (needs the `reports` extra)",
+    "html": "a page to print, with charts (needs the `reports` extra)",
 }
 FORMATS = ("table", "json", "csv")
 
@@ -297,11 +298,20 @@ def emit(
     if output is not None:
         write_output(output, data)
     elif isinstance(data, bytes):
-        stream = sys.stdout.buffer  # click's stdout when under its test runner too
-        stream.write(data)
-        stream.flush()
+        write_binary_stdout(data)
     else:
         click.echo(data, nl=False)
+
+
+def write_binary_stdout(data: bytes) -> None:
+    """Write bytes (a workbook) to stdout, past its text layer.
+
+    `sys.stdout.buffer` rather than `click.get_binary_stream`, which click 8.5 deprecates.
+    """
+    sys.stdout.flush()
+    stream = sys.stdout.buffer
+    stream.write(data)
+    stream.flush()
 
 
 MAX_DEPTH = 64

@@ -13,11 +13,14 @@ import datetime as dt
 import io
 import os
 from collections.abc import Mapping, Sequence
+from typing import Any
+
+import attrs
 
 from reintegration_fsm.cli.errors import Failure
 from reintegration_fsm.cli.text import neutralise
 
-Cell = str | int | dt.date | None
+Cell = str | int | float | dt.date | None
 """One value of a row: dates stay dates until a format decides how to show them."""
 
 BOM = "\ufeff"
@@ -78,18 +81,60 @@ def render_xlsx(rows: Sequence[Mapping[str, Cell]], columns: Sequence[str], titl
 
     Needs openpyxl (the `reports` extra). Text cells are always text, never formulas.
     """
+    return render_workbook([Sheet(title, rows, columns)])
+
+
+@attrs.frozen
+class Sheet:
+    """One sheet of a workbook: its name, its rows and its columns (the header row)."""
+
+    title: str
+    rows: Sequence[Mapping[str, Cell]]
+    columns: Sequence[str]
+
+
+def render_workbook(sheets: Sequence[Sheet]) -> bytes:
+    """Sheets as one Excel workbook, each with a bold, frozen header row and a filter, dates as
+    real date cells and text always text, never a formula.
+
+    Needs openpyxl (the `reports` extra).
+    """
     try:
         from openpyxl import Workbook
-        from openpyxl.styles import Font
-        from openpyxl.utils import get_column_letter
     except ImportError:
         raise Failure(
             "--format xlsx needs openpyxl: pip install 'reintegration-fsm[reports]'"
         ) from None
     book = Workbook()
-    sheet = book.active
-    assert sheet is not None  # a new workbook always has one sheet
-    sheet.title = title[:31]  # Excel's limit on a sheet's name
+    first = book.active
+    assert first is not None  # a new workbook always has one sheet
+    book.remove(first)
+    taken: set[str] = set()
+    for sheet in sheets:
+        _fill(book.create_sheet(_sheet_name(sheet.title, taken)), sheet.rows, sheet.columns)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+_NOT_IN_SHEET_NAMES = str.maketrans(dict.fromkeys("[]:*?/\\", " "))
+
+
+def _sheet_name(title: str, taken: set[str]) -> str:
+    """A sheet name Excel accepts: at most 31 characters, none of []:*?/\\, not used twice."""
+    name = title.translate(_NOT_IN_SHEET_NAMES).strip()[:31] or "Sheet"
+    candidate, number = name, 2
+    while candidate.lower() in taken:
+        suffix = f" {number}"
+        candidate, number = name[: 31 - len(suffix)] + suffix, number + 1
+    taken.add(candidate.lower())
+    return candidate
+
+
+def _fill(sheet: Any, rows: Sequence[Mapping[str, Cell]], columns: Sequence[str]) -> None:
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
     sheet.append(list(columns))
     for cell in sheet[1]:
         cell.font = Font(bold=True)
@@ -113,9 +158,6 @@ def render_xlsx(rows: Sequence[Mapping[str, Cell]], columns: Sequence[str], titl
     sheet.freeze_panes = "A2"
     if rows:
         sheet.auto_filter.ref = sheet.dimensions
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
 
 
 def write_private(path: str, data: bytes) -> None:

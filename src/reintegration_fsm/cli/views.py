@@ -265,7 +265,19 @@ def history_rows(history: Sequence[Transition]) -> list[dict[str, Cell]]:
     ]
 
 
-DUE_COLUMNS = ("due", "status", "case_id", "item", "kind", "owner")
+DUE_STABLE = ("due", "status", "case_id", "item", "kind", "owner")
+"""The due list's first columns, unchanged since the first release: scripts rely on them."""
+DUE_COLUMNS = (
+    *DUE_STABLE,
+    "late",
+    "late_unit",
+    "child",
+    "stage",
+    "ap_setting",
+    "host_school",
+)
+"""Every column of the due list: the stable ones, then how late and whose case (see
+`caseload.describe_due`)."""
 
 
 def due_rows(items: Sequence[DueItem], on: dt.date) -> list[dict[str, Cell]]:

@@ -1,0 +1,249 @@
+"""Figures for the panel: the Fair Access ledger (`weightings`) and the report (`report`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+import click
+
+from reintegration_fsm.case import Reintegration
+from reintegration_fsm.cli import common
+from reintegration_fsm.cli.caseload import AUTHORITY_OPTION, check_authority, check_school
+from reintegration_fsm.cli.common import (
+    DATE,
+    Failure,
+    emit,
+    format_option,
+    output_option,
+    settings,
+    stdout_is_terminal,
+    to_json,
+    write_binary_stdout,
+    write_output,
+)
+from reintegration_fsm.cli.output import Cell, Sheet, render_csv, render_workbook
+from reintegration_fsm.cli.text import neutralise
+from reintegration_fsm.reports import Period, academic_year, current_academic_year, figures
+from reintegration_fsm.reports.tables import LONG_COLUMNS, long_rows, tables
+from reintegration_fsm.stores import LedgerEntry, SqlAlchemyStore
+
+
+def period_options(function: Any) -> Any:
+    """`--year 2025/26` or `--from DATE --to DATE`: the period a command covers."""
+    function = click.option(
+        "--to", "end", type=DATE, default=None, help="The period's last day (with --from)."
+    )(function)
+    function = click.option(
+        "--from", "start", type=DATE, default=None, help="The period's first day (with --to)."
+    )(function)
+    return click.option(
+        "--year",
+        metavar="YYYY/YY",
+        default=None,
+        help="An academic year, 1 September to 31 August: 2025/26 (default: the current one).",
+    )(function)
+
+
+def period(year: str | None, start: dt.date | None, end: dt.date | None) -> Period:
+    """The period the options name; the current academic year when none is given.
+
+    Raises:
+        click.UsageError: both forms given, only one end of a range, or a range that ends
+            before it starts (exit 2).
+    """
+    if year is not None and (start is not None or end is not None):
+        raise click.UsageError("give --year or --from/--to, not both")
+    if (start is None) != (end is None):
+        raise click.UsageError("--from and --to go together: give both")
+    try:
+        if year is not None:
+            return academic_year(year)
+        if start is not None and end is not None:
+            return Period(start, end)
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
+    return current_academic_year(common.today())
+
+
+# -- weightings ------------------------------------------------------------------------------
+WEIGHTING_COLUMNS = ("school", "net_points", "moves_in", "moves_out")
+LEDGER_COLUMNS = ("on", "case_id", "school", "points")
+
+
+def weighting_rows(totals: dict[str, int], ledger: Sequence[LedgerEntry]) -> list[dict[str, Cell]]:
+    """Each school's net points (from `weightings`) and its moves in and out (from the ledger)."""
+    moves: dict[str, list[int]] = {}
+    for entry in ledger:
+        counts = moves.setdefault(entry.school, [0, 0])
+        counts[0 if entry.points > 0 else 1] += 1
+    schools = sorted(set(totals) | set(moves))
+    return [
+        {
+            "school": school,
+            "net_points": totals.get(school, 0),
+            "moves_in": moves.get(school, [0, 0])[0],
+            "moves_out": moves.get(school, [0, 0])[1],
+        }
+        for school in schools
+    ]
+
+
+def _ledger_rows(ledger: Sequence[LedgerEntry]) -> list[dict[str, Cell]]:
+    return [
+        {"on": entry.on, "case_id": entry.case_id, "school": entry.school, "points": entry.points}
+        for entry in ledger
+    ]
+
+
+def _write(data: str | bytes, output: str | None) -> None:
+    if output is not None:
+        write_output(output, data)
+    elif isinstance(data, bytes):
+        if stdout_is_terminal():
+            raise Failure("--format xlsx writes a workbook: give -o FILE.xlsx")
+        write_binary_stdout(data)
+    else:
+        click.echo(data, nl=False)
+
+
+def _period_json(found: Period) -> dict[str, Any]:
+    return {
+        "name": found.name or None,
+        "start": found.start.isoformat(),
+        "end": found.end.isoformat(),
+    }
+
+
+@click.command()
+@period_options
+@AUTHORITY_OPTION
+@format_option(("table", "json", "csv", "xlsx"))
+@output_option("the ledger")
+@click.pass_context
+def weightings(
+    ctx: click.Context,
+    year: str | None,
+    start: dt.date | None,
+    end: dt.date | None,
+    authority: str | None,
+    output_format: str,
+    output: str | None,
+) -> None:
+    """The Fair Access ledger: each school's net weighting points and its moves in and out.
+
+    From the successful moves dated in the period (seed step 10: the host school gains the
+    protocol's points, the AP setting loses them).
+    """
+    span = period(year, start, end)
+    found = settings(ctx)
+    found.narrow_authority(authority)
+    store = found.store()
+    totals = store.weightings(span.start, span.end)
+    ledger = store.ledger(span.start, span.end)
+    if not totals and not ledger:
+        check_authority(store)
+    rows = weighting_rows(totals, ledger)
+    if output_format == "xlsx":
+        workbook = render_workbook(
+            [
+                Sheet(
+                    f"Weightings {(span.name or str(span.start)).replace('/', '-')}",
+                    rows,
+                    WEIGHTING_COLUMNS,
+                ),
+                Sheet("Ledger", _ledger_rows(ledger), LEDGER_COLUMNS),
+            ]
+        )
+        _write(workbook, output)
+        return
+    emit(
+        rows,
+        WEIGHTING_COLUMNS,
+        output_format,
+        json_value={
+            "period": _period_json(span),
+            "schools": rows,
+            "ledger": _ledger_rows(ledger),
+        },
+        empty=f"no successful moves from {span.start} to {span.end}",
+        output=output,
+    )
+
+
+# -- report ----------------------------------------------------------------------------------
+def load_cases(
+    store: SqlAlchemyStore, span: Period, school: str | None, on: dt.date
+) -> list[Reintegration]:
+    """The cases the report may count, each as it stood at the end of `on`: those opened by
+    then and not ended before the period began (others are not loaded)."""
+    loaded = []
+    for summary in store.cases(school=school):
+        if summary.opened_on > min(span.end, on):
+            continue
+        if summary.stage.is_final and summary.last_on < span.start:
+            continue
+        loaded.append(store.load(summary.case_id, as_of=on))
+    return loaded
+
+
+@click.command()
+@period_options
+@click.option(
+    "--school", metavar="NAME", default=None, help="Only cases with this AP setting or host school."
+)
+@AUTHORITY_OPTION
+@format_option(("html", "json", "csv", "xlsx"), default="html")
+@output_option("the report")
+@click.pass_context
+def report(
+    ctx: click.Context,
+    year: str | None,
+    start: dt.date | None,
+    end: dt.date | None,
+    school: str | None,
+    authority: str | None,
+    output_format: str,
+    output: str | None,
+) -> None:
+    """The figures a panel and an inspection ask for, over a period (and for one school).
+
+    Cases by stage; offers of a place within the protocol's school days, and the school days
+    each took; reviews held on time; emergency reviews; outcomes and their rates; departures
+    by rule; obligations overdue by who owes them; and each school's part. Cases are counted
+    as they stood at the period's end (or today, if that comes first). The report names no
+    child.
+    """
+    span = period(year, start, end)
+    found = settings(ctx)
+    found.narrow_authority(authority)
+    store = found.store()
+    on = min(span.end, common.today())
+    cases = load_cases(store, span, school, on)
+    if not cases:
+        check_authority(store)
+    check_school(store, school)
+    counted = figures(cases, span, on=on, school=school, calendar=found.calendar())
+    data: str | bytes
+    if output_format == "json":
+        data = to_json(counted.to_json()) + "\n"
+    elif output_format == "csv":
+        data = render_csv(long_rows(counted), LONG_COLUMNS) + "\n"
+    elif output_format == "xlsx":
+        if output is None and stdout_is_terminal():
+            raise Failure("--format xlsx writes a workbook: give -o FILE.xlsx")
+        data = render_workbook(
+            [Sheet(table.title, table.rows, table.columns) for table in tables(counted)]
+        )
+    else:
+        try:
+            from reintegration_fsm.reports.html import render_html
+
+            data = render_html(counted, made_on=common.today())
+        except ImportError as error:
+            raise Failure(
+                f"report --format html: {neutralise(str(error), single_line=True)}",
+                ("Or choose --format json, csv or xlsx.",),
+            ) from None
+    _write(data, output)

@@ -1,0 +1,271 @@
+"""The report's charts: matplotlib's SVG output, inline and accessible.
+
+Each chart is drawn on its own `matplotlib.figure.Figure` (no pyplot state), written by the
+SVG backend with text kept as text, and given a `<title>`, `role="img"` and an `aria-label`
+that say what it shows in words. Its ids are prefixed with the chart's key, so that several
+charts live on one page without clashing.
+
+Needs matplotlib (the `reports` extra); `require_matplotlib` says how to install it.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Sequence
+from html import escape
+from typing import Any
+
+import attrs
+
+from reintegration_fsm.reports.model import Count, Figures
+
+INSTALL = "pip install 'reintegration-fsm[reports]'"
+
+# Colours that stay apart for the common colour-vision deficiencies (Okabe and Ito), and in
+# greyscale print by their lightness.
+BLUE = "#0072B2"
+ORANGE = "#E69F00"
+VERMILION = "#D55E00"
+GREEN = "#009E73"
+GREY = "#999999"
+INK = "#222222"
+
+
+def require_matplotlib() -> Any:
+    """matplotlib, set to draw without a display.
+
+    Raises:
+        ImportError: matplotlib is not installed; the message says how to install it.
+    """
+    try:
+        import matplotlib
+    except ImportError:
+        raise ImportError(f"the HTML report draws its charts with matplotlib: {INSTALL}") from None
+    matplotlib.use("Agg")
+    return matplotlib
+
+
+@attrs.frozen
+class Chart:
+    """One chart: its SVG markup and the sentence that says what it shows."""
+
+    key: str
+    title: str
+    description: str
+    svg: str
+
+
+def _describe(title: str, counts: Sequence[Count], unit: str) -> str:
+    parts = [f"{c.label}: {c.count}" for c in counts]
+    return f"{title}, in {unit}. " + ("; ".join(parts) if parts else "None.") + "."
+
+
+def _figure(height: float) -> Any:
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(6.3, height), layout="constrained")
+    return figure
+
+
+def _bars(
+    title: str,
+    counts: Sequence[Count],
+    colours: Sequence[str] | str = BLUE,
+    *,
+    horizontal: bool = True,
+    xlabel: str = "",
+    limit: float | None = None,
+    limit_label: str = "",
+) -> Any:
+    labels = [c.label for c in counts]
+    values = [c.count for c in counts]
+    if horizontal:
+        figure = _figure(0.45 + 0.3 * max(len(counts), 2))
+        axes = figure.add_subplot()
+        positions = list(range(len(counts)))[::-1]
+        bars = axes.barh(positions, values, color=colours, height=0.6)
+        axes.set_yticks(positions, labels)
+        axes.set_xlabel(xlabel or "number")
+        axes.bar_label(bars, padding=3, color=INK, fontsize=8)
+        axes.margins(x=0.12)
+        axes.xaxis.get_major_locator().set_params(integer=True)
+    else:
+        figure = _figure(2.6)
+        axes = figure.add_subplot()
+        positions = list(range(len(counts)))
+        bars = axes.bar(positions, values, color=colours, width=0.7)
+        axes.set_xticks(positions, labels)
+        axes.set_xlabel(xlabel)
+        axes.set_ylabel("offers")
+        axes.bar_label(bars, padding=2, color=INK, fontsize=8)
+        axes.margins(y=0.15)
+        axes.yaxis.get_major_locator().set_params(integer=True)
+        if limit is not None:
+            axes.axvline(limit, color=INK, linestyle="--", linewidth=1)
+            axes.annotate(
+                limit_label,
+                (limit, 1),
+                xycoords=("data", "axes fraction"),
+                xytext=(4, -10),
+                textcoords="offset points",
+                fontsize=8,
+                color=INK,
+            )
+    for side in ("top", "right"):
+        axes.spines[side].set_visible(False)
+    axes.tick_params(labelsize=8, colors=INK)
+    return figure
+
+
+_ID = re.compile(r'\bid="([^"]+)"')
+
+
+def _svg(figure: Any, key: str, title: str, description: str) -> str:
+    """The figure as inline SVG: no XML prolog, ids prefixed, a title and an accessible name."""
+    buffer = io.StringIO()
+    figure.savefig(buffer, format="svg", metadata={"Date": None})
+    text = buffer.getvalue()
+    text = text[text.index("<svg") :]
+    # The metadata names matplotlib's web site: a page that fetches nothing quotes no URL.
+    text = re.sub(r"\s*<metadata>.*?</metadata>", "", text, flags=re.S)
+    for name in set(_ID.findall(text)):
+        text = re.sub(rf'\bid="{re.escape(name)}"', f'id="{key}-{name}"', text)
+        text = text.replace(f"url(#{name})", f"url(#{key}-{name})")
+        text = text.replace(f'href="#{name}"', f'href="#{key}-{name}"')
+    label = escape(description, quote=True)
+    opening = text.index(">", text.index("<svg")) + 1
+    head = text[: opening - 1]
+    head += f' role="img" aria-labelledby="{key}-title" aria-label="{label}">'
+    return head + f'<title id="{key}-title">{escape(description)}</title>' + text[opening:]
+
+
+def _chart(key: str, title: str, description: str, figure: Any) -> Chart:
+    return Chart(key, title, description, _svg(figure, key, title, description))
+
+
+def charts(found: Figures) -> list[Chart]:
+    """The report's charts, in the order the page shows them, keyed as their tables are.
+
+    Raises:
+        ImportError: matplotlib is not installed.
+    """
+    matplotlib = require_matplotlib()
+    with matplotlib.rc_context(
+        {
+            "svg.fonttype": "none",
+            "svg.hashsalt": "reintegration-fsm",
+            "font.family": "sans-serif",
+            "font.size": 9,
+        }
+    ):
+        return _charts(found)
+
+
+def _charts(found: Figures) -> list[Chart]:
+    limit = found.offer_limit
+    deadline = f"{limit} school days" if limit is not None else "the deadline"
+    stages = [c for c in found.by_stage if c.count] or list(found.by_stage[:1])
+    made: list[Chart] = [
+        _chart(
+            "cases_by_stage",
+            "Cases by stage",
+            _describe("Cases by stage", stages, "cases"),
+            _bars("Cases by stage", stages, xlabel="cases"),
+        ),
+        _chart(
+            "offers",
+            f"Offers of a place within {deadline}",
+            _describe(f"Offers of a place within {deadline}", found.offers, "referrals"),
+            _bars(
+                f"Offers of a place within {deadline}",
+                found.offers,
+                [GREEN, VERMILION, ORANGE],
+                xlabel="referrals",
+            ),
+        ),
+    ]
+    if found.offers_made and found.offers_days_unknown < len(found.offers_made):
+        buckets = list(found.days_to_offer)
+        bound = limit if limit is not None else 20
+        colours = [GREEN if _upper(c) <= bound else VERMILION for c in buckets]
+        boundary = next((i for i, c in enumerate(buckets) if _upper(c) > bound), len(buckets))
+        made.append(
+            _chart(
+                "days_to_offer",
+                "School days from referral to offer",
+                _describe("School days from referral to offer", buckets, "offers")
+                + f" The deadline is {deadline}.",
+                _bars(
+                    "School days from referral to offer",
+                    buckets,
+                    colours,
+                    horizontal=False,
+                    xlabel="school days after the referral",
+                    limit=boundary - 0.5,
+                    limit_label=f"deadline: {deadline}",
+                ),
+            )
+        )
+    made += [
+        _chart(
+            "reviews",
+            "Reviews held on time",
+            _describe("Reviews held on time", found.reviews, "reviews"),
+            _bars(
+                "Reviews held on time", found.reviews, [GREEN, ORANGE, VERMILION], xlabel="reviews"
+            ),
+        ),
+        _chart(
+            "emergency_reviews",
+            "Emergency reviews",
+            _describe("Emergency reviews", found.emergency_reviews, "reviews"),
+            _bars(
+                "Emergency reviews",
+                found.emergency_reviews,
+                [GREY, GREEN, VERMILION],
+                xlabel="emergency reviews",
+            ),
+        ),
+        _chart(
+            "outcomes",
+            "Outcomes",
+            _describe("Outcomes", found.outcomes, "cases"),
+            _bars("Outcomes", found.outcomes, [GREEN, VERMILION, GREY], xlabel="cases"),
+        ),
+        _chart(
+            "departures",
+            "Departures from good practice, by rule",
+            _describe("Departures from good practice, by rule", _by_rule(found), "departures"),
+            _bars(
+                "Departures from good practice, by rule",
+                _by_rule(found),
+                ORANGE,
+                xlabel="departures recorded",
+            ),
+        ),
+        _chart(
+            "overdue_obligations",
+            "Obligations overdue, by who owes them",
+            _describe(
+                "Obligations overdue, by who owes them", found.overdue_obligations, "obligations"
+            ),
+            _bars(
+                "Obligations overdue, by who owes them",
+                found.overdue_obligations,
+                VERMILION,
+                xlabel="obligations overdue",
+            ),
+        ),
+    ]
+    return made
+
+
+def _by_rule(found: Figures) -> list[Count]:
+    return [Count(c.key, c.key, c.count, c.total) for c in found.departures]
+
+
+def _upper(count: Count) -> float:
+    """The last school day of a bar of the distribution ("11-15" -> 15; "over-30" -> infinity)."""
+    low, _, high = count.key.partition("-")
+    return float("inf") if low == "over" else float(high)

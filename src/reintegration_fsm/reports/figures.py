@@ -1,0 +1,343 @@
+"""The figures a Fair Access panel and an inspection ask for, computed from cases.
+
+`figures(cases, period, ...)` reads each case's stage, deadlines, obligations, departures and
+history (never the database) into `Figures`, a plain frozen value; every format of the report
+(HTML, JSON, CSV, xlsx) is drawn from that one value. The report names no child: case ids and
+schools only.
+
+What each figure counts, and over which days, is in docs/reports.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterable, Sequence
+
+from reintegration_fsm.calendar import SchoolCalendar
+from reintegration_fsm.case import Reintegration
+from reintegration_fsm.errors import CalendarError, ProtocolError
+from reintegration_fsm.protocol.reading import read_history
+from reintegration_fsm.protocol.steps import STEPS
+from reintegration_fsm.records import Deadline
+from reintegration_fsm.reports.model import Count, Figures, Offer, SchoolRow
+from reintegration_fsm.reports.periods import Period
+from reintegration_fsm.vocabulary import DeadlineKind, Party, Stage
+
+REVIEW_DEADLINES = (
+    DeadlineKind.FIRST_REVIEW,
+    DeadlineKind.SECOND_REVIEW,
+    DeadlineKind.FINAL_REVIEW,
+)
+OUTCOMES = (Stage.SUCCESSFUL, Stage.UNSUCCESSFUL, Stage.WITHDRAWN)
+OWNERS = (Party.AP, Party.HOST, Party.LA)
+OWNER_NAMES = {Party.AP: "AP setting", Party.HOST: "host school", Party.LA: "local authority"}
+BUCKET = 5
+"""School days per bar of the distribution of days to an offer."""
+
+
+def _rule_descriptions() -> dict[str, str]:
+    """Each rule that records departures, described by its check's docstring."""
+    found: dict[str, str] = {}
+    for step in STEPS:
+        for rule, check in step.departures:
+            first = (check.__doc__ or "").strip().splitlines()[0] if check.__doc__ else ""
+            found[rule] = first.split(":", 1)[1].strip() if ":" in first else first
+    return found
+
+
+RULES = _rule_descriptions()
+"""Rule -> what its departures are about ("R9" -> "the child attends, and their views ...")."""
+
+
+# -- reading a case --------------------------------------------------------------------------
+def ended_on(case: Reintegration) -> dt.date | None:
+    """The day the case reached a final stage (None while it runs)."""
+    for transition in case.history:
+        if transition.dest.is_final:
+            return transition.on
+    return None
+
+
+def in_period(case: Reintegration, period: Period) -> bool:
+    """Whether the case was open on some day of the period."""
+    if case.opened_on > period.end:
+        return False
+    ended = ended_on(case)
+    return ended is None or ended >= period.start
+
+
+def concerns(case: Reintegration, school: str | None) -> bool:
+    """Whether `school` is the case's AP setting or host school (any case when None)."""
+    return school is None or school in (case.ap_setting, case.host_school)
+
+
+def _school_days(calendar: SchoolCalendar | None, first: dt.date, last: dt.date) -> int | None:
+    if calendar is None:
+        return None
+    try:
+        return calendar.school_days_between(first, last)
+    except CalendarError:
+        return None
+
+
+def _set_on(case: Reintegration) -> dict[tuple[DeadlineKind, dt.date], dt.date]:
+    """Each deadline, by kind and due date, to the day the step that set it was taken."""
+    found: dict[tuple[DeadlineKind, dt.date], dt.date] = {}
+    try:
+        readings = read_history(list(case.history))
+    except ProtocolError:  # a history that cannot be read counts no days
+        return found
+    for reading in readings:
+        for deadline in reading.deadlines:
+            found.setdefault((deadline.kind, deadline.due), reading.transition.on)
+    return found
+
+
+def _offers(case: Reintegration, period: Period, calendar: SchoolCalendar | None) -> list[Offer]:
+    set_on = _set_on(case)
+    found = []
+    for deadline in case.deadlines:
+        if deadline.kind is not DeadlineKind.PLACE_OFFER or deadline.met_on not in period:
+            continue
+        assert deadline.met_on is not None
+        referred = set_on.get((deadline.kind, deadline.due), deadline.met_on)
+        found.append(
+            Offer(
+                case.case_id,
+                case.host_school or "",
+                referred,
+                deadline.due,
+                deadline.met_on,
+                _school_days(calendar, referred, deadline.met_on),
+                case.protocol.place_offer_school_days,
+            )
+        )
+    return found
+
+
+def _overdue(deadline: Deadline, case: Reintegration, on: dt.date) -> bool:
+    return deadline.met_on is None and not case.stage.is_final and deadline.due < on
+
+
+# -- the figures -----------------------------------------------------------------------------
+def _counts(counter: Counter[str], keys: Iterable[tuple[str, str]]) -> tuple[Count, ...]:
+    pairs = list(keys)
+    total = sum(counter[key] for key, _ in pairs)
+    return tuple(Count(key, label, counter[key], total) for key, label in pairs)
+
+
+def _buckets(days: Sequence[int], limit: int) -> tuple[Count, ...]:
+    """Days to an offer in bars of `BUCKET` school days, up to ten days past the limit."""
+    top = (limit + 10 + BUCKET - 1) // BUCKET * BUCKET
+    counter: Counter[str] = Counter()
+    keys: list[tuple[str, str]] = []
+    low = 0
+    while low < top:
+        high = low + BUCKET - 1 if low else BUCKET
+        keys.append((f"{low}-{high}", f"{low}–{high}"))
+        low = high + 1
+    keys.append((f"over-{top}", f"over {top}"))
+    for value in days:
+        for key, _ in keys[:-1]:
+            low_text, high_text = key.split("-")
+            if int(low_text) <= value <= int(high_text):
+                counter[key] += 1
+                break
+        else:
+            counter[keys[-1][0]] += 1
+    return _counts(counter, keys)
+
+
+def _calendar_note(used: set[str], unknown: int, known: int) -> str:
+    if not used:
+        return (
+            "unknown: no school calendar was given, so school days are not counted "
+            "(on the command line, give --calendar)"
+        )
+    names = "; ".join(sorted(used))
+    note = f"counted on the calendar: {names}"
+    if unknown:
+        note += f" ({unknown} of {unknown + known} offers fall outside it and are not counted)"
+    return note
+
+
+def figures(
+    cases: Iterable[Reintegration],
+    period: Period,
+    *,
+    on: dt.date | None = None,
+    school: str | None = None,
+    calendar: SchoolCalendar | None = None,
+) -> Figures:
+    """The report's figures for the cases open during `period` (and concerning `school`).
+
+    Args:
+        cases: the cases to count from (others' are left out by period and school).
+        period: the days the report covers, both included.
+        on: the day overdue work is judged on (default: the period's end, or today if that
+            comes first).
+        school: only cases with this AP setting or host school.
+        calendar: counts school days for a case that has no calendar of its own.
+    """
+    as_of = on or min(period.end, dt.date.today())
+    chosen = [c for c in cases if in_period(c, period) and concerns(c, school)]
+    stages: Counter[str] = Counter(case.stage.value for case in chosen)
+    offers: list[Offer] = []
+    offer_counts: Counter[str] = Counter()
+    reviews: Counter[str] = Counter()
+    emergencies: Counter[str] = Counter()
+    outcomes: Counter[str] = Counter()
+    departures: Counter[str] = Counter()
+    owed: Counter[str] = Counter()
+    overdue_deadlines = 0
+    calendars: set[str] = set()
+    weightings: Counter[str] = Counter()
+    per_school: dict[str, Counter[str]] = {}
+    limits: set[int] = set()
+
+    def school_row(name: str, role: str) -> Counter[str]:
+        row = per_school.setdefault(name, Counter())
+        row[role] = 1
+        return row
+
+    for case in chosen:
+        used = case.calendar or calendar
+        school_row(case.ap_setting, "ap")["cases"] += 1
+        host_row = None if case.host_school is None else school_row(case.host_school, "host")
+        if host_row is not None:
+            host_row["cases"] += 1
+        limits.add(case.protocol.place_offer_school_days)
+        made = _offers(case, period, used)
+        if used is not None:
+            calendars.add(used.source or "an unnamed calendar")
+        offers += made
+        for offer in made:
+            offer_counts["within" if offer.within else "breached"] += 1
+            if host_row is not None:
+                host_row["offers_within" if offer.within else "offers_breached"] += 1
+        for deadline in case.deadlines:
+            if deadline.kind is DeadlineKind.PLACE_OFFER:
+                if deadline.met_on is None and not case.stage.is_final:
+                    waiting = "overdue" if deadline.due < as_of else "awaiting"
+                    offer_counts[waiting] += 1
+            elif deadline.met_on in period:
+                assert deadline.met_on is not None
+                reviews["late" if deadline.breached else "on_time"] += 1
+            elif deadline.due in period and _overdue(deadline, case, as_of):
+                reviews["overdue"] += 1
+            if _overdue(deadline, case, as_of):
+                overdue_deadlines += 1
+        for transition in case.history:
+            if transition.on not in period:
+                continue
+            if transition.trigger == "call_emergency_review":
+                emergencies["called"] += 1
+            elif transition.trigger == "hold_emergency_review":
+                ended = transition.dest is not Stage.IN_PLACEMENT
+                emergencies["ended" if ended else "continued"] += 1
+            if transition.source != transition.dest and transition.dest in OUTCOMES:
+                outcomes[transition.dest.value] += 1
+                for name in {case.ap_setting, case.host_school} - {None}:
+                    assert name is not None
+                    per_school[name][transition.dest.value] += 1
+                for name, points in case.weighting_adjustments.items():
+                    weightings[name] += points
+        when = {t.seq: t.on for t in case.history}
+        for departure in case.departures:
+            if when.get(departure.seq) in period:
+                departures[departure.rule] += 1
+        for obligation in case.obligations:
+            if obligation.due is not None and obligation.due < as_of:
+                owed[obligation.owner.value] += 1
+
+    for name, points in weightings.items():
+        per_school.setdefault(name, Counter())["weighting"] = points
+    known = [o.school_days for o in offers if o.school_days is not None]
+    limit = limits.pop() if len(limits) == 1 else None
+    role_names = {
+        (True, False): "AP setting",
+        (False, True): "host school",
+        (True, True): "AP setting and host school",
+        (False, False): "",
+    }
+    rows = tuple(
+        SchoolRow(
+            name,
+            role_names[(bool(row["ap"]), bool(row["host"]))],
+            row["cases"],
+            row["offers_within"],
+            row["offers_breached"],
+            row["successful"],
+            row["unsuccessful"],
+            row["withdrawn"],
+            row["weighting"],
+        )
+        for name, row in sorted(per_school.items())
+        if school is None or name == school
+    )
+    placements_ended = outcomes["successful"] + outcomes["unsuccessful"]
+    return Figures(
+        period=period,
+        on=as_of,
+        school=school,
+        school_days=_calendar_note(calendars, len(offers) - len(known), len(known)),
+        cases=len(chosen),
+        by_stage=_counts(stages, ((s.value, s.value.replace("_", " ")) for s in Stage)),
+        offers=_counts(
+            offer_counts,
+            (
+                ("within", "made within the deadline"),
+                ("breached", "made late (deadline breached)"),
+                ("overdue", "overdue, no offer yet"),
+            ),
+        ),
+        offers_awaited=offer_counts["awaiting"],
+        offer_limit=limit,
+        days_to_offer=_buckets(known, limit or 20),
+        offers_made=tuple(sorted(offers, key=lambda o: (o.offered_on, o.case_id))),
+        offers_days_unknown=len(offers) - len(known),
+        reviews=_counts(
+            reviews,
+            (
+                ("on_time", "held on time"),
+                ("late", "held late"),
+                ("overdue", "overdue, not held"),
+            ),
+        ),
+        emergency_reviews=(
+            Count("called", "called", emergencies["called"], emergencies["called"]),
+            *_counts(
+                emergencies,
+                (
+                    ("continued", "held: placement continued"),
+                    ("ended", "held: placement ended"),
+                ),
+            ),
+        ),
+        outcomes=_counts(
+            outcomes,
+            (
+                ("successful", "successful"),
+                ("unsuccessful", "unsuccessful"),
+                ("withdrawn", "withdrawn"),
+            ),
+        ),
+        success_rate=None
+        if placements_ended == 0
+        else round(100 * outcomes["successful"] / placements_ended, 1),
+        departures=_counts(
+            departures,
+            ((rule, f"{rule}: {RULES.get(rule, '')}".rstrip(": ")) for rule in _rules(departures)),
+        ),
+        overdue_obligations=_counts(owed, ((p.value, OWNER_NAMES[p]) for p in OWNERS)),
+        overdue_deadlines=overdue_deadlines,
+        schools=rows,
+        weightings=tuple(sorted(weightings.items())),
+    )
+
+
+def _rules(found: Counter[str]) -> list[str]:
+    """Every rule that records departures, and any other found, in rule order (R2 before R10)."""
+    rules = set(RULES) | set(found)
+    return sorted(rules, key=lambda rule: (len(rule), rule))

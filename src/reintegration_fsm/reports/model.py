@@ -1,0 +1,153 @@
+"""What the report's figures are: counts with their totals, offers, each school's part, and
+`Figures`, the one plain value every format of the report is drawn from."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import attrs
+
+from reintegration_fsm.reports.periods import Period
+
+
+@attrs.frozen
+class Count:
+    """How many of `total` fell in one category (`key` for scripts, `label` for people)."""
+
+    key: str
+    label: str
+    count: int
+    total: int
+
+    @property
+    def percent(self) -> float | None:
+        """The count as a percentage of the total, to one decimal place (None when no total)."""
+        return None if self.total == 0 else round(100 * self.count / self.total, 1)
+
+
+@attrs.frozen
+class Offer:
+    """One place offer (R5): referred on `referred_on`, due `due`, made on `offered_on`."""
+
+    case_id: str
+    host_school: str
+    referred_on: dt.date
+    due: dt.date
+    offered_on: dt.date
+    school_days: int | None
+    """School days from the referral to the offer (the referral day not counted); None when no
+    calendar knows both dates."""
+    limit: int
+    """The protocol's school days for an offer (20 for Worcestershire)."""
+
+    @property
+    def within(self) -> bool:
+        """Made by its due date."""
+        return self.offered_on <= self.due
+
+
+@attrs.frozen
+class SchoolRow:
+    """One school's part in the period: as AP setting, as host, or both."""
+
+    school: str
+    role: str
+    """"AP setting", "host school" or "AP setting and host school"."""
+    cases: int
+    offers_within: int
+    offers_breached: int
+    successful: int
+    unsuccessful: int
+    withdrawn: int
+    weighting: int
+    """Net Fair Access points from successful moves in the period (R13)."""
+
+
+@attrs.frozen
+class Figures:
+    """Every figure of the report, for one period (and one school, when asked)."""
+
+    period: Period
+    on: dt.date
+    """The day the figures describe the cases as of (overdue work is judged on it)."""
+    school: str | None
+    school_days: str
+    """How school days were counted: the calendars used, or that none was known."""
+    cases: int
+    by_stage: tuple[Count, ...]
+    offers: tuple[Count, ...]
+    offers_awaited: int
+    """Referrals waiting for an offer that is not yet due on `on` (neither kept nor broken)."""
+    offer_limit: int | None
+    """The protocol's school days for an offer, when every case shares one."""
+    days_to_offer: tuple[Count, ...]
+    offers_made: tuple[Offer, ...]
+    offers_days_unknown: int
+    reviews: tuple[Count, ...]
+    emergency_reviews: tuple[Count, ...]
+    outcomes: tuple[Count, ...]
+    success_rate: float | None
+    """Successful outcomes as a percentage of the placements that ended (withdrawals aside)."""
+    departures: tuple[Count, ...]
+    overdue_obligations: tuple[Count, ...]
+    overdue_deadlines: int
+    """Unmet deadlines past due on `on` (deadlines have no owner)."""
+    schools: tuple[SchoolRow, ...]
+    weightings: tuple[tuple[str, int], ...]
+    """School -> net Fair Access points from successes in the period, by school."""
+
+    def to_json(self) -> dict[str, object]:
+        """The figures as plain JSON (dates ISO, each count with its percent)."""
+
+        def counts(found: Sequence[Count]) -> list[dict[str, object]]:
+            return [
+                {
+                    "key": c.key,
+                    "label": c.label,
+                    "count": c.count,
+                    "total": c.total,
+                    "percent": c.percent,
+                }
+                for c in found
+            ]
+
+        return {
+            "period": {
+                "name": self.period.name or None,
+                "start": self.period.start.isoformat(),
+                "end": self.period.end.isoformat(),
+            },
+            "as_of": self.on.isoformat(),
+            "school": self.school,
+            "school_days": self.school_days,
+            "cases": self.cases,
+            "cases_by_stage": counts(self.by_stage),
+            "offers": {
+                "limit_school_days": self.offer_limit,
+                "counts": counts(self.offers),
+                "awaited": self.offers_awaited,
+                "days_to_offer": counts(self.days_to_offer),
+                "days_unknown": self.offers_days_unknown,
+                "made": [
+                    {
+                        "case_id": o.case_id,
+                        "host_school": o.host_school,
+                        "referred_on": o.referred_on.isoformat(),
+                        "due": o.due.isoformat(),
+                        "offered_on": o.offered_on.isoformat(),
+                        "school_days": o.school_days,
+                        "within": o.within,
+                    }
+                    for o in self.offers_made
+                ],
+            },
+            "reviews": counts(self.reviews),
+            "emergency_reviews": counts(self.emergency_reviews),
+            "outcomes": {"counts": counts(self.outcomes), "success_rate": self.success_rate},
+            "departures_by_rule": counts(self.departures),
+            "overdue_obligations_by_owner": counts(self.overdue_obligations),
+            "overdue_deadlines": self.overdue_deadlines,
+            "schools": [attrs.asdict(row) for row in self.schools],
+            "weightings": dict(self.weightings),
+        }

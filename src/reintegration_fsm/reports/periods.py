@@ -1,0 +1,62 @@
+"""Reporting periods: an academic year ("2025/26", 1 September to 31 August) or two dates."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import attrs
+
+_YEAR = re.compile(r"(?P<first>\d{4})\s*[/-]\s*(?P<second>\d{2}|\d{4})")
+
+
+@attrs.frozen
+class Period:
+    """A reporting period, both days included, with the name it was asked for by."""
+
+    start: dt.date
+    end: dt.date
+    name: str = ""
+
+    def __attrs_post_init__(self) -> None:
+        if self.end < self.start:
+            raise ValueError(f"the period ends ({self.end}) before it starts ({self.start})")
+
+    def __contains__(self, day: object) -> bool:
+        return isinstance(day, dt.date) and self.start <= day <= self.end
+
+    @property
+    def label(self) -> str:
+        """How a heading names it: "2025/26 (1 September 2025 to 31 August 2026)"."""
+        span = f"{_long(self.start)} to {_long(self.end)}"
+        return f"{self.name} ({span})" if self.name else span
+
+
+def _long(day: dt.date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
+def academic_year(text: str) -> Period:
+    """The academic year `text` names ("2025/26", "2025-26" or "2025/2026"): 1 September of
+    the first year to 31 August of the next.
+
+    Raises:
+        ValueError: `text` is not such a year, or its second year does not follow the first.
+    """
+    match = _YEAR.fullmatch(text.strip())
+    if match is None:
+        raise ValueError(f"{text!r} is not an academic year like 2025/26")
+    first = int(match.group("first"))
+    second = match.group("second")
+    following = int(second) if len(second) == 4 else (first + 1) // 100 * 100 + int(second)
+    if following != first + 1:
+        raise ValueError(
+            f"{text!r}: an academic year runs into the next year ({first}/{str(first + 1)[-2:]})"
+        )
+    return Period(dt.date(first, 9, 1), dt.date(first + 1, 8, 31), f"{first}/{str(first + 1)[-2:]}")
+
+
+def current_academic_year(on: dt.date) -> Period:
+    """The academic year that `on` falls in."""
+    first = on.year if on.month >= 9 else on.year - 1
+    return academic_year(f"{first}/{str(first + 1)[-2:]}")

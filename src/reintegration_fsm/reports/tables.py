@@ -1,0 +1,195 @@
+"""The report's figures as tables: the data beneath each chart, the sheets of the workbook, and
+the rows of the CSV. One table per figure, drawn from `Figures` alone."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import attrs
+
+from reintegration_fsm.reports.model import Count, Figures
+
+Value = str | int | float | dt.date | None
+
+
+@attrs.frozen
+class Table:
+    """One figure as a table: `key` names it for scripts, `title` for people."""
+
+    key: str
+    title: str
+    columns: tuple[str, ...]
+    rows: tuple[dict[str, Value], ...]
+    note: str = ""
+
+
+def _count_rows(counts: Sequence[Count], label: str, what: str) -> tuple[dict[str, Value], ...]:
+    return tuple({label: c.label, what: c.count, "percent": c.percent} for c in counts)
+
+
+def _count_table(
+    key: str, title: str, counts: Sequence[Count], label: str, what: str, note: str = ""
+) -> Table:
+    return Table(key, title, (label, what, "percent"), _count_rows(counts, label, what), note)
+
+
+def _yes_no(value: bool) -> str:
+    return "yes" if value else "no"
+
+
+def summary(found: Figures) -> Table:
+    """The report's headline: the period, the scope and the rates."""
+    within = next(c for c in found.offers if c.key == "within")
+    on_time = next(c for c in found.reviews if c.key == "on_time")
+    rows: list[dict[str, Value]] = [
+        {"figure": "period from", "value": found.period.start},
+        {"figure": "period to", "value": found.period.end},
+        {"figure": "cases as of", "value": found.on},
+        {"figure": "school", "value": found.school or "every school"},
+        {"figure": "cases open during the period", "value": found.cases},
+        {"figure": "offers made within the deadline (%)", "value": within.percent},
+        {"figure": "reviews held on time (%)", "value": on_time.percent},
+        {"figure": "successful placements of those that ended (%)", "value": found.success_rate},
+        {"figure": "school days", "value": found.school_days},
+    ]
+    return Table("summary", "Summary", ("figure", "value"), tuple(rows))
+
+
+def tables(found: Figures) -> list[Table]:
+    """Every table of the report, in the order the page shows them."""
+    limit = found.offer_limit
+    deadline = f"{limit} school days" if limit is not None else "the protocol's school days"
+    offers_made: tuple[dict[str, Value], ...] = tuple(
+        {
+            "case_id": o.case_id,
+            "host_school": o.host_school,
+            "referred_on": o.referred_on,
+            "due": o.due,
+            "offered_on": o.offered_on,
+            "school_days": o.school_days,
+            "within": _yes_no(o.within),
+        }
+        for o in found.offers_made
+    )
+    departures: tuple[dict[str, Value], ...] = tuple(
+        {"rule": c.key, "good_practice": c.label.split(": ", 1)[-1], "departures": c.count}
+        for c in found.departures
+    )
+    schools: tuple[dict[str, Value], ...] = tuple(
+        {
+            "school": row.school,
+            "role": row.role,
+            "cases": row.cases,
+            "offers_within": row.offers_within,
+            "offers_late": row.offers_breached,
+            "successful": row.successful,
+            "unsuccessful": row.unsuccessful,
+            "withdrawn": row.withdrawn,
+            "weighting": row.weighting,
+        }
+        for row in found.schools
+    )
+    return [
+        summary(found),
+        _count_table("cases_by_stage", "Cases by stage", found.by_stage, "stage", "cases"),
+        _count_table(
+            "offers",
+            f"Offers of a place within {deadline}",
+            found.offers,
+            "offers",
+            "count",
+            f"{found.offers_awaited} referral(s) await an offer not yet due.",
+        ),
+        _count_table(
+            "days_to_offer",
+            "School days from referral to offer",
+            found.days_to_offer,
+            "school_days",
+            "offers",
+            f"School days {found.school_days}."
+            + (
+                f" {found.offers_days_unknown} offer(s) not counted."
+                if found.offers_days_unknown
+                else ""
+            ),
+        ),
+        Table(
+            "offers_made",
+            "Offers made in the period",
+            ("case_id", "host_school", "referred_on", "due", "offered_on", "school_days", "within"),
+            offers_made,
+        ),
+        _count_table("reviews", "Reviews held on time", found.reviews, "reviews", "count"),
+        Table(
+            "emergency_reviews",
+            "Emergency reviews",
+            ("emergency_reviews", "count"),
+            tuple(
+                {"emergency_reviews": c.label, "count": c.count} for c in found.emergency_reviews
+            ),
+        ),
+        _count_table(
+            "outcomes",
+            "Outcomes",
+            found.outcomes,
+            "outcome",
+            "cases",
+            "Successful placements of those that ended: "
+            + ("none ended" if found.success_rate is None else f"{found.success_rate}%")
+            + ".",
+        ),
+        Table(
+            "departures",
+            "Departures from good practice, by rule",
+            ("rule", "good_practice", "departures"),
+            departures,
+        ),
+        _count_table(
+            "overdue_obligations",
+            "Obligations overdue, by who owes them",
+            found.overdue_obligations,
+            "owner",
+            "obligations",
+            f"As of {found.on.isoformat()}; also {found.overdue_deadlines} deadline(s) overdue "
+            "(deadlines have no owner).",
+        ),
+        Table(
+            "schools",
+            "By school",
+            (
+                "school",
+                "role",
+                "cases",
+                "offers_within",
+                "offers_late",
+                "successful",
+                "unsuccessful",
+                "withdrawn",
+                "weighting",
+            ),
+            schools,
+        ),
+    ]
+
+
+LONG_COLUMNS = ("section", "item", "measure", "value")
+
+
+def long_rows(found: Figures) -> list[dict[str, Value]]:
+    """Every table in one long table, a row per value (for CSV and pivot tables): the table's
+    key, the row's first cell, the column and the value."""
+    rows: list[dict[str, Value]] = []
+    for table in tables(found):
+        first, *measures = table.columns
+        for row in table.rows:
+            for measure in measures:
+                rows.append(
+                    {
+                        "section": table.key,
+                        "item": row[first],
+                        "measure": measure,
+                        "value": row[measure],
+                    }
+                )
+    return rows

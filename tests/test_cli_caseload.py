@@ -1,0 +1,397 @@
+"""The back office an officer runs a week from: the caseload, a due list naming the child and
+the schools, the Fair Access ledger, and an authority that holds nothing said so. On SQLite,
+PostgreSQL and MariaDB, with the demo's cases and an invented year of cases."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+from click.testing import CliRunner, Result
+
+import caseload
+from reintegration_fsm import SchoolCalendar, SqlAlchemyStore, Stage
+from reintegration_fsm.cli import caseload as cli_caseload
+from reintegration_fsm.cli import cli, common, views
+from reintegration_fsm.demo import run as run_demo
+from reintegration_fsm.stores import upgrade
+from store_contract import reachable_engine, reset_database
+
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "cli.md"
+ON = "2026-06-01"
+CASE_COLUMNS = (
+    "case_id",
+    "child",
+    "stage",
+    "ap_setting",
+    "host_school",
+    "opened_on",
+    "last_on",
+    "next_due",
+    "next_kind",
+    "next_owner",
+)
+DUE_STABLE = ("due", "status", "case_id", "item", "kind", "owner")
+DUE_ADDED = ("late", "late_unit", "child", "stage", "ap_setting", "host_school")
+
+
+def fill(url: str) -> None:
+    """The demo's four cases and the invented caseload, on the sample calendar."""
+    upgrade(url)
+    store = SqlAlchemyStore(url)
+    try:
+        run_demo(store, SchoolCalendar.sample())
+        for case in caseload.build():
+            store.save(case)
+    finally:
+        store.engine.dispose()
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres", "mariadb"])
+def office_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A database holding the demo and the caseload, on each engine (read-only for tests)."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('office') / 'office.sqlite'}"
+    else:
+        url = request.getfixturevalue(f"{request.param}_url")
+        engine = reachable_engine(url)
+        reset_database(engine)
+        engine.dispose()
+    fill(url)
+    return url
+
+
+def invoke(url: str, *args: str, env: dict[str, str | None] | None = None) -> Result:
+    environment: dict[str, str | None] = {"RFSM_CALENDAR": None, "RFSM_AUTHORITY": None}
+    environment.update(env or {})
+    return CliRunner().invoke(cli, ["--db", url, *args], env=environment)
+
+
+def json_of(url: str, *args: str) -> Any:
+    result = invoke(url, *args, "--format", "json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def ids(rows: list[dict[str, Any]]) -> list[str]:
+    return [row["case_id"] for row in rows]
+
+
+EVERY_ID = sorted(
+    ["DEMO-0001", "DEMO-0002", "DEMO-0003", "DEMO-0004", *(spec.case_id for spec in caseload.SPECS)]
+)
+
+
+# -- cases -----------------------------------------------------------------------------------
+def test_cases_lists_every_case_by_id_with_its_child_stage_and_schools(office_url: str) -> None:
+    """One row per case, ordered by id, in the documented columns."""
+    rows = json_of(office_url, "cases")
+    assert ids(rows) == EVERY_ID
+    assert all(tuple(row) == CASE_COLUMNS for row in rows)
+    first = next(row for row in rows if row["case_id"] == "DEMO-0001")
+    assert first["child"] == "Rowan Testwell"
+    assert first["stage"] == "successful"
+    assert (first["ap_setting"], first["host_school"]) == (
+        "Larkspur Learning Centre",
+        "Hollybrook Academy",
+    )
+    assert (first["opened_on"], first["last_on"]) == ("2026-01-12", "2026-04-17")
+    referred = next(row for row in rows if row["case_id"] == "LA-2026-015")
+    assert referred["host_school"] is None
+    assert (referred["next_kind"], referred["next_due"]) == ("place_offer", "2026-06-02")
+    assert referred["next_owner"] is None  # a deadline has no owner
+
+
+def test_the_next_thing_due_is_the_soonest_item_of_the_case(office_url: str) -> None:
+    """`next_due`/`next_kind`/`next_owner` are the case's first item in `due`'s order."""
+    rows = {row["case_id"]: row for row in json_of(office_url, "cases")}
+    store = SqlAlchemyStore(office_url)
+    try:
+        items = store.due(dt.date.max)
+    finally:
+        store.engine.dispose()
+    for case_id, row in rows.items():
+        mine = [item for item in items if item.case_id == case_id]
+        if not mine:
+            assert (row["next_due"], row["next_kind"], row["next_owner"]) == (None, None, None)
+            continue
+        first = mine[0]
+        assert row["next_kind"] == first.kind.value
+        assert row["next_due"] == (None if first.due is None else first.due.isoformat())
+
+
+def test_cases_filters_by_stage_school_and_search(office_url: str) -> None:
+    """`--stage`, `--school` (AP or host) and `--search` (id or name, any case) narrow the list."""
+    placed = json_of(office_url, "cases", "--stage", "in_placement")
+    assert ids(placed) == ["LA-2025-008", "LA-2026-010", "LA-2026-012"]
+    hollybrook = json_of(office_url, "cases", "--school", "Hollybrook Academy")
+    assert ids(hollybrook) == ["DEMO-0001", "LA-2025-001", "LA-2025-006", "LA-2026-011"]
+    fernhill = json_of(office_url, "cases", "--school", "Fernhill Pupil Referral Unit")
+    assert fernhill
+    assert {row["ap_setting"] for row in fernhill} == {"Fernhill Pupil Referral Unit"}
+    assert ids(json_of(office_url, "cases", "--search", "siân ó")) == ["LA-2026-012"]
+    assert ids(json_of(office_url, "cases", "--search", "demo-000")) == EVERY_ID[:4]
+
+
+def test_open_and_ended(office_url: str) -> None:
+    """`--open` keeps running cases, `--ended` those in a final stage; together they cover all."""
+    running = json_of(office_url, "cases", "--open")
+    ended = json_of(office_url, "cases", "--ended")
+    assert sorted(ids(running) + ids(ended)) == EVERY_ID
+    assert all(not Stage(row["stage"]).is_final for row in running)
+    assert all(Stage(row["stage"]).is_final for row in ended)
+
+
+def test_owner_and_overdue_keep_the_cases_with_such_items(office_url: str) -> None:
+    """`--owner` keeps cases where that party owes something due by --on; `--overdue` those with
+    something past due on --on; each agrees with `due`."""
+    due = json_of(office_url, "due", "--on", ON)
+    host = json_of(office_url, "cases", "--owner", "host", "--on", ON)
+    assert ids(host) == sorted({i["case_id"] for i in due if i["owner"] == "host"})
+    assert host
+    late = json_of(office_url, "cases", "--overdue", "--on", ON)
+    assert ids(late) == sorted({i["case_id"] for i in due if i["status"] == "overdue"})
+    assert late
+    assert json_of(office_url, "cases", "--overdue", "--on", "2025-09-01") == []
+    both = json_of(office_url, "cases", "--owner", "ap", "--overdue", "--on", ON, "--ended")
+    assert both
+    assert all(Stage(row["stage"]).is_final for row in both)
+
+
+def test_cases_as_table_csv_and_xlsx(office_url: str, tmp_path: Path) -> None:
+    """The same rows in every format: a table, CSV with a BOM, a workbook with date cells."""
+    table = invoke(office_url, "cases", "--school", "Millbridge High School")
+    assert table.exit_code == 0
+    assert table.stdout.split()[: len(CASE_COLUMNS)] == [c.upper() for c in CASE_COLUMNS]
+    assert "Siân Ó Briain" in table.stdout
+    text = invoke(office_url, "cases", "--format", "csv").stdout
+    assert text.startswith("\ufeff" + ",".join(CASE_COLUMNS))
+    assert "Siân Ó Briain" in text
+    out = tmp_path / "cases.xlsx"
+    result = invoke(office_url, "cases", "--format", "xlsx", "-o", str(out))
+    assert result.exit_code == 0, result.output
+    sheet = openpyxl.load_workbook(out).active
+    assert sheet is not None
+    assert [cell.value for cell in sheet[1]] == list(CASE_COLUMNS)
+    assert sheet.freeze_panes == "A2"
+    assert [row[0].value for row in sheet.iter_rows(min_row=2)] == EVERY_ID
+    opened = sheet.cell(row=2, column=CASE_COLUMNS.index("opened_on") + 1)
+    assert opened.is_date
+
+
+def test_an_empty_search_is_not_an_unknown_authority(office_url: str) -> None:
+    """A filter that matches nothing says so, exit 0: the authority does hold cases."""
+    result = invoke(office_url, "cases", "--search", "Nobody Atall")
+    assert result.exit_code == 0
+    assert result.stdout.strip() == "no cases match"
+
+
+@pytest.mark.parametrize("command", [["cases"], ["due"], ["weightings", "--year", "2025/26"]])
+def test_a_mistyped_authority_names_those_the_database_holds(
+    office_url: str, command: list[str]
+) -> None:
+    """Not an empty worklist: exit 2, "no cases for authority 'Nope'", and the authorities held."""
+    for args in (["--authority", "Nope", *command], [*command, "--authority", "Nope"]):
+        result = invoke(office_url, *args)
+        assert result.exit_code == 2, result.output
+        assert "no cases for authority 'Nope'" in result.stderr
+        assert "'Exampleshire County Council'" in result.stderr
+        assert result.stdout == ""
+    as_json = invoke(office_url, "--authority", "Nope", *command, "--format", "json")
+    assert as_json.exit_code == 2
+    assert json.loads(as_json.stdout)["error"] == "no cases for authority 'Nope'"
+
+
+def test_an_authority_set_by_the_environment_names_no_other(office_url: str) -> None:
+    """RFSM_AUTHORITY confines a deployment: it is told the authority holds nothing, not which
+    others share the database."""
+    result = invoke(office_url, "cases", env={"RFSM_AUTHORITY": "Nope"})
+    assert result.exit_code == 2
+    assert "no cases for authority 'Nope'" in result.stderr
+    assert "Exampleshire" not in result.stderr
+    assert "RFSM_AUTHORITY" in result.stderr
+
+
+def test_a_misspelt_school_names_the_schools_with_cases(office_url: str) -> None:
+    """`--school Hollybrok` is not an empty caseload: exit 2, naming the schools there are."""
+    result = invoke(office_url, "cases", "--school", "Hollybrok Academy")
+    assert result.exit_code == 2
+    assert "no cases at school 'Hollybrok Academy'" in result.stderr
+    assert "'Hollybrook Academy'" in result.stderr
+    assert "'Larkspur Learning Centre'" in result.stderr
+    report = invoke(office_url, "report", "--school", "Hollybrok Academy", "--format", "json")
+    assert report.exit_code == 2
+    assert json.loads(report.stdout)["error"] == "no cases at school 'Hollybrok Academy'"
+    narrowed = invoke(office_url, "cases", "--school", "Hollybrook Academy", "--stage", "ending")
+    assert narrowed.exit_code == 0
+    assert narrowed.stdout.strip() == "no cases match"
+
+
+def test_the_right_authority_lists_its_cases(office_url: str) -> None:
+    mine = json_of(office_url, "--authority", "Exampleshire County Council", "cases")
+    assert ids(mine) == EVERY_ID
+
+
+def test_an_empty_database_says_it_holds_no_cases(tmp_path: Path) -> None:
+    result = invoke(f"sqlite:///{tmp_path / 'empty.sqlite'}", "--authority", "Nope", "cases")
+    assert result.exit_code == 2
+    assert "holds no cases yet" in result.stderr
+
+
+# -- due -------------------------------------------------------------------------------------
+def test_due_rows_name_the_child_stage_and_schools(office_url: str) -> None:
+    """Each row carries its case's child, stage, AP setting and host school."""
+    rows = {row["case_id"]: row for row in json_of(office_url, "cases")}
+    items = json_of(office_url, "due", "--on", ON)
+    assert items
+    for item in items:
+        assert tuple(item) == (*DUE_STABLE, *DUE_ADDED)
+        case = rows[item["case_id"]]
+        assert item["child"] == case["child"]
+        assert item["stage"] == case["stage"]
+        assert (item["ap_setting"], item["host_school"]) == (
+            case["ap_setting"],
+            case["host_school"],
+        )
+
+
+def test_lateness_is_in_school_days_with_a_calendar_and_days_without(office_url: str) -> None:
+    """With --calendar, how late in school days (the calendar's count); without, calendar days,
+    and the unit says which."""
+    calendar = SchoolCalendar.sample()
+    on = dt.date.fromisoformat(ON)
+    plain = json_of(office_url, "due", "--on", ON, "--overdue")
+    counted = json_of(office_url, "--calendar", "sample", "due", "--on", ON, "--overdue")
+    assert plain
+    assert len(plain) == len(counted)
+    for day, school in zip(plain, counted, strict=True):
+        due = dt.date.fromisoformat(day["due"])
+        assert (day["late"], day["late_unit"]) == ((on - due).days, "days")
+        assert school["late_unit"] == "school days"
+        assert school["late"] == calendar.school_days_between(due, on)
+        assert school["late"] < day["late"]  # weekends and holidays are not school days
+    not_late = [i for i in json_of(office_url, "due", "--on", ON) if i["status"] != "overdue"]
+    assert not_late
+    assert all((i["late"], i["late_unit"]) == (None, None) for i in not_late)
+
+
+def test_without_a_calendar_the_table_says_lateness_is_in_days(office_url: str) -> None:
+    table = invoke(office_url, "due", "--on", ON)
+    assert "late is counted in calendar days" in table.stderr
+    counted = invoke(office_url, "--calendar", "sample", "due", "--on", ON)
+    assert "calendar days" not in counted.stderr
+
+
+def test_a_date_past_the_calendar_is_counted_in_days_and_says_so() -> None:
+    """Beyond the calendar's last term, no school days are guessed."""
+    calendar = SchoolCalendar.sample()
+    late = cli_caseload.late_by(dt.date(2027, 7, 1), dt.date(2027, 8, 20), calendar)
+    assert late == (50, "days")
+    assert cli_caseload.late_by(dt.date(2026, 3, 2), dt.date(2026, 3, 4), calendar) == (
+        2,
+        "school days",
+    )
+
+
+def test_the_due_columns_are_stable_and_documented() -> None:
+    """The first six columns are unchanged; the added ones follow, as docs/cli.md lists them."""
+    expected = (*DUE_STABLE, *DUE_ADDED)
+    assert tuple(views.DUE_COLUMNS) == expected
+    documented = re.search(r"Columns, in this order: (.+?)\.", DOCS.read_text(), re.S)
+    assert documented is not None
+    assert re.findall(r"`(\w+)`", documented.group(1)) == list(views.DUE_COLUMNS)
+
+
+def test_the_case_columns_are_documented() -> None:
+    documented = re.search(r"`cases` columns, in this order: (.+?)\.", DOCS.read_text(), re.S)
+    assert documented is not None
+    assert re.findall(r"`(\w+)`", documented.group(1)) == list(cli_caseload.CASE_COLUMNS)
+
+
+# -- weightings ------------------------------------------------------------------------------
+def test_weightings_for_a_year_match_the_store_and_count_moves(office_url: str) -> None:
+    """Net points are `store.weightings`; moves in and out count the ledger's entries."""
+    found = json_of(office_url, "weightings", "--year", "2025/26")
+    assert found["period"] == {"name": "2025/26", "start": "2025-09-01", "end": "2026-08-31"}
+    store = SqlAlchemyStore(office_url)
+    try:
+        totals = store.weightings(dt.date(2025, 9, 1), dt.date(2026, 8, 31))
+        ledger = store.ledger(dt.date(2025, 9, 1), dt.date(2026, 8, 31))
+    finally:
+        store.engine.dispose()
+    rows = {row["school"]: row for row in found["schools"]}
+    assert {school: row["net_points"] for school, row in rows.items()} == totals
+    successes = 1 + sum(c.stage is Stage.SUCCESSFUL for c in caseload.build())  # and DEMO-0001
+    assert sum(row["moves_in"] for row in rows.values()) == successes
+    assert sum(row["moves_out"] for row in rows.values()) == successes
+    assert rows["Hollybrook Academy"]["moves_in"] == 4
+    assert rows["Hollybrook Academy"]["net_points"] == 12
+    assert rows["Larkspur Learning Centre"]["moves_out"] == 3
+    assert rows["Larkspur Learning Centre"]["net_points"] == -9
+    assert len(found["ledger"]) == len(ledger) == 2 * successes
+
+
+def test_weightings_from_and_to(office_url: str) -> None:
+    """`--from/--to` is inclusive; a span with no success says so (exit 0)."""
+    year = json_of(office_url, "weightings", "--year", "2025/26")["ledger"]
+    first = year[0]["on"]  # the ledger is by date
+    day = json_of(office_url, "weightings", "--from", first, "--to", first)
+    assert day["ledger"] == [e for e in year if e["on"] == first]
+    assert day["schools"]
+    before = (dt.date.fromisoformat(first) - dt.timedelta(days=1)).isoformat()
+    assert (
+        json_of(office_url, "weightings", "--from", "2025-09-01", "--to", before)["schools"] == []
+    )
+    quiet = invoke(office_url, "weightings", "--from", "2025-09-01", "--to", "2025-09-02")
+    assert quiet.exit_code == 0
+    assert "no successful moves" in quiet.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--year", "2025/27"], "runs into the next year"),
+        (["--year", "last year"], "not an academic year"),
+        (["--from", "2025-09-01"], "go together"),
+        (["--year", "2025/26", "--from", "2025-09-01", "--to", "2025-10-01"], "not both"),
+        (["--from", "2026-01-01", "--to", "2025-01-01"], "before it starts"),
+    ],
+)
+def test_a_bad_period_is_bad_usage(office_url: str, args: list[str], message: str) -> None:
+    result = invoke(office_url, "weightings", *args)
+    assert result.exit_code == 2
+    assert message in result.stderr
+
+
+def test_weightings_default_to_the_current_academic_year(
+    office_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(common, "today", lambda: dt.date(2026, 3, 1))
+    assert json_of(office_url, "weightings")["period"]["name"] == "2025/26"
+
+
+def test_weightings_as_table_csv_and_xlsx(office_url: str, tmp_path: Path) -> None:
+    table = invoke(office_url, "weightings", "--year", "2025/26")
+    assert table.stdout.split()[:4] == ["SCHOOL", "NET_POINTS", "MOVES_IN", "MOVES_OUT"]
+    csv_text = invoke(office_url, "weightings", "--year", "2025/26", "--format", "csv").stdout
+    assert csv_text.startswith("\ufeffschool,net_points,moves_in,moves_out")
+    assert "Hollybrook Academy,12,4,0" in csv_text
+    out = tmp_path / "weightings.xlsx"
+    result = invoke(
+        office_url, "weightings", "--year", "2025/26", "--format", "xlsx", "-o", str(out)
+    )
+    assert result.exit_code == 0, result.output
+    book = openpyxl.load_workbook(out)
+    assert book.sheetnames == ["Weightings 2025-26", "Ledger"]
+    ledger = book["Ledger"]
+    assert [cell.value for cell in ledger[1]] == ["on", "case_id", "school", "points"]
+    assert ledger.freeze_panes == "A2"
+    assert ledger["A2"].is_date
+    piped = invoke(office_url, "weightings", "--format", "xlsx")
+    assert openpyxl.load_workbook(io.BytesIO(piped.stdout_bytes)).sheetnames[1] == "Ledger"

@@ -1,0 +1,405 @@
+"""The report's figures, computed from cases, and the formats that show them: JSON, CSV, xlsx
+and a self-contained HTML page with matplotlib's SVG charts; `report` on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import re
+import sys
+from pathlib import Path
+
+import openpyxl
+import pytest
+from click.testing import CliRunner, Result
+
+import caseload
+from reintegration_fsm import InMemoryStore, Reintegration, SchoolCalendar, SqlAlchemyStore
+from reintegration_fsm.cli import cli, common
+from reintegration_fsm.demo import run as run_demo
+from reintegration_fsm.reports import Period, academic_year, current_academic_year, figures
+from reintegration_fsm.reports.charts import charts
+from reintegration_fsm.reports.html import render_html
+from reintegration_fsm.reports.tables import LONG_COLUMNS, long_rows, tables
+from reintegration_fsm.stores import upgrade
+from store_contract import reachable_engine, reset_database
+
+YEAR = academic_year("2025/26")
+ON = dt.date(2026, 7, 1)
+
+
+@pytest.fixture(scope="module")
+def every_case() -> list[Reintegration]:
+    store = InMemoryStore()
+    return [result.case for result in run_demo(store)] + caseload.build()
+
+
+def count(found: object, key: str) -> int:
+    return next(c.count for c in found if c.key == key)  # type: ignore[attr-defined]
+
+
+# -- periods ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("text", ["2025/26", "2025-26", "2025/2026", " 2025 / 26 "])
+def test_an_academic_year_runs_from_september_to_august(text: str) -> None:
+    year = academic_year(text)
+    assert (year.start, year.end, year.name) == (
+        dt.date(2025, 9, 1),
+        dt.date(2026, 8, 31),
+        "2025/26",
+    )
+
+
+@pytest.mark.parametrize("text", ["2025/27", "2025", "26/27", "twenty"])
+def test_not_an_academic_year(text: str) -> None:
+    with pytest.raises(ValueError, match="academic year"):
+        academic_year(text)
+
+
+def test_the_century_turns() -> None:
+    assert academic_year("2099/00").end == dt.date(2100, 8, 31)
+
+
+def test_the_current_academic_year_turns_on_the_first_of_september() -> None:
+    assert current_academic_year(dt.date(2026, 8, 31)).name == "2025/26"
+    assert current_academic_year(dt.date(2026, 9, 1)).name == "2026/27"
+
+
+def test_a_period_may_not_end_before_it_starts() -> None:
+    with pytest.raises(ValueError, match="before it starts"):
+        Period(dt.date(2026, 1, 2), dt.date(2026, 1, 1))
+
+
+# -- figures ---------------------------------------------------------------------------------
+def test_cases_by_stage_count_every_case_open_in_the_period(
+    every_case: list[Reintegration],
+) -> None:
+    found = figures(every_case, YEAR, on=ON)
+    assert found.cases == len(every_case) == 20
+    assert sum(c.count for c in found.by_stage) == 20
+    assert count(found.by_stage, "successful") == sum(
+        c.stage.value == "successful" for c in every_case
+    )
+    assert all(c.total == 20 for c in found.by_stage)
+
+
+def test_a_case_ended_before_the_period_or_opened_after_is_left_out(
+    every_case: list[Reintegration],
+) -> None:
+    spring = Period(dt.date(2026, 4, 20), dt.date(2026, 7, 17))
+    found = figures(every_case, spring, on=ON)
+    ended_before = [c for c in every_case if c.stage.is_final and c.history[-1].on < spring.start]
+    assert ended_before
+    assert found.cases <= len(every_case) - len(ended_before)
+    autumn = figures(every_case, Period(dt.date(2025, 9, 1), dt.date(2025, 9, 30)), on=ON)
+    assert autumn.cases == 3  # LA-2025-001 to -003 were opened in September
+
+
+def test_offers_within_and_breached_follow_the_deadlines(every_case: list[Reintegration]) -> None:
+    """An offer is within when met by its due date; overdue when unmet and past due."""
+    found = figures(every_case, YEAR, on=ON)
+    offers = [
+        d
+        for c in every_case
+        for d in c.deadlines
+        if d.kind.value == "place_offer" and d.met_on is not None
+    ]
+    assert count(found.offers, "within") == sum(not d.breached for d in offers)
+    assert count(found.offers, "breached") == sum(d.breached for d in offers)
+    assert count(found.offers, "overdue") == 2  # LA-2026-015 and -016 await one, past due
+    assert found.offers_awaited == 0
+    assert found.offer_limit == 20
+    assert len(found.offers_made) == len(offers)
+    early = figures(every_case, YEAR, on=dt.date(2026, 5, 11))
+    assert count(early.offers, "overdue") == 0
+    assert early.offers_awaited == 2
+
+
+def test_school_days_to_an_offer_are_counted_on_the_calendar(
+    every_case: list[Reintegration], calendar: SchoolCalendar
+) -> None:
+    found = figures(every_case, YEAR, on=ON)
+    demo_late = next(o for o in found.offers_made if o.case_id == "DEMO-0004")
+    assert demo_late.school_days == calendar.school_days_between(
+        dt.date(2026, 3, 2), dt.date(2026, 5, 5)
+    )
+    assert not demo_late.within
+    assert sum(c.count for c in found.days_to_offer) == len(found.offers_made)
+    for offer in found.offers_made:
+        assert offer.school_days is not None
+        # within the deadline exactly when within 20 school days of the referral
+        assert offer.within == (offer.school_days <= offer.limit)
+    assert found.school_days.startswith("counted on the calendar: SAMPLE DATA")
+
+
+def test_without_a_calendar_school_days_are_unknown_and_said_so(
+    every_case: list[Reintegration],
+) -> None:
+    """Replayed without a calendar, no school day is counted or guessed."""
+    bare = [Reintegration.replay(case.history) for case in every_case]
+    found = figures(bare, YEAR, on=ON)
+    assert found.offers_days_unknown == len(found.offers_made) > 0
+    assert all(o.school_days is None for o in found.offers_made)
+    assert sum(c.count for c in found.days_to_offer) == 0
+    assert found.school_days.startswith("unknown: no school calendar was given")
+    given = figures(bare, YEAR, on=ON, calendar=SchoolCalendar.sample())
+    assert given.offers_days_unknown == 0
+
+
+def test_reviews_emergencies_outcomes_departures_and_overdue_work(
+    every_case: list[Reintegration],
+) -> None:
+    found = figures(every_case, YEAR, on=ON)
+    assert count(found.reviews, "late") == 2  # LA-2025-004 and LA-2026-009
+    assert count(found.reviews, "on_time") > 0
+    assert count(found.emergency_reviews, "called") == 4
+    assert count(found.emergency_reviews, "ended") == 3
+    assert count(found.emergency_reviews, "continued") == 1
+    assert count(found.outcomes, "successful") == 7
+    assert count(found.outcomes, "unsuccessful") == 3
+    assert count(found.outcomes, "withdrawn") == 2
+    assert found.success_rate == 70.0
+    assert count(found.departures, "R5") == 2
+    assert count(found.departures, "R9") == 2
+    assert count(found.departures, "R2") == 1
+    owed = {c.key: c.count for c in found.overdue_obligations}
+    expected = {"ap": 0, "host": 0, "la": 0}
+    for case in every_case:
+        for obligation in case.obligations:
+            if obligation.due is not None and obligation.due < ON:
+                expected[obligation.owner.value] += 1
+    assert owed == expected
+    assert sum(owed.values()) > 0
+
+
+def test_weightings_equal_the_ledger_of_successes(every_case: list[Reintegration]) -> None:
+    store = InMemoryStore()
+    for case in every_case:
+        store.save(case)
+    found = figures(every_case, YEAR, on=ON)
+    assert dict(found.weightings) == store.weightings(YEAR.start, YEAR.end)
+    rows = {row.school: row for row in found.schools}
+    assert rows["Hollybrook Academy"].weighting == 12
+    assert rows["Hollybrook Academy"].role == "host school"
+    assert rows["Larkspur Learning Centre"].role == "AP setting"
+
+
+def test_one_school(every_case: list[Reintegration]) -> None:
+    """`school` keeps the cases where it is the AP setting or the host."""
+    found = figures(every_case, YEAR, on=ON, school="Hollybrook Academy")
+    assert found.cases == 4
+    assert [row.school for row in found.schools] == ["Hollybrook Academy"]
+    assert count(found.outcomes, "successful") == 4
+
+
+def test_json_tables_and_long_rows_hold_the_same_numbers(every_case: list[Reintegration]) -> None:
+    found = figures(every_case, YEAR, on=ON)
+    document = found.to_json()
+    assert json.loads(json.dumps(document)) == document
+    by_key = {table.key: table for table in tables(found)}
+    outcomes = {row["outcome"]: row["cases"] for row in by_key["outcomes"].rows}
+    assert outcomes == {c["label"]: c["count"] for c in document["outcomes"]["counts"]}  # type: ignore[index]
+    long = long_rows(found)
+    assert {row["section"] for row in long} == set(by_key)
+    assert {"section": "outcomes", "item": "successful", "measure": "cases", "value": 7} in long
+    assert all(tuple(row) == LONG_COLUMNS for row in long)
+
+
+# -- charts and the page ---------------------------------------------------------------------
+def test_each_chart_is_matplotlib_svg_with_a_text_alternative(
+    every_case: list[Reintegration],
+) -> None:
+    drawn = charts(figures(every_case, YEAR, on=ON))
+    assert [c.key for c in drawn] == [
+        "cases_by_stage",
+        "offers",
+        "days_to_offer",
+        "reviews",
+        "emergency_reviews",
+        "outcomes",
+        "departures",
+        "overdue_obligations",
+    ]
+    for chart in drawn:
+        assert chart.svg.startswith("<svg")
+        assert f'id="{chart.key}-figure_1"' in chart.svg  # matplotlib's own structure
+        assert f'id="{chart.key}-axes_1"' in chart.svg
+        assert "<metadata>" not in chart.svg
+        assert f'<title id="{chart.key}-title">' in chart.svg
+        assert 'role="img"' in chart.svg
+        assert f'aria-labelledby="{chart.key}-title"' in chart.svg
+        ids = re.findall(r'\bid="([^"]+)"', chart.svg)
+        assert all(i.startswith(f"{chart.key}-") for i in ids)
+    assert "successful: 7" in next(c for c in drawn if c.key == "outcomes").description
+
+
+def test_the_page_is_self_contained_and_shows_every_figure(every_case: list[Reintegration]) -> None:
+    page = render_html(figures(every_case, YEAR, on=ON), made_on=dt.date(2026, 7, 2))
+    assert page.startswith("<!DOCTYPE html>")
+    assert not re.search(r"(src|href)=\"(https?:)?//", page)
+    assert "matplotlib.org" not in page
+    assert "<script" not in page
+    assert "@page { size: A4" in page
+    assert page.count("<figure>") == 8
+    assert page.count("<figcaption>") == 8
+    for table in tables(figures(every_case, YEAR, on=ON))[1:]:
+        assert f'id="{table.key}"' in page
+    assert "Rowan Testwell" not in page  # the report names no child
+    assert "70%" in page
+
+
+def test_ids_are_unique_on_the_page(every_case: list[Reintegration]) -> None:
+    page = render_html(figures(every_case, YEAR, on=ON))
+    ids = re.findall(r'\bid="([^"]+)"', page)
+    assert len(ids) == len(set(ids))
+
+
+def test_an_empty_period_still_makes_a_page(every_case: list[Reintegration]) -> None:
+    quiet = Period(dt.date(2025, 8, 1), dt.date(2025, 8, 2))
+    found = figures(every_case, quiet, on=quiet.end)
+    assert found.cases == 0
+    page = render_html(found)
+    assert "None in this period." in page
+    assert found.success_rate is None
+
+
+def test_a_calendar_given_is_named_even_with_no_offer_to_count(
+    every_case: list[Reintegration],
+) -> None:
+    """No offer in the period, yet the calendar was known: the note names it, not "unknown"."""
+    summer = Period(dt.date(2026, 7, 20), dt.date(2026, 8, 31))
+    found = figures(every_case, summer, on=summer.end)
+    assert found.offers_made == ()
+    assert found.school_days.startswith("counted on the calendar: SAMPLE DATA")
+
+
+def test_without_matplotlib_the_page_names_the_extra(
+    every_case: list[Reintegration], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    with pytest.raises(ImportError, match=r"reintegration-fsm\[reports\]"):
+        render_html(figures(every_case, YEAR, on=ON))
+
+
+# -- the command -----------------------------------------------------------------------------
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def report_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('report') / 'report.sqlite'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+        engine = reachable_engine(url)
+        reset_database(engine)
+        engine.dispose()
+    upgrade(url)
+    store = SqlAlchemyStore(url)
+    try:
+        run_demo(store)
+        for case in caseload.build():
+            store.save(case)
+    finally:
+        store.engine.dispose()
+    return url
+
+
+@pytest.fixture(autouse=True)
+def after_the_year(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Today, as the command sees it: after the 2025/26 year, so that it is judged at its end."""
+    monkeypatch.setattr(common, "today", lambda: dt.date(2026, 10, 1))
+
+
+def invoke(url: str, *args: str) -> Result:
+    return CliRunner().invoke(
+        cli, ["--db", url, *args], env={"RFSM_CALENDAR": None, "RFSM_AUTHORITY": None}
+    )
+
+
+def test_report_json_is_the_figures_of_the_stored_cases(
+    report_url: str, every_case: list[Reintegration]
+) -> None:
+    """The command loads every case through the store; its JSON equals the figures' JSON."""
+    result = invoke(
+        report_url, "--calendar", "sample", "report", "--year", "2025/26", "--format", "json"
+    )
+    assert result.exit_code == 0, result.output
+    expected = figures(every_case, YEAR, on=YEAR.end).to_json()
+    assert json.loads(result.stdout) == json.loads(json.dumps(expected))
+
+
+def test_report_without_a_calendar_says_school_days_are_unknown(report_url: str) -> None:
+    document = json.loads(
+        invoke(report_url, "report", "--year", "2025/26", "--format", "json").stdout
+    )
+    assert document["school_days"].startswith("unknown")
+    assert document["offers"]["days_unknown"] == len(document["offers"]["made"])
+
+
+def test_report_for_a_school_and_a_term(report_url: str) -> None:
+    """ "How did we do on the 20-day duty last term": one command."""
+    result = invoke(
+        report_url,
+        "--calendar",
+        "sample",
+        "report",
+        "--from",
+        "2026-01-05",
+        "--to",
+        "2026-03-27",
+        "--school",
+        "Millbridge High School",
+        "--format",
+        "json",
+    )
+    document = json.loads(result.stdout)
+    assert document["school"] == "Millbridge High School"
+    assert document["as_of"] == "2026-03-27"
+    assert {o["host_school"] for o in document["offers"]["made"]} == {"Millbridge High School"}
+    assert [row["school"] for row in document["schools"]] == ["Millbridge High School"]
+
+
+def test_report_csv_and_xlsx(report_url: str, tmp_path: Path) -> None:
+    text = invoke(report_url, "report", "--year", "2025/26", "--format", "csv").stdout
+    assert text.startswith("\ufeffsection,item,measure,value")
+    rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
+    assert {"section": "outcomes", "item": "successful", "measure": "cases", "value": "7"} in rows
+    out = tmp_path / "report.xlsx"
+    result = invoke(report_url, "report", "--year", "2025/26", "--format", "xlsx", "-o", str(out))
+    assert result.exit_code == 0, result.output
+    book = openpyxl.load_workbook(out)
+    assert book.sheetnames[:3] == ["Summary", "Cases by stage", "Offers of a place within 20 sch"]
+    made = book["Offers made in the period"]
+    assert [c.value for c in made[1]][:3] == ["case_id", "host_school", "referred_on"]
+    assert made.freeze_panes == "A2"
+    assert made["C2"].is_date
+    assert all(sheet.freeze_panes == "A2" for sheet in book.worksheets)
+
+
+def test_report_html_to_a_private_file(report_url: str, tmp_path: Path) -> None:
+    out = tmp_path / "report.html"
+    result = invoke(
+        report_url, "--calendar", "sample", "report", "--year", "2025/26", "-o", str(out)
+    )
+    assert result.exit_code == 0, result.output
+    page = out.read_text(encoding="utf-8")
+    assert page.count("<svg") == 8
+    assert out.stat().st_mode & 0o777 == 0o600
+
+
+def test_report_html_without_matplotlib_exits_2_naming_the_extra(
+    report_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    out = tmp_path / "report.html"
+    result = invoke(report_url, "report", "--year", "2025/26", "-o", str(out))
+    assert result.exit_code == 2
+    assert "pip install 'reintegration-fsm[reports]'" in result.stderr
+    assert not out.exists()
+    assert invoke(report_url, "report", "--year", "2025/26", "--format", "json").exit_code == 0
+    assert invoke(report_url, "report", "--year", "2025/26", "--format", "csv").exit_code == 0
+
+
+def test_report_under_an_authority_with_no_cases(report_url: str) -> None:
+    result = invoke(report_url, "--authority", "Nope", "report", "--format", "json")
+    assert result.exit_code == 2
+    assert json.loads(result.stdout)["error"] == "no cases for authority 'Nope'"
