@@ -232,12 +232,7 @@ class Transition:
         The built data is the library's own and no one else holds it: it is frozen when first
         read through `data`; the library's own readers use `_raw()` and never change it.
         """
-        transition = cls.__new__(cls)
-        transition._fill(seq, trigger, source, dest, actor, on, build)
-        put = object.__setattr__
-        put(transition, "_data", None)
-        put(transition, "_frozen", False)
-        return transition
+        return cls._lazy(seq, trigger, source, dest, actor, on, build)
 
     @classmethod
     def from_text(
@@ -255,8 +250,21 @@ class Transition:
         Raises:
             ValueError: when the data is read, if the text is not a JSON object.
         """
+        return cls._lazy(seq, trigger, source, dest, actor, on, text)
+
+    @classmethod
+    def _lazy(
+        cls,
+        seq: int,
+        trigger: str,
+        source: Stage | None,
+        dest: Stage,
+        actor: Actor,
+        on: date,
+        pending: str | Callable[[], dict[str, Any]],
+    ) -> Transition:
         transition = cls.__new__(cls)
-        transition._fill(seq, trigger, source, dest, actor, on, text)
+        transition._fill(seq, trigger, source, dest, actor, on, pending)
         put = object.__setattr__
         put(transition, "_data", None)
         put(transition, "_frozen", False)
