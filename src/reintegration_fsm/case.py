@@ -507,10 +507,6 @@ class Reintegration:
         case elsewhere replays it first (see `unchecked`)."""
         return cls._rebuild(history, calendar, protocols, checked=False)
 
-    @property
-    def _unchecked_count(self) -> int:
-        return self._unchecked
-
     @classmethod
     def _rebuild(
         cls,

@@ -17,7 +17,7 @@ never stops loading when the layout grows.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import attrs
@@ -222,8 +222,3 @@ def upcast_read(history: Iterable[Transition]) -> list[tuple[Transition, Mapping
         )
         out.append((upcast_transition, upcast_transition._raw()))
     return out
-
-
-def needs_upcast(history: Sequence[Transition]) -> bool:
-    """True when any transition of `history` is in an older layout."""
-    return any(transition._peek().get("schema") != SCHEMA for transition in history)

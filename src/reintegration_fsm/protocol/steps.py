@@ -33,7 +33,6 @@ from reintegration_fsm.forms import (
     PastoralSupportPlan,
     Pupil,
     ReintegrationInformation,
-    ReintegrationTimetable,
     ReviewMeeting,
     SuccessfulOutcome,
     UnsuccessfulOutcome,
@@ -559,11 +558,6 @@ def _withdraw_wording(data: Data) -> str:
     return f"withdrew the reintegration: {data['reason']}"
 
 
-def owed_by(case: Any, kind: ObligationKind, party: Party) -> bool:
-    """True when an obligation of `kind` owed by `party` is open on `case`."""
-    return _owes(case.obligations, kind, party)
-
-
 def _discharge_effects(
     case: StepCase, kind: ObligationKind, on: dt.date, by: Actor, recorded: Data | None
 ) -> Effects:
@@ -817,19 +811,6 @@ STEPS: tuple[Step, ...] = (
 
 STEP: Mapping[str, Step] = {step.name: step for step in STEPS}
 """Each step by its trigger's name."""
-
-PRINTABLE_TYPES = (
-    ConsentForm,
-    Referral,
-    ChildViews,
-    InitialMeeting,
-    ReviewMeeting,
-    ReintegrationTimetable,
-    FailureLetter,
-    SuccessfulOutcome,
-    UnsuccessfulOutcome,
-)
-"""The form types steps print (documents has a layout for each)."""
 
 
 def check_steps(steps: Sequence[Step]) -> None:
