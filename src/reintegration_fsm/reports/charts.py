@@ -18,6 +18,7 @@ from typing import Any
 
 import attrs
 
+from reintegration_fsm.protocol.definition import WORCESTERSHIRE
 from reintegration_fsm.reports.model import Count, Figures
 
 INSTALL = "pip install 'reintegration-fsm[reports]'"
@@ -187,7 +188,7 @@ def _charts(found: Figures) -> list[Chart]:
     ]
     if found.offers_made and found.offers_days_unknown < len(found.offers_made):
         buckets = list(found.days_to_offer)
-        bound = limit if limit is not None else 20
+        bound = limit if limit is not None else WORCESTERSHIRE.place_offer_school_days
         colours = [GREEN if _upper(c) <= bound else VERMILION for c in buckets]
         boundary = next((i for i, c in enumerate(buckets) if _upper(c) > bound), len(buckets))
         made.append(

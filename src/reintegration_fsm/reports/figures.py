@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.case import Reintegration
 from reintegration_fsm.errors import CalendarError, ProtocolError
+from reintegration_fsm.protocol.definition import WORCESTERSHIRE
 from reintegration_fsm.protocol.reading import read_history
 from reintegration_fsm.protocol.steps import STEPS
 from reintegration_fsm.records import Deadline
@@ -294,7 +295,7 @@ def figures(
         ),
         offers_awaited=offer_counts["awaiting"],
         offer_limit=limit,
-        days_to_offer=_buckets(known, limit or 20),
+        days_to_offer=_buckets(known, limit or WORCESTERSHIRE.place_offer_school_days),
         offers_made=tuple(sorted(offers, key=lambda o: (o.offered_on, o.case_id))),
         offers_days_unknown=len(offers) - len(known),
         reviews=_counts(
