@@ -15,6 +15,7 @@ import attrs
 import pytest
 
 from reintegration_fsm import (
+    CalendarError,
     ChildViews,
     FormInvalid,
     ObligationKind,
@@ -31,16 +32,20 @@ from reintegration_fsm.protocol.payloads import EmergencyReview, InitialMeetingR
 from scenario import (
     ADMISSIONS,
     AP_HEAD,
+    AP_SETTING,
     AP_STAFF,
+    AUTHORITY,
     FINAL_REVIEW,
     FIRST_REVIEW,
     HOST_HEAD,
     HOST_SCHOOL,
     MEETING,
     PSP,
+    PUPIL,
     RETURN,
     SUCCESS,
     D,
+    consent,
     information,
     initial_meeting,
     letter,
@@ -379,4 +384,18 @@ def test_replay_refuses_a_place_offer_deadline_no_calendar_could_give() -> None:
     assert caught.value.problem == (
         "refer_to_fair_access: refer_to_fair_access.deadlines: the place offer deadline "
         "2026-02-21 falls on a weekend, never a school day"
+    )
+
+
+def test_a_referral_without_a_calendar_says_what_it_needs() -> None:
+    case = Reintegration.open(
+        "case-nocal", PUPIL, AP_SETTING, AUTHORITY, by=AP_HEAD, on=D(2026, 1, 12)
+    )
+    case.record_consent(consent(), by=AP_HEAD, on=D(2026, 1, 14))
+    with pytest.raises(CalendarError) as caught:
+        case.refer_to_fair_access(
+            ReferralRoute.PANEL, information(), PSP, by=AP_HEAD, on=D(2026, 1, 19)
+        )
+    assert str(caught.value) == (
+        "refer_to_fair_access needs a school calendar to set the offer deadline"
     )
