@@ -434,3 +434,9 @@ def test_a_set_of_values_must_be_a_frozenset_of_them_and_maybe_not_empty(needed:
         )
     else:
         check(None, field, frozenset())
+
+
+def test_an_unknown_key_is_located_whatever_its_letters() -> None:
+    """A key is found on its line as written: quotes come off, its own letters stay."""
+    error = refused_toml(HEADER + "XRAY = 1\n", "shire.toml")
+    assert (error.field, error.line) == ("XRAY", 6)
