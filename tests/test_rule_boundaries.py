@@ -1028,7 +1028,7 @@ def test_an_emergency_review_meets_no_review_deadline() -> None:
     assert case.deadlines == before
 
 
-def test_a_placement_continued_by_an_emergency_review_can_still_be_made_permanent() -> None:
+def test_a_placement_continued_by_an_emergency_review_goes_on_to_its_next_review() -> None:
     case = emergency()
     _hold_emergency(_continue())(case)
     case.hold_review(review(SECOND_REVIEW), by=AP_HEAD, on=SECOND_REVIEW)
