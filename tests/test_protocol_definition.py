@@ -1,0 +1,442 @@
+"""`Protocol` at its edges: every number at the smallest value it takes, every refusal naming its
+field (and the file and line it came from), the registry, the evidence a child needs, and TOML
+that round-trips whatever the text holds.
+
+Complements tests/test_protocols.py; written to kill what mutation testing of
+`protocol/definition.py` left alive (docs/testing.md, "Mutation testing").
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pytest
+
+from reintegration_fsm import (
+    WORCESTERSHIRE,
+    Evidence,
+    Party,
+    Protocol,
+    ProtocolDefinitionError,
+    Role,
+    Trigger,
+    UnknownProtocol,
+)
+from reintegration_fsm.protocol import definition
+from reintegration_fsm.protocol.definition import (
+    KNOWN,
+    WORCESTERSHIRE_1,
+    find_protocol,
+    protocol_registry,
+)
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+D = dt.date
+HEADER = (
+    'id = "testshire"\nversion = "1"\ntitle = "Testshire"\nsource = "invented"\n'
+    "effective_from = 2025-09-01\n"
+)
+"""Five lines: a key on the next line is on line 6."""
+
+
+def refused(**changes: Any) -> ProtocolDefinitionError:
+    with pytest.raises(ProtocolDefinitionError) as caught:
+        attrs.evolve(WORCESTERSHIRE, **changes)
+    return caught.value
+
+
+def refused_toml(text: str, where: str = "<protocol>") -> ProtocolDefinitionError:
+    with pytest.raises(ProtocolDefinitionError) as caught:
+        Protocol.from_toml(text, where)
+    return caught.value
+
+
+def test_toml_text_is_named_protocol_in_errors_unless_told() -> None:
+    with pytest.raises(ProtocolDefinitionError) as caught:
+        Protocol.from_toml(HEADER + "colour = 1\n")
+    assert (caught.value.path, caught.value.line) == ("<protocol>", 6)
+
+
+# -- the numbers at their smallest -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "field",
+    ["place_offer_school_days", "joiners_return_days", "retention_years"],
+)
+def test_a_count_of_days_or_years_may_be_1_but_not_0_nor_a_bool_nor_text(field: str) -> None:
+    assert getattr(attrs.evolve(WORCESTERSHIRE, **{field: 1}), field) == 1
+    for bad in (0, True, "20", 2.0):
+        error = refused(**{field: bad})
+        assert error.field == field
+        assert error.problem == f"must be a whole number above 0, not {bad!r}"
+
+
+def test_the_final_review_limit_may_be_exactly_the_final_reviews_weeks() -> None:
+    """Reviews at 1, 2 and 3 weeks fit a 21-day limit, not a 20-day one."""
+    fits = attrs.evolve(WORCESTERSHIRE, review_weeks=(1, 2, 3), final_review_within_days=21)
+    assert (fits.review_weeks, fits.final_review_within_days) == ((1, 2, 3), 21)
+    error = refused(review_weeks=(1, 2, 3), final_review_within_days=20)
+    assert error.field == "review_weeks"
+    assert error.problem == (
+        "the final review at 3 weeks (21 days) is past final_review_within_days (20)"
+    )
+
+
+def test_the_weighting_may_be_0_but_not_negative_nor_a_bool() -> None:
+    assert attrs.evolve(WORCESTERSHIRE, weighting_points=0).weighting_points == 0
+    for bad in (-1, False, "3"):
+        error = refused(weighting_points=bad)
+        assert error.field == "weighting_points"
+        assert error.problem == f"must be a whole number, 0 or more, not {bad!r}"
+
+
+@pytest.mark.parametrize(
+    ("weeks", "problem"),
+    [
+        ((0, 1, 2), "must increase from above 0, not (0, 1, 2)"),
+        ((1, 2, 2), "must increase from above 0, not (1, 2, 2)"),
+        ((1, 1, 2), "must increase from above 0, not (1, 1, 2)"),
+        ((1, 2, True), "must be three whole numbers"),
+        ((1, 2, 3, 4), "must be three whole numbers"),
+        (5, "must be three whole numbers"),
+    ],
+)
+def test_review_weeks_are_three_increasing_whole_numbers(weeks: Any, problem: str) -> None:
+    error = refused(review_weeks=weeks, final_review_within_days=60)
+    assert error.field == "review_weeks"
+    assert error.problem.startswith(problem)
+
+
+def test_review_weeks_from_1_are_allowed_and_a_list_becomes_a_tuple() -> None:
+    protocol = attrs.evolve(WORCESTERSHIRE, review_weeks=[1, 2, 3])
+    assert protocol.review_weeks == (1, 2, 3)
+
+
+# -- names, prose, parties, evidence -----------------------------------------------------------
+
+
+def test_an_id_may_be_200_characters_and_not_201() -> None:
+    assert attrs.evolve(WORCESTERSHIRE, id="x" * 200).id == "x" * 200
+    error = refused(id="x" * 201)
+    assert error.field == "id"
+    assert error.problem == "is 201 characters long; at most 200 are kept"
+
+
+def test_a_version_starting_with_a_space_is_refused() -> None:
+    error = refused(version=" 2")
+    assert (error.field, error.problem) == ("version", "must not start or end with a space")
+
+
+def test_a_title_with_a_control_character_is_refused() -> None:
+    error = refused(source="Worcestershire\x07")
+    assert error.field == "source"
+    assert error.problem == "holds a control character ('\\x07' at position 14)"
+
+
+def test_parties_and_evidence_may_be_given_by_their_values() -> None:
+    protocol = attrs.evolve(
+        WORCESTERSHIRE,
+        review_parties=["ap", "host", Party.CHILD],
+        required_evidence=("psp",),
+        looked_after_evidence=[],
+    )
+    assert protocol.review_parties == frozenset({Party.AP, Party.HOST, Party.CHILD})
+    assert protocol.required_evidence == frozenset({Evidence.PSP})
+    assert protocol.looked_after_evidence == frozenset()
+
+
+def test_a_set_of_parties_that_is_not_a_list_is_refused_naming_the_choices() -> None:
+    error = refused(emergency_review_parties="ap")
+    assert error.field == "emergency_review_parties"
+    assert error.problem == ("must be a list of Party values (ap, host, parent, child, la, other)")
+
+
+def test_evidence_may_be_empty_but_the_parties_at_an_emergency_review_may_not() -> None:
+    assert attrs.evolve(WORCESTERSHIRE, required_evidence=[]).required_evidence == frozenset()
+    error = refused(emergency_review_parties=[])
+    assert (error.field, error.problem) == ("emergency_review_parties", "must name at least one")
+
+
+@pytest.mark.parametrize(
+    ("looked_after", "key_stage", "extra"),
+    [
+        (False, 3, set()),
+        (True, 3, {Evidence.PERSONAL_EDUCATION_PLAN}),
+        (False, 4, {Evidence.KS4_OPTIONS}),
+        (True, 4, {Evidence.PERSONAL_EDUCATION_PLAN, Evidence.KS4_OPTIONS}),
+        (False, 5, set()),
+    ],
+)
+def test_the_evidence_a_referral_needs_depends_on_the_child(
+    looked_after: bool, key_stage: int, extra: set[Evidence]
+) -> None:
+    five = {
+        Evidence.PSP,
+        Evidence.BEHAVIOUR_LOG,
+        Evidence.ATTENDANCE_RECORD,
+        Evidence.EXCLUSION_DATA,
+        Evidence.ASSESSMENT_DATA,
+    }
+    needed = WORCESTERSHIRE.evidence_for(looked_after=looked_after, key_stage=key_stage)
+    assert set(needed) == five | extra
+    assert list(needed) == [e for e in Evidence if e in needed]  # in the Evidence order
+
+
+# -- roles -------------------------------------------------------------------------------------
+
+
+def test_roles_may_be_keyed_by_trigger() -> None:
+    roles = {Trigger(name): roles for name, roles in WORCESTERSHIRE.roles.items()}
+    roles[Trigger.WITHDRAW] = frozenset({Role.PARENT})
+    protocol = attrs.evolve(WORCESTERSHIRE, roles=roles)
+    assert protocol.roles_for("withdraw") == frozenset({Role.PARENT})
+    assert list(protocol.roles) == sorted(t.value for t in Trigger)
+
+
+def test_roles_that_are_not_a_mapping_are_refused() -> None:
+    error = refused(roles=["ap_head"])
+    assert (error.field, error.problem) == (
+        "roles",
+        "must map each trigger to the roles that fire it",
+    )
+
+
+def test_an_unknown_trigger_in_the_roles_is_refused_naming_it() -> None:
+    error = refused(roles={**WORCESTERSHIRE.roles, "reopen": frozenset({Role.AP_HEAD})})
+    assert error.field == "roles.reopen"
+    assert error.problem.startswith("is not a trigger; the triggers are ")
+    assert "record_consent" in error.problem
+
+
+def test_roles_that_are_not_roles_are_refused_naming_the_trigger_and_the_choices() -> None:
+    error = refused(roles={**WORCESTERSHIRE.roles, "withdraw": ["parent", "governor"]})
+    assert error.field == "roles.withdraw"
+    assert error.problem.startswith(
+        "must be a list of roles (ap_head, ap_staff, host_head, host_staff, la_admissions, "
+        "parent, child), not "
+    )
+
+
+def test_a_trigger_missing_from_the_roles_is_refused_naming_it() -> None:
+    roles = dict(WORCESTERSHIRE.roles)
+    del roles["note_at_panel"]
+    error = refused(roles=roles)
+    assert (error.field, error.problem) == (
+        "roles.note_at_panel",
+        "is missing: no role may fire it",
+    )
+
+
+# -- the registry -------------------------------------------------------------------------------
+
+
+VARIANT = attrs.evolve(WORCESTERSHIRE, id="variant", version="1", weighting_points=1)
+
+
+def test_the_registry_knows_the_built_in_protocols_and_the_ones_given() -> None:
+    registry = protocol_registry([VARIANT, VARIANT, WORCESTERSHIRE])
+    assert set(registry) == {("worcestershire", "2"), ("worcestershire", "1"), ("variant", "1")}
+    assert registry[("variant", "1")] is VARIANT
+    assert find_protocol(registry, "worcestershire", "1") is WORCESTERSHIRE_1
+    assert KNOWN == (WORCESTERSHIRE, WORCESTERSHIRE_1)
+
+
+def test_an_unknown_protocol_names_the_known_ones() -> None:
+    with pytest.raises(UnknownProtocol) as caught:
+        find_protocol(protocol_registry([VARIANT]), "variant", "2")
+    assert caught.value.known == (
+        ("variant", "1"),
+        ("worcestershire", "1"),
+        ("worcestershire", "2"),
+    )
+
+
+@pytest.mark.parametrize(
+    ("given", "problem"),
+    [
+        (["worcestershire"], "'worcestershire' is not a Protocol"),
+        (
+            [VARIANT, attrs.evolve(VARIANT, weighting_points=2)],
+            "two different protocols are both variant 1",
+        ),
+        (
+            [attrs.evolve(WORCESTERSHIRE, weighting_points=2)],
+            "worcestershire 2 is a protocol the library ships; give yours another id or version",
+        ),
+    ],
+    ids=["not-a-protocol", "two-under-one-name", "a-built-in-name"],
+)
+def test_the_registry_refuses_what_it_cannot_tell_apart(given: list[Any], problem: str) -> None:
+    with pytest.raises(ProtocolDefinitionError) as caught:
+        protocol_registry(given)
+    assert (caught.value.field, caught.value.problem) == ("protocols", problem)
+
+
+# -- TOML --------------------------------------------------------------------------------------
+
+
+def test_an_unknown_quoted_key_is_refused_with_its_line_and_file() -> None:
+    error = refused_toml(HEADER + '"colour" = "blue"\n', "shire.toml")
+    assert (error.field, error.problem, error.path, error.line) == (
+        "colour",
+        "is not a protocol field",
+        "shire.toml",
+        6,
+    )
+
+
+def test_an_unknown_table_is_refused_with_the_line_of_its_header() -> None:
+    error = refused_toml(HEADER + "\n[extras]\nsnacks = 1\n")
+    assert (error.field, error.path, error.line) == ("extras", "<protocol>", 7)
+
+
+def test_a_bad_value_in_a_file_is_refused_with_its_line() -> None:
+    error = refused_toml(HEADER + "weighting_points = -2\n", "shire.toml")
+    assert (error.field, error.path, error.line) == ("weighting_points", "shire.toml", 6)
+    assert error.problem == "must be a whole number, 0 or more, not -2"
+    assert str(error) == (
+        "shire.toml, line 6: weighting_points: must be a whole number, 0 or more, not -2"
+    )
+
+
+def test_roles_that_are_not_names_are_refused_with_their_line() -> None:
+    error = refused_toml(HEADER + "[roles]\nwithdraw = [1, 2]\n", "shire.toml")
+    assert (error.field, error.problem, error.path, error.line) == (
+        "roles.withdraw",
+        "must be a list of role names",
+        "shire.toml",
+        7,
+    )
+
+
+def test_roles_in_a_file_override_only_the_triggers_named() -> None:
+    protocol = Protocol.from_toml(HEADER + '[roles]\nwithdraw = ["parent"]\n')
+    assert protocol.roles_for("withdraw") == frozenset({Role.PARENT})
+    assert protocol.roles_for("open") == WORCESTERSHIRE.roles_for("open")
+
+
+def test_text_that_is_not_toml_is_refused_with_its_line() -> None:
+    error = refused_toml(HEADER + "[roles\n", "shire.toml")
+    assert (error.field, error.path, error.line) == ("(file)", "shire.toml", 6)
+    assert error.problem.startswith("not valid TOML: ")
+
+
+def test_toml_broken_at_its_end_is_refused_without_a_line() -> None:
+    error = refused_toml(HEADER + "review_weeks = [1, 2,", "shire.toml")
+    assert (error.field, error.path, error.line) == ("(file)", "shire.toml", None)
+
+
+def test_a_file_missing_a_name_is_refused_naming_the_first_missing_field() -> None:
+    error = refused_toml(
+        'id = "x"\nversion = "1"\ntitle = "X"\nsource = "invented"\n', "<protocol>"
+    )
+    assert (error.field, error.problem, error.path, error.line) == (
+        "effective_from",
+        "is missing",
+        "<protocol>",
+        None,
+    )
+    error = refused_toml('id = "x"\nversion = "1"\n', "shire.toml")
+    assert (error.field, error.path) == ("title", "shire.toml")
+
+
+def test_from_file_reads_utf_8_and_names_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "shire.toml"
+    path.write_text(
+        HEADER.replace("Testshire", "Tŷ Newydd – Sir Benfro") + "weighting_points = 2\n",
+        encoding="utf-8",
+    )
+    protocol = Protocol.from_file(path)
+    assert (protocol.title, protocol.weighting_points) == ("Tŷ Newydd – Sir Benfro", 2)
+    path.write_text(HEADER + "edition = 7\n", encoding="utf-8")
+    with pytest.raises(ProtocolDefinitionError) as caught:
+        Protocol.from_file(path)
+    assert (caught.value.field, caught.value.path, caught.value.line) == ("edition", str(path), 6)
+
+
+def test_a_protocol_with_quotes_backslashes_and_empty_sets_round_trips_through_toml() -> None:
+    odd = attrs.evolve(
+        WORCESTERSHIRE,
+        id="odd",
+        title='The "Odd" Protocol \\ revised',
+        source="C:\\protocols\\odd.pdf",
+        looked_after_evidence=frozenset(),
+        key_stage_4_evidence=frozenset(),
+        effective_from=D(2026, 1, 5),
+    )
+    text = odd.to_toml()
+    assert 'title = "The \\"Odd\\" Protocol \\\\ revised"' in text.splitlines()
+    assert "looked_after_evidence = []" in text.splitlines()
+    assert "effective_from = 2026-01-05" in text.splitlines()
+    assert "[roles]" in text.splitlines()
+    assert text.endswith(
+        'discharge = ["ap_head", "ap_staff", "host_head", "host_staff", "la_admissions"]\n'
+    )
+    assert Protocol.from_toml(text) == odd
+
+
+def test_roles_that_are_not_a_table_in_a_file_are_refused_with_their_line() -> None:
+    error = refused_toml(HEADER + 'roles = "everyone"\n', "shire.toml")
+    assert (error.field, error.path, error.line) == ("roles", "shire.toml", 6)
+    assert error.problem == "must map each trigger to the roles that fire it"
+
+
+def test_a_set_of_roles_holding_something_else_is_refused() -> None:
+    error = refused(roles={**WORCESTERSHIRE.roles, "withdraw": frozenset({"governor"})})
+    assert error.field == "roles.withdraw"
+
+
+# -- the seed's protocol is its TOML file, read whole ---------------------------------------------
+# Read at import, so mutation testing reaches these helpers only when a test calls them.
+
+SEED_FILE = Path(definition.__file__).with_name("worcestershire.toml")
+
+
+def test_the_seeds_values_are_its_toml_file_read_whole() -> None:
+    with SEED_FILE.open("rb") as handle:
+        expected = tomllib.load(handle)
+    assert definition._seed_values() == expected
+    assert expected["place_offer_school_days"] == 20
+    assert definition._seed("place_offer_school_days") == 20
+    assert definition._seed("review_weeks") == [2, 4, 6]
+    roles = definition._seed("roles")
+    assert roles["withdraw"] == frozenset({Role.AP_HEAD, Role.PARENT})
+    assert list(roles) == sorted(roles)
+
+
+@pytest.mark.parametrize("needed", [True, False])
+def test_a_set_of_values_must_be_a_frozenset_of_them_and_maybe_not_empty(needed: bool) -> None:
+    check = definition._set_of(Party, needed=needed)
+    field = attrs.fields(Protocol).review_parties
+    check(None, field, frozenset({Party.AP}))
+    for bad in (["ap"], frozenset({"ap"}), frozenset({Party.AP, Evidence.PSP})):
+        with pytest.raises(ProtocolDefinitionError) as caught:
+            check(None, field, bad)
+        assert caught.value.field == "review_parties"
+        assert caught.value.problem == (
+            "must be a list of Party values (ap, host, parent, child, la, other)"
+        )
+    if needed:
+        with pytest.raises(ProtocolDefinitionError) as caught:
+            check(None, field, frozenset())
+        assert (caught.value.field, caught.value.problem) == (
+            "review_parties",
+            "must name at least one",
+        )
+    else:
+        check(None, field, frozenset())
+
+
+def test_an_unknown_key_is_located_whatever_its_letters() -> None:
+    """A key is found on its line as written: quotes come off, its own letters stay."""
+    error = refused_toml(HEADER + "XRAY = 1\n", "shire.toml")
+    assert (error.field, error.line) == ("XRAY", 6)
