@@ -282,7 +282,9 @@ def emit(
     if output is not None:
         write_output(output, data)
     elif isinstance(data, bytes):
-        stream = click.get_binary_stream("stdout")
+        # sys.stdout.buffer, not click.get_binary_stream: click 8.5 deprecates that (a warning,
+        # an error under the tests' filterwarnings), and click's test runner provides a buffer.
+        stream = sys.stdout.buffer
         stream.write(data)
         stream.flush()
     else:
