@@ -181,24 +181,24 @@ def remove(entry: Mapping[str, Any], patterns: Sequence[str], *, strict: bool) -
         if not found and strict:
             raise FormInvalid("redact", "paths", f"{text!r} names no value of entry {seq}")
         for path in found:
+            held = False
             for where, value in personal.leaves(personal.get(data, path), path):
-                declared = personal.declared(trigger, where)
-                if not personal.personal(declared):
-                    if where == path and strict:
-                        raise FormInvalid(
-                            "redact",
-                            "paths",
-                            f"{personal.dotted(where)!r} of entry {seq} is no personal data a "
-                            "redaction may remove (the protocol's rules, statistics or ledger "
-                            "read it)",
-                        )
+                if not personal.personal(personal.declared(trigger, where)):
                     continue
+                held = True
                 if not isinstance(value, str) or not value.strip():
                     continue  # nothing to remove: empty, null, or removed already
                 personal.put(
                     data, where, digests.marker(digests.leaf(salt, ("data", *where), value))
                 )
                 removed.append(personal.dotted(where))
+            if strict and not held:
+                raise FormInvalid(
+                    "redact",
+                    "paths",
+                    f"{personal.dotted(path)!r} of entry {seq} holds no personal data a "
+                    "redaction may remove (the protocol's rules, statistics or ledger read it)",
+                )
     return Removal(
         canonical_json(data),
         columns["id"],
