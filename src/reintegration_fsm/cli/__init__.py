@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import click
 
-from reintegration_fsm.cli import admin, cases
+from reintegration_fsm.cli import access, admin, cases, evidence
 from reintegration_fsm.cli.common import (
     AUTHORITY_ENV,
     CALENDAR_ENV,
@@ -69,7 +69,7 @@ for command in (
     cases.demo,
     cases.history,
     cases.timeline,
-    cases.export,
+    access.export,
     cases.letter,
     cases.render,
     cases.import_,
@@ -79,6 +79,9 @@ for command in (
     admin.verify,
     admin.diagram,
     admin.calendar,
+    evidence.checkpoint,
+    evidence.redact,
+    evidence.retention,
 ):
     cli.add_command(command)
 

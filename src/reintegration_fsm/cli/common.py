@@ -194,6 +194,7 @@ FORMAT_HELP = {
     "json": "JSON for scripts",
     "csv": "CSV for spreadsheets (UTF-8 with a byte order mark, for Excel)",
     "xlsx": "an Excel workbook, to -o FILE or a pipe (needs the `reports` extra)",
+    "html": "a self-contained HTML document to read or print",
 }
 FORMATS = ("table", "json", "csv")
 

@@ -24,8 +24,8 @@ import hashlib
 import json
 import os
 import re
-from json.encoder import encode_basestring
 from collections.abc import Callable, Mapping
+from json.encoder import encode_basestring
 from typing import Any
 
 SALT_BYTES = 16

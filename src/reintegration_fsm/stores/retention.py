@@ -61,9 +61,14 @@ class RetentionPolicy:
         start = date_of_birth if self.basis == "date_of_birth" else last_on
         return None if start is None else years_after(start, years)
 
-    def describe(self) -> str:
-        """The policy in words, for a redaction's reason."""
-        years = "the protocol's years" if self.years is None else f"{self.years} years"
+    def describe(self, protocol: Protocol | None = None) -> str:
+        """The policy in words ("date of birth + 25 years"), for a case under `protocol`."""
+        if self.years is not None:
+            years = f"{self.years} years"
+        elif protocol is not None:
+            years = f"{protocol.retention_years} years (the protocol's)"
+        else:
+            years = "the protocol's retention_years"
         basis = "date of birth" if self.basis == "date_of_birth" else "last entry"
         return f"{basis} + {years}"
 
