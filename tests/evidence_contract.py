@@ -27,7 +27,7 @@ from reintegration_fsm import (
     Stage,
     Transition,
 )
-from reintegration_fsm.stores import InMemoryStore, SqlAlchemyStore, schema
+from reintegration_fsm.stores import InMemoryStore, SqlAlchemyStore, due_as_of, schema
 from reintegration_fsm.stores.checkpoints import CHECKPOINT
 from reintegration_fsm.stores.redaction import RedactionNote, note_row
 from reintegration_fsm.stores.rows import (
@@ -46,6 +46,7 @@ from scenario import (
     CONSENTED,
     HOST_HEAD,
     HOST_SCHOOL,
+    OPENED,
     PARENT,
     PSP,
     PUPIL,
@@ -566,6 +567,21 @@ class EvidenceContract:
         assert {seq for seq, what in without if what == digest} == {1, 2, 3, 4}
         with_checkpoint = [(p.seq, p.what) for p in store.verify(checkpoint=checkpoint)]
         assert {seq for seq, what in with_checkpoint if what == digest} == {1, 2, 3, 4}
+
+    # -- a case as it stood -----------------------------------------------------------------------
+    def test_what_was_due_on_a_day_is_from_the_cases_as_they_stood(self, store: Store) -> None:
+        """Against a reference store holding each case's history up to that day."""
+        cases = [built("case-01", 11), built("case-02", 3), late_offer("case-03")]
+        for case in cases:
+            store.save(case)
+        for day in (OPENED, REFERRED, dt.date(2026, 2, 20), dt.date(2026, 3, 1), SUCCEEDED):
+            reference = InMemoryStore(calendar=CALENDAR)
+            for case in cases:
+                prefix = [t for t in case.history if t.on <= day]
+                if prefix:
+                    reference.save(Reintegration.replay(prefix, CALENDAR))
+            assert due_as_of(store, day) == reference.due(day), day
+        assert due_as_of(store, dt.date(2026, 3, 1)) != store.due(dt.date(2026, 3, 1))
 
     # -- retention -----------------------------------------------------------------------------
     def test_retention_lists_only_the_cases_past_it(self, store: Store) -> None:

@@ -63,8 +63,10 @@ def export(
     Name the child by CASE_ID, or by --pupil NAME --dob DATE to find every case of that child
     across the store. It holds every case, transition, form, obligation and departure, who
     acted, and the redaction notes, after the information the ICO asks for (purposes,
-    recipients, retention, source, rights). As JSON (importable with `import`) or as a
-    self-contained HTML document (--format html). --all gives every case as JSON.
+    recipients, retention, source, rights). As JSON (importable with `import`; for a CASE_ID,
+    the case's export as before, the rest under `subject_access`; else every case under
+    `cases`) or as a self-contained HTML document (--format html). --all gives every case as
+    JSON.
     """
     chosen = sum((case_id is not None, pupil is not None or dob is not None, every))
     if chosen != 1:
@@ -94,9 +96,12 @@ def export(
                 ("A child whose name or date of birth was removed cannot be found by them.",),
             )
     held = [subject_access.Held(case, tuple(store.redactions(case.case_id))) for case in cases]
-    value = subject_access.response(held, request, today(), found.calendar(), store.retention)
+    on, calendar, policy = today(), found.calendar(), store.retention
+    value = subject_access.response(held, request, on, calendar, policy)
     if output_format == "html":
         text = subject_access.render_html(value, held)
+    elif case_id is not None:
+        text = to_json(subject_access.one_case(held[0], request, on, calendar, policy)) + "\n"
     else:
         text = to_json(value) + "\n"
     if output is None:

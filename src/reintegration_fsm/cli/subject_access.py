@@ -5,8 +5,8 @@ For each case: the case itself, every transition with the forms given to it, the
 obligations, the departures from good practice, who acted, the redaction notes and how long it
 is kept; before them, the supplementary information the ICO lists (purposes, categories,
 recipients, retention, source, rights, automated decisions, transfers) as a fixed preamble
-(`PREAMBLE`, documented in docs/evidence.md). The JSON's `cases` hold whole histories, so
-`reintegration-fsm import` reads it back.
+(`PREAMBLE`, documented in docs/evidence.md). Every case's JSON holds its whole history, so
+`reintegration-fsm import` reads a response back.
 """
 
 from __future__ import annotations
@@ -144,6 +144,16 @@ def case_json(
     return dict(shown_json(value, held.notes))
 
 
+def about(request: Mapping[str, Any], on: dt.date) -> dict[str, Any]:
+    """What a response says of itself: when, by what, asked how, and the ICO's preamble."""
+    return {
+        "prepared_on": on.isoformat(),
+        "prepared_by": f"reintegration-fsm {__version__}",
+        "request": dict(request),
+        "about_this_information": [{"heading": h, "text": t} for h, t in PREAMBLE],
+    }
+
+
 def response(
     held: Sequence[Held],
     request: Mapping[str, Any],
@@ -151,16 +161,26 @@ def response(
     calendar: SchoolCalendar | None,
     policy: RetentionPolicy,
 ) -> dict[str, Any]:
-    """The whole response as JSON: the request, the preamble, and every case."""
+    """The whole response as JSON: the request, the preamble, and every case (`cases`)."""
     return {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
-        "prepared_on": on.isoformat(),
-        "prepared_by": f"reintegration-fsm {__version__}",
-        "request": dict(request),
-        "about_this_information": [{"heading": h, "text": t} for h, t in PREAMBLE],
+        **about(request, on),
         "cases": [case_json(item, on, calendar, policy) for item in held],
     }
+
+
+def one_case(
+    held: Held,
+    request: Mapping[str, Any],
+    on: dt.date,
+    calendar: SchoolCalendar | None,
+    policy: RetentionPolicy,
+) -> dict[str, Any]:
+    """The response for one case id: the case's own export (as revision 2 wrote it, so scripts
+    reading it and `import` keep working), with the rest of the response under
+    `subject_access`."""
+    return case_json(held, on, calendar, policy) | {"subject_access": about(request, on)}
 
 
 _ENVIRONMENT = Environment(
@@ -174,7 +194,8 @@ _ENVIRONMENT = Environment(
 
 
 def render_html(value: Mapping[str, Any], held: Sequence[Held]) -> str:
-    """The response as one self-contained HTML page (every text escaped; no outside resource)."""
+    """The response (`response`'s JSON) as one self-contained HTML page: every text escaped,
+    nothing loaded from elsewhere."""
     cases = []
     for item, case_value in zip(held, value["cases"], strict=True):
         cases.append(
