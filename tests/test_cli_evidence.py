@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from reintegration_fsm import Reintegration, SchoolCalendar
 from reintegration_fsm.cli import cli
+from reintegration_fsm.cli.subject_access import PREAMBLE
 from reintegration_fsm.stores import SqlAlchemyStore, schema
 from store_contract import drop_triggers, reachable_engine, reset_database
 
@@ -34,6 +35,7 @@ OFFICER = (
 )
 PAST_RETENTION = "2040-01-01"
 """After every demo child's date of birth + 25 years."""
+DOCS = Path(__file__).resolve().parent.parent / "docs"
 CHILD, BORN = "Rowan Testwell", "2012-03-09"
 """DEMO-0001's child (invented)."""
 
@@ -464,6 +466,13 @@ def test_the_html_response_is_self_contained_and_escaped(demo_db: str) -> None:
         assert heading in page
     assert "Removed information" in page
     assert "Who acted" in page
+
+
+def test_the_preamble_is_the_one_docs_evidence_gives() -> None:
+    """The fixed text every response begins with is documented word for word."""
+    page = " ".join((DOCS / "evidence.md").read_text(encoding="utf-8").split())
+    for heading, text in PREAMBLE:
+        assert f"**{heading}.** {text}" in page, heading
 
 
 # -- end to end on SQLite and PostgreSQL -------------------------------------------------------
