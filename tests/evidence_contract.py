@@ -294,10 +294,11 @@ class EvidenceContract:
             (2, ["form.parent_name"], "x" * 161, "at most 160"),
             (2, ["actor.role"], "Erasure", "only id and name"),
             (2, ["form..name"], "Erasure", "not a path"),
+            (None, ["pupil.nmae"], "Erasure", "names no value of any transition"),
         ],
     )
     def test_a_redaction_that_is_not_a_removal_of_personal_data_is_refused(
-        self, store: Store, seq: int, paths: list[str], reason: str, message: str
+        self, store: Store, seq: int | None, paths: list[str], reason: str, message: str
     ) -> None:
         store.save(built("case-01", 3))
         before = self.rows_of(store, "case-01")

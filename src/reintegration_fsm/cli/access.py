@@ -28,8 +28,8 @@ from reintegration_fsm.stores import SqlAlchemyStore
 def _children(store: SqlAlchemyStore, name: str, born: dt.date) -> list[Reintegration]:
     """Every case the store may show of the child with this name and date of birth."""
     found = []
-    folded = " ".join(name.split())
-    for summary in store.cases(text=folded):
+    # The longest word narrows the search by index; the names are then compared whole.
+    for summary in store.cases(text=max(name.split(), key=len)):
         try:
             case = store.load(summary.case_id)
         except CaseNotFound:  # pragma: no cover - listed a moment ago
@@ -76,6 +76,8 @@ def export(
         )
     if (pupil is None) != (dob is None):
         raise Failure("--pupil and --dob go together: a name alone may be several children")
+    if pupil is not None and not pupil.strip():
+        raise Failure("--pupil: give the child's name")
     if every and output_format != "json":
         raise Failure("--all exports JSON only (--format json)")
     found = settings(ctx)

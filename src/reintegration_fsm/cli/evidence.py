@@ -25,6 +25,7 @@ from reintegration_fsm.cli.common import (
     today,
     write_output,
 )
+from reintegration_fsm.cli.redacted import note_json
 from reintegration_fsm.cli.text import neutralise
 from reintegration_fsm.fields import NAME_LENGTH
 from reintegration_fsm.stores import Checkpoint
@@ -209,8 +210,6 @@ def redact(
         settings(ctx).store().redact(case_id, seq, list(paths), reason, by=actor, on=on or today())
     )
     if output_format == "json":
-        from reintegration_fsm.cli.redacted import note_json
-
         click.echo(to_json([note_json(note) for note in notes]))
         return
     for note in notes:

@@ -99,6 +99,7 @@ def plan(
         if removal.paths:
             removals[seq] = _merged(removals.get(seq), removal)
     if not removals:
+        _refuse_unmatched(entries, targets.get(None, ()))
         raise FormInvalid(
             "redact", "paths", "nothing to remove: the values named are empty or removed already"
         )
@@ -150,6 +151,21 @@ def plan(
         {column: summary[column] for column in CASE_COLUMNS},
         made,
     )
+
+
+def _refuse_unmatched(entries: Sequence[Mapping[str, Any]], patterns: Sequence[str]) -> None:
+    """Refuse a path that names no value of any transition (a typo, most likely).
+
+    Raises:
+        FormInvalid: naming the first such path.
+    """
+    datas = [json.loads(entry["data"]) for entry in entries]
+    for text in patterns:
+        pattern = personal.parse(text)
+        if pattern[0] == personal.ACTOR:
+            continue
+        if not any(next(personal.expand(data, pattern), None) is not None for data in datas):
+            raise FormInvalid("redact", "paths", f"{text!r} names no value of any transition")
 
 
 def _applied(entry: Mapping[str, Any], removal: Removal) -> Row:

@@ -22,11 +22,6 @@ from reintegration_fsm.vocabulary import Actor, Role
 
 Row = dict[str, Any]
 
-LEGACY_NOTE = (
-    "redacted by revision 2's manual procedure, before payload digests could show that a "
-    "redaction only removed data"
-)
-
 
 @attrs.frozen
 class RedactionNote:
