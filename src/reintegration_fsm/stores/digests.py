@@ -137,22 +137,26 @@ def tree(salt: bytes, path: Path, value: Any, *, markers: bool) -> str:
 
 
 def _tree(salt: bytes, path_text: str, value: Any, markers: bool) -> str:
+    kind = type(value)
+    if kind is str:  # most values: hashed here, without a further call
+        text = f"[[{path_text}],{_string(value)}]"
+        return hashlib.sha256(b"\x00" + salt + text.encode("utf-8")).hexdigest()
     prefix = f"{path_text}," if path_text else ""
-    if isinstance(value, dict) or (
-        not isinstance(value, str | list | tuple) and isinstance(value, Mapping)
-    ):
+    if kind is dict or isinstance(value, dict):
         if markers and is_marker(value):
             return str(value[REDACTED])
         return _object(
             {key: _tree(salt, prefix + _string(key), item, markers) for key, item in value.items()}
         )
-    if isinstance(value, list | tuple):  # after dict: a JSON object is never a list
+    if isinstance(value, list | tuple):
         return _array(
             [
                 _tree(salt, prefix + int.__repr__(index), item, markers)
                 for index, item in enumerate(value)
             ]
         )
+    if isinstance(value, Mapping):
+        return _tree(salt, path_text, dict(value), markers)
     return _leaf(salt, path_text, value)
 
 

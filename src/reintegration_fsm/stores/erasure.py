@@ -19,7 +19,7 @@ from reintegration_fsm.errors import FormInvalid, ProtocolError
 from reintegration_fsm.stores import personal
 from reintegration_fsm.stores.digests import ACTOR_FIELDS, column_digest
 from reintegration_fsm.stores.redaction import RedactionNote, Removal, note_row, remove
-from reintegration_fsm.stores.rows import Row, case_row, folded, transitions_from_rows
+from reintegration_fsm.stores.rows import Row, case_row, transitions_from_rows
 from reintegration_fsm.vocabulary import Actor, Role
 
 Targets = Mapping[int | None, Sequence[str]]
@@ -206,10 +206,3 @@ def retention_targets(entries: Sequence[Mapping[str, Any]]) -> dict[int | None, 
         if found:
             targets[int(entry["seq"])] = found
     return targets
-
-
-def refreshed_case_row(row: Mapping[str, Any], changes: Mapping[str, Any]) -> Row:
-    """A case row with a redaction's changes (kept consistent with `folded`)."""
-    updated = dict(row) | dict(changes)
-    updated["pupil_name_folded"] = folded(updated["pupil_name"])
-    return updated
