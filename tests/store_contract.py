@@ -43,7 +43,7 @@ from reintegration_fsm import (
 )
 from reintegration_fsm.stores import DueItem, InMemoryStore, SqlAlchemyStore, schema
 from reintegration_fsm.stores.migrate import VERSION_TABLE
-from reintegration_fsm.stores.rows import Row, redaction_row, utc_now
+from reintegration_fsm.stores.rows import Row
 from scenario import (
     ADMISSIONS,
     AP_HEAD,
@@ -109,6 +109,8 @@ HAPPY_PATH: tuple[Step, ...] = (
 
 SUCCEEDED = dt.date(2026, 4, 13)
 """The date of the happy path's successful outcome."""
+REDACTED_ON = dt.date(2027, 1, 5)
+"""The business date of the tests' redactions."""
 
 
 def opened(
@@ -216,11 +218,18 @@ class StoreContract:
             query = sa.select(table).where(table.c.case_id == case_id, table.c.seq == seq)
             return dict(conn.execute(query).mappings().one())
 
-    def record_redaction(self, store: Store, row: Row) -> None:
-        """Insert a redaction record, as the documented procedure does."""
+    def tamper_redaction(
+        self, store: Store, case_id: str, seq: int, column: str, value: Any
+    ) -> None:
+        """Overwrite one column of an entry's redaction records, bypassing the store."""
         assert isinstance(store, SqlAlchemyStore)
+        table = schema.redactions
         with store.engine.begin() as conn:
-            conn.execute(sa.insert(schema.redactions), row)
+            conn.execute(
+                sa.update(table)
+                .where(table.c.case_id == case_id, table.c.seq == seq)
+                .values({column: value})
+            )
 
     def tamper_case(self, store: Store, case_id: str, column: str, value: Any) -> None:
         """Overwrite one column of a case row, bypassing the store."""
@@ -439,39 +448,37 @@ class StoreContract:
         problems = store.verify()
         assert ("case-01", 3) in {(p.case_id, p.seq) for p in problems}
 
-    def _redact(self, store: Store, reason: str = "Erasure request") -> tuple[Row, str]:
-        """Blank the parent's name in case-01's consent, as the documented procedure does."""
+    def _redact(self, store: Store, reason: str = "Erasure request") -> None:
+        """Remove the parent's name from case-01's consent through the store's API."""
         store.save(built("case-01", 3))
-        entry = self.stored_entry(store, "case-01", 2)
-        data = json.loads(entry["data"])
-        blanked = data | {"form": data["form"] | {"parent_name": "[redacted]"}}
-        redaction, text = redaction_row(entry, blanked, reason, utc_now())
-        self.tamper(store, "case-01", 2, "data", text)
-        return redaction, text
+        store.redact("case-01", 2, ["form.parent_name"], reason, by=ADMISSIONS, on=REDACTED_ON)
 
     def test_a_redacted_payload_keeps_the_chain_verifiable(self, store: Store) -> None:
-        redaction, _ = self._redact(store)
-        problems = store.verify()
-        assert [(p.seq, p.what) for p in problems] == [
-            (2, "payload does not match its digest (altered, and no redaction is recorded)")
-        ]
-        self.record_redaction(store, redaction)
+        self._redact(store)
         assert store.verify() == []
-        assert store.load("case-01").history[1].data["form"]["parent_name"] == "[redacted]"
+        shown = store.load("case-01").history[1].data["form"]["parent_name"]
+        assert shown == "(redacted on 2027-01-05: Erasure request)"
+        stored = json.loads(self.stored_entry(store, "case-01", 2)["data"])["form"]
+        assert set(stored["parent_name"]) == {"$redacted"}  # the name is gone, its digest kept
+        assert stored["relationship"] == "Mother"  # what was not named stays
 
     def test_a_forged_redaction_record_is_reported(self, store: Store) -> None:
-        redaction, _ = self._redact(store)
-        self.record_redaction(store, redaction | {"reason": "A reason written later"})
+        self._redact(store)
+        self.tamper_redaction(store, "case-01", 2, "reason", "A reason written later")
         assert [(p.seq, p.what) for p in store.verify()] == [
-            (2, "the redaction record does not match its hash")
+            (2, "the redaction record 1 does not match its hash")
         ]
 
     def test_a_payload_changed_after_its_redaction_is_reported(self, store: Store) -> None:
-        redaction, text = self._redact(store)
-        self.record_redaction(store, redaction)
-        self.tamper(store, "case-01", 2, "data", text.replace("[redacted]", "Someone Else"))
+        self._redact(store)
+        text = self.stored_entry(store, "case-01", 2)["data"]
+        self.tamper(store, "case-01", 2, "data", text.replace('"Mother"', '"Aunt"'))
         assert [(p.seq, p.what) for p in store.verify()] == [
-            (2, "payload matches neither its digest nor its redaction's")
+            (
+                2,
+                "payload does not match its digest: a value was changed or added after saving "
+                "(a redaction may only remove values)",
+            )
         ]
 
     def test_the_log_refuses_update_and_delete(self, store: Store) -> None:

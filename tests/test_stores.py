@@ -43,9 +43,12 @@ class TestInMemoryStore(StoreContract):
         assert isinstance(store, InMemoryStore)
         return dict(store._log[case_id][seq - 1])
 
-    def record_redaction(self, store: Store, row: Row) -> None:
+    def tamper_redaction(
+        self, store: Store, case_id: str, seq: int, column: str, value: Any
+    ) -> None:
         assert isinstance(store, InMemoryStore)
-        store._redactions.setdefault(row["case_id"], {})[row["seq"]] = row
+        for row in store._redactions[case_id][seq]:
+            row[column] = value
 
     def tamper_case(self, store: Store, case_id: str, column: str, value: Any) -> None:
         assert isinstance(store, InMemoryStore)
@@ -202,6 +205,11 @@ def test_both_stores_offer_the_declared_interface_with_its_signatures() -> None:
         "weightings",
         "ledger",
         "verify",
+        "checkpoint",
+        "redact",
+        "redactions",
+        "past_retention",
+        "apply_retention",
     }
     for store_type in (InMemoryStore, SqlAlchemyStore):
         for name, member in declared.items():

@@ -16,12 +16,13 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+from legacy_rows import legacy_log_rows
 from reintegration_fsm import Actor, Reintegration, Role, Stage, Transition
 from reintegration_fsm.serialisation import transition_from_json
 from reintegration_fsm.stores import InMemoryStore, SqlAlchemyStore, schema, upgrade
 from reintegration_fsm.stores.hashing import GENESIS
 from reintegration_fsm.stores.migrate import VERSION_TABLE, config
-from reintegration_fsm.stores.rows import Row, log_rows, utc_now
+from reintegration_fsm.stores.rows import Row, utc_now
 from scenario import CONSENTED, PARENT, REFERRED
 from store_contract import (
     CALENDAR,
@@ -80,7 +81,7 @@ def test_the_migrated_schema_equals_create_schemas(engine: sa.Engine) -> None:
     migrated_triggers = triggers(engine)
     upgrade(engine)  # at head already: nothing to do
     with engine.connect() as conn:
-        assert conn.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar() == "0002"
+        assert conn.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar() == "0003"
 
     reset_database(engine)
     assert differences(engine) != []  # the comparison can fail
@@ -106,7 +107,7 @@ def test_a_schema_built_by_create_schema_upgrades_cleanly(engine: sa.Engine) -> 
     """create_schema() stamps the newest migration, so a later upgrade() adds nothing twice."""
     SqlAlchemyStore(engine).create_schema()
     with engine.connect() as conn:
-        assert conn.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar() == "0002"
+        assert conn.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar() == "0003"
     upgrade(engine)
     assert differences(engine) == []
     SqlAlchemyStore(engine).create_schema()  # still idempotent: one stamp, no error
@@ -120,6 +121,15 @@ REVISION_1_CASES = sa.table(
     *(sa.column(name) for name in ("case_id", "authority", "stage", "version", "last_hash")),
     sa.column("next_due", sa.Date),
 )
+REVISION_2_LOG = sa.table(
+    "rfsm_transitions",
+    *(
+        sa.column(column.name, column.type)
+        for column in schema.transitions.columns
+        if column.name != "payload_salt"
+    ),
+)
+"""The log as revisions 1 and 2 kept it (0003 adds the salt)."""
 REVISION_1_ITEMS = sa.table(
     "rfsm_open_items",
     *(sa.column(n) for n in ("case_id", "item_no", "authority", "item_type", "kind", "owner")),
@@ -158,7 +168,7 @@ def revision_1_rows(item: Revision1Case) -> tuple[Row, list[Row], list[Row]]:
     """The rows revision 1's store wrote: its log (layout-1 data), its case row, and as open
     items every unmet deadline (an ended case's too) and every open obligation, no opened_on."""
     case = item.case
-    entries = log_rows(case.case_id, item.history, GENESIS, utc_now())
+    entries = legacy_log_rows(case.case_id, item.history, GENESIS, utc_now())
     items: list[Row] = [
         {"item_type": "deadline", "kind": d.kind.value, "owner": None, "due": d.due}
         for d in case.deadlines
@@ -225,18 +235,19 @@ def test_a_revision_1_database_upgrades_without_losing_a_row(engine: sa.Engine) 
             conn.execute(sa.insert(schema.transitions), entries)
             if items:
                 conn.execute(sa.insert(REVISION_1_ITEMS), items)
-        log_before = conn.execute(sa.select(schema.transitions)).mappings().all()
+        log_before = conn.execute(sa.select(REVISION_2_LOG)).mappings().all()
     withdrawn = next(c for c in cases if c.case_id == "DEMO-0003")
     withdrawn_items = [i for i in revision_1_rows(withdrawn)[2] if i["item_type"] == "deadline"]
     assert withdrawn_items  # revision 1 listed the withdrawn case's offer deadline
 
-    upgrade(engine)
+    upgrade(engine, revision="0002")  # 0003 re-digests the log: tests/test_stores_redigest.py
 
     with engine.connect() as conn:
         version = conn.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar()
-        log_after = conn.execute(sa.select(schema.transitions)).mappings().all()
+        log_after = conn.execute(sa.select(REVISION_2_LOG)).mappings().all()
     assert version == "0002"
     assert sorted(map(dict, log_after), key=_key) == sorted(map(dict, log_before), key=_key)
+    upgrade(engine)  # and on to the newest revision
     assert differences(engine) == []
     store = SqlAlchemyStore(engine, calendar=CALENDAR)
     for item in cases:

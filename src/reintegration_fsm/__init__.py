@@ -59,10 +59,30 @@ from reintegration_fsm.vocabulary import (
 )
 
 if TYPE_CHECKING:
-    from reintegration_fsm.stores import CaseSummary, InMemoryStore, LedgerEntry, SqlAlchemyStore
+    from reintegration_fsm.stores import (
+        CaseSummary,
+        Checkpoint,
+        InMemoryStore,
+        LedgerEntry,
+        MalformedCheckpoint,
+        RedactionNote,
+        RetentionPolicy,
+        SqlAlchemyStore,
+    )
 
 
-_STORES = frozenset({"CaseSummary", "InMemoryStore", "LedgerEntry", "SqlAlchemyStore"})
+_STORES = frozenset(
+    {
+        "CaseSummary",
+        "Checkpoint",
+        "InMemoryStore",
+        "LedgerEntry",
+        "MalformedCheckpoint",
+        "RedactionNote",
+        "RetentionPolicy",
+        "SqlAlchemyStore",
+    }
+)
 
 
 def __getattr__(name: str) -> Any:
@@ -82,6 +102,7 @@ __all__ = [
     "CalendarFileError",
     "CaseNotFound",
     "CaseSummary",
+    "Checkpoint",
     "ChildViews",
     "ConcurrentUpdate",
     "ConsentForm",
@@ -96,6 +117,7 @@ __all__ = [
     "InMemoryStore",
     "InitialMeeting",
     "LedgerEntry",
+    "MalformedCheckpoint",
     "Measure",
     "NotPermitted",
     "Obligation",
@@ -108,10 +130,12 @@ __all__ = [
     "ProtocolError",
     "Pupil",
     "Rating",
+    "RedactionNote",
     "ReferralRoute",
     "Reintegration",
     "ReintegrationInformation",
     "ReintegrationTimetable",
+    "RetentionPolicy",
     "ReviewDecision",
     "ReviewKind",
     "ReviewMeeting",

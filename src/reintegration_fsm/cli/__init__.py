@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import click
 
-from reintegration_fsm.cli import admin, caseload, cases, protocols, reporting
+from reintegration_fsm.cli import access, admin, caseload, cases, evidence, protocols, reporting
 from reintegration_fsm.cli.common import (
     AUTHORITY_ENV,
     CALENDAR_ENV,
@@ -87,7 +87,7 @@ for command in (
     cases.demo,
     cases.history,
     cases.timeline,
-    cases.export,
+    access.export,
     cases.letter,
     cases.render,
     cases.import_,
@@ -101,6 +101,9 @@ for command in (
     caseload.cases,
     reporting.weightings,
     reporting.report,
+    evidence.checkpoint,
+    evidence.redact,
+    evidence.retention,
 ):
     cli.add_command(command)
 

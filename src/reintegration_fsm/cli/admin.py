@@ -9,7 +9,7 @@ import click
 from alembic.script import ScriptDirectory
 
 from reintegration_fsm.calendar import SchoolCalendar
-from reintegration_fsm.cli import caseload, views
+from reintegration_fsm.cli import caseload, evidence, views
 from reintegration_fsm.cli.common import (
     CALENDAR_ENV,
     DATE,
@@ -25,7 +25,7 @@ from reintegration_fsm.cli.common import (
     today,
 )
 from reintegration_fsm.protocol import diagrams
-from reintegration_fsm.stores import upgrade
+from reintegration_fsm.stores import due_as_of, upgrade
 from reintegration_fsm.stores.migrate import config as migrations
 from reintegration_fsm.vocabulary import Party
 
@@ -81,6 +81,13 @@ OWNERS = (Party.AP.value, Party.HOST.value, Party.LA.value)
     "--case", "case_ids", multiple=True, metavar="ID", help="Only this case (repeat for more)."
 )
 @click.option("--overdue", is_flag=True, help="Only items past their due date on --on.")
+@click.option(
+    "--as-of",
+    type=DATE,
+    default=None,
+    help="From the cases as they stood at the end of this day (--on defaults to it): what was "
+    "due or overdue then.",
+)
 @format_option(("table", "json", "csv", "xlsx"))
 @output_option("the list")
 @click.pass_context
@@ -91,6 +98,7 @@ def due(
     owner: str | None,
     case_ids: tuple[str, ...],
     overdue: bool,
+    as_of: Any,
     output_format: str,
     output: str | None,
 ) -> None:
@@ -99,13 +107,15 @@ def due(
     Obligations without a due date come last. Across every case the database holds (or the
     authority's, with --authority). Each row names the child, the stage and the schools; an
     overdue item says how late it is, in school days when a calendar is given (--calendar
-    before the command, or RFSM_CALENDAR), else in calendar days.
+    before the command, or RFSM_CALENDAR), else in calendar days. With --as-of, each case as it
+    stood at the end of that day.
     """
-    day = on or today()
+    day = on or as_of or today()
     found = settings(ctx)
     found.narrow_authority(authority)
     store = found.store()
-    rows = views.due_rows(store.due(day), day)
+    items = store.due(day) if as_of is None else due_as_of(store, as_of, day)
+    rows = views.due_rows(items, day)
     if owner is not None:
         rows = [row for row in rows if row["owner"] == owner]
     if case_ids:
@@ -129,16 +139,45 @@ def due(
 
 
 @click.command()
+@click.option(
+    "--checkpoint",
+    "checkpoint_file",
+    metavar="FILE",
+    default=None,
+    help="Also check that every case of this checkpoint (`checkpoint -o FILE`) still extends it.",
+)
+@click.option(
+    "--public-key",
+    "key_file",
+    metavar="KEYFILE",
+    default=None,
+    help="Check the checkpoint's signature with this Ed25519 public key (PEM).",
+)
 @format_option()
 @click.pass_context
-def verify(ctx: click.Context, output_format: str) -> None:
-    """Check the audit log's hash chains and replay every case; exit 1 on any problem."""
-    problems = settings(ctx).store().verify()
+def verify(
+    ctx: click.Context, checkpoint_file: str | None, key_file: str | None, output_format: str
+) -> None:
+    """Check the audit log's hash chains, digests and redactions and replay every case; with
+    --checkpoint, that no case it holds was rewritten, truncated or removed. Exit 1 on any
+    problem."""
+    if key_file is not None and checkpoint_file is None:
+        raise Failure("--public-key checks a checkpoint's signature: give --checkpoint FILE too")
+    anchor = None if checkpoint_file is None else evidence.read_checkpoint(checkpoint_file)
+    key = None if key_file is None else evidence.read_key(key_file, "public key")
+    problems = settings(ctx).store().verify(checkpoint=anchor, public_key=key)
     rows = views.problem_rows(problems)
     if output_format != "table" or problems:
         emit(rows, views.PROBLEM_COLUMNS, output_format)
-    else:
+    elif anchor is None:
         echo("sound: every hash chain checks and every case replays")
+    else:
+        echo(
+            "sound: every hash chain checks, every case replays, and every case of the "
+            f"checkpoint taken {anchor.taken_at.isoformat()}Z still extends it"
+        )
+    if anchor is not None and anchor.signature is not None and key is None:
+        click.echo("note: the checkpoint is signed; give --public-key to check it", err=True)
     if problems:
         # The problems are the output (JSON too); stderr only says there were some.
         click.echo(f"error: {len(problems)} problem(s) found", err=True)

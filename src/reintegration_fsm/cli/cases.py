@@ -30,8 +30,9 @@ from reintegration_fsm.cli.common import (
     today,
     write_output,
 )
+from reintegration_fsm.cli.redacted import shown_json, shown_text
 from reintegration_fsm.cli.text import neutralise
-from reintegration_fsm.errors import CalendarError, NotPermitted
+from reintegration_fsm.errors import CalendarError, CaseNotFound, NotPermitted
 from reintegration_fsm.fields import ID_LENGTH, NAME_LENGTH
 from reintegration_fsm.serialisation import transition_to_json
 from reintegration_fsm.vocabulary import Actor, Role
@@ -112,23 +113,38 @@ def history(ctx: click.Context, case_id: str, output_format: str, output: str | 
 @click.command()
 @click.argument("case_id")
 @click.option("--on", type=DATE, default=None, help="Judge open deadlines as of this date.")
+@click.option(
+    "--as-of",
+    type=DATE,
+    default=None,
+    help="The case as it stood at the end of this day (--on defaults to it).",
+)
 @format_option(("text", "json"), default="text")
 @output_option("the timeline")
 @click.pass_context
 def timeline(
-    ctx: click.Context, case_id: str, on: Any, output_format: str, output: str | None
+    ctx: click.Context, case_id: str, on: Any, as_of: Any, output_format: str, output: str | None
 ) -> None:
     """Print a case's timeline: who did what when, deadlines, obligations still open.
 
     Lateness is counted in school days when a calendar is given (--calendar), else in days.
+    With --as-of, the case as it stood at the end of that day (exit 2 if not yet opened).
     """
     found = settings(ctx)
-    case = found.store().load(case_id)
-    day = on or today()
+    store = found.store()
+    try:
+        case = store.load(case_id, as_of=as_of)
+    except CaseNotFound:
+        if as_of is None:
+            raise
+        store.load(case_id)  # no such case (or another authority's): CaseNotFound as ever
+        raise Failure(f"case {case_id!r} was not yet opened on {as_of}") from None
+    notes = store.redactions(case_id)
+    day = on or as_of or today()
     if output_format == "json":
-        text = to_json(views.timeline_json(case, day, found.calendar()))
+        text = to_json(shown_json(views.timeline_json(case, day, found.calendar()), notes))
     else:
-        text = neutralise(views.timeline(case, day, found.calendar()))
+        text = neutralise(shown_text(views.timeline(case, day, found.calendar()), notes))
     _print_or_write(text + "\n", output)
 
 
@@ -141,23 +157,11 @@ def _print_or_write(text: str, output: str | None) -> None:
 
 @click.command()
 @click.argument("case_id")
-@output_option("the export")
-@click.pass_context
-def export(ctx: click.Context, case_id: str, output: str | None) -> None:
-    """Print every record held about one child's case as JSON (subject access requests).
-
-    The current stage, deadlines, open obligations and the full history with every form.
-    """
-    case = settings(ctx).store().load(case_id)
-    _print_or_write(to_json(views.export(case, today())) + "\n", output)
-
-
-@click.command()
-@click.argument("case_id")
 @click.pass_context
 def letter(ctx: click.Context, case_id: str) -> None:
     """Print the failure letter of a case ended by an emergency review."""
-    case = settings(ctx).store().load(case_id)
+    store = settings(ctx).store()
+    case = store.load(case_id)
     text = case.letter()
     if text is None:
         raise Failure(
@@ -165,7 +169,7 @@ def letter(ctx: click.Context, case_id: str) -> None:
             ("Only a case ended by an emergency review deciding END has one.",),
             REFUSED,
         )
-    echo(text, nl=False)
+    echo(shown_text(text, store.redactions(case_id)), nl=False)
 
 
 @click.command()
@@ -181,9 +185,11 @@ def render(ctx: click.Context, case_id: str, html: bool, text: bool, output: str
     """
     if html and text:
         raise click.UsageError("--html and --text conflict: choose one", ctx)
-    case = settings(ctx).store().load(case_id)
+    store = settings(ctx).store()
+    case = store.load(case_id)
     document = documents.render_text(case) if text else documents.render_html(case)
-    _print_or_write(neutralise(document), output)
+    shown = shown_text(document, store.redactions(case_id), html=not text)
+    _print_or_write(neutralise(shown), output)
 
 
 @click.command("import")

@@ -209,7 +209,7 @@ FORMAT_HELP = {
     "json": "JSON for scripts",
     "csv": "CSV for spreadsheets (UTF-8 with a byte order mark, for Excel)",
     "xlsx": "an Excel workbook, to -o FILE or a pipe (needs the `reports` extra)",
-    "html": "a page to print, with charts (needs the `reports` extra)",
+    "html": "a page to read or print (report's charts need the `reports` extra)",
 }
 FORMATS = ("table", "json", "csv")
 

@@ -2,15 +2,25 @@
 
 The domain core never imports this package; stores import the core. Every store satisfies
 `Store`: `save`, `load`, `history`, `taken`, `import_histories`, `due`, `cases`, `weightings`,
-`ledger` and `verify` (see docs/stores.md).
+`ledger`, `verify`, and for evidence `checkpoint`, `redact`, `redactions`, `past_retention` and
+`apply_retention` (see docs/stores.md and docs/evidence.md).
 """
 
 from typing import TYPE_CHECKING
 
+from reintegration_fsm.stores.as_of import due_as_of
 from reintegration_fsm.stores.base import Store
+from reintegration_fsm.stores.checkpoints import (
+    Checkpoint,
+    CheckpointCase,
+    MalformedCheckpoint,
+    Signature,
+)
 from reintegration_fsm.stores.memory import InMemoryStore
 from reintegration_fsm.stores.migrate import upgrade
 from reintegration_fsm.stores.model import CaseSummary, DueItem, LedgerEntry, Problem
+from reintegration_fsm.stores.redaction import RedactionNote
+from reintegration_fsm.stores.retention import RetentionDue, RetentionPolicy
 from reintegration_fsm.stores.sql import SqlAlchemyStore
 
 if TYPE_CHECKING:
@@ -23,11 +33,19 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CaseSummary",
+    "Checkpoint",
+    "CheckpointCase",
     "DueItem",
     "InMemoryStore",
     "LedgerEntry",
+    "MalformedCheckpoint",
     "Problem",
+    "RedactionNote",
+    "RetentionDue",
+    "RetentionPolicy",
+    "Signature",
     "SqlAlchemyStore",
     "Store",
+    "due_as_of",
     "upgrade",
 ]

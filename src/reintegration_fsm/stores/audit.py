@@ -12,17 +12,23 @@ from typing import Any
 from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.case import Reintegration
 from reintegration_fsm.errors import ProtocolError
+from reintegration_fsm.stores import checkpoints, digests, personal
+from reintegration_fsm.stores.checkpoints import Checkpoint
 from reintegration_fsm.stores.hashing import GENESIS, digest, entry_hash, redaction_hash
 from reintegration_fsm.stores.model import Problem
+from reintegration_fsm.stores.redaction import note_from_row
 from reintegration_fsm.stores.rows import (
     as_date,
     case_row,
     ledger_rows,
     open_item_rows,
     transition_from_row,
+    transitions_from_rows,
 )
 
 Rows = Sequence[Mapping[str, Any]]
+Notes = Mapping[int, Rows]
+"""A case's redaction rows, by the seq of the entry they redact, each entry's in order."""
 
 SUMMARY_COLUMNS = (
     "next_due",
@@ -42,11 +48,13 @@ def problems(
     logs: Iterable[tuple[str, Rows]],
     items: Mapping[str, Rows],
     ledger: Mapping[str, Rows],
-    redactions: Mapping[str, Mapping[int, Mapping[str, Any]]],
+    redactions: Mapping[str, Notes],
     *,
     scope: str | None,
     calendar: SchoolCalendar | None,
     protocols: Sequence[Any] = (),
+    checkpoint: Checkpoint | None = None,
+    public_key: bytes | str | None = None,
 ) -> list[Problem]:
     """Every problem in a store's rows, case by case.
 
@@ -57,14 +65,22 @@ def problems(
         scope: the store's authority: only the cases whose row or history is that authority's
             are checked (so an orphaned log, or a case row moved to another authority, of one
             of its cases is still reported).
+        checkpoint: also report every case it holds whose log no longer extends it, and what
+            is wrong with the checkpoint itself (its root; its signature, with `public_key`).
     """
     found: list[Problem] = []
     checked: set[str] = set()
+    wanted = {} if checkpoint is None else {c.case_id: c.version for c in checkpoint.cases}
+    anchors: dict[str, tuple[int, str | None]] = {}
     for case_id, entries in logs:
         checked.add(case_id)
         row = case_rows.get(case_id)
         if not _visible(scope, row, entries, calendar, protocols):
             continue
+        version = wanted.get(case_id)
+        if version is not None:
+            at = entries[version - 1] if len(entries) >= version else None
+            anchors[case_id] = (len(entries), None if at is None else str(at["hash"]))
         found += check_case(
             case_id,
             row,
@@ -84,6 +100,8 @@ def problems(
         for case_id in sorted(rows_by_case.keys() - checked):
             if scope is None or any(r["authority"] == scope for r in rows_by_case[case_id]):
                 found.append(Problem(case_id, None, f"{what} for a case with no log"))
+    if checkpoint is not None:
+        found += checkpoints.problems(checkpoint, scope, anchors, public_key)
     return found
 
 
@@ -125,7 +143,7 @@ def check_case(
     calendar: SchoolCalendar | None,
     items: Rows = (),
     ledger: Rows = (),
-    redactions: Mapping[int, Mapping[str, Any]] | None = None,
+    redactions: Notes | None = None,
     protocols: Sequence[Any] = (),
 ) -> list[Problem]:
     """Everything wrong with one case's rows: its chain, digests (or the redactions that
@@ -150,8 +168,7 @@ def check_case(
             problem(seq, "prev_hash does not match the previous entry's hash")
         if entry_hash(entry) != entry["hash"]:
             problem(seq, "entry hash does not match its fields (altered after saving)")
-        payload = _payload_problem(entry, redactions.get(seq))
-        if payload is not None:
+        for payload in _payload_problems(entry, redactions.get(seq, ())):
             problem(seq, payload)
         prev = entry["hash"]
     for seq in sorted(redactions.keys() - {int(entry["seq"]) for entry in entries}):
@@ -166,7 +183,7 @@ def check_case(
         if row["stage"] != last["dest"]:
             problem(None, f"case row stage {row['stage']!r} but the log ends in {last['dest']!r}")
     try:
-        case = Reintegration.replay((transition_from_row(e) for e in entries), calendar, protocols)
+        case = Reintegration.replay(transitions_from_rows(entries, redactions), calendar, protocols)
     except (ProtocolError, ValueError, KeyError, TypeError) as error:
         problem(None, f"history does not replay: {error}")
         return found
@@ -190,20 +207,71 @@ def check_case(
     return found
 
 
-def _payload_problem(entry: Mapping[str, Any], redaction: Mapping[str, Any] | None) -> str | None:
-    if redaction is not None and redaction["hash"] != redaction_hash(redaction, entry["hash"]):
-        return "the redaction record does not match its hash"
+def _payload_problems(entry: Mapping[str, Any], notes: Rows) -> list[str]:
+    """What is wrong with an entry's payload and its redaction records: a value changed or added
+    (the salted tree's root differs), a value removed that no record names or that is no
+    personal data, a record that does not match its hash."""
+    found = _note_problems(entry, notes)
+    salt = entry.get("payload_salt")
+    if salt is None:
+        try:
+            sound = digest(entry["data"]) == entry["payload_digest"]
+        except UnicodeEncodeError:
+            sound = False
+        if not sound:
+            found.append(
+                "payload does not match its digest (altered; an entry written before schema "
+                "revision 0003 and not re-digested cannot be redacted)"
+            )
+        return found
     try:
-        text_digest = digest(entry["data"])
-    except UnicodeEncodeError:
-        text_digest = ""
-    if text_digest == entry["payload_digest"]:
-        return None
-    if redaction is None:
-        return "payload does not match its digest (altered, and no redaction is recorded)"
-    if text_digest != redaction["payload_digest"]:
-        return "payload matches neither its digest nor its redaction's"
-    return None
+        data = json.loads(entry["data"])
+        root = digests.payload_digest(
+            salt, entry["actor_id"], entry["actor_name"], data, markers=True
+        )
+    except (ValueError, TypeError, UnicodeEncodeError):
+        return [*found, "payload is not JSON the store wrote"]
+    if root != entry["payload_digest"]:
+        found.append(
+            "payload does not match its digest: a value was changed or added after saving "
+            "(a redaction may only remove values)"
+        )
+        return found
+    named = {path for row in notes for path in note_from_row(row).paths}
+    removed = _removed(entry, data)
+    for path in sorted(named - set(removed)):
+        found.append(f"a redaction record names {path}, which holds a value again")
+    for path, where in removed.items():
+        if path not in named:
+            found.append(f"a value removed that no redaction record names ({path})")
+        elif where and not personal.personal(personal.declared(entry["trigger_name"], where)):
+            found.append(f"a value removed that is no personal data ({path})")
+    return found
+
+
+def _removed(entry: Mapping[str, Any], data: Any) -> dict[str, personal.Path]:
+    """The removed values' dotted paths, each with its path in the data (empty for an actor's)."""
+    removed: dict[str, personal.Path] = {
+        f"actor.{field}": ()
+        for field in digests.ACTOR_FIELDS
+        if digests.column_digest(entry[f"actor_{field}"]) is not None
+    }
+    for path, value in personal.leaves(data, ()):
+        if digests.is_marker(value):
+            removed[personal.dotted(path)] = path
+    return removed
+
+
+def _note_problems(entry: Mapping[str, Any], notes: Rows) -> list[str]:
+    found = []
+    previous = str(entry["hash"])
+    for number, row in enumerate(notes, start=1):
+        if int(row.get("number") or 0) != number:
+            found.append(f"redaction record {row.get('number')} is out of order ({number} due)")
+        if row["hash"] != redaction_hash(row, previous):
+            found.append(f"the redaction record {row.get('number')} does not match its hash")
+        previous = str(row["hash"])
+    return found
 
 
 def _item_keys(items: Rows, *, authority: bool = True) -> list[tuple[Any, ...]]:

@@ -12,8 +12,11 @@ from typing import Protocol
 
 from reintegration_fsm.case import Reintegration
 from reintegration_fsm.records import Transition
+from reintegration_fsm.stores.checkpoints import Checkpoint
 from reintegration_fsm.stores.model import CaseSummary, DueItem, LedgerEntry, Problem
-from reintegration_fsm.vocabulary import Stage
+from reintegration_fsm.stores.redaction import RedactionNote
+from reintegration_fsm.stores.retention import RetentionDue, RetentionPolicy
+from reintegration_fsm.vocabulary import Actor, Stage
 
 
 class Store(Protocol):
@@ -22,6 +25,11 @@ class Store(Protocol):
     @property
     def authority(self) -> str | None:
         """The local authority whose cases alone it reads and writes; None for every one."""
+        ...
+
+    @property
+    def retention(self) -> RetentionPolicy:
+        """How long it keeps a case's personal data."""
         ...
 
     def save(self, case: Reintegration) -> None:
@@ -75,6 +83,39 @@ class Store(Protocol):
         """The weighting changes from successes dated `start` to `end`, one per school and case."""
         ...
 
-    def verify(self) -> list[Problem]:
-        """Every problem found in the chains, the projections and the replays; empty when sound."""
+    def verify(
+        self, checkpoint: Checkpoint | None = None, public_key: bytes | str | None = None
+    ) -> list[Problem]:
+        """Every problem found in the chains, the digests, the redactions, the projections and
+        the replays, and (given one) every case of the checkpoint its log no longer extends."""
+        ...
+
+    def checkpoint(self) -> Checkpoint:
+        """Every case it may show, with its version and last hash, under one Merkle root."""
+        ...
+
+    def redact(
+        self,
+        case_id: str,
+        seq: int | None,
+        paths: Iterable[str],
+        reason: str,
+        *,
+        by: Actor,
+        on: date,
+    ) -> list[RedactionNote]:
+        """Remove personal values from a stored transition (None: every one holding them),
+        keeping the chain verifiable; the notes record who, when, why and what."""
+        ...
+
+    def redactions(self, case_id: str) -> list[RedactionNote]:
+        """Every redaction of the case's transitions."""
+        ...
+
+    def past_retention(self, on: date) -> list[RetentionDue]:
+        """The cases whose retention ended before `on`."""
+        ...
+
+    def apply_retention(self, on: date, *, by: Actor) -> list[RetentionDue]:
+        """Remove the personal data of every case past retention on `on`."""
         ...

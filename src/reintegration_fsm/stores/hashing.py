@@ -1,8 +1,14 @@
 """The audit log's hash chain: a canonical encoding of each transition and its SHA-256.
 
-A log entry's hash covers every stored field except the payload, plus `payload_digest` (the
-SHA-256 of the payload's canonical JSON) and `prev_hash` (the hash of the case's previous
-entry; `GENESIS` for the first). Blanking a payload later (erasure) leaves the chain intact.
+A log entry's hash covers its stored fields and `prev_hash` (the hash of the case's previous
+entry; `GENESIS` for the first). What it says about people reaches the hash through
+`payload_digest`:
+
+- an entry written since schema revision 0003 (it has a `payload_salt`) is hashed over
+  `HASHED_FIELDS` and its payload digest, the root of a salted hash tree over its actor's id and
+  name and its data (`digests`), so a redaction can remove any of them and leave the chain intact;
+- an entry written before (no salt; one the 0003 upgrade could not re-digest) is hashed over
+  `LEGACY_HASHED_FIELDS`, its payload digest being the SHA-256 of the data's canonical JSON.
 """
 
 from __future__ import annotations
@@ -10,13 +16,13 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, NoReturn
 
 GENESIS = "0" * 64
 """The `prev_hash` of a case's first log entry."""
 
-HASHED_FIELDS = (
+LEGACY_HASHED_FIELDS = (
     "case_id",
     "seq",
     "trigger_name",
@@ -31,7 +37,26 @@ HASHED_FIELDS = (
     "payload_digest",
     "prev_hash",
 )
-"""The log columns the entry hash covers, besides the payload (through its digest)."""
+"""The log columns an unsalted (pre-0003) entry's hash covers; its data through its digest."""
+
+HASHED_FIELDS = (
+    "case_id",
+    "seq",
+    "trigger_name",
+    "source",
+    "dest",
+    "actor_role",
+    "actor_organisation",
+    "on_date",
+    "recorded_at",
+    "payload_digest",
+    "prev_hash",
+)
+"""The log columns a salted entry's hash covers directly; its actor's id and name and its data
+reach it through `payload_digest` (the tree's root)."""
+
+SCHEME = 2
+"""Hashed with a salted entry's fields, so that no unsalted entry's encoding can equal it."""
 
 _encoder = json.JSONEncoder(
     sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
@@ -71,23 +96,52 @@ def timestamp_text(moment: datetime) -> str:
     return moment.replace(tzinfo=None, microsecond=0).isoformat() + "Z"
 
 
-REDACTION_FIELDS = ("case_id", "seq", "redacted_at", "reason", "payload_digest")
-"""The redaction columns its hash covers, besides the hash of the entry it redacts."""
+REDACTION_FIELDS = (
+    "case_id",
+    "seq",
+    "number",
+    "redacted_at",
+    "redacted_on",
+    "reason",
+    "paths",
+    "actor_id",
+    "actor_name",
+    "actor_role",
+    "actor_organisation",
+    "payload_digest",
+)
+"""The redaction columns its hash covers, besides the hash it follows (see `redaction_hash`)."""
 
 
-def redaction_hash(row: Mapping[str, Any], entry: str) -> str:
-    """The hash of a redaction record, bound to the hash `entry` of the log entry it redacts."""
-    fields = {name: row[name] for name in REDACTION_FIELDS}
-    fields["redacted_at"] = timestamp_text(fields["redacted_at"])
-    fields["entry_hash"] = entry
+def _day_text(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def redaction_hash(row: Mapping[str, Any], previous: str) -> str:
+    """The hash of a redaction record, bound to `previous`: the hash of the entry it redacts for
+    an entry's first redaction, else the hash of that entry's previous redaction record.
+
+    Moved to another entry, reordered, or with a field changed, a record no longer matches.
+    """
+    fields = {name: row.get(name) for name in REDACTION_FIELDS}
+    fields["redacted_at"] = timestamp_text(row["redacted_at"])
+    fields["redacted_on"] = _day_text(fields["redacted_on"])
+    fields["previous"] = previous
     return digest(_encoder.encode(fields))
 
 
 def entry_hash(row: Mapping[str, Any]) -> str:
-    """The hash of one log entry, from its stored fields (see `HASHED_FIELDS`)."""
-    fields = {name: row[name] for name in HASHED_FIELDS}
-    on = fields["on_date"]
-    fields["on_date"] = (on.date() if isinstance(on, datetime) else on).isoformat()
+    """The hash of one log entry, from its stored fields (`HASHED_FIELDS` with its salt, else
+    `LEGACY_HASHED_FIELDS`)."""
+    salted = row.get("payload_salt") is not None
+    fields = {name: row[name] for name in (HASHED_FIELDS if salted else LEGACY_HASHED_FIELDS)}
+    fields["on_date"] = _day_text(fields["on_date"])
     fields["recorded_at"] = timestamp_text(fields["recorded_at"])
+    if salted:
+        fields["scheme"] = SCHEME
     # Every hashed field is a string, an int or None (built by us): no float check needed.
     return digest(_encoder.encode(fields))

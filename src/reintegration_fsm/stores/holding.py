@@ -65,6 +65,7 @@ def held(
     case_id: str,
     stored: Sequence[Mapping[Any, Any]],
     history: Sequence[Transition],
+    notes: Mapping[int, Sequence[Mapping[str, Any]]] | None = None,
     start: int = 0,
 ) -> int:
     """How many of `history`'s transitions the store holds, when it may append the rest.
@@ -72,6 +73,8 @@ def held(
     Args:
         stored: the stored log entries after the first `start`, oldest first.
         history: the case's transitions.
+        notes: the case's redaction rows by seq (a redacted entry holds the transition a case
+            loaded since carries, with its placeholders).
         start: how many leading transitions are already known to be held.
 
     Returns:
@@ -86,7 +89,7 @@ def held(
     found = start + len(stored)
     common = start
     for entry, transition in zip(stored, history[start:], strict=False):
-        if not holds(entry, transition):
+        if not holds(entry, transition, (notes or {}).get(int(entry["seq"]))):
             break
         common += 1
     if common == min(found, len(history)):

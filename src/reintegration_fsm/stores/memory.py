@@ -11,13 +11,18 @@ from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.case import Reintegration
 from reintegration_fsm.errors import CaseNotFound, FormInvalid
 from reintegration_fsm.records import Transition
-from reintegration_fsm.stores import audit, bulk
+from reintegration_fsm.stores import audit, bulk, erasure
+from reintegration_fsm.stores import retention as retention_module
+from reintegration_fsm.stores.checkpoints import Checkpoint
 from reintegration_fsm.stores.hashing import GENESIS
 from reintegration_fsm.stores.holding import already_stored, held
 from reintegration_fsm.stores.model import CaseSummary, DueItem, LedgerEntry, Problem
+from reintegration_fsm.stores.redaction import RedactionNote, note_from_row
+from reintegration_fsm.stores.retention import RetentionDue, RetentionPolicy
 from reintegration_fsm.stores.rows import (
     CHANGING,
     Row,
+    as_date,
     as_stage,
     binds_on,
     due_item,
@@ -28,10 +33,10 @@ from reintegration_fsm.stores.rows import (
     refuse_other_authority,
     succeeded_in,
     summary,
-    transition_from_row,
+    transitions_from_rows,
     utc_now,
 )
-from reintegration_fsm.vocabulary import Stage
+from reintegration_fsm.vocabulary import Actor, Stage
 
 
 class InMemoryStore:
@@ -44,6 +49,8 @@ class InMemoryStore:
         authority: confine every read and write to this local authority's cases.
         calendar: the school calendar given to loaded cases.
         protocols: the protocols a stored history may name besides `WORCESTERSHIRE`.
+        retention: how long personal data is kept: a `RetentionPolicy`, a number of years
+            after the child's date of birth, or None for the protocol's `retention_years`.
     """
 
     def __init__(
@@ -52,20 +59,27 @@ class InMemoryStore:
         authority: str | None = None,
         calendar: SchoolCalendar | None = None,
         protocols: Iterable[Any] = (),
+        retention: RetentionPolicy | int | None = None,
     ) -> None:
         self.authority = authority
         self.calendar = calendar
         self.protocols: tuple[Any, ...] = tuple(protocols)
+        self.retention = retention_module.as_policy(retention)
         self._cases: dict[str, Row] = {}
         self._log: dict[str, list[Row]] = {}
-        self._redactions: dict[str, dict[int, Row]] = {}
+        self._redactions: dict[str, dict[int, list[Row]]] = {}
         self._items: dict[str, list[Row]] = {}
         self._ledger: dict[str, list[Row]] = {}
         self._lock = threading.Lock()
 
     def for_authority(self, authority: str) -> InMemoryStore:
         """A view of the same cases confined to one local authority's."""
-        view = InMemoryStore(authority=authority, calendar=self.calendar, protocols=self.protocols)
+        view = InMemoryStore(
+            authority=authority,
+            calendar=self.calendar,
+            protocols=self.protocols,
+            retention=self.retention,
+        )
         view._cases, view._log, view._items, view._ledger = (
             self._cases,
             self._log,
@@ -108,7 +122,7 @@ class InMemoryStore:
                 return
             authority = row["authority"]
             refuse_other_authority(self.authority, case_id, authority)
-            start = held(case_id, self._log[case_id], history)
+            start = held(case_id, self._log[case_id], history, self._redactions.get(case_id))
             new = history[start:]
             if not new:
                 return
@@ -176,7 +190,9 @@ class InMemoryStore:
         with self._lock:
             return {case_id for case_id in case_ids if case_id in self._cases}
 
-    def _entries(self, case_id: str, as_of: date | None = None) -> list[Row]:
+    def _entries(
+        self, case_id: str, as_of: date | None = None
+    ) -> tuple[list[Row], dict[int, list[Row]]]:
         with self._lock:
             if self._visible(case_id) is None:
                 raise CaseNotFound(case_id)
@@ -185,15 +201,16 @@ class InMemoryStore:
                 entries = [entry for entry in entries if entry["on_date"] <= as_of]
             if not entries:
                 raise CaseNotFound(case_id)
-            return list(entries)
+            notes = {seq: list(rows) for seq, rows in self._redactions.get(case_id, {}).items()}
+            return [dict(entry) for entry in entries], notes
 
     def history(self, case_id: str) -> tuple[Transition, ...]:
-        """The case's transitions, oldest first.
+        """The case's transitions, oldest first (a removed value shows its redaction note).
 
         Raises:
             CaseNotFound: no such case, or not this store's authority's.
         """
-        return tuple(transition_from_row(entry) for entry in self._entries(case_id))
+        return tuple(transitions_from_rows(*self._entries(case_id)))
 
     def load(self, case_id: str, as_of: date | None = None) -> Reintegration:
         """The case, rebuilt by replaying its history with the store's calendar.
@@ -205,9 +222,8 @@ class InMemoryStore:
             CaseNotFound: no such case (or none opened by `as_of`), or not this store's
                 authority's.
         """
-        entries = self._entries(case_id, as_of)
         return Reintegration.replay(
-            (transition_from_row(entry) for entry in entries), self.calendar, self.protocols
+            transitions_from_rows(*self._entries(case_id, as_of)), self.calendar, self.protocols
         )
 
     def due(self, on: date) -> list[DueItem]:
@@ -274,8 +290,116 @@ class InMemoryStore:
             (ledger_entry(row) for row in self._ledger_rows(start, end)), key=ledger_order
         )
 
-    def verify(self) -> list[Problem]:
-        """Check every chain, digest, case row, open item and ledger entry, and replay every case.
+    # -- evidence ------------------------------------------------------------------------------
+    def redact(
+        self,
+        case_id: str,
+        seq: int | None,
+        paths: Iterable[str],
+        reason: str,
+        *,
+        by: Actor,
+        on: date,
+    ) -> list[RedactionNote]:
+        """Remove personal data from a stored transition, keeping the chain verifiable.
+
+        Each value `paths` names (`form.parent_name`, `pupil.address`, `actor.name`,
+        `meeting.attendees.*.name`; a form's path names every personal value in it) is replaced
+        by its salted digest, and a note records who removed it, when and why. `seq` None
+        removes the paths from every transition holding them. Returns the notes made.
+
+        Raises:
+            CaseNotFound: no such case, or not this store's authority's.
+            FormInvalid: no reason, a path naming nothing or no personal data, nothing left to
+                remove, or a case that would no longer load; nothing was changed.
+        """
+        return self._redact(case_id, {seq: list(paths)}, reason, by=by, on=on)
+
+    def _redact(
+        self, case_id: str, targets: erasure.Targets, reason: str, *, by: Actor, on: date
+    ) -> list[RedactionNote]:
+        erasure.check_request(reason, by, on)
+        with self._lock:
+            row = self._visible(case_id)
+            if row is None:
+                raise CaseNotFound(case_id)
+            log = self._log[case_id]
+            notes = self._redactions.setdefault(case_id, {})
+            plan = erasure.plan(
+                log,
+                notes,
+                targets,
+                reason,
+                by=by,
+                on=on,
+                now=utc_now(),
+                authority=row["authority"],
+                calendar=self.calendar,
+                protocols=self.protocols,
+            )
+            for update in plan.updates:
+                log[update["seq"] - 1].update(update)
+            for record in plan.records:
+                notes.setdefault(record["seq"], []).append(record)
+            row.update(plan.case_changes)
+        return plan.notes
+
+    def redactions(self, case_id: str) -> list[RedactionNote]:
+        """Every redaction of the case's transitions, by seq, then in the order made.
+
+        Raises:
+            CaseNotFound: no such case, or not this store's authority's.
+        """
+        _, notes = self._entries(case_id)
+        return [note_from_row(row) for seq in sorted(notes) for row in notes[seq]]
+
+    def checkpoint(self) -> Checkpoint:
+        """Every case this store may show, with its version and last log hash, under one root."""
+        with self._lock:
+            heads = [
+                (case_id, int(log[-1]["seq"]), str(log[-1]["hash"]))
+                for case_id, log in self._log.items()
+                if log and self._visible(case_id) is not None
+            ]
+        return Checkpoint.of(heads, self.authority, utc_now())
+
+    def past_retention(self, on: date) -> list[RetentionDue]:
+        """The cases this store may show whose retention ended before `on`, by case id."""
+        with self._lock:
+            heads = [
+                (case_id, dict(self._log[case_id][0]), as_date(row["last_on"]))
+                for case_id, row in self._cases.items()
+                if self._visible(case_id) is not None and self._log.get(case_id)
+            ]
+        found = []
+        for case_id, keep_until in retention_module.past(on, self.retention, heads, self.protocols):
+            entries, _ = self._entries(case_id)
+            left = bool(erasure.retention_targets(entries))
+            found.append(RetentionDue(case_id, keep_until, left))
+        return found
+
+    def apply_retention(self, on: date, *, by: Actor) -> list[RetentionDue]:
+        """Remove the personal data of every case past retention on `on` (see `redact`).
+
+        Each case is one redaction of all its personal values (so the values a rule compares go
+        together); the chain, the stages, dates, deadlines, obligations, departures and the
+        ledger stay. Returns the cases it redacted.
+        """
+        done = []
+        for due in self.past_retention(on):
+            if not due.personal_data_left:
+                continue
+            entries, _ = self._entries(due.case_id)
+            reason = f"retention period ended {due.keep_until.isoformat()}"
+            self._redact(due.case_id, erasure.retention_targets(entries), reason, by=by, on=on)
+            done.append(due)
+        return done
+
+    def verify(
+        self, checkpoint: Checkpoint | None = None, public_key: bytes | str | None = None
+    ) -> list[Problem]:
+        """Check every chain, digest, redaction, case row, open item and ledger entry, and replay
+        every case; with a checkpoint, also that every case it holds still extends it.
 
         Returns the problems found, empty when the store is sound.
         """
@@ -284,7 +408,10 @@ class InMemoryStore:
             logs = [(case_id, list(self._log[case_id])) for case_id in sorted(self._log)]
             items = {case_id: list(rows) for case_id, rows in self._items.items() if rows}
             ledger = {case_id: list(rows) for case_id, rows in self._ledger.items() if rows}
-            redactions = {case_id: dict(rows) for case_id, rows in self._redactions.items()}
+            redactions = {
+                case_id: {seq: list(group) for seq, group in rows.items()}
+                for case_id, rows in self._redactions.items()
+            }
         return audit.problems(
             case_rows,
             logs,
@@ -294,4 +421,6 @@ class InMemoryStore:
             scope=self.authority,
             calendar=self.calendar,
             protocols=self.protocols,
+            checkpoint=checkpoint,
+            public_key=public_key,
         )

@@ -5,7 +5,6 @@ Both stores keep the same rows, so they agree on hashes, on every listing and on
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timezone
 from typing import Any
@@ -15,7 +14,14 @@ from sqlalchemy import String, Table
 from reintegration_fsm.case import Reintegration
 from reintegration_fsm.errors import FormInvalid, NotPermitted
 from reintegration_fsm.records import Transition
-from reintegration_fsm.stores.hashing import canonical_json, digest, entry_hash, redaction_hash
+from reintegration_fsm.stores.digests import (
+    REDACTED,
+    holds_marker,
+    new_salt,
+    text_holds_marker,
+)
+from reintegration_fsm.stores.digests import payload_digest as tree_digest
+from reintegration_fsm.stores.hashing import canonical_json, entry_hash
 from reintegration_fsm.stores.model import (
     DEADLINE,
     KINDS,
@@ -25,6 +31,7 @@ from reintegration_fsm.stores.model import (
     DueItem,
     LedgerEntry,
 )
+from reintegration_fsm.stores.redaction import is_redacted, shown
 from reintegration_fsm.stores.schema import cases, open_items, transitions, weightings
 from reintegration_fsm.vocabulary import Actor, Role, Stage
 
@@ -45,21 +52,29 @@ def as_date(value: Any) -> Any:
 def log_rows(
     case_id: str, transitions: Sequence[Transition], prev_hash: str, recorded_at: datetime
 ) -> list[Row]:
-    """The log entries of `transitions`, chained on from `prev_hash`.
+    """The log entries of `transitions`, chained on from `prev_hash`, each with a fresh salt and
+    its payload digest (the root of its salted hash tree, see `digests`).
 
     Raises:
-        FormInvalid: a transition's data holds text that is not valid Unicode.
+        FormInvalid: a transition's data holds text that is not valid Unicode, or an object
+            shaped like a redaction marker (which would read as a removed value).
     """
     rows = []
     for transition in transitions:
-        payload = canonical_json(transition.data)
+        data = transition.data
+        payload = canonical_json(data)
+        actor = transition.actor
+        salt = new_salt()
+        if text_holds_marker(payload) and holds_marker(data):
+            raise FormInvalid(
+                "Transition", "data", f"seq {transition.seq} holds a {REDACTED!r} key"
+            )
         try:
-            payload_digest = digest(payload)
+            payload_digest = tree_digest(salt, actor.id, actor.name, data)
         except UnicodeEncodeError:
             raise FormInvalid(
                 "Transition", "data", f"seq {transition.seq} holds text that is not valid Unicode"
             ) from None
-        actor = transition.actor
         row: Row = {
             "case_id": case_id,
             "seq": transition.seq,
@@ -75,33 +90,47 @@ def log_rows(
             "data": payload,
             "payload_digest": payload_digest,
             "prev_hash": prev_hash,
+            "payload_salt": salt,
         }
         prev_hash = row["hash"] = entry_hash(row)
         rows.append(row)
     return rows
 
 
-def transition_from_row(row: Mapping[str, Any]) -> Transition:
-    """The transition a log entry records."""
+def transition_from_row(
+    row: Mapping[str, Any], notes: Sequence[Mapping[str, Any]] | None = None
+) -> Transition:
+    """The transition a log entry records; a removed value shows the placeholder its
+    redaction note gives (`notes`: the entry's redaction rows)."""
     source = row["source"]
+    actor_id, actor_name, data = shown(row, notes)
     return Transition(
         seq=int(row["seq"]),
         trigger=row["trigger_name"],
         source=None if source is None else Stage(source),
         dest=Stage(row["dest"]),
-        actor=Actor(
-            row["actor_id"], row["actor_name"], Role(row["actor_role"]), row["actor_organisation"]
-        ),
+        actor=Actor(actor_id, actor_name, Role(row["actor_role"]), row["actor_organisation"]),
         on=as_date(row["on_date"]),
-        data=json.loads(row["data"]),
+        data=data,
     )
 
 
-def holds(entry: Mapping[Any, Any], transition: Transition) -> bool:
+def transitions_from_rows(
+    entries: Iterable[Mapping[str, Any]], notes: Mapping[int, Sequence[Mapping[str, Any]]]
+) -> list[Transition]:
+    """The transitions of a case's log entries, `notes` being its redaction rows by seq."""
+    return [transition_from_row(entry, notes.get(int(entry["seq"]))) for entry in entries]
+
+
+def holds(
+    entry: Mapping[Any, Any],
+    transition: Transition,
+    notes: Sequence[Mapping[str, Any]] | None = None,
+) -> bool:
     """True when the stored `entry` records `transition`: the same content, whenever recorded.
 
-    A redacted entry still holds the transition it was saved from (its digest says so), and
-    the redacted one a case loaded since then carries.
+    A redacted entry still holds the transition it was saved from (its payload digest says
+    so), and the redacted one a case loaded since then carries (its placeholders).
     """
     actor = transition.actor
     source = None if transition.source is None else transition.source.value
@@ -110,20 +139,27 @@ def holds(entry: Mapping[Any, Any], transition: Transition) -> bool:
         or entry["trigger_name"] != transition.trigger
         or entry["source"] != source
         or entry["dest"] != transition.dest.value
-        or entry["actor_id"] != actor.id
         or entry["actor_role"] != actor.role.value
         or entry["actor_organisation"] != actor.organisation
-        or entry["actor_name"] != actor.name
         or as_date(entry["on_date"]) != transition.on
     ):
         return False
     payload = canonical_json(transition.data)
-    if payload == entry["data"]:
+    if (
+        payload == entry["data"]
+        and entry["actor_id"] == actor.id
+        and entry["actor_name"] == actor.name
+    ):
+        return True
+    if entry.get("payload_salt") is None or not is_redacted(entry):
+        return False
+    if transition_from_row(entry, notes) == transition:
         return True
     try:
-        return bool(digest(payload) == entry["payload_digest"])
-    except UnicodeEncodeError:
+        original = tree_digest(entry["payload_salt"], actor.id, actor.name, transition.data)
+    except (UnicodeEncodeError, ValueError):
         return False
+    return bool(original == entry["payload_digest"])
 
 
 # -- who may write -------------------------------------------------------------------------------
@@ -358,22 +394,3 @@ def _encodes(value: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
-
-
-def redaction_row(
-    entry: Mapping[str, Any], data: Mapping[str, Any], reason: str, redacted_at: datetime
-) -> tuple[Row, str]:
-    """The redaction record for replacing `entry`'s payload with `data`, and the new payload text.
-
-    The record's hash is bound to the entry's hash, so that it cannot be moved to another entry.
-    """
-    text = canonical_json(data)
-    row: Row = {
-        "case_id": entry["case_id"],
-        "seq": entry["seq"],
-        "redacted_at": redacted_at,
-        "reason": reason,
-        "payload_digest": digest(text),
-    }
-    row["hash"] = redaction_hash(row, entry["hash"])
-    return row, text

@@ -5,8 +5,12 @@
 - `rfsm_open_items`: what still binds (pending deadlines, open obligations), which `due()` reads
   by index.
 - `rfsm_weightings`: the Fair Access ledger, one row per school a successful move adjusted.
-- `rfsm_redactions`: one row for each log entry whose payload was later redacted, its hash bound
-  to the entry's, so that the log's own rows carry no field outside the hash chain.
+- `rfsm_redactions`: one row for each redaction of a log entry (who, when, why, which paths),
+  its hash bound to the entry's, so that the log's own rows carry no field outside the hash chain.
+- `rfsm_redacting`: empty but inside a redaction's transaction, where it names the entries the
+  log's UPDATE trigger lets that transaction redact.
+- `rfsm_rechained`: each case the 0003 upgrade re-digested, with its last hash before and after,
+  so that an anchor published earlier can still be checked.
 
 Everything but the log and the redactions is a projection that `verify()` recomputes by replay.
 """
@@ -33,6 +37,7 @@ ID = ID_LENGTH
 NAME = NAME_LENGTH
 WORD = 40
 HASH = 64
+SALT = 32
 FOLDED = 3
 """`str.casefold` makes at most three characters of one ("ﬃ" -> "ffi")."""
 
@@ -84,6 +89,8 @@ transitions = Table(
     Column("payload_digest", String(HASH), nullable=False),
     Column("prev_hash", String(HASH), nullable=False),
     Column("hash", String(HASH), nullable=False),
+    # NULL only on an entry written before 0003 that the upgrade could not re-digest.
+    Column("payload_salt", String(SALT), nullable=True),
     PrimaryKeyConstraint("case_id", "seq", name="pk_rfsm_transitions"),
     mysql_charset="utf8mb4",
     mysql_collate="utf8mb4_bin",
@@ -148,16 +155,47 @@ redactions = Table(
     metadata,
     Column("case_id", String(ID), nullable=False),
     Column("seq", Integer, nullable=False, autoincrement=False),
+    Column("number", Integer, nullable=False, autoincrement=False),
     Column("redacted_at", DateTime(timezone=False), nullable=False),
+    # NULL on a note of a redaction made by revision 2's manual procedure (see docs/stores.md).
+    Column("redacted_on", Date, nullable=True),
     Column("reason", Text, nullable=False),
+    Column("paths", Text, nullable=True),
+    Column("actor_id", String(NAME), nullable=True),
+    Column("actor_name", String(NAME), nullable=True),
+    Column("actor_role", String(WORD), nullable=True),
+    Column("actor_organisation", String(NAME), nullable=True),
     Column("payload_digest", String(HASH), nullable=False),
     Column("hash", String(HASH), nullable=False),
-    PrimaryKeyConstraint("case_id", "seq", name="pk_rfsm_redactions"),
+    PrimaryKeyConstraint("case_id", "seq", "number", name="pk_rfsm_redactions"),
     mysql_charset="utf8mb4",
     mysql_collate="utf8mb4_bin",
 )
 
-TABLES = (cases, transitions, open_items, weightings, redactions)
+redacting = Table(
+    "rfsm_redacting",
+    metadata,
+    Column("case_id", String(ID), nullable=False),
+    Column("seq", Integer, nullable=False, autoincrement=False),
+    PrimaryKeyConstraint("case_id", "seq", name="pk_rfsm_redacting"),
+    mysql_charset="utf8mb4",
+    mysql_collate="utf8mb4_bin",
+)
+
+rechained = Table(
+    "rfsm_rechained",
+    metadata,
+    Column("case_id", String(ID), nullable=False),
+    Column("version", Integer, nullable=False, autoincrement=False),
+    Column("old_last_hash", String(HASH), nullable=False),
+    Column("new_last_hash", String(HASH), nullable=False),
+    Column("rechained_at", DateTime(timezone=False), nullable=False),
+    PrimaryKeyConstraint("case_id", name="pk_rfsm_rechained"),
+    mysql_charset="utf8mb4",
+    mysql_collate="utf8mb4_bin",
+)
+
+TABLES = (cases, transitions, open_items, weightings, redactions, redacting, rechained)
 TABLE_NAMES = frozenset(table.name for table in TABLES)
 
 REFUSAL = "rfsm_transitions is append-only"
@@ -174,20 +212,78 @@ SQLITE_NO_REPLACE = (
 `recursive_triggers` is on): refuse any insert that would meet an existing entry."""
 
 
-def trigger_statements(dialect: str) -> list[str]:
-    """The DDL that makes `rfsm_transitions` refuse UPDATE, DELETE and REPLACE (idempotent).
+FIXED_COLUMNS = (
+    "case_id",
+    "seq",
+    "trigger_name",
+    "source",
+    "dest",
+    "actor_role",
+    "actor_organisation",
+    "on_date",
+    "recorded_at",
+    "payload_digest",
+    "prev_hash",
+    "hash",
+    "payload_salt",
+)
+"""The log columns no UPDATE may change; a redaction changes only `data`, `actor_id` and
+`actor_name`, and only of an entry `rfsm_redacting` names."""
 
-    PostgreSQL's `ON CONFLICT DO UPDATE` fires the UPDATE trigger, and MariaDB's `REPLACE` and
+_FLAGGED = (
+    "EXISTS (SELECT 1 FROM rfsm_redacting "
+    "WHERE rfsm_redacting.case_id = OLD.case_id AND rfsm_redacting.seq = OLD.seq)"
+)
+
+
+def _sqlite_update_guard() -> str:
+    changed = " OR ".join(f"NEW.{c} IS NOT OLD.{c}" for c in FIXED_COLUMNS)
+    return (
+        "CREATE TRIGGER IF NOT EXISTS rfsm_transitions_no_update "
+        f"BEFORE UPDATE ON rfsm_transitions WHEN NOT {_FLAGGED} OR {changed} "
+        f"BEGIN SELECT RAISE(ABORT, '{REFUSAL}'); END"
+    )
+
+
+def _postgresql_update_guard() -> str:
+    new = ", ".join(f"NEW.{c}" for c in FIXED_COLUMNS)
+    old = ", ".join(f"OLD.{c}" for c in FIXED_COLUMNS)
+    return (
+        "CREATE OR REPLACE FUNCTION rfsm_guard_update() RETURNS trigger "
+        "LANGUAGE plpgsql AS $$ BEGIN "
+        f"IF NOT {_FLAGGED} OR ({new}) IS DISTINCT FROM ({old}) THEN "
+        f"RAISE EXCEPTION '{REFUSAL}' USING ERRCODE = 'insufficient_privilege'; "
+        "END IF; RETURN NEW; END $$"
+    )
+
+
+def _mariadb_update_guard() -> str:
+    same = " AND ".join(f"NEW.{c} <=> OLD.{c}" for c in FIXED_COLUMNS)
+    return (
+        "CREATE TRIGGER IF NOT EXISTS rfsm_transitions_no_update "
+        "BEFORE UPDATE ON rfsm_transitions FOR EACH ROW BEGIN "
+        f"IF NOT {_FLAGGED} OR NOT ({same}) THEN "
+        f"SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = '{REFUSAL}'; "
+        "END IF; END"
+    )
+
+
+def trigger_statements(dialect: str) -> list[str]:
+    """The DDL that makes `rfsm_transitions` refuse DELETE and REPLACE, and UPDATE but a
+    redaction's (idempotent).
+
+    An UPDATE passes only for an entry that `rfsm_redacting` names (a row a redaction writes and
+    deletes in its own transaction) and only if it leaves every column of `FIXED_COLUMNS` as it
+    was: `verify()` then checks, from the row alone, that it only removed values. PostgreSQL's
+    `ON CONFLICT DO UPDATE` fires the UPDATE trigger, and MariaDB's `REPLACE` and
     `ON DUPLICATE KEY UPDATE` the DELETE or UPDATE one; SQLite's REPLACE needs its own.
     """
     if dialect == "sqlite":
         return [
-            *(
-                f"CREATE TRIGGER IF NOT EXISTS rfsm_transitions_no_{event.lower()} "
-                f"BEFORE {event} ON rfsm_transitions "
-                f"BEGIN SELECT RAISE(ABORT, '{REFUSAL}'); END"
-                for event in ("UPDATE", "DELETE")
-            ),
+            _sqlite_update_guard(),
+            "CREATE TRIGGER IF NOT EXISTS rfsm_transitions_no_delete "
+            "BEFORE DELETE ON rfsm_transitions "
+            f"BEGIN SELECT RAISE(ABORT, '{REFUSAL}'); END",
             SQLITE_NO_REPLACE,
         ]
     if dialect == "postgresql":
@@ -196,19 +292,23 @@ def trigger_statements(dialect: str) -> list[str]:
             "LANGUAGE plpgsql AS $$ BEGIN "
             f"RAISE EXCEPTION '{REFUSAL}' USING ERRCODE = 'insufficient_privilege'; "
             "END $$",
+            _postgresql_update_guard(),
             "CREATE OR REPLACE TRIGGER rfsm_transitions_append_only "
-            "BEFORE UPDATE OR DELETE ON rfsm_transitions "
+            "BEFORE DELETE ON rfsm_transitions "
             "FOR EACH ROW EXECUTE FUNCTION rfsm_refuse_change()",
+            "CREATE OR REPLACE TRIGGER rfsm_transitions_redact_only "
+            "BEFORE UPDATE ON rfsm_transitions "
+            "FOR EACH ROW EXECUTE FUNCTION rfsm_guard_update()",
             "CREATE OR REPLACE TRIGGER rfsm_transitions_no_truncate "
             "BEFORE TRUNCATE ON rfsm_transitions "
             "FOR EACH STATEMENT EXECUTE FUNCTION rfsm_refuse_change()",
         ]
     if dialect in ("mysql", "mariadb"):
         return [
-            f"CREATE TRIGGER IF NOT EXISTS rfsm_transitions_no_{event.lower()} "
-            f"BEFORE {event} ON rfsm_transitions FOR EACH ROW "
-            f"SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = '{REFUSAL}'"
-            for event in ("UPDATE", "DELETE")
+            _mariadb_update_guard(),
+            "CREATE TRIGGER IF NOT EXISTS rfsm_transitions_no_delete "
+            "BEFORE DELETE ON rfsm_transitions FOR EACH ROW "
+            f"SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = '{REFUSAL}'",
         ]
     raise NotImplementedError(f"no append-only triggers for the {dialect!r} dialect")
 
@@ -218,6 +318,7 @@ def drop_trigger_statements(dialect: str) -> list[str]:
     if dialect == "postgresql":
         return [
             "DROP TRIGGER IF EXISTS rfsm_transitions_append_only ON rfsm_transitions",
+            "DROP TRIGGER IF EXISTS rfsm_transitions_redact_only ON rfsm_transitions",
             "DROP TRIGGER IF EXISTS rfsm_transitions_no_truncate ON rfsm_transitions",
         ]
     events = ("update", "delete", "replace") if dialect == "sqlite" else ("update", "delete")

@@ -34,7 +34,9 @@ from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.case import Reintegration
 from reintegration_fsm.errors import CaseNotFound, ConcurrentUpdate, FormInvalid
 from reintegration_fsm.records import Transition
-from reintegration_fsm.stores import audit, bulk, engines, migrate, schema, sqlite
+from reintegration_fsm.stores import audit, bulk, engines, erasure, migrate, schema, sqlite
+from reintegration_fsm.stores import retention as retention_module
+from reintegration_fsm.stores.checkpoints import Checkpoint
 from reintegration_fsm.stores.failures import converted, unique_violation
 from reintegration_fsm.stores.hashing import GENESIS
 from reintegration_fsm.stores.holding import Held, Seen, already_stored, held, saving_now
@@ -46,26 +48,35 @@ from reintegration_fsm.stores.model import (
     LedgerEntry,
     Problem,
 )
+from reintegration_fsm.stores.redaction import (
+    RedactionNote,
+    by_seq,
+    is_redacted,
+    note_from_row,
+)
+from reintegration_fsm.stores.retention import RetentionDue, RetentionPolicy
 from reintegration_fsm.stores.rows import (
     CHANGING,
     Row,
+    as_date,
     as_stage,
     folded,
     ledger_entry,
     refuse_other_authority,
     succeeded_in,
     summary,
-    transition_from_row,
+    transitions_from_rows,
     utc_now,
 )
 from reintegration_fsm.stores.schema import (
     cases,
     open_items,
+    redacting,
     redactions,
     transitions,
     weightings,
 )
-from reintegration_fsm.vocabulary import Stage
+from reintegration_fsm.vocabulary import Actor, Stage
 
 _CHUNK = 500
 """Ids per IN list."""
@@ -83,6 +94,8 @@ class SqlAlchemyStore:
         durable: on SQLite, fsync every commit (`synchronous=FULL`); False trades the last
             commits on power loss for speed (`synchronous=NORMAL`). WAL mode either way.
         busy_timeout: on SQLite, seconds a writer waits for the write lock.
+        retention: how long personal data is kept: a `RetentionPolicy`, a number of years
+            after the child's date of birth, or None for the protocol's `retention_years`.
 
     Raises:
         StoreError: the URL names no usable database driver or dialect.
@@ -97,7 +110,9 @@ class SqlAlchemyStore:
         protocols: Iterable[Any] = (),
         durable: bool = True,
         busy_timeout: float = 5.0,
+        retention: RetentionPolicy | int | None = None,
     ) -> None:
+        self.retention = retention_module.as_policy(retention)
         with converted("open the database"):
             engine, made = engines.open_engine(
                 url_or_engine, durable=durable, busy_timeout=busy_timeout
@@ -153,6 +168,11 @@ class SqlAlchemyStore:
             .where(transitions.c.case_id == case_id, transitions.c.on_date <= bindparam("b_as_of"))
             .order_by(transitions.c.seq)
         )
+        self._select_notes = (
+            select(redactions)
+            .where(redactions.c.case_id == case_id)
+            .order_by(redactions.c.seq, redactions.c.number)
+        )
         columns = (
             open_items.c.case_id,
             open_items.c.kind,
@@ -182,6 +202,7 @@ class SqlAlchemyStore:
             protocols=self.protocols,
             durable=self._durable,
             busy_timeout=self._busy_timeout,
+            retention=self.retention,
         )
 
     # -- schema -----------------------------------------------------------------------------------
@@ -340,7 +361,7 @@ class SqlAlchemyStore:
                 start, stored = seen.version, after[1:]
         if not start:
             stored = conn.execute(self._select_log, {"b_case_id": case_id}).mappings().all()
-        holds = held(case_id, stored, history, start)
+        holds = held(case_id, stored, history, self._notes(conn, case_id, stored), start)
         new = history[holds:]
         if not new:
             return Held(version, last_hash, authority)
@@ -414,7 +435,7 @@ class SqlAlchemyStore:
     # -- reading ----------------------------------------------------------------------------------
     def _read(
         self, conn: Connection, case_id: str, as_of: date | None = None
-    ) -> tuple[str, list[Row]]:
+    ) -> tuple[str, list[Row], dict[int, list[Any]]]:
         row = conn.execute(self._select_head, {"b_case_id": case_id}).first()
         if row is None or not self._visible(row.authority):
             raise CaseNotFound(case_id)
@@ -425,7 +446,18 @@ class SqlAlchemyStore:
         entries = [dict(entry) for entry in result.mappings()]
         if not entries:
             raise CaseNotFound(case_id)
-        return str(row.authority), entries
+        return str(row.authority), entries, self._notes(conn, case_id, entries)
+
+    def _notes(
+        self, conn: Connection, case_id: str, entries: Sequence[Mapping[str, Any]]
+    ) -> dict[int, list[Any]]:
+        """The case's redaction rows by seq; read only when an entry holds a removed value."""
+        if not any(is_redacted(entry) for entry in entries):
+            return {}
+        rows = [
+            dict(r) for r in conn.execute(self._select_notes, {"b_case_id": case_id}).mappings()
+        ]
+        return {seq: list(group) for seq, group in by_seq(rows).items()}
 
     def _visible(self, authority: str) -> bool:
         return self.authority is None or authority == self.authority
@@ -451,8 +483,8 @@ class SqlAlchemyStore:
             CaseNotFound: no such case, or not this store's authority's.
         """
         with converted(f"read case {case_id!r}"), self.engine.connect() as conn:
-            _, entries = self._read(conn, case_id)
-        return tuple(transition_from_row(entry) for entry in entries)
+            _, entries, notes = self._read(conn, case_id)
+        return tuple(transitions_from_rows(entries, notes))
 
     def load(self, case_id: str, as_of: date | None = None) -> Reintegration:
         """The case, rebuilt by replaying its log with the store's calendar.
@@ -465,9 +497,9 @@ class SqlAlchemyStore:
                 authority's.
         """
         with converted(f"load case {case_id!r}"), self.engine.connect() as conn:
-            authority, entries = self._read(conn, case_id, as_of)
+            authority, entries, notes = self._read(conn, case_id, as_of)
         case = Reintegration.replay(
-            (transition_from_row(entry) for entry in entries), self.calendar, self.protocols
+            transitions_from_rows(entries, notes), self.calendar, self.protocols
         )
         self._seen.put(case, Held(case.version, str(entries[-1]["hash"]), authority))
         return case
@@ -558,8 +590,165 @@ class SqlAlchemyStore:
         with converted("read the weightings ledger"), self.engine.connect() as conn:
             return [ledger_entry(row) for row in conn.execute(query).mappings()]
 
-    def verify(self) -> list[Problem]:
-        """Check every chain, digest, case row, open item and ledger entry, and replay every case.
+    # -- evidence ------------------------------------------------------------------------------
+    def redact(
+        self,
+        case_id: str,
+        seq: int | None,
+        paths: Iterable[str],
+        reason: str,
+        *,
+        by: Actor,
+        on: date,
+    ) -> list[RedactionNote]:
+        """Remove personal data from a stored transition, keeping the chain verifiable.
+
+        Each value `paths` names (`form.parent_name`, `pupil.address`, `actor.name`,
+        `meeting.attendees.*.name`; a form's path names every personal value in it) is replaced
+        by its salted digest, and a note records who removed it, when and why, in one
+        transaction. `seq` None removes the paths from every transition holding them. Returns
+        the notes made.
+
+        Raises:
+            CaseNotFound: no such case, or not this store's authority's.
+            FormInvalid: no reason, a path naming nothing or no personal data, nothing left to
+                remove, or a case that would no longer load; nothing was changed.
+            StoreError: the database failed; nothing was changed.
+        """
+        return self._redact(case_id, {seq: list(paths)}, reason, by=by, on=on)
+
+    def _redact(
+        self, case_id: str, targets: erasure.Targets, reason: str, *, by: Actor, on: date
+    ) -> list[RedactionNote]:
+        erasure.check_request(reason, by, on)
+        with converted(f"redact case {case_id!r}", case_id), self._writer.begin() as conn:
+            # PostgreSQL and MariaDB: hold the case row while redacting (SQLite's BEGIN
+            # IMMEDIATE already does), so two redactions of one entry queue.
+            if self._dialect != "sqlite":
+                conn.execute(self._select_head.with_for_update(), {"b_case_id": case_id})
+            authority, entries, _ = self._read(conn, case_id)
+            rows = [
+                dict(r) for r in conn.execute(self._select_notes, {"b_case_id": case_id}).mappings()
+            ]
+            plan = erasure.plan(
+                entries,
+                by_seq(rows),
+                targets,
+                reason,
+                by=by,
+                on=on,
+                now=utc_now(),
+                authority=authority,
+                calendar=self.calendar,
+                protocols=self.protocols,
+            )
+            seqs = [{"case_id": case_id, "seq": update["seq"]} for update in plan.updates]
+            conn.execute(insert(redacting), seqs)
+            conn.execute(
+                update(transitions)
+                .where(transitions.c.case_id == case_id, transitions.c.seq == bindparam("b_seq"))
+                .values(
+                    data=bindparam("b_data"),
+                    actor_id=bindparam("b_actor_id"),
+                    actor_name=bindparam("b_actor_name"),
+                ),
+                [
+                    {
+                        "b_seq": u["seq"],
+                        "b_data": u["data"],
+                        "b_actor_id": u["actor_id"],
+                        "b_actor_name": u["actor_name"],
+                    }
+                    for u in plan.updates
+                ],
+            )
+            conn.execute(delete(redacting).where(redacting.c.case_id == case_id))
+            conn.execute(insert(redactions), plan.records)
+            conn.execute(update(cases).where(cases.c.case_id == case_id).values(plan.case_changes))
+        return plan.notes
+
+    def redactions(self, case_id: str) -> list[RedactionNote]:
+        """Every redaction of the case's transitions, by seq, then in the order made.
+
+        Raises:
+            CaseNotFound: no such case, or not this store's authority's.
+        """
+        with converted(f"read case {case_id!r}"), self.engine.connect() as conn:
+            head = conn.execute(self._select_head, {"b_case_id": case_id}).first()
+            if head is None or not self._visible(head.authority):
+                raise CaseNotFound(case_id)
+            rows = conn.execute(self._select_notes, {"b_case_id": case_id}).mappings().all()
+        return [note_from_row(dict(row)) for row in rows]
+
+    def checkpoint(self) -> Checkpoint:
+        """Every case this store may show, with its version and the hash of its last log entry
+        (as the log holds them), under one root; see `Checkpoint`."""
+        last = (
+            select(transitions.c.case_id, func.max(transitions.c.seq).label("seq"))
+            .group_by(transitions.c.case_id)
+            .subquery()
+        )
+        query = (
+            select(transitions.c.case_id, transitions.c.seq, transitions.c.hash)
+            .join(
+                last,
+                (transitions.c.case_id == last.c.case_id) & (transitions.c.seq == last.c.seq),
+            )
+            .join(cases, cases.c.case_id == transitions.c.case_id)
+        )
+        if self.authority is not None:
+            query = query.where(cases.c.authority == self.authority)
+        with converted("take a checkpoint"), self.engine.connect() as conn:
+            heads = [(row[0], int(row[1]), str(row[2])) for row in conn.execute(query)]
+        return Checkpoint.of(heads, self.authority, utc_now())
+
+    def past_retention(self, on: date) -> list[RetentionDue]:
+        """The cases this store may show whose retention ended before `on`, by case id."""
+        query = select(transitions, cases.c.last_on).join(
+            cases, cases.c.case_id == transitions.c.case_id
+        )
+        query = query.where(transitions.c.seq == 1)
+        if self.authority is not None:
+            query = query.where(cases.c.authority == self.authority)
+        with converted("list the cases past retention"), self.engine.connect() as conn:
+            heads = [
+                (row["case_id"], dict(row), as_date(row["last_on"]))
+                for row in conn.execute(query).mappings()
+            ]
+            found = []
+            for case_id, keep_until in retention_module.past(
+                on, self.retention, heads, self.protocols
+            ):
+                _, entries, _ = self._read(conn, case_id)
+                left = bool(erasure.retention_targets(entries))
+                found.append(RetentionDue(case_id, keep_until, left))
+        return found
+
+    def apply_retention(self, on: date, *, by: Actor) -> list[RetentionDue]:
+        """Remove the personal data of every case past retention on `on` (see `redact`).
+
+        Each case is one redaction of all its personal values, in its own transaction (so the
+        values a rule compares go together, and a run stopped half way is simply run again);
+        the chain, the stages, dates, deadlines, obligations, departures and the ledger stay.
+        Returns the cases it redacted.
+        """
+        done = []
+        for due in self.past_retention(on):
+            if not due.personal_data_left:
+                continue
+            with converted(f"read case {due.case_id!r}"), self.engine.connect() as conn:
+                _, entries, _ = self._read(conn, due.case_id)
+            reason = f"retention period ended {due.keep_until.isoformat()}"
+            self._redact(due.case_id, erasure.retention_targets(entries), reason, by=by, on=on)
+            done.append(due)
+        return done
+
+    def verify(
+        self, checkpoint: Checkpoint | None = None, public_key: bytes | str | None = None
+    ) -> list[Problem]:
+        """Check every chain, digest, redaction, case row, open item and ledger entry, and replay
+        every case; with a checkpoint, also that every case it holds still extends it (and, with
+        `public_key`, the checkpoint's signature).
 
         Returns the problems found, empty when the store is sound. A scoped store checks its
         authority's cases: those whose case row or history names it.
@@ -570,9 +759,14 @@ class SqlAlchemyStore:
             }
             items = _grouped(conn.execute(select(open_items)).mappings())
             ledger = _grouped(conn.execute(select(weightings)).mappings())
-            redacted: dict[str, dict[int, Row]] = {}
-            for redaction in conn.execute(select(redactions)).mappings():
-                redacted.setdefault(redaction["case_id"], {})[redaction["seq"]] = dict(redaction)
+            notes: dict[str, list[Row]] = _grouped(
+                conn.execute(
+                    select(redactions).order_by(
+                        redactions.c.case_id, redactions.c.seq, redactions.c.number
+                    )
+                ).mappings()
+            )
+            redacted = {case_id: by_seq(rows) for case_id, rows in notes.items()}
             log_query = select(transitions).order_by(transitions.c.case_id, transitions.c.seq)
             log = conn.execution_options(yield_per=1000).execute(log_query).mappings()
             logs = (
@@ -588,6 +782,8 @@ class SqlAlchemyStore:
                 scope=self.authority,
                 calendar=self.calendar,
                 protocols=self.protocols,
+                checkpoint=checkpoint,
+                public_key=public_key,
             )
 
 

@@ -1,0 +1,115 @@
+"""`export`: a subject access response for one child (by case id, or every case of a child by
+name and date of birth), as JSON or HTML; or every case the store may show, as JSON."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import click
+
+from reintegration_fsm.case import Reintegration
+from reintegration_fsm.cli import subject_access
+from reintegration_fsm.cli.common import (
+    DATE,
+    Failure,
+    format_option,
+    output_option,
+    settings,
+    to_json,
+    today,
+    write_output,
+)
+from reintegration_fsm.errors import CaseNotFound
+from reintegration_fsm.rules import same_name
+from reintegration_fsm.stores import SqlAlchemyStore
+
+
+def _children(store: SqlAlchemyStore, name: str, born: dt.date) -> list[Reintegration]:
+    """Every case the store may show of the child with this name and date of birth."""
+    found = []
+    # The longest word narrows the search by index; the names are then compared whole.
+    for summary in store.cases(text=max(name.split(), key=len)):
+        try:
+            case = store.load(summary.case_id)
+        except CaseNotFound:  # pragma: no cover - listed a moment ago
+            continue
+        if same_name(case.pupil.name, name) and case.pupil.date_of_birth == born:
+            found.append(case)
+    return found
+
+
+@click.command()
+@click.argument("case_id", required=False)
+@click.option("--pupil", metavar="NAME", default=None, help="Every case of the child of this name…")
+@click.option("--dob", type=DATE, default=None, help="…born on this date (give both).")
+@click.option(
+    "--all", "every", is_flag=True, help="Every case the store may show (JSON; for moving stores)."
+)
+@format_option(("json", "html"), default="json")
+@output_option("the response")
+@click.pass_context
+def export(
+    ctx: click.Context,
+    case_id: str | None,
+    pupil: str | None,
+    dob: Any,
+    every: bool,
+    output_format: str,
+    output: str | None,
+) -> None:
+    """A subject access response: every record held about one child.
+
+    Name the child by CASE_ID, or by --pupil NAME --dob DATE to find every case of that child
+    across the store. It holds every case, transition, form, obligation and departure, who
+    acted, and the redaction notes, after the information the ICO asks for (purposes,
+    recipients, retention, source, rights). As JSON (importable with `import`; for a CASE_ID,
+    the case's export as before, the rest under `subject_access`; else every case under
+    `cases`) or as a self-contained HTML document (--format html). --all gives every case as
+    JSON.
+    """
+    chosen = sum((case_id is not None, pupil is not None or dob is not None, every))
+    if chosen != 1:
+        raise Failure(
+            "name the child by CASE_ID, or by --pupil NAME --dob DATE; or give --all",
+            ("Give exactly one of them.",),
+        )
+    if (pupil is None) != (dob is None):
+        raise Failure("--pupil and --dob go together: a name alone may be several children")
+    if pupil is not None and not pupil.strip():
+        raise Failure("--pupil: give the child's name")
+    if every and output_format != "json":
+        raise Failure("--all exports JSON only (--format json)")
+    found = settings(ctx)
+    store = found.store()
+    if case_id is not None:
+        cases = [store.load(case_id)]
+        request: dict[str, Any] = {"case_id": case_id}
+    elif every:
+        cases = [store.load(summary.case_id) for summary in store.cases()]
+        request = {"all": True}
+    else:
+        assert pupil is not None
+        cases = _children(store, pupil, dob)
+        request = {"pupil": pupil, "date_of_birth": dob.isoformat()}
+        if not cases:
+            raise Failure(
+                f"no case of {pupil!r} born {dob.isoformat()} in this store",
+                ("A child whose name or date of birth was removed cannot be found by them.",),
+            )
+    held = [subject_access.Held(case, tuple(store.redactions(case.case_id))) for case in cases]
+    on, calendar, policy = today(), found.calendar(), store.retention
+    value = subject_access.response(held, request, on, calendar, policy)
+    if output_format == "html":
+        text = subject_access.render_html(value, held)
+    elif case_id is not None:
+        text = to_json(subject_access.one_case(held[0], request, on, calendar, policy)) + "\n"
+    else:
+        text = to_json(value) + "\n"
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        write_output(output, text)
+
+
+__all__ = ["export"]

@@ -1,0 +1,295 @@
+"""Commands for the audit log as evidence: checkpoints to keep outside the database, redaction
+of personal data, and retention.
+
+`verify --checkpoint FILE` (in `admin`) checks a store against a checkpoint this writes.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+import click
+
+from reintegration_fsm.cli.cases import CASE_ID, ROLE_NAMES, Line
+from reintegration_fsm.cli.common import (
+    DATE,
+    Failure,
+    echo,
+    emit,
+    format_option,
+    output_option,
+    settings,
+    to_json,
+    today,
+    write_output,
+)
+from reintegration_fsm.cli.redacted import note_json
+from reintegration_fsm.cli.text import neutralise
+from reintegration_fsm.fields import NAME_LENGTH
+from reintegration_fsm.stores import Checkpoint
+from reintegration_fsm.vocabulary import Actor, Role
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+KEY_PASSWORD_ENV = "RFSM_SIGNING_KEY_PASSWORD"
+"""The passphrase of an encrypted signing key, if the key file is encrypted."""
+ALL = "all"
+"""SEQ meaning every transition that holds the paths."""
+
+
+def read_key(path: str, what: str) -> bytes:
+    """A PEM key file's bytes: read, never copied into the database or any output.
+
+    Raises:
+        Failure: the file cannot be read (exit 2).
+    """
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except OSError as error:
+        raise Failure(f"cannot read the {what} {path}: {error.strerror or error}") from None
+
+
+def read_checkpoint(path: str) -> Checkpoint:
+    """A checkpoint file (`checkpoint -o FILE` wrote it).
+
+    Raises:
+        Failure: the file cannot be read (exit 2); a malformed one raises `MalformedCheckpoint`,
+            bad input too.
+    """
+    try:
+        with open(path, "rb") as handle:
+            text = handle.read()
+    except OSError as error:
+        raise Failure(f"cannot read the checkpoint {path}: {error.strerror or error}") from None
+    return Checkpoint.from_json(text)
+
+
+def actor_options(purpose: str) -> Callable[[F], F]:
+    """The options naming who does something (`--actor-id`, `--actor-name`, `--role`,
+    `--organisation`), as `apply` takes them."""
+
+    def decorate(command: F) -> F:
+        for option in reversed(
+            (
+                click.option(
+                    "--actor-id",
+                    type=Line(NAME_LENGTH),
+                    default=None,
+                    help=f"Who {purpose}: an id.",
+                ),
+                click.option(
+                    "--actor-name", type=Line(NAME_LENGTH), default=None, help="Their name."
+                ),
+                click.option(
+                    "--role",
+                    type=click.Choice(ROLE_NAMES, case_sensitive=False),
+                    default=None,
+                    help="Their role.",
+                ),
+                click.option(
+                    "--organisation",
+                    type=Line(NAME_LENGTH, required=False),
+                    default="",
+                    help="The organisation they act for.",
+                ),
+            )
+        ):
+            command = option(command)
+        return command
+
+    return decorate
+
+
+def actor_from(
+    actor_id: str | None, actor_name: str | None, role: str | None, organisation: str
+) -> Actor:
+    """The actor the options name.
+
+    Raises:
+        Failure: one of `--actor-id`, `--actor-name`, `--role` is missing (exit 2).
+    """
+    if actor_id is None or actor_name is None or role is None:
+        given = (("--actor-id", actor_id), ("--actor-name", actor_name), ("--role", role))
+        missing = [name for name, value in given if value is None]
+        raise Failure(f"say who does it: {', '.join(missing)} missing")
+    return Actor(actor_id, actor_name, Role(role.lower()), organisation)
+
+
+# -- checkpoint --------------------------------------------------------------------------------
+@click.command()
+@click.option(
+    "--sign",
+    "key_file",
+    metavar="KEYFILE",
+    default=None,
+    help="Sign it with this Ed25519 private key (PEM; the `signing` extra). The key is read, "
+    f"never stored; an encrypted key's passphrase comes from {KEY_PASSWORD_ENV}.",
+)
+@output_option("the checkpoint")
+@click.pass_context
+def checkpoint(ctx: click.Context, key_file: str | None, output: str | None) -> None:
+    """Take a checkpoint: every case's version and last hash under one Merkle root, as JSON.
+
+    Keep it (signed, off the database host) where the database's administrators cannot rewrite
+    it, and check the database against it later with `verify --checkpoint FILE`.
+    """
+    taken = settings(ctx).store().checkpoint()
+    if key_file is not None:
+        password = os.environ.get(KEY_PASSWORD_ENV)
+        taken = taken.sign(
+            read_key(key_file, "signing key"),
+            None if password is None else password.encode("utf-8"),
+        )
+    text = taken.to_json()
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        write_output(output, text)
+    click.echo(
+        f"checkpoint of {len(taken.cases)} case(s), root {taken.root}"
+        + (" (signed)" if taken.signature is not None else ""),
+        err=True,
+    )
+
+
+# -- redact ------------------------------------------------------------------------------------
+class SeqType(click.ParamType):  # type: ignore[type-arg, unused-ignore]  # generic from click 8.2
+    """SEQ: a transition's number (1 or more), or `all` for every transition holding the paths."""
+
+    name = "SEQ"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        """An int, or None for `all`; a usage error otherwise."""
+        if value is None or isinstance(value, int):
+            return value
+        text = str(value)
+        if text == ALL:
+            return None
+        if text.isdigit() and int(text) >= 1:
+            return int(text)
+        self.fail(f"must be a transition's number (1 or more) or {ALL!r}, not {text!r}", param, ctx)
+
+
+@click.command()
+@click.argument("case_id", type=CASE_ID)
+@click.argument("seq", type=SeqType())
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@click.option("--reason", required=True, help="Why (one line; shown in place of each value).")
+@actor_options("redacts")
+@click.option("--on", type=DATE, default=None, help="The business date (default: today).")
+@format_option(("text", "json"), default="text")
+@click.pass_context
+def redact(
+    ctx: click.Context,
+    case_id: str,
+    seq: int | None,
+    paths: Sequence[str],
+    reason: str,
+    actor_id: str | None,
+    actor_name: str | None,
+    role: str | None,
+    organisation: str,
+    on: Any,
+    output_format: str,
+) -> None:
+    """Remove personal data from a case's transition SEQ (or `all` of them), keeping the chain.
+
+    Each PATH names a value of the transition's data (`form.parent_name`, `pupil.address`,
+    `meeting.attendees.*.name`; a form's path names every personal value in it) or its actor
+    (`actor.name`, `actor.id`). The value is replaced by its salted digest, and a note records
+    who, when and why; every rendering then shows "(redacted on DATE: REASON)". Values a rule
+    compares go together: the child's name and date of birth are in the `open` record and on
+    the consent form, so remove them with SEQ `all`. Refused (exit 2, nothing changed): a path
+    naming nothing, or no personal data; nothing left to remove.
+    """
+    actor = actor_from(actor_id, actor_name, role, organisation)
+    notes = (
+        settings(ctx).store().redact(case_id, seq, list(paths), reason, by=actor, on=on or today())
+    )
+    if output_format == "json":
+        click.echo(to_json([note_json(note) for note in notes]))
+        return
+    for note in notes:
+        echo(
+            f"{neutralise(case_id, single_line=True)} seq {note.seq}: removed "
+            f"{', '.join(note.paths)} (redaction {note.number})"
+        )
+
+
+# -- retention ---------------------------------------------------------------------------------
+RETENTION_COLUMNS = ("case_id", "keep_until", "personal_data_left", "action")
+
+
+@click.command()
+@click.option("--on", type=DATE, required=True, help="The day to judge retention on.")
+@click.option(
+    "--apply",
+    "apply_",
+    is_flag=True,
+    help="Remove the personal data of every case listed (needs --actor-id, --actor-name, --role).",
+)
+@actor_options("applies retention")
+@format_option(("table", "json", "csv"))
+@output_option("the list")
+@click.pass_context
+def retention(
+    ctx: click.Context,
+    on: Any,
+    apply_: bool,
+    actor_id: str | None,
+    actor_name: str | None,
+    role: str | None,
+    organisation: str,
+    output_format: str,
+    output: str | None,
+) -> None:
+    """List the cases past retention on --on; with --apply, remove their personal data.
+
+    Retention is the store's policy: by default the child's date of birth plus the protocol's
+    `retention_years` (25 for Worcestershire). --apply redacts names, dates of birth, addresses
+    and free text about the child and family, and the family's own names as actors, through the
+    same redaction as `redact`; the chain, stages, dates, deadlines, obligations, departures and
+    the Fair Access ledger stay, and `verify` stays clean. A case not past retention is never
+    touched.
+    """
+    store = settings(ctx).store()
+    if apply_:
+        actor = actor_from(actor_id, actor_name, role, organisation)
+        listed = store.past_retention(on)
+        done = {due.case_id for due in store.apply_retention(on, by=actor)}
+        rows = [
+            {
+                "case_id": due.case_id,
+                "keep_until": due.keep_until,
+                "personal_data_left": "no" if due.case_id in done else _yes(due.personal_data_left),
+                "action": "redacted" if due.case_id in done else "none",
+            }
+            for due in listed
+        ]
+    else:
+        rows = [
+            {
+                "case_id": due.case_id,
+                "keep_until": due.keep_until,
+                "personal_data_left": _yes(due.personal_data_left),
+                "action": "due" if due.personal_data_left else "none",
+            }
+            for due in store.past_retention(on)
+        ]
+    emit(
+        rows,
+        RETENTION_COLUMNS,
+        output_format,
+        empty=f"no case past retention on {on}",
+        output=output,
+    )
+
+
+def _yes(flag: bool) -> str:
+    return "yes" if flag else "no"
+
+
+__all__ = ["checkpoint", "read_checkpoint", "read_key", "redact", "retention"]

@@ -1,0 +1,222 @@
+"""A subject access response (UK GDPR, article 15): every record held about one child, as JSON
+and as a readable, self-contained HTML document.
+
+For each case: the case itself, every transition with the forms given to it, the deadlines and
+obligations, the departures from good practice, who acted, the redaction notes and how long it
+is kept; before them, the supplementary information the ICO lists (purposes, categories,
+recipients, retention, source, rights, automated decisions, transfers) as a fixed preamble
+(`PREAMBLE`, documented in docs/evidence.md). Every case's JSON holds its whole history, so
+`reintegration-fsm import` reads a response back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import attrs
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from reintegration_fsm import documents
+from reintegration_fsm.calendar import SchoolCalendar
+from reintegration_fsm.case import Reintegration
+from reintegration_fsm.cli import views
+from reintegration_fsm.cli.redacted import note_json, shown_json, shown_text
+from reintegration_fsm.stores import RedactionNote, RetentionPolicy
+from reintegration_fsm.stores.personal import REDACTED_DATE
+from reintegration_fsm.version import __version__
+
+FORMAT = "reintegration-fsm/subject-access"
+FORMAT_VERSION = 1
+
+PREAMBLE: tuple[tuple[str, str], ...] = (
+    (
+        "Who holds this information",
+        "The local authority named on each case below is the controller of this information. "
+        "The contact details of its data protection officer are in its privacy notice.",
+    ),
+    (
+        "Why it is held (purposes)",
+        "To arrange and review the child's return from Alternative Provision to a mainstream "
+        "school under the authority's reintegration protocol, through its Fair Access panel; to "
+        "meet the duties the protocol sets each party (deadlines, reviews, school registration "
+        "and records); and to keep an auditable record of who did what, and when.",
+    ),
+    (
+        "What is held (categories of personal data)",
+        "The child's name, date of birth, unique pupil number, address, key stage, looked-after "
+        "status, special educational needs and ethnicity where recorded; the consent of a "
+        "parent or carer, with their names and addresses; information about the child's "
+        "attainment, attendance, behaviour and support; the child's own views; records of "
+        "meetings, reviews and letters; and the names and roles of the staff who acted.",
+    ),
+    (
+        "Who sees it (recipients)",
+        "The child's Alternative Provision setting, the host school once one is identified, and "
+        "the local authority's admissions and Fair Access staff; where a case needs them, the "
+        "other professionals named in its records. No one else, unless the law requires it.",
+    ),
+    (
+        "Where it came from (source)",
+        "The Alternative Provision setting, the host school and the local authority; the "
+        "child's parents or carers (the consent form, meetings); and the child (their views).",
+    ),
+    (
+        "How long it is kept (retention)",
+        "Until the child's date of birth plus the number of years the authority's protocol sets "
+        "(25 for the Worcestershire protocol: the retention schedules local authorities use give "
+        "date of birth + 25 years for pupil files), unless the authority sets another period. "
+        "Then the personal data is removed, and the record of the steps, dates and deadlines, "
+        "which holds none, is kept. Each case below gives its date.",
+    ),
+    (
+        "Your rights",
+        "You may ask for information that is wrong to be corrected, for information to be "
+        "erased or its use restricted, and you may object to its use. You may complain to the "
+        "Information Commissioner's Office (ico.org.uk, 0303 123 1113).",
+    ),
+    (
+        "Automated decisions",
+        "No decision about the child is made by automated means alone. The software checks that "
+        "each step follows the protocol (for example, that consent was given before a referral) "
+        "and records the deadlines the protocol sets; people make every decision.",
+    ),
+    (
+        "Transfers abroad",
+        "This system does not transfer the information outside the United Kingdom.",
+    ),
+    (
+        "Removed information",
+        "Where information was removed (at the end of its retention period, or on request), "
+        'this response shows "(redacted on DATE: REASON)" in its place and lists each removal: '
+        "what was removed, by whom, when and why.",
+    ),
+    (
+        "About this document",
+        "It holds every record this system holds about the child: each case, every step with "
+        "the forms given to it, the deadlines and obligations, departures from the protocol's "
+        "good practice, who acted, and the notes of removed information. Records the schools or "
+        "the authority keep elsewhere are not in this system and are not part of it.",
+    ),
+)
+"""The supplementary information of a subject access response (ICO, "Right of access")."""
+
+
+@attrs.frozen
+class Held:
+    """One case of the response, with what the store holds about it besides its history."""
+
+    case: Reintegration
+    notes: tuple[RedactionNote, ...]
+
+
+def keep_until(case: Reintegration, policy: RetentionPolicy) -> dt.date | None:
+    """The last day the case's personal data is kept (None: its date of birth was removed)."""
+    born = case.pupil.date_of_birth
+    last = case.last_on or case.opened_on
+    return policy.keep_until(None if born == REDACTED_DATE else born, last, case.protocol)
+
+
+def _actors(case: Reintegration) -> list[dict[str, str]]:
+    seen: dict[tuple[str, str, str, str], None] = {}
+    for transition in case.history:
+        actor = transition.actor
+        seen[(actor.id, actor.name, actor.role.value, actor.organisation)] = None
+    return [{"id": i, "name": n, "role": r, "organisation": o} for i, n, r, o in seen]
+
+
+def case_json(
+    held: Held, on: dt.date, calendar: SchoolCalendar | None, policy: RetentionPolicy
+) -> dict[str, Any]:
+    """Everything held about one case, as JSON (its `history` as `import` reads it)."""
+    case = held.case
+    until = keep_until(case, policy)
+    value = views.export(case, on)
+    value["departures"] = [{"seq": d.seq, "rule": d.rule, "text": d.text} for d in case.departures]
+    value["actors"] = _actors(case)
+    value["timeline"] = views.timeline_json(case, on, calendar)["steps"]
+    value["redactions"] = [note_json(note) for note in held.notes]
+    value["retention"] = {
+        "keep_until": None if until is None else until.isoformat(),
+        "policy": policy.describe(case.protocol),
+    }
+    return dict(shown_json(value, held.notes))
+
+
+def about(request: Mapping[str, Any], on: dt.date) -> dict[str, Any]:
+    """What a response says of itself: when, by what, asked how, and the ICO's preamble."""
+    return {
+        "prepared_on": on.isoformat(),
+        "prepared_by": f"reintegration-fsm {__version__}",
+        "request": dict(request),
+        "about_this_information": [{"heading": h, "text": t} for h, t in PREAMBLE],
+    }
+
+
+def response(
+    held: Sequence[Held],
+    request: Mapping[str, Any],
+    on: dt.date,
+    calendar: SchoolCalendar | None,
+    policy: RetentionPolicy,
+) -> dict[str, Any]:
+    """The whole response as JSON: the request, the preamble, and every case (`cases`)."""
+    return {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        **about(request, on),
+        "cases": [case_json(item, on, calendar, policy) for item in held],
+    }
+
+
+def one_case(
+    held: Held,
+    request: Mapping[str, Any],
+    on: dt.date,
+    calendar: SchoolCalendar | None,
+    policy: RetentionPolicy,
+) -> dict[str, Any]:
+    """The response for one case id: the case's own export (as revision 2 wrote it, so scripts
+    reading it and `import` keep working), with the rest of the response under
+    `subject_access`."""
+    return case_json(held, on, calendar, policy) | {"subject_access": about(request, on)}
+
+
+_ENVIRONMENT = Environment(
+    loader=PackageLoader("reintegration_fsm.cli", "templates"),
+    autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=True),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+)
+
+
+def render_html(value: Mapping[str, Any], held: Sequence[Held]) -> str:
+    """The response (`response`'s JSON) as one self-contained HTML page: every text escaped,
+    nothing loaded from elsewhere."""
+    cases = []
+    for item, case_value in zip(held, value["cases"], strict=True):
+        cases.append(
+            {
+                "value": case_value,
+                "case": item.case,
+                "forms": documents.documents(item.case),
+                "notes": item.notes,
+            }
+        )
+    return _ENVIRONMENT.get_template("subject_access.html").render(
+        response=value, cases=cases, words=_words, shown=_shown
+    )
+
+
+def _words(value: Any) -> str:
+    return "" if value is None else str(value).replace("_", " ")
+
+
+def _shown(value: Any, notes: Sequence[RedactionNote]) -> Any:
+    """A form's value with a removed date of birth shown as its note (text, escaped later)."""
+    if isinstance(value, tuple):
+        return tuple(shown_text(str(item), notes) for item in value)
+    return shown_text(str(value), notes)

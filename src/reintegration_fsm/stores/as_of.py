@@ -1,0 +1,29 @@
+"""What was due on a day, from the cases as they stood at the end of it.
+
+`store.due(on)` reads what binds now; a tribunal asks what was overdue on 1 March, before later
+steps met or closed it. `due_as_of` loads each case as it stood (`load(case_id, as_of=...)`) and
+lists its open items as `due()` would have then.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from reintegration_fsm.errors import CaseNotFound
+from reintegration_fsm.stores.base import Store
+from reintegration_fsm.stores.model import DueItem
+from reintegration_fsm.stores.rows import binds_on, due_item, due_order, open_item_rows
+
+
+def due_as_of(store: Store, as_of: dt.date, on: dt.date | None = None) -> list[DueItem]:
+    """What bound on `on` (default `as_of`), soonest first, across the cases `store` may show, each
+    as it stood at the end of `as_of`; a case not yet opened then is left out."""
+    day = as_of if on is None else on
+    rows = []
+    for summary in store.cases():
+        try:
+            case = store.load(summary.case_id, as_of=as_of)
+        except CaseNotFound:
+            continue
+        rows += [row for row in open_item_rows(case, case.local_authority) if binds_on(row, day)]
+    return [due_item(row) for row in sorted(rows, key=due_order)]

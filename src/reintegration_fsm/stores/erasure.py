@@ -1,0 +1,208 @@
+"""Planning a redaction: the log columns it changes, the records it adds, the case row's new
+summary; checked, before anything is written, to leave a case that still loads.
+
+Both stores run the same plan inside their own transaction (see `redact` on each store).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import attrs
+
+from reintegration_fsm.calendar import SchoolCalendar
+from reintegration_fsm.case import Reintegration
+from reintegration_fsm.errors import FormInvalid, ProtocolError
+from reintegration_fsm.stores import personal
+from reintegration_fsm.stores.digests import ACTOR_FIELDS, column_digest
+from reintegration_fsm.stores.redaction import RedactionNote, Removal, note_row, remove
+from reintegration_fsm.stores.rows import Row, case_row, transitions_from_rows
+from reintegration_fsm.vocabulary import Actor, Role
+
+Targets = Mapping[int | None, Sequence[str]]
+"""Paths to remove, by the seq of the entry (None: every entry holding them)."""
+
+FAMILY = frozenset({Role.PARENT, Role.CHILD})
+"""Actors whose names are the family's personal data (staff act in their professional role)."""
+CASE_COLUMNS = ("pupil_name", "pupil_name_folded")
+"""The case row's columns a redaction can change: the child's name, shown by `cases()`."""
+
+
+@attrs.frozen
+class Plan:
+    """What one redaction writes."""
+
+    updates: list[Row]
+    """For each entry it changes: `seq`, and its new `data`, `actor_id` and `actor_name`."""
+    records: list[Row]
+    """The `rfsm_redactions` rows it adds."""
+    case_changes: Row
+    """The case row's columns it changes."""
+    notes: list[RedactionNote]
+
+
+def check_request(reason: Any, by: Any, on: Any) -> None:
+    """Refuse a redaction without a reason, an actor or a business date.
+
+    Raises:
+        FormInvalid: saying which.
+    """
+    problem = personal.fits(reason)
+    if problem is not None:
+        raise FormInvalid("redact", "reason", problem)
+    if not isinstance(by, Actor):
+        raise FormInvalid("redact", "by", f"must be an Actor, not {type(by).__name__}")
+    if type(on) is not dt.date:
+        raise FormInvalid("redact", "on", f"must be a date, not {type(on).__name__}")
+
+
+def plan(
+    entries: Sequence[Mapping[str, Any]],
+    notes: Mapping[int, Sequence[Mapping[str, Any]]],
+    targets: Targets,
+    reason: str,
+    *,
+    by: Actor,
+    on: dt.date,
+    now: dt.datetime,
+    authority: str,
+    calendar: SchoolCalendar | None,
+    protocols: Sequence[Any],
+) -> Plan:
+    """The redaction of `targets` in a case whose log is `entries` (its redactions `notes`).
+
+    Raises:
+        FormInvalid: a path names nothing, or no personal data; nothing is left to remove; or
+            the redacted history would no longer load (a rule compares a removed value with one
+            that is still there: remove both in one redaction).
+    """
+    check_request(reason, by, on)
+    by_seq = {int(entry["seq"]): entry for entry in entries}
+    removals: dict[int, Removal] = {}
+    for seq, patterns in targets.items():
+        if not patterns:
+            continue
+        if seq is None:
+            for number, entry in by_seq.items():
+                removal = remove(entry, patterns, strict=False)
+                if removal.paths:
+                    removals[number] = _merged(removals.get(number), removal)
+            continue
+        if seq not in by_seq:
+            raise FormInvalid("redact", "seq", f"the case has no entry {seq}")
+        entry = by_seq[seq]
+        current = entry if seq not in removals else _applied(entry, removals[seq])
+        removal = remove(current, patterns, strict=True)
+        if removal.paths:
+            removals[seq] = _merged(removals.get(seq), removal)
+    if not removals:
+        _refuse_unmatched(entries, targets.get(None, ()))
+        raise FormInvalid(
+            "redact", "paths", "nothing to remove: the values named are empty or removed already"
+        )
+    text = personal.note_text(on, reason)
+    changed = [
+        _applied(entry, removals[seq]) if seq in removals else dict(entry)
+        for seq, entry in sorted(by_seq.items())
+    ]
+    for seq, removal in removals.items():
+        for path in removal.paths:
+            leaf = personal.declared(by_seq[seq]["trigger_name"], personal.concrete(path))
+            if leaf is not None and not personal.accepts_placeholder(leaf, text):
+                raise FormInvalid("redact", "paths", f"{path!r} cannot hold a placeholder")
+    all_notes = {seq: list(rows) for seq, rows in notes.items()}
+    records: list[Row] = []
+    made: list[RedactionNote] = []
+    for seq, removal in sorted(removals.items()):
+        earlier = all_notes.setdefault(seq, [])
+        note = RedactionNote(
+            by_seq[seq]["case_id"], seq, len(earlier) + 1, removal.paths, reason, on, now, by
+        )
+        previous = str(earlier[-1]["hash"]) if earlier else str(by_seq[seq]["hash"])
+        record = note_row(note, removal.data, previous)
+        earlier.append(record)
+        records.append(record)
+        made.append(note)
+    try:
+        case = Reintegration.replay(transitions_from_rows(changed, all_notes), calendar, protocols)
+    except ProtocolError as error:
+        raise FormInvalid(
+            "redact",
+            "paths",
+            f"the redacted history would no longer load ({error}); remove the values a rule "
+            "compares in one redaction, e.g. the child's name and date of birth in the open "
+            "record and on the consent form (seq None, or `all` on the command line)",
+        ) from None
+    summary = case_row(case, authority, "", [])
+    return Plan(
+        [
+            {
+                "seq": seq,
+                "data": removal.data,
+                "actor_id": removal.actor_id,
+                "actor_name": removal.actor_name,
+            }
+            for seq, removal in sorted(removals.items())
+        ],
+        records,
+        {column: summary[column] for column in CASE_COLUMNS},
+        made,
+    )
+
+
+def _refuse_unmatched(entries: Sequence[Mapping[str, Any]], patterns: Sequence[str]) -> None:
+    """Refuse a path that names no value of any transition (a typo, most likely).
+
+    Raises:
+        FormInvalid: naming the first such path.
+    """
+    datas = [json.loads(entry["data"]) for entry in entries]
+    for text in patterns:
+        pattern = personal.parse(text)
+        if pattern[0] == personal.ACTOR:
+            continue
+        if not any(next(personal.expand(data, pattern), None) is not None for data in datas):
+            raise FormInvalid("redact", "paths", f"{text!r} names no value of any transition")
+
+
+def _applied(entry: Mapping[str, Any], removal: Removal) -> Row:
+    return dict(entry) | {
+        "data": removal.data,
+        "actor_id": removal.actor_id,
+        "actor_name": removal.actor_name,
+    }
+
+
+def _merged(before: Removal | None, after: Removal) -> Removal:
+    """Two removals from one entry, the second made on the first's result."""
+    if before is None:
+        return after
+    paths = tuple(dict.fromkeys((*before.paths, *after.paths)))
+    return Removal(after.data, after.actor_id, after.actor_name, paths)
+
+
+def retention_targets(entries: Sequence[Mapping[str, Any]]) -> dict[int | None, list[str]]:
+    """Every personal value of a case still there: what a retention run removes.
+
+    Names, dates of birth, addresses, free text about the child and the family, and the names
+    of the family's own actors (a parent's, a child's); the staff who acted stay named, as do
+    the schools, the stages, dates, deadlines, obligations and departures.
+    """
+    targets: dict[int | None, list[str]] = {}
+    for entry in entries:
+        data = json.loads(entry["data"])
+        found = [
+            personal.dotted(path) for path in personal.personal_paths(entry["trigger_name"], data)
+        ]
+        if Role(entry["actor_role"]) in FAMILY:
+            found += [
+                f"{personal.ACTOR}.{field}"
+                for field in ACTOR_FIELDS
+                if column_digest(entry[f"actor_{field}"]) is None
+            ]
+        if found:
+            targets[int(entry["seq"])] = found
+    return targets

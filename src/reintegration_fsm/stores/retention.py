@@ -1,0 +1,154 @@
+"""Retention as a policy: how long a store keeps a case's personal data.
+
+The default keeps it until the child's date of birth plus the case's protocol's
+`retention_years` (25 for Worcestershire: the retention schedules local authorities use give
+DoB + 25 years for pupil files). A store may be given another policy (`retention=`): a number of
+years, or a `RetentionPolicy` counting from the case's last entry instead. A case is past
+retention the day after it ends; a retention run then removes its personal data through the
+store's `redact` (see docs/evidence.md).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Literal, NamedTuple
+
+import attrs
+
+from reintegration_fsm.errors import FormInvalid
+from reintegration_fsm.protocol.definition import (
+    WORCESTERSHIRE,
+    Protocol,
+    find_protocol,
+    protocol_registry,
+)
+
+Basis = Literal["date_of_birth", "last_entry"]
+
+
+@attrs.frozen
+class RetentionPolicy:
+    """How long a store keeps a case's personal data.
+
+    Args:
+        years: years kept; None takes the case's protocol's `retention_years`.
+        basis: counted from the child's `date_of_birth` (the default) or from the case's
+            `last_entry` (its last transition's date).
+    """
+
+    years: int | None = attrs.field(default=None)
+    basis: Basis = attrs.field(default="date_of_birth")
+
+    @years.validator
+    def _positive(self, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if value is not None and (type(value) is not int or value < 1):
+            raise FormInvalid("RetentionPolicy", "years", f"must be 1 or more, not {value!r}")
+
+    @basis.validator
+    def _known(self, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if value not in ("date_of_birth", "last_entry"):
+            raise FormInvalid(
+                "RetentionPolicy", "basis", f"must be date_of_birth or last_entry, not {value!r}"
+            )
+
+    def keep_until(
+        self, date_of_birth: dt.date | None, last_on: dt.date, protocol: Protocol
+    ) -> dt.date | None:
+        """The last day the case's personal data is kept (None: its date of birth is gone)."""
+        years = protocol.retention_years if self.years is None else self.years
+        start = date_of_birth if self.basis == "date_of_birth" else last_on
+        return None if start is None else years_after(start, years)
+
+    def describe(self, protocol: Protocol | None = None) -> str:
+        """The policy in words ("date of birth + 25 years"), for a case under `protocol`."""
+        if self.years is not None:
+            years = f"{self.years} years"
+        elif protocol is not None:
+            years = f"{protocol.retention_years} years (the protocol's)"
+        else:
+            years = "the protocol's retention_years"
+        basis = "date of birth" if self.basis == "date_of_birth" else "last entry"
+        return f"{basis} + {years}"
+
+
+def as_policy(retention: RetentionPolicy | int | None) -> RetentionPolicy:
+    """A store's `retention=` argument as a policy.
+
+    Raises:
+        FormInvalid: it is neither a policy, a number of years nor None.
+    """
+    if retention is None:
+        return RetentionPolicy()
+    if isinstance(retention, RetentionPolicy):
+        return retention
+    if type(retention) is int:
+        return RetentionPolicy(years=retention)
+    raise FormInvalid(
+        "store", "retention", f"must be a RetentionPolicy or years, not {type(retention).__name__}"
+    )
+
+
+def years_after(day: dt.date, years: int) -> dt.date:
+    """The same day `years` later; 29 February becomes 1 March in a common year (never earlier)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return dt.date(day.year + years, 3, 1)
+
+
+class RetentionDue(NamedTuple):
+    """A case past retention on the day asked about, as `past_retention` lists it."""
+
+    case_id: str
+    keep_until: dt.date
+    """The last day its personal data was to be kept."""
+    personal_data_left: bool
+    """False once a retention run (or redactions) removed every personal value."""
+
+
+def opening_facts(
+    first: Mapping[str, Any], protocols: Sequence[Protocol]
+) -> tuple[dt.date | None, Protocol]:
+    """The child's date of birth (None when removed) and the protocol, from a case's `open`.
+
+    Raises:
+        UnknownProtocol: the history names a protocol not given.
+    """
+    data = json.loads(first["data"])
+    born = (data.get("pupil") or {}).get("date_of_birth")
+    date_of_birth = None
+    if isinstance(born, str):  # a removed date of birth is a marker (an object)
+        try:
+            date_of_birth = dt.date.fromisoformat(born)
+        except ValueError:
+            date_of_birth = None
+    named = data.get("protocol")
+    if not isinstance(named, Mapping):
+        return date_of_birth, WORCESTERSHIRE  # written before protocols were data
+    registry = protocol_registry(protocols)
+    return date_of_birth, find_protocol(registry, str(named.get("id")), str(named.get("version")))
+
+
+def past(
+    on: dt.date,
+    policy: RetentionPolicy,
+    heads: Iterable[tuple[str, Mapping[str, Any], dt.date]],
+    protocols: Sequence[Protocol],
+) -> list[tuple[str, dt.date]]:
+    """The cases past retention on `on`, by case id, with the last day they were to be kept.
+
+    Args:
+        heads: each case's id, its first log entry (its `open`) and its last entry's date.
+
+    A case whose date of birth was removed cannot be dated by a date-of-birth policy: it is never
+    listed (a retention run never removes what it cannot show to be past retention).
+    """
+    found = []
+    for case_id, first, last_on in heads:
+        date_of_birth, protocol = opening_facts(first, protocols)
+        keep_until = policy.keep_until(date_of_birth, last_on, protocol)
+        if keep_until is not None and keep_until < on:
+            found.append((case_id, keep_until))
+    return sorted(found)

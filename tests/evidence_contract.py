@@ -1,0 +1,689 @@
+"""The evidence contract: redaction, checkpoints, the five attacks of issue 12 and retention,
+run on every backend by tests/test_stores_evidence.py.
+
+The attacks are made as an administrator of the database would make them: every row of a case
+read, rewritten with the library's own public helpers (hashes recomputed, the chain re-linked,
+the case row and projections made to agree), and written back past the triggers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from typing import ClassVar
+
+import attrs
+import pytest
+import sqlalchemy as sa
+
+from reintegration_fsm import (
+    Checkpoint,
+    FormInvalid,
+    MalformedCheckpoint,
+    ReferralRoute,
+    Reintegration,
+    RetentionPolicy,
+    Stage,
+    Transition,
+)
+from reintegration_fsm.stores import InMemoryStore, SqlAlchemyStore, due_as_of, schema
+from reintegration_fsm.stores.checkpoints import CHECKPOINT
+from reintegration_fsm.stores.redaction import RedactionNote, note_row
+from reintegration_fsm.stores.rows import (
+    Row,
+    case_row,
+    ledger_rows,
+    log_rows,
+    open_item_rows,
+    transitions_from_rows,
+    utc_now,
+)
+from scenario import (
+    ADMISSIONS,
+    AP_HEAD,
+    AUTHORITY,
+    CONSENTED,
+    HOST_HEAD,
+    HOST_SCHOOL,
+    OPENED,
+    PARENT,
+    PSP,
+    PUPIL,
+    REFERRED,
+    SUCCESS,
+    consent,
+    information,
+)
+from store_contract import (
+    CALENDAR,
+    OTHER_AUTHORITY,
+    REDACTED_ON,
+    SUCCEEDED,
+    Store,
+    built,
+    drop_triggers,
+    opened,
+)
+
+Rows = tuple[Row | None, list[Row], list[Row], list[Row], list[Row]]
+"""A case's rows: its case row, log entries, redaction records, open items, ledger entries."""
+
+LATE = dt.date(2026, 3, 2)
+"""A place offer well after the 20 school days of a referral on REFERRED."""
+YEAR = (dt.date(2026, 1, 1), dt.date(2026, 12, 31))
+RETENTION_ENDS = dt.date(2037, 5, 14)
+"""PUPIL's date of birth (2012-05-14) + 25 years: the last day its data is kept."""
+
+
+def late_offer(case_id: str) -> Reintegration:
+    """A case whose PLACE_OFFER deadline was breached: the host named after the due date."""
+    case = opened(case_id)
+    case.record_consent(consent(), by=AP_HEAD, on=CONSENTED)
+    case.refer_to_fair_access(ReferralRoute.PANEL, information(), PSP, by=AP_HEAD, on=REFERRED)
+    case.identify_host(HOST_SCHOOL, ReferralRoute.PANEL, by=ADMISSIONS, on=LATE)
+    return case
+
+
+def withdrawn_by_parent(case_id: str) -> Reintegration:
+    """A case the parent withdrew, giving the family's reasons in their own words."""
+    case = built(case_id, 2)
+    case.withdraw(
+        "We are moving to Dorset; Alex has been unhappy since the autumn.", by=PARENT, on=CONSENTED
+    )
+    return case
+
+
+@attrs.frozen
+class Attack:
+    """One row of the tamper table in docs/evidence.md and docs/stores.md."""
+
+    name: str
+    test: str
+    without_checkpoint: bool
+    with_checkpoint: bool
+
+
+ATTACKS = (
+    Attack(
+        "Deleting the last transition and fixing the case row",
+        "test_attack_deleting_the_last_transition_and_fixing_the_case_row",
+        False,
+        True,
+    ),
+    Attack("Deleting a whole case", "test_attack_deleting_a_whole_case", False, True),
+    Attack("Forging a tail transition", "test_attack_forging_a_tail_transition", False, True),
+    Attack(
+        "Rewriting the middle of a history and re-chaining it",
+        "test_attack_rewriting_the_middle_of_a_history_and_rechaining_it",
+        False,
+        True,
+    ),
+    Attack(
+        "Forging a redaction record (a PLACE_OFFER breach shown as met on time, the child renamed)",
+        "test_attack_forging_a_redaction_record",
+        True,
+        True,
+    ),
+)
+"""Every attack of issue 12, and where it is detected; each test below asserts its row."""
+
+
+class EvidenceContract:
+    """What every store must show about redaction, checkpoints, attacks and retention."""
+
+    engine_name: ClassVar[str] = ""
+
+    @pytest.fixture
+    def store(self) -> Store:
+        raise NotImplementedError
+
+    # -- the administrator's access ----------------------------------------------------------
+    def rows_of(self, store: Store, case_id: str) -> Rows:
+        """Every row of a case, read past the store."""
+        assert isinstance(store, SqlAlchemyStore)
+        found: list[list[Row]] = []
+        with store.engine.connect() as conn:
+            head = conn.execute(
+                sa.select(schema.cases).where(schema.cases.c.case_id == case_id)
+            ).mappings()
+            case = next((dict(row) for row in head), None)
+            for table, order in (
+                (schema.transitions, ("seq",)),
+                (schema.redactions, ("seq", "number")),
+                (schema.open_items, ("item_no",)),
+                (schema.weightings, ("school",)),
+            ):
+                query = (
+                    sa.select(table)
+                    .where(table.c.case_id == case_id)
+                    .order_by(*(table.c[name] for name in order))
+                )
+                found.append([dict(row) for row in conn.execute(query).mappings()])
+        return case, found[0], found[1], found[2], found[3]
+
+    def write_rows(self, store: Store, case_id: str, rows: Rows) -> None:
+        """Replace every row of a case, past the store and its triggers (None: no case row)."""
+        assert isinstance(store, SqlAlchemyStore)
+        drop_triggers(store.engine)
+        case, entries, notes, items, ledger = rows
+        tables = (
+            (schema.cases, [case] if case is not None else []),
+            (schema.transitions, entries),
+            (schema.redactions, notes),
+            (schema.open_items, items),
+            (schema.weightings, ledger),
+        )
+        with store.engine.begin() as conn:
+            for table, _ in tables:
+                conn.execute(sa.delete(table).where(table.c.case_id == case_id))
+            for table, table_rows in tables:
+                if table_rows:
+                    conn.execute(sa.insert(table), table_rows)
+
+    def stored_data(self, store: Store) -> str:
+        """Every stored text of the log, the case rows and the redaction records, joined."""
+        assert isinstance(store, SqlAlchemyStore)
+        texts: list[str] = []
+        with store.engine.connect() as conn:
+            for table in (schema.transitions, schema.cases, schema.redactions):
+                for row in conn.execute(sa.select(table)).mappings():
+                    texts += [str(value) for value in row.values() if value is not None]
+        return "\n".join(texts)
+
+    # -- helpers -------------------------------------------------------------------------------
+    def forge(
+        self, store: Store, case_id: str, history: Sequence[Transition], keep: int
+    ) -> list[Row]:
+        """Rewrite a case's log from entry `keep` + 1 on with `history`'s transitions, re-chained
+        with the library's own helpers, and its case row and projections made to agree."""
+        case_before, entries, notes, _, _ = self.rows_of(store, case_id)
+        assert case_before is not None
+        kept = entries[:keep]
+        prev = kept[-1]["hash"] if kept else "0" * 64
+        forged = kept + log_rows(case_id, history[keep:], prev, entries[-1]["recorded_at"])
+        forged_notes = [note for note in notes if note["seq"] <= keep]
+        case = Reintegration.replay(history, CALENDAR)
+        items = open_item_rows(case, AUTHORITY)
+        self.write_rows(
+            store,
+            case_id,
+            (
+                case_row(case, AUTHORITY, forged[-1]["hash"], items),
+                forged,
+                forged_notes,
+                items,
+                ledger_rows(case, AUTHORITY),
+            ),
+        )
+        return forged
+
+    # -- redaction -----------------------------------------------------------------------------
+    def test_a_redaction_removes_the_value_records_who_when_why_and_verify_stays_clean(
+        self, store: Store
+    ) -> None:
+        store.save(built("case-01", 11))
+        made = store.redact(
+            "case-01",
+            2,
+            ["form.parent_name", "form.signed_by"],
+            "Erasure request",
+            by=ADMISSIONS,
+            on=REDACTED_ON,
+        )
+        assert made == store.redactions("case-01")
+        [note] = made
+        assert (note.seq, note.number, note.paths, note.reason, note.on, note.by) == (
+            2,
+            1,
+            ("form.parent_name", "form.signed_by"),
+            "Erasure request",
+            REDACTED_ON,
+            ADMISSIONS,
+        )
+        assert store.verify() == []
+        form = store.load("case-01").history[1].data["form"]
+        assert (
+            form["parent_name"] == form["signed_by"] == "(redacted on 2027-01-05: Erasure request)"
+        )
+        assert form["relationship"] == "Mother"
+        assert "Dana Example" not in self.rows_of(store, "case-01")[1][1]["data"]
+
+    def test_the_childs_name_and_date_of_birth_are_removed_together_and_the_case_loads(
+        self, store: Store
+    ) -> None:
+        store.save(built("case-01", 11))
+        store.redact(
+            "case-01",
+            None,
+            ["pupil.name", "pupil.date_of_birth", "form.child_name", "form.child_dob"],
+            "Subject's erasure request",
+            by=ADMISSIONS,
+            on=REDACTED_ON,
+        )
+        case = store.load("case-01")
+        assert case.pupil.name == "(redacted on 2027-01-05: Subject's erasure request)"
+        assert case.pupil.date_of_birth == dt.date(1, 1, 1)
+        assert case.stage is Stage.SUCCESSFUL
+        assert [s.pupil_name for s in store.cases()] == [case.pupil.name]
+        assert store.cases(text="alex") == []
+        assert store.verify() == []
+        assert store.load("case-01", as_of=CONSENTED).version == 2
+
+    def test_a_redaction_a_rule_would_refuse_is_refused_and_changes_nothing(
+        self, store: Store
+    ) -> None:
+        """R2 compares the child's name on the consent form with the pupil's: remove both."""
+        store.save(built("case-01", 3))
+        before = self.rows_of(store, "case-01")
+        with pytest.raises(FormInvalid, match="would no longer load"):
+            store.redact("case-01", 1, ["pupil.name"], "Erasure", by=ADMISSIONS, on=REDACTED_ON)
+        assert self.rows_of(store, "case-01") == before
+        assert store.redactions("case-01") == []
+
+    @pytest.mark.parametrize(
+        ("seq", "paths", "reason", "message"),
+        [
+            (2, ["form.signed_on"], "Erasure", "no personal data"),
+            (3, ["deadlines"], "Erasure", "no personal data"),
+            (2, ["form.ap_setting"], "Erasure", "no personal data"),
+            (2, ["form.no_such_field"], "Erasure", "names no value"),
+            (9, ["form.parent_name"], "Erasure", "no entry 9"),
+            (2, ["form.parent_name"], "", "needs a reason"),
+            (2, ["form.parent_name"], "line one\nline two", "one line"),
+            (2, ["form.parent_name"], "x" * 161, "at most 160"),
+            (2, ["actor.role"], "Erasure", "only id and name"),
+            (2, ["form..name"], "Erasure", "not a path"),
+            (None, ["pupil.nmae"], "Erasure", "names no value of any transition"),
+        ],
+    )
+    def test_a_redaction_that_is_not_a_removal_of_personal_data_is_refused(
+        self, store: Store, seq: int | None, paths: list[str], reason: str, message: str
+    ) -> None:
+        store.save(built("case-01", 3))
+        before = self.rows_of(store, "case-01")
+        with pytest.raises(FormInvalid, match=message):
+            store.redact("case-01", seq, paths, reason, by=ADMISSIONS, on=REDACTED_ON)
+        assert self.rows_of(store, "case-01") == before
+
+    def test_nothing_left_to_remove_is_refused(self, store: Store) -> None:
+        store.save(built("case-01", 3))
+        store.redact("case-01", 2, ["form.parent_name"], "Erasure", by=ADMISSIONS, on=REDACTED_ON)
+        with pytest.raises(FormInvalid, match="nothing to remove"):
+            store.redact("case-01", 2, ["form.parent_name"], "Again", by=ADMISSIONS, on=REDACTED_ON)
+
+    def test_a_second_redaction_of_an_entry_is_numbered_and_chained(self, store: Store) -> None:
+        store.save(built("case-01", 3))
+        store.redact("case-01", 2, ["form.parent_name"], "First", by=ADMISSIONS, on=REDACTED_ON)
+        later = REDACTED_ON + dt.timedelta(days=30)
+        store.redact("case-01", 2, ["form.signed_by"], "Second", by=ADMISSIONS, on=later)
+        notes = store.redactions("case-01")
+        assert [(n.number, n.paths, n.reason) for n in notes] == [
+            (1, ("form.parent_name",), "First"),
+            (2, ("form.signed_by",), "Second"),
+        ]
+        form = store.load("case-01").history[1].data["form"]
+        assert form["parent_name"] == "(redacted on 2027-01-05: First)"
+        assert form["signed_by"] == "(redacted on 2027-02-04: Second)"
+        assert store.verify() == []
+
+    def test_a_parents_name_as_actor_and_their_words_can_be_removed(self, store: Store) -> None:
+        store.save(withdrawn_by_parent("case-01"))
+        store.redact(
+            "case-01",
+            3,
+            ["actor.name", "actor.id", "reason"],
+            "Erasure",
+            by=ADMISSIONS,
+            on=REDACTED_ON,
+        )
+        last = store.load("case-01").history[-1]
+        assert last.actor.name == last.actor.id == last.data["reason"]
+        assert last.actor.name == "(redacted on 2027-01-05: Erasure)"
+        assert store.verify() == []
+        stored = self.rows_of(store, "case-01")[1][2]
+        assert "Dana" not in stored["actor_name"]
+        assert "Dorset" not in stored["data"]
+
+    def test_cases_saved_before_and_loaded_after_a_redaction_save_on(self, store: Store) -> None:
+        before = built("case-01", 3)
+        store.save(before)
+        store.redact("case-01", 2, ["form.parent_name"], "Erasure", by=ADMISSIONS, on=REDACTED_ON)
+        store.save(before)  # the store still holds it: a no-op
+        after = store.load("case-01")
+        store.save(after)  # and the redacted copy: a no-op too
+        fresh = self.fresh_view(store)
+        fresh.save(built("case-01", 4))  # an unredacted copy that goes on: appended
+        assert store.load("case-01").version == 4
+        assert store.verify() == []
+
+    def fresh_view(self, store: Store) -> Store:
+        """Another store object on the same data, which has seen none of the caller's cases."""
+        if isinstance(store, SqlAlchemyStore):
+            return SqlAlchemyStore(store.engine, calendar=CALENDAR)
+        view = store.for_authority(AUTHORITY)
+        view.authority = None
+        return view
+
+    def test_a_redaction_that_changed_a_value_is_reported(self, store: Store) -> None:
+        store.save(built("case-01", 3))
+        store.redact("case-01", 2, ["form.parent_name"], "Erasure", by=ADMISSIONS, on=REDACTED_ON)
+        case, entries, notes, items, ledger = self.rows_of(store, "case-01")
+        data = json.loads(entries[1]["data"])
+        data["form"]["agrees"] = False  # "redacted" into a refusal
+        entries[1]["data"] = json.dumps(data)
+        self.write_rows(store, "case-01", (case, entries, notes, items, ledger))
+        assert (
+            2,
+            "payload does not match its digest: a value was changed or added after "
+            "saving (a redaction may only remove values)",
+        ) in [(p.seq, p.what) for p in store.verify()]
+
+    def test_a_value_added_under_a_redaction_is_reported(self, store: Store) -> None:
+        store.save(built("case-01", 3))
+        store.redact("case-01", 2, ["form.parent_name"], "Erasure", by=ADMISSIONS, on=REDACTED_ON)
+        case, entries, notes, items, ledger = self.rows_of(store, "case-01")
+        data = json.loads(entries[1]["data"])
+        data["form"]["note"] = "Added later"
+        entries[1]["data"] = json.dumps(data)
+        self.write_rows(store, "case-01", (case, entries, notes, items, ledger))
+        assert 2 in {p.seq for p in store.verify() if "digest" in p.what}
+
+    def test_a_removal_no_record_names_is_reported(self, store: Store) -> None:
+        store.save(built("case-01", 3))
+        store.redact("case-01", 2, ["form.parent_name"], "Erasure", by=ADMISSIONS, on=REDACTED_ON)
+        case, entries, _, items, ledger = self.rows_of(store, "case-01")
+        self.write_rows(store, "case-01", (case, entries, [], items, ledger))
+        assert [(p.seq, p.what) for p in store.verify()] == [
+            (2, "a value removed that no redaction record names (form.parent_name)")
+        ]
+
+    def test_a_value_put_back_under_its_record_is_reported(self, store: Store) -> None:
+        store.save(built("case-01", 3))
+        original = self.rows_of(store, "case-01")[1][1]["data"]
+        store.redact("case-01", 2, ["form.parent_name"], "Erasure", by=ADMISSIONS, on=REDACTED_ON)
+        case, entries, notes, items, ledger = self.rows_of(store, "case-01")
+        entries[1]["data"] = original
+        self.write_rows(store, "case-01", (case, entries, notes, items, ledger))
+        assert [(p.seq, p.what) for p in store.verify()] == [
+            (2, "a redaction record names form.parent_name, which holds a value again")
+        ]
+
+    def test_a_redaction_record_moved_to_another_entry_is_reported(self, store: Store) -> None:
+        store.save(built("case-01", 3))
+        store.redact("case-01", 2, ["form.parent_name"], "Erasure", by=ADMISSIONS, on=REDACTED_ON)
+        case, entries, notes, items, ledger = self.rows_of(store, "case-01")
+        moved = [note | {"seq": 3} for note in notes]
+        self.write_rows(store, "case-01", (case, entries, notes + moved, items, ledger))
+        assert (3, "the redaction record 1 does not match its hash") in [
+            (p.seq, p.what) for p in store.verify()
+        ]
+
+    # -- checkpoints ---------------------------------------------------------------------------
+    def test_a_checkpoint_holds_every_case_and_a_sound_store_extends_it(self, store: Store) -> None:
+        for number, length in enumerate((1, 3, 11)):
+            store.save(built(f"case-{number:02}", length))
+        checkpoint = store.checkpoint()
+        assert [(c.case_id, c.version) for c in checkpoint.cases] == [
+            ("case-00", 1),
+            ("case-01", 3),
+            ("case-02", 11),
+        ]
+        assert checkpoint.root == checkpoint.computed_root
+        again = Checkpoint.from_json(checkpoint.to_json())
+        assert again == checkpoint
+        store.save(built("case-01", 5))  # a history that goes on still extends it
+        store.save(built("case-03", 2))  # and a new case is no problem
+        store.redact("case-02", 2, ["form.parent_name"], "Erasure", by=ADMISSIONS, on=REDACTED_ON)
+        assert store.verify(checkpoint=again) == []
+
+    def test_a_checkpoint_is_of_the_cases_the_store_may_show(self, store: Store) -> None:
+        store.save(built("case-01", 3))
+        store.save(built("case-02", 3, OTHER_AUTHORITY))
+        scoped = store.for_authority(AUTHORITY)
+        checkpoint = scoped.checkpoint()
+        assert [c.case_id for c in checkpoint.cases] == ["case-01"]
+        assert checkpoint.authority == AUTHORITY
+        assert scoped.verify(checkpoint=checkpoint) == []
+        [problem] = store.verify(checkpoint=checkpoint)
+        assert problem.case_id == CHECKPOINT
+        assert "Example County Council" in problem.what
+
+    def test_an_altered_checkpoint_is_reported(self, store: Store) -> None:
+        store.save(built("case-01", 3))
+        checkpoint = store.checkpoint()
+        altered = attrs.evolve(checkpoint, cases=(attrs.evolve(checkpoint.cases[0], version=2),))
+        assert [(p.case_id, p.seq) for p in store.verify(checkpoint=altered)] == [
+            (CHECKPOINT, None),  # its root no longer matches
+            ("case-01", 2),  # and the history does not pass through what it now claims
+        ]
+        assert "root does not match" in store.verify(checkpoint=altered)[0].what
+
+    # -- the five attacks ----------------------------------------------------------------------
+    def test_attack_deleting_the_last_transition_and_fixing_the_case_row(
+        self, store: Store
+    ) -> None:
+        store.save(built("case-01", 11))
+        checkpoint = store.checkpoint()
+        self.forge(store, "case-01", built("case-01", 10).history, keep=10)
+        assert store.verify() == []  # the chain alone cannot tell
+        assert [(p.case_id, p.what) for p in store.verify(checkpoint=checkpoint)] == [
+            ("case-01", "truncated: the checkpoint holds version 11, the log ends at seq 10")
+        ]
+        assert store.load("case-01").stage is Stage.IN_PLACEMENT  # the success is gone
+
+    def test_attack_deleting_a_whole_case(self, store: Store) -> None:
+        store.save(built("case-01", 11))
+        store.save(built("case-02", 3))
+        checkpoint = store.checkpoint()
+        self.write_rows(store, "case-01", (None, [], [], [], []))
+        assert store.verify() == []
+        assert [(p.case_id, p.what) for p in store.verify(checkpoint=checkpoint)] == [
+            ("case-01", "gone: the checkpoint holds it at version 11, the store holds no such case")
+        ]
+
+    def test_attack_forging_a_tail_transition(self, store: Store) -> None:
+        store.save(built("case-01", 11))
+        checkpoint = store.checkpoint()
+        forged = built("case-01", 10)
+        later = SUCCEEDED + dt.timedelta(days=59)  # the success moved to another term
+        success = attrs.evolve(SUCCESS, date_on_roll=later)
+        forged.record_successful_outcome(success, by=HOST_HEAD, on=later)
+        self.forge(store, "case-01", forged.history, keep=10)
+        assert store.verify() == []
+        assert {entry.on for entry in store.ledger(*YEAR)} == {later}  # and the ledger with it
+        assert [(p.case_id, p.seq, p.what) for p in store.verify(checkpoint=checkpoint)] == [
+            (
+                "case-01",
+                11,
+                "rewritten: entry 11's hash differs from the checkpoint's, so the stored history "
+                "no longer extends it",
+            )
+        ]
+
+    def test_attack_rewriting_the_middle_of_a_history_and_rechaining_it(self, store: Store) -> None:
+        store.save(built("case-01", 11))
+        checkpoint = store.checkpoint()
+        history = list(built("case-01", 11).history)
+        third = history[2]
+        reasons = "Forged: the panel was told the move was the family's idea."
+        data = json.loads(json.dumps(dict(third.data)))
+        data["information"]["reasons_for_success"] = reasons
+        history[2] = Transition(
+            third.seq, third.trigger, third.source, third.dest, third.actor, third.on, data
+        )
+        self.forge(store, "case-01", history, keep=2)
+        assert store.verify() == []
+        assert store.load("case-01").history[2].data["information"]["reasons_for_success"] == (
+            reasons
+        )
+        assert [(p.case_id, p.seq) for p in store.verify(checkpoint=checkpoint)] == [
+            ("case-01", 11)
+        ]
+        assert "rewritten" in store.verify(checkpoint=checkpoint)[0].what
+
+    def test_attack_forging_a_redaction_record(self, store: Store) -> None:
+        """Issue 12's fifth attack: a PLACE_OFFER breach shown as met on time and the child
+        renamed, each change covered by a redaction record hashed with the library's helpers."""
+        store.save(late_offer("case-01"))
+        checkpoint = store.checkpoint()
+        case, entries, _notes, items, ledger = self.rows_of(store, "case-01")
+        renamed = "Jordan Sample"
+        on_time = (LATE + dt.timedelta(days=7)).isoformat()
+        changes = {
+            1: [("pupil", "name", renamed)],
+            2: [("form", "child_name", renamed)],
+        }
+        forged_notes: list[Row] = []
+        for entry in entries:
+            seq = entry["seq"]
+            data = json.loads(entry["data"])
+            for outer, inner, value in changes.get(seq, []):
+                data[outer][inner] = value
+            if seq == 3:
+                data["deadlines"][0]["due"] = on_time
+            if seq == 4:
+                data["met"][0]["due"] = on_time
+            entry["data"] = json.dumps(data, sort_keys=True, separators=(",", ":"))
+            note = RedactionNote(
+                "case-01",
+                seq,
+                1,
+                ("pupil.name",),
+                "Erasure request",
+                REDACTED_ON,
+                utc_now(),
+                ADMISSIONS,
+            )
+            forged_notes.append(note_row(note, entry["data"], entry["hash"]))
+        case = case | {"pupil_name": renamed, "pupil_name_folded": renamed.casefold()}
+        self.write_rows(store, "case-01", (case, entries, forged_notes, items, ledger))
+        shown = Reintegration.replay(transitions_from_rows(entries, {}), CALENDAR)
+        assert not any(d.breached for d in shown.deadlines)  # what the forgery would show
+        digest = (
+            "payload does not match its digest: a value was changed or added after saving "
+            "(a redaction may only remove values)"
+        )
+        without = [(p.seq, p.what) for p in store.verify()]
+        assert {seq for seq, what in without if what == digest} == {1, 2, 3, 4}
+        with_checkpoint = [(p.seq, p.what) for p in store.verify(checkpoint=checkpoint)]
+        assert {seq for seq, what in with_checkpoint if what == digest} == {1, 2, 3, 4}
+
+    # -- a case as it stood -----------------------------------------------------------------------
+    def test_what_was_due_on_a_day_is_from_the_cases_as_they_stood(self, store: Store) -> None:
+        """Against a reference store holding each case's history up to that day."""
+        cases = [built("case-01", 11), built("case-02", 3), late_offer("case-03")]
+        for case in cases:
+            store.save(case)
+        for day in (OPENED, REFERRED, dt.date(2026, 2, 20), dt.date(2026, 3, 1), SUCCEEDED):
+            reference = InMemoryStore(calendar=CALENDAR)
+            for case in cases:
+                prefix = [t for t in case.history if t.on <= day]
+                if prefix:
+                    reference.save(Reintegration.replay(prefix, CALENDAR))
+            assert due_as_of(store, day) == reference.due(day), day
+        assert due_as_of(store, dt.date(2026, 3, 1)) != store.due(dt.date(2026, 3, 1))
+
+    # -- retention -----------------------------------------------------------------------------
+    def test_retention_lists_only_the_cases_past_it(self, store: Store) -> None:
+        store.save(built("case-01", 11))
+        younger = attrs.evolve(PUPIL, date_of_birth=dt.date(2014, 9, 1))
+        store.save(opened("case-02", pupil=younger))
+        assert store.past_retention(RETENTION_ENDS) == []
+        [due] = store.past_retention(RETENTION_ENDS + dt.timedelta(days=1))
+        assert (due.case_id, due.keep_until, due.personal_data_left) == (
+            "case-01",
+            RETENTION_ENDS,
+            True,
+        )
+
+    def test_a_retention_run_removes_personal_data_and_keeps_the_evidence(
+        self, store: Store
+    ) -> None:
+        store.save(built("case-01", 11))
+        store.save(withdrawn_by_parent("case-02"))
+        younger = attrs.evolve(PUPIL, name="Robin Younger", date_of_birth=dt.date(2014, 9, 1))
+        store.save(opened("case-03", pupil=younger))
+        checkpoint = store.checkpoint()
+        before = {c: store.load(c) for c in ("case-01", "case-02", "case-03")}
+        ledger, weights = store.ledger(*YEAR), store.weightings(*YEAR)
+        due = store.due(dt.date(2027, 1, 1))
+        on = RETENTION_ENDS + dt.timedelta(days=1)
+        done = store.apply_retention(on, by=ADMISSIONS)
+        assert [d.case_id for d in done] == ["case-01", "case-02"]
+        assert store.verify(checkpoint=checkpoint) == []
+        assert (store.ledger(*YEAR), store.weightings(*YEAR)) == (ledger, weights)
+        assert store.due(dt.date(2027, 1, 1)) == due
+        for case_id in ("case-01", "case-02"):
+            after, was = store.load(case_id), before[case_id]
+            assert (after.stage, after.deadlines, after.obligations, after.departures) == (
+                was.stage,
+                was.deadlines,
+                was.obligations,
+                was.departures,
+            )
+            assert [(t.trigger, t.on, t.actor.role) for t in after.history] == [
+                (t.trigger, t.on, t.actor.role) for t in was.history
+            ]
+            assert after.pupil.name == "(redacted on 2037-05-15: retention period ended 2037-05-14)"
+        assert store.load("case-03") == before["case-03"]  # not past retention: untouched
+        stored = self.stored_data(store)
+        for personal in ("Alex Example", "2012-05-14", "Dana Example", "Dorset", "Bus pass"):
+            assert personal not in stored
+        assert "Robin Younger" in stored
+        assert "Morgan Reed" in stored  # staff who acted stay named
+        assert store.apply_retention(on, by=ADMISSIONS) == []  # nothing left to do
+
+    def test_retention_is_a_policy_of_the_store(self, store: Store) -> None:
+        store.save(built("case-01", 11))
+        store.retention = RetentionPolicy(years=7, basis="last_entry")
+        last = SUCCEEDED.replace(year=SUCCEEDED.year + 7)
+        assert store.past_retention(last) == []
+        assert [d.keep_until for d in store.past_retention(last + dt.timedelta(days=1))] == [last]
+        store.retention = RetentionPolicy(years=30)
+        assert store.past_retention(RETENTION_ENDS + dt.timedelta(days=1)) == []
+
+    def test_a_malformed_checkpoint_is_refused_with_a_typed_error(self, store: Store) -> None:
+        store.save(built("case-01", 3))
+        text = store.checkpoint().to_json()
+        for bad in ("{", "[]", text.replace('"version": 3', '"version": "3"')):
+            with pytest.raises(MalformedCheckpoint):
+                Checkpoint.from_json(bad)
+
+
+def memory_rows(store: InMemoryStore, case_id: str) -> Rows:
+    """Every row of a case in an in-memory store (copies)."""
+    case = store._cases.get(case_id)
+    notes = [
+        dict(row)
+        for seq in sorted(store._redactions.get(case_id, {}))
+        for row in store._redactions[case_id][seq]
+    ]
+    return (
+        None if case is None else dict(case),
+        [dict(row) for row in store._log.get(case_id, [])],
+        notes,
+        [dict(row) for row in store._items.get(case_id, [])],
+        [dict(row) for row in store._ledger.get(case_id, [])],
+    )
+
+
+def write_memory_rows(store: InMemoryStore, case_id: str, rows: Rows) -> None:
+    """Replace every row of a case in an in-memory store."""
+    case, entries, notes, items, ledger = rows
+    for table in (store._cases, store._log, store._redactions, store._items, store._ledger):
+        table.pop(case_id, None)
+    if case is not None:
+        store._cases[case_id] = case
+    if entries:
+        store._log[case_id] = entries
+    grouped: dict[int, list[Row]] = {}
+    for note in notes:
+        grouped.setdefault(note["seq"], []).append(note)
+    if grouped:
+        store._redactions[case_id] = grouped
+    store._items[case_id] = items
+    store._ledger[case_id] = ledger
+    if not entries and case is None:
+        store._items.pop(case_id)
+        store._ledger.pop(case_id)

@@ -1,0 +1,25 @@
+"""Log rows as revision 2 of the library wrote them: no salt, the payload digest the SHA-256 of
+the data's text, the hash over revision 2's fields (`hashing.LEGACY_HASHED_FIELDS`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from reintegration_fsm import Transition
+from reintegration_fsm.stores.hashing import digest, entry_hash
+from reintegration_fsm.stores.rows import Row, log_rows
+
+
+def legacy_log_rows(
+    case_id: str, transitions: Sequence[Transition], prev_hash: str, recorded_at: dt.datetime
+) -> list[Row]:
+    """The log entries revision 2's store wrote for `transitions`, chained on from `prev_hash`."""
+    rows = []
+    for row in log_rows(case_id, transitions, prev_hash, recorded_at):
+        del row["payload_salt"]
+        row["payload_digest"] = digest(row["data"])
+        row["prev_hash"] = prev_hash
+        prev_hash = row["hash"] = entry_hash(row)
+        rows.append(row)
+    return rows

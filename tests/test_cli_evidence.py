@@ -1,0 +1,516 @@
+"""The CLI's evidence commands, as an officer runs them: checkpoint and verify --checkpoint,
+redact, retention, timeline and due --as-of, and export as a subject access response; on
+SQLite, and end to end on PostgreSQL too."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner, Result
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519
+
+from reintegration_fsm import Reintegration, SchoolCalendar
+from reintegration_fsm.cli import cli
+from reintegration_fsm.cli.subject_access import PREAMBLE
+from reintegration_fsm.stores import SqlAlchemyStore, schema
+from store_contract import drop_triggers, reachable_engine, reset_database
+
+OFFICER = (
+    "--actor-id",
+    "la-9",
+    "--actor-name",
+    "Jo Whitfield",
+    "--role",
+    "la_admissions",
+    "--organisation",
+    "Exampleshire County Council",
+)
+PAST_RETENTION = "2040-01-01"
+"""After every demo child's date of birth + 25 years."""
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+CHILD, BORN = "Rowan Testwell", "2012-03-09"
+"""DEMO-0001's child (invented)."""
+
+
+def invoke(url: str, *args: str, env: dict[str, str | None] | None = None) -> Result:
+    """Run the command in-process against the database at `url`."""
+    environment: dict[str, str | None] = {"RFSM_CALENDAR": None, "RFSM_AUTHORITY": None}
+    environment.update(env or {})
+    return CliRunner().invoke(cli, ["--db", url, *args], env=environment)
+
+
+def ok(result: Result) -> Result:
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def no_traceback(result: Result) -> None:
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+@pytest.fixture(scope="module")
+def demo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file holding the four demo cases (copied by each test)."""
+    folder = tmp_path_factory.mktemp("evidence-demo")
+    ok(invoke(f"sqlite:///{folder / 'demo.sqlite'}", "demo"))
+    return folder / "demo.sqlite"
+
+
+@pytest.fixture
+def demo_db(demo_file: Path, tmp_path: Path) -> str:
+    copy = tmp_path / "copy.sqlite"
+    shutil.copy(demo_file, copy)
+    return f"sqlite:///{copy}"
+
+
+def _keys(folder: Path, name: str) -> tuple[Path, Path]:
+    key = ed25519.Ed25519PrivateKey.generate()
+    private = folder / f"{name}.pem"
+    public = folder / f"{name}.pub.pem"
+    private.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    public.write_bytes(
+        key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+    return private, public
+
+
+def _delete_case(url: str, case_id: str) -> None:
+    """What an administrator of the database can do: the case and its log gone."""
+    engine = sa.create_engine(url)
+    drop_triggers(engine)
+    with engine.begin() as conn:
+        for table in (schema.transitions, schema.cases, schema.open_items, schema.weightings):
+            conn.execute(sa.delete(table).where(table.c.case_id == case_id))
+    engine.dispose()
+
+
+# -- checkpoint and verify ---------------------------------------------------------------------
+def test_a_checkpoint_is_written_private_and_verify_checks_the_store_against_it(
+    demo_db: str, tmp_path: Path
+) -> None:
+    target = tmp_path / "checkpoint.json"
+    result = ok(invoke(demo_db, "checkpoint", "-o", str(target)))
+    assert "checkpoint of 4 case(s)" in result.stderr
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert [c["case_id"] for c in json.loads(target.read_text())["cases"]] == [
+        "DEMO-0001",
+        "DEMO-0002",
+        "DEMO-0003",
+        "DEMO-0004",
+    ]
+    assert "still extends it" in ok(invoke(demo_db, "verify", "--checkpoint", str(target))).stdout
+    _delete_case(demo_db, "DEMO-0003")
+    assert ok(invoke(demo_db, "verify")).stdout.startswith("sound")  # the chain cannot tell
+    caught = invoke(demo_db, "verify", "--checkpoint", str(target))
+    assert caught.exit_code == 1
+    assert "DEMO-0003" in caught.stdout
+    assert "gone" in caught.stdout
+    as_json = invoke(demo_db, "verify", "--checkpoint", str(target), "--format", "json")
+    assert as_json.exit_code == 1
+    assert json.loads(as_json.stdout)[0]["case_id"] == "DEMO-0003"
+
+
+def test_a_signed_checkpoint_is_checked_with_the_public_key(demo_db: str, tmp_path: Path) -> None:
+    private, public = _keys(tmp_path, "nightly")
+    _, stranger = _keys(tmp_path, "stranger")
+    target = tmp_path / "signed.json"
+    assert (
+        "(signed)"
+        in ok(invoke(demo_db, "checkpoint", "--sign", str(private), "-o", str(target))).stderr
+    )
+    assert private.read_bytes() not in target.read_bytes()
+    ok(invoke(demo_db, "verify", "--checkpoint", str(target), "--public-key", str(public)))
+    unsigned_check = ok(invoke(demo_db, "verify", "--checkpoint", str(target)))
+    assert "give --public-key" in unsigned_check.stderr
+    wrong = invoke(demo_db, "verify", "--checkpoint", str(target), "--public-key", str(stranger))
+    assert wrong.exit_code == 1
+    assert "another key" in wrong.stdout
+
+
+def test_an_encrypted_signing_key_takes_its_passphrase_from_the_environment(
+    demo_db: str, tmp_path: Path
+) -> None:
+    key = ed25519.Ed25519PrivateKey.generate()
+    private = tmp_path / "locked.pem"
+    private.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(b"nightly passphrase"),
+        )
+    )
+    refused = invoke(demo_db, "checkpoint", "--sign", str(private))
+    assert refused.exit_code == 2
+    no_traceback(refused)
+    env = {"RFSM_SIGNING_KEY_PASSWORD": "nightly passphrase"}
+    assert (
+        '"algorithm": "Ed25519"'
+        in ok(invoke(demo_db, "checkpoint", "--sign", str(private), env=env)).stdout
+    )
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("verify", "--checkpoint", "missing.json"),
+        ("verify", "--checkpoint", "garbage.json"),
+        ("verify", "--checkpoint", "checkpoint.json", "--public-key", "garbage.json"),
+        ("verify", "--checkpoint", "checkpoint.json", "--public-key", "missing.pem"),
+        ("verify", "--public-key", "garbage.json"),
+        ("checkpoint", "--sign", "missing.pem"),
+        ("checkpoint", "--sign", "garbage.json"),
+    ],
+    ids=" ".join,
+)
+def test_bad_checkpoint_and_key_files_are_bad_input(
+    demo_db: str, tmp_path: Path, args: tuple[str, ...], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ok(invoke(demo_db, "checkpoint", "-o", str(tmp_path / "checkpoint.json")))
+    (tmp_path / "garbage.json").write_text("{not a checkpoint", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    result = invoke(demo_db, *args)
+    assert result.exit_code == 2, result.output
+    no_traceback(result)
+    assert result.stderr.startswith("error: ")
+
+
+# -- redact ------------------------------------------------------------------------------------
+REDACT_CHILD = (
+    "redact",
+    "DEMO-0002",
+    "all",
+    "pupil.name",
+    "form.child_name",
+    "pupil.date_of_birth",
+    "form.child_dob",
+    "--reason",
+    "Erasure request",
+    "--on",
+    "2027-01-05",
+    *OFFICER,
+)
+NOTE = "(redacted on 2027-01-05: Erasure request)"
+
+
+def test_a_redaction_shows_its_note_in_every_rendering_and_verify_stays_clean(
+    demo_db: str,
+) -> None:
+    name = json.loads(ok(invoke(demo_db, "export", "DEMO-0002")).stdout)["pupil"]["name"]
+    said = ok(invoke(demo_db, *REDACT_CHILD)).stdout
+    assert "DEMO-0002 seq 1: removed pupil.name, pupil.date_of_birth (redaction 1)" in said
+    ok(invoke(demo_db, "verify"))
+    outputs = {
+        "timeline": ok(invoke(demo_db, "timeline", "DEMO-0002")).stdout,
+        "timeline json": ok(invoke(demo_db, "timeline", "DEMO-0002", "--format", "json")).stdout,
+        "render": ok(invoke(demo_db, "render", "DEMO-0002")).stdout,
+        "render text": ok(invoke(demo_db, "render", "DEMO-0002", "--text")).stdout,
+        "letter": ok(invoke(demo_db, "letter", "DEMO-0002")).stdout,
+        "export": ok(invoke(demo_db, "export", "DEMO-0002")).stdout,
+        "export html": ok(invoke(demo_db, "export", "DEMO-0002", "--format", "html")).stdout,
+    }
+    for what, text in outputs.items():
+        # The values removed show their note; the child's name signed on other forms stays
+        # until those are removed too (as a retention run does).
+        assert NOTE in text, what
+        if what == "export":  # the history keeps its placeholder date, for `import`
+            text = json.dumps({k: v for k, v in json.loads(text).items() if k != "history"})
+        assert "0001-01-01" not in text, what
+    assert outputs["timeline"].splitlines()[0] == (
+        f"Case DEMO-0002: {NOTE} (born {NOTE}), stage unsuccessful"
+    )
+    assert name not in outputs["timeline"].splitlines()[0]
+    timeline = json.loads(outputs["timeline json"])
+    assert timeline["pupil"] == {"name": NOTE, "date_of_birth": NOTE}
+    exported = json.loads(outputs["export"])
+    assert exported["pupil"]["date_of_birth"] == NOTE
+    assert exported["history"][0]["data"]["pupil"]["date_of_birth"] == "0001-01-01"  # importable
+    assert [(n["seq"], n["paths"]) for n in exported["redactions"]] == [
+        (1, ["pupil.name", "pupil.date_of_birth"]),
+        (2, ["form.child_name", "form.child_dob"]),
+    ]
+    assert exported["redactions"][0]["by"]["name"] == "Jo Whitfield"
+
+
+def test_a_redaction_as_json_lists_its_notes(demo_db: str) -> None:
+    result = ok(
+        invoke(
+            demo_db,
+            "redact",
+            "DEMO-0001",
+            "2",
+            "form.parent_name",
+            "--reason",
+            "Request",
+            "--format",
+            "json",
+            *OFFICER,
+        )
+    )
+    [note] = json.loads(result.stdout)
+    assert (note["seq"], note["paths"], note["reason"]) == (2, ["form.parent_name"], "Request")
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (("DEMO-0001", "2", "form.signed_on", "--reason", "R", *OFFICER), "no personal data"),
+        (("DEMO-0001", "2", "form.nothing", "--reason", "R", *OFFICER), "names no value"),
+        (("DEMO-0001", "1", "pupil.name", "--reason", "R", *OFFICER), "would no longer load"),
+        (("DEMO-0001", "0", "pupil.name", "--reason", "R", *OFFICER), "SEQ"),
+        (("DEMO-0001", "some", "pupil.name", "--reason", "R", *OFFICER), "SEQ"),
+        (("DEMO-0001", "2", "form.parent_name", "--reason", " ", *OFFICER), "reason"),
+        (("DEMO-0001", "2", "form.parent_name", "--reason", "R"), "--actor-id"),
+        (("NO-SUCH", "2", "form.parent_name", "--reason", "R", *OFFICER), "NO-SUCH"),
+        (("DEMO-0001", "2", "--reason", "R", *OFFICER), "PATH"),
+    ],
+)
+def test_a_redaction_that_cannot_be_made_is_bad_input_and_changes_nothing(
+    demo_db: str, args: tuple[str, ...], says: str
+) -> None:
+    before = ok(invoke(demo_db, "history", "DEMO-0001", "--format", "json")).stdout
+    result = invoke(demo_db, "redact", *args)
+    assert result.exit_code == 2, result.output
+    no_traceback(result)
+    assert says in result.stderr
+    assert ok(invoke(demo_db, "history", "DEMO-0001", "--format", "json")).stdout == before
+
+
+# -- retention ---------------------------------------------------------------------------------
+def test_retention_lists_then_applies_and_keeps_the_evidence(demo_db: str, tmp_path: Path) -> None:
+    assert "no case past retention" in ok(invoke(demo_db, "retention", "--on", "2030-01-01")).stdout
+    listed = json.loads(
+        ok(invoke(demo_db, "retention", "--on", PAST_RETENTION, "--format", "json")).stdout
+    )
+    assert [row["case_id"] for row in listed] == [
+        "DEMO-0001",
+        "DEMO-0002",
+        "DEMO-0003",
+        "DEMO-0004",
+    ]
+    assert {row["action"] for row in listed} == {"due"}
+    refused = invoke(demo_db, "retention", "--on", PAST_RETENTION, "--apply")
+    assert refused.exit_code == 2
+    assert "--actor-id" in refused.stderr
+    store = SqlAlchemyStore(demo_db, calendar=SchoolCalendar.sample())
+    year = (json_date("2025-09-01"), json_date("2027-08-31"))
+    ledger = store.ledger(*year)
+    before = {c.case_id: store.load(c.case_id) for c in store.cases()}
+    checkpoint = tmp_path / "before.json"
+    ok(invoke(demo_db, "checkpoint", "-o", str(checkpoint)))
+    applied = ok(invoke(demo_db, "retention", "--on", PAST_RETENTION, "--apply", *OFFICER)).stdout
+    assert applied.count("redacted") == 4
+    assert (
+        "still extends it" in ok(invoke(demo_db, "verify", "--checkpoint", str(checkpoint))).stdout
+    )
+    assert store.ledger(*year) == ledger != []
+    for case_id, was in before.items():
+        now = store.load(case_id)
+        assert (now.stage, now.deadlines, now.obligations, now.departures) == (
+            was.stage,
+            was.deadlines,
+            was.obligations,
+            was.departures,
+        )
+        assert now.pupil.name.startswith("(redacted on 2040-01-01: retention period ended ")
+    exported = ok(invoke(demo_db, "export", "--all")).stdout
+    for case in before.values():
+        assert case.pupil.name not in exported
+    again = ok(invoke(demo_db, "retention", "--on", PAST_RETENTION, "--apply", *OFFICER))
+    assert "no case past retention" in again.stdout
+
+
+def json_date(text: str) -> Any:
+    import datetime as dt
+
+    return dt.date.fromisoformat(text)
+
+
+# -- a case as it stood ------------------------------------------------------------------------
+def test_timeline_and_due_as_of_a_date_show_the_cases_as_they_stood(demo_db: str) -> None:
+    """DEMO-0004's place offer was due 2026-04-13 and made on 2026-05-05: overdue on 20 April."""
+    then = ok(invoke(demo_db, "timeline", "DEMO-0004", "--as-of", "2026-04-20")).stdout
+    assert "stage referred" in then
+    assert "PLACE_OFFER    due 2026-04-13  OVERDUE" in then
+    now = ok(invoke(demo_db, "timeline", "DEMO-0004")).stdout
+    assert "BREACHED" in now
+    as_json = json.loads(
+        ok(
+            invoke(demo_db, "timeline", "DEMO-0004", "--as-of", "2026-04-20", "--format", "json")
+        ).stdout
+    )
+    assert as_json["stage"] == "referred"
+    assert as_json["as_of"] == "2026-04-20"
+    overdue = ok(invoke(demo_db, "due", "--as-of", "2026-04-20", "--overdue", "--format", "json"))
+    assert ("DEMO-0004", "place_offer") in {
+        (r["case_id"], r["kind"]) for r in json.loads(overdue.stdout)
+    }
+    today = ok(invoke(demo_db, "due", "--on", "2026-04-20", "--overdue", "--format", "json"))
+    assert ("DEMO-0004", "place_offer") not in {
+        (r["case_id"], r["kind"]) for r in json.loads(today.stdout)
+    }
+    early = invoke(demo_db, "timeline", "DEMO-0004", "--as-of", "2026-01-01")
+    assert early.exit_code == 2
+    assert "not yet opened on 2026-01-01" in early.stderr
+    unknown = invoke(demo_db, "timeline", "NO-SUCH", "--as-of", "2026-04-20")
+    assert unknown.exit_code == 2
+    assert "not yet opened" not in unknown.stderr
+
+
+# -- subject access ----------------------------------------------------------------------------
+def _second_case_of_the_same_child(url: str) -> None:
+    """DEMO-0001's child proposed again, in another case."""
+    store = SqlAlchemyStore(url, calendar=SchoolCalendar.sample())
+    first = store.load("DEMO-0001")
+    case = Reintegration.open(
+        "DEMO-0101",
+        first.pupil,
+        first.ap_setting,
+        first.local_authority,
+        by=first.history[0].actor,
+        on=json_date("2026-09-07"),
+    )
+    store.save(case)
+    store.close()
+
+
+def test_export_by_name_and_date_of_birth_finds_every_case_of_the_child(
+    demo_db: str, tmp_path: Path
+) -> None:
+    _second_case_of_the_same_child(demo_db)
+    response = json.loads(
+        ok(invoke(demo_db, "export", "--pupil", "  rowan   TESTWELL ", "--dob", BORN)).stdout
+    )
+    assert response["format"] == "reintegration-fsm/subject-access"
+    assert [c["case_id"] for c in response["cases"]] == ["DEMO-0001", "DEMO-0101"]
+    assert response["request"] == {"pupil": "  rowan   TESTWELL ", "date_of_birth": BORN}
+    headings = [part["heading"] for part in response["about_this_information"]]
+    for needed in ("purposes", "recipients", "retention", "source", "rights"):
+        assert any(needed in heading.lower() for heading in headings), needed
+    first = response["cases"][0]
+    assert first["retention"] == {
+        "keep_until": "2037-03-09",
+        "policy": "date of birth + 25 years (the protocol's)",
+    }
+    assert {a["role"] for a in first["actors"]} >= {"ap_head", "host_head", "la_admissions"}
+    assert len(first["timeline"]) == len(first["history"])
+    target = tmp_path / "sar.json"
+    ok(invoke(demo_db, "export", "--pupil", CHILD, "--dob", BORN, "-o", str(target)))
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert (
+        "imported 2 case(s)"
+        in ok(invoke(f"sqlite:///{tmp_path / 'new.sqlite'}", "import", str(target))).stdout
+    )
+    nobody = invoke(demo_db, "export", "--pupil", CHILD, "--dob", "2012-03-10")
+    assert nobody.exit_code == 2
+    assert "no case of" in json.loads(nobody.stdout)["error"]  # JSON mode: on stdout
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        (),
+        ("DEMO-0001", "--all"),
+        ("--pupil", CHILD),
+        ("--dob", BORN),
+        ("--all", "--format", "html"),
+        ("DEMO-0001", "--pupil", CHILD, "--dob", BORN),
+    ],
+    ids=lambda args: " ".join(args) or "nothing",
+)
+def test_export_needs_exactly_one_way_to_name_the_child(
+    demo_db: str, args: tuple[str, ...]
+) -> None:
+    result = invoke(demo_db, "export", *args)
+    assert result.exit_code == 2, result.output
+    no_traceback(result)
+
+
+def test_export_all_moves_every_case_to_another_store(demo_db: str, tmp_path: Path) -> None:
+    target = tmp_path / "all.json"
+    ok(invoke(demo_db, "export", "--all", "-o", str(target)))
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert json.loads(target.read_text())["request"] == {"all": True}
+    moved = f"sqlite:///{tmp_path / 'moved.sqlite'}"
+    assert "imported 4 case(s)" in ok(invoke(moved, "import", str(target))).stdout
+    assert (
+        ok(invoke(moved, "history", "DEMO-0002", "--format", "json")).stdout
+        == ok(invoke(demo_db, "history", "DEMO-0002", "--format", "json")).stdout
+    )
+
+
+def test_the_html_response_is_self_contained_and_escaped(demo_db: str) -> None:
+    _second_case_of_the_same_child(demo_db)
+    page = ok(invoke(demo_db, "export", "--pupil", CHILD, "--dob", BORN, "--format", "html")).stdout
+    assert page.startswith("<!DOCTYPE html>")
+    assert page.count('<section class="case"') == 2
+    for outside in ("http://", "https://", "<script", "<link", "src="):
+        assert outside not in page
+    for heading in ("Who sees it (recipients)", "How long it is kept (retention)", "Your rights"):
+        assert heading in page
+    assert "Removed information" in page
+    assert "Who acted" in page
+
+
+def test_the_preamble_is_the_one_docs_evidence_gives() -> None:
+    """The fixed text every response begins with is documented word for word."""
+    page = " ".join((DOCS / "evidence.md").read_text(encoding="utf-8").split())
+    for heading, text in PREAMBLE:
+        assert f"**{heading}.** {text}" in page, heading
+
+
+# -- end to end on SQLite and PostgreSQL -------------------------------------------------------
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A demo database on SQLite, or on the PostgreSQL test database (emptied around it)."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'e2e.sqlite'}"
+        ok(invoke(url, "demo"))
+        yield url
+        return
+    url = request.getfixturevalue("postgres_url")
+    engine = reachable_engine(url)
+    reset_database(engine)
+    ok(invoke(url, "demo"))
+    yield url
+    reset_database(engine)
+    engine.dispose()
+
+
+def test_redaction_retention_and_subject_access_end_to_end(engine_url: str, tmp_path: Path) -> None:
+    checkpoint = tmp_path / "nightly.json"
+    private, public = _keys(tmp_path, "la")
+    ok(invoke(engine_url, "checkpoint", "--sign", str(private), "-o", str(checkpoint)))
+    ok(invoke(engine_url, *REDACT_CHILD))
+    sar = tmp_path / "sar.html"
+    ok(invoke(engine_url, "export", "DEMO-0002", "--format", "html", "-o", str(sar)))
+    assert NOTE in sar.read_text(encoding="utf-8")
+    ok(invoke(engine_url, "retention", "--on", PAST_RETENTION, "--apply", *OFFICER))
+    result = ok(
+        invoke(engine_url, "verify", "--checkpoint", str(checkpoint), "--public-key", str(public))
+    )
+    assert "still extends it" in result.stdout
+    response = json.loads(ok(invoke(engine_url, "export", "--all")).stdout)
+    assert all(c["pupil"]["name"].startswith("(redacted on ") for c in response["cases"])
+    _delete_case(engine_url, "DEMO-0001")
+    caught = invoke(
+        engine_url, "verify", "--checkpoint", str(checkpoint), "--public-key", str(public)
+    )
+    assert caught.exit_code == 1
+    assert "gone" in caught.stdout

@@ -1,0 +1,115 @@
+"""The subject access response as a browser shows it: rendered by headless Chromium into a
+screenshot that holds a page, not an error or a blank.
+
+Skipped where no Chromium is installed, unless RFSM_REQUIRE_BROWSER=1 (as in CI), where a
+missing browser fails the test.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import struct
+import subprocess
+import zlib
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from reintegration_fsm.cli import cli
+
+BROWSERS = ("chromium", "chromium-browser", "google-chrome")
+OFFICER = (
+    "--actor-id",
+    "la-9",
+    "--actor-name",
+    "Jo Whitfield",
+    "--role",
+    "la_admissions",
+    "--organisation",
+    "Exampleshire County Council",
+)
+
+
+def browser() -> str:
+    """The headless browser to use; skips (or fails, with RFSM_REQUIRE_BROWSER=1) without one."""
+    for name in BROWSERS:
+        found = shutil.which(name)
+        if found:
+            return found
+    if os.environ.get("RFSM_REQUIRE_BROWSER") == "1":
+        pytest.fail(
+            "RFSM_REQUIRE_BROWSER=1 but no Chromium is installed (apt-get install chromium)"
+        )
+    pytest.skip("no Chromium installed: set RFSM_REQUIRE_BROWSER=1 to make this a failure")
+
+
+def png_pixels(path: Path) -> tuple[int, int, bytes]:
+    """A PNG's width, height and raw (filtered) scanlines, read with the standard library."""
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    position, width, height, chunks = 8, 0, 0, []
+    while position < len(data):
+        (length,) = struct.unpack(">I", data[position : position + 4])
+        kind = data[position + 4 : position + 8]
+        body = data[position + 8 : position + 8 + length]
+        if kind == b"IHDR":
+            width, height = struct.unpack(">II", body[:8])
+        elif kind == b"IDAT":
+            chunks.append(body)
+        position += 12 + length
+    return width, height, zlib.decompress(b"".join(chunks))
+
+
+def test_the_html_response_renders_in_a_headless_browser(tmp_path: Path) -> None:
+    executable = browser()
+    url = f"sqlite:///{tmp_path / 'demo.sqlite'}"
+    runner = CliRunner()
+    env: dict[str, str | None] = {"RFSM_CALENDAR": None, "RFSM_AUTHORITY": None}
+    assert runner.invoke(cli, ["--db", url, "demo"], env=env).exit_code == 0
+    redacted = runner.invoke(
+        cli,
+        [
+            "--db",
+            url,
+            "redact",
+            "DEMO-0001",
+            "2",
+            "form.parent_name",
+            "--reason",
+            "Request",
+            "--on",
+            "2027-01-05",
+            *OFFICER,
+        ],
+        env=env,
+    )
+    assert redacted.exit_code == 0, redacted.output
+    page = tmp_path / "response.html"
+    exported = runner.invoke(
+        cli, ["--db", url, "export", "DEMO-0001", "--format", "html", "-o", str(page)], env=env
+    )
+    assert exported.exit_code == 0, exported.output
+    shot = tmp_path / "response.png"
+    subprocess.run(
+        [
+            executable,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            f"--screenshot={shot}",
+            "--window-size=1200,2000",
+            page.as_uri(),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    width, height, raw = png_pixels(shot)
+    assert (width, height) == (1200, 2000)
+    # A page of text and tables, not a blank or an error page: many distinct byte values, and
+    # enough dark pixels (text) among the light ones.
+    assert len(set(raw)) > 64
+    dark = sum(1 for byte in raw[::97] if byte < 80)
+    assert dark > len(raw[::97]) // 200
