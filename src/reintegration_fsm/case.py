@@ -41,11 +41,19 @@ from reintegration_fsm.protocol.definition import (
     protocol_registry,
 )
 from reintegration_fsm.protocol.machine import DISPATCH, TRIGGERS_IN
-from reintegration_fsm.protocol.payloads import SCHEMA, upcast_read
+from reintegration_fsm.protocol.payloads import SCHEMA, schema_of, upcast_read
 from reintegration_fsm.protocol.reading import payload_view, read_values
-from reintegration_fsm.protocol.steps import STEP, STEPS, Step, day
+from reintegration_fsm.protocol.steps import STEP, STEPS, Step
 from reintegration_fsm.records import Deadline, Departure, Obligation, Transition
 from reintegration_fsm.serialisation import converter, structure
+from reintegration_fsm.state import (
+    Facts,
+    decode,
+    encode,
+    shared_day,
+    shared_deadline,
+    shared_obligation,
+)
 from reintegration_fsm.vocabulary import (
     DUAL_REGISTERED_STAGES,
     ORGANISATION_OF_PARTY,
@@ -74,37 +82,6 @@ _ORGANISATION_OF_ROLE: Mapping[Role, str] = {
 }
 """R15: each role's organisation, as the case's attribute holding it (host: its facts')."""
 _DEADLINE_KINDS: Mapping[str, DeadlineKind] = {kind._value_: kind for kind in DeadlineKind}
-
-
-class _Facts:
-    """What the steps project onto a case: its own mutable state, never handed out."""
-
-    __slots__ = (
-        "agreed_start",
-        "ap_head",
-        "consent_signed_on",
-        "ended_on",
-        "final_decision",
-        "host_school",
-        "initial_meeting_on",
-        "last_meeting_on",
-        "permanent_from",
-        "placement_started_on",
-        "preferred_schools",
-    )
-
-    def __init__(self) -> None:
-        self.host_school: str | None = None
-        self.preferred_schools: tuple[str, ...] = ()
-        self.consent_signed_on: dt.date | None = None
-        self.initial_meeting_on: dt.date | None = None
-        self.agreed_start: dt.date | None = None
-        self.placement_started_on: dt.date | None = None
-        self.last_meeting_on: dt.date | None = None
-        self.final_decision: ReviewDecision | None = None
-        self.permanent_from: dt.date | None = None
-        self.ended_on: dt.date | None = None
-        self.ap_head: str | None = None
 
 
 def _is(value: Any, kind: Any) -> bool:
@@ -150,7 +127,8 @@ class Reintegration:
     )
 
     _case_id: str
-    _pupil: Pupil
+    _pupil: Pupil | Mapping[str, Any]
+    """The child; as recorded (JSON) until first read, for a case a store resumed."""
     _ap_setting: str
     _local_authority: str
     _protocol: Protocol
@@ -160,7 +138,7 @@ class Reintegration:
     _deadlines: list[Deadline]
     _obligations: list[Obligation]
     _departures: list[Departure]
-    _facts: _Facts
+    _facts: Facts
     _unchecked: int
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -172,7 +150,7 @@ class Reintegration:
     def _new(
         cls,
         case_id: str,
-        pupil: Pupil,
+        pupil: Pupil | Mapping[str, Any],
         ap_setting: str,
         local_authority: str,
         protocol: Protocol,
@@ -191,7 +169,7 @@ class Reintegration:
         put(case, "_deadlines", [])
         put(case, "_obligations", [])
         put(case, "_departures", [])
-        put(case, "_facts", _Facts())
+        put(case, "_facts", Facts())
         put(case, "_unchecked", 0)
         return case
 
@@ -239,10 +217,7 @@ class Reintegration:
         put(case, "_deadlines", list(self._deadlines))
         put(case, "_obligations", list(self._obligations))
         put(case, "_departures", list(self._departures))
-        facts = _Facts()
-        for name in _Facts.__slots__:
-            setattr(facts, name, getattr(self._facts, name))
-        put(case, "_facts", facts)
+        put(case, "_facts", self._facts.copy())
         put(case, "_unchecked", self._unchecked)
         return case
 
@@ -255,7 +230,16 @@ class Reintegration:
     @property
     def pupil(self) -> Pupil:
         """The child or young person."""
-        return self._pupil
+        pupil = self._pupil
+        if type(pupil) is not Pupil:
+            try:
+                pupil = structure(pupil, Pupil)
+            except FormInvalid as error:
+                raise FormInvalid("history", "1", f"open: {error}") from None
+            except (KeyError, TypeError, ValueError) as error:
+                raise FormInvalid("history", "1", f"malformed 'open' data: {error!r}") from None
+            object.__setattr__(self, "_pupil", pupil)
+        return pupil
 
     @property
     def ap_setting(self) -> str:
@@ -549,6 +533,95 @@ class Reintegration:
             object.__setattr__(case, "_unchecked", len(case._history))
         return case
 
+    @classmethod
+    def _resume(
+        cls,
+        history: Sequence[Transition],
+        state: str,
+        calendar: SchoolCalendar | None = None,
+        protocols: Iterable[Protocol] = (),
+    ) -> Reintegration:
+        """Rebuild a case from a history this library checked when it was written and the state
+        its store kept beside it (`_state()`), without replaying: unchecked, as `_restore`, and
+        the forms (the child's too) are read only when asked for. `verify()` replays every case
+        and compares its state. A history in the first data layout is restored instead.
+
+        Raises:
+            FormInvalid: the history's first or last transition, or the state, is malformed,
+                or the state is not of the history's length and last stage.
+            UnknownProtocol: the history names a protocol not given.
+        """
+        if calendar is not None and not isinstance(calendar, SchoolCalendar):
+            raise FormInvalid(
+                "replay", "calendar", f"must be a SchoolCalendar, not {type(calendar).__name__}"
+            )
+        transitions = list(history)
+        first, last = (transitions[0], transitions[-1]) if transitions else (None, None)
+        if not isinstance(first, Transition) or first._trigger != "open" or first._seq != 1:
+            raise FormInvalid("history", "1", "a history starts with the 'open' transition, seq 1")
+        if not isinstance(last, Transition) or last._seq != len(transitions):
+            raise FormInvalid(
+                "history", str(len(transitions)), f"expected seq {len(transitions)} last"
+            )
+        try:
+            data = first._peek()
+        except ValueError as error:
+            raise FormInvalid("history", "1", str(error)) from None
+        if schema_of(data) != SCHEMA:
+            return cls._restore(transitions, calendar, protocols)
+        recorded = decode(state)
+        if recorded.version != len(transitions) or recorded.stage is not last._dest:
+            raise FormInvalid(
+                "state",
+                "version",
+                f"the state is of version {recorded.version} in stage "
+                f"{recorded.stage.value!r}, the history of {len(transitions)} transitions "
+                f"ending in {last._dest.value!r}",
+            )
+        try:
+            named = data["protocol"]
+            protocol = find_protocol(
+                protocol_registry(protocols), str(named["id"]), str(named["version"])
+            )
+            opened = [data[argument.name] for argument in _OPEN.arguments]
+            if type(opened[1]) is not dict:
+                raise TypeError(f"the pupil is a JSON object, not {opened[1]!r}")
+        except (KeyError, TypeError) as error:
+            raise FormInvalid("history", "1", f"malformed 'open' data: {error!r}") from None
+        for argument, value in zip(_OPEN.arguments, opened, strict=True):
+            if argument.type is not str:
+                continue
+            problem = (
+                identifier(value, argument.name, argument.most or NAME_LENGTH)
+                if argument.needed or type(value) is not str
+                else text_problem(value, single_line=argument.single_line, most=argument.most)
+            )
+            if problem is not None:
+                raise FormInvalid("history", "1", f"open: {argument.name} {problem}")
+        case_id, pupil, ap_setting, local_authority = opened
+        case = cls._new(case_id, pupil, ap_setting, local_authority, protocol, calendar)
+        put = object.__setattr__
+        put(case, "_stage", recorded.stage)
+        put(case, "_history", transitions)
+        put(case, "_deadlines", recorded.deadlines)
+        put(case, "_obligations", recorded.obligations)
+        put(case, "_departures", recorded.departures)
+        put(case, "_facts", recorded.facts)
+        put(case, "_unchecked", len(transitions))
+        return case
+
+    def _state(self) -> str:
+        """The case's state as the compact JSON a store keeps beside its log (`state.encode`):
+        the same case always gives the same text."""
+        return encode(
+            version=len(self._history),
+            stage=self._stage,
+            facts=self._facts,
+            deadlines=self._deadlines,
+            obligations=self._obligations,
+            departures=self._departures,
+        )
+
     def _replay_one(
         self, transition: Transition, data: Mapping[str, Any], *, checked: bool
     ) -> None:
@@ -773,11 +846,15 @@ class Reintegration:
                     self._meet(ref, on)
             elif key == "opened":
                 for item in items:
-                    self._obligations.append(_obligation(item, on))
+                    self._obligations.append(
+                        shared_obligation(
+                            item["kind"], item["owner"], item["due"], item.get("basis", ""), on
+                        )
+                    )
             elif key == "deadlines":
                 for item in items:
                     kind = _DEADLINE_KINDS[item["kind"]]
-                    self._deadlines.append(Deadline._made(kind, day(item["due"])))
+                    self._deadlines.append(shared_deadline(kind, shared_day(item["due"]), None))
             elif key == "closed":
                 for ref in items:
                     self._close(ref)
@@ -795,10 +872,10 @@ class Reintegration:
         self._history.append(transition)
 
     def _meet(self, ref: Mapping[str, Any], on: dt.date) -> None:
-        kind, due = _DEADLINE_KINDS[ref["kind"]], day(ref["due"])
+        kind, due = _DEADLINE_KINDS[ref["kind"]], shared_day(ref["due"])
         for index, item in enumerate(self._deadlines):
             if item.met_on is None and item.kind is kind and item.due == due:
-                self._deadlines[index] = Deadline._made(kind, due, on)
+                self._deadlines[index] = shared_deadline(kind, due, on)
                 return
         raise ValueError(f"no unmet {kind.value} deadline due {due.isoformat()} to meet")
 
@@ -931,29 +1008,6 @@ def _recorded_kind(step: Step, data: Mapping[str, Any]) -> Any:
     if step.name == _DISCHARGE:
         return ObligationKind(data["kind"])
     return None
-
-
-_OBLIGATIONS: dict[tuple[Any, ...], Obligation] = {}
-
-
-def _obligation(item: Mapping[str, Any], opened_on: dt.date) -> Obligation:
-    # Obligations are frozen values and few distinct ones exist: share them across cases.
-    key = (item["kind"], item["owner"], item["due"], item.get("basis", ""), opened_on)
-    found = _OBLIGATIONS.get(key)
-    if found is None:
-        basis = key[3]
-        if type(basis) is not str:
-            raise TypeError(f"an obligation's basis is text, not {basis!r}")
-        found = Obligation(
-            ObligationKind(key[0]),
-            Party(key[1]),
-            None if key[2] is None else day(key[2]),
-            basis,
-            opened_on,
-        )
-        if len(_OBLIGATIONS) < 4096:
-            _OBLIGATIONS[key] = found
-    return found
 
 
 def _check_methods() -> None:

@@ -263,11 +263,16 @@ class Transition:
         on: date,
         pending: str | Callable[[], dict[str, Any]],
     ) -> Transition:
-        transition = cls.__new__(cls)
-        transition._fill(seq, trigger, source, dest, actor, on, pending)
-        put = object.__setattr__
-        put(transition, "_data", None)
-        put(transition, "_frozen", False)
+        transition = _new(cls)
+        _SET_SEQ(transition, seq)
+        _SET_TRIGGER(transition, trigger)
+        _SET_SOURCE(transition, source)
+        _SET_DEST(transition, dest)
+        _SET_ACTOR(transition, actor)
+        _SET_ON(transition, on)
+        _SET_PENDING(transition, pending)
+        _SET_DATA(transition, None)
+        _SET_FROZEN(transition, False)
         return transition
 
     def _raw(self) -> Mapping[str, Any]:
@@ -371,3 +376,19 @@ class Transition:
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Transition:
         return self
+
+
+_new = object.__new__
+# The slots' own setters: a transition is built once per stored row, so its construction is
+# a store load's inner loop (`__setattr__` refuses every other change).
+(
+    _SET_ACTOR,
+    _SET_DATA,
+    _SET_DEST,
+    _SET_FROZEN,
+    _SET_ON,
+    _SET_PENDING,
+    _SET_SEQ,
+    _SET_SOURCE,
+    _SET_TRIGGER,
+) = (getattr(Transition, name).__set__ for name in Transition.__slots__)

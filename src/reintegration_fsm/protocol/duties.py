@@ -31,3 +31,11 @@ CONSENT_TO_DELETION_BASIS = (
     'registered has consented to the deletion".'
 )
 """R17: the other school's consent, without which the deletion may not happen."""
+
+BASES = {
+    "13(1)": JOINERS_BASIS,
+    "9(1)(c)": DELETION_BASIS,
+    "13(4)": DELETION_RETURN_BASIS,
+    "9(1)(c)(ii)": CONSENT_TO_DELETION_BASIS,
+}
+"""Each basis by the regulation it cites: how a case's recorded state names it."""

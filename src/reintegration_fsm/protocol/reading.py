@@ -66,7 +66,7 @@ def _converter(hint: Any) -> Any:
     elif attrs.has(hint):
 
         def convert(raw: Any) -> Any:
-            if type(raw) is not dict:
+            if not isinstance(raw, dict):  # a dict, or the frozen one a caller's data becomes
                 raise TypeError(f"expected a JSON object for {hint.__name__}, not {raw!r}")
             return FormView(raw, hint)
 
@@ -75,7 +75,7 @@ def _converter(hint: Any) -> Any:
         build = tuple if origin is tuple else frozenset
 
         def convert(raw: Any) -> Any:
-            if type(raw) is not list:
+            if not isinstance(raw, list):
                 raise TypeError(f"expected a JSON array, not {raw!r}")
             return build(item(value) for value in raw)
 
