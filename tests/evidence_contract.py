@@ -27,6 +27,7 @@ from reintegration_fsm import (
     Stage,
     Transition,
 )
+from reintegration_fsm.documents import render_text
 from reintegration_fsm.stores import InMemoryStore, SqlAlchemyStore, due_as_of, schema
 from reintegration_fsm.stores.checkpoints import CHECKPOINT
 from reintegration_fsm.stores.redaction import RedactionNote, note_row
@@ -264,6 +265,9 @@ class EvidenceContract:
         case = store.load("case-01")
         assert case.pupil.name == "(redacted on 2027-01-05: Subject's erasure request)"
         assert case.pupil.date_of_birth == dt.date(1, 1, 1)
+        printed = render_text(case)
+        assert "born (removed)" in printed
+        assert "0001" not in printed
         assert case.stage is Stage.SUCCESSFUL
         assert [s.pupil_name for s in store.cases()] == [case.pupil.name]
         assert store.cases(text="alex") == []

@@ -11,7 +11,7 @@ from reintegration_fsm.forms.information import (
     Professional,
     ReintegrationInformation,
 )
-from reintegration_fsm.forms.letter import FailureLetter, long_date
+from reintegration_fsm.forms.letter import REMOVED_DAY, FailureLetter, long_date
 from reintegration_fsm.forms.meetings import Attendee, InitialMeeting, ReviewMeeting
 from reintegration_fsm.forms.outcomes import SuccessfulOutcome, UnsuccessfulOutcome
 from reintegration_fsm.forms.pupil import Pupil
@@ -19,6 +19,7 @@ from reintegration_fsm.forms.timetable import SESSION_NAMES, ReintegrationTimeta
 from reintegration_fsm.forms.views import ChildViews
 
 __all__ = [
+    "REMOVED_DAY",
     "SESSION_NAMES",
     "Attendee",
     "ChildViews",

@@ -37,8 +37,14 @@ class LetterCase(Protocol):
     def last_on(self) -> dt.date | None: ...
 
 
+REMOVED_DAY = dt.date.min
+"""The day a form holds for a date a redaction removed (a date of birth): shown "(removed)"."""
+
+
 def long_date(day: dt.date) -> str:
-    """A date as a letter writes it: 3 March 2026."""
+    """A date as a letter writes it: 3 March 2026 ("(removed)" for `REMOVED_DAY`)."""
+    if day == REMOVED_DAY:
+        return "(removed)"
     return f"{day.day} {day:%B %Y}"
 
 

@@ -26,11 +26,13 @@ import attrs
 
 from reintegration_fsm.errors import FormInvalid
 from reintegration_fsm.fields import NAME_LENGTH
+from reintegration_fsm.forms.letter import REMOVED_DAY
 from reintegration_fsm.protocol.steps import STEP
 from reintegration_fsm.stores.digests import ACTOR_FIELDS, is_marker
 
-REDACTED_DATE = dt.date(1, 1, 1)
-"""The date a loaded case shows for a redacted date of birth (renderings show the note)."""
+REDACTED_DATE = REMOVED_DAY
+"""The date a loaded case shows for a redacted date of birth (0001-01-01; the forms print it
+"(removed)", the CLI's renderings the redaction's note)."""
 REASON_LENGTH = 160
 """The longest reason a redaction may give: its placeholder must fit a name's column."""
 assert len(f"(redacted on 9999-12-31: {'x' * REASON_LENGTH})") <= NAME_LENGTH
