@@ -358,8 +358,8 @@ def test_timeline_and_due_as_of_a_date_show_the_cases_as_they_stood(demo_db: str
     assert as_json["stage"] == "referred"
     assert as_json["as_of"] == "2026-04-20"
     overdue = ok(invoke(demo_db, "due", "--as-of", "2026-04-20", "--overdue", "--format", "json"))
-    assert ("DEMO-0004", "place_offer") in {
-        (r["case_id"], r["kind"]) for r in json.loads(overdue.stdout)
+    assert ("DEMO-0004", "place_offer", "referred") in {
+        (r["case_id"], r["kind"], r["stage"]) for r in json.loads(overdue.stdout)
     }
     today = ok(invoke(demo_db, "due", "--on", "2026-04-20", "--overdue", "--format", "json"))
     assert ("DEMO-0004", "place_offer") not in {

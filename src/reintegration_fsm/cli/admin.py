@@ -25,7 +25,7 @@ from reintegration_fsm.cli.common import (
     today,
 )
 from reintegration_fsm.protocol import diagrams
-from reintegration_fsm.stores import due_as_of, upgrade
+from reintegration_fsm.stores import cases_as_of, due_as_of, upgrade
 from reintegration_fsm.stores.migrate import config as migrations
 from reintegration_fsm.vocabulary import Party
 
@@ -124,7 +124,8 @@ def due(
         rows = [row for row in rows if row["status"] == "overdue"]
     if not rows:
         caseload.check_authority(store)
-    rows = caseload.describe_due(rows, store.cases() if rows else (), day, found.calendar())
+    summaries = () if not rows else store.cases() if as_of is None else cases_as_of(store, as_of)
+    rows = caseload.describe_due(rows, summaries, day, found.calendar())
     note = caseload.lateness_note(rows, found.calendar())
     if note and output_format == "table" and output is None:
         click.echo(note, err=True)

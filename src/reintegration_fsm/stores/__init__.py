@@ -8,7 +8,7 @@ The domain core never imports this package; stores import the core. Every store 
 
 from typing import TYPE_CHECKING
 
-from reintegration_fsm.stores.as_of import due_as_of
+from reintegration_fsm.stores.as_of import cases_as_of, due_as_of
 from reintegration_fsm.stores.base import Store
 from reintegration_fsm.stores.checkpoints import (
     Checkpoint,
@@ -46,6 +46,7 @@ __all__ = [
     "Signature",
     "SqlAlchemyStore",
     "Store",
+    "cases_as_of",
     "due_as_of",
     "upgrade",
 ]

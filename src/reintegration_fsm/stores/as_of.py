@@ -9,10 +9,22 @@ from __future__ import annotations
 
 import datetime as dt
 
+from reintegration_fsm.case import Reintegration
 from reintegration_fsm.errors import CaseNotFound
 from reintegration_fsm.stores.base import Store
-from reintegration_fsm.stores.model import DueItem
+from reintegration_fsm.stores.model import CaseSummary, DueItem
 from reintegration_fsm.stores.rows import binds_on, due_item, due_order, open_item_rows
+
+
+def _stood(store: Store, as_of: dt.date) -> list[Reintegration]:
+    """Every case `store` may show as it stood at the end of `as_of` (those opened by then)."""
+    found = []
+    for summary in store.cases():
+        try:
+            found.append(store.load(summary.case_id, as_of=as_of))
+        except CaseNotFound:
+            continue
+    return found
 
 
 def due_as_of(store: Store, as_of: dt.date, on: dt.date | None = None) -> list[DueItem]:
@@ -20,10 +32,24 @@ def due_as_of(store: Store, as_of: dt.date, on: dt.date | None = None) -> list[D
     as it stood at the end of `as_of`; a case not yet opened then is left out."""
     day = as_of if on is None else on
     rows = []
-    for summary in store.cases():
-        try:
-            case = store.load(summary.case_id, as_of=as_of)
-        except CaseNotFound:
-            continue
+    for case in _stood(store, as_of):
         rows += [row for row in open_item_rows(case, case.local_authority) if binds_on(row, day)]
     return [due_item(row) for row in sorted(rows, key=due_order)]
+
+
+def cases_as_of(store: Store, as_of: dt.date) -> list[CaseSummary]:
+    """The cases `store` may show as `cases()` would have listed them at the end of `as_of`
+    (their stage and host school then); a case not yet opened then is left out."""
+    return [
+        CaseSummary(
+            case.case_id,
+            case.pupil.name,
+            case.stage,
+            case.ap_setting,
+            case.host_school,
+            case.local_authority,
+            case.opened_on,
+            case.last_on or case.opened_on,
+        )
+        for case in _stood(store, as_of)
+    ]
