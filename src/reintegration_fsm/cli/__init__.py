@@ -18,6 +18,7 @@ from reintegration_fsm.cli.common import (
     Group,
     Settings,
 )
+from reintegration_fsm.cli.protocol_files import PROTOCOLS_ENV, environment_paths
 from reintegration_fsm.version import __version__
 
 __all__ = ["cli", "main"]
@@ -56,7 +57,7 @@ __all__ = ["cli", "main"]
     multiple=True,
     metavar="FILE",
     help="Register an authority's protocol (a TOML file; repeat for more): cases opened under "
-    f"it can be loaded, replayed and verified. Also env {protocols.PROTOCOLS_ENV} "
+    f"it can be loaded, replayed and verified. Also env {PROTOCOLS_ENV} "
     "(files separated by ':').",
 )
 @click.version_option(__version__, prog_name="reintegration-fsm")
@@ -77,7 +78,7 @@ def cli(
         database,
         authority,
         calendar_name,
-        protocol_files=(*protocols.environment_paths(), *protocol_files),
+        protocol_files=(*environment_paths(), *protocol_files),
     )
     ctx.obj = found
     ctx.call_on_close(found.close)

@@ -29,6 +29,7 @@ from reintegration_fsm.cli.errors import (
     failure_from,
 )
 from reintegration_fsm.cli.output import Cell, render_csv, render_table, render_xlsx, write_private
+from reintegration_fsm.cli.protocol_files import registered
 from reintegration_fsm.cli.text import echo_text, neutralise, to_json
 from reintegration_fsm.protocol.definition import Protocol
 from reintegration_fsm.stores import SqlAlchemyStore, upgrade
@@ -72,8 +73,6 @@ class Settings:
     def protocols(self) -> tuple[Protocol, ...]:
         """The registered protocols, read and checked once per command."""
         if self._protocols is None:
-            from reintegration_fsm.cli.protocols import registered
-
             self._protocols = registered(self.protocol_files)
         return self._protocols
 

@@ -2,53 +2,17 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 
 import attrs
 import click
 
 from reintegration_fsm.cli.common import Failure, settings
+from reintegration_fsm.cli.protocol_files import read_protocol
 from reintegration_fsm.cli.text import neutralise
-from reintegration_fsm.errors import ProtocolDefinitionError
 from reintegration_fsm.protocol import diagrams
 from reintegration_fsm.protocol.definition import KNOWN, WORCESTERSHIRE, Protocol
 from reintegration_fsm.vocabulary import Evidence, Party
-
-PROTOCOLS_ENV = "RFSM_PROTOCOLS"
-"""Protocol files to register, separated by the system's path separator (`:` on Linux)."""
-
-
-def read_protocol(path: str) -> Protocol:
-    """A protocol read from a TOML file, its problems as a `Failure` (exit 2).
-
-    Raises:
-        Failure: the file cannot be read, or defines a protocol that cannot run.
-    """
-    try:
-        return Protocol.from_file(path)
-    except ProtocolDefinitionError as error:
-        raise Failure(f"protocol file {neutralise(path)}: {neutralise(str(error))}") from None
-    except OSError as error:
-        raise Failure(f"cannot read protocol file {neutralise(path)}: {error.strerror}") from None
-    except UnicodeDecodeError:
-        raise Failure(f"protocol file {neutralise(path)} is not UTF-8 text") from None
-
-
-def registered(paths: Sequence[str]) -> tuple[Protocol, ...]:
-    """The protocols of `--protocol FILE` options (and `RFSM_PROTOCOLS`), read and checked."""
-    found = [read_protocol(path) for path in paths]
-    keys = [protocol.key for protocol in found]
-    for key in set(keys):
-        if keys.count(key) > 1 and len({p for p in found if p.key == key}) > 1:
-            raise Failure(f"two different protocol files are both {key[0]} {key[1]}")
-    return tuple(found)
-
-
-def environment_paths() -> tuple[str, ...]:
-    """The protocol files `RFSM_PROTOCOLS` names."""
-    value = os.environ.get(PROTOCOLS_ENV, "")
-    return tuple(path for path in value.split(os.pathsep) if path)
 
 
 def choose(protocols: Sequence[Protocol], name: str | None) -> Protocol:
@@ -131,4 +95,4 @@ def show(ctx: click.Context, file: str | None, under: str | None) -> None:
     click.echo("```")
 
 
-__all__ = ["PROTOCOLS_ENV", "choose", "protocol_group", "registered"]
+__all__ = ["choose", "protocol_group"]
