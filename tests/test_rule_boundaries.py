@@ -33,6 +33,7 @@ from reintegration_fsm import (
     Stage,
     SuccessfulOutcome,
     UnsuccessfulOutcome,
+    rules,
 )
 from reintegration_fsm.protocol.definition import WORCESTERSHIRE_1
 from scenario import (
@@ -118,6 +119,54 @@ def test_a_step_dated_366_days_ahead_is_allowed_and_367_refused() -> None:
         _open_on(furthest + DAY)
     (reason,) = refused.value.reasons
     assert "more than a year ahead" in reason
+
+
+class _Clock:
+    """A stand-in for the clock R16 reads: the time now and today's date."""
+
+    def __init__(self, today: dt.date, now: float) -> None:
+        self.today, self.now = today, now
+
+    def time(self) -> float:
+        return self.now
+
+
+def _midnight_after(day: dt.date) -> float:
+    return dt.datetime.combine(day + DAY, dt.time.min).timestamp()
+
+
+def test_the_latest_date_allowed_moves_on_at_midnight_and_not_before(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """R16 reads today's date once a day: the limit it caches holds until the next midnight,
+    exactly, and is then worked out again from the new day."""
+    clock = _Clock(dt.date(2026, 3, 2), 0.0)
+
+    class Today(dt.date):
+        @classmethod
+        def today(cls) -> Today:
+            day = clock.today
+            return cls(day.year, day.month, day.day)
+
+    fake = type("FakeDatetime", (), {})()
+    for name in ("datetime", "timedelta", "time"):
+        setattr(fake, name, getattr(dt, name))
+    fake.date = Today
+    monkeypatch.setattr(rules, "dt", fake)
+    monkeypatch.setattr(rules, "time", clock)
+    monkeypatch.setattr(rules, "_LIMIT", [0.0, dt.date.min])
+
+    clock.now = _midnight_after(dt.date(2026, 3, 1)) + 60  # 00:01 on 2 March
+    assert rules.furthest_date() == dt.date(2026, 3, 2) + dt.timedelta(days=366)
+    assert [_midnight_after(dt.date(2026, 3, 2)), dt.date(2027, 3, 3)] == rules._LIMIT
+
+    clock.today = dt.date(2026, 3, 3)  # the date moves on, but the cache holds till midnight
+    clock.now = _midnight_after(dt.date(2026, 3, 2)) - 1
+    assert rules.furthest_date() == dt.date(2027, 3, 3)
+
+    clock.now = _midnight_after(dt.date(2026, 3, 2))  # midnight itself: worked out again
+    assert rules.furthest_date() == dt.date(2027, 3, 4)
+    assert [_midnight_after(dt.date(2026, 3, 3)), dt.date(2027, 3, 4)] == rules._LIMIT
 
 
 def test_a_step_dated_the_day_before_the_last_is_refused_and_the_same_day_allowed() -> None:

@@ -151,8 +151,6 @@ def time_runs_forward(case: CaseState | None, _: object, on: dt.date) -> list[st
     would lock the case."""
     last = None if case is None else case.last_on
     limit = furthest_date()
-    if (last is None or on >= last) and on <= limit:
-        return []
     reasons = []
     if last is not None and on < last:
         reasons.append(
