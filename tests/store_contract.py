@@ -561,6 +561,48 @@ class StoreContract:
             sa.event.remove(store.engine, "before_cursor_execute", seen)
         assert store.history("case-01") == built("case-01", 5).history
 
+    def test_a_save_writes_only_the_open_items_that_changed(self, store: Store) -> None:
+        """Items that stay open keep their rows: a save deletes the closed ones and inserts the
+        new ones (start_placement opens two obligations and closes nothing)."""
+        if not isinstance(store, SqlAlchemyStore):
+            pytest.skip("the in-memory store runs no statements")
+        store.save(built("case-01", 6))
+        written: list[tuple[str, int]] = []
+
+        def seen(conn: Any, cursor: Any, statement: str, params: Any, *args: Any) -> None:
+            if "rfsm_open_items" in statement and not statement.lstrip().startswith("SELECT"):
+                rows = len(params) if isinstance(params, list) else 1
+                written.append((statement.split()[0], rows))
+
+        def item_rows() -> list[dict[str, Any]]:
+            with store.engine.connect() as conn:
+                query = sa.select(schema.open_items).order_by(schema.open_items.c.item_no)
+                return [dict(row) for row in conn.execute(query).mappings()]
+
+        case = store.load("case-01")
+        before = item_rows()
+        advanced(case, 1)
+        sa.event.listen(store.engine, "before_cursor_execute", seen)
+        try:
+            store.save(case)
+        finally:
+            sa.event.remove(store.engine, "before_cursor_execute", seen)
+        after = item_rows()
+        assert len(after) == len(before) + 2
+        assert all(row in after for row in before)  # unchanged rows kept their numbers
+        assert written == [("INSERT", 2)]
+        assert store.verify() == []
+        written.clear()
+        advanced(case, 1)  # hold_review meets the first review deadline and opens a duty
+        sa.event.listen(store.engine, "before_cursor_execute", seen)
+        try:
+            store.save(case)
+        finally:
+            sa.event.remove(store.engine, "before_cursor_execute", seen)
+        assert written == [("DELETE", 1), ("INSERT", 1)]
+        assert store.load("case-01") == built("case-01", 8)
+        assert store.verify() == []
+
     # -- bulk import ------------------------------------------------------------------------------
     def test_imported_histories_load_and_verify(self, store: Store) -> None:
         cases = [built(f"case-{n:02}", 1 + n % 11) for n in range(25)]

@@ -61,7 +61,9 @@ from reintegration_fsm.stores.rows import (
     as_date,
     as_stage,
     folded,
+    item_key,
     ledger_entry,
+    open_item_rows,
     refuse_other_authority,
     succeeded_in,
     summary,
@@ -148,6 +150,10 @@ class SqlAlchemyStore:
         )
         self._insert_log = insert(transitions)
         self._delete_items = delete(open_items).where(open_items.c.case_id == case_id)
+        self._delete_some_items = delete(open_items).where(
+            open_items.c.case_id == case_id,
+            open_items.c.item_no.in_(bindparam("b_item_nos", expanding=True)),
+        )
         self._insert_items = insert(open_items)
         self._insert_ledger = insert(weightings)
         head = (cases.c.version, cases.c.last_hash, cases.c.authority)
@@ -276,8 +282,8 @@ class SqlAlchemyStore:
                 and (head is None or (head.version, head.last_hash) == seen[:2])
                 and self._update(conn, fast, seen.version, seen.last_hash, seen.authority)
             ):
-                self._append(conn, fast, history[seen.version :])
-                return Held(len(history), fast.case_row["last_hash"], seen.authority)
+                self._append(conn, fast, history[seen.version :], seen.items)
+                return _held(len(history), fast, seen.authority)
             if head is None:
                 head = conn.execute(self._select_head, {"b_case_id": case_id}).first()
             if head is None:
@@ -316,12 +322,30 @@ class SqlAlchemyStore:
         }
         return conn.execute(self._update_case, params).rowcount == 1
 
-    def _append(self, conn: Connection, prepared: bulk.Prepared, new: Sequence[Transition]) -> None:
-        conn.execute(self._delete_items, {"b_case_id": prepared.case_id})
+    def _append(
+        self,
+        conn: Connection,
+        prepared: bulk.Prepared,
+        new: Sequence[Transition],
+        before: Mapping[int, tuple[Any, ...]] | None = None,
+    ) -> None:
+        """Append the log entries, and bring the open items up to date: only the rows that
+        changed when the store knows the rows the case had (`before`), else all of them."""
+        items = prepared.items
+        if before is None:
+            conn.execute(self._delete_items, {"b_case_id": prepared.case_id})
+        else:
+            keys = [item_key(item) for item in items]
+            now, was = set(keys), set(before.values())
+            gone = [number for number, key in before.items() if key not in now]
+            items = [item for item, key in zip(items, keys, strict=True) if key not in was]
+            if gone:
+                params = {"b_case_id": prepared.case_id, "b_item_nos": gone}
+                conn.execute(self._delete_some_items, params)
         entries = prepared.entries
         conn.execute(self._insert_log, entries if len(entries) > 1 else entries[0])
-        if prepared.items:
-            conn.execute(self._insert_items, prepared.items)
+        if items:
+            conn.execute(self._insert_items, items)
         if prepared.ledger and succeeded_in(new):
             conn.execute(self._insert_ledger, prepared.ledger)
 
@@ -336,7 +360,7 @@ class SqlAlchemyStore:
             conn.execute(self._insert_items, prepared.items)
         if prepared.ledger:
             conn.execute(self._insert_ledger, prepared.ledger)
-        return Held(len(history), prepared.case_row["last_hash"], case.local_authority)
+        return _held(len(history), prepared, case.local_authority)
 
     def _append_compared(
         self,
@@ -369,7 +393,7 @@ class SqlAlchemyStore:
         if not self._update(conn, prepared, version, last_hash, authority):
             raise ConcurrentUpdate(case_id, holds, None)  # cannot happen while we hold the lock
         self._append(conn, prepared, new)
-        return Held(len(history), prepared.case_row["last_hash"], authority)
+        return _held(len(history), prepared, authority)
 
     def import_histories(
         self,
@@ -501,7 +525,8 @@ class SqlAlchemyStore:
         case = Reintegration.replay(
             transitions_from_rows(entries, notes), self.calendar, self.protocols
         )
-        self._seen.put(case, Held(case.version, str(entries[-1]["hash"]), authority))
+        items = None if as_of is not None else _item_keys(open_item_rows(case, authority))
+        self._seen.put(case, Held(case.version, str(entries[-1]["hash"]), authority, items))
         return case
 
     def due(self, on: date) -> list[DueItem]:
@@ -785,6 +810,15 @@ class SqlAlchemyStore:
                 checkpoint=checkpoint,
                 public_key=public_key,
             )
+
+
+def _item_keys(items: Iterable[Row]) -> dict[int, tuple[Any, ...]]:
+    return {key[0]: key for key in map(item_key, items)}
+
+
+def _held(version: int, prepared: bulk.Prepared, authority: str) -> Held:
+    """What the store holds once `prepared` is written: its last hash and open items."""
+    return Held(version, prepared.case_row["last_hash"], authority, _item_keys(prepared.items))
 
 
 def _grouped(rows: Iterator[Any]) -> dict[str, list[Row]]:
