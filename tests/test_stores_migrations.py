@@ -309,6 +309,10 @@ def _item_rows(engine: sa.Engine) -> list[dict[str, Any]]:
         return [dict(row) for row in conn.execute(query).mappings()]
 
 
+def _case_indexes(engine: sa.Engine) -> set[str]:
+    return {str(index["name"]) for index in sa.inspect(engine).get_indexes("rfsm_cases")}
+
+
 def _content(row: dict[str, Any]) -> tuple[Any, ...]:
     return tuple(str(row[name]) for name in sorted(row) if name != "item_no")
 
@@ -326,6 +330,7 @@ def test_0004_renumbers_the_open_items_both_ways(engine: sa.Engine) -> None:
         cfg.attributes["connection"] = conn
         command.downgrade(cfg, "0003")
     positional = _item_rows(engine)
+    assert "ix_rfsm_cases_next_due" in _case_indexes(engine)
     assert sorted(map(_content, positional)) == sorted(map(_content, numbered))
     for case in cases:
         numbers = [row["item_no"] for row in positional if row["case_id"] == case.case_id]
@@ -346,6 +351,8 @@ def test_0004_renumbers_the_open_items_both_ways(engine: sa.Engine) -> None:
     ] == expected
     upgrade(engine)
     assert _item_rows(engine) == numbered
+    assert "ix_rfsm_cases_next_due" not in _case_indexes(engine)
+    assert differences(engine) == []
     assert store.verify() == []
     case = store.load("case-07")
     advanced(case, 1)  # a save after the upgrade writes only what changed, and verifies

@@ -10,6 +10,10 @@ Create Date: 2027-01-04
   open items of that group, oldest first. A save then deletes and inserts only the items that
   changed. The upgrade renumbers every row from the row itself, keeping the order within each
   group; nothing else changes, and `verify()` passes after it.
+- `ix_rfsm_cases_next_due` goes: no query reads `rfsm_cases` by `next_due`, and every save
+  that changes a case's next due date paid for it. Each other index is used by a query on
+  SQLite, PostgreSQL and MariaDB (`rfsm_open_items`' two covering indexes: `due()` unscoped and
+  scoped to an authority), and stays.
 
 Frozen, like the earlier revisions: the groups are written out here (the vocabulary's order on
 the day of this revision). The downgrade numbers each case's items 0, 1, 2... deadlines first
@@ -128,10 +132,13 @@ def _by_place(case_rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def upgrade() -> None:
-    """Number every open item by its group and its place in it."""
+    """Number every open item by its group and its place in it; drop the unused index."""
     _renumber(_by_identity)
+    op.drop_index("ix_rfsm_cases_next_due", table_name="rfsm_cases")
 
 
 def downgrade() -> None:
-    """Number every case's open items by their place in the case's list (see above)."""
+    """Number every case's open items by their place in the case's list (see above); index
+    `next_due` again."""
+    op.create_index("ix_rfsm_cases_next_due", "rfsm_cases", ["next_due"])
     _renumber(_by_place)
