@@ -38,7 +38,7 @@ from reintegration_fsm import ReferralRoute, Reintegration, Transition
 from reintegration_fsm.stores import SqlAlchemyStore, bulk, schema
 from reintegration_fsm.stores.digests import payload_digest
 from reintegration_fsm.stores.hashing import entry_hash
-from reintegration_fsm.stores.rows import log_rows, next_due, open_item_rows, utc_now
+from reintegration_fsm.stores.rows import item_key, log_rows, next_due, open_item_rows, utc_now
 from store_contract import (
     ADMISSIONS,
     CALENDAR,
@@ -92,14 +92,23 @@ class Raw:
             )
             mark = "%s"
         names = ", ".join
-        # The store's optimistic UPDATE: the version and hash it saw, and the authority.
+        # The store's optimistic UPDATE: the version and hash it saw, and the authority; on
+        # PostgreSQL it takes the row lock in a NOWAIT sub-select (one round trip).
+        case = (
+            f"(SELECT locked.case_id FROM rfsm_cases AS locked WHERE locked.case_id = {mark} "
+            "FOR UPDATE NOWAIT)"
+            if not self.sqlite
+            else mark
+        )
         self.update = (
             f"UPDATE rfsm_cases SET stage={mark}, version={mark}, next_due={mark}, "
             f"last_hash={mark}, host_school={mark}, last_on={mark} "
-            f"WHERE case_id = {mark} AND version = {mark} AND last_hash = {mark} "
+            f"WHERE case_id = {case} AND version = {mark} AND last_hash = {mark} "
             f"AND authority = {mark}"
         )
-        self.delete = f"DELETE FROM rfsm_open_items WHERE case_id = {mark}"
+        self.mark = mark
+        # Only the open items that closed go, only those that opened are inserted.
+        self.delete = f"DELETE FROM rfsm_open_items WHERE case_id = {mark} AND item_no IN "
         self.insert_log = (
             f"INSERT INTO rfsm_transitions ({names(LOG_COLUMNS)}) "
             f"VALUES ({names([mark] * len(LOG_COLUMNS))})"
@@ -125,23 +134,30 @@ class Raw:
     def tuple_of(self, row: dict[str, Any], columns: Sequence[str]) -> tuple[Any, ...]:
         return tuple(self.value(row[c]) for c in columns)
 
-    def save(self, update: tuple[Any, ...], entry: tuple[Any, ...], items: list[Any]) -> None:
+    def save(
+        self, update: tuple[Any, ...], entry: tuple[Any, ...], gone: list[int], items: list[Any]
+    ) -> None:
+        delete = self.delete + f"({', '.join([self.mark] * len(gone))})"
         if self.sqlite:
             cursor = self.conn.cursor()
             cursor.execute("BEGIN IMMEDIATE")
             cursor.execute(self.update, update)
             assert cursor.rowcount == 1
-            cursor.execute(self.delete, (update[6],))
+            if gone:
+                cursor.execute(delete, (update[6], *gone))
             cursor.execute(self.insert_log, entry)
-            cursor.executemany(self.insert_items, items)
+            if items:
+                cursor.executemany(self.insert_items, items)
             cursor.execute("COMMIT")
         else:
             with self.conn.transaction(), self.conn.cursor() as cursor:
                 cursor.execute(self.update, update)
                 assert cursor.rowcount == 1
-                cursor.execute(self.delete, (update[6],))
+                if gone:
+                    cursor.execute(delete, (update[6], *gone))
                 cursor.execute(self.insert_log, entry)
-                cursor.executemany(self.insert_items, items)
+                if items:
+                    cursor.executemany(self.insert_items, items)
 
     def insert_many(self, batch: Sequence[bulk.Prepared]) -> None:
         rows = (
@@ -321,6 +337,7 @@ def bench_save(url: str, saves: int, directory: Path) -> None:
     )
     # As a caller would: load, fire one trigger, save (the store remembers what it loaded).
     ours = [store.load(case.case_id) for case in ours]
+    before = {c.case_id: open_item_rows(c, c.local_authority) for c in raw_cases}
     for case in ours + raw_cases:
         case.identify_host(HOST_SCHOOL, ReferralRoute.VIRTUAL, by=ADMISSIONS, on=HOST_FOUND)
     hashes = {c.case_id: c.history[-1] for c in raw_cases}
@@ -331,6 +348,8 @@ def bench_save(url: str, saves: int, directory: Path) -> None:
     for case in raw_cases:
         entry = log_rows(case.case_id, [hashes[case.case_id]], last[case.case_id], utc_now())[0]
         items = open_item_rows(case, case.local_authority)
+        now, was = {item_key(i) for i in items}, {item_key(i) for i in before[case.case_id]}
+        gone = [key[0] for key in was - now]
         update = (
             case.stage.value,
             case.version,
@@ -347,7 +366,8 @@ def bench_save(url: str, saves: int, directory: Path) -> None:
             (
                 update,
                 raw.tuple_of(entry, LOG_COLUMNS),
-                [raw.tuple_of(i, ITEM_COLUMNS) for i in items],
+                gone,
+                [raw.tuple_of(i, ITEM_COLUMNS) for i in items if item_key(i) not in was],
             )
         )
     peer = peer_or_none(url, directory, saves)

@@ -148,6 +148,31 @@ class SqlAlchemyStore:
             )
             .values(changes)
         )
+        # PostgreSQL: the same UPDATE, taking the row lock in a NOWAIT sub-select, so that one
+        # round trip checks, locks and updates, and a writer that meets another one mid-save
+        # of the same case fails at once (see `_update_first`).
+        locked = cases.alias("locked")
+        lock = (
+            select(locked.c.case_id)
+            .where(locked.c.case_id == case_id)
+            .with_for_update(nowait=True)
+            .scalar_subquery()
+        )
+        self._update_case_nowait = (
+            update(cases)
+            .where(
+                cases.c.case_id == lock,
+                cases.c.version == bindparam("b_expected"),
+                cases.c.last_hash == bindparam("b_expected_hash"),
+                cases.c.authority == bindparam("b_authority"),
+            )
+            .values(changes)
+        )
+        # MariaDB: the plain UPDATE under a lock wait timeout of 0 (its NOWAIT for an UPDATE).
+        self._update_case_text: str | None = None
+        if self._dialect == "mysql" and getattr(self.engine.dialect, "is_mariadb", False):
+            compiled = self._update_case.compile(dialect=self.engine.dialect)
+            self._update_case_text = f"SET STATEMENT innodb_lock_wait_timeout = 0 FOR {compiled}"
         self._insert_log = insert(transitions)
         self._delete_items = delete(open_items).where(open_items.c.case_id == case_id)
         self._delete_some_items = delete(open_items).where(
@@ -274,21 +299,45 @@ class SqlAlchemyStore:
             )
         with self._writer.begin() as conn:
             head = None
-            if self._dialect != "sqlite":  # SQLite's BEGIN IMMEDIATE already serialises
-                head = self._lock_or_fail(conn, case_id, seen)
-            if (
-                seen is not None
-                and fast is not None
-                and (head is None or (head.version, head.last_hash) == seen[:2])
-                and self._update(conn, fast, seen.version, seen.last_hash, seen.authority)
-            ):
+            if seen is not None and fast is not None and self._update_first(conn, fast, seen):
                 self._append(conn, fast, history[seen.version :], seen.items)
                 return _held(len(history), fast, seen.authority)
+            if self._dialect != "sqlite":  # SQLite's BEGIN IMMEDIATE already serialises
+                head = self._lock_or_fail(conn, case_id, seen)
             if head is None:
                 head = conn.execute(self._select_head, {"b_case_id": case_id}).first()
             if head is None:
                 return self._insert_new(conn, case, history)
             return self._append_compared(conn, case, history, seen, head)
+
+    def _update_first(self, conn: Connection, prepared: bulk.Prepared, seen: Held) -> bool:
+        """The optimistic UPDATE of a case this store has seen: True when the row was still at
+        the version and hash it saw (and is now updated and locked).
+
+        On SQLite the transaction's BEGIN IMMEDIATE already serialises the writers. On
+        PostgreSQL and MariaDB the UPDATE takes the row lock itself, without waiting: a writer
+        that meets another one mid-save of the same case gets `ConcurrentUpdate` at once. Other
+        engines lock the row with `SELECT ... FOR UPDATE NOWAIT` first (two round trips).
+
+        Raises:
+            ConcurrentUpdate: another writer holds the case row.
+        """
+        args = (conn, prepared, seen.version, seen.last_hash, seen.authority)
+        if self._dialect == "sqlite":
+            return self._update(*args)
+        try:
+            if self._dialect == "postgresql":
+                return self._update(*args, statement=self._update_case_nowait)
+            if self._update_case_text is not None:
+                return self._update(*args, text=self._update_case_text)
+        except DBAPIError as error:
+            if _lock_not_available(error):
+                raise saving_now(prepared.case_id, seen.version) from error
+            raise
+        head = self._lock_or_fail(conn, prepared.case_id, seen)
+        return (
+            head is not None and (head.version, head.last_hash) == seen[:2] and self._update(*args)
+        )
 
     def _lock_or_fail(self, conn: Connection, case_id: str, seen: Held | None) -> Any:
         """Lock the case row and read its head, or raise `ConcurrentUpdate` at once if another
@@ -311,6 +360,9 @@ class SqlAlchemyStore:
         version: int,
         last_hash: str,
         authority: str,
+        *,
+        statement: Any = None,
+        text: str | None = None,
     ) -> bool:
         row = prepared.case_row
         params = {f"b_{name}": row[name] for name in CHANGING}
@@ -320,7 +372,11 @@ class SqlAlchemyStore:
             "b_expected_hash": last_hash,
             "b_authority": authority,
         }
-        return conn.execute(self._update_case, params).rowcount == 1
+        if text is not None:
+            return conn.exec_driver_sql(text, params).rowcount == 1
+        if statement is None:
+            statement = self._update_case
+        return conn.execute(statement, params).rowcount == 1
 
     def _append(
         self,
