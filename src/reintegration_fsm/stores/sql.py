@@ -1,6 +1,8 @@
 """`SqlAlchemyStore`: cases in SQLite, PostgreSQL or MariaDB through SQLAlchemy Core.
 
-The write path runs on Core statements built once per store: one short transaction per save.
+The write path runs on statements built once per store: one short transaction per save, its hot
+statements (the case row's UPDATE, the log and open-items writes) compiled to the driver's own
+text once and run through `exec_driver_sql`.
 A case object this store loaded or saved needs no read of its stored history: the UPDATE of
 its case row checks the version and last hash the store saw, and only when that fails (or the
 case is one it has not seen) does the save compare the stored history with the case's.
@@ -168,17 +170,8 @@ class SqlAlchemyStore:
             )
             .values(changes)
         )
-        # MariaDB: the plain UPDATE under a lock wait timeout of 0 (its NOWAIT for an UPDATE).
-        self._update_case_text: str | None = None
-        if self._dialect == "mysql" and getattr(self.engine.dialect, "is_mariadb", False):
-            compiled = self._update_case.compile(dialect=self.engine.dialect)
-            self._update_case_text = f"SET STATEMENT innodb_lock_wait_timeout = 0 FOR {compiled}"
         self._insert_log = insert(transitions)
         self._delete_items = delete(open_items).where(open_items.c.case_id == case_id)
-        self._delete_some_items = delete(open_items).where(
-            open_items.c.case_id == case_id,
-            open_items.c.item_no.in_(bindparam("b_item_nos", expanding=True)),
-        )
         self._insert_items = insert(open_items)
         self._insert_ledger = insert(weightings)
         head = (cases.c.version, cases.c.last_hash, cases.c.authority)
@@ -223,6 +216,32 @@ class SqlAlchemyStore:
             open_items.c.due, open_items.c.case_id, open_items.c.item_no
         )
         self._select_undated = undated.order_by(open_items.c.case_id, open_items.c.item_no)
+        self._build_driver_statements()
+
+    def _build_driver_statements(self) -> None:
+        """The save's hot statements as the driver's own text, compiled once: they run through
+        `exec_driver_sql` (SQLAlchemy still owns the transaction, its events and its errors)
+        without compiling and processing parameters on every call."""
+        dialect: Any = self.engine.dialect
+        if self._dialect == "sqlite":
+            dialect = type(dialect)(paramstyle="named")
+        self._driver_update = str(
+            (
+                self._update_case_nowait if self._dialect == "postgresql" else self._update_case
+            ).compile(dialect=dialect)
+        )
+        self._update_locks = self._dialect in ("sqlite", "postgresql")
+        if self._dialect == "mysql" and getattr(self.engine.dialect, "is_mariadb", False):
+            # MariaDB: the plain UPDATE under a lock wait timeout of 0 (its NOWAIT for it).
+            self._driver_update = (
+                f"SET STATEMENT innodb_lock_wait_timeout = 0 FOR {self._driver_update}"
+            )
+            self._update_locks = True
+        self._driver_insert_log = bulk.insert_text(transitions, self._dialect)
+        self._driver_insert_items = bulk.insert_text(open_items, self._dialect)
+        self._driver_insert_ledger = bulk.insert_text(weightings, self._dialect)
+        self._mark = ":{}" if self._dialect == "sqlite" else "%({})s"
+        self._value: Any = bulk.sqlite_value if self._dialect == "sqlite" else None
 
     def for_authority(self, authority: str) -> SqlAlchemyStore:
         """A store on the same engine confined to one local authority's cases."""
@@ -323,17 +342,13 @@ class SqlAlchemyStore:
             ConcurrentUpdate: another writer holds the case row.
         """
         args = (conn, prepared, seen.version, seen.last_hash, seen.authority)
-        if self._dialect == "sqlite":
-            return self._update(*args)
-        try:
-            if self._dialect == "postgresql":
-                return self._update(*args, statement=self._update_case_nowait)
-            if self._update_case_text is not None:
-                return self._update(*args, text=self._update_case_text)
-        except DBAPIError as error:
-            if _lock_not_available(error):
-                raise saving_now(prepared.case_id, seen.version) from error
-            raise
+        if self._update_locks:
+            try:
+                return self._update(*args)
+            except DBAPIError as error:
+                if _lock_not_available(error):
+                    raise saving_now(prepared.case_id, seen.version) from error
+                raise
         head = self._lock_or_fail(conn, prepared.case_id, seen)
         return (
             head is not None and (head.version, head.last_hash) == seen[:2] and self._update(*args)
@@ -360,9 +375,6 @@ class SqlAlchemyStore:
         version: int,
         last_hash: str,
         authority: str,
-        *,
-        statement: Any = None,
-        text: str | None = None,
     ) -> bool:
         row = prepared.case_row
         params = {f"b_{name}": row[name] for name in CHANGING}
@@ -372,11 +384,12 @@ class SqlAlchemyStore:
             "b_expected_hash": last_hash,
             "b_authority": authority,
         }
-        if text is not None:
-            return conn.exec_driver_sql(text, params).rowcount == 1
-        if statement is None:
-            statement = self._update_case
-        return conn.execute(statement, params).rowcount == 1
+        return conn.exec_driver_sql(self._driver_update, self._driver(params)).rowcount == 1
+
+    def _driver(self, row: Row) -> Row:
+        """A row's values as the driver takes them (SQLite: dates as SQLAlchemy's text)."""
+        value = self._value
+        return row if value is None else {name: value(v) for name, v in row.items()}
 
     def _append(
         self,
@@ -396,14 +409,23 @@ class SqlAlchemyStore:
             gone = [number for number, key in before.items() if key not in now]
             items = [item for item, key in zip(items, keys, strict=True) if key not in was]
             if gone:
-                params = {"b_case_id": prepared.case_id, "b_item_nos": gone}
-                conn.execute(self._delete_some_items, params)
-        entries = prepared.entries
-        conn.execute(self._insert_log, entries if len(entries) > 1 else entries[0])
+                mark = self._mark
+                numbers = {f"b_item_{n}": number for n, number in enumerate(gone)}
+                in_list = ", ".join(mark.format(name) for name in numbers)
+                conn.exec_driver_sql(
+                    f"DELETE FROM {open_items.name} WHERE case_id = {mark.format('b_case_id')} "
+                    f"AND item_no IN ({in_list})",
+                    {"b_case_id": prepared.case_id, **numbers},
+                )
+        driver = self._driver
+        entries = [driver(entry) for entry in prepared.entries]
+        conn.exec_driver_sql(self._driver_insert_log, entries if len(entries) > 1 else entries[0])
         if items:
-            conn.execute(self._insert_items, items)
+            conn.exec_driver_sql(self._driver_insert_items, [driver(item) for item in items])
         if prepared.ledger and succeeded_in(new):
-            conn.execute(self._insert_ledger, prepared.ledger)
+            conn.exec_driver_sql(
+                self._driver_insert_ledger, [driver(row) for row in prepared.ledger]
+            )
 
     def _insert_new(
         self, conn: Connection, case: Reintegration, history: Sequence[Transition]
