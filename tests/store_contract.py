@@ -587,6 +587,31 @@ class StoreContract:
         assert "UPDATE rfsm_cases" in on_cases[0]
         assert store.load("case-01") == built("case-01", 4)
 
+    def test_a_writer_meeting_another_mid_save_is_refused_at_once(self, store: Store) -> None:
+        """PostgreSQL and MariaDB: the one-statement UPDATE does not queue behind a transaction
+        holding the case row; the save is refused (`found` None) and writes nothing."""
+        if not isinstance(store, SqlAlchemyStore) or store.engine.dialect.name == "sqlite":
+            pytest.skip("SQLite serialises writers with BEGIN IMMEDIATE and its busy timeout")
+        store.save(built("case-01", 3))
+        case = store.load("case-01")
+        advanced(case, 1)
+        with store.engine.connect() as other:
+            other.execute(
+                sa.select(schema.cases.c.version)
+                .where(schema.cases.c.case_id == "case-01")
+                .with_for_update()
+            )
+            started = time.perf_counter()
+            with pytest.raises(ConcurrentUpdate) as refused:
+                store.save(case)
+            assert time.perf_counter() - started < 1.0
+            assert refused.value.found is None
+            other.rollback()
+        assert store.load("case-01") == built("case-01", 3)
+        store.save(case)  # the holder is gone: the same case object saves
+        assert store.load("case-01") == built("case-01", 4)
+        assert store.verify() == []
+
     def test_a_save_writes_only_the_open_items_that_changed(self, store: Store) -> None:
         """Items that stay open keep their rows: a save deletes the closed ones and inserts the
         new ones (start_placement opens two obligations and closes nothing)."""
