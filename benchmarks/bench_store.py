@@ -287,6 +287,8 @@ class Peer:
     def close(self) -> None:
         if self.postgres:
             self._drop()
+            with self.datastore.transaction(commit=True) as cursor:
+                cursor.execute(f"DROP TYPE IF EXISTS {self.recorder.stored_event_type_name}")
         self.datastore.close()
 
 
