@@ -4,6 +4,14 @@ Run: python benchmarks/bench_store.py [--postgres URL] [--import-transitions N] 
 PostgreSQL figures need --postgres or RFSM_TEST_POSTGRES_URL (they are skipped otherwise);
 the benchmark drops and recreates the store's tables in that database. SQLite files go in a
 temporary directory on the same disk as the working directory (fsync is real).
+
+A save is also timed against a peer, in the same run and interleaved round by round:
+eventsourcing's aggregate recorder inserting one event into an existing aggregate (its SQLite
+recorder with the same WAL + synchronous=FULL durability, and its PostgreSQL recorder on the
+same database), goal ours/peer <= 1.0; and on SQLite against the floor, raw sqlite3 doing the
+version UPDATE and one ~600-byte log INSERT in one BEGIN IMMEDIATE ... COMMIT, goal <= 2x.
+The peer figures need eventsourcing: pip install '.[bench]'. Every figure prints PASS or FAIL;
+the exit status is 0 either way.
 """
 
 from __future__ import annotations
@@ -16,6 +24,7 @@ import statistics
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, timedelta
 from pathlib import Path
@@ -29,7 +38,7 @@ from reintegration_fsm import ReferralRoute, Reintegration, Transition
 from reintegration_fsm.stores import SqlAlchemyStore, bulk, schema
 from reintegration_fsm.stores.digests import payload_digest
 from reintegration_fsm.stores.hashing import entry_hash
-from reintegration_fsm.stores.rows import log_rows, next_due, open_item_rows, utc_now
+from reintegration_fsm.stores.rows import item_key, log_rows, next_due, open_item_rows, utc_now
 from store_contract import (
     ADMISSIONS,
     CALENDAR,
@@ -83,14 +92,23 @@ class Raw:
             )
             mark = "%s"
         names = ", ".join
-        # The store's optimistic UPDATE: the version and hash it saw, and the authority.
+        # The store's optimistic UPDATE: the version and hash it saw, and the authority; on
+        # PostgreSQL it takes the row lock in a NOWAIT sub-select (one round trip).
+        case = (
+            f"(SELECT locked.case_id FROM rfsm_cases AS locked WHERE locked.case_id = {mark} "
+            "FOR UPDATE NOWAIT)"
+            if not self.sqlite
+            else mark
+        )
         self.update = (
             f"UPDATE rfsm_cases SET stage={mark}, version={mark}, next_due={mark}, "
             f"last_hash={mark}, host_school={mark}, last_on={mark} "
-            f"WHERE case_id = {mark} AND version = {mark} AND last_hash = {mark} "
+            f"WHERE case_id = {case} AND version = {mark} AND last_hash = {mark} "
             f"AND authority = {mark}"
         )
-        self.delete = f"DELETE FROM rfsm_open_items WHERE case_id = {mark}"
+        self.mark = mark
+        # Only the open items that closed go, only those that opened are inserted.
+        self.delete = f"DELETE FROM rfsm_open_items WHERE case_id = {mark} AND item_no IN "
         self.insert_log = (
             f"INSERT INTO rfsm_transitions ({names(LOG_COLUMNS)}) "
             f"VALUES ({names([mark] * len(LOG_COLUMNS))})"
@@ -116,23 +134,30 @@ class Raw:
     def tuple_of(self, row: dict[str, Any], columns: Sequence[str]) -> tuple[Any, ...]:
         return tuple(self.value(row[c]) for c in columns)
 
-    def save(self, update: tuple[Any, ...], entry: tuple[Any, ...], items: list[Any]) -> None:
+    def save(
+        self, update: tuple[Any, ...], entry: tuple[Any, ...], gone: list[int], items: list[Any]
+    ) -> None:
+        delete = self.delete + f"({', '.join([self.mark] * len(gone))})"
         if self.sqlite:
             cursor = self.conn.cursor()
             cursor.execute("BEGIN IMMEDIATE")
             cursor.execute(self.update, update)
             assert cursor.rowcount == 1
-            cursor.execute(self.delete, (update[6],))
+            if gone:
+                cursor.execute(delete, (update[6], *gone))
             cursor.execute(self.insert_log, entry)
-            cursor.executemany(self.insert_items, items)
+            if items:
+                cursor.executemany(self.insert_items, items)
             cursor.execute("COMMIT")
         else:
             with self.conn.transaction(), self.conn.cursor() as cursor:
                 cursor.execute(self.update, update)
                 assert cursor.rowcount == 1
-                cursor.execute(self.delete, (update[6],))
+                if gone:
+                    cursor.execute(delete, (update[6], *gone))
                 cursor.execute(self.insert_log, entry)
-                cursor.executemany(self.insert_items, items)
+                if items:
+                    cursor.executemany(self.insert_items, items)
 
     def insert_many(self, batch: Sequence[bulk.Prepared]) -> None:
         rows = (
@@ -156,6 +181,127 @@ class Raw:
                 for statement, params in rows:
                     if params:
                         cursor.executemany(statement, params)
+
+
+# -- the peer and the floor ---------------------------------------------------------------------
+PAYLOAD = b"x" * 600
+"""About the size of one of our log entries (the row with its JSON text and hashes)."""
+
+
+class Floor:
+    """Raw sqlite3: the version UPDATE and one ~600-byte log INSERT, one BEGIN IMMEDIATE."""
+
+    def __init__(self, path: Path, count: int) -> None:
+        self.conn = sqlite3.connect(path, isolation_level=None)
+        self.conn.execute("PRAGMA journal_mode = WAL")
+        self.conn.execute("PRAGMA synchronous = FULL")
+        self.conn.execute("CREATE TABLE heads (id TEXT PRIMARY KEY, version INTEGER NOT NULL)")
+        self.conn.execute(
+            "CREATE TABLE log (id TEXT NOT NULL, seq INTEGER NOT NULL, data BLOB NOT NULL, "
+            "PRIMARY KEY (id, seq))"
+        )
+        self.conn.executemany(
+            "INSERT INTO heads VALUES (?, 3)", [(f"floor-{n}",) for n in range(count)]
+        )
+
+    def save(self, n: int) -> None:
+        cursor = self.conn.cursor()
+        cursor.execute("BEGIN IMMEDIATE")
+        cursor.execute("UPDATE heads SET version = 4 WHERE id = ? AND version = 3", (f"floor-{n}",))
+        assert cursor.rowcount == 1
+        cursor.execute("INSERT INTO log VALUES (?, 4, ?)", (f"floor-{n}", PAYLOAD))
+        cursor.execute("COMMIT")
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+PEER_TABLE = "rfsm_bench_peer_events"
+
+
+class Peer:
+    """eventsourcing's aggregate recorder: one event appended to an existing aggregate."""
+
+    def __init__(self, url: str, directory: Path, count: int) -> None:
+        from eventsourcing.persistence import StoredEvent
+
+        self.stored_event = StoredEvent
+        self.postgres = not url.startswith("sqlite")
+        self.datastore: Any
+        if self.postgres:
+            from eventsourcing.postgres import PostgresAggregateRecorder, PostgresDatastore
+
+            parsed = sa.make_url(url)
+            self.datastore = PostgresDatastore(
+                dbname=str(parsed.database),
+                host=parsed.host or "localhost",
+                port=parsed.port or 5432,
+                user=parsed.username or "postgres",
+                password=parsed.password or "",
+            )
+            self._drop()
+            self.recorder: Any = PostgresAggregateRecorder(
+                self.datastore, events_table_name=PEER_TABLE
+            )
+        else:
+            from eventsourcing.sqlite import (
+                SQLiteAggregateRecorder,
+                SQLiteConnection,
+                SQLiteConnectionPool,
+                SQLiteDatastore,
+            )
+
+            class FullSync(SQLiteConnectionPool):
+                def _create_connection(self) -> SQLiteConnection:
+                    conn = super()._create_connection()
+                    conn.cursor().execute("PRAGMA synchronous = FULL")
+                    return conn
+
+            path = str(directory / "peer.db")
+            self.datastore = SQLiteDatastore(path)
+            self.datastore.pool = FullSync(db_name=path)
+            self.recorder = SQLiteAggregateRecorder(self.datastore, PEER_TABLE)
+        self.recorder.create_table()
+        self.ids = [uuid.uuid4() for _ in range(count)]
+        # Each aggregate already holds three events, like a case in REFERRED.
+        self.recorder.insert_events(
+            [self.event(i, version) for i in self.ids for version in (1, 2, 3)]
+        )
+        if not self.postgres:
+            with self.datastore.transaction(commit=False) as cursor:
+                cursor.execute("PRAGMA journal_mode")
+                journal = cursor.fetchone()[0]
+                cursor.execute("PRAGMA synchronous")
+                assert (journal, cursor.fetchone()[0]) == ("wal", 2), "not WAL + FULL"
+
+    def event(self, originator: uuid.UUID, version: int) -> Any:
+        return self.stored_event(originator, version, "bench:HostIdentified", PAYLOAD)
+
+    def save(self, n: int) -> None:
+        self.recorder.insert_events([self.event(self.ids[n], 4)])
+
+    def _drop(self) -> None:
+        with self.datastore.transaction(commit=True) as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {PEER_TABLE}")
+
+    def close(self) -> None:
+        if self.postgres:
+            self._drop()
+            with self.datastore.transaction(commit=True) as cursor:
+                cursor.execute(f"DROP TYPE IF EXISTS {self.recorder.stored_event_type_name}")
+        self.datastore.close()
+
+
+def peer_or_none(url: str, directory: Path, count: int) -> Peer | None:
+    """The peer, or None (saying why) when eventsourcing is not installed."""
+    try:
+        return Peer(url, directory, count)
+    except ImportError as error:
+        print(
+            f"  peer (eventsourcing) skipped ({error}): the peer figure needs "
+            "pip install '.[bench]'"
+        )
+        return None
 
 
 # -- figures -------------------------------------------------------------------------------------
@@ -182,8 +328,9 @@ def _renamed(history: Sequence[Transition], case_id: str) -> list[Transition]:
     return [opened, *history[1:]]
 
 
-def bench_save(url: str, saves: int) -> None:
-    """Save one transition (identify_host) vs the raw driver doing the same statements."""
+def bench_save(url: str, saves: int, directory: Path) -> None:
+    """Save one transition (identify_host) vs the raw driver doing the same statements, vs
+    the peer appending one event, and (SQLite) vs the floor; rounds interleaved."""
     store = fresh(url)
     ours = referred_cases("ours", saves)
     raw_cases = referred_cases("raw", saves)
@@ -192,6 +339,7 @@ def bench_save(url: str, saves: int) -> None:
     )
     # As a caller would: load, fire one trigger, save (the store remembers what it loaded).
     ours = [store.load(case.case_id) for case in ours]
+    before = {c.case_id: open_item_rows(c, c.local_authority) for c in raw_cases}
     for case in ours + raw_cases:
         case.identify_host(HOST_SCHOOL, ReferralRoute.VIRTUAL, by=ADMISSIONS, on=HOST_FOUND)
     hashes = {c.case_id: c.history[-1] for c in raw_cases}
@@ -202,6 +350,8 @@ def bench_save(url: str, saves: int) -> None:
     for case in raw_cases:
         entry = log_rows(case.case_id, [hashes[case.case_id]], last[case.case_id], utc_now())[0]
         items = open_item_rows(case, case.local_authority)
+        now, was = {item_key(i) for i in items}, {item_key(i) for i in before[case.case_id]}
+        gone = [key[0] for key in was - now]
         update = (
             case.stage.value,
             case.version,
@@ -218,17 +368,29 @@ def bench_save(url: str, saves: int) -> None:
             (
                 update,
                 raw.tuple_of(entry, LOG_COLUMNS),
-                [raw.tuple_of(i, ITEM_COLUMNS) for i in items],
+                gone,
+                [raw.tuple_of(i, ITEM_COLUMNS) for i in items if item_key(i) not in was],
             )
         )
+    peer = peer_or_none(url, directory, saves)
+    floor = None if peer is None or peer.postgres else Floor(directory / "floor.db", saves)
     ours_times, raw_times, hash_times, encode_times = [], [], [], []
-    for case, params in zip(ours, raw_params, strict=True):
+    peer_times, floor_times = [], []
+    for n, (case, params) in enumerate(zip(ours, raw_params, strict=True)):
         start = time.perf_counter()
         store.save(case)
         ours_times.append(time.perf_counter() - start)
         start = time.perf_counter()
         raw.save(*params)
         raw_times.append(time.perf_counter() - start)
+        if peer is not None:
+            start = time.perf_counter()
+            peer.save(n)
+            peer_times.append(time.perf_counter() - start)
+        if floor is not None:
+            start = time.perf_counter()
+            floor.save(n)
+            floor_times.append(time.perf_counter() - start)
         # Encoding the payload as canonical JSON text is storage (the log keeps that text);
         # hashing is the payload digest (the salted tree) and the entry hash over the row.
         start = time.perf_counter()
@@ -249,6 +411,24 @@ def bench_save(url: str, saves: int) -> None:
         f"(medians of {saves})"
     )
     report("save / raw driver (same statements)", ours_ms / raw_ms, "x", 2.5, "lower")
+    if peer is not None:
+        peer_ms = statistics.median(peer_times) * 1e3
+        print(f"    eventsourcing recorder, one event: {peer_ms:.3f} ms (median of {saves})")
+        report(
+            "save / eventsourcing aggregate recorder (one event)",
+            ours_ms / peer_ms,
+            "x",
+            1.0,
+            "lower",
+        )
+        peer.close()
+    if floor is not None:
+        floor_ms = statistics.median(floor_times) * 1e3
+        print(f"    raw sqlite3 UPDATE + ~600-byte INSERT: {floor_ms:.3f} ms (median of {saves})")
+        report(
+            "save / raw sqlite3 floor (UPDATE + one INSERT)", ours_ms / floor_ms, "x", 2.0, "lower"
+        )
+        floor.close()
     report(
         "hashing share of a save (payload digest + entry hash)",
         100 * hash_ms / ours_ms,
@@ -416,7 +596,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         print("PostgreSQL: skipped (no --postgres and no RFSM_TEST_POSTGRES_URL)")
     for title, url, race_target in engines:
         print(f"\n{title}")
-        bench_save(url("save"), args.saves)
+        bench_save(url("save"), args.saves, directory)
         bench_import(url("import"), args.import_transitions, args.batch, False)
         if title == "PostgreSQL":
             bench_import(url("import"), args.import_transitions, args.batch, True)

@@ -553,13 +553,106 @@ class StoreContract:
         try:
             store.save(case)
             assert log_reads() == []
-            assert any(s.startswith("UPDATE rfsm_cases") for s in statements)
+            # MariaDB prefixes it: SET STATEMENT innodb_lock_wait_timeout = 0 FOR UPDATE ...
+            assert any("UPDATE rfsm_cases" in s for s in statements)
             stranger = built("case-01", 5)  # an object this store has not seen
             store.save(stranger)
             assert log_reads()
         finally:
             sa.event.remove(store.engine, "before_cursor_execute", seen)
         assert store.history("case-01") == built("case-01", 5).history
+
+    def test_the_common_save_checks_locks_and_updates_the_case_row_in_one_statement(
+        self, store: Store
+    ) -> None:
+        """A case this store loaded: one round trip for the version check, the row lock and the
+        update (PostgreSQL: a NOWAIT sub-select; MariaDB: a lock wait timeout of 0)."""
+        if not isinstance(store, SqlAlchemyStore):
+            pytest.skip("the in-memory store runs no statements")
+        store.save(built("case-01", 3))
+        statements: list[str] = []
+
+        def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+            statements.append(" ".join(statement.split()))
+
+        case = store.load("case-01")
+        advanced(case, 1)
+        sa.event.listen(store.engine, "before_cursor_execute", seen)
+        try:
+            store.save(case)
+        finally:
+            sa.event.remove(store.engine, "before_cursor_execute", seen)
+        on_cases = [s for s in statements if "rfsm_cases" in s]
+        assert len(on_cases) == 1, on_cases
+        assert "UPDATE rfsm_cases" in on_cases[0]
+        assert store.load("case-01") == built("case-01", 4)
+
+    def test_a_writer_meeting_another_mid_save_is_refused_at_once(self, store: Store) -> None:
+        """PostgreSQL and MariaDB: the one-statement UPDATE does not queue behind a transaction
+        holding the case row; the save is refused (`found` None) and writes nothing."""
+        if not isinstance(store, SqlAlchemyStore) or store.engine.dialect.name == "sqlite":
+            pytest.skip("SQLite serialises writers with BEGIN IMMEDIATE and its busy timeout")
+        store.save(built("case-01", 3))
+        case = store.load("case-01")
+        advanced(case, 1)
+        with store.engine.connect() as other:
+            other.execute(
+                sa.select(schema.cases.c.version)
+                .where(schema.cases.c.case_id == "case-01")
+                .with_for_update()
+            )
+            started = time.perf_counter()
+            with pytest.raises(ConcurrentUpdate) as refused:
+                store.save(case)
+            assert time.perf_counter() - started < 1.0
+            assert refused.value.found is None
+            other.rollback()
+        assert store.load("case-01") == built("case-01", 3)
+        store.save(case)  # the holder is gone: the same case object saves
+        assert store.load("case-01") == built("case-01", 4)
+        assert store.verify() == []
+
+    def test_a_save_writes_only_the_open_items_that_changed(self, store: Store) -> None:
+        """Items that stay open keep their rows: a save deletes the closed ones and inserts the
+        new ones (start_placement opens two obligations and closes nothing)."""
+        if not isinstance(store, SqlAlchemyStore):
+            pytest.skip("the in-memory store runs no statements")
+        store.save(built("case-01", 6))
+        written: list[tuple[str, int]] = []
+
+        def seen(conn: Any, cursor: Any, statement: str, params: Any, *args: Any) -> None:
+            if "rfsm_open_items" in statement and not statement.lstrip().startswith("SELECT"):
+                rows = len(params) if isinstance(params, list) else 1
+                written.append((statement.split()[0], rows))
+
+        def item_rows() -> list[dict[str, Any]]:
+            with store.engine.connect() as conn:
+                query = sa.select(schema.open_items).order_by(schema.open_items.c.item_no)
+                return [dict(row) for row in conn.execute(query).mappings()]
+
+        case = store.load("case-01")
+        before = item_rows()
+        advanced(case, 1)
+        sa.event.listen(store.engine, "before_cursor_execute", seen)
+        try:
+            store.save(case)
+        finally:
+            sa.event.remove(store.engine, "before_cursor_execute", seen)
+        after = item_rows()
+        assert len(after) == len(before) + 2
+        assert all(row in after for row in before)  # unchanged rows kept their numbers
+        assert written == [("INSERT", 2)]
+        assert store.verify() == []
+        written.clear()
+        advanced(case, 1)  # hold_review meets the first review deadline and opens a duty
+        sa.event.listen(store.engine, "before_cursor_execute", seen)
+        try:
+            store.save(case)
+        finally:
+            sa.event.remove(store.engine, "before_cursor_execute", seen)
+        assert written == [("DELETE", 1), ("INSERT", 1)]
+        assert store.load("case-01") == built("case-01", 8)
+        assert store.verify() == []
 
     # -- bulk import ------------------------------------------------------------------------------
     def test_imported_histories_load_and_verify(self, store: Store) -> None:

@@ -27,6 +27,7 @@ from scenario import CONSENTED, PARENT, REFERRED
 from store_contract import (
     CALENDAR,
     OTHER_AUTHORITY,
+    advanced,
     built,
     reachable_engine,
     reset_database,
@@ -81,7 +82,7 @@ def test_the_migrated_schema_equals_create_schemas(engine: sa.Engine) -> None:
     migrated_triggers = triggers(engine)
     upgrade(engine)  # at head already: nothing to do
     with engine.connect() as conn:
-        assert conn.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar() == "0003"
+        assert conn.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar() == "0004"
 
     reset_database(engine)
     assert differences(engine) != []  # the comparison can fail
@@ -107,7 +108,7 @@ def test_a_schema_built_by_create_schema_upgrades_cleanly(engine: sa.Engine) -> 
     """create_schema() stamps the newest migration, so a later upgrade() adds nothing twice."""
     SqlAlchemyStore(engine).create_schema()
     with engine.connect() as conn:
-        assert conn.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar() == "0003"
+        assert conn.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar() == "0004"
     upgrade(engine)
     assert differences(engine) == []
     SqlAlchemyStore(engine).create_schema()  # still idempotent: one stamp, no error
@@ -296,6 +297,67 @@ def test_the_upgrade_can_be_undone_and_redone_keeping_every_row(engine: sa.Engin
     upgrade(engine)
     for case in cases:
         assert store.load(case.case_id) == case
+    assert store.verify() == []
+
+
+# -- 0004: open items numbered by what they are --------------------------------------------------
+def _item_rows(engine: sa.Engine) -> list[dict[str, Any]]:
+    with engine.connect() as conn:
+        query = sa.select(schema.open_items).order_by(
+            schema.open_items.c.case_id, schema.open_items.c.item_no
+        )
+        return [dict(row) for row in conn.execute(query).mappings()]
+
+
+def _case_indexes(engine: sa.Engine) -> set[str]:
+    return {str(index["name"]) for index in sa.inspect(engine).get_indexes("rfsm_cases")}
+
+
+def _content(row: dict[str, Any]) -> tuple[Any, ...]:
+    return tuple(str(row[name]) for name in sorted(row) if name != "item_no")
+
+
+def test_0004_renumbers_the_open_items_both_ways(engine: sa.Engine) -> None:
+    upgrade(engine)
+    store = SqlAlchemyStore(engine, calendar=CALENDAR)
+    cases = [built(f"case-{n:02}", n) for n in range(1, 12)]
+    for case in cases:
+        store.save(case)
+    numbered = _item_rows(engine)
+    assert any(row["item_no"] >= 1_000_000 for row in numbered)
+    with engine.begin() as conn:
+        cfg = config()
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0003")
+    positional = _item_rows(engine)
+    assert "ix_rfsm_cases_next_due" in _case_indexes(engine)
+    assert sorted(map(_content, positional)) == sorted(map(_content, numbered))
+    for case in cases:
+        numbers = [row["item_no"] for row in positional if row["case_id"] == case.case_id]
+        assert numbers == list(range(len(numbers)))
+    # Up to the case that ended, revision 3's own order (deadlines, then obligations as opened).
+    expected = [
+        (case.case_id, number, kind)
+        for case in cases[:10]
+        for number, kind in enumerate(
+            [d.kind.value for d in case.pending_deadlines]
+            + [o.kind.value for o in case.obligations]
+        )
+    ]
+    assert [
+        (row["case_id"], row["item_no"], row["kind"])
+        for row in positional
+        if row["case_id"] <= "case-10"
+    ] == expected
+    upgrade(engine)
+    assert _item_rows(engine) == numbered
+    assert "ix_rfsm_cases_next_due" not in _case_indexes(engine)
+    assert differences(engine) == []
+    assert store.verify() == []
+    case = store.load("case-07")
+    advanced(case, 1)  # a save after the upgrade writes only what changed, and verifies
+    store.save(case)
+    assert store.load("case-07") == built("case-07", 8)
     assert store.verify() == []
 
 

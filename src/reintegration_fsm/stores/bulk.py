@@ -103,13 +103,15 @@ def rows(
     return prepared
 
 
-def _insert_text(table: Table, dialect: str) -> str:
+def insert_text(table: Table, dialect: str) -> str:
+    """The driver's INSERT of every column of `table`, with named parameters."""
     names = [column.name for column in table.columns]
     marks = [f":{n}" if dialect == "sqlite" else f"%({n})s" for n in names]
     return f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join(marks)})"
 
 
-def _sqlite_value(value: Any) -> Any:
+def sqlite_value(value: Any) -> Any:
+    """`value` as SQLAlchemy stores it in SQLite (a date or datetime as its text)."""
     # SQLAlchemy's SQLite storage formats for DATE and DATETIME, so that reads agree.
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M:%S.%f")
@@ -135,8 +137,8 @@ def insert_rows(conn: Connection, batch: Sequence[Prepared]) -> None:
     dialect = conn.dialect.name
     for table, table_rows in _by_table(batch):
         if dialect == "sqlite":
-            table_rows = [{k: _sqlite_value(v) for k, v in row.items()} for row in table_rows]
-        conn.exec_driver_sql(_insert_text(table, dialect), table_rows)
+            table_rows = [{k: sqlite_value(v) for k, v in row.items()} for row in table_rows]
+        conn.exec_driver_sql(insert_text(table, dialect), table_rows)
 
 
 def copy_rows(conn: Connection, batch: Sequence[Prepared]) -> None:

@@ -21,11 +21,13 @@ from reintegration_fsm.stores.rows import holds
 
 
 class Held(NamedTuple):
-    """What a store last saw of one case object: how much it holds, and under which authority."""
+    """What a store last saw of one case object: how much it holds, under which authority, and
+    (when it knows them) the case's open-items rows by item number, as `rows.item_key`."""
 
     version: int
     last_hash: str
     authority: str
+    items: Mapping[int, tuple[Any, ...]] | None = None
 
 
 class Seen:

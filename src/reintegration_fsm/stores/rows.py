@@ -33,7 +33,14 @@ from reintegration_fsm.stores.model import (
 )
 from reintegration_fsm.stores.redaction import is_redacted, shown
 from reintegration_fsm.stores.schema import cases, open_items, transitions, weightings
-from reintegration_fsm.vocabulary import Actor, Role, Stage
+from reintegration_fsm.vocabulary import (
+    Actor,
+    DeadlineKind,
+    ObligationKind,
+    Party,
+    Role,
+    Stage,
+)
 
 Row = dict[str, Any]
 
@@ -176,9 +183,36 @@ def refuse_other_authority(scope: str | None, case_id: str, authority: str) -> N
 
 
 # -- projections ---------------------------------------------------------------------------------
+ITEM_STRIDE = 1_000_000
+"""Item numbers per group: an item's number is its group's base plus its place in the group."""
+
+_DEADLINE_GROUPS = {kind.value: n for n, kind in enumerate(DeadlineKind)}
+_OBLIGATION_GROUPS = {
+    (kind.value, owner.value): 8 + 8 * k + o
+    for k, kind in enumerate(ObligationKind)
+    for o, owner in enumerate(Party)
+}
+"""Deadlines by kind, then obligations by kind and owner, in the vocabulary's order (new kinds
+and parties are added at the end, so no group moves)."""
+
+
+def item_group(item_type: str, kind: str, owner: str | None) -> int:
+    """The group an open item is numbered in: its kind (a deadline), or kind and owner."""
+    if item_type == DEADLINE:
+        return _DEADLINE_GROUPS[kind]
+    return _OBLIGATION_GROUPS[kind, str(owner)]
+
+
 def open_item_rows(case: Reintegration, authority: str) -> list[Row]:
     """What still binds: the case's pending deadlines (none once it has ended) and its open
-    obligations (an ended case's too), numbered in the case's own order."""
+    obligations (an ended case's too).
+
+    Each is numbered by what it is, not by where it stands: its group's base (`item_group`)
+    plus its place among the open items of that group, oldest first. An item keeps its number
+    until it or an older item of its group closes (an obligation closes oldest first in its
+    group), so a save rewrites only the items that opened or closed and those after a closed
+    one in its group.
+    """
     rows: list[Row] = [
         {
             "item_type": DEADLINE,
@@ -203,11 +237,30 @@ def open_item_rows(case: Reintegration, authority: str) -> list[Row]:
         for obligation in case.obligations
     )
     case_id = case.case_id
-    for number, row in enumerate(rows):
+    taken: dict[int, int] = {}
+    for row in rows:
+        group = item_group(row["item_type"], row["kind"], row["owner"])
+        place = taken.get(group, 0)
+        if place >= ITEM_STRIDE:
+            raise FormInvalid("case", "open items", f"more than {ITEM_STRIDE} of one kind")
+        taken[group] = place + 1
         row["case_id"] = case_id
         row["authority"] = authority
-        row["item_no"] = number
+        row["item_no"] = group * ITEM_STRIDE + place
     return rows
+
+
+def item_key(row: Mapping[str, Any]) -> tuple[Any, ...]:
+    """What an open-items row holds besides its case: equal keys, the same row."""
+    return (
+        int(row["item_no"]),
+        row["item_type"],
+        row["kind"],
+        row["owner"],
+        as_date(row["due"]),
+        as_date(row["opened_on"]),
+        row["authority"],
+    )
 
 
 def next_due(items: Iterable[Mapping[str, Any]]) -> date | None:

@@ -56,7 +56,8 @@ cases = Table(
     Column("authority", String(NAME), nullable=False, index=True),
     Column("stage", String(WORD), nullable=False),
     Column("version", Integer, nullable=False),
-    Column("next_due", Date, nullable=True, index=True),
+    # Not indexed (since 0004): no query looks a case up by it, and every save changes it.
+    Column("next_due", Date, nullable=True),
     Column("last_hash", String(HASH), nullable=False),
     Column("pupil_name", String(NAME), nullable=False),
     Column("ap_setting", String(NAME), nullable=False, index=True),

@@ -1,6 +1,8 @@
 """`SqlAlchemyStore`: cases in SQLite, PostgreSQL or MariaDB through SQLAlchemy Core.
 
-The write path runs on Core statements built once per store: one short transaction per save.
+The write path runs on statements built once per store: one short transaction per save, its hot
+statements (the case row's UPDATE, the log and open-items writes) compiled to the driver's own
+text once and run through `exec_driver_sql`.
 A case object this store loaded or saved needs no read of its stored history: the UPDATE of
 its case row checks the version and last hash the store saw, and only when that fails (or the
 case is one it has not seen) does the save compare the stored history with the case's.
@@ -61,7 +63,9 @@ from reintegration_fsm.stores.rows import (
     as_date,
     as_stage,
     folded,
+    item_key,
     ledger_entry,
+    open_item_rows,
     refuse_other_authority,
     succeeded_in,
     summary,
@@ -146,6 +150,26 @@ class SqlAlchemyStore:
             )
             .values(changes)
         )
+        # PostgreSQL: the same UPDATE, taking the row lock in a NOWAIT sub-select, so that one
+        # round trip checks, locks and updates, and a writer that meets another one mid-save
+        # of the same case fails at once (see `_update_first`).
+        locked = cases.alias("locked")
+        lock = (
+            select(locked.c.case_id)
+            .where(locked.c.case_id == case_id)
+            .with_for_update(nowait=True)
+            .scalar_subquery()
+        )
+        self._update_case_nowait = (
+            update(cases)
+            .where(
+                cases.c.case_id == lock,
+                cases.c.version == bindparam("b_expected"),
+                cases.c.last_hash == bindparam("b_expected_hash"),
+                cases.c.authority == bindparam("b_authority"),
+            )
+            .values(changes)
+        )
         self._insert_log = insert(transitions)
         self._delete_items = delete(open_items).where(open_items.c.case_id == case_id)
         self._insert_items = insert(open_items)
@@ -192,6 +216,32 @@ class SqlAlchemyStore:
             open_items.c.due, open_items.c.case_id, open_items.c.item_no
         )
         self._select_undated = undated.order_by(open_items.c.case_id, open_items.c.item_no)
+        self._build_driver_statements()
+
+    def _build_driver_statements(self) -> None:
+        """The save's hot statements as the driver's own text, compiled once: they run through
+        `exec_driver_sql` (SQLAlchemy still owns the transaction, its events and its errors)
+        without compiling and processing parameters on every call."""
+        dialect: Any = self.engine.dialect
+        if self._dialect == "sqlite":
+            dialect = type(dialect)(paramstyle="named")
+        self._driver_update = str(
+            (
+                self._update_case_nowait if self._dialect == "postgresql" else self._update_case
+            ).compile(dialect=dialect)
+        )
+        self._update_locks = self._dialect in ("sqlite", "postgresql")
+        if self._dialect == "mysql" and getattr(self.engine.dialect, "is_mariadb", False):
+            # MariaDB: the plain UPDATE under a lock wait timeout of 0 (its NOWAIT for it).
+            self._driver_update = (
+                f"SET STATEMENT innodb_lock_wait_timeout = 0 FOR {self._driver_update}"
+            )
+            self._update_locks = True
+        self._driver_insert_log = bulk.insert_text(transitions, self._dialect)
+        self._driver_insert_items = bulk.insert_text(open_items, self._dialect)
+        self._driver_insert_ledger = bulk.insert_text(weightings, self._dialect)
+        self._mark = ":{}" if self._dialect == "sqlite" else "%({})s"
+        self._value: Any = bulk.sqlite_value if self._dialect == "sqlite" else None
 
     def for_authority(self, authority: str) -> SqlAlchemyStore:
         """A store on the same engine confined to one local authority's cases."""
@@ -268,21 +318,41 @@ class SqlAlchemyStore:
             )
         with self._writer.begin() as conn:
             head = None
+            if seen is not None and fast is not None and self._update_first(conn, fast, seen):
+                self._append(conn, fast, history[seen.version :], seen.items)
+                return _held(len(history), fast, seen.authority)
             if self._dialect != "sqlite":  # SQLite's BEGIN IMMEDIATE already serialises
                 head = self._lock_or_fail(conn, case_id, seen)
-            if (
-                seen is not None
-                and fast is not None
-                and (head is None or (head.version, head.last_hash) == seen[:2])
-                and self._update(conn, fast, seen.version, seen.last_hash, seen.authority)
-            ):
-                self._append(conn, fast, history[seen.version :])
-                return Held(len(history), fast.case_row["last_hash"], seen.authority)
             if head is None:
                 head = conn.execute(self._select_head, {"b_case_id": case_id}).first()
             if head is None:
                 return self._insert_new(conn, case, history)
             return self._append_compared(conn, case, history, seen, head)
+
+    def _update_first(self, conn: Connection, prepared: bulk.Prepared, seen: Held) -> bool:
+        """The optimistic UPDATE of a case this store has seen: True when the row was still at
+        the version and hash it saw (and is now updated and locked).
+
+        On SQLite the transaction's BEGIN IMMEDIATE already serialises the writers. On
+        PostgreSQL and MariaDB the UPDATE takes the row lock itself, without waiting: a writer
+        that meets another one mid-save of the same case gets `ConcurrentUpdate` at once. Other
+        engines lock the row with `SELECT ... FOR UPDATE NOWAIT` first (two round trips).
+
+        Raises:
+            ConcurrentUpdate: another writer holds the case row.
+        """
+        args = (conn, prepared, seen.version, seen.last_hash, seen.authority)
+        if self._update_locks:
+            try:
+                return self._update(*args)
+            except DBAPIError as error:
+                if _lock_not_available(error):
+                    raise saving_now(prepared.case_id, seen.version) from error
+                raise
+        head = self._lock_or_fail(conn, prepared.case_id, seen)
+        return (
+            head is not None and (head.version, head.last_hash) == seen[:2] and self._update(*args)
+        )
 
     def _lock_or_fail(self, conn: Connection, case_id: str, seen: Held | None) -> Any:
         """Lock the case row and read its head, or raise `ConcurrentUpdate` at once if another
@@ -314,16 +384,48 @@ class SqlAlchemyStore:
             "b_expected_hash": last_hash,
             "b_authority": authority,
         }
-        return conn.execute(self._update_case, params).rowcount == 1
+        return conn.exec_driver_sql(self._driver_update, self._driver(params)).rowcount == 1
 
-    def _append(self, conn: Connection, prepared: bulk.Prepared, new: Sequence[Transition]) -> None:
-        conn.execute(self._delete_items, {"b_case_id": prepared.case_id})
-        entries = prepared.entries
-        conn.execute(self._insert_log, entries if len(entries) > 1 else entries[0])
-        if prepared.items:
-            conn.execute(self._insert_items, prepared.items)
+    def _driver(self, row: Row) -> Row:
+        """A row's values as the driver takes them (SQLite: dates as SQLAlchemy's text)."""
+        value = self._value
+        return row if value is None else {name: value(v) for name, v in row.items()}
+
+    def _append(
+        self,
+        conn: Connection,
+        prepared: bulk.Prepared,
+        new: Sequence[Transition],
+        before: Mapping[int, tuple[Any, ...]] | None = None,
+    ) -> None:
+        """Append the log entries, and bring the open items up to date: only the rows that
+        changed when the store knows the rows the case had (`before`), else all of them."""
+        items = prepared.items
+        if before is None:
+            conn.execute(self._delete_items, {"b_case_id": prepared.case_id})
+        else:
+            keys = [item_key(item) for item in items]
+            now, was = set(keys), set(before.values())
+            gone = [number for number, key in before.items() if key not in now]
+            items = [item for item, key in zip(items, keys, strict=True) if key not in was]
+            if gone:
+                mark = self._mark
+                numbers = {f"b_item_{n}": number for n, number in enumerate(gone)}
+                in_list = ", ".join(mark.format(name) for name in numbers)
+                conn.exec_driver_sql(
+                    f"DELETE FROM {open_items.name} WHERE case_id = {mark.format('b_case_id')} "
+                    f"AND item_no IN ({in_list})",
+                    {"b_case_id": prepared.case_id, **numbers},
+                )
+        driver = self._driver
+        entries = [driver(entry) for entry in prepared.entries]
+        conn.exec_driver_sql(self._driver_insert_log, entries if len(entries) > 1 else entries[0])
+        if items:
+            conn.exec_driver_sql(self._driver_insert_items, [driver(item) for item in items])
         if prepared.ledger and succeeded_in(new):
-            conn.execute(self._insert_ledger, prepared.ledger)
+            conn.exec_driver_sql(
+                self._driver_insert_ledger, [driver(row) for row in prepared.ledger]
+            )
 
     def _insert_new(
         self, conn: Connection, case: Reintegration, history: Sequence[Transition]
@@ -336,7 +438,7 @@ class SqlAlchemyStore:
             conn.execute(self._insert_items, prepared.items)
         if prepared.ledger:
             conn.execute(self._insert_ledger, prepared.ledger)
-        return Held(len(history), prepared.case_row["last_hash"], case.local_authority)
+        return _held(len(history), prepared, case.local_authority)
 
     def _append_compared(
         self,
@@ -369,7 +471,7 @@ class SqlAlchemyStore:
         if not self._update(conn, prepared, version, last_hash, authority):
             raise ConcurrentUpdate(case_id, holds, None)  # cannot happen while we hold the lock
         self._append(conn, prepared, new)
-        return Held(len(history), prepared.case_row["last_hash"], authority)
+        return _held(len(history), prepared, authority)
 
     def import_histories(
         self,
@@ -501,7 +603,8 @@ class SqlAlchemyStore:
         case = Reintegration.replay(
             transitions_from_rows(entries, notes), self.calendar, self.protocols
         )
-        self._seen.put(case, Held(case.version, str(entries[-1]["hash"]), authority))
+        items = None if as_of is not None else _item_keys(open_item_rows(case, authority))
+        self._seen.put(case, Held(case.version, str(entries[-1]["hash"]), authority, items))
         return case
 
     def due(self, on: date) -> list[DueItem]:
@@ -785,6 +888,15 @@ class SqlAlchemyStore:
                 checkpoint=checkpoint,
                 public_key=public_key,
             )
+
+
+def _item_keys(items: Iterable[Row]) -> dict[int, tuple[Any, ...]]:
+    return {key[0]: key for key in map(item_key, items)}
+
+
+def _held(version: int, prepared: bulk.Prepared, authority: str) -> Held:
+    """What the store holds once `prepared` is written: its last hash and open items."""
+    return Held(version, prepared.case_row["last_hash"], authority, _item_keys(prepared.items))
 
 
 def _grouped(rows: Iterator[Any]) -> dict[str, list[Row]]:
