@@ -197,6 +197,7 @@ def test_both_stores_offer_the_declared_interface_with_its_signatures() -> None:
     assert set(declared) == {
         "save",
         "load",
+        "load_all",
         "history",
         "taken",
         "import_histories",

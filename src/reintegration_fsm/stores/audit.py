@@ -198,6 +198,9 @@ def check_case(
         for column in SUMMARY_COLUMNS:
             if as_date(row[column]) != expected[column]:
                 problem(None, f"case row {column} differs from the replayed case's")
+        stored_state = row.get("state")
+        if stored_state is not None and stored_state != expected["state"]:
+            problem(None, "case row state differs from the replayed case's")
     if _item_keys(items, authority=False) != _item_keys(expected_items, authority=False):
         problem(None, "open items differ from the replayed case's deadlines and obligations")
     elif _item_keys(items) != _item_keys(expected_items):

@@ -6,7 +6,7 @@ docs/stores.md states the semantics every implementation keeps.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 from typing import Protocol
 
@@ -48,6 +48,16 @@ class Store(Protocol):
 
         Raises:
             CaseNotFound: no such case (or not yet opened on `as_of`), or another authority's.
+        """
+        ...
+
+    def load_all(self, case_ids: Iterable[str] | None = None) -> Iterator[Reintegration]:
+        """The cases it may show (with `case_ids`, those), ordered by case id, streamed: each is
+        rebuilt as `load` rebuilds it when the iteration reaches it.
+
+        Raises:
+            CaseNotFound: one of `case_ids` names no case, or another authority's (raised by
+                the call, before anything is yielded).
         """
         ...
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 from typing import Any
 
@@ -110,6 +110,9 @@ class InMemoryStore:
         case_id = case.case_id
         refuse_other_authority(self.authority, case_id, case.local_authority)
         history = case.history
+        if case._unchecked:
+            # Resumed by a store without replaying: re-checked before it is written here.
+            Reintegration.replay(history, self.calendar, self.protocols)
         now = utc_now()
         with self._lock:
             row = self._cases.get(case_id)
@@ -225,6 +228,25 @@ class InMemoryStore:
         return Reintegration.replay(
             transitions_from_rows(*self._entries(case_id, as_of)), self.calendar, self.protocols
         )
+
+    def load_all(self, case_ids: Iterable[str] | None = None) -> Iterator[Reintegration]:
+        """Every case this store may show (with `case_ids`, those), ordered by case id, each
+        replayed as `load` replays it when the iteration reaches it.
+
+        Raises:
+            CaseNotFound: one of `case_ids` names no case, or another authority's (the first
+                such id, in the order given); raised by this call, not by the iteration.
+        """
+        with self._lock:
+            if case_ids is None:
+                wanted = sorted(c for c in self._cases if self._visible(c) is not None)
+            else:
+                given = list(dict.fromkeys(case_ids))
+                for case_id in given:
+                    if self._visible(case_id) is None:
+                        raise CaseNotFound(case_id)
+                wanted = sorted(given)
+        return (self.load(case_id) for case_id in wanted)
 
     def due(self, on: date) -> list[DueItem]:
         """What still binds on `on`, soonest first: pending deadlines and open obligations due

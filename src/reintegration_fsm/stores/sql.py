@@ -28,6 +28,7 @@ from sqlalchemy import (
     type_coerce,
     update,
 )
+from sqlalchemy import case as sql_case
 from sqlalchemy.exc import DBAPIError
 
 from reintegration_fsm.calendar import SchoolCalendar
@@ -62,6 +63,7 @@ from reintegration_fsm.stores.rows import (
     as_stage,
     folded,
     ledger_entry,
+    rebuilt,
     refuse_other_authority,
     succeeded_in,
     summary,
@@ -80,6 +82,9 @@ from reintegration_fsm.vocabulary import Actor, Stage
 
 _CHUNK = 500
 """Ids per IN list."""
+
+_YIELD_PER = 2000
+"""Log rows a streaming read fetches at a time."""
 
 
 class SqlAlchemyStore:
@@ -152,6 +157,7 @@ class SqlAlchemyStore:
         self._insert_ledger = insert(weightings)
         head = (cases.c.version, cases.c.last_hash, cases.c.authority)
         self._select_head = select(*head).where(cases.c.case_id == case_id)
+        self._select_head_state = select(*head, cases.c.state).where(cases.c.case_id == case_id)
         # PostgreSQL and MariaDB: a writer that meets another one mid-save of the same case
         # fails at once instead of queueing behind its commit (see `save`).
         self._lock_case = self._select_head.with_for_update(nowait=True)
@@ -249,6 +255,10 @@ class SqlAlchemyStore:
         history = case.history
         if seen is not None and seen.version == len(history):
             return  # nothing new since this store last held it whole
+        if seen is None and case._unchecked:
+            # Resumed by another store object without replaying: a history from outside is
+            # re-checked before it is written (the trust rule).
+            Reintegration.replay(history, self.calendar, self.protocols)
         with converted(f"save case {case_id!r}", case_id):
             try:
                 holding = self._save(case, history, seen)
@@ -436,7 +446,13 @@ class SqlAlchemyStore:
     def _read(
         self, conn: Connection, case_id: str, as_of: date | None = None
     ) -> tuple[str, list[Row], dict[int, list[Any]]]:
-        row = conn.execute(self._select_head, {"b_case_id": case_id}).first()
+        row, entries, notes = self._read_rows(conn, case_id, as_of, self._select_head)
+        return str(row.authority), entries, notes
+
+    def _read_rows(
+        self, conn: Connection, case_id: str, as_of: date | None, head: Any
+    ) -> tuple[Any, list[Row], dict[int, list[Any]]]:
+        row = conn.execute(head, {"b_case_id": case_id}).first()
         if row is None or not self._visible(row.authority):
             raise CaseNotFound(case_id)
         if as_of is None:
@@ -446,7 +462,7 @@ class SqlAlchemyStore:
         entries = [dict(entry) for entry in result.mappings()]
         if not entries:
             raise CaseNotFound(case_id)
-        return str(row.authority), entries, self._notes(conn, case_id, entries)
+        return row, entries, self._notes(conn, case_id, entries)
 
     def _notes(
         self, conn: Connection, case_id: str, entries: Sequence[Mapping[str, Any]]
@@ -487,7 +503,11 @@ class SqlAlchemyStore:
         return tuple(transitions_from_rows(entries, notes))
 
     def load(self, case_id: str, as_of: date | None = None) -> Reintegration:
-        """The case, rebuilt by replaying its log with the store's calendar.
+        """The case, rebuilt from its log with the store's calendar.
+
+        The log and the state the store kept beside it give the case without replaying its
+        guards (the store checked each transition as it wrote it; `verify()` replays every case
+        and compares); a case with no stored state, or with `as_of`, is replayed.
 
         With `as_of`, the case as it stood at the end of that day: its transitions dated on
         or before it.
@@ -496,13 +516,85 @@ class SqlAlchemyStore:
             CaseNotFound: no such case (or none opened by `as_of`), or not this store's
                 authority's.
         """
+        head = self._select_head if as_of is not None else self._select_head_state
         with converted(f"load case {case_id!r}"), self.engine.connect() as conn:
-            authority, entries, notes = self._read(conn, case_id, as_of)
-        case = Reintegration.replay(
-            transitions_from_rows(entries, notes), self.calendar, self.protocols
-        )
-        self._seen.put(case, Held(case.version, str(entries[-1]["hash"]), authority))
+            row, entries, notes = self._read_rows(conn, case_id, as_of, head)
+        state = None if as_of is not None else row.state
+        case = rebuilt(entries, notes, state, self.calendar, self.protocols)
+        self._seen.put(case, Held(case.version, str(entries[-1]["hash"]), str(row.authority)))
         return case
+
+    def load_all(self, case_ids: Iterable[str] | None = None) -> Iterator[Reintegration]:
+        """Every case this store may show (with `case_ids`, those), ordered by case id.
+
+        The log is read by one ordered, streaming query (with `case_ids`, one per 500 ids) and
+        each case is rebuilt as its rows arrive, as `load` rebuilds it: memory holds a batch of
+        rows, never the store. Each case saves afterwards as a loaded one does.
+
+        The ids are looked up when this is called, before anything is read or yielded; a case
+        saved or changed while the cases stream may be read before or after that write.
+
+        Raises:
+            CaseNotFound: one of `case_ids` names no case, or another authority's (the first
+                such id, in the order given); raised by this call, not by the iteration.
+            StoreError: the database failed.
+        """
+        if case_ids is None:
+            return self._stream(None)
+        given = list(dict.fromkeys(case_ids))
+        found: set[str] = set()
+        with converted("look up case ids"), self.engine.connect() as conn:
+            for start in range(0, len(given), _CHUNK):
+                query = select(cases.c.case_id, cases.c.authority).where(
+                    cases.c.case_id.in_(given[start : start + _CHUNK])
+                )
+                found.update(
+                    row.case_id for row in conn.execute(query) if self._visible(row.authority)
+                )
+        for case_id in given:
+            if case_id not in found:
+                raise CaseNotFound(case_id)
+        return self._stream(sorted(given))
+
+    def _stream(self, wanted: list[str] | None) -> Iterator[Reintegration]:
+        query = (
+            select(
+                transitions,
+                cases.c.authority.label("rfsm_authority"),
+                # The state once per case, with its first entry.
+                sql_case((transitions.c.seq == 1, cases.c.state), else_=None).label("rfsm_state"),
+            )
+            .join(cases, cases.c.case_id == transitions.c.case_id)
+            .order_by(transitions.c.case_id, transitions.c.seq)
+        )
+        if self.authority is not None:
+            query = query.where(cases.c.authority == self.authority)
+        if wanted is None:
+            queries = [query]
+        else:
+            queries = [
+                query.where(transitions.c.case_id.in_(wanted[start : start + _CHUNK]))
+                for start in range(0, len(wanted), _CHUNK)
+            ]
+        actors: dict[tuple[Any, ...], Any] = {}
+        with converted("load the cases"), self.engine.connect() as conn, _Notes(self) as notes:
+            streaming = conn.execution_options(yield_per=_YIELD_PER)
+            for statement in queries:
+                rows = streaming.execute(statement).mappings()
+                for case_id, group in itertools.groupby(rows, key=lambda row: row["case_id"]):
+                    entries = [dict(entry) for entry in group]
+                    first = entries[0]
+                    case = rebuilt(
+                        entries,
+                        notes.of(case_id, entries),
+                        first["rfsm_state"],
+                        self.calendar,
+                        self.protocols,
+                        actors,
+                    )
+                    held = Held(case.version, str(entries[-1]["hash"]), first["rfsm_authority"])
+                    self._seen.put(case, held)
+                    yield case
 
     def due(self, on: date) -> list[DueItem]:
         """What still binds on `on`, soonest first: pending deadlines and open obligations due
@@ -785,6 +877,30 @@ class SqlAlchemyStore:
                 checkpoint=checkpoint,
                 public_key=public_key,
             )
+
+
+class _Notes:
+    """The redaction rows of the cases a streaming read meets, read on a second connection
+    (MariaDB runs nothing else on one that streams), opened only if a case needs them."""
+
+    def __init__(self, store: SqlAlchemyStore) -> None:
+        self._store = store
+        self._conn: Connection | None = None
+
+    def __enter__(self) -> _Notes:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._conn is not None:
+            self._conn.close()
+
+    def of(self, case_id: str, entries: Sequence[Mapping[str, Any]]) -> dict[int, list[Any]]:
+        """The case's redaction rows by seq (none unless an entry holds a removed value)."""
+        if not any(is_redacted(entry) for entry in entries):
+            return {}
+        if self._conn is None:
+            self._conn = self._store.engine.connect()
+        return self._store._notes(self._conn, case_id, entries)
 
 
 def _grouped(rows: Iterator[Any]) -> dict[str, list[Row]]:
