@@ -42,6 +42,7 @@ from reintegration_fsm import (
     Stage,
 )
 from reintegration_fsm.stores import DueItem, InMemoryStore, SqlAlchemyStore, schema
+from reintegration_fsm.stores import sql as sql_store
 from reintegration_fsm.stores.migrate import VERSION_TABLE
 from reintegration_fsm.stores.rows import Row
 from scenario import (
@@ -993,6 +994,23 @@ class StoreContract:
         assert store.verify() == []
         for loaded in store.load_all():
             assert loaded._state() == Reintegration.replay(loaded.history, CALENDAR)._state()
+
+    def test_verify_checks_batch_by_batch_and_reports_its_progress(
+        self, store: Store, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(sql_store, "_VERIFY_BATCH", 2)  # five cases: three ranges of ids
+        for number, length in enumerate((1, 3, 6, 2, 4)):
+            store.save(built(f"case-{number:02}", length))
+        calls: list[tuple[int, int]] = []
+        assert store.verify(progress=lambda cases, entries: calls.append((cases, entries))) == []
+        assert calls[-1] == (5, 16)
+        assert calls == sorted(calls)
+        self.remove_case_row(store, "case-02")
+        self.tamper_case(store, "case-03", "stage", "withdrawn")
+        assert {(p.case_id, p.what) for p in store.verify()} >= {
+            ("case-02", "log entries without a case row"),
+            ("case-03", "case row stage 'withdrawn' but the log ends in 'consented'"),
+        }
 
     # -- the store's protocols --------------------------------------------------------------------
     def test_the_stores_protocols_reach_every_replay(

@@ -6,7 +6,7 @@ docs/stores.md states the semantics every implementation keeps.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date
 from typing import Protocol
 
@@ -94,10 +94,15 @@ class Store(Protocol):
         ...
 
     def verify(
-        self, checkpoint: Checkpoint | None = None, public_key: bytes | str | None = None
+        self,
+        checkpoint: Checkpoint | None = None,
+        public_key: bytes | str | None = None,
+        *,
+        progress: Callable[[int, int], None] | None = None,
     ) -> list[Problem]:
-        """Every problem found in the chains, the digests, the redactions, the projections and
-        the replays, and (given one) every case of the checkpoint its log no longer extends."""
+        """Every problem found in the chains, the digests, the redactions, the projections, the
+        stored states and the replays, and (given one) every case of the checkpoint its log no
+        longer extends; `progress(cases, transitions)` is told what has been checked so far."""
         ...
 
     def checkpoint(self) -> Checkpoint:

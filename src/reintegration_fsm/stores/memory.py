@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date
 from typing import Any
 
@@ -418,12 +418,17 @@ class InMemoryStore:
         return done
 
     def verify(
-        self, checkpoint: Checkpoint | None = None, public_key: bytes | str | None = None
+        self,
+        checkpoint: Checkpoint | None = None,
+        public_key: bytes | str | None = None,
+        *,
+        progress: Callable[[int, int], None] | None = None,
     ) -> list[Problem]:
         """Check every chain, digest, redaction, case row, open item and ledger entry, and replay
         every case; with a checkpoint, also that every case it holds still extends it.
 
-        Returns the problems found, empty when the store is sound.
+        Returns the problems found, empty when the store is sound. `progress` (if given) is
+        called once at the end with the cases and the log entries checked.
         """
         with self._lock:
             case_rows = {case_id: dict(row) for case_id, row in self._cases.items()}
@@ -434,15 +439,13 @@ class InMemoryStore:
                 case_id: {seq: list(group) for seq, group in rows.items()}
                 for case_id, rows in self._redactions.items()
             }
-        return audit.problems(
-            case_rows,
-            logs,
-            items,
-            ledger,
-            redactions,
+        checking = audit.Audit(
             scope=self.authority,
             calendar=self.calendar,
             protocols=self.protocols,
             checkpoint=checkpoint,
-            public_key=public_key,
         )
+        found = checking.batch(case_rows, logs, items, ledger, redactions)
+        if progress is not None:
+            progress(checking.cases, checking.transitions)
+        return found + checking.finish(public_key)

@@ -9,7 +9,7 @@ case is one it has not seen) does the save compare the stored history with the c
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -85,6 +85,9 @@ _CHUNK = 500
 
 _YIELD_PER = 2000
 """Log rows a streaming read fetches at a time."""
+
+_VERIFY_BATCH = 500
+"""Cases `verify()` checks per range of case ids."""
 
 
 class SqlAlchemyStore:
@@ -836,47 +839,87 @@ class SqlAlchemyStore:
         return done
 
     def verify(
-        self, checkpoint: Checkpoint | None = None, public_key: bytes | str | None = None
+        self,
+        checkpoint: Checkpoint | None = None,
+        public_key: bytes | str | None = None,
+        *,
+        progress: Callable[[int, int], None] | None = None,
     ) -> list[Problem]:
-        """Check every chain, digest, redaction, case row, open item and ledger entry, and replay
-        every case; with a checkpoint, also that every case it holds still extends it (and, with
-        `public_key`, the checkpoint's signature).
+        """Check every chain, digest, redaction, case row (its state too), open item and ledger
+        entry, and replay every case; with a checkpoint, also that every case it holds still
+        extends it (and, with `public_key`, the checkpoint's signature).
 
         Returns the problems found, empty when the store is sound. A scoped store checks its
         authority's cases: those whose case row or history names it.
+
+        The log is read by one ordered, streaming query, and the other rows a range of case ids
+        at a time (500 cases' worth), so memory holds a batch of cases, not the store. After
+        each batch, `progress` (if given) is called with the cases and the log entries checked
+        so far. A write made while it runs may show as a problem of the case written.
         """
-        with converted("verify the store"), self.engine.connect() as conn:
-            case_rows = {
-                row["case_id"]: dict(row) for row in conn.execute(select(cases)).mappings()
-            }
-            items = _grouped(conn.execute(select(open_items)).mappings())
-            ledger = _grouped(conn.execute(select(weightings)).mappings())
-            notes: dict[str, list[Row]] = _grouped(
-                conn.execute(
-                    select(redactions).order_by(
-                        redactions.c.case_id, redactions.c.seq, redactions.c.number
-                    )
-                ).mappings()
-            )
-            redacted = {case_id: by_seq(rows) for case_id, rows in notes.items()}
+        checking = audit.Audit(
+            scope=self.authority,
+            calendar=self.calendar,
+            protocols=self.protocols,
+            checkpoint=checkpoint,
+        )
+        found: list[Problem] = []
+        with (
+            converted("verify the store"),
+            self.engine.connect() as conn,
+            self.engine.connect() as side,
+        ):
             log_query = select(transitions).order_by(transitions.c.case_id, transitions.c.seq)
-            log = conn.execution_options(yield_per=1000).execute(log_query).mappings()
+            log = conn.execution_options(yield_per=_YIELD_PER).execute(log_query).mappings()
             logs = (
                 (case_id, [dict(entry) for entry in group])
                 for case_id, group in itertools.groupby(log, key=lambda row: row["case_id"])
             )
-            return audit.problems(
-                case_rows,
-                logs,
-                items,
-                ledger,
-                redacted,
-                scope=self.authority,
-                calendar=self.calendar,
-                protocols=self.protocols,
-                checkpoint=checkpoint,
-                public_key=public_key,
-            )
+            low: str | None = None
+            while batch := list(itertools.islice(logs, _VERIFY_BATCH)):
+                high = batch[-1][0]
+                found += self._verify_range(side, checking, low, high, batch)
+                low = high
+                if progress is not None:
+                    progress(checking.cases, checking.transitions)
+            found += self._verify_range(side, checking, low, None, [])
+            if progress is not None:
+                progress(checking.cases, checking.transitions)
+        return found + checking.finish(public_key)
+
+    def _verify_range(
+        self,
+        conn: Connection,
+        checking: audit.Audit,
+        low: str | None,
+        high: str | None,
+        logs: list[tuple[str, list[Row]]],
+    ) -> list[Problem]:
+        """Check the cases with ids after `low` up to `high` (None: no bound)."""
+
+        def within(table: Any) -> list[Any]:
+            bounds = []
+            if low is not None:
+                bounds.append(table.c.case_id > low)
+            if high is not None:
+                bounds.append(table.c.case_id <= high)
+            return bounds
+
+        case_rows = {
+            row["case_id"]: dict(row)
+            for row in conn.execute(select(cases).where(*within(cases))).mappings()
+        }
+        items = _grouped(conn.execute(select(open_items).where(*within(open_items))).mappings())
+        ledger = _grouped(conn.execute(select(weightings).where(*within(weightings))).mappings())
+        notes: dict[str, list[Row]] = _grouped(
+            conn.execute(
+                select(redactions)
+                .where(*within(redactions))
+                .order_by(redactions.c.case_id, redactions.c.seq, redactions.c.number)
+            ).mappings()
+        )
+        redacted = {case_id: by_seq(rows) for case_id, rows in notes.items()}
+        return checking.batch(case_rows, logs, items, ledger, redacted)
 
 
 class _Notes:
