@@ -170,24 +170,33 @@ def rebuilt(
     protocols: Sequence[Any],
     actors: dict[tuple[Any, ...], Actor] | None = None,
 ) -> Reintegration:
-    """The case a store's own log entries and the state it kept beside them give.
-
-    With a state of the log's length and last stage, the case is resumed without replaying
-    (`Reintegration._resume`: the store checked every transition when it wrote it, and
-    `verify()` replays every case and compares its state); without one, or with one that does
-    not decode or fit, the log is replayed in full.
+    """The case a store's own log entries and the state it kept beside them give (`resumed`).
 
     Raises:
         ProtocolError: the log does not replay (see `Reintegration.replay`).
     """
+    return resumed(stored_transitions(entries, notes, actors), state, calendar, protocols)
+
+
+def resumed(
+    history: list[Transition], state: str | None, calendar: Any, protocols: Sequence[Any]
+) -> Reintegration:
+    """The case a store's own history and the state it kept beside it give.
+
+    With a state of the history's length and last stage, the case is resumed without replaying
+    (`Reintegration._resume`: the store checked every transition when it wrote it, and
+    `verify()` replays every case and compares its state); without one, or with one that does
+    not decode or fit, the history is replayed in full.
+
+    Raises:
+        ProtocolError: the history does not replay (see `Reintegration.replay`).
+    """
     if state is not None:
         try:
-            return Reintegration._resume(
-                stored_transitions(entries, notes, actors), state, calendar, protocols
-            )
+            return Reintegration._resume(history, state, calendar, protocols)
         except FormInvalid:
             pass
-    return Reintegration.replay(transitions_from_rows(entries, notes), calendar, protocols)
+    return Reintegration.replay(history, calendar, protocols)
 
 
 def holds(

@@ -9,6 +9,7 @@ case is one it has not seen) does the save compare the stored history with the c
 from __future__ import annotations
 
 import itertools
+import operator
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from typing import Any
@@ -38,6 +39,8 @@ from reintegration_fsm.records import Transition
 from reintegration_fsm.stores import audit, bulk, engines, erasure, migrate, schema, sqlite
 from reintegration_fsm.stores import retention as retention_module
 from reintegration_fsm.stores.checkpoints import Checkpoint
+from reintegration_fsm.stores.digests import COLUMN_MARK as _COLUMN_MARK
+from reintegration_fsm.stores.digests import REDACTED
 from reintegration_fsm.stores.failures import converted, unique_violation
 from reintegration_fsm.stores.hashing import GENESIS
 from reintegration_fsm.stores.holding import Held, Seen, already_stored, held, saving_now
@@ -65,6 +68,7 @@ from reintegration_fsm.stores.rows import (
     ledger_entry,
     rebuilt,
     refuse_other_authority,
+    resumed,
     succeeded_in,
     summary,
     transitions_from_rows,
@@ -78,7 +82,10 @@ from reintegration_fsm.stores.schema import (
     transitions,
     weightings,
 )
-from reintegration_fsm.vocabulary import Actor, Stage
+from reintegration_fsm.vocabulary import Actor, Role, Stage
+
+_MARK_TEXT = f'"{REDACTED}"'
+"""What the JSON text of a payload holding a removed value holds (`digests.text_holds_marker`)."""
 
 _CHUNK = 500
 """Ids per IN list."""
@@ -560,15 +567,28 @@ class SqlAlchemyStore:
         return self._stream(sorted(given))
 
     def _stream(self, wanted: list[str] | None) -> Iterator[Reintegration]:
+        log = transitions.c
         query = (
             select(
-                transitions,
-                cases.c.authority.label("rfsm_authority"),
+                log.case_id,
+                log.seq,
+                log.trigger_name,
+                log.source,
+                log.dest,
+                log.actor_id,
+                log.actor_name,
+                log.actor_role,
+                log.actor_organisation,
+                # As the driver returns it (SQLite: text, parsed below in C).
+                type_coerce(log.on_date, String),
+                log.data,
+                log.hash,
+                cases.c.authority,
                 # The state once per case, with its first entry.
-                sql_case((transitions.c.seq == 1, cases.c.state), else_=None).label("rfsm_state"),
+                sql_case((log.seq == 1, cases.c.state), else_=None),
             )
-            .join(cases, cases.c.case_id == transitions.c.case_id)
-            .order_by(transitions.c.case_id, transitions.c.seq)
+            .join(cases, cases.c.case_id == log.case_id)
+            .order_by(log.case_id, log.seq)
         )
         if self.authority is not None:
             query = query.where(cases.c.authority == self.authority)
@@ -576,26 +596,16 @@ class SqlAlchemyStore:
             queries = [query]
         else:
             queries = [
-                query.where(transitions.c.case_id.in_(wanted[start : start + _CHUNK]))
+                query.where(log.case_id.in_(wanted[start : start + _CHUNK]))
                 for start in range(0, len(wanted), _CHUNK)
             ]
-        actors: dict[tuple[Any, ...], Any] = {}
         with converted("load the cases"), self.engine.connect() as conn, _Notes(self) as notes:
             streaming = conn.execution_options(yield_per=_YIELD_PER)
+            reading = _Reading(self.calendar, self.protocols, notes)
             for statement in queries:
-                rows = streaming.execute(statement).mappings()
-                for case_id, group in itertools.groupby(rows, key=lambda row: row["case_id"]):
-                    entries = [dict(entry) for entry in group]
-                    first = entries[0]
-                    case = rebuilt(
-                        entries,
-                        notes.of(case_id, entries),
-                        first["rfsm_state"],
-                        self.calendar,
-                        self.protocols,
-                        actors,
-                    )
-                    held = Held(case.version, str(entries[-1]["hash"]), first["rfsm_authority"])
+                rows = streaming.execute(statement)
+                for case_id, group in itertools.groupby(rows, key=_FIRST):
+                    case, held = reading.case(case_id, list(group))
                     self._seen.put(case, held)
                     yield case
 
@@ -920,6 +930,87 @@ class SqlAlchemyStore:
         )
         redacted = {case_id: by_seq(rows) for case_id, rows in notes.items()}
         return checking.batch(case_rows, logs, items, ledger, redacted)
+
+
+_FIRST = operator.itemgetter(0)
+_STAGES: dict[str | None, Stage | None] = {stage.value: stage for stage in Stage}
+_STAGES[None] = None
+_LOG_NAMES = (
+    "case_id",
+    "seq",
+    "trigger_name",
+    "source",
+    "dest",
+    "actor_id",
+    "actor_name",
+    "actor_role",
+    "actor_organisation",
+    "on_date",
+    "data",
+    "hash",
+)
+
+
+class _Reading:
+    """Cases rebuilt from the rows of `SqlAlchemyStore._stream`, as `load` rebuilds them."""
+
+    def __init__(self, calendar: Any, protocols: Sequence[Any], notes: _Notes) -> None:
+        self.calendar = calendar
+        self.protocols = protocols
+        self.notes = notes
+        self.actors: dict[tuple[str, str, str, str], Actor] = {}
+
+    def case(self, case_id: str, rows: list[Any]) -> tuple[Reintegration, Held]:
+        """The case of one case's rows (its log, oldest first), and what the store holds."""
+        parse = date.fromisoformat
+        last = rows[-1]
+        held = Held(len(rows), str(last[11]), str(last[12]))
+        state = rows[0][13]
+        if any(
+            _MARK_TEXT in row[10]
+            or row[5].startswith(_COLUMN_MARK)
+            or row[6].startswith(_COLUMN_MARK)
+            for row in rows
+        ):
+            entries = [
+                dict(zip(_LOG_NAMES, row[:12], strict=True))
+                | {"on_date": parse(row[9]) if type(row[9]) is str else as_date(row[9])}
+                for row in rows
+            ]
+            notes = self.notes.of(case_id, entries)
+            return rebuilt(entries, notes, state, self.calendar, self.protocols), held
+        actors = self.actors
+        history: list[Transition] = []
+        for (
+            _,
+            seq,
+            trigger,
+            source,
+            dest,
+            actor_id,
+            actor_name,
+            role,
+            organisation,
+            on,
+            data,
+            *_,
+        ) in rows:
+            key = (actor_id, actor_name, role, organisation)
+            actor = actors.get(key)
+            if actor is None:
+                actor = actors[key] = Actor(actor_id, actor_name, Role(role), organisation)
+            history.append(
+                Transition.from_text(
+                    int(seq),
+                    trigger,
+                    _STAGES[source],
+                    _STAGES[dest],  # type: ignore[arg-type]
+                    actor,
+                    parse(on) if type(on) is str else as_date(on),
+                    data,
+                )
+            )
+        return resumed(history, state, self.calendar, self.protocols), held
 
 
 class _Notes:
