@@ -305,6 +305,9 @@ def _removed(entry: Mapping[str, Any], data: Any) -> dict[str, personal.Path]:
         for field in digests.ACTOR_FIELDS
         if digests.column_digest(entry[f"actor_{field}"]) is not None
     }
+    text = entry["data"]
+    if isinstance(text, str) and not digests.text_holds_marker(text) and "\\u" not in text:
+        return removed  # no marker's key in the text, not even spelt with an escape
     for path, value in personal.leaves(data, ()):
         if digests.is_marker(value):
             removed[personal.dotted(path)] = path
