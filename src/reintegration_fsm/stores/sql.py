@@ -208,6 +208,23 @@ class SqlAlchemyStore:
             open_items.c.due, open_items.c.case_id, open_items.c.item_no
         )
         self._select_undated = undated.order_by(open_items.c.case_id, open_items.c.item_no)
+        # due() runs them on the driver's cursor: for a short answer SQLAlchemy's statement and
+        # result handling would cost more than the queries themselves.
+        self._due_sql = [
+            self._driver_sql(query) for query in (self._select_dated, self._select_undated)
+        ]
+
+    def _driver_sql(self, statement: Any) -> tuple[str, list[str] | None, dict[str, Any]]:
+        """A statement as the driver's SQL text, its parameters' order (None: by name) and
+        their bound values."""
+        compiled = statement.compile(dialect=self.engine.dialect)
+        names = list(compiled.positiontup or ()) if compiled.positional else None
+        bound = {
+            name: param.value
+            for name, param in compiled.binds.items()
+            if not name.startswith("b_")  # the call's own (`b_on`); the rest are literals
+        }
+        return str(compiled), names, bound
 
     def for_authority(self, authority: str) -> SqlAlchemyStore:
         """A store on the same engine confined to one local authority's cases."""
@@ -615,15 +632,24 @@ class SqlAlchemyStore:
 
         Read from the open-items index.
         """
+        # SQLite keeps a DATE as its ISO text (SQLAlchemy's format), and compares it as text.
+        value: Any = on.isoformat() if self._dialect == "sqlite" else on
+        found: list[Any] = []
         with converted("list what is due"), self.engine.connect() as conn:
-            dated = conn.execute(self._select_dated, {"b_on": on}).all()
-            undated = conn.execute(self._select_undated, {"b_on": on}).all()
+            cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+            try:
+                for text, names, bound in self._due_sql:
+                    params = bound | {"b_on": value}
+                    cursor.execute(text, params if names is None else [params[n] for n in names])
+                    found.extend(cursor.fetchall())
+            finally:
+                cursor.close()
         parse = date.fromisoformat
         return [
             DueItem(
                 case_id, KINDS[kind], parse(due) if type(due) is str else due, item, PARTIES[owner]
             )
-            for case_id, kind, due, item, owner in itertools.chain(dated, undated)
+            for case_id, kind, due, item, owner in found
         ]
 
     def cases(
