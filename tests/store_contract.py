@@ -959,6 +959,13 @@ class StoreContract:
         shown = loaded["case-01"].history[1].data["form"]["parent_name"]
         assert shown == "(redacted on 2027-01-05: Erasure request)"
         assert loaded["case-02"] == built("case-02", 4)
+        withdrawn = built("case-03", 2)
+        withdrawn.withdraw("Moving away", by=PARENT, on=CONSENTED)
+        store.save(withdrawn)
+        store.redact("case-03", 3, ["actor.name"], "Erasure", by=ADMISSIONS, on=REDACTED_ON)
+        [case] = store.load_all(["case-03"])
+        assert case == store.load("case-03")
+        assert case.history[2].actor.name != PARENT.name
 
     def test_a_case_without_a_stored_state_is_replayed(self, store: Store) -> None:
         store.save(built("case-01", 6))

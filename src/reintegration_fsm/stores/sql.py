@@ -992,21 +992,9 @@ class _Reading:
         last = rows[-1]
         held = Held(len(rows), str(last[11]), str(last[12]))
         state = rows[0][13]
-        if any(
-            _MARK_TEXT in row[10]
-            or row[5].startswith(_COLUMN_MARK)
-            or row[6].startswith(_COLUMN_MARK)
-            for row in rows
-        ):
-            entries = [
-                dict(zip(_LOG_NAMES, row[:12], strict=True))
-                | {"on_date": parse(row[9]) if type(row[9]) is str else as_date(row[9])}
-                for row in rows
-            ]
-            notes = self.notes.of(case_id, entries)
-            return rebuilt(entries, notes, state, self.calendar, self.protocols), held
         actors = self.actors
         history: list[Transition] = []
+        append = history.append
         for (
             _,
             seq,
@@ -1024,10 +1012,14 @@ class _Reading:
             key = (actor_id, actor_name, role, organisation)
             actor = actors.get(key)
             if actor is None:
+                if actor_id.startswith(_COLUMN_MARK) or actor_name.startswith(_COLUMN_MARK):
+                    return self._redacted(case_id, rows, state), held
                 actor = actors[key] = Actor(actor_id, actor_name, Role(role), organisation)
-            history.append(
+            if _MARK_TEXT in data:
+                return self._redacted(case_id, rows, state), held
+            append(
                 Transition.from_text(
-                    int(seq),
+                    seq,
                     trigger,
                     _STAGES[source],
                     _STAGES[dest],  # type: ignore[arg-type]
@@ -1037,6 +1029,17 @@ class _Reading:
                 )
             )
         return resumed(history, state, self.calendar, self.protocols), held
+
+    def _redacted(self, case_id: str, rows: list[Any], state: str | None) -> Reintegration:
+        """The case of rows of which one holds a removed value, with its redaction notes."""
+        parse = date.fromisoformat
+        entries = [
+            dict(zip(_LOG_NAMES, row[:12], strict=True))
+            | {"on_date": parse(row[9]) if type(row[9]) is str else as_date(row[9])}
+            for row in rows
+        ]
+        notes = self.notes.of(case_id, entries)
+        return rebuilt(entries, notes, state, self.calendar, self.protocols)
 
 
 class _Notes:
