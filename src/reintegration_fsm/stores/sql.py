@@ -8,6 +8,7 @@ case is one it has not seen) does the save compare the stored history with the c
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import operator
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -502,6 +503,10 @@ class SqlAlchemyStore:
         ]
         return {seq: list(group) for seq, group in by_seq(rows).items()}
 
+    def _streams_alone(self) -> bool:
+        """True when a connection streaming a result can run nothing else (PyMySQL's)."""
+        return self._dialect in ("mysql", "mariadb")
+
     def _visible(self, authority: str) -> bool:
         return self.authority is None or authority == self.authority
 
@@ -616,7 +621,11 @@ class SqlAlchemyStore:
                 query.where(log.case_id.in_(wanted[start : start + _CHUNK]))
                 for start in range(0, len(wanted), _CHUNK)
             ]
-        with converted("load the cases"), self.engine.connect() as conn, _Notes(self) as notes:
+        with (
+            converted("load the cases"),
+            self.engine.connect() as conn,
+            _Notes(self, conn) as notes,
+        ):
             streaming = conn.execution_options(yield_per=_YIELD_PER)
             reading = _Reading(self.calendar, self.protocols, notes)
             for statement in queries:
@@ -903,8 +912,10 @@ class SqlAlchemyStore:
         with (
             converted("verify the store"),
             self.engine.connect() as conn,
-            self.engine.connect() as side,
+            contextlib.ExitStack() as stack,
         ):
+            # The other rows are read on the streaming connection, but for MariaDB's.
+            side = stack.enter_context(self.engine.connect()) if self._streams_alone() else conn
             log_query = select(transitions).order_by(transitions.c.case_id, transitions.c.seq)
             log = conn.execution_options(yield_per=_YIELD_PER).execute(log_query).mappings()
             logs = (
@@ -1043,18 +1054,20 @@ class _Reading:
 
 
 class _Notes:
-    """The redaction rows of the cases a streaming read meets, read on a second connection
-    (MariaDB runs nothing else on one that streams), opened only if a case needs them."""
+    """The redaction rows of the cases a streaming read meets: read on the streaming
+    connection, or (MariaDB, which runs nothing else on a connection that streams) on a second
+    one, opened only if a case needs them."""
 
-    def __init__(self, store: SqlAlchemyStore) -> None:
+    def __init__(self, store: SqlAlchemyStore, streaming: Connection) -> None:
         self._store = store
-        self._conn: Connection | None = None
+        self._conn: Connection | None = None if store._streams_alone() else streaming
+        self._own = False
 
     def __enter__(self) -> _Notes:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._conn is not None:
+        if self._own and self._conn is not None:
             self._conn.close()
 
     def of(self, case_id: str, entries: Sequence[Mapping[str, Any]]) -> dict[int, list[Any]]:
@@ -1062,7 +1075,7 @@ class _Notes:
         if not any(is_redacted(entry) for entry in entries):
             return {}
         if self._conn is None:
-            self._conn = self._store.engine.connect()
+            self._conn, self._own = self._store.engine.connect(), True
         return self._store._notes(self._conn, case_id, entries)
 
 
