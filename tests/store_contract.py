@@ -42,6 +42,7 @@ from reintegration_fsm import (
     Stage,
 )
 from reintegration_fsm.stores import DueItem, InMemoryStore, SqlAlchemyStore, schema
+from reintegration_fsm.stores import sql as sql_store
 from reintegration_fsm.stores.migrate import VERSION_TABLE
 from reintegration_fsm.stores.rows import Row
 from scenario import (
@@ -992,6 +993,124 @@ class StoreContract:
         moved = ("case-01", "case row authority differs from the history's")
         assert moved in {(p.case_id, p.what) for p in store.for_authority(AUTHORITY).verify()}
         assert moved in {(p.case_id, p.what) for p in store.for_authority(OTHER_AUTHORITY).verify()}
+
+    # -- bulk reading and the stored state ----------------------------------------------------
+    def test_load_all_streams_the_cases_it_may_show_by_id(self, store: Store) -> None:
+        lengths = {"case-03": 11, "case-01": 1, "case-02": 5, "case-10": 7}
+        for case_id, length in lengths.items():
+            store.save(built(case_id, length))
+        store.save(built("case-05", 4, OTHER_AUTHORITY))
+        everything = list(store.load_all())
+        assert [c.case_id for c in everything] == [
+            "case-01",
+            "case-02",
+            "case-03",
+            "case-05",
+            "case-10",
+        ]
+        assert everything == [store.load(c.case_id) for c in everything]
+        assert everything[2] == built("case-03", 11)
+        scoped = list(store.for_authority(AUTHORITY).load_all())
+        assert [c.case_id for c in scoped] == ["case-01", "case-02", "case-03", "case-10"]
+        assert list(store.for_authority("Nobody's Council").load_all()) == []
+
+    def test_load_all_of_given_ids_checks_every_id_before_streaming(self, store: Store) -> None:
+        for number in range(4):
+            store.save(built(f"case-{number:02}", 2 + number))
+        store.save(built("case-09", 3, OTHER_AUTHORITY))
+        picked = store.load_all(["case-02", "case-00", "case-02"])
+        assert [c.case_id for c in picked] == ["case-00", "case-02"]
+        with pytest.raises(CaseNotFound) as missing:
+            store.load_all(["case-01", "case-77", "case-78"])
+        assert missing.value.case_id == "case-77"
+        with pytest.raises(CaseNotFound):
+            store.for_authority(AUTHORITY).load_all(["case-01", "case-09"])
+        assert [c.case_id for c in store.for_authority(OTHER_AUTHORITY).load_all(["case-09"])] == [
+            "case-09"
+        ]
+        assert list(store.load_all([])) == []
+
+    def test_a_case_from_load_all_continues_and_saves(self, store: Store) -> None:
+        store.save(built("case-01", 3))
+        store.save(built("case-02", 11))
+        case = next(iter(store.load_all(["case-01"])))
+        advanced(case, 4)
+        store.save(case)
+        assert store.load("case-01") == built("case-01", 7)
+        assert store.verify() == []
+        elsewhere = InMemoryStore(calendar=CALENDAR)
+        for loaded in store.load_all():
+            elsewhere.save(loaded)  # a resumed case is replayed before another store takes it
+        assert [c.case_id for c in elsewhere.load_all()] == ["case-01", "case-02"]
+        assert elsewhere.verify() == []
+
+    def test_load_all_shows_a_redacted_value_as_load_does(self, store: Store) -> None:
+        self._redact(store)
+        store.save(built("case-02", 4))
+        loaded = {case.case_id: case for case in store.load_all()}
+        assert loaded["case-01"] == store.load("case-01")
+        shown = loaded["case-01"].history[1].data["form"]["parent_name"]
+        assert shown == "(redacted on 2027-01-05: Erasure request)"
+        assert loaded["case-02"] == built("case-02", 4)
+        withdrawn = built("case-03", 2)
+        withdrawn.withdraw("Moving away", by=PARENT, on=CONSENTED)
+        store.save(withdrawn)
+        store.redact("case-03", 3, ["actor.name"], "Erasure", by=ADMISSIONS, on=REDACTED_ON)
+        [case] = store.load_all(["case-03"])
+        assert case == store.load("case-03")
+        assert case.history[2].actor.name != PARENT.name
+
+    def test_a_case_without_a_stored_state_is_replayed(self, store: Store) -> None:
+        store.save(built("case-01", 6))
+        self.tamper_case(store, "case-01", "state", None)
+        assert store.load("case-01") == built("case-01", 6)
+        assert list(store.load_all()) == [built("case-01", 6)]
+        assert store.verify() == []
+
+    def test_verify_reports_a_forged_state(self, store: Store) -> None:
+        store.save(built("case-01", 11))
+        case = store.load("case-01")
+        forged = json.loads(case._state())
+        forged["facts"] = {}
+        self.tamper_case(store, "case-01", "state", _json(forged))
+        assert [(p.case_id, p.what) for p in store.verify()] == [
+            ("case-01", "case row state differs from the replayed case's")
+        ]
+        forged = json.loads(case._state()) | {"stage": "withdrawn"}
+        self.tamper_case(store, "case-01", "state", _json(forged))
+        assert [(p.case_id, p.what) for p in store.verify()] == [
+            ("case-01", "case row state differs from the replayed case's")
+        ]
+        # A state that does not fit the log is not believed: the load replays.
+        assert store.load("case-01").stage is Stage.SUCCESSFUL
+        assert [c.stage for c in store.load_all()] == [Stage.SUCCESSFUL]
+
+    def test_the_stored_state_follows_saves_imports_and_redactions(self, store: Store) -> None:
+        store.import_histories([(AUTHORITY, built("case-02", 4).history)])
+        self._redact(store)
+        case = store.load("case-01")
+        advanced(case, 2)
+        store.save(case)
+        assert store.verify() == []
+        for loaded in store.load_all():
+            assert loaded._state() == Reintegration.replay(loaded.history, CALENDAR)._state()
+
+    def test_verify_checks_batch_by_batch_and_reports_its_progress(
+        self, store: Store, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(sql_store, "_VERIFY_BATCH", 2)  # five cases: three ranges of ids
+        for number, length in enumerate((1, 3, 6, 2, 4)):
+            store.save(built(f"case-{number:02}", length))
+        calls: list[tuple[int, int]] = []
+        assert store.verify(progress=lambda cases, entries: calls.append((cases, entries))) == []
+        assert calls[-1] == (5, 16)
+        assert calls == sorted(calls)
+        self.remove_case_row(store, "case-02")
+        self.tamper_case(store, "case-03", "stage", "withdrawn")
+        assert {(p.case_id, p.what) for p in store.verify()} >= {
+            ("case-02", "log entries without a case row"),
+            ("case-03", "case row stage 'withdrawn' but the log ends in 'consented'"),
+        }
 
     # -- the store's protocols --------------------------------------------------------------------
     def test_the_stores_protocols_reach_every_replay(

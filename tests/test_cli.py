@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -38,7 +39,7 @@ from reintegration_fsm.cli import cli
 from reintegration_fsm.cli.common import failure_from
 from reintegration_fsm.protocol import diagrams
 from reintegration_fsm.serialisation import unstructure
-from reintegration_fsm.stores import schema
+from reintegration_fsm.stores import SqlAlchemyStore, schema
 
 IDS = ("DEMO-0001", "DEMO-0002", "DEMO-0003", "DEMO-0004")
 
@@ -270,6 +271,21 @@ def test_verify_is_quiet_when_sound_and_exits_1_after_tampering(demo_db: str) ->
     human = invoke(demo_db, "verify")
     assert human.exit_code == 1
     assert "DEMO-0001" in human.stdout
+
+
+def test_verify_says_on_stderr_how_much_it_checked_and_how_fast(demo_db: str) -> None:
+    """One line at the end, on stderr: stdout stays the verdict (or the problems)."""
+    sound = invoke(demo_db, "verify")
+    assert sound.exit_code == 0, sound.output
+    cases = len(SqlAlchemyStore(demo_db).cases())
+    transitions = sum(len(c.history) for c in SqlAlchemyStore(demo_db).load_all())
+    assert re.fullmatch(
+        rf"checked {cases:,} cases, {transitions:,} transitions in \d+\.\d s "
+        r"\([\d,]+ transitions/s\)\n",
+        sound.stderr,
+    )
+    assert "checked" not in sound.stdout
+    assert "checked" not in invoke(demo_db, "verify", "--format", "json").stdout
 
 
 # -- diagram and calendar ------------------------------------------------------------------------

@@ -19,7 +19,9 @@ from reintegration_fsm.stores import Store as StoreInterface
 from reintegration_fsm.stores.rows import Row
 from scenario import AUTHORITY
 from store_contract import (
+    ADMISSIONS,
     CALENDAR,
+    REDACTED_ON,
     Store,
     StoreContract,
     built,
@@ -197,6 +199,7 @@ def test_both_stores_offer_the_declared_interface_with_its_signatures() -> None:
     assert set(declared) == {
         "save",
         "load",
+        "load_all",
         "history",
         "taken",
         "import_histories",
@@ -286,3 +289,20 @@ def _item(**changes: Any) -> Row:
         "opened_on": None,
     }
     return row | changes
+
+
+def test_a_store_on_one_connection_streams_and_verifies(tmp_path: Path) -> None:
+    """In-memory SQLite has one connection: load_all() and verify() read the redaction notes
+    and the other rows on the connection that streams the log."""
+    store = SqlAlchemyStore("sqlite://", calendar=CALENDAR)
+    store.create_schema()
+    for number in range(5):
+        store.save(built(f"case-{number:02}", 2 + number))
+    store.redact("case-02", 2, ["form.parent_name"], "Erasure", by=ADMISSIONS, on=REDACTED_ON)
+    assert [c.case_id for c in store.load_all()] == [f"case-{n:02}" for n in range(5)]
+    assert store.verify() == []
+    halfway = store.load_all()
+    next(halfway)
+    del halfway  # a stream left half way gives its connection back
+    assert store.verify() == []
+    store.close()

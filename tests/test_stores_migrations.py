@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 from legacy_rows import legacy_log_rows
 from reintegration_fsm import Actor, Reintegration, Role, Stage, Transition
@@ -23,15 +24,19 @@ from reintegration_fsm.stores import InMemoryStore, SqlAlchemyStore, schema, upg
 from reintegration_fsm.stores.hashing import GENESIS
 from reintegration_fsm.stores.migrate import VERSION_TABLE, config
 from reintegration_fsm.stores.rows import Row, utc_now
-from scenario import CONSENTED, PARENT, REFERRED
+from scenario import ADMISSIONS, CONSENTED, PARENT, REFERRED
 from store_contract import (
     CALENDAR,
     OTHER_AUTHORITY,
+    REDACTED_ON,
     advanced,
     built,
     reachable_engine,
     reset_database,
 )
+
+HEAD = ScriptDirectory.from_config(config()).get_current_head()
+"""The newest revision."""
 
 
 @pytest.fixture(params=["sqlite", "postgresql", "mariadb"])
@@ -82,7 +87,7 @@ def test_the_migrated_schema_equals_create_schemas(engine: sa.Engine) -> None:
     migrated_triggers = triggers(engine)
     upgrade(engine)  # at head already: nothing to do
     with engine.connect() as conn:
-        assert conn.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar() == "0004"
+        assert conn.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar() == HEAD
 
     reset_database(engine)
     assert differences(engine) != []  # the comparison can fail
@@ -108,7 +113,7 @@ def test_a_schema_built_by_create_schema_upgrades_cleanly(engine: sa.Engine) -> 
     """create_schema() stamps the newest migration, so a later upgrade() adds nothing twice."""
     SqlAlchemyStore(engine).create_schema()
     with engine.connect() as conn:
-        assert conn.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar() == "0004"
+        assert conn.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar() == HEAD
     upgrade(engine)
     assert differences(engine) == []
     SqlAlchemyStore(engine).create_schema()  # still idempotent: one stamp, no error
@@ -367,3 +372,36 @@ def _key(row: Any) -> tuple[str, int]:
 
 def _item(row: Any) -> tuple[str, int]:
     return (row["case_id"], row["item_no"])
+
+
+def test_the_state_revision_fills_each_cases_state_by_replay_and_drops_it_again(
+    engine: sa.Engine,
+) -> None:
+    upgrade(engine)
+    store = SqlAlchemyStore(engine, calendar=CALENDAR)
+    cases = [built("state-1", 11), built("state-2", 3), built("state-3", 6, OTHER_AUTHORITY)]
+    for case in cases:
+        store.save(case)
+    store.redact(
+        "state-2", 2, ["form.parent_name"], "Erasure request", by=ADMISSIONS, on=REDACTED_ON
+    )
+    expected = {case.case_id: store.load(case.case_id)._state() for case in cases}
+    with engine.begin() as conn:
+        cfg = config()
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0003")
+    with engine.connect() as conn:
+        columns = {c["name"] for c in sa.inspect(conn).get_columns("rfsm_cases")}
+        assert "state" not in columns
+        assert (
+            conn.execute(sa.select(sa.func.count()).select_from(schema.transitions)).scalar() == 20
+        )
+    upgrade(engine)
+    assert differences(engine) == []
+    with engine.connect() as conn:
+        stored = dict(conn.execute(sa.select(schema.cases.c.case_id, schema.cases.c.state)).all())
+    assert stored == expected
+    fresh = SqlAlchemyStore(engine, calendar=CALENDAR)
+    assert [c.case_id for c in fresh.load_all()] == ["state-1", "state-2", "state-3"]
+    assert fresh.load("state-1") == cases[0]
+    assert fresh.verify() == []

@@ -86,7 +86,7 @@ def export(
         cases = [store.load(case_id)]
         request: dict[str, Any] = {"case_id": case_id}
     elif every:
-        cases = [store.load(summary.case_id) for summary in store.cases()]
+        cases = list(store.load_all())  # one streaming read of the log, not a load per case
         request = {"all": True}
     else:
         assert pupil is not None

@@ -3,6 +3,7 @@ the stage diagram and school-day arithmetic."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import click
@@ -166,7 +167,14 @@ def verify(
         raise Failure("--public-key checks a checkpoint's signature: give --checkpoint FILE too")
     anchor = None if checkpoint_file is None else evidence.read_checkpoint(checkpoint_file)
     key = None if key_file is None else evidence.read_key(key_file, "public key")
-    problems = settings(ctx).store().verify(checkpoint=anchor, public_key=key)
+    counted = [0, 0]
+
+    def progress(cases: int, transitions: int) -> None:
+        counted[:] = [cases, transitions]
+
+    started = time.perf_counter()
+    problems = settings(ctx).store().verify(checkpoint=anchor, public_key=key, progress=progress)
+    took = time.perf_counter() - started
     rows = views.problem_rows(problems)
     if output_format != "table" or problems:
         emit(rows, views.PROBLEM_COLUMNS, output_format)
@@ -179,6 +187,13 @@ def verify(
         )
     if anchor is not None and anchor.signature is not None and key is None:
         click.echo("note: the checkpoint is signed; give --public-key to check it", err=True)
+    cases, transitions = counted
+    rate = f"{transitions / took:,.0f}" if took > 0 else "-"
+    click.echo(
+        f"checked {cases:,} cases, {transitions:,} transitions in {took:.1f} s "
+        f"({rate} transitions/s)",
+        err=True,
+    )
     if problems:
         # The problems are the output (JSON too); stderr only says there were some.
         click.echo(f"error: {len(problems)} problem(s) found", err=True)

@@ -6,7 +6,7 @@ docs/stores.md states the semantics every implementation keeps.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date
 from typing import Protocol
 
@@ -51,6 +51,16 @@ class Store(Protocol):
         """
         ...
 
+    def load_all(self, case_ids: Iterable[str] | None = None) -> Iterator[Reintegration]:
+        """The cases it may show (with `case_ids`, those), ordered by case id, streamed: each is
+        rebuilt as `load` rebuilds it when the iteration reaches it.
+
+        Raises:
+            CaseNotFound: one of `case_ids` names no case, or another authority's (raised by
+                the call, before anything is yielded).
+        """
+        ...
+
     def history(self, case_id: str) -> tuple[Transition, ...]:
         """The case's transitions, oldest first."""
         ...
@@ -84,10 +94,15 @@ class Store(Protocol):
         ...
 
     def verify(
-        self, checkpoint: Checkpoint | None = None, public_key: bytes | str | None = None
+        self,
+        checkpoint: Checkpoint | None = None,
+        public_key: bytes | str | None = None,
+        *,
+        progress: Callable[[int, int], None] | None = None,
     ) -> list[Problem]:
-        """Every problem found in the chains, the digests, the redactions, the projections and
-        the replays, and (given one) every case of the checkpoint its log no longer extends."""
+        """Every problem found in the chains, the digests, the redactions, the projections, the
+        stored states and the replays, and (given one) every case of the checkpoint its log no
+        longer extends; `progress(cases, transitions)` is told what has been checked so far."""
         ...
 
     def checkpoint(self) -> Checkpoint:

@@ -27,8 +27,9 @@ Targets = Mapping[int | None, Sequence[str]]
 
 FAMILY = frozenset({Role.PARENT, Role.CHILD})
 """Actors whose names are the family's personal data (staff act in their professional role)."""
-CASE_COLUMNS = ("pupil_name", "pupil_name_folded")
-"""The case row's columns a redaction can change: the child's name, shown by `cases()`."""
+CASE_COLUMNS = ("pupil_name", "pupil_name_folded", "state")
+"""The case row's columns a redaction can change: the child's name, shown by `cases()`, and the
+case's state (which may hold a removed value)."""
 
 
 @attrs.frozen

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date
 from typing import Any
 
@@ -110,6 +110,9 @@ class InMemoryStore:
         case_id = case.case_id
         refuse_other_authority(self.authority, case_id, case.local_authority)
         history = case.history
+        if case._unchecked:
+            # Resumed by a store without replaying: re-checked before it is written here.
+            Reintegration.replay(history, self.calendar, self.protocols)
         now = utc_now()
         with self._lock:
             row = self._cases.get(case_id)
@@ -225,6 +228,25 @@ class InMemoryStore:
         return Reintegration.replay(
             transitions_from_rows(*self._entries(case_id, as_of)), self.calendar, self.protocols
         )
+
+    def load_all(self, case_ids: Iterable[str] | None = None) -> Iterator[Reintegration]:
+        """Every case this store may show (with `case_ids`, those), ordered by case id, each
+        replayed as `load` replays it when the iteration reaches it.
+
+        Raises:
+            CaseNotFound: one of `case_ids` names no case, or another authority's (the first
+                such id, in the order given); raised by this call, not by the iteration.
+        """
+        with self._lock:
+            if case_ids is None:
+                wanted = sorted(c for c in self._cases if self._visible(c) is not None)
+            else:
+                given = list(dict.fromkeys(case_ids))
+                for case_id in given:
+                    if self._visible(case_id) is None:
+                        raise CaseNotFound(case_id)
+                wanted = sorted(given)
+        return (self.load(case_id) for case_id in wanted)
 
     def due(self, on: date) -> list[DueItem]:
         """What still binds on `on`, soonest first: pending deadlines and open obligations due
@@ -396,12 +418,17 @@ class InMemoryStore:
         return done
 
     def verify(
-        self, checkpoint: Checkpoint | None = None, public_key: bytes | str | None = None
+        self,
+        checkpoint: Checkpoint | None = None,
+        public_key: bytes | str | None = None,
+        *,
+        progress: Callable[[int, int], None] | None = None,
     ) -> list[Problem]:
         """Check every chain, digest, redaction, case row, open item and ledger entry, and replay
         every case; with a checkpoint, also that every case it holds still extends it.
 
-        Returns the problems found, empty when the store is sound.
+        Returns the problems found, empty when the store is sound. `progress` (if given) is
+        called once at the end with the cases and the log entries checked.
         """
         with self._lock:
             case_rows = {case_id: dict(row) for case_id, row in self._cases.items()}
@@ -412,15 +439,13 @@ class InMemoryStore:
                 case_id: {seq: list(group) for seq, group in rows.items()}
                 for case_id, rows in self._redactions.items()
             }
-        return audit.problems(
-            case_rows,
-            logs,
-            items,
-            ledger,
-            redactions,
+        checking = audit.Audit(
             scope=self.authority,
             calendar=self.calendar,
             protocols=self.protocols,
             checkpoint=checkpoint,
-            public_key=public_key,
         )
+        found = checking.batch(case_rows, logs, items, ledger, redactions)
+        if progress is not None:
+            progress(checking.cases, checking.transitions)
+        return found + checking.finish(public_key)

@@ -129,6 +129,83 @@ def transitions_from_rows(
     return [transition_from_row(entry, notes.get(int(entry["seq"]))) for entry in entries]
 
 
+def stored_transitions(
+    entries: Iterable[Mapping[str, Any]],
+    notes: Mapping[int, Sequence[Mapping[str, Any]]],
+    actors: dict[tuple[Any, ...], Actor] | None = None,
+) -> list[Transition]:
+    """As `transitions_from_rows`, but each entry holding no removed value keeps its data as
+    the stored JSON text, parsed only when read; `actors` caches the actors made (a bulk read
+    meets the same few again and again)."""
+    actors = {} if actors is None else actors
+    found: list[Transition] = []
+    for entry in entries:
+        seq = int(entry["seq"])
+        entry_notes = notes.get(seq)
+        if entry_notes or is_redacted(entry):
+            found.append(transition_from_row(entry, entry_notes))
+            continue
+        key = (
+            entry["actor_id"],
+            entry["actor_name"],
+            entry["actor_role"],
+            entry["actor_organisation"],
+        )
+        actor = actors.get(key)
+        if actor is None:
+            actor = actors[key] = Actor(key[0], key[1], Role(key[2]), key[3])
+        source = entry["source"]
+        found.append(
+            Transition.from_text(
+                seq,
+                entry["trigger_name"],
+                None if source is None else Stage(source),
+                Stage(entry["dest"]),
+                actor,
+                as_date(entry["on_date"]),
+                entry["data"],
+            )
+        )
+    return found
+
+
+def rebuilt(
+    entries: Sequence[Mapping[str, Any]],
+    notes: Mapping[int, Sequence[Mapping[str, Any]]],
+    state: str | None,
+    calendar: Any,
+    protocols: Sequence[Any],
+    actors: dict[tuple[Any, ...], Actor] | None = None,
+) -> Reintegration:
+    """The case a store's own log entries and the state it kept beside them give (`resumed`).
+
+    Raises:
+        ProtocolError: the log does not replay (see `Reintegration.replay`).
+    """
+    return resumed(stored_transitions(entries, notes, actors), state, calendar, protocols)
+
+
+def resumed(
+    history: list[Transition], state: str | None, calendar: Any, protocols: Sequence[Any]
+) -> Reintegration:
+    """The case a store's own history and the state it kept beside it give.
+
+    With a state of the history's length and last stage, the case is resumed without replaying
+    (`Reintegration._resume`: the store checked every transition when it wrote it, and
+    `verify()` replays every case and compares its state); without one, or with one that does
+    not decode or fit, the history is replayed in full.
+
+    Raises:
+        ProtocolError: the history does not replay (see `Reintegration.replay`).
+    """
+    if state is not None:
+        try:
+            return Reintegration._resume(history, state, calendar, protocols)
+        except FormInvalid:
+            pass
+    return Reintegration.replay(history, calendar, protocols)
+
+
 def holds(
     entry: Mapping[Any, Any],
     transition: Transition,
@@ -293,10 +370,11 @@ def case_row(
         "last_on": history[-1].on,
         "case_id_folded": folded(case.case_id),
         "pupil_name_folded": folded(name),
+        "state": case._state(),
     }
 
 
-CHANGING = ("stage", "version", "next_due", "last_hash", "host_school", "last_on")
+CHANGING = ("stage", "version", "next_due", "last_hash", "host_school", "last_on", "state")
 """The case row's columns a save after the first may change."""
 
 

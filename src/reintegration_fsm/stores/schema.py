@@ -1,6 +1,7 @@
 """The store's tables (SQLAlchemy Core) and the triggers that keep the log append-only.
 
-- `rfsm_cases`: one current-state row per case, with what `cases()` lists and searches.
+- `rfsm_cases`: one current-state row per case, with what `cases()` lists and searches, and the
+  case's encoded state (revision 0005), from which a load rebuilds it without replaying.
 - `rfsm_transitions`: the append-only, hash-chained log, UNIQUE (case_id, seq).
 - `rfsm_open_items`: what still binds (pending deadlines, open obligations), which `due()` reads
   by index.
@@ -67,6 +68,9 @@ cases = Table(
     # Case-insensitive search in Python's terms on every engine (SQLite's lower() is ASCII only).
     Column("case_id_folded", String(ID * FOLDED), nullable=False),
     Column("pupil_name_folded", String(NAME * FOLDED), nullable=False),
+    # The case's state as `state.encode` writes it (`Reintegration._state()`), so that a load
+    # need not replay; NULL when unknown (a load then replays). `verify()` replays and compares.
+    Column("state", PAYLOAD, nullable=True),
     Index("ix_rfsm_cases_stage", "stage", "case_id"),
     mysql_charset="utf8mb4",
     mysql_collate="utf8mb4_bin",

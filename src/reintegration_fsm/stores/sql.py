@@ -10,8 +10,10 @@ case is one it has not seen) does the save compare the stored history with the c
 
 from __future__ import annotations
 
+import contextlib
 import itertools
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import operator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -30,6 +32,7 @@ from sqlalchemy import (
     type_coerce,
     update,
 )
+from sqlalchemy import case as sql_case
 from sqlalchemy.exc import DBAPIError
 
 from reintegration_fsm.calendar import SchoolCalendar
@@ -39,6 +42,8 @@ from reintegration_fsm.records import Transition
 from reintegration_fsm.stores import audit, bulk, engines, erasure, migrate, schema, sqlite
 from reintegration_fsm.stores import retention as retention_module
 from reintegration_fsm.stores.checkpoints import Checkpoint
+from reintegration_fsm.stores.digests import COLUMN_MARK as _COLUMN_MARK
+from reintegration_fsm.stores.digests import REDACTED
 from reintegration_fsm.stores.failures import converted, unique_violation
 from reintegration_fsm.stores.hashing import GENESIS
 from reintegration_fsm.stores.holding import Held, Seen, already_stored, held, saving_now
@@ -66,7 +71,9 @@ from reintegration_fsm.stores.rows import (
     item_key,
     ledger_entry,
     open_item_rows,
+    rebuilt,
     refuse_other_authority,
+    resumed,
     succeeded_in,
     summary,
     transitions_from_rows,
@@ -80,10 +87,19 @@ from reintegration_fsm.stores.schema import (
     transitions,
     weightings,
 )
-from reintegration_fsm.vocabulary import Actor, Stage
+from reintegration_fsm.vocabulary import Actor, Role, Stage
+
+_MARK_TEXT = f'"{REDACTED}"'
+"""What the JSON text of a payload holding a removed value holds (`digests.text_holds_marker`)."""
 
 _CHUNK = 500
 """Ids per IN list."""
+
+_YIELD_PER = 2000
+"""Log rows a streaming read fetches at a time."""
+
+_VERIFY_BATCH = 500
+"""Cases `verify()` checks per range of case ids."""
 
 
 class SqlAlchemyStore:
@@ -176,6 +192,7 @@ class SqlAlchemyStore:
         self._insert_ledger = insert(weightings)
         head = (cases.c.version, cases.c.last_hash, cases.c.authority)
         self._select_head = select(*head).where(cases.c.case_id == case_id)
+        self._select_head_state = select(*head, cases.c.state).where(cases.c.case_id == case_id)
         # PostgreSQL and MariaDB: a writer that meets another one mid-save of the same case
         # fails at once instead of queueing behind its commit (see `save`).
         self._lock_case = self._select_head.with_for_update(nowait=True)
@@ -242,6 +259,23 @@ class SqlAlchemyStore:
         self._driver_insert_ledger = bulk.insert_text(weightings, self._dialect)
         self._mark = ":{}" if self._dialect == "sqlite" else "%({})s"
         self._value: Any = bulk.sqlite_value if self._dialect == "sqlite" else None
+        # due() runs them on the driver's cursor: for a short answer SQLAlchemy's statement and
+        # result handling would cost more than the queries themselves.
+        self._due_sql = [
+            self._driver_sql(query) for query in (self._select_dated, self._select_undated)
+        ]
+
+    def _driver_sql(self, statement: Any) -> tuple[str, list[str] | None, dict[str, Any]]:
+        """A statement as the driver's SQL text, its parameters' order (None: by name) and
+        their bound values."""
+        compiled = statement.compile(dialect=self.engine.dialect)
+        names = list(compiled.positiontup or ()) if compiled.positional else None
+        bound = {
+            name: param.value
+            for name, param in compiled.binds.items()
+            if not name.startswith("b_")  # the call's own (`b_on`); the rest are literals
+        }
+        return str(compiled), names, bound
 
     def for_authority(self, authority: str) -> SqlAlchemyStore:
         """A store on the same engine confined to one local authority's cases."""
@@ -299,6 +333,10 @@ class SqlAlchemyStore:
         history = case.history
         if seen is not None and seen.version == len(history):
             return  # nothing new since this store last held it whole
+        if seen is None and case._unchecked:
+            # Resumed by another store object without replaying: a history from outside is
+            # re-checked before it is written (the trust rule).
+            Reintegration.replay(history, self.calendar, self.protocols)
         with converted(f"save case {case_id!r}", case_id):
             try:
                 holding = self._save(case, history, seen)
@@ -538,7 +576,13 @@ class SqlAlchemyStore:
     def _read(
         self, conn: Connection, case_id: str, as_of: date | None = None
     ) -> tuple[str, list[Row], dict[int, list[Any]]]:
-        row = conn.execute(self._select_head, {"b_case_id": case_id}).first()
+        row, entries, notes = self._read_rows(conn, case_id, as_of, self._select_head)
+        return str(row.authority), entries, notes
+
+    def _read_rows(
+        self, conn: Connection, case_id: str, as_of: date | None, head: Any
+    ) -> tuple[Any, list[Row], dict[int, list[Any]]]:
+        row = conn.execute(head, {"b_case_id": case_id}).first()
         if row is None or not self._visible(row.authority):
             raise CaseNotFound(case_id)
         if as_of is None:
@@ -548,7 +592,7 @@ class SqlAlchemyStore:
         entries = [dict(entry) for entry in result.mappings()]
         if not entries:
             raise CaseNotFound(case_id)
-        return str(row.authority), entries, self._notes(conn, case_id, entries)
+        return row, entries, self._notes(conn, case_id, entries)
 
     def _notes(
         self, conn: Connection, case_id: str, entries: Sequence[Mapping[str, Any]]
@@ -560,6 +604,10 @@ class SqlAlchemyStore:
             dict(r) for r in conn.execute(self._select_notes, {"b_case_id": case_id}).mappings()
         ]
         return {seq: list(group) for seq, group in by_seq(rows).items()}
+
+    def _streams_alone(self) -> bool:
+        """True when a connection streaming a result can run nothing else (PyMySQL's)."""
+        return self._dialect in ("mysql", "mariadb")
 
     def _visible(self, authority: str) -> bool:
         return self.authority is None or authority == self.authority
@@ -589,7 +637,11 @@ class SqlAlchemyStore:
         return tuple(transitions_from_rows(entries, notes))
 
     def load(self, case_id: str, as_of: date | None = None) -> Reintegration:
-        """The case, rebuilt by replaying its log with the store's calendar.
+        """The case, rebuilt from its log with the store's calendar.
+
+        The log and the state the store kept beside it give the case without replaying its
+        guards (the store checked each transition as it wrote it; `verify()` replays every case
+        and compares); a case with no stored state, or with `as_of`, is replayed.
 
         With `as_of`, the case as it stood at the end of that day: its transitions dated on
         or before it.
@@ -598,14 +650,95 @@ class SqlAlchemyStore:
             CaseNotFound: no such case (or none opened by `as_of`), or not this store's
                 authority's.
         """
+        head = self._select_head if as_of is not None else self._select_head_state
         with converted(f"load case {case_id!r}"), self.engine.connect() as conn:
-            authority, entries, notes = self._read(conn, case_id, as_of)
-        case = Reintegration.replay(
-            transitions_from_rows(entries, notes), self.calendar, self.protocols
+            row, entries, notes = self._read_rows(conn, case_id, as_of, head)
+        state = None if as_of is not None else row.state
+        case = rebuilt(entries, notes, state, self.calendar, self.protocols)
+        items = None if as_of is not None else _item_keys(open_item_rows(case, str(row.authority)))
+        self._seen.put(
+            case, Held(case.version, str(entries[-1]["hash"]), str(row.authority), items)
         )
-        items = None if as_of is not None else _item_keys(open_item_rows(case, authority))
-        self._seen.put(case, Held(case.version, str(entries[-1]["hash"]), authority, items))
         return case
+
+    def load_all(self, case_ids: Iterable[str] | None = None) -> Iterator[Reintegration]:
+        """Every case this store may show (with `case_ids`, those), ordered by case id.
+
+        The log is read by one ordered, streaming query (with `case_ids`, one per 500 ids) and
+        each case is rebuilt as its rows arrive, as `load` rebuilds it: memory holds a batch of
+        rows, never the store. Each case saves afterwards as a loaded one does.
+
+        The ids are looked up when this is called, before anything is read or yielded; a case
+        saved or changed while the cases stream may be read before or after that write.
+
+        Raises:
+            CaseNotFound: one of `case_ids` names no case, or another authority's (the first
+                such id, in the order given); raised by this call, not by the iteration.
+            StoreError: the database failed.
+        """
+        if case_ids is None:
+            return self._stream(None)
+        given = list(dict.fromkeys(case_ids))
+        found: set[str] = set()
+        with converted("look up case ids"), self.engine.connect() as conn:
+            for start in range(0, len(given), _CHUNK):
+                query = select(cases.c.case_id, cases.c.authority).where(
+                    cases.c.case_id.in_(given[start : start + _CHUNK])
+                )
+                found.update(
+                    row.case_id for row in conn.execute(query) if self._visible(row.authority)
+                )
+        for case_id in given:
+            if case_id not in found:
+                raise CaseNotFound(case_id)
+        return self._stream(sorted(given))
+
+    def _stream(self, wanted: list[str] | None) -> Iterator[Reintegration]:
+        log = transitions.c
+        query = (
+            select(
+                log.case_id,
+                log.seq,
+                log.trigger_name,
+                log.source,
+                log.dest,
+                log.actor_id,
+                log.actor_name,
+                log.actor_role,
+                log.actor_organisation,
+                # As the driver returns it (SQLite: text, parsed below in C).
+                type_coerce(log.on_date, String),
+                log.data,
+                log.hash,
+                cases.c.authority,
+                # The state once per case, with its first entry.
+                sql_case((log.seq == 1, cases.c.state), else_=None),
+            )
+            .join(cases, cases.c.case_id == log.case_id)
+            .order_by(log.case_id, log.seq)
+        )
+        if self.authority is not None:
+            query = query.where(cases.c.authority == self.authority)
+        if wanted is None:
+            queries = [query]
+        else:
+            queries = [
+                query.where(log.case_id.in_(wanted[start : start + _CHUNK]))
+                for start in range(0, len(wanted), _CHUNK)
+            ]
+        with (
+            converted("load the cases"),
+            self.engine.connect() as conn,
+            _Notes(self, conn) as notes,
+        ):
+            streaming = conn.execution_options(yield_per=_YIELD_PER)
+            reading = _Reading(self.calendar, self.protocols, notes)
+            for statement in queries:
+                rows = streaming.execute(statement)
+                for case_id, group in itertools.groupby(rows, key=_FIRST):
+                    case, held = reading.case(case_id, list(group))
+                    self._seen.put(case, held)
+                    yield case
 
     def due(self, on: date) -> list[DueItem]:
         """What still binds on `on`, soonest first: pending deadlines and open obligations due
@@ -613,15 +746,24 @@ class SqlAlchemyStore:
 
         Read from the open-items index.
         """
+        # SQLite keeps a DATE as its ISO text (SQLAlchemy's format), and compares it as text.
+        value: Any = on.isoformat() if self._dialect == "sqlite" else on
+        found: list[Any] = []
         with converted("list what is due"), self.engine.connect() as conn:
-            dated = conn.execute(self._select_dated, {"b_on": on}).all()
-            undated = conn.execute(self._select_undated, {"b_on": on}).all()
+            cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+            try:
+                for text, names, bound in self._due_sql:
+                    params = bound | {"b_on": value}
+                    cursor.execute(text, params if names is None else [params[n] for n in names])
+                    found.extend(cursor.fetchall())
+            finally:
+                cursor.close()
         parse = date.fromisoformat
         return [
             DueItem(
                 case_id, KINDS[kind], parse(due) if type(due) is str else due, item, PARTIES[owner]
             )
-            for case_id, kind, due, item, owner in itertools.chain(dated, undated)
+            for case_id, kind, due, item, owner in found
         ]
 
     def cases(
@@ -847,47 +989,199 @@ class SqlAlchemyStore:
         return done
 
     def verify(
-        self, checkpoint: Checkpoint | None = None, public_key: bytes | str | None = None
+        self,
+        checkpoint: Checkpoint | None = None,
+        public_key: bytes | str | None = None,
+        *,
+        progress: Callable[[int, int], None] | None = None,
     ) -> list[Problem]:
-        """Check every chain, digest, redaction, case row, open item and ledger entry, and replay
-        every case; with a checkpoint, also that every case it holds still extends it (and, with
-        `public_key`, the checkpoint's signature).
+        """Check every chain, digest, redaction, case row (its state too), open item and ledger
+        entry, and replay every case; with a checkpoint, also that every case it holds still
+        extends it (and, with `public_key`, the checkpoint's signature).
 
         Returns the problems found, empty when the store is sound. A scoped store checks its
         authority's cases: those whose case row or history names it.
+
+        The log is read by one ordered, streaming query, and the other rows a range of case ids
+        at a time (500 cases' worth), so memory holds a batch of cases, not the store. After
+        each batch, `progress` (if given) is called with the cases and the log entries checked
+        so far. A write made while it runs may show as a problem of the case written.
         """
-        with converted("verify the store"), self.engine.connect() as conn:
-            case_rows = {
-                row["case_id"]: dict(row) for row in conn.execute(select(cases)).mappings()
-            }
-            items = _grouped(conn.execute(select(open_items)).mappings())
-            ledger = _grouped(conn.execute(select(weightings)).mappings())
-            notes: dict[str, list[Row]] = _grouped(
-                conn.execute(
-                    select(redactions).order_by(
-                        redactions.c.case_id, redactions.c.seq, redactions.c.number
-                    )
-                ).mappings()
-            )
-            redacted = {case_id: by_seq(rows) for case_id, rows in notes.items()}
+        checking = audit.Audit(
+            scope=self.authority,
+            calendar=self.calendar,
+            protocols=self.protocols,
+            checkpoint=checkpoint,
+        )
+        found: list[Problem] = []
+        with (
+            converted("verify the store"),
+            self.engine.connect() as conn,
+            contextlib.ExitStack() as stack,
+        ):
+            # The other rows are read on the streaming connection, but for MariaDB's.
+            side = stack.enter_context(self.engine.connect()) if self._streams_alone() else conn
             log_query = select(transitions).order_by(transitions.c.case_id, transitions.c.seq)
-            log = conn.execution_options(yield_per=1000).execute(log_query).mappings()
+            log = conn.execution_options(yield_per=_YIELD_PER).execute(log_query).mappings()
             logs = (
                 (case_id, [dict(entry) for entry in group])
                 for case_id, group in itertools.groupby(log, key=lambda row: row["case_id"])
             )
-            return audit.problems(
-                case_rows,
-                logs,
-                items,
-                ledger,
-                redacted,
-                scope=self.authority,
-                calendar=self.calendar,
-                protocols=self.protocols,
-                checkpoint=checkpoint,
-                public_key=public_key,
+            low: str | None = None
+            while batch := list(itertools.islice(logs, _VERIFY_BATCH)):
+                high = batch[-1][0]
+                found += self._verify_range(side, checking, low, high, batch)
+                low = high
+                if progress is not None:
+                    progress(checking.cases, checking.transitions)
+            found += self._verify_range(side, checking, low, None, [])
+            if progress is not None:
+                progress(checking.cases, checking.transitions)
+        return found + checking.finish(public_key)
+
+    def _verify_range(
+        self,
+        conn: Connection,
+        checking: audit.Audit,
+        low: str | None,
+        high: str | None,
+        logs: list[tuple[str, list[Row]]],
+    ) -> list[Problem]:
+        """Check the cases with ids after `low` up to `high` (None: no bound)."""
+
+        def within(table: Any) -> list[Any]:
+            bounds = []
+            if low is not None:
+                bounds.append(table.c.case_id > low)
+            if high is not None:
+                bounds.append(table.c.case_id <= high)
+            return bounds
+
+        case_rows = {
+            row["case_id"]: dict(row)
+            for row in conn.execute(select(cases).where(*within(cases))).mappings()
+        }
+        items = _grouped(conn.execute(select(open_items).where(*within(open_items))).mappings())
+        ledger = _grouped(conn.execute(select(weightings).where(*within(weightings))).mappings())
+        notes: dict[str, list[Row]] = _grouped(
+            conn.execute(
+                select(redactions)
+                .where(*within(redactions))
+                .order_by(redactions.c.case_id, redactions.c.seq, redactions.c.number)
+            ).mappings()
+        )
+        redacted = {case_id: by_seq(rows) for case_id, rows in notes.items()}
+        return checking.batch(case_rows, logs, items, ledger, redacted)
+
+
+_FIRST = operator.itemgetter(0)
+_STAGES: dict[str | None, Stage | None] = {stage.value: stage for stage in Stage}
+_STAGES[None] = None
+_LOG_NAMES = (
+    "case_id",
+    "seq",
+    "trigger_name",
+    "source",
+    "dest",
+    "actor_id",
+    "actor_name",
+    "actor_role",
+    "actor_organisation",
+    "on_date",
+    "data",
+    "hash",
+)
+
+
+class _Reading:
+    """Cases rebuilt from the rows of `SqlAlchemyStore._stream`, as `load` rebuilds them."""
+
+    def __init__(self, calendar: Any, protocols: Sequence[Any], notes: _Notes) -> None:
+        self.calendar = calendar
+        self.protocols = protocols
+        self.notes = notes
+        self.actors: dict[tuple[str, str, str, str], Actor] = {}
+
+    def case(self, case_id: str, rows: list[Any]) -> tuple[Reintegration, Held]:
+        """The case of one case's rows (its log, oldest first), and what the store holds."""
+        parse = date.fromisoformat
+        last = rows[-1]
+        held = Held(len(rows), str(last[11]), str(last[12]))
+        state = rows[0][13]
+        actors = self.actors
+        history: list[Transition] = []
+        append = history.append
+        for (
+            _,
+            seq,
+            trigger,
+            source,
+            dest,
+            actor_id,
+            actor_name,
+            role,
+            organisation,
+            on,
+            data,
+            *_,
+        ) in rows:
+            key = (actor_id, actor_name, role, organisation)
+            actor = actors.get(key)
+            if actor is None:
+                if actor_id.startswith(_COLUMN_MARK) or actor_name.startswith(_COLUMN_MARK):
+                    return self._redacted(case_id, rows, state), held
+                actor = actors[key] = Actor(actor_id, actor_name, Role(role), organisation)
+            if _MARK_TEXT in data:
+                return self._redacted(case_id, rows, state), held
+            append(
+                Transition.from_text(
+                    seq,
+                    trigger,
+                    _STAGES[source],
+                    _STAGES[dest],  # type: ignore[arg-type]
+                    actor,
+                    parse(on) if type(on) is str else as_date(on),
+                    data,
+                )
             )
+        return resumed(history, state, self.calendar, self.protocols), held
+
+    def _redacted(self, case_id: str, rows: list[Any], state: str | None) -> Reintegration:
+        """The case of rows of which one holds a removed value, with its redaction notes."""
+        parse = date.fromisoformat
+        entries = [
+            dict(zip(_LOG_NAMES, row[:12], strict=True))
+            | {"on_date": parse(row[9]) if type(row[9]) is str else as_date(row[9])}
+            for row in rows
+        ]
+        notes = self.notes.of(case_id, entries)
+        return rebuilt(entries, notes, state, self.calendar, self.protocols)
+
+
+class _Notes:
+    """The redaction rows of the cases a streaming read meets: read on the streaming
+    connection, or (MariaDB, which runs nothing else on a connection that streams) on a second
+    one, opened only if a case needs them."""
+
+    def __init__(self, store: SqlAlchemyStore, streaming: Connection) -> None:
+        self._store = store
+        self._conn: Connection | None = None if store._streams_alone() else streaming
+        self._own = False
+
+    def __enter__(self) -> _Notes:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._own and self._conn is not None:
+            self._conn.close()
+
+    def of(self, case_id: str, entries: Sequence[Mapping[str, Any]]) -> dict[int, list[Any]]:
+        """The case's redaction rows by seq (none unless an entry holds a removed value)."""
+        if not any(is_redacted(entry) for entry in entries):
+            return {}
+        if self._conn is None:
+            self._conn, self._own = self._store.engine.connect(), True
+        return self._store._notes(self._conn, case_id, entries)
 
 
 def _item_keys(items: Iterable[Row]) -> dict[int, tuple[Any, ...]]:
