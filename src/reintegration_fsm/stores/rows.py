@@ -33,6 +33,7 @@ from reintegration_fsm.stores.model import (
 )
 from reintegration_fsm.stores.redaction import is_redacted, shown
 from reintegration_fsm.stores.schema import cases, open_items, transitions, weightings
+from reintegration_fsm.stores.stored import stored_data, stored_text
 from reintegration_fsm.vocabulary import Actor, Role, Stage
 
 Row = dict[str, Any]
@@ -62,7 +63,7 @@ def log_rows(
     rows = []
     for transition in transitions:
         data = transition.data
-        payload = canonical_json(data)
+        payload = stored_text(transition.trigger, data)
         actor = transition.actor
         salt = new_salt()
         if text_holds_marker(payload) and holds_marker(data):
@@ -144,11 +145,10 @@ def holds(
         or as_date(entry["on_date"]) != transition.on
     ):
         return False
-    payload = canonical_json(transition.data)
     if (
-        payload == entry["data"]
-        and entry["actor_id"] == actor.id
+        entry["actor_id"] == actor.id
         and entry["actor_name"] == actor.name
+        and _same_data(entry, transition)
     ):
         return True
     if entry.get("payload_salt") is None or not is_redacted(entry):
@@ -160,6 +160,19 @@ def holds(
     except (UnicodeEncodeError, ValueError):
         return False
     return bool(original == entry["payload_digest"])
+
+
+def _same_data(entry: Mapping[Any, Any], transition: Transition) -> bool:
+    """True when the stored entry's data is the transition's, compared as data when the text
+    differs (an entry written before 0003, or by an earlier version)."""
+    data = transition.data
+    text = entry["data"]
+    if text == stored_text(transition.trigger, data):
+        return True
+    try:
+        return canonical_json(stored_data(entry)) == canonical_json(data)
+    except (ValueError, TypeError, AttributeError):
+        return False
 
 
 # -- who may write -------------------------------------------------------------------------------
