@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
-from reintegration_fsm.stores import schema
+from reintegration_fsm.errors import StoreError
+from reintegration_fsm.stores import SqlAlchemyStore, bulk, schema, upgrade
 from reintegration_fsm.stores.hashing import GENESIS, canonical_json
 from reintegration_fsm.stores.redaction import remove
 from reintegration_fsm.stores.rows import holds, log_rows, utc_now
 from reintegration_fsm.stores.stored import FULL, stored_data, stored_text
-from store_contract import built
+from store_contract import CALENDAR, built
 
 
 def test_a_row_holds_its_transition_at_rest_in_full_or_wrapped_but_not_another() -> None:
@@ -53,3 +56,27 @@ def test_hex_bytes_binds_hex_as_bytes_and_reads_bytes_as_hex() -> None:
         ).scalar() == bytes.fromhex(value)
         assert conn.execute(sa.select(table.c.h).where(table.c.h == value)).scalar() == value
         assert conn.execute(sa.select(sa.func.count()).where(table.c.h.is_(None))).scalar() == 1
+
+
+def test_a_database_not_upgraded_to_0006_is_refused_with_the_way_out(tmp_path: Path) -> None:
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    upgrade(engine, revision="0003")
+    store = SqlAlchemyStore(engine, calendar=CALENDAR)
+    hex_log = sa.table(
+        "rfsm_transitions", *(sa.column(c.name, sa.String()) for c in schema.transitions.columns)
+    )
+    case = built("case-01", 2)
+    prepared = bulk.rows(case, case.local_authority, case.history, GENESIS, utc_now())
+    with engine.begin() as conn:
+        conn.execute(sa.insert(schema.cases), prepared.case_row)
+        conn.execute(
+            sa.insert(hex_log),
+            [  # as revision 0003 wrote them: the data in full
+                entry | {"data": canonical_json(transition.data)}
+                for entry, transition in zip(prepared.entries, case.history, strict=True)
+            ],
+        )
+    with pytest.raises(StoreError, match="run upgrade"):
+        store.history("case-01")
+    upgrade(engine)
+    assert store.history("case-01") == case.history

@@ -39,6 +39,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.mysql import BINARY, LONGTEXT
 from sqlalchemy.types import TypeEngine
 
+from reintegration_fsm.errors import StoreError
 from reintegration_fsm.fields import ID_LENGTH, NAME_LENGTH
 
 ID = ID_LENGTH
@@ -77,7 +78,15 @@ class HexBytes(TypeDecorator[str]):
         return None if value is None else bytes.fromhex(value)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> str | None:
-        return None if value is None else bytes(value).hex()
+        if value is None:
+            return None
+        if isinstance(value, str):  # a column left as revision 0003 made it
+            raise StoreError(
+                "rfsm_transitions keeps its digests as hex text: the database predates schema "
+                "revision 0006; run upgrade() (reintegration-fsm db upgrade) once",
+                retryable=False,
+            )
+        return bytes(value).hex()
 
 
 BINARY_COLUMNS = ("payload_digest", "prev_hash", "hash", "payload_salt")
