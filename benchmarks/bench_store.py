@@ -132,7 +132,11 @@ class Raw:
         return v
 
     def tuple_of(self, row: dict[str, Any], columns: Sequence[str]) -> tuple[Any, ...]:
-        return tuple(self.value(row[c]) for c in columns)
+        # The log keeps its digests and hashes as bytes (`schema.HexBytes`).
+        return tuple(
+            self.value(schema.as_bytes(row[c]) if c in schema.BINARY_COLUMNS else row[c])
+            for c in columns
+        )
 
     def save(
         self, update: tuple[Any, ...], entry: tuple[Any, ...], gone: list[int], items: list[Any]

@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Sequence
 
 from reintegration_fsm import Transition
-from reintegration_fsm.stores.hashing import digest, entry_hash
+from reintegration_fsm.stores.hashing import canonical_json, digest, entry_hash
 from reintegration_fsm.stores.rows import Row, log_rows
 
 
@@ -16,8 +16,11 @@ def legacy_log_rows(
 ) -> list[Row]:
     """The log entries revision 2's store wrote for `transitions`, chained on from `prev_hash`."""
     rows = []
-    for row in log_rows(case_id, transitions, prev_hash, recorded_at):
+    for row, transition in zip(
+        log_rows(case_id, transitions, prev_hash, recorded_at), transitions, strict=True
+    ):
         del row["payload_salt"]
+        row["data"] = canonical_json(transition.data)  # in full: revision 2 knew no data at rest
         row["payload_digest"] = digest(row["data"])
         row["prev_hash"] = prev_hash
         prev_hash = row["hash"] = entry_hash(row)

@@ -503,6 +503,8 @@ class StoreContract:
         store.save(built("case-01", 2))
         names = [column.name for column in schema.transitions.columns]
         forged = self.stored_entry(store, "case-01", 2) | {"actor_name": "Someone Else"}
+        # The attacker's raw SQL writes the row as stored: its digests and hashes as bytes.
+        forged |= {name: schema.as_bytes(forged[name]) for name in schema.BINARY_COLUMNS}
         if store.engine.dialect.name == "sqlite":  # as SQLAlchemy stores dates there
             forged = {key: _sqlite_text(value) for key, value in forged.items()}
         values = f"({', '.join(names)}) VALUES ({', '.join(':' + n for n in names)})"

@@ -21,7 +21,7 @@ from reintegration_fsm import (
     Transition,
 )
 from reintegration_fsm import testing as rt
-from reintegration_fsm.protocol.at_rest import StoredTransition, at_rest, in_full
+from reintegration_fsm.protocol.at_rest import FULL, StoredTransition, at_rest, in_full
 from reintegration_fsm.protocol.duties import BASES, DELETION_BASIS
 from reintegration_fsm.protocol.reading import read_values
 from reintegration_fsm.protocol.steps import STEP
@@ -326,3 +326,24 @@ def test_other_layouts_and_triggers_pass_through() -> None:
     legacy = {"form": {"reasons": ""}}  # no schema key: the first layout
     assert at_rest("hold_review", legacy) == legacy == in_full("hold_review", legacy)
     assert at_rest("no_such_step", {"schema": 2, "x": ""}) == {"schema": 2, "x": ""}
+
+
+def test_data_kept_in_full_is_unwrapped_and_must_be_an_object() -> None:
+    """A store keeps data that would not read back exactly in full, as `{"$full": data}`: both
+    `in_full` and a stored transition read the data itself; anything but an object is refused."""
+    opening = successful().history[0]
+    data = json.loads(text_of(opening.data))
+    kept = json.dumps({FULL: data})
+    assert in_full(opening.trigger, json.loads(kept)) == data
+    stored = StoredTransition.from_text(
+        opening.seq,
+        opening.trigger,
+        opening.source,
+        opening.dest,
+        opening.actor,
+        opening.on,
+        kept,
+    )
+    assert stored.data == opening.data
+    with pytest.raises(ValueError, match="JSON object"):
+        in_full(opening.trigger, {FULL: [1]})

@@ -20,10 +20,11 @@ from alembic.script import ScriptDirectory
 from legacy_rows import legacy_log_rows
 from reintegration_fsm import Actor, Reintegration, Role, Stage, Transition
 from reintegration_fsm.serialisation import transition_from_json
-from reintegration_fsm.stores import InMemoryStore, SqlAlchemyStore, schema, upgrade
-from reintegration_fsm.stores.hashing import GENESIS
+from reintegration_fsm.stores import InMemoryStore, SqlAlchemyStore, bulk, schema, upgrade
+from reintegration_fsm.stores.hashing import GENESIS, canonical_json
 from reintegration_fsm.stores.migrate import VERSION_TABLE, config
 from reintegration_fsm.stores.rows import Row, utc_now
+from reintegration_fsm.stores.stored import stored_data
 from scenario import ADMISSIONS, CONSENTED, PARENT, REFERRED
 from store_contract import (
     CALENDAR,
@@ -127,15 +128,17 @@ REVISION_1_CASES = sa.table(
     *(sa.column(name) for name in ("case_id", "authority", "stage", "version", "last_hash")),
     sa.column("next_due", sa.Date),
 )
+HEX = frozenset(schema.BINARY_COLUMNS)
+"""The log's columns kept as hex text before revision 0006."""
 REVISION_2_LOG = sa.table(
     "rfsm_transitions",
     *(
-        sa.column(column.name, column.type)
+        sa.column(column.name, sa.String() if column.name in HEX else column.type)
         for column in schema.transitions.columns
         if column.name != "payload_salt"
     ),
 )
-"""The log as revisions 1 and 2 kept it (0003 adds the salt)."""
+"""The log as revisions 1 and 2 kept it (0003 adds the salt; 0006 keeps digests as bytes)."""
 REVISION_1_ITEMS = sa.table(
     "rfsm_open_items",
     *(sa.column(n) for n in ("case_id", "item_no", "authority", "item_type", "kind", "owner")),
@@ -238,7 +241,7 @@ def test_a_revision_1_database_upgrades_without_losing_a_row(engine: sa.Engine) 
         for item in cases:
             case_row, entries, items = revision_1_rows(item)
             conn.execute(sa.insert(REVISION_1_CASES), case_row)
-            conn.execute(sa.insert(schema.transitions), entries)
+            conn.execute(sa.insert(REVISION_2_LOG), entries)
             if items:
                 conn.execute(sa.insert(REVISION_1_ITEMS), items)
         log_before = conn.execute(sa.select(REVISION_2_LOG)).mappings().all()
@@ -405,3 +408,115 @@ def test_the_state_revision_fills_each_cases_state_by_replay_and_drops_it_again(
     assert [c.case_id for c in fresh.load_all()] == ["state-1", "state-2", "state-3"]
     assert fresh.load("state-1") == cases[0]
     assert fresh.verify() == []
+
+
+def test_data_at_rest_reads_back_as_recorded_even_when_a_history_lacks_a_default() -> None:
+    """A revision-1 history lacks fields that now have defaults: its data is kept in full
+    (`{"$full": ...}`), the rest at rest; every case loads as saved and verifies."""
+    store = SqlAlchemyStore("sqlite://", calendar=CALENDAR)
+    store.create_schema()
+    cases = [item.case for item in revision_1_cases()]
+    for case in cases:
+        store.save(case)
+        assert store.load(case.case_id) == case
+    assert list(SqlAlchemyStore(store.engine, calendar=CALENDAR).load_all()) == sorted(
+        cases, key=lambda case: case.case_id
+    )
+    assert store.verify() == []
+    texts = [entry["data"] for case in cases for entry in store_rows(store, case.case_id)]
+    assert any(text.startswith('{"$full":') for text in texts)
+    assert any(not text.startswith('{"$full":') for text in texts)
+    assert all(json.loads(text) for text in texts)  # readable JSON, every one
+
+
+def store_rows(store: SqlAlchemyStore, case_id: str) -> list[Any]:
+    with store.engine.connect() as conn:
+        query = sa.select(schema.transitions).where(schema.transitions.c.case_id == case_id)
+        return list(conn.execute(query).mappings())
+
+
+# -- a revision-5 database, upgraded to smaller rows ---------------------------------------------
+REVISION_5_LOG = sa.table(
+    "rfsm_transitions",
+    *(
+        sa.column(column.name, sa.String() if column.name in HEX else column.type)
+        for column in schema.transitions.columns
+    ),
+)
+"""The log as revisions 0003 to 0005 kept it: digests, hashes and salt as hex text, the data in
+full."""
+
+
+def _fill_revision_5(engine: sa.Engine) -> list[Reintegration]:
+    """Cases as revision 0005's store wrote them (one lacking fields that now have defaults)."""
+    cases = [built("case-01", 11), built("case-02", 3), *(i.case for i in revision_1_cases())]
+    with engine.begin() as conn:
+        for case in cases:
+            prepared = bulk.rows(case, case.local_authority, case.history, GENESIS, utc_now())
+            entries = [
+                entry | {"data": canonical_json(transition.data)}
+                for entry, transition in zip(prepared.entries, case.history, strict=True)
+            ]
+            conn.execute(sa.insert(schema.cases), prepared.case_row)
+            conn.execute(sa.insert(REVISION_5_LOG), entries)
+            if prepared.items:
+                conn.execute(sa.insert(schema.open_items), prepared.items)
+            if prepared.ledger:
+                conn.execute(sa.insert(schema.weightings), prepared.ledger)
+    return cases
+
+
+def _rows(engine: sa.Engine, table: Any) -> dict[tuple[str, int], dict[str, Any]]:
+    with engine.connect() as conn:
+        return {_key(row): dict(row) for row in conn.execute(sa.select(table)).mappings()}
+
+
+def _downgrade_to(engine: sa.Engine, revision: str) -> None:
+    with engine.begin() as conn:
+        cfg = config()
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, revision)
+
+
+def test_a_revision_5_database_gets_smaller_rows_and_keeps_its_hashes(engine: sa.Engine) -> None:
+    upgrade(engine, revision="0005")
+    cases = _fill_revision_5(engine)
+    before = _rows(engine, REVISION_5_LOG)
+
+    upgrade(engine)
+
+    after = _rows(engine, schema.transitions)
+    assert after.keys() == before.keys()
+    for key, row in after.items():
+        old = before[key]
+        assert {n: row[n] for n in HEX} == {n: old[n] for n in HEX}  # the same hex to Python
+        assert stored_data(row) == json.loads(old["data"])
+        assert len(row["data"]) <= len(old["data"]) + len('{"$full":}')  # at most wrapped
+    assert sum(len(r["data"]) for r in after.values()) < sum(
+        len(r["data"]) for r in before.values()
+    )
+    raw = sa.table("rfsm_transitions", *(sa.column(name) for name in HEX))
+    with engine.connect() as conn:
+        for values in conn.execute(sa.select(raw)).all():
+            sizes = [len(bytes(value)) for value in values if value is not None]
+            assert set(sizes) <= {16, 32}  # kept as bytes, not as hex text
+            assert len(sizes) >= 3
+    store = SqlAlchemyStore(engine, calendar=CALENDAR)
+    for case in cases:
+        assert store.load(case.case_id) == case
+    assert store.verify() == []
+    checkpoint = store.checkpoint()
+
+    _downgrade_to(engine, "0005")
+    assert _rows(engine, REVISION_5_LOG) == before  # byte for byte, data in full again
+
+    upgrade(engine)
+    assert store.verify(checkpoint) == []
+    assert store.checkpoint().root == checkpoint.root
+    store.redact("case-01", 2, ["form.parent_name"], "Erasure", by=ADMISSIONS, on=REDACTED_ON)
+    redacted = store.history("case-01")
+    _downgrade_to(engine, "0005")
+    upgrade(engine)
+    assert store.history("case-01") == redacted
+    assert store.verify() == []
+    assert len(_rows(engine, schema.transitions)) == len(before)

@@ -166,6 +166,12 @@ def test_a_revision_2_log_is_re_digested_and_verifies(engine: sa.Engine) -> None
         None,
     )
     assert store.load("redacted").history[1].data["form"]["parent_name"] == "[redacted]"
+    # A bulk read gives each case as `load` does: salted entries read at rest, the unsalted
+    # entries of the case the upgrade could not re-digest read as revision 2 wrote them.
+    every = ["broken", "redacted", "sound-1", "sound-2"]
+    assert [case.history for case in store.load_all(every)] == [
+        store.load(case_id).history for case_id in every
+    ]
 
     # The re-digested entries take revision 3's redactions, and a checkpoint holds them.
     checkpoint = store.checkpoint()

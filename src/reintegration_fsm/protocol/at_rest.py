@@ -5,7 +5,9 @@ obligation's empty `basis` and absent `due`; a statutory basis is named by the r
 cites ("13(4)", as `duties.BASES` lists them). `in_full` restores all of it:
 `in_full(trigger, at_rest(trigger, data)) == data` for every data this library records, so
 digests, replay and `Transition.data` see the data as recorded. Data in another layout, and
-values a redaction replaced (`{"$redacted": ...}`), pass through unchanged.
+values a redaction replaced (`{"$redacted": ...}`), pass through unchanged. Data that would not
+read back exactly (a history from another system may lack a field that now has a default) is
+kept in full, wrapped as `{"$full": data}`, which `in_full` unwraps.
 """
 
 from __future__ import annotations
@@ -25,6 +27,14 @@ from reintegration_fsm.serialisation import converter
 
 REDACTED = "$redacted"
 """The key of the JSON object a redaction leaves in place of a value."""
+
+FULL = "$full"
+"""The one key of the object that holds data kept in full: `{"$full": data}`."""
+
+
+def wrapped(data: Any) -> bool:
+    """True when `data` is data kept in full, wrapped (`{"$full": data}`)."""
+    return isinstance(data, Mapping) and len(data) == 1 and FULL in data
 
 
 class _Shape:
@@ -174,6 +184,11 @@ def at_rest(trigger: str, data: Mapping[str, Any]) -> dict[str, Any]:
 
 def in_full(trigger: str, data: Mapping[str, Any]) -> dict[str, Any]:
     """The data as recorded, from the data as a store keeps it (a new dict)."""
+    if wrapped(data):
+        inner = data[FULL]
+        if not isinstance(inner, Mapping):
+            raise ValueError(f"data kept in full must be a JSON object, not {inner!r}")
+        return dict(inner)
     forms = _ARGUMENTS.get(trigger)
     if forms is None or data.get("schema") != SCHEMA:
         return dict(data)

@@ -25,6 +25,7 @@ from reintegration_fsm.stores.rows import (
     transition_from_row,
     transitions_from_rows,
 )
+from reintegration_fsm.stores.stored import full_data, stored_data
 
 Rows = Sequence[Mapping[str, Any]]
 Notes = Mapping[int, Rows]
@@ -170,7 +171,7 @@ def history_authority(
     if not entries:
         return None
     try:
-        named = json.loads(entries[0]["data"]).get("local_authority")
+        named = stored_data(entries[0]).get("local_authority")
     except (ValueError, AttributeError, TypeError):
         named = None
     if isinstance(named, str):
@@ -274,7 +275,7 @@ def _payload_problems(entry: Mapping[str, Any], notes: Rows) -> list[str]:
             )
         return found
     try:
-        data = json.loads(entry["data"])
+        data = full_data(entry["trigger_name"], json.loads(entry["data"]))
         root = digests.payload_digest(
             salt, entry["actor_id"], entry["actor_name"], data, markers=True
         )

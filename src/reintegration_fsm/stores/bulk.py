@@ -23,7 +23,14 @@ from reintegration_fsm.stores.rows import (
     open_item_rows,
     utc_now,
 )
-from reintegration_fsm.stores.schema import cases, open_items, transitions, weightings
+from reintegration_fsm.stores.schema import (
+    BINARY_COLUMNS,
+    as_bytes,
+    cases,
+    open_items,
+    transitions,
+    weightings,
+)
 
 
 @attrs.frozen
@@ -121,11 +128,23 @@ def sqlite_value(value: Any) -> Any:
 
 
 def _by_table(batch: Sequence[Prepared]) -> list[tuple[Table, list[Row]]]:
+    """Each table's rows, as the driver takes them: the log's digests as bytes (`HexBytes`
+    converts them on every path through SQLAlchemy; these rows go to the driver directly)."""
     tables: dict[str, tuple[Table, list[Row]]] = {}
     for prepared in batch:
         for table, table_rows in prepared.tables():
+            if table is transitions:
+                table_rows = [binary(row) for row in table_rows]
             tables.setdefault(table.name, (table, []))[1].extend(table_rows)
     return [entry for entry in tables.values() if entry[1]]
+
+
+def binary(row: Row) -> Row:
+    """A log row as the driver takes it: its digests, hashes and salt as bytes."""
+    out = dict(row)
+    for name in BINARY_COLUMNS:
+        out[name] = as_bytes(out[name])
+    return out
 
 
 def insert_rows(conn: Connection, batch: Sequence[Prepared]) -> None:

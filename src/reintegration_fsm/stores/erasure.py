@@ -7,7 +7,6 @@ Both stores run the same plan inside their own transaction (see `redact` on each
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -20,6 +19,7 @@ from reintegration_fsm.stores import personal
 from reintegration_fsm.stores.digests import ACTOR_FIELDS, column_digest
 from reintegration_fsm.stores.redaction import RedactionNote, Removal, note_row, remove
 from reintegration_fsm.stores.rows import Row, case_row, transitions_from_rows
+from reintegration_fsm.stores.stored import stored_data
 from reintegration_fsm.vocabulary import Actor, Role
 
 Targets = Mapping[int | None, Sequence[str]]
@@ -160,7 +160,7 @@ def _refuse_unmatched(entries: Sequence[Mapping[str, Any]], patterns: Sequence[s
     Raises:
         FormInvalid: naming the first such path.
     """
-    datas = [json.loads(entry["data"]) for entry in entries]
+    datas = [stored_data(entry) for entry in entries]
     for text in patterns:
         pattern = personal.parse(text)
         if pattern[0] == personal.ACTOR:
@@ -194,7 +194,7 @@ def retention_targets(entries: Sequence[Mapping[str, Any]]) -> dict[int | None, 
     """
     targets: dict[int | None, list[str]] = {}
     for entry in entries:
-        data = json.loads(entry["data"])
+        data = stored_data(entry)
         found = [
             personal.dotted(path) for path in personal.personal_paths(entry["trigger_name"], data)
         ]

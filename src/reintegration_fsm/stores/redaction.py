@@ -18,6 +18,7 @@ import attrs
 from reintegration_fsm.errors import FormInvalid
 from reintegration_fsm.stores import digests, personal
 from reintegration_fsm.stores.hashing import canonical_json, digest, redaction_hash
+from reintegration_fsm.stores.stored import stored_data, stored_text
 from reintegration_fsm.vocabulary import Actor, Role
 
 Row = dict[str, Any]
@@ -127,6 +128,7 @@ class Removal:
     """An entry's columns once a redaction removed values, and the paths it removed."""
 
     data: str
+    """The text the `data` column keeps (at rest, see `stored`)."""
     actor_id: str
     actor_name: str
     paths: tuple[str, ...]
@@ -154,7 +156,7 @@ def remove(entry: Mapping[str, Any], patterns: Sequence[str], *, strict: bool) -
             "can check it; see docs/evidence.md",
         )
     salt = bytes.fromhex(salt_hex)
-    data = json.loads(entry["data"])
+    data = stored_data(entry)
     trigger = entry["trigger_name"]
     columns = {"id": entry["actor_id"], "name": entry["actor_name"]}
     removed: list[str] = []
@@ -195,7 +197,7 @@ def remove(entry: Mapping[str, Any], patterns: Sequence[str], *, strict: bool) -
                     "redaction may remove (the protocol's rules, statistics or ledger read it)",
                 )
     return Removal(
-        canonical_json(data),
+        stored_text(trigger, data),
         columns["id"],
         columns["name"],
         tuple(dict.fromkeys(removed)),
@@ -208,7 +210,7 @@ def shown(
 ) -> tuple[str, str, Any]:
     """A stored entry's actor id, actor name and data as a loaded case holds them: each removed
     value replaced by the placeholder its redaction note gives."""
-    data = json.loads(entry["data"])
+    data = stored_data(entry)
     actor_id, actor_name = entry["actor_id"], entry["actor_name"]
     if not notes and not (
         digests.text_holds_marker(entry["data"])

@@ -11,7 +11,6 @@ store's `redact` (see docs/evidence.md).
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal, NamedTuple
 
@@ -24,6 +23,7 @@ from reintegration_fsm.protocol.definition import (
     find_protocol,
     protocol_registry,
 )
+from reintegration_fsm.stores.stored import stored_data
 
 Basis = Literal["date_of_birth", "last_entry"]
 
@@ -116,7 +116,7 @@ def opening_facts(
     Raises:
         UnknownProtocol: the history names a protocol not given.
     """
-    data = json.loads(first["data"])
+    data = stored_data(first)
     born = (data.get("pupil") or {}).get("date_of_birth")
     date_of_birth = None
     if isinstance(born, str):  # a removed date of birth is a marker (an object)

@@ -13,6 +13,7 @@ from sqlalchemy import String, Table
 
 from reintegration_fsm.case import Reintegration
 from reintegration_fsm.errors import FormInvalid, NotPermitted
+from reintegration_fsm.protocol.at_rest import StoredTransition
 from reintegration_fsm.records import Transition
 from reintegration_fsm.stores.digests import (
     REDACTED,
@@ -33,6 +34,7 @@ from reintegration_fsm.stores.model import (
 )
 from reintegration_fsm.stores.redaction import is_redacted, shown
 from reintegration_fsm.stores.schema import cases, open_items, transitions, weightings
+from reintegration_fsm.stores.stored import stored_data, stored_text
 from reintegration_fsm.vocabulary import (
     Actor,
     DeadlineKind,
@@ -69,7 +71,7 @@ def log_rows(
     rows = []
     for transition in transitions:
         data = transition.data
-        payload = canonical_json(data)
+        payload = stored_text(transition.trigger, data)
         actor = transition.actor
         salt = new_salt()
         if text_holds_marker(payload) and holds_marker(data):
@@ -155,8 +157,10 @@ def stored_transitions(
         if actor is None:
             actor = actors[key] = Actor(key[0], key[1], Role(key[2]), key[3])
         source = entry["source"]
+        # A salted entry's data is at rest (read back in full); an unsalted one's as it is.
+        kind = Transition if entry.get("payload_salt") is None else StoredTransition
         found.append(
-            Transition.from_text(
+            kind.from_text(
                 seq,
                 entry["trigger_name"],
                 None if source is None else Stage(source),
@@ -228,11 +232,10 @@ def holds(
         or as_date(entry["on_date"]) != transition.on
     ):
         return False
-    payload = canonical_json(transition.data)
     if (
-        payload == entry["data"]
-        and entry["actor_id"] == actor.id
+        entry["actor_id"] == actor.id
         and entry["actor_name"] == actor.name
+        and _same_data(entry, transition)
     ):
         return True
     if entry.get("payload_salt") is None or not is_redacted(entry):
@@ -244,6 +247,19 @@ def holds(
     except (UnicodeEncodeError, ValueError):
         return False
     return bool(original == entry["payload_digest"])
+
+
+def _same_data(entry: Mapping[Any, Any], transition: Transition) -> bool:
+    """True when the stored entry's data is the transition's, compared as data when the text
+    differs (an entry written before 0003, or by an earlier version)."""
+    data = transition.data
+    text = entry["data"]
+    if text == stored_text(transition.trigger, data):
+        return True
+    try:
+        return canonical_json(stored_data(entry)) == canonical_json(data)
+    except (ValueError, TypeError, AttributeError):
+        return False
 
 
 # -- who may write -------------------------------------------------------------------------------

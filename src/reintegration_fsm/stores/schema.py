@@ -2,7 +2,9 @@
 
 - `rfsm_cases`: one current-state row per case, with what `cases()` lists and searches, and the
   case's encoded state (revision 0005), from which a load rebuilds it without replaying.
-- `rfsm_transitions`: the append-only, hash-chained log, UNIQUE (case_id, seq).
+- `rfsm_transitions`: the append-only, hash-chained log, UNIQUE (case_id, seq). Its digests,
+  hashes and salt are kept as bytes (`HexBytes`: hex text to every Python caller), its data at
+  rest (`stores.stored`).
 - `rfsm_open_items`: what still binds (pending deadlines, open obligations), which `due()` reads
   by index.
 - `rfsm_weightings`: the Fair Access ledger, one row per school a successful move adjusted.
@@ -18,32 +20,84 @@ Everything but the log and the redactions is a projection that `verify()` recomp
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Dialect,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     PrimaryKeyConstraint,
     String,
     Table,
     Text,
+    TypeDecorator,
 )
-from sqlalchemy.dialects.mysql import LONGTEXT
+from sqlalchemy.dialects.mysql import BINARY, LONGTEXT
+from sqlalchemy.types import TypeEngine
 
+from reintegration_fsm.errors import StoreError
 from reintegration_fsm.fields import ID_LENGTH, NAME_LENGTH
 
 ID = ID_LENGTH
 NAME = NAME_LENGTH
 WORD = 40
 HASH = 64
-SALT = 32
+"""A SHA-256 as hex text (the case row's `last_hash`, the redaction records)."""
+HASH_BYTES = 32
+SALT_BYTES = 16
 FOLDED = 3
 """`str.casefold` makes at most three characters of one ("ﬃ" -> "ffi")."""
 
 PAYLOAD = Text().with_variant(LONGTEXT(), "mysql", "mariadb")
 """JSON text with no limit short of the engine's own: MariaDB's TEXT stops at 64 KiB."""
+
+
+class HexBytes(TypeDecorator[str]):
+    """A digest, hash or salt kept as bytes (BLOB on SQLite, BYTEA on PostgreSQL, BINARY(n) on
+    MariaDB), and handed to and from Python as its lower-case hex text: every row dict, hash
+    computation, checkpoint and message sees the hex text it always saw, at half the bytes."""
+
+    impl = LargeBinary
+    cache_ok = True
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = size
+        """The value's length in bytes."""
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name in ("mysql", "mariadb"):
+            return dialect.type_descriptor(BINARY(self.size))
+        return dialect.type_descriptor(LargeBinary())
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> bytes | None:
+        return None if value is None else bytes.fromhex(value)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        if isinstance(value, str):  # a column left as revision 0003 made it
+            raise StoreError(
+                "rfsm_transitions keeps its digests as hex text: the database predates schema "
+                "revision 0006; run upgrade() (reintegration-fsm db upgrade) once",
+                retryable=False,
+            )
+        return bytes(value).hex()
+
+
+BINARY_COLUMNS = ("payload_digest", "prev_hash", "hash", "payload_salt")
+"""The log's columns kept as bytes (`HexBytes`); a raw-SQL path binds them with `as_bytes`."""
+
+
+def as_bytes(value: str | None) -> bytes | None:
+    """A hex value as a `BINARY_COLUMNS` column keeps it."""
+    return None if value is None else bytes.fromhex(value)
+
 
 # MariaDB/MySQL: full Unicode and a binary collation, so that case ids compare and sort
 # exactly as on PostgreSQL (C collation), SQLite and in Python ("A-1" and "a-1" differ).
@@ -91,11 +145,11 @@ transitions = Table(
     Column("on_date", Date, nullable=False),
     Column("recorded_at", DateTime(timezone=False), nullable=False),
     Column("data", PAYLOAD, nullable=False),
-    Column("payload_digest", String(HASH), nullable=False),
-    Column("prev_hash", String(HASH), nullable=False),
-    Column("hash", String(HASH), nullable=False),
+    Column("payload_digest", HexBytes(HASH_BYTES), nullable=False),
+    Column("prev_hash", HexBytes(HASH_BYTES), nullable=False),
+    Column("hash", HexBytes(HASH_BYTES), nullable=False),
     # NULL only on an entry written before 0003 that the upgrade could not re-digest.
-    Column("payload_salt", String(SALT), nullable=True),
+    Column("payload_salt", HexBytes(SALT_BYTES), nullable=True),
     PrimaryKeyConstraint("case_id", "seq", name="pk_rfsm_transitions"),
     mysql_charset="utf8mb4",
     mysql_collate="utf8mb4_bin",

@@ -38,6 +38,7 @@ from sqlalchemy.exc import DBAPIError
 from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.case import Reintegration
 from reintegration_fsm.errors import CaseNotFound, ConcurrentUpdate, FormInvalid
+from reintegration_fsm.protocol.at_rest import StoredTransition
 from reintegration_fsm.records import Transition
 from reintegration_fsm.stores import audit, bulk, engines, erasure, migrate, schema, sqlite
 from reintegration_fsm.stores import retention as retention_module
@@ -456,7 +457,7 @@ class SqlAlchemyStore:
                     {"b_case_id": prepared.case_id, **numbers},
                 )
         driver = self._driver
-        entries = [driver(entry) for entry in prepared.entries]
+        entries = [driver(bulk.binary(entry)) for entry in prepared.entries]
         conn.exec_driver_sql(self._driver_insert_log, entries if len(entries) > 1 else entries[0])
         if items:
             conn.exec_driver_sql(self._driver_insert_items, [driver(item) for item in items])
@@ -713,6 +714,8 @@ class SqlAlchemyStore:
                 cases.c.authority,
                 # The state once per case, with its first entry.
                 sql_case((log.seq == 1, cases.c.state), else_=None),
+                # None on an entry written before 0003 (its data as it was written, not at rest).
+                log.payload_salt,
             )
             .join(cases, cases.c.case_id == log.case_id)
             .order_by(log.case_id, log.seq)
@@ -1123,8 +1126,13 @@ class _Reading:
             organisation,
             on,
             data,
-            *_,
+            _hash,
+            _authority,
+            _state,
+            salt,
         ) in rows:
+            if salt is None:  # written before 0003 and not re-digested: read as `load` reads it
+                return self._redacted(case_id, rows, state), held
             key = (actor_id, actor_name, role, organisation)
             actor = actors.get(key)
             if actor is None:
@@ -1134,7 +1142,7 @@ class _Reading:
             if _MARK_TEXT in data:
                 return self._redacted(case_id, rows, state), held
             append(
-                Transition.from_text(
+                StoredTransition.from_text(
                     seq,
                     trigger,
                     _STAGES[source],
@@ -1147,11 +1155,15 @@ class _Reading:
         return resumed(history, state, self.calendar, self.protocols), held
 
     def _redacted(self, case_id: str, rows: list[Any], state: str | None) -> Reintegration:
-        """The case of rows of which one holds a removed value, with its redaction notes."""
+        """The case of rows of which one holds a removed value (or was written before 0003),
+        with its redaction notes."""
         parse = date.fromisoformat
         entries = [
             dict(zip(_LOG_NAMES, row[:12], strict=True))
-            | {"on_date": parse(row[9]) if type(row[9]) is str else as_date(row[9])}
+            | {
+                "on_date": parse(row[9]) if type(row[9]) is str else as_date(row[9]),
+                "payload_salt": row[14],
+            }
             for row in rows
         ]
         notes = self.notes.of(case_id, entries)

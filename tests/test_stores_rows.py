@@ -1,0 +1,82 @@
+"""A log row's data at rest and its digests as bytes: read back in full, compared as data."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from reintegration_fsm.errors import StoreError
+from reintegration_fsm.stores import SqlAlchemyStore, bulk, schema, upgrade
+from reintegration_fsm.stores.hashing import GENESIS, canonical_json
+from reintegration_fsm.stores.redaction import remove
+from reintegration_fsm.stores.rows import holds, log_rows, utc_now
+from reintegration_fsm.stores.stored import FULL, stored_data, stored_text
+from store_contract import CALENDAR, built
+
+
+def test_a_row_holds_its_transition_at_rest_in_full_or_wrapped_but_not_another() -> None:
+    case = built("case-01", 11)
+    for row, transition in zip(
+        log_rows("case-01", case.history, GENESIS, utc_now()), case.history, strict=True
+    ):
+        full = canonical_json(transition.data)
+        assert row["data"] == stored_text(transition.trigger, transition.data)
+        assert len(row["data"]) <= len(full)
+        assert stored_data(row) == transition.data
+        for text in (row["data"], full, canonical_json({FULL: transition.data})):
+            assert holds(row | {"data": text}, transition)  # as written, by 0003, or wrapped
+        changed = json.loads(full)
+        changed["schema"] = 99
+        assert not holds(row | {"data": canonical_json(changed)}, transition)
+
+
+def test_a_redaction_edits_the_full_data_and_writes_it_back_at_rest() -> None:
+    case = built("case-01", 3)
+    row = log_rows("case-01", case.history[1:2], GENESIS, utc_now())[0]
+    removal = remove(row, ["form.parent_name"], strict=True)
+    redacted = row | {"data": removal.data}
+    assert removal.data == stored_text(row["trigger_name"], stored_data(redacted))
+    assert "$redacted" in removal.data
+    assert set(json.loads(removal.data)["form"]["parent_name"]) == {"$redacted"}
+    assert stored_data(redacted)["form"].keys() == case.history[1].data["form"].keys()
+
+
+def test_hex_bytes_binds_hex_as_bytes_and_reads_bytes_as_hex() -> None:
+    engine = sa.create_engine("sqlite://")
+    table = sa.Table("t", sa.MetaData(), sa.Column("h", schema.HexBytes(32)))
+    table.create(engine)
+    value = "ab" * 32
+    with engine.begin() as conn:
+        conn.execute(sa.insert(table), [{"h": value}, {"h": None}])
+        assert conn.exec_driver_sql(
+            "SELECT h FROM t WHERE h IS NOT NULL"
+        ).scalar() == bytes.fromhex(value)
+        assert conn.execute(sa.select(table.c.h).where(table.c.h == value)).scalar() == value
+        assert conn.execute(sa.select(sa.func.count()).where(table.c.h.is_(None))).scalar() == 1
+
+
+def test_a_database_not_upgraded_to_0006_is_refused_with_the_way_out(tmp_path: Path) -> None:
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    upgrade(engine, revision="0005")
+    store = SqlAlchemyStore(engine, calendar=CALENDAR)
+    hex_log = sa.table(
+        "rfsm_transitions", *(sa.column(c.name, sa.String()) for c in schema.transitions.columns)
+    )
+    case = built("case-01", 2)
+    prepared = bulk.rows(case, case.local_authority, case.history, GENESIS, utc_now())
+    with engine.begin() as conn:
+        conn.execute(sa.insert(schema.cases), prepared.case_row)
+        conn.execute(
+            sa.insert(hex_log),
+            [  # as revisions 0003 to 0005 wrote them: the data in full
+                entry | {"data": canonical_json(transition.data)}
+                for entry, transition in zip(prepared.entries, case.history, strict=True)
+            ],
+        )
+    with pytest.raises(StoreError, match="run upgrade"):
+        store.history("case-01")
+    upgrade(engine)
+    assert store.history("case-01") == case.history
