@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import operator
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from typing import Any
@@ -32,19 +31,24 @@ from sqlalchemy import (
     type_coerce,
     update,
 )
-from sqlalchemy import case as sql_case
 from sqlalchemy.exc import DBAPIError
 
 from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.case import Reintegration
 from reintegration_fsm.errors import CaseNotFound, ConcurrentUpdate, FormInvalid
-from reintegration_fsm.protocol.at_rest import StoredTransition
 from reintegration_fsm.records import Transition
-from reintegration_fsm.stores import audit, bulk, engines, erasure, migrate, schema, sqlite
+from reintegration_fsm.stores import (
+    audit,
+    bulk,
+    engines,
+    erasure,
+    migrate,
+    schema,
+    sqlite,
+    streaming,
+)
 from reintegration_fsm.stores import retention as retention_module
 from reintegration_fsm.stores.checkpoints import Checkpoint
-from reintegration_fsm.stores.digests import COLUMN_MARK as _COLUMN_MARK
-from reintegration_fsm.stores.digests import REDACTED
 from reintegration_fsm.stores.failures import converted, unique_violation
 from reintegration_fsm.stores.hashing import GENESIS
 from reintegration_fsm.stores.holding import Held, Seen, already_stored, held, saving_now
@@ -74,7 +78,6 @@ from reintegration_fsm.stores.rows import (
     open_item_rows,
     rebuilt,
     refuse_other_authority,
-    resumed,
     succeeded_in,
     summary,
     transitions_from_rows,
@@ -88,10 +91,7 @@ from reintegration_fsm.stores.schema import (
     transitions,
     weightings,
 )
-from reintegration_fsm.vocabulary import Actor, Role, Stage
-
-_MARK_TEXT = f'"{REDACTED}"'
-"""What the JSON text of a payload holding a removed value holds (`digests.text_holds_marker`)."""
+from reintegration_fsm.vocabulary import Actor, Stage
 
 _CHUNK = 500
 """Ids per IN list."""
@@ -696,30 +696,7 @@ class SqlAlchemyStore:
 
     def _stream(self, wanted: list[str] | None) -> Iterator[Reintegration]:
         log = transitions.c
-        query = (
-            select(
-                log.case_id,
-                log.seq,
-                log.trigger_name,
-                log.source,
-                log.dest,
-                log.actor_id,
-                log.actor_name,
-                log.actor_role,
-                log.actor_organisation,
-                # As the driver returns it (SQLite: text, parsed below in C).
-                type_coerce(log.on_date, String),
-                log.data,
-                log.hash,
-                cases.c.authority,
-                # The state once per case, with its first entry.
-                sql_case((log.seq == 1, cases.c.state), else_=None),
-                # None on an entry written before 0003 (its data as it was written, not at rest).
-                log.payload_salt,
-            )
-            .join(cases, cases.c.case_id == log.case_id)
-            .order_by(log.case_id, log.seq)
-        )
+        query = streaming.log_query()
         if self.authority is not None:
             query = query.where(cases.c.authority == self.authority)
         if wanted is None:
@@ -734,11 +711,11 @@ class SqlAlchemyStore:
             self.engine.connect() as conn,
             _Notes(self, conn) as notes,
         ):
-            streaming = conn.execution_options(yield_per=_YIELD_PER)
-            reading = _Reading(self.calendar, self.protocols, notes)
+            rows_of = conn.execution_options(yield_per=_YIELD_PER)
+            reading = streaming.Reading(self.calendar, self.protocols, notes)
             for statement in queries:
-                rows = streaming.execute(statement)
-                for case_id, group in itertools.groupby(rows, key=_FIRST):
+                rows = rows_of.execute(statement)
+                for case_id, group in itertools.groupby(rows, key=streaming.case_id_of):
                     case, held = reading.case(case_id, list(group))
                     self._seen.put(case, held)
                     yield case
@@ -1075,99 +1052,6 @@ class SqlAlchemyStore:
         )
         redacted = {case_id: by_seq(rows) for case_id, rows in notes.items()}
         return checking.batch(case_rows, logs, items, ledger, redacted)
-
-
-_FIRST = operator.itemgetter(0)
-_STAGES: dict[str | None, Stage | None] = {stage.value: stage for stage in Stage}
-_STAGES[None] = None
-_LOG_NAMES = (
-    "case_id",
-    "seq",
-    "trigger_name",
-    "source",
-    "dest",
-    "actor_id",
-    "actor_name",
-    "actor_role",
-    "actor_organisation",
-    "on_date",
-    "data",
-    "hash",
-)
-
-
-class _Reading:
-    """Cases rebuilt from the rows of `SqlAlchemyStore._stream`, as `load` rebuilds them."""
-
-    def __init__(self, calendar: Any, protocols: Sequence[Any], notes: _Notes) -> None:
-        self.calendar = calendar
-        self.protocols = protocols
-        self.notes = notes
-        self.actors: dict[tuple[str, str, str, str], Actor] = {}
-
-    def case(self, case_id: str, rows: list[Any]) -> tuple[Reintegration, Held]:
-        """The case of one case's rows (its log, oldest first), and what the store holds."""
-        parse = date.fromisoformat
-        last = rows[-1]
-        held = Held(len(rows), str(last[11]), str(last[12]))
-        state = rows[0][13]
-        actors = self.actors
-        history: list[Transition] = []
-        append = history.append
-        for (
-            _,
-            seq,
-            trigger,
-            source,
-            dest,
-            actor_id,
-            actor_name,
-            role,
-            organisation,
-            on,
-            data,
-            _hash,
-            _authority,
-            _state,
-            salt,
-        ) in rows:
-            if salt is None:  # written before 0003 and not re-digested: read as `load` reads it
-                return self._redacted(case_id, rows, state), held
-            key = (actor_id, actor_name, role, organisation)
-            actor = actors.get(key)
-            if actor is None:
-                if actor_id.startswith(_COLUMN_MARK) or actor_name.startswith(_COLUMN_MARK):
-                    return self._redacted(case_id, rows, state), held
-                actor = actors[key] = Actor(actor_id, actor_name, Role(role), organisation)
-            if _MARK_TEXT in data:
-                return self._redacted(case_id, rows, state), held
-            append(
-                StoredTransition.from_text(
-                    seq,
-                    trigger,
-                    _STAGES[source],
-                    _STAGES[dest],  # type: ignore[arg-type]
-                    actor,
-                    parse(on) if type(on) is str else as_date(on),
-                    data,
-                )
-            )
-        return resumed(history, state, self.calendar, self.protocols), held
-
-    def _redacted(self, case_id: str, rows: list[Any], state: str | None) -> Reintegration:
-        """The case of rows of which one holds a removed value (or was written before 0003),
-        with its redaction notes."""
-        parse = date.fromisoformat
-        entries = [
-            dict(zip(_LOG_NAMES, row[:12], strict=True))
-            | {
-                "on_date": parse(row[9]) if type(row[9]) is str else as_date(row[9]),
-                "payload_salt": row[14],
-            }
-            for row in rows
-        ]
-        notes = self.notes.of(case_id, entries)
-        return rebuilt(entries, notes, state, self.calendar, self.protocols)
 
 
 class _Notes:
