@@ -30,6 +30,15 @@ class Held(NamedTuple):
     items: Mapping[int, tuple[Any, ...]] | None = None
 
 
+class _Entry(weakref.ref):  # type: ignore[type-arg]
+    """A weak reference to a case, carrying its identity key and what the store holds of it."""
+
+    __slots__ = ("held", "key")
+
+    key: int
+    held: Held
+
+
 class Seen:
     """`Held` per case object, keyed by identity and forgotten when the object is collected.
 
@@ -38,29 +47,31 @@ class Seen:
     """
 
     def __init__(self) -> None:
-        self._entries: dict[int, tuple[weakref.ref[Any], Held]] = {}
+        entries: dict[int, _Entry] = {}
+
+        def forget(entry: _Entry) -> None:
+            if entries.get(entry.key) is entry:
+                del entries[entry.key]
+
+        self._entries = entries
+        self._forget = forget
 
     def get(self, case: object) -> Held | None:
         """What was remembered of `case`, if anything."""
         found = self._entries.get(id(case))
-        if found is None or found[0]() is not case:
+        if found is None or found() is not case:
             return None
-        return found[1]
+        return found.held
 
     def put(self, case: object, held: Held) -> None:
         """Remember `held` for `case` (nothing, for an object that takes no weak reference)."""
-        key = id(case)
-        entries = self._entries
-
-        def forget(ref: weakref.ref[Any]) -> None:
-            if entries.get(key, (None,))[0] is ref:
-                entries.pop(key, None)
-
         try:
-            ref = weakref.ref(case, forget)
+            entry = _Entry(case, self._forget)
         except TypeError:
             return
-        entries[key] = (ref, held)
+        entry.key = key = id(case)
+        entry.held = held
+        self._entries[key] = entry
 
 
 def held(

@@ -23,7 +23,7 @@ from reintegration_fsm.stores.digests import COLUMN_MARK, REDACTED
 from reintegration_fsm.stores.holding import Held
 from reintegration_fsm.stores.rows import as_date, rebuilt, resumed
 from reintegration_fsm.stores.schema import cases, transitions
-from reintegration_fsm.vocabulary import Actor, Role, Stage
+from reintegration_fsm.vocabulary import Actor, Role, Stage, Trigger
 
 _MARK_TEXT = f'"{REDACTED}"'
 """What the JSON text of a payload holding a removed value holds (`digests.text_holds_marker`)."""
@@ -94,14 +94,16 @@ class Reading:
         self.protocols = protocols
         self.notes = notes
         self.actors: dict[tuple[str, str, str, str], Actor] = {}
+        # Immutable values many cases hold alike, shared rather than held once per transition.
+        self.days: dict[Any, date] = {}
+        self.triggers: dict[str, str] = {trigger.value: trigger.value for trigger in Trigger}
 
     def case(self, case_id: str, rows: list[Any]) -> tuple[Reintegration, Held]:
         """The case of one case's rows (its log, oldest first), and what the store holds."""
-        parse = date.fromisoformat
         last = rows[-1]
         held = Held(len(rows), str(last[11]), str(last[12]))
         state = rows[0][13]
-        actors = self.actors
+        actors, days, triggers = self.actors, self.days, self.triggers
         history: list[Transition] = []
         append = history.append
         for (
@@ -131,14 +133,17 @@ class Reading:
                 actor = actors[key] = Actor(actor_id, actor_name, Role(role), organisation)
             if _MARK_TEXT in data:
                 return self._redacted(case_id, rows, state), held
+            day = days.get(on)
+            if day is None:
+                day = days[on] = date.fromisoformat(on) if type(on) is str else as_date(on)
             append(
                 StoredTransition.from_text(
                     seq,
-                    trigger,
+                    triggers.get(trigger, trigger),
                     _STAGES[source],
                     _STAGES[dest],  # type: ignore[arg-type]
                     actor,
-                    parse(on) if type(on) is str else as_date(on),
+                    day,
                     data,
                 )
             )
