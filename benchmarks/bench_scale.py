@@ -31,7 +31,7 @@ import time
 import tracemalloc
 import warnings
 from collections.abc import Callable, Iterable, Sequence
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +40,7 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_store import _renamed, fresh, report
+from bench_store import _renamed, fill_due, fresh, report
 
 from reintegration_fsm import Reintegration, Transition
 from reintegration_fsm.stores import SqlAlchemyStore, schema
@@ -104,37 +104,6 @@ def bench_load(store: SqlAlchemyStore, case_id: str) -> None:
     ours = timed(lambda: store.load(case_id), 200)
     print(f"  load() one case: {ours * 1e3:.3f} ms; select + replay {raw_time * 1e3:.3f} ms")
     report("load() / raw select + replay", ours / raw_time, "x", 1.3, "lower")
-
-
-def fill_due(store: SqlAlchemyStore, cases: int, on: date) -> None:
-    """Open items for `cases` more cases, 1% of them due on `on` (written directly)."""
-    rows = []
-    for n in range(cases):
-        due = on - timedelta(days=n % 20) if n % 100 == 0 else on + timedelta(days=1 + n % 300)
-        rows.append(
-            {
-                "case_id": f"due-{n:07}",
-                "item_no": 0,
-                "authority": AUTHORITY,
-                "item_type": "deadline",
-                "kind": "place_offer",
-                "owner": None,
-                "due": due,
-                "opened_on": None,
-            }
-        )
-    with store.engine.begin() as conn:
-        for start in range(0, len(rows), 20_000):
-            conn.execute(sa.insert(schema.open_items), rows[start : start + 20_000])
-    with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        if store.engine.dialect.name == "postgresql":
-            conn.exec_driver_sql("VACUUM ANALYZE rfsm_open_items")
-        else:
-            conn.exec_driver_sql(
-                "ANALYZE"
-                if store.engine.dialect.name == "sqlite"
-                else "ANALYZE TABLE rfsm_open_items"
-            )
 
 
 def bench_due(url: str, cases: int) -> None:

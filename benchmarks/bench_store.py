@@ -501,10 +501,8 @@ def bench_import(url: str, transitions: int, batch: int, copy: bool | None) -> N
     )
 
 
-def bench_due(url: str, cases: int) -> None:
-    """due() over `cases` cases, ~1% due, open items written directly (a read benchmark)."""
-    store = fresh(url)
-    on = date(2026, 3, 1)
+def fill_due(store: SqlAlchemyStore, cases: int, on: date) -> None:
+    """Open items for `cases` more cases, 1% of them due on `on` (written directly)."""
     rows = []
     for n in range(cases):
         due = on - timedelta(days=n % 20) if n % 100 == 0 else on + timedelta(days=1 + n % 300)
@@ -528,7 +526,18 @@ def bench_due(url: str, cases: int) -> None:
         if store.engine.dialect.name == "postgresql":
             conn.exec_driver_sql("VACUUM ANALYZE rfsm_open_items")
         else:
-            conn.exec_driver_sql("ANALYZE")
+            conn.exec_driver_sql(
+                "ANALYZE"
+                if store.engine.dialect.name == "sqlite"
+                else "ANALYZE TABLE rfsm_open_items"
+            )
+
+
+def bench_due(url: str, cases: int) -> None:
+    """due() over `cases` cases, ~1% due, open items written directly (a read benchmark)."""
+    store = fresh(url)
+    on = date(2026, 3, 1)
+    fill_due(store, cases, on)
     found = store.due(on)
     timings = []
     for _ in range(50):

@@ -156,17 +156,22 @@ class SqlAlchemyStore:
         case_id: BindParameter[str] = bindparam("b_case_id")
         changes: dict[str, BindParameter[Any]] = {name: bindparam(f"b_{name}") for name in CHANGING}
         self._insert_case = insert(cases)
-        # The optimistic check: the row is still at the version and hash this store saw.
-        self._update_case = (
-            update(cases)
-            .where(
-                cases.c.case_id == case_id,
-                cases.c.version == bindparam("b_expected"),
-                cases.c.last_hash == bindparam("b_expected_hash"),
-                cases.c.authority == bindparam("b_authority"),
+
+        def checked(row: Any) -> Any:
+            """The optimistic UPDATE of the case row `row` picks: it is still at the version
+            and hash this store saw, and of its authority."""
+            return (
+                update(cases)
+                .where(
+                    row,
+                    cases.c.version == bindparam("b_expected"),
+                    cases.c.last_hash == bindparam("b_expected_hash"),
+                    cases.c.authority == bindparam("b_authority"),
+                )
+                .values(changes)
             )
-            .values(changes)
-        )
+
+        self._update_case = checked(cases.c.case_id == case_id)
         # PostgreSQL: the same UPDATE, taking the row lock in a NOWAIT sub-select, so that one
         # round trip checks, locks and updates, and a writer that meets another one mid-save
         # of the same case fails at once (see `_update_first`).
@@ -177,16 +182,7 @@ class SqlAlchemyStore:
             .with_for_update(nowait=True)
             .scalar_subquery()
         )
-        self._update_case_nowait = (
-            update(cases)
-            .where(
-                cases.c.case_id == lock,
-                cases.c.version == bindparam("b_expected"),
-                cases.c.last_hash == bindparam("b_expected_hash"),
-                cases.c.authority == bindparam("b_authority"),
-            )
-            .values(changes)
-        )
+        self._update_case_nowait = checked(cases.c.case_id == lock)
         self._insert_log = insert(transitions)
         self._delete_items = delete(open_items).where(open_items.c.case_id == case_id)
         self._insert_items = insert(open_items)
