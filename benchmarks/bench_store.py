@@ -74,6 +74,10 @@ def fresh(url: str) -> SqlAlchemyStore:
 
 
 # -- the raw driver ------------------------------------------------------------------------------
+CASE_ID = 7
+"""Where the case id stands in `Raw.update`'s parameters."""
+
+
 class Raw:
     """The same statements as `SqlAlchemyStore.save`, on the bare DBAPI connection."""
 
@@ -102,7 +106,7 @@ class Raw:
         )
         self.update = (
             f"UPDATE rfsm_cases SET stage={mark}, version={mark}, next_due={mark}, "
-            f"last_hash={mark}, host_school={mark}, last_on={mark} "
+            f"last_hash={mark}, host_school={mark}, last_on={mark}, state={mark} "
             f"WHERE case_id = {case} AND version = {mark} AND last_hash = {mark} "
             f"AND authority = {mark}"
         )
@@ -148,7 +152,7 @@ class Raw:
             cursor.execute(self.update, update)
             assert cursor.rowcount == 1
             if gone:
-                cursor.execute(delete, (update[6], *gone))
+                cursor.execute(delete, (update[CASE_ID], *gone))
             cursor.execute(self.insert_log, entry)
             if items:
                 cursor.executemany(self.insert_items, items)
@@ -158,7 +162,7 @@ class Raw:
                 cursor.execute(self.update, update)
                 assert cursor.rowcount == 1
                 if gone:
-                    cursor.execute(delete, (update[6], *gone))
+                    cursor.execute(delete, (update[CASE_ID], *gone))
                 cursor.execute(self.insert_log, entry)
                 if items:
                     cursor.executemany(self.insert_items, items)
@@ -363,6 +367,7 @@ def bench_save(url: str, saves: int, directory: Path) -> None:
             entry["hash"],
             case.host_school,
             raw.value(case.last_on),
+            case._state(),
             case.case_id,
             case.version - 1,
             last[case.case_id],
@@ -444,7 +449,8 @@ def bench_save(url: str, saves: int, directory: Path) -> None:
         f"    (building the row and its canonical JSON text, stored either way: "
         f"{100 * encode_ms / ours_ms:.1f}% of a save)"
     )
-    assert store.verify() == []
+    problems = store.verify()
+    assert problems == [], problems[:3]
     raw.conn.close()
     store.close()
 
