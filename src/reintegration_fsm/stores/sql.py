@@ -734,11 +734,15 @@ class SqlAlchemyStore:
                     found.extend(cursor.fetchall())
             finally:
                 cursor.close()
+        # Per row: a tuple built in C (a named tuple's own constructor is a Python function),
+        # each day parsed once (rows share a few), kinds and parties by lookup.
+        days: dict[Any, date | None] = {None: None}
         parse = date.fromisoformat
+        for due in {row[2] for row in found}.difference(days):
+            days[due] = parse(due) if type(due) is str else due
+        make, kinds, parties = tuple.__new__, KINDS, PARTIES
         return [
-            DueItem(
-                case_id, KINDS[kind], parse(due) if type(due) is str else due, item, PARTIES[owner]
-            )
+            make(DueItem, (case_id, kinds[kind], days[due], item, parties[owner]))
             for case_id, kind, due, item, owner in found
         ]
 
