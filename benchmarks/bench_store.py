@@ -498,7 +498,7 @@ def bench_import(url: str, transitions: int, batch: int, copy: bool | None) -> N
         f"import throughput / raw executemany ({label}, same prep)",
         (prepare_time + insert_time) / ours,
         "x",
-        0.75,
+        0.9,
         "higher",
     )
     print(
