@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import Select, String, select, type_coerce
 from sqlalchemy import case as sql_case
+from sqlalchemy.types import NullType
 
 from reintegration_fsm.case import Reintegration
 from reintegration_fsm.protocol.at_rest import StoredTransition
@@ -54,12 +55,14 @@ def log_query() -> Select[Any]:
             # As the driver returns it (SQLite: text, parsed below in C).
             type_coerce(log.on_date, String),
             log.data,
-            log.hash,
+            # The digests as the driver returns them (bytes): the hash is read once per case, the
+            # salt only for whether there is one; `HexBytes` would make hex text of each.
+            type_coerce(log.hash, NullType()),
             cases.c.authority,
             # The state once per case, with its first entry.
             sql_case((log.seq == 1, cases.c.state), else_=None),
             # None on an entry written before 0003 (its data as it was written, not at rest).
-            log.payload_salt,
+            type_coerce(log.payload_salt, NullType()),
         )
         .join(cases, cases.c.case_id == log.case_id)
         .order_by(log.case_id, log.seq)
@@ -101,7 +104,7 @@ class Reading:
     def case(self, case_id: str, rows: list[Any]) -> tuple[Reintegration, Held]:
         """The case of one case's rows (its log, oldest first), and what the store holds."""
         last = rows[-1]
-        held = Held(len(rows), str(last[11]), str(last[12]))
+        held = Held(len(rows), bytes(last[11]).hex(), str(last[12]))
         state = rows[0][13]
         actors, days, triggers = self.actors, self.days, self.triggers
         history: list[Transition] = []
@@ -157,7 +160,8 @@ class Reading:
             dict(zip(_LOG_NAMES, row[:12], strict=True))
             | {
                 "on_date": parse(row[9]) if type(row[9]) is str else as_date(row[9]),
-                "payload_salt": row[14],
+                "hash": bytes(row[11]).hex(),
+                "payload_salt": None if row[14] is None else bytes(row[14]).hex(),
             }
             for row in rows
         ]
