@@ -7,6 +7,7 @@ import os
 import sqlite3
 import stat
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -306,3 +307,21 @@ def test_a_store_on_one_connection_streams_and_verifies(tmp_path: Path) -> None:
     del halfway  # a stream left half way gives its connection back
     assert store.verify() == []
     store.close()
+
+
+def test_due_on_postgresql_hands_its_connection_back_as_it_found_it(postgres_url: str) -> None:
+    """due() reads without BEGIN and ROLLBACK on PostgreSQL (autocommit): the pooled connection
+    it borrowed goes back at the engine's own isolation level, not in autocommit, so the next
+    save through it is a transaction again."""
+    engine = sa.create_engine(
+        postgres_url, pool_size=1, max_overflow=0, isolation_level="REPEATABLE READ"
+    )
+    reset_database(engine)
+    store = SqlAlchemyStore(engine, calendar=CALENDAR)
+    store.create_schema()
+    store.save(built("due-pg-1", 3))
+    assert {item.case_id for item in store.due(date(2030, 1, 1))} == {"due-pg-1"}
+    with engine.connect() as conn:
+        assert conn.get_isolation_level() == "REPEATABLE READ"
+        assert conn.connection.dbapi_connection.autocommit is False  # type: ignore[union-attr]
+    engine.dispose()

@@ -726,6 +726,10 @@ class SqlAlchemyStore:
         value: Any = on.isoformat() if self._dialect == "sqlite" else on
         found: list[Any] = []
         with converted("list what is due"), self.engine.connect() as conn:
+            if self._dialect == "postgresql":
+                # Each statement reads its own snapshot under READ COMMITTED either way: no
+                # BEGIN before and no ROLLBACK after (two round trips for a read).
+                conn.execution_options(isolation_level="AUTOCOMMIT")
             cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
             try:
                 for text, names, bound in self._due_sql:
