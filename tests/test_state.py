@@ -90,6 +90,31 @@ def test_a_resumed_case_is_the_replayed_case_in_everything_it_shows(build: Any) 
     assert resumed.history == case.history
 
 
+def test_a_resumed_case_reads_its_child_from_the_open_record_once_asked() -> None:
+    """A case loaded in bulk holds the child only in its `open` record's text until read."""
+    case = successful()
+    resumed = Reintegration._resume(stored(case), case._state(), CALENDAR)
+    assert resumed._pupil is None
+    assert resumed.pupil == case.pupil
+    assert resumed._pupil is resumed.pupil  # read once, then kept
+    copied = Reintegration._resume(stored(case), case._state(), CALENDAR)._copy()
+    assert copied.pupil == case.pupil
+
+
+def test_a_malformed_child_in_a_resumed_open_record_is_refused_when_read() -> None:
+    case = successful()
+    history = stored(case)
+    first = history[0]
+    data = json.loads(text_of(first.data))
+    data["pupil"]["date_of_birth"] = "not a date"
+    history[0] = Transition.from_text(
+        first.seq, first.trigger, first.source, first.dest, first.actor, first.on, text_of(data)
+    )
+    resumed = Reintegration._resume(history, case._state(), CALENDAR)
+    with pytest.raises(FormInvalid, match="open"):
+        resumed.pupil  # noqa: B018
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rt.protocol_runs())
 def test_every_generated_run_resumes_and_restores_as_it_replays(run: rt.ProtocolRun) -> None:

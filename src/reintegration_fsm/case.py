@@ -127,7 +127,8 @@ class Reintegration:
     )
 
     _case_id: str
-    _pupil: Pupil | Mapping[str, Any]
+    _pupil: Pupil | Mapping[str, Any] | None
+    """The child; None until first read on a resumed case (read from its `open` record)."""
     """The child; as recorded (JSON) until first read, for a case a store resumed."""
     _ap_setting: str
     _local_authority: str
@@ -150,7 +151,7 @@ class Reintegration:
     def _new(
         cls,
         case_id: str,
-        pupil: Pupil | Mapping[str, Any],
+        pupil: Pupil | Mapping[str, Any] | None,
         ap_setting: str,
         local_authority: str,
         protocol: Protocol,
@@ -232,6 +233,8 @@ class Reintegration:
         """The child or young person."""
         pupil = self._pupil
         if type(pupil) is not Pupil:
+            if pupil is None:  # a resumed case: read from its `open` record when first asked
+                pupil = self._history[0]._peek()["pupil"]
             try:
                 pupil = structure(pupil, Pupil)
             except FormInvalid as error:
@@ -598,8 +601,10 @@ class Reintegration:
             )
             if problem is not None:
                 raise FormInvalid("history", "1", f"open: {argument.name} {problem}")
-        case_id, pupil, ap_setting, local_authority = opened
-        case = cls._new(case_id, pupil, ap_setting, local_authority, protocol, calendar)
+        case_id, _, ap_setting, local_authority = opened
+        # The child is read from the `open` record when first asked for, so that a case loaded
+        # in bulk does not hold it twice (parsed, and in the record's text).
+        case = cls._new(case_id, None, ap_setting, local_authority, protocol, calendar)
         put = object.__setattr__
         put(case, "_stage", recorded.stage)
         put(case, "_history", transitions)
