@@ -132,14 +132,11 @@ def transitions_from_rows(
 
 
 def stored_transitions(
-    entries: Iterable[Mapping[str, Any]],
-    notes: Mapping[int, Sequence[Mapping[str, Any]]],
-    actors: dict[tuple[Any, ...], Actor] | None = None,
+    entries: Iterable[Mapping[str, Any]], notes: Mapping[int, Sequence[Mapping[str, Any]]]
 ) -> list[Transition]:
     """As `transitions_from_rows`, but each entry holding no removed value keeps its data as
-    the stored JSON text, parsed only when read; `actors` caches the actors made (a bulk read
-    meets the same few again and again)."""
-    actors = {} if actors is None else actors
+    the stored JSON text, parsed only when read, and entries by the same actor share one."""
+    actors: dict[tuple[Any, ...], Actor] = {}
     found: list[Transition] = []
     for entry in entries:
         seq = int(entry["seq"])
@@ -179,14 +176,13 @@ def rebuilt(
     state: str | None,
     calendar: Any,
     protocols: Sequence[Any],
-    actors: dict[tuple[Any, ...], Actor] | None = None,
 ) -> Reintegration:
     """The case a store's own log entries and the state it kept beside them give (`resumed`).
 
     Raises:
         ProtocolError: the log does not replay (see `Reintegration.replay`).
     """
-    return resumed(stored_transitions(entries, notes, actors), state, calendar, protocols)
+    return resumed(stored_transitions(entries, notes), state, calendar, protocols)
 
 
 def resumed(
