@@ -110,10 +110,16 @@ def rows(
     return prepared
 
 
+def parameter(name: str, dialect: str) -> str:
+    """A named parameter in the driver's own style (sqlite3 `:name`, psycopg and PyMySQL
+    `%(name)s`)."""
+    return f":{name}" if dialect == "sqlite" else f"%({name})s"
+
+
 def insert_text(table: Table, dialect: str) -> str:
     """The driver's INSERT of every column of `table`, with named parameters."""
     names = [column.name for column in table.columns]
-    marks = [f":{n}" if dialect == "sqlite" else f"%({n})s" for n in names]
+    marks = [parameter(name, dialect) for name in names]
     return f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join(marks)})"
 
 

@@ -254,7 +254,6 @@ class SqlAlchemyStore:
         self._driver_insert_log = bulk.insert_text(transitions, self._dialect)
         self._driver_insert_items = bulk.insert_text(open_items, self._dialect)
         self._driver_insert_ledger = bulk.insert_text(weightings, self._dialect)
-        self._mark = ":{}" if self._dialect == "sqlite" else "%({})s"
         self._value: Any = bulk.sqlite_value if self._dialect == "sqlite" else None
         # due() runs them on the driver's cursor: for a short answer SQLAlchemy's statement and
         # result handling would cost more than the queries themselves.
@@ -444,11 +443,12 @@ class SqlAlchemyStore:
             gone = [number for number, key in before.items() if key not in now]
             items = [item for item, key in zip(items, keys, strict=True) if key not in was]
             if gone:
-                mark = self._mark
+                dialect = self._dialect
                 numbers = {f"b_item_{n}": number for n, number in enumerate(gone)}
-                in_list = ", ".join(mark.format(name) for name in numbers)
+                in_list = ", ".join(bulk.parameter(name, dialect) for name in numbers)
+                case = bulk.parameter("b_case_id", dialect)
                 conn.exec_driver_sql(
-                    f"DELETE FROM {open_items.name} WHERE case_id = {mark.format('b_case_id')} "
+                    f"DELETE FROM {open_items.name} WHERE case_id = {case} "
                     f"AND item_no IN ({in_list})",
                     {"b_case_id": prepared.case_id, **numbers},
                 )
