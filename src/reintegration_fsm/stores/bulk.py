@@ -17,10 +17,12 @@ from reintegration_fsm.stores.hashing import GENESIS
 from reintegration_fsm.stores.rows import (
     Row,
     case_row,
+    changed_columns,
     check_fits,
     ledger_rows,
     log_rows,
     open_item_rows,
+    succeeded_in,
     utc_now,
 )
 from reintegration_fsm.stores.schema import (
@@ -104,6 +106,30 @@ def rows(
         entries,
         items,
         ledger_rows(case, authority),
+    )
+    for table, table_rows in prepared.tables():
+        check_fits(table, table_rows)
+    return prepared
+
+
+def appended(
+    case: Reintegration,
+    authority: str,
+    new: Sequence[Transition],
+    prev_hash: str,
+    recorded_at: datetime,
+) -> Prepared:
+    """The rows a save writes to append `new` to a case the store already holds, checked to
+    fit the columns: the log entries, the case row's `CHANGING` columns only, the open items,
+    and the ledger only when one of `new` made the case successful (else none)."""
+    entries = log_rows(case.case_id, new, prev_hash, recorded_at)
+    items = open_item_rows(case, authority)
+    prepared = Prepared(
+        case,
+        changed_columns(case, entries[-1]["hash"], items),
+        entries,
+        items,
+        ledger_rows(case, authority) if succeeded_in(new) else [],
     )
     for table, table_rows in prepared.tables():
         check_fits(table, table_rows)

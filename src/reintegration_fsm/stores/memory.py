@@ -129,7 +129,7 @@ class InMemoryStore:
             new = history[start:]
             if not new:
                 return
-            prepared = bulk.rows(case, authority, new, row["last_hash"], now)
+            prepared = bulk.appended(case, authority, new, row["last_hash"], now)
             self._log[case_id].extend(prepared.entries)
             self._items[case_id] = prepared.items
             self._cases[case_id] = row | {name: prepared.case_row[name] for name in CHANGING}

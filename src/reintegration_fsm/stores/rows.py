@@ -366,22 +366,28 @@ def case_row(
     case: Reintegration, authority: str, last_hash: str, items: Sequence[Mapping[str, Any]]
 ) -> Row:
     """The case row of `case`: its current state and what `cases()` lists and searches."""
-    history = case.history
     name = case.pupil.name
     return {
         "case_id": case.case_id,
         "authority": authority,
+        "pupil_name": name,
+        "ap_setting": case.ap_setting,
+        "opened_on": case.history[0].on,
+        "case_id_folded": folded(case.case_id),
+        "pupil_name_folded": folded(name),
+    } | changed_columns(case, last_hash, items)
+
+
+def changed_columns(case: Reintegration, last_hash: str, items: Sequence[Mapping[str, Any]]) -> Row:
+    """The case row's `CHANGING` columns for `case` as it now stands, with its id."""
+    return {
+        "case_id": case.case_id,
         "stage": case.stage.value,
         "version": case.version,
         "next_due": next_due(items),
         "last_hash": last_hash,
-        "pupil_name": name,
-        "ap_setting": case.ap_setting,
         "host_school": case.host_school,
-        "opened_on": history[0].on,
-        "last_on": history[-1].on,
-        "case_id_folded": folded(case.case_id),
-        "pupil_name_folded": folded(name),
+        "last_on": case.history[-1].on,
         "state": case._state(),
     }
 

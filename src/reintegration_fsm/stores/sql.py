@@ -347,7 +347,7 @@ class SqlAlchemyStore:
         case_id = case.case_id
         fast = None
         if seen is not None:
-            fast = bulk.rows(
+            fast = bulk.appended(
                 case, seen.authority, history[seen.version :], seen.last_hash, utc_now()
             )
         with self._writer.begin() as conn:
@@ -502,7 +502,7 @@ class SqlAlchemyStore:
         new = history[holds:]
         if not new:
             return Held(version, last_hash, authority)
-        prepared = bulk.rows(case, authority, new, last_hash, utc_now())
+        prepared = bulk.appended(case, authority, new, last_hash, utc_now())
         if not self._update(conn, prepared, version, last_hash, authority):
             raise ConcurrentUpdate(case_id, holds, None)  # cannot happen while we hold the lock
         self._append(conn, prepared, new)
