@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import signal
 import time
 from collections.abc import Callable
@@ -625,7 +626,9 @@ class StoreContract:
 
         def seen(conn: Any, cursor: Any, statement: str, params: Any, *args: Any) -> None:
             if "rfsm_open_items" in statement and not statement.lstrip().startswith("SELECT"):
-                rows = len(params) if isinstance(params, list) else 1
+                many = len(params) if isinstance(params, list) else 1
+                # An INSERT of n rows in one statement names each row's item_no once.
+                rows = max(1, len(re.findall(r"\bitem_no_\d+", statement))) * many
                 written.append((statement.split()[0], rows))
 
         def item_rows() -> list[dict[str, Any]]:

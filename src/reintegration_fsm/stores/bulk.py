@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
@@ -147,6 +148,24 @@ def insert_text(table: Table, dialect: str) -> str:
     names = [column.name for column in table.columns]
     marks = [parameter(name, dialect) for name in names]
     return f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join(marks)})"
+
+
+@functools.lru_cache(maxsize=128)
+def insert_values_text(table: Table, dialect: str, count: int) -> str:
+    """The driver's INSERT of `count` rows into every column of `table` as one statement (one
+    round trip, where psycopg's executemany takes several), its parameters named as
+    `values_parameters` names them."""
+    names = [column.name for column in table.columns]
+    rows = (
+        "(" + ", ".join(parameter(f"{name}_{n}", dialect) for name in names) + ")"
+        for n in range(count)
+    )
+    return f"INSERT INTO {table.name} ({', '.join(names)}) VALUES {', '.join(rows)}"
+
+
+def values_parameters(rows: Sequence[Row]) -> Row:
+    """The parameters of `insert_values_text` for `rows`: each value as `{column}_{n}`."""
+    return {f"{name}_{n}": value for n, row in enumerate(rows) for name, value in row.items()}
 
 
 def sqlite_value(value: Any) -> Any:
