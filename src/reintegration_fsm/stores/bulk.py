@@ -93,20 +93,27 @@ def rows(
     new: Sequence[Transition],
     prev_hash: str,
     recorded_at: datetime,
+    *,
+    whole: bool = True,
 ) -> Prepared:
     """The rows a save of `case` writes to append `new`, checked to fit the columns.
 
-    `case_row`, `items` and `ledger` are the case's whole projections; a save writes the ledger
-    only when one of `new` made the case successful.
+    `items` are the case's whole open items. With `whole` (a case the store does not hold
+    yet), `case_row` is the whole row and `ledger` the case's whole ledger; without it (an
+    append to a case the store holds), `case_row` holds the `CHANGING` columns only and
+    `ledger` is empty unless one of `new` made the case successful.
     """
     entries = log_rows(case.case_id, new, prev_hash, recorded_at)
     items = open_item_rows(case, authority)
+    last_hash = entries[-1]["hash"]
     prepared = Prepared(
         case,
-        case_row(case, authority, entries[-1]["hash"], items),
+        case_row(case, authority, last_hash, items)
+        if whole
+        else changed_columns(case, last_hash, items),
         entries,
         items,
-        ledger_rows(case, authority),
+        ledger_rows(case, authority) if whole or succeeded_in(new) else [],
     )
     for table, table_rows in prepared.tables():
         check_fits(table, table_rows)
@@ -120,21 +127,9 @@ def appended(
     prev_hash: str,
     recorded_at: datetime,
 ) -> Prepared:
-    """The rows a save writes to append `new` to a case the store already holds, checked to
-    fit the columns: the log entries, the case row's `CHANGING` columns only, the open items,
-    and the ledger only when one of `new` made the case successful (else none)."""
-    entries = log_rows(case.case_id, new, prev_hash, recorded_at)
-    items = open_item_rows(case, authority)
-    prepared = Prepared(
-        case,
-        changed_columns(case, entries[-1]["hash"], items),
-        entries,
-        items,
-        ledger_rows(case, authority) if succeeded_in(new) else [],
-    )
-    for table, table_rows in prepared.tables():
-        check_fits(table, table_rows)
-    return prepared
+    """The rows a save writes to append `new` to a case the store already holds (`rows`
+    without `whole`)."""
+    return rows(case, authority, new, prev_hash, recorded_at, whole=False)
 
 
 def parameter(name: str, dialect: str) -> str:
