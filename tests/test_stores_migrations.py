@@ -520,3 +520,96 @@ def test_a_revision_5_database_gets_smaller_rows_and_keeps_its_hashes(engine: sa
     assert store.history("case-01") == redacted
     assert store.verify() == []
     assert len(_rows(engine, schema.transitions)) == len(before)
+
+
+# -- 0007: one narrow index a projection table; SQLite's without rowid ---------------------------
+def _indexes(engine: sa.Engine, table: str) -> dict[str, list[str]]:
+    return {
+        str(index["name"]): [str(name) for name in index["column_names"]]
+        for index in sa.inspect(engine).get_indexes(table)
+    }
+
+
+def _without_rowid(engine: sa.Engine) -> set[str]:
+    """The store's tables SQLite keeps without rowid."""
+    with engine.connect() as conn:
+        ddl = conn.execute(sa.text("SELECT name, sql FROM sqlite_master WHERE type = 'table'"))
+        return {name for name, sql in ddl if "WITHOUT ROWID" in sql.upper()}
+
+
+LEAN = {"rfsm_open_items", "rfsm_weightings"}
+
+
+def _projection_rows(engine: sa.Engine) -> list[list[dict[str, Any]]]:
+    with engine.connect() as conn:
+        return [
+            [
+                dict(row)
+                for row in conn.execute(sa.select(table).order_by(*table.primary_key)).mappings()
+            ]
+            for table in (schema.open_items, schema.weightings)
+        ]
+
+
+def test_0007_keeps_one_narrow_index_a_projection_table_and_can_be_undone(
+    engine: sa.Engine,
+) -> None:
+    upgrade(engine)
+    store = SqlAlchemyStore(engine, calendar=CALENDAR)
+    cases = [built(f"lean-{n:02}", n) for n in range(1, 12)]
+    cases.append(built("lean-other", 11, OTHER_AUTHORITY))
+    for case in cases:
+        store.save(case)
+    rows = _projection_rows(engine)
+    assert all(rows)
+    assert _indexes(engine, "rfsm_open_items") == {
+        "ix_rfsm_open_items_due": ["due", "case_id", "item_no"]
+    }
+    assert _indexes(engine, "rfsm_weightings") == {
+        "ix_rfsm_weightings_on": ["on_date", "case_id", "school"]
+    }
+    sqlite = engine.dialect.name == "sqlite"
+    if sqlite:
+        assert _without_rowid(engine) == LEAN
+
+    _downgrade_to(engine, "0006")
+    assert set(_indexes(engine, "rfsm_open_items")) == {
+        "ix_rfsm_open_items_due",
+        "ix_rfsm_open_items_authority_due",
+    }
+    assert len(_indexes(engine, "rfsm_open_items")["ix_rfsm_open_items_due"]) == 7
+    assert set(_indexes(engine, "rfsm_weightings")) == {
+        "ix_rfsm_weightings_on",
+        "ix_rfsm_weightings_authority_on",
+    }
+    if sqlite:
+        assert _without_rowid(engine) == set()
+    assert _projection_rows(engine) == rows
+    assert store.verify() == []
+
+    upgrade(engine)
+    assert differences(engine) == []
+    assert _projection_rows(engine) == rows
+    if sqlite:
+        assert _without_rowid(engine) == LEAN
+    assert store.verify() == []
+    on = dt.date(2026, 12, 31)
+    reference = InMemoryStore(calendar=CALENDAR)
+    for case in cases:
+        reference.save(case)
+    scoped = SqlAlchemyStore(engine, calendar=CALENDAR, authority=OTHER_AUTHORITY)
+    scoped_reference = InMemoryStore(calendar=CALENDAR, authority=OTHER_AUTHORITY)
+    scoped_reference.save(cases[-1])
+    assert store.due(on) == reference.due(on)
+    assert scoped.due(on) == scoped_reference.due(on) != []
+    year = (dt.date(2026, 1, 1), dt.date(2026, 12, 31))
+    assert store.ledger(*year) == reference.ledger(*year) != []
+    assert scoped.ledger(*year) == scoped_reference.ledger(*year) != []
+
+
+def test_create_schema_keeps_sqlites_projection_tables_without_rowid(tmp_path: Path) -> None:
+    """The tables create_schema() builds on SQLite are those 0007 builds."""
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'made.db'}")
+    SqlAlchemyStore(engine).create_schema()
+    assert _without_rowid(engine) == LEAN
+    engine.dispose()
