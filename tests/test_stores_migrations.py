@@ -17,8 +17,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from legacy_rows import legacy_log_rows
+from legacy_rows import legacy_log_rows, with_prev_hash
 from reintegration_fsm import Actor, Reintegration, Role, Stage, Transition
+from reintegration_fsm.errors import StoreError
 from reintegration_fsm.serialisation import transition_from_json
 from reintegration_fsm.stores import InMemoryStore, SqlAlchemyStore, bulk, schema, upgrade
 from reintegration_fsm.stores.hashing import GENESIS, canonical_json
@@ -32,6 +33,7 @@ from store_contract import (
     REDACTED_ON,
     advanced,
     built,
+    drop_triggers,
     reachable_engine,
     reset_database,
 )
@@ -129,7 +131,7 @@ REVISION_1_CASES = sa.table(
     sa.column("next_due", sa.Date),
 )
 HEX = frozenset(schema.BINARY_COLUMNS)
-"""The log's columns kept as hex text before revision 0006."""
+"""The log's columns kept as hex text before revision 0006 (and `prev_hash`, before 0008)."""
 REVISION_2_LOG = sa.table(
     "rfsm_transitions",
     *(
@@ -137,6 +139,7 @@ REVISION_2_LOG = sa.table(
         for column in schema.transitions.columns
         if column.name != "payload_salt"
     ),
+    sa.column("prev_hash", sa.String()),
 )
 """The log as revisions 1 and 2 kept it (0003 adds the salt; 0006 keeps digests as bytes)."""
 REVISION_1_ITEMS = sa.table(
@@ -442,9 +445,10 @@ REVISION_5_LOG = sa.table(
         sa.column(column.name, sa.String() if column.name in HEX else column.type)
         for column in schema.transitions.columns
     ),
+    sa.column("prev_hash", sa.String()),
 )
-"""The log as revisions 0003 to 0005 kept it: digests, hashes and salt as hex text, the data in
-full."""
+"""The log as revisions 0003 to 0005 kept it: digests, hashes and salt as hex text, each entry
+with its previous entry's hash, the data in full."""
 
 
 def _fill_revision_5(engine: sa.Engine) -> list[Reintegration]:
@@ -455,7 +459,9 @@ def _fill_revision_5(engine: sa.Engine) -> list[Reintegration]:
             prepared = bulk.rows(case, case.local_authority, case.history, GENESIS, utc_now())
             entries = [
                 entry | {"data": canonical_json(transition.data)}
-                for entry, transition in zip(prepared.entries, case.history, strict=True)
+                for entry, transition in zip(
+                    with_prev_hash(prepared.entries), case.history, strict=True
+                )
             ]
             conn.execute(sa.insert(schema.cases), prepared.case_row)
             conn.execute(sa.insert(REVISION_5_LOG), entries)
@@ -613,3 +619,85 @@ def test_create_schema_keeps_sqlites_projection_tables_without_rowid(tmp_path: P
     SqlAlchemyStore(engine).create_schema()
     assert _without_rowid(engine) == LEAN
     engine.dispose()
+
+
+# -- 0008: no prev_hash --------------------------------------------------------------------------
+REVISION_7_LOG = sa.table(
+    "rfsm_transitions",
+    *(sa.column(column.name, column.type) for column in schema.transitions.columns),
+    sa.column("prev_hash", schema.HexBytes(schema.HASH_BYTES)),
+)
+"""The log as revisions 0006 and 0007 kept it: each entry with its previous entry's hash."""
+
+
+def _fill_revision_7(engine: sa.Engine, cases: list[Reintegration]) -> None:
+    with engine.begin() as conn:
+        for case in cases:
+            prepared = bulk.rows(case, case.local_authority, case.history, GENESIS, utc_now())
+            conn.execute(sa.insert(schema.cases), prepared.case_row)
+            conn.execute(sa.insert(REVISION_7_LOG), with_prev_hash(prepared.entries))
+            if prepared.items:
+                conn.execute(sa.insert(schema.open_items), prepared.items)
+            if prepared.ledger:
+                conn.execute(sa.insert(schema.weightings), prepared.ledger)
+
+
+def _columns(engine: sa.Engine) -> set[str]:
+    return {str(c["name"]) for c in sa.inspect(engine).get_columns("rfsm_transitions")}
+
+
+def test_0008_drops_prev_hash_keeping_every_hash_and_the_downgrade_restores_it(
+    engine: sa.Engine,
+) -> None:
+    upgrade(engine, revision="0007")
+    cases = [built("chain-01", 11), built("chain-02", 1), built("chain-03", 5, OTHER_AUTHORITY)]
+    _fill_revision_7(engine, cases)
+    before = _rows(engine, REVISION_7_LOG)
+    assert {row["prev_hash"] for row in before.values()} > {GENESIS}
+
+    upgrade(engine)
+
+    assert "prev_hash" not in _columns(engine)
+    after = _rows(engine, schema.transitions)
+    assert after == {
+        key: {k: v for k, v in row.items() if k != "prev_hash"} for key, row in before.items()
+    }
+    store = SqlAlchemyStore(engine, calendar=CALENDAR)
+    for case in cases:
+        assert store.load(case.case_id) == case
+    assert store.verify() == []
+    with pytest.raises(sa.exc.DBAPIError, match="append-only"), engine.begin() as conn:
+        conn.execute(
+            sa.update(schema.transitions)
+            .where(schema.transitions.c.case_id == "chain-01")
+            .values(recorded_at=dt.datetime(2020, 1, 1))
+        )
+
+    _downgrade_to(engine, "0007")
+    assert _rows(engine, REVISION_7_LOG) == before
+    with pytest.raises(sa.exc.DBAPIError, match="append-only"), engine.begin() as conn:
+        conn.execute(sa.update(REVISION_7_LOG).values(prev_hash="00" * 32))
+    upgrade(engine)
+    assert differences(engine) == []
+    assert store.verify() == []
+
+
+def test_0008_stops_without_a_change_at_a_prev_hash_that_is_not_the_previous_hash(
+    engine: sa.Engine,
+) -> None:
+    upgrade(engine, revision="0007")
+    _fill_revision_7(engine, [built("chain-01", 4)])
+    drop_triggers(engine)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.update(REVISION_7_LOG)
+            .where(REVISION_7_LOG.c.case_id == "chain-01", REVISION_7_LOG.c.seq == 3)
+            .values(prev_hash="ab" * 32)
+        )
+    before = _rows(engine, REVISION_7_LOG)
+    with pytest.raises(StoreError, match="'chain-01', seq 3 is not the previous entry's hash"):
+        upgrade(engine)
+    with engine.connect() as conn:
+        assert conn.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar() == "0007"
+    assert "prev_hash" in _columns(engine)
+    assert _rows(engine, REVISION_7_LOG) == before

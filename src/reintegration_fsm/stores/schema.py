@@ -94,7 +94,7 @@ class HexBytes(TypeDecorator[str]):
         return bytes(value).hex()
 
 
-BINARY_COLUMNS = ("payload_digest", "prev_hash", "hash", "payload_salt")
+BINARY_COLUMNS = ("payload_digest", "hash", "payload_salt")
 """The log's columns kept as bytes (`HexBytes`); a raw-SQL path binds them with `as_bytes`."""
 
 
@@ -150,7 +150,7 @@ transitions = Table(
     Column("recorded_at", DateTime(timezone=False), nullable=False),
     Column("data", PAYLOAD, nullable=False),
     Column("payload_digest", HexBytes(HASH_BYTES), nullable=False),
-    Column("prev_hash", HexBytes(HASH_BYTES), nullable=False),
+    # No prev_hash (since 0008): the previous entry's `hash` is it (`hashing.entry_hash`).
     Column("hash", HexBytes(HASH_BYTES), nullable=False),
     # NULL only on an entry written before 0003 that the upgrade could not re-digest.
     Column("payload_salt", HexBytes(SALT_BYTES), nullable=True),
@@ -269,7 +269,6 @@ FIXED_COLUMNS = (
     "on_date",
     "recorded_at",
     "payload_digest",
-    "prev_hash",
     "hash",
     "payload_salt",
 )
