@@ -22,7 +22,17 @@ def legacy_log_rows(
         del row["payload_salt"]
         row["data"] = canonical_json(transition.data)  # in full: revision 2 knew no data at rest
         row["payload_digest"] = digest(row["data"])
-        row["prev_hash"] = prev_hash
-        prev_hash = row["hash"] = entry_hash(row)
+        row["prev_hash"] = prev_hash  # revisions before 0008 kept it in each row
+        prev_hash = row["hash"] = entry_hash(row, prev_hash)
         rows.append(row)
+    return rows
+
+
+def with_prev_hash(entries: Sequence[Row], prev_hash: str = "0" * 64) -> list[Row]:
+    """A case's log rows as revisions before 0008 kept them: each with the hash of the entry
+    before it (`prev_hash` for the first)."""
+    rows = []
+    for entry in entries:
+        rows.append({**entry, "prev_hash": prev_hash})
+        prev_hash = entry["hash"]
     return rows

@@ -450,6 +450,15 @@ class StoreContract:
         problems = store.verify()
         assert ("case-01", 3) in {(p.case_id, p.seq) for p in problems}
 
+    def test_verify_reports_a_changed_hash_at_its_entry_and_the_next(self, store: Store) -> None:
+        """The log keeps no prev_hash: the next entry's hash, which covers this one's, shows it."""
+        store.save(built("case-01", 4))
+        self.tamper(store, "case-01", 2, "hash", "ab" * 32)
+        problems = [(p.case_id, p.seq) for p in store.verify()]
+        assert ("case-01", 2) in problems
+        assert ("case-01", 3) in problems
+        assert ("case-01", 4) not in problems
+
     def _redact(self, store: Store, reason: str = "Erasure request") -> None:
         """Remove the parent's name from case-01's consent through the store's API."""
         store.save(built("case-01", 3))

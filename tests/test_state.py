@@ -26,6 +26,7 @@ from reintegration_fsm.protocol.duties import BASES, DELETION_BASIS
 from reintegration_fsm.protocol.reading import read_values
 from reintegration_fsm.protocol.steps import STEP
 from reintegration_fsm.serialisation import transition_from_json
+from reintegration_fsm.state import decode, encode
 from test_replay import ended, successful
 
 CALENDAR = SchoolCalendar.sample()
@@ -153,17 +154,58 @@ def test_a_resumed_case_still_refuses_what_the_protocol_refuses() -> None:
     assert resumed.version == 6
 
 
+def layout_1(case: Reintegration) -> str:
+    """The case's state as stores wrote it before layout 2."""
+    found = decode(case._state())
+    return encode(
+        version=found.version,
+        stage=found.stage,
+        facts=found.facts,
+        deadlines=found.deadlines,
+        obligations=found.obligations,
+        departures=found.departures,
+        layout=1,
+    )
+
+
 def test_the_state_is_compact_json_that_names_bases_by_their_regulation() -> None:
     state = successful()._state()
     assert " " not in state.split('"facts"')[0]
     found = json.loads(state)
-    assert (found["format"], found["version"], found["stage"]) == (1, 10, "successful")
-    bases = {item[3] for item in found["obligations"]}
-    assert bases <= {"", *BASES}
+    assert (found["format"], found["version"], found["stage"]) == (2, 10, "successful")
+    items = [item for run in found["obligations"] for item in run[1:]]
+    assert len(items) == len(successful().obligations)
+    bases = {item[3] for item in items if len(item) == 4}
+    assert bases <= set(BASES)
     assert "9(1)(c)" in bases
     assert DELETION_BASIS not in state
     assert "permanent_from" in found["facts"]
     assert "ended_on" not in found["facts"]
+
+
+def test_layout_2_writes_each_days_obligations_as_one_run_and_leaves_out_what_is_absent() -> None:
+    case = successful()
+    found = json.loads(case._state())
+    days = [run[0] for run in found["obligations"]]
+    assert len(days) == len(set(days)) < len(case.obligations)
+    assert [item for run in found["obligations"] for item in run[1:]] == [
+        [o.kind.value, o.owner.value]
+        + ([] if o.due is None and not o.basis else [None if o.due is None else o.due.isoformat()])
+        + ([] if not o.basis else [{v: k for k, v in BASES.items()}[o.basis]])
+        for o in case.obligations
+    ]
+    met = {d.kind.value for d in case.deadlines if d.met_on is not None}
+    assert {d[0] for d in found["deadlines"] if len(d) == 3} == met
+    assert len(case._state()) < len(layout_1(case))
+
+
+def test_a_layout_1_state_still_resumes_the_case() -> None:
+    """States written before layout 2 load as they did."""
+    for case in (successful(), ended()):
+        state = layout_1(case)
+        assert json.loads(state)["format"] == 1
+        resumed = Reintegration._resume(stored(case), state, CALENDAR)
+        assert everything(resumed) == everything(case)
 
 
 def test_the_same_case_always_gives_the_same_state() -> None:
@@ -182,6 +224,13 @@ def test_a_first_layout_history_is_restored_whatever_the_state_says() -> None:
 
 # -- a state or history that is not what it claims is refused, naming the part -------------------
 def _state_with(**changes: Any) -> str:
+    """A layout-1 state, changed."""
+    found = json.loads(layout_1(successful()))
+    found.update(changes)
+    return json.dumps(found)
+
+
+def _layout_2_with(**changes: Any) -> str:
     found = json.loads(successful()._state())
     found.update(changes)
     return json.dumps(found)
@@ -190,7 +239,9 @@ def _state_with(**changes: Any) -> str:
 BAD_STATES = [
     ("not JSON", "text"),
     ("[1, 2]", "text"),
-    (_state_with(format=2), "format"),
+    (_state_with(format=3), "format"),
+    (_state_with(format="1"), "format"),
+    (_layout_2_with(format=3), "format"),
     (_state_with(version="10"), "version"),
     (_state_with(version=0), "version"),
     (_state_with(stage="limbo"), "stage"),
@@ -208,6 +259,20 @@ BAD_STATES = [
     (_state_with(obligations=[["offer_visit", "ap", None, 3, None]]), "obligations"),
     (_state_with(departures=[["1", "R9", "late"]]), "departures"),
     (_state_with(departures=[[1, "R9"]]), "departures"),
+    (_layout_2_with(deadlines=[["place_offer"]]), "deadlines"),
+    (_layout_2_with(deadlines=[["place_offer", "2026-02-23", None, None]]), "deadlines"),
+    (_layout_2_with(deadlines=[["never", "2026-02-23"]]), "deadlines"),
+    (_layout_2_with(deadlines=["place_offer"]), "deadlines"),
+    (_layout_2_with(obligations=[["2026-02-02"]]), "obligations"),
+    (_layout_2_with(obligations=[["2026-02-02", ["offer_visit"]]]), "obligations"),
+    (_layout_2_with(obligations=[["2026-02-02", ["offer_visit", "nobody"]]]), "obligations"),
+    (_layout_2_with(obligations=[["2026-02-02", ["offer_visit", "ap", None, 3]]]), "obligations"),
+    (
+        _layout_2_with(obligations=[["2026-02-02", ["offer_visit", "ap", None, "", 1]]]),
+        "obligations",
+    ),
+    (_layout_2_with(obligations=[["2026-13-02", ["offer_visit", "ap"]]]), "obligations"),
+    (_layout_2_with(obligations={"2026-02-02": []}), "obligations"),
 ]
 
 

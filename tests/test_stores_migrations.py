@@ -17,8 +17,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from legacy_rows import legacy_log_rows
+from legacy_rows import legacy_log_rows, with_prev_hash
 from reintegration_fsm import Actor, Reintegration, Role, Stage, Transition
+from reintegration_fsm.errors import StoreError
 from reintegration_fsm.serialisation import transition_from_json
 from reintegration_fsm.stores import InMemoryStore, SqlAlchemyStore, bulk, schema, upgrade
 from reintegration_fsm.stores.hashing import GENESIS, canonical_json
@@ -32,6 +33,7 @@ from store_contract import (
     REDACTED_ON,
     advanced,
     built,
+    drop_triggers,
     reachable_engine,
     reset_database,
 )
@@ -129,7 +131,7 @@ REVISION_1_CASES = sa.table(
     sa.column("next_due", sa.Date),
 )
 HEX = frozenset(schema.BINARY_COLUMNS)
-"""The log's columns kept as hex text before revision 0006."""
+"""The log's columns kept as hex text before revision 0006 (and `prev_hash`, before 0008)."""
 REVISION_2_LOG = sa.table(
     "rfsm_transitions",
     *(
@@ -137,6 +139,7 @@ REVISION_2_LOG = sa.table(
         for column in schema.transitions.columns
         if column.name != "payload_salt"
     ),
+    sa.column("prev_hash", sa.String()),
 )
 """The log as revisions 1 and 2 kept it (0003 adds the salt; 0006 keeps digests as bytes)."""
 REVISION_1_ITEMS = sa.table(
@@ -442,9 +445,10 @@ REVISION_5_LOG = sa.table(
         sa.column(column.name, sa.String() if column.name in HEX else column.type)
         for column in schema.transitions.columns
     ),
+    sa.column("prev_hash", sa.String()),
 )
-"""The log as revisions 0003 to 0005 kept it: digests, hashes and salt as hex text, the data in
-full."""
+"""The log as revisions 0003 to 0005 kept it: digests, hashes and salt as hex text, each entry
+with its previous entry's hash, the data in full."""
 
 
 def _fill_revision_5(engine: sa.Engine) -> list[Reintegration]:
@@ -455,7 +459,9 @@ def _fill_revision_5(engine: sa.Engine) -> list[Reintegration]:
             prepared = bulk.rows(case, case.local_authority, case.history, GENESIS, utc_now())
             entries = [
                 entry | {"data": canonical_json(transition.data)}
-                for entry, transition in zip(prepared.entries, case.history, strict=True)
+                for entry, transition in zip(
+                    with_prev_hash(prepared.entries), case.history, strict=True
+                )
             ]
             conn.execute(sa.insert(schema.cases), prepared.case_row)
             conn.execute(sa.insert(REVISION_5_LOG), entries)
@@ -520,3 +526,218 @@ def test_a_revision_5_database_gets_smaller_rows_and_keeps_its_hashes(engine: sa
     assert store.history("case-01") == redacted
     assert store.verify() == []
     assert len(_rows(engine, schema.transitions)) == len(before)
+
+
+# -- 0007: one narrow index a projection table; SQLite's without rowid ---------------------------
+def _indexes(engine: sa.Engine, table: str) -> dict[str, list[str]]:
+    return {
+        str(index["name"]): [str(name) for name in index["column_names"]]
+        for index in sa.inspect(engine).get_indexes(table)
+    }
+
+
+def _without_rowid(engine: sa.Engine) -> set[str]:
+    """The store's tables SQLite keeps without rowid."""
+    with engine.connect() as conn:
+        ddl = conn.execute(sa.text("SELECT name, sql FROM sqlite_master WHERE type = 'table'"))
+        return {name for name, sql in ddl if "WITHOUT ROWID" in sql.upper()}
+
+
+LEAN = {"rfsm_open_items", "rfsm_weightings"}
+
+
+def _projection_rows(engine: sa.Engine) -> list[list[dict[str, Any]]]:
+    with engine.connect() as conn:
+        return [
+            [
+                dict(row)
+                for row in conn.execute(sa.select(table).order_by(*table.primary_key)).mappings()
+            ]
+            for table in (schema.open_items, schema.weightings)
+        ]
+
+
+def test_0007_keeps_one_narrow_index_a_projection_table_and_can_be_undone(
+    engine: sa.Engine,
+) -> None:
+    upgrade(engine)
+    store = SqlAlchemyStore(engine, calendar=CALENDAR)
+    cases = [built(f"lean-{n:02}", n) for n in range(1, 12)]
+    cases.append(built("lean-other", 11, OTHER_AUTHORITY))
+    for case in cases:
+        store.save(case)
+    rows = _projection_rows(engine)
+    assert all(rows)
+    assert _indexes(engine, "rfsm_open_items") == {
+        "ix_rfsm_open_items_due": ["due", "case_id", "item_no"]
+    }
+    assert _indexes(engine, "rfsm_weightings") == {
+        "ix_rfsm_weightings_on": ["on_date", "case_id", "school"]
+    }
+    sqlite = engine.dialect.name == "sqlite"
+    if sqlite:
+        assert _without_rowid(engine) == LEAN
+
+    _downgrade_to(engine, "0006")
+    assert set(_indexes(engine, "rfsm_open_items")) == {
+        "ix_rfsm_open_items_due",
+        "ix_rfsm_open_items_authority_due",
+    }
+    assert len(_indexes(engine, "rfsm_open_items")["ix_rfsm_open_items_due"]) == 7
+    assert set(_indexes(engine, "rfsm_weightings")) == {
+        "ix_rfsm_weightings_on",
+        "ix_rfsm_weightings_authority_on",
+    }
+    if sqlite:
+        assert _without_rowid(engine) == set()
+    assert _projection_rows(engine) == rows
+
+    upgrade(engine)
+    assert differences(engine) == []
+    assert _projection_rows(engine) == rows
+    if sqlite:
+        assert _without_rowid(engine) == LEAN
+    assert store.verify() == []
+    on = dt.date(2026, 12, 31)
+    reference = InMemoryStore(calendar=CALENDAR)
+    for case in cases:
+        reference.save(case)
+    scoped = SqlAlchemyStore(engine, calendar=CALENDAR, authority=OTHER_AUTHORITY)
+    scoped_reference = InMemoryStore(calendar=CALENDAR, authority=OTHER_AUTHORITY)
+    scoped_reference.save(cases[-1])
+    assert store.due(on) == reference.due(on)
+    assert scoped.due(on) == scoped_reference.due(on) != []
+    year = (dt.date(2026, 1, 1), dt.date(2026, 12, 31))
+    assert store.ledger(*year) == reference.ledger(*year) != []
+    assert scoped.ledger(*year) == scoped_reference.ledger(*year) != []
+
+
+def test_create_schema_keeps_sqlites_projection_tables_without_rowid(tmp_path: Path) -> None:
+    """The tables create_schema() builds on SQLite are those 0007 builds."""
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'made.db'}")
+    SqlAlchemyStore(engine).create_schema()
+    assert _without_rowid(engine) == LEAN
+    engine.dispose()
+
+
+# -- 0008: no prev_hash --------------------------------------------------------------------------
+REVISION_7_LOG = sa.table(
+    "rfsm_transitions",
+    *(sa.column(column.name, column.type) for column in schema.transitions.columns),
+    sa.column("prev_hash", schema.HexBytes(schema.HASH_BYTES)),
+)
+"""The log as revisions 0006 and 0007 kept it: each entry with its previous entry's hash."""
+
+
+def _fill_revision_7(engine: sa.Engine, cases: list[Reintegration]) -> None:
+    with engine.begin() as conn:
+        for case in cases:
+            prepared = bulk.rows(case, case.local_authority, case.history, GENESIS, utc_now())
+            conn.execute(sa.insert(schema.cases), prepared.case_row)
+            conn.execute(sa.insert(REVISION_7_LOG), with_prev_hash(prepared.entries))
+            if prepared.items:
+                conn.execute(sa.insert(schema.open_items), prepared.items)
+            if prepared.ledger:
+                conn.execute(sa.insert(schema.weightings), prepared.ledger)
+
+
+def _columns(engine: sa.Engine) -> set[str]:
+    return {str(c["name"]) for c in sa.inspect(engine).get_columns("rfsm_transitions")}
+
+
+def test_0008_drops_prev_hash_keeping_every_hash_and_the_downgrade_restores_it(
+    engine: sa.Engine,
+) -> None:
+    upgrade(engine, revision="0007")
+    cases = [built("chain-01", 11), built("chain-02", 1), built("chain-03", 5, OTHER_AUTHORITY)]
+    _fill_revision_7(engine, cases)
+    before = _rows(engine, REVISION_7_LOG)
+    assert {row["prev_hash"] for row in before.values()} > {GENESIS}
+
+    upgrade(engine)
+
+    assert "prev_hash" not in _columns(engine)
+    after = _rows(engine, schema.transitions)
+    assert after == {
+        key: {k: v for k, v in row.items() if k != "prev_hash"} for key, row in before.items()
+    }
+    store = SqlAlchemyStore(engine, calendar=CALENDAR)
+    for case in cases:
+        assert store.load(case.case_id) == case
+    assert store.verify() == []
+    with pytest.raises(sa.exc.DBAPIError, match="append-only"), engine.begin() as conn:
+        conn.execute(
+            sa.update(schema.transitions)
+            .where(schema.transitions.c.case_id == "chain-01")
+            .values(recorded_at=dt.datetime(2020, 1, 1))
+        )
+
+    _downgrade_to(engine, "0007")
+    assert _rows(engine, REVISION_7_LOG) == before
+    with pytest.raises(sa.exc.DBAPIError, match="append-only"), engine.begin() as conn:
+        conn.execute(sa.update(REVISION_7_LOG).values(prev_hash="00" * 32))
+    upgrade(engine)
+    assert differences(engine) == []
+    assert store.verify() == []
+
+
+def test_0008_stops_without_a_change_at_a_prev_hash_that_is_not_the_previous_hash(
+    engine: sa.Engine,
+) -> None:
+    upgrade(engine, revision="0007")
+    _fill_revision_7(engine, [built("chain-01", 4)])
+    drop_triggers(engine)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.update(REVISION_7_LOG)
+            .where(REVISION_7_LOG.c.case_id == "chain-01", REVISION_7_LOG.c.seq == 3)
+            .values(prev_hash="ab" * 32)
+        )
+    before = _rows(engine, REVISION_7_LOG)
+    with pytest.raises(StoreError, match="'chain-01', seq 3 is not the previous entry's hash"):
+        upgrade(engine)
+    with engine.connect() as conn:
+        assert conn.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar() == "0007"
+    assert "prev_hash" in _columns(engine)
+    assert _rows(engine, REVISION_7_LOG) == before
+
+
+# -- 0009: states in layout 2 --------------------------------------------------------------------
+def _states(engine: sa.Engine) -> dict[str, str | None]:
+    with engine.connect() as conn:
+        return dict(conn.execute(sa.select(schema.cases.c.case_id, schema.cases.c.state)).all())
+
+
+def test_0009_rewrites_each_state_in_layout_2_and_back_keeping_its_values(
+    engine: sa.Engine,
+) -> None:
+    upgrade(engine)
+    store = SqlAlchemyStore(engine, calendar=CALENDAR)
+    cases = [built(f"state-{n:02}", n) for n in (1, 3, 6, 11)]
+    cases.append(built("state-other", 8, OTHER_AUTHORITY))
+    for case in cases:
+        store.save(case)
+    with engine.begin() as conn:  # a damaged state is left for verify() to report
+        conn.execute(
+            sa.update(schema.cases)
+            .where(schema.cases.c.case_id == "state-03")
+            .values(state="not a state")
+        )
+    written = _states(engine)
+    assert {json.loads(text)["format"] for key, text in written.items() if key != "state-03"} == {2}
+
+    _downgrade_to(engine, "0008")
+    old = _states(engine)
+    assert old["state-03"] == "not a state"
+    assert {json.loads(text)["format"] for key, text in old.items() if key != "state-03"} == {1}
+    assert sum(map(len, old.values())) > sum(map(len, written.values()))
+    fresh = SqlAlchemyStore(engine, calendar=CALENDAR)
+    for case in cases:
+        assert fresh.load(case.case_id) == case  # layout 1 still resumes
+    assert [c.case_id for c in fresh.load_all()] == sorted(c.case_id for c in cases)
+
+    upgrade(engine)
+    assert _states(engine) == written
+    assert [(p.case_id, p.what) for p in store.verify()] == [
+        ("state-03", "case row state differs from the replayed case's")
+    ]

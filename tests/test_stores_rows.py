@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from legacy_rows import with_prev_hash
 from reintegration_fsm.errors import StoreError
 from reintegration_fsm.stores import SqlAlchemyStore, bulk, schema, upgrade
 from reintegration_fsm.stores.hashing import GENESIS, canonical_json
@@ -63,7 +64,9 @@ def test_a_database_not_upgraded_to_0006_is_refused_with_the_way_out(tmp_path: P
     upgrade(engine, revision="0005")
     store = SqlAlchemyStore(engine, calendar=CALENDAR)
     hex_log = sa.table(
-        "rfsm_transitions", *(sa.column(c.name, sa.String()) for c in schema.transitions.columns)
+        "rfsm_transitions",
+        *(sa.column(c.name, sa.String()) for c in schema.transitions.columns),
+        sa.column("prev_hash", sa.String()),
     )
     case = built("case-01", 2)
     prepared = bulk.rows(case, case.local_authority, case.history, GENESIS, utc_now())
@@ -73,7 +76,9 @@ def test_a_database_not_upgraded_to_0006_is_refused_with_the_way_out(tmp_path: P
             sa.insert(hex_log),
             [  # as revisions 0003 to 0005 wrote them: the data in full
                 entry | {"data": canonical_json(transition.data)}
-                for entry, transition in zip(prepared.entries, case.history, strict=True)
+                for entry, transition in zip(
+                    with_prev_hash(prepared.entries), case.history, strict=True
+                )
             ],
         )
     with pytest.raises(StoreError, match="run upgrade"):

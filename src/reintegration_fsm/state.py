@@ -5,18 +5,24 @@ open obligations and departures. A store that keeps this text with each case loa
 without replaying its history (`Reintegration._resume`); `verify()` replays every history and
 compares. The text is derived, never evidence: the log is.
 
-Layout (one JSON object, keys in this order, no spaces)::
+Layout 2 (one JSON object, keys in this order, no spaces)::
 
-    {"format": 1, "version": 11, "stage": "successful",
+    {"format": 2, "version": 11, "stage": "successful",
      "facts": {"host_school": "...", "consent_signed_on": "2026-01-12", ...},
-     "deadlines": [["place_offer", "2026-02-23", "2026-02-02"], ...],
-     "obligations": [["update_weightings", "la", null, "", "2026-04-14"], ...],
+     "deadlines": [["place_offer", "2026-02-23", "2026-02-02"], ["final_review", "2026-04-02"]],
+     "obligations": [["2026-02-02", ["share_information_with_host", "ap"], ["offer_visit", "ap"]],
+                     ["2026-04-13", ["complete_leavers_form", "ap", "2026-04-02", "13(4)"]], ...],
      "departures": [[8, "R9", "..."], ...]}
 
 A fact is left out while it holds its starting value (None, or no schools). A deadline is
-`[kind, due, met_on]`, an obligation `[kind, owner, due, basis, opened_on]` (a statutory basis
-named by the regulation it cites, "13(4)", as `protocol.duties.BASES` lists them), a departure
-`[seq, rule, text]`.
+`[kind, due]`, or `[kind, due, met_on]` once met. The obligations come in runs opened the same
+day, in the case's order: `[opened_on, obligation, ...]`, an obligation being `[kind, owner]`,
+`[kind, owner, due]` or `[kind, owner, due, basis]` (a statutory basis named by the regulation it
+cites, "13(4)", as `protocol.duties.BASES` lists them; a basis without a due date after `null`).
+A departure is `[seq, rule, text]`.
+
+Layout 1, which stores wrote before, is read too: each deadline `[kind, due, met_on]` and each
+obligation `[kind, owner, due, basis, opened_on]` in full, in one list.
 """
 
 from __future__ import annotations
@@ -31,8 +37,10 @@ from reintegration_fsm.protocol.duties import BASES
 from reintegration_fsm.records import Deadline, Departure, Obligation
 from reintegration_fsm.vocabulary import DeadlineKind, ObligationKind, Party, ReviewDecision, Stage
 
-FORMAT = 1
-"""The layout's number; a store keeping another is told to recompute its states."""
+FORMAT = 2
+"""The layout this library writes; it reads layout 1 too (`LAYOUTS`)."""
+LAYOUTS = (1, 2)
+"""The layouts `decode` reads and `encode` writes."""
 
 
 class Facts:
@@ -160,6 +168,41 @@ def _obligation(item: Any) -> Obligation:
     return found
 
 
+_RUN_OBLIGATIONS: dict[tuple[Any, ...], Obligation] = {}
+
+
+def _deadline_2(item: Any) -> Deadline:
+    """A layout-2 deadline, `[kind, due]` or `[kind, due, met_on]`."""
+    if type(item) is not list or not 2 <= len(item) <= 3:
+        raise TypeError(f"a deadline is [kind, due] or [kind, due, met_on], not {item!r}")
+    key = tuple(item) if len(item) == 3 else (*item, None)
+    return _RECORDED_DEADLINES.get(key) or _deadline(key)
+
+
+def _obligations_2(runs: Any) -> list[Obligation]:
+    """Layout 2's obligations, from their runs `[opened_on, [kind, owner, due?, basis?], ...]`."""
+    if type(runs) is not list:
+        raise TypeError(f"the obligations are a list of runs, not {runs!r}")
+    obligations = []
+    for run in runs:
+        if type(run) is not list or len(run) < 2:
+            raise TypeError(f"a run of obligations is [opened_on, obligation, ...], not {run!r}")
+        opened = run[0]
+        for item in run[1:]:
+            if type(item) is not list or not 2 <= len(item) <= 4:
+                raise TypeError(f"an obligation is [kind, owner, due?, basis?], not {item!r}")
+            key = (opened, *item)
+            found = _RUN_OBLIGATIONS.get(key)
+            if found is None:
+                # Left out: a due date and basis both absent, or only the basis.
+                kind, owner, due, basis = item + [None, ""][len(item) - 2 :]
+                found = _obligation([kind, owner, due, basis, opened])
+                if len(_RUN_OBLIGATIONS) < _SHARED_MOST:
+                    _RUN_OBLIGATIONS[key] = found
+            obligations.append(found)
+    return obligations
+
+
 # -- facts as JSON ---------------------------------------------------------------------------------
 def _text(value: Any) -> str:
     if type(value) is not str:
@@ -206,38 +249,74 @@ def encode(
     deadlines: Sequence[Deadline],
     obligations: Sequence[Obligation],
     departures: Sequence[Departure],
+    layout: int = FORMAT,
 ) -> str:
-    """The state as compact JSON text (the same values always give the same text)."""
+    """The state as compact JSON text in `layout` (the same values always give the same text).
+
+    Raises:
+        ValueError: `layout` is not one of `LAYOUTS`.
+    """
+    if layout not in LAYOUTS:
+        raise ValueError(f"no state layout {layout!r}; there are {LAYOUTS}")
     written: dict[str, Any] = {}
     for name, (write, _) in _FACTS.items():
         value = getattr(facts, name)
         if value is not None and value != ():
             written[name] = write(value)
+    if layout == 1:
+        dated: list[Any] = [
+            [d.kind.value, d.due.isoformat(), None if d.met_on is None else _iso(d.met_on)]
+            for d in deadlines
+        ]
+        listed: list[Any] = [
+            [
+                o.kind.value,
+                o.owner.value,
+                None if o.due is None else o.due.isoformat(),
+                _BASIS_KEYS.get(o.basis, o.basis),
+                None if o.opened_on is None else o.opened_on.isoformat(),
+            ]
+            for o in obligations
+        ]
+    else:
+        dated = [
+            [d.kind.value, d.due.isoformat()]
+            if d.met_on is None
+            else [d.kind.value, d.due.isoformat(), d.met_on.isoformat()]
+            for d in deadlines
+        ]
+        listed = _runs(obligations)
     return json.dumps(
         {
-            "format": FORMAT,
+            "format": layout,
             "version": version,
             "stage": stage.value,
             "facts": written,
-            "deadlines": [
-                [d.kind.value, d.due.isoformat(), None if d.met_on is None else _iso(d.met_on)]
-                for d in deadlines
-            ],
-            "obligations": [
-                [
-                    o.kind.value,
-                    o.owner.value,
-                    None if o.due is None else o.due.isoformat(),
-                    _BASIS_KEYS.get(o.basis, o.basis),
-                    None if o.opened_on is None else o.opened_on.isoformat(),
-                ]
-                for o in obligations
-            ],
+            "deadlines": dated,
+            "obligations": listed,
             "departures": [[d.seq, d.rule, d.text] for d in departures],
         },
         ensure_ascii=False,
         separators=(",", ":"),
     )
+
+
+def _runs(obligations: Sequence[Obligation]) -> list[list[Any]]:
+    """Layout 2's obligations: runs opened the same day, each `[opened_on, obligation, ...]`."""
+    runs: list[list[Any]] = []
+    for o in obligations:
+        opened = None if o.opened_on is None else o.opened_on.isoformat()
+        item: list[Any] = [o.kind.value, o.owner.value]
+        basis = _BASIS_KEYS.get(o.basis, o.basis)
+        if o.due is not None or basis:
+            item.append(None if o.due is None else o.due.isoformat())
+        if basis:
+            item.append(basis)
+        if runs and runs[-1][0] == opened:
+            runs[-1].append(item)
+        else:
+            runs.append([opened, item])
+    return runs
 
 
 class State:
@@ -274,8 +353,9 @@ def decode(text: str) -> State:
         if type(found) is not dict:
             raise TypeError(f"a state is a JSON object, not {found!r}")
         part = "format"
-        if found["format"] != FORMAT:
-            raise ValueError(f"format {found['format']!r}; this library writes {FORMAT}")
+        layout = found["format"]
+        if type(layout) is not int or layout not in LAYOUTS:
+            raise ValueError(f"format {layout!r}; this library reads {LAYOUTS}")
         part = "version"
         version = found["version"]
         if type(version) is not int or version < 1:
@@ -289,14 +369,21 @@ def decode(text: str) -> State:
             part = f"facts.{name}"
             setattr(facts, name, _FACTS[name][1](value))
         part = "deadlines"
-        deadlines = [
-            _RECORDED_DEADLINES.get(tuple(item)) or _deadline(item) for item in found["deadlines"]
-        ]
+        if layout == 1:
+            deadlines = [
+                _RECORDED_DEADLINES.get(tuple(item)) or _deadline(item)
+                for item in found["deadlines"]
+            ]
+        else:
+            deadlines = [_deadline_2(item) for item in found["deadlines"]]
         part = "obligations"
-        obligations = [
-            _RECORDED_OBLIGATIONS.get(tuple(item)) or _obligation(item)
-            for item in found["obligations"]
-        ]
+        if layout == 1:
+            obligations = [
+                _RECORDED_OBLIGATIONS.get(tuple(item)) or _obligation(item)
+                for item in found["obligations"]
+            ]
+        else:
+            obligations = _obligations_2(found["obligations"])
         part = "departures"
         departures = []
         for seq, rule, sentence in found["departures"]:

@@ -211,10 +211,13 @@ def check_case(
         seq = int(entry["seq"])
         if seq != expected_seq:
             problem(seq, f"sequence gap: expected seq {expected_seq}")
-        if entry["prev_hash"] != prev:
-            problem(seq, "prev_hash does not match the previous entry's hash")
-        if entry_hash(entry) != entry["hash"]:
-            problem(seq, "entry hash does not match its fields (altered after saving)")
+        if entry_hash(entry, prev) != entry["hash"]:
+            # Its hash covers the previous entry's: a change there shows here too.
+            problem(
+                seq,
+                "entry hash does not match its fields and the previous entry's hash "
+                "(altered after saving)",
+            )
         for payload in _payload_problems(entry, redactions.get(seq, ())):
             problem(seq, payload)
         prev = entry["hash"]

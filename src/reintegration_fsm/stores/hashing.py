@@ -1,7 +1,8 @@
 """The audit log's hash chain: a canonical encoding of each transition and its SHA-256.
 
-A log entry's hash covers its stored fields and `prev_hash` (the hash of the case's previous
-entry; `GENESIS` for the first). What it says about people reaches the hash through
+A log entry's hash covers its stored fields and `prev_hash`, the hash of the case's previous
+entry (`GENESIS` for the first), which the log reads from that entry rather than keeping it again
+in each row (since schema revision 0008). What it says about people reaches the hash through
 `payload_digest`:
 
 - an entry written since schema revision 0003 (it has a `payload_salt`) is hashed over
@@ -134,11 +135,15 @@ def redaction_hash(row: Mapping[str, Any], previous: str) -> str:
     return digest(_encoder.encode(fields))
 
 
-def entry_hash(row: Mapping[str, Any]) -> str:
+def entry_hash(row: Mapping[str, Any], prev_hash: str) -> str:
     """The hash of one log entry, from its stored fields (`HASHED_FIELDS` with its salt, else
-    `LEGACY_HASHED_FIELDS`)."""
+    `LEGACY_HASHED_FIELDS`) and `prev_hash`, the hash of the case's previous entry (`GENESIS`
+    for the first): the log does not keep it twice (since schema revision 0008)."""
     salted = row.get("payload_salt") is not None
-    fields = {name: row[name] for name in (HASHED_FIELDS if salted else LEGACY_HASHED_FIELDS)}
+    fields: dict[str, Any] = {
+        name: prev_hash if name == "prev_hash" else row[name]
+        for name in (HASHED_FIELDS if salted else LEGACY_HASHED_FIELDS)
+    }
     fields["on_date"] = _day_text(fields["on_date"])
     fields["recorded_at"] = timestamp_text(fields["recorded_at"])
     if salted:

@@ -98,10 +98,9 @@ def log_rows(
             "recorded_at": recorded_at,
             "data": payload,
             "payload_digest": payload_digest,
-            "prev_hash": prev_hash,
             "payload_salt": salt,
         }
-        prev_hash = row["hash"] = entry_hash(row)
+        prev_hash = row["hash"] = entry_hash(row, prev_hash)
         rows.append(row)
     return rows
 

@@ -5,8 +5,8 @@
 - `rfsm_transitions`: the append-only, hash-chained log, UNIQUE (case_id, seq). Its digests,
   hashes and salt are kept as bytes (`HexBytes`: hex text to every Python caller), its data at
   rest (`stores.stored`).
-- `rfsm_open_items`: what still binds (pending deadlines, open obligations), which `due()` reads
-  by index.
+- `rfsm_open_items`: what still binds (pending deadlines, open obligations), which `due()` finds
+  by its due date.
 - `rfsm_weightings`: the Fair Access ledger, one row per school a successful move adjusted.
 - `rfsm_redactions`: one row for each redaction of a log entry (who, when, why, which paths),
   its hash bound to the entry's, so that the log's own rows carry no field outside the hash chain.
@@ -14,6 +14,10 @@
   log's UPDATE trigger lets that transaction redact.
 - `rfsm_rechained`: each case the 0003 upgrade re-digested, with its last hash before and after,
   so that an anchor published earlier can still be checked.
+
+On SQLite the open items and the weightings are `WITHOUT ROWID` tables (since 0007), kept in their
+primary key's order with no second copy of the key; the log keeps its rowid, as its rows are large
+(SQLite packs appended rowid pages full, and splits a keyed table's pages in half).
 
 Everything but the log and the redactions is a projection that `verify()` recomputes by replay.
 """
@@ -90,7 +94,7 @@ class HexBytes(TypeDecorator[str]):
         return bytes(value).hex()
 
 
-BINARY_COLUMNS = ("payload_digest", "prev_hash", "hash", "payload_salt")
+BINARY_COLUMNS = ("payload_digest", "hash", "payload_salt")
 """The log's columns kept as bytes (`HexBytes`); a raw-SQL path binds them with `as_bytes`."""
 
 
@@ -146,7 +150,7 @@ transitions = Table(
     Column("recorded_at", DateTime(timezone=False), nullable=False),
     Column("data", PAYLOAD, nullable=False),
     Column("payload_digest", HexBytes(HASH_BYTES), nullable=False),
-    Column("prev_hash", HexBytes(HASH_BYTES), nullable=False),
+    # No prev_hash (since 0008): the previous entry's `hash` is it (`hashing.entry_hash`).
     Column("hash", HexBytes(HASH_BYTES), nullable=False),
     # NULL only on an entry written before 0003 that the upgrade could not re-digest.
     Column("payload_salt", HexBytes(SALT_BYTES), nullable=True),
@@ -167,30 +171,12 @@ open_items = Table(
     Column("due", Date, nullable=True),
     Column("opened_on", Date, nullable=True),
     PrimaryKeyConstraint("case_id", "item_no", name="pk_rfsm_open_items"),
-    # Covering indexes: due() reads every column it reads or returns from the index alone.
-    Index(
-        "ix_rfsm_open_items_due",
-        "due",
-        "case_id",
-        "item_no",
-        "kind",
-        "item_type",
-        "owner",
-        "opened_on",
-    ),
-    Index(
-        "ix_rfsm_open_items_authority_due",
-        "authority",
-        "due",
-        "case_id",
-        "item_no",
-        "kind",
-        "item_type",
-        "owner",
-        "opened_on",
-    ),
+    # due() finds its items by this index; on SQLite and MariaDB the table is kept in its primary
+    # key's order, so each item the index finds is read from the table by that key.
+    Index("ix_rfsm_open_items_due", "due", "case_id", "item_no"),
     mysql_charset="utf8mb4",
     mysql_collate="utf8mb4_bin",
+    sqlite_with_rowid=False,
 )
 
 weightings = Table(
@@ -202,11 +188,12 @@ weightings = Table(
     Column("on_date", Date, nullable=False),
     Column("points", Integer, nullable=False),
     PrimaryKeyConstraint("case_id", "school", name="pk_rfsm_weightings"),
-    # Covering indexes: weightings() and ledger() read a date range from the index alone.
-    Index("ix_rfsm_weightings_on", "on_date", "case_id", "school", "points"),
-    Index("ix_rfsm_weightings_authority_on", "authority", "on_date", "case_id", "school", "points"),
+    # weightings() and ledger() find a date range by this index (scoped to an authority, they
+    # read each row's authority from the table).
+    Index("ix_rfsm_weightings_on", "on_date", "case_id", "school"),
     mysql_charset="utf8mb4",
     mysql_collate="utf8mb4_bin",
+    sqlite_with_rowid=False,
 )
 
 redactions = Table(
@@ -282,7 +269,6 @@ FIXED_COLUMNS = (
     "on_date",
     "recorded_at",
     "payload_digest",
-    "prev_hash",
     "hash",
     "payload_salt",
 )
