@@ -12,7 +12,13 @@ from reintegration_fsm.errors import StoreError
 from reintegration_fsm.stores import SqlAlchemyStore, bulk, schema, upgrade
 from reintegration_fsm.stores.hashing import GENESIS, canonical_json
 from reintegration_fsm.stores.redaction import remove
-from reintegration_fsm.stores.rows import holds, log_rows, utc_now
+from reintegration_fsm.stores.rows import (
+    holds,
+    log_rows,
+    transitions_from_rows,
+    transitions_read,
+    utc_now,
+)
 from reintegration_fsm.stores.stored import FULL, stored_data, stored_text
 from store_contract import CALENDAR, built
 
@@ -42,6 +48,25 @@ def test_a_redaction_edits_the_full_data_and_writes_it_back_at_rest() -> None:
     assert "$redacted" in removal.data
     assert set(json.loads(removal.data)["form"]["parent_name"]) == {"$redacted"}
     assert stored_data(redacted)["form"].keys() == case.history[1].data["form"].keys()
+
+
+def test_transitions_read_from_data_parsed_once_are_those_read_from_the_rows() -> None:
+    """verify() parses each entry once for its digest and its replay: the transitions are the
+    same, each holds the parsed data itself (no copy), and it is still frozen to a reader."""
+    case = built("case-01", 11)
+    rows = log_rows("case-01", case.history, GENESIS, utc_now())
+    removal = remove(rows[1], ["form.parent_name"], strict=True)
+    rows[1] = rows[1] | {"data": removal.data}  # read from its row: a placeholder, no note
+    parsed: list[object] = [stored_data(row) for row in rows]
+    parsed[2] = None  # not parsed (not JSON, or an unsalted entry): read from its row
+    read = transitions_read(rows, {}, parsed)
+    assert read == transitions_from_rows(rows, {})
+    assert read[0]._raw() is parsed[0]
+    assert read[1]._raw() is not parsed[1]
+    assert read[1].data["form"]["parent_name"] == "(redacted)"
+    with pytest.raises(TypeError):
+        read[0].data["case_id"] = "changed"  # type: ignore[index]
+    assert parsed[0]["case_id"] == "case-01"  # type: ignore[index]
 
 
 def test_hex_bytes_binds_hex_as_bytes_and_reads_bytes_as_hex() -> None:
