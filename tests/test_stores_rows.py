@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
 from reintegration_fsm.errors import StoreError
 from reintegration_fsm.stores import SqlAlchemyStore, bulk, schema, upgrade
-from reintegration_fsm.stores.hashing import GENESIS, canonical_json
+from reintegration_fsm.stores.hashing import GENESIS, canonical_json, entry_hash
 from reintegration_fsm.stores.redaction import remove
 from reintegration_fsm.stores.rows import (
     holds,
@@ -67,6 +69,43 @@ def test_transitions_read_from_data_parsed_once_are_those_read_from_the_rows() -
     with pytest.raises(TypeError):
         read[0].data["case_id"] = "changed"  # type: ignore[index]
     assert parsed[0]["case_id"] == "case-01"  # type: ignore[index]
+
+
+_ROW = {
+    "case_id": 'case-\u00e9"1',
+    "seq": 3,
+    "trigger_name": "hold_review",
+    "source": None,
+    "dest": "placement",
+    "actor_id": "ap-1",
+    "actor_name": "Sam",
+    "actor_role": "ap_staff",
+    "actor_organisation": "Brookfield\n",
+    "on_date": dt.date(2026, 3, 6),
+    "recorded_at": dt.datetime(2026, 3, 6, 9, 30, 1, 5),
+    "payload_digest": "ab" * 32,
+    "prev_hash": "cd" * 32,
+}
+
+
+@pytest.mark.parametrize(
+    ("row", "known"),
+    [
+        (
+            _ROW | {"payload_salt": "00" * 16},
+            "f77a95026c64cd053741d96fdbfa4be9ddb0edc1f6ff44daeb9be78304770bfe",
+        ),
+        (_ROW, "16b5cb0f75a1bf58881ccbb3110ff449cec3cbe83504d42ed480f699b4f2f5f2"),
+        (
+            _ROW | {"payload_salt": "00" * 16, "seq": True, "source": 1.5},
+            "521575e731eb31895cbdf8d207499f698b42f65e5fd97a866a3cc239ca8b1821",
+        ),
+    ],
+)
+def test_entry_hashes_written_by_earlier_versions_are_unchanged(
+    row: dict[str, Any], known: str
+) -> None:
+    assert entry_hash(row) == known
 
 
 def test_hex_bytes_binds_hex_as_bytes_and_reads_bytes_as_hex() -> None:
