@@ -4,13 +4,20 @@ other change moves it, and the fast encoding is the canonical JSON the migration
 from __future__ import annotations
 
 import copy
+import enum
+import hashlib
 import importlib.util
+import json
+from collections.abc import Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import hypothesis.strategies as st
+import pytest
 from hypothesis import given
 
+from reintegration_fsm.records import freeze_json
 from reintegration_fsm.stores import digests, personal
 from reintegration_fsm.stores.hashing import canonical_json
 
@@ -118,3 +125,156 @@ def test_a_marker_is_a_single_key_object_holding_a_digest() -> None:
     assert not digests.is_marker({"$redacted": "a" * 64, "x": 1})
     assert digests.column_digest("$redacted:" + "b" * 64) == "b" * 64
     assert digests.column_digest("Dana Example") is None
+
+
+# -- the fast tree against the plain definition --------------------------------------------------
+_ENCODER = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+)
+
+
+def _reference(salt: bytes, path: tuple[Any, ...], value: Any, markers: bool) -> str:
+    """The tree as the module's docstring defines it, written plainly (the implementation
+    before it was tuned for speed)."""
+    if isinstance(value, Mapping):
+        if markers and digests.is_marker(value):
+            return str(value[digests.REDACTED])
+        children = {
+            key: _reference(salt, (*path, key), item, markers) for key, item in value.items()
+        }
+        text = _ENCODER.encode(children)
+        return hashlib.sha256(b"\x01" + text.encode("utf-8")).hexdigest()
+    if isinstance(value, list | tuple):
+        items = [
+            _reference(salt, (*path, index), item, markers) for index, item in enumerate(value)
+        ]
+        return hashlib.sha256(b"\x02" + _ENCODER.encode(items).encode("ascii")).hexdigest()
+    if isinstance(value, float):
+        raise ValueError(f"floats are not allowed in hashed data ({value!r})")
+    text = _ENCODER.encode([list(path), value])
+    return hashlib.sha256(b"\x00" + salt + text.encode("utf-8")).hexdigest()
+
+
+def _reference_payload(
+    salt_hex: str, actor_id: str, actor_name: str, data: Any, markers: bool
+) -> str:
+    salt = bytes.fromhex(salt_hex)
+
+    def column(field: str, value: str) -> str:
+        found = digests.column_digest(value) if markers else None
+        return found if found is not None else _reference(salt, ("actor", field), value, False)
+
+    actor = {"id": column("id", actor_id), "name": column("name", actor_name)}
+    root = {
+        "actor": hashlib.sha256(b"\x01" + _ENCODER.encode(actor).encode()).hexdigest(),
+        "data": _reference(salt, ("data",), data, markers),
+    }
+    return hashlib.sha256(b"\x01" + _ENCODER.encode(root).encode()).hexdigest()
+
+
+class _Kind(enum.Enum):
+    NAME = "name"
+
+
+class _Text(str, enum.Enum):
+    NAME = "name"
+
+
+class _Number(enum.IntEnum):
+    ONE = 1
+
+
+_HEX = "0123456789abcdef"
+any_text = st.text(st.characters(blacklist_categories=()), max_size=8)
+"""Any text, lone surrogates too (which UTF-8 cannot encode)."""
+odd_scalars = st.one_of(
+    any_text,
+    st.integers(-(10**30), 10**30),
+    st.booleans(),
+    st.none(),
+    st.floats(allow_nan=False),
+    st.sampled_from([_Text.NAME, _Number.ONE, _Kind.NAME]),
+    st.text(_HEX, min_size=64, max_size=64).map(digests.marker),
+)
+odd_values = st.recursive(
+    odd_scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4),
+        st.lists(inner, max_size=3).map(tuple),
+        st.dictionaries(st.one_of(any_text, st.just(digests.REDACTED)), inner, max_size=4),
+        st.dictionaries(any_text, inner, max_size=3).map(freeze_json),
+        st.dictionaries(any_text, inner, max_size=3).map(MappingProxyType),
+    ),
+    max_leaves=24,
+)
+"""JSON and what is not quite JSON: markers, subclasses, other mappings, floats, enums."""
+
+
+def _outcome(compute: Any, *args: Any, **keywords: Any) -> Any:
+    """What `compute(*args, **keywords)` gives: its value, or the type of error it raises."""
+    try:
+        return compute(*args, **keywords)
+    except (ValueError, TypeError) as error:
+        return type(error)
+
+
+@given(data=odd_values, actor=any_text, markers=st.booleans(), salt=st.binary(max_size=16))
+def test_the_fast_tree_is_the_plain_definition(
+    data: Any, actor: str, markers: bool, salt: bytes
+) -> None:
+    """Same root for any value, and the same error where there is none (a float, a value JSON
+    cannot hold, text UTF-8 cannot encode)."""
+    fast = _outcome(digests.payload_digest, salt.hex(), actor, "x" + actor, data, markers=markers)
+    plain = _outcome(_reference_payload, salt.hex(), actor, "x" + actor, data, markers)
+    assert fast == plain
+    for value in (data, [data], {"k": data}):
+        fast = _outcome(digests.tree, salt, ("data", 0), value, markers=markers)
+        assert fast == _outcome(_reference, salt, ("data", 0), value, markers)
+
+
+_MARKED = {
+    "form": {
+        "parent_name": {
+            "$redacted": "c4b210bb33180ce8040331110fb368742a64a47eeaf3365bcaa02709457f0637"
+        }
+    }
+}
+
+
+@pytest.mark.parametrize(
+    ("data", "markers", "root"),
+    [
+        ({}, False, "f86263826effad9898a728879eee024ae42ced73e546e1ef1d3017dc1c7b42fd"),
+        (
+            {
+                "form": {
+                    "parent_name": "Dana Example",
+                    "agrees": True,
+                    "other": None,
+                    "n": -12,
+                    "no": False,
+                },
+                "list": [],
+                "schema": 2,
+            },
+            False,
+            "00c60370d1ff16558701a36084856984fa35ead7b0d5aaedae49901c2a52c595",
+        ),
+        (
+            {"b": ["x", 1, [True, None], {'\u00e9"\\\n': "\u2603"}], "a": {}},
+            False,
+            "5c2139a5220fc845d604943911c67a5c42383d4f7ecd1b8957552c19b0a5649c",
+        ),
+        (_MARKED, True, "14f795edcce6655625f6f9cd435795d9ce2dd57460adb439382610906e03d5ed"),
+        (_MARKED, False, "9b058730df1ec1be59fa8ebb320d5d4377b9b715f019d826ff0601881dfb77e2"),
+        (
+            {"z": 10**30, "": ""},
+            False,
+            "35cd102bc6017a871d7ecb06596562d317e43b4069ab2225e7e78705929e18a4",
+        ),
+    ],
+)
+def test_known_roots_are_unchanged(data: Any, markers: bool, root: str) -> None:
+    """Roots written by earlier versions (stored entries must still verify)."""
+    name = "$redacted:" + "a" * 64 if markers else "Name"
+    assert digests.payload_digest(SALT, "actor-1", name, data, markers=markers) == root

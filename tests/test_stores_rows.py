@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -11,9 +13,15 @@ import sqlalchemy as sa
 from legacy_rows import with_prev_hash
 from reintegration_fsm.errors import StoreError
 from reintegration_fsm.stores import SqlAlchemyStore, bulk, schema, upgrade
-from reintegration_fsm.stores.hashing import GENESIS, canonical_json
+from reintegration_fsm.stores.hashing import GENESIS, canonical_json, entry_hash
 from reintegration_fsm.stores.redaction import remove
-from reintegration_fsm.stores.rows import holds, log_rows, utc_now
+from reintegration_fsm.stores.rows import (
+    holds,
+    log_rows,
+    transitions_from_rows,
+    transitions_read,
+    utc_now,
+)
 from reintegration_fsm.stores.stored import FULL, stored_data, stored_text
 from store_contract import CALENDAR, built
 
@@ -43,6 +51,63 @@ def test_a_redaction_edits_the_full_data_and_writes_it_back_at_rest() -> None:
     assert "$redacted" in removal.data
     assert set(json.loads(removal.data)["form"]["parent_name"]) == {"$redacted"}
     assert stored_data(redacted)["form"].keys() == case.history[1].data["form"].keys()
+
+
+def test_transitions_read_from_data_parsed_once_are_those_read_from_the_rows() -> None:
+    """verify() parses each entry once for its digest and its replay: the transitions are the
+    same, each holds the parsed data itself (no copy), and it is still frozen to a reader."""
+    case = built("case-01", 11)
+    rows = log_rows("case-01", case.history, GENESIS, utc_now())
+    removal = remove(rows[1], ["form.parent_name"], strict=True)
+    rows[1] = rows[1] | {"data": removal.data}  # read from its row: a placeholder, no note
+    parsed: list[object] = [stored_data(row) for row in rows]
+    parsed[2] = None  # not parsed (not JSON, or an unsalted entry): read from its row
+    read = transitions_read(rows, {}, parsed)
+    assert read == transitions_from_rows(rows, {})
+    assert read[0]._raw() is parsed[0]
+    assert read[1]._raw() is not parsed[1]
+    assert read[1].data["form"]["parent_name"] == "(redacted)"
+    with pytest.raises(TypeError):
+        read[0].data["case_id"] = "changed"  # type: ignore[index]
+    assert parsed[0]["case_id"] == "case-01"  # type: ignore[index]
+
+
+_ROW = {
+    "case_id": 'case-\u00e9"1',
+    "seq": 3,
+    "trigger_name": "hold_review",
+    "source": None,
+    "dest": "placement",
+    "actor_id": "ap-1",
+    "actor_name": "Sam",
+    "actor_role": "ap_staff",
+    "actor_organisation": "Brookfield\n",
+    "on_date": dt.date(2026, 3, 6),
+    "recorded_at": dt.datetime(2026, 3, 6, 9, 30, 1, 5),
+    "payload_digest": "ab" * 32,
+}
+_PREVIOUS = "cd" * 32
+"""The previous entry's hash (a column of the row before schema revision 0008)."""
+
+
+@pytest.mark.parametrize(
+    ("row", "known"),
+    [
+        (
+            _ROW | {"payload_salt": "00" * 16},
+            "f77a95026c64cd053741d96fdbfa4be9ddb0edc1f6ff44daeb9be78304770bfe",
+        ),
+        (_ROW, "16b5cb0f75a1bf58881ccbb3110ff449cec3cbe83504d42ed480f699b4f2f5f2"),
+        (
+            _ROW | {"payload_salt": "00" * 16, "seq": True, "source": 1.5},
+            "521575e731eb31895cbdf8d207499f698b42f65e5fd97a866a3cc239ca8b1821",
+        ),
+    ],
+)
+def test_entry_hashes_written_by_earlier_versions_are_unchanged(
+    row: dict[str, Any], known: str
+) -> None:
+    assert entry_hash(row, _PREVIOUS) == known
 
 
 def test_hex_bytes_binds_hex_as_bytes_and_reads_bytes_as_hex() -> None:

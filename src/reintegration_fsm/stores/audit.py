@@ -23,7 +23,7 @@ from reintegration_fsm.stores.rows import (
     ledger_rows,
     open_item_rows,
     transition_from_row,
-    transitions_from_rows,
+    transitions_read,
 )
 from reintegration_fsm.stores.stored import full_data, stored_data
 
@@ -207,6 +207,7 @@ def check_case(
         return found
     redactions = redactions or {}
     prev = GENESIS
+    parsed: list[Any] = []
     for expected_seq, entry in enumerate(entries, start=1):
         seq = int(entry["seq"])
         if seq != expected_seq:
@@ -218,8 +219,10 @@ def check_case(
                 "entry hash does not match its fields and the previous entry's hash "
                 "(altered after saving)",
             )
-        for payload in _payload_problems(entry, redactions.get(seq, ())):
-            problem(seq, payload)
+        payload, data = _payload_problems(entry, redactions.get(seq, ()))
+        for what in payload:
+            problem(seq, what)
+        parsed.append(data)
         prev = entry["hash"]
     for seq in sorted(redactions.keys() - {int(entry["seq"]) for entry in entries}):
         problem(seq, "a redaction record for no log entry")
@@ -233,7 +236,8 @@ def check_case(
         if row["stage"] != last["dest"]:
             problem(None, f"case row stage {row['stage']!r} but the log ends in {last['dest']!r}")
     try:
-        case = Reintegration.replay(transitions_from_rows(entries, redactions), calendar, protocols)
+        history = transitions_read(entries, redactions, parsed)
+        case = Reintegration.replay(history, calendar, protocols)
     except (ProtocolError, ValueError, KeyError, TypeError) as error:
         problem(None, f"history does not replay: {error}")
         return found
@@ -260,10 +264,14 @@ def check_case(
     return found
 
 
-def _payload_problems(entry: Mapping[str, Any], notes: Rows) -> list[str]:
+def _payload_problems(entry: Mapping[str, Any], notes: Rows) -> tuple[list[str], Any]:
     """What is wrong with an entry's payload and its redaction records: a value changed or added
     (the salted tree's root differs), a value removed that no record names or that is no
-    personal data, a record that does not match its hash."""
+    personal data, a record that does not match its hash.
+
+    Also returns the data the tree was taken over, parsed and in full, for the replay to read
+    (None for an unsalted entry, whose digest is taken over its text, or data that is not JSON).
+    """
     found = _note_problems(entry, notes)
     salt = entry.get("payload_salt")
     if salt is None:
@@ -276,20 +284,20 @@ def _payload_problems(entry: Mapping[str, Any], notes: Rows) -> list[str]:
                 "payload does not match its digest (altered; an entry written before schema "
                 "revision 0003 and not re-digested cannot be redacted)"
             )
-        return found
+        return found, None
     try:
         data = full_data(entry["trigger_name"], json.loads(entry["data"]))
         root = digests.payload_digest(
             salt, entry["actor_id"], entry["actor_name"], data, markers=True
         )
     except (ValueError, TypeError, UnicodeEncodeError):
-        return [*found, "payload is not JSON the store wrote"]
+        return [*found, "payload is not JSON the store wrote"], None
     if root != entry["payload_digest"]:
         found.append(
             "payload does not match its digest: a value was changed or added after saving "
             "(a redaction may only remove values)"
         )
-        return found
+        return found, data
     named = {path for row in notes for path in note_from_row(row).paths}
     removed = _removed(entry, data)
     for path in sorted(named - set(removed)):
@@ -299,7 +307,7 @@ def _payload_problems(entry: Mapping[str, Any], notes: Rows) -> list[str]:
             found.append(f"a value removed that no redaction record names ({path})")
         elif where and not personal.personal(personal.declared(entry["trigger_name"], where)):
             found.append(f"a value removed that is no personal data ({path})")
-    return found
+    return found, data
 
 
 def _removed(entry: Mapping[str, Any], data: Any) -> dict[str, personal.Path]:

@@ -5,6 +5,7 @@ Both stores keep the same rows, so they agree on hashes, on every listing and on
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timezone
 from typing import Any
@@ -128,6 +129,54 @@ def transitions_from_rows(
 ) -> list[Transition]:
     """The transitions of a case's log entries, `notes` being its redaction rows by seq."""
     return [transition_from_row(entry, notes.get(int(entry["seq"]))) for entry in entries]
+
+
+def transitions_read(
+    entries: Sequence[Mapping[str, Any]],
+    notes: Mapping[int, Sequence[Mapping[str, Any]]],
+    parsed: Sequence[Any],
+) -> list[Transition]:
+    """As `transitions_from_rows`, given each entry's data already read in full (`stored_data`;
+    None where it was not): `verify()` reads each entry's JSON once, for its digest and its
+    replay. An entry's data is then its transition's own, frozen only when read through
+    `Transition.data`; an entry holding a removed value is read from its row, with its notes.
+    """
+    actors: dict[tuple[Any, ...], Actor] = {}
+    found: list[Transition] = []
+    for entry, data in zip(entries, parsed, strict=True):
+        seq = int(entry["seq"])
+        entry_notes = notes.get(seq)
+        if type(data) is not dict or entry_notes or is_redacted(entry):
+            found.append(transition_from_row(entry, entry_notes))
+            continue
+        source = entry["source"]
+        source_stage = None if source is None else Stage(source)
+        dest = Stage(entry["dest"])
+        key = (
+            entry["actor_id"],
+            entry["actor_name"],
+            entry["actor_role"],
+            entry["actor_organisation"],
+        )
+        actor = actors.get(key)
+        if actor is None:
+            actor = actors[key] = Actor(key[0], key[1], Role(key[2]), key[3])
+        found.append(
+            Transition._owned(
+                seq,
+                entry["trigger_name"],
+                source_stage,
+                dest,
+                actor,
+                as_date(entry["on_date"]),
+                functools.partial(_given, data),
+            )
+        )
+    return found
+
+
+def _given(data: dict[str, Any]) -> dict[str, Any]:
+    return data
 
 
 def stored_transitions(

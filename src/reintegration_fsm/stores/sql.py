@@ -21,6 +21,7 @@ from sqlalchemy import (
     BindParameter,
     Connection,
     Engine,
+    Result,
     String,
     Table,
     bindparam,
@@ -1008,9 +1009,9 @@ class SqlAlchemyStore:
             # The other rows are read on the streaming connection, but for MariaDB's.
             side = stack.enter_context(self.engine.connect()) if self._streams_alone() else conn
             log_query = select(transitions).order_by(transitions.c.case_id, transitions.c.seq)
-            log = conn.execution_options(yield_per=_YIELD_PER).execute(log_query).mappings()
+            log = _dicts(conn.execution_options(yield_per=_YIELD_PER).execute(log_query))
             logs = (
-                (case_id, [dict(entry) for entry in group])
+                (case_id, list(group))
                 for case_id, group in itertools.groupby(log, key=lambda row: row["case_id"])
             )
             low: str | None = None
@@ -1044,17 +1045,18 @@ class SqlAlchemyStore:
             return bounds
 
         case_rows = {
-            row["case_id"]: dict(row)
-            for row in conn.execute(select(cases).where(*within(cases))).mappings()
+            row["case_id"]: row for row in _dicts(conn.execute(select(cases).where(*within(cases))))
         }
-        items = _grouped(conn.execute(select(open_items).where(*within(open_items))).mappings())
-        ledger = _grouped(conn.execute(select(weightings).where(*within(weightings))).mappings())
+        items = _grouped(_dicts(conn.execute(select(open_items).where(*within(open_items)))))
+        ledger = _grouped(_dicts(conn.execute(select(weightings).where(*within(weightings)))))
         notes: dict[str, list[Row]] = _grouped(
-            conn.execute(
-                select(redactions)
-                .where(*within(redactions))
-                .order_by(redactions.c.case_id, redactions.c.seq, redactions.c.number)
-            ).mappings()
+            _dicts(
+                conn.execute(
+                    select(redactions)
+                    .where(*within(redactions))
+                    .order_by(redactions.c.case_id, redactions.c.seq, redactions.c.number)
+                )
+            )
         )
         redacted = {case_id: by_seq(rows) for case_id, rows in notes.items()}
         return checking.batch(case_rows, logs, items, ledger, redacted)
@@ -1095,10 +1097,18 @@ def _held(version: int, prepared: bulk.Prepared, authority: str) -> Held:
     return Held(version, prepared.case_row["last_hash"], authority, _item_keys(prepared.items))
 
 
-def _grouped(rows: Iterator[Any]) -> dict[str, list[Row]]:
+def _dicts(result: Result[Any]) -> Iterator[Row]:
+    """Each row of `result` as a dict of its columns (`verify()` reads every row of the store:
+    zipping each with the column names, read once, is several times faster than `dict()` of
+    a `RowMapping`)."""
+    keys = list(result.keys())
+    return (dict(zip(keys, row, strict=True)) for row in result)
+
+
+def _grouped(rows: Iterator[Row]) -> dict[str, list[Row]]:
     grouped: dict[str, list[Row]] = {}
     for row in rows:
-        grouped.setdefault(row["case_id"], []).append(dict(row))
+        grouped.setdefault(row["case_id"], []).append(row)
     return grouped
 
 
