@@ -83,26 +83,6 @@ class TestSqliteStore(StoreContract):
             assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
             assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
 
-    def test_a_new_database_file_has_8_kib_pages(self, store: Store) -> None:
-        assert isinstance(store, SqlAlchemyStore)
-        with store.engine.connect() as conn:
-            assert conn.exec_driver_sql("PRAGMA page_size").scalar() == 8192
-
-    def test_a_database_made_with_other_pages_keeps_them_and_works(self, tmp_path: Path) -> None:
-        path = tmp_path / "older.db"
-        made = sqlite3.connect(path)
-        made.execute("PRAGMA page_size = 4096")
-        made.execute("PRAGMA journal_mode = WAL")
-        made.close()
-        store = SqlAlchemyStore(f"sqlite:///{path}", calendar=CALENDAR)
-        store.create_schema()
-        store.save(built("case-01", 11))
-        with store.engine.connect() as conn:
-            assert conn.exec_driver_sql("PRAGMA page_size").scalar() == 4096
-        assert store.load("case-01") == built("case-01", 11)
-        assert store.verify() == []
-        store.close()
-
     def test_a_store_that_opts_out_of_durability_syncs_normally(self, tmp_path: Path) -> None:
         store = SqlAlchemyStore(f"sqlite:///{tmp_path / 'fast.db'}", durable=False)
         with store.engine.connect() as conn:

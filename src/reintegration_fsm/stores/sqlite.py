@@ -1,5 +1,5 @@
-"""SQLite settings for a store's engine: our own BEGIN (IMMEDIATE for writes), WAL, fsync, 8 KiB
-pages in a new file, and a database file readable by its owner only.
+"""SQLite settings for a store's engine: our own BEGIN (IMMEDIATE for writes), WAL, fsync, and
+a database file readable by its owner only.
 
 pysqlite's own transaction handling is switched off and SQLAlchemy's `begin` event emits
 BEGIN instead (the recipe in SQLAlchemy's SQLite dialect documentation), so that a write
@@ -16,11 +16,6 @@ from sqlalchemy import URL, Connection, Engine, event
 
 WRITE = "rfsm_sqlite_begin"
 """Execution option naming the BEGIN mode of a write transaction."""
-
-PAGE_SIZE = 8192
-"""The page size of a database file the store creates. SQLite's default of 4 KiB holds two case
-rows (about 1.5 KB with their state) and five or six log rows a page, leaving a fifth of a case
-page and a seventh of a log page empty; 8 KiB pages leave a tenth and a twenty-fifth."""
 
 _configured: weakref.WeakSet[Engine] = weakref.WeakSet()
 
@@ -40,8 +35,6 @@ def configure(engine: Engine, *, durable: bool, busy_timeout: float) -> None:
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute(f"PRAGMA busy_timeout = {timeout_ms}")
-            # Before WAL: only a new, empty database takes it; an existing one keeps its own.
-            cursor.execute(f"PRAGMA page_size = {PAGE_SIZE}")
             cursor.execute("PRAGMA journal_mode = WAL")
             cursor.execute(f"PRAGMA synchronous = {synchronous}")
         finally:
