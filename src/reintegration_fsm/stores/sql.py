@@ -102,6 +102,9 @@ _YIELD_PER = 2000
 _VERIFY_BATCH = 500
 """Cases `verify()` checks per range of case ids."""
 
+_DUE_ITEMS = 20_000
+"""Items `due()` keeps made, by the row they were read from (then it starts afresh)."""
+
 
 class SqlAlchemyStore:
     """Cases in a SQL database (SQLite, PostgreSQL or MariaDB/MySQL).
@@ -150,6 +153,7 @@ class SqlAlchemyStore:
         if self._dialect == "sqlite":
             self._writer = engine.execution_options(**{sqlite.WRITE: "IMMEDIATE"})
         self._seen = Seen()
+        self._due_items: dict[tuple[Any, ...], DueItem] = {}
         self._build_statements()
 
     def _build_statements(self) -> None:
@@ -739,30 +743,49 @@ class SqlAlchemyStore:
         # SQLite keeps a DATE as its ISO text (SQLAlchemy's format), and compares it as text.
         value: Any = on.isoformat() if self._dialect == "sqlite" else on
         found: list[Any] = []
-        with converted("list what is due"), self.engine.connect() as conn:
-            if self._dialect == "postgresql":
-                # Each statement reads its own snapshot under READ COMMITTED either way: no
-                # BEGIN before and no ROLLBACK after (two round trips for a read).
-                conn.execution_options(isolation_level="AUTOCOMMIT")
-            cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        with converted("list what is due"):
+            # The pool's connection itself: a SQLAlchemy Connection around it (its events,
+            # options and transaction state) would cost more than the two queries.
+            pooled = self.engine.raw_connection()
             try:
-                for text, names, bound in self._due_sql:
-                    params = bound | {"b_on": value}
-                    cursor.execute(text, params if names is None else [params[n] for n in names])
-                    found.extend(cursor.fetchall())
+                dbapi: Any = pooled.dbapi_connection
+                # PostgreSQL: each statement reads its own snapshot under READ COMMITTED either
+                # way, so read in autocommit: no BEGIN before and no ROLLBACK after (two round
+                # trips for a read). The connection goes back to the pool as it was lent.
+                lent = self._dialect == "postgresql" and getattr(dbapi, "autocommit", None) is False
+                if lent:
+                    dbapi.autocommit = True
+                cursor = dbapi.cursor()
+                try:
+                    for text, names, bound in self._due_sql:
+                        params = bound | {"b_on": value}
+                        cursor.execute(
+                            text, params if names is None else [params[n] for n in names]
+                        )
+                        found.extend(cursor.fetchall())
+                finally:
+                    cursor.close()
+                    if lent:
+                        dbapi.autocommit = False
             finally:
-                cursor.close()
-        # Per row: a tuple built in C (a named tuple's own constructor is a Python function),
-        # each day parsed once (rows share a few), kinds and parties by lookup.
-        days: dict[Any, date | None] = {None: None}
-        parse = date.fromisoformat
-        for due in {row[2] for row in found}.difference(days):
-            days[due] = parse(due) if type(due) is str else due
-        make, kinds, parties = tuple.__new__, KINDS, PARTIES
-        return [
-            make(DueItem, (case_id, kinds[kind], days[due], item, parties[owner]))
-            for case_id, kind, due, item, owner in found
-        ]
+                pooled.close()
+        # A DueItem is an immutable tuple, and a store is asked about the same open items
+        # again and again: each row's item is built once (a tuple of a named tuple's type costs
+        # more to make than to look up) and shared by every answer that lists it.
+        made = self._due_items
+        answer = list(map(made.get, found))
+        if None in answer:
+            if len(made) + len(found) > _DUE_ITEMS:
+                made.clear()
+            parse, kinds, parties = date.fromisoformat, KINDS, PARTIES
+            for place, row in enumerate(found):
+                if answer[place] is None:
+                    case_id, kind, due, item, owner = row
+                    day = parse(due) if type(due) is str else due
+                    answer[place] = made[row] = tuple.__new__(
+                        DueItem, (case_id, kinds[kind], day, item, parties[owner])
+                    )
+        return answer  # type: ignore[return-value]
 
     def cases(
         self, stage: Stage | None = None, school: str | None = None, text: str | None = None
