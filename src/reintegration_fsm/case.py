@@ -72,6 +72,8 @@ from reintegration_fsm.vocabulary import (
 )
 
 _OPEN = STEP[Trigger.OPEN.value]
+_BUILT_IN = protocol_registry(())
+"""The protocols every case may name: a store that knows no others resumes each with these."""
 _DISCHARGE = Trigger.DISCHARGE.value
 _DISCHARGE_STEP = STEP[_DISCHARGE]
 _HOST = "host_school"
@@ -567,7 +569,7 @@ class Reintegration:
                 "history", str(len(transitions)), f"expected seq {len(transitions)} last"
             )
         try:
-            data = first._peek()
+            data = first._top()  # the forms may be at rest: only top-level values are read
         except ValueError as error:
             raise FormInvalid("history", "1", str(error)) from None
         if schema_of(data) != SCHEMA:
@@ -583,9 +585,8 @@ class Reintegration:
             )
         try:
             named = data["protocol"]
-            protocol = find_protocol(
-                protocol_registry(protocols), str(named["id"]), str(named["version"])
-            )
+            registry = _BUILT_IN if protocols == () else protocol_registry(protocols)
+            protocol = find_protocol(registry, str(named["id"]), str(named["version"]))
             opened = [data[argument.name] for argument in _OPEN.arguments]
             if type(opened[1]) is not dict:
                 raise TypeError(f"the pupil is a JSON object, not {opened[1]!r}")

@@ -79,6 +79,11 @@ def identifier(value: Any, what: str, most: int = ID_LENGTH) -> str | None:
     """Why `value` is not an acceptable id (a case id), or None."""
     if not isinstance(value, str):
         return f"must be text, not {describe(value)}"
+    # Printable text holds no control character, lone surrogate or line break, and no space
+    # but " ": most ids need neither the scans below nor a stripped copy.
+    printable = 0 < len(value) <= most and value.isprintable()
+    if printable and value[0] != " " and value[-1] != " ":
+        return None
     if not value.strip():
         return "must not be blank"
     if value != value.strip():

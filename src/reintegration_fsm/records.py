@@ -296,6 +296,11 @@ class Transition:
             raise ValueError(f"a transition's data must be a JSON object, not {parsed!r}")
         return parsed
 
+    def _top(self) -> Mapping[str, Any]:
+        """The data's top-level values, as `_peek` gives them; a store's transition may give
+        the forms among them as it keeps them (`protocol.at_rest`), which costs no expansion."""
+        return self._peek()
+
     @property
     def seq(self) -> int:
         """The transition's position in its case's history, from 1."""

@@ -213,3 +213,11 @@ class StoredTransition(Transition):
         if self._data is not None:
             return self._data
         return in_full(self._trigger, super()._peek())
+
+    def _top(self) -> Mapping[str, Any]:
+        if self._data is not None:
+            return self._data
+        kept = super()._peek()
+        # At rest, only forms and opened obligations differ from the data in full, unless the
+        # whole data is kept wrapped.
+        return in_full(self._trigger, kept) if wrapped(kept) else kept

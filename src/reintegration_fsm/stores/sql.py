@@ -104,6 +104,9 @@ _YIELD_PER = 2000
 _VERIFY_BATCH = 500
 """Cases `verify()` checks per range of case ids."""
 
+_DUE_ITEMS = 20_000
+"""Items `due()` keeps made, by the row they were read from (then it starts afresh)."""
+
 
 class SqlAlchemyStore:
     """Cases in a SQL database (SQLite, PostgreSQL or MariaDB/MySQL).
@@ -152,6 +155,7 @@ class SqlAlchemyStore:
         if self._dialect == "sqlite":
             self._writer = engine.execution_options(**{sqlite.WRITE: "IMMEDIATE"})
         self._seen = Seen()
+        self._due_items: dict[tuple[Any, ...], DueItem] = {}
         self._build_statements()
 
     def _build_statements(self) -> None:
@@ -650,16 +654,24 @@ class SqlAlchemyStore:
             CaseNotFound: no such case (or none opened by `as_of`), or not this store's
                 authority's.
         """
-        head = self._select_head if as_of is not None else self._select_head_state
+        if as_of is None:
+            with converted(f"load case {case_id!r}"), self.engine.connect() as conn:
+                case, held = self._load(conn, case_id)
+            self._seen.put(case, held)
+            return case
         with converted(f"load case {case_id!r}"), self.engine.connect() as conn:
-            row, entries, notes = self._read_rows(conn, case_id, as_of, head)
-        state = None if as_of is not None else row.state
-        case = rebuilt(entries, notes, state, self.calendar, self.protocols)
-        items = None if as_of is not None else _item_keys(open_item_rows(case, str(row.authority)))
-        self._seen.put(
-            case, Held(case.version, str(entries[-1]["hash"]), str(row.authority), items)
-        )
+            row, entries, notes = self._read_rows(conn, case_id, as_of, self._select_head)
+        case = rebuilt(entries, notes, None, self.calendar, self.protocols)
+        self._seen.put(case, Held(case.version, str(entries[-1]["hash"]), str(row.authority)))
         return case
+
+    def _load(self, conn: Connection, case_id: str) -> tuple[Reintegration, Held]:
+        """The case as it stands, read on `conn`, and what the store holds of it."""
+        row, entries, notes = self._read_rows(conn, case_id, None, self._select_head_state)
+        case = rebuilt(entries, notes, row.state, self.calendar, self.protocols)
+        authority = str(row.authority)
+        items = _item_keys(open_item_rows(case, authority))
+        return case, Held(case.version, str(entries[-1]["hash"]), authority, items)
 
     def load_all(self, case_ids: Iterable[str] | None = None) -> Iterator[Reintegration]:
         """Every case this store may show (with `case_ids`, those), ordered by case id.
@@ -705,19 +717,25 @@ class SqlAlchemyStore:
                 query.where(log.case_id.in_(wanted[start : start + _CHUNK]))
                 for start in range(0, len(wanted), _CHUNK)
             ]
+        dialect = self.engine.dialect
         with (
             converted("load the cases"),
             self.engine.connect() as conn,
-            _Notes(self, conn) as notes,
+            _Rereading(self, conn) as rereading,
         ):
-            rows_of = conn.execution_options(yield_per=_YIELD_PER)
-            reading = streaming.Reading(self.calendar, self.protocols, notes)
+            reading = streaming.Reading(self.calendar, self.protocols, rereading.case)
             for statement in queries:
-                rows = rows_of.execute(statement)
-                for case_id, group in itertools.groupby(rows, key=streaming.case_id_of):
-                    case, held = reading.case(case_id, list(group))
-                    self._seen.put(case, held)
-                    yield case
+                text, params = streaming.driver_statement(statement, dialect)
+                cursor = streaming.streaming_cursor(conn.connection.dbapi_connection, dialect)
+                try:
+                    cursor.execute(text, params)
+                    rows = streaming.fetched(cursor)
+                    for case_id, group in itertools.groupby(rows, key=streaming.case_id_of):
+                        case, held = reading.case(case_id, list(group))
+                        self._seen.put(case, held)
+                        yield case
+                finally:
+                    cursor.close()
 
     def due(self, on: date) -> list[DueItem]:
         """What still binds on `on`, soonest first: pending deadlines and open obligations due
@@ -728,30 +746,49 @@ class SqlAlchemyStore:
         # SQLite keeps a DATE as its ISO text (SQLAlchemy's format), and compares it as text.
         value: Any = on.isoformat() if self._dialect == "sqlite" else on
         found: list[Any] = []
-        with converted("list what is due"), self.engine.connect() as conn:
-            if self._dialect == "postgresql":
-                # Each statement reads its own snapshot under READ COMMITTED either way: no
-                # BEGIN before and no ROLLBACK after (two round trips for a read).
-                conn.execution_options(isolation_level="AUTOCOMMIT")
-            cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        with converted("list what is due"):
+            # The pool's connection itself: a SQLAlchemy Connection around it (its events,
+            # options and transaction state) would cost more than the two queries.
+            pooled = self.engine.raw_connection()
             try:
-                for text, names, bound in self._due_sql:
-                    params = bound | {"b_on": value}
-                    cursor.execute(text, params if names is None else [params[n] for n in names])
-                    found.extend(cursor.fetchall())
+                dbapi: Any = pooled.dbapi_connection
+                # PostgreSQL: each statement reads its own snapshot under READ COMMITTED either
+                # way, so read in autocommit: no BEGIN before and no ROLLBACK after (two round
+                # trips for a read). The connection goes back to the pool as it was lent.
+                lent = self._dialect == "postgresql" and getattr(dbapi, "autocommit", None) is False
+                if lent:
+                    dbapi.autocommit = True
+                cursor = dbapi.cursor()
+                try:
+                    for text, names, bound in self._due_sql:
+                        params = bound | {"b_on": value}
+                        cursor.execute(
+                            text, params if names is None else [params[n] for n in names]
+                        )
+                        found.extend(cursor.fetchall())
+                finally:
+                    cursor.close()
+                    if lent:
+                        dbapi.autocommit = False
             finally:
-                cursor.close()
-        # Per row: a tuple built in C (a named tuple's own constructor is a Python function),
-        # each day parsed once (rows share a few), kinds and parties by lookup.
-        days: dict[Any, date | None] = {None: None}
-        parse = date.fromisoformat
-        for due in {row[2] for row in found}.difference(days):
-            days[due] = parse(due) if type(due) is str else due
-        make, kinds, parties = tuple.__new__, KINDS, PARTIES
-        return [
-            make(DueItem, (case_id, kinds[kind], days[due], item, parties[owner]))
-            for case_id, kind, due, item, owner in found
-        ]
+                pooled.close()
+        # A DueItem is an immutable tuple, and a store is asked about the same open items
+        # again and again: each row's item is built once (a tuple of a named tuple's type costs
+        # more to make than to look up) and shared by every answer that lists it.
+        made = self._due_items
+        answer = list(map(made.get, found))
+        if None in answer:
+            if len(made) + len(found) > _DUE_ITEMS:
+                made.clear()
+            parse, kinds, parties = date.fromisoformat, KINDS, PARTIES
+            for place, row in enumerate(found):
+                if answer[place] is None:
+                    case_id, kind, due, item, owner = row
+                    day = parse(due) if type(due) is str else due
+                    answer[place] = made[row] = tuple.__new__(
+                        DueItem, (case_id, kinds[kind], day, item, parties[owner])
+                    )
+        return answer  # type: ignore[return-value]
 
     def cases(
         self, stage: Stage | None = None, school: str | None = None, text: str | None = None
@@ -1062,30 +1099,28 @@ class SqlAlchemyStore:
         return checking.batch(case_rows, logs, items, ledger, redacted)
 
 
-class _Notes:
-    """The redaction rows of the cases a streaming read meets: read on the streaming
-    connection, or (MariaDB, which runs nothing else on a connection that streams) on a second
-    one, opened only if a case needs them."""
+class _Rereading:
+    """Cases a streaming read meets that it does not rebuild from their rows, read as `load`
+    reads them: on the streaming connection, or (MariaDB, which runs nothing else on a
+    connection that streams) on a second one, opened only if a case needs it."""
 
     def __init__(self, store: SqlAlchemyStore, streaming: Connection) -> None:
         self._store = store
         self._conn: Connection | None = None if store._streams_alone() else streaming
         self._own = False
 
-    def __enter__(self) -> _Notes:
+    def __enter__(self) -> _Rereading:
         return self
 
     def __exit__(self, *exc: object) -> None:
         if self._own and self._conn is not None:
             self._conn.close()
 
-    def of(self, case_id: str, entries: Sequence[Mapping[str, Any]]) -> dict[int, list[Any]]:
-        """The case's redaction rows by seq (none unless an entry holds a removed value)."""
-        if not any(is_redacted(entry) for entry in entries):
-            return {}
+    def case(self, case_id: str) -> tuple[Reintegration, Held]:
+        """The case and what the store holds of it (`SqlAlchemyStore.load`)."""
         if self._conn is None:
             self._conn, self._own = self._store.engine.connect(), True
-        return self._store._notes(self._conn, case_id, entries)
+        return self._store._load(self._conn, case_id)
 
 
 def _item_keys(items: Iterable[Row]) -> dict[int, tuple[Any, ...]]:

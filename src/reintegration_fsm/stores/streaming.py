@@ -1,40 +1,40 @@
 """A bulk read of the log: one ordered query over every case's entries, and the cases rebuilt
 from its rows as they arrive (`SqlAlchemyStore.load_all`).
 
-A case whose entries hold no removed value and were all salted is rebuilt from the rows' own
-tuples (each entry's data kept as its text at rest until read, the actors shared); any other is
-rebuilt from its rows as `load` rebuilds it, with its redaction notes.
+The query runs on the driver's own cursor (a server-side one on PostgreSQL and MariaDB), so each
+row is the driver's tuple: no SQLAlchemy row, no per-value processing. A row carries the values
+of one log entry that a case needs; the case row's values (its authority, its state, the last
+hash the store checks on save) come once per case, with its first or its last entry.
+
+A case whose entries were all salted and hold no removed value, and whose rows are as a save
+leaves them, is rebuilt from the rows' own values (each entry's data kept as its text at rest
+until read; actors, days, trigger names and stages shared across the cases); any other is read
+again as `load` reads it (`Reading.reread`), with its redaction notes.
 """
 
 from __future__ import annotations
 
 import operator
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
-from typing import Any, Protocol
+from typing import Any
 
-from sqlalchemy import Select, String, select, type_coerce
+from sqlalchemy import Dialect, Select, select
 from sqlalchemy import case as sql_case
-from sqlalchemy.types import NullType
 
 from reintegration_fsm.case import Reintegration
 from reintegration_fsm.protocol.at_rest import StoredTransition
-from reintegration_fsm.records import Transition
 from reintegration_fsm.stores.digests import COLUMN_MARK, REDACTED
 from reintegration_fsm.stores.holding import Held
-from reintegration_fsm.stores.rows import as_date, rebuilt, resumed
+from reintegration_fsm.stores.rows import as_date, resumed
 from reintegration_fsm.stores.schema import cases, transitions
 from reintegration_fsm.vocabulary import Actor, Role, Stage, Trigger
 
 _MARK_TEXT = f'"{REDACTED}"'
 """What the JSON text of a payload holding a removed value holds (`digests.text_holds_marker`)."""
 
-
-class Notes(Protocol):
-    """Where a bulk read finds a case's redaction rows."""
-
-    def of(self, case_id: str, entries: Sequence[Mapping[str, Any]]) -> dict[int, list[Any]]:
-        """The case's redaction rows by seq (none unless an entry holds a removed value)."""
+FETCH = 2000
+"""Log rows a streaming read fetches at a time."""
 
 
 def log_query() -> Select[Any]:
@@ -52,63 +52,90 @@ def log_query() -> Select[Any]:
             log.actor_name,
             log.actor_role,
             log.actor_organisation,
-            # As the driver returns it (SQLite: text, parsed below in C).
-            type_coerce(log.on_date, String),
+            log.on_date,
             log.data,
-            # The digests as the driver returns them (bytes): the hash is read once per case, the
-            # salt only for whether there is one; `HexBytes` would make hex text of each.
-            type_coerce(log.hash, NullType()),
-            cases.c.authority,
-            # The state once per case, with its first entry.
+            # The case row's values once per case: the hash its save checks with the entry of
+            # its version (the last one), its authority and state with its first entry.
+            sql_case((log.seq == cases.c.version, log.hash), else_=None),
+            sql_case((log.seq == 1, cases.c.authority), else_=None),
             sql_case((log.seq == 1, cases.c.state), else_=None),
-            # None on an entry written before 0003 (its data as it was written, not at rest).
-            type_coerce(log.payload_salt, NullType()),
+            # Whether the entry predates 0003 (its data as it was written, not at rest).
+            log.payload_salt.is_(None),
         )
         .join(cases, cases.c.case_id == log.case_id)
         .order_by(log.case_id, log.seq)
     )
 
 
+def driver_statement(statement: Any, dialect: Dialect) -> tuple[str, Any]:
+    """A statement as the driver's SQL text and its parameters (in the driver's style)."""
+    compiled = statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+    params = compiled.construct_params()
+    if compiled.positional:
+        return str(compiled), tuple(params[name] for name in compiled.positiontup or ())
+    return str(compiled), params
+
+
+def streaming_cursor(dbapi_connection: Any, dialect: Dialect) -> Any:
+    """A cursor on the driver's connection that fetches rows as they are asked for: a named
+    (server-side) cursor on PostgreSQL, an unbuffered one on MariaDB/MySQL; SQLite's steps
+    through its statement anyway."""
+    if dialect.name == "postgresql":
+        return dbapi_connection.cursor(name="rfsm_load_all")
+    sscursor = getattr(dialect, "_sscursor", None)
+    if dialect.name in ("mysql", "mariadb") and sscursor is not None:
+        return dbapi_connection.cursor(sscursor)
+    return dbapi_connection.cursor()
+
+
+def fetched(cursor: Any) -> Any:
+    """Every row of an executed cursor, `FETCH` at a time."""
+    fetchmany = cursor.fetchmany
+    while batch := fetchmany(FETCH):
+        yield from batch
+
+
 case_id_of = operator.itemgetter(0)
 """A streamed row's case id (what `itertools.groupby` groups the rows by)."""
 _STAGES: dict[str | None, Stage | None] = {stage.value: stage for stage in Stage}
 _STAGES[None] = None
-_LOG_NAMES = (
-    "case_id",
-    "seq",
-    "trigger_name",
-    "source",
-    "dest",
-    "actor_id",
-    "actor_name",
-    "actor_role",
-    "actor_organisation",
-    "on_date",
-    "data",
-    "hash",
-)
 
 
 class Reading:
-    """Cases rebuilt from the rows of `log_query()`, as a store's `load` rebuilds them."""
+    """Cases rebuilt from the rows of `log_query()`, as a store's `load` rebuilds them.
 
-    def __init__(self, calendar: Any, protocols: Sequence[Any], notes: Notes) -> None:
+    Args:
+        calendar, protocols: the store's.
+        reread: the case of an id and what the store holds of it, read as `load` reads it
+            (for a case whose rows hold a removed value, predate 0003, or are not as a save
+            leaves them).
+    """
+
+    def __init__(
+        self,
+        calendar: Any,
+        protocols: Sequence[Any],
+        reread: Callable[[str], tuple[Reintegration, Held]],
+    ) -> None:
         self.calendar = calendar
         self.protocols = protocols
-        self.notes = notes
-        self.actors: dict[tuple[str, str, str, str], Actor] = {}
+        self.reread = reread
         # Immutable values many cases hold alike, shared rather than held once per transition.
+        self.actors: dict[tuple[str, str, str, str], Actor] = {}
         self.days: dict[Any, date] = {}
         self.triggers: dict[str, str] = {trigger.value: trigger.value for trigger in Trigger}
 
     def case(self, case_id: str, rows: list[Any]) -> tuple[Reintegration, Held]:
         """The case of one case's rows (its log, oldest first), and what the store holds."""
-        last = rows[-1]
-        held = Held(len(rows), bytes(last[11]).hex(), str(last[12]))
-        state = rows[0][13]
-        actors, days, triggers = self.actors, self.days, self.triggers
-        history: list[Transition] = []
+        last_hash, authority, state = rows[-1][11], rows[0][12], rows[0][13]
+        if last_hash is None or authority is None:
+            # The log does not start at seq 1 or end at the case row's version.
+            return self.reread(case_id)
+        actors, days, triggers, stages = self.actors, self.days, self.triggers, _STAGES
+        history: list[Any] = []
         append = history.append
+        # `from_text` without its own call: the data stays the row's text until read.
+        lazy = StoredTransition._lazy
         for (
             _,
             seq,
@@ -124,46 +151,30 @@ class Reading:
             _hash,
             _authority,
             _state,
-            salt,
+            unsalted,
         ) in rows:
-            if salt is None:  # written before 0003 and not re-digested: read as `load` reads it
-                return self._redacted(case_id, rows, state), held
-            key = (actor_id, actor_name, role, organisation)
-            actor = actors.get(key)
+            actor = actors.get((actor_id, actor_name, role, organisation))
             if actor is None:
                 if actor_id.startswith(COLUMN_MARK) or actor_name.startswith(COLUMN_MARK):
-                    return self._redacted(case_id, rows, state), held
-                actor = actors[key] = Actor(actor_id, actor_name, Role(role), organisation)
-            if _MARK_TEXT in data:
-                return self._redacted(case_id, rows, state), held
+                    return self.reread(case_id)
+                actor = actors[actor_id, actor_name, role, organisation] = Actor(
+                    actor_id, actor_name, Role(role), organisation
+                )
+            if unsalted or _MARK_TEXT in data:
+                return self.reread(case_id)
             day = days.get(on)
             if day is None:
                 day = days[on] = date.fromisoformat(on) if type(on) is str else as_date(on)
             append(
-                StoredTransition.from_text(
+                lazy(
                     seq,
                     triggers.get(trigger, trigger),
-                    _STAGES[source],
-                    _STAGES[dest],  # type: ignore[arg-type]
+                    stages[source],
+                    stages[dest],  # type: ignore[arg-type]
                     actor,
                     day,
                     data,
                 )
             )
+        held = Held(len(rows), bytes(last_hash).hex(), authority)
         return resumed(history, state, self.calendar, self.protocols), held
-
-    def _redacted(self, case_id: str, rows: list[Any], state: str | None) -> Reintegration:
-        """The case of rows of which one holds a removed value (or was written before 0003),
-        with its redaction notes."""
-        parse = date.fromisoformat
-        entries = [
-            dict(zip(_LOG_NAMES, row[:12], strict=True))
-            | {
-                "on_date": parse(row[9]) if type(row[9]) is str else as_date(row[9]),
-                "hash": bytes(row[11]).hex(),
-                "payload_salt": None if row[14] is None else bytes(row[14]).hex(),
-            }
-            for row in rows
-        ]
-        notes = self.notes.of(case_id, entries)
-        return rebuilt(entries, notes, state, self.calendar, self.protocols)

@@ -1,0 +1,42 @@
+"""The checks every path applies to text values (`reintegration_fsm.fields`)."""
+
+from __future__ import annotations
+
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from reintegration_fsm.fields import identifier, text_problem
+
+MOST = 8
+
+
+def spelled_out(value: str, most: int) -> str | None:
+    """`identifier`'s answer as its rules read, one after the other."""
+    if not value.strip():
+        return "must not be blank"
+    if value != value.strip():
+        return "must not start or end with a space"
+    return text_problem(value, single_line=True, most=most)
+
+
+@given(st.text(max_size=MOST + 2))
+@example("")
+@example(" ")
+@example("a ")
+@example(" a")
+@example("a\u3000")
+@example("\u3000a")
+@example("a\tb")
+@example("a\nb")
+@example("a\x85")
+@example("\ud800a")
+@example("x" * MOST)
+@example("x" * (MOST + 1))
+@example(" " + "x" * MOST)
+def test_an_identifier_is_checked_as_its_rules_spell_out(value: str) -> None:
+    """The quick answer for printable ids is the answer the rules give, for any text."""
+    assert identifier(value, "case_id", MOST) == spelled_out(value, MOST)
+
+
+def test_an_identifier_that_is_not_text_is_refused() -> None:
+    assert identifier(7, "case_id") == "must be text, not 7"
