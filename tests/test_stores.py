@@ -17,7 +17,6 @@ import sqlalchemy as sa
 from reintegration_fsm import CaseSummary, LedgerEntry
 from reintegration_fsm.stores import InMemoryStore, SqlAlchemyStore, schema, upgrade
 from reintegration_fsm.stores import Store as StoreInterface
-from reintegration_fsm.stores import sql as sql_store
 from reintegration_fsm.stores.rows import Row
 from scenario import AUTHORITY
 from store_contract import (
@@ -26,7 +25,6 @@ from store_contract import (
     REDACTED_ON,
     Store,
     StoreContract,
-    advanced,
     built,
     reachable_engine,
     reset_database,
@@ -327,33 +325,3 @@ def test_due_on_postgresql_hands_its_connection_back_as_it_found_it(postgres_url
         assert conn.get_isolation_level() == "REPEATABLE READ"
         assert conn.connection.dbapi_connection.autocommit is False  # type: ignore[union-attr]
     engine.dispose()
-
-
-def test_due_shares_the_items_it_made_and_keeps_a_bounded_number(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """due() builds each row's item once and answers with it again (items are immutable
-    tuples); what it keeps is bounded, and an answer is the same whatever it kept."""
-    monkeypatch.setattr(sql_store, "_DUE_ITEMS", 4)
-    store = SqlAlchemyStore("sqlite://", calendar=CALENDAR)
-    store.create_schema()
-    reference = InMemoryStore(calendar=CALENDAR)
-    for number, length in enumerate((3, 5, 7)):
-        for each in (store, reference):
-            each.save(built(f"case-{number:02}", length))
-    far = date(2030, 1, 1)
-    first = store.due(far)
-    assert first == reference.due(far)
-    assert len(first) > 4
-    again = store.due(far)
-    assert again == first
-    assert all(a is b for a, b in zip(again, first, strict=True))
-    assert len(store._due_items) <= len(first)
-    case = store.load("case-00")
-    advanced(case, 2)
-    store.save(case)
-    reference.save(case)
-    latest = store.due(far)
-    assert latest == reference.due(far)
-    assert len(store._due_items) <= len(latest)  # the items of closed rows are let go
-    store.close()

@@ -104,9 +104,6 @@ _YIELD_PER = 2000
 _VERIFY_BATCH = 500
 """Cases `verify()` checks per range of case ids."""
 
-_DUE_ITEMS = 20_000
-"""Items `due()` keeps made, by the row they were read from (then it starts afresh)."""
-
 
 class SqlAlchemyStore:
     """Cases in a SQL database (SQLite, PostgreSQL or MariaDB/MySQL).
@@ -155,7 +152,6 @@ class SqlAlchemyStore:
         if self._dialect == "sqlite":
             self._writer = engine.execution_options(**{sqlite.WRITE: "IMMEDIATE"})
         self._seen = Seen()
-        self._due_items: dict[tuple[Any, ...], DueItem] = {}
         self._build_statements()
 
     def _build_statements(self) -> None:
@@ -772,23 +768,17 @@ class SqlAlchemyStore:
                         dbapi.autocommit = False
             finally:
                 pooled.close()
-        # A DueItem is an immutable tuple, and a store is asked about the same open items
-        # again and again: each row's item is built once (a tuple of a named tuple's type costs
-        # more to make than to look up) and shared by every answer that lists it.
-        made = self._due_items
-        answer = list(map(made.get, found))
-        if None in answer:
-            if len(made) + len(found) > _DUE_ITEMS:
-                made.clear()
-            parse, kinds, parties = date.fromisoformat, KINDS, PARTIES
-            for place, row in enumerate(found):
-                if answer[place] is None:
-                    case_id, kind, due, item, owner = row
-                    day = parse(due) if type(due) is str else due
-                    answer[place] = made[row] = tuple.__new__(
-                        DueItem, (case_id, kinds[kind], day, item, parties[owner])
-                    )
-        return answer  # type: ignore[return-value]
+        # Per row: a tuple built in C (a named tuple's own constructor is a Python function),
+        # each day parsed once (rows share a few), kinds and parties by lookup.
+        days: dict[Any, date | None] = {None: None}
+        parse = date.fromisoformat
+        for due in {row[2] for row in found}.difference(days):
+            days[due] = parse(due) if type(due) is str else due
+        make, kinds, parties = tuple.__new__, KINDS, PARTIES
+        return [
+            make(DueItem, (case_id, kinds[kind], days[due], item, parties[owner]))
+            for case_id, kind, due, item, owner in found
+        ]
 
     def cases(
         self, stage: Stage | None = None, school: str | None = None, text: str | None = None
