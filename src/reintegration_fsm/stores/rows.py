@@ -152,15 +152,7 @@ def transitions_read(
         source = entry["source"]
         source_stage = None if source is None else Stage(source)
         dest = Stage(entry["dest"])
-        key = (
-            entry["actor_id"],
-            entry["actor_name"],
-            entry["actor_role"],
-            entry["actor_organisation"],
-        )
-        actor = actors.get(key)
-        if actor is None:
-            actor = actors[key] = Actor(key[0], key[1], Role(key[2]), key[3])
+        actor = shared_actor(actors, entry)
         found.append(
             Transition._owned(
                 seq,
@@ -173,6 +165,20 @@ def transitions_read(
             )
         )
     return found
+
+
+def shared_actor(actors: dict[tuple[Any, ...], Actor], entry: Mapping[str, Any]) -> Actor:
+    """The actor of log entry `entry`, one object for every entry of `actors` with the same."""
+    key = (
+        entry["actor_id"],
+        entry["actor_name"],
+        entry["actor_role"],
+        entry["actor_organisation"],
+    )
+    actor = actors.get(key)
+    if actor is None:
+        actor = actors[key] = Actor(key[0], key[1], Role(key[2]), key[3])
+    return actor
 
 
 def _given(data: dict[str, Any]) -> dict[str, Any]:
@@ -192,15 +198,7 @@ def stored_transitions(
         if entry_notes or is_redacted(entry):
             found.append(transition_from_row(entry, entry_notes))
             continue
-        key = (
-            entry["actor_id"],
-            entry["actor_name"],
-            entry["actor_role"],
-            entry["actor_organisation"],
-        )
-        actor = actors.get(key)
-        if actor is None:
-            actor = actors[key] = Actor(key[0], key[1], Role(key[2]), key[3])
+        actor = shared_actor(actors, entry)
         source = entry["source"]
         # A salted entry's data is at rest (read back in full); an unsalted one's as it is.
         kind = Transition if entry.get("payload_salt") is None else StoredTransition
