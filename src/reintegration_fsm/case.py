@@ -129,9 +129,8 @@ class Reintegration:
     )
 
     _case_id: str
-    _pupil: Pupil | Mapping[str, Any] | None
+    _pupil: Pupil | None
     """The child; None until first read on a resumed case (read from its `open` record)."""
-    """The child; as recorded (JSON) until first read, for a case a store resumed."""
     _ap_setting: str
     _local_authority: str
     _protocol: Protocol
@@ -153,7 +152,7 @@ class Reintegration:
     def _new(
         cls,
         case_id: str,
-        pupil: Pupil | Mapping[str, Any] | None,
+        pupil: Pupil | None,
         ap_setting: str,
         local_authority: str,
         protocol: Protocol,
@@ -234,11 +233,9 @@ class Reintegration:
     def pupil(self) -> Pupil:
         """The child or young person."""
         pupil = self._pupil
-        if type(pupil) is not Pupil:
-            if pupil is None:  # a resumed case: read from its `open` record when first asked
-                pupil = self._history[0]._peek()["pupil"]
+        if pupil is None:  # a resumed case: read from its `open` record when first asked
             try:
-                pupil = structure(pupil, Pupil)
+                pupil = structure(self._history[0]._peek()["pupil"], Pupil)
             except FormInvalid as error:
                 raise FormInvalid("history", "1", f"open: {error}") from None
             except (KeyError, TypeError, ValueError) as error:
@@ -980,9 +977,7 @@ def _transition_data(
     data: dict[str, Any] = {"schema": SCHEMA}
     for argument, dump, value in zip(step.arguments, _DUMP[step.name], values, strict=True):
         data[argument.name] = None if value is None else dump(value)
-    if step is _OPEN:
-        data["protocol"] = {"id": protocol.id, "version": protocol.version}
-    data.update(effects)
+    data.update(_recorded(step, effects, protocol))
     return data
 
 
