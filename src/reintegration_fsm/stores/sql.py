@@ -98,9 +98,6 @@ from reintegration_fsm.vocabulary import Actor, Stage
 _CHUNK = 500
 """Ids per IN list."""
 
-_YIELD_PER = 2000
-"""Log rows a streaming read fetches at a time."""
-
 _VERIFY_BATCH = 500
 """Cases `verify()` checks per range of case ids."""
 
@@ -1036,7 +1033,7 @@ class SqlAlchemyStore:
             # The other rows are read on the streaming connection, but for MariaDB's.
             side = stack.enter_context(self.engine.connect()) if self._streams_alone() else conn
             log_query = select(transitions).order_by(transitions.c.case_id, transitions.c.seq)
-            log = _dicts(conn.execution_options(yield_per=_YIELD_PER).execute(log_query))
+            log = _dicts(conn.execution_options(yield_per=streaming.FETCH).execute(log_query))
             logs = (
                 (case_id, list(group))
                 for case_id, group in itertools.groupby(log, key=lambda row: row["case_id"])

@@ -34,7 +34,7 @@ _MARK_TEXT = f'"{REDACTED}"'
 """What the JSON text of a payload holding a removed value holds (`digests.text_holds_marker`)."""
 
 FETCH = 2000
-"""Log rows a streaming read fetches at a time."""
+"""Log rows a streaming read (`load_all()`, `verify()`) fetches at a time."""
 
 
 def log_query() -> Select[Any]:
