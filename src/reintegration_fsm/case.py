@@ -75,6 +75,7 @@ _OPEN = STEP[Trigger.OPEN.value]
 _BUILT_IN = protocol_registry(())
 """The protocols every case may name: a store that knows no others resumes each with these."""
 _DISCHARGE = Trigger.DISCHARGE.value
+_AP_HEAD = Role.AP_HEAD  # read on every trigger: see `rules` on reading members before 3.12
 _DISCHARGE_STEP = STEP[_DISCHARGE]
 _HOST = "host_school"
 _ORGANISATION_OF_ROLE: Mapping[Role, str] = {
@@ -632,7 +633,7 @@ class Reintegration:
         trigger = transition.trigger
         if seq != len(self._history) + 1:
             raise FormInvalid("history", str(seq), f"expected seq {len(self._history) + 1}")
-        if trigger == Trigger.OPEN.value:
+        if trigger == _OPEN.name:
             step = _OPEN if seq == 1 else None
             source: Stage | None = None
         else:
@@ -868,7 +869,7 @@ class Reintegration:
                     self._departures.append(Departure(transition._seq, rule, text))
         step.project(self._facts, payload, on)
         actor = transition._actor
-        if actor.role is Role.AP_HEAD:
+        if actor.role is _AP_HEAD:
             self._facts.ap_head = actor.name
         object.__setattr__(self, "_stage", transition._dest)
         self._history.append(transition)

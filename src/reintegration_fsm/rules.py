@@ -40,6 +40,15 @@ from reintegration_fsm.vocabulary import (
     ReviewKind,
 )
 
+# The members the rules read on every review, bound once: before Python 3.12 each read of a
+# member off its class (`ReviewKind.FINAL`) takes EnumType.__getattr__'s slow path, some 45 ns,
+# and a review's rules and effects made a dozen such reads.
+_FINAL, _EMERGENCY = ReviewKind.FINAL, ReviewKind.EMERGENCY
+_CONTINUE, _END = ReviewDecision.CONTINUE, ReviewDecision.END
+_MAKE_PERMANENT = ReviewDecision.MAKE_PERMANENT
+_FIRST_REVIEW, _SECOND_REVIEW = DeadlineKind.FIRST_REVIEW, DeadlineKind.SECOND_REVIEW
+_CHILD = Party.CHILD
+
 FURTHEST_AHEAD = dt.timedelta(days=366)
 """R16: a step may be dated at most this long after today (the machine's clock): a date further
 ahead would lock the case, since no later step could be dated before it."""
@@ -395,7 +404,7 @@ def review_is_complete(case: CaseState, meeting: ReviewMeeting, on: dt.date) -> 
     """R9: a review heard the child's views and had every party the protocol names; its
     decision is one a review of its kind may take."""
     reasons = _meeting_date_problems(case, meeting, on)
-    if meeting.kind is ReviewKind.EMERGENCY:
+    if meeting.kind is _EMERGENCY:
         reasons.append("An emergency review is held with hold_emergency_review.")
     if meeting.child_views is None:
         reasons.append("The child's views were not gathered before the review.")
@@ -404,23 +413,19 @@ def review_is_complete(case: CaseState, meeting: ReviewMeeting, on: dt.date) -> 
     for party in _missing(meeting.parties, case.protocol.review_parties):
         reasons.append(f"The review was not attended by {PARTY_WORDS[party]}.")
     decision = meeting.decision
-    if decision is ReviewDecision.END:
+    if decision is _END:
         reasons.append(
             "A review cannot end the reintegration; the host school holds an emergency review "
             "(process step 7)."
         )
-    elif meeting.kind is not ReviewKind.FINAL and decision is ReviewDecision.MAKE_PERMANENT:
+    elif meeting.kind is not _FINAL and decision is _MAKE_PERMANENT:
         reasons.append("Only the final review can decide on a permanent move.")
-    elif meeting.kind is ReviewKind.FINAL and decision is ReviewDecision.CONTINUE:
+    elif meeting.kind is _FINAL and decision is _CONTINUE:
         if meeting.next_meeting is None:
             reasons.append("A final review that extends the placement must set the next meeting.")
         elif meeting.next_meeting <= meeting.held_on:
             reasons.append("The next meeting must be after this review.")
-    elif (
-        meeting.kind is ReviewKind.FINAL
-        and decision is ReviewDecision.MAKE_PERMANENT
-        and _revised(case)
-    ):
+    elif meeting.kind is _FINAL and decision is _MAKE_PERMANENT and _revised(case):
         if meeting.permanent_from is None:
             reasons.append(
                 "A permanent move needs the agreed date of permanent admission (process step 8)."
@@ -433,15 +438,14 @@ def review_is_complete(case: CaseState, meeting: ReviewMeeting, on: dt.date) -> 
 def review_practice(case: CaseState, meeting: ReviewMeeting, on: dt.date) -> list[str]:
     """R9, departures: the child attends, and their views are fresh and answered (step 6)."""
     found = []
-    if Party.CHILD not in meeting.parties:
+    if _CHILD not in meeting.parties:
         found.append("The child did not attend the review (process step 6).")
     found.extend(_views_practice(case, meeting))
-    if meeting.kind is ReviewKind.FINAL and meeting.decision is ReviewDecision.MAKE_PERMANENT:
+    if meeting.kind is _FINAL and meeting.decision is _MAKE_PERMANENT:
         unmet = [
             d.kind.value.replace("_", " ")
             for d in case.deadlines
-            if d.met_on is None
-            and d.kind in (DeadlineKind.FIRST_REVIEW, DeadlineKind.SECOND_REVIEW)
+            if d.met_on is None and d.kind in (_FIRST_REVIEW, _SECOND_REVIEW)
         ]
         if unmet:
             found.append(
@@ -478,13 +482,13 @@ def emergency_review_is_complete(
     """R10: an emergency review included every party and documented any support to continue."""
     meeting = review.meeting
     reasons = _meeting_date_problems(case, meeting, on)
-    if meeting.kind is not ReviewKind.EMERGENCY:
+    if meeting.kind is not _EMERGENCY:
         reasons.append("The meeting is not recorded as an emergency review.")
     for party in _missing(meeting.parties, case.protocol.emergency_review_parties):
         reasons.append(f"The emergency review did not include {PARTY_WORDS[party]}.")
-    if meeting.decision is ReviewDecision.MAKE_PERMANENT:
+    if meeting.decision is _MAKE_PERMANENT:
         reasons.append("An emergency review decides to continue or to end, not a permanent move.")
-    elif meeting.decision is ReviewDecision.CONTINUE:
+    elif meeting.decision is _CONTINUE:
         if _blank(meeting.additional_support):
             reasons.append("The additional support needed to continue is not documented.")
         if review.letter is not None:
@@ -503,14 +507,14 @@ def emergency_review_practice(case: CaseState, review: EmergencyReview, on: dt.d
         found.append("The child's views were gathered after the emergency review, not for it.")
     else:
         found.extend(_views_practice(case, meeting))
-    if Party.CHILD not in meeting.parties:
+    if _CHILD not in meeting.parties:
         found.append("The child did not attend the emergency review.")
     return found
 
 
 def ending_is_justified(_: CaseState, review: EmergencyReview, on: dt.date) -> list[str]:
     """R11: ending records the concerns and sends a proper failure letter."""
-    if review.meeting.decision is not ReviewDecision.END:
+    if review.meeting.decision is not _END:
         return []
     reasons = []
     if _blank(review.meeting.concerns):
@@ -559,7 +563,7 @@ def permanent_move_is_agreed(case: CaseState, form: SuccessfulOutcome, on: dt.da
     """R13: a final review decided the permanent move, from a date now reached, and the Joiners
     Form is done."""
     reasons = []
-    if case.final_decision is not ReviewDecision.MAKE_PERMANENT:
+    if case.final_decision is not _MAKE_PERMANENT:
         reasons.append("No final review has decided on a permanent move.")
     elif case.permanent_from is not None and on < case.permanent_from:
         reasons.append(

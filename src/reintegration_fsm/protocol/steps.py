@@ -70,6 +70,10 @@ from reintegration_fsm.vocabulary import (
 S = Stage
 K = ObligationKind
 D = DeadlineKind
+# Members read on every review, bound once (see the same in `rules`: a slow read before 3.12).
+_FINAL, _CONTINUE, _END = ReviewKind.FINAL, ReviewDecision.CONTINUE, ReviewDecision.END
+_FIRST_REVIEW, _SECOND_REVIEW = DeadlineKind.FIRST_REVIEW, DeadlineKind.SECOND_REVIEW
+_FINAL_REVIEW = DeadlineKind.FINAL_REVIEW
 
 Guard = Callable[[Any, Any, dt.date], list[str]]
 Data = Mapping[str, Any]
@@ -357,9 +361,9 @@ def _initial_effects(
     meeting = record.meeting
     return _effects(
         deadlines=[
-            deadline_json(D.FIRST_REVIEW, meeting.first_review),
-            deadline_json(D.SECOND_REVIEW, meeting.second_review),
-            deadline_json(D.FINAL_REVIEW, meeting.final_review),
+            deadline_json(_FIRST_REVIEW, meeting.first_review),
+            deadline_json(_SECOND_REVIEW, meeting.second_review),
+            deadline_json(_FINAL_REVIEW, meeting.final_review),
         ],
         opened=[_paperwork()],
     )
@@ -407,21 +411,21 @@ def _start_project(facts: Facts, _: None, on: dt.date) -> None:
 def _review_effects(
     case: StepCase, meeting: ReviewMeeting, on: dt.date, by: Actor, recorded: Data | None
 ) -> Effects:
-    final = meeting.kind is ReviewKind.FINAL
+    final = meeting.kind is _FINAL
     met = (
-        _meet(case.deadlines, D.FINAL_REVIEW)
+        _meet(case.deadlines, _FINAL_REVIEW)
         if final
-        else _meet(case.deadlines, D.FIRST_REVIEW, D.SECOND_REVIEW)
+        else _meet(case.deadlines, _FIRST_REVIEW, _SECOND_REVIEW)
     )
     deadlines = []
-    if final and meeting.decision is ReviewDecision.CONTINUE and meeting.next_meeting is not None:
-        deadlines.append(deadline_json(D.FINAL_REVIEW, meeting.next_meeting))
+    if final and meeting.decision is _CONTINUE and meeting.next_meeting is not None:
+        deadlines.append(deadline_json(_FINAL_REVIEW, meeting.next_meeting))
     return _effects(met=met, deadlines=deadlines, opened=[_paperwork()])
 
 
 def _review_project(facts: Facts, meeting: ReviewMeeting, on: dt.date) -> None:
     facts.last_meeting_on = meeting.held_on
-    if meeting.kind is ReviewKind.FINAL:
+    if meeting.kind is _FINAL:
         facts.final_decision = meeting.decision
         facts.permanent_from = meeting.permanent_from
 
@@ -470,7 +474,7 @@ def _emergency_effects(
 ) -> Effects:
     opened = [_paperwork()]
     letter = review.letter
-    if review.meeting.decision is ReviewDecision.END and letter is not None:
+    if review.meeting.decision is _END and letter is not None:
         effective = letter.effective_date
         opened += [
             obligation_json(K.SEND_FAILURE_LETTER, Party.HOST),
@@ -490,7 +494,7 @@ def _emergency_effects(
 def _emergency_project(facts: Facts, review: EmergencyReview, on: dt.date) -> None:
     meeting = review.meeting
     facts.last_meeting_on = meeting.held_on
-    if meeting.decision is ReviewDecision.END:
+    if meeting.decision is _END:
         facts.ended_on = on
 
 
