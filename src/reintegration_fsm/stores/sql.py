@@ -40,6 +40,7 @@ from reintegration_fsm.case import Reintegration
 from reintegration_fsm.errors import CaseNotFound, ConcurrentUpdate, FormInvalid
 from reintegration_fsm.records import Transition
 from reintegration_fsm.stores import (
+    at_once,
     audit,
     bulk,
     engines,
@@ -244,6 +245,7 @@ class SqlAlchemyStore:
             ).compile(dialect=dialect)
         )
         self._update_locks = self._dialect in ("sqlite", "postgresql")
+        self._at_once = self._dialect == "postgresql"
         if self._dialect == "mysql" and getattr(self.engine.dialect, "is_mariadb", False):
             # MariaDB: the plain UPDATE under a lock wait timeout of 0 (its NOWAIT for it).
             self._driver_update = (
@@ -344,9 +346,12 @@ class SqlAlchemyStore:
         case_id = case.case_id
         fast = None
         if seen is not None:
-            fast = bulk.appended(
-                case, seen.authority, history[seen.version :], seen.last_hash, utc_now()
-            )
+            new = history[seen.version :]
+            fast = bulk.appended(case, seen.authority, new, seen.last_hash, utc_now())
+            if self._at_once and seen.items is not None:
+                if self._append_at_once(fast, new, seen, seen.items):
+                    return _held(len(history), fast, seen.authority)
+                fast = None  # the case row is not as this store saw it: compare below
         with self._writer.begin() as conn:
             head = None
             if seen is not None and fast is not None and self._update_first(conn, fast, seen):
@@ -407,15 +412,41 @@ class SqlAlchemyStore:
         last_hash: str,
         authority: str,
     ) -> bool:
-        row = prepared.case_row
-        params = {f"b_{name}": row[name] for name in CHANGING}
-        params |= {
-            "b_case_id": row["case_id"],
-            "b_expected": version,
-            "b_expected_hash": last_hash,
-            "b_authority": authority,
-        }
-        return conn.exec_driver_sql(self._driver_update, self._driver(params)).rowcount == 1
+        params = self._driver(_update_parameters(prepared, version, last_hash, authority))
+        return conn.exec_driver_sql(self._driver_update, params).rowcount == 1
+
+    def _append_at_once(
+        self,
+        prepared: bulk.Prepared,
+        new: Sequence[Transition],
+        seen: Held,
+        before: Mapping[int, tuple[Any, ...]],
+    ) -> bool:
+        """PostgreSQL: `_update_first` and `_append` as one statement, run as its own
+        transaction (see `at_once`), given the open items the store holds (`before`). True when
+        the case row was still as `seen` (and the save is committed); False when it was not,
+        and nothing was written.
+
+        Raises:
+            ConcurrentUpdate: another writer holds the case row.
+        """
+        items, gone = _changed_items(prepared.items, before)
+        renumbered = {item["item_no"] for item in items}
+        gone = [number for number in gone if number not in renumbered]
+        entries = [bulk.binary(entry) for entry in prepared.entries]
+        ledger = prepared.ledger if prepared.ledger and succeeded_in(new) else []
+        text = at_once.statement(
+            self._driver_update, len(entries), len(gone), len(items), len(ledger)
+        )
+        update = _update_parameters(prepared, seen.version, seen.last_hash, seen.authority)
+        params = at_once.parameters(update, entries, gone, items, ledger)
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            try:
+                return bool(conn.exec_driver_sql(text, params).scalar() == 1)
+            except DBAPIError as error:
+                if _lock_not_available(error):
+                    raise saving_now(prepared.case_id, seen.version) from error
+                raise
 
     def _driver(self, row: Row) -> Row:
         """A row's values as the driver takes them (SQLite: dates as SQLAlchemy's text)."""
@@ -435,10 +466,7 @@ class SqlAlchemyStore:
         if before is None:
             conn.execute(self._delete_items, {"b_case_id": prepared.case_id})
         else:
-            keys = [item_key(item) for item in items]
-            now, was = set(keys), set(before.values())
-            gone = [number for number, key in before.items() if key not in now]
-            items = [item for item, key in zip(items, keys, strict=True) if key not in was]
+            items, gone = _changed_items(items, before)
             if gone:
                 dialect = self._dialect
                 numbers = {f"b_item_{n}": number for n, number in enumerate(gone)}
@@ -1112,6 +1140,33 @@ class _Rereading:
 
 def _item_keys(items: Iterable[Row]) -> dict[int, tuple[Any, ...]]:
     return {key[0]: key for key in map(item_key, items)}
+
+
+def _update_parameters(
+    prepared: bulk.Prepared, version: int, last_hash: str, authority: str
+) -> Row:
+    """The optimistic UPDATE's parameters: the changing columns, and the version, hash and
+    authority the row must still have."""
+    row = prepared.case_row
+    params = {f"b_{name}": row[name] for name in CHANGING}
+    params |= {
+        "b_case_id": row["case_id"],
+        "b_expected": version,
+        "b_expected_hash": last_hash,
+        "b_authority": authority,
+    }
+    return params
+
+
+def _changed_items(
+    items: Sequence[Row], before: Mapping[int, tuple[Any, ...]]
+) -> tuple[list[Row], list[int]]:
+    """Of a case's open items now, those to insert, and the numbers of those to delete, given
+    the item keys the store held (`before`, by number)."""
+    keys = [item_key(item) for item in items]
+    now, was = set(keys), set(before.values())
+    gone = [number for number, key in before.items() if key not in now]
+    return [item for item, key in zip(items, keys, strict=True) if key not in was], gone
 
 
 def _held(version: int, prepared: bulk.Prepared, authority: str) -> Held:
