@@ -14,15 +14,17 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from reintegration_fsm import CaseSummary, LedgerEntry
-from reintegration_fsm.stores import InMemoryStore, SqlAlchemyStore, schema, upgrade
+from reintegration_fsm import CaseSummary, LedgerEntry, StoreError
+from reintegration_fsm.stores import InMemoryStore, SqlAlchemyStore, parallel, schema, upgrade
 from reintegration_fsm.stores import Store as StoreInterface
+from reintegration_fsm.stores import sql as sql_store
 from reintegration_fsm.stores.rows import Row
 from scenario import AUTHORITY
 from store_contract import (
     ADMISSIONS,
     CALENDAR,
     REDACTED_ON,
+    SqlStoreContract,
     Store,
     StoreContract,
     built,
@@ -67,7 +69,7 @@ class TestInMemoryStore(StoreContract):
         del store._cases[case_id]
 
 
-class TestSqliteStore(StoreContract):
+class TestSqliteStore(SqlStoreContract):
     """SQLite in a temporary file, WAL and synchronous=FULL."""
 
     @pytest.fixture
@@ -239,7 +241,7 @@ def server_store(url: str) -> Iterator[SqlAlchemyStore]:
     engine.dispose()
 
 
-class TestPostgresStore(StoreContract):
+class TestPostgresStore(SqlStoreContract):
     """PostgreSQL at RFSM_TEST_POSTGRES_URL (READ COMMITTED)."""
 
     @pytest.fixture
@@ -255,7 +257,7 @@ class TestPostgresStore(StoreContract):
         assert store.verify() == []
 
 
-class TestMariaDBStore(StoreContract):
+class TestMariaDBStore(SqlStoreContract):
     """MariaDB at RFSM_TEST_MARIADB_URL."""
 
     @pytest.fixture
@@ -306,6 +308,58 @@ def test_a_store_on_one_connection_streams_and_verifies(tmp_path: Path) -> None:
     next(halfway)
     del halfway  # a stream left half way gives its connection back
     assert store.verify() == []
+    store.close()
+
+
+def test_an_in_memory_store_verifies_in_this_process_whatever_the_workers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """No other process can open an in-memory SQLite database: verify(workers=2) checks it
+    here, finding what the serial run finds."""
+    monkeypatch.setattr(sql_store, "_VERIFY_BATCH", 2)
+
+    def spread(*args: Any) -> None:
+        raise AssertionError("an in-memory store was handed to worker processes")
+
+    monkeypatch.setattr(parallel, "spread", spread)
+    store = SqlAlchemyStore("sqlite://", calendar=CALENDAR)
+    store.create_schema()
+    for number in range(7):
+        store.save(built(f"case-{number:02}", 2 + number))
+    with store.engine.begin() as conn:
+        conn.execute(
+            sa.update(schema.cases).where(schema.cases.c.case_id == "case-05").values(version=2)
+        )
+    found = store.verify()
+    assert [p.case_id for p in found] == ["case-05"]
+    assert store.verify(workers=2) == found
+    store.close()
+
+
+def test_a_worker_that_meets_a_database_error_raises_a_store_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A table gone under the workers (only they read the redactions): the library's error,
+    not the driver's nor a broken process pool's."""
+    monkeypatch.setattr(sql_store, "_VERIFY_BATCH", 2)
+    store = SqlAlchemyStore(f"sqlite:///{tmp_path / 'cases.db'}", calendar=CALENDAR)
+    store.create_schema()
+    for number in range(6):
+        store.save(built(f"case-{number:02}", 2))
+    with store.engine.begin() as conn:
+        conn.execute(sa.text("DROP TABLE rfsm_redactions"))
+    with pytest.raises(StoreError, match="could not verify the store") as failed:
+        store.verify(workers=2)
+    assert not failed.value.retryable
+    store.close()
+
+
+def test_the_workers_url_keeps_its_password_out_of_sight() -> None:
+    """Workers open the database by its URL, password included; its repr does not show it."""
+    store = SqlAlchemyStore("postgresql+psycopg://clerk:s3cret@db.invalid/cases")
+    reopening = store._reopening()
+    assert "s3cret" in reopening.url
+    assert "s3cret" not in repr(reopening)
     store.close()
 
 
