@@ -184,10 +184,9 @@ def verify(
     def progress(cases: int, transitions: int) -> None:
         counted[:] = [cases, transitions]
 
+    store = settings(ctx).store()
     started = time.perf_counter()
-    problems = settings(ctx).store().verify(
-        checkpoint=anchor, public_key=key, progress=progress, workers=workers
-    )
+    problems = store.verify(checkpoint=anchor, public_key=key, progress=progress, workers=workers)
     took = time.perf_counter() - started
     rows = views.problem_rows(problems)
     if output_format != "table" or problems:
