@@ -184,8 +184,8 @@ def verify(
     def progress(cases: int, transitions: int) -> None:
         counted[:] = [cases, transitions]
 
-    store = settings(ctx).store()
     started = time.perf_counter()
+    store = settings(ctx).store()
     problems = store.verify(checkpoint=anchor, public_key=key, progress=progress, workers=workers)
     took = time.perf_counter() - started
     rows = views.problem_rows(problems)
