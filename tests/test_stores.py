@@ -336,6 +336,35 @@ def test_an_in_memory_store_verifies_in_this_process_whatever_the_workers(
     store.close()
 
 
+def test_a_store_on_the_callers_engine_is_reopened_by_its_url_in_the_workers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The workers open the engine's database by its URL and find what the serial run finds."""
+    monkeypatch.setattr(sql_store, "_VERIFY_BATCH", 2)
+    spread = parallel.spread
+    spans: list[int] = []
+
+    def counted_spread(work: Any, given: Any, *args: Any) -> Any:
+        spans.append(len(given))
+        return spread(work, given, *args)
+
+    monkeypatch.setattr(parallel, "spread", counted_spread)
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'cases.db'}")
+    store = SqlAlchemyStore(engine, calendar=CALENDAR)
+    store.create_schema()
+    for number in range(6):
+        store.save(built(f"case-{number:02}", 2 + number))
+    with engine.begin() as conn:
+        conn.execute(
+            sa.update(schema.cases).where(schema.cases.c.case_id == "case-04").values(version=3)
+        )
+    found = store.verify()
+    assert [p.case_id for p in found] == ["case-04"]
+    assert store.verify(workers=2) == found
+    assert spans == [3]
+    engine.dispose()
+
+
 def test_a_worker_that_meets_a_database_error_raises_a_store_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -40,8 +40,8 @@ class Failed:
         return cls(str(error), error.retryable)
 
 
-def check_workers(workers: object) -> int:
-    """`workers` as a count of processes.
+def check_workers(workers: object) -> None:
+    """Refuse a count of processes that is not a whole number of 1 or more.
 
     Raises:
         FormInvalid: not a whole number of 1 or more.
@@ -50,7 +50,6 @@ def check_workers(workers: object) -> int:
         raise FormInvalid(
             "verify", "workers", f"must be a whole number of 1 or more, not {workers!r}"
         )
-    return workers
 
 
 def spread(
