@@ -1277,6 +1277,11 @@ def _json(value: Any) -> str:
 
 
 # -- worker processes (spawned: module-level and importable) -------------------------------------
+def dying_worker(span: Any) -> None:
+    """A worker process that ends without an answer, as one killed does."""
+    os._exit(3)
+
+
 def race_worker(url: str, case_id: str, rounds: int, barrier: Any, results: Any) -> None:
     """Each round: load the case, wait for every rival, fire one review, try to save."""
     store = SqlAlchemyStore(url, calendar=CALENDAR)

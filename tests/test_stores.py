@@ -28,6 +28,7 @@ from store_contract import (
     Store,
     StoreContract,
     built,
+    dying_worker,
     reachable_engine,
     reset_database,
 )
@@ -381,6 +382,12 @@ def test_a_worker_that_meets_a_database_error_raises_a_store_error(
         store.verify(workers=2)
     assert not failed.value.retryable
     store.close()
+
+
+def test_a_worker_process_that_dies_is_a_store_error() -> None:
+    """Not a `BrokenProcessPool`: the library's error, saying what may have happened."""
+    with pytest.raises(StoreError, match="could not verify the store: a worker process ended"):
+        parallel.spread(dying_worker, [(None, "m"), ("m", None)], 2, print, "verify the store")
 
 
 def test_the_workers_url_keeps_its_password_out_of_sight() -> None:

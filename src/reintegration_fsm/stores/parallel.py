@@ -80,8 +80,9 @@ def spread(
             done(outcome)
     except BrokenProcessPool:
         raise StoreError(
-            f"could not {action}: a worker process ended without an answer (killed, or out of "
-            f"memory); try again with fewer workers",
+            f"could not {action}: a worker process ended without an answer (killed, out of "
+            f"memory, or started by a script whose top level is not under "
+            f"`if __name__ == '__main__':`)",
             retryable=False,
         ) from None
     finally:
