@@ -18,6 +18,7 @@ from reintegration_fsm import CaseSummary, LedgerEntry, StoreError
 from reintegration_fsm.stores import InMemoryStore, SqlAlchemyStore, parallel, schema, upgrade
 from reintegration_fsm.stores import Store as StoreInterface
 from reintegration_fsm.stores import sql as sql_store
+from reintegration_fsm.stores import sqlite as sqlite_settings
 from reintegration_fsm.stores.rows import Row
 from scenario import AUTHORITY
 from store_contract import (
@@ -382,6 +383,21 @@ def test_a_worker_that_meets_a_database_error_raises_a_store_error(
         store.verify(workers=2)
     assert not failed.value.retryable
     store.close()
+
+
+@pytest.mark.parametrize(
+    ("url", "memory"),
+    [
+        ("sqlite://", True),
+        ("sqlite:///:memory:", True),
+        ("sqlite:///file::memory:?cache=shared&uri=true", True),
+        ("sqlite:///file:cases?mode=memory&uri=true", True),
+        ("sqlite:///cases.db", False),
+        ("sqlite:///file:cases.db?mode=ro&uri=true", False),
+    ],
+)
+def test_an_in_memory_sqlite_database_is_told_from_a_file(url: str, memory: bool) -> None:
+    assert sqlite_settings.in_memory(sa.make_url(url)) is memory
 
 
 def test_a_worker_process_that_dies_is_a_store_error() -> None:

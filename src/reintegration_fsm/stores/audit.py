@@ -152,12 +152,11 @@ class Audit:
         another (the audit of one range of case ids, checked in another process)."""
         return Tally(found, self.cases, self.transitions, dict(self._anchors))
 
-    def add(self, tally: Tally) -> list[Problem]:
-        """Count another audit's cases and keep its checkpoint anchors; its problems."""
+    def add(self, tally: Tally) -> None:
+        """Count another audit's cases and keep its checkpoint anchors."""
         self.cases += tally.cases
         self.transitions += tally.transitions
         self._anchors.update(tally.anchors)
-        return tally.problems
 
     def finish(self, public_key: bytes | str | None = None) -> list[Problem]:
         """What is wrong with the checkpoint, once every batch is checked (none without one)."""

@@ -76,8 +76,8 @@ def in_memory(url: URL) -> bool:
     database = url.database or ""
     if database in ("", ":memory:") or url.query.get("mode") == "memory":
         return True
-    return database.startswith("file:") and (
-        database.startswith("file::memory:") or "mode=memory" in database
+    return database.startswith("file::memory:") or (
+        database.startswith("file:") and "mode=memory" in database
     )
 
 
