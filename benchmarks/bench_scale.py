@@ -1,6 +1,6 @@
 """Benchmark the SQL store at scale: bulk reading, one load, due(), verify(), memory and disk.
 
-Run: python benchmarks/bench_scale.py --cases 10000 [--postgres URL] [--mariadb URL]
+Run: python benchmarks/bench_scale.py --cases 10000 [--postgres URL] [--mariadb URL] [--workers N]
 
 Each engine gets `--cases` cases of 11 transitions (renamed copies of one scenario run, imported
 with `import_histories`), then one run of each figure, printed beside its floor with PASS or FAIL:
@@ -11,6 +11,8 @@ with `import_histories`), then one run of each figure, printed beside its floor 
   time with 1% of the cases due (goal < 50 ms);
 - `verify()`: transitions per second (goal >= 25,000), and its peak memory (tracemalloc)
   against the rows of one batch of cases held as dicts (goal <= 4x);
+- `verify(workers=N)` (`--workers`, default the CPU count): its rate, and its speed-up against
+  one process (goal >= 0.75 N);
 - memory per case loaded (tracemalloc, goal <= 8 KB);
 - SQLite only: bytes on disk per transition (goal <= 600).
 
@@ -167,17 +169,30 @@ class _Enough(Exception):
     """Stops the traced verify() once it has shown its peak."""
 
 
-def bench_verify(store: SqlAlchemyStore, cases: int) -> None:
-    """verify(): its rate, then (a second run) its peak memory under tracemalloc."""
+def timed_verify(store: SqlAlchemyStore, cases: int, workers: int) -> tuple[int, float]:
+    """verify(workers=...) of a sound store: the transitions it checked and the seconds."""
     counted: list[tuple[int, int]] = []
     start = time.perf_counter()
-    problems = store.verify(progress=lambda c, t: counted.append((c, t)))
+    problems = store.verify(progress=lambda c, t: counted.append((c, t)), workers=workers)
     took = time.perf_counter() - start
     assert problems == [], problems[:3]
     checked_cases, transitions = counted[-1]
     assert checked_cases == cases, counted[-1]
-    print(f"  verify(): {checked_cases:,} cases, {transitions:,} transitions in {took:.2f} s")
+    return transitions, took
+
+
+def bench_verify(store: SqlAlchemyStore, cases: int, workers: int) -> None:
+    """verify(): its rate, in this process and in `workers` processes (the speed-up against one
+    at most `workers`), then (another run) its peak memory under tracemalloc."""
+    transitions, took = timed_verify(store, cases, 1)
+    print(f"  verify(): {cases:,} cases, {transitions:,} transitions in {took:.2f} s")
     report("verify() transitions/s", transitions / took, "/s", 25_000, "higher")
+    _, spread = timed_verify(store, cases, workers)
+    print(f"  verify(workers={workers}): the same in {spread:.2f} s")
+    report(f"verify(workers={workers}) transitions/s", transitions / spread, "/s", 25_000, "higher")
+    report(
+        f"verify(workers={workers}) speed-up over one", took / spread, "x", 0.75 * workers, "higher"
+    )
     batch = batch_bytes(store, 500)
     batches = 0
 
@@ -232,7 +247,7 @@ def bench_disk(path: Path, transitions: int) -> None:
     report("SQLite bytes on disk per transition", size / transitions, "B", 600, "lower")
 
 
-def run(title: str, url: str, cases: int, sqlite_file: Path | None) -> None:
+def run(title: str, url: str, cases: int, sqlite_file: Path | None, workers: int) -> None:
     """Every figure on one engine."""
     print(f"\n{title}")
     store = fresh(url)
@@ -249,7 +264,7 @@ def run(title: str, url: str, cases: int, sqlite_file: Path | None) -> None:
     store = SqlAlchemyStore(url, calendar=CALENDAR)
     bench_load_all(store, cases)
     bench_load(store, f"scale-{cases // 2:07}")
-    bench_verify(store, cases)
+    bench_verify(store, cases, workers)
     bench_memory(store, min(cases, 2000))
     if sqlite_file is not None:
         bench_disk(sqlite_file, written)
@@ -267,15 +282,19 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--cases", type=int, default=10_000)
     parser.add_argument("--postgres", default=None, help="a PostgreSQL URL (tables are dropped)")
     parser.add_argument("--mariadb", default=None, help="a MariaDB URL (tables are dropped)")
+    parser.add_argument(
+        "--workers", type=int, default=os.cpu_count() or 1, help="verify()'s processes"
+    )
     args = parser.parse_args(argv)
     directory = Path(tempfile.mkdtemp(prefix="rfsm-scale-", dir=Path.cwd()))
     try:
         sqlite_file = directory / "scale.db"
-        run("SQLite (WAL, synchronous=FULL)", f"sqlite:///{sqlite_file}", args.cases, sqlite_file)
+        sqlite_url = f"sqlite:///{sqlite_file}"
+        run("SQLite (WAL, synchronous=FULL)", sqlite_url, args.cases, sqlite_file, args.workers)
         if args.postgres:
-            run("PostgreSQL", args.postgres, args.cases, None)
+            run("PostgreSQL", args.postgres, args.cases, None, args.workers)
         if args.mariadb:
-            run("MariaDB", args.mariadb, args.cases, None)
+            run("MariaDB", args.mariadb, args.cases, None, args.workers)
     finally:
         for path in directory.iterdir():
             path.unlink()

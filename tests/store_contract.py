@@ -7,6 +7,7 @@ databases, and the worker processes of the race and crash tests.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import os
 import re
@@ -1209,6 +1210,102 @@ class StoreContract:
         assert all(protocols == (marker,) for protocols in given_protocols)
 
 
+class SqlStoreContract(StoreContract):
+    """What a SQL store adds: `verify(workers=...)`, checking ranges of cases in processes.
+
+    Each test shrinks the batch to a few cases, so that a few dozen cases make several ranges
+    (the batch size reaches the workers as an argument).
+    """
+
+    @pytest.fixture(autouse=True)
+    def small_batches(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setattr(sql_store, "_VERIFY_BATCH", 3)
+
+    def stock(self, store: Store, count: int, other_every: int = 0) -> None:
+        """`count` cases of different lengths; with `other_every`, every such case another
+        authority's."""
+        for number in range(count):
+            other = other_every and number % other_every == 0
+            authority = OTHER_AUTHORITY if other else AUTHORITY
+            store.save(built(f"case-{number:02}", 1 + number % 11, authority))
+
+    def test_verify_in_workers_finds_a_sound_store_sound_and_counts_as_serially(
+        self, store: Store
+    ) -> None:
+        assert isinstance(store, SqlAlchemyStore)
+        self.stock(store, 30)
+        serial: list[tuple[int, int]] = []
+        parallel: list[tuple[int, int]] = []
+        assert store.verify(progress=lambda *counts: serial.append(counts)) == []
+        assert store.verify(workers=2, progress=lambda *counts: parallel.append(counts)) == []
+        assert parallel[-1] == serial[-1] == (30, sum(1 + n % 11 for n in range(30)))
+        assert parallel == sorted(parallel)
+        assert len(parallel) > 2  # told as ranges finish, not only at the end
+
+    def test_verify_in_workers_reports_the_serial_runs_problems_in_its_order(
+        self, store: Store
+    ) -> None:
+        assert isinstance(store, SqlAlchemyStore)
+        self.stock(store, 24)
+        entry = store.history("case-02")[1]
+        forged = entry.data | {"form": entry.data["form"] | {"agrees": False}}
+        self.tamper(store, "case-02", 2, "data", _json(forged))
+        self.tamper_case(store, "case-09", "stage", "withdrawn")
+        self.remove_case_row(store, "case-20")
+        self.tamper_case(store, "case-14", "stage", "withdrawn")
+        # An open item of no case, between case-12 and case-13 (a batch is case-12 to case-14):
+        # reported after the cases of its batch that have a log, so after case-14's problem.
+        items = schema.open_items
+        with store.engine.begin() as conn:
+            item = conn.execute(sa.select(items).order_by(items.c.case_id)).mappings().first()
+            assert item is not None
+            conn.execute(sa.insert(items).values(dict(item) | {"case_id": "case-12-orphan"}))
+        serial = store.verify()
+        assert [case_id for case_id, _ in itertools.groupby(p.case_id for p in serial)] == [
+            "case-02",
+            "case-09",
+            "case-14",
+            "case-12-orphan",
+            "case-20",
+        ]
+        assert store.verify(workers=2) == serial
+        assert store.verify(workers=3) == serial
+
+    def test_verify_in_workers_checks_a_checkpoint_as_serially(self, store: Store) -> None:
+        assert isinstance(store, SqlAlchemyStore)
+        self.stock(store, 12)
+        taken = store.checkpoint()
+        store.save(advanced(store.load("case-01"), 2))  # extends the checkpoint
+        self.tamper(store, "case-07", 8, "hash", "ab" * 32)  # its last entry then: rewritten
+        serial = store.verify(checkpoint=taken)
+        assert ("case-07", 8) in {(p.case_id, p.seq) for p in serial if "rewritten" in p.what}
+        assert "case-01" not in {p.case_id for p in serial}
+        assert store.verify(checkpoint=taken, workers=2) == serial
+
+    def test_a_scoped_store_verifies_its_authoritys_cases_in_workers(self, store: Store) -> None:
+        assert isinstance(store, SqlAlchemyStore)
+        self.stock(store, 18, other_every=3)
+        self.tamper_case(store, "case-03", "stage", "withdrawn")  # another authority's
+        self.tamper_case(store, "case-04", "stage", "withdrawn")
+        scoped = store.for_authority(AUTHORITY)
+        serial: list[tuple[int, int]] = []
+        parallel: list[tuple[int, int]] = []
+        found = scoped.verify(progress=lambda *counts: serial.append(counts))
+        assert {p.case_id for p in found} == {"case-04"}
+        assert scoped.verify(workers=2, progress=lambda *counts: parallel.append(counts)) == found
+        assert parallel[-1] == serial[-1]
+        assert serial[-1][0] == 12
+
+    @pytest.mark.parametrize("workers", [0, -1, 1.5, "2", True, None])
+    def test_verify_refuses_a_count_of_workers_that_is_not_one_or_more(
+        self, store: Store, workers: Any
+    ) -> None:
+        assert isinstance(store, SqlAlchemyStore)
+        with pytest.raises(FormInvalid, match="workers") as refused:
+            store.verify(workers=workers)
+        assert isinstance(refused.value, ValueError)
+
+
 def _sqlite_text(value: Any) -> Any:
     if isinstance(value, dt.datetime):
         return value.isoformat(sep=" ")
@@ -1222,6 +1319,11 @@ def _json(value: Any) -> str:
 
 
 # -- worker processes (spawned: module-level and importable) -------------------------------------
+def dying_worker(span: Any) -> None:
+    """A worker process that ends without an answer, as one killed does."""
+    os._exit(3)
+
+
 def race_worker(url: str, case_id: str, rounds: int, barrier: Any, results: Any) -> None:
     """Each round: load the case, wait for every rival, fire one review, try to save."""
     store = SqlAlchemyStore(url, calendar=CALENDAR)

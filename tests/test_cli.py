@@ -39,7 +39,8 @@ from reintegration_fsm.cli import cli
 from reintegration_fsm.cli.common import failure_from
 from reintegration_fsm.protocol import diagrams
 from reintegration_fsm.serialisation import unstructure
-from reintegration_fsm.stores import SqlAlchemyStore, schema
+from reintegration_fsm.stores import SqlAlchemyStore, parallel, schema
+from reintegration_fsm.stores import sql as sql_store
 
 IDS = ("DEMO-0001", "DEMO-0002", "DEMO-0003", "DEMO-0004")
 
@@ -286,6 +287,36 @@ def test_verify_says_on_stderr_how_much_it_checked_and_how_fast(demo_db: str) ->
     )
     assert "checked" not in sound.stdout
     assert "checked" not in invoke(demo_db, "verify", "--format", "json").stdout
+
+
+def test_verify_in_workers_prints_what_verify_alone_prints(
+    demo_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--workers 2` (a batch per case here, so the four cases make ranges for two processes)
+    lists the same problems and counts the same cases and transitions."""
+    monkeypatch.setattr(sql_store, "_VERIFY_BATCH", 1)
+    spread = parallel.spread
+    spans: list[int] = []
+
+    def counted_spread(work: Any, given: Sequence[Any], *args: Any) -> Any:
+        spans.append(len(given))
+        return spread(work, given, *args)
+
+    monkeypatch.setattr(parallel, "spread", counted_spread)
+    with sqlite3.connect(demo_db.removeprefix("sqlite:///")) as conn:
+        conn.execute("UPDATE rfsm_cases SET stage = 'withdrawn' WHERE case_id = 'DEMO-0002'")
+    alone = invoke(demo_db, "verify")
+    side_by_side = invoke(demo_db, "verify", "--workers", "2")
+    assert alone.exit_code == side_by_side.exit_code == 1
+    assert "DEMO-0002" in alone.stdout
+    assert side_by_side.stdout == alone.stdout
+    assert spans == [4]  # the second run only, a range per case
+
+    def counted(result: Result) -> str:
+        return result.stderr.partition(" in ")[0]
+
+    assert counted(side_by_side) == counted(alone)
+    assert counted(alone).startswith("checked 4 cases, ")
 
 
 # -- diagram and calendar ------------------------------------------------------------------------

@@ -145,6 +145,17 @@ def test_ids_and_names_beyond_the_stores_columns_are_bad_input(
     assert "Invalid value for" in result.stderr
 
 
+@pytest.mark.parametrize("workers", ["0", "-2", "x", "1.5"])
+def test_a_count_of_workers_that_is_not_one_or_more_is_bad_input(
+    demo_db: str, workers: str
+) -> None:
+    """`verify --workers` takes a whole number of 1 or more; anything else exits 2."""
+    result = invoke(demo_db, "verify", "--workers", workers)
+    no_traceback(result)
+    assert result.exit_code == 2, result.output
+    assert "Invalid value for '--workers'" in result.stderr
+
+
 def test_a_port_that_is_not_a_number_is_bad_input() -> None:
     """`--db` with a port like `abc` exits 2 and says so."""
     result = CliRunner().invoke(cli, ["--db", "postgresql+psycopg://u:pw@localhost:abc/x", "due"])

@@ -9,6 +9,7 @@ Complements tests/test_protocols.py; written to kill what mutation testing of
 from __future__ import annotations
 
 import datetime as dt
+import pickle
 import sys
 from pathlib import Path
 from typing import Any
@@ -200,6 +201,17 @@ def test_roles_may_be_keyed_by_trigger() -> None:
     protocol = attrs.evolve(WORCESTERSHIRE, roles=roles)
     assert protocol.roles_for("withdraw") == frozenset({Role.PARENT})
     assert list(protocol.roles) == sorted(t.value for t in Trigger)
+
+
+def test_a_protocol_pickles_to_an_equal_one_with_read_only_roles() -> None:
+    """What `verify(workers=...)` sends its processes: the roles mapping is rebuilt."""
+    roles = dict(WORCESTERSHIRE.roles) | {"withdraw": frozenset({Role.PARENT})}
+    protocol = attrs.evolve(WORCESTERSHIRE, id="pickled", version="2", roles=roles)
+    copied = pickle.loads(pickle.dumps(protocol))
+    assert copied == protocol
+    assert copied.roles_for("withdraw") == frozenset({Role.PARENT})
+    with pytest.raises(TypeError):
+        copied.roles["withdraw"] = frozenset()  # type: ignore[index]
 
 
 def test_roles_that_are_not_a_mapping_are_refused() -> None:

@@ -14,18 +14,22 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from reintegration_fsm import CaseSummary, LedgerEntry
-from reintegration_fsm.stores import InMemoryStore, SqlAlchemyStore, schema, upgrade
+from reintegration_fsm import CaseSummary, LedgerEntry, StoreError
+from reintegration_fsm.stores import InMemoryStore, SqlAlchemyStore, parallel, schema, upgrade
 from reintegration_fsm.stores import Store as StoreInterface
+from reintegration_fsm.stores import sql as sql_store
+from reintegration_fsm.stores import sqlite as sqlite_settings
 from reintegration_fsm.stores.rows import Row
 from scenario import AUTHORITY
 from store_contract import (
     ADMISSIONS,
     CALENDAR,
     REDACTED_ON,
+    SqlStoreContract,
     Store,
     StoreContract,
     built,
+    dying_worker,
     reachable_engine,
     reset_database,
 )
@@ -67,7 +71,7 @@ class TestInMemoryStore(StoreContract):
         del store._cases[case_id]
 
 
-class TestSqliteStore(StoreContract):
+class TestSqliteStore(SqlStoreContract):
     """SQLite in a temporary file, WAL and synchronous=FULL."""
 
     @pytest.fixture
@@ -239,7 +243,7 @@ def server_store(url: str) -> Iterator[SqlAlchemyStore]:
     engine.dispose()
 
 
-class TestPostgresStore(StoreContract):
+class TestPostgresStore(SqlStoreContract):
     """PostgreSQL at RFSM_TEST_POSTGRES_URL (READ COMMITTED)."""
 
     @pytest.fixture
@@ -255,7 +259,7 @@ class TestPostgresStore(StoreContract):
         assert store.verify() == []
 
 
-class TestMariaDBStore(StoreContract):
+class TestMariaDBStore(SqlStoreContract):
     """MariaDB at RFSM_TEST_MARIADB_URL."""
 
     @pytest.fixture
@@ -306,6 +310,108 @@ def test_a_store_on_one_connection_streams_and_verifies(tmp_path: Path) -> None:
     next(halfway)
     del halfway  # a stream left half way gives its connection back
     assert store.verify() == []
+    store.close()
+
+
+def test_an_in_memory_store_verifies_in_this_process_whatever_the_workers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """No other process can open an in-memory SQLite database: verify(workers=2) checks it
+    here, finding what the serial run finds."""
+    monkeypatch.setattr(sql_store, "_VERIFY_BATCH", 2)
+
+    def spread(*args: Any) -> None:
+        raise AssertionError("an in-memory store was handed to worker processes")
+
+    monkeypatch.setattr(parallel, "spread", spread)
+    store = SqlAlchemyStore("sqlite://", calendar=CALENDAR)
+    store.create_schema()
+    for number in range(7):
+        store.save(built(f"case-{number:02}", 2 + number))
+    with store.engine.begin() as conn:
+        conn.execute(
+            sa.update(schema.cases).where(schema.cases.c.case_id == "case-05").values(version=2)
+        )
+    found = store.verify()
+    assert [p.case_id for p in found] == ["case-05"]
+    assert store.verify(workers=2) == found
+    store.close()
+
+
+def test_a_store_on_the_callers_engine_is_reopened_by_its_url_in_the_workers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The workers open the engine's database by its URL and find what the serial run finds."""
+    monkeypatch.setattr(sql_store, "_VERIFY_BATCH", 2)
+    spread = parallel.spread
+    spans: list[int] = []
+
+    def counted_spread(work: Any, given: Any, *args: Any) -> Any:
+        spans.append(len(given))
+        return spread(work, given, *args)
+
+    monkeypatch.setattr(parallel, "spread", counted_spread)
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'cases.db'}")
+    store = SqlAlchemyStore(engine, calendar=CALENDAR)
+    store.create_schema()
+    for number in range(6):
+        store.save(built(f"case-{number:02}", 2 + number))
+    with engine.begin() as conn:
+        conn.execute(
+            sa.update(schema.cases).where(schema.cases.c.case_id == "case-04").values(version=3)
+        )
+    found = store.verify()
+    assert [p.case_id for p in found] == ["case-04"]
+    assert store.verify(workers=2) == found
+    assert spans == [3]
+    engine.dispose()
+
+
+def test_a_worker_that_meets_a_database_error_raises_a_store_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A table gone under the workers (only they read the redactions): the library's error,
+    not the driver's nor a broken process pool's."""
+    monkeypatch.setattr(sql_store, "_VERIFY_BATCH", 2)
+    store = SqlAlchemyStore(f"sqlite:///{tmp_path / 'cases.db'}", calendar=CALENDAR)
+    store.create_schema()
+    for number in range(6):
+        store.save(built(f"case-{number:02}", 2))
+    with store.engine.begin() as conn:
+        conn.execute(sa.text("DROP TABLE rfsm_redactions"))
+    with pytest.raises(StoreError, match="could not verify the store") as failed:
+        store.verify(workers=2)
+    assert not failed.value.retryable
+    store.close()
+
+
+@pytest.mark.parametrize(
+    ("url", "memory"),
+    [
+        ("sqlite://", True),
+        ("sqlite:///:memory:", True),
+        ("sqlite:///file::memory:?cache=shared&uri=true", True),
+        ("sqlite:///file:cases?mode=memory&uri=true", True),
+        ("sqlite:///cases.db", False),
+        ("sqlite:///file:cases.db?mode=ro&uri=true", False),
+    ],
+)
+def test_an_in_memory_sqlite_database_is_told_from_a_file(url: str, memory: bool) -> None:
+    assert sqlite_settings.in_memory(sa.make_url(url)) is memory
+
+
+def test_a_worker_process_that_dies_is_a_store_error() -> None:
+    """Not a `BrokenProcessPool`: the library's error, saying what may have happened."""
+    with pytest.raises(StoreError, match="could not verify the store: a worker process ended"):
+        parallel.spread(dying_worker, [(None, "m"), ("m", None)], 2, print, "verify the store")
+
+
+def test_the_workers_url_keeps_its_password_out_of_sight() -> None:
+    """Workers open the database by its URL, password included; its repr does not show it."""
+    store = SqlAlchemyStore("postgresql+psycopg://clerk:s3cret@db.invalid/cases")
+    reopening = store._reopening()
+    assert "s3cret" in reopening.url
+    assert "s3cret" not in repr(reopening)
     store.close()
 
 

@@ -155,10 +155,22 @@ def due(
     default=None,
     help="Check the checkpoint's signature with this Ed25519 public key (PEM).",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    metavar="N",
+    help="Check ranges of cases in N processes side by side, each on its own connection.",
+)
 @format_option()
 @click.pass_context
 def verify(
-    ctx: click.Context, checkpoint_file: str | None, key_file: str | None, output_format: str
+    ctx: click.Context,
+    checkpoint_file: str | None,
+    key_file: str | None,
+    workers: int,
+    output_format: str,
 ) -> None:
     """Check the audit log's hash chains, digests and redactions and replay every case; with
     --checkpoint, that no case it holds was rewritten, truncated or removed. Exit 1 on any
@@ -173,7 +185,8 @@ def verify(
         counted[:] = [cases, transitions]
 
     started = time.perf_counter()
-    problems = settings(ctx).store().verify(checkpoint=anchor, public_key=key, progress=progress)
+    store = settings(ctx).store()
+    problems = store.verify(checkpoint=anchor, public_key=key, progress=progress, workers=workers)
     took = time.perf_counter() - started
     rows = views.problem_rows(problems)
     if output_format != "table" or problems:

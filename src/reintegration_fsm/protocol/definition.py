@@ -284,6 +284,12 @@ class Protocol:
         if value not in EDITIONS:
             raise ProtocolDefinitionError("edition", f"must be one of {EDITIONS}, not {value!r}")
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Its roles are a read-only mapping, which does not pickle: rebuilt from a dict (so a
+        # protocol reaches the processes of `verify(workers=...)`).
+        fields = {field.name: getattr(self, field.name) for field in attrs.fields(type(self))}
+        return (_rebuilt, (type(self), fields | {"roles": dict(self.roles)}))
+
     def __attrs_post_init__(self) -> None:
         final_days = self.review_weeks[-1] * 7
         if final_days > self.final_review_within_days:
@@ -446,3 +452,8 @@ def find_protocol(
     if found is None:
         raise UnknownProtocol(protocol_id, version, sorted(registry))
     return found
+
+
+def _rebuilt(kind: type[Protocol], fields: dict[str, Any]) -> Protocol:
+    """A pickled protocol, made again (checked again)."""
+    return kind(**fields)

@@ -9,6 +9,8 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+import attrs
+
 from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.case import Reintegration
 from reintegration_fsm.errors import ProtocolError
@@ -145,11 +147,33 @@ class Audit:
                     found.append(Problem(case_id, None, f"{what} for a case with no log"))
         return found
 
+    def tally(self, found: list[Problem]) -> Tally:
+        """What this audit checked and gathered, with the problems it `found`, to `add` to
+        another (the audit of one range of case ids, checked in another process)."""
+        return Tally(found, self.cases, self.transitions, dict(self._anchors))
+
+    def add(self, tally: Tally) -> None:
+        """Count another audit's cases and keep its checkpoint anchors."""
+        self.cases += tally.cases
+        self.transitions += tally.transitions
+        self._anchors.update(tally.anchors)
+
     def finish(self, public_key: bytes | str | None = None) -> list[Problem]:
         """What is wrong with the checkpoint, once every batch is checked (none without one)."""
         if self.checkpoint is None:
             return []
         return checkpoints.problems(self.checkpoint, self.scope, self._anchors, public_key)
+
+
+@attrs.frozen
+class Tally:
+    """What an `Audit` of one range of case ids found: its problems, the cases and log entries
+    it checked, and the checkpoint's cases as their logs stand (see `Audit.add`)."""
+
+    problems: list[Problem]
+    cases: int
+    transitions: int
+    anchors: dict[str, tuple[int, str | None]]
 
 
 def _visible(

@@ -11,11 +11,13 @@ case is one it has not seen) does the save compare the stored history with the c
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from typing import Any
 
+import attrs
 from sqlalchemy import (
     URL,
     BindParameter,
@@ -37,7 +39,7 @@ from sqlalchemy.exc import DBAPIError
 
 from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.case import Reintegration
-from reintegration_fsm.errors import CaseNotFound, ConcurrentUpdate, FormInvalid
+from reintegration_fsm.errors import CaseNotFound, ConcurrentUpdate, FormInvalid, StoreError
 from reintegration_fsm.records import Transition
 from reintegration_fsm.stores import (
     at_once,
@@ -46,6 +48,7 @@ from reintegration_fsm.stores import (
     engines,
     erasure,
     migrate,
+    parallel,
     schema,
     sqlite,
     streaming,
@@ -1033,6 +1036,7 @@ class SqlAlchemyStore:
         public_key: bytes | str | None = None,
         *,
         progress: Callable[[int, int], None] | None = None,
+        workers: int = 1,
     ) -> list[Problem]:
         """Check every chain, digest, redaction, case row (its state too), open item and ledger
         entry, and replay every case; with a checkpoint, also that every case it holds still
@@ -1045,38 +1049,112 @@ class SqlAlchemyStore:
         at a time (500 cases' worth), so memory holds a batch of cases, not the store. After
         each batch, `progress` (if given) is called with the cases and the log entries checked
         so far. A write made while it runs may show as a problem of the case written.
+
+        `workers` > 1 checks ranges of whole batches side by side in that many processes, each
+        opening the database again by the engine's URL (password included) on its own
+        connection, and holding a batch in memory; the problems are the same, in the same order,
+        and `progress` is called as each range finishes. An in-memory SQLite database, which no
+        other process can open, and a store of one batch are checked in this process. A store
+        on an engine that needs more than its URL to connect (`connect_args`, a `creator`)
+        should be verified with `workers=1`.
+
+        Raises:
+            FormInvalid: `workers` is not a whole number of 1 or more.
+            StoreError: the database failed, here or in a worker.
         """
-        checking = audit.Audit(
+        parallel.check_workers(workers)
+        checking = self._audit(checkpoint)
+        batch = _VERIFY_BATCH
+        spans = self._verify_spans(workers, batch) if workers > 1 else [(None, None)]
+        if len(spans) == 1:
+            with converted("verify the store"):
+                found = self._verify_span(checking, (None, None), batch, progress)
+            return found + checking.finish(public_key)
+
+        def done(tally: audit.Tally) -> None:
+            checking.add(tally)
+            if progress is not None:
+                progress(checking.cases, checking.transitions)
+
+        work = functools.partial(_verify_part, self._reopening(), checkpoint, batch)
+        tallies = parallel.spread(work, spans, workers, done, "verify the store")
+        found = [problem for tally in tallies for problem in tally.problems]
+        if progress is not None:
+            progress(checking.cases, checking.transitions)
+        return found + checking.finish(public_key)
+
+    def _audit(self, checkpoint: Checkpoint | None) -> audit.Audit:
+        return audit.Audit(
             scope=self.authority,
             calendar=self.calendar,
             protocols=self.protocols,
             checkpoint=checkpoint,
         )
+
+    def _verify_span(
+        self,
+        checking: audit.Audit,
+        span: parallel.Span,
+        batch: int,
+        progress: Callable[[int, int], None] | None,
+    ) -> list[Problem]:
+        """Check the cases of `span`, `batch` logged cases at a time."""
+        low, high = span
         found: list[Problem] = []
-        with (
-            converted("verify the store"),
-            self.engine.connect() as conn,
-            contextlib.ExitStack() as stack,
-        ):
+        with self.engine.connect() as conn, contextlib.ExitStack() as stack:
             # The other rows are read on the streaming connection, but for MariaDB's.
             side = stack.enter_context(self.engine.connect()) if self._streams_alone() else conn
-            log_query = select(transitions).order_by(transitions.c.case_id, transitions.c.seq)
+            log_query = (
+                select(transitions)
+                .where(*_within(transitions, low, high))
+                .order_by(transitions.c.case_id, transitions.c.seq)
+            )
             log = _dicts(conn.execution_options(yield_per=streaming.FETCH).execute(log_query))
             logs = (
                 (case_id, list(group))
                 for case_id, group in itertools.groupby(log, key=lambda row: row["case_id"])
             )
-            low: str | None = None
-            while batch := list(itertools.islice(logs, _VERIFY_BATCH)):
-                high = batch[-1][0]
-                found += self._verify_range(side, checking, low, high, batch)
-                low = high
+            while part := list(itertools.islice(logs, batch)):
+                last = part[-1][0]
+                found += self._verify_range(side, checking, low, last, part)
+                low = last
                 if progress is not None:
                     progress(checking.cases, checking.transitions)
-            found += self._verify_range(side, checking, low, None, [])
+            found += self._verify_range(side, checking, low, high, [])
             if progress is not None:
                 progress(checking.cases, checking.transitions)
-        return found + checking.finish(public_key)
+        return found
+
+    def _verify_spans(self, workers: int, batch: int) -> list[parallel.Span]:
+        """Ranges of whole batches of logged cases (so that each range's batches are the serial
+        run's, and its problems come in the same order), about as many batches each, at most
+        `SPANS_PER_WORKER` per worker; one range when the store cannot be opened again."""
+        if self._dialect == "sqlite" and sqlite.in_memory(self.engine.url):
+            return [(None, None)]
+        query = select(transitions.c.case_id).distinct().order_by(transitions.c.case_id)
+        ends: list[str] = []  # the last case id of each batch but the last
+        last = None
+        with converted("verify the store"), self.engine.connect() as conn:
+            ids = conn.execution_options(yield_per=streaming.FETCH).execute(query).scalars()
+            for number, last in enumerate(ids, start=1):
+                if number % batch == 0:
+                    ends.append(last)
+        if ends and ends[-1] == last:
+            ends.pop()
+        batches = len(ends) + 1
+        parts = min(batches, workers * parallel.SPANS_PER_WORKER)
+        bounds: list[str | None] = [ends[batches * n // parts - 1] for n in range(1, parts)]
+        return list(zip([None, *bounds], [*bounds, None], strict=True))
+
+    def _reopening(self) -> _Reopening:
+        return _Reopening(
+            self.engine.url.render_as_string(hide_password=False),
+            self.authority,
+            self.calendar,
+            self.protocols,
+            self._durable,
+            self._busy_timeout,
+        )
 
     def _verify_range(
         self,
@@ -1088,13 +1166,8 @@ class SqlAlchemyStore:
     ) -> list[Problem]:
         """Check the cases with ids after `low` up to `high` (None: no bound)."""
 
-        def within(table: Any) -> list[Any]:
-            bounds = []
-            if low is not None:
-                bounds.append(table.c.case_id > low)
-            if high is not None:
-                bounds.append(table.c.case_id <= high)
-            return bounds
+        def within(table: Table) -> list[Any]:
+            return _within(table, low, high)
 
         case_rows = {
             row["case_id"]: row for row in _dicts(conn.execute(select(cases).where(*within(cases))))
@@ -1112,6 +1185,55 @@ class SqlAlchemyStore:
         )
         redacted = {case_id: by_seq(rows) for case_id, rows in notes.items()}
         return checking.batch(case_rows, logs, items, ledger, redacted)
+
+
+@attrs.frozen
+class _Reopening:
+    """What a worker process needs to open the store again (the URL holds the password: kept
+    out of the repr)."""
+
+    url: str = attrs.field(repr=False)
+    authority: str | None
+    calendar: SchoolCalendar | None
+    protocols: tuple[Any, ...]
+    durable: bool
+    busy_timeout: float
+
+    def store(self) -> SqlAlchemyStore:
+        return SqlAlchemyStore(
+            self.url,
+            authority=self.authority,
+            calendar=self.calendar,
+            protocols=self.protocols,
+            durable=self.durable,
+            busy_timeout=self.busy_timeout,
+        )
+
+
+def _verify_part(
+    reopening: _Reopening, checkpoint: Checkpoint | None, batch: int, span: parallel.Span
+) -> audit.Tally | parallel.Failed:
+    """`verify()` of one range of case ids, in a worker process."""
+    try:
+        with converted("verify the store"):
+            store = reopening.store()
+            try:
+                checking = store._audit(checkpoint)
+                return checking.tally(store._verify_span(checking, span, batch, None))
+            finally:
+                store.close()
+    except StoreError as error:
+        return parallel.Failed.of(error)
+
+
+def _within(table: Table, low: str | None, high: str | None) -> list[Any]:
+    """The conditions on `table`'s case ids after `low` up to `high` (None: no bound)."""
+    bounds = []
+    if low is not None:
+        bounds.append(table.c.case_id > low)
+    if high is not None:
+        bounds.append(table.c.case_id <= high)
+    return bounds
 
 
 class _Rereading:

@@ -59,9 +59,7 @@ def private_file(url: URL) -> None:
     anything keeps its mode. An in-memory database and a `file:` URI are left alone.
     """
     database = url.database
-    if not database or database == ":memory:" or database.startswith("file:"):
-        return
-    if url.query.get("mode") == "memory":
+    if in_memory(url) or not database or database.startswith("file:"):
         return
     try:
         descriptor = os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -71,6 +69,16 @@ def private_file(url: URL) -> None:
     except OSError:
         return  # SQLite will report why it cannot be created
     os.close(descriptor)
+
+
+def in_memory(url: URL) -> bool:
+    """True when `url` names an in-memory database, which only this process can open."""
+    database = url.database or ""
+    if database in ("", ":memory:") or url.query.get("mode") == "memory":
+        return True
+    return database.startswith("file::memory:") or (
+        database.startswith("file:") and "mode=memory" in database
+    )
 
 
 def _tighten_if_empty(database: str) -> None:

@@ -1,0 +1,90 @@
+"""Work on ranges of case ids spread over processes (`SqlAlchemyStore.verify(workers=...)`).
+
+The processes are spawned, not forked: a fork would share the parent's open database
+connections and whatever locks its threads held.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from typing import TypeVar
+
+import attrs
+
+from reintegration_fsm.errors import FormInvalid, StoreError
+
+Span = tuple[str | None, str | None]
+"""A range of case ids: after the first (None: from the start) up to the second (None: to the
+end)."""
+
+SPANS_PER_WORKER = 4
+"""Ranges per process at most: small enough ranges that a process finishing early takes
+another one, and that progress is told more than once per process."""
+
+T = TypeVar("T")
+
+
+@attrs.frozen
+class Failed:
+    """A `StoreError` met in a worker, sent back as what makes one (it does not pickle)."""
+
+    message: str
+    retryable: bool
+
+    @classmethod
+    def of(cls, error: StoreError) -> Failed:
+        """The failure that `error` reports."""
+        return cls(str(error), error.retryable)
+
+
+def check_workers(workers: object) -> None:
+    """Refuse a count of processes that is not a whole number of 1 or more.
+
+    Raises:
+        FormInvalid: not a whole number of 1 or more.
+    """
+    if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
+        raise FormInvalid(
+            "verify", "workers", f"must be a whole number of 1 or more, not {workers!r}"
+        )
+
+
+def spread(
+    work: Callable[[Span], T | Failed],
+    spans: Sequence[Span],
+    workers: int,
+    done: Callable[[T], None],
+    action: str,
+) -> list[T]:
+    """`work` on each of `spans` in up to `workers` processes; the results in span order.
+
+    `done` is called here with each result as its span finishes. `action` names the work for
+    an error's message ("verify the store").
+
+    Raises:
+        StoreError: a worker failed (the first failure met; the spans not started are dropped).
+    """
+    context = multiprocessing.get_context("spawn")
+    pool = ProcessPoolExecutor(max_workers=min(workers, len(spans)), mp_context=context)
+    results: dict[int, T] = {}
+    try:
+        futures = {pool.submit(work, span): number for number, span in enumerate(spans)}
+        for future in as_completed(futures):
+            outcome = future.result()
+            if isinstance(outcome, Failed):
+                raise StoreError(outcome.message, retryable=outcome.retryable)
+            results[futures[future]] = outcome
+            done(outcome)
+    except BrokenProcessPool:
+        raise StoreError(
+            f"could not {action}: a worker process ended without an answer (killed, out of "
+            f"memory, or started by a script whose top level is not under "
+            f"`if __name__ == '__main__':`)",
+            retryable=False,
+        ) from None
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    return [results[number] for number in range(len(spans))]
