@@ -43,7 +43,7 @@ from reintegration_fsm import (
     SchoolCalendar,
     Stage,
 )
-from reintegration_fsm.stores import DueItem, InMemoryStore, SqlAlchemyStore, schema
+from reintegration_fsm.stores import DueItem, InMemoryStore, SqlAlchemyStore, at_once, schema
 from reintegration_fsm.stores import sql as sql_store
 from reintegration_fsm.stores.migrate import VERSION_TABLE
 from reintegration_fsm.stores.rows import Row, item_key, open_item_rows
@@ -1295,6 +1295,31 @@ class SqlStoreContract(StoreContract):
         assert scoped.verify(workers=2, progress=lambda *counts: parallel.append(counts)) == found
         assert parallel[-1] == serial[-1]
         assert serial[-1][0] == 12
+
+    def test_a_save_too_large_for_one_statement_is_written_in_a_transaction(
+        self, store: Store, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """PostgreSQL writes the common save in one statement up to a number of parameters;
+        past it (many transitions appended at once), the save runs as a transaction, whole."""
+        assert isinstance(store, SqlAlchemyStore)
+        monkeypatch.setattr(at_once, "MOST_PARAMETERS", 40)  # less than one log entry's row
+        store.save(built("case-01", 3))
+        case = advanced(store.load("case-01"), 5)
+        statements: list[str] = []
+
+        def note(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+            statements.append(statement)
+
+        sa.event.listen(store.engine, "before_cursor_execute", note)
+        try:
+            store.save(case)
+        finally:
+            sa.event.remove(store.engine, "before_cursor_execute", note)
+        assert not any(s.startswith("WITH checked") for s in statements)
+        # ... and as a save of a case the store has seen: no read of the stored log.
+        assert not any(s.startswith("SELECT") and "FROM rfsm_transitions" in s for s in statements)
+        assert store.load("case-01") == built("case-01", 8)
+        assert store.verify() == []
 
     @pytest.mark.parametrize("workers", [0, -1, 1.5, "2", True, None])
     def test_verify_refuses_a_count_of_workers_that_is_not_one_or_more(

@@ -19,6 +19,10 @@ from sqlalchemy.dialects import postgresql
 from reintegration_fsm.stores.rows import Row
 from reintegration_fsm.stores.schema import open_items, transitions, weightings
 
+MOST_PARAMETERS = 10_000
+"""The most parameters a statement takes here (PostgreSQL's protocol allows 65,535): a save
+that would need more (some six hundred transitions appended at once) runs in a transaction."""
+
 _UPDATED = "EXISTS (SELECT FROM checked)"
 _POSTGRESQL: Any = postgresql.dialect
 
@@ -40,7 +44,7 @@ def parameters(
     return found
 
 
-@functools.lru_cache(maxsize=256)
+@functools.lru_cache(maxsize=64)
 def statement(update: str, entries: int, gone: int, items: int, ledger: int) -> str:
     """The statement for `entries` log entries, `gone` closed items, `items` new or renumbered
     items and `ledger` ledger rows, after `update` (the driver's text of the case row's

@@ -352,9 +352,11 @@ class SqlAlchemyStore:
             new = history[seen.version :]
             fast = bulk.appended(case, seen.authority, new, seen.last_hash, utc_now())
             if self._at_once and seen.items is not None:
-                if self._append_at_once(fast, new, seen, seen.items):
+                done = self._append_at_once(fast, new, seen, seen.items)
+                if done:
                     return _held(len(history), fast, seen.authority)
-                fast = None  # the case row is not as this store saw it: compare below
+                if done is not None:
+                    fast = None  # the case row is not as this store saw it: compare below
         with self._writer.begin() as conn:
             head = None
             if seen is not None and fast is not None and self._update_first(conn, fast, seen):
@@ -424,11 +426,12 @@ class SqlAlchemyStore:
         new: Sequence[Transition],
         seen: Held,
         before: Mapping[int, tuple[Any, ...]],
-    ) -> bool:
+    ) -> bool | None:
         """PostgreSQL: `_update_first` and `_append` as one statement, run as its own
         transaction (see `at_once`), given the open items the store holds (`before`). True when
         the case row was still as `seen` (and the save is committed); False when it was not,
-        and nothing was written.
+        and nothing was written; None, having done nothing, when the save is too large for
+        one statement (`at_once.MOST_PARAMETERS`).
 
         Raises:
             ConcurrentUpdate: another writer holds the case row.
@@ -438,11 +441,13 @@ class SqlAlchemyStore:
         gone = [number for number in gone if number not in renumbered]
         entries = [bulk.binary(entry) for entry in prepared.entries]
         ledger = prepared.ledger if prepared.ledger and succeeded_in(new) else []
+        update = _update_parameters(prepared, seen.version, seen.last_hash, seen.authority)
+        params = at_once.parameters(update, entries, gone, items, ledger)
+        if len(params) > at_once.MOST_PARAMETERS:
+            return None
         text = at_once.statement(
             self._driver_update, len(entries), len(gone), len(items), len(ledger)
         )
-        update = _update_parameters(prepared, seen.version, seen.last_hash, seen.authority)
-        params = at_once.parameters(update, entries, gone, items, ledger)
         with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             try:
                 return bool(conn.exec_driver_sql(text, params).scalar() == 1)
