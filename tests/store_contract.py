@@ -6,6 +6,7 @@ databases, and the worker processes of the race and crash tests.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import itertools
 import json
@@ -13,7 +14,7 @@ import os
 import re
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, ClassVar
 
 import attrs
@@ -42,6 +43,7 @@ from reintegration_fsm import (
     Role,
     SchoolCalendar,
     Stage,
+    StoreError,
 )
 from reintegration_fsm.stores import DueItem, InMemoryStore, SqlAlchemyStore, at_once, schema
 from reintegration_fsm.stores import sql as sql_store
@@ -143,6 +145,60 @@ def succeeded(case_id: str, on: dt.date, authority: str = AUTHORITY) -> Reintegr
     case = built(case_id, 10, authority)
     case.record_successful_outcome(SUCCESS, by=HOST_HEAD, on=on)
     return case
+
+
+@contextlib.contextmanager
+def statements_run(store: SqlAlchemyStore) -> Iterator[list[tuple[str, Any]]]:
+    """Each statement the store runs in the block, whitespace folded, with its parameters: as
+    SQLAlchemy runs it, or on SQLite, whose common save runs on the driver's own connection,
+    as sqlite3 traces it (the values written into the text, the parameters None)."""
+    found: list[tuple[str, Any]] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, params: Any, *args: Any) -> None:
+        found.append((" ".join(statement.split()), params))
+
+    def traced(statement: str) -> None:
+        found.append((" ".join(statement.split()), None))
+
+    def lent(dbapi_connection: Any, *args: Any) -> None:
+        dbapi_connection.set_trace_callback(traced)
+
+    def returned(dbapi_connection: Any, *args: Any) -> None:
+        dbapi_connection.set_trace_callback(None)
+
+    hooks: list[tuple[str, Any]] = (
+        [("checkout", lent), ("checkin", returned)]
+        if store.engine.dialect.name == "sqlite"
+        else [("before_cursor_execute", seen)]
+    )
+    for name, hook in hooks:
+        sa.event.listen(store.engine, name, hook)
+    try:
+        yield found
+    finally:
+        for name, hook in hooks:
+            sa.event.remove(store.engine, name, hook)
+
+
+def item_rows_written(statement: str, params: Any) -> list[tuple[str, int]]:
+    """The open-items rows a statement deletes and inserts, as (verb, rows): PostgreSQL's
+    one-statement save names its closed and new items' parameters; an INSERT of several rows
+    names each row's item_no once (or, traced by sqlite3, lists each row's values); an
+    executemany runs once per row; a DELETE lists the item numbers it deletes."""
+    if statement.startswith("WITH checked AS"):
+        parts = (("DELETE", r"%\(gone_\d+\)s"), ("INSERT", r"\bitem_item_no_\d+"))
+        return [(verb, n) for verb, pattern in parts if (n := len(re.findall(pattern, statement)))]
+    if "rfsm_open_items" not in statement or statement.startswith("SELECT"):
+        return []
+    verb = statement.split()[0]
+    if verb == "DELETE":
+        listed = re.search(r"item_no IN \(([^)]*)\)", statement)
+        return [(verb, 1 if listed is None else listed.group(1).count(",") + 1)]
+    if verb != "INSERT":
+        return []
+    named = len(re.findall(r"\bitem_no_\d+", statement))
+    rows = named or statement.partition(" VALUES ")[2].count("), (") + 1
+    return [(verb, rows * (len(params) if isinstance(params, list) else 1))]
 
 
 class Claiming:
@@ -551,29 +607,21 @@ class StoreContract:
         if not isinstance(store, SqlAlchemyStore):
             pytest.skip("the in-memory store runs no statements")
         store.save(built("case-01", 3))
-        statements: list[str] = []
 
-        def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-            statements.append(" ".join(statement.split()))
-
-        def log_reads() -> list[str]:
-            return [
-                s for s in statements if s.startswith("SELECT") and "FROM rfsm_transitions" in s
-            ]
+        def log_reads(found: list[tuple[str, Any]]) -> list[str]:
+            return [s for s, _ in found if s.startswith("SELECT") and "FROM rfsm_transitions" in s]
 
         case = store.load("case-01")
         advanced(case, 1)
-        sa.event.listen(store.engine, "before_cursor_execute", seen)
-        try:
+        with statements_run(store) as common:
             store.save(case)
-            assert log_reads() == []
-            # MariaDB prefixes it: SET STATEMENT innodb_lock_wait_timeout = 0 FOR UPDATE ...
-            assert any("UPDATE rfsm_cases" in s for s in statements)
-            stranger = built("case-01", 5)  # an object this store has not seen
+        assert log_reads(common) == []
+        # MariaDB prefixes it: SET STATEMENT innodb_lock_wait_timeout = 0 FOR UPDATE ...
+        assert any("UPDATE rfsm_cases" in s for s, _ in common)
+        stranger = built("case-01", 5)  # an object this store has not seen
+        with statements_run(store) as compared:
             store.save(stranger)
-            assert log_reads()
-        finally:
-            sa.event.remove(store.engine, "before_cursor_execute", seen)
+        assert log_reads(compared)
         assert store.history("case-01") == built("case-01", 5).history
 
     def test_the_common_save_checks_locks_and_updates_the_case_row_in_one_statement(
@@ -584,20 +632,14 @@ class StoreContract:
         if not isinstance(store, SqlAlchemyStore):
             pytest.skip("the in-memory store runs no statements")
         store.save(built("case-01", 3))
-        statements: list[str] = []
-
-        def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-            statements.append(" ".join(statement.split()))
-
         case = store.load("case-01")
         advanced(case, 1)
-        sa.event.listen(store.engine, "before_cursor_execute", seen)
-        try:
+        with statements_run(store) as found:
             store.save(case)
-        finally:
-            sa.event.remove(store.engine, "before_cursor_execute", seen)
-        on_cases = [s for s in statements if "rfsm_cases" in s]
+        on_cases = [s for s, _ in found if "rfsm_cases" in s]
         assert len(on_cases) == 1, on_cases
+        if store.engine.dialect.name == "sqlite":
+            assert found[0][0] == "BEGIN IMMEDIATE"  # on the driver's connection, as any write
         assert "UPDATE rfsm_cases" in on_cases[0]
         assert store.load("case-01") == built("case-01", 4)
 
@@ -632,23 +674,9 @@ class StoreContract:
         if not isinstance(store, SqlAlchemyStore):
             pytest.skip("the in-memory store runs no statements")
         store.save(built("case-01", 6))
-        written: list[tuple[str, int]] = []
 
-        def seen(conn: Any, cursor: Any, statement: str, params: Any, *args: Any) -> None:
-            if statement.startswith("WITH checked AS"):
-                # PostgreSQL's save in one statement: a DELETE of the numbered closed items
-                # and an INSERT of the numbered new ones, each part there only if needed.
-                for verb, number in (
-                    ("DELETE", r"%\(gone_\d+\)s"),
-                    ("INSERT", r"\bitem_item_no_\d+"),
-                ):
-                    if found := len(re.findall(number, statement)):
-                        written.append((verb, found))
-            elif "rfsm_open_items" in statement and not statement.lstrip().startswith("SELECT"):
-                many = len(params) if isinstance(params, list) else 1
-                # An INSERT of n rows in one statement names each row's item_no once.
-                rows = max(1, len(re.findall(r"\bitem_no_\d+", statement))) * many
-                written.append((statement.split()[0], rows))
+        def written(found: list[tuple[str, Any]]) -> list[tuple[str, int]]:
+            return [write for s, params in found for write in item_rows_written(s, params)]
 
         def item_rows() -> list[dict[str, Any]]:
             with store.engine.connect() as conn:
@@ -658,24 +686,17 @@ class StoreContract:
         case = store.load("case-01")
         before = item_rows()
         advanced(case, 1)
-        sa.event.listen(store.engine, "before_cursor_execute", seen)
-        try:
+        with statements_run(store) as found:
             store.save(case)
-        finally:
-            sa.event.remove(store.engine, "before_cursor_execute", seen)
         after = item_rows()
         assert len(after) == len(before) + 2
         assert all(row in after for row in before)  # unchanged rows kept their numbers
-        assert written == [("INSERT", 2)]
+        assert written(found) == [("INSERT", 2)]
         assert store.verify() == []
-        written.clear()
         advanced(case, 1)  # hold_review meets the first review deadline and opens a duty
-        sa.event.listen(store.engine, "before_cursor_execute", seen)
-        try:
+        with statements_run(store) as found:
             store.save(case)
-        finally:
-            sa.event.remove(store.engine, "before_cursor_execute", seen)
-        assert written == [("DELETE", 1), ("INSERT", 1)]
+        assert written(found) == [("DELETE", 1), ("INSERT", 1)]
         assert store.load("case-01") == built("case-01", 8)
         assert store.verify() == []
 
@@ -691,18 +712,13 @@ class StoreContract:
         case.discharge(ObligationKind.SEND_PAPERWORK_TO_ADMISSIONS, by=AP_STAFF, on=SECOND_REVIEW)
         after = {r["item_no"]: item_key(r) for r in open_item_rows(case, AUTHORITY)}
         assert any(before[n] != after[n] for n in before.keys() & after.keys())  # renumbered
-        statements: list[str] = []
-
-        def note(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-            statements.append(statement)
-
-        if isinstance(store, SqlAlchemyStore):
-            sa.event.listen(store.engine, "before_cursor_execute", note)
-        store.save(case)
-        if isinstance(store, SqlAlchemyStore):
-            sa.event.remove(store.engine, "before_cursor_execute", note)
+        if not isinstance(store, SqlAlchemyStore):
+            store.save(case)
+        else:
+            with statements_run(store) as found:
+                store.save(case)
             if store.engine.dialect.name == "postgresql":
-                assert len(statements) == 1, statements  # not a retry after a conflict
+                assert len(found) == 1, found  # not a retry after a conflict
             with store.engine.connect() as conn:
                 stored = {
                     r["item_no"]: item_key(r)
@@ -1305,20 +1321,50 @@ class SqlStoreContract(StoreContract):
         monkeypatch.setattr(at_once, "MOST_PARAMETERS", 40)  # less than one log entry's row
         store.save(built("case-01", 3))
         case = advanced(store.load("case-01"), 5)
-        statements: list[str] = []
-
-        def note(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-            statements.append(statement)
-
-        sa.event.listen(store.engine, "before_cursor_execute", note)
-        try:
+        with statements_run(store) as found:
             store.save(case)
-        finally:
-            sa.event.remove(store.engine, "before_cursor_execute", note)
-        assert not any(s.startswith("WITH checked") for s in statements)
+        assert not any(s.startswith("WITH checked") for s, _ in found)
         # ... and as a save of a case the store has seen: no read of the stored log.
-        assert not any(s.startswith("SELECT") and "FROM rfsm_transitions" in s for s in statements)
+        assert not any(s.startswith("SELECT") and "FROM rfsm_transitions" in s for s, _ in found)
         assert store.load("case-01") == built("case-01", 8)
+        assert store.verify() == []
+
+    def test_a_save_the_database_refuses_midway_writes_nothing_and_leaves_the_store_working(
+        self, store: Store
+    ) -> None:
+        """The database refuses the open item a loaded case's next step opens, after the case
+        row's UPDATE and the log's INSERT: the save (PostgreSQL's one statement, SQLite's on
+        the driver's connection, MariaDB's transaction) keeps none of it, and the connection
+        goes back to the pool usable, with no transaction left open."""
+        assert isinstance(store, SqlAlchemyStore)
+        store.save(built("case-01", 5))
+        store.save(built("case-02", 3))
+        case = store.load("case-01")
+        advanced(case, 1)  # hold_initial_meeting: opens a paperwork duty
+        refused = ObligationKind.SEND_PAPERWORK_TO_ADMISSIONS.value
+        with store.engine.begin() as conn:
+            if store.engine.dialect.name == "sqlite":
+                conn.exec_driver_sql(
+                    "CREATE TRIGGER rfsm_test_refuse BEFORE INSERT ON rfsm_open_items "
+                    f"WHEN NEW.kind = '{refused}' BEGIN SELECT RAISE(ABORT, 'refused'); END"
+                )
+            else:
+                conn.exec_driver_sql(
+                    "ALTER TABLE rfsm_open_items ADD CONSTRAINT rfsm_test_refuse "
+                    f"CHECK (kind <> '{refused}')"
+                )
+        with pytest.raises((StoreError, FormInvalid)) as failed:
+            store.save(case)
+        cause = failed.value.__cause__
+        assert isinstance(cause, sa.exc.DBAPIError)  # the driver's error, as SQLAlchemy's
+        for said in (str(failed.value), str(cause)):
+            assert PUPIL.name not in said  # no personal data: the child's name,
+            assert AP_STAFF.name not in said  # nor the actor's
+        assert store.load("case-01") == built("case-01", 5)
+        assert store.engine.pool.checkedout() == 0
+        other = advanced(store.load("case-02"), 1)  # the connection is lent again and works
+        store.save(other)
+        assert store.load("case-02") == built("case-02", 4)
         assert store.verify() == []
 
     @pytest.mark.parametrize("workers", [0, -1, 1.5, "2", True, None])

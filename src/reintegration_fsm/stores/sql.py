@@ -187,7 +187,6 @@ class SqlAlchemyStore:
         )
         self._update_case_nowait = checked(cases.c.case_id == lock)
         self._insert_log = insert(transitions)
-        self._delete_items = delete(open_items).where(open_items.c.case_id == case_id)
         self._insert_items = insert(open_items)
         self._insert_ledger = insert(weightings)
         head = (cases.c.version, cases.c.last_hash, cases.c.authority)
@@ -248,7 +247,16 @@ class SqlAlchemyStore:
             ).compile(dialect=dialect)
         )
         self._update_locks = self._dialect in ("sqlite", "postgresql")
-        self._at_once = self._dialect == "postgresql"
+        # The common save, past SQLAlchemy's Connection: PostgreSQL's in one statement, SQLite's
+        # on the pool's connection itself (None: in a transaction of SQLAlchemy's, as any other).
+        self._quick_append: QuickAppend | None = {
+            "postgresql": self._append_at_once,
+            "sqlite": self._append_on_driver,
+        }.get(self._dialect)
+        self._driver_delete_items = (
+            f"DELETE FROM {open_items.name} WHERE case_id = "
+            f"{bulk.parameter('b_case_id', self._dialect)}"
+        )
         if self._dialect == "mysql" and getattr(self.engine.dialect, "is_mariadb", False):
             # MariaDB: the plain UPDATE under a lock wait timeout of 0 (its NOWAIT for it).
             self._driver_update = (
@@ -351,8 +359,8 @@ class SqlAlchemyStore:
         if seen is not None:
             new = history[seen.version :]
             fast = bulk.appended(case, seen.authority, new, seen.last_hash, utc_now())
-            if self._at_once and seen.items is not None:
-                done = self._append_at_once(fast, new, seen, seen.items)
+            if self._quick_append is not None and seen.items is not None:
+                done = self._quick_append(fast, new, seen, seen.items)
                 if done:
                     return _held(len(history), fast, seen.authority)
                 if done is not None:
@@ -360,7 +368,7 @@ class SqlAlchemyStore:
         with self._writer.begin() as conn:
             head = None
             if seen is not None and fast is not None and self._update_first(conn, fast, seen):
-                self._append(conn, fast, history[seen.version :], seen.items)
+                self._append(conn.exec_driver_sql, fast, history[seen.version :], seen.items)
                 return _held(len(history), fast, seen.authority)
             if self._dialect != "sqlite":  # SQLite's BEGIN IMMEDIATE already serialises
                 head = self._lock_or_fail(conn, case_id, seen)
@@ -382,7 +390,7 @@ class SqlAlchemyStore:
         Raises:
             ConcurrentUpdate: another writer holds the case row.
         """
-        args = (conn, prepared, seen.version, seen.last_hash, seen.authority)
+        args = (conn.exec_driver_sql, prepared, seen.version, seen.last_hash, seen.authority)
         if self._update_locks:
             try:
                 return self._update(*args)
@@ -411,14 +419,67 @@ class SqlAlchemyStore:
 
     def _update(
         self,
-        conn: Connection,
+        run: Run,
         prepared: bulk.Prepared,
         version: int,
         last_hash: str,
         authority: str,
     ) -> bool:
         params = self._driver(_update_parameters(prepared, version, last_hash, authority))
-        return conn.exec_driver_sql(self._driver_update, params).rowcount == 1
+        return bool(run(self._driver_update, params).rowcount == 1)
+
+    def _append_on_driver(
+        self,
+        prepared: bulk.Prepared,
+        new: Sequence[Transition],
+        seen: Held,
+        before: Mapping[int, tuple[Any, ...]],
+    ) -> bool:
+        """SQLite: `_update_first` and `_append` on the pool's connection itself, in its own
+        BEGIN IMMEDIATE ... COMMIT, given the open items the store holds (`before`). True when
+        the case row was still as `seen` (and the save is committed); False when it was not,
+        and nothing was written.
+
+        SQLAlchemy's Connection around these few statements (its begin event, its statement and
+        result handling) was a sixth of a save. The connection goes back to the pool with no
+        transaction open, whatever happens.
+        """
+        ran: list[str] = ["BEGIN IMMEDIATE"]
+        driver_error: Any = self.engine.dialect.loaded_dbapi.Error
+        pooled = self.engine.raw_connection()
+        try:
+            dbapi: Any = pooled.dbapi_connection
+            cursor = dbapi.cursor()
+            try:
+                cursor.execute("BEGIN IMMEDIATE")
+                try:
+                    run = _on_cursor(cursor, ran)
+                    updated = self._update(
+                        run, prepared, seen.version, seen.last_hash, seen.authority
+                    )
+                    if updated:
+                        self._append(run, prepared, new, before)
+                        ran.append("COMMIT")
+                        cursor.execute("COMMIT")
+                finally:
+                    if dbapi.in_transaction:  # refused, or failed: nothing is kept
+                        with contextlib.suppress(Exception):  # the first error is the news
+                            cursor.execute("ROLLBACK")
+            finally:
+                cursor.close()
+        except driver_error as error:
+            # As SQLAlchemy raises it on its own path (its parameters hidden: personal data).
+            raise DBAPIError.instance(
+                ran[-1],
+                None,
+                error,
+                driver_error,
+                hide_parameters=True,
+                dialect=self.engine.dialect,
+            ) from error
+        finally:
+            pooled.close()
+        return updated
 
     def _append_at_once(
         self,
@@ -463,7 +524,7 @@ class SqlAlchemyStore:
 
     def _append(
         self,
-        conn: Connection,
+        run: Run,
         prepared: bulk.Prepared,
         new: Sequence[Transition],
         before: Mapping[int, tuple[Any, ...]] | None = None,
@@ -472,7 +533,7 @@ class SqlAlchemyStore:
         changed when the store knows the rows the case had (`before`), else all of them."""
         items = prepared.items
         if before is None:
-            conn.execute(self._delete_items, {"b_case_id": prepared.case_id})
+            run(self._driver_delete_items, {"b_case_id": prepared.case_id})
         else:
             items, gone = _changed_items(items, before)
             if gone:
@@ -480,23 +541,23 @@ class SqlAlchemyStore:
                 numbers = {f"b_item_{n}": number for n, number in enumerate(gone)}
                 in_list = ", ".join(bulk.parameter(name, dialect) for name in numbers)
                 case = bulk.parameter("b_case_id", dialect)
-                conn.exec_driver_sql(
+                run(
                     f"DELETE FROM {open_items.name} WHERE case_id = {case} "
                     f"AND item_no IN ({in_list})",
                     {"b_case_id": prepared.case_id, **numbers},
                 )
         driver = self._driver
         entries = [driver(bulk.binary(entry)) for entry in prepared.entries]
-        conn.exec_driver_sql(self._driver_insert_log, entries if len(entries) > 1 else entries[0])
+        run(self._driver_insert_log, entries if len(entries) > 1 else entries[0])
         if items:
-            self._insert_values(conn, open_items, [driver(item) for item in items])
+            self._insert_values(run, open_items, [driver(item) for item in items])
         if prepared.ledger and succeeded_in(new):
-            self._insert_values(conn, weightings, [driver(row) for row in prepared.ledger])
+            self._insert_values(run, weightings, [driver(row) for row in prepared.ledger])
 
-    def _insert_values(self, conn: Connection, table: Table, rows: list[Row]) -> None:
+    def _insert_values(self, run: Run, table: Table, rows: list[Row]) -> None:
         """Insert `rows` into `table` with one statement: one round trip on every engine."""
         text = bulk.insert_values_text(table, self._dialect, len(rows))
-        conn.exec_driver_sql(text, bulk.values_parameters(rows))
+        run(text, bulk.values_parameters(rows))
 
     def _insert_new(
         self, conn: Connection, case: Reintegration, history: Sequence[Transition]
@@ -539,9 +600,9 @@ class SqlAlchemyStore:
         if not new:
             return Held(version, last_hash, authority)
         prepared = bulk.appended(case, authority, new, last_hash, utc_now())
-        if not self._update(conn, prepared, version, last_hash, authority):
+        if not self._update(conn.exec_driver_sql, prepared, version, last_hash, authority):
             raise ConcurrentUpdate(case_id, holds, None)  # cannot happen while we hold the lock
-        self._append(conn, prepared, new)
+        self._append(conn.exec_driver_sql, prepared, new)
         return _held(len(history), prepared, authority)
 
     def import_histories(
@@ -1267,6 +1328,27 @@ class _Rereading:
 
 def _item_keys(items: Iterable[Row]) -> dict[int, tuple[Any, ...]]:
     return {key[0]: key for key in map(item_key, items)}
+
+
+Run = Callable[[str, Any], Any]
+"""Runs the driver's SQL text with its parameters (a list of rows: each in turn) and returns
+what tells its `rowcount`: a Connection's `exec_driver_sql`, or `_on_cursor`'s."""
+QuickAppend = Callable[
+    [bulk.Prepared, Sequence[Transition], Held, Mapping[int, tuple[Any, ...]]], bool | None
+]
+"""An engine's own way of writing the common save (see `SqlAlchemyStore._save`)."""
+
+
+def _on_cursor(cursor: Any, ran: list[str]) -> Run:
+    """`Run` on a driver's cursor, noting each statement's text in `ran`."""
+
+    def run(text: str, params: Any) -> Any:
+        ran.append(text)
+        if isinstance(params, list):
+            return cursor.executemany(text, params)
+        return cursor.execute(text, params)
+
+    return run
 
 
 def _update_parameters(
