@@ -84,7 +84,6 @@ from reintegration_fsm.stores.rows import (
     open_item_rows,
     rebuilt,
     refuse_other_authority,
-    succeeded_in,
     summary,
     transitions_from_rows,
     utc_now,
@@ -360,7 +359,7 @@ class SqlAlchemyStore:
             new = history[seen.version :]
             fast = bulk.appended(case, seen.authority, new, seen.last_hash, utc_now())
             if self._quick_append is not None and seen.items is not None:
-                done = self._quick_append(fast, new, seen, seen.items)
+                done = self._quick_append(fast, seen, seen.items)
                 if done:
                     return _held(len(history), fast, seen.authority)
                 if done is not None:
@@ -368,7 +367,7 @@ class SqlAlchemyStore:
         with self._writer.begin() as conn:
             head = None
             if seen is not None and fast is not None and self._update_first(conn, fast, seen):
-                self._append(conn.exec_driver_sql, fast, history[seen.version :], seen.items)
+                self._append(conn.exec_driver_sql, fast, seen.items)
                 return _held(len(history), fast, seen.authority)
             if self._dialect != "sqlite":  # SQLite's BEGIN IMMEDIATE already serialises
                 head = self._lock_or_fail(conn, case_id, seen)
@@ -392,12 +391,8 @@ class SqlAlchemyStore:
         """
         args = (conn.exec_driver_sql, prepared, seen.version, seen.last_hash, seen.authority)
         if self._update_locks:
-            try:
+            with _not_waiting(prepared.case_id, seen.version):
                 return self._update(*args)
-            except DBAPIError as error:
-                if _lock_not_available(error):
-                    raise saving_now(prepared.case_id, seen.version) from error
-                raise
         head = self._lock_or_fail(conn, prepared.case_id, seen)
         return (
             head is not None and (head.version, head.last_hash) == seen[:2] and self._update(*args)
@@ -410,12 +405,8 @@ class SqlAlchemyStore:
         The holder is saving the same case right now and will have appended first; waiting for
         its commit only to learn that costs the loser the winner's whole commit time.
         """
-        try:
+        with _not_waiting(case_id, 0 if seen is None else seen.version):
             return conn.execute(self._lock_case, {"b_case_id": case_id}).first()
-        except DBAPIError as error:
-            if _lock_not_available(error):
-                raise saving_now(case_id, 0 if seen is None else seen.version) from error
-            raise
 
     def _update(
         self,
@@ -431,7 +422,6 @@ class SqlAlchemyStore:
     def _append_on_driver(
         self,
         prepared: bulk.Prepared,
-        new: Sequence[Transition],
         seen: Held,
         before: Mapping[int, tuple[Any, ...]],
     ) -> bool:
@@ -458,7 +448,7 @@ class SqlAlchemyStore:
                         run, prepared, seen.version, seen.last_hash, seen.authority
                     )
                     if updated:
-                        self._append(run, prepared, new, before)
+                        self._append(run, prepared, before)
                         ran.append("COMMIT")
                         cursor.execute("COMMIT")
                 finally:
@@ -484,7 +474,6 @@ class SqlAlchemyStore:
     def _append_at_once(
         self,
         prepared: bulk.Prepared,
-        new: Sequence[Transition],
         seen: Held,
         before: Mapping[int, tuple[Any, ...]],
     ) -> bool | None:
@@ -501,21 +490,18 @@ class SqlAlchemyStore:
         renumbered = {item["item_no"] for item in items}
         gone = [number for number in gone if number not in renumbered]
         entries = [bulk.binary(entry) for entry in prepared.entries]
-        ledger = prepared.ledger if prepared.ledger and succeeded_in(new) else []
         update = _update_parameters(prepared, seen.version, seen.last_hash, seen.authority)
-        params = at_once.parameters(update, entries, gone, items, ledger)
+        params = at_once.parameters(update, entries, gone, items, prepared.ledger)
         if len(params) > at_once.MOST_PARAMETERS:
             return None
         text = at_once.statement(
-            self._driver_update, len(entries), len(gone), len(items), len(ledger)
+            self._driver_update, len(entries), len(gone), len(items), len(prepared.ledger)
         )
-        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            try:
-                return bool(conn.exec_driver_sql(text, params).scalar() == 1)
-            except DBAPIError as error:
-                if _lock_not_available(error):
-                    raise saving_now(prepared.case_id, seen.version) from error
-                raise
+        with (
+            self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn,
+            _not_waiting(prepared.case_id, seen.version),
+        ):
+            return bool(conn.exec_driver_sql(text, params).scalar() == 1)
 
     def _driver(self, row: Row) -> Row:
         """A row's values as the driver takes them (SQLite: dates as SQLAlchemy's text)."""
@@ -526,11 +512,12 @@ class SqlAlchemyStore:
         self,
         run: Run,
         prepared: bulk.Prepared,
-        new: Sequence[Transition],
         before: Mapping[int, tuple[Any, ...]] | None = None,
     ) -> None:
-        """Append the log entries, and bring the open items up to date: only the rows that
-        changed when the store knows the rows the case had (`before`), else all of them."""
+        """Append the log entries and any ledger rows of `prepared` (`bulk.appended`: only
+        when one of its transitions made the case successful), and bring the open items up to
+        date: only the rows that changed when the store knows the rows the case had (`before`),
+        else all of them."""
         items = prepared.items
         if before is None:
             run(self._driver_delete_items, {"b_case_id": prepared.case_id})
@@ -551,7 +538,7 @@ class SqlAlchemyStore:
         run(self._driver_insert_log, entries if len(entries) > 1 else entries[0])
         if items:
             self._insert_values(run, open_items, [driver(item) for item in items])
-        if prepared.ledger and succeeded_in(new):
+        if prepared.ledger:
             self._insert_values(run, weightings, [driver(row) for row in prepared.ledger])
 
     def _insert_values(self, run: Run, table: Table, rows: list[Row]) -> None:
@@ -602,7 +589,7 @@ class SqlAlchemyStore:
         prepared = bulk.appended(case, authority, new, last_hash, utc_now())
         if not self._update(conn.exec_driver_sql, prepared, version, last_hash, authority):
             raise ConcurrentUpdate(case_id, holds, None)  # cannot happen while we hold the lock
-        self._append(conn.exec_driver_sql, prepared, new)
+        self._append(conn.exec_driver_sql, prepared)
         return _held(len(history), prepared, authority)
 
     def import_histories(
@@ -1333,9 +1320,7 @@ def _item_keys(items: Iterable[Row]) -> dict[int, tuple[Any, ...]]:
 Run = Callable[[str, Any], Any]
 """Runs the driver's SQL text with its parameters (a list of rows: each in turn) and returns
 what tells its `rowcount`: a Connection's `exec_driver_sql`, or `_on_cursor`'s."""
-QuickAppend = Callable[
-    [bulk.Prepared, Sequence[Transition], Held, Mapping[int, tuple[Any, ...]]], bool | None
-]
+QuickAppend = Callable[[bulk.Prepared, Held, Mapping[int, tuple[Any, ...]]], bool | None]
 """An engine's own way of writing the common save (see `SqlAlchemyStore._save`)."""
 
 
@@ -1396,6 +1381,18 @@ def _grouped(rows: Iterator[Row]) -> dict[str, list[Row]]:
     for row in rows:
         grouped.setdefault(row["case_id"], []).append(row)
     return grouped
+
+
+@contextlib.contextmanager
+def _not_waiting(case_id: str, version: int) -> Iterator[None]:
+    """Turn the database's refusal of a row lock taken without waiting into `ConcurrentUpdate`:
+    another writer is saving the case right now (`version`: what this store saw of it)."""
+    try:
+        yield
+    except DBAPIError as error:
+        if _lock_not_available(error):
+            raise saving_now(case_id, version) from error
+        raise
 
 
 def _lock_not_available(error: DBAPIError) -> bool:
