@@ -395,3 +395,23 @@ def decode(text: str) -> State:
     except (KeyError, TypeError, ValueError, AttributeError) as error:
         raise FormInvalid("state", part, f"not a case's recorded state: {error!r}") from None
     return State(version, stage, facts, deadlines, obligations, departures)
+
+
+def relaid(text: str, layout: int) -> str:
+    """The state `text` holds, written in `layout` (what upgrading or downgrading a stored
+    state does).
+
+    Raises:
+        FormInvalid: the text is not a state `decode` reads.
+        ValueError: `layout` is not one of `LAYOUTS`.
+    """
+    found = decode(text)
+    return encode(
+        version=found.version,
+        stage=found.stage,
+        facts=found.facts,
+        deadlines=found.deadlines,
+        obligations=found.obligations,
+        departures=found.departures,
+        layout=layout,
+    )

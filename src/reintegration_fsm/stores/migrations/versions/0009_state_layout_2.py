@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from reintegration_fsm.errors import FormInvalid
-from reintegration_fsm.state import decode, encode
+from reintegration_fsm.state import relaid
 
 revision = "0009"
 down_revision = "0008"
@@ -34,18 +34,9 @@ cases = sa.table("rfsm_cases", sa.column("case_id", sa.String), sa.column("state
 
 def _rewritten(text: str, layout: int) -> str | None:
     try:
-        found = decode(text)
+        return relaid(text, layout)
     except FormInvalid:
         return None
-    return encode(
-        version=found.version,
-        stage=found.stage,
-        facts=found.facts,
-        deadlines=found.deadlines,
-        obligations=found.obligations,
-        departures=found.departures,
-        layout=layout,
-    )
 
 
 def _rewrite(layout: int) -> None:
