@@ -59,14 +59,18 @@ def histories(count: int) -> Iterable[tuple[str, list[Transition]]]:
         yield AUTHORITY, _renamed(template, f"scale-{n:07}")
 
 
-def timed(run: Callable[[], object], repeats: int) -> float:
-    """The median seconds of `repeats` runs."""
-    times = []
+def timed(
+    run: Callable[[], object], floor: Callable[[], object], repeats: int
+) -> tuple[float, float]:
+    """The median seconds of `repeats` runs of `run` and of its `floor`, interleaved round by
+    round, so that a shared machine's swings weigh on both alike."""
+    ours, theirs = [], []
     for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for what, times in ((run, ours), (floor, theirs)):
+            start = time.perf_counter()
+            what()
+            times.append(time.perf_counter() - start)
+    return statistics.median(ours), statistics.median(theirs)
 
 
 def raw_statement(engine: sa.Engine, statement: Any, params: dict[str, Any]) -> tuple[str, Any]:
@@ -102,8 +106,7 @@ def bench_load(store: SqlAlchemyStore, case_id: str) -> None:
             return Reintegration.replay(transitions_from_rows(entries, {}), CALENDAR)
 
         assert raw() == store.load(case_id)
-        raw_time = timed(raw, 200)
-    ours = timed(lambda: store.load(case_id), 200)
+        ours, raw_time = timed(lambda: store.load(case_id), raw, 200)
     print(f"  load() one case: {ours * 1e3:.3f} ms; select + replay {raw_time * 1e3:.3f} ms")
     report("load() / raw select + replay", ours / raw_time, "x", 1.3, "lower")
 
@@ -131,10 +134,9 @@ def bench_due(url: str, cases: int) -> None:
             return count
 
         assert raw() == len(found)
-        raw_time = timed(raw, 50)
+        ours, raw_time = timed(lambda: store.due(on), raw, 100)
     finally:
         raw_connection.close()
-    ours = timed(lambda: store.due(on), 50)
     print(
         f"  due(): {cases:,} cases, {len(found)} due: {ours * 1e3:.3f} ms; "
         f"its two queries {raw_time * 1e3:.3f} ms"
