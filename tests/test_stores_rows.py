@@ -110,6 +110,43 @@ def test_entry_hashes_written_by_earlier_versions_are_unchanged(
     assert entry_hash(row, _PREVIOUS) == known
 
 
+@pytest.mark.parametrize(
+    "moment",
+    [
+        dt.datetime(2026, 12, 2, 16, 23, 35),
+        dt.datetime(2026, 1, 2, 3, 4, 5, 6),
+        dt.datetime(999, 1, 2, 3, 4, 5, 123456),  # strftime writes the year unpadded
+        dt.datetime(2026, 12, 2, 16, 23, 35, tzinfo=dt.timezone(dt.timedelta(hours=-5))),
+    ],
+)
+def test_rows_for_sqlite_hold_dates_as_sqlalchemy_writes_them(moment: dt.datetime) -> None:
+    # The save and the import hand SQLite's driver text that SQLAlchemy's reads must agree
+    # with: only the DATE and DATETIME columns are converted, every other value is left as is.
+    dialect = sa.dialects.sqlite.dialect()  # type: ignore[attr-defined]
+    assert bulk.DATED[schema.transitions.name] == ("on_date", "recorded_at")
+    assert bulk.DATED[schema.open_items.name] == ("due", "opened_on")
+    for table in (schema.cases, schema.transitions, schema.open_items, schema.weightings):
+        row: dict[str, Any] = {
+            column.name: moment
+            if isinstance(column.type, sa.DateTime)
+            else moment.date()
+            if isinstance(column.type, sa.Date)
+            else f"kept {column.name}"
+            for column in table.columns
+        }
+        written = bulk.sqlite_row(row, bulk.DATED[table.name])
+        for column in table.columns:
+            if isinstance(column.type, sa.Date | sa.DateTime):
+                processor = column.type.dialect_impl(dialect).bind_processor(dialect)
+                assert written[column.name] == processor(row[column.name]), column.name
+            else:
+                assert written[column.name] == f"kept {column.name}"
+    assert bulk.sqlite_row({"due": None, "kind": "x"}, ("due", "opened_on")) == {
+        "due": None,
+        "kind": "x",
+    }
+
+
 def test_hex_bytes_binds_hex_as_bytes_and_reads_bytes_as_hex() -> None:
     engine = sa.create_engine("sqlite://")
     table = sa.Table("t", sa.MetaData(), sa.Column("h", schema.HexBytes(32)))

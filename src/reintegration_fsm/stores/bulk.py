@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Any
 
 import attrs
-from sqlalchemy import Connection, Table
+from sqlalchemy import Connection, Date, DateTime, Table
 
 from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.case import Reintegration
@@ -167,10 +167,32 @@ def sqlite_value(value: Any) -> Any:
     """`value` as SQLAlchemy stores it in SQLite (a date or datetime as its text)."""
     # SQLAlchemy's SQLite storage formats for DATE and DATETIME, so that reads agree.
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+        # "%Y-%m-%d %H:%M:%S.%f", without strftime's cost (and with a year below 1000 padded,
+        # as SQLAlchemy pads it).
+        return value.replace(tzinfo=None).isoformat(" ", "microseconds")
     if isinstance(value, date):
         return value.isoformat()
     return value
+
+
+DATED = {
+    table.name: tuple(
+        column.name for column in table.columns if isinstance(column.type, Date | DateTime)
+    )
+    for table in (cases, transitions, open_items, weightings)
+}
+"""Each table's DATE and DATETIME columns: the values SQLite takes as text."""
+
+
+def sqlite_row(row: Row, dated: Sequence[str]) -> Row:
+    """`row` as the SQLite driver takes it: its `dated` columns' values as SQLAlchemy's text
+    (only those are converted: a save passes a few dozen values, one call each was a twentieth
+    of it)."""
+    out = dict(row)
+    for name in dated:
+        if name in out:
+            out[name] = sqlite_value(out[name])
+    return out
 
 
 def _by_table(batch: Sequence[Prepared]) -> list[tuple[Table, list[Row]]]:
@@ -202,7 +224,8 @@ def insert_rows(conn: Connection, batch: Sequence[Prepared]) -> None:
     dialect = conn.dialect.name
     for table, table_rows in _by_table(batch):
         if dialect == "sqlite":
-            table_rows = [{k: sqlite_value(v) for k, v in row.items()} for row in table_rows]
+            dated = DATED[table.name]
+            table_rows = [sqlite_row(row, dated) for row in table_rows]
         conn.exec_driver_sql(insert_text(table, dialect), table_rows)
 
 

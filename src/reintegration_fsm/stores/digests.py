@@ -221,13 +221,20 @@ def _other(head: bytes, path_text: str, value: Any, markers: bool) -> str:
     return _sha256(head + f"{path_text}],{_scalar(value)}]".encode()).hexdigest()
 
 
+_ACTOR_PATHS = {field: f"{_string('actor')},{_string(field)}" for field in ACTOR_FIELDS}
+"""The actor columns' paths as `leaf` writes them (every save and check hashes both)."""
+
+
 def actor_digest(salt: bytes, field: str, value: str, *, markers: bool) -> str:
     """The digest of an actor column (`id` or `name`), or the one a redacted column holds."""
     if markers:
         found = column_digest(value)
         if found is not None:
             return found
-    return leaf(salt, ("actor", field), value)
+    path_text = _ACTOR_PATHS.get(field)
+    if path_text is None:
+        return leaf(salt, ("actor", field), value)
+    return _leaf(salt, path_text, value)
 
 
 def payload_digest(

@@ -71,7 +71,9 @@ def log_rows(
     """
     rows = []
     for transition in transitions:
-        data = transition.data
+        # As held: the library's own data is plain JSON, hashed on the tree's fast path without
+        # a frozen copy (nothing here changes it); a caller's is frozen when given.
+        data = transition._raw()
         payload = stored_text(transition.trigger, data)
         actor = transition.actor
         salt = new_salt()

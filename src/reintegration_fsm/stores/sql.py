@@ -263,7 +263,6 @@ class SqlAlchemyStore:
             )
             self._update_locks = True
         self._driver_insert_log = bulk.insert_text(transitions, self._dialect)
-        self._value: Any = bulk.sqlite_value if self._dialect == "sqlite" else None
         # due() runs them on the driver's cursor: for a short answer SQLAlchemy's statement and
         # result handling would cost more than the queries themselves.
         self._due_sql = [
@@ -416,7 +415,9 @@ class SqlAlchemyStore:
         last_hash: str,
         authority: str,
     ) -> bool:
-        params = self._driver(_update_parameters(prepared, version, last_hash, authority))
+        params = self._driver(
+            _update_parameters(prepared, version, last_hash, authority), _UPDATE_DATED
+        )
         return bool(run(self._driver_update, params).rowcount == 1)
 
     def _append_on_driver(
@@ -503,10 +504,10 @@ class SqlAlchemyStore:
         ):
             return bool(conn.exec_driver_sql(text, params).scalar() == 1)
 
-    def _driver(self, row: Row) -> Row:
-        """A row's values as the driver takes them (SQLite: dates as SQLAlchemy's text)."""
-        value = self._value
-        return row if value is None else {name: value(v) for name, v in row.items()}
+    def _driver(self, row: Row, dated: Sequence[str]) -> Row:
+        """A row's values as the driver takes them (SQLite: its `dated` columns' dates as
+        SQLAlchemy's text)."""
+        return bulk.sqlite_row(row, dated) if self._dialect == "sqlite" else row
 
     def _append(
         self,
@@ -533,13 +534,17 @@ class SqlAlchemyStore:
                     f"AND item_no IN ({in_list})",
                     {"b_case_id": prepared.case_id, **numbers},
                 )
-        driver = self._driver
-        entries = [driver(bulk.binary(entry)) for entry in prepared.entries]
+        driver, dated = self._driver, bulk.DATED
+        entries = [
+            driver(bulk.binary(entry), dated[transitions.name]) for entry in prepared.entries
+        ]
         run(self._driver_insert_log, entries if len(entries) > 1 else entries[0])
         if items:
-            self._insert_values(run, open_items, [driver(item) for item in items])
+            rows = [driver(item, dated[open_items.name]) for item in items]
+            self._insert_values(run, open_items, rows)
         if prepared.ledger:
-            self._insert_values(run, weightings, [driver(row) for row in prepared.ledger])
+            rows = [driver(row, dated[weightings.name]) for row in prepared.ledger]
+            self._insert_values(run, weightings, rows)
 
     def _insert_values(self, run: Run, table: Table, rows: list[Row]) -> None:
         """Insert `rows` into `table` with one statement: one round trip on every engine."""
@@ -1334,6 +1339,10 @@ def _on_cursor(cursor: Any, ran: list[str]) -> Run:
         return cursor.execute(text, params)
 
     return run
+
+
+_UPDATE_DATED = tuple(f"b_{name}" for name in CHANGING if name in bulk.DATED[cases.name])
+"""The optimistic UPDATE's date parameters."""
 
 
 def _update_parameters(
