@@ -408,7 +408,7 @@ def bench_save(url: str, saves: int, directory: Path) -> None:
         start = time.perf_counter()
         transition = case.history[-1]
         payload_digest(
-            row["payload_salt"], transition.actor.id, transition.actor.name, transition.data
+            row["payload_salt"], transition.actor.id, transition.actor.name, transition._raw()
         )
         entry_hash(row, "0" * 64)
         hash_times.append(time.perf_counter() - start)

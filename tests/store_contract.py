@@ -149,16 +149,22 @@ def succeeded(case_id: str, on: dt.date, authority: str = AUTHORITY) -> Reintegr
 
 @contextlib.contextmanager
 def statements_run(store: SqlAlchemyStore) -> Iterator[list[tuple[str, Any]]]:
-    """Each statement the store runs in the block, whitespace folded, with its parameters: as
-    SQLAlchemy runs it, or on SQLite, whose common save runs on the driver's own connection,
-    as sqlite3 traces it (the values written into the text, the parameters None)."""
+    """Each statement the store runs in the block, whitespace folded, with its parameters (a
+    list of rows for an executemany). SQLite's common save runs on the driver's own
+    connection: there sqlite3 traces each statement (the values written into the text, the
+    parameters None). Elsewhere, `before_statements` watches them."""
     found: list[tuple[str, Any]] = []
 
-    def seen(conn: Any, cursor: Any, statement: str, params: Any, *args: Any) -> None:
+    def noted(dbapi_connection: Any, statement: str, params: Any) -> None:
         found.append((" ".join(statement.split()), params))
 
+    if store.engine.dialect.name != "sqlite":
+        with before_statements(store, noted):
+            yield found
+        return
+
     def traced(statement: str) -> None:
-        found.append((" ".join(statement.split()), None))
+        noted(None, statement, None)
 
     def lent(dbapi_connection: Any, *args: Any) -> None:
         dbapi_connection.set_trace_callback(traced)
@@ -166,18 +172,58 @@ def statements_run(store: SqlAlchemyStore) -> Iterator[list[tuple[str, Any]]]:
     def returned(dbapi_connection: Any, *args: Any) -> None:
         dbapi_connection.set_trace_callback(None)
 
-    hooks: list[tuple[str, Any]] = (
-        [("checkout", lent), ("checkin", returned)]
-        if store.engine.dialect.name == "sqlite"
-        else [("before_cursor_execute", seen)]
-    )
-    for name, hook in hooks:
-        sa.event.listen(store.engine, name, hook)
-    try:
+    with _listening(store.engine, [("checkout", lent), ("checkin", returned)]):
         yield found
+
+
+@contextlib.contextmanager
+def before_statements(
+    store: SqlAlchemyStore, hook: Callable[[Any, str, Any], None]
+) -> Iterator[None]:
+    """Call `hook(dbapi_connection, statement, params)` before each statement the store runs
+    on a server in the block (params: a list of rows for an executemany). PostgreSQL's common
+    save runs on the driver's own connection, so there psycopg's cursors call it; MariaDB's
+    statements go through SQLAlchemy's `before_cursor_execute`."""
+    if store.engine.dialect.name != "postgresql":
+
+        def seen(conn: Any, cursor: Any, statement: str, params: Any, *args: Any) -> None:
+            hook(conn.connection.dbapi_connection, statement, params)
+
+        with _listening(store.engine, [("before_cursor_execute", seen)]):
+            yield
+        return
+    import psycopg
+
+    class Watched(psycopg.Cursor[Any]):
+        def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
+            hook(self.connection, str(query), params)
+            return super().execute(query, params, **kwargs)
+
+        def executemany(self, query: Any, params_seq: Any, **kwargs: Any) -> None:
+            rows = list(params_seq)
+            hook(self.connection, str(query), rows)
+            super().executemany(query, rows, **kwargs)
+
+    def lent(dbapi_connection: Any, *args: Any) -> None:
+        dbapi_connection.cursor_factory = Watched
+
+    def returned(dbapi_connection: Any, *args: Any) -> None:
+        if dbapi_connection is not None:  # None: a lost connection, not lent again
+            dbapi_connection.cursor_factory = psycopg.Cursor
+
+    with _listening(store.engine, [("checkout", lent), ("checkin", returned)]):
+        yield
+
+
+@contextlib.contextmanager
+def _listening(engine: sa.Engine, hooks: list[tuple[str, Any]]) -> Iterator[None]:
+    for name, hook in hooks:
+        sa.event.listen(engine, name, hook)
+    try:
+        yield
     finally:
         for name, hook in hooks:
-            sa.event.remove(store.engine, name, hook)
+            sa.event.remove(engine, name, hook)
 
 
 def item_rows_written(statement: str, params: Any) -> list[tuple[str, int]]:

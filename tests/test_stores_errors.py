@@ -28,6 +28,7 @@ from scenario import AUTHORITY, FIRST_REVIEW, HOST_STAFF, review
 from store_contract import (
     CALENDAR,
     advanced,
+    before_statements,
     built,
     opened,
     reachable_engine,
@@ -146,9 +147,9 @@ def test_upgrading_to_a_revision_that_does_not_exist_is_a_store_error(tmp_path: 
 
 
 # -- the servers ---------------------------------------------------------------------------------
-def _kill(admin: sa.Engine, victim: sa.Connection) -> None:
-    """End `victim`'s server session from another connection, as an administrator would."""
-    raw: Any = victim.connection.dbapi_connection
+def _kill(admin: sa.Engine, raw: Any) -> None:
+    """End the server session of `raw` (a driver's connection) from another connection, as an
+    administrator would."""
     with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         if admin.dialect.name == "postgresql":
             pid = raw.info.backend_pid
@@ -169,23 +170,22 @@ def test_a_connection_killed_mid_save_is_retryable_and_leaves_nothing_half_writt
     advanced(case, 2)
     killed: list[bool] = []
 
-    def kill_before_the_log_is_written(
-        conn: sa.Connection, cursor: Any, statement: str, *args: Any
-    ) -> None:
-        # PostgreSQL writes the log in the save's one statement, MariaDB and SQLite in its own.
+    def kill_before_the_log_is_written(raw: Any, statement: str, params: Any) -> None:
+        # PostgreSQL writes the log in the save's one statement, MariaDB in its own.
         if "INSERT INTO rfsm_transitions" in statement and not killed:
             killed.append(True)
-            _kill(admin, conn)
+            _kill(admin, raw)
 
-    sa.event.listen(store.engine, "before_cursor_execute", kill_before_the_log_is_written)
-    try:
-        with pytest.raises(StoreError) as lost:
-            store.save(case)
-    finally:
-        sa.event.remove(store.engine, "before_cursor_execute", kill_before_the_log_is_written)
+    with (
+        before_statements(store, kill_before_the_log_is_written),
+        pytest.raises(StoreError) as lost,
+    ):
+        store.save(case)
     assert killed
     assert lost.value.retryable
     assert isinstance(lost.value.__cause__, sa.exc.DBAPIError)
+    # As SQLAlchemy says of a lost connection on its own path, the driver's included.
+    assert lost.value.__cause__.connection_invalidated
     assert store.history("kill-01") == built("kill-01", 3).history  # the UPDATE rolled back
     assert store.verify() == []
     store.save(case)  # retryable indeed

@@ -241,6 +241,11 @@ _FACTS: Mapping[str, tuple[Callable[[Any], Any], Callable[[Any], Any]]] = {
 
 
 # -- the state -------------------------------------------------------------------------------------
+_encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+"""What `json.dumps` would build on every call with these arguments, built once (a save
+encodes the state each time)."""
+
+
 def encode(
     *,
     version: int,
@@ -286,7 +291,7 @@ def encode(
             for d in deadlines
         ]
         listed = _runs(obligations)
-    return json.dumps(
+    return _encoder.encode(
         {
             "format": layout,
             "version": version,
@@ -296,8 +301,6 @@ def encode(
             "obligations": listed,
             "departures": [[d.seq, d.rule, d.text] for d in departures],
         },
-        ensure_ascii=False,
-        separators=(",", ":"),
     )
 
 

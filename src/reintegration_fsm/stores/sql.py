@@ -436,10 +436,7 @@ class SqlAlchemyStore:
         transaction open, whatever happens.
         """
         ran: list[str] = ["BEGIN IMMEDIATE"]
-        driver_error: Any = self.engine.dialect.loaded_dbapi.Error
-        pooled = self.engine.raw_connection()
-        try:
-            dbapi: Any = pooled.dbapi_connection
+        with self._lent(ran) as dbapi:
             cursor = dbapi.cursor()
             try:
                 cursor.execute("BEGIN IMMEDIATE")
@@ -458,19 +455,35 @@ class SqlAlchemyStore:
                             cursor.execute("ROLLBACK")
             finally:
                 cursor.close()
+        return updated
+
+    @contextlib.contextmanager
+    def _lent(self, ran: list[str]) -> Iterator[Any]:
+        """The pool's connection itself (the driver's), for a few statements without
+        SQLAlchemy's Connection around them, whose begin event, statement and result handling
+        cost a sixth of a save on SQLite and 90 us on PostgreSQL. A driver error is raised as
+        SQLAlchemy raises it on its own path (its parameters hidden: personal data), naming
+        the last statement in `ran`; a connection the error shows lost is not lent again."""
+        dialect = self.engine.dialect
+        driver_error: Any = dialect.loaded_dbapi.Error
+        pooled = self.engine.raw_connection()
+        try:
+            yield pooled.dbapi_connection
         except driver_error as error:
-            # As SQLAlchemy raises it on its own path (its parameters hidden: personal data).
+            lost = bool(dialect.is_disconnect(error, pooled.dbapi_connection, None))
+            if lost:
+                pooled.invalidate(error)
             raise DBAPIError.instance(
                 ran[-1],
                 None,
                 error,
                 driver_error,
                 hide_parameters=True,
-                dialect=self.engine.dialect,
+                connection_invalidated=lost,
+                dialect=dialect,
             ) from error
         finally:
             pooled.close()
-        return updated
 
     def _append_at_once(
         self,
@@ -498,11 +511,21 @@ class SqlAlchemyStore:
         text = at_once.statement(
             self._driver_update, len(entries), len(gone), len(items), len(prepared.ledger)
         )
-        with (
-            self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn,
-            _not_waiting(prepared.case_id, seen.version),
-        ):
-            return bool(conn.exec_driver_sql(text, params).scalar() == 1)
+        with _not_waiting(prepared.case_id, seen.version), self._lent([text]) as dbapi:
+            # In autocommit, the statement is its own transaction; the connection goes back to
+            # the pool as it was lent, whatever happens.
+            dbapi.autocommit = True
+            try:
+                cursor = dbapi.cursor()
+                try:
+                    cursor.execute(text, params)
+                    row = cursor.fetchone()
+                finally:
+                    cursor.close()
+            finally:
+                with contextlib.suppress(Exception):  # a lost connection is not lent again
+                    dbapi.autocommit = False
+            return row is not None and row[0] == 1
 
     def _driver(self, row: Row, dated: Sequence[str]) -> Row:
         """A row's values as the driver takes them (SQLite: its `dated` columns' dates as
