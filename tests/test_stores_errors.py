@@ -33,6 +33,7 @@ from store_contract import (
     opened,
     reachable_engine,
     reset_database,
+    statements_run,
 )
 
 WRITERS = 64
@@ -218,6 +219,43 @@ def test_a_save_hands_its_connection_back_in_transactions(server: tuple[str, sa.
     assert store.taken(["pool-02"]) == set()
     assert store.verify() == []
     store.close()
+
+
+def test_a_connection_left_in_autocommit_is_not_lent_again(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL's one-statement save turns the driver's autocommit on and off again. Should
+    turning it off fail, that connection must never serve another save: a transactional save
+    on it would commit statement by statement. The pool here holds one connection, so the
+    next save would get the same one."""
+    import psycopg
+
+    engine = sa.create_engine(postgres_url, pool_size=1, max_overflow=0)
+    reset_database(engine)
+    store = SqlAlchemyStore(engine, calendar=CALENDAR)
+    store.create_schema()
+    store.save(built("pool-01", 3))
+    case = advanced(store.load("pool-01"), 1)
+    original = psycopg.Connection.autocommit
+    refusing: list[bool] = [True]
+
+    def set_autocommit(connection: Any, value: bool) -> None:
+        if not value and refusing:
+            refusing.clear()
+            raise psycopg.OperationalError("cannot leave autocommit (as the test has it)")
+        original.fset(connection, value)  # type: ignore[misc]
+
+    monkeypatch.setattr(psycopg.Connection, "autocommit", property(original.fget, set_autocommit))
+    with statements_run(store) as found:
+        store.save(case)
+    assert [s for s, _ in found if s.startswith("WITH checked")]  # the one-statement save
+    assert not refusing  # turning autocommit off was refused once
+    with engine.connect() as conn:
+        assert conn.connection.dbapi_connection.autocommit is False  # type: ignore[union-attr]
+    assert store.load("pool-01") == built("pool-01", 4)
+    assert store.verify() == []
+    reset_database(engine)
+    engine.dispose()
 
 
 def test_a_rejected_save_prints_no_personal_data(server: tuple[str, sa.Engine]) -> None:

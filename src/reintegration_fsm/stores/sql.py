@@ -458,20 +458,35 @@ class SqlAlchemyStore:
         return updated
 
     @contextlib.contextmanager
-    def _lent(self, ran: list[str]) -> Iterator[Any]:
+    def _lent(self, ran: list[str], *, autocommit: bool = False) -> Iterator[Any]:
         """The pool's connection itself (the driver's), for a few statements without
         SQLAlchemy's Connection around them, whose begin event, statement and result handling
-        cost a sixth of a save on SQLite and 90 us on PostgreSQL. A driver error is raised as
-        SQLAlchemy raises it on its own path (its parameters hidden: personal data), naming
-        the last statement in `ran`; a connection the error shows lost is not lent again."""
+        cost a sixth of a save on SQLite and 90 us on PostgreSQL; with `autocommit`, in the
+        driver's autocommit mode (PostgreSQL), each statement its own transaction.
+
+        A driver error is raised as SQLAlchemy raises it on its own path (its parameters
+        hidden: personal data), naming the last statement in `ran`. The connection goes back
+        to the pool as it was lent; one the error shows lost, or whose autocommit mode cannot
+        be turned off again, is not lent again.
+        """
         dialect = self.engine.dialect
         driver_error: Any = dialect.loaded_dbapi.Error
         pooled = self.engine.raw_connection()
+        dbapi: Any = pooled.dbapi_connection
         try:
-            yield pooled.dbapi_connection
+            if autocommit:
+                dbapi.autocommit = True
+            try:
+                yield dbapi
+            finally:
+                if autocommit:
+                    try:
+                        dbapi.autocommit = False
+                    except Exception:  # the first error, if any, is the news
+                        pooled.invalidate()
         except driver_error as error:
-            lost = bool(dialect.is_disconnect(error, pooled.dbapi_connection, None))
-            if lost:
+            lost = bool(dialect.is_disconnect(error, dbapi, None))
+            if lost and pooled.dbapi_connection is not None:
                 pooled.invalidate(error)
             raise DBAPIError.instance(
                 ran[-1],
@@ -511,20 +526,16 @@ class SqlAlchemyStore:
         text = at_once.statement(
             self._driver_update, len(entries), len(gone), len(items), len(prepared.ledger)
         )
-        with _not_waiting(prepared.case_id, seen.version), self._lent([text]) as dbapi:
-            # In autocommit, the statement is its own transaction; the connection goes back to
-            # the pool as it was lent, whatever happens.
-            dbapi.autocommit = True
+        with (
+            _not_waiting(prepared.case_id, seen.version),
+            self._lent([text], autocommit=True) as dbapi,
+        ):
+            cursor = dbapi.cursor()
             try:
-                cursor = dbapi.cursor()
-                try:
-                    cursor.execute(text, params)
-                    row = cursor.fetchone()
-                finally:
-                    cursor.close()
+                cursor.execute(text, params)
+                row = cursor.fetchone()
             finally:
-                with contextlib.suppress(Exception):  # a lost connection is not lent again
-                    dbapi.autocommit = False
+                cursor.close()
             return row is not None and row[0] == 1
 
     def _driver(self, row: Row, dated: Sequence[str]) -> Row:
