@@ -252,6 +252,11 @@ def test_a_connection_left_in_autocommit_is_not_lent_again(
     assert not refusing  # turning autocommit off was refused once
     with engine.connect() as conn:
         assert conn.connection.dbapi_connection.autocommit is False  # type: ignore[union-attr]
+    refusing.append(True)  # due() reads in autocommit too
+    assert [item.case_id for item in store.due(dt.date(2030, 1, 1))]
+    assert not refusing
+    with engine.connect() as conn:
+        assert conn.connection.dbapi_connection.autocommit is False  # type: ignore[union-attr]
     assert store.load("pool-01") == built("pool-01", 4)
     assert store.verify() == []
     reset_database(engine)

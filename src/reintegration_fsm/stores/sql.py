@@ -460,9 +460,10 @@ class SqlAlchemyStore:
     @contextlib.contextmanager
     def _lent(self, ran: list[str], *, autocommit: bool = False) -> Iterator[Any]:
         """The pool's connection itself (the driver's), for a few statements without
-        SQLAlchemy's Connection around them, whose begin event, statement and result handling
-        cost a sixth of a save on SQLite and 90 us on PostgreSQL; with `autocommit`, in the
-        driver's autocommit mode (PostgreSQL), each statement its own transaction.
+        SQLAlchemy's Connection around them (the common save, `due()`), whose begin event,
+        statement and result handling cost a sixth of a save on SQLite and 90 us on
+        PostgreSQL; with `autocommit`, in the driver's autocommit mode (PostgreSQL), each
+        statement its own transaction.
 
         A driver error is raised as SQLAlchemy raises it on its own path (its parameters
         hidden: personal data), naming the last statement in `ran`. The connection goes back
@@ -862,32 +863,22 @@ class SqlAlchemyStore:
         # SQLite keeps a DATE as its ISO text (SQLAlchemy's format), and compares it as text.
         value: Any = on.isoformat() if self._dialect == "sqlite" else on
         found: list[Any] = []
-        with converted("list what is due"):
-            # The pool's connection itself: a SQLAlchemy Connection around it (its events,
-            # options and transaction state) would cost more than the two queries.
-            pooled = self.engine.raw_connection()
+        ran = ["list what is due"]
+        # PostgreSQL: each statement reads its own snapshot under READ COMMITTED either way, so
+        # read in autocommit: no BEGIN before and no ROLLBACK after (two round trips for a read).
+        with (
+            converted("list what is due"),
+            self._lent(ran, autocommit=self._dialect == "postgresql") as dbapi,
+        ):
+            cursor = dbapi.cursor()
             try:
-                dbapi: Any = pooled.dbapi_connection
-                # PostgreSQL: each statement reads its own snapshot under READ COMMITTED either
-                # way, so read in autocommit: no BEGIN before and no ROLLBACK after (two round
-                # trips for a read). The connection goes back to the pool as it was lent.
-                lent = self._dialect == "postgresql" and getattr(dbapi, "autocommit", None) is False
-                if lent:
-                    dbapi.autocommit = True
-                cursor = dbapi.cursor()
-                try:
-                    for text, names, bound in self._due_sql:
-                        params = bound | {"b_on": value}
-                        cursor.execute(
-                            text, params if names is None else [params[n] for n in names]
-                        )
-                        found.extend(cursor.fetchall())
-                finally:
-                    cursor.close()
-                    if lent:
-                        dbapi.autocommit = False
+                for text, names, bound in self._due_sql:
+                    ran.append(text)
+                    params = bound | {"b_on": value}
+                    cursor.execute(text, params if names is None else [params[n] for n in names])
+                    found.extend(cursor.fetchall())
             finally:
-                pooled.close()
+                cursor.close()
         # Per row: a tuple built in C (a named tuple's own constructor is a Python function),
         # each day parsed once (rows share a few), kinds and parties by lookup.
         days: dict[Any, date | None] = {None: None}
