@@ -7,6 +7,7 @@ Every store method turns SQLAlchemy's and the drivers' errors into `StoreError` 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sqlite3
 import threading
 import traceback
@@ -138,6 +139,40 @@ def test_a_missing_schema_is_a_store_error_not_a_driver_error(tmp_path: Path) ->
         store.save(built("case-01", 1))
     assert not refused.value.retryable
     assert "save case 'case-01'" in str(refused.value)
+
+
+def _autocommit_engines(url: str) -> list[sa.Engine]:
+    return [
+        sa.create_engine(url, isolation_level="AUTOCOMMIT"),
+        sa.create_engine(url).execution_options(isolation_level="AUTOCOMMIT"),
+    ]
+
+
+def test_an_engine_in_autocommit_is_refused_before_anything_is_written(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """A careless integrator's engine in AUTOCOMMIT would commit a save statement by
+    statement, and leave half of one the database refused midway: the store and `upgrade()`
+    refuse it, saying why, on SQLite always and on PostgreSQL when it is set."""
+    urls = [f"sqlite:///{tmp_path / 'cases.db'}"]
+    if os.environ.get("RFSM_TEST_POSTGRES_URL"):
+        urls.append(request.getfixturevalue("postgres_url"))
+    for url in urls:
+        for engine in _autocommit_engines(url):
+            for make in (SqlAlchemyStore, upgrade):
+                with pytest.raises(StoreError) as refused:
+                    make(engine)
+                assert "AUTOCOMMIT" in str(refused.value)
+                assert not refused.value.retryable
+            engine.dispose()
+    assert (
+        not (tmp_path / "cases.db").exists()
+        or sa.inspect(sa.create_engine(urls[0])).get_table_names() == []
+    )
+    store = SqlAlchemyStore(urls[0], calendar=CALENDAR)  # the same database, as it should be
+    store.create_schema()
+    store.save(built("ac-01", 2))
+    assert store.verify() == []
 
 
 def test_upgrading_to_a_revision_that_does_not_exist_is_a_store_error(tmp_path: Path) -> None:

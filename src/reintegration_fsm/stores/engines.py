@@ -32,8 +32,32 @@ def open_engine(
                 f"has a value of the wrong kind)",
                 retryable=False,
             ) from error
+    _refuse_autocommit(engine)
     configure(engine, durable=durable, busy_timeout=busy_timeout)
     return engine, made
+
+
+def _refuse_autocommit(engine: Engine) -> None:
+    """Refuse a caller's engine whose connections run in AUTOCOMMIT: a save of several
+    statements on it would commit each one alone, and one refused midway would leave the
+    others written.
+
+    Raises:
+        StoreError: `isolation_level="AUTOCOMMIT"` was given to `create_engine` or to the
+            engine's `execution_options`.
+    """
+    levels = (
+        engine.get_execution_options().get("isolation_level"),
+        # What `create_engine(isolation_level=...)` keeps (SQLAlchemy 2's dialect attribute).
+        getattr(engine.dialect, "_on_connect_isolation_level", None),
+    )
+    if "AUTOCOMMIT" in levels:
+        raise StoreError(
+            "the engine runs in AUTOCOMMIT (isolation_level='AUTOCOMMIT'), where a save of "
+            "several statements could be left half-written: give the store an engine without "
+            "that option (it keeps its own short reads outside transactions where it can)",
+            retryable=False,
+        )
 
 
 def configure(engine: Engine, *, durable: bool = True, busy_timeout: float = 5.0) -> None:

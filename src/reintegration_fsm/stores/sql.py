@@ -474,13 +474,16 @@ class SqlAlchemyStore:
         driver_error: Any = dialect.loaded_dbapi.Error
         pooled = self.engine.raw_connection()
         dbapi: Any = pooled.dbapi_connection
+        # Only a connection lent transactional is switched (one of a caller's engine in
+        # AUTOCOMMIT is lent and handed back as it is).
+        switched = autocommit and getattr(dbapi, "autocommit", None) is False
         try:
-            if autocommit:
+            if switched:
                 dbapi.autocommit = True
             try:
                 yield dbapi
             finally:
-                if autocommit:
+                if switched:
                     try:
                         dbapi.autocommit = False
                     except Exception:  # the first error, if any, is the news
