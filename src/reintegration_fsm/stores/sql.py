@@ -474,8 +474,8 @@ class SqlAlchemyStore:
         driver_error: Any = dialect.loaded_dbapi.Error
         pooled = self.engine.raw_connection()
         dbapi: Any = pooled.dbapi_connection
-        # Only a connection lent transactional is switched (one of a caller's engine in
-        # AUTOCOMMIT is lent and handed back as it is).
+        # Only a connection lent transactional is switched: one already in autocommit (as a
+        # caller's pool event might leave it; an engine made so is refused) goes back as is.
         switched = autocommit and getattr(dbapi, "autocommit", None) is False
         try:
             if switched:
