@@ -436,25 +436,19 @@ class SqlAlchemyStore:
         transaction open, whatever happens.
         """
         ran: list[str] = ["BEGIN IMMEDIATE"]
-        with self._lent(ran) as dbapi:
-            cursor = dbapi.cursor()
+        with self._lent(ran) as dbapi, contextlib.closing(dbapi.cursor()) as cursor:
+            cursor.execute("BEGIN IMMEDIATE")
             try:
-                cursor.execute("BEGIN IMMEDIATE")
-                try:
-                    run = _on_cursor(cursor, ran)
-                    updated = self._update(
-                        run, prepared, seen.version, seen.last_hash, seen.authority
-                    )
-                    if updated:
-                        self._append(run, prepared, before)
-                        ran.append("COMMIT")
-                        cursor.execute("COMMIT")
-                finally:
-                    if dbapi.in_transaction:  # refused, or failed: nothing is kept
-                        with contextlib.suppress(Exception):  # the first error is the news
-                            cursor.execute("ROLLBACK")
+                run = _on_cursor(cursor, ran)
+                updated = self._update(run, prepared, seen.version, seen.last_hash, seen.authority)
+                if updated:
+                    self._append(run, prepared, before)
+                    ran.append("COMMIT")
+                    cursor.execute("COMMIT")
             finally:
-                cursor.close()
+                if dbapi.in_transaction:  # refused, or failed: nothing is kept
+                    with contextlib.suppress(Exception):  # the first error is the news
+                        cursor.execute("ROLLBACK")
         return updated
 
     @contextlib.contextmanager
@@ -533,13 +527,10 @@ class SqlAlchemyStore:
         with (
             _not_waiting(prepared.case_id, seen.version),
             self._lent([text], autocommit=True) as dbapi,
+            contextlib.closing(dbapi.cursor()) as cursor,
         ):
-            cursor = dbapi.cursor()
-            try:
-                cursor.execute(text, params)
-                row = cursor.fetchone()
-            finally:
-                cursor.close()
+            cursor.execute(text, params)
+            row = cursor.fetchone()
             return row is not None and row[0] == 1
 
     def _driver(self, row: Row, dated: Sequence[str]) -> Row:
@@ -872,16 +863,13 @@ class SqlAlchemyStore:
         with (
             converted("list what is due"),
             self._lent(ran, autocommit=self._dialect == "postgresql") as dbapi,
+            contextlib.closing(dbapi.cursor()) as cursor,
         ):
-            cursor = dbapi.cursor()
-            try:
-                for text, names, bound in self._due_sql:
-                    ran.append(text)
-                    params = bound | {"b_on": value}
-                    cursor.execute(text, params if names is None else [params[n] for n in names])
-                    found.extend(cursor.fetchall())
-            finally:
-                cursor.close()
+            for text, names, bound in self._due_sql:
+                ran.append(text)
+                params = bound | {"b_on": value}
+                cursor.execute(text, params if names is None else [params[n] for n in names])
+                found.extend(cursor.fetchall())
         # Per row: a tuple built in C (a named tuple's own constructor is a Python function),
         # each day parsed once (rows share a few), kinds and parties by lookup.
         days: dict[Any, date | None] = {None: None}
