@@ -166,13 +166,11 @@ def statements_run(store: SqlAlchemyStore) -> Iterator[list[tuple[str, Any]]]:
     def traced(statement: str) -> None:
         noted(None, statement, None)
 
-    def lent(dbapi_connection: Any, *args: Any) -> None:
-        dbapi_connection.set_trace_callback(traced)
-
-    def returned(dbapi_connection: Any, *args: Any) -> None:
-        dbapi_connection.set_trace_callback(None)
-
-    with _listening(store.engine, [("checkout", lent), ("checkin", returned)]):
+    with _while_lent(
+        store.engine,
+        lambda dbapi: dbapi.set_trace_callback(traced),
+        lambda dbapi: dbapi.set_trace_callback(None),
+    ):
         yield found
 
 
@@ -204,14 +202,31 @@ def before_statements(
             hook(self.connection, str(query), rows)
             super().executemany(query, rows, **kwargs)
 
+    def watched(dbapi: Any) -> None:
+        dbapi.cursor_factory = Watched
+
+    def plain(dbapi: Any) -> None:
+        dbapi.cursor_factory = psycopg.Cursor
+
+    with _while_lent(store.engine, watched, plain):
+        yield
+
+
+@contextlib.contextmanager
+def _while_lent(
+    engine: sa.Engine, lend: Callable[[Any], None], take_back: Callable[[Any], None]
+) -> Iterator[None]:
+    """`lend(dbapi_connection)` as the pool lends each connection in the block, and
+    `take_back(dbapi_connection)` as it comes back (not for a lost one, which is closed)."""
+
     def lent(dbapi_connection: Any, *args: Any) -> None:
-        dbapi_connection.cursor_factory = Watched
+        lend(dbapi_connection)
 
     def returned(dbapi_connection: Any, *args: Any) -> None:
         if dbapi_connection is not None:  # None: a lost connection, not lent again
-            dbapi_connection.cursor_factory = psycopg.Cursor
+            take_back(dbapi_connection)
 
-    with _listening(store.engine, [("checkout", lent), ("checkin", returned)]):
+    with _listening(engine, [("checkout", lent), ("checkin", returned)]):
         yield
 
 
