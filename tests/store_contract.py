@@ -836,6 +836,45 @@ class StoreContract:
         store.save(built("case-01", 2))  # every transition it has, the store holds
         assert store.history("case-01") == built("case-01", 4).history
 
+    @pytest.mark.parametrize("behind", [1, 2], ids=["one-behind", "two-behind"])
+    def test_a_copy_behind_the_store_that_moves_on_is_refused_not_spliced(
+        self, store: Store, behind: int
+    ) -> None:
+        """A copy behind the store is saved (nothing to write), then records a step of its
+        own: that step is compared with the store's, never dropped or appended after
+        transitions the copy does not hold."""
+        store.save(built("case-01", 3 + behind))
+        copy = built("case-01", 3)
+        store.save(copy)  # nothing to write: the store holds all of it
+        copy.withdraw("The family moved away.", by=PARENT, on=REFERRED)
+        with pytest.raises(ConcurrentUpdate) as refused:
+            store.save(copy)
+        assert (refused.value.expected, refused.value.found) == (3, 3 + behind)
+        assert store.history("case-01") == built("case-01", 3 + behind).history
+        assert store.verify() == []
+
+    def test_a_loaded_case_that_records_anothers_step_then_its_own_is_refused(
+        self, store: Store
+    ) -> None:
+        store.save(built("case-01", 2))
+        first, second = store.load("case-01"), store.load("case-01")
+        store.save(advanced(first, 2))
+        store.save(advanced(second, 1))  # the very step `first` recorded: nothing to write
+        second.withdraw("The family moved away.", by=PARENT, on=REFERRED)
+        with pytest.raises(ConcurrentUpdate):
+            store.save(second)
+        assert store.history("case-01") == built("case-01", 4).history
+        assert store.verify() == []
+
+    def test_a_copy_behind_the_store_saves_again_once_it_catches_up(self, store: Store) -> None:
+        store.save(built("case-01", 4))
+        copy = built("case-01", 2)
+        store.save(copy)
+        advanced(copy, 3)  # the store's third and fourth steps, and a fifth of its own
+        store.save(copy)
+        assert store.history("case-01") == built("case-01", 5).history
+        assert store.verify() == []
+
     def test_a_copy_that_diverged_after_another_writer_is_refused(self, store: Store) -> None:
         store.save(built("case-01", 4))
         copy = built("case-01", 3)

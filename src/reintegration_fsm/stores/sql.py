@@ -619,7 +619,14 @@ class SqlAlchemyStore:
         holds = held(case_id, stored, history, self._notes(conn, case_id, stored), start)
         new = history[holds:]
         if not new:
-            return Held(version, last_hash, authority)
+            # Nothing to write. Note what the case itself holds, which may be less than the
+            # store (a copy behind it): a step it records next is then compared with the
+            # store's, never appended after transitions the case does not hold.
+            mine = len(history)
+            if mine == version:
+                return Held(version, last_hash, authority)
+            at = seen.last_hash if seen is not None and mine == start else None
+            return Held(mine, at or str(stored[mine - start - 1]["hash"]), authority)
         prepared = bulk.appended(case, authority, new, last_hash, utc_now())
         if not self._update(conn.exec_driver_sql, prepared, version, last_hash, authority):
             raise ConcurrentUpdate(case_id, holds, None)  # cannot happen while we hold the lock
