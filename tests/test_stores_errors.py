@@ -10,6 +10,7 @@ import datetime as dt
 import os
 import sqlite3
 import threading
+import time
 import traceback
 from collections.abc import Iterator
 from pathlib import Path
@@ -324,6 +325,56 @@ def test_a_rejected_save_prints_no_personal_data(server: tuple[str, sa.Engine]) 
         assert secret not in rendered(refused.value)
         assert secret not in messages(refused.value)
     assert store.taken(["pii-01"]) == set()
+
+
+def test_a_row_lock_refused_chains_no_parameters(server: tuple[str, sa.Engine]) -> None:
+    """Another session holds the case row while a save takes the transactional way (a case
+    loaded as of a day): the `ConcurrentUpdate` chains the refused statement's error with its
+    parameters (the case's state) hidden, on the caller's engine, which does not hide them."""
+    _, engine = server
+    store = SqlAlchemyStore(engine, calendar=CALENDAR)
+    store.save(built("lock-01", 6))
+    case = advanced(store.load("lock-01", as_of=dt.date(2026, 12, 31)), 1)
+    with engine.connect() as holder, holder.begin():
+        holder.exec_driver_sql("SELECT 1 FROM rfsm_cases WHERE case_id = 'lock-01' FOR UPDATE")
+        with pytest.raises(ConcurrentUpdate) as refused:
+            store.save(case)
+    assert refused.value.__cause__ is not None
+    printed = rendered(refused.value)
+    assert "[parameters:" not in printed and '"format"' not in printed  # the state's text
+
+
+def test_the_loser_of_a_race_to_create_a_case_prints_no_personal_data(
+    server: tuple[str, sa.Engine],
+) -> None:
+    """Two writers create the same case id for two children at once: the second is refused
+    (PostgreSQL: its INSERT waits for the first's commit and fails on the key, and the save
+    reports the id taken; MariaDB: its lock is refused at once). What it prints holds nothing
+    of the refused row (its parameters, the driver's DETAIL)."""
+    url, engine = server
+    slow = sa.create_engine(url)
+    first = SqlAlchemyStore(slow, calendar=CALENDAR)
+
+    @sa.event.listens_for(slow, "after_cursor_execute")
+    def linger(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.startswith("INSERT INTO rfsm_cases"):
+            time.sleep(1.0)  # holds the new key, uncommitted, while the second writer tries
+
+    secret = Pupil("Zebedee Secretname", dt.date(2013, 7, 1), key_stage=3)
+    writer = threading.Thread(target=first.save, args=(advanced(opened("race-01"), 1),))
+    writer.start()
+    time.sleep(0.3)
+    try:
+        with pytest.raises(ConcurrentUpdate) as refused:
+            SqlAlchemyStore(engine, calendar=CALENDAR).save(opened("race-01", pupil=secret))
+    finally:
+        writer.join()
+        slow.dispose()
+    if url.startswith("postgresql"):
+        assert "taken by a different case" in str(refused.value)
+    printed = rendered(refused.value)
+    for shown in ("Zebedee", "Secretname", "2013-07-01", "[parameters:", "DETAIL"):
+        assert shown not in printed
 
 
 def test_a_value_too_long_for_copy_is_a_typed_error(postgres_url: str) -> None:

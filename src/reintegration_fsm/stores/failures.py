@@ -75,7 +75,12 @@ def converted(action: str, case_id: str | None = None) -> Iterator[None]:
     """
     try:
         yield
-    except ProtocolError:
+    except ProtocolError as error:
+        # A refusal raised over a database error (a row lock refused, a unique-key race) chains
+        # it: that error quotes the statement's parameters and the refused row.
+        chained = error.__cause__ or error.__context__
+        if chained is not None:
+            scrub(chained)
         raise
     except Exception as error:
         if not is_database_error(error):
