@@ -176,6 +176,36 @@ def test_an_engine_in_autocommit_is_refused_before_anything_is_written(
     assert store.verify() == []
 
 
+def test_a_driver_opening_connections_in_autocommit_is_refused(
+    server: tuple[str, sa.Engine],
+) -> None:
+    """The driver, not the engine, told to commit each statement alone (`autocommit=True` in
+    `connect_args`, or in a PostgreSQL URL's query): every connection is refused as it is
+    made, so nothing is written and nothing is read through one."""
+    url, engine = server
+    careless = sa.create_engine(url, connect_args={"autocommit": True})
+    stores = [SqlAlchemyStore(careless, calendar=CALENDAR)]
+    if url.startswith("postgresql"):
+        stores.append(SqlAlchemyStore(f"{url}?autocommit=true", calendar=CALENDAR))
+    for store in stores:
+        for use in (
+            lambda: store.save(built("ac-02", 2)),
+            lambda: list(store.load_all()),
+            lambda: store.due(dt.date(2030, 1, 1)),
+            store.verify,
+        ):
+            with pytest.raises(StoreError) as refused:
+                use()
+            assert "autocommit" in str(refused.value)
+            assert not refused.value.retryable
+        store.close()
+    careless.dispose()
+    assert SqlAlchemyStore(engine).taken(["ac-02"]) == set()
+    store = SqlAlchemyStore(engine, calendar=CALENDAR)  # the same database, as it should be
+    store.save(built("ac-02", 2))
+    assert store.verify() == []
+
+
 def test_upgrading_to_a_revision_that_does_not_exist_is_a_store_error(tmp_path: Path) -> None:
     for revision in ("9999", "0001@@x"):
         with pytest.raises(StoreError) as refused:
@@ -257,13 +287,14 @@ def test_a_save_hands_its_connection_back_in_transactions(server: tuple[str, sa.
     store.close()
 
 
+@pytest.mark.parametrize("interrupted", [False, True], ids=["driver-error", "interrupt"])
 def test_a_connection_left_in_autocommit_is_not_lent_again(
-    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch, interrupted: bool
 ) -> None:
     """PostgreSQL's one-statement save turns the driver's autocommit on and off again. Should
-    turning it off fail, that connection must never serve another save: a transactional save
-    on it would commit statement by statement. The pool here holds one connection, so the
-    next save would get the same one."""
+    turning it off fail (a driver error, or Ctrl-C at that moment), that connection must never
+    serve another save: a transactional save on it would commit statement by statement. The
+    pool here holds one connection, so the next save would get the same one."""
     import psycopg
 
     engine = sa.create_engine(postgres_url, pool_size=1, max_overflow=0)
@@ -278,18 +309,28 @@ def test_a_connection_left_in_autocommit_is_not_lent_again(
     def set_autocommit(connection: Any, value: bool) -> None:
         if not value and refusing:
             refusing.clear()
+            if interrupted:
+                raise KeyboardInterrupt
             raise psycopg.OperationalError("cannot leave autocommit (as the test has it)")
         original.fset(connection, value)  # type: ignore[misc]
 
     monkeypatch.setattr(psycopg.Connection, "autocommit", property(original.fget, set_autocommit))
     with statements_run(store) as found:
-        store.save(case)
+        if interrupted:  # the save itself committed; the interrupt is not swallowed
+            with pytest.raises(KeyboardInterrupt):
+                store.save(case)
+        else:
+            store.save(case)
     assert [s for s, _ in found if s.startswith("WITH checked")]  # the one-statement save
     assert not refusing  # turning autocommit off was refused once
     with engine.connect() as conn:
         assert conn.connection.dbapi_connection.autocommit is False  # type: ignore[union-attr]
     refusing.append(True)  # due() reads in autocommit too
-    assert [item.case_id for item in store.due(dt.date(2030, 1, 1))]
+    if interrupted:
+        with pytest.raises(KeyboardInterrupt):
+            store.due(dt.date(2030, 1, 1))
+    else:
+        assert [item.case_id for item in store.due(dt.date(2030, 1, 1))]
     assert not refusing
     with engine.connect() as conn:
         assert conn.connection.dbapi_connection.autocommit is False  # type: ignore[union-attr]

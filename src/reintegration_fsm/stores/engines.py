@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import URL, Engine, create_engine
+import weakref
+from typing import Any
+
+from sqlalchemy import URL, Engine, create_engine, event
 
 from reintegration_fsm.errors import StoreError
 from reintegration_fsm.stores import mariadb, sqlite
@@ -34,6 +37,7 @@ def open_engine(
             ) from error
     _refuse_autocommit(engine)
     configure(engine, durable=durable, busy_timeout=busy_timeout)
+    _refuse_driver_autocommit(engine)
     return engine, made
 
 
@@ -58,6 +62,45 @@ def _refuse_autocommit(engine: Engine) -> None:
             "that option (it keeps its own short reads outside transactions where it can)",
             retryable=False,
         )
+
+
+_watched: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+def _refuse_driver_autocommit(engine: Engine) -> None:
+    """Refuse each connection a PostgreSQL or MariaDB engine's driver opens in autocommit
+    (`autocommit=True` in `connect_args`, or in the URL's query), as it is made: the engine
+    says nothing of it, and a save of several statements on it would commit each one alone.
+
+    SQLite's driver runs in its autocommit mode by design: the store emits BEGIN itself.
+    """
+    if engine.dialect.name == "sqlite" or engine in _watched:
+        return
+    _watched.add(engine)
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        if _in_autocommit(dbapi_connection):
+            dbapi_connection.close()
+            raise StoreError(
+                "the database driver opens its connections in autocommit (autocommit=True in "
+                "connect_args or in the URL), where a save of several statements could be "
+                "left half-written: give the store an engine without that option",
+                retryable=False,
+            )
+
+    # Connections pooled before the hook was installed were not checked.
+    engine.dispose()
+
+
+def _in_autocommit(dbapi_connection: Any) -> bool:
+    """True when a driver's connection commits each statement alone (psycopg's `autocommit`
+    attribute; PyMySQL's and mysqlclient's `get_autocommit()`, the server's own flag)."""
+    flag = getattr(dbapi_connection, "autocommit", None)
+    if isinstance(flag, bool):
+        return flag
+    get_autocommit = getattr(dbapi_connection, "get_autocommit", None)
+    return bool(get_autocommit()) if callable(get_autocommit) else False
 
 
 def configure(engine: Engine, *, durable: bool = True, busy_timeout: float = 5.0) -> None:

@@ -480,8 +480,11 @@ class SqlAlchemyStore:
                 if switched:
                     try:
                         dbapi.autocommit = False
-                    except Exception:  # the first error, if any, is the news
+                    except BaseException as failed:
                         pooled.invalidate()
+                        if not isinstance(failed, Exception):
+                            raise  # an interrupt is never swallowed
+                        # Otherwise the first error, if any, is the news.
         except driver_error as error:
             lost = bool(dialect.is_disconnect(error, dbapi, None))
             if lost and pooled.dbapi_connection is not None:
