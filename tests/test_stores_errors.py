@@ -7,6 +7,7 @@ Every store method turns SQLAlchemy's and the drivers' errors into `StoreError` 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import sqlite3
 import threading
@@ -189,9 +190,9 @@ def test_a_driver_opening_connections_in_autocommit_is_refused(
         stores.append(SqlAlchemyStore(f"{url}?autocommit=true", calendar=CALENDAR))
     for store in stores:
         for use in (
-            lambda: store.save(built("ac-02", 2)),
-            lambda: list(store.load_all()),
-            lambda: store.due(dt.date(2030, 1, 1)),
+            functools.partial(store.save, built("ac-02", 2)),
+            lambda s=store: list(s.load_all()),
+            functools.partial(store.due, dt.date(2030, 1, 1)),
             store.verify,
         ):
             with pytest.raises(StoreError) as refused:
