@@ -383,7 +383,8 @@ def test_a_row_lock_refused_chains_no_parameters(server: tuple[str, sa.Engine]) 
             store.save(case)
     assert refused.value.__cause__ is not None
     printed = rendered(refused.value)
-    assert "[parameters:" not in printed and '"format"' not in printed  # the state's text
+    assert "[parameters:" not in printed
+    assert '"format"' not in printed  # the state's text
 
 
 def test_the_loser_of_a_race_to_create_a_case_prints_no_personal_data(
