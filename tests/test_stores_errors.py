@@ -263,6 +263,61 @@ def test_a_connection_killed_mid_save_is_retryable_and_leaves_nothing_half_writt
     store.close()
 
 
+def _end_every_other_session(engine: sa.Engine) -> int:
+    """End every session on the engine's database but this one, as a restart or a failover
+    does; the number ended."""
+    with engine.connect() as conn:
+        if engine.dialect.name == "postgresql":
+            ids = conn.exec_driver_sql(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid()"
+            ).scalars()
+            ended = [
+                conn.execute(sa.text("SELECT pg_terminate_backend(:p)"), {"p": p}) for p in ids
+            ]
+        else:
+            ids = conn.exec_driver_sql(
+                "SELECT id FROM information_schema.processlist WHERE db = DATABASE() "
+                "AND id <> CONNECTION_ID()"
+            ).scalars()
+            ended = [conn.exec_driver_sql(f"KILL CONNECTION {int(i)}") for i in ids]
+    return len(ended)
+
+
+@pytest.mark.parametrize("call", ["due", "load_all", "load"])
+def test_after_a_restart_a_retry_gets_a_new_connection(
+    server: tuple[str, sa.Engine], call: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Every pooled connection is lost at once: the first call fails, retryable, and the same
+    call tried again works, whether it ran on the driver's connection (`due()`, `load_all()`)
+    or through SQLAlchemy (`load()`): a lost connection retires the pool's others too."""
+    url, engine = server
+    store = SqlAlchemyStore(url, calendar=CALENDAR)
+    store.save(built("restart-01", 4))
+    pooled = [store.engine.connect() for _ in range(3)]
+    for conn in pooled:
+        conn.exec_driver_sql("SELECT 1")
+        conn.close()
+    assert _end_every_other_session(store.engine) >= 3
+    engine.dispose()  # the test's own engine lost its connection too
+    use = {
+        "due": functools.partial(store.due, dt.date(2030, 1, 1)),
+        "load_all": lambda: list(store.load_all()),
+        "load": functools.partial(store.load, "restart-01"),
+    }[call]
+    lost: list[StoreError] = []
+    for _ in range(50):  # until the server has ended them all (it does so asynchronously)
+        try:
+            use()
+        except StoreError as error:
+            lost.append(error)
+            break
+    assert [error.retryable for error in lost] == [True]
+    use()  # tried again at once, on a new connection
+    assert not [r for r in caplog.records if r.name.startswith("sqlalchemy.pool")]
+    store.close()
+
+
 def test_a_save_hands_its_connection_back_in_transactions(server: tuple[str, sa.Engine]) -> None:
     """PostgreSQL saves a loaded case as one statement in autocommit: the connection goes back
     to the pool transactional again, so a write of several statements (a new case here) is

@@ -487,8 +487,8 @@ class SqlAlchemyStore:
                         # Otherwise the first error, if any, is the news.
         except driver_error as error:
             lost = bool(dialect.is_disconnect(error, dbapi, None))
-            if lost and pooled.dbapi_connection is not None:
-                pooled.invalidate(error)
+            if lost:  # (the connection may be retired already, if autocommit could not be reset)
+                _retire_all(self.engine, pooled, error)
             raise DBAPIError.instance(
                 ran[-1],
                 None,
@@ -847,7 +847,8 @@ class SqlAlchemyStore:
             reading = streaming.Reading(self.calendar, self.protocols, rereading.case)
             for statement in queries:
                 text, params = streaming.driver_statement(statement, dialect)
-                cursor = streaming.streaming_cursor(conn.connection.dbapi_connection, dialect)
+                dbapi = conn.connection.dbapi_connection
+                cursor = streaming.streaming_cursor(dbapi, dialect)
                 try:
                     cursor.execute(text, params)
                     rows = streaming.fetched(cursor)
@@ -855,8 +856,16 @@ class SqlAlchemyStore:
                         case, held = reading.case(case_id, list(group))
                         self._seen.put(case, held)
                         yield case
+                except dialect.loaded_dbapi.Error as error:
+                    if dialect.is_disconnect(error, dbapi, cursor):
+                        with contextlib.suppress(Exception):  # its connection is gone
+                            cursor.close()
+                        _retire_all(self.engine, conn.connection, error, checkin=False)
+                        conn.invalidate(error)
+                    raise
                 finally:
-                    cursor.close()
+                    if not conn.invalidated:
+                        cursor.close()
 
     def due(self, on: date) -> list[DueItem]:
         """What still binds on `on`, soonest first: pending deadlines and open obligations due
@@ -1342,6 +1351,14 @@ class _Rereading:
         if self._conn is None:
             self._conn, self._own = self._store.engine.connect(), True
         return self._store._load(self._conn, case_id)
+
+
+def _retire_all(engine: Engine, pooled: Any, error: BaseException, *, checkin: bool = True) -> None:
+    """Retire a connection the driver lost, and every connection the pool made before it (a
+    server restart or failover loses them all), as SQLAlchemy does on its own path: a retry then
+    gets a new connection, not the next dead one. With `checkin`, `pooled` is invalidated too
+    (without: its `Connection` does it)."""
+    engine.pool._invalidate(pooled, error, _checkin=checkin)
 
 
 def _item_keys(items: Iterable[Row]) -> dict[int, tuple[Any, ...]]:
