@@ -841,7 +841,7 @@ class SqlAlchemyStore:
         dialect = self.engine.dialect
         with (
             converted("load the cases"),
-            self.engine.connect() as conn,
+            self.engine.connect().execution_options(**{sqlite.READ_ALONE: True}) as conn,
             _Rereading(self, conn) as rereading,
         ):
             reading = streaming.Reading(self.calendar, self.protocols, rereading.case)

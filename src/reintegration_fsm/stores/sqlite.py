@@ -17,6 +17,12 @@ from sqlalchemy import URL, Connection, Engine, event
 WRITE = "rfsm_sqlite_begin"
 """Execution option naming the BEGIN mode of a write transaction."""
 
+READ_ALONE = "rfsm_sqlite_read_alone"
+"""Execution option: no BEGIN for the connection's reads; each runs in its own read transaction,
+or in the one a statement still stepping on the connection holds. A streaming read's own
+connection, which an in-memory database shares with every other use in its thread: a BEGIN
+held there until the stream ends would refuse their own."""
+
 _configured: weakref.WeakSet[Engine] = weakref.WeakSet()
 
 
@@ -42,7 +48,10 @@ def configure(engine: Engine, *, durable: bool, busy_timeout: float) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Connection) -> None:
-        mode = connection.get_execution_options().get(WRITE)
+        options = connection.get_execution_options()
+        if options.get(READ_ALONE):
+            return
+        mode = options.get(WRITE)
         connection.exec_driver_sql(f"BEGIN {mode}" if mode else "BEGIN")
 
     # Connections pooled before the hooks were installed would keep pysqlite's handling.
