@@ -1187,6 +1187,19 @@ class StoreContract:
         assert [c.case_id for c in scoped] == ["case-01", "case-02", "case-03", "case-10"]
         assert list(store.for_authority("Nobody's Council").load_all()) == []
 
+    def test_an_id_that_is_not_valid_text_names_no_case(self, store: Store) -> None:
+        """A lone surrogate (which no database can hold) is no case, not a driver's error."""
+        store.save(built("case-01", 2))
+        for read in (
+            lambda: store.load("\ud800"),
+            lambda: store.history("\ud800"),
+            lambda: store.load_all(["case-01", "\ud800"]),
+        ):
+            with pytest.raises(CaseNotFound) as missing:
+                read()
+            assert missing.value.case_id == "\ud800"
+        assert store.taken(["case-01", "\ud800"]) == {"case-01"}
+
     def test_load_all_of_given_ids_checks_every_id_before_streaming(self, store: Store) -> None:
         for number in range(4):
             store.save(built(f"case-{number:02}", 2 + number))
@@ -1475,6 +1488,16 @@ class SqlStoreContract(StoreContract):
         with pytest.raises(FormInvalid, match="workers") as refused:
             store.verify(workers=workers)
         assert isinstance(refused.value, ValueError)
+
+    def test_a_log_entry_naming_no_stage_is_refused_by_load_and_load_all(
+        self, store: Store
+    ) -> None:
+        store.save(built("case-01", 4))
+        self.tamper(store, "case-01", 3, "dest", "nowhere")
+        for read in (lambda: store.load("case-01"), lambda: list(store.load_all())):
+            with pytest.raises(FormInvalid, match="'nowhere' is not a stage"):
+                read()
+        assert {problem.case_id for problem in store.verify()} == {"case-01"}
 
 
 def _sqlite_text(value: Any) -> Any:

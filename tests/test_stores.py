@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from reintegration_fsm import CaseSummary, LedgerEntry, StoreError
+import store_contract as sql_store_contract
+from reintegration_fsm import CaseSummary, FormInvalid, LedgerEntry, StoreError
 from reintegration_fsm.stores import InMemoryStore, SqlAlchemyStore, parallel, schema, upgrade
 from reintegration_fsm.stores import Store as StoreInterface
 from reintegration_fsm.stores import sql as sql_store
@@ -87,6 +88,40 @@ class TestSqliteStore(SqlStoreContract):
         with store.engine.connect() as conn:
             assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
             assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+
+    @pytest.mark.parametrize(
+        ("column", "value"),
+        [
+            ("on_date", "garbage"),
+            ("on_date", "2026-1-12"),
+            ("on_date", 20260112),  # what SQLite makes of the text '20260112' in a DATE column
+            ("recorded_at", "yesterday"),
+        ],
+    )
+    def test_a_date_rewritten_as_other_text_is_reported_not_raised(
+        self, store: Store, column: str, value: Any
+    ) -> None:
+        """SQLite keeps whatever it is given in a DATE column: `verify()` reports such a row
+        (serially and in processes alike), and `load` and `load_all` refuse the case with a
+        `FormInvalid`, never a bare Python error or a date that is not a date."""
+        assert isinstance(store, SqlAlchemyStore)
+        store.save(built("case-01", 4))
+        store.save(built("case-02", 3))
+        sql_store_contract.drop_triggers(store.engine)
+        with store.engine.begin() as conn:
+            conn.exec_driver_sql(
+                f"UPDATE rfsm_transitions SET {column} = ? WHERE case_id = 'case-01' AND seq = 2",
+                (value,),
+            )
+        problems = store.verify()
+        assert {problem.case_id for problem in problems} == {"case-01"}
+        assert store.verify(workers=2) == problems
+        if column == "on_date":
+            with pytest.raises(FormInvalid, match="on_date"):
+                store.load("case-01")
+            with pytest.raises(FormInvalid, match="on_date"):
+                list(store.load_all())
+        assert store.load("case-02") == built("case-02", 3)
 
     def test_a_store_that_opts_out_of_durability_syncs_normally(self, tmp_path: Path) -> None:
         store = SqlAlchemyStore(f"sqlite:///{tmp_path / 'fast.db'}", durable=False)

@@ -58,6 +58,37 @@ def as_date(value: Any) -> Any:
     return value.date() if isinstance(value, datetime) else value
 
 
+def logged_day(value: Any, seq: Any) -> date:
+    """A log entry's `on_date` as a date (SQLite's as its text, or as SQLAlchemy read it).
+
+    Raises:
+        FormInvalid: it holds no date: the row was altered behind the store (SQLite keeps
+            any text or number in a DATE column).
+    """
+    if isinstance(value, date):
+        return value.date() if isinstance(value, datetime) else value
+    if type(value) is str:
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise FormInvalid("history", str(seq), f"on_date {value!r} is not a date (the row was altered)")
+
+
+def logged_stage(value: Any, seq: Any) -> Stage:
+    """A log entry's `source` or `dest` as a stage.
+
+    Raises:
+        FormInvalid: it names no stage: the row was altered behind the store.
+    """
+    try:
+        return Stage(value)
+    except ValueError:
+        raise FormInvalid(
+            "history", str(seq), f"{value!r} is not a stage (the row was altered)"
+        ) from None
+
+
 # -- the log -------------------------------------------------------------------------------------
 def log_rows(
     case_id: str, transitions: Sequence[Transition], prev_hash: str, recorded_at: datetime
@@ -113,15 +144,15 @@ def transition_from_row(
 ) -> Transition:
     """The transition a log entry records; a removed value shows the placeholder its
     redaction note gives (`notes`: the entry's redaction rows)."""
-    source = row["source"]
+    source, seq = row["source"], row["seq"]
     actor_id, actor_name, data = shown(row, notes)
     return Transition(
-        seq=int(row["seq"]),
+        seq=int(seq),
         trigger=row["trigger_name"],
-        source=None if source is None else Stage(source),
-        dest=Stage(row["dest"]),
+        source=None if source is None else logged_stage(source, seq),
+        dest=logged_stage(row["dest"], seq),
         actor=Actor(actor_id, actor_name, Role(row["actor_role"]), row["actor_organisation"]),
-        on=as_date(row["on_date"]),
+        on=logged_day(row["on_date"], seq),
         data=data,
     )
 
@@ -152,8 +183,8 @@ def transitions_read(
             found.append(transition_from_row(entry, entry_notes))
             continue
         source = entry["source"]
-        source_stage = None if source is None else Stage(source)
-        dest = Stage(entry["dest"])
+        source_stage = None if source is None else logged_stage(source, seq)
+        dest = logged_stage(entry["dest"], seq)
         actor = shared_actor(actors, entry)
         found.append(
             Transition._owned(
@@ -162,7 +193,7 @@ def transitions_read(
                 source_stage,
                 dest,
                 actor,
-                as_date(entry["on_date"]),
+                logged_day(entry["on_date"], seq),
                 functools.partial(_given, data),
             )
         )
@@ -208,10 +239,10 @@ def stored_transitions(
             kind.from_text(
                 seq,
                 entry["trigger_name"],
-                None if source is None else Stage(source),
-                Stage(entry["dest"]),
+                None if source is None else logged_stage(source, seq),
+                logged_stage(entry["dest"], seq),
                 actor,
-                as_date(entry["on_date"]),
+                logged_day(entry["on_date"], seq),
                 entry["data"],
             )
         )

@@ -22,10 +22,15 @@ from sqlalchemy import (
     URL,
     BindParameter,
     Connection,
+    Date,
+    DateTime,
+    Dialect,
     Engine,
     Result,
+    Select,
     String,
     Table,
+    TypeDecorator,
     bindparam,
     delete,
     func,
@@ -36,6 +41,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.types import TypeEngine
 
 from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.case import Reintegration
@@ -194,16 +200,17 @@ class SqlAlchemyStore:
         # PostgreSQL and MariaDB: a writer that meets another one mid-save of the same case
         # fails at once instead of queueing behind its commit (see `save`).
         self._lock_case = self._select_head.with_for_update(nowait=True)
+        log = self._as_stored(transitions)  # a date altered behind the store: `rows` says so
         self._select_log_from = (
-            select(transitions)
+            select(*log)
             .where(transitions.c.case_id == case_id, transitions.c.seq >= bindparam("b_from"))
             .order_by(transitions.c.seq)
         )
         self._select_log = (
-            select(transitions).where(transitions.c.case_id == case_id).order_by(transitions.c.seq)
+            select(*log).where(transitions.c.case_id == case_id).order_by(transitions.c.seq)
         )
         self._select_log_as_of = (
-            select(transitions)
+            select(*log)
             .where(transitions.c.case_id == case_id, transitions.c.on_date <= bindparam("b_as_of"))
             .order_by(transitions.c.seq)
         )
@@ -707,6 +714,8 @@ class SqlAlchemyStore:
     def _read_rows(
         self, conn: Connection, case_id: str, as_of: date | None, head: Any
     ) -> tuple[Any, list[Row], dict[int, list[Any]]]:
+        if not _nameable(case_id):
+            raise CaseNotFound(case_id)
         row = conn.execute(head, {"b_case_id": case_id}).first()
         if row is None or not self._visible(row.authority):
             raise CaseNotFound(case_id)
@@ -742,7 +751,7 @@ class SqlAlchemyStore:
 
         A new case with a taken id cannot be saved, whichever authority the store serves.
         """
-        wanted = list(dict.fromkeys(case_ids))
+        wanted = [case_id for case_id in dict.fromkeys(case_ids) if _nameable(case_id)]
         found: set[str] = set()
         with converted("look up case ids"), self.engine.connect() as conn:
             for start in range(0, len(wanted), _CHUNK):
@@ -812,11 +821,12 @@ class SqlAlchemyStore:
         if case_ids is None:
             return self._stream(None)
         given = list(dict.fromkeys(case_ids))
+        wanted = [case_id for case_id in given if _nameable(case_id)]
         found: set[str] = set()
         with converted("look up case ids"), self.engine.connect() as conn:
-            for start in range(0, len(given), _CHUNK):
+            for start in range(0, len(wanted), _CHUNK):
                 query = select(cases.c.case_id, cases.c.authority).where(
-                    cases.c.case_id.in_(given[start : start + _CHUNK])
+                    cases.c.case_id.in_(wanted[start : start + _CHUNK])
                 )
                 found.update(
                     row.case_id for row in conn.execute(query) if self._visible(row.authority)
@@ -1198,7 +1208,7 @@ class SqlAlchemyStore:
             # The other rows are read on the streaming connection, but for MariaDB's.
             side = stack.enter_context(self.engine.connect()) if self._streams_alone() else conn
             log_query = (
-                select(transitions)
+                select(*self._as_stored(transitions))
                 .where(*_within(transitions, low, high))
                 .order_by(transitions.c.case_id, transitions.c.seq)
             )
@@ -1217,6 +1227,19 @@ class SqlAlchemyStore:
             if progress is not None:
                 progress(checking.cases, checking.transitions)
         return found
+
+    def _as_stored(self, table: Table) -> list[Any]:
+        """The columns of `table` as `verify()` reads them. SQLite keeps a date as whatever text
+        it is given: there a dated column's value that does not parse is read as it is stored,
+        for the checks to report, rather than failing the read (other engines keep dates)."""
+        if self._dialect != "sqlite":
+            return list(table.columns)
+        return [
+            type_coerce(column, _AsStored(column.type)).label(column.name)
+            if isinstance(column.type, Date | DateTime)
+            else column
+            for column in table.columns
+        ]
 
     def _verify_spans(self, workers: int, batch: int) -> list[parallel.Span]:
         """Ranges of whole batches of logged cases (so that each range's batches are the serial
@@ -1262,17 +1285,18 @@ class SqlAlchemyStore:
         def within(table: Table) -> list[Any]:
             return _within(table, low, high)
 
-        case_rows = {
-            row["case_id"]: row for row in _dicts(conn.execute(select(cases).where(*within(cases))))
-        }
-        items = _grouped(_dicts(conn.execute(select(open_items).where(*within(open_items)))))
-        ledger = _grouped(_dicts(conn.execute(select(weightings).where(*within(weightings)))))
+        def read(table: Table) -> Select[Any]:
+            return select(*self._as_stored(table)).where(*within(table))
+
+        case_rows = {row["case_id"]: row for row in _dicts(conn.execute(read(cases)))}
+        items = _grouped(_dicts(conn.execute(read(open_items))))
+        ledger = _grouped(_dicts(conn.execute(read(weightings))))
         notes: dict[str, list[Row]] = _grouped(
             _dicts(
                 conn.execute(
-                    select(redactions)
-                    .where(*within(redactions))
-                    .order_by(redactions.c.case_id, redactions.c.seq, redactions.c.number)
+                    read(redactions).order_by(
+                        redactions.c.case_id, redactions.c.seq, redactions.c.number
+                    )
                 )
             )
         )
@@ -1353,6 +1377,18 @@ class _Rereading:
         return self._store._load(self._conn, case_id)
 
 
+def _nameable(case_id: object) -> bool:
+    """False for text no stored case id can be: text the database cannot hold (a lone
+    surrogate, which UTF-8 cannot encode; the driver would fail on it)."""
+    if not isinstance(case_id, str):
+        return True  # the lookup itself says what is wrong with it
+    try:
+        case_id.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _retire_all(engine: Engine, pooled: Any, error: BaseException, *, checkin: bool = True) -> None:
     """Retire a connection the driver lost, and every connection the pool made before it (a
     server restart or failover loses them all), as SQLAlchemy does on its own path: a retry then
@@ -1418,6 +1454,31 @@ def _changed_items(
 def _held(version: int, prepared: bulk.Prepared, authority: str) -> Held:
     """What the store holds once `prepared` is written: its last hash and open items."""
     return Held(version, prepared.case_row["last_hash"], authority, _item_keys(prepared.items))
+
+
+class _AsStored(TypeDecorator[Any]):
+    """A DATE or DATETIME column read as SQLAlchemy reads it, or, when its stored value does not
+    parse (SQLite keeps any text or number there), as that value."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, dated: TypeEngine[Any]) -> None:
+        super().__init__()
+        self.dated = dated
+
+    def result_processor(self, dialect: Dialect, coltype: object) -> Callable[[Any], Any] | None:
+        parse = self.dated.dialect_impl(dialect).result_processor(dialect, coltype)
+        if parse is None:
+            return None
+
+        def process(value: Any) -> Any:
+            try:
+                return parse(value)
+            except (ValueError, TypeError):
+                return value
+
+        return process
 
 
 def _dicts(result: Result[Any]) -> Iterator[Row]:

@@ -26,7 +26,7 @@ from reintegration_fsm.case import Reintegration
 from reintegration_fsm.protocol.at_rest import StoredTransition
 from reintegration_fsm.stores.digests import COLUMN_MARK, REDACTED
 from reintegration_fsm.stores.holding import Held
-from reintegration_fsm.stores.rows import as_date, resumed
+from reintegration_fsm.stores.rows import logged_day, resumed
 from reintegration_fsm.stores.schema import cases, transitions
 from reintegration_fsm.vocabulary import Actor, Role, Stage, Trigger
 
@@ -99,6 +99,7 @@ case_id_of = operator.itemgetter(0)
 """A streamed row's case id (what `itertools.groupby` groups the rows by)."""
 _STAGES: dict[str | None, Stage | None] = {stage.value: stage for stage in Stage}
 _STAGES[None] = None
+_UNKNOWN: Any = object()
 
 
 class Reading:
@@ -164,13 +165,17 @@ class Reading:
                 return self.reread(case_id)
             day = days.get(on)
             if day is None:
-                day = days[on] = date.fromisoformat(on) if type(on) is str else as_date(on)
+                day = days[on] = logged_day(on, seq)
+            source_stage, dest_stage = stages.get(source, _UNKNOWN), stages.get(dest, _UNKNOWN)
+            if source_stage is _UNKNOWN or dest_stage is _UNKNOWN or dest_stage is None:
+                # Not a stage: read as `load` reads it, which says so.
+                return self.reread(case_id)
             append(
                 lazy(
                     seq,
                     triggers.get(trigger, trigger),
-                    stages[source],
-                    stages[dest],  # type: ignore[arg-type]
+                    source_stage,
+                    dest_stage,
                     actor,
                     day,
                     data,
