@@ -99,7 +99,6 @@ case_id_of = operator.itemgetter(0)
 """A streamed row's case id (what `itertools.groupby` groups the rows by)."""
 _STAGES: dict[str | None, Stage | None] = {stage.value: stage for stage in Stage}
 _STAGES[None] = None
-_UNKNOWN: Any = object()
 
 
 class Reading:
@@ -166,16 +165,16 @@ class Reading:
             day = days.get(on)
             if day is None:
                 day = days[on] = logged_day(on, seq)
-            source_stage, dest_stage = stages.get(source, _UNKNOWN), stages.get(dest, _UNKNOWN)
-            if source_stage is _UNKNOWN or dest_stage is _UNKNOWN or dest_stage is None:
-                # Not a stage: read as `load` reads it, which says so.
+            try:
+                source_stage, dest_stage = stages[source], stages[dest]
+            except KeyError:  # not a stage: read as `load` reads it, which says so
                 return self.reread(case_id)
             append(
                 lazy(
                     seq,
                     triggers.get(trigger, trigger),
                     source_stage,
-                    dest_stage,
+                    dest_stage,  # type: ignore[arg-type]
                     actor,
                     day,
                     data,
