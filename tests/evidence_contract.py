@@ -285,6 +285,38 @@ class EvidenceContract:
         assert self.rows_of(store, "case-01") == before
         assert store.redactions("case-01") == []
 
+    def test_a_refused_redaction_does_not_quote_the_values_it_was_to_remove(
+        self, store: Store
+    ) -> None:
+        """R2's refusal names the child and the date of birth it compares: the redaction's own
+        refusal says which entry and rule, not their words."""
+        store.save(built("case-01", 3))
+        for path in ("pupil.name", "pupil.date_of_birth"):
+            with pytest.raises(FormInvalid, match="would no longer load") as refused:
+                store.redact("case-01", 1, [path], "Erasure", by=ADMISSIONS, on=REDACTED_ON)
+            shown = str(refused.value)
+            assert PUPIL.name not in shown
+            assert PUPIL.date_of_birth.isoformat() not in shown
+            assert "at entry 2" in shown
+
+    @pytest.mark.parametrize("seq", [True, 2.0, "2"], ids=repr)
+    def test_a_redaction_of_an_entry_named_by_other_than_its_number_is_refused(
+        self, store: Store, seq: object
+    ) -> None:
+        store.save(built("case-01", 3))
+        before = self.rows_of(store, "case-01")
+        with pytest.raises(FormInvalid, match="entry's number"):
+            store.redact(
+                "case-01",
+                seq,  # type: ignore[arg-type]
+                ["form.parent_name"],
+                "Erasure",
+                by=ADMISSIONS,
+                on=REDACTED_ON,
+            )
+        assert self.rows_of(store, "case-01") == before
+        assert store.verify() == []
+
     @pytest.mark.parametrize(
         ("seq", "paths", "reason", "message"),
         [
@@ -646,6 +678,8 @@ class EvidenceContract:
         assert [d.keep_until for d in store.past_retention(last + dt.timedelta(days=1))] == [last]
         store.retention = RetentionPolicy(years=30)
         assert store.past_retention(RETENTION_ENDS + dt.timedelta(days=1)) == []
+        store.retention = RetentionPolicy(years=10_000)  # beyond Python's dates: never due
+        assert store.past_retention(dt.date(9999, 12, 30)) == []
 
     def test_a_malformed_checkpoint_is_refused_with_a_typed_error(self, store: Store) -> None:
         store.save(built("case-01", 3))

@@ -562,6 +562,26 @@ class StoreContract:
         assert "digest" in problems[0].what
         assert "does not agree to a reintegration" in problems[1].what
 
+    @pytest.mark.parametrize(
+        "text", ["[]", '"text"', "1", "[" * 100_000 + "]" * 100_000], ids=lambda t: t[:6]
+    )
+    def test_verify_reports_a_payload_that_is_no_json_object(self, store: Store, text: str) -> None:
+        """Valid JSON the store never writes there (not an object; nested past Python's
+        recursion limit) is reported at its entry, and the replay that fails with it; no
+        error escapes `verify()`."""
+        store.save(built("case-01", 4))
+        store.save(built("case-02", 3))
+        self.tamper(store, "case-01", 2, "data", text)
+        problems = store.verify()
+        assert {(p.case_id, p.seq) for p in problems} == {("case-01", 2), ("case-01", None)}
+        assert "payload is not JSON the store wrote" in problems[0].what
+
+    def test_load_as_of_something_other_than_a_date_is_refused(self, store: Store) -> None:
+        store.save(built("case-01", 3))
+        for day in ("2026-02-01", dt.datetime(2026, 2, 1, 12, 0)):
+            with pytest.raises(FormInvalid, match="as_of"):
+                store.load("case-01", as_of=day)  # type: ignore[arg-type]
+
     def test_verify_reports_a_changed_hashed_field(self, store: Store) -> None:
         store.save(built("case-01", 4))
         self.tamper(store, "case-01", 3, "actor_name", "Someone Else")
@@ -1488,6 +1508,18 @@ class SqlStoreContract(StoreContract):
         with pytest.raises(FormInvalid, match="workers") as refused:
             store.verify(workers=workers)
         assert isinstance(refused.value, ValueError)
+
+    def test_verify_reports_redaction_records_of_a_case_with_no_log(self, store: Store) -> None:
+        """A redaction record moved to an id no case uses is reported there (as open items and
+        ledger entries with no log are)."""
+        assert isinstance(store, SqlAlchemyStore)
+        store.save(built("case-01", 3))
+        store.redact("case-01", 2, ["form.parent_name"], "Erasure", by=ADMISSIONS, on=REDACTED_ON)
+        with store.engine.begin() as conn:
+            conn.exec_driver_sql("UPDATE rfsm_redactions SET case_id = 'case-99'")
+        found = {(problem.case_id, problem.seq): problem.what for problem in store.verify()}
+        assert found[("case-99", None)] == "redaction records for a case with no log"
+        assert ("case-01", 2) in found  # a value removed that no record names
 
     def test_a_log_entry_naming_no_stage_is_refused_by_load_and_load_all(
         self, store: Store

@@ -103,6 +103,8 @@ def _edited(**changes: object) -> str:
         (_edited(root="ab"), "root"),
         (_edited(size=7), "size"),
         (_edited(authority=3), "authority"),
+        (_edited(authority="\ud800"), "authority"),  # JSON can spell a lone surrogate
+        (_edited(cases=[{"case_id": "\ud800", "version": 1, "last_hash": "a" * 64}]), "case_id"),
         (_edited(cases=[{"case_id": "c", "version": 0, "last_hash": "a" * 64}]), "version"),
         (_edited(cases=[{"case_id": "c", "version": 1, "last_hash": "xyz"}]), "last_hash"),
         (_edited(cases=[{"case_id": "c", "version": 1}]), "cases[1]"),

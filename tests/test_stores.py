@@ -123,6 +123,32 @@ class TestSqliteStore(SqlStoreContract):
                 list(store.load_all())
         assert store.load("case-02") == built("case-02", 3)
 
+    @pytest.mark.parametrize(
+        ("table", "column", "value"),
+        [
+            ("rfsm_transitions", "seq", "2a"),
+            ("rfsm_transitions", "hash", -1),
+            ("rfsm_weightings", "points", "x"),
+            ("rfsm_redactions", "redacted_on", "2027-13-45"),
+        ],
+    )
+    def test_a_value_of_a_kind_the_store_never_writes_is_reported_not_raised(
+        self, store: Store, table: str, column: str, value: Any
+    ) -> None:
+        """SQLite keeps any value in any column: `verify()` reports the case whose row holds
+        one the store never writes, and checks the others."""
+        assert isinstance(store, SqlAlchemyStore)
+        store.save(built("case-01", 11))
+        store.save(built("case-02", 3))
+        store.redact("case-01", 2, ["form.parent_name"], "Erasure", by=ADMISSIONS, on=REDACTED_ON)
+        sql_store_contract.drop_triggers(store.engine)
+        where = "case_id = 'case-01'" + (" AND seq = 2" if table == "rfsm_transitions" else "")
+        with store.engine.begin() as conn:
+            conn.exec_driver_sql(f"UPDATE {table} SET {column} = ? WHERE {where}", (value,))
+        problems = store.verify()
+        assert {problem.case_id for problem in problems} == {"case-01"}
+        assert store.verify(workers=2) == problems
+
     def test_a_store_that_opts_out_of_durability_syncs_normally(self, tmp_path: Path) -> None:
         store = SqlAlchemyStore(f"sqlite:///{tmp_path / 'fast.db'}", durable=False)
         with store.engine.connect() as conn:

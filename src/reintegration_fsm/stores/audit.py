@@ -117,34 +117,43 @@ class Audit:
         for case_id, entries in logs:
             checked.add(case_id)
             row = case_rows.get(case_id)
-            if not _visible(scope, row, entries, calendar, protocols):
-                continue
-            version = self._wanted.get(case_id)
-            if version is not None:
-                at = entries[version - 1] if len(entries) >= version else None
-                self._anchors[case_id] = (len(entries), None if at is None else str(at["hash"]))
-            found += check_case(
-                case_id,
-                row,
-                entries,
-                calendar,
-                items.get(case_id, ()),
-                ledger.get(case_id, ()),
-                redactions.get(case_id, {}),
-                protocols,
-            )
+            try:
+                if not _visible(scope, row, entries, calendar, protocols):
+                    continue
+                version = self._wanted.get(case_id)
+                if version is not None:
+                    at = entries[version - 1] if len(entries) >= version else None
+                    self._anchors[case_id] = (len(entries), None if at is None else str(at["hash"]))
+                found += check_case(
+                    case_id,
+                    row,
+                    entries,
+                    calendar,
+                    items.get(case_id, ()),
+                    ledger.get(case_id, ()),
+                    redactions.get(case_id, {}),
+                    protocols,
+                )
+            except _UNREADABLE as error:
+                found.append(unreadable(case_id, error))
             self.cases += 1
             self.transitions += len(entries)
         for case_id in sorted(case_rows.keys() - checked):
             row = case_rows[case_id]
             if scope is None or row["authority"] == scope:
-                found += check_case(case_id, row, [], calendar, protocols=protocols)
+                try:
+                    found += check_case(case_id, row, [], calendar, protocols=protocols)
+                except _UNREADABLE as error:
+                    found.append(unreadable(case_id, error))
                 self.cases += 1
         checked |= case_rows.keys()
         for what, rows_by_case in (("open items", items), ("ledger entries", ledger)):
             for case_id in sorted(rows_by_case.keys() - checked):
                 if scope is None or any(r["authority"] == scope for r in rows_by_case[case_id]):
                     found.append(Problem(case_id, None, f"{what} for a case with no log"))
+        if scope is None:  # a record names no authority: only an unscoped audit sees them all
+            for case_id in sorted(redactions.keys() - checked):
+                found.append(Problem(case_id, None, "redaction records for a case with no log"))
         return found
 
     def tally(self, found: list[Problem]) -> Tally:
@@ -207,6 +216,30 @@ def history_authority(
     return replayed.local_authority
 
 
+_UNREADABLE = (
+    ValueError,
+    TypeError,
+    AttributeError,
+    KeyError,
+    IndexError,
+    RecursionError,
+    UnicodeError,
+    ProtocolError,
+)
+"""What checking a case's rows raises when they hold values of kinds the store never writes
+(a number where it writes text, JSON nested past Python's limit): reported, never raised."""
+
+
+def unreadable(case_id: str, error: BaseException) -> Problem:
+    """The problem of a case whose rows could not be checked at all."""
+    return Problem(
+        case_id,
+        None,
+        f"its rows hold values the store never writes ({type(error).__name__}): "
+        "altered behind the store",
+    )
+
+
 def check_case(
     case_id: str,
     row: Mapping[str, Any] | None,
@@ -262,7 +295,7 @@ def check_case(
     try:
         history = transitions_read(entries, redactions, parsed)
         case = Reintegration.replay(history, calendar, protocols)
-    except (ProtocolError, ValueError, KeyError, TypeError) as error:
+    except _UNREADABLE as error:
         problem(None, f"history does not replay: {error}")
         return found
     authority = case.local_authority
@@ -310,11 +343,14 @@ def _payload_problems(entry: Mapping[str, Any], notes: Rows) -> tuple[list[str],
             )
         return found, None
     try:
-        data = full_data(entry["trigger_name"], json.loads(entry["data"]))
+        parsed = json.loads(entry["data"])
+        if type(parsed) is not dict:
+            return [*found, "payload is not JSON the store wrote (not an object)"], None
+        data = full_data(entry["trigger_name"], parsed)
         root = digests.payload_digest(
             salt, entry["actor_id"], entry["actor_name"], data, markers=True
         )
-    except (ValueError, TypeError, UnicodeEncodeError):
+    except (ValueError, TypeError, AttributeError, UnicodeEncodeError, RecursionError):
         return [*found, "payload is not JSON the store wrote"], None
     if root != entry["payload_digest"]:
         found.append(

@@ -273,7 +273,7 @@ def _read(value: Any) -> Checkpoint:
     except ValueError:
         raise MalformedCheckpoint("taken_at", f"{taken!r} is not a time") from None
     authority = value["authority"]
-    _need(authority is None or isinstance(authority, str), "authority", "must be text or null")
+    _need(authority is None or _is_text(authority), "authority", "must be text or null")
     root = value["root"]
     _need(isinstance(root, str) and bool(_HEX64.fullmatch(root)), "root", "must be 64 hex digits")
     raw_cases = value["cases"]
@@ -285,6 +285,18 @@ def _read(value: Any) -> Checkpoint:
     return Checkpoint(taken_at, authority, cases, root, _signature(value["signature"]))
 
 
+def _is_text(value: Any) -> bool:
+    """A str that is valid Unicode (JSON's escapes can spell a lone surrogate, which no store
+    holds and UTF-8 cannot encode)."""
+    if not isinstance(value, str):
+        return False
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _case(item: Any, number: int) -> CheckpointCase:
     where = f"cases[{number}]"
     _need(isinstance(item, dict), where, "must be an object")
@@ -292,7 +304,7 @@ def _case(item: Any, number: int) -> CheckpointCase:
         set(item) == {"case_id", "version", "last_hash"}, where, "needs case_id, version, last_hash"
     )
     case_id, version, last_hash = item["case_id"], item["version"], item["last_hash"]
-    _need(isinstance(case_id, str) and bool(case_id), f"{where}.case_id", "must be text")
+    _need(_is_text(case_id) and bool(case_id), f"{where}.case_id", "must be text")
     _need(type(version) is int and version >= 1, f"{where}.version", "must be a whole number >= 1")
     _need(
         isinstance(last_hash, str) and bool(_HEX64.fullmatch(last_hash)),

@@ -84,6 +84,10 @@ def plan(
     by_seq = {int(entry["seq"]): entry for entry in entries}
     removals: dict[int, Removal] = {}
     for seq, patterns in targets.items():
+        if seq is not None and type(seq) is not int:
+            raise FormInvalid(
+                "redact", "seq", f"must be an entry's number or None, not {type(seq).__name__}"
+            )
         if not patterns:
             continue
         if seq is None:
@@ -130,10 +134,14 @@ def plan(
     try:
         case = Reintegration.replay(transitions_from_rows(changed, all_notes), calendar, protocols)
     except ProtocolError as error:
+        # Not the refusal's own words: they quote the values compared, which are being erased.
+        seq = getattr(error, "seq", None)
+        where = "" if seq is None else f" at entry {seq}"
         raise FormInvalid(
             "redact",
             "paths",
-            f"the redacted history would no longer load ({error}); remove the values a rule "
+            f"the redacted history would no longer load: a rule{where} compares a removed "
+            f"value with one left in place ({type(error).__name__}); remove the values a rule "
             "compares in one redaction, e.g. the child's name and date of birth in the open "
             "record and on the consent form (seq None, or `all` on the command line)",
         ) from None

@@ -13,6 +13,7 @@ from reintegration_fsm.errors import CaseNotFound, FormInvalid
 from reintegration_fsm.records import Transition
 from reintegration_fsm.stores import audit, bulk, erasure
 from reintegration_fsm.stores import retention as retention_module
+from reintegration_fsm.stores.as_of import check_as_of
 from reintegration_fsm.stores.checkpoints import Checkpoint
 from reintegration_fsm.stores.hashing import GENESIS
 from reintegration_fsm.stores.holding import already_stored, held
@@ -224,7 +225,9 @@ class InMemoryStore:
         Raises:
             CaseNotFound: no such case (or none opened by `as_of`), or not this store's
                 authority's.
+            FormInvalid: `as_of` is not a date.
         """
+        check_as_of(as_of)
         return Reintegration.replay(
             transitions_from_rows(*self._entries(case_id, as_of)), self.calendar, self.protocols
         )

@@ -91,11 +91,15 @@ def as_policy(retention: RetentionPolicy | int | None) -> RetentionPolicy:
 
 
 def years_after(day: dt.date, years: int) -> dt.date:
-    """The same day `years` later; 29 February becomes 1 March in a common year (never earlier)."""
+    """The same day `years` later; 29 February becomes 1 March in a common year (never earlier);
+    the last day Python's dates reach when that is beyond them (never due)."""
+    year = day.year + years
+    if year > dt.MAXYEAR:
+        return dt.date.max
     try:
-        return day.replace(year=day.year + years)
+        return day.replace(year=year)
     except ValueError:
-        return dt.date(day.year + years, 3, 1)
+        return dt.date(year, 3, 1)
 
 
 class RetentionDue(NamedTuple):

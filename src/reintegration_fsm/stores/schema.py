@@ -88,7 +88,8 @@ class HexBytes(TypeDecorator[str]):
         if isinstance(value, str):  # a column left as revision 0003 made it
             raise StoreError(
                 "rfsm_transitions keeps its digests as hex text: the database predates schema "
-                "revision 0006; run upgrade() (reintegration-fsm db upgrade) once",
+                "revision 0006 (run upgrade(), reintegration-fsm db upgrade, once), or a row "
+                "was altered behind the store",
                 retryable=False,
             )
         return bytes(value).hex()

@@ -60,6 +60,7 @@ from reintegration_fsm.stores import (
     streaming,
 )
 from reintegration_fsm.stores import retention as retention_module
+from reintegration_fsm.stores.as_of import check_as_of
 from reintegration_fsm.stores.checkpoints import Checkpoint
 from reintegration_fsm.stores.failures import converted, unique_violation
 from reintegration_fsm.stores.hashing import GENESIS
@@ -95,6 +96,7 @@ from reintegration_fsm.stores.rows import (
     utc_now,
 )
 from reintegration_fsm.stores.schema import (
+    HexBytes,
     cases,
     open_items,
     redacting,
@@ -783,7 +785,9 @@ class SqlAlchemyStore:
         Raises:
             CaseNotFound: no such case (or none opened by `as_of`), or not this store's
                 authority's.
+            FormInvalid: `as_of` is not a date.
         """
+        check_as_of(as_of)
         if as_of is None:
             with converted(f"load case {case_id!r}"), self.engine.connect() as conn:
                 case, held = self._load(conn, case_id)
@@ -1229,14 +1233,15 @@ class SqlAlchemyStore:
         return found
 
     def _as_stored(self, table: Table) -> list[Any]:
-        """The columns of `table` as `verify()` reads them. SQLite keeps a date as whatever text
-        it is given: there a dated column's value that does not parse is read as it is stored,
-        for the checks to report, rather than failing the read (other engines keep dates)."""
+        """The columns of `table` as the store reads rows to check or load them. SQLite keeps
+        whatever it is given in any column: there a date or digest that does not convert is
+        read as it is stored, for the checks to report, rather than failing the read (other
+        engines keep each column's type)."""
         if self._dialect != "sqlite":
             return list(table.columns)
         return [
             type_coerce(column, _AsStored(column.type)).label(column.name)
-            if isinstance(column.type, Date | DateTime)
+            if isinstance(column.type, Date | DateTime | HexBytes)
             else column
             for column in table.columns
         ]
@@ -1457,8 +1462,9 @@ def _held(version: int, prepared: bulk.Prepared, authority: str) -> Held:
 
 
 class _AsStored(TypeDecorator[Any]):
-    """A DATE or DATETIME column read as SQLAlchemy reads it, or, when its stored value does not
-    parse (SQLite keeps any text or number there), as that value."""
+    """A DATE, DATETIME or digest column read as SQLAlchemy reads it, or, when its stored value
+    does not convert (SQLite keeps any text or number there), as that value. (Digests kept as
+    hex text are still refused: they say the database predates revision 0006.)"""
 
     impl = String
     cache_ok = True
