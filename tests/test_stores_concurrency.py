@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import multiprocessing
 import queue
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
+from reintegration_fsm import ConcurrentUpdate, Pupil
 from reintegration_fsm.stores import SqlAlchemyStore, schema
 from store_contract import (
     CALENDAR,
+    PUPIL,
     built,
     crash_writer,
     kill,
+    opened,
     race_worker,
     reachable_engine,
     reset_database,
@@ -107,3 +114,57 @@ def test_a_writer_killed_mid_stream_leaves_every_case_loadable_and_sound(
         assert case.history == store.history(case_id)
     assert store.verify() == []
     store.close()
+
+
+@pytest.mark.parametrize("server", ["postgres", "mariadb"])
+@pytest.mark.parametrize(
+    ("ids", "children"), [(("new-5", "new-5"), 2), (("new-2", "new-3"), 1)], ids=["same", "gap"]
+)
+def test_two_writers_creating_cases_at_once_are_compared_not_deadlocked(
+    request: pytest.FixtureRequest, server: str, ids: tuple[str, str], children: int
+) -> None:
+    """Both writers have looked for their new case and found none before either inserts it.
+    The same id for two children: one is saved, the other refused with `ConcurrentUpdate`.
+    Two ids between the same stored ones: both are saved. (MariaDB's default REPEATABLE READ
+    made both a deadlock: the look took a gap lock that each INSERT then waited on.)"""
+    url = request.getfixturevalue(f"{server}_url")
+    engine = reachable_engine(url)
+    reset_database(engine)
+    setup = SqlAlchemyStore(engine, calendar=CALENDAR)
+    setup.create_schema()
+    setup.save(opened("new-1"))
+    setup.save(opened("new-9"))
+    barrier = threading.Barrier(2, timeout=5)
+    stores = [SqlAlchemyStore(url, calendar=CALENDAR) for _ in range(2)]
+    for store in stores:
+
+        @sa.event.listens_for(store.engine, "before_cursor_execute")
+        def both_looked(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+            if statement.startswith("INSERT INTO rfsm_cases"):
+                barrier.wait()
+
+    pupils = [PUPIL, Pupil("Another Child", dt.date(2013, 7, 1), key_stage=3)][:children]
+    cases = [opened(case_id, pupil=pupils[n % children]) for n, case_id in enumerate(ids)]
+    outcomes: list[object] = [None, None]
+
+    def save(n: int) -> None:
+        try:
+            stores[n].save(cases[n])
+            outcomes[n] = "saved"
+        except Exception as error:  # the test reports what it was
+            outcomes[n] = error
+
+    threads = [threading.Thread(target=save, args=(n,)) for n in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for store in stores:
+        store.close()
+    if children == 2:
+        assert sorted(map(type, outcomes), key=str) == sorted([str, ConcurrentUpdate], key=str)
+    else:
+        assert outcomes == ["saved", "saved"]
+    assert setup.verify() == []
+    reset_database(engine)
+    engine.dispose()

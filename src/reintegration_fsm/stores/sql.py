@@ -159,6 +159,13 @@ class SqlAlchemyStore:
         self._writer: Engine = engine
         if self._dialect == "sqlite":
             self._writer = engine.execution_options(**{sqlite.WRITE: "IMMEDIATE"})
+        elif self._dialect in ("mysql", "mariadb"):
+            # Writes in READ COMMITTED: under InnoDB's default REPEATABLE READ, the locking read
+            # of a case not stored yet takes a gap lock, and two writers creating cases whose
+            # ids fall in one gap (the same id, or neighbours) deadlocked on their INSERTs
+            # instead of one being refused or both saved. The version check and the comparison
+            # read what is committed either way.
+            self._writer = engine.execution_options(isolation_level="READ COMMITTED")
         self._seen = Seen()
         self._build_statements()
 
