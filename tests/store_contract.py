@@ -1207,18 +1207,35 @@ class StoreContract:
         assert [c.case_id for c in scoped] == ["case-01", "case-02", "case-03", "case-10"]
         assert list(store.for_authority("Nobody's Council").load_all()) == []
 
-    def test_an_id_that_is_not_valid_text_names_no_case(self, store: Store) -> None:
-        """A lone surrogate (which no database can hold) is no case, not a driver's error."""
+    @pytest.mark.parametrize("odd", ["\ud800", "case-01 ", "case-01\x00", " case-01"], ids=repr)
+    def test_an_id_no_case_can_have_names_no_case(self, store: Store, odd: str) -> None:
+        """A lone surrogate (which no database can hold), a NUL (PostgreSQL refuses it), a
+        space at either end (MariaDB's collation ignores a trailing one): no case, whichever
+        way it is asked for, never a driver's error or another case."""
         store.save(built("case-01", 2))
         for read in (
-            lambda: store.load("\ud800"),
-            lambda: store.history("\ud800"),
-            lambda: store.load_all(["case-01", "\ud800"]),
+            lambda: store.load(odd),
+            lambda: store.history(odd),
+            lambda: store.redactions(odd),
+            lambda: store.load_all(["case-01", odd]),
+            lambda: store.redact(odd, 1, ["pupil.name"], "Erasure", by=ADMISSIONS, on=REDACTED_ON),
         ):
             with pytest.raises(CaseNotFound) as missing:
                 read()
-            assert missing.value.case_id == "\ud800"
-        assert store.taken(["case-01", "\ud800"]) == {"case-01"}
+            assert missing.value.case_id == odd
+        assert store.taken(["case-01", odd]) == {"case-01"}
+        assert store.cases(text=odd) == []
+        assert store.cases(school=f"{AP_SETTING}{odd}") == []
+        assert store.verify() == []
+
+    @pytest.mark.parametrize("odd", ["\ud800", f"{AUTHORITY} ", "", "A\x00B"], ids=repr)
+    def test_a_store_cannot_be_scoped_to_what_no_authority_is_called(
+        self, store: Store, odd: str
+    ) -> None:
+        store.save(built("case-01", 2))
+        with pytest.raises(FormInvalid) as refused:
+            store.for_authority(odd)
+        assert refused.value.field == "authority"
 
     def test_load_all_of_given_ids_checks_every_id_before_streaming(self, store: Store) -> None:
         for number in range(4):

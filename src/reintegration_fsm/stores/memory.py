@@ -26,6 +26,7 @@ from reintegration_fsm.stores.rows import (
     as_date,
     as_stage,
     binds_on,
+    check_scope,
     due_item,
     due_order,
     folded,
@@ -62,6 +63,7 @@ class InMemoryStore:
         protocols: Iterable[Any] = (),
         retention: RetentionPolicy | int | None = None,
     ) -> None:
+        check_scope(authority)
         self.authority = authority
         self.calendar = calendar
         self.protocols: tuple[Any, ...] = tuple(protocols)

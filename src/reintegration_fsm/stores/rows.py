@@ -14,6 +14,7 @@ from sqlalchemy import String, Table
 
 from reintegration_fsm.case import Reintegration
 from reintegration_fsm.errors import FormInvalid, NotPermitted
+from reintegration_fsm.fields import ID_LENGTH, NAME_LENGTH, identifier
 from reintegration_fsm.protocol.at_rest import StoredTransition
 from reintegration_fsm.records import Transition
 from reintegration_fsm.stores.digests import (
@@ -338,6 +339,28 @@ def _same_data(entry: Mapping[Any, Any], transition: Transition) -> bool:
 
 
 # -- who may write -------------------------------------------------------------------------------
+def check_scope(authority: object) -> None:
+    """Refuse to scope a store to what no case's authority can be (a blank name, one that starts
+    or ends with a space, or holds a control character or a lone surrogate); None is every
+    authority's.
+
+    Raises:
+        FormInvalid: saying why.
+    """
+    if authority is not None:
+        problem = identifier(authority, "authority", NAME_LENGTH)
+        if problem is not None:
+            raise FormInvalid("store", "authority", problem)
+
+
+def could_be_stored(value: object, most: int = ID_LENGTH) -> bool:
+    """False for text no stored case id or name can be (see `fields.identifier`): blank, with a
+    space at either end, a control character or a lone surrogate, or too long. A database need
+    never be asked for it, nor can its collation confuse it with a stored one (MariaDB ignores
+    trailing spaces when it compares)."""
+    return not isinstance(value, str) or identifier(value, "id", most) is None
+
+
 def refuse_other_authority(scope: str | None, case_id: str, authority: str) -> None:
     """Refuse to write a case of `authority` in a store scoped to another one.
 

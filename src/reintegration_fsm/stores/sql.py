@@ -46,6 +46,7 @@ from sqlalchemy.types import TypeEngine
 from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.case import Reintegration
 from reintegration_fsm.errors import CaseNotFound, ConcurrentUpdate, FormInvalid, StoreError
+from reintegration_fsm.fields import NAME_LENGTH
 from reintegration_fsm.records import Transition
 from reintegration_fsm.stores import (
     at_once,
@@ -85,6 +86,8 @@ from reintegration_fsm.stores.rows import (
     Row,
     as_date,
     as_stage,
+    check_scope,
+    could_be_stored,
     folded,
     item_key,
     ledger_entry,
@@ -149,6 +152,7 @@ class SqlAlchemyStore:
                 url_or_engine, durable=durable, busy_timeout=busy_timeout
             )
         self.engine: Engine = engine
+        check_scope(authority)
         self.authority = authority
         self.calendar = calendar
         self.protocols: tuple[Any, ...] = tuple(protocols)
@@ -723,7 +727,7 @@ class SqlAlchemyStore:
     def _read_rows(
         self, conn: Connection, case_id: str, as_of: date | None, head: Any
     ) -> tuple[Any, list[Row], dict[int, list[Any]]]:
-        if not _nameable(case_id):
+        if not could_be_stored(case_id):
             raise CaseNotFound(case_id)
         row = conn.execute(head, {"b_case_id": case_id}).first()
         if row is None or not self._visible(row.authority):
@@ -760,7 +764,7 @@ class SqlAlchemyStore:
 
         A new case with a taken id cannot be saved, whichever authority the store serves.
         """
-        wanted = [case_id for case_id in dict.fromkeys(case_ids) if _nameable(case_id)]
+        wanted = [case_id for case_id in dict.fromkeys(case_ids) if could_be_stored(case_id)]
         found: set[str] = set()
         with converted("look up case ids"), self.engine.connect() as conn:
             for start in range(0, len(wanted), _CHUNK):
@@ -832,7 +836,7 @@ class SqlAlchemyStore:
         if case_ids is None:
             return self._stream(None)
         given = list(dict.fromkeys(case_ids))
-        wanted = [case_id for case_id in given if _nameable(case_id)]
+        wanted = [case_id for case_id in given if could_be_stored(case_id)]
         found: set[str] = set()
         with converted("look up case ids"), self.engine.connect() as conn:
             for start in range(0, len(wanted), _CHUNK):
@@ -932,6 +936,10 @@ class SqlAlchemyStore:
             school: only cases with this AP setting or host school.
             text: only cases whose id or child's name contains it, ignoring case.
         """
+        if not could_be_stored(school, NAME_LENGTH) or (
+            isinstance(text, str) and not could_be_stored(text.strip() or "-", NAME_LENGTH * 3)
+        ):
+            return []  # no stored school or name is, or holds, such text
         query = select(
             cases.c.case_id,
             cases.c.pupil_name,
@@ -1022,6 +1030,8 @@ class SqlAlchemyStore:
         self, case_id: str, targets: erasure.Targets, reason: str, *, by: Actor, on: date
     ) -> list[RedactionNote]:
         erasure.check_request(reason, by, on)
+        if not could_be_stored(case_id):
+            raise CaseNotFound(case_id)
         with converted(f"redact case {case_id!r}", case_id), self._writer.begin() as conn:
             # PostgreSQL and MariaDB: hold the case row while redacting (SQLite's BEGIN
             # IMMEDIATE already does), so two redactions of one entry queue.
@@ -1074,6 +1084,8 @@ class SqlAlchemyStore:
         Raises:
             CaseNotFound: no such case, or not this store's authority's.
         """
+        if not could_be_stored(case_id):
+            raise CaseNotFound(case_id)
         with converted(f"read case {case_id!r}"), self.engine.connect() as conn:
             head = conn.execute(self._select_head, {"b_case_id": case_id}).first()
             if head is None or not self._visible(head.authority):
@@ -1387,18 +1399,6 @@ class _Rereading:
         if self._conn is None:
             self._conn, self._own = self._store.engine.connect(), True
         return self._store._load(self._conn, case_id)
-
-
-def _nameable(case_id: object) -> bool:
-    """False for text no stored case id can be: text the database cannot hold (a lone
-    surrogate, which UTF-8 cannot encode; the driver would fail on it)."""
-    if not isinstance(case_id, str):
-        return True  # the lookup itself says what is wrong with it
-    try:
-        case_id.encode()
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _retire_all(engine: Engine, pooled: Any, error: BaseException, *, checkin: bool = True) -> None:
