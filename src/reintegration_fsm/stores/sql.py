@@ -46,7 +46,7 @@ from sqlalchemy.types import TypeEngine
 from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.case import Reintegration
 from reintegration_fsm.errors import CaseNotFound, ConcurrentUpdate, FormInvalid, StoreError
-from reintegration_fsm.fields import NAME_LENGTH
+from reintegration_fsm.fields import NAME_LENGTH, text_problem
 from reintegration_fsm.records import Transition
 from reintegration_fsm.stores import (
     at_once,
@@ -937,9 +937,9 @@ class SqlAlchemyStore:
             text: only cases whose id or child's name contains it, ignoring case.
         """
         if not could_be_stored(school, NAME_LENGTH) or (
-            isinstance(text, str) and not could_be_stored(text.strip() or "-", NAME_LENGTH * 3)
+            isinstance(text, str) and text_problem(text) is not None
         ):
-            return []  # no stored school or name is, or holds, such text
+            return []  # no stored school is such text; no stored id or name holds such text
         query = select(
             cases.c.case_id,
             cases.c.pupil_name,
@@ -1476,12 +1476,13 @@ class _AsStored(TypeDecorator[Any]):
     impl = String
     cache_ok = True
 
-    def __init__(self, dated: TypeEngine[Any]) -> None:
+    def __init__(self, kept: TypeEngine[Any]) -> None:
         super().__init__()
-        self.dated = dated
+        self.kept = kept
+        """The column's own type, whose conversion this tries first."""
 
     def result_processor(self, dialect: Dialect, coltype: object) -> Callable[[Any], Any] | None:
-        parse = self.dated.dialect_impl(dialect).result_processor(dialect, coltype)
+        parse = self.kept.dialect_impl(dialect).result_processor(dialect, coltype)
         if parse is None:
             return None
 
