@@ -30,6 +30,7 @@ from reintegration_fsm import (
 from reintegration_fsm.documents import render_text
 from reintegration_fsm.stores import InMemoryStore, SqlAlchemyStore, due_as_of, schema
 from reintegration_fsm.stores.checkpoints import CHECKPOINT
+from reintegration_fsm.stores.hashing import redaction_hash
 from reintegration_fsm.stores.redaction import RedactionNote, note_row
 from reintegration_fsm.stores.rows import (
     Row,
@@ -124,6 +125,12 @@ ATTACKS = (
         "Forging a redaction record (a PLACE_OFFER breach shown as met on time, the child renamed)",
         "test_attack_forging_a_redaction_record",
         True,
+        True,
+    ),
+    Attack(
+        "Rewriting who made a redaction, when and why, its records re-hashed",
+        "test_attack_rewriting_who_made_a_redaction_when_and_why",
+        False,
         True,
     ),
 )
@@ -604,6 +611,67 @@ class EvidenceContract:
         assert {seq for seq, what in without if what == digest} == {1, 2, 3, 4}
         with_checkpoint = [(p.seq, p.what) for p in store.verify(checkpoint=checkpoint)]
         assert {seq for seq, what in with_checkpoint if what == digest} == {1, 2, 3, 4}
+
+    def test_attack_rewriting_who_made_a_redaction_when_and_why(self, store: Store) -> None:
+        """Both records of an entry's two redactions given another author, day and reason,
+        their hashes recomputed with the library's helper so that each still binds the next."""
+        store.save(built("case-01", 3))
+        store.redact("case-01", 2, ["form.parent_name"], "Erasure", by=ADMISSIONS, on=REDACTED_ON)
+        later = REDACTED_ON + dt.timedelta(days=30)
+        store.redact("case-01", 2, ["form.signed_by"], "Erasure", by=ADMISSIONS, on=later)
+        checkpoint = store.checkpoint()
+        case, entries, notes, items, ledger = self.rows_of(store, "case-01")
+        previous = entries[1]["hash"]
+        for note in notes:
+            note["actor_id"], note["actor_name"] = "la-7", "Lee Forger"
+            note["reason"] = "Requested by the parent"
+            note["redacted_on"] = REDACTED_ON - dt.timedelta(days=90)
+            note["hash"] = previous = redaction_hash(note, previous)
+        self.write_rows(store, "case-01", (case, entries, notes, items, ledger))
+        assert store.verify() == []
+        assert {n.by.name for n in store.redactions("case-01") if n.by} == {"Lee Forger"}
+        assert [(p.case_id, p.seq, p.what) for p in store.verify(checkpoint=checkpoint)] == [
+            (
+                "case-01",
+                2,
+                "redaction record 2 rewritten: its hash differs from the checkpoint's, so who "
+                "removed what, when or why was changed after it was taken",
+            )
+        ]
+
+    def test_a_redaction_record_removed_after_a_checkpoint_is_reported(self, store: Store) -> None:
+        store.save(built("case-01", 3))
+        store.redact("case-01", 2, ["form.parent_name"], "First", by=ADMISSIONS, on=REDACTED_ON)
+        store.redact("case-01", 2, ["form.signed_by"], "Second", by=ADMISSIONS, on=REDACTED_ON)
+        checkpoint = store.checkpoint()
+        case, entries, notes, items, ledger = self.rows_of(store, "case-01")
+        self.write_rows(store, "case-01", (case, entries, notes[:1], items, ledger))
+        assert (
+            "case-01",
+            2,
+            "redaction records removed: the checkpoint holds 2 for this entry, the store 1",
+        ) in [(p.case_id, p.seq, p.what) for p in store.verify(checkpoint=checkpoint)]
+
+    def test_a_checkpoint_anchors_redactions_and_allows_later_ones(self, store: Store) -> None:
+        store.save(built("case-01", 3))
+        store.save(built("case-02", 3))
+        store.redact("case-01", 2, ["form.parent_name"], "First", by=ADMISSIONS, on=REDACTED_ON)
+        checkpoint = store.checkpoint()
+        [first, second] = checkpoint.cases
+        assert [(h.seq, h.count) for h in first.redactions] == [(2, 1)]
+        assert second.redactions == ()
+        assert Checkpoint.from_json(checkpoint.to_json()) == checkpoint
+        assert store.verify(checkpoint=checkpoint) == []
+        # Redactions made after it extend it, as new steps do.
+        store.redact("case-01", 2, ["form.signed_by"], "Second", by=ADMISSIONS, on=REDACTED_ON)
+        store.redact("case-02", 2, ["form.parent_name"], "Third", by=ADMISSIONS, on=REDACTED_ON)
+        assert store.verify(checkpoint=checkpoint) == []
+        taken = store.checkpoint()
+        assert [[(h.seq, h.count) for h in c.redactions] for c in taken.cases] == [
+            [(2, 2)],
+            [(2, 1)],
+        ]
+        assert store.verify(checkpoint=taken) == []
 
     # -- a case as it stood -----------------------------------------------------------------------
     def test_what_was_due_on_a_day_is_from_the_cases_as_they_stood(self, store: Store) -> None:

@@ -1440,12 +1440,20 @@ class SqlStoreContract(StoreContract):
     def test_verify_in_workers_checks_a_checkpoint_as_serially(self, store: Store) -> None:
         assert isinstance(store, SqlAlchemyStore)
         self.stock(store, 12)
+        for case_id in ("case-05", "case-09"):
+            store.redact(case_id, 2, ["form.parent_name"], "Erasure", by=ADMISSIONS, on=REDACTED_ON)
         taken = store.checkpoint()
         store.save(advanced(store.load("case-01"), 2))  # extends the checkpoint
         self.tamper(store, "case-07", 8, "hash", "ab" * 32)  # its last entry then: rewritten
+        drop_triggers(store.engine)
+        with store.engine.begin() as conn:  # a redaction record removed
+            conn.execute(
+                sa.delete(schema.redactions).where(schema.redactions.c.case_id == "case-09")
+            )
         serial = store.verify(checkpoint=taken)
         assert ("case-07", 8) in {(p.case_id, p.seq) for p in serial if "rewritten" in p.what}
-        assert "case-01" not in {p.case_id for p in serial}
+        assert ("case-09", 2) in {(p.case_id, p.seq) for p in serial if "removed" in p.what}
+        assert {"case-01", "case-05"}.isdisjoint(p.case_id for p in serial)
         assert store.verify(checkpoint=taken, workers=2) == serial
 
     def test_a_scoped_store_verifies_its_authoritys_cases_in_workers(self, store: Store) -> None:

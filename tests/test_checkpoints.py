@@ -15,7 +15,12 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from reintegration_fsm import Checkpoint, MalformedCheckpoint
 from reintegration_fsm.stores import InMemoryStore
-from reintegration_fsm.stores.checkpoints import CHECKPOINT, CheckpointCase, merkle_root
+from reintegration_fsm.stores.checkpoints import (
+    CHECKPOINT,
+    CheckpointCase,
+    RedactionHead,
+    merkle_root,
+)
 from store_contract import CALENDAR, built
 
 # Certificate Transparency's test vectors (certificate-transparency, merkle_tree_test): the
@@ -53,10 +58,20 @@ def test_the_root_of_no_cases_is_the_hash_of_nothing() -> None:
     assert merkle_root([]).hex() == hashlib.sha256(b"").hexdigest()
 
 
-def test_a_leaf_is_the_cases_id_version_and_last_hash() -> None:
+def test_a_leaf_is_the_cases_id_version_last_hash_and_redaction_heads() -> None:
+    heads = (RedactionHead(2, 1, "b" * 64), RedactionHead(5, 3, "c" * 64))
+    case = CheckpointCase("case-01", 3, "a" * 64, heads)
+    held = ["case-01", 3, "a" * 64, [[2, 1, "b" * 64], [5, 3, "c" * 64]]]
+    data = json.dumps(held, separators=(",", ":")).encode()
+    assert case.leaf() == hashlib.sha256(b"\x00" + data).digest()
+    plain = json.dumps(["case-01", 3, "a" * 64, []], separators=(",", ":")).encode()
+    assert CheckpointCase("case-01", 3, "a" * 64).leaf() == hashlib.sha256(b"\x00" + plain).digest()
+
+
+def test_a_format_1_leaf_is_the_cases_id_version_and_last_hash() -> None:
     case = CheckpointCase("case-01", 3, "a" * 64)
     data = json.dumps(["case-01", 3, "a" * 64], separators=(",", ":")).encode()
-    assert case.leaf() == hashlib.sha256(b"\x00" + data).digest()
+    assert case.leaf(1) == hashlib.sha256(b"\x00" + data).digest()
 
 
 def checkpoint(*cases: tuple[str, int]) -> Checkpoint:
@@ -79,6 +94,10 @@ def test_cases_are_held_by_id_and_the_json_round_trips() -> None:
     assert Checkpoint.from_json(text.encode()) == found
 
 
+def _case(**changes: object) -> dict[str, object]:
+    return {"case_id": "c", "version": 1, "last_hash": "a" * 64, "redactions": []} | changes
+
+
 def _edited(**changes: object) -> str:
     value = json.loads(checkpoint(("case-01", 3)).to_json())
     for key, item in changes.items():
@@ -95,7 +114,9 @@ def _edited(**changes: object) -> str:
         ("not json", "json"),
         ("[1, 2]", "json"),
         (_edited(format="something else"), "format"),
-        (_edited(format_version=2), "format_version"),
+        (_edited(format_version=3), "format_version"),
+        (_edited(format_version="2"), "format_version"),
+        (_edited(format_version=True), "format_version"),
         (_edited(extra=1), "extra"),
         (_edited(root=KeyError), "root"),
         (_edited(taken_at="yesterday"), "taken_at"),
@@ -108,6 +129,14 @@ def _edited(**changes: object) -> str:
         (_edited(cases=[{"case_id": "c", "version": 0, "last_hash": "a" * 64}]), "version"),
         (_edited(cases=[{"case_id": "c", "version": 1, "last_hash": "xyz"}]), "last_hash"),
         (_edited(cases=[{"case_id": "c", "version": 1}]), "cases[1]"),
+        (_edited(cases=[{"case_id": "c", "version": 1, "last_hash": "a" * 64}]), "cases[1]"),
+        (_edited(cases=[_case(redactions="none")]), "cases[1].redactions"),
+        (_edited(cases=[_case(redactions=[[1, 1]])]), "cases[1].redactions"),
+        (_edited(cases=[_case(redactions=[[0, 1, "b" * 64]])]), "cases[1].redactions"),
+        (_edited(cases=[_case(redactions=[[1, True, "b" * 64]])]), "cases[1].redactions"),
+        (_edited(cases=[_case(redactions=[[1, 1, "B" * 64]])]), "cases[1].redactions"),
+        (_edited(cases=[_case(redactions=[[2, 1, "b" * 64], [1, 1, "b" * 64]])]), "redactions"),
+        (_edited(cases=[_case(redactions=[[1, 1, "b" * 64], [1, 2, "b" * 64]])]), "redactions"),
         (_edited(cases="all of them"), "cases"),
         (_edited(signature={"algorithm": "RSA", "key_id": "a" * 64, "value": "x"}), "algorithm"),
         (_edited(signature=[]), "signature"),
@@ -126,6 +155,66 @@ def test_the_same_case_twice_is_refused() -> None:
     value["size"] = 2
     with pytest.raises(MalformedCheckpoint, match="twice"):
         Checkpoint.from_json(json.dumps(value))
+
+
+def test_redaction_heads_are_held_by_entry_and_round_trip() -> None:
+    found = Checkpoint.of(
+        [("case-01", 4, "a" * 64), ("case-02", 2, "d" * 64)],
+        None,
+        TAKEN,
+        {"case-01": [(3, 2, "c" * 64), (1, 1, "b" * 64)]},
+    )
+    assert found.cases[0].redactions == (
+        RedactionHead(1, 1, "b" * 64),
+        RedactionHead(3, 2, "c" * 64),
+    )
+    assert found.cases[1].redactions == ()
+    value = json.loads(found.to_json())
+    assert value["format_version"] == 2
+    assert value["cases"][0]["redactions"] == [[1, 1, "b" * 64], [3, 2, "c" * 64]]
+    assert Checkpoint.from_json(found.to_json()) == found
+    unanchored = attrs.evolve(
+        found, cases=(attrs.evolve(found.cases[0], redactions=()), *found.cases[1:])
+    )
+    assert unanchored.computed_root != found.root  # the root covers the heads
+
+
+def _format_1(found: Checkpoint) -> str:
+    """`found` as a format-1 file (before redaction heads), its root as that format made it."""
+    value = json.loads(found.to_json())
+    value["format_version"] = 1
+    for case in value["cases"]:
+        del case["redactions"]
+    value["root"] = merkle_root([case.leaf(1) for case in found.cases]).hex()
+    return json.dumps(value)
+
+
+def test_a_format_1_checkpoint_is_still_read_and_checks_a_store() -> None:
+    store = InMemoryStore(calendar=CALENDAR)
+    store.save(built("case-01", 3))
+    text = _format_1(store.checkpoint())
+    old = Checkpoint.from_json(text)
+    assert old.format_version == 1
+    assert old.computed_root == old.root
+    assert json.loads(old.to_json()) == json.loads(text)  # written back in its own format
+    assert store.verify(checkpoint=old) == []
+    store._log["case-01"].pop()  # truncated behind the store: the old anchor still tells
+    assert [p.what for p in store.verify(checkpoint=old) if p.seq is None][-1].startswith(
+        "truncated"
+    )
+
+
+def test_a_format_1_checkpoint_cannot_pass_for_format_2() -> None:
+    """The format is signed and shapes every leaf: relabelled, its root no longer matches."""
+    store = InMemoryStore(calendar=CALENDAR)
+    store.save(built("case-01", 3))
+    value = json.loads(_format_1(store.checkpoint()))
+    value["format_version"] = 2
+    for case in value["cases"]:
+        case["redactions"] = []
+    relabelled = Checkpoint.from_json(json.dumps(value))
+    assert relabelled.computed_root != relabelled.root
+    assert "root does not match" in store.verify(checkpoint=relabelled)[0].what
 
 
 def _pem(key: ed25519.Ed25519PrivateKey) -> tuple[bytes, bytes]:

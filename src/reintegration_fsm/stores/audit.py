@@ -97,10 +97,8 @@ class Audit:
         """The cases checked so far."""
         self.transitions = 0
         """The log entries of those cases."""
-        self._wanted = (
-            {} if checkpoint is None else {c.case_id: c.version for c in checkpoint.cases}
-        )
-        self._anchors: dict[str, tuple[int, str | None]] = {}
+        self._wanted = {} if checkpoint is None else {c.case_id: c for c in checkpoint.cases}
+        self._anchors: dict[str, checkpoints.Anchor] = {}
 
     def batch(
         self,
@@ -120,10 +118,10 @@ class Audit:
             try:
                 if not _visible(scope, row, entries, calendar, protocols):
                     continue
-                version = self._wanted.get(case_id)
-                if version is not None:
-                    at = entries[version - 1] if len(entries) >= version else None
-                    self._anchors[case_id] = (len(entries), None if at is None else str(at["hash"]))
+                wanted = self._wanted.get(case_id)
+                if wanted is not None:
+                    notes = redactions.get(case_id, {})
+                    self._anchors[case_id] = checkpoints.anchor(wanted, entries, notes)
                 found += check_case(
                     case_id,
                     row,
@@ -182,7 +180,7 @@ class Tally:
     problems: list[Problem]
     cases: int
     transitions: int
-    anchors: dict[str, tuple[int, str | None]]
+    anchors: dict[str, checkpoints.Anchor]
 
 
 def _visible(

@@ -1,16 +1,18 @@
 """Checkpoints: anchors of a store's histories to keep outside the database.
 
-A `Checkpoint` lists every case a store may show with its version and the hash of its last log
-entry, when it was taken, and one root over them all: a Merkle tree hash as in Certificate
-Transparency (RFC 6962, section 2.1), each leaf being a case's canonical JSON
-`[case_id, version, last_hash]`:
+A `Checkpoint` lists every case a store may show with its version, the hash of its last log
+entry and the head of each redacted entry's chain of redaction records, when it was taken, and
+one root over them all: a Merkle tree hash as in Certificate Transparency (RFC 6962, section
+2.1), each leaf being a case's canonical JSON `[case_id, version, last_hash, redactions]`
+(format 1, still read: `[case_id, version, last_hash]`):
 
     leaf = SHA-256(0x00 || leaf data)        node = SHA-256(0x01 || left || right)
 
 It moves out of the database as JSON (`to_json`, `from_json`) and may be signed with an Ed25519
 key the database never holds (`sign`, the `signing` extra). A history that no longer extends the
 checkpoint (rewritten and re-chained, truncated, removed, the whole case deleted) cannot match
-the hash the checkpoint holds: `store.verify(checkpoint=...)` reports it.
+the hash the checkpoint holds, and nor can a redaction record rewritten (its who, when or why) or
+removed: `store.verify(checkpoint=...)` reports both.
 """
 
 from __future__ import annotations
@@ -30,7 +32,10 @@ from reintegration_fsm.stores.hashing import canonical_json, timestamp_text
 from reintegration_fsm.stores.model import Problem
 
 FORMAT = "reintegration-fsm/checkpoint"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""What `to_json` writes: format 2 anchors redaction records too."""
+FORMAT_VERSIONS = (1, 2)
+"""What `from_json` reads: a format-1 checkpoint (no redaction heads) still checks a store."""
 ALGORITHM = "Ed25519"
 CHECKPOINT = "(checkpoint)"
 """The `case_id` of a problem with the checkpoint itself (its root, its signature, its scope)."""
@@ -47,17 +52,33 @@ class MalformedCheckpoint(FormInvalid):
 
 
 @attrs.frozen
+class RedactionHead:
+    """The head of one log entry's chain of redaction records, as a checkpoint holds it."""
+
+    seq: int
+    """The entry redacted."""
+    count: int
+    """The entry's redaction records when the checkpoint was taken (numbered 1 to `count`)."""
+    hash: str
+    """The hash of its record `count`, which is bound to every record before it and the entry."""
+
+
+@attrs.frozen
 class CheckpointCase:
     """One case as a checkpoint holds it."""
 
     case_id: str
     version: int
     last_hash: str
+    redactions: tuple[RedactionHead, ...] = ()
+    """By entry: the heads of its redacted entries' records (format 2; none in format 1)."""
 
-    def leaf(self) -> bytes:
+    def leaf(self, format_version: int = FORMAT_VERSION) -> bytes:
         """The leaf hash of this case in the checkpoint's tree."""
-        data = canonical_json([self.case_id, self.version, self.last_hash]).encode("utf-8")
-        return hashlib.sha256(b"\x00" + data).digest()
+        held: list[Any] = [self.case_id, self.version, self.last_hash]
+        if format_version >= 2:
+            held.append([[head.seq, head.count, head.hash] for head in self.redactions])
+        return hashlib.sha256(b"\x00" + canonical_json(held).encode("utf-8")).digest()
 
 
 def merkle_root(leaves: Sequence[bytes]) -> bytes:
@@ -89,7 +110,8 @@ class Signature:
 
 @attrs.frozen
 class Checkpoint:
-    """Every case a store may show, with its version and last hash, and one root over them.
+    """Every case a store may show, with its version, last hash and redaction heads, and one
+    root over them.
 
     Build one with `store.checkpoint()`; keep it (or its JSON) where the database's
     administrators cannot rewrite it, and check the store against it with
@@ -105,27 +127,48 @@ class Checkpoint:
     root: str
     """The Merkle tree hash over `cases`, hex."""
     signature: Signature | None = None
+    format_version: int = FORMAT_VERSION
+    """2 for a checkpoint taken now; 1 for one read from an older file (no redaction heads)."""
 
     @classmethod
     def of(
-        cls, heads: Iterable[tuple[str, int, str]], authority: str | None, taken_at: dt.datetime
+        cls,
+        heads: Iterable[tuple[str, int, str]],
+        authority: str | None,
+        taken_at: dt.datetime,
+        redactions: Mapping[str, Iterable[tuple[int, int, str]]] | None = None,
     ) -> Checkpoint:
-        """A checkpoint of `(case_id, version, last_hash)` heads, its root computed."""
-        cases = tuple(sorted((CheckpointCase(*head) for head in heads), key=_by_id))
+        """A checkpoint of `(case_id, version, last_hash)` heads, with `redactions` (by case:
+        `(seq, count, hash)` of each redacted entry's last record), its root computed."""
+        redacted = redactions or {}
+        cases = tuple(
+            sorted(
+                (
+                    CheckpointCase(
+                        case_id,
+                        version,
+                        last_hash,
+                        tuple(RedactionHead(*head) for head in sorted(redacted.get(case_id, ()))),
+                    )
+                    for case_id, version, last_hash in heads
+                ),
+                key=_by_id,
+            )
+        )
         root = merkle_root([case.leaf() for case in cases]).hex()
         return cls(taken_at.replace(microsecond=0), authority, cases, root)
 
     @property
     def computed_root(self) -> str:
         """The root its cases give (equal to `root` unless it was altered)."""
-        return merkle_root([case.leaf() for case in self.cases]).hex()
+        return merkle_root([case.leaf(self.format_version) for case in self.cases]).hex()
 
     def signed_part(self) -> bytes:
         """What a signature covers: the format, the time, the scope, the size and the root."""
         return canonical_json(
             {
                 "format": FORMAT,
-                "format_version": FORMAT_VERSION,
+                "format_version": self.format_version,
                 "taken_at": timestamp_text(self.taken_at),
                 "authority": self.authority,
                 "size": len(self.cases),
@@ -182,15 +225,12 @@ class Checkpoint:
         """The checkpoint as JSON text, to keep or publish outside the database."""
         value: dict[str, Any] = {
             "format": FORMAT,
-            "format_version": FORMAT_VERSION,
+            "format_version": self.format_version,
             "taken_at": timestamp_text(self.taken_at),
             "authority": self.authority,
             "size": len(self.cases),
             "root": self.root,
-            "cases": [
-                {"case_id": c.case_id, "version": c.version, "last_hash": c.last_hash}
-                for c in self.cases
-            ],
+            "cases": [self._case_json(case) for case in self.cases],
             "signature": None
             if self.signature is None
             else {
@@ -200,6 +240,16 @@ class Checkpoint:
             },
         }
         return json.dumps(value, indent=2, ensure_ascii=False) + "\n"
+
+    def _case_json(self, case: CheckpointCase) -> dict[str, Any]:
+        value: dict[str, Any] = {
+            "case_id": case.case_id,
+            "version": case.version,
+            "last_hash": case.last_hash,
+        }
+        if self.format_version >= 2:
+            value["redactions"] = [[head.seq, head.count, head.hash] for head in case.redactions]
+        return value
 
     @classmethod
     def from_json(cls, text: str | bytes) -> Checkpoint:
@@ -214,6 +264,21 @@ class Checkpoint:
         except (ValueError, RecursionError) as error:
             raise MalformedCheckpoint("json", f"is not JSON: {error}") from None
         return _read(value)
+
+
+def redaction_heads(
+    records: Iterable[tuple[str, int, str]],
+) -> dict[str, list[tuple[int, int, str]]]:
+    """From `(case_id, seq, hash)` of redaction records, each entry's in order: by case, the
+    `(seq, count, hash)` of each redacted entry's last record, as `Checkpoint.of` takes them."""
+    counted: dict[tuple[str, int], tuple[int, str]] = {}
+    for case_id, seq, hash_ in records:
+        count, _ = counted.get((case_id, seq), (0, ""))
+        counted[case_id, seq] = (count + 1, hash_)
+    heads: dict[str, list[tuple[int, int, str]]] = {}
+    for (case_id, seq), (count, hash_) in counted.items():
+        heads.setdefault(case_id, []).append((seq, count, hash_))
+    return heads
 
 
 def _by_id(case: CheckpointCase) -> str:
@@ -261,7 +326,12 @@ def _need(condition: bool, field: str, problem: str) -> None:
 def _read(value: Any) -> Checkpoint:
     _need(isinstance(value, dict), "json", "must be a JSON object")
     _need(value.get("format") == FORMAT, "format", f"must be {FORMAT!r}")
-    _need(value.get("format_version") == FORMAT_VERSION, "format_version", "must be 1")
+    version = value.get("format_version")
+    _need(
+        type(version) is int and version in FORMAT_VERSIONS,
+        "format_version",
+        f"must be one of {', '.join(map(str, FORMAT_VERSIONS))}",
+    )
     unknown = sorted(set(value) - _KEYS)
     _need(not unknown, unknown[0] if unknown else "", "is not a checkpoint's field")
     missing = sorted(_KEYS - set(value))
@@ -279,10 +349,11 @@ def _read(value: Any) -> Checkpoint:
     raw_cases = value["cases"]
     _need(isinstance(raw_cases, list), "cases", "must be a list")
     _need(value["size"] == len(raw_cases), "size", "does not count the cases")
-    cases = tuple(_case(item, number) for number, item in enumerate(raw_cases, start=1))
+    cases = tuple(_case(item, number, version) for number, item in enumerate(raw_cases, start=1))
     ids = [case.case_id for case in cases]
     _need(len(set(ids)) == len(ids), "cases", "name a case twice")
-    return Checkpoint(taken_at, authority, cases, root, _signature(value["signature"]))
+    signature = _signature(value["signature"])
+    return Checkpoint(taken_at, authority, cases, root, signature, version)
 
 
 def _is_text(value: Any) -> bool:
@@ -297,12 +368,17 @@ def _is_text(value: Any) -> bool:
     return True
 
 
-def _case(item: Any, number: int) -> CheckpointCase:
+_CASE_KEYS = {
+    1: ("case_id", "version", "last_hash"),
+    2: ("case_id", "version", "last_hash", "redactions"),
+}
+
+
+def _case(item: Any, number: int, format_version: int) -> CheckpointCase:
     where = f"cases[{number}]"
+    keys = _CASE_KEYS[format_version]
     _need(isinstance(item, dict), where, "must be an object")
-    _need(
-        set(item) == {"case_id", "version", "last_hash"}, where, "needs case_id, version, last_hash"
-    )
+    _need(set(item) == set(keys), where, f"needs {', '.join(keys)}")
     case_id, version, last_hash = item["case_id"], item["version"], item["last_hash"]
     _need(_is_text(case_id) and bool(case_id), f"{where}.case_id", "must be text")
     _need(type(version) is int and version >= 1, f"{where}.version", "must be a whole number >= 1")
@@ -311,7 +387,30 @@ def _case(item: Any, number: int) -> CheckpointCase:
         f"{where}.last_hash",
         "must be 64 hex digits",
     )
-    return CheckpointCase(case_id, version, last_hash)
+    if format_version < 2:
+        return CheckpointCase(case_id, version, last_hash)
+    return CheckpointCase(case_id, version, last_hash, _heads(item["redactions"], where))
+
+
+def _heads(value: Any, where: str) -> tuple[RedactionHead, ...]:
+    """A case's redaction heads: `[seq, count, hash]` lists, by entry."""
+    field = f"{where}.redactions"
+    _need(isinstance(value, list), field, "must be a list")
+    heads = []
+    for item in value:
+        _need(
+            isinstance(item, list)
+            and len(item) == 3
+            and all(type(n) is int and n >= 1 for n in item[:2])
+            and isinstance(item[2], str)
+            and bool(_HEX64.fullmatch(item[2])),
+            field,
+            "must hold [seq, count, hash] lists: two whole numbers >= 1 and 64 hex digits",
+        )
+        heads.append(RedactionHead(*item))
+    seqs = [head.seq for head in heads]
+    _need(seqs == sorted(set(seqs)), field, "must name each entry once, in order")
+    return tuple(heads)
 
 
 def _signature(value: Any) -> Signature | None:
@@ -335,19 +434,39 @@ def _signature(value: Any) -> Signature | None:
 
 
 # -- checking a store against it -------------------------------------------------------------
+Anchor = tuple[int, str | None, dict[int, tuple[int, str | None]]]
+"""A checkpoint's case as the store holds it: the length of its log, the hash of its entry at
+the checkpoint's version (None when the log is shorter), and for each entry whose redaction
+records the checkpoint holds, the records it holds now and the hash of its record at the
+checkpoint's count (None when it holds fewer)."""
+
+
+def anchor(
+    case: CheckpointCase, entries: Sequence[Mapping[str, Any]], notes: Mapping[int, Sequence[Any]]
+) -> Anchor:
+    """How a store's rows of `case` stand against it: `entries` its log in order, `notes` its
+    redaction records by entry, each entry's in order."""
+    at = entries[case.version - 1] if len(entries) >= case.version else None
+    records = {}
+    for head in case.redactions:
+        held = notes.get(head.seq, ())
+        found = held[head.count - 1] if len(held) >= head.count else None
+        records[head.seq] = (len(held), None if found is None else str(found["hash"]))
+    return len(entries), None if at is None else str(at["hash"]), records
+
+
 def problems(
     checkpoint: Checkpoint,
     scope: str | None,
-    logs: Mapping[str, tuple[int, str | None]],
+    logs: Mapping[str, Anchor],
     public_key: bytes | str | None = None,
 ) -> list[Problem]:
-    """Every case the checkpoint holds whose stored history no longer extends it, and what is
-    wrong with the checkpoint itself.
+    """Every case the checkpoint holds whose stored history or redaction records no longer
+    extend it, and what is wrong with the checkpoint itself.
 
     Args:
         scope: the store's authority.
-        logs: for each case the store holds of the checkpoint's, the length of its log and the
-            hash of its entry at the checkpoint's version (None when the log is shorter).
+        logs: for each case the store holds of the checkpoint's, its `anchor`.
         public_key: the Ed25519 public key (PEM) to check the signature with.
     """
     found: list[Problem] = []
@@ -398,6 +517,30 @@ def problems(
                     "the stored history no longer extends it",
                 )
             )
+        if held is not None:
+            found += _redaction_problems(case, held[2])
+    return found
+
+
+def _redaction_problems(
+    case: CheckpointCase, records: Mapping[int, tuple[int, str | None]]
+) -> list[Problem]:
+    found = []
+    for head in case.redactions:
+        count, at = records.get(head.seq, (0, None))
+        if count < head.count:
+            what = (
+                f"redaction records removed: the checkpoint holds {head.count} for this entry, "
+                f"the store {count}"
+            )
+        elif at != head.hash:
+            what = (
+                f"redaction record {head.count} rewritten: its hash differs from the "
+                "checkpoint's, so who removed what, when or why was changed after it was taken"
+            )
+        else:
+            continue
+        found.append(Problem(case.case_id, head.seq, what))
     return found
 
 

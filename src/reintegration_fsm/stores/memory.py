@@ -14,7 +14,7 @@ from reintegration_fsm.records import Transition
 from reintegration_fsm.stores import audit, bulk, erasure
 from reintegration_fsm.stores import retention as retention_module
 from reintegration_fsm.stores.as_of import check_as_of
-from reintegration_fsm.stores.checkpoints import Checkpoint
+from reintegration_fsm.stores.checkpoints import Checkpoint, redaction_heads
 from reintegration_fsm.stores.hashing import GENESIS
 from reintegration_fsm.stores.holding import already_stored, held
 from reintegration_fsm.stores.model import CaseSummary, DueItem, LedgerEntry, Problem
@@ -388,7 +388,13 @@ class InMemoryStore:
                 for case_id, log in self._log.items()
                 if log and self._visible(case_id) is not None
             ]
-        return Checkpoint.of(heads, self.authority, utc_now())
+            notes = redaction_heads(
+                (case_id, seq, str(row["hash"]))
+                for case_id, _, _ in heads
+                for seq, rows in sorted(self._redactions.get(case_id, {}).items())
+                for row in rows
+            )
+        return Checkpoint.of(heads, self.authority, utc_now(), notes)
 
     def past_retention(self, on: date) -> list[RetentionDue]:
         """The cases this store may show whose retention ended before `on`, by case id."""

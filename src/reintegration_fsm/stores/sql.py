@@ -62,7 +62,7 @@ from reintegration_fsm.stores import (
 )
 from reintegration_fsm.stores import retention as retention_module
 from reintegration_fsm.stores.as_of import check_as_of
-from reintegration_fsm.stores.checkpoints import Checkpoint
+from reintegration_fsm.stores.checkpoints import Checkpoint, redaction_heads
 from reintegration_fsm.stores.failures import converted, unique_violation
 from reintegration_fsm.stores.hashing import GENESIS
 from reintegration_fsm.stores.holding import Held, Seen, already_stored, held, saving_now
@@ -1109,11 +1109,20 @@ class SqlAlchemyStore:
             )
             .join(cases, cases.c.case_id == transitions.c.case_id)
         )
+        records = (
+            select(redactions.c.case_id, redactions.c.seq, redactions.c.hash)
+            .join(cases, cases.c.case_id == redactions.c.case_id)
+            .order_by(redactions.c.case_id, redactions.c.seq, redactions.c.number)
+        )
         if self.authority is not None:
             query = query.where(cases.c.authority == self.authority)
+            records = records.where(cases.c.authority == self.authority)
         with converted("take a checkpoint"), self.engine.connect() as conn:
             heads = [(row[0], int(row[1]), str(row[2])) for row in conn.execute(query)]
-        return Checkpoint.of(heads, self.authority, utc_now())
+            notes = redaction_heads(
+                (row[0], int(row[1]), str(row[2])) for row in conn.execute(records)
+            )
+        return Checkpoint.of(heads, self.authority, utc_now(), notes)
 
     def past_retention(self, on: date) -> list[RetentionDue]:
         """The cases this store may show whose retention ended before `on`, by case id."""
