@@ -3,6 +3,7 @@ no secret or hostile byte in what it prints, private files, and scopes that only
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
@@ -482,6 +483,28 @@ def test_files_holding_case_data_are_readable_by_their_owner_only(
     assert invoke(demo_db, *command, "-o", str(old)).exit_code == 0
     assert stat.S_IMODE(old.stat().st_mode) == 0o600
     assert old.read_bytes() != b"stale"
+
+
+def test_a_write_that_fails_part_way_leaves_the_old_file_whole(
+    demo_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full disk or a size limit mid-write: the old file stays as it was, nothing is left
+    half-written, and the officer is told (exit 2)."""
+    old = tmp_path / "yesterday.json"
+    old.write_text('{"kept": true}', encoding="utf-8")
+
+    def full(descriptor: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full)
+    result = invoke(demo_db, "export", "DEMO-0001", "-o", str(old))
+    assert result.exit_code == 2, result.output
+    assert "No space left on device" in result.output
+    assert old.read_text(encoding="utf-8") == '{"kept": true}'
+    assert not list(tmp_path.glob("*.part"))  # no half-written file left beside it
+    monkeypatch.undo()
+    assert invoke(demo_db, "export", "DEMO-0001", "-o", str(old)).exit_code == 0
+    assert json.loads(old.read_text(encoding="utf-8"))["case_id"] == "DEMO-0001"
 
 
 def test_render_to_a_file_holds_what_it_prints(demo_db: str, tmp_path: Path) -> None:

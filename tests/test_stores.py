@@ -428,20 +428,23 @@ def test_an_in_memory_store_verifies_in_this_process_whatever_the_workers(
     store.close()
 
 
-def test_a_store_on_the_callers_engine_is_reopened_by_its_url_in_the_workers(
+def test_a_store_on_the_callers_engine_verifies_in_this_process_whatever_the_workers(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The workers open the engine's database by its URL and find what the serial run finds."""
+    """An engine the caller made may reach its database by more than its URL (here a `creator`;
+    `connect_args` or a `search_path` alike): workers reopening the URL would check another
+    database (here a sound decoy) and call a tampered store sound. It is checked here."""
     monkeypatch.setattr(sql_store, "_VERIFY_BATCH", 2)
-    spread = parallel.spread
-    spans: list[int] = []
 
-    def counted_spread(work: Any, given: Any, *args: Any) -> Any:
-        spans.append(len(given))
-        return spread(work, given, *args)
+    def spread(*args: Any) -> None:
+        raise AssertionError("a store on the caller's engine was handed to worker processes")
 
-    monkeypatch.setattr(parallel, "spread", counted_spread)
-    engine = sa.create_engine(f"sqlite:///{tmp_path / 'cases.db'}")
+    monkeypatch.setattr(parallel, "spread", spread)
+    real, decoy = tmp_path / "cases.db", tmp_path / "decoy.db"
+    sound = SqlAlchemyStore(f"sqlite:///{decoy}", calendar=CALENDAR)
+    sound.create_schema()
+    sound.close()
+    engine = sa.create_engine(f"sqlite:///{decoy}", creator=lambda: sqlite3.connect(real))
     store = SqlAlchemyStore(engine, calendar=CALENDAR)
     store.create_schema()
     for number in range(6):
@@ -453,7 +456,6 @@ def test_a_store_on_the_callers_engine_is_reopened_by_its_url_in_the_workers(
     found = store.verify()
     assert [p.case_id for p in found] == ["case-04"]
     assert store.verify(workers=2) == found
-    assert spans == [3]
     engine.dispose()
 
 

@@ -12,6 +12,8 @@ import csv
 import datetime as dt
 import io
 import os
+import stat
+import tempfile
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -163,12 +165,21 @@ def _fill(sheet: Any, rows: Sequence[Mapping[str, Cell]], columns: Sequence[str]
 def write_private(path: str, data: bytes) -> None:
     """Write `data` to `path`, readable and writable by its owner only (mode 0600).
 
-    A new file is created 0600 whatever the umask; an existing one is narrowed to 0600 before
-    anything is written into it.
+    A regular file (or a new one) is replaced whole: `data` goes to a new 0600 file beside it,
+    which then takes its name, so a write that fails part way (a full disk, a size limit)
+    leaves the old file as it was and no half-written one. Anything else (a device, a pipe, a
+    link) is written in place, narrowed to 0600 first.
 
     Raises:
         OSError: the file cannot be written.
     """
+    try:
+        found = os.stat(path)
+    except FileNotFoundError:
+        found = None
+    if (found is None or stat.S_ISREG(found.st_mode)) and not os.path.islink(path):
+        _replace(path, data)
+        return
     flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0)
     descriptor = os.open(path, flags, FILE_MODE)
     with os.fdopen(descriptor, "wb") as handle:
@@ -178,3 +189,19 @@ def write_private(path: str, data: bytes) -> None:
             with contextlib.suppress(PermissionError):
                 os.fchmod(descriptor, FILE_MODE)
         handle.write(data)
+
+
+def _replace(path: str, data: bytes) -> None:
+    """Write `data` to a new owner-only file beside `path`, then rename it to `path`."""
+    directory = os.path.dirname(os.path.abspath(path))
+    descriptor, part = tempfile.mkstemp(dir=directory, prefix=".rfsm-", suffix=".part")
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(part, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(part)
+        raise

@@ -1189,9 +1189,9 @@ class SqlAlchemyStore:
         opening the database again by the engine's URL (password included) on its own
         connection, and holding a batch in memory; the problems are the same, in the same order,
         and `progress` is called as each range finishes. An in-memory SQLite database, which no
-        other process can open, and a store of one batch are checked in this process. A store
-        on an engine that needs more than its URL to connect (`connect_args`, a `creator`)
-        should be verified with `workers=1`.
+        other process can open, a store of one batch, and a store on an engine the caller made
+        (which may need more than its URL to reach the same database: `connect_args`, a
+        `creator`) are checked in this process.
 
         Raises:
             FormInvalid: `workers` is not a whole number of 1 or more.
@@ -1277,8 +1277,12 @@ class SqlAlchemyStore:
     def _verify_spans(self, workers: int, batch: int) -> list[parallel.Span]:
         """Ranges of whole batches of logged cases (so that each range's batches are the serial
         run's, and its problems come in the same order), about as many batches each, at most
-        `SPANS_PER_WORKER` per worker; one range when the store cannot be opened again."""
-        if self._dialect == "sqlite" and sqlite.in_memory(self.engine.url):
+        `SPANS_PER_WORKER` per worker; one range when the store cannot be opened again: an
+        in-memory SQLite database, or an engine the caller made, which may need more than its
+        URL to reach the same database (`connect_args`, a `creator`, a `search_path`)."""
+        if not self._owns_engine or (
+            self._dialect == "sqlite" and sqlite.in_memory(self.engine.url)
+        ):
             return [(None, None)]
         query = select(transitions.c.case_id).distinct().order_by(transitions.c.case_id)
         ends: list[str] = []  # the last case id of each batch but the last
