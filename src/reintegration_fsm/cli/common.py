@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 import attrs
 import click
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -31,6 +31,7 @@ from reintegration_fsm.cli.errors import (
 from reintegration_fsm.cli.output import Cell, render_csv, render_table, render_xlsx, write_private
 from reintegration_fsm.cli.protocol_files import registered
 from reintegration_fsm.cli.text import echo_text, neutralise, to_json
+from reintegration_fsm.errors import StoreError
 from reintegration_fsm.protocol.definition import Protocol
 from reintegration_fsm.stores import SqlAlchemyStore, upgrade
 
@@ -111,7 +112,12 @@ class Settings:
         """The store, its schema created on first use (through the migrations)."""
         if self._store is None:
             try:
-                engine = create_engine(self.url)
+                store = SqlAlchemyStore(
+                    self.url,
+                    authority=self.authority,
+                    calendar=self.calendar(),
+                    protocols=self.protocols(),
+                )
             except ImportError as error:
                 raise Failure(
                     f"--db: the database driver {error.name or ''} is not installed",
@@ -121,14 +127,17 @@ class Settings:
                         "(pip install 'reintegration-fsm[mysql]').",
                     ),
                 ) from None
-            if not inspect(engine).has_table("rfsm_cases"):
-                upgrade(engine)
-            self._store = SqlAlchemyStore(
-                engine,
-                authority=self.authority,
-                calendar=self.calendar(),
-                protocols=self.protocols(),
-            )
+            except StoreError as error:
+                if isinstance(error.__cause__, ArgumentError):  # no such dialect or driver
+                    raise Failure(f"--db: {error.__cause__}") from None
+                raise
+            try:
+                if not inspect(store.engine).has_table("rfsm_cases"):
+                    upgrade(store.engine)
+            except BaseException:
+                store.engine.dispose()
+                raise
+            self._store = store
         return self._store
 
     def close(self) -> None:
