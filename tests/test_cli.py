@@ -699,6 +699,76 @@ def test_db_upgrade_before_or_after_first_use(empty_db: str, demo_db: str) -> No
     assert invoke(demo_db, "verify").exit_code == 0
 
 
+READERS = [
+    ("due",),
+    ("verify",),
+    ("cases",),
+    ("history", "DEMO-0001"),
+    ("weightings",),
+    ("checkpoint",),
+    ("report",),
+    ("retention", "--on", "2026-01-12"),
+    ("timeline", "DEMO-0001"),
+    ("export", "DEMO-0001"),
+]
+
+
+@pytest.mark.parametrize("command", READERS, ids=lambda command: command[0])
+def test_a_reading_command_on_a_mistyped_path_makes_no_database(
+    tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    """A tired officer's typo: `verify` on a path that holds nothing must not say "sound" (and
+    make an empty store there); it names the path and exits 2, and no file appears."""
+    typo = tmp_path / "reintegraton.sqlite"
+    result = invoke(f"sqlite:///{typo}", *command)
+    assert result.exit_code == 2, result.output
+    assert "no case store there" in result.output  # JSON on stdout for `export`
+    assert str(typo) in result.output
+    assert not typo.exists()
+
+
+def test_a_reading_command_on_another_applications_database_leaves_it_alone(
+    tmp_path: Path,
+) -> None:
+    """A database that exists but holds no store (another application's) is not given our
+    tables by a read: `verify` exits 2 and the database keeps only its own table."""
+    other = tmp_path / "payroll.sqlite"
+    with sqlite3.connect(other) as conn:
+        conn.execute("CREATE TABLE staff (name TEXT)")
+    conn.close()
+    for command in READERS:
+        result = invoke(f"sqlite:///{other}", *command)
+        assert result.exit_code == 2, (command, result.output)
+        assert "no case store there" in result.output  # JSON on stdout for `export`
+    with sqlite3.connect(other) as conn:
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+    conn.close()
+    assert tables == {"staff"}
+
+
+def test_commands_that_add_cases_make_the_store_on_a_new_database(
+    tmp_path: Path, demo_db: str
+) -> None:
+    """`import` and `demo` still make the store where there is none (and `apply ... open`: the
+    `opened` fixture); another trigger on a new database does not."""
+    first = tmp_path / "first.sqlite"
+    data = write(tmp_path / "why.json", {"reason": "the placement broke down"})
+    refused = invoke(
+        f"sqlite:///{first}", "apply", "C-1", "call_emergency_review", "--data", data, *AP
+    )
+    assert refused.exit_code == 2, refused.output
+    assert "no case store there" in refused.stderr
+    assert not first.exists()
+    bundle = tmp_path / "bundle.json"
+    bundle.write_text(invoke(demo_db, "export", "DEMO-0001").stdout, encoding="utf-8")
+    imported = f"sqlite:///{tmp_path / 'imported.sqlite'}"
+    assert invoke(imported, "import", str(bundle)).exit_code == 0
+    assert invoke(imported, "verify").exit_code == 0
+    shown = f"sqlite:///{tmp_path / 'shown.sqlite'}"
+    assert invoke(shown, "demo").exit_code == 0
+    assert invoke(shown, "history", "DEMO-0002").exit_code == 0
+
+
 def test_a_bad_database_url_exits_2() -> None:
     """A URL SQLAlchemy cannot read is bad input."""
     result = CliRunner().invoke(cli, ["--db", "nosuchdriver://x/y", "due"])

@@ -239,7 +239,9 @@ def test_the_right_authority_lists_its_cases(office_url: str) -> None:
 
 
 def test_an_empty_database_says_it_holds_no_cases(tmp_path: Path) -> None:
-    result = invoke(f"sqlite:///{tmp_path / 'empty.sqlite'}", "--authority", "Nope", "cases")
+    url = f"sqlite:///{tmp_path / 'empty.sqlite'}"
+    assert invoke(url, "db", "upgrade").exit_code == 0
+    result = invoke(url, "--authority", "Nope", "cases")
     assert result.exit_code == 2
     assert "holds no cases yet" in result.stderr
 

@@ -74,7 +74,7 @@ def demo(ctx: click.Context, output_format: str) -> None:
     are not run again.
     """
     found = settings(ctx)
-    store = found.store()
+    store = found.store(create=True)
     calendar = SchoolCalendar.sample()
     results = demo_cases.run(store, calendar)
     on = today()
@@ -205,7 +205,7 @@ def import_(ctx: click.Context, file: str) -> None:
     value = read_json(file)
     incoming, problems = interchange.read_histories(value)
     problems += interchange.duplicates(incoming)
-    store = settings(ctx).store()
+    store = settings(ctx).store(create=True)
     taken = store.taken(item.case.case_id for item in incoming)
     for item in incoming:
         case = item.case
@@ -287,7 +287,7 @@ def apply(
         raise Failure(f"bad data for {trigger}", problems)
     actor = Actor(actor_id, actor_name, Role(role.lower()), organisation)
     day = on or today()
-    store = found.store()
+    store = found.store(create=trigger == "open")
     if trigger == "open" and store.taken([case_id]):
         raise Failure(f"case id {case_id!r} is already taken", ())
     try:

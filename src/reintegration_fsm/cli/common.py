@@ -33,7 +33,7 @@ from reintegration_fsm.cli.protocol_files import registered
 from reintegration_fsm.cli.text import echo_text, neutralise, to_json
 from reintegration_fsm.errors import StoreError
 from reintegration_fsm.protocol.definition import Protocol
-from reintegration_fsm.stores import SqlAlchemyStore, upgrade
+from reintegration_fsm.stores import SqlAlchemyStore, sqlite, upgrade
 
 __all__ = [
     "BAD_INPUT",
@@ -108,15 +108,21 @@ class Settings:
             raise RuntimeError("the authority must be set before the store is opened")
         self.authority = authority
 
-    def store(self) -> SqlAlchemyStore:
-        """The store, its schema created on first use (through the migrations)."""
+    def store(self, *, create: bool = False) -> SqlAlchemyStore:
+        """The store; with `create` (a command that adds cases), its schema is made first when
+        the database has none.
+
+        Raises:
+            Failure: without `create`, the database holds no store (exit 2): a mistyped path
+                or another application's database is named, never made into an empty store.
+        """
         if self._store is None:
+            calendar, protocols = self.calendar(), self.protocols()  # bad files first
+            if not create and _missing_file(self.url):
+                raise self._no_store()
             try:
                 store = SqlAlchemyStore(
-                    self.url,
-                    authority=self.authority,
-                    calendar=self.calendar(),
-                    protocols=self.protocols(),
+                    self.url, authority=self.authority, calendar=calendar, protocols=protocols
                 )
             except ImportError as error:
                 raise Failure(
@@ -133,6 +139,8 @@ class Settings:
                 raise
             try:
                 if not inspect(store.engine).has_table("rfsm_cases"):
+                    if not create:
+                        raise self._no_store()
                     upgrade(store.engine)
             except BaseException:
                 store.engine.dispose()
@@ -140,11 +148,31 @@ class Settings:
             self._store = store
         return self._store
 
+    def _no_store(self) -> Failure:
+        return Failure(
+            f"--db {shown_url(self.url)}: no case store there",
+            (
+                "Check the path or URL. A store is made by `db upgrade`, or by the first "
+                "`apply ... open`, `import` or `demo` on a new database.",
+            ),
+        )
+
     def close(self) -> None:
         """Release the database connections."""
         if self._store is not None:
             self._store.engine.dispose()
             self._store = None
+
+
+def _missing_file(url: str) -> bool:
+    """True when `url` names a SQLite file that does not exist (connecting would make it)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or sqlite.in_memory(parsed):
+        return False
+    database = parsed.database or ""
+    if database.startswith("file:") or parsed.query.get("uri"):
+        return False  # a URI's own mode decides (mode=ro never makes the file)
+    return not os.path.exists(database)
 
 
 def database_url(database: str) -> str:
