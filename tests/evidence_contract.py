@@ -565,6 +565,33 @@ class EvidenceContract:
         ]
         assert "rewritten" in store.verify(checkpoint=checkpoint)[0].what
 
+    @pytest.mark.parametrize(
+        ("seq", "before", "after"),
+        [
+            (1, '"2012-05-14"', '"2099-05-14"'),  # the child's date of birth, in the future
+            (2, '"Alex Example"', '"Alex Exampel \\u0007"'),  # a name on the consent form
+        ],
+        ids=["date-of-birth", "name"],
+    )
+    def test_a_history_that_does_not_replay_is_reported_without_its_values(
+        self, store: Store, seq: int, before: str, after: str
+    ) -> None:
+        """Verify reports are read by those who may not see the child's data (an auditor, IT): a
+        logged value altered so that the history no longer replays is reported at its transition
+        without quoting the value (the replay error's own message does)."""
+        store.save(built("case-01", 4))
+        case, entries, notes, items, ledger = self.rows_of(store, "case-01")
+        assert before in entries[seq - 1]["data"]
+        entries[seq - 1]["data"] = entries[seq - 1]["data"].replace(before, after)
+        self.write_rows(store, "case-01", (case, entries, notes, items, ledger))
+        problems = store.verify()
+        replayed = [p for p in problems if "does not replay" in p.what]
+        assert [(p.case_id, p.seq) for p in replayed] == [("case-01", seq)]
+        assert entries[seq - 1]["trigger_name"] in replayed[0].what
+        for problem in problems:
+            for value in ("2099", "Exampel", PUPIL.name, "05-14"):
+                assert value not in problem.what
+
     def test_attack_forging_a_redaction_record(self, store: Store) -> None:
         """Issue 12's fifth attack: a PLACE_OFFER breach shown as met on time and the child
         renamed, each change covered by a redaction record hashed with the library's helpers."""

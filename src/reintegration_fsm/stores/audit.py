@@ -13,7 +13,7 @@ import attrs
 
 from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.case import Reintegration
-from reintegration_fsm.errors import ProtocolError
+from reintegration_fsm.errors import FormInvalid, ProtocolError
 from reintegration_fsm.stores import checkpoints, digests, personal
 from reintegration_fsm.stores.checkpoints import Checkpoint
 from reintegration_fsm.stores.hashing import GENESIS, digest, entry_hash, redaction_hash
@@ -238,6 +238,32 @@ def unreadable(case_id: str, error: BaseException) -> Problem:
     )
 
 
+def _replay_seq(error: BaseException) -> int | None:
+    """The transition a replay error names, if it names one."""
+    seq = getattr(error, "seq", None)
+    if isinstance(seq, int):
+        return seq
+    if isinstance(error, FormInvalid) and error.form == "history" and error.field.isdigit():
+        return int(error.field)
+    return None
+
+
+def _trigger_at(entries: Rows, seq: int | None) -> str:
+    for entry in entries:
+        if seq is not None and entry["seq"] == seq:
+            return f" at its {entry['trigger_name']!r} transition"
+    return ""
+
+
+def _kind(error: BaseException) -> str:
+    """What kind of failure a replay error is, without its message: the messages quote the
+    logged values (a child's date of birth, a name), which a verify report never prints."""
+    return (
+        f"{type(error).__name__} (not quoted: its details may hold the child's personal data; "
+        "replaying the case's history shows them)"
+    )
+
+
 def check_case(
     case_id: str,
     row: Mapping[str, Any] | None,
@@ -294,7 +320,8 @@ def check_case(
         history = transitions_read(entries, redactions, parsed)
         case = Reintegration.replay(history, calendar, protocols)
     except _UNREADABLE as error:
-        problem(None, f"history does not replay: {error}")
+        at = _replay_seq(error)
+        problem(at, f"history does not replay{_trigger_at(entries, at)}: {_kind(error)}")
         return found
     authority = case.local_authority
     expected_items = open_item_rows(case, authority)
