@@ -7,7 +7,7 @@ import os
 import sqlite3
 import stat
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,14 @@ import sqlalchemy as sa
 
 import store_contract as sql_store_contract
 from reintegration_fsm import CaseSummary, FormInvalid, LedgerEntry, StoreError
-from reintegration_fsm.stores import InMemoryStore, SqlAlchemyStore, parallel, schema, upgrade
+from reintegration_fsm.stores import (
+    InMemoryStore,
+    SqlAlchemyStore,
+    bulk,
+    parallel,
+    schema,
+    upgrade,
+)
 from reintegration_fsm.stores import Store as StoreInterface
 from reintegration_fsm.stores import sql as sql_store
 from reintegration_fsm.stores import sqlite as sqlite_settings
@@ -523,3 +530,49 @@ def test_due_on_postgresql_hands_its_connection_back_as_it_found_it(postgres_url
         assert conn.get_isolation_level() == "REPEATABLE READ"
         assert conn.connection.dbapi_connection.autocommit is False  # type: ignore[union-attr]
     engine.dispose()
+
+
+def _respelled(text: str) -> str:
+    """Another spelling Python reads as the same day (or moment) as `text`."""
+    if len(text) == 10:
+        year, week, weekday = date.fromisoformat(text).isocalendar()
+        return f"{year}-W{week:02}-{weekday}"
+    return text.replace(" ", "T").removesuffix(".000000")
+
+
+@pytest.mark.parametrize(
+    ("table", "column"),
+    [(table, column) for table, columns in bulk.DATED.items() for column in columns],
+)
+def test_a_date_respelled_in_sqlite_does_not_verify(
+    tmp_path: Path, table: str, column: str
+) -> None:
+    """SQLite keeps any text in a DATE column. `2026-W09-1` is the day `2026-02-23` to Python,
+    but not to SQL comparing the text (`due()`, `ledger()`, as of a day), so such a row lists or
+    hides what the log says: verify reports it."""
+    url = f"sqlite:///{tmp_path / 'dates.sqlite'}"
+    store = SqlAlchemyStore(url, calendar=CALENDAR)
+    store.create_schema()
+    for number, length in enumerate((6, 11)):
+        store.save(built(f"case-{number:02}", length))
+    assert store.verify() == []
+    with sqlite3.connect(tmp_path / "dates.sqlite") as conn:
+        for trigger in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'"):
+            conn.execute(f"DROP TRIGGER {trigger[0]}")
+        keys = [row[1] for row in conn.execute(f"PRAGMA table_info({table})") if row[5]]
+        *key, text = conn.execute(
+            f"SELECT {', '.join(keys)}, {column} FROM {table} WHERE {column} IS NOT NULL LIMIT 1"
+        ).fetchone()
+        spelled = _respelled(text)
+        assert spelled != text
+        as_python = date.fromisoformat if len(text) == 10 else datetime.fromisoformat
+        assert as_python(spelled) == as_python(text)
+        where = " AND ".join(f"{name} = ?" for name in keys)
+        conn.execute(f"UPDATE {table} SET {column} = ? WHERE {where}", (spelled, *key))
+    conn.close()
+    problems = store.verify()
+    assert problems
+    assert {problem.case_id for problem in problems} == {
+        dict(zip(keys, key, strict=True))["case_id"]
+    }
+    store.close()

@@ -1484,7 +1484,11 @@ def _held(version: int, prepared: bulk.Prepared, authority: str) -> Held:
 class _AsStored(TypeDecorator[Any]):
     """A DATE, DATETIME or digest column read as SQLAlchemy reads it, or, when its stored value
     does not convert (SQLite keeps any text or number there), as that value. (Digests kept as
-    hex text are still refused: they say the database predates revision 0006.)"""
+    hex text are still refused: they say the database predates revision 0006.)
+
+    On SQLite a date's text is kept unless it is the text the store writes: Python reads other
+    spellings of the same day (`2026-W09-1`, `20260223`) as that day, where SQL's comparisons
+    of the text (`due()`, `ledger()`, as of a day) do not, so such a row must not verify."""
 
     impl = String
     cache_ok = True
@@ -1498,12 +1502,16 @@ class _AsStored(TypeDecorator[Any]):
         parse = self.kept.dialect_impl(dialect).result_processor(dialect, coltype)
         if parse is None:
             return None
+        canonical = dialect.name == "sqlite" and isinstance(self.kept, Date | DateTime)
 
         def process(value: Any) -> Any:
             try:
-                return parse(value)
+                read = parse(value)
             except (ValueError, TypeError):
                 return value
+            if canonical and bulk.sqlite_value(read) != value:
+                return value
+            return read
 
         return process
 
