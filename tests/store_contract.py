@@ -365,6 +365,13 @@ class StoreContract:
         with store.engine.begin() as conn:
             conn.execute(sa.update(table).where(table.c.case_id == case_id).values({column: value}))
 
+    def tamper_ledger(self, store: Store, case_id: str, column: str, value: Any) -> None:
+        """Overwrite one column of every ledger entry of a case, bypassing the store."""
+        assert isinstance(store, SqlAlchemyStore)
+        table = schema.weightings
+        with store.engine.begin() as conn:
+            conn.execute(sa.update(table).where(table.c.case_id == case_id).values({column: value}))
+
     def remove_case_row(self, store: Store, case_id: str) -> None:
         """Delete a case row, leaving its log: an orphaned log."""
         assert isinstance(store, SqlAlchemyStore)
@@ -1180,6 +1187,20 @@ class StoreContract:
         found = [(p.case_id, p.what) for p in store.for_authority(AUTHORITY).verify()]
         assert found == [("case-01", "log entries without a case row")]
         assert store.for_authority(OTHER_AUTHORITY).verify() == []
+
+    @pytest.mark.parametrize("rows", ["items", "ledger"])
+    def test_a_scoped_verify_reports_another_authoritys_rows_relabelled_to_it(
+        self, store: Store, rows: str
+    ) -> None:
+        """Open items or ledger entries of another authority's case, relabelled with this
+        authority, show in its `due()` or `weightings()`: its verify reports them."""
+        store.save(built("case-01", 11))
+        store.save(built("case-02", 11, OTHER_AUTHORITY))
+        tamper = self.tamper_items if rows == "items" else self.tamper_ledger
+        tamper(store, "case-02", "authority", AUTHORITY)
+        found = {p.case_id for p in store.for_authority(AUTHORITY).verify()}
+        assert found == {"case-02"}
+        assert {p.case_id for p in store.verify()} == {"case-02"}
 
     def test_a_scoped_verify_reports_a_case_row_moved_to_another_authority(
         self, store: Store

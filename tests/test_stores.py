@@ -75,6 +75,11 @@ class TestInMemoryStore(StoreContract):
         for item in store._items[case_id]:
             item[column] = value
 
+    def tamper_ledger(self, store: Store, case_id: str, column: str, value: Any) -> None:
+        assert isinstance(store, InMemoryStore)
+        for entry in store._ledger[case_id]:
+            entry[column] = value
+
     def remove_case_row(self, store: Store, case_id: str) -> None:
         assert isinstance(store, InMemoryStore)
         del store._cases[case_id]

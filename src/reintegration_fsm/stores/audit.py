@@ -115,8 +115,13 @@ class Audit:
         for case_id, entries in logs:
             checked.add(case_id)
             row = case_rows.get(case_id)
+            case_items, case_ledger = items.get(case_id, ()), ledger.get(case_id, ())
             try:
-                if not _visible(scope, row, entries, calendar, protocols):
+                if not _visible(scope, row, entries, calendar, protocols) and not any(
+                    shown["authority"] == scope for shown in (*case_items, *case_ledger)
+                ):
+                    # (Rows relabelled with the scope's authority show in its due(),
+                    # ledger() and weightings(): its audit checks their case.)
                     continue
                 wanted = self._wanted.get(case_id)
                 if wanted is not None:
@@ -127,8 +132,8 @@ class Audit:
                     row,
                     entries,
                     calendar,
-                    items.get(case_id, ()),
-                    ledger.get(case_id, ()),
+                    case_items,
+                    case_ledger,
                     redactions.get(case_id, {}),
                     protocols,
                 )
