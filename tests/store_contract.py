@@ -552,6 +552,57 @@ class StoreContract:
         assert scoped.taken(["case-02", "case-03"]) == {"case-02"}  # ids are store-wide
 
     # -- audit ------------------------------------------------------------------------------------
+    # -- what the methods take ------------------------------------------------------------------
+    @pytest.mark.parametrize(
+        ("call", "named"),
+        [
+            (lambda s: s.due("2026-05-01"), "due.on"),  # compared as text by SQLite
+            (lambda s: s.due(dt.datetime(2026, 5, 1, 9)), "due.on"),
+            (lambda s: s.due(None), "due.on"),  # an empty list on PostgreSQL
+            (lambda s: s.weightings("2026-01-01", SUCCEEDED), "weightings.start"),
+            (lambda s: s.weightings(SUCCEEDED, 2027), "weightings.end"),
+            (lambda s: s.ledger(2026, 2027), "ledger.start"),
+            (lambda s: s.cases(school=5), "cases.school"),
+            (lambda s: s.cases(text=b"case"), "cases.text"),
+            (lambda s: s.past_retention("2040-01-01"), "past_retention.on"),
+            (lambda s: s.apply_retention("2040-01-01", by=ADMISSIONS), "apply_retention.on"),
+            (lambda s: list(s.load_all("case-01")), "load_all.case_ids"),  # its letters
+            (lambda s: list(s.load_all(["case-01", 1])), "load_all.case_ids"),
+            (lambda s: s.taken("case-01"), "taken.case_ids"),
+            (lambda s: s.import_histories([], batch_size=0), "import_histories.batch_size"),
+            (lambda s: s.import_histories([], batch_size=True), "import_histories.batch_size"),
+            (lambda s: s.import_histories([], batch_size="9"), "import_histories.batch_size"),
+            (lambda s: s.import_histories([built("case-05", 2).history]), "import_histories.1"),
+            (lambda s: s.import_histories([(None, ())]), "import_histories.1"),
+            (lambda s: s.import_histories([(AUTHORITY, "open")]), "import_histories.1"),
+        ],
+    )
+    def test_an_argument_of_the_wrong_kind_is_refused_alike_on_every_engine(
+        self, store: Store, call: Callable[[Store], object], named: str
+    ) -> None:
+        """A careless integrator's call (a text for a date, one id for a list of them) is
+        refused with `FormInvalid` naming the argument, on every engine, and writes nothing:
+        before, engines compared it as text, answered nothing, or crashed."""
+        store.save(built("case-01", 11))
+        with pytest.raises(FormInvalid) as refused:
+            call(store)
+        assert str(refused.value).startswith(f"{named}: ")
+        assert store.taken(["case-01", "case-05"]) == {"case-01"}
+        assert store.verify() == []
+
+    def test_the_arguments_of_the_right_kind_are_taken(self, store: Store) -> None:
+        """Any iterable of ids (a generator, a set), a date subclass, and batches of 1."""
+
+        class Day(dt.date):
+            pass
+
+        store.save(built("case-01", 11))
+        assert [c.case_id for c in store.load_all(i for i in ["case-01"])] == ["case-01"]
+        assert store.taken({"case-01", "case-02"}) == {"case-01"}
+        assert store.due(Day(2027, 1, 1)) == store.due(dt.date(2027, 1, 1))
+        histories = [(AUTHORITY, built(f"case-0{n}", 3).history) for n in (2, 3)]
+        assert store.import_histories(histories, batch_size=1) == 6
+
     def test_verify_finds_nothing_wrong_in_a_sound_store(self, store: Store) -> None:
         for number, length in enumerate((1, 3, 6, 11)):
             store.save(built(f"case-{number:02}", length))

@@ -11,7 +11,7 @@ from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.case import Reintegration
 from reintegration_fsm.errors import CaseNotFound, FormInvalid
 from reintegration_fsm.records import Transition
-from reintegration_fsm.stores import audit, bulk, erasure
+from reintegration_fsm.stores import arguments, audit, bulk, erasure
 from reintegration_fsm.stores import retention as retention_module
 from reintegration_fsm.stores.as_of import check_as_of
 from reintegration_fsm.stores.checkpoints import Checkpoint, redaction_heads
@@ -158,10 +158,11 @@ class InMemoryStore:
             FormInvalid, IllegalTransition, GuardFailed, UnknownProtocol: a history does not
                 replay, names another authority than its own, or repeats an id.
         """
+        arguments.batch_size(batch_size)
         count = 0
         batch: list[bulk.Prepared] = []
         ids: set[str] = set()
-        for authority, history in histories:
+        for authority, history in arguments.histories(histories):
             prepared = bulk.prepare(authority, history, self.calendar, self.protocols)
             refuse_other_authority(self.authority, prepared.case_id, prepared.authority)
             if prepared.case_id in ids:
@@ -194,7 +195,11 @@ class InMemoryStore:
     def taken(self, case_ids: Iterable[str]) -> set[str]:
         """Those of `case_ids` already used by a case of any authority (ids are store-wide)."""
         with self._lock:
-            return {case_id for case_id in case_ids if case_id in self._cases}
+            return {
+                case_id
+                for case_id in arguments.case_ids("taken", case_ids)
+                if case_id in self._cases
+            }
 
     def _entries(
         self, case_id: str, as_of: date | None = None
@@ -246,7 +251,7 @@ class InMemoryStore:
             if case_ids is None:
                 wanted = sorted(c for c in self._cases if self._visible(c) is not None)
             else:
-                given = list(dict.fromkeys(case_ids))
+                given = arguments.case_ids("load_all", case_ids)
                 for case_id in given:
                     if self._visible(case_id) is None:
                         raise CaseNotFound(case_id)
@@ -256,6 +261,7 @@ class InMemoryStore:
     def due(self, on: date) -> list[DueItem]:
         """What still binds on `on`, soonest first: pending deadlines and open obligations due
         by then, an undated obligation from the day it was opened; undated ones last."""
+        arguments.day("due", "on", on)
         with self._lock:
             rows = [
                 item
@@ -276,6 +282,8 @@ class InMemoryStore:
             school: only cases with this AP setting or host school.
             text: only cases whose id or child's name contains it, ignoring case.
         """
+        arguments.text_or_none("cases", "school", school)
+        arguments.text_or_none("cases", "text", text)
         wanted = None if stage is None else as_stage(stage).value
         needle = None if text is None else folded(text)
         with self._lock:
@@ -305,6 +313,7 @@ class InMemoryStore:
 
     def weightings(self, start: date, end: date) -> dict[str, int]:
         """The Fair Access weightings from `start` to `end` inclusive: school -> net points."""
+        arguments.period("weightings", start, end)
         totals: dict[str, int] = {}
         for row in self._ledger_rows(start, end):
             totals[row["school"]] = totals.get(row["school"], 0) + int(row["points"])
@@ -313,6 +322,7 @@ class InMemoryStore:
     def ledger(self, start: date, end: date) -> list[LedgerEntry]:
         """Each school's weighting change from each success dated `start` to `end` inclusive,
         by date, then case id, then school."""
+        arguments.period("ledger", start, end)
         return sorted(
             (ledger_entry(row) for row in self._ledger_rows(start, end)), key=ledger_order
         )
@@ -398,6 +408,7 @@ class InMemoryStore:
 
     def past_retention(self, on: date) -> list[RetentionDue]:
         """The cases this store may show whose retention ended before `on`, by case id."""
+        arguments.day("past_retention", "on", on)
         with self._lock:
             heads = [
                 (case_id, dict(self._log[case_id][0]), as_date(row["last_on"]))
@@ -418,6 +429,7 @@ class InMemoryStore:
         together); the chain, the stages, dates, deadlines, obligations, departures and the
         ledger stay. Returns the cases it redacted.
         """
+        arguments.day("apply_retention", "on", on)
         done = []
         for due in self.past_retention(on):
             if not due.personal_data_left:

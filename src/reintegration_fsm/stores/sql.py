@@ -49,6 +49,7 @@ from reintegration_fsm.errors import CaseNotFound, ConcurrentUpdate, FormInvalid
 from reintegration_fsm.fields import NAME_LENGTH, text_problem
 from reintegration_fsm.records import Transition
 from reintegration_fsm.stores import (
+    arguments,
     at_once,
     audit,
     bulk,
@@ -679,11 +680,12 @@ class SqlAlchemyStore:
                 the store cannot keep.
             StoreError: the database failed; that batch is not written.
         """
+        arguments.batch_size(batch_size)
         copy = self._dialect == "postgresql" if use_copy is None else use_copy
         count = 0
         batch: list[bulk.Prepared] = []
         ids: set[str] = set()
-        for authority, history in histories:
+        for authority, history in arguments.histories(histories):
             prepared = bulk.prepare(authority, history, self.calendar, self.protocols)
             refuse_other_authority(self.authority, prepared.case_id, prepared.authority)
             if prepared.case_id in ids:
@@ -764,7 +766,8 @@ class SqlAlchemyStore:
 
         A new case with a taken id cannot be saved, whichever authority the store serves.
         """
-        wanted = [case_id for case_id in dict.fromkeys(case_ids) if could_be_stored(case_id)]
+        given = arguments.case_ids("taken", case_ids)
+        wanted = [case_id for case_id in given if could_be_stored(case_id)]
         found: set[str] = set()
         with converted("look up case ids"), self.engine.connect() as conn:
             for start in range(0, len(wanted), _CHUNK):
@@ -835,7 +838,7 @@ class SqlAlchemyStore:
         """
         if case_ids is None:
             return self._stream(None)
-        given = list(dict.fromkeys(case_ids))
+        given = arguments.case_ids("load_all", case_ids)
         wanted = [case_id for case_id in given if could_be_stored(case_id)]
         found: set[str] = set()
         with converted("look up case ids"), self.engine.connect() as conn:
@@ -898,6 +901,7 @@ class SqlAlchemyStore:
 
         Read from the open-items index.
         """
+        arguments.day("due", "on", on)
         # SQLite keeps a DATE as its ISO text (SQLAlchemy's format), and compares it as text.
         value: Any = on.isoformat() if self._dialect == "sqlite" else on
         found: list[Any] = []
@@ -936,6 +940,8 @@ class SqlAlchemyStore:
             school: only cases with this AP setting or host school.
             text: only cases whose id or child's name contains it, ignoring case.
         """
+        arguments.text_or_none("cases", "school", school)
+        arguments.text_or_none("cases", "text", text)
         if not could_be_stored(school, NAME_LENGTH) or (
             isinstance(text, str) and text_problem(text) is not None
         ):
@@ -979,6 +985,7 @@ class SqlAlchemyStore:
 
         Summed from the ledger table by index, never by replaying histories.
         """
+        arguments.period("weightings", start, end)
         query = (
             select(weightings.c.school, func.sum(weightings.c.points))
             .where(*self._ledger_where(start, end))
@@ -991,6 +998,7 @@ class SqlAlchemyStore:
     def ledger(self, start: date, end: date) -> list[LedgerEntry]:
         """Each school's weighting change from each success dated `start` to `end` inclusive,
         by date, then case id, then school."""
+        arguments.period("ledger", start, end)
         query = (
             select(weightings)
             .where(*self._ledger_where(start, end))
@@ -1126,6 +1134,7 @@ class SqlAlchemyStore:
 
     def past_retention(self, on: date) -> list[RetentionDue]:
         """The cases this store may show whose retention ended before `on`, by case id."""
+        arguments.day("past_retention", "on", on)
         query = select(transitions, cases.c.last_on).join(
             cases, cases.c.case_id == transitions.c.case_id
         )
@@ -1154,6 +1163,7 @@ class SqlAlchemyStore:
         the chain, the stages, dates, deadlines, obligations, departures and the ledger stay.
         Returns the cases it redacted.
         """
+        arguments.day("apply_retention", "on", on)
         done = []
         for due in self.past_retention(on):
             if not due.personal_data_left:

@@ -1,0 +1,104 @@
+"""What a store's methods take: a value of the wrong kind is refused with `FormInvalid`, the
+same on every engine, before any database is asked (a text for a date was compared as text by
+one engine, refused by another and crashed a third)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime
+from typing import Any
+
+from reintegration_fsm.errors import FormInvalid
+
+
+def day(method: str, name: str, value: object) -> date:
+    """`value`, a date (a datetime is not one: it would compare with a time of day).
+
+    Raises:
+        FormInvalid: it is not a date.
+    """
+    if not isinstance(value, date) or isinstance(value, datetime):
+        raise FormInvalid(method, name, f"must be a date, not {type(value).__name__}")
+    return value
+
+
+def period(method: str, start: object, end: object) -> None:
+    """Refuse a `start` or `end` of a period that is not a date.
+
+    Raises:
+        FormInvalid: naming the one that is not.
+    """
+    day(method, "start", start)
+    day(method, "end", end)
+
+
+def text_or_none(method: str, name: str, value: object) -> None:
+    """Refuse a `value` that is neither text nor None.
+
+    Raises:
+        FormInvalid: saying what it is.
+    """
+    if value is not None and not isinstance(value, str):
+        raise FormInvalid(method, name, f"must be text or None, not {type(value).__name__}")
+
+
+def case_ids(method: str, value: Iterable[Any]) -> list[str]:
+    """The ids of `value`, in order, each once: a collection of texts (one id alone is not
+    one: its letters would be taken for ids).
+
+    Raises:
+        FormInvalid: `value` is a text or not iterable, or holds something other than text.
+    """
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        raise FormInvalid(
+            method,
+            "case_ids",
+            f"must be a collection of case ids, not {type(value).__name__} (one id: [case_id])",
+        )
+    given = list(dict.fromkeys(value))
+    for position, case_id in enumerate(given, start=1):
+        if not isinstance(case_id, str):
+            raise FormInvalid(
+                method, "case_ids", f"item {position} is {type(case_id).__name__}, not text"
+            )
+    return given
+
+
+def batch_size(value: object) -> int:
+    """`value`, a whole number of histories of at least 1.
+
+    Raises:
+        FormInvalid: it is not.
+    """
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise FormInvalid("import_histories", "batch_size", f"must be 1 or more, not {value!r}")
+    return value
+
+
+def histories(value: Iterable[Any]) -> Iterator[tuple[str, Any]]:
+    """Each `(authority, history)` pair of `value`, checked as it is reached.
+
+    Raises:
+        FormInvalid: an item is not such a pair, or its authority is not text.
+    """
+    for position, item in enumerate(value, start=1):
+        if not isinstance(item, tuple | list) or len(item) != 2:
+            raise FormInvalid(
+                "import_histories",
+                str(position),
+                f"must be a pair (authority, history), not {type(item).__name__}",
+            )
+        authority, history = item
+        if not isinstance(authority, str):
+            raise FormInvalid(
+                "import_histories",
+                str(position),
+                f"its authority must be text, not {type(authority).__name__}",
+            )
+        if isinstance(history, str | bytes) or not isinstance(history, Iterable):
+            raise FormInvalid(
+                "import_histories",
+                str(position),
+                f"its history must be a sequence of transitions, not {type(history).__name__}",
+            )
+        yield authority, history
