@@ -140,6 +140,25 @@ def built(case_id: str, transitions: int, authority: str = AUTHORITY) -> Reinteg
     return advanced(opened(case_id, authority), transitions - 1)
 
 
+def hosted_by(case_id: str, school: str) -> Reintegration:
+    """The happy path's successful case, with `school` as its host (and its staff's)."""
+    head = attrs.evolve(HOST_HEAD, organisation=school)
+    staff = attrs.evolve(HOST_STAFF, organisation=school)
+    final = review(FINAL_REVIEW, ReviewKind.FINAL, decision=ReviewDecision.MAKE_PERMANENT)
+    case = built(case_id, 2)
+    admissions = _admissions(case)
+    case.refer_to_fair_access(ReferralRoute.VIRTUAL, information(), PSP, by=AP_HEAD, on=REFERRED)
+    case.identify_host(school, ReferralRoute.VIRTUAL, by=admissions, on=HOST_FOUND)
+    case.note_at_panel(by=admissions, on=HOST_FOUND)
+    case.hold_initial_meeting(initial_meeting(), views(), by=AP_STAFF, on=MEETING)
+    case.start_placement(by=head, on=START)
+    for day in (FIRST_REVIEW, SECOND_REVIEW):
+        case.hold_review(review(day), by=staff, on=day)
+    case.hold_review(final, by=staff, on=FINAL_REVIEW)
+    case.record_successful_outcome(SUCCESS, by=head, on=SUCCEEDED)
+    return case
+
+
 def succeeded(case_id: str, on: dt.date, authority: str = AUTHORITY) -> Reintegration:
     """A case that became SUCCESSFUL on `on` (on or after the happy path's date)."""
     case = built(case_id, 10, authority)
@@ -552,6 +571,29 @@ class StoreContract:
         assert scoped.taken(["case-02", "case-03"]) == {"case-02"}  # ids are store-wide
 
     # -- audit ------------------------------------------------------------------------------------
+    @pytest.mark.parametrize("spaced", [HOST_SCHOOL + " ", " " + HOST_SCHOOL])
+    def test_a_school_named_with_a_space_at_an_end_keeps_its_name_on_every_engine(
+        self, store: Store, spaced: str
+    ) -> None:
+        """A school's name may start or end with a space (a slip on a form, kept as written):
+        `cases(school=)` finds it as written and `weightings()` and `ledger()` keep it apart
+        from the name without the space, on every engine (MariaDB's PAD SPACE collation
+        compares them equal; the id rules refused such text outright)."""
+        store.save(built("case-01", 11))
+        store.save(hosted_by("case-02", spaced))
+        assert [c.case_id for c in store.cases(school=spaced)] == ["case-02"]
+        assert [c.case_id for c in store.cases(school=HOST_SCHOOL)] == ["case-01"]
+        later = dt.date(2026, 12, 31)
+        assert store.weightings(SUCCEEDED, later) == {AP_SETTING: -6, HOST_SCHOOL: 3, spaced: 3}
+        assert sorted((e.case_id, e.school) for e in store.ledger(SUCCEEDED, later)) == sorted(
+            [
+                ("case-01", AP_SETTING),
+                ("case-01", HOST_SCHOOL),
+                ("case-02", AP_SETTING),
+                ("case-02", spaced),
+            ]
+        )
+
     # -- what the methods take ------------------------------------------------------------------
     @pytest.mark.parametrize(
         ("call", "named"),

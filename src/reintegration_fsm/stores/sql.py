@@ -31,6 +31,7 @@ from sqlalchemy import (
     String,
     Table,
     TypeDecorator,
+    and_,
     bindparam,
     delete,
     func,
@@ -942,9 +943,10 @@ class SqlAlchemyStore:
         """
         arguments.text_or_none("cases", "school", school)
         arguments.text_or_none("cases", "text", text)
-        if not could_be_stored(school, NAME_LENGTH) or (
-            isinstance(text, str) and text_problem(text) is not None
-        ):
+        if (
+            isinstance(school, str)
+            and text_problem(school, single_line=True, most=NAME_LENGTH) is not None
+        ) or (isinstance(text, str) and text_problem(text) is not None):
             return []  # no stored school is such text; no stored id or name holds such text
         query = select(
             cases.c.case_id,
@@ -961,7 +963,9 @@ class SqlAlchemyStore:
         if stage is not None:
             query = query.where(cases.c.stage == as_stage(stage).value)
         if school is not None:
-            query = query.where(or_(cases.c.ap_setting == school, cases.c.host_school == school))
+            query = query.where(
+                or_(self._same(cases.c.ap_setting, school), self._same(cases.c.host_school, school))
+            )
         if text is not None:
             needle = folded(text)
             query = query.where(
@@ -973,6 +977,20 @@ class SqlAlchemyStore:
         with converted("list cases"), self.engine.connect() as conn:
             rows = conn.execute(query.order_by(cases.c.case_id)).mappings().all()
         return [summary(row) for row in rows]
+
+    def _same(self, column: Any, text: str) -> Any:
+        """`column` holds `text`: on MariaDB, whose collations ignore trailing spaces, of the
+        same length too (a name may end with a space, where no id may)."""
+        if self._dialect not in ("mysql", "mariadb"):
+            return column == text
+        return and_(column == text, func.char_length(column) == len(text))
+
+    def _apart(self, column: Any) -> tuple[Any, ...]:
+        """What groups `column`'s values apart: on MariaDB, whose collations ignore trailing
+        spaces, its length too."""
+        if self._dialect not in ("mysql", "mariadb"):
+            return (column,)
+        return (column, func.char_length(column))
 
     def _ledger_where(self, start: date, end: date) -> Any:
         where = [weightings.c.on_date >= start, weightings.c.on_date <= end]
@@ -989,7 +1007,7 @@ class SqlAlchemyStore:
         query = (
             select(weightings.c.school, func.sum(weightings.c.points))
             .where(*self._ledger_where(start, end))
-            .group_by(weightings.c.school)
+            .group_by(*self._apart(weightings.c.school))
             .order_by(weightings.c.school)
         )
         with converted("sum the weightings"), self.engine.connect() as conn:
