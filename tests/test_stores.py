@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 import store_contract as sql_store_contract
-from reintegration_fsm import CaseSummary, FormInvalid, LedgerEntry, StoreError
+from reintegration_fsm import CaseSummary, FormInvalid, LedgerEntry, ReferralRoute, StoreError
 from reintegration_fsm.stores import (
     InMemoryStore,
     SqlAlchemyStore,
@@ -28,7 +28,7 @@ from reintegration_fsm.stores import Store as StoreInterface
 from reintegration_fsm.stores import sql as sql_store
 from reintegration_fsm.stores import sqlite as sqlite_settings
 from reintegration_fsm.stores.rows import Row
-from scenario import AUTHORITY
+from scenario import AP_HEAD, AUTHORITY, PSP, REFERRED, information
 from store_contract import (
     ADMISSIONS,
     CALENDAR,
@@ -382,6 +382,29 @@ class TestMariaDBStore(SqlStoreContract):
         with pytest.raises(sa.exc.DataError), strict.engine.begin() as conn:
             conn.execute(sa.insert(schema.open_items), _item(kind="k" * 41))
         lenient.dispose()
+
+    def test_a_row_larger_than_the_servers_packet_limit_is_refused_not_retried(
+        self, store: Store
+    ) -> None:
+        """A form's text larger than `max_allowed_packet` made the server drop the connection,
+        read as a lost connection to retry, for ever: a save and an import of it are refused
+        (`FormInvalid`, naming the limit), write nothing, and the store saves on."""
+        assert isinstance(store, SqlAlchemyStore)
+        with store.engine.connect() as conn:
+            limit = int(conn.exec_driver_sql("SELECT @@max_allowed_packet").scalar_one())
+        if limit > 64 * 2**20:
+            pytest.skip(f"this server takes {limit} bytes a statement: too large to exceed here")
+        case = built("case-01", 2)
+        huge = information(reasons_for_success="x" * (limit + 1024))
+        case.refer_to_fair_access(ReferralRoute.VIRTUAL, huge, PSP, by=AP_HEAD, on=REFERRED)
+        with pytest.raises(FormInvalid, match="max_allowed_packet") as refused:
+            store.save(case)
+        assert "may be tried again" not in str(refused.value)
+        with pytest.raises(FormInvalid, match="max_allowed_packet"):
+            store.import_histories([(AUTHORITY, case.history)])
+        assert store.taken(["case-01"]) == set()
+        store.save(built("case-02", 3))
+        assert store.verify() == []
 
 
 def _item(**changes: Any) -> Row:

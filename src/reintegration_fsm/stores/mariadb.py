@@ -1,4 +1,5 @@
-"""MariaDB/MySQL settings for a store's engine: the session's strict SQL mode.
+"""MariaDB/MySQL settings for a store's engine: the session's strict SQL mode; and the
+refusal of a row larger than the server's packet limit.
 
 Without a strict mode MariaDB cuts an over-long value down and stores it with a warning; a
 truncated payload no longer matches its digest and the case never loads again. Every
@@ -8,9 +9,12 @@ connection the store's engine opens adds the strict modes to whatever mode it al
 from __future__ import annotations
 
 import weakref
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import Engine, event
+
+from reintegration_fsm.errors import FormInvalid
 
 STRICT_MODES = (
     "STRICT_TRANS_TABLES",
@@ -45,3 +49,46 @@ def configure(engine: Engine) -> None:
 
     # Connections pooled before the hook was installed would keep their old mode.
     engine.dispose()
+
+
+_ESCAPED = str.maketrans(dict.fromkeys("\\'\"\x00\n\r\x1a", "..."))
+"""Each character the driver escapes, as one that counts two bytes more (a rough stand-in)."""
+
+
+def oversized(engine: Engine, rows: Iterable[tuple[str, Mapping[str, Any]]]) -> FormInvalid | None:
+    """The refusal of rows one of which is larger than the server takes in one statement
+    (`max_allowed_packet`): the server then drops the connection, which reads as a lost
+    connection, worth retrying, where retrying fails the same way for ever. None when every
+    row fits, or the limit cannot be read (the connection was lost for another reason).
+
+    Args:
+        rows: each row's case id and its values.
+    """
+    try:
+        with engine.connect() as conn:
+            limit = int(conn.exec_driver_sql("SELECT @@max_allowed_packet").scalar_one())
+    except Exception:  # the server is unreachable: the lost connection was that
+        return None
+    for case_id, row in rows:
+        size = _ROW_OVERHEAD + sum(_sent_size(value) for value in row.values())
+        if size > limit:
+            return FormInvalid(
+                "case",
+                "values",
+                f"case {case_id!r} has a row of about {size // 2**20 + 1} MB, more than this "
+                f"MariaDB server takes in one statement (max_allowed_packet, {limit // 2**20} "
+                "MB); nothing was written. Its administrator may raise max_allowed_packet",
+            )
+    return None
+
+
+_ROW_OVERHEAD = 1024
+"""The statement's own text and each value's quotes, generously."""
+
+
+def _sent_size(value: object) -> int:
+    if isinstance(value, str):
+        return len(value.translate(_ESCAPED).encode())
+    if isinstance(value, bytes):
+        return 2 * len(value)
+    return 32

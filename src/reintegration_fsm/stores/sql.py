@@ -56,6 +56,7 @@ from reintegration_fsm.stores import (
     bulk,
     engines,
     erasure,
+    mariadb,
     migrate,
     parallel,
     schema,
@@ -363,15 +364,43 @@ class SqlAlchemyStore:
             # Resumed by another store object without replaying: a history from outside is
             # re-checked before it is written (the trust rule).
             Reintegration.replay(history, self.calendar, self.protocols)
-        with converted(f"save case {case_id!r}", case_id):
-            try:
-                holding = self._save(case, history, seen)
-            except DBAPIError as error:
-                if not unique_violation(error):
-                    raise
-                # Another writer created the case in the meantime: compare with what it wrote.
-                holding = self._save(case, history, None)
+        try:
+            with converted(f"save case {case_id!r}", case_id):
+                try:
+                    holding = self._save(case, history, seen)
+                except DBAPIError as error:
+                    if not unique_violation(error):
+                        raise
+                    # Another writer created the case in the meantime: compare with it.
+                    holding = self._save(case, history, None)
+        except StoreError as error:
+            new = history[0 if seen is None else seen.version :]
+            self._refuse_oversized(
+                error, lambda: [bulk.rows(case, case.local_authority, new, GENESIS, utc_now())]
+            )
+            raise
         self._seen.put(case, holding)
+
+    def _refuse_oversized(
+        self, error: StoreError, written: Callable[[], Iterable[bulk.Prepared]]
+    ) -> None:
+        """On MariaDB a connection lost while sending `written` rows may be the server's packet
+        limit, which retrying meets again: then refuse them.
+
+        Raises:
+            FormInvalid: a row is larger than the server takes in one statement.
+        """
+        if not error.retryable or self._dialect not in ("mysql", "mariadb"):
+            return
+        rows = (
+            (prepared.case_id, row)
+            for prepared in written()
+            for _, table_rows in prepared.tables()
+            for row in table_rows
+        )
+        refused = mariadb.oversized(self.engine, rows)
+        if refused is not None:
+            raise refused from error
 
     def _save(self, case: Reintegration, history: Sequence[Transition], seen: Held | None) -> Held:
         case_id = case.case_id
@@ -701,6 +730,13 @@ class SqlAlchemyStore:
         return count
 
     def _import_batch(self, batch: Sequence[bulk.Prepared], copy: bool) -> int:
+        try:
+            return self._insert_batch(batch, copy)
+        except StoreError as error:
+            self._refuse_oversized(error, lambda: batch)
+            raise
+
+    def _insert_batch(self, batch: Sequence[bulk.Prepared], copy: bool) -> int:
         with converted("import histories", batch[0].case_id), self._writer.begin() as conn:
             wanted = [prepared.case_id for prepared in batch]
             stored: dict[str, Any] = {}
