@@ -1566,18 +1566,25 @@ class _AsStored(TypeDecorator[Any]):
         parse = self.kept.dialect_impl(dialect).result_processor(dialect, coltype)
         if parse is None:
             return None
-        canonical = dialect.name == "sqlite" and isinstance(self.kept, Date | DateTime)
+        if dialect.name != "sqlite" or not isinstance(self.kept, Date | DateTime):
 
-        def process(value: Any) -> Any:
+            def process(value: Any) -> Any:
+                try:
+                    return parse(value)
+                except (ValueError, TypeError):
+                    return value
+
+            return process
+        written = bulk.sqlite_value
+
+        def canonical(value: Any) -> Any:
             try:
                 read = parse(value)
             except (ValueError, TypeError):
                 return value
-            if canonical and bulk.sqlite_value(read) != value:
-                return value
-            return read
+            return read if written(read) == value else value
 
-        return process
+        return canonical
 
 
 def _dicts(result: Result[Any]) -> Iterator[Row]:
