@@ -528,6 +528,65 @@ def test_a_revision_5_database_gets_smaller_rows_and_keeps_its_hashes(engine: sa
     assert len(_rows(engine, schema.transitions)) == len(before)
 
 
+@pytest.fixture
+def mariadb_engine(mariadb_url: str) -> Iterator[sa.Engine]:
+    """An engine on an empty MariaDB database."""
+    engine = reachable_engine(mariadb_url)
+    reset_database(engine)
+    yield engine
+    reset_database(engine)
+    engine.dispose()
+
+
+MARIADB_0006_STEPS = (
+    "DROP TRIGGER IF EXISTS rfsm_transitions_no_update",
+    "ALTER TABLE rfsm_transitions MODIFY payload_digest VARBINARY(64) NOT NULL, "
+    "MODIFY prev_hash VARBINARY(64) NOT NULL, MODIFY hash VARBINARY(64) NOT NULL, "
+    "MODIFY payload_salt VARBINARY(32) NULL",
+    "UPDATE rfsm_transitions SET payload_digest = UNHEX(payload_digest), "
+    "prev_hash = UNHEX(prev_hash), hash = UNHEX(hash), payload_salt = UNHEX(payload_salt)",
+    "ALTER TABLE rfsm_transitions MODIFY payload_digest BINARY(32) NOT NULL, "
+    "MODIFY prev_hash BINARY(32) NOT NULL, MODIFY hash BINARY(32) NOT NULL, "
+    "MODIFY payload_salt BINARY(16) NULL",
+)
+"""Revision 0006's statements on MariaDB, each committed as it ran (MariaDB commits DDL, and the
+DML before it, implicitly)."""
+
+
+@pytest.mark.parametrize("done", range(1, len(MARIADB_0006_STEPS) + 1))
+def test_0006_on_mariadb_resumes_after_a_cut_off_at_any_step(
+    mariadb_engine: sa.Engine, done: int
+) -> None:
+    """A run of 0006 cut off after its first `done` statements (digests already bytes from the
+    third on) finishes when upgrade() runs again: every digest read once, the guard back."""
+    engine = mariadb_engine
+    upgrade(engine, revision="0005")
+    cases = _fill_revision_5(engine)
+    before = _rows(engine, REVISION_5_LOG)
+    with engine.begin() as conn:
+        for statement in MARIADB_0006_STEPS[:done]:
+            conn.exec_driver_sql(statement)
+
+    upgrade(engine)
+
+    after = _rows(engine, schema.transitions)
+    assert {key: {n: row[n] for n in HEX} for key, row in after.items()} == {
+        key: {n: row[n] for n in HEX} for key, row in before.items()
+    }
+    assert differences(engine) == []
+    store = SqlAlchemyStore(engine, calendar=CALENDAR)
+    for case in cases:
+        assert store.load(case.case_id) == case
+    assert store.verify() == []
+    assert "rfsm_transitions_no_update" in triggers(engine)
+    with pytest.raises(sa.exc.DBAPIError, match="append-only"), engine.begin() as conn:
+        conn.execute(
+            sa.update(schema.transitions)
+            .where(schema.transitions.c.case_id == "case-01")
+            .values(data="{}")
+        )
+
+
 # -- 0007: one narrow index a projection table; SQLite's without rowid ---------------------------
 def _indexes(engine: sa.Engine, table: str) -> dict[str, list[str]]:
     return {

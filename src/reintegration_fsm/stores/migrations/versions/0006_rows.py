@@ -207,7 +207,16 @@ def _to_binary(bind: sa.Connection, dialect: str) -> None:
             "ALTER TABLE rfsm_transitions "
             + ", ".join(f"MODIFY {n} VARBINARY({2 * s}) {null[n]}" for n, s in BINARY.items())
         )
-        op.execute("UPDATE rfsm_transitions SET " + ", ".join(f"{n} = UNHEX({n})" for n in BINARY))
+        # MariaDB commits each ALTER (and the UPDATE before it) as it runs, so a run cut off
+        # part way leaves some digests as bytes: the ALTER keeps bytes as they are, and only a
+        # value still as long as its hex text is converted (bytes are never that long).
+        op.execute(
+            "UPDATE rfsm_transitions SET "
+            + ", ".join(
+                f"{n} = CASE WHEN LENGTH({n}) = {2 * s} THEN UNHEX({n}) ELSE {n} END"
+                for n, s in BINARY.items()
+            )
+        )
         op.execute(
             "ALTER TABLE rfsm_transitions "
             + ", ".join(f"MODIFY {n} BINARY({s}) {null[n]}" for n, s in BINARY.items())
