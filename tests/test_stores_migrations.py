@@ -587,6 +587,34 @@ def test_0006_on_mariadb_resumes_after_a_cut_off_at_any_step(
         )
 
 
+def test_0006_on_mariadb_resumes_after_a_cut_off_before_its_stamp(
+    mariadb_engine: sa.Engine,
+) -> None:
+    """A run of 0006 cut off at its very end (the version table refusing its stamp) leaves no
+    entry's data rewritten at rest without the stamp: run again, it reads every entry as it was."""
+    engine = mariadb_engine
+    upgrade(engine, revision="0005")
+    cases = _fill_revision_5(engine)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            f"CREATE TRIGGER refuse_the_stamp BEFORE UPDATE ON {VERSION_TABLE} FOR EACH ROW "
+            "SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'cut off'"
+        )
+    with pytest.raises(StoreError):
+        upgrade(engine)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP TRIGGER refuse_the_stamp")
+        assert conn.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar() == "0005"
+
+    upgrade(engine)
+
+    store = SqlAlchemyStore(engine, calendar=CALENDAR)
+    for case in cases:
+        assert store.load(case.case_id) == case
+    assert store.verify() == []
+    assert "rfsm_transitions_no_update" in triggers(engine)
+
+
 # -- 0007: one narrow index a projection table; SQLite's without rowid ---------------------------
 def _indexes(engine: sa.Engine, table: str) -> dict[str, list[str]]:
     return {

@@ -17,6 +17,10 @@ Create Date: 2026-12-02
   each hex value converted to its bytes; the library reads them back as the same hex text
   (`schema.HexBytes`). A value that is not hex (a row altered by hand) stops the upgrade.
 
+On MariaDB, which commits each ALTER (and what ran before it) as it goes, a run cut off part way
+can simply be run again: its UPDATE converts only the values still as long as their hex text,
+and the data are rewritten last, through the restored guard, committed with the revision's stamp.
+
 The downgrade converts the four columns back to hex text and writes each salted entry's data
 back in full, as revision 0003 wrote it (the earlier migrations read the data as they find it).
 Unlike 0001-0003 this migration uses the library's own reading and writing of the column: it
@@ -76,6 +80,10 @@ log = sa.table(
     sa.column("trigger_name", sa.String),
     sa.column("data", sa.Text),
     *(sa.column(name) for name in BINARY),  # untyped: values go to the driver as they are
+)
+
+redacting = sa.table(
+    "rfsm_redacting", sa.column("case_id", sa.String), sa.column("seq", sa.Integer)
 )
 
 Change = Callable[[str, str], str | None]
@@ -250,8 +258,9 @@ def _to_hex(bind: sa.Connection, dialect: str) -> None:
         )
 
 
-def _rewrite(bind: sa.Connection, change: Change) -> None:
-    """Rewrite each salted entry's data that `change` changes, a chunk of cases at a time."""
+def _rewrite(bind: sa.Connection, change: Change, *, flagged: bool = False) -> None:
+    """Rewrite each salted entry's data that `change` changes, a chunk of cases at a time
+    (`flagged`: each entry named in `rfsm_redacting` while it is, as the log's guard asks)."""
     update = (
         sa.update(log)
         .where(log.c.case_id == sa.bindparam("b_case_id"), log.c.seq == sa.bindparam("b_seq"))
@@ -268,7 +277,14 @@ def _rewrite(bind: sa.Connection, change: Change) -> None:
             new = change(trigger, text)
             if new is not None and new != text:
                 changes.append({"b_case_id": case_id, "b_seq": seq, "b_data": new})
-        if changes:
+        if changes and flagged:
+            bind.execute(
+                sa.insert(redacting),
+                [{"case_id": c["b_case_id"], "seq": c["b_seq"]} for c in changes],
+            )
+            bind.execute(update, changes)
+            bind.execute(sa.delete(redacting).where(redacting.c.case_id.in_(chunk)))
+        elif changes:
             bind.execute(update, changes)
 
 
@@ -278,9 +294,12 @@ def upgrade() -> None:
     dialect = bind.dialect.name
     _drop_guard(dialect)
     _to_binary(bind, dialect)
-    _rewrite(bind, _rested)
     for statement in _guard(dialect):
         op.execute(statement)
+    # Last, through the guard: MariaDB commits what ran before each DDL statement, so the data
+    # rewritten before the guard was back could be committed without the revision's stamp, and
+    # a second run would read data at rest as data in full. Here it commits with the stamp.
+    _rewrite(bind, _rested, flagged=True)
 
 
 def downgrade() -> None:
