@@ -615,6 +615,90 @@ def test_0006_on_mariadb_resumes_after_a_cut_off_before_its_stamp(
     assert "rfsm_transitions_no_update" in triggers(engine)
 
 
+# -- damaged rows stop an upgrade, changing nothing ----------------------------------------------
+DEEP = "[" * 5_000 + "]" * 5_000
+"""JSON nested deeper than Python's reader goes."""
+
+
+def _lone_surrogate(text: str) -> str:
+    """`text` with its school's name written as a lone surrogate, escaped (JSON reads it; no
+    database's UTF-8 can hold it once read)."""
+    assert '"Elmstead High School"' in text
+    return text.replace('"Elmstead High School"', '"\\ud800"')
+
+
+DAMAGES = {
+    "0005 data an array": ("0005", "rfsm_transitions", "data", lambda text: "[]"),
+    "0005 data too deep": ("0005", "rfsm_transitions", "data", lambda text: DEEP),
+    "0005 data a lone surrogate": ("0005", "rfsm_transitions", "data", _lone_surrogate),
+    "0006 digest not hex": ("0006", "rfsm_transitions", "payload_digest", lambda t: "zz" * 32),
+    "0006 digest too short": ("0006", "rfsm_transitions", "payload_digest", lambda t: "ab"),
+    "0006 data too deep": ("0006", "rfsm_transitions", "data", lambda text: DEEP),
+    "0006 data a lone surrogate": ("0006", "rfsm_transitions", "data", _lone_surrogate),
+    "0009 state too deep": ("0009", "rfsm_cases", "state", lambda text: DEEP),
+    "0009 state a lone surrogate": ("0009", "rfsm_cases", "state", _lone_surrogate),
+}
+"""What was done behind the store: at which revision it stops the upgrade, to which column."""
+PROBLEMS = {
+    "[]": "is JSON but not an object",
+    DEEP: "is JSON nested too deep to read",
+    "zz" * 32: "is not 32 bytes as hex text",
+    "ab": "is not 32 bytes as hex text",
+}
+
+
+def _everything(engine: sa.Engine) -> dict[str, Any]:
+    """Every row of the store's tables, and the log's and case table's columns and types."""
+    inspector = sa.inspect(engine)
+    found: dict[str, Any] = {}
+    with engine.connect() as conn:
+        for name in sorted(schema.TABLE_NAMES):
+            rows = conn.execute(sa.text(f"SELECT * FROM {name}")).all()
+            found[name] = sorted(map(repr, rows))
+        found["version"] = conn.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}")).all()
+    for name in ("rfsm_transitions", "rfsm_cases"):
+        found[f"{name} columns"] = [
+            (c["name"], str(c["type"]), c["nullable"]) for c in inspector.get_columns(name)
+        ]
+    return found
+
+
+@pytest.mark.parametrize("damage", list(DAMAGES))
+def test_a_damaged_row_stops_the_upgrade_naming_its_case_and_changing_nothing(
+    engine: sa.Engine, damage: str
+) -> None:
+    """A row altered behind the store stops the revision that cannot read or write it with a
+    `StoreError` naming the case and what is wrong (not the value), before it changes a thing."""
+    revision, table, column, damaged = DAMAGES[damage]
+    upgrade(engine)
+    store = SqlAlchemyStore(engine, calendar=CALENDAR)
+    for case in (built("intact-01", 4), built("damaged-01", 4)):
+        store.save(case)
+    _downgrade_to(engine, f"{int(revision) - 1:04}")
+    drop_triggers(engine)
+    where = "case_id = 'damaged-01'" + (" AND seq = 2" if table == "rfsm_transitions" else "")
+    with engine.begin() as conn:
+        text = conn.execute(sa.text(f"SELECT {column} FROM {table} WHERE {where}")).scalar_one()
+        value = damaged(text)
+        conn.execute(
+            sa.text(f"UPDATE {table} SET {column} = :value WHERE {where}"), {"value": value}
+        )
+    before = _everything(engine)
+    problem = PROBLEMS.get(value, "holds a lone surrogate")
+    seq = ", seq 2" if table == "rfsm_transitions" else ""
+
+    with pytest.raises(StoreError) as raised:
+        upgrade(engine)
+
+    message = str(raised.value)
+    assert message.startswith(f"cannot upgrade to revision {revision}: ")
+    assert f"case 'damaged-01'{seq} {problem}" in message
+    assert "Elmstead" not in message
+    assert "Alex" not in message
+    assert not raised.value.retryable
+    assert _everything(engine) == before
+
+
 # -- 0007: one narrow index a projection table; SQLite's without rowid ---------------------------
 def _indexes(engine: sa.Engine, table: str) -> dict[str, list[str]]:
     return {

@@ -15,7 +15,9 @@ Create Date: 2026-12-02
 - `payload_digest`, `prev_hash`, `hash` (32 bytes) and `payload_salt` (16 bytes) of
   `rfsm_transitions` become binary (BLOB on SQLite, BYTEA on PostgreSQL, BINARY(n) on MariaDB),
   each hex value converted to its bytes; the library reads them back as the same hex text
-  (`schema.HexBytes`). A value that is not hex (a row altered by hand) stops the upgrade.
+  (`schema.HexBytes`). A value that is not hex text of its length, or a salted entry's data
+  nested too deep to read or holding a lone surrogate (a row altered by hand), stops the upgrade
+  with a `StoreError` naming the entry, before anything changes.
 
 On MariaDB, which commits each ALTER (and what ran before it) as it goes, a run cut off part way
 can simply be run again: its UPDATE converts only the values still as long as their hex text,
@@ -30,12 +32,14 @@ changes no digest and no hash.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
 
+from reintegration_fsm.errors import StoreError
 from reintegration_fsm.stores.stored import full_data, stored_text
 
 revision = "0006"
@@ -85,6 +89,9 @@ log = sa.table(
 redacting = sa.table(
     "rfsm_redacting", sa.column("case_id", sa.String), sa.column("seq", sa.Integer)
 )
+
+_HEX = re.compile(r"[0-9a-fA-F]*")
+_HEX_BYTES = re.compile(rb"[0-9a-fA-F]*")
 
 Change = Callable[[str, str], str | None]
 """A salted entry's new data text from its trigger and text (None: leave it)."""
@@ -154,6 +161,66 @@ def _chunks(bind: sa.Connection) -> list[list[str]]:
         bind.execute(sa.select(log.c.case_id).distinct()).scalars().all()
     )
     return [list(case_ids[start : start + CHUNK]) for start in range(0, len(case_ids), CHUNK)]
+
+
+def _damaged(what: str, case_id: str, seq: int, problem: str) -> StoreError:
+    return StoreError(
+        f"cannot upgrade to revision 0006: the {what} of case {case_id!r}, seq {seq} {problem}; "
+        "restore the log from a backup first",
+        retryable=False,
+    )
+
+
+def _convertible(value: Any, size: int, nullable: bool, dialect: str) -> bool:
+    """True for a digest, hash or salt this revision converts: hex text of `size` bytes (bytes
+    on MariaDB, once the column is binary), or bytes a run cut off part way left on MariaDB."""
+    if value is None:
+        return nullable
+    if isinstance(value, str):
+        return len(value) == 2 * size and _HEX.fullmatch(value) is not None
+    if dialect in ("mysql", "mariadb") and isinstance(value, (bytes, bytearray)):
+        return len(value) == size or (
+            len(value) == 2 * size and _HEX_BYTES.fullmatch(value) is not None
+        )
+    return False
+
+
+def _unwritable(trigger: str, text: str) -> str | None:
+    """What stops a salted entry's data being written at rest (None: nothing)."""
+    try:
+        new = _rested(trigger, text)
+    except RecursionError:
+        return "is JSON nested too deep to read"
+    if new is not None:
+        try:
+            new.encode("utf-8")
+        except UnicodeEncodeError:
+            return "holds a lone surrogate (text no database can store)"
+    return None
+
+
+def _check(bind: sa.Connection, dialect: str) -> None:
+    """Stop, changing nothing, at an entry this revision cannot convert (a row altered behind
+    the store): MariaDB could not undo the ALTERs that come first."""
+    names = list(BINARY)
+    for chunk in _chunks(bind):
+        rows = bind.execute(
+            sa.select(
+                log.c.case_id,
+                log.c.seq,
+                log.c.trigger_name,
+                log.c.data,
+                *(log.c[name] for name in names),
+            ).where(log.c.case_id.in_(chunk))
+        ).all()
+        for case_id, seq, trigger, text, *values in rows:
+            found = dict(zip(names, values, strict=True))
+            for name, value in found.items():
+                if not _convertible(value, BINARY[name], name in NULLABLE, dialect):
+                    raise _damaged(name, case_id, seq, f"is not {BINARY[name]} bytes as hex text")
+            problem = None if found["payload_salt"] is None else _unwritable(trigger, text)
+            if problem is not None:
+                raise _damaged("data", case_id, seq, problem)
 
 
 def _hex(value: Any) -> Any:
@@ -292,6 +359,7 @@ def upgrade() -> None:
     """Keep the digests as bytes and each salted entry's data at rest."""
     bind = op.get_bind()
     dialect = bind.dialect.name
+    _check(bind, dialect)
     _drop_guard(dialect)
     _to_binary(bind, dialect)
     for statement in _guard(dialect):
