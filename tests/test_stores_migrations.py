@@ -587,6 +587,40 @@ def test_0006_on_mariadb_resumes_after_a_cut_off_at_any_step(
         )
 
 
+MARIADB_0006_DOWNGRADE_STEPS = (
+    "DROP TRIGGER IF EXISTS rfsm_transitions_no_update",
+    MARIADB_0006_STEPS[1],
+    "UPDATE rfsm_transitions SET payload_digest = LOWER(HEX(payload_digest)), "
+    "prev_hash = LOWER(HEX(prev_hash)), hash = LOWER(HEX(hash)), "
+    "payload_salt = LOWER(HEX(payload_salt))",
+    "ALTER TABLE rfsm_transitions MODIFY payload_digest VARCHAR(64) NOT NULL, "
+    "MODIFY prev_hash VARCHAR(64) NOT NULL, MODIFY hash VARCHAR(64) NOT NULL, "
+    "MODIFY payload_salt VARCHAR(32) NULL",
+)
+"""The downgrade's statements on MariaDB, before it writes the data back in full."""
+
+
+@pytest.mark.parametrize("done", range(1, len(MARIADB_0006_DOWNGRADE_STEPS) + 1))
+def test_0006_downgrade_on_mariadb_resumes_after_a_cut_off_at_any_step(
+    mariadb_engine: sa.Engine, done: int
+) -> None:
+    """The downgrade too, cut off after its first `done` statements, finishes when run again:
+    the rows exactly as revision 0005 kept them."""
+    engine = mariadb_engine
+    upgrade(engine, revision="0005")
+    _fill_revision_5(engine)
+    before = _rows(engine, REVISION_5_LOG)
+    upgrade(engine, revision="0006")
+    with engine.begin() as conn:
+        for statement in MARIADB_0006_DOWNGRADE_STEPS[:done]:
+            conn.exec_driver_sql(statement)
+
+    _downgrade_to(engine, "0005")
+
+    assert _rows(engine, REVISION_5_LOG) == before
+    assert "rfsm_transitions_no_update" in triggers(engine)
+
+
 def test_0006_on_mariadb_resumes_after_a_cut_off_before_its_stamp(
     mariadb_engine: sa.Engine,
 ) -> None:

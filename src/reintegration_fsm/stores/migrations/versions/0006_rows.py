@@ -24,7 +24,8 @@ can simply be run again: its UPDATE converts only the values still as long as th
 and the data are rewritten last, through the restored guard, committed with the revision's stamp.
 
 The downgrade converts the four columns back to hex text and writes each salted entry's data
-back in full, as revision 0003 wrote it (the earlier migrations read the data as they find it).
+back in full, as revision 0003 wrote it (the earlier migrations read the data as they find it);
+on MariaDB it too can be run again after a cut-off.
 Unlike 0001-0003 this migration uses the library's own reading and writing of the column: it
 changes no digest and no hash.
 """
@@ -316,8 +317,13 @@ def _to_hex(bind: sa.Connection, dialect: str) -> None:
             "ALTER TABLE rfsm_transitions "
             + ", ".join(f"MODIFY {n} VARBINARY({2 * s}) {null[n]}" for n, s in BINARY.items())
         )
+        # As in _to_binary: a run cut off part way left some values hex text already.
         op.execute(
-            "UPDATE rfsm_transitions SET " + ", ".join(f"{n} = LOWER(HEX({n}))" for n in BINARY)
+            "UPDATE rfsm_transitions SET "
+            + ", ".join(
+                f"{n} = CASE WHEN LENGTH({n}) = {s} THEN LOWER(HEX({n})) ELSE {n} END"
+                for n, s in BINARY.items()
+            )
         )
         op.execute(
             "ALTER TABLE rfsm_transitions "
@@ -325,9 +331,14 @@ def _to_hex(bind: sa.Connection, dialect: str) -> None:
         )
 
 
-def _rewrite(bind: sa.Connection, change: Change, *, flagged: bool = False) -> None:
-    """Rewrite each salted entry's data that `change` changes, a chunk of cases at a time
-    (`flagged`: each entry named in `rfsm_redacting` while it is, as the log's guard asks)."""
+def _rewrite(bind: sa.Connection, change: Change) -> None:
+    """Rewrite each salted entry's data that `change` changes, a chunk of cases at a time, each
+    entry named in `rfsm_redacting` while it is, as the log's guard asks.
+
+    Run last: MariaDB commits what ran before each DDL statement, so data rewritten before the
+    guard was back could be committed without the revision's stamp, and a second run would read
+    data at rest as data in full (or the reverse). After the last DDL it commits with the stamp.
+    """
     update = (
         sa.update(log)
         .where(log.c.case_id == sa.bindparam("b_case_id"), log.c.seq == sa.bindparam("b_seq"))
@@ -344,15 +355,13 @@ def _rewrite(bind: sa.Connection, change: Change, *, flagged: bool = False) -> N
             new = change(trigger, text)
             if new is not None and new != text:
                 changes.append({"b_case_id": case_id, "b_seq": seq, "b_data": new})
-        if changes and flagged:
+        if changes:
             bind.execute(
                 sa.insert(redacting),
                 [{"case_id": c["b_case_id"], "seq": c["b_seq"]} for c in changes],
             )
             bind.execute(update, changes)
             bind.execute(sa.delete(redacting).where(redacting.c.case_id.in_(chunk)))
-        elif changes:
-            bind.execute(update, changes)
 
 
 def upgrade() -> None:
@@ -364,10 +373,7 @@ def upgrade() -> None:
     _to_binary(bind, dialect)
     for statement in _guard(dialect):
         op.execute(statement)
-    # Last, through the guard: MariaDB commits what ran before each DDL statement, so the data
-    # rewritten before the guard was back could be committed without the revision's stamp, and
-    # a second run would read data at rest as data in full. Here it commits with the stamp.
-    _rewrite(bind, _rested, flagged=True)
+    _rewrite(bind, _rested)
 
 
 def downgrade() -> None:
@@ -375,7 +381,7 @@ def downgrade() -> None:
     bind = op.get_bind()
     dialect = bind.dialect.name
     _drop_guard(dialect)
-    _rewrite(bind, _expanded)
     _to_hex(bind, dialect)
     for statement in _guard(dialect):
         op.execute(statement)
+    _rewrite(bind, _expanded)
