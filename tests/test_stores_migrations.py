@@ -621,6 +621,27 @@ def test_0006_downgrade_on_mariadb_resumes_after_a_cut_off_at_any_step(
     assert "rfsm_transitions_no_update" in triggers(engine)
 
 
+def test_0005_on_mariadb_resumes_after_a_cut_off_while_filling(
+    mariadb_engine: sa.Engine,
+) -> None:
+    """MariaDB commits 0005's new column at once: a run cut off while filling it finishes when
+    run again, every case's state filled."""
+    engine = mariadb_engine
+    upgrade(engine, revision="0005")
+    cases = _fill_revision_5(engine)
+    _downgrade_to(engine, "0004")
+    with engine.begin() as conn:
+        conn.exec_driver_sql("ALTER TABLE rfsm_cases ADD COLUMN state LONGTEXT NULL")
+
+    upgrade(engine)
+
+    assert None not in _states(engine).values()
+    store = SqlAlchemyStore(engine, calendar=CALENDAR)
+    for case in cases:
+        assert store.load(case.case_id) == case
+    assert store.verify() == []
+
+
 def test_0006_on_mariadb_resumes_after_a_cut_off_before_its_stamp(
     mariadb_engine: sa.Engine,
 ) -> None:
