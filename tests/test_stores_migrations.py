@@ -528,6 +528,232 @@ def test_a_revision_5_database_gets_smaller_rows_and_keeps_its_hashes(engine: sa
     assert len(_rows(engine, schema.transitions)) == len(before)
 
 
+@pytest.fixture
+def mariadb_engine(mariadb_url: str) -> Iterator[sa.Engine]:
+    """An engine on an empty MariaDB database."""
+    engine = reachable_engine(mariadb_url)
+    reset_database(engine)
+    yield engine
+    reset_database(engine)
+    engine.dispose()
+
+
+MARIADB_0006_STEPS = (
+    "DROP TRIGGER IF EXISTS rfsm_transitions_no_update",
+    "ALTER TABLE rfsm_transitions MODIFY payload_digest VARBINARY(64) NOT NULL, "
+    "MODIFY prev_hash VARBINARY(64) NOT NULL, MODIFY hash VARBINARY(64) NOT NULL, "
+    "MODIFY payload_salt VARBINARY(32) NULL",
+    "UPDATE rfsm_transitions SET payload_digest = UNHEX(payload_digest), "
+    "prev_hash = UNHEX(prev_hash), hash = UNHEX(hash), payload_salt = UNHEX(payload_salt)",
+    "ALTER TABLE rfsm_transitions MODIFY payload_digest BINARY(32) NOT NULL, "
+    "MODIFY prev_hash BINARY(32) NOT NULL, MODIFY hash BINARY(32) NOT NULL, "
+    "MODIFY payload_salt BINARY(16) NULL",
+)
+"""Revision 0006's statements on MariaDB, each committed as it ran (MariaDB commits DDL, and the
+DML before it, implicitly)."""
+
+
+@pytest.mark.parametrize("done", range(1, len(MARIADB_0006_STEPS) + 1))
+def test_0006_on_mariadb_resumes_after_a_cut_off_at_any_step(
+    mariadb_engine: sa.Engine, done: int
+) -> None:
+    """A run of 0006 cut off after its first `done` statements (digests already bytes from the
+    third on) finishes when upgrade() runs again: every digest read once, the guard back."""
+    engine = mariadb_engine
+    upgrade(engine, revision="0005")
+    cases = _fill_revision_5(engine)
+    before = _rows(engine, REVISION_5_LOG)
+    with engine.begin() as conn:
+        for statement in MARIADB_0006_STEPS[:done]:
+            conn.exec_driver_sql(statement)
+
+    upgrade(engine)
+
+    after = _rows(engine, schema.transitions)
+    assert {key: {n: row[n] for n in HEX} for key, row in after.items()} == {
+        key: {n: row[n] for n in HEX} for key, row in before.items()
+    }
+    assert differences(engine) == []
+    store = SqlAlchemyStore(engine, calendar=CALENDAR)
+    for case in cases:
+        assert store.load(case.case_id) == case
+    assert store.verify() == []
+    assert "rfsm_transitions_no_update" in triggers(engine)
+    with pytest.raises(sa.exc.DBAPIError, match="append-only"), engine.begin() as conn:
+        conn.execute(
+            sa.update(schema.transitions)
+            .where(schema.transitions.c.case_id == "case-01")
+            .values(data="{}")
+        )
+
+
+MARIADB_0006_DOWNGRADE_STEPS = (
+    "DROP TRIGGER IF EXISTS rfsm_transitions_no_update",
+    MARIADB_0006_STEPS[1],
+    "UPDATE rfsm_transitions SET payload_digest = LOWER(HEX(payload_digest)), "
+    "prev_hash = LOWER(HEX(prev_hash)), hash = LOWER(HEX(hash)), "
+    "payload_salt = LOWER(HEX(payload_salt))",
+    "ALTER TABLE rfsm_transitions MODIFY payload_digest VARCHAR(64) NOT NULL, "
+    "MODIFY prev_hash VARCHAR(64) NOT NULL, MODIFY hash VARCHAR(64) NOT NULL, "
+    "MODIFY payload_salt VARCHAR(32) NULL",
+)
+"""The downgrade's statements on MariaDB, before it writes the data back in full."""
+
+
+@pytest.mark.parametrize("done", range(1, len(MARIADB_0006_DOWNGRADE_STEPS) + 1))
+def test_0006_downgrade_on_mariadb_resumes_after_a_cut_off_at_any_step(
+    mariadb_engine: sa.Engine, done: int
+) -> None:
+    """The downgrade too, cut off after its first `done` statements, finishes when run again:
+    the rows exactly as revision 0005 kept them."""
+    engine = mariadb_engine
+    upgrade(engine, revision="0005")
+    _fill_revision_5(engine)
+    before = _rows(engine, REVISION_5_LOG)
+    upgrade(engine, revision="0006")
+    with engine.begin() as conn:
+        for statement in MARIADB_0006_DOWNGRADE_STEPS[:done]:
+            conn.exec_driver_sql(statement)
+
+    _downgrade_to(engine, "0005")
+
+    assert _rows(engine, REVISION_5_LOG) == before
+    assert "rfsm_transitions_no_update" in triggers(engine)
+
+
+def test_0005_on_mariadb_resumes_after_a_cut_off_while_filling(
+    mariadb_engine: sa.Engine,
+) -> None:
+    """MariaDB commits 0005's new column at once: a run cut off while filling it finishes when
+    run again, every case's state filled."""
+    engine = mariadb_engine
+    upgrade(engine, revision="0005")
+    cases = _fill_revision_5(engine)
+    _downgrade_to(engine, "0004")
+    with engine.begin() as conn:
+        conn.exec_driver_sql("ALTER TABLE rfsm_cases ADD COLUMN state LONGTEXT NULL")
+
+    upgrade(engine)
+
+    assert None not in _states(engine).values()
+    store = SqlAlchemyStore(engine, calendar=CALENDAR)
+    for case in cases:
+        assert store.load(case.case_id) == case
+    assert store.verify() == []
+
+
+def test_0006_on_mariadb_resumes_after_a_cut_off_before_its_stamp(
+    mariadb_engine: sa.Engine,
+) -> None:
+    """A run of 0006 cut off at its very end (the version table refusing its stamp) leaves no
+    entry's data rewritten at rest without the stamp: run again, it reads every entry as it was."""
+    engine = mariadb_engine
+    upgrade(engine, revision="0005")
+    cases = _fill_revision_5(engine)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            f"CREATE TRIGGER refuse_the_stamp BEFORE UPDATE ON {VERSION_TABLE} FOR EACH ROW "
+            "SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'cut off'"
+        )
+    with pytest.raises(StoreError):
+        upgrade(engine)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP TRIGGER refuse_the_stamp")
+        assert conn.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar() == "0005"
+
+    upgrade(engine)
+
+    store = SqlAlchemyStore(engine, calendar=CALENDAR)
+    for case in cases:
+        assert store.load(case.case_id) == case
+    assert store.verify() == []
+    assert "rfsm_transitions_no_update" in triggers(engine)
+
+
+# -- damaged rows stop an upgrade, changing nothing ----------------------------------------------
+DEEP = "[" * 5_000 + "]" * 5_000
+"""JSON nested deeper than Python's reader goes."""
+
+
+def _lone_surrogate(text: str) -> str:
+    """`text` with its school's name written as a lone surrogate, escaped (JSON reads it; no
+    database's UTF-8 can hold it once read)."""
+    assert '"Elmstead High School"' in text
+    return text.replace('"Elmstead High School"', '"\\ud800"')
+
+
+DAMAGES = {
+    "0005 data an array": ("0005", "rfsm_transitions", "data", lambda text: "[]"),
+    "0005 data too deep": ("0005", "rfsm_transitions", "data", lambda text: DEEP),
+    "0005 data a lone surrogate": ("0005", "rfsm_transitions", "data", _lone_surrogate),
+    "0006 digest not hex": ("0006", "rfsm_transitions", "payload_digest", lambda t: "zz" * 32),
+    "0006 digest too short": ("0006", "rfsm_transitions", "payload_digest", lambda t: "ab"),
+    "0006 data too deep": ("0006", "rfsm_transitions", "data", lambda text: DEEP),
+    "0006 data a lone surrogate": ("0006", "rfsm_transitions", "data", _lone_surrogate),
+    "0009 state too deep": ("0009", "rfsm_cases", "state", lambda text: DEEP),
+    "0009 state a lone surrogate": ("0009", "rfsm_cases", "state", _lone_surrogate),
+}
+"""What was done behind the store: at which revision it stops the upgrade, to which column."""
+PROBLEMS = {
+    "[]": "is JSON but not an object",
+    DEEP: "is JSON nested too deep to read",
+    "zz" * 32: "is not 32 bytes as hex text",
+    "ab": "is not 32 bytes as hex text",
+}
+
+
+def _everything(engine: sa.Engine) -> dict[str, Any]:
+    """Every row of the store's tables, and the log's and case table's columns and types."""
+    inspector = sa.inspect(engine)
+    found: dict[str, Any] = {}
+    with engine.connect() as conn:
+        for name in sorted(schema.TABLE_NAMES):
+            rows = conn.execute(sa.text(f"SELECT * FROM {name}")).all()
+            found[name] = sorted(map(repr, rows))
+        found["version"] = conn.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}")).all()
+    for name in ("rfsm_transitions", "rfsm_cases"):
+        found[f"{name} columns"] = [
+            (c["name"], str(c["type"]), c["nullable"]) for c in inspector.get_columns(name)
+        ]
+    return found
+
+
+@pytest.mark.parametrize("damage", list(DAMAGES))
+def test_a_damaged_row_stops_the_upgrade_naming_its_case_and_changing_nothing(
+    engine: sa.Engine, damage: str
+) -> None:
+    """A row altered behind the store stops the revision that cannot read or write it with a
+    `StoreError` naming the case and what is wrong (not the value), before it changes a thing."""
+    revision, table, column, damaged = DAMAGES[damage]
+    upgrade(engine)
+    store = SqlAlchemyStore(engine, calendar=CALENDAR)
+    for case in (built("intact-01", 4), built("damaged-01", 4)):
+        store.save(case)
+    _downgrade_to(engine, f"{int(revision) - 1:04}")
+    drop_triggers(engine)
+    where = "case_id = 'damaged-01'" + (" AND seq = 2" if table == "rfsm_transitions" else "")
+    with engine.begin() as conn:
+        text = conn.execute(sa.text(f"SELECT {column} FROM {table} WHERE {where}")).scalar_one()
+        value = damaged(text)
+        conn.execute(
+            sa.text(f"UPDATE {table} SET {column} = :value WHERE {where}"), {"value": value}
+        )
+    before = _everything(engine)
+    problem = PROBLEMS.get(value, "holds a lone surrogate")
+    seq = ", seq 2" if table == "rfsm_transitions" else ""
+
+    with pytest.raises(StoreError) as raised:
+        upgrade(engine)
+
+    message = str(raised.value)
+    assert message.startswith(f"cannot upgrade to revision {revision}: ")
+    assert f"case 'damaged-01'{seq} {problem}" in message
+    assert "Elmstead" not in message
+    assert "Alex" not in message
+    assert not raised.value.retryable
+    assert _everything(engine) == before
+
+
 # -- 0007: one narrow index a projection table; SQLite's without rowid ---------------------------
 def _indexes(engine: sa.Engine, table: str) -> dict[str, list[str]]:
     return {

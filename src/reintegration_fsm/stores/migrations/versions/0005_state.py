@@ -12,6 +12,9 @@ Create Date: 2026-12-02
   query). A case whose log does not replay with the built-in protocols (a store's own protocols
   are not known here, or the log is damaged) keeps NULL: its loads replay, as before, and
   `verify()` reports what is wrong with it.
+- A log entry whose data no replay can read (JSON nested too deep, JSON other than an object,
+  or a lone surrogate no database can store: a row altered behind the store) stops the upgrade
+  with a `StoreError` naming the entry, before the column is added.
 
 Unlike the earlier revisions this one uses the library's own replay and encoding: the column is
 a cache of what the log says, which the library that reads it must have written. The downgrade
@@ -20,6 +23,7 @@ drops the column.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -27,7 +31,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from reintegration_fsm.case import Reintegration
-from reintegration_fsm.errors import ProtocolError
+from reintegration_fsm.errors import ProtocolError, StoreError
 from reintegration_fsm.stores.redaction import by_seq
 from reintegration_fsm.stores.rows import transitions_from_rows
 
@@ -43,12 +47,65 @@ PAYLOAD = sa.Text().with_variant(sa.dialects.mysql.LONGTEXT(), "mysql", "mariadb
 cases = sa.table("rfsm_cases", sa.column("case_id", sa.String), sa.column("state", sa.Text))
 
 
+log_data = sa.table(
+    "rfsm_transitions",
+    sa.column("case_id", sa.String),
+    sa.column("seq", sa.Integer),
+    sa.column("data", sa.Text),
+)
+
+_encoder = json.JSONEncoder(ensure_ascii=False)
+
+
+def _damaged(case_id: str, seq: int, problem: str) -> StoreError:
+    return StoreError(
+        f"cannot upgrade to revision 0005: the data of case {case_id!r}, seq {seq} {problem}; "
+        "restore the log from a backup first",
+        retryable=False,
+    )
+
+
+def _unreadable(text: str) -> str | None:
+    """What makes an entry's data unreadable to the replay (None: nothing, or text that is not
+    JSON at all, which the replay refuses: the case keeps no state)."""
+    try:
+        data = json.loads(text)
+    except RecursionError:
+        return "is JSON nested too deep to read"
+    except (ValueError, TypeError):
+        return None
+    if not isinstance(data, dict):
+        return "is JSON but not an object"
+    try:
+        _encoder.encode(data).encode("utf-8")
+    except UnicodeEncodeError:
+        return "holds a lone surrogate (text no database can store)"
+    return None
+
+
+def _check(bind: sa.Connection, ids: Sequence[str]) -> None:
+    """Stop, changing nothing, at a log entry whose data the replay cannot read (a row altered
+    behind the store): MariaDB could not undo the new column, which it commits at once."""
+    for start in range(0, len(ids), CHUNK):
+        query = sa.select(log_data.c.case_id, log_data.c.seq, log_data.c.data).where(
+            log_data.c.case_id.in_(ids[start : start + CHUNK])
+        )
+        for case_id, seq, text in bind.execute(query):
+            problem = _unreadable(text)
+            if problem is not None:
+                raise _damaged(case_id, seq, problem)
+
+
 def upgrade() -> None:
     """Add the column, then fill it by replay."""
-    with op.batch_alter_table("rfsm_cases") as batch:
-        batch.add_column(sa.Column("state", PAYLOAD, nullable=True))
     bind = op.get_bind()
     ids = [row[0] for row in bind.execute(sa.select(cases.c.case_id).order_by(cases.c.case_id))]
+    _check(bind, ids)
+    # MariaDB commits the new column at once: a run cut off while filling it left the column,
+    # which this run fills.
+    if "state" not in {column["name"] for column in sa.inspect(bind).get_columns("rfsm_cases")}:
+        with op.batch_alter_table("rfsm_cases") as batch:
+            batch.add_column(sa.Column("state", PAYLOAD, nullable=True))
     # Reflected, so that each engine's dates and times come back as the store reads them.
     metadata = sa.MetaData()
     log = sa.Table("rfsm_transitions", metadata, autoload_with=bind)

@@ -15,10 +15,17 @@ Create Date: 2026-12-02
 - `payload_digest`, `prev_hash`, `hash` (32 bytes) and `payload_salt` (16 bytes) of
   `rfsm_transitions` become binary (BLOB on SQLite, BYTEA on PostgreSQL, BINARY(n) on MariaDB),
   each hex value converted to its bytes; the library reads them back as the same hex text
-  (`schema.HexBytes`). A value that is not hex (a row altered by hand) stops the upgrade.
+  (`schema.HexBytes`). A value that is not hex text of its length, or a salted entry's data
+  nested too deep to read or holding a lone surrogate (a row altered by hand), stops the upgrade
+  with a `StoreError` naming the entry, before anything changes.
+
+On MariaDB, which commits each ALTER (and what ran before it) as it goes, a run cut off part way
+can simply be run again: its UPDATE converts only the values still as long as their hex text,
+and the data are rewritten last, through the restored guard, committed with the revision's stamp.
 
 The downgrade converts the four columns back to hex text and writes each salted entry's data
-back in full, as revision 0003 wrote it (the earlier migrations read the data as they find it).
+back in full, as revision 0003 wrote it (the earlier migrations read the data as they find it);
+on MariaDB it too can be run again after a cut-off.
 Unlike 0001-0003 this migration uses the library's own reading and writing of the column: it
 changes no digest and no hash.
 """
@@ -26,12 +33,14 @@ changes no digest and no hash.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
 
+from reintegration_fsm.errors import StoreError
 from reintegration_fsm.stores.stored import full_data, stored_text
 
 revision = "0006"
@@ -77,6 +86,13 @@ log = sa.table(
     sa.column("data", sa.Text),
     *(sa.column(name) for name in BINARY),  # untyped: values go to the driver as they are
 )
+
+redacting = sa.table(
+    "rfsm_redacting", sa.column("case_id", sa.String), sa.column("seq", sa.Integer)
+)
+
+_HEX = re.compile(r"[0-9a-fA-F]*")
+_HEX_BYTES = re.compile(rb"[0-9a-fA-F]*")
 
 Change = Callable[[str, str], str | None]
 """A salted entry's new data text from its trigger and text (None: leave it)."""
@@ -148,6 +164,66 @@ def _chunks(bind: sa.Connection) -> list[list[str]]:
     return [list(case_ids[start : start + CHUNK]) for start in range(0, len(case_ids), CHUNK)]
 
 
+def _damaged(what: str, case_id: str, seq: int, problem: str) -> StoreError:
+    return StoreError(
+        f"cannot upgrade to revision 0006: the {what} of case {case_id!r}, seq {seq} {problem}; "
+        "restore the log from a backup first",
+        retryable=False,
+    )
+
+
+def _convertible(value: Any, size: int, nullable: bool, dialect: str) -> bool:
+    """True for a digest, hash or salt this revision converts: hex text of `size` bytes (bytes
+    on MariaDB, once the column is binary), or bytes a run cut off part way left on MariaDB."""
+    if value is None:
+        return nullable
+    if isinstance(value, str):
+        return len(value) == 2 * size and _HEX.fullmatch(value) is not None
+    if dialect in ("mysql", "mariadb") and isinstance(value, (bytes, bytearray)):
+        return len(value) == size or (
+            len(value) == 2 * size and _HEX_BYTES.fullmatch(value) is not None
+        )
+    return False
+
+
+def _unwritable(trigger: str, text: str) -> str | None:
+    """What stops a salted entry's data being written at rest (None: nothing)."""
+    try:
+        new = _rested(trigger, text)
+    except RecursionError:
+        return "is JSON nested too deep to read"
+    if new is not None:
+        try:
+            new.encode("utf-8")
+        except UnicodeEncodeError:
+            return "holds a lone surrogate (text no database can store)"
+    return None
+
+
+def _check(bind: sa.Connection, dialect: str) -> None:
+    """Stop, changing nothing, at an entry this revision cannot convert (a row altered behind
+    the store): MariaDB could not undo the ALTERs that come first."""
+    names = list(BINARY)
+    for chunk in _chunks(bind):
+        rows = bind.execute(
+            sa.select(
+                log.c.case_id,
+                log.c.seq,
+                log.c.trigger_name,
+                log.c.data,
+                *(log.c[name] for name in names),
+            ).where(log.c.case_id.in_(chunk))
+        ).all()
+        for case_id, seq, trigger, text, *values in rows:
+            found = dict(zip(names, values, strict=True))
+            for name, value in found.items():
+                if not _convertible(value, BINARY[name], name in NULLABLE, dialect):
+                    raise _damaged(name, case_id, seq, f"is not {BINARY[name]} bytes as hex text")
+            problem = None if found["payload_salt"] is None else _unwritable(trigger, text)
+            if problem is not None:
+                raise _damaged("data", case_id, seq, problem)
+
+
 def _hex(value: Any) -> Any:
     return None if value is None else bytes(value).hex()
 
@@ -207,7 +283,16 @@ def _to_binary(bind: sa.Connection, dialect: str) -> None:
             "ALTER TABLE rfsm_transitions "
             + ", ".join(f"MODIFY {n} VARBINARY({2 * s}) {null[n]}" for n, s in BINARY.items())
         )
-        op.execute("UPDATE rfsm_transitions SET " + ", ".join(f"{n} = UNHEX({n})" for n in BINARY))
+        # MariaDB commits each ALTER (and the UPDATE before it) as it runs, so a run cut off
+        # part way leaves some digests as bytes: the ALTER keeps bytes as they are, and only a
+        # value still as long as its hex text is converted (bytes are never that long).
+        op.execute(
+            "UPDATE rfsm_transitions SET "
+            + ", ".join(
+                f"{n} = CASE WHEN LENGTH({n}) = {2 * s} THEN UNHEX({n}) ELSE {n} END"
+                for n, s in BINARY.items()
+            )
+        )
         op.execute(
             "ALTER TABLE rfsm_transitions "
             + ", ".join(f"MODIFY {n} BINARY({s}) {null[n]}" for n, s in BINARY.items())
@@ -232,8 +317,13 @@ def _to_hex(bind: sa.Connection, dialect: str) -> None:
             "ALTER TABLE rfsm_transitions "
             + ", ".join(f"MODIFY {n} VARBINARY({2 * s}) {null[n]}" for n, s in BINARY.items())
         )
+        # As in _to_binary: a run cut off part way left some values hex text already.
         op.execute(
-            "UPDATE rfsm_transitions SET " + ", ".join(f"{n} = LOWER(HEX({n}))" for n in BINARY)
+            "UPDATE rfsm_transitions SET "
+            + ", ".join(
+                f"{n} = CASE WHEN LENGTH({n}) = {s} THEN LOWER(HEX({n})) ELSE {n} END"
+                for n, s in BINARY.items()
+            )
         )
         op.execute(
             "ALTER TABLE rfsm_transitions "
@@ -242,7 +332,13 @@ def _to_hex(bind: sa.Connection, dialect: str) -> None:
 
 
 def _rewrite(bind: sa.Connection, change: Change) -> None:
-    """Rewrite each salted entry's data that `change` changes, a chunk of cases at a time."""
+    """Rewrite each salted entry's data that `change` changes, a chunk of cases at a time, each
+    entry named in `rfsm_redacting` while it is, as the log's guard asks.
+
+    Run last: MariaDB commits what ran before each DDL statement, so data rewritten before the
+    guard was back could be committed without the revision's stamp, and a second run would read
+    data at rest as data in full (or the reverse). After the last DDL it commits with the stamp.
+    """
     update = (
         sa.update(log)
         .where(log.c.case_id == sa.bindparam("b_case_id"), log.c.seq == sa.bindparam("b_seq"))
@@ -260,18 +356,24 @@ def _rewrite(bind: sa.Connection, change: Change) -> None:
             if new is not None and new != text:
                 changes.append({"b_case_id": case_id, "b_seq": seq, "b_data": new})
         if changes:
+            bind.execute(
+                sa.insert(redacting),
+                [{"case_id": c["b_case_id"], "seq": c["b_seq"]} for c in changes],
+            )
             bind.execute(update, changes)
+            bind.execute(sa.delete(redacting).where(redacting.c.case_id.in_(chunk)))
 
 
 def upgrade() -> None:
     """Keep the digests as bytes and each salted entry's data at rest."""
     bind = op.get_bind()
     dialect = bind.dialect.name
+    _check(bind, dialect)
     _drop_guard(dialect)
     _to_binary(bind, dialect)
-    _rewrite(bind, _rested)
     for statement in _guard(dialect):
         op.execute(statement)
+    _rewrite(bind, _rested)
 
 
 def downgrade() -> None:
@@ -279,7 +381,7 @@ def downgrade() -> None:
     bind = op.get_bind()
     dialect = bind.dialect.name
     _drop_guard(dialect)
-    _rewrite(bind, _expanded)
     _to_hex(bind, dialect)
     for statement in _guard(dialect):
         op.execute(statement)
+    _rewrite(bind, _expanded)

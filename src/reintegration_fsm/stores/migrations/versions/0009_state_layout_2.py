@@ -9,7 +9,9 @@ obligations opened the same day is written once with its day, and an obligation'
 absent due date, basis or met date is left out (1,392 to 1,227 bytes for an eleven-step case).
 The values are the same: each state is read (`state.decode`) and written again, with no replay.
 A state that does not read (NULL, or damaged) is left as it is, for `verify()` to report as
-before. `verify()` compares the stored text with the replayed case's, which is now layout 2.
+before; one that cannot be read or written at all (JSON nested too deep, a lone surrogate) stops
+the upgrade with a `StoreError` naming the case, and the revision's transaction changes nothing.
+`verify()` compares the stored text with the replayed case's, which is now layout 2.
 
 The downgrade writes every state back in layout 1.
 """
@@ -19,7 +21,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from reintegration_fsm.errors import FormInvalid
+from reintegration_fsm.errors import FormInvalid, StoreError
 from reintegration_fsm.state import relaid
 
 revision = "0009"
@@ -32,11 +34,31 @@ CHUNK = 500
 cases = sa.table("rfsm_cases", sa.column("case_id", sa.String), sa.column("state", sa.Text))
 
 
-def _rewritten(text: str, layout: int) -> str | None:
+def _rewritten(case_id: str, text: str, layout: int) -> str | None:
+    """The state in `layout` (None: a state that does not read, left for `verify()`).
+
+    Raises:
+        StoreError: the state cannot be read or written at all (a row altered behind the
+            store); the revision's one transaction then changes nothing, on every engine.
+    """
+    problem = None
     try:
-        return relaid(text, layout)
+        new = relaid(text, layout)
+        new.encode("utf-8")
     except FormInvalid:
         return None
+    except RecursionError:
+        problem = "is JSON nested too deep to read"
+    except UnicodeEncodeError:
+        problem = "holds a lone surrogate (text no database can store)"
+    else:
+        return new
+    raise StoreError(
+        f"cannot {'upgrade' if layout == 2 else 'downgrade'} to revision "
+        f"{revision if layout == 2 else down_revision}: the state of case {case_id!r} "
+        f"{problem}; set it to NULL (the case's loads then replay its log) and try again",
+        retryable=False,
+    )
 
 
 def _rewrite(layout: int) -> None:
@@ -59,7 +81,7 @@ def _rewrite(layout: int) -> None:
         ).all()
         changes = []
         for case_id, text in rows:
-            new = _rewritten(text, layout)
+            new = _rewritten(case_id, text, layout)
             if new is not None and new != text:
                 changes.append({"b_case_id": case_id, "b_state": new})
         if changes:
