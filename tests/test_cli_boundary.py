@@ -167,6 +167,41 @@ def test_a_port_that_is_not_a_number_is_bad_input() -> None:
     assert "port" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("driver", "url", "said"),
+    [
+        ("pymysql", "mysql+pymysql://root:s3cret-Pa55@127.0.0.1:1/test_h4?charset=nosuch", ""),
+        ("pymysql", "mysql+pymysql://root:s3cret-Pa55@127.0.0.1:1/test_h4?connect_timeout=abc", ""),
+        ("pymysql", "mysql+pymysql://root:s3cret-Pa55@127.0.0.1:1/test_h4?read_timeout=-1", ""),
+        (
+            "psycopg",
+            "postgresql+psycopg://postgres:s3cret-Pa55@127.0.0.1:1/test_h4?sslmode=bogus",
+            'invalid sslmode value: "bogus"',
+        ),
+        (
+            "psycopg",
+            "postgresql+psycopg://postgres:s3cret-Pa55@127.0.0.1:1/test_h4?connect_timeout=abc",
+            "bad value for connect_timeout",
+        ),
+    ],
+    ids=["charset", "mysql-timeout", "read-timeout", "sslmode", "postgres-timeout"],
+)
+def test_a_database_url_whose_options_the_driver_refuses_is_bad_input(
+    driver: str, url: str, said: str
+) -> None:
+    """Options the driver cannot use exit 2 saying so, not 70 (a bug) or 3 (unavailable: none
+    of these reaches for the server), and never print the password."""
+    pytest.importorskip(driver)
+    for command in (["verify"], ["demo"]):
+        result = CliRunner().invoke(cli, ["--db", url, *command])
+        no_traceback(result)
+        assert result.exit_code == 2, result.output
+        assert result.stderr.startswith("error: --db: the database ")
+        assert "options after `?`" in result.stderr
+        assert said in result.stderr
+        assert "s3cret-Pa55" not in result.output
+
+
 def test_upgrading_to_a_revision_that_does_not_exist_is_bad_input(tmp_path: Path) -> None:
     """`db upgrade --revision 9999` exits 2 and names the revisions that do exist."""
     result = invoke(f"sqlite:///{tmp_path / 'x.sqlite'}", "db", "upgrade", "--revision", "9999")
