@@ -377,6 +377,52 @@ def test_a_bad_term_dates_file_exits_2_naming_the_line(tmp_path: Path) -> None:
     assert "bad.toml" in result.stderr
 
 
+NOT_UTF8 = 'source = "Ecole Sainte-Th\xe9r\xe8se"\n'.encode("latin-1")
+"""A term-dates file saved as Latin-1, as an old Windows editor would: not UTF-8."""
+
+
+@pytest.mark.parametrize("given_by", ["option", "environment"])
+def test_a_term_dates_file_that_is_not_utf8_is_bad_input(tmp_path: Path, given_by: str) -> None:
+    """Not UTF-8 (by --calendar or RFSM_CALENDAR): exit 2 naming the file and why, no bug."""
+    latin = tmp_path / "latin.toml"
+    latin.write_bytes(NOT_UTF8)
+    command = ["calendar", "add-school-days", "2026-01-05", "3"]
+    if given_by == "option":
+        result = CliRunner().invoke(cli, ["--calendar", str(latin), *command])
+    else:
+        result = CliRunner().invoke(cli, command, env={"RFSM_CALENDAR": str(latin)})
+    assert result.exit_code == 2, result.output
+    assert f"{latin}, line 1: not UTF-8 text" in result.stderr
+    assert "bug" not in result.stderr
+
+
+def test_a_calendar_path_that_is_a_folder_is_bad_input(tmp_path: Path) -> None:
+    """A folder given as the calendar: exit 2 naming it."""
+    result = CliRunner().invoke(
+        cli, ["--calendar", str(tmp_path), "calendar", "add-school-days", "2026-01-05", "3"]
+    )
+    assert result.exit_code == 2, result.output
+    assert f"calendar file {str(tmp_path)!r}: Is a directory" in result.stderr
+
+
+@pytest.mark.skipif(
+    hasattr(os, "geteuid") and os.geteuid() == 0, reason="root reads a file of mode 000"
+)
+def test_a_calendar_file_that_cannot_be_read_is_bad_input(tmp_path: Path) -> None:
+    """A term-dates file its reader may not open: exit 2 naming it and saying why."""
+    hidden = tmp_path / "hidden.toml"
+    hidden.write_text('source = "x"\n', encoding="utf-8")
+    hidden.chmod(0)
+    try:
+        result = CliRunner().invoke(
+            cli, ["--calendar", str(hidden), "calendar", "add-school-days", "2026-01-05", "3"]
+        )
+    finally:
+        hidden.chmod(0o600)
+    assert result.exit_code == 2, result.output
+    assert f"calendar file {str(hidden)!r}: Permission denied" in result.stderr
+
+
 # -- letter, export, render ----------------------------------------------------------------------
 def test_letter_of_the_ended_case(demo_db: str) -> None:
     """`letter` prints the failure letter, every placeholder filled."""

@@ -7,10 +7,12 @@ import errno
 import json
 import os
 import shutil
+import signal
 import sqlite3
 import stat
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -165,6 +167,41 @@ def test_a_port_that_is_not_a_number_is_bad_input() -> None:
     assert "port" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("driver", "url", "said"),
+    [
+        ("pymysql", "mysql+pymysql://root:s3cret-Pa55@127.0.0.1:1/test_h4?charset=nosuch", ""),
+        ("pymysql", "mysql+pymysql://root:s3cret-Pa55@127.0.0.1:1/test_h4?connect_timeout=abc", ""),
+        ("pymysql", "mysql+pymysql://root:s3cret-Pa55@127.0.0.1:1/test_h4?read_timeout=-1", ""),
+        (
+            "psycopg",
+            "postgresql+psycopg://postgres:s3cret-Pa55@127.0.0.1:1/test_h4?sslmode=bogus",
+            'invalid sslmode value: "bogus"',
+        ),
+        (
+            "psycopg",
+            "postgresql+psycopg://postgres:s3cret-Pa55@127.0.0.1:1/test_h4?connect_timeout=abc",
+            "bad value for connect_timeout",
+        ),
+    ],
+    ids=["charset", "mysql-timeout", "read-timeout", "sslmode", "postgres-timeout"],
+)
+def test_a_database_url_whose_options_the_driver_refuses_is_bad_input(
+    driver: str, url: str, said: str
+) -> None:
+    """Options the driver cannot use exit 2 saying so, not 70 (a bug) or 3 (unavailable: none
+    of these reaches for the server), and never print the password."""
+    pytest.importorskip(driver)
+    for command in (["verify"], ["demo"]):
+        result = CliRunner().invoke(cli, ["--db", url, *command])
+        no_traceback(result)
+        assert result.exit_code == 2, result.output
+        assert result.stderr.startswith("error: --db: the database ")
+        assert "options after `?`" in result.stderr
+        assert said in result.stderr
+        assert "s3cret-Pa55" not in result.output
+
+
 def test_upgrading_to_a_revision_that_does_not_exist_is_bad_input(tmp_path: Path) -> None:
     """`db upgrade --revision 9999` exits 2 and names the revisions that do exist."""
     result = invoke(f"sqlite:///{tmp_path / 'x.sqlite'}", "db", "upgrade", "--revision", "9999")
@@ -210,6 +247,94 @@ def test_a_reader_that_closes_the_pipe_is_no_bug(demo_file: Path, tmp_path: Path
     assert result.returncode == 1
     assert b"bug" not in result.stderr
     assert b"Traceback" not in result.stderr
+
+
+SLOW_VERIFY = """
+import os
+import signal
+import sys
+import time
+import uuid
+from pathlib import Path
+
+from reintegration_fsm.stores import sql
+
+_checked = sql._verify_part
+
+
+def slow_first_range(reopening, checkpoint, batch, span):
+    \"\"\"The first range sleeps (the one a Ctrl-C interrupts); the others say they are done.\"\"\"
+    marks = Path(os.environ["RFSM_TEST_MARKS"])
+    if span[0] is None:
+        (marks / f"slow-{os.getpid()}").touch()
+        time.sleep(600)
+    done = _checked(reopening, checkpoint, batch, span)
+    (marks / f"quick-{uuid.uuid4()}").touch()
+    return done
+
+
+if __name__ == "__main__":
+    # As a terminal would run it, whatever started the test (a background job ignores SIGINT).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    sql._VERIFY_BATCH = 1  # a range per demo case: four ranges for two processes
+    sql._verify_part = slow_first_range
+    from reintegration_fsm.cli import main
+
+    sys.argv[0] = "reintegration-fsm"
+    main()
+"""
+"""Runs `reintegration-fsm` with verify's first range of cases slowed, in a script of its own
+(spawned workers import `slow_first_range` from it, by name)."""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="process groups and SIGINT are POSIX's")
+def test_ctrl_c_during_verify_in_workers_ends_as_ctrl_c_in_one_process(
+    demo_file: Path, tmp_path: Path
+) -> None:
+    """SIGINT to the whole group, as a terminal sends it, while one worker is busy and the other
+    idle: click's "Aborted!" and exit 1, as in one process; no worker's traceback, and no
+    worker left running its range."""
+    database = tmp_path / "demo.sqlite"
+    shutil.copy(demo_file, database)
+    script = tmp_path / "slow_verify.py"
+    script.write_text(SLOW_VERIFY, encoding="utf-8")
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("RFSM_")}
+    environment["RFSM_TEST_MARKS"] = str(marks)
+    command = [sys.executable, str(script), "--db", f"sqlite:///{database}", "verify"]
+    worker = subprocess.Popen(
+        [*command, "--workers", "2"],
+        cwd=tmp_path,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, to signal as a terminal does
+    )
+    try:
+        give_up = time.monotonic() + 300  # only so that a broken run cannot hang the suite
+        while time.monotonic() < give_up and worker.poll() is None:
+            names = [path.name for path in marks.iterdir()]
+            slow = [name for name in names if name.startswith("slow-")]
+            if slow and len(names) == 4:  # one range asleep, the three others checked
+                break
+            time.sleep(0.02)
+        assert worker.poll() is None, worker.communicate()
+        assert slow, names
+        assert len(names) == 4, names
+        os.killpg(worker.pid, signal.SIGINT)
+        out, err = worker.communicate(timeout=300)
+    finally:
+        if worker.poll() is None:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.communicate()
+    assert "Traceback" not in err, err
+    assert worker.returncode == 1, err
+    assert err.strip() == "Aborted!"
+    assert out == ""
+    with pytest.raises(ProcessLookupError):  # ended and reaped, not left to sleep its range
+        os.kill(int(slow[0].removeprefix("slow-")), 0)
 
 
 # -- exit code 3: the database is unavailable ----------------------------------------------------

@@ -239,6 +239,44 @@ def test_a_database_the_store_creates_is_readable_by_its_owner_only(tmp_path: Pa
 
 
 @pytest.mark.usefixtures("usual_umask")
+@pytest.mark.parametrize(
+    "template",
+    [
+        "sqlite:///file:{path}?uri=true",
+        "sqlite+pysqlite:///file:{path}?uri=true",
+        "sqlite:///file://localhost{path}?mode=rwc&uri=true",
+    ],
+)
+def test_a_database_the_store_creates_through_a_file_uri_is_its_owners_only(
+    tmp_path: Path, template: str
+) -> None:
+    """A `file:` URI (`?uri=true`) names a file as a path does: created 0600, not 0644."""
+    url = template.format(path=tmp_path / "my cases.db")
+    store = SqlAlchemyStore(url, calendar=CALENDAR)
+    store.create_schema()
+    store.save(built("case-01", 2))
+    with store.engine.connect():
+        assert modes(tmp_path) == {
+            "my cases.db": PRIVATE,
+            "my cases.db-wal": PRIVATE,
+            "my cases.db-shm": PRIVATE,
+        }
+    store.close()
+
+
+@pytest.mark.parametrize("options", ["mode=ro&uri=true", "mode=rw&uri=true"])
+def test_a_file_uri_that_may_not_create_the_file_is_not_given_one(
+    tmp_path: Path, options: str
+) -> None:
+    """`mode=ro` or `mode=rw`: SQLite refuses a missing file, so none is made for it."""
+    store = SqlAlchemyStore(f"sqlite:///file:{tmp_path / 'absent.db'}?{options}")
+    with pytest.raises(StoreError):
+        store.create_schema()
+    store.close()
+    assert not (tmp_path / "absent.db").exists()
+
+
+@pytest.mark.usefixtures("usual_umask")
 def test_a_database_upgrade_creates_is_readable_by_its_owner_only(tmp_path: Path) -> None:
     """Both ways in: a URL, and an engine the caller made (as the CLI does)."""
     upgrade(f"sqlite:///{tmp_path / 'by-url.db'}")

@@ -552,3 +552,17 @@ def test_a_duplicate_key_is_a_concurrent_update_on_every_driver() -> None:
         error = failures.translated(sa.exc.IntegrityError("INSERT", {}, driver), "save", "c-1")
         assert isinstance(error, ConcurrentUpdate)
         assert "Alex Example" not in rendered(driver)
+
+
+def test_an_option_the_driver_cannot_use_is_a_store_error_not_the_drivers_own() -> None:
+    """PyMySQL meets `?charset=nosuch` with an AttributeError, outside its DB-API errors (so
+    SQLAlchemy leaves it unwrapped): the store raises a `StoreError`, not retryable, without the
+    password, and with the driver's error as its cause."""
+    pytest.importorskip("pymysql")
+    store = SqlAlchemyStore("mysql+pymysql://root:s3cret-Pa55@127.0.0.1:1/x?charset=nosuch")
+    with pytest.raises(StoreError, match="refused the URL's connection options") as refused:
+        store.load("C-1")
+    store.close()
+    assert not refused.value.retryable
+    assert isinstance(refused.value.__cause__, AttributeError)
+    assert "s3cret-Pa55" not in str(refused.value)

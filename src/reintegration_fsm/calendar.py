@@ -151,7 +151,8 @@ class SchoolCalendar:
         """Read a calendar from a TOML term-dates file (format in docs/calendar.md).
 
         Raises:
-            CalendarFileError: the file is not valid TOML or breaks a rule; names the line.
+            CalendarFileError: the file is not UTF-8 text, not valid TOML, or breaks a rule;
+                names the line.
             OSError: the file cannot be read.
         """
         return cls._from_term_dates(read_toml_file(path))

@@ -139,11 +139,22 @@ def read_toml_file(path: str | os.PathLike[str]) -> TermDates:
     """Read and check a TOML term-dates file (format in docs/calendar.md).
 
     Raises:
-        CalendarFileError: the file is not valid TOML or breaks a rule; names the line.
+        CalendarFileError: the file is not UTF-8 text, not valid TOML, or breaks a rule;
+            names the line.
         OSError: the file cannot be read.
     """
     where = os.fspath(path)
-    return read_toml(Path(path).read_text(encoding="utf-8"), where)
+    data = Path(path).read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise CalendarFileError(
+            f"not UTF-8 text (byte 0x{data[e.start]:02x} at offset {e.start} cannot be read); "
+            "save the file as UTF-8",
+            path=where,
+            line=data.count(b"\n", 0, e.start) + 1,
+        ) from None
+    return read_toml(text, where)
 
 
 def read_sample() -> TermDates:

@@ -136,7 +136,7 @@ class Settings:
             except StoreError as error:
                 if isinstance(error.__cause__, ArgumentError):  # no such dialect or driver
                     raise Failure(f"--db: {error.__cause__}") from None
-                raise
+                raise  # failure_from: a URL of the wrong kind is bad input, else unavailable
             try:
                 if not inspect(store.engine).has_table("rfsm_cases"):
                     if not create:

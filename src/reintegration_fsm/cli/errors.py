@@ -19,6 +19,8 @@ from sqlalchemy.exc import (
     DataError,
     DBAPIError,
     IntegrityError,
+    OperationalError,
+    ProgrammingError,
     SQLAlchemyError,
 )
 
@@ -36,6 +38,7 @@ from reintegration_fsm.errors import (
     StoreError,
     UnknownProtocol,
 )
+from reintegration_fsm.stores.engines import REFUSED_OPTIONS
 
 OK = 0
 REFUSED = 1
@@ -110,6 +113,27 @@ def bug(error: BaseException) -> Failure:
 CHECK_DATABASE = "Check --db (or RFSM_DATABASE_URL) and that the database is running, then retry."
 
 
+CHECK_URL = "Check the options after `?` in --db (or RFSM_DATABASE_URL)."
+
+_URL_REFUSED = (ArgumentError, *REFUSED_OPTIONS)
+"""The causes of a `StoreError` for a URL the store cannot use: no such dialect or driver, a
+port or an option of the wrong kind, an option the driver cannot use."""
+
+
+def _connection_options_refused(error: DBAPIError) -> bool:
+    """True for a driver's refusal, while connecting, of the URL's options: psycopg's
+    ProgrammingError (`invalid connection option`, `bad value for connect_timeout`), libpq's
+    `invalid sslmode value` (psycopg's `connection is bad: invalid ...`). Not a statement's
+    error, nor an unreachable server."""
+    if error.statement is not None or error.orig is None:
+        return False
+    if isinstance(error, ProgrammingError):
+        return True
+    return isinstance(error, OperationalError) and str(error.orig).startswith(
+        "connection is bad: invalid "
+    )
+
+
 def _database_message(error: SQLAlchemyError) -> str:
     """The driver's first line, never SQLAlchemy's text (which quotes the SQL parameters)."""
     if isinstance(error, DBAPIError) and error.orig is not None:
@@ -133,6 +157,8 @@ def failure_from(error: BaseException) -> Failure:
         return Failure(str(error), (), REFUSED)
     if isinstance(error, ConcurrentUpdate):
         return Failure(str(error), ("Load the case again and retry.",), REFUSED)
+    if isinstance(error, StoreError) and isinstance(error.__cause__, _URL_REFUSED):
+        return Failure(f"--db: {error}", (CHECK_URL,), BAD_INPUT)
     if isinstance(error, StoreError):
         again = "Try again in a moment." if error.retryable else "Ask your database administrator."
         return Failure(f"the database is unavailable: {error}", (again,), UNAVAILABLE)
@@ -160,6 +186,12 @@ def failure_from(error: BaseException) -> Failure:
             "the database refused the write (another writer, or a taken id); nothing was saved",
             (_database_message(error), "Load the case again and retry."),
             REFUSED,
+        )
+    if isinstance(error, DBAPIError) and _connection_options_refused(error):
+        return Failure(
+            "--db: the database driver refused the URL's connection options",
+            (_database_message(error), CHECK_URL),
+            BAD_INPUT,
         )
     if isinstance(error, SQLAlchemyError):
         return Failure(

@@ -38,7 +38,32 @@ def open_engine(
     _refuse_autocommit(engine)
     configure(engine, durable=durable, busy_timeout=busy_timeout)
     _refuse_driver_autocommit(engine)
+    if made:  # a caller's engine may connect through its own `do_connect` hook
+        _convert_refused_options(engine)
     return engine, made
+
+
+REFUSED_OPTIONS = (ValueError, TypeError, AttributeError, LookupError)
+"""What a driver raises, outside its own DB-API errors, for a connection option it cannot use
+(PyMySQL: an `AttributeError` for `?charset=nosuch`, a `ValueError` for a negative timeout):
+the cause of the `StoreError` a store raises for it, or for a URL that cannot be read."""
+
+
+def _convert_refused_options(engine: Engine) -> None:
+    """Turn a driver's refusal of the URL's connection options, raised as an ordinary Python
+    error rather than a DB-API one (which SQLAlchemy leaves unwrapped), into a `StoreError`."""
+
+    @event.listens_for(engine, "do_connect")
+    def _connect(dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
+        try:
+            return dialect.connect(*cargs, **cparams)
+        except REFUSED_OPTIONS as error:
+            # Its type only: a driver's message may quote an option's value, the password too.
+            raise StoreError(
+                f"the database driver refused the URL's connection options "
+                f"({type(error).__name__}): check the options after `?`",
+                retryable=False,
+            ) from error
 
 
 def _refuse_autocommit(engine: Engine) -> None:

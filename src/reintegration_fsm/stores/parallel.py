@@ -2,12 +2,19 @@
 
 The processes are spawned, not forked: a fork would share the parent's open database
 connections and whatever locks its threads held.
+
+Ctrl-C is the parent's alone. A terminal sends SIGINT to every process of its foreground
+group, workers included; each would raise `KeyboardInterrupt` and print its own traceback, and
+the parent would wait for the ranges already handed out. So the workers ignore SIGINT from
+birth, and the parent, interrupted, ends them and raises `KeyboardInterrupt` itself.
 """
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
-from collections.abc import Callable, Sequence
+import signal
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar
@@ -68,10 +75,13 @@ def spread(
         StoreError: a worker failed (the first failure met; the spans not started are dropped).
     """
     context = multiprocessing.get_context("spawn")
-    pool = ProcessPoolExecutor(max_workers=min(workers, len(spans)), mp_context=context)
+    pool = ProcessPoolExecutor(
+        max_workers=min(workers, len(spans)), mp_context=context, initializer=ignore_interrupts
+    )
     results: dict[int, T] = {}
     try:
-        futures = {pool.submit(work, span): number for number, span in enumerate(spans)}
+        with _interrupts_held():  # a worker starts with SIGINT held, until it ignores it
+            futures = {pool.submit(work, span): number for number, span in enumerate(spans)}
         for future in as_completed(futures):
             outcome = future.result()
             if isinstance(outcome, Failed):
@@ -85,6 +95,46 @@ def spread(
             f"`if __name__ == '__main__':`)",
             retryable=False,
         ) from None
+    except KeyboardInterrupt:
+        _end_workers(pool)  # they ignore Ctrl-C: waiting would wait for their ranges
+        raise
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        try:
+            pool.shutdown(wait=True, cancel_futures=True)
+        except KeyboardInterrupt:  # Ctrl-C while waiting for the workers (after a failure)
+            _end_workers(pool)
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
     return [results[number] for number in range(len(spans))]
+
+
+def ignore_interrupts() -> None:
+    """A worker's first act: ignore SIGINT (Ctrl-C), which its parent handles for it."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
+@contextlib.contextmanager
+def _interrupts_held() -> Iterator[None]:
+    """Hold SIGINT back from this thread while the workers are started.
+
+    A spawned process inherits the held signal, so a Ctrl-C while it imports (before
+    `ignore_interrupts` runs) waits instead of printing a traceback; here it is delivered
+    on leaving. As `multiprocessing.resource_tracker` starts its own process.
+    """
+    if not hasattr(signal, "pthread_sigmask"):  # Windows: a console's Ctrl-C is another matter
+        yield
+        return
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+
+def _end_workers(pool: ProcessPoolExecutor) -> None:
+    """Terminate the pool's worker processes (what Python 3.14's `terminate_workers` does)."""
+    for process in list((pool._processes or {}).values()):
+        if process.is_alive():
+            process.terminate()

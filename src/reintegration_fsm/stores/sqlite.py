@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import weakref
 from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from sqlalchemy import URL, Connection, Engine, event
 
@@ -65,11 +66,19 @@ def private_file(url: URL) -> None:
     `-shm` and journal files with the database file's own mode, so they follow. A file that
     does not exist yet is created 0600; an empty one (what merely connecting to a new path
     leaves, as an inspection before `upgrade()` does) is made 0600; a database that holds
-    anything keeps its mode. An in-memory database and a `file:` URI are left alone.
+    anything keeps its mode. A `file:` URI's file is treated the same, unless its `mode` (`ro`,
+    `rw`) or `immutable` says SQLite must not create it: then it is neither made nor changed
+    (nor is a URI naming another host, which SQLite refuses). An in-memory database is left
+    alone.
     """
     database = url.database
-    if in_memory(url) or not database or database.startswith("file:"):
+    if in_memory(url) or not database:
         return
+    if database.startswith("file:") and _given_as_uri(url):
+        found = _uri_file(url)
+        if found is None:
+            return
+        database = found
     try:
         descriptor = os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
@@ -88,6 +97,31 @@ def in_memory(url: URL) -> bool:
     return database.startswith("file::memory:") or (
         database.startswith("file:") and "mode=memory" in database
     )
+
+
+def _given_as_uri(url: URL) -> bool:
+    """True when the driver opens `url`'s database as a URI (`?uri=true`, as SQLAlchemy reads
+    it); without it, `file:x.sqlite` is a plain file of that name."""
+    value = url.query.get("uri", "")
+    flag = value if isinstance(value, str) else value[-1]
+    return flag.strip().lower() in ("true", "yes", "on", "1", "t", "y")
+
+
+def _uri_file(url: URL) -> str | None:
+    """The path of the file a `file:` URI names, when SQLite may create it there; else None.
+
+    SQLite's URI rules: `file:relative`, `file:/absolute`, `file:///absolute` or
+    `file://localhost/absolute`, percent-escapes decoded; the URI's own options may sit in the
+    URL's query (SQLAlchemy hands them on) or after a `?` in the database part.
+    """
+    uri = urlsplit(url.database or "")
+    options = dict(parse_qsl(uri.query))
+    for key, value in url.query.items():
+        options[key] = value if isinstance(value, str) else value[-1]
+    creates = options.get("mode", "rwc") == "rwc" and options.get("immutable", "0") in ("0", "")
+    if not creates or uri.netloc not in ("", "localhost") or not uri.path:
+        return None
+    return unquote(uri.path)
 
 
 def _tighten_if_empty(database: str) -> None:
