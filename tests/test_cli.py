@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
 import os
@@ -405,20 +406,24 @@ def test_a_calendar_path_that_is_a_folder_is_bad_input(tmp_path: Path) -> None:
     assert f"calendar file {str(tmp_path)!r}: Is a directory" in result.stderr
 
 
-@pytest.mark.skipif(
-    hasattr(os, "geteuid") and os.geteuid() == 0, reason="root reads a file of mode 000"
-)
-def test_a_calendar_file_that_cannot_be_read_is_bad_input(tmp_path: Path) -> None:
-    """A term-dates file its reader may not open: exit 2 naming it and saying why."""
+def test_a_calendar_file_that_cannot_be_read_is_bad_input(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A term-dates file its reader may not open: exit 2 naming it and saying why. (Mode 000
+    stops any user but root, who runs CI: its reading is refused as the system refuses it.)"""
     hidden = tmp_path / "hidden.toml"
     hidden.write_text('source = "x"\n', encoding="utf-8")
-    hidden.chmod(0)
-    try:
-        result = CliRunner().invoke(
-            cli, ["--calendar", str(hidden), "calendar", "add-school-days", "2026-01-05", "3"]
-        )
-    finally:
-        hidden.chmod(0o600)
+    read_bytes = Path.read_bytes
+
+    def refused(path: Path) -> bytes:
+        if path == hidden:
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+        return read_bytes(path)
+
+    monkeypatch.setattr(Path, "read_bytes", refused)
+    result = CliRunner().invoke(
+        cli, ["--calendar", str(hidden), "calendar", "add-school-days", "2026-01-05", "3"]
+    )
     assert result.exit_code == 2, result.output
     assert f"calendar file {str(hidden)!r}: Permission denied" in result.stderr
 
