@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from importlib import resources
 
 from alembic import command
 from alembic.config import Config
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from alembic.script.revision import RevisionError
 from alembic.util import CommandError
 from sqlalchemy import URL, Connection, Engine
@@ -64,3 +66,28 @@ def stamp_if_unversioned(conn: Connection) -> None:
         cfg = config()
         cfg.attributes["connection"] = conn
         command.stamp(cfg, "head")
+
+
+@functools.cache
+def head() -> str:
+    """The newest revision of the shipped migrations."""
+    found = ScriptDirectory.from_config(config()).get_current_head()
+    assert found is not None  # pragma: no cover - the package ships its migrations
+    return found
+
+
+def refuse_behind(conn: Connection, action: str) -> None:
+    """Refuse to `action` on a database whose schema an upgrade would still change: read with
+    this library's layouts, its rows would all look altered.
+
+    Raises:
+        StoreError: the database is stamped with an older (or unknown) revision.
+    """
+    context = MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE})
+    current = context.get_current_revision()
+    if current is not None and current != head():
+        raise StoreError(
+            f"cannot {action}: the database's schema is at revision {current}, this library's "
+            f"at {head()}; run upgrade() (reintegration-fsm db upgrade) first",
+            retryable=False,
+        )

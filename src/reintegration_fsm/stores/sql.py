@@ -1259,9 +1259,12 @@ class SqlAlchemyStore:
 
         Raises:
             FormInvalid: `workers` is not a whole number of 1 or more.
-            StoreError: the database failed, here or in a worker.
+            StoreError: the database failed, here or in a worker; or its schema is at an older
+                revision than the library's (`upgrade()` first: its rows would all differ).
         """
         parallel.check_workers(workers)
+        with converted("verify the store"), self.engine.connect() as conn:
+            migrate.refuse_behind(conn, "verify the store")
         checking = self._audit(checkpoint)
         batch = _VERIFY_BATCH
         spans = self._verify_spans(workers, batch) if workers > 1 else [(None, None)]
