@@ -765,13 +765,15 @@ READERS = [
 
 
 @pytest.mark.parametrize("command", READERS, ids=lambda command: command[0])
+@pytest.mark.parametrize("form", ["sqlite:///{}", "sqlite:///file:{}?uri=true"])
 def test_a_reading_command_on_a_mistyped_path_makes_no_database(
-    tmp_path: Path, command: tuple[str, ...]
+    tmp_path: Path, command: tuple[str, ...], form: str
 ) -> None:
     """A tired officer's typo: `verify` on a path that holds nothing must not say "sound" (and
-    make an empty store there); it names the path and exits 2, and no file appears."""
+    make an empty store there); it names the path and exits 2, and no file appears (named by
+    a `file:` URI either)."""
     typo = tmp_path / "reintegraton.sqlite"
-    result = invoke(f"sqlite:///{typo}", *command)
+    result = invoke(form.format(typo), *command)
     assert result.exit_code == 2, result.output
     assert "no case store there" in result.output  # JSON on stdout for `export`
     assert str(typo) in result.output

@@ -167,12 +167,10 @@ class Settings:
 def _missing_file(url: str) -> bool:
     """True when `url` names a SQLite file that does not exist (connecting would make it)."""
     parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite" or sqlite.in_memory(parsed):
+    if parsed.get_backend_name() != "sqlite":
         return False
-    database = parsed.database or ""
-    if database.startswith("file:") or parsed.query.get("uri"):
-        return False  # a URI's own mode decides (mode=ro never makes the file)
-    return not os.path.exists(database)
+    found = sqlite.database_file(parsed)
+    return found is not None and not os.path.exists(found)
 
 
 def database_url(database: str) -> str:

@@ -108,18 +108,38 @@ def _given_as_uri(url: URL) -> bool:
 
 
 def _uri_file(url: URL) -> str | None:
-    """The path of the file a `file:` URI names, when SQLite may create it there; else None.
+    """The path of the file a `file:` URI names, when SQLite may create it there; else None."""
+    options = _uri_options(url)
+    creates = options.get("mode", "rwc") == "rwc" and options.get("immutable", "0") in ("0", "")
+    return _uri_path(url) if creates else None
 
-    SQLite's URI rules: `file:relative`, `file:/absolute`, `file:///absolute` or
-    `file://localhost/absolute`, percent-escapes decoded; the URI's own options may sit in the
-    URL's query (SQLAlchemy hands them on) or after a `?` in the database part.
-    """
-    uri = urlsplit(url.database or "")
-    options = dict(parse_qsl(uri.query))
+
+def database_file(url: URL) -> str | None:
+    """The path of the file `url`'s database is kept in (a `file:` URI's too, whatever its
+    mode), or None: in memory, or a URI naming another host."""
+    database = url.database or ""
+    if in_memory(url) or not database:
+        return None
+    if database.startswith("file:") and _given_as_uri(url):
+        return _uri_path(url)
+    return database
+
+
+def _uri_options(url: URL) -> dict[str, str]:
+    """A `file:` URI's options: after a `?` in the database part, or in the URL's query
+    (SQLAlchemy hands them on)."""
+    options = dict(parse_qsl(urlsplit(url.database or "").query))
     for key, value in url.query.items():
         options[key] = value if isinstance(value, str) else value[-1]
-    creates = options.get("mode", "rwc") == "rwc" and options.get("immutable", "0") in ("0", "")
-    if not creates or uri.netloc not in ("", "localhost") or not uri.path:
+    return options
+
+
+def _uri_path(url: URL) -> str | None:
+    """The path of a `file:` URI by SQLite's rules: `file:relative`, `file:/absolute`,
+    `file:///absolute` or `file://localhost/absolute`, percent-escapes decoded (None for
+    another host)."""
+    uri = urlsplit(url.database or "")
+    if uri.netloc not in ("", "localhost") or not uri.path:
         return None
     return unquote(uri.path)
 
