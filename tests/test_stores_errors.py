@@ -135,6 +135,30 @@ def test_a_database_that_cannot_be_opened_is_a_store_error(tmp_path: Path) -> No
     assert isinstance(cannot_open.value.__cause__, sa.exc.DBAPIError)
 
 
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"database": "rfsm_no_such_database"},
+        {"username": "rfsm_no_such_user", "password": "s3cret"},
+    ],
+    ids=["database", "user"],
+)
+def test_a_server_refusing_the_url_is_not_worth_retrying(
+    server: tuple[str, sa.Engine], change: dict[str, str]
+) -> None:
+    """A database or user the server does not know: a script retrying a `retryable` error
+    would retry for ever (PostgreSQL's refusal carries no SQLSTATE, and read as a lost
+    connection). It says to check the URL, and never prints the password."""
+    url = sa.make_url(server[0]).set(**change)
+    store = SqlAlchemyStore(url, calendar=CALENDAR)
+    with pytest.raises(StoreError) as refused:
+        store.cases()
+    assert not refused.value.retryable
+    assert "check the URL" in str(refused.value)
+    assert "s3cret" not in messages(refused.value)
+    store.close()
+
+
 def test_a_missing_schema_is_a_store_error_not_a_driver_error(tmp_path: Path) -> None:
     store = SqlAlchemyStore(f"sqlite:///{tmp_path / 'empty.db'}", calendar=CALENDAR)
     with pytest.raises(StoreError) as refused:

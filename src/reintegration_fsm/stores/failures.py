@@ -45,6 +45,11 @@ _MYSQL_RETRY = frozenset(
 )
 # MariaDB/MySQL: a value too long, out of range, truncated or not valid in its column's type.
 _MYSQL_DATA = frozenset({1153, 1264, 1265, 1292, 1300, 1366, 1367, 1406, 3988})
+# MariaDB/MySQL: access to the database denied, the user or password refused, no such database.
+_MYSQL_REFUSED = frozenset({1044, 1045, 1049, 1698})
+# PostgreSQL's refusals at connect carry no SQLSTATE through psycopg: their words tell them from
+# a lost connection (no such database or role, the password or pg_hba.conf refusing).
+_PG_REFUSED = re.compile(r"FATAL: .*(does not exist|authentication failed|no pg_hba\.conf entry)")
 _SQLITE_RETRY = frozenset({5, 6})  # SQLITE_BUSY, SQLITE_LOCKED
 _SQLITE_DATA = frozenset({18, 20})  # SQLITE_TOOBIG, SQLITE_MISMATCH
 _SQLITE_UNIQUE = frozenset({1555, 2067})  # SQLITE_CONSTRAINT_PRIMARYKEY, _UNIQUE
@@ -115,6 +120,8 @@ def retryable(error: BaseException) -> bool:
     if isinstance(error, (PoolTimeout, DisconnectionError)):
         return True
     driver = driver_error(error)
+    if refused_url(driver):
+        return False
     sqlstate, number, sqlite_code = _codes(driver)
     if sqlstate is not None:
         return sqlstate in _PG_RETRY or sqlstate.startswith("08")
@@ -127,6 +134,15 @@ def retryable(error: BaseException) -> bool:
         return True  # no SQLSTATE: the connection itself failed
     text = str(driver)
     return "database is locked" in text or "database table is locked" in text
+
+
+def refused_url(driver: BaseException) -> bool:
+    """True when the server refused the URL itself: no such database or user, a password or
+    an access rule refusing it. Trying again cannot succeed."""
+    _, number, _ = _codes(driver)
+    if number is not None:
+        return number in _MYSQL_REFUSED
+    return type(driver).__module__.startswith("psycopg") and bool(_PG_REFUSED.search(str(driver)))
 
 
 def _data_refused(driver: BaseException) -> bool:
@@ -156,6 +172,12 @@ def translated(error: BaseException, action: str, case_id: str | None = None) ->
     if _data_refused(driver):
         return FormInvalid(
             "case", "values", f"the database refused a value while trying to {action} ({reason})"
+        )
+    if refused_url(driver):
+        return StoreError(
+            f"could not {action}: the server refused the connection ({reason}): check the URL's "
+            "database name, user and password",
+            retryable=False,
         )
     if retryable(error):
         return StoreError(
