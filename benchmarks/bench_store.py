@@ -131,9 +131,8 @@ class Raw:
         )
 
     def value(self, v: Any) -> Any:
-        if self.sqlite and isinstance(v, date):
-            return v.isoformat(sep=" ") if hasattr(v, "hour") else v.isoformat()
-        return v
+        # SQLite keeps dates as text: the store's own text, or verify reports the row.
+        return bulk.sqlite_value(v) if self.sqlite else v
 
     def tuple_of(self, row: dict[str, Any], columns: Sequence[str]) -> tuple[Any, ...]:
         # The log keeps its digests and hashes as bytes (`schema.HexBytes`).
