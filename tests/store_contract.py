@@ -1132,6 +1132,16 @@ class StoreContract:
         with pytest.raises(FormInvalid):
             store.cases(stage="nowhere")
 
+    def test_search_text_is_matched_character_for_character(self, store: Store) -> None:
+        """SQLite's LIKE reads the noncharacters U+FFFE and U+FFFF as one: a search for either
+        found both children. Every store matches the text exactly (after case folding)."""
+        for number, name in enumerate(("Ana\ufffeBell", "Ana\uffffBell", "Ana_Bell")):
+            store.save(opened(f"case-0{number}", pupil=attrs.evolve(PUPIL, name=name)))
+        assert [c.case_id for c in store.cases(text="\ufffe")] == ["case-00"]
+        assert [c.case_id for c in store.cases(text="ANA\uffffB")] == ["case-01"]
+        assert [c.case_id for c in store.cases(text="a_b")] == ["case-02"]
+        assert [c.case_id for c in store.cases(text="bell")] == ["case-00", "case-01", "case-02"]
+
     # -- the Fair Access ledger -------------------------------------------------------------------
     def test_weightings_sum_the_successful_moves_of_the_period(self, store: Store) -> None:
         later = dt.date(2026, 4, 20)

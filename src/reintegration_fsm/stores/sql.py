@@ -1006,13 +1006,21 @@ class SqlAlchemyStore:
             needle = folded(text)
             query = query.where(
                 or_(
-                    cases.c.case_id_folded.contains(needle, autoescape=True),
-                    cases.c.pupil_name_folded.contains(needle, autoescape=True),
+                    self._holds(cases.c.case_id_folded, needle),
+                    self._holds(cases.c.pupil_name_folded, needle),
                 )
             )
         with converted("list cases"), self.engine.connect() as conn:
             rows = conn.execute(query.order_by(cases.c.case_id)).mappings().all()
         return [summary(row) for row in rows]
+
+    def _holds(self, column: Any, needle: str) -> Any:
+        """`column` contains `needle`, character for character: on SQLite by `instr`, as its
+        LIKE reads the noncharacters U+FFFE and U+FFFF as one (both columns are folded, so
+        LIKE's ignoring of ASCII case is not wanted either)."""
+        if self._dialect == "sqlite":
+            return func.instr(column, needle) > 0
+        return column.contains(needle, autoescape=True)
 
     def _same(self, column: Any, text: str) -> Any:
         """`column` holds `text`: on MariaDB, whose collations ignore trailing spaces, of the
