@@ -254,9 +254,10 @@ def _replay_seq(error: BaseException) -> int | None:
 
 
 def _trigger_at(entries: Rows, seq: int | None) -> str:
-    for entry in entries:
-        if seq is not None and entry["seq"] == seq:
-            return f" at its {entry['trigger_name']!r} transition"
+    if seq is not None:
+        for entry in entries:
+            if entry["seq"] == seq:
+                return f" at its {entry['trigger_name']!r} transition"
     return ""
 
 
