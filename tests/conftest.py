@@ -4,8 +4,10 @@ hypothesis profiles."""
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
 import pytest
+import sqlalchemy as sa
 from hypothesis import Phase, settings
 
 from reintegration_fsm import SchoolCalendar
@@ -34,6 +36,41 @@ def _database_url(variable: str) -> str:
 def postgres_url() -> str:
     """RFSM_TEST_POSTGRES_URL; the test skips when it is unset (and fails if unreachable)."""
     return _database_url("RFSM_TEST_POSTGRES_URL")
+
+
+COLLATED = (
+    "LOCALE_PROVIDER icu ICU_LOCALE 'en' LOCALE 'C.UTF-8'",
+    "LC_COLLATE 'en_US.UTF-8' LC_CTYPE 'en_US.UTF-8'",
+    "LC_COLLATE 'en_GB.UTF-8' LC_CTYPE 'en_GB.UTF-8'",
+)
+"""Ways to create a PostgreSQL database under English collation, the first the server takes."""
+
+
+@pytest.fixture(scope="session")
+def collated_postgres_url(postgres_url: str) -> Iterator[str]:
+    """A database beside RFSM_TEST_POSTGRES_URL's, created under English collation (where
+    `"a-2" < "B-1"`), as an authority's administrator may create one; dropped afterwards."""
+    url = sa.make_url(postgres_url)
+    name = f"{url.database}_collated"
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            for collation in COLLATED:
+                try:
+                    conn.exec_driver_sql(
+                        f"CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8' {collation}"
+                    )
+                    break
+                except sa.exc.DBAPIError:
+                    continue
+            else:
+                pytest.skip("this PostgreSQL server has no English collation (ICU or libc)")
+        yield url.set(database=name).render_as_string(hide_password=False)
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    finally:
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -399,6 +399,36 @@ class TestPostgresStore(SqlStoreContract):
         assert store.verify() == []
 
 
+class TestCollatedPostgresStore(SqlStoreContract):
+    """PostgreSQL in a database created under English collation (where `"a-2" < "B-1"`): the
+    store's columns take the C collation, so it lists and ranges as every other store does."""
+
+    @pytest.fixture
+    def store(self, collated_postgres_url: str) -> Iterator[Store]:
+        yield from server_store(collated_postgres_url)
+
+    def test_cases_list_in_code_point_order_under_the_databases_collation(
+        self, store: Store
+    ) -> None:
+        assert isinstance(store, SqlAlchemyStore)
+        with store.engine.connect() as conn:  # the database orders otherwise
+            assert conn.exec_driver_sql("SELECT 'a-2' < 'B-1'").scalar() is True
+        ids = ["a-2", "B-1", "b-0", "A-3", "Z-1", "\u00c4-1", "_-1", "a_1"]
+        memory = InMemoryStore(calendar=CALENDAR)
+        for n, case_id in enumerate(ids):
+            case = built(case_id, 2 + n % 3)
+            store.save(case)
+            memory.save(case)
+        python = sorted(ids)
+        assert python[:3] == ["A-3", "B-1", "Z-1"]
+        assert [c.case_id for c in store.cases()] == python
+        assert [c.case_id for c in store.load_all()] == python
+        due = store.due(date(2027, 12, 31))
+        assert len({d.due for d in due}) < len(due)  # ties on a day, ordered by case id
+        assert due == memory.due(date(2027, 12, 31))
+        assert store.verify(workers=2) == []
+
+
 class TestMariaDBStore(SqlStoreContract):
     """MariaDB at RFSM_TEST_MARIADB_URL."""
 

@@ -86,10 +86,21 @@ def triggers(engine: sa.Engine) -> set[str]:
         return {row[0] for row in conn.exec_driver_sql(query)}
 
 
+def collations(engine: sa.Engine) -> dict[tuple[str, str], str | None]:
+    """Each column's own collation (which autogenerate does not compare), by table and name."""
+    inspector = sa.inspect(engine)
+    return {
+        (table, column["name"]): getattr(column["type"], "collation", None)
+        for table in sorted(schema.TABLE_NAMES)
+        for column in inspector.get_columns(table)
+    }
+
+
 def test_the_migrated_schema_equals_create_schemas(engine: sa.Engine) -> None:
     upgrade(engine)
     assert differences(engine) == []
     migrated_triggers = triggers(engine)
+    migrated_collations = collations(engine)
     upgrade(engine)  # at head already: nothing to do
     with engine.connect() as conn:
         assert conn.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar() == HEAD
@@ -99,6 +110,7 @@ def test_the_migrated_schema_equals_create_schemas(engine: sa.Engine) -> None:
     SqlAlchemyStore(engine).create_schema()
     assert differences(engine) == []
     assert triggers(engine) == migrated_triggers
+    assert collations(engine) == migrated_collations
     assert len(migrated_triggers) >= 2
 
 
@@ -994,3 +1006,53 @@ def test_verify_refuses_a_database_an_upgrade_would_still_change(
         assert f"at revision {revision}" in result.stderr
     upgrade(engine)
     assert store.verify() == []
+
+
+# -- 0010: the C collation on PostgreSQL ---------------------------------------------------------
+def _collations(engine: sa.Engine) -> set[str | None]:
+    with engine.connect() as conn:
+        return set(
+            conn.execute(
+                sa.text(
+                    "SELECT DISTINCT collation_name FROM information_schema.columns "
+                    "WHERE table_name IN :tables AND data_type = 'character varying'"
+                ).bindparams(sa.bindparam("tables", expanding=True)),
+                {"tables": sorted(schema.TABLE_NAMES)},
+            ).scalars()
+        )
+
+
+def test_0010_orders_a_collated_databases_cases_by_code_point_and_can_be_undone(
+    collated_postgres_url: str,
+) -> None:
+    """A database created under English collation listed its cases in English order (`"a-2"`
+    before `"B-1"`) until 0010; after it, by code point, as every other engine does."""
+    engine = reachable_engine(collated_postgres_url)
+    reset_database(engine)
+    try:
+        upgrade(engine, "0009")
+        store = SqlAlchemyStore(engine, calendar=CALENDAR)
+        ids = ["a-2", "B-1", "b-0", "A-3"]
+        for n, case_id in enumerate(ids):
+            store.save(built(case_id, 3 + n))
+        english = ["a-2", "A-3", "b-0", "B-1"]
+        assert _collations(engine) == {None}
+        assert [c.case_id for c in store.cases()] == english
+
+        upgrade(engine)
+        assert _collations(engine) == {"C"}
+        assert [c.case_id for c in store.cases()] == sorted(ids) != english
+        assert [c.case_id for c in store.load_all()] == sorted(ids)
+        assert store.verify() == []
+        assert differences(engine) == []
+
+        _downgrade_to(engine, "0009")
+        assert _collations(engine) == {None}
+        assert [c.case_id for c in store.cases()] == english
+        upgrade(engine)
+        assert [store.load(case_id) for case_id in ids] == [
+            built(i, 3 + n) for n, i in enumerate(ids)
+        ]
+    finally:
+        reset_database(engine)
+        engine.dispose()

@@ -104,29 +104,34 @@ def as_bytes(value: str | None) -> bytes | None:
     return None if value is None else bytes.fromhex(value)
 
 
-# MariaDB/MySQL: full Unicode and a binary collation, so that case ids compare and sort
-# exactly as on PostgreSQL (C collation), SQLite and in Python ("A-1" and "a-1" differ).
+def varchar(length: int) -> TypeEngine[str]:
+    """Text of at most `length` characters that sorts and compares as Python's `str` does, by
+    code point: on PostgreSQL the column takes the C collation (since 0010), whatever the
+    database's own (under `en_GB.UTF-8`, `"a-2"` sorts before `"B-1"`); SQLite's BINARY and the
+    tables' `utf8mb4_bin` on MariaDB already sort so."""
+    return String(length).with_variant(String(length, collation="C"), "postgresql")
+
 
 metadata = MetaData()
 
 cases = Table(
     "rfsm_cases",
     metadata,
-    Column("case_id", String(ID), primary_key=True),
-    Column("authority", String(NAME), nullable=False, index=True),
-    Column("stage", String(WORD), nullable=False),
+    Column("case_id", varchar(ID), primary_key=True),
+    Column("authority", varchar(NAME), nullable=False, index=True),
+    Column("stage", varchar(WORD), nullable=False),
     Column("version", Integer, nullable=False),
     # Not indexed (since 0004): no query looks a case up by it, and every save changes it.
     Column("next_due", Date, nullable=True),
-    Column("last_hash", String(HASH), nullable=False),
-    Column("pupil_name", String(NAME), nullable=False),
-    Column("ap_setting", String(NAME), nullable=False, index=True),
-    Column("host_school", String(NAME), nullable=True, index=True),
+    Column("last_hash", varchar(HASH), nullable=False),
+    Column("pupil_name", varchar(NAME), nullable=False),
+    Column("ap_setting", varchar(NAME), nullable=False, index=True),
+    Column("host_school", varchar(NAME), nullable=True, index=True),
     Column("opened_on", Date, nullable=False),
     Column("last_on", Date, nullable=False),
     # Case-insensitive search in Python's terms on every engine (SQLite's lower() is ASCII only).
-    Column("case_id_folded", String(ID * FOLDED), nullable=False),
-    Column("pupil_name_folded", String(NAME * FOLDED), nullable=False),
+    Column("case_id_folded", varchar(ID * FOLDED), nullable=False),
+    Column("pupil_name_folded", varchar(NAME * FOLDED), nullable=False),
     # The case's state as `state.encode` writes it (`Reintegration._state()`), so that a load
     # need not replay; NULL when unknown (a load then replays). `verify()` replays and compares.
     Column("state", PAYLOAD, nullable=True),
@@ -138,15 +143,15 @@ cases = Table(
 transitions = Table(
     "rfsm_transitions",
     metadata,
-    Column("case_id", String(ID), nullable=False),
+    Column("case_id", varchar(ID), nullable=False),
     Column("seq", Integer, nullable=False, autoincrement=False),
-    Column("trigger_name", String(WORD), nullable=False),
-    Column("source", String(WORD), nullable=True),
-    Column("dest", String(WORD), nullable=False),
-    Column("actor_id", String(NAME), nullable=False),
-    Column("actor_role", String(WORD), nullable=False),
-    Column("actor_organisation", String(NAME), nullable=False),
-    Column("actor_name", String(NAME), nullable=False),
+    Column("trigger_name", varchar(WORD), nullable=False),
+    Column("source", varchar(WORD), nullable=True),
+    Column("dest", varchar(WORD), nullable=False),
+    Column("actor_id", varchar(NAME), nullable=False),
+    Column("actor_role", varchar(WORD), nullable=False),
+    Column("actor_organisation", varchar(NAME), nullable=False),
+    Column("actor_name", varchar(NAME), nullable=False),
     Column("on_date", Date, nullable=False),
     Column("recorded_at", DateTime(timezone=False), nullable=False),
     Column("data", PAYLOAD, nullable=False),
@@ -163,12 +168,12 @@ transitions = Table(
 open_items = Table(
     "rfsm_open_items",
     metadata,
-    Column("case_id", String(ID), nullable=False),
+    Column("case_id", varchar(ID), nullable=False),
     Column("item_no", Integer, nullable=False, autoincrement=False),
-    Column("authority", String(NAME), nullable=False),
-    Column("item_type", String(16), nullable=False),
-    Column("kind", String(WORD), nullable=False),
-    Column("owner", String(16), nullable=True),
+    Column("authority", varchar(NAME), nullable=False),
+    Column("item_type", varchar(16), nullable=False),
+    Column("kind", varchar(WORD), nullable=False),
+    Column("owner", varchar(16), nullable=True),
     Column("due", Date, nullable=True),
     Column("opened_on", Date, nullable=True),
     PrimaryKeyConstraint("case_id", "item_no", name="pk_rfsm_open_items"),
@@ -183,9 +188,9 @@ open_items = Table(
 weightings = Table(
     "rfsm_weightings",
     metadata,
-    Column("case_id", String(ID), nullable=False),
-    Column("school", String(NAME), nullable=False),
-    Column("authority", String(NAME), nullable=False),
+    Column("case_id", varchar(ID), nullable=False),
+    Column("school", varchar(NAME), nullable=False),
+    Column("authority", varchar(NAME), nullable=False),
     Column("on_date", Date, nullable=False),
     Column("points", Integer, nullable=False),
     PrimaryKeyConstraint("case_id", "school", name="pk_rfsm_weightings"),
@@ -200,7 +205,7 @@ weightings = Table(
 redactions = Table(
     "rfsm_redactions",
     metadata,
-    Column("case_id", String(ID), nullable=False),
+    Column("case_id", varchar(ID), nullable=False),
     Column("seq", Integer, nullable=False, autoincrement=False),
     Column("number", Integer, nullable=False, autoincrement=False),
     Column("redacted_at", DateTime(timezone=False), nullable=False),
@@ -208,12 +213,12 @@ redactions = Table(
     Column("redacted_on", Date, nullable=True),
     Column("reason", Text, nullable=False),
     Column("paths", Text, nullable=True),
-    Column("actor_id", String(NAME), nullable=True),
-    Column("actor_name", String(NAME), nullable=True),
-    Column("actor_role", String(WORD), nullable=True),
-    Column("actor_organisation", String(NAME), nullable=True),
-    Column("payload_digest", String(HASH), nullable=False),
-    Column("hash", String(HASH), nullable=False),
+    Column("actor_id", varchar(NAME), nullable=True),
+    Column("actor_name", varchar(NAME), nullable=True),
+    Column("actor_role", varchar(WORD), nullable=True),
+    Column("actor_organisation", varchar(NAME), nullable=True),
+    Column("payload_digest", varchar(HASH), nullable=False),
+    Column("hash", varchar(HASH), nullable=False),
     PrimaryKeyConstraint("case_id", "seq", "number", name="pk_rfsm_redactions"),
     mysql_charset="utf8mb4",
     mysql_collate="utf8mb4_bin",
@@ -222,7 +227,7 @@ redactions = Table(
 redacting = Table(
     "rfsm_redacting",
     metadata,
-    Column("case_id", String(ID), nullable=False),
+    Column("case_id", varchar(ID), nullable=False),
     Column("seq", Integer, nullable=False, autoincrement=False),
     PrimaryKeyConstraint("case_id", "seq", name="pk_rfsm_redacting"),
     mysql_charset="utf8mb4",
@@ -232,10 +237,10 @@ redacting = Table(
 rechained = Table(
     "rfsm_rechained",
     metadata,
-    Column("case_id", String(ID), nullable=False),
+    Column("case_id", varchar(ID), nullable=False),
     Column("version", Integer, nullable=False, autoincrement=False),
-    Column("old_last_hash", String(HASH), nullable=False),
-    Column("new_last_hash", String(HASH), nullable=False),
+    Column("old_last_hash", varchar(HASH), nullable=False),
+    Column("new_last_hash", varchar(HASH), nullable=False),
     Column("rechained_at", DateTime(timezone=False), nullable=False),
     PrimaryKeyConstraint("case_id", name="pk_rfsm_rechained"),
     mysql_charset="utf8mb4",
