@@ -1056,3 +1056,41 @@ def test_0010_orders_a_collated_databases_cases_by_code_point_and_can_be_undone(
     finally:
         reset_database(engine)
         engine.dispose()
+
+
+def test_0010_stops_at_a_view_reading_the_store_naming_it_and_changing_nothing(
+    postgres_url: str,
+) -> None:
+    """PostgreSQL cannot change a column a view reads: an authority's reporting view stopped
+    the upgrade with a bare FeatureNotSupported; it is now named, and nothing changes."""
+    engine = reachable_engine(postgres_url)
+    reset_database(engine)
+    try:
+        upgrade(engine, "0009")
+        with engine.begin() as conn:
+            conn.exec_driver_sql(
+                'CREATE VIEW "Report cases" AS SELECT case_id, pupil_name FROM rfsm_cases'
+            )
+            conn.exec_driver_sql(
+                "CREATE MATERIALIZED VIEW report_due AS SELECT count(*) FROM rfsm_open_items"
+            )
+        with pytest.raises(
+            StoreError, match=r'"Report cases", report_due read .* drop them, upgrade'
+        ):
+            upgrade(engine)
+        assert _collations(engine) == {None}
+        with engine.connect() as conn:
+            assert conn.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar() == (
+                "0009"
+            )
+        with engine.begin() as conn:
+            conn.exec_driver_sql('DROP VIEW "Report cases"')
+            conn.exec_driver_sql("DROP MATERIALIZED VIEW report_due")
+        upgrade(engine)
+        assert _collations(engine) == {"C"}
+    finally:
+        with engine.begin() as conn:
+            conn.exec_driver_sql('DROP VIEW IF EXISTS "Report cases"')
+            conn.exec_driver_sql("DROP MATERIALIZED VIEW IF EXISTS report_due")
+        reset_database(engine)
+        engine.dispose()

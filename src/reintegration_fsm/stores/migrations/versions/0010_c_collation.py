@@ -12,12 +12,19 @@ column of a case id, name or word now takes `COLLATE "C"`, which orders by code 
 do. PostgreSQL rebuilds each index on such a column; the rows are not rewritten. SQLite and
 MariaDB sort so already (BINARY, `utf8mb4_bin`): there the revision changes nothing.
 
+PostgreSQL cannot change a column that a view or rule reads: if one of the database's views
+reads the store's tables (a reporting view, say), the revision stops before changing anything,
+naming the views, to be dropped for the upgrade and created again after it.
+
 The downgrade gives each column the database's collation again (`COLLATE "default"`).
 """
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from alembic import op
+
+from reintegration_fsm.errors import StoreError
 
 revision = "0010"
 down_revision = "0009"
@@ -69,9 +76,38 @@ COLUMNS = {
 """Each table's VARCHAR columns, with their lengths, as revision 0009 left them."""
 
 
-def _collate(collation: str) -> None:
+READERS = sa.text(
+    "SELECT DISTINCT reader.oid::regclass::text FROM pg_depend "
+    "JOIN pg_rewrite ON pg_depend.objid = pg_rewrite.oid "
+    "JOIN pg_class AS reader ON pg_rewrite.ev_class = reader.oid "
+    "WHERE pg_depend.classid = 'pg_rewrite'::regclass "
+    "AND pg_depend.refobjid = ANY(:tables) AND reader.oid <> ALL(:tables) ORDER BY 1"
+)
+"""The views (plain or materialized) that read any of the store's tables."""
+
+
+def _refuse_readers(action: str) -> None:
+    bind = op.get_bind()
+    tables = [
+        bind.execute(sa.text("SELECT to_regclass(:name)::oid"), {"name": name}).scalar()
+        for name in COLUMNS
+    ]
+    readers = list(bind.execute(READERS, {"tables": [t for t in tables if t]}).scalars())
+    if readers:
+        raise StoreError(
+            f"cannot {action}: PostgreSQL cannot change the collation of "
+            f"columns a view reads, and {', '.join(readers)} "
+            f"{'reads' if len(readers) == 1 else 'read'} the store's tables; drop "
+            f"{'it' if len(readers) == 1 else 'them'}, {action.split()[0]}, and create "
+            f"{'it' if len(readers) == 1 else 'them'} again (nothing was changed)",
+            retryable=False,
+        )
+
+
+def _collate(collation: str, action: str) -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
+    _refuse_readers(action)
     for table, columns in COLUMNS.items():
         changes = ", ".join(
             f'ALTER COLUMN {name} TYPE VARCHAR({length}) COLLATE "{collation}"'
@@ -82,9 +118,9 @@ def _collate(collation: str) -> None:
 
 def upgrade() -> None:
     """Every text column in the C collation, on PostgreSQL."""
-    _collate("C")
+    _collate("C", f"upgrade to revision {revision}")
 
 
 def downgrade() -> None:
     """Every text column in the database's collation, on PostgreSQL."""
-    _collate("default")
+    _collate("default", f"downgrade to revision {down_revision}")
