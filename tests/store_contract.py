@@ -642,6 +642,9 @@ class StoreContract:
         assert [c.case_id for c in store.load_all(i for i in ["case-01"])] == ["case-01"]
         assert store.taken({"case-01", "case-02"}) == {"case-01"}
         assert store.due(Day(2027, 1, 1)) == store.due(dt.date(2027, 1, 1))
+        stood = store.load("case-01", as_of=Day(2026, 3, 6))
+        assert stood == store.load("case-01", as_of=dt.date(2026, 3, 6))
+        assert 1 < stood.version < 11
         histories = [(AUTHORITY, built(f"case-0{n}", 3).history) for n in (2, 3)]
         assert store.import_histories(histories, batch_size=1) == 6
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 import datetime as dt
 
 from reintegration_fsm.case import Reintegration
-from reintegration_fsm.errors import CaseNotFound, FormInvalid
+from reintegration_fsm.errors import CaseNotFound
+from reintegration_fsm.stores import arguments
 from reintegration_fsm.stores.base import Store
 from reintegration_fsm.stores.model import CaseSummary, DueItem
 from reintegration_fsm.stores.rows import binds_on, due_item, due_order, open_item_rows
@@ -22,8 +23,8 @@ def check_as_of(as_of: object) -> None:
     Raises:
         FormInvalid: saying what it is.
     """
-    if as_of is not None and type(as_of) is not dt.date:
-        raise FormInvalid("load", "as_of", f"must be a date or None, not {type(as_of).__name__}")
+    if as_of is not None:
+        arguments.day("load", "as_of", as_of)
 
 
 def _stood(store: Store, as_of: dt.date) -> list[Reintegration]:
