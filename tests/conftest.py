@@ -52,7 +52,9 @@ def collated_postgres_url(postgres_url: str) -> Iterator[str]:
     `"a-2" < "B-1"`), as an authority's administrator may create one; dropped afterwards."""
     url = sa.make_url(postgres_url)
     name = f"{url.database}_collated"
-    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    # No pool: a test that ends every other session on RFSM_TEST_POSTGRES_URL's database (as a
+    # failover does) would end a pooled connection kept for the teardown.
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT", poolclass=sa.NullPool)
     try:
         with admin.connect() as conn:
             conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
