@@ -617,6 +617,9 @@ class StoreContract:
             (lambda s: s.import_histories([built("case-05", 2).history]), "import_histories.1"),
             (lambda s: s.import_histories([(None, ())]), "import_histories.1"),
             (lambda s: s.import_histories([(AUTHORITY, "open")]), "import_histories.1"),
+            (lambda s: s.save(None), "save.case"),
+            (lambda s: s.save("case-05"), "save.case"),  # an id for the case
+            (lambda s: s.save(built("case-05", 2).history), "save.case"),
         ],
     )
     def test_an_argument_of_the_wrong_kind_is_refused_alike_on_every_engine(

@@ -8,7 +8,20 @@ from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from typing import Any
 
+from reintegration_fsm.case import Reintegration
 from reintegration_fsm.errors import FormInvalid
+
+
+def case(method: str, value: object) -> Reintegration:
+    """`value`, a case (`Reintegration`).
+
+    Raises:
+        FormInvalid: it is not one (an id, a history, None).
+    """
+    if not isinstance(value, Reintegration) and not hasattr(value, "case_id"):
+        # (Anything naming a case goes on to the checks a case meets: its stored row, R15.)
+        raise FormInvalid(method, "case", f"must be a Reintegration, not {type(value).__name__}")
+    return value  # type: ignore[return-value]
 
 
 def day(method: str, name: str, value: object) -> date:

@@ -108,9 +108,10 @@ class InMemoryStore:
             NotPermitted: the case, or the stored case of that id, is another authority's.
             ConcurrentUpdate: the stored history differs from the case's (the message says
                 whether another writer appended first or another case has the id).
-            FormInvalid: a value does not fit the store (too long, not valid Unicode).
+            FormInvalid: `case` is not a case, or a value does not fit the store (too long, not
+                valid Unicode).
         """
-        case_id = case.case_id
+        case_id = arguments.case("save", case).case_id
         refuse_other_authority(self.authority, case_id, case.local_authority)
         history = case.history
         if case._unchecked:

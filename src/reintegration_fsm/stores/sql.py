@@ -349,12 +349,12 @@ class SqlAlchemyStore:
             ConcurrentUpdate: the stored history differs from the case's (the message says
                 whether another writer appended first or another case has the id); nothing
                 was written.
-            FormInvalid: a value does not fit the store (too long, not valid Unicode); nothing
-                was written.
+            FormInvalid: `case` is not a case, or a value does not fit the store (too long, not
+                valid Unicode); nothing was written.
             StoreError: the database failed; nothing was written unless the commit's reply
                 was lost, and `.retryable` says whether to simply try again.
         """
-        case_id = case.case_id
+        case_id = arguments.case("save", case).case_id
         refuse_other_authority(self.authority, case_id, case.local_authority)
         seen = self._seen.get(case)
         history = case.history
