@@ -620,6 +620,20 @@ class StoreContract:
             (lambda s: s.save(None), "save.case"),
             (lambda s: s.save("case-05"), "save.case"),  # an id for the case
             (lambda s: s.save(built("case-05", 2).history), "save.case"),
+            (
+                lambda s: s.redact("case-01", 2, None, "asked", by=ADMISSIONS, on=REDACTED_ON),
+                "redact.paths",
+            ),
+            (
+                lambda s: s.redact("case-01", 2, [2], "asked", by=ADMISSIONS, on=REDACTED_ON),
+                "redact.paths",
+            ),
+            (
+                lambda s: s.redact(
+                    "case-01", 2, "form.parent_name", "asked", by=ADMISSIONS, on=REDACTED_ON
+                ),
+                "redact.paths",
+            ),
         ],
     )
     def test_an_argument_of_the_wrong_kind_is_refused_alike_on_every_engine(

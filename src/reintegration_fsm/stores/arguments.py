@@ -77,6 +77,28 @@ def case_ids(method: str, value: Iterable[Any]) -> list[str]:
     return given
 
 
+def paths(method: str, value: object) -> list[str]:
+    """The paths of `value`, in order: a collection of texts (one path alone is not one: its
+    letters would be taken for paths).
+
+    Raises:
+        FormInvalid: `value` is a text or not iterable, or holds something other than text.
+    """
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        raise FormInvalid(
+            method,
+            "paths",
+            f"must be a collection of paths, not {type(value).__name__} (one path: [path])",
+        )
+    given = list(value)
+    for position, path in enumerate(given, start=1):
+        if not isinstance(path, str):
+            raise FormInvalid(
+                method, "paths", f"item {position} is {type(path).__name__}, not text"
+            )
+    return given
+
+
 def batch_size(value: object) -> int:
     """`value`, a whole number of histories of at least 1.
 

@@ -348,10 +348,11 @@ class InMemoryStore:
 
         Raises:
             CaseNotFound: no such case, or not this store's authority's.
-            FormInvalid: no reason, a path naming nothing or no personal data, nothing left to
-                remove, or a case that would no longer load; nothing was changed.
+            FormInvalid: no reason, `paths` not a collection of texts, a path naming nothing or
+                no personal data, nothing left to remove, or a case that would no longer load;
+                nothing was changed.
         """
-        return self._redact(case_id, {seq: list(paths)}, reason, by=by, on=on)
+        return self._redact(case_id, {seq: arguments.paths("redact", paths)}, reason, by=by, on=on)
 
     def _redact(
         self, case_id: str, targets: erasure.Targets, reason: str, *, by: Actor, on: date
