@@ -617,6 +617,9 @@ class StoreContract:
             (lambda s: s.import_histories([built("case-05", 2).history]), "import_histories.1"),
             (lambda s: s.import_histories([(None, ())]), "import_histories.1"),
             (lambda s: s.import_histories([(AUTHORITY, "open")]), "import_histories.1"),
+            (lambda s: s.verify(checkpoint=s.checkpoint().to_json()), "verify.checkpoint"),
+            (lambda s: s.verify(checkpoint={}), "verify.checkpoint"),
+            (lambda s: s.verify(progress=True), "verify.progress"),  # once the work is done
             (lambda s: s.save(None), "save.case"),
             (lambda s: s.save("case-05"), "save.case"),  # an id for the case
             (lambda s: s.save(built("case-05", 2).history), "save.case"),

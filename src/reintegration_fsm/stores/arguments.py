@@ -10,6 +10,7 @@ from typing import Any
 
 from reintegration_fsm.case import Reintegration
 from reintegration_fsm.errors import FormInvalid
+from reintegration_fsm.stores.checkpoints import Checkpoint
 
 
 def case(method: str, value: object) -> Reintegration:
@@ -97,6 +98,24 @@ def paths(method: str, value: object) -> list[str]:
                 method, "paths", f"item {position} is {type(path).__name__}, not text"
             )
     return given
+
+
+def verifying(checkpoint: object, progress: object) -> None:
+    """Refuse a `checkpoint` that is not a `Checkpoint` (its JSON text: read it with
+    `Checkpoint.from_json`) or a `progress` that cannot be called, before anything is checked.
+
+    Raises:
+        FormInvalid: naming the one that is wrong.
+    """
+    if checkpoint is not None and not isinstance(checkpoint, Checkpoint):
+        hint = " (read its JSON with Checkpoint.from_json)" if isinstance(checkpoint, str) else ""
+        raise FormInvalid(
+            "verify", "checkpoint", f"must be a Checkpoint, not {type(checkpoint).__name__}{hint}"
+        )
+    if progress is not None and not callable(progress):
+        raise FormInvalid(
+            "verify", "progress", f"must be callable or None, not {type(progress).__name__}"
+        )
 
 
 def batch_size(value: object) -> int:

@@ -454,7 +454,11 @@ class InMemoryStore:
 
         Returns the problems found, empty when the store is sound. `progress` (if given) is
         called once at the end with the cases and the log entries checked.
+
+        Raises:
+            FormInvalid: `checkpoint` is not a `Checkpoint` or `progress` cannot be called.
         """
+        arguments.verifying(checkpoint, progress)
         with self._lock:
             case_rows = {case_id: dict(row) for case_id, row in self._cases.items()}
             logs = [(case_id, list(self._log[case_id])) for case_id in sorted(self._log)]

@@ -1267,11 +1267,13 @@ class SqlAlchemyStore:
         `creator`) are checked in this process.
 
         Raises:
-            FormInvalid: `workers` is not a whole number of 1 or more.
+            FormInvalid: `workers` is not a whole number of 1 or more, `checkpoint` is not a
+                `Checkpoint` or `progress` cannot be called.
             StoreError: the database failed, here or in a worker; or its schema is at an older
                 revision than the library's (`upgrade()` first: its rows would all differ).
         """
         parallel.check_workers(workers)
+        arguments.verifying(checkpoint, progress)
         with converted("verify the store"), self.engine.connect() as conn:
             migrate.refuse_behind(conn, "verify the store")
         checking = self._audit(checkpoint)
