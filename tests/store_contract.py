@@ -1387,6 +1387,17 @@ class StoreContract:
             store.for_authority(odd)
         assert refused.value.field == "authority"
 
+    def test_a_view_of_no_authority_is_refused_not_widened_to_every_one(self, store: Store) -> None:
+        """`for_authority(None)` (an unset setting, say) made a view of every authority's cases,
+        even from a scoped store: a view is refused unless it names one authority."""
+        store.save(built("case-01", 2))
+        store.save(built("case-02", 2, OTHER_AUTHORITY))
+        scoped = store.for_authority(AUTHORITY)
+        with pytest.raises(FormInvalid) as refused:
+            scoped.for_authority(None)  # type: ignore[arg-type]
+        assert refused.value.field == "authority"
+        assert [c.case_id for c in scoped.cases()] == ["case-01"]
+
     def test_load_all_of_given_ids_checks_every_id_before_streaming(self, store: Store) -> None:
         for number in range(4):
             store.save(built(f"case-{number:02}", 2 + number))

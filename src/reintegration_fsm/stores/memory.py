@@ -27,6 +27,7 @@ from reintegration_fsm.stores.rows import (
     as_stage,
     binds_on,
     check_scope,
+    check_view,
     due_item,
     due_order,
     folded,
@@ -76,7 +77,12 @@ class InMemoryStore:
         self._lock = threading.Lock()
 
     def for_authority(self, authority: str) -> InMemoryStore:
-        """A view of the same cases confined to one local authority's."""
+        """A view of the same cases confined to one local authority's.
+
+        Raises:
+            FormInvalid: `authority` is None or no authority's name (blank, say).
+        """
+        check_view(authority)
         view = InMemoryStore(
             authority=authority,
             calendar=self.calendar,

@@ -353,6 +353,18 @@ def check_scope(authority: object) -> None:
             raise FormInvalid("store", "authority", problem)
 
 
+def check_view(authority: object) -> None:
+    """Refuse to make a view (`for_authority`) of what is no authority: as `check_scope`, and
+    None too (a view of every authority's cases, made from a scoped store, would see them).
+
+    Raises:
+        FormInvalid: saying why.
+    """
+    if authority is None:
+        raise FormInvalid("store", "authority", "a view is of one authority's cases, not None")
+    check_scope(authority)
+
+
 def could_be_stored(value: object, most: int = ID_LENGTH) -> bool:
     """False for text no stored case id or name can be (see `fields.identifier`): blank, with a
     space at either end, a control character or a lone surrogate, or too long. A database need

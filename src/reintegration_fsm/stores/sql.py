@@ -90,6 +90,7 @@ from reintegration_fsm.stores.rows import (
     as_date,
     as_stage,
     check_scope,
+    check_view,
     could_be_stored,
     folded,
     item_key,
@@ -305,7 +306,12 @@ class SqlAlchemyStore:
         return str(compiled), names, bound
 
     def for_authority(self, authority: str) -> SqlAlchemyStore:
-        """A store on the same engine confined to one local authority's cases."""
+        """A store on the same engine confined to one local authority's cases.
+
+        Raises:
+            FormInvalid: `authority` is None or no authority's name (blank, say).
+        """
+        check_view(authority)
         return SqlAlchemyStore(
             self.engine,
             authority=authority,
