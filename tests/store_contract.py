@@ -35,6 +35,7 @@ from reintegration_fsm import (
     NotPermitted,
     ObligationKind,
     Party,
+    ProtocolDefinitionError,
     Pupil,
     ReferralRoute,
     Reintegration,
@@ -44,6 +45,7 @@ from reintegration_fsm import (
     SchoolCalendar,
     Stage,
     StoreError,
+    UnknownProtocol,
 )
 from reintegration_fsm.stores import DueItem, InMemoryStore, SqlAlchemyStore, at_once, schema
 from reintegration_fsm.stores import sql as sql_store
@@ -1535,6 +1537,39 @@ class StoreContract:
         assert scoped.verify() == []
         assert given_protocols
         assert all(protocols == (marker,) for protocols in given_protocols)
+
+    def test_a_case_under_a_protocol_the_store_does_not_know_is_not_saved(
+        self, store: Store
+    ) -> None:
+        """`save` wrote such a case, which the store then could not load: `load_all()`,
+        `past_retention()` and `apply_retention()` stopped at it for every case. It is refused
+        as `import_histories` refuses it, writing nothing, and saved once the store is given
+        the protocol."""
+        other = attrs.evolve(WORCESTERSHIRE, id="otherborough", version="3")
+        store.save(built("case-01", 3))
+        case = Reintegration.open(
+            "case-02",
+            PUPIL,
+            AP_SETTING,
+            AUTHORITY,
+            by=AP_HEAD,
+            on=OPENED,
+            calendar=CALENDAR,
+            protocol=other,
+        )
+        with pytest.raises(UnknownProtocol):
+            store.save(case)
+        differing = attrs.evolve(other, weighting_points=5)
+        knowing = store.for_authority(AUTHORITY)
+        knowing.protocols = (differing,)
+        with pytest.raises(ProtocolDefinitionError):
+            knowing.save(case)  # the store's otherborough 3 is not the case's
+        assert store.taken(["case-01", "case-02"]) == {"case-01"}
+        assert [c.case_id for c in store.load_all()] == ["case-01"]
+        assert store.past_retention(dt.date(2100, 1, 1)) != []
+        knowing.protocols = (other,)
+        knowing.save(case)
+        assert knowing.load("case-02") == case
 
 
 class SqlStoreContract(StoreContract):

@@ -34,6 +34,7 @@ from reintegration_fsm.stores.rows import (
     ledger_entry,
     ledger_order,
     refuse_other_authority,
+    refuse_unknown_protocol,
     succeeded_in,
     summary,
     transitions_from_rows,
@@ -119,6 +120,7 @@ class InMemoryStore:
         """
         case_id = arguments.case("save", case).case_id
         refuse_other_authority(self.authority, case_id, case.local_authority)
+        refuse_unknown_protocol(self.protocols, case)
         history = case.history
         if case._unchecked:
             # Resumed by a store without replaying: re-checked before it is written here.

@@ -98,6 +98,7 @@ from reintegration_fsm.stores.rows import (
     open_item_rows,
     rebuilt,
     refuse_other_authority,
+    refuse_unknown_protocol,
     summary,
     transitions_from_rows,
     utc_now,
@@ -362,6 +363,7 @@ class SqlAlchemyStore:
         """
         case_id = arguments.case("save", case).case_id
         refuse_other_authority(self.authority, case_id, case.local_authority)
+        refuse_unknown_protocol(self.protocols, case)
         seen = self._seen.get(case)
         history = case.history
         if seen is not None and seen.version == len(history):
