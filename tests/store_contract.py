@@ -1570,6 +1570,9 @@ class StoreContract:
         knowing.protocols = (other,)
         knowing.save(case)
         assert knowing.load("case-02") == case
+        with pytest.raises(UnknownProtocol):  # not "a rule compares a removed value"
+            store.redact("case-02", 1, ["pupil.name"], "asked", by=ADMISSIONS, on=REDACTED_ON)
+        assert store.redactions("case-02") == []
 
 
 class SqlStoreContract(StoreContract):

@@ -14,7 +14,7 @@ import attrs
 
 from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.case import Reintegration
-from reintegration_fsm.errors import FormInvalid, ProtocolError
+from reintegration_fsm.errors import FormInvalid, ProtocolError, UnknownProtocol
 from reintegration_fsm.stores import personal
 from reintegration_fsm.stores.digests import ACTOR_FIELDS, column_digest
 from reintegration_fsm.stores.redaction import RedactionNote, Removal, note_row, remove
@@ -133,6 +133,8 @@ def plan(
         made.append(note)
     try:
         case = Reintegration.replay(transitions_from_rows(changed, all_notes), calendar, protocols)
+    except UnknownProtocol:
+        raise  # no rule refused: the store was not given the case's protocol (no value quoted)
     except ProtocolError as error:
         # Not the refusal's own words: they quote the values compared, which are being erased.
         seq = getattr(error, "seq", None)
