@@ -17,6 +17,7 @@ from reintegration_fsm import (
     ChildViews,
     DeadlineKind,
     Evidence,
+    FormInvalid,
     GuardFailed,
     IllegalTransition,
     NotPermitted,
@@ -1334,6 +1335,22 @@ def test_a_host_actor_is_not_permitted_before_a_host_is_identified(actor: Actor)
     assert excinfo.value.actor == actor
     assert "no host school has been identified" in str(excinfo.value)
     assert case.available_triggers(actor) == ()
+
+
+@pytest.mark.parametrize("setting", [None, 7, ""])
+def test_an_ap_setting_that_is_not_a_name_is_invalid_not_a_missing_host(setting: object) -> None:
+    """`open` with no AP setting was refused as NotPermitted, "no host school has been
+    identified for Morgan Reed to act for": the wrong error, naming the wrong school."""
+    with pytest.raises(FormInvalid) as refused:
+        Reintegration.open(
+            "case-01",
+            PUPIL,
+            setting,
+            AUTHORITY,
+            by=AP_HEAD,
+            on=OPENED,  # type: ignore[arg-type]
+        )
+    assert (refused.value.form, refused.value.field) == ("open", "ap_setting")
 
 
 # ---- R16 time runs forward ------------------------------------------------------------------

@@ -451,6 +451,8 @@ class Reintegration:
             )
         values = (case_id, pupil, ap_setting, local_authority)
         cls._check_when(_OPEN, by, on)
+        # Before R15 reads the setting and authority: a None one is not a missing host school.
+        cls._check_values(_OPEN, values)
         case = cls._new(case_id, pupil, ap_setting, local_authority, protocol, calendar)
         case._run(_OPEN, values, by, on)
         return case
