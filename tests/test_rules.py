@@ -1337,6 +1337,14 @@ def test_a_host_actor_is_not_permitted_before_a_host_is_identified(actor: Actor)
     assert case.available_triggers(actor) == ()
 
 
+@pytest.mark.parametrize("actor", [None, "host-1", Role.HOST_HEAD])
+def test_available_triggers_of_what_is_not_an_actor_is_invalid(actor: object) -> None:
+    """An id, a role or None raised a bare AttributeError from inside the case."""
+    with pytest.raises(FormInvalid) as refused:
+        referred(ReferralRoute.VIRTUAL).available_triggers(actor)  # type: ignore[arg-type]
+    assert (refused.value.form, refused.value.field) == ("available_triggers", "actor")
+
+
 @pytest.mark.parametrize("setting", [None, 7, ""])
 def test_an_ap_setting_that_is_not_a_name_is_invalid_not_a_missing_host(setting: object) -> None:
     """`open` with no AP setting was refused as NotPermitted, "no host school has been

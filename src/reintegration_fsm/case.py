@@ -400,7 +400,14 @@ class Reintegration:
         Rules are not evaluated, except that a trigger which only closes an obligation is
         listed while it has one to close: `discharge` while the actor's party owes something,
         `note_at_panel` while a virtual approach awaits the panel.
+
+        Raises:
+            FormInvalid: `actor` is not an `Actor` (an id, a role, None).
         """
+        if not isinstance(actor, Actor):
+            raise FormInvalid(
+                "available_triggers", "actor", f"must be an Actor, not {type(actor).__name__}"
+            )
         if self._organisation_problem(actor) is not None:
             return ()
         steps = DISPATCH[self._stage]
