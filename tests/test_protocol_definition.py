@@ -81,6 +81,33 @@ def test_a_count_of_days_or_years_may_be_1_but_not_0_nor_a_bool_nor_text(field: 
         assert error.problem == f"must be a whole number above 0, not {bad!r}"
 
 
+@pytest.mark.parametrize(
+    "field", ["place_offer_school_days", "final_review_within_days", "joiners_return_days"]
+)
+def test_a_count_of_days_may_be_ten_years_but_not_more(field: str) -> None:
+    """A huge count built, then crashed a step with a bare OverflowError (R7's limit, the
+    joiners return's due date) or ran past every calendar."""
+    assert getattr(attrs.evolve(WORCESTERSHIRE, **{field: 3660}), field) == 3660
+    for bad in (3661, 99_999_999_999):
+        error = refused(**{field: bad})
+        assert error.field == field
+        assert error.problem == f"must be at most 3660 (ten years of days), not {bad!r}"
+
+
+def test_the_weighting_may_be_what_a_database_integer_holds_but_not_more() -> None:
+    """A weighting of 2**63 saved in memory, raised a bare OverflowError on SQLite and was
+    refused as a bad value by PostgreSQL and MariaDB."""
+    assert attrs.evolve(WORCESTERSHIRE, weighting_points=2**31 - 1).weighting_points == 2**31 - 1
+    for bad in (2**31, 2**63, 10**22):
+        error = refused(weighting_points=bad)
+        assert (error.field, error.problem) == (
+            "weighting_points",
+            f"must be at most 2147483647, not {bad!r}",
+        )
+    error = refused_toml(HEADER + "joiners_return_days = 99999999999999\n")
+    assert (error.field, error.line) == ("joiners_return_days", 6)
+
+
 def test_the_final_review_limit_may_be_exactly_the_final_reviews_weeks() -> None:
     """Reviews at 1, 2 and 3 weeks fit a 21-day limit, not a 20-day one."""
     fits = attrs.evolve(WORCESTERSHIRE, review_weeks=(1, 2, 3), final_review_within_days=21)
