@@ -60,6 +60,24 @@ def refused_toml(text: str, where: str = "<protocol>") -> ProtocolDefinitionErro
     return caught.value
 
 
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        (None, "must be TOML text, not NoneType"),
+        (HEADER.encode(), "must be TOML text, not bytes"),  # a file read in binary
+        (HEADER + "x = " + "[" * 5000 + "]" * 5000 + "\n", "nested too deeply"),
+    ],
+    ids=["none", "bytes", "deep"],
+)
+def test_toml_that_is_not_text_or_too_deep_is_refused_as_a_definition(
+    text: object, problem: str
+) -> None:
+    """These raised a bare AttributeError, TypeError or RecursionError from tomllib."""
+    error = refused_toml(text)  # type: ignore[arg-type]
+    assert error.field == "(file)"
+    assert problem in error.problem
+
+
 def test_toml_text_is_named_protocol_in_errors_unless_told() -> None:
     with pytest.raises(ProtocolDefinitionError) as caught:
         Protocol.from_toml(HEADER + "colour = 1\n")

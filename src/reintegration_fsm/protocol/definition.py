@@ -50,8 +50,16 @@ _TABLE = re.compile(r"^\s*\[\s*([A-Za-z0-9_.-]+)\s*\]\s*$")
 
 def _read_toml(text: str, where: str) -> tuple[dict[str, Any], dict[str, int]]:
     """The TOML's values, and the line of each key (`roles.open` for a key of `[roles]`)."""
+    if not isinstance(text, str):
+        raise ProtocolDefinitionError(
+            "(file)", f"must be TOML text, not {type(text).__name__}", path=where
+        )
     try:
         data = tomllib.loads(text)
+    except RecursionError:
+        raise ProtocolDefinitionError(
+            "(file)", "not valid TOML: nested too deeply to read", path=where
+        ) from None
     except tomllib.TOMLDecodeError as error:
         found = re.search(r"line (\d+)", str(error))
         raise ProtocolDefinitionError(
