@@ -497,6 +497,12 @@ def test_malformed_files_are_refused_naming_the_line(
     assert caught.value.line == line_of(text, fragment)
 
 
+def test_a_file_nested_too_deeply_is_refused_not_a_recursion_error(tmp_path: Path) -> None:
+    text = 'source = "x"\nx = ' + "[" * 5000 + "]" * 5000 + "\n"
+    with pytest.raises(CalendarFileError, match="nested too deeply"):
+        SchoolCalendar.from_file(write(tmp_path, text))
+
+
 def test_a_file_without_terms_is_refused(tmp_path: Path) -> None:
     """A calendar with no term can answer nothing."""
     with pytest.raises(CalendarFileError, match="at least one term"):
