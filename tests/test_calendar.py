@@ -401,6 +401,25 @@ def test_constructor_refuses_bad_terms() -> None:
         SchoolCalendar([(date(2026, 1, 5), date(2026, 2, 13))], [date(2026, 2, 16)])
 
 
+@pytest.mark.parametrize(
+    ("terms", "closures"),
+    [
+        (None, ()),
+        ("2026-01-05", ()),
+        ([date(2026, 1, 5)], ()),  # a day, not a (first_day, last_day) pair
+        ([(date(2026, 1, 5), date(2026, 2, 13), date(2026, 3, 27))], ()),
+        ([(date(2026, 1, 5), date(2026, 2, 13))], None),
+    ],
+    ids=["none", "text", "a-day", "a-triple", "no-closures"],
+)
+def test_constructor_refuses_terms_that_are_not_pairs_of_dates(
+    terms: object, closures: object
+) -> None:
+    """These raised a bare TypeError or ValueError from unpacking."""
+    with pytest.raises(CalendarError, match="must be"):
+        SchoolCalendar(terms, closures)  # type: ignore[arg-type]
+
+
 # ---- TOML files -------------------------------------------------------------------------------
 
 GOOD_FILE = """\

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from functools import lru_cache
 from types import MappingProxyType
@@ -98,8 +98,16 @@ class SchoolCalendar:
         source: str = "",
         retrieved: date | None = None,
     ) -> None:
+        if isinstance(terms, str | bytes) or not isinstance(terms, Iterable):
+            raise CalendarError(
+                f"terms must be (first_day, last_day) pairs of dates, not {type(terms).__name__}"
+            )
         term_list = []
         for pair in terms:
+            if isinstance(pair, str | bytes) or not isinstance(pair, Sequence) or len(pair) != 2:
+                raise CalendarError(
+                    f"a term must be a (first_day, last_day) pair of dates, not {pair!r}"
+                )
             first, last = pair
             term_list.append(
                 Term(
@@ -107,6 +115,8 @@ class SchoolCalendar:
                     as_date(last, "a term's last day", None, None),
                 )
             )
+        if isinstance(closures, str | bytes) or not isinstance(closures, Iterable):
+            raise CalendarError(f"closures must be dates, not {type(closures).__name__}")
         if isinstance(closures, Mapping):
             closure_list = [
                 Closure(as_date(d, "a closure", None, None), str(r)) for d, r in closures.items()
