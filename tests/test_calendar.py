@@ -6,9 +6,10 @@ import copy
 import pickle
 import sys
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import holidays
 import pytest
@@ -16,7 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from reintegration_fsm.calendar import CalendarFileError, SchoolCalendar
-from reintegration_fsm.errors import CalendarError, ProtocolError
+from reintegration_fsm.errors import CalendarError, FormInvalid, ProtocolError
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -418,6 +419,34 @@ def test_constructor_refuses_terms_that_are_not_pairs_of_dates(
     """These raised a bare TypeError or ValueError from unpacking."""
     with pytest.raises(CalendarError, match="must be"):
         SchoolCalendar(terms, closures)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("ask", "named"),
+    [
+        (lambda c: c.is_school_day("2026-01-06"), "is_school_day.d"),
+        (lambda c: c.is_school_day(None), "is_school_day.d"),
+        (lambda c: c.is_school_day(datetime(2026, 1, 5, 23, 30)), "is_school_day.d"),
+        (lambda c: c.add_school_days(date(2026, 1, 6), 1.5), "add_school_days.n"),
+        (lambda c: c.add_school_days(date(2026, 1, 6), "3"), "add_school_days.n"),
+        (lambda c: c.add_school_days(date(2026, 1, 6), True), "add_school_days.n"),
+        (lambda c: c.add_school_days(datetime(2026, 1, 6, 9), 1), "add_school_days.d"),
+        (lambda c: c.school_days_between("2026-01-06", date(2026, 1, 9)), "school_days_between.a"),
+        (lambda c: c.school_days_between(date(2026, 1, 6), None), "school_days_between.b"),
+        (lambda c: c.suggest_review_dates(datetime(2026, 1, 6, 9)), "suggest_review_dates.start"),
+        (lambda c: c.suggest_review_dates(date(2026, 1, 6), weeks=6), "suggest_review_dates.weeks"),
+    ],
+)
+def test_a_question_about_what_is_not_a_date_is_refused_naming_the_argument(
+    ask: Any, named: str
+) -> None:
+    """A text or None raised a bare AttributeError or TypeError; a datetime was answered for
+    its day in whatever time zone it was in, a guess; a bool counted as 1 day."""
+    calendar = SchoolCalendar([(date(2026, 1, 5), date(2026, 3, 27))])
+    with pytest.raises(FormInvalid) as refused:
+        ask(calendar)
+    assert str(refused.value).startswith(f"{named}: ")
+    assert isinstance(refused.value, ValueError)
 
 
 # ---- TOML files -------------------------------------------------------------------------------

@@ -13,14 +13,14 @@ from __future__ import annotations
 import os
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
 from functools import lru_cache
 from types import MappingProxyType
 from typing import Any, NoReturn
 
 import holidays
 
-from reintegration_fsm.errors import CalendarError, CalendarFileError
+from reintegration_fsm.errors import CalendarError, CalendarFileError, FormInvalid
 from reintegration_fsm.term_dates import (
     Closure,
     Term,
@@ -239,8 +239,9 @@ class SchoolCalendar:
 
         Raises:
             CalendarError: `d` is before the first term or after the last.
+            FormInvalid: `d` is not a date (a datetime is not one).
         """
-        o = d.toordinal()
+        o = self._day("is_school_day", "d", d)
         if o < self._first_ord or o > self._last_ord:
             self._outside(d)
         return o in self._day_set
@@ -250,15 +251,18 @@ class SchoolCalendar:
 
         Raises:
             CalendarError: `d` is outside the calendar, or the n-th school day is past its end.
-            ValueError: `n` is negative.
+            FormInvalid: `d` is not a date, or `n` not a whole number of 0 or more (a
+                `ValueError`).
         """
-        o = d.toordinal()
+        o = self._day("add_school_days", "d", d)
+        if not isinstance(n, int) or isinstance(n, bool):
+            raise FormInvalid("add_school_days", "n", f"must be a whole number, not {n!r}")
         if o < self._first_ord or o > self._last_ord:
             self._outside(d)
         if n < 1:
             if n == 0:
                 return d
-            raise ValueError(f"n must be 0 or more school days, not {n}")
+            raise FormInvalid("add_school_days", "n", f"must be 0 or more school days, not {n}")
         index = bisect_right(self._days, o) + n - 1
         if index >= self._count:
             self._past_end(d, n)
@@ -269,8 +273,10 @@ class SchoolCalendar:
 
         Raises:
             CalendarError: `a` or `b` is outside the calendar.
+            FormInvalid: `a` or `b` is not a date.
         """
-        oa, ob = a.toordinal(), b.toordinal()
+        oa = self._day("school_days_between", "a", a)
+        ob = self._day("school_days_between", "b", b)
         if oa < self._first_ord or oa > self._last_ord:
             self._outside(a)
         if ob < self._first_ord or ob > self._last_ord:
@@ -295,15 +301,22 @@ class SchoolCalendar:
             CalendarError: `start` is outside the calendar; the weeks run past its last day
                 (the final review cannot be placed without guessing); or fewer than three school
                 days fall in them.
-            ValueError: `weeks` are not three increasing whole numbers above 0.
+            FormInvalid: `start` is not a date, or `weeks` are not three increasing whole
+                numbers above 0 (a `ValueError`).
         """
         if (
-            len(weeks) != 3
+            isinstance(weeks, str)
+            or not isinstance(weeks, Sequence)
+            or len(weeks) != 3
             or not all(isinstance(w, int) and not isinstance(w, bool) for w in weeks)
             or not 0 < weeks[0] < weeks[1] < weeks[2]
         ):
-            raise ValueError(f"weeks must be three increasing whole numbers above 0, not {weeks!r}")
-        o = start.toordinal()
+            raise FormInvalid(
+                "suggest_review_dates",
+                "weeks",
+                f"must be three increasing whole numbers above 0, not {weeks!r}",
+            )
+        o = self._day("suggest_review_dates", "start", start)
         if o < self._first_ord or o > self._last_ord:
             self._outside(start)
         span = weeks[2] * 7
@@ -337,6 +350,18 @@ class SchoolCalendar:
     def _range_text(self) -> str:
         """The known range, for messages."""
         return f"{self.first_day.isoformat()} to {self.last_day.isoformat()}"
+
+    @staticmethod
+    def _day(method: str, name: str, value: object) -> int:
+        """The ordinal of `value`, a date (a datetime is not a day: which day it is depends
+        on a time zone the calendar does not know).
+
+        Raises:
+            FormInvalid: it is not a date.
+        """
+        if isinstance(value, datetime) or not isinstance(value, date):
+            raise FormInvalid(method, name, f"must be a date, not {type(value).__name__}")
+        return value.toordinal()
 
     def _outside(self, d: date) -> NoReturn:
         """Refuse a date the calendar does not cover, naming the range it knows."""
