@@ -252,6 +252,13 @@ def test_every_question_outside_the_known_range_raises_and_names_the_range(outsi
         assert isinstance(caught.value, ProtocolError)
 
 
+@pytest.mark.parametrize("weeks", [(2, 4, 10**9), (2, 4, 10**18)])
+def test_review_weeks_past_the_year_9999_run_past_the_calendar(weeks: tuple[int, ...]) -> None:
+    """Such weeks raised a bare OverflowError while naming the date they reach."""
+    with pytest.raises(CalendarError, match="run past the calendar's last day"):
+        SAMPLE.suggest_review_dates(date(2026, 1, 5), weeks=weeks)  # type: ignore[arg-type]
+
+
 def test_adding_past_the_last_term_raises() -> None:
     """Mon 19 Jul 2027 has 1 school day left (Tue 20 Jul; 21 Jul is INSET): 2 runs past."""
     assert SAMPLE.add_school_days(date(2027, 7, 19), 1) == date(2027, 7, 20)

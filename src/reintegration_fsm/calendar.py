@@ -322,9 +322,11 @@ class SchoolCalendar:
         span = weeks[2] * 7
         cap = o + span
         if cap > self._last_ord:
+            # Weeks beyond the year 9999 name no date: `date.fromordinal` would overflow.
+            to = date.fromordinal(cap).isoformat() if cap <= date.max.toordinal() else "9999"
             raise CalendarError(
                 f"cannot suggest review dates for a start on {start.isoformat()}: the "
-                f"{weeks[2]} weeks to {date.fromordinal(cap).isoformat()} run past the "
+                f"{weeks[2]} weeks to {to} run past the "
                 f"calendar's last day, and the calendar knows {self._range_text()}",
                 known=(self.first_day, self.last_day),
             )
