@@ -194,6 +194,16 @@ def test_wrongly_typed_json_raises_form_invalid(change: dict[str, Any]) -> None:
         structure({**unstructure(consent()), **change}, type(consent()))
 
 
+def test_a_transition_round_trips_in_process_without_json_text() -> None:
+    """`transition_from_json(transition_to_json(t))` refused every transition, its data (the
+    transition's frozen JSON) "not a JSON object": only a trip through `json.dumps` worked."""
+    case = Reintegration.open("case-1", PUPIL, AP_SETTING, AUTHORITY, by=AP_HEAD, on=OPENED)
+    case.record_consent(consent(), by=AP_HEAD, on=dt.date(2026, 1, 14))
+    history = [transition_from_json(transition_to_json(t)) for t in case.history]
+    assert history == list(case.history)
+    assert Reintegration.replay(history) == case
+
+
 def _first_transition() -> Transition:
     case = Reintegration.open("case-1", PUPIL, AP_SETTING, AUTHORITY, by=AP_HEAD, on=OPENED)
     return case.history[0]
