@@ -204,6 +204,16 @@ def test_a_transition_round_trips_in_process_without_json_text() -> None:
     assert Reintegration.replay(history) == case
 
 
+def test_data_that_is_not_an_object_is_refused_without_quoting_it() -> None:
+    """The refusal quoted the data whole: the child's name and date of birth in an error."""
+    good = json.loads(json.dumps(transition_to_json(_first_transition())))
+    for wrapped in ([good["data"]], json.dumps(good["data"])):
+        with pytest.raises(FormInvalid) as refused:
+            transition_from_json({**good, "data": wrapped})
+        assert PUPIL.name not in str(refused.value)
+        assert "JSON object" in str(refused.value)
+
+
 def _first_transition() -> Transition:
     case = Reintegration.open("case-1", PUPIL, AP_SETTING, AUTHORITY, by=AP_HEAD, on=OPENED)
     return case.history[0]

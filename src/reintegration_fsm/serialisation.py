@@ -239,7 +239,8 @@ def transition_from_json(data: Any) -> Transition:
     try:
         source, payload = data["source"], data["data"]
         if not isinstance(payload, dict):  # a transition's own (frozen) data is one too
-            raise TypeError(f"its data must be a JSON object, not {payload!r}")
+            # Its type, not its text: the data holds the child's personal data.
+            raise TypeError(f"its data must be a JSON object, not {type(payload).__name__}")
         _refuse_floats(payload)
         return Transition(
             seq=converter.structure(data["seq"], int),
