@@ -214,6 +214,16 @@ def test_data_that_is_not_an_object_is_refused_without_quoting_it() -> None:
         assert "JSON object" in str(refused.value)
 
 
+def test_data_nested_too_deeply_is_refused_not_a_recursion_error() -> None:
+    """Data nested thousands deep (JSON allows it) raised a bare RecursionError."""
+    nested: list[Any] = []
+    for _ in range(5000):
+        nested = [nested]
+    good = json.loads(json.dumps(transition_to_json(_first_transition())))
+    with pytest.raises(FormInvalid, match="nested too deeply"):
+        transition_from_json({**good, "data": {**good["data"], "note": nested}})
+
+
 def _first_transition() -> Transition:
     case = Reintegration.open("case-1", PUPIL, AP_SETTING, AUTHORITY, by=AP_HEAD, on=OPENED)
     return case.history[0]
