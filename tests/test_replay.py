@@ -442,3 +442,10 @@ def test_a_history_with_one_value_changed_either_is_refused_or_works_everywhere(
 def test_every_generated_run_replays_through_json(run: rt.ProtocolRun) -> None:
     case = rt.play(run)
     assert replay_json(as_json(case)) == case
+
+
+@pytest.mark.parametrize("history", [None, 5], ids=["none", "a-number"])
+def test_a_history_that_is_not_a_sequence_is_invalid_not_a_type_error(history: Any) -> None:
+    """`replay(None)` raised a bare TypeError from `list(None)`."""
+    with pytest.raises(FormInvalid, match="must be a sequence of transitions"):
+        Reintegration.replay(history)

@@ -517,6 +517,10 @@ class Reintegration:
                 "replay", "calendar", f"must be a SchoolCalendar, not {type(calendar).__name__}"
             )
         registry = protocol_registry(protocols)
+        if isinstance(history, str | bytes | Mapping) or not isinstance(history, Iterable):
+            raise FormInvalid(
+                "history", "1", f"must be a sequence of transitions, not {type(history).__name__}"
+            )
         transitions = list(history)
         for position, transition in enumerate(transitions, start=1):
             if not isinstance(transition, Transition):
