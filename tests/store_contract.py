@@ -1538,6 +1538,24 @@ class StoreContract:
         assert given_protocols
         assert all(protocols == (marker,) for protocols in given_protocols)
 
+    @pytest.mark.parametrize(
+        ("settings", "error"),
+        [
+            ({"protocols": None}, ProtocolDefinitionError),  # a TypeError from tuple(None)
+            ({"protocols": [1]}, ProtocolDefinitionError),  # refused only by each load
+            ({"calendar": "sample"}, FormInvalid),  # refused only by each load
+        ],
+        ids=["protocols-none", "protocols-not-protocols", "calendar-text"],
+    )
+    def test_a_store_is_not_made_with_protocols_or_a_calendar_it_cannot_use(
+        self, store: Store, settings: dict[str, Any], error: type[Exception]
+    ) -> None:
+        store.save(built("case-01", 3))
+        engine = [store.engine] if isinstance(store, SqlAlchemyStore) else []
+        kind = type(store)
+        with pytest.raises(error):
+            kind(*engine, **settings)
+
     def test_a_case_under_a_protocol_the_store_does_not_know_is_not_saved(
         self, store: Store
     ) -> None:

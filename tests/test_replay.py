@@ -21,6 +21,7 @@ from reintegration_fsm import (
     InMemoryStore,
     NotPermitted,
     ObligationKind,
+    ProtocolDefinitionError,
     ProtocolError,
     ReferralRoute,
     Reintegration,
@@ -449,3 +450,12 @@ def test_a_history_that_is_not_a_sequence_is_invalid_not_a_type_error(history: A
     """`replay(None)` raised a bare TypeError from `list(None)`."""
     with pytest.raises(FormInvalid, match="must be a sequence of transitions"):
         Reintegration.replay(history)
+
+
+def test_protocols_of_none_are_a_definition_error_not_a_type_error() -> None:
+    """`replay(history, calendar, None)` raised a bare TypeError from iterating None."""
+    case = Reintegration.open(
+        "case-1", sc.PUPIL, sc.AP_SETTING, sc.AUTHORITY, by=sc.AP_HEAD, on=sc.OPENED
+    )
+    with pytest.raises(ProtocolDefinitionError, match="must be a collection of Protocols"):
+        Reintegration.replay(case.history, None, None)  # type: ignore[arg-type]

@@ -447,6 +447,10 @@ def protocol_registry(protocols: Iterable[Protocol]) -> Mapping[tuple[str, str],
         ProtocolDefinitionError: two different protocols share an `(id, version)`, or an item
             is not a `Protocol`.
     """
+    if isinstance(protocols, str | bytes) or not isinstance(protocols, Iterable):
+        raise ProtocolDefinitionError(
+            "protocols", f"must be a collection of Protocols, not {type(protocols).__name__}"
+        )
     found: dict[tuple[str, str], Protocol] = {p.key: p for p in KNOWN}
     for protocol in protocols:
         if not isinstance(protocol, Protocol):

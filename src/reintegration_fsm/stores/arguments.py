@@ -8,8 +8,10 @@ from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from typing import Any
 
+from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.case import Reintegration
-from reintegration_fsm.errors import FormInvalid
+from reintegration_fsm.errors import FormInvalid, ProtocolDefinitionError
+from reintegration_fsm.protocol.definition import protocol_registry
 from reintegration_fsm.stores.checkpoints import Checkpoint
 
 
@@ -76,6 +78,34 @@ def case_ids(method: str, value: Iterable[Any]) -> list[str]:
                 method, "case_ids", f"item {position} is {type(case_id).__name__}, not text"
             )
     return given
+
+
+def protocols(value: object) -> tuple[Any, ...]:
+    """The protocols a store is given, each checked as a replay would check it.
+
+    Raises:
+        ProtocolDefinitionError: `value` is not a collection of protocols (None, a text), or
+            two of them share an `(id, version)`.
+    """
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        raise ProtocolDefinitionError(
+            "protocols", f"must be a collection of Protocols, not {type(value).__name__}"
+        )
+    given = tuple(value)
+    protocol_registry(given)
+    return given
+
+
+def calendar(value: object) -> None:
+    """Refuse a store's `calendar` that is not a `SchoolCalendar` (nor None).
+
+    Raises:
+        FormInvalid: saying what it is.
+    """
+    if value is not None and not isinstance(value, SchoolCalendar):
+        raise FormInvalid(
+            "store", "calendar", f"must be a SchoolCalendar or None, not {type(value).__name__}"
+        )
 
 
 def paths(method: str, value: object) -> list[str]:

@@ -66,9 +66,10 @@ class InMemoryStore:
         retention: RetentionPolicy | int | None = None,
     ) -> None:
         check_scope(authority)
+        arguments.calendar(calendar)
         self.authority = authority
         self.calendar = calendar
-        self.protocols: tuple[Any, ...] = tuple(protocols)
+        self.protocols: tuple[Any, ...] = arguments.protocols(protocols)
         self.retention = retention_module.as_policy(retention)
         self._cases: dict[str, Row] = {}
         self._log: dict[str, list[Row]] = {}

@@ -152,6 +152,8 @@ class SqlAlchemyStore:
         retention: RetentionPolicy | int | None = None,
     ) -> None:
         self.retention = retention_module.as_policy(retention)
+        arguments.calendar(calendar)
+        given = arguments.protocols(protocols)
         with converted("open the database"):
             engine, made = engines.open_engine(
                 url_or_engine, durable=durable, busy_timeout=busy_timeout
@@ -160,7 +162,7 @@ class SqlAlchemyStore:
         check_scope(authority)
         self.authority = authority
         self.calendar = calendar
-        self.protocols: tuple[Any, ...] = tuple(protocols)
+        self.protocols: tuple[Any, ...] = given
         self._durable = durable
         self._busy_timeout = busy_timeout
         self._owns_engine = made
