@@ -669,6 +669,13 @@ class StoreContract:
         assert 1 < stood.version < 11
         histories = [(AUTHORITY, built(f"case-0{n}", 3).history) for n in (2, 3)]
         assert store.import_histories(histories, batch_size=1) == 6
+        [note] = store.redact(
+            "case-01", 2, ["form.parent_name"], "asked", by=ADMISSIONS, on=Day(2027, 1, 5)
+        )
+        assert type(note.on) is dt.date
+        assert note.on == dt.date(2027, 1, 5)
+        assert len(store.apply_retention(Day(2100, 1, 1), by=ADMISSIONS)) == 3
+        assert store.verify() == []
 
     def test_verify_finds_nothing_wrong_in_a_sound_store(self, store: Store) -> None:
         for number, length in enumerate((1, 3, 6, 11)):
