@@ -1345,6 +1345,25 @@ def test_available_triggers_of_what_is_not_an_actor_is_invalid(actor: object) ->
     assert (refused.value.form, refused.value.field) == ("available_triggers", "actor")
 
 
+def test_a_step_dated_with_a_subclass_of_date_records_the_plain_date() -> None:
+    """A date subclass (a library's own date type) was refused, "must be a date, not Day",
+    though forms and stores take one; the transition records it as a plain date."""
+
+    class Day(dt.date):
+        pass
+
+    case = Reintegration.open(
+        "case-01", PUPIL, AP_SETTING, AUTHORITY, by=AP_HEAD, on=Day(2026, 1, 12)
+    )
+    case.withdraw("The family moved away.", by=AP_HEAD, on=Day(2026, 1, 13))
+    assert [type(t.on) for t in case.history] == [dt.date, dt.date]
+    assert Reintegration.replay(case.history) == case
+    with pytest.raises(FormInvalid, match=r"open\.on: must be a date, not datetime"):
+        Reintegration.open(
+            "case-02", PUPIL, AP_SETTING, AUTHORITY, by=AP_HEAD, on=dt.datetime(2026, 1, 12, 9)
+        )
+
+
 @pytest.mark.parametrize("setting", [None, 7, ""])
 def test_an_ap_setting_that_is_not_a_name_is_invalid_not_a_missing_host(setting: object) -> None:
     """`open` with no AP setting was refused as NotPermitted, "no host school has been

@@ -457,7 +457,7 @@ class Reintegration:
                 "open", "calendar", f"must be a SchoolCalendar, not {type(calendar).__name__}"
             )
         values = (case_id, pupil, ap_setting, local_authority)
-        cls._check_when(_OPEN, by, on)
+        on = cls._check_when(_OPEN, by, on)
         # Before R15 reads the setting and authority: a None one is not a missing host school.
         cls._check_values(_OPEN, values)
         case = cls._new(case_id, pupil, ap_setting, local_authority, protocol, calendar)
@@ -709,11 +709,15 @@ class Reintegration:
 
     # -- the machinery ----------------------------------------------------------------------------
     @staticmethod
-    def _check_when(step: Step, by: Any, on: Any) -> None:
+    def _check_when(step: Step, by: Any, on: Any) -> dt.date:
+        """`on`, as the plain date a transition records (a subclass of date is a date)."""
         if not isinstance(by, Actor):
             raise FormInvalid(step.name, "by", f"must be an Actor, not {type(by).__name__}")
-        if type(on) is not dt.date:  # a datetime is not a day
+        if type(on) is dt.date:
+            return on
+        if not isinstance(on, dt.date) or isinstance(on, dt.datetime):  # a datetime is not a day
             raise FormInvalid(step.name, "on", f"must be a date, not {type(on).__name__}")
+        return dt.date(on.year, on.month, on.day)
 
     @staticmethod
     def _check_values(step: Step, values: Sequence[Any]) -> None:
@@ -849,7 +853,7 @@ class Reintegration:
         step = DISPATCH[self._stage].get(name)
         if step is None:
             raise IllegalTransition(name, self._stage)
-        self._check_when(step, by, on)
+        on = self._check_when(step, by, on)
         return self._run(step, values, by, on)
 
     def _apply(
