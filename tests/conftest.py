@@ -52,7 +52,9 @@ def collated_postgres_url(postgres_url: str) -> Iterator[str]:
     `"a-2" < "B-1"`), as an authority's administrator may create one; dropped afterwards."""
     url = sa.make_url(postgres_url)
     name = f"{url.database}_collated"
-    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    # No pooled connection: one kept idle from set-up to tear-down was ended by the tests
+    # that end every session of the database (a restart), failing the tear-down's DROP.
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
     try:
         with admin.connect() as conn:
             conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
