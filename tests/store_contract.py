@@ -622,6 +622,7 @@ class StoreContract:
             (lambda s: s.verify(checkpoint=s.checkpoint().to_json()), "verify.checkpoint"),
             (lambda s: s.verify(checkpoint={}), "verify.checkpoint"),
             (lambda s: s.verify(progress=True), "verify.progress"),  # once the work is done
+            (lambda s: s.verify(public_key=b"a key"), "verify.public_key"),  # no checkpoint
             (lambda s: s.save(None), "save.case"),
             (lambda s: s.save("case-05"), "save.case"),  # an id for the case
             (lambda s: s.save(built("case-05", 2).history), "save.case"),

@@ -130,13 +130,20 @@ def paths(method: str, value: object) -> list[str]:
     return given
 
 
-def verifying(checkpoint: object, progress: object) -> None:
+def verifying(checkpoint: object, progress: object, public_key: object = None) -> None:
     """Refuse a `checkpoint` that is not a `Checkpoint` (its JSON text: read it with
-    `Checkpoint.from_json`) or a `progress` that cannot be called, before anything is checked.
+    `Checkpoint.from_json`), a `progress` that cannot be called, or a `public_key` without a
+    checkpoint (whose signature alone it checks), before anything is checked.
 
     Raises:
         FormInvalid: naming the one that is wrong.
     """
+    if public_key is not None and checkpoint is None:
+        raise FormInvalid(
+            "verify",
+            "public_key",
+            "checks a checkpoint's signature: give the checkpoint too (nothing was checked)",
+        )
     if checkpoint is not None and not isinstance(checkpoint, Checkpoint):
         hint = " (read its JSON with Checkpoint.from_json)" if isinstance(checkpoint, str) else ""
         raise FormInvalid(

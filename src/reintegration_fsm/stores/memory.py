@@ -465,9 +465,10 @@ class InMemoryStore:
         called once at the end with the cases and the log entries checked.
 
         Raises:
-            FormInvalid: `checkpoint` is not a `Checkpoint` or `progress` cannot be called.
+            FormInvalid: `checkpoint` is not a `Checkpoint`, `progress` cannot be called, or a
+                `public_key` is given without a checkpoint.
         """
-        arguments.verifying(checkpoint, progress)
+        arguments.verifying(checkpoint, progress, public_key)
         with self._lock:
             case_rows = {case_id: dict(row) for case_id, row in self._cases.items()}
             logs = [(case_id, list(self._log[case_id])) for case_id in sorted(self._log)]

@@ -1278,12 +1278,13 @@ class SqlAlchemyStore:
 
         Raises:
             FormInvalid: `workers` is not a whole number of 1 or more, `checkpoint` is not a
-                `Checkpoint` or `progress` cannot be called.
+                `Checkpoint`, `progress` cannot be called, or a `public_key` is given without a
+                checkpoint.
             StoreError: the database failed, here or in a worker; or its schema is at an older
                 revision than the library's (`upgrade()` first: its rows would all differ).
         """
         parallel.check_workers(workers)
-        arguments.verifying(checkpoint, progress)
+        arguments.verifying(checkpoint, progress, public_key)
         with converted("verify the store"), self.engine.connect() as conn:
             migrate.refuse_behind(conn, "verify the store")
         checking = self._audit(checkpoint)
