@@ -96,6 +96,25 @@ def protocols(value: object) -> tuple[Any, ...]:
     return given
 
 
+def engine_options(durable: object, busy_timeout: object) -> None:
+    """Refuse a SQL store's `durable` that is not True or False, or a `busy_timeout` that is not
+    a number of seconds, 0 or more.
+
+    Raises:
+        FormInvalid: naming the one that is wrong.
+    """
+    if not isinstance(durable, bool):
+        raise FormInvalid("store", "durable", f"must be True or False, not {durable!r}")
+    if (
+        not isinstance(busy_timeout, int | float)
+        or isinstance(busy_timeout, bool)
+        or not 0 <= busy_timeout < float("inf")
+    ):
+        raise FormInvalid(
+            "store", "busy_timeout", f"must be a number of seconds, 0 or more, not {busy_timeout!r}"
+        )
+
+
 def calendar(value: object) -> None:
     """Refuse a store's `calendar` that is not a `SchoolCalendar` (nor None).
 

@@ -153,6 +153,7 @@ class SqlAlchemyStore:
     ) -> None:
         self.retention = retention_module.as_policy(retention)
         arguments.calendar(calendar)
+        arguments.engine_options(durable, busy_timeout)
         given = arguments.protocols(protocols)
         with converted("open the database"):
             engine, made = engines.open_engine(
