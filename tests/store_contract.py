@@ -35,6 +35,7 @@ from reintegration_fsm import (
     NotPermitted,
     ObligationKind,
     Party,
+    ProtocolDefinitionError,
     Pupil,
     ReferralRoute,
     Reintegration,
@@ -44,6 +45,7 @@ from reintegration_fsm import (
     SchoolCalendar,
     Stage,
     StoreError,
+    UnknownProtocol,
 )
 from reintegration_fsm.stores import DueItem, InMemoryStore, SqlAlchemyStore, at_once, schema
 from reintegration_fsm.stores import sql as sql_store
@@ -617,6 +619,27 @@ class StoreContract:
             (lambda s: s.import_histories([built("case-05", 2).history]), "import_histories.1"),
             (lambda s: s.import_histories([(None, ())]), "import_histories.1"),
             (lambda s: s.import_histories([(AUTHORITY, "open")]), "import_histories.1"),
+            (lambda s: s.verify(checkpoint=s.checkpoint().to_json()), "verify.checkpoint"),
+            (lambda s: s.verify(checkpoint={}), "verify.checkpoint"),
+            (lambda s: s.verify(progress=True), "verify.progress"),  # once the work is done
+            (lambda s: s.verify(public_key=b"a key"), "verify.public_key"),  # no checkpoint
+            (lambda s: s.save(None), "save.case"),
+            (lambda s: s.save("case-05"), "save.case"),  # an id for the case
+            (lambda s: s.save(built("case-05", 2).history), "save.case"),
+            (
+                lambda s: s.redact("case-01", 2, None, "asked", by=ADMISSIONS, on=REDACTED_ON),
+                "redact.paths",
+            ),
+            (
+                lambda s: s.redact("case-01", 2, [2], "asked", by=ADMISSIONS, on=REDACTED_ON),
+                "redact.paths",
+            ),
+            (
+                lambda s: s.redact(
+                    "case-01", 2, "form.parent_name", "asked", by=ADMISSIONS, on=REDACTED_ON
+                ),
+                "redact.paths",
+            ),
         ],
     )
     def test_an_argument_of_the_wrong_kind_is_refused_alike_on_every_engine(
@@ -647,6 +670,13 @@ class StoreContract:
         assert 1 < stood.version < 11
         histories = [(AUTHORITY, built(f"case-0{n}", 3).history) for n in (2, 3)]
         assert store.import_histories(histories, batch_size=1) == 6
+        [note] = store.redact(
+            "case-01", 2, ["form.parent_name"], "asked", by=ADMISSIONS, on=Day(2027, 1, 5)
+        )
+        assert type(note.on) is dt.date
+        assert note.on == dt.date(2027, 1, 5)
+        assert len(store.apply_retention(Day(2100, 1, 1), by=ADMISSIONS)) == 3
+        assert store.verify() == []
 
     def test_verify_finds_nothing_wrong_in_a_sound_store(self, store: Store) -> None:
         for number, length in enumerate((1, 3, 6, 11)):
@@ -1367,6 +1397,17 @@ class StoreContract:
             store.for_authority(odd)
         assert refused.value.field == "authority"
 
+    def test_a_view_of_no_authority_is_refused_not_widened_to_every_one(self, store: Store) -> None:
+        """`for_authority(None)` (an unset setting, say) made a view of every authority's cases,
+        even from a scoped store: a view is refused unless it names one authority."""
+        store.save(built("case-01", 2))
+        store.save(built("case-02", 2, OTHER_AUTHORITY))
+        scoped = store.for_authority(AUTHORITY)
+        with pytest.raises(FormInvalid) as refused:
+            scoped.for_authority(None)  # type: ignore[arg-type]
+        assert refused.value.field == "authority"
+        assert [c.case_id for c in scoped.cases()] == ["case-01"]
+
     def test_load_all_of_given_ids_checks_every_id_before_streaming(self, store: Store) -> None:
         for number in range(4):
             store.save(built(f"case-{number:02}", 2 + number))
@@ -1504,6 +1545,60 @@ class StoreContract:
         assert scoped.verify() == []
         assert given_protocols
         assert all(protocols == (marker,) for protocols in given_protocols)
+
+    @pytest.mark.parametrize(
+        ("settings", "error"),
+        [
+            ({"protocols": None}, ProtocolDefinitionError),  # a TypeError from tuple(None)
+            ({"protocols": [1]}, ProtocolDefinitionError),  # refused only by each load
+            ({"calendar": "sample"}, FormInvalid),  # refused only by each load
+        ],
+        ids=["protocols-none", "protocols-not-protocols", "calendar-text"],
+    )
+    def test_a_store_is_not_made_with_protocols_or_a_calendar_it_cannot_use(
+        self, store: Store, settings: dict[str, Any], error: type[Exception]
+    ) -> None:
+        store.save(built("case-01", 3))
+        engine = [store.engine] if isinstance(store, SqlAlchemyStore) else []
+        kind = type(store)
+        with pytest.raises(error):
+            kind(*engine, **settings)
+
+    def test_a_case_under_a_protocol_the_store_does_not_know_is_not_saved(
+        self, store: Store
+    ) -> None:
+        """`save` wrote such a case, which the store then could not load: `load_all()`,
+        `past_retention()` and `apply_retention()` stopped at it for every case. It is refused
+        as `import_histories` refuses it, writing nothing, and saved once the store is given
+        the protocol."""
+        other = attrs.evolve(WORCESTERSHIRE, id="otherborough", version="3")
+        store.save(built("case-01", 3))
+        case = Reintegration.open(
+            "case-02",
+            PUPIL,
+            AP_SETTING,
+            AUTHORITY,
+            by=AP_HEAD,
+            on=OPENED,
+            calendar=CALENDAR,
+            protocol=other,
+        )
+        with pytest.raises(UnknownProtocol):
+            store.save(case)
+        differing = attrs.evolve(other, weighting_points=5)
+        knowing = store.for_authority(AUTHORITY)
+        knowing.protocols = (differing,)
+        with pytest.raises(ProtocolDefinitionError):
+            knowing.save(case)  # the store's otherborough 3 is not the case's
+        assert store.taken(["case-01", "case-02"]) == {"case-01"}
+        assert [c.case_id for c in store.load_all()] == ["case-01"]
+        assert store.past_retention(dt.date(2100, 1, 1)) != []
+        knowing.protocols = (other,)
+        knowing.save(case)
+        assert knowing.load("case-02") == case
+        with pytest.raises(UnknownProtocol):  # not "a rule compares a removed value"
+            store.redact("case-02", 1, ["pupil.name"], "asked", by=ADMISSIONS, on=REDACTED_ON)
+        assert store.redactions("case-02") == []
 
 
 class SqlStoreContract(StoreContract):

@@ -6,9 +6,10 @@ import copy
 import pickle
 import sys
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import holidays
 import pytest
@@ -16,7 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from reintegration_fsm.calendar import CalendarFileError, SchoolCalendar
-from reintegration_fsm.errors import CalendarError, ProtocolError
+from reintegration_fsm.errors import CalendarError, FormInvalid, ProtocolError
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -251,6 +252,13 @@ def test_every_question_outside_the_known_range_raises_and_names_the_range(outsi
         assert isinstance(caught.value, ProtocolError)
 
 
+@pytest.mark.parametrize("weeks", [(2, 4, 10**9), (2, 4, 10**18)])
+def test_review_weeks_past_the_year_9999_run_past_the_calendar(weeks: tuple[int, ...]) -> None:
+    """Such weeks raised a bare OverflowError while naming the date they reach."""
+    with pytest.raises(CalendarError, match="run past the calendar's last day"):
+        SAMPLE.suggest_review_dates(date(2026, 1, 5), weeks=weeks)  # type: ignore[arg-type]
+
+
 def test_adding_past_the_last_term_raises() -> None:
     """Mon 19 Jul 2027 has 1 school day left (Tue 20 Jul; 21 Jul is INSET): 2 runs past."""
     assert SAMPLE.add_school_days(date(2027, 7, 19), 1) == date(2027, 7, 20)
@@ -401,6 +409,53 @@ def test_constructor_refuses_bad_terms() -> None:
         SchoolCalendar([(date(2026, 1, 5), date(2026, 2, 13))], [date(2026, 2, 16)])
 
 
+@pytest.mark.parametrize(
+    ("terms", "closures"),
+    [
+        (None, ()),
+        ("2026-01-05", ()),
+        ([date(2026, 1, 5)], ()),  # a day, not a (first_day, last_day) pair
+        ([(date(2026, 1, 5), date(2026, 2, 13), date(2026, 3, 27))], ()),
+        ([(date(2026, 1, 5), date(2026, 2, 13))], None),
+    ],
+    ids=["none", "text", "a-day", "a-triple", "no-closures"],
+)
+def test_constructor_refuses_terms_that_are_not_pairs_of_dates(
+    terms: object, closures: object
+) -> None:
+    """These raised a bare TypeError or ValueError from unpacking."""
+    with pytest.raises(CalendarError, match="must be"):
+        SchoolCalendar(terms, closures)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("ask", "named"),
+    [
+        (lambda c: c.is_school_day("2026-01-06"), "is_school_day.d"),
+        (lambda c: c.is_school_day(None), "is_school_day.d"),
+        (lambda c: c.is_school_day(datetime(2026, 1, 5, 23, 30)), "is_school_day.d"),
+        (lambda c: c.add_school_days(date(2026, 1, 6), 1.5), "add_school_days.n"),
+        (lambda c: c.add_school_days(date(2026, 1, 6), "3"), "add_school_days.n"),
+        (lambda c: c.add_school_days(date(2026, 1, 6), True), "add_school_days.n"),
+        (lambda c: c.add_school_days(datetime(2026, 1, 6, 9), 1), "add_school_days.d"),
+        (lambda c: c.school_days_between("2026-01-06", date(2026, 1, 9)), "school_days_between.a"),
+        (lambda c: c.school_days_between(date(2026, 1, 6), None), "school_days_between.b"),
+        (lambda c: c.suggest_review_dates(datetime(2026, 1, 6, 9)), "suggest_review_dates.start"),
+        (lambda c: c.suggest_review_dates(date(2026, 1, 6), weeks=6), "suggest_review_dates.weeks"),
+    ],
+)
+def test_a_question_about_what_is_not_a_date_is_refused_naming_the_argument(
+    ask: Any, named: str
+) -> None:
+    """A text or None raised a bare AttributeError or TypeError; a datetime was answered for
+    its day in whatever time zone it was in, a guess; a bool counted as 1 day."""
+    calendar = SchoolCalendar([(date(2026, 1, 5), date(2026, 3, 27))])
+    with pytest.raises(FormInvalid) as refused:
+        ask(calendar)
+    assert str(refused.value).startswith(f"{named}: ")
+    assert isinstance(refused.value, ValueError)
+
+
 # ---- TOML files -------------------------------------------------------------------------------
 
 GOOD_FILE = """\
@@ -495,6 +550,12 @@ def test_malformed_files_are_refused_naming_the_line(
     with pytest.raises(CalendarFileError, match=expected) as caught:
         SchoolCalendar.from_file(write(tmp_path, text))
     assert caught.value.line == line_of(text, fragment)
+
+
+def test_a_file_nested_too_deeply_is_refused_not_a_recursion_error(tmp_path: Path) -> None:
+    text = 'source = "x"\nx = ' + "[" * 5000 + "]" * 5000 + "\n"
+    with pytest.raises(CalendarFileError, match="nested too deeply"):
+        SchoolCalendar.from_file(write(tmp_path, text))
 
 
 def test_a_file_without_terms_is_refused(tmp_path: Path) -> None:

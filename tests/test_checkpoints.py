@@ -112,6 +112,8 @@ def _edited(**changes: object) -> str:
     ("text", "field"),
     [
         ("not json", "json"),
+        (None, "json"),  # a checkpoint file that was never written
+        (7, "json"),
         ("[1, 2]", "json"),
         (_edited(format="something else"), "format"),
         (_edited(format_version=3), "format_version"),
@@ -142,9 +144,9 @@ def _edited(**changes: object) -> str:
         (_edited(signature=[]), "signature"),
     ],
 )
-def test_malformed_json_is_refused_naming_the_field(text: str, field: str) -> None:
+def test_malformed_json_is_refused_naming_the_field(text: object, field: str) -> None:
     with pytest.raises(MalformedCheckpoint) as refused:
-        Checkpoint.from_json(text)
+        Checkpoint.from_json(text)  # type: ignore[arg-type]
     assert field in str(refused.value)
     assert isinstance(refused.value, ValueError)  # a FormInvalid: bad input
 

@@ -60,6 +60,24 @@ def refused_toml(text: str, where: str = "<protocol>") -> ProtocolDefinitionErro
     return caught.value
 
 
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        (None, "must be TOML text, not NoneType"),
+        (HEADER.encode(), "must be TOML text, not bytes"),  # a file read in binary
+        (HEADER + "x = " + "[" * 5000 + "]" * 5000 + "\n", "nested too deeply"),
+    ],
+    ids=["none", "bytes", "deep"],
+)
+def test_toml_that_is_not_text_or_too_deep_is_refused_as_a_definition(
+    text: object, problem: str
+) -> None:
+    """These raised a bare AttributeError, TypeError or RecursionError from tomllib."""
+    error = refused_toml(text)  # type: ignore[arg-type]
+    assert error.field == "(file)"
+    assert problem in error.problem
+
+
 def test_toml_text_is_named_protocol_in_errors_unless_told() -> None:
     with pytest.raises(ProtocolDefinitionError) as caught:
         Protocol.from_toml(HEADER + "colour = 1\n")
@@ -79,6 +97,33 @@ def test_a_count_of_days_or_years_may_be_1_but_not_0_nor_a_bool_nor_text(field: 
         error = refused(**{field: bad})
         assert error.field == field
         assert error.problem == f"must be a whole number above 0, not {bad!r}"
+
+
+@pytest.mark.parametrize(
+    "field", ["place_offer_school_days", "final_review_within_days", "joiners_return_days"]
+)
+def test_a_count_of_days_may_be_ten_years_but_not_more(field: str) -> None:
+    """A huge count built, then crashed a step with a bare OverflowError (R7's limit, the
+    joiners return's due date) or ran past every calendar."""
+    assert getattr(attrs.evolve(WORCESTERSHIRE, **{field: 3660}), field) == 3660
+    for bad in (3661, 99_999_999_999):
+        error = refused(**{field: bad})
+        assert error.field == field
+        assert error.problem == f"must be at most 3660 (ten years of days), not {bad!r}"
+
+
+def test_the_weighting_may_be_what_a_database_integer_holds_but_not_more() -> None:
+    """A weighting of 2**63 saved in memory, raised a bare OverflowError on SQLite and was
+    refused as a bad value by PostgreSQL and MariaDB."""
+    assert attrs.evolve(WORCESTERSHIRE, weighting_points=2**31 - 1).weighting_points == 2**31 - 1
+    for bad in (2**31, 2**63, 10**22):
+        error = refused(weighting_points=bad)
+        assert (error.field, error.problem) == (
+            "weighting_points",
+            f"must be at most 2147483647, not {bad!r}",
+        )
+    error = refused_toml(HEADER + "joiners_return_days = 99999999999999\n")
+    assert (error.field, error.line) == ("joiners_return_days", 6)
 
 
 def test_the_final_review_limit_may_be_exactly_the_final_reviews_weeks() -> None:

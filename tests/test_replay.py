@@ -21,6 +21,7 @@ from reintegration_fsm import (
     InMemoryStore,
     NotPermitted,
     ObligationKind,
+    ProtocolDefinitionError,
     ProtocolError,
     ReferralRoute,
     Reintegration,
@@ -442,3 +443,19 @@ def test_a_history_with_one_value_changed_either_is_refused_or_works_everywhere(
 def test_every_generated_run_replays_through_json(run: rt.ProtocolRun) -> None:
     case = rt.play(run)
     assert replay_json(as_json(case)) == case
+
+
+@pytest.mark.parametrize("history", [None, 5], ids=["none", "a-number"])
+def test_a_history_that_is_not_a_sequence_is_invalid_not_a_type_error(history: Any) -> None:
+    """`replay(None)` raised a bare TypeError from `list(None)`."""
+    with pytest.raises(FormInvalid, match="must be a sequence of transitions"):
+        Reintegration.replay(history)
+
+
+def test_protocols_of_none_are_a_definition_error_not_a_type_error() -> None:
+    """`replay(history, calendar, None)` raised a bare TypeError from iterating None."""
+    case = Reintegration.open(
+        "case-1", sc.PUPIL, sc.AP_SETTING, sc.AUTHORITY, by=sc.AP_HEAD, on=sc.OPENED
+    )
+    with pytest.raises(ProtocolDefinitionError, match="must be a collection of Protocols"):
+        Reintegration.replay(case.history, None, None)  # type: ignore[arg-type]

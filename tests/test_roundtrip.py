@@ -194,6 +194,36 @@ def test_wrongly_typed_json_raises_form_invalid(change: dict[str, Any]) -> None:
         structure({**unstructure(consent()), **change}, type(consent()))
 
 
+def test_a_transition_round_trips_in_process_without_json_text() -> None:
+    """`transition_from_json(transition_to_json(t))` refused every transition, its data (the
+    transition's frozen JSON) "not a JSON object": only a trip through `json.dumps` worked."""
+    case = Reintegration.open("case-1", PUPIL, AP_SETTING, AUTHORITY, by=AP_HEAD, on=OPENED)
+    case.record_consent(consent(), by=AP_HEAD, on=dt.date(2026, 1, 14))
+    history = [transition_from_json(transition_to_json(t)) for t in case.history]
+    assert history == list(case.history)
+    assert Reintegration.replay(history) == case
+
+
+def test_data_that_is_not_an_object_is_refused_without_quoting_it() -> None:
+    """The refusal quoted the data whole: the child's name and date of birth in an error."""
+    good = json.loads(json.dumps(transition_to_json(_first_transition())))
+    for wrapped in ([good["data"]], json.dumps(good["data"])):
+        with pytest.raises(FormInvalid) as refused:
+            transition_from_json({**good, "data": wrapped})
+        assert PUPIL.name not in str(refused.value)
+        assert "JSON object" in str(refused.value)
+
+
+def test_data_nested_too_deeply_is_refused_not_a_recursion_error() -> None:
+    """Data nested thousands deep (JSON allows it) raised a bare RecursionError."""
+    nested: list[Any] = []
+    for _ in range(5000):
+        nested = [nested]
+    good = json.loads(json.dumps(transition_to_json(_first_transition())))
+    with pytest.raises(FormInvalid, match="nested too deeply"):
+        transition_from_json({**good, "data": {**good["data"], "note": nested}})
+
+
 def _first_transition() -> Transition:
     case = Reintegration.open("case-1", PUPIL, AP_SETTING, AUTHORITY, by=AP_HEAD, on=OPENED)
     return case.history[0]

@@ -17,6 +17,7 @@ from reintegration_fsm import (
     ChildViews,
     DeadlineKind,
     Evidence,
+    FormInvalid,
     GuardFailed,
     IllegalTransition,
     NotPermitted,
@@ -1334,6 +1335,49 @@ def test_a_host_actor_is_not_permitted_before_a_host_is_identified(actor: Actor)
     assert excinfo.value.actor == actor
     assert "no host school has been identified" in str(excinfo.value)
     assert case.available_triggers(actor) == ()
+
+
+@pytest.mark.parametrize("actor", [None, "host-1", Role.HOST_HEAD])
+def test_available_triggers_of_what_is_not_an_actor_is_invalid(actor: object) -> None:
+    """An id, a role or None raised a bare AttributeError from inside the case."""
+    with pytest.raises(FormInvalid) as refused:
+        referred(ReferralRoute.VIRTUAL).available_triggers(actor)  # type: ignore[arg-type]
+    assert (refused.value.form, refused.value.field) == ("available_triggers", "actor")
+
+
+def test_a_step_dated_with_a_subclass_of_date_records_the_plain_date() -> None:
+    """A date subclass (a library's own date type) was refused, "must be a date, not Day",
+    though forms and stores take one; the transition records it as a plain date."""
+
+    class Day(dt.date):
+        pass
+
+    case = Reintegration.open(
+        "case-01", PUPIL, AP_SETTING, AUTHORITY, by=AP_HEAD, on=Day(2026, 1, 12)
+    )
+    case.withdraw("The family moved away.", by=AP_HEAD, on=Day(2026, 1, 13))
+    assert [type(t.on) for t in case.history] == [dt.date, dt.date]
+    assert Reintegration.replay(case.history) == case
+    with pytest.raises(FormInvalid, match=r"open\.on: must be a date, not datetime"):
+        Reintegration.open(
+            "case-02", PUPIL, AP_SETTING, AUTHORITY, by=AP_HEAD, on=dt.datetime(2026, 1, 12, 9)
+        )
+
+
+@pytest.mark.parametrize("setting", [None, 7, ""])
+def test_an_ap_setting_that_is_not_a_name_is_invalid_not_a_missing_host(setting: object) -> None:
+    """`open` with no AP setting was refused as NotPermitted, "no host school has been
+    identified for Morgan Reed to act for": the wrong error, naming the wrong school."""
+    with pytest.raises(FormInvalid) as refused:
+        Reintegration.open(
+            "case-01",
+            PUPIL,
+            setting,
+            AUTHORITY,
+            by=AP_HEAD,
+            on=OPENED,  # type: ignore[arg-type]
+        )
+    assert (refused.value.form, refused.value.field) == ("open", "ap_setting")
 
 
 # ---- R16 time runs forward ------------------------------------------------------------------

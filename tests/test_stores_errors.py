@@ -136,6 +136,24 @@ def test_a_database_that_cannot_be_opened_is_a_store_error(tmp_path: Path) -> No
 
 
 @pytest.mark.parametrize(
+    ("options", "named"),
+    [
+        ({"busy_timeout": "5"}, "store.busy_timeout"),  # a ValueError quoting "5555..."
+        ({"busy_timeout": -1.0}, "store.busy_timeout"),
+        ({"busy_timeout": float("nan")}, "store.busy_timeout"),
+        ({"durable": "no"}, "store.durable"),  # a non-empty text: durable after all
+    ],
+)
+def test_engine_options_of_the_wrong_kind_are_refused_naming_them(
+    tmp_path: Path, options: dict[str, Any], named: str
+) -> None:
+    with pytest.raises(FormInvalid) as refused:
+        SqlAlchemyStore(f"sqlite:///{tmp_path / 'cases.db'}", **options)
+    assert str(refused.value).startswith(f"{named}: ")
+    assert not (tmp_path / "cases.db").exists()  # refused before the database was opened
+
+
+@pytest.mark.parametrize(
     "change",
     [
         {"database": "rfsm_no_such_database"},

@@ -12,15 +12,15 @@ from __future__ import annotations
 
 import os
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Mapping
-from datetime import date
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime
 from functools import lru_cache
 from types import MappingProxyType
 from typing import Any, NoReturn
 
 import holidays
 
-from reintegration_fsm.errors import CalendarError, CalendarFileError
+from reintegration_fsm.errors import CalendarError, CalendarFileError, FormInvalid
 from reintegration_fsm.term_dates import (
     Closure,
     Term,
@@ -98,8 +98,16 @@ class SchoolCalendar:
         source: str = "",
         retrieved: date | None = None,
     ) -> None:
+        if isinstance(terms, str | bytes) or not isinstance(terms, Iterable):
+            raise CalendarError(
+                f"terms must be (first_day, last_day) pairs of dates, not {type(terms).__name__}"
+            )
         term_list = []
         for pair in terms:
+            if isinstance(pair, str | bytes) or not isinstance(pair, Sequence) or len(pair) != 2:
+                raise CalendarError(
+                    f"a term must be a (first_day, last_day) pair of dates, not {pair!r}"
+                )
             first, last = pair
             term_list.append(
                 Term(
@@ -107,6 +115,8 @@ class SchoolCalendar:
                     as_date(last, "a term's last day", None, None),
                 )
             )
+        if isinstance(closures, str | bytes) or not isinstance(closures, Iterable):
+            raise CalendarError(f"closures must be dates, not {type(closures).__name__}")
         if isinstance(closures, Mapping):
             closure_list = [
                 Closure(as_date(d, "a closure", None, None), str(r)) for d, r in closures.items()
@@ -229,8 +239,9 @@ class SchoolCalendar:
 
         Raises:
             CalendarError: `d` is before the first term or after the last.
+            FormInvalid: `d` is not a date (a datetime is not one).
         """
-        o = d.toordinal()
+        o = self._day("is_school_day", "d", d)
         if o < self._first_ord or o > self._last_ord:
             self._outside(d)
         return o in self._day_set
@@ -240,15 +251,18 @@ class SchoolCalendar:
 
         Raises:
             CalendarError: `d` is outside the calendar, or the n-th school day is past its end.
-            ValueError: `n` is negative.
+            FormInvalid: `d` is not a date, or `n` not a whole number of 0 or more (a
+                `ValueError`).
         """
-        o = d.toordinal()
+        o = self._day("add_school_days", "d", d)
+        if not isinstance(n, int) or isinstance(n, bool):
+            raise FormInvalid("add_school_days", "n", f"must be a whole number, not {n!r}")
         if o < self._first_ord or o > self._last_ord:
             self._outside(d)
         if n < 1:
             if n == 0:
                 return d
-            raise ValueError(f"n must be 0 or more school days, not {n}")
+            raise FormInvalid("add_school_days", "n", f"must be 0 or more school days, not {n}")
         index = bisect_right(self._days, o) + n - 1
         if index >= self._count:
             self._past_end(d, n)
@@ -259,8 +273,10 @@ class SchoolCalendar:
 
         Raises:
             CalendarError: `a` or `b` is outside the calendar.
+            FormInvalid: `a` or `b` is not a date.
         """
-        oa, ob = a.toordinal(), b.toordinal()
+        oa = self._day("school_days_between", "a", a)
+        ob = self._day("school_days_between", "b", b)
         if oa < self._first_ord or oa > self._last_ord:
             self._outside(a)
         if ob < self._first_ord or ob > self._last_ord:
@@ -285,23 +301,32 @@ class SchoolCalendar:
             CalendarError: `start` is outside the calendar; the weeks run past its last day
                 (the final review cannot be placed without guessing); or fewer than three school
                 days fall in them.
-            ValueError: `weeks` are not three increasing whole numbers above 0.
+            FormInvalid: `start` is not a date, or `weeks` are not three increasing whole
+                numbers above 0 (a `ValueError`).
         """
         if (
-            len(weeks) != 3
+            isinstance(weeks, str)
+            or not isinstance(weeks, Sequence)
+            or len(weeks) != 3
             or not all(isinstance(w, int) and not isinstance(w, bool) for w in weeks)
             or not 0 < weeks[0] < weeks[1] < weeks[2]
         ):
-            raise ValueError(f"weeks must be three increasing whole numbers above 0, not {weeks!r}")
-        o = start.toordinal()
+            raise FormInvalid(
+                "suggest_review_dates",
+                "weeks",
+                f"must be three increasing whole numbers above 0, not {weeks!r}",
+            )
+        o = self._day("suggest_review_dates", "start", start)
         if o < self._first_ord or o > self._last_ord:
             self._outside(start)
         span = weeks[2] * 7
         cap = o + span
         if cap > self._last_ord:
+            # Weeks beyond the year 9999 name no date: `date.fromordinal` would overflow.
+            to = date.fromordinal(cap).isoformat() if cap <= date.max.toordinal() else "9999"
             raise CalendarError(
                 f"cannot suggest review dates for a start on {start.isoformat()}: the "
-                f"{weeks[2]} weeks to {date.fromordinal(cap).isoformat()} run past the "
+                f"{weeks[2]} weeks to {to} run past the "
                 f"calendar's last day, and the calendar knows {self._range_text()}",
                 known=(self.first_day, self.last_day),
             )
@@ -327,6 +352,18 @@ class SchoolCalendar:
     def _range_text(self) -> str:
         """The known range, for messages."""
         return f"{self.first_day.isoformat()} to {self.last_day.isoformat()}"
+
+    @staticmethod
+    def _day(method: str, name: str, value: object) -> int:
+        """The ordinal of `value`, a date (a datetime is not a day: which day it is depends
+        on a time zone the calendar does not know).
+
+        Raises:
+            FormInvalid: it is not a date.
+        """
+        if isinstance(value, datetime) or not isinstance(value, date):
+            raise FormInvalid(method, name, f"must be a date, not {type(value).__name__}")
+        return value.toordinal()
 
     def _outside(self, d: date) -> NoReturn:
         """Refuse a date the calendar does not cover, naming the range it knows."""

@@ -400,7 +400,14 @@ class Reintegration:
         Rules are not evaluated, except that a trigger which only closes an obligation is
         listed while it has one to close: `discharge` while the actor's party owes something,
         `note_at_panel` while a virtual approach awaits the panel.
+
+        Raises:
+            FormInvalid: `actor` is not an `Actor` (an id, a role, None).
         """
+        if not isinstance(actor, Actor):
+            raise FormInvalid(
+                "available_triggers", "actor", f"must be an Actor, not {type(actor).__name__}"
+            )
         if self._organisation_problem(actor) is not None:
             return ()
         steps = DISPATCH[self._stage]
@@ -450,7 +457,9 @@ class Reintegration:
                 "open", "calendar", f"must be a SchoolCalendar, not {type(calendar).__name__}"
             )
         values = (case_id, pupil, ap_setting, local_authority)
-        cls._check_when(_OPEN, by, on)
+        on = cls._check_when(_OPEN, by, on)
+        # Before R15 reads the setting and authority: a None one is not a missing host school.
+        cls._check_values(_OPEN, values)
         case = cls._new(case_id, pupil, ap_setting, local_authority, protocol, calendar)
         case._run(_OPEN, values, by, on)
         return case
@@ -508,6 +517,10 @@ class Reintegration:
                 "replay", "calendar", f"must be a SchoolCalendar, not {type(calendar).__name__}"
             )
         registry = protocol_registry(protocols)
+        if isinstance(history, str | bytes | Mapping) or not isinstance(history, Iterable):
+            raise FormInvalid(
+                "history", "1", f"must be a sequence of transitions, not {type(history).__name__}"
+            )
         transitions = list(history)
         for position, transition in enumerate(transitions, start=1):
             if not isinstance(transition, Transition):
@@ -696,11 +709,15 @@ class Reintegration:
 
     # -- the machinery ----------------------------------------------------------------------------
     @staticmethod
-    def _check_when(step: Step, by: Any, on: Any) -> None:
+    def _check_when(step: Step, by: Any, on: Any) -> dt.date:
+        """`on`, as the plain date a transition records (a subclass of date is a date)."""
         if not isinstance(by, Actor):
             raise FormInvalid(step.name, "by", f"must be an Actor, not {type(by).__name__}")
-        if type(on) is not dt.date:  # a datetime is not a day
+        if type(on) is dt.date:
+            return on
+        if not isinstance(on, dt.date) or isinstance(on, dt.datetime):  # a datetime is not a day
             raise FormInvalid(step.name, "on", f"must be a date, not {type(on).__name__}")
+        return dt.date(on.year, on.month, on.day)
 
     @staticmethod
     def _check_values(step: Step, values: Sequence[Any]) -> None:
@@ -836,7 +853,7 @@ class Reintegration:
         step = DISPATCH[self._stage].get(name)
         if step is None:
             raise IllegalTransition(name, self._stage)
-        self._check_when(step, by, on)
+        on = self._check_when(step, by, on)
         return self._run(step, values, by, on)
 
     def _apply(

@@ -16,6 +16,7 @@ from typing import Any, NoReturn
 import attrs
 
 from reintegration_fsm import fields
+from reintegration_fsm.errors import FormInvalid
 from reintegration_fsm.vocabulary import Actor, DeadlineKind, ObligationKind, Party, Stage
 
 
@@ -194,7 +195,11 @@ class Transition:
         # A caller's data is copied and frozen now, so that nothing they keep can change it.
         self._fill(seq, trigger, source, dest, actor, on, None)
         put = object.__setattr__
-        put(self, "_data", FrozenDict() if data is None else freeze_json(data))
+        try:
+            frozen = FrozenDict() if data is None else freeze_json(data)
+        except RecursionError:
+            raise FormInvalid("Transition", "data", "is nested too deeply to be JSON") from None
+        put(self, "_data", frozen)
         put(self, "_frozen", True)
 
     def _fill(

@@ -238,8 +238,9 @@ def transition_from_json(data: Any) -> Transition:
     """
     try:
         source, payload = data["source"], data["data"]
-        if type(payload) is not dict:
-            raise TypeError(f"its data must be a JSON object, not {payload!r}")
+        if not isinstance(payload, dict):  # a transition's own (frozen) data is one too
+            # Its type, not its text: the data holds the child's personal data.
+            raise TypeError(f"its data must be a JSON object, not {type(payload).__name__}")
         _refuse_floats(payload)
         return Transition(
             seq=converter.structure(data["seq"], int),
@@ -264,9 +265,9 @@ def _refuse_floats(value: Any) -> None:
         item = pending.pop()
         if type(item) is float:
             raise ValueError(f"numbers with a fraction are not transition data ({item!r})")
-        if type(item) is dict:
+        if isinstance(item, dict):
             pending.extend(item.values())
-        elif type(item) is list:
+        elif isinstance(item, list):
             pending.extend(item)
 
 

@@ -171,6 +171,8 @@ def read_toml(text: str, where: str) -> TermDates:
     """
     try:
         data = tomllib.loads(text)
+    except RecursionError:
+        raise CalendarFileError("not valid TOML: nested too deeply to read", path=where) from None
     except tomllib.TOMLDecodeError as e:
         found = re.search(r"line (\d+)", str(e))
         raise CalendarFileError(

@@ -50,8 +50,16 @@ _TABLE = re.compile(r"^\s*\[\s*([A-Za-z0-9_.-]+)\s*\]\s*$")
 
 def _read_toml(text: str, where: str) -> tuple[dict[str, Any], dict[str, int]]:
     """The TOML's values, and the line of each key (`roles.open` for a key of `[roles]`)."""
+    if not isinstance(text, str):
+        raise ProtocolDefinitionError(
+            "(file)", f"must be TOML text, not {type(text).__name__}", path=where
+        )
     try:
         data = tomllib.loads(text)
+    except RecursionError:
+        raise ProtocolDefinitionError(
+            "(file)", "not valid TOML: nested too deeply to read", path=where
+        ) from None
     except tomllib.TOMLDecodeError as error:
         found = re.search(r"line (\d+)", str(error))
         raise ProtocolDefinitionError(
@@ -91,10 +99,30 @@ def _positive(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> Non
         )
 
 
+DAYS_MOST = 3660
+"""The most days (or school days) a protocol's deadline may count: ten years. A count beyond
+it is no protocol's, and cannot be run (a date that far on overflows, or runs past any
+calendar)."""
+POINTS_MOST = 2_147_483_647
+"""The most weighting points a move may count: what every engine's INTEGER column holds."""
+
+
+def _days(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    _positive(instance, attribute, value)
+    if value > DAYS_MOST:
+        raise ProtocolDefinitionError(
+            attribute.name, f"must be at most {DAYS_MOST} (ten years of days), not {value!r}"
+        )
+
+
 def _not_negative(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
         raise ProtocolDefinitionError(
             attribute.name, f"must be a whole number, 0 or more, not {value!r}"
+        )
+    if value > POINTS_MOST:
+        raise ProtocolDefinitionError(
+            attribute.name, f"must be at most {POINTS_MOST}, not {value!r}"
         )
 
 
@@ -223,7 +251,7 @@ class Protocol:
     source: str = attrs.field(validator=_prose)
     effective_from: dt.date = attrs.field(validator=_a_day)
     place_offer_school_days: int = attrs.field(
-        default=_seed("place_offer_school_days"), validator=_positive
+        default=_seed("place_offer_school_days"), validator=_days
     )
     """R5: school days from the referral to the place offer."""
     review_weeks: tuple[int, int, int] = attrs.field(
@@ -231,12 +259,10 @@ class Protocol:
     )
     """R7: weeks from the start to the first, second and final reviews, as proposed."""
     final_review_within_days: int = attrs.field(
-        default=_seed("final_review_within_days"), validator=_positive
+        default=_seed("final_review_within_days"), validator=_days
     )
     """R7: the final review is at most this many days after the start."""
-    joiners_return_days: int = attrs.field(
-        default=_seed("joiners_return_days"), validator=_positive
-    )
+    joiners_return_days: int = attrs.field(default=_seed("joiners_return_days"), validator=_days)
     """Days from the start of the placement to the host's joiners return."""
     weighting_points: int = attrs.field(default=_seed("weighting_points"), validator=_not_negative)
     """R13: points a permanent move adds to the host and takes from the AP setting."""
@@ -421,6 +447,10 @@ def protocol_registry(protocols: Iterable[Protocol]) -> Mapping[tuple[str, str],
         ProtocolDefinitionError: two different protocols share an `(id, version)`, or an item
             is not a `Protocol`.
     """
+    if isinstance(protocols, str | bytes) or not isinstance(protocols, Iterable):
+        raise ProtocolDefinitionError(
+            "protocols", f"must be a collection of Protocols, not {type(protocols).__name__}"
+        )
     found: dict[tuple[str, str], Protocol] = {p.key: p for p in KNOWN}
     for protocol in protocols:
         if not isinstance(protocol, Protocol):

@@ -8,7 +8,23 @@ from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from typing import Any
 
-from reintegration_fsm.errors import FormInvalid
+from reintegration_fsm.calendar import SchoolCalendar
+from reintegration_fsm.case import Reintegration
+from reintegration_fsm.errors import FormInvalid, ProtocolDefinitionError
+from reintegration_fsm.protocol.definition import protocol_registry
+from reintegration_fsm.stores.checkpoints import Checkpoint
+
+
+def case(method: str, value: object) -> Reintegration:
+    """`value`, a case (`Reintegration`).
+
+    Raises:
+        FormInvalid: it is not one (an id, a history, None).
+    """
+    if not isinstance(value, Reintegration) and not hasattr(value, "case_id"):
+        # (Anything naming a case goes on to the checks a case meets: its stored row, R15.)
+        raise FormInvalid(method, "case", f"must be a Reintegration, not {type(value).__name__}")
+    return value  # type: ignore[return-value]
 
 
 def day(method: str, name: str, value: object) -> date:
@@ -62,6 +78,100 @@ def case_ids(method: str, value: Iterable[Any]) -> list[str]:
                 method, "case_ids", f"item {position} is {type(case_id).__name__}, not text"
             )
     return given
+
+
+def protocols(value: object) -> tuple[Any, ...]:
+    """The protocols a store is given, each checked as a replay would check it.
+
+    Raises:
+        ProtocolDefinitionError: `value` is not a collection of protocols (None, a text), or
+            two of them share an `(id, version)`.
+    """
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        raise ProtocolDefinitionError(
+            "protocols", f"must be a collection of Protocols, not {type(value).__name__}"
+        )
+    given = tuple(value)
+    protocol_registry(given)
+    return given
+
+
+def engine_options(durable: object, busy_timeout: object) -> None:
+    """Refuse a SQL store's `durable` that is not True or False, or a `busy_timeout` that is not
+    a number of seconds, 0 or more.
+
+    Raises:
+        FormInvalid: naming the one that is wrong.
+    """
+    if not isinstance(durable, bool):
+        raise FormInvalid("store", "durable", f"must be True or False, not {durable!r}")
+    if (
+        not isinstance(busy_timeout, int | float)
+        or isinstance(busy_timeout, bool)
+        or not 0 <= busy_timeout < float("inf")
+    ):
+        raise FormInvalid(
+            "store", "busy_timeout", f"must be a number of seconds, 0 or more, not {busy_timeout!r}"
+        )
+
+
+def calendar(value: object) -> None:
+    """Refuse a store's `calendar` that is not a `SchoolCalendar` (nor None).
+
+    Raises:
+        FormInvalid: saying what it is.
+    """
+    if value is not None and not isinstance(value, SchoolCalendar):
+        raise FormInvalid(
+            "store", "calendar", f"must be a SchoolCalendar or None, not {type(value).__name__}"
+        )
+
+
+def paths(method: str, value: object) -> list[str]:
+    """The paths of `value`, in order: a collection of texts (one path alone is not one: its
+    letters would be taken for paths).
+
+    Raises:
+        FormInvalid: `value` is a text or not iterable, or holds something other than text.
+    """
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        raise FormInvalid(
+            method,
+            "paths",
+            f"must be a collection of paths, not {type(value).__name__} (one path: [path])",
+        )
+    given = list(value)
+    for position, path in enumerate(given, start=1):
+        if not isinstance(path, str):
+            raise FormInvalid(
+                method, "paths", f"item {position} is {type(path).__name__}, not text"
+            )
+    return given
+
+
+def verifying(checkpoint: object, progress: object, public_key: object = None) -> None:
+    """Refuse a `checkpoint` that is not a `Checkpoint` (its JSON text: read it with
+    `Checkpoint.from_json`), a `progress` that cannot be called, or a `public_key` without a
+    checkpoint (whose signature alone it checks), before anything is checked.
+
+    Raises:
+        FormInvalid: naming the one that is wrong.
+    """
+    if public_key is not None and checkpoint is None:
+        raise FormInvalid(
+            "verify",
+            "public_key",
+            "checks a checkpoint's signature: give the checkpoint too (nothing was checked)",
+        )
+    if checkpoint is not None and not isinstance(checkpoint, Checkpoint):
+        hint = " (read its JSON with Checkpoint.from_json)" if isinstance(checkpoint, str) else ""
+        raise FormInvalid(
+            "verify", "checkpoint", f"must be a Checkpoint, not {type(checkpoint).__name__}{hint}"
+        )
+    if progress is not None and not callable(progress):
+        raise FormInvalid(
+            "verify", "progress", f"must be callable or None, not {type(progress).__name__}"
+        )
 
 
 def batch_size(value: object) -> int:

@@ -38,7 +38,8 @@ class Store(Protocol):
         Raises:
             NotPermitted: the case, or the stored case of that id, is another authority's.
             ConcurrentUpdate: the stored history differs (the message says how).
-            FormInvalid: a value does not fit the store (too long, not valid Unicode).
+            FormInvalid: `case` is not a case, or a value does not fit the store (too long, not
+                valid Unicode).
             StoreError: the database failed; `.retryable` says whether to try again.
         """
         ...

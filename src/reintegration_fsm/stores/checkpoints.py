@@ -259,6 +259,8 @@ class Checkpoint:
             MalformedCheckpoint: not JSON, not a checkpoint, or a field missing, unknown or of
                 the wrong kind (the message names it).
         """
+        if not isinstance(text, str | bytes | bytearray):
+            raise MalformedCheckpoint("json", f"must be text or bytes, not {type(text).__name__}")
         try:
             value = json.loads(text)
         except (ValueError, RecursionError) as error:

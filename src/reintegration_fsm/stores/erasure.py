@@ -14,8 +14,8 @@ import attrs
 
 from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.case import Reintegration
-from reintegration_fsm.errors import FormInvalid, ProtocolError
-from reintegration_fsm.stores import personal
+from reintegration_fsm.errors import FormInvalid, ProtocolError, UnknownProtocol
+from reintegration_fsm.stores import arguments, personal
 from reintegration_fsm.stores.digests import ACTOR_FIELDS, column_digest
 from reintegration_fsm.stores.redaction import RedactionNote, Removal, note_row, remove
 from reintegration_fsm.stores.rows import Row, case_row, transitions_from_rows
@@ -56,8 +56,7 @@ def check_request(reason: Any, by: Any, on: Any) -> None:
         raise FormInvalid("redact", "reason", problem)
     if not isinstance(by, Actor):
         raise FormInvalid("redact", "by", f"must be an Actor, not {type(by).__name__}")
-    if type(on) is not dt.date:
-        raise FormInvalid("redact", "on", f"must be a date, not {type(on).__name__}")
+    arguments.day("redact", "on", on)  # a subclass of date is a date, as everywhere
 
 
 def plan(
@@ -81,6 +80,7 @@ def plan(
             that is still there: remove both in one redaction).
     """
     check_request(reason, by, on)
+    on = dt.date(on.year, on.month, on.day)  # kept as a plain date, as every engine reads it
     by_seq = {int(entry["seq"]): entry for entry in entries}
     removals: dict[int, Removal] = {}
     for seq, patterns in targets.items():
@@ -133,6 +133,8 @@ def plan(
         made.append(note)
     try:
         case = Reintegration.replay(transitions_from_rows(changed, all_notes), calendar, protocols)
+    except UnknownProtocol:
+        raise  # no rule refused: the store was not given the case's protocol (no value quoted)
     except ProtocolError as error:
         # Not the refusal's own words: they quote the values compared, which are being erased.
         seq = getattr(error, "seq", None)

@@ -27,12 +27,14 @@ from reintegration_fsm.stores.rows import (
     as_stage,
     binds_on,
     check_scope,
+    check_view,
     due_item,
     due_order,
     folded,
     ledger_entry,
     ledger_order,
     refuse_other_authority,
+    refuse_unknown_protocol,
     succeeded_in,
     summary,
     transitions_from_rows,
@@ -64,9 +66,10 @@ class InMemoryStore:
         retention: RetentionPolicy | int | None = None,
     ) -> None:
         check_scope(authority)
+        arguments.calendar(calendar)
         self.authority = authority
         self.calendar = calendar
-        self.protocols: tuple[Any, ...] = tuple(protocols)
+        self.protocols: tuple[Any, ...] = arguments.protocols(protocols)
         self.retention = retention_module.as_policy(retention)
         self._cases: dict[str, Row] = {}
         self._log: dict[str, list[Row]] = {}
@@ -76,7 +79,12 @@ class InMemoryStore:
         self._lock = threading.Lock()
 
     def for_authority(self, authority: str) -> InMemoryStore:
-        """A view of the same cases confined to one local authority's."""
+        """A view of the same cases confined to one local authority's.
+
+        Raises:
+            FormInvalid: `authority` is None or no authority's name (blank, say).
+        """
+        check_view(authority)
         view = InMemoryStore(
             authority=authority,
             calendar=self.calendar,
@@ -108,10 +116,12 @@ class InMemoryStore:
             NotPermitted: the case, or the stored case of that id, is another authority's.
             ConcurrentUpdate: the stored history differs from the case's (the message says
                 whether another writer appended first or another case has the id).
-            FormInvalid: a value does not fit the store (too long, not valid Unicode).
+            FormInvalid: `case` is not a case, or a value does not fit the store (too long, not
+                valid Unicode).
         """
-        case_id = case.case_id
+        case_id = arguments.case("save", case).case_id
         refuse_other_authority(self.authority, case_id, case.local_authority)
+        refuse_unknown_protocol(self.protocols, case)
         history = case.history
         if case._unchecked:
             # Resumed by a store without replaying: re-checked before it is written here.
@@ -347,10 +357,11 @@ class InMemoryStore:
 
         Raises:
             CaseNotFound: no such case, or not this store's authority's.
-            FormInvalid: no reason, a path naming nothing or no personal data, nothing left to
-                remove, or a case that would no longer load; nothing was changed.
+            FormInvalid: no reason, `paths` not a collection of texts, a path naming nothing or
+                no personal data, nothing left to remove, or a case that would no longer load;
+                nothing was changed.
         """
-        return self._redact(case_id, {seq: list(paths)}, reason, by=by, on=on)
+        return self._redact(case_id, {seq: arguments.paths("redact", paths)}, reason, by=by, on=on)
 
     def _redact(
         self, case_id: str, targets: erasure.Targets, reason: str, *, by: Actor, on: date
@@ -452,7 +463,12 @@ class InMemoryStore:
 
         Returns the problems found, empty when the store is sound. `progress` (if given) is
         called once at the end with the cases and the log entries checked.
+
+        Raises:
+            FormInvalid: `checkpoint` is not a `Checkpoint`, `progress` cannot be called, or a
+                `public_key` is given without a checkpoint.
         """
+        arguments.verifying(checkpoint, progress, public_key)
         with self._lock:
             case_rows = {case_id: dict(row) for case_id, row in self._cases.items()}
             logs = [(case_id, list(self._log[case_id])) for case_id in sorted(self._log)]

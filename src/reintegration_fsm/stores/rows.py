@@ -13,9 +13,15 @@ from typing import Any
 from sqlalchemy import String, Table
 
 from reintegration_fsm.case import Reintegration
-from reintegration_fsm.errors import FormInvalid, NotPermitted
+from reintegration_fsm.errors import (
+    FormInvalid,
+    NotPermitted,
+    ProtocolDefinitionError,
+    UnknownProtocol,
+)
 from reintegration_fsm.fields import ID_LENGTH, NAME_LENGTH, identifier
 from reintegration_fsm.protocol.at_rest import StoredTransition
+from reintegration_fsm.protocol.definition import KNOWN, protocol_registry
 from reintegration_fsm.records import Transition
 from reintegration_fsm.stores.digests import (
     REDACTED,
@@ -353,12 +359,47 @@ def check_scope(authority: object) -> None:
             raise FormInvalid("store", "authority", problem)
 
 
+def check_view(authority: object) -> None:
+    """Refuse to make a view (`for_authority`) of what is no authority: as `check_scope`, and
+    None too (a view of every authority's cases, made from a scoped store, would see them).
+
+    Raises:
+        FormInvalid: saying why.
+    """
+    if authority is None:
+        raise FormInvalid("store", "authority", "a view is of one authority's cases, not None")
+    check_scope(authority)
+
+
 def could_be_stored(value: object, most: int = ID_LENGTH) -> bool:
     """False for text no stored case id or name can be (see `fields.identifier`): blank, with a
     space at either end, a control character or a lone surrogate, or too long. A database need
     never be asked for it, nor can its collation confuse it with a stored one (MariaDB ignores
     trailing spaces when it compares)."""
     return not isinstance(value, str) or identifier(value, "id", most) is None
+
+
+def refuse_unknown_protocol(protocols: Sequence[Any], case: Reintegration) -> None:
+    """Refuse to write a case run under a protocol the store was not given (besides the
+    built-in ones): it could not load, list for retention or verify what it wrote.
+
+    Raises:
+        UnknownProtocol: the store knows no protocol of the case's `(id, version)`.
+        ProtocolDefinitionError: it knows another protocol of that `(id, version)`.
+    """
+    protocol = case.protocol
+    if any(protocol is known for known in KNOWN) or any(protocol is p for p in protocols):
+        return
+    registry = protocol_registry(protocols)
+    known = registry.get(protocol.key)
+    if known is None:
+        raise UnknownProtocol(protocol.id, protocol.version, sorted(registry))
+    if known != protocol:
+        raise ProtocolDefinitionError(
+            "protocols",
+            f"case {case.case_id!r} runs under {protocol.id} {protocol.version}, which differs "
+            f"from the store's {protocol.id} {protocol.version}",
+        )
 
 
 def refuse_other_authority(scope: str | None, case_id: str, authority: str) -> None:

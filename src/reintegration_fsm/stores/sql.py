@@ -90,6 +90,7 @@ from reintegration_fsm.stores.rows import (
     as_date,
     as_stage,
     check_scope,
+    check_view,
     could_be_stored,
     folded,
     item_key,
@@ -97,6 +98,7 @@ from reintegration_fsm.stores.rows import (
     open_item_rows,
     rebuilt,
     refuse_other_authority,
+    refuse_unknown_protocol,
     summary,
     transitions_from_rows,
     utc_now,
@@ -150,6 +152,9 @@ class SqlAlchemyStore:
         retention: RetentionPolicy | int | None = None,
     ) -> None:
         self.retention = retention_module.as_policy(retention)
+        arguments.calendar(calendar)
+        arguments.engine_options(durable, busy_timeout)
+        given = arguments.protocols(protocols)
         with converted("open the database"):
             engine, made = engines.open_engine(
                 url_or_engine, durable=durable, busy_timeout=busy_timeout
@@ -158,7 +163,7 @@ class SqlAlchemyStore:
         check_scope(authority)
         self.authority = authority
         self.calendar = calendar
-        self.protocols: tuple[Any, ...] = tuple(protocols)
+        self.protocols: tuple[Any, ...] = given
         self._durable = durable
         self._busy_timeout = busy_timeout
         self._owns_engine = made
@@ -305,7 +310,12 @@ class SqlAlchemyStore:
         return str(compiled), names, bound
 
     def for_authority(self, authority: str) -> SqlAlchemyStore:
-        """A store on the same engine confined to one local authority's cases."""
+        """A store on the same engine confined to one local authority's cases.
+
+        Raises:
+            FormInvalid: `authority` is None or no authority's name (blank, say).
+        """
+        check_view(authority)
         return SqlAlchemyStore(
             self.engine,
             authority=authority,
@@ -349,13 +359,14 @@ class SqlAlchemyStore:
             ConcurrentUpdate: the stored history differs from the case's (the message says
                 whether another writer appended first or another case has the id); nothing
                 was written.
-            FormInvalid: a value does not fit the store (too long, not valid Unicode); nothing
-                was written.
+            FormInvalid: `case` is not a case, or a value does not fit the store (too long, not
+                valid Unicode); nothing was written.
             StoreError: the database failed; nothing was written unless the commit's reply
                 was lost, and `.retryable` says whether to simply try again.
         """
-        case_id = case.case_id
+        case_id = arguments.case("save", case).case_id
         refuse_other_authority(self.authority, case_id, case.local_authority)
+        refuse_unknown_protocol(self.protocols, case)
         seen = self._seen.get(case)
         history = case.history
         if seen is not None and seen.version == len(history):
@@ -1090,11 +1101,12 @@ class SqlAlchemyStore:
 
         Raises:
             CaseNotFound: no such case, or not this store's authority's.
-            FormInvalid: no reason, a path naming nothing or no personal data, nothing left to
-                remove, or a case that would no longer load; nothing was changed.
+            FormInvalid: no reason, `paths` not a collection of texts, a path naming nothing or
+                no personal data, nothing left to remove, or a case that would no longer load;
+                nothing was changed.
             StoreError: the database failed; nothing was changed.
         """
-        return self._redact(case_id, {seq: list(paths)}, reason, by=by, on=on)
+        return self._redact(case_id, {seq: arguments.paths("redact", paths)}, reason, by=by, on=on)
 
     def _redact(
         self, case_id: str, targets: erasure.Targets, reason: str, *, by: Actor, on: date
@@ -1266,11 +1278,14 @@ class SqlAlchemyStore:
         `creator`) are checked in this process.
 
         Raises:
-            FormInvalid: `workers` is not a whole number of 1 or more.
+            FormInvalid: `workers` is not a whole number of 1 or more, `checkpoint` is not a
+                `Checkpoint`, `progress` cannot be called, or a `public_key` is given without a
+                checkpoint.
             StoreError: the database failed, here or in a worker; or its schema is at an older
                 revision than the library's (`upgrade()` first: its rows would all differ).
         """
         parallel.check_workers(workers)
+        arguments.verifying(checkpoint, progress, public_key)
         with converted("verify the store"), self.engine.connect() as conn:
             migrate.refuse_behind(conn, "verify the store")
         checking = self._audit(checkpoint)
