@@ -10,7 +10,7 @@ from typing import Any
 
 from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.case import Reintegration
-from reintegration_fsm.errors import FormInvalid, ProtocolDefinitionError
+from reintegration_fsm.errors import FormInvalid
 from reintegration_fsm.protocol.definition import protocol_registry
 from reintegration_fsm.stores.checkpoints import Checkpoint
 
@@ -87,13 +87,10 @@ def protocols(value: object) -> tuple[Any, ...]:
         ProtocolDefinitionError: `value` is not a collection of protocols (None, a text), or
             two of them share an `(id, version)`.
     """
-    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
-        raise ProtocolDefinitionError(
-            "protocols", f"must be a collection of Protocols, not {type(value).__name__}"
-        )
-    given = tuple(value)
-    protocol_registry(given)
-    return given
+    collection = isinstance(value, Iterable) and not isinstance(value, str | bytes)
+    given: Any = tuple(value) if collection else value  # type: ignore[arg-type]
+    protocol_registry(given)  # refuses what is not a collection of protocols
+    return tuple(given)
 
 
 def engine_options(durable: object, busy_timeout: object) -> None:
