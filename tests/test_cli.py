@@ -838,6 +838,21 @@ def test_commands_that_add_cases_make_the_store_on_a_new_database(
     assert invoke(shown, "history", "DEMO-0002").exit_code == 0
 
 
+@pytest.mark.parametrize("command", [("demo",), ("db", "upgrade"), ("cases",)])
+@pytest.mark.parametrize("where", ["folder", "missing-folder"])
+def test_a_sqlite_path_that_is_a_folder_or_in_no_folder_is_bad_input(
+    tmp_path: Path, command: tuple[str, ...], where: str
+) -> None:
+    """`--db` naming a folder, or a file in a folder that does not exist: bad input (exit 2)
+    naming the path, not "the database is unavailable ... is it running?" (exit 3)."""
+    path = tmp_path if where == "folder" else tmp_path / "nowhere" / "cases.sqlite"
+    result = invoke(str(path), *command)
+    assert result.exit_code == 2, result.output
+    assert str(path if where == "folder" else path.parent) in result.stderr
+    assert "unavailable" not in result.stderr
+    assert not (tmp_path / "nowhere").exists()
+
+
 def test_a_bad_database_url_exits_2() -> None:
     """A URL SQLAlchemy cannot read is bad input."""
     result = CliRunner().invoke(cli, ["--db", "nosuchdriver://x/y", "due"])

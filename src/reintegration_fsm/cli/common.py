@@ -118,6 +118,7 @@ class Settings:
         """
         if self._store is None:
             calendar, protocols = self.calendar(), self.protocols()  # bad files first
+            refuse_unusable_file(self.url)
             if not create and _missing_file(self.url):
                 raise self._no_store()
             try:
@@ -162,6 +163,33 @@ class Settings:
         if self._store is not None:
             self._store.engine.dispose()
             self._store = None
+
+
+def refuse_unusable_file(url: str) -> None:
+    """Refuse, as bad input, a SQLite path that is a folder or lies in a folder that does not
+    exist: SQLite can only say "unable to open database file", which reads as a database
+    that is down.
+
+    Raises:
+        Failure: the path names a folder, or its folder is missing (exit 2).
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return
+    found = sqlite.database_file(parsed)
+    if found is None:
+        return
+    if os.path.isdir(found):
+        raise Failure(
+            f"--db {shown_url(url)}: {found} is a folder, not a SQLite database file",
+            ("Name a file: --db FOLDER/cases.sqlite.",),
+        )
+    folder = os.path.dirname(os.path.abspath(found))
+    if not os.path.isdir(folder):
+        raise Failure(
+            f"--db {shown_url(url)}: there is no folder {folder}",
+            ("Check the path, or create the folder first.",),
+        )
 
 
 def _missing_file(url: str) -> bool:
