@@ -439,6 +439,23 @@ def test_a_value_too_long_for_the_database_is_bad_input_without_personal_data(
     assert "2012-05-14" not in result.output
 
 
+@pytest.mark.parametrize("command", [("demo",), ("cases",)], ids=lambda command: command[0])
+def test_a_database_at_an_older_schema_revision_is_refused_until_upgraded(
+    server_url: str, command: tuple[str, ...]
+) -> None:
+    """A database a release ago left at revision 0005: every command says so and how to upgrade
+    (exit 3), the same on every engine; `demo` once said PostgreSQL "refused a value" (exit 2,
+    bad input) and `cases` listed nothing. After `db upgrade` it runs."""
+    assert invoke(server_url, "db", "upgrade", "--revision", "0005").exit_code == 0
+    result = invoke(server_url, *command)
+    no_traceback(result)
+    assert result.exit_code == UNAVAILABLE, result.output
+    assert "schema is at revision 0005" in result.stderr
+    assert "reintegration-fsm db upgrade" in result.stderr
+    assert invoke(server_url, "db", "upgrade").exit_code == 0
+    assert invoke(server_url, *command).exit_code == 0
+
+
 def test_demo_hides_the_database_password(postgres_url: str, tmp_path: Path) -> None:
     """`demo` prints the database it used, its password masked."""
     engine = reachable_engine(postgres_url)

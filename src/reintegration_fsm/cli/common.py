@@ -34,6 +34,7 @@ from reintegration_fsm.cli.text import echo_text, neutralise, to_json
 from reintegration_fsm.errors import StoreError
 from reintegration_fsm.protocol.definition import Protocol
 from reintegration_fsm.stores import SqlAlchemyStore, sqlite, upgrade
+from reintegration_fsm.stores.migrate import refuse_behind
 
 __all__ = [
     "BAD_INPUT",
@@ -143,6 +144,9 @@ class Settings:
                     if not create:
                         raise self._no_store()
                     upgrade(store.engine)
+                else:  # a store made by an older release: its rows do not fit this one's
+                    with store.engine.connect() as conn:
+                        refuse_behind(conn, "use the database")
             except BaseException:
                 store.engine.dispose()
                 raise
