@@ -211,6 +211,28 @@ def test_upgrading_to_a_revision_that_does_not_exist_is_bad_input(tmp_path: Path
     assert "head" in result.stderr
 
 
+@pytest.mark.parametrize("given", ["path", "url"])
+def test_a_database_file_named_in_bytes_that_are_not_utf8_is_no_bug(
+    tmp_path: Path, given: str
+) -> None:
+    """`--db` naming a file in another encoding (Latin-1 `\\xfe`, a lone surrogate to Python):
+    the URL shown by `demo` or an error could not be rendered (exit 70, the demo saved). It
+    is shown with U+FFFD; the commands run as on any other file."""
+    path = f"{tmp_path}/caseload-\udcfe.sqlite"
+    db = path if given == "path" else f"sqlite:///{path}"
+    missing = invoke(db, "cases")
+    no_traceback(missing)
+    assert missing.exit_code == 2, missing.output
+    assert "no case store there" in missing.stderr
+    made = invoke(db, "demo")
+    no_traceback(made)
+    assert made.exit_code == 0, made.output
+    assert "Database: sqlite:///" in made.stdout
+    listed = invoke(db, "cases", "--format", "json")
+    assert listed.exit_code == 0, listed.output
+    assert len(json.loads(listed.stdout)) == 4
+
+
 def test_none_of_it_prints_a_traceback_in_a_real_process(tmp_path: Path) -> None:
     """The same inputs, run as a shell runs the command: stderr holds one error, no traceback."""
     deep = write(tmp_path / "deep.json", DEEP)

@@ -218,15 +218,23 @@ def database_url(database: str) -> str:
         raise Failure(f"--db: {error}") from None
     except ValueError:  # make_url reads the port with int()
         raise Failure("--db: the URL's port is not a number") from None
-    SECRETS.add(database, url.render_as_string(hide_password=True))
+    SECRETS.add(database, shown_url(database))
     if url.password:
         SECRETS.add(f":{url.password}@", ":***@")
     return database
 
 
 def shown_url(url: str) -> str:
-    """A database URL safe to print (password hidden)."""
-    return make_url(url).render_as_string(hide_password=True)
+    """A database URL safe to print (password hidden).
+
+    A file name in bytes that are not UTF-8 reaches Python from the command line as lone
+    surrogates, which SQLAlchemy cannot render: each is shown as U+FFFD instead.
+    """
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except UnicodeEncodeError:
+        readable = "".join("\ufffd" if "\ud800" <= c <= "\udfff" else c for c in url)
+        return make_url(readable).render_as_string(hide_password=True)
 
 
 def load_calendar(name: str) -> SchoolCalendar:
