@@ -649,6 +649,27 @@ def test_files_holding_case_data_are_readable_by_their_owner_only(
     assert old.read_bytes() != b"stale"
 
 
+@pytest.mark.parametrize("command", [["cases", "--format", "csv"], ["export", "DEMO-0001"]])
+def test_output_naming_the_database_itself_is_refused(
+    demo_file: Path, tmp_path: Path, command: list[str]
+) -> None:
+    """A tired officer's `-o` naming the `--db` file (by another path, or a link to it): the
+    output once replaced the whole store ("wrote ...", exit 0). Refused, exit 2, before the
+    command runs; the store is as it was."""
+    store = tmp_path / "cases.sqlite"
+    shutil.copy(demo_file, store)
+    link = tmp_path / "today.csv"
+    link.symlink_to(store)
+    before = store.read_bytes()
+    for output in (str(store), f"{tmp_path}/./cases.sqlite", str(link)):
+        result = invoke(str(store), *command, "-o", output)
+        no_traceback(result)
+        assert result.exit_code == 2, result.output
+        assert "is the database (--db) itself" in result.output
+    assert store.read_bytes() == before
+    assert invoke(str(store), "verify").exit_code == 0
+
+
 def test_a_write_that_fails_part_way_leaves_the_old_file_whole(
     demo_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

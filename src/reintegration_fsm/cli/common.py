@@ -314,13 +314,44 @@ def format_option(choices: Sequence[str] = FORMATS, default: str = "table") -> C
     )
 
 
+def _database_files(url: str) -> tuple[str, ...]:
+    """The files of the SQLite database at `url` (its journals too); none for a server's."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return ()
+    found = sqlite.database_file(parsed)
+    if found is None:
+        return ()
+    return (found, *(found + suffix for suffix in ("-wal", "-shm", "-journal")))
+
+
+def _not_the_database(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+    """Refuse `-o` naming the SQLite database in use: it would be replaced by the output."""
+    found = ctx.find_object(Settings)
+    if value is None or found is None or not os.path.exists(value):
+        return value
+    try:
+        files = _database_files(found.url)
+    except Failure:  # a bad --db: the command reports it when it opens the store
+        return value
+    if any(os.path.exists(path) and os.path.samefile(value, path) for path in files):
+        raise click.BadParameter(
+            f"{value!r} is the database (--db) itself: writing there would replace every case "
+            "it holds; name another file",
+            ctx,
+            param,
+        )
+    return value
+
+
 def output_option(what: str = "the output") -> Callable[[F], F]:
-    """The `-o FILE` option: write to a file readable by its owner only."""
+    """The `-o FILE` option: write to a file readable by its owner only (never the database)."""
     return click.option(
         "-o",
         "--output",
         type=click.Path(dir_okay=False),
         default=None,
+        callback=_not_the_database,
         metavar="FILE",
         help=f"Write {what} to FILE (created readable by you only) instead of printing it.",
     )
