@@ -3,6 +3,7 @@ no secret or hostile byte in what it prints, private files, and scopes that only
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
@@ -200,6 +201,34 @@ def test_a_database_url_whose_options_the_driver_refuses_is_bad_input(
         assert "options after `?`" in result.stderr
         assert said in result.stderr
         assert "s3cret-Pa55" not in result.output
+
+
+@pytest.mark.parametrize("command", [("cases",), ("demo",), ("db", "upgrade")])
+def test_uri_true_on_a_plain_path_with_options_is_bad_input(
+    demo_file: Path, tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    """`sqlite:///cases.sqlite?uri=true&mode=ro`: SQLite opens a file named
+    `cases.sqlite?mode=ro`. `cases` said the store was missing and left that file; `demo` wrote
+    the cases into it, readable by everyone (the umask's 0644). Exit 2 naming the file it would
+    be, and no such file."""
+    store = tmp_path / "cases.sqlite"
+    shutil.copy(demo_file, store)
+    with open_umask_of(0o022):
+        result = invoke(f"sqlite:///{store}?uri=true&mode=ro", *command)
+    no_traceback(result)
+    assert result.exit_code == 2, result.output
+    assert f"a file named '{store}?mode=ro'" in result.stderr
+    assert "file:" in result.stderr
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["cases.sqlite"]
+
+
+@contextlib.contextmanager
+def open_umask_of(mask: int) -> Iterator[None]:
+    previous = os.umask(mask)
+    try:
+        yield
+    finally:
+        os.umask(previous)
 
 
 def test_upgrading_to_a_revision_that_does_not_exist_is_bad_input(tmp_path: Path) -> None:

@@ -180,6 +180,7 @@ def refuse_unusable_file(url: str) -> None:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return
+    _refuse_options_in_the_file_name(url)
     found = sqlite.database_file(parsed)
     if found is None:
         return
@@ -193,6 +194,33 @@ def refuse_unusable_file(url: str) -> None:
         raise Failure(
             f"--db {shown_url(url)}: there is no folder {folder}",
             ("Check the path, or create the folder first.",),
+        )
+
+
+def _refuse_options_in_the_file_name(url: str) -> None:
+    """Refuse `?uri=true` on a plain path with other options (`sqlite:///cases.sqlite?uri=true&
+    mode=ro`): SQLite then opens (or makes, with the umask's mode) a file named
+    `cases.sqlite?mode=ro`, not the database named, and honours no option.
+
+    Raises:
+        Failure: the file SQLite would open is not the one the URL names (exit 2).
+    """
+    parsed = make_url(url)
+    try:
+        args, options = parsed.get_dialect()().create_connect_args(parsed)
+    except Exception:  # another SQLite driver, or an option of the wrong kind: reported later
+        return
+    opened = args[0] if args else None
+    if (
+        options.get("uri")
+        and isinstance(opened, str)
+        and opened != parsed.database
+        and not opened.startswith("file:")
+    ):
+        raise Failure(
+            f"--db {shown_url(url)}: with uri=true SQLite would open a file named {opened!r}, "
+            "not the database named",
+            ("Give the database as a file: URI: sqlite:///file:PATH?mode=ro&uri=true.",),
         )
 
 
