@@ -222,6 +222,25 @@ def test_uri_true_on_a_plain_path_with_options_is_bad_input(
     assert sorted(path.name for path in tmp_path.iterdir()) == ["cases.sqlite"]
 
 
+@pytest.mark.parametrize("command", [("cases",), ("demo",)])
+def test_sqlite_options_that_would_be_ignored_are_bad_input(
+    demo_file: Path, tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    """`?mode=ro` without `uri=true`: SQLAlchemy ignored it with a warning on stderr, and the
+    officer's "read-only" database was opened read-write (`demo` wrote to it). Exit 2 saying
+    the options would be ignored; the store unchanged."""
+    store = tmp_path / "cases.sqlite"
+    shutil.copy(demo_file, store)
+    before = store.read_bytes()
+    result = invoke(f"sqlite:///{store}?mode=ro", *command)
+    no_traceback(result)
+    assert result.exit_code == 2, result.output
+    assert "SQLite would ignore the URL's options" in result.stderr
+    assert "'mode'" in result.stderr
+    assert "SAWarning" not in result.stderr
+    assert store.read_bytes() == before
+
+
 @contextlib.contextmanager
 def open_umask_of(mask: int) -> Iterator[None]:
     previous = os.umask(mask)

@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import os
 import sys
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -14,12 +15,13 @@ import attrs
 import click
 from sqlalchemy import inspect
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, SAWarning
 
 from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.cli.errors import (
     BAD_INPUT,
     BUG,
+    CHECK_URL,
     OK,
     REFUSED,
     SECRETS,
@@ -200,16 +202,25 @@ def refuse_unusable_file(url: str) -> None:
 def _refuse_options_in_the_file_name(url: str) -> None:
     """Refuse `?uri=true` on a plain path with other options (`sqlite:///cases.sqlite?uri=true&
     mode=ro`): SQLite then opens (or makes, with the umask's mode) a file named
-    `cases.sqlite?mode=ro`, not the database named, and honours no option.
+    `cases.sqlite?mode=ro`, not the database named, and honours no option. Refuse too the
+    options SQLAlchemy would ignore with a warning (`?mode=ro` without `uri=true`).
 
     Raises:
-        Failure: the file SQLite would open is not the one the URL names (exit 2).
+        Failure: the file SQLite would open is not the one the URL names, or an option would
+            be ignored (exit 2).
     """
     parsed = make_url(url)
-    try:
-        args, options = parsed.get_dialect()().create_connect_args(parsed)
-    except Exception:  # another SQLite driver, or an option of the wrong kind: reported later
-        return
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", SAWarning)
+        try:
+            args, options = parsed.get_dialect()().create_connect_args(parsed)
+        except Exception:  # another SQLite driver, or an option of the wrong kind: reported later
+            return
+    ignored = [str(found.message) for found in caught if issubclass(found.category, SAWarning)]
+    if ignored:  # `?mode=ro` without uri=true: the database would be opened read-write
+        raise Failure(
+            f"--db {shown_url(url)}: SQLite would ignore the URL's options", (*ignored, CHECK_URL)
+        )
     opened = args[0] if args else None
     if (
         options.get("uri")
