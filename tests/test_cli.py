@@ -853,6 +853,22 @@ def test_a_sqlite_path_that_is_a_folder_or_in_no_folder_is_bad_input(
     assert not (tmp_path / "nowhere").exists()
 
 
+@pytest.mark.parametrize("command", [("demo",), ("db", "upgrade"), ("cases",), ("verify",)])
+def test_a_file_that_is_not_a_sqlite_database_is_bad_input(
+    tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    """`--db` naming yesterday's CSV export instead of the store: bad input (exit 2) naming
+    it, not "the database is unavailable ... is it running? retry" (exit 3); the file kept."""
+    export = tmp_path / "caseload.csv"
+    export.write_text("\ufeffcase_id,child\nC-1,Ada Invented\n", encoding="utf-8")
+    before = export.read_bytes()
+    result = invoke(str(export), *command)
+    assert result.exit_code == 2, result.output
+    assert f"{export} is not a SQLite database" in result.stderr
+    assert "unavailable" not in result.stderr
+    assert export.read_bytes() == before
+
+
 def test_a_bad_database_url_exits_2() -> None:
     """A URL SQLAlchemy cannot read is bad input."""
     result = CliRunner().invoke(cli, ["--db", "nosuchdriver://x/y", "due"])

@@ -197,6 +197,26 @@ def refuse_unusable_file(url: str) -> None:
             f"--db {shown_url(url)}: there is no folder {folder}",
             ("Check the path, or create the folder first.",),
         )
+    if parsed.get_driver_name() == "pysqlite" and not _sqlite_or_empty(found):
+        raise Failure(
+            f"--db {shown_url(url)}: {found} is not a SQLite database",
+            ("Check the path: it names another kind of file (a CSV, a workbook...).",),
+        )
+
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+"""The first 16 bytes of every SQLite database file."""
+
+
+def _sqlite_or_empty(path: str) -> bool:
+    """False for a file that holds something other than a SQLite database; True for a SQLite
+    database, an empty or missing file (SQLite makes one there), or one that cannot be read."""
+    try:
+        with open(path, "rb") as handle:
+            start = handle.read(len(SQLITE_HEADER))
+    except OSError:  # missing or unreadable: connecting says why
+        return True
+    return not start or start == SQLITE_HEADER
 
 
 def _refuse_options_in_the_file_name(url: str) -> None:
