@@ -514,6 +514,25 @@ def test_a_history_imports_from_stdin(demo_db: str, empty_db: str) -> None:
     assert history_length(empty_db, "DEMO-0003") == 5
 
 
+def test_stdin_is_read_as_utf8_whatever_its_encoding(demo_db: str, empty_db: str) -> None:
+    """`import -` where stdin decodes as cp1252 (a Windows pipe, or PYTHONIOENCODING): the
+    export's UTF-8 "Siân" was imported as "SiÃ¢n", silently. Stdin is UTF-8, as a file is."""
+    exported = json_out(invoke(demo_db, "export", "DEMO-0003"))
+    for transition in exported["history"]:
+        data = transition["data"]
+        if "pupil" in data:
+            data["pupil"]["name"] = "Siân Invented"
+        if "child_name" in data.get("form", {}):
+            data["form"]["child_name"] = "Siân Invented"
+    piped = json.dumps(exported, ensure_ascii=False).encode("utf-8")
+    result = CliRunner(charset="cp1252").invoke(
+        cli, ["--db", empty_db, "import", "-"], input=piped, env={"RFSM_CALENDAR": None}
+    )
+    assert result.exit_code == 0, result.output
+    listed = json_out(invoke(empty_db, "cases", "--format", "json"))
+    assert [row["child"] for row in listed] == ["Siân Invented"]
+
+
 def test_an_invalid_import_changes_nothing_and_lists_every_reason(
     demo_db: str, empty_db: str, tmp_path: Path
 ) -> None:

@@ -532,8 +532,8 @@ def read_json(path: str) -> Any:
     integers longer than `MAX_DIGITS`, `NaN` and `Infinity`, and lone surrogates.
     """
     try:
-        if path == "-":
-            text = sys.stdin.read()
+        if path == "-":  # UTF-8 as a file is, whatever the locale's (a Windows pipe's cp1252)
+            text = sys.stdin.buffer.read().decode("utf-8")
         else:
             with open(path, encoding="utf-8") as handle:
                 text = handle.read()
