@@ -533,6 +533,32 @@ def test_stdin_is_read_as_utf8_whatever_its_encoding(demo_db: str, empty_db: str
     assert [row["child"] for row in listed] == ["Siân Invented"]
 
 
+def test_output_is_utf8_whatever_the_locales_encoding(empty_db: str, tmp_path: Path) -> None:
+    """Run as on a Windows pipe (stdout cp1252): the CSV's byte order mark and a name cp1252
+    cannot write ("Łukasz") made every `cases --format csv` and that case's export exit 70. The
+    output is UTF-8, as documented, and the export imports back."""
+    data = write(
+        tmp_path / "open.json",
+        {
+            "pupil": {**unstructure(scenario.PUPIL), "name": "Łukasz Invented"},
+            "ap_setting": scenario.AP_SETTING,
+            "local_authority": scenario.AUTHORITY,
+        },
+    )
+    opened = invoke(empty_db, "apply", "C-1", "open", "--data", data, *AP, "--on", "2026-01-12")
+    assert opened.exit_code == 0, opened.output
+    cp1252 = {"PYTHONIOENCODING": "cp1252", "PYTHONUTF8": "0"}
+    listed = run("--db", empty_db, "cases", "--format", "csv", cwd=tmp_path, env=cp1252)
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout.startswith("\ufeffcase_id,")
+    assert "C-1,Łukasz Invented," in listed.stdout
+    exported = run("--db", empty_db, "export", "C-1", cwd=tmp_path, env=cp1252)
+    assert exported.returncode == 0, exported.stderr
+    (tmp_path / "c1.json").write_text(exported.stdout, encoding="utf-8")
+    again = f"sqlite:///{tmp_path / 'again.sqlite'}"
+    assert invoke(again, "import", str(tmp_path / "c1.json")).exit_code == 0
+
+
 def test_an_invalid_import_changes_nothing_and_lists_every_reason(
     demo_db: str, empty_db: str, tmp_path: Path
 ) -> None:
