@@ -394,6 +394,26 @@ def test_a_bad_term_dates_file_exits_2_naming_the_line(tmp_path: Path) -> None:
     assert "bad.toml" in result.stderr
 
 
+def test_inputs_saved_with_a_byte_order_mark_are_read(opened: str, tmp_path: Path) -> None:
+    """Notepad's "UTF-8 with BOM": a term-dates file was "not valid TOML: Invalid statement
+    (at line 1, column 1)" and a data file "not valid JSON"; the mark is not part of the text."""
+    terms = tmp_path / "terms.toml"
+    terms.write_bytes(
+        b"\xef\xbb\xbfsource = 'Invented test terms'\n"
+        b"[[term]]\nfirst_day = 2026-01-05\nlast_day = 2026-01-30\n"
+    )
+    counted = CliRunner().invoke(
+        cli, ["--calendar", str(terms), "calendar", "add-school-days", "2026-01-09", "5"]
+    )
+    assert counted.exit_code == 0, counted.output
+    assert counted.stdout.strip() == "2026-01-16"
+    reason = tmp_path / "withdraw.json"
+    reason.write_bytes(b"\xef\xbb\xbf" + json.dumps({"reason": "moving away"}).encode())
+    parent = ["--actor-id", "p-1", "--actor-name", "Pat Invented", "--role", "parent"]
+    withdrawn = invoke(opened, "apply", "C-1", "withdraw", "--data", str(reason), *parent)
+    assert withdrawn.exit_code == 0, withdrawn.output
+
+
 NOT_UTF8 = 'source = "Ecole Sainte-Th\xe9r\xe8se"\n'.encode("latin-1")
 """A term-dates file saved as Latin-1, as an old Windows editor would: not UTF-8."""
 

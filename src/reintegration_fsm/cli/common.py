@@ -478,6 +478,9 @@ def write_binary_stdout(data: bytes) -> None:
     stream.flush()
 
 
+BYTE_ORDER_MARK = "\ufeff"
+"""What Windows editors (Notepad's "UTF-8 with BOM") put before UTF-8 text: not part of it."""
+
 MAX_DEPTH = 64
 """The deepest nesting a JSON input may have: a case export is about ten levels deep."""
 MAX_DIGITS = 30
@@ -541,6 +544,7 @@ def read_json(path: str) -> Any:
         raise Failure(f"cannot read {path}: {error.strerror or error}") from None
     except UnicodeDecodeError as error:
         raise Failure(f"{path} is not UTF-8 text: {error}") from None
+    text = text.removeprefix(BYTE_ORDER_MARK)  # Notepad's "UTF-8 with BOM"
     try:
         value = json.loads(text, parse_int=_integer, parse_constant=_constant)
     except json.JSONDecodeError as error:
