@@ -298,6 +298,29 @@ def test_none_of_it_prints_a_traceback_in_a_real_process(tmp_path: Path) -> None
         assert result.stderr.startswith("error: ")
 
 
+@pytest.mark.parametrize("output_format", ["table", "csv", "json", "xlsx"])
+def test_output_redirected_to_a_full_disk_is_no_bug(
+    demo_file: Path, tmp_path: Path, output_format: str
+) -> None:
+    """`reintegration-fsm cases > /mnt/stick/cases.csv` on a full disk (`/dev/full`): exit 2
+    saying so, as `-o` does, not 70 (a bug)."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("RFSM_")}
+    command = [sys.executable, "-m", "reintegration_fsm", "--db", str(demo_file), "cases"]
+    with open("/dev/full", "w") as full:
+        result = subprocess.run(
+            [*command, "--format", output_format],
+            cwd=tmp_path,
+            env=environment,
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+        )
+    assert result.returncode == 2, result.stderr
+    assert "cannot write the output: No space left on device" in result.stderr
+    assert "bug" not in result.stderr
+
+
 def test_a_reader_that_closes_the_pipe_is_no_bug(demo_file: Path, tmp_path: Path) -> None:
     """`reintegration-fsm demo | head -1`: the command stops quietly, no bug reported."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith("RFSM_")}
