@@ -367,6 +367,22 @@ def test_calendar_bad_input_exits_2(args: list[str], tmp_path: Path) -> None:
     assert result.exit_code == 2, result.output
 
 
+def test_suggesting_reviews_past_the_last_date_python_has_is_bad_input(tmp_path: Path) -> None:
+    """A term running to 9999-12-31: six weeks from its last days fall past `date.max`, which
+    the message once tried to print (exit 70); it is the calendar's refusal, exit 2."""
+    toml = tmp_path / "terms.toml"
+    toml.write_text(
+        'source = "Invented test terms"\n[[term]]\nfirst_day = 9999-09-01\nlast_day = 9999-12-31\n',
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(
+        cli, ["--calendar", str(toml), "calendar", "suggest-reviews", "9999-12-20"]
+    )
+    assert result.exit_code == 2, result.output
+    assert "run past the calendar's last day" in result.stderr
+    assert "bug" not in result.stderr
+
+
 def test_a_bad_term_dates_file_exits_2_naming_the_line(tmp_path: Path) -> None:
     """A malformed calendar file is bad input, and the message says where."""
     toml = tmp_path / "bad.toml"
@@ -376,6 +392,26 @@ def test_a_bad_term_dates_file_exits_2_naming_the_line(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert "bad.toml" in result.stderr
+
+
+def test_inputs_saved_with_a_byte_order_mark_are_read(opened: str, tmp_path: Path) -> None:
+    """Notepad's "UTF-8 with BOM": a term-dates file was "not valid TOML: Invalid statement
+    (at line 1, column 1)" and a data file "not valid JSON"; the mark is not part of the text."""
+    terms = tmp_path / "terms.toml"
+    terms.write_bytes(
+        b"\xef\xbb\xbfsource = 'Invented test terms'\n"
+        b"[[term]]\nfirst_day = 2026-01-05\nlast_day = 2026-01-30\n"
+    )
+    counted = CliRunner().invoke(
+        cli, ["--calendar", str(terms), "calendar", "add-school-days", "2026-01-09", "5"]
+    )
+    assert counted.exit_code == 0, counted.output
+    assert counted.stdout.strip() == "2026-01-16"
+    reason = tmp_path / "withdraw.json"
+    reason.write_bytes(b"\xef\xbb\xbf" + json.dumps({"reason": "moving away"}).encode())
+    parent = ["--actor-id", "p-1", "--actor-name", "Pat Invented", "--role", "parent"]
+    withdrawn = invoke(opened, "apply", "C-1", "withdraw", "--data", str(reason), *parent)
+    assert withdrawn.exit_code == 0, withdrawn.output
 
 
 NOT_UTF8 = 'source = "Ecole Sainte-Th\xe9r\xe8se"\n'.encode("latin-1")
@@ -496,6 +532,51 @@ def test_a_history_imports_from_stdin(demo_db: str, empty_db: str) -> None:
     result = invoke(empty_db, "import", "-", input=history)
     assert result.exit_code == 0, result.output
     assert history_length(empty_db, "DEMO-0003") == 5
+
+
+def test_stdin_is_read_as_utf8_whatever_its_encoding(demo_db: str, empty_db: str) -> None:
+    """`import -` where stdin decodes as cp1252 (a Windows pipe, or PYTHONIOENCODING): the
+    export's UTF-8 "Siân" was imported as "SiÃ¢n", silently. Stdin is UTF-8, as a file is."""
+    exported = json_out(invoke(demo_db, "export", "DEMO-0003"))
+    for transition in exported["history"]:
+        data = transition["data"]
+        if "pupil" in data:
+            data["pupil"]["name"] = "Siân Invented"
+        if "child_name" in data.get("form", {}):
+            data["form"]["child_name"] = "Siân Invented"
+    piped = json.dumps(exported, ensure_ascii=False).encode("utf-8")
+    result = CliRunner(charset="cp1252").invoke(
+        cli, ["--db", empty_db, "import", "-"], input=piped, env={"RFSM_CALENDAR": None}
+    )
+    assert result.exit_code == 0, result.output
+    listed = json_out(invoke(empty_db, "cases", "--format", "json"))
+    assert [row["child"] for row in listed] == ["Siân Invented"]
+
+
+def test_output_is_utf8_whatever_the_locales_encoding(empty_db: str, tmp_path: Path) -> None:
+    """Run as on a Windows pipe (stdout cp1252): the CSV's byte order mark and a name cp1252
+    cannot write ("Łukasz") made every `cases --format csv` and that case's export exit 70. The
+    output is UTF-8, as documented, and the export imports back."""
+    data = write(
+        tmp_path / "open.json",
+        {
+            "pupil": {**unstructure(scenario.PUPIL), "name": "Łukasz Invented"},
+            "ap_setting": scenario.AP_SETTING,
+            "local_authority": scenario.AUTHORITY,
+        },
+    )
+    opened = invoke(empty_db, "apply", "C-1", "open", "--data", data, *AP, "--on", "2026-01-12")
+    assert opened.exit_code == 0, opened.output
+    cp1252 = {"PYTHONIOENCODING": "cp1252", "PYTHONUTF8": "0"}
+    listed = run("--db", empty_db, "cases", "--format", "csv", cwd=tmp_path, env=cp1252)
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout.startswith("\ufeffcase_id,")
+    assert "C-1,Łukasz Invented," in listed.stdout
+    exported = run("--db", empty_db, "export", "C-1", cwd=tmp_path, env=cp1252)
+    assert exported.returncode == 0, exported.stderr
+    (tmp_path / "c1.json").write_text(exported.stdout, encoding="utf-8")
+    again = f"sqlite:///{tmp_path / 'again.sqlite'}"
+    assert invoke(again, "import", str(tmp_path / "c1.json")).exit_code == 0
 
 
 def test_an_invalid_import_changes_nothing_and_lists_every_reason(
@@ -820,6 +901,37 @@ def test_commands_that_add_cases_make_the_store_on_a_new_database(
     shown = f"sqlite:///{tmp_path / 'shown.sqlite'}"
     assert invoke(shown, "demo").exit_code == 0
     assert invoke(shown, "history", "DEMO-0002").exit_code == 0
+
+
+@pytest.mark.parametrize("command", [("demo",), ("db", "upgrade"), ("cases",)])
+@pytest.mark.parametrize("where", ["folder", "missing-folder"])
+def test_a_sqlite_path_that_is_a_folder_or_in_no_folder_is_bad_input(
+    tmp_path: Path, command: tuple[str, ...], where: str
+) -> None:
+    """`--db` naming a folder, or a file in a folder that does not exist: bad input (exit 2)
+    naming the path, not "the database is unavailable ... is it running?" (exit 3)."""
+    path = tmp_path if where == "folder" else tmp_path / "nowhere" / "cases.sqlite"
+    result = invoke(str(path), *command)
+    assert result.exit_code == 2, result.output
+    assert str(path if where == "folder" else path.parent) in result.stderr
+    assert "unavailable" not in result.stderr
+    assert not (tmp_path / "nowhere").exists()
+
+
+@pytest.mark.parametrize("command", [("demo",), ("db", "upgrade"), ("cases",), ("verify",)])
+def test_a_file_that_is_not_a_sqlite_database_is_bad_input(
+    tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    """`--db` naming yesterday's CSV export instead of the store: bad input (exit 2) naming
+    it, not "the database is unavailable ... is it running? retry" (exit 3); the file kept."""
+    export = tmp_path / "caseload.csv"
+    export.write_text("\ufeffcase_id,child\nC-1,Ada Invented\n", encoding="utf-8")
+    before = export.read_bytes()
+    result = invoke(str(export), *command)
+    assert result.exit_code == 2, result.output
+    assert f"{export} is not a SQLite database" in result.stderr
+    assert "unavailable" not in result.stderr
+    assert export.read_bytes() == before
 
 
 def test_a_bad_database_url_exits_2() -> None:

@@ -3,6 +3,7 @@ no secret or hostile byte in what it prints, private files, and scopes that only
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
@@ -202,6 +203,53 @@ def test_a_database_url_whose_options_the_driver_refuses_is_bad_input(
         assert "s3cret-Pa55" not in result.output
 
 
+@pytest.mark.parametrize("command", [("cases",), ("demo",), ("db", "upgrade")])
+def test_uri_true_on_a_plain_path_with_options_is_bad_input(
+    demo_file: Path, tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    """`sqlite:///cases.sqlite?uri=true&mode=ro`: SQLite opens a file named
+    `cases.sqlite?mode=ro`. `cases` said the store was missing and left that file; `demo` wrote
+    the cases into it, readable by everyone (the umask's 0644). Exit 2 naming the file it would
+    be, and no such file."""
+    store = tmp_path / "cases.sqlite"
+    shutil.copy(demo_file, store)
+    with open_umask_of(0o022):
+        result = invoke(f"sqlite:///{store}?uri=true&mode=ro", *command)
+    no_traceback(result)
+    assert result.exit_code == 2, result.output
+    assert f"a file named '{store}?mode=ro'" in result.stderr
+    assert "file:" in result.stderr
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["cases.sqlite"]
+
+
+@pytest.mark.parametrize("command", [("cases",), ("demo",)])
+def test_sqlite_options_that_would_be_ignored_are_bad_input(
+    demo_file: Path, tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    """`?mode=ro` without `uri=true`: SQLAlchemy ignored it with a warning on stderr, and the
+    officer's "read-only" database was opened read-write (`demo` wrote to it). Exit 2 saying
+    the options would be ignored; the store unchanged."""
+    store = tmp_path / "cases.sqlite"
+    shutil.copy(demo_file, store)
+    before = store.read_bytes()
+    result = invoke(f"sqlite:///{store}?mode=ro", *command)
+    no_traceback(result)
+    assert result.exit_code == 2, result.output
+    assert "SQLite would ignore the URL's options" in result.stderr
+    assert "'mode'" in result.stderr
+    assert "SAWarning" not in result.stderr
+    assert store.read_bytes() == before
+
+
+@contextlib.contextmanager
+def open_umask_of(mask: int) -> Iterator[None]:
+    previous = os.umask(mask)
+    try:
+        yield
+    finally:
+        os.umask(previous)
+
+
 def test_upgrading_to_a_revision_that_does_not_exist_is_bad_input(tmp_path: Path) -> None:
     """`db upgrade --revision 9999` exits 2 and names the revisions that do exist."""
     result = invoke(f"sqlite:///{tmp_path / 'x.sqlite'}", "db", "upgrade", "--revision", "9999")
@@ -209,6 +257,28 @@ def test_upgrading_to_a_revision_that_does_not_exist_is_bad_input(tmp_path: Path
     assert result.exit_code == 2
     assert "no migration '9999'" in result.stderr
     assert "head" in result.stderr
+
+
+@pytest.mark.parametrize("given", ["path", "url"])
+def test_a_database_file_named_in_bytes_that_are_not_utf8_is_no_bug(
+    tmp_path: Path, given: str
+) -> None:
+    """`--db` naming a file in another encoding (Latin-1 `\\xfe`, a lone surrogate to Python):
+    the URL shown by `demo` or an error could not be rendered (exit 70, the demo saved). It
+    is shown with U+FFFD; the commands run as on any other file."""
+    path = f"{tmp_path}/caseload-\udcfe.sqlite"
+    db = path if given == "path" else f"sqlite:///{path}"
+    missing = invoke(db, "cases")
+    no_traceback(missing)
+    assert missing.exit_code == 2, missing.output
+    assert "no case store there" in missing.stderr
+    made = invoke(db, "demo")
+    no_traceback(made)
+    assert made.exit_code == 0, made.output
+    assert "Database: sqlite:///" in made.stdout
+    listed = invoke(db, "cases", "--format", "json")
+    assert listed.exit_code == 0, listed.output
+    assert len(json.loads(listed.stdout)) == 4
 
 
 def test_none_of_it_prints_a_traceback_in_a_real_process(tmp_path: Path) -> None:
@@ -226,6 +296,29 @@ def test_none_of_it_prints_a_traceback_in_a_real_process(tmp_path: Path) -> None
         assert result.returncode == 2, result.stderr
         assert "Traceback" not in result.stderr
         assert result.stderr.startswith("error: ")
+
+
+@pytest.mark.parametrize("output_format", ["table", "csv", "json", "xlsx"])
+def test_output_redirected_to_a_full_disk_is_no_bug(
+    demo_file: Path, tmp_path: Path, output_format: str
+) -> None:
+    """`reintegration-fsm cases > /mnt/stick/cases.csv` on a full disk (`/dev/full`): exit 2
+    saying so, as `-o` does, not 70 (a bug)."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("RFSM_")}
+    command = [sys.executable, "-m", "reintegration_fsm", "--db", str(demo_file), "cases"]
+    with open("/dev/full", "w") as full:
+        result = subprocess.run(
+            [*command, "--format", output_format],
+            cwd=tmp_path,
+            env=environment,
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+        )
+    assert result.returncode == 2, result.stderr
+    assert "cannot write the output: No space left on device" in result.stderr
+    assert "bug" not in result.stderr
 
 
 def test_a_reader_that_closes_the_pipe_is_no_bug(demo_file: Path, tmp_path: Path) -> None:
@@ -439,6 +532,23 @@ def test_a_value_too_long_for_the_database_is_bad_input_without_personal_data(
     assert "2012-05-14" not in result.output
 
 
+@pytest.mark.parametrize("command", [("demo",), ("cases",)], ids=lambda command: command[0])
+def test_a_database_at_an_older_schema_revision_is_refused_until_upgraded(
+    server_url: str, command: tuple[str, ...]
+) -> None:
+    """A database a release ago left at revision 0005: every command says so and how to upgrade
+    (exit 3), the same on every engine; `demo` once said PostgreSQL "refused a value" (exit 2,
+    bad input) and `cases` listed nothing. After `db upgrade` it runs."""
+    assert invoke(server_url, "db", "upgrade", "--revision", "0005").exit_code == 0
+    result = invoke(server_url, *command)
+    no_traceback(result)
+    assert result.exit_code == UNAVAILABLE, result.output
+    assert "schema is at revision 0005" in result.stderr
+    assert "reintegration-fsm db upgrade" in result.stderr
+    assert invoke(server_url, "db", "upgrade").exit_code == 0
+    assert invoke(server_url, *command).exit_code == 0
+
+
 def test_demo_hides_the_database_password(postgres_url: str, tmp_path: Path) -> None:
     """`demo` prints the database it used, its password masked."""
     engine = reachable_engine(postgres_url)
@@ -608,6 +718,27 @@ def test_files_holding_case_data_are_readable_by_their_owner_only(
     assert invoke(demo_db, *command, "-o", str(old)).exit_code == 0
     assert stat.S_IMODE(old.stat().st_mode) == 0o600
     assert old.read_bytes() != b"stale"
+
+
+@pytest.mark.parametrize("command", [["cases", "--format", "csv"], ["export", "DEMO-0001"]])
+def test_output_naming_the_database_itself_is_refused(
+    demo_file: Path, tmp_path: Path, command: list[str]
+) -> None:
+    """A tired officer's `-o` naming the `--db` file (by another path, or a link to it): the
+    output once replaced the whole store ("wrote ...", exit 0). Refused, exit 2, before the
+    command runs; the store is as it was."""
+    store = tmp_path / "cases.sqlite"
+    shutil.copy(demo_file, store)
+    link = tmp_path / "today.csv"
+    link.symlink_to(store)
+    before = store.read_bytes()
+    for output in (str(store), f"{tmp_path}/./cases.sqlite", str(link)):
+        result = invoke(str(store), *command, "-o", output)
+        no_traceback(result)
+        assert result.exit_code == 2, result.output
+        assert "is the database (--db) itself" in result.output
+    assert store.read_bytes() == before
+    assert invoke(str(store), "verify").exit_code == 0
 
 
 def test_a_write_that_fails_part_way_leaves_the_old_file_whole(

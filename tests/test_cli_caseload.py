@@ -148,6 +148,16 @@ def test_open_and_ended(office_url: str) -> None:
     assert all(Stage(row["stage"]).is_final for row in ended)
 
 
+def test_open_and_ended_together_are_refused() -> None:
+    """`--open --ended` is a usage error (exit 2), as `render --html --text` is: the last flag
+    silently won, listing only the ended cases to an officer who asked for both."""
+    for flags in (["--open", "--ended"], ["--ended", "--open"]):
+        result = CliRunner().invoke(cli, ["cases", *flags], env={"RFSM_CALENDAR": None})
+        assert result.exit_code == 2, result.output
+        assert "--open and --ended conflict" in result.stderr
+        assert result.stdout == ""
+
+
 def test_owner_and_overdue_keep_the_cases_with_such_items(office_url: str) -> None:
     """`--owner` keeps cases where that party owes something due by --on; `--overdue` those with
     something past due on --on; each agrees with `due`."""

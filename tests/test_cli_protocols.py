@@ -38,6 +38,16 @@ def test_check_refuses_a_protocol_that_cannot_run_naming_the_line(tmp_path: Path
     assert "Traceback" not in result.output
 
 
+def test_a_protocol_file_saved_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
+    """Notepad's "UTF-8 with BOM": `protocol check` said "not valid TOML: Invalid statement
+    (at line 1, column 1)" of a file that looks right. The mark is not part of the text."""
+    marked = tmp_path / "exampleshire.toml"
+    marked.write_bytes(b"\xef\xbb\xbf" + Path(EXAMPLE).read_bytes())
+    result = invoke("protocol", "check", str(marked))
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("ok: exampleshire 2027.1")
+
+
 def test_check_of_a_missing_file_is_bad_input(tmp_path: Path) -> None:
     result = invoke("protocol", "check", str(tmp_path / "nope.toml"))
     assert result.exit_code == 2

@@ -322,11 +322,9 @@ class SchoolCalendar:
         span = weeks[2] * 7
         cap = o + span
         if cap > self._last_ord:
-            # Weeks beyond the year 9999 name no date: `date.fromordinal` would overflow.
-            to = date.fromordinal(cap).isoformat() if cap <= date.max.toordinal() else "9999"
             raise CalendarError(
                 f"cannot suggest review dates for a start on {start.isoformat()}: the "
-                f"{weeks[2]} weeks to {to} run past the "
+                f"{weeks[2]} weeks to {_ordinal_text(cap)} run past the "
                 f"calendar's last day, and the calendar knows {self._range_text()}",
                 known=(self.first_day, self.last_day),
             )
@@ -415,6 +413,13 @@ class SchoolCalendar:
 
     def __deepcopy__(self, memo: dict[int, Any]) -> SchoolCalendar:
         return self
+
+
+def _ordinal_text(o: int) -> str:
+    """The date of ordinal `o` in ISO, or where it would fall past the last date Python has."""
+    if o > date.max.toordinal():
+        return f"a day after {date.max.isoformat()}"
+    return date.fromordinal(o).isoformat()
 
 
 def _rebuild(

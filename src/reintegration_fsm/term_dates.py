@@ -154,7 +154,7 @@ def read_toml_file(path: str | os.PathLike[str]) -> TermDates:
             path=where,
             line=data.count(b"\n", 0, e.start) + 1,
         ) from None
-    return read_toml(text, where)
+    return read_toml(text.removeprefix("\ufeff"), where)  # Notepad's "UTF-8 with BOM"
 
 
 def read_sample() -> TermDates:

@@ -7,6 +7,10 @@ database is unavailable; 70 a bug (an error nobody foresaw, reported in one line
 
 from __future__ import annotations
 
+import codecs
+import io
+import sys
+
 import click
 
 from reintegration_fsm.cli import access, admin, caseload, cases, evidence, protocols, reporting
@@ -110,5 +114,12 @@ for command in (
 
 
 def main() -> None:
-    """Entry point of the `reintegration-fsm` console script."""
+    """Entry point of the `reintegration-fsm` console script.
+
+    Its output is UTF-8 whatever the locale's encoding (a Windows pipe's cp1252, which cannot
+    write most names, nor the CSV's byte order mark): JSON and CSV are documented as UTF-8.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper) and codecs.lookup(stream.encoding).name != "utf-8":
+            stream.reconfigure(encoding="utf-8")
     cli(prog_name="reintegration-fsm")

@@ -21,6 +21,7 @@ from reintegration_fsm.cli.common import (
     format_option,
     load_calendar,
     output_option,
+    refuse_unusable_file,
     settings,
     shown_url,
     today,
@@ -54,6 +55,7 @@ def db_upgrade(ctx: click.Context, revision: str) -> None:
             (f"The shipped migrations are: head, {', '.join(reversed(known))}.",),
         )
     url = settings(ctx).url
+    refuse_unusable_file(url)
     upgrade(url, revision)
     echo(f"{shown_url(url)}: migrated to {revision}")
 

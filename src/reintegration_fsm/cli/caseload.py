@@ -220,12 +220,8 @@ def _store(found: Settings, authority: str | None) -> SqlAlchemyStore:
 @click.option(
     "--on", type=DATE, default=None, help="The day --owner and --overdue judge (default today)."
 )
-@click.option(
-    "--open/--ended",
-    "running",
-    default=None,
-    help="Only cases still running, or only those that reached a final stage.",
-)
+@click.option("--open", "only_open", is_flag=True, help="Only cases still running.")
+@click.option("--ended", "only_ended", is_flag=True, help="Only cases that reached a final stage.")
 @click.option(
     "--search",
     metavar="TEXT",
@@ -243,7 +239,8 @@ def cases(
     owner: str | None,
     overdue: bool,
     on: Any,
-    running: bool | None,
+    only_open: bool,
+    only_ended: bool,
     search: str | None,
     authority: str | None,
     output_format: str,
@@ -253,6 +250,9 @@ def cases(
 
     Ordered by case id. Filters combine.
     """
+    if only_open and only_ended:
+        raise click.UsageError("--open and --ended conflict: choose one", ctx)
+    running = True if only_open else False if only_ended else None
     day = on or common.today()
     store = _store(settings(ctx), authority)
     summaries = store.cases(

@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import os
 import sys
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -14,12 +15,13 @@ import attrs
 import click
 from sqlalchemy import inspect
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, SAWarning
 
 from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.cli.errors import (
     BAD_INPUT,
     BUG,
+    CHECK_URL,
     OK,
     REFUSED,
     SECRETS,
@@ -34,6 +36,7 @@ from reintegration_fsm.cli.text import echo_text, neutralise, to_json
 from reintegration_fsm.errors import StoreError
 from reintegration_fsm.protocol.definition import Protocol
 from reintegration_fsm.stores import SqlAlchemyStore, sqlite, upgrade
+from reintegration_fsm.stores.migrate import refuse_behind
 
 __all__ = [
     "BAD_INPUT",
@@ -118,6 +121,7 @@ class Settings:
         """
         if self._store is None:
             calendar, protocols = self.calendar(), self.protocols()  # bad files first
+            refuse_unusable_file(self.url)
             if not create and _missing_file(self.url):
                 raise self._no_store()
             try:
@@ -142,6 +146,9 @@ class Settings:
                     if not create:
                         raise self._no_store()
                     upgrade(store.engine)
+                else:  # a store made by an older release: its rows do not fit this one's
+                    with store.engine.connect() as conn:
+                        refuse_behind(conn, "use the database")
             except BaseException:
                 store.engine.dispose()
                 raise
@@ -162,6 +169,90 @@ class Settings:
         if self._store is not None:
             self._store.engine.dispose()
             self._store = None
+
+
+def refuse_unusable_file(url: str) -> None:
+    """Refuse, as bad input, a SQLite path that is a folder or lies in a folder that does not
+    exist: SQLite can only say "unable to open database file", which reads as a database
+    that is down.
+
+    Raises:
+        Failure: the path names a folder, or its folder is missing (exit 2).
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return
+    _refuse_options_in_the_file_name(url)
+    found = sqlite.database_file(parsed)
+    if found is None:
+        return
+    if os.path.isdir(found):
+        raise Failure(
+            f"--db {shown_url(url)}: {found} is a folder, not a SQLite database file",
+            ("Name a file: --db FOLDER/cases.sqlite.",),
+        )
+    folder = os.path.dirname(os.path.abspath(found))
+    if not os.path.isdir(folder):
+        raise Failure(
+            f"--db {shown_url(url)}: there is no folder {folder}",
+            ("Check the path, or create the folder first.",),
+        )
+    if parsed.get_driver_name() == "pysqlite" and not _sqlite_or_empty(found):
+        raise Failure(
+            f"--db {shown_url(url)}: {found} is not a SQLite database",
+            ("Check the path: it names another kind of file (a CSV, a workbook...).",),
+        )
+
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+"""The first 16 bytes of every SQLite database file."""
+
+
+def _sqlite_or_empty(path: str) -> bool:
+    """False for a file that holds something other than a SQLite database; True for a SQLite
+    database, an empty or missing file (SQLite makes one there), or one that cannot be read."""
+    try:
+        with open(path, "rb") as handle:
+            start = handle.read(len(SQLITE_HEADER))
+    except OSError:  # missing or unreadable: connecting says why
+        return True
+    return not start or start == SQLITE_HEADER
+
+
+def _refuse_options_in_the_file_name(url: str) -> None:
+    """Refuse `?uri=true` on a plain path with other options (`sqlite:///cases.sqlite?uri=true&
+    mode=ro`): SQLite then opens (or makes, with the umask's mode) a file named
+    `cases.sqlite?mode=ro`, not the database named, and honours no option. Refuse too the
+    options SQLAlchemy would ignore with a warning (`?mode=ro` without `uri=true`).
+
+    Raises:
+        Failure: the file SQLite would open is not the one the URL names, or an option would
+            be ignored (exit 2).
+    """
+    parsed = make_url(url)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", SAWarning)
+        try:
+            args, options = parsed.get_dialect()().create_connect_args(parsed)
+        except Exception:  # another SQLite driver, or an option of the wrong kind: reported later
+            return
+    ignored = [str(found.message) for found in caught if issubclass(found.category, SAWarning)]
+    if ignored:  # `?mode=ro` without uri=true: the database would be opened read-write
+        raise Failure(
+            f"--db {shown_url(url)}: SQLite would ignore the URL's options", (*ignored, CHECK_URL)
+        )
+    opened = args[0] if args else None
+    if (
+        options.get("uri")
+        and isinstance(opened, str)
+        and opened != parsed.database
+        and not opened.startswith("file:")
+    ):
+        raise Failure(
+            f"--db {shown_url(url)}: with uri=true SQLite would open a file named {opened!r}, "
+            "not the database named",
+            ("Give the database as a file: URI: sqlite:///file:PATH?mode=ro&uri=true.",),
+        )
 
 
 def _missing_file(url: str) -> bool:
@@ -186,15 +277,23 @@ def database_url(database: str) -> str:
         raise Failure(f"--db: {error}") from None
     except ValueError:  # make_url reads the port with int()
         raise Failure("--db: the URL's port is not a number") from None
-    SECRETS.add(database, url.render_as_string(hide_password=True))
+    SECRETS.add(database, shown_url(database))
     if url.password:
         SECRETS.add(f":{url.password}@", ":***@")
     return database
 
 
 def shown_url(url: str) -> str:
-    """A database URL safe to print (password hidden)."""
-    return make_url(url).render_as_string(hide_password=True)
+    """A database URL safe to print (password hidden).
+
+    A file name in bytes that are not UTF-8 reaches Python from the command line as lone
+    surrogates, which SQLAlchemy cannot render: each is shown as U+FFFD instead.
+    """
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except UnicodeEncodeError:
+        readable = "".join("\ufffd" if "\ud800" <= c <= "\udfff" else c for c in url)
+        return make_url(readable).render_as_string(hide_password=True)
 
 
 def load_calendar(name: str) -> SchoolCalendar:
@@ -274,13 +373,44 @@ def format_option(choices: Sequence[str] = FORMATS, default: str = "table") -> C
     )
 
 
+def _database_files(url: str) -> tuple[str, ...]:
+    """The files of the SQLite database at `url` (its journals too); none for a server's."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return ()
+    found = sqlite.database_file(parsed)
+    if found is None:
+        return ()
+    return (found, *(found + suffix for suffix in ("-wal", "-shm", "-journal")))
+
+
+def _not_the_database(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+    """Refuse `-o` naming the SQLite database in use: it would be replaced by the output."""
+    found = ctx.find_object(Settings)
+    if value is None or found is None or not os.path.exists(value):
+        return value
+    try:
+        files = _database_files(found.url)
+    except Failure:  # a bad --db: the command reports it when it opens the store
+        return value
+    if any(os.path.exists(path) and os.path.samefile(value, path) for path in files):
+        raise click.BadParameter(
+            f"{value!r} is the database (--db) itself: writing there would replace every case "
+            "it holds; name another file",
+            ctx,
+            param,
+        )
+    return value
+
+
 def output_option(what: str = "the output") -> Callable[[F], F]:
-    """The `-o FILE` option: write to a file readable by its owner only."""
+    """The `-o FILE` option: write to a file readable by its owner only (never the database)."""
     return click.option(
         "-o",
         "--output",
         type=click.Path(dir_okay=False),
         default=None,
+        callback=_not_the_database,
         metavar="FILE",
         help=f"Write {what} to FILE (created readable by you only) instead of printing it.",
     )
@@ -348,6 +478,9 @@ def write_binary_stdout(data: bytes) -> None:
     stream.flush()
 
 
+BYTE_ORDER_MARK = "\ufeff"
+"""What Windows editors (Notepad's "UTF-8 with BOM") put before UTF-8 text: not part of it."""
+
 MAX_DEPTH = 64
 """The deepest nesting a JSON input may have: a case export is about ten levels deep."""
 MAX_DIGITS = 30
@@ -402,8 +535,8 @@ def read_json(path: str) -> Any:
     integers longer than `MAX_DIGITS`, `NaN` and `Infinity`, and lone surrogates.
     """
     try:
-        if path == "-":
-            text = sys.stdin.read()
+        if path == "-":  # UTF-8 as a file is, whatever the locale's (a Windows pipe's cp1252)
+            text = sys.stdin.buffer.read().decode("utf-8")
         else:
             with open(path, encoding="utf-8") as handle:
                 text = handle.read()
@@ -411,6 +544,7 @@ def read_json(path: str) -> Any:
         raise Failure(f"cannot read {path}: {error.strerror or error}") from None
     except UnicodeDecodeError as error:
         raise Failure(f"{path} is not UTF-8 text: {error}") from None
+    text = text.removeprefix(BYTE_ORDER_MARK)  # Notepad's "UTF-8 with BOM"
     try:
         value = json.loads(text, parse_int=_integer, parse_constant=_constant)
     except json.JSONDecodeError as error:

@@ -7,6 +7,7 @@ one line (its type only: a message might hold a child's personal data).
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 from collections.abc import Sequence
@@ -110,6 +111,13 @@ def bug(error: BaseException) -> Failure:
     )
 
 
+_OUTPUT_FULL = {
+    code for code in (errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", None)) if code
+}
+"""A write refused for want of room: output redirected (`> file`) to a full disk or past a size
+limit, as `-o FILE` reports it (exit 2); the database's own are its driver's errors."""
+
+
 CHECK_DATABASE = "Check --db (or RFSM_DATABASE_URL) and that the database is running, then retry."
 
 
@@ -199,6 +207,8 @@ def failure_from(error: BaseException) -> Failure:
             (_database_message(error), CHECK_DATABASE),
             UNAVAILABLE,
         )
+    if isinstance(error, OSError) and error.errno in _OUTPUT_FULL:
+        return Failure(f"cannot write the output: {error.strerror or error}", (), BAD_INPUT)
     return bug(error)
 
 

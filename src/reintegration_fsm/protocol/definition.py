@@ -355,7 +355,7 @@ class Protocol:
         where = os.fspath(path)
         with open(path, encoding="utf-8") as handle:
             text = handle.read()
-        return cls.from_toml(text, where)
+        return cls.from_toml(text.removeprefix("\ufeff"), where)  # Notepad's "UTF-8 with BOM"
 
     @classmethod
     def from_toml(cls, text: str, where: str = "<protocol>") -> Protocol:
