@@ -225,6 +225,27 @@ def test_the_store_serves_other_calls_while_load_all_is_half_way(
     store.close()
 
 
+@pytest.mark.usefixtures("usual_umask")
+@pytest.mark.parametrize("options", ["uri=true&mode=ro", "mode=rwc&uri=true", "uri=1&cache=shared"])
+def test_uri_true_on_a_plain_path_with_options_is_refused_making_no_file(
+    tmp_path: Path, options: str
+) -> None:
+    """SQLite opened a file named `cases.db?mode=ro` (made with the umask's mode, 0644: the
+    children's data readable by every user), not the database named, honouring no option;
+    the store also made an empty `cases.db`. It is refused, and nothing is made."""
+    with pytest.raises(StoreError, match="file: URI") as refused:
+        SqlAlchemyStore(f"sqlite:///{tmp_path / 'cases.db'}?{options}", calendar=CALENDAR)
+    assert not refused.value.retryable
+    assert "cases.db?" in str(refused.value)
+    assert list(tmp_path.iterdir()) == []
+    store = SqlAlchemyStore(f"sqlite:///file:{tmp_path / 'cases.db'}?{options}", calendar=CALENDAR)
+    if "mode=ro" not in options:  # the file: URI names the same file, with its options
+        store.create_schema()
+        store.save(built("case-01", 3))
+        assert modes(tmp_path)["cases.db"] == PRIVATE
+    store.close()
+
+
 def test_a_database_the_store_creates_is_readable_by_its_owner_only(tmp_path: Path) -> None:
     store = SqlAlchemyStore(f"sqlite:///{tmp_path / 'cases.db'}", calendar=CALENDAR)
     store.create_schema()

@@ -233,7 +233,7 @@ def _refuse_options_in_the_file_name(url: str) -> None:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", SAWarning)
         try:
-            args, options = parsed.get_dialect()().create_connect_args(parsed)
+            parsed.get_dialect()().create_connect_args(parsed)
         except Exception:  # another SQLite driver, or an option of the wrong kind: reported later
             return
     ignored = [str(found.message) for found in caught if issubclass(found.category, SAWarning)]
@@ -241,13 +241,8 @@ def _refuse_options_in_the_file_name(url: str) -> None:
         raise Failure(
             f"--db {shown_url(url)}: SQLite would ignore the URL's options", (*ignored, CHECK_URL)
         )
-    opened = args[0] if args else None
-    if (
-        options.get("uri")
-        and isinstance(opened, str)
-        and opened != parsed.database
-        and not opened.startswith("file:")
-    ):
+    opened = sqlite.misread_file(parsed)
+    if opened is not None:
         raise Failure(
             f"--db {shown_url(url)}: with uri=true SQLite would open a file named {opened!r}, "
             "not the database named",

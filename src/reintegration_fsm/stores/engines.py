@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import weakref
 from typing import Any
 
@@ -20,7 +21,8 @@ def open_engine(
     data). A SQLite database file made through it is readable by its owner only.
 
     Raises:
-        StoreError: the URL cannot be parsed (a non-numeric port, say); SQLAlchemy's own errors
+        StoreError: the URL cannot be parsed (a non-numeric port, say), or SQLite would open
+            another file than the one it names; SQLAlchemy's own errors
             (no such dialect or driver) are left for the caller's `converted` to translate.
     """
     if isinstance(url_or_engine, Engine):
@@ -129,9 +131,22 @@ def _in_autocommit(dbapi_connection: Any) -> bool:
 
 
 def configure(engine: Engine, *, durable: bool = True, busy_timeout: float = 5.0) -> None:
-    """Set up an engine for a store: SQLite's BEGIN, WAL and file mode; MariaDB's strict mode."""
+    """Set up an engine for a store: SQLite's BEGIN, WAL and file mode; MariaDB's strict mode.
+
+    Raises:
+        StoreError: SQLite would open another file than the one the URL names
+            (`sqlite.misread_file`).
+    """
     name = engine.dialect.name
     if name == "sqlite":
+        misread = sqlite.misread_file(engine.url)
+        if misread is not None:
+            raise StoreError(
+                f"with uri=true SQLite would open a file named {os.path.basename(misread)!r}, "
+                "not the database the URL names, and honour none of its options: give the "
+                "database as a file: URI (sqlite:///file:PATH?mode=ro&uri=true)",
+                retryable=False,
+            )
         sqlite.private_file(engine.url)
         sqlite.configure(engine, durable=durable, busy_timeout=busy_timeout)
     elif name in ("mysql", "mariadb"):

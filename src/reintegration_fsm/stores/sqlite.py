@@ -9,6 +9,7 @@ transaction takes the write lock at its start and waits up to the busy timeout f
 from __future__ import annotations
 
 import os
+import warnings
 import weakref
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -87,6 +88,28 @@ def private_file(url: URL) -> None:
     except OSError:
         return  # SQLite will report why it cannot be created
     os.close(descriptor)
+
+
+def misread_file(url: URL) -> str | None:
+    """The file SQLite would open in place of `url`'s database, or None when it opens the one
+    named: with `?uri=true` on a plain path and other options (`sqlite:///cases.sqlite?uri=true&
+    mode=ro`), the driver is handed `cases.sqlite?mode=ro`, which SQLite opens (or makes, with
+    the umask's mode) as a file of that very name, honouring no option."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # options it would ignore: not a file misread
+        try:
+            args, options = url.get_dialect()().create_connect_args(url)
+        except Exception:  # another SQLite driver, or an option of the wrong kind: reported later
+            return None
+    opened = args[0] if args else None
+    if (
+        options.get("uri")
+        and isinstance(opened, str)
+        and opened != url.database
+        and not opened.startswith("file:")
+    ):
+        return opened
+    return None
 
 
 def in_memory(url: URL) -> bool:
