@@ -65,18 +65,20 @@ def case_ids(method: str, value: Iterable[Any]) -> list[str]:
     Raises:
         FormInvalid: `value` is a text or not iterable, or holds something other than text.
     """
+    return list(dict.fromkeys(_texts(method, "case_ids", "case ids", "one id: [case_id]", value)))
+
+
+def _texts(method: str, name: str, what: str, example: str, value: object) -> list[str]:
+    """The texts of `value`, a collection of `what` (one alone is not one: its letters would be
+    taken for them), in order; `example` shows how to give one alone."""
     if isinstance(value, str | bytes) or not isinstance(value, Iterable):
         raise FormInvalid(
-            method,
-            "case_ids",
-            f"must be a collection of case ids, not {type(value).__name__} (one id: [case_id])",
+            method, name, f"must be a collection of {what}, not {type(value).__name__} ({example})"
         )
-    given = list(dict.fromkeys(value))
-    for position, case_id in enumerate(given, start=1):
-        if not isinstance(case_id, str):
-            raise FormInvalid(
-                method, "case_ids", f"item {position} is {type(case_id).__name__}, not text"
-            )
+    given = list(value)
+    for position, item in enumerate(given, start=1):
+        if not isinstance(item, str):
+            raise FormInvalid(method, name, f"item {position} is {type(item).__name__}, not text")
     return given
 
 
@@ -131,19 +133,7 @@ def paths(method: str, value: object) -> list[str]:
     Raises:
         FormInvalid: `value` is a text or not iterable, or holds something other than text.
     """
-    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
-        raise FormInvalid(
-            method,
-            "paths",
-            f"must be a collection of paths, not {type(value).__name__} (one path: [path])",
-        )
-    given = list(value)
-    for position, path in enumerate(given, start=1):
-        if not isinstance(path, str):
-            raise FormInvalid(
-                method, "paths", f"item {position} is {type(path).__name__}, not text"
-            )
-    return given
+    return _texts(method, "paths", "paths", "one path: [path]", value)
 
 
 def verifying(checkpoint: object, progress: object, public_key: object = None) -> None:
