@@ -21,7 +21,7 @@ from reintegration_fsm.errors import (
     ProtocolDefinitionError,
     ProtocolError,
 )
-from reintegration_fsm.fields import NAME_LENGTH, identifier, text_problem
+from reintegration_fsm.fields import NAME_LENGTH, identifier, is_day, plain_day, text_problem
 from reintegration_fsm.forms import (
     ChildViews,
     ConsentForm,
@@ -715,9 +715,9 @@ class Reintegration:
             raise FormInvalid(step.name, "by", f"must be an Actor, not {type(by).__name__}")
         if type(on) is dt.date:
             return on
-        if not isinstance(on, dt.date) or isinstance(on, dt.datetime):  # a datetime is not a day
+        if not is_day(on):
             raise FormInvalid(step.name, "on", f"must be a date, not {type(on).__name__}")
-        return dt.date(on.year, on.month, on.day)
+        return plain_day(on)
 
     @staticmethod
     def _check_values(step: Step, values: Sequence[Any]) -> None:

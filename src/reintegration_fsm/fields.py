@@ -6,7 +6,7 @@ import datetime as dt
 import enum
 import re
 from collections.abc import Callable, Collection
-from typing import Any
+from typing import Any, TypeGuard
 
 import attrs
 
@@ -109,9 +109,20 @@ def optional_flag(instance: Any, attribute: attrs.Attribute[Any], value: Any) ->
         flag(instance, attribute, value)
 
 
+def is_day(value: object) -> TypeGuard[dt.date]:
+    """True for a calendar date, a subclass of `date` too; False for a datetime (the protocol
+    counts days, and which day a datetime falls on depends on a time zone) or anything else."""
+    return isinstance(value, dt.date) and not isinstance(value, dt.datetime)
+
+
+def plain_day(value: dt.date) -> dt.date:
+    """`value` as a plain `date`: a subclass's day, as JSON and every engine read it back."""
+    return value if type(value) is dt.date else dt.date(value.year, value.month, value.day)
+
+
 def day(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     """A calendar date (a datetime is refused: the protocol counts days)."""
-    if not isinstance(value, dt.date) or isinstance(value, dt.datetime):
+    if not is_day(value):
         raise _fail(instance, attribute, f"must be a date, not {describe(value)}")
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, NamedTuple, NoReturn
 
 from reintegration_fsm.errors import CalendarError, CalendarFileError
+from reintegration_fsm.fields import is_day
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -127,7 +128,7 @@ def check_terms(terms: Sequence[Term], closures: Sequence[Closure], where: str |
 
 def as_date(value: object, what: str, line: int | None, where: str | None) -> date:
     """Accept a date (not a date-time) or refuse it, naming what it was meant to be."""
-    if isinstance(value, datetime) or not isinstance(value, date):
+    if not is_day(value):
         _fail(f"{what} must be a date like 2025-09-01, not {value!r}", line, where)
     return value
 
@@ -373,7 +374,7 @@ def _all_day_span(event: Any) -> tuple[date, date] | None:
     if "DTSTART" not in event:
         return None
     start = event.decoded("DTSTART")
-    if isinstance(start, datetime) or not isinstance(start, date):
+    if not is_day(start):
         return None
     if "DTEND" in event:
         end = event.decoded("DTEND")

@@ -141,7 +141,7 @@ def _prose(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
 
 
 def _a_day(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if not isinstance(value, dt.date) or isinstance(value, dt.datetime):
+    if not fields.is_day(value):
         raise ProtocolDefinitionError(attribute.name, f"must be a date, not {value!r}")
 
 

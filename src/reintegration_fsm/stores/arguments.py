@@ -5,12 +5,13 @@ one engine, refused by another and crashed a third)."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.case import Reintegration
 from reintegration_fsm.errors import FormInvalid
+from reintegration_fsm.fields import is_day
 from reintegration_fsm.protocol.definition import protocol_registry
 from reintegration_fsm.stores.checkpoints import Checkpoint
 
@@ -33,7 +34,7 @@ def day(method: str, name: str, value: object) -> date:
     Raises:
         FormInvalid: it is not a date.
     """
-    if not isinstance(value, date) or isinstance(value, datetime):
+    if not is_day(value):
         raise FormInvalid(method, name, f"must be a date, not {type(value).__name__}")
     return value
 

@@ -15,6 +15,7 @@ import attrs
 from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.case import Reintegration
 from reintegration_fsm.errors import FormInvalid, ProtocolError, UnknownProtocol
+from reintegration_fsm.fields import plain_day
 from reintegration_fsm.stores import arguments, personal
 from reintegration_fsm.stores.digests import ACTOR_FIELDS, column_digest
 from reintegration_fsm.stores.redaction import RedactionNote, Removal, note_row, remove
@@ -80,7 +81,7 @@ def plan(
             that is still there: remove both in one redaction).
     """
     check_request(reason, by, on)
-    on = dt.date(on.year, on.month, on.day)  # kept as a plain date, as every engine reads it
+    on = plain_day(on)  # kept as a plain date, as every engine reads it
     by_seq = {int(entry["seq"]): entry for entry in entries}
     removals: dict[int, Removal] = {}
     for seq, patterns in targets.items():
