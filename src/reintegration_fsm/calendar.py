@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date, datetime
+from datetime import date
 from functools import lru_cache
 from types import MappingProxyType
 from typing import Any, NoReturn
@@ -21,6 +21,7 @@ from typing import Any, NoReturn
 import holidays
 
 from reintegration_fsm.errors import CalendarError, CalendarFileError, FormInvalid
+from reintegration_fsm.fields import is_day
 from reintegration_fsm.term_dates import (
     Closure,
     Term,
@@ -241,7 +242,7 @@ class SchoolCalendar:
             CalendarError: `d` is before the first term or after the last.
             FormInvalid: `d` is not a date (a datetime is not one).
         """
-        o = self._day("is_school_day", "d", d)
+        o = d.toordinal() if type(d) is date else self._day("is_school_day", "d", d)
         if o < self._first_ord or o > self._last_ord:
             self._outside(d)
         return o in self._day_set
@@ -254,8 +255,8 @@ class SchoolCalendar:
             FormInvalid: `d` is not a date, or `n` not a whole number of 0 or more (a
                 `ValueError`).
         """
-        o = self._day("add_school_days", "d", d)
-        if not isinstance(n, int) or isinstance(n, bool):
+        o = d.toordinal() if type(d) is date else self._day("add_school_days", "d", d)
+        if type(n) is not int and (isinstance(n, bool) or not isinstance(n, int)):
             raise FormInvalid("add_school_days", "n", f"must be a whole number, not {n!r}")
         if o < self._first_ord or o > self._last_ord:
             self._outside(d)
@@ -275,8 +276,8 @@ class SchoolCalendar:
             CalendarError: `a` or `b` is outside the calendar.
             FormInvalid: `a` or `b` is not a date.
         """
-        oa = self._day("school_days_between", "a", a)
-        ob = self._day("school_days_between", "b", b)
+        oa = a.toordinal() if type(a) is date else self._day("school_days_between", "a", a)
+        ob = b.toordinal() if type(b) is date else self._day("school_days_between", "b", b)
         if oa < self._first_ord or oa > self._last_ord:
             self._outside(a)
         if ob < self._first_ord or ob > self._last_ord:
@@ -316,7 +317,11 @@ class SchoolCalendar:
                 "weeks",
                 f"must be three increasing whole numbers above 0, not {weeks!r}",
             )
-        o = self._day("suggest_review_dates", "start", start)
+        o = (
+            start.toordinal()
+            if type(start) is date
+            else self._day("suggest_review_dates", "start", start)
+        )
         if o < self._first_ord or o > self._last_ord:
             self._outside(start)
         span = weeks[2] * 7
@@ -354,12 +359,13 @@ class SchoolCalendar:
     @staticmethod
     def _day(method: str, name: str, value: object) -> int:
         """The ordinal of `value`, a date (a datetime is not a day: which day it is depends
-        on a time zone the calendar does not know).
+        on a time zone the calendar does not know). The callers take a plain `date`'s ordinal
+        themselves: every deadline counts through them.
 
         Raises:
             FormInvalid: it is not a date.
         """
-        if isinstance(value, datetime) or not isinstance(value, date):
+        if not is_day(value):
             raise FormInvalid(method, name, f"must be a date, not {type(value).__name__}")
         return value.toordinal()
 
