@@ -81,6 +81,18 @@ def mariadb_url() -> str:
     return _database_url("RFSM_TEST_MARIADB_URL")
 
 
+@pytest.fixture
+def mariadb_engine(mariadb_url: str) -> Iterator[sa.Engine]:
+    """An engine on an empty MariaDB database (the migration tests')."""
+    from store_contract import reachable_engine, reset_database
+
+    engine = reachable_engine(mariadb_url)
+    reset_database(engine)
+    yield engine
+    reset_database(engine)
+    engine.dispose()
+
+
 @pytest.fixture(scope="session")
 def calendar() -> SchoolCalendar:
     """The package's sample calendar."""

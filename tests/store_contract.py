@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import importlib
 import itertools
 import json
 import os
@@ -305,10 +306,13 @@ def as_case(value: object) -> Reintegration:
 
 # -- SQL databases -------------------------------------------------------------------------------
 def reset_database(engine: sa.Engine) -> None:
-    """Drop the store's tables (their triggers go with them) and the migration version table."""
+    """Drop the store's tables (their triggers go with them), the migration version table, and
+    the tables a migration cut off part way holds aside (`0003_evidence.HELD`)."""
+    held = importlib.import_module("reintegration_fsm.stores.migrations.versions.0003_evidence")
     with engine.begin() as conn:
         schema.metadata.drop_all(conn)
-        conn.execute(sa.text(f"DROP TABLE IF EXISTS {VERSION_TABLE}"))
+        for table in (VERSION_TABLE, *held.HELD.values()):
+            conn.execute(sa.text(f"DROP TABLE IF EXISTS {table}"))
 
 
 def reachable_engine(url: str) -> sa.Engine:

@@ -542,16 +542,6 @@ def test_a_revision_5_database_gets_smaller_rows_and_keeps_its_hashes(engine: sa
     assert len(_rows(engine, schema.transitions)) == len(before)
 
 
-@pytest.fixture
-def mariadb_engine(mariadb_url: str) -> Iterator[sa.Engine]:
-    """An engine on an empty MariaDB database."""
-    engine = reachable_engine(mariadb_url)
-    reset_database(engine)
-    yield engine
-    reset_database(engine)
-    engine.dispose()
-
-
 MARIADB_0006_STEPS = (
     "DROP TRIGGER IF EXISTS rfsm_transitions_no_update",
     "ALTER TABLE rfsm_transitions MODIFY payload_digest VARBINARY(64) NOT NULL, "

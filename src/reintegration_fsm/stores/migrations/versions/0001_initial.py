@@ -12,6 +12,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from reintegration_fsm.stores.migrations import resumable
+
 revision = "0001"
 down_revision = None
 branch_labels = None
@@ -52,8 +54,9 @@ def _triggers(dialect: str) -> list[str]:
 
 
 def upgrade() -> None:
-    """Create the four tables, their indexes and the log's append-only triggers."""
-    op.create_table(
+    """Create the four tables, their indexes and the log's append-only triggers (on MariaDB,
+    what a run cut off part way made is kept, and the rest made, when run again)."""
+    resumable.create_table(
         "rfsm_cases",
         sa.Column("case_id", sa.String(100), primary_key=True),
         sa.Column("authority", sa.String(200), nullable=False),
@@ -64,9 +67,9 @@ def upgrade() -> None:
         mysql_charset="utf8mb4",
         mysql_collate="utf8mb4_bin",
     )
-    op.create_index("ix_rfsm_cases_authority", "rfsm_cases", ["authority"])
-    op.create_index("ix_rfsm_cases_next_due", "rfsm_cases", ["next_due"])
-    op.create_table(
+    resumable.create_index("ix_rfsm_cases_authority", "rfsm_cases", ["authority"])
+    resumable.create_index("ix_rfsm_cases_next_due", "rfsm_cases", ["next_due"])
+    resumable.create_table(
         "rfsm_transitions",
         sa.Column("case_id", sa.String(100), nullable=False),
         sa.Column("seq", sa.Integer, nullable=False, autoincrement=False),
@@ -87,7 +90,7 @@ def upgrade() -> None:
         mysql_charset="utf8mb4",
         mysql_collate="utf8mb4_bin",
     )
-    op.create_table(
+    resumable.create_table(
         "rfsm_open_items",
         sa.Column("case_id", sa.String(100), nullable=False),
         sa.Column("item_no", sa.Integer, nullable=False, autoincrement=False),
@@ -100,17 +103,17 @@ def upgrade() -> None:
         mysql_charset="utf8mb4",
         mysql_collate="utf8mb4_bin",
     )
-    op.create_index(
+    resumable.create_index(
         "ix_rfsm_open_items_due",
         "rfsm_open_items",
         ["due", "case_id", "item_no", "kind", "item_type", "owner"],
     )
-    op.create_index(
+    resumable.create_index(
         "ix_rfsm_open_items_authority_due",
         "rfsm_open_items",
         ["authority", "due", "case_id", "item_no", "kind", "item_type", "owner"],
     )
-    op.create_table(
+    resumable.create_table(
         "rfsm_redactions",
         sa.Column("case_id", sa.String(100), nullable=False),
         sa.Column("seq", sa.Integer, nullable=False, autoincrement=False),
@@ -128,9 +131,9 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     """Drop everything `upgrade` created."""
-    op.drop_table("rfsm_redactions")
-    op.drop_table("rfsm_open_items")
-    op.drop_table("rfsm_transitions")
-    op.drop_table("rfsm_cases")
+    resumable.drop_table("rfsm_redactions")
+    resumable.drop_table("rfsm_open_items")
+    resumable.drop_table("rfsm_transitions")
+    resumable.drop_table("rfsm_cases")
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP FUNCTION IF EXISTS rfsm_refuse_change()")

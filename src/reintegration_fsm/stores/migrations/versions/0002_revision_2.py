@@ -29,6 +29,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.mysql import LONGTEXT
 
+from reintegration_fsm.stores.migrations import resumable
+
 revision = "0002"
 down_revision = "0001"
 branch_labels = None
@@ -119,19 +121,21 @@ def upgrade() -> None:
             existing_type=sa.Text(),
             existing_nullable=False,
         )
+    present = resumable.columns("rfsm_cases")
     with op.batch_alter_table("rfsm_cases") as batch:
         for name, type_ in NEW_CASE_COLUMNS:
-            batch.add_column(sa.Column(name, type_, nullable=True))
-    op.drop_index("ix_rfsm_open_items_due", "rfsm_open_items")
-    op.drop_index("ix_rfsm_open_items_authority_due", "rfsm_open_items")
-    op.add_column("rfsm_open_items", sa.Column("opened_on", sa.Date, nullable=True))
-    op.create_index("ix_rfsm_open_items_due", "rfsm_open_items", [*ITEM_INDEX_COLUMNS, "opened_on"])
-    op.create_index(
-        "ix_rfsm_open_items_authority_due",
-        "rfsm_open_items",
-        ["authority", *ITEM_INDEX_COLUMNS, "opened_on"],
-    )
-    op.create_table(
+            if name not in present:
+                batch.add_column(sa.Column(name, type_, nullable=True))
+    new_item_indexes = {
+        "ix_rfsm_open_items_due": [*ITEM_INDEX_COLUMNS, "opened_on"],
+        "ix_rfsm_open_items_authority_due": ["authority", *ITEM_INDEX_COLUMNS, "opened_on"],
+    }
+    for index, on in new_item_indexes.items():
+        resumable.drop_index(index, "rfsm_open_items", unless_on=on)
+    resumable.add_column("rfsm_open_items", sa.Column("opened_on", sa.Date, nullable=True))
+    for index, on in new_item_indexes.items():
+        resumable.create_index(index, "rfsm_open_items", on)
+    resumable.create_table(
         "rfsm_weightings",
         sa.Column("case_id", sa.String(ID), nullable=False),
         sa.Column("school", sa.String(NAME), nullable=False),
@@ -142,10 +146,10 @@ def upgrade() -> None:
         mysql_charset="utf8mb4",
         mysql_collate="utf8mb4_bin",
     )
-    op.create_index(
+    resumable.create_index(
         "ix_rfsm_weightings_on", "rfsm_weightings", ["on_date", "case_id", "school", "points"]
     )
-    op.create_index(
+    resumable.create_index(
         "ix_rfsm_weightings_authority_on",
         "rfsm_weightings",
         ["authority", "on_date", "case_id", "school", "points"],
@@ -155,9 +159,9 @@ def upgrade() -> None:
         for name, type_ in NEW_CASE_COLUMNS:
             if name in REQUIRED:
                 batch.alter_column(name, existing_type=type_, nullable=False)
-    op.create_index("ix_rfsm_cases_ap_setting", "rfsm_cases", ["ap_setting"])
-    op.create_index("ix_rfsm_cases_host_school", "rfsm_cases", ["host_school"])
-    op.create_index("ix_rfsm_cases_stage", "rfsm_cases", ["stage", "case_id"])
+    resumable.create_index("ix_rfsm_cases_ap_setting", "rfsm_cases", ["ap_setting"])
+    resumable.create_index("ix_rfsm_cases_host_school", "rfsm_cases", ["host_school"])
+    resumable.create_index("ix_rfsm_cases_stage", "rfsm_cases", ["stage", "case_id"])
     if dialect == "sqlite":
         op.execute(SQLITE_NO_REPLACE)
 
@@ -168,21 +172,25 @@ def downgrade() -> None:
     dialect = bind.dialect.name
     if dialect == "sqlite":
         op.execute("DROP TRIGGER IF EXISTS rfsm_transitions_no_replace")
-    op.drop_index("ix_rfsm_cases_stage", "rfsm_cases")
-    op.drop_index("ix_rfsm_cases_host_school", "rfsm_cases")
-    op.drop_index("ix_rfsm_cases_ap_setting", "rfsm_cases")
+    for index in ("ix_rfsm_cases_stage", "ix_rfsm_cases_host_school", "ix_rfsm_cases_ap_setting"):
+        resumable.drop_index(index, "rfsm_cases")
+    present = resumable.columns("rfsm_cases")
     with op.batch_alter_table("rfsm_cases") as batch:
         for name, _ in NEW_CASE_COLUMNS:
-            batch.drop_column(name)
-    op.drop_table("rfsm_weightings")
-    op.drop_index("ix_rfsm_open_items_due", "rfsm_open_items")
-    op.drop_index("ix_rfsm_open_items_authority_due", "rfsm_open_items")
-    with op.batch_alter_table("rfsm_open_items") as batch:
-        batch.drop_column("opened_on")
-    op.create_index("ix_rfsm_open_items_due", "rfsm_open_items", ITEM_INDEX_COLUMNS)
-    op.create_index(
-        "ix_rfsm_open_items_authority_due", "rfsm_open_items", ["authority", *ITEM_INDEX_COLUMNS]
-    )
+            if name in present:
+                batch.drop_column(name)
+    resumable.drop_table("rfsm_weightings")
+    old_item_indexes = {
+        "ix_rfsm_open_items_due": ITEM_INDEX_COLUMNS,
+        "ix_rfsm_open_items_authority_due": ["authority", *ITEM_INDEX_COLUMNS],
+    }
+    for index, on in old_item_indexes.items():
+        resumable.drop_index(index, "rfsm_open_items", unless_on=on)
+    if "opened_on" in resumable.columns("rfsm_open_items"):
+        with op.batch_alter_table("rfsm_open_items") as batch:
+            batch.drop_column("opened_on")
+    for index, on in old_item_indexes.items():
+        resumable.create_index(index, "rfsm_open_items", on)
     _rebuild(bind, revision=1)
     if dialect in ("mysql", "mariadb"):
         op.alter_column(
@@ -336,6 +344,8 @@ def _rebuild(bind: sa.Connection, *, revision: int) -> None:
     )
     authorities = dict(bind.execute(sa.select(case_rows.c.case_id, case_rows.c.authority)).all())
     bind.execute(sa.delete(open_items))
+    if revision == 2:  # (MariaDB: a run cut off after filling it, run again)
+        bind.execute(sa.delete(ledger))
     values = ["next_due"] if revision == 1 else ["next_due", *(n for n, _ in NEW_CASE_COLUMNS)]
     update = (
         sa.update(case_rows)

@@ -35,6 +35,8 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
+from reintegration_fsm.stores.migrations import resumable
+
 revision = "0003"
 down_revision = "0002"
 branch_labels = None
@@ -356,20 +358,56 @@ def _note_columns() -> list[sa.Column[Any]]:
     ]
 
 
+HELD = {"upgrade": "rfsm_redactions_revision_2", "downgrade": "rfsm_redactions_revision_3"}
+"""Where each direction keeps the redaction table it replaces until it is done (MariaDB)."""
+
+
+def _hold_notes(direction: str, dialect: str, notes: sa.TableClause) -> sa.TableClause:
+    """The redaction table this direction replaces (`notes`, as it reads it). On MariaDB, whose
+    DROP TABLE commits at once, it is renamed aside rather than dropped, so that a run cut off
+    before writing the notes anew loses none of them and finishes when run again."""
+    if dialect not in ("mysql", "mariadb"):
+        return notes
+    held = HELD[direction]
+    if (
+        not resumable.has_table(held)
+        and resumable.has_table(notes.name)
+        and resumable.columns(notes.name) == set(notes.c.keys())
+    ):
+        op.rename_table(notes.name, held)
+    return sa.table(held, *(sa.column(column.name, column.type) for column in notes.c))
+
+
+def _notes_in(table: sa.TableClause) -> list[dict[str, Any]]:
+    """Every note `table` holds (none if a run cut off after its end dropped it)."""
+    if not resumable.has_table(table.name):
+        return []
+    return [dict(row) for row in op.get_bind().execute(sa.select(table)).mappings()]
+
+
+def _done_with(held: sa.TableClause) -> None:
+    """Drop the redaction table this direction replaced, held aside (`_hold_notes`)."""
+    if held.name in HELD.values():
+        resumable.drop_table(held.name)
+
+
 def upgrade() -> None:
-    """Add the salt and the tables, re-digest every sound case, and guard UPDATEs anew."""
+    """Add the salt and the tables, re-digest every sound case, and guard UPDATEs anew. On
+    MariaDB a run cut off part way finishes when run again."""
     bind = op.get_bind()
     dialect = bind.dialect.name
-    legacy = [dict(row) for row in bind.execute(sa.select(old_notes)).mappings()]
-    op.drop_table("rfsm_redactions")
-    op.create_table(
+    held = _hold_notes("upgrade", dialect, old_notes)
+    legacy = _notes_in(held)
+    if held is old_notes:
+        op.drop_table("rfsm_redactions")
+    resumable.create_table(
         "rfsm_redactions",
         *_note_columns(),
         sa.PrimaryKeyConstraint("case_id", "seq", "number", name="pk_rfsm_redactions"),
         mysql_charset="utf8mb4",
         mysql_collate="utf8mb4_bin",
     )
-    op.create_table(
+    resumable.create_table(
         "rfsm_redacting",
         sa.Column("case_id", sa.String(ID), nullable=False),
         sa.Column("seq", sa.Integer, nullable=False, autoincrement=False),
@@ -377,7 +415,7 @@ def upgrade() -> None:
         mysql_charset="utf8mb4",
         mysql_collate="utf8mb4_bin",
     )
-    op.create_table(
+    resumable.create_table(
         "rfsm_rechained",
         sa.Column("case_id", sa.String(ID), nullable=False),
         sa.Column("version", sa.Integer, nullable=False, autoincrement=False),
@@ -388,11 +426,25 @@ def upgrade() -> None:
         mysql_charset="utf8mb4",
         mysql_collate="utf8mb4_bin",
     )
-    op.add_column("rfsm_transitions", sa.Column("payload_salt", sa.String(SALT), nullable=True))
+    resumable.add_column(
+        "rfsm_transitions", sa.Column("payload_salt", sa.String(SALT), nullable=True)
+    )
     _drop_update_triggers(dialect)
-    _redigest(bind, legacy)
+    if not _redigested(bind):
+        _redigest(bind, legacy)
     for statement in _guard(dialect):
         op.execute(statement)
+    _done_with(held)
+
+
+def _redigested(bind: sa.Connection) -> bool:
+    """Whether `_redigest` has run and been committed (MariaDB: by the next statement's implicit
+    commit, before a cut-off): only it writes notes and re-chained cases, in one transaction."""
+    written = (
+        bind.execute(sa.select(table.c.case_id).limit(1)).first() is not None
+        for table in (new_notes, rechained)
+    )
+    return any(written)
 
 
 def _redigest(bind: sa.Connection, legacy: Sequence[Mapping[str, Any]]) -> None:
@@ -491,22 +543,26 @@ def _redigest(bind: sa.Connection, legacy: Sequence[Mapping[str, Any]]) -> None:
 # -- downgrade ---------------------------------------------------------------------------------
 def downgrade() -> None:
     """Back to revision 2's hashes and tables; refused once a revision-3 redaction removed a
-    value (revision 2 could not show such an entry's payload)."""
+    value (revision 2 could not show such an entry's payload). On MariaDB a run cut off part way
+    finishes when run again."""
     bind = op.get_bind()
     dialect = bind.dialect.name
-    made = bind.execute(
-        sa.select(sa.func.count()).select_from(new_notes).where(new_notes.c.paths.is_not(None))
-    ).scalar()
-    if made:
-        raise RuntimeError(
-            f"cannot downgrade below 0003: {made} redaction(s) made under revision 3 removed "
-            "values that revision 2's digests cannot account for"
-        )
-    notes = [dict(row) for row in bind.execute(sa.select(new_notes)).mappings()]
+    if "paths" in resumable.columns("rfsm_redactions"):  # (not yet held aside or rewritten)
+        made = bind.execute(
+            sa.select(sa.func.count()).select_from(new_notes).where(new_notes.c.paths.is_not(None))
+        ).scalar()
+        if made:
+            raise RuntimeError(
+                f"cannot downgrade below 0003: {made} redaction(s) made under revision 3 removed "
+                "values that revision 2's digests cannot account for"
+            )
     _drop_update_triggers(dialect)
     hashes = _undigest(bind)
-    op.drop_table("rfsm_redactions")
-    op.create_table(
+    held = _hold_notes("downgrade", dialect, new_notes)
+    notes = _notes_in(held)
+    if held is new_notes:
+        op.drop_table("rfsm_redactions")
+    resumable.create_table(
         "rfsm_redactions",
         sa.Column("case_id", sa.String(ID), nullable=False),
         sa.Column("seq", sa.Integer, nullable=False, autoincrement=False),
@@ -525,21 +581,29 @@ def downgrade() -> None:
         entry = hashes.get((note["case_id"], int(note["seq"])), GENESIS)
         record["hash"] = _legacy_note_hash(record, entry)
         records.append(record)
-    if records:
-        bind.execute(sa.insert(old_notes), records)
-    op.drop_table("rfsm_rechained")
-    op.drop_table("rfsm_redacting")
-    with op.batch_alter_table("rfsm_transitions") as batch:
-        batch.drop_column("payload_salt")
+    if held is new_notes or resumable.has_table(held.name):  # (MariaDB: else written before)
+        bind.execute(sa.delete(old_notes))  # (MariaDB: written by a run cut off after it)
+        if records:
+            bind.execute(sa.insert(old_notes), records)
+    resumable.drop_table("rfsm_rechained")
+    resumable.drop_table("rfsm_redacting")
+    if "payload_salt" in resumable.columns("rfsm_transitions"):
+        with op.batch_alter_table("rfsm_transitions") as batch:
+            batch.drop_column("payload_salt")
     if dialect == "postgresql":
         op.execute("DROP FUNCTION IF EXISTS rfsm_guard_update()")
     for statement in _revision_2_triggers(dialect):
         op.execute(statement)
+    _done_with(held)
 
 
 def _undigest(bind: sa.Connection) -> dict[tuple[str, int], str]:
     """Revision 2's digests and hashes for every salted case; every entry's hash after."""
     hashes: dict[tuple[str, int], str] = {}
+    for row in bind.execute(sa.select(log.c.case_id, log.c.seq, log.c.hash)).mappings():
+        hashes[(row["case_id"], int(row["seq"]))] = str(row["hash"])
+    if "payload_salt" not in resumable.columns("rfsm_transitions"):
+        return hashes  # (MariaDB: a run cut off after dropping it, every entry undigested)
     salted = sorted(
         set(
             bind.execute(
@@ -565,8 +629,6 @@ def _undigest(bind: sa.Connection) -> dict[tuple[str, int], str]:
         .where(case_rows.c.case_id == sa.bindparam("b_case_id"))
         .values(last_hash=sa.bindparam("b_last_hash"))
     )
-    for row in bind.execute(sa.select(log.c.case_id, log.c.seq, log.c.hash)).mappings():
-        hashes[(row["case_id"], int(row["seq"]))] = str(row["hash"])
     for start in range(0, len(salted), CHUNK):
         chunk = salted[start : start + CHUNK]
         query = sa.select(log).where(log.c.case_id.in_(chunk)).order_by(log.c.case_id, log.c.seq)

@@ -30,6 +30,8 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
+from reintegration_fsm.stores.migrations import resumable
+
 revision = "0004"
 down_revision = "0003"
 branch_labels = None
@@ -134,11 +136,11 @@ def _by_place(case_rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def upgrade() -> None:
     """Number every open item by its group and its place in it; drop the unused index."""
     _renumber(_by_identity)
-    op.drop_index("ix_rfsm_cases_next_due", table_name="rfsm_cases")
+    resumable.drop_index("ix_rfsm_cases_next_due", "rfsm_cases")
 
 
 def downgrade() -> None:
     """Number every case's open items by their place in the case's list (see above); index
     `next_due` again."""
-    op.create_index("ix_rfsm_cases_next_due", "rfsm_cases", ["next_due"])
+    resumable.create_index("ix_rfsm_cases_next_due", "rfsm_cases", ["next_due"])
     _renumber(_by_place)

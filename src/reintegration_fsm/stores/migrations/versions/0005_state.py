@@ -32,6 +32,7 @@ from alembic import op
 
 from reintegration_fsm.case import Reintegration
 from reintegration_fsm.errors import ProtocolError, StoreError
+from reintegration_fsm.stores.migrations import resumable
 from reintegration_fsm.stores.redaction import by_seq
 from reintegration_fsm.stores.rows import transitions_from_rows
 
@@ -147,6 +148,8 @@ def _fill(bind: sa.Connection, log: sa.Table, notes: sa.Table, chunk: Sequence[s
 
 
 def downgrade() -> None:
-    """Drop the column."""
-    with op.batch_alter_table("rfsm_cases") as batch:
-        batch.drop_column("state")
+    """Drop the column (on MariaDB, which commits it at once, unless a run cut off after
+    dropping it did)."""
+    if "state" in resumable.columns("rfsm_cases"):
+        with op.batch_alter_table("rfsm_cases") as batch:
+            batch.drop_column("state")

@@ -17,7 +17,8 @@ Create Date: 2026-12-02
   PostgreSQL and MariaDB (InnoDB already keeps a table in its primary key's order) only change
   indexes.
 
-No row changes. The downgrade restores the indexes and (SQLite) the rowid tables.
+No row changes. The downgrade restores the indexes and (SQLite) the rowid tables. On MariaDB,
+which commits each index change at once, a run of either cut off part way finishes when run again.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
+
+from reintegration_fsm.stores.migrations import resumable
 
 revision = "0007"
 down_revision = "0006"
@@ -117,15 +120,18 @@ def _rebuild(table: sa.Table) -> None:
 
 
 def _change(drop: dict[str, dict[str, list[str]]], create: dict[str, dict[str, list[str]]]) -> None:
+    """Drop the `drop` indexes and create the `create` ones, table by table (`resumable`: on
+    MariaDB a run cut off part way finishes when run again)."""
     dialect = op.get_bind().dialect.name
     tables = _tables(with_rowid=drop is NEW_INDEXES)
     for table_name, indexes in drop.items():
+        wanted = create[table_name]
         for index in indexes:
-            op.drop_index(index, table_name=table_name)
+            resumable.drop_index(index, table_name, unless_on=wanted.get(index))
         if dialect == "sqlite":
             _rebuild(tables[table_name])
-        for index, columns in create[table_name].items():
-            op.create_index(index, table_name, columns)
+        for index, columns in wanted.items():
+            resumable.create_index(index, table_name, columns)
 
 
 def upgrade() -> None:

@@ -30,6 +30,7 @@ from alembic import op
 from sqlalchemy.dialects.mysql import BINARY
 
 from reintegration_fsm.errors import StoreError
+from reintegration_fsm.stores.migrations import resumable
 
 revision = "0008"
 down_revision = "0007"
@@ -149,9 +150,20 @@ def _check_chain(bind: sa.Connection) -> None:
 
 
 def upgrade() -> None:
-    """Check the chain, then drop the column."""
+    """Check the chain, then drop the column. On MariaDB, which commits the DROP COLUMN at once,
+    a run cut off after it (the append-only guard not yet back) finishes when run again."""
     bind = op.get_bind()
     dialect = bind.dialect.name
+    if "prev_hash" in resumable.columns(log.name):  # (MariaDB: a run cut off after the drop)
+        _drop_prev_hash(bind, dialect)
+    else:
+        _drop_guard(dialect)
+    for statement in _guard(dialect, FIXED_AFTER):
+        op.execute(statement)
+
+
+def _drop_prev_hash(bind: sa.Connection, dialect: str) -> None:
+    """Check the chain, then drop the column (and the guards that name it)."""
     _check_chain(bind)
     _drop_guard(dialect)
     if dialect == "sqlite":
@@ -159,17 +171,16 @@ def upgrade() -> None:
             op.execute(f"DROP TRIGGER IF EXISTS rfsm_transitions_no_{event}")
     with op.batch_alter_table("rfsm_transitions") as batch:
         batch.drop_column("prev_hash")
-    for statement in _guard(dialect, FIXED_AFTER):
-        op.execute(statement)
 
 
 def downgrade() -> None:
-    """Add the column back, filled from the chain."""
+    """Add the column back, filled from the chain. On MariaDB a run cut off part way finishes
+    when run again."""
     bind = op.get_bind()
     dialect = bind.dialect.name
     _drop_guard(dialect)
     binary = BINARY(32) if dialect in ("mysql", "mariadb") else sa.LargeBinary()
-    op.add_column("rfsm_transitions", sa.Column("prev_hash", binary, nullable=True))
+    resumable.add_column(log.name, sa.Column("prev_hash", binary, nullable=True))
     update = (
         sa.update(log)
         .where(log.c.case_id == sa.bindparam("b_case_id"), log.c.seq == sa.bindparam("b_seq"))

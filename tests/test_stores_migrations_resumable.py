@@ -1,0 +1,155 @@
+"""Every migration, cut off on MariaDB after any statement that commits by itself, finishes when
+run again: nothing lost, the schema as `create_schema()` builds it, the log guarded and sound.
+
+MariaDB commits each CREATE, ALTER, DROP and RENAME at once, with the rows changed before it: a
+migration cut off part way (a lost connection, a killed server or client) leaves its first
+changes in place under the previous revision's stamp. Here a cut-off is an error raised right
+after the migration's n-th such statement, for every n, in both directions; the migration's
+rows changed since that statement are rolled back, as the server does with a lost connection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from alembic.script import ScriptDirectory
+
+from reintegration_fsm.errors import StoreError
+from reintegration_fsm.stores import SqlAlchemyStore, upgrade
+from reintegration_fsm.stores.migrate import VERSION_TABLE, config
+from store_contract import CALENDAR, reset_database
+from test_stores_migrations import (
+    REVISION_1_CASES,
+    REVISION_1_ITEMS,
+    REVISION_2_LOG,
+    _downgrade_to,
+    _fill_revision_5,
+    differences,
+    revision_1_cases,
+    revision_1_rows,
+    triggers,
+)
+from test_stores_redigest import _fill_revision_2
+
+REVISIONS = [script.revision for script in ScriptDirectory.from_config(config()).walk_revisions()][
+    ::-1
+]
+"""Every shipped revision, oldest first."""
+COMMITTING = ("CREATE", "ALTER", "DROP", "RENAME", "TRUNCATE")
+"""How the statements MariaDB commits by themselves begin."""
+
+
+class CutOff(Exception):
+    """The connection lost right after a statement MariaDB committed."""
+
+
+def _fill_revision_1(engine: sa.Engine) -> None:
+    upgrade(engine, revision="0001")
+    with engine.begin() as conn:
+        for item in revision_1_cases():
+            case_row, entries, items = revision_1_rows(item)
+            conn.execute(sa.insert(REVISION_1_CASES), case_row)
+            conn.execute(sa.insert(REVISION_2_LOG), entries)
+            if items:
+                conn.execute(sa.insert(REVISION_1_ITEMS), items)
+
+
+def _filled(engine: sa.Engine, at: str) -> tuple[set[str], int]:
+    """An emptied database filled as an older revision's store wrote it, then brought to revision
+    `at`; the cases `verify()` reports once upgraded, and the redaction notes it holds."""
+    reset_database(engine)
+    if at == "base":
+        return set(), 0
+    number = int(at)
+    if number == 1:
+        upgrade(engine, revision="0001")
+        return set(), 0
+    expected: tuple[set[str], int]
+    if number == 2:
+        _fill_revision_1(engine)
+        expected = set(), 0
+    elif number <= 5:
+        upgrade(engine, revision="0002")
+        _fill_revision_2(engine)  # a broken log, and a revision-2 redaction note
+        expected = {"broken"}, 1
+    else:
+        upgrade(engine, revision="0005")
+        _fill_revision_5(engine)
+        expected = set(), 0
+    upgrade(engine, revision=at)
+    return expected
+
+
+def _counting(engine: sa.Engine, cut_at: int | None) -> tuple[list[int], Callable[..., None]]:
+    """A listener counting the committing statements run, raising `CutOff` after the
+    `cut_at`-th."""
+    seen = [0]
+
+    def after(*args: Any) -> None:
+        statement = args[2]
+        if statement.lstrip().upper().startswith(COMMITTING):
+            seen[0] += 1
+            if seen[0] == cut_at:
+                raise CutOff(statement)
+
+    sa.event.listen(engine, "after_cursor_execute", after)
+    return seen, after
+
+
+def _stamp(engine: sa.Engine) -> str | None:
+    with engine.connect() as conn:
+        if not sa.inspect(conn).has_table(VERSION_TABLE):
+            return None
+        return conn.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar()
+
+
+@pytest.mark.parametrize("direction", ["upgrade", "downgrade"])
+@pytest.mark.parametrize("revision", REVISIONS)
+def test_a_migration_cut_off_after_any_committed_statement_finishes_when_run_again(
+    mariadb_engine: sa.Engine, revision: str, direction: str
+) -> None:
+    engine = mariadb_engine
+    index = REVISIONS.index(revision)
+    before = REVISIONS[index - 1] if index else "base"
+    start, end = (before, revision) if direction == "upgrade" else (revision, before)
+
+    def migrate() -> None:
+        if direction == "upgrade":
+            upgrade(engine, revision=end)
+        else:
+            _downgrade_to(engine, end)
+
+    _filled(engine, start)
+    seen, listener = _counting(engine, None)
+    try:
+        migrate()
+    finally:
+        sa.event.remove(engine, "after_cursor_execute", listener)
+    statements = seen[0]
+
+    for cut_at in range(1, statements + 1):
+        problems, notes = _filled(engine, start)
+        _, listener = _counting(engine, cut_at)
+        try:
+            with pytest.raises((CutOff, StoreError)):
+                migrate()
+        finally:
+            sa.event.remove(engine, "after_cursor_execute", listener)
+        assert _stamp(engine) == (None if start == "base" else start), cut_at
+
+        try:
+            migrate()  # run again
+        except Exception as error:
+            raise AssertionError(f"run again after a cut-off at statement {cut_at}") from error
+
+        assert _stamp(engine) == (None if end == "base" else end), cut_at
+        upgrade(engine)
+        assert differences(engine) == [], cut_at
+        assert {"rfsm_transitions_no_update", "rfsm_transitions_no_delete"} <= triggers(engine)
+        store = SqlAlchemyStore(engine, calendar=CALENDAR)
+        assert {problem.case_id for problem in store.verify()} == problems, cut_at
+        if notes:
+            assert len(store.redactions("redacted")) == notes, cut_at
