@@ -18,9 +18,9 @@ import sqlalchemy as sa
 from alembic.script import ScriptDirectory
 
 from reintegration_fsm.errors import StoreError
-from reintegration_fsm.stores import SqlAlchemyStore, upgrade
+from reintegration_fsm.stores import SqlAlchemyStore, schema, upgrade
 from reintegration_fsm.stores.migrate import VERSION_TABLE, config
-from store_contract import CALENDAR, reset_database
+from store_contract import CALENDAR, built, reset_database
 from test_stores_migrations import (
     REVISION_1_CASES,
     REVISION_1_ITEMS,
@@ -153,3 +153,36 @@ def test_a_migration_cut_off_after_any_committed_statement_finishes_when_run_aga
         assert {problem.case_id for problem in store.verify()} == problems, cut_at
         if notes:
             assert len(store.redactions("redacted")) == notes, cut_at
+
+
+def test_create_schema_cut_off_after_any_committed_statement_finishes_when_run_again(
+    mariadb_engine: sa.Engine,
+) -> None:
+    """`create_schema()` (the CLI's first use of a database) too: run again, it makes the
+    indexes of a table a cut-off run made without them, and the store works."""
+    engine = mariadb_engine
+    seen, listener = _counting(engine, None)
+    try:
+        SqlAlchemyStore(engine, calendar=CALENDAR).create_schema()
+    finally:
+        sa.event.remove(engine, "after_cursor_execute", listener)
+    statements = seen[0]
+    assert statements > len(schema.TABLE_NAMES)  # tables, their indexes and the guards
+
+    for cut_at in range(1, statements + 1):
+        reset_database(engine)
+        _, listener = _counting(engine, cut_at)
+        try:
+            with pytest.raises((CutOff, StoreError)):
+                SqlAlchemyStore(engine, calendar=CALENDAR).create_schema()
+        finally:
+            sa.event.remove(engine, "after_cursor_execute", listener)
+
+        store = SqlAlchemyStore(engine, calendar=CALENDAR)
+        store.create_schema()  # run again
+
+        assert _stamp(engine) == REVISIONS[-1], cut_at
+        assert differences(engine) == [], cut_at
+        assert {"rfsm_transitions_no_update", "rfsm_transitions_no_delete"} <= triggers(engine)
+        store.save(built("case-01", 5))
+        assert store.verify() == [], cut_at

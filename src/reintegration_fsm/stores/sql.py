@@ -338,6 +338,11 @@ class SqlAlchemyStore:
         """
         with converted("create the schema"), self.engine.begin() as conn:
             schema.metadata.create_all(conn)
+            # create_all indexes only the tables it makes: on MariaDB, which commits each CREATE
+            # at once, a run cut off between a table and its indexes left them unmade.
+            for table in schema.metadata.sorted_tables:
+                for index in table.indexes:
+                    index.create(conn, checkfirst=True)
             for statement in schema.trigger_statements(self._dialect):
                 conn.exec_driver_sql(statement)
             migrate.stamp_if_unversioned(conn)
