@@ -74,9 +74,8 @@ def form_problems(error: FormInvalid) -> list[str]:
     `structure` joins the problems cattrs found into one message; split them again so that
     each missing field and each wrong type is its own line.
     """
-    found = getattr(error, "problems", None)  # once FormInvalid carries them itself
-    if found:
-        return [str(problem) for problem in found]
+    if len(error.problems) > 1:
+        return [f"{error.form}.{field}: {problem}" for field, problem in error.problems]
     if error.field == "?":  # a plain value: "expected str, not 3" says it all
         return [error.problem]
     matches = list(_LOCATED.finditer(error.problem))
