@@ -16,13 +16,19 @@ from reintegration_fsm import (
     FailureLetter,
     FormInvalid,
     Pupil,
+    Reintegration,
     ReintegrationTimetable,
     ReviewMeeting,
     fields,
 )
-from reintegration_fsm.serialisation import structure, unstructure
+from reintegration_fsm.serialisation import (
+    structure,
+    transition_from_json,
+    transition_to_json,
+    unstructure,
+)
 from reintegration_fsm.stores.retention import RetentionPolicy
-from scenario import FIRST_REVIEW, PUPIL, START, consent, review
+from scenario import AP_HEAD, FIRST_REVIEW, OPENED, PUPIL, START, consent, review
 
 TOMORROW = (dt.date.today() + dt.timedelta(days=1)).isoformat()
 
@@ -136,3 +142,19 @@ def test_json_that_is_no_object_is_one_problem_of_the_whole_form() -> None:
     with pytest.raises(FormInvalid) as caught:
         structure("Alex Example", Pupil)
     assert caught.value.problems == (("?", "expected a JSON object, not 'Alex Example'"),)
+
+
+def test_a_transitions_actor_keeps_every_problem() -> None:
+    """`transition_from_json` passes the actor's error on whole: its name and its role."""
+    case = Reintegration.open(
+        "C-1", PUPIL, "Brookfield Learning Centre", "Example County Council", by=AP_HEAD, on=OPENED
+    )
+    json = transition_to_json(case.history[0])
+    json["actor"] = {"id": "ap-1", "role": "boss", "organisation": ""}
+    with pytest.raises(FormInvalid) as caught:
+        transition_from_json(json)
+    assert caught.value.form == "Actor"
+    assert caught.value.problems == (
+        ("name", "required field missing"),
+        ("role", "invalid value for type, expected Role"),
+    )
