@@ -189,6 +189,14 @@ def test_a_validator_asked_outside_a_form_names_its_one_problem() -> None:
     assert caught.value.problems == (("name", "must not be blank"),)
 
 
+def test_a_validator_asked_of_another_forms_field_names_its_one_problem() -> None:
+    """A form's validator tried on another form's field: no fields to gather, no ValueError."""
+    field = attrs.fields(type(consent())).parent_address
+    with pytest.raises(FormInvalid) as caught:
+        fields.text(PUPIL, field, 3)
+    assert caught.value.problems == (("parent_address", "must be text, not 3"),)
+
+
 def test_no_validator_raises_a_form_invalid_of_its_own_making() -> None:
     """Each raises `validation.fail(...)`, which gathers the other fields' problems."""
     for path in [PACKAGE / "fields.py", *(PACKAGE / "forms").glob("*.py")]:

@@ -91,6 +91,8 @@ def _later_problems(instance: Any, bad: str) -> list[tuple[str, str]]:
     """The problems of the fields after `bad`, in field order."""
     fields = attrs.fields(type(instance))
     names = [field.name for field in fields]
+    if bad not in names:  # a validator asked of another class's field: nothing to gather
+        return []
     later = fields[names.index(bad) + 1 :]
     found: dict[str, str] = {}
     crossing: list[tuple[attrs.Attribute[Any], list[Any]]] = []
