@@ -267,6 +267,63 @@ def test_each_missing_or_wrong_field_is_its_own_line(opened: str, tmp_path: Path
     assert "expected str" in typed
 
 
+def test_each_problem_of_a_form_is_its_own_line_in_text_and_json(
+    opened: str, tmp_path: Path
+) -> None:
+    """A consent form with a date of birth in the future, a yes/no answered "yes" and a
+    signature of two lines: three lines at once, though cattrs refuses only one of them."""
+    form = unstructure(scenario.consent())
+    form.update(child_dob="2999-01-01", agrees="yes", signed_by="Dana\nExample")
+    data = write(tmp_path / "consent.json", {"form": form})
+    args = ["apply", "C-1", "record_consent", "--data", data, *AP, "--on", "2026-01-14"]
+    failure = json_failure(invoke(opened, *args, "--format", "json"), 2)
+    assert failure["reasons"] == [
+        "'form': ConsentForm.child_dob: 2999-01-01 is in the future",
+        "'form': ConsentForm.agrees: invalid value for type, expected bool",
+        "'form': ConsentForm.signed_by: must be on one line",
+    ]
+    text = invoke(opened, *args)
+    assert [f"  - {reason}" for reason in failure["reasons"]] == text.stderr.splitlines()[1:]
+
+
+def test_each_bad_argument_of_a_step_is_its_own_line(tmp_path: Path) -> None:
+    """`open` with an AP setting of two lines and an authority holding a bell character."""
+    data = write(
+        tmp_path / "open.json",
+        {
+            "pupil": unstructure(scenario.PUPIL),
+            "ap_setting": "Brookfield\nLearning Centre",
+            "local_authority": "Example \x07County",
+        },
+    )
+    url = f"sqlite:///{tmp_path / 'c.sqlite'}"
+    result = invoke(url, "apply", "C-1", "open", "--data", data, *AP, "--on", "2026-01-12")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        "error: open: 2 problems",
+        "  - open.ap_setting: must be on one line",
+        "  - open.local_authority: holds a control character ('\\x07' at position 8)",
+    ]
+
+
+def test_each_problem_of_a_form_in_an_imported_history_is_its_own_line(
+    demo_db: str, tmp_path: Path
+) -> None:
+    """A history whose consent form has two bad answers does not replay: a line for each."""
+    exported = json.loads(invoke(demo_db, "export", "DEMO-0003").stdout)
+    (consent,) = [t for t in exported["history"] if t["trigger"] == "record_consent"]
+    consent["data"]["form"].update(agrees="yes", signed_by="Dana\nExample")
+    data = write(tmp_path / "bad.json", exported)
+    result = invoke(f"sqlite:///{tmp_path / 'new.sqlite'}", "import", data)
+    assert result.exit_code == 2
+    seq = consent["seq"]
+    prefix = f"  - case DEMO-0003: the history does not replay: history.{seq}: record_consent:"
+    assert result.stderr.splitlines()[1:] == [
+        f"{prefix} ConsentForm.agrees: invalid value for type, expected bool",
+        f"{prefix} ConsentForm.signed_by: must be on one line",
+    ]
+
+
 # -- 10. the timeline as JSON --------------------------------------------------------------------
 def test_timeline_as_json_tells_the_same_story(demo_db: str) -> None:
     """Each step's who, when and what; deadlines set and met; obligations opened; the rest."""

@@ -259,6 +259,40 @@ def test_a_consent_form_that_is_not_a_form_is_refused(garbage: Any) -> None:
     assert refused.value.field == "2"
 
 
+def test_every_problem_of_a_recorded_form_is_named_with_its_transition() -> None:
+    """A consent form with two bad answers in an imported history: both, each naming seq 2."""
+    history = as_json(successful())
+    form = step(history, "record_consent")["data"]["form"]
+    form["agrees"] = "yes"
+    form["signed_by"] = "Dana\nExample"
+    with pytest.raises(FormInvalid) as refused:
+        replay_json(history)
+    assert refused.value.form == "history"
+    assert refused.value.problems == (
+        ("2", "record_consent: ConsentForm.agrees: invalid value for type, expected bool"),
+        ("2", "record_consent: ConsentForm.signed_by: must be on one line"),
+    )
+
+
+def test_every_problem_of_the_recorded_child_is_named() -> None:
+    """The pupil in the `open` record, with three bad fields: all three, as transition 1's."""
+    history = as_json(successful())
+    pupil = history[0]["data"]["pupil"]
+    pupil.update(name=" ", key_stage=9, upn="not a UPN")
+    with pytest.raises(FormInvalid) as refused:
+        replay_json(history)
+    assert [(field, problem.split(":")[0]) for field, problem in refused.value.problems] == [
+        ("1", "open"),
+        ("1", "open"),
+        ("1", "open"),
+    ]
+    assert [problem.split(": ")[1] for _, problem in refused.value.problems] == [
+        "Pupil.name",
+        "Pupil.key_stage",
+        "Pupil.upn",
+    ]
+
+
 def test_an_actor_who_could_not_fire_the_step_is_refused() -> None:
     history = as_json(successful())
     step(history, "identify_host")["actor"] = json.loads(

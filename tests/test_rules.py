@@ -1380,6 +1380,17 @@ def test_an_ap_setting_that_is_not_a_name_is_invalid_not_a_missing_host(setting:
     assert (refused.value.form, refused.value.field) == ("open", "ap_setting")
 
 
+def test_every_bad_argument_of_a_step_is_named() -> None:
+    """A blank case id and an AP setting of two lines: `open` names both, in its order."""
+    with pytest.raises(FormInvalid) as refused:
+        Reintegration.open(
+            " ", PUPIL, "Brookfield\nLearning Centre", AUTHORITY, by=AP_HEAD, on=OPENED
+        )
+    assert refused.value.form == "open"
+    assert [field for field, _ in refused.value.problems] == ["case_id", "ap_setting"]
+    assert (refused.value.field, refused.value.problem) == ("case_id", "must not be blank")
+
+
 # ---- R16 time runs forward ------------------------------------------------------------------
 
 

@@ -238,7 +238,7 @@ class Reintegration:
             try:
                 pupil = structure(self._history[0]._peek()["pupil"], Pupil)
             except FormInvalid as error:
-                raise FormInvalid("history", "1", f"open: {error}") from None
+                raise error.within("history", "1", "open: ") from None
             except (KeyError, TypeError, ValueError) as error:
                 raise FormInvalid("history", "1", f"malformed 'open' data: {error!r}") from None
             object.__setattr__(self, "_pupil", pupil)
@@ -539,7 +539,7 @@ class Reintegration:
         except FormInvalid as error:
             if error.form == "history":
                 raise
-            raise FormInvalid("history", "1", f"open: {error}") from None
+            raise error.within("history", "1", "open: ") from None
         except (KeyError, TypeError) as error:
             raise FormInvalid("history", "1", f"malformed 'open' data: {error!r}") from None
         case = cls._new(case_id, pupil, ap_setting, local_authority, protocol, calendar)
@@ -681,7 +681,7 @@ class Reintegration:
             self._apply(step, transition, payload, data)
         except ProtocolError as error:
             if isinstance(error, FormInvalid) and error.form != "history":
-                raise FormInvalid("history", str(seq), f"{trigger}: {error}") from None
+                raise error.within("history", str(seq), f"{trigger}: ") from None
             raise
         except (KeyError, TypeError, ValueError, IndexError, AttributeError) as error:
             raise FormInvalid(
@@ -723,23 +723,23 @@ class Reintegration:
     def _check_values(step: Step, values: Sequence[Any]) -> None:
         if step.plain and all(map(isinstance, values, step.types)):
             return  # forms and enums of the right type: their own validators checked them
+        problems: list[tuple[str, str]] = []  # every bad argument, as a form names every field
         for argument, value in zip(step.arguments, values, strict=True):
             if value is None and argument.optional:
                 continue
             if not _is(value, argument.type):
-                raise FormInvalid(
-                    step.name,
-                    argument.name,
-                    f"must be a {_type_name(argument.type)}, not {type(value).__name__}",
-                )
-            if argument.type is str:
+                kind = f"must be a {_type_name(argument.type)}, not {type(value).__name__}"
+                problems.append((argument.name, kind))
+            elif argument.type is str:
                 problem = (
                     identifier(value, argument.name, argument.most or NAME_LENGTH)
                     if argument.needed
                     else text_problem(value, single_line=argument.single_line, most=argument.most)
                 )
                 if problem is not None:
-                    raise FormInvalid(step.name, argument.name, problem)
+                    problems.append((argument.name, problem))
+        if problems:
+            raise FormInvalid.of(step.name, problems)
 
     def _organisation_problem(self, actor: Actor) -> str | None:
         field = ORGANISATION_OF_PARTY.get(actor.party)

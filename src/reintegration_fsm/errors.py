@@ -55,13 +55,34 @@ class GuardFailed(ProtocolError):
 
 
 class FormInvalid(ProtocolError, ValueError):
-    """A form or value object was built with bad data; names the field and the problem."""
+    """A form or value object was built with bad data; names every bad field and its problem.
 
-    def __init__(self, form: str, field: str, problem: str) -> None:
+    `problems` lists each `(field, problem)` found, in field order; `field` and `problem` are
+    the first of them. `also` gives the problems after the first (`FormInvalid.of` builds one
+    from a whole list).
+    """
+
+    def __init__(
+        self, form: str, field: str, problem: str, *, also: Iterable[tuple[str, str]] = ()
+    ) -> None:
         self.form = form
         self.field = field
         self.problem = problem
-        super().__init__(f"{form}.{field}: {problem}")
+        self.problems: tuple[tuple[str, str], ...] = ((field, problem), *also)
+        super().__init__("; ".join(f"{form}.{name}: {what}" for name, what in self.problems))
+
+    @staticmethod
+    def of(form: str, problems: Iterable[tuple[str, str]]) -> FormInvalid:
+        """One error for every `(field, problem)` of `form`, in the order given (at least one)."""
+        (field, problem), *rest = problems
+        return FormInvalid(form, field, problem, also=rest)
+
+    def within(self, form: str, field: str, prefix: str = "") -> FormInvalid:
+        """This error as part of a larger whole (a form in a transition of a history): each
+        problem kept, as `field` of `form`, reading "{prefix}{self.form}.{field}: {problem}"."""
+        return FormInvalid.of(
+            form, [(field, f"{prefix}{self.form}.{name}: {what}") for name, what in self.problems]
+        )
 
 
 class ConcurrentUpdate(ProtocolError):

@@ -1,4 +1,7 @@
-"""attrs validators that raise `FormInvalid`, naming the form, the field and the problem."""
+"""attrs validators that raise `FormInvalid`, naming the form, the field and the problem.
+
+Each raises `validation.fail(...)`, so that a value with several bad fields names them all.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +13,8 @@ from typing import Any, TypeGuard
 
 import attrs
 
-from reintegration_fsm.errors import FormInvalid, describe
+from reintegration_fsm.errors import describe
+from reintegration_fsm.validation import fail
 
 Validator = Callable[[Any, "attrs.Attribute[Any]", Any], None]
 
@@ -18,10 +22,6 @@ ID_LENGTH = 100
 """The most characters a case id may have (every store's column holds this many)."""
 NAME_LENGTH = 200
 """The most characters a name may have: a person, a school, an authority, an actor's id."""
-
-
-def _fail(instance: Any, attribute: attrs.Attribute[Any], problem: str) -> FormInvalid:
-    return FormInvalid(type(instance).__name__, attribute.name, problem)
 
 
 _UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
@@ -50,29 +50,29 @@ def text_problem(value: str, *, single_line: bool = False, most: int | None = No
 def text(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     """Free text: possibly empty (the rule that needs it reports emptiness), printable."""
     if not isinstance(value, str):
-        raise _fail(instance, attribute, f"must be text, not {describe(value)}")
+        raise fail(instance, attribute, f"must be text, not {describe(value)}")
     if not value.isprintable():  # fast path: most text is printable, and then needs no scan
         problem = text_problem(value)
         if problem is not None:
-            raise _fail(instance, attribute, problem)
+            raise fail(instance, attribute, problem)
 
 
 def name(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     """A name (a person, a school, an authority): one line of at most `NAME_LENGTH` characters,
     possibly empty (the rule that needs it reports emptiness)."""
     if not isinstance(value, str):
-        raise _fail(instance, attribute, f"must be text, not {describe(value)}")
+        raise fail(instance, attribute, f"must be text, not {describe(value)}")
     if len(value) > NAME_LENGTH or not value.isprintable():
         problem = text_problem(value, single_line=True, most=NAME_LENGTH)
         if problem is not None:
-            raise _fail(instance, attribute, problem)
+            raise fail(instance, attribute, problem)
 
 
 def given_name(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     """A name that must be given: not blank."""
     name(instance, attribute, value)
     if not value.strip():
-        raise _fail(instance, attribute, "must not be blank")
+        raise fail(instance, attribute, "must not be blank")
 
 
 def identifier(value: Any, what: str, most: int = ID_LENGTH) -> str | None:
@@ -100,7 +100,7 @@ def optional_text(instance: Any, attribute: attrs.Attribute[Any], value: Any) ->
 def flag(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     """A yes/no answer: exactly True or False."""
     if not isinstance(value, bool):
-        raise _fail(instance, attribute, f"must be True or False, not {describe(value)}")
+        raise fail(instance, attribute, f"must be True or False, not {describe(value)}")
 
 
 def optional_flag(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
@@ -123,7 +123,7 @@ def plain_day(value: dt.date) -> dt.date:
 def day(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     """A calendar date (a datetime is refused: the protocol counts days)."""
     if not is_day(value):
-        raise _fail(instance, attribute, f"must be a date, not {describe(value)}")
+        raise fail(instance, attribute, f"must be a date, not {describe(value)}")
 
 
 def optional_day(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
@@ -136,7 +136,7 @@ def past_day(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None
     """A date that is not in the future."""
     day(instance, attribute, value)
     if value > dt.date.today():
-        raise _fail(instance, attribute, f"{value.isoformat()} is in the future")
+        raise fail(instance, attribute, f"{value.isoformat()} is in the future")
 
 
 def member(enum_type: type[enum.Enum], *, optional: bool = False) -> Validator:
@@ -146,7 +146,7 @@ def member(enum_type: type[enum.Enum], *, optional: bool = False) -> Validator:
         if value is None and optional:
             return
         if not isinstance(value, enum_type):
-            raise _fail(
+            raise fail(
                 instance, attribute, f"must be a {enum_type.__name__}, not {describe(value)}"
             )
 
@@ -158,16 +158,16 @@ def count(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     if value is None:
         return
     if not isinstance(value, int) or isinstance(value, bool):
-        raise _fail(instance, attribute, f"must be a whole number, not {describe(value)}")
+        raise fail(instance, attribute, f"must be a whole number, not {describe(value)}")
     if value < 0:
-        raise _fail(instance, attribute, f"cannot be negative ({value})")
+        raise fail(instance, attribute, f"cannot be negative ({value})")
 
 
 def percentage(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     """A whole-number percentage from 0 to 100, or None."""
     count(instance, attribute, value)
     if value is not None and value > 100:
-        raise _fail(instance, attribute, f"must be between 0 and 100, not {value}")
+        raise fail(instance, attribute, f"must be between 0 and 100, not {value}")
 
 
 def within(low: int, high: int) -> Validator:
@@ -175,9 +175,9 @@ def within(low: int, high: int) -> Validator:
 
     def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
         if not isinstance(value, int) or isinstance(value, bool):
-            raise _fail(instance, attribute, f"must be a whole number, not {describe(value)}")
+            raise fail(instance, attribute, f"must be a whole number, not {describe(value)}")
         if not low <= value <= high:
-            raise _fail(instance, attribute, f"must be between {low} and {high}, not {value}")
+            raise fail(instance, attribute, f"must be between {low} and {high}, not {value}")
 
     return check
 
@@ -187,7 +187,7 @@ def each(item: Validator, container: type[Collection[Any]] = tuple) -> Validator
 
     def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
         if not isinstance(value, container):
-            raise _fail(
+            raise fail(
                 instance, attribute, f"must be a {container.__name__}, not {describe(value)}"
             )
         for element in value:
@@ -203,7 +203,7 @@ def instance(kind: type[Any], *, optional: bool = False) -> Validator:
         if value is None and optional:
             return
         if not isinstance(value, kind):
-            raise _fail(instance_, attribute, f"must be a {kind.__name__}, not {describe(value)}")
+            raise fail(instance_, attribute, f"must be a {kind.__name__}, not {describe(value)}")
 
     return check
 
@@ -214,5 +214,11 @@ def to_tuple(value: Any) -> Any:
 
 
 def to_frozenset(value: Any) -> Any:
-    """Accept a set, list or tuple where a frozenset is meant."""
-    return frozenset(value) if isinstance(value, (set, list, tuple)) else value
+    """Accept a set, list or tuple where a frozenset is meant; leave anything else (a list
+    holding a list, which no set can hold) for the validator."""
+    if isinstance(value, (set, list, tuple)):
+        try:
+            return frozenset(value)
+        except TypeError:
+            return value
+    return value

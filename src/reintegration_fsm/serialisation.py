@@ -21,6 +21,7 @@ from cattrs.errors import BaseValidationError, IterableValidationError, Iterable
 from reintegration_fsm import vocabulary
 from reintegration_fsm.errors import FormInvalid
 from reintegration_fsm.records import Deadline, Obligation, Transition
+from reintegration_fsm.structuring import every_problem, form_of
 from reintegration_fsm.vocabulary import Actor, Stage
 
 T = TypeVar("T")
@@ -176,16 +177,6 @@ def unstructure(value: Any) -> Any:
     return converter.unstructure(value)
 
 
-def _find_form_invalid(error: BaseException) -> FormInvalid | None:
-    if isinstance(error, FormInvalid):
-        return error
-    for inner in getattr(error, "exceptions", ()):
-        found = _find_form_invalid(inner)
-        if found is not None:
-            return found
-    return None
-
-
 def type_name(hint: Any) -> str:
     """A type hint as a reader would name it (`FailureLetter`, `FailureLetter | None`)."""
     return getattr(hint, "__name__", None) or str(hint).replace("reintegration_fsm.", "")
@@ -196,24 +187,28 @@ def structure(data: Any, cls: type[T], hook: Callable[[Any, Any], Any] | None = 
     the caller has it already).
 
     Raises:
-        FormInvalid: the data does not describe a valid `cls`.
+        FormInvalid: the data does not describe a valid `cls`; for a form, naming every
+            problem, each at its path in the form ("attendees[1].party").
     """
     try:
         if hook is not None:
             return hook(data, cls)  # type: ignore[no-any-return]
         return converter.structure(data, cls)
-    except BaseValidationError as error:
-        name = type_name(cls)
-        found = _find_form_invalid(error)
-        if found is not None:
-            raise found from None
-        problems = cattrs.transform_error(error, path=name)
-        path = problems[0].rsplit(" @ ", 1)[-1] if problems else "?"
-        field = path.removeprefix(name).lstrip(".") or "?"
-        raise FormInvalid(name, field, "; ".join(problems)) from None
-    except FormInvalid:
-        raise
-    except (KeyError, TypeError, ValueError, AttributeError) as error:
+    except (
+        BaseValidationError,
+        FormInvalid,
+        KeyError,
+        TypeError,
+        ValueError,
+        AttributeError,
+    ) as error:
+        form = form_of(cls)
+        found = every_problem(converter, data, cls) if form is not None else []
+        if found:
+            named = [(path or "?", problem) for path, problem in found]
+            raise FormInvalid.of(form.__name__ if form else type_name(cls), named) from None
+        if isinstance(error, FormInvalid):
+            raise
         raise FormInvalid(type_name(cls), "?", str(error)) from None
 
 

@@ -177,6 +177,12 @@ def failure_from(error: BaseException) -> Failure:
             ("Register its file: --protocol FILE before the command, or RFSM_PROTOCOLS.",),
             BAD_INPUT,
         )
+    if isinstance(error, FormInvalid) and len(error.problems) > 1:
+        return Failure(
+            f"{error.form}: {len(error.problems)} problems",
+            [f"{error.form}.{field}: {problem}" for field, problem in error.problems],
+            BAD_INPUT,
+        )
     if isinstance(error, (FormInvalid, CaseNotFound, CalendarError, ProtocolDefinitionError)):
         return Failure(str(error), (), BAD_INPUT)
     if isinstance(error, ProtocolError):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -64,25 +63,13 @@ def trigger_arguments(trigger: str, data: Any) -> tuple[dict[str, Any], list[str
     return arguments, problems
 
 
-# cattrs' problems, as `structure` joins them: "required field missing @ ConsentForm.agrees".
-_LOCATED = re.compile(r"(?P<what>.+?) @ (?P<where>[A-Za-z_][\w.\[\]']*)(?:; |$)")
-
-
 def form_problems(error: FormInvalid) -> list[str]:
-    """Every problem a `FormInvalid` holds, one each: "ConsentForm.agrees: required field missing".
-
-    `structure` joins the problems cattrs found into one message; split them again so that
-    each missing field and each wrong type is its own line.
-    """
-    found = getattr(error, "problems", None)  # once FormInvalid carries them itself
-    if found:
-        return [str(problem) for problem in found]
-    if error.field == "?":  # a plain value: "expected str, not 3" says it all
-        return [error.problem]
-    matches = list(_LOCATED.finditer(error.problem))
-    if not matches or "".join(m.group() for m in matches) != error.problem:
-        return [str(error)]
-    return [f"{m.group('where')}: {m.group('what')}" for m in matches]
+    """Every problem a `FormInvalid` holds, one each: "ConsentForm.agrees: required field missing"
+    (a plain value's problem, field "?", alone: "expected str, not 3" says it all)."""
+    return [
+        problem if field == "?" else f"{error.form}.{field}: {problem}"
+        for field, problem in error.problems
+    ]
 
 
 @attrs.frozen
@@ -140,6 +127,9 @@ def read_histories(value: Any) -> tuple[list[Incoming], list[str]]:
             continue
         try:
             case = Reintegration.replay(transitions)
+        except FormInvalid as error:
+            problems += [f"{label}: the history does not replay: {p}" for p in form_problems(error)]
+            continue
         except (ProtocolError, ValueError, KeyError, TypeError) as error:
             problems.append(f"{label}: the history does not replay: {error}")
             continue

@@ -8,7 +8,7 @@ from typing import Any
 import attrs
 
 from reintegration_fsm import fields
-from reintegration_fsm.errors import FormInvalid
+from reintegration_fsm.validation import fail, reads
 from reintegration_fsm.vocabulary import Evidence, Rating
 
 
@@ -21,11 +21,12 @@ class PastoralSupportPlan:
     summary: str = attrs.field(default="", validator=fields.text)
 
     @end.validator
+    @reads("start")
     def _not_before_start(self, attribute: attrs.Attribute[Any], value: dt.date | None) -> None:
         if value is not None and value < self.start:
-            raise FormInvalid(
-                type(self).__name__,
-                attribute.name,
+            raise fail(
+                self,
+                attribute,
                 f"the plan ends on {value.isoformat()}, before it starts on "
                 f"{self.start.isoformat()}",
             )

@@ -10,7 +10,7 @@ from stdnum.exceptions import ValidationError as StdnumValidationError
 from stdnum.gb import upn as upn_check
 
 from reintegration_fsm import fields
-from reintegration_fsm.errors import FormInvalid
+from reintegration_fsm.validation import fail
 
 
 def _upn(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
@@ -20,9 +20,7 @@ def _upn(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     try:
         upn_check.validate(value)
     except StdnumValidationError as error:
-        raise FormInvalid(
-            type(instance).__name__, attribute.name, f"{value!r} is not a valid UPN: {error}"
-        ) from None
+        raise fail(instance, attribute, f"{value!r} is not a valid UPN: {error}") from None
 
 
 @attrs.frozen

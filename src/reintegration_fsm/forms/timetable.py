@@ -8,7 +8,7 @@ from typing import Any
 import attrs
 
 from reintegration_fsm import fields
-from reintegration_fsm.errors import FormInvalid
+from reintegration_fsm.validation import fail
 from reintegration_fsm.vocabulary import Session
 
 _SESSION = fields.member(Session)
@@ -33,9 +33,7 @@ class ReintegrationTimetable:
     @week_beginning.validator
     def _monday(self, attribute: attrs.Attribute[Any], value: dt.date) -> None:
         if value.weekday() != 0:
-            raise FormInvalid(
-                type(self).__name__, attribute.name, f"{value.isoformat()} is not a Monday"
-            )
+            raise fail(self, attribute, f"{value.isoformat()} is not a Monday")
 
     @property
     def sessions(self) -> tuple[Session, ...]:

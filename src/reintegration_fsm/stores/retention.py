@@ -24,6 +24,7 @@ from reintegration_fsm.protocol.definition import (
     protocol_registry,
 )
 from reintegration_fsm.stores.stored import stored_data
+from reintegration_fsm.validation import fail
 
 Basis = Literal["date_of_birth", "last_entry"]
 
@@ -44,14 +45,12 @@ class RetentionPolicy:
     @years.validator
     def _positive(self, attribute: attrs.Attribute[Any], value: Any) -> None:
         if value is not None and (type(value) is not int or value < 1):
-            raise FormInvalid("RetentionPolicy", "years", f"must be 1 or more, not {value!r}")
+            raise fail(self, attribute, f"must be 1 or more, not {value!r}")
 
     @basis.validator
     def _known(self, attribute: attrs.Attribute[Any], value: Any) -> None:
         if value not in ("date_of_birth", "last_entry"):
-            raise FormInvalid(
-                "RetentionPolicy", "basis", f"must be date_of_birth or last_entry, not {value!r}"
-            )
+            raise fail(self, attribute, f"must be date_of_birth or last_entry, not {value!r}")
 
     def keep_until(
         self, date_of_birth: dt.date | None, last_on: dt.date, protocol: Protocol

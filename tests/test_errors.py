@@ -1,0 +1,46 @@
+"""Tests for the errors: `FormInvalid` names every problem, and keeps its first as before."""
+
+from __future__ import annotations
+
+import pytest
+
+from reintegration_fsm import FormInvalid, ProtocolError
+
+
+def test_one_problem_reads_as_before() -> None:
+    """form, field and problem, and the message "Form.field: problem"."""
+    error = FormInvalid("ConsentForm", "agrees", "must be True or False, not 'yes'")
+    assert (error.form, error.field, error.problem) == (
+        "ConsentForm",
+        "agrees",
+        "must be True or False, not 'yes'",
+    )
+    assert error.problems == (("agrees", "must be True or False, not 'yes'"),)
+    assert str(error) == "ConsentForm.agrees: must be True or False, not 'yes'"
+    assert isinstance(error, ValueError)
+    assert isinstance(error, ProtocolError)
+
+
+def test_several_problems_are_all_named_the_first_being_field_and_problem() -> None:
+    error = FormInvalid.of("Pupil", [("name", "must not be blank"), ("key_stage", "is 9")])
+    assert error.problems == (("name", "must not be blank"), ("key_stage", "is 9"))
+    assert (error.field, error.problem) == ("name", "must not be blank")
+    assert str(error) == "Pupil.name: must not be blank; Pupil.key_stage: is 9"
+
+
+def test_an_error_of_no_problem_cannot_be_made() -> None:
+    with pytest.raises(ValueError, match="not enough values"):
+        FormInvalid.of("Pupil", [])
+
+
+def test_an_error_within_a_larger_whole_keeps_every_problem() -> None:
+    """A form's problems, read in a history's transition, stay one each."""
+    inner = FormInvalid.of("Pupil", [("name", "must not be blank"), ("key_stage", "is 9")])
+    outer = inner.within("history", "1", "open: ")
+    assert outer.form == "history"
+    assert outer.problems == (
+        ("1", "open: Pupil.name: must not be blank"),
+        ("1", "open: Pupil.key_stage: is 9"),
+    )
+    one = FormInvalid("Pupil", "name", "must not be blank").within("history", "1", "open: ")
+    assert str(one) == "history.1: open: Pupil.name: must not be blank"

@@ -1,0 +1,160 @@
+"""Tests for reading forms from JSON: every problem of a form's JSON is named, each at its path."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import attrs
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from examples import EXAMPLES, classes
+from reintegration_fsm import (
+    ConsentForm,
+    FailureLetter,
+    FormInvalid,
+    Pupil,
+    Reintegration,
+    ReintegrationTimetable,
+    ReviewMeeting,
+    fields,
+)
+from reintegration_fsm.serialisation import (
+    structure,
+    transition_from_json,
+    transition_to_json,
+    unstructure,
+)
+from reintegration_fsm.stores.retention import RetentionPolicy
+from scenario import AP_HEAD, FIRST_REVIEW, OPENED, PUPIL, START, consent, review
+
+TOMORROW = (dt.date.today() + dt.timedelta(days=1)).isoformat()
+
+WRONG_JSON = st.sampled_from([{"not": "this"}, 1.5, [True]])
+"""JSON no field of any form reads."""
+
+IMPOSSIBLE_JSON: dict[Any, Any] = {
+    fields.text: "a bell \x07",
+    fields.name: "two\nlines",
+    fields.given_name: " ",
+    fields.past_day: TOMORROW,
+    fields.count: -1,
+    fields.percentage: 101,
+    (Pupil, "key_stage"): 9,
+    (ReintegrationTimetable, "week_beginning"): (START + dt.timedelta(days=1)).isoformat(),
+}
+"""JSON of the right type that a form's validators refuse."""
+
+MISSING = object()
+"""Leave the field out of the JSON."""
+
+
+def json_spoilers(cls: type[Any], field: attrs.Attribute[Any]) -> st.SearchStrategy[Any]:
+    found = [IMPOSSIBLE_JSON.get(field.validator), IMPOSSIBLE_JSON.get((cls, field.name))]
+    if field.default is attrs.NOTHING:
+        found.append(MISSING)
+    choices = [value for value in found if value is not None]
+    return WRONG_JSON | st.sampled_from(choices) if choices else WRONG_JSON
+
+
+def json_classes() -> list[type[Any]]:
+    return [cls for cls in classes() if cls is not RetentionPolicy]
+
+
+def top(path: str) -> str:
+    """The form's own field a problem's path starts with: "attendees" of "attendees[1].party"."""
+    return path.split(".")[0].split("[")[0]
+
+
+@pytest.mark.parametrize("cls", json_classes(), ids=lambda cls: cls.__name__)
+@given(data=st.data())
+def test_every_bad_field_of_a_forms_json_is_named(cls: type[Any], data: st.DataObject) -> None:
+    """Spoil any two or more fields' JSON (a wrong type, a refused value, left out): each is
+    named, in the form's order, whether cattrs or the form's validators refuse it."""
+    every = attrs.fields(cls)
+    chosen = data.draw(st.sets(st.sampled_from(range(len(every))), min_size=min(2, len(every))))
+    json = unstructure(EXAMPLES[cls])
+    for field in (every[index] for index in sorted(chosen)):
+        value = data.draw(json_spoilers(cls, field))
+        if value is MISSING:
+            del json[field.name]
+        else:
+            json[field.name] = value
+    with pytest.raises(FormInvalid) as caught:
+        structure(json, cls)
+    error = caught.value
+    named = [top(path) for path, _ in error.problems]
+    assert list(dict.fromkeys(named)) == [every[index].name for index in sorted(chosen)]
+    assert error.form == cls.__name__
+    assert (error.field, error.problem) == error.problems[0]
+
+
+def test_a_wrong_type_and_a_refused_value_are_named_together() -> None:
+    """cattrs never builds a form with a field of the wrong type; its validators still speak."""
+    json = {**unstructure(consent()), "child_dob": TOMORROW, "agrees": "yes", "nickname": "Al"}
+    del json["signed_by"]
+    with pytest.raises(FormInvalid) as caught:
+        structure(json, ConsentForm)
+    assert caught.value.problems == (
+        ("child_dob", f"{TOMORROW} is in the future"),
+        ("agrees", "invalid value for type, expected bool"),
+        ("signed_by", "required field missing"),
+        ("nickname", "is not a field of ConsentForm"),
+    )
+
+
+def test_problems_inside_a_form_inside_a_form_are_named_at_their_paths() -> None:
+    json = unstructure(review(FIRST_REVIEW))
+    json["held_on"] = 6
+    json["attendees"][1]["party"] = "boss"
+    json["child_views"]["signed_by"] = "Alex\nExample"
+    json["child_views"]["good_at"] = 3
+    with pytest.raises(FormInvalid) as caught:
+        structure(json, ReviewMeeting)
+    assert caught.value.form == "ReviewMeeting"
+    assert caught.value.problems == (
+        ("held_on", "invalid value for type, expected date"),
+        ("attendees[1].party", "invalid value for type, expected Party"),
+        ("child_views.good_at", "invalid value for type, expected str"),
+        ("child_views.signed_by", "must be on one line"),
+    )
+
+
+def test_an_optional_form_names_its_own_problems() -> None:
+    """A trigger's optional letter: named as the letter, not as `FailureLetter | None`."""
+    with pytest.raises(FormInvalid) as caught:
+        structure({"parent_name": 3}, FailureLetter | None)  # type: ignore[arg-type]
+    assert caught.value.form == "FailureLetter"
+    assert caught.value.problems[0] == ("parent_name", "invalid value for type, expected str")
+    assert len(caught.value.problems) == 8  # the wrong name, and seven fields left out
+
+
+def test_one_bad_field_of_json_is_named_alone() -> None:
+    with pytest.raises(FormInvalid) as caught:
+        structure({**unstructure(PUPIL), "key_stage": 9}, Pupil)
+    assert caught.value.problems == (("key_stage", "must be between 0 and 5, not 9"),)
+    assert str(caught.value) == "Pupil.key_stage: must be between 0 and 5, not 9"
+
+
+def test_json_that_is_no_object_is_one_problem_of_the_whole_form() -> None:
+    with pytest.raises(FormInvalid) as caught:
+        structure("Alex Example", Pupil)
+    assert caught.value.problems == (("?", "expected a JSON object, not 'Alex Example'"),)
+
+
+def test_a_transitions_actor_keeps_every_problem() -> None:
+    """`transition_from_json` passes the actor's error on whole: its name and its role."""
+    case = Reintegration.open(
+        "C-1", PUPIL, "Brookfield Learning Centre", "Example County Council", by=AP_HEAD, on=OPENED
+    )
+    json = transition_to_json(case.history[0])
+    json["actor"] = {"id": "ap-1", "role": "boss", "organisation": ""}
+    with pytest.raises(FormInvalid) as caught:
+        transition_from_json(json)
+    assert caught.value.form == "Actor"
+    assert caught.value.problems == (
+        ("name", "required field missing"),
+        ("role", "invalid value for type, expected Role"),
+    )
