@@ -1646,6 +1646,47 @@ class SqlStoreContract(StoreContract):
     def small_batches(self, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setattr(sql_store, "_VERIFY_BATCH", 3)
 
+    def test_a_closed_store_refuses_every_call_alike_on_every_engine(self, store: Store) -> None:
+        """After `close()` a store answered with whatever SQLAlchemy did: a file reopened unasked,
+        an in-memory database found empty. Every call now raises a `StoreError` saying the store
+        was closed (not retryable), whoever made the engine; `close()` again is harmless."""
+        assert isinstance(store, SqlAlchemyStore)
+        case = built("case-01", 11)
+        store.save(case)
+        checkpoint = store.checkpoint()
+        store.close()
+        assert store.closed
+        calls: list[Callable[[SqlAlchemyStore], object]] = [
+            lambda s: s.save(case),
+            lambda s: s.load("case-01"),
+            lambda s: s.load("case-01", as_of=dt.date(2026, 3, 2)),
+            lambda s: s.load_all(),
+            lambda s: s.history("case-01"),
+            lambda s: s.taken(["case-01"]),
+            lambda s: s.import_histories([]),
+            lambda s: s.due(dt.date(2026, 3, 2)),
+            lambda s: s.cases(),
+            lambda s: s.weightings(dt.date(2025, 9, 1), dt.date(2026, 8, 31)),
+            lambda s: s.ledger(dt.date(2025, 9, 1), dt.date(2026, 8, 31)),
+            lambda s: s.verify(),
+            lambda s: s.verify(checkpoint=checkpoint),
+            lambda s: s.checkpoint(),
+            lambda s: s.redact(
+                "case-01", 2, ["form.parent_name"], "R", by=ADMISSIONS, on=REDACTED_ON
+            ),
+            lambda s: s.redactions("case-01"),
+            lambda s: s.past_retention(dt.date(2026, 3, 2)),
+            lambda s: s.apply_retention(dt.date(2026, 3, 2), by=ADMISSIONS),
+            lambda s: s.create_schema(),
+            lambda s: s.for_authority(AUTHORITY),
+        ]
+        for call in calls:
+            with pytest.raises(StoreError, match="the store was closed") as refused:
+                call(store)
+            assert not refused.value.retryable
+            assert refused.value.__cause__ is None
+        store.close()
+
     def stock(self, store: Store, count: int, other_every: int = 0) -> None:
         """`count` cases of different lengths; with `other_every`, every such case another
         authority's."""
