@@ -7,6 +7,8 @@ import weakref
 from typing import Any
 
 from sqlalchemy import URL, Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import StaticPool
 
 from reintegration_fsm.errors import StoreError
 from reintegration_fsm.stores import mariadb, sqlite
@@ -29,7 +31,9 @@ def open_engine(
         engine, made = url_or_engine, False
     else:
         try:
-            engine, made = create_engine(url_or_engine, hide_parameters=True), True
+            url = make_url(url_or_engine)
+            engine = create_engine(url, hide_parameters=True, **_one_connection(url))
+            made = True
         except (ValueError, TypeError) as error:
             # The message is ours: the URL may hold a password.
             raise StoreError(
@@ -43,6 +47,17 @@ def open_engine(
     if made:  # a caller's engine may connect through its own `do_connect` hook
         _convert_refused_options(engine)
     return engine, made
+
+
+def _one_connection(url: URL) -> dict[str, Any]:
+    """For an in-memory SQLite database: one connection, which every thread shares (the store
+    takes their calls in turns, see `guard`). SQLAlchemy's default pool gives each thread a
+    connection, and so a database, of its own: another thread found an empty one."""
+    if url.get_backend_name() != "sqlite" or not sqlite.in_memory(url):
+        return {}
+    if url.get_driver_name() != "pysqlite":  # another driver's options are its own
+        return {}
+    return {"poolclass": StaticPool, "connect_args": {"check_same_thread": False}}
 
 
 REFUSED_OPTIONS = (ValueError, TypeError, AttributeError, LookupError)

@@ -9,11 +9,9 @@ a row's values removed (they hold children's names, dates of birth and addresses
 
 from __future__ import annotations
 
-import functools
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Concatenate, ParamSpec, Protocol, TypeVar
 
 from sqlalchemy.exc import (
     DBAPIError,
@@ -63,42 +61,6 @@ def conflict(case_id: str, expected: int, found: int | None, message: str) -> Co
     error = ConcurrentUpdate(case_id, expected, found)
     error.args = (message,)
     return error
-
-
-class Closable(Protocol):
-    """A store that may be closed."""
-
-    @property
-    def closed(self) -> bool:
-        """True once `close()` was called."""
-        ...
-
-
-S = TypeVar("S", bound=Closable)
-P = ParamSpec("P")
-T = TypeVar("T")
-
-
-def while_open(method: Callable[Concatenate[S, P], T]) -> Callable[Concatenate[S, P], T]:
-    """A store's method that refuses to run once the store is closed.
-
-    Raises (from the method):
-        StoreError: the store was closed (not retryable: the same call on this store fails
-            again; open a new store).
-    """
-    action = method.__name__
-
-    @functools.wraps(method)
-    def call(self: S, /, *args: P.args, **kwargs: P.kwargs) -> T:
-        if self.closed:
-            raise StoreError(
-                f"could not {action}: the store was closed (close() was called); open a new "
-                "store to use the database again",
-                retryable=False,
-            )
-        return method(self, *args, **kwargs)
-
-    return call
 
 
 def is_database_error(error: BaseException) -> bool:

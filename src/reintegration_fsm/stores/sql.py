@@ -66,7 +66,8 @@ from reintegration_fsm.stores import (
 from reintegration_fsm.stores import retention as retention_module
 from reintegration_fsm.stores.as_of import check_as_of
 from reintegration_fsm.stores.checkpoints import Checkpoint, redaction_heads
-from reintegration_fsm.stores.failures import converted, unique_violation, while_open
+from reintegration_fsm.stores.failures import converted, unique_violation
+from reintegration_fsm.stores.guard import Guard, guarded
 from reintegration_fsm.stores.hashing import GENESIS
 from reintegration_fsm.stores.holding import Held, Seen, already_stored, held, saving_now
 from reintegration_fsm.stores.model import (
@@ -167,7 +168,7 @@ class SqlAlchemyStore:
         self._durable = durable
         self._busy_timeout = busy_timeout
         self._owns_engine = made
-        self._closed = False
+        self._guard = Guard(engine)
         self._dialect = engine.dialect.name
         self._writer: Engine = engine
         if self._dialect == "sqlite":
@@ -310,7 +311,7 @@ class SqlAlchemyStore:
         }
         return str(compiled), names, bound
 
-    @while_open
+    @guarded
     def for_authority(self, authority: str) -> SqlAlchemyStore:
         """A store on the same engine confined to one local authority's cases.
 
@@ -329,7 +330,7 @@ class SqlAlchemyStore:
         )
 
     # -- schema -----------------------------------------------------------------------------------
-    @while_open
+    @guarded
     def create_schema(self) -> None:
         """Create the tables, indexes and append-only triggers that are missing (idempotent).
 
@@ -352,17 +353,17 @@ class SqlAlchemyStore:
         (`retryable` False) saying so, whoever made the engine, instead of opening new
         connections unasked (or, for an in-memory SQLite database, finding it gone).
         """
-        self._closed = True
+        self._guard.closed = True
         if self._owns_engine:
             self.engine.dispose()
 
     @property
     def closed(self) -> bool:
         """True once `close()` was called."""
-        return self._closed
+        return self._guard.closed
 
     # -- writing ----------------------------------------------------------------------------------
-    @while_open
+    @guarded
     def save(self, case: Reintegration) -> None:
         """Append the transitions of `case` the store does not hold yet, atomically.
 
@@ -713,7 +714,7 @@ class SqlAlchemyStore:
         self._append(conn.exec_driver_sql, prepared)
         return _held(len(history), prepared, authority)
 
-    @while_open
+    @guarded
     def import_histories(
         self,
         histories: Iterable[tuple[str, Sequence[Transition]]],
@@ -825,7 +826,7 @@ class SqlAlchemyStore:
     def _visible(self, authority: str) -> bool:
         return self.authority is None or authority == self.authority
 
-    @while_open
+    @guarded
     def taken(self, case_ids: Iterable[str]) -> set[str]:
         """Those of `case_ids` already used by a case of any authority (ids are store-wide).
 
@@ -841,7 +842,7 @@ class SqlAlchemyStore:
                 found.update(conn.execute(query).scalars())
         return found
 
-    @while_open
+    @guarded
     def history(self, case_id: str) -> tuple[Transition, ...]:
         """The case's transitions, oldest first.
 
@@ -852,7 +853,7 @@ class SqlAlchemyStore:
             _, entries, notes = self._read(conn, case_id)
         return tuple(transitions_from_rows(entries, notes))
 
-    @while_open
+    @guarded
     def load(self, case_id: str, as_of: date | None = None) -> Reintegration:
         """The case, rebuilt from its log with the store's calendar.
 
@@ -888,7 +889,7 @@ class SqlAlchemyStore:
         items = _item_keys(open_item_rows(case, authority))
         return case, Held(case.version, str(entries[-1]["hash"]), authority, items)
 
-    @while_open
+    @guarded
     def load_all(self, case_ids: Iterable[str] | None = None) -> Iterator[Reintegration]:
         """Every case this store may show (with `case_ids`, those), ordered by case id.
 
@@ -963,7 +964,7 @@ class SqlAlchemyStore:
                     if not conn.invalidated:
                         cursor.close()
 
-    @while_open
+    @guarded
     def due(self, on: date) -> list[DueItem]:
         """What still binds on `on`, soonest first: pending deadlines and open obligations due
         by then, an undated obligation from the day it was opened; undated ones last.
@@ -999,7 +1000,7 @@ class SqlAlchemyStore:
             for case_id, kind, due, item, owner in found
         ]
 
-    @while_open
+    @guarded
     def cases(
         self, stage: Stage | None = None, school: str | None = None, text: str | None = None
     ) -> list[CaseSummary]:
@@ -1075,7 +1076,7 @@ class SqlAlchemyStore:
             where.append(weightings.c.authority == self.authority)
         return where
 
-    @while_open
+    @guarded
     def weightings(self, start: date, end: date) -> dict[str, int]:
         """The Fair Access weightings from `start` to `end` inclusive: school -> net points.
 
@@ -1091,7 +1092,7 @@ class SqlAlchemyStore:
         with converted("sum the weightings"), self.engine.connect() as conn:
             return {school: int(total) for school, total in conn.execute(query)}
 
-    @while_open
+    @guarded
     def ledger(self, start: date, end: date) -> list[LedgerEntry]:
         """Each school's weighting change from each success dated `start` to `end` inclusive,
         by date, then case id, then school."""
@@ -1105,7 +1106,7 @@ class SqlAlchemyStore:
             return [ledger_entry(row) for row in conn.execute(query).mappings()]
 
     # -- evidence ------------------------------------------------------------------------------
-    @while_open
+    @guarded
     def redact(
         self,
         case_id: str,
@@ -1185,7 +1186,7 @@ class SqlAlchemyStore:
             conn.execute(update(cases).where(cases.c.case_id == case_id).values(plan.case_changes))
         return plan.notes
 
-    @while_open
+    @guarded
     def redactions(self, case_id: str) -> list[RedactionNote]:
         """Every redaction of the case's transitions, by seq, then in the order made.
 
@@ -1201,7 +1202,7 @@ class SqlAlchemyStore:
             rows = conn.execute(self._select_notes, {"b_case_id": case_id}).mappings().all()
         return [note_from_row(dict(row)) for row in rows]
 
-    @while_open
+    @guarded
     def checkpoint(self) -> Checkpoint:
         """Every case this store may show, with its version and the hash of its last log entry
         (as the log holds them), under one root; see `Checkpoint`."""
@@ -1233,7 +1234,7 @@ class SqlAlchemyStore:
             )
         return Checkpoint.of(heads, self.authority, utc_now(), notes)
 
-    @while_open
+    @guarded
     def past_retention(self, on: date) -> list[RetentionDue]:
         """The cases this store may show whose retention ended before `on`, by case id."""
         arguments.day("past_retention", "on", on)
@@ -1257,7 +1258,7 @@ class SqlAlchemyStore:
                 found.append(RetentionDue(case_id, keep_until, left))
         return found
 
-    @while_open
+    @guarded
     def apply_retention(self, on: date, *, by: Actor) -> list[RetentionDue]:
         """Remove the personal data of every case past retention on `on` (see `redact`).
 
@@ -1282,7 +1283,7 @@ class SqlAlchemyStore:
             done.append(due)
         return done
 
-    @while_open
+    @guarded
     def verify(
         self,
         checkpoint: Checkpoint | None = None,
