@@ -6,9 +6,11 @@ Every store method turns SQLAlchemy's and the drivers' errors into `StoreError` 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import os
+import socket
 import sqlite3
 import threading
 import time
@@ -608,3 +610,67 @@ def test_an_option_the_driver_cannot_use_is_a_store_error_not_the_drivers_own() 
     assert not refused.value.retryable
     assert isinstance(refused.value.__cause__, AttributeError)
     assert "s3cret-Pa55" not in str(refused.value)
+
+
+@pytest.fixture
+def silent_server() -> Iterator[int]:
+    """A port whose server accepts connections and never says a word (as PostgreSQL does to a
+    MariaDB client, each waiting for the other to speak first)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    listener.settimeout(0.2)
+    accepted: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        while not stop.is_set():
+            with contextlib.suppress(OSError):
+                accepted.append(listener.accept()[0])
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield listener.getsockname()[1]
+    stop.set()
+    thread.join()
+    for connection in accepted:
+        connection.close()
+    listener.close()
+
+
+@pytest.mark.parametrize("driver", ["postgresql+psycopg", "mysql+pymysql"])
+def test_a_server_that_never_answers_times_out_as_a_retryable_store_error(
+    silent_server: int, driver: str
+) -> None:
+    """`mysql+pymysql://` naming PostgreSQL's port waited for ever (PyMySQL's connect timeout
+    covers the TCP connection only, and psycopg has none by default). Connecting now gives up
+    after `busy_timeout` seconds (2 at least) with a `StoreError` worth retrying."""
+    store = SqlAlchemyStore(f"{driver}://someone@127.0.0.1:{silent_server}/x", busy_timeout=2)
+    raised: list[BaseException] = []
+
+    def ask() -> None:
+        try:
+            store.cases()
+        except BaseException as error:
+            raised.append(error)
+
+    started = time.monotonic()
+    asking = threading.Thread(target=ask, daemon=True)  # a hang fails the test, not the run
+    asking.start()
+    asking.join(20)
+    waited = time.monotonic() - started
+    assert not asking.is_alive(), "still waiting for the server after 20 s"
+    store.close()
+    [failed] = raised
+    assert isinstance(failed, StoreError)
+    assert failed.retryable
+    assert 1.5 < waited < 15, waited
+
+
+def test_a_query_longer_than_the_connect_timeout_is_not_cut_on_mariadb(mariadb_url: str) -> None:
+    """PyMySQL's read timeout bounds the server's greeting only: a query may then take longer
+    than `busy_timeout`."""
+    store = SqlAlchemyStore(mariadb_url, busy_timeout=2)
+    with store.engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT SLEEP(3)").scalar() == 0
+    store.close()

@@ -129,9 +129,11 @@ def retryable(error: BaseException) -> bool:
         return number in _MYSQL_RETRY
     if sqlite_code is not None:
         return sqlite_code & 0xFF in _SQLITE_RETRY
-    name = type(driver).__name__
-    if type(driver).__module__.startswith("psycopg") and name == "OperationalError":
-        return True  # no SQLSTATE: the connection itself failed
+    if any(
+        kind.__name__ == "OperationalError" and kind.__module__.startswith("psycopg")
+        for kind in type(driver).__mro__
+    ):
+        return True  # no SQLSTATE: the connection itself failed (timed out, say)
     text = str(driver)
     return "database is locked" in text or "database table is locked" in text
 

@@ -133,7 +133,9 @@ class SqlAlchemyStore:
         protocols: the protocols a stored history may name besides `WORCESTERSHIRE`.
         durable: on SQLite, fsync every commit (`synchronous=FULL`); False trades the last
             commits on power loss for speed (`synchronous=NORMAL`). WAL mode either way.
-        busy_timeout: on SQLite, seconds a writer waits for the write lock.
+        busy_timeout: seconds the store waits for the database: on SQLite, a writer for the
+            write lock; on PostgreSQL and MariaDB (a store made from a URL), connecting, where
+            the URL sets no `connect_timeout` (2 at least).
         retention: how long personal data is kept: a `RetentionPolicy`, a number of years
             after the child's date of birth, or None for the protocol's `retention_years`.
 
