@@ -674,3 +674,29 @@ def test_a_query_longer_than_the_connect_timeout_is_not_cut_on_mariadb(mariadb_u
     with store.engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT SLEEP(3)").scalar() == 0
     store.close()
+
+
+def test_a_store_error_names_the_case_the_store_was_writing(tmp_path: Path) -> None:
+    """`StoreError.case_id`: the case a failed save or a failed import of one case was writing;
+    None for a batch of several, whose message names the batch, not its first case (which may
+    be sound). The constructor still takes a message and `retryable` alone."""
+    assert StoreError("the disk is full", retryable=False).case_id is None
+    store = SqlAlchemyStore(f"sqlite:///{tmp_path / 'cases.db'}", calendar=CALENDAR)
+    store.create_schema()
+    store.save(built("case-01", 3))
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE rfsm_open_items")
+    with pytest.raises(StoreError) as saving:
+        store.save(built("case-02", 3))
+    assert saving.value.case_id == "case-02"
+    assert "case 'case-02'" in str(saving.value)
+    histories = [(AUTHORITY, built(f"case-1{n}", 3).history) for n in range(3)]
+    with pytest.raises(StoreError) as one:
+        store.import_histories(histories[:1])
+    assert one.value.case_id == "case-10"
+    assert "could not import case 'case-10'" in str(one.value)
+    with pytest.raises(StoreError) as several:
+        store.import_histories(histories)
+    assert several.value.case_id is None
+    assert "the batch of 3 cases 'case-10' to 'case-12'" in str(several.value)
+    store.close()

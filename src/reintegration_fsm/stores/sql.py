@@ -767,7 +767,7 @@ class SqlAlchemyStore:
             raise
 
     def _insert_batch(self, batch: Sequence[bulk.Prepared], copy: bool) -> int:
-        with converted("import histories", batch[0].case_id), self._writer.begin() as conn:
+        with converted(*bulk.batch_action(batch)), self._writer.begin() as conn:
             wanted = [prepared.case_id for prepared in batch]
             stored: dict[str, Any] = {}
             for start in range(0, len(wanted), _CHUNK):
