@@ -40,7 +40,7 @@ from reintegration_fsm.cli import cli
 from reintegration_fsm.cli.common import failure_from
 from reintegration_fsm.protocol import diagrams
 from reintegration_fsm.serialisation import unstructure
-from reintegration_fsm.stores import SqlAlchemyStore, parallel, schema
+from reintegration_fsm.stores import SqlAlchemyStore, bulk, parallel, schema
 from reintegration_fsm.stores import sql as sql_store
 
 IDS = ("DEMO-0001", "DEMO-0002", "DEMO-0003", "DEMO-0004")
@@ -645,6 +645,47 @@ def test_an_import_failing_as_it_writes_leaves_no_store_it_made(
     result = invoke(empty_db, "import", file)
     assert result.exit_code == 3, result.output
     assert no_store_made(empty_db)
+
+
+def test_an_import_is_all_or_nothing_whatever_its_size(
+    demo_db: str, empty_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`import` promises all or nothing, but wrote histories in batches of 2,000 cases, each
+    its own transaction: a failure in a later batch left the earlier ones written. (Batches of
+    one here, and the second case's refused by the database.) It is one transaction now."""
+    exports = [json_out(invoke(demo_db, "export", case_id)) for case_id in IDS[:2]]
+    file = write(tmp_path / "two.json", exports)
+    import_histories = SqlAlchemyStore.import_histories.__wrapped__  # type: ignore[attr-defined]
+    monkeypatch.setitem(import_histories.__kwdefaults__, "batch_size", 1)
+    insert_rows = bulk.insert_rows
+
+    def failing(conn: Any, batch: Any) -> None:
+        if any(prepared.case_id == IDS[1] for prepared in batch):
+            raise OperationalError("INSERT", {}, sqlite3.OperationalError("disk I/O error"))
+        insert_rows(conn, batch)
+
+    monkeypatch.setattr(bulk, "insert_rows", failing)
+    result = invoke(empty_db, "import", file)
+    assert result.exit_code == 3, result.output
+    assert "nothing imported" in result.stderr
+    assert "The database did not say which case failed." in result.stderr
+    assert no_store_made(empty_db)
+
+
+def test_an_import_of_one_case_the_database_refuses_names_it(
+    demo_db: str, empty_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The error of a failed import names the case, when the store knows which (one case)."""
+    file = write(tmp_path / "one.json", json_out(invoke(demo_db, "export", IDS[2])))
+
+    def failing(conn: Any, batch: Any) -> None:
+        raise OperationalError("INSERT", {}, sqlite3.OperationalError("disk I/O error"))
+
+    monkeypatch.setattr(bulk, "insert_rows", failing)
+    result = invoke(empty_db, "import", file)
+    assert result.exit_code == 3, result.output
+    assert f"The case that failed: {IDS[2]}." in result.stderr
+    assert f"could not import case {IDS[2]!r}" in result.stderr
 
 
 def test_a_failed_import_keeps_a_store_that_was_there(demo_db: str, tmp_path: Path) -> None:
