@@ -3,14 +3,16 @@ hypothesis profiles."""
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 import sqlalchemy as sa
 from hypothesis import Phase, settings
 
-from reintegration_fsm import SchoolCalendar
+from reintegration_fsm import SchoolCalendar, rules
 
 # No wall-clock limits: these machines are shared and noisy, so hypothesis' per-example deadline
 # is off everywhere. CI also derandomizes, so that a run is reproducible from its commit.
@@ -97,3 +99,15 @@ def mariadb_engine(mariadb_url: str) -> Iterator[sa.Engine]:
 def calendar() -> SchoolCalendar:
     """The package's sample calendar."""
     return SchoolCalendar.sample()
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Callable[[dt.date], None]:
+    """Set the day the library takes for today where it bounds dates ahead of it (R16, a
+    redaction's or a retention run's date: `rules.furthest_date`), for a test that runs a
+    retention period's end, years ahead, as that day comes."""
+
+    def today_is(day: dt.date) -> None:
+        monkeypatch.setattr(rules, "_LIMIT", [math.inf, day + rules.FURTHEST_AHEAD])
+
+    return today_is

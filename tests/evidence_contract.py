@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import ClassVar
 
 import attrs
@@ -729,7 +729,7 @@ class EvidenceContract:
         )
 
     def test_a_retention_run_removes_personal_data_and_keeps_the_evidence(
-        self, store: Store
+        self, store: Store, clock: Callable[[dt.date], None]
     ) -> None:
         store.save(built("case-01", 11))
         store.save(withdrawn_by_parent("case-02"))
@@ -740,6 +740,7 @@ class EvidenceContract:
         ledger, weights = store.ledger(*YEAR), store.weightings(*YEAR)
         due = store.due(dt.date(2027, 1, 1))
         on = RETENTION_ENDS + dt.timedelta(days=1)
+        clock(on)  # the run is dated the day it is done
         done = store.apply_retention(on, by=ADMISSIONS)
         assert [d.case_id for d in done] == ["case-01", "case-02"]
         assert store.verify(checkpoint=checkpoint) == []

@@ -47,6 +47,7 @@ from reintegration_fsm import (
     Stage,
     StoreError,
     UnknownProtocol,
+    rules,
 )
 from reintegration_fsm.stores import DueItem, InMemoryStore, SqlAlchemyStore, at_once, schema
 from reintegration_fsm.stores import sql as sql_store
@@ -659,7 +660,9 @@ class StoreContract:
         assert store.taken(["case-01", "case-05"]) == {"case-01"}
         assert store.verify() == []
 
-    def test_the_arguments_of_the_right_kind_are_taken(self, store: Store) -> None:
+    def test_the_arguments_of_the_right_kind_are_taken(
+        self, store: Store, clock: Callable[[dt.date], None]
+    ) -> None:
         """Any iterable of ids (a generator, a set), a date subclass, and batches of 1."""
 
         class Day(dt.date):
@@ -679,7 +682,38 @@ class StoreContract:
         )
         assert type(note.on) is dt.date
         assert note.on == dt.date(2027, 1, 5)
+        clock(dt.date(2100, 1, 1))
         assert len(store.apply_retention(Day(2100, 1, 1), by=ADMISSIONS)) == 3
+        assert store.verify() == []
+
+    def test_a_redaction_or_retention_run_dated_years_ahead_is_refused_alike_on_every_engine(
+        self, store: Store, clock: Callable[[dt.date], None]
+    ) -> None:
+        """`redact(on=9999-12-31)` was taken ("redacted on 9999-12-31"), and a retention run
+        dated years ahead removed data still to be kept. A redaction or a run may be dated as
+        far ahead as a step (R16: a year after today), and no further; listing what will be
+        past retention on any day, however far, is still answered."""
+        store.save(built("case-01", 11))
+        clock(dt.date(2026, 3, 2))
+        limit = dt.date(2026, 3, 2) + rules.FURTHEST_AHEAD
+        calls: list[tuple[Callable[[dt.date], object], str]] = [
+            (
+                lambda on: store.redact(
+                    "case-01", 2, ["form.parent_name"], "asked", by=ADMISSIONS, on=on
+                ),
+                "redact.on",
+            ),
+            (lambda on: store.apply_retention(on, by=ADMISSIONS), "apply_retention.on"),
+        ]
+        for call, named in calls:
+            for on in (dt.date.max, limit + dt.timedelta(days=1)):
+                with pytest.raises(FormInvalid) as refused:
+                    call(on)
+                assert str(refused.value).startswith(f"{named}: {on.isoformat()} is more than")
+        assert store.redactions("case-01") == []
+        assert [due.case_id for due in store.past_retention(dt.date.max)] == ["case-01"]
+        [note] = store.redact("case-01", 2, ["form.parent_name"], "asked", by=ADMISSIONS, on=limit)
+        assert note.on == limit
         assert store.verify() == []
 
     def test_verify_finds_nothing_wrong_in_a_sound_store(self, store: Store) -> None:
@@ -1615,6 +1649,47 @@ class SqlStoreContract(StoreContract):
     @pytest.fixture(autouse=True)
     def small_batches(self, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setattr(sql_store, "_VERIFY_BATCH", 3)
+
+    def test_a_closed_store_refuses_every_call_alike_on_every_engine(self, store: Store) -> None:
+        """After `close()` a store answered with whatever SQLAlchemy did: a file reopened unasked,
+        an in-memory database found empty. Every call now raises a `StoreError` saying the store
+        was closed (not retryable), whoever made the engine; `close()` again is harmless."""
+        assert isinstance(store, SqlAlchemyStore)
+        case = built("case-01", 11)
+        store.save(case)
+        checkpoint = store.checkpoint()
+        store.close()
+        assert store.closed
+        calls: list[Callable[[SqlAlchemyStore], object]] = [
+            lambda s: s.save(case),
+            lambda s: s.load("case-01"),
+            lambda s: s.load("case-01", as_of=dt.date(2026, 3, 2)),
+            lambda s: s.load_all(),
+            lambda s: s.history("case-01"),
+            lambda s: s.taken(["case-01"]),
+            lambda s: s.import_histories([]),
+            lambda s: s.due(dt.date(2026, 3, 2)),
+            lambda s: s.cases(),
+            lambda s: s.weightings(dt.date(2025, 9, 1), dt.date(2026, 8, 31)),
+            lambda s: s.ledger(dt.date(2025, 9, 1), dt.date(2026, 8, 31)),
+            lambda s: s.verify(),
+            lambda s: s.verify(checkpoint=checkpoint),
+            lambda s: s.checkpoint(),
+            lambda s: s.redact(
+                "case-01", 2, ["form.parent_name"], "R", by=ADMISSIONS, on=REDACTED_ON
+            ),
+            lambda s: s.redactions("case-01"),
+            lambda s: s.past_retention(dt.date(2026, 3, 2)),
+            lambda s: s.apply_retention(dt.date(2026, 3, 2), by=ADMISSIONS),
+            lambda s: s.create_schema(),
+            lambda s: s.for_authority(AUTHORITY),
+        ]
+        for call in calls:
+            with pytest.raises(StoreError, match="the store was closed") as refused:
+                call(store)
+            assert not refused.value.retryable
+            assert refused.value.__cause__ is None
+        store.close()
 
     def stock(self, store: Store, count: int, other_every: int = 0) -> None:
         """`count` cases of different lengths; with `other_every`, every such case another

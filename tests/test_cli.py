@@ -40,7 +40,7 @@ from reintegration_fsm.cli import cli
 from reintegration_fsm.cli.common import failure_from
 from reintegration_fsm.protocol import diagrams
 from reintegration_fsm.serialisation import unstructure
-from reintegration_fsm.stores import SqlAlchemyStore, parallel, schema
+from reintegration_fsm.stores import SqlAlchemyStore, bulk, parallel, schema
 from reintegration_fsm.stores import sql as sql_store
 
 IDS = ("DEMO-0001", "DEMO-0002", "DEMO-0003", "DEMO-0004")
@@ -103,6 +103,12 @@ def csv_rows(result: Result) -> list[dict[str, str]]:
 
 def history_length(url: str, case_id: str) -> int:
     return len(json_out(invoke(url, "history", case_id, "--format", "json")))
+
+
+def no_store_made(url: str) -> bool:
+    """True when a SQLite URL's file, and every file SQLite keeps beside it, is absent."""
+    path = url.removeprefix("sqlite:///")
+    return not any(Path(path + end).exists() for end in ("", "-wal", "-shm", "-journal"))
 
 
 def case_count(url: str) -> int:
@@ -595,7 +601,7 @@ def test_an_invalid_import_changes_nothing_and_lists_every_reason(
     assert "DEMO-0002" in result.stderr
     assert "does not replay" in result.stderr
     assert "Actor.role" in result.stderr
-    assert case_count(empty_db) == 0
+    assert no_store_made(empty_db)
 
 
 @pytest.mark.parametrize(
@@ -610,6 +616,122 @@ def test_import_refuses_what_is_not_a_history(content: str, empty_db: str, tmp_p
     result = invoke(empty_db, "import", str(file))
     assert result.exit_code == 2
     assert result.stderr.startswith("error:")
+
+
+def test_a_failed_import_leaves_no_store_it_made(
+    demo_db: str, empty_db: str, tmp_path: Path
+) -> None:
+    """An import refused into a new SQLite file removed the file it made: an empty store was
+    left behind, passing for one the user meant to keep."""
+    bad = json_out(invoke(demo_db, "export", "DEMO-0002"))
+    del bad["history"][3]
+    file = write(tmp_path / "bad.json", bad)
+    result = invoke(empty_db, "import", file)
+    assert result.exit_code == 2, result.output
+    assert "does not replay" in result.stderr
+    assert no_store_made(empty_db)
+
+
+def test_an_import_failing_as_it_writes_leaves_no_store_it_made(
+    demo_db: str, empty_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A database failing part way through an import into a new file: exit 3, and no file."""
+    file = write(tmp_path / "one.json", json_out(invoke(demo_db, "export", "DEMO-0001")))
+
+    def fail(*_: Any, **__: Any) -> int:
+        raise StoreError("the disk is full", retryable=False)
+
+    monkeypatch.setattr(SqlAlchemyStore, "import_histories", fail)
+    result = invoke(empty_db, "import", file)
+    assert result.exit_code == 3, result.output
+    assert no_store_made(empty_db)
+
+
+def test_an_import_is_all_or_nothing_whatever_its_size(
+    demo_db: str, empty_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`import` promises all or nothing, but wrote histories in batches of 2,000 cases, each
+    its own transaction: a failure in a later batch left the earlier ones written. (Batches of
+    one here, and the second case's refused by the database.) It is one transaction now."""
+    exports = [json_out(invoke(demo_db, "export", case_id)) for case_id in IDS[:2]]
+    file = write(tmp_path / "two.json", exports)
+    import_histories = SqlAlchemyStore.import_histories.__wrapped__  # type: ignore[attr-defined]
+    monkeypatch.setitem(import_histories.__kwdefaults__, "batch_size", 1)
+    insert_rows = bulk.insert_rows
+
+    def failing(conn: Any, batch: Any) -> None:
+        if any(prepared.case_id == IDS[1] for prepared in batch):
+            raise OperationalError("INSERT", {}, sqlite3.OperationalError("disk I/O error"))
+        insert_rows(conn, batch)
+
+    monkeypatch.setattr(bulk, "insert_rows", failing)
+    result = invoke(empty_db, "import", file)
+    assert result.exit_code == 3, result.output
+    assert "nothing imported" in result.stderr
+    assert "The database did not say which case failed." in result.stderr
+    assert no_store_made(empty_db)
+
+
+def test_an_import_of_one_case_the_database_refuses_names_it(
+    demo_db: str, empty_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The error of a failed import names the case, when the store knows which (one case)."""
+    file = write(tmp_path / "one.json", json_out(invoke(demo_db, "export", IDS[2])))
+
+    def failing(conn: Any, batch: Any) -> None:
+        raise OperationalError("INSERT", {}, sqlite3.OperationalError("disk I/O error"))
+
+    monkeypatch.setattr(bulk, "insert_rows", failing)
+    result = invoke(empty_db, "import", file)
+    assert result.exit_code == 3, result.output
+    assert f"The case that failed: {IDS[2]}." in result.stderr
+    assert f"could not import case {IDS[2]!r}" in result.stderr
+
+
+def test_a_failed_import_keeps_a_store_that_was_there(demo_db: str, tmp_path: Path) -> None:
+    """The file is removed only when the command made it: an existing store and its cases stay."""
+    before = case_count(demo_db)
+    bad = json_out(invoke(demo_db, "export", "DEMO-0002"))
+    del bad["history"][3]
+    bad["case_id"] = "NEW-1"
+    result = invoke(demo_db, "import", write(tmp_path / "bad.json", bad))
+    assert result.exit_code == 2, result.output
+    assert case_count(demo_db) == before
+    empty = f"sqlite:///{tmp_path / 'made-before.sqlite'}"
+    assert invoke(empty, "db", "upgrade").exit_code == 0
+    assert invoke(empty, "import", write(tmp_path / "bad2.json", bad)).exit_code == 2
+    assert case_count(empty) == 0
+
+
+def test_a_store_another_writer_filled_meanwhile_is_kept(
+    demo_db: str, empty_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new file that holds a case when the import fails (another writer's) is not removed."""
+    file = write(tmp_path / "one.json", json_out(invoke(demo_db, "export", "DEMO-0001")))
+    other = SqlAlchemyStore(demo_db).load("DEMO-0003")
+
+    def fail(self: SqlAlchemyStore, *_: Any, **__: Any) -> int:
+        SqlAlchemyStore(empty_db).save(other)
+        raise StoreError("the connection was lost", retryable=True)
+
+    monkeypatch.setattr(SqlAlchemyStore, "import_histories", fail)
+    assert invoke(empty_db, "import", file).exit_code == 3
+    assert case_count(empty_db) == 1
+
+
+def test_a_refused_open_leaves_no_store_it_made(empty_db: str, tmp_path: Path) -> None:
+    """`apply ... open` refused by R1 on a new database: exit 1, and no empty store left."""
+    data = write(
+        tmp_path / "open.json",
+        {
+            "pupil": {**unstructure(scenario.PUPIL), "on_mainstream_roll": True},
+            "ap_setting": scenario.AP_SETTING,
+            "local_authority": scenario.AUTHORITY,
+        },
+    )
+    result = invoke(empty_db, "apply", "C-1", "open", "--data", data, *AP, "--on", "2026-01-12")
+    assert result.exit_code == 1, result.output
+    assert no_store_made(empty_db)
 
 
 def test_import_stays_quiet_in_a_pipe(demo_db: str, tmp_path: Path) -> None:
@@ -952,7 +1074,7 @@ def test_an_import_with_a_fraction_in_its_data_changes_nothing(
     result = invoke(empty_db, "import", file)
     assert result.exit_code == 2, result.output
     assert "fraction" in result.stderr
-    assert case_count(empty_db) == 0
+    assert no_store_made(empty_db)
 
 
 def test_importing_a_taken_case_id_is_bad_input(demo_db: str, tmp_path: Path) -> None:

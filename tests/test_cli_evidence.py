@@ -4,10 +4,11 @@ SQLite, and end to end on PostgreSQL too."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -279,6 +280,10 @@ def test_a_redaction_as_json_lists_its_notes(demo_db: str) -> None:
         (("DEMO-0001", "2", "form.parent_name", "--reason", "R"), "--actor-id"),
         (("NO-SUCH", "2", "form.parent_name", "--reason", "R", *OFFICER), "NO-SUCH"),
         (("DEMO-0001", "2", "--reason", "R", *OFFICER), "PATH"),
+        (
+            ("DEMO-0001", "2", "form.parent_name", "--reason", "R", "--on", "9999-12-31", *OFFICER),
+            "redact.on: 9999-12-31 is more than a year ahead",
+        ),
     ],
 )
 def test_a_redaction_that_cannot_be_made_is_bad_input_and_changes_nothing(
@@ -293,7 +298,9 @@ def test_a_redaction_that_cannot_be_made_is_bad_input_and_changes_nothing(
 
 
 # -- retention ---------------------------------------------------------------------------------
-def test_retention_lists_then_applies_and_keeps_the_evidence(demo_db: str, tmp_path: Path) -> None:
+def test_retention_lists_then_applies_and_keeps_the_evidence(
+    demo_db: str, tmp_path: Path, clock: Callable[[dt.date], None]
+) -> None:
     assert "no case past retention" in ok(invoke(demo_db, "retention", "--on", "2030-01-01")).stdout
     listed = json.loads(
         ok(invoke(demo_db, "retention", "--on", PAST_RETENTION, "--format", "json")).stdout
@@ -308,6 +315,10 @@ def test_retention_lists_then_applies_and_keeps_the_evidence(demo_db: str, tmp_p
     refused = invoke(demo_db, "retention", "--on", PAST_RETENTION, "--apply")
     assert refused.exit_code == 2
     assert "--actor-id" in refused.stderr
+    early = invoke(demo_db, "retention", "--on", PAST_RETENTION, "--apply", *OFFICER)
+    assert early.exit_code == 2, early.output  # 2040 is years ahead of today
+    assert "apply_retention.on: 2040-01-01 is more than a year ahead" in early.stderr
+    clock(dt.date.fromisoformat(PAST_RETENTION))  # the run is dated the day it is done
     store = SqlAlchemyStore(demo_db, calendar=SchoolCalendar.sample())
     year = (json_date("2025-09-01"), json_date("2027-08-31"))
     ledger = store.ledger(*year)
@@ -337,8 +348,6 @@ def test_retention_lists_then_applies_and_keeps_the_evidence(demo_db: str, tmp_p
 
 
 def json_date(text: str) -> Any:
-    import datetime as dt
-
     return dt.date.fromisoformat(text)
 
 
@@ -493,7 +502,9 @@ def engine_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     engine.dispose()
 
 
-def test_redaction_retention_and_subject_access_end_to_end(engine_url: str, tmp_path: Path) -> None:
+def test_redaction_retention_and_subject_access_end_to_end(
+    engine_url: str, tmp_path: Path, clock: Callable[[dt.date], None]
+) -> None:
     checkpoint = tmp_path / "nightly.json"
     private, public = _keys(tmp_path, "la")
     ok(invoke(engine_url, "checkpoint", "--sign", str(private), "-o", str(checkpoint)))
@@ -501,6 +512,7 @@ def test_redaction_retention_and_subject_access_end_to_end(engine_url: str, tmp_
     sar = tmp_path / "sar.html"
     ok(invoke(engine_url, "export", "DEMO-0002", "--format", "html", "-o", str(sar)))
     assert NOTE in sar.read_text(encoding="utf-8")
+    clock(dt.date.fromisoformat(PAST_RETENTION))
     ok(invoke(engine_url, "retention", "--on", PAST_RETENTION, "--apply", *OFFICER))
     result = ok(
         invoke(engine_url, "verify", "--checkpoint", str(checkpoint), "--public-key", str(public))

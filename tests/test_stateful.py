@@ -226,6 +226,7 @@ class ProtocolMachine(RuleBasedStateMachine):
         valid = maybe(data, 8)
         self.validity = "valid" if valid else "invalid"
         started = case.placement_started_on
+        # The strategies refuse a meeting held before the start they are given.
         known_start = started if started is not None and started <= on else None
         if trigger == "record_consent":
             if valid:
@@ -271,7 +272,9 @@ class ProtocolMachine(RuleBasedStateMachine):
                     decision = None
                 return {
                     "meeting": data.draw(
-                        rt.review_meetings(kind, held_on=on, started_on=started, decision=decision)
+                        rt.review_meetings(
+                            kind, held_on=on, started_on=known_start, decision=decision
+                        )
                     )
                 }
             return {"meeting": data.draw(rt.invalid_review_meetings(on, known_start, kind))[0]}
@@ -282,7 +285,7 @@ class ProtocolMachine(RuleBasedStateMachine):
                 )
                 meeting = data.draw(
                     rt.review_meetings(
-                        ReviewKind.EMERGENCY, held_on=on, started_on=started, decision=decision
+                        ReviewKind.EMERGENCY, held_on=on, started_on=known_start, decision=decision
                     )
                 )
                 letter = None

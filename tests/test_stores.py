@@ -6,6 +6,7 @@ import inspect
 import os
 import sqlite3
 import stat
+import threading
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
@@ -598,6 +599,72 @@ def test_a_worker_that_meets_a_database_error_raises_a_store_error(
     with pytest.raises(StoreError, match="could not verify the store") as failed:
         store.verify(workers=2)
     assert not failed.value.retryable
+    store.close()
+
+
+@pytest.mark.parametrize(
+    "url", ["sqlite://", "sqlite:///:memory:", "sqlite:///file:threads?mode=memory&uri=true"]
+)
+def test_an_in_memory_store_is_one_database_for_every_thread(url: str) -> None:
+    """SQLAlchemy's default pool gave each thread an in-memory database of its own: another
+    thread's `load` and `save` failed ("the database failed"). The store shares one connection
+    among threads and takes their calls in turns: saves, loads and a stream paused half way,
+    from four threads at once, make one sound database."""
+    store = SqlAlchemyStore(url, calendar=CALENDAR)
+    store.create_schema()
+    for number in range(3):
+        store.save(built(f"case-0{number}", 4))
+    stream = store.load_all()
+    assert next(stream).case_id == "case-00"
+    failures: list[BaseException] = []
+
+    def work(thread: int) -> None:
+        try:
+            for number in range(5):
+                case = built(f"case-{thread}{number}", 1 + number)
+                store.save(case)
+                assert store.load(case.case_id) == case
+                assert store.history(case.case_id) == case.history
+            assert len(list(store.load_all())) >= 5
+        except BaseException as error:  # reported below, from the test's own thread
+            failures.append(error)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(1, 5)]
+    for thread in threads:
+        thread.start()
+    rest = [case.case_id for case in stream]
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    assert rest[:2] == ["case-01", "case-02"]
+    assert len(store.cases()) == 23
+    assert store.verify() == []
+    store.close()
+
+
+def test_a_callers_in_memory_engine_of_a_database_per_thread_serves_its_own_thread_only() -> None:
+    """A caller's engine on an in-memory database with SQLAlchemy's default pool (one
+    connection, and so one database, per thread) cannot be shared: another thread is refused,
+    saying why, instead of finding an empty database."""
+    store = SqlAlchemyStore(sa.create_engine("sqlite://"), calendar=CALENDAR)
+    store.create_schema()
+    store.save(built("case-01", 3))
+    found: list[BaseException] = []
+
+    def other() -> None:
+        try:
+            store.load("case-01")
+        except BaseException as error:
+            found.append(error)
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    thread.join()
+    [refused] = found
+    assert isinstance(refused, StoreError)
+    assert "belongs to the thread that made the store" in str(refused)
+    assert not refused.retryable
+    assert store.load("case-01").version == 3
     store.close()
 
 

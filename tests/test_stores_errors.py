@@ -6,9 +6,11 @@ Every store method turns SQLAlchemy's and the drivers' errors into `StoreError` 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import os
+import socket
 import sqlite3
 import threading
 import time
@@ -608,3 +610,93 @@ def test_an_option_the_driver_cannot_use_is_a_store_error_not_the_drivers_own() 
     assert not refused.value.retryable
     assert isinstance(refused.value.__cause__, AttributeError)
     assert "s3cret-Pa55" not in str(refused.value)
+
+
+@pytest.fixture
+def silent_server() -> Iterator[int]:
+    """A port whose server accepts connections and never says a word (as PostgreSQL does to a
+    MariaDB client, each waiting for the other to speak first)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    listener.settimeout(0.2)
+    accepted: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        while not stop.is_set():
+            with contextlib.suppress(OSError):
+                accepted.append(listener.accept()[0])
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield listener.getsockname()[1]
+    stop.set()
+    thread.join()
+    for connection in accepted:
+        connection.close()
+    listener.close()
+
+
+@pytest.mark.parametrize("driver", ["postgresql+psycopg", "mysql+pymysql"])
+def test_a_server_that_never_answers_times_out_as_a_retryable_store_error(
+    silent_server: int, driver: str
+) -> None:
+    """`mysql+pymysql://` naming PostgreSQL's port waited for ever (PyMySQL's connect timeout
+    covers the TCP connection only, and psycopg has none by default). Connecting now gives up
+    after `busy_timeout` seconds (2 at least) with a `StoreError` worth retrying."""
+    store = SqlAlchemyStore(f"{driver}://someone@127.0.0.1:{silent_server}/x", busy_timeout=2)
+    raised: list[BaseException] = []
+
+    def ask() -> None:
+        try:
+            store.cases()
+        except BaseException as error:
+            raised.append(error)
+
+    started = time.monotonic()
+    asking = threading.Thread(target=ask, daemon=True)  # a hang fails the test, not the run
+    asking.start()
+    asking.join(20)
+    waited = time.monotonic() - started
+    assert not asking.is_alive(), "still waiting for the server after 20 s"
+    store.close()
+    [failed] = raised
+    assert isinstance(failed, StoreError)
+    assert failed.retryable
+    assert 1.5 < waited < 15, waited
+
+
+def test_a_query_longer_than_the_connect_timeout_is_not_cut_on_mariadb(mariadb_url: str) -> None:
+    """PyMySQL's read timeout bounds the server's greeting only: a query may then take longer
+    than `busy_timeout`."""
+    store = SqlAlchemyStore(mariadb_url, busy_timeout=2)
+    with store.engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT SLEEP(3)").scalar() == 0
+    store.close()
+
+
+def test_a_store_error_names_the_case_the_store_was_writing(tmp_path: Path) -> None:
+    """`StoreError.case_id`: the case a failed save or a failed import of one case was writing;
+    None for a batch of several, whose message names the batch, not its first case (which may
+    be sound). The constructor still takes a message and `retryable` alone."""
+    assert StoreError("the disk is full", retryable=False).case_id is None
+    store = SqlAlchemyStore(f"sqlite:///{tmp_path / 'cases.db'}", calendar=CALENDAR)
+    store.create_schema()
+    store.save(built("case-01", 3))
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE rfsm_open_items")
+    with pytest.raises(StoreError) as saving:
+        store.save(built("case-02", 3))
+    assert saving.value.case_id == "case-02"
+    assert "case 'case-02'" in str(saving.value)
+    histories = [(AUTHORITY, built(f"case-1{n}", 3).history) for n in range(3)]
+    with pytest.raises(StoreError) as one:
+        store.import_histories(histories[:1])
+    assert one.value.case_id == "case-10"
+    assert "could not import case 'case-10'" in str(one.value)
+    with pytest.raises(StoreError) as several:
+        store.import_histories(histories)
+    assert several.value.case_id is None
+    assert "the batch of 3 cases 'case-10' to 'case-12'" in str(several.value)
+    store.close()

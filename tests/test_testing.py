@@ -12,6 +12,7 @@ import attrs
 import pytest
 from hypothesis import HealthCheck, Phase, find, given, settings
 from hypothesis import strategies as st
+from hypothesis.errors import InvalidArgument
 
 from reintegration_fsm import (
     WORCESTERSHIRE,
@@ -357,6 +358,132 @@ def test_review_meetings_refuse_a_decision_the_kind_cannot_take() -> None:
     """Asking for a valid INTERIM review deciding END is a mistake in the test, not a form."""
     with pytest.raises(ValueError, match="cannot decide"):
         find(rt.review_meetings(ReviewKind.INTERIM, decision=ReviewDecision.END), bool)
+
+
+@FAST
+@given(st.data(), DATES)
+def test_initial_meetings_given_a_start_are_held_before_it(
+    data: st.DataObject, start: dt.date
+) -> None:
+    """R7: given only the start, the meeting drawn is held on or before it (it once could be
+    drawn after it, and fail the rule)."""
+    meeting = data.draw(rt.initial_meetings(start_date=start))
+    assert meeting.held_on <= meeting.start_date == start
+    record = InitialMeetingRecord(meeting, data.draw(rt.child_views(before=meeting.held_on)))
+    assert rules.initial_meeting_is_complete(State(PUPIL), record, start) == []
+
+
+# -- odd arguments are refused when the strategy is called, naming the argument ----------------
+SHORT_CALENDAR = SchoolCalendar([(dt.date(2026, 1, 5), dt.date(2026, 2, 13))])
+NO_RUN = rt.ProtocolRun((), Stage.WITHDRAWN)
+ODD_CALLS: list[tuple[str, Callable[[], object], str]] = [
+    ("texts", lambda: rt.texts(3), "texts"),
+    ("blank_texts", lambda: rt.blank_texts(size=1), "size"),
+    ("blank_names", lambda: rt.blank_names(1), "blank_names"),
+    ("timetables", lambda: rt.timetables(monday=OPENED), "monday"),
+    ("pupils", lambda: rt.pupils(key_stage="3"), "key_stage"),
+    ("pupils", lambda: rt.pupils(key_stage=-1), "key_stage"),
+    ("pupils", lambda: rt.pupils(looked_after=1), "looked_after"),
+    ("pupils", lambda: rt.pupils(keystage=3), "keystage"),
+    ("actors", lambda: rt.actors(role="ap_head"), "role"),
+    ("actors", lambda: rt.actors([]), "role"),
+    ("actors", lambda: rt.actors(Role.AP_HEAD, organisation=3), "organisation"),
+    ("attendees", lambda: rt.attendees("parent"), "party"),
+    ("consent_forms", lambda: rt.consent_forms(pupil="Kit Example"), "pupil"),
+    ("consent_forms", lambda: rt.consent_forms(on="2026-01-12"), "on"),
+    ("consent_forms", lambda: rt.consent_forms(on=dt.date.min), "on"),
+    ("pastoral_support_plans", lambda: rt.pastoral_support_plans(dt.date.max), "active_on"),
+    ("reintegration_information", lambda: rt.reintegration_information(protocol=None), "protocol"),
+    ("child_views", lambda: rt.child_views(before=dt.datetime(2026, 1, 12)), "before"),
+    (
+        "initial_meetings",
+        lambda: rt.initial_meetings(held_on=START, start_date=MEETING),
+        "start_date",
+    ),
+    ("initial_meetings", lambda: rt.initial_meetings(calendar="sample"), "calendar"),
+    ("review_meetings", lambda: rt.review_meetings("interim"), "kind"),
+    ("review_meetings", lambda: rt.review_meetings(held_on=MEETING, started_on=START), "held_on"),
+    ("review_meetings", lambda: rt.review_meetings(decision="end"), "decision"),
+    ("failure_letters", lambda: rt.failure_letters(effective_from=dt.date.max), "effective_from"),
+    ("successful_outcomes", lambda: rt.successful_outcomes(on_roll_from=None, x=1), "x"),
+    ("unsuccessful_outcomes", lambda: rt.unsuccessful_outcomes(None), "unsuccessful_outcomes"),
+    ("invalid_consent_forms", lambda: rt.invalid_consent_forms(None, OPENED), "pupil"),
+    ("invalid_consent_forms", lambda: rt.invalid_consent_forms(PUPIL, None), "on"),
+    ("invalid_consent_forms", lambda: rt.invalid_consent_forms(PUPIL, OPENED, "x"), "respect"),
+    ("invalid_pastoral_support_plans", lambda: rt.invalid_pastoral_support_plans(None), "on"),
+    (
+        "invalid_reintegration_information",
+        lambda: rt.invalid_reintegration_information(None),
+        "pupil",
+    ),
+    ("invalid_initial_meetings", lambda: rt.invalid_initial_meetings(OPENED, respect=3), "respect"),
+    ("invalid_review_meetings", lambda: rt.invalid_review_meetings(MEETING, START), "on"),
+    (
+        "invalid_review_meetings",
+        lambda: rt.invalid_review_meetings(START, kind=ReviewKind.EMERGENCY),
+        "kind",
+    ),
+    (
+        "invalid_review_meetings",
+        lambda: rt.invalid_review_meetings(START, respect="before_placement"),
+        "respect",
+    ),
+    (
+        "invalid_review_meetings",
+        lambda: rt.invalid_review_meetings(
+            START, kind=ReviewKind.INTERIM, respect="permanent_without_date"
+        ),
+        "respect",
+    ),
+    ("invalid_failure_letters", lambda: rt.invalid_failure_letters(dt.date.min), "on"),
+    (
+        "invalid_emergency_reviews",
+        lambda: rt.invalid_emergency_reviews(START, respect="letter_"),
+        "respect",
+    ),
+    ("invalid_successful_outcomes", lambda: rt.invalid_successful_outcomes(), "started_on"),
+    (
+        "invalid_unsuccessful_outcomes",
+        lambda: rt.invalid_unsuccessful_outcomes("absent"),
+        "respect",
+    ),
+    ("protocol_runs", lambda: rt.protocol_runs(calendar="sample"), "calendar"),
+    ("protocol_runs", lambda: rt.protocol_runs(SHORT_CALENDAR), "calendar"),
+    ("protocol_runs", lambda: rt.protocol_runs(protocol="worcestershire"), "protocol"),
+    ("play", lambda: rt.play("run"), "run"),
+    ("play", lambda: rt.play(NO_RUN), "run"),
+    (
+        "play",
+        lambda: rt.play(
+            rt.ProtocolRun((rt.RunStep("open", {}), rt.RunStep("fly", {})), Stage.WITHDRAWN)
+        ),
+        "run",
+    ),
+    ("play", lambda: rt.play(NO_RUN, calendar="sample"), "calendar"),
+]
+
+
+@pytest.mark.parametrize(("name", "call", "argument"), ODD_CALLS)
+def test_odd_arguments_are_refused_when_called(
+    name: str, call: Callable[[], object], argument: str
+) -> None:
+    """A strategy given an argument it cannot use raises hypothesis' InvalidArgument at once,
+    naming the strategy and the argument, not a bare TypeError, AttributeError or OverflowError
+    from deep inside a draw."""
+    with pytest.raises(InvalidArgument) as refused:
+        call()
+    assert name in str(refused.value)
+    assert argument in str(refused.value)
+
+
+def test_every_public_function_is_tried_with_odd_arguments() -> None:
+    """Each public function of `reintegration_fsm.testing` is in the table above."""
+    functions = {
+        name
+        for name in rt.__all__
+        if callable(getattr(rt, name)) and not isinstance(getattr(rt, name), type)
+    }
+    assert functions == {name for name, _, _ in ODD_CALLS}
 
 
 # -- forms broken in one respect are refused with exactly one reason -----------------------------

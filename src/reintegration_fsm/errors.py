@@ -122,10 +122,13 @@ class StoreError(ProtocolError):
     The driver's error is chained as `__cause__`; the message never carries SQL parameters (they
     hold children's personal data). `retryable` says whether the same call may simply be tried
     again (a lock or a lost connection) or needs a person (a missing table, a full disk).
+    `case_id` names the case the store was writing when it failed, when it knows one (a save,
+    an import batch of that one case); None otherwise.
     """
 
-    def __init__(self, message: str, *, retryable: bool) -> None:
+    def __init__(self, message: str, *, retryable: bool, case_id: str | None = None) -> None:
         self.retryable = retryable
+        self.case_id = case_id
         super().__init__(message)
 
 

@@ -32,7 +32,7 @@ from reintegration_fsm.cli.common import (
 )
 from reintegration_fsm.cli.redacted import shown_json, shown_text
 from reintegration_fsm.cli.text import neutralise
-from reintegration_fsm.errors import CalendarError, CaseNotFound, NotPermitted
+from reintegration_fsm.errors import CalendarError, CaseNotFound, NotPermitted, StoreError
 from reintegration_fsm.fields import ID_LENGTH, NAME_LENGTH
 from reintegration_fsm.serialisation import transition_to_json
 from reintegration_fsm.vocabulary import Actor, Role
@@ -218,8 +218,30 @@ def import_(ctx: click.Context, file: str) -> None:
     if problems:
         raise Failure(f"nothing imported from {file}", problems)
     with progress(incoming, "Importing histories") as items:
-        count = store.import_histories((item.case.local_authority, item.history) for item in items)
+        try:
+            count = store.import_histories(
+                ((item.case.local_authority, item.history) for item in items),
+                batch_size=max(1, len(incoming)),  # one transaction: all or nothing, as promised
+            )
+        except StoreError as error:
+            raise _import_failed(file, error) from error
     click.echo(f"imported {len(incoming)} case(s), {count} transition(s)")
+
+
+def _import_failed(file: str, error: StoreError) -> Failure:
+    """The failure of an import the database refused: nothing imported, and which case, when
+    the store knows it (the database does not say which row of several failed)."""
+    failure = failure_from(error)
+    which = (
+        f"The case that failed: {neutralise(error.case_id, single_line=True)}."
+        if error.case_id is not None
+        else "The database did not say which case failed."
+    )
+    return Failure(
+        f"nothing imported from {file}: {failure.message}",
+        (which, *failure.reasons),
+        failure.exit_code,
+    )
 
 
 ROLE_NAMES = [role.value for role in Role]

@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SAWarning
 
 from reintegration_fsm.calendar import SchoolCalendar
+from reintegration_fsm.cli import new_files
 from reintegration_fsm.cli.errors import (
     BAD_INPUT,
     BUG,
@@ -71,6 +72,8 @@ class Settings:
     protocol_files: tuple[str, ...] = ()
     """Authorities' protocol files registered with `--protocol` (or RFSM_PROTOCOLS)."""
     _store: SqlAlchemyStore | None = None
+    _made: tuple[str, ...] = ()
+    """The SQLite files `store(create=True)` made for this command (`new_files`)."""
     _calendar: SchoolCalendar | None = None
     _protocols: tuple[Protocol, ...] | None = None
 
@@ -124,6 +127,8 @@ class Settings:
             refuse_unusable_file(self.url)
             if not create and _missing_file(self.url):
                 raise self._no_store()
+            if create:
+                self._made = new_files.to_be_made(self.url)
             try:
                 store = SqlAlchemyStore(
                     self.url, authority=self.authority, calendar=calendar, protocols=protocols
@@ -163,6 +168,12 @@ class Settings:
                 "`apply ... open`, `import` or `demo` on a new database.",
             ),
         )
+
+    def discard_new_store(self) -> None:
+        """After a failed command: remove the SQLite file it made, if it holds no case."""
+        made, self._made = self._made, ()
+        self.close()
+        new_files.discard(self.url, made)
 
     def close(self) -> None:
         """Release the database connections."""

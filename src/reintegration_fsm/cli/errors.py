@@ -223,6 +223,13 @@ def _json_mode(ctx: click.Context) -> bool:
     return bool(getattr(ctx.obj, "json_errors", False))
 
 
+def _discard_new_store(ctx: click.Context) -> None:
+    """Ask the command's settings (`common.Settings`) to remove a store the command made."""
+    discard = getattr(ctx.obj, "discard_new_store", None)
+    if discard is not None:
+        discard()
+
+
 def _raise_unforeseen() -> bool:
     return bool(os.environ.get(TRACEBACK_ENV))
 
@@ -231,7 +238,19 @@ class Group(click.Group):
     """A click group that turns every exception into a message and an exit code."""
 
     def invoke(self, ctx: click.Context) -> Any:
-        """Run the command; map library, database and unforeseen errors to `Failure`."""
+        """Run the command; map library, database and unforeseen errors to `Failure`. A
+        command that fails leaves no empty store it made behind (`Settings.discard_new_store`)."""
+        try:
+            return self._mapped(ctx)
+        except click.exceptions.Exit as done:
+            if done.exit_code != OK:
+                _discard_new_store(ctx)
+            raise
+        except BaseException:
+            _discard_new_store(ctx)
+            raise
+
+    def _mapped(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.Abort):

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator
 from datetime import date
 from typing import Any
 
+from reintegration_fsm import rules
 from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.case import Reintegration
 from reintegration_fsm.errors import FormInvalid
@@ -37,6 +38,27 @@ def day(method: str, name: str, value: object) -> date:
     if not is_day(value):
         raise FormInvalid(method, name, f"must be a date, not {type(value).__name__}")
     return value
+
+
+def business_day(method: str, name: str, value: object) -> date:
+    """`value`, the business date of something done now (a redaction, a retention run): a date
+    no further ahead than a step may be (R16, `rules.furthest_date`: a year after today).
+
+    Raises:
+        FormInvalid: it is not a date, or lies further ahead (9999-12-31 would date a removal
+            of personal data in a year no one will see; a retention run dated years ahead would
+            remove data still to be kept).
+    """
+    found = day(method, name, value)
+    limit = rules.furthest_date()
+    if found > limit:
+        raise FormInvalid(
+            method,
+            name,
+            f"{found.isoformat()} is more than a year ahead (after {limit.isoformat()}); date it "
+            "the day it is done",
+        )
+    return found
 
 
 def period(method: str, start: object, end: object) -> None:

@@ -66,6 +66,16 @@ class Prepared:
         )
 
 
+def batch_action(batch: Sequence[Prepared]) -> tuple[str, str | None]:
+    """What importing `batch` is called in an error's message, and its one case's id (None for
+    a batch of several: the database does not say which of its rows failed, and naming the
+    first would blame a case that may be sound)."""
+    if len(batch) == 1:
+        return f"import case {batch[0].case_id!r}", batch[0].case_id
+    ids = sorted(prepared.case_id for prepared in batch)
+    return f"import the batch of {len(ids)} cases {ids[0]!r} to {ids[-1]!r}", None
+
+
 def prepare(
     authority: str,
     history: Sequence[Transition],

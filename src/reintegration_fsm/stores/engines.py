@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
 import os
 import weakref
 from typing import Any
 
 from sqlalchemy import URL, Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import StaticPool
 
 from reintegration_fsm.errors import StoreError
 from reintegration_fsm.stores import mariadb, sqlite
@@ -29,7 +32,11 @@ def open_engine(
         engine, made = url_or_engine, False
     else:
         try:
-            engine, made = create_engine(url_or_engine, hide_parameters=True), True
+            url = make_url(url_or_engine)
+            waits = _connect_timeouts(url, busy_timeout)
+            options = _one_connection(url) or ({"connect_args": waits} if waits else {})
+            engine = create_engine(url, hide_parameters=True, **options)
+            made = True
         except (ValueError, TypeError) as error:
             # The message is ours: the URL may hold a password.
             raise StoreError(
@@ -41,8 +48,43 @@ def open_engine(
     configure(engine, durable=durable, busy_timeout=busy_timeout)
     _refuse_driver_autocommit(engine)
     if made:  # a caller's engine may connect through its own `do_connect` hook
-        _convert_refused_options(engine)
+        _convert_refused_options(engine, lift_read_timeout="read_timeout" in waits)
     return engine, made
+
+
+FEWEST_SECONDS = 2
+"""The shortest wait for a connection: libpq's own floor for `connect_timeout`."""
+
+
+def _connect_timeouts(url: URL, busy_timeout: float) -> dict[str, Any]:
+    """How long connecting to a database server may take (`busy_timeout` seconds, at least
+    `FEWEST_SECONDS`), where the URL does not say: a server that accepts the connection and
+    never answers (another kind of server on the port: PostgreSQL's waits for the client to
+    speak first, as MariaDB's client does) made the store wait for ever.
+
+    psycopg's `connect_timeout` bounds the whole connection; PyMySQL's bounds only the TCP
+    connection, so its `read_timeout` bounds the server's greeting too, and is lifted once
+    connected (`_convert_refused_options`): a long query waits as long as it needs.
+    """
+    seconds = max(FEWEST_SECONDS, math.ceil(busy_timeout))
+    driver, given = url.get_driver_name(), url.query
+    waits: dict[str, Any] = {}
+    if driver in ("psycopg", "psycopg2", "pymysql") and "connect_timeout" not in given:
+        waits["connect_timeout"] = seconds
+    if driver == "pymysql" and "read_timeout" not in given:
+        waits["read_timeout"] = seconds
+    return waits
+
+
+def _one_connection(url: URL) -> dict[str, Any]:
+    """For an in-memory SQLite database: one connection, which every thread shares (the store
+    takes their calls in turns, see `guard`). SQLAlchemy's default pool gives each thread a
+    connection, and so a database, of its own: another thread found an empty one."""
+    if url.get_backend_name() != "sqlite" or not sqlite.in_memory(url):
+        return {}
+    if url.get_driver_name() != "pysqlite":  # another driver's options are its own
+        return {}
+    return {"poolclass": StaticPool, "connect_args": {"check_same_thread": False}}
 
 
 REFUSED_OPTIONS = (ValueError, TypeError, AttributeError, LookupError)
@@ -51,14 +93,16 @@ REFUSED_OPTIONS = (ValueError, TypeError, AttributeError, LookupError)
 the cause of the `StoreError` a store raises for it, or for a URL that cannot be read."""
 
 
-def _convert_refused_options(engine: Engine) -> None:
+def _convert_refused_options(engine: Engine, *, lift_read_timeout: bool = False) -> None:
     """Turn a driver's refusal of the URL's connection options, raised as an ordinary Python
-    error rather than a DB-API one (which SQLAlchemy leaves unwrapped), into a `StoreError`."""
+    error rather than a DB-API one (which SQLAlchemy leaves unwrapped), into a `StoreError`;
+    with `lift_read_timeout`, lift PyMySQL's read timeout, set for the handshake alone
+    (`_connect_timeouts`), from each connection made."""
 
     @event.listens_for(engine, "do_connect")
     def _connect(dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
         try:
-            return dialect.connect(*cargs, **cparams)
+            connection = dialect.connect(*cargs, **cparams)
         except REFUSED_OPTIONS as error:
             # Its type only: a driver's message may quote an option's value, the password too.
             raise StoreError(
@@ -66,6 +110,10 @@ def _convert_refused_options(engine: Engine) -> None:
                 f"({type(error).__name__}): check the options after `?`",
                 retryable=False,
             ) from error
+        if lift_read_timeout and hasattr(connection, "_read_timeout"):
+            # PyMySQL reads with this timeout from its next read on (its `_current_timeout`).
+            connection._read_timeout = None
+        return connection
 
 
 def _refuse_autocommit(engine: Engine) -> None:

@@ -57,7 +57,7 @@ def check_request(reason: Any, by: Any, on: Any) -> None:
         raise FormInvalid("redact", "reason", problem)
     if not isinstance(by, Actor):
         raise FormInvalid("redact", "by", f"must be an Actor, not {type(by).__name__}")
-    arguments.day("redact", "on", on)  # a subclass of date is a date, as everywhere
+    arguments.business_day("redact", "on", on)  # a subclass of date is a date, as everywhere
 
 
 def plan(

@@ -76,7 +76,7 @@ def converted(action: str, case_id: str | None = None) -> Iterator[None]:
 
     Args:
         action: what was being done, for the message ("save case 'c-1'").
-        case_id: the case concerned, for a `ConcurrentUpdate`.
+        case_id: the case concerned, for a `ConcurrentUpdate` or a `StoreError`'s `case_id`.
     """
     try:
         yield
@@ -129,9 +129,11 @@ def retryable(error: BaseException) -> bool:
         return number in _MYSQL_RETRY
     if sqlite_code is not None:
         return sqlite_code & 0xFF in _SQLITE_RETRY
-    name = type(driver).__name__
-    if type(driver).__module__.startswith("psycopg") and name == "OperationalError":
-        return True  # no SQLSTATE: the connection itself failed
+    if any(
+        kind.__name__ == "OperationalError" and kind.__module__.startswith("psycopg")
+        for kind in type(driver).__mro__
+    ):
+        return True  # no SQLSTATE: the connection itself failed (timed out, say)
     text = str(driver)
     return "database is locked" in text or "database table is locked" in text
 
@@ -178,14 +180,18 @@ def translated(error: BaseException, action: str, case_id: str | None = None) ->
             f"could not {action}: the server refused the connection ({reason}): check the URL's "
             "database name, user and password",
             retryable=False,
+            case_id=case_id,
         )
     if retryable(error):
         return StoreError(
             f"could not {action}: the database was busy or the connection was lost ({reason}); "
             f"the same call may be tried again",
             retryable=True,
+            case_id=case_id,
         )
-    return StoreError(f"could not {action}: the database failed ({reason})", retryable=False)
+    return StoreError(
+        f"could not {action}: the database failed ({reason})", retryable=False, case_id=case_id
+    )
 
 
 def describe(driver: BaseException) -> str:

@@ -358,8 +358,8 @@ class InMemoryStore:
         Raises:
             CaseNotFound: no such case, or not this store's authority's.
             FormInvalid: no reason, `paths` not a collection of texts, a path naming nothing or
-                no personal data, nothing left to remove, or a case that would no longer load;
-                nothing was changed.
+                no personal data, nothing left to remove, a case that would no longer load, or
+                `on` more than a year ahead (as a step's date, R16); nothing was changed.
         """
         return self._redact(case_id, {seq: arguments.paths("redact", paths)}, reason, by=by, on=on)
 
@@ -439,8 +439,12 @@ class InMemoryStore:
         Each case is one redaction of all its personal values (so the values a rule compares go
         together); the chain, the stages, dates, deadlines, obligations, departures and the
         ledger stay. Returns the cases it redacted.
+
+        Raises:
+            FormInvalid: `on` is not a date, or more than a year ahead (as a step's date, R16):
+                a run dated years ahead would remove data still to be kept; nothing was changed.
         """
-        arguments.day("apply_retention", "on", on)
+        arguments.business_day("apply_retention", "on", on)
         done = []
         for due in self.past_retention(on):
             if not due.personal_data_left:

@@ -67,6 +67,7 @@ from reintegration_fsm.stores import retention as retention_module
 from reintegration_fsm.stores.as_of import check_as_of
 from reintegration_fsm.stores.checkpoints import Checkpoint, redaction_heads
 from reintegration_fsm.stores.failures import converted, unique_violation
+from reintegration_fsm.stores.guard import Guard, guarded
 from reintegration_fsm.stores.hashing import GENESIS
 from reintegration_fsm.stores.holding import Held, Seen, already_stored, held, saving_now
 from reintegration_fsm.stores.model import (
@@ -132,7 +133,9 @@ class SqlAlchemyStore:
         protocols: the protocols a stored history may name besides `WORCESTERSHIRE`.
         durable: on SQLite, fsync every commit (`synchronous=FULL`); False trades the last
             commits on power loss for speed (`synchronous=NORMAL`). WAL mode either way.
-        busy_timeout: on SQLite, seconds a writer waits for the write lock.
+        busy_timeout: seconds the store waits for the database: on SQLite, a writer for the
+            write lock; on PostgreSQL and MariaDB (a store made from a URL), connecting, where
+            the URL sets no `connect_timeout` (2 at least).
         retention: how long personal data is kept: a `RetentionPolicy`, a number of years
             after the child's date of birth, or None for the protocol's `retention_years`.
 
@@ -167,6 +170,7 @@ class SqlAlchemyStore:
         self._durable = durable
         self._busy_timeout = busy_timeout
         self._owns_engine = made
+        self._guard = Guard(engine)
         self._dialect = engine.dialect.name
         self._writer: Engine = engine
         if self._dialect == "sqlite":
@@ -309,6 +313,7 @@ class SqlAlchemyStore:
         }
         return str(compiled), names, bound
 
+    @guarded
     def for_authority(self, authority: str) -> SqlAlchemyStore:
         """A store on the same engine confined to one local authority's cases.
 
@@ -327,6 +332,7 @@ class SqlAlchemyStore:
         )
 
     # -- schema -----------------------------------------------------------------------------------
+    @guarded
     def create_schema(self) -> None:
         """Create the tables, indexes and append-only triggers that are missing (idempotent).
 
@@ -348,11 +354,23 @@ class SqlAlchemyStore:
             migrate.stamp_if_unversioned(conn)
 
     def close(self) -> None:
-        """Release the store's connections (disposes the engine only if the store made it)."""
+        """Release the store's connections (disposes the engine only if the store made it).
+
+        The store is then closed: every later call but `close()` raises `StoreError`
+        (`retryable` False) saying so, whoever made the engine, instead of opening new
+        connections unasked (or, for an in-memory SQLite database, finding it gone).
+        """
+        self._guard.closed = True
         if self._owns_engine:
             self.engine.dispose()
 
+    @property
+    def closed(self) -> bool:
+        """True once `close()` was called."""
+        return self._guard.closed
+
     # -- writing ----------------------------------------------------------------------------------
+    @guarded
     def save(self, case: Reintegration) -> None:
         """Append the transitions of `case` the store does not hold yet, atomically.
 
@@ -703,6 +721,7 @@ class SqlAlchemyStore:
         self._append(conn.exec_driver_sql, prepared)
         return _held(len(history), prepared, authority)
 
+    @guarded
     def import_histories(
         self,
         histories: Iterable[tuple[str, Sequence[Transition]]],
@@ -753,7 +772,7 @@ class SqlAlchemyStore:
             raise
 
     def _insert_batch(self, batch: Sequence[bulk.Prepared], copy: bool) -> int:
-        with converted("import histories", batch[0].case_id), self._writer.begin() as conn:
+        with converted(*bulk.batch_action(batch)), self._writer.begin() as conn:
             wanted = [prepared.case_id for prepared in batch]
             stored: dict[str, Any] = {}
             for start in range(0, len(wanted), _CHUNK):
@@ -814,6 +833,7 @@ class SqlAlchemyStore:
     def _visible(self, authority: str) -> bool:
         return self.authority is None or authority == self.authority
 
+    @guarded
     def taken(self, case_ids: Iterable[str]) -> set[str]:
         """Those of `case_ids` already used by a case of any authority (ids are store-wide).
 
@@ -829,6 +849,7 @@ class SqlAlchemyStore:
                 found.update(conn.execute(query).scalars())
         return found
 
+    @guarded
     def history(self, case_id: str) -> tuple[Transition, ...]:
         """The case's transitions, oldest first.
 
@@ -839,6 +860,7 @@ class SqlAlchemyStore:
             _, entries, notes = self._read(conn, case_id)
         return tuple(transitions_from_rows(entries, notes))
 
+    @guarded
     def load(self, case_id: str, as_of: date | None = None) -> Reintegration:
         """The case, rebuilt from its log with the store's calendar.
 
@@ -874,6 +896,7 @@ class SqlAlchemyStore:
         items = _item_keys(open_item_rows(case, authority))
         return case, Held(case.version, str(entries[-1]["hash"]), authority, items)
 
+    @guarded
     def load_all(self, case_ids: Iterable[str] | None = None) -> Iterator[Reintegration]:
         """Every case this store may show (with `case_ids`, those), ordered by case id.
 
@@ -948,6 +971,7 @@ class SqlAlchemyStore:
                     if not conn.invalidated:
                         cursor.close()
 
+    @guarded
     def due(self, on: date) -> list[DueItem]:
         """What still binds on `on`, soonest first: pending deadlines and open obligations due
         by then, an undated obligation from the day it was opened; undated ones last.
@@ -983,6 +1007,7 @@ class SqlAlchemyStore:
             for case_id, kind, due, item, owner in found
         ]
 
+    @guarded
     def cases(
         self, stage: Stage | None = None, school: str | None = None, text: str | None = None
     ) -> list[CaseSummary]:
@@ -1058,6 +1083,7 @@ class SqlAlchemyStore:
             where.append(weightings.c.authority == self.authority)
         return where
 
+    @guarded
     def weightings(self, start: date, end: date) -> dict[str, int]:
         """The Fair Access weightings from `start` to `end` inclusive: school -> net points.
 
@@ -1073,6 +1099,7 @@ class SqlAlchemyStore:
         with converted("sum the weightings"), self.engine.connect() as conn:
             return {school: int(total) for school, total in conn.execute(query)}
 
+    @guarded
     def ledger(self, start: date, end: date) -> list[LedgerEntry]:
         """Each school's weighting change from each success dated `start` to `end` inclusive,
         by date, then case id, then school."""
@@ -1086,6 +1113,7 @@ class SqlAlchemyStore:
             return [ledger_entry(row) for row in conn.execute(query).mappings()]
 
     # -- evidence ------------------------------------------------------------------------------
+    @guarded
     def redact(
         self,
         case_id: str,
@@ -1107,8 +1135,8 @@ class SqlAlchemyStore:
         Raises:
             CaseNotFound: no such case, or not this store's authority's.
             FormInvalid: no reason, `paths` not a collection of texts, a path naming nothing or
-                no personal data, nothing left to remove, or a case that would no longer load;
-                nothing was changed.
+                no personal data, nothing left to remove, a case that would no longer load, or
+                `on` more than a year ahead (as a step's date, R16); nothing was changed.
             StoreError: the database failed; nothing was changed.
         """
         return self._redact(case_id, {seq: arguments.paths("redact", paths)}, reason, by=by, on=on)
@@ -1165,6 +1193,7 @@ class SqlAlchemyStore:
             conn.execute(update(cases).where(cases.c.case_id == case_id).values(plan.case_changes))
         return plan.notes
 
+    @guarded
     def redactions(self, case_id: str) -> list[RedactionNote]:
         """Every redaction of the case's transitions, by seq, then in the order made.
 
@@ -1180,6 +1209,7 @@ class SqlAlchemyStore:
             rows = conn.execute(self._select_notes, {"b_case_id": case_id}).mappings().all()
         return [note_from_row(dict(row)) for row in rows]
 
+    @guarded
     def checkpoint(self) -> Checkpoint:
         """Every case this store may show, with its version and the hash of its last log entry
         (as the log holds them), under one root; see `Checkpoint`."""
@@ -1211,6 +1241,7 @@ class SqlAlchemyStore:
             )
         return Checkpoint.of(heads, self.authority, utc_now(), notes)
 
+    @guarded
     def past_retention(self, on: date) -> list[RetentionDue]:
         """The cases this store may show whose retention ended before `on`, by case id."""
         arguments.day("past_retention", "on", on)
@@ -1234,6 +1265,7 @@ class SqlAlchemyStore:
                 found.append(RetentionDue(case_id, keep_until, left))
         return found
 
+    @guarded
     def apply_retention(self, on: date, *, by: Actor) -> list[RetentionDue]:
         """Remove the personal data of every case past retention on `on` (see `redact`).
 
@@ -1241,8 +1273,12 @@ class SqlAlchemyStore:
         values a rule compares go together, and a run stopped half way is simply run again);
         the chain, the stages, dates, deadlines, obligations, departures and the ledger stay.
         Returns the cases it redacted.
+
+        Raises:
+            FormInvalid: `on` is not a date, or more than a year ahead (as a step's date, R16):
+                a run dated years ahead would remove data still to be kept; nothing was changed.
         """
-        arguments.day("apply_retention", "on", on)
+        arguments.business_day("apply_retention", "on", on)
         done = []
         for due in self.past_retention(on):
             if not due.personal_data_left:
@@ -1254,6 +1290,7 @@ class SqlAlchemyStore:
             done.append(due)
         return done
 
+    @guarded
     def verify(
         self,
         checkpoint: Checkpoint | None = None,

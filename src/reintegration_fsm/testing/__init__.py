@@ -13,6 +13,11 @@ reason.
 The strategies live in modules grouped by job: `values` (invented names, texts, actors, pupils),
 `forms` (valid forms), `respects` and `broken` (forms broken in one named respect) and `runs`
 (whole protocol runs). Import them from here: this package is the public API.
+
+Every strategy (and `play`) checks its arguments when it is called, as hypothesis' own strategies
+do: an argument it cannot use (a wrong type, an unknown respect, a start before the meeting, a
+date so near the ends of Python's dates that the dates drawn around it would fall outside them)
+raises `hypothesis.errors.InvalidArgument`, naming the strategy and the argument.
 """
 
 from __future__ import annotations

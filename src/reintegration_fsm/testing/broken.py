@@ -8,7 +8,7 @@ tuple in `reintegration_fsm.testing.respects`) broken.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -28,6 +28,15 @@ from reintegration_fsm.forms import (
 )
 from reintegration_fsm.protocol.definition import WORCESTERSHIRE, Protocol
 from reintegration_fsm.rules import same_name
+from reintegration_fsm.testing.arguments import (
+    Rule,
+    checked,
+    day,
+    instance,
+    not_before,
+    optional,
+)
+from reintegration_fsm.testing.arguments import respect as respect_in
 from reintegration_fsm.testing.forms import (
     _evidence_needed,
     _review_dates_in_window,
@@ -56,16 +65,14 @@ from reintegration_fsm.vocabulary import Party, ReviewDecision, ReviewKind
 
 
 def _pick(draw: st.DrawFn, respects: Sequence[str], respect: str | None) -> str:
-    """The respect asked for, or one drawn from `respects`.
+    """The respect asked for (checked when the strategy was called), or one drawn from
+    `respects`."""
+    return draw(st.sampled_from(tuple(respects))) if respect is None else respect
 
-    Raises:
-        ValueError: `respect` is not one of `respects`.
-    """
-    if respect is None:
-        return draw(st.sampled_from(tuple(respects)))
-    if respect not in respects:
-        raise ValueError(f"{respect!r} is not one of {', '.join(respects)}")
-    return respect
+
+def _all(respects: Sequence[str]) -> Rule:
+    """`respect` is None or one of `respects`."""
+    return respect_in(lambda _: respects)
 
 
 __all__ = [
@@ -81,6 +88,7 @@ __all__ = [
 ]
 
 
+@checked(_all(CONSENT_RESPECTS), pupil=instance(Pupil), on=day)
 @st.composite
 def invalid_consent_forms(
     draw: st.DrawFn, pupil: Pupil, on: dt.date, respect: str | None = None
@@ -126,6 +134,7 @@ def invalid_consent_forms(
     return attrs.evolve(form, **changes), respect
 
 
+@checked(_all(PSP_RESPECTS), on=day)
 @st.composite
 def invalid_pastoral_support_plans(
     draw: st.DrawFn, on: dt.date, respect: str | None = None
@@ -141,6 +150,7 @@ def invalid_pastoral_support_plans(
     return PastoralSupportPlan(end - draw(st.integers(0, 200)) * _DAY, end), respect
 
 
+@checked(_all(INFORMATION_RESPECTS), pupil=instance(Pupil), protocol=instance(Protocol))
 @st.composite
 def invalid_reintegration_information(
     draw: st.DrawFn,
@@ -169,6 +179,7 @@ def invalid_reintegration_information(
     return attrs.evolve(form, **changes), respect
 
 
+@checked(_all(INITIAL_MEETING_RESPECTS), on=day, protocol=instance(Protocol))
 @st.composite
 def invalid_initial_meetings(
     draw: st.DrawFn,
@@ -238,6 +249,43 @@ def _without_party(meeting: ReviewMeeting, party: Party) -> ReviewMeeting:
     return attrs.evolve(meeting, attendees=kept)
 
 
+_FINAL_ONLY = (
+    "final_continue_without_next_meeting",
+    "next_meeting_not_after",
+    "permanent_without_date",
+    "permanent_before_review",
+)
+
+
+def _review_respects(given: Mapping[str, Any]) -> list[str]:
+    """The respects a review of the `kind` given (either, when None) can be broken in."""
+    kind = given["kind"]
+    return [
+        r
+        for r in REVIEW_RESPECTS
+        if not (r == "before_placement" and given["started_on"] is None)
+        and not (r == "interim_makes_permanent" and kind is ReviewKind.FINAL)
+        and not (r in _FINAL_ONLY and kind is ReviewKind.INTERIM)
+    ]
+
+
+def _interim_or_final(value: Any) -> str | None:
+    if value in (ReviewKind.INTERIM, ReviewKind.FINAL):
+        return None
+    return (
+        "must be ReviewKind.INTERIM, ReviewKind.FINAL or None (invalid_emergency_reviews breaks "
+        "an emergency review)"
+    )
+
+
+@checked(
+    not_before("started_on", "on"),
+    respect_in(_review_respects),
+    on=day,
+    started_on=optional(day),
+    kind=optional(_interim_or_final),
+    protocol=instance(Protocol),
+)
 @st.composite
 def invalid_review_meetings(
     draw: st.DrawFn,
@@ -252,14 +300,8 @@ def invalid_review_meetings(
 
     `kind` is INTERIM or FINAL (drawn when None, or to suit `respect`); some respects change it.
     """
-    final_only = (
-        "final_continue_without_next_meeting",
-        "next_meeting_not_after",
-        "permanent_without_date",
-        "permanent_before_review",
-    )
     if kind is None:
-        if respect in final_only:
+        if respect in _FINAL_ONLY:
             kind = ReviewKind.FINAL
         elif respect == "interim_makes_permanent":
             kind = ReviewKind.INTERIM
@@ -269,7 +311,7 @@ def invalid_review_meetings(
         for r in REVIEW_RESPECTS
         if not (r == "before_placement" and started_on is None)
         and not (r == "interim_makes_permanent" and chosen is not ReviewKind.INTERIM)
-        and not (r in final_only and chosen is not ReviewKind.FINAL)
+        and not (r in _FINAL_ONLY and chosen is not ReviewKind.FINAL)
     ]
     respect = _pick(draw, respects, respect)
     low = on - 14 * _DAY if started_on is None else max(started_on, on - 14 * _DAY)
@@ -323,6 +365,7 @@ def invalid_review_meetings(
     return attrs.evolve(meeting, **changes), respect
 
 
+@checked(_all(FAILURE_LETTER_RESPECTS), on=day)
 @st.composite
 def invalid_failure_letters(
     draw: st.DrawFn, on: dt.date, respect: str | None = None
@@ -351,6 +394,19 @@ def invalid_failure_letters(
     return attrs.evolve(letter, **changes), respect
 
 
+def _emergency_respects(given: Mapping[str, Any]) -> list[str]:
+    """The respects an emergency review can be broken in (before the placement: when known)."""
+    started = given["started_on"] is not None
+    return [r for r in EMERGENCY_REVIEW_RESPECTS if started or r != "before_placement"]
+
+
+@checked(
+    not_before("started_on", "on"),
+    respect_in(_emergency_respects),
+    on=day,
+    started_on=optional(day),
+    protocol=instance(Protocol),
+)
 @st.composite
 def invalid_emergency_reviews(
     draw: st.DrawFn,
@@ -361,10 +417,7 @@ def invalid_emergency_reviews(
 ) -> tuple[tuple[ReviewMeeting, FailureLetter | None], str]:
     """`((meeting, letter), respect)`: an emergency review recorded on `on` broken in one of
     `EMERGENCY_REVIEW_RESPECTS` (R10, R11); `letter_*` respects break the letter."""
-    respects = [
-        r for r in EMERGENCY_REVIEW_RESPECTS if not (r == "before_placement" and started_on is None)
-    ]
-    respect = _pick(draw, respects, respect)
+    respect = _pick(draw, _emergency_respects({"started_on": started_on}), respect)
     if respect in ("end_without_concerns", "end_without_letter") or respect.startswith("letter_"):
         decision = ReviewDecision.END
     elif respect in ("continue_without_support", "makes_permanent", "continue_with_letter"):
@@ -402,12 +455,12 @@ def invalid_emergency_reviews(
     elif respect == "end_without_letter":
         letter = None
     elif respect.startswith("letter_"):
-        wanted = respect.removeprefix("letter_") if respect != "letter_" else None
-        letter, letter_respect = draw(invalid_failure_letters(on, wanted or None))
+        letter, letter_respect = draw(invalid_failure_letters(on, respect.removeprefix("letter_")))
         respect = f"letter_{letter_respect}"
     return (meeting, letter), respect
 
 
+@checked(_all(SUCCESSFUL_OUTCOME_RESPECTS), started_on=day)
 @st.composite
 def invalid_successful_outcomes(
     draw: st.DrawFn, started_on: dt.date, respect: str | None = None
@@ -422,6 +475,7 @@ def invalid_successful_outcomes(
     return attrs.evolve(form, date_on_roll=early), respect
 
 
+@checked(_all(UNSUCCESSFUL_OUTCOME_RESPECTS))
 @st.composite
 def invalid_unsuccessful_outcomes(
     draw: st.DrawFn, respect: str | None = None

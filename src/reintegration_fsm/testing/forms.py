@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from hypothesis import strategies as st
 
@@ -29,6 +30,14 @@ from reintegration_fsm.forms import (
     UnsuccessfulOutcome,
 )
 from reintegration_fsm.protocol.definition import WORCESTERSHIRE, Protocol
+from reintegration_fsm.testing.arguments import (
+    checked,
+    day,
+    field,
+    instance,
+    not_before,
+    optional,
+)
 from reintegration_fsm.testing.values import (
     _DAY,
     AP_SETTINGS,
@@ -61,6 +70,7 @@ __all__ = [
 
 
 # -- the forms before the placement --------------------------------------------------------------
+@checked(pupil=optional(instance(Pupil)), on=optional(day))
 @st.composite
 def consent_forms(
     draw: st.DrawFn, pupil: Pupil | None = None, on: dt.date | None = None
@@ -90,6 +100,7 @@ def consent_forms(
     )
 
 
+@checked(active_on=optional(day))
 @st.composite
 def pastoral_support_plans(
     draw: st.DrawFn, active_on: dt.date | None = None
@@ -116,6 +127,7 @@ def _evidence_needed(pupil: Pupil | None, protocol: Protocol) -> frozenset[Evide
     )
 
 
+@checked(pupil=optional(instance(Pupil)), protocol=instance(Protocol))
 @st.composite
 def reintegration_information(
     draw: st.DrawFn, pupil: Pupil | None = None, protocol: Protocol = WORCESTERSHIRE
@@ -145,6 +157,7 @@ def reintegration_information(
     )
 
 
+@checked(before=optional(day))
 @st.composite
 def child_views(draw: st.DrawFn, before: dt.date | None = None) -> ChildViews:
     """The child's views, gathered on or before `before` when given."""
@@ -199,6 +212,13 @@ def _school_days_within(calendar: SchoolCalendar, start: dt.date, days: int) -> 
         found.append(day)
 
 
+@checked(
+    not_before("held_on", "start_date"),
+    held_on=optional(day),
+    start_date=optional(day),
+    calendar=optional(instance(SchoolCalendar)),
+    protocol=instance(Protocol),
+)
 @st.composite
 def initial_meetings(
     draw: st.DrawFn,
@@ -216,7 +236,12 @@ def initial_meetings(
         calendar: when given, the review dates are school days of it where it can tell.
         protocol: the protocol whose final-review limit and review weeks the dates follow.
     """
-    held = draw(_days(EARLIEST, LATEST)) if held_on is None else held_on
+    if held_on is not None:
+        held = held_on
+    elif start_date is not None:  # the meeting comes first
+        held = start_date - draw(st.integers(0, 21)) * _DAY
+    else:
+        held = draw(_days(EARLIEST, LATEST))
     start = _between(draw, held, 21) if start_date is None else start_date
     first, second, final = _review_dates_in_window(draw, start, calendar, protocol)
     return InitialMeeting(
@@ -265,6 +290,22 @@ def _meeting_attendees(draw: st.DrawFn, needed: Sequence[Party]) -> tuple[Attend
     return tuple(draw(st.permutations(required + extra)))
 
 
+def _decision_suits_kind(given: Mapping[str, Any]) -> tuple[str, str] | None:
+    kind, decision = given["kind"], given["decision"]
+    if decision is None or decision in _DECISIONS[kind]:
+        return None
+    return "decision", f"a valid {kind.value} review cannot decide {decision.value}"
+
+
+@checked(
+    not_before("started_on", "held_on"),
+    _decision_suits_kind,
+    kind=field(ReviewMeeting, "kind"),
+    held_on=optional(day),
+    started_on=optional(day),
+    decision=optional(instance(ReviewDecision)),
+    protocol=instance(Protocol),
+)
 @st.composite
 def review_meetings(
     draw: st.DrawFn,
@@ -287,8 +328,6 @@ def review_meetings(
         started_on: the day the placement started, if known.
         decision: the decision (drawn from those `kind` may take when None).
     """
-    if decision is not None and decision not in _DECISIONS[kind]:
-        raise ValueError(f"a valid {kind.value} review cannot decide {decision.value}")
     if held_on is None:
         held = _between(draw, EARLIEST if started_on is None else started_on, 60)
     else:
@@ -317,6 +356,7 @@ def review_meetings(
     )
 
 
+@checked(effective_from=optional(day))
 @st.composite
 def failure_letters(draw: st.DrawFn, effective_from: dt.date | None = None) -> FailureLetter:
     """A failure letter that passes R11 for an ending recorded on `effective_from`."""
@@ -334,6 +374,7 @@ def failure_letters(draw: st.DrawFn, effective_from: dt.date | None = None) -> F
     )
 
 
+@checked(on_roll_from=optional(day))
 @st.composite
 def successful_outcomes(draw: st.DrawFn, on_roll_from: dt.date | None = None) -> SuccessfulOutcome:
     """A successful outcome form that passes R13 for a placement started on `on_roll_from`.
@@ -348,6 +389,7 @@ def successful_outcomes(draw: st.DrawFn, on_roll_from: dt.date | None = None) ->
     )
 
 
+@checked()
 @st.composite
 def unsuccessful_outcomes(draw: st.DrawFn) -> UnsuccessfulOutcome:
     """An unsuccessful outcome form that passes R12."""

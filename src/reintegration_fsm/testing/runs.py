@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import inspect
 from collections.abc import Mapping
 from typing import Any
 
@@ -12,8 +13,11 @@ from hypothesis import strategies as st
 
 from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.case import Reintegration
+from reintegration_fsm.errors import describe
 from reintegration_fsm.forms import ReviewMeeting
 from reintegration_fsm.protocol.definition import WORCESTERSHIRE, Protocol
+from reintegration_fsm.protocol.steps import STEP
+from reintegration_fsm.testing.arguments import checked, instance, optional
 from reintegration_fsm.testing.forms import (
     _school_days_within,
     child_views,
@@ -82,15 +86,42 @@ def _sample_calendar() -> SchoolCalendar:
     return SchoolCalendar.sample()
 
 
+def _steps_can_be_played(given: Mapping[str, Any]) -> tuple[str, str] | None:
+    """The run starts with `open`, and each step names a trigger and the arguments it takes."""
+    run: ProtocolRun = given["run"]
+    if not isinstance(run.steps, tuple) or not run.steps:
+        return "run", "a protocol run starts with 'open' (it has no steps)"
+    for number, step in enumerate(run.steps, start=1):
+        if not isinstance(step, RunStep):
+            return "run", f"step {number} is a {type(step).__name__}, not a RunStep"
+        if (number == 1) != (step.trigger == "open"):
+            return "run", f"a protocol run starts with 'open', and only once (step {number})"
+        if step.trigger not in STEP:
+            return "run", f"step {number}: {describe(step.trigger)} is not a trigger"
+        if not isinstance(step.kwargs, Mapping) or not all(isinstance(k, str) for k in step.kwargs):
+            return "run", f"step {number}: the arguments must be a mapping from their names"
+        method = getattr(Reintegration, step.trigger)
+        extra = {"calendar": None, "protocol": run.protocol} if number == 1 else {"self": None}
+        try:
+            inspect.signature(method).bind(**step.kwargs, **extra)
+        except TypeError as wrong:
+            return "run", f"step {number} ({step.trigger}): {wrong}"
+    return None
+
+
+@checked(
+    _steps_can_be_played,
+    run=instance(ProtocolRun),
+    calendar=optional(instance(SchoolCalendar)),
+)
 def play(run: ProtocolRun, calendar: SchoolCalendar | None = None) -> Reintegration:
     """Apply `run` from `Reintegration.open`, with `calendar` (the sample calendar when None).
 
     Raises:
-        ValueError: the run does not start with `open`.
+        InvalidArgument: `run` or `calendar` is not one, or the run does not start with `open`
+            or names a trigger or an argument that does not exist (also a ValueError).
         ProtocolError: a step is refused (the run is not valid for this calendar).
     """
-    if not run.steps or run.steps[0].trigger != "open":
-        raise ValueError("a protocol run starts with 'open'")
     used = _sample_calendar() if calendar is None else calendar
     case = Reintegration.open(**run.steps[0].kwargs, calendar=used, protocol=run.protocol)
     for step in run.steps[1:]:
@@ -191,6 +222,18 @@ class _RunBuilder:
                 self.add("discharge", by, kind=chosen.kind)
 
 
+def _spans_a_run(value: Any) -> str | None:
+    if not isinstance(value, SchoolCalendar):
+        return f"must be a SchoolCalendar, not {type(value).__name__}"
+    if value.last_day - value.first_day < _RUN_SPAN:
+        return (
+            f"spans {value.first_day.isoformat()} to {value.last_day.isoformat()}; a protocol "
+            f"run needs {_RUN_SPAN.days} days past its first day"
+        )
+    return None
+
+
+@checked(calendar=optional(_spans_a_run), protocol=instance(Protocol))
 @st.composite
 def protocol_runs(
     draw: st.DrawFn,

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from stdnum.gb import upn as upn_check
 
 from reintegration_fsm.forms import Attendee, Pupil, ReintegrationTimetable
+from reintegration_fsm.testing.arguments import checked, field, optional
 from reintegration_fsm.vocabulary import Actor, Party, Role, Session
 
 __all__ = [
@@ -69,6 +70,7 @@ def _between(draw: st.DrawFn, low: dt.date, most: int) -> dt.date:
 
 
 # -- text and names ------------------------------------------------------------------------------
+@checked()
 @functools.cache
 def texts() -> st.SearchStrategy[str]:
     """Non-blank text: a plain sentence or arbitrary printable Unicode (no control characters,
@@ -81,12 +83,14 @@ def texts() -> st.SearchStrategy[str]:
     )
 
 
+@checked()
 @functools.cache
 def blank_texts() -> st.SearchStrategy[str]:
     """Text a rule treats as missing: empty or whitespace only."""
     return st.sampled_from(("", " ", "\t", "  \n "))
 
 
+@checked()
 @functools.cache
 def blank_names() -> st.SearchStrategy[str]:
     """A name a rule treats as missing: empty or spaces, on one line (as a name must be)."""
@@ -122,6 +126,10 @@ def _upns(draw: st.DrawFn) -> str:
 
 
 # -- values --------------------------------------------------------------------------------------
+@checked(
+    key_stage=optional(field(Pupil, "key_stage")),
+    looked_after=optional(field(Pupil, "looked_after")),
+)
 @st.composite
 def pupils(
     draw: st.DrawFn, key_stage: int | None = None, looked_after: bool | None = None
@@ -137,6 +145,7 @@ def pupils(
     )
 
 
+@checked(role=optional(field(Actor, "role")), organisation=optional(field(Actor, "organisation")))
 @functools.lru_cache(maxsize=256)
 def actors(role: Role | None = None, organisation: str | None = None) -> st.SearchStrategy[Actor]:
     """An actor of `role` (any role when None) acting for `organisation`.
@@ -164,6 +173,7 @@ def actors(role: Role | None = None, organisation: str | None = None) -> st.Sear
     return build()
 
 
+@checked(party=optional(field(Attendee, "party")))
 @functools.cache
 def attendees(party: Party | None = None) -> st.SearchStrategy[Attendee]:
     """Someone at a meeting, for `party` (any party when None)."""
@@ -172,6 +182,7 @@ def attendees(party: Party | None = None) -> st.SearchStrategy[Attendee]:
     )
 
 
+@checked()
 @st.composite
 def timetables(draw: st.DrawFn) -> ReintegrationTimetable:
     """A week of the Reintegration Timetable, beginning on a Monday."""

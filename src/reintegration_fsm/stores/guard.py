@@ -1,0 +1,112 @@
+"""What every call of a SQL store passes first: the store is open, and the calling thread may
+use its database.
+
+An in-memory SQLite database lives in one connection: SQLAlchemy's default pool for it gives
+each thread a connection of its own, so another thread found an empty database ("the database
+failed"). A store makes its in-memory engine with one connection that every thread shares, and
+takes the calls of all threads in turns (one at a time, as the calls of one thread already
+are). A caller's engine on an in-memory database with a pool of one connection per thread
+cannot be shared: its store refuses a call from any thread but the one that made it.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+import types
+import weakref
+from collections.abc import Callable, Iterator
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar, cast
+
+from sqlalchemy import Engine
+from sqlalchemy.pool import StaticPool
+
+from reintegration_fsm.errors import StoreError
+from reintegration_fsm.stores import sqlite
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+_turns: weakref.WeakKeyDictionary[Engine, Any] = weakref.WeakKeyDictionary()
+"""The lock of each engine whose one connection every thread shares (an `RLock`)."""
+
+
+class Guard:
+    """Whether a store is open; on an in-memory SQLite database, how threads may use it."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.closed = False
+        self.turn: Any = None
+        """The engine's lock, taken by each call, when every thread shares its connection."""
+        self.thread: int | None = None
+        """The only thread that may call, when each thread would find its own database."""
+        if engine.dialect.name == "sqlite" and sqlite.in_memory(engine.url):
+            if isinstance(engine.pool, StaticPool):
+                self.turn = _turns.setdefault(engine, threading.RLock())
+            else:
+                self.thread = threading.get_ident()
+
+
+class Guarded(Protocol):
+    """A store with a `Guard`."""
+
+    _guard: Guard
+
+
+S = TypeVar("S", bound=Guarded)
+
+
+def guarded(method: Callable[Concatenate[S, P], T]) -> Callable[Concatenate[S, P], T]:
+    """A store's method that refuses to run once the store is closed, or from a thread that
+    would find another database; and, on a database every thread shares through one
+    connection, runs in its turn (the iterator it returns, too, one item at a time).
+
+    Raises (from the method):
+        StoreError: the store was closed, or is called from another thread than the one that
+            made it on such an engine (not retryable: the same call fails again).
+    """
+    action = method.__name__
+
+    @functools.wraps(method)
+    def call(self: S, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        guard = self._guard
+        if guard.closed:
+            raise StoreError(
+                f"could not {action}: the store was closed (close() was called); open a new "
+                "store to use the database again",
+                retryable=False,
+            )
+        if guard.thread is not None and guard.thread != threading.get_ident():
+            raise StoreError(
+                f"could not {action}: the store's in-memory SQLite database belongs to the "
+                "thread that made the store (its engine's pool gives each thread a database of "
+                "its own); open the store from a URL (sqlite://) to share one database among "
+                "threads, or use a SQLite file",
+                retryable=False,
+            )
+        if guard.turn is None:
+            return method(self, *args, **kwargs)
+        with guard.turn:
+            result = method(self, *args, **kwargs)
+        if isinstance(result, types.GeneratorType):
+            return cast(T, _in_turns(result, guard.turn))
+        return result
+
+    return call
+
+
+def _in_turns(items: Iterator[T], turn: Any) -> Iterator[T]:
+    """`items`, each one read in `turn`; closed in turn too, when left half way."""
+    try:
+        while True:
+            with turn:
+                try:
+                    item = next(items)
+                except StopIteration:
+                    return
+            yield item
+    finally:
+        with turn:
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()
