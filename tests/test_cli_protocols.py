@@ -152,3 +152,28 @@ def test_a_broken_protocol_file_given_to_the_group_is_bad_input(tmp_path: Path) 
     result = invoke("--db", db, "--protocol", str(bad), "due")
     assert result.exit_code == 2
     assert "protocol file" in result.stderr
+
+
+def test_check_lists_every_problem_of_a_protocol_each_on_its_own_line(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    text = (
+        Path(EXAMPLE)
+        .read_text()
+        .replace("review_weeks = [3, 5, 8]", "review_weeks = [3, 3, 8]")
+        .replace("place_offer_school_days = ", "place_offer_school_days = -1 # ", 1)
+    )
+    bad.write_text("bogus = 1\n" + text)
+    result = invoke("protocol", "check", str(bad))
+    assert result.exit_code == 2
+    lines = bad.read_text().splitlines()
+
+    def line(key: str) -> int:
+        return next(n for n, row in enumerate(lines, start=1) if row.startswith(key))
+
+    assert result.stderr.splitlines() == [
+        f"error: protocol file {bad}: 3 problems",
+        "  - line 1: bogus: is not a protocol field",
+        f"  - line {line('place_offer_school_days')}: place_offer_school_days: must be a "
+        "whole number above 0, not -1",
+        f"  - line {line('review_weeks')}: review_weeks: must increase from above 0, not (3, 3, 8)",
+    ]

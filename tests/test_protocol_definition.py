@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import attrs
+import hypothesis.strategies as st
 import pytest
+from hypothesis import given
 
 from reintegration_fsm import (
     WORCESTERSHIRE,
@@ -497,3 +499,81 @@ def test_an_unknown_key_is_located_whatever_its_letters() -> None:
     """A key is found on its line as written: quotes come off, its own letters stay."""
     error = refused_toml(HEADER + "XRAY = 1\n", "shire.toml")
     assert (error.field, error.line) == ("XRAY", 6)
+
+
+# -- every problem at once ------------------------------------------------------------------------
+SPOILED = {
+    "id": ("", "must not be blank"),
+    "title": ("  ", "must be non-empty text"),
+    "effective_from": ("2025-09-01", "must be a date"),
+    "place_offer_school_days": (0, "must be a whole number above 0"),
+    "review_weeks": ((4, 2, 6), "must increase from above 0"),
+    "joiners_return_days": (True, "must be a whole number above 0"),
+    "weighting_points": (-3, "must be a whole number, 0 or more"),
+    "review_parties": ([], "must name at least one"),
+    "retention_years": (0, "must be a whole number above 0"),
+    "edition": (99, "must be one of"),
+}
+"""A value each field refuses, and the start of what it says (fields in their order)."""
+ORDER = [field.name for field in attrs.fields(Protocol)]
+
+
+@given(st.sets(st.sampled_from(sorted(SPOILED)), min_size=1))
+def test_a_protocol_with_several_bad_fields_names_every_one_in_field_order(
+    spoiled: set[str],
+) -> None:
+    error = refused(**{name: SPOILED[name][0] for name in spoiled})
+    expected = sorted(spoiled, key=ORDER.index)
+    assert [field for field, _, _ in error.problems] == expected
+    for (_, problem, line), name in zip(error.problems, expected, strict=True):
+        assert problem.startswith(SPOILED[name][1]) or SPOILED[name][1] in problem, problem
+        assert line is None
+    assert (error.field, error.problem) == error.problems[0][:2]
+    assert all(f"{field}: {problem}" in str(error) for field, problem, _ in error.problems)
+
+
+def test_the_final_review_limit_is_checked_only_when_the_review_weeks_are_sound() -> None:
+    both = refused(place_offer_school_days=0, review_weeks=(2, 4, 9))
+    assert [(f, p) for f, p, _ in both.problems] == [
+        ("place_offer_school_days", "must be a whole number above 0, not 0"),
+        (
+            "review_weeks",
+            "the final review at 9 weeks (63 days) is past final_review_within_days (42)",
+        ),
+    ]
+    unsound = refused(place_offer_school_days=0, review_weeks=(9, 4, 2))
+    assert [f for f, _, _ in unsound.problems] == ["place_offer_school_days", "review_weeks"]
+    assert "must increase" in unsound.problems[1][1]  # not also "past final_review_within_days"
+
+
+def test_a_file_names_every_problem_in_its_order_each_with_its_line() -> None:
+    error = refused_toml(
+        HEADER
+        + "review_weeks = [2, 4, 9]\n"  # line 6: past the final review limit
+        + "bogus = 1\n"  # line 7
+        + "place_offer_school_days = 0\n"  # line 8
+        + '[roles]\nopen = [1]\nwithdraw = ["nobody"]\n',  # lines 9-11
+        "shire.toml",
+    )
+    assert [(field, line) for field, _, line in error.problems] == [
+        ("review_weeks", 6),
+        ("bogus", 7),
+        ("place_offer_school_days", 8),
+        ("roles.open", 10),
+        ("roles.withdraw", 11),
+    ]
+    assert (error.path, error.line) == ("shire.toml", 6)
+    assert str(error).startswith("shire.toml, line 6: review_weeks: the final review at 9 weeks")
+    assert "; line 7: bogus: is not a protocol field; line 8: place_offer_school_days:" in str(
+        error
+    )
+
+
+def test_one_problem_reads_as_it_always_did() -> None:
+    error = refused_toml(HEADER + "place_offer_school_days = 0\n", "shire.toml")
+    assert error.problems == (
+        ("place_offer_school_days", "must be a whole number above 0, not 0", 6),
+    )
+    assert str(error) == (
+        "shire.toml, line 6: place_offer_school_days: must be a whole number above 0, not 0"
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -147,19 +147,44 @@ class UnknownProtocol(ProtocolError):
 
 
 class ProtocolDefinitionError(ProtocolError, ValueError):
-    """A `Protocol` that cannot be run; names the field (and the file and line, when read)."""
+    """A `Protocol` that cannot be run; names every bad field (and the file and line, when read).
+
+    `problems` lists each `(field, problem, line)` found, in field order (`line` None when not
+    read from a file); `field`, `problem` and `line` are the first of them.
+    """
 
     def __init__(
-        self, field: str, problem: str, *, path: str | None = None, line: int | None = None
+        self,
+        field: str,
+        problem: str,
+        *,
+        path: str | None = None,
+        line: int | None = None,
+        also: Iterable[tuple[str, str, int | None]] = (),
     ) -> None:
         self.field = field
         self.problem = problem
         self.path = path
         self.line = line
-        where = ""
-        if path is not None:
-            where = f"{path}, line {line}: " if line is not None else f"{path}: "
-        super().__init__(f"{where}{field}: {problem}")
+        self.problems: tuple[tuple[str, str, int | None], ...] = ((field, problem, line), *also)
+        parts = []
+        for number, (name, what, at) in enumerate(self.problems):
+            where = "" if at is None else f"line {at}: "
+            if number == 0 and path is not None:
+                where = f"{path}, {where}" if at is not None else f"{path}: "
+            parts.append(f"{where}{name}: {what}")
+        super().__init__("; ".join(parts))
+
+    def located(self, path: str, lines: Mapping[str, int]) -> ProtocolDefinitionError:
+        """This error as met reading the file `path`, each problem at its key's line."""
+        (field, problem, _), *rest = self.problems
+        return ProtocolDefinitionError(
+            field,
+            problem,
+            path=path,
+            line=lines.get(field),
+            also=[(name, what, lines.get(name)) for name, what, _ in rest],
+        )
 
 
 class CaseNotFound(ProtocolError, KeyError):

@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 
 import attrs
 
-from reintegration_fsm.errors import FormInvalid
+from reintegration_fsm.errors import FormInvalid, ProtocolDefinitionError
 
 Check = TypeVar("Check", bound=Callable[..., None])
 
@@ -57,14 +57,31 @@ def fail(instance: Any, attribute: attrs.Attribute[Any], problem: str) -> FormIn
     have none.
     """
     form = type(instance).__name__
+    later = _gathered(instance, attribute.name)
+    return FormInvalid(form, attribute.name, problem, also=later)
+
+
+def fail_definition(
+    instance: Any, attribute: attrs.Attribute[Any], problem: str, field: str | None = None
+) -> ProtocolDefinitionError:
+    """`fail` for a protocol's field: the error names `field` (default: the attribute's name,
+    or a part of it, as `roles.open`), then every later problem of the protocol being built."""
+    later = _gathered(instance, attribute.name)
+    return ProtocolDefinitionError(
+        field or attribute.name, problem, also=[(name, what, None) for name, what in later]
+    )
+
+
+def _gathered(instance: Any, bad: str) -> list[tuple[str, str]]:
+    """The problems of `instance`'s fields after `bad` (none when it is not an attrs instance,
+    or when this thread is gathering already)."""
     if _GATHERING.active or not attrs.has(type(instance)):
-        return FormInvalid(form, attribute.name, problem)
+        return []
     _GATHERING.active = True
     try:
-        later = _later_problems(instance, attribute.name)
+        return _later_problems(instance, bad)
     finally:
         _GATHERING.active = False
-    return FormInvalid(form, attribute.name, problem, also=later)
 
 
 def _parts(validator: Any) -> tuple[Any, ...]:
@@ -77,13 +94,18 @@ def _reads(check: Any) -> frozenset[str]:
     return found
 
 
-def _problem(checks: Iterable[Any], instance: Any, field: attrs.Attribute[Any]) -> str | None:
+def _problem(
+    checks: Iterable[Any], instance: Any, field: attrs.Attribute[Any]
+) -> tuple[str, str] | None:
+    """The first problem the checks find in `field`, as `(field named, problem)`."""
     value = getattr(instance, field.name)
     for check in checks:
         try:
             check(instance, field, value)
         except FormInvalid as error:
-            return error.problem
+            return field.name, error.problem
+        except ProtocolDefinitionError as error:  # its field may be a part (`roles.open`)
+            return error.field, error.problem
     return None
 
 
@@ -94,7 +116,7 @@ def _later_problems(instance: Any, bad: str) -> list[tuple[str, str]]:
     if bad not in names:  # a validator asked of another class's field: nothing to gather
         return []
     later = fields[names.index(bad) + 1 :]
-    found: dict[str, str] = {}
+    found: dict[str, tuple[str, str]] = {}
     crossing: list[tuple[attrs.Attribute[Any], list[Any]]] = []
     for field in later:
         if field.validator is None:
@@ -110,4 +132,4 @@ def _later_problems(instance: Any, bad: str) -> list[tuple[str, str]]:
         problem = _problem([c for c in checks if not _reads(c) & unsound], instance, field)
         if problem is not None:
             found[field.name] = problem
-    return [(name, found[name]) for name in names if name in found]
+    return [found[name] for name in names if name in found]

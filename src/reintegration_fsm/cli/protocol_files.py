@@ -24,7 +24,15 @@ def read_protocol(path: str) -> Protocol:
     try:
         return Protocol.from_file(path)
     except ProtocolDefinitionError as error:
-        raise Failure(f"protocol file {neutralise(path)}: {neutralise(str(error))}") from None
+        if len(error.problems) == 1:
+            raise Failure(f"protocol file {neutralise(path)}: {neutralise(str(error))}") from None
+        raise Failure(
+            f"protocol file {neutralise(path)}: {len(error.problems)} problems",
+            [
+                neutralise(f"{'' if line is None else f'line {line}: '}{field}: {problem}")
+                for field, problem, line in error.problems
+            ],
+        ) from None
     except OSError as error:
         raise Failure(f"cannot read protocol file {neutralise(path)}: {error.strerror}") from None
     except UnicodeDecodeError:

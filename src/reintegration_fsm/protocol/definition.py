@@ -22,6 +22,7 @@ import attrs
 
 from reintegration_fsm import fields
 from reintegration_fsm.errors import ProtocolDefinitionError, UnknownProtocol
+from reintegration_fsm.validation import fail_definition, reads
 from reintegration_fsm.vocabulary import Evidence, Party, Role, Trigger
 
 if sys.version_info >= (3, 11):
@@ -94,9 +95,7 @@ _SEED = _seed_values()
 
 def _positive(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ProtocolDefinitionError(
-            attribute.name, f"must be a whole number above 0, not {value!r}"
-        )
+        raise fail_definition(instance, attribute, f"must be a whole number above 0, not {value!r}")
 
 
 DAYS_MOST = 3660
@@ -110,39 +109,37 @@ POINTS_MOST = 2_147_483_647
 def _days(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     _positive(instance, attribute, value)
     if value > DAYS_MOST:
-        raise ProtocolDefinitionError(
-            attribute.name, f"must be at most {DAYS_MOST} (ten years of days), not {value!r}"
+        raise fail_definition(
+            instance, attribute, f"must be at most {DAYS_MOST} (ten years of days), not {value!r}"
         )
 
 
 def _not_negative(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise ProtocolDefinitionError(
-            attribute.name, f"must be a whole number, 0 or more, not {value!r}"
+        raise fail_definition(
+            instance, attribute, f"must be a whole number, 0 or more, not {value!r}"
         )
     if value > POINTS_MOST:
-        raise ProtocolDefinitionError(
-            attribute.name, f"must be at most {POINTS_MOST}, not {value!r}"
-        )
+        raise fail_definition(instance, attribute, f"must be at most {POINTS_MOST}, not {value!r}")
 
 
 def _label(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     problem = fields.identifier(value, attribute.name, fields.NAME_LENGTH)
     if problem is not None:
-        raise ProtocolDefinitionError(attribute.name, problem)
+        raise fail_definition(instance, attribute, problem)
 
 
 def _prose(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     if not isinstance(value, str) or not value.strip():
-        raise ProtocolDefinitionError(attribute.name, f"must be non-empty text, not {value!r}")
+        raise fail_definition(instance, attribute, f"must be non-empty text, not {value!r}")
     problem = fields.text_problem(value)
     if problem is not None:
-        raise ProtocolDefinitionError(attribute.name, problem)
+        raise fail_definition(instance, attribute, problem)
 
 
 def _a_day(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     if not fields.is_day(value):
-        raise ProtocolDefinitionError(attribute.name, f"must be a date, not {value!r}")
+        raise fail_definition(instance, attribute, f"must be a date, not {value!r}")
 
 
 def _members(enum_type: type[Any], value: Any) -> Any:
@@ -168,11 +165,11 @@ def _set_of(enum_type: type[Any], *, needed: bool) -> Any:
     def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
         if not isinstance(value, frozenset) or not all(isinstance(v, enum_type) for v in value):
             choices = ", ".join(member.value for member in enum_type)
-            raise ProtocolDefinitionError(
-                attribute.name, f"must be a list of {enum_type.__name__} values ({choices})"
+            raise fail_definition(
+                instance, attribute, f"must be a list of {enum_type.__name__} values ({choices})"
             )
         if needed and not value:
-            raise ProtocolDefinitionError(attribute.name, "must name at least one")
+            raise fail_definition(instance, attribute, "must name at least one")
 
     return check
 
@@ -187,13 +184,14 @@ def _increasing(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> N
         or len(value) != 3
         or not all(isinstance(week, int) and not isinstance(week, bool) for week in value)
     ):
-        raise ProtocolDefinitionError(
-            attribute.name,
+        raise fail_definition(
+            instance,
+            attribute,
             f"must be three whole numbers of weeks (two interim reviews and the final one), "
             f"not {value!r}",
         )
     if not 0 < value[0] < value[1] < value[2]:
-        raise ProtocolDefinitionError(attribute.name, f"must increase from above 0, not {value!r}")
+        raise fail_definition(instance, attribute, f"must increase from above 0, not {value!r}")
 
 
 def _roles(value: Any) -> Any:
@@ -208,22 +206,34 @@ def _roles(value: Any) -> Any:
 
 def _check_roles(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     if not isinstance(value, Mapping):
-        raise ProtocolDefinitionError("roles", "must map each trigger to the roles that fire it")
+        raise fail_definition(
+            instance, attribute, "must map each trigger to the roles that fire it"
+        )
     triggers = {trigger.value for trigger in Trigger}
     for trigger, roles in value.items():
         if trigger not in triggers:
-            raise ProtocolDefinitionError(
-                f"roles.{trigger}", f"is not a trigger; the triggers are {', '.join(triggers)}"
+            raise fail_definition(
+                instance,
+                attribute,
+                field=f"roles.{trigger}",
+                problem=f"is not a trigger; the triggers are {', '.join(sorted(triggers))}",
             )
         if not isinstance(roles, frozenset) or not all(isinstance(r, Role) for r in roles):
             choices = ", ".join(role.value for role in Role)
-            raise ProtocolDefinitionError(
-                f"roles.{trigger}", f"must be a list of roles ({choices}), not {roles!r}"
+            raise fail_definition(
+                instance,
+                attribute,
+                field=f"roles.{trigger}",
+                problem=f"must be a list of roles ({choices}), not {roles!r}",
             )
         if not roles:
-            raise ProtocolDefinitionError(f"roles.{trigger}", "no role may fire it")
+            raise fail_definition(
+                instance, attribute, field=f"roles.{trigger}", problem="no role may fire it"
+            )
     for trigger in sorted(triggers - set(value)):
-        raise ProtocolDefinitionError(f"roles.{trigger}", "is missing: no role may fire it")
+        raise fail_definition(
+            instance, attribute, field=f"roles.{trigger}", problem="is missing: no role may fire it"
+        )
 
 
 def _seed(name: str) -> Any:
@@ -305,25 +315,29 @@ class Protocol:
     edition: int = attrs.field(default=_seed("edition"))
     """The edition of the library's rules the protocol runs under (`EDITIONS`)."""
 
+    @final_review_within_days.validator
+    @reads("review_weeks")
+    def _after_the_final_review(self, attribute: attrs.Attribute[Any], value: Any) -> None:
+        final_days = self.review_weeks[-1] * 7
+        if final_days > value:
+            raise fail_definition(
+                self,
+                attribute,
+                f"the final review at {self.review_weeks[-1]} weeks ({final_days} days) is past "
+                f"final_review_within_days ({value})",
+                field="review_weeks",
+            )
+
     @edition.validator
     def _known_edition(self, attribute: attrs.Attribute[Any], value: Any) -> None:
         if value not in EDITIONS:
-            raise ProtocolDefinitionError("edition", f"must be one of {EDITIONS}, not {value!r}")
+            raise fail_definition(self, attribute, f"must be one of {EDITIONS}, not {value!r}")
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Its roles are a read-only mapping, which does not pickle: rebuilt from a dict (so a
         # protocol reaches the processes of `verify(workers=...)`).
         fields = {field.name: getattr(self, field.name) for field in attrs.fields(type(self))}
         return (_rebuilt, (type(self), fields | {"roles": dict(self.roles)}))
-
-    def __attrs_post_init__(self) -> None:
-        final_days = self.review_weeks[-1] * 7
-        if final_days > self.final_review_within_days:
-            raise ProtocolDefinitionError(
-                "review_weeks",
-                f"the final review at {self.review_weeks[-1]} weeks ({final_days} days) is past "
-                f"final_review_within_days ({self.final_review_within_days})",
-            )
 
     @property
     def key(self) -> tuple[str, str]:
@@ -362,33 +376,32 @@ class Protocol:
         """Read a protocol from TOML text (as `from_file` does); `where` names it in errors."""
         data, lines = _read_toml(text, where)
         known = {field.name for field in attrs.fields(cls)}
-        for key in data:
-            if key not in known:
-                raise ProtocolDefinitionError(
-                    key, "is not a protocol field", path=where, line=lines.get(key)
-                )
-        for key, value in (
-            data.get("roles", {}).items() if isinstance(data.get("roles"), dict) else ()
-        ):
-            if isinstance(value, list) and not all(isinstance(v, str) for v in value):
-                raise ProtocolDefinitionError(
-                    f"roles.{key}",
-                    "must be a list of role names",
-                    path=where,
-                    line=lines.get(f"roles.{key}"),
-                )
-        if "roles" in data and isinstance(data["roles"], dict):
-            data["roles"] = {**_SEED["roles"], **data["roles"]}
+        problems = [(key, "is not a protocol field") for key in data if key not in known]
+        values = {key: value for key, value in data.items() if key in known}
+        roles = data.get("roles")
+        if isinstance(roles, dict):
+            # A list of other things than names is reported here, and read as the seed's.
+            named = {}
+            for key, value in roles.items():
+                if isinstance(value, list) and not all(isinstance(v, str) for v in value):
+                    problems.append((f"roles.{key}", "must be a list of role names"))
+                else:
+                    named[key] = value
+            values["roles"] = {**_SEED["roles"], **named}
         try:
-            return cls(**data)
+            protocol = cls(**values)
         except ProtocolDefinitionError as error:
-            raise ProtocolDefinitionError(
-                error.field, error.problem, path=where, line=lines.get(error.field)
-            ) from None
+            problems += [(field, problem) for field, problem, _ in error.problems]
         except TypeError as error:
             missing = re.findall(r"'(\w+)'", str(error))
-            field = missing[0] if missing else "(file)"
-            raise ProtocolDefinitionError(field, "is missing", path=where) from None
+            problems += [(field, "is missing") for field in missing or ["(file)"]]
+        if not problems:
+            return protocol
+        # Every problem, in the file's order (a missing key, which has no line, last).
+        problems.sort(key=lambda found: lines.get(found[0], len(text)))
+        (field, problem), *rest = problems
+        found = ProtocolDefinitionError(field, problem, also=[(f, p, None) for f, p in rest])
+        raise found.located(where, lines) from None
 
     def to_toml(self) -> str:
         """The protocol as a TOML file `from_file` reads back."""
