@@ -1085,6 +1085,22 @@ class StoreContract:
         assert store.load("case-02").stage is Stage.REFERRED
         assert store.verify() == []
 
+    def test_a_refused_write_never_names_the_authority_holding_the_id(self, store: Store) -> None:
+        """R15: a store scoped to one authority refused to write into another's stored case with
+        "case 'case-02' belongs to 'Other Borough Council'", telling a caller at one authority
+        which other one holds the id. The refusal names only the caller's own authority."""
+        store.save(built("case-02", 3, OTHER_AUTHORITY))
+        scoped = store.for_authority(AUTHORITY)
+        for write in (
+            lambda: scoped.save(built("case-02", 4)),
+            lambda: scoped.import_histories([(AUTHORITY, built("case-02", 2).history)]),
+        ):
+            with pytest.raises(NotPermitted) as refused:
+                write()
+            assert OTHER_AUTHORITY not in str(refused.value)
+            assert AUTHORITY in refused.value.why
+        assert store.history("case-02") == built("case-02", 3, OTHER_AUTHORITY).history
+
     def test_a_scoped_import_refuses_another_authoritys_stored_id(self, store: Store) -> None:
         store.save(built("case-02", 3, OTHER_AUTHORITY))
         forged = built("case-02", 4)

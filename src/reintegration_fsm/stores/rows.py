@@ -405,12 +405,18 @@ def refuse_unknown_protocol(protocols: Sequence[Any], case: Reintegration) -> No
 def refuse_other_authority(scope: str | None, case_id: str, authority: str) -> None:
     """Refuse to write a case of `authority` in a store scoped to another one.
 
+    The refusal names only the store's own authority: `authority` may be a stored row's, and
+    a caller at one authority must not learn which other one holds an id (R15).
+
     Raises:
         NotPermitted: `scope` is set and `authority` is another one.
     """
     if scope is not None and authority != scope:
         raise NotPermitted(
-            "save", None, f"case {case_id!r} belongs to {authority!r}, not {scope!r}"
+            "save",
+            None,
+            f"case {case_id!r} is not {scope!r}'s: a store scoped to an authority writes only "
+            "its cases",
         )
 
 
