@@ -1085,6 +1085,19 @@ class StoreContract:
         assert store.load("case-02").stage is Stage.REFERRED
         assert store.verify() == []
 
+    def test_a_relabelled_new_case_is_refused_whatever_it_claims(self, store: Store) -> None:
+        """A case object claiming this authority whose history is another's (a relabelled copy)
+        was written by a scoped store as a new case under the claim: its row said one
+        authority, its log another, and that other authority's `verify()` then reported a case
+        it never wrote. A store goes by the history, and refuses a claim that differs from it."""
+        stranger = as_case(Claiming(built("case-09", 3, OTHER_AUTHORITY), AUTHORITY))
+        for writer in (store.for_authority(AUTHORITY), store, store.for_authority(OTHER_AUTHORITY)):
+            with pytest.raises(NotPermitted) as refused:
+                writer.save(stranger)
+            assert refused.value.trigger == "save"
+        assert store.taken(["case-09"]) == set()
+        assert store.for_authority(OTHER_AUTHORITY).verify() == []
+
     def test_a_refused_write_never_names_the_authority_holding_the_id(self, store: Store) -> None:
         """R15: a store scoped to one authority refused to write into another's stored case with
         "case 'case-02' belongs to 'Other Borough Council'", telling a caller at one authority

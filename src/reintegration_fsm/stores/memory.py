@@ -30,6 +30,7 @@ from reintegration_fsm.stores.rows import (
     check_view,
     due_item,
     due_order,
+    filed_under,
     folded,
     ledger_entry,
     ledger_order,
@@ -120,7 +121,8 @@ class InMemoryStore:
                 valid Unicode).
         """
         case_id = arguments.case("save", case).case_id
-        refuse_other_authority(self.authority, case_id, case.local_authority)
+        filed = filed_under(case)
+        refuse_other_authority(self.authority, case_id, filed)
         refuse_unknown_protocol(self.protocols, case)
         history = case.history
         if case._unchecked:
@@ -130,7 +132,7 @@ class InMemoryStore:
         with self._lock:
             row = self._cases.get(case_id)
             if row is None:
-                prepared = bulk.rows(case, case.local_authority, history, GENESIS, now)
+                prepared = bulk.rows(case, filed, history, GENESIS, now)
                 self._cases[case_id] = prepared.case_row
                 self._log[case_id] = prepared.entries
                 self._items[case_id] = prepared.items

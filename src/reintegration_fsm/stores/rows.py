@@ -402,6 +402,28 @@ def refuse_unknown_protocol(protocols: Sequence[Any], case: Reintegration) -> No
         )
 
 
+def filed_under(case: Reintegration) -> str:
+    """The local authority a store files `case` under: the one its history's `open` names.
+
+    A store writes the history, so the history's authority is what a scope is checked against
+    and what the case row records (R15); a case object claiming another (a relabelled copy
+    of another authority's case) is refused by every store.
+
+    Raises:
+        NotPermitted: the case object claims another authority than its history names.
+    """
+    history = case.history
+    named = history[0].data.get("local_authority") if history else None
+    claimed = case.local_authority
+    if isinstance(named, str) and named != claimed:
+        raise NotPermitted(
+            "save",
+            None,
+            f"case {case.case_id!r} claims {claimed!r}, but its history names {named!r}",
+        )
+    return claimed
+
+
 def refuse_other_authority(scope: str | None, case_id: str, authority: str) -> None:
     """Refuse to write a case of `authority` in a store scoped to another one.
 

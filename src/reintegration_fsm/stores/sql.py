@@ -92,6 +92,7 @@ from reintegration_fsm.stores.rows import (
     check_scope,
     check_view,
     could_be_stored,
+    filed_under,
     folded,
     item_key,
     ledger_entry,
@@ -370,9 +371,11 @@ class SqlAlchemyStore:
                 was lost, and `.retryable` says whether to simply try again.
         """
         case_id = arguments.case("save", case).case_id
-        refuse_other_authority(self.authority, case_id, case.local_authority)
-        refuse_unknown_protocol(self.protocols, case)
         seen = self._seen.get(case)
+        # A case this store holds is its row's authority's; any other, its history's.
+        filed = filed_under(case) if seen is None else seen.authority
+        refuse_other_authority(self.authority, case_id, filed)
+        refuse_unknown_protocol(self.protocols, case)
         history = case.history
         if seen is not None and seen.version == len(history):
             return  # nothing new since this store last held it whole
@@ -383,17 +386,15 @@ class SqlAlchemyStore:
         try:
             with converted(f"save case {case_id!r}", case_id):
                 try:
-                    holding = self._save(case, history, seen)
+                    holding = self._save(case, history, seen, filed)
                 except DBAPIError as error:
                     if not unique_violation(error):
                         raise
                     # Another writer created the case in the meantime: compare with it.
-                    holding = self._save(case, history, None)
+                    holding = self._save(case, history, None, filed)
         except StoreError as error:
             new = history[0 if seen is None else seen.version :]
-            self._refuse_oversized(
-                error, lambda: [bulk.rows(case, case.local_authority, new, GENESIS, utc_now())]
-            )
+            self._refuse_oversized(error, lambda: [bulk.rows(case, filed, new, GENESIS, utc_now())])
             raise
         self._seen.put(case, holding)
 
@@ -418,7 +419,10 @@ class SqlAlchemyStore:
         if refused is not None:
             raise refused from error
 
-    def _save(self, case: Reintegration, history: Sequence[Transition], seen: Held | None) -> Held:
+    def _save(
+        self, case: Reintegration, history: Sequence[Transition], seen: Held | None, filed: str
+    ) -> Held:
+        """Write what the store lacks of `case`, a new case under the authority `filed`."""
         case_id = case.case_id
         fast = None
         if seen is not None:
@@ -440,7 +444,7 @@ class SqlAlchemyStore:
             if head is None:
                 head = conn.execute(self._select_head, {"b_case_id": case_id}).first()
             if head is None:
-                return self._insert_new(conn, case, history)
+                return self._insert_new(conn, case, history, filed)
             return self._append_compared(conn, case, history, seen, head)
 
     def _update_first(self, conn: Connection, prepared: bulk.Prepared, seen: Held) -> bool:
@@ -651,9 +655,9 @@ class SqlAlchemyStore:
         run(text, bulk.values_parameters(rows))
 
     def _insert_new(
-        self, conn: Connection, case: Reintegration, history: Sequence[Transition]
+        self, conn: Connection, case: Reintegration, history: Sequence[Transition], filed: str
     ) -> Held:
-        prepared = bulk.rows(case, case.local_authority, history, GENESIS, utc_now())
+        prepared = bulk.rows(case, filed, history, GENESIS, utc_now())
         conn.execute(self._insert_case, prepared.case_row)
         entries = prepared.entries
         conn.execute(self._insert_log, entries if len(entries) > 1 else entries[0])
@@ -661,7 +665,7 @@ class SqlAlchemyStore:
             conn.execute(self._insert_items, prepared.items)
         if prepared.ledger:
             conn.execute(self._insert_ledger, prepared.ledger)
-        return _held(len(history), prepared, case.local_authority)
+        return _held(len(history), prepared, filed)
 
     def _append_compared(
         self,
