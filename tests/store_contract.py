@@ -409,7 +409,7 @@ class StoreContract:
         if isinstance(store, SqlAlchemyStore):
             return SqlAlchemyStore(store.engine, calendar=CALENDAR)
         view = store.for_authority(AUTHORITY)
-        view.authority = None
+        view._authority = None  # no public way to an unscoped view of the same dicts
         return view
 
     # -- round trips ------------------------------------------------------------------------------
@@ -1429,6 +1429,24 @@ class StoreContract:
         with pytest.raises(FormInvalid) as refused:
             store.for_authority(odd)
         assert refused.value.field == "authority"
+
+    def test_a_stores_authority_cannot_be_reassigned(self, store: Store) -> None:
+        """`store.authority = ...` switched `cases()` and `load()` to another authority while
+        `due()`, whose statements the store builds when it is made, kept the first: a store
+        reused across requests, its authority reassigned, mixed two authorities' cases. It is
+        read-only, as the `Store` interface declares."""
+        store.save(built("case-01", 3))
+        store.save(built("case-02", 3, OTHER_AUTHORITY))
+        scoped = store.for_authority(AUTHORITY)
+        for target, value in ((scoped, OTHER_AUTHORITY), (scoped, None), (store, AUTHORITY)):
+            with pytest.raises(AttributeError):
+                target.authority = value  # type: ignore[misc]
+        assert (store.authority, scoped.authority) == (None, AUTHORITY)
+        far = dt.date(2027, 1, 1)
+        assert [c.case_id for c in scoped.cases()] == ["case-01"]
+        assert {item.case_id for item in scoped.due(far)} == {"case-01"}
+        with pytest.raises(CaseNotFound):
+            scoped.load("case-02")
 
     def test_a_view_of_no_authority_is_refused_not_widened_to_every_one(self, store: Store) -> None:
         """`for_authority(None)` (an unset setting, say) made a view of every authority's cases,

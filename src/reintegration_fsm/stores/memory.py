@@ -68,7 +68,7 @@ class InMemoryStore:
     ) -> None:
         check_scope(authority)
         arguments.calendar(calendar)
-        self.authority = authority
+        self._authority = authority
         self.calendar = calendar
         self.protocols: tuple[Any, ...] = arguments.protocols(protocols)
         self.retention = retention_module.as_policy(retention)
@@ -78,6 +78,15 @@ class InMemoryStore:
         self._items: dict[str, list[Row]] = {}
         self._ledger: dict[str, list[Row]] = {}
         self._lock = threading.Lock()
+
+    @property
+    def authority(self) -> str | None:
+        """The local authority whose cases alone this store reads and writes (None: every one's).
+
+        Read-only: a store's queries are scoped when it is made, so a reassigned authority would
+        have scoped some answers and not others. `for_authority` makes a view of one authority.
+        """
+        return self._authority
 
     def for_authority(self, authority: str) -> InMemoryStore:
         """A view of the same cases confined to one local authority's.

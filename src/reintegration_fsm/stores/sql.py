@@ -162,7 +162,7 @@ class SqlAlchemyStore:
             )
         self.engine: Engine = engine
         check_scope(authority)
-        self.authority = authority
+        self._authority = authority
         self.calendar = calendar
         self.protocols: tuple[Any, ...] = given
         self._durable = durable
@@ -181,6 +181,15 @@ class SqlAlchemyStore:
             self._writer = engine.execution_options(isolation_level="READ COMMITTED")
         self._seen = Seen()
         self._build_statements()
+
+    @property
+    def authority(self) -> str | None:
+        """The local authority whose cases alone this store reads and writes (None: every one's).
+
+        Read-only: a store's queries are scoped when it is made, so a reassigned authority would
+        have scoped some answers and not others. `for_authority` makes a view of one authority.
+        """
+        return self._authority
 
     def _build_statements(self) -> None:
         case_id: BindParameter[str] = bindparam("b_case_id")
