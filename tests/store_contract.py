@@ -1430,6 +1430,20 @@ class StoreContract:
             store.for_authority(odd)
         assert refused.value.field == "authority"
 
+    def test_a_scoped_store_makes_no_view_of_another_authority(self, store: Store) -> None:
+        """`store.for_authority(A).for_authority(B)` was a view of B's cases: code handed a
+        scoped store (a request's) could step out of its scope. A scoped store makes views of
+        its own authority only."""
+        store.save(built("case-01", 2))
+        store.save(built("case-02", 2, OTHER_AUTHORITY))
+        scoped = store.for_authority(AUTHORITY)
+        for other in (OTHER_AUTHORITY, AUTHORITY.lower(), "Nobody's Council"):
+            with pytest.raises(NotPermitted) as refused:
+                scoped.for_authority(other)
+            assert refused.value.trigger == "for_authority"
+        assert [c.case_id for c in scoped.for_authority(AUTHORITY).cases()] == ["case-01"]
+        assert [c.case_id for c in store.for_authority(OTHER_AUTHORITY).cases()] == ["case-02"]
+
     def test_a_stores_authority_cannot_be_reassigned(self, store: Store) -> None:
         """`store.authority = ...` switched `cases()` and `load()` to another authority while
         `due()`, whose statements the store builds when it is made, kept the first: a store

@@ -93,8 +93,9 @@ class InMemoryStore:
 
         Raises:
             FormInvalid: `authority` is None or no authority's name (blank, say).
+            NotPermitted: this store is scoped to another authority (a scope only narrows).
         """
-        check_view(authority)
+        check_view(self._authority, authority)
         view = InMemoryStore(
             authority=authority,
             calendar=self.calendar,

@@ -359,16 +359,25 @@ def check_scope(authority: object) -> None:
             raise FormInvalid("store", "authority", problem)
 
 
-def check_view(authority: object) -> None:
+def check_view(scope: str | None, authority: object) -> None:
     """Refuse to make a view (`for_authority`) of what is no authority: as `check_scope`, and
-    None too (a view of every authority's cases, made from a scoped store, would see them).
+    None too (a view of every authority's cases, made from a scoped store, would see them);
+    and, from a store scoped to `scope`, a view of any other authority (a scope only narrows:
+    code handed a scoped store must not step out of it).
 
     Raises:
-        FormInvalid: saying why.
+        FormInvalid: `authority` is no authority's name.
+        NotPermitted: `scope` is set and `authority` is another one.
     """
     if authority is None:
         raise FormInvalid("store", "authority", "a view is of one authority's cases, not None")
     check_scope(authority)
+    if scope is not None and authority != scope:
+        raise NotPermitted(
+            "for_authority",
+            None,
+            f"a store scoped to {scope!r} makes views of that authority's cases only",
+        )
 
 
 def could_be_stored(value: object, most: int = ID_LENGTH) -> bool:

@@ -324,8 +324,9 @@ class SqlAlchemyStore:
 
         Raises:
             FormInvalid: `authority` is None or no authority's name (blank, say).
+            NotPermitted: this store is scoped to another authority (a scope only narrows).
         """
-        check_view(authority)
+        check_view(self._authority, authority)
         return SqlAlchemyStore(
             self.engine,
             authority=authority,
