@@ -1371,6 +1371,24 @@ class StoreContract:
         assert found == {"case-02"}
         assert {p.case_id for p in store.verify()} == {"case-02"}
 
+    def test_a_scoped_verify_never_reports_another_authoritys_unreadable_case(
+        self, store: Store
+    ) -> None:
+        """Another authority's case whose `open` entry was altered so that it cannot be read
+        (JSON nested past Python's limit) was reported by this authority's `verify()`, naming
+        the other's case and that it was altered, even with its case row naming the other
+        authority. A scoped verify checks the cases its row or history names as its own; a
+        history that cannot be read names none (every authority's `verify()` reports it)."""
+        store.save(built("case-01", 3))
+        store.save(built("case-02", 3, OTHER_AUTHORITY))
+        self.tamper(store, "case-02", 1, "data", "[" * 100_000 + "]" * 100_000)
+        scoped = store.for_authority(AUTHORITY)
+        assert scoped.verify() == []
+        assert "case-02" in {p.case_id for p in store.verify()}
+        self.remove_case_row(store, "case-02")  # an orphaned log: only its history could tell
+        assert scoped.verify() == []
+        assert "case-02" in {p.case_id for p in store.verify()}
+
     def test_a_scoped_verify_reports_a_case_row_moved_to_another_authority(
         self, store: Store
     ) -> None:
