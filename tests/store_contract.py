@@ -14,6 +14,7 @@ import json
 import os
 import re
 import signal
+import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any, ClassVar
@@ -888,6 +889,47 @@ class StoreContract:
         store.save(case)  # the holder is gone: the same case object saves
         assert store.load("case-01") == built("case-01", 4)
         assert store.verify() == []
+
+    def test_a_scoped_write_never_waits_on_or_locks_another_authoritys_case(
+        self, store: Store
+    ) -> None:
+        """PostgreSQL and MariaDB: a scoped store saving or redacting a case id another authority
+        holds locked that authority's case row before finding it was not its own. While the
+        other authority was saving it, the save was refused as `ConcurrentUpdate` instead of
+        `NotPermitted` (telling a caller at one authority that another was writing that case
+        right now), the redaction waited for the other's commit, and each made the other's own
+        saves meanwhile fail. Another authority's case is refused without touching its row."""
+        if not isinstance(store, SqlAlchemyStore) or store.engine.dialect.name == "sqlite":
+            pytest.skip("SQLite serialises writers with BEGIN IMMEDIATE and its busy timeout")
+        store.save(built("case-02", 3, OTHER_AUTHORITY))
+        scoped = store.for_authority(AUTHORITY)
+        outcome: list[BaseException] = []
+
+        def redact() -> None:
+            try:
+                scoped.redact(
+                    "case-02", 1, ["pupil.name"], "Erasure", by=ADMISSIONS, on=REDACTED_ON
+                )
+            except BaseException as error:  # reported below, whatever it is
+                outcome.append(error)
+
+        with store.engine.connect() as other:  # the other authority, mid-save of its case
+            other.execute(
+                sa.select(schema.cases.c.version)
+                .where(schema.cases.c.case_id == "case-02")
+                .with_for_update()
+            )
+            with pytest.raises(NotPermitted):
+                scoped.save(built("case-02", 4))
+            worker = threading.Thread(target=redact)
+            worker.start()
+            worker.join(timeout=10)
+            waited = worker.is_alive()
+            other.rollback()
+        worker.join()
+        assert not waited, "the redaction waited for the other authority's lock"
+        assert [type(error) for error in outcome] == [CaseNotFound]
+        assert store.history("case-02") == built("case-02", 3, OTHER_AUTHORITY).history
 
     def test_a_save_writes_only_the_open_items_that_changed(self, store: Store) -> None:
         """Items that stay open keep their rows: a save deletes the closed ones and inserts the

@@ -450,6 +450,9 @@ class SqlAlchemyStore:
                 self._append(conn.exec_driver_sql, fast, seen.items)
                 return _held(len(history), fast, seen.authority)
             if self._dialect != "sqlite":  # SQLite's BEGIN IMMEDIATE already serialises
+                elsewhere = self._elsewhere(conn, case_id)
+                if elsewhere is not None:
+                    refuse_other_authority(self.authority, case_id, elsewhere)
                 head = self._lock_or_fail(conn, case_id, seen)
             if head is None:
                 head = conn.execute(self._select_head, {"b_case_id": case_id}).first()
@@ -477,6 +480,18 @@ class SqlAlchemyStore:
         return (
             head is not None and (head.version, head.last_hash) == seen[:2] and self._update(*args)
         )
+
+    def _elsewhere(self, conn: Connection, case_id: str) -> str | None:
+        """The other authority a scoped store's `case_id` is stored under (None: no such case,
+        this store's own, or a store of every authority), read without a lock: a scoped writer
+        never locks, nor waits on, another authority's case row, which would tell it when that
+        authority is writing and make that authority's saves fail meanwhile. A case row never
+        changes authority, so what this read finds holds."""
+        if self.authority is None:
+            return None
+        query = select(cases.c.authority).where(cases.c.case_id == case_id)
+        stored = conn.execute(query).scalar()
+        return None if stored is None or stored == self.authority else str(stored)
 
     def _lock_or_fail(self, conn: Connection, case_id: str, seen: Held | None) -> Any:
         """Lock the case row and read its head, or raise `ConcurrentUpdate` at once if another
@@ -1137,6 +1152,8 @@ class SqlAlchemyStore:
             # PostgreSQL and MariaDB: hold the case row while redacting (SQLite's BEGIN
             # IMMEDIATE already does), so two redactions of one entry queue.
             if self._dialect != "sqlite":
+                if self._elsewhere(conn, case_id) is not None:
+                    raise CaseNotFound(case_id)
                 conn.execute(self._select_head.with_for_update(), {"b_case_id": case_id})
             authority, entries, _ = self._read(conn, case_id)
             rows = [
