@@ -405,7 +405,7 @@ class EvidenceContract:
         if isinstance(store, SqlAlchemyStore):
             return SqlAlchemyStore(store.engine, calendar=CALENDAR)
         view = store.for_authority(AUTHORITY)
-        view.authority = None
+        view._authority = None  # no public way to an unscoped view of the same dicts
         return view
 
     def test_a_redaction_that_changed_a_value_is_reported(self, store: Store) -> None:

@@ -14,6 +14,7 @@ import json
 import os
 import re
 import signal
+import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any, ClassVar
@@ -410,7 +411,7 @@ class StoreContract:
         if isinstance(store, SqlAlchemyStore):
             return SqlAlchemyStore(store.engine, calendar=CALENDAR)
         view = store.for_authority(AUTHORITY)
-        view.authority = None
+        view._authority = None  # no public way to an unscoped view of the same dicts
         return view
 
     # -- round trips ------------------------------------------------------------------------------
@@ -923,6 +924,47 @@ class StoreContract:
         assert store.load("case-01") == built("case-01", 4)
         assert store.verify() == []
 
+    def test_a_scoped_write_never_waits_on_or_locks_another_authoritys_case(
+        self, store: Store
+    ) -> None:
+        """PostgreSQL and MariaDB: a scoped store saving or redacting a case id another authority
+        holds locked that authority's case row before finding it was not its own. While the
+        other authority was saving it, the save was refused as `ConcurrentUpdate` instead of
+        `NotPermitted` (telling a caller at one authority that another was writing that case
+        right now), the redaction waited for the other's commit, and each made the other's own
+        saves meanwhile fail. Another authority's case is refused without touching its row."""
+        if not isinstance(store, SqlAlchemyStore) or store.engine.dialect.name == "sqlite":
+            pytest.skip("SQLite serialises writers with BEGIN IMMEDIATE and its busy timeout")
+        store.save(built("case-02", 3, OTHER_AUTHORITY))
+        scoped = store.for_authority(AUTHORITY)
+        outcome: list[BaseException] = []
+
+        def redact() -> None:
+            try:
+                scoped.redact(
+                    "case-02", 1, ["pupil.name"], "Erasure", by=ADMISSIONS, on=REDACTED_ON
+                )
+            except BaseException as error:  # reported below, whatever it is
+                outcome.append(error)
+
+        with store.engine.connect() as other:  # the other authority, mid-save of its case
+            other.execute(
+                sa.select(schema.cases.c.version)
+                .where(schema.cases.c.case_id == "case-02")
+                .with_for_update()
+            )
+            with pytest.raises(NotPermitted):
+                scoped.save(built("case-02", 4))
+            worker = threading.Thread(target=redact)
+            worker.start()
+            worker.join(timeout=10)
+            waited = worker.is_alive()
+            other.rollback()
+        worker.join()
+        assert not waited, "the redaction waited for the other authority's lock"
+        assert [type(error) for error in outcome] == [CaseNotFound]
+        assert store.history("case-02") == built("case-02", 3, OTHER_AUTHORITY).history
+
     def test_a_save_writes_only_the_open_items_that_changed(self, store: Store) -> None:
         """Items that stay open keep their rows: a save deletes the closed ones and inserts the
         new ones (start_placement opens two obligations and closes nothing)."""
@@ -1118,6 +1160,35 @@ class StoreContract:
             store.for_authority(OTHER_AUTHORITY).save(as_case(relabelled))
         assert store.load("case-02").stage is Stage.REFERRED
         assert store.verify() == []
+
+    def test_a_relabelled_new_case_is_refused_whatever_it_claims(self, store: Store) -> None:
+        """A case object claiming this authority whose history is another's (a relabelled copy)
+        was written by a scoped store as a new case under the claim: its row said one
+        authority, its log another, and that other authority's `verify()` then reported a case
+        it never wrote. A store goes by the history, and refuses a claim that differs from it."""
+        stranger = as_case(Claiming(built("case-09", 3, OTHER_AUTHORITY), AUTHORITY))
+        for writer in (store.for_authority(AUTHORITY), store, store.for_authority(OTHER_AUTHORITY)):
+            with pytest.raises(NotPermitted) as refused:
+                writer.save(stranger)
+            assert refused.value.trigger == "save"
+        assert store.taken(["case-09"]) == set()
+        assert store.for_authority(OTHER_AUTHORITY).verify() == []
+
+    def test_a_refused_write_never_names_the_authority_holding_the_id(self, store: Store) -> None:
+        """R15: a store scoped to one authority refused to write into another's stored case with
+        "case 'case-02' belongs to 'Other Borough Council'", telling a caller at one authority
+        which other one holds the id. The refusal names only the caller's own authority."""
+        store.save(built("case-02", 3, OTHER_AUTHORITY))
+        scoped = store.for_authority(AUTHORITY)
+        for write in (
+            lambda: scoped.save(built("case-02", 4)),
+            lambda: scoped.import_histories([(AUTHORITY, built("case-02", 2).history)]),
+        ):
+            with pytest.raises(NotPermitted) as refused:
+                write()
+            assert OTHER_AUTHORITY not in str(refused.value)
+            assert AUTHORITY in refused.value.why
+        assert store.history("case-02") == built("case-02", 3, OTHER_AUTHORITY).history
 
     def test_a_scoped_import_refuses_another_authoritys_stored_id(self, store: Store) -> None:
         store.save(built("case-02", 3, OTHER_AUTHORITY))
@@ -1376,6 +1447,24 @@ class StoreContract:
         assert found == {"case-02"}
         assert {p.case_id for p in store.verify()} == {"case-02"}
 
+    def test_a_scoped_verify_never_reports_another_authoritys_unreadable_case(
+        self, store: Store
+    ) -> None:
+        """Another authority's case whose `open` entry was altered so that it cannot be read
+        (JSON nested past Python's limit) was reported by this authority's `verify()`, naming
+        the other's case and that it was altered, even with its case row naming the other
+        authority. A scoped verify checks the cases its row or history names as its own; a
+        history that cannot be read names none (every authority's `verify()` reports it)."""
+        store.save(built("case-01", 3))
+        store.save(built("case-02", 3, OTHER_AUTHORITY))
+        self.tamper(store, "case-02", 1, "data", "[" * 100_000 + "]" * 100_000)
+        scoped = store.for_authority(AUTHORITY)
+        assert scoped.verify() == []
+        assert "case-02" in {p.case_id for p in store.verify()}
+        self.remove_case_row(store, "case-02")  # an orphaned log: only its history could tell
+        assert scoped.verify() == []
+        assert "case-02" in {p.case_id for p in store.verify()}
+
     def test_a_scoped_verify_reports_a_case_row_moved_to_another_authority(
         self, store: Store
     ) -> None:
@@ -1434,6 +1523,38 @@ class StoreContract:
         with pytest.raises(FormInvalid) as refused:
             store.for_authority(odd)
         assert refused.value.field == "authority"
+
+    def test_a_scoped_store_makes_no_view_of_another_authority(self, store: Store) -> None:
+        """`store.for_authority(A).for_authority(B)` was a view of B's cases: code handed a
+        scoped store (a request's) could step out of its scope. A scoped store makes views of
+        its own authority only."""
+        store.save(built("case-01", 2))
+        store.save(built("case-02", 2, OTHER_AUTHORITY))
+        scoped = store.for_authority(AUTHORITY)
+        for other in (OTHER_AUTHORITY, AUTHORITY.lower(), "Nobody's Council"):
+            with pytest.raises(NotPermitted) as refused:
+                scoped.for_authority(other)
+            assert refused.value.trigger == "for_authority"
+        assert [c.case_id for c in scoped.for_authority(AUTHORITY).cases()] == ["case-01"]
+        assert [c.case_id for c in store.for_authority(OTHER_AUTHORITY).cases()] == ["case-02"]
+
+    def test_a_stores_authority_cannot_be_reassigned(self, store: Store) -> None:
+        """`store.authority = ...` switched `cases()` and `load()` to another authority while
+        `due()`, whose statements the store builds when it is made, kept the first: a store
+        reused across requests, its authority reassigned, mixed two authorities' cases. It is
+        read-only, as the `Store` interface declares."""
+        store.save(built("case-01", 3))
+        store.save(built("case-02", 3, OTHER_AUTHORITY))
+        scoped = store.for_authority(AUTHORITY)
+        for target, value in ((scoped, OTHER_AUTHORITY), (scoped, None), (store, AUTHORITY)):
+            with pytest.raises(AttributeError):
+                target.authority = value  # type: ignore[misc]
+        assert (store.authority, scoped.authority) == (None, AUTHORITY)
+        far = dt.date(2027, 1, 1)
+        assert [c.case_id for c in scoped.cases()] == ["case-01"]
+        assert {item.case_id for item in scoped.due(far)} == {"case-01"}
+        with pytest.raises(CaseNotFound):
+            scoped.load("case-02")
 
     def test_a_view_of_no_authority_is_refused_not_widened_to_every_one(self, store: Store) -> None:
         """`for_authority(None)` (an unset setting, say) made a view of every authority's cases,

@@ -813,6 +813,50 @@ def test_due_may_repeat_or_give_the_only_authority(demo_db: str) -> None:
     assert json.loads(alone.stdout)["error"] == f"no cases for authority {OTHER!r}"
 
 
+def test_the_groups_authority_cannot_replace_the_environments(demo_db: str) -> None:
+    """`RFSM_AUTHORITY=B reintegration-fsm --authority A cases` listed A's cases: click lets an
+    option override its variable, so a deployment confined to B stepped out of it. A scope only
+    narrows: exit 2 naming RFSM_AUTHORITY, nothing listed; repeating it is fine."""
+    mine = demo_authority(demo_db)
+    for command in ("cases", "due", "history DEMO-0001", "export --all"):
+        result = invoke(
+            demo_db, "--authority", mine, *command.split(), env={"RFSM_AUTHORITY": OTHER}
+        )
+        assert result.exit_code == 2, (command, result.output)
+        assert "RFSM_AUTHORITY" in result.stdout + result.stderr  # JSON on stdout for export
+        assert "DEMO-" not in result.stdout
+    as_json = invoke(
+        demo_db, "--authority", mine, "cases", "--format", "json", env={"RFSM_AUTHORITY": OTHER}
+    )
+    assert json.loads(as_json.stdout)["exit_code"] == 2
+    same = invoke(demo_db, "--authority", mine, "cases", env={"RFSM_AUTHORITY": mine})
+    assert same.exit_code == 0, same.output
+    assert "DEMO-0001" in same.stdout
+
+
+def test_an_empty_rfsm_authority_is_refused_not_read_as_every_authority(demo_db: str) -> None:
+    """`RFSM_AUTHORITY=` (a deployment's variable set from an unset one) left the run unscoped:
+    click reads an empty variable as none, and every authority's cases were listed. A variable
+    that confines a deployment must not fail open: exit 2, nothing listed."""
+    for command in ("cases", "due", "export --all"):
+        result = invoke(demo_db, *command.split(), env={"RFSM_AUTHORITY": ""})
+        assert result.exit_code == 2, (command, result.output)
+        assert "RFSM_AUTHORITY" in result.stdout + result.stderr  # JSON on stdout for export
+        assert "DEMO-" not in result.stdout
+
+
+def test_the_groups_authority_given_twice_must_name_one_authority(demo_db: str) -> None:
+    """`--authority B --authority A cases` listed A's cases (click keeps the last): the second
+    replaced the first. Two names are refused (exit 2); the same one twice is fine."""
+    mine = demo_authority(demo_db)
+    result = invoke(demo_db, "--authority", OTHER, "--authority", mine, "cases")
+    assert result.exit_code == 2, result.output
+    assert "DEMO-" not in result.stdout
+    assert OTHER in result.stderr
+    same = invoke(demo_db, "--authority", mine, "--authority", mine, "cases")
+    assert same.exit_code == 0, same.output
+
+
 # -- the property: any JSON at all ---------------------------------------------------------------
 RAW = {
     "deep": "[" * 3000 + "]" * 3000,

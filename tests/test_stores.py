@@ -352,7 +352,7 @@ def test_store_constructors_take_everything_after_the_url_by_keyword() -> None:
             CALENDAR,
         )
     )
-    assert sql.for_authority("Other").calendar is CALENDAR
+    assert sql.for_authority(AUTHORITY).calendar is CALENDAR
     sql.close()
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import io
+import os
 import sys
 
 import click
@@ -23,6 +24,7 @@ from reintegration_fsm.cli.common import (
     Settings,
 )
 from reintegration_fsm.cli.protocol_files import PROTOCOLS_ENV, environment_paths
+from reintegration_fsm.cli.scope import group_scope
 from reintegration_fsm.version import __version__
 
 __all__ = ["cli", "main"]
@@ -41,10 +43,11 @@ __all__ = ["cli", "main"]
 )
 @click.option(
     "--authority",
-    envvar=AUTHORITY_ENV,
-    default=None,
+    "authorities",
+    multiple=True,
     metavar="NAME",
-    help=f"Only read and write this local authority's cases; env {AUTHORITY_ENV}.",
+    help=f"Only read and write this local authority's cases; env {AUTHORITY_ENV} (which "
+    "--authority may repeat, never replace).",
 )
 @click.option(
     "--calendar",
@@ -69,7 +72,7 @@ __all__ = ["cli", "main"]
 def cli(
     ctx: click.Context,
     database: str,
-    authority: str | None,
+    authorities: tuple[str, ...],
     calendar_name: str | None,
     protocol_files: tuple[str, ...],
 ) -> None:
@@ -78,11 +81,13 @@ def cli(
     Exit codes: 0 done; 1 refused by a protocol rule, or problems found; 2 bad usage or input;
     3 the database is unavailable; 70 a bug (please report it).
     """
+    scope = group_scope(authorities, os.environ.get(AUTHORITY_ENV))
     found = Settings(
         database,
-        authority,
+        scope.authority,
         calendar_name,
         protocol_files=(*environment_paths(), *protocol_files),
+        refused_scope=scope.refused,
     )
     ctx.obj = found
     ctx.call_on_close(found.close)

@@ -33,6 +33,7 @@ from reintegration_fsm.cli.errors import (
 )
 from reintegration_fsm.cli.output import Cell, render_csv, render_table, render_xlsx, write_private
 from reintegration_fsm.cli.protocol_files import registered
+from reintegration_fsm.cli.scope import AUTHORITY_ENV
 from reintegration_fsm.cli.text import echo_text, neutralise, to_json
 from reintegration_fsm.errors import StoreError
 from reintegration_fsm.protocol.definition import Protocol
@@ -40,6 +41,7 @@ from reintegration_fsm.stores import SqlAlchemyStore, sqlite, upgrade
 from reintegration_fsm.stores.migrate import refuse_behind
 
 __all__ = [
+    "AUTHORITY_ENV",
     "BAD_INPUT",
     "BUG",
     "OK",
@@ -53,7 +55,6 @@ __all__ = [
 
 DEFAULT_DATABASE = "sqlite:///reintegration.sqlite"
 DATABASE_ENV = "RFSM_DATABASE_URL"
-AUTHORITY_ENV = "RFSM_AUTHORITY"
 CALENDAR_ENV = "RFSM_CALENDAR"
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -71,6 +72,9 @@ class Settings:
     """The command was asked for `--format json`: a failure is printed as JSON too."""
     protocol_files: tuple[str, ...] = ()
     """Authorities' protocol files registered with `--protocol` (or RFSM_PROTOCOLS)."""
+    refused_scope: Failure | None = None
+    """Why the group's `--authority` and RFSM_AUTHORITY name no one scope (`scope.group_scope`),
+    raised before any store is opened."""
     _store: SqlAlchemyStore | None = None
     _made: tuple[str, ...] = ()
     """The SQLite files `store(create=True)` made for this command (`new_files`)."""
@@ -100,8 +104,11 @@ class Settings:
         """Apply a command's own `--authority`: it may repeat the group's, never replace it.
 
         Raises:
-            Failure: the group (or RFSM_AUTHORITY) already names another authority (exit 2).
+            Failure: the group (or RFSM_AUTHORITY) already names another authority, or names
+                no one scope (exit 2).
         """
+        if self.refused_scope is not None:
+            raise self.refused_scope
         if authority is None:
             return
         if self.authority is not None and authority != self.authority:
@@ -120,8 +127,11 @@ class Settings:
 
         Raises:
             Failure: without `create`, the database holds no store (exit 2): a mistyped path
-                or another application's database is named, never made into an empty store.
+                or another application's database is named, never made into an empty store;
+                or the group's `--authority` and RFSM_AUTHORITY name no one scope (exit 2).
         """
+        if self.refused_scope is not None:
+            raise self.refused_scope
         if self._store is None:
             calendar, protocols = self.calendar(), self.protocols()  # bad files first
             refuse_unusable_file(self.url)

@@ -203,18 +203,19 @@ def _visible(
 def history_authority(
     entries: Rows, calendar: SchoolCalendar | None, protocols: Sequence[Any] = ()
 ) -> str | None:
-    """The local authority a log's own history names (None when it cannot be read)."""
+    """The local authority a log's own history names (None when it cannot be read, whatever
+    stops it: a scoped audit must not report another authority's unreadable case)."""
     if not entries:
         return None
     try:
         named = stored_data(entries[0]).get("local_authority")
-    except (ValueError, AttributeError, TypeError):
+    except _UNREADABLE:
         named = None
     if isinstance(named, str):
         return named
     try:
         replayed = Reintegration.replay([transition_from_row(entries[0])], calendar, protocols)
-    except (ProtocolError, ValueError, KeyError, TypeError):
+    except _UNREADABLE:
         return None
     return replayed.local_authority
 

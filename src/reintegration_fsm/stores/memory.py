@@ -30,6 +30,7 @@ from reintegration_fsm.stores.rows import (
     check_view,
     due_item,
     due_order,
+    filed_under,
     folded,
     ledger_entry,
     ledger_order,
@@ -67,7 +68,7 @@ class InMemoryStore:
     ) -> None:
         check_scope(authority)
         arguments.calendar(calendar)
-        self.authority = authority
+        self._authority = authority
         self.calendar = calendar
         self.protocols: tuple[Any, ...] = arguments.protocols(protocols)
         self.retention = retention_module.as_policy(retention)
@@ -78,13 +79,23 @@ class InMemoryStore:
         self._ledger: dict[str, list[Row]] = {}
         self._lock = threading.Lock()
 
+    @property
+    def authority(self) -> str | None:
+        """The local authority whose cases alone this store reads and writes (None: every one's).
+
+        Read-only: a store's queries are scoped when it is made, so a reassigned authority would
+        have scoped some answers and not others. `for_authority` makes a view of one authority.
+        """
+        return self._authority
+
     def for_authority(self, authority: str) -> InMemoryStore:
         """A view of the same cases confined to one local authority's.
 
         Raises:
             FormInvalid: `authority` is None or no authority's name (blank, say).
+            NotPermitted: this store is scoped to another authority (a scope only narrows).
         """
-        check_view(authority)
+        check_view(self._authority, authority)
         view = InMemoryStore(
             authority=authority,
             calendar=self.calendar,
@@ -120,7 +131,8 @@ class InMemoryStore:
                 valid Unicode).
         """
         case_id = arguments.case("save", case).case_id
-        refuse_other_authority(self.authority, case_id, case.local_authority)
+        filed = filed_under(case)
+        refuse_other_authority(self.authority, case_id, filed)
         refuse_unknown_protocol(self.protocols, case)
         history = case.history
         if case._unchecked:
@@ -130,7 +142,7 @@ class InMemoryStore:
         with self._lock:
             row = self._cases.get(case_id)
             if row is None:
-                prepared = bulk.rows(case, case.local_authority, history, GENESIS, now)
+                prepared = bulk.rows(case, filed, history, GENESIS, now)
                 self._cases[case_id] = prepared.case_row
                 self._log[case_id] = prepared.entries
                 self._items[case_id] = prepared.items

@@ -359,16 +359,25 @@ def check_scope(authority: object) -> None:
             raise FormInvalid("store", "authority", problem)
 
 
-def check_view(authority: object) -> None:
+def check_view(scope: str | None, authority: object) -> None:
     """Refuse to make a view (`for_authority`) of what is no authority: as `check_scope`, and
-    None too (a view of every authority's cases, made from a scoped store, would see them).
+    None too (a view of every authority's cases, made from a scoped store, would see them);
+    and, from a store scoped to `scope`, a view of any other authority (a scope only narrows:
+    code handed a scoped store must not step out of it).
 
     Raises:
-        FormInvalid: saying why.
+        FormInvalid: `authority` is no authority's name.
+        NotPermitted: `scope` is set and `authority` is another one.
     """
     if authority is None:
         raise FormInvalid("store", "authority", "a view is of one authority's cases, not None")
     check_scope(authority)
+    if scope is not None and authority != scope:
+        raise NotPermitted(
+            "for_authority",
+            None,
+            f"a store scoped to {scope!r} makes views of that authority's cases only",
+        )
 
 
 def could_be_stored(value: object, most: int = ID_LENGTH) -> bool:
@@ -402,15 +411,43 @@ def refuse_unknown_protocol(protocols: Sequence[Any], case: Reintegration) -> No
         )
 
 
+def filed_under(case: Reintegration) -> str:
+    """The local authority a store files `case` under: the one its history's `open` names.
+
+    A store writes the history, so the history's authority is what a scope is checked against
+    and what the case row records (R15); a case object claiming another (a relabelled copy
+    of another authority's case) is refused by every store.
+
+    Raises:
+        NotPermitted: the case object claims another authority than its history names.
+    """
+    history = case.history
+    named = history[0].data.get("local_authority") if history else None
+    claimed = case.local_authority
+    if isinstance(named, str) and named != claimed:
+        raise NotPermitted(
+            "save",
+            None,
+            f"case {case.case_id!r} claims {claimed!r}, but its history names {named!r}",
+        )
+    return claimed
+
+
 def refuse_other_authority(scope: str | None, case_id: str, authority: str) -> None:
     """Refuse to write a case of `authority` in a store scoped to another one.
+
+    The refusal names only the store's own authority: `authority` may be a stored row's, and
+    a caller at one authority must not learn which other one holds an id (R15).
 
     Raises:
         NotPermitted: `scope` is set and `authority` is another one.
     """
     if scope is not None and authority != scope:
         raise NotPermitted(
-            "save", None, f"case {case_id!r} belongs to {authority!r}, not {scope!r}"
+            "save",
+            None,
+            f"case {case_id!r} is not {scope!r}'s: a store scoped to an authority writes only "
+            "its cases",
         )
 
 

@@ -93,6 +93,7 @@ from reintegration_fsm.stores.rows import (
     check_scope,
     check_view,
     could_be_stored,
+    filed_under,
     folded,
     item_key,
     ledger_entry,
@@ -164,7 +165,7 @@ class SqlAlchemyStore:
             )
         self.engine: Engine = engine
         check_scope(authority)
-        self.authority = authority
+        self._authority = authority
         self.calendar = calendar
         self.protocols: tuple[Any, ...] = given
         self._durable = durable
@@ -184,6 +185,15 @@ class SqlAlchemyStore:
             self._writer = engine.execution_options(isolation_level="READ COMMITTED")
         self._seen = Seen()
         self._build_statements()
+
+    @property
+    def authority(self) -> str | None:
+        """The local authority whose cases alone this store reads and writes (None: every one's).
+
+        Read-only: a store's queries are scoped when it is made, so a reassigned authority would
+        have scoped some answers and not others. `for_authority` makes a view of one authority.
+        """
+        return self._authority
 
     def _build_statements(self) -> None:
         case_id: BindParameter[str] = bindparam("b_case_id")
@@ -319,8 +329,9 @@ class SqlAlchemyStore:
 
         Raises:
             FormInvalid: `authority` is None or no authority's name (blank, say).
+            NotPermitted: this store is scoped to another authority (a scope only narrows).
         """
-        check_view(authority)
+        check_view(self._authority, authority)
         return SqlAlchemyStore(
             self.engine,
             authority=authority,
@@ -388,9 +399,11 @@ class SqlAlchemyStore:
                 was lost, and `.retryable` says whether to simply try again.
         """
         case_id = arguments.case("save", case).case_id
-        refuse_other_authority(self.authority, case_id, case.local_authority)
-        refuse_unknown_protocol(self.protocols, case)
         seen = self._seen.get(case)
+        # A case this store holds is its row's authority's; any other, its history's.
+        filed = filed_under(case) if seen is None else seen.authority
+        refuse_other_authority(self.authority, case_id, filed)
+        refuse_unknown_protocol(self.protocols, case)
         history = case.history
         if seen is not None and seen.version == len(history):
             return  # nothing new since this store last held it whole
@@ -401,17 +414,15 @@ class SqlAlchemyStore:
         try:
             with converted(f"save case {case_id!r}", case_id):
                 try:
-                    holding = self._save(case, history, seen)
+                    holding = self._save(case, history, seen, filed)
                 except DBAPIError as error:
                     if not unique_violation(error):
                         raise
                     # Another writer created the case in the meantime: compare with it.
-                    holding = self._save(case, history, None)
+                    holding = self._save(case, history, None, filed)
         except StoreError as error:
             new = history[0 if seen is None else seen.version :]
-            self._refuse_oversized(
-                error, lambda: [bulk.rows(case, case.local_authority, new, GENESIS, utc_now())]
-            )
+            self._refuse_oversized(error, lambda: [bulk.rows(case, filed, new, GENESIS, utc_now())])
             raise
         self._seen.put(case, holding)
 
@@ -436,7 +447,10 @@ class SqlAlchemyStore:
         if refused is not None:
             raise refused from error
 
-    def _save(self, case: Reintegration, history: Sequence[Transition], seen: Held | None) -> Held:
+    def _save(
+        self, case: Reintegration, history: Sequence[Transition], seen: Held | None, filed: str
+    ) -> Held:
+        """Write what the store lacks of `case`, a new case under the authority `filed`."""
         case_id = case.case_id
         fast = None
         if seen is not None:
@@ -454,11 +468,14 @@ class SqlAlchemyStore:
                 self._append(conn.exec_driver_sql, fast, seen.items)
                 return _held(len(history), fast, seen.authority)
             if self._dialect != "sqlite":  # SQLite's BEGIN IMMEDIATE already serialises
+                elsewhere = self._elsewhere(conn, case_id)
+                if elsewhere is not None:
+                    refuse_other_authority(self.authority, case_id, elsewhere)
                 head = self._lock_or_fail(conn, case_id, seen)
             if head is None:
                 head = conn.execute(self._select_head, {"b_case_id": case_id}).first()
             if head is None:
-                return self._insert_new(conn, case, history)
+                return self._insert_new(conn, case, history, filed)
             return self._append_compared(conn, case, history, seen, head)
 
     def _update_first(self, conn: Connection, prepared: bulk.Prepared, seen: Held) -> bool:
@@ -481,6 +498,18 @@ class SqlAlchemyStore:
         return (
             head is not None and (head.version, head.last_hash) == seen[:2] and self._update(*args)
         )
+
+    def _elsewhere(self, conn: Connection, case_id: str) -> str | None:
+        """The other authority a scoped store's `case_id` is stored under (None: no such case,
+        this store's own, or a store of every authority), read without a lock: a scoped writer
+        never locks, nor waits on, another authority's case row, which would tell it when that
+        authority is writing and make that authority's saves fail meanwhile. A case row never
+        changes authority, so what this read finds holds."""
+        if self.authority is None:
+            return None
+        query = select(cases.c.authority).where(cases.c.case_id == case_id)
+        stored = conn.execute(query).scalar()
+        return None if stored is None or stored == self.authority else str(stored)
 
     def _lock_or_fail(self, conn: Connection, case_id: str, seen: Held | None) -> Any:
         """Lock the case row and read its head, or raise `ConcurrentUpdate` at once if another
@@ -669,9 +698,9 @@ class SqlAlchemyStore:
         run(text, bulk.values_parameters(rows))
 
     def _insert_new(
-        self, conn: Connection, case: Reintegration, history: Sequence[Transition]
+        self, conn: Connection, case: Reintegration, history: Sequence[Transition], filed: str
     ) -> Held:
-        prepared = bulk.rows(case, case.local_authority, history, GENESIS, utc_now())
+        prepared = bulk.rows(case, filed, history, GENESIS, utc_now())
         conn.execute(self._insert_case, prepared.case_row)
         entries = prepared.entries
         conn.execute(self._insert_log, entries if len(entries) > 1 else entries[0])
@@ -679,7 +708,7 @@ class SqlAlchemyStore:
             conn.execute(self._insert_items, prepared.items)
         if prepared.ledger:
             conn.execute(self._insert_ledger, prepared.ledger)
-        return _held(len(history), prepared, case.local_authority)
+        return _held(len(history), prepared, filed)
 
     def _append_compared(
         self,
@@ -1151,6 +1180,8 @@ class SqlAlchemyStore:
             # PostgreSQL and MariaDB: hold the case row while redacting (SQLite's BEGIN
             # IMMEDIATE already does), so two redactions of one entry queue.
             if self._dialect != "sqlite":
+                if self._elsewhere(conn, case_id) is not None:
+                    raise CaseNotFound(case_id)
                 conn.execute(self._select_head.with_for_update(), {"b_case_id": case_id})
             authority, entries, _ = self._read(conn, case_id)
             rows = [
