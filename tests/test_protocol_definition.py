@@ -67,17 +67,26 @@ def refused_toml(text: str, where: str = "<protocol>") -> ProtocolDefinitionErro
     [
         (None, "must be TOML text, not NoneType"),
         (HEADER.encode(), "must be TOML text, not bytes"),  # a file read in binary
-        (HEADER + "x = " + "[" * 5000 + "]" * 5000 + "\n", "nested too deeply"),
+        (
+            HEADER + "x = " + "[" * 5000 + "]" * 5000 + "\n",
+            "not valid TOML: nested too deeply to read",
+        ),
     ],
     ids=["none", "bytes", "deep"],
 )
 def test_toml_that_is_not_text_or_too_deep_is_refused_as_a_definition(
     text: object, problem: str
 ) -> None:
-    """These raised a bare AttributeError, TypeError or RecursionError from tomllib."""
-    error = refused_toml(text)  # type: ignore[arg-type]
-    assert error.field == "(file)"
-    assert problem in error.problem
+    """These raised a bare AttributeError, TypeError or RecursionError from tomllib; the
+    refusal names the file it came from, with no line."""
+    error = refused_toml(text, "shire.toml")  # type: ignore[arg-type]
+    assert (error.field, error.problem, error.path, error.line) == (
+        "(file)",
+        problem,
+        "shire.toml",
+        None,
+    )
+    assert str(error) == f"shire.toml: (file): {problem}"
 
 
 def test_toml_text_is_named_protocol_in_errors_unless_told() -> None:
@@ -495,6 +504,33 @@ def test_a_set_of_values_must_be_a_frozenset_of_them_and_maybe_not_empty(needed:
         check(None, field, frozenset())
 
 
+@pytest.mark.parametrize(
+    ("first", "problem"),
+    [
+        ("ap", "must be a list of Party values (ap, host, parent, child, la, other)"),
+        ([], "must name at least one"),
+    ],
+    ids=["not-a-list", "none"],
+)
+def test_a_set_of_values_refused_names_the_later_fields_problems_too(
+    first: Any, problem: str
+) -> None:
+    """As in a `Protocol` (the class is made here, as `_set_of` runs when a class is made)."""
+    check = definition._set_of(Party, needed=True)
+
+    @attrs.frozen
+    class Parties:
+        first: Any = attrs.field(converter=definition._parties, validator=check)
+        then: Any = attrs.field(converter=definition._parties, validator=check)
+
+    with pytest.raises(ProtocolDefinitionError) as caught:
+        Parties(first, [])
+    assert caught.value.problems == (
+        ("first", problem, None),
+        ("then", "must name at least one", None),
+    )
+
+
 def test_an_unknown_key_is_located_whatever_its_letters() -> None:
     """A key is found on its line as written: quotes come off, its own letters stay."""
     error = refused_toml(HEADER + "XRAY = 1\n", "shire.toml")
@@ -576,4 +612,136 @@ def test_one_problem_reads_as_it_always_did() -> None:
     )
     assert str(error) == (
         "shire.toml, line 6: place_offer_school_days: must be a whole number above 0, not 0"
+    )
+
+
+# -- each refusal still names the problems after it ------------------------------------------------
+# A validator that raised without its protocol named its own problem and nothing more.
+
+ROLES = dict(WORCESTERSHIRE.roles)
+TRIGGERS = ", ".join(sorted(trigger.value for trigger in Trigger))
+EDITION_99 = ("edition", "must be one of (1, 2), not 99")
+"""The last field's problem: every other field's problem comes before it."""
+
+
+@pytest.mark.parametrize(
+    ("changes", "first"),
+    [
+        (
+            {"title": "Testshire\x07"},
+            ("title", "holds a control character ('\\x07' at position 9)"),
+        ),
+        (
+            {"review_weeks": 5},
+            (
+                "review_weeks",
+                "must be three whole numbers of weeks (two interim reviews and the final one), "
+                "not 5",
+            ),
+        ),
+        (
+            {"review_weeks": (4, 2, 6)},
+            ("review_weeks", "must increase from above 0, not (4, 2, 6)"),
+        ),
+        (
+            {"final_review_within_days": 3661},
+            ("final_review_within_days", "must be at most 3660 (ten years of days), not 3661"),
+        ),
+        (
+            {"weighting_points": -1},
+            ("weighting_points", "must be a whole number, 0 or more, not -1"),
+        ),
+        (
+            {"weighting_points": 2**31},
+            ("weighting_points", "must be at most 2147483647, not 2147483648"),
+        ),
+        ({"roles": ["ap_head"]}, ("roles", "must map each trigger to the roles that fire it")),
+        (
+            {"roles": {**ROLES, "reopen": frozenset({Role.AP_HEAD})}},
+            ("roles.reopen", f"is not a trigger; the triggers are {TRIGGERS}"),
+        ),
+        (
+            {"roles": {**ROLES, "withdraw": ["governor"]}},
+            (
+                "roles.withdraw",
+                "must be a list of roles (ap_head, ap_staff, host_head, host_staff, "
+                "la_admissions, parent, child), not ['governor']",
+            ),
+        ),
+        ({"roles": {**ROLES, "withdraw": []}}, ("roles.withdraw", "no role may fire it")),
+        (
+            {"roles": {k: v for k, v in ROLES.items() if k != "note_at_panel"}},
+            ("roles.note_at_panel", "is missing: no role may fire it"),
+        ),
+        (
+            {"review_parties": "ap"},
+            (
+                "review_parties",
+                "must be a list of Party values (ap, host, parent, child, la, other)",
+            ),
+        ),
+        ({"emergency_review_parties": []}, ("emergency_review_parties", "must name at least one")),
+    ],
+    ids=[
+        "prose",
+        "weeks-not-three",
+        "weeks-not-increasing",
+        "days-too-many",
+        "points-negative",
+        "points-too-many",
+        "roles-not-a-mapping",
+        "roles-unknown-trigger",
+        "roles-not-roles",
+        "roles-empty",
+        "roles-missing-trigger",
+        "parties-not-a-list",
+        "parties-none",
+    ],
+)
+def test_each_kind_of_refusal_names_the_later_problems_too(
+    changes: dict[str, Any], first: tuple[str, str]
+) -> None:
+    error = refused(**changes, edition=99)
+    assert [(field, problem) for field, problem, _ in error.problems] == [first, EDITION_99]
+
+
+def test_roles_keyed_by_trigger_are_named_by_the_triggers_name() -> None:
+    """A refusal names `roles.withdraw`, however the caller keyed the mapping."""
+    roles = {Trigger(name): roles for name, roles in ROLES.items()}
+    roles[Trigger.WITHDRAW] = frozenset()
+    error = refused(roles=roles)
+    assert error.problems == (("roles.withdraw", "no role may fire it", None),)
+
+
+def test_a_file_saved_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
+    """Notepad's "UTF-8 with BOM": the mark is not part of the first key."""
+    path = tmp_path / "shire.toml"
+    path.write_text(HEADER + "weighting_points = 2\n", encoding="utf-8-sig")
+    assert path.read_bytes().startswith(b"\xef\xbb\xbf")
+    protocol = Protocol.from_file(path)
+    assert (protocol.id, protocol.weighting_points) == ("testshire", 2)
+
+
+def test_a_file_missing_fields_names_its_other_problems_too() -> None:
+    """Unknown keys and role lists that are not names come first, in the file's order; the
+    missing fields, which have no line, after them."""
+    error = refused_toml('id = "x"\ncolour = 1\nversion = "1"\n[roles]\nopen = [1]\n', "shire.toml")
+    assert error.problems == (
+        ("colour", "is not a protocol field", 2),
+        ("roles.open", "must be a list of role names", 5),
+        ("title", "is missing", None),
+        ("source", "is missing", None),
+        ("effective_from", "is missing", None),
+    )
+
+
+@pytest.mark.parametrize(
+    ("given", "kind"), [("worcestershire", "str"), (b"w", "bytes"), (5, "int"), (None, "NoneType")]
+)
+def test_the_registry_refuses_what_is_not_a_collection_of_protocols(given: Any, kind: str) -> None:
+    """A string is iterable, but not a collection of protocols."""
+    with pytest.raises(ProtocolDefinitionError) as caught:
+        protocol_registry(given)
+    assert caught.value.problems == (
+        ("protocols", f"must be a collection of Protocols, not {kind}", None),
     )

@@ -19,10 +19,12 @@ from reintegration_fsm import (
     Actor,
     FormInvalid,
     PastoralSupportPlan,
+    ProtocolDefinitionError,
     ProtocolError,
     ReintegrationTimetable,
     fields,
 )
+from reintegration_fsm.protocol.definition import WORCESTERSHIRE
 from reintegration_fsm.stores.retention import RetentionPolicy
 from scenario import (
     PUPIL,
@@ -203,3 +205,56 @@ def test_no_validator_raises_a_form_invalid_of_its_own_making() -> None:
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
                 assert node.func.id != "FormInvalid", path.name
+
+
+# -- a protocol: `fail_definition` ---------------------------------------------------------------
+
+
+def protocol_problems(**changes: Any) -> list[tuple[str, str]]:
+    with pytest.raises(ProtocolDefinitionError) as caught:
+        attrs.evolve(WORCESTERSHIRE, **changes)
+    assert all(line is None for _, _, line in caught.value.problems)
+    return [(field, problem) for field, problem, _ in caught.value.problems]
+
+
+def test_a_protocols_cross_field_check_waits_when_the_first_bad_field_is_one_it_reads() -> None:
+    """Weeks that do not increase are not also past a 20-day limit; weeks that are no
+    numbers are not compared with it (no TypeError)."""
+    assert protocol_problems(review_weeks=(9, 4, 2), final_review_within_days=20) == [
+        ("review_weeks", "must increase from above 0, not (9, 4, 2)"),
+    ]
+    assert protocol_problems(review_weeks="2, 4, 6", final_review_within_days=20) == [
+        (
+            "review_weeks",
+            "must be three whole numbers of weeks (two interim reviews and the final one), "
+            "not '2, 4, 6'",
+        ),
+    ]
+
+
+def test_a_protocols_cross_field_check_is_not_made_on_a_limit_with_a_problem_of_its_own() -> None:
+    assert protocol_problems(place_offer_school_days=0, final_review_within_days=0) == [
+        ("place_offer_school_days", "must be a whole number above 0, not 0"),
+        ("final_review_within_days", "must be a whole number above 0, not 0"),
+    ]
+
+
+def test_a_protocols_cross_field_problem_met_first_names_the_later_problems() -> None:
+    """The limit's check fails before any later field's: it is named for the review weeks."""
+    assert protocol_problems(review_weeks=(2, 4, 9), weighting_points=-1) == [
+        (
+            "review_weeks",
+            "the final review at 9 weeks (63 days) is past final_review_within_days (42)",
+        ),
+        ("weighting_points", "must be a whole number, 0 or more, not -1"),
+    ]
+
+
+def test_a_roles_problem_gathered_after_another_is_named_for_its_trigger() -> None:
+    """Only the roles' first problem (in trigger order): a field's validator stops at it."""
+    roles = dict(WORCESTERSHIRE.roles) | {"withdraw": frozenset(), "open": frozenset()}
+    assert protocol_problems(place_offer_school_days=0, roles=roles, retention_years=0) == [
+        ("place_offer_school_days", "must be a whole number above 0, not 0"),
+        ("roles.open", "no role may fire it"),
+        ("retention_years", "must be a whole number above 0, not 0"),
+    ]
