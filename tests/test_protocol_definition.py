@@ -148,6 +148,17 @@ def test_the_final_review_limit_may_be_exactly_the_final_reviews_weeks() -> None
     )
 
 
+@pytest.mark.parametrize(("bad", "written"), [(True, "true"), (1.0, "1.0"), (2.0, "2.0")])
+def test_the_edition_is_1_or_2_not_a_bool_nor_a_float(bad: Any, written: str) -> None:
+    """`edition=True` (equal to 1) built a protocol that wrote `edition = true`; `edition=2.0`
+    built one whose `to_toml` raised a bare TypeError. Both were read from a file too."""
+    error = refused(edition=bad)
+    assert error.problems == (("edition", f"must be one of (1, 2), not {bad!r}", None),)
+    error = refused_toml(HEADER + f"edition = {written}\n", "shire.toml")
+    assert (error.field, error.line) == ("edition", 6)
+    assert attrs.evolve(WORCESTERSHIRE, edition=1).edition == 1
+
+
 def test_the_weighting_may_be_0_but_not_negative_nor_a_bool() -> None:
     assert attrs.evolve(WORCESTERSHIRE, weighting_points=0).weighting_points == 0
     for bad in (-1, False, "3"):

@@ -330,7 +330,9 @@ class Protocol:
 
     @edition.validator
     def _known_edition(self, attribute: attrs.Attribute[Any], value: Any) -> None:
-        if value not in EDITIONS:
+        # True equals 1 and 2.0 equals 2: neither is an edition (a bool or a float is no
+        # number of the library's rules, and `to_toml` cannot write the float back).
+        if not isinstance(value, int) or isinstance(value, bool) or value not in EDITIONS:
             raise fail_definition(self, attribute, f"must be one of {EDITIONS}, not {value!r}")
 
     def __reduce__(self) -> tuple[Any, ...]:
