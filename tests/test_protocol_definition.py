@@ -638,6 +638,16 @@ EDITION_99 = ("edition", "must be one of (1, 2), not 99")
 @pytest.mark.parametrize(
     ("changes", "first"),
     [
+        ({"id": ""}, ("id", "must not be blank")),
+        ({"title": "  "}, ("title", "must be non-empty text, not '  '")),
+        (
+            {"effective_from": "2025-09-01"},
+            ("effective_from", "must be a date, not '2025-09-01'"),
+        ),
+        (
+            {"place_offer_school_days": 0},
+            ("place_offer_school_days", "must be a whole number above 0, not 0"),
+        ),
         (
             {"title": "Testshire\x07"},
             ("title", "holds a control character ('\\x07' at position 9)"),
@@ -694,6 +704,10 @@ EDITION_99 = ("edition", "must be one of (1, 2), not 99")
         ({"emergency_review_parties": []}, ("emergency_review_parties", "must name at least one")),
     ],
     ids=[
+        "label",
+        "prose-blank",
+        "day",
+        "positive",
         "prose",
         "weeks-not-three",
         "weeks-not-increasing",
