@@ -770,3 +770,14 @@ def test_the_registry_refuses_what_is_not_a_collection_of_protocols(given: Any, 
     assert caught.value.problems == (
         ("protocols", f"must be a collection of Protocols, not {kind}", None),
     )
+
+
+def test_a_file_missing_fields_still_has_its_values_checked() -> None:
+    error = refused_toml('id = "x"\nplace_offer_school_days = 0\n', "shire.toml")
+    assert [(field, problem, line) for field, problem, line in error.problems] == [
+        ("place_offer_school_days", "must be a whole number above 0, not 0", 2),
+        ("version", "is missing", None),
+        ("title", "is missing", None),
+        ("source", "is missing", None),
+        ("effective_from", "is missing", None),
+    ]

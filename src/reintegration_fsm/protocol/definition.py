@@ -390,6 +390,12 @@ class Protocol:
                 else:
                     named[key] = value
             values["roles"] = {**_SEED["roles"], **named}
+        # A required field the file lacks is named, and the seed's value stands in for it, so
+        # that the fields the file gives are checked too.
+        for field in attrs.fields(cls):
+            if field.default is attrs.NOTHING and field.name not in values:
+                problems.append((field.name, "is missing"))
+                values[field.name] = _SEED[field.name]
         try:
             protocol = cls(**values)
         except ProtocolDefinitionError as error:
