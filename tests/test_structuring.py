@@ -19,7 +19,6 @@ from reintegration_fsm import (
     Reintegration,
     ReintegrationTimetable,
     ReviewMeeting,
-    fields,
 )
 from reintegration_fsm.serialisation import (
     structure,
@@ -29,6 +28,7 @@ from reintegration_fsm.serialisation import (
 )
 from reintegration_fsm.stores.retention import RetentionPolicy
 from scenario import AP_HEAD, FIRST_REVIEW, OPENED, PUPIL, START, consent, review
+from test_validation import IMPOSSIBLE_FOR
 
 TOMORROW = (dt.date.today() + dt.timedelta(days=1)).isoformat()
 
@@ -36,12 +36,11 @@ WRONG_JSON = st.sampled_from([{"not": "this"}, 1.5, [True]])
 """JSON no field of any form reads."""
 
 IMPOSSIBLE_JSON: dict[Any, Any] = {
-    fields.text: "a bell \x07",
-    fields.name: "two\nlines",
-    fields.given_name: " ",
-    fields.past_day: TOMORROW,
-    fields.count: -1,
-    fields.percentage: 101,
+    # What each field validator refuses (test_validation's table), as JSON writes it.
+    **{
+        check: value.isoformat() if isinstance(value, dt.date) else value
+        for check, value in IMPOSSIBLE_FOR.items()
+    },
     (Pupil, "key_stage"): 9,
     (ReintegrationTimetable, "week_beginning"): (START + dt.timedelta(days=1)).isoformat(),
 }
