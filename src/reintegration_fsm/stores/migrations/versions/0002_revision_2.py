@@ -130,10 +130,8 @@ def upgrade() -> None:
         "ix_rfsm_open_items_due": [*ITEM_INDEX_COLUMNS, "opened_on"],
         "ix_rfsm_open_items_authority_due": ["authority", *ITEM_INDEX_COLUMNS, "opened_on"],
     }
-    for index, on in new_item_indexes.items():
-        resumable.drop_index(index, "rfsm_open_items", unless_on=on)
     resumable.add_column("rfsm_open_items", sa.Column("opened_on", sa.Date, nullable=True))
-    for index, on in new_item_indexes.items():
+    for index, on in new_item_indexes.items():  # (each replaces revision 1's of its name)
         resumable.create_index(index, "rfsm_open_items", on)
     resumable.create_table(
         "rfsm_weightings",
