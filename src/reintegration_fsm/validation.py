@@ -5,12 +5,12 @@ it, for nothing here runs until a validator fails: then `fail` checks the fields
 one on the same instance (attrs sets every field before it runs any validator) and the
 validator raises one `FormInvalid` listing every problem, in field order.
 
-A validator raises `fail(...)` for its problem, never a `FormInvalid` of its own making, and a
-converter never raises (it leaves what it cannot convert for the validator to refuse), so that
-no problem stops the others being found. A validator that reads other fields (a cross-field
-check: a plan's end not before its start) is marked with `reads`: it runs only when the fields
-it reads have no problem of their own, and it belongs on the last of the fields it reads, as
-attrs runs a class's validators in field order.
+A validator raises `fail(...)` (a protocol's, `fail_definition(...)`) for its problem, never an
+error of its own making, and a converter never raises (it leaves what it cannot convert for the
+validator to refuse), so that no problem stops the others being found. A validator that reads
+other fields (a cross-field check: a plan's end not before its start) is marked with `reads`: it
+runs only when the fields it reads have no problem of their own, and it belongs on the last of
+the fields it reads, as attrs runs a class's validators in field order.
 """
 
 from __future__ import annotations
