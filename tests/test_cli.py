@@ -254,7 +254,52 @@ def test_timeline_of_one_case(demo_db: str) -> None:
     result = invoke(demo_db, "timeline", "DEMO-0002")
     assert result.exit_code == 0
     assert "called an emergency review" in result.stdout
-    assert "DELETE_FROM_ROLL (host, due 2026-03-05)" in result.stdout
+    assert "DELETE_FROM_ROLL (host, opened 2026-03-04, due 2026-03-05)" in result.stdout
+
+
+def test_two_open_obligations_of_one_kind_are_told_apart_by_when_they_were_opened(
+    demo_db: str, tmp_path: Path
+) -> None:
+    """DEMO-0002 owes the paperwork twice (after the emergency review and after the outcome):
+    the timeline dates each, and a discharge closes the older one."""
+    paperwork = "SEND_PAPERWORK_TO_ADMISSIONS (ap, opened"
+
+    def open_paperwork() -> tuple[list[str], list[str | None]]:
+        text = invoke(demo_db, "timeline", "DEMO-0002").stdout
+        still_open = text[text.index("Obligations still open:") :]
+        lines = [line.strip() for line in still_open.splitlines() if paperwork in line]
+        found = json_out(invoke(demo_db, "timeline", "DEMO-0002", "--format", "json"))
+        days = [
+            o["opened_on"]
+            for o in found["obligations_open"]
+            if o["kind"] == "send_paperwork_to_admissions"
+        ]
+        return lines, days
+
+    lines, days = open_paperwork()
+    assert lines == [
+        "SEND_PAPERWORK_TO_ADMISSIONS (ap, opened 2026-03-04)",
+        "SEND_PAPERWORK_TO_ADMISSIONS (ap, opened 2026-03-05)",
+    ]
+    assert days == ["2026-03-04", "2026-03-05"]
+    data = write(tmp_path / "discharge.json", {"kind": "send_paperwork_to_admissions"})
+    done = invoke(
+        demo_db,
+        "apply",
+        "DEMO-0002",
+        "discharge",
+        "--data",
+        data,
+        *AP[:-1],
+        "Larkspur Learning Centre",
+        "--on",
+        "2026-03-06",
+    )
+    assert done.exit_code == 0, done.output
+    assert open_paperwork() == (
+        ["SEND_PAPERWORK_TO_ADMISSIONS (ap, opened 2026-03-05)"],
+        ["2026-03-05"],
+    )
 
 
 def test_verify_is_quiet_when_sound_and_exits_1_after_tampering(demo_db: str) -> None:

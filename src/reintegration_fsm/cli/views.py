@@ -142,8 +142,11 @@ def timeline(case: Reintegration, on: dt.date, calendar: SchoolCalendar | None =
     if not case.obligations:
         lines.append("    none")
     for obligation in case.obligations:
+        # Opened when: two open obligations of one kind (paperwork after each meeting) differ
+        # by it, and `discharge` closes the oldest.
+        opened = f", opened {obligation.opened_on}" if obligation.opened_on is not None else ""
         due = f", due {obligation.due}" if obligation.due is not None else ""
-        lines.append(f"    {_kind(obligation.kind.value)} ({obligation.owner.value}{due})")
+        lines.append(f"    {_kind(obligation.kind.value)} ({obligation.owner.value}{opened}{due})")
     return "\n".join(lines)
 
 
@@ -228,7 +231,12 @@ def timeline_json(
         "steps": steps,
         "deadlines": [_deadline_json(d, case, on, calendar) for d in case.deadlines],
         "obligations_open": [
-            {"kind": o.kind.value, "owner": o.owner.value, "due": _iso(o.due)}
+            {
+                "kind": o.kind.value,
+                "owner": o.owner.value,
+                "opened_on": _iso(o.opened_on),
+                "due": _iso(o.due),
+            }
             for o in case.obligations
         ],
     }
