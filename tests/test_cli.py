@@ -645,7 +645,7 @@ def test_an_invalid_import_changes_nothing_and_lists_every_reason(
     assert result.exit_code == 2
     assert "DEMO-0002" in result.stderr
     assert "does not replay" in result.stderr
-    assert "Actor.role" in result.stderr
+    assert "transition 2: Transition.actor.role: invalid value" in result.stderr
     assert no_store_made(empty_db)
 
 

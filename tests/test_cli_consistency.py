@@ -424,6 +424,7 @@ def test_each_problem_of_an_imported_transition_is_its_own_line(
     result = invoke(f"sqlite:///{tmp_path / 'new.sqlite'}", "import", data)
     assert result.exit_code == 2
     assert result.stderr.splitlines()[1:] == [
-        "  - case DEMO-0003, transition 3: Actor.name: required field missing",
-        "  - case DEMO-0003, transition 3: Actor.role: invalid value for type, expected Role",
+        "  - case DEMO-0003, transition 3: Transition.actor.name: required field missing",
+        "  - case DEMO-0003, transition 3: Transition.actor.role: invalid value for type, "
+        "expected Role",
     ]

@@ -152,8 +152,41 @@ def test_a_transitions_actor_keeps_every_problem() -> None:
     json["actor"] = {"id": "ap-1", "role": "boss", "organisation": ""}
     with pytest.raises(FormInvalid) as caught:
         transition_from_json(json)
-    assert caught.value.form == "Actor"
+    assert caught.value.form == "Transition"
     assert caught.value.problems == (
-        ("name", "required field missing"),
-        ("role", "invalid value for type, expected Role"),
+        ("actor.name", "required field missing"),
+        ("actor.role", "invalid value for type, expected Role"),
     )
+
+
+def test_a_transition_names_every_bad_field_at_once() -> None:
+    """It stopped at the first bad key: an import file's author fixed one mistake per run."""
+    case = Reintegration.open(
+        "C-1", PUPIL, "Brookfield Learning Centre", "Example County Council", by=AP_HEAD, on=OPENED
+    )
+    json = transition_to_json(case.history[0])
+    del json["trigger"]
+    json |= {
+        "seq": "1",
+        "source": "nowhere",
+        "dest": 3,
+        "actor": {**json["actor"], "role": "boss"},
+        "on": "yesterday",
+        "data": [json["data"]],
+    }
+    with pytest.raises(FormInvalid) as caught:
+        transition_from_json(json)
+    assert [field for field, _ in caught.value.problems] == [
+        "seq",
+        "trigger",
+        "source",
+        "dest",
+        "actor.role",
+        "on",
+        "data",
+    ]
+    assert dict(caught.value.problems)["trigger"] == "required field missing"
+    assert dict(caught.value.problems)["source"] == "'nowhere' is not a stage"
+    assert PUPIL.name not in str(caught.value)  # the data is never quoted
+    good = transition_to_json(case.history[0])
+    assert transition_from_json(good) == case.history[0]

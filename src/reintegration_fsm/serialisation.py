@@ -229,27 +229,63 @@ def transition_from_json(data: Any) -> Transition:
     """A transition from `transition_to_json`'s output.
 
     Raises:
-        FormInvalid: the data is not a transition.
+        FormInvalid: the data is not a transition; naming every bad field, the actor's at
+            `actor.<field>` (a field missing, a value of the wrong type or unknown to the
+            vocabulary; the data's values are never quoted: they hold the child's personal data).
     """
+    if not isinstance(data, dict):
+        raise FormInvalid("Transition", "?", f"expected a JSON object, not {type(data).__name__}")
+    problems: list[tuple[str, str]] = []
+    read: dict[str, Any] = {}
+    for name, reader in _TRANSITION_FIELDS.items():
+        if name not in data:
+            problems.append((name, "required field missing"))
+            continue
+        try:
+            read[name] = reader(data[name])
+        except FormInvalid as error:  # the actor: each of its problems at its own path
+            problems += [
+                (name if field == "?" else f"{name}.{field}", what)
+                for field, what in error.problems
+            ]
+        except (KeyError, TypeError, ValueError) as error:
+            problems.append((name, str(error)))
+    if problems:
+        raise FormInvalid.of("Transition", problems)
+    return Transition(**read)
+
+
+def _stage_or_none(value: Any) -> Stage | None:
+    return None if value is None else _stage(value)
+
+
+def _stage(value: Any) -> Stage:
+    if not isinstance(value, str):
+        raise TypeError(f"expected a stage name, not {type(value).__name__}")
     try:
-        source, payload = data["source"], data["data"]
-        if not isinstance(payload, dict):  # a transition's own (frozen) data is one too
-            # Its type, not its text: the data holds the child's personal data.
-            raise TypeError(f"its data must be a JSON object, not {type(payload).__name__}")
-        _refuse_floats(payload)
-        return Transition(
-            seq=converter.structure(data["seq"], int),
-            trigger=converter.structure(data["trigger"], str),
-            source=None if source is None else Stage(source),
-            dest=Stage(data["dest"]),
-            actor=structure(data["actor"], Actor),
-            on=_structure_date(data["on"], dt.date),
-            data=payload,
-        )
-    except FormInvalid:
-        raise
-    except (KeyError, TypeError, ValueError) as error:
-        raise FormInvalid("Transition", "?", f"not a transition: {error}") from None
+        return Stage(value)
+    except ValueError:
+        raise ValueError(f"{value!r} is not a stage") from None
+
+
+def _payload(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):  # a transition's own (frozen) data is one too
+        # Its type, not its text: the data holds the child's personal data.
+        raise TypeError(f"must be a JSON object, not {type(value).__name__}")
+    _refuse_floats(value)
+    return value
+
+
+_TRANSITION_FIELDS: dict[str, Callable[[Any], Any]] = {
+    "seq": lambda value: converter.structure(value, int),
+    "trigger": lambda value: converter.structure(value, str),
+    "source": _stage_or_none,
+    "dest": _stage,
+    "actor": lambda value: structure(value, Actor),
+    "on": lambda value: _structure_date(value, dt.date),
+    "data": _payload,
+}
+"""How each field of `transition_to_json`'s output is read back, in its order."""
 
 
 def _refuse_floats(value: Any) -> None:
