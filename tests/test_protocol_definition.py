@@ -397,6 +397,32 @@ def test_roles_that_are_not_names_are_refused_with_their_line() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("roles", "lines"),
+    [
+        ('[roles]\nopen = ["ap_hed"]\nrecord_consent = [1]\n', (7, 8)),
+        ('roles.open = ["ap_hed"]\nroles.record_consent = [1]\n', (6, 7)),
+        ('"roles" . open = ["ap_hed"]\n  roles . "record_consent" = [1]\n', (6, 7)),
+        ('roles = { open = ["ap_hed"], record_consent = [1] }\n', (6, 6)),
+        ('roles = { open = [\n  "ap_hed"], record_consent = [1] }\n', (6, 6)),
+    ],
+    ids=["table", "dotted", "quoted", "inline", "inline-over-lines"],
+)
+def test_roles_in_any_toml_layout_are_refused_at_their_lines_in_file_order(
+    roles: str, lines: tuple[int, int]
+) -> None:
+    """Role lists written as dotted keys or in an inline table were refused with no line, the
+    list of numbers (found first) before `open`: only a `[roles]` table was located."""
+    error = refused_toml(HEADER + roles + "[extras]\n", "shire.toml")
+    assert [(field, line) for field, _, line in error.problems] == [
+        ("roles.open", lines[0]),
+        ("roles.record_consent", lines[1]),
+        ("extras", 6 + roles.count("\n")),
+    ]
+    assert "ap_hed" in error.problems[0][1]
+    assert error.problems[1][1] == "must be a list of role names"
+
+
 def test_roles_in_a_file_override_only_the_triggers_named() -> None:
     protocol = Protocol.from_toml(HEADER + '[roles]\nwithdraw = ["parent"]\n')
     assert protocol.roles_for("withdraw") == frozenset({Role.PARENT})

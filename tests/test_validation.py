@@ -250,11 +250,30 @@ def test_a_protocols_cross_field_problem_met_first_names_the_later_problems() ->
     ]
 
 
-def test_a_roles_problem_gathered_after_another_is_named_for_its_trigger() -> None:
-    """Only the roles' first problem (in trigger order): a field's validator stops at it."""
+def test_every_roles_problem_gathered_after_another_is_named_for_its_trigger() -> None:
+    """Each trigger's problem, in trigger order: the validator stopped at the first."""
     roles = dict(WORCESTERSHIRE.roles) | {"withdraw": frozenset(), "open": frozenset()}
     assert protocol_problems(place_offer_school_days=0, roles=roles, retention_years=0) == [
         ("place_offer_school_days", "must be a whole number above 0, not 0"),
         ("roles.open", "no role may fire it"),
+        ("roles.withdraw", "no role may fire it"),
         ("retention_years", "must be a whole number above 0, not 0"),
     ]
+
+
+def test_every_roles_problem_met_first_is_named_then_the_later_fields() -> None:
+    """The roles' own validator failing first names each trigger's problem, then the rest."""
+    roles = {key: value for key, value in WORCESTERSHIRE.roles.items() if key != "discharge"} | {
+        "brew_tea": frozenset(),
+        "withdraw": frozenset({"governor"}),
+    }
+    found = protocol_problems(roles=roles, retention_years=0)
+    assert [field for field, _ in found] == [
+        "roles.brew_tea",
+        "roles.withdraw",
+        "roles.discharge",
+        "retention_years",
+    ]
+    assert found[0][1].startswith("is not a trigger")
+    assert found[1][1].startswith("must be a list of roles")
+    assert found[2][1] == "is missing: no role may fire it"

@@ -62,13 +62,21 @@ def fail(instance: Any, attribute: attrs.Attribute[Any], problem: str) -> FormIn
 
 
 def fail_definition(
-    instance: Any, attribute: attrs.Attribute[Any], problem: str, field: str | None = None
+    instance: Any,
+    attribute: attrs.Attribute[Any],
+    problem: str,
+    field: str | None = None,
+    *,
+    more: Iterable[tuple[str, str]] = (),
 ) -> ProtocolDefinitionError:
     """`fail` for a protocol's field: the error names `field` (default: the attribute's name,
-    or a part of it, as `roles.open`), then every later problem of the protocol being built."""
+    or a part of it, as `roles.open`), then the field's `more` problems (`(part, problem)`:
+    another trigger's roles), then every later problem of the protocol being built."""
     later = _gathered(instance, attribute.name)
     return ProtocolDefinitionError(
-        field or attribute.name, problem, also=[(name, what, None) for name, what in later]
+        field or attribute.name,
+        problem,
+        also=[(name, what, None) for name, what in (*more, *later)],
     )
 
 
@@ -96,17 +104,18 @@ def _reads(check: Any) -> frozenset[str]:
 
 def _problem(
     checks: Iterable[Any], instance: Any, field: attrs.Attribute[Any]
-) -> tuple[str, str] | None:
-    """The first problem the checks find in `field`, as `(field named, problem)`."""
+) -> list[tuple[str, str]]:
+    """What the first check to fail finds in `field`, each `(field named, problem)`: one
+    problem, or a protocol's for each part of the field (`roles.open`, `roles.withdraw`)."""
     value = getattr(instance, field.name)
     for check in checks:
         try:
             check(instance, field, value)
         except FormInvalid as error:
-            return field.name, error.problem
-        except ProtocolDefinitionError as error:  # its field may be a part (`roles.open`)
-            return error.field, error.problem
-    return None
+            return [(field.name, error.problem)]
+        except ProtocolDefinitionError as error:  # its fields may be parts (`roles.open`)
+            return [(name, what) for name, what, _ in error.problems]
+    return []
 
 
 def _later_problems(instance: Any, bad: str) -> list[tuple[str, str]]:
@@ -116,20 +125,20 @@ def _later_problems(instance: Any, bad: str) -> list[tuple[str, str]]:
     if bad not in names:  # a validator asked of another class's field: nothing to gather
         return []
     later = fields[names.index(bad) + 1 :]
-    found: dict[str, tuple[str, str]] = {}
+    found: dict[str, list[tuple[str, str]]] = {}
     crossing: list[tuple[attrs.Attribute[Any], list[Any]]] = []
     for field in later:
         if field.validator is None:
             continue
         parts = _parts(field.validator)
-        problem = _problem([c for c in parts if not _reads(c)], instance, field)
-        if problem is not None:
-            found[field.name] = problem
+        problems = _problem([c for c in parts if not _reads(c)], instance, field)
+        if problems:
+            found[field.name] = problems
         else:
             crossing.append((field, [c for c in parts if _reads(c)]))
     for field, checks in crossing:
         unsound = {bad, *found}
-        problem = _problem([c for c in checks if not _reads(c) & unsound], instance, field)
-        if problem is not None:
-            found[field.name] = problem
-    return [found[name] for name in names if name in found]
+        problems = _problem([c for c in checks if not _reads(c) & unsound], instance, field)
+        if problems:
+            found[field.name] = problems
+    return [problem for name in names for problem in found.get(name, ())]

@@ -45,12 +45,19 @@ EDITIONS = (1, 2)
 run under edition 1 for life."""
 
 _SEED_FILE = "worcestershire.toml"
-_KEY = re.compile(r"^\s*([A-Za-z0-9_\"'-]+)\s*=")
+_NAME = r"""(?:[A-Za-z0-9_-]+|"[^"\n]*"|'[^'\n]*')"""
+_DOTTED = rf"{_NAME}(?:\s*\.\s*{_NAME})*"
+_KEY = re.compile(rf"^\s*({_DOTTED})\s*=\s*")
+"""A key at the start of a line (`open`, `roles.open`, `"open"`), and where its value starts."""
+_INLINE_KEY = re.compile(rf"[{{,]\s*({_DOTTED})\s*=")
+"""A key inside an inline table on the line (`roles = {{ open = [...], ... }}`)."""
 _TABLE = re.compile(r"^\s*\[\s*([A-Za-z0-9_.-]+)\s*\]\s*$")
+_PART = re.compile(_NAME)
 
 
-def _read_toml(text: str, where: str) -> tuple[dict[str, Any], dict[str, int]]:
-    """The TOML's values, and the line of each key (`roles.open` for a key of `[roles]`)."""
+def _read_toml(text: str, where: str) -> tuple[dict[str, Any], dict[str, tuple[int, int]]]:
+    """The TOML's values, and where each key is, (line, column) (`roles.open` for a key of
+    `[roles]`)."""
     if not isinstance(text, str):
         raise ProtocolDefinitionError(
             "(file)", f"must be TOML text, not {type(text).__name__}", path=where
@@ -69,19 +76,49 @@ def _read_toml(text: str, where: str) -> tuple[dict[str, Any], dict[str, int]]:
             path=where,
             line=int(found.group(1)) if found else None,
         ) from None
-    lines: dict[str, int] = {}
+    return data, _key_lines(text)
+
+
+def _key_lines(text: str) -> dict[str, tuple[int, int]]:
+    """Where each key is, (line, column), by its dotted name (`roles.open`), in a table,
+    written dotted or in an inline table; a guide for messages, not a TOML parser (`tomllib`
+    read the file)."""
+    lines: dict[str, tuple[int, int]] = {}
     table = ""
     for number, line in enumerate(text.splitlines(), start=1):
         header = _TABLE.match(line)
         if header is not None:
             table = header.group(1)
-            lines.setdefault(table, number)
+            lines.setdefault(table, (number, 0))
             continue
         key = _KEY.match(line)
-        if key is not None:
-            name = key.group(1).strip("\"'")
-            lines.setdefault(f"{table}.{name}" if table else name, number)
-    return data, lines
+        if key is None:
+            continue
+        name = _dotted(table, key.group(1))
+        lines.setdefault(name, (number, key.start(1)))
+        value = line[key.end() :]
+        if value.startswith("{"):
+            for inner in _INLINE_KEY.finditer(value):
+                lines.setdefault(
+                    _dotted(name, inner.group(1)), (number, key.end() + inner.start(1))
+                )
+    return lines
+
+
+def _dotted(table: str, key: str) -> str:
+    parts = [part.strip("\"'") for part in _PART.findall(key)]
+    return ".".join([table, *parts] if table else parts)
+
+
+def _place_of(places: Mapping[str, tuple[int, int]], field: str) -> tuple[int, int] | None:
+    """Where `field` is; else the line of the nearest key it is part of (`roles` for
+    `roles.open`), after the keys found on that line."""
+    if field in places:
+        return places[field]
+    while field := field.rpartition(".")[0]:
+        if field in places:
+            return places[field][0], sys.maxsize
+    return None
 
 
 def _seed_values() -> dict[str, Any]:
@@ -210,30 +247,25 @@ def _check_roles(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> 
             instance, attribute, "must map each trigger to the roles that fire it"
         )
     triggers = {trigger.value for trigger in Trigger}
+    problems = []
     for trigger, roles in value.items():
         if trigger not in triggers:
-            raise fail_definition(
-                instance,
-                attribute,
-                field=f"roles.{trigger}",
-                problem=f"is not a trigger; the triggers are {', '.join(sorted(triggers))}",
-            )
-        if not isinstance(roles, frozenset) or not all(isinstance(r, Role) for r in roles):
+            listed = ", ".join(sorted(triggers))
+            problems.append((f"roles.{trigger}", f"is not a trigger; the triggers are {listed}"))
+        elif not isinstance(roles, frozenset) or not all(isinstance(r, Role) for r in roles):
             choices = ", ".join(role.value for role in Role)
-            raise fail_definition(
-                instance,
-                attribute,
-                field=f"roles.{trigger}",
-                problem=f"must be a list of roles ({choices}), not {roles!r}",
+            problems.append(
+                (f"roles.{trigger}", f"must be a list of roles ({choices}), not {roles!r}")
             )
-        if not roles:
-            raise fail_definition(
-                instance, attribute, field=f"roles.{trigger}", problem="no role may fire it"
-            )
-    for trigger in sorted(triggers - set(value)):
-        raise fail_definition(
-            instance, attribute, field=f"roles.{trigger}", problem="is missing: no role may fire it"
-        )
+        elif not roles:
+            problems.append((f"roles.{trigger}", "no role may fire it"))
+    problems += [
+        (f"roles.{trigger}", "is missing: no role may fire it")
+        for trigger in sorted(triggers - set(value))
+    ]
+    if problems:
+        (field, problem), *more = problems
+        raise fail_definition(instance, attribute, problem, field=field, more=more)
 
 
 def _seed(name: str) -> Any:
@@ -376,7 +408,7 @@ class Protocol:
     @classmethod
     def from_toml(cls, text: str, where: str = "<protocol>") -> Protocol:
         """Read a protocol from TOML text (as `from_file` does); `where` names it in errors."""
-        data, lines = _read_toml(text, where)
+        data, places = _read_toml(text, where)
         known = {field.name for field in attrs.fields(cls)}
         problems = [(key, "is not a protocol field") for key in data if key not in known]
         values = {key: value for key, value in data.items() if key in known}
@@ -405,11 +437,13 @@ class Protocol:
             problems += [(field, "is missing") for field in missing or ["(file)"]]
         if not problems:
             return protocol
-        # Every problem, in the file's order (a missing key, which has no line, last).
-        problems.sort(key=lambda found: lines.get(found[0], len(text)))
+        # Every problem, in the file's order (a missing key, which has no line, last); a key
+        # inside an inline table or a multi-line value at the line it starts on.
+        at = {field: place for field, _ in problems if (place := _place_of(places, field))}
+        problems.sort(key=lambda found: at.get(found[0], (len(text) + 1, 0)))
         (field, problem), *rest = problems
         found = ProtocolDefinitionError(field, problem, also=[(f, p, None) for f, p in rest])
-        raise found.located(where, lines) from None
+        raise found.located(where, {field: line for field, (line, _) in at.items()}) from None
 
     def to_toml(self) -> str:
         """The protocol as a TOML file `from_file` reads back."""
