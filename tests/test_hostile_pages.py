@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -161,3 +162,48 @@ def test_xlsx_cells_are_text_never_formulas(
     formulas = [c for c in cells if isinstance(c.value, str) and c.value.startswith("=")]
     assert formulas, "the hostile host school is in the sheet"
     assert {c.data_type for c in formulas} == {"s"}
+
+
+PROBE = """
+<script>
+  // Test harness only (the pages have no script): what the browser made of the page.
+  const right = document.body.getBoundingClientRect().right;
+  document.documentElement.setAttribute("data-measured", JSON.stringify({
+    title: document.title,
+    scripts: document.scripts.length,
+    handlers: document.querySelectorAll("[onerror], [onload], img, iframe, a[href]").length,
+    styles: [...document.querySelectorAll("body style, body link")]
+      .filter((e) => !e.closest("svg")).length,  // the report's charts style themselves
+    hidden: getComputedStyle(document.body).display === "none",
+    page: document.documentElement.scrollWidth,
+    window: window.innerWidth,
+    past_the_body: [...document.querySelectorAll("body *")]
+      .filter((e) => e.getBoundingClientRect().right > right + 1)
+      .map((e) => e.tagName + ": " + e.textContent.slice(0, 40)),
+  }));
+</script>
+"""
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_in_a_browser_no_script_runs_and_no_word_pushes_past_the_page(
+    hostile_db: str, name: str, tmp_path: Path
+) -> None:
+    """Chromium at A4 width: the hostile markup made no element and ran nothing (the title is
+    the page's own), and a 240-letter word or a school's name without a space wraps inside its
+    column instead of pushing the table past the printed page's edge."""
+    from test_report_browser import A4_WIDTH, browse
+
+    probe = tmp_path / "probe.html"
+    html = page(hostile_db, name)
+    probe.write_text(html.replace("</body>", PROBE + "</body>"), encoding="utf-8")
+    result = browse(probe, "--dump-dom", f"--window-size={A4_WIDTH},1200", profile=tmp_path / "p")
+    assert result.returncode == 0, result.stderr[-2000:]
+    found = re.search(r'data-measured="([^"]*)"', result.stdout)
+    assert found is not None, "the harness did not run: " + result.stderr[-2000:]
+    seen = json.loads(found.group(1).replace("&quot;", '"').replace("&amp;", "&"))
+    assert "PWNED" not in seen["title"] or seen["title"].startswith("Reintegration forms:")
+    assert seen["scripts"] == 1  # the harness's own
+    assert (seen["handlers"], seen["styles"], seen["hidden"]) == (0, 0, False)
+    assert seen["past_the_body"] == []
+    assert seen["page"] <= seen["window"]
