@@ -20,6 +20,7 @@ from reintegration_fsm.cli.common import (
     today,
     write_output,
 )
+from reintegration_fsm.cli.text import neutralise
 from reintegration_fsm.errors import CaseNotFound
 from reintegration_fsm.rules import same_name
 from reintegration_fsm.stores import SqlAlchemyStore
@@ -101,7 +102,7 @@ def export(
     on, calendar, policy = today(), found.calendar(), store.retention
     value = subject_access.response(held, request, on, calendar, policy)
     if output_format == "html":
-        text = subject_access.render_html(value, held)
+        text = neutralise(subject_access.render_html(value, held))
     elif case_id is not None:
         text = to_json(subject_access.one_case(held[0], request, on, calendar, policy)) + "\n"
     else:

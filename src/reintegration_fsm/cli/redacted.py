@@ -42,7 +42,9 @@ def shown_text(text: str, notes: Sequence[RedactionNote], *, html: bool = False)
     if not _PATTERN.search(text):
         return text
     note = date_note(notes)
-    return _PATTERN.sub(str(escape(note)) if html else note.replace("\\", "\\\\"), text)
+    shown = str(escape(note)) if html else note
+    # A function, not a template: a reason's backslashes (`C:\Requests`, `\1`) stay as typed.
+    return _PATTERN.sub(lambda _: shown, text)
 
 
 def shown_json(value: Any, notes: Sequence[RedactionNote], *, keep: str = "history") -> Any:

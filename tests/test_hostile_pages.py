@@ -1,0 +1,209 @@
+"""What a case's hostile text does to the pages, letters and tables made for people.
+
+Every free-text field of a case that ended after an emergency review (so that it has every form
+and the failure letter) is given markup, formula and bidirectional-override text, through the
+ordinary import; then each command that shows it is run. The text may appear only escaped in
+HTML, never with a bidirectional control in any page or terminal output, and never as a formula
+a spreadsheet would run. Invented names only.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from reintegration_fsm.cli import cli
+
+CASE = "HOSTILE-1"
+RLO = "\u202e"
+LONG_WORD = "Supercalifragilistic" * 12
+"""240 letters without a space: a pasted link or a name typed without spaces."""
+HOSTILE = {
+    # demo value -> what an attacker (or a careless paste) put there instead
+    "Quinn Placeholder": f"Quinn <script>document.title='PWNED'</script>{RLO}redlohecalP",
+    "Bea Placeholder": "Bea \"><img src=x onerror=\"document.title='PWNED'\">",
+    "Larkspur Learning Centre": f"Larkspur</textarea></style></title><script>x()</script>{RLO}",
+    "Millbridge High School": "=HYPERLINK(\"http://evil.example/m\",\"Millbridge\") '><svg "
+    "onload=alert(5)> \u2066javascript:alert(4)",
+    "Exampleshire County Council": "Exampleshire}</style><style>body{display:none}</style>",
+    "Jules Okonjo": '=HYPERLINK("http://evil.example/x","click")',
+    "Robin Ashdown": "@SUM(1+1)*cmd|' /C calc'!A0",
+    "Kit Marlowe-Penn": "-2+3 Kit",
+    "Noor Faraday": "+44 Noor\u200dFaraday Za\u0301\u0302\u0303lgo \U0001f469\u200d\U0001f467",
+    "Avery Holm": "\tAvery Holm",
+    "Daily mentoring with a key worker": f"Daily mentoring <b>bold</b> {LONG_WORD}",
+    "Settled for two terms, attending well, keen on the host's courses.": f"\t=1+1 {LONG_WORD}",
+}
+RAW = tuple(value for value in HOSTILE.values() if "<" in value)
+BIDI = ("\u202a", "\u202b", "\u202c", "\u202d", RLO, "\u2066", "\u2067", "\u2068", "\u2069")
+ENV: dict[str, str | None] = {"RFSM_CALENDAR": None, "RFSM_AUTHORITY": None}
+
+
+def invoke(url: str, *args: str) -> Result:
+    return CliRunner().invoke(cli, ["--db", url, *args], env=ENV)
+
+
+def ok(result: Result) -> Result:
+    assert result.exit_code == 0, result.output
+    return result
+
+
+@pytest.fixture(scope="module")
+def hostile_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo's cases and HOSTILE-1: DEMO-0002 (ended by an emergency review) retyped."""
+    folder = tmp_path_factory.mktemp("hostile")
+    url = f"sqlite:///{folder / 'cases.sqlite'}"
+    ok(invoke(url, "demo"))
+    history = ok(invoke(url, "history", "DEMO-0002", "--format", "json")).stdout
+    for demo, hostile in {"DEMO-0002": CASE, **HOSTILE}.items():
+        history = history.replace(json.dumps(demo)[1:-1], json.dumps(hostile)[1:-1])
+    (folder / "hostile.json").write_text(history, encoding="utf-8")
+    ok(invoke(url, "import", str(folder / "hostile.json")))
+    return folder / "cases.sqlite"
+
+
+@pytest.fixture
+def hostile_db(hostile_file: Path, tmp_path: Path) -> str:
+    copy = tmp_path / "cases.sqlite"
+    shutil.copy(hostile_file, copy)
+    return f"sqlite:///{copy}"
+
+
+PAGES = {
+    "render": ("render", CASE),
+    "export html": ("export", CASE, "--format", "html"),
+    "report html": ("--calendar", "sample", "report", "--year", "2025/26"),
+}
+
+
+def page(url: str, name: str) -> str:
+    args = PAGES[name]
+    before, after = (args[:2], args[2:]) if args[0] == "--calendar" else ((), args)
+    return ok(CliRunner().invoke(cli, [*before, "--db", url, *after], env=ENV)).stdout
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_hostile_text_appears_in_a_page_only_escaped(hostile_db: str, name: str) -> None:
+    """No typed `<` reaches a page as markup: each hostile value is there, escaped, and never
+    raw."""
+    html = page(hostile_db, name)
+    for value in RAW:
+        assert value[value.index("<") :][:12] not in html, (name, value)
+    assert "&lt;/textarea&gt;&lt;/style&gt;&lt;/title&gt;&lt;script&gt;" in html
+    if name != "report html":  # the report names no child
+        assert "&lt;img src=x onerror=" in html
+        assert "Quinn &lt;script&gt;" in html
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_no_page_holds_a_bidirectional_control(hostile_db: str, name: str) -> None:
+    """A right-to-left override in a name would make the rest of its line read backwards ("...
+    redlohecalP, born 2 October 2011" read "Placeholder" and a garbled date): every page shows it
+    as the escape `\\u202e`, as the terminal does."""
+    html = page(hostile_db, name)
+    assert not [c for c in BIDI if c in html], name
+    assert "\\u202e" in html, name
+    assert "\U0001f469\u200d\U0001f467" in html or name == "report html"  # an emoji stays
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("letter", CASE),
+        ("render", CASE, "--text"),
+        ("timeline", CASE),
+        ("history", CASE),
+        ("cases",),
+        ("due", "--on", "2026-12-01", "--case", CASE),
+    ],
+    ids=" ".join,
+)
+def test_text_for_a_terminal_holds_no_bidirectional_control(
+    hostile_db: str, args: tuple[str, ...]
+) -> None:
+    """What a terminal shows holds no override and no escape sequence, and the letter is
+    refused for no case: it is there, the hostile text shown as text."""
+    out = ok(invoke(hostile_db, *args)).stdout
+    assert not [c for c in (*BIDI, "\x1b", "\x9b") if c in out]
+    assert "Quinn <script>" in out or args[0] in ("due", "history")
+
+
+FORMULAS = [("cases",), ("due", "--on", "2026-12-01"), ("history", CASE)]
+
+
+@pytest.mark.parametrize("args", FORMULAS, ids=" ".join)
+def test_csv_cells_never_start_a_formula(hostile_db: str, args: tuple[str, ...]) -> None:
+    """OWASP's CSV injection: no cell starts with `=`, `+`, `-`, `@`, a tab or a return; the
+    host school and the actors' names that did are there, after a `'`."""
+    out = ok(invoke(hostile_db, *args, "--format", "csv")).stdout_bytes.decode("utf-8-sig")
+    cells = [cell for row in csv.reader(io.StringIO(out)) for cell in row]
+    assert [cell for cell in cells if cell[:1] in ("=", "+", "-", "@", "\t", "\r")] == []
+    assert any(cell.startswith("'=HYPERLINK(") for cell in cells)
+    if args[0] == "history":
+        assert {"'-2+3 Kit", "'\tAvery Holm"} <= set(cells)
+
+
+@pytest.mark.parametrize("args", FORMULAS[:2], ids=" ".join)
+def test_xlsx_cells_are_text_never_formulas(
+    hostile_db: str, args: tuple[str, ...], tmp_path: Path
+) -> None:
+    """In a workbook the host school `=HYPERLINK(...)` is a text cell holding exactly that."""
+    openpyxl = pytest.importorskip("openpyxl")
+    book = tmp_path / "out.xlsx"
+    ok(invoke(hostile_db, *args, "--format", "xlsx", "-o", str(book)))
+    cells = [c for row in openpyxl.load_workbook(book).active.iter_rows() for c in row]
+    formulas = [c for c in cells if isinstance(c.value, str) and c.value.startswith("=")]
+    assert formulas, "the hostile host school is in the sheet"
+    assert {c.data_type for c in formulas} == {"s"}
+
+
+PROBE = """
+<script>
+  // Test harness only (the pages have no script): what the browser made of the page.
+  const right = document.body.getBoundingClientRect().right;
+  document.documentElement.setAttribute("data-measured", JSON.stringify({
+    title: document.title,
+    scripts: document.scripts.length,
+    handlers: document.querySelectorAll("[onerror], [onload], img, iframe, a[href]").length,
+    styles: [...document.querySelectorAll("body style, body link")]
+      .filter((e) => !e.closest("svg")).length,  // the report's charts style themselves
+    hidden: getComputedStyle(document.body).display === "none",
+    page: document.documentElement.scrollWidth,
+    window: window.innerWidth,
+    past_the_body: [...document.querySelectorAll("body *")]
+      .filter((e) => e.getBoundingClientRect().right > right + 1)
+      .map((e) => e.tagName + ": " + e.textContent.slice(0, 40)),
+  }));
+</script>
+"""
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_in_a_browser_no_script_runs_and_no_word_pushes_past_the_page(
+    hostile_db: str, name: str, tmp_path: Path
+) -> None:
+    """Chromium at A4 width: the hostile markup made no element and ran nothing (the title is
+    the page's own), and a 240-letter word or a school's name without a space wraps inside its
+    column instead of pushing the table past the printed page's edge."""
+    from test_report_browser import A4_WIDTH, browse
+
+    probe = tmp_path / "probe.html"
+    html = page(hostile_db, name)
+    probe.write_text(html.replace("</body>", PROBE + "</body>"), encoding="utf-8")
+    result = browse(probe, "--dump-dom", f"--window-size={A4_WIDTH},1200", profile=tmp_path / "p")
+    assert result.returncode == 0, result.stderr[-2000:]
+    found = re.search(r'data-measured="([^"]*)"', result.stdout)
+    assert found is not None, "the harness did not run: " + result.stderr[-2000:]
+    seen = json.loads(found.group(1).replace("&quot;", '"').replace("&amp;", "&"))
+    assert "PWNED" not in seen["title"] or seen["title"].startswith("Reintegration forms:")
+    assert seen["scripts"] == 1  # the harness's own
+    assert (seen["handlers"], seen["styles"], seen["hidden"]) == (0, 0, False)
+    assert seen["past_the_body"] == []
+    assert seen["page"] <= seen["window"]
