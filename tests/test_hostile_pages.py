@@ -19,7 +19,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+from reintegration_fsm import SqlAlchemyStore, documents
 from reintegration_fsm.cli import cli
+from reintegration_fsm.reports import academic_year, figures
+from reintegration_fsm.reports.html import render_html
 
 CASE = "HOSTILE-1"
 RLO = "\u202e"
@@ -28,9 +31,9 @@ LONG_WORD = "Supercalifragilistic" * 12
 HOSTILE = {
     # demo value -> what an attacker (or a careless paste) put there instead
     "Quinn Placeholder": f"Quinn <script>document.title='PWNED'</script>{RLO}redlohecalP",
-    "Bea Placeholder": "Bea \"><img src=x onerror=\"document.title='PWNED'\">",
+    "Bea Placeholder": 'Bea "><img src=x onerror="document.title=\'PWNED\'">',
     "Larkspur Learning Centre": f"Larkspur</textarea></style></title><script>x()</script>{RLO}",
-    "Millbridge High School": "=HYPERLINK(\"http://evil.example/m\",\"Millbridge\") '><svg "
+    "Millbridge High School": '=HYPERLINK("http://evil.example/m","Millbridge") \'><svg '
     "onload=alert(5)> \u2066javascript:alert(4)",
     "Exampleshire County Council": "Exampleshire}</style><style>body{display:none}</style>",
     "Jules Okonjo": '=HYPERLINK("http://evil.example/x","click")',
@@ -111,6 +114,23 @@ def test_no_page_holds_a_bidirectional_control(hostile_db: str, name: str) -> No
     assert not [c for c in BIDI if c in html], name
     assert "\\u202e" in html, name
     assert "\U0001f469\u200d\U0001f467" in html or name == "report html"  # an emoji stays
+
+
+def test_the_librarys_own_pages_hold_no_bidirectional_control(hostile_db: str) -> None:
+    """An MIS rendering through the library, not the command line, got the override as it was:
+    only the command line showed it as an escape. Now `documents.render_html`, `render_text`
+    and the report's `render_html` do, and the command line uses the same function."""
+    case = SqlAlchemyStore(hostile_db).load(CASE)
+    year = academic_year("2025/26")
+    report = render_html(figures([case], year, on=year.end), made_on=year.end)
+    for name, text in {
+        "forms, HTML": documents.render_html(case),
+        "forms, text": documents.render_text(case),
+        "report": report,
+    }.items():
+        assert not [c for c in BIDI if c in text], name
+        assert "\\u202e" in text, name
+    assert "\U0001f469\u200d\U0001f467" in documents.render_html(case)  # an emoji stays
 
 
 @pytest.mark.parametrize(

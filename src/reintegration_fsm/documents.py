@@ -33,6 +33,7 @@ from reintegration_fsm.forms import (
 from reintegration_fsm.protocol.payloads import Referral
 from reintegration_fsm.protocol.reading import read_payload
 from reintegration_fsm.protocol.steps import STEP, Printable
+from reintegration_fsm.shown import neutralise
 from reintegration_fsm.version import __version__
 from reintegration_fsm.vocabulary import Evidence, Party, Rating, ReviewKind, Session
 
@@ -580,10 +581,11 @@ def _context(case: Reintegration, on: dt.date | None) -> dict[str, Any]:
 
 
 def render_html(case: Reintegration, on: dt.date | None = None) -> str:
-    """The case's forms as one printable HTML page (A4, one form per page); all text escaped."""
-    return _ENVIRONMENT.get_template("case.html").render(_context(case, on))
+    """The case's forms as one printable HTML page (A4, one form per page); all text escaped,
+    control characters and bidirectional overrides shown as escapes (`\\u202e`)."""
+    return neutralise(_ENVIRONMENT.get_template("case.html").render(_context(case, on)))
 
 
 def render_text(case: Reintegration, on: dt.date | None = None) -> str:
-    """The case's forms as plain text, for email."""
-    return _ENVIRONMENT.get_template("case.txt").render(_context(case, on))
+    """The case's forms as plain text, for email; control characters shown as escapes."""
+    return neutralise(_ENVIRONMENT.get_template("case.txt").render(_context(case, on)))

@@ -240,7 +240,7 @@ def report(
         try:
             from reintegration_fsm.reports.html import render_html
 
-            data = neutralise(render_html(counted, made_on=common.today()))
+            data = render_html(counted, made_on=common.today())
         except ImportError as error:
             raise Failure(
                 f"report --format html: {neutralise(str(error), single_line=True)}",

@@ -15,6 +15,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from reintegration_fsm.reports.charts import Chart, charts
 from reintegration_fsm.reports.model import Figures
 from reintegration_fsm.reports.tables import Table, Value, tables
+from reintegration_fsm.shown import neutralise
 from reintegration_fsm.version import __version__
 
 LONG_TABLES = frozenset({"offers_made", "schools"})
@@ -87,7 +88,8 @@ def _percent(value: float | None) -> str:
 
 
 def render_html(found: Figures, *, made_on: dt.date | None = None, title: str = "") -> str:
-    """The report page for `found`.
+    """The report page for `found`; control characters and bidirectional overrides in a
+    school's name shown as escapes (`\\u202e`).
 
     Raises:
         ImportError: matplotlib is not installed (the message says how to install it).
@@ -123,7 +125,7 @@ def render_html(found: Figures, *, made_on: dt.date | None = None, title: str = 
     ]
     where = found.school or "All schools"
     scope = f"{found.period.label}. {where}; cases as they stood on {found.on.isoformat()}."
-    return _ENVIRONMENT.get_template("report.html").render(
+    page = _ENVIRONMENT.get_template("report.html").render(
         title=title or "Reintegration: figures for the Fair Access panel",
         scope=scope,
         headline=headline,
@@ -132,3 +134,4 @@ def render_html(found: Figures, *, made_on: dt.date | None = None, title: str = 
         version=__version__,
         made_on=(made_on or dt.date.today()).isoformat(),
     )
+    return neutralise(page)
