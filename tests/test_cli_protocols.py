@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner, Result
 
 import scenario as sc
@@ -152,6 +153,27 @@ def test_a_broken_protocol_file_given_to_the_group_is_bad_input(tmp_path: Path) 
     result = invoke("--db", db, "--protocol", str(bad), "due")
     assert result.exit_code == 2
     assert "protocol file" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("id: x\n", ", line 1: not valid TOML: Expected '=' after a key"),
+        ('id = "x"\nextra = 1\n', ": 5 problems"),
+    ],
+    ids=["not-toml", "several"],
+)
+def test_a_protocol_files_problem_names_the_file_once(tmp_path: Path, text: str, said: str) -> None:
+    """One problem read "protocol file F: F, line 1: (file): not valid TOML ...": the file
+    twice, and a field that is no field."""
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text)
+    result = invoke("protocol", "check", str(bad))
+    assert result.exit_code == 2
+    first = result.stderr.splitlines()[0]
+    assert first.startswith(f"error: protocol file {bad}{said}")
+    assert result.stderr.count(str(bad)) == 1
+    assert "(file)" not in result.stderr
 
 
 def test_check_lists_every_problem_of_a_protocol_each_on_its_own_line(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from reintegration_fsm.cli.errors import Failure
 from reintegration_fsm.cli.text import neutralise
 from reintegration_fsm.errors import ProtocolDefinitionError
-from reintegration_fsm.protocol.definition import Protocol
+from reintegration_fsm.protocol.definition import WHOLE_FILE, Protocol
 
 PROTOCOLS_ENV = "RFSM_PROTOCOLS"
 """Protocol files to register, separated by the system's path separator (`:` on Linux)."""
@@ -24,19 +24,22 @@ def read_protocol(path: str) -> Protocol:
     try:
         return Protocol.from_file(path)
     except ProtocolDefinitionError as error:
-        if len(error.problems) == 1:
-            raise Failure(f"protocol file {neutralise(path)}: {neutralise(str(error))}") from None
-        raise Failure(
-            f"protocol file {neutralise(path)}: {len(error.problems)} problems",
-            [
-                neutralise(f"{'' if line is None else f'line {line}: '}{field}: {problem}")
-                for field, problem, line in error.problems
-            ],
-        ) from None
+        shown = [_problem(field, problem, line) for field, problem, line in error.problems]
+        if len(shown) == 1:
+            joined = ":" if error.problems[0][2] is None else ","
+            raise Failure(f"protocol file {neutralise(path)}{joined} {shown[0]}") from None
+        raise Failure(f"protocol file {neutralise(path)}: {len(shown)} problems", shown) from None
     except OSError as error:
         raise Failure(f"cannot read protocol file {neutralise(path)}: {error.strerror}") from None
     except UnicodeDecodeError:
         raise Failure(f"protocol file {neutralise(path)} is not UTF-8 text") from None
+
+
+def _problem(field: str, problem: str, line: int | None) -> str:
+    """One problem of a file: `line 11: review_weeks: must increase ...` (the file's own
+    problems, such as text that is not TOML, without a field)."""
+    where = "" if line is None else f"line {line}: "
+    return neutralise(f"{where}{'' if field == WHOLE_FILE else f'{field}: '}{problem}")
 
 
 def registered(paths: Sequence[str]) -> tuple[Protocol, ...]:

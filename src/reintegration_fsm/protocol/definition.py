@@ -45,6 +45,8 @@ EDITIONS = (1, 2)
 run under edition 1 for life."""
 
 _SEED_FILE = "worcestershire.toml"
+WHOLE_FILE = "(file)"
+"""The field a problem of a protocol file as a whole is named for (text that is not TOML)."""
 _NAME = r"""(?:[A-Za-z0-9_-]+|"[^"\n]*"|'[^'\n]*')"""
 _DOTTED = rf"{_NAME}(?:\s*\.\s*{_NAME})*"
 _KEY = re.compile(rf"^\s*({_DOTTED})\s*=\s*")
@@ -60,18 +62,18 @@ def _read_toml(text: str, where: str) -> tuple[dict[str, Any], dict[str, tuple[i
     `[roles]`)."""
     if not isinstance(text, str):
         raise ProtocolDefinitionError(
-            "(file)", f"must be TOML text, not {type(text).__name__}", path=where
+            WHOLE_FILE, f"must be TOML text, not {type(text).__name__}", path=where
         )
     try:
         data = tomllib.loads(text)
     except RecursionError:
         raise ProtocolDefinitionError(
-            "(file)", "not valid TOML: nested too deeply to read", path=where
+            WHOLE_FILE, "not valid TOML: nested too deeply to read", path=where
         ) from None
     except tomllib.TOMLDecodeError as error:
         found = re.search(r"line (\d+)", str(error))
         raise ProtocolDefinitionError(
-            "(file)",
+            WHOLE_FILE,
             f"not valid TOML: {error}",
             path=where,
             line=int(found.group(1)) if found else None,
@@ -434,7 +436,7 @@ class Protocol:
             problems += [(field, problem) for field, problem, _ in error.problems]
         except TypeError as error:
             missing = re.findall(r"'(\w+)'", str(error))
-            problems += [(field, "is missing") for field in missing or ["(file)"]]
+            problems += [(field, "is missing") for field in missing or [WHOLE_FILE]]
         if not problems:
             return protocol
         # Every problem, in the file's order (a missing key, which has no line, last); a key
