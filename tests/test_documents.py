@@ -74,6 +74,29 @@ def test_the_letter_is_the_cases_own(demo: dict[str, Reintegration]) -> None:
     assert "<li>Daily mentoring with a key worker</li>" in html
 
 
+def test_a_reason_written_over_several_lines_stays_one_bullet(
+    demo: dict[str, Reintegration],
+) -> None:
+    """A reason typed over lines (a blank one between) broke the letter's list: its later
+    lines ended the list, which printed as a paragraph of "- " lines."""
+    form = scenario.letter(
+        reasons=("Three incidents:\nleft the site on Monday\n\n  a fight on Thursday  ", "Late"),
+        support_provided=("Daily mentoring",),
+    )
+    text = form.render(demo["DEMO-0002"])
+    assert "- Three incidents:\n  left the site on Monday\n  a fight on Thursday\n- Late\n" in text
+    lists = [block.items for block in documents.letter_document(text).letter if block.items]
+    assert lists == [
+        ("Three incidents:\nleft the site on Monday\na fight on Thursday", "Late"),
+        ("Daily mentoring",),
+    ]
+    one_line = documents.letter_document(scenario.letter().render(demo["DEMO-0002"]))
+    assert [block.items for block in one_line.letter if block.items] == [
+        ("Alex left the site without permission three times in one week.",),
+        ("Daily mentoring with a key worker", "Adapted timetable"),
+    ]
+
+
 def test_the_timetable_is_laid_out_as_a_week(demo: dict[str, Reintegration]) -> None:
     """Ten sessions a week and the time in education."""
     html = documents.render_html(demo["DEMO-0001"], ON)

@@ -498,8 +498,14 @@ def letter_document(text: str) -> Document:
     blocks: list[LetterBlock] = []
     for paragraph in text.strip("\n").split("\n\n"):
         lines = paragraph.split("\n")
-        if all(line.startswith("- ") for line in lines):
-            blocks.append(LetterBlock(items=tuple(line[2:] for line in lines)))
+        if lines[0].startswith("- ") and all(line.startswith(("- ", "  ")) for line in lines):
+            items: list[str] = []
+            for line in lines:  # an item's later lines are indented under it
+                if line.startswith("- "):
+                    items.append(line[2:])
+                else:
+                    items[-1] += "\n" + line[2:]
+            blocks.append(LetterBlock(items=tuple(items)))
         else:
             blocks.append(LetterBlock(text="\n".join(lines)))
     return Document(

@@ -128,7 +128,7 @@ class FailureLetter:
             "",
             "The reasons for my decision are as follows:",
             "",
-            *(f"- {reason.strip()}" for reason in self.reasons),
+            *(_item(reason) for reason in self.reasons),
             "",
             *checks,
             "",
@@ -140,7 +140,7 @@ class FailureLetter:
             "I have also included details of the support that was put in place to support the "
             "reintegration:",
             "",
-            *(f"- {support.strip()}" for support in self.support_provided),
+            *(_item(support) for support in self.support_provided),
             "",
             f"The head teacher of {home_head_phrase} has been notified of my decision and would "
             "like to meet with you to discuss what will happen next. I would ask you to contact "
@@ -155,3 +155,10 @@ class FailureLetter:
             "School Admissions",
         ]
         return "\n".join(lines) + "\n"
+
+
+def _item(text: str) -> str:
+    """One bullet of a list in the letter: its lines after the first indented under it, blank
+    lines left out (a blank line would end the list)."""
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return "- " + "\n  ".join(lines)
