@@ -14,6 +14,7 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -95,11 +96,14 @@ def report_page(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return page
 
 
-def measured(page: Path, tmp_path: Path) -> tuple[dict[str, object], list[str]]:
-    """The page with the harness, as chromium laid it out, and its console lines."""
+def measured(
+    page: Path, tmp_path: Path, harness: str = MEASURE
+) -> tuple[dict[str, Any], list[str]]:
+    """The page with the harness (a script setting `data-measured` to JSON), as chromium laid
+    it out, and its console lines."""
     probe = tmp_path / "probe.html"
     html = page.read_text(encoding="utf-8")
-    probe.write_text(html.replace("</body>", MEASURE + "</body>"), encoding="utf-8")
+    probe.write_text(html.replace("</body>", harness + "</body>"), encoding="utf-8")
     result = browse(probe, "--dump-dom", f"--window-size={A4_WIDTH},1200", profile=tmp_path / "p")
     assert result.returncode == 0, result.stderr[-2000:]
     found = re.search(r'data-measured="([^"]*)"', result.stdout)
@@ -130,7 +134,7 @@ def test_the_screenshot_is_not_blank(report_page: Path, tmp_path: Path) -> None:
     """A screenshot of the whole page at A4 width has ink on it, in more than one colour."""
     image_module = pytest.importorskip("matplotlib.image")
     value, _ = measured(report_page, tmp_path)
-    height = min(int(value["height"]), 16000)  # type: ignore[call-overload]
+    height = min(int(value["height"]), 16000)
     shot = Path(os.environ.get("RFSM_REPORT_SCREENSHOT") or tmp_path / "report.png")
     result = browse(
         report_page,
