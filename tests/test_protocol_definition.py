@@ -423,6 +423,22 @@ def test_roles_in_any_toml_layout_are_refused_at_their_lines_in_file_order(
     assert error.problems[1][1] == "must be a list of role names"
 
 
+def test_every_triggers_bad_roles_in_a_file_are_named_each_at_its_line() -> None:
+    """The roles' check stopped at the first trigger it refused: a second misspelt role, an
+    unknown trigger and one left with no role each took another run of `protocol check`."""
+    error = refused_toml(
+        HEADER + '[roles]\nopen = ["ap_hed"]\nbrew_tea = ["ap_head"]\nwithdraw = []\n',
+        "shire.toml",
+    )
+    assert [(field, line) for field, _, line in error.problems] == [
+        ("roles.open", 7),
+        ("roles.brew_tea", 8),
+        ("roles.withdraw", 9),
+    ]
+    assert error.problems[1][1].startswith("is not a trigger")
+    assert error.problems[2][1] == "no role may fire it"
+
+
 def test_roles_in_a_file_override_only_the_triggers_named() -> None:
     protocol = Protocol.from_toml(HEADER + '[roles]\nwithdraw = ["parent"]\n')
     assert protocol.roles_for("withdraw") == frozenset({Role.PARENT})

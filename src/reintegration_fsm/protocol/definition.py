@@ -112,6 +112,10 @@ def _dotted(table: str, key: str) -> str:
     return ".".join([table, *parts] if table else parts)
 
 
+_LAST = (sys.maxsize, 0)
+"""Where a problem with no key in the file (a missing field) sorts: after every other."""
+
+
 def _place_of(places: Mapping[str, tuple[int, int]], field: str) -> tuple[int, int] | None:
     """Where `field` is; else the line of the nearest key it is part of (`roles` for
     `roles.open`), after the keys found on that line."""
@@ -432,17 +436,14 @@ class Protocol:
                 values[field.name] = _SEED[field.name]
         try:
             protocol = cls(**values)
-        except ProtocolDefinitionError as error:
+        except ProtocolDefinitionError as error:  # every field is given: no TypeError
             problems += [(field, problem) for field, problem, _ in error.problems]
-        except TypeError as error:
-            missing = re.findall(r"'(\w+)'", str(error))
-            problems += [(field, "is missing") for field in missing or [WHOLE_FILE]]
         if not problems:
             return protocol
         # Every problem, in the file's order (a missing key, which has no line, last); a key
         # inside an inline table or a multi-line value at the line it starts on.
         at = {field: place for field, _ in problems if (place := _place_of(places, field))}
-        problems.sort(key=lambda found: at.get(found[0], (len(text) + 1, 0)))
+        problems.sort(key=lambda found: at.get(found[0], _LAST))
         (field, problem), *rest = problems
         found = ProtocolDefinitionError(field, problem, also=[(f, p, None) for f, p in rest])
         raise found.located(where, {field: line for field, (line, _) in at.items()}) from None
