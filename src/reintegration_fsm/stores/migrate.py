@@ -40,6 +40,9 @@ BY_SCHEMA = "create_schema"
 BY_MIGRATIONS = "upgrade"
 """A making by `upgrade()`: every migration in turn, each stamped."""
 HEADS = ("head", "heads")
+"""The names of the newest revision, besides its own."""
+CUT_OFF = "the store's making was cut off before it finished"
+"""What the refusal of a store whose making was cut off says."""
 
 _creating = sa.Table(CREATING, sa.MetaData(), sa.Column("made_by", sa.String(16), primary_key=True))
 
@@ -56,11 +59,14 @@ def upgrade(url_or_engine: str | URL | Engine, revision: str = "head") -> None:
     """Migrate the database at `url_or_engine` up to `revision` (default: the newest).
 
     Each migration runs in the one transaction (MariaDB commits DDL as it goes). A SQLite file
-    this creates is readable by its owner only.
+    this creates is readable by its owner only. On a database holding none of the library's
+    tables, the making is marked (`CREATING`) until it is whole; a making cut off part way is
+    finished the way it began.
 
     Raises:
-        StoreError: no such revision, or the database failed (`.retryable` says whether the
-            same call may simply be tried again).
+        StoreError: no such revision, a revision other than the newest while a making cut off
+            part way stands, or the database failed (`.retryable` says whether the same call
+            may simply be tried again).
     """
     with converted("upgrade the database"):
         engine, made = engines.open_engine(url_or_engine)
@@ -138,9 +144,6 @@ def _lay(conn: Connection, made_by: str) -> None:
     and the row with the next CREATE, before any of the store's tables is made."""
     conn.execute(sa.schema.CreateTable(_creating))
     conn.execute(sa.insert(_creating).values(made_by=made_by))
-
-
-CUT_OFF = "the store's making was cut off before it finished"
 
 
 def cut_off_making(conn: Connection) -> str | None:
