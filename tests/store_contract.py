@@ -52,7 +52,7 @@ from reintegration_fsm import (
 )
 from reintegration_fsm.stores import DueItem, InMemoryStore, SqlAlchemyStore, at_once, schema
 from reintegration_fsm.stores import sql as sql_store
-from reintegration_fsm.stores.migrate import VERSION_TABLE
+from reintegration_fsm.stores.migrate import CREATING, VERSION_TABLE
 from reintegration_fsm.stores.rows import Row, item_key, open_item_rows
 from scenario import (
     ADMISSIONS,
@@ -308,12 +308,13 @@ def as_case(value: object) -> Reintegration:
 
 # -- SQL databases -------------------------------------------------------------------------------
 def reset_database(engine: sa.Engine) -> None:
-    """Drop the store's tables (their triggers go with them), the migration version table, and
-    the tables a migration cut off part way holds aside (`0003_evidence.HELD`)."""
+    """Drop the store's tables (their triggers go with them), the migration version table, the
+    tables a migration cut off part way holds aside (`0003_evidence.HELD`), and the table that
+    marks a store's making cut off part way (`migrate.CREATING`)."""
     held = importlib.import_module("reintegration_fsm.stores.migrations.versions.0003_evidence")
     with engine.begin() as conn:
         schema.metadata.drop_all(conn)
-        for table in (VERSION_TABLE, *held.HELD.values()):
+        for table in (VERSION_TABLE, CREATING, *held.HELD.values()):
             conn.execute(sa.text(f"DROP TABLE IF EXISTS {table}"))
 
 

@@ -38,7 +38,7 @@ from reintegration_fsm.cli.text import echo_text, neutralise, to_json
 from reintegration_fsm.errors import StoreError
 from reintegration_fsm.protocol.definition import Protocol
 from reintegration_fsm.stores import SqlAlchemyStore, sqlite, upgrade
-from reintegration_fsm.stores.migrate import refuse_behind
+from reintegration_fsm.stores.migrate import CREATING, refuse_behind
 
 __all__ = [
     "AUTHORITY_ENV",
@@ -125,9 +125,13 @@ class Settings:
         """The store; with `create` (a command that adds cases), its schema is made first when
         the database has none.
 
+        A store whose making was cut off part way (`migrate.CREATING` stands) is finished
+        first by a command that creates, and refused by any other.
+
         Raises:
             Failure: without `create`, the database holds no store (exit 2): a mistyped path
                 or another application's database is named, never made into an empty store;
+                or the store's making was cut off part way (exit 3, naming `db upgrade`);
                 or the group's `--authority` and RFSM_AUTHORITY name no one scope (exit 2).
         """
         if self.refused_scope is not None:
@@ -157,10 +161,14 @@ class Settings:
                     raise Failure(f"--db: {error.__cause__}") from None
                 raise  # failure_from: a URL of the wrong kind is bad input, else unavailable
             try:
-                if not inspect(store.engine).has_table("rfsm_cases"):
+                tables = inspect(store.engine)
+                cut_off = tables.has_table(CREATING)  # the store's first use was interrupted
+                if cut_off and not create:
+                    raise self._cut_off()
+                if cut_off or not tables.has_table("rfsm_cases"):
                     if not create:
                         raise self._no_store()
-                    upgrade(store.engine)
+                    upgrade(store.engine)  # makes the store, or finishes its making
                 else:  # a store made by an older release: its rows do not fit this one's
                     with store.engine.connect() as conn:
                         refuse_behind(conn, "use the database")
@@ -177,6 +185,17 @@ class Settings:
                 "Check the path or URL. A store is made by `db upgrade`, or by the first "
                 "`apply ... open`, `import` or `demo` on a new database.",
             ),
+        )
+
+    def _cut_off(self) -> Failure:
+        return Failure(
+            f"--db {shown_url(self.url)}: the case store's making was cut off before it "
+            "finished (its first use was interrupted), so its tables are not all there",
+            (
+                "Run `reintegration-fsm db upgrade` to finish making it (the first `apply ... "
+                "open`, `import` or `demo` finishes it too).",
+            ),
+            UNAVAILABLE,
         )
 
     def discard_new_store(self) -> None:

@@ -1,10 +1,22 @@
-"""Apply the Alembic migrations shipped in `reintegration_fsm/stores/migrations`."""
+"""Apply the Alembic migrations shipped in `reintegration_fsm/stores/migrations`, and make a store
+on a database holding none so that a making cut off part way is known.
+
+MariaDB commits each CREATE at once: a store's making (`create_schema()`, or `upgrade()` from an
+empty database) cut off part way left tables under no stamp, or no stamp of the newest revision,
+which read as a store. So the making begins by committing the table `CREATING`, naming how it
+makes the store, and drops it last, after the stamp: while it stands, `refuse_behind` refuses
+the database, and `create_schema()` and `upgrade()` finish the making the same way it began.
+A database that holds the library's tables but no stamp and no `CREATING` (made by a build from
+before `create_schema()` stamped) is left as it was: only a making that laid `CREATING` is
+finished. On SQLite and PostgreSQL a making is one transaction, so a cut-off leaves nothing.
+"""
 
 from __future__ import annotations
 
 import functools
 from importlib import resources
 
+import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from alembic.migration import MigrationContext
@@ -14,11 +26,25 @@ from alembic.util import CommandError
 from sqlalchemy import URL, Connection, Engine
 
 from reintegration_fsm.errors import StoreError
-from reintegration_fsm.stores import engines
+from reintegration_fsm.stores import engines, schema
 from reintegration_fsm.stores.failures import converted
 
 VERSION_TABLE = "rfsm_alembic_version"
 """Our own version table, so that the library's migrations never meet an application's."""
+
+CREATING = "rfsm_creating"
+"""The table that stands while a store is made on a database holding none of the library's
+tables; its one row names how (`BY_SCHEMA` or `BY_MIGRATIONS`)."""
+BY_SCHEMA = "create_schema"
+"""A making by `create_schema()`: the newest tables at once, stamped last."""
+BY_MIGRATIONS = "upgrade"
+"""A making by `upgrade()`: every migration in turn, each stamped."""
+HEADS = ("head", "heads")
+"""The names of the newest revision, besides its own."""
+CUT_OFF = "the store's making was cut off before it finished"
+"""What the refusal of a store whose making was cut off says."""
+
+_creating = sa.Table(CREATING, sa.MetaData(), sa.Column("made_by", sa.String(16), primary_key=True))
 
 
 def config() -> Config:
@@ -33,27 +59,99 @@ def upgrade(url_or_engine: str | URL | Engine, revision: str = "head") -> None:
     """Migrate the database at `url_or_engine` up to `revision` (default: the newest).
 
     Each migration runs in the one transaction (MariaDB commits DDL as it goes). A SQLite file
-    this creates is readable by its owner only.
+    this creates is readable by its owner only. On a database holding none of the library's
+    tables, the making is marked (`CREATING`) until it is whole; a making cut off part way is
+    finished the way it began.
 
     Raises:
-        StoreError: no such revision, or the database failed (`.retryable` says whether the
-            same call may simply be tried again).
+        StoreError: no such revision, a revision other than the newest while a making cut off
+            part way stands, or the database failed (`.retryable` says whether the same call
+            may simply be tried again).
     """
     with converted("upgrade the database"):
         engine, made = engines.open_engine(url_or_engine)
         try:
             with engine.begin() as conn:
-                cfg = config()
-                cfg.attributes["connection"] = conn
-                try:
-                    command.upgrade(cfg, revision)
-                except (CommandError, RevisionError) as error:
+                cut = cut_off_making(conn)
+                if cut is not None and revision not in (*HEADS, head()):
                     raise StoreError(
-                        f"cannot upgrade to revision {revision!r}: {error}", retryable=False
-                    ) from error
+                        f"cannot upgrade to revision {revision!r}: {CUT_OFF}; upgrade to the "
+                        "newest revision (head) finishes it",
+                        retryable=False,
+                    )
+                laying = cut is None and revision in (*HEADS, head()) and _holds_none(conn)
+                if laying:
+                    _lay(conn, BY_MIGRATIONS)
+                if cut == BY_SCHEMA:
+                    _build(conn)
+                _migrate(conn, revision)
+                if laying or cut is not None:
+                    conn.execute(sa.schema.DropTable(_creating))
         finally:
             if made:
                 engine.dispose()
+
+
+def _migrate(conn: Connection, revision: str) -> None:
+    """Run the migrations up to `revision` on `conn`."""
+    cfg = config()
+    cfg.attributes["connection"] = conn
+    try:
+        command.upgrade(cfg, revision)
+    except (CommandError, RevisionError) as error:
+        raise StoreError(
+            f"cannot upgrade to revision {revision!r}: {error}", retryable=False
+        ) from error
+
+
+def create_schema(conn: Connection) -> None:
+    """Create the newest schema's missing tables, indexes and triggers, and stamp it; on a
+    database holding none of the library's tables, under `CREATING`. A making cut off part
+    way is finished the way it began (a migrations' by the migrations)."""
+    cut = cut_off_making(conn)
+    laying = cut is None and _holds_none(conn)
+    if laying:
+        _lay(conn, BY_SCHEMA)
+    if cut == BY_MIGRATIONS:
+        _migrate(conn, "head")
+    else:
+        _build(conn)
+    if laying or cut is not None:
+        conn.execute(sa.schema.DropTable(_creating))
+
+
+def _build(conn: Connection) -> None:
+    """Create the newest schema's missing tables, indexes and triggers, and stamp it."""
+    schema.metadata.create_all(conn)
+    # create_all indexes only the tables it makes: on MariaDB, which commits each CREATE at
+    # once, a run cut off between a table and its indexes left them unmade.
+    for table in schema.metadata.sorted_tables:
+        for index in table.indexes:
+            index.create(conn, checkfirst=True)
+    for statement in schema.trigger_statements(conn.dialect.name):
+        conn.exec_driver_sql(statement)
+    stamp_if_unversioned(conn)
+
+
+def _holds_none(conn: Connection) -> bool:
+    """Whether the database holds none of the library's tables (nor its version table)."""
+    present = set(sa.inspect(conn).get_table_names())
+    return not present & {*schema.TABLE_NAMES, VERSION_TABLE}
+
+
+def _lay(conn: Connection, made_by: str) -> None:
+    """Create `CREATING`, naming how the store is made: on MariaDB its CREATE commits at once,
+    and the row with the next CREATE, before any of the store's tables is made."""
+    conn.execute(sa.schema.CreateTable(_creating))
+    conn.execute(sa.insert(_creating).values(made_by=made_by))
+
+
+def cut_off_making(conn: Connection) -> str | None:
+    """How the making of a store cut off part way was making it (`BY_SCHEMA`, `BY_MIGRATIONS`,
+    or "" when cut off before it said, having made nothing else); None when no making was."""
+    if not sa.inspect(conn).has_table(CREATING):
+        return None
+    return conn.execute(sa.select(_creating.c.made_by)).scalar() or ""
 
 
 def stamp_if_unversioned(conn: Connection) -> None:
@@ -81,8 +179,15 @@ def refuse_behind(conn: Connection, action: str) -> None:
     this library's layouts, its rows would all look altered.
 
     Raises:
-        StoreError: the database is stamped with an older (or unknown) revision.
+        StoreError: the database is stamped with an older (or unknown) revision, or its
+            making was cut off part way (`CREATING` stands).
     """
+    if cut_off_making(conn) is not None:
+        raise StoreError(
+            f"cannot {action}: {CUT_OFF} (its first use was interrupted), so its tables are "
+            "not all there; run upgrade() (reintegration-fsm db upgrade) to finish it",
+            retryable=False,
+        )
     context = MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE})
     current = context.get_current_revision()
     if current is not None and current != head():

@@ -59,7 +59,6 @@ from reintegration_fsm.stores import (
     mariadb,
     migrate,
     parallel,
-    schema,
     sqlite,
     streaming,
 )
@@ -348,21 +347,16 @@ class SqlAlchemyStore:
         """Create the tables, indexes and append-only triggers that are missing (idempotent).
 
         A database built this way is stamped with the newest migration, so `upgrade()` applies
-        only the migrations that come later.
+        only the migrations that come later. On a database holding none of the store's tables,
+        the making is marked until it is whole (`migrate.CREATING`): cut off part way (on
+        MariaDB, which commits each CREATE at once), the store is refused until this or
+        `upgrade()` runs again and finishes it.
 
         Raises:
             StoreError: the database failed.
         """
         with converted("create the schema"), self.engine.begin() as conn:
-            schema.metadata.create_all(conn)
-            # create_all indexes only the tables it makes: on MariaDB, which commits each CREATE
-            # at once, a run cut off between a table and its indexes left them unmade.
-            for table in schema.metadata.sorted_tables:
-                for index in table.indexes:
-                    index.create(conn, checkfirst=True)
-            for statement in schema.trigger_statements(self._dialect):
-                conn.exec_driver_sql(statement)
-            migrate.stamp_if_unversioned(conn)
+            migrate.create_schema(conn)
 
     def close(self) -> None:
         """Release the store's connections (disposes the engine only if the store made it).

@@ -1,0 +1,211 @@
+"""A store's making cut off after any statement that commits by itself is refused, by the CLI's
+read commands and by `verify()`, until `create_schema()`, `upgrade()`, `db upgrade` or a command
+that creates finishes it; then the schema is the one a fresh making builds, and the store works.
+
+The making is `create_schema()`, `upgrade()` or the CLI's first use of an empty database (which
+runs `upgrade()`). MariaDB commits each CREATE, ALTER and DROP at once: cut off, the making left
+tables that read as a store. SQLite and PostgreSQL make a store in one transaction: cut off, it
+leaves nothing, and a read command finds no store there. A cut-off is raised right after the
+making's n-th such statement, for every n (`test_stores_migrations_resumable`'s `CutOff`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner, Result
+
+from reintegration_fsm.cli import cli, views
+from reintegration_fsm.cli.errors import BAD_INPUT, UNAVAILABLE
+from reintegration_fsm.cli.text import to_json
+from reintegration_fsm.errors import StoreError
+from reintegration_fsm.stores import SqlAlchemyStore, upgrade
+from reintegration_fsm.stores.migrate import CREATING, head
+from store_contract import CALENDAR, built, reachable_engine, reset_database
+from test_stores_migrations import differences, triggers
+from test_stores_migrations_resumable import COMMITTING, CutOff, _stamp
+
+MAKINGS = ("create_schema()", "upgrade()", "import")
+"""The ways a store is made on an empty database (`import`: the CLI's first use)."""
+FINISHINGS = ("create_schema()", "upgrade()", "db upgrade", "import")
+"""The ways a cut-off making is finished, taken in turn as n grows."""
+
+
+class CommandFailed(Exception):
+    """The CLI command making the store exited with an error (the cut-off, reported)."""
+
+
+@pytest.fixture(params=["sqlite", "postgresql", "mariadb"])
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The URL of an empty database of each kind."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'cases.sqlite'}"
+        return
+    found: str = request.getfixturevalue(f"{request.param.replace('postgresql', 'postgres')}_url")
+    engine = reachable_engine(found)
+    reset_database(engine)
+    yield found
+    reset_database(engine)
+    engine.dispose()
+
+
+def invoke(url: str, *args: str) -> Result:
+    """Run the command in-process against the database at `url`."""
+    environment = {"RFSM_CALENDAR": None, "RFSM_AUTHORITY": None}
+    return CliRunner().invoke(cli, ["--db", url, *args], env=environment)
+
+
+def no_traceback(result: Result) -> None:
+    """The run ended through an exit code, with no traceback."""
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(
+        result.exception
+    )
+    assert "Traceback" not in result.output
+
+
+def _run(url: str, way: str, given: Path) -> None:
+    """Make (or finish making) the store at `url` one way."""
+    if way == "create_schema()":
+        store = SqlAlchemyStore(url, calendar=CALENDAR)
+        try:
+            store.create_schema()
+        finally:
+            store.close()
+    elif way == "upgrade()":
+        upgrade(url)
+    else:
+        command = ("db", "upgrade") if way == "db upgrade" else ("import", str(given))
+        result = invoke(url, *command)
+        if result.exit_code:
+            raise CommandFailed(result.output)
+
+
+@contextmanager
+def _cutting(cut_at: int | None) -> Iterator[list[int]]:
+    """Count the committing statements any engine runs in the block, raising `CutOff` after
+    the `cut_at`-th (the CLI makes its own engine)."""
+    seen = [0]
+
+    def after(*args: Any) -> None:
+        if args[2].lstrip().upper().startswith(COMMITTING):
+            seen[0] += 1
+            if seen[0] == cut_at:
+                raise CutOff(args[2])
+
+    sa.event.listen(sa.Engine, "after_cursor_execute", after)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(sa.Engine, "after_cursor_execute", after)
+
+
+def _tables(engine: sa.Engine) -> set[str]:
+    with engine.connect() as conn:
+        return set(sa.inspect(conn).get_table_names())
+
+
+def _refused(url: str) -> None:
+    """Every read is refused, saying the making was cut off and how to finish it."""
+    for command in (("cases",), ("verify",)):
+        result = invoke(url, *command)
+        no_traceback(result)
+        assert result.exit_code == UNAVAILABLE, result.output
+        assert "making was cut off" in result.stderr, result.output
+        assert "reintegration-fsm db upgrade" in result.stderr, result.output
+    store = SqlAlchemyStore(url, calendar=CALENDAR)
+    try:
+        with pytest.raises(StoreError) as refused:
+            store.verify()
+    finally:
+        store.close()
+    assert not refused.value.retryable
+    assert "making was cut off" in str(refused.value)
+    assert "db upgrade" in str(refused.value)
+
+
+@pytest.mark.parametrize("making", MAKINGS)
+def test_a_making_cut_off_after_any_committed_statement_is_refused_until_finished(
+    url: str, making: str, tmp_path: Path
+) -> None:
+    given = tmp_path / "one.json"  # what `import` reads: one case, not the one saved below
+    given.write_text(to_json(views.export(built("imported", 3), dt.date(2026, 7, 1))), "utf-8")
+    engine = sa.create_engine(url)
+    mariadb = engine.dialect.name == "mysql"
+    with _cutting(None) as seen:
+        _run(url, making, given)
+    statements = seen[0]
+    assert statements > 1
+    guards = triggers(engine)  # the append-only triggers of a whole making
+    assert guards
+
+    for cut_at in range(1, statements + 1):
+        reset_database(engine)
+        with _cutting(cut_at), pytest.raises((CutOff, StoreError, CommandFailed)):
+            _run(url, making, given)
+        left = _tables(engine)
+        if not mariadb:  # one transaction: nothing is left
+            assert left == set(), cut_at
+            result = invoke(url, "cases")
+            no_traceback(result)
+            assert result.exit_code == BAD_INPUT, result.output
+            assert "no case store there" in result.stderr
+        elif cut_at < statements:
+            _refused(url)
+            assert CREATING in left, cut_at
+        else:  # cut off after the last statement, the marker's DROP: the store is whole
+            assert CREATING not in left
+            assert _stamp(engine) == head()
+
+        finishing = FINISHINGS[cut_at % len(FINISHINGS)]
+        try:
+            _run(url, finishing, given)
+        except Exception as error:
+            raise AssertionError(f"{finishing} after a cut-off at statement {cut_at}") from error
+
+        assert CREATING not in _tables(engine), (cut_at, finishing)
+        assert _stamp(engine) == head(), (cut_at, finishing)
+        assert differences(engine) == [], (cut_at, finishing)
+        assert triggers(engine) == guards, (cut_at, finishing)
+        store = SqlAlchemyStore(url, calendar=CALENDAR)
+        store.save(built("case-01", 5))
+        assert store.verify() == [], (cut_at, finishing)
+        store.close()
+        assert invoke(url, "cases").exit_code == 0, (cut_at, finishing)
+    engine.dispose()
+
+
+def test_a_store_made_before_stamping_is_not_taken_for_a_cut_off_making(url: str) -> None:
+    """A store holding the library's tables under no stamp and no marker (as `create_schema()`
+    made them before it stamped, revision 1's shape) is not finished as a cut-off making: no
+    marker is laid, nothing of it refused as cut off, and `upgrade()` brings it forward."""
+    engine = sa.create_engine(url)
+    upgrade(engine, revision="0001")
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP TABLE rfsm_alembic_version"))
+    laid: list[str] = []
+
+    def seen(*args: Any) -> None:
+        if f"CREATE TABLE {CREATING}" in " ".join(args[2].split()):
+            laid.append(args[2])
+
+    listener: Callable[..., None] = seen
+    sa.event.listen(sa.Engine, "after_cursor_execute", listener)
+    try:
+        assert "making was cut off" not in invoke(url, "cases").output
+        upgrade(url)
+    finally:
+        sa.event.remove(sa.Engine, "after_cursor_execute", listener)
+    assert laid == []
+    assert _stamp(engine) == head()
+    assert differences(engine) == []
+    store = SqlAlchemyStore(url, calendar=CALENDAR)
+    store.save(built("case-01", 5))
+    assert store.verify() == []
+    store.close()
+    engine.dispose()
