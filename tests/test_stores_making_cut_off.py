@@ -6,7 +6,8 @@ The making is `create_schema()`, `upgrade()` or the CLI's first use of an empty 
 runs `upgrade()`). MariaDB commits each CREATE, ALTER and DROP at once: cut off, the making left
 tables that read as a store. SQLite and PostgreSQL make a store in one transaction: cut off, it
 leaves nothing, and a read command finds no store there. A cut-off is raised right after the
-making's n-th such statement, for every n (`test_stores_migrations_resumable`'s `CutOff`).
+making's n-th such statement (`test_stores_migrations_resumable`'s `CutOff`): for every n on
+MariaDB, for the first, a middle and the last on the others.
 """
 
 from __future__ import annotations
@@ -144,7 +145,10 @@ def test_a_making_cut_off_after_any_committed_statement_is_refused_until_finishe
     guards = triggers(engine)  # the append-only triggers of a whole making
     assert guards
 
-    for cut_at in range(1, statements + 1):
+    # A transactional engine leaves nothing wherever the cut falls: its first, middle and last
+    # statements stand for the rest (every one is cut on MariaDB, where each leaves more).
+    cuts = range(1, statements + 1) if mariadb else sorted({1, statements // 2, statements})
+    for cut_at in cuts:
         reset_database(engine)
         with _cutting(cut_at), pytest.raises((CutOff, StoreError, CommandFailed)):
             _run(url, making, given)
