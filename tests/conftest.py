@@ -6,10 +6,13 @@ from __future__ import annotations
 import datetime as dt
 import math
 import os
+import shutil
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from click.testing import CliRunner
 from hypothesis import Phase, settings
 
 from reintegration_fsm import SchoolCalendar, rules
@@ -111,3 +114,34 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Callable[[dt.date], None]:
         monkeypatch.setattr(rules, "_LIMIT", [math.inf, day + rules.FURTHEST_AHEAD])
 
     return today_is
+
+
+# -- the demo database the CLI tests share ------------------------------------------------------
+@pytest.fixture(scope="session")
+def demo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file holding the four demo cases, made once (tests change private copies)."""
+    from reintegration_fsm.cli import cli
+
+    file = tmp_path_factory.mktemp("demo") / "demo.sqlite"
+    environment = {"RFSM_DATABASE_URL": None, "RFSM_AUTHORITY": None, "RFSM_CALENDAR": None}
+    result = CliRunner().invoke(cli, ["--db", f"sqlite:///{file}", "demo"], env=environment)
+    assert result.exit_code == 0, result.output
+    return file
+
+
+@pytest.fixture
+def private_copy(tmp_path: Path) -> Callable[[Path], str]:
+    """Copy a SQLite file into the test's own folder, for the test to change: its URL."""
+
+    def copy(file: Path) -> str:
+        made = tmp_path / "copy.sqlite"
+        shutil.copy(file, made)
+        return f"sqlite:///{made}"
+
+    return copy
+
+
+@pytest.fixture
+def demo_db(demo_file: Path, private_copy: Callable[[Path], str]) -> str:
+    """A private copy of the demo database, as a URL."""
+    return private_copy(demo_file)

@@ -8,7 +8,6 @@ import io
 import json
 import os
 import re
-import shutil
 import sqlite3
 import subprocess
 import sys
@@ -65,23 +64,6 @@ def run(
 def invoke(url: str, *args: str, input: str | None = None) -> Result:
     """Run the command in-process (fast) against the database at `url`."""
     return CliRunner().invoke(cli, ["--db", url, *args], input=input, env={"RFSM_CALENDAR": None})
-
-
-@pytest.fixture(scope="module")
-def demo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A SQLite file holding the four demo cases (copied by tests that change it)."""
-    folder = tmp_path_factory.mktemp("demo")
-    result = invoke(f"sqlite:///{folder / 'demo.sqlite'}", "demo")
-    assert result.exit_code == 0, result.output
-    return folder / "demo.sqlite"
-
-
-@pytest.fixture
-def demo_db(demo_file: Path, tmp_path: Path) -> str:
-    """A private copy of the demo database, as a URL."""
-    copy = tmp_path / "copy.sqlite"
-    shutil.copy(demo_file, copy)
-    return f"sqlite:///{copy}"
 
 
 @pytest.fixture

@@ -58,22 +58,6 @@ def write(path: Path, text: str) -> str:
     return str(path)
 
 
-@pytest.fixture(scope="module")
-def demo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A SQLite file holding the four demo cases (copied by tests that change it)."""
-    folder = tmp_path_factory.mktemp("demo")
-    result = invoke(f"sqlite:///{folder / 'demo.sqlite'}", "demo")
-    assert result.exit_code == 0, result.output
-    return folder / "demo.sqlite"
-
-
-@pytest.fixture
-def demo_db(demo_file: Path, tmp_path: Path) -> str:
-    copy = tmp_path / "copy.sqlite"
-    shutil.copy(demo_file, copy)
-    return f"sqlite:///{copy}"
-
-
 OPEN_DATA = {
     "pupil": unstructure(scenario.PUPIL),
     "ap_setting": scenario.AP_SETTING,

@@ -5,7 +5,6 @@ problem per line, and a timeline scripts can read."""
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -110,21 +109,6 @@ def test_a_count_of_school_days_that_is_not_one_says_what_n_must_be(
 
 
 # -- 6. conflicting flags ------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def demo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("demo")
-    result = CliRunner().invoke(cli, ["--db", f"sqlite:///{folder / 'demo.sqlite'}", "demo"])
-    assert result.exit_code == 0, result.output
-    return folder / "demo.sqlite"
-
-
-@pytest.fixture
-def demo_db(demo_file: Path, tmp_path: Path) -> str:
-    copy = tmp_path / "copy.sqlite"
-    shutil.copy(demo_file, copy)
-    return f"sqlite:///{copy}"
-
-
 def invoke(url: str, *args: str) -> Result:
     return CliRunner().invoke(
         cli, ["--db", url, *args], env={"RFSM_CALENDAR": None, "RFSM_AUTHORITY": None}

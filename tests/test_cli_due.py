@@ -6,7 +6,6 @@ import datetime as dt
 import io
 import json
 import re
-import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -31,21 +30,6 @@ def invoke(url: str, *args: str) -> Result:
     return CliRunner().invoke(
         cli, ["--db", url, *args], env={"RFSM_CALENDAR": None, "RFSM_AUTHORITY": None}
     )
-
-
-@pytest.fixture(scope="module")
-def demo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("demo")
-    result = invoke(f"sqlite:///{folder / 'demo.sqlite'}", "demo")
-    assert result.exit_code == 0, result.output
-    return folder / "demo.sqlite"
-
-
-@pytest.fixture
-def demo_db(demo_file: Path, tmp_path: Path) -> str:
-    copy = tmp_path / "copy.sqlite"
-    shutil.copy(demo_file, copy)
-    return f"sqlite:///{copy}"
 
 
 def due(url: str, *args: str) -> list[dict[str, Any]]:

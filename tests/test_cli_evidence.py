@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import shutil
 import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -56,21 +55,6 @@ def ok(result: Result) -> Result:
 def no_traceback(result: Result) -> None:
     assert "Traceback" not in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
-
-
-@pytest.fixture(scope="module")
-def demo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A SQLite file holding the four demo cases (copied by each test)."""
-    folder = tmp_path_factory.mktemp("evidence-demo")
-    ok(invoke(f"sqlite:///{folder / 'demo.sqlite'}", "demo"))
-    return folder / "demo.sqlite"
-
-
-@pytest.fixture
-def demo_db(demo_file: Path, tmp_path: Path) -> str:
-    copy = tmp_path / "copy.sqlite"
-    shutil.copy(demo_file, copy)
-    return f"sqlite:///{copy}"
 
 
 def _keys(folder: Path, name: str) -> tuple[Path, Path]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -72,10 +72,8 @@ def hostile_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def hostile_db(hostile_file: Path, tmp_path: Path) -> str:
-    copy = tmp_path / "cases.sqlite"
-    shutil.copy(hostile_file, copy)
-    return f"sqlite:///{copy}"
+def hostile_db(hostile_file: Path, private_copy: Callable[[Path], str]) -> str:
+    return private_copy(hostile_file)
 
 
 PAGES = {
