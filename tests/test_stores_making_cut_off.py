@@ -128,6 +128,23 @@ def _refused(url: str) -> None:
     assert not refused.value.retryable
     assert "making was cut off" in str(refused.value)
     assert "db upgrade" in str(refused.value)
+    # Every other call of a store that did not make it is refused too, before it reads or
+    # writes the half-made tables (a save there might find no append-only triggers).
+    calls: dict[str, Callable[[SqlAlchemyStore], object]] = {
+        "save": lambda store: store.save(built("case-01", 3)),
+        "load": lambda store: store.load("case-01"),
+        "cases": lambda store: store.cases(),
+        "due": lambda store: store.due(dt.date(2026, 3, 1)),
+    }
+    for name, call in calls.items():
+        store = SqlAlchemyStore(url, calendar=CALENDAR)
+        try:
+            with pytest.raises(StoreError) as refused:
+                call(store)
+        finally:
+            store.close()
+        assert not refused.value.retryable, name
+        assert f"could not {name}: the store's making was cut off" in str(refused.value), name
 
 
 @pytest.mark.parametrize("making", MAKINGS)

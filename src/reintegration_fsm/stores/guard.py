@@ -22,7 +22,8 @@ from sqlalchemy import Engine
 from sqlalchemy.pool import StaticPool
 
 from reintegration_fsm.errors import StoreError
-from reintegration_fsm.stores import sqlite
+from reintegration_fsm.stores import migrate, sqlite
+from reintegration_fsm.stores.failures import converted
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -32,10 +33,14 @@ _turns: weakref.WeakKeyDictionary[Engine, Any] = weakref.WeakKeyDictionary()
 
 
 class Guard:
-    """Whether a store is open; on an in-memory SQLite database, how threads may use it."""
+    """Whether a store is open; on an in-memory SQLite database, how threads may use it; on
+    MariaDB, whether its making was looked at."""
 
     def __init__(self, engine: Engine) -> None:
         self.closed = False
+        self.unlooked: Engine | None = engine if engine.dialect.name == "mysql" else None
+        """MariaDB's engine until the store's first call found its making whole (MariaDB
+        commits each CREATE at once: a making cut off part way leaves `migrate.CREATING`)."""
         self.turn: Any = None
         """The engine's lock, taken by each call, when every thread shares its connection."""
         self.thread: int | None = None
@@ -84,6 +89,8 @@ def guarded(method: Callable[Concatenate[S, P], T]) -> Callable[Concatenate[S, P
                 "threads, or use a SQLite file",
                 retryable=False,
             )
+        if guard.unlooked is not None and action != "create_schema":  # which finishes it
+            _refuse_cut_off_making(guard, action)
         if guard.turn is None:
             return method(self, *args, **kwargs)
         with guard.turn:
@@ -93,6 +100,25 @@ def guarded(method: Callable[Concatenate[S, P], T]) -> Callable[Concatenate[S, P
         return result
 
     return call
+
+
+def _refuse_cut_off_making(guard: Guard, action: str) -> None:
+    """Refuse a store whose making was cut off part way; else remember it was whole.
+
+    Raises:
+        StoreError: `migrate.CREATING` stands (not retryable: finish the making first), or the
+            database failed.
+    """
+    assert guard.unlooked is not None
+    with converted(action), guard.unlooked.connect() as conn:
+        if migrate.cut_off_making(conn) is not None:
+            raise StoreError(
+                f"could not {action}: {migrate.CUT_OFF} (its first use was interrupted), so its "
+                "tables are not all there; run create_schema() or upgrade() (reintegration-fsm "
+                "db upgrade) to finish it",
+                retryable=False,
+            )
+    guard.unlooked = None
 
 
 def _in_turns(items: Iterator[T], turn: Any) -> Iterator[T]:
