@@ -111,13 +111,7 @@ def _refuse_cut_off_making(guard: Guard, action: str) -> None:
     """
     assert guard.unlooked is not None
     with converted(action), guard.unlooked.connect() as conn:
-        if migrate.cut_off_making(conn) is not None:
-            raise StoreError(
-                f"could not {action}: {migrate.CUT_OFF} (its first use was interrupted), so its "
-                "tables are not all there; run create_schema() or upgrade() (reintegration-fsm "
-                "db upgrade) to finish it",
-                retryable=False,
-            )
+        migrate.refuse_cut_off(conn, f"could not {action}")
     guard.unlooked = None
 
 

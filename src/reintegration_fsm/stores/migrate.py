@@ -154,6 +154,21 @@ def cut_off_making(conn: Connection) -> str | None:
     return conn.execute(sa.select(_creating.c.made_by)).scalar() or ""
 
 
+def refuse_cut_off(conn: Connection, refused: str) -> None:
+    """Refuse a store whose making was cut off part way; `refused` begins the message
+    ("cannot verify").
+
+    Raises:
+        StoreError: `CREATING` stands (not retryable: the making must be finished first).
+    """
+    if cut_off_making(conn) is not None:
+        raise StoreError(
+            f"{refused}: {CUT_OFF} (its first use was interrupted), so its tables are not all "
+            "there; run create_schema() or upgrade() (reintegration-fsm db upgrade) to finish it",
+            retryable=False,
+        )
+
+
 def stamp_if_unversioned(conn: Connection) -> None:
     """Record the newest revision on a database whose schema `create_schema()` just built.
 
@@ -182,12 +197,7 @@ def refuse_behind(conn: Connection, action: str) -> None:
         StoreError: the database is stamped with an older (or unknown) revision, or its
             making was cut off part way (`CREATING` stands).
     """
-    if cut_off_making(conn) is not None:
-        raise StoreError(
-            f"cannot {action}: {CUT_OFF} (its first use was interrupted), so its tables are "
-            "not all there; run upgrade() (reintegration-fsm db upgrade) to finish it",
-            retryable=False,
-        )
+    refuse_cut_off(conn, f"cannot {action}")
     context = MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE})
     current = context.get_current_revision()
     if current is not None and current != head():
