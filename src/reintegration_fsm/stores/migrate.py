@@ -13,7 +13,9 @@ finished. On SQLite and PostgreSQL a making is one transaction, so a cut-off lea
 
 from __future__ import annotations
 
+import contextlib
 import functools
+from collections.abc import Iterator
 from importlib import resources
 
 import sqlalchemy as sa
@@ -71,22 +73,17 @@ def upgrade(url_or_engine: str | URL | Engine, revision: str = "head") -> None:
     with converted("upgrade the database"):
         engine, made = engines.open_engine(url_or_engine)
         try:
-            with engine.begin() as conn:
-                cut = cut_off_making(conn)
-                if cut is not None and revision not in (*HEADS, head()):
+            newest = revision in (*HEADS, head())
+            with engine.begin() as conn, _making(conn, BY_MIGRATIONS, lay=newest) as cut:
+                if cut is not None and not newest:
                     raise StoreError(
                         f"cannot upgrade to revision {revision!r}: {CUT_OFF}; upgrade to the "
                         "newest revision (head) finishes it",
                         retryable=False,
                     )
-                laying = cut is None and revision in (*HEADS, head()) and _holds_none(conn)
-                if laying:
-                    _lay(conn, BY_MIGRATIONS)
                 if cut == BY_SCHEMA:
                     _build(conn)
                 _migrate(conn, revision)
-                if laying or cut is not None:
-                    conn.execute(sa.schema.DropTable(_creating))
         finally:
             if made:
                 engine.dispose()
@@ -108,14 +105,23 @@ def create_schema(conn: Connection) -> None:
     """Create the newest schema's missing tables, indexes and triggers, and stamp it; on a
     database holding none of the library's tables, under `CREATING`. A making cut off part
     way is finished the way it began (a migrations' by the migrations)."""
+    with _making(conn, BY_SCHEMA) as cut:
+        if cut == BY_MIGRATIONS:
+            _migrate(conn, "head")
+        else:
+            _build(conn)
+
+
+@contextlib.contextmanager
+def _making(conn: Connection, made_by: str, *, lay: bool = True) -> Iterator[str | None]:
+    """Mark a making (`made_by`) on a database holding none of the library's tables, when
+    `lay`, and give how a making cut off part way was making it (see `cut_off_making`); the
+    block finishes the making, and the mark is dropped when it has, not when it raised."""
     cut = cut_off_making(conn)
-    laying = cut is None and _holds_none(conn)
+    laying = lay and cut is None and _holds_none(conn)
     if laying:
-        _lay(conn, BY_SCHEMA)
-    if cut == BY_MIGRATIONS:
-        _migrate(conn, "head")
-    else:
-        _build(conn)
+        _lay(conn, made_by)
+    yield cut
     if laying or cut is not None:
         conn.execute(sa.schema.DropTable(_creating))
 
