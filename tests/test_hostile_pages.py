@@ -12,6 +12,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -219,3 +221,65 @@ def test_in_a_browser_no_script_runs_and_no_word_pushes_past_the_page(
     assert (seen["handlers"], seen["styles"], seen["hidden"]) == (0, 0, False)
     assert seen["past_the_body"] == []
     assert seen["page"] <= seen["window"]
+
+
+A4_POINTS = (595, 842)
+"""An A4 page in PDF points, rounded (chromium writes 594.96 x 841.92)."""
+_MEDIA_BOX = re.compile(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]")
+_STREAM = re.compile(rb"stream\r?\n(.*?)\r?\nendstream", re.S)
+_SCALE = re.compile(rb"([-\d.]+) 0 0 [-\d.]+ [-\d.]+ [-\d.]+ cm")
+
+
+def printed(html: str, folder: Path) -> tuple[list[tuple[int, int]], list[bytes]]:
+    """`html` printed to PDF by chromium: each page's size in points and the scale its content
+    is drawn at (the second transform of its content stream, after the page's own)."""
+    from test_report_browser import browse
+
+    folder.mkdir(exist_ok=True)
+    source, pdf = folder / "page.html", folder / "page.pdf"
+    source.write_text(html, encoding="utf-8")
+    result = browse(source, "--no-pdf-header-footer", f"--print-to-pdf={pdf}", profile=folder)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert pdf.exists(), result.stderr[-2000:]
+    data = pdf.read_bytes()
+    sizes = [(round(float(w)), round(float(h))) for w, h in _MEDIA_BOX.findall(data)]
+    scales = []
+    for stream in _STREAM.findall(data):
+        try:
+            content = zlib.decompress(stream)
+        except zlib.error:  # a font or an image, not a page's content
+            continue
+        transforms = _SCALE.findall(content)
+        if len(transforms) >= 2:
+            scales.append(transforms[1])
+    return sizes, scales
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_printed_every_page_is_a4_at_full_size(hostile_db: str, name: str, tmp_path: Path) -> None:
+    """Printed (chromium's print to PDF, as an officer prints the page), every page is A4, not
+    the browser's default Letter, and nothing is shrunk to fit: a browser prints a page wider
+    than the paper smaller, so a 240-letter word pushing a table out printed the whole form in
+    small type. The scale is compared with a plain page's, printed in the same run."""
+    _, (plain,) = printed(
+        "<!doctype html><style>@page { size: A4 }</style><p>A plain page.</p>", tmp_path / "plain"
+    )
+    html = page(hostile_db, name)
+    sizes, scales = printed(html, tmp_path / "hostile")
+    assert sizes
+    assert set(sizes) == {A4_POINTS}, sizes
+    assert len(scales) == len(sizes)
+    assert set(scales) == {plain}, (scales, plain)
+    if name == "render":  # each form starts a page
+        assert len(sizes) >= html.count('<section class="form"')
+
+
+def test_the_print_check_sees_a_page_shrunk_to_fit(tmp_path: Path) -> None:
+    """The check above would notice: a page wider than A4 prints at a smaller scale."""
+    _, (plain,) = printed(
+        "<!doctype html><style>@page { size: A4 }</style><p>A</p>", tmp_path / "a"
+    )
+    wide = '<!doctype html><style>@page { size: A4 }</style><div style="width: 1900px">B</div>'
+    sizes, (shrunk,) = printed(wide, tmp_path / "b")
+    assert sizes == [A4_POINTS]
+    assert float(shrunk) < float(plain)
