@@ -68,6 +68,7 @@ def _keys(folder: Path, name: str) -> tuple[Path, Path]:
             serialization.NoEncryption(),
         )
     )
+    private.chmod(0o600)  # as `openssl genpkey` makes it: `checkpoint --sign` refuses others'
     public.write_bytes(
         key.public_key().public_bytes(
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
@@ -141,6 +142,7 @@ def test_an_encrypted_signing_key_takes_its_passphrase_from_the_environment(
             serialization.BestAvailableEncryption(b"nightly passphrase"),
         )
     )
+    private.chmod(0o600)
     refused = invoke(demo_db, "checkpoint", "--sign", str(private))
     assert refused.exit_code == 2
     no_traceback(refused)

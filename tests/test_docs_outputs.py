@@ -241,6 +241,7 @@ def scene(tmp_path_factory: pytest.TempPathFactory) -> Path:
             serialization.NoEncryption(),
         )
     )
+    (folder / "checkpoint-key.pem").chmod(0o600)  # as `openssl genpkey` makes it
     (folder / "checkpoint-key.pub.pem").write_bytes(
         key.public_key().public_bytes(
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo

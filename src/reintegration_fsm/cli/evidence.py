@@ -7,6 +7,7 @@ of personal data, and retention.
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -37,16 +38,33 @@ KEY_PASSWORD_ENV = "RFSM_SIGNING_KEY_PASSWORD"
 """The passphrase of an encrypted signing key, if the key file is encrypted."""
 ALL = "all"
 """SEQ meaning every transition that holds the paths."""
+OTHERS = 0o077
+"""The mode bits of a file's group and other users: a signing key must have none."""
 
 
-def read_key(path: str, what: str) -> bytes:
+def read_key(path: str, what: str, *, private: bool = False) -> bytes:
     """A PEM key file's bytes: read, never copied into the database or any output.
 
+    Args:
+        private: the key signs: refuse a file other users can read or write (as ssh refuses a
+            private key others can read), since whoever can read it can sign a forged
+            checkpoint.
+
     Raises:
-        Failure: the file cannot be read (exit 2).
+        Failure: the file cannot be read, or is a private key others can reach (exit 2).
     """
     try:
         with open(path, "rb") as handle:
+            mode = stat.S_IMODE(os.fstat(handle.fileno()).st_mode)
+            if private and os.name == "posix" and mode & OTHERS:
+                raise Failure(
+                    f"the {what} {path} can be reached by other users (mode {mode:04o})",
+                    (
+                        "Anyone who can read it can sign a checkpoint that passes for yours.",
+                        f"Make it the owner's only (chmod 600 {path}); if others may have read "
+                        "it, make a new key pair.",
+                    ),
+                )
             return handle.read()
     except OSError as error:
         raise Failure(f"cannot read the {what} {path}: {error.strerror or error}") from None
@@ -140,7 +158,7 @@ def checkpoint(ctx: click.Context, key_file: str | None, output: str | None) -> 
     if key_file is not None:
         password = os.environ.get(KEY_PASSWORD_ENV)
         taken = taken.sign(
-            read_key(key_file, "signing key"),
+            read_key(key_file, "signing key", private=True),
             None if password is None else password.encode("utf-8"),
         )
     text = taken.to_json()

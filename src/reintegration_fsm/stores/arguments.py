@@ -15,6 +15,7 @@ from reintegration_fsm.errors import FormInvalid
 from reintegration_fsm.fields import is_day
 from reintegration_fsm.protocol.definition import protocol_registry
 from reintegration_fsm.stores.checkpoints import Checkpoint
+from reintegration_fsm.vocabulary import Actor
 
 
 def case(method: str, value: object) -> Reintegration:
@@ -59,6 +60,18 @@ def business_day(method: str, name: str, value: object) -> date:
             "the day it is done",
         )
     return found
+
+
+def actor(method: str, value: object) -> Actor:
+    """`value`, the `Actor` who does something (checked before anything is done, whether or not
+    there turns out to be anything to do).
+
+    Raises:
+        FormInvalid: it is not an Actor.
+    """
+    if not isinstance(value, Actor):
+        raise FormInvalid(method, "by", f"must be an Actor, not {type(value).__name__}")
+    return value
 
 
 def period(method: str, start: object, end: object) -> None:

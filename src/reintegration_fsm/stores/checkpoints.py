@@ -184,10 +184,10 @@ class Checkpoint:
             MalformedCheckpoint: the key is not an Ed25519 private key in PEM, or the
                 `cryptography` package (the `signing` extra) is not installed.
         """
-        serialization, ed25519 = _cryptography()
+        serialization, ed25519, unsupported = _cryptography()
         try:
             key = serialization.load_pem_private_key(_bytes(private_key_pem), password=password)
-        except (ValueError, TypeError) as error:
+        except (ValueError, TypeError, unsupported) as error:
             raise MalformedCheckpoint("signing key", _key_problem(error)) from None
         if not isinstance(key, ed25519.Ed25519PrivateKey):
             raise MalformedCheckpoint("signing key", "is not an Ed25519 private key")
@@ -201,10 +201,10 @@ class Checkpoint:
             MalformedCheckpoint: the key is not an Ed25519 public key in PEM, or the
                 `cryptography` package is not installed.
         """
-        serialization, ed25519 = _cryptography()
+        serialization, ed25519, unsupported = _cryptography()
         try:
             key = serialization.load_pem_public_key(_bytes(public_key_pem))
-        except (ValueError, TypeError) as error:
+        except (ValueError, TypeError, unsupported) as error:
             raise MalformedCheckpoint("public key", _key_problem(error)) from None
         if not isinstance(key, ed25519.Ed25519PublicKey):
             raise MalformedCheckpoint("public key", "is not an Ed25519 public key")
@@ -262,7 +262,9 @@ class Checkpoint:
         if not isinstance(text, str | bytes | bytearray):
             raise MalformedCheckpoint("json", f"must be text or bytes, not {type(text).__name__}")
         try:
-            value = json.loads(text)
+            value = json.loads(text, object_pairs_hook=_object)
+        except MalformedCheckpoint:
+            raise
         except (ValueError, RecursionError) as error:
             raise MalformedCheckpoint("json", f"is not JSON: {error}") from None
         return _read(value)
@@ -297,7 +299,10 @@ def _key_problem(error: Exception) -> str:
 
 
 def _cryptography() -> Any:
+    """`serialization`, `ed25519` and the error a key of a type it does not know raises (a PEM
+    key of an algorithm newer than the installed `cryptography`: bad input, as any other)."""
     try:
+        from cryptography.exceptions import UnsupportedAlgorithm
         from cryptography.hazmat.primitives import serialization
         from cryptography.hazmat.primitives.asymmetric import ed25519
     except ImportError:
@@ -306,7 +311,7 @@ def _cryptography() -> Any:
             "signing and checking need the cryptography package: "
             "pip install 'reintegration-fsm[signing]'",
         ) from None
-    return serialization, ed25519
+    return serialization, ed25519, UnsupportedAlgorithm
 
 
 def _key_id(public_key: Any) -> str:
@@ -318,6 +323,17 @@ def _key_id(public_key: Any) -> str:
 
 # -- reading ---------------------------------------------------------------------------------
 _KEYS = {"format", "format_version", "taken_at", "authority", "size", "root", "cases", "signature"}
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object whose keys are each given once: readers differ on which of two counts (the
+    first, the last), so a file that names a field twice would read one way here and another
+    way to whoever else checks it."""
+    value: dict[str, Any] = {}
+    for key, item in pairs:
+        _need(key not in value, key, "is given twice")
+        value[key] = item
+    return value
 
 
 def _need(condition: bool, field: str, problem: str) -> None:
@@ -350,7 +366,8 @@ def _read(value: Any) -> Checkpoint:
     _need(isinstance(root, str) and bool(_HEX64.fullmatch(root)), "root", "must be 64 hex digits")
     raw_cases = value["cases"]
     _need(isinstance(raw_cases, list), "cases", "must be a list")
-    _need(value["size"] == len(raw_cases), "size", "does not count the cases")
+    size = value["size"]
+    _need(type(size) is int and size == len(raw_cases), "size", "must be the number of cases")
     cases = tuple(_case(item, number, version) for number, item in enumerate(raw_cases, start=1))
     ids = [case.case_id for case in cases]
     _need(len(set(ids)) == len(ids), "cases", "name a case twice")

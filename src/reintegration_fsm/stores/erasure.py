@@ -19,7 +19,7 @@ from reintegration_fsm.fields import plain_day
 from reintegration_fsm.stores import arguments, personal
 from reintegration_fsm.stores.digests import ACTOR_FIELDS, column_digest
 from reintegration_fsm.stores.redaction import RedactionNote, Removal, note_row, remove
-from reintegration_fsm.stores.rows import Row, case_row, transitions_from_rows
+from reintegration_fsm.stores.rows import Row, case_row, logged_day, transitions_from_rows
 from reintegration_fsm.stores.stored import stored_data
 from reintegration_fsm.vocabulary import Actor, Role
 
@@ -76,9 +76,10 @@ def plan(
     """The redaction of `targets` in a case whose log is `entries` (its redactions `notes`).
 
     Raises:
-        FormInvalid: a path names nothing, or no personal data; nothing is left to remove; or
-            the redacted history would no longer load (a rule compares a removed value with one
-            that is still there: remove both in one redaction).
+        FormInvalid: a path names nothing, or no personal data; nothing is left to remove;
+            `on` is before an entry it removes values from; or the redacted history would no
+            longer load (a rule compares a removed value with one that is still there: remove
+            both in one redaction).
     """
     check_request(reason, by, on)
     on = plain_day(on)  # kept as a plain date, as every engine reads it
@@ -109,6 +110,7 @@ def plan(
         raise FormInvalid(
             "redact", "paths", "nothing to remove: the values named are empty or removed already"
         )
+    _refuse_earlier(on, by_seq, removals)
     text = personal.note_text(on, reason)
     changed = [
         _applied(entry, removals[seq]) if seq in removals else dict(entry)
@@ -163,6 +165,26 @@ def plan(
         {column: summary[column] for column in CASE_COLUMNS},
         made,
     )
+
+
+def _refuse_earlier(
+    on: dt.date, by_seq: Mapping[int, Mapping[str, Any]], removals: Mapping[int, Removal]
+) -> None:
+    """Refuse a redaction dated before an entry whose values it removes: a year typed wrong
+    (1900, last year) would show a value removed before it was recorded.
+
+    Raises:
+        FormInvalid: naming the first such entry and its date.
+    """
+    for seq in sorted(removals):
+        day = logged_day(by_seq[seq]["on_date"], seq)
+        if on < day:
+            raise FormInvalid(
+                "redact",
+                "on",
+                f"{on.isoformat()} is before entry {seq} ({day.isoformat()}), whose values it "
+                "removes; date it the day it is done",
+            )
 
 
 def _refuse_unmatched(entries: Sequence[Mapping[str, Any]], patterns: Sequence[str]) -> None:

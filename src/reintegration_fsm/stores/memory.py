@@ -371,7 +371,8 @@ class InMemoryStore:
             CaseNotFound: no such case, or not this store's authority's.
             FormInvalid: no reason, `paths` not a collection of texts, a path naming nothing or
                 no personal data, nothing left to remove, a case that would no longer load, or
-                `on` more than a year ahead (as a step's date, R16); nothing was changed.
+                `on` before an entry it removes values from or more than a year ahead (as a
+                step's date, R16); nothing was changed.
         """
         return self._redact(case_id, {seq: arguments.paths("redact", paths)}, reason, by=by, on=on)
 
@@ -454,9 +455,11 @@ class InMemoryStore:
 
         Raises:
             FormInvalid: `on` is not a date, or more than a year ahead (as a step's date, R16):
-                a run dated years ahead would remove data still to be kept; nothing was changed.
+                a run dated years ahead would remove data still to be kept; or `by` is not an
+                Actor (even with no case due); nothing was changed.
         """
         arguments.business_day("apply_retention", "on", on)
+        arguments.actor("apply_retention", by)
         done = []
         for due in self.past_retention(on):
             if not due.personal_data_left:

@@ -1,0 +1,481 @@
+"""Hostile tries at the audit log as evidence: what an attacker with write access to the
+database or to the checkpoint files, a careless integrator and a tired officer would do to
+checkpoints, keys, redaction, retention and verify(). Each is refused with the library's typed
+error (the CLI with its documented exit code, never a traceback) or found by verify(); the
+store tries run on memory, SQLite, PostgreSQL and MariaDB."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pytest
+import sqlalchemy as sa
+from click.testing import Result
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519
+
+from reintegration_fsm import (
+    Actor,
+    CaseNotFound,
+    Checkpoint,
+    FormInvalid,
+    MalformedCheckpoint,
+    Role,
+    StoreError,
+)
+from reintegration_fsm.stores import InMemoryStore, Problem, SqlAlchemyStore, schema
+from reintegration_fsm.stores.checkpoints import CHECKPOINT
+from store_contract import AUTHORITY, CALENDAR, OTHER_AUTHORITY, Store, built, drop_triggers
+from test_cli_evidence import OFFICER, invoke, no_traceback, ok
+from test_stores import server_store
+
+ENGINES = ("memory", "sqlite", "postgresql", "mariadb")
+SQL_ENGINES = ENGINES[1:]
+CLERK = Actor("la-9", "Jo Whitfield", Role.LA_ADMISSIONS, AUTHORITY)
+LATER = dt.date(2026, 6, 1)
+"""A redaction's date after every entry of the cases these tests build."""
+
+
+def _store_on(engine: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    if engine == "memory":
+        yield InMemoryStore(calendar=CALENDAR)
+        return
+    if engine == "sqlite":
+        store = SqlAlchemyStore(f"sqlite:///{tmp_path / 'cases.db'}", calendar=CALENDAR)
+        store.create_schema()
+        yield store
+        store.close()
+        return
+    url = {"postgresql": "postgres_url", "mariadb": "mariadb_url"}[engine]
+    yield from server_store(request.getfixturevalue(url))
+
+
+@pytest.fixture(params=ENGINES)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """An empty store on each engine."""
+    yield from _store_on(request.param, request, tmp_path)
+
+
+@pytest.fixture(params=SQL_ENGINES)
+def sql_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlAlchemyStore]:
+    """An empty SQL store on each engine."""
+    for made in _store_on(request.param, request, tmp_path):
+        assert isinstance(made, SqlAlchemyStore)
+        yield made
+
+
+def _state(store: Store, case_id: str) -> tuple[Any, ...]:
+    """All a caller can see of a case: to show that a refusal changed nothing."""
+    return store.history(case_id), store.redactions(case_id), store.checkpoint().root
+
+
+def _truncate(store: Store, case_id: str, keep: int) -> None:
+    """What an administrator of the database can do: delete the tail of a case's log, past the
+    append-only triggers, and set its case row's version, last hash and stage to agree (the
+    tamper table's attacks go further: tests/evidence_contract.py)."""
+    if isinstance(store, InMemoryStore):
+        log = store._log[case_id]
+        del log[keep:]
+        store._cases[case_id].update(version=keep, last_hash=log[-1]["hash"], stage=log[-1]["dest"])
+        return
+    assert isinstance(store, SqlAlchemyStore)
+    drop_triggers(store.engine)
+    t = schema.transitions
+    with store.engine.begin() as conn:
+        conn.execute(sa.delete(t).where(t.c.case_id == case_id, t.c.seq > keep))
+        last = conn.execute(
+            sa.select(t.c.hash, t.c.dest).where(t.c.case_id == case_id, t.c.seq == keep)
+        ).one()
+        conn.execute(
+            sa.update(schema.cases)
+            .where(schema.cases.c.case_id == case_id)
+            .values(version=keep, last_hash=last.hash, stage=last.dest)
+        )
+
+
+# -- checkpoint files and keys -----------------------------------------------------------------
+def _pem(kind: str, der: bytes) -> bytes:
+    body = base64.encodebytes(der).decode("ascii")
+    return f"-----BEGIN {kind}-----\n{body}-----END {kind}-----\n".encode("ascii")
+
+
+UNKNOWN_KEY_TYPE = "1.3.101.115"
+"""An object identifier in the Edwards-curve arc that names no key type cryptography reads, as
+a key made by a newer tool (a post-quantum algorithm) would name one."""
+ODD_PRIVATE = _pem("PRIVATE KEY", bytes.fromhex("302e020100300506032b657304220420") + bytes(32))
+ODD_PUBLIC = _pem("PUBLIC KEY", bytes.fromhex("302a300506032b6573032100") + bytes(32))
+
+
+def _keys() -> tuple[bytes, bytes]:
+    key = ed25519.Ed25519PrivateKey.generate()
+    private = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    public = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return private, public
+
+
+def _checkpoint() -> tuple[InMemoryStore, Checkpoint]:
+    store = InMemoryStore(calendar=CALENDAR)
+    for number in range(1, 4):
+        store.save(built(f"case-0{number}", 2 + number))
+    return store, store.checkpoint()
+
+
+def test_a_key_of_a_type_no_one_can_read_is_refused_as_malformed() -> None:
+    """A PEM key of an algorithm cryptography does not know is a bad key, not a bug."""
+    _, taken = _checkpoint()
+    with pytest.raises(MalformedCheckpoint, match="signing key") as refused:
+        taken.sign(ODD_PRIVATE)
+    assert UNKNOWN_KEY_TYPE in str(refused.value)
+    private, _ = _keys()
+    with pytest.raises(MalformedCheckpoint, match="public key") as refused:
+        taken.sign(private).signature_problem(ODD_PUBLIC)
+    assert UNKNOWN_KEY_TYPE in str(refused.value)
+
+
+def test_a_public_key_given_to_sign_and_a_private_one_given_to_check_are_refused() -> None:
+    store, taken = _checkpoint()
+    private, public = _keys()
+    with pytest.raises(MalformedCheckpoint, match="signing key: cannot be read"):
+        taken.sign(public)
+    signed = taken.sign(private)
+    with pytest.raises(MalformedCheckpoint, match="public key: cannot be read"):
+        store.verify(checkpoint=signed, public_key=private)
+
+
+@pytest.mark.parametrize("size", [True, 1.0, "1"])
+def test_a_size_that_is_not_a_whole_number_is_refused(size: object) -> None:
+    _, taken = _checkpoint()
+    value = json.loads(taken.to_json())
+    value["cases"] = value["cases"][:1]
+    value["size"] = size
+    with pytest.raises(MalformedCheckpoint, match="size"):
+        Checkpoint.from_json(json.dumps(value))
+
+
+def test_a_field_given_twice_is_refused() -> None:
+    """JSON readers differ on which of two equal keys counts: a checkpoint must read one way."""
+    _, taken = _checkpoint()
+    text = taken.to_json().replace(
+        '"authority": null', '"authority": "Elsewhere", "authority": null'
+    )
+    with pytest.raises(MalformedCheckpoint, match=r"authority: is given twice"):
+        Checkpoint.from_json(text)
+    case = '"case_id": "case-01"'
+    with pytest.raises(MalformedCheckpoint, match=r"case_id: is given twice"):
+        Checkpoint.from_json(taken.to_json().replace(case, f'{case}, "case_id": "case-09"', 1))
+
+
+def _edited(taken: Checkpoint, change: Any) -> Checkpoint:
+    value = json.loads(taken.to_json())
+    change(value)
+    return Checkpoint.from_json(json.dumps(value))
+
+
+def _swap(value: dict[str, Any]) -> None:
+    value["cases"].reverse()
+
+
+def _drop_last(value: dict[str, Any]) -> None:
+    value["cases"].pop()
+    value["size"] -= 1
+
+
+def _older(value: dict[str, Any]) -> None:
+    value["cases"][0]["version"] -= 1
+
+
+@pytest.mark.parametrize("change", [_swap, _drop_last, _older], ids=["reordered", "cut", "older"])
+def test_a_checkpoint_file_edited_without_its_root_is_found(change: Any) -> None:
+    store, taken = _checkpoint()
+    problems = store.verify(checkpoint=_edited(taken, change))
+    assert problems[0].case_id == CHECKPOINT
+    assert "root does not match" in problems[0].what
+
+
+def test_a_checkpoint_edited_and_rerooted_is_found_by_its_signature() -> None:
+    """Anyone can recompute a root; only the key's holder can sign it."""
+    store, taken = _checkpoint()
+    private, public = _keys()
+    signed = taken.sign(private)
+    cut = signed.cases[:-1]
+    forged = attrs.evolve(signed, cases=cut, root=attrs.evolve(signed, cases=cut).computed_root)
+    problems = store.verify(checkpoint=forged, public_key=public)
+    assert [p.what for p in problems] == [
+        "the checkpoint's signature does not verify with the public key"
+    ]
+    downgraded = attrs.evolve(signed, format_version=1)
+    downgraded = attrs.evolve(downgraded, root=downgraded.computed_root)
+    assert "does not verify" in store.verify(checkpoint=downgraded, public_key=public)[0].what
+
+
+def test_a_signature_moved_from_another_checkpoint_does_not_verify() -> None:
+    store, taken = _checkpoint()
+    private, public = _keys()
+    other = InMemoryStore(calendar=CALENDAR)
+    other.save(built("case-01", 3))
+    moved = attrs.evolve(taken, signature=other.checkpoint().sign(private).signature)
+    [problem] = store.verify(checkpoint=moved, public_key=public)
+    assert problem.what == "the checkpoint's signature does not verify with the public key"
+
+
+def test_a_checkpoint_of_another_authority_or_another_store_is_found() -> None:
+    store, taken = _checkpoint()
+    scoped = attrs.evolve(taken, authority=OTHER_AUTHORITY)
+    [problem] = store.verify(checkpoint=scoped)
+    assert problem.case_id == CHECKPOINT
+    assert OTHER_AUTHORITY in problem.what
+    elsewhere = InMemoryStore(calendar=CALENDAR)
+    elsewhere.save(built("case-01", 4))  # the same id, another history
+    found = {(p.case_id, p.what.split(":")[0]) for p in elsewhere.verify(checkpoint=taken)}
+    assert found == {("case-01", "rewritten"), ("case-02", "gone"), ("case-03", "gone")}
+
+
+# -- on every engine: truncation, replayed checkpoints -----------------------------------------
+def test_rows_deleted_from_the_end_of_a_log_are_found_against_a_checkpoint(store: Store) -> None:
+    store.save(built("case-01", 6))
+    store.save(built("case-02", 4))
+    taken = store.checkpoint()
+    _truncate(store, "case-01", 3)
+    truncated = Problem(
+        "case-01", None, "truncated: the checkpoint holds version 6, the log ends at seq 3"
+    )
+    assert truncated not in store.verify()
+    found = store.verify(checkpoint=taken)
+    assert truncated in found
+    assert {problem.case_id for problem in found} == {"case-01"}
+
+
+def test_an_older_checkpoint_still_holds_and_a_newer_one_finds_a_rollback(store: Store) -> None:
+    """Histories only grow: last month's checkpoint verifies; tonight's finds a store restored
+    from last month's backup."""
+    store.save(built("case-01", 3))
+    older = store.checkpoint()
+    store.save(built("case-01", 6))
+    newer = store.checkpoint()
+    assert store.verify(checkpoint=older) == []
+    assert store.verify(checkpoint=newer) == []
+    _truncate(store, "case-01", 3)
+    assert not any("truncated" in p.what for p in store.verify(checkpoint=older))
+    assert any("truncated" in p.what for p in store.verify(checkpoint=newer))
+
+
+# -- on every engine: redaction and retention --------------------------------------------------
+def test_a_redaction_made_twice_is_refused_and_changes_nothing(store: Store) -> None:
+    store.save(built("case-01", 3))
+    store.redact("case-01", 2, ["form.parent_name"], "Family's request", by=CLERK, on=LATER)
+    before = _state(store, "case-01")
+    with pytest.raises(FormInvalid, match="nothing to remove"):
+        store.redact("case-01", 2, ["form.parent_name"], "Family's request", by=CLERK, on=LATER)
+    assert _state(store, "case-01") == before
+    assert store.verify() == []
+
+
+def test_a_redaction_of_a_case_that_does_not_exist_is_case_not_found(store: Store) -> None:
+    store.save(built("case-01", 3))
+    for case_id in ("case-02", "", "x" * 5000, "case-01 ", "CASE-01"):
+        with pytest.raises(CaseNotFound):
+            store.redact(case_id, 2, ["form.parent_name"], "Request", by=CLERK, on=LATER)
+    assert store.redactions("case-01") == []
+
+
+@pytest.mark.parametrize(
+    "reason",
+    [
+        "'; DROP TABLE rfsm_redactions; --",
+        "%s %(reason)s {reason} \\1 C:\\Requests",
+        '<script>alert(1)</script> & "quoted"',
+        "\U0001f600" * 160,  # 160 characters, 640 bytes in UTF-8
+        "$redacted",
+    ],
+    ids=["sql", "format", "html", "emoji", "marker"],
+)
+def test_a_hostile_reason_is_kept_as_typed(store: Store, reason: str) -> None:
+    store.save(built("case-01", 3))
+    [note] = store.redact("case-01", 2, ["form.parent_name"], reason, by=CLERK, on=LATER)
+    assert note.reason == reason
+    [kept] = store.redactions("case-01")
+    assert kept.reason == reason
+    shown = store.load("case-01").history[1].data["form"]["parent_name"]
+    assert shown == f"(redacted on {LATER.isoformat()}: {reason})"
+    assert store.verify() == []
+
+
+@pytest.mark.parametrize(
+    "reason", ["two\nlines", "tab\there", "nul\x00", "\u202egnp.exe", "\u200b", " ", "x" * 161]
+)
+def test_a_reason_that_is_not_one_printable_line_is_refused(store: Store, reason: str) -> None:
+    store.save(built("case-01", 3))
+    before = _state(store, "case-01")
+    with pytest.raises(FormInvalid, match=r"redact\.reason"):
+        store.redact("case-01", 2, ["form.parent_name"], reason, by=CLERK, on=LATER)
+    assert _state(store, "case-01") == before
+
+
+@pytest.mark.parametrize("on", [dt.date(1900, 1, 1), dt.date(1, 1, 1), dt.date(2026, 1, 13)])
+def test_a_redaction_dated_before_the_entry_it_removes_from_is_refused(
+    store: Store, on: dt.date
+) -> None:
+    """A year typed wrong (1900, or last year) would date a removal before the value was
+    there; entry 2 is dated 2026-01-14."""
+    store.save(built("case-01", 3))
+    before = _state(store, "case-01")
+    with pytest.raises(FormInvalid, match=r"redact\.on: .* before entry 2 \(2026-01-14\)"):
+        store.redact("case-01", 2, ["form.parent_name"], "Request", by=CLERK, on=on)
+    with pytest.raises(FormInvalid, match=r"redact\.on"):
+        store.redact("case-01", None, ["actor.name"], "Request", by=CLERK, on=on)
+    assert _state(store, "case-01") == before
+    [note] = store.redact(
+        "case-01", 2, ["form.parent_name"], "Request", by=CLERK, on=dt.date(2026, 1, 14)
+    )
+    assert note.on == dt.date(2026, 1, 14)  # the day the entry was made: allowed
+
+
+def test_retention_dated_before_any_case_opened_touches_nothing(store: Store) -> None:
+    store.save(built("case-01", 3))
+    before = _state(store, "case-01")
+    for on in (dt.date(1900, 1, 1), dt.date(2026, 1, 1), dt.date.min):
+        assert store.past_retention(on) == []
+        assert store.apply_retention(on, by=CLERK) == []
+    assert _state(store, "case-01") == before
+
+
+def test_retention_far_in_the_future_is_listed_but_not_applied(store: Store) -> None:
+    store.save(built("case-01", 3))
+    before = _state(store, "case-01")
+    assert [due.case_id for due in store.past_retention(dt.date.max)] == ["case-01"]
+    with pytest.raises(FormInvalid, match=r"apply_retention\.on: .* more than a year ahead"):
+        store.apply_retention(dt.date(2100, 1, 1), by=CLERK)
+    assert _state(store, "case-01") == before
+
+
+@pytest.mark.parametrize("by", [None, "la-9", {"id": "la-9"}])
+def test_retention_run_by_no_one_is_refused_even_with_nothing_due(store: Store, by: Any) -> None:
+    """An integrator's mistake shows on the first run, not years later when a case falls due."""
+    store.save(built("case-01", 3))
+    with pytest.raises(FormInvalid, match=r"apply_retention\.by: must be an Actor"):
+        store.apply_retention(dt.date(2026, 1, 1), by=by)
+
+
+# -- an erasure cut off part way ---------------------------------------------------------------
+class _CutOff(sa.exc.OperationalError):
+    """What a connection lost part way through a redaction raises."""
+
+
+def test_a_redaction_cut_off_part_way_writes_nothing(sql_store: SqlAlchemyStore) -> None:
+    sql_store.save(built("case-01", 3))
+    before = _state(sql_store, "case-01")
+
+    def cut(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO RFSM_REDACTIONS"):
+            raise _CutOff(statement, None, ConnectionError("the connection was lost"))
+
+    sa.event.listen(sql_store.engine, "before_cursor_execute", cut)
+    try:
+        with pytest.raises(StoreError):
+            sql_store.redact(
+                "case-01", None, ["form.parent_name", "actor.name"], "Request", by=CLERK, on=LATER
+            )
+    finally:
+        sa.event.remove(sql_store.engine, "before_cursor_execute", cut)
+    assert _state(sql_store, "case-01") == before
+    assert sql_store.verify() == []
+    notes = sql_store.redact("case-01", 2, ["form.parent_name"], "Request", by=CLERK, on=LATER)
+    assert [note.number for note in notes] == [1]  # tried again: made once
+
+
+# -- the command line --------------------------------------------------------------------------
+def _private_file(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    path.chmod(0o600)
+    return path
+
+
+def _refused(result: Result, *words: str) -> None:
+    assert result.exit_code == 2, result.output
+    no_traceback(result)
+    assert result.stderr.startswith("error: ")
+    for word in words:
+        assert word in result.stderr
+
+
+def test_a_key_file_of_an_unknown_type_is_bad_input(demo_db: str, tmp_path: Path) -> None:
+    odd = _private_file(tmp_path / "odd.pem", ODD_PRIVATE)
+    _refused(invoke(demo_db, "checkpoint", "--sign", str(odd)), UNKNOWN_KEY_TYPE)
+    private, _ = _keys()
+    key = _private_file(tmp_path / "key.pem", private)
+    taken = tmp_path / "taken.json"
+    ok(invoke(demo_db, "checkpoint", "--sign", str(key), "-o", str(taken)))
+    odd_public = tmp_path / "odd.pub.pem"
+    odd_public.write_bytes(ODD_PUBLIC)
+    _refused(
+        invoke(demo_db, "verify", "--checkpoint", str(taken), "--public-key", str(odd_public)),
+        UNKNOWN_KEY_TYPE,
+    )
+
+
+@pytest.mark.skipif(os.name == "nt", reason="POSIX file modes")
+@pytest.mark.parametrize("mode", [0o644, 0o640, 0o604, 0o660, 0o602])
+def test_a_signing_key_others_can_reach_is_refused(demo_db: str, tmp_path: Path, mode: int) -> None:
+    """Anyone who can read the signing key can sign a forged checkpoint, as ssh refuses a
+    private key others can read."""
+    private, _ = _keys()
+    key = tmp_path / "key.pem"
+    key.write_bytes(private)
+    key.chmod(mode)
+    target = tmp_path / "taken.json"
+    result = invoke(demo_db, "checkpoint", "--sign", str(key), "-o", str(target))
+    _refused(result, "other users", f"mode {mode:04o}", "chmod 600", "new key pair")
+    assert not target.exists()
+    key.chmod(0o600)
+    ok(invoke(demo_db, "checkpoint", "--sign", str(key), "-o", str(target)))
+    key.chmod(0o400)
+    ok(invoke(demo_db, "checkpoint", "--sign", str(key), "-o", str(target)))
+
+
+def test_keys_swapped_on_the_command_line_are_bad_input(demo_db: str, tmp_path: Path) -> None:
+    private, public = _keys()
+    key = _private_file(tmp_path / "key.pem", private)
+    public_file = _private_file(tmp_path / "key.pub.pem", public)
+    _refused(invoke(demo_db, "checkpoint", "--sign", str(public_file)), "signing key")
+    taken = tmp_path / "taken.json"
+    ok(invoke(demo_db, "checkpoint", "--sign", str(key), "-o", str(taken)))
+    _refused(
+        invoke(demo_db, "verify", "--checkpoint", str(taken), "--public-key", str(key)),
+        "public key",
+    )
+
+
+def test_a_checkpoint_of_another_authority_fails_verify(demo_db: str, tmp_path: Path) -> None:
+    taken = tmp_path / "taken.json"
+    ok(invoke(demo_db, "checkpoint", "-o", str(taken)))
+    value = json.loads(taken.read_text(encoding="utf-8"))
+    value["authority"] = OTHER_AUTHORITY
+    taken.write_text(json.dumps(value), encoding="utf-8")
+    result = invoke(demo_db, "verify", "--checkpoint", str(taken))
+    assert result.exit_code == 1, result.output
+    no_traceback(result)
+    assert OTHER_AUTHORITY in result.stdout
+
+
+def test_an_officers_slips_on_the_command_line_are_bad_input(demo_db: str) -> None:
+    redact = ("redact", "DEMO-0001", "2", "form.parent_name", "--reason", "Family's request")
+    _refused(invoke(demo_db, *redact, "--on", "1926-12-01", *OFFICER), "before entry 2")
+    ok(invoke(demo_db, *redact, "--on", "2026-12-01", *OFFICER))
+    _refused(invoke(demo_db, *redact, "--on", "2026-12-01", *OFFICER), "nothing to remove")
+    _refused(invoke(demo_db, "redact", "DEMO-9999", *redact[2:], *OFFICER), "DEMO-9999")
+    none_due = ok(invoke(demo_db, "retention", "--on", "1990-01-01", "--apply", *OFFICER))
+    assert "no case past retention" in none_due.stdout
+    _refused(invoke(demo_db, "retention", "--on", "2100-01-01", "--apply", *OFFICER), "ahead")
+    _refused(invoke(demo_db, "retention", "--on", "1990-01-01", "--apply"), "--actor-id")
+    assert ok(invoke(demo_db, "verify")).stdout.startswith("sound")
