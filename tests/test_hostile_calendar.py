@@ -52,6 +52,27 @@ def feed(*events: str) -> bytes:
 AUTUMN = "DTSTART;VALUE=DATE:20250901\nDTEND;VALUE=DATE:20251220\nSUMMARY:Autumn Term"
 
 
+@pytest.mark.parametrize(
+    "recurrence",
+    ["RRULE:FREQ=WEEKLY;COUNT=4", "RDATE;VALUE=DATE:20251010"],
+    ids=["rrule", "rdate"],
+)
+def test_a_recurring_closure_is_refused_not_read_as_its_first_day(recurrence: str) -> None:
+    """A weekly INSET afternoon (RRULE) or an INSET event repeated on another day (RDATE) was
+    read as its first occurrence only: the other days silently stayed school days."""
+    inset = f"DTSTART;VALUE=DATE:20250905\n{recurrence}\nSUMMARY:INSET day"
+    with pytest.raises(CalendarFileError, match=r"'INSET day'.*recurring") as refused:
+        SchoolCalendar.from_ics(feed(AUTUMN, inset))
+    assert refused.value.path == "<iCalendar feed>"
+
+
+def test_a_recurring_term_is_refused_not_read_as_one_year() -> None:
+    """An autumn term repeated every year (RRULE:FREQ=YEARLY) gave a calendar of one year."""
+    yearly = AUTUMN + "\nRRULE:FREQ=YEARLY;COUNT=3"
+    with pytest.raises(CalendarFileError, match="recurring"):
+        SchoolCalendar.from_ics(feed(yearly))
+
+
 def test_a_recurring_event_the_calendar_does_not_read_is_still_ignored() -> None:
     """A weekly timed club or an all-day event with no term word stays harmless."""
     club = "DTSTART:20250903T153000\nDTEND:20250903T163000\nRRULE:FREQ=WEEKLY\nSUMMARY:Chess"
@@ -60,11 +81,104 @@ def test_a_recurring_event_the_calendar_does_not_read_is_still_ignored() -> None
     assert calendar.terms == ((date(2025, 9, 1), date(2025, 12, 19)),)
 
 
+@pytest.mark.parametrize(
+    ("event", "expected"),
+    [
+        ("DTSTART;VALUE=DATE:20250901\nDTEND;VALUE=DATE:garbage\nSUMMARY:Autumn Term", "DTEND"),
+        ("DTSTART;VALUE=DATE:20250901\nDURATION:garbage\nSUMMARY:Autumn Term", "DURATION"),
+    ],
+    ids=["dtend", "duration"],
+)
+def test_an_unreadable_end_is_refused_not_a_type_error(event: str, expected: str) -> None:
+    """An event whose DTEND or DURATION cannot be read raised a bare TypeError."""
+    with pytest.raises(CalendarFileError, match=rf"'Autumn Term'.*{expected}"):
+        SchoolCalendar.from_ics(feed(event))
+
+
+@pytest.mark.parametrize(
+    "start",
+    [
+        "DTSTART;VALUE=DATE:2025",
+        "DTSTART;VALUE=DATE:20251399",
+        "DTSTART;VALUE=DATE:20250905\nDTSTART;VALUE=DATE:20250912",
+    ],
+    ids=["short", "no-such-day", "twice"],
+)
+def test_an_unreadable_start_is_refused_not_dropped(start: str) -> None:
+    """An INSET event whose DTSTART could not be read (or was given twice) was skipped as if
+    it were a timed event: the feed was read without the closure."""
+    with pytest.raises(CalendarFileError, match=r"'INSET day'.*DTSTART"):
+        SchoolCalendar.from_ics(feed(AUTUMN, f"{start}\nSUMMARY:INSET day"))
+
+
+@pytest.mark.parametrize(
+    "end",
+    ["DTEND;VALUE=DATE:20250801", "DURATION:-P5D", "DURATION:PT1H", "DURATION:P1DT12H"],
+    ids=["dtend-before", "negative-duration", "hours", "days-and-hours"],
+)
+def test_an_event_ending_before_it_starts_or_in_part_days_is_refused(end: str) -> None:
+    """An all-day event ending before it starts was read as one day; a duration of hours on
+    an all-day event was rounded down to whole days. Both were guesses."""
+    with pytest.raises(CalendarFileError, match="'Autumn Term'"):
+        SchoolCalendar.from_ics(feed(f"DTSTART;VALUE=DATE:20250901\n{end}\nSUMMARY:Autumn Term"))
+
+
+def test_an_all_day_event_ending_at_a_time_in_a_time_zone_is_refused() -> None:
+    """DTEND with a TZID on an all-day event: which day it ends on depends on the zone (and
+    its clock changes); it was cut to its date, a guess."""
+    mixed = "DTSTART;VALUE=DATE:20250901\nDTEND;TZID=Europe/London:20251220T090000\nSUMMARY:Term"
+    with pytest.raises(CalendarFileError, match="DTEND"):
+        SchoolCalendar.from_ics(feed(mixed))
+
+
 def test_an_all_day_event_ending_on_its_first_day_is_one_day() -> None:
     """DTEND equal to DTSTART (some exporters write it for a one-day event) is that day."""
     same = "DTSTART;VALUE=DATE:20250902\nDTEND;VALUE=DATE:20250902\nSUMMARY:INSET day"
     calendar = SchoolCalendar.from_ics(feed(AUTUMN, same))
     assert calendar.closures == (date(2025, 9, 2),)
+
+
+def test_an_event_running_past_the_last_day_python_has_is_refused_not_an_overflow() -> None:
+    """An event lasting past 9999-12-31 raised a bare OverflowError."""
+    long = "DTSTART;VALUE=DATE:99991201\nDURATION:P100D\nSUMMARY:Autumn Term"
+    with pytest.raises(CalendarFileError, match="9999-12-31"):
+        SchoolCalendar.from_ics(feed(long))
+
+
+def test_the_last_day_python_has_can_be_a_one_day_term() -> None:
+    """An all-day event on 9999-12-31 without DTEND is that one day (the day after it,
+    where it would end, raised a bare OverflowError)."""
+    calendar = SchoolCalendar.from_ics(feed("DTSTART;VALUE=DATE:99991231\nSUMMARY:Term"))
+    assert calendar.terms == ((date(9999, 12, 31), date(9999, 12, 31)),)
+
+
+def test_a_cancelled_closure_is_not_a_closure() -> None:
+    """An INSET day marked STATUS:CANCELLED (RFC 5545: the event will not happen) still
+    closed the school."""
+    cancelled = "DTSTART;VALUE=DATE:20250905\nSTATUS:CANCELLED\nSUMMARY:INSET day"
+    calendar = SchoolCalendar.from_ics(feed(AUTUMN, cancelled))
+    assert calendar.closures == ()
+    assert calendar.is_school_day(date(2025, 9, 5))
+
+
+@pytest.mark.parametrize(
+    ("summary", "day"),
+    [
+        ("Breakfast club starts", "20251001"),  # held "break": a holiday in term
+        ("School breaks up at 1.30pm", "20251219"),  # "breaks": its last day lost
+        ("Disclosed results evening", "20251001"),  # held "closed": a closure
+        ("Intermediate maths challenge", "20250816"),  # held "term": a summer Saturday a term
+        ("Mastermind final", "20251228"),  # held "term": a term day in the holidays
+    ],
+)
+def test_a_word_inside_another_word_does_not_decide(summary: str, day: str) -> None:
+    """The summary was searched for substrings: "Breakfast club" held "break" and became a
+    holiday, removing a school day; "Intermediate" held "term" and made a summer Saturday a
+    term; "Disclosed" held "closed" and closed the school."""
+    event = f"DTSTART;VALUE=DATE:{day}\nSUMMARY:{summary}"
+    calendar = SchoolCalendar.from_ics(feed(AUTUMN, event))
+    assert calendar.terms == ((date(2025, 9, 1), date(2025, 12, 19)),)
+    assert calendar.closures == ()
 
 
 @pytest.mark.parametrize(
@@ -84,6 +198,14 @@ def test_the_documented_words_still_decide(summary: str, terms: int, closures: i
     event = f"DTSTART;VALUE=DATE:20251027\nSUMMARY:{summary}"
     calendar = SchoolCalendar.from_ics(feed(AUTUMN, event))
     assert (len(calendar.terms), len(calendar.closures)) == (terms, closures)
+
+
+def test_two_summaries_are_refused_not_read_as_their_repr() -> None:
+    """An event with SUMMARY twice was classified, and its closure reason kept, as
+    "[vText(b'INSET'), vText(b'Term')]"."""
+    double = "DTSTART;VALUE=DATE:20250902\nSUMMARY:INSET\nSUMMARY:Term"
+    with pytest.raises(CalendarFileError, match="SUMMARY"):
+        SchoolCalendar.from_ics(feed(AUTUMN, double))
 
 
 def test_a_missing_or_folder_path_is_still_the_systems_error(tmp_path: Path) -> None:

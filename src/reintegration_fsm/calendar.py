@@ -188,6 +188,8 @@ class SchoolCalendar:
         Raises:
             CalendarError: `icalendar` is not installed, the feed is malformed or has no term
                 events, or a closure falls outside every term.
+            CalendarFileError: an event recurs, or its dates cannot be read or are not whole
+                days (never guessed).
         """
         return cls._from_term_dates(read_ics(feed, source=source, retrieved=retrieved))
 
