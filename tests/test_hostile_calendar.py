@@ -208,6 +208,36 @@ def test_two_summaries_are_refused_not_read_as_their_repr() -> None:
         SchoolCalendar.from_ics(feed(AUTUMN, double))
 
 
+@pytest.mark.parametrize(
+    "given",
+    [None, 5, bytearray(b"BEGIN:VCALENDAR"), b"x".decode, ["terms.ics"]],
+    ids=["none", "int", "bytearray", "method", "list"],
+)
+def test_from_ics_refuses_what_is_neither_a_path_nor_bytes(given: object) -> None:
+    """These raised a bare TypeError from pathlib."""
+    with pytest.raises(FormInvalid, match=r"^from_ics\.feed: must be a path or the feed's"):
+        SchoolCalendar.from_ics(given)  # type: ignore[arg-type]
+
+
+def test_from_ics_given_the_feeds_text_says_to_pass_bytes() -> None:
+    """The feed's text given as a str was taken for a path: FileNotFoundError, with the
+    whole feed as the file's name."""
+    with pytest.raises(FormInvalid, match="pass its bytes") as refused:
+        SchoolCalendar.from_ics(feed(AUTUMN).decode())
+    assert "VEVENT" not in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    "given",
+    [None, 3, b"/tmp/terms.toml", "terms\x00.toml"],
+    ids=["none", "int", "bytes", "nul"],
+)
+def test_from_file_refuses_what_is_not_a_path(given: object) -> None:
+    """These raised a bare TypeError or ValueError from pathlib."""
+    with pytest.raises(FormInvalid, match=r"^from_file\.path: "):
+        SchoolCalendar.from_file(given)  # type: ignore[arg-type]
+
+
 def test_a_missing_or_folder_path_is_still_the_systems_error(tmp_path: Path) -> None:
     """As documented: OSError for a file that cannot be read (the CLI names it, exit 2)."""
     with pytest.raises(FileNotFoundError):
@@ -272,6 +302,15 @@ def test_crlf_and_a_byte_order_mark_keep_the_line(tmp_path: Path) -> None:
     with pytest.raises(CalendarFileError) as refused:
         SchoolCalendar.from_file(write(tmp_path, b"\xef\xbb\xbf" + text.encode()))
     assert refused.value.line == 5
+
+
+def test_an_icalendar_feed_given_as_a_term_dates_file_says_so(tmp_path: Path) -> None:
+    """A school's .ics given where a TOML file is read was "not valid TOML: Expected '='
+    after a key in a key/value pair": the officer could not tell what was wrong."""
+    path = write(tmp_path, feed(AUTUMN), "terms.ics")
+    with pytest.raises(CalendarFileError, match="an iCalendar feed, not a TOML") as refused:
+        SchoolCalendar.from_file(path)
+    assert "from_ics" in str(refused.value)
 
 
 @pytest.mark.parametrize(
@@ -393,6 +432,13 @@ def test_bad_review_weeks_are_refused_naming_the_argument(weeks: object) -> None
 # ---- the CLI ----------------------------------------------------------------------------------
 
 COUNT = ("calendar", "add-school-days", "2025-10-20", "3")
+
+
+def test_the_cli_given_an_icalendar_feed_says_what_it_is(tmp_path: Path) -> None:
+    """The officer's .ics was "not valid TOML: Expected '=' after a key"."""
+    path = write(tmp_path, feed(AUTUMN), "terms.ics")
+    result = run("--calendar", str(path), *COUNT)
+    assert_refused_cleanly(result, "an iCalendar feed, not a TOML term-dates file")
 
 
 @pytest.mark.parametrize(

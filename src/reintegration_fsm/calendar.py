@@ -162,8 +162,9 @@ class SchoolCalendar:
         """Read a calendar from a TOML term-dates file (format in docs/calendar.md).
 
         Raises:
-            CalendarFileError: the file is not UTF-8 text, not valid TOML, or breaks a rule;
-                names the line.
+            CalendarFileError: the file is not UTF-8 text, not valid TOML (an iCalendar feed
+                says so), or breaks a rule; names the line.
+            FormInvalid: `path` is not a path.
             OSError: the file cannot be read.
         """
         return cls._from_term_dates(read_toml_file(path))
@@ -190,6 +191,8 @@ class SchoolCalendar:
                 events, or a closure falls outside every term.
             CalendarFileError: an event recurs, or its dates cannot be read or are not whole
                 days (never guessed).
+            FormInvalid: `feed` is neither a path nor bytes.
+            OSError: the file cannot be read.
         """
         return cls._from_term_dates(read_ics(feed, source=source, retrieved=retrieved))
 

@@ -18,7 +18,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any, NamedTuple, NoReturn
 
-from reintegration_fsm.errors import CalendarError, CalendarFileError, describe
+from reintegration_fsm.errors import CalendarError, CalendarFileError, FormInvalid, describe
 from reintegration_fsm.fields import is_day
 
 if sys.version_info >= (3, 11):
@@ -143,14 +143,15 @@ def read_toml_file(path: str | os.PathLike[str]) -> TermDates:
     """Read and check a TOML term-dates file (format in docs/calendar.md).
 
     Raises:
-        CalendarFileError: the file is not UTF-8 text, not valid TOML, or breaks a rule;
-            names the line.
+        CalendarFileError: the file is not UTF-8 text, not valid TOML (an iCalendar feed says
+            so), or breaks a rule; names the line.
+        FormInvalid: `path` is not a path.
         OSError: the file cannot be read.
     """
-    where = os.fspath(path)
-    data = Path(path).read_bytes()
+    where = _file_name(path, "from_file", "path", "must be a path to a TOML term-dates file")
+    data = Path(where).read_bytes()
     try:
-        text = data.decode("utf-8")
+        text = data.decode("utf-8").removeprefix("\ufeff")  # Notepad's "UTF-8 with BOM"
     except UnicodeDecodeError as e:
         raise CalendarFileError(
             f"not UTF-8 text (byte 0x{data[e.start]:02x} at offset {e.start} cannot be read); "
@@ -158,7 +159,32 @@ def read_toml_file(path: str | os.PathLike[str]) -> TermDates:
             path=where,
             line=data.count(b"\n", 0, e.start) + 1,
         ) from None
-    return read_toml(text.removeprefix("\ufeff"), where)  # Notepad's "UTF-8 with BOM"
+    if _is_icalendar(text):
+        raise CalendarFileError(
+            "an iCalendar feed, not a TOML term-dates file: write its term dates as TOML "
+            "(docs/calendar.md), or read the feed in Python with SchoolCalendar.from_ics",
+            path=where,
+        )
+    return read_toml(text, where)
+
+
+def _file_name(path: object, method: str, argument: str, expected: str) -> str:
+    """The file name `path` gives (a str or an os.PathLike of one).
+
+    Raises:
+        FormInvalid: it is something else, or holds a NUL character (no file has one).
+    """
+    where = os.fspath(path) if isinstance(path, str | os.PathLike) else None
+    if not isinstance(where, str):
+        raise FormInvalid(method, argument, f"{expected}, not {type(path).__name__}")
+    if "\x00" in where:
+        raise FormInvalid(method, argument, f"{expected}: no file name holds a NUL character")
+    return where
+
+
+def _is_icalendar(text: str) -> bool:
+    """Whether `text` is an iCalendar feed (RFC 5545: it begins BEGIN:VCALENDAR)."""
+    return text.lstrip().upper().startswith("BEGIN:VCALENDAR")
 
 
 def read_sample() -> TermDates:
@@ -318,6 +344,8 @@ def read_ics(
         CalendarFileError: an event decided on recurs (RRULE, RDATE), or its dates cannot be
             read, are given twice, end at a time, before they start, in part of a day or after
             9999-12-31; an event has two summaries.
+        FormInvalid: `feed` is neither a path nor bytes (the feed's text says to pass bytes).
+        OSError: the file cannot be read.
     """
     try:
         import icalendar
@@ -328,8 +356,14 @@ def read_ics(
         ) from e
     if isinstance(feed, bytes):
         raw, where = feed, "<iCalendar feed>"
+    elif isinstance(feed, str) and _is_icalendar(feed.removeprefix("\ufeff")):
+        raise FormInvalid(
+            "from_ics", "feed", "is the feed's text, not a path: pass its bytes (text.encode())"
+        )
     else:
-        raw, where = Path(feed).read_bytes(), os.fspath(feed)
+        expected = "must be a path or the feed's bytes"
+        where = _file_name(feed, "from_ics", "feed", expected)
+        raw = Path(where).read_bytes()
     try:
         parsed: Any = icalendar.Calendar.from_ical(raw)
     except ValueError as e:
