@@ -296,6 +296,18 @@ BACKWARDS = (
 )
 
 
+@pytest.mark.parametrize("separator", ["\u2028", "\u2029", "\x85"], ids=["ls", "ps", "nel"])
+def test_a_unicode_line_separator_in_a_comment_does_not_shift_the_line(
+    tmp_path: Path, separator: str
+) -> None:
+    """TOML counts lines by "\\n" alone, but the line finder split on every Unicode line
+    break: a U+2028 in a comment moved every error one line down."""
+    text = BACKWARDS.format(comment=f"  # Anyshire{separator}term dates")
+    with pytest.raises(CalendarFileError, match="ends before it starts") as refused:
+        SchoolCalendar.from_file(write(tmp_path, text))
+    assert refused.value.line == 5
+
+
 def test_crlf_and_a_byte_order_mark_keep_the_line(tmp_path: Path) -> None:
     """Held: Windows line ends and Notepad's BOM count lines as any editor does."""
     text = BACKWARDS.format(comment="").replace("\n", "\r\n")

@@ -267,7 +267,9 @@ def _toml_lines(text: str) -> tuple[dict[str, int], dict[str, list[_Block]]]:
     top: dict[str, int] = {}
     blocks: dict[str, list[_Block]] = {}
     current: dict[str, int] | None = top
-    for number, line in enumerate(text.splitlines(), start=1):
+    # Lines as TOML counts them, by "\n" alone: str.splitlines() also splits at U+2028, U+0085
+    # and others, which TOML allows in comments and strings, and would put errors lines too low.
+    for number, line in enumerate(text.split("\n"), start=1):
         header = _HEADER.match(line)
         if header:
             current = {}
