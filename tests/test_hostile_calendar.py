@@ -369,6 +369,20 @@ def test_a_symbolic_link_to_a_term_dates_file_is_read(tmp_path: Path) -> None:
 # ---- building a calendar in code --------------------------------------------------------------
 
 
+@pytest.mark.parametrize("source", [None, 5, b"bytes"], ids=["none", "int", "bytes"])
+def test_a_source_that_is_not_text_is_refused(source: object) -> None:
+    """`source=None` or a number was kept, and messages said "source: 5"."""
+    with pytest.raises(CalendarError, match="source must be text"):
+        SchoolCalendar([TERM], source=source)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("reason", [None, 5, ["INSET"]], ids=["none", "int", "list"])
+def test_a_closure_reason_that_is_not_text_is_refused(reason: object) -> None:
+    """A reason of None was kept as the text "None"."""
+    with pytest.raises(CalendarError, match="reason must be text"):
+        SchoolCalendar([TERM], {date(2025, 9, 2): reason})  # type: ignore[dict-item]
+
+
 def test_terms_from_a_generator_and_duplicate_closures_are_read_once() -> None:
     """Held: any iterable of pairs; a closure listed twice is one closure."""
     calendar = SchoolCalendar((t for t in [TERM]), [date(2025, 9, 2), date(2025, 9, 2)])
