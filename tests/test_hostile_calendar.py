@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from reintegration_fsm.calendar import CalendarFileError, SchoolCalendar
+from reintegration_fsm.calendar import CalendarFileError, SchoolCalendar, plausible_school_days
 from reintegration_fsm.cli import cli
 from reintegration_fsm.errors import CalendarError, FormInvalid, ProtocolError
 
@@ -453,6 +453,14 @@ def test_bad_review_weeks_are_refused_naming_the_argument(weeks: object) -> None
     """Held: weeks that are not three increasing whole numbers are FormInvalid."""
     with pytest.raises(FormInvalid, match=r"^suggest_review_dates\.weeks: "):
         SMALL.suggest_review_dates(date(2025, 9, 8), weeks)  # type: ignore[arg-type]
+
+
+def test_plausibility_near_the_last_day_python_has_is_an_answer_not_a_value_error() -> None:
+    """A deadline recorded in late 9999 made the message ask for a day after 9999-12-31."""
+    problem = plausible_school_days(date(9999, 12, 20), date(9999, 12, 21), 30)
+    assert problem is not None
+    assert "is earlier than 30 school days after 9999-12-20" in problem
+    assert "after 9999-12-31" in problem
 
 
 # ---- the CLI ----------------------------------------------------------------------------------

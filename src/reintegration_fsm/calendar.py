@@ -477,6 +477,6 @@ def plausible_school_days(start: date, due: date, n: int) -> str | None:
     if due.toordinal() < o:
         return (
             f"deadline {due.isoformat()} is earlier than {n} school days after "
-            f"{start.isoformat()} could fall (at the soonest {date.fromordinal(o).isoformat()})"
+            f"{start.isoformat()} could fall (at the soonest {_ordinal_text(o)})"
         )
     return None
