@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
+import scenario as sc
+from reintegration_fsm import ReferralRoute, Reintegration
 from reintegration_fsm.calendar import CalendarFileError, SchoolCalendar, plausible_school_days
 from reintegration_fsm.cli import cli
 from reintegration_fsm.errors import CalendarError, FormInvalid, ProtocolError
@@ -534,3 +536,20 @@ def test_library_errors_on_calendars_are_protocol_errors() -> None:
     assert issubclass(CalendarFileError, CalendarError)
     assert issubclass(CalendarError, ProtocolError)
     assert issubclass(FormInvalid, ValueError)
+
+
+def test_a_referral_whose_deadline_runs_past_the_calendar_is_refused_and_changes_nothing() -> None:
+    """Held: twenty school days from a referral near the calendar's end are not guessed; the
+    case stays as it was, so the referral can be made again with a longer calendar."""
+    short = SchoolCalendar([(date(2026, 1, 5), date(2026, 1, 30))], source="Invented")
+    case = Reintegration.open(
+        "C-1", sc.PUPIL, sc.AP_SETTING, sc.AUTHORITY, short, by=sc.AP_HEAD, on=sc.OPENED
+    )
+    case.record_consent(sc.consent(), by=sc.AP_HEAD, on=sc.CONSENTED)
+    before = sc.snapshot(case)
+    with pytest.raises(CalendarError, match=r"runs past the end .*9 school day\(s\) left"):
+        case.refer_to_fair_access(
+            ReferralRoute.PANEL, sc.information(), sc.PSP, by=sc.AP_HEAD, on=sc.REFERRED
+        )
+    assert sc.snapshot(case) == before
+    assert len(case.history) == 2
