@@ -20,7 +20,7 @@ from typing import Any, NoReturn
 
 import holidays
 
-from reintegration_fsm.errors import CalendarError, CalendarFileError, FormInvalid
+from reintegration_fsm.errors import CalendarError, CalendarFileError, FormInvalid, describe
 from reintegration_fsm.fields import is_day
 from reintegration_fsm.term_dates import (
     Closure,
@@ -63,8 +63,8 @@ class SchoolCalendar:
         retrieved: the day they were taken from there.
 
     Raises:
-        CalendarError: no term, a term ending before it starts, overlapping terms, or a closure
-            outside every term.
+        CalendarError: no term, a term ending before it starts, overlapping terms, a closure
+            outside every term, or a source or a closure's reason that is not text.
     """
 
     __slots__ = (
@@ -119,12 +119,18 @@ class SchoolCalendar:
         if isinstance(closures, str | bytes) or not isinstance(closures, Iterable):
             raise CalendarError(f"closures must be dates, not {type(closures).__name__}")
         if isinstance(closures, Mapping):
-            closure_list = [
-                Closure(as_date(d, "a closure", None, None), str(r)) for d, r in closures.items()
-            ]
+            closure_list = []
+            for d, reason in closures.items():
+                if not isinstance(reason, str):
+                    raise CalendarError(f"a closure's reason must be text, not {describe(reason)}")
+                closure_list.append(Closure(as_date(d, "a closure", None, None), reason))
         else:
             closure_list = [Closure(as_date(d, "a closure", None, None)) for d in closures]
         check_terms(term_list, closure_list, None)
+        if not isinstance(source, str):
+            raise CalendarError(
+                f"source must be text saying where the dates come from, not {describe(source)}"
+            )
         if retrieved is not None:
             retrieved = as_date(retrieved, "retrieved", None, None)
 
@@ -162,8 +168,9 @@ class SchoolCalendar:
         """Read a calendar from a TOML term-dates file (format in docs/calendar.md).
 
         Raises:
-            CalendarFileError: the file is not UTF-8 text, not valid TOML, or breaks a rule;
-                names the line.
+            CalendarFileError: the file is not UTF-8 text, not valid TOML (an iCalendar feed
+                says so), or breaks a rule; names the line.
+            FormInvalid: `path` is not a path.
             OSError: the file cannot be read.
         """
         return cls._from_term_dates(read_toml_file(path))
@@ -188,6 +195,10 @@ class SchoolCalendar:
         Raises:
             CalendarError: `icalendar` is not installed, the feed is malformed or has no term
                 events, or a closure falls outside every term.
+            CalendarFileError: an event recurs, or its dates cannot be read or are not whole
+                days (never guessed).
+            FormInvalid: `feed` is neither a path nor bytes.
+            OSError: the file cannot be read.
         """
         return cls._from_term_dates(read_ics(feed, source=source, retrieved=retrieved))
 
@@ -466,6 +477,6 @@ def plausible_school_days(start: date, due: date, n: int) -> str | None:
     if due.toordinal() < o:
         return (
             f"deadline {due.isoformat()} is earlier than {n} school days after "
-            f"{start.isoformat()} could fall (at the soonest {date.fromordinal(o).isoformat()})"
+            f"{start.isoformat()} could fall (at the soonest {_ordinal_text(o)})"
         )
     return None

@@ -18,7 +18,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any, NamedTuple, NoReturn
 
-from reintegration_fsm.errors import CalendarError, CalendarFileError
+from reintegration_fsm.errors import CalendarError, CalendarFileError, FormInvalid, describe
 from reintegration_fsm.fields import is_day
 
 if sys.version_info >= (3, 11):
@@ -43,11 +43,14 @@ _TOP_KEYS = frozenset({"source", "retrieved", "term", "closure"})
 _TERM_KEYS = frozenset({"name", "first_day", "last_day"})
 _CLOSURE_KEYS = frozenset({"date", "reason"})
 
-# iCalendar summaries, lower-cased; checked in this order (holiday words win over closure words,
-# so "Christmas holiday - school closed" is a gap between terms, not a closure).
-_ICS_HOLIDAY_WORDS = ("half term", "half-term", "halfterm", "holiday", "break")
-_ICS_CLOSURE_WORDS = ("inset", "training day", "closed", "closure")
-_ICS_TERM_WORDS = ("term",)
+# iCalendar summaries, lower-cased, matched as whole words (so "Breakfast club" is no break, nor
+# "Intermediate" a term) and checked in this order: holiday words win over closure words, so
+# "Christmas holiday - school closed" is a gap between terms, not a closure. A school that "breaks
+# up" is on the last day of its term, not on holiday.
+_ICS_HOLIDAY_WORDS = re.compile(r"\b(?:half[ -]?terms?|holidays?|breaks?(?![ -]up\b))\b")
+_ICS_CLOSURE_WORDS = re.compile(r"\b(?:inset|training days?|closed|closures?)\b")
+_ICS_TERM_WORDS = re.compile(r"\bterms?\b")
+_ICS_RECURRENCE = ("RRULE", "RDATE")
 
 
 class Term(NamedTuple):
@@ -140,14 +143,15 @@ def read_toml_file(path: str | os.PathLike[str]) -> TermDates:
     """Read and check a TOML term-dates file (format in docs/calendar.md).
 
     Raises:
-        CalendarFileError: the file is not UTF-8 text, not valid TOML, or breaks a rule;
-            names the line.
+        CalendarFileError: the file is not UTF-8 text, not valid TOML (an iCalendar feed says
+            so), or breaks a rule; names the line.
+        FormInvalid: `path` is not a path.
         OSError: the file cannot be read.
     """
-    where = os.fspath(path)
-    data = Path(path).read_bytes()
+    where = _file_name(path, "from_file", "path", "must be a path to a TOML term-dates file")
+    data = Path(where).read_bytes()
     try:
-        text = data.decode("utf-8")
+        text = data.decode("utf-8").removeprefix("\ufeff")  # Notepad's "UTF-8 with BOM"
     except UnicodeDecodeError as e:
         raise CalendarFileError(
             f"not UTF-8 text (byte 0x{data[e.start]:02x} at offset {e.start} cannot be read); "
@@ -155,7 +159,32 @@ def read_toml_file(path: str | os.PathLike[str]) -> TermDates:
             path=where,
             line=data.count(b"\n", 0, e.start) + 1,
         ) from None
-    return read_toml(text.removeprefix("\ufeff"), where)  # Notepad's "UTF-8 with BOM"
+    if _is_icalendar(text):
+        raise CalendarFileError(
+            "an iCalendar feed, not a TOML term-dates file: write its term dates as TOML "
+            "(docs/calendar.md), or read the feed in Python with SchoolCalendar.from_ics",
+            path=where,
+        )
+    return read_toml(text, where)
+
+
+def _file_name(path: object, method: str, argument: str, expected: str) -> str:
+    """The file name `path` gives (a str or an os.PathLike of one).
+
+    Raises:
+        FormInvalid: it is something else, or holds a NUL character (no file has one).
+    """
+    where = os.fspath(path) if isinstance(path, str | os.PathLike) else None
+    if not isinstance(where, str):
+        raise FormInvalid(method, argument, f"{expected}, not {type(path).__name__}")
+    if "\x00" in where:
+        raise FormInvalid(method, argument, f"{expected}: no file name holds a NUL character")
+    return where
+
+
+def _is_icalendar(text: str) -> bool:
+    """Whether `text` is an iCalendar feed (RFC 5545: it begins BEGIN:VCALENDAR)."""
+    return text.lstrip().upper().startswith("BEGIN:VCALENDAR")
 
 
 def read_sample() -> TermDates:
@@ -238,7 +267,9 @@ def _toml_lines(text: str) -> tuple[dict[str, int], dict[str, list[_Block]]]:
     top: dict[str, int] = {}
     blocks: dict[str, list[_Block]] = {}
     current: dict[str, int] | None = top
-    for number, line in enumerate(text.splitlines(), start=1):
+    # Lines as TOML counts them, by "\n" alone: str.splitlines() also splits at U+2028, U+0085
+    # and others, which TOML allows in comments and strings, and would put errors lines too low.
+    for number, line in enumerate(text.split("\n"), start=1):
         header = _HEADER.match(line)
         if header:
             current = {}
@@ -304,13 +335,19 @@ def read_ics(
 ) -> TermDates:
     """Read term dates from a school's iCalendar feed (a path, or the feed's bytes).
 
-    All-day events only: a summary with "half term", "holiday" or "break" is a gap; with
-    "INSET", "training day", "closed" or "closure" a closure; with "term" a term. Term days
-    covered by a gap are removed, so one "Autumn Term" event with a "Half Term" event works.
+    All-day events only, less those cancelled; their summary decides by whole words: "half
+    term", "holiday" or "break" a gap; "INSET", "training day", "closed" or "closure" a closure;
+    "term" a term. Term days covered by a gap are removed, so one "Autumn Term" event with a
+    "Half Term" event works. An event so decided is read only when its days are certain.
 
     Raises:
         CalendarError: `icalendar` is not installed, the feed is malformed or has no term
             events, or a closure falls outside every term.
+        CalendarFileError: an event decided on recurs (RRULE, RDATE), or its dates cannot be
+            read, are given twice, end at a time, before they start, in part of a day or after
+            9999-12-31; an event has two summaries.
+        FormInvalid: `feed` is neither a path nor bytes (the feed's text says to pass bytes).
+        OSError: the file cannot be read.
     """
     try:
         import icalendar
@@ -321,8 +358,14 @@ def read_ics(
         ) from e
     if isinstance(feed, bytes):
         raw, where = feed, "<iCalendar feed>"
+    elif isinstance(feed, str) and _is_icalendar(feed.removeprefix("\ufeff")):
+        raise FormInvalid(
+            "from_ics", "feed", "is the feed's text, not a path: pass its bytes (text.encode())"
+        )
     else:
-        raw, where = Path(feed).read_bytes(), os.fspath(feed)
+        expected = "must be a path or the feed's bytes"
+        where = _file_name(feed, "from_ics", "feed", expected)
+        raw = Path(where).read_bytes()
     try:
         parsed: Any = icalendar.Calendar.from_ical(raw)
     except ValueError as e:
@@ -332,17 +375,19 @@ def read_ics(
     gap_days: set[int] = set()
     closures: list[Closure] = []
     for event in parsed.walk("VEVENT"):
-        span = _all_day_span(event)
+        summary = _summary(event, where)
+        kind = _kind(summary)
+        if kind is None or str(event.get("STATUS", "")).strip().upper() == "CANCELLED":
+            continue
+        span = _all_day_span(event, summary, where)
         if span is None:
             continue
-        summary = str(event.get("SUMMARY", "")).strip()
-        lowered = summary.lower()
-        ordinals = range(span[0].toordinal(), span[1].toordinal() + 1)
-        if any(word in lowered for word in _ICS_HOLIDAY_WORDS):
+        ordinals = range(span[0], span[1] + 1)
+        if kind == "gap":
             gap_days.update(ordinals)
-        elif any(word in lowered for word in _ICS_CLOSURE_WORDS):
+        elif kind == "closure":
             closures.extend(Closure(date.fromordinal(o), summary) for o in ordinals)
-        elif any(word in lowered for word in _ICS_TERM_WORDS):
+        else:
             term_days.update(ordinals)
     open_days = sorted(term_days - gap_days)
     if not open_days:
@@ -369,20 +414,87 @@ def read_ics(
     return TermDates(tuple(runs), reasons, source, retrieved)
 
 
-def _all_day_span(event: Any) -> tuple[date, date] | None:
-    """An all-day event's first and last day (DTEND is exclusive); None for timed events."""
+def _kind(summary: str) -> str | None:
+    """What an event's summary makes it: "gap", "closure", "term", or None (not read)."""
+    lowered = summary.lower()
+    for kind, words in (
+        ("gap", _ICS_HOLIDAY_WORDS),
+        ("closure", _ICS_CLOSURE_WORDS),
+        ("term", _ICS_TERM_WORDS),
+    ):
+        if words.search(lowered):
+            return kind
+    return None
+
+
+def _event_name(event: Any, summary: str) -> str:
+    """An event as a reader of the feed would find it: its summary, and its UID when given."""
+    uid = event.get("UID")
+    named = f"event {summary!r}" if summary else "an event"
+    return named + (f" (UID {uid})" if isinstance(uid, str) else "")
+
+
+def _summary(event: Any, where: str) -> str:
+    """The event's SUMMARY (empty when it has none), refused when given more than once."""
+    value = event.get("SUMMARY", "")
+    if isinstance(value, list):
+        raise CalendarFileError(
+            f"{_event_name(event, '')}: SUMMARY is given {len(value)} times; an event has one",
+            path=where,
+        )
+    return str(value).strip()
+
+
+def _decoded(event: Any, key: str, name: str, where: str) -> Any:
+    """The value of the event's property `key`, as `icalendar` reads it."""
+    try:
+        return event.decoded(key)
+    except (ValueError, TypeError) as e:
+        raise CalendarFileError(f"{name}: {key} cannot be read ({e})", path=where) from None
+
+
+def _all_day_span(event: Any, summary: str, where: str) -> tuple[int, int] | None:
+    """An all-day event's first and last day as ordinals (DTEND is exclusive); None for a
+    timed event.
+
+    Raises:
+        CalendarFileError: DTSTART, DTEND or DURATION cannot be read or is given twice; the
+            event recurs (its other days would be missed); it ends at a time (on which day
+            depends on a time zone), before it starts, in part of a day, or after 9999-12-31.
+    """
+    name = _event_name(event, summary)
+
+    def refuse(problem: str) -> NoReturn:
+        raise CalendarFileError(f"{name}: {problem}", path=where)
+
     if "DTSTART" not in event:
+        refuse("it has no DTSTART")
+    start = _decoded(event, "DTSTART", name, where)
+    if isinstance(start, datetime):
         return None
-    start = event.decoded("DTSTART")
     if not is_day(start):
-        return None
+        refuse(f"DTSTART must be one date like 20250901, not {describe(start)}")
+    recurs = [key for key in _ICS_RECURRENCE if key in event]
+    if recurs:
+        refuse(
+            f"a recurring event ({'/'.join(recurs)}) is not read, or its other days would be "
+            "missed: list each occurrence as an event of its own"
+        )
+    first = start.toordinal()
     if "DTEND" in event:
-        end = event.decoded("DTEND")
+        end = _decoded(event, "DTEND", name, where)
+        if not is_day(end):
+            refuse(f"DTEND must be one date, as DTSTART is, not {describe(end)}")
+        last = end.toordinal() - 1
     elif "DURATION" in event:
-        end = start + event.decoded("DURATION")
+        duration = _decoded(event, "DURATION", name, where)
+        if not isinstance(duration, timedelta) or duration.seconds or duration.microseconds:
+            refuse(f"DURATION must be whole days (P3D, P2W), not {describe(duration)}")
+        last = first + duration.days - 1
     else:
-        end = start + timedelta(days=1)
-    if isinstance(end, datetime):
-        end = end.date()
-    last = end - timedelta(days=1)
-    return start, max(start, last)
+        last = first
+    if last < first - 1:  # DTEND on DTSTART (or P0D): some exporters' way to write one day
+        refuse("it ends before it starts")
+    if last > date.max.toordinal():
+        refuse(f"it runs past {date.max.isoformat()}, the last day a calendar can hold")
+    return first, max(first, last)

@@ -1,0 +1,555 @@
+"""Hostile tries on school calendars: what an attacker, a careless integrator and a tired LA
+officer would feed `SchoolCalendar`, its TOML and iCalendar readers and the CLI's calendar
+commands. Each either shows a defect fixed (the docstring says what happened before) or a
+refusal that held, kept so that it keeps holding."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+import scenario as sc
+from reintegration_fsm import ReferralRoute, Reintegration
+from reintegration_fsm.calendar import CalendarFileError, SchoolCalendar, plausible_school_days
+from reintegration_fsm.cli import cli
+from reintegration_fsm.errors import CalendarError, FormInvalid, ProtocolError
+
+TERM = (date(2025, 9, 1), date(2025, 12, 19))
+SMALL = SchoolCalendar([TERM], source="Invented test terms")
+
+
+def run(*args: str) -> Result:
+    """The CLI with no calendar in the environment."""
+    return CliRunner().invoke(cli, list(args), env={"RFSM_CALENDAR": None})
+
+
+def assert_refused_cleanly(result: Result, *fragments: str) -> None:
+    """Exit 2 with the message on stderr: no traceback, and not reported as a bug."""
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith("error: ") or "Error: " in result.stderr, result.stderr
+    assert "Traceback" not in result.output
+    assert "bug" not in result.stderr
+    for fragment in fragments:
+        assert fragment in result.stderr, result.stderr
+
+
+# ---- iCalendar feeds --------------------------------------------------------------------------
+
+
+def feed(*events: str) -> bytes:
+    """An iCalendar feed (CRLF, as RFC 5545 writes it) holding these events' lines."""
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Invented School//Terms//EN"]
+    for number, event in enumerate(events, start=1):
+        lines += ["BEGIN:VEVENT", f"UID:{number}@test", "DTSTAMP:20250601T000000Z"]
+        lines += event.strip("\n").split("\n")
+        lines.append("END:VEVENT")
+    lines.append("END:VCALENDAR")
+    return ("\r\n".join(lines) + "\r\n").encode()
+
+
+AUTUMN = "DTSTART;VALUE=DATE:20250901\nDTEND;VALUE=DATE:20251220\nSUMMARY:Autumn Term"
+
+
+@pytest.mark.parametrize(
+    "recurrence",
+    ["RRULE:FREQ=WEEKLY;COUNT=4", "RDATE;VALUE=DATE:20251010"],
+    ids=["rrule", "rdate"],
+)
+def test_a_recurring_closure_is_refused_not_read_as_its_first_day(recurrence: str) -> None:
+    """A weekly INSET afternoon (RRULE) or an INSET event repeated on another day (RDATE) was
+    read as its first occurrence only: the other days silently stayed school days."""
+    inset = f"DTSTART;VALUE=DATE:20250905\n{recurrence}\nSUMMARY:INSET day"
+    with pytest.raises(CalendarFileError, match=r"'INSET day'.*recurring") as refused:
+        SchoolCalendar.from_ics(feed(AUTUMN, inset))
+    assert refused.value.path == "<iCalendar feed>"
+
+
+def test_a_recurring_term_is_refused_not_read_as_one_year() -> None:
+    """An autumn term repeated every year (RRULE:FREQ=YEARLY) gave a calendar of one year."""
+    yearly = AUTUMN + "\nRRULE:FREQ=YEARLY;COUNT=3"
+    with pytest.raises(CalendarFileError, match="recurring"):
+        SchoolCalendar.from_ics(feed(yearly))
+
+
+def test_a_recurring_event_the_calendar_does_not_read_is_still_ignored() -> None:
+    """A weekly timed club or an all-day event with no term word stays harmless."""
+    club = "DTSTART:20250903T153000\nDTEND:20250903T163000\nRRULE:FREQ=WEEKLY\nSUMMARY:Chess"
+    kit = "DTSTART;VALUE=DATE:20250905\nRRULE:FREQ=WEEKLY\nSUMMARY:PE kit day"
+    calendar = SchoolCalendar.from_ics(feed(AUTUMN, club, kit))
+    assert calendar.terms == ((date(2025, 9, 1), date(2025, 12, 19)),)
+
+
+@pytest.mark.parametrize(
+    ("event", "expected"),
+    [
+        ("DTSTART;VALUE=DATE:20250901\nDTEND;VALUE=DATE:garbage\nSUMMARY:Autumn Term", "DTEND"),
+        ("DTSTART;VALUE=DATE:20250901\nDURATION:garbage\nSUMMARY:Autumn Term", "DURATION"),
+    ],
+    ids=["dtend", "duration"],
+)
+def test_an_unreadable_end_is_refused_not_a_type_error(event: str, expected: str) -> None:
+    """An event whose DTEND or DURATION cannot be read raised a bare TypeError."""
+    with pytest.raises(CalendarFileError, match=rf"'Autumn Term'.*{expected}"):
+        SchoolCalendar.from_ics(feed(event))
+
+
+@pytest.mark.parametrize(
+    "start",
+    [
+        "DTSTART;VALUE=DATE:2025",
+        "DTSTART;VALUE=DATE:20251399",
+        "DTSTART;VALUE=DATE:20250905\nDTSTART;VALUE=DATE:20250912",
+    ],
+    ids=["short", "no-such-day", "twice"],
+)
+def test_an_unreadable_start_is_refused_not_dropped(start: str) -> None:
+    """An INSET event whose DTSTART could not be read (or was given twice) was skipped as if
+    it were a timed event: the feed was read without the closure."""
+    with pytest.raises(CalendarFileError, match=r"'INSET day'.*DTSTART"):
+        SchoolCalendar.from_ics(feed(AUTUMN, f"{start}\nSUMMARY:INSET day"))
+
+
+@pytest.mark.parametrize(
+    "end",
+    ["DTEND;VALUE=DATE:20250801", "DURATION:-P5D", "DURATION:PT1H", "DURATION:P1DT12H"],
+    ids=["dtend-before", "negative-duration", "hours", "days-and-hours"],
+)
+def test_an_event_ending_before_it_starts_or_in_part_days_is_refused(end: str) -> None:
+    """An all-day event ending before it starts was read as one day; a duration of hours on
+    an all-day event was rounded down to whole days. Both were guesses."""
+    with pytest.raises(CalendarFileError, match="'Autumn Term'"):
+        SchoolCalendar.from_ics(feed(f"DTSTART;VALUE=DATE:20250901\n{end}\nSUMMARY:Autumn Term"))
+
+
+def test_an_all_day_event_ending_at_a_time_in_a_time_zone_is_refused() -> None:
+    """DTEND with a TZID on an all-day event: which day it ends on depends on the zone (and
+    its clock changes); it was cut to its date, a guess."""
+    mixed = "DTSTART;VALUE=DATE:20250901\nDTEND;TZID=Europe/London:20251220T090000\nSUMMARY:Term"
+    with pytest.raises(CalendarFileError, match="DTEND"):
+        SchoolCalendar.from_ics(feed(mixed))
+
+
+def test_an_all_day_event_ending_on_its_first_day_is_one_day() -> None:
+    """DTEND equal to DTSTART (some exporters write it for a one-day event) is that day."""
+    same = "DTSTART;VALUE=DATE:20250902\nDTEND;VALUE=DATE:20250902\nSUMMARY:INSET day"
+    calendar = SchoolCalendar.from_ics(feed(AUTUMN, same))
+    assert calendar.closures == (date(2025, 9, 2),)
+
+
+def test_an_event_running_past_the_last_day_python_has_is_refused_not_an_overflow() -> None:
+    """An event lasting past 9999-12-31 raised a bare OverflowError."""
+    long = "DTSTART;VALUE=DATE:99991201\nDURATION:P100D\nSUMMARY:Autumn Term"
+    with pytest.raises(CalendarFileError, match="9999-12-31"):
+        SchoolCalendar.from_ics(feed(long))
+
+
+def test_the_last_day_python_has_can_be_a_one_day_term() -> None:
+    """An all-day event on 9999-12-31 without DTEND is that one day (the day after it,
+    where it would end, raised a bare OverflowError)."""
+    calendar = SchoolCalendar.from_ics(feed("DTSTART;VALUE=DATE:99991231\nSUMMARY:Term"))
+    assert calendar.terms == ((date(9999, 12, 31), date(9999, 12, 31)),)
+
+
+def test_a_cancelled_closure_is_not_a_closure() -> None:
+    """An INSET day marked STATUS:CANCELLED (RFC 5545: the event will not happen) still
+    closed the school."""
+    cancelled = "DTSTART;VALUE=DATE:20250905\nSTATUS:CANCELLED\nSUMMARY:INSET day"
+    calendar = SchoolCalendar.from_ics(feed(AUTUMN, cancelled))
+    assert calendar.closures == ()
+    assert calendar.is_school_day(date(2025, 9, 5))
+
+
+@pytest.mark.parametrize(
+    ("summary", "day"),
+    [
+        ("Breakfast club starts", "20251001"),  # held "break": a holiday in term
+        ("School breaks up at 1.30pm", "20251219"),  # "breaks": its last day lost
+        ("Disclosed results evening", "20251001"),  # held "closed": a closure
+        ("Intermediate maths challenge", "20250816"),  # held "term": a summer Saturday a term
+        ("Mastermind final", "20251228"),  # held "term": a term day in the holidays
+    ],
+)
+def test_a_word_inside_another_word_does_not_decide(summary: str, day: str) -> None:
+    """The summary was searched for substrings: "Breakfast club" held "break" and became a
+    holiday, removing a school day; "Intermediate" held "term" and made a summer Saturday a
+    term; "Disclosed" held "closed" and closed the school."""
+    event = f"DTSTART;VALUE=DATE:{day}\nSUMMARY:{summary}"
+    calendar = SchoolCalendar.from_ics(feed(AUTUMN, event))
+    assert calendar.terms == ((date(2025, 9, 1), date(2025, 12, 19)),)
+    assert calendar.closures == ()
+
+
+@pytest.mark.parametrize(
+    ("summary", "terms", "closures"),
+    [
+        ("Half-Term", 2, 0),
+        ("Half term holidays", 2, 0),
+        ("HalfTerm", 2, 0),
+        ("October break", 2, 0),
+        ("INSET Day", 1, 1),
+        ("Training days", 1, 1),
+        ("School closed (snow)", 1, 1),
+    ],
+)
+def test_the_documented_words_still_decide(summary: str, terms: int, closures: int) -> None:
+    """Whole words, any case, plurals too."""
+    event = f"DTSTART;VALUE=DATE:20251027\nSUMMARY:{summary}"
+    calendar = SchoolCalendar.from_ics(feed(AUTUMN, event))
+    assert (len(calendar.terms), len(calendar.closures)) == (terms, closures)
+
+
+def test_two_summaries_are_refused_not_read_as_their_repr() -> None:
+    """An event with SUMMARY twice was classified, and its closure reason kept, as
+    "[vText(b'INSET'), vText(b'Term')]"."""
+    double = "DTSTART;VALUE=DATE:20250902\nSUMMARY:INSET\nSUMMARY:Term"
+    with pytest.raises(CalendarFileError, match="SUMMARY"):
+        SchoolCalendar.from_ics(feed(AUTUMN, double))
+
+
+@pytest.mark.parametrize(
+    "given",
+    [None, 5, bytearray(b"BEGIN:VCALENDAR"), b"x".decode, ["terms.ics"]],
+    ids=["none", "int", "bytearray", "method", "list"],
+)
+def test_from_ics_refuses_what_is_neither_a_path_nor_bytes(given: object) -> None:
+    """These raised a bare TypeError from pathlib."""
+    with pytest.raises(FormInvalid, match=r"^from_ics\.feed: must be a path or the feed's"):
+        SchoolCalendar.from_ics(given)  # type: ignore[arg-type]
+
+
+def test_from_ics_given_the_feeds_text_says_to_pass_bytes() -> None:
+    """The feed's text given as a str was taken for a path: FileNotFoundError, with the
+    whole feed as the file's name."""
+    with pytest.raises(FormInvalid, match="pass its bytes") as refused:
+        SchoolCalendar.from_ics(feed(AUTUMN).decode())
+    assert "VEVENT" not in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    "given",
+    [None, 3, b"/tmp/terms.toml", "terms\x00.toml"],
+    ids=["none", "int", "bytes", "nul"],
+)
+def test_from_file_refuses_what_is_not_a_path(given: object) -> None:
+    """These raised a bare TypeError or ValueError from pathlib."""
+    with pytest.raises(FormInvalid, match=r"^from_file\.path: "):
+        SchoolCalendar.from_file(given)  # type: ignore[arg-type]
+
+
+def test_a_missing_or_folder_path_is_still_the_systems_error(tmp_path: Path) -> None:
+    """As documented: OSError for a file that cannot be read (the CLI names it, exit 2)."""
+    with pytest.raises(FileNotFoundError):
+        SchoolCalendar.from_file(tmp_path / "missing.toml")
+    with pytest.raises(IsADirectoryError):
+        SchoolCalendar.from_ics(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"",
+        b"\x00\xff\xfe garbage",
+        b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEV",
+        "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n".encode("utf-16"),
+    ],
+    ids=["empty", "binary", "truncated", "utf-16"],
+)
+def test_a_feed_that_is_no_feed_is_refused(body: bytes) -> None:
+    """Held: the parser's ValueError becomes a CalendarFileError."""
+    with pytest.raises(CalendarFileError, match="not a valid iCalendar feed"):
+        SchoolCalendar.from_ics(body)
+
+
+def test_a_feed_with_a_byte_order_mark_and_bare_newlines_is_read() -> None:
+    """Held: a BOM and LF line ends (not RFC 5545's CRLF) are read."""
+    calendar = SchoolCalendar.from_ics(b"\xef\xbb\xbf" + feed(AUTUMN).replace(b"\r\n", b"\n"))
+    assert calendar.terms == ((date(2025, 9, 1), date(2025, 12, 19)),)
+
+
+def test_a_timed_event_in_a_time_zone_is_ignored_as_documented() -> None:
+    """Held: a timed event (with a TZID, across a clock change) changes no school day."""
+    evening = (
+        "DTSTART;TZID=Europe/London:20251026T003000\n"
+        "DTEND;TZID=Europe/London:20251026T030000\nSUMMARY:Closed for the clock change"
+    )
+    assert SchoolCalendar.from_ics(feed(AUTUMN, evening)).closures == ()
+
+
+# ---- TOML term-dates files --------------------------------------------------------------------
+
+
+def write(tmp_path: Path, data: str | bytes, name: str = "terms.toml") -> Path:
+    """A term-dates file holding `data` (text is written as UTF-8)."""
+    path = tmp_path / name
+    path.write_bytes(data.encode() if isinstance(data, str) else data)
+    return path
+
+
+BACKWARDS = (
+    'source = "Invented test terms"{comment}\n'
+    "\n"
+    "[[term]]\n"
+    "first_day = 2025-09-01\n"
+    "last_day = 2025-08-19\n"
+)
+
+
+@pytest.mark.parametrize("separator", ["\u2028", "\u2029", "\x85"], ids=["ls", "ps", "nel"])
+def test_a_unicode_line_separator_in_a_comment_does_not_shift_the_line(
+    tmp_path: Path, separator: str
+) -> None:
+    """TOML counts lines by "\\n" alone, but the line finder split on every Unicode line
+    break: a U+2028 in a comment moved every error one line down."""
+    text = BACKWARDS.format(comment=f"  # Anyshire{separator}term dates")
+    with pytest.raises(CalendarFileError, match="ends before it starts") as refused:
+        SchoolCalendar.from_file(write(tmp_path, text))
+    assert refused.value.line == 5
+
+
+def test_crlf_and_a_byte_order_mark_keep_the_line(tmp_path: Path) -> None:
+    """Held: Windows line ends and Notepad's BOM count lines as any editor does."""
+    text = BACKWARDS.format(comment="").replace("\n", "\r\n")
+    with pytest.raises(CalendarFileError) as refused:
+        SchoolCalendar.from_file(write(tmp_path, b"\xef\xbb\xbf" + text.encode()))
+    assert refused.value.line == 5
+
+
+def test_an_icalendar_feed_given_as_a_term_dates_file_says_so(tmp_path: Path) -> None:
+    """A school's .ics given where a TOML file is read was "not valid TOML: Expected '='
+    after a key in a key/value pair": the officer could not tell what was wrong."""
+    path = write(tmp_path, feed(AUTUMN), "terms.ics")
+    with pytest.raises(CalendarFileError, match="an iCalendar feed, not a TOML") as refused:
+        SchoolCalendar.from_file(path)
+    assert "from_ics" in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (b"", "'source'"),
+        (b"\x00" * 8, "not valid TOML"),
+        (b"\xef\xbb\xbf\xef\xbb\xbfsource = 'x'\n", "not valid TOML"),
+        ('source = "x"\n[[term]]\nfirst_day = 2025-09-01\nlast_day = 2025-', "not valid TOML"),
+        ('source = "x"\n[[term]]\nfirst_day = 2025-09-01\n', "missing 'last_day'"),
+        ('source = "x"\n[[term]]\nfirst_day = 2025-02-29\nlast_day = 2025-03-01\n', "TOML"),
+        ('source = "x"\n[term]\nfirst_day = 2025-09-01\nlast_day = 2025-12-19\n', "[[term]]"),
+    ],
+    ids=["empty", "nul", "two-boms", "truncated", "half-a-term", "no-such-day", "one-table"],
+)
+def test_broken_term_dates_files_are_refused(
+    tmp_path: Path, data: str | bytes, expected: str
+) -> None:
+    """Held: empty, binary, truncated and half-written files are CalendarFileErrors."""
+    with pytest.raises(CalendarFileError) as refused:
+        SchoolCalendar.from_file(write(tmp_path, data))
+    assert expected in str(refused.value)
+
+
+def test_terms_to_the_last_day_python_has_are_counted_to_it_and_no_further(
+    tmp_path: Path,
+) -> None:
+    """Held: a term to 9999-12-31 answers for it and refuses the day after, typed."""
+    text = 'source = "x"\n[[term]]\nfirst_day = 9999-12-01\nlast_day = 9999-12-31\n'
+    calendar = SchoolCalendar.from_file(write(tmp_path, text))
+    assert calendar.add_school_days(date(9999, 12, 30), 1) == date(9999, 12, 31)
+    with pytest.raises(CalendarError, match="runs past the end"):
+        calendar.add_school_days(date(9999, 12, 31), 1)
+
+
+def test_a_symbolic_link_to_a_term_dates_file_is_read(tmp_path: Path) -> None:
+    """Held: a link is followed like any path."""
+    text = 'source = "x"\n[[term]]\nfirst_day = 2025-09-01\nlast_day = 2025-12-19\n'
+    link = tmp_path / "current.toml"
+    link.symlink_to(write(tmp_path, text))
+    assert SchoolCalendar.from_file(link).terms == (TERM,)
+
+
+# ---- building a calendar in code --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("source", [None, 5, b"bytes"], ids=["none", "int", "bytes"])
+def test_a_source_that_is_not_text_is_refused(source: object) -> None:
+    """`source=None` or a number was kept, and messages said "source: 5"."""
+    with pytest.raises(CalendarError, match="source must be text"):
+        SchoolCalendar([TERM], source=source)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("reason", [None, 5, ["INSET"]], ids=["none", "int", "list"])
+def test_a_closure_reason_that_is_not_text_is_refused(reason: object) -> None:
+    """A reason of None was kept as the text "None"."""
+    with pytest.raises(CalendarError, match="reason must be text"):
+        SchoolCalendar([TERM], {date(2025, 9, 2): reason})  # type: ignore[dict-item]
+
+
+def test_terms_from_a_generator_and_duplicate_closures_are_read_once() -> None:
+    """Held: any iterable of pairs; a closure listed twice is one closure."""
+    calendar = SchoolCalendar((t for t in [TERM]), [date(2025, 9, 2), date(2025, 9, 2)])
+    assert calendar.terms == (TERM,)
+    assert calendar.closures == (date(2025, 9, 2),)
+
+
+def test_a_term_listed_twice_is_refused_as_overlapping() -> None:
+    """Held: the same term twice overlaps itself."""
+    with pytest.raises(CalendarError, match="overlaps"):
+        SchoolCalendar([TERM, TERM])
+
+
+def test_a_calendar_whose_every_day_is_closed_counts_nothing_and_refuses_to_guess() -> None:
+    """Held: no school day to count to is the calendar's refusal."""
+    closed = SchoolCalendar([(date(2025, 9, 1), date(2025, 9, 1))], [date(2025, 9, 1)])
+    assert closed.school_days_between(date(2025, 9, 1), date(2025, 9, 1)) == 0
+    with pytest.raises(CalendarError, match="0 school day"):
+        closed.add_school_days(date(2025, 9, 1), 1)
+
+
+# ---- counting ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("n", [10**30, 2**63, 347])
+def test_a_count_far_past_the_calendar_is_the_calendars_refusal(n: int) -> None:
+    """Held: a count larger than any calendar raises CalendarError, not an IndexError."""
+    with pytest.raises(CalendarError, match="runs past the end") as refused:
+        SchoolCalendar.sample().add_school_days(date(2025, 10, 20), n)
+    assert refused.value.known == (date(2025, 9, 1), date(2027, 7, 21))
+
+
+def test_a_count_that_subclasses_int_is_a_count() -> None:
+    """Held: an int subclass (a numpy-like integer) counts; a bool does not."""
+
+    class Count(int):
+        pass
+
+    assert SMALL.add_school_days(date(2025, 10, 20), Count(3)) == date(2025, 10, 23)
+    with pytest.raises(FormInvalid):
+        SMALL.add_school_days(date(2025, 10, 20), False)
+
+
+@pytest.mark.parametrize(
+    "ask",
+    [
+        lambda c: c.add_school_days(date(2030, 1, 1), 0),
+        lambda c: c.add_school_days(date(2030, 1, 1), -1),
+        lambda c: c.school_days_between(date(2030, 1, 1), date(2025, 10, 1)),
+        lambda c: c.suggest_review_dates(date(2025, 12, 1)),
+        lambda c: c.is_school_day(date.max),
+        lambda c: c.is_school_day(date.min),
+    ],
+    ids=["zero", "negative", "between-backwards", "reviews-past-end", "max", "min"],
+)
+def test_every_question_off_the_calendar_raises_calendar_error(ask: Any) -> None:
+    """Held: whatever the count, a date the calendar does not know is refused, typed."""
+    with pytest.raises(CalendarError) as refused:
+        ask(SMALL)
+    assert refused.value.known == TERM
+
+
+@pytest.mark.parametrize(
+    "weeks",
+    [(2, 4), (2, 4, 6, 8), (6, 4, 2), (0, 2, 4), (2, 2, 4), (2.0, 4, 6), "246", None],
+)
+def test_bad_review_weeks_are_refused_naming_the_argument(weeks: object) -> None:
+    """Held: weeks that are not three increasing whole numbers are FormInvalid."""
+    with pytest.raises(FormInvalid, match=r"^suggest_review_dates\.weeks: "):
+        SMALL.suggest_review_dates(date(2025, 9, 8), weeks)  # type: ignore[arg-type]
+
+
+def test_plausibility_near_the_last_day_python_has_is_an_answer_not_a_value_error() -> None:
+    """A deadline recorded in late 9999 made the message ask for a day after 9999-12-31."""
+    problem = plausible_school_days(date(9999, 12, 20), date(9999, 12, 21), 30)
+    assert problem is not None
+    assert "is earlier than 30 school days after 9999-12-20" in problem
+    assert "after 9999-12-31" in problem
+
+
+# ---- the CLI ----------------------------------------------------------------------------------
+
+COUNT = ("calendar", "add-school-days", "2025-10-20", "3")
+
+
+def test_the_cli_given_an_icalendar_feed_says_what_it_is(tmp_path: Path) -> None:
+    """The officer's .ics was "not valid TOML: Expected '=' after a key"."""
+    path = write(tmp_path, feed(AUTUMN), "terms.ics")
+    result = run("--calendar", str(path), *COUNT)
+    assert_refused_cleanly(result, "an iCalendar feed, not a TOML term-dates file")
+
+
+@pytest.mark.parametrize(
+    ("make", "expected"),
+    [
+        (lambda tmp: tmp, "Is a directory"),
+        (lambda tmp: tmp / "missing.toml", "No such file or directory"),
+        (lambda tmp: write(tmp, b""), "'source'"),
+        (lambda tmp: write(tmp, b"\xff\xfe\x00"), "not UTF-8 text"),
+        (lambda tmp: write(tmp, BACKWARDS.format(comment="")), "line 5: term"),
+    ],
+    ids=["folder", "missing", "empty", "utf-16", "backwards"],
+)
+def test_the_cli_refuses_a_bad_calendar_file_with_exit_2(
+    tmp_path: Path, make: Any, expected: str
+) -> None:
+    """Held: every bad file is one line of error and exit 2."""
+    assert_refused_cleanly(run("--calendar", str(make(tmp_path)), *COUNT), expected)
+
+
+def test_the_cli_names_a_link_that_loops(tmp_path: Path) -> None:
+    """Held: a symbolic link to itself is the system's refusal, exit 2."""
+    loop = tmp_path / "loop.toml"
+    loop.symlink_to(loop)
+    assert_refused_cleanly(run("--calendar", str(loop), *COUNT), "symbolic links")
+
+
+def test_the_cli_shows_a_path_with_control_characters_harmlessly(tmp_path: Path) -> None:
+    """Held: a newline and an escape sequence in the file's name are shown escaped."""
+    path = write(tmp_path, BACKWARDS.format(comment=""), "we\u0301ird \n name\x1b[31m.toml")
+    result = run("--calendar", str(path), *COUNT)
+    assert_refused_cleanly(result, "\\x0a name\\x1b[31m.toml, line 5")
+    assert "\x1b" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (("add-school-days", "2025-10-20", "99999999999999999999999"), "runs past the end"),
+        (("add-school-days", "2025-10-20", "-1"), "must be 0 or more"),
+        (("add-school-days", "2025-10-20", "2.5"), "whole number"),
+        (("add-school-days", "10000-01-01", "1"), "is not a date"),
+        (("add-school-days", "9999-12-31", "1"), "outside the school calendar"),
+        (("add-school-days", "2027-07-20", "5"), "runs past the end"),
+        (("school-days-between", "2027-07-20", "2025-01-01"), "outside the school calendar"),
+        (("suggest-reviews", "2027-07-01"), "run past the calendar's last day"),
+        (("suggest-reviews", "2026-07-15"), "three reviews need three"),
+    ],
+)
+def test_the_cli_refuses_what_the_calendar_cannot_answer(
+    args: tuple[str, ...], expected: str
+) -> None:
+    """Held: counts off the end, dates outside it and bad numbers are exit 2, one line."""
+    assert_refused_cleanly(run("calendar", *args, "--calendar", "sample"), expected)
+
+
+def test_library_errors_on_calendars_are_protocol_errors() -> None:
+    """The typed errors the tries above expect all share the library's root."""
+    assert issubclass(CalendarFileError, CalendarError)
+    assert issubclass(CalendarError, ProtocolError)
+    assert issubclass(FormInvalid, ValueError)
+
+
+def test_a_referral_whose_deadline_runs_past_the_calendar_is_refused_and_changes_nothing() -> None:
+    """Held: twenty school days from a referral near the calendar's end are not guessed; the
+    case stays as it was, so the referral can be made again with a longer calendar."""
+    short = SchoolCalendar([(date(2026, 1, 5), date(2026, 1, 30))], source="Invented")
+    case = Reintegration.open(
+        "C-1", sc.PUPIL, sc.AP_SETTING, sc.AUTHORITY, short, by=sc.AP_HEAD, on=sc.OPENED
+    )
+    case.record_consent(sc.consent(), by=sc.AP_HEAD, on=sc.CONSENTED)
+    before = sc.snapshot(case)
+    with pytest.raises(CalendarError, match=r"runs past the end .*9 school day\(s\) left"):
+        case.refer_to_fair_access(
+            ReferralRoute.PANEL, sc.information(), sc.PSP, by=sc.AP_HEAD, on=sc.REFERRED
+        )
+    assert sc.snapshot(case) == before
+    assert len(case.history) == 2
