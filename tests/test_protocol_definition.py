@@ -387,6 +387,15 @@ def test_a_bad_value_in_a_file_is_refused_with_its_line() -> None:
     )
 
 
+@pytest.mark.parametrize("separator", ["\u2028", "\u2029", "\x85"], ids=["ls", "ps", "nel"])
+def test_a_unicode_line_separator_in_a_comment_does_not_shift_the_line(separator: str) -> None:
+    """TOML counts lines by "\\n" alone, but the line finder split on every Unicode line
+    break: a U+2028 pasted into a comment moved every later error one line down."""
+    text = HEADER + f"# drafted from the{separator}panel's minutes\nweighting_points = -2\n"
+    error = refused_toml(text, "shire.toml")
+    assert (error.field, error.line) == ("weighting_points", 7)
+
+
 def test_roles_that_are_not_names_are_refused_with_their_line() -> None:
     error = refused_toml(HEADER + "[roles]\nwithdraw = [1, 2]\n", "shire.toml")
     assert (error.field, error.problem, error.path, error.line) == (

@@ -87,7 +87,9 @@ def _key_lines(text: str) -> dict[str, tuple[int, int]]:
     read the file)."""
     lines: dict[str, tuple[int, int]] = {}
     table = ""
-    for number, line in enumerate(text.splitlines(), start=1):
+    # By "\n" alone, as TOML counts lines: str.splitlines() also splits at U+2028, U+0085
+    # and others, which TOML allows in comments and strings.
+    for number, line in enumerate(text.split("\n"), start=1):
         header = _TABLE.match(line)
         if header is not None:
             table = header.group(1)
