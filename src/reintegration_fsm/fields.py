@@ -120,6 +120,36 @@ def plain_day(value: dt.date) -> dt.date:
     return value if type(value) is dt.date else dt.date(value.year, value.month, value.day)
 
 
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_SECONDS = r"(?::[0-9]{2}(?:\.[0-9]{6})?)?"
+_ISO_TIME = re.compile(rf"[0-9]{{2}}:[0-9]{{2}}{_SECONDS}(?:[+-][0-9]{{2}}:[0-9]{{2}}{_SECONDS})?")
+
+
+def iso_day(text: str) -> dt.date:
+    """The day `text` writes as `2026-03-02`: the one form every supported Python reads alike
+    (from 3.11 `date.fromisoformat` also takes `20260302` and `2026-W10-1`, which 3.10 refuses,
+    so a store holding them would not load there).
+
+    Raises:
+        ValueError: any other text, or a day no calendar has.
+    """
+    if _ISO_DAY.fullmatch(text) is None:
+        raise ValueError(f"{text!r} is not a date written like 2026-03-02")
+    return dt.date.fromisoformat(text)
+
+
+def iso_time(text: str) -> dt.time:
+    """The time `text` writes as `09:30` or as `time.isoformat()` does (`09:30:00`, with an
+    offset `+01:00`), which every supported Python reads alike.
+
+    Raises:
+        ValueError: any other text (`0930`, `T09:30`, `09:30Z`), or no such time.
+    """
+    if _ISO_TIME.fullmatch(text) is None:
+        raise ValueError(f"{text!r} is not a time written like 09:30")
+    return dt.time.fromisoformat(text)
+
+
 def day(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     """A calendar date (a datetime is refused: the protocol counts days)."""
     if not is_day(value):

@@ -20,6 +20,7 @@ from cattrs.errors import BaseValidationError, IterableValidationError, Iterable
 
 from reintegration_fsm import vocabulary
 from reintegration_fsm.errors import FormInvalid
+from reintegration_fsm.fields import iso_day, iso_time
 from reintegration_fsm.records import Deadline, Obligation, Transition
 from reintegration_fsm.structuring import every_problem, form_of
 from reintegration_fsm.vocabulary import Actor, Stage
@@ -33,13 +34,13 @@ converter = cattrs.Converter(forbid_extra_keys=True)
 def _structure_date(value: Any, _: type[Any]) -> dt.date:
     if not isinstance(value, str):
         raise TypeError(f"expected an ISO date string, not {value!r}")
-    return dt.date.fromisoformat(value)
+    return iso_day(value)
 
 
 def _structure_time(value: Any, _: type[Any]) -> dt.time:
     if not isinstance(value, str):
         raise TypeError(f"expected an ISO time string, not {value!r}")
-    return dt.time.fromisoformat(value)
+    return iso_time(value)
 
 
 def _unstructure_frozenset(value: frozenset[Any]) -> list[Any]:

@@ -36,6 +36,7 @@ from reintegration_fsm.cli.protocol_files import registered
 from reintegration_fsm.cli.scope import AUTHORITY_ENV
 from reintegration_fsm.cli.text import echo_text, neutralise, to_json
 from reintegration_fsm.errors import StoreError
+from reintegration_fsm.fields import iso_day
 from reintegration_fsm.protocol.definition import Protocol
 from reintegration_fsm.stores import SqlAlchemyStore, sqlite, upgrade
 from reintegration_fsm.stores.migrate import CREATING, refuse_behind
@@ -364,7 +365,7 @@ class DateType(click.ParamType):  # type: ignore[type-arg, unused-ignore]  # gen
         if isinstance(value, dt.date):
             return value
         try:
-            return dt.date.fromisoformat(str(value))
+            return iso_day(str(value))
         except ValueError:
             self.fail(f"{value!r} is not a date like 2026-03-02", param, ctx)
 

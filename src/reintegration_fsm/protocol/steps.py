@@ -24,7 +24,7 @@ import attrs
 from reintegration_fsm import rules
 from reintegration_fsm.calendar import SchoolCalendar, plausible_school_days
 from reintegration_fsm.errors import CalendarError, FormInvalid, ProtocolDefinitionError
-from reintegration_fsm.fields import ID_LENGTH, NAME_LENGTH
+from reintegration_fsm.fields import ID_LENGTH, NAME_LENGTH, iso_day
 from reintegration_fsm.forms import (
     ChildViews,
     ConsentForm,
@@ -229,7 +229,7 @@ def day(value: Any) -> dt.date:
     """A date recorded as ISO text."""
     if type(value) is not str:
         raise TypeError(f"expected an ISO date, not {value!r}")
-    return dt.date.fromisoformat(value)
+    return iso_day(value)
 
 
 def optional_day(value: Any) -> dt.date | None:
