@@ -204,6 +204,12 @@ class Reintegration:
     def __deepcopy__(self, memo: dict[int, Any]) -> Reintegration:
         return self._copy()
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled (a cache, a worker process) as a store keeps a case, by its history: rebuilt
+        # as a store loads one, so that the copy is checked as a loaded case is (its slots
+        # cannot be set one by one: a case changes only through its triggers).
+        return (_unpickled, (self.history, self._calendar, self._protocol))
+
     def _copy(self) -> Reintegration:
         # An independent case with the same history: transitions and values are immutable.
         case = Reintegration._new(
@@ -1030,6 +1036,13 @@ class _Recipe:
 
     def __call__(self) -> dict[str, Any]:
         return _transition_data(self._step, self._values, self._effects, self._protocol)
+
+
+def _unpickled(
+    history: tuple[Transition, ...], calendar: SchoolCalendar | None, protocol: Protocol
+) -> Reintegration:
+    """A pickled case, made again from its history (`Reintegration.__reduce__`)."""
+    return Reintegration._restore(history, calendar, (protocol,))
 
 
 def _recorded_kind(step: Step, data: Mapping[str, Any]) -> Any:
