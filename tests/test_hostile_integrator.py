@@ -14,6 +14,7 @@ import json
 import pickle
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -27,6 +28,7 @@ from reintegration_fsm import (
     Reintegration,
     SchoolCalendar,
     Stage,
+    Transition,
 )
 from reintegration_fsm.demo import AP_STAFF, CASES
 from reintegration_fsm.serialisation import transition_from_json, transition_to_json
@@ -113,3 +115,110 @@ def test_a_copied_case_is_independent() -> None:
         assert case.version == before
         assert copied.version == before + 1
         assert any(o.kind is ObligationKind.ARRANGE_HOME_SCHOOL_MEETING for o in case.obligations)
+
+
+# -- a history built by hand ---------------------------------------------------------------------
+def _fields(transition: Transition) -> dict[str, Any]:
+    return {
+        name: getattr(transition, name)
+        for name in ("seq", "trigger", "source", "dest", "actor", "on", "data")
+    }
+
+
+class _Text(str):
+    """A str subclass, as an MIS's string type may be."""
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "problem"),
+    [
+        ("on", dt.datetime(2026, 2, 2, 9, 30), "must be a date, not datetime"),
+        ("on", "2026-02-02", "must be a date, not str"),
+        ("on", None, "must be a date, not NoneType"),
+        ("seq", True, "must be a whole number, not bool"),
+        ("seq", "4", "must be a whole number, not str"),
+        ("seq", 0, "must be 1 or more, not 0"),
+        ("trigger", None, "must be a trigger's name, not NoneType"),
+        ("source", "referred", "must be a Stage or None, not str"),
+        ("dest", "host_identified", "must be a Stage, not str"),
+        ("actor", {"id": "la-1"}, "must be an Actor, not dict"),
+        ("data", ["host_school"], "must be a JSON object, not list"),
+        ("data", {"host_school": b"Kestrel"}, "host_school is bytes"),
+        ("data", {"met": [{"due": 1.5}]}, "met[0].due is float"),
+        ("data", {"via": {"panel"}}, "via is set"),
+        ("data", {1: "panel"}, "a key is int, not text"),
+    ],
+)
+def test_a_transition_built_by_hand_names_its_bad_field(
+    field: str, value: Any, problem: str
+) -> None:
+    """An MIS building transitions from its own records (a datetime for the day, a stage's
+    value for a Stage, bytes from a legacy column) is refused when it builds one, with a
+    FormInvalid naming the field; the value itself is never quoted (it may be a child's
+    personal data). Before, the transition was built, and replay raised a bare TypeError
+    ("can't compare datetime.datetime to datetime.date") or the transition's repr and
+    `transition_to_json` an AttributeError; `seq=True` even replayed as transition 1."""
+    transition = demo_cases()[0].history[3]
+    with pytest.raises(FormInvalid) as refused:
+        Transition(**{**_fields(transition), field: value})
+    assert refused.value.form == "Transition"
+    assert refused.value.field == field
+    assert problem in refused.value.problem
+    assert "Kestrel" not in str(refused.value)
+
+
+def test_a_transition_built_by_hand_names_every_bad_field() -> None:
+    """Every bad field at once, in field order, as a form names them."""
+    transition = demo_cases()[0].history[3]
+    with pytest.raises(FormInvalid) as refused:
+        Transition(
+            **{**_fields(transition), "seq": 0, "dest": "planned", "on": "today", "data": [1]}
+        )
+    assert [field for field, _ in refused.value.problems] == ["seq", "dest", "on", "data"]
+
+
+def test_a_history_built_by_hand_from_plain_values_replays() -> None:
+    """A date subclass, str subclasses and tuples in the data are taken as the plain values
+    JSON holds (a date, text, a list): the history replays to an equal case and exports."""
+
+    class Day(dt.date):
+        pass
+
+    case = demo_cases()[0]
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {_Text(key): plain(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return tuple(plain(item) for item in value)
+        return _Text(value) if isinstance(value, str) else value
+
+    rebuilt = []
+    for transition in case.history:
+        made = Transition(
+            **{
+                **_fields(transition),
+                "on": Day(transition.on.year, transition.on.month, transition.on.day),
+                "data": plain(json.loads(json.dumps(transition.data))),
+            }
+        )
+        assert type(made.on) is dt.date
+        rebuilt.append(made)
+    assert rebuilt == list(case.history)
+    assert Reintegration.replay(rebuilt, CALENDAR) == case
+    exported = json.dumps([transition_to_json(t) for t in rebuilt])
+    assert [transition_from_json(t) for t in json.loads(exported)] == list(case.history)
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [({"seq": 0}, "seq"), ({"seq": -3}, "seq"), ({"data": {"pupil": {1, 2}}}, "data")],
+)
+def test_transition_json_that_is_not_one_is_refused(change: dict[str, Any], field: str) -> None:
+    """`transition_from_json` refuses a seq below 1 and data that is not JSON (a set), naming
+    the field: before, it built the transition."""
+    data = {**transition_to_json(demo_cases()[0].history[0]), **change}
+    with pytest.raises(FormInvalid) as refused:
+        transition_from_json(data)
+    assert refused.value.form == "Transition"
+    assert [name for name, _ in refused.value.problems] == [field]
