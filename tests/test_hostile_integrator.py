@@ -18,20 +18,31 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import Phase, find, given, settings
+from hypothesis import strategies as st
+from hypothesis.errors import InvalidArgument
+from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule
 
 from reintegration_fsm import (
     CaseNotFound,
     ConcurrentUpdate,
     FormInvalid,
     ObligationKind,
-    Party,
+    Pupil,
     Reintegration,
+    ReviewKind,
     SchoolCalendar,
     Stage,
     Transition,
 )
 from reintegration_fsm.demo import AP_STAFF, CASES
-from reintegration_fsm.serialisation import transition_from_json, transition_to_json
+from reintegration_fsm import testing as rt
+from reintegration_fsm.serialisation import (
+    structure,
+    transition_from_json,
+    transition_to_json,
+    unstructure,
+)
 from reintegration_fsm.stores import InMemoryStore, SqlAlchemyStore
 from store_contract import reachable_engine, reset_database
 
@@ -222,3 +233,137 @@ def test_transition_json_that_is_not_one_is_refused(change: dict[str, Any], fiel
         transition_from_json(data)
     assert refused.value.form == "Transition"
     assert [name for name, _ in refused.value.problems] == [field]
+
+
+# -- the testing strategies in an MIS's own suite ------------------------------------------------
+GAP_CALENDAR = SchoolCalendar(
+    [(dt.date(2026, 1, 5), dt.date(2026, 1, 30)), (dt.date(2026, 9, 1), dt.date(2026, 10, 13))]
+)
+"""Counts the place offer from the last day a run may open, but too few school days for a
+whole run: one short term, the summer, another."""
+
+
+def test_a_run_the_calendar_cannot_hold_is_an_invalid_argument() -> None:
+    """A run drawn on a calendar that runs out of school days part way raises hypothesis'
+    InvalidArgument naming `protocol_runs` and the calendar, not a CalendarError from deep
+    inside a draw in the integrator's own test."""
+
+    @settings(max_examples=50, database=None, derandomize=True, phases=[Phase.generate])
+    @given(rt.protocol_runs(GAP_CALENDAR))
+    def my_property(run: rt.ProtocolRun) -> None:
+        rt.play(run, GAP_CALENDAR)
+
+    with pytest.raises(InvalidArgument) as refused:
+        my_property()
+    assert "protocol_runs(calendar=SchoolCalendar(2026-01-05 to 2026-10-13" in str(refused.value)
+    assert "too few school days" in str(refused.value)
+
+
+def _drawn(strategy: st.SearchStrategy[Any], count: int = 8) -> list[Any]:
+    found: list[Any] = []
+
+    @settings(max_examples=count, database=None, derandomize=True)
+    @given(strategy)
+    def collect(value: Any) -> None:
+        found.append(value)
+
+    collect()
+    return found
+
+
+def test_derandomized_runs_are_the_same_runs() -> None:
+    """With `derandomize=True` an integrator's CI draws the same runs each time."""
+    first = [(run.triggers, run.steps[0].kwargs["case_id"]) for run in _drawn(rt.protocol_runs())]
+    again = [(run.triggers, run.steps[0].kwargs["case_id"]) for run in _drawn(rt.protocol_runs())]
+    assert first == again
+    assert len(first) == 8
+
+
+FORMS = st.one_of(
+    rt.pupils(),
+    rt.actors(),
+    rt.attendees(),
+    rt.timetables(),
+    rt.consent_forms(),
+    rt.pastoral_support_plans(),
+    rt.reintegration_information(),
+    rt.child_views(),
+    rt.initial_meetings(calendar=CALENDAR),
+    *(rt.review_meetings(kind) for kind in ReviewKind),
+    rt.failure_letters(),
+    rt.successful_outcomes(),
+    rt.unsuccessful_outcomes(),
+)
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(FORMS)
+def test_every_generated_form_goes_through_json_unchanged(form: Any) -> None:
+    """Whatever a strategy builds, JSON text takes it out and brings it back equal."""
+    text = json.dumps(unstructure(form))
+    assert structure(json.loads(text), type(form)) == form
+
+
+@settings(max_examples=30, deadline=None, derandomize=True)
+@given(rt.pupils().filter(lambda pupil: pupil.looked_after and pupil.key_stage == 4))
+def test_filtered_pupils_are_drawn_without_a_health_check(pupil: Pupil) -> None:
+    """A filter on two of a pupil's facts passes hypothesis' health checks."""
+    assert pupil.looked_after and pupil.key_stage == 4
+
+
+def test_a_run_found_by_search_shrinks_to_a_short_one() -> None:
+    """`find` shrinks a withdrawn run to the fewest steps: open and withdraw, or a few more."""
+    run = find(
+        rt.protocol_runs(),
+        lambda run: run.stage is Stage.WITHDRAWN,
+        settings=settings(max_examples=300, database=None, derandomize=True),
+    )
+    assert run.triggers[0] == "open" and run.triggers[-1] == "withdraw"
+    assert len(run.triggers) <= 3
+    assert rt.play(run).stage is Stage.WITHDRAWN
+
+
+class MisSync(RuleBasedStateMachine):
+    """An MIS's sync job, stateful: it saves played runs, reloads them, and copies one to a
+    second store; both stores stay sound and agree."""
+
+    saved = Bundle("saved")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ours = InMemoryStore()
+        self.theirs = InMemoryStore()
+
+    @rule(target=saved, run=rt.protocol_runs())
+    def save_a_run(self, run: rt.ProtocolRun) -> str:
+        case = rt.play(run)
+        try:
+            self.ours.save(case)
+        except ConcurrentUpdate:  # two runs drew the same case id
+            return str(self.ours.load(case.case_id).case_id)
+        return case.case_id
+
+    @rule(case_id=saved)
+    def copy_across(self, case_id: str) -> None:
+        case = pickle.loads(pickle.dumps(self.ours.load(case_id)))
+        self.theirs.save(case)
+        assert self.theirs.load(case_id) == self.ours.load(case_id)
+
+    @invariant()
+    def both_sound(self) -> None:
+        assert self.ours.verify() == []
+        assert self.theirs.verify() == []
+
+
+TestMisSync = MisSync.TestCase
+TestMisSync.settings = settings(
+    max_examples=8, stateful_step_count=6, deadline=None, derandomize=True
+)
+
+
+def test_a_case_not_in_the_store_is_case_not_found(store: InMemoryStore | SqlAlchemyStore) -> None:
+    """Odd ids (None, bytes, a NUL, a lone surrogate, a megabyte of text) are simply not
+    there: CaseNotFound, on every store."""
+    for case_id in (None, b"DEMO-0001", "DEMO\x00", "DEMO\ud800", "D" * 1_000_000, 7):
+        with pytest.raises(CaseNotFound):
+            store.load(case_id)  # type: ignore[arg-type]
