@@ -156,8 +156,11 @@ def _checked_json(value: Any, path: str) -> Any:
         for key, item in value.items():
             if not isinstance(key, str):
                 where = f" in {path}" if path else ""
-                raise _NotJson(f"must be plain JSON: a key{where} is {type(key).__name__}, not text")
-            frozen[key] = _checked_json(item, f"{path}.{key}" if path else key)
+                raise _NotJson(
+                    f"must be plain JSON: a key{where} is {type(key).__name__}, not text"
+                )
+            text = str.__str__(key)  # a subclass's key as the plain text JSON holds
+            frozen[text] = _checked_json(item, f"{path}.{text}" if path else text)
         return FrozenDict(frozen)
     if kind is list or kind is tuple:
         return FrozenList([_checked_json(item, f"{path}[{n}]") for n, item in enumerate(value)])
