@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 import sqlalchemy as sa
 from hypothesis import Phase, find, given, settings
@@ -24,19 +25,23 @@ from hypothesis.errors import InvalidArgument
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule
 
 from reintegration_fsm import (
+    WORCESTERSHIRE,
+    Actor,
     CaseNotFound,
     ConcurrentUpdate,
     FormInvalid,
     ObligationKind,
+    ProtocolDefinitionError,
     Pupil,
     Reintegration,
     ReviewKind,
+    Role,
     SchoolCalendar,
     Stage,
     Transition,
 )
-from reintegration_fsm.demo import AP_STAFF, CASES
 from reintegration_fsm import testing as rt
+from reintegration_fsm.demo import AP_STAFF, CASES
 from reintegration_fsm.serialisation import (
     structure,
     transition_from_json,
@@ -56,7 +61,9 @@ def demo_cases() -> list[Reintegration]:
 
 
 @pytest.fixture(params=["memory", "sqlite", "postgres", "mariadb"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[InMemoryStore | SqlAlchemyStore]:
+def store(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[InMemoryStore | SqlAlchemyStore]:
     """Each store an MIS may open: in memory, SQLite, PostgreSQL and MariaDB (the servers'
     tables dropped before and after)."""
     if request.param == "memory":
@@ -308,7 +315,8 @@ def test_every_generated_form_goes_through_json_unchanged(form: Any) -> None:
 @given(rt.pupils().filter(lambda pupil: pupil.looked_after and pupil.key_stage == 4))
 def test_filtered_pupils_are_drawn_without_a_health_check(pupil: Pupil) -> None:
     """A filter on two of a pupil's facts passes hypothesis' health checks."""
-    assert pupil.looked_after and pupil.key_stage == 4
+    assert pupil.looked_after
+    assert pupil.key_stage == 4
 
 
 def test_a_run_found_by_search_shrinks_to_a_short_one() -> None:
@@ -318,7 +326,8 @@ def test_a_run_found_by_search_shrinks_to_a_short_one() -> None:
         lambda run: run.stage is Stage.WITHDRAWN,
         settings=settings(max_examples=300, database=None, derandomize=True),
     )
-    assert run.triggers[0] == "open" and run.triggers[-1] == "withdraw"
+    assert run.triggers[0] == "open"
+    assert run.triggers[-1] == "withdraw"
     assert len(run.triggers) <= 3
     assert rt.play(run).stage is Stage.WITHDRAWN
 
@@ -367,3 +376,23 @@ def test_a_case_not_in_the_store_is_case_not_found(store: InMemoryStore | SqlAlc
     for case_id in (None, b"DEMO-0001", "DEMO\x00", "DEMO\ud800", "D" * 1_000_000, 7):
         with pytest.raises(CaseNotFound):
             store.load(case_id)  # type: ignore[arg-type]
+
+
+# -- protocols -------------------------------------------------------------------------------------
+def test_a_case_cannot_open_under_a_changed_copy_of_the_shipped_protocol() -> None:
+    """`attrs.evolve(WORCESTERSHIRE, weighting_points=5)` keeps the shipped id and version: a
+    case opened under it recorded "worcestershire 2" and ran other numbers, so that no store
+    would save it and replay would run the shipped rules. `open` now refuses it, as the
+    stores' `protocols=` do; an equal copy (unpickled) is the shipped protocol and is taken."""
+    pupil = Pupil("Kit Example", dt.date(2012, 4, 2), key_stage=3)
+    head = Actor("ap-1", "Lee Example", Role.AP_HEAD, "Testwood Learning Centre")
+    arguments = ("T-1", pupil, "Testwood Learning Centre", "Example County Council")
+    changed = attrs.evolve(WORCESTERSHIRE, weighting_points=5)
+    with pytest.raises(ProtocolDefinitionError, match="worcestershire 2 is a protocol the library"):
+        Reintegration.open(*arguments, by=head, on=dt.date(2026, 1, 12), protocol=changed)
+    same = pickle.loads(pickle.dumps(WORCESTERSHIRE))
+    case = Reintegration.open(*arguments, by=head, on=dt.date(2026, 1, 12), protocol=same)
+    assert case.protocol == WORCESTERSHIRE
+    renamed = attrs.evolve(changed, id="exampleshire")
+    case = Reintegration.open(*arguments, by=head, on=dt.date(2026, 1, 12), protocol=renamed)
+    assert Reintegration.replay(case.history, protocols=[renamed]) == case

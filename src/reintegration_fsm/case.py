@@ -453,10 +453,20 @@ class Reintegration:
             NotPermitted: `by` may not open a case for `ap_setting` under the protocol.
             GuardFailed: the pupil is already on a mainstream roll, or the protocol is not yet
                 in effect, or `on` breaks R16.
+            ProtocolDefinitionError: `protocol` has the id and version of a protocol the
+                library ships (`WORCESTERSHIRE`) but differs from it.
         """
         if not isinstance(protocol, Protocol):
             raise FormInvalid(
                 "open", "protocol", f"must be a Protocol, not {type(protocol).__name__}"
+            )
+        shipped = _BUILT_IN.get(protocol.key)
+        if shipped is not None and shipped is not protocol and shipped != protocol:
+            # Its history would name the shipped protocol, and replay run the shipped rules.
+            raise ProtocolDefinitionError(
+                "protocol",
+                f"{protocol.id} {protocol.version} is a protocol the library ships; give yours "
+                "another id or version",
             )
         if calendar is not None and not isinstance(calendar, SchoolCalendar):
             raise FormInvalid(
