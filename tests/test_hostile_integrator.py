@@ -396,3 +396,87 @@ def test_a_case_cannot_open_under_a_changed_copy_of_the_shipped_protocol() -> No
     renamed = attrs.evolve(changed, id="exampleshire")
     case = Reintegration.open(*arguments, by=head, on=dt.date(2026, 1, 12), protocol=renamed)
     assert Reintegration.replay(case.history, protocols=[renamed]) == case
+
+
+# -- tries that held up ----------------------------------------------------------------------------
+OPENED = dt.date(2026, 1, 12)
+HEAD = Actor("ap-1", "Lee Example", Role.AP_HEAD, "Testwood Learning Centre")
+CHILD = Pupil("Kit Example", dt.date(2012, 4, 2), key_stage=3)
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"on": "2026-01-12"}, "on"),
+        ({"on": dt.datetime(2026, 1, 12, tzinfo=dt.timezone.utc)}, "on"),
+        ({"on": dt.datetime(2026, 1, 12)}, "on"),
+        ({"by": None}, "by"),
+        ({"case_id": b"T-1"}, "case_id"),
+        ({"case_id": "T-1\x00"}, "case_id"),
+        ({"case_id": "T-\ud800"}, "case_id"),
+        ({"case_id": "T" * 100_000}, "case_id"),
+        ({"pupil": {"name": "Kit Example"}}, "pupil"),
+        ({"ap_setting": None}, "ap_setting"),
+        ({"calendar": "sample"}, "calendar"),
+        ({"protocol": "worcestershire"}, "protocol"),
+    ],
+)
+def test_open_names_the_bad_argument(changes: dict[str, Any], field: str) -> None:
+    """Text for a date, an aware or naive datetime, None, bytes, a NUL, a lone surrogate, a
+    huge id: `open` raises FormInvalid naming the argument."""
+    arguments: dict[str, Any] = {
+        "case_id": "T-1",
+        "pupil": CHILD,
+        "ap_setting": "Testwood Learning Centre",
+        "local_authority": "Example County Council",
+        "by": HEAD,
+        "on": OPENED,
+        **changes,
+    }
+    with pytest.raises(FormInvalid) as refused:
+        Reintegration.open(**arguments)
+    assert refused.value.field == field
+
+
+def test_what_a_store_hands_back_cannot_change_what_it_keeps(
+    store: InMemoryStore | SqlAlchemyStore,
+) -> None:
+    """A loaded case's history and its data refuse changes; the store and a later save of the
+    same case are untouched by the attempt."""
+    case = demo_cases()[1]
+    store.save(case)
+    loaded = store.load(case.case_id)
+    transition = loaded.history[1]
+    with pytest.raises(TypeError):
+        transition.data["form"]["parent_name"] = "Someone Else"  # type: ignore[index]
+    with pytest.raises(AttributeError):
+        transition.on = TODAY  # type: ignore[misc]
+    with pytest.raises(AttributeError):
+        loaded.stage = Stage.WITHDRAWN  # type: ignore[misc]
+    store.save(loaded)  # holds nothing new: a no-op
+    assert store.load(case.case_id) == case
+    assert store.history(case.case_id) == case.history
+    assert store.verify() == []
+
+
+def test_a_case_refused_by_a_save_is_still_usable(
+    store: InMemoryStore | SqlAlchemyStore,
+) -> None:
+    """After a ConcurrentUpdate the stale copy is unchanged and still answers; loading again
+    and redoing the step saves (the documented retry)."""
+    case = demo_cases()[1]
+    store.save(case)
+    mine, theirs = store.load(case.case_id), store.load(case.case_id)
+    theirs.discharge(ObligationKind.SEND_PAPERWORK_TO_ADMISSIONS, by=AP_STAFF, on=TODAY)
+    store.save(theirs)
+    mine.discharge(ObligationKind.ARRANGE_HOME_SCHOOL_MEETING, by=AP_STAFF, on=TODAY)
+    with pytest.raises(ConcurrentUpdate) as refused:
+        store.save(mine)
+    assert refused.value.case_id == case.case_id
+    assert mine.version == case.version + 1
+    assert "discharge" in mine.available_triggers(AP_STAFF)
+    fresh = store.load(case.case_id)
+    fresh.discharge(ObligationKind.ARRANGE_HOME_SCHOOL_MEETING, by=AP_STAFF, on=TODAY)
+    store.save(fresh)
+    assert store.load(case.case_id).version == case.version + 2
+    assert store.verify() == []
