@@ -375,6 +375,12 @@ def test_initial_meetings_given_a_start_are_held_before_it(
 
 # -- odd arguments are refused when the strategy is called, naming the argument ----------------
 SHORT_CALENDAR = SchoolCalendar([(dt.date(2026, 1, 5), dt.date(2026, 2, 13))])
+ENDS_ONLY_CALENDAR = SchoolCalendar(
+    [(dt.date(2026, 1, 5), dt.date(2026, 1, 15)), (dt.date(2026, 9, 17), dt.date(2026, 9, 27))]
+)
+"""Spans 260 days, but holds 11 school days after the last day a run may open."""
+LONG_OFFER = attrs.evolve(WORCESTERSHIRE, id="long-offer", place_offer_school_days=200)
+"""A place offer the sample calendar cannot count from the last day a run may open."""
 NO_RUN = rt.ProtocolRun((), Stage.WITHDRAWN)
 ODD_CALLS: list[tuple[str, Callable[[], object], str]] = [
     ("texts", lambda: rt.texts(3), "texts"),
@@ -449,6 +455,8 @@ ODD_CALLS: list[tuple[str, Callable[[], object], str]] = [
     ),
     ("protocol_runs", lambda: rt.protocol_runs(calendar="sample"), "calendar"),
     ("protocol_runs", lambda: rt.protocol_runs(SHORT_CALENDAR), "calendar"),
+    ("protocol_runs", lambda: rt.protocol_runs(ENDS_ONLY_CALENDAR), "calendar"),
+    ("protocol_runs", lambda: rt.protocol_runs(protocol=LONG_OFFER), "protocol"),
     ("protocol_runs", lambda: rt.protocol_runs(protocol="worcestershire"), "protocol"),
     ("play", lambda: rt.play("run"), "run"),
     ("play", lambda: rt.play(NO_RUN), "run"),

@@ -204,6 +204,12 @@ class Reintegration:
     def __deepcopy__(self, memo: dict[int, Any]) -> Reintegration:
         return self._copy()
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled (a cache, a worker process) as a store keeps a case, by its history: rebuilt
+        # as a store loads one, so that the copy is checked as a loaded case is (its slots
+        # cannot be set one by one: a case changes only through its triggers).
+        return (_unpickled, (self.history, self._calendar, self._protocol))
+
     def _copy(self) -> Reintegration:
         # An independent case with the same history: transitions and values are immutable.
         case = Reintegration._new(
@@ -447,10 +453,20 @@ class Reintegration:
             NotPermitted: `by` may not open a case for `ap_setting` under the protocol.
             GuardFailed: the pupil is already on a mainstream roll, or the protocol is not yet
                 in effect, or `on` breaks R16.
+            ProtocolDefinitionError: `protocol` has the id and version of a protocol the
+                library ships (`WORCESTERSHIRE`) but differs from it.
         """
         if not isinstance(protocol, Protocol):
             raise FormInvalid(
                 "open", "protocol", f"must be a Protocol, not {type(protocol).__name__}"
+            )
+        shipped = _BUILT_IN.get(protocol.key)
+        if shipped is not None and shipped is not protocol and shipped != protocol:
+            # Its history would name the shipped protocol, and replay run the shipped rules.
+            raise ProtocolDefinitionError(
+                "protocol",
+                f"{protocol.id} {protocol.version} is a protocol the library ships; give yours "
+                "another id or version",
             )
         if calendar is not None and not isinstance(calendar, SchoolCalendar):
             raise FormInvalid(
@@ -1030,6 +1046,13 @@ class _Recipe:
 
     def __call__(self) -> dict[str, Any]:
         return _transition_data(self._step, self._values, self._effects, self._protocol)
+
+
+def _unpickled(
+    history: tuple[Transition, ...], calendar: SchoolCalendar | None, protocol: Protocol
+) -> Reintegration:
+    """A pickled case, made again from its history (`Reintegration.__reduce__`)."""
+    return Reintegration._restore(history, calendar, (protocol,))
 
 
 def _recorded_kind(step: Step, data: Mapping[str, Any]) -> Any:

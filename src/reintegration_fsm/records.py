@@ -137,6 +137,72 @@ def freeze_json(value: Any) -> Any:
     return value
 
 
+class _NotJson(Exception):
+    def __init__(self, problem: str) -> None:
+        self.problem = problem
+
+
+def _checked_json(value: Any, path: str) -> Any:
+    """A frozen copy of `value`, which must be plain JSON: no float (its text is not portable
+    across engines, and the audit log's encoding refuses one), no bytes, set or other object,
+    and text keys. Raises `_NotJson` naming where, never quoting the value (personal data)."""
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    if kind is FrozenDict or kind is FrozenList:
+        return value  # the library's own, or checked when it was made
+    if isinstance(value, Mapping):
+        frozen = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                where = f" in {path}" if path else ""
+                raise _NotJson(
+                    f"must be plain JSON: a key{where} is {type(key).__name__}, not text"
+                )
+            text = str.__str__(key)  # a subclass's key as the plain text JSON holds
+            frozen[text] = _checked_json(item, f"{path}.{text}" if path else text)
+        return FrozenDict(frozen)
+    if kind is list or kind is tuple:
+        return FrozenList([_checked_json(item, f"{path}[{n}]") for n, item in enumerate(value)])
+    if isinstance(value, str):  # a subclass (a str enum): its plain text, as JSON holds it
+        return str.__str__(value)
+    if isinstance(value, int):
+        return int(value)
+    raise _NotJson(f"must be plain JSON: {path or 'it'} is {kind.__name__}")
+
+
+def _field_problems(
+    seq: Any, trigger: Any, source: Any, dest: Any, actor: Any, on: Any
+) -> list[tuple[str, str]]:
+    """What is wrong with a transition's fields but its data, each `(field, problem)`."""
+    if (
+        type(seq) is int
+        and seq >= 1
+        and type(trigger) is str
+        and (source is None or type(source) is Stage)
+        and type(dest) is Stage
+        and type(actor) is Actor
+        and type(on) is date
+    ):
+        return []  # the common case, decided at once
+    problems = []
+    if not isinstance(seq, int) or isinstance(seq, bool):
+        problems.append(("seq", f"must be a whole number, not {type(seq).__name__}"))
+    elif seq < 1:
+        problems.append(("seq", f"must be 1 or more, not {seq}"))
+    if not isinstance(trigger, str):
+        problems.append(("trigger", f"must be a trigger's name, not {type(trigger).__name__}"))
+    if source is not None and not isinstance(source, Stage):
+        problems.append(("source", f"must be a Stage or None, not {type(source).__name__}"))
+    if not isinstance(dest, Stage):
+        problems.append(("dest", f"must be a Stage, not {type(dest).__name__}"))
+    if not isinstance(actor, Actor):
+        problems.append(("actor", f"must be an Actor, not {type(actor).__name__}"))
+    if not fields.is_day(on):
+        problems.append(("on", f"must be a date, not {type(on).__name__}"))
+    return problems
+
+
 def thaw_json(value: Any) -> Any:
     """A mutable copy of frozen JSON (plain dicts and lists)."""
     if isinstance(value, dict):
@@ -192,13 +258,25 @@ class Transition:
         on: date,
         data: Mapping[str, Any] | None = None,
     ) -> None:
-        # A caller's data is copied and frozen now, so that nothing they keep can change it.
-        self._fill(seq, trigger, source, dest, actor, on, None)
+        # A caller's data is copied and frozen now, so that nothing they keep can change it;
+        # and a caller's values are checked now, so that a history built by hand (an MIS's own
+        # records) fails here, naming each field, not as a bare error deep inside replay.
+        problems = _field_problems(seq, trigger, source, dest, actor, on)
+        frozen: Any = FrozenDict()
+        if data is not None:
+            try:
+                frozen = _checked_json(data, "")
+            except _NotJson as error:
+                problems.append(("data", error.problem))
+            except RecursionError:
+                problems.append(("data", "is nested too deeply to be JSON"))
+            else:
+                if type(frozen) is not FrozenDict:
+                    problems.append(("data", f"must be a JSON object, not {type(data).__name__}"))
+        if problems:
+            raise FormInvalid.of("Transition", problems)
+        self._fill(seq, trigger, source, dest, actor, fields.plain_day(on), None)
         put = object.__setattr__
-        try:
-            frozen = FrozenDict() if data is None else freeze_json(data)
-        except RecursionError:
-            raise FormInvalid("Transition", "data", "is nested too deeply to be JSON") from None
         put(self, "_data", frozen)
         put(self, "_frozen", True)
 

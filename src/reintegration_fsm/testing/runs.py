@@ -10,10 +10,11 @@ from typing import Any
 
 import attrs
 from hypothesis import strategies as st
+from hypothesis.errors import InvalidArgument
 
 from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.case import Reintegration
-from reintegration_fsm.errors import describe
+from reintegration_fsm.errors import CalendarError, describe
 from reintegration_fsm.forms import ReviewMeeting
 from reintegration_fsm.protocol.definition import WORCESTERSHIRE, Protocol
 from reintegration_fsm.protocol.steps import STEP
@@ -233,7 +234,35 @@ def _spans_a_run(value: Any) -> str | None:
     return None
 
 
-@checked(calendar=optional(_spans_a_run), protocol=instance(Protocol))
+_TO_REFERRAL = 7
+"""The most school days a run takes from the day before it opens to its referral, from which
+the place offer is counted (`protocol_runs` draws 1, then up to 3 and 3)."""
+
+
+def _room_for_a_place_offer(given: Mapping[str, Any]) -> tuple[str, str] | None:
+    """The calendar counts the protocol's place offer for a run opened on its last day to
+    open one (a school day it does not hold would stop the run mid-draw)."""
+    calendar, protocol = given["calendar"], given["protocol"]
+    used = _sample_calendar() if calendar is None else calendar
+    last_open = max(used.first_day, used.last_day - _RUN_SPAN)
+    needed = _TO_REFERRAL + protocol.place_offer_school_days
+    held = used.school_days_between(last_open, used.last_day)
+    if held >= needed:
+        return None
+    which = "the sample calendar" if calendar is None else "the calendar"
+    return (
+        "protocol" if calendar is None else "calendar",
+        f"a run opened on {last_open.isoformat()} needs {needed} school days after it (its "
+        f"referral and a place offer of {protocol.place_offer_school_days} school days); "
+        f"{which} holds {held}",
+    )
+
+
+@checked(
+    _room_for_a_place_offer,
+    calendar=optional(_spans_a_run),
+    protocol=instance(Protocol),
+)
 @st.composite
 def protocol_runs(
     draw: st.DrawFn,
@@ -244,9 +273,25 @@ def protocol_runs(
     stopping mid-way.
 
     Every step's date is a school day of `calendar` (the sample calendar when None), on or after
-    the step before; the calendar must span some 260 days past its first day. Play it with
-    `play(run, calendar)`; the case ends in `run.stage`.
+    the step before; the calendar must span some 260 days past its first day, and count the
+    protocol's place offer after the last day a run may open. Play it with `play(run,
+    calendar)`; the case ends in `run.stage`.
+
+    Raises (when drawn):
+        InvalidArgument: the calendar ran out of school days part way through a run (a calendar
+            whose terms leave a long gap, or whose closures leave too few school days).
     """
+    try:
+        return _run(draw, calendar, protocol)
+    except CalendarError as error:
+        raise InvalidArgument(
+            f"protocol_runs(calendar={describe(calendar)}): the calendar has too few school "
+            f"days for a protocol run: {error}"
+        ) from None
+
+
+def _run(draw: st.DrawFn, calendar: SchoolCalendar | None, protocol: Protocol) -> ProtocolRun:
+    """A run, as `protocol_runs` draws it."""
     used = _sample_calendar() if calendar is None else calendar
     low = used.first_day
     opened = draw(_days(low, max(low, used.last_day - _RUN_SPAN)))

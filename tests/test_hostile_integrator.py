@@ -1,0 +1,482 @@
+"""A school MIS integrating the library carelessly, through its public API and docs only.
+
+Each test is a try an integrator made: a value of the wrong type, an object the library handed
+back and then changed, a case copied, pickled or reused after a refused save, the testing
+strategies composed and filtered in their own suite. What held up is kept here so that it keeps
+holding; what did not was fixed, and its test is here too.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+import pickle
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pytest
+import sqlalchemy as sa
+from hypothesis import Phase, find, given, settings
+from hypothesis import strategies as st
+from hypothesis.errors import InvalidArgument
+from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule
+
+from reintegration_fsm import (
+    WORCESTERSHIRE,
+    Actor,
+    CaseNotFound,
+    ConcurrentUpdate,
+    FormInvalid,
+    ObligationKind,
+    ProtocolDefinitionError,
+    Pupil,
+    Reintegration,
+    ReviewKind,
+    Role,
+    SchoolCalendar,
+    Stage,
+    Transition,
+)
+from reintegration_fsm import testing as rt
+from reintegration_fsm.demo import AP_STAFF, CASES
+from reintegration_fsm.serialisation import (
+    structure,
+    transition_from_json,
+    transition_to_json,
+    unstructure,
+)
+from reintegration_fsm.stores import InMemoryStore, SqlAlchemyStore
+from store_contract import reachable_engine, reset_database
+
+CALENDAR = SchoolCalendar.sample()
+TODAY = dt.date(2026, 12, 1)
+
+
+def demo_cases() -> list[Reintegration]:
+    """The demo's four cases, each in the stage its story ends in."""
+    return [example.run(example.case_id, CALENDAR) for example in CASES]
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgres", "mariadb"])
+def store(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[InMemoryStore | SqlAlchemyStore]:
+    """Each store an MIS may open: in memory, SQLite, PostgreSQL and MariaDB (the servers'
+    tables dropped before and after)."""
+    if request.param == "memory":
+        yield InMemoryStore(calendar=CALENDAR)
+        return
+    if request.param == "sqlite":
+        engine = sa.create_engine(f"sqlite:///{tmp_path / 'mis.sqlite'}")
+    else:
+        engine = reachable_engine(request.getfixturevalue(f"{request.param}_url"))
+        reset_database(engine)
+    sql = SqlAlchemyStore(engine, calendar=CALENDAR)
+    sql.create_schema()
+    yield sql
+    sql.close()
+    if request.param != "sqlite":
+        reset_database(engine)
+    engine.dispose()
+
+
+# -- copies of a case ------------------------------------------------------------------------------
+@pytest.mark.parametrize("case", demo_cases(), ids=lambda case: case.case_id)
+def test_a_case_pickles_to_an_equal_case(case: Reintegration) -> None:
+    """A case put in a cache or sent to a worker process comes back equal, with its stage,
+    open items, departures, child and calendar (pickling raised AttributeError: a case's slots
+    cannot be set one by one)."""
+    copied = pickle.loads(pickle.dumps(case))
+    assert copied == case
+    assert copied is not case
+    assert (copied.stage, copied.obligations, copied.deadlines, copied.departures) == (
+        case.stage,
+        case.obligations,
+        case.deadlines,
+        case.departures,
+    )
+    assert copied.pupil == case.pupil
+    assert copied.host_school == case.host_school
+    assert copied.calendar == CALENDAR
+
+
+def test_a_pickled_case_goes_on_alone(store: InMemoryStore | SqlAlchemyStore) -> None:
+    """A case loaded from a store, pickled and unpickled, takes its next step and saves; the
+    original, untouched, is then behind the store and refused with ConcurrentUpdate."""
+    case = demo_cases()[1]
+    store.save(case)
+    loaded = store.load(case.case_id)
+    copied = pickle.loads(pickle.dumps(loaded))
+    assert copied == loaded
+    copied.discharge(ObligationKind.ARRANGE_HOME_SCHOOL_MEETING, by=AP_STAFF, on=TODAY)
+    store.save(copied)
+    assert store.load(case.case_id) == copied
+    assert loaded.version == copied.version - 1
+    loaded.discharge(ObligationKind.SEND_PAPERWORK_TO_ADMISSIONS, by=AP_STAFF, on=TODAY)
+    with pytest.raises(ConcurrentUpdate):
+        store.save(loaded)
+    assert store.load(case.case_id) == copied
+    assert store.verify() == []
+
+
+def test_a_copied_case_is_independent() -> None:
+    """copy.copy and copy.deepcopy give an equal case whose later steps leave the original as
+    it was."""
+    case = demo_cases()[1]
+    for copied in (copy.copy(case), copy.deepcopy(case)):
+        assert copied == case
+        before = case.version
+        copied.discharge(ObligationKind.ARRANGE_HOME_SCHOOL_MEETING, by=AP_STAFF, on=TODAY)
+        assert case.version == before
+        assert copied.version == before + 1
+        assert any(o.kind is ObligationKind.ARRANGE_HOME_SCHOOL_MEETING for o in case.obligations)
+
+
+# -- a history built by hand ---------------------------------------------------------------------
+def _fields(transition: Transition) -> dict[str, Any]:
+    return {
+        name: getattr(transition, name)
+        for name in ("seq", "trigger", "source", "dest", "actor", "on", "data")
+    }
+
+
+class _Text(str):
+    """A str subclass, as an MIS's string type may be."""
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "problem"),
+    [
+        ("on", dt.datetime(2026, 2, 2, 9, 30), "must be a date, not datetime"),
+        ("on", "2026-02-02", "must be a date, not str"),
+        ("on", None, "must be a date, not NoneType"),
+        ("seq", True, "must be a whole number, not bool"),
+        ("seq", "4", "must be a whole number, not str"),
+        ("seq", 0, "must be 1 or more, not 0"),
+        ("trigger", None, "must be a trigger's name, not NoneType"),
+        ("source", "referred", "must be a Stage or None, not str"),
+        ("dest", "host_identified", "must be a Stage, not str"),
+        ("actor", {"id": "la-1"}, "must be an Actor, not dict"),
+        ("data", ["host_school"], "must be a JSON object, not list"),
+        ("data", {"host_school": b"Kestrel"}, "host_school is bytes"),
+        ("data", {"met": [{"due": 1.5}]}, "met[0].due is float"),
+        ("data", {"via": {"panel"}}, "via is set"),
+        ("data", {1: "panel"}, "a key is int, not text"),
+    ],
+)
+def test_a_transition_built_by_hand_names_its_bad_field(
+    field: str, value: Any, problem: str
+) -> None:
+    """An MIS building transitions from its own records (a datetime for the day, a stage's
+    value for a Stage, bytes from a legacy column) is refused when it builds one, with a
+    FormInvalid naming the field; the value itself is never quoted (it may be a child's
+    personal data). Before, the transition was built, and replay raised a bare TypeError
+    ("can't compare datetime.datetime to datetime.date") or the transition's repr and
+    `transition_to_json` an AttributeError; `seq=True` even replayed as transition 1."""
+    transition = demo_cases()[0].history[3]
+    with pytest.raises(FormInvalid) as refused:
+        Transition(**{**_fields(transition), field: value})
+    assert refused.value.form == "Transition"
+    assert refused.value.field == field
+    assert problem in refused.value.problem
+    assert "Kestrel" not in str(refused.value)
+
+
+def test_a_transition_built_by_hand_names_every_bad_field() -> None:
+    """Every bad field at once, in field order, as a form names them."""
+    transition = demo_cases()[0].history[3]
+    with pytest.raises(FormInvalid) as refused:
+        Transition(
+            **{**_fields(transition), "seq": 0, "dest": "planned", "on": "today", "data": [1]}
+        )
+    assert [field for field, _ in refused.value.problems] == ["seq", "dest", "on", "data"]
+
+
+def test_a_history_built_by_hand_from_plain_values_replays() -> None:
+    """A date subclass, str subclasses and tuples in the data are taken as the plain values
+    JSON holds (a date, text, a list): the history replays to an equal case and exports."""
+
+    class Day(dt.date):
+        pass
+
+    case = demo_cases()[0]
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {_Text(key): plain(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return tuple(plain(item) for item in value)
+        return _Text(value) if isinstance(value, str) else value
+
+    rebuilt = []
+    for transition in case.history:
+        made = Transition(
+            **{
+                **_fields(transition),
+                "on": Day(transition.on.year, transition.on.month, transition.on.day),
+                "data": plain(json.loads(json.dumps(transition.data))),
+            }
+        )
+        assert type(made.on) is dt.date
+        rebuilt.append(made)
+    assert rebuilt == list(case.history)
+    assert Reintegration.replay(rebuilt, CALENDAR) == case
+    exported = json.dumps([transition_to_json(t) for t in rebuilt])
+    assert [transition_from_json(t) for t in json.loads(exported)] == list(case.history)
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [({"seq": 0}, "seq"), ({"seq": -3}, "seq"), ({"data": {"pupil": {1, 2}}}, "data")],
+)
+def test_transition_json_that_is_not_one_is_refused(change: dict[str, Any], field: str) -> None:
+    """`transition_from_json` refuses a seq below 1 and data that is not JSON (a set), naming
+    the field: before, it built the transition."""
+    data = {**transition_to_json(demo_cases()[0].history[0]), **change}
+    with pytest.raises(FormInvalid) as refused:
+        transition_from_json(data)
+    assert refused.value.form == "Transition"
+    assert [name for name, _ in refused.value.problems] == [field]
+
+
+# -- the testing strategies in an MIS's own suite ------------------------------------------------
+GAP_CALENDAR = SchoolCalendar(
+    [(dt.date(2026, 1, 5), dt.date(2026, 1, 30)), (dt.date(2026, 9, 1), dt.date(2026, 10, 13))]
+)
+"""Counts the place offer from the last day a run may open, but too few school days for a
+whole run: one short term, the summer, another."""
+
+
+def test_a_run_the_calendar_cannot_hold_is_an_invalid_argument() -> None:
+    """A run drawn on a calendar that runs out of school days part way raises hypothesis'
+    InvalidArgument naming `protocol_runs` and the calendar, not a CalendarError from deep
+    inside a draw in the integrator's own test."""
+
+    @settings(max_examples=50, database=None, derandomize=True, phases=[Phase.generate])
+    @given(rt.protocol_runs(GAP_CALENDAR))
+    def my_property(run: rt.ProtocolRun) -> None:
+        rt.play(run, GAP_CALENDAR)
+
+    with pytest.raises(InvalidArgument) as refused:
+        my_property()
+    assert "protocol_runs(calendar=SchoolCalendar(2026-01-05 to 2026-10-13" in str(refused.value)
+    assert "too few school days" in str(refused.value)
+
+
+def _drawn(strategy: st.SearchStrategy[Any], count: int = 8) -> list[Any]:
+    found: list[Any] = []
+
+    @settings(max_examples=count, database=None, derandomize=True)
+    @given(strategy)
+    def collect(value: Any) -> None:
+        found.append(value)
+
+    collect()
+    return found
+
+
+def test_derandomized_runs_are_the_same_runs() -> None:
+    """With `derandomize=True` an integrator's CI draws the same runs each time."""
+    first = [(run.triggers, run.steps[0].kwargs["case_id"]) for run in _drawn(rt.protocol_runs())]
+    again = [(run.triggers, run.steps[0].kwargs["case_id"]) for run in _drawn(rt.protocol_runs())]
+    assert first == again
+    assert len(first) == 8
+
+
+FORMS = st.one_of(
+    rt.pupils(),
+    rt.actors(),
+    rt.attendees(),
+    rt.timetables(),
+    rt.consent_forms(),
+    rt.pastoral_support_plans(),
+    rt.reintegration_information(),
+    rt.child_views(),
+    rt.initial_meetings(calendar=CALENDAR),
+    *(rt.review_meetings(kind) for kind in ReviewKind),
+    rt.failure_letters(),
+    rt.successful_outcomes(),
+    rt.unsuccessful_outcomes(),
+)
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(FORMS)
+def test_every_generated_form_goes_through_json_unchanged(form: Any) -> None:
+    """Whatever a strategy builds, JSON text takes it out and brings it back equal."""
+    text = json.dumps(unstructure(form))
+    assert structure(json.loads(text), type(form)) == form
+
+
+@settings(max_examples=30, deadline=None, derandomize=True)
+@given(rt.pupils().filter(lambda pupil: pupil.looked_after and pupil.key_stage == 4))
+def test_filtered_pupils_are_drawn_without_a_health_check(pupil: Pupil) -> None:
+    """A filter on two of a pupil's facts passes hypothesis' health checks."""
+    assert pupil.looked_after
+    assert pupil.key_stage == 4
+
+
+def test_a_run_found_by_search_shrinks_to_a_short_one() -> None:
+    """`find` shrinks a withdrawn run to the fewest steps: open and withdraw, or a few more."""
+    run = find(
+        rt.protocol_runs(),
+        lambda run: run.stage is Stage.WITHDRAWN,
+        settings=settings(max_examples=300, database=None, derandomize=True),
+    )
+    assert run.triggers[0] == "open"
+    assert run.triggers[-1] == "withdraw"
+    assert len(run.triggers) <= 3
+    assert rt.play(run).stage is Stage.WITHDRAWN
+
+
+class MisSync(RuleBasedStateMachine):
+    """An MIS's sync job, stateful: it saves played runs, reloads them, and copies one to a
+    second store; both stores stay sound and agree."""
+
+    saved = Bundle("saved")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ours = InMemoryStore()
+        self.theirs = InMemoryStore()
+
+    @rule(target=saved, run=rt.protocol_runs())
+    def save_a_run(self, run: rt.ProtocolRun) -> str:
+        case = rt.play(run)
+        try:
+            self.ours.save(case)
+        except ConcurrentUpdate:  # two runs drew the same case id
+            return str(self.ours.load(case.case_id).case_id)
+        return case.case_id
+
+    @rule(case_id=saved)
+    def copy_across(self, case_id: str) -> None:
+        case = pickle.loads(pickle.dumps(self.ours.load(case_id)))
+        self.theirs.save(case)
+        assert self.theirs.load(case_id) == self.ours.load(case_id)
+
+    @invariant()
+    def both_sound(self) -> None:
+        assert self.ours.verify() == []
+        assert self.theirs.verify() == []
+
+
+TestMisSync = MisSync.TestCase
+TestMisSync.settings = settings(
+    max_examples=8, stateful_step_count=6, deadline=None, derandomize=True
+)
+
+
+def test_a_case_not_in_the_store_is_case_not_found(store: InMemoryStore | SqlAlchemyStore) -> None:
+    """Odd ids (None, bytes, a NUL, a lone surrogate, a megabyte of text) are simply not
+    there: CaseNotFound, on every store."""
+    for case_id in (None, b"DEMO-0001", "DEMO\x00", "DEMO\ud800", "D" * 1_000_000, 7):
+        with pytest.raises(CaseNotFound):
+            store.load(case_id)  # type: ignore[arg-type]
+
+
+# -- protocols -------------------------------------------------------------------------------------
+def test_a_case_cannot_open_under_a_changed_copy_of_the_shipped_protocol() -> None:
+    """`attrs.evolve(WORCESTERSHIRE, weighting_points=5)` keeps the shipped id and version: a
+    case opened under it recorded "worcestershire 2" and ran other numbers, so that no store
+    would save it and replay would run the shipped rules. `open` now refuses it, as the
+    stores' `protocols=` do; an equal copy (unpickled) is the shipped protocol and is taken."""
+    pupil = Pupil("Kit Example", dt.date(2012, 4, 2), key_stage=3)
+    head = Actor("ap-1", "Lee Example", Role.AP_HEAD, "Testwood Learning Centre")
+    arguments = ("T-1", pupil, "Testwood Learning Centre", "Example County Council")
+    changed = attrs.evolve(WORCESTERSHIRE, weighting_points=5)
+    with pytest.raises(ProtocolDefinitionError, match="worcestershire 2 is a protocol the library"):
+        Reintegration.open(*arguments, by=head, on=dt.date(2026, 1, 12), protocol=changed)
+    same = pickle.loads(pickle.dumps(WORCESTERSHIRE))
+    case = Reintegration.open(*arguments, by=head, on=dt.date(2026, 1, 12), protocol=same)
+    assert case.protocol == WORCESTERSHIRE
+    renamed = attrs.evolve(changed, id="exampleshire")
+    case = Reintegration.open(*arguments, by=head, on=dt.date(2026, 1, 12), protocol=renamed)
+    assert Reintegration.replay(case.history, protocols=[renamed]) == case
+
+
+# -- tries that held up ----------------------------------------------------------------------------
+OPENED = dt.date(2026, 1, 12)
+HEAD = Actor("ap-1", "Lee Example", Role.AP_HEAD, "Testwood Learning Centre")
+CHILD = Pupil("Kit Example", dt.date(2012, 4, 2), key_stage=3)
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"on": "2026-01-12"}, "on"),
+        ({"on": dt.datetime(2026, 1, 12, tzinfo=dt.timezone.utc)}, "on"),
+        ({"on": dt.datetime(2026, 1, 12)}, "on"),
+        ({"by": None}, "by"),
+        ({"case_id": b"T-1"}, "case_id"),
+        ({"case_id": "T-1\x00"}, "case_id"),
+        ({"case_id": "T-\ud800"}, "case_id"),
+        ({"case_id": "T" * 100_000}, "case_id"),
+        ({"pupil": {"name": "Kit Example"}}, "pupil"),
+        ({"ap_setting": None}, "ap_setting"),
+        ({"calendar": "sample"}, "calendar"),
+        ({"protocol": "worcestershire"}, "protocol"),
+    ],
+)
+def test_open_names_the_bad_argument(changes: dict[str, Any], field: str) -> None:
+    """Text for a date, an aware or naive datetime, None, bytes, a NUL, a lone surrogate, a
+    huge id: `open` raises FormInvalid naming the argument."""
+    arguments: dict[str, Any] = {
+        "case_id": "T-1",
+        "pupil": CHILD,
+        "ap_setting": "Testwood Learning Centre",
+        "local_authority": "Example County Council",
+        "by": HEAD,
+        "on": OPENED,
+        **changes,
+    }
+    with pytest.raises(FormInvalid) as refused:
+        Reintegration.open(**arguments)
+    assert refused.value.field == field
+
+
+def test_what_a_store_hands_back_cannot_change_what_it_keeps(
+    store: InMemoryStore | SqlAlchemyStore,
+) -> None:
+    """A loaded case's history and its data refuse changes; the store and a later save of the
+    same case are untouched by the attempt."""
+    case = demo_cases()[1]
+    store.save(case)
+    loaded = store.load(case.case_id)
+    transition = loaded.history[1]
+    with pytest.raises(TypeError):
+        transition.data["form"]["parent_name"] = "Someone Else"  # type: ignore[index]
+    with pytest.raises(AttributeError):
+        transition.on = TODAY  # type: ignore[misc]
+    with pytest.raises(AttributeError):
+        loaded.stage = Stage.WITHDRAWN  # type: ignore[misc]
+    store.save(loaded)  # holds nothing new: a no-op
+    assert store.load(case.case_id) == case
+    assert store.history(case.case_id) == case.history
+    assert store.verify() == []
+
+
+def test_a_case_refused_by_a_save_is_still_usable(
+    store: InMemoryStore | SqlAlchemyStore,
+) -> None:
+    """After a ConcurrentUpdate the stale copy is unchanged and still answers; loading again
+    and redoing the step saves (the documented retry)."""
+    case = demo_cases()[1]
+    store.save(case)
+    mine, theirs = store.load(case.case_id), store.load(case.case_id)
+    theirs.discharge(ObligationKind.SEND_PAPERWORK_TO_ADMISSIONS, by=AP_STAFF, on=TODAY)
+    store.save(theirs)
+    mine.discharge(ObligationKind.ARRANGE_HOME_SCHOOL_MEETING, by=AP_STAFF, on=TODAY)
+    with pytest.raises(ConcurrentUpdate) as refused:
+        store.save(mine)
+    assert refused.value.case_id == case.case_id
+    assert mine.version == case.version + 1
+    assert "discharge" in mine.available_triggers(AP_STAFF)
+    fresh = store.load(case.case_id)
+    fresh.discharge(ObligationKind.ARRANGE_HOME_SCHOOL_MEETING, by=AP_STAFF, on=TODAY)
+    store.save(fresh)
+    assert store.load(case.case_id).version == case.version + 2
+    assert store.verify() == []
