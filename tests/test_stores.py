@@ -749,8 +749,12 @@ def test_a_date_respelled_in_sqlite_does_not_verify(
         ).fetchone()
         spelled = _respelled(text)
         assert spelled != text
-        as_python = date.fromisoformat if len(text) == 10 else datetime.fromisoformat
-        assert as_python(spelled) == as_python(text)
+        if len(text) == 10:  # a week date, which Python 3.11's date.fromisoformat reads too
+            year, week, weekday = spelled.split("-")
+            same = date.fromisocalendar(int(year), int(week[1:]), int(weekday))
+            assert same == date.fromisoformat(text)
+        else:
+            assert datetime.fromisoformat(spelled) == datetime.fromisoformat(text)
         where = " AND ".join(f"{name} = ?" for name in keys)
         conn.execute(f"UPDATE {table} SET {column} = ? WHERE {where}", (spelled, *key))
     conn.close()

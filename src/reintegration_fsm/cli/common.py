@@ -274,10 +274,18 @@ def _refuse_options_in_the_file_name(url: str) -> None:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", SAWarning)
         try:
-            parsed.get_dialect()().create_connect_args(parsed)
+            dialect = parsed.get_dialect()()
+            _, options = dialect.create_connect_args(parsed)
         except Exception:  # another SQLite driver, or an option of the wrong kind: reported later
             return
     ignored = [str(found.message) for found in caught if issubclass(found.category, SAWarning)]
+    unknown = sorted(set(parsed.query) - _PYSQLITE_OPTIONS)
+    if not ignored and dialect.driver == "pysqlite" and not options.get("uri") and unknown:
+        # SQLAlchemy before 2.1 drops them without a warning.
+        ignored = [
+            f"Query string argument(s) {', '.join(map(repr, unknown))} are not accepted by the "
+            "pysqlite driver and would be ignored; SQLite URI arguments need uri=true too"
+        ]
     if ignored:  # `?mode=ro` without uri=true: the database would be opened read-write
         raise Failure(
             f"--db {shown_url(url)}: SQLite would ignore the URL's options", (*ignored, CHECK_URL)
@@ -353,6 +361,12 @@ def settings(ctx: click.Context) -> Settings:
 def today() -> dt.date:
     """Today's date, the default business date."""
     return dt.date.today()
+
+
+_PYSQLITE_OPTIONS = frozenset(
+    {"uri", "timeout", "isolation_level", "detect_types", "check_same_thread", "cached_statements"}
+)
+"""The URL options SQLAlchemy's pysqlite dialect passes to the driver (the rest need uri=true)."""
 
 
 class DateType(click.ParamType):  # type: ignore[type-arg, unused-ignore]  # generic from click 8.2

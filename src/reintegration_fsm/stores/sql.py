@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import itertools
+import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from typing import Any
@@ -853,6 +854,16 @@ class SqlAlchemyStore:
         """True when a connection streaming a result can run nothing else (PyMySQL's)."""
         return self._dialect in ("mysql", "mariadb")
 
+    def _streams_past_commits(self) -> bool:
+        """False when a stream's cursor would not outlive another call's commit: an in-memory
+        SQLite database has one connection, which every call shares, and before Python 3.11
+        `sqlite3` resets a connection's cursors when it commits or rolls back."""
+        return not (
+            sys.version_info < (3, 11)
+            and self._dialect == "sqlite"
+            and sqlite.in_memory(self.engine.url)
+        )
+
     def _visible(self, authority: str) -> bool:
         return self.authority is None or authority == self.authority
 
@@ -978,7 +989,9 @@ class SqlAlchemyStore:
                 cursor = streaming.streaming_cursor(dbapi, dialect)
                 try:
                     cursor.execute(text, params)
-                    rows = streaming.fetched(cursor)
+                    # In memory, the rows are no more than the database already holds there.
+                    streams = self._streams_past_commits()
+                    rows = streaming.fetched(cursor) if streams else cursor.fetchall()
                     for case_id, group in itertools.groupby(rows, key=streaming.case_id_of):
                         case, held = reading.case(case_id, list(group))
                         self._seen.put(case, held)
