@@ -237,13 +237,14 @@ def weightings(
 
 
 # -- what is due ------------------------------------------------------------------------------
-def due(
-    stories: Iterable[Story], on: dt.date
-) -> list[tuple[str, str, dt.date | None, str, str | None]]:
+Item = tuple[str, str, dt.date | None, str, str | None]
+
+
+def due(stories: Iterable[Story], on: dt.date) -> list[Item]:
     """(case id, kind, due, "deadline" or "obligation", owner) of what binds on `on`: the unmet
     deadlines of cases not in a final stage due by then, and the open obligations due by then,
     an undated one from the day it was opened; dated ones soonest first, undated ones last."""
-    found = []
+    found: list[Item] = []
     for story in stories:
         if not story.final:
             found += [

@@ -337,6 +337,38 @@ def test_an_offer_on_the_20th_school_day_is_within_and_on_the_21st_late() -> Non
     assert (found["schools"][0]["offers_within"], found["schools"][0]["offers_breached"]) == (1, 1)
 
 
+def test_an_offer_in_the_holiday_after_the_20th_school_day_is_late_by_the_contract() -> None:
+    """Referred Friday 16 January 2026: the 20th school day is Friday 13 February, the last
+    before half-term. An offer on the Monday of half-term comes after its due date, so it is
+    late (PROTOCOL.md R5: breached when `met_on > due`), though no 21st school day has passed:
+    it shows 20 school days, in the deadline's own bar."""
+    referral = D(2026, 1, 16)
+    assert DAYS.after(referral, 20) == D(2026, 2, 13)
+    store = stored(offered(referred("HALF-TERM", referral), HOST, D(2026, 2, 16)))
+    found = report_agrees(store, YEARS[0], YEARS[0].end)
+    assert found["offers"] == {"breached": 1}
+    assert [(o["school_days"], o["within"]) for o in found["made"]] == [(20, False)]
+    assert found["days_to_offer"] == {"16-20": 1}
+
+
+def test_without_a_calendar_offers_are_counted_and_their_school_days_unknown() -> None:
+    """A case loaded with no calendar, and none given: within or late still counts (its due
+    date was fixed at referral), the school days are unknown, never guessed."""
+    referral = D(2025, 10, 13)
+    known = stored(offered(referred("NO-CALENDAR", referral), HOST, D(2025, 11, 19)))
+    store = stored(*(known.load(s.case_id) for s in known.cases()), store=InMemoryStore())
+    loaded = [store.load("NO-CALENDAR", as_of=YEARS[0].end)]
+    found = oracle.library_view(figures(loaded, YEARS[0], on=YEARS[0].end).to_json())
+    story = oracle.read(store.history("NO-CALENDAR"), DAYS)
+    assert found == oracle.report([story], YEARS[0].start, YEARS[0].end, YEARS[0].end, None)
+    assert (found["offers"], found["days_unknown"], found["days_to_offer"]) == (
+        {"breached": 1},
+        1,
+        {},
+    )
+    assert [o["school_days"] for o in found["made"]] == [None]
+
+
 def test_holidays_inside_the_count_move_the_offer_deadline() -> None:
     """Referred 27 April 2026: the May Day bank holiday and the May half-term are not school
     days, so the offer is due 2 June; awaited on that day, overdue from the next."""
@@ -587,6 +619,12 @@ def test_the_cli_gives_the_librarys_figures_for_imported_histories(
             invoke(url, "due", "--on", on.isoformat(), *scope, "--format", "json").stdout
         )
         expected_due = due_agrees(scoped, on)
+        for row in listed:
+            if row["status"] == "overdue":
+                late = DAYS.between(D.fromisoformat(row["due"]), on)
+                assert (row["late"], row["late_unit"]) == (late, "school days")
+            else:
+                assert row["late"] is None
         assert (
             sorted(
                 (
