@@ -46,7 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_store import _renamed, fill_due, fresh, report
 
 from reintegration_fsm import Reintegration, Transition
-from reintegration_fsm.stores import SqlAlchemyStore, schema, streaming
+from reintegration_fsm.stores import SqlAlchemyStore, bulk, schema, streaming
 from reintegration_fsm.stores.rows import transitions_from_rows
 from store_contract import CALENDAR, built, reset_database
 
@@ -137,8 +137,11 @@ def bench_due(url: str, cases: int) -> None:
     on = date(2026, 3, 1)
     fill_due(store, cases, on)
     found = store.due(on)
+    sqlite = store.engine.dialect.name == "sqlite"
     statements = [
-        raw_statement(store.engine, query, {"b_on": on})
+        # A date as SQLAlchemy passes it to each driver (SQLite: its text; Python 3.12
+        # deprecates sqlite3's own date adapter).
+        raw_statement(store.engine, query, {"b_on": bulk.sqlite_value(on) if sqlite else on})
         for query in (store._select_dated, store._select_undated)
     ]
     raw_connection = store.engine.raw_connection()

@@ -1772,6 +1772,25 @@ class SqlStoreContract(StoreContract):
     def small_batches(self, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setattr(sql_store, "_VERIFY_BATCH", 3)
 
+    def test_a_store_closes_when_its_with_block_ends_however_it_ends(self, store: Store) -> None:
+        """`with store:` closes it at the block's end, and on an error, which goes on up."""
+        assert isinstance(store, SqlAlchemyStore)
+        with store as same:
+            assert same is store
+            store.save(built("case-01", 2))
+            assert not store.closed
+        assert store.closed
+        reopened = SqlAlchemyStore(store.engine, calendar=CALENDAR)
+        assert [case.case_id for case in reopened.load_all()] == ["case-01"]
+
+        def fails_inside() -> None:
+            with reopened:
+                raise ZeroDivisionError
+
+        with pytest.raises(ZeroDivisionError):
+            fails_inside()
+        assert reopened.closed
+
     def test_a_closed_store_refuses_every_call_alike_on_every_engine(self, store: Store) -> None:
         """After `close()` a store answered with whatever SQLAlchemy did: a file reopened unasked,
         an in-memory database found empty. Every call now raises a `StoreError` saying the store

@@ -21,6 +21,7 @@ from click.testing import CliRunner, Result
 from sqlalchemy.exc import OperationalError
 
 import scenario
+from raw_sqlite import raw_sqlite
 from reintegration_fsm import (
     CalendarError,
     CaseNotFound,
@@ -94,7 +95,7 @@ def no_store_made(url: str) -> bool:
 
 
 def case_count(url: str) -> int:
-    with sqlite3.connect(url.removeprefix("sqlite:///")) as conn:
+    with raw_sqlite(url.removeprefix("sqlite:///")) as conn:
         return int(conn.execute("SELECT count(*) FROM rfsm_cases").fetchone()[0])
 
 
@@ -290,7 +291,7 @@ def test_verify_is_quiet_when_sound_and_exits_1_after_tampering(demo_db: str) ->
     assert sound.exit_code == 0, sound.output
     assert "sound" in sound.stdout
     assert json_out(invoke(demo_db, "verify", "--format", "json")) == []
-    with sqlite3.connect(demo_db.removeprefix("sqlite:///")) as conn:
+    with raw_sqlite(demo_db.removeprefix("sqlite:///")) as conn:
         for statement in schema.drop_trigger_statements("sqlite"):
             conn.execute(statement)
         conn.execute(
@@ -337,7 +338,7 @@ def test_verify_in_workers_prints_what_verify_alone_prints(
         return spread(work, given, *args)
 
     monkeypatch.setattr(parallel, "spread", counted_spread)
-    with sqlite3.connect(demo_db.removeprefix("sqlite:///")) as conn:
+    with raw_sqlite(demo_db.removeprefix("sqlite:///")) as conn:
         conn.execute("UPDATE rfsm_cases SET stage = 'withdrawn' WHERE case_id = 'DEMO-0002'")
     alone = invoke(demo_db, "verify")
     side_by_side = invoke(demo_db, "verify", "--workers", "2")
@@ -1016,16 +1017,14 @@ def test_a_reading_command_on_another_applications_database_leaves_it_alone(
     """A database that exists but holds no store (another application's) is not given our
     tables by a read: `verify` exits 2 and the database keeps only its own table."""
     other = tmp_path / "payroll.sqlite"
-    with sqlite3.connect(other) as conn:
+    with raw_sqlite(other) as conn:
         conn.execute("CREATE TABLE staff (name TEXT)")
-    conn.close()
     for command in READERS:
         result = invoke(f"sqlite:///{other}", *command)
         assert result.exit_code == 2, (command, result.output)
         assert "no case store there" in result.output  # JSON on stdout for `export`
-    with sqlite3.connect(other) as conn:
+    with raw_sqlite(other) as conn:
         tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
-    conn.close()
     assert tables == {"staff"}
 
 

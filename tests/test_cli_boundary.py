@@ -9,7 +9,6 @@ import json
 import os
 import shutil
 import signal
-import sqlite3
 import stat
 import subprocess
 import sys
@@ -26,6 +25,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import scenario
+from raw_sqlite import raw_sqlite
 from reintegration_fsm import StoreError, Trigger
 from reintegration_fsm.cli import cli, views
 from reintegration_fsm.cli.errors import BUG, UNAVAILABLE, failure_from
@@ -555,7 +555,7 @@ BIDI = "\u202e\u2066"
 @pytest.fixture
 def hostile_db(demo_db: str) -> str:
     """The demo, with bidirectional controls written into an actor's name and a parent's."""
-    with sqlite3.connect(demo_db.removeprefix("sqlite:///")) as conn:
+    with raw_sqlite(demo_db.removeprefix("sqlite:///")) as conn:
         for statement in schema.drop_trigger_statements("sqlite"):
             conn.execute(statement)
         conn.execute(
@@ -595,7 +595,7 @@ def test_bidirectional_controls_from_the_database_are_shown_not_obeyed(
 def tampered_db(demo_db: str) -> str:
     """The demo, with an escape sequence and a line break written into an actor's name: data no
     path of the library writes (names refuse control characters), so a tamperer's."""
-    with sqlite3.connect(demo_db.removeprefix("sqlite:///")) as conn:
+    with raw_sqlite(demo_db.removeprefix("sqlite:///")) as conn:
         for statement in schema.drop_trigger_statements("sqlite"):
             conn.execute(statement)
         conn.execute(
@@ -650,7 +650,7 @@ def test_csv_cells_that_a_spreadsheet_would_run_start_with_a_quote(
     demo_db: str, tmp_path: Path, formula: str
 ) -> None:
     """OWASP's CSV-injection advice: a cell starting `=`, `+`, `-`, `@`, tab or CR gets `'`."""
-    with sqlite3.connect(demo_db.removeprefix("sqlite:///")) as conn:
+    with raw_sqlite(demo_db.removeprefix("sqlite:///")) as conn:
         for statement in schema.drop_trigger_statements("sqlite"):
             conn.execute(statement)
         conn.execute(

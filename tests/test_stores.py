@@ -16,6 +16,7 @@ import pytest
 import sqlalchemy as sa
 
 import store_contract as sql_store_contract
+from raw_sqlite import raw_sqlite
 from reintegration_fsm import CaseSummary, FormInvalid, LedgerEntry, ReferralRoute, StoreError
 from reintegration_fsm.stores import (
     InMemoryStore,
@@ -321,9 +322,8 @@ def test_a_database_upgrade_creates_is_readable_by_its_owner_only(tmp_path: Path
 def test_a_database_that_exists_keeps_its_mode(tmp_path: Path) -> None:
     """A database someone made shared on purpose stays so; the store changes no one's file."""
     path = tmp_path / "shared.db"
-    with sqlite3.connect(path) as conn:
+    with raw_sqlite(path) as conn:
         conn.execute("CREATE TABLE their_own (x INTEGER)")
-    conn.close()
     path.chmod(0o640)
     SqlAlchemyStore(f"sqlite:///{path}").create_schema()
     assert stat.S_IMODE(path.stat().st_mode) == 0o640
@@ -740,7 +740,7 @@ def test_a_date_respelled_in_sqlite_does_not_verify(
     for number, length in enumerate((6, 11)):
         store.save(built(f"case-{number:02}", length))
     assert store.verify() == []
-    with sqlite3.connect(tmp_path / "dates.sqlite") as conn:
+    with raw_sqlite(tmp_path / "dates.sqlite") as conn:
         for trigger in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'"):
             conn.execute(f"DROP TRIGGER {trigger[0]}")
         keys = [row[1] for row in conn.execute(f"PRAGMA table_info({table})") if row[5]]
@@ -757,7 +757,6 @@ def test_a_date_respelled_in_sqlite_does_not_verify(
             assert datetime.fromisoformat(spelled) == datetime.fromisoformat(text)
         where = " AND ".join(f"{name} = ?" for name in keys)
         conn.execute(f"UPDATE {table} SET {column} = ? WHERE {where}", (spelled, *key))
-    conn.close()
     problems = store.verify()
     assert problems
     assert {problem.case_id for problem in problems} == {

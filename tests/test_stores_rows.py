@@ -177,7 +177,8 @@ def test_a_database_not_upgraded_to_0006_is_refused_with_the_way_out(tmp_path: P
         conn.execute(
             sa.insert(hex_log),
             [  # as revisions 0003 to 0005 wrote them: the data in full
-                entry | {"data": canonical_json(transition.data)}
+                bulk.sqlite_row(entry, bulk.DATED[schema.transitions.name])
+                | {"data": canonical_json(transition.data)}
                 for entry, transition in zip(
                     with_prev_hash(prepared.entries), case.history, strict=True
                 )

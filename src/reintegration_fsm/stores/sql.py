@@ -375,6 +375,13 @@ class SqlAlchemyStore:
         """True once `close()` was called."""
         return self._guard.closed
 
+    def __enter__(self) -> SqlAlchemyStore:
+        """The store, closed when the `with` block ends (`close()`), however it ends."""
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     # -- writing ----------------------------------------------------------------------------------
     @guarded
     def save(self, case: Reintegration) -> None:
