@@ -19,22 +19,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import figures_oracle as oracle
+import scenario
 from reintegration_fsm import (
     Actor,
     Attendee,
     ChildViews,
-    ConsentForm,
-    Evidence,
     FailureLetter,
-    InitialMeeting,
     InMemoryStore,
     Party,
     PastoralSupportPlan,
     Pupil,
-    Rating,
     ReferralRoute,
     Reintegration,
-    ReintegrationInformation,
     ReviewDecision,
     ReviewKind,
     ReviewMeeting,
@@ -121,24 +117,7 @@ def attendees(*, la: bool = False) -> tuple[Attendee, ...]:
     return tuple(Attendee(f"A {p.value}", p) for p in parties)
 
 
-INFORMATION = ReintegrationInformation(
-    attainment=Rating.GOOD,
-    effort=Rating.GOOD,
-    attitude_to_staff=Rating.GOOD,
-    attitude_to_peers=Rating.GOOD,
-    homework=Rating.SATISFACTORY,
-    reasons_for_success="Attending well.",
-    transport_plan="Bus pass.",
-    evidence=frozenset(
-        {
-            Evidence.PSP,
-            Evidence.BEHAVIOUR_LOG,
-            Evidence.ATTENDANCE_RECORD,
-            Evidence.EXCLUSION_DATA,
-            Evidence.ASSESSMENT_DATA,
-        }
-    ),
-)
+INFORMATION = scenario.information()
 
 
 def referred(
@@ -153,21 +132,11 @@ def referred(
     case = Reintegration.open(case_id, pupil, ap, authority, by=head, on=opened, calendar=CALENDAR)
     signed = CALENDAR.add_school_days(opened, 1)
     case.record_consent(
-        ConsentForm(
+        scenario.consent(
             child_name=pupil.name,
             child_dob=pupil.date_of_birth,
-            parent_name="Sam Example",
-            relationship="Parent",
-            has_parental_responsibility=True,
-            other_parent_has_responsibility=False,
-            other_parent_agrees=None,
-            understands_reasons=True,
-            agrees=True,
-            consent_to_share=True,
             preferred_schools=(host,),
-            signed_by="Sam Example",
             signed_on=signed,
-            child_agrees=True,
         ),
         by=head,
         on=signed,
@@ -194,21 +163,12 @@ def placed(case: Reintegration, meeting_on: dt.date) -> tuple[dt.date, dt.date, 
     start = CALENDAR.add_school_days(meeting_on, 5)
     reviews = CALENDAR.suggest_review_dates(start)
     case.hold_initial_meeting(
-        InitialMeeting(
+        scenario.initial_meeting(
             held_on=meeting_on,
-            parent_present=True,
-            child_present=True,
-            signatures=frozenset({Party.PARENT, Party.CHILD, Party.AP, Party.HOST}),
             start_date=start,
-            transport_arrangements="Bus pass.",
-            child_will="Attend.",
-            school_will="A key worker.",
-            parent_will="Come to reviews.",
-            host_contact="A key worker",
             first_review=reviews[0],
             second_review=reviews[1],
             final_review=reviews[2],
-            ap_support="Outreach.",
         ),
         views(meeting_on),
         by=actor(Role.AP_STAFF, case.ap_setting),
