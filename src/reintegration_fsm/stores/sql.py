@@ -990,14 +990,14 @@ class SqlAlchemyStore:
             _Rereading(self, conn) as rereading,
         ):
             reading = streaming.Reading(self.calendar, self.protocols, rereading.case)
+            # In memory, the rows are no more than the database already holds there.
+            streams = self._streams_past_commits()
             for statement in queries:
                 text, params = streaming.driver_statement(statement, dialect)
                 dbapi = conn.connection.dbapi_connection
                 cursor = streaming.streaming_cursor(dbapi, dialect)
                 try:
                     cursor.execute(text, params)
-                    # In memory, the rows are no more than the database already holds there.
-                    streams = self._streams_past_commits()
                     rows = streaming.fetched(cursor) if streams else cursor.fetchall()
                     for case_id, group in itertools.groupby(rows, key=streaming.case_id_of):
                         case, held = reading.case(case_id, list(group))
