@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import attrs
 import click
 from sqlalchemy import inspect
+from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SAWarning
 
@@ -271,24 +272,24 @@ def _refuse_options_in_the_file_name(url: str) -> None:
             be ignored (exit 2).
     """
     parsed = make_url(url)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", SAWarning)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SAWarning)  # SQLAlchemy 2.1 warns of what is refused here
         try:
             dialect = parsed.get_dialect()()
             _, options = dialect.create_connect_args(parsed)
         except Exception:  # another SQLite driver, or an option of the wrong kind: reported later
             return
-    ignored = [str(found.message) for found in caught if issubclass(found.category, SAWarning)]
-    unknown = sorted(set(parsed.query) - _PYSQLITE_OPTIONS)
-    if not ignored and dialect.driver == "pysqlite" and not options.get("uri") and unknown:
-        # SQLAlchemy before 2.1 drops them without a warning.
-        ignored = [
-            f"Query string argument(s) {', '.join(map(repr, unknown))} are not accepted by the "
-            "pysqlite driver and would be ignored; SQLite URI arguments need uri=true too"
-        ]
-    if ignored:  # `?mode=ro` without uri=true: the database would be opened read-write
+    ignored = sorted(set(parsed.query) - _PYSQLITE_OPTIONS)
+    if isinstance(dialect, SQLiteDialect_pysqlite) and not options.get("uri") and ignored:
+        # `?mode=ro` without uri=true: the database would be opened read-write (SQLAlchemy
+        # drops such options, with a warning from 2.1 on, without one before).
         raise Failure(
-            f"--db {shown_url(url)}: SQLite would ignore the URL's options", (*ignored, CHECK_URL)
+            f"--db {shown_url(url)}: SQLite would ignore the URL's options",
+            (
+                f"Query string argument(s) {', '.join(map(repr, ignored))} are not accepted by "
+                "the pysqlite driver and would be ignored; SQLite URI arguments need uri=true too",
+                CHECK_URL,
+            ),
         )
     opened = sqlite.misread_file(parsed)
     if opened is not None:
