@@ -49,6 +49,25 @@ def test_a_protocol_file_saved_with_a_byte_order_mark_is_read(tmp_path: Path) ->
     assert result.stdout.startswith("ok: exampleshire 2027.1")
 
 
+def test_a_protocol_file_that_is_not_utf_8_is_bad_input_naming_the_line(tmp_path: Path) -> None:
+    """Latin-1, as an old Windows editor saves it: the message names the line and the byte, as
+    the calendar's does, where it said only that the file was not UTF-8."""
+    latin = tmp_path / "latin.toml"
+    text = (
+        Path(EXAMPLE)
+        .read_text(encoding="utf-8")
+        .replace('title = "Exampleshire', 'title = "Caf\u00e9 Exampleshire', 1)
+    )
+    latin.write_bytes(text.encode("latin-1"))
+    line = next(n for n, row in enumerate(text.split("\n"), start=1) if "Caf" in row)
+    result = invoke("protocol", "check", str(latin))
+    assert result.exit_code == 2
+    assert f"protocol file {latin}, line {line}: not UTF-8 text (byte 0xe9 at offset" in (
+        result.stderr
+    )
+    assert "Traceback" not in result.output
+
+
 def test_check_of_a_missing_file_is_bad_input(tmp_path: Path) -> None:
     result = invoke("protocol", "check", str(tmp_path / "nope.toml"))
     assert result.exit_code == 2

@@ -22,6 +22,7 @@ from hypothesis import given
 from reintegration_fsm import (
     WORCESTERSHIRE,
     Evidence,
+    FormInvalid,
     Party,
     Protocol,
     ProtocolDefinitionError,
@@ -796,6 +797,39 @@ def test_a_file_saved_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
     assert path.read_bytes().startswith(b"\xef\xbb\xbf")
     protocol = Protocol.from_file(path)
     assert (protocol.id, protocol.weighting_points) == ("testshire", 2)
+
+
+@pytest.mark.parametrize(
+    "given",
+    [None, 3, b"/tmp/shire.toml", "shire\x00.toml"],
+    ids=["none", "int", "bytes", "nul"],
+)
+def test_from_file_refuses_what_is_not_a_path(given: object) -> None:
+    """These raised a bare TypeError or ValueError from `open`, as the calendar's did."""
+    with pytest.raises(FormInvalid, match=r"^from_file\.path: must be a path to a TOML protocol"):
+        Protocol.from_file(given)  # type: ignore[arg-type]
+
+
+def test_a_file_that_is_not_utf_8_names_its_line_and_byte(tmp_path: Path) -> None:
+    """A protocol saved as Latin-1, as an old Windows editor would: this raised a bare
+    UnicodeDecodeError."""
+    path = tmp_path / "shire.toml"
+    path.write_bytes((HEADER + 'title = "Ynys Môn"\n').encode("latin-1"))
+    with pytest.raises(ProtocolDefinitionError) as caught:
+        Protocol.from_file(path)
+    offset = len(HEADER) + len('title = "Ynys M')
+    assert (caught.value.path, caught.value.line) == (str(path), 6)
+    assert caught.value.problem == (
+        f"not UTF-8 text (byte 0xf4 at offset {offset} cannot be read); save the file as UTF-8"
+    )
+
+
+def test_a_missing_or_folder_path_is_still_the_systems_error(tmp_path: Path) -> None:
+    """As documented: OSError for a file that cannot be read (the CLI names it, exit 2)."""
+    with pytest.raises(FileNotFoundError):
+        Protocol.from_file(tmp_path / "missing.toml")
+    with pytest.raises(IsADirectoryError):
+        Protocol.from_file(tmp_path)
 
 
 def test_a_file_missing_fields_names_its_other_problems_too() -> None:

@@ -20,6 +20,7 @@ from typing import Any, NamedTuple, NoReturn
 
 from reintegration_fsm.errors import CalendarError, CalendarFileError, FormInvalid, describe
 from reintegration_fsm.fields import is_day
+from reintegration_fsm.files import file_name, utf8_text
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -148,17 +149,8 @@ def read_toml_file(path: str | os.PathLike[str]) -> TermDates:
         FormInvalid: `path` is not a path.
         OSError: the file cannot be read.
     """
-    where = _file_name(path, "from_file", "path", "must be a path to a TOML term-dates file")
-    data = Path(where).read_bytes()
-    try:
-        text = data.decode("utf-8").removeprefix("\ufeff")  # Notepad's "UTF-8 with BOM"
-    except UnicodeDecodeError as e:
-        raise CalendarFileError(
-            f"not UTF-8 text (byte 0x{data[e.start]:02x} at offset {e.start} cannot be read); "
-            "save the file as UTF-8",
-            path=where,
-            line=data.count(b"\n", 0, e.start) + 1,
-        ) from None
+    where = file_name(path, "from_file", "path", "must be a path to a TOML term-dates file")
+    text = utf8_text(where, lambda problem, line: CalendarFileError(problem, path=where, line=line))
     if _is_icalendar(text):
         raise CalendarFileError(
             "an iCalendar feed, not a TOML term-dates file: write its term dates as TOML "
@@ -166,20 +158,6 @@ def read_toml_file(path: str | os.PathLike[str]) -> TermDates:
             path=where,
         )
     return read_toml(text, where)
-
-
-def _file_name(path: object, method: str, argument: str, expected: str) -> str:
-    """The file name `path` gives (a str or an os.PathLike of one).
-
-    Raises:
-        FormInvalid: it is something else, or holds a NUL character (no file has one).
-    """
-    where = os.fspath(path) if isinstance(path, str | os.PathLike) else None
-    if not isinstance(where, str):
-        raise FormInvalid(method, argument, f"{expected}, not {type(path).__name__}")
-    if "\x00" in where:
-        raise FormInvalid(method, argument, f"{expected}: no file name holds a NUL character")
-    return where
 
 
 def _is_icalendar(text: str) -> bool:
@@ -364,7 +342,7 @@ def read_ics(
         )
     else:
         expected = "must be a path or the feed's bytes"
-        where = _file_name(feed, "from_ics", "feed", expected)
+        where = file_name(feed, "from_ics", "feed", expected)
         raw = Path(where).read_bytes()
     try:
         parsed: Any = icalendar.Calendar.from_ical(raw)

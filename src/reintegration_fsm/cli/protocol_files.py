@@ -31,8 +31,6 @@ def read_protocol(path: str) -> Protocol:
         raise Failure(f"protocol file {neutralise(path)}: {len(shown)} problems", shown) from None
     except OSError as error:
         raise Failure(f"cannot read protocol file {neutralise(path)}: {error.strerror}") from None
-    except UnicodeDecodeError:
-        raise Failure(f"protocol file {neutralise(path)} is not UTF-8 text") from None
 
 
 def _problem(field: str, problem: str, line: int | None) -> str:

@@ -22,6 +22,7 @@ import attrs
 
 from reintegration_fsm import fields
 from reintegration_fsm.errors import ProtocolDefinitionError, UnknownProtocol
+from reintegration_fsm.files import file_name, utf8_text
 from reintegration_fsm.validation import fail_definition, reads
 from reintegration_fsm.vocabulary import Evidence, Party, Role, Trigger
 
@@ -404,14 +405,19 @@ class Protocol:
         """Read a protocol from a TOML file whose keys are the field names.
 
         Raises:
-            ProtocolDefinitionError: not valid TOML, an unknown key, or a value the protocol
-                cannot run with; names the field and the line.
+            ProtocolDefinitionError: not UTF-8 text, not valid TOML, an unknown key, or a value
+                the protocol cannot run with; names the field and the line.
+            FormInvalid: `path` is not a path.
             OSError: the file cannot be read.
         """
-        where = os.fspath(path)
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
-        return cls.from_toml(text.removeprefix("\ufeff"), where)  # Notepad's "UTF-8 with BOM"
+        where = file_name(path, "from_file", "path", "must be a path to a TOML protocol file")
+        text = utf8_text(
+            where,
+            lambda problem, line: ProtocolDefinitionError(
+                WHOLE_FILE, problem, path=where, line=line
+            ),
+        )
+        return cls.from_toml(text, where)
 
     @classmethod
     def from_toml(cls, text: str, where: str = "<protocol>") -> Protocol:

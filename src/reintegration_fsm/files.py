@@ -1,0 +1,43 @@
+"""Files a caller names: the name as text, and the UTF-8 text read from it (a calendar's term
+dates, an authority's protocol)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from reintegration_fsm.errors import FormInvalid
+
+
+def file_name(path: object, method: str, argument: str, expected: str) -> str:
+    """The file name `path` gives (a str or an os.PathLike of one).
+
+    Raises:
+        FormInvalid: it is something else, or holds a NUL character (no file has one).
+    """
+    where = os.fspath(path) if isinstance(path, str | os.PathLike) else None
+    if not isinstance(where, str):
+        raise FormInvalid(method, argument, f"{expected}, not {type(path).__name__}")
+    if "\x00" in where:
+        raise FormInvalid(method, argument, f"{expected}: no file name holds a NUL character")
+    return where
+
+
+def utf8_text(where: str, refused: Callable[[str, int], Exception]) -> str:
+    """The text of the file `where`, UTF-8 with or without the byte-order mark Notepad writes.
+
+    Raises:
+        Exception: `refused(problem, line)`, for bytes that are not UTF-8: the problem names the
+            first such byte and its offset, the line is the one it is on.
+        OSError: the file cannot be read.
+    """
+    data = Path(where).read_bytes()
+    try:
+        return data.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as e:
+        problem = (
+            f"not UTF-8 text (byte 0x{data[e.start]:02x} at offset {e.start} cannot be read); "
+            "save the file as UTF-8"
+        )
+        raise refused(problem, data.count(b"\n", 0, e.start) + 1) from None
