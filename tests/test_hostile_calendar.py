@@ -202,6 +202,83 @@ def test_the_documented_words_still_decide(summary: str, terms: int, closures: i
     assert (len(calendar.terms), len(calendar.closures)) == (terms, closures)
 
 
+@pytest.mark.parametrize(
+    ("summary", "terms", "closures"),
+    [
+        ("Half\u00a0Term", 2, 0),  # a no-break space, as Word and Outlook write one
+        ("Half  Term", 2, 0),
+        ("Half\tterm", 2, 0),
+        ("Half\u2009term", 2, 0),  # a thin space
+        ("Half \u2013 Term", 2, 0),  # an en dash, as Word makes of " - "
+        ("Half\u2010term", 2, 0),  # a Unicode hyphen
+        ("Training\u00a0day", 1, 5),
+        ("Training  days", 1, 5),
+    ],
+    ids=[
+        "no-break-space",
+        "two-spaces",
+        "tab",
+        "thin-space",
+        "en-dash",
+        "hyphen",
+        "nbsp-inset",
+        "two-spaces-inset",
+    ],
+)
+def test_words_apart_by_any_space_or_dash_still_decide(
+    summary: str, terms: int, closures: int
+) -> None:
+    """ "Half\u00a0Term" was read as a *term* (only a plain space or hyphen joined "half" and
+    "term"), so the half-term week was counted as school days and every deadline across it
+    fell a week early; "Training\u00a0day" was no closure."""
+    event = f"DTSTART;VALUE=DATE:20251027\nDTEND;VALUE=DATE:20251101\nSUMMARY:{summary}"
+    calendar = SchoolCalendar.from_ics(feed(AUTUMN, event))
+    assert (len(calendar.terms), len(calendar.closures)) == (terms, closures)
+
+
+NBSP_HALF_TERM = "DTSTART;VALUE=DATE:20251027\nSUMMARY:Half\u00a0Term"
+"""A half-term event whose summary holds a no-break space (two bytes in UTF-8, one in 1252)."""
+
+
+@pytest.mark.parametrize(
+    ("event", "utf8", "latin"),
+    [
+        (NBSP_HALF_TERM, b"\xc2\xa0", b"\xa0"),
+        ("DTSTART;VALUE=DATE:20251027\nSUMMARY:Caf\u00e9 closed", b"\xc3\xa9", b"\xe9"),
+    ],
+    ids=["nbsp", "e-acute"],
+)
+def test_a_feed_that_is_not_utf_8_is_refused_naming_the_line(
+    event: str, utf8: bytes, latin: bytes
+) -> None:
+    """A feed saved as Windows-1252 was read with its bad bytes replaced: "Half<0xa0>Term"
+    became "Half\ufffdTerm", a term. RFC 5545's text is UTF-8; the TOML reader already refuses
+    other bytes."""
+    encoded = feed(AUTUMN, event).replace(utf8, latin)
+    offset = encoded.index(latin)
+    with pytest.raises(CalendarFileError) as refused:
+        SchoolCalendar.from_ics(encoded)
+    assert refused.value.line == encoded.count(b"\n", 0, offset) + 1
+    assert f"not UTF-8 text (byte 0x{latin[0]:02x} at offset {offset} cannot" in str(refused.value)
+
+
+def test_a_feed_file_that_is_not_utf_8_is_refused_with_its_path(tmp_path: Path) -> None:
+    path = tmp_path / "terms.ics"
+    path.write_bytes(feed(AUTUMN, NBSP_HALF_TERM).replace(b"\xc2\xa0", b"\xa0"))
+    with pytest.raises(CalendarFileError) as refused:
+        SchoolCalendar.from_ics(path)
+    assert (refused.value.path, refused.value.line) == (str(path), 15)  # the SUMMARY line
+    assert "not UTF-8 text" in str(refused.value)
+
+
+def test_the_same_feed_in_utf_8_is_read_with_its_half_term() -> None:
+    calendar = SchoolCalendar.from_ics(feed(AUTUMN, NBSP_HALF_TERM))
+    assert calendar.terms == (
+        (date(2025, 9, 1), date(2025, 10, 26)),
+        (date(2025, 10, 28), date(2025, 12, 19)),
+    )
+
+
 def test_two_summaries_are_refused_not_read_as_their_repr() -> None:
     """An event with SUMMARY twice was classified, and its closure reason kept, as
     "[vText(b'INSET'), vText(b'Term')]"."""
@@ -259,8 +336,9 @@ def test_a_missing_or_folder_path_is_still_the_systems_error(tmp_path: Path) -> 
     ids=["empty", "binary", "truncated", "utf-16"],
 )
 def test_a_feed_that_is_no_feed_is_refused(body: bytes) -> None:
-    """Held: the parser's ValueError becomes a CalendarFileError."""
-    with pytest.raises(CalendarFileError, match="not a valid iCalendar feed"):
+    """Held: the parser's ValueError becomes a CalendarFileError; bytes that are not UTF-8 are
+    refused before they are parsed."""
+    with pytest.raises(CalendarFileError, match=r"not a valid iCalendar feed|not UTF-8 text"):
         SchoolCalendar.from_ics(body)
 
 

@@ -28,11 +28,19 @@ def utf8_text(where: str, refused: Callable[[str, int], Exception]) -> str:
     """The text of the file `where`, UTF-8 with or without the byte-order mark Notepad writes.
 
     Raises:
-        Exception: `refused(problem, line)`, for bytes that are not UTF-8: the problem names the
-            first such byte and its offset, the line is the one it is on.
+        Exception: `refused(problem, line)`, for bytes that are not UTF-8 (see `utf8_decoded`).
         OSError: the file cannot be read.
     """
-    data = Path(where).read_bytes()
+    return utf8_decoded(Path(where).read_bytes(), refused)
+
+
+def utf8_decoded(data: bytes, refused: Callable[[str, int], Exception]) -> str:
+    """`data` as UTF-8 text, less a leading byte-order mark.
+
+    Raises:
+        Exception: `refused(problem, line)`, for bytes that are not UTF-8: the problem names the
+            first such byte and its offset, the line is the one it is on.
+    """
     try:
         return data.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as e:

@@ -15,12 +15,11 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from importlib import resources
 from itertools import pairwise
-from pathlib import Path
 from typing import Any, NamedTuple, NoReturn
 
 from reintegration_fsm.errors import CalendarError, CalendarFileError, FormInvalid, describe
 from reintegration_fsm.fields import is_day
-from reintegration_fsm.files import file_name, utf8_text
+from reintegration_fsm.files import file_name, utf8_decoded, utf8_text
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -48,7 +47,9 @@ _CLOSURE_KEYS = frozenset({"date", "reason"})
 # "Intermediate" a term) and checked in this order: holiday words win over closure words, so
 # "Christmas holiday - school closed" is a gap between terms, not a closure. A school that "breaks
 # up" is on the last day of its term, not on holiday.
-_ICS_HOLIDAY_WORDS = re.compile(r"\b(?:half[ -]?terms?|holidays?|breaks?(?![ -]up\b))\b")
+_ICS_HOLIDAY_WORDS = re.compile(
+    r"\b(?:half(?: ?- ?| )?terms?|holidays?|breaks?(?!(?: ?- ?| )up\b))\b"
+)
 _ICS_CLOSURE_WORDS = re.compile(r"\b(?:inset|training days?|closed|closures?)\b")
 _ICS_TERM_WORDS = re.compile(r"\bterms?\b")
 _ICS_RECURRENCE = ("RRULE", "RDATE")
@@ -335,7 +336,8 @@ def read_ics(
             "pip install 'reintegration-fsm[ics]'"
         ) from e
     if isinstance(feed, bytes):
-        raw, where = feed, "<iCalendar feed>"
+        where = "<iCalendar feed>"
+        text = utf8_decoded(feed, lambda problem, line: _not_utf8(problem, where, line))
     elif isinstance(feed, str) and _is_icalendar(feed.removeprefix("\ufeff")):
         raise FormInvalid(
             "from_ics", "feed", "is the feed's text, not a path: pass its bytes (text.encode())"
@@ -343,9 +345,9 @@ def read_ics(
     else:
         expected = "must be a path or the feed's bytes"
         where = file_name(feed, "from_ics", "feed", expected)
-        raw = Path(where).read_bytes()
+        text = utf8_text(where, lambda problem, line: _not_utf8(problem, where, line))
     try:
-        parsed: Any = icalendar.Calendar.from_ical(raw)
+        parsed: Any = icalendar.Calendar.from_ical(text)
     except ValueError as e:
         raise CalendarFileError(f"not a valid iCalendar feed: {e}", path=where) from e
 
@@ -392,9 +394,22 @@ def read_ics(
     return TermDates(tuple(runs), reasons, source, retrieved)
 
 
+def _not_utf8(problem: str, where: str, line: int) -> CalendarFileError:
+    """A feed's bytes that are not UTF-8 (RFC 5545's text is), refused rather than read with
+    the bad bytes replaced: "Half<0xa0>Term" in Windows-1252 would have been read as a term."""
+    return CalendarFileError(problem, path=where, line=line)
+
+
+_DASHES = re.compile("[\u2010-\u2015\u2212]")
+"""Hyphens and dashes a word processor puts for "-" (U+2010 to U+2015, the minus sign)."""
+
+
 def _kind(summary: str) -> str | None:
-    """What an event's summary makes it: "gap", "closure", "term", or None (not read)."""
-    lowered = summary.lower()
+    """What an event's summary makes it: "gap", "closure", "term", or None (not read).
+
+    Words are compared with any run of spaces (a no-break or thin space, a tab) read as one
+    space, and any dash as "-": "Half\u00a0Term" is half term, not a term."""
+    lowered = " ".join(_DASHES.sub("-", summary.lower()).split())
     for kind, words in (
         ("gap", _ICS_HOLIDAY_WORDS),
         ("closure", _ICS_CLOSURE_WORDS),
