@@ -357,6 +357,52 @@ def test_a_timed_event_in_a_time_zone_is_ignored_as_documented() -> None:
     assert SchoolCalendar.from_ics(feed(AUTUMN, evening)).closures == ()
 
 
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        ("DTSTART;TZID=Europe/London:20251027T000000", "DTEND;TZID=Europe/London:20251101T000000"),
+        ("DTSTART:20251027T000000", "DTEND:20251101T000000"),
+        ("DTSTART:20251027T000000Z", "DTEND:20251101T000000Z"),
+        ("DTSTART:20251027T000000", "DURATION:P5D"),
+    ],
+    ids=["zone", "floating", "utc", "duration"],
+)
+def test_a_half_term_from_midnight_to_midnight_is_whole_days(start: str, end: str) -> None:
+    """Exchange exports an all-day event as a timed one from midnight to midnight (with
+    X-MICROSOFT-CDO-ALLDAYEVENT): such a half term was ignored as a timed event, and its week
+    counted as school days."""
+    event = f"{start}\n{end}\nX-MICROSOFT-CDO-ALLDAYEVENT:TRUE\nSUMMARY:Half Term"
+    calendar = SchoolCalendar.from_ics(feed(AUTUMN, event))
+    assert calendar.terms == (
+        (date(2025, 9, 1), date(2025, 10, 26)),
+        (date(2025, 11, 1), date(2025, 12, 19)),
+    )
+
+
+def test_an_inset_day_from_midnight_to_midnight_is_a_closure() -> None:
+    event = "DTSTART:20251010T000000\nDTEND:20251011T000000\nSUMMARY:INSET Day"
+    calendar = SchoolCalendar.from_ics(feed(AUTUMN, event))
+    assert calendar.closures == (date(2025, 10, 10),)
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        ("DTSTART:20251010T000000", "DTEND:20251010T153000"),  # midnight to half past three
+        ("DTSTART:20251010T083000", "DTEND:20251011T000000"),
+        ("DTSTART;TZID=Europe/London:20251010T000000", "DTEND:20251011T000000Z"),
+        ("DTSTART:20251010T000000", "DURATION:PT8H"),
+        ("DTSTART:20251010T000000", "DTEND:20251010T000000"),
+        ("DTSTART:20251010T000000", ""),
+    ],
+    ids=["ends-in-the-day", "starts-in-the-day", "two-clocks", "hours", "no-length", "a-moment"],
+)
+def test_a_closure_at_times_of_day_is_still_ignored(start: str, end: str) -> None:
+    """As documented: an event in part of a day (a twilight INSET session) closes no day."""
+    event = f"{start}\n{end}\nSUMMARY:INSET twilight session".replace("\n\n", "\n")
+    assert SchoolCalendar.from_ics(feed(AUTUMN, event)).closures == ()
+
+
 # ---- TOML term-dates files --------------------------------------------------------------------
 
 

@@ -420,6 +420,15 @@ def _kind(summary: str) -> str | None:
     return None
 
 
+def _at_midnight(value: Any) -> bool:
+    """Whether `value` is a datetime at midnight on its own clock (floating, UTC or a zone's)."""
+    return (
+        isinstance(value, datetime)
+        and (value.hour, value.minute, value.second) == (0, 0, 0)
+        and not value.microsecond
+    )
+
+
 def _event_name(event: Any, summary: str) -> str:
     """An event as a reader of the feed would find it: its summary, and its UID when given."""
     uid = event.get("UID")
@@ -448,7 +457,8 @@ def _decoded(event: Any, key: str, name: str, where: str) -> Any:
 
 def _all_day_span(event: Any, summary: str, where: str) -> tuple[int, int] | None:
     """An all-day event's first and last day as ordinals (DTEND is exclusive); None for a
-    timed event.
+    timed event. An event from midnight to midnight, by its own clock, is all-day: Exchange
+    exports all-day events so.
 
     Raises:
         CalendarFileError: DTSTART, DTEND or DURATION cannot be read or is given twice; the
@@ -463,9 +473,10 @@ def _all_day_span(event: Any, summary: str, where: str) -> tuple[int, int] | Non
     if "DTSTART" not in event:
         refuse("it has no DTSTART")
     start = _decoded(event, "DTSTART", name, where)
-    if isinstance(start, datetime):
+    timed = isinstance(start, datetime)
+    if timed and not _at_midnight(start):
         return None
-    if not is_day(start):
+    if not timed and not is_day(start):
         refuse(f"DTSTART must be one date like 20250901, not {describe(start)}")
     recurs = [key for key in _ICS_RECURRENCE if key in event]
     if recurs:
@@ -476,14 +487,22 @@ def _all_day_span(event: Any, summary: str, where: str) -> tuple[int, int] | Non
     first = start.toordinal()
     if "DTEND" in event:
         end = _decoded(event, "DTEND", name, where)
-        if not is_day(end):
+        if timed:
+            if not _at_midnight(end) or end.tzinfo != start.tzinfo or end <= start:
+                return None  # a timed event after all: it ends at a time of day
+        elif not is_day(end):
             refuse(f"DTEND must be one date, as DTSTART is, not {describe(end)}")
         last = end.toordinal() - 1
     elif "DURATION" in event:
         duration = _decoded(event, "DURATION", name, where)
-        if not isinstance(duration, timedelta) or duration.seconds or duration.microseconds:
+        whole = isinstance(duration, timedelta) and not (duration.seconds or duration.microseconds)
+        if timed and not (whole and duration.days > 0):
+            return None
+        if not whole:
             refuse(f"DURATION must be whole days (P3D, P2W), not {describe(duration)}")
         last = first + duration.days - 1
+    elif timed:
+        return None  # a moment at midnight
     else:
         last = first
     if last < first - 1:  # DTEND on DTSTART (or P0D): some exporters' way to write one day
