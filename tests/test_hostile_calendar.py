@@ -403,6 +403,41 @@ def test_a_closure_at_times_of_day_is_still_ignored(start: str, end: str) -> Non
     assert SchoolCalendar.from_ics(feed(AUTUMN, event)).closures == ()
 
 
+BEGINS = "DTSTART;VALUE=DATE:20250901\nSUMMARY:Autumn term begins"
+ENDS = "DTSTART;VALUE=DATE:20251219\nSUMMARY:Last day of term"
+
+
+@pytest.mark.parametrize(
+    "events", [(BEGINS, ENDS), (ENDS,), (AUTUMN, BEGINS.replace("0901", "1220"))]
+)
+def test_a_feed_marking_term_days_by_their_first_and_last_is_refused(
+    events: tuple[str, ...],
+) -> None:
+    """Many schools' feeds mark "Autumn term begins" and "Last day of term" as one-day events:
+    each was read as a one-day term, so 10 September was no school day and a count of 20 school
+    days from 1 September ran to the next marker."""
+    with pytest.raises(CalendarFileError, match="marks a term's first or last day") as refused:
+        SchoolCalendar.from_ics(feed(*events))
+    assert "UID" in str(refused.value)
+
+
+def test_first_and_last_day_markers_inside_a_term_event_are_read() -> None:
+    calendar = SchoolCalendar.from_ics(feed(BEGINS, AUTUMN, ENDS))
+    assert calendar.terms == ((date(2025, 9, 1), date(2025, 12, 19)),)
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        AUTUMN.replace("Autumn Term", "Autumn term (starts 1 Sept)"),
+        "DTSTART;VALUE=DATE:20251010\nSUMMARY:Term photographs",
+    ],
+    ids=["a-whole-term-saying-when-it-starts", "a-one-day-event-naming-no-boundary"],
+)
+def test_a_term_event_that_marks_no_boundary_is_read_as_documented(event: str) -> None:
+    assert len(SchoolCalendar.from_ics(feed(AUTUMN, event)).terms) == 1
+
+
 # ---- TOML term-dates files --------------------------------------------------------------------
 
 

@@ -52,6 +52,11 @@ _ICS_HOLIDAY_WORDS = re.compile(
 )
 _ICS_CLOSURE_WORDS = re.compile(r"\b(?:inset|training days?|closed|closures?)\b")
 _ICS_TERM_WORDS = re.compile(r"\bterms?\b")
+_ICS_BOUNDARY_WORDS = re.compile(
+    r"\b(?:begins?|beginning|starts?|ends?|finish(?:es)?|first day|last day|opens?|returns?)\b"
+)
+"""Words by which a one-day term event marks a term's first or last day ("Autumn term
+begins"): such a day no term event covers is refused rather than read as a one-day term."""
 _ICS_RECURRENCE = ("RRULE", "RDATE")
 
 
@@ -354,6 +359,7 @@ def read_ics(
     term_days: set[int] = set()
     gap_days: set[int] = set()
     closures: list[Closure] = []
+    markers: list[tuple[int, str]] = []  # one-day term events marking a first or last day
     for event in parsed.walk("VEVENT"):
         summary = _summary(event, where)
         kind = _kind(summary)
@@ -367,8 +373,19 @@ def read_ics(
             gap_days.update(ordinals)
         elif kind == "closure":
             closures.extend(Closure(date.fromordinal(o), summary) for o in ordinals)
+        elif span[0] == span[1] and _ICS_BOUNDARY_WORDS.search(_words(summary)):
+            markers.append((span[0], _event_name(event, summary)))
         else:
             term_days.update(ordinals)
+    for day, name in markers:
+        if day not in term_days:
+            raise CalendarFileError(
+                f"{name} marks a term's first or last day, and no term event covers it: read "
+                "as a one-day term, the days around it would not be school days. Give each "
+                "term as one all-day event from its first day to its last (DTEND the day "
+                "after), or write the term dates as a TOML file",
+                path=where,
+            )
     open_days = sorted(term_days - gap_days)
     if not open_days:
         raise CalendarFileError(
@@ -404,12 +421,18 @@ _DASHES = re.compile("[\u2010-\u2015\u2212]")
 """Hyphens and dashes a word processor puts for "-" (U+2010 to U+2015, the minus sign)."""
 
 
+def _words(summary: str) -> str:
+    """A summary as its words are compared: lower case, one space between words, "-" for any
+    dash."""
+    return " ".join(_DASHES.sub("-", summary.lower()).split())
+
+
 def _kind(summary: str) -> str | None:
     """What an event's summary makes it: "gap", "closure", "term", or None (not read).
 
     Words are compared with any run of spaces (a no-break or thin space, a tab) read as one
     space, and any dash as "-": "Half\u00a0Term" is half term, not a term."""
-    lowered = " ".join(_DASHES.sub("-", summary.lower()).split())
+    lowered = _words(summary)
     for kind, words in (
         ("gap", _ICS_HOLIDAY_WORDS),
         ("closure", _ICS_CLOSURE_WORDS),
