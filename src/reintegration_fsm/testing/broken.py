@@ -270,7 +270,8 @@ def _review_respects(given: Mapping[str, Any]) -> list[str]:
 
 
 def _interim_or_final(value: Any) -> str | None:
-    if value in (ReviewKind.INTERIM, ReviewKind.FINAL):
+    # By identity: ReviewKind is a str enum, so "interim" == ReviewKind.INTERIM.
+    if value is ReviewKind.INTERIM or value is ReviewKind.FINAL:
         return None
     return (
         "must be ReviewKind.INTERIM, ReviewKind.FINAL or None (invalid_emergency_reviews breaks "
