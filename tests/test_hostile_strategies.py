@@ -6,9 +6,14 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
+from reintegration_fsm import Pupil, rules
 from reintegration_fsm import testing as rt
+from reintegration_fsm.fields import NAME_LENGTH
+from test_testing import State
 
 ON = dt.date(2026, 3, 2)
 
@@ -19,3 +24,18 @@ def test_a_review_kind_given_as_text_is_refused_when_called() -> None:
     `review_meetings(kind='interim')`."""
     with pytest.raises(InvalidArgument, match=r"invalid_review_meetings\(kind='interim'\)"):
         rt.invalid_review_meetings(ON, kind="interim")
+
+
+@pytest.mark.parametrize(
+    "name", ["A" * NAME_LENGTH, "Weiß " * (NAME_LENGTH // 5)], ids=["longest", "sharp-s"]
+)
+@given(data=st.data())
+def test_consent_forms_fit_a_pupil_with_the_longest_name(name: str, data: st.DataObject) -> None:
+    """R2 for a pupil whose name is as long as a name may be (or grows in capitals, as "ß"
+    does): the consent form drawn for them is built and passes; it once raised `FormInvalid`
+    mid-draw, writing the name in capitals or with spaces around it, past the limit."""
+    pupil = Pupil(name, dt.date(2012, 1, 1), key_stage=3)
+    form = data.draw(rt.consent_forms(pupil, ON))
+    assert rules.consent_is_complete(State(pupil), form, ON) == []
+    broken, respect = data.draw(rt.invalid_consent_forms(pupil, ON))
+    assert len(rules.consent_is_complete(State(pupil), broken, ON)) == 1, respect
