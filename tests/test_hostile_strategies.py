@@ -5,14 +5,22 @@ from __future__ import annotations
 
 import datetime as dt
 
+import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
-from reintegration_fsm import Pupil, rules
+from reintegration_fsm import (
+    WORCESTERSHIRE,
+    PastoralSupportPlan,
+    Pupil,
+    ReferralRoute,
+    rules,
+)
 from reintegration_fsm import testing as rt
 from reintegration_fsm.fields import NAME_LENGTH
+from reintegration_fsm.protocol.payloads import Referral
 from test_testing import State
 
 ON = dt.date(2026, 3, 2)
@@ -39,3 +47,35 @@ def test_consent_forms_fit_a_pupil_with_the_longest_name(name: str, data: st.Dat
     assert rules.consent_is_complete(State(pupil), form, ON) == []
     broken, respect = data.draw(rt.invalid_consent_forms(pupil, ON))
     assert len(rules.consent_is_complete(State(pupil), broken, ON)) == 1, respect
+
+
+NO_EVIDENCE = attrs.evolve(
+    WORCESTERSHIRE,
+    id="no-evidence",
+    required_evidence=(),
+    looked_after_evidence=(),
+    key_stage_4_evidence=(),
+)
+"""A legal protocol that asks no evidence of a referral."""
+
+
+@given(data=st.data(), pupil=rt.pupils())
+def test_information_under_a_protocol_asking_no_evidence(
+    data: st.DataObject, pupil: Pupil
+) -> None:
+    """R4 under a protocol asking no evidence: the broken forms drawn are refused once; none is
+    `missing_evidence`, which there is no evidence to leave out for (the draw once failed with
+    hypothesis' "Cannot sample from a length-zero sequence")."""
+    form, respect = data.draw(rt.invalid_reintegration_information(pupil, protocol=NO_EVIDENCE))
+    assert respect != "missing_evidence"
+    referral = Referral(ReferralRoute.PANEL, form, PastoralSupportPlan(ON))
+    state = State(pupil, protocol=NO_EVIDENCE)
+    assert len(rules.information_is_gathered(state, referral, ON)) == 1, respect
+
+
+def test_missing_evidence_is_refused_when_there_is_none_to_miss() -> None:
+    """Asking for `missing_evidence` where the protocol asks none is refused when called,
+    naming the respect."""
+    pupil = Pupil("Kit Example", dt.date(2012, 1, 1), key_stage=3)
+    with pytest.raises(InvalidArgument, match=r"invalid_reintegration_information\(respect="):
+        rt.invalid_reintegration_information(pupil, "missing_evidence", NO_EVIDENCE)
