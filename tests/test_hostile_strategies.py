@@ -7,7 +7,7 @@ import datetime as dt
 
 import attrs
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
@@ -16,6 +16,7 @@ from reintegration_fsm import (
     PastoralSupportPlan,
     Pupil,
     ReferralRoute,
+    Role,
     rules,
 )
 from reintegration_fsm import testing as rt
@@ -79,3 +80,22 @@ def test_missing_evidence_is_refused_when_there_is_none_to_miss() -> None:
     pupil = Pupil("Kit Example", dt.date(2012, 1, 1), key_stage=3)
     with pytest.raises(InvalidArgument, match=r"invalid_reintegration_information\(respect="):
         rt.invalid_reintegration_information(pupil, "missing_evidence", NO_EVIDENCE)
+
+
+AP_DISCHARGES = attrs.evolve(
+    WORCESTERSHIRE,
+    id="ap-discharges",
+    roles={**WORCESTERSHIRE.roles, "discharge": frozenset({Role.AP_HEAD, Role.AP_STAFF})},
+)
+"""A legal protocol in which only the AP setting records that an obligation is discharged."""
+
+
+@settings(max_examples=30)
+@given(rt.protocol_runs(protocol=AP_DISCHARGES))
+def test_runs_discharge_only_what_the_protocol_lets_someone_discharge(run: rt.ProtocolRun) -> None:
+    """A run under a protocol letting only AP roles discharge plays, every discharge an AP
+    obligation; the draw once gave a host or LA obligation to an AP actor (`NotPermitted`)."""
+    case = rt.play(run)
+    assert case.stage is run.stage
+    discharged = [t for t in case.history if t.trigger == "discharge"]
+    assert all(t.actor.role in (Role.AP_HEAD, Role.AP_STAFF) for t in discharged)

@@ -199,6 +199,7 @@ class _RunBuilder:
 
     def discharge_some(self) -> None:
         assert self.case is not None
+        dischargers = self.protocol.roles_for("discharge")
         for _ in range(self.draw(st.integers(0, 2))):
             open_now = self.case.obligations
             consent_pending = any(o.kind is ObligationKind.CONSENT_TO_DELETION for o in open_now)
@@ -207,6 +208,8 @@ class _RunBuilder:
                 for o in open_now
                 # R17: a deletion waits for the other school's consent.
                 if not (o.kind is ObligationKind.DELETE_FROM_ROLL and consent_pending)
+                # Only the owner party discharges; a protocol may let none of its roles do so.
+                and dischargers & ROLES_OF_PARTY[o.owner]
             ]
             if not choices:
                 return
