@@ -99,3 +99,24 @@ def test_runs_discharge_only_what_the_protocol_lets_someone_discharge(run: rt.Pr
     assert case.stage is run.stage
     discharged = [t for t in case.history if t.trigger == "discharge"]
     assert all(t.actor.role in (Role.AP_HEAD, Role.AP_STAFF) for t in discharged)
+
+
+LATER_EDITION = attrs.evolve(WORCESTERSHIRE, version="3", effective_from=dt.date(2026, 9, 1))
+"""A protocol taking effect part way through the sample calendar, as a new edition does."""
+
+
+@settings(max_examples=20)
+@given(rt.protocol_runs(protocol=LATER_EDITION))
+def test_runs_open_once_the_protocol_takes_effect(run: rt.ProtocolRun) -> None:
+    """R1: a run under a protocol taking effect mid-calendar opens on or after that day and
+    plays; runs once opened from the calendar's first day, and `open` was refused mid-draw."""
+    assert run.steps[0].kwargs["on"] >= LATER_EDITION.effective_from
+    assert rt.play(run).stage is run.stage
+
+
+def test_a_protocol_taking_effect_after_the_calendar_is_refused_when_called() -> None:
+    """A protocol taking effect too late for any run on the calendar is refused when called,
+    naming `protocol`."""
+    late = attrs.evolve(WORCESTERSHIRE, version="4", effective_from=dt.date(2027, 6, 1))
+    with pytest.raises(InvalidArgument, match=r"protocol_runs\(protocol=.*takes effect"):
+        rt.protocol_runs(protocol=late)

@@ -37,6 +37,7 @@ from reintegration_fsm.testing.values import (
     AP_SETTINGS,
     AUTHORITIES,
     HOST_SCHOOLS,
+    _DAY,
     _days,
     actors,
     pupils,
@@ -242,12 +243,40 @@ _TO_REFERRAL = 7
 the place offer is counted (`protocol_runs` draws 1, then up to 3 and 3)."""
 
 
+def _last_open(calendar: SchoolCalendar) -> dt.date:
+    """The last day a run may open on (its first step is the school day after it)."""
+    return max(calendar.first_day, calendar.last_day - _RUN_SPAN)
+
+
+def _first_open(calendar: SchoolCalendar, protocol: Protocol) -> dt.date:
+    """The first day a run may open on: the calendar's first day, or the eve of the day the
+    protocol takes effect (R1 refuses a case opened under it before then)."""
+    if protocol.effective_from <= calendar.first_day:
+        return calendar.first_day
+    return protocol.effective_from - _DAY
+
+
+def _in_effect_on_the_calendar(given: Mapping[str, Any]) -> tuple[str, str] | None:
+    """The protocol takes effect in time for a run on the calendar."""
+    calendar, protocol = given["calendar"], given["protocol"]
+    used = _sample_calendar() if calendar is None else calendar
+    last_open = _last_open(used)
+    if _first_open(used, protocol) <= last_open:
+        return None
+    which = "the sample calendar" if calendar is None else "the calendar"
+    return (
+        "protocol",
+        f"takes effect on {protocol.effective_from.isoformat()}, and a run on {which} opens "
+        f"by {last_open.isoformat()} ({_RUN_SPAN.days} days before its last day)",
+    )
+
+
 def _room_for_a_place_offer(given: Mapping[str, Any]) -> tuple[str, str] | None:
     """The calendar counts the protocol's place offer for a run opened on its last day to
     open one (a school day it does not hold would stop the run mid-draw)."""
     calendar, protocol = given["calendar"], given["protocol"]
     used = _sample_calendar() if calendar is None else calendar
-    last_open = max(used.first_day, used.last_day - _RUN_SPAN)
+    last_open = _last_open(used)
     needed = _TO_REFERRAL + protocol.place_offer_school_days
     held = used.school_days_between(last_open, used.last_day)
     if held >= needed:
@@ -262,6 +291,7 @@ def _room_for_a_place_offer(given: Mapping[str, Any]) -> tuple[str, str] | None:
 
 
 @checked(
+    _in_effect_on_the_calendar,
     _room_for_a_place_offer,
     calendar=optional(_spans_a_run),
     protocol=instance(Protocol),
@@ -276,9 +306,10 @@ def protocol_runs(
     stopping mid-way.
 
     Every step's date is a school day of `calendar` (the sample calendar when None), on or after
-    the step before; the calendar must span some 260 days past its first day, and count the
-    protocol's place offer after the last day a run may open. Play it with `play(run,
-    calendar)`; the case ends in `run.stage`.
+    the step before, and the first on or after the day `protocol` takes effect; the calendar
+    must span some 260 days past its first day, count the protocol's place offer after the last
+    day a run may open, and reach that day after the protocol takes effect. Play it with
+    `play(run, calendar)`; the case ends in `run.stage`.
 
     Raises (when drawn):
         InvalidArgument: the calendar ran out of school days part way through a run (a calendar
@@ -296,8 +327,7 @@ def protocol_runs(
 def _run(draw: st.DrawFn, calendar: SchoolCalendar | None, protocol: Protocol) -> ProtocolRun:
     """A run, as `protocol_runs` draws it."""
     used = _sample_calendar() if calendar is None else calendar
-    low = used.first_day
-    opened = draw(_days(low, max(low, used.last_day - _RUN_SPAN)))
+    opened = draw(_days(_first_open(used, protocol), _last_open(used)))
     run = _RunBuilder(draw, used, used.add_school_days(opened, 1), protocol)
     target = draw(st.sampled_from(tuple(Stage)))
     if target is Stage.WITHDRAWN:
