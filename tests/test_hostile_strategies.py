@@ -4,6 +4,7 @@ arguments, other protocols and calendars, and wrong arguments refused when calle
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 import attrs
 import pytest
@@ -17,6 +18,7 @@ from reintegration_fsm import (
     Pupil,
     ReferralRoute,
     Role,
+    SchoolCalendar,
     rules,
 )
 from reintegration_fsm import testing as rt
@@ -61,9 +63,7 @@ NO_EVIDENCE = attrs.evolve(
 
 
 @given(data=st.data(), pupil=rt.pupils())
-def test_information_under_a_protocol_asking_no_evidence(
-    data: st.DataObject, pupil: Pupil
-) -> None:
+def test_information_under_a_protocol_asking_no_evidence(data: st.DataObject, pupil: Pupil) -> None:
     """R4 under a protocol asking no evidence: the broken forms drawn are refused once; none is
     `missing_evidence`, which there is no evidence to leave out for (the draw once failed with
     hypothesis' "Cannot sample from a length-zero sequence")."""
@@ -120,3 +120,47 @@ def test_a_protocol_taking_effect_after_the_calendar_is_refused_when_called() ->
     late = attrs.evolve(WORCESTERSHIRE, version="4", effective_from=dt.date(2027, 6, 1))
     with pytest.raises(InvalidArgument, match=r"protocol_runs\(protocol=.*takes effect"):
         rt.protocol_runs(protocol=late)
+
+
+def academic_years(first: int, last: int) -> SchoolCalendar:
+    """Six half terms a year, September `first` to July `last`."""
+    terms = []
+    for year in range(first, last):
+        terms += [
+            (dt.date(year, 9, 3), dt.date(year, 10, 23)),
+            (dt.date(year, 11, 2), dt.date(year, 12, 18)),
+            (dt.date(year + 1, 1, 5), dt.date(year + 1, 2, 12)),
+            (dt.date(year + 1, 2, 22), dt.date(year + 1, 3, 26)),
+            (dt.date(year + 1, 4, 12), dt.date(year + 1, 5, 21)),
+            (dt.date(year + 1, 6, 1), dt.date(year + 1, 7, 21)),
+        ]
+    return SchoolCalendar(terms, source="invented for a test")
+
+
+def test_runs_stay_within_a_year_of_today(clock: Callable[[dt.date], None]) -> None:
+    """R16 refuses a step dated more than a year after today. On a calendar reaching further
+    ahead (this year's and next year's term dates, or the sample calendar while its second year
+    is more than a year away) every run drawn plays: runs were once drawn to the calendar's
+    end, and `GuardFailed` came from inside the draw, or not, depending on the day the tests
+    ran."""
+    today = dt.date(2026, 1, 5)
+    clock(today)
+    calendar = academic_years(2025, 2028)
+
+    @settings(max_examples=15)
+    @given(rt.protocol_runs(), rt.protocol_runs(calendar))
+    def both_play(sample_run: rt.ProtocolRun, own_run: rt.ProtocolRun) -> None:
+        for run, used in ((sample_run, None), (own_run, calendar)):
+            assert max(step.kwargs["on"] for step in run.steps) <= today + rules.FURTHEST_AHEAD
+            assert rt.play(run, used).stage is run.stage
+
+    both_play()
+
+
+def test_a_calendar_starting_beyond_a_year_ahead_is_refused_when_called(
+    clock: Callable[[dt.date], None],
+) -> None:
+    """A calendar whose runs R16 would refuse today is refused when called, naming it."""
+    clock(dt.date(2026, 1, 5))
+    with pytest.raises(InvalidArgument, match=r"protocol_runs\(calendar=.*a year after today"):
+        rt.protocol_runs(academic_years(2028, 2030))

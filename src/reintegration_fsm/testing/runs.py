@@ -12,6 +12,7 @@ import attrs
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
+from reintegration_fsm import rules
 from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.case import Reintegration
 from reintegration_fsm.errors import CalendarError, describe
@@ -33,11 +34,11 @@ from reintegration_fsm.testing.forms import (
 )
 from reintegration_fsm.testing.values import (
     _AP_ROLES,
+    _DAY,
     _HOST_ROLES,
     AP_SETTINGS,
     AUTHORITIES,
     HOST_SCHOOLS,
-    _DAY,
     _days,
     actors,
     pupils,
@@ -227,15 +228,54 @@ class _RunBuilder:
                 self.add("discharge", by, kind=chosen.kind)
 
 
-def _spans_a_run(value: Any) -> str | None:
-    if not isinstance(value, SchoolCalendar):
-        return f"must be a SchoolCalendar, not {type(value).__name__}"
-    if value.last_day - value.first_day < _RUN_SPAN:
-        return (
-            f"spans {value.first_day.isoformat()} to {value.last_day.isoformat()}; a protocol "
-            f"run needs {_RUN_SPAN.days} days past its first day"
+def _reach() -> dt.date:
+    """The latest day a step may be dated today (R16: a year after today)."""
+    return rules.furthest_date()
+
+
+@functools.lru_cache(maxsize=8)
+def _cut(calendar: SchoolCalendar, end: dt.date) -> SchoolCalendar:
+    """`calendar` up to `end`: the same school days, none after it."""
+    return SchoolCalendar(
+        [(first, min(last, end)) for first, last in calendar.terms if first <= end],
+        {day: reason for day, reason in calendar.closure_reasons.items() if day <= end},
+        source=calendar.source,
+        retrieved=calendar.retrieved,
+    )
+
+
+def _run_calendar(calendar: SchoolCalendar | None) -> SchoolCalendar:
+    """The calendar a run's dates are drawn from: `calendar` (the sample calendar when None)
+    up to the latest day R16 allows a step today, so that a calendar reaching further ahead
+    (next year's term dates) gives runs the library accepts today, not ones it refuses.
+
+    Raises:
+        CalendarError: the calendar starts after that day.
+    """
+    used = _sample_calendar() if calendar is None else calendar
+    end = _reach()
+    return used if used.last_day <= end else _cut(used, end)
+
+
+def _spans_a_run(given: Mapping[str, Any]) -> tuple[str, str] | None:
+    """The calendar, up to the latest day R16 allows a step today, spans a run."""
+    calendar = given["calendar"]
+    used = _sample_calendar() if calendar is None else calendar
+    which = "the sample calendar" if calendar is None else "the calendar"
+    end = _reach()
+    if used.first_day > end:
+        return "calendar", (
+            f"{which} starts on {used.first_day.isoformat()}, and no step may be dated after "
+            f"{end.isoformat()}, a year after today (R16)"
         )
-    return None
+    reached = _run_calendar(calendar)
+    if reached.last_day - reached.first_day >= _RUN_SPAN:
+        return None
+    cut = "" if reached is used else ", as far as a year after today (R16)"
+    return "calendar", (
+        f"{which} spans {reached.first_day.isoformat()} to {reached.last_day.isoformat()}{cut}; "
+        f"a protocol run needs {_RUN_SPAN.days} days past its first day"
+    )
 
 
 _TO_REFERRAL = 7
@@ -259,7 +299,7 @@ def _first_open(calendar: SchoolCalendar, protocol: Protocol) -> dt.date:
 def _in_effect_on_the_calendar(given: Mapping[str, Any]) -> tuple[str, str] | None:
     """The protocol takes effect in time for a run on the calendar."""
     calendar, protocol = given["calendar"], given["protocol"]
-    used = _sample_calendar() if calendar is None else calendar
+    used = _run_calendar(calendar)
     last_open = _last_open(used)
     if _first_open(used, protocol) <= last_open:
         return None
@@ -275,7 +315,7 @@ def _room_for_a_place_offer(given: Mapping[str, Any]) -> tuple[str, str] | None:
     """The calendar counts the protocol's place offer for a run opened on its last day to
     open one (a school day it does not hold would stop the run mid-draw)."""
     calendar, protocol = given["calendar"], given["protocol"]
-    used = _sample_calendar() if calendar is None else calendar
+    used = _run_calendar(calendar)
     last_open = _last_open(used)
     needed = _TO_REFERRAL + protocol.place_offer_school_days
     held = used.school_days_between(last_open, used.last_day)
@@ -291,9 +331,10 @@ def _room_for_a_place_offer(given: Mapping[str, Any]) -> tuple[str, str] | None:
 
 
 @checked(
+    _spans_a_run,
     _in_effect_on_the_calendar,
     _room_for_a_place_offer,
-    calendar=optional(_spans_a_run),
+    calendar=optional(instance(SchoolCalendar)),
     protocol=instance(Protocol),
 )
 @st.composite
@@ -326,7 +367,7 @@ def protocol_runs(
 
 def _run(draw: st.DrawFn, calendar: SchoolCalendar | None, protocol: Protocol) -> ProtocolRun:
     """A run, as `protocol_runs` draws it."""
-    used = _sample_calendar() if calendar is None else calendar
+    used = _run_calendar(calendar)
     opened = draw(_days(_first_open(used, protocol), _last_open(used)))
     run = _RunBuilder(draw, used, used.add_school_days(opened, 1), protocol)
     target = draw(st.sampled_from(tuple(Stage)))
