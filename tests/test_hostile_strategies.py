@@ -8,12 +8,13 @@ from collections.abc import Callable
 
 import attrs
 import pytest
-from hypothesis import given, settings
+from hypothesis import Phase, find, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
 from reintegration_fsm import (
     WORCESTERSHIRE,
+    ObligationKind,
     PastoralSupportPlan,
     Pupil,
     ReferralRoute,
@@ -164,3 +165,21 @@ def test_a_calendar_starting_beyond_a_year_ahead_is_refused_when_called(
     clock(dt.date(2026, 1, 5))
     with pytest.raises(InvalidArgument, match=r"protocol_runs\(calendar=.*a year after today"):
         rt.protocol_runs(academic_years(2028, 2030))
+
+
+@pytest.mark.parametrize(
+    "kind", [ObligationKind.DELETE_FROM_ROLL, ObligationKind.ADJUST_WEIGHTINGS], ids=str
+)
+def test_runs_discharge_the_duties_an_ending_opens(kind: ObligationKind) -> None:
+    """A success or an ending opens half a dozen duties at once, and a run discharged at most two
+    of them, so a deletion from the roll (after the other school's consent, R17) or the
+    weightings came in one run in several hundred: an integrator's test of those screens
+    would rarely see one. Some run among a few hundred discharges each."""
+    run = find(
+        rt.protocol_runs(),
+        lambda run: any(step.kwargs.get("kind") is kind for step in run.steps),
+        settings=settings(
+            max_examples=400, database=None, derandomize=True, phases=[Phase.generate]
+        ),
+    )
+    assert rt.play(run).stage is run.stage

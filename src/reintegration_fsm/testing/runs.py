@@ -199,10 +199,10 @@ class _RunBuilder:
         else:
             getattr(self.case, trigger)(**step.kwargs)
 
-    def discharge_some(self) -> None:
+    def discharge_some(self, most: int = 2) -> None:
         assert self.case is not None
         dischargers = self.protocol.roles_for("discharge")
-        for _ in range(self.draw(st.integers(0, 2))):
+        for _ in range(self.draw(st.integers(0, most))):
             open_now = self.case.obligations
             consent_pending = any(o.kind is ObligationKind.CONSENT_TO_DELETION for o in open_now)
             choices = [
@@ -389,7 +389,10 @@ def _run(draw: st.DrawFn, calendar: SchoolCalendar | None, protocol: Protocol) -
         if target is Stage.WITHDRAWN:
             run.later()
             run.add("withdraw", run.actor("withdraw"), reason=draw(texts()))
-        run.discharge_some()
+        # Up to every obligation still open, so that the duties an ending opens (a deletion
+        # after the other school's consent, R17; the weightings) are discharged in some runs.
+        assert run.case is not None
+        run.discharge_some(max(2, len(run.case.obligations)))
         return ProtocolRun(tuple(run.steps), run.stage, protocol)
 
     if stop is Stage.PROPOSED:
