@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from pathlib import Path
 
 import attrs
 import pytest
@@ -16,8 +17,10 @@ from reintegration_fsm import (
     WORCESTERSHIRE,
     ObligationKind,
     PastoralSupportPlan,
+    Protocol,
     Pupil,
     ReferralRoute,
+    Reintegration,
     Role,
     SchoolCalendar,
     rules,
@@ -25,6 +28,7 @@ from reintegration_fsm import (
 from reintegration_fsm import testing as rt
 from reintegration_fsm.fields import NAME_LENGTH
 from reintegration_fsm.protocol.payloads import Referral
+from reintegration_fsm.stores import InMemoryStore, SqlAlchemyStore
 from test_testing import State
 
 ON = dt.date(2026, 3, 2)
@@ -183,3 +187,24 @@ def test_runs_discharge_the_duties_an_ending_opens(kind: ObligationKind) -> None
         ),
     )
     assert rt.play(run).stage is run.stage
+
+
+EXAMPLESHIRE = Protocol.from_file(Path(__file__).parent.parent / "docs/examples/exampleshire.toml")
+
+
+@settings(max_examples=10)
+@given(rt.protocol_runs(protocol=EXAMPLESHIRE))
+def test_runs_under_another_protocol_survive_the_stores(run: rt.ProtocolRun) -> None:
+    """A run under a protocol other than Worcestershire's plays, replays and round-trips
+    through the memory store and a SQLite `SqlAlchemyStore`, each given the protocol."""
+    calendar = SchoolCalendar.sample()
+    case = rt.play(run, calendar)
+    assert case.protocol == EXAMPLESHIRE
+    memory = InMemoryStore(calendar=calendar, protocols=(EXAMPLESHIRE,))
+    memory.save(case)
+    with SqlAlchemyStore("sqlite://", calendar=calendar, protocols=(EXAMPLESHIRE,)) as sql:
+        sql.create_schema()
+        sql.save(memory.load(case.case_id))
+        assert sql.load(case.case_id) == case
+        assert sql.verify() == []
+    assert Reintegration.replay(memory.history(case.case_id), calendar, (EXAMPLESHIRE,)) == case
