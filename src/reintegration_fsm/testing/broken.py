@@ -150,7 +150,14 @@ def invalid_pastoral_support_plans(
     return PastoralSupportPlan(end - draw(st.integers(0, 200)) * _DAY, end), respect
 
 
-@checked(_all(INFORMATION_RESPECTS), pupil=instance(Pupil), protocol=instance(Protocol))
+def _information_respects(given: Mapping[str, Any]) -> list[str]:
+    """The respects information can be broken in: no evidence to leave out when `protocol`
+    asks none of this pupil."""
+    asked = _evidence_needed(given["pupil"], given["protocol"])
+    return [r for r in INFORMATION_RESPECTS if asked or r != "missing_evidence"]
+
+
+@checked(respect_in(_information_respects), pupil=instance(Pupil), protocol=instance(Protocol))
 @st.composite
 def invalid_reintegration_information(
     draw: st.DrawFn,
@@ -158,9 +165,10 @@ def invalid_reintegration_information(
     respect: str | None = None,
     protocol: Protocol = WORCESTERSHIRE,
 ) -> tuple[ReintegrationInformation, str]:
-    """`(form, respect)`: information for `pupil` broken in one of `INFORMATION_RESPECTS` (R4)."""
+    """`(form, respect)`: information for `pupil` broken in one of `INFORMATION_RESPECTS` (R4);
+    not `missing_evidence` under a protocol that asks no evidence of this pupil."""
     form = draw(reintegration_information(pupil, protocol))
-    respect = _pick(draw, INFORMATION_RESPECTS, respect)
+    respect = _pick(draw, _information_respects({"pupil": pupil, "protocol": protocol}), respect)
     changes: dict[str, Any]
     if respect == "missing_rating":
         name = draw(
@@ -270,7 +278,8 @@ def _review_respects(given: Mapping[str, Any]) -> list[str]:
 
 
 def _interim_or_final(value: Any) -> str | None:
-    if value in (ReviewKind.INTERIM, ReviewKind.FINAL):
+    # By identity: ReviewKind is a str enum, so "interim" == ReviewKind.INTERIM.
+    if value is ReviewKind.INTERIM or value is ReviewKind.FINAL:
         return None
     return (
         "must be ReviewKind.INTERIM, ReviewKind.FINAL or None (invalid_emergency_reviews breaks "

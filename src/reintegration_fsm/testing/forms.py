@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.errors import CalendarError
+from reintegration_fsm.fields import NAME_LENGTH
 from reintegration_fsm.forms import (
     Attendee,
     ChildViews,
@@ -79,8 +80,11 @@ def consent_forms(
     child = draw(pupils()) if pupil is None else pupil
     other_has = draw(st.booleans())
     high = LATEST if on is None else on
+    # The same name as R2 reads it, written as a parent may; a spelling that would not fit the
+    # form (a pupil's name near the limit, or one that grows in capitals, as "ß" does) is left.
+    spellings = (child.name, child.name.upper(), f" {child.name}  ")
     return ConsentForm(
-        child_name=draw(st.sampled_from((child.name, child.name.upper(), f" {child.name}  "))),
+        child_name=draw(st.sampled_from([s for s in spellings if len(s) <= NAME_LENGTH])),
         child_dob=child.date_of_birth,
         parent_name=draw(_names()),
         relationship=draw(st.sampled_from(("Mother", "Father", "Carer", "Grandparent"))),

@@ -12,6 +12,7 @@ import attrs
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
+from reintegration_fsm import rules
 from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.case import Reintegration
 from reintegration_fsm.errors import CalendarError, describe
@@ -33,6 +34,7 @@ from reintegration_fsm.testing.forms import (
 )
 from reintegration_fsm.testing.values import (
     _AP_ROLES,
+    _DAY,
     _HOST_ROLES,
     AP_SETTINGS,
     AUTHORITIES,
@@ -197,9 +199,10 @@ class _RunBuilder:
         else:
             getattr(self.case, trigger)(**step.kwargs)
 
-    def discharge_some(self) -> None:
+    def discharge_some(self, most: int = 2) -> None:
         assert self.case is not None
-        for _ in range(self.draw(st.integers(0, 2))):
+        dischargers = self.protocol.roles_for("discharge")
+        for _ in range(self.draw(st.integers(0, most))):
             open_now = self.case.obligations
             consent_pending = any(o.kind is ObligationKind.CONSENT_TO_DELETION for o in open_now)
             choices = [
@@ -207,6 +210,8 @@ class _RunBuilder:
                 for o in open_now
                 # R17: a deletion waits for the other school's consent.
                 if not (o.kind is ObligationKind.DELETE_FROM_ROLL and consent_pending)
+                # Only the owner party discharges; a protocol may let none of its roles do so.
+                and dischargers & ROLES_OF_PARTY[o.owner]
             ]
             if not choices:
                 return
@@ -223,15 +228,54 @@ class _RunBuilder:
                 self.add("discharge", by, kind=chosen.kind)
 
 
-def _spans_a_run(value: Any) -> str | None:
-    if not isinstance(value, SchoolCalendar):
-        return f"must be a SchoolCalendar, not {type(value).__name__}"
-    if value.last_day - value.first_day < _RUN_SPAN:
-        return (
-            f"spans {value.first_day.isoformat()} to {value.last_day.isoformat()}; a protocol "
-            f"run needs {_RUN_SPAN.days} days past its first day"
+def _reach() -> dt.date:
+    """The latest day a step may be dated today (R16: a year after today)."""
+    return rules.furthest_date()
+
+
+@functools.lru_cache(maxsize=8)
+def _cut(calendar: SchoolCalendar, end: dt.date) -> SchoolCalendar:
+    """`calendar` up to `end`: the same school days, none after it."""
+    return SchoolCalendar(
+        [(first, min(last, end)) for first, last in calendar.terms if first <= end],
+        {day: reason for day, reason in calendar.closure_reasons.items() if day <= end},
+        source=calendar.source,
+        retrieved=calendar.retrieved,
+    )
+
+
+def _run_calendar(calendar: SchoolCalendar | None) -> SchoolCalendar:
+    """The calendar a run's dates are drawn from: `calendar` (the sample calendar when None)
+    up to the latest day R16 allows a step today, so that a calendar reaching further ahead
+    (next year's term dates) gives runs the library accepts today, not ones it refuses.
+
+    Raises:
+        CalendarError: the calendar starts after that day.
+    """
+    used = _sample_calendar() if calendar is None else calendar
+    end = _reach()
+    return used if used.last_day <= end else _cut(used, end)
+
+
+def _spans_a_run(given: Mapping[str, Any]) -> tuple[str, str] | None:
+    """The calendar, up to the latest day R16 allows a step today, spans a run."""
+    calendar = given["calendar"]
+    used = _sample_calendar() if calendar is None else calendar
+    which = "the sample calendar" if calendar is None else "the calendar"
+    end = _reach()
+    if used.first_day > end:
+        return "calendar", (
+            f"{which} starts on {used.first_day.isoformat()}, and no step may be dated after "
+            f"{end.isoformat()}, a year after today (R16)"
         )
-    return None
+    reached = _run_calendar(calendar)
+    if reached.last_day - reached.first_day >= _RUN_SPAN:
+        return None
+    cut = "" if reached is used else ", as far as a year after today (R16)"
+    return "calendar", (
+        f"{which} spans {reached.first_day.isoformat()} to {reached.last_day.isoformat()}{cut}; "
+        f"a protocol run needs {_RUN_SPAN.days} days past its first day"
+    )
 
 
 _TO_REFERRAL = 7
@@ -239,12 +283,40 @@ _TO_REFERRAL = 7
 the place offer is counted (`protocol_runs` draws 1, then up to 3 and 3)."""
 
 
+def _last_open(calendar: SchoolCalendar) -> dt.date:
+    """The last day a run may open on (its first step is the school day after it)."""
+    return max(calendar.first_day, calendar.last_day - _RUN_SPAN)
+
+
+def _first_open(calendar: SchoolCalendar, protocol: Protocol) -> dt.date:
+    """The first day a run may open on: the calendar's first day, or the eve of the day the
+    protocol takes effect (R1 refuses a case opened under it before then)."""
+    if protocol.effective_from <= calendar.first_day:
+        return calendar.first_day
+    return protocol.effective_from - _DAY
+
+
+def _in_effect_on_the_calendar(given: Mapping[str, Any]) -> tuple[str, str] | None:
+    """The protocol takes effect in time for a run on the calendar."""
+    calendar, protocol = given["calendar"], given["protocol"]
+    used = _run_calendar(calendar)
+    last_open = _last_open(used)
+    if _first_open(used, protocol) <= last_open:
+        return None
+    which = "the sample calendar" if calendar is None else "the calendar"
+    return (
+        "protocol",
+        f"takes effect on {protocol.effective_from.isoformat()}, and a run on {which} opens "
+        f"by {last_open.isoformat()} ({_RUN_SPAN.days} days before its last day)",
+    )
+
+
 def _room_for_a_place_offer(given: Mapping[str, Any]) -> tuple[str, str] | None:
     """The calendar counts the protocol's place offer for a run opened on its last day to
     open one (a school day it does not hold would stop the run mid-draw)."""
     calendar, protocol = given["calendar"], given["protocol"]
-    used = _sample_calendar() if calendar is None else calendar
-    last_open = max(used.first_day, used.last_day - _RUN_SPAN)
+    used = _run_calendar(calendar)
+    last_open = _last_open(used)
     needed = _TO_REFERRAL + protocol.place_offer_school_days
     held = used.school_days_between(last_open, used.last_day)
     if held >= needed:
@@ -259,8 +331,10 @@ def _room_for_a_place_offer(given: Mapping[str, Any]) -> tuple[str, str] | None:
 
 
 @checked(
+    _spans_a_run,
+    _in_effect_on_the_calendar,
     _room_for_a_place_offer,
-    calendar=optional(_spans_a_run),
+    calendar=optional(instance(SchoolCalendar)),
     protocol=instance(Protocol),
 )
 @st.composite
@@ -273,9 +347,10 @@ def protocol_runs(
     stopping mid-way.
 
     Every step's date is a school day of `calendar` (the sample calendar when None), on or after
-    the step before; the calendar must span some 260 days past its first day, and count the
-    protocol's place offer after the last day a run may open. Play it with `play(run,
-    calendar)`; the case ends in `run.stage`.
+    the step before, and the first on or after the day `protocol` takes effect; the calendar
+    must span some 260 days past its first day, count the protocol's place offer after the last
+    day a run may open, and reach that day after the protocol takes effect. Play it with
+    `play(run, calendar)`; the case ends in `run.stage`.
 
     Raises (when drawn):
         InvalidArgument: the calendar ran out of school days part way through a run (a calendar
@@ -292,9 +367,8 @@ def protocol_runs(
 
 def _run(draw: st.DrawFn, calendar: SchoolCalendar | None, protocol: Protocol) -> ProtocolRun:
     """A run, as `protocol_runs` draws it."""
-    used = _sample_calendar() if calendar is None else calendar
-    low = used.first_day
-    opened = draw(_days(low, max(low, used.last_day - _RUN_SPAN)))
+    used = _run_calendar(calendar)
+    opened = draw(_days(_first_open(used, protocol), _last_open(used)))
     run = _RunBuilder(draw, used, used.add_school_days(opened, 1), protocol)
     target = draw(st.sampled_from(tuple(Stage)))
     if target is Stage.WITHDRAWN:
@@ -315,7 +389,10 @@ def _run(draw: st.DrawFn, calendar: SchoolCalendar | None, protocol: Protocol) -
         if target is Stage.WITHDRAWN:
             run.later()
             run.add("withdraw", run.actor("withdraw"), reason=draw(texts()))
-        run.discharge_some()
+        # Up to every obligation still open, so that the duties an ending opens (a deletion
+        # after the other school's consent, R17; the weightings) are discharged in some runs.
+        assert run.case is not None
+        run.discharge_some(max(2, len(run.case.obligations)))
         return ProtocolRun(tuple(run.steps), run.stage, protocol)
 
     if stop is Stage.PROPOSED:

@@ -1,0 +1,210 @@
+"""`reintegration_fsm.testing` used as an MIS vendor's test suite would use it: odd but legal
+arguments, other protocols and calendars, and wrong arguments refused when called."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+
+import attrs
+import pytest
+from hypothesis import Phase, find, given, settings
+from hypothesis import strategies as st
+from hypothesis.errors import InvalidArgument
+
+from reintegration_fsm import (
+    WORCESTERSHIRE,
+    ObligationKind,
+    PastoralSupportPlan,
+    Protocol,
+    Pupil,
+    ReferralRoute,
+    Reintegration,
+    Role,
+    SchoolCalendar,
+    rules,
+)
+from reintegration_fsm import testing as rt
+from reintegration_fsm.fields import NAME_LENGTH
+from reintegration_fsm.protocol.payloads import Referral
+from reintegration_fsm.stores import InMemoryStore, SqlAlchemyStore
+from test_testing import State
+
+ON = dt.date(2026, 3, 2)
+
+
+def test_a_review_kind_given_as_text_is_refused_when_called() -> None:
+    """`invalid_review_meetings(kind="interim")` is refused at once, naming the strategy: a str
+    enum's value equals its member, and the text once passed the check, to fail mid-draw as
+    `review_meetings(kind='interim')`."""
+    with pytest.raises(InvalidArgument, match=r"invalid_review_meetings\(kind='interim'\)"):
+        rt.invalid_review_meetings(ON, kind="interim")
+
+
+@pytest.mark.parametrize(
+    "name", ["A" * NAME_LENGTH, "Weiß " * (NAME_LENGTH // 5)], ids=["longest", "sharp-s"]
+)
+@given(data=st.data())
+def test_consent_forms_fit_a_pupil_with_the_longest_name(name: str, data: st.DataObject) -> None:
+    """R2 for a pupil whose name is as long as a name may be (or grows in capitals, as "ß"
+    does): the consent form drawn for them is built and passes; it once raised `FormInvalid`
+    mid-draw, writing the name in capitals or with spaces around it, past the limit."""
+    pupil = Pupil(name, dt.date(2012, 1, 1), key_stage=3)
+    form = data.draw(rt.consent_forms(pupil, ON))
+    assert rules.consent_is_complete(State(pupil), form, ON) == []
+    broken, respect = data.draw(rt.invalid_consent_forms(pupil, ON))
+    assert len(rules.consent_is_complete(State(pupil), broken, ON)) == 1, respect
+
+
+NO_EVIDENCE = attrs.evolve(
+    WORCESTERSHIRE,
+    id="no-evidence",
+    required_evidence=(),
+    looked_after_evidence=(),
+    key_stage_4_evidence=(),
+)
+"""A legal protocol that asks no evidence of a referral."""
+
+
+@given(data=st.data(), pupil=rt.pupils())
+def test_information_under_a_protocol_asking_no_evidence(data: st.DataObject, pupil: Pupil) -> None:
+    """R4 under a protocol asking no evidence: the broken forms drawn are refused once; none is
+    `missing_evidence`, which there is no evidence to leave out for (the draw once failed with
+    hypothesis' "Cannot sample from a length-zero sequence")."""
+    form, respect = data.draw(rt.invalid_reintegration_information(pupil, protocol=NO_EVIDENCE))
+    assert respect != "missing_evidence"
+    referral = Referral(ReferralRoute.PANEL, form, PastoralSupportPlan(ON))
+    state = State(pupil, protocol=NO_EVIDENCE)
+    assert len(rules.information_is_gathered(state, referral, ON)) == 1, respect
+
+
+def test_missing_evidence_is_refused_when_there_is_none_to_miss() -> None:
+    """Asking for `missing_evidence` where the protocol asks none is refused when called,
+    naming the respect."""
+    pupil = Pupil("Kit Example", dt.date(2012, 1, 1), key_stage=3)
+    with pytest.raises(InvalidArgument, match=r"invalid_reintegration_information\(respect="):
+        rt.invalid_reintegration_information(pupil, "missing_evidence", NO_EVIDENCE)
+
+
+AP_DISCHARGES = attrs.evolve(
+    WORCESTERSHIRE,
+    id="ap-discharges",
+    roles={**WORCESTERSHIRE.roles, "discharge": frozenset({Role.AP_HEAD, Role.AP_STAFF})},
+)
+"""A legal protocol in which only the AP setting records that an obligation is discharged."""
+
+
+@settings(max_examples=30)
+@given(rt.protocol_runs(protocol=AP_DISCHARGES))
+def test_runs_discharge_only_what_the_protocol_lets_someone_discharge(run: rt.ProtocolRun) -> None:
+    """A run under a protocol letting only AP roles discharge plays, every discharge an AP
+    obligation; the draw once gave a host or LA obligation to an AP actor (`NotPermitted`)."""
+    case = rt.play(run)
+    assert case.stage is run.stage
+    discharged = [t for t in case.history if t.trigger == "discharge"]
+    assert all(t.actor.role in (Role.AP_HEAD, Role.AP_STAFF) for t in discharged)
+
+
+LATER_EDITION = attrs.evolve(WORCESTERSHIRE, version="3", effective_from=dt.date(2026, 9, 1))
+"""A protocol taking effect part way through the sample calendar, as a new edition does."""
+
+
+@settings(max_examples=20)
+@given(rt.protocol_runs(protocol=LATER_EDITION))
+def test_runs_open_once_the_protocol_takes_effect(run: rt.ProtocolRun) -> None:
+    """R1: a run under a protocol taking effect mid-calendar opens on or after that day and
+    plays; runs once opened from the calendar's first day, and `open` was refused mid-draw."""
+    assert run.steps[0].kwargs["on"] >= LATER_EDITION.effective_from
+    assert rt.play(run).stage is run.stage
+
+
+def test_a_protocol_taking_effect_after_the_calendar_is_refused_when_called() -> None:
+    """A protocol taking effect too late for any run on the calendar is refused when called,
+    naming `protocol`."""
+    late = attrs.evolve(WORCESTERSHIRE, version="4", effective_from=dt.date(2027, 6, 1))
+    with pytest.raises(InvalidArgument, match=r"protocol_runs\(protocol=.*takes effect"):
+        rt.protocol_runs(protocol=late)
+
+
+def academic_years(first: int, last: int) -> SchoolCalendar:
+    """Six half terms a year, September `first` to July `last`."""
+    terms = []
+    for year in range(first, last):
+        terms += [
+            (dt.date(year, 9, 3), dt.date(year, 10, 23)),
+            (dt.date(year, 11, 2), dt.date(year, 12, 18)),
+            (dt.date(year + 1, 1, 5), dt.date(year + 1, 2, 12)),
+            (dt.date(year + 1, 2, 22), dt.date(year + 1, 3, 26)),
+            (dt.date(year + 1, 4, 12), dt.date(year + 1, 5, 21)),
+            (dt.date(year + 1, 6, 1), dt.date(year + 1, 7, 21)),
+        ]
+    return SchoolCalendar(terms, source="invented for a test")
+
+
+def test_runs_stay_within_a_year_of_today(clock: Callable[[dt.date], None]) -> None:
+    """R16 refuses a step dated more than a year after today. On a calendar reaching further
+    ahead (this year's and next year's term dates, or the sample calendar while its second year
+    is more than a year away) every run drawn plays: runs were once drawn to the calendar's
+    end, and `GuardFailed` came from inside the draw, or not, depending on the day the tests
+    ran."""
+    today = dt.date(2026, 1, 5)
+    clock(today)
+    calendar = academic_years(2025, 2028)
+
+    @settings(max_examples=15)
+    @given(rt.protocol_runs(), rt.protocol_runs(calendar))
+    def both_play(sample_run: rt.ProtocolRun, own_run: rt.ProtocolRun) -> None:
+        for run, used in ((sample_run, None), (own_run, calendar)):
+            assert max(step.kwargs["on"] for step in run.steps) <= today + rules.FURTHEST_AHEAD
+            assert rt.play(run, used).stage is run.stage
+
+    both_play()
+
+
+def test_a_calendar_starting_beyond_a_year_ahead_is_refused_when_called(
+    clock: Callable[[dt.date], None],
+) -> None:
+    """A calendar whose runs R16 would refuse today is refused when called, naming it."""
+    clock(dt.date(2026, 1, 5))
+    with pytest.raises(InvalidArgument, match=r"protocol_runs\(calendar=.*a year after today"):
+        rt.protocol_runs(academic_years(2028, 2030))
+
+
+@pytest.mark.parametrize(
+    "kind", [ObligationKind.DELETE_FROM_ROLL, ObligationKind.ADJUST_WEIGHTINGS], ids=str
+)
+def test_runs_discharge_the_duties_an_ending_opens(kind: ObligationKind) -> None:
+    """A success or an ending opens half a dozen duties at once, and a run discharged at most two
+    of them, so a deletion from the roll (after the other school's consent, R17) or the
+    weightings came in one run in several hundred: an integrator's test of those screens
+    would rarely see one. Some run among a few hundred discharges each."""
+    run = find(
+        rt.protocol_runs(),
+        lambda run: any(step.kwargs.get("kind") is kind for step in run.steps),
+        settings=settings(
+            max_examples=400, database=None, derandomize=True, phases=[Phase.generate]
+        ),
+    )
+    assert rt.play(run).stage is run.stage
+
+
+EXAMPLESHIRE = Protocol.from_file(Path(__file__).parent.parent / "docs/examples/exampleshire.toml")
+
+
+@settings(max_examples=10)
+@given(rt.protocol_runs(protocol=EXAMPLESHIRE))
+def test_runs_under_another_protocol_survive_the_stores(run: rt.ProtocolRun) -> None:
+    """A run under a protocol other than Worcestershire's plays, replays and round-trips
+    through the memory store and a SQLite `SqlAlchemyStore`, each given the protocol."""
+    calendar = SchoolCalendar.sample()
+    case = rt.play(run, calendar)
+    assert case.protocol == EXAMPLESHIRE
+    memory = InMemoryStore(calendar=calendar, protocols=(EXAMPLESHIRE,))
+    memory.save(case)
+    with SqlAlchemyStore("sqlite://", calendar=calendar, protocols=(EXAMPLESHIRE,)) as sql:
+        sql.create_schema()
+        sql.save(memory.load(case.case_id))
+        assert sql.load(case.case_id) == case
+        assert sql.verify() == []
+    assert Reintegration.replay(memory.history(case.case_id), calendar, (EXAMPLESHIRE,)) == case
