@@ -11,7 +11,7 @@ import os
 import re
 import sys
 from bisect import bisect_right
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from importlib import resources
 from itertools import pairwise
@@ -156,7 +156,7 @@ def read_toml_file(path: str | os.PathLike[str]) -> TermDates:
         OSError: the file cannot be read.
     """
     where = file_name(path, "from_file", "path", "must be a path to a TOML term-dates file")
-    text = utf8_text(where, lambda problem, line: CalendarFileError(problem, path=where, line=line))
+    text = utf8_text(where, _unreadable(where))
     if _is_icalendar(text):
         raise CalendarFileError(
             "an iCalendar feed, not a TOML term-dates file: write its term dates as TOML "
@@ -164,6 +164,11 @@ def read_toml_file(path: str | os.PathLike[str]) -> TermDates:
             path=where,
         )
     return read_toml(text, where)
+
+
+def _unreadable(where: str) -> Callable[[str, int], CalendarFileError]:
+    """The error for bytes of the file `where` that are not UTF-8, at a line."""
+    return lambda problem, line: CalendarFileError(problem, path=where, line=line)
 
 
 def _is_icalendar(text: str) -> bool:
@@ -342,7 +347,9 @@ def read_ics(
         ) from e
     if isinstance(feed, bytes):
         where = "<iCalendar feed>"
-        text = utf8_decoded(feed, lambda problem, line: _not_utf8(problem, where, line))
+        # RFC 5545's text is UTF-8: other bytes are refused, not replaced ("Half<0xa0>Term" in
+        # Windows-1252 would have been read as a term).
+        text = utf8_decoded(feed, _unreadable(where))
     elif isinstance(feed, str) and _is_icalendar(feed.removeprefix("\ufeff")):
         raise FormInvalid(
             "from_ics", "feed", "is the feed's text, not a path: pass its bytes (text.encode())"
@@ -350,7 +357,7 @@ def read_ics(
     else:
         expected = "must be a path or the feed's bytes"
         where = file_name(feed, "from_ics", "feed", expected)
-        text = utf8_text(where, lambda problem, line: _not_utf8(problem, where, line))
+        text = utf8_text(where, _unreadable(where))
     try:
         parsed: Any = icalendar.Calendar.from_ical(text)
     except ValueError as e:
@@ -409,12 +416,6 @@ def read_ics(
         reasons.setdefault(closure.day, closure.reason)
     # `retrieved` is passed through unchecked: the calendar checks it as for any caller.
     return TermDates(tuple(runs), reasons, source, retrieved)
-
-
-def _not_utf8(problem: str, where: str, line: int) -> CalendarFileError:
-    """A feed's bytes that are not UTF-8 (RFC 5545's text is), refused rather than read with
-    the bad bytes replaced: "Half<0xa0>Term" in Windows-1252 would have been read as a term."""
-    return CalendarFileError(problem, path=where, line=line)
 
 
 _DASHES = re.compile("[\u2010-\u2015\u2212]")
