@@ -147,11 +147,14 @@ def test_an_event_running_past_the_last_day_python_has_is_refused_not_an_overflo
         SchoolCalendar.from_ics(feed(long))
 
 
-def test_the_last_day_python_has_can_be_a_one_day_term() -> None:
+def test_the_last_day_python_has_can_be_a_one_day_event() -> None:
     """An all-day event on 9999-12-31 without DTEND is that one day (the day after it,
     where it would end, raised a bare OverflowError)."""
-    calendar = SchoolCalendar.from_ics(feed("DTSTART;VALUE=DATE:99991231\nSUMMARY:Term"))
-    assert calendar.terms == ((date(9999, 12, 31), date(9999, 12, 31)),)
+    term = "DTSTART;VALUE=DATE:99991201\nDURATION:P31D\nSUMMARY:Term"
+    inset = "DTSTART;VALUE=DATE:99991231\nSUMMARY:INSET day"
+    calendar = SchoolCalendar.from_ics(feed(term, inset))
+    assert calendar.terms == ((date(9999, 12, 1), date(9999, 12, 31)),)
+    assert calendar.closures == (date(9999, 12, 31),)
 
 
 def test_a_cancelled_closure_is_not_a_closure() -> None:
@@ -408,15 +411,21 @@ ENDS = "DTSTART;VALUE=DATE:20251219\nSUMMARY:Last day of term"
 
 
 @pytest.mark.parametrize(
-    "events", [(BEGINS, ENDS), (ENDS,), (AUTUMN, BEGINS.replace("0901", "1220"))]
+    "events",
+    [
+        (BEGINS, ENDS),
+        (ENDS,),
+        (AUTUMN, BEGINS.replace("0901", "1220")),
+        (AUTUMN, "DTSTART;VALUE=DATE:20250805\nSUMMARY:Term dates for 2026 published"),
+    ],
+    ids=["begins-and-ends", "ends", "a-marker-in-the-holidays", "a-note-in-the-holidays"],
 )
-def test_a_feed_marking_term_days_by_their_first_and_last_is_refused(
-    events: tuple[str, ...],
-) -> None:
+def test_a_one_day_term_event_no_term_covers_is_refused(events: tuple[str, ...]) -> None:
     """Many schools' feeds mark "Autumn term begins" and "Last day of term" as one-day events:
     each was read as a one-day term, so 10 September was no school day and a count of 20 school
-    days from 1 September ran to the next marker."""
-    with pytest.raises(CalendarFileError, match="marks a term's first or last day") as refused:
+    days from 1 September ran to the next marker; a note in August naming the term made an
+    August day a school day."""
+    with pytest.raises(CalendarFileError, match="is a term event of one day") as refused:
         SchoolCalendar.from_ics(feed(*events))
     assert "UID" in str(refused.value)
 

@@ -52,11 +52,6 @@ _ICS_HOLIDAY_WORDS = re.compile(
 )
 _ICS_CLOSURE_WORDS = re.compile(r"\b(?:inset|training days?|closed|closures?)\b")
 _ICS_TERM_WORDS = re.compile(r"\bterms?\b")
-_ICS_BOUNDARY_WORDS = re.compile(
-    r"\b(?:begins?|beginning|starts?|ends?|finish(?:es)?|first day|last day|opens?|returns?)\b"
-)
-"""Words by which a one-day term event marks a term's first or last day ("Autumn term
-begins"): such a day no term event covers is refused rather than read as a one-day term."""
 _ICS_RECURRENCE = ("RRULE", "RDATE")
 
 
@@ -366,7 +361,7 @@ def read_ics(
     term_days: set[int] = set()
     gap_days: set[int] = set()
     closures: list[Closure] = []
-    markers: list[tuple[int, str]] = []  # one-day term events marking a first or last day
+    single: list[tuple[int, str]] = []  # one-day term events: a marker or a note
     for event in parsed.walk("VEVENT"):
         summary = _summary(event, where)
         kind = _kind(summary)
@@ -380,17 +375,19 @@ def read_ics(
             gap_days.update(ordinals)
         elif kind == "closure":
             closures.extend(Closure(date.fromordinal(o), summary) for o in ordinals)
-        elif span[0] == span[1] and _ICS_BOUNDARY_WORDS.search(_words(summary)):
-            markers.append((span[0], _event_name(event, summary)))
+        elif span[0] == span[1]:
+            single.append((span[0], _event_name(event, summary)))
         else:
             term_days.update(ordinals)
-    for day, name in markers:
+    for day, name in single:
         if day not in term_days:
             raise CalendarFileError(
-                f"{name} marks a term's first or last day, and no term event covers it: read "
-                "as a one-day term, the days around it would not be school days. Give each "
-                "term as one all-day event from its first day to its last (DTEND the day "
-                "after), or write the term dates as a TOML file",
+                f"{name} is a term event of one day, {date.fromordinal(day).isoformat()}, that "
+                "no longer term event covers (a term's first or last day marked on its own, "
+                "or a note in the holidays): read as a term, the days around it would not be "
+                "school days, or it would be one. Give each term as one all-day event from its "
+                "first day to its last (DTEND the day after), or write the term dates as a "
+                "TOML file",
                 path=where,
             )
     open_days = sorted(term_days - gap_days)
