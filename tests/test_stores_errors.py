@@ -584,6 +584,33 @@ def test_retryable_says_whether_the_same_call_may_simply_be_tried_again(
     assert "Alex Example" not in str(wrapped)  # the boundary hid the parameters
 
 
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: _psycopg("UndefinedTable"),
+        lambda: _pymysql(1146),
+        lambda: sqlite3.OperationalError("no such table: rfsm_cases"),
+    ],
+)
+def test_a_missing_table_says_to_make_the_schema(make: Any) -> None:
+    """A new integrator's first load on a fresh database was told only "the database failed"."""
+    wrapped = sa.exc.OperationalError("SELECT 1", {}, make())
+    error = failures.translated(wrapped, "load case 'c-1'")
+    assert isinstance(error, StoreError)
+    assert not error.retryable
+    assert "a table of the store is missing" in str(error)
+    assert "create_schema()" in str(error)
+    assert "upgrade(url)" in str(error)
+
+
+def test_a_store_never_made_says_to_make_it(tmp_path: Path) -> None:
+    with (
+        SqlAlchemyStore(f"sqlite:///{tmp_path / 'new.sqlite'}") as store,
+        pytest.raises(StoreError, match=r"missing .* create_schema\(\)"),
+    ):
+        store.load("c-1")
+
+
 def test_a_duplicate_key_is_a_concurrent_update_on_every_driver() -> None:
     import psycopg
     import pymysql

@@ -114,10 +114,30 @@ def test_problems_inside_a_form_inside_a_form_are_named_at_their_paths() -> None
         structure(json, ReviewMeeting)
     assert caught.value.form == "ReviewMeeting"
     assert caught.value.problems == (
-        ("held_on", "invalid value for type, expected date"),
+        ("held_on", "must be a date written like 2026-03-02, not 6"),
         ("attendees[1].party", "invalid value for type, expected Party"),
         ("child_views.good_at", "invalid value for type, expected str"),
         ("child_views.signed_by", "must be on one line"),
+    )
+
+
+def test_a_date_or_time_written_otherwise_says_how_to_write_it() -> None:
+    """An HTML form's "13/01/2026" is named with the one way to write it, required or optional,
+    never as cattrs' "invalid value for type, expected datetime.date | None"."""
+    json = {**unstructure(consent()), "child_dob": "02/04/2012", "signed_on": "13/01/2026"}
+    with pytest.raises(FormInvalid) as caught:
+        structure(json, ConsentForm)
+    assert caught.value.problems == (
+        ("child_dob", "'02/04/2012' is not a date written like 2026-03-02"),
+        ("signed_on", "'13/01/2026' is not a date written like 2026-03-02"),
+    )
+    meeting = {**unstructure(review(FIRST_REVIEW)), "held_on": "2026-02-30", "next_meeting": 5}
+    meeting["timetable"] = None
+    with pytest.raises(FormInvalid) as caught:
+        structure(meeting, ReviewMeeting)
+    assert caught.value.problems == (
+        ("held_on", "'2026-02-30' is no such day: day is out of range for month"),
+        ("next_meeting", "must be a date written like 2026-03-02, not 5"),
     )
 
 

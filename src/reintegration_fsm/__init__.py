@@ -62,6 +62,7 @@ if TYPE_CHECKING:
     from reintegration_fsm.stores import (
         CaseSummary,
         Checkpoint,
+        DueItem,
         InMemoryStore,
         LedgerEntry,
         MalformedCheckpoint,
@@ -75,6 +76,7 @@ _STORES = frozenset(
     {
         "CaseSummary",
         "Checkpoint",
+        "DueItem",
         "InMemoryStore",
         "LedgerEntry",
         "MalformedCheckpoint",
@@ -109,6 +111,7 @@ __all__ = [
     "Deadline",
     "DeadlineKind",
     "Departure",
+    "DueItem",
     "Evidence",
     "FailureLetter",
     "FormInvalid",

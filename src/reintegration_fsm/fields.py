@@ -134,8 +134,11 @@ def iso_day(text: str) -> dt.date:
         ValueError: any other text, or a day no calendar has.
     """
     if _ISO_DAY.fullmatch(text) is None:
-        raise ValueError(f"{text!r} is not a date written like 2026-03-02")
-    return dt.date.fromisoformat(text)
+        raise ValueError(f"{describe(text)} is not a date written like 2026-03-02")
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError as error:  # "day is out of range for month", naming no day
+        raise ValueError(f"{describe(text)} is no such day: {error}") from None
 
 
 def iso_time(text: str) -> dt.time:
@@ -146,8 +149,11 @@ def iso_time(text: str) -> dt.time:
         ValueError: any other text (`0930`, `T09:30`, `09:30Z`), or no such time.
     """
     if _ISO_TIME.fullmatch(text) is None:
-        raise ValueError(f"{text!r} is not a time written like 09:30")
-    return dt.time.fromisoformat(text)
+        raise ValueError(f"{describe(text)} is not a time written like 09:30")
+    try:
+        return dt.time.fromisoformat(text)
+    except ValueError as error:  # "hour must be in 0..23", naming no time
+        raise ValueError(f"{describe(text)} is no such time: {error}") from None
 
 
 def day(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:

@@ -19,7 +19,7 @@ import cattrs
 from cattrs.errors import BaseValidationError, IterableValidationError, IterableValidationNote
 
 from reintegration_fsm import vocabulary
-from reintegration_fsm.errors import FormInvalid
+from reintegration_fsm.errors import FormInvalid, describe
 from reintegration_fsm.fields import iso_day, iso_time
 from reintegration_fsm.records import Deadline, Obligation, Transition
 from reintegration_fsm.structuring import every_problem, form_of
@@ -33,13 +33,13 @@ converter = cattrs.Converter(forbid_extra_keys=True)
 
 def _structure_date(value: Any, _: type[Any]) -> dt.date:
     if not isinstance(value, str):
-        raise TypeError(f"expected an ISO date string, not {value!r}")
+        raise TypeError(f"must be a date written like 2026-03-02, not {describe(value)}")
     return iso_day(value)
 
 
 def _structure_time(value: Any, _: type[Any]) -> dt.time:
     if not isinstance(value, str):
-        raise TypeError(f"expected an ISO time string, not {value!r}")
+        raise TypeError(f"must be a time written like 09:30, not {describe(value)}")
     return iso_time(value)
 
 

@@ -9,6 +9,7 @@ and what the form's validators say of the fields that can (`validation` gathers 
 
 from __future__ import annotations
 
+import datetime as dt
 import types
 import typing
 from collections.abc import Iterator, Mapping
@@ -145,5 +146,16 @@ def _leaves(error: BaseException, hint: Any, path: str) -> Iterator[tuple[str, s
             yield from _leaves(inner, note.type, where)
         for inner in without:
             yield from _leaves(inner, None, path)
+    elif isinstance(error, ValueError | TypeError) and _day_or_time(hint):
+        # cattrs would say "invalid value for type, expected datetime.date | None": the reader's
+        # own words name the value and the one way to write it ("'13/01/2026' is not a date
+        # written like 2026-03-02").
+        yield path, str(error)
     else:
         yield path, format_exception(error, hint)
+
+
+def _day_or_time(hint: Any) -> bool:
+    """True for `date`, `time` and either `| None` (not `datetime`, which no form holds)."""
+    inner = [arg for arg in typing.get_args(hint) if arg is not type(None)] or [hint]
+    return len(inner) == 1 and inner[0] in (dt.date, dt.time)

@@ -147,6 +147,19 @@ def refused_url(driver: BaseException) -> bool:
     return type(driver).__module__.startswith("psycopg") and bool(_PG_REFUSED.search(str(driver)))
 
 
+def missing_table(driver: BaseException) -> bool:
+    """True when the statement names a table the database lacks: no schema made, or too old."""
+    sqlstate, number, _ = _codes(driver)
+    if sqlstate is not None:
+        return sqlstate == "42P01"  # undefined_table
+    if number is not None:
+        return number == 1146  # ER_NO_SUCH_TABLE
+    # SQLite's SQLITE_ERROR covers every bad statement; its words name this one (and a table
+    # name, never a row's values).
+    module = type(driver).__module__.partition(".")[0]
+    return module in ("sqlite3", "_sqlite3") and str(driver).startswith("no such table")
+
+
 def _data_refused(driver: BaseException) -> bool:
     sqlstate, number, sqlite_code = _codes(driver)
     if sqlstate is not None:
@@ -179,6 +192,14 @@ def translated(error: BaseException, action: str, case_id: str | None = None) ->
         return StoreError(
             f"could not {action}: the server refused the connection ({reason}): check the URL's "
             "database name, user and password",
+            retryable=False,
+            case_id=case_id,
+        )
+    if missing_table(driver):
+        return StoreError(
+            f"could not {action}: a table of the store is missing ({reason}): make the tables "
+            "with create_schema(), or bring a database made by an earlier version up to date "
+            "with upgrade(url) (`reintegration-fsm db upgrade`)",
             retryable=False,
             case_id=case_id,
         )
