@@ -611,6 +611,18 @@ def test_a_store_never_made_says_to_make_it(tmp_path: Path) -> None:
         store.load("c-1")
 
 
+def test_a_store_never_made_on_a_server_says_to_make_it(server: tuple[str, sa.Engine]) -> None:
+    """The same on PostgreSQL (SQLSTATE 42P01) and MariaDB (error 1146), from the server itself."""
+    url, engine = server
+    reset_database(engine)
+    with SqlAlchemyStore(url, calendar=CALENDAR) as store:
+        for attempt in (lambda: store.load("c-1"), lambda: store.save(built("c-1", 2))):
+            with pytest.raises(StoreError, match=r"a table of the store is missing") as refused:
+                attempt()
+            assert not refused.value.retryable
+            assert "create_schema()" in str(refused.value)
+
+
 def test_a_duplicate_key_is_a_concurrent_update_on_every_driver() -> None:
     import psycopg
     import pymysql
