@@ -144,6 +144,26 @@ def test_a_count_of_workers_that_is_not_one_or_more_is_bad_input(
     assert "Invalid value for '--workers'" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("url", "said"),
+    [
+        ("mysql://u:s3cret@localhost/x", "--db: the database driver of 'mysql' is not installed"),
+        ("nosuch://u:s3cret@x/y", "--db: no database is named 'nosuch'"),
+    ],
+    ids=["mysql-default-driver", "no-such-dialect"],
+)
+def test_a_url_naming_no_installed_driver_is_bad_input_saying_what_to_write(
+    url: str, said: str
+) -> None:
+    """Both were exit 2 already; the second printed SQLAlchemy's "Can't load plugin:
+    sqlalchemy.dialects:nosuch"."""
+    result = invoke(url, "due")
+    no_traceback(result)
+    assert result.exit_code == 2
+    assert said in result.stderr
+    assert "s3cret" not in result.output
+
+
 def test_a_port_that_is_not_a_number_is_bad_input() -> None:
     """`--db` with a port like `abc` exits 2 and says so."""
     result = CliRunner().invoke(cli, ["--db", "postgresql+psycopg://u:pw@localhost:abc/x", "due"])

@@ -138,6 +138,54 @@ def test_a_database_that_cannot_be_opened_is_a_store_error(tmp_path: Path) -> No
 
 
 @pytest.mark.parametrize(
+    ("url", "said"),
+    [
+        ("mysql://user:s3cret@localhost/db", "pip install 'reintegration-fsm[mysql]' and write"),
+        ("mariadb://user:s3cret@localhost/db", "write the URL as mariadb+pymysql://"),
+        ("postgresql+psycopg2://user:s3cret@localhost/db", "write the URL as postgresql+psycopg"),
+        ("postgresql+nosuch://user:s3cret@localhost/db", "[postgresql]' and write"),
+        ("nosuchdialect://user:s3cret@somewhere/db", "no database is named 'nosuchdialect'"),
+        ("not a url", "the database URL cannot be read: write it as dialect+driver://"),
+        ("", "the database URL cannot be read"),
+    ],
+    ids=[
+        "mysql-default-driver",
+        "mariadb",
+        "psycopg2",
+        "no-such-driver",
+        "no-such-dialect",
+        "words",
+        "empty",
+    ],
+)
+def test_a_url_naming_no_installed_driver_says_what_to_install_and_write(
+    url: str, said: str
+) -> None:
+    """`mysql://` (mysqlclient's MySQLdb, which no extra installs) raised a bare
+    ModuleNotFoundError from SQLAlchemy; a URL of words or no such dialect said only "the
+    database failed (sqlalchemy.exc.ArgumentError)"."""
+    with pytest.raises(StoreError) as refused:
+        SqlAlchemyStore(url)
+    assert said in str(refused.value)
+    assert not refused.value.retryable
+    assert "s3cret" not in messages(refused.value)
+
+
+@pytest.mark.parametrize("given", [None, 5, Path("reintegration.sqlite"), b"sqlite://"])
+def test_a_database_that_is_no_url_nor_engine_is_form_invalid(given: object) -> None:
+    with pytest.raises(FormInvalid, match=r"^store\.url_or_engine: must be a database URL"):
+        SqlAlchemyStore(given)  # type: ignore[arg-type]
+
+
+def test_a_sqlite_file_in_a_missing_folder_says_so(tmp_path: Path) -> None:
+    with (
+        SqlAlchemyStore(f"sqlite:///{tmp_path / 'no' / 'such.db'}") as store,
+        pytest.raises(StoreError, match=r"file cannot be opened .* its folder must exist"),
+    ):
+        store.load("case-01")
+
+
+@pytest.mark.parametrize(
     ("options", "named"),
     [
         ({"busy_timeout": "5"}, "store.busy_timeout"),  # a ValueError quoting "5555..."

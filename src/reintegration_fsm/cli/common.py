@@ -149,18 +149,11 @@ class Settings:
                 store = SqlAlchemyStore(
                     self.url, authority=self.authority, calendar=calendar, protocols=protocols
                 )
-            except ImportError as error:
-                raise Failure(
-                    f"--db: the database driver {error.name or ''} is not installed",
-                    (
-                        "The supported drivers: postgresql+psycopg://... (pip install "
-                        "'reintegration-fsm[postgresql]') and mysql+pymysql://... "
-                        "(pip install 'reintegration-fsm[mysql]').",
-                    ),
-                ) from None
             except StoreError as error:
-                if isinstance(error.__cause__, ArgumentError):  # no such dialect or driver
-                    raise Failure(f"--db: {error.__cause__}") from None
+                # No such dialect or driver, or its module is not installed: the store's message
+                # says what to install and write.
+                if isinstance(error.__cause__, ArgumentError | ImportError):
+                    raise Failure(f"--db: {error}") from None
                 raise  # failure_from: a URL of the wrong kind is bad input, else unavailable
             try:
                 tables = inspect(store.engine)

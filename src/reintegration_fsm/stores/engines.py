@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import URL, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.pool import StaticPool
 
 from reintegration_fsm.errors import StoreError
@@ -24,9 +25,9 @@ def open_engine(
     data). A SQLite database file made through it is readable by its owner only.
 
     Raises:
-        StoreError: the URL cannot be parsed (a non-numeric port, say), or SQLite would open
-            another file than the one it names; SQLAlchemy's own errors
-            (no such dialect or driver) are left for the caller's `converted` to translate.
+        StoreError: the URL cannot be read or names no installed database driver, a port or an
+            option has a value of the wrong kind, or SQLite would open another file than the
+            one it names.
     """
     if isinstance(url_or_engine, Engine):
         engine, made = url_or_engine, False
@@ -37,6 +38,17 @@ def open_engine(
             options = _one_connection(url) or ({"connect_args": waits} if waits else {})
             engine = create_engine(url, hide_parameters=True, **options)
             made = True
+        except (NoSuchModuleError, ImportError) as error:  # the first a kind of ArgumentError
+            # No such dialect or driver in SQLAlchemy, or its module is not installed
+            # (`mysql://` means mysqlclient's, `postgresql://` psycopg2's).
+            raise StoreError(_no_driver(url.drivername), retryable=False) from error
+        except ArgumentError as error:
+            raise StoreError(
+                "the database URL cannot be read: write it as dialect+driver://user@host/database, "
+                "such as sqlite:///reintegration.sqlite or "
+                "postgresql+psycopg://user@localhost/reintegration",
+                retryable=False,
+            ) from error
         except (ValueError, TypeError) as error:
             # The message is ours: the URL may hold a password.
             raise StoreError(
@@ -50,6 +62,34 @@ def open_engine(
     if made:  # a caller's engine may connect through its own `do_connect` hook
         _convert_refused_options(engine, lift_read_timeout="read_timeout" in waits)
     return engine, made
+
+
+_DRIVERS = {
+    "postgresql": ("postgresql", "postgresql+psycopg"),
+    "mysql": ("mysql", "mysql+pymysql"),
+    "mariadb": ("mysql", "mariadb+pymysql"),
+    "sqlite": (None, "sqlite"),
+}
+"""Each database the store runs on: the package extra that installs its driver, and the URL
+scheme that names that driver."""
+
+
+def _no_driver(drivername: str) -> str:
+    """Why a URL's `dialect+driver` opens nothing, and what to install or write (the scheme
+    holds no password)."""
+    dialect = drivername.partition("+")[0]
+    known = _DRIVERS.get(dialect)
+    if known is None:
+        return (
+            f"no database is named {dialect!r}: the store runs on sqlite, postgresql and "
+            "mysql (MariaDB)"
+        )
+    extra, scheme = known
+    install = "" if extra is None else f"pip install 'reintegration-fsm[{extra}]' and "
+    return (
+        f"the database driver of {drivername!r} is not installed: {install}write the URL as "
+        f"{scheme}://..."
+    )
 
 
 FEWEST_SECONDS = 2

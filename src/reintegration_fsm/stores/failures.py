@@ -53,6 +53,7 @@ _PG_REFUSED = re.compile(r"FATAL: .*(does not exist|authentication failed|no pg_
 _SQLITE_RETRY = frozenset({5, 6})  # SQLITE_BUSY, SQLITE_LOCKED
 _SQLITE_DATA = frozenset({18, 20})  # SQLITE_TOOBIG, SQLITE_MISMATCH
 _SQLITE_UNIQUE = frozenset({1555, 2067})  # SQLITE_CONSTRAINT_PRIMARYKEY, _UNIQUE
+_SQLITE_CANTOPEN = 14
 _QUOTED_VALUE = re.compile(r"((?:entry|value:?) )'(?:[^'\\]|\\.)*'")
 
 
@@ -160,6 +161,12 @@ def missing_table(driver: BaseException) -> bool:
     return module in ("sqlite3", "_sqlite3") and str(driver).startswith("no such table")
 
 
+def _sqlite_cannot_open(driver: BaseException) -> bool:
+    """True for SQLite's SQLITE_CANTOPEN: a file in a folder that is missing, or not allowed."""
+    _, _, sqlite_code = _codes(driver)
+    return sqlite_code is not None and sqlite_code & 0xFF == _SQLITE_CANTOPEN
+
+
 def _data_refused(driver: BaseException) -> bool:
     sqlstate, number, sqlite_code = _codes(driver)
     if sqlstate is not None:
@@ -200,6 +207,13 @@ def translated(error: BaseException, action: str, case_id: str | None = None) ->
             f"could not {action}: a table of the store is missing ({reason}): make the tables "
             "with create_schema(), or bring a database made by an earlier version up to date "
             "with upgrade(url) (`reintegration-fsm db upgrade`)",
+            retryable=False,
+            case_id=case_id,
+        )
+    if _sqlite_cannot_open(driver):
+        return StoreError(
+            f"could not {action}: the SQLite database file cannot be opened ({reason}): its "
+            "folder must exist, and the file and folder be readable and writable by this user",
             retryable=False,
             case_id=case_id,
         )

@@ -141,7 +141,8 @@ class SqlAlchemyStore:
             after the child's date of birth, or None for the protocol's `retention_years`.
 
     Raises:
-        StoreError: the URL names no usable database driver or dialect.
+        FormInvalid: `url_or_engine` is not a URL or an Engine, or another argument is wrong.
+        StoreError: the URL cannot be read, or names no installed database driver.
     """
 
     def __init__(
@@ -156,6 +157,13 @@ class SqlAlchemyStore:
         retention: RetentionPolicy | int | None = None,
     ) -> None:
         self.retention = retention_module.as_policy(retention)
+        if not isinstance(url_or_engine, str | URL | Engine):
+            raise FormInvalid(
+                "store",
+                "url_or_engine",
+                "must be a database URL (text, or SQLAlchemy's URL) or an Engine, not "
+                f"{type(url_or_engine).__name__}",
+            )
         arguments.calendar(calendar)
         arguments.engine_options(durable, busy_timeout)
         given = arguments.protocols(protocols)
