@@ -44,3 +44,15 @@ def test_an_error_within_a_larger_whole_keeps_every_problem() -> None:
     )
     one = FormInvalid("Pupil", "name", "must not be blank").within("history", "1", "open: ")
     assert str(one) == "history.1: open: Pupil.name: must not be blank"
+
+
+def test_a_wrong_kind_is_named_with_its_article() -> None:
+    """An integrator read "must be a ObligationKind"."""
+    from reintegration_fsm.records import Obligation
+
+    with pytest.raises(FormInvalid) as refused:
+        Obligation("x", "ap", None, "", None)  # type: ignore[arg-type]
+    assert refused.value.problems == (
+        ("kind", "must be an ObligationKind, not 'x'"),
+        ("owner", "must be a Party, not 'ap'"),
+    )

@@ -20,6 +20,7 @@ from reintegration_fsm.errors import (
     NotPermitted,
     ProtocolDefinitionError,
     ProtocolError,
+    a_or_an,
 )
 from reintegration_fsm.fields import NAME_LENGTH, identifier, is_day, plain_day, text_problem
 from reintegration_fsm.forms import (
@@ -744,7 +745,7 @@ class Reintegration:
             if value is None and argument.optional:
                 continue
             if not _is(value, argument.type):
-                kind = f"must be a {_type_name(argument.type)}, not {type(value).__name__}"
+                kind = f"must be {a_or_an(_type_name(argument.type))}, not {type(value).__name__}"
                 problems.append((argument.name, kind))
             elif argument.type is str:
                 problem = (

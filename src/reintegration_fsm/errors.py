@@ -198,6 +198,11 @@ class CaseNotFound(ProtocolError, KeyError):
         return f"no case {self.case_id!r}"
 
 
+def a_or_an(name: str) -> str:
+    """`name` after its indefinite article: "a Party", "an ObligationKind"."""
+    return f"{'an' if name[:1].lower() in 'aeiou' else 'a'} {name}"
+
+
 def describe(value: Any) -> str:
     """A short, safe rendering of a bad value for an error message."""
     text = repr(value)

@@ -13,7 +13,7 @@ from typing import Any, TypeGuard
 
 import attrs
 
-from reintegration_fsm.errors import describe
+from reintegration_fsm.errors import a_or_an, describe
 from reintegration_fsm.validation import fail
 
 Validator = Callable[[Any, "attrs.Attribute[Any]", Any], None]
@@ -183,7 +183,7 @@ def member(enum_type: type[enum.Enum], *, optional: bool = False) -> Validator:
             return
         if not isinstance(value, enum_type):
             raise fail(
-                instance, attribute, f"must be a {enum_type.__name__}, not {describe(value)}"
+                instance, attribute, f"must be {a_or_an(enum_type.__name__)}, not {describe(value)}"
             )
 
     return check
@@ -224,7 +224,7 @@ def each(item: Validator, container: type[Collection[Any]] = tuple) -> Validator
     def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
         if not isinstance(value, container):
             raise fail(
-                instance, attribute, f"must be a {container.__name__}, not {describe(value)}"
+                instance, attribute, f"must be {a_or_an(container.__name__)}, not {describe(value)}"
             )
         for element in value:
             item(instance, attribute, element)
@@ -239,7 +239,9 @@ def instance(kind: type[Any], *, optional: bool = False) -> Validator:
         if value is None and optional:
             return
         if not isinstance(value, kind):
-            raise fail(instance_, attribute, f"must be a {kind.__name__}, not {describe(value)}")
+            raise fail(
+                instance_, attribute, f"must be {a_or_an(kind.__name__)}, not {describe(value)}"
+            )
 
     return check
 

@@ -17,7 +17,7 @@ from typing import Any, ParamSpec, TypeVar
 import attrs
 from hypothesis.errors import InvalidArgument
 
-from reintegration_fsm.errors import FormInvalid, describe
+from reintegration_fsm.errors import FormInvalid, a_or_an, describe
 from reintegration_fsm.fields import is_day
 from reintegration_fsm.protocol.definition import DAYS_MOST
 
@@ -103,7 +103,7 @@ def instance(kind: type[Any]) -> Check:
     def check(value: Any) -> str | None:
         if isinstance(value, kind):
             return None
-        return f"must be a {kind.__name__}, not {type(value).__name__}"
+        return f"must be {a_or_an(kind.__name__)}, not {type(value).__name__}"
 
     return check
 
