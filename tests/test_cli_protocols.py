@@ -68,6 +68,20 @@ def test_a_protocol_file_that_is_not_utf_8_is_bad_input_naming_the_line(tmp_path
     assert "Traceback" not in result.output
 
 
+def test_check_refuses_a_step_only_a_host_could_fire_before_a_host_is_known(
+    tmp_path: Path,
+) -> None:
+    bad = tmp_path / "hosts.toml"
+    text = Path(EXAMPLE).read_text(encoding="utf-8")
+    bad.write_text(text + 'record_consent = ["host_head"]\n', encoding="utf-8")
+    result = invoke("protocol", "check", str(bad))
+    assert result.exit_code == 2
+    line = len(text.split("\n"))  # the [roles] table ends the file: the key is its last line
+    assert f"line {line}: roles.record_consent: only a host school's roles may fire it" in (
+        result.stderr
+    )
+
+
 def test_check_of_a_missing_file_is_bad_input(tmp_path: Path) -> None:
     result = invoke("protocol", "check", str(tmp_path / "nope.toml"))
     assert result.exit_code == 2

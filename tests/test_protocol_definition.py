@@ -27,6 +27,7 @@ from reintegration_fsm import (
     Protocol,
     ProtocolDefinitionError,
     Role,
+    Stage,
     Trigger,
     UnknownProtocol,
 )
@@ -830,6 +831,52 @@ def test_a_missing_or_folder_path_is_still_the_systems_error(tmp_path: Path) -> 
         Protocol.from_file(tmp_path / "missing.toml")
     with pytest.raises(IsADirectoryError):
         Protocol.from_file(tmp_path)
+
+
+def test_host_roles_alone_where_no_host_is_known_are_refused() -> None:
+    """A host school's staff act for the host school R15 checks them against, which no case has
+    before `identify_host`: a protocol giving consent to the host head alone passed `protocol
+    check`, and every case under it stopped at PROPOSED (a hostile pass on the testing
+    strategies found it)."""
+    error = refused(roles={**ROLES, "record_consent": {Role.HOST_HEAD}, "open": {Role.HOST_STAFF}})
+    assert [field for field, _, _ in error.problems] == ["roles.open", "roles.record_consent"]
+    assert error.problems[1][1] == (
+        "only a host school's roles may fire it, and no host school is known yet in the stages "
+        "it is fired in (proposed): no one could fire it"
+    )
+    assert "none: it opens the case" in error.problems[0][1]
+
+
+def test_a_host_school_is_unknown_only_before_identify_host_can_have_named_one() -> None:
+    from reintegration_fsm.protocol.steps import hostless_stages
+
+    assert hostless_stages() == {Stage.PROPOSED, Stage.CONSENTED, Stage.REFERRED}
+
+
+@pytest.mark.parametrize(
+    "roles",
+    [
+        {"start_placement": {Role.HOST_HEAD}},  # a host is known wherever it is fired
+        {"withdraw": {Role.HOST_HEAD}},  # and in some stages of withdraw's
+        {"record_consent": {Role.HOST_HEAD, Role.AP_HEAD}},  # the AP's head can
+    ],
+    ids=["start-placement", "withdraw", "with-another-party"],
+)
+def test_host_roles_where_a_host_may_be_known_are_allowed(roles: dict[str, set[Role]]) -> None:
+    protocol = attrs.evolve(WORCESTERSHIRE, id="hosts", roles={**ROLES, **roles})
+    assert all(protocol.roles[trigger] == frozenset(given) for trigger, given in roles.items())
+
+
+def test_host_roles_before_a_host_in_a_file_are_named_at_their_line() -> None:
+    error = refused_toml(HEADER + '[roles]\nidentify_host = ["host_head"]\n', "shire.toml")
+    assert error.problems == (
+        (
+            "roles.identify_host",
+            "only a host school's roles may fire it, and no host school is known yet in the "
+            "stages it is fired in (referred): no one could fire it",
+            7,
+        ),
+    )
 
 
 def test_a_file_missing_fields_names_its_other_problems_too() -> None:

@@ -14,7 +14,7 @@ import os
 import re
 import sys
 import types
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from importlib import resources
 from typing import Any
 
@@ -250,6 +250,17 @@ def _roles(value: Any) -> Any:
     return types.MappingProxyType(dict(sorted(converted.items())))
 
 
+RoleCheck = Callable[[Mapping[str, frozenset[Role]]], list[tuple[str, str]]]
+_ROLE_CHECKS: list[RoleCheck] = []
+"""Checks of well-formed roles against the steps (`roles.<trigger>`, problem), which the steps'
+module adds when it is imported (it is above this one, and every case runs on it)."""
+
+
+def add_role_check(check: RoleCheck) -> None:
+    """Check every protocol built from now on with `check` too, once its roles are well formed."""
+    _ROLE_CHECKS.append(check)
+
+
 def _check_roles(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     if not isinstance(value, Mapping):
         raise fail_definition(
@@ -272,6 +283,8 @@ def _check_roles(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> 
         (f"roles.{trigger}", "is missing: no role may fire it")
         for trigger in sorted(triggers - set(value))
     ]
+    if not problems:
+        problems = [found for check in _ROLE_CHECKS for found in check(value)]
     if problems:
         (field, problem), *more = problems
         raise fail_definition(instance, attribute, problem, field=field, more=more)

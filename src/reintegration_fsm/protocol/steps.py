@@ -38,6 +38,7 @@ from reintegration_fsm.forms import (
     UnsuccessfulOutcome,
     long_date,
 )
+from reintegration_fsm.protocol.definition import add_role_check
 from reintegration_fsm.protocol.duties import (
     CONSENT_TO_DELETION_BASIS,
     DELETION_BASIS,
@@ -56,6 +57,7 @@ from reintegration_fsm.protocol.payloads import (
 )
 from reintegration_fsm.records import Deadline, Obligation
 from reintegration_fsm.vocabulary import (
+    PARTY_OF_ROLE,
     Actor,
     DeadlineKind,
     ObligationKind,
@@ -63,6 +65,7 @@ from reintegration_fsm.vocabulary import (
     ReferralRoute,
     ReviewDecision,
     ReviewKind,
+    Role,
     Stage,
     Trigger,
 )
@@ -857,3 +860,52 @@ def check_steps(steps: Sequence[Step]) -> None:
 
 
 check_steps(STEPS)
+
+
+def _reached(start: set[Stage], steps: Sequence[Step]) -> set[Stage]:
+    """The stages `steps` lead to from `start`, `start` included."""
+    reached, changed = set(start), True
+    while changed:
+        changed = False
+        for step in steps:
+            if any(source in reached for source in step.sources):
+                for way in step.ways:
+                    if way.dest is not None and way.dest not in reached:
+                        reached.add(way.dest)
+                        changed = True
+    return reached
+
+
+def hostless_stages(steps: Sequence[Step] = STEPS) -> frozenset[Stage]:
+    """The stages a case is in only before its host school is known (`identify_host` names it):
+    there a host school's staff, whose organisation R15 checks against it, cannot act."""
+    identify = [step for step in steps if step.trigger is Trigger.IDENTIFY_HOST]
+    before = _reached({S.PROPOSED}, [step for step in steps if step not in identify])
+    named = {way.dest for step in identify for way in step.ways if way.dest is not None}
+    return frozenset(before - _reached(named, steps))
+
+
+_HOSTLESS = hostless_stages()
+
+
+def host_roles_before_a_host(roles: Mapping[str, frozenset[Role]]) -> list[tuple[str, str]]:
+    """The triggers a protocol lets only a host school's roles fire where no host school is
+    known yet (no one could ever fire them): each `(roles.<trigger>, problem)`."""
+    problems = []
+    for step in STEPS:
+        allowed = roles.get(step.name, frozenset())
+        if not allowed or any(PARTY_OF_ROLE[role] is not Party.HOST for role in allowed):
+            continue
+        if set(step.sources) <= _HOSTLESS:
+            stages = ", ".join(s.value for s in step.sources) or "none: it opens the case"
+            problems.append(
+                (
+                    f"roles.{step.name}",
+                    f"only a host school's roles may fire it, and no host school is known yet "
+                    f"in the stages it is fired in ({stages}): no one could fire it",
+                )
+            )
+    return problems
+
+
+add_role_check(host_roles_before_a_host)
