@@ -819,7 +819,11 @@ def test_a_file_that_is_not_utf_8_names_its_line_and_byte(tmp_path: Path) -> Non
     with pytest.raises(ProtocolDefinitionError) as caught:
         Protocol.from_file(path)
     offset = len(HEADER) + len('title = "Ynys M')
-    assert (caught.value.path, caught.value.line) == (str(path), 6)
+    assert (caught.value.field, caught.value.path, caught.value.line) == (
+        definition.WHOLE_FILE,
+        str(path),
+        6,
+    )
     assert caught.value.problem == (
         f"not UTF-8 text (byte 0xf4 at offset {offset} cannot be read); save the file as UTF-8"
     )
@@ -848,9 +852,11 @@ def test_host_roles_alone_where_no_host_is_known_are_refused() -> None:
 
 
 def test_a_host_school_is_unknown_only_before_identify_host_can_have_named_one() -> None:
-    from reintegration_fsm.protocol.steps import hostless_stages
+    from reintegration_fsm.protocol.steps import STEPS, hostless_stages
 
     assert hostless_stages() == {Stage.PROPOSED, Stage.CONSENTED, Stage.REFERRED}
+    # Whatever order the steps are declared in (a stage reached through a later step counts).
+    assert hostless_stages(tuple(reversed(STEPS))) == hostless_stages()
 
 
 @pytest.mark.parametrize(

@@ -45,6 +45,7 @@ PROSE = {
     ("check_steps", ", "),
     ("_check_roles", ", "),
     ("_set_of", ", "),
+    ("host_roles_before_a_host", ", "),
 }
 """(function, string): separators that only join or punctuate a sentence."""
 DATA = {("_read_toml", "line (\\d+)")}

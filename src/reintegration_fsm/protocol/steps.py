@@ -893,10 +893,10 @@ def host_roles_before_a_host(roles: Mapping[str, frozenset[Role]]) -> list[tuple
     known yet (no one could ever fire them): each `(roles.<trigger>, problem)`."""
     problems = []
     for step in STEPS:
-        allowed = roles.get(step.name, frozenset())
+        allowed = roles[step.name]  # every trigger's, or the roles were refused before this
         if not allowed or any(PARTY_OF_ROLE[role] is not Party.HOST for role in allowed):
             continue
-        if set(step.sources) <= _HOSTLESS:
+        if _HOSTLESS.issuperset(step.sources):
             stages = ", ".join(s.value for s in step.sources) or "none: it opens the case"
             problems.append(
                 (
