@@ -325,7 +325,8 @@ def test_a_database_that_exists_keeps_its_mode(tmp_path: Path) -> None:
     with raw_sqlite(path) as conn:
         conn.execute("CREATE TABLE their_own (x INTEGER)")
     path.chmod(0o640)
-    SqlAlchemyStore(f"sqlite:///{path}").create_schema()
+    with SqlAlchemyStore(f"sqlite:///{path}") as store:
+        store.create_schema()
     assert stat.S_IMODE(path.stat().st_mode) == 0o640
 
 

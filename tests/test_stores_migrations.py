@@ -430,17 +430,17 @@ def test_the_state_revision_fills_each_cases_state_by_replay_and_drops_it_again(
 def test_data_at_rest_reads_back_as_recorded_even_when_a_history_lacks_a_default() -> None:
     """A revision-1 history lacks fields that now have defaults: its data is kept in full
     (`{"$full": ...}`), the rest at rest; every case loads as saved and verifies."""
-    store = SqlAlchemyStore("sqlite://", calendar=CALENDAR)
-    store.create_schema()
-    cases = [item.case for item in revision_1_cases()]
-    for case in cases:
-        store.save(case)
-        assert store.load(case.case_id) == case
-    assert list(SqlAlchemyStore(store.engine, calendar=CALENDAR).load_all()) == sorted(
-        cases, key=lambda case: case.case_id
-    )
-    assert store.verify() == []
-    texts = [entry["data"] for case in cases for entry in store_rows(store, case.case_id)]
+    with SqlAlchemyStore("sqlite://", calendar=CALENDAR) as store:
+        store.create_schema()
+        cases = [item.case for item in revision_1_cases()]
+        for case in cases:
+            store.save(case)
+            assert store.load(case.case_id) == case
+        assert list(SqlAlchemyStore(store.engine, calendar=CALENDAR).load_all()) == sorted(
+            cases, key=lambda case: case.case_id
+        )
+        assert store.verify() == []
+        texts = [entry["data"] for case in cases for entry in store_rows(store, case.case_id)]
     assert any(text.startswith('{"$full":') for text in texts)
     assert any(not text.startswith('{"$full":') for text in texts)
     assert all(json.loads(text) for text in texts)  # readable JSON, every one
