@@ -1832,6 +1832,33 @@ class SqlStoreContract(StoreContract):
             assert refused.value.__cause__ is None
         store.close()
 
+    def test_a_stream_left_half_read_is_ended_when_its_engine_is_disposed(
+        self, store: Store
+    ) -> None:
+        """A `load_all()` stream still open when the store that made its engine closes (its
+        own or a view's): `close()` ends it first, so that its connection is closed with the
+        others, not left for the collector (where from Python 3.13 a SQLite connection warns),
+        and going on with it raises the closed store's `StoreError` instead of reading on."""
+        assert isinstance(store, SqlAlchemyStore)
+        for number in range(1, 4):
+            store.save(built(f"case-0{number}", 2))
+        url = store.engine.url.render_as_string(hide_password=False)
+        owner = SqlAlchemyStore(url, calendar=CALENDAR)  # made from a URL: it owns the engine
+        made: list[Any] = []
+        closed: list[Any] = []
+        sa.event.listen(owner.engine, "connect", lambda dbapi, _record: made.append(dbapi))
+        sa.event.listen(owner.engine, "close", lambda dbapi, _record: closed.append(dbapi))
+        streams = [owner.load_all(), owner.for_authority(AUTHORITY).load_all()]
+        for stream in streams:
+            assert next(stream).case_id == "case-01"
+        owner.close()
+        assert made
+        assert sorted(map(id, made)) == sorted(map(id, closed))
+        for stream in streams:
+            with pytest.raises(StoreError, match="the store was closed") as refused:
+                next(stream)
+            assert not refused.value.retryable
+
     def stock(self, store: Store, count: int, other_every: int = 0) -> None:
         """`count` cases of different lengths; with `other_every`, every such case another
         authority's."""

@@ -313,8 +313,9 @@ def test_verify_says_on_stderr_how_much_it_checked_and_how_fast(demo_db: str) ->
     """One line at the end, on stderr: stdout stays the verdict (or the problems)."""
     sound = invoke(demo_db, "verify")
     assert sound.exit_code == 0, sound.output
-    cases = len(SqlAlchemyStore(demo_db).cases())
-    transitions = sum(len(c.history) for c in SqlAlchemyStore(demo_db).load_all())
+    with SqlAlchemyStore(demo_db) as store:
+        cases = len(store.cases())
+        transitions = sum(len(c.history) for c in store.load_all())
     assert re.fullmatch(
         rf"checked {cases:,} cases, {transitions:,} transitions in \d+\.\d s "
         r"\([\d,]+ transitions/s\)\n",
@@ -736,10 +737,12 @@ def test_a_store_another_writer_filled_meanwhile_is_kept(
 ) -> None:
     """A new file that holds a case when the import fails (another writer's) is not removed."""
     file = write(tmp_path / "one.json", json_out(invoke(demo_db, "export", "DEMO-0001")))
-    other = SqlAlchemyStore(demo_db).load("DEMO-0003")
+    with SqlAlchemyStore(demo_db) as store:
+        other = store.load("DEMO-0003")
 
     def fail(self: SqlAlchemyStore, *_: Any, **__: Any) -> int:
-        SqlAlchemyStore(empty_db).save(other)
+        with SqlAlchemyStore(empty_db) as another_writer:
+            another_writer.save(other)
         raise StoreError("the connection was lost", retryable=True)
 
     monkeypatch.setattr(SqlAlchemyStore, "import_histories", fail)

@@ -326,27 +326,30 @@ def test_retention_lists_then_applies_and_keeps_the_evidence(
     assert early.exit_code == 2, early.output  # 2040 is years ahead of today
     assert "apply_retention.on: 2040-01-01 is more than a year ahead" in early.stderr
     clock(dt.date.fromisoformat(PAST_RETENTION))  # the run is dated the day it is done
-    store = SqlAlchemyStore(demo_db, calendar=SchoolCalendar.sample())
-    year = (json_date("2025-09-01"), json_date("2027-08-31"))
-    ledger = store.ledger(*year)
-    before = {c.case_id: store.load(c.case_id) for c in store.cases()}
-    checkpoint = tmp_path / "before.json"
-    ok(invoke(demo_db, "checkpoint", "-o", str(checkpoint)))
-    applied = ok(invoke(demo_db, "retention", "--on", PAST_RETENTION, "--apply", *OFFICER)).stdout
-    assert applied.count("redacted") == 4
-    assert (
-        "still extends it" in ok(invoke(demo_db, "verify", "--checkpoint", str(checkpoint))).stdout
-    )
-    assert store.ledger(*year) == ledger != []
-    for case_id, was in before.items():
-        now = store.load(case_id)
-        assert (now.stage, now.deadlines, now.obligations, now.departures) == (
-            was.stage,
-            was.deadlines,
-            was.obligations,
-            was.departures,
+    with SqlAlchemyStore(demo_db, calendar=SchoolCalendar.sample()) as store:
+        year = (json_date("2025-09-01"), json_date("2027-08-31"))
+        ledger = store.ledger(*year)
+        before = {c.case_id: store.load(c.case_id) for c in store.cases()}
+        checkpoint = tmp_path / "before.json"
+        ok(invoke(demo_db, "checkpoint", "-o", str(checkpoint)))
+        applied = ok(
+            invoke(demo_db, "retention", "--on", PAST_RETENTION, "--apply", *OFFICER)
+        ).stdout
+        assert applied.count("redacted") == 4
+        assert (
+            "still extends it"
+            in ok(invoke(demo_db, "verify", "--checkpoint", str(checkpoint))).stdout
         )
-        assert now.pupil.name.startswith("(redacted on 2040-01-01: retention period ended ")
+        assert store.ledger(*year) == ledger != []
+        for case_id, was in before.items():
+            now = store.load(case_id)
+            assert (now.stage, now.deadlines, now.obligations, now.departures) == (
+                was.stage,
+                was.deadlines,
+                was.obligations,
+                was.departures,
+            )
+            assert now.pupil.name.startswith("(redacted on 2040-01-01: retention period ended ")
     exported = ok(invoke(demo_db, "export", "--all")).stdout
     for case in before.values():
         assert case.pupil.name not in exported

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -420,14 +420,14 @@ def edge_caseload() -> list[Reintegration]:
 
 
 @pytest.fixture(params=["memory", "sqlite"])
-def edge_store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
+def edge_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     """The edge caseload in one store of both authorities: in memory or on a SQLite file."""
     if request.param == "memory":
-        store: Store = InMemoryStore(calendar=CALENDAR)
-    else:
-        store = SqlAlchemyStore(f"sqlite:///{tmp_path / 'figures.sqlite'}", calendar=CALENDAR)
+        yield stored(*edge_caseload(), store=InMemoryStore(calendar=CALENDAR))
+        return
+    with SqlAlchemyStore(f"sqlite:///{tmp_path / 'figures.sqlite'}", calendar=CALENDAR) as store:
         store.create_schema()
-    return stored(*edge_caseload(), store=store)
+        yield stored(*edge_caseload(), store=store)
 
 
 def test_names_differing_by_case_or_a_trailing_space_are_kept_apart(edge_store: Store) -> None:
@@ -569,53 +569,53 @@ def test_the_cli_gives_the_librarys_figures_for_imported_histories(
     )
     url = f"sqlite:///{folder / 'imported.sqlite'}"
     assert f"imported {len(cases)} case(s)" in invoke(url, "import", str(bundle)).stdout
-    store = SqlAlchemyStore(url, calendar=CALENDAR)
-    for authority in (None, *AUTHORITIES):
-        scope = () if authority is None else ("--authority", authority)
-        scoped = store if authority is None else store.for_authority(authority)
-        year = YEARS[0]
-        shown = json.loads(
-            invoke(url, "weightings", "--year", "2025/26", *scope, "--format", "json").stdout
-        )
-        totals = weightings_agree(scoped, year.start, year.end)
-        assert {row["school"]: row["net_points"] for row in shown["schools"]} == totals
-        ledger = scoped.ledger(year.start, year.end)
-        assert [row["case_id"] for row in shown["ledger"]] == [e.case_id for e in ledger]
-        for row in shown["schools"]:
-            ins = sum(e.school == row["school"] and e.points > 0 for e in ledger)
-            assert (row["moves_in"], row["moves_out"]) == (
-                ins,
-                sum(e.school == row["school"] for e in ledger) - ins,
+    with SqlAlchemyStore(url, calendar=CALENDAR) as store:
+        for authority in (None, *AUTHORITIES):
+            scope = () if authority is None else ("--authority", authority)
+            scoped = store if authority is None else store.for_authority(authority)
+            year = YEARS[0]
+            shown = json.loads(
+                invoke(url, "weightings", "--year", "2025/26", *scope, "--format", "json").stdout
             )
-        report = json.loads(
-            invoke(url, "report", "--year", "2025/26", *scope, "--format", "json").stdout
-        )
-        expected = report_agrees(scoped, year, year.end)
-        assert oracle.library_view(report) == expected
-        on = D(2026, 6, 30)
-        listed = json.loads(
-            invoke(url, "due", "--on", on.isoformat(), *scope, "--format", "json").stdout
-        )
-        expected_due = due_agrees(scoped, on)
-        for row in listed:
-            if row["status"] == "overdue":
-                late = DAYS.between(D.fromisoformat(row["due"]), on)
-                assert (row["late"], row["late_unit"]) == (late, "school days")
-            else:
-                assert row["late"] is None
-        assert (
-            sorted(
-                (
+            totals = weightings_agree(scoped, year.start, year.end)
+            assert {row["school"]: row["net_points"] for row in shown["schools"]} == totals
+            ledger = scoped.ledger(year.start, year.end)
+            assert [row["case_id"] for row in shown["ledger"]] == [e.case_id for e in ledger]
+            for row in shown["schools"]:
+                ins = sum(e.school == row["school"] and e.points > 0 for e in ledger)
+                assert (row["moves_in"], row["moves_out"]) == (
+                    ins,
+                    sum(e.school == row["school"] for e in ledger) - ins,
+                )
+            report = json.loads(
+                invoke(url, "report", "--year", "2025/26", *scope, "--format", "json").stdout
+            )
+            expected = report_agrees(scoped, year, year.end)
+            assert oracle.library_view(report) == expected
+            on = D(2026, 6, 30)
+            listed = json.loads(
+                invoke(url, "due", "--on", on.isoformat(), *scope, "--format", "json").stdout
+            )
+            expected_due = due_agrees(scoped, on)
+            for row in listed:
+                if row["status"] == "overdue":
+                    late = DAYS.between(D.fromisoformat(row["due"]), on)
+                    assert (row["late"], row["late_unit"]) == (late, "school days")
+                else:
+                    assert row["late"] is None
+            assert (
+                sorted(
                     (
-                        r["case_id"],
-                        r["kind"],
-                        None if r["due"] is None else D.fromisoformat(r["due"]),
-                        r["item"],
-                        r["owner"],
-                    )
-                    for r in listed
-                ),
-                key=oracle.due_order,
+                        (
+                            r["case_id"],
+                            r["kind"],
+                            None if r["due"] is None else D.fromisoformat(r["due"]),
+                            r["item"],
+                            r["owner"],
+                        )
+                        for r in listed
+                    ),
+                    key=oracle.due_order,
+                )
+                == expected_due
             )
-            == expected_due
-        )

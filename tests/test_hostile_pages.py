@@ -119,7 +119,8 @@ def test_the_librarys_own_pages_hold_no_bidirectional_control(hostile_db: str) -
     """An MIS rendering through the library, not the command line, got the override as it was:
     only the command line showed it as an escape. Now `documents.render_html`, `render_text`
     and the report's `render_html` do, and the command line uses the same function."""
-    case = SqlAlchemyStore(hostile_db).load(CASE)
+    with SqlAlchemyStore(hostile_db) as store:
+        case = store.load(CASE)
     year = academic_year("2025/26")
     report = render_html(figures([case], year, on=year.end), made_on=year.end)
     for name, text in {

@@ -77,8 +77,8 @@ def test_a_form_refuses_a_day_written_otherwise_naming_the_field(text: str) -> N
 
 
 def test_a_meeting_refuses_a_time_written_otherwise(demo_db: str) -> None:
-    store = SqlAlchemyStore(demo_db)
-    history = store.load("DEMO-0001").history
+    with SqlAlchemyStore(demo_db) as store:
+        history = store.load("DEMO-0001").history
     meeting = next(t for t in history if t.trigger == "hold_initial_meeting")
     form = unstructure(meeting.data["meeting"])
     written = structure(form, InitialMeeting)

@@ -325,7 +325,8 @@ def test_a_database_that_exists_keeps_its_mode(tmp_path: Path) -> None:
     with raw_sqlite(path) as conn:
         conn.execute("CREATE TABLE their_own (x INTEGER)")
     path.chmod(0o640)
-    SqlAlchemyStore(f"sqlite:///{path}").create_schema()
+    with SqlAlchemyStore(f"sqlite:///{path}") as store:
+        store.create_schema()
     assert stat.S_IMODE(path.stat().st_mode) == 0o640
 
 
@@ -646,7 +647,8 @@ def test_a_callers_in_memory_engine_of_a_database_per_thread_serves_its_own_thre
     """A caller's engine on an in-memory database with SQLAlchemy's default pool (one
     connection, and so one database, per thread) cannot be shared: another thread is refused,
     saying why, instead of finding an empty database."""
-    store = SqlAlchemyStore(sa.create_engine("sqlite://"), calendar=CALENDAR)
+    engine = sa.create_engine("sqlite://")
+    store = SqlAlchemyStore(engine, calendar=CALENDAR)
     store.create_schema()
     store.save(built("case-01", 3))
     found: list[BaseException] = []
@@ -666,6 +668,7 @@ def test_a_callers_in_memory_engine_of_a_database_per_thread_serves_its_own_thre
     assert not refused.retryable
     assert store.load("case-01").version == 3
     store.close()
+    engine.dispose()  # the caller's: the store leaves it open
 
 
 @pytest.mark.parametrize(

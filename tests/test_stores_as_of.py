@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import attrs
@@ -31,15 +31,15 @@ def _renamed(run: ProtocolRun) -> ProtocolRun:
 
 
 @pytest.fixture(params=["memory", "sqlite"])
-def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[], Store]:
+def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[[], Store]]:
     """A store of each kind, one per test (examples add their own cases to it)."""
     if request.param == "memory":
-        store: Store = InMemoryStore(calendar=CALENDAR)
-    else:
-        sql = SqlAlchemyStore(f"sqlite:///{tmp_path / 'runs.db'}", calendar=CALENDAR)
+        memory = InMemoryStore(calendar=CALENDAR)
+        yield lambda: memory
+        return
+    with SqlAlchemyStore(f"sqlite:///{tmp_path / 'runs.db'}", calendar=CALENDAR) as sql:
         sql.create_schema()
-        store = sql
-    return lambda: store
+        yield lambda: sql
 
 
 SETTINGS = settings(

@@ -38,7 +38,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     """An empty store schema on each engine, by URL (worker processes open their own)."""
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'race.db'}"
-        SqlAlchemyStore(url).create_schema()
+        with SqlAlchemyStore(url) as store:
+            store.create_schema()
         yield url
         return
     url = request.getfixturevalue(f"{request.param.replace('postgresql', 'postgres')}_url")

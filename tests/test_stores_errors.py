@@ -228,8 +228,10 @@ def test_a_server_refusing_the_url_is_not_worth_retrying(
 
 
 def test_a_missing_schema_is_a_store_error_not_a_driver_error(tmp_path: Path) -> None:
-    store = SqlAlchemyStore(f"sqlite:///{tmp_path / 'empty.db'}", calendar=CALENDAR)
-    with pytest.raises(StoreError) as refused:
+    with (
+        SqlAlchemyStore(f"sqlite:///{tmp_path / 'empty.db'}", calendar=CALENDAR) as store,
+        pytest.raises(StoreError) as refused,
+    ):
         store.save(built("case-01", 1))
     assert not refused.value.retryable
     assert "save case 'case-01'" in str(refused.value)
@@ -263,10 +265,10 @@ def test_an_engine_in_autocommit_is_refused_before_anything_is_written(
         not (tmp_path / "cases.db").exists()
         or sa.inspect(sa.create_engine(urls[0])).get_table_names() == []
     )
-    store = SqlAlchemyStore(urls[0], calendar=CALENDAR)  # the same database, as it should be
-    store.create_schema()
-    store.save(built("ac-01", 2))
-    assert store.verify() == []
+    with SqlAlchemyStore(urls[0], calendar=CALENDAR) as store:  # the same database, as it should be
+        store.create_schema()
+        store.save(built("ac-01", 2))
+        assert store.verify() == []
 
 
 def test_a_driver_opening_connections_in_autocommit_is_refused(

@@ -159,6 +159,7 @@ def test_hex_bytes_binds_hex_as_bytes_and_reads_bytes_as_hex() -> None:
         ).scalar() == bytes.fromhex(value)
         assert conn.execute(sa.select(table.c.h).where(table.c.h == value)).scalar() == value
         assert conn.execute(sa.select(sa.func.count()).where(table.c.h.is_(None))).scalar() == 1
+    engine.dispose()
 
 
 def test_a_database_not_upgraded_to_0006_is_refused_with_the_way_out(tmp_path: Path) -> None:
@@ -188,3 +189,4 @@ def test_a_database_not_upgraded_to_0006_is_refused_with_the_way_out(tmp_path: P
         store.history("case-01")
     upgrade(engine)
     assert store.history("case-01") == case.history
+    engine.dispose()  # the test's own: the store leaves a caller's engine open

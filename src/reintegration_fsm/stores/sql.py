@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import inspect
 import itertools
 import sys
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+import weakref
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -121,6 +123,11 @@ _CHUNK = 500
 
 _VERIFY_BATCH = 500
 """Cases `verify()` checks per range of case ids."""
+
+_streams: weakref.WeakKeyDictionary[Engine, weakref.WeakSet[Generator[Reintegration, None, None]]]
+_streams = weakref.WeakKeyDictionary()
+"""The `load_all()` streams not yet finished on each engine (their reading half, which holds a
+connection while it runs), for the store that disposes the engine to end first (`close`)."""
 
 
 class SqlAlchemyStore:
@@ -373,9 +380,16 @@ class SqlAlchemyStore:
         The store is then closed: every later call but `close()` raises `StoreError`
         (`retryable` False) saying so, whoever made the engine, instead of opening new
         connections unasked (or, for an in-memory SQLite database, finding it gone).
+
+        A `load_all()` stream on the engine it disposes (the store's own, or a view's) that is
+        not finished is ended first, so that its connection is closed with the others rather
+        than left for the garbage collector; going on with it raises that `StoreError` too.
         """
         self._guard.closed = True
         if self._owns_engine:
+            for reading in list(_streams.pop(self.engine, ())):
+                with contextlib.suppress(ValueError):  # being read in another thread this instant
+                    reading.close()
             self.engine.dispose()
 
     @property
@@ -980,6 +994,11 @@ class SqlAlchemyStore:
         return self._stream(sorted(given))
 
     def _stream(self, wanted: list[str] | None) -> Iterator[Reintegration]:
+        reading = self._read_stream(wanted)
+        _streams.setdefault(self.engine, weakref.WeakSet()).add(reading)
+        return _until_ended(reading)
+
+    def _read_stream(self, wanted: list[str] | None) -> Generator[Reintegration, None, None]:
         log = transitions.c
         query = streaming.log_query()
         if self.authority is not None:
@@ -1576,6 +1595,25 @@ def _within(table: Table, low: str | None, high: str | None) -> list[Any]:
     if high is not None:
         bounds.append(table.c.case_id <= high)
     return bounds
+
+
+def _until_ended(reading: Generator[Reintegration, None, None]) -> Iterator[Reintegration]:
+    """The cases `reading` yields; once the store that disposes its engine has ended it half
+    way (`SqlAlchemyStore.close`), the closed store's `StoreError`, not a stream cut short
+    without a word."""
+    with contextlib.closing(reading):
+        while True:
+            if inspect.getgeneratorstate(reading) == inspect.GEN_CLOSED:
+                raise StoreError(
+                    "could not load_all: the store was closed (close() was called) before the "
+                    "stream ended; open a new store to use the database again",
+                    retryable=False,
+                )
+            try:
+                case = next(reading)
+            except StopIteration:
+                return
+            yield case
 
 
 class _Rereading:

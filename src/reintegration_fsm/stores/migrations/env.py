@@ -34,6 +34,8 @@ else:
     else:
         # As the store makes it: parameters hidden, a new SQLite file readable by its owner only.
         engine, _ = open_engine(str(config.get_main_option("sqlalchemy.url")))
-        with engine.begin() as conn:
-            _run(conn)
-        engine.dispose()
+        try:
+            with engine.begin() as conn:
+                _run(conn)
+        finally:  # a run that fails too: its connection is in the pool
+            engine.dispose()
