@@ -484,6 +484,9 @@ SETTINGS = settings(
     max_examples=60,
     stateful_step_count=40,
     deadline=None,
+    # The same runs every time: random ones missed ENDING or UNSUCCESSFUL about once in ten
+    # runs (seen on Python 3.13), failing the coverage check below on no fault of the library.
+    derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
 
