@@ -164,7 +164,11 @@ def missing_table(driver: BaseException) -> bool:
 def _sqlite_cannot_open(driver: BaseException) -> bool:
     """True for SQLite's SQLITE_CANTOPEN: a file in a folder that is missing, or not allowed."""
     _, _, sqlite_code = _codes(driver)
-    return sqlite_code is not None and sqlite_code & 0xFF == _SQLITE_CANTOPEN
+    if sqlite_code is not None:
+        return sqlite_code & 0xFF == _SQLITE_CANTOPEN
+    # Python 3.10's sqlite3 gives no code: SQLite's own words for that code, then.
+    module = type(driver).__module__.partition(".")[0]
+    return module in ("sqlite3", "_sqlite3") and str(driver) == "unable to open database file"
 
 
 def _data_refused(driver: BaseException) -> bool:
