@@ -820,6 +820,20 @@ STEP: Mapping[str, Step] = {step.name: step for step in STEPS}
 """Each step by its trigger's name."""
 
 
+def _reached(start: set[Stage], steps: Sequence[Step]) -> set[Stage]:
+    """The stages `steps` lead to from `start`, `start` included."""
+    reached, changed = set(start), True
+    while changed:
+        changed = False
+        for step in steps:
+            if any(source in reached for source in step.sources):
+                for way in step.ways:
+                    if way.dest is not None and way.dest not in reached:
+                        reached.add(way.dest)
+                        changed = True
+    return reached
+
+
 def check_steps(steps: Sequence[Step]) -> None:
     """Refuse an inconsistent declaration: a trigger declared twice or never, a way out of a final
     stage, a stage nothing reaches, or a step with several outcomes and one without a condition.
@@ -844,36 +858,12 @@ def check_steps(steps: Sequence[Step]) -> None:
                 raise ProtocolDefinitionError(step.name, f"leaves the final stage {source.value}")
         if not step.sources and step.trigger is not Trigger.OPEN:
             raise ProtocolDefinitionError(step.name, "can be fired in no stage")
-    reached = {S.PROPOSED}
-    changed = True
-    while changed:
-        changed = False
-        for step in steps:
-            for way in step.ways:
-                new = way.dest is not None and way.dest not in reached
-                if new and any(source in reached for source in step.sources):
-                    reached.add(way.dest)  # type: ignore[arg-type]
-                    changed = True
-    unreachable = sorted(stage.value for stage in set(Stage) - reached)
+    unreachable = sorted(stage.value for stage in set(Stage) - _reached({S.PROPOSED}, steps))
     if unreachable:
         raise ProtocolDefinitionError("stages", f"nothing reaches {', '.join(unreachable)}")
 
 
 check_steps(STEPS)
-
-
-def _reached(start: set[Stage], steps: Sequence[Step]) -> set[Stage]:
-    """The stages `steps` lead to from `start`, `start` included."""
-    reached, changed = set(start), True
-    while changed:
-        changed = False
-        for step in steps:
-            if any(source in reached for source in step.sources):
-                for way in step.ways:
-                    if way.dest is not None and way.dest not in reached:
-                        reached.add(way.dest)
-                        changed = True
-    return reached
 
 
 def hostless_stages(steps: Sequence[Step] = STEPS) -> frozenset[Stage]:
