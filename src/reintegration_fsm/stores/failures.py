@@ -54,6 +54,8 @@ _SQLITE_RETRY = frozenset({5, 6})  # SQLITE_BUSY, SQLITE_LOCKED
 _SQLITE_DATA = frozenset({18, 20})  # SQLITE_TOOBIG, SQLITE_MISMATCH
 _SQLITE_UNIQUE = frozenset({1555, 2067})  # SQLITE_CONSTRAINT_PRIMARYKEY, _UNIQUE
 _SQLITE_CANTOPEN = 14
+_SQLITE = frozenset({"sqlite3", "_sqlite3"})
+"""The packages of SQLite's driver errors."""
 _QUOTED_VALUE = re.compile(r"((?:entry|value:?) )'(?:[^'\\]|\\.)*'")
 
 
@@ -66,9 +68,12 @@ def conflict(case_id: str, expected: int, found: int | None, message: str) -> Co
 
 def is_database_error(error: BaseException) -> bool:
     """True for SQLAlchemy's exceptions and any database driver's."""
-    return isinstance(error, SQLAlchemyError) or (
-        type(error).__module__.partition(".")[0] in DRIVERS
-    )
+    return isinstance(error, SQLAlchemyError) or _package(error) in DRIVERS
+
+
+def _package(error: BaseException) -> str:
+    """The top-level package of the error's class (`sqlite3`, `psycopg`, `pymysql`...)."""
+    return type(error).__module__.partition(".")[0]
 
 
 @contextmanager
@@ -157,8 +162,7 @@ def missing_table(driver: BaseException) -> bool:
         return number == 1146  # ER_NO_SUCH_TABLE
     # SQLite's SQLITE_ERROR covers every bad statement; its words name this one (and a table
     # name, never a row's values).
-    module = type(driver).__module__.partition(".")[0]
-    return module in ("sqlite3", "_sqlite3") and str(driver).startswith("no such table")
+    return _package(driver) in _SQLITE and str(driver).startswith("no such table")
 
 
 def _sqlite_cannot_open(driver: BaseException) -> bool:
@@ -167,8 +171,7 @@ def _sqlite_cannot_open(driver: BaseException) -> bool:
     if sqlite_code is not None:
         return sqlite_code & 0xFF == _SQLITE_CANTOPEN
     # Python 3.10's sqlite3 gives no code: SQLite's own words for that code, then.
-    module = type(driver).__module__.partition(".")[0]
-    return module in ("sqlite3", "_sqlite3") and str(driver) == "unable to open database file"
+    return _package(driver) in _SQLITE and str(driver) == "unable to open database file"
 
 
 def _data_refused(driver: BaseException) -> bool:
@@ -287,7 +290,7 @@ def _codes(driver: BaseException) -> tuple[str | None, int | None, int | None]:
     MariaDB's are classified by their error number.
     """
     args = getattr(driver, "args", ())
-    if type(driver).__module__.partition(".")[0] in ("pymysql", "MySQLdb", "mysql", "mariadb"):
+    if _package(driver) in ("pymysql", "MySQLdb", "mysql", "mariadb"):
         if args and isinstance(args[0], int) and not isinstance(args[0], bool):
             return None, args[0], None
         return None, None, None
