@@ -44,6 +44,7 @@ from reintegration_fsm.stores.rows import (
 from scenario import (
     ADMISSIONS,
     AP_HEAD,
+    AP_SETTING,
     AUTHORITY,
     CONSENTED,
     HOST_HEAD,
@@ -713,7 +714,15 @@ class EvidenceContract:
                 if prefix:
                     reference.save(Reintegration.replay(prefix, CALENDAR))
             assert due_as_of(store, day) == reference.due(day), day
+            # A school's list, from the schools as they stood (no host before it was found).
+            for school in (HOST_SCHOOL, AP_SETTING):
+                expected = reference.due(day, school=school)
+                assert due_as_of(store, day, school=school) == expected, (day, school)
         assert due_as_of(store, dt.date(2026, 3, 1)) != store.due(dt.date(2026, 3, 1))
+        assert due_as_of(store, REFERRED, school=HOST_SCHOOL) == []  # no host yet
+        assert due_as_of(store, SUCCEEDED, school=HOST_SCHOOL) != []
+        with pytest.raises(FormInvalid, match=r"due\.school"):
+            due_as_of(store, SUCCEEDED, school=b"a school")  # type: ignore[arg-type]
 
     # -- retention -----------------------------------------------------------------------------
     def test_retention_lists_only_the_cases_past_it(self, store: Store) -> None:

@@ -572,6 +572,40 @@ class StoreContract:
         assert note.owner is Party.LA
         assert store.verify() == []
 
+    def test_due_for_a_school_lists_only_the_cases_with_that_ap_setting_or_host(
+        self, store: Store
+    ) -> None:
+        """`due(on, school=)`: what binds for one school's cases, as `cases(school=)` finds
+        them; a scoped store's list leaves another authority's cases out."""
+        store.save(built("case-01", 7))  # in placement at HOST_SCHOOL
+        store.save(hosted_by("case-02", "Oakhurst Academy"))
+        store.save(built("case-03", 3))  # referred: no host yet
+        store.save(built("case-04", 7, OTHER_AUTHORITY))
+        far = dt.date(2027, 1, 1)
+        everything = store.due(far)
+
+        def of(school: str) -> list[DueItem]:
+            ids = {summary.case_id for summary in store.cases(school=school)}
+            return [item for item in everything if item.case_id in ids]
+
+        host = store.due(far, school=HOST_SCHOOL)
+        assert {item.case_id for item in host} == {"case-01", "case-04"}
+        assert host == of(HOST_SCHOOL)
+        assert any(item.due is not None for item in host)  # dated ones first, as ever
+        assert any(item.due is None for item in host)
+        oakhurst = store.due(far, school="Oakhurst Academy")
+        assert {item.case_id for item in oakhurst} == {"case-02"}
+        assert oakhurst == of("Oakhurst Academy")
+        assert store.due(far, school=AP_SETTING) == everything
+        assert store.due(far, school="Nowhere Academy") == []
+        assert store.due(far, school=HOST_SCHOOL.upper()) == []  # a name is matched as written
+        assert store.due(REFERRED, school="Oakhurst Academy") == []  # opened after it
+        opened = store.due(HOST_FOUND, school="Oakhurst Academy")
+        assert opened == [item for item in store.due(HOST_FOUND) if item.case_id == "case-02"]
+        assert opened != []
+        scoped = store.for_authority(AUTHORITY)
+        assert {item.case_id for item in scoped.due(far, school=HOST_SCHOOL)} == {"case-01"}
+
     def test_taken_names_the_ids_in_use_by_any_authority(self, store: Store) -> None:
         store.save(built("case-01", 1))
         store.save(built("case-02", 1, authority=OTHER_AUTHORITY))
@@ -593,6 +627,8 @@ class StoreContract:
         assert [c.case_id for c in store.cases(school=spaced)] == ["case-02"]
         assert [c.case_id for c in store.cases(school=HOST_SCHOOL)] == ["case-01"]
         later = dt.date(2026, 12, 31)
+        assert {item.case_id for item in store.due(later, school=spaced)} == {"case-02"}
+        assert {item.case_id for item in store.due(later, school=HOST_SCHOOL)} == {"case-01"}
         assert store.weightings(SUCCEEDED, later) == {AP_SETTING: -6, HOST_SCHOOL: 3, spaced: 3}
         assert sorted((e.case_id, e.school) for e in store.ledger(SUCCEEDED, later)) == sorted(
             [
@@ -614,6 +650,7 @@ class StoreContract:
             (lambda s: s.weightings(SUCCEEDED, 2027), "weightings.end"),
             (lambda s: s.ledger(2026, 2027), "ledger.start"),
             (lambda s: s.cases(school=5), "cases.school"),
+            (lambda s: s.due(SUCCEEDED, school=5), "due.school"),
             (lambda s: s.cases(text=b"case"), "cases.text"),
             (lambda s: s.past_retention("2040-01-01"), "past_retention.on"),
             (lambda s: s.apply_retention("2040-01-01", by=ADMISSIONS), "apply_retention.on"),
@@ -1514,6 +1551,7 @@ class StoreContract:
         assert store.taken(["case-01", odd]) == {"case-01"}
         assert store.cases(text=odd) == []
         assert store.cases(school=f"{AP_SETTING}{odd}") == []
+        assert store.due(dt.date(2027, 1, 1), school=f"{AP_SETTING}{odd}") == []
         assert store.verify() == []
 
     @pytest.mark.parametrize("odd", ["\ud800", f"{AUTHORITY} ", "", "A\x00B"], ids=repr)

@@ -67,6 +67,32 @@ def test_case_keeps_one_case_or_several(demo_db: str) -> None:
     assert due(demo_db, "--case", "NO-SUCH-CASE") == []
 
 
+def test_school_keeps_the_cases_with_that_ap_setting_or_host(demo_db: str) -> None:
+    """`--school NAME` keeps the items of the cases at that school, AP setting or host, as
+    `cases --school` lists them; with --as-of, the schools as they stood then."""
+    everything = due(demo_db)
+    host = due(demo_db, "--school", "Millbridge High School")
+    assert {item["case_id"] for item in host} == {"DEMO-0002", "DEMO-0004"}
+    assert host == [i for i in everything if i["case_id"] in ("DEMO-0002", "DEMO-0004")]
+    assert due(demo_db, "--school", "Larkspur Learning Centre") == everything
+    # On 20 April DEMO-0004's place offer was overdue, and its host not yet found (5 May).
+    then = due(demo_db, "--as-of", "2026-04-20")
+    assert ("DEMO-0004", "place_offer") in {(i["case_id"], i["kind"]) for i in then}
+    at_host = due(demo_db, "--as-of", "2026-04-20", "--school", "Millbridge High School")
+    assert at_host == [i for i in then if i["case_id"] == "DEMO-0002"]
+    assert at_host != []
+    assert due(demo_db, "--as-of", "2026-04-20", "--school", "Larkspur Learning Centre") == then
+
+
+def test_a_school_with_no_cases_is_bad_input_naming_the_schools(demo_db: str) -> None:
+    """A misspelt school must not look like an empty list."""
+    result = invoke(demo_db, "due", "--school", "Millbridge High")
+    assert result.exit_code == 2
+    assert "no cases at school 'Millbridge High'" in result.stderr
+    assert "'Millbridge High School'" in result.stderr
+    assert result.stdout == ""
+
+
 def test_overdue_keeps_what_is_past_due_on_the_date(demo_db: str) -> None:
     """`--overdue`: only dated items whose date has passed on `--on`."""
     everything = due(demo_db)

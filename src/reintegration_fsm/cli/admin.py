@@ -81,6 +81,9 @@ OWNERS = (Party.AP.value, Party.HOST.value, Party.LA.value)
     help="Only obligations this party owes (deadlines have no owner and are left out).",
 )
 @click.option(
+    "--school", metavar="NAME", default=None, help="Only cases with this AP setting or host school."
+)
+@click.option(
     "--case", "case_ids", multiple=True, metavar="ID", help="Only this case (repeat for more)."
 )
 @click.option("--overdue", is_flag=True, help="Only items past their due date on --on.")
@@ -99,6 +102,7 @@ def due(
     on: Any,
     authority: str | None,
     owner: str | None,
+    school: str | None,
     case_ids: tuple[str, ...],
     overdue: bool,
     as_of: Any,
@@ -117,7 +121,11 @@ def due(
     found = settings(ctx)
     found.narrow_authority(authority)
     store = found.store()
-    items = store.due(day) if as_of is None else due_as_of(store, as_of, day)
+    caseload.check_school(store, school)
+    if as_of is None:
+        items = store.due(day, school=school)
+    else:
+        items = due_as_of(store, as_of, day, school=school)
     rows = views.due_rows(items, day)
     if owner is not None:
         rows = [row for row in rows if row["owner"] == owner]

@@ -38,12 +38,22 @@ def _stood(store: Store, as_of: dt.date) -> list[Reintegration]:
     return found
 
 
-def due_as_of(store: Store, as_of: dt.date, on: dt.date | None = None) -> list[DueItem]:
+def due_as_of(
+    store: Store, as_of: dt.date, on: dt.date | None = None, *, school: str | None = None
+) -> list[DueItem]:
     """What bound on `on` (default `as_of`), soonest first, across the cases `store` may show, each
-    as it stood at the end of `as_of`; a case not yet opened then is left out."""
+    as it stood at the end of `as_of`; a case not yet opened then is left out. With `school`,
+    only the cases whose AP setting or host school it was then.
+
+    Raises:
+        FormInvalid: `school` is neither text nor None.
+    """
+    arguments.text_or_none("due", "school", school)
     day = as_of if on is None else on
     rows = []
     for case in _stood(store, as_of):
+        if school is not None and school not in (case.ap_setting, case.host_school):
+            continue
         rows += [row for row in open_item_rows(case, case.local_authority) if binds_on(row, day)]
     return [due_item(row) for row in sorted(rows, key=due_order)]
 

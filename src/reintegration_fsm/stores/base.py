@@ -76,8 +76,9 @@ class Store(Protocol):
         """Add whole histories of new cases, a batch per transaction; the transitions written."""
         ...
 
-    def due(self, on: date) -> list[DueItem]:
-        """What still binds on `on`, soonest first."""
+    def due(self, on: date, *, school: str | None = None) -> list[DueItem]:
+        """What still binds on `on`, soonest first; with `school`, only for the cases with
+        that AP setting or host school."""
         ...
 
     def cases(

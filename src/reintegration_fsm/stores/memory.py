@@ -280,15 +280,20 @@ class InMemoryStore:
                 wanted = sorted(given)
         return (self.load(case_id) for case_id in wanted)
 
-    def due(self, on: date) -> list[DueItem]:
+    def due(self, on: date, *, school: str | None = None) -> list[DueItem]:
         """What still binds on `on`, soonest first: pending deadlines and open obligations due
-        by then, an undated obligation from the day it was opened; undated ones last."""
+        by then, an undated obligation from the day it was opened; undated ones last.
+
+        Args:
+            school: only for the cases with this AP setting or host school.
+        """
         arguments.day("due", "on", on)
+        arguments.text_or_none("due", "school", school)
         with self._lock:
             rows = [
                 item
                 for case_id, items in self._items.items()
-                if self._visible(case_id) is not None
+                if (row := self._visible(case_id)) is not None and _at_school(row, school)
                 for item in items
                 if binds_on(item, on)
             ]
@@ -314,7 +319,7 @@ class InMemoryStore:
                 for case_id in self._cases
                 if (row := self._visible(case_id)) is not None
                 and (wanted is None or row["stage"] == wanted)
-                and (school is None or school in (row["ap_setting"], row["host_school"]))
+                and _at_school(row, school)
                 and (
                     needle is None
                     or needle in row["case_id_folded"]
@@ -507,3 +512,8 @@ class InMemoryStore:
         if progress is not None:
             progress(checking.cases, checking.transitions)
         return found + checking.finish(public_key)
+
+
+def _at_school(row: Row, school: str | None) -> bool:
+    """The case row's AP setting or host school is `school` (any, when None)."""
+    return school is None or school in (row["ap_setting"], row["host_school"])

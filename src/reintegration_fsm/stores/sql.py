@@ -1042,13 +1042,20 @@ class SqlAlchemyStore:
                         cursor.close()
 
     @guarded
-    def due(self, on: date) -> list[DueItem]:
+    def due(self, on: date, *, school: str | None = None) -> list[DueItem]:
         """What still binds on `on`, soonest first: pending deadlines and open obligations due
         by then, an undated obligation from the day it was opened; undated ones last.
 
         Read from the open-items index.
+
+        Args:
+            school: only for the cases with this AP setting or host school.
         """
         arguments.day("due", "on", on)
+        arguments.text_or_none("due", "school", school)
+        if self._no_such_school(school):
+            return []
+        statements = self._due_sql if school is None else self._due_at_school(school)
         # SQLite keeps a DATE as its ISO text (SQLAlchemy's format), and compares it as text.
         value: Any = on.isoformat() if self._dialect == "sqlite" else on
         found: list[Any] = []
@@ -1060,7 +1067,7 @@ class SqlAlchemyStore:
             self._lent(ran, autocommit=self._dialect == "postgresql") as dbapi,
             contextlib.closing(dbapi.cursor()) as cursor,
         ):
-            for text, names, bound in self._due_sql:
+            for text, names, bound in statements:
                 ran.append(text)
                 params = bound | {"b_on": value}
                 cursor.execute(text, params if names is None else [params[n] for n in names])
@@ -1090,11 +1097,10 @@ class SqlAlchemyStore:
         """
         arguments.text_or_none("cases", "school", school)
         arguments.text_or_none("cases", "text", text)
-        if (
-            isinstance(school, str)
-            and text_problem(school, single_line=True, most=NAME_LENGTH) is not None
-        ) or (isinstance(text, str) and text_problem(text) is not None):
-            return []  # no stored school is such text; no stored id or name holds such text
+        if self._no_such_school(school) or (
+            isinstance(text, str) and text_problem(text) is not None
+        ):
+            return []  # no stored id or name holds such text
         query = select(
             cases.c.case_id,
             cases.c.pupil_name,
@@ -1110,9 +1116,7 @@ class SqlAlchemyStore:
         if stage is not None:
             query = query.where(cases.c.stage == as_stage(stage).value)
         if school is not None:
-            query = query.where(
-                or_(self._same(cases.c.ap_setting, school), self._same(cases.c.host_school, school))
-            )
+            query = query.where(self._at_school(school))
         if text is not None:
             needle = folded(text)
             query = query.where(
@@ -1124,6 +1128,26 @@ class SqlAlchemyStore:
         with converted("list cases"), self.engine.connect() as conn:
             rows = conn.execute(query.order_by(cases.c.case_id)).mappings().all()
         return [summary(row) for row in rows]
+
+    @staticmethod
+    def _no_such_school(school: str | None) -> bool:
+        """`school` is text no stored school's name can be (a lone surrogate, say, which
+        PostgreSQL would refuse to compare)."""
+        return school is not None and (
+            text_problem(school, single_line=True, most=NAME_LENGTH) is not None
+        )
+
+    def _at_school(self, school: str) -> Any:
+        """The condition on a case row that its AP setting or host school is `school`."""
+        return or_(self._same(cases.c.ap_setting, school), self._same(cases.c.host_school, school))
+
+    def _due_at_school(self, school: str) -> list[tuple[str, list[str] | None, dict[str, Any]]]:
+        """`due()`'s two statements, as the driver's text, for the cases of `school` only."""
+        of_school = open_items.c.case_id.in_(select(cases.c.case_id).where(self._at_school(school)))
+        return [
+            self._driver_sql(query.where(of_school))
+            for query in (self._select_dated, self._select_undated)
+        ]
 
     def _holds(self, column: Any, needle: str) -> Any:
         """`column` contains `needle`, character for character: on SQLite by `instr`, as its
