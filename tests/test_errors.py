@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import enum
+
 import pytest
 
-from reintegration_fsm import FormInvalid, ProtocolError
+from reintegration_fsm import FormInvalid, ProtocolError, vocabulary
+from reintegration_fsm.errors import a_or_an
 
 
 def test_one_problem_reads_as_before() -> None:
@@ -56,3 +59,25 @@ def test_a_wrong_kind_is_named_with_its_article() -> None:
         ("kind", "must be an ObligationKind, not 'x'"),
         ("owner", "must be a Party, not 'ap'"),
     )
+
+
+@pytest.mark.parametrize("word", vocabulary.ENUMS, ids=lambda word: word.__name__)
+@pytest.mark.parametrize("value", ["head", "", "AP_HEAD ", 5, None, ["ap"]], ids=repr)
+def test_a_value_that_is_none_of_the_protocols_words_is_form_invalid(
+    word: type[enum.Enum], value: object
+) -> None:
+    """`Role("head")` names the words it could have been, as a form's field would (it was
+    Python's bare "is not a valid Role"); a wrong kind of value too."""
+    with pytest.raises(FormInvalid) as refused:
+        word(value)
+    assert (refused.value.form, refused.value.field) == (word.__name__, "value")
+    expected = f"{value!r} is not {a_or_an(word.__name__)} (one of: "
+    assert refused.value.problem.startswith(expected)
+    assert all(f"{member.value}" in refused.value.problem for member in word)
+
+
+@pytest.mark.parametrize("word", vocabulary.ENUMS, ids=lambda word: word.__name__)
+def test_each_word_is_found_by_its_value(word: type[enum.Enum]) -> None:
+    for member in word:
+        assert word(member.value) is member
+        assert member == member.value  # still a str

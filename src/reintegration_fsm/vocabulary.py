@@ -3,13 +3,26 @@
 from __future__ import annotations
 
 import enum
+from typing import NoReturn
 
 import attrs
 
 from reintegration_fsm import fields
+from reintegration_fsm.errors import FormInvalid, a_or_an, describe
 
 
-class Stage(str, enum.Enum):
+class Word(str, enum.Enum):
+    """One of the protocol's words (every enum below): a value that is none of them, as
+    `Role("head")`, is `FormInvalid` naming them, as a form's field is."""
+
+    @classmethod
+    def _missing_(cls, value: object) -> NoReturn:
+        words = ", ".join(member.value for member in cls)
+        problem = f"{describe(value)} is not {a_or_an(cls.__name__)} (one of: {words})"
+        raise FormInvalid(cls.__name__, "value", problem)
+
+
+class Stage(Word):
     """Where a case stands in the protocol."""
 
     PROPOSED = "proposed"
@@ -34,7 +47,7 @@ FINAL_STAGES = frozenset({Stage.SUCCESSFUL, Stage.UNSUCCESSFUL, Stage.WITHDRAWN}
 DUAL_REGISTERED_STAGES = frozenset({Stage.IN_PLACEMENT, Stage.EMERGENCY_REVIEW, Stage.ENDING})
 
 
-class Role(str, enum.Enum):
+class Role(Word):
     """What an actor is, for deciding what they may do."""
 
     AP_HEAD = "ap_head"
@@ -46,7 +59,7 @@ class Role(str, enum.Enum):
     CHILD = "child"
 
 
-class Party(str, enum.Enum):
+class Party(Word):
     """A side of the reintegration: who attends, signs, or owns an obligation."""
 
     AP = "ap"
@@ -68,7 +81,7 @@ PARTY_OF_ROLE: dict[Role, Party] = {
 }
 
 
-class Trigger(str, enum.Enum):
+class Trigger(Word):
     """The protocol's steps, by the names of their `Reintegration` methods."""
 
     OPEN = "open"
@@ -87,14 +100,14 @@ class Trigger(str, enum.Enum):
     DISCHARGE = "discharge"
 
 
-class ReferralRoute(str, enum.Enum):
+class ReferralRoute(Word):
     """How the case reaches the Fair Access Area Panel (FAAP)."""
 
     PANEL = "panel"
     VIRTUAL = "virtual"
 
 
-class DeadlineKind(str, enum.Enum):
+class DeadlineKind(Word):
     """The dated promises the protocol makes."""
 
     PLACE_OFFER = "place_offer"
@@ -106,7 +119,7 @@ class DeadlineKind(str, enum.Enum):
 INTERIM_DEADLINES = (DeadlineKind.FIRST_REVIEW, DeadlineKind.SECOND_REVIEW)
 
 
-class Rating(str, enum.Enum):
+class Rating(Word):
     """An overall rating on the Reintegration Information form."""
 
     GOOD = "good"
@@ -114,7 +127,7 @@ class Rating(str, enum.Enum):
     POOR = "poor"
 
 
-class Evidence(str, enum.Enum):
+class Evidence(Word):
     """Documents of previous interventions gathered before the panel."""
 
     PSP = "psp"
@@ -130,7 +143,7 @@ class Evidence(str, enum.Enum):
     ASSESSMENT_DATA = "assessment_data"
 
 
-class ReviewKind(str, enum.Enum):
+class ReviewKind(Word):
     """Which review meeting this is."""
 
     INTERIM = "interim"
@@ -138,7 +151,7 @@ class ReviewKind(str, enum.Enum):
     EMERGENCY = "emergency"
 
 
-class ReviewDecision(str, enum.Enum):
+class ReviewDecision(Word):
     """The outcome of a review."""
 
     CONTINUE = "continue"
@@ -146,7 +159,7 @@ class ReviewDecision(str, enum.Enum):
     MAKE_PERMANENT = "make_permanent"
 
 
-class Session(str, enum.Enum):
+class Session(Word):
     """Where the child spends one morning or afternoon of the Reintegration Timetable."""
 
     HOST = "host"
@@ -154,7 +167,7 @@ class Session(str, enum.Enum):
     NONE = "none"
 
 
-class ObligationKind(str, enum.Enum):
+class ObligationKind(Word):
     """Follow-up work a transition leaves for a party to do."""
 
     NOTE_AT_PANEL = "note_at_panel"
