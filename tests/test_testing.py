@@ -657,6 +657,7 @@ def test_protocol_runs_replay_to_their_stage(run: rt.ProtocolRun) -> None:
     case = rt.play(run)
     assert case.stage is run.stage
     assert run.triggers[0] == "open"
+    assert run.case_id == case.case_id
     assert len(case.history) == len(run.steps)
     days = [step.kwargs["on"] for step in run.steps]
     assert days == sorted(days)

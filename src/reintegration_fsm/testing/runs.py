@@ -82,6 +82,12 @@ class ProtocolRun:
         """The steps' trigger names, in order."""
         return tuple(step.trigger for step in self.steps)
 
+    @property
+    def case_id(self) -> str:
+        """The id the run opens its case under (`st.lists(..., unique_by=...)` keeps a list's
+        runs apart by it)."""
+        return str(self.steps[0].kwargs["case_id"])
+
 
 @functools.cache
 def _sample_calendar() -> SchoolCalendar:
