@@ -451,7 +451,7 @@ def test_a_store_error_exits_3_and_says_whether_to_retry(
 ) -> None:
     """`StoreError` (what stores raise when the database fails) is exit 3, with its advice."""
 
-    def locked(self: SqlAlchemyStore, on: Any) -> Any:
+    def locked(self: SqlAlchemyStore, on: Any, **_: Any) -> Any:
         raise StoreError("the database is locked", retryable=True)
 
     monkeypatch.setattr(SqlAlchemyStore, "due", locked)
@@ -465,7 +465,7 @@ def test_a_store_error_exits_3_and_says_whether_to_retry(
 def test_sqlites_locked_database_exits_3(demo_db: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """A raw `OperationalError` (until the stores convert it) is also exit 3."""
 
-    def locked(self: SqlAlchemyStore, on: Any) -> Any:
+    def locked(self: SqlAlchemyStore, on: Any, **_: Any) -> Any:
         raise sa.exc.OperationalError("SELECT 1", {"name": "Alex"}, Exception("database is locked"))
 
     monkeypatch.setattr(SqlAlchemyStore, "due", locked)
