@@ -108,3 +108,36 @@ def test_import_replays_histories_under_the_protocols_registered_with_it(tmp_pat
         ("EX-1", "1"),
         ("EX-2", "2"),
     ]
+
+
+def test_a_protocol_whose_id_holds_an_at_sign_can_be_named_with_under(tmp_path: Path) -> None:
+    """`protocol check` accepts the id `example@shire`, but `--under example@shire@1` split
+    at the first `@` and said "no protocol 'example@shire@1' is known. Known: ...,
+    example@shire@1": the name it listed could not be given back."""
+    named = tmp_path / "at.toml"
+    named.write_text(
+        EXAMPLE.read_text(encoding="utf-8").replace('id = "exampleshire"', 'id = "example@shire"'),
+        encoding="utf-8",
+    )
+    assert invoke("protocol", "check", str(named)).exit_code == 0
+    shown = invoke("--protocol", str(named), "protocol", "show", "--under", "example@shire@2027.1")
+    assert shown.exit_code == 0, shown.output
+    assert "(example@shire 2027.1)" in shown.stdout.splitlines()[0]
+    db = f"sqlite:///{tmp_path / 'at.sqlite'}"
+    open_case(
+        db, tmp_path, "AT-1", "example@shire@2027.1", dt.date(2026, 1, 12), "--protocol", str(named)
+    )
+    exported = invoke("--protocol", str(named), "--db", db, "export", "AT-1")
+    assert json.loads(exported.stdout)["protocol"] == {"id": "example@shire", "version": "2027.1"}
+
+
+def test_under_with_an_unknown_version_names_the_known_ones(tmp_path: Path) -> None:
+    first, second = versions(tmp_path)
+    registered = ("--protocol", str(first), "--protocol", str(second))
+    unknown = invoke(*registered, "protocol", "show", "--under", "exampleshire@3")
+    assert unknown.exit_code == 2
+    assert "no protocol 'exampleshire@3' is known" in unknown.stderr
+    assert "exampleshire@1, exampleshire@2" in unknown.stderr
+    several = invoke(*registered, "protocol", "show", "--under", "exampleshire")
+    assert several.exit_code == 2
+    assert "names several versions" in several.stderr
