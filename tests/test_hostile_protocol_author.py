@@ -7,9 +7,11 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner, Result
 
 import scenario as sc
+from reintegration_fsm import Protocol, ProtocolDefinitionError
 from reintegration_fsm.cli import cli
 from reintegration_fsm.serialisation import unstructure
 
@@ -141,3 +143,22 @@ def test_under_with_an_unknown_version_names_the_known_ones(tmp_path: Path) -> N
     several = invoke(*registered, "protocol", "show", "--under", "exampleshire")
     assert several.exit_code == 2
     assert "names several versions" in several.stderr
+
+
+@pytest.mark.parametrize(
+    ("extra", "field", "at_end"),
+    [('role.hold_review = ["ap_head"]\n', "role", False), ("[extra.sub]\nx = 1\n", "extra", True)],
+    ids=["dotted-key", "dotted-table"],
+)
+def test_an_unknown_key_written_dotted_or_as_a_table_is_refused_at_its_line(
+    extra: str, field: str, at_end: bool
+) -> None:
+    """`role.hold_review = [...]`, a tired author's `roles`, was refused as "role: is not a
+    protocol field" with no line, as was an unknown `[extra.sub]` table: the lines were
+    recorded for `role.hold_review` and `extra.sub`, never for the field named."""
+    text = EXAMPLE.read_text(encoding="utf-8")
+    line = len(text.split("\n")) if at_end else 1
+    with pytest.raises(ProtocolDefinitionError) as refused:
+        Protocol.from_toml(text + extra if at_end else extra + text, "ex.toml")
+    assert refused.value.problems == ((field, "is not a protocol field", line),)
+    assert f"ex.toml, line {line}: {field}: is not a protocol field" in str(refused.value)

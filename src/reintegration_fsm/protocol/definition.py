@@ -94,13 +94,13 @@ def _key_lines(text: str) -> dict[str, tuple[int, int]]:
         header = _TABLE.match(line)
         if header is not None:
             table = header.group(1)
-            lines.setdefault(table, (number, 0))
+            _place(lines, table, (number, 0))
             continue
         key = _KEY.match(line)
         if key is None:
             continue
         name = _dotted(table, key.group(1))
-        lines.setdefault(name, (number, key.start(1)))
+        _place(lines, name, (number, key.start(1)))
         value = line[key.end() :]
         if value.startswith("{"):
             for inner in _INLINE_KEY.finditer(value):
@@ -108,6 +108,14 @@ def _key_lines(text: str) -> dict[str, tuple[int, int]]:
                     _dotted(name, inner.group(1)), (number, key.end() + inner.start(1))
                 )
     return lines
+
+
+def _place(lines: dict[str, tuple[int, int]], name: str, place: tuple[int, int]) -> None:
+    """Where `name` is, and each table it is in, unless found before (`[extra.sub]` and
+    `role.open = ...` are where the unknown `extra` and `role` are first written)."""
+    parts = name.split(".")
+    for end in range(1, len(parts) + 1):
+        lines.setdefault(".".join(parts[:end]), place)
 
 
 def _dotted(table: str, key: str) -> str:
