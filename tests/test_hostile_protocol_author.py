@@ -14,6 +14,7 @@ import scenario as sc
 from reintegration_fsm import Protocol, ProtocolDefinitionError
 from reintegration_fsm.cli import cli
 from reintegration_fsm.serialisation import unstructure
+from reintegration_fsm.stores import SqlAlchemyStore
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "docs" / "examples" / "exampleshire.toml"
 
@@ -162,3 +163,28 @@ def test_an_unknown_key_written_dotted_or_as_a_table_is_refused_at_its_line(
         Protocol.from_toml(text + extra if at_end else extra + text, "ex.toml")
     assert refused.value.problems == ((field, "is not a protocol field", line),)
     assert f"ex.toml, line {line}: {field}: is not a protocol field" in str(refused.value)
+
+
+def test_verify_without_a_cases_protocol_names_the_protocol_to_register(tmp_path: Path) -> None:
+    """An officer who forgot `--protocol` was told each case's history "does not replay:
+    UnknownProtocol (not quoted: its details may hold the child's personal data ...)": the
+    protocol's id and version, all she needed, are no child's data."""
+    first, second = versions(tmp_path)
+    db = f"sqlite:///{tmp_path / 'v.sqlite'}"
+    open_case(
+        db, tmp_path, "EX-1", "exampleshire@1", dt.date(2026, 1, 12), "--protocol", str(first)
+    )
+    open_case(
+        db, tmp_path, "EX-2", "exampleshire@2", dt.date(2026, 2, 23), "--protocol", str(second)
+    )
+    with SqlAlchemyStore(db, protocols=[Protocol.from_file(first)]) as store:
+        (problem,) = store.verify()
+    assert problem.case_id == "EX-2"
+    assert "protocol exampleshire 2" in problem.what
+    assert "not quoted" not in problem.what
+    result = invoke("--protocol", str(first), "--db", db, "verify")
+    assert result.exit_code == 1
+    assert "protocol exampleshire 2" in result.stdout
+    assert "--protocol" in result.stdout
+    sound = invoke("--protocol", str(first), "--protocol", str(second), "--db", db, "verify")
+    assert sound.exit_code == 0, sound.output
