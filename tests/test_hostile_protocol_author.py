@@ -188,3 +188,37 @@ def test_verify_without_a_cases_protocol_names_the_protocol_to_register(tmp_path
     assert "--protocol" in result.stdout
     sound = invoke("--protocol", str(first), "--protocol", str(second), "--db", db, "verify")
     assert sound.exit_code == 0, sound.output
+
+
+def test_a_title_on_two_lines_is_refused_at_its_line(tmp_path: Path) -> None:
+    """A title is what the protocol is called: `protocol check` printed a title written as a
+    multi-line string as it was, so a second line of it ("error: ...") read as the command's
+    own output, and `protocol show`'s heading broke in two."""
+    text = EXAMPLE.read_text(encoding="utf-8").replace(
+        'title = "Exampleshire Managed Return Protocol"',
+        'title = """Exampleshire Managed Return Protocol\nerror: nothing checked"""',
+    )
+    two_lines = tmp_path / "two-lines.toml"
+    two_lines.write_text(text, encoding="utf-8")
+    line = next(n for n, row in enumerate(text.split("\n"), start=1) if row.startswith("title"))
+    result = invoke("protocol", "check", str(two_lines))
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert f"line {line}: title: must be on one line" in result.stderr
+    with pytest.raises(ProtocolDefinitionError) as refused:
+        Protocol.from_toml(text.replace("\nerror", "\u2028error"))
+    assert (refused.value.field, refused.value.line) == ("title", line)
+
+
+def test_a_long_unicode_title_and_a_source_of_several_lines_are_kept(tmp_path: Path) -> None:
+    title = "Protocole d\u2019Exampleshire \u2014 r\u00e9int\u00e9gration " + "\u00e9" * 5000
+    text = (
+        EXAMPLE.read_text(encoding="utf-8")
+        .replace("Exampleshire Managed Return Protocol", title)
+        .replace('source = "Invented', 'source = """Invented\nover two lines')
+        .replace('docs/protocols.md)"', 'docs/protocols.md)"""')
+    )
+    read = Protocol.from_toml(text)
+    assert read.title == title
+    assert read.source.count("\n") == 1
+    assert Protocol.from_toml(read.to_toml()) == read

@@ -191,6 +191,14 @@ def _prose(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
         raise fail_definition(instance, attribute, problem)
 
 
+def _heading(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    """What a protocol is called: prose on one line, as a heading prints it."""
+    _prose(instance, attribute, value)
+    problem = fields.text_problem(value, single_line=True)
+    if problem is not None:
+        raise fail_definition(instance, attribute, problem)
+
+
 def _a_day(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     if not fields.is_day(value):
         raise fail_definition(instance, attribute, f"must be a date, not {value!r}")
@@ -319,7 +327,7 @@ class Protocol:
 
     id: str = attrs.field(validator=_label)
     version: str = attrs.field(validator=_label)
-    title: str = attrs.field(validator=_prose)
+    title: str = attrs.field(validator=_heading)
     source: str = attrs.field(validator=_prose)
     effective_from: dt.date = attrs.field(validator=_a_day)
     place_offer_school_days: int = attrs.field(
@@ -482,7 +490,8 @@ class Protocol:
 
         def value(item: Any) -> str:
             if isinstance(item, str):
-                return '"' + item.replace("\\", "\\\\").replace('"', '\\"') + '"'
+                escaped = item.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+                return '"' + escaped + '"'
             if isinstance(item, bool):
                 return "true" if item else "false"
             if isinstance(item, (int, dt.date)):
