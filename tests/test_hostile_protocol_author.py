@@ -222,3 +222,60 @@ def test_a_long_unicode_title_and_a_source_of_several_lines_are_kept(tmp_path: P
     assert read.title == title
     assert read.source.count("\n") == 1
     assert Protocol.from_toml(read.to_toml()) == read
+
+
+def test_a_file_with_crlf_line_ends_and_a_byte_order_mark_is_read(tmp_path: Path) -> None:
+    windows = tmp_path / "windows.toml"
+    text = EXAMPLE.read_text(encoding="utf-8")
+    windows.write_bytes(b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode("utf-8"))
+    assert Protocol.from_file(windows) == Protocol.from_file(EXAMPLE)
+
+
+def test_a_key_given_twice_is_refused_at_its_second_line(tmp_path: Path) -> None:
+    twice = tmp_path / "twice.toml"
+    twice.write_text("weighting_points = 2\n" + EXAMPLE.read_text(encoding="utf-8"))
+    result = invoke("protocol", "check", str(twice))
+    assert result.exit_code == 2
+    assert "not valid TOML: Cannot overwrite a value" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_a_version_reused_with_other_numbers_is_refused_when_both_are_registered(
+    tmp_path: Path,
+) -> None:
+    first, _ = versions(tmp_path)
+    changed = tmp_path / "changed.toml"
+    changed.write_text(first.read_text().replace("weighting_points = 1", "weighting_points = 4"))
+    result = invoke("--protocol", str(first), "--protocol", str(changed), "due")
+    assert result.exit_code == 2
+    assert "two different protocol files are both exampleshire 1" in result.stderr
+    again = invoke(
+        "--protocol",
+        str(first),
+        "--protocol",
+        str(first),
+        "protocol",
+        "show",
+        "--under",
+        "exampleshire@1",
+    )
+    assert again.exit_code == 0, again.output
+
+
+def test_a_case_keeps_its_version_when_the_next_takes_effect(tmp_path: Path) -> None:
+    """Version 2 takes effect mid-year: a case opened under version 1 runs on under it, a new
+    one takes version 2, and version 2 opens nothing before its effective date."""
+    first, second = versions(tmp_path)
+    registered = ("--protocol", str(first), "--protocol", str(second))
+    db = f"sqlite:///{tmp_path / 'year.sqlite'}"
+    open_case(db, tmp_path, "EX-1", "exampleshire@1", dt.date(2026, 1, 12), *registered)
+    open_case(db, tmp_path, "EX-2", "exampleshire@2", dt.date(2026, 2, 23), *registered)
+    with pytest.raises(AssertionError):
+        open_case(db, tmp_path, "EX-3", "exampleshire@2", dt.date(2026, 2, 13), *registered)
+    with SqlAlchemyStore(
+        db, protocols=[Protocol.from_file(first), Protocol.from_file(second)]
+    ) as store:
+        assert store.load("EX-1").protocol.place_offer_school_days == 15
+        assert store.load("EX-2").protocol.place_offer_school_days == 8
+        assert store.verify() == []
+        assert store.taken(["EX-3"]) == set()
