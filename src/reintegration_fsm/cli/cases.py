@@ -203,7 +203,7 @@ def import_(ctx: click.Context, file: str) -> None:
     nothing is imported (exit 2).
     """
     value = read_json(file)
-    incoming, problems = interchange.read_histories(value)
+    incoming, problems = interchange.read_histories(value, settings(ctx).protocols())
     problems += interchange.duplicates(incoming)
     store = settings(ctx).store(create=True)
     taken = store.taken(item.case.case_id for item in incoming)

@@ -8,7 +8,9 @@ from typing import Any
 import attrs
 
 from reintegration_fsm.case import Reintegration
-from reintegration_fsm.errors import FormInvalid, ProtocolError
+from reintegration_fsm.cli.errors import failure_from
+from reintegration_fsm.errors import FormInvalid, ProtocolError, UnknownProtocol
+from reintegration_fsm.protocol.definition import Protocol
 from reintegration_fsm.protocol.steps import STEP
 from reintegration_fsm.records import Transition
 from reintegration_fsm.serialisation import structure, transition_from_json, type_name
@@ -105,8 +107,11 @@ def _history_items(value: Any) -> tuple[list[tuple[str, Any]], list[str]]:
     return items, problems
 
 
-def read_histories(value: Any) -> tuple[list[Incoming], list[str]]:
-    """Every history in an import file, checked by replaying it; and every problem found."""
+def read_histories(
+    value: Any, protocols: Sequence[Protocol] = ()
+) -> tuple[list[Incoming], list[str]]:
+    """Every history in an import file, checked by replaying it under the built-in and the
+    registered `protocols`; and every problem found."""
     raw, problems = _history_items(value)
     incoming: list[Incoming] = []
     for label, history in raw:
@@ -126,7 +131,11 @@ def read_histories(value: Any) -> tuple[list[Incoming], list[str]]:
         if bad:
             continue
         try:
-            case = Reintegration.replay(transitions)
+            case = Reintegration.replay(transitions, protocols=protocols)
+        except UnknownProtocol as error:
+            failure = failure_from(error)
+            problems.append(f"{label}: {failure.message}. {' '.join(failure.reasons)}")
+            continue
         except FormInvalid as error:
             problems += [f"{label}: the history does not replay: {p}" for p in form_problems(error)]
             continue

@@ -26,7 +26,10 @@ def choose(protocols: Sequence[Protocol], name: str | None) -> Protocol:
         return WORCESTERSHIRE
     pid, _, version = name.partition("@")
     known = [*KNOWN, *protocols]
-    matches = [p for p in known if p.id == pid and (not version or p.version == version)]
+    # Whole first: an id may hold an `@` itself (`example@shire@1`), which no split can tell.
+    matches = [p for p in known if f"{p.id}@{p.version}" == name] or [
+        p for p in known if p.id == pid and (not version or p.version == version)
+    ]
     if len({p.key for p in matches}) == 1:
         return matches[0]
     names = ", ".join(f"{p.id}@{p.version}" for p in known)

@@ -94,13 +94,13 @@ def _key_lines(text: str) -> dict[str, tuple[int, int]]:
         header = _TABLE.match(line)
         if header is not None:
             table = header.group(1)
-            lines.setdefault(table, (number, 0))
+            _place(lines, table, (number, 0))
             continue
         key = _KEY.match(line)
         if key is None:
             continue
         name = _dotted(table, key.group(1))
-        lines.setdefault(name, (number, key.start(1)))
+        _place(lines, name, (number, key.start(1)))
         value = line[key.end() :]
         if value.startswith("{"):
             for inner in _INLINE_KEY.finditer(value):
@@ -108,6 +108,14 @@ def _key_lines(text: str) -> dict[str, tuple[int, int]]:
                     _dotted(name, inner.group(1)), (number, key.end() + inner.start(1))
                 )
     return lines
+
+
+def _place(lines: dict[str, tuple[int, int]], name: str, place: tuple[int, int]) -> None:
+    """Where `name` is, and each table it is in, unless found before (`[extra.sub]` and
+    `role.open = ...` are where the unknown `extra` and `role` are first written)."""
+    parts = name.split(".")
+    for end in range(1, len(parts) + 1):
+        lines.setdefault(".".join(parts[:end]), place)
 
 
 def _dotted(table: str, key: str) -> str:
@@ -179,6 +187,14 @@ def _prose(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     if not isinstance(value, str) or not value.strip():
         raise fail_definition(instance, attribute, f"must be non-empty text, not {value!r}")
     problem = fields.text_problem(value)
+    if problem is not None:
+        raise fail_definition(instance, attribute, problem)
+
+
+def _heading(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    """What a protocol is called: prose on one line, as a heading prints it."""
+    _prose(instance, attribute, value)
+    problem = fields.text_problem(value, single_line=True)
     if problem is not None:
         raise fail_definition(instance, attribute, problem)
 
@@ -311,7 +327,7 @@ class Protocol:
 
     id: str = attrs.field(validator=_label)
     version: str = attrs.field(validator=_label)
-    title: str = attrs.field(validator=_prose)
+    title: str = attrs.field(validator=_heading)
     source: str = attrs.field(validator=_prose)
     effective_from: dt.date = attrs.field(validator=_a_day)
     place_offer_school_days: int = attrs.field(
@@ -474,7 +490,8 @@ class Protocol:
 
         def value(item: Any) -> str:
             if isinstance(item, str):
-                return '"' + item.replace("\\", "\\\\").replace('"', '\\"') + '"'
+                escaped = item.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+                return '"' + escaped + '"'
             if isinstance(item, bool):
                 return "true" if item else "false"
             if isinstance(item, (int, dt.date)):

@@ -13,7 +13,7 @@ import attrs
 
 from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.case import Reintegration
-from reintegration_fsm.errors import FormInvalid, ProtocolError
+from reintegration_fsm.errors import FormInvalid, ProtocolError, UnknownProtocol
 from reintegration_fsm.stores import checkpoints, digests, personal
 from reintegration_fsm.stores.checkpoints import Checkpoint
 from reintegration_fsm.stores.hashing import GENESIS, digest, entry_hash, redaction_hash
@@ -264,7 +264,13 @@ def _trigger_at(entries: Rows, seq: int | None) -> str:
 
 def _kind(error: BaseException) -> str:
     """What kind of failure a replay error is, without its message: the messages quote the
-    logged values (a child's date of birth, a name), which a verify report never prints."""
+    logged values (a child's date of birth, a name), which a verify report never prints. A
+    protocol's id and version are no one's data: an unregistered one is named, to be given."""
+    if isinstance(error, UnknownProtocol):
+        return (
+            f"it runs under protocol {error.protocol_id} {error.version}, which the store was "
+            "not given (the store's protocols=; on the command line, --protocol FILE)"
+        )
     return (
         f"{type(error).__name__} (not quoted: its details may hold the child's personal data; "
         "replaying the case's history shows them)"

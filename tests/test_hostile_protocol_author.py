@@ -1,0 +1,281 @@
+"""A protocol author's day, done carelessly and with care: an authority's protocol written from
+the docs, checked, registered, revised mid-year, and fed what a tired officer writes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+import scenario as sc
+from reintegration_fsm import Protocol, ProtocolDefinitionError
+from reintegration_fsm.cli import cli
+from reintegration_fsm.serialisation import unstructure
+from reintegration_fsm.stores import SqlAlchemyStore
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "docs" / "examples" / "exampleshire.toml"
+
+
+def invoke(*args: str, env: dict[str, str] | None = None) -> Result:
+    return CliRunner().invoke(cli, list(args), env=env)
+
+
+def versions(tmp_path: Path) -> tuple[Path, Path]:
+    """Exampleshire's protocol at version 1, and a version 2 effective mid-year with a shorter
+    deadline for the place offer."""
+    first = tmp_path / "exampleshire-1.toml"
+    first.write_text(
+        EXAMPLE.read_text(encoding="utf-8")
+        .replace('version = "2027.1"', 'version = "1"')
+        .replace("place_offer_school_days = 10", "place_offer_school_days = 15"),
+        encoding="utf-8",
+    )
+    second = tmp_path / "exampleshire-2.toml"
+    second.write_text(
+        first.read_text(encoding="utf-8")
+        .replace('version = "1"', 'version = "2"')
+        .replace("effective_from = 2025-09-01", "effective_from = 2026-02-16")
+        .replace("place_offer_school_days = 15", "place_offer_school_days = 8"),
+        encoding="utf-8",
+    )
+    return first, second
+
+
+def open_case(db: str, tmp_path: Path, case_id: str, under: str, on: dt.date, *extra: str) -> None:
+    data = tmp_path / "open.json"
+    data.write_text(
+        json.dumps(
+            {
+                "pupil": unstructure(sc.PUPIL),
+                "ap_setting": sc.AP_SETTING,
+                "local_authority": sc.AUTHORITY,
+            }
+        )
+    )
+    result = invoke(
+        *extra,
+        "--db",
+        db,
+        "apply",
+        case_id,
+        "open",
+        "--data",
+        str(data),
+        "--under",
+        under,
+        "--on",
+        on.isoformat(),
+        "--actor-id",
+        "ap-1",
+        "--actor-name",
+        "Morgan Reed",
+        "--role",
+        "ap_head",
+        "--organisation",
+        sc.AP_SETTING,
+    )
+    assert result.exit_code == 0, result.output
+
+
+def test_import_replays_histories_under_the_protocols_registered_with_it(tmp_path: Path) -> None:
+    """`import` replayed every history under the built-in protocols alone: a case opened under
+    a registered protocol was refused as "not given ... pass it in protocols=" even with its
+    file given by --protocol, so no export of an authority's own cases could be imported."""
+    first, second = versions(tmp_path)
+    registered = ("--protocol", str(first), "--protocol", str(second))
+    source = f"sqlite:///{tmp_path / 'source.sqlite'}"
+    open_case(source, tmp_path, "EX-1", "exampleshire@1", dt.date(2026, 1, 12), *registered)
+    open_case(source, tmp_path, "EX-2", "exampleshire@2", dt.date(2026, 2, 23), *registered)
+    exported = invoke(*registered, "--db", source, "export", "--all")
+    assert exported.exit_code == 0, exported.output
+    (tmp_path / "all.json").write_text(exported.stdout, encoding="utf-8")
+    target = f"sqlite:///{tmp_path / 'target.sqlite'}"
+
+    exports = str(tmp_path / "all.json")
+    only_first = invoke("--protocol", str(first), "--db", target, "import", exports)
+    assert only_first.exit_code == 2
+    assert "case EX-1" not in only_first.stderr
+    assert "case EX-2" in only_first.stderr
+    assert "exampleshire 2, which is not registered" in only_first.stderr
+    assert "protocols=" not in only_first.stderr  # a Python argument, not the command line's
+    assert not (tmp_path / "target.sqlite").exists()
+
+    both = invoke(*registered, "--db", target, "import", exports)
+    assert both.exit_code == 0, both.output
+    listed = invoke(*registered, "--db", target, "export", "--all")
+    cases = json.loads(listed.stdout)["cases"]
+    assert [(c["case_id"], c["protocol"]["version"]) for c in cases] == [
+        ("EX-1", "1"),
+        ("EX-2", "2"),
+    ]
+
+
+def test_a_protocol_whose_id_holds_an_at_sign_can_be_named_with_under(tmp_path: Path) -> None:
+    """`protocol check` accepts the id `example@shire`, but `--under example@shire@1` split
+    at the first `@` and said "no protocol 'example@shire@1' is known. Known: ...,
+    example@shire@1": the name it listed could not be given back."""
+    named = tmp_path / "at.toml"
+    named.write_text(
+        EXAMPLE.read_text(encoding="utf-8").replace('id = "exampleshire"', 'id = "example@shire"'),
+        encoding="utf-8",
+    )
+    assert invoke("protocol", "check", str(named)).exit_code == 0
+    shown = invoke("--protocol", str(named), "protocol", "show", "--under", "example@shire@2027.1")
+    assert shown.exit_code == 0, shown.output
+    assert "(example@shire 2027.1)" in shown.stdout.splitlines()[0]
+    db = f"sqlite:///{tmp_path / 'at.sqlite'}"
+    open_case(
+        db, tmp_path, "AT-1", "example@shire@2027.1", dt.date(2026, 1, 12), "--protocol", str(named)
+    )
+    exported = invoke("--protocol", str(named), "--db", db, "export", "AT-1")
+    assert json.loads(exported.stdout)["protocol"] == {"id": "example@shire", "version": "2027.1"}
+
+
+def test_under_with_an_unknown_version_names_the_known_ones(tmp_path: Path) -> None:
+    first, second = versions(tmp_path)
+    registered = ("--protocol", str(first), "--protocol", str(second))
+    unknown = invoke(*registered, "protocol", "show", "--under", "exampleshire@3")
+    assert unknown.exit_code == 2
+    assert "no protocol 'exampleshire@3' is known" in unknown.stderr
+    assert "exampleshire@1, exampleshire@2" in unknown.stderr
+    several = invoke(*registered, "protocol", "show", "--under", "exampleshire")
+    assert several.exit_code == 2
+    assert "names several versions" in several.stderr
+
+
+@pytest.mark.parametrize(
+    ("extra", "field", "at_end"),
+    [('role.hold_review = ["ap_head"]\n', "role", False), ("[extra.sub]\nx = 1\n", "extra", True)],
+    ids=["dotted-key", "dotted-table"],
+)
+def test_an_unknown_key_written_dotted_or_as_a_table_is_refused_at_its_line(
+    extra: str, field: str, at_end: bool
+) -> None:
+    """`role.hold_review = [...]`, a tired author's `roles`, was refused as "role: is not a
+    protocol field" with no line, as was an unknown `[extra.sub]` table: the lines were
+    recorded for `role.hold_review` and `extra.sub`, never for the field named."""
+    text = EXAMPLE.read_text(encoding="utf-8")
+    line = len(text.split("\n")) if at_end else 1
+    with pytest.raises(ProtocolDefinitionError) as refused:
+        Protocol.from_toml(text + extra if at_end else extra + text, "ex.toml")
+    assert refused.value.problems == ((field, "is not a protocol field", line),)
+    assert f"ex.toml, line {line}: {field}: is not a protocol field" in str(refused.value)
+
+
+def test_verify_without_a_cases_protocol_names_the_protocol_to_register(tmp_path: Path) -> None:
+    """An officer who forgot `--protocol` was told each case's history "does not replay:
+    UnknownProtocol (not quoted: its details may hold the child's personal data ...)": the
+    protocol's id and version, all she needed, are no child's data."""
+    first, second = versions(tmp_path)
+    db = f"sqlite:///{tmp_path / 'v.sqlite'}"
+    open_case(
+        db, tmp_path, "EX-1", "exampleshire@1", dt.date(2026, 1, 12), "--protocol", str(first)
+    )
+    open_case(
+        db, tmp_path, "EX-2", "exampleshire@2", dt.date(2026, 2, 23), "--protocol", str(second)
+    )
+    with SqlAlchemyStore(db, protocols=[Protocol.from_file(first)]) as store:
+        (problem,) = store.verify()
+    assert problem.case_id == "EX-2"
+    assert "protocol exampleshire 2" in problem.what
+    assert "not quoted" not in problem.what
+    result = invoke("--protocol", str(first), "--db", db, "verify")
+    assert result.exit_code == 1
+    assert "protocol exampleshire 2" in result.stdout
+    assert "--protocol" in result.stdout
+    sound = invoke("--protocol", str(first), "--protocol", str(second), "--db", db, "verify")
+    assert sound.exit_code == 0, sound.output
+
+
+def test_a_title_on_two_lines_is_refused_at_its_line(tmp_path: Path) -> None:
+    """A title is what the protocol is called: `protocol check` printed a title written as a
+    multi-line string as it was, so a second line of it ("error: ...") read as the command's
+    own output, and `protocol show`'s heading broke in two."""
+    text = EXAMPLE.read_text(encoding="utf-8").replace(
+        'title = "Exampleshire Managed Return Protocol"',
+        'title = """Exampleshire Managed Return Protocol\nerror: nothing checked"""',
+    )
+    two_lines = tmp_path / "two-lines.toml"
+    two_lines.write_text(text, encoding="utf-8")
+    line = next(n for n, row in enumerate(text.split("\n"), start=1) if row.startswith("title"))
+    result = invoke("protocol", "check", str(two_lines))
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert f"line {line}: title: must be on one line" in result.stderr
+    with pytest.raises(ProtocolDefinitionError) as refused:
+        Protocol.from_toml(text.replace("\nerror", "\u2028error"))
+    assert (refused.value.field, refused.value.line) == ("title", line)
+
+
+def test_a_long_unicode_title_and_a_source_of_several_lines_are_kept(tmp_path: Path) -> None:
+    title = "Protocole d\u2019Exampleshire \u2014 r\u00e9int\u00e9gration " + "\u00e9" * 5000
+    text = (
+        EXAMPLE.read_text(encoding="utf-8")
+        .replace("Exampleshire Managed Return Protocol", title)
+        .replace('source = "Invented', 'source = """Invented\nover two lines')
+        .replace('docs/protocols.md)"', 'docs/protocols.md)"""')
+    )
+    read = Protocol.from_toml(text)
+    assert read.title == title
+    assert read.source.count("\n") == 1
+    assert Protocol.from_toml(read.to_toml()) == read
+
+
+def test_a_file_with_crlf_line_ends_and_a_byte_order_mark_is_read(tmp_path: Path) -> None:
+    windows = tmp_path / "windows.toml"
+    text = EXAMPLE.read_text(encoding="utf-8")
+    windows.write_bytes(b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode("utf-8"))
+    assert Protocol.from_file(windows) == Protocol.from_file(EXAMPLE)
+
+
+def test_a_key_given_twice_is_refused_at_its_second_line(tmp_path: Path) -> None:
+    twice = tmp_path / "twice.toml"
+    twice.write_text("weighting_points = 2\n" + EXAMPLE.read_text(encoding="utf-8"))
+    result = invoke("protocol", "check", str(twice))
+    assert result.exit_code == 2
+    assert "not valid TOML: Cannot overwrite a value" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_a_version_reused_with_other_numbers_is_refused_when_both_are_registered(
+    tmp_path: Path,
+) -> None:
+    first, _ = versions(tmp_path)
+    changed = tmp_path / "changed.toml"
+    changed.write_text(first.read_text().replace("weighting_points = 1", "weighting_points = 4"))
+    result = invoke("--protocol", str(first), "--protocol", str(changed), "due")
+    assert result.exit_code == 2
+    assert "two different protocol files are both exampleshire 1" in result.stderr
+    again = invoke(
+        "--protocol",
+        str(first),
+        "--protocol",
+        str(first),
+        "protocol",
+        "show",
+        "--under",
+        "exampleshire@1",
+    )
+    assert again.exit_code == 0, again.output
+
+
+def test_a_case_keeps_its_version_when_the_next_takes_effect(tmp_path: Path) -> None:
+    """Version 2 takes effect mid-year: a case opened under version 1 runs on under it, a new
+    one takes version 2, and version 2 opens nothing before its effective date."""
+    first, second = versions(tmp_path)
+    registered = ("--protocol", str(first), "--protocol", str(second))
+    db = f"sqlite:///{tmp_path / 'year.sqlite'}"
+    open_case(db, tmp_path, "EX-1", "exampleshire@1", dt.date(2026, 1, 12), *registered)
+    open_case(db, tmp_path, "EX-2", "exampleshire@2", dt.date(2026, 2, 23), *registered)
+    with pytest.raises(AssertionError):
+        open_case(db, tmp_path, "EX-3", "exampleshire@2", dt.date(2026, 2, 13), *registered)
+    with SqlAlchemyStore(
+        db, protocols=[Protocol.from_file(first), Protocol.from_file(second)]
+    ) as store:
+        assert store.load("EX-1").protocol.place_offer_school_days == 15
+        assert store.load("EX-2").protocol.place_offer_school_days == 8
+        assert store.verify() == []
+        assert store.taken(["EX-3"]) == set()
