@@ -11,10 +11,10 @@ import pytest
 from click.testing import CliRunner, Result
 
 import scenario as sc
-from reintegration_fsm import Protocol, ProtocolDefinitionError
+from reintegration_fsm import Protocol, ProtocolDefinitionError, UnknownProtocol
 from reintegration_fsm.cli import cli
 from reintegration_fsm.serialisation import unstructure
-from reintegration_fsm.stores import SqlAlchemyStore
+from reintegration_fsm.stores import SqlAlchemyStore, audit
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "docs" / "examples" / "exampleshire.toml"
 
@@ -188,6 +188,23 @@ def test_verify_without_a_cases_protocol_names_the_protocol_to_register(tmp_path
     assert "--protocol" in result.stdout
     sound = invoke("--protocol", str(first), "--protocol", str(second), "--db", db, "verify")
     assert sound.exit_code == 0, sound.output
+
+
+@pytest.mark.parametrize(
+    ("protocol_id", "version"),
+    [("exampleshire\nerror: forged", "1"), ("exampleshire", "2\r9"), ("x" * 201, "1"), (" a", "1")],
+)
+def test_verify_quotes_no_protocol_name_no_protocol_could_have(
+    protocol_id: str, version: str
+) -> None:
+    """The log is what verify distrusts: an open altered to name a "protocol" over two lines
+    (a forged line in verify's report) or longer than any name is not quoted, as any logged
+    value is not."""
+    what = audit._kind(UnknownProtocol(protocol_id, version))
+    assert "not quoted" in what
+    assert protocol_id not in what
+    assert "\n" not in what
+    assert "exampleshire 2" in audit._kind(UnknownProtocol("exampleshire", "2"))
 
 
 def test_a_title_on_two_lines_is_refused_at_its_line(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 
 import attrs
 
+from reintegration_fsm import fields
 from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.case import Reintegration
 from reintegration_fsm.errors import FormInvalid, ProtocolError, UnknownProtocol
@@ -262,11 +263,20 @@ def _trigger_at(entries: Rows, seq: int | None) -> str:
     return ""
 
 
+def _a_protocols_name(error: UnknownProtocol) -> bool:
+    """The id and version an unknown protocol is named by could name a protocol: one printable
+    line each (a log altered to name one otherwise is not quoted, as any logged value)."""
+    return all(
+        fields.identifier(part, "name", fields.NAME_LENGTH) is None
+        for part in (error.protocol_id, error.version)
+    )
+
+
 def _kind(error: BaseException) -> str:
     """What kind of failure a replay error is, without its message: the messages quote the
     logged values (a child's date of birth, a name), which a verify report never prints. A
     protocol's id and version are no one's data: an unregistered one is named, to be given."""
-    if isinstance(error, UnknownProtocol):
+    if isinstance(error, UnknownProtocol) and _a_protocols_name(error):
         return (
             f"it runs under protocol {error.protocol_id} {error.version}, which the store was "
             "not given (the store's protocols=; on the command line, --protocol FILE)"
