@@ -360,9 +360,10 @@ def check_case(
         stored_state = row.get("state")
         if stored_state is not None and stored_state != expected["state"]:
             problem(None, "case row state differs from the replayed case's")
-    if _item_keys(items, authority=False) != _item_keys(expected_items, authority=False):
+    stored_items, replayed_items = _item_keys(items), _item_keys(expected_items)
+    if _unowned(stored_items) != _unowned(replayed_items):
         problem(None, "open items differ from the replayed case's deadlines and obligations")
-    elif _item_keys(items) != _item_keys(expected_items):
+    elif stored_items != replayed_items:
         problem(None, "an open item names another authority than the case's")
     if _ledger_keys(ledger) != _ledger_keys(ledger_rows(case, authority)):
         problem(None, "ledger entries differ from the replayed case's successful outcome")
@@ -457,7 +458,7 @@ def _note_problems(entry: Mapping[str, Any], notes: Rows) -> list[str]:
     return found
 
 
-def _item_keys(items: Rows, *, authority: bool = True) -> list[tuple[Any, ...]]:
+def _item_keys(items: Rows) -> list[tuple[Any, ...]]:
     # Sorted by item number alone: the other fields mix None and dates, which do not compare.
     keys = [
         (
@@ -467,11 +468,16 @@ def _item_keys(items: Rows, *, authority: bool = True) -> list[tuple[Any, ...]]:
             i["owner"],
             as_date(i["due"]),
             as_date(i["opened_on"]),
-            i["authority"] if authority else "",
+            i["authority"],
         )
         for i in items
     ]
     return sorted(keys, key=lambda key: key[0])
+
+
+def _unowned(keys: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """Item keys without the authority (their last field)."""
+    return [key[:-1] for key in keys]
 
 
 def _ledger_keys(rows: Rows) -> list[tuple[Any, ...]]:

@@ -247,11 +247,16 @@ def payload_digest(
         UnicodeEncodeError: a text is not valid Unicode.
     """
     salt = bytes.fromhex(salt_hex)
-    actor = {
-        "id": actor_digest(salt, "id", actor_id, markers=markers),
-        "name": actor_digest(salt, "name", actor_name, markers=markers),
-    }
-    return _object({"actor": _object(actor), "data": tree(salt, ("data",), data, markers=markers)})
+    actor_id = actor_digest(salt, "id", actor_id, markers=markers)
+    actor_name = actor_digest(salt, "name", actor_name, markers=markers)
+    data_digest = _tree(salt, _DATA_PATH, data, markers)
+    # The two objects as `_object` writes them: their keys are fixed, and sorted here.
+    actor = _sha256(f'\x01{{"id":"{actor_id}","name":"{actor_name}"}}'.encode()).hexdigest()
+    return _sha256(f'\x01{{"actor":"{actor}","data":"{data_digest}"}}'.encode()).hexdigest()
+
+
+_DATA_PATH = _segment("data")
+"""The data's path as `tree` writes it."""
 
 
 def holds_marker(value: Any) -> bool:

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
+from json.encoder import encode_basestring
 from typing import Any, NoReturn
 
 GENESIS = "0" * 64
@@ -94,6 +95,9 @@ def digest(text: str) -> str:
 
 def timestamp_text(moment: datetime) -> str:
     """A naive-UTC timestamp as the chain encodes it (`2026-01-12T09:30:00Z`)."""
+    if type(moment) is datetime and moment.tzinfo is None:
+        # The same text without building a new datetime (verify() hashes every entry).
+        return moment.isoformat(timespec="seconds") + "Z"
     return moment.replace(tzinfo=None, microsecond=0).isoformat() + "Z"
 
 
@@ -148,5 +152,32 @@ def entry_hash(row: Mapping[str, Any], prev_hash: str) -> str:
     fields["recorded_at"] = timestamp_text(fields["recorded_at"])
     if salted:
         fields["scheme"] = SCHEME
-    # Every hashed field is a string, an int or None (built by us): no float check needed.
-    return digest(_encoder.encode(fields))
+    return digest(_fields_text(fields, _SALTED_KEYS if salted else _LEGACY_KEYS))
+
+
+def _keys(names: Iterable[str]) -> tuple[tuple[str, str], ...]:
+    return tuple((name, f"{encode_basestring(name)}:") for name in sorted(names))
+
+
+_SALTED_KEYS = _keys((*HASHED_FIELDS, "scheme"))
+_LEGACY_KEYS = _keys(LEGACY_HASHED_FIELDS)
+"""An entry's hashed fields in the encoder's (sorted) order, each with its key as JSON."""
+
+
+def _fields_text(fields: Mapping[str, Any], keys: tuple[tuple[str, str], ...]) -> str:
+    """`_encoder.encode(fields)` (`keys`: its keys), written out for the strings, whole numbers
+    and nulls the store writes, as verify() hashes every entry; a field holding anything else
+    (a row altered behind the store) leaves the whole text to the encoder."""
+    parts = []
+    for name, key in keys:
+        value = fields[name]
+        kind = type(value)
+        if kind is str:
+            parts.append(key + encode_basestring(value))
+        elif value is None:
+            parts.append(key + "null")
+        elif kind is int:
+            parts.append(key + int.__repr__(value))
+        else:
+            return str(_encoder.encode(fields))
+    return "{" + ",".join(parts) + "}"
