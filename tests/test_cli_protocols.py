@@ -116,7 +116,16 @@ def test_show_names_a_registered_protocol() -> None:
     assert "no protocol 'exampleshire' is known" in unknown.stderr
 
 
-def open_under(db: str, tmp_path: Path, *extra: str, under: str | None = None) -> Result:
+def open_under(
+    db: str,
+    tmp_path: Path,
+    *extra: str,
+    under: str | None = None,
+    case_id: str = "P-1",
+    on: str = "2026-01-12",
+) -> Result:
+    """`apply CASE_ID open` for the scenario's pupil, by the AP's head (`extra`: options before
+    the command)."""
     data = tmp_path / "open.json"
     data.write_text(
         json.dumps(
@@ -127,9 +136,9 @@ def open_under(db: str, tmp_path: Path, *extra: str, under: str | None = None) -
             }
         )
     )
-    args = [*extra, "--db", db, "apply", "P-1", "open", "--data", str(data)]
+    args = [*extra, "--db", db, "apply", case_id, "open", "--data", str(data)]
     args += ["--actor-id", "ap-1", "--actor-name", "Morgan Reed", "--role", "ap_head"]
-    args += ["--organisation", sc.AP_SETTING, "--on", "2026-01-12"]
+    args += ["--organisation", sc.AP_SETTING, "--on", on]
     if under is not None:
         args += ["--under", under]
     return invoke(*args)

@@ -7,14 +7,15 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import attrs
 import pytest
 from click.testing import CliRunner, Result
 
-import scenario as sc
 from reintegration_fsm import Protocol, ProtocolDefinitionError, UnknownProtocol
 from reintegration_fsm.cli import cli
-from reintegration_fsm.serialisation import unstructure
+from reintegration_fsm.protocol.definition import WORCESTERSHIRE
 from reintegration_fsm.stores import SqlAlchemyStore, audit
+from test_cli_protocols import open_under
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "docs" / "examples" / "exampleshire.toml"
 
@@ -45,39 +46,9 @@ def versions(tmp_path: Path) -> tuple[Path, Path]:
 
 
 def open_case(db: str, tmp_path: Path, case_id: str, under: str, on: dt.date, *extra: str) -> None:
-    data = tmp_path / "open.json"
-    data.write_text(
-        json.dumps(
-            {
-                "pupil": unstructure(sc.PUPIL),
-                "ap_setting": sc.AP_SETTING,
-                "local_authority": sc.AUTHORITY,
-            }
-        )
-    )
-    result = invoke(
-        *extra,
-        "--db",
-        db,
-        "apply",
-        case_id,
-        "open",
-        "--data",
-        str(data),
-        "--under",
-        under,
-        "--on",
-        on.isoformat(),
-        "--actor-id",
-        "ap-1",
-        "--actor-name",
-        "Morgan Reed",
-        "--role",
-        "ap_head",
-        "--organisation",
-        sc.AP_SETTING,
-    )
+    result = open_under(db, tmp_path, *extra, under=under, case_id=case_id, on=on.isoformat())
     assert result.exit_code == 0, result.output
+    assert result.stderr == ""
 
 
 def test_import_replays_histories_under_the_protocols_registered_with_it(tmp_path: Path) -> None:
@@ -225,6 +196,16 @@ def test_a_title_on_two_lines_is_refused_at_its_line(tmp_path: Path) -> None:
     with pytest.raises(ProtocolDefinitionError) as refused:
         Protocol.from_toml(text.replace("\nerror", "\u2028error"))
     assert (refused.value.field, refused.value.line) == ("title", line)
+
+
+def test_a_title_on_two_lines_is_refused_with_every_later_problem() -> None:
+    """As every field's refusal, the title's names the protocol's later problems too."""
+    with pytest.raises(ProtocolDefinitionError) as refused:
+        attrs.evolve(WORCESTERSHIRE, title="Two\nlines", place_offer_school_days=0)
+    assert [problem[0] for problem in refused.value.problems] == [
+        "title",
+        "place_offer_school_days",
+    ]
 
 
 def test_a_long_unicode_title_and_a_source_of_several_lines_are_kept(tmp_path: Path) -> None:
