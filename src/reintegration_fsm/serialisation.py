@@ -106,7 +106,7 @@ for _kind in (str, int, bool):
     converter.register_structure_hook(_kind, _exactly(_kind))
 
 
-def _enum_hook(cls: type[enum.Enum]) -> Callable[[Any, Any], enum.Enum]:
+def _enum_hook(cls: type[vocabulary.Word]) -> Callable[[Any, Any], enum.Enum]:
     # A dict lookup: calling the enum class is several times slower, and replay reads many.
     members = {member._value_: member for member in cls}
 
@@ -114,7 +114,7 @@ def _enum_hook(cls: type[enum.Enum]) -> Callable[[Any, Any], enum.Enum]:
         try:
             return members[value]
         except (KeyError, TypeError):
-            raise ValueError(f"{value!r} is not a valid {cls.__name__}") from None
+            raise ValueError(cls.refusal(value)) from None
 
     return structure_enum
 

@@ -16,10 +16,14 @@ class Word(str, enum.Enum):
     `Role("head")`, is `FormInvalid` naming them, as a form's field is."""
 
     @classmethod
-    def _missing_(cls, value: object) -> NoReturn:
+    def refusal(cls, value: object) -> str:
+        """Why `value` is none of these words, naming them."""
         words = ", ".join(member.value for member in cls)
-        problem = f"{describe(value)} is not {a_or_an(cls.__name__)} (one of: {words})"
-        raise FormInvalid(cls.__name__, "value", problem)
+        return f"{describe(value)} is not {a_or_an(cls.__name__)} (one of: {words})"
+
+    @classmethod
+    def _missing_(cls, value: object) -> NoReturn:
+        raise FormInvalid(cls.__name__, "value", cls.refusal(value))
 
 
 class Stage(Word):
@@ -247,7 +251,7 @@ class Actor:
         return PARTY_OF_ROLE[self.role]
 
 
-ENUMS: tuple[type[enum.Enum], ...] = (
+ENUMS: tuple[type[Word], ...] = (
     Stage,
     Trigger,
     Role,
