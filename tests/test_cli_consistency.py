@@ -409,6 +409,6 @@ def test_each_problem_of_an_imported_transition_is_its_own_line(
     assert result.exit_code == 2
     assert result.stderr.splitlines()[1:] == [
         "  - case DEMO-0003, transition 3: Transition.actor.name: required field missing",
-        "  - case DEMO-0003, transition 3: Transition.actor.role: invalid value for type, "
-        "expected Role",
+        "  - case DEMO-0003, transition 3: Transition.actor.role: 'boss' is not a Role (one of: "
+        "ap_head, ap_staff, host_head, host_staff, la_admissions, parent, child)",
     ]

@@ -17,6 +17,7 @@ from reintegration_fsm import (
     FormInvalid,
     Pupil,
     Reintegration,
+    ReintegrationInformation,
     ReintegrationTimetable,
     ReviewMeeting,
 )
@@ -27,7 +28,7 @@ from reintegration_fsm.serialisation import (
     unstructure,
 )
 from reintegration_fsm.stores.retention import RetentionPolicy
-from scenario import AP_HEAD, FIRST_REVIEW, OPENED, PUPIL, START, consent, review
+from scenario import AP_HEAD, FIRST_REVIEW, OPENED, PUPIL, START, consent, information, review
 from test_validation import IMPOSSIBLE_FOR
 
 TOMORROW = (dt.date.today() + dt.timedelta(days=1)).isoformat()
@@ -115,7 +116,10 @@ def test_problems_inside_a_form_inside_a_form_are_named_at_their_paths() -> None
     assert caught.value.form == "ReviewMeeting"
     assert caught.value.problems == (
         ("held_on", "must be a date written like 2026-03-02, not 6"),
-        ("attendees[1].party", "invalid value for type, expected Party"),
+        (
+            "attendees[1].party",
+            "'boss' is not a Party (one of: ap, host, parent, child, la, other)",
+        ),
         ("child_views.good_at", "invalid value for type, expected str"),
         ("child_views.signed_by", "must be on one line"),
     )
@@ -138,6 +142,26 @@ def test_a_date_or_time_written_otherwise_says_how_to_write_it() -> None:
     assert caught.value.problems == (
         ("held_on", "'2026-02-30' is no such day: day is out of range for month"),
         ("next_meeting", "must be a date written like 2026-03-02, not 5"),
+    )
+
+
+def test_a_word_that_is_not_the_protocols_names_the_words_it_could_be() -> None:
+    """A made-up rating, evidence or signature, alone, optional or in an array, names the
+    protocol's words, never cattrs' "invalid value for type, expected Rating"."""
+    json = {**unstructure(information()), "effort": "great", "evidence": ["psp", 7]}
+    with pytest.raises(FormInvalid) as caught:
+        structure(json, ReintegrationInformation)
+    assert caught.value.problems == (
+        ("effort", "'great' is not a Rating (one of: good, satisfactory, poor)"),
+        (
+            "evidence[1]",
+            "7 is not an Evidence (one of: psp, iep, ihcp, behaviour_log, behaviour_analysis, "
+            "graduated_response, attendance_record, personal_education_plan, exclusion_data, "
+            "ks4_options, assessment_data)",
+        ),
+    )
+    assert structure({**json, "effort": None, "evidence": []}, ReintegrationInformation) == (
+        information(effort=None, evidence=frozenset())
     )
 
 
@@ -175,7 +199,11 @@ def test_a_transitions_actor_keeps_every_problem() -> None:
     assert caught.value.form == "Transition"
     assert caught.value.problems == (
         ("actor.name", "required field missing"),
-        ("actor.role", "invalid value for type, expected Role"),
+        (
+            "actor.role",
+            "'boss' is not a Role (one of: ap_head, ap_staff, host_head, host_staff, "
+            "la_admissions, parent, child)",
+        ),
     )
 
 

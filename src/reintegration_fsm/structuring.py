@@ -21,6 +21,7 @@ from cattrs.errors import AttributeValidationNote, ClassValidationError, Iterabl
 from cattrs.v import format_exception
 
 from reintegration_fsm.errors import FormInvalid, describe
+from reintegration_fsm.vocabulary import Word
 
 Problems = list[tuple[str, str]]
 
@@ -146,16 +147,21 @@ def _leaves(error: BaseException, hint: Any, path: str) -> Iterator[tuple[str, s
             yield from _leaves(inner, note.type, where)
         for inner in without:
             yield from _leaves(inner, None, path)
-    elif isinstance(error, ValueError | TypeError) and _day_or_time(hint):
-        # cattrs would say "invalid value for type, expected datetime.date | None": the reader's
-        # own words name the value and the one way to write it ("'13/01/2026' is not a date
-        # written like 2026-03-02").
+    elif isinstance(error, ValueError | TypeError) and _in_own_words(hint):
+        # cattrs would say "invalid value for type, expected datetime.date | None" (or
+        # "expected Party"): the reader's own words name the value and the one way to write it
+        # ("'13/01/2026' is not a date written like 2026-03-02", "'boss' is not a Party (one
+        # of: ap, host, ...)").
         yield path, str(error)
     else:
         yield path, format_exception(error, hint)
 
 
-def _day_or_time(hint: Any) -> bool:
-    """True for `date`, `time` and either `| None` (not `datetime`, which no form holds)."""
+def _in_own_words(hint: Any) -> bool:
+    """True for the types whose readers' errors say what to write: `date`, `time` and the
+    protocol's words, each or `| None` (not `datetime`, which no form holds)."""
     inner = [arg for arg in typing.get_args(hint) if arg is not type(None)] or [hint]
-    return len(inner) == 1 and inner[0] in (dt.date, dt.time)
+    if len(inner) != 1:
+        return False
+    read = inner[0]
+    return read in (dt.date, dt.time) or (isinstance(read, type) and issubclass(read, Word))
