@@ -17,6 +17,7 @@ from reintegration_fsm import ReferralRoute, Reintegration
 from reintegration_fsm.calendar import CalendarFileError, SchoolCalendar, plausible_school_days
 from reintegration_fsm.cli import cli
 from reintegration_fsm.errors import CalendarError, FormInvalid, ProtocolError
+from reintegration_fsm.files import MOST_BYTES
 
 TERM = (date(2025, 9, 1), date(2025, 12, 19))
 SMALL = SchoolCalendar([TERM], source="Invented test terms")
@@ -653,14 +654,43 @@ def test_the_cli_given_an_icalendar_feed_says_what_it_is(tmp_path: Path) -> None
         (lambda tmp: write(tmp, b""), "'source'"),
         (lambda tmp: write(tmp, b"\xff\xfe\x00"), "not UTF-8 text"),
         (lambda tmp: write(tmp, BACKWARDS.format(comment="")), "line 5: term"),
+        (lambda tmp: huge(tmp / "terms.toml", MOST_BYTES + 1), "larger than 64 MiB"),
     ],
-    ids=["folder", "missing", "empty", "utf-16", "backwards"],
+    ids=["folder", "missing", "empty", "utf-16", "backwards", "huge"],
 )
 def test_the_cli_refuses_a_bad_calendar_file_with_exit_2(
     tmp_path: Path, make: Any, expected: str
 ) -> None:
     """Held: every bad file is one line of error and exit 2."""
     assert_refused_cleanly(run("--calendar", str(make(tmp_path)), *COUNT), expected)
+
+
+def huge(path: Path, size: int) -> Path:
+    """A file of `size` zero bytes, taking no room on disk (the name of a disk image or a
+    database given where a calendar belongs)."""
+    with path.open("wb") as handle:
+        handle.truncate(size)
+    return path
+
+
+@pytest.mark.parametrize("read", [SchoolCalendar.from_file, SchoolCalendar.from_ics])
+def test_a_file_larger_than_any_calendar_is_refused_unread(tmp_path: Path, read: Any) -> None:
+    """It was read whole into memory first: /dev/zero, or a disk image, used it all up."""
+    path = huge(tmp_path / "terms", MOST_BYTES + 1)
+    with pytest.raises(CalendarFileError) as refused:
+        read(path)
+    assert str(refused.value) == (
+        f"{path}: larger than 64 MiB, which no calendar or protocol file is: is it the right file?"
+    )
+
+
+def test_a_file_of_the_largest_size_is_read(tmp_path: Path) -> None:
+    """Held: the limit refuses only what is over it (the zero bytes are then not TOML)."""
+    path = huge(tmp_path / "terms.toml", MOST_BYTES)
+    with pytest.raises(CalendarFileError) as refused:
+        SchoolCalendar.from_file(path)
+    assert "larger than" not in str(refused.value)
+    assert refused.value.line is not None
 
 
 def test_the_cli_names_a_link_that_loops(tmp_path: Path) -> None:

@@ -31,6 +31,7 @@ from reintegration_fsm import (
     Trigger,
     UnknownProtocol,
 )
+from reintegration_fsm.files import MOST_BYTES
 from reintegration_fsm.protocol import definition
 from reintegration_fsm.protocol.definition import (
     KNOWN,
@@ -826,6 +827,23 @@ def test_a_file_that_is_not_utf_8_names_its_line_and_byte(tmp_path: Path) -> Non
     )
     assert caught.value.problem == (
         f"not UTF-8 text (byte 0xf4 at offset {offset} cannot be read); save the file as UTF-8"
+    )
+
+
+def test_a_file_larger_than_any_protocol_is_refused_unread(tmp_path: Path) -> None:
+    """It was read whole into memory first, however large (a database named by mistake)."""
+    path = tmp_path / "shire.sqlite"
+    with path.open("wb") as handle:
+        handle.truncate(MOST_BYTES + 1)
+    with pytest.raises(ProtocolDefinitionError) as caught:
+        Protocol.from_file(path)
+    assert (caught.value.field, caught.value.path, caught.value.line) == (
+        definition.WHOLE_FILE,
+        str(path),
+        None,
+    )
+    assert caught.value.problem == (
+        "larger than 64 MiB, which no calendar or protocol file is: is it the right file?"
     )
 
 

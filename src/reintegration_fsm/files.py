@@ -24,17 +24,31 @@ def file_name(path: object, method: str, argument: str, expected: str) -> str:
     return where
 
 
-def utf8_text(where: str, refused: Callable[[str, int], Exception]) -> str:
+MOST_BYTES = 64 * 1024 * 1024
+"""The most bytes a calendar or protocol file may hold: a school's whole iCalendar feed holds a
+few, and a file larger (a database, a disk image, /dev/zero named by mistake) is not read."""
+
+
+def utf8_text(where: str, refused: Callable[[str, int | None], Exception]) -> str:
     """The text of the file `where`, UTF-8 with or without the byte-order mark Notepad writes.
 
     Raises:
-        Exception: `refused(problem, line)`, for bytes that are not UTF-8 (see `utf8_decoded`).
+        Exception: `refused(problem, line)`, for a file larger than `MOST_BYTES` (line None),
+            or bytes that are not UTF-8 (see `utf8_decoded`).
         OSError: the file cannot be read.
     """
-    return utf8_decoded(Path(where).read_bytes(), refused)
+    with Path(where).open("rb") as handle:
+        data = handle.read(MOST_BYTES + 1)
+    if len(data) > MOST_BYTES:
+        problem = (
+            f"larger than {MOST_BYTES // 2**20} MiB, which no calendar or protocol file is: "
+            "is it the right file?"
+        )
+        raise refused(problem, None)
+    return utf8_decoded(data, refused)
 
 
-def utf8_decoded(data: bytes, refused: Callable[[str, int], Exception]) -> str:
+def utf8_decoded(data: bytes, refused: Callable[[str, int | None], Exception]) -> str:
     """`data` as UTF-8 text, less a leading byte-order mark.
 
     Raises:

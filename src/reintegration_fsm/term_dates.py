@@ -161,8 +161,8 @@ def read_toml_file(path: str | os.PathLike[str]) -> TermDates:
     return read_toml(text, where)
 
 
-def _unreadable(where: str) -> Callable[[str, int], CalendarFileError]:
-    """The error for bytes of the file `where` that are not UTF-8, at a line."""
+def _unreadable(where: str) -> Callable[[str, int | None], CalendarFileError]:
+    """The error for a file `where` that cannot be text (at a line, for bytes not UTF-8)."""
     return lambda problem, line: CalendarFileError(problem, path=where, line=line)
 
 
