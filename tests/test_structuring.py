@@ -185,6 +185,11 @@ def test_json_that_is_no_object_is_one_problem_of_the_whole_form() -> None:
     with pytest.raises(FormInvalid) as caught:
         structure("Alex Example", Pupil)
     assert caught.value.problems == (("?", "expected a JSON object, not 'Alex Example'"),)
+    assert str(caught.value) == "Pupil: expected a JSON object, not 'Alex Example'"  # not "Pupil.?"
+    within = caught.value.within("Transition", "form", prefix="record_consent: ")
+    assert str(within) == (
+        "Transition.form: record_consent: Pupil: expected a JSON object, not 'Alex Example'"
+    )
 
 
 def test_a_transitions_actor_keeps_every_problem() -> None:

@@ -69,7 +69,7 @@ class FormInvalid(ProtocolError, ValueError):
         self.field = field
         self.problem = problem
         self.problems: tuple[tuple[str, str], ...] = ((field, problem), *also)
-        super().__init__("; ".join(f"{form}.{name}: {what}" for name, what in self.problems))
+        super().__init__("; ".join(_at(form, name, what) for name, what in self.problems))
 
     @staticmethod
     def of(form: str, problems: Iterable[tuple[str, str]]) -> FormInvalid:
@@ -81,8 +81,14 @@ class FormInvalid(ProtocolError, ValueError):
         """This error as part of a larger whole (a form in a transition of a history): each
         problem kept, as `field` of `form`, reading "{prefix}{self.form}.{field}: {problem}"."""
         return FormInvalid.of(
-            form, [(field, f"{prefix}{self.form}.{name}: {what}") for name, what in self.problems]
+            form, [(field, prefix + _at(self.form, name, what)) for name, what in self.problems]
         )
+
+
+def _at(form: str, field: str, problem: str) -> str:
+    """A problem where it is: "{form}.{field}: {problem}", or "{form}: {problem}" for the field
+    "?", the whole value (JSON that is no object, say)."""
+    return f"{form}: {problem}" if field == "?" else f"{form}.{field}: {problem}"
 
 
 class ConcurrentUpdate(ProtocolError):
