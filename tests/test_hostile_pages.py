@@ -227,7 +227,7 @@ def test_in_a_browser_no_script_runs_and_no_word_pushes_past_the_page(
 A4_POINTS = (595, 842)
 """An A4 page in PDF points, rounded (chromium writes 594.96 x 841.92)."""
 _MEDIA_BOX = re.compile(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]")
-_STREAM = re.compile(rb"stream\r?\n(.*?)\r?\nendstream", re.S)
+_STREAM_START = re.compile(rb"(?<![a-z])stream\r?\n")
 _SCALE = re.compile(rb"([-\d.]+) 0 0 [-\d.]+ [-\d.]+ [-\d.]+ cm")
 
 
@@ -245,10 +245,15 @@ def printed(html: str, folder: Path) -> tuple[list[tuple[int, int]], list[bytes]
     data = pdf.read_bytes()
     sizes = [(round(float(w)), round(float(h))) for w, h in _MEDIA_BOX.findall(data)]
     scales = []
-    for stream in _STREAM.findall(data):
+    for start in _STREAM_START.finditer(data):
+        # Read to the end of the deflated data, not to the next "endstream": compressed bytes
+        # can hold that word, and a page cut there was once not counted (14 scales, 15 pages).
+        inflate = zlib.decompressobj()
         try:
-            content = zlib.decompress(stream)
-        except zlib.error:  # a font or an image, not a page's content
+            content = inflate.decompress(data[start.end() :])
+        except zlib.error:  # an image, not a page's content
+            continue
+        if not inflate.eof:
             continue
         transforms = _SCALE.findall(content)
         if len(transforms) >= 2:
