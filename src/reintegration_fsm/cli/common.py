@@ -209,14 +209,22 @@ class Settings:
 def refuse_unusable_file(url: str) -> None:
     """Refuse, as bad input, a SQLite path that is a folder or lies in a folder that does not
     exist: SQLite can only say "unable to open database file", which reads as a database
-    that is down.
+    that is down. Refuse too a database in memory, where a command's writes would be lost.
 
     Raises:
-        Failure: the path names a folder, or its folder is missing (exit 2).
+        Failure: the path names a folder, or its folder is missing, or the database is in
+            memory (exit 2).
     """
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return
+    if sqlite.in_memory(parsed):
+        # Each command is a process of its own: what it saved in memory is gone when it ends.
+        raise Failure(
+            f"--db {shown_url(url)}: a database in memory ends with the command, and every "
+            "case saved in it is lost",
+            ("Name a file: --db cases.sqlite, or a database server's URL.",),
+        )
     _refuse_options_in_the_file_name(url)
     found = sqlite.database_file(parsed)
     if found is None:
@@ -306,7 +314,20 @@ def database_url(database: str) -> str:
     """A database URL from `--db`: URLs pass through, a bare path becomes a SQLite URL.
 
     The URL's password is remembered, so that no message ever prints it.
+
+    Raises:
+        Failure: `database` is blank (`--db "$DB"` with DB unset, or RFSM_DATABASE_URL set
+            but empty), which SQLAlchemy would read as a database in memory (exit 2).
     """
+    if not database.strip():
+        raise Failure(
+            f"no database is named: --db (or {DATABASE_ENV}) is empty",
+            (
+                "Name the database: --db URL, or a SQLite file's path. Unset "
+                f"{DATABASE_ENV} to use {DEFAULT_DATABASE.removeprefix('sqlite:///')} in "
+                "the current folder.",
+            ),
+        )
     if "://" not in database:
         return f"sqlite:///{database}"
     try:
