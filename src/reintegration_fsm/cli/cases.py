@@ -11,7 +11,7 @@ from reintegration_fsm import demo as demo_cases
 from reintegration_fsm import documents
 from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.case import Reintegration
-from reintegration_fsm.cli import interchange, protocols, views
+from reintegration_fsm.cli import interchange, pasted, protocols, views
 from reintegration_fsm.cli.common import (
     CALENDAR_ENV,
     DATE,
@@ -310,6 +310,12 @@ def apply(
     actor = Actor(actor_id, actor_name, Role(role.lower()), organisation)
     day = on or today()
     store = found.store(create=trigger == "open")
+    stray = pasted.stray(case_id) if trigger == "open" else None
+    if stray is not None:
+        raise Failure(
+            f"case id {case_id!r} holds {stray}, as text pasted from Word or an email often does",
+            (f"Copy it again, or type the id by hand: {pasted.without_stray(case_id)!r}?",),
+        )
     if trigger == "open" and store.taken([case_id]):
         raise Failure(f"case id {case_id!r} is already taken", ())
     try:
