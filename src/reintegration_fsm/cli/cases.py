@@ -32,8 +32,15 @@ from reintegration_fsm.cli.common import (
 )
 from reintegration_fsm.cli.redacted import shown_json, shown_text
 from reintegration_fsm.cli.text import neutralise
-from reintegration_fsm.errors import CalendarError, CaseNotFound, NotPermitted, StoreError
+from reintegration_fsm.errors import (
+    CalendarError,
+    CaseNotFound,
+    IllegalTransition,
+    NotPermitted,
+    StoreError,
+)
 from reintegration_fsm.fields import ID_LENGTH, NAME_LENGTH
+from reintegration_fsm.protocol.machine import TRIGGERS_IN
 from reintegration_fsm.serialisation import transition_to_json
 from reintegration_fsm.vocabulary import Actor, Role
 
@@ -330,7 +337,10 @@ def apply(
             )
         else:
             case = store.load(case_id)
-            getattr(case, trigger)(**arguments, by=actor, on=day)
+            try:
+                getattr(case, trigger)(**arguments, by=actor, on=day)
+            except IllegalTransition as error:
+                raise Failure(str(error), _not_now(case, trigger), REFUSED) from None
     except CalendarError as error:
         hint = (
             ()
@@ -359,3 +369,19 @@ def apply(
         f"{neutralise(case_id, single_line=True)}: {trigger} accepted, "
         f"{source} -> {transition.dest.value} (seq {transition.seq})"
     )
+
+
+def _not_now(case: Reintegration, trigger: str) -> tuple[str, ...]:
+    """Why a step is not available, for someone who may have pressed Enter twice: whether it
+    was already recorded, and the steps the case's stage allows now."""
+    reasons = []
+    done = [t for t in case.history if t.trigger == trigger]
+    if done:
+        last = done[-1]
+        reasons.append(
+            f"{trigger} was already recorded on {last.on.isoformat()} (seq {last.seq}) by "
+            f"{last.actor.name}: nothing was changed."
+        )
+    steps = TRIGGERS_IN[case.stage]
+    reasons.append(f"The case is now {case.stage.value}; the steps open: {', '.join(steps)}.")
+    return tuple(reasons)
