@@ -395,7 +395,9 @@ class DateType(click.ParamType):  # type: ignore[type-arg, unused-ignore]  # gen
             return value
         try:
             return iso_day(str(value))
-        except ValueError:
+        except ValueError as error:
+            if "no such day" in str(error):  # 2026-02-31: written right, but not in a calendar
+                self.fail(str(error), param, ctx)
             self.fail(f"{value!r} is not a date like 2026-03-02", param, ctx)
 
 
