@@ -3,6 +3,7 @@ importing histories, and driving a case one trigger at a time."""
 
 from __future__ import annotations
 
+import difflib
 from typing import Any
 
 import click
@@ -310,6 +311,12 @@ def apply(
     found = settings(ctx)
     if under is not None and trigger != "open":
         raise Failure("--under chooses the protocol a case is opened under: only with `open`")
+    if trigger not in interchange.TRIGGERS:
+        near = difflib.get_close_matches(trigger.lower(), interchange.TRIGGERS, n=1)
+        raise Failure(
+            f"unknown trigger {trigger!r}" + (f": did you mean {near[0]}?" if near else ""),
+            (f"The triggers: {', '.join(interchange.TRIGGERS)}.",),
+        )
     data = {} if data_file is None else read_json(data_file)
     arguments, problems = interchange.trigger_arguments(trigger, data)
     if problems:
