@@ -454,16 +454,23 @@ def _database_files(url: str) -> tuple[str, ...]:
 def _not_the_database(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
     """Refuse `-o` naming the SQLite database in use: it would be replaced by the output."""
     found = ctx.find_object(Settings)
-    if value is None or found is None or not os.path.exists(value):
+    if value is None or found is None:
         return value
     try:
         files = _database_files(found.url)
     except Failure:  # a bad --db: the command reports it when it opens the store
         return value
-    if any(os.path.exists(path) and os.path.samefile(value, path) for path in files):
+    # A journal (-wal, -shm) may not exist yet: SQLite makes it as the command opens the
+    # database, and removes it, with what was written there, as the command closes it.
+    named = os.path.realpath(value)
+    if any(
+        os.path.realpath(path) == named
+        or (os.path.exists(value) and os.path.exists(path) and os.path.samefile(value, path))
+        for path in files
+    ):
         raise click.BadParameter(
-            f"{value!r} is the database (--db) itself: writing there would replace every case "
-            "it holds; name another file",
+            f"{value!r} is the database (--db) itself, or one of its journals: writing there "
+            "would replace the cases it holds; name another file",
             ctx,
             param,
         )
