@@ -48,8 +48,8 @@ def test_a_database_in_memory_is_refused_rather_than_losing_the_case(
 ) -> None:
     """`--db "$DB"` with DB unset gave `--db ""`, which SQLAlchemy reads as a database in memory:
     `apply ... open` said "accepted" and the case was gone when the command ended."""
-    result = invoke(database, "apply", "C-1", "open", "--data", write(tmp_path / "o.json",
-        json.dumps(OPEN_DATA)), *AP, "--on", "2026-01-12")  # fmt: skip
+    data = write(tmp_path / "open.json", json.dumps(OPEN_DATA))
+    result = invoke(database, "apply", "C-1", "open", "--data", data, *AP, "--on", "2026-01-12")
     no_traceback(result)
     assert result.exit_code == 2, result.output
     assert "accepted" not in result.stdout
@@ -64,8 +64,8 @@ def test_an_empty_database_variable_is_refused_not_read_as_the_default_file(
     ./reintegration.sqlite, not the authority's database, and nothing said so."""
     data = write(tmp_path / "open.json", json.dumps(OPEN_DATA))
     env = {"RFSM_DATABASE_URL": ""}
-    opened = run("apply", "C-1", "open", "--data", data, *AP, "--on", "2026-01-12",
-                 cwd=tmp_path, env=env)  # fmt: skip
+    step = ["apply", "C-1", "open", "--data", data, *AP, "--on", "2026-01-12"]
+    opened = run(*step, cwd=tmp_path, env=env)
     assert opened.returncode == 2, opened.stdout
     assert "RFSM_DATABASE_URL" in opened.stderr
     assert "Traceback" not in opened.stderr
@@ -182,9 +182,7 @@ def test_a_day_no_calendar_has_is_named_as_such(demo_db: str) -> None:
 
 
 # -- steps twice, or in the wrong order ----------------------------------------------------------
-def test_a_step_submitted_twice_says_it_was_already_recorded(
-    demo_db: str, tmp_path: Path
-) -> None:
+def test_a_step_submitted_twice_says_it_was_already_recorded(demo_db: str, tmp_path: Path) -> None:
     """Pressing Enter twice on `record_consent`: the second said only "not available in stage
     'consented'", which leaves the officer wondering whether the first was saved."""
     assert open_case(demo_db, tmp_path, "C-7").exit_code == 0
@@ -207,9 +205,9 @@ def test_a_step_in_the_wrong_order_names_the_steps_open_now(demo_db: str, tmp_pa
     """`identify_host` on a case still waiting for consent says what the case waits for."""
     assert open_case(demo_db, tmp_path, "C-8").exit_code == 0
     host = write(tmp_path / "host.json", '{"host_school": "Elmstead High School", "via": "panel"}')
-    result = invoke(demo_db, "apply", "C-8", "identify_host", "--data", host, "--actor-id",
-        "la-1", "--actor-name", "Jo Whitfield", "--role", "la_admissions", "--organisation",
-        "Example County Council", "--on", "2026-01-13")  # fmt: skip
+    admissions = ["--actor-id", "la-1", "--actor-name", "Jo Whitfield", "--role", "la_admissions"]
+    admissions += ["--organisation", scenario.AUTHORITY, "--on", "2026-01-13"]
+    result = invoke(demo_db, "apply", "C-8", "identify_host", "--data", host, *admissions)
     assert result.exit_code == 1
     assert "'identify_host' is not available in stage 'proposed'" in result.stderr
     assert "record_consent" in result.stderr
@@ -227,16 +225,14 @@ def test_a_mistyped_trigger_is_named_with_the_one_meant(demo_db: str, tmp_path: 
     assert "withdraw?" in result.stderr
 
 
-def test_two_officers_submitting_one_step_at_once_record_it_once(
-    demo_file: Path, tmp_path: Path
-) -> None:
+def test_two_officers_submitting_one_step_at_once_record_it_once(tmp_path: Path) -> None:
     """Two terminals, the same `record_consent`, one SQLite file: one is accepted, the other
     refused (exit 1), and the store still verifies."""
     url = f"sqlite:///{tmp_path / 'cases.sqlite'}"
     assert open_case(url, tmp_path, "C-2").exit_code == 0
     consent = write(tmp_path / "consent.json", json.dumps(RECORDED_CONSENT))
-    command = [sys.executable, "-m", "reintegration_fsm", "--db", url, "apply", "C-2",
-               "record_consent", "--data", consent, *AP, "--on", "2026-01-14"]  # fmt: skip
+    command = [sys.executable, "-m", "reintegration_fsm", "--db", url, "apply", "C-2"]
+    command += ["record_consent", "--data", consent, *AP, "--on", "2026-01-14"]
     env = {k: v for k, v in os.environ.items() if not k.startswith("RFSM_")}
     both = [
         subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -273,23 +269,25 @@ main()
 def test_ctrl_c_as_a_step_is_written_saves_nothing(demo_db: str, tmp_path: Path) -> None:
     """SIGINT in the middle of `apply`'s save: "Aborted!", exit 1, no traceback, nothing
     half-written (the history is as before and the store verifies)."""
+    visit = write(tmp_path / "k.json", '{"kind": "offer_visit"}')
+    step = ["apply", "DEMO-0004", "discharge", "--data", visit, "--on", "2026-05-06"]
+    step += ["--actor-id", "ap-1", "--actor-name", "Robin Ashdown", "--role", "ap_head"]
+    step += ["--organisation", "Larkspur Learning Centre"]
     env = {k: v for k, v in os.environ.items() if not k.startswith("RFSM_")}
     result = subprocess.run(
-        [sys.executable, "-c", CTRL_C_MID_WRITE, "--db", demo_db, "apply", "DEMO-0004",
-         "discharge", "--data", write(tmp_path / "k.json", '{"kind": "offer_visit"}'),
-         "--actor-id", "ap-1", "--actor-name", "Robin Ashdown", "--role", "ap_head",
-         "--organisation", "Larkspur Learning Centre", "--on", "2026-05-06"],
-        env=env, capture_output=True, text=True, check=False,
-    )  # fmt: skip
+        [sys.executable, "-c", CTRL_C_MID_WRITE, "--db", demo_db, *step],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 1, result.stderr
     assert "Aborted!" in result.stderr
     assert "Traceback" not in result.stderr
     assert history_length(demo_db, "DEMO-0004") == 4
     assert sound(demo_db)
     # The same step, run again without Ctrl-C, is accepted.
-    again = invoke(demo_db, "apply", "DEMO-0004", "discharge", "--data",
-        str(tmp_path / "k.json"), "--actor-id", "ap-1", "--actor-name", "Robin Ashdown",
-        "--role", "ap_head", "--organisation", "Larkspur Learning Centre", "--on", "2026-05-06")  # fmt: skip
+    again = invoke(demo_db, *step)
     assert again.exit_code == 0, again.output
 
 
