@@ -180,7 +180,7 @@ def test_a_refusal_in_json_mode_is_a_json_object_with_every_reason(
         (["C-1", "withdraw", "--data", "{missing}"], 2, "cannot read"),
         (["C-404", "withdraw"], 2, "bad data for withdraw"),
         (["C-1", "start_placement"], 1, "not available in stage 'proposed'"),
-        (["C-1", "teleport"], 2, "bad data for teleport"),
+        (["C-1", "teleport"], 2, "unknown trigger 'teleport'"),
         (["C-1", "note_at_panel", "--role", "wizard"], 2, "'wizard' is not one of"),
     ],
     ids=["unreadable-file", "missing-argument", "wrong-stage", "unknown-trigger", "bad-role"],

@@ -64,7 +64,11 @@ def test_case_keeps_one_case_or_several(demo_db: str) -> None:
     assert {item["case_id"] for item in one} == {"DEMO-0002"}
     two = due(demo_db, "--case", "DEMO-0002", "--case", "DEMO-0004")
     assert two == [i for i in everything if i["case_id"] in ("DEMO-0002", "DEMO-0004")]
-    assert due(demo_db, "--case", "NO-SUCH-CASE") == []
+    # A case the database does not hold is refused, as a school it has no case at is: a
+    # mistyped id never reads as "nothing due".
+    unknown = invoke(demo_db, "due", "--on", ON, "--case", "NO-SUCH-CASE", "--format", "json")
+    assert unknown.exit_code == 2
+    assert json.loads(unknown.stdout)["error"] == "no case 'NO-SUCH-CASE'"
 
 
 def test_school_keeps_the_cases_with_that_ap_setting_or_host(demo_db: str) -> None:

@@ -13,6 +13,7 @@ import os
 import sys
 
 import click
+from click.core import ParameterSource
 
 from reintegration_fsm.cli import access, admin, caseload, cases, evidence, protocols, reporting
 from reintegration_fsm.cli.common import (
@@ -81,6 +82,13 @@ def cli(
     Exit codes: 0 done; 1 refused by a protocol rule, or problems found; 2 bad usage or input;
     3 the database is unavailable; 70 a bug (please report it).
     """
+    if (
+        os.environ.get(DATABASE_ENV) == ""
+        and ctx.get_parameter_source("database") is ParameterSource.DEFAULT
+    ):
+        # Click reads an empty variable as unset; a deployment's `RFSM_DATABASE_URL=$LA_DB`
+        # with LA_DB unset must not write into ./reintegration.sqlite (see `database_url`).
+        database = ""
     scope = group_scope(authorities, os.environ.get(AUTHORITY_ENV))
     found = Settings(
         database,

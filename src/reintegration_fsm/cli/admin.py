@@ -122,6 +122,8 @@ def due(
     found.narrow_authority(authority)
     store = found.store()
     caseload.check_school(store, school)
+    for case_id in dict.fromkeys(case_ids):
+        store.history(case_id)  # CaseNotFound: a mistyped id never reads as "nothing due"
     if as_of is None:
         items = store.due(day, school=school)
     else:

@@ -3,6 +3,7 @@ importing histories, and driving a case one trigger at a time."""
 
 from __future__ import annotations
 
+import difflib
 from typing import Any
 
 import click
@@ -11,7 +12,7 @@ from reintegration_fsm import demo as demo_cases
 from reintegration_fsm import documents
 from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.case import Reintegration
-from reintegration_fsm.cli import interchange, protocols, views
+from reintegration_fsm.cli import interchange, pasted, protocols, views
 from reintegration_fsm.cli.common import (
     CALENDAR_ENV,
     DATE,
@@ -32,8 +33,15 @@ from reintegration_fsm.cli.common import (
 )
 from reintegration_fsm.cli.redacted import shown_json, shown_text
 from reintegration_fsm.cli.text import neutralise
-from reintegration_fsm.errors import CalendarError, CaseNotFound, NotPermitted, StoreError
+from reintegration_fsm.errors import (
+    CalendarError,
+    CaseNotFound,
+    IllegalTransition,
+    NotPermitted,
+    StoreError,
+)
 from reintegration_fsm.fields import ID_LENGTH, NAME_LENGTH
+from reintegration_fsm.protocol.machine import TRIGGERS_IN
 from reintegration_fsm.serialisation import transition_to_json
 from reintegration_fsm.vocabulary import Actor, Role
 
@@ -303,6 +311,12 @@ def apply(
     found = settings(ctx)
     if under is not None and trigger != "open":
         raise Failure("--under chooses the protocol a case is opened under: only with `open`")
+    if trigger not in interchange.TRIGGERS:
+        near = difflib.get_close_matches(trigger.lower(), interchange.TRIGGERS, n=1)
+        raise Failure(
+            f"unknown trigger {trigger!r}" + (f": did you mean {near[0]}?" if near else ""),
+            (f"The triggers: {', '.join(interchange.TRIGGERS)}.",),
+        )
     data = {} if data_file is None else read_json(data_file)
     arguments, problems = interchange.trigger_arguments(trigger, data)
     if problems:
@@ -310,6 +324,12 @@ def apply(
     actor = Actor(actor_id, actor_name, Role(role.lower()), organisation)
     day = on or today()
     store = found.store(create=trigger == "open")
+    stray = pasted.stray(case_id) if trigger == "open" else None
+    if stray is not None:
+        raise Failure(
+            f"case id {case_id!r} holds {stray}, as text pasted from Word or an email often does",
+            (f"Copy it again, or type the id by hand: {pasted.without_stray(case_id)!r}?",),
+        )
     if trigger == "open" and store.taken([case_id]):
         raise Failure(f"case id {case_id!r} is already taken", ())
     try:
@@ -324,7 +344,10 @@ def apply(
             )
         else:
             case = store.load(case_id)
-            getattr(case, trigger)(**arguments, by=actor, on=day)
+            try:
+                getattr(case, trigger)(**arguments, by=actor, on=day)
+            except IllegalTransition as error:
+                raise Failure(str(error), _not_now(case, trigger), REFUSED) from None
     except CalendarError as error:
         hint = (
             ()
@@ -353,3 +376,19 @@ def apply(
         f"{neutralise(case_id, single_line=True)}: {trigger} accepted, "
         f"{source} -> {transition.dest.value} (seq {transition.seq})"
     )
+
+
+def _not_now(case: Reintegration, trigger: str) -> tuple[str, ...]:
+    """Why a step is not available, for someone who may have pressed Enter twice: whether it
+    was already recorded, and the steps the case's stage allows now."""
+    reasons = []
+    done = [t for t in case.history if t.trigger == trigger]
+    if done:
+        last = done[-1]
+        reasons.append(
+            f"{trigger} was already recorded on {last.on.isoformat()} (seq {last.seq}) by "
+            f"{last.actor.name}: nothing was changed."
+        )
+    steps = TRIGGERS_IN[case.stage]
+    reasons.append(f"The case is now {case.stage.value}; the steps open: {', '.join(steps)}.")
+    return tuple(reasons)

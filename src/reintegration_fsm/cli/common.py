@@ -209,14 +209,22 @@ class Settings:
 def refuse_unusable_file(url: str) -> None:
     """Refuse, as bad input, a SQLite path that is a folder or lies in a folder that does not
     exist: SQLite can only say "unable to open database file", which reads as a database
-    that is down.
+    that is down. Refuse too a database in memory, where a command's writes would be lost.
 
     Raises:
-        Failure: the path names a folder, or its folder is missing (exit 2).
+        Failure: the path names a folder, or its folder is missing, or the database is in
+            memory (exit 2).
     """
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return
+    if sqlite.in_memory(parsed):
+        # Each command is a process of its own: what it saved in memory is gone when it ends.
+        raise Failure(
+            f"--db {shown_url(url)}: a database in memory ends with the command, and every "
+            "case saved in it is lost",
+            ("Name a file: --db cases.sqlite, or a database server's URL.",),
+        )
     _refuse_options_in_the_file_name(url)
     found = sqlite.database_file(parsed)
     if found is None:
@@ -306,7 +314,20 @@ def database_url(database: str) -> str:
     """A database URL from `--db`: URLs pass through, a bare path becomes a SQLite URL.
 
     The URL's password is remembered, so that no message ever prints it.
+
+    Raises:
+        Failure: `database` is blank (`--db "$DB"` with DB unset, or RFSM_DATABASE_URL set
+            but empty), which SQLAlchemy would read as a database in memory (exit 2).
     """
+    if not database.strip():
+        raise Failure(
+            f"no database is named: --db (or {DATABASE_ENV}) is empty",
+            (
+                "Name the database: --db URL, or a SQLite file's path. Unset "
+                f"{DATABASE_ENV} to use {DEFAULT_DATABASE.removeprefix('sqlite:///')} in "
+                "the current folder.",
+            ),
+        )
     if "://" not in database:
         return f"sqlite:///{database}"
     try:
@@ -374,7 +395,9 @@ class DateType(click.ParamType):  # type: ignore[type-arg, unused-ignore]  # gen
             return value
         try:
             return iso_day(str(value))
-        except ValueError:
+        except ValueError as error:
+            if "no such day" in str(error):  # 2026-02-31: written right, but not in a calendar
+                self.fail(str(error), param, ctx)
             self.fail(f"{value!r} is not a date like 2026-03-02", param, ctx)
 
 
@@ -431,16 +454,23 @@ def _database_files(url: str) -> tuple[str, ...]:
 def _not_the_database(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
     """Refuse `-o` naming the SQLite database in use: it would be replaced by the output."""
     found = ctx.find_object(Settings)
-    if value is None or found is None or not os.path.exists(value):
+    if value is None or found is None:
         return value
     try:
         files = _database_files(found.url)
     except Failure:  # a bad --db: the command reports it when it opens the store
         return value
-    if any(os.path.exists(path) and os.path.samefile(value, path) for path in files):
+    # A journal (-wal, -shm) may not exist yet: SQLite makes it as the command opens the
+    # database, and removes it, with what was written there, as the command closes it.
+    named = os.path.realpath(value)
+    if any(
+        os.path.realpath(path) == named
+        or (os.path.exists(value) and os.path.exists(path) and os.path.samefile(value, path))
+        for path in files
+    ):
         raise click.BadParameter(
-            f"{value!r} is the database (--db) itself: writing there would replace every case "
-            "it holds; name another file",
+            f"{value!r} is the database (--db) itself, or one of its journals: writing there "
+            "would replace the cases it holds; name another file",
             ctx,
             param,
         )

@@ -25,6 +25,7 @@ from sqlalchemy.exc import (
     SQLAlchemyError,
 )
 
+from reintegration_fsm.cli.pasted import stray, without_stray
 from reintegration_fsm.cli.text import echo_json, neutralise
 from reintegration_fsm.errors import (
     CalendarError,
@@ -151,6 +152,18 @@ def _database_message(error: SQLAlchemyError) -> str:
     return type(error).__name__
 
 
+def _finding(case_id: str) -> tuple[str, ...]:
+    """What to do about an id that names no case: the id meant, when it was pasted with a
+    character nobody sees, and how to find the case."""
+    search = "Find the case with `reintegration-fsm cases --search TEXT`."
+    found = stray(case_id)
+    if found is None:
+        return (search,)
+    meant = without_stray(case_id)
+    pasted = f"The id holds {found}, as text pasted from Word or an email often does"
+    return (f"{pasted}: without it, it reads {meant!r}.", search)
+
+
 def failure_from(error: BaseException) -> Failure:
     """The `Failure` (message, reasons and exit code) an exception stands for."""
     if isinstance(error, Failure):
@@ -183,7 +196,9 @@ def failure_from(error: BaseException) -> Failure:
             [f"{error.form}.{field}: {problem}" for field, problem in error.problems],
             BAD_INPUT,
         )
-    if isinstance(error, (FormInvalid, CaseNotFound, CalendarError, ProtocolDefinitionError)):
+    if isinstance(error, CaseNotFound):
+        return Failure(str(error), _finding(error.case_id), BAD_INPUT)
+    if isinstance(error, (FormInvalid, CalendarError, ProtocolDefinitionError)):
         return Failure(str(error), (), BAD_INPUT)
     if isinstance(error, ProtocolError):
         return Failure(str(error), (), REFUSED)

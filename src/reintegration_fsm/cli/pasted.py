@@ -1,0 +1,39 @@
+"""Ids pasted from Word, Outlook or a web page, and what they bring with them.
+
+A copied id often carries a character nobody sees: a space or a no-break space at an end, a
+zero-width space, a byte order mark, a soft hyphen, or Word's curly quotes around it. The id
+then names no case, or, given to `open`, a new case that looks like another and is not.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+__all__ = ["stray", "without_stray"]
+
+_QUOTES = "\"'\u2018\u2019\u201a\u201b\u201c\u201d\u201e\u201f\u00ab\u00bb\u2039\u203a`"
+"""Quotation marks, straight and curly, that an id is pasted between."""
+
+
+def _invisible(character: str) -> bool:
+    # Format characters (Cf): zero-width spaces and joiners, BOM, soft hyphen, direction marks.
+    return unicodedata.category(character) == "Cf"
+
+
+def stray(case_id: str) -> str | None:
+    """What `case_id` holds that no typed id would, in words (None when nothing)."""
+    found = next((c for c in case_id if _invisible(c)), None)
+    if found is not None:
+        name = unicodedata.name(found, "a format character").lower()
+        return f"an invisible character (U+{ord(found):04X}, {name})"
+    if case_id != case_id.strip():
+        return "a space at the start or the end"
+    if len(case_id) > 1 and (case_id[0] in _QUOTES or case_id[-1] in _QUOTES):
+        return "a quotation mark at the start or the end"
+    return None
+
+
+def without_stray(case_id: str) -> str:
+    """`case_id` without what `stray` finds: the id that was probably meant."""
+    kept = "".join(c for c in case_id if not _invisible(c))
+    return kept.strip().strip(_QUOTES).strip()

@@ -1,0 +1,308 @@
+"""A tired local-authority officer at 5pm on a Friday, scripting and reporting from the CLI.
+
+Each test is a try such a person made for real: an id pasted from Word or an email, a date
+typed another way, a step submitted twice or in the wrong order, a mistyped option, an empty
+environment variable, Ctrl-C while a command writes, two commands at once on one file. What
+held up is kept here so that it keeps holding; what did not was fixed, and its test is here too.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import scenario
+from reintegration_fsm.serialisation import unstructure
+from test_cli import AP, run
+from test_cli_boundary import OPEN_DATA, invoke, no_traceback, open_case, write
+
+RECORDED_CONSENT = {"form": unstructure(scenario.consent())}
+
+
+def case_ids(url: str) -> list[str]:
+    listed = invoke(url, "cases", "--format", "json")
+    assert listed.exit_code == 0, listed.output
+    return [row["case_id"] for row in json.loads(listed.stdout)]
+
+
+def history_length(url: str, case_id: str) -> int:
+    listed = invoke(url, "history", case_id, "--format", "json")
+    assert listed.exit_code == 0, listed.output
+    return len(json.loads(listed.stdout))
+
+
+def sound(url: str) -> bool:
+    checked = invoke(url, "verify")
+    return checked.exit_code == 0 and "sound" in checked.stdout
+
+
+# -- the database named wrongly ------------------------------------------------------------------
+@pytest.mark.parametrize("database", ["", "sqlite://", "sqlite:///:memory:", ":memory:"])
+def test_a_database_in_memory_is_refused_rather_than_losing_the_case(
+    database: str, tmp_path: Path
+) -> None:
+    """`--db "$DB"` with DB unset gave `--db ""`, which SQLAlchemy reads as a database in memory:
+    `apply ... open` said "accepted" and the case was gone when the command ended."""
+    data = write(tmp_path / "open.json", json.dumps(OPEN_DATA))
+    result = invoke(database, "apply", "C-1", "open", "--data", data, *AP, "--on", "2026-01-12")
+    no_traceback(result)
+    assert result.exit_code == 2, result.output
+    assert "accepted" not in result.stdout
+    assert "--db" in result.stderr
+    assert "memory" in result.stderr or "empty" in result.stderr
+
+
+def test_an_empty_database_variable_is_refused_not_read_as_the_default_file(
+    tmp_path: Path,
+) -> None:
+    """`RFSM_DATABASE_URL=$LA_DB` with LA_DB unset: the case went into a new
+    ./reintegration.sqlite, not the authority's database, and nothing said so."""
+    data = write(tmp_path / "open.json", json.dumps(OPEN_DATA))
+    env = {"RFSM_DATABASE_URL": ""}
+    step = ["apply", "C-1", "open", "--data", data, *AP, "--on", "2026-01-12"]
+    opened = run(*step, cwd=tmp_path, env=env)
+    assert opened.returncode == 2, opened.stdout
+    assert "RFSM_DATABASE_URL" in opened.stderr
+    assert "Traceback" not in opened.stderr
+    assert not (tmp_path / "reintegration.sqlite").exists()
+    # A command that reads no case runs as ever.
+    assert run("diagram", cwd=tmp_path, env=env).returncode == 0
+
+
+# -- ids pasted from Word or an email -----------------------------------------------------------
+@pytest.mark.parametrize(
+    "case_id",
+    [
+        "C-9\u200b",  # a zero-width space, as Outlook leaves after a pasted link
+        "\ufeffC-9",  # a byte order mark, from the start of a pasted file
+        "C\u2060-9",  # a word joiner
+        "C-9\u00ad",  # a soft hyphen
+        "\u201cC-9\u201d",  # Word's smart quotes around the id
+        "'C-9'",
+    ],
+)
+def test_a_case_id_pasted_with_invisible_characters_or_quotes_is_not_opened(
+    demo_db: str, tmp_path: Path, case_id: str
+) -> None:
+    """`apply 'C-9<U+200B>' open` made a case whose id looks like C-9 and is not: every later
+    `history C-9` said "no case"."""
+    before = case_ids(demo_db)
+    result = open_case(demo_db, tmp_path, case_id)
+    no_traceback(result)
+    assert result.exit_code == 2, result.output
+    assert "type the id" in result.stderr
+    assert case_ids(demo_db) == before
+
+
+def test_a_case_id_with_an_accent_or_a_dash_of_its_own_is_still_an_id(
+    demo_db: str, tmp_path: Path
+) -> None:
+    """Not every character beyond ASCII is pasted by mistake: an authority may number cases
+    `ÉCOLE-1` or `C/2026/1`; these open as ever."""
+    for case_id in ("ÉCOLE-1", "C/2026/1", "Ń-1 (Zoë)"):
+        assert open_case(demo_db, tmp_path, case_id).exit_code == 0
+    assert {"ÉCOLE-1", "C/2026/1", "Ń-1 (Zoë)"} <= set(case_ids(demo_db))
+
+
+@pytest.mark.parametrize(
+    ("given", "shown"),
+    [
+        ("DEMO-0001 ", "a space"),
+        ("DEMO-0001\u00a0", "a space"),
+        ("DEMO-0001\u200b", "U+200B"),
+        ("\ufeffDEMO-0001", "U+FEFF"),
+        ("\u201cDEMO-0001\u201d", "quotation mark"),
+    ],
+)
+def test_an_id_pasted_with_a_stray_character_says_which_case_was_meant(
+    demo_db: str, given: str, shown: str
+) -> None:
+    """`history 'DEMO-0001 '` said only "no case 'DEMO-0001 '": at 5pm nobody sees the space."""
+    result = invoke(demo_db, "history", given)
+    no_traceback(result)
+    assert result.exit_code == 2
+    assert shown in result.stderr
+    assert "'DEMO-0001'" in result.stderr
+
+
+def test_an_unknown_case_says_how_to_find_the_right_one(demo_db: str) -> None:
+    """A mistyped id (no stray character to blame) names the command that lists the cases."""
+    result = invoke(demo_db, "timeline", "DEMO-001")
+    assert result.exit_code == 2
+    assert "no case 'DEMO-001'" in result.stderr
+    assert "cases --search" in result.stderr
+
+
+def test_due_for_a_mistyped_case_is_refused_not_nothing_due(demo_db: str) -> None:
+    """`due --case DEMO-002` printed "nothing due" (exit 0): the officer went home thinking
+    DEMO-0002's school owed nothing."""
+    result = invoke(demo_db, "due", "--case", "DEMO-002", "--on", "2026-12-01")
+    no_traceback(result)
+    assert result.exit_code == 2, result.output
+    assert "no case 'DEMO-002'" in result.stderr
+    assert "nothing due" not in result.stdout
+    known = invoke(demo_db, "due", "--case", "DEMO-0002", "--on", "2026-12-01")
+    assert known.exit_code == 0
+    assert "DEMO-0002" in known.stdout
+
+
+def test_due_for_another_authoritys_case_is_no_case(demo_db: str, tmp_path: Path) -> None:
+    """The refusal of an unknown `--case` shows nothing of another authority's cases (R15)."""
+    other = "Nowhere Borough Council"
+    assert open_case(demo_db, tmp_path, "N-1", local_authority=other).exit_code == 0
+    result = invoke(demo_db, "due", "--case", "DEMO-0002", env={"RFSM_AUTHORITY": other})
+    assert result.exit_code == 2
+    assert "DEMO-0002" in result.stderr
+    assert "Quinn" not in result.output
+
+
+# -- dates typed another way ---------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "day", ["03/12/2026", "2026-12-3", "today", "tomorrow", "2026-03-31 ", "31-03-2026"]
+)
+def test_a_date_in_another_form_is_bad_input_saying_the_form(demo_db: str, day: str) -> None:
+    """Dates are ISO only: 03/12/2026 is 3 December or 12 March depending on who typed it."""
+    result = invoke(demo_db, "due", "--on", day)
+    no_traceback(result)
+    assert result.exit_code == 2
+    assert "2026-03-02" in result.stderr or "YYYY-MM-DD" in result.stderr
+
+
+def test_a_day_no_calendar_has_is_named_as_such(demo_db: str) -> None:
+    """`--on 2026-02-31` was "not a date like 2026-03-02", which it is, in form."""
+    result = invoke(demo_db, "due", "--on", "2026-02-31")
+    assert result.exit_code == 2
+    assert "no such day" in result.stderr
+    assert "not a date like" not in result.stderr
+
+
+# -- steps twice, or in the wrong order ----------------------------------------------------------
+def test_a_step_submitted_twice_says_it_was_already_recorded(demo_db: str, tmp_path: Path) -> None:
+    """Pressing Enter twice on `record_consent`: the second said only "not available in stage
+    'consented'", which leaves the officer wondering whether the first was saved."""
+    assert open_case(demo_db, tmp_path, "C-7").exit_code == 0
+    consent = write(tmp_path / "consent.json", json.dumps(RECORDED_CONSENT))
+    args = ["apply", "C-7", "record_consent", "--data", consent, *AP, "--on", "2026-01-14"]
+    assert invoke(demo_db, *args).exit_code == 0
+    again = invoke(demo_db, *args)
+    no_traceback(again)
+    assert again.exit_code == 1
+    assert "already recorded on 2026-01-14 (seq 2)" in again.stderr
+    assert "nothing was changed" in again.stderr
+    assert "refer_to_fair_access" in again.stderr  # what may be done next
+    assert history_length(demo_db, "C-7") == 2
+    as_json = json.loads(invoke(demo_db, *args, "--format", "json").stdout)
+    assert as_json["exit_code"] == 1
+    assert any("already recorded" in reason for reason in as_json["reasons"])
+
+
+def test_a_step_in_the_wrong_order_names_the_steps_open_now(demo_db: str, tmp_path: Path) -> None:
+    """`identify_host` on a case still waiting for consent says what the case waits for."""
+    assert open_case(demo_db, tmp_path, "C-8").exit_code == 0
+    host = write(tmp_path / "host.json", '{"host_school": "Elmstead High School", "via": "panel"}')
+    admissions = ["--actor-id", "la-1", "--actor-name", "Jo Whitfield", "--role", "la_admissions"]
+    admissions += ["--organisation", scenario.AUTHORITY, "--on", "2026-01-13"]
+    result = invoke(demo_db, "apply", "C-8", "identify_host", "--data", host, *admissions)
+    assert result.exit_code == 1
+    assert "'identify_host' is not available in stage 'proposed'" in result.stderr
+    assert "record_consent" in result.stderr
+    assert "already recorded" not in result.stderr
+    assert history_length(demo_db, "C-8") == 1
+
+
+def test_a_mistyped_trigger_is_named_with_the_one_meant(demo_db: str, tmp_path: Path) -> None:
+    """`apply C-1 withdrawn` said "bad data for withdrawn", though the data was fine."""
+    reason = write(tmp_path / "why.json", '{"reason": "Moving away."}')
+    result = invoke(demo_db, "apply", "DEMO-0004", "withdrawn", "--data", reason, *AP)
+    assert result.exit_code == 2
+    assert "unknown trigger 'withdrawn'" in result.stderr
+    assert "bad data" not in result.stderr
+    assert "withdraw?" in result.stderr
+
+
+def test_two_officers_submitting_one_step_at_once_record_it_once(tmp_path: Path) -> None:
+    """Two terminals, the same `record_consent`, one SQLite file: one is accepted, the other
+    refused (exit 1), and the store still verifies."""
+    url = f"sqlite:///{tmp_path / 'cases.sqlite'}"
+    assert open_case(url, tmp_path, "C-2").exit_code == 0
+    consent = write(tmp_path / "consent.json", json.dumps(RECORDED_CONSENT))
+    command = [sys.executable, "-m", "reintegration_fsm", "--db", url, "apply", "C-2"]
+    command += ["record_consent", "--data", consent, *AP, "--on", "2026-01-14"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RFSM_")}
+    both = [
+        subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for _ in range(2)
+    ]
+    outcomes = sorted((p.communicate()[1], p.returncode) for p in both)
+    outcomes = sorted((code, err) for err, code in outcomes)
+    assert [code for code, _ in outcomes] == [0, 1], outcomes
+    assert b"Traceback" not in outcomes[1][1]
+    assert history_length(url, "C-2") == 2
+    assert sound(url)
+
+
+# -- Ctrl-C while a command writes ---------------------------------------------------------------
+CTRL_C_MID_WRITE = """
+import os, signal, sys
+from reintegration_fsm.cli import main
+from reintegration_fsm.stores import bulk
+
+written = bulk.binary
+
+def interrupted(entry):
+    # The officer presses Ctrl-C as the new transition is written, after the case's open
+    # items were deleted in the same transaction.
+    os.kill(os.getpid(), signal.SIGINT)
+    return written(entry)
+
+bulk.binary = interrupted
+sys.argv = ["reintegration-fsm", *sys.argv[1:]]
+main()
+"""
+
+
+def test_ctrl_c_as_a_step_is_written_saves_nothing(demo_db: str, tmp_path: Path) -> None:
+    """SIGINT in the middle of `apply`'s save: "Aborted!", exit 1, no traceback, nothing
+    half-written (the history is as before and the store verifies)."""
+    visit = write(tmp_path / "k.json", '{"kind": "offer_visit"}')
+    step = ["apply", "DEMO-0004", "discharge", "--data", visit, "--on", "2026-05-06"]
+    step += ["--actor-id", "ap-1", "--actor-name", "Robin Ashdown", "--role", "ap_head"]
+    step += ["--organisation", "Larkspur Learning Centre"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RFSM_")}
+    result = subprocess.run(
+        [sys.executable, "-c", CTRL_C_MID_WRITE, "--db", demo_db, *step],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1, result.stderr
+    assert "Aborted!" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert history_length(demo_db, "DEMO-0004") == 4
+    assert sound(demo_db)
+    # The same step, run again without Ctrl-C, is accepted.
+    again = invoke(demo_db, *step)
+    assert again.exit_code == 0, again.output
+
+
+# -- output to a file ----------------------------------------------------------------------------
+@pytest.mark.parametrize("suffix", ["-wal", "-shm", "-journal"])
+def test_output_naming_a_journal_of_the_database_is_refused(
+    demo_db: str, tmp_path: Path, suffix: str
+) -> None:
+    """`-o cases.sqlite-wal` (tab completion's first guess) was written, then removed by SQLite
+    as the command closed the database: "wrote" a file that was not there."""
+    journal = demo_db.removeprefix("sqlite:///") + suffix
+    for leftover in Path(journal).parent.glob("*" + suffix):
+        leftover.unlink()
+    result = invoke(demo_db, "cases", "--format", "csv", "-o", journal)
+    assert result.exit_code == 2, result.output
+    assert "database" in result.stderr
+    assert "wrote" not in result.stderr
+    assert sound(demo_db)
