@@ -480,3 +480,41 @@ def test_a_case_refused_by_a_save_is_still_usable(
     store.save(fresh)
     assert store.load(case.case_id).version == case.version + 2
     assert store.verify() == []
+
+
+@pytest.mark.parametrize(
+    ("case_id", "named"),
+    [
+        ("C-9\u200b", "U+200B, zero width space"),
+        ("\ufeffC-9", "U+FEFF, zero width no-break space"),
+        ("C\u00ad9", "U+00AD, soft hyphen"),
+        ("C-9\u202e", "U+202E, right-to-left override"),
+    ],
+)
+def test_a_case_id_holding_an_invisible_character_is_not_opened(case_id: str, named: str) -> None:
+    """An MIS form's id pasted from Word or an email: it opened a case that looks like C-9 and
+    that `load("C-9")` never finds (the CLI refused it; the Python API did not)."""
+    with pytest.raises(FormInvalid) as caught:
+        Reintegration.open(case_id, CHILD, HEAD.organisation, "Example Council", by=HEAD, on=OPENED)
+    assert caught.value.problems == (
+        ("case_id", f"holds an invisible character ({named}); type the id again"),
+    )
+
+
+def test_an_id_of_accents_and_dashes_of_its_own_is_still_opened() -> None:
+    """Held: only what nobody sees is refused, not letters of other languages or their marks."""
+    for case_id in ("ÉCOLE-1", "C\u2013 9", "Zoë/2026", "क्ष-1"):
+        assert Reintegration.open(
+            case_id, CHILD, HEAD.organisation, "Example Council", by=HEAD, on=OPENED
+        ).case_id == (case_id)
+
+
+def test_a_stored_case_whose_id_holds_an_invisible_character_still_replays() -> None:
+    """The refusal is of new ids: a history written before it still loads and imports."""
+    case = Reintegration.open(
+        "C-9", CHILD, HEAD.organisation, "Example Council", by=HEAD, on=OPENED
+    )
+    written = json.loads(json.dumps(transition_to_json(case.history[0])))
+    written["data"]["case_id"] = "C-9\u200b"
+    replayed = Reintegration.replay([transition_from_json(written)])
+    assert replayed.case_id == "C-9\u200b"

@@ -226,8 +226,10 @@ def test_a_mistyped_trigger_is_named_with_the_one_meant(demo_db: str, tmp_path: 
 
 
 def test_two_officers_submitting_one_step_at_once_record_it_once(tmp_path: Path) -> None:
-    """Two terminals, the same `record_consent`, one SQLite file: one is accepted, the other
-    refused (exit 1), and the store still verifies."""
+    """Two terminals, the same `record_consent`, one SQLite file: the step is recorded once,
+    and the store still verifies. The second is refused (exit 1, "already recorded") when it
+    loaded the case after the first saved; when both loaded it before, both built the very
+    same transition, which the store records once and both report (docs/stores.md, Saving)."""
     url = f"sqlite:///{tmp_path / 'cases.sqlite'}"
     assert open_case(url, tmp_path, "C-2").exit_code == 0
     consent = write(tmp_path / "consent.json", json.dumps(RECORDED_CONSENT))
@@ -240,8 +242,11 @@ def test_two_officers_submitting_one_step_at_once_record_it_once(tmp_path: Path)
     ]
     outcomes = sorted((p.communicate()[1], p.returncode) for p in both)
     outcomes = sorted((code, err) for err, code in outcomes)
-    assert [code for code, _ in outcomes] == [0, 1], outcomes
-    assert b"Traceback" not in outcomes[1][1]
+    codes = [code for code, _ in outcomes]
+    assert codes in ([0, 1], [0, 0]), outcomes
+    assert all(b"Traceback" not in err for _, err in outcomes)
+    if codes == [0, 1]:
+        assert b"record_consent was already recorded on 2026-01-14" in outcomes[1][1]
     assert history_length(url, "C-2") == 2
     assert sound(url)
 

@@ -22,7 +22,14 @@ from reintegration_fsm.errors import (
     ProtocolError,
     a_or_an,
 )
-from reintegration_fsm.fields import NAME_LENGTH, identifier, is_day, plain_day, text_problem
+from reintegration_fsm.fields import (
+    NAME_LENGTH,
+    identifier,
+    invisible,
+    is_day,
+    plain_day,
+    text_problem,
+)
 from reintegration_fsm.forms import (
     ChildViews,
     ConsentForm,
@@ -450,7 +457,8 @@ class Reintegration:
 
         Raises:
             FormInvalid: a value of the wrong type, or a case id, setting or authority that is
-                blank, too long, or holds control characters.
+                blank, too long, or holds control characters, or a case id holding a character
+                nobody sees (a zero-width space pasted with it).
             NotPermitted: `by` may not open a case for `ap_setting` under the protocol.
             GuardFailed: the pupil is already on a mainstream roll, or the protocol is not yet
                 in effect, or `on` breaks R16.
@@ -477,6 +485,9 @@ class Reintegration:
         on = cls._check_when(_OPEN, by, on)
         # Before R15 reads the setting and authority: a None one is not a missing host school.
         cls._check_values(_OPEN, values)
+        hidden = invisible(case_id)
+        if hidden is not None:  # a new id only: a history written before still replays
+            raise FormInvalid("open", "case_id", f"holds {hidden}; type the id again")
         case = cls._new(case_id, pupil, ap_setting, local_authority, protocol, calendar)
         case._run(_OPEN, values, by, on)
         return case

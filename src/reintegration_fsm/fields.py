@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import re
+import unicodedata
 from collections.abc import Callable, Collection
 from typing import Any, TypeGuard
 
@@ -89,6 +90,24 @@ def identifier(value: Any, what: str, most: int = ID_LENGTH) -> str | None:
     if value != value.strip():
         return "must not start or end with a space"
     return text_problem(value, single_line=True, most=most)
+
+
+def is_invisible(character: str) -> bool:
+    """Whether nobody sees `character`: a format character (Unicode's Cf: a zero-width space,
+    a byte order mark, a soft hyphen, a direction mark), as text pasted from Word or an email
+    carries."""
+    return unicodedata.category(character) == "Cf"
+
+
+def invisible(value: str) -> str | None:
+    """The first character of `value` that nobody sees (`is_invisible`), in words, or None."""
+    if value.isprintable():  # no format character is printable
+        return None
+    for character in value:
+        if is_invisible(character):
+            name = unicodedata.name(character, "a format character").lower()
+            return f"an invisible character (U+{ord(character):04X}, {name})"
+    return None
 
 
 def optional_text(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:

@@ -7,7 +7,7 @@ then names no case, or, given to `open`, a new case that looks like another and 
 
 from __future__ import annotations
 
-import unicodedata
+from reintegration_fsm.fields import invisible, is_invisible
 
 __all__ = ["stray", "without_stray"]
 
@@ -15,17 +15,11 @@ _QUOTES = "\"'\u2018\u2019\u201a\u201b\u201c\u201d\u201e\u201f\u00ab\u00bb\u2039
 """Quotation marks, straight and curly, that an id is pasted between."""
 
 
-def _invisible(character: str) -> bool:
-    # Format characters (Cf): zero-width spaces and joiners, BOM, soft hyphen, direction marks.
-    return unicodedata.category(character) == "Cf"
-
-
 def stray(case_id: str) -> str | None:
     """What `case_id` holds that no typed id would, in words (None when nothing)."""
-    found = next((c for c in case_id if _invisible(c)), None)
+    found = invisible(case_id)
     if found is not None:
-        name = unicodedata.name(found, "a format character").lower()
-        return f"an invisible character (U+{ord(found):04X}, {name})"
+        return found
     if case_id != case_id.strip():
         return "a space at the start or the end"
     if len(case_id) > 1 and (case_id[0] in _QUOTES or case_id[-1] in _QUOTES):
@@ -35,5 +29,5 @@ def stray(case_id: str) -> str | None:
 
 def without_stray(case_id: str) -> str:
     """`case_id` without what `stray` finds: the id that was probably meant."""
-    kept = "".join(c for c in case_id if not _invisible(c))
+    kept = "".join(c for c in case_id if not is_invisible(c))
     return kept.strip().strip(_QUOTES).strip()
