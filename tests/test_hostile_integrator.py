@@ -489,6 +489,9 @@ def test_a_case_refused_by_a_save_is_still_usable(
         ("\ufeffC-9", "U+FEFF, zero width no-break space"),
         ("C\u00ad9", "U+00AD, soft hyphen"),
         ("C-9\u202e", "U+202E, right-to-left override"),
+        ("C\u200e-9", "U+200E, left-to-right mark"),
+        ("C-9\u2060", "U+2060, word joiner"),
+        ("\u2066C-9\u2069", "U+2066, left-to-right isolate"),
     ],
 )
 def test_a_case_id_holding_an_invisible_character_is_not_opened(case_id: str, named: str) -> None:
@@ -503,7 +506,15 @@ def test_a_case_id_holding_an_invisible_character_is_not_opened(case_id: str, na
 
 def test_an_id_of_accents_and_dashes_of_its_own_is_still_opened() -> None:
     """Held: only what nobody sees is refused, not letters of other languages or their marks."""
-    for case_id in ("ÉCOLE-1", "C\u2013 9", "Zoë/2026", "क्ष-1"):
+    # The joiners (U+200C, U+200D) are part of Persian and Indic writing, and typed.
+    for case_id in (
+        "ÉCOLE-1",
+        "C\u2013 9",
+        "Zoë/2026",
+        "क्ष-1",
+        "پرونده\u200cی-۱",
+        "क\u094d\u200dष-1",
+    ):
         assert Reintegration.open(
             case_id, CHILD, HEAD.organisation, "Example Council", by=HEAD, on=OPENED
         ).case_id == (case_id)

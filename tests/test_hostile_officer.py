@@ -74,6 +74,20 @@ def test_an_empty_database_variable_is_refused_not_read_as_the_default_file(
     assert run("diagram", cwd=tmp_path, env=env).returncode == 0
 
 
+@pytest.mark.parametrize("env", [{"RFSM_DATABASE_URL": ""}, {}])
+def test_a_command_that_reads_no_case_fails_in_its_own_words_under_an_empty_database(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    """Its failure was replaced by "no database is named": the failed command's clean-up asked
+    for the database's URL, and the empty one was refused there instead."""
+    database = ["--db", ""] if not env else []
+    count = ["--calendar", "sample", "calendar", "add-school-days", "2030-01-07", "3"]
+    result = run(*database, *count, cwd=tmp_path, env=env)
+    assert result.returncode == 2, result.stdout
+    assert "outside the school calendar" in result.stderr
+    assert "no database is named" not in result.stderr
+
+
 # -- ids pasted from Word or an email -----------------------------------------------------------
 @pytest.mark.parametrize(
     "case_id",
@@ -158,7 +172,9 @@ def test_due_for_another_authoritys_case_is_no_case(demo_db: str, tmp_path: Path
     result = invoke(demo_db, "due", "--case", "DEMO-0002", env={"RFSM_AUTHORITY": other})
     assert result.exit_code == 2
     assert "DEMO-0002" in result.stderr
-    assert "Quinn" not in result.output
+    # It reads as an id no authority holds: nothing tells the other authority's case is there.
+    nowhere = invoke(demo_db, "due", "--case", "DEMO-9999", env={"RFSM_AUTHORITY": other})
+    assert result.stderr.replace("DEMO-0002", "DEMO-9999") == nowhere.stderr
 
 
 # -- dates typed another way ---------------------------------------------------------------------
@@ -192,7 +208,11 @@ def test_a_step_submitted_twice_says_it_was_already_recorded(demo_db: str, tmp_p
     again = invoke(demo_db, *args)
     no_traceback(again)
     assert again.exit_code == 1
-    assert "already recorded on 2026-01-14 (seq 2)" in again.stderr
+    assert (
+        f"already recorded on 2026-01-14 (seq 2) by the ap_head of {scenario.AP_SETTING}: "
+        "nothing was changed" in again.stderr
+    )
+    assert "Morgan Reed" not in again.stderr  # the role, not the person (maybe a parent)
     assert "nothing was changed" in again.stderr
     assert "refer_to_fair_access" in again.stderr  # what may be done next
     assert history_length(demo_db, "C-7") == 2
@@ -213,6 +233,21 @@ def test_a_step_in_the_wrong_order_names_the_steps_open_now(demo_db: str, tmp_pa
     assert "record_consent" in result.stderr
     assert "already recorded" not in result.stderr
     assert history_length(demo_db, "C-8") == 1
+
+
+def test_a_step_recorded_before_but_not_last_is_no_double_submit(
+    demo_db: str, tmp_path: Path
+) -> None:
+    """DEMO-0003 gave its consent, then was withdrawn: consent again is out of order, not the
+    same step submitted twice."""
+    consent = write(tmp_path / "consent.json", json.dumps(RECORDED_CONSENT))
+    args = ["apply", "DEMO-0003", "record_consent", "--data", consent, *AP]
+    listed = json.loads(invoke(demo_db, "history", "DEMO-0003", "--format", "json").stdout)
+    assert "record_consent" in [step["trigger"] for step in listed[:-1]]
+    result = invoke(demo_db, *args)
+    assert result.exit_code == 1
+    assert "already recorded" not in result.stderr
+    assert "its stage's steps:" in result.stderr
 
 
 def test_a_mistyped_trigger_is_named_with_the_one_meant(demo_db: str, tmp_path: Path) -> None:
@@ -310,4 +345,19 @@ def test_output_naming_a_journal_of_the_database_is_refused(
     assert result.exit_code == 2, result.output
     assert "database" in result.stderr
     assert "wrote" not in result.stderr
+    assert sound(demo_db)
+
+
+def test_output_naming_a_journal_of_the_database_given_by_a_link_is_refused(
+    demo_db: str, tmp_path: Path
+) -> None:
+    """SQLite keeps the journals beside the file a link names, not beside the link: they were
+    looked for beside the link, so `-o` over the real journal "wrote" a file SQLite removed."""
+    real = Path(demo_db.removeprefix("sqlite:///"))
+    link = tmp_path / "link.sqlite"
+    link.symlink_to(real)
+    journal = str(real) + "-wal"
+    result = invoke(f"sqlite:///{link}", "cases", "--format", "csv", "-o", journal)
+    assert result.exit_code == 2, result.output
+    assert "one of its journals" in result.stderr
     assert sound(demo_db)

@@ -137,7 +137,7 @@ def test_the_command_line_refuses_a_day_written_otherwise(demo_db: str, args: An
     before, after = (args[:2], args[2:]) if args[0] == "--calendar" else ((), args)
     result = CliRunner().invoke(cli, [*before, "--db", demo_db, *after], env=ENV)
     assert result.exit_code == 2, result.output
-    assert "is not a date like 2026-03-02" in result.output
+    assert "is not a date written like 2026-03-02" in result.output
     good = [part.replace("W10-1", "03-02").replace("20260302", "2026-03-02") for part in after]
     good = [part.replace("2026W101", "2026-03-02") for part in good]
     assert CliRunner().invoke(cli, [*before, "--db", demo_db, *good], env=ENV).exit_code == 0

@@ -92,11 +92,20 @@ def identifier(value: Any, what: str, most: int = ID_LENGTH) -> str | None:
     return text_problem(value, single_line=True, most=most)
 
 
+_INVISIBLE = frozenset(
+    "\u00ad\u061c\u180e\u200b\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+    "\u2060\u2061\u2062\u2063\u2064\u2066\u2067\u2068\u2069\ufeff"
+)
+"""Format characters that change nothing a reader sees: a soft hyphen, the zero-width space,
+direction marks, embeddings, overrides and isolates, the word joiner and the invisible
+operators, and the byte order mark. Not the zero-width joiner and non-joiner (U+200C, U+200D),
+which Persian and Indic scripts are written with, and which change how their text looks."""
+
+
 def is_invisible(character: str) -> bool:
-    """Whether nobody sees `character`: a format character (Unicode's Cf: a zero-width space,
-    a byte order mark, a soft hyphen, a direction mark), as text pasted from Word or an email
+    """Whether nobody sees `character` (`_INVISIBLE`), as text pasted from Word or an email
     carries."""
-    return unicodedata.category(character) == "Cf"
+    return character in _INVISIBLE
 
 
 def invisible(value: str) -> str | None:

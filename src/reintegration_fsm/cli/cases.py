@@ -3,7 +3,6 @@ importing histories, and driving a case one trigger at a time."""
 
 from __future__ import annotations
 
-import difflib
 from typing import Any
 
 import click
@@ -311,25 +310,20 @@ def apply(
     found = settings(ctx)
     if under is not None and trigger != "open":
         raise Failure("--under chooses the protocol a case is opened under: only with `open`")
-    if trigger not in interchange.TRIGGERS:
-        near = difflib.get_close_matches(trigger.lower(), interchange.TRIGGERS, n=1)
-        raise Failure(
-            f"unknown trigger {trigger!r}" + (f": did you mean {near[0]}?" if near else ""),
-            (f"The triggers: {', '.join(interchange.TRIGGERS)}.",),
-        )
+    interchange.check_trigger(trigger)
     data = {} if data_file is None else read_json(data_file)
     arguments, problems = interchange.trigger_arguments(trigger, data)
     if problems:
         raise Failure(f"bad data for {trigger}", problems)
     actor = Actor(actor_id, actor_name, Role(role.lower()), organisation)
     day = on or today()
-    store = found.store(create=trigger == "open")
-    stray = pasted.stray(case_id) if trigger == "open" else None
-    if stray is not None:
+    stray = pasted.stray_note(case_id) if trigger == "open" else None
+    if stray is not None:  # before the database is touched
         raise Failure(
-            f"case id {case_id!r} holds {stray}, as text pasted from Word or an email often does",
+            f"case id {stray}",
             (f"Copy it again, or type the id by hand: {pasted.without_stray(case_id)!r}?",),
         )
+    store = found.store(create=trigger == "open")
     if trigger == "open" and store.taken([case_id]):
         raise Failure(f"case id {case_id!r} is already taken", ())
     try:
@@ -380,15 +374,19 @@ def apply(
 
 def _not_now(case: Reintegration, trigger: str) -> tuple[str, ...]:
     """Why a step is not available, for someone who may have pressed Enter twice: whether it
-    was already recorded, and the steps the case's stage allows now."""
+    is the case's last step (a double submit), and the steps of the case's stage."""
     reasons = []
-    done = [t for t in case.history if t.trigger == trigger]
-    if done:
-        last = done[-1]
+    last = case.history[-1]
+    if last.trigger == trigger:
+        # The role and organisation, not the person: the person may be the child's parent,
+        # and this message reaches scripts' logs.
+        by = last.actor.role.value + (
+            f" of {last.actor.organisation}" if last.actor.organisation else ""
+        )
         reasons.append(
-            f"{trigger} was already recorded on {last.on.isoformat()} (seq {last.seq}) by "
-            f"{last.actor.name}: nothing was changed."
+            f"{trigger} was already recorded on {last.on.isoformat()} (seq {last.seq}) by the "
+            f"{by}: nothing was changed."
         )
     steps = TRIGGERS_IN[case.stage]
-    reasons.append(f"The case is now {case.stage.value}; the steps open: {', '.join(steps)}.")
+    reasons.append(f"The case is now {case.stage.value}; its stage's steps: {', '.join(steps)}.")
     return tuple(reasons)

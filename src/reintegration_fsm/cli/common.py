@@ -197,7 +197,8 @@ class Settings:
         """After a failed command: remove the SQLite file it made, if it holds no case."""
         made, self._made = self._made, ()
         self.close()
-        new_files.discard(self.url, made)
+        if made:  # else no store was made: the URL is not asked for (it may be the failure)
+            new_files.discard(self.url, made)
 
     def close(self) -> None:
         """Release the database connections."""
@@ -395,10 +396,8 @@ class DateType(click.ParamType):  # type: ignore[type-arg, unused-ignore]  # gen
             return value
         try:
             return iso_day(str(value))
-        except ValueError as error:
-            if "no such day" in str(error):  # 2026-02-31: written right, but not in a calendar
-                self.fail(str(error), param, ctx)
-            self.fail(f"{value!r} is not a date like 2026-03-02", param, ctx)
+        except ValueError as error:  # the forms' words: "... is no such day", or how to write one
+            self.fail(str(error), param, ctx)
 
 
 DATE = DateType()
@@ -448,11 +447,15 @@ def _database_files(url: str) -> tuple[str, ...]:
     found = sqlite.database_file(parsed)
     if found is None:
         return ()
-    return (found, *(found + suffix for suffix in ("-wal", "-shm", "-journal")))
+    # SQLite keeps the journals beside the file a link names, not beside the link.
+    real = os.path.realpath(found)
+    return (found, *(real + suffix for suffix in ("-wal", "-shm", "-journal")))
 
 
 def _not_the_database(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
-    """Refuse `-o` naming the SQLite database in use: it would be replaced by the output."""
+    """Refuse `-o` naming the SQLite database in use, or one of its journals (made or not
+    yet): the database would be replaced by the output, or the output removed with the
+    journal."""
     found = ctx.find_object(Settings)
     if value is None or found is None:
         return value

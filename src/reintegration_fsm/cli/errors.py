@@ -25,7 +25,7 @@ from sqlalchemy.exc import (
     SQLAlchemyError,
 )
 
-from reintegration_fsm.cli.pasted import stray, without_stray
+from reintegration_fsm.cli.pasted import stray_note, without_stray
 from reintegration_fsm.cli.text import echo_json, neutralise
 from reintegration_fsm.errors import (
     CalendarError,
@@ -156,12 +156,10 @@ def _finding(case_id: str) -> tuple[str, ...]:
     """What to do about an id that names no case: the id meant, when it was pasted with a
     character nobody sees, and how to find the case."""
     search = "Find the case with `reintegration-fsm cases --search TEXT`."
-    found = stray(case_id)
-    if found is None:
+    note = stray_note(case_id)
+    if note is None:
         return (search,)
-    meant = without_stray(case_id)
-    pasted = f"The id holds {found}, as text pasted from Word or an email often does"
-    return (f"{pasted}: without it, it reads {meant!r}.", search)
+    return (f"{note}: without it, it reads {without_stray(case_id)!r}.", search)
 
 
 def failure_from(error: BaseException) -> Failure:

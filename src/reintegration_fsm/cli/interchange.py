@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import attrs
 
 from reintegration_fsm.case import Reintegration
-from reintegration_fsm.cli.errors import failure_from
+from reintegration_fsm.cli.errors import Failure, failure_from
 from reintegration_fsm.errors import FormInvalid, ProtocolError, UnknownProtocol
 from reintegration_fsm.protocol.definition import Protocol
 from reintegration_fsm.protocol.steps import STEP
@@ -38,10 +39,24 @@ def parameters(trigger: str) -> tuple[Parameter, ...]:
     )
 
 
-def trigger_arguments(trigger: str, data: Any) -> tuple[dict[str, Any], list[str]]:
-    """Build a trigger's keyword arguments from JSON; also every problem found."""
+def check_trigger(trigger: str) -> None:
+    """Refuse a trigger the protocol has not, naming the nearest one (before its data file is
+    read: "withdrawn" is not bad data for withdraw).
+
+    Raises:
+        Failure: `trigger` is no trigger (exit 2).
+    """
     if trigger not in TRIGGERS:
-        return {}, [f"unknown trigger {trigger!r}; one of: {', '.join(TRIGGERS)}"]
+        near = difflib.get_close_matches(trigger.lower(), TRIGGERS, n=1)
+        raise Failure(
+            f"unknown trigger {trigger!r}" + (f": did you mean {near[0]}?" if near else ""),
+            (f"The triggers: {', '.join(TRIGGERS)}.",),
+        )
+
+
+def trigger_arguments(trigger: str, data: Any) -> tuple[dict[str, Any], list[str]]:
+    """Build a trigger's keyword arguments from JSON (`trigger` checked by `check_trigger`);
+    also every problem found."""
     if not isinstance(data, Mapping):
         return {}, [f"the data file must hold a JSON object, not {type(data).__name__}"]
     wanted = parameters(trigger)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from reintegration_fsm.fields import invisible, is_invisible
 
-__all__ = ["stray", "without_stray"]
+__all__ = ["stray", "stray_note", "without_stray"]
 
 _QUOTES = "\"'\u2018\u2019\u201a\u201b\u201c\u201d\u201e\u201f\u00ab\u00bb\u2039\u203a`"
 """Quotation marks, straight and curly, that an id is pasted between."""
@@ -31,3 +31,12 @@ def without_stray(case_id: str) -> str:
     """`case_id` without what `stray` finds: the id that was probably meant."""
     kept = "".join(c for c in case_id if not is_invisible(c))
     return kept.strip().strip(_QUOTES).strip()
+
+
+def stray_note(case_id: str) -> str | None:
+    """What `case_id` holds that no typed id would, and where from, as one sentence's start
+    ("the id holds ..., as text pasted ... does"), or None."""
+    found = stray(case_id)
+    if found is None:
+        return None
+    return f"{case_id!r} holds {found}, as text pasted from Word or an email often does"
