@@ -15,6 +15,7 @@ from typing import Any, TypeGuard
 import attrs
 
 from reintegration_fsm.errors import a_or_an, describe
+from reintegration_fsm.shown import DIRECTION_CONTROLS
 from reintegration_fsm.validation import fail
 
 Validator = Callable[[Any, "attrs.Attribute[Any]", Any], None]
@@ -92,31 +93,29 @@ def identifier(value: Any, what: str, most: int = ID_LENGTH) -> str | None:
     return text_problem(value, single_line=True, most=most)
 
 
-_INVISIBLE = frozenset(
-    "\u00ad\u061c\u180e\u200b\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
-    "\u2060\u2061\u2062\u2063\u2064\u2066\u2067\u2068\u2069\ufeff"
-)
+_INVISIBLE = re.compile(f"[\u00ad\u180e\u200b\u2060-\u2064\ufeff{DIRECTION_CONTROLS}]")
 """Format characters that change nothing a reader sees: a soft hyphen, the zero-width space,
-direction marks, embeddings, overrides and isolates, the word joiner and the invisible
-operators, and the byte order mark. Not the zero-width joiner and non-joiner (U+200C, U+200D),
-which Persian and Indic scripts are written with, and which change how their text looks."""
-
-
-def is_invisible(character: str) -> bool:
-    """Whether nobody sees `character` (`_INVISIBLE`), as text pasted from Word or an email
-    carries."""
-    return character in _INVISIBLE
+the word joiner and the invisible operators, the byte order mark, and the direction controls.
+Not the zero-width joiner and non-joiner (U+200C, U+200D), which Persian and Indic scripts are
+written with, and which change how their text looks."""
 
 
 def invisible(value: str) -> str | None:
-    """The first character of `value` that nobody sees (`is_invisible`), in words, or None."""
+    """The first character of `value` that nobody sees (`_INVISIBLE`), as text pasted from
+    Word or an email carries, in words; or None."""
     if value.isprintable():  # no format character is printable
         return None
-    for character in value:
-        if is_invisible(character):
-            name = unicodedata.name(character, "a format character").lower()
-            return f"an invisible character (U+{ord(character):04X}, {name})"
-    return None
+    found = _INVISIBLE.search(value)
+    if found is None:
+        return None
+    character = found.group()
+    name = unicodedata.name(character, "a format character").lower()
+    return f"an invisible character (U+{ord(character):04X}, {name})"
+
+
+def visible(value: str) -> str:
+    """`value` without the characters `invisible` finds."""
+    return _INVISIBLE.sub("", value)
 
 
 def optional_text(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:

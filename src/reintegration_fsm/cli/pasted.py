@@ -7,7 +7,7 @@ then names no case, or, given to `open`, a new case that looks like another and 
 
 from __future__ import annotations
 
-from reintegration_fsm.fields import invisible, is_invisible
+from reintegration_fsm.fields import invisible, visible
 
 __all__ = ["stray", "stray_note", "without_stray"]
 
@@ -29,8 +29,7 @@ def stray(case_id: str) -> str | None:
 
 def without_stray(case_id: str) -> str:
     """`case_id` without what `stray` finds: the id that was probably meant."""
-    kept = "".join(c for c in case_id if not is_invisible(c))
-    return kept.strip().strip(_QUOTES).strip()
+    return visible(case_id).strip().strip(_QUOTES).strip()
 
 
 def stray_note(case_id: str) -> str | None:

@@ -13,13 +13,11 @@ from typing import Any
 
 import click
 
-from reintegration_fsm.shown import neutralise
+from reintegration_fsm.shown import DIRECTION_CONTROLS, LONE_SURROGATES, neutralise
 
 __all__ = ["echo_json", "echo_text", "neutralise", "to_json"]
 
-_UNSAFE_JSON = re.compile(
-    "[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
-)
+_UNSAFE_JSON = re.compile(f"[\x7f-\x9f\u2028\u2029{DIRECTION_CONTROLS}{LONE_SURROGATES}]")
 
 
 def echo_text(text: str, *, nl: bool = True) -> None:
