@@ -7,7 +7,7 @@ import enum
 import pytest
 
 from reintegration_fsm import FormInvalid, ProtocolError, vocabulary
-from reintegration_fsm.errors import a_or_an
+from reintegration_fsm.errors import CaseNotFound, a_or_an
 
 
 def test_one_problem_reads_as_before() -> None:
@@ -81,3 +81,16 @@ def test_each_word_is_found_by_its_value(word: type[enum.Enum]) -> None:
     for member in word:
         assert word(member.value) is member
         assert member == member.value  # still a str
+
+
+def test_an_unknown_id_too_long_to_be_any_cases_is_not_echoed_whole() -> None:
+    """`history` given a 100,000-character id printed it all back, as a screen of C's."""
+    refused = CaseNotFound("C" * 100_000)
+    assert str(refused) == f"no case '{'C' * 40}'... (100,000 characters long)"
+    assert refused.case_id == "C" * 100_000  # what was asked for is kept whole
+
+
+def test_an_unknown_id_of_any_length_an_id_has_is_named_whole() -> None:
+    """Held: an id up to 100 characters (the longest a store keeps) is quoted as it is."""
+    assert str(CaseNotFound("DEMO-002")) == "no case 'DEMO-002'"
+    assert str(CaseNotFound("C" * 100)) == f"no case '{'C' * 100}'"

@@ -201,6 +201,10 @@ class CaseNotFound(ProtocolError, KeyError):
         super().__init__(case_id)
 
     def __str__(self) -> str:
+        # An id longer than any a store keeps (100 characters) is shown in part, with its
+        # length: a screen of pasted text says nothing more.
+        if isinstance(self.case_id, str) and len(self.case_id) > 100:
+            return f"no case {self.case_id[:40]!r}... ({len(self.case_id):,} characters long)"
         return f"no case {self.case_id!r}"
 
 
