@@ -789,3 +789,39 @@ def test_a_store_error_names_the_case_the_store_was_writing(tmp_path: Path) -> N
     assert several.value.case_id is None
     assert "the batch of 3 cases 'case-10' to 'case-12'" in str(several.value)
     store.close()
+
+
+# -- a database that refuses writes --------------------------------------------------------------
+READ_ONLY = "the database refuses writes: it is read-only"
+
+
+def test_a_read_only_sqlite_file_says_so(tmp_path: Path) -> None:
+    """A file opened with mode=ro (or one its user may not write): "the database failed
+    (sqlite3.OperationalError, SQLITE_READONLY)", which reads as a fault to report."""
+    path = tmp_path / "cases.sqlite"
+    SqlAlchemyStore(f"sqlite:///{path}").create_schema()
+    store = SqlAlchemyStore(f"sqlite:///file:{path}?mode=ro&uri=true")
+    with pytest.raises(StoreError) as refused:
+        store.save(opened("ro-01"))
+    assert str(refused.value).startswith(f"could not save case 'ro-01': {READ_ONLY}")
+    assert not refused.value.retryable
+    assert store.taken(["ro-01"]) == set()
+    store.engine.dispose()
+
+
+def test_a_read_only_server_says_so(server: tuple[str, sa.Engine]) -> None:
+    """A read replica, or a session set read-only, named by mistake."""
+    url, _ = server
+    session = (
+        {"options": "-c default_transaction_read_only=on"}
+        if url.startswith("postgresql")
+        else {"init_command": "SET SESSION TRANSACTION READ ONLY"}
+    )
+    engine = sa.create_engine(url, connect_args=session)
+    store = SqlAlchemyStore(engine)
+    with pytest.raises(StoreError) as refused:
+        store.save(opened("ro-01"))
+    assert str(refused.value).startswith(f"could not save case 'ro-01': {READ_ONLY}")
+    assert not refused.value.retryable
+    assert store.taken(["ro-01"]) == set()
+    engine.dispose()

@@ -54,6 +54,9 @@ _SQLITE_RETRY = frozenset({5, 6})  # SQLITE_BUSY, SQLITE_LOCKED
 _SQLITE_DATA = frozenset({18, 20})  # SQLITE_TOOBIG, SQLITE_MISMATCH
 _SQLITE_UNIQUE = frozenset({1555, 2067})  # SQLITE_CONSTRAINT_PRIMARYKEY, _UNIQUE
 _SQLITE_CANTOPEN = 14
+_SQLITE_READONLY = 8
+_MYSQL_READ_ONLY = frozenset({1290, 1792, 1836})
+"""--read-only (ER_OPTION_PREVENTS_STATEMENT), a read-only transaction, read-only mode."""
 _SQLITE = frozenset({"sqlite3", "_sqlite3"})
 """The packages of SQLite's driver errors."""
 _QUOTED_VALUE = re.compile(r"((?:entry|value:?) )'(?:[^'\\]|\\.)*'")
@@ -174,6 +177,20 @@ def _sqlite_cannot_open(driver: BaseException) -> bool:
     return _package(driver) in _SQLITE and str(driver) == "unable to open database file"
 
 
+def _read_only(driver: BaseException) -> bool:
+    """True when the database refuses every write: a SQLite file opened read-only (or that
+    this user may not write), a server or session set read-only (a replica, say)."""
+    sqlstate, number, sqlite_code = _codes(driver)
+    if sqlstate is not None:
+        return sqlstate == "25006"  # read_only_sql_transaction
+    if number is not None:
+        return number in _MYSQL_READ_ONLY
+    if sqlite_code is not None:
+        return sqlite_code & 0xFF == _SQLITE_READONLY
+    # Python 3.10's sqlite3 gives no code: SQLite's own words for that code, then.
+    return _package(driver) in _SQLITE and str(driver).startswith("attempt to write a readonly")
+
+
 def _data_refused(driver: BaseException) -> bool:
     sqlstate, number, sqlite_code = _codes(driver)
     if sqlstate is not None:
@@ -221,6 +238,14 @@ def translated(error: BaseException, action: str, case_id: str | None = None) ->
         return StoreError(
             f"could not {action}: the SQLite database file cannot be opened ({reason}): its "
             "folder must exist, and the file and folder be readable and writable by this user",
+            retryable=False,
+            case_id=case_id,
+        )
+    if _read_only(driver):
+        return StoreError(
+            f"could not {action}: the database refuses writes: it is read-only ({reason}): "
+            "name a database this user may write (not a replica), a SQLite file (and its "
+            "folder) this user may write, or a URL without mode=ro",
             retryable=False,
             case_id=case_id,
         )
