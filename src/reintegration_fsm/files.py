@@ -25,8 +25,8 @@ def file_name(path: object, method: str, argument: str, expected: str) -> str:
 
 
 MOST_BYTES = 64 * 1024 * 1024
-"""The most bytes a calendar or protocol file may hold: a school's whole iCalendar feed holds a
-few, and a file larger (a database, a disk image, /dev/zero named by mistake) is not read."""
+"""The most bytes a calendar or protocol file may hold: a school's whole iCalendar feed is a few
+megabytes, and a file larger (a database, a disk image, /dev/zero named by mistake) is not read."""
 
 
 def utf8_text(where: str, refused: Callable[[str, int | None], Exception]) -> str:
