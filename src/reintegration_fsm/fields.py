@@ -15,7 +15,7 @@ from typing import Any, TypeGuard
 import attrs
 
 from reintegration_fsm.errors import a_or_an, describe
-from reintegration_fsm.shown import DIRECTION_CONTROLS
+from reintegration_fsm.shown import CONTROLS, DIRECTION_CONTROLS, LONE_SURROGATES
 from reintegration_fsm.validation import fail
 
 Validator = Callable[[Any, "attrs.Attribute[Any]", Any], None]
@@ -26,7 +26,7 @@ NAME_LENGTH = 200
 """The most characters a name may have: a person, a school, an authority, an actor's id."""
 
 
-_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+_UNPRINTABLE = re.compile(f"[{CONTROLS}{LONE_SURROGATES}]")
 """Control characters but tab and newline, and lone surrogates (which no encoding can store)."""
 _LINE_BREAKS = re.compile("[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
 

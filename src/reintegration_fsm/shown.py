@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import re
 
+CONTROLS = "\x00-\x08\x0b-\x1f\x7f-\x9f"
+"""C0 controls but tab and newline, DEL, and C1 controls (0x9b starts a sequence on some
+terminals), as a regular expression's character ranges."""
 DIRECTION_CONTROLS = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
 """The bidirectional marks, embeddings, overrides and isolates, as a regular expression's
 character ranges: text holding one reads other than it is."""
 LONE_SURROGATES = "\ud800-\udfff"
 """Lone surrogates, as character ranges: no file or terminal can encode one."""
 
-# C0 controls but newline and tab, DEL, C1 controls (0x9b starts a sequence on some
-# terminals), the direction controls and lone surrogates.
-_UNSAFE = f"\x00-\x08\x0b-\x1f\x7f-\x9f{DIRECTION_CONTROLS}{LONE_SURROGATES}"
+_UNSAFE = f"{CONTROLS}{DIRECTION_CONTROLS}{LONE_SURROGATES}"
 _UNSAFE_TEXT = re.compile(f"[{_UNSAFE}]")
 _UNSAFE_LINE = re.compile(f"[{_UNSAFE}\n\t]")
 
