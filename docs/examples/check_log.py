@@ -1,0 +1,191 @@
+"""Check a reintegration_fsm audit log without reintegration_fsm.
+
+Usage: python check_log.py DATABASE [CHECKPOINT.json [PUBLIC_KEY.pem]]
+
+DATABASE is the store's SQLite file. The script checks, from the rows alone:
+- each log entry's hash, and that each entry follows the one before it;
+- each case row: its version is its last entry's number, its last hash that entry's hash;
+- each redaction record's hash, and that each follows the one before it;
+- with a checkpoint, its root, and that every case, entry and record it anchors still has the
+  hash it anchored; with a public key too, its Ed25519 signature (this needs `cryptography`).
+
+It prints each problem found and exits 1, or prints what it checked and exits 0. It needs only
+Python's standard library (but for a signature), so that anyone can read it and run it.
+"""
+
+import base64
+import hashlib
+import json
+import sqlite3
+import sys
+
+GENESIS = "0" * 64
+
+
+def canonical(value):
+    """The log's JSON: sorted keys, no spaces, UTF-8 (no \\u escapes), no floats."""
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
+
+
+def sha256(text):
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def hexed(value):
+    """A digest or hash as hex text (the log keeps its own as bytes)."""
+    return value if isinstance(value, str) else bytes(value).hex()
+
+
+def moment(value):
+    """A time as the hashes hold it: 2026-01-12T09:30:00Z (UTC, whole seconds)."""
+    text = str(value)
+    return f"{text[:10]}T{text[11:19]}Z"
+
+
+def entry_hash(row, previous):
+    """An entry's hash, from its row and the hash of the entry before it (GENESIS for none)."""
+    fields = {name: row[name] for name in ("case_id", "seq", "trigger_name", "source", "dest")}
+    fields["actor_role"] = row["actor_role"]
+    fields["actor_organisation"] = row["actor_organisation"]
+    fields["on_date"] = str(row["on_date"])
+    fields["recorded_at"] = moment(row["recorded_at"])
+    fields["payload_digest"] = hexed(row["payload_digest"])
+    fields["prev_hash"] = previous
+    if row["payload_salt"] is None:  # written before schema revision 0003
+        fields["actor_id"], fields["actor_name"] = row["actor_id"], row["actor_name"]
+    else:
+        fields["scheme"] = 2
+    return sha256(canonical(fields))
+
+
+RECORD_FIELDS = ("case_id", "seq", "number", "reason", "paths", "actor_id", "actor_name")
+RECORD_FIELDS += ("actor_role", "actor_organisation", "payload_digest")
+
+
+def record_hash(row, previous):
+    """A redaction record's hash, from its row and the hash it follows: the entry's hash for
+    the entry's first record, else the hash of the entry's record before it."""
+    fields = {name: row[name] for name in RECORD_FIELDS}
+    fields["redacted_at"] = moment(row["redacted_at"])
+    on = row["redacted_on"]
+    fields["redacted_on"] = None if on is None else str(on)[:10]
+    fields["previous"] = previous
+    return sha256(canonical(fields))
+
+
+def check_log(db):
+    """The problems of the log, the case rows and the redaction records, and the hashes they
+    hold: {case_id: {seq: entry hash}} and {(case_id, seq, number): record hash}."""
+    problems, entries, records = [], {}, {}
+    for row in db.execute("SELECT * FROM rfsm_transitions ORDER BY case_id, seq"):
+        hashes = entries.setdefault(row["case_id"], {})
+        where = f"{row['case_id']} entry {row['seq']}"
+        before = max(hashes, default=0)
+        if row["seq"] != before + 1:
+            problems.append(f"{where}: follows entry {before}")
+        # Each entry's hash covers the hash the entry before it holds: a row changed after
+        # it was written is found at that row, and a row changed with its hash rewritten too
+        # at the next one.
+        if entry_hash(row, hashes.get(row["seq"] - 1, GENESIS)) != hexed(row["hash"]):
+            problems.append(f"{where}: its hash is not the hash of its row")
+        hashes[row["seq"]] = hexed(row["hash"])
+    unmatched = dict(entries)
+    for row in db.execute("SELECT case_id, version, last_hash FROM rfsm_cases"):
+        hashes = unmatched.pop(row["case_id"], {})
+        if len(hashes) != row["version"] or hashes.get(row["version"]) != row["last_hash"]:
+            problems.append(f"{row['case_id']}: the case row is not its log's last entry")
+    problems += [f"{case_id}: a log with no case row" for case_id in unmatched]
+    for row in db.execute("SELECT * FROM rfsm_redactions ORDER BY case_id, seq, number"):
+        case_id, seq, number = key = row["case_id"], row["seq"], row["number"]
+        where = f"{case_id} entry {seq}: redaction record {number}"
+        if number == 1:  # it follows the entry it redacts
+            previous = entries.get(case_id, {}).get(seq)
+            missing = f"{where} is of no entry"
+        else:
+            previous = records.get((case_id, seq, number - 1))
+            missing = f"{where} follows no record {number - 1}"
+        if previous is None:
+            problems.append(missing)
+        elif record_hash(row, previous) != row["hash"]:
+            problems.append(f"{where} was altered")
+        records[key] = row["hash"]
+    return problems, entries, records
+
+
+def merkle_root(leaves):
+    """RFC 6962's Merkle tree hash of leaf hashes (bytes)."""
+    if not leaves:
+        return hashlib.sha256(b"").digest()
+    if len(leaves) == 1:
+        return leaves[0]
+    split = 1
+    while split * 2 < len(leaves):
+        split *= 2
+    left, right = merkle_root(leaves[:split]), merkle_root(leaves[split:])
+    return hashlib.sha256(b"\x01" + left + right).digest()
+
+
+def check_checkpoint(checkpoint, entries, records, public_key=None):
+    """The problems of a checkpoint, and of the log against what it anchors."""
+    problems, leaves = [], []
+    for case in checkpoint["cases"]:
+        held = [case["case_id"], case["version"], case["last_hash"]]
+        if checkpoint["format_version"] >= 2:
+            held.append(case["redactions"])
+        leaves.append(hashlib.sha256(b"\x00" + canonical(held).encode("utf-8")).digest())
+        hashes = entries.get(case["case_id"], {})
+        if hashes.get(case["version"]) != case["last_hash"]:
+            problems.append(f"{case['case_id']}: entry {case['version']} is not as anchored")
+        for seq, number, hash_ in case.get("redactions", []):
+            if records.get((case["case_id"], seq, number)) != hash_:
+                problems.append(f"{case['case_id']} entry {seq}: record {number} not anchored")
+    if merkle_root(leaves).hex() != checkpoint["root"] or len(leaves) != checkpoint["size"]:
+        problems.append("the checkpoint's root is not the root of its cases")
+    if public_key is not None:
+        problems += check_signature(checkpoint, public_key)
+    return problems
+
+
+def check_signature(checkpoint, public_key_pem):
+    """The problem of a checkpoint's Ed25519 signature, if any."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+    signed = {name: checkpoint[name] for name in ("format", "format_version", "taken_at")}
+    signed.update(authority=checkpoint["authority"], size=checkpoint["size"])
+    signed["root"] = checkpoint["root"]
+    signature = base64.b64decode((checkpoint.get("signature") or {}).get("value", ""))
+    try:
+        load_pem_public_key(public_key_pem).verify(signature, canonical(signed).encode())
+    except InvalidSignature:
+        return ["the checkpoint's signature is not the key's signature of it"]
+    return []
+
+
+def main(arguments):
+    db = sqlite3.connect(f"file:{arguments[0]}?mode=ro", uri=True)
+    db.row_factory = sqlite3.Row
+    problems, entries, records = check_log(db)
+    if len(arguments) > 1:
+        with open(arguments[1], encoding="utf-8") as file:
+            checkpoint = json.load(file)
+        key = None
+        if len(arguments) > 2:
+            with open(arguments[2], "rb") as file:
+                key = file.read()
+        problems += check_checkpoint(checkpoint, entries, records, key)
+    for problem in problems:
+        print(problem)
+    if not problems:
+        count = sum(len(hashes) for hashes in entries.values())
+        print(
+            f"cases: {len(entries)}, entries: {count}, redaction records: {len(records)}; "
+            "every hash holds"
+        )
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

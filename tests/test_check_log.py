@@ -1,0 +1,291 @@
+"""docs/examples/check_log.py, the audit log checked without the library (docs/evidence.md):
+on a sound store of each engine it finds every hash the library wrote, and each alteration an
+attacker with write access makes is found at the row it was made in, as `verify()` finds it."""
+
+from __future__ import annotations
+
+import json
+import re
+import runpy
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519
+
+from reintegration_fsm import Checkpoint
+from reintegration_fsm.stores import SqlAlchemyStore, schema, upgrade
+from scenario import ADMISSIONS
+from store_contract import CALENDAR, REDACTED_ON, built, drop_triggers
+from test_docs_examples import DOCS
+from test_stores_redigest import _fill_revision_2, engine  # noqa: F401 (a fixture)
+
+SCRIPT = DOCS / "examples" / "check_log.py"
+CHECKER = runpy.run_path(str(SCRIPT))
+"""The script's functions, as a reader who saved it would run them."""
+KEY = ed25519.Ed25519PrivateKey.generate()
+PRIVATE = KEY.private_bytes(
+    serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+)
+PUBLIC = KEY.public_key().public_bytes(
+    serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+)
+
+
+class Database:
+    """The script's `db.execute(sql, params)` (`?` placeholders, rows read by column name) on a
+    SQLAlchemy connection: the raw values of each engine's driver, as an expert's would be."""
+
+    def __init__(self, conn: sa.Connection) -> None:
+        self.conn = conn
+
+    def execute(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
+        numbers = iter(range(len(params)))
+        text = re.sub(r"\?", lambda _: f":p{next(numbers)}", sql)
+        bound = {f"p{number}": value for number, value in enumerate(params)}
+        return self.conn.execute(sa.text(text), bound).mappings()
+
+
+def checked(
+    database: sa.Engine, checkpoint: Checkpoint | None = None, key: Any = None
+) -> list[str]:
+    """The script's problems with a store's database (and a checkpoint)."""
+    with database.connect() as conn:
+        problems, entries, records = CHECKER["check_log"](Database(conn))
+        if checkpoint is not None:
+            held = json.loads(checkpoint.to_json())
+            problems += CHECKER["check_checkpoint"](held, entries, records, key)
+    return list(problems)
+
+
+@pytest.fixture
+def store(engine: sa.Engine) -> Iterator[SqlAlchemyStore]:  # noqa: F811 (the fixture)
+    """Three cases, one of whose entries was redacted twice."""
+    store = SqlAlchemyStore(engine, calendar=CALENDAR)
+    store.create_schema()
+    for case in (built("case-01", 11), built("case-02", 5), built("case-03", 1)):
+        store.save(case)
+    for path in ("form.parent_name", "form.signed_by"):
+        store.redact("case-01", 2, [path], "Family's request", by=ADMISSIONS, on=REDACTED_ON)
+    yield store
+    store.close()
+
+
+def test_the_page_shows_the_script_whole() -> None:
+    page = (DOCS / "evidence.md").read_text()
+    shown = page.split("<!-- the script: docs/examples/check_log.py -->\n```python\n", 1)[1]
+    assert shown.split("```\n", 1)[0] == SCRIPT.read_text()
+
+
+def test_a_sound_store_holds_every_hash(store: SqlAlchemyStore) -> None:
+    checkpoint = store.checkpoint().sign(PRIVATE)
+    assert store.verify(checkpoint=checkpoint, public_key=PUBLIC) == []
+    assert checked(store.engine, checkpoint, PUBLIC) == []
+    with store.engine.connect() as conn:
+        _, entries, records = CHECKER["check_log"](Database(conn))
+    assert {case_id: len(hashes) for case_id, hashes in entries.items()} == {
+        "case-01": 11,
+        "case-02": 5,
+        "case-03": 1,
+    }
+    assert set(records) == {("case-01", 2, 1), ("case-01", 2, 2)}
+    assert records[("case-01", 2, 2)] == checkpoint.cases[0].redactions[0].hash
+
+
+def _update(table: str, values: str, where: str) -> Callable[[sa.Connection], None]:
+    def altered(conn: sa.Connection) -> None:
+        conn.execute(sa.text(f"UPDATE {table} SET {values} WHERE {where}"))
+
+    return altered
+
+
+def _rehashed(conn: sa.Connection) -> None:
+    """Entry 3 of case-02 changed, and its hash made again by the script's own formula."""
+    entry = "case_id = 'case-02' AND seq = 3"
+    conn.execute(sa.text(f"UPDATE rfsm_transitions SET actor_organisation = 'X' WHERE {entry}"))
+    row = conn.execute(sa.text(f"SELECT * FROM rfsm_transitions WHERE {entry}")).mappings().one()
+    previous = conn.execute(
+        sa.select(schema.transitions.c.hash).where(
+            schema.transitions.c.case_id == "case-02", schema.transitions.c.seq == 2
+        )
+    ).scalar_one()
+    forged = CHECKER["entry_hash"](row, previous)
+    conn.execute(
+        sa.update(schema.transitions)
+        .where(schema.transitions.c.case_id == "case-02", schema.transitions.c.seq == 3)
+        .values(hash=forged)
+    )
+
+
+ENTRY_3 = "case_id = 'case-02' AND seq = 3"
+ALTERATIONS = {
+    "an actor's organisation": (
+        _update("rfsm_transitions", "actor_organisation = 'Elsewhere'", ENTRY_3),
+        ["case-02 entry 3: its hash is not the hash of its row"],
+    ),
+    "a step's trigger": (
+        _update("rfsm_transitions", "trigger_name = 'withdraw'", ENTRY_3),
+        ["case-02 entry 3: its hash is not the hash of its row"],
+    ),
+    "a step's business date": (
+        _update("rfsm_transitions", "on_date = '2026-01-01'", ENTRY_3),
+        ["case-02 entry 3: its hash is not the hash of its row"],
+    ),
+    "when a step was recorded": (
+        _update("rfsm_transitions", "recorded_at = '2020-01-01 09:00:00'", ENTRY_3),
+        ["case-02 entry 3: its hash is not the hash of its row"],
+    ),
+    "an entry rewritten with its hash made again": (
+        _rehashed,
+        ["case-02 entry 4: its hash is not the hash of its row"],
+    ),
+    "a case row's last hash": (
+        _update("rfsm_cases", "last_hash = '" + "0" * 64 + "'", "case_id = 'case-02'"),
+        ["case-02: the case row is not its log's last entry"],
+    ),
+    "a redaction's reason": (
+        _update("rfsm_redactions", "reason = 'Routine'", "case_id = 'case-01' AND number = 1"),
+        ["case-01 entry 2: redaction record 1 was altered"],
+    ),
+    "a redaction's first record removed": (
+        lambda conn: conn.execute(sa.text("DELETE FROM rfsm_redactions WHERE number = 1")),
+        ["case-01 entry 2: redaction record 2 follows no record 1"],
+    ),
+    "an entry removed from the middle": (
+        lambda conn: conn.execute(sa.text(f"DELETE FROM rfsm_transitions WHERE {ENTRY_3}")),
+        [
+            "case-02 entry 4: follows entry 2",
+            "case-02 entry 4: its hash is not the hash of its row",
+            "case-02: the case row is not its log's last entry",
+        ],
+    ),
+    "a case row removed": (
+        lambda conn: conn.execute(sa.text("DELETE FROM rfsm_cases WHERE case_id = 'case-03'")),
+        ["case-03: a log with no case row"],
+    ),
+}
+
+
+@pytest.mark.parametrize("alteration", list(ALTERATIONS))
+def test_an_alteration_is_found_where_it_was_made(store: SqlAlchemyStore, alteration: str) -> None:
+    alter, found = ALTERATIONS[alteration]
+    drop_triggers(store.engine)
+    with store.engine.begin() as conn:
+        alter(conn)
+    assert checked(store.engine) == found
+    assert store.verify() != []  # the library finds it too
+
+
+def _truncated(conn: sa.Connection) -> None:
+    """case-02's last entry removed and its case row made to agree: a chain as the library
+    writes it, which only an anchor kept elsewhere tells from the real one."""
+    conn.execute(sa.text("DELETE FROM rfsm_transitions WHERE case_id = 'case-02' AND seq = 5"))
+    last = conn.execute(
+        sa.select(schema.transitions.c.hash).where(
+            schema.transitions.c.case_id == "case-02", schema.transitions.c.seq == 4
+        )
+    ).scalar_one()
+    conn.execute(
+        sa.update(schema.cases)
+        .where(schema.cases.c.case_id == "case-02")
+        .values(version=4, last_hash=last)
+    )
+
+
+def test_a_truncated_history_is_found_by_the_checkpoint_alone(store: SqlAlchemyStore) -> None:
+    checkpoint = store.checkpoint().sign(PRIVATE)
+    drop_triggers(store.engine)
+    with store.engine.begin() as conn:
+        _truncated(conn)
+    assert checked(store.engine) == []
+    assert checked(store.engine, checkpoint, PUBLIC) == ["case-02: entry 5 is not as anchored"]
+    assert store.verify(checkpoint=checkpoint, public_key=PUBLIC) != []
+
+
+def test_a_redaction_record_removed_is_found_by_the_checkpoint(store: SqlAlchemyStore) -> None:
+    checkpoint = store.checkpoint()
+    drop_triggers(store.engine)
+    with store.engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM rfsm_redactions WHERE number = 2"))
+    assert checked(store.engine) == []
+    assert checked(store.engine, checkpoint) == ["case-01 entry 2: record 2 not anchored"]
+
+
+def test_an_altered_or_forged_checkpoint_is_found(store: SqlAlchemyStore) -> None:
+    held = json.loads(store.checkpoint().sign(PRIVATE).to_json())
+    with store.engine.connect() as conn:
+        _, entries, records = CHECKER["check_log"](Database(conn))
+    check = CHECKER["check_checkpoint"]
+    assert check(held, entries, records, PUBLIC) == []
+
+    other = ed25519.Ed25519PrivateKey.generate().public_key()
+    other_pem = other.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    assert check(held, entries, records, other_pem) == [
+        "the checkpoint's signature is not the key's signature of it"
+    ]
+    held["taken_at"] = "2020-01-01T00:00:00Z"
+    assert check(held, entries, records, PUBLIC) == [
+        "the checkpoint's signature is not the key's signature of it"
+    ]
+    held["cases"][1]["version"] = 4
+    assert check(held, entries, records) == [
+        "case-02: entry 4 is not as anchored",
+        "the checkpoint's root is not the root of its cases",
+    ]
+
+
+def test_a_revision_2_entry_is_checked_by_its_own_fields(engine: sa.Engine) -> None:  # noqa: F811
+    """The entries the 0003 upgrade could not re-digest keep revision 2's hash, over the actor's
+    id and name: the script checks them so, and finds one altered."""
+    upgrade(engine, revision="0002")
+    _fill_revision_2(engine)
+    upgrade(engine)
+    assert checked(engine) == []
+    drop_triggers(engine)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "UPDATE rfsm_transitions SET actor_name = 'Someone Else' "
+                "WHERE case_id = 'broken' AND seq = 2"
+            )
+        )
+    assert checked(engine) == ["broken entry 2: its hash is not the hash of its row"]
+
+
+def _run(*arguments: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, SCRIPT, *arguments], capture_output=True, text=True, check=False
+    )
+
+
+def test_the_script_checks_a_sqlite_file(tmp_path: Path) -> None:
+    """Run as an expert would run it: the file, a checkpoint, the public key; exit 1 on any
+    problem, after printing it."""
+    database = tmp_path / "kept.sqlite"
+    store = SqlAlchemyStore(f"sqlite:///{database}", calendar=CALENDAR)
+    store.create_schema()
+    store.save(built("case-01", 6))
+    (tmp_path / "checkpoint.json").write_text(store.checkpoint().sign(PRIVATE).to_json())
+    (tmp_path / "key.pub.pem").write_bytes(PUBLIC)
+    store.close()
+    sound = _run(database, tmp_path / "checkpoint.json", tmp_path / "key.pub.pem")
+    assert (sound.returncode, sound.stdout, sound.stderr) == (
+        0,
+        "cases: 1, entries: 6, redaction records: 0; every hash holds\n",
+        "",
+    )
+    kept = sa.create_engine(f"sqlite:///{database}")
+    drop_triggers(kept)
+    with kept.begin() as conn:
+        conn.execute(sa.text("UPDATE rfsm_transitions SET actor_role = 'la_admissions'"))
+    kept.dispose()
+    altered = _run(database, tmp_path / "checkpoint.json", tmp_path / "key.pub.pem")
+    assert altered.returncode == 1
+    assert altered.stdout.splitlines()[0] == "case-01 entry 1: its hash is not the hash of its row"
