@@ -213,6 +213,27 @@ def test_a_title_with_a_control_character_is_refused() -> None:
     assert error.problem == "holds a control character ('\\x07' at position 14)"
 
 
+@pytest.mark.parametrize(("field", "most"), [("title", 200), ("source", 1000)])
+def test_a_title_or_source_longer_than_a_heading_or_paragraph_is_refused(
+    field: str, most: int
+) -> None:
+    """Before, a protocol file could name itself in megabytes, which `protocol show`, every
+    check and every report heading then printed whole."""
+    assert getattr(attrs.evolve(WORCESTERSHIRE, **{field: "T" * most}), field) == "T" * most
+    error = refused(**{field: "T" * (most + 1)})
+    assert (error.field, error.problem) == (
+        field,
+        f"is {most + 1} characters long; at most {most} are kept",
+    )
+
+
+def test_a_long_title_in_a_file_is_refused_on_its_line() -> None:
+    text = HEADER.replace('title = "Testshire"', f'title = "{"T" * 201}"')
+    assert text != HEADER
+    error = refused_toml(text, "shire.toml")
+    assert (error.field, error.line) == ("title", 3)
+
+
 def test_parties_and_evidence_may_be_given_by_their_values() -> None:
     protocol = attrs.evolve(
         WORCESTERSHIRE,

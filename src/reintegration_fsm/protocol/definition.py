@@ -183,20 +183,29 @@ def _label(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
         raise fail_definition(instance, attribute, problem)
 
 
-def _prose(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+SOURCE_LENGTH = 1000
+"""The most characters a protocol's `source` may have: a paragraph citing a document."""
+
+
+def _prose(
+    instance: Any,
+    attribute: attrs.Attribute[Any],
+    value: Any,
+    *,
+    single_line: bool = False,
+    most: int = SOURCE_LENGTH,
+) -> None:
+    """Where a protocol comes from: non-empty text of at most `most` characters."""
     if not isinstance(value, str) or not value.strip():
         raise fail_definition(instance, attribute, f"must be non-empty text, not {value!r}")
-    problem = fields.text_problem(value)
+    problem = fields.text_problem(value, single_line=single_line, most=most)
     if problem is not None:
         raise fail_definition(instance, attribute, problem)
 
 
 def _heading(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-    """What a protocol is called: prose on one line, as a heading prints it."""
-    _prose(instance, attribute, value)
-    problem = fields.text_problem(value, single_line=True)
-    if problem is not None:
-        raise fail_definition(instance, attribute, problem)
+    """What a protocol is called: prose on one line, as long as a name, as a heading prints it."""
+    _prose(instance, attribute, value, single_line=True, most=fields.NAME_LENGTH)
 
 
 def _a_day(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
