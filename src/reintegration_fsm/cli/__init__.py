@@ -8,9 +8,12 @@ database is unavailable; 70 a bug (an error nobody foresaw, reported in one line
 from __future__ import annotations
 
 import codecs
+import contextlib
+import errno
 import io
 import os
 import sys
+from typing import Any
 
 import click
 from click.core import ParameterSource
@@ -24,6 +27,7 @@ from reintegration_fsm.cli.common import (
     Group,
     Settings,
 )
+from reintegration_fsm.cli.errors import REFUSED, failure_from
 from reintegration_fsm.cli.protocol_files import PROTOCOLS_ENV, environment_paths
 from reintegration_fsm.cli.scope import group_scope
 from reintegration_fsm.version import __version__
@@ -132,7 +136,58 @@ def main() -> None:
     Its output is UTF-8 whatever the locale's encoding (a Windows pipe's cp1252, which cannot
     write most names, nor the CSV's byte order mark): JSON and CSV are documented as UTF-8.
     """
+    sys.stdout, sys.stderr = _whole_writes(sys.stdout), _whole_writes(sys.stderr)
     for stream in (sys.stdout, sys.stderr):
         if isinstance(stream, io.TextIOWrapper) and codecs.lookup(stream.encoding).name != "utf-8":
             stream.reconfigure(encoding="utf-8")
-    cli(prog_name="reintegration-fsm")
+    try:
+        cli(prog_name="reintegration-fsm")
+    except SystemExit as done:
+        lost = _unwritten(sys.stdout)
+        if lost is not None and not done.code:  # the output was cut short after all
+            if lost.errno == errno.EPIPE:
+                raise SystemExit(REFUSED) from None  # the reader went away, as click ends it
+            failure = failure_from(lost)
+            failure.show()
+            raise SystemExit(failure.exit_code) from None
+        raise
+
+
+def _unwritten(stream: Any) -> OSError | None:
+    """What kept the rest of the output from being written, or None once it all is.
+
+    Output a write failed on (a full disk, a reader gone) stays in the stream's buffer, and the
+    interpreter's own last flush then failed again ("Exception ignored", exit 120): the stream's
+    file is pointed at the null device instead, the failure having been reported.
+    """
+    try:
+        stream.flush()
+    except OSError as error:
+        with contextlib.suppress(OSError, ValueError, io.UnsupportedOperation):
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, stream.fileno())
+            os.close(null)
+        return error
+    return None
+
+
+def _whole_writes(stream: Any) -> Any:
+    """`stream`, or, if it writes straight to its file (`python -u`, `PYTHONUNBUFFERED=1`), the
+    same stream through a buffered writer that still passes each line on at once.
+
+    CPython's text layer drops the rest of a short write to an unbuffered file without a word
+    (CPython gh-85393): a reader closing a pipe part way through a write (`cases | head`) went
+    unnoticed, and the command exited 0 with its output cut short. A buffered writer writes the
+    rest, or raises.
+    """
+    if not isinstance(stream, io.TextIOWrapper) or not isinstance(stream.buffer, io.FileIO):
+        return stream
+    stream.flush()
+    raw = io.FileIO(stream.fileno(), "w", closefd=False)
+    return io.TextIOWrapper(
+        io.BufferedWriter(raw),
+        encoding=stream.encoding,
+        errors=stream.errors,
+        line_buffering=True,
+        write_through=True,
+    )
