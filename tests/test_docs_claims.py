@@ -1,0 +1,64 @@
+"""Prose claims of the docs checked against behaviour.
+
+The docs' code blocks run as tests (tests/test_docs.py); their sentences, tables and lists do
+not. A new user read README.md, docs/quickstart.md, cli.md, integrating.md, stores.md,
+reports.md and calendar.md and tried each claim they would act on: an option, an exit code, a
+default, a message. Where the docs and the code disagreed, one was fixed, and its test is here;
+a few claims that held are kept here too, so that they keep holding.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from reintegration_fsm import SchoolCalendar, Stage
+from reintegration_fsm.demo import CASES
+from reintegration_fsm.stores import InMemoryStore, SqlAlchemyStore
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+
+
+def prose(name: str) -> str:
+    """A doc's text with its line breaks and runs of spaces read as one space."""
+    return " ".join((DOCS / name).read_text(encoding="utf-8").split())
+
+
+def raise_from_the_database(monkeypatch: pytest.MonkeyPatch, driver: Exception) -> None:
+    """Make `due` meet `driver`'s error as SQLAlchemy raises it when the server answers so."""
+
+    def failing(self: SqlAlchemyStore, on: Any, **_: Any) -> Any:
+        raise sa.exc.OperationalError(None, None, driver)
+
+    monkeypatch.setattr(SqlAlchemyStore, "due", failing)
+
+
+# -- where the docs and the code disagreed -------------------------------------------------------
+def test_due_lists_no_deadline_of_an_ended_case_as_integrating_md_now_says() -> None:
+    """docs/integrating.md said `due()` "lists an ended case's unmet deadlines too", and told
+    integrators to filter them out by stage. Since revision 2 it lists only what still binds:
+    an ended case's unmet deadlines are left out (its obligations stay), as stores.md says."""
+    calendar = SchoolCalendar.sample()
+    store = InMemoryStore(calendar=calendar)
+    for example in CASES:
+        store.save(example.run(example.case_id, calendar))
+    ended = [
+        case
+        for case in store.load_all()
+        if case.stage in (Stage.SUCCESSFUL, Stage.UNSUCCESSFUL, Stage.WITHDRAWN)
+        and any(deadline.met_on is None for deadline in case.deadlines)
+    ]
+    assert ended, "the demo has an ended case with an unmet deadline"
+    items = store.due(dt.date(2027, 7, 1))
+    for case in ended:
+        assert case.pending_deadlines == ()
+        listed = [item for item in items if item.case_id == case.case_id]
+        assert all(item.item == "obligation" for item in listed)
+        assert {item.kind for item in listed} == {o.kind for o in case.obligations}
+    text = prose("integrating.md")
+    assert "lists an ended case's unmet deadlines too" not in text
+    assert "an ended case's unmet deadlines are not listed" in text
