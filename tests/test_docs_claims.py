@@ -13,12 +13,15 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+import psycopg
+import pymysql
 import pytest
 import sqlalchemy as sa
 
 from reintegration_fsm import SchoolCalendar, Stage
 from reintegration_fsm.demo import CASES
 from reintegration_fsm.stores import InMemoryStore, SqlAlchemyStore
+from test_cli import invoke
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
@@ -62,3 +65,53 @@ def test_due_lists_no_deadline_of_an_ended_case_as_integrating_md_now_says() -> 
     text = prose("integrating.md")
     assert "lists an ended case's unmet deadlines too" not in text
     assert "an ended case's unmet deadlines are not listed" in text
+
+
+@pytest.mark.parametrize(
+    "driver",
+    [
+        psycopg.OperationalError(
+            'connection failed: connection to server at "127.0.0.1", port 5432 failed: '
+            'FATAL:  database "rfsm_nosuch" does not exist'
+        ),
+        psycopg.OperationalError(
+            'connection failed: connection to server at "127.0.0.1", port 5432 failed: '
+            'FATAL:  password authentication failed for user "officer"'
+        ),
+        pymysql.err.OperationalError(1049, "Unknown database 'rfsm_nosuch'"),
+        pymysql.err.OperationalError(
+            1045, "Access denied for user 'officer'@'127.0.0.1' (using password: YES)"
+        ),
+    ],
+)
+def test_a_server_refusing_the_url_is_not_told_to_retry(
+    demo_db: str, monkeypatch: pytest.MonkeyPatch, driver: Exception
+) -> None:
+    """docs/cli.md: on exit 3 "the message says whether simply trying again may work". A
+    database the server does not know, or a wrong user or password, said "Check --db ... and
+    that the database is running, then retry", as a server that was down does: trying the same
+    URL again fails for ever. It now says to check the URL, and that retrying will not work."""
+    raise_from_the_database(monkeypatch, driver)
+    result = invoke(demo_db, "due")
+    assert result.exit_code == 3, result.output
+    assert "the database is unavailable" in result.stderr
+    assert "then retry" not in result.stderr
+    assert "check the database name, user and password" in result.stderr
+    assert "will not work" in result.stderr
+
+
+def test_a_server_that_cannot_be_reached_exits_3_and_says_to_retry(
+    demo_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """docs/cli.md: exit 3 for a database that cannot be reached, and the message says that
+    trying again may work."""
+    raise_from_the_database(
+        monkeypatch,
+        psycopg.OperationalError(
+            'connection failed: connection to server at "127.0.0.1", port 5432 failed: '
+            "Connection refused"
+        ),
+    )
+    result = invoke(demo_db, "due")
+    assert result.exit_code == 3, result.output
+    assert "then retry" in result.stderr
