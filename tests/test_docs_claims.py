@@ -10,6 +10,12 @@ a few claims that held are kept here too, so that they keep holding.
 from __future__ import annotations
 
 import datetime as dt
+import json
+import os
+import pty
+import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +24,11 @@ import pymysql
 import pytest
 import sqlalchemy as sa
 
+from raw_sqlite import raw_sqlite
 from reintegration_fsm import SchoolCalendar, Stage
 from reintegration_fsm.demo import CASES
-from reintegration_fsm.stores import InMemoryStore, SqlAlchemyStore
-from test_cli import invoke
+from reintegration_fsm.stores import InMemoryStore, SqlAlchemyStore, schema
+from test_cli import invoke, write
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
@@ -98,6 +105,67 @@ def test_a_server_refusing_the_url_is_not_told_to_retry(
     assert "then retry" not in result.stderr
     assert "check the database name, user and password" in result.stderr
     assert "will not work" in result.stderr
+
+
+def test_an_import_shows_its_progress_bar_on_a_terminal_unless_rfsm_no_progress(
+    demo_db: str, tmp_path: Path
+) -> None:
+    """docs/cli.md said a long import "stays quiet when its output is piped"; it showed its bar
+    whenever stderr was a terminal, stdout piped or not, and `RFSM_NO_PROGRESS` (which turns it
+    off) was named nowhere. The docs now say both."""
+    exported = invoke(demo_db, "export", "--all")
+    assert exported.exit_code == 0, exported.output
+    histories = write(tmp_path / "all.json", json.loads(exported.stdout))
+
+    def import_with_stderr_on_a_terminal(database: str, env: dict[str, str]) -> bytes:
+        leader, follower = pty.openpty()
+        try:
+            environment = {k: v for k, v in os.environ.items() if not k.startswith("RFSM_")}
+            done = subprocess.run(
+                [sys.executable, "-m", "reintegration_fsm", "--db", database, "import", histories],
+                cwd=tmp_path,
+                env={**environment, **env},
+                stdout=subprocess.PIPE,
+                stderr=follower,
+                check=False,
+            )
+            assert done.returncode == 0
+            assert done.stdout.startswith(b"imported 4 case(s)")
+            os.set_blocking(leader, False)
+            try:
+                return os.read(leader, 1 << 16)
+            except BlockingIOError:
+                return b""
+        finally:
+            os.close(leader)
+            os.close(follower)
+
+    assert b"Importing histories" in import_with_stderr_on_a_terminal("bar.sqlite", {})
+    quiet = import_with_stderr_on_a_terminal("quiet.sqlite", {"RFSM_NO_PROGRESS": "1"})
+    assert b"Importing histories" not in quiet
+    assert "`RFSM_NO_PROGRESS=1`" in prose("cli.md")
+
+
+def test_verify_as_json_tells_stderr_what_it_checked_and_how_many_problems(
+    demo_db: str,
+) -> None:
+    """docs/cli.md said `verify --format json` says "only" "N problem(s) found" on stderr; it
+    also prints the line saying how much it checked (as the docs say of `verify` elsewhere)."""
+    with raw_sqlite(demo_db.removeprefix("sqlite:///")) as conn:
+        for statement in schema.drop_trigger_statements("sqlite"):
+            conn.execute(statement)
+        conn.execute(
+            "UPDATE rfsm_transitions SET actor_name = 'Mallory Forger' "
+            "WHERE case_id = 'DEMO-0001' AND seq = 2"
+        )
+    result = invoke(demo_db, "verify", "--format", "json")
+    assert result.exit_code == 1
+    assert [problem["case_id"] for problem in json.loads(result.stdout)] == ["DEMO-0001"]
+    lines = result.stderr.splitlines()
+    assert len(lines) == 2, lines
+    assert re.fullmatch(r"checked 4 cases, \d+ transitions in .*", lines[0])
+    assert lines[1] == "error: 1 problem(s) found"
+    assert 'stderr says only how much it checked and "N problem(s) found"' in prose("cli.md")
 
 
 def test_a_server_that_cannot_be_reached_exits_3_and_says_to_retry(
