@@ -14,6 +14,7 @@ import json
 import os
 import pty
 import re
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -28,7 +29,7 @@ from raw_sqlite import raw_sqlite
 from reintegration_fsm import SchoolCalendar, Stage
 from reintegration_fsm.demo import CASES
 from reintegration_fsm.stores import InMemoryStore, SqlAlchemyStore, schema
-from test_cli import invoke, write
+from test_cli import AP, invoke, run, write
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
@@ -168,6 +169,20 @@ def test_verify_as_json_tells_stderr_what_it_checked_and_how_many_problems(
     assert 'stderr says only how much it checked and "N problem(s) found"' in prose("cli.md")
 
 
+# -- claims that held, kept so that they keep holding --------------------------------------------
+def test_the_demo_writes_reintegration_sqlite_here_readable_by_its_owner_only(
+    tmp_path: Path,
+) -> None:
+    """README.md and docs/cli.md: with no `--db`, the database is `sqlite:///reintegration.sqlite`,
+    a file in the current folder, made readable and writable by its owner only."""
+    done = run("demo", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("Database: sqlite:///reintegration.sqlite\n")
+    made = tmp_path / "reintegration.sqlite"
+    assert stat.S_IMODE(made.stat().st_mode) == 0o600
+    assert run("cases", "--search", "DEMO-0001", cwd=tmp_path).stdout.startswith("CASE_ID")
+
+
 def test_a_server_that_cannot_be_reached_exits_3_and_says_to_retry(
     demo_db: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -183,3 +198,75 @@ def test_a_server_that_cannot_be_reached_exits_3_and_says_to_retry(
     result = invoke(demo_db, "due")
     assert result.exit_code == 3, result.output
     assert "then retry" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "named",
+    [[], ["DEMO-0001", "--all"], ["DEMO-0001", "--pupil", "Rowan Testwell", "--dob", "2012-03-09"]],
+)
+def test_export_takes_exactly_one_of_a_case_a_child_or_all(demo_db: str, named: list[str]) -> None:
+    """docs/cli.md: `export` names the child by CASE_ID, by --pupil and --dob, or gives --all:
+    "Exactly one of the three (exit 2 otherwise)"."""
+    result = invoke(demo_db, "export", *named)
+    assert result.exit_code == 2, result.output
+    assert "Give exactly one of them." in result.stdout
+
+
+def test_export_of_a_child_the_store_does_not_hold_exits_2(demo_db: str) -> None:
+    """docs/cli.md: `export --pupil NAME --dob DATE` exits 2 "when no case of that child is
+    found"; the name ignores case and spacing."""
+    found = invoke(demo_db, "export", "--pupil", " rowan   TESTWELL", "--dob", "2012-03-09")
+    assert found.exit_code == 0, found.output
+    assert [case["case_id"] for case in json.loads(found.stdout)["cases"]] == ["DEMO-0001"]
+    missing = invoke(demo_db, "export", "--pupil", "Nobody Invented", "--dob", "2012-03-09")
+    assert missing.exit_code == 2
+
+
+def test_retention_lists_its_documented_columns_and_applies_no_more_than_a_year_ahead(
+    demo_db: str,
+) -> None:
+    """docs/cli.md: `retention --on DATE` lists `case_id`, `keep_until`, `personal_data_left`
+    and `action`; `--apply` takes a date no more than a year ahead (exit 2 otherwise)."""
+    listed = invoke(demo_db, "retention", "--on", "2040-01-01", "--format", "json")
+    assert listed.exit_code == 0, listed.output
+    rows = json.loads(listed.stdout)
+    assert rows
+    assert all(
+        list(row) == ["case_id", "keep_until", "personal_data_left", "action"] for row in rows
+    )
+    far = (dt.date.today() + dt.timedelta(days=800)).isoformat()
+    applied = invoke(demo_db, "retention", "--on", far, "--apply", *AP)
+    assert applied.exit_code == 2, applied.output
+    assert "more than a year ahead" in applied.stderr
+
+
+def test_public_key_without_a_checkpoint_is_bad_input(demo_db: str, tmp_path: Path) -> None:
+    """docs/cli.md: "`--public-key` without `--checkpoint`, is bad input (exit 2)"."""
+    key = tmp_path / "key.pub.pem"
+    key.write_text("not a key", encoding="utf-8")
+    result = invoke(demo_db, "verify", "--public-key", str(key))
+    assert result.exit_code == 2
+    assert "give --checkpoint FILE too" in result.stderr
+
+
+def test_under_is_refused_for_any_step_but_open(demo_db: str, tmp_path: Path) -> None:
+    """docs/cli.md: "`--under ID@VERSION`, for `open` only"; on another step it exits 2 and the
+    case is left as it was."""
+    data = write(tmp_path / "withdraw.json", {"reason": "The family moved away."})
+    result = invoke(
+        demo_db,
+        "apply",
+        "DEMO-0004",
+        "withdraw",
+        "--data",
+        data,
+        "--under",
+        "worcestershire@2",
+        *AP,
+        "--on",
+        "2026-05-06",
+    )
+    assert result.exit_code == 2, result.output
+    assert "only with `open`" in result.stderr
+    with SqlAlchemyStore(demo_db) as store:
+        assert store.load("DEMO-0004").stage is Stage.HOST_IDENTIFIED
