@@ -41,6 +41,7 @@ from reintegration_fsm.errors import (
     UnknownProtocol,
 )
 from reintegration_fsm.stores.engines import REFUSED_OPTIONS
+from reintegration_fsm.stores.failures import driver_error, refused_url
 
 OK = 0
 REFUSED = 1
@@ -120,6 +121,11 @@ limit, as `-o FILE` reports it (exit 2); the database's own are its driver's err
 
 
 CHECK_DATABASE = "Check --db (or RFSM_DATABASE_URL) and that the database is running, then retry."
+
+CHECK_LOGIN = (
+    "The server refused the URL: check the database name, user and password in --db (or "
+    "RFSM_DATABASE_URL); trying again as it is will not work."
+)
 
 
 CHECK_URL = "Check the options after `?` in --db (or RFSM_DATABASE_URL)."
@@ -221,10 +227,10 @@ def failure_from(error: BaseException) -> Failure:
             BAD_INPUT,
         )
     if isinstance(error, SQLAlchemyError):
+        # No such database or user, or a wrong password: the same URL is refused every time.
+        advice = CHECK_LOGIN if refused_url(driver_error(error)) else CHECK_DATABASE
         return Failure(
-            "the database is unavailable",
-            (_database_message(error), CHECK_DATABASE),
-            UNAVAILABLE,
+            "the database is unavailable", (_database_message(error), advice), UNAVAILABLE
         )
     if isinstance(error, OSError) and error.errno in _OUTPUT_FULL:
         return Failure(f"cannot write the output: {error.strerror or error}", (), BAD_INPUT)
