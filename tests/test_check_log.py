@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from reintegration_fsm import Checkpoint
+from reintegration_fsm.protocol import at_rest
 from reintegration_fsm.stores import SqlAlchemyStore, schema, upgrade
 from scenario import ADMISSIONS
 from store_contract import CALENDAR, REDACTED_ON, built, drop_triggers
@@ -28,6 +29,9 @@ from test_stores_redigest import _fill_revision_2, engine  # noqa: F401 (a fixtu
 SCRIPT = DOCS / "examples" / "check_log.py"
 CHECKER = runpy.run_path(str(SCRIPT))
 """The script's functions, as a reader who saved it would run them."""
+LAYOUT_FILE = DOCS / "examples" / "at_rest.json"
+LAYOUT = json.loads(LAYOUT_FILE.read_text())
+"""What a store leaves out of the data at rest, as the script reads it beside itself."""
 KEY = ed25519.Ed25519PrivateKey.generate()
 PRIVATE = KEY.private_bytes(
     serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
@@ -56,7 +60,7 @@ def checked(
 ) -> list[str]:
     """The script's problems with a store's database (and a checkpoint)."""
     with database.connect() as conn:
-        problems, entries, records = CHECKER["check_log"](Database(conn))
+        problems, entries, records = CHECKER["check_log"](Database(conn), LAYOUT)
         if checkpoint is not None:
             held = json.loads(checkpoint.to_json())
             problems += CHECKER["check_checkpoint"](held, entries, records, key)
@@ -87,7 +91,7 @@ def test_a_sound_store_holds_every_hash(store: SqlAlchemyStore) -> None:
     assert store.verify(checkpoint=checkpoint, public_key=PUBLIC) == []
     assert checked(store.engine, checkpoint, PUBLIC) == []
     with store.engine.connect() as conn:
-        _, entries, records = CHECKER["check_log"](Database(conn))
+        _, entries, records = CHECKER["check_log"](Database(conn), LAYOUT)
     assert {case_id: len(hashes) for case_id, hashes in entries.items()} == {
         "case-01": 11,
         "case-02": 5,
@@ -122,6 +126,53 @@ def _rehashed(conn: sa.Connection) -> None:
     )
 
 
+def _data(conn: sa.Connection, case_id: str, seq: int) -> dict[str, Any]:
+    query = "SELECT data FROM rfsm_transitions WHERE case_id = :case_id AND seq = :seq"
+    return dict(
+        json.loads(conn.execute(sa.text(query), {"case_id": case_id, "seq": seq}).scalar_one())
+    )
+
+
+def _set_data(conn: sa.Connection, case_id: str, seq: int, data: dict[str, Any]) -> None:
+    conn.execute(
+        sa.text("UPDATE rfsm_transitions SET data = :data WHERE case_id = :case_id AND seq = :seq"),
+        {"data": json.dumps(data), "case_id": case_id, "seq": seq},
+    )
+
+
+def _put_in_form(conn: sa.Connection) -> None:
+    """The consent form's `child_address`, left out at rest at its default (""), given one."""
+    data = _data(conn, "case-02", 2)
+    assert "child_address" not in data["form"]
+    data["form"]["child_address"] = "1 Example Row"
+    _set_data(conn, "case-02", 2, data)
+
+
+def _remove_unrecorded(conn: sa.Connection) -> None:
+    """A value replaced by its own leaf digest, as a redaction would, but with no record: the
+    tree's root is as it was."""
+    data = _data(conn, "case-02", 2)
+    salt = conn.execute(
+        sa.select(schema.transitions.c.payload_salt).where(
+            schema.transitions.c.case_id == "case-02", schema.transitions.c.seq == 2
+        )
+    ).scalar_one()
+    path = ["data", "form", "relationship"]
+    data["form"]["relationship"] = {
+        "$redacted": CHECKER["tree"](bytes.fromhex(salt), path, data["form"]["relationship"])
+    }
+    _set_data(conn, "case-02", 2, data)
+
+
+def _put_back(conn: sa.Connection) -> None:
+    """The parent's name a redaction removed, put back where the redaction left its digest:
+    the tree's root is as it was, so only the redaction record tells."""
+    data = _data(conn, "case-01", 2)
+    assert set(data["form"]["parent_name"]) == {"$redacted"}
+    data["form"]["parent_name"] = built("case-01", 2).history[1].data["form"]["parent_name"]
+    _set_data(conn, "case-01", 2, data)
+
+
 ENTRY_3 = "case_id = 'case-02' AND seq = 3"
 ALTERATIONS = {
     "an actor's organisation": (
@@ -130,7 +181,10 @@ ALTERATIONS = {
     ),
     "a step's trigger": (
         _update("rfsm_transitions", "trigger_name = 'withdraw'", ENTRY_3),
-        ["case-02 entry 3: its hash is not the hash of its row"],
+        [
+            "case-02 entry 3: its hash is not the hash of its row",
+            "case-02 entry 3: its data or actor is not what its payload digest says",
+        ],
     ),
     "a step's business date": (
         _update("rfsm_transitions", "on_date = '2026-01-01'", ENTRY_3),
@@ -144,6 +198,40 @@ ALTERATIONS = {
         _rehashed,
         ["case-02 entry 4: its hash is not the hash of its row"],
     ),
+    "who took a step with a form": (
+        _update(
+            "rfsm_transitions", "actor_name = 'Someone Else'", "case_id = 'case-02' AND seq = 2"
+        ),
+        ["case-02 entry 2: its data or actor is not what its payload digest says"],
+    ),
+    "who took a step without one": (
+        _update("rfsm_transitions", "actor_id = 'la-99'", "case_id = 'case-02' AND seq = 5"),
+        ["case-02 entry 5: its data or actor is not what its payload digest says"],
+    ),
+    "a form's field": (
+        _update(
+            "rfsm_transitions",
+            'data = REPLACE(data, \'"relationship":"Mother"\', \'"relationship":"Aunt"\')',
+            "case_id = 'case-02' AND seq = 2",
+        ),
+        ["case-02 entry 2: its data or actor is not what its payload digest says"],
+    ),
+    "a form's field left out at its default given a value": (
+        _put_in_form,
+        ["case-02 entry 2: its data or actor is not what its payload digest says"],
+    ),
+    "a removed value put back": (
+        _put_back,
+        ["case-01 entry 2: a record names form.parent_name, which holds a value"],
+    ),
+    "a value removed with no record": (
+        _remove_unrecorded,
+        ["case-02 entry 2: form.relationship was removed with no record"],
+    ),
+    "data that is not JSON": (
+        _update("rfsm_transitions", "data = 'not JSON'", "case_id = 'case-02' AND seq = 2"),
+        ["case-02 entry 2: its data is not JSON"],
+    ),
     "a case row's last hash": (
         _update("rfsm_cases", "last_hash = '" + "0" * 64 + "'", "case_id = 'case-02'"),
         ["case-02: the case row is not its log's last entry"],
@@ -154,7 +242,10 @@ ALTERATIONS = {
     ),
     "a redaction's first record removed": (
         lambda conn: conn.execute(sa.text("DELETE FROM rfsm_redactions WHERE number = 1")),
-        ["case-01 entry 2: redaction record 2 follows no record 1"],
+        [
+            "case-01 entry 2: redaction record 2 follows no record 1",
+            "case-01 entry 2: form.parent_name was removed with no record",
+        ],
     ),
     "an entry removed from the middle": (
         lambda conn: conn.execute(sa.text(f"DELETE FROM rfsm_transitions WHERE {ENTRY_3}")),
@@ -207,19 +298,25 @@ def test_a_truncated_history_is_found_by_the_checkpoint_alone(store: SqlAlchemyS
     assert store.verify(checkpoint=checkpoint, public_key=PUBLIC) != []
 
 
-def test_a_redaction_record_removed_is_found_by_the_checkpoint(store: SqlAlchemyStore) -> None:
+def test_a_redaction_record_removed_is_found_by_what_it_removed(store: SqlAlchemyStore) -> None:
+    """The entry's last record removed: the chain of records left is sound, but the value it
+    removed is still a digest, which no record now names; the checkpoint anchored the record."""
     checkpoint = store.checkpoint()
     drop_triggers(store.engine)
     with store.engine.begin() as conn:
         conn.execute(sa.text("DELETE FROM rfsm_redactions WHERE number = 2"))
-    assert checked(store.engine) == []
-    assert checked(store.engine, checkpoint) == ["case-01 entry 2: record 2 not anchored"]
+    unnamed = "case-01 entry 2: form.signed_by was removed with no record"
+    assert checked(store.engine) == [unnamed]
+    assert checked(store.engine, checkpoint) == [
+        unnamed,
+        "case-01 entry 2: record 2 not anchored",
+    ]
 
 
 def test_an_altered_or_forged_checkpoint_is_found(store: SqlAlchemyStore) -> None:
     held = json.loads(store.checkpoint().sign(PRIVATE).to_json())
     with store.engine.connect() as conn:
-        _, entries, records = CHECKER["check_log"](Database(conn))
+        _, entries, records = CHECKER["check_log"](Database(conn), LAYOUT)
     check = CHECKER["check_checkpoint"]
     assert check(held, entries, records, PUBLIC) == []
 
@@ -247,7 +344,8 @@ def test_a_revision_2_entry_is_checked_by_its_own_fields(engine: sa.Engine) -> N
     upgrade(engine, revision="0002")
     _fill_revision_2(engine)
     upgrade(engine)
-    assert checked(engine) == []
+    # Its data was changed after it was hashed, as verify() reports it (by its digest).
+    assert checked(engine) == ["broken entry 3: its data is not what its payload digest says"]
     drop_triggers(engine)
     with engine.begin() as conn:
         conn.execute(
@@ -256,7 +354,10 @@ def test_a_revision_2_entry_is_checked_by_its_own_fields(engine: sa.Engine) -> N
                 "WHERE case_id = 'broken' AND seq = 2"
             )
         )
-    assert checked(engine) == ["broken entry 2: its hash is not the hash of its row"]
+    assert checked(engine) == [
+        "broken entry 2: its hash is not the hash of its row",
+        "broken entry 3: its data is not what its payload digest says",
+    ]
 
 
 def _run(*arguments: str | Path) -> subprocess.CompletedProcess[str]:
@@ -289,3 +390,18 @@ def test_the_script_checks_a_sqlite_file(tmp_path: Path) -> None:
     altered = _run(database, tmp_path / "checkpoint.json", tmp_path / "key.pub.pem")
     assert altered.returncode == 1
     assert altered.stdout.splitlines()[0] == "case-01 entry 1: its hash is not the hash of its row"
+
+
+def test_at_rest_json_is_what_the_library_leaves_out() -> None:
+    """The file beside the script is `at_rest.layout()`, written out (`python
+    tests/test_check_log.py` writes it afresh)."""
+    assert at_rest.layout() == LAYOUT
+    assert LAYOUT_FILE.read_text() == layout_text()
+
+
+def layout_text() -> str:
+    return json.dumps(at_rest.layout(), indent=1, ensure_ascii=False) + "\n"
+
+
+if __name__ == "__main__":
+    LAYOUT_FILE.write_text(layout_text())

@@ -2,8 +2,11 @@
 
 Usage: python check_log.py DATABASE [CHECKPOINT.json [PUBLIC_KEY.pem]]
 
-DATABASE is the store's SQLite file. The script checks, from the rows alone:
+DATABASE is the store's SQLite file; at_rest.json lies beside this script. The script checks,
+from the rows alone:
 - each log entry's hash, and that each entry follows the one before it;
+- each entry's data and actor against its payload digest (the data column put back in full as
+  at_rest.json says), and against the digest its last redaction record holds;
 - each case row: its version is its last entry's number, its last hash that entry's hash;
 - each redaction record's hash, and that each follows the one before it;
 - with a checkpoint, its root, and that every case, entry and record it anchors still has the
@@ -16,6 +19,8 @@ Python's standard library (but for a signature), so that anyone can read it and 
 import base64
 import hashlib
 import json
+import os
+import re
 import sqlite3
 import sys
 
@@ -75,10 +80,98 @@ def record_hash(row, previous):
     return sha256(canonical(fields))
 
 
-def check_log(db):
+REDACTED = "$redacted"
+HEX64 = re.compile("[0-9a-f]{64}")
+
+
+def marker(value):
+    """The digest a redaction left in place of a value ({"$redacted": digest}), or None."""
+    if isinstance(value, dict) and list(value) == [REDACTED]:
+        found = value[REDACTED]
+        if isinstance(found, str) and HEX64.fullmatch(found):
+            return found
+    return None
+
+
+def object_digest(children):
+    return hashlib.sha256(b"\x01" + canonical(children).encode("utf-8")).hexdigest()
+
+
+def tree(salt, path, value):
+    """The digest of a value at `path` (a list of keys and indices) in an entry's salted tree."""
+    if marker(value) is not None:
+        return marker(value)
+    if isinstance(value, dict):
+        return object_digest({key: tree(salt, [*path, key], item) for key, item in value.items()})
+    if isinstance(value, list):
+        children = [tree(salt, [*path, index], item) for index, item in enumerate(value)]
+        return hashlib.sha256(b"\x02" + canonical(children).encode("utf-8")).hexdigest()
+    leaf = canonical([path, value]).encode("utf-8")
+    return hashlib.sha256(b"\x00" + salt + leaf).hexdigest()
+
+
+def column_marker(value):
+    """The digest a redaction left in an actor column ("$redacted:" and it), or None."""
+    found = value[len(REDACTED) + 1 :] if value.startswith(REDACTED + ":") else ""
+    return found if HEX64.fullmatch(found) else None
+
+
+def payload_digest(row, data):
+    """The root of an entry's tree over its actor's id and name and its data (in full)."""
+    salt, actor = bytes(row["payload_salt"]), {}
+    for field in ("id", "name"):
+        value = row[f"actor_{field}"]
+        actor[field] = column_marker(value) or tree(salt, ["actor", field], value)
+    return object_digest({"actor": object_digest(actor), "data": tree(salt, ["data"], data)})
+
+
+def is_form(value):
+    return isinstance(value, dict) and REDACTED not in value
+
+
+def expanded(form, shape):
+    """A form as recorded: its fields left out at rest, at their defaults, put back."""
+    form = {**shape["defaults"], **form}
+    for name, inner in shape["nested"].items():
+        value = form.get(name)
+        if inner["many"] and isinstance(value, list):
+            form[name] = [expanded(v, inner["shape"]) if is_form(v) else v for v in value]
+        elif not inner["many"] and is_form(value):
+            form[name] = expanded(value, inner["shape"])
+    return form
+
+
+def obligation(item, bases):
+    """An opened obligation as recorded: its due date and basis put back where left out (null,
+    ""), and a basis named by its regulation's key put back in full."""
+    if not is_form(item):
+        return item
+    item = {"due": None, "basis": "", **item}
+    if isinstance(item["basis"], str):
+        item["basis"] = bases.get(item["basis"], item["basis"])
+    return item
+
+
+def in_full(trigger, data, layout):
+    """An entry's data as recorded, from its data column (parsed) and at_rest.json (`layout`)."""
+    if isinstance(data, dict) and list(data) == ["$full"]:
+        return data["$full"]  # kept in full, wrapped
+    forms = layout["forms"].get(trigger)
+    if forms is None or not isinstance(data, dict) or data.get("schema") != layout["schema"]:
+        return data
+    data = dict(data)
+    for name, shape in forms.items():
+        if is_form(data.get(name)):
+            data[name] = expanded(data[name], shape)
+    if isinstance(data.get("opened"), list):
+        data["opened"] = [obligation(item, layout["bases"]) for item in data["opened"]]
+    return data
+
+
+def check_log(db, layout):
     """The problems of the log, the case rows and the redaction records, and the hashes they
     hold: {case_id: {seq: entry hash}} and {(case_id, seq, number): record hash}."""
-    problems, entries, records = [], {}, {}
+    problems, entries, records, removed, named = [], {}, {}, {}, {}
     for row in db.execute("SELECT * FROM rfsm_transitions ORDER BY case_id, seq"):
         hashes = entries.setdefault(row["case_id"], {})
         where = f"{row['case_id']} entry {row['seq']}"
@@ -91,6 +184,11 @@ def check_log(db):
         if entry_hash(row, hashes.get(row["seq"] - 1, GENESIS)) != hexed(row["hash"]):
             problems.append(f"{where}: its hash is not the hash of its row")
         hashes[row["seq"]] = hexed(row["hash"])
+        wrong, gone = payload_problem(row, layout)
+        if wrong is not None:
+            problems.append(f"{where}: {wrong}")
+        if gone:
+            removed[row["case_id"], row["seq"]] = gone
     unmatched = dict(entries)
     for row in db.execute("SELECT case_id, version, last_hash FROM rfsm_cases"):
         hashes = unmatched.pop(row["case_id"], {})
@@ -111,7 +209,43 @@ def check_log(db):
         elif record_hash(row, previous) != row["hash"]:
             problems.append(f"{where} was altered")
         records[key] = row["hash"]
+        if row["paths"] is not None:  # None: a note of revision 2's manual redaction
+            named.setdefault((case_id, seq), set()).update(json.loads(row["paths"]))
+    # A value put back where a redaction left its digest leaves the tree's root as it was, and
+    # a value removed with no record leaves it too: the records must name what was removed.
+    for case_id, seq in sorted(set(removed) | set(named)):
+        said, done = named.get((case_id, seq), set()), removed.get((case_id, seq), set())
+        for path in sorted(said - done):
+            problems.append(f"{case_id} entry {seq}: a record names {path}, which holds a value")
+        for path in sorted(done - said):
+            problems.append(f"{case_id} entry {seq}: {path} was removed with no record")
     return problems, entries, records
+
+
+def payload_problem(row, layout):
+    """What is wrong with an entry's data or actor against its payload digest (None if
+    nothing), and the values a redaction removed from it, by their dotted paths."""
+    if row["payload_salt"] is None:  # written before schema revision 0003: its text's digest
+        if sha256(row["data"]) != hexed(row["payload_digest"]):
+            return "its data is not what its payload digest says", set()
+        return None, set()
+    try:
+        data = in_full(row["trigger_name"], json.loads(row["data"]), layout)
+    except ValueError:
+        return "its data is not JSON", set()
+    if payload_digest(row, data) != hexed(row["payload_digest"]):
+        return "its data or actor is not what its payload digest says", set()
+    gone = {f"actor.{f}" for f in ("id", "name") if column_marker(row[f"actor_{f}"])}
+    pending = [([], data)]
+    while pending:
+        path, value = pending.pop()
+        if marker(value) is not None:
+            gone.add(".".join(str(part) for part in path))
+        elif isinstance(value, dict):
+            pending += [([*path, key], item) for key, item in value.items()]
+        elif isinstance(value, list):
+            pending += [([*path, index], item) for index, item in enumerate(value)]
+    return None, gone
 
 
 def merkle_root(leaves):
@@ -164,10 +298,10 @@ def check_signature(checkpoint, public_key_pem):
     return []
 
 
-def main(arguments):
+def main(arguments, layout):
     db = sqlite3.connect(f"file:{arguments[0]}?mode=ro", uri=True)
     db.row_factory = sqlite3.Row
-    problems, entries, records = check_log(db)
+    problems, entries, records = check_log(db, layout)
     if len(arguments) > 1:
         with open(arguments[1], encoding="utf-8") as file:
             checkpoint = json.load(file)
@@ -188,4 +322,5 @@ def main(arguments):
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    with open(os.path.join(os.path.dirname(__file__), "at_rest.json"), encoding="utf-8") as f:
+        sys.exit(main(sys.argv[1:], json.load(f)))

@@ -166,6 +166,33 @@ def _obligation_in_full(item: Any) -> Any:
     return out
 
 
+def layout() -> dict[str, Any]:
+    """What `in_full` puts back, as JSON: for the data of each step (`"forms"`, by trigger) whose
+    `"schema"` is `SCHEMA`, its form arguments with each field's default and the forms nested
+    in it, and each statutory basis by the key data at rest names it by (`"bases"`).
+
+    docs/examples/at_rest.json holds it, for checking the log without this library.
+    """
+
+    def shape(form: _Shape) -> dict[str, Any]:
+        return {
+            "defaults": dict(form.defaults),
+            "nested": {
+                name: {"many": many, "shape": shape(inner)}
+                for name, (inner, many) in form.nested.items()
+            },
+        }
+
+    return {
+        "schema": SCHEMA,
+        "forms": {
+            trigger: {name: shape(form) for name, form in forms.items()}
+            for trigger, forms in _ARGUMENTS.items()
+        },
+        "bases": dict(BASES),
+    }
+
+
 def at_rest(trigger: str, data: Mapping[str, Any]) -> dict[str, Any]:
     """The data as a store keeps it (a new dict; `data` is not changed)."""
     forms = _ARGUMENTS.get(trigger)
