@@ -368,6 +368,24 @@ def test_a_reader_that_closes_the_pipe_is_no_bug(
 
 
 @UNBUFFERED
+def test_a_command_started_with_its_output_closed_is_no_bug(
+    tmp_path: Path, unbuffered: bool
+) -> None:
+    """`reintegration-fsm --version >&-`: Python starts with no standard output at all, and the
+    check that the output was all written once met None there, with a traceback."""
+    result = subprocess.run(
+        [sys.executable, "-m", "reintegration_fsm", "--version"],
+        cwd=tmp_path,
+        env=_environment(unbuffered),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        preexec_fn=lambda: os.close(1),  # the child starts with no standard output
+        check=False,
+    )
+    assert (result.returncode, result.stderr) == (0, b"")
+
+
+@UNBUFFERED
 def test_a_reader_that_closes_the_pipe_mid_write_ends_the_command_with_1(
     tmp_path: Path, unbuffered: bool
 ) -> None:

@@ -160,6 +160,8 @@ def _unwritten(stream: Any) -> OSError | None:
     interpreter's own last flush then failed again ("Exception ignored", exit 120): the stream's
     file is pointed at the null device instead, the failure having been reported.
     """
+    if stream is None:  # started with the file closed (`>&-`): nothing was written to it
+        return None
     try:
         stream.flush()
     except OSError as error:
