@@ -209,7 +209,10 @@ def test_a_title_on_two_lines_is_refused_with_every_later_problem() -> None:
 
 
 def test_a_long_unicode_title_and_a_source_of_several_lines_are_kept(tmp_path: Path) -> None:
-    title = "Protocole d\u2019Exampleshire \u2014 r\u00e9int\u00e9gration " + "\u00e9" * 5000
+    """A title as long as any may be (200 characters), written in accents and typographic
+    punctuation, and a source over two lines, read and written back as they are."""
+    title = "Protocole d\u2019Exampleshire \u2014 r\u00e9int\u00e9gration "
+    title += "\u00e9" * (200 - len(title))
     text = (
         EXAMPLE.read_text(encoding="utf-8")
         .replace("Exampleshire Managed Return Protocol", title)
