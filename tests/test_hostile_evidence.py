@@ -30,7 +30,7 @@ from reintegration_fsm import (
     Role,
     StoreError,
 )
-from reintegration_fsm.stores import InMemoryStore, Problem, SqlAlchemyStore, schema
+from reintegration_fsm.stores import InMemoryStore, Problem, SqlAlchemyStore, digests, schema
 from reintegration_fsm.stores.checkpoints import CHECKPOINT
 from store_contract import AUTHORITY, CALENDAR, OTHER_AUTHORITY, Store, built, drop_triggers
 from test_cli_evidence import OFFICER, invoke, no_traceback, ok
@@ -479,3 +479,38 @@ def test_an_officers_slips_on_the_command_line_are_bad_input(demo_db: str) -> No
     _refused(invoke(demo_db, "retention", "--on", "2100-01-01", "--apply", *OFFICER), "ahead")
     _refused(invoke(demo_db, "retention", "--on", "1990-01-01", "--apply"), "--actor-id")
     assert ok(invoke(demo_db, "verify")).stdout.startswith("sound")
+
+
+def test_a_removed_date_of_birth_can_still_be_found_by_whoever_reads_the_row(
+    tmp_path: Path,
+) -> None:
+    """What docs/evidence.md says a redaction leaves to guess, shown: the removed value's leaf
+    digest stays beside the entry's salt, so trying each day a child of school age may have
+    been born on finds the date of birth a redaction removed. When the digest scheme gives each
+    value a salt of its own, destroyed with it, this test fails, and the page must change."""
+    store = SqlAlchemyStore(f"sqlite:///{tmp_path / 'kept.sqlite'}", calendar=CALENDAR)
+    store.create_schema()
+    case = built("case-01", 1)
+    store.save(case)
+    store.redact(
+        "case-01",
+        1,
+        ["pupil.name", "pupil.date_of_birth"],
+        "Erasure request",
+        by=CLERK,
+        on=dt.date(2027, 1, 5),
+    )
+    with store.engine.connect() as conn:
+        text, salt = conn.execute(
+            sa.text("SELECT data, payload_salt FROM rfsm_transitions WHERE case_id = 'case-01'")
+        ).one()
+    store.close()
+    removed = json.loads(text)["pupil"]["date_of_birth"]
+    assert set(removed) == {"$redacted"}
+    path = ("data", "pupil", "date_of_birth")
+    day, found = dt.date(2005, 1, 1), None
+    while day < dt.date(2020, 1, 1) and found is None:
+        if digests.leaf(bytes(salt), path, day.isoformat()) == removed["$redacted"]:
+            found = day
+        day += dt.timedelta(days=1)
+    assert found == case.pupil.date_of_birth
