@@ -6,7 +6,7 @@ DATABASE is the store's SQLite file; at_rest.json lies beside this script. The s
 from the rows alone:
 - each log entry's hash, and that each entry follows the one before it;
 - each entry's data and actor against its payload digest (the data column put back in full as
-  at_rest.json says), and against the digest its last redaction record holds;
+  at_rest.json says);
 - each case row: its version is its last entry's number, its last hash that entry's hash;
 - each redaction record's hash, and that each follows the one before it;
 - with a checkpoint, its root, and that every case, entry and record it anchors still has the
@@ -20,6 +20,7 @@ import base64
 import hashlib
 import json
 import os
+import pathlib
 import re
 import sqlite3
 import sys
@@ -210,7 +211,14 @@ def check_log(db, layout):
             problems.append(f"{where} was altered")
         records[key] = row["hash"]
         if row["paths"] is not None:  # None: a note of revision 2's manual redaction
-            named.setdefault((case_id, seq), set()).update(json.loads(row["paths"]))
+            try:
+                paths = json.loads(row["paths"])
+            except ValueError:
+                paths = None
+            if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):
+                problems.append(f"{where}: its paths are not a list of paths")
+                paths = []
+            named.setdefault((case_id, seq), set()).update(paths)
     # A value put back where a redaction left its digest leaves the tree's root as it was, and
     # a value removed with no record leaves it too: the records must name what was removed.
     for case_id, seq in sorted(set(removed) | set(named)):
@@ -290,18 +298,25 @@ def check_signature(checkpoint, public_key_pem):
     signed = {name: checkpoint[name] for name in ("format", "format_version", "taken_at")}
     signed.update(authority=checkpoint["authority"], size=checkpoint["size"])
     signed["root"] = checkpoint["root"]
-    signature = base64.b64decode((checkpoint.get("signature") or {}).get("value", ""))
     try:
+        value = (checkpoint.get("signature") or {}).get("value", "")
+        signature = base64.b64decode(value, validate=True)
         load_pem_public_key(public_key_pem).verify(signature, canonical(signed).encode())
-    except InvalidSignature:
+    except (InvalidSignature, ValueError, TypeError, AttributeError):
         return ["the checkpoint's signature is not the key's signature of it"]
     return []
 
 
 def main(arguments, layout):
-    db = sqlite3.connect(f"file:{arguments[0]}?mode=ro", uri=True)
-    db.row_factory = sqlite3.Row
-    problems, entries, records = check_log(db, layout)
+    """Check a store's SQLite file; exit 0 if every hash holds, 1 if not, 2 if it cannot."""
+    uri = pathlib.Path(arguments[0]).resolve().as_uri() + "?mode=ro"
+    try:
+        db = sqlite3.connect(uri, uri=True)
+        db.row_factory = sqlite3.Row
+        problems, entries, records = check_log(db, layout)
+    except sqlite3.Error as error:
+        print(f"{arguments[0]}: cannot be read as a store ({error})", file=sys.stderr)
+        return 2
     if len(arguments) > 1:
         with open(arguments[1], encoding="utf-8") as file:
             checkpoint = json.load(file)

@@ -146,11 +146,18 @@ def main() -> None:
         lost = _unwritten(sys.stdout)
         if lost is not None and not done.code:  # the output was cut short after all
             if lost.errno == errno.EPIPE:
-                raise SystemExit(REFUSED) from None  # the reader went away, as click ends it
+                raise SystemExit(READER_GONE) from None
             failure = failure_from(lost)
-            failure.show()
+            with contextlib.suppress(OSError):  # stderr may be the same full disk
+                failure.show()
             raise SystemExit(failure.exit_code) from None
         raise
+    finally:
+        _unwritten(sys.stderr)  # a message that could not be written fails no more at exit
+
+
+READER_GONE = REFUSED
+"""The exit code when the reader of the output went away (`| head`), as click ends it."""
 
 
 def _unwritten(stream: Any) -> OSError | None:
@@ -167,8 +174,10 @@ def _unwritten(stream: Any) -> OSError | None:
     except OSError as error:
         with contextlib.suppress(OSError, ValueError, io.UnsupportedOperation):
             null = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(null, stream.fileno())
-            os.close(null)
+            try:
+                os.dup2(null, stream.fileno())
+            finally:
+                os.close(null)
         return error
     return None
 

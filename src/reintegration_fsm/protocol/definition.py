@@ -183,6 +183,8 @@ def _label(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
         raise fail_definition(instance, attribute, problem)
 
 
+TITLE_LENGTH = 200
+"""The most characters a protocol's `title` may have: a heading's line."""
 SOURCE_LENGTH = 1000
 """The most characters a protocol's `source` may have: a paragraph citing a document."""
 
@@ -205,7 +207,7 @@ def _prose(
 
 def _heading(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     """What a protocol is called: prose on one line, as long as a name, as a heading prints it."""
-    _prose(instance, attribute, value, single_line=True, most=fields.NAME_LENGTH)
+    _prose(instance, attribute, value, single_line=True, most=TITLE_LENGTH)
 
 
 def _a_day(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:

@@ -8,14 +8,17 @@ digests:
     leaf(path, value) = SHA-256(0x00 || salt || canonical_json([path, value]))
     object            = SHA-256(0x01 || canonical_json({key: child digest, ...}))
     array             = SHA-256(0x02 || canonical_json([child digest, ...]))
-    payload_digest    = object({"actor": {"id": .., "name": ..}, "data": <the data>})
+    payload_digest    = object({"actor": object({"id": .., "name": ..}), "data": <the data>})
 
-A redaction replaces a leaf by its own digest, marked (`{"$redacted": "<hex>"}` in the data,
-`"$redacted:<hex>"` in an actor column). The root computed from the redacted entry is then the
-same, so `verify()` checks from the stored row alone, with no key, that a redaction only removed
-values: a value changed or added changes the root. The salt (16 random bytes per entry, stored in
-`payload_salt`) keeps a short value, such as a date of birth, from being found by hashing every
-candidate; the path keeps two equal values of an entry from showing that they were equal.
+(docs/evidence.md gives the same, for checking without this library.) A redaction replaces a
+leaf by its own digest, marked (`{"$redacted": "<hex>"}` in the data, `"$redacted:<hex>"` in an
+actor column). The root computed from the redacted entry is then the same, so `verify()` checks
+from the stored row alone, with no key, that a redaction only removed values: a value changed
+or added changes the root. The salt (16 random bytes per entry, stored in `payload_salt`) and
+the path keep a digest from being looked up in a table made in advance or matched with the same
+value elsewhere; they do not keep whoever reads the row from testing guesses against a removed
+value's digest (a date of birth is found so: docs/evidence.md, "What a redaction leaves to
+guess").
 """
 
 from __future__ import annotations
