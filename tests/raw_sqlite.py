@@ -5,7 +5,10 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from reintegration_fsm.stores import schema
 
 
 @contextlib.contextmanager
@@ -19,3 +22,12 @@ def raw_sqlite(path: str | os.PathLike[str]) -> Iterator[sqlite3.Connection]:
             yield conn
     finally:
         conn.close()
+
+
+def tamper(url: str, statement: str, parameters: Sequence[Any] = ()) -> None:
+    """Run `statement` on the SQLite store at `url` (a `sqlite:///` URL or a path) past its
+    append-only triggers, dropped first, as whoever can write the file can."""
+    with raw_sqlite(url.removeprefix("sqlite:///")) as conn:
+        for trigger in schema.drop_trigger_statements("sqlite"):
+            conn.execute(trigger)
+        conn.execute(statement, parameters)

@@ -21,7 +21,7 @@ from click.testing import CliRunner, Result
 from sqlalchemy.exc import OperationalError
 
 import scenario
-from raw_sqlite import raw_sqlite
+from raw_sqlite import raw_sqlite, tamper
 from reintegration_fsm import (
     CalendarError,
     CaseNotFound,
@@ -40,7 +40,7 @@ from reintegration_fsm.cli import cli
 from reintegration_fsm.cli.common import failure_from
 from reintegration_fsm.protocol import diagrams
 from reintegration_fsm.serialisation import unstructure
-from reintegration_fsm.stores import SqlAlchemyStore, bulk, parallel, schema
+from reintegration_fsm.stores import SqlAlchemyStore, bulk, parallel
 from reintegration_fsm.stores import sql as sql_store
 
 IDS = ("DEMO-0001", "DEMO-0002", "DEMO-0003", "DEMO-0004")
@@ -291,13 +291,11 @@ def test_verify_is_quiet_when_sound_and_exits_1_after_tampering(demo_db: str) ->
     assert sound.exit_code == 0, sound.output
     assert "sound" in sound.stdout
     assert json_out(invoke(demo_db, "verify", "--format", "json")) == []
-    with raw_sqlite(demo_db.removeprefix("sqlite:///")) as conn:
-        for statement in schema.drop_trigger_statements("sqlite"):
-            conn.execute(statement)
-        conn.execute(
-            "UPDATE rfsm_transitions SET data = replace(data, 'Mina', 'Nina') "
-            "WHERE case_id = 'DEMO-0001' AND seq = 2"
-        )
+    tamper(
+        demo_db,
+        "UPDATE rfsm_transitions SET data = replace(data, 'Mina', 'Nina') "
+        "WHERE case_id = 'DEMO-0001' AND seq = 2",
+    )
     tampered = invoke(demo_db, "verify", "--format", "json")
     assert tampered.exit_code == 1
     problems = json.loads(tampered.stdout)

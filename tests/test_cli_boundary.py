@@ -25,13 +25,13 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import scenario
-from raw_sqlite import raw_sqlite
+from raw_sqlite import tamper
 from reintegration_fsm import SchoolCalendar, StoreError, Trigger
 from reintegration_fsm.cli import cli, views
 from reintegration_fsm.cli.errors import BUG, UNAVAILABLE, failure_from
 from reintegration_fsm.cli.text import neutralise
 from reintegration_fsm.serialisation import unstructure
-from reintegration_fsm.stores import SqlAlchemyStore, schema
+from reintegration_fsm.stores import SqlAlchemyStore
 from scenario import AUTHORITY
 from store_contract import built, reachable_engine, reset_database
 from test_cli import AP, csv_rows, run
@@ -645,14 +645,12 @@ BIDI = "\u202e\u2066"
 @pytest.fixture
 def hostile_db(demo_db: str) -> str:
     """The demo, with bidirectional controls written into an actor's name and a parent's."""
-    with raw_sqlite(demo_db.removeprefix("sqlite:///")) as conn:
-        for statement in schema.drop_trigger_statements("sqlite"):
-            conn.execute(statement)
-        conn.execute(
-            "UPDATE rfsm_transitions SET actor_name = 'Robin' || ? || 'FAKE', "
-            "data = replace(data, 'Mina', 'Mina' || ?) WHERE case_id = 'DEMO-0001'",
-            (BIDI, json.dumps(BIDI)[1:-1]),
-        )
+    tamper(
+        demo_db,
+        "UPDATE rfsm_transitions SET actor_name = 'Robin' || ? || 'FAKE', "
+        "data = replace(data, 'Mina', 'Mina' || ?) WHERE case_id = 'DEMO-0001'",
+        (BIDI, json.dumps(BIDI)[1:-1]),
+    )
     return demo_db
 
 
@@ -685,13 +683,11 @@ def test_bidirectional_controls_from_the_database_are_shown_not_obeyed(
 def tampered_db(demo_db: str) -> str:
     """The demo, with an escape sequence and a line break written into an actor's name: data no
     path of the library writes (names refuse control characters), so a tamperer's."""
-    with raw_sqlite(demo_db.removeprefix("sqlite:///")) as conn:
-        for statement in schema.drop_trigger_statements("sqlite"):
-            conn.execute(statement)
-        conn.execute(
-            "UPDATE rfsm_transitions SET actor_name = 'Robin' || char(27) || ']0;pwned' || "
-            "char(7) || char(10) || 'FAKE LINE' WHERE case_id = 'DEMO-0001'"
-        )
+    tamper(
+        demo_db,
+        "UPDATE rfsm_transitions SET actor_name = 'Robin' || char(27) || ']0;pwned' || "
+        "char(7) || char(10) || 'FAKE LINE' WHERE case_id = 'DEMO-0001'",
+    )
     return demo_db
 
 
@@ -740,12 +736,11 @@ def test_csv_cells_that_a_spreadsheet_would_run_start_with_a_quote(
     demo_db: str, tmp_path: Path, formula: str
 ) -> None:
     """OWASP's CSV-injection advice: a cell starting `=`, `+`, `-`, `@`, tab or CR gets `'`."""
-    with raw_sqlite(demo_db.removeprefix("sqlite:///")) as conn:
-        for statement in schema.drop_trigger_statements("sqlite"):
-            conn.execute(statement)
-        conn.execute(
-            "UPDATE rfsm_transitions SET actor_name = ? WHERE case_id = 'DEMO-0003'", (formula,)
-        )
+    tamper(
+        demo_db,
+        "UPDATE rfsm_transitions SET actor_name = ? WHERE case_id = 'DEMO-0003'",
+        (formula,),
+    )
     result = invoke(demo_db, "history", "DEMO-0003", "--format", "csv")
     rows = csv_rows(result)
     assert {row["actor_name"] for row in rows} == {"'" + neutralise(formula)}

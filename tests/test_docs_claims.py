@@ -25,10 +25,10 @@ import pymysql
 import pytest
 import sqlalchemy as sa
 
-from raw_sqlite import raw_sqlite
+from raw_sqlite import tamper
 from reintegration_fsm import SchoolCalendar, Stage
 from reintegration_fsm.demo import CASES
-from reintegration_fsm.stores import InMemoryStore, SqlAlchemyStore, schema
+from reintegration_fsm.stores import InMemoryStore, SqlAlchemyStore
 from test_cli import AP, invoke, run, write
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
@@ -152,13 +152,11 @@ def test_verify_as_json_tells_stderr_what_it_checked_and_how_many_problems(
 ) -> None:
     """docs/cli.md said `verify --format json` says "only" "N problem(s) found" on stderr; it
     also prints the line saying how much it checked (as the docs say of `verify` elsewhere)."""
-    with raw_sqlite(demo_db.removeprefix("sqlite:///")) as conn:
-        for statement in schema.drop_trigger_statements("sqlite"):
-            conn.execute(statement)
-        conn.execute(
-            "UPDATE rfsm_transitions SET actor_name = 'Mallory Forger' "
-            "WHERE case_id = 'DEMO-0001' AND seq = 2"
-        )
+    tamper(
+        demo_db,
+        "UPDATE rfsm_transitions SET actor_name = 'Mallory Forger' "
+        "WHERE case_id = 'DEMO-0001' AND seq = 2",
+    )
     result = invoke(demo_db, "verify", "--format", "json")
     assert result.exit_code == 1
     assert [problem["case_id"] for problem in json.loads(result.stdout)] == ["DEMO-0001"]
