@@ -197,7 +197,7 @@ def _prose(
     single_line: bool = False,
     most: int = SOURCE_LENGTH,
 ) -> None:
-    """Where a protocol comes from: non-empty text of at most `most` characters."""
+    """Non-empty text of at most `most` characters (on one line with `single_line`)."""
     if not isinstance(value, str) or not value.strip():
         raise fail_definition(instance, attribute, f"must be non-empty text, not {value!r}")
     problem = fields.text_problem(value, single_line=single_line, most=most)
@@ -206,7 +206,7 @@ def _prose(
 
 
 def _heading(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-    """What a protocol is called: prose on one line, as long as a name, as a heading prints it."""
+    """What a protocol is called: prose on one line, as a heading prints it."""
     _prose(instance, attribute, value, single_line=True, most=TITLE_LENGTH)
 
 
