@@ -449,8 +449,14 @@ class EvidenceContract:
         case, entries, notes, items, ledger = self.rows_of(store, "case-01")
         entries[1]["data"] = original
         self.write_rows(store, "case-01", (case, entries, notes, items, ledger))
+        # The entry keeps no key for the value put back (scheme 3): its root cannot be made.
         assert [(p.seq, p.what) for p in store.verify()] == [
-            (2, "a redaction record names form.parent_name, which holds a value again")
+            (
+                2,
+                "payload does not match its digest: a value was changed or added after "
+                "saving (a redaction may only remove values)",
+            ),
+            (2, "a redaction record names form.parent_name, which holds a value again"),
         ]
 
     def test_a_redaction_record_moved_to_another_entry_is_reported(self, store: Store) -> None:

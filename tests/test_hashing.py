@@ -14,7 +14,6 @@ from hypothesis import given
 from reintegration_fsm.stores.hashing import (
     HASHED_FIELDS,
     LEGACY_HASHED_FIELDS,
-    SCHEME,
     entry_hash,
     timestamp_text,
 )
@@ -42,7 +41,9 @@ def _reference_hash(row: dict[str, Any], prev_hash: str) -> str:
     fields["on_date"] = _reference_day(fields["on_date"])
     fields["recorded_at"] = _reference_timestamp(fields["recorded_at"])
     if salted:
-        fields["scheme"] = SCHEME
+        # Scheme 3 (since 0011) for an entry holding a payload key or leaf keys, else 2.
+        keyed = row.get("payload_key") is not None or row.get("leaf_keys") is not None
+        fields["scheme"] = 3 if keyed else 2
     text = json.dumps(
         fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
     )
@@ -91,6 +92,11 @@ def rows(draw: st.DrawFn) -> dict[str, Any]:
     row["on_date"] = draw(days if altered else st.dates())
     row["recorded_at"] = draw(moments | field_values if altered else moments)
     row["payload_salt"] = draw(st.none() | st.just("00" * 16))
+    keys = draw(st.sampled_from(["none", "payload_key", "leaf_keys"]))
+    if keys == "payload_key":
+        row["payload_key"] = "11" * 16
+    elif keys == "leaf_keys":
+        row["leaf_keys"] = draw(st.binary(max_size=32))
     return row
 
 

@@ -21,6 +21,7 @@ from click.testing import Result
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
+from raw_sqlite import tamper
 from reintegration_fsm import (
     Actor,
     CaseNotFound,
@@ -32,7 +33,17 @@ from reintegration_fsm import (
 )
 from reintegration_fsm.stores import InMemoryStore, Problem, SqlAlchemyStore, digests, schema
 from reintegration_fsm.stores.checkpoints import CHECKPOINT
-from store_contract import AUTHORITY, CALENDAR, OTHER_AUTHORITY, Store, built, drop_triggers
+from reintegration_fsm.stores.hashing import GENESIS, entry_hash
+from reintegration_fsm.stores.stored import full_data
+from store_contract import (
+    AUTHORITY,
+    CALENDAR,
+    OTHER_AUTHORITY,
+    Store,
+    advanced,
+    built,
+    drop_triggers,
+)
 from test_cli_evidence import OFFICER, invoke, no_traceback, ok
 from test_stores import server_store
 
@@ -481,17 +492,18 @@ def test_an_officers_slips_on_the_command_line_are_bad_input(demo_db: str) -> No
     assert ok(invoke(demo_db, "verify")).stdout.startswith("sound")
 
 
-def test_a_removed_date_of_birth_can_still_be_found_by_whoever_reads_the_row(
-    tmp_path: Path,
-) -> None:
-    """What docs/evidence.md says a redaction leaves to guess, shown: the removed value's leaf
-    digest stays beside the entry's salt, so trying each day a child of school age may have
-    been born on finds the date of birth a redaction removed. When the digest scheme gives each
-    value a salt of its own, destroyed with it, this test fails, and the page must change."""
-    store = SqlAlchemyStore(f"sqlite:///{tmp_path / 'kept.sqlite'}", calendar=CALENDAR)
-    store.create_schema()
-    case = built("case-01", 1)
-    store.save(case)
+DOB_PATH = ("data", "pupil", "date_of_birth")
+
+
+def _days_of_birth() -> Iterator[dt.date]:
+    """Each day a child of school age in 2027 may have been born on."""
+    day = dt.date(2005, 1, 1)
+    while day < dt.date(2020, 1, 1):
+        yield day
+        day += dt.timedelta(days=1)
+
+
+def _redact_pupil(store: SqlAlchemyStore) -> None:
     store.redact(
         "case-01",
         1,
@@ -500,17 +512,143 @@ def test_a_removed_date_of_birth_can_still_be_found_by_whoever_reads_the_row(
         by=CLERK,
         on=dt.date(2027, 1, 5),
     )
+
+
+def _entry(store: SqlAlchemyStore) -> sa.Row[Any]:
     with store.engine.connect() as conn:
-        text, salt = conn.execute(
-            sa.text("SELECT data, payload_salt FROM rfsm_transitions WHERE case_id = 'case-01'")
+        return conn.execute(
+            sa.text(
+                "SELECT data, actor_id, actor_name, payload_salt, payload_key, leaf_keys "
+                "FROM rfsm_transitions "
+                "WHERE case_id = 'case-01' AND seq = 1"
+            )
         ).one()
+
+
+def test_a_removed_date_of_birth_cannot_be_found_from_the_row(tmp_path: Path) -> None:
+    """Scheme 3: the removed value's leaf was hashed with a key of its own, made from the
+    entry's payload key; the redaction dropped that key and kept only the keys of the values
+    left, so no guess can be tested against the digest the row keeps."""
+    store = SqlAlchemyStore(f"sqlite:///{tmp_path / 'kept.sqlite'}", calendar=CALENDAR)
+    store.create_schema()
+    case = built("case-01", 1)
+    store.save(case)
+    before = _entry(store)
+    assert before.payload_key is not None
+    assert before.leaf_keys is None
+    _redact_pupil(store)
+    after = _entry(store)
     store.close()
-    removed = json.loads(text)["pupil"]["date_of_birth"]
-    assert set(removed) == {"$redacted"}
-    path = ("data", "pupil", "date_of_birth")
-    day, found = dt.date(2005, 1, 1), None
-    while day < dt.date(2020, 1, 1) and found is None:
-        if digests.leaf(bytes(salt), path, day.isoformat()) == removed["$redacted"]:
-            found = day
-        day += dt.timedelta(days=1)
-    assert found == case.pupil.date_of_birth
+    assert after.payload_key is None
+    removed = json.loads(after.data)["pupil"]["date_of_birth"]["$redacted"]
+    salt, born = bytes(after.payload_salt), case.pupil.date_of_birth.isoformat()
+    # The key was what made the digest: with the one the redaction destroyed, it is found ...
+    destroyed = digests.derived_keys(bytes(before.payload_key).hex())
+    assert digests.leaf(salt, DOB_PATH, born, destroyed) == removed
+    # ... and it is nowhere in the row or the file now.
+    key = destroyed(digests.path_text(DOB_PATH))
+    assert key is not None
+    assert key not in bytes(after.leaf_keys)
+    held = (tmp_path / "kept.sqlite").read_bytes()
+    assert key not in held
+    assert bytes(before.payload_key) not in held  # overwritten (secure_delete), not freed
+    # Whoever reads the row tries every day with what it holds, and finds none.
+    kept = digests.kept_keys(
+        bytes(after.leaf_keys),
+        digests.leaf_paths(
+            after.actor_id, after.actor_name, full_data("open", json.loads(after.data))
+        ),
+    )
+    for keys in (None, kept):
+        found = [
+            day
+            for day in _days_of_birth()
+            if digests.leaf(salt, DOB_PATH, day.isoformat(), keys) == removed
+        ]
+        assert found == []
+
+
+def test_a_value_removed_from_an_entry_written_before_0011_can_still_be_found(
+    tmp_path: Path,
+) -> None:
+    """Scheme 2, as docs/evidence.md says: an entry written before revision 0011 was hashed
+    with its salt alone, which the row keeps beside the removed value's digest; trying each
+    day a child may have been born on finds the date of birth. The upgrade keeps such entries
+    as they are (their hashes cannot change), and they still verify and redact."""
+    url = f"sqlite:///{tmp_path / 'old.sqlite'}"
+    store = SqlAlchemyStore(url, calendar=CALENDAR)
+    store.create_schema()
+    case = built("case-01", 1)
+    store.save(case)
+    _as_scheme_2(store, url)
+    assert store.verify() == []
+    _redact_pupil(store)
+    assert store.verify() == []
+    after = _entry(store)
+    store.close()
+    assert after.payload_key is None
+    assert after.leaf_keys is None
+    removed = json.loads(after.data)["pupil"]["date_of_birth"]["$redacted"]
+    found = [
+        day
+        for day in _days_of_birth()
+        if digests.leaf(bytes(after.payload_salt), DOB_PATH, day.isoformat()) == removed
+    ]
+    assert found == [case.pupil.date_of_birth]
+
+
+def _as_scheme_2(store: SqlAlchemyStore, url: str) -> None:
+    """Rewrite the store's one case as revision 0010 wrote it: digests of scheme 2 (the salt
+    alone), hashes chained over them, no payload key."""
+    with store.engine.connect() as conn:
+        entries = [
+            dict(row)
+            for row in conn.execute(
+                sa.select(schema.transitions).order_by(schema.transitions.c.seq)
+            ).mappings()
+        ]
+    prev = GENESIS
+    for entry in entries:
+        data = full_data(entry["trigger_name"], json.loads(entry["data"]))
+        entry |= {"payload_key": None, "leaf_keys": None}
+        entry["payload_digest"] = digests.payload_digest(
+            entry["payload_salt"], entry["actor_id"], entry["actor_name"], data
+        )
+        prev = entry_hash(entry, prev)
+        tamper(
+            url,
+            "UPDATE rfsm_transitions SET payload_key = NULL, payload_digest = ?, hash = ? "
+            "WHERE case_id = ? AND seq = ?",
+            (
+                bytes.fromhex(entry["payload_digest"]),
+                bytes.fromhex(prev),
+                entry["case_id"],
+                entry["seq"],
+            ),
+        )
+    tamper(url, "UPDATE rfsm_cases SET last_hash = ?", (prev,))
+    with store.engine.begin() as conn:  # the triggers back, as the store made them
+        for statement in schema.trigger_statements("sqlite"):
+            conn.exec_driver_sql(statement)
+
+
+def test_a_copy_loaded_before_a_redaction_saves_on_when_it_agrees_with_every_value_left(
+    tmp_path: Path,
+) -> None:
+    """Scheme 3: nothing can confirm what a removed value was, so a copy of the case loaded
+    before the redaction (another process's, which the store did not hand out) is compared on
+    the values the entry keeps, and saves on."""
+    url = f"sqlite:///{tmp_path / 'kept.sqlite'}"
+    store = SqlAlchemyStore(url, calendar=CALENDAR)
+    store.create_schema()
+    store.save(built("case-01", 1))
+    elsewhere = SqlAlchemyStore(url, calendar=CALENDAR)
+    copy = elsewhere.load("case-01")
+    store.redact("case-01", 1, ["actor.name"], "Erasure", by=CLERK, on=dt.date(2027, 1, 5))
+    assert _entry(store).payload_key is None
+    grown = advanced(copy, 1)
+    SqlAlchemyStore(url, calendar=CALENDAR).save(grown)  # no memory of the load: compared
+    assert store.history("case-01")[1:] == grown.history[1:]
+    assert store.verify() == []
+    elsewhere.close()
+    store.close()

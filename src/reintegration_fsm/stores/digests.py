@@ -16,9 +16,21 @@ actor column). The root computed from the redacted entry is then the same, so `v
 from the stored row alone, with no key, that a redaction only removed values: a value changed
 or added changes the root. The salt (16 random bytes per entry, stored in `payload_salt`) and
 the path keep a digest from being looked up in a table made in advance or matched with the same
-value elsewhere; they do not keep whoever reads the row from testing guesses against a removed
-value's digest (a date of birth is found so: docs/evidence.md, "What a redaction leaves to
-guess").
+value elsewhere.
+
+Scheme 3 (entries written since schema revision 0011) also keeps a removed value from being
+guessed: each leaf is hashed with a key of its own,
+
+    leaf key(path)   = BLAKE2b-128(message = path text, key = the entry's 16-byte payload key)
+    leaf(path, value) = SHA-256(0x00 || salt || leaf key(path) || canonical_json([path, value]))
+
+(the path text is `canonical_json(path)` without its brackets). The payload key is kept in
+`payload_key` until the entry's first redaction, which replaces it with the leaf keys of the
+values left (`leaf_keys`: their 16 bytes each, in the order of their path texts): the key of a
+removed value is then nowhere, and its digest cannot be tested against guesses. A scheme-2
+entry (written before 0011) is hashed with the salt alone, and whoever reads the row can test
+guesses against a removed value's digest (a date of birth is found so: docs/evidence.md, "What a
+redaction leaves to guess").
 """
 
 from __future__ import annotations
@@ -27,11 +39,13 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from json.encoder import encode_basestring
 from typing import Any
 
 SALT_BYTES = 16
+KEY_BYTES = 16
+"""The length of a payload key and of each leaf key (scheme 3)."""
 REDACTED = "$redacted"
 """The key of a redaction marker in the data: `{"$redacted": "<64 hex digits>"}`."""
 COLUMN_MARK = "$redacted:"
@@ -53,6 +67,68 @@ Path = tuple[str | int, ...]
 def new_salt() -> str:
     """A fresh random salt, as the hex text stored in `payload_salt`."""
     return os.urandom(SALT_BYTES).hex()
+
+
+def new_key() -> str:
+    """A fresh random payload key (scheme 3), as the hex text stored in `payload_key`."""
+    return os.urandom(KEY_BYTES).hex()
+
+
+LeafKeys = Callable[[str], bytes | None]
+"""A leaf's key from its path text (scheme 3); None when no key is held for it."""
+
+
+def derived_keys(payload_key_hex: str) -> LeafKeys:
+    """The leaf keys an unredacted scheme-3 entry's payload key gives."""
+    secret = bytes.fromhex(payload_key_hex)
+    blake2b = hashlib.blake2b
+
+    def key(path_text: str) -> bytes:
+        return blake2b(path_text.encode(), key=secret, digest_size=KEY_BYTES).digest()
+
+    return key
+
+
+def kept_keys(kept: bytes, paths: Sequence[str]) -> LeafKeys:
+    """The leaf keys a redacted scheme-3 entry keeps: `kept` (its `leaf_keys`) holds a key for
+    each of `paths` (the path texts of its leaves holding a value, see `leaf_paths`), in order.
+
+    Raises:
+        ValueError: `kept` does not hold one key for each path.
+    """
+    if len(kept) != KEY_BYTES * len(paths):
+        raise ValueError(
+            f"the entry keeps {len(kept)} bytes of leaf keys for {len(paths)} values "
+            f"({KEY_BYTES} bytes each)"
+        )
+    found = {path: kept[n * KEY_BYTES : (n + 1) * KEY_BYTES] for n, path in enumerate(paths)}
+    return found.get
+
+
+def keys_kept(keys: LeafKeys, paths: Sequence[str]) -> bytes | None:
+    """What `leaf_keys` keeps for the leaves at `paths`: their keys, in order; None when a key
+    is not held."""
+    found = [keys(path) for path in paths]
+    if any(key is None for key in found):
+        return None
+    return b"".join(key for key in found if key is not None)
+
+
+def entry_keys(entry: Mapping[str, Any], data: Any) -> LeafKeys | None:
+    """A stored entry's leaf keys (`data`: its data in full): None for an entry of scheme 2 or
+    earlier.
+
+    Raises:
+        ValueError: its `payload_key` or `leaf_keys` does not read.
+    """
+    payload_key = entry.get("payload_key")
+    if payload_key is not None:
+        return derived_keys(payload_key)
+    kept = entry.get("leaf_keys")
+    if kept is not None:
+        paths = leaf_paths(entry["actor_id"], entry["actor_name"], data)
+        return kept_keys(bytes(kept), paths)
+    return None
 
 
 def is_marker(value: Any) -> bool:
@@ -105,18 +181,47 @@ def _segment(segment: str | int) -> str:
     return _string(segment) if type(segment) is str else int.__repr__(segment)
 
 
-def leaf(salt: bytes, path: Path, value: Any) -> str:
+def path_text(path: Path) -> str:
+    """A path as its leaf's hash reads it, and as `leaf_keys` names it: `"data","form",0`."""
+    return ",".join(_segment(s) for s in path)
+
+
+Prefix = Callable[[str], bytes | None]
+"""A leaf's hashed prefix from its path text: `0x00 || salt || [leaf key] || "[["`; None when
+its key is not held (scheme 3), which no stored digest matches."""
+
+NO_KEY = "no key"
+"""What stands for a leaf's digest when its key is not held: it matches no digest."""
+
+
+def prefixes(salt: bytes, keys: LeafKeys | None) -> Prefix:
+    """The leaves' prefixes of an entry with `salt` and, from scheme 3, its leaf `keys`."""
+    if keys is None:
+        head = b"\x00" + salt + b"[["
+        return lambda _path_text: head
+    start = b"\x00" + salt
+
+    def prefix(path_text: str) -> bytes | None:
+        key = keys(path_text)
+        return None if key is None else start + key + b"[["
+
+    return prefix
+
+
+def leaf(salt: bytes, path: Path, value: Any, keys: LeafKeys | None = None) -> str:
     """The digest of one leaf value (a string, number, boolean or null) at `path`.
 
     Hashes `canonical_json([path, value])`, written out here without the encoder's overhead
     (a save hashes every leaf of every new transition).
     """
-    return _leaf(salt, ",".join(_segment(s) for s in path), value)
+    return _leaf(prefixes(salt, keys), path_text(path), value)
 
 
-def _leaf(salt: bytes, path_text: str, value: Any) -> str:
-    text = f"[[{path_text}],{_scalar(value)}]"
-    return hashlib.sha256(b"\x00" + salt + text.encode("utf-8")).hexdigest()
+def _leaf(prefix: Prefix, path_text: str, value: Any) -> str:
+    head = prefix(path_text)
+    if head is None:
+        return NO_KEY
+    return hashlib.sha256(head + f"{path_text}],{_scalar(value)}]".encode()).hexdigest()
 
 
 def _object(children: Mapping[str, str]) -> str:
@@ -124,14 +229,16 @@ def _object(children: Mapping[str, str]) -> str:
     return hashlib.sha256(b"\x01{" + text.encode("utf-8") + b"}").hexdigest()
 
 
-def tree(salt: bytes, path: Path, value: Any, *, markers: bool) -> str:
+def tree(
+    salt: bytes, path: Path, value: Any, *, markers: bool, keys: LeafKeys | None = None
+) -> str:
     """The digest of `value` at `path`.
 
     With `markers`, a redaction marker counts as the digest it holds (reading a stored entry);
     without, every object is data (hashing a transition as it was made, which may never hold
     a marker: see `holds_marker`).
     """
-    return _tree(salt, ",".join(_segment(s) for s in path), value, markers)
+    return _tree(prefixes(salt, keys), path_text(path), value, markers)
 
 
 # The tree is hashed for every entry a save writes and every entry `verify()` reads, some 35
@@ -143,119 +250,163 @@ _sha256 = hashlib.sha256
 _EMPTY_ARRAY = hashlib.sha256(b"\x02[]").hexdigest()
 
 
-def _tree(salt: bytes, path_text: str, value: Any, markers: bool) -> str:
-    head = b"\x00" + salt + b"[["
+def _hashed(prefix: Prefix, path_text: str, tail: str) -> str:
+    """A leaf's digest, `tail` being its value's JSON."""
+    head = prefix(path_text)
+    if head is None:
+        return NO_KEY
+    return _sha256(head + f"{path_text}],{tail}]".encode()).hexdigest()
+
+
+def _tree(prefix: Prefix, path_text: str, value: Any, markers: bool) -> str:
     kind = type(value)
     if kind is dict:
-        return _dict(head, path_text, value, markers)
+        return _dict(prefix, path_text, value, markers)
     if kind is list:
-        return _list(head, path_text, value, markers)
+        return _list(prefix, path_text, value, markers)
     if kind is str:
-        return _sha256(head + f"{path_text}],{_string(value)}]".encode()).hexdigest()
-    return _other(head, path_text, value, markers)
+        return _hashed(prefix, path_text, _string(value))
+    return _other(prefix, path_text, value, markers)
 
 
-def _dict(head: bytes, path_text: str, value: Mapping[str, Any], markers: bool) -> str:
-    """An object's digest (`head`: the leaves' salted prefix, `0x00 || salt || "[["`)."""
+def _dict(prefix: Prefix, path_text: str, value: Mapping[str, Any], markers: bool) -> str:
+    """An object's digest (`prefix`: its leaves' hashed prefixes)."""
     if markers and len(value) == 1 and is_marker(value):
         return str(value[REDACTED])
     sha256, string = _sha256, _string
-    prefix = f"{path_text}," if path_text else ""
+    start = f"{path_text}," if path_text else ""
     children = []
     for key, item in value.items():
         name = string(key)
         kind = type(item)
         if kind is str:
-            text = f"{prefix}{name}],{string(item)}]"
+            tail = string(item)
         elif item is None:
-            text = f"{prefix}{name}],null]"
+            tail = "null"
         elif item is True:
-            text = f"{prefix}{name}],true]"
+            tail = "true"
         elif item is False:
-            text = f"{prefix}{name}],false]"
+            tail = "false"
         elif kind is int:
-            text = f"{prefix}{name}],{int.__repr__(item)}]"
+            tail = int.__repr__(item)
         else:
             if kind is dict:
-                child = _dict(head, prefix + name, item, markers)
+                child = _dict(prefix, start + name, item, markers)
             elif kind is list:
-                child = _list(head, prefix + name, item, markers)
+                child = _list(prefix, start + name, item, markers)
             else:
-                child = _other(head, prefix + name, item, markers)
+                child = _other(prefix, start + name, item, markers)
             children.append((key, f'{name}:"{child}"'))
             continue
-        children.append((key, f'{name}:"{sha256(head + text.encode()).hexdigest()}"'))
+        where = start + name
+        head = prefix(where)
+        child = NO_KEY if head is None else sha256(head + f"{where}],{tail}]".encode()).hexdigest()
+        children.append((key, f'{name}:"{child}"'))
     children.sort()  # by key: a dict's keys are unique, so no two pairs compare their text
     text = ",".join([pair for _, pair in children])
     return sha256(f"\x01{{{text}}}".encode()).hexdigest()
 
 
-def _list(head: bytes, path_text: str, value: list[Any] | tuple[Any, ...], markers: bool) -> str:
-    """An array's digest (`head` as for `_dict`)."""
+def _list(prefix: Prefix, path_text: str, value: list[Any] | tuple[Any, ...], markers: bool) -> str:
+    """An array's digest (`prefix` as for `_dict`)."""
     if not value:
         return _EMPTY_ARRAY
     sha256, string = _sha256, _string
-    prefix = f"{path_text}," if path_text else ""
+    start = f"{path_text}," if path_text else ""
     children = []
     for index, item in enumerate(value):
         kind = type(item)
         if kind is str:
-            text = f"{prefix}{index}],{string(item)}]"
-            children.append(sha256(head + text.encode()).hexdigest())
+            children.append(_hashed(prefix, f"{start}{index}", string(item)))
         elif kind is dict:
-            children.append(_dict(head, f"{prefix}{index}", item, markers))
+            children.append(_dict(prefix, f"{start}{index}", item, markers))
         elif kind is list:
-            children.append(_list(head, f"{prefix}{index}", item, markers))
+            children.append(_list(prefix, f"{start}{index}", item, markers))
         else:
-            children.append(_other(head, f"{prefix}{index}", item, markers))
+            children.append(_other(prefix, f"{start}{index}", item, markers))
     text = '","'.join(children)
     return sha256(f'\x02["{text}"]'.encode()).hexdigest()
 
 
-def _other(head: bytes, path_text: str, value: Any, markers: bool) -> str:
+def _other(prefix: Prefix, path_text: str, value: Any, markers: bool) -> str:
     """The digest of a value of any other type: a subclass of dict, list or tuple as its base,
     another mapping as a dict, else a leaf (`_scalar` refuses a float or a non-JSON value)."""
     if isinstance(value, dict):
-        return _dict(head, path_text, value, markers)
+        return _dict(prefix, path_text, value, markers)
     if isinstance(value, list | tuple):
-        return _list(head, path_text, value, markers)
+        return _list(prefix, path_text, value, markers)
     if isinstance(value, Mapping):
-        return _dict(head, path_text, dict(value), markers)
-    return _sha256(head + f"{path_text}],{_scalar(value)}]".encode()).hexdigest()
+        return _dict(prefix, path_text, dict(value), markers)
+    return _hashed(prefix, path_text, _scalar(value))
 
 
 _ACTOR_PATHS = {field: f"{_string('actor')},{_string(field)}" for field in ACTOR_FIELDS}
 """The actor columns' paths as `leaf` writes them (every save and check hashes both)."""
 
 
-def actor_digest(salt: bytes, field: str, value: str, *, markers: bool) -> str:
+def actor_digest(
+    salt: bytes, field: str, value: str, *, markers: bool, keys: LeafKeys | None = None
+) -> str:
     """The digest of an actor column (`id` or `name`), or the one a redacted column holds."""
+    return _actor(prefixes(salt, keys), field, value, markers)
+
+
+def _actor(prefix: Prefix, field: str, value: str, markers: bool) -> str:
     if markers:
         found = column_digest(value)
         if found is not None:
             return found
-    path_text = _ACTOR_PATHS.get(field)
-    if path_text is None:
-        return leaf(salt, ("actor", field), value)
-    return _leaf(salt, path_text, value)
+    where = _ACTOR_PATHS.get(field)
+    if where is None:
+        where = path_text(("actor", field))
+    return _leaf(prefix, where, value)
 
 
 def payload_digest(
-    salt_hex: str, actor_id: str, actor_name: str, data: Any, *, markers: bool = False
+    salt_hex: str,
+    actor_id: str,
+    actor_name: str,
+    data: Any,
+    *,
+    markers: bool = False,
+    keys: LeafKeys | None = None,
 ) -> str:
-    """The root of an entry's tree: its actor's id and name, and its data.
+    """The root of an entry's tree: its actor's id and name, and its data (`keys`: its leaf
+    keys, from scheme 3).
 
     Raises:
         ValueError: the data holds a float, or the salt is not hex.
         UnicodeEncodeError: a text is not valid Unicode.
     """
-    salt = bytes.fromhex(salt_hex)
-    actor_id = actor_digest(salt, "id", actor_id, markers=markers)
-    actor_name = actor_digest(salt, "name", actor_name, markers=markers)
-    data_digest = _tree(salt, _DATA_PATH, data, markers)
+    prefix = prefixes(bytes.fromhex(salt_hex), keys)
+    actor_id = _actor(prefix, "id", actor_id, markers)
+    actor_name = _actor(prefix, "name", actor_name, markers)
+    data_digest = _tree(prefix, _DATA_PATH, data, markers)
     # The two objects as `_object` writes them: their keys are fixed, and sorted here.
     actor = _sha256(f'\x01{{"id":"{actor_id}","name":"{actor_name}"}}'.encode()).hexdigest()
     return _sha256(f'\x01{{"actor":"{actor}","data":"{data_digest}"}}'.encode()).hexdigest()
+
+
+def leaf_paths(actor_id: str, actor_name: str, data: Any) -> list[str]:
+    """The path texts of an entry's leaves that hold a value: its actor columns but a redacted
+    one, and its data's strings, numbers, booleans and nulls but a redaction marker's."""
+    found = [
+        _ACTOR_PATHS[field]
+        for field, value in (("id", actor_id), ("name", actor_name))
+        if column_digest(value) is None
+    ]
+    pending: list[tuple[str, Any]] = [(_DATA_PATH, data)]
+    while pending:
+        where, value = pending.pop()
+        if isinstance(value, Mapping):
+            if is_marker(value):
+                continue
+            pending.extend((f"{where},{_string(key)}", item) for key, item in value.items())
+        elif isinstance(value, list | tuple):
+            pending.extend((f"{where},{index}", item) for index, item in enumerate(value))
+        else:
+            found.append(where)
+    return sorted(found)
 
 
 _DATA_PATH = _segment("data")

@@ -158,6 +158,8 @@ def plan(
                 "data": removal.data,
                 "actor_id": removal.actor_id,
                 "actor_name": removal.actor_name,
+                "payload_key": removal.payload_key,
+                "leaf_keys": removal.leaf_keys,
             }
             for seq, removal in sorted(removals.items())
         ],
@@ -207,6 +209,8 @@ def _applied(entry: Mapping[str, Any], removal: Removal) -> Row:
         "data": removal.data,
         "actor_id": removal.actor_id,
         "actor_name": removal.actor_name,
+        "payload_key": removal.payload_key,
+        "leaf_keys": removal.leaf_keys,
     }
 
 
@@ -215,7 +219,7 @@ def _merged(before: Removal | None, after: Removal) -> Removal:
     if before is None:
         return after
     paths = tuple(dict.fromkeys((*before.paths, *after.paths)))
-    return Removal(after.data, after.actor_id, after.actor_name, paths)
+    return attrs.evolve(after, paths=paths)
 
 
 def retention_targets(entries: Sequence[Mapping[str, Any]]) -> dict[int | None, list[str]]:

@@ -168,6 +168,20 @@ def missing_table(driver: BaseException) -> bool:
     return _package(driver) in _SQLITE and str(driver).startswith("no such table")
 
 
+def missing_column(driver: BaseException) -> bool:
+    """True when the statement names a column the database lacks: made by an earlier version
+    and not upgraded."""
+    sqlstate, number, _ = _codes(driver)
+    if sqlstate is not None:
+        return sqlstate == "42703"  # undefined_column
+    if number is not None:
+        return number == 1054  # ER_BAD_FIELD_ERROR
+    text = str(driver)
+    return _package(driver) in _SQLITE and (
+        text.startswith("no such column") or " has no column named " in text
+    )
+
+
 def _sqlite_cannot_open(driver: BaseException) -> bool:
     """True for SQLite's SQLITE_CANTOPEN: a file in a folder that is missing, or not allowed."""
     _, _, sqlite_code = _codes(driver)
@@ -231,6 +245,14 @@ def translated(error: BaseException, action: str, case_id: str | None = None) ->
             f"could not {action}: a table of the store is missing ({reason}): make the tables "
             "with create_schema(), or bring a database made by an earlier version up to date "
             "with upgrade(url) (`reintegration-fsm db upgrade`)",
+            retryable=False,
+            case_id=case_id,
+        )
+    if missing_column(driver):
+        return StoreError(
+            f"could not {action}: a column of the store is missing ({reason}): the database "
+            "was made by an earlier version; run upgrade(url) (`reintegration-fsm db "
+            "upgrade`) once",
             retryable=False,
             case_id=case_id,
         )

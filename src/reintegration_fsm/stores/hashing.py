@@ -57,7 +57,19 @@ HASHED_FIELDS = (
 """The log columns a salted entry's hash covers directly; its actor's id and name and its data
 reach it through `payload_digest` (the tree's root)."""
 
-SCHEME = 2
+SCHEME = 3
+"""The digest scheme of the entries a save writes: 3 since schema revision 0011 (a key per
+leaf, see `digests`), 2 before (the salt alone)."""
+
+
+def scheme(row: Mapping[str, Any]) -> int:
+    """A salted entry's digest scheme: 3 when it holds a payload key or the leaf keys a
+    redaction kept, else 2. The entry's hash covers it: a row moved to the other changes it."""
+    if row.get("payload_key") is not None or row.get("leaf_keys") is not None:
+        return SCHEME
+    return 2
+
+
 """Hashed with a salted entry's fields, so that no unsalted entry's encoding can equal it."""
 
 _encoder = json.JSONEncoder(
@@ -151,7 +163,7 @@ def entry_hash(row: Mapping[str, Any], prev_hash: str) -> str:
     fields["on_date"] = _day_text(fields["on_date"])
     fields["recorded_at"] = timestamp_text(fields["recorded_at"])
     if salted:
-        fields["scheme"] = SCHEME
+        fields["scheme"] = scheme(row)
     return digest(_fields_text(fields, _SALTED_KEYS if salted else _LEGACY_KEYS))
 
 

@@ -132,6 +132,10 @@ class Removal:
     actor_id: str
     actor_name: str
     paths: tuple[str, ...]
+    payload_key: str | None = None
+    """A scheme-3 entry's payload key: None once a redaction removed a value (see `digests`)."""
+    leaf_keys: bytes | None = None
+    """The leaf keys of the values a scheme-3 entry keeps; None before its first redaction."""
 
 
 def remove(entry: Mapping[str, Any], patterns: Sequence[str], *, strict: bool) -> Removal:
@@ -158,6 +162,7 @@ def remove(entry: Mapping[str, Any], patterns: Sequence[str], *, strict: bool) -
     salt = bytes.fromhex(salt_hex)
     data = stored_data(entry)
     trigger = entry["trigger_name"]
+    keys = _keys(entry, data)
     columns = {"id": entry["actor_id"], "name": entry["actor_name"]}
     removed: list[str] = []
     for text in patterns:
@@ -170,7 +175,7 @@ def remove(entry: Mapping[str, Any], patterns: Sequence[str], *, strict: bool) -
                 value = columns[field]
                 if digests.column_digest(value) is None:
                     columns[field] = digests.column_marker(
-                        digests.leaf(salt, ("actor", field), value)
+                        _leaf(salt, ("actor", field), value, keys, seq)
                     )
                     removed.append(f"actor.{field}")
             continue
@@ -186,7 +191,7 @@ def remove(entry: Mapping[str, Any], patterns: Sequence[str], *, strict: bool) -
                 if not isinstance(value, str) or not value.strip():
                     continue  # nothing to remove: empty, null, or removed already
                 personal.put(
-                    data, where, digests.marker(digests.leaf(salt, ("data", *where), value))
+                    data, where, digests.marker(_leaf(salt, ("data", *where), value, keys, seq))
                 )
                 removed.append(personal.dotted(where))
             if strict and not held:
@@ -196,11 +201,56 @@ def remove(entry: Mapping[str, Any], patterns: Sequence[str], *, strict: bool) -
                     f"{personal.dotted(path)!r} of entry {seq} holds no personal data a "
                     "redaction may remove (the protocol's rules, statistics or ledger read it)",
                 )
-    return Removal(
-        stored_text(trigger, data),
-        columns["id"],
-        columns["name"],
-        tuple(dict.fromkeys(removed)),
+    paths = tuple(dict.fromkeys(removed))
+    if keys is None or not paths:
+        return Removal(
+            stored_text(trigger, data),
+            columns["id"],
+            columns["name"],
+            paths,
+            entry.get("payload_key"),
+            entry.get("leaf_keys"),
+        )
+    # Scheme 3: keep the keys of the values left, and with the payload key drop every key
+    # of a value removed (`digests`).
+    kept = digests.keys_kept(keys, digests.leaf_paths(columns["id"], columns["name"], data))
+    if kept is None:
+        raise _unkeyed(seq)
+    return Removal(stored_text(trigger, data), columns["id"], columns["name"], paths, None, kept)
+
+
+def _keys(entry: Mapping[str, Any], data: Any) -> digests.LeafKeys | None:
+    """A scheme-3 entry's leaf keys (None for an earlier scheme's).
+
+    Raises:
+        FormInvalid: its keys do not read (the row was altered).
+    """
+    try:
+        return digests.entry_keys(entry, data)
+    except ValueError:
+        raise _unkeyed(int(entry["seq"])) from None
+
+
+def _leaf(
+    salt: bytes, path: digests.Path, value: Any, keys: digests.LeafKeys | None, seq: int
+) -> str:
+    """A value's leaf digest, which its marker keeps.
+
+    Raises:
+        FormInvalid: the entry holds no key for it (the row was altered).
+    """
+    found = digests.leaf(salt, path, value, keys)
+    if found == digests.NO_KEY:
+        raise _unkeyed(seq)
+    return found
+
+
+def _unkeyed(seq: int) -> FormInvalid:
+    return FormInvalid(
+        "redact",
+        "seq",
+        f"entry {seq} does not hold a key for each of its values: the row was altered "
+        "(verify() reports it); it cannot be redacted",
     )
 
 

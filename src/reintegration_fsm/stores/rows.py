@@ -6,6 +6,7 @@ Both stores keep the same rows, so they agree on hashes, on every listing and on
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timezone
 from typing import Any
@@ -23,9 +24,16 @@ from reintegration_fsm.fields import ID_LENGTH, NAME_LENGTH, identifier
 from reintegration_fsm.protocol.at_rest import StoredTransition
 from reintegration_fsm.protocol.definition import KNOWN, protocol_registry
 from reintegration_fsm.records import Transition
+from reintegration_fsm.stores import personal
 from reintegration_fsm.stores.digests import (
     REDACTED,
+    LeafKeys,
+    column_digest,
+    derived_keys,
+    entry_keys,
     holds_marker,
+    is_marker,
+    new_key,
     new_salt,
     text_holds_marker,
 )
@@ -114,13 +122,13 @@ def log_rows(
         data = transition._raw()
         payload = stored_text(transition.trigger, data)
         actor = transition.actor
-        salt = new_salt()
+        salt, key = new_salt(), new_key()
         if text_holds_marker(payload) and holds_marker(data):
             raise FormInvalid(
                 "Transition", "data", f"seq {transition.seq} holds a {REDACTED!r} key"
             )
         try:
-            payload_digest = tree_digest(salt, actor.id, actor.name, data)
+            payload_digest = tree_digest(salt, actor.id, actor.name, data, keys=derived_keys(key))
         except UnicodeEncodeError:
             raise FormInvalid(
                 "Transition", "data", f"seq {transition.seq} holds text that is not valid Unicode"
@@ -140,6 +148,8 @@ def log_rows(
             "data": payload,
             "payload_digest": payload_digest,
             "payload_salt": salt,
+            "payload_key": key,
+            "leaf_keys": None,
         }
         prev_hash = row["hash"] = entry_hash(row, prev_hash)
         rows.append(row)
@@ -325,10 +335,34 @@ def holds(
     if transition_from_row(entry, notes) == transition:
         return True
     try:
-        original = tree_digest(entry["payload_salt"], actor.id, actor.name, transition.data)
-    except (UnicodeEncodeError, ValueError):
+        stored = stored_data(entry)
+        keys = entry_keys(entry, stored)
+        if keys is None:  # scheme 2: the digest says whether the removed values were these
+            original = tree_digest(entry["payload_salt"], actor.id, actor.name, transition.data)
+        else:  # scheme 3: nothing can say what a removed value was; compare those left
+            original = _kept_root(entry, stored, transition, keys)
+    except (UnicodeEncodeError, ValueError, TypeError, KeyError, IndexError):
         return False
     return bool(original == entry["payload_digest"])
+
+
+def _kept_root(
+    entry: Mapping[Any, Any], stored: Any, transition: Transition, keys: LeafKeys
+) -> str:
+    """The root of `transition` with the values `entry` removed as it holds them (markers):
+    the entry's root when the transition agrees with every value the entry keeps.
+
+    Raises:
+        KeyError, IndexError, TypeError: the transition has no value where the entry removed one.
+    """
+    data = json.loads(canonical_json(transition.data))
+    for path, value in personal.leaves(stored, ()):
+        if is_marker(value):
+            personal.put(data, path, value)
+    actor = transition.actor
+    actor_id = entry["actor_id"] if column_digest(entry["actor_id"]) else actor.id
+    actor_name = entry["actor_name"] if column_digest(entry["actor_name"]) else actor.name
+    return tree_digest(entry["payload_salt"], actor_id, actor_name, data, markers=True, keys=keys)
 
 
 def _same_data(entry: Mapping[Any, Any], transition: Transition) -> bool:

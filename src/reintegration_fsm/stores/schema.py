@@ -41,7 +41,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
 )
-from sqlalchemy.dialects.mysql import BINARY, LONGTEXT
+from sqlalchemy.dialects.mysql import BINARY, LONGBLOB, LONGTEXT
 from sqlalchemy.types import TypeEngine
 
 from reintegration_fsm.errors import StoreError
@@ -54,6 +54,7 @@ HASH = 64
 """A SHA-256 as hex text (the case row's `last_hash`, the redaction records)."""
 HASH_BYTES = 32
 SALT_BYTES = 16
+KEY_BYTES = 16
 FOLDED = 3
 """`str.casefold` makes at most three characters of one ("ﬃ" -> "ffi")."""
 
@@ -95,7 +96,7 @@ class HexBytes(TypeDecorator[str]):
         return bytes(value).hex()
 
 
-BINARY_COLUMNS = ("payload_digest", "hash", "payload_salt")
+BINARY_COLUMNS = ("payload_digest", "hash", "payload_salt", "payload_key")
 """The log's columns kept as bytes (`HexBytes`); a raw-SQL path binds them with `as_bytes`."""
 
 
@@ -160,6 +161,11 @@ transitions = Table(
     Column("hash", HexBytes(HASH_BYTES), nullable=False),
     # NULL only on an entry written before 0003 that the upgrade could not re-digest.
     Column("payload_salt", HexBytes(SALT_BYTES), nullable=True),
+    # Scheme 3 (since 0011): the key each leaf's is made from, until the entry's first
+    # redaction replaces it by the leaf keys of the values left (`digests`). A redaction may
+    # change both; NULL on an entry of an earlier scheme.
+    Column("payload_key", HexBytes(KEY_BYTES), nullable=True),
+    Column("leaf_keys", LargeBinary().with_variant(LONGBLOB(), "mysql", "mariadb"), nullable=True),
     PrimaryKeyConstraint("case_id", "seq", name="pk_rfsm_transitions"),
     mysql_charset="utf8mb4",
     mysql_collate="utf8mb4_bin",
@@ -278,8 +284,8 @@ FIXED_COLUMNS = (
     "hash",
     "payload_salt",
 )
-"""The log columns no UPDATE may change; a redaction changes only `data`, `actor_id` and
-`actor_name`, and only of an entry `rfsm_redacting` names."""
+"""The log columns no UPDATE may change; a redaction changes only `data`, `actor_id`,
+`actor_name`, `payload_key` and `leaf_keys`, and only of an entry `rfsm_redacting` names."""
 
 _FLAGGED = (
     "EXISTS (SELECT 1 FROM rfsm_redacting "

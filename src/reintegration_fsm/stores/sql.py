@@ -1274,6 +1274,8 @@ class SqlAlchemyStore:
                     data=bindparam("b_data"),
                     actor_id=bindparam("b_actor_id"),
                     actor_name=bindparam("b_actor_name"),
+                    payload_key=bindparam("b_payload_key"),
+                    leaf_keys=bindparam("b_leaf_keys"),
                 ),
                 [
                     {
@@ -1281,6 +1283,8 @@ class SqlAlchemyStore:
                         "b_data": u["data"],
                         "b_actor_id": u["actor_id"],
                         "b_actor_name": u["actor_name"],
+                        "b_payload_key": u["payload_key"],
+                        "b_leaf_keys": u["leaf_keys"],
                     }
                     for u in plan.updates
                 ],

@@ -44,6 +44,9 @@ def configure(engine: Engine, *, durable: bool, busy_timeout: float) -> None:
         try:
             cursor.execute(f"PRAGMA busy_timeout = {timeout_ms}")
             cursor.execute("PRAGMA journal_mode = WAL")
+            # A redaction's old page is overwritten, not left in the file's free space with the
+            # values and payload keys it removed (many builds have this on; some do not).
+            cursor.execute("PRAGMA secure_delete = ON")
             cursor.execute(f"PRAGMA synchronous = {synchronous}")
         finally:
             cursor.close()
