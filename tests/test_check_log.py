@@ -1,10 +1,13 @@
 """docs/examples/check_log.py, the audit log checked without the library (docs/evidence.md):
 on a sound store of each engine it finds every hash the library wrote, and each alteration an
-attacker with write access makes is found at the row it was made in, as `verify()` finds it."""
+attacker with write access makes is found at the row it was made in, as `verify()` finds it;
+for entries of digest scheme 3 (written since revision 0011, a key for each value) and of
+scheme 2 (written before, the salt alone)."""
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import runpy
 import sqlite3
@@ -21,7 +24,9 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from reintegration_fsm import Checkpoint
 from reintegration_fsm.protocol import at_rest
-from reintegration_fsm.stores import SqlAlchemyStore, schema, upgrade
+from reintegration_fsm.stores import SqlAlchemyStore, digests, schema, upgrade
+from reintegration_fsm.stores.hashing import GENESIS, entry_hash
+from reintegration_fsm.stores.stored import full_data
 from scenario import ADMISSIONS
 from store_contract import CALENDAR, REDACTED_ON, built, drop_triggers
 from test_docs_examples import DOCS
@@ -68,17 +73,71 @@ def checked(
     return list(problems)
 
 
+PAYLOAD_KEYS: dict[tuple[str, int], bytes] = {}
+"""The payload key each entry of the `store` fixture held before its redactions (scheme 3),
+which the redactions destroyed: what an attacker who kept them might put back."""
+
+
+@pytest.fixture(params=[3, 2], ids=["scheme 3", "scheme 2"])
+def scheme(request: pytest.FixtureRequest) -> int:
+    """The digest scheme of the `store` fixture's entries: 3, as every save writes them since
+    revision 0011, or 2, as they were written before (and are still kept)."""
+    return int(request.param)
+
+
 @pytest.fixture
-def store(engine: sa.Engine) -> Iterator[SqlAlchemyStore]:  # noqa: F811 (the fixture)
+def store(engine: sa.Engine, scheme: int) -> Iterator[SqlAlchemyStore]:  # noqa: F811
     """Three cases, one of whose entries was redacted twice."""
     store = SqlAlchemyStore(engine, calendar=CALENDAR)
     store.create_schema()
     for case in (built("case-01", 11), built("case-02", 5), built("case-03", 1)):
         store.save(case)
+    if scheme == 2:
+        _as_scheme_2(store)
+    with engine.connect() as conn:
+        query = "SELECT case_id, seq, payload_key FROM rfsm_transitions"
+        PAYLOAD_KEYS.clear()
+        for case_id, seq, key in conn.execute(sa.text(query)):
+            assert (key is None) == (scheme == 2)
+            if key is not None:
+                PAYLOAD_KEYS[case_id, seq] = bytes(key)
     for path in ("form.parent_name", "form.signed_by"):
         store.redact("case-01", 2, [path], "Family's request", by=ADMISSIONS, on=REDACTED_ON)
     yield store
     store.close()
+
+
+def _as_scheme_2(store: SqlAlchemyStore) -> None:
+    """Every entry rewritten as revision 0010 wrote it: its digest of scheme 2 (the salt alone),
+    its hash chained over it, no payload key; the case rows follow, the triggers are put back."""
+    drop_triggers(store.engine)
+    log = schema.transitions
+    with store.engine.begin() as conn:
+        rows = conn.execute(sa.select(log).order_by(log.c.case_id, log.c.seq)).mappings().all()
+        last: dict[str, str] = {}
+        for row in rows:
+            entry = dict(row) | {"payload_key": None, "leaf_keys": None}
+            data = full_data(entry["trigger_name"], json.loads(entry["data"]))
+            entry["payload_digest"] = digests.payload_digest(
+                entry["payload_salt"], entry["actor_id"], entry["actor_name"], data
+            )
+            entry["hash"] = last[entry["case_id"]] = entry_hash(
+                entry, last.get(entry["case_id"], GENESIS)
+            )
+            conn.execute(
+                sa.update(log)
+                .where(log.c.case_id == entry["case_id"], log.c.seq == entry["seq"])
+                .values(
+                    payload_key=None, payload_digest=entry["payload_digest"], hash=entry["hash"]
+                )
+            )
+        for case_id, hash_ in last.items():
+            conn.execute(
+                sa.update(schema.cases)
+                .where(schema.cases.c.case_id == case_id)
+                .values(last_hash=hash_)
+            )
+    store.create_schema()  # the triggers back, as the store makes them
 
 
 def test_the_page_shows_the_script_whole() -> None:
@@ -87,7 +146,7 @@ def test_the_page_shows_the_script_whole() -> None:
     assert shown.split("```\n", 1)[0] == SCRIPT.read_text()
 
 
-def test_a_sound_store_holds_every_hash(store: SqlAlchemyStore) -> None:
+def test_a_sound_store_holds_every_hash(store: SqlAlchemyStore, scheme: int) -> None:
     checkpoint = store.checkpoint().sign(PRIVATE)
     assert store.verify(checkpoint=checkpoint, public_key=PUBLIC) == []
     assert checked(store.engine, checkpoint, PUBLIC) == []
@@ -100,6 +159,20 @@ def test_a_sound_store_holds_every_hash(store: SqlAlchemyStore) -> None:
     }
     assert set(records) == {("case-01", 2, 1), ("case-01", 2, 2)}
     assert records[("case-01", 2, 2)] == checkpoint.cases[0].redactions[0].hash
+    with store.engine.connect() as conn:
+        query = "SELECT payload_key, leaf_keys FROM rfsm_transitions WHERE case_id = ? AND seq = ?"
+        redacted = Database(conn).execute(query, ("case-01", 2)).one()
+        kept = Database(conn).execute(query, ("case-01", 3)).one()
+    assert CHECKER["scheme"](redacted) == CHECKER["scheme"](kept) == scheme
+    if scheme == 3:  # the redaction kept the keys of the values left, and nothing else
+        assert redacted["payload_key"] is None
+        assert kept["payload_key"] is not None
+        assert kept["leaf_keys"] is None
+        removed = digests.derived_keys(PAYLOAD_KEYS["case-01", 2].hex())
+        for path in ('"data","form","parent_name"', '"data","form","signed_by"'):
+            key = removed(path)
+            assert key is not None
+            assert key not in bytes(redacted["leaf_keys"])
 
 
 def _update(table: str, values: str, where: str) -> Callable[[sa.Connection], None]:
@@ -149,29 +222,89 @@ def _put_in_form(conn: sa.Connection) -> None:
     _set_data(conn, "case-02", 2, data)
 
 
+def _entry(conn: sa.Connection, case_id: str, seq: int) -> dict[str, Any]:
+    """An entry's row as the library reads it (its salt and payload key as hex text)."""
+    log = schema.transitions
+    query = sa.select(log).where(log.c.case_id == case_id, log.c.seq == seq)
+    return dict(conn.execute(query).mappings().one())
+
+
 def _remove_unrecorded(conn: sa.Connection) -> None:
     """A value replaced by its own leaf digest, as a redaction would, but with no record: the
-    tree's root is as it was."""
+    tree's root is as it was. Of scheme 3, its keys too as a redaction leaves them: the payload
+    key dropped, the keys of the values left kept."""
+    entry = _entry(conn, "case-02", 2)
     data = _data(conn, "case-02", 2)
-    salt = conn.execute(
-        sa.select(schema.transitions.c.payload_salt).where(
-            schema.transitions.c.case_id == "case-02", schema.transitions.c.seq == 2
-        )
-    ).scalar_one()
-    path = ["data", "form", "relationship"]
-    data["form"]["relationship"] = {
-        "$redacted": CHECKER["tree"](bytes.fromhex(salt), path, data["form"]["relationship"])
-    }
+    keys = digests.entry_keys(entry, full_data(entry["trigger_name"], data))
+    path = ("data", "form", "relationship")
+    leaf = digests.leaf(
+        bytes.fromhex(entry["payload_salt"]), path, data["form"]["relationship"], keys
+    )
+    data["form"]["relationship"] = {"$redacted": leaf}
     _set_data(conn, "case-02", 2, data)
+    if keys is not None:
+        left = digests.leaf_paths(
+            entry["actor_id"], entry["actor_name"], full_data(entry["trigger_name"], data)
+        )
+        _set_keys(conn, "case-02", 2, None, digests.keys_kept(keys, left))
+
+
+def _set_keys(
+    conn: sa.Connection, case_id: str, seq: int, payload_key: bytes | None, leaf_keys: bytes | None
+) -> None:
+    conn.execute(
+        sa.text(
+            "UPDATE rfsm_transitions SET payload_key = :payload_key, leaf_keys = :leaf_keys "
+            "WHERE case_id = :case_id AND seq = :seq"
+        ),
+        {"payload_key": payload_key, "leaf_keys": leaf_keys, "case_id": case_id, "seq": seq},
+    )
 
 
 def _put_back(conn: sa.Connection) -> None:
     """The parent's name a redaction removed, put back where the redaction left its digest:
-    the tree's root is as it was, so only the redaction record tells."""
+    of scheme 2 the tree's root is as it was, so only the redaction record tells; of scheme 3
+    the entry keeps no key for it."""
     data = _data(conn, "case-01", 2)
     assert set(data["form"]["parent_name"]) == {"$redacted"}
     data["form"]["parent_name"] = built("case-01", 2).history[1].data["form"]["parent_name"]
     _set_data(conn, "case-01", 2, data)
+
+
+def _put_back_keyed(conn: sa.Connection) -> None:
+    """The parent's name put back with a key made up for it, where its path's key stood: the
+    key the redaction destroyed is not found again, so its leaf's digest is not the one the
+    redaction left, and the root differs."""
+    _put_back(conn)
+    entry = _entry(conn, "case-01", 2)
+    data = full_data(entry["trigger_name"], json.loads(entry["data"]))
+    paths = digests.leaf_paths(entry["actor_id"], entry["actor_name"], data)
+    at = digests.KEY_BYTES * paths.index(digests.path_text(("data", "form", "parent_name")))
+    kept = bytes(entry["leaf_keys"])
+    _set_keys(conn, "case-01", 2, None, kept[:at] + os.urandom(digests.KEY_BYTES) + kept[at:])
+
+
+def _leaf_keys(change: Callable[[list[bytes]], list[bytes]]) -> Callable[[sa.Connection], None]:
+    """The leaf keys case-01's redacted entry 2 keeps, changed (16 bytes a key)."""
+
+    def altered(conn: sa.Connection) -> None:
+        kept = bytes(_entry(conn, "case-01", 2)["leaf_keys"])
+        keys = [kept[n : n + digests.KEY_BYTES] for n in range(0, len(kept), digests.KEY_BYTES)]
+        assert len(set(keys)) == len(keys) > 2
+        _set_keys(conn, "case-01", 2, None, b"".join(change(keys)))
+
+    return altered
+
+
+def _payload_key_back(*, leaf_keys: bool) -> Callable[[sa.Connection], None]:
+    """The payload key the redactions of case-01's entry 2 destroyed, put back (by whoever kept
+    it): every removed value's digest could be tested against guesses again."""
+
+    def altered(conn: sa.Connection) -> None:
+        kept = _entry(conn, "case-01", 2)["leaf_keys"] if leaf_keys else None
+        _set_keys(conn, "case-01", 2, PAYLOAD_KEYS["case-01", 2], kept)
+
+    return altered
 
 
 ENTRY_3 = "case_id = 'case-02' AND seq = 3"
@@ -221,10 +354,6 @@ ALTERATIONS = {
         _put_in_form,
         ["case-02 entry 2: its data or actor is not what its payload digest says"],
     ),
-    "a removed value put back": (
-        _put_back,
-        ["case-01 entry 2: a record names form.parent_name, which holds a value"],
-    ),
     "a value removed with no record": (
         _remove_unrecorded,
         ["case-02 entry 2: form.relationship was removed with no record"],
@@ -271,15 +400,95 @@ ALTERATIONS = {
 }
 
 
-@pytest.mark.parametrize("alteration", list(ALTERATIONS))
-def test_an_alteration_is_found_where_it_was_made(store: SqlAlchemyStore, alteration: str) -> None:
-    alter, found = ALTERATIONS[alteration]
+ENTRY_2 = "case-01 entry 2"
+"""The entry redacted twice (scheme 3: it keeps the leaf keys of the values left)."""
+PUT_BACK = f"{ENTRY_2}: a record names form.parent_name, which holds a value"
+SCHEME_2_ALTERATIONS = {"a removed value put back": (_put_back, [PUT_BACK])}
+NOT_ITS_DIGEST = "its data or actor is not what its payload digest says"
+SCHEME_3_ALTERATIONS = {
+    "a removed value put back": (
+        _put_back,
+        [f"{ENTRY_2}: its leaf keys are not one for each value it holds", PUT_BACK],
+    ),
+    "a removed value put back with a key made up for it": (
+        _put_back_keyed,
+        [f"{ENTRY_2}: {NOT_ITS_DIGEST}", PUT_BACK],
+    ),
+    "a leaf key changed": (
+        _leaf_keys(lambda keys: [*keys[:2], bytes(b ^ 1 for b in keys[2]), *keys[3:]]),
+        [f"{ENTRY_2}: {NOT_ITS_DIGEST}"],
+    ),
+    "a leaf key dropped": (
+        _leaf_keys(lambda keys: keys[:-1]),
+        [f"{ENTRY_2}: its leaf keys are not one for each value it holds"],
+    ),
+    "two leaf keys swapped": (
+        _leaf_keys(lambda keys: [keys[1], keys[0], *keys[2:]]),
+        [f"{ENTRY_2}: {NOT_ITS_DIGEST}"],
+    ),
+    "the payload key put back beside a removed value": (
+        _payload_key_back(leaf_keys=False),
+        [f"{ENTRY_2}: its payload key is kept beside a removed value: it can be guessed"],
+    ),
+    "the payload key put back beside the leaf keys": (
+        _payload_key_back(leaf_keys=True),
+        [f"{ENTRY_2}: it holds both a payload key and leaf keys"],
+    ),
+    "the payload key cleared on an entry never redacted": (
+        # Its hash then takes it for scheme 2, and so does its digest.
+        lambda conn: _set_keys(conn, "case-02", 3, None, None),
+        [
+            "case-02 entry 3: its hash is not the hash of its row",
+            f"case-02 entry 3: {NOT_ITS_DIGEST}",
+        ],
+    ),
+    "the leaf keys cleared on a redacted entry": (
+        lambda conn: _set_keys(conn, "case-01", 2, None, None),
+        [
+            f"{ENTRY_2}: its hash is not the hash of its row",
+            f"{ENTRY_2}: {NOT_ITS_DIGEST}",
+        ],
+    ),
+}
+
+
+def _found_where_made(
+    store: SqlAlchemyStore, alter: Callable[[sa.Connection], None], found: list[str]
+) -> list[tuple[str, int | None]]:
+    """Make an alteration, check the script finds what `found` says, and give where the library
+    finds it: (case id, entry number or None) of each problem."""
     drop_triggers(store.engine)
     with store.engine.begin() as conn:
         alter(conn)
     assert checked(store.engine) == found
     # The library finds it too, in the same cases.
-    assert {p.case_id for p in store.verify()} == {line.split()[0].rstrip(":") for line in found}
+    problems = store.verify()
+    assert {p.case_id for p in problems} == {line.split()[0].rstrip(":") for line in found}
+    return [(p.case_id, p.seq) for p in problems]
+
+
+@pytest.mark.parametrize("alteration", list(ALTERATIONS))
+def test_an_alteration_is_found_where_it_was_made(store: SqlAlchemyStore, alteration: str) -> None:
+    _found_where_made(store, *ALTERATIONS[alteration])
+
+
+@pytest.mark.parametrize("scheme", [2])
+@pytest.mark.parametrize("alteration", list(SCHEME_2_ALTERATIONS))
+def test_an_alteration_of_a_scheme_2_entry_is_found(
+    store: SqlAlchemyStore, alteration: str
+) -> None:
+    _found_where_made(store, *SCHEME_2_ALTERATIONS[alteration])
+
+
+@pytest.mark.parametrize("scheme", [3])
+@pytest.mark.parametrize("alteration", list(SCHEME_3_ALTERATIONS))
+def test_an_alteration_of_a_scheme_3_entry_is_found_at_it(
+    store: SqlAlchemyStore, alteration: str
+) -> None:
+    """Its keys or values changed: found by the script and the library at the entry altered."""
+    alter, found = SCHEME_3_ALTERATIONS[alteration]
+    where = {(line.split()[0], int(line.split()[2].rstrip(":"))) for line in found}
+    assert set(_found_where_made(store, alter, found)) == where
 
 
 def _truncated(conn: sa.Connection) -> None:
@@ -378,18 +587,19 @@ def _run(*arguments: str | Path) -> subprocess.CompletedProcess[str]:
 
 def test_the_script_checks_a_sqlite_file(tmp_path: Path) -> None:
     """Run as an expert would run it: the file, a checkpoint, the public key; exit 1 on any
-    problem, after printing it."""
+    problem, after printing it. The file holds entries of scheme 3, one redacted."""
     database = tmp_path / "kept.sqlite"
     store = SqlAlchemyStore(f"sqlite:///{database}", calendar=CALENDAR)
     store.create_schema()
     store.save(built("case-01", 6))
+    store.redact("case-01", 2, ["form.parent_name"], "Asked", by=ADMISSIONS, on=REDACTED_ON)
     (tmp_path / "checkpoint.json").write_text(store.checkpoint().sign(PRIVATE).to_json())
     (tmp_path / "key.pub.pem").write_bytes(PUBLIC)
     store.close()
     sound = _run(database, tmp_path / "checkpoint.json", tmp_path / "key.pub.pem")
     assert (sound.returncode, sound.stdout, sound.stderr) == (
         0,
-        "cases: 1, entries: 6, redaction records: 0; every hash holds\n",
+        "cases: 1, entries: 6, redaction records: 1; every hash holds\n",
         "",
     )
     kept = sa.create_engine(f"sqlite:///{database}")

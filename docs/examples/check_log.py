@@ -6,7 +6,8 @@ DATABASE is the store's SQLite file; at_rest.json lies beside this script. The s
 from the rows alone:
 - each log entry's hash, and that each entry follows the one before it;
 - each entry's data and actor against its payload digest (the data column put back in full as
-  at_rest.json says);
+  at_rest.json says), and, for an entry written since schema revision 0011 (digest scheme 3),
+  that it keeps a leaf key for each value it holds and none that lets a removed value be guessed;
 - each case row: its version is its last entry's number, its last hash that entry's hash;
 - each redaction record's hash, and that each follows the one before it;
 - with a checkpoint, its root, and that every case, entry and record it anchors still has the
@@ -62,8 +63,14 @@ def entry_hash(row, previous):
     if row["payload_salt"] is None:  # written before schema revision 0003
         fields["actor_id"], fields["actor_name"] = row["actor_id"], row["actor_name"]
     else:
-        fields["scheme"] = 2
+        fields["scheme"] = scheme(row)
     return sha256(canonical(fields))
+
+
+def scheme(row):
+    """A salted entry's digest scheme: 3 (written since schema revision 0011) when it holds a
+    payload key or the leaf keys a redaction kept, else 2 (its salt alone)."""
+    return 2 if row["payload_key"] is None and row["leaf_keys"] is None else 3
 
 
 RECORD_FIELDS = ("case_id", "seq", "number", "reason", "paths", "actor_id", "actor_name")
@@ -98,17 +105,25 @@ def object_digest(children):
     return hashlib.sha256(b"\x01" + canonical(children).encode("utf-8")).hexdigest()
 
 
-def tree(salt, path, value):
-    """The digest of a value at `path` (a list of keys and indices) in an entry's salted tree."""
+def path_text(path):
+    """A path as its leaf key is made from it: its JSON without the brackets ("data","form",0)."""
+    return canonical(path)[1:-1]
+
+
+def tree(salt, path, value, keys=None):
+    """The digest of a value at `path` (a list of keys and indices) in an entry's salted tree;
+    `keys` (scheme 3): each leaf's key, by its path text."""
     if marker(value) is not None:
         return marker(value)
     if isinstance(value, dict):
-        return object_digest({key: tree(salt, [*path, key], item) for key, item in value.items()})
+        items = value.items()
+        return object_digest({key: tree(salt, [*path, key], item, keys) for key, item in items})
     if isinstance(value, list):
-        children = [tree(salt, [*path, index], item) for index, item in enumerate(value)]
+        children = [tree(salt, [*path, index], item, keys) for index, item in enumerate(value)]
         return hashlib.sha256(b"\x02" + canonical(children).encode("utf-8")).hexdigest()
+    key = b"" if keys is None else keys[path_text(path)]
     leaf = canonical([path, value]).encode("utf-8")
-    return hashlib.sha256(b"\x00" + salt + leaf).hexdigest()
+    return hashlib.sha256(b"\x00" + salt + key + leaf).hexdigest()
 
 
 def column_marker(value):
@@ -117,13 +132,34 @@ def column_marker(value):
     return found if HEX64.fullmatch(found) else None
 
 
-def payload_digest(row, data):
+def payload_digest(row, data, keys=None):
     """The root of an entry's tree over its actor's id and name and its data (in full)."""
     salt, actor = bytes(row["payload_salt"]), {}
     for field in ("id", "name"):
         value = row[f"actor_{field}"]
-        actor[field] = column_marker(value) or tree(salt, ["actor", field], value)
-    return object_digest({"actor": object_digest(actor), "data": tree(salt, ["data"], data)})
+        actor[field] = column_marker(value) or tree(salt, ["actor", field], value, keys)
+    data = tree(salt, ["data"], data, keys)
+    return object_digest({"actor": object_digest(actor), "data": data})
+
+
+def leaves(row, data):
+    """The paths of an entry's values (its actor's id and name, and each string, number,
+    boolean and null in its data), and of those a redaction removed (the digests it left)."""
+    held, gone = [], []
+    for field in ("id", "name"):
+        (gone if column_marker(row[f"actor_{field}"]) else held).append(["actor", field])
+    pending = [(["data"], data)]
+    while pending:
+        path, value = pending.pop()
+        if marker(value) is not None:
+            gone.append(path)
+        elif isinstance(value, dict):
+            pending += [([*path, key], item) for key, item in value.items()]
+        elif isinstance(value, list):
+            pending += [([*path, index], item) for index, item in enumerate(value)]
+        else:
+            held.append(path)
+    return held, gone
 
 
 def is_form(value):
@@ -185,9 +221,8 @@ def check_log(db, layout):
         if entry_hash(row, hashes.get(row["seq"] - 1, GENESIS)) != hexed(row["hash"]):
             problems.append(f"{where}: its hash is not the hash of its row")
         hashes[row["seq"]] = hexed(row["hash"])
-        wrong, gone = payload_problem(row, layout)
-        if wrong is not None:
-            problems.append(f"{where}: {wrong}")
+        wrong, gone = payload_problems(row, layout)
+        problems += [f"{where}: {problem}" for problem in wrong]
         if gone:
             removed[row["case_id"], row["seq"]] = gone
     unmatched = dict(entries)
@@ -230,30 +265,37 @@ def check_log(db, layout):
     return problems, entries, records
 
 
-def payload_problem(row, layout):
-    """What is wrong with an entry's data or actor against its payload digest (None if
-    nothing), and the values a redaction removed from it, by their dotted paths."""
+def payload_problems(row, layout):
+    """What is wrong with an entry's data, actor and keys against its payload digest, and the
+    values a redaction removed from it, by their dotted paths ("form.parent_name")."""
     if row["payload_salt"] is None:  # written before schema revision 0003: its text's digest
         if sha256(row["data"]) != hexed(row["payload_digest"]):
-            return "its data is not what its payload digest says", set()
-        return None, set()
+            return ["its data is not what its payload digest says"], set()
+        return [], set()
     try:
         data = in_full(row["trigger_name"], json.loads(row["data"]), layout)
     except ValueError:
-        return "its data is not JSON", set()
-    if payload_digest(row, data) != hexed(row["payload_digest"]):
-        return "its data or actor is not what its payload digest says", set()
-    gone = {f"actor.{f}" for f in ("id", "name") if column_marker(row[f"actor_{f}"])}
-    pending = [([], data)]
-    while pending:
-        path, value = pending.pop()
-        if marker(value) is not None:
-            gone.add(".".join(str(part) for part in path))
-        elif isinstance(value, dict):
-            pending += [([*path, key], item) for key, item in value.items()]
-        elif isinstance(value, list):
-            pending += [([*path, index], item) for index, item in enumerate(value)]
-    return None, gone
+        return ["its data is not JSON"], set()
+    held, gone = leaves(row, data)
+    removed = {".".join(map(str, p if p[0] == "actor" else p[1:])) for p in gone}
+    problems, keys = [], None
+    texts = sorted(path_text(path) for path in held)  # by code point
+    if row["payload_key"] is not None:  # scheme 3, never redacted: each key made from it
+        secret = bytes(row["payload_key"])
+        keys = {t: hashlib.blake2b(t.encode(), key=secret, digest_size=16).digest() for t in texts}
+        if row["leaf_keys"] is not None:
+            problems.append("it holds both a payload key and leaf keys")
+        elif gone:
+            problems.append("its payload key is kept beside a removed value: it can be guessed")
+    elif row["leaf_keys"] is not None:  # scheme 3, redacted: the keys of the values left
+        kept = bytes(row["leaf_keys"])
+        if len(kept) != 16 * len(texts):
+            # A value added or put back has no key; a value made a digest leaves one over.
+            return ["its leaf keys are not one for each value it holds"], removed
+        keys = {t: kept[16 * n : 16 * (n + 1)] for n, t in enumerate(texts)}
+    if payload_digest(row, data, keys) != hexed(row["payload_digest"]):
+        problems.append("its data or actor is not what its payload digest says")
+    return problems, removed
 
 
 def merkle_root(leaves):
