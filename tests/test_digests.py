@@ -133,41 +133,55 @@ _ENCODER = json.JSONEncoder(
 )
 
 
-def _reference(salt: bytes, path: tuple[Any, ...], value: Any, markers: bool) -> str:
+def _reference(
+    salt: bytes, path: tuple[Any, ...], value: Any, markers: bool, key: bytes | None = None
+) -> str:
     """The tree as the module's docstring defines it, written plainly (the implementation
-    before it was tuned for speed)."""
+    before it was tuned for speed); with a payload `key`, scheme 3's."""
     if isinstance(value, Mapping):
         if markers and digests.is_marker(value):
             return str(value[digests.REDACTED])
         children = {
-            key: _reference(salt, (*path, key), item, markers) for key, item in value.items()
+            name: _reference(salt, (*path, name), item, markers, key)
+            for name, item in value.items()
         }
         text = _ENCODER.encode(children)
         return hashlib.sha256(b"\x01" + text.encode("utf-8")).hexdigest()
     if isinstance(value, list | tuple):
         items = [
-            _reference(salt, (*path, index), item, markers) for index, item in enumerate(value)
+            _reference(salt, (*path, index), item, markers, key) for index, item in enumerate(value)
         ]
         return hashlib.sha256(b"\x02" + _ENCODER.encode(items).encode("ascii")).hexdigest()
     if isinstance(value, float):
         raise ValueError(f"floats are not allowed in hashed data ({value!r})")
     text = _ENCODER.encode([list(path), value])
-    return hashlib.sha256(b"\x00" + salt + text.encode("utf-8")).hexdigest()
+    leaf_key = b""
+    if key is not None:  # BLAKE2b-128 of the path's JSON without its brackets, keyed
+        path_text = _ENCODER.encode(list(path))[1:-1]
+        leaf_key = hashlib.blake2b(path_text.encode(), key=key, digest_size=16).digest()
+    return hashlib.sha256(b"\x00" + salt + leaf_key + text.encode("utf-8")).hexdigest()
 
 
 def _reference_payload(
-    salt_hex: str, actor_id: str, actor_name: str, data: Any, markers: bool
+    salt_hex: str,
+    actor_id: str,
+    actor_name: str,
+    data: Any,
+    markers: bool,
+    key: bytes | None = None,
 ) -> str:
     salt = bytes.fromhex(salt_hex)
 
     def column(field: str, value: str) -> str:
         found = digests.column_digest(value) if markers else None
-        return found if found is not None else _reference(salt, ("actor", field), value, False)
+        if found is not None:
+            return found
+        return _reference(salt, ("actor", field), value, False, key)
 
     actor = {"id": column("id", actor_id), "name": column("name", actor_name)}
     root = {
         "actor": hashlib.sha256(b"\x01" + _ENCODER.encode(actor).encode()).hexdigest(),
-        "data": _reference(salt, ("data",), data, markers),
+        "data": _reference(salt, ("data",), data, markers, key),
     }
     return hashlib.sha256(b"\x01" + _ENCODER.encode(root).encode()).hexdigest()
 
@@ -278,3 +292,63 @@ def test_known_roots_are_unchanged(data: Any, markers: bool, root: str) -> None:
     """Roots written by earlier versions (stored entries must still verify)."""
     name = "$redacted:" + "a" * 64 if markers else "Name"
     assert digests.payload_digest(SALT, "actor-1", name, data, markers=markers) == root
+
+
+# -- scheme 3: a key for each leaf -----------------------------------------------------------------
+KEY = "ffeeddccbbaa99887766554433221100"
+
+
+@given(
+    data=odd_values, actor=any_text, markers=st.booleans(), key=st.binary(min_size=16, max_size=16)
+)
+def test_the_fast_keyed_tree_is_the_plain_definition(
+    data: Any, actor: str, markers: bool, key: bytes
+) -> None:
+    keys = digests.derived_keys(key.hex())
+    fast = _outcome(
+        digests.payload_digest, SALT, actor, "x" + actor, data, markers=markers, keys=keys
+    )
+    plain = _outcome(_reference_payload, SALT, actor, "x" + actor, data, markers, key)
+    assert fast == plain
+    if isinstance(fast, str):  # a root, not an error: the salted one is another
+        assert fast != digests.payload_digest(SALT, actor, "x" + actor, data, markers=markers)
+
+
+@given(data=json_values, choice=st.randoms())
+def test_a_removal_keeps_the_keyed_root_with_only_the_kept_values_keys(
+    data: Any, choice: Any
+) -> None:
+    """What a redaction of a scheme-3 entry leaves: the marker and the keys of the values left
+    give the same root, and the removed value's key is not among them."""
+    derived = digests.derived_keys(KEY)
+    root = digests.payload_digest(SALT, "a", "b", {"d": data}, keys=derived)
+    paths = [path for path in _leaves({"d": data}) if path]
+    if not paths:  # an empty object or array: no value to remove
+        return
+    path = choice.choice(paths)
+    value = personal.get({"d": data}, path)
+    redacted = copy.deepcopy({"d": data})
+    leaf = digests.leaf(bytes.fromhex(SALT), ("data", *path), value, derived)
+    personal.put(redacted, path, digests.marker(leaf))
+    left = digests.leaf_paths("a", "b", redacted)
+    kept = digests.keys_kept(derived, left)
+    assert kept is not None
+    assert len(kept) == 16 * len(left)
+    removed_key = derived(digests.path_text(("data", *path)))
+    assert removed_key is not None
+    assert removed_key not in [kept[n : n + 16] for n in range(0, len(kept), 16)]
+    keys = digests.kept_keys(kept, left)
+    assert digests.payload_digest(SALT, "a", "b", redacted, markers=True, keys=keys) == root
+    # Without a key for each value, no root: the value put back, or the keys cut short.
+    assert digests.payload_digest(SALT, "a", "b", {"d": data}, markers=True, keys=keys) != root
+    with pytest.raises(ValueError, match="bytes of leaf keys"):
+        digests.kept_keys(kept[:-16], left)
+
+
+def test_a_keyed_leaf_is_not_the_salted_one_and_needs_its_key() -> None:
+    salt, path = bytes.fromhex(SALT), ("data", "pupil", "date_of_birth")
+    keyed = digests.leaf(salt, path, "2012-05-14", digests.derived_keys(KEY))
+    assert keyed != digests.leaf(salt, path, "2012-05-14")
+    assert keyed != digests.leaf(salt, path, "2012-05-14", digests.derived_keys("00" * 16))
+    assert digests.leaf(salt, path, "2012-05-14", digests.kept_keys(b"", [])) == digests.NO_KEY
+    assert digests.new_key() != digests.new_key()

@@ -78,15 +78,22 @@ LeafKeys = Callable[[str], bytes | None]
 """A leaf's key from its path text (scheme 3); None when no key is held for it."""
 
 
+class _Derived:
+    """The leaf keys a payload key gives (a callable `LeafKeys`)."""
+
+    def __init__(self, payload_key: bytes) -> None:
+        self.keyed = hashlib.blake2b(key=payload_key, digest_size=KEY_BYTES)
+        """BLAKE2b with the key's block taken in: each leaf key copies it."""
+
+    def __call__(self, path_text: str) -> bytes:
+        hasher = self.keyed.copy()
+        hasher.update(path_text.encode())
+        return hasher.digest()
+
+
 def derived_keys(payload_key_hex: str) -> LeafKeys:
     """The leaf keys an unredacted scheme-3 entry's payload key gives."""
-    secret = bytes.fromhex(payload_key_hex)
-    blake2b = hashlib.blake2b
-
-    def key(path_text: str) -> bytes:
-        return blake2b(path_text.encode(), key=secret, digest_size=KEY_BYTES).digest()
-
-    return key
+    return _Derived(bytes.fromhex(payload_key_hex))
 
 
 def kept_keys(kept: bytes, paths: Sequence[str]) -> LeafKeys:
@@ -200,6 +207,15 @@ def prefixes(salt: bytes, keys: LeafKeys | None) -> Prefix:
         head = b"\x00" + salt + b"[["
         return lambda _path_text: head
     start = b"\x00" + salt
+    if isinstance(keys, _Derived):  # every save and most checks: one call a leaf, not two
+        keyed = keys.keyed
+
+        def derived(path_text: str) -> bytes:
+            hasher = keyed.copy()
+            hasher.update(path_text.encode())
+            return start + hasher.digest() + b"[["
+
+        return derived
 
     def prefix(path_text: str) -> bytes | None:
         key = keys(path_text)
