@@ -217,7 +217,8 @@ def redact(
 
     Each PATH names a value of the transition's data (`form.parent_name`, `pupil.address`,
     `meeting.attendees.*.name`; a form's path names every personal value in it) or its actor
-    (`actor.name`, `actor.id`). The value is replaced by its salted digest, and a note records
+    (`actor.name`, `actor.id`). The value is replaced by its digest (which, since schema
+    revision 0011, no guess can be tested against), and a note records
     who, when and why; every rendering then shows "(redacted on DATE: REASON)". Values a rule
     compares go together: the child's name and date of birth are in the `open` record and on
     the consent form, so remove them with SEQ `all`. Refused (exit 2, nothing changed): a path

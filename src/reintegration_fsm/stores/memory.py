@@ -369,7 +369,8 @@ class InMemoryStore:
 
         Each value `paths` names (`form.parent_name`, `pupil.address`, `actor.name`,
         `meeting.attendees.*.name`; a form's path names every personal value in it) is replaced
-        by its salted digest, and a note records who removed it, when and why. `seq` None
+        by its leaf digest (which, on an entry written since schema revision 0011, no guess can
+        be tested against), and a note records who removed it, when and why. `seq` None
         removes the paths from every transition holding them. Returns the notes made.
 
         Raises:

@@ -1,6 +1,6 @@
 """Redactions: who removed which values of a log entry, when and why, and what a reader sees.
 
-A redaction replaces each removed value by its salted leaf digest (`digests`), so the entry's
+A redaction replaces each removed value by its leaf digest (`digests`), so the entry's
 payload digest, and with it the hash chain, is unchanged, and records a `RedactionNote` in
 `rfsm_redactions` whose hash is bound to the entry's. Reading the entry back, each marker becomes
 the placeholder its note gives ("(redacted on 2027-01-05: reason)", see `personal`).
@@ -139,7 +139,8 @@ class Removal:
 
 
 def remove(entry: Mapping[str, Any], patterns: Sequence[str], *, strict: bool) -> Removal:
-    """Replace the values `patterns` name in a stored entry by their salted leaf digests.
+    """Replace the values `patterns` name in a stored entry by their leaf digests (scheme 3:
+    and keep the keys of the values left in place of the payload key).
 
     A pattern naming a form removes every personal value in it; empty text, nulls and values
     already removed are left. With `strict`, a pattern that names nothing in this entry, or a
