@@ -1238,6 +1238,35 @@ class SqlAlchemyStore:
         return self._redact(case_id, {seq: arguments.paths("redact", paths)}, reason, by=by, on=on)
 
     def _redact(
+        self,
+        case_id: str,
+        targets: erasure.Targets,
+        reason: str,
+        *,
+        by: Actor,
+        on: date,
+        flush: bool = True,
+    ) -> list[RedactionNote]:
+        """`redact`; with `flush`, then `_flush_wal` (a retention run flushes once, at its end)."""
+        notes = self._redact_in_one(case_id, targets, reason, by=by, on=on)
+        if flush:
+            self._flush_wal()
+        return notes
+
+    def _flush_wal(self) -> None:
+        """On SQLite, copy the WAL into the database file and empty it: until then the -wal
+        file still holds the pages a redaction rewrote, removed values and payload keys with
+        them. Best effort: a reader holding an older snapshot keeps its pages there until the
+        next checkpoint, and the redaction itself is already committed."""
+        if self._dialect != "sqlite":
+            return
+        try:
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").all()
+        except DBAPIError:
+            pass
+
+    def _redact_in_one(
         self, case_id: str, targets: erasure.Targets, reason: str, *, by: Actor, on: date
     ) -> list[RedactionNote]:
         erasure.check_request(reason, by, on)
@@ -1390,8 +1419,17 @@ class SqlAlchemyStore:
             with converted(f"read case {due.case_id!r}"), self.engine.connect() as conn:
                 _, entries, _ = self._read(conn, due.case_id)
             reason = f"retention period ended {due.keep_until.isoformat()}"
-            self._redact(due.case_id, erasure.retention_targets(entries), reason, by=by, on=on)
+            self._redact(
+                due.case_id,
+                erasure.retention_targets(entries),
+                reason,
+                by=by,
+                on=on,
+                flush=False,
+            )
             done.append(due)
+        if done:
+            self._flush_wal()
         return done
 
     @guarded
