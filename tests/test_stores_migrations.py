@@ -28,7 +28,9 @@ from reintegration_fsm.stores import (
     InMemoryStore,
     SqlAlchemyStore,
     bulk,
+    digests,
     engines,
+    migrate,
     rows,
     schema,
     upgrade,
@@ -53,14 +55,33 @@ HEAD = ScriptDirectory.from_config(config()).get_current_head()
 """The newest revision."""
 
 
+_KEYED_TESTS = (
+    "0011",
+    "migrated_schema_equals_create_schemas",
+    "migrated_database_holds_cases",
+    "data_at_rest_reads_back",
+)
+"""Tests that save as the library does (they never downgrade past 0011)."""
+
+
 @pytest.fixture(autouse=True)
 def scheme_2_saves(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
     """Saves write entries as revisions 0003 to 0010 did (digest scheme 2, no payload key), so
     that these tests can downgrade past 0011, which is refused once an entry is keyed; the
     tests of 0011 itself save as the library does."""
-    if "0011" not in request.node.name:
+    if not any(name in request.node.name for name in _KEYED_TESTS):
         monkeypatch.setattr(rows, "new_key", lambda: None)
         monkeypatch.setattr(rows, "derived_keys", lambda _key: None)
+        monkeypatch.setitem(globals(), "upgrade", _upgrade_unguarded)
+
+
+def _upgrade_unguarded(engine: sa.Engine, revision: str = "head") -> None:
+    """`upgrade`, then without the guards 0011 adds against scheme-2 entries (what
+    `scheme_2_saves` writes)."""
+    migrate.upgrade(engine, revision)
+    with engine.begin() as conn:
+        for statement in schema.drop_keyed_guard_statements(engine.dialect.name):
+            conn.exec_driver_sql(statement)
 
 
 @pytest.fixture(params=["sqlite", "postgresql", "mariadb"])
@@ -1242,3 +1263,43 @@ def test_0011_downgrade_drops_the_columns_while_no_entry_is_keyed(engine: sa.Eng
     upgrade(engine)
     assert differences(engine) == []
     assert SqlAlchemyStore(engine, calendar=CALENDAR).verify() == []
+
+
+def test_0011_refuses_what_an_earlier_version_would_write(engine: sa.Engine) -> None:
+    """A process still running an earlier version: its save (a salted entry, no payload key)
+    and its redaction (the data changed, the payload key kept) are refused; the store's own
+    redaction passes."""
+    upgrade(engine)
+    store = SqlAlchemyStore(engine, calendar=CALENDAR)
+    store.save(built("keys-01", 1))
+    case = built("keys-02", 1)
+    earlier = scheme_2(bulk.rows(case, case.local_authority, case.history, GENESIS, utc_now()))
+    log = schema.transitions.c
+    with pytest.raises(sa.exc.DBAPIError, match="stop every older version"):
+        _written(
+            engine,
+            (sa.insert(schema.cases), earlier.case_row),
+            (sa.insert(REVISION_10_LOG), earlier.entries),
+        )
+    with pytest.raises(sa.exc.DBAPIError, match="stop every older version"):
+        _written(
+            engine,
+            (sa.insert(schema.redacting), {"case_id": "keys-01", "seq": 1}),
+            (
+                sa.update(schema.transitions)
+                .where(log.case_id == "keys-01", log.seq == 1)
+                .values(actor_name=digests.column_marker("0" * 64)),
+                {},
+            ),
+        )
+    assert store.verify() == []
+    store.redact("keys-01", 1, ["pupil.name"], "Erasure", by=ADMISSIONS, on=REDACTED_ON)
+    assert _keyed(engine)["keys-01", 1] == (False, True)
+    assert store.verify() == []
+
+
+def _written(engine: sa.Engine, *writes: tuple[Any, Any]) -> None:
+    """Each statement with its parameters, in one transaction."""
+    with engine.begin() as conn:
+        for statement, parameters in writes:
+            conn.execute(statement, parameters)

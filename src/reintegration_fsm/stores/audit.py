@@ -380,11 +380,29 @@ def _again(path: str) -> str:
     return f"a redaction record names {path}, which holds a value again"
 
 
+class _KeyTwice(ValueError):
+    """An object of the data gives a key twice: the parser keeps the last, and the text may
+    hold a value the digest does not cover (a removed one, put back before its marker)."""
+
+
+def _once(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        raise _KeyTwice
+    return found
+
+
 def _key_problems(entry: Mapping[str, Any], redacted: bool) -> list[str]:
-    """What is wrong with a scheme-3 entry's keys: a payload key kept beside the leaf keys a
-    redaction left, or beside a removed value (whose digest it would let be guessed)."""
-    if entry.get("payload_key") is None:
+    """What is wrong with a scheme-3 entry's keys: a payload key not 16 bytes, or kept beside
+    the leaf keys a redaction left or beside a removed value (whose digest it would let be
+    guessed); leaf keys on an entry no redaction removed a value from."""
+    payload_key = entry.get("payload_key")
+    if payload_key is None:
+        if not redacted:
+            return ["it keeps leaf keys but no removed value (altered)"]
         return []
+    if len(payload_key) != 2 * digests.KEY_BYTES:
+        return ["its payload key is not 16 bytes (altered)"]
     if entry.get("leaf_keys") is not None:
         return ["it holds both a payload key and leaf keys (altered)"]
     if redacted:
@@ -417,10 +435,12 @@ def _payload_problems(entry: Mapping[str, Any], notes: Rows) -> tuple[list[str],
             )
         return found, None
     try:
-        parsed = json.loads(entry["data"])
+        parsed = json.loads(entry["data"], object_pairs_hook=_once)
         if type(parsed) is not dict:
             return [*found, "payload is not JSON the store wrote (not an object)"], None
         data = full_data(entry["trigger_name"], parsed)
+    except _KeyTwice:
+        return [*found, "payload is not JSON the store wrote (a key given twice)"], None
     except (ValueError, TypeError, AttributeError, UnicodeEncodeError, RecursionError):
         return [*found, "payload is not JSON the store wrote"], None
     named = {path for row in notes for path in note_from_row(row).paths}

@@ -7,7 +7,8 @@ in each row (since schema revision 0008). What it says about people reaches the 
 
 - an entry written since schema revision 0003 (it has a `payload_salt`) is hashed over
   `HASHED_FIELDS` and its payload digest, the root of a salted hash tree over its actor's id and
-  name and its data (`digests`), so a redaction can remove any of them and leave the chain intact;
+  name and its data (`digests`), so a redaction can remove any of them and leave the chain intact,
+  and its digest scheme: 3 since revision 0011 (a key for each value), else 2;
 - an entry written before (no salt; one the 0003 upgrade could not re-digest) is hashed over
   `LEGACY_HASHED_FIELDS`, its payload digest being the SHA-256 of the data's canonical JSON.
 """
@@ -59,7 +60,8 @@ reach it through `payload_digest` (the tree's root)."""
 
 SCHEME = 3
 """The digest scheme of the entries a save writes: 3 since schema revision 0011 (a key per
-leaf, see `digests`), 2 before (the salt alone)."""
+leaf, see `digests`), 2 before (the salt alone). Hashed with a salted entry's fields (as
+`scheme`), so that no unsalted entry's encoding can equal it."""
 
 
 def scheme(row: Mapping[str, Any]) -> int:
@@ -69,8 +71,6 @@ def scheme(row: Mapping[str, Any]) -> int:
         return SCHEME
     return 2
 
-
-"""Hashed with a salted entry's fields, so that no unsalted entry's encoding can equal it."""
 
 _encoder = json.JSONEncoder(
     sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False

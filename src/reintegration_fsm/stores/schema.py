@@ -287,6 +287,9 @@ FIXED_COLUMNS = (
 """The log columns no UPDATE may change; a redaction changes only `data`, `actor_id`,
 `actor_name`, `payload_key` and `leaf_keys`, and only of an entry `rfsm_redacting` names."""
 
+REDACTABLE = ("data", "actor_id", "actor_name")
+"""The log columns that hold what a redaction removes."""
+
 _FLAGGED = (
     "EXISTS (SELECT 1 FROM rfsm_redacting "
     "WHERE rfsm_redacting.case_id = OLD.case_id AND rfsm_redacting.seq = OLD.seq)"
@@ -325,6 +328,70 @@ def _mariadb_update_guard() -> str:
     )
 
 
+KEYED_REFUSAL = "rfsm_transitions is at schema revision 0011: stop every older version"
+"""What the keyed guards answer a writer of an earlier version (`keyed_guard_statements`)."""
+
+_UNKEYED_INSERT = "NEW.payload_salt IS NOT NULL AND NEW.payload_key IS NULL"
+
+
+def keyed_guard_statements(dialect: str) -> list[str]:
+    """The DDL that refuses what a version before revision 0011 would write (since 0011): a
+    salted entry without a payload key (digest scheme 2), and a redaction that keeps the
+    payload key beside the values it removed (whose digests could then be guessed)."""
+    if dialect == "sqlite":
+        changed = " OR ".join(f"NEW.{c} IS NOT OLD.{c}" for c in REDACTABLE)
+        return [
+            "CREATE TRIGGER IF NOT EXISTS rfsm_transitions_keyed "
+            f"BEFORE INSERT ON rfsm_transitions WHEN {_UNKEYED_INSERT} "
+            f"BEGIN SELECT RAISE(ABORT, '{KEYED_REFUSAL}'); END",
+            "CREATE TRIGGER IF NOT EXISTS rfsm_transitions_keyed_redaction "
+            "BEFORE UPDATE ON rfsm_transitions "
+            f"WHEN NEW.payload_key IS NOT NULL AND ({changed}) AND {_FLAGGED} "
+            f"BEGIN SELECT RAISE(ABORT, '{KEYED_REFUSAL}'); END",
+        ]
+    if dialect == "postgresql":
+        new = ", ".join(f"NEW.{c}" for c in REDACTABLE)
+        old = ", ".join(f"OLD.{c}" for c in REDACTABLE)
+        return [
+            "CREATE OR REPLACE FUNCTION rfsm_guard_keyed() RETURNS trigger "
+            "LANGUAGE plpgsql AS $$ BEGIN "
+            f"IF (TG_OP = 'INSERT' AND {_UNKEYED_INSERT}) OR (TG_OP = 'UPDATE' "
+            f"AND NEW.payload_key IS NOT NULL AND ({new}) IS DISTINCT FROM ({old}) "
+            f"AND {_FLAGGED}) THEN "
+            f"RAISE EXCEPTION '{KEYED_REFUSAL}' USING ERRCODE = 'insufficient_privilege'; "
+            "END IF; RETURN NEW; END $$",
+            "CREATE OR REPLACE TRIGGER rfsm_transitions_keyed "
+            "BEFORE INSERT OR UPDATE ON rfsm_transitions "
+            "FOR EACH ROW EXECUTE FUNCTION rfsm_guard_keyed()",
+        ]
+    if dialect in ("mysql", "mariadb"):
+        same = " AND ".join(f"NEW.{c} <=> OLD.{c}" for c in REDACTABLE)
+        return [
+            "CREATE TRIGGER IF NOT EXISTS rfsm_transitions_keyed "
+            "BEFORE INSERT ON rfsm_transitions FOR EACH ROW "
+            f"IF {_UNKEYED_INSERT} THEN "
+            f"SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = '{KEYED_REFUSAL}'; END IF",
+            "CREATE TRIGGER IF NOT EXISTS rfsm_transitions_keyed_redaction "
+            "BEFORE UPDATE ON rfsm_transitions FOR EACH ROW "
+            f"IF NEW.payload_key IS NOT NULL AND NOT ({same}) AND {_FLAGGED} THEN "
+            f"SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = '{KEYED_REFUSAL}'; END IF",
+        ]
+    raise NotImplementedError(f"no keyed guards for the {dialect!r} dialect")
+
+
+def drop_keyed_guard_statements(dialect: str) -> list[str]:
+    """The DDL that removes the keyed guards."""
+    if dialect == "postgresql":
+        return [
+            "DROP TRIGGER IF EXISTS rfsm_transitions_keyed ON rfsm_transitions",
+            "DROP FUNCTION IF EXISTS rfsm_guard_keyed()",
+        ]
+    return [
+        "DROP TRIGGER IF EXISTS rfsm_transitions_keyed",
+        "DROP TRIGGER IF EXISTS rfsm_transitions_keyed_redaction",
+    ]
+
+
 def trigger_statements(dialect: str) -> list[str]:
     """The DDL that makes `rfsm_transitions` refuse DELETE and REPLACE, and UPDATE but a
     redaction's (idempotent).
@@ -342,6 +409,7 @@ def trigger_statements(dialect: str) -> list[str]:
             "BEFORE DELETE ON rfsm_transitions "
             f"BEGIN SELECT RAISE(ABORT, '{REFUSAL}'); END",
             SQLITE_NO_REPLACE,
+            *keyed_guard_statements(dialect),
         ]
     if dialect == "postgresql":
         return [
@@ -359,6 +427,7 @@ def trigger_statements(dialect: str) -> list[str]:
             "CREATE OR REPLACE TRIGGER rfsm_transitions_no_truncate "
             "BEFORE TRUNCATE ON rfsm_transitions "
             "FOR EACH STATEMENT EXECUTE FUNCTION rfsm_refuse_change()",
+            *keyed_guard_statements(dialect),
         ]
     if dialect in ("mysql", "mariadb"):
         return [
@@ -366,6 +435,7 @@ def trigger_statements(dialect: str) -> list[str]:
             "CREATE TRIGGER IF NOT EXISTS rfsm_transitions_no_delete "
             "BEFORE DELETE ON rfsm_transitions FOR EACH ROW "
             f"SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = '{REFUSAL}'",
+            *keyed_guard_statements(dialect),
         ]
     raise NotImplementedError(f"no append-only triggers for the {dialect!r} dialect")
 
@@ -377,6 +447,10 @@ def drop_trigger_statements(dialect: str) -> list[str]:
             "DROP TRIGGER IF EXISTS rfsm_transitions_append_only ON rfsm_transitions",
             "DROP TRIGGER IF EXISTS rfsm_transitions_redact_only ON rfsm_transitions",
             "DROP TRIGGER IF EXISTS rfsm_transitions_no_truncate ON rfsm_transitions",
+            *drop_keyed_guard_statements(dialect),
         ]
     events = ("update", "delete", "replace") if dialect == "sqlite" else ("update", "delete")
-    return [f"DROP TRIGGER IF EXISTS rfsm_transitions_no_{e}" for e in events]
+    return [
+        *(f"DROP TRIGGER IF EXISTS rfsm_transitions_no_{e}" for e in events),
+        *drop_keyed_guard_statements(dialect),
+    ]
