@@ -15,6 +15,7 @@ import functools
 import inspect
 import itertools
 import sys
+import time
 import weakref
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from datetime import date
@@ -1256,15 +1257,20 @@ class SqlAlchemyStore:
     def _flush_wal(self) -> None:
         """On SQLite, copy the WAL into the database file and empty it: until then the -wal
         file still holds the pages a redaction rewrote, removed values and payload keys with
-        them. Best effort: a reader holding an older snapshot keeps its pages there until the
-        next checkpoint, and the redaction itself is already committed."""
+        them. Best effort, tried three times: a reader holding an older snapshot keeps its
+        pages there, and the redaction itself is already committed."""
         if self._dialect != "sqlite":
             return
-        try:
-            with self.engine.connect() as conn:
-                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").all()
-        except DBAPIError:
-            pass
+        for attempt in range(3):
+            if attempt:
+                time.sleep(0.1)
+            try:
+                with self.engine.connect() as conn:
+                    busy = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()[0]
+            except DBAPIError:
+                continue
+            if not busy:
+                return
 
     def _redact_in_one(
         self, case_id: str, targets: erasure.Targets, reason: str, *, by: Actor, on: date

@@ -47,9 +47,6 @@ def configure(engine: Engine, *, durable: bool, busy_timeout: float) -> None:
             # A redaction's old page is overwritten, not left in the file's free space with the
             # values and payload keys it removed (many builds have this on; some do not).
             cursor.execute("PRAGMA secure_delete = ON")
-            # And a -wal file is cut back to nothing each time it starts over, rather than
-            # keeping old frames (a redacted value among them) until they are written over.
-            cursor.execute("PRAGMA journal_size_limit = 0")
             cursor.execute(f"PRAGMA synchronous = {synchronous}")
         finally:
             cursor.close()
