@@ -307,6 +307,27 @@ def _payload_key_back(*, leaf_keys: bool) -> Callable[[sa.Connection], None]:
     return altered
 
 
+def _wrong_payload_key(conn: sa.Connection) -> None:
+    """case-02's entry 3, never redacted, given a payload key of 65 bytes, which no key of
+    BLAKE2b can be. MariaDB's BINARY(16) cannot hold it: the column is widened first, as the
+    attacker who dropped the triggers can."""
+    if conn.dialect.name in ("mysql", "mariadb"):
+        conn.execute(sa.text("ALTER TABLE rfsm_transitions MODIFY payload_key VARBINARY(65) NULL"))
+    key = PAYLOAD_KEYS["case-02", 3]
+    _set_keys(conn, "case-02", 3, key * 4 + key[:1], None)
+
+
+def _leaf_keys_unredacted(conn: sa.Connection) -> None:
+    """case-02's entry 3, never redacted, keeping the keys its payload key gives each value in
+    place of that key, as only a redaction keeps them: its hash and digest hold as they were."""
+    entry = _entry(conn, "case-02", 3)
+    data = full_data(entry["trigger_name"], json.loads(entry["data"]))
+    paths = digests.leaf_paths(entry["actor_id"], entry["actor_name"], data)
+    kept = digests.keys_kept(digests.derived_keys(entry["payload_key"]), paths)
+    assert kept is not None
+    _set_keys(conn, "case-02", 3, None, kept)
+
+
 ENTRY_3 = "case_id = 'case-02' AND seq = 3"
 ALTERATIONS = {
     "an actor's organisation": (
@@ -442,6 +463,14 @@ SCHEME_3_ALTERATIONS = {
             f"case-02 entry 3: {NOT_ITS_DIGEST}",
         ],
     ),
+    "a payload key of the wrong length": (
+        _wrong_payload_key,
+        ["case-02 entry 3: its payload key is not 16 bytes"],
+    ),
+    "leaf keys kept on an entry never redacted": (
+        _leaf_keys_unredacted,
+        ["case-02 entry 3: it keeps leaf keys but no removed value"],
+    ),
     "the leaf keys cleared on a redacted entry": (
         lambda conn: _set_keys(conn, "case-01", 2, None, None),
         [
@@ -489,6 +518,26 @@ def test_an_alteration_of_a_scheme_3_entry_is_found_at_it(
     alter, found = SCHEME_3_ALTERATIONS[alteration]
     where = {(line.split()[0], int(line.split()[2].rstrip(":"))) for line in found}
     assert set(_found_where_made(store, alter, found)) == where
+
+
+KEY_GIVEN_TWICE = (
+    # A parser keeps the last of two equal keys: the marker, over which the digest holds.
+    _update(
+        "rfsm_transitions",
+        "data = REPLACE(data, '\"parent_name\":{', "
+        '\'"parent_name":"Dana Example","parent_name":{\')',
+        "case_id = 'case-01' AND seq = 2",
+    ),
+    [f"{ENTRY_2}: its data is not JSON the store wrote (a key given twice)"],
+)
+
+
+def test_a_removed_value_given_in_clear_under_the_same_key_is_found_at_it(
+    store: SqlAlchemyStore,
+) -> None:
+    """The parent's name a redaction removed, written back before its marker under the same key
+    (of either scheme): found by the script and the library at the entry altered."""
+    assert set(_found_where_made(store, *KEY_GIVEN_TWICE)) == {("case-01", 2)}
 
 
 def _truncated(conn: sa.Connection) -> None:
@@ -610,6 +659,47 @@ def test_the_script_checks_a_sqlite_file(tmp_path: Path) -> None:
     altered = _run(database, tmp_path / "checkpoint.json", tmp_path / "key.pub.pem")
     assert altered.returncode == 1
     assert altered.stdout.splitlines()[0] == "case-01 entry 1: its hash is not the hash of its row"
+
+
+@pytest.mark.parametrize(
+    ("column", "seq", "found"),
+    [
+        ("payload_key", 3, "its payload key is not 16 bytes"),
+        ("leaf_keys", 2, "its leaf keys are not one for each value it holds"),
+    ],
+)
+def test_a_key_column_holding_text_is_reported(
+    tmp_path: Path, column: str, seq: int, found: str
+) -> None:
+    """A key column given text of its bytes' length (SQLite keeps any type in a BLOB column):
+    the entry is reported, not a traceback."""
+    database = tmp_path / "kept.sqlite"
+    store = SqlAlchemyStore(f"sqlite:///{database}", calendar=CALENDAR)
+    store.create_schema()
+    store.save(built("case-01", 6))
+    store.redact("case-01", 2, ["form.parent_name"], "Asked", by=ADMISSIONS, on=REDACTED_ON)
+    store.close()
+    kept = sa.create_engine(f"sqlite:///{database}")
+    drop_triggers(kept)
+    with kept.begin() as conn:
+        where = {"case_id": "case-01", "seq": seq}
+        query = f"SELECT {column} FROM rfsm_transitions WHERE case_id = :case_id AND seq = :seq"
+        length = len(conn.execute(sa.text(query), where).scalar_one())
+        conn.execute(
+            sa.text(
+                f"UPDATE rfsm_transitions SET {column} = :text "
+                "WHERE case_id = :case_id AND seq = :seq"
+            ),
+            {"text": "k" * length, **where},
+        )
+        assert type(conn.execute(sa.text(query), where).scalar_one()) is str
+    kept.dispose()
+    result = _run(database)
+    assert (result.returncode, result.stdout, result.stderr) == (
+        1,
+        f"case-01 entry {seq}: {found}\n",
+        "",
+    )
 
 
 def test_at_rest_json_is_what_the_library_leaves_out() -> None:

@@ -6,8 +6,10 @@ DATABASE is the store's SQLite file; at_rest.json lies beside this script. The s
 from the rows alone:
 - each log entry's hash, and that each entry follows the one before it;
 - each entry's data and actor against its payload digest (the data column put back in full as
-  at_rest.json says), and, for an entry written since schema revision 0011 (digest scheme 3),
-  that it keeps a leaf key for each value it holds and none that lets a removed value be guessed;
+  at_rest.json says; JSON that gives a key twice is refused, as the store never writes it),
+  and, for an entry written since schema revision 0011 (digest scheme 3), that its keys are
+  bytes of their length, that it keeps a leaf key for each value it holds and none that lets a
+  removed value be guessed, and leaf keys only once a value was removed;
 - each case row: its version is its last entry's number, its last hash that entry's hash;
 - each redaction record's hash, and that each follows the one before it;
 - with a checkpoint, its root, and that every case, entry and record it anchors still has the
@@ -65,6 +67,15 @@ def entry_hash(row, previous):
     else:
         fields["scheme"] = scheme(row)
     return sha256(canonical(fields))
+
+
+KEY_BYTES = 16
+"""The length of a payload key and of each leaf key."""
+
+
+def binary(value):
+    """Whether a column holds bytes (as each engine's driver hands them), not text."""
+    return isinstance(value, (bytes, bytearray, memoryview))
 
 
 def scheme(row):
@@ -130,6 +141,20 @@ def column_marker(value):
     """The digest a redaction left in an actor column ("$redacted:" and it), or None."""
     found = value[len(REDACTED) + 1 :] if value.startswith(REDACTED + ":") else ""
     return found if HEX64.fullmatch(found) else None
+
+
+class KeyTwice(ValueError):
+    """Data whose JSON gives a key twice in one object."""
+
+
+def unique_keys(pairs):
+    """An object of the data, refused if it gives a key twice: `json.loads` would keep the last
+    and ignore the first, which the store never writes (the first could hold a removed value in
+    clear before the marker its redaction left)."""
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        raise KeyTwice
+    return found
 
 
 def payload_digest(row, data, keys=None):
@@ -208,7 +233,7 @@ def in_full(trigger, data, layout):
 def check_log(db, layout):
     """The problems of the log, the case rows and the redaction records, and the hashes they
     hold: {case_id: {seq: entry hash}} and {(case_id, seq, number): record hash}."""
-    problems, entries, records, removed, named = [], {}, {}, {}, {}
+    problems, entries, records, removed, named, unread = [], {}, {}, {}, {}, set()
     for row in db.execute("SELECT * FROM rfsm_transitions ORDER BY case_id, seq"):
         hashes = entries.setdefault(row["case_id"], {})
         where = f"{row['case_id']} entry {row['seq']}"
@@ -223,7 +248,9 @@ def check_log(db, layout):
         hashes[row["seq"]] = hexed(row["hash"])
         wrong, gone = payload_problems(row, layout)
         problems += [f"{where}: {problem}" for problem in wrong]
-        if gone:
+        if gone is None:  # its data does not read: what was removed from it is not known
+            unread.add((row["case_id"], row["seq"]))
+        elif gone:
             removed[row["case_id"], row["seq"]] = gone
     unmatched = dict(entries)
     for row in db.execute("SELECT case_id, version, last_hash FROM rfsm_cases"):
@@ -256,7 +283,7 @@ def check_log(db, layout):
             named.setdefault((case_id, seq), set()).update(paths)
     # A value put back where a redaction left its digest leaves the tree's root as it was, and
     # a value removed with no record leaves it too: the records must name what was removed.
-    for case_id, seq in sorted(set(removed) | set(named)):
+    for case_id, seq in sorted((set(removed) | set(named)) - unread):
         said, done = named.get((case_id, seq), set()), removed.get((case_id, seq), set())
         for path in sorted(said - done):
             problems.append(f"{case_id} entry {seq}: a record names {path}, which holds a value")
@@ -267,32 +294,45 @@ def check_log(db, layout):
 
 def payload_problems(row, layout):
     """What is wrong with an entry's data, actor and keys against its payload digest, and the
-    values a redaction removed from it, by their dotted paths ("form.parent_name")."""
+    values a redaction removed from it, by their dotted paths ("form.parent_name"): None when
+    its data does not read."""
     if row["payload_salt"] is None:  # written before schema revision 0003: its text's digest
         if sha256(row["data"]) != hexed(row["payload_digest"]):
             return ["its data is not what its payload digest says"], set()
         return [], set()
     try:
-        data = in_full(row["trigger_name"], json.loads(row["data"]), layout)
+        parsed = json.loads(row["data"], object_pairs_hook=unique_keys)
+        data = in_full(row["trigger_name"], parsed, layout)
+    except KeyTwice:
+        return ["its data is not JSON the store wrote (a key given twice)"], None
     except ValueError:
-        return ["its data is not JSON"], set()
+        return ["its data is not JSON"], None
     held, gone = leaves(row, data)
     removed = {".".join(map(str, p if p[0] == "actor" else p[1:])) for p in gone}
     problems, keys = [], None
     texts = sorted(path_text(path) for path in held)  # by code point
     if row["payload_key"] is not None:  # scheme 3, never redacted: each key made from it
-        secret = bytes(row["payload_key"])
-        keys = {t: hashlib.blake2b(t.encode(), key=secret, digest_size=16).digest() for t in texts}
+        secret = row["payload_key"]
+        if not binary(secret) or len(secret) != KEY_BYTES:
+            return ["its payload key is not 16 bytes"], removed
+        secret = bytes(secret)
+        keys = {
+            t: hashlib.blake2b(t.encode(), key=secret, digest_size=KEY_BYTES).digest()
+            for t in texts
+        }
         if row["leaf_keys"] is not None:
             problems.append("it holds both a payload key and leaf keys")
         elif gone:
             problems.append("its payload key is kept beside a removed value: it can be guessed")
     elif row["leaf_keys"] is not None:  # scheme 3, redacted: the keys of the values left
-        kept = bytes(row["leaf_keys"])
-        if len(kept) != 16 * len(texts):
+        if not gone:  # only a redaction replaces the payload key with them
+            problems.append("it keeps leaf keys but no removed value")
+        kept = row["leaf_keys"]
+        if not binary(kept) or len(kept) != KEY_BYTES * len(texts):
             # A value added or put back has no key; a value made a digest leaves one over.
-            return ["its leaf keys are not one for each value it holds"], removed
-        keys = {t: kept[16 * n : 16 * (n + 1)] for n, t in enumerate(texts)}
+            return [*problems, "its leaf keys are not one for each value it holds"], removed
+        kept = bytes(kept)
+        keys = {t: kept[KEY_BYTES * n : KEY_BYTES * (n + 1)] for n, t in enumerate(texts)}
     if payload_digest(row, data, keys) != hexed(row["payload_digest"]):
         problems.append("its data or actor is not what its payload digest says")
     return problems, removed
