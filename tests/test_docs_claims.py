@@ -104,7 +104,8 @@ def test_a_server_refusing_the_url_is_not_told_to_retry(
     assert result.exit_code == 3, result.output
     assert "the database is unavailable" in result.stderr
     assert "then retry" not in result.stderr
-    assert "check the database name, user and password" in result.stderr
+    assert "check its database name, user and password" in result.stderr
+    assert "pg_hba.conf" in result.stderr  # an access rule refuses as surely as a password
     assert "will not work" in result.stderr
 
 

@@ -222,7 +222,9 @@ def test_a_server_refusing_the_url_is_not_worth_retrying(
     with pytest.raises(StoreError) as refused:
         store.cases()
     assert not refused.value.retryable
-    assert "check the URL" in str(refused.value)
+    assert "check the URL's database name, user and password" in str(refused.value)
+    assert "pg_hba.conf" in str(refused.value)
+    assert "will not work" in str(refused.value)
     assert "s3cret" not in messages(refused.value)
     store.close()
 

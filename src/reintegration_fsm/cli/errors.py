@@ -41,7 +41,7 @@ from reintegration_fsm.errors import (
     UnknownProtocol,
 )
 from reintegration_fsm.stores.engines import REFUSED_OPTIONS
-from reintegration_fsm.stores.failures import driver_error, refused_url
+from reintegration_fsm.stores.failures import REFUSED_URL_ADVICE, driver_error, refused_url
 
 OK = 0
 REFUSED = 1
@@ -122,10 +122,7 @@ limit, as `-o FILE` reports it (exit 2); the database's own are its driver's err
 
 CHECK_DATABASE = "Check --db (or RFSM_DATABASE_URL) and that the database is running, then retry."
 
-CHECK_LOGIN = (
-    "The server refused the URL: check the database name, user and password in --db (or "
-    "RFSM_DATABASE_URL); trying again as it is will not work."
-)
+CHECK_LOGIN = f"The server refused --db (or RFSM_DATABASE_URL): check its {REFUSED_URL_ADVICE}."
 
 
 CHECK_URL = "Check the options after `?` in --db (or RFSM_DATABASE_URL)."

@@ -147,6 +147,14 @@ def retryable(error: BaseException) -> bool:
     return "database is locked" in text or "database table is locked" in text
 
 
+REFUSED_URL_ADVICE = (
+    "database name, user and password, and that the server's access rules (PostgreSQL's "
+    "pg_hba.conf, MariaDB's grants for user@host) admit that user from this host; trying "
+    "again as it is will not work"
+)
+"""What to check when the server refused a URL (the store's message and the CLI's advice)."""
+
+
 def refused_url(driver: BaseException) -> bool:
     """True when the server refused the URL itself: no such database or user, a password or
     an access rule refusing it. Trying again cannot succeed."""
@@ -236,7 +244,7 @@ def translated(error: BaseException, action: str, case_id: str | None = None) ->
     if refused_url(driver):
         return StoreError(
             f"could not {action}: the server refused the connection ({reason}): check the URL's "
-            "database name, user and password",
+            f"{REFUSED_URL_ADVICE}",
             retryable=False,
             case_id=case_id,
         )
