@@ -666,13 +666,14 @@ def test_the_script_checks_a_sqlite_file(tmp_path: Path) -> None:
     [
         ("payload_key", 3, "its payload key is not 16 bytes"),
         ("leaf_keys", 2, "its leaf keys are not one for each value it holds"),
+        ("payload_salt", 3, "its salt is not bytes"),
     ],
 )
 def test_a_key_column_holding_text_is_reported(
     tmp_path: Path, column: str, seq: int, found: str
 ) -> None:
-    """A key column given text of its bytes' length (SQLite keeps any type in a BLOB column):
-    the entry is reported, not a traceback."""
+    """A key or salt column given text of its bytes' length (SQLite keeps any type in a BLOB
+    column): the entry is reported, not a traceback."""
     database = tmp_path / "kept.sqlite"
     store = SqlAlchemyStore(f"sqlite:///{database}", calendar=CALENDAR)
     store.create_schema()

@@ -300,6 +300,8 @@ def payload_problems(row, layout):
         if sha256(row["data"]) != hexed(row["payload_digest"]):
             return ["its data is not what its payload digest says"], set()
         return [], set()
+    if not binary(row["payload_salt"]):
+        return ["its salt is not bytes"], None
     try:
         parsed = json.loads(row["data"], object_pairs_hook=unique_keys)
         data = in_full(row["trigger_name"], parsed, layout)
