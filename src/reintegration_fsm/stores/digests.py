@@ -234,10 +234,7 @@ def leaf(salt: bytes, path: Path, value: Any, keys: LeafKeys | None = None) -> s
 
 
 def _leaf(prefix: Prefix, path_text: str, value: Any) -> str:
-    head = prefix(path_text)
-    if head is None:
-        return NO_KEY
-    return hashlib.sha256(head + f"{path_text}],{_scalar(value)}]".encode()).hexdigest()
+    return _hashed(prefix, path_text, _scalar(value))
 
 
 def _object(children: Mapping[str, str]) -> str:
@@ -314,10 +311,7 @@ def _dict(prefix: Prefix, path_text: str, value: Mapping[str, Any], markers: boo
                 child = _other(prefix, start + name, item, markers)
             children.append((key, f'{name}:"{child}"'))
             continue
-        where = start + name
-        head = prefix(where)
-        child = NO_KEY if head is None else sha256(head + f"{where}],{tail}]".encode()).hexdigest()
-        children.append((key, f'{name}:"{child}"'))
+        children.append((key, f'{name}:"{_hashed(prefix, start + name, tail)}"'))
     children.sort()  # by key: a dict's keys are unique, so no two pairs compare their text
     text = ",".join([pair for _, pair in children])
     return sha256(f"\x01{{{text}}}".encode()).hexdigest()
