@@ -1236,22 +1236,9 @@ class SqlAlchemyStore:
                 step's date, R16); nothing was changed.
             StoreError: the database failed; nothing was changed.
         """
-        return self._redact(case_id, {seq: arguments.paths("redact", paths)}, reason, by=by, on=on)
-
-    def _redact(
-        self,
-        case_id: str,
-        targets: erasure.Targets,
-        reason: str,
-        *,
-        by: Actor,
-        on: date,
-        flush: bool = True,
-    ) -> list[RedactionNote]:
-        """`redact`; with `flush`, then `_flush_wal` (a retention run flushes once, at its end)."""
-        notes = self._redact_in_one(case_id, targets, reason, by=by, on=on)
-        if flush:
-            self._flush_wal()
+        targets = {seq: arguments.paths("redact", paths)}
+        notes = self._redact(case_id, targets, reason, by=by, on=on)
+        self._flush_wal()  # a retention run flushes once, at its end
         return notes
 
     def _flush_wal(self) -> None:
@@ -1272,7 +1259,7 @@ class SqlAlchemyStore:
             if not busy:
                 return
 
-    def _redact_in_one(
+    def _redact(
         self, case_id: str, targets: erasure.Targets, reason: str, *, by: Actor, on: date
     ) -> list[RedactionNote]:
         erasure.check_request(reason, by, on)
@@ -1425,14 +1412,7 @@ class SqlAlchemyStore:
             with converted(f"read case {due.case_id!r}"), self.engine.connect() as conn:
                 _, entries, _ = self._read(conn, due.case_id)
             reason = f"retention period ended {due.keep_until.isoformat()}"
-            self._redact(
-                due.case_id,
-                erasure.retention_targets(entries),
-                reason,
-                by=by,
-                on=on,
-                flush=False,
-            )
+            self._redact(due.case_id, erasure.retention_targets(entries), reason, by=by, on=on)
             done.append(due)
         if done:
             self._flush_wal()
