@@ -152,17 +152,7 @@ def plan(
         ) from None
     summary = case_row(case, authority, "", [])
     return Plan(
-        [
-            {
-                "seq": seq,
-                "data": removal.data,
-                "actor_id": removal.actor_id,
-                "actor_name": removal.actor_name,
-                "payload_key": removal.payload_key,
-                "leaf_keys": removal.leaf_keys,
-            }
-            for seq, removal in sorted(removals.items())
-        ],
+        [{"seq": seq, **removal.columns} for seq, removal in sorted(removals.items())],
         records,
         {column: summary[column] for column in CASE_COLUMNS},
         made,
@@ -205,13 +195,7 @@ def _refuse_unmatched(entries: Sequence[Mapping[str, Any]], patterns: Sequence[s
 
 
 def _applied(entry: Mapping[str, Any], removal: Removal) -> Row:
-    return dict(entry) | {
-        "data": removal.data,
-        "actor_id": removal.actor_id,
-        "actor_name": removal.actor_name,
-        "payload_key": removal.payload_key,
-        "leaf_keys": removal.leaf_keys,
-    }
+    return dict(entry) | removal.columns
 
 
 def _merged(before: Removal | None, after: Removal) -> Removal:

@@ -137,6 +137,17 @@ class Removal:
     leaf_keys: bytes | None = None
     """The leaf keys of the values a scheme-3 entry keeps; None before its first redaction."""
 
+    @property
+    def columns(self) -> Row:
+        """The log columns the redaction writes, by name."""
+        return {
+            "data": self.data,
+            "actor_id": self.actor_id,
+            "actor_name": self.actor_name,
+            "payload_key": self.payload_key,
+            "leaf_keys": self.leaf_keys,
+        }
+
 
 def remove(entry: Mapping[str, Any], patterns: Sequence[str], *, strict: bool) -> Removal:
     """Replace the values `patterns` name in a stored entry by their leaf digests (scheme 3:
