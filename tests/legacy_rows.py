@@ -1,15 +1,19 @@
-"""Log rows as revision 2 of the library wrote them: no salt, the payload digest the SHA-256 of
-the data's text, the hash over revision 2's fields (`hashing.LEGACY_HASHED_FIELDS`)."""
+"""Log rows as earlier revisions of the library wrote them: revision 2's (no salt, the payload
+digest the SHA-256 of the data's text, the hash over `hashing.LEGACY_HASHED_FIELDS`), and those
+of revisions 0003 to 0010 (digest scheme 2, no payload key)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 from collections.abc import Sequence
 
 import attrs
+import sqlalchemy as sa
 
 from reintegration_fsm import Transition
+from reintegration_fsm.stores import SqlAlchemyStore, schema
 from reintegration_fsm.stores.bulk import Prepared
 from reintegration_fsm.stores.digests import payload_digest
 from reintegration_fsm.stores.hashing import canonical_json, digest, entry_hash
@@ -39,21 +43,58 @@ KEYED = ("payload_key", "leaf_keys")
 """The log's columns since revision 0011 (digest scheme 3)."""
 
 
-def scheme_2(prepared: Prepared) -> Prepared:
-    """A save's rows as revisions 0003 to 0010 wrote them: each entry's payload digest made with
-    its salt alone (scheme 2), no payload key, the hashes and the case row's last hash after."""
-    entries, prev_hash = [], "0" * 64
-    for entry in prepared.entries:
+def scheme_2_entries(entries: Sequence[Row]) -> list[Row]:
+    """One case's log rows, in order, as revisions 0003 to 0010 wrote them: each entry's payload
+    digest made with its salt alone (scheme 2), no payload key, the hashes chained over them."""
+    rows, prev_hash = [], "0" * 64
+    for entry in entries:
         row = {name: value for name, value in entry.items() if name not in KEYED}
         data = full_data(row["trigger_name"], json.loads(row["data"]))
         row["payload_digest"] = payload_digest(
             row["payload_salt"], row["actor_id"], row["actor_name"], data
         )
         prev_hash = row["hash"] = entry_hash(row, prev_hash)
-        entries.append(row)
+        rows.append(row)
+    return rows
+
+
+def scheme_2(prepared: Prepared) -> Prepared:
+    """A save's rows as revisions 0003 to 0010 wrote them (`scheme_2_entries`), the case row's
+    last hash after."""
+    entries = scheme_2_entries(prepared.entries)
     return attrs.evolve(
-        prepared, entries=entries, case_row=prepared.case_row | {"last_hash": prev_hash}
+        prepared, entries=entries, case_row=prepared.case_row | {"last_hash": entries[-1]["hash"]}
     )
+
+
+def as_scheme_2(store: SqlAlchemyStore) -> None:
+    """Every entry of the store rewritten in place as revision 0010 wrote it
+    (`scheme_2_entries`), past the triggers; the case rows follow, the triggers are put back."""
+    log = schema.transitions
+    with store.engine.begin() as conn:
+        for statement in schema.drop_trigger_statements(store.engine.dialect.name):
+            conn.exec_driver_sql(statement)
+        query = sa.select(log).order_by(log.c.case_id, log.c.seq)
+        found = [dict(row) for row in conn.execute(query).mappings()]
+        for case_id, held in itertools.groupby(found, key=lambda row: row["case_id"]):
+            entries = scheme_2_entries(list(held))
+            for entry in entries:
+                conn.execute(
+                    sa.update(log)
+                    .where(log.c.case_id == case_id, log.c.seq == entry["seq"])
+                    .values(
+                        payload_key=None,
+                        leaf_keys=None,
+                        payload_digest=entry["payload_digest"],
+                        hash=entry["hash"],
+                    )
+                )
+            conn.execute(
+                sa.update(schema.cases)
+                .where(schema.cases.c.case_id == case_id)
+                .values(last_hash=entries[-1]["hash"])
+            )
+    store.create_schema()  # the triggers back, as the store makes them
 
 
 def with_prev_hash(entries: Sequence[Row], prev_hash: str = "0" * 64) -> list[Row]:

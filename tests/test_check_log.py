@@ -22,10 +22,10 @@ import sqlalchemy as sa
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
+from legacy_rows import as_scheme_2
 from reintegration_fsm import Checkpoint
 from reintegration_fsm.protocol import at_rest
 from reintegration_fsm.stores import SqlAlchemyStore, digests, schema, upgrade
-from reintegration_fsm.stores.hashing import GENESIS, entry_hash
 from reintegration_fsm.stores.stored import full_data
 from scenario import ADMISSIONS
 from store_contract import CALENDAR, REDACTED_ON, built, drop_triggers
@@ -93,7 +93,7 @@ def store(engine: sa.Engine, scheme: int) -> Iterator[SqlAlchemyStore]:  # noqa:
     for case in (built("case-01", 11), built("case-02", 5), built("case-03", 1)):
         store.save(case)
     if scheme == 2:
-        _as_scheme_2(store)
+        as_scheme_2(store)
     with engine.connect() as conn:
         query = "SELECT case_id, seq, payload_key FROM rfsm_transitions"
         PAYLOAD_KEYS.clear()
@@ -105,39 +105,6 @@ def store(engine: sa.Engine, scheme: int) -> Iterator[SqlAlchemyStore]:  # noqa:
         store.redact("case-01", 2, [path], "Family's request", by=ADMISSIONS, on=REDACTED_ON)
     yield store
     store.close()
-
-
-def _as_scheme_2(store: SqlAlchemyStore) -> None:
-    """Every entry rewritten as revision 0010 wrote it: its digest of scheme 2 (the salt alone),
-    its hash chained over it, no payload key; the case rows follow, the triggers are put back."""
-    drop_triggers(store.engine)
-    log = schema.transitions
-    with store.engine.begin() as conn:
-        rows = conn.execute(sa.select(log).order_by(log.c.case_id, log.c.seq)).mappings().all()
-        last: dict[str, str] = {}
-        for row in rows:
-            entry = dict(row) | {"payload_key": None, "leaf_keys": None}
-            data = full_data(entry["trigger_name"], json.loads(entry["data"]))
-            entry["payload_digest"] = digests.payload_digest(
-                entry["payload_salt"], entry["actor_id"], entry["actor_name"], data
-            )
-            entry["hash"] = last[entry["case_id"]] = entry_hash(
-                entry, last.get(entry["case_id"], GENESIS)
-            )
-            conn.execute(
-                sa.update(log)
-                .where(log.c.case_id == entry["case_id"], log.c.seq == entry["seq"])
-                .values(
-                    payload_key=None, payload_digest=entry["payload_digest"], hash=entry["hash"]
-                )
-            )
-        for case_id, hash_ in last.items():
-            conn.execute(
-                sa.update(schema.cases)
-                .where(schema.cases.c.case_id == case_id)
-                .values(last_hash=hash_)
-            )
-    store.create_schema()  # the triggers back, as the store makes them
 
 
 def test_the_page_shows_the_script_whole() -> None:

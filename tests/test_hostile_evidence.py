@@ -21,7 +21,7 @@ from click.testing import Result
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from raw_sqlite import tamper
+from legacy_rows import as_scheme_2
 from reintegration_fsm import (
     Actor,
     CaseNotFound,
@@ -33,7 +33,6 @@ from reintegration_fsm import (
 )
 from reintegration_fsm.stores import InMemoryStore, Problem, SqlAlchemyStore, digests, schema
 from reintegration_fsm.stores.checkpoints import CHECKPOINT
-from reintegration_fsm.stores.hashing import GENESIS, entry_hash
 from reintegration_fsm.stores.stored import full_data
 from store_contract import (
     AUTHORITY,
@@ -584,7 +583,7 @@ def test_a_value_removed_from_an_entry_written_before_0011_can_still_be_found(
     store.create_schema()
     case = built("case-01", 1)
     store.save(case)
-    _as_scheme_2(store, url)
+    as_scheme_2(store)
     assert store.verify() == []
     _redact_pupil(store)
     assert store.verify() == []
@@ -599,41 +598,6 @@ def test_a_value_removed_from_an_entry_written_before_0011_can_still_be_found(
         if digests.leaf(bytes(after.payload_salt), DOB_PATH, day.isoformat()) == removed
     ]
     assert found == [case.pupil.date_of_birth]
-
-
-def _as_scheme_2(store: SqlAlchemyStore, url: str) -> None:
-    """Rewrite the store's one case as revision 0010 wrote it: digests of scheme 2 (the salt
-    alone), hashes chained over them, no payload key."""
-    with store.engine.connect() as conn:
-        entries = [
-            dict(row)
-            for row in conn.execute(
-                sa.select(schema.transitions).order_by(schema.transitions.c.seq)
-            ).mappings()
-        ]
-    prev = GENESIS
-    for entry in entries:
-        data = full_data(entry["trigger_name"], json.loads(entry["data"]))
-        entry |= {"payload_key": None, "leaf_keys": None}
-        entry["payload_digest"] = digests.payload_digest(
-            entry["payload_salt"], entry["actor_id"], entry["actor_name"], data
-        )
-        prev = entry_hash(entry, prev)
-        tamper(
-            url,
-            "UPDATE rfsm_transitions SET payload_key = NULL, payload_digest = ?, hash = ? "
-            "WHERE case_id = ? AND seq = ?",
-            (
-                bytes.fromhex(entry["payload_digest"]),
-                bytes.fromhex(prev),
-                entry["case_id"],
-                entry["seq"],
-            ),
-        )
-    tamper(url, "UPDATE rfsm_cases SET last_hash = ?", (prev,))
-    with store.engine.begin() as conn:  # the triggers back, as the store made them
-        for statement in schema.trigger_statements("sqlite"):
-            conn.exec_driver_sql(statement)
 
 
 def test_a_copy_loaded_before_a_redaction_saves_on_when_it_agrees_with_every_value_left(
