@@ -19,6 +19,7 @@ import sqlalchemy as sa
 
 from reintegration_fsm import (
     Checkpoint,
+    ConcurrentUpdate,
     FormInvalid,
     MalformedCheckpoint,
     ReferralRoute,
@@ -64,6 +65,7 @@ from store_contract import (
     REDACTED_ON,
     SUCCEEDED,
     Store,
+    advanced,
     built,
     drop_triggers,
     opened,
@@ -397,7 +399,10 @@ class EvidenceContract:
         after = store.load("case-01")
         store.save(after)  # and the redacted copy: a no-op too
         fresh = self.fresh_view(store)
-        fresh.save(built("case-01", 4))  # an unredacted copy that goes on: appended
+        with pytest.raises(ConcurrentUpdate, match="redacted after this copy was loaded"):
+            fresh.save(built("case-01", 4))  # an unredacted copy that goes on: behind
+        assert store.load("case-01").version == 3
+        fresh.save(advanced(fresh.load("case-01"), 1))  # loaded again, it goes on
         assert store.load("case-01").version == 4
         assert store.verify() == []
 

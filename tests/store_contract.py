@@ -824,6 +824,50 @@ class StoreContract:
         assert set(stored["parent_name"]) == {"$redacted"}  # the name is gone, its digest kept
         assert stored["relationship"] == "Mother"  # what was not named stays
 
+    # A redaction changes the case: a copy loaded before it is behind the store.
+    @pytest.mark.parametrize("where", ["this store", "another store object"])
+    def test_a_copy_loaded_before_a_redaction_cannot_append(self, store: Store, where: str) -> None:
+        """The copy still holds the removed values, and a step it records may rest on them
+        (here a consent form naming the child, whose name the store no longer holds): appended,
+        the log would not replay and the case would not load. It is refused, nothing written."""
+        store.save(built("case-01", 1))
+        copy = (store if where == "this store" else self.fresh_view(store)).load("case-01")
+        store.redact("case-01", 1, ["pupil.name"], "Erasure", by=ADMISSIONS, on=REDACTED_ON)
+        advanced(copy, 1)
+        with pytest.raises(ConcurrentUpdate, match="redacted after this copy was loaded") as no:
+            store.save(copy)
+        assert "load it again" in str(no.value)
+        assert (no.value.expected, no.value.found) == (1, 1)
+        assert len(store.history("case-01")) == 1
+        assert store.verify() == []
+        assert store.load("case-01").version == 1
+
+    def test_a_copy_loaded_before_a_redaction_with_nothing_new_is_a_no_op(
+        self, store: Store
+    ) -> None:
+        """A save retried after a lost reply, from before the redaction: nothing to write."""
+        store.save(built("case-01", 2))
+        copy = store.load("case-01")
+        store.redact("case-01", 2, ["form.parent_name"], "Erasure", by=ADMISSIONS, on=REDACTED_ON)
+        store.save(copy)
+        self.fresh_view(store).save(built("case-01", 2))
+        assert len(store.history("case-01")) == 2
+        assert store.verify() == []
+
+    @pytest.mark.parametrize("where", ["this store", "another store object"])
+    def test_a_copy_loaded_after_a_redaction_appends(self, store: Store, where: str) -> None:
+        store.save(built("case-01", 2))
+        copy = store.load("case-01")  # seen by the store before the redaction
+        store.redact("case-01", 2, ["form.parent_name"], "Erasure", by=ADMISSIONS, on=REDACTED_ON)
+        copy = (store if where == "this store" else self.fresh_view(store)).load("case-01")
+        advanced(copy, 1)
+        store.save(copy)
+        again = store.load("case-01")
+        advanced(again, 1)
+        store.save(again)  # and the store's memory of its own save is right
+        assert store.history("case-01")[2:] == built("case-01", 4).history[2:]
+        assert store.verify() == []
+
     def test_a_forged_redaction_record_is_reported(self, store: Store) -> None:
         self._redact(store)
         self.tamper_redaction(store, "case-01", 2, "reason", "A reason written later")

@@ -17,17 +17,19 @@ from typing import Any, NamedTuple
 from reintegration_fsm.errors import ConcurrentUpdate
 from reintegration_fsm.records import Transition
 from reintegration_fsm.stores.failures import conflict
-from reintegration_fsm.stores.rows import holds
+from reintegration_fsm.stores.rows import holds, redacted_since
 
 
 class Held(NamedTuple):
-    """What a store last saw of one case object: how much it holds, under which authority, and
-    (when it knows them) the case's open-items rows by item number, as `rows.item_key`."""
+    """What a store last saw of one case object: how much it holds, under which authority,
+    (when it knows them) the case's open-items rows by item number, as `rows.item_key`, and how
+    many redaction records the case had (a redaction since makes the object behind the store)."""
 
     version: int
     last_hash: str
     authority: str
     items: Mapping[int, tuple[Any, ...]] | None = None
+    redactions: int = 0
 
 
 class _Entry(weakref.ref):  # type: ignore[type-arg]
@@ -101,15 +103,34 @@ def held(
     """
     found = start + len(stored)
     common = start
+    before_redaction = None  # the first entry redacted since the case object was loaded
     for entry, transition in zip(stored, history[start:], strict=False):
-        if not holds(entry, transition, (notes or {}).get(int(entry["seq"]))):
+        seq_notes = (notes or {}).get(int(entry["seq"]))
+        if not holds(entry, transition, seq_notes):
             break
+        if before_redaction is None and redacted_since(entry, transition, seq_notes):
+            before_redaction = common + 1
         common += 1
     if common == min(found, len(history)):
+        if before_redaction is not None and len(history) > found:
+            raise redacted_after_loading(case_id, before_redaction, found)
         return found
     if common == 0:
         raise different_case(case_id, found)
     raise appended_first(case_id, common, found)
+
+
+def redacted_after_loading(case_id: str, seq: int, found: int) -> ConcurrentUpdate:
+    """The case was redacted after this copy of it was loaded, and the copy records a step:
+    the step may rest on a value the store no longer holds (the log would not replay)."""
+    return conflict(
+        case_id,
+        found,
+        found,
+        f"case {case_id!r} was redacted after this copy was loaded (its transition {seq} "
+        f"no longer holds every value this copy shows), so this copy is behind the store; "
+        f"load it again and redo the step",
+    )
 
 
 def different_case(case_id: str, found: int) -> ConcurrentUpdate:

@@ -346,6 +346,16 @@ def holds(
     return bool(original == entry["payload_digest"])
 
 
+def redacted_since(
+    entry: Mapping[Any, Any],
+    transition: Transition,
+    notes: Sequence[Mapping[str, Any]] | None = None,
+) -> bool:
+    """True when the stored `entry`, which `holds` the `transition`, had a value removed that
+    the transition still shows: the case object was loaded before that redaction."""
+    return is_redacted(entry) and transition_from_row(entry, notes) != transition
+
+
 def _kept_root(
     entry: Mapping[Any, Any], stored: Any, transition: Transition, keys: LeafKeys
 ) -> str:

@@ -216,9 +216,18 @@ class SqlAlchemyStore:
         changes: dict[str, BindParameter[Any]] = {name: bindparam(f"b_{name}") for name in CHANGING}
         self._insert_case = insert(cases)
 
+        # How many redaction records the case has: a redaction since the store saw the case
+        # object leaves the version and hash as they were, but the object is behind the store.
+        noted = (
+            select(func.count())
+            .select_from(redactions)
+            .where(redactions.c.case_id == case_id)
+            .scalar_subquery()
+        )
+
         def checked(row: Any) -> Any:
             """The optimistic UPDATE of the case row `row` picks: it is still at the version
-            and hash this store saw, and of its authority."""
+            and hash this store saw, and of its authority, and no redaction came since."""
             return (
                 update(cases)
                 .where(
@@ -226,6 +235,7 @@ class SqlAlchemyStore:
                     cases.c.version == bindparam("b_expected"),
                     cases.c.last_hash == bindparam("b_expected_hash"),
                     cases.c.authority == bindparam("b_authority"),
+                    noted == bindparam("b_redactions"),
                 )
                 .values(changes)
             )
@@ -264,6 +274,9 @@ class SqlAlchemyStore:
             select(*log)
             .where(transitions.c.case_id == case_id, transitions.c.on_date <= bindparam("b_as_of"))
             .order_by(transitions.c.seq)
+        )
+        self._count_notes = (
+            select(func.count()).select_from(redactions).where(redactions.c.case_id == case_id)
         )
         self._select_notes = (
             select(redactions)
@@ -484,14 +497,14 @@ class SqlAlchemyStore:
             if self._quick_append is not None and seen.items is not None:
                 done = self._quick_append(fast, seen, seen.items)
                 if done:
-                    return _held(len(history), fast, seen.authority)
+                    return _held(len(history), fast, seen.authority, seen.redactions)
                 if done is not None:
                     fast = None  # the case row is not as this store saw it: compare below
         with self._writer.begin() as conn:
             head = None
             if seen is not None and fast is not None and self._update_first(conn, fast, seen):
                 self._append(conn.exec_driver_sql, fast, seen.items)
-                return _held(len(history), fast, seen.authority)
+                return _held(len(history), fast, seen.authority, seen.redactions)
             if self._dialect != "sqlite":  # SQLite's BEGIN IMMEDIATE already serialises
                 elsewhere = self._elsewhere(conn, case_id)
                 if elsewhere is not None:
@@ -515,7 +528,7 @@ class SqlAlchemyStore:
         Raises:
             ConcurrentUpdate: another writer holds the case row.
         """
-        args = (conn.exec_driver_sql, prepared, seen.version, seen.last_hash, seen.authority)
+        args = (conn.exec_driver_sql, prepared, seen)
         if self._update_locks:
             with _not_waiting(prepared.case_id, seen.version):
                 return self._update(*args)
@@ -546,17 +559,9 @@ class SqlAlchemyStore:
         with _not_waiting(case_id, 0 if seen is None else seen.version):
             return conn.execute(self._lock_case, {"b_case_id": case_id}).first()
 
-    def _update(
-        self,
-        run: Run,
-        prepared: bulk.Prepared,
-        version: int,
-        last_hash: str,
-        authority: str,
-    ) -> bool:
-        params = self._driver(
-            _update_parameters(prepared, version, last_hash, authority), _UPDATE_DATED
-        )
+    def _update(self, run: Run, prepared: bulk.Prepared, seen: Held) -> bool:
+        """The optimistic UPDATE of the case row: True when it was still as `seen`."""
+        params = self._driver(_update_parameters(prepared, seen), _UPDATE_DATED)
         return bool(run(self._driver_update, params).rowcount == 1)
 
     def _append_on_driver(
@@ -579,7 +584,7 @@ class SqlAlchemyStore:
             cursor.execute("BEGIN IMMEDIATE")
             try:
                 run = _on_cursor(cursor, ran)
-                updated = self._update(run, prepared, seen.version, seen.last_hash, seen.authority)
+                updated = self._update(run, prepared, seen)
                 if updated:
                     self._append(run, prepared, before)
                     ran.append("COMMIT")
@@ -659,7 +664,7 @@ class SqlAlchemyStore:
         renumbered = {item["item_no"] for item in items}
         gone = [number for number in gone if number not in renumbered]
         entries = [bulk.binary(entry) for entry in prepared.entries]
-        update = _update_parameters(prepared, seen.version, seen.last_hash, seen.authority)
+        update = _update_parameters(prepared, seen)
         params = at_once.parameters(update, entries, gone, items, prepared.ledger)
         if len(params) > at_once.MOST_PARAMETERS:
             return None
@@ -733,7 +738,7 @@ class SqlAlchemyStore:
             conn.execute(self._insert_items, prepared.items)
         if prepared.ledger:
             conn.execute(self._insert_ledger, prepared.ledger)
-        return _held(len(history), prepared, filed)
+        return _held(len(history), prepared, filed, 0)
 
     def _append_compared(
         self,
@@ -747,11 +752,12 @@ class SqlAlchemyStore:
         case_id = case.case_id
         version, last_hash, authority = int(head.version), str(head.last_hash), head.authority
         refuse_other_authority(self.authority, case_id, authority)
+        noted = int(conn.execute(self._count_notes, {"b_case_id": case_id}).scalar_one())
         start = 0
         stored: Sequence[Mapping[Any, Any]] = ()
-        if seen is not None and 0 < seen.version <= version:
+        if seen is not None and 0 < seen.version <= version and seen.redactions == noted:
             # Read only what came after the version this store saw, if the chain still
-            # passes through the hash it saw there.
+            # passes through the hash it saw there (and no redaction came since).
             params = {"b_case_id": case_id, "b_from": seen.version}
             after = conn.execute(self._select_log_from, params).mappings().all()
             if after and after[0]["seq"] == seen.version and after[0]["hash"] == seen.last_hash:
@@ -766,14 +772,16 @@ class SqlAlchemyStore:
             # store's, never appended after transitions the case does not hold.
             mine = len(history)
             if mine == version:
-                return Held(version, last_hash, authority)
+                return Held(version, last_hash, authority, redactions=noted)
             at = seen.last_hash if seen is not None and mine == start else None
-            return Held(mine, at or str(stored[mine - start - 1]["hash"]), authority)
+            hash_then = at or str(stored[mine - start - 1]["hash"])
+            return Held(mine, hash_then, authority, redactions=noted)
         prepared = bulk.appended(case, authority, new, last_hash, utc_now())
-        if not self._update(conn.exec_driver_sql, prepared, version, last_hash, authority):
+        now = Held(version, last_hash, authority, redactions=noted)
+        if not self._update(conn.exec_driver_sql, prepared, now):
             raise ConcurrentUpdate(case_id, holds, None)  # cannot happen while we hold the lock
         self._append(conn.exec_driver_sql, prepared)
-        return _held(len(history), prepared, authority)
+        return _held(len(history), prepared, authority, noted)
 
     @guarded
     def import_histories(
@@ -949,7 +957,8 @@ class SqlAlchemyStore:
         with converted(f"load case {case_id!r}"), self.engine.connect() as conn:
             row, entries, notes = self._read_rows(conn, case_id, as_of, self._select_head)
         case = rebuilt(entries, notes, None, self.calendar, self.protocols)
-        self._seen.put(case, Held(case.version, str(entries[-1]["hash"]), str(row.authority)))
+        held = Held(case.version, str(entries[-1]["hash"]), str(row.authority))
+        self._seen.put(case, held._replace(redactions=_count(notes)))
         return case
 
     def _load(self, conn: Connection, case_id: str) -> tuple[Reintegration, Held]:
@@ -958,7 +967,8 @@ class SqlAlchemyStore:
         case = rebuilt(entries, notes, row.state, self.calendar, self.protocols)
         authority = str(row.authority)
         items = _item_keys(open_item_rows(case, authority))
-        return case, Held(case.version, str(entries[-1]["hash"]), authority, items)
+        held = Held(case.version, str(entries[-1]["hash"]), authority, items, _count(notes))
+        return case, held
 
     @guarded
     def load_all(self, case_ids: Iterable[str] | None = None) -> Iterator[Reintegration]:
@@ -1728,18 +1738,17 @@ _UPDATE_DATED = tuple(f"b_{name}" for name in CHANGING if name in bulk.DATED[cas
 """The optimistic UPDATE's date parameters."""
 
 
-def _update_parameters(
-    prepared: bulk.Prepared, version: int, last_hash: str, authority: str
-) -> Row:
-    """The optimistic UPDATE's parameters: the changing columns, and the version, hash and
-    authority the row must still have."""
+def _update_parameters(prepared: bulk.Prepared, seen: Held) -> Row:
+    """The optimistic UPDATE's parameters: the changing columns, and the version, hash,
+    authority and count of redaction records the case must still have (as `seen`)."""
     row = prepared.case_row
     params = {f"b_{name}": row[name] for name in CHANGING}
     params |= {
         "b_case_id": row["case_id"],
-        "b_expected": version,
-        "b_expected_hash": last_hash,
-        "b_authority": authority,
+        "b_expected": seen.version,
+        "b_expected_hash": seen.last_hash,
+        "b_authority": seen.authority,
+        "b_redactions": seen.redactions,
     }
     return params
 
@@ -1755,9 +1764,20 @@ def _changed_items(
     return [item for item, key in zip(items, keys, strict=True) if key not in was], gone
 
 
-def _held(version: int, prepared: bulk.Prepared, authority: str) -> Held:
+def _count(notes: Mapping[int, Sequence[Any]]) -> int:
+    """How many redaction records `notes` (a case's, by seq) holds."""
+    return sum(len(rows) for rows in notes.values())
+
+
+def _held(version: int, prepared: bulk.Prepared, authority: str, redactions: int) -> Held:
     """What the store holds once `prepared` is written: its last hash and open items."""
-    return Held(version, prepared.case_row["last_hash"], authority, _item_keys(prepared.items))
+    return Held(
+        version,
+        prepared.case_row["last_hash"],
+        authority,
+        _item_keys(prepared.items),
+        redactions,
+    )
 
 
 class _AsStored(TypeDecorator[Any]):
