@@ -112,9 +112,64 @@ def test_under_with_an_unknown_version_names_the_known_ones(tmp_path: Path) -> N
     assert unknown.exit_code == 2
     assert "no protocol 'exampleshire@3' is known" in unknown.stderr
     assert "exampleshire@1, exampleshire@2" in unknown.stderr
-    several = invoke(*registered, "protocol", "show", "--under", "exampleshire")
-    assert several.exit_code == 2
-    assert "names several versions" in several.stderr
+
+
+@pytest.mark.parametrize(
+    ("on", "version"),
+    [("2025-09-01", "1"), ("2026-02-15", "1"), ("2026-02-16", "2"), ("2027-07-01", "2")],
+)
+def test_under_an_id_alone_shows_the_version_in_force_on_the_day(
+    tmp_path: Path, on: str, version: str
+) -> None:
+    """Two versions of a protocol registered: `--under exampleshire` was refused as naming
+    several, where the officer meant the one in force."""
+    first, second = versions(tmp_path)
+    registered = ("--protocol", str(first), "--protocol", str(second))
+    shown = invoke(*registered, "protocol", "show", "--under", "exampleshire", "--on", on)
+    assert shown.exit_code == 0, shown.output
+    assert f"(exampleshire {version})" in shown.stdout.splitlines()[0]
+
+
+def test_under_an_id_alone_opens_the_case_under_the_version_in_force_on_its_day(
+    tmp_path: Path,
+) -> None:
+    first, second = versions(tmp_path)
+    registered = ("--protocol", str(first), "--protocol", str(second))
+    db = f"sqlite:///{tmp_path / 'in_force.sqlite'}"
+    open_case(db, tmp_path, "EX-1", "exampleshire", dt.date(2026, 1, 12), *registered)
+    open_case(db, tmp_path, "EX-2", "exampleshire", dt.date(2026, 2, 23), *registered)
+    for case_id, version in (("EX-1", "1"), ("EX-2", "2")):
+        exported = invoke(*registered, "--db", db, "export", case_id)
+        assert exported.exit_code == 0, exported.output
+        assert json.loads(exported.stdout)["protocol"] == {"id": "exampleshire", "version": version}
+
+
+def test_under_an_id_alone_is_refused_when_no_version_or_two_are_in_force(tmp_path: Path) -> None:
+    first, second = versions(tmp_path)
+    registered = ("--protocol", str(first), "--protocol", str(second))
+    early = invoke(*registered, "protocol", "show", "--under", "exampleshire", "--on", "2025-08-31")
+    assert early.exit_code == 2
+    assert "no version of 'exampleshire' is in force on 2025-08-31" in early.stderr
+    assert "exampleshire@1 from 2025-09-01, exampleshire@2 from 2026-02-16" in early.stderr
+    db = f"sqlite:///{tmp_path / 'early.sqlite'}"
+    refused = open_under(db, tmp_path, *registered, under="exampleshire", on="2025-08-31")
+    assert refused.exit_code == 2
+    assert "no version of 'exampleshire' is in force on 2025-08-31" in refused.stderr
+    twin = tmp_path / "exampleshire-2b.toml"
+    twin.write_text(
+        second.read_text(encoding="utf-8").replace('version = "2"', 'version = "2b"'),
+        encoding="utf-8",
+    )
+    both = invoke(
+        *registered, "--protocol", str(twin), "protocol", "show", "--under", "exampleshire"
+    )
+    assert both.exit_code == 2
+    assert "names several versions in force from 2026-02-16: give ID@VERSION" in both.stderr
+    named = invoke(
+        *registered, "--protocol", str(twin), "protocol", "show", "--under", "exampleshire@2b"
+    )
+    assert named.exit_code == 0, named.output
+    assert "Traceback" not in both.output + early.output + refused.output
 
 
 @pytest.mark.parametrize(

@@ -334,7 +334,7 @@ def apply(
                 by=actor,
                 on=day,
                 calendar=found.calendar(),
-                protocol=protocols.choose(found.protocols(), under),
+                protocol=protocols.choose(found.protocols(), under, day),
             )
         else:
             case = store.load(case_id)

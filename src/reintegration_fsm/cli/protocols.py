@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 
 import attrs
 import click
 
-from reintegration_fsm.cli.common import Failure, settings
+from reintegration_fsm.cli.common import DATE, Failure, settings, today
 from reintegration_fsm.cli.protocol_files import read_protocol
 from reintegration_fsm.cli.text import neutralise
 from reintegration_fsm.protocol import diagrams
@@ -15,12 +16,14 @@ from reintegration_fsm.protocol.definition import KNOWN, WORCESTERSHIRE, Protoco
 from reintegration_fsm.vocabulary import Evidence, Party
 
 
-def choose(protocols: Sequence[Protocol], name: str | None) -> Protocol:
-    """The protocol `--under ID@VERSION` names among the registered and built-in ones
-    (`WORCESTERSHIRE` when no name is given).
+def choose(protocols: Sequence[Protocol], name: str | None, on: dt.date) -> Protocol:
+    """The protocol `--under` names among the registered and built-in ones: `ID@VERSION`, or
+    an `ID` alone: its one version, or of several the one in force on `on` (the latest
+    `effective_from` on or before it); `WORCESTERSHIRE` when no name is given.
 
     Raises:
-        Failure: no such protocol is known (exit 2), naming those that are.
+        Failure: no such protocol is known, no version of it is in force on `on`, or two are
+            (exit 2), naming those that are known.
     """
     if name is None:
         return WORCESTERSHIRE
@@ -38,7 +41,24 @@ def choose(protocols: Sequence[Protocol], name: str | None) -> Protocol:
             f"no protocol {neutralise(name)!r} is known",
             (f"Known: {names}. Register a file with --protocol FILE.",),
         )
-    raise Failure(f"{neutralise(name)!r} names several versions: give ID@VERSION ({names})")
+    dated = ", ".join(
+        f"{p.id}@{p.version} from {p.effective_from.isoformat()}"
+        for p in sorted(matches, key=lambda p: p.effective_from)
+    )
+    started = [p for p in matches if p.effective_from <= on]
+    if not started:
+        raise Failure(
+            f"no version of {neutralise(name)!r} is in force on {on.isoformat()} ({dated})",
+            ("Give a later --on, or ID@VERSION.",),
+        )
+    latest = max(p.effective_from for p in started)
+    in_force = [p for p in started if p.effective_from == latest]
+    if len(in_force) == 1:
+        return in_force[0]
+    raise Failure(
+        f"{neutralise(name)!r} names several versions in force from {latest.isoformat()}: "
+        f"give ID@VERSION ({dated})"
+    )
 
 
 def parameters(protocol: Protocol) -> list[tuple[str, str]]:
@@ -75,16 +95,25 @@ def check(file: str) -> None:
 @protocol_group.command("show")
 @click.argument("file", type=click.Path(dir_okay=False), required=False)
 @click.option("--under", metavar="ID@VERSION", help="A registered or built-in protocol by name.")
+@click.option(
+    "--on",
+    type=DATE,
+    default=None,
+    help="With --under ID alone: the version in force on this day (default: today).",
+)
 @click.pass_context
-def show(ctx: click.Context, file: str | None, under: str | None) -> None:
+def show(ctx: click.Context, file: str | None, under: str | None, on: dt.date | None) -> None:
     """Print a protocol's parameters, transition table and diagram (Worcestershire's by default).
 
     FILE is a protocol TOML file; or name one registered with --protocol (or built in) with
-    --under ID@VERSION.
+    --under ID@VERSION, or --under ID for its version in force (--on, default today).
     """
-    if file is not None and under is not None:
-        raise Failure("give a FILE or --under, not both")
-    found = read_protocol(file) if file is not None else choose(settings(ctx).protocols(), under)
+    if file is not None and (under is not None or on is not None):
+        raise Failure("give a FILE or --under, not both (--on goes with --under)")
+    if file is not None:
+        found = read_protocol(file)
+    else:
+        found = choose(settings(ctx).protocols(), under, on or today())
     click.echo(f"# {neutralise(found.title)} ({found.id} {found.version})")
     click.echo("")
     width = max(len(name) for name, _ in parameters(found))
