@@ -7,6 +7,7 @@ databases, and the worker processes of the race and crash tests.
 from __future__ import annotations
 
 import contextlib
+import copy as copy_module
 import datetime as dt
 import importlib
 import itertools
@@ -852,6 +853,25 @@ class StoreContract:
         store.save(copy)
         self.fresh_view(store).save(built("case-01", 2))
         assert len(store.history("case-01")) == 2
+        assert store.verify() == []
+
+    @pytest.mark.parametrize("how", ["another store object", "a copy of the object"])
+    def test_a_no_op_save_does_not_make_a_copy_from_before_a_redaction_current(
+        self, store: Store, how: str
+    ) -> None:
+        """A store that had not seen the copy compares it, finds nothing new, and must not then
+        remember it as current: its next step would pass the quick check (found by a review)."""
+        store.save(built("case-01", 1))
+        copy = store.load("case-01")
+        store.redact("case-01", 1, ["pupil.name"], "Erasure", by=ADMISSIONS, on=REDACTED_ON)
+        saving = self.fresh_view(store) if how == "another store object" else store
+        if how == "a copy of the object":
+            copy = copy_module.deepcopy(copy)  # unpickled, or restored from a session cache
+        saving.save(copy)  # nothing new: a no-op
+        advanced(copy, 1)
+        with pytest.raises(ConcurrentUpdate, match="redacted after this copy was loaded"):
+            saving.save(copy)
+        assert len(store.history("case-01")) == 1
         assert store.verify() == []
 
     @pytest.mark.parametrize("where", ["this store", "another store object"])
@@ -1853,6 +1873,50 @@ class SqlStoreContract(StoreContract):
     @pytest.fixture(autouse=True)
     def small_batches(self, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setattr(sql_store, "_VERIFY_BATCH", 3)
+
+    @pytest.mark.parametrize("before", ["its log", "its redaction records"])
+    def test_a_redaction_committed_while_a_case_loads_puts_the_copy_behind(
+        self, store: Store, before: str
+    ) -> None:
+        """`load()` reads the case row, its log and its redaction records in separate
+        statements, each its own snapshot on PostgreSQL: a redaction committed between them
+        must not leave a copy showing the removed value remembered as current (found by a
+        review: it then appended a step resting on that value)."""
+        assert isinstance(store, SqlAlchemyStore)
+        store.save(built("case-01", 3))
+        store.redact("case-01", 1, ["actor.name"], "Erasure", by=ADMISSIONS, on=REDACTED_ON)
+        loader = SqlAlchemyStore(store.engine.url, calendar=CALENDAR)  # an engine of its own
+        table = {"its log": "rfsm_transitions", "its redaction records": "rfsm_redactions"}[before]
+        fired: list[str] = []
+
+        def redact_now(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+            if not fired and statement.lstrip().startswith(f"SELECT {table}."):
+                fired.append(statement)
+                done = threading.Thread(
+                    target=store.redact,
+                    args=("case-01", 2, ["form.parent_name"], "Erasure"),
+                    kwargs={"by": ADMISSIONS, "on": REDACTED_ON},
+                )
+                done.start()
+                done.join()
+
+        sa.event.listen(loader.engine, "before_cursor_execute", redact_now)
+        try:
+            copy = loader.load("case-01")
+        finally:
+            sa.event.remove(loader.engine, "before_cursor_execute", redact_now)
+        assert fired
+        assert len(store.redactions("case-01")) == 2
+        advanced(copy, 1)
+        if copy.history[1].data["form"]["parent_name"] == "Dana Example":  # read before it
+            with pytest.raises(ConcurrentUpdate, match="redacted after this copy was loaded"):
+                loader.save(copy)
+            assert len(store.history("case-01")) == 3
+        else:  # read after it: the copy is current, and saves
+            loader.save(copy)
+            assert len(store.history("case-01")) == 4
+        assert store.verify() == []
+        loader.close()
 
     def test_a_store_closes_when_its_with_block_ends_however_it_ends(self, store: Store) -> None:
         """`with store:` closes it at the block's end, and on an error, which goes on up."""

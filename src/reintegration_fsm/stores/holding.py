@@ -76,13 +76,29 @@ class Seen:
         self._entries[key] = entry
 
 
+class Compared(NamedTuple):
+    """What comparing a case object's history with the stored one found."""
+
+    version: int
+    """The stored version: the case holds every stored transition, and those of its history
+    after it are new."""
+    redacted_since: bool
+    """The object shows a value a redaction removed after it was loaded: it is behind the store
+    (a save of anything new is refused), though it holds every stored transition."""
+
+
+BEHIND = -1
+"""A count of redaction records no case has: a store remembers it for a case object loaded
+before a redaction, so that its next save is compared, never taken on trust."""
+
+
 def held(
     case_id: str,
     stored: Sequence[Mapping[Any, Any]],
     history: Sequence[Transition],
     notes: Mapping[int, Sequence[Mapping[str, Any]]] | None = None,
     start: int = 0,
-) -> int:
+) -> Compared:
     """How many of `history`'s transitions the store holds, when it may append the rest.
 
     Args:
@@ -93,13 +109,13 @@ def held(
         start: how many leading transitions are already known to be held.
 
     Returns:
-        The stored version: the case holds every stored transition, and those of `history`
-        after it are new (none: the save is a no-op; that includes a case behind the store
-        with nothing of its own, such as a retry whose first attempt did commit).
+        The stored version (the transitions of `history` after it are new; none: the save is a
+        no-op, as for a case behind the store with nothing of its own, such as a retry whose
+        first attempt did commit), and whether the case was loaded before a redaction.
 
     Raises:
-        ConcurrentUpdate: the histories differ; the message says whether another case has
-            the id or another writer appended first.
+        ConcurrentUpdate: the histories differ, or the case was loaded before a redaction and
+            has something new; the message says which, or whether another case has the id.
     """
     found = start + len(stored)
     common = start
@@ -114,7 +130,7 @@ def held(
     if common == min(found, len(history)):
         if before_redaction is not None and len(history) > found:
             raise redacted_after_loading(case_id, before_redaction, found)
-        return found
+        return Compared(found, before_redaction is not None)
     if common == 0:
         raise different_case(case_id, found)
     raise appended_first(case_id, common, found)

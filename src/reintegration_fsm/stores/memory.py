@@ -150,7 +150,9 @@ class InMemoryStore:
                 return
             authority = row["authority"]
             refuse_other_authority(self.authority, case_id, authority)
-            start = held(case_id, self._log[case_id], history, self._redactions.get(case_id))
+            start = held(
+                case_id, self._log[case_id], history, self._redactions.get(case_id)
+            ).version
             new = history[start:]
             if not new:
                 return

@@ -72,7 +72,14 @@ from reintegration_fsm.stores.checkpoints import Checkpoint, redaction_heads
 from reintegration_fsm.stores.failures import converted, unique_violation
 from reintegration_fsm.stores.guard import Guard, guarded
 from reintegration_fsm.stores.hashing import GENESIS
-from reintegration_fsm.stores.holding import Held, Seen, already_stored, held, saving_now
+from reintegration_fsm.stores.holding import (
+    BEHIND,
+    Held,
+    Seen,
+    already_stored,
+    held,
+    saving_now,
+)
 from reintegration_fsm.stores.model import (
     KINDS,
     PARTIES,
@@ -257,7 +264,12 @@ class SqlAlchemyStore:
         self._insert_ledger = insert(weightings)
         head = (cases.c.version, cases.c.last_hash, cases.c.authority)
         self._select_head = select(*head).where(cases.c.case_id == case_id)
-        self._select_head_state = select(*head, cases.c.state).where(cases.c.case_id == case_id)
+        # A load reads the count before the log: a redaction committed between the two reads
+        # (each its own snapshot under READ COMMITTED) leaves the count behind, and the copy's
+        # next save compared, never the other way round.
+        self._select_head_state = select(*head, cases.c.state, noted.label("redactions")).where(
+            cases.c.case_id == case_id
+        )
         # PostgreSQL and MariaDB: a writer that meets another one mid-save of the same case
         # fails at once instead of queueing behind its commit (see `save`).
         self._lock_case = self._select_head.with_for_update(nowait=True)
@@ -764,18 +776,21 @@ class SqlAlchemyStore:
                 start, stored = seen.version, after[1:]
         if not start:
             stored = conn.execute(self._select_log, {"b_case_id": case_id}).mappings().all()
-        holds = held(case_id, stored, history, self._notes(conn, case_id, stored), start)
+        compared = held(case_id, stored, history, self._notes(conn, case_id, stored), start)
+        holds = compared.version
         new = history[holds:]
         if not new:
             # Nothing to write. Note what the case itself holds, which may be less than the
-            # store (a copy behind it): a step it records next is then compared with the
-            # store's, never appended after transitions the case does not hold.
+            # store (a copy behind it), and whether it was loaded before a redaction: a step it
+            # records next is then compared with the store's, never appended after
+            # transitions the case does not hold, or resting on a value the store removed.
             mine = len(history)
+            counted = BEHIND if compared.redacted_since else noted
             if mine == version:
-                return Held(version, last_hash, authority, redactions=noted)
+                return Held(version, last_hash, authority, redactions=counted)
             at = seen.last_hash if seen is not None and mine == start else None
             hash_then = at or str(stored[mine - start - 1]["hash"])
-            return Held(mine, hash_then, authority, redactions=noted)
+            return Held(mine, hash_then, authority, redactions=counted)
         prepared = bulk.appended(case, authority, new, last_hash, utc_now())
         now = Held(version, last_hash, authority, redactions=noted)
         if not self._update(conn.exec_driver_sql, prepared, now):
@@ -957,8 +972,8 @@ class SqlAlchemyStore:
         with converted(f"load case {case_id!r}"), self.engine.connect() as conn:
             row, entries, notes = self._read_rows(conn, case_id, as_of, self._select_head)
         case = rebuilt(entries, notes, None, self.calendar, self.protocols)
-        held = Held(case.version, str(entries[-1]["hash"]), str(row.authority))
-        self._seen.put(case, held._replace(redactions=_count(notes)))
+        # No count read with it: a save of it is compared if the case was ever redacted.
+        self._seen.put(case, Held(case.version, str(entries[-1]["hash"]), str(row.authority)))
         return case
 
     def _load(self, conn: Connection, case_id: str) -> tuple[Reintegration, Held]:
@@ -967,7 +982,7 @@ class SqlAlchemyStore:
         case = rebuilt(entries, notes, row.state, self.calendar, self.protocols)
         authority = str(row.authority)
         items = _item_keys(open_item_rows(case, authority))
-        held = Held(case.version, str(entries[-1]["hash"]), authority, items, _count(notes))
+        held = Held(case.version, str(entries[-1]["hash"]), authority, items, int(row.redactions))
         return case, held
 
     @guarded
@@ -1762,11 +1777,6 @@ def _changed_items(
     now, was = set(keys), set(before.values())
     gone = [number for number, key in before.items() if key not in now]
     return [item for item, key in zip(items, keys, strict=True) if key not in was], gone
-
-
-def _count(notes: Mapping[int, Sequence[Any]]) -> int:
-    """How many redaction records `notes` (a case's, by seq) holds."""
-    return sum(len(rows) for rows in notes.values())
 
 
 def _held(version: int, prepared: bulk.Prepared, authority: str, redactions: int) -> Held:
