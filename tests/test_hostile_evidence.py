@@ -10,6 +10,7 @@ import base64
 import datetime as dt
 import json
 import os
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,9 @@ from reintegration_fsm import (
     Checkpoint,
     ConcurrentUpdate,
     FormInvalid,
+    GuessableRedaction,
     MalformedCheckpoint,
+    RetentionPolicy,
     Role,
     StoreError,
 )
@@ -625,3 +628,92 @@ def test_a_copy_loaded_before_a_redaction_is_behind_the_store_whatever_it_record
     assert store.verify() == []
     elsewhere.close()
     store.close()
+
+
+# -- an officer redacting an entry written before 0011 is told it stays guessable ---------------
+CHILD_PATHS = ["pupil.name", "pupil.date_of_birth", "form.child_name", "form.child_dob"]
+"""The child's name and date of birth, wherever a transition holds them."""
+
+
+def _erase_child(store: SqlAlchemyStore) -> None:
+    store.redact("case-01", None, CHILD_PATHS, "Erasure request", by=CLERK, on=LATER)
+
+
+def _redactions_warned(run: Any) -> list[GuessableRedaction]:
+    """The `GuessableRedaction`s `run()` warns of (every warning seen, none filtered out)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        run()
+    return [w.message for w in caught if isinstance(w.message, GuessableRedaction)]
+
+
+def test_redacting_an_entry_written_before_0011_warns_that_it_stays_guessable(
+    sql_store: SqlAlchemyStore,
+) -> None:
+    """The redaction is made (the value is gone from the row), and the caller is told that
+    its digest can still be tested against guesses: the officer asked for an erasure."""
+    sql_store.save(built("case-01", 3))
+    as_scheme_2(sql_store)
+    warned = _redactions_warned(lambda: _erase_child(sql_store))
+    assert [(w.case_id, w.seqs) for w in warned] == [("case-01", (1, 2))]
+    assert "transitions 1, 2 were written before schema revision 0011" in str(warned[0])
+    assert "What a redaction leaves to guess" in str(warned[0])
+    assert sql_store.load("case-01").pupil.name.startswith("(redacted on ")
+    assert sql_store.verify() == []
+
+
+def test_redacting_an_entry_written_since_0011_warns_of_nothing(sql_store: SqlAlchemyStore) -> None:
+    sql_store.save(built("case-01", 3))
+    assert _redactions_warned(lambda: _erase_child(sql_store)) == []
+    assert sql_store.verify() == []
+
+
+def test_a_case_of_both_schemes_warns_of_its_old_entries_alone(
+    sql_store: SqlAlchemyStore,
+) -> None:
+    """An entry saved after the upgrade is keyed; only the entries before it are named."""
+    sql_store.save(built("case-01", 1))
+    as_scheme_2(sql_store)
+    sql_store.save(built("case-01", 2))  # the consent, naming the child, keyed
+    warned = _redactions_warned(lambda: _erase_child(sql_store))
+    assert [(w.case_id, w.seqs) for w in warned] == [("case-01", (1,))]
+    assert "transition 1 was written before" in str(warned[0])
+
+
+def test_a_retention_run_warns_for_each_case_with_old_entries(
+    sql_store: SqlAlchemyStore, clock: Any
+) -> None:
+    sql_store.save(built("case-01", 11))
+    sql_store.save(built("case-02", 11))
+    as_scheme_2(sql_store)
+    sql_store.save(built("case-03", 11))
+    sql_store.retention = RetentionPolicy(years=7, basis="last_entry")
+    on = dt.date(2034, 9, 1)
+    clock(on)
+    warned = _redactions_warned(lambda: sql_store.apply_retention(on, by=CLERK))
+    assert [w.case_id for w in warned] == ["case-01", "case-02"]
+    assert [due.personal_data_left for due in sql_store.past_retention(on)] == [False] * 3
+    assert sql_store.verify() == []
+
+
+def test_the_officer_sees_the_warning_and_the_redaction_is_made(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'old.sqlite'}"
+    store = SqlAlchemyStore(url, calendar=CALENDAR)
+    store.create_schema()
+    store.save(built("case-01", 2))
+    store.save(built("case-02", 2))
+    as_scheme_2(store)
+    store.save(built("case-03", 2))
+    store.close()
+    args = ("--reason", "Erasure request", *OFFICER, "--on", "2027-01-05")
+    old = ok(invoke(url, "redact", "case-01", "all", *CHILD_PATHS, *args))
+    no_traceback(old)
+    assert old.stderr.startswith(
+        "warning: case 'case-01': transitions 1, 2 were written before schema revision 0011"
+    )
+    assert "seq 1: removed" in old.stdout
+    json_out = ok(invoke(url, "redact", "case-02", "1", "actor.name", *args, "--format", "json"))
+    assert json.loads(json_out.stdout)[0]["seq"] == 1  # stdout stays JSON
+    assert "warning: case 'case-02': transition 1 was written" in json_out.stderr
+    new = ok(invoke(url, "redact", "case-03", "all", *CHILD_PATHS, *args))
+    assert new.stderr == ""

@@ -208,6 +208,26 @@ class CaseNotFound(ProtocolError, KeyError):
         return f"no case {self.case_id!r}"
 
 
+class GuessableRedaction(UserWarning):
+    """A redaction removed values from log entries written before schema revision 0011 (digest
+    scheme 2): each leaves a digest that whoever reads the database can test guesses against.
+    The redaction is made; the warning says which entries (`.case_id`, `.seqs`)."""
+
+    def __init__(self, case_id: str, seqs: Iterable[int]) -> None:
+        self.case_id = case_id
+        self.seqs = tuple(seqs)
+        listed = ", ".join(str(seq) for seq in self.seqs)
+        one = len(self.seqs) == 1
+        which = f"transition {listed} was" if one else f"transitions {listed} were"
+        super().__init__(
+            f"case {case_id!r}: {which} written before schema revision 0011, so each value "
+            f"removed from {'it' if one else 'them'} leaves a digest that whoever reads the "
+            "database can test guesses against (a date of birth is found in under a second); "
+            "keep the database and its backups under the access personal data needs "
+            '(docs/evidence.md, "What a redaction leaves to guess")'
+        )
+
+
 def a_or_an(name: str) -> str:
     """`name` after its indefinite article: "a Party", "an ObligationKind"."""
     return f"{'an' if name[:1].lower() in 'aeiou' else 'a'} {name}"

@@ -6,9 +6,11 @@ of personal data, and retention.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
-from collections.abc import Callable, Sequence
+import warnings
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 import click
@@ -28,6 +30,7 @@ from reintegration_fsm.cli.common import (
 )
 from reintegration_fsm.cli.redacted import note_json
 from reintegration_fsm.cli.text import neutralise
+from reintegration_fsm.errors import GuessableRedaction
 from reintegration_fsm.fields import NAME_LENGTH
 from reintegration_fsm.stores import Checkpoint
 from reintegration_fsm.vocabulary import Actor, Role
@@ -225,9 +228,9 @@ def redact(
     naming nothing, or no personal data; nothing left to remove.
     """
     actor = actor_from(actor_id, actor_name, role, organisation)
-    notes = (
-        settings(ctx).store().redact(case_id, seq, list(paths), reason, by=actor, on=on or today())
-    )
+    store = settings(ctx).store()
+    with guessable_said():
+        notes = store.redact(case_id, seq, list(paths), reason, by=actor, on=on or today())
     if output_format == "json":
         click.echo(to_json([note_json(note) for note in notes]))
         return
@@ -236,6 +239,25 @@ def redact(
             f"{neutralise(case_id, single_line=True)} seq {note.seq}: removed "
             f"{', '.join(note.paths)} (redaction {note.number})"
         )
+
+
+@contextlib.contextmanager
+def guessable_said() -> Iterator[None]:
+    """Tell the officer, on stderr, of each redaction made in the block that leaves removed
+    values open to guessing (`GuessableRedaction`), even if the block then fails."""
+    caught: list[warnings.WarningMessage] = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", GuessableRedaction)
+            yield
+    finally:
+        for warning in caught:
+            if isinstance(warning.message, GuessableRedaction):
+                click.echo(f"warning: {neutralise(str(warning.message))}", err=True)
+            else:  # any other warning goes on as it would have
+                warnings.warn_explicit(
+                    warning.message, warning.category, warning.filename, warning.lineno
+                )
 
 
 # -- retention ---------------------------------------------------------------------------------
@@ -278,7 +300,8 @@ def retention(
     if apply_:
         actor = actor_from(actor_id, actor_name, role, organisation)
         listed = store.past_retention(on)
-        done = {due.case_id for due in store.apply_retention(on, by=actor)}
+        with guessable_said():
+            done = {due.case_id for due in store.apply_retention(on, by=actor)}
         rows = [
             {
                 "case_id": due.case_id,

@@ -16,6 +16,7 @@ import inspect
 import itertools
 import sys
 import time
+import warnings
 import weakref
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from datetime import date
@@ -50,7 +51,13 @@ from sqlalchemy.types import TypeEngine
 
 from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.case import Reintegration
-from reintegration_fsm.errors import CaseNotFound, ConcurrentUpdate, FormInvalid, StoreError
+from reintegration_fsm.errors import (
+    CaseNotFound,
+    ConcurrentUpdate,
+    FormInvalid,
+    GuessableRedaction,
+    StoreError,
+)
 from reintegration_fsm.fields import NAME_LENGTH, text_problem
 from reintegration_fsm.records import Transition
 from reintegration_fsm.stores import (
@@ -71,7 +78,7 @@ from reintegration_fsm.stores.as_of import check_as_of
 from reintegration_fsm.stores.checkpoints import Checkpoint, redaction_heads
 from reintegration_fsm.stores.failures import converted, unique_violation
 from reintegration_fsm.stores.guard import Guard, guarded
-from reintegration_fsm.stores.hashing import GENESIS
+from reintegration_fsm.stores.hashing import GENESIS, SCHEME, scheme
 from reintegration_fsm.stores.holding import (
     BEHIND,
     Held,
@@ -1260,6 +1267,11 @@ class SqlAlchemyStore:
                 `on` before an entry it removes values from or more than a year ahead (as a
                 step's date, R16); nothing was changed.
             StoreError: the database failed; nothing was changed.
+
+        Warns:
+            GuessableRedaction: values were removed from entries written before schema
+                revision 0011, whose digests can still be tested against guesses (the
+                redaction is made).
         """
         targets = {seq: arguments.paths("redact", paths)}
         notes = self._redact(case_id, targets, reason, by=by, on=on)
@@ -1340,6 +1352,11 @@ class SqlAlchemyStore:
             conn.execute(delete(redacting).where(redacting.c.case_id == case_id))
             conn.execute(insert(redactions), plan.records)
             conn.execute(update(cases).where(cases.c.case_id == case_id).values(plan.case_changes))
+        logged = {int(entry["seq"]): entry for entry in entries}
+        guessable = [u["seq"] for u in plan.updates if scheme(logged[u["seq"]]) < SCHEME]
+        if guessable:
+            # Made, and said: the caller's caller (redact(), apply_retention()) is warned.
+            warnings.warn(GuessableRedaction(case_id, guessable), stacklevel=4)
         return plan.notes
 
     @guarded
@@ -1427,6 +1444,10 @@ class SqlAlchemyStore:
             FormInvalid: `on` is not a date, or more than a year ahead (as a step's date, R16):
                 a run dated years ahead would remove data still to be kept; or `by` is not an
                 Actor (even with no case due); nothing was changed.
+
+        Warns:
+            GuessableRedaction: for each case with entries written before schema revision 0011
+                (as `redact`).
         """
         arguments.business_day("apply_retention", "on", on)
         arguments.actor("apply_retention", by)
