@@ -7,9 +7,11 @@ store tries run on memory, SQLite, PostgreSQL and MariaDB."""
 from __future__ import annotations
 
 import base64
+import copy
 import datetime as dt
 import json
 import os
+import pickle
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -717,3 +719,65 @@ def test_the_officer_sees_the_warning_and_the_redaction_is_made(tmp_path: Path) 
     assert "warning: case 'case-02': transition 1 was written" in json_out.stderr
     new = ok(invoke(url, "redact", "case-03", "all", *CHILD_PATHS, *args))
     assert new.stderr == ""
+
+
+def _erased_everywhere(folder: Path, value: bytes) -> None:
+    """`value` is in no file of `folder` (the database, its -wal and -shm), the store open."""
+    for held in folder.iterdir():
+        assert value not in held.read_bytes(), held.name
+
+
+def test_a_caller_making_the_warning_an_error_meets_it_after_the_wal_is_flushed(
+    tmp_path: Path,
+) -> None:
+    """docs/evidence.md tells a script that wants to stop to make the warning an error: the
+    redaction is committed, and the removed values must be gone from the files by then (the
+    warning was raised before the -wal flush: a review found the name still in the file)."""
+    folder = tmp_path / "db"
+    folder.mkdir()
+    store = SqlAlchemyStore(f"sqlite:///{folder / 'old.sqlite'}", calendar=CALENDAR)
+    store.create_schema()
+    case = built("case-01", 3)
+    store.save(case)
+    as_scheme_2(store)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", GuessableRedaction)
+        with pytest.raises(GuessableRedaction):
+            _erase_child(store)
+    _erased_everywhere(folder, case.pupil.name.encode())
+    assert store.load("case-01").pupil.name.startswith("(redacted on ")
+    store.close()
+
+
+def test_a_retention_run_made_to_stop_on_the_warning_finishes_first(
+    tmp_path: Path, clock: Any
+) -> None:
+    """The warnings come once the run is done and flushed: a caller that makes them errors
+    still gets every case redacted (it loses the run's list: `past_retention` shows none
+    left), where the run stopped at the first old case."""
+    folder = tmp_path / "db"
+    folder.mkdir()
+    store = SqlAlchemyStore(f"sqlite:///{folder / 'old.sqlite'}", calendar=CALENDAR)
+    store.create_schema()
+    for n in (1, 2, 3):
+        store.save(built(f"case-0{n}", 11))
+    as_scheme_2(store)
+    store.retention = RetentionPolicy(years=7, basis="last_entry")
+    on = dt.date(2034, 9, 1)
+    clock(on)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", GuessableRedaction)
+        with pytest.raises(GuessableRedaction, match="case 'case-01'"):
+            store.apply_retention(on, by=CLERK)
+    assert [due.personal_data_left for due in store.past_retention(on)] == [False] * 3
+    _erased_everywhere(folder, built("case-01", 1).pupil.name.encode())
+    assert store.verify() == []
+    store.close()
+
+
+def test_the_warning_travels_between_processes() -> None:
+    """A worker that redacts under `simplefilter("error", ...)` raises it to its parent: it
+    must pickle (it did not, its message being made from its arguments)."""
+    warning = GuessableRedaction("case-01", [1, 2])
+    for again in (pickle.loads(pickle.dumps(warning)), copy.copy(warning)):
+        assert (again.case_id, again.seqs, str(again)) == ("case-01", (1, 2), str(warning))

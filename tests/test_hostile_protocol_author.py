@@ -335,3 +335,81 @@ def test_a_case_keeps_its_version_when_the_next_takes_effect(tmp_path: Path) -> 
         assert store.load("EX-2").protocol.place_offer_school_days == 8
         assert store.verify() == []
         assert store.taken(["EX-3"]) == set()
+
+
+def _variant(folder: Path, name: str, *changes: tuple[str, str]) -> Path:
+    """Exampleshire's protocol file with `changes` made, as `name`."""
+    text = EXAMPLE.read_text(encoding="utf-8")
+    for old, new in changes:
+        assert old in text
+        text = text.replace(old, new)
+    made = folder / name
+    made.write_text(text, encoding="utf-8")
+    return made
+
+
+def test_under_an_id_alone_shows_the_built_in_over_a_file_of_its_id_and_version(
+    tmp_path: Path,
+) -> None:
+    """A file reusing `worcestershire` 2 was shown for `--under worcestershire` and the built-in
+    for `--under worcestershire@2` (found by a review); a case could never run the file."""
+    copied = _variant(
+        tmp_path, "w.toml", ('id = "exampleshire"', 'id = "worcestershire"'), ("2027.1", "2")
+    )
+    for under in ("worcestershire", "worcestershire@2"):
+        shown = invoke("--protocol", str(copied), "protocol", "show", "--under", under)
+        assert shown.exit_code == 0, shown.output
+        assert shown.stdout.startswith(f"# {WORCESTERSHIRE.title} (worcestershire 2)")
+
+
+def test_on_without_under_is_refused(tmp_path: Path) -> None:
+    alone = invoke("protocol", "show", "--on", "2020-01-01")
+    assert alone.exit_code == 2
+    assert "--on picks among the versions --under ID names: give --under too" in alone.stderr
+    with_file = invoke("protocol", "show", str(EXAMPLE), "--on", "2020-01-01")
+    assert with_file.exit_code == 2
+    assert "Traceback" not in alone.output + with_file.output
+
+
+def test_an_id_holding_an_at_sign_is_named_alone_or_with_its_version(tmp_path: Path) -> None:
+    """`--under ex@shire` was split at its `@` and said no such protocol was known, listing
+    `ex@shire@1` (found by a review)."""
+    first = _variant(
+        tmp_path, "1.toml", ('id = "exampleshire"', 'id = "ex@shire"'), ("2027.1", "1")
+    )
+    second = _variant(
+        tmp_path,
+        "2.toml",
+        ('id = "exampleshire"', 'id = "ex@shire"'),
+        ("2027.1", "2"),
+        ("effective_from = 2025-09-01", "effective_from = 2026-02-16"),
+    )
+    registered = ("--protocol", str(first), "--protocol", str(second))
+    for on, version in (("2026-01-05", "1"), ("2026-03-02", "2")):
+        shown = invoke(*registered, "protocol", "show", "--under", "ex@shire", "--on", on)
+        assert shown.exit_code == 0, shown.output
+        assert f"(ex@shire {version})" in shown.stdout.splitlines()[0]
+    trailing = invoke(*registered, "protocol", "show", "--under", "ex@shire@")
+    assert trailing.exit_code == 2
+    assert "no protocol 'ex@shire@' is known" in trailing.stderr
+
+
+def test_a_name_two_protocols_answer_to_is_refused_whatever_the_day(tmp_path: Path) -> None:
+    """Id `ex@shire` version 1 and id `ex` version `shire@1` are both `ex@shire@1`: the name was
+    picked between by date, though `ID@VERSION` is meant to name one (found by a review)."""
+    one = _variant(tmp_path, "1.toml", ('id = "exampleshire"', 'id = "ex@shire"'), ("2027.1", "1"))
+    other = _variant(
+        tmp_path,
+        "2.toml",
+        ('id = "exampleshire"', 'id = "ex"'),
+        ("2027.1", "shire@1"),
+        ("effective_from = 2025-09-01", "effective_from = 2026-02-16"),
+    )
+    registered = ("--protocol", str(one), "--protocol", str(other))
+    for on in ("2025-10-01", "2026-03-01"):
+        both = invoke(*registered, "protocol", "show", "--under", "ex@shire@1", "--on", on)
+        assert both.exit_code == 2
+        assert "'ex@shire@1' names ex@shire@1 from 2025-09-01, ex@shire@1 from 2026-02-16" in (
+            both.stderr
+        )
+        assert "rename one of the files" in both.stderr

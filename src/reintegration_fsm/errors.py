@@ -227,6 +227,10 @@ class GuessableRedaction(UserWarning):
             '(docs/evidence.md, "What a redaction leaves to guess")'
         )
 
+    def __reduce__(self) -> tuple[type[GuessableRedaction], tuple[str, tuple[int, ...]]]:
+        # Made again from its own arguments (not its message): pickled to another process.
+        return type(self), (self.case_id, self.seqs)
+
 
 def a_or_an(name: str) -> str:
     """`name` after its indefinite article: "a Party", "an ObligationKind"."""

@@ -281,10 +281,11 @@ ROLE_NAMES = [role.value for role in Role]
 @click.option("--on", type=DATE, default=None, help="The business date (default: today).")
 @click.option(
     "--under",
-    metavar="ID@VERSION",
+    metavar="ID[@VERSION]",
     default=None,
     help="For `open`: the protocol the case runs under for life, built in or registered with "
-    "--protocol (default: the seed's, worcestershire@2).",
+    "--protocol, as ID@VERSION, or ID alone for its version in force on --on (default: the "
+    "seed's, worcestershire@2).",
 )
 @format_option(("text", "json"), default="text")
 @click.pass_context

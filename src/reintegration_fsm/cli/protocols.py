@@ -17,39 +17,40 @@ from reintegration_fsm.vocabulary import Evidence, Party
 
 
 def choose(protocols: Sequence[Protocol], name: str | None, on: dt.date) -> Protocol:
-    """The protocol `--under` names among the registered and built-in ones: `ID@VERSION`, or
+    """The protocol `--under` names among the built-in and registered ones: `ID@VERSION`, or
     an `ID` alone: its one version, or of several the one in force on `on` (the latest
-    `effective_from` on or before it); `WORCESTERSHIRE` when no name is given.
+    `effective_from` on or before it); `WORCESTERSHIRE` when no name is given. A registered
+    file of a built-in's id and version is the built-in (which is what a case would run).
 
     Raises:
-        Failure: no such protocol is known, no version of it is in force on `on`, or two are
-            (exit 2), naming those that are known.
+        Failure: no such protocol is known, the name fits two (an `@` in an id or a version),
+            or no version of the id is in force on `on`, or two are (exit 2), naming them.
     """
     if name is None:
         return WORCESTERSHIRE
-    pid, _, version = name.partition("@")
-    known = [*KNOWN, *protocols]
-    # Whole first: an id may hold an `@` itself (`example@shire@1`), which no split can tell.
-    matches = [p for p in known if f"{p.id}@{p.version}" == name] or [
-        p for p in known if p.id == pid and (not version or p.version == version)
-    ]
-    if len({p.key for p in matches}) == 1:
-        return matches[0]
-    names = ", ".join(f"{p.id}@{p.version}" for p in known)
-    if not matches:
+    known = _distinct([*KNOWN, *protocols])
+    # The whole name first, as ID@VERSION then as an ID: an id or a version may hold an `@`
+    # itself (`example@shire`), which no split of the name can tell.
+    named = [p for p in known if f"{p.id}@{p.version}" == name]
+    if len(named) > 1:
+        raise Failure(f"{neutralise(name)!r} names {_listed(named)}: rename one of the files")
+    if named:
+        return named[0]
+    versions = [p for p in known if p.id == name]
+    if not versions:
+        names = ", ".join(f"{p.id}@{p.version}" for p in known)
         raise Failure(
             f"no protocol {neutralise(name)!r} is known",
             (f"Known: {names}. Register a file with --protocol FILE.",),
         )
-    dated = ", ".join(
-        f"{p.id}@{p.version} from {p.effective_from.isoformat()}"
-        for p in sorted(matches, key=lambda p: p.effective_from)
-    )
-    started = [p for p in matches if p.effective_from <= on]
+    if len(versions) == 1:
+        return versions[0]
+    started = [p for p in versions if p.effective_from <= on]
     if not started:
         raise Failure(
-            f"no version of {neutralise(name)!r} is in force on {on.isoformat()} ({dated})",
-            ("Give a later --on, or ID@VERSION.",),
+            f"no version of {neutralise(name)!r} is in force on {on.isoformat()} "
+            f"({_listed(versions)})",
+            ("A case opens under a version from the day it takes effect (R1).",),
         )
     latest = max(p.effective_from for p in started)
     in_force = [p for p in started if p.effective_from == latest]
@@ -57,7 +58,23 @@ def choose(protocols: Sequence[Protocol], name: str | None, on: dt.date) -> Prot
         return in_force[0]
     raise Failure(
         f"{neutralise(name)!r} names several versions in force from {latest.isoformat()}: "
-        f"give ID@VERSION ({dated})"
+        f"give ID@VERSION ({_listed(versions)})"
+    )
+
+
+def _distinct(found: Sequence[Protocol]) -> list[Protocol]:
+    """`found` without a second protocol of the same id and version (the first is kept)."""
+    first: dict[tuple[str, str], Protocol] = {}
+    for protocol in found:
+        first.setdefault(protocol.key, protocol)
+    return list(first.values())
+
+
+def _listed(found: Sequence[Protocol]) -> str:
+    """Protocols as `ID@VERSION from DATE`, oldest first."""
+    return ", ".join(
+        f"{neutralise(p.id)}@{neutralise(p.version)} from {p.effective_from.isoformat()}"
+        for p in sorted(found, key=lambda p: p.effective_from)
     )
 
 
@@ -94,7 +111,11 @@ def check(file: str) -> None:
 
 @protocol_group.command("show")
 @click.argument("file", type=click.Path(dir_okay=False), required=False)
-@click.option("--under", metavar="ID@VERSION", help="A registered or built-in protocol by name.")
+@click.option(
+    "--under",
+    metavar="ID[@VERSION]",
+    help="A registered or built-in protocol by name (ID alone: its version in force on --on).",
+)
 @click.option(
     "--on",
     type=DATE,
@@ -108,8 +129,10 @@ def show(ctx: click.Context, file: str | None, under: str | None, on: dt.date | 
     FILE is a protocol TOML file; or name one registered with --protocol (or built in) with
     --under ID@VERSION, or --under ID for its version in force (--on, default today).
     """
-    if file is not None and (under is not None or on is not None):
-        raise Failure("give a FILE or --under, not both (--on goes with --under)")
+    if file is not None and under is not None:
+        raise Failure("give a FILE or --under, not both")
+    if on is not None and under is None:
+        raise Failure("--on picks among the versions --under ID names: give --under too")
     if file is not None:
         found = read_protocol(file)
     else:

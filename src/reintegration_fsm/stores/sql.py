@@ -1274,8 +1274,9 @@ class SqlAlchemyStore:
                 redaction is made).
         """
         targets = {seq: arguments.paths("redact", paths)}
-        notes = self._redact(case_id, targets, reason, by=by, on=on)
+        notes, guessable = self._redact(case_id, targets, reason, by=by, on=on)
         self._flush_wal()  # a retention run flushes once, at its end
+        _warn_guessable(case_id, guessable)  # last: a caller may make it an error
         return notes
 
     def _flush_wal(self) -> None:
@@ -1298,7 +1299,9 @@ class SqlAlchemyStore:
 
     def _redact(
         self, case_id: str, targets: erasure.Targets, reason: str, *, by: Actor, on: date
-    ) -> list[RedactionNote]:
+    ) -> tuple[list[RedactionNote], list[int]]:
+        """Redact `targets` in one transaction: the notes made, and the seqs of the entries
+        written before schema revision 0011 it removed values from (`GuessableRedaction`)."""
         erasure.check_request(reason, by, on)
         if not could_be_stored(case_id):
             raise CaseNotFound(case_id)
@@ -1354,10 +1357,7 @@ class SqlAlchemyStore:
             conn.execute(update(cases).where(cases.c.case_id == case_id).values(plan.case_changes))
         logged = {int(entry["seq"]): entry for entry in entries}
         guessable = [u["seq"] for u in plan.updates if scheme(logged[u["seq"]]) < SCHEME]
-        if guessable:
-            # Made, and said: the caller's caller (redact(), apply_retention()) is warned.
-            warnings.warn(GuessableRedaction(case_id, guessable), stacklevel=4)
-        return plan.notes
+        return plan.notes, guessable
 
     @guarded
     def redactions(self, case_id: str) -> list[RedactionNote]:
@@ -1447,21 +1447,29 @@ class SqlAlchemyStore:
 
         Warns:
             GuessableRedaction: for each case with entries written before schema revision 0011
-                (as `redact`).
+                (as `redact`), once the whole run is done.
         """
         arguments.business_day("apply_retention", "on", on)
         arguments.actor("apply_retention", by)
         done = []
-        for due in self.past_retention(on):
-            if not due.personal_data_left:
-                continue
-            with converted(f"read case {due.case_id!r}"), self.engine.connect() as conn:
-                _, entries, _ = self._read(conn, due.case_id)
-            reason = f"retention period ended {due.keep_until.isoformat()}"
-            self._redact(due.case_id, erasure.retention_targets(entries), reason, by=by, on=on)
-            done.append(due)
-        if done:
-            self._flush_wal()
+        guessable: list[tuple[str, list[int]]] = []
+        try:
+            for due in self.past_retention(on):
+                if not due.personal_data_left:
+                    continue
+                with converted(f"read case {due.case_id!r}"), self.engine.connect() as conn:
+                    _, entries, _ = self._read(conn, due.case_id)
+                reason = f"retention period ended {due.keep_until.isoformat()}"
+                targets = erasure.retention_targets(entries)
+                _, seqs = self._redact(due.case_id, targets, reason, by=by, on=on)
+                done.append(due)
+                if seqs:
+                    guessable.append((due.case_id, seqs))
+        finally:
+            if done:  # a run stopped half way flushes what it removed, too
+                self._flush_wal()
+        for case_id, seqs in guessable:  # last: a caller may make them errors
+            _warn_guessable(case_id, seqs)
         return done
 
     @guarded
@@ -1798,6 +1806,13 @@ def _changed_items(
     now, was = set(keys), set(before.values())
     gone = [number for number, key in before.items() if key not in now]
     return [item for item, key in zip(items, keys, strict=True) if key not in was], gone
+
+
+def _warn_guessable(case_id: str, seqs: Sequence[int]) -> None:
+    """Warn the caller of `redact()` or `apply_retention()` (whose line the warning names)
+    that values were removed from `seqs`, entries written before schema revision 0011."""
+    if seqs:
+        warnings.warn(GuessableRedaction(case_id, seqs), stacklevel=4)
 
 
 def _held(version: int, prepared: bulk.Prepared, authority: str, redactions: int) -> Held:
