@@ -294,9 +294,7 @@ class SqlAlchemyStore:
             .where(transitions.c.case_id == case_id, transitions.c.on_date <= bindparam("b_as_of"))
             .order_by(transitions.c.seq)
         )
-        self._count_notes = (
-            select(func.count()).select_from(redactions).where(redactions.c.case_id == case_id)
-        )
+        self._count_notes = select(noted)
         self._select_notes = (
             select(redactions)
             .where(redactions.c.case_id == case_id)
