@@ -16,7 +16,8 @@ from reintegration_fsm.stores import SqlAlchemyStore, bulk, schema, upgrade
 from reintegration_fsm.stores.hashing import GENESIS, canonical_json, entry_hash
 from reintegration_fsm.stores.redaction import remove
 from reintegration_fsm.stores.rows import (
-    holds,
+    Holds,
+    how_held,
     log_rows,
     transitions_from_rows,
     transitions_read,
@@ -36,10 +37,11 @@ def test_a_row_holds_its_transition_at_rest_in_full_or_wrapped_but_not_another()
         assert len(row["data"]) <= len(full)
         assert stored_data(row) == transition.data
         for text in (row["data"], full, canonical_json({FULL: transition.data})):
-            assert holds(row | {"data": text}, transition)  # as written, by 0003, or wrapped
+            held = how_held(row | {"data": text}, transition)
+            assert held is Holds.AS_STORED  # as written, by 0003, or wrapped
         changed = json.loads(full)
         changed["schema"] = 99
-        assert not holds(row | {"data": canonical_json(changed)}, transition)
+        assert how_held(row | {"data": canonical_json(changed)}, transition) is Holds.NOT
 
 
 def test_a_redaction_edits_the_full_data_and_writes_it_back_at_rest() -> None:

@@ -1,11 +1,11 @@
 """What a store holds of a case, and what it remembers of the case objects it has seen.
 
 A store appends the transitions of a case it does not hold yet. It compares the case's history
-with the stored one by content (`rows.holds`), never by a version the caller could set, so a case
-loaded from another store saves whole, and a save retried after a lost reply records nothing
-twice. Comparing costs a read of the stored history; a store skips it for the case objects it
-loaded or saved itself, remembering (by identity, for as long as the object lives) the version
-and last hash it saw, which the save then checks in its UPDATE.
+with the stored one by content (`rows.how_held`), never by a version the caller could set, so a
+case loaded from another store saves whole, and a save retried after a lost reply records
+nothing twice. Comparing costs a read of the stored history; a store skips it for the case
+objects it loaded or saved itself, remembering (by identity, for as long as the object lives)
+the version and last hash it saw, which the save then checks in its UPDATE.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 from reintegration_fsm.errors import ConcurrentUpdate
 from reintegration_fsm.records import Transition
 from reintegration_fsm.stores.failures import conflict
-from reintegration_fsm.stores.rows import holds, redacted_since
+from reintegration_fsm.stores.rows import Holds, how_held
 
 
 class Held(NamedTuple):
@@ -121,10 +121,10 @@ def held(
     common = start
     before_redaction = None  # the first entry redacted since the case object was loaded
     for entry, transition in zip(stored, history[start:], strict=False):
-        seq_notes = (notes or {}).get(int(entry["seq"]))
-        if not holds(entry, transition, seq_notes):
+        how = how_held(entry, transition, (notes or {}).get(int(entry["seq"])))
+        if how is Holds.NOT:
             break
-        if before_redaction is None and redacted_since(entry, transition, seq_notes):
+        if before_redaction is None and how is Holds.BEFORE_REDACTION:
             before_redaction = common + 1
         common += 1
     if common == min(found, len(history)):

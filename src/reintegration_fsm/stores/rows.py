@@ -5,6 +5,7 @@ Both stores keep the same rows, so they agree on hashes, on every listing and on
 
 from __future__ import annotations
 
+import enum
 import functools
 import json
 from collections.abc import Iterable, Mapping, Sequence
@@ -302,15 +303,27 @@ def resumed(
     return Reintegration.replay(history, calendar, protocols)
 
 
-def holds(
+class Holds(enum.Enum):
+    """Whether, and how, a stored entry records a transition (`how_held`)."""
+
+    NOT = "not"
+    """Another transition."""
+    AS_STORED = "as stored"
+    """The same content, whenever recorded; for a redacted entry, with its placeholders."""
+    BEFORE_REDACTION = "before a redaction"
+    """The transition as it was saved, showing a value a redaction removed since: a case
+    object loaded before that redaction."""
+
+
+def how_held(
     entry: Mapping[Any, Any],
     transition: Transition,
     notes: Sequence[Mapping[str, Any]] | None = None,
-) -> bool:
-    """True when the stored `entry` records `transition`: the same content, whenever recorded.
+) -> Holds:
+    """Whether, and how, the stored `entry` records `transition` (`notes`: its redaction rows).
 
-    A redacted entry still holds the transition it was saved from (its payload digest says
-    so), and the redacted one a case loaded since then carries (its placeholders).
+    A redacted entry holds the redacted transition a case loaded since carries (its
+    placeholders), and still the transition it was saved from (its payload digest says so).
     """
     actor = transition.actor
     source = None if transition.source is None else transition.source.value
@@ -323,17 +336,17 @@ def holds(
         or entry["actor_organisation"] != actor.organisation
         or as_date(entry["on_date"]) != transition.on
     ):
-        return False
+        return Holds.NOT
     if (
         entry["actor_id"] == actor.id
         and entry["actor_name"] == actor.name
         and _same_data(entry, transition)
     ):
-        return True
+        return Holds.AS_STORED
     if entry.get("payload_salt") is None or not is_redacted(entry):
-        return False
+        return Holds.NOT
     if transition_from_row(entry, notes) == transition:
-        return True
+        return Holds.AS_STORED
     try:
         stored = stored_data(entry)
         keys = entry_keys(entry, stored)
@@ -342,18 +355,8 @@ def holds(
         else:  # scheme 3: nothing can say what a removed value was; compare those left
             original = _kept_root(entry, stored, transition, keys)
     except (UnicodeEncodeError, ValueError, TypeError, KeyError, IndexError):
-        return False
-    return bool(original == entry["payload_digest"])
-
-
-def redacted_since(
-    entry: Mapping[Any, Any],
-    transition: Transition,
-    notes: Sequence[Mapping[str, Any]] | None = None,
-) -> bool:
-    """True when the stored `entry`, which `holds` the `transition`, had a value removed that
-    the transition still shows: the case object was loaded before that redaction."""
-    return is_redacted(entry) and transition_from_row(entry, notes) != transition
+        return Holds.NOT
+    return Holds.BEFORE_REDACTION if original == entry["payload_digest"] else Holds.NOT
 
 
 def _kept_root(
