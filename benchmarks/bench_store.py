@@ -97,8 +97,8 @@ class Raw:
             mark = "%s"
         names = ", ".join
         # The store's optimistic UPDATE: the version and hash it saw, the authority, and the
-        # case's count of redaction records; on PostgreSQL it takes the row lock in a NOWAIT
-        # sub-select (one round trip).
+        # count of redaction records the case row keeps; on PostgreSQL it takes the row lock in
+        # a NOWAIT sub-select (one round trip).
         case = (
             f"(SELECT locked.case_id FROM rfsm_cases AS locked WHERE locked.case_id = {mark} "
             "FOR UPDATE NOWAIT)"
@@ -109,8 +109,7 @@ class Raw:
             f"UPDATE rfsm_cases SET stage={mark}, version={mark}, next_due={mark}, "
             f"last_hash={mark}, host_school={mark}, last_on={mark}, state={mark} "
             f"WHERE case_id = {case} AND version = {mark} AND last_hash = {mark} "
-            f"AND authority = {mark} "
-            f"AND (SELECT count(*) FROM rfsm_redactions WHERE case_id = {mark}) = {mark}"
+            f"AND authority = {mark} AND redactions = {mark}"
         )
         self.mark = mark
         # Only the open items that closed go, only those that opened are inserted.
@@ -373,7 +372,6 @@ def bench_save(url: str, saves: int, directory: Path) -> None:
             case.version - 1,
             last[case.case_id],
             case.local_authority,
-            case.case_id,
             0,  # no redaction records
         )
         raw_params.append(

@@ -58,13 +58,17 @@ def scheme_2_entries(entries: Sequence[Row]) -> list[Row]:
     return rows
 
 
+def before_0012(case_row: Row) -> Row:
+    """A case row as revisions before 0012 wrote it: no count of redaction records."""
+    return {name: value for name, value in case_row.items() if name != "redactions"}
+
+
 def scheme_2(prepared: Prepared) -> Prepared:
     """A save's rows as revisions 0003 to 0010 wrote them (`scheme_2_entries`), the case row's
     last hash after."""
     entries = scheme_2_entries(prepared.entries)
-    return attrs.evolve(
-        prepared, entries=entries, case_row=prepared.case_row | {"last_hash": entries[-1]["hash"]}
-    )
+    case_row = before_0012(prepared.case_row) | {"last_hash": entries[-1]["hash"]}
+    return attrs.evolve(prepared, entries=entries, case_row=case_row)
 
 
 def as_scheme_2(store: SqlAlchemyStore) -> None:

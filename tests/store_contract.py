@@ -888,6 +888,19 @@ class StoreContract:
         assert store.history("case-01")[2:] == built("case-01", 4).history[2:]
         assert store.verify() == []
 
+    def test_verify_reports_a_case_row_miscounting_its_redaction_records(
+        self, store: Store
+    ) -> None:
+        """The count is what the save compares to put a copy from before a redaction behind
+        the store: set back by hand, such a copy would pass, so `verify()` compares it."""
+        self._redact(store)
+        store.redact("case-01", 3, ["actor.name"], "Erasure", by=ADMISSIONS, on=REDACTED_ON)
+        assert store.verify() == []
+        self.tamper_case(store, "case-01", "redactions", 1)
+        assert [(p.case_id, p.seq, p.what) for p in store.verify()] == [
+            ("case-01", None, "case row counts 1 redaction records but the case has 2")
+        ]
+
     def test_a_forged_redaction_record_is_reported(self, store: Store) -> None:
         self._redact(store)
         self.tamper_redaction(store, "case-01", 2, "reason", "A reason written later")
@@ -1917,6 +1930,32 @@ class SqlStoreContract(StoreContract):
             assert len(store.history("case-01")) == 4
         assert store.verify() == []
         loader.close()
+
+    def test_the_case_row_counts_each_redaction_record_as_it_is_made(self, store: Store) -> None:
+        assert isinstance(store, SqlAlchemyStore)
+        store.save(built("case-01", 3))
+        store.save(built("case-02", 3))
+
+        def counted() -> dict[str, int]:
+            table = schema.cases
+            with store.engine.connect() as conn:
+                return dict(conn.execute(sa.select(table.c.case_id, table.c.redactions)).all())
+
+        assert counted() == {"case-01": 0, "case-02": 0}
+        store.redact("case-01", 2, ["form.parent_name"], "Erasure", by=ADMISSIONS, on=REDACTED_ON)
+        assert counted() == {"case-01": 1, "case-02": 0}
+        store.redact(
+            "case-01",
+            None,
+            ["pupil.name", "form.child_name"],
+            "Erasure",
+            by=ADMISSIONS,
+            on=REDACTED_ON,
+        )
+        records = len(store.redactions("case-01"))  # read from the records themselves
+        assert records > 2
+        assert counted() == {"case-01": records, "case-02": 0}
+        assert store.verify() == []
 
     def test_a_store_closes_when_its_with_block_ends_however_it_ends(self, store: Store) -> None:
         """`with store:` closes it at the block's end, and on an error, which goes on up."""

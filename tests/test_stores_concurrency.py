@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import multiprocessing
 import queue
@@ -17,9 +18,12 @@ import sqlalchemy as sa
 
 from reintegration_fsm import ConcurrentUpdate, Pupil
 from reintegration_fsm.stores import SqlAlchemyStore, schema
+from scenario import ADMISSIONS
 from store_contract import (
     CALENDAR,
     PUPIL,
+    REDACTED_ON,
+    advanced,
     built,
     crash_writer,
     kill,
@@ -169,3 +173,68 @@ def test_two_writers_creating_cases_at_once_are_compared_not_deadlocked(
     assert setup.verify() == []
     reset_database(engine)
     engine.dispose()
+
+
+def test_a_save_meeting_a_redaction_committed_while_it_ran_is_refused(postgres_url: str) -> None:
+    """PostgreSQL: a redaction that commits after a save's statement began (its snapshot) and
+    before the save locks the case row. The save must see the redaction on the row it locks,
+    or it appends a step resting on the removed value (the case would then not load). The
+    store's NOWAIT statement meets this in a window of microseconds; the same statement waiting
+    for the lock (here) meets it for as long as the redaction runs."""
+    engine = reachable_engine(postgres_url)
+    reset_database(engine)
+    redacting = SqlAlchemyStore(engine, calendar=CALENDAR)
+    redacting.create_schema()
+    redacting.save(built("case-01", 1))
+    saving = SqlAlchemyStore(postgres_url, calendar=CALENDAR)
+    waiting = saving._update_case.compile(dialect=saving.engine.dialect)
+    saving._driver_update = str(waiting)
+    copy = saving.load("case-01")
+    advanced(copy, 1)  # a consent form naming the child, whose name is being erased
+    outcome: list[object] = []
+
+    def save() -> None:
+        try:
+            saving.save(copy)
+            outcome.append("saved")
+        except Exception as error:  # the test reports what it was
+            outcome.append(error)
+
+    saver = threading.Thread(target=save)
+
+    def save_while_redacting(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.startswith("UPDATE rfsm_cases") and not saver.is_alive() and not outcome:
+            saver.start()
+            with engine.connect() as watcher:
+                for _ in range(200):
+                    waits = watcher.exec_driver_sql(
+                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                        "AND datname = current_database()"
+                    ).scalar_one()
+                    if waits:
+                        return
+                    time.sleep(0.05)
+            pytest.fail("the save never waited for the redaction's lock")
+
+    with _listening(redacting.engine, save_while_redacting):
+        redacting.redact("case-01", 1, ["pupil.name"], "Erasure", by=ADMISSIONS, on=REDACTED_ON)
+    saver.join(timeout=30)
+    assert len(outcome) == 1
+    assert isinstance(outcome[0], ConcurrentUpdate), outcome
+    assert "redacted after this copy was loaded" in str(outcome[0])
+    assert len(redacting.history("case-01")) == 1
+    assert redacting.verify() == []
+    assert redacting.load("case-01").version == 1
+    saving.close()
+    redacting.close()
+    reset_database(engine)
+    engine.dispose()
+
+
+@contextlib.contextmanager
+def _listening(engine: sa.Engine, hook: Any) -> Iterator[None]:
+    sa.event.listen(engine, "before_cursor_execute", hook)
+    try:
+        yield
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", hook)

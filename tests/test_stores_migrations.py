@@ -19,8 +19,8 @@ from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from click.testing import CliRunner
 
-from legacy_rows import KEYED, legacy_log_rows, scheme_2, with_prev_hash
-from reintegration_fsm import Actor, Reintegration, Role, Stage, Transition
+from legacy_rows import KEYED, before_0012, legacy_log_rows, scheme_2, with_prev_hash
+from reintegration_fsm import Actor, ConcurrentUpdate, Reintegration, Role, Stage, Transition
 from reintegration_fsm.cli import cli
 from reintegration_fsm.errors import StoreError
 from reintegration_fsm.serialisation import transition_from_json
@@ -114,13 +114,13 @@ def differences(engine: sa.Engine) -> list[Any]:
 
 
 def triggers(engine: sa.Engine) -> set[str]:
-    """The names of the triggers on the log table."""
+    """The names of the triggers on the log table and on the redaction records."""
     query = {
         "sqlite": "SELECT name FROM sqlite_master WHERE type = 'trigger'",
-        "postgresql": "SELECT tgname FROM pg_trigger "
-        "WHERE NOT tgisinternal AND tgrelid = 'rfsm_transitions'::regclass",
-        "mysql": "SELECT trigger_name FROM information_schema.triggers "
-        "WHERE event_object_table = 'rfsm_transitions' AND trigger_schema = DATABASE()",
+        "postgresql": "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal "
+        "AND tgrelid IN ('rfsm_transitions'::regclass, 'rfsm_redactions'::regclass)",
+        "mysql": "SELECT trigger_name FROM information_schema.triggers WHERE event_object_table "
+        "IN ('rfsm_transitions', 'rfsm_redactions') AND trigger_schema = DATABASE()",
     }[engine.dialect.name]
     with engine.connect() as conn:
         return {row[0] for row in conn.exec_driver_sql(query)}
@@ -164,6 +164,22 @@ def test_a_migrated_database_holds_cases_and_refuses_log_updates(engine: sa.Engi
     assert store.verify() == []
     with pytest.raises(sa.exc.DBAPIError, match="append-only"), engine.begin() as conn:
         conn.execute(sa.delete(schema.transitions))
+
+
+def test_create_schema_refuses_a_database_at_an_older_revision_changing_nothing(
+    engine: sa.Engine,
+) -> None:
+    """Its triggers would not fit the older tables (an earlier version's redaction would then
+    fail on the counting trigger's column): `upgrade()` is the way on."""
+    upgrade(engine, revision="0011")
+    before = triggers(engine)
+    with pytest.raises(StoreError, match=r"at revision 0011, this library's at .*run upgrade"):
+        SqlAlchemyStore(engine).create_schema()
+    assert triggers(engine) == before
+    assert "rfsm_redactions_counted" not in before
+    upgrade(engine)
+    SqlAlchemyStore(engine).create_schema()  # at the newest revision: nothing to add
+    assert "rfsm_redactions_counted" in triggers(engine)
 
 
 def test_a_schema_built_by_create_schema_upgrades_cleanly(engine: sa.Engine) -> None:
@@ -546,7 +562,7 @@ def _fill_revision_5(engine: sa.Engine) -> list[Reintegration]:
                     with_prev_hash(prepared.entries), case.history, strict=True
                 )
             ]
-            conn.execute(sa.insert(schema.cases), prepared.case_row)
+            conn.execute(sa.insert(schema.cases), before_0012(prepared.case_row))
             conn.execute(sa.insert(REVISION_5_LOG), entries)
             if prepared.items:
                 conn.execute(sa.insert(schema.open_items), prepared.items)
@@ -1242,9 +1258,13 @@ def test_0011_downgrade_is_refused_once_an_entry_is_keyed_and_changes_nothing(
     store = SqlAlchemyStore(engine, calendar=CALENDAR)
     case = built("keys-01", 3)
     store.save(case)
+    _downgrade_to(engine, "0011")
+    before = _rows(engine, schema.transitions)
     with pytest.raises(StoreError, match="3 log entries were written under digest scheme 3"):
         _downgrade_to(engine, "0010")
     assert {"payload_key", "leaf_keys"} <= _columns(engine)
+    assert _rows(engine, schema.transitions) == before
+    upgrade(engine)
     assert store.load("keys-01") == case
     assert store.verify() == []
 
@@ -1303,3 +1323,48 @@ def _written(engine: sa.Engine, *writes: tuple[Any, Any]) -> None:
     with engine.begin() as conn:
         for statement, parameters in writes:
             conn.execute(statement, parameters)
+
+
+# -- 0012: the case row counts its redaction records ---------------------------------------------
+def _counts(engine: sa.Engine) -> dict[str, int]:
+    table = schema.cases
+    with engine.connect() as conn:
+        return dict(conn.execute(sa.select(table.c.case_id, table.c.redactions)).all())
+
+
+def _case_columns(engine: sa.Engine) -> set[str]:
+    return {str(c["name"]) for c in sa.inspect(engine).get_columns("rfsm_cases")}
+
+
+def test_0012_fills_each_cases_count_from_its_records_and_can_be_undone(engine: sa.Engine) -> None:
+    upgrade(engine)
+    store = SqlAlchemyStore(engine, calendar=CALENDAR)
+    for case_id in ("count-01", "count-02", "count-03"):
+        store.save(built(case_id, 3))
+    for case_id, seq, path in (
+        ("count-01", 2, "form.parent_name"),
+        ("count-01", 3, "actor.name"),
+        ("count-03", 2, "form.parent_name"),
+    ):
+        store.redact(case_id, seq, [path], "Erasure", by=ADMISSIONS, on=REDACTED_ON)
+    copy = store.load("count-03")
+    _downgrade_to(engine, "0011")
+    assert "redactions" not in _case_columns(engine)
+    assert "rfsm_redactions_counted" not in triggers(engine)
+    kept = _rows(engine, schema.redactions)
+
+    upgrade(engine)
+
+    assert _counts(engine) == {"count-01": 2, "count-02": 0, "count-03": 1}
+    assert _rows(engine, schema.redactions) == kept
+    assert differences(engine) == []
+    again = SqlAlchemyStore(engine, calendar=CALENDAR)
+    assert again.verify() == []
+    # The count goes on from what the upgrade filled: a copy from before the next redaction
+    # is behind the store.
+    again.redact("count-03", 1, ["actor.name"], "Erasure", by=ADMISSIONS, on=REDACTED_ON)
+    assert _counts(engine)["count-03"] == 2
+    advanced(copy, 1)
+    with pytest.raises(ConcurrentUpdate, match="redacted after this copy was loaded"):
+        store.save(copy)  # the store that loaded it, counting 1 then
+    assert again.verify() == []

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.script import ScriptDirectory
 
-from legacy_rows import legacy_log_rows
+from legacy_rows import before_0012, legacy_log_rows
 from reintegration_fsm import Reintegration
 from reintegration_fsm.stores import SqlAlchemyStore, bulk, schema, upgrade
 from reintegration_fsm.stores.hashing import GENESIS, canonical_json
@@ -69,7 +69,7 @@ def _revision_2_rows(case: Reintegration) -> tuple[Row, list[Row], list[Row], li
     """What revision 2's store wrote for a case: its case row, log, open items and ledger."""
     prepared = bulk.rows(case, case.local_authority, case.history, GENESIS, utc_now())
     entries = legacy_log_rows(case.case_id, case.history, GENESIS, utc_now())
-    case_row = prepared.case_row | {"last_hash": entries[-1]["hash"]}
+    case_row = before_0012(prepared.case_row) | {"last_hash": entries[-1]["hash"]}
     del case_row["state"]  # revision 0005 adds it
     return case_row, entries, prepared.items, prepared.ledger
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from legacy_rows import with_prev_hash
+from legacy_rows import before_0012, with_prev_hash
 from reintegration_fsm.errors import StoreError
 from reintegration_fsm.stores import SqlAlchemyStore, bulk, schema, upgrade
 from reintegration_fsm.stores.hashing import GENESIS, canonical_json, entry_hash
@@ -179,7 +179,7 @@ def test_a_database_not_upgraded_to_0006_is_refused_with_the_way_out(tmp_path: P
     case = built("case-01", 2)
     prepared = bulk.rows(case, case.local_authority, case.history, GENESIS, utc_now())
     with engine.begin() as conn:
-        conn.execute(sa.insert(schema.cases), prepared.case_row)
+        conn.execute(sa.insert(schema.cases), before_0012(prepared.case_row))
         conn.execute(
             sa.insert(hex_log),
             [  # as revisions 0003 to 0005 wrote them: the data in full

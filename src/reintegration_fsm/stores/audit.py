@@ -339,6 +339,12 @@ def check_case(
             problem(None, "case row last_hash differs from the log's last hash")
         if row["stage"] != last["dest"]:
             problem(None, f"case row stage {row['stage']!r} but the log ends in {last['dest']!r}")
+        counted = sum(len(notes) for notes in redactions.values())
+        if row["redactions"] != counted:
+            problem(
+                None,
+                f"case row counts {row['redactions']} redaction records but the case has {counted}",
+            )
     try:
         history = transitions_read(entries, redactions, parsed)
         case = Reintegration.replay(history, calendar, protocols)

@@ -97,6 +97,10 @@ def prepare(
     return rows(case, authority, case.history, GENESIS, utc_now())
 
 
+UNREDACTED = {"redactions": 0}
+"""The count of redaction records a new case's row starts with (the records' trigger counts on)."""
+
+
 def rows(
     case: Reintegration,
     authority: str,
@@ -118,7 +122,7 @@ def rows(
     last_hash = entries[-1]["hash"]
     prepared = Prepared(
         case,
-        case_row(case, authority, last_hash, items)
+        case_row(case, authority, last_hash, items) | UNREDACTED
         if whole
         else changed_columns(case, last_hash, items),
         entries,

@@ -411,6 +411,7 @@ class InMemoryStore:
             for record in plan.records:
                 notes.setdefault(record["seq"], []).append(record)
             row.update(plan.case_changes)
+            row["redactions"] += len(plan.records)  # as the SQL stores' trigger counts them
         return plan.notes
 
     def redactions(self, case_id: str) -> list[RedactionNote]:

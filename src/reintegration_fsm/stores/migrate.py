@@ -109,6 +109,9 @@ def create_schema(conn: Connection) -> None:
         if cut == BY_MIGRATIONS:
             _migrate(conn, "head")
         else:
+            # A database at another revision: this library's triggers would not fit its tables
+            # (on PostgreSQL they would replace a newer version's own).
+            _refuse_stamped_otherwise(conn, "create the schema")
             _build(conn)
 
 
@@ -134,7 +137,8 @@ def _build(conn: Connection) -> None:
     for table in schema.metadata.sorted_tables:
         for index in table.indexes:
             index.create(conn, checkfirst=True)
-    for statement in schema.trigger_statements(conn.dialect.name):
+    dialect = conn.dialect.name
+    for statement in (*schema.trigger_statements(dialect), *schema.counting_statements(dialect)):
         conn.exec_driver_sql(statement)
     stamp_if_unversioned(conn)
 
@@ -204,6 +208,11 @@ def refuse_behind(conn: Connection, action: str) -> None:
             making was cut off part way (`CREATING` stands).
     """
     refuse_cut_off(conn, f"cannot {action}")
+    _refuse_stamped_otherwise(conn, action)
+
+
+def _refuse_stamped_otherwise(conn: Connection, action: str) -> None:
+    """Refuse to `action` on a database stamped with a revision other than the newest."""
     context = MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE})
     current = context.get_current_revision()
     if current is not None and current != head():

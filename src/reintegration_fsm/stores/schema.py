@@ -1,7 +1,8 @@
 """The store's tables (SQLAlchemy Core) and the triggers that keep the log append-only.
 
-- `rfsm_cases`: one current-state row per case, with what `cases()` lists and searches, and the
-  case's encoded state (revision 0005), from which a load rebuilds it without replaying.
+- `rfsm_cases`: one current-state row per case, with what `cases()` lists and searches, the
+  case's encoded state (revision 0005), from which a load rebuilds it without replaying, and
+  its number of redaction records (revision 0012), which a trigger on `rfsm_redactions` counts.
 - `rfsm_transitions`: the append-only, hash-chained log, UNIQUE (case_id, seq). Its digests,
   hashes and salt are kept as bytes (`HexBytes`: hex text to every Python caller), its data at
   rest (`stores.stored`).
@@ -136,6 +137,10 @@ cases = Table(
     # The case's state as `state.encode` writes it (`Reintegration._state()`), so that a load
     # need not replay; NULL when unknown (a load then replays). `verify()` replays and compares.
     Column("state", PAYLOAD, nullable=True),
+    # How many `rfsm_redactions` rows the case has (since 0012), counted by a trigger
+    # (`counting_statements`), so that the save's UPDATE, which compares it, sees on the row it
+    # locks a redaction committed while it ran. `verify()` counts the records and compares.
+    Column("redactions", Integer, nullable=False, server_default="0"),
     Index("ix_rfsm_cases_stage", "stage", "case_id"),
     mysql_charset="utf8mb4",
     mysql_collate="utf8mb4_bin",
@@ -390,6 +395,34 @@ def drop_keyed_guard_statements(dialect: str) -> list[str]:
         "DROP TRIGGER IF EXISTS rfsm_transitions_keyed",
         "DROP TRIGGER IF EXISTS rfsm_transitions_keyed_redaction",
     ]
+
+
+COUNTED = "UPDATE rfsm_cases SET redactions = redactions + 1 WHERE case_id = NEW.case_id"
+"""What the counting trigger does for each redaction record inserted."""
+
+
+def counting_statements(dialect: str) -> list[str]:
+    """The DDL that counts each redaction record on its case row (since 0012; idempotent):
+    whoever writes the record, a process of an earlier version too, the count follows."""
+    if dialect == "sqlite":
+        return [
+            "CREATE TRIGGER IF NOT EXISTS rfsm_redactions_counted "
+            f"AFTER INSERT ON rfsm_redactions BEGIN {COUNTED}; END"
+        ]
+    if dialect == "postgresql":
+        return [
+            "CREATE OR REPLACE FUNCTION rfsm_count_redaction() RETURNS trigger "
+            f"LANGUAGE plpgsql AS $$ BEGIN {COUNTED}; RETURN NULL; END $$",
+            "CREATE OR REPLACE TRIGGER rfsm_redactions_counted "
+            "AFTER INSERT ON rfsm_redactions "
+            "FOR EACH ROW EXECUTE FUNCTION rfsm_count_redaction()",
+        ]
+    if dialect in ("mysql", "mariadb"):
+        return [
+            "CREATE TRIGGER IF NOT EXISTS rfsm_redactions_counted "
+            f"AFTER INSERT ON rfsm_redactions FOR EACH ROW {COUNTED}"
+        ]
+    raise NotImplementedError(f"no counting trigger for the {dialect!r} dialect")
 
 
 def trigger_statements(dialect: str) -> list[str]:

@@ -230,18 +230,12 @@ class SqlAlchemyStore:
         changes: dict[str, BindParameter[Any]] = {name: bindparam(f"b_{name}") for name in CHANGING}
         self._insert_case = insert(cases)
 
-        # How many redaction records the case has: a redaction since the store saw the case
-        # object leaves the version and hash as they were, but the object is behind the store.
-        noted = (
-            select(func.count())
-            .select_from(redactions)
-            .where(redactions.c.case_id == case_id)
-            .scalar_subquery()
-        )
-
         def checked(row: Any) -> Any:
             """The optimistic UPDATE of the case row `row` picks: it is still at the version
-            and hash this store saw, and of its authority, and no redaction came since."""
+            and hash this store saw, and of its authority, and no redaction came since (a
+            redaction leaves the version and hash as they were, but counts itself on the row:
+            PostgreSQL reads the row again once it is locked, so a redaction committed while
+            the statement ran is seen)."""
             return (
                 update(cases)
                 .where(
@@ -249,7 +243,7 @@ class SqlAlchemyStore:
                     cases.c.version == bindparam("b_expected"),
                     cases.c.last_hash == bindparam("b_expected_hash"),
                     cases.c.authority == bindparam("b_authority"),
-                    noted == bindparam("b_redactions"),
+                    cases.c.redactions == bindparam("b_redactions"),
                 )
                 .values(changes)
             )
@@ -269,14 +263,12 @@ class SqlAlchemyStore:
         self._insert_log = insert(transitions)
         self._insert_items = insert(open_items)
         self._insert_ledger = insert(weightings)
-        head = (cases.c.version, cases.c.last_hash, cases.c.authority)
+        head = (cases.c.version, cases.c.last_hash, cases.c.authority, cases.c.redactions)
         self._select_head = select(*head).where(cases.c.case_id == case_id)
-        # A load reads the count before the log: a redaction committed between the two reads
-        # (each its own snapshot under READ COMMITTED) leaves the count behind, and the copy's
-        # next save compared, never the other way round.
-        self._select_head_state = select(*head, cases.c.state, noted.label("redactions")).where(
-            cases.c.case_id == case_id
-        )
+        # A load reads the count with the case row, before the log: a redaction committed
+        # between the two reads (each its own snapshot under READ COMMITTED) leaves the count
+        # behind, and the copy's next save compared, never the other way round.
+        self._select_head_state = select(*head, cases.c.state).where(cases.c.case_id == case_id)
         # PostgreSQL and MariaDB: a writer that meets another one mid-save of the same case
         # fails at once instead of queueing behind its commit (see `save`).
         self._lock_case = self._select_head.with_for_update(nowait=True)
@@ -294,7 +286,6 @@ class SqlAlchemyStore:
             .where(transitions.c.case_id == case_id, transitions.c.on_date <= bindparam("b_as_of"))
             .order_by(transitions.c.seq)
         )
-        self._count_notes = select(noted)
         self._select_notes = (
             select(redactions)
             .where(redactions.c.case_id == case_id)
@@ -769,7 +760,7 @@ class SqlAlchemyStore:
         case_id = case.case_id
         version, last_hash, authority = int(head.version), str(head.last_hash), head.authority
         refuse_other_authority(self.authority, case_id, authority)
-        noted = int(conn.execute(self._count_notes, {"b_case_id": case_id}).scalar_one())
+        noted = int(head.redactions)
         start = 0
         stored: Sequence[Mapping[Any, Any]] = ()
         if seen is not None and 0 < seen.version <= version and seen.redactions == noted:
