@@ -1269,6 +1269,30 @@ def test_0011_downgrade_is_refused_once_an_entry_is_keyed_and_changes_nothing(
     assert store.verify() == []
 
 
+def test_0011_downgrade_refused_after_later_ones_leaves_a_database_upgrade_brings_back(
+    engine: sa.Engine,
+) -> None:
+    """From the newest revision, the later migrations' downgrades run before 0011 refuses. On
+    SQLite and PostgreSQL the run is one transaction, undone whole; on MariaDB, which commits
+    each DDL statement, each downgrade done is committed with its stamp, so the stamp names the
+    schema the database holds and `upgrade()` brings it back (before, the stamp stayed at the
+    newest revision over an older schema, and `upgrade()` found nothing to do)."""
+    upgrade(engine)
+    store = SqlAlchemyStore(engine, calendar=CALENDAR)
+    case = built("keys-01", 3)
+    store.save(case)
+    with pytest.raises(StoreError, match="3 log entries were written under digest scheme 3"):
+        _downgrade_to(engine, "0010")
+    with engine.connect() as conn:
+        stamp = conn.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar()
+    assert stamp == ("0011" if engine.dialect.name == "mysql" else HEAD)
+    assert ("redactions" in _case_columns(engine)) == (stamp == HEAD)
+    upgrade(engine)
+    assert differences(engine) == []
+    assert store.load("keys-01") == case
+    assert store.verify() == []
+
+
 def test_0011_downgrade_drops_the_columns_while_no_entry_is_keyed(engine: sa.Engine) -> None:
     upgrade(engine, revision="0010")
     cases = [built("keys-01", 3)]
