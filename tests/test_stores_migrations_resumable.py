@@ -186,3 +186,40 @@ def test_create_schema_cut_off_after_any_committed_statement_finishes_when_run_a
         assert {"rfsm_transitions_no_update", "rfsm_transitions_no_delete"} <= triggers(engine)
         store.save(built("case-01", 5))
         assert store.verify() == [], cut_at
+
+
+@pytest.mark.parametrize("direction", ["upgrade", "downgrade"])
+def test_0012_cut_off_anywhere_never_leaves_the_count_without_its_trigger(
+    mariadb_engine: sa.Engine, direction: str
+) -> None:
+    """A store of this version trusts the count of redaction records it reads on the case row:
+    a count no trigger keeps would let a copy loaded before a redaction save over it (found by
+    a review, after a downgrade cut off between dropping the trigger and the column). So the
+    column never stands without its trigger; without the column, the store fails loudly."""
+    engine = mariadb_engine
+    start, end = ("0011", "0012") if direction == "upgrade" else ("0012", "0011")
+
+    def migrate() -> None:
+        if direction == "upgrade":
+            upgrade(engine, revision=end)
+        else:
+            _downgrade_to(engine, end)
+
+    _filled(engine, start)
+    seen, listener = _counting(engine, None)
+    try:
+        migrate()
+    finally:
+        sa.event.remove(engine, "after_cursor_execute", listener)
+    assert seen[0] >= 2
+
+    for cut_at in range(1, seen[0] + 1):
+        _filled(engine, start)
+        _, listener = _counting(engine, cut_at)
+        try:
+            with pytest.raises((CutOff, StoreError)):
+                migrate()
+        finally:
+            sa.event.remove(engine, "after_cursor_execute", listener)
+        counted = "redactions" in {c["name"] for c in sa.inspect(engine).get_columns("rfsm_cases")}
+        assert not counted or "rfsm_redactions_counted" in triggers(engine), cut_at

@@ -11,9 +11,12 @@ compared a count of the records: on PostgreSQL under READ COMMITTED, a redaction
 a save's statement began was not seen by that count (read as of the statement's start), while a
 column of the row the statement locks is read again once the lock is taken.
 
-The trigger is made before the fill, so that a record inserted while the upgrade runs (MariaDB
-commits each step at once) is counted either way. The downgrade drops the trigger and the column:
-revision 0011 counts the records themselves, so nothing is lost.
+A store of this version trusts the count it reads, so on MariaDB, which commits each step at
+once, the column never stands without the trigger, whichever step a run is cut off after: the
+upgrade makes the trigger before the column (a record written meanwhile then fails on the
+missing column, and is not lost uncounted), then fills the column; the downgrade drops the
+column before the trigger. The downgrade loses nothing: revision 0011 counts the records
+themselves.
 """
 
 from __future__ import annotations
@@ -56,11 +59,11 @@ def _trigger(dialect: str) -> list[str]:
 
 
 def upgrade() -> None:
+    for statement in _trigger(op.get_bind().dialect.name):
+        op.execute(statement)
     resumable.add_column(
         "rfsm_cases", sa.Column("redactions", sa.Integer, nullable=False, server_default="0")
     )
-    for statement in _trigger(op.get_bind().dialect.name):
-        op.execute(statement)
     counted = (
         sa.select(sa.func.count())
         .select_from(records)
@@ -75,12 +78,15 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute("DROP TRIGGER IF EXISTS rfsm_redactions_counted ON rfsm_redactions")
-        op.execute("DROP FUNCTION IF EXISTS rfsm_count_redaction()")
-    else:
+    dialect = op.get_bind().dialect.name
+    if dialect == "sqlite":  # it refuses to drop a column a trigger names (one transaction here)
         op.execute("DROP TRIGGER IF EXISTS rfsm_redactions_counted")
     # ALTER TABLE ... DROP COLUMN on every engine (SQLite since 3.35): SQLite's batch mode
     # would rebuild the table.
     if "redactions" in resumable.columns("rfsm_cases"):
         op.execute("ALTER TABLE rfsm_cases DROP COLUMN redactions")
+    if dialect == "postgresql":
+        op.execute("DROP TRIGGER IF EXISTS rfsm_redactions_counted ON rfsm_redactions")
+        op.execute("DROP FUNCTION IF EXISTS rfsm_count_redaction()")
+    else:
+        op.execute("DROP TRIGGER IF EXISTS rfsm_redactions_counted")
