@@ -28,6 +28,7 @@ from reintegration_fsm.cli.text import to_json
 from reintegration_fsm.errors import StoreError
 from reintegration_fsm.stores import SqlAlchemyStore, upgrade
 from reintegration_fsm.stores.migrate import CREATING, head
+from scenario import ADMISSIONS
 from store_contract import CALENDAR, built, reachable_engine, reset_database
 from test_stores_migrations import differences, triggers
 from test_stores_migrations_resumable import COMMITTING, CutOff, _stamp
@@ -229,4 +230,65 @@ def test_a_store_made_before_stamping_is_not_taken_for_a_cut_off_making(url: str
     store.save(built("case-01", 5))
     assert store.verify() == []
     store.close()
+    engine.dispose()
+
+
+def _cut_off_by_an_earlier_version(engine: sa.Engine) -> None:
+    """What an earlier version's `create_schema()` cut off on MariaDB left: its marker, its case
+    table (without the column revision 0012 adds) and no stamp."""
+    from reintegration_fsm.stores import schema
+
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f"CREATE TABLE {CREATING} (made_by VARCHAR(16) PRIMARY KEY)")
+        conn.exec_driver_sql(f"INSERT INTO {CREATING} VALUES ('create_schema')")
+        schema.cases.create(conn)
+        conn.exec_driver_sql("ALTER TABLE rfsm_cases DROP COLUMN redactions")
+
+
+@pytest.mark.parametrize("way", ["create_schema()", "upgrade()"])
+def test_a_making_an_earlier_version_cut_off_is_finished_with_this_versions_tables(
+    mariadb_url: str, way: str
+) -> None:
+    """No store could use its tables while the marker stood, so they hold nothing: they are
+    made again as this version makes them (found by a review: the table kept its earlier
+    layout, the database was stamped with the newest revision, and no upgrade could mend it)."""
+    engine = reachable_engine(mariadb_url)
+    reset_database(engine)
+    _cut_off_by_an_earlier_version(engine)
+    store = SqlAlchemyStore(engine, calendar=CALENDAR)
+    if way == "create_schema()":
+        store.create_schema()
+    else:
+        upgrade(engine)
+    assert _stamp(engine) == head()
+    assert differences(engine) == []
+    assert CREATING not in _tables(engine)
+    store.save(built("case-01", 3))
+    store.redact("case-01", 2, ["form.parent_name"], "asked", by=ADMISSIONS, on=dt.date(2027, 1, 5))
+    assert store.verify() == []
+    store.close()
+    reset_database(engine)
+    engine.dispose()
+
+
+def test_a_cut_off_making_whose_tables_hold_rows_is_refused_changing_nothing(
+    mariadb_url: str,
+) -> None:
+    """Rows written past the store while the marker stood: not dropped, and not taken for
+    a store either."""
+    engine = reachable_engine(mariadb_url)
+    reset_database(engine)
+    _cut_off_by_an_earlier_version(engine)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO rfsm_cases (case_id, authority, stage, version, last_hash, pupil_name, "
+            "ap_setting, opened_on, last_on, case_id_folded, pupil_name_folded) VALUES "
+            "('x', 'a', 'proposed', 1, 'h', 'n', 's', '2026-01-05', '2026-01-05', 'x', 'n')"
+        )
+    with pytest.raises(StoreError, match="rfsm_cases holds rows"):
+        SqlAlchemyStore(engine, calendar=CALENDAR).create_schema()
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT case_id FROM rfsm_cases").scalars().all() == ["x"]
+    assert CREATING in _tables(engine)
+    reset_database(engine)
     engine.dispose()

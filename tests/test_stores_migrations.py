@@ -182,6 +182,19 @@ def test_create_schema_refuses_a_database_at_an_older_revision_changing_nothing(
     assert "rfsm_redactions_counted" in triggers(engine)
 
 
+def test_a_database_a_newer_version_made_is_refused_saying_so(engine: sa.Engine) -> None:
+    """Not "run upgrade()": an upgrade cannot find a revision it does not ship."""
+    store = SqlAlchemyStore(engine, calendar=CALENDAR)
+    store.create_schema()
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"UPDATE {VERSION_TABLE} SET version_num = '0099'"))
+    before = triggers(engine)
+    for call in (store.create_schema, store.verify):
+        with pytest.raises(StoreError, match=r"revision 0099, which this library .* does not know"):
+            call()
+    assert triggers(engine) == before
+
+
 def test_a_schema_built_by_create_schema_upgrades_cleanly(engine: sa.Engine) -> None:
     """create_schema() stamps the newest migration, so a later upgrade() adds nothing twice."""
     SqlAlchemyStore(engine).create_schema()

@@ -82,7 +82,7 @@ def upgrade(url_or_engine: str | URL | Engine, revision: str = "head") -> None:
                         retryable=False,
                     )
                 if cut == BY_SCHEMA:
-                    _build(conn)
+                    _build(conn, finishing=True)
                 _migrate(conn, revision)
         finally:
             if made:
@@ -112,7 +112,7 @@ def create_schema(conn: Connection) -> None:
             # A database at another revision: this library's triggers would not fit its tables
             # (on PostgreSQL they would replace a newer version's own).
             _refuse_stamped_otherwise(conn, "create the schema")
-            _build(conn)
+            _build(conn, finishing=cut is not None)
 
 
 @contextlib.contextmanager
@@ -129,8 +129,11 @@ def _making(conn: Connection, made_by: str, *, lay: bool = True) -> Iterator[str
         conn.execute(sa.schema.DropTable(_creating))
 
 
-def _build(conn: Connection) -> None:
-    """Create the newest schema's missing tables, indexes and triggers, and stamp it."""
+def _build(conn: Connection, *, finishing: bool = False) -> None:
+    """Create the newest schema's missing tables, indexes and triggers, and stamp it;
+    `finishing` a making cut off part way, first drop the tables it left unstamped."""
+    if finishing:
+        _clear_unstamped(conn)
     schema.metadata.create_all(conn)
     # create_all indexes only the tables it makes: on MariaDB, which commits each CREATE at
     # once, a run cut off between a table and its indexes left them unmade.
@@ -141,6 +144,33 @@ def _build(conn: Connection) -> None:
     for statement in (*schema.trigger_statements(dialect), *schema.counting_statements(dialect)):
         conn.exec_driver_sql(statement)
     stamp_if_unversioned(conn)
+
+
+def _clear_unstamped(conn: Connection) -> None:
+    """Drop the tables a making cut off before its stamp left, to be made again as this
+    version makes them: an earlier version's making leaves its own layout, which
+    `create_all` would keep under this version's stamp. No store could use them while
+    `CREATING` stood, so they hold nothing.
+
+    Raises:
+        StoreError: one of them holds rows (written past the store): nothing is dropped.
+    """
+    if MigrationContext.configure(
+        conn, opts={"version_table": VERSION_TABLE}
+    ).get_current_revision():
+        return  # stamped: the migrations take it from its revision
+    present = set(sa.inspect(conn).get_table_names())
+    left = [table for table in reversed(schema.metadata.sorted_tables) if table.name in present]
+    for table in left:
+        if conn.execute(sa.select(sa.func.count()).select_from(sa.table(table.name))).scalar():
+            raise StoreError(
+                f"cannot finish the store's making: {CUT_OFF}, and its table {table.name} holds "
+                "rows written since, which the making will not drop; move them out and run it "
+                "again",
+                retryable=False,
+            )
+    for table in left:
+        table.drop(conn)
 
 
 def _holds_none(conn: Connection) -> bool:
@@ -215,9 +245,24 @@ def _refuse_stamped_otherwise(conn: Connection, action: str) -> None:
     """Refuse to `action` on a database stamped with a revision other than the newest."""
     context = MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE})
     current = context.get_current_revision()
-    if current is not None and current != head():
+    if current is None or current == head():
+        return
+    if not _known(current):
         raise StoreError(
-            f"cannot {action}: the database's schema is at revision {current}, this library's "
-            f"at {head()}; run upgrade() (reintegration-fsm db upgrade) first",
+            f"cannot {action}: the database's schema is at revision {current}, which this "
+            f"library (at {head()}) does not know: a newer version made it; use that version",
             retryable=False,
         )
+    raise StoreError(
+        f"cannot {action}: the database's schema is at revision {current}, this library's "
+        f"at {head()}; run upgrade() (reintegration-fsm db upgrade) first",
+        retryable=False,
+    )
+
+
+def _known(revision: str) -> bool:
+    """Whether `revision` is one of the shipped migrations."""
+    try:
+        return ScriptDirectory.from_config(config()).get_revision(revision) is not None
+    except (CommandError, RevisionError):
+        return False

@@ -391,7 +391,8 @@ class SqlAlchemyStore:
         `upgrade()` runs again and finishes it.
 
         Raises:
-            StoreError: the database failed.
+            StoreError: the database failed, or is stamped with another revision than this
+                library's (`upgrade()` an older one; a newer one is a newer version's).
         """
         with converted("create the schema"), self.engine.begin() as conn:
             migrate.create_schema(conn)
