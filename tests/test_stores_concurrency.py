@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import multiprocessing
 import queue
@@ -23,6 +22,7 @@ from store_contract import (
     CALENDAR,
     PUPIL,
     REDACTED_ON,
+    _listening,
     advanced,
     built,
     crash_writer,
@@ -216,7 +216,7 @@ def test_a_save_meeting_a_redaction_committed_while_it_ran_is_refused(postgres_u
                     time.sleep(0.05)
             pytest.fail("the save never waited for the redaction's lock")
 
-    with _listening(redacting.engine, save_while_redacting):
+    with _listening(redacting.engine, [("before_cursor_execute", save_while_redacting)]):
         redacting.redact("case-01", 1, ["pupil.name"], "Erasure", by=ADMISSIONS, on=REDACTED_ON)
     saver.join(timeout=30)
     assert len(outcome) == 1
@@ -229,12 +229,3 @@ def test_a_save_meeting_a_redaction_committed_while_it_ran_is_refused(postgres_u
     redacting.close()
     reset_database(engine)
     engine.dispose()
-
-
-@contextlib.contextmanager
-def _listening(engine: sa.Engine, hook: Any) -> Iterator[None]:
-    sa.event.listen(engine, "before_cursor_execute", hook)
-    try:
-        yield
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", hook)

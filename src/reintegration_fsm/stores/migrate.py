@@ -155,9 +155,7 @@ def _clear_unstamped(conn: Connection) -> None:
     Raises:
         StoreError: one of them holds rows (written past the store): nothing is dropped.
     """
-    if MigrationContext.configure(
-        conn, opts={"version_table": VERSION_TABLE}
-    ).get_current_revision():
+    if _stamp(conn) is not None:
         return  # stamped: the migrations take it from its revision
     present = set(sa.inspect(conn).get_table_names())
     left = [table for table in reversed(schema.metadata.sorted_tables) if table.name in present]
@@ -214,8 +212,7 @@ def stamp_if_unversioned(conn: Connection) -> None:
 
     Without the stamp, a later `upgrade()` would try to create tables that already exist.
     """
-    context = MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE})
-    if context.get_current_revision() is None:
+    if _stamp(conn) is None:
         cfg = config()
         cfg.attributes["connection"] = conn
         command.stamp(cfg, "head")
@@ -243,8 +240,7 @@ def refuse_behind(conn: Connection, action: str) -> None:
 
 def _refuse_stamped_otherwise(conn: Connection, action: str) -> None:
     """Refuse to `action` on a database stamped with a revision other than the newest."""
-    context = MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE})
-    current = context.get_current_revision()
+    current = _stamp(conn)
     if current is None or current == head():
         return
     if not _known(current):
@@ -258,6 +254,12 @@ def _refuse_stamped_otherwise(conn: Connection, action: str) -> None:
         f"at {head()}; run upgrade() (reintegration-fsm db upgrade) first",
         retryable=False,
     )
+
+
+def _stamp(conn: Connection) -> str | None:
+    """The revision the database is stamped with (None: no stamp)."""
+    context = MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE})
+    return context.get_current_revision()
 
 
 def _known(revision: str) -> bool:
