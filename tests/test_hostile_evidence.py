@@ -781,3 +781,37 @@ def test_the_warning_travels_between_processes() -> None:
     warning = GuessableRedaction("case-01", [1, 2])
     for again in (pickle.loads(pickle.dumps(warning)), copy.copy(warning)):
         assert (again.case_id, again.seqs, str(again)) == ("case-01", (1, 2), str(warning))
+
+
+def test_the_wal_flush_waits_for_a_reader_briefly_and_leaves_the_busy_timeout_as_it_was(
+    tmp_path: Path,
+) -> None:
+    """A reader holding an older snapshot keeps the flush from emptying the -wal file: each of
+    its tries waits for the reader a fifth of a second, not the store's busy timeout (it waited
+    the whole timeout three times, a redaction beside a long read taking 15 s by default), and
+    the connection goes back to the pool waiting the store's timeout again."""
+    url = f"sqlite:///{tmp_path / 'cases.sqlite'}"
+    store = SqlAlchemyStore(url, calendar=CALENDAR, busy_timeout=30)
+    store.create_schema()
+    store.save(built("case-01", 3))
+    waits: list[int] = []
+
+    def checkpointing(_conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        if "wal_checkpoint" in statement:
+            waits.append(cursor.connection.execute("PRAGMA busy_timeout").fetchone()[0])
+
+    sa.event.listen(store.engine, "before_cursor_execute", checkpointing)
+    reader = sa.create_engine(url)
+    with reader.connect() as held:
+        held.exec_driver_sql("BEGIN")
+        held.exec_driver_sql("SELECT count(*) FROM rfsm_transitions").one()  # a snapshot held
+        store.redact("case-01", 1, ["actor.name"], "Erasure", by=CLERK, on=dt.date(2027, 1, 5))
+        held.exec_driver_sql("ROLLBACK")
+    reader.dispose()
+    assert waits == [200, 200, 200]  # three tries, each waiting 0.2 s for the reader
+    with store.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30_000
+    waits.clear()
+    store.redact("case-01", 2, ["actor.name"], "Erasure", by=CLERK, on=dt.date(2027, 1, 5))
+    assert waits == [200]  # no reader: once, and done
+    store.close()

@@ -1272,8 +1272,8 @@ class SqlAlchemyStore:
     def _flush_wal(self) -> None:
         """On SQLite, copy the WAL into the database file and empty it: until then the -wal
         file still holds the pages a redaction rewrote, removed values and payload keys with
-        them. Best effort, tried three times: a reader holding an older snapshot keeps its
-        pages there, and the redaction itself is already committed."""
+        them. Best effort, tried three times, each waiting briefly: a reader holding an older
+        snapshot keeps its pages there, and the redaction itself is already committed."""
         if self._dialect != "sqlite":
             return
         for attempt in range(3):
@@ -1281,11 +1281,10 @@ class SqlAlchemyStore:
                 time.sleep(0.1)
             try:
                 with self.engine.connect() as conn:
-                    busy = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()[0]
+                    if sqlite.checkpoint(conn):
+                        return
             except DBAPIError:
                 continue
-            if not busy:
-                return
 
     def _redact(
         self, case_id: str, targets: erasure.Targets, reason: str, *, by: Actor, on: date

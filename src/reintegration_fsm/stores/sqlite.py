@@ -25,6 +25,9 @@ or in the one a statement still stepping on the connection holds. A streaming re
 connection, which an in-memory database shares with every other use in its thread: a BEGIN
 held there until the stream ends would refuse their own."""
 
+CHECKPOINT_WAIT_MS = 200
+"""How long a checkpoint waits for a reader holding an older snapshot before it gives up."""
+
 _configured: weakref.WeakSet[Engine] = weakref.WeakSet()
 
 
@@ -177,3 +180,20 @@ def _tighten_if_empty(database: str) -> None:
             os.chmod(database, 0o600)
     except OSError:
         pass  # not ours to change (another owner's): SQLite will open it as it is
+
+
+def checkpoint(connection: Connection) -> bool:
+    """Copy the WAL into the database file and empty it, waiting for readers at most
+    `CHECKPOINT_WAIT_MS`; whether it was emptied. The connection's busy timeout is restored
+    after, or the connection is invalidated."""
+    waits = int(connection.exec_driver_sql("PRAGMA busy_timeout").scalar_one())
+    connection.exec_driver_sql(f"PRAGMA busy_timeout = {CHECKPOINT_WAIT_MS}")
+    try:
+        busy = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()[0]
+    finally:
+        try:
+            connection.exec_driver_sql(f"PRAGMA busy_timeout = {waits}")
+        except Exception:
+            connection.invalidate()  # never back in the pool with the short wait
+            raise
+    return not busy
