@@ -189,10 +189,23 @@ def test_a_database_a_newer_version_made_is_refused_saying_so(engine: sa.Engine)
     with engine.begin() as conn:
         conn.execute(sa.text(f"UPDATE {VERSION_TABLE} SET version_num = '0099'"))
     before = triggers(engine)
-    for call in (store.create_schema, store.verify):
+    for call in (store.create_schema, store.verify, lambda: upgrade(engine)):
         with pytest.raises(StoreError, match=r"revision 0099, which this library .* does not know"):
             call()
     assert triggers(engine) == before
+
+
+def test_an_upgrade_to_a_revision_not_shipped_says_which_are(engine: sa.Engine) -> None:
+    """Not Alembic's "Can't locate revision identified by": what the officer can type."""
+    with pytest.raises(StoreError) as refused:
+        upgrade(engine, revision="0099")
+    assert str(refused.value) == (
+        f"cannot upgrade to revision '0099': this library's revisions are 0001 to {HEAD}, and "
+        "head (the newest)"
+    )
+    assert not refused.value.retryable
+    upgrade(engine, revision="head")
+    assert differences(engine) == []
 
 
 def test_a_schema_built_by_create_schema_upgrades_cleanly(engine: sa.Engine) -> None:

@@ -66,9 +66,9 @@ def upgrade(url_or_engine: str | URL | Engine, revision: str = "head") -> None:
     finished the way it began.
 
     Raises:
-        StoreError: no such revision, a revision other than the newest while a making cut off
-            part way stands, or the database failed (`.retryable` says whether the same call
-            may simply be tried again).
+        StoreError: no such revision, a database a newer version stamped, a revision other
+            than the newest while a making cut off part way stands, or the database failed
+            (`.retryable` says whether the same call may simply be tried again).
     """
     with converted("upgrade the database"):
         engine, made = engines.open_engine(url_or_engine)
@@ -96,6 +96,15 @@ def _migrate(conn: Connection, revision: str) -> None:
     try:
         command.upgrade(cfg, revision)
     except (CommandError, RevisionError) as error:
+        current = _stamp(conn)
+        if current is not None and not _known(current):
+            raise _made_newer("upgrade the database", current) from error
+        if not _known(revision):
+            raise StoreError(
+                f"cannot upgrade to revision {revision!r}: this library's revisions are "
+                f"{_first()} to {head()}, and head (the newest)",
+                retryable=False,
+            ) from error
         raise StoreError(
             f"cannot upgrade to revision {revision!r}: {error}", retryable=False
         ) from error
@@ -219,6 +228,11 @@ def stamp_if_unversioned(conn: Connection) -> None:
 
 
 @functools.cache
+def _first() -> str | None:
+    """The oldest revision of the shipped migrations."""
+    return ScriptDirectory.from_config(config()).get_base()
+
+
 def head() -> str:
     """The newest revision of the shipped migrations."""
     found = ScriptDirectory.from_config(config()).get_current_head()
@@ -244,14 +258,19 @@ def _refuse_stamped_otherwise(conn: Connection, action: str) -> None:
     if current is None or current == head():
         return
     if not _known(current):
-        raise StoreError(
-            f"cannot {action}: the database's schema is at revision {current}, which this "
-            f"library (at {head()}) does not know: a newer version made it; use that version",
-            retryable=False,
-        )
+        raise _made_newer(action, current)
     raise StoreError(
         f"cannot {action}: the database's schema is at revision {current}, this library's "
         f"at {head()}; run upgrade() (reintegration-fsm db upgrade) first",
+        retryable=False,
+    )
+
+
+def _made_newer(action: str, current: str) -> StoreError:
+    """The refusal to `action` on a database a newer version stamped `current`."""
+    return StoreError(
+        f"cannot {action}: the database's schema is at revision {current}, which this "
+        f"library (at {head()}) does not know: a newer version made it; use that version",
         retryable=False,
     )
 
