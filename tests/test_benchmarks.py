@@ -58,3 +58,6 @@ def test_a_benchmark_runs_to_the_end_at_a_tiny_size(
     benchmark(name).main(argv)
     printed = capsys.readouterr().out
     assert len(FIGURE.findall(printed)) >= 3, printed
+    if name == "bench_scale":  # the floors printed beside their figures
+        assert "the raw fetch of its query" in printed
+        assert "its payload digests alone" in printed
