@@ -99,7 +99,7 @@ def _migrate(conn: Connection, revision: str) -> None:
         current = _stamp(conn)
         if current is not None and not _known(current):
             raise _made_newer("upgrade the database", current) from error
-        if not _known(revision):
+        if revision.isalnum() and not _known(revision):  # not "+1", "0001:0003", "x@head"
             raise StoreError(
                 f"cannot upgrade to revision {revision!r}: this library's revisions are "
                 f"{_first()} to {head()}, and head (the newest)",
@@ -233,6 +233,7 @@ def _first() -> str | None:
     return ScriptDirectory.from_config(config()).get_base()
 
 
+@functools.cache
 def head() -> str:
     """The newest revision of the shipped migrations."""
     found = ScriptDirectory.from_config(config()).get_current_head()
@@ -276,9 +277,26 @@ def _made_newer(action: str, current: str) -> StoreError:
 
 
 def _stamp(conn: Connection) -> str | None:
-    """The revision the database is stamped with (None: no stamp)."""
+    """The revision the database is stamped with (None: no stamp).
+
+    Raises:
+        StoreError: its version table holds more than one revision (a newer version's
+            branched migrations, or an alteration).
+    """
     context = MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE})
-    return context.get_current_revision()
+    heads = context.get_current_heads()
+    if len(heads) > 1:
+        why = (
+            "a newer version made it; use that version"
+            if not all(_known(revision) for revision in heads)
+            else "it was altered; leave in it the one revision its schema is at"
+        )
+        raise StoreError(
+            f"cannot read the database's schema revision: its version table {VERSION_TABLE} "
+            f"holds {len(heads)} ({', '.join(sorted(heads))}): {why}",
+            retryable=False,
+        )
+    return heads[0] if heads else None
 
 
 def _known(revision: str) -> bool:

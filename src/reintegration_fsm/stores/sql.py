@@ -1272,11 +1272,15 @@ class SqlAlchemyStore:
     def _flush_wal(self) -> None:
         """On SQLite, copy the WAL into the database file and empty it: until then the -wal
         file still holds the pages a redaction rewrote, removed values and payload keys with
-        them. Best effort, tried three times, each waiting briefly: a reader holding an older
-        snapshot keeps its pages there, and the redaction itself is already committed."""
+        them. Best effort, tried at least three times, each try waiting briefly, until the
+        store's busy timeout has passed: a reader holding an older snapshot (or a writer) for
+        longer keeps its pages there, and the redaction itself is already committed."""
         if self._dialect != "sqlite":
             return
-        for attempt in range(3):
+        until = time.monotonic() + self._busy_timeout
+        for attempt in itertools.count():
+            if attempt >= 3 and time.monotonic() >= until:
+                return
             if attempt:
                 time.sleep(0.1)
             try:

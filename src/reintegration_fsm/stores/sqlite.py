@@ -187,13 +187,12 @@ def checkpoint(connection: Connection) -> bool:
     `CHECKPOINT_WAIT_MS`; whether it was emptied. The connection's busy timeout is restored
     after, or the connection is invalidated."""
     waits = int(connection.exec_driver_sql("PRAGMA busy_timeout").scalar_one())
-    connection.exec_driver_sql(f"PRAGMA busy_timeout = {CHECKPOINT_WAIT_MS}")
     try:
+        connection.exec_driver_sql(f"PRAGMA busy_timeout = {CHECKPOINT_WAIT_MS}")
         busy = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()[0]
-    finally:
-        try:
-            connection.exec_driver_sql(f"PRAGMA busy_timeout = {waits}")
-        except Exception:
+        connection.exec_driver_sql(f"PRAGMA busy_timeout = {waits}")
+    except BaseException:
+        if not connection.invalidated:
             connection.invalidate()  # never back in the pool with the short wait
-            raise
+        raise
     return not busy
