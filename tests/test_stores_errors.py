@@ -755,7 +755,7 @@ def test_a_server_that_never_answers_times_out_as_a_retryable_store_error(
     [failed] = raised
     assert isinstance(failed, StoreError)
     assert failed.retryable
-    assert 1.5 < waited < 15, waited
+    assert waited > 1.5, waited  # it waited for the server, then gave up (the join above)
 
 
 def test_a_query_longer_than_the_connect_timeout_is_not_cut_on_mariadb(mariadb_url: str) -> None:
