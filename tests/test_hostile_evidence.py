@@ -839,9 +839,9 @@ def test_the_wal_flush_waits_out_a_writer_as_long_as_the_busy_timeout(tmp_path: 
         writer.execute("BEGIN IMMEDIATE")
         locked.set()
         time.sleep(1.0)
+        released.set()  # before the lock goes: the flush cannot have emptied the file yet
         writer.execute("ROLLBACK")
         writer.close()
-        released.set()
 
     def checkpointing(*args: Any) -> None:
         if "wal_checkpoint" in args[2] and not locked.is_set():
@@ -852,6 +852,47 @@ def test_the_wal_flush_waits_out_a_writer_as_long_as_the_busy_timeout(tmp_path: 
     _erase_child(store)
     assert released.is_set()  # the flush ended after the writer did
     _erased_everywhere(folder, case.pupil.name.encode())
+    store.close()
+
+
+def test_a_retention_run_stopped_by_ctrl_c_flushes_briefly_on_its_way_out(
+    tmp_path: Path, clock: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What it removed is flushed, in three short tries beside a reader, not for the whole
+    busy timeout after the officer asked it to stop (found by a review)."""
+    url = f"sqlite:///{tmp_path / 'cases.sqlite'}"
+    store = SqlAlchemyStore(url, calendar=CALENDAR, busy_timeout=3)
+    store.create_schema()
+    for n in (1, 2):
+        store.save(built(f"case-0{n}", 11))
+    store.retention = RetentionPolicy(years=7, basis="last_entry")
+    on = dt.date(2034, 9, 1)
+    clock(on)
+    redact, redacted = store._redact, []
+
+    def stopped_at_the_second(*args: Any, **kwargs: Any) -> Any:
+        if redacted:
+            raise KeyboardInterrupt
+        redacted.append(args[0])
+        return redact(*args, **kwargs)
+
+    monkeypatch.setattr(store, "_redact", stopped_at_the_second)
+    tries: list[str] = []
+    sa.event.listen(
+        store.engine,
+        "before_cursor_execute",
+        lambda *args: tries.append(args[2]) if "wal_checkpoint" in args[2] else None,
+    )
+    reader = sa.create_engine(url)
+    with reader.connect() as held:
+        held.exec_driver_sql("BEGIN")
+        held.exec_driver_sql("SELECT count(*) FROM rfsm_transitions").one()  # a snapshot held
+        with pytest.raises(KeyboardInterrupt):
+            store.apply_retention(on, by=CLERK)
+        held.exec_driver_sql("ROLLBACK")
+    reader.dispose()
+    assert redacted == ["case-01"]
+    assert len(tries) == 3
     store.close()
 
 

@@ -229,3 +229,31 @@ def test_a_save_meeting_a_redaction_committed_while_it_ran_is_refused(postgres_u
     redacting.close()
     reset_database(engine)
     engine.dispose()
+
+
+def test_a_store_made_from_a_mariadb_url_saves_in_one_locking_update(mariadb_url: str) -> None:
+    """The UPDATE takes the case row's lock under a lock wait of 0 (MariaDB's NOWAIT), with no
+    `SELECT ... FOR UPDATE NOWAIT` before it. A store made from a URL (as the CLI makes every
+    one) took the two round trips for good: it asked whether the server was MariaDB before its
+    engine had connected, when the dialect cannot tell (found by a review)."""
+    engine = reachable_engine(mariadb_url)
+    reset_database(engine)
+    SqlAlchemyStore(engine).create_schema()
+    engine.dispose()
+    store = SqlAlchemyStore(mariadb_url, calendar=CALENDAR)
+    store.save(built("case-01", 3))
+    case = store.load("case-01")
+    advanced(case, 1)
+    statements: list[str] = []
+
+    def seen(*args: Any) -> None:
+        statements.append(args[2])
+
+    with _listening(store.engine, [("before_cursor_execute", seen)]):
+        store.save(case)
+    assert not [s for s in statements if "FOR UPDATE" in s and s.lstrip().startswith("SELECT")]
+    assert [s for s in statements if s.startswith("SET STATEMENT innodb_lock_wait_timeout = 0 FOR")]
+    assert store.load("case-01") == built("case-01", 4)
+    store.close()
+    reset_database(engine)
+    engine.dispose()

@@ -324,6 +324,7 @@ class SqlAlchemyStore:
                 self._update_case_nowait if self._dialect == "postgresql" else self._update_case
             ).compile(dialect=dialect)
         )
+        self._plain_update = self._driver_update
         self._update_locks = self._dialect in ("sqlite", "postgresql")
         # The common save, past SQLAlchemy's Connection: PostgreSQL's in one statement, SQLite's
         # on the pool's connection itself (None: in a transaction of SQLAlchemy's, as any other).
@@ -335,12 +336,8 @@ class SqlAlchemyStore:
             f"DELETE FROM {open_items.name} WHERE case_id = "
             f"{bulk.parameter('b_case_id', self._dialect)}"
         )
-        if self._dialect == "mysql" and getattr(self.engine.dialect, "is_mariadb", False):
-            # MariaDB: the plain UPDATE under a lock wait timeout of 0 (its NOWAIT for it).
-            self._driver_update = (
-                f"SET STATEMENT innodb_lock_wait_timeout = 0 FOR {self._driver_update}"
-            )
-            self._update_locks = True
+        self._mariadb_unknown = self._dialect == "mysql"
+        self._know_mariadb()
         self._driver_insert_log = bulk.insert_text(transitions, self._dialect)
         # due() runs them on the driver's cursor: for a short answer SQLAlchemy's statement and
         # result handling would cost more than the queries themselves.
@@ -525,6 +522,21 @@ class SqlAlchemyStore:
                 return self._insert_new(conn, case, history, filed)
             return self._append_compared(conn, case, history, seen, head)
 
+    def _know_mariadb(self) -> None:
+        """On MariaDB, the save's UPDATE takes the row lock itself, under a lock wait timeout
+        of 0 (its NOWAIT for it). The dialect tells MariaDB from MySQL once the engine has
+        connected: a store made from a URL learns it on its first save."""
+        dialect: Any = self.engine.dialect
+        if not self._mariadb_unknown or dialect.server_version_info is None:
+            return
+        if getattr(dialect, "is_mariadb", False):
+            # From the plain text, so that two threads learning it at once write the same.
+            self._driver_update = (
+                f"SET STATEMENT innodb_lock_wait_timeout = 0 FOR {self._plain_update}"
+            )
+            self._update_locks = True
+        self._mariadb_unknown = False
+
     def _update_first(self, conn: Connection, prepared: bulk.Prepared, seen: Held) -> bool:
         """The optimistic UPDATE of a case this store has seen: True when the row was still at
         the version and hash it saw (and is now updated and locked).
@@ -538,6 +550,8 @@ class SqlAlchemyStore:
             ConcurrentUpdate: another writer holds the case row.
         """
         args = (conn.exec_driver_sql, prepared, seen)
+        if self._mariadb_unknown:
+            self._know_mariadb()
         if self._update_locks:
             with _not_waiting(prepared.case_id, seen.version):
                 return self._update(*args)
@@ -1248,7 +1262,8 @@ class SqlAlchemyStore:
         by its leaf digest (which, on an entry written since schema revision 0011, no guess can
         be tested against), and a note records who removed it, when and why, in one
         transaction. `seq` None removes the paths from every transition holding them. Returns
-        the notes made.
+        the notes made. On SQLite it then copies the `-wal` file into the database and empties
+        it, waiting up to `busy_timeout` for a reader still holding an older snapshot.
 
         Raises:
             CaseNotFound: no such case, or not this store's authority's.
@@ -1269,15 +1284,16 @@ class SqlAlchemyStore:
         _warn_guessable(case_id, guessable)  # last: a caller may make it an error
         return notes
 
-    def _flush_wal(self) -> None:
+    def _flush_wal(self, *, patient: bool = True) -> None:
         """On SQLite, copy the WAL into the database file and empty it: until then the -wal
         file still holds the pages a redaction rewrote, removed values and payload keys with
         them. Best effort, tried at least three times, each try waiting briefly, until the
-        store's busy timeout has passed: a reader holding an older snapshot (or a writer) for
-        longer keeps its pages there, and the redaction itself is already committed."""
+        store's busy timeout has passed (not `patient`: the three tries only): a reader
+        holding an older snapshot (or a writer) for longer keeps its pages there, and the
+        redaction itself is already committed."""
         if self._dialect != "sqlite":
             return
-        until = time.monotonic() + self._busy_timeout
+        until = time.monotonic() + (self._busy_timeout if patient else 0)
         for attempt in itertools.count():
             if attempt >= 3 and time.monotonic() >= until:
                 return
@@ -1431,7 +1447,8 @@ class SqlAlchemyStore:
         Each case is one redaction of all its personal values, in its own transaction (so the
         values a rule compares go together, and a run stopped half way is simply run again);
         the chain, the stages, dates, deadlines, obligations, departures and the ledger stay.
-        Returns the cases it redacted.
+        Returns the cases it redacted. On SQLite the `-wal` file is then flushed as after
+        `redact` (on the way out of a run an error or Ctrl-C stopped, without waiting long).
 
         Raises:
             FormInvalid: `on` is not a date, or more than a year ahead (as a step's date, R16):
@@ -1458,9 +1475,12 @@ class SqlAlchemyStore:
                 done.append(due)
                 if seqs:
                     guessable.append((due.case_id, seqs))
-        finally:
-            if done:  # a run stopped half way flushes what it removed, too
-                self._flush_wal()
+        except BaseException:
+            if done:  # a run stopped half way flushes what it removed, too, but briefly
+                self._flush_wal(patient=False)
+            raise
+        if done:
+            self._flush_wal()
         for case_id, seqs in guessable:  # last: a caller may make them errors
             _warn_guessable(case_id, seqs)
         return done
