@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -182,17 +183,28 @@ def test_create_schema_refuses_a_database_at_an_older_revision_changing_nothing(
     assert "rfsm_redactions_counted" in triggers(engine)
 
 
-def test_a_database_a_newer_version_made_is_refused_saying_so(engine: sa.Engine) -> None:
-    """Not "run upgrade()": an upgrade cannot find a revision it does not ship."""
+def _refused_by_each_call(engine: sa.Engine, altering: str) -> list[StoreError]:
+    """What `create_schema()`, `verify()` and `upgrade()` each raise on a store whose version
+    table `altering` changed, asserting they changed nothing."""
     store = SqlAlchemyStore(engine, calendar=CALENDAR)
     store.create_schema()
     with engine.begin() as conn:
-        conn.execute(sa.text(f"UPDATE {VERSION_TABLE} SET version_num = '0099'"))
+        conn.execute(sa.text(altering))
     before = triggers(engine)
+    raised = []
     for call in (store.create_schema, store.verify, lambda: upgrade(engine)):
-        with pytest.raises(StoreError, match=r"revision 0099, which this library .* does not know"):
+        with pytest.raises(StoreError) as refused:
             call()
+        raised.append(refused.value)
     assert triggers(engine) == before
+    return raised
+
+
+def test_a_database_a_newer_version_made_is_refused_saying_so(engine: sa.Engine) -> None:
+    """Not "run upgrade()": an upgrade cannot find a revision it does not ship."""
+    altering = f"UPDATE {VERSION_TABLE} SET version_num = '0099'"
+    for refused in _refused_by_each_call(engine, altering):
+        assert re.search(r"revision 0099, which this library .* does not know", str(refused))
 
 
 def test_an_upgrade_to_a_revision_not_shipped_says_which_are(engine: sa.Engine) -> None:
@@ -222,20 +234,13 @@ def test_a_version_table_holding_two_revisions_is_refused_in_plain_words(
     engine: sa.Engine, added: str, why: str
 ) -> None:
     """Alembic's own error escaped each call, a bug to the CLI (found by a review)."""
-    store = SqlAlchemyStore(engine, calendar=CALENDAR)
-    store.create_schema()
-    with engine.begin() as conn:
-        conn.execute(sa.text(f"INSERT INTO {VERSION_TABLE} (version_num) VALUES ('{added}')"))
-    before = triggers(engine)
-    for call in (store.create_schema, store.verify, lambda: upgrade(engine)):
-        with pytest.raises(StoreError) as refused:
-            call()
-        assert str(refused.value) == (
+    altering = f"INSERT INTO {VERSION_TABLE} (version_num) VALUES ('{added}')"
+    for refused in _refused_by_each_call(engine, altering):
+        assert str(refused) == (
             "cannot read the database's schema revision: its version table "
             f"{VERSION_TABLE} holds 2 ({', '.join(sorted([added, HEAD]))}): {why}"
         )
-        assert not refused.value.retryable
-    assert triggers(engine) == before
+        assert not refused.retryable
 
 
 def test_a_schema_built_by_create_schema_upgrades_cleanly(engine: sa.Engine) -> None:
