@@ -26,7 +26,8 @@ connection, which an in-memory database shares with every other use in its threa
 held there until the stream ends would refuse their own."""
 
 CHECKPOINT_WAIT_MS = 200
-"""How long a checkpoint waits for a reader holding an older snapshot before it gives up."""
+"""How long one checkpoint waits for a reader holding an older snapshot, or a writer holding
+the lock, before it gives up (`SqlAlchemyStore` tries again until its `busy_timeout`)."""
 
 _configured: weakref.WeakSet[Engine] = weakref.WeakSet()
 
@@ -183,8 +184,8 @@ def _tighten_if_empty(database: str) -> None:
 
 
 def checkpoint(connection: Connection) -> bool:
-    """Copy the WAL into the database file and empty it, waiting for readers at most
-    `CHECKPOINT_WAIT_MS`; whether it was emptied. The connection's busy timeout is restored
+    """Copy the WAL into the database file and empty it, waiting for readers and writers at
+    most `CHECKPOINT_WAIT_MS`; whether it was emptied. The connection's busy timeout is restored
     after, or the connection is invalidated."""
     waits = int(connection.exec_driver_sql("PRAGMA busy_timeout").scalar_one())
     try:
