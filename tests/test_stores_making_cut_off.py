@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +31,7 @@ from reintegration_fsm.stores.migrate import CREATING, head
 from scenario import ADMISSIONS
 from store_contract import CALENDAR, built, reachable_engine, reset_database
 from test_stores_migrations import differences, triggers
-from test_stores_migrations_resumable import COMMITTING, CutOff, _stamp
+from test_stores_migrations_resumable import CutOff, _stamp, cutting
 
 MAKINGS = ("create_schema()", "upgrade()", "import")
 """The ways a store is made on an empty database (`import`: the CLI's first use)."""
@@ -87,25 +86,6 @@ def _run(url: str, way: str, given: Path) -> None:
         result = invoke(url, *command)
         if result.exit_code:
             raise CommandFailed(result.output)
-
-
-@contextmanager
-def _cutting(cut_at: int | None) -> Iterator[list[str]]:
-    """Collect the committing statements any engine runs in the block, raising `CutOff` after
-    the `cut_at`-th (the CLI makes its own engine)."""
-    seen: list[str] = []
-
-    def after(*args: Any) -> None:
-        if args[2].lstrip().upper().startswith(COMMITTING):
-            seen.append(args[2])
-            if len(seen) == cut_at:
-                raise CutOff(args[2])
-
-    sa.event.listen(sa.Engine, "after_cursor_execute", after)
-    try:
-        yield seen
-    finally:
-        sa.event.remove(sa.Engine, "after_cursor_execute", after)
 
 
 def _tables(engine: sa.Engine) -> set[str]:
@@ -163,7 +143,7 @@ def _cuts(url: str, making: str, made: list[str], given: Path) -> list[int]:
     engine = sa.create_engine(url)
     reset_database(engine)
     engine.dispose()
-    with _cutting(None) as upgrading:
+    with cutting(None) as upgrading:
         _run(url, "upgrade()", given)
     assert upgrading == made  # if they part, cut the import's at every statement too
     return sorted({1, 2, 3, 4, last // 2, last - 1, last})
@@ -177,7 +157,7 @@ def test_a_making_cut_off_after_any_committed_statement_is_refused_until_finishe
     given.write_text(to_json(views.export(built("imported", 3), dt.date(2026, 7, 1))), "utf-8")
     engine = sa.create_engine(url)
     mariadb = engine.dialect.name == "mysql"
-    with _cutting(None) as made:
+    with cutting(None) as made:
         _run(url, making, given)
     statements = len(made)
     assert statements > 1
@@ -186,7 +166,7 @@ def test_a_making_cut_off_after_any_committed_statement_is_refused_until_finishe
 
     for cut_at in _cuts(url, making, made, given):
         reset_database(engine)
-        with _cutting(cut_at), pytest.raises((CutOff, StoreError, CommandFailed)):
+        with cutting(cut_at), pytest.raises((CutOff, StoreError, CommandFailed)):
             _run(url, making, given)
         left = _tables(engine)
         if not mariadb:  # one transaction: nothing is left

@@ -10,6 +10,7 @@ rows changed since that statement are rolled back, as the server does with a los
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -83,20 +84,23 @@ def _filled(engine: sa.Engine, at: str) -> tuple[set[str], int]:
     return expected
 
 
-def _counting(engine: sa.Engine, cut_at: int | None) -> tuple[list[int], Callable[..., None]]:
-    """A listener counting the committing statements run, raising `CutOff` after the
-    `cut_at`-th."""
-    seen = [0]
+@contextlib.contextmanager
+def cutting(cut_at: int | None, target: Any = sa.Engine) -> Iterator[list[str]]:
+    """Collect the committing statements `target` (an engine; by default every engine, as the
+    CLI makes its own) runs in the block, raising `CutOff` right after the `cut_at`-th."""
+    seen: list[str] = []
 
     def after(*args: Any) -> None:
-        statement = args[2]
-        if statement.lstrip().upper().startswith(COMMITTING):
-            seen[0] += 1
-            if seen[0] == cut_at:
-                raise CutOff(statement)
+        if args[2].lstrip().upper().startswith(COMMITTING):
+            seen.append(args[2])
+            if len(seen) == cut_at:
+                raise CutOff(args[2])
 
-    sa.event.listen(engine, "after_cursor_execute", after)
-    return seen, after
+    sa.event.listen(target, "after_cursor_execute", after)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(target, "after_cursor_execute", after)
 
 
 def _migrating(engine: sa.Engine, direction: str, end: str) -> Callable[[], None]:
@@ -117,19 +121,12 @@ def _each_cut_off(
     """For every n: the database filled at `start` (what `_filled` expects of it) and `migrate`
     cut off right after its n-th committing statement; n and that expectation."""
     _filled(engine, start)
-    seen, listener = _counting(engine, None)
-    try:
+    with cutting(None, engine) as made:
         migrate()
-    finally:
-        sa.event.remove(engine, "after_cursor_execute", listener)
-    for cut_at in range(1, seen[0] + 1):
+    for cut_at in range(1, len(made) + 1):
         expected = _filled(engine, start)
-        _, listener = _counting(engine, cut_at)
-        try:
-            with pytest.raises((CutOff, StoreError)):
-                migrate()
-        finally:
-            sa.event.remove(engine, "after_cursor_execute", listener)
+        with cutting(cut_at, engine), pytest.raises((CutOff, StoreError)):
+            migrate()
         yield cut_at, expected
 
 
@@ -175,22 +172,15 @@ def test_create_schema_cut_off_after_any_committed_statement_finishes_when_run_a
     """`create_schema()` (the CLI's first use of a database) too: run again, it makes the
     indexes of a table a cut-off run made without them, and the store works."""
     engine = mariadb_engine
-    seen, listener = _counting(engine, None)
-    try:
+    with cutting(None, engine) as made:
         SqlAlchemyStore(engine, calendar=CALENDAR).create_schema()
-    finally:
-        sa.event.remove(engine, "after_cursor_execute", listener)
-    statements = seen[0]
+    statements = len(made)
     assert statements > len(schema.TABLE_NAMES)  # tables, their indexes and the guards
 
     for cut_at in range(1, statements + 1):
         reset_database(engine)
-        _, listener = _counting(engine, cut_at)
-        try:
-            with pytest.raises((CutOff, StoreError)):
-                SqlAlchemyStore(engine, calendar=CALENDAR).create_schema()
-        finally:
-            sa.event.remove(engine, "after_cursor_execute", listener)
+        with cutting(cut_at, engine), pytest.raises((CutOff, StoreError)):
+            SqlAlchemyStore(engine, calendar=CALENDAR).create_schema()
 
         store = SqlAlchemyStore(engine, calendar=CALENDAR)
         store.create_schema()  # run again
