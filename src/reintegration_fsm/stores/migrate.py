@@ -228,15 +228,20 @@ def stamp_if_unversioned(conn: Connection) -> None:
 
 
 @functools.cache
+def _scripts() -> ScriptDirectory:
+    """The shipped migrations (read once)."""
+    return ScriptDirectory.from_config(config())
+
+
 def _first() -> str | None:
     """The oldest revision of the shipped migrations."""
-    return ScriptDirectory.from_config(config()).get_base()
+    return _scripts().get_base()
 
 
 @functools.cache
 def head() -> str:
     """The newest revision of the shipped migrations."""
-    found = ScriptDirectory.from_config(config()).get_current_head()
+    found = _scripts().get_current_head()
     assert found is not None  # pragma: no cover - the package ships its migrations
     return found
 
@@ -302,6 +307,6 @@ def _stamp(conn: Connection) -> str | None:
 def _known(revision: str) -> bool:
     """Whether `revision` is one of the shipped migrations."""
     try:
-        return ScriptDirectory.from_config(config()).get_revision(revision) is not None
+        return _scripts().get_revision(revision) is not None
     except (CommandError, RevisionError):
         return False
