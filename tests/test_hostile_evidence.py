@@ -7,6 +7,7 @@ store tries run on memory, SQLite, PostgreSQL and MariaDB."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import copy
 import datetime as dt
 import json
@@ -786,6 +787,20 @@ def test_the_warning_travels_between_processes() -> None:
         assert (again.case_id, again.seqs, str(again)) == ("case-01", (1, 2), str(warning))
 
 
+@contextlib.contextmanager
+def _snapshot_held(url: str) -> Iterator[None]:
+    """A reader of the SQLite database at `url` holding its snapshot through the block."""
+    reader = sa.create_engine(url)
+    try:
+        with reader.connect() as held:
+            held.exec_driver_sql("BEGIN")
+            held.exec_driver_sql("SELECT count(*) FROM rfsm_transitions").one()
+            yield
+            held.exec_driver_sql("ROLLBACK")
+    finally:
+        reader.dispose()
+
+
 def test_the_wal_flush_waits_for_a_reader_briefly_and_leaves_the_busy_timeout_as_it_was(
     tmp_path: Path,
 ) -> None:
@@ -804,13 +819,8 @@ def test_the_wal_flush_waits_for_a_reader_briefly_and_leaves_the_busy_timeout_as
             waits.append(cursor.connection.execute("PRAGMA busy_timeout").fetchone()[0])
 
     sa.event.listen(store.engine, "before_cursor_execute", checkpointing)
-    reader = sa.create_engine(url)
-    with reader.connect() as held:
-        held.exec_driver_sql("BEGIN")
-        held.exec_driver_sql("SELECT count(*) FROM rfsm_transitions").one()  # a snapshot held
+    with _snapshot_held(url):
         store.redact("case-01", 1, ["actor.name"], "Erasure", by=CLERK, on=LATER)
-        held.exec_driver_sql("ROLLBACK")
-    reader.dispose()
     assert len(waits) >= 3  # at least three tries
     assert set(waits) == {200}  # each waiting 0.2 s for the reader
     with store.engine.connect() as conn:
@@ -883,14 +893,8 @@ def test_a_retention_run_stopped_by_ctrl_c_flushes_briefly_on_its_way_out(
         "before_cursor_execute",
         lambda *args: tries.append(args[2]) if "wal_checkpoint" in args[2] else None,
     )
-    reader = sa.create_engine(url)
-    with reader.connect() as held:
-        held.exec_driver_sql("BEGIN")
-        held.exec_driver_sql("SELECT count(*) FROM rfsm_transitions").one()  # a snapshot held
-        with pytest.raises(KeyboardInterrupt):
-            store.apply_retention(on, by=CLERK)
-        held.exec_driver_sql("ROLLBACK")
-    reader.dispose()
+    with _snapshot_held(url), pytest.raises(KeyboardInterrupt):
+        store.apply_retention(on, by=CLERK)
     assert redacted == ["case-01"]
     assert len(tries) == 3
     store.close()
