@@ -23,7 +23,7 @@ from click.testing import CliRunner
 from legacy_rows import KEYED, before_0012, legacy_log_rows, scheme_2, with_prev_hash
 from reintegration_fsm import Actor, ConcurrentUpdate, Reintegration, Role, Stage, Transition
 from reintegration_fsm.cli import cli
-from reintegration_fsm.errors import StoreError
+from reintegration_fsm.errors import FormInvalid, StoreError
 from reintegration_fsm.serialisation import transition_from_json
 from reintegration_fsm.stores import (
     InMemoryStore,
@@ -221,6 +221,43 @@ def test_an_upgrade_to_a_revision_not_shipped_says_which_are(engine: sa.Engine) 
     with pytest.raises(StoreError, match="Relative revision") as relative:  # Alembic's words
         upgrade(engine, revision="+1")
     assert "this library's revisions are" not in str(relative.value)
+
+
+@pytest.mark.parametrize("revision", ["head+1", "", "0001+99"])
+def test_an_upgrade_to_a_revision_alembic_cannot_read_is_a_store_error(
+    engine: sa.Engine, revision: str
+) -> None:
+    """Alembic met these with a bare AssertionError (a bug to the caller)."""
+    with pytest.raises(StoreError) as refused:
+        upgrade(engine, revision=revision)
+    assert str(refused.value).startswith(f"cannot upgrade to revision {revision!r}: ")
+    assert not refused.value.retryable
+    assert _stamp_of(engine) is None  # nothing was made or migrated
+    upgrade(engine, revision="head")  # the same database upgrades after the refusal
+    assert differences(engine) == []
+    with pytest.raises(StoreError, match="Alembic cannot read it"):
+        upgrade(engine, revision=revision)  # and at head, the same refusal
+    assert _stamp_of(engine) == HEAD
+
+
+@pytest.mark.parametrize("revision", [None, 12, b"head", ["head"]])
+def test_an_upgrade_to_a_revision_that_is_not_text_is_refused_as_such(
+    engine: sa.Engine, revision: Any
+) -> None:
+    """A TypeError from deep in Alembic, before."""
+    with pytest.raises(FormInvalid) as refused:
+        upgrade(engine, revision=revision)
+    assert refused.value.field == "revision"
+    assert "must be text" in str(refused.value)
+    assert _stamp_of(engine) is None
+
+
+def _stamp_of(engine: sa.Engine) -> str | None:
+    if not sa.inspect(engine).has_table(VERSION_TABLE):
+        return None
+    with engine.connect() as conn:
+        found = conn.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar()
+    return None if found is None else str(found)
 
 
 @pytest.mark.parametrize(

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import traceback
 from collections.abc import Iterator
 from importlib import resources
+from pathlib import Path
 
 import sqlalchemy as sa
 from alembic import command
@@ -27,7 +29,7 @@ from alembic.script.revision import RevisionError
 from alembic.util import CommandError
 from sqlalchemy import URL, Connection, Engine
 
-from reintegration_fsm.errors import StoreError
+from reintegration_fsm.errors import FormInvalid, StoreError
 from reintegration_fsm.stores import engines, schema
 from reintegration_fsm.stores.failures import converted
 
@@ -66,10 +68,14 @@ def upgrade(url_or_engine: str | URL | Engine, revision: str = "head") -> None:
     finished the way it began.
 
     Raises:
-        StoreError: no such revision, a database a newer version stamped, a revision other
-            than the newest while a making cut off part way stands, or the database failed
-            (`.retryable` says whether the same call may simply be tried again).
+        FormInvalid: `revision` is not text.
+        StoreError: no such revision (or one Alembic cannot read, such as `head+1`), a
+            database a newer version stamped, a revision other than the newest while a making
+            cut off part way stands, or the database failed (`.retryable` says whether the same
+            call may simply be tried again).
     """
+    if not isinstance(revision, str):
+        raise FormInvalid("upgrade", "revision", f"must be text, not {type(revision).__name__}")
     with converted("upgrade the database"):
         engine, made = engines.open_engine(url_or_engine)
         try:
@@ -95,6 +101,14 @@ def _migrate(conn: Connection, revision: str) -> None:
     cfg.attributes["connection"] = conn
     try:
         command.upgrade(cfg, revision)
+    except AssertionError as error:
+        if not _unread_by_alembic(error):
+            raise
+        raise StoreError(
+            f"cannot upgrade to revision {revision!r}: Alembic cannot read it (a revision, head, "
+            "or a step from one that exists, such as +1)",
+            retryable=False,
+        ) from error
     except (CommandError, RevisionError) as error:
         current = _stamp(conn)
         if current is not None and not _known(current):
@@ -108,6 +122,13 @@ def _migrate(conn: Connection, revision: str) -> None:
         raise StoreError(
             f"cannot upgrade to revision {revision!r}: {error}", retryable=False
         ) from error
+
+
+def _unread_by_alembic(error: AssertionError) -> bool:
+    """Whether `error` is Alembic's revision map failing to read a revision it was given
+    (`head+1`, an empty text), which it asserts rather than reports."""
+    frames = traceback.extract_tb(error.__traceback__)
+    return bool(frames) and Path(frames[-1].filename).match("alembic/script/revision.py")
 
 
 def create_schema(conn: Connection) -> None:
