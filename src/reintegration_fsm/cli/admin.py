@@ -7,7 +7,6 @@ import time
 from typing import Any
 
 import click
-from alembic.script import ScriptDirectory
 
 from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.cli import caseload, evidence, views
@@ -27,8 +26,7 @@ from reintegration_fsm.cli.common import (
     today,
 )
 from reintegration_fsm.protocol import diagrams
-from reintegration_fsm.stores import cases_as_of, due_as_of, upgrade
-from reintegration_fsm.stores.migrate import config as migrations
+from reintegration_fsm.stores import cases_as_of, due_as_of, migrate, upgrade
 from reintegration_fsm.vocabulary import Party
 
 
@@ -37,18 +35,12 @@ def db() -> None:
     """Manage the database."""
 
 
-def _known_revisions() -> list[str]:
-    return [
-        script.revision for script in ScriptDirectory.from_config(migrations()).walk_revisions()
-    ]
-
-
 @db.command("upgrade")
 @click.option("--revision", default="head", show_default=True, help="Alembic revision to reach.")
 @click.pass_context
 def db_upgrade(ctx: click.Context, revision: str) -> None:
     """Apply the shipped Alembic migrations up to REVISION (default: the newest)."""
-    known = _known_revisions()
+    known = migrate.revisions()
     if revision not in ("head", "heads", *known):
         raise Failure(
             f"--revision: no migration {revision!r}",

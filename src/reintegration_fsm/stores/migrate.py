@@ -254,6 +254,11 @@ def _scripts() -> ScriptDirectory:
     return ScriptDirectory.from_config(config())
 
 
+def revisions() -> list[str]:
+    """The shipped revisions, oldest first."""
+    return [script.revision for script in reversed(list(_scripts().walk_revisions()))]
+
+
 def _first() -> str | None:
     """The oldest revision of the shipped migrations."""
     return _scripts().get_base()
