@@ -18,6 +18,8 @@ from reintegration_fsm import (
     ReviewKind,
     SchoolCalendar,
 )
+from reintegration_fsm.protocol.definition import EDITIONS
+from reintegration_fsm.serialisation import transition_from_json, transition_to_json
 from scenario import (
     ADMISSIONS,
     AP_HEAD,
@@ -55,7 +57,8 @@ CONCERNS = "Left the site without permission three times in one week."
 
 
 def opened(protocol: Protocol = WORCESTERSHIRE, **kwargs: Any) -> Reintegration:
-    return Reintegration.open(
+    under = protocol if protocol.edition == EDITIONS[-1] else WORCESTERSHIRE
+    case = Reintegration.open(
         "case-b",
         kwargs.get("pupil", PUPIL),
         AP_SETTING,
@@ -63,8 +66,23 @@ def opened(protocol: Protocol = WORCESTERSHIRE, **kwargs: Any) -> Reintegration:
         CALENDAR,
         by=AP_HEAD,
         on=OPENED,
-        protocol=protocol,
+        protocol=under,
     )
+    return case if under is protocol else recorded_under(case, protocol)
+
+
+def recorded_under(case: Reintegration, protocol: Protocol) -> Reintegration:
+    """`case` (just opened) as its opening reads back naming `protocol`: how a case of an
+    earlier edition comes about, no case opening under one today."""
+    (first,) = case.history
+    written = transition_to_json(first)
+    written["data"] = {
+        **written["data"],
+        "protocol": {"id": protocol.id, "version": protocol.version},
+    }
+    again = Reintegration.replay([transition_from_json(written)], CALENDAR, [protocol])
+    assert again.protocol is protocol
+    return again
 
 
 def consented(protocol: Protocol = WORCESTERSHIRE, **kwargs: Any) -> Reintegration:

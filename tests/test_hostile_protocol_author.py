@@ -11,9 +11,10 @@ import attrs
 import pytest
 from click.testing import CliRunner, Result
 
-from reintegration_fsm import Protocol, ProtocolDefinitionError, UnknownProtocol
+import scenario as sc
+from reintegration_fsm import Protocol, ProtocolDefinitionError, Reintegration, UnknownProtocol
 from reintegration_fsm.cli import cli
-from reintegration_fsm.protocol.definition import WORCESTERSHIRE
+from reintegration_fsm.protocol.definition import WORCESTERSHIRE, WORCESTERSHIRE_1
 from reintegration_fsm.stores import SqlAlchemyStore, audit
 from test_cli_protocols import open_under
 
@@ -413,3 +414,80 @@ def test_a_name_two_protocols_answer_to_is_refused_whatever_the_day(tmp_path: Pa
             both.stderr
         )
         assert "rename one of the files" in both.stderr
+
+
+# -- an earlier edition of the rules: replay only (found by a review) ---------------------------
+def _edition_1(tmp_path: Path) -> Path:
+    """Exampleshire's file with `edition = 1`: the first contract's rules (no R17, no
+    departures, a child's refusal not binding) for every case opened under it."""
+    path = tmp_path / "exampleshire-ed1.toml"
+    path.write_text(
+        EXAMPLE.read_text(encoding="utf-8").replace(
+            'version = "2027.1"', 'version = "2027.1"\nedition = 1'
+        ),
+        encoding="utf-8",
+    )
+    assert Protocol.from_file(path).edition == 1
+    return path
+
+
+def test_no_case_opens_under_an_earlier_edition_of_the_rules(tmp_path: Path) -> None:
+    """A protocol file could set `edition = 1` and open cases the first contract's rules
+    govern, without R17's consent to a deletion or a binding refusal by the child; so could
+    `--under worcestershire@1`."""
+    edition_1 = Protocol.from_file(_edition_1(tmp_path))
+    for protocol in (WORCESTERSHIRE_1, edition_1):
+        with pytest.raises(ProtocolDefinitionError, match="runs under edition 1 of the rules"):
+            Reintegration.open(
+                "P-1",
+                sc.PUPIL,
+                sc.AP_SETTING,
+                sc.AUTHORITY,
+                by=sc.AP_HEAD,
+                on=sc.OPENED,
+                protocol=protocol,
+            )
+    allowed = attrs.evolve(edition_1, edition=2)
+    case = Reintegration.open(
+        "P-1", sc.PUPIL, sc.AP_SETTING, sc.AUTHORITY, by=sc.AP_HEAD, on=sc.OPENED, protocol=allowed
+    )
+    assert case.protocol is allowed
+
+    db = f"sqlite:///{tmp_path / 'cases.sqlite'}"
+    for extra, under in (
+        ((), "worcestershire@1"),
+        (("--protocol", str(_edition_1(tmp_path))), "exampleshire@2027.1"),
+    ):
+        refused = open_under(db, tmp_path, *extra, under=under)
+        assert refused.exit_code == 2, refused.output
+        assert "runs under edition 1 of the rules" in refused.stderr
+        assert "Traceback" not in refused.output
+    listed = invoke("--db", db, "cases")
+    assert "P-1" not in listed.stdout
+
+
+def test_protocol_check_says_a_file_of_an_earlier_edition_opens_no_case(tmp_path: Path) -> None:
+    checked = invoke("protocol", "check", str(_edition_1(tmp_path)))
+    assert checked.exit_code == 0, checked.output
+    assert "runs under edition 1 of the rules" in checked.stdout
+    plain = invoke("protocol", "check", str(EXAMPLE))
+    assert plain.exit_code == 0, plain.output
+    assert "edition" not in plain.stdout
+
+
+def test_protocol_check_refuses_what_registering_the_file_refuses(tmp_path: Path) -> None:
+    """The shipped worcestershire 2 with other weightings passed `check` (exit 0: "it can
+    run"), and every command given the file refused it (found by a review)."""
+    fake = tmp_path / "worcestershire.toml"
+    fake.write_text(
+        WORCESTERSHIRE.to_toml().replace("weighting_points = 3", "weighting_points = 9")
+    )
+    assert Protocol.from_file(fake).weighting_points == 9
+    checked = invoke("protocol", "check", str(fake))
+    assert checked.exit_code == 2
+    assert "worcestershire 2 is a protocol the library ships" in checked.stderr
+    db = f"sqlite:///{tmp_path / 'cases.sqlite'}"
+    assert invoke("--db", db, "db", "upgrade").exit_code == 0
+    registered = invoke("--protocol", str(fake), "--db", db, "cases")
+    assert registered.exit_code == 2
+    assert "worcestershire 2 is a protocol the library ships" in registered.stderr

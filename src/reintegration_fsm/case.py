@@ -43,6 +43,7 @@ from reintegration_fsm.forms import (
     UnsuccessfulOutcome,
 )
 from reintegration_fsm.protocol.definition import (
+    EDITIONS,
     WORCESTERSHIRE,
     Protocol,
     find_protocol,
@@ -463,7 +464,8 @@ class Reintegration:
             GuardFailed: the pupil is already on a mainstream roll, or the protocol is not yet
                 in effect, or `on` breaks R16.
             ProtocolDefinitionError: `protocol` has the id and version of a protocol the
-                library ships (`WORCESTERSHIRE`) but differs from it.
+                library ships (`WORCESTERSHIRE`) but differs from it, or runs under an earlier
+                edition of the rules (`WORCESTERSHIRE_1`, edition 1: replay only).
         """
         if not isinstance(protocol, Protocol):
             raise FormInvalid(
@@ -476,6 +478,14 @@ class Reintegration:
                 "protocol",
                 f"{protocol.id} {protocol.version} is a protocol the library ships; give yours "
                 "another id or version",
+            )
+        if protocol.edition < EDITIONS[-1]:
+            # Replay still reads it: the cases recorded before protocols were data finish so.
+            raise ProtocolDefinitionError(
+                "protocol",
+                f"{protocol.id} {protocol.version} runs under edition {protocol.edition} of the "
+                "rules, under which only cases recorded before protocols were data finish; open "
+                f"a new case under a protocol of edition {EDITIONS[-1]}",
             )
         if calendar is not None and not isinstance(calendar, SchoolCalendar):
             raise FormInvalid(

@@ -11,8 +11,15 @@ import click
 from reintegration_fsm.cli.common import DATE, Failure, settings, today
 from reintegration_fsm.cli.protocol_files import read_protocol
 from reintegration_fsm.cli.text import neutralise
+from reintegration_fsm.errors import ProtocolDefinitionError
 from reintegration_fsm.protocol import diagrams
-from reintegration_fsm.protocol.definition import KNOWN, WORCESTERSHIRE, Protocol
+from reintegration_fsm.protocol.definition import (
+    EDITIONS,
+    KNOWN,
+    WORCESTERSHIRE,
+    Protocol,
+    protocol_registry,
+)
 from reintegration_fsm.vocabulary import Evidence, Party
 
 
@@ -106,7 +113,18 @@ def protocol_group() -> None:
 def check(file: str) -> None:
     """Check a protocol file: exit 0 when it can run, 2 with the field and line when not."""
     found = read_protocol(file)
-    click.echo(f"ok: {found.id} {found.version} ({neutralise(found.title)})")
+    try:
+        protocol_registry([found])  # what registering it with --protocol checks
+    except ProtocolDefinitionError as error:
+        raise Failure(f"protocol file {neutralise(file)}: {neutralise(error.problem)}") from None
+    click.echo(
+        f"ok: {neutralise(found.id)} {neutralise(found.version)} ({neutralise(found.title)})"
+    )
+    if found.edition < EDITIONS[-1]:
+        click.echo(
+            f"note: it runs under edition {found.edition} of the rules: the cases recorded under "
+            "it replay, and no new case opens under it"
+        )
 
 
 @protocol_group.command("show")
@@ -137,7 +155,7 @@ def show(ctx: click.Context, file: str | None, under: str | None, on: dt.date | 
         found = read_protocol(file)
     else:
         found = choose(settings(ctx).protocols(), under, on or today())
-    click.echo(f"# {neutralise(found.title)} ({found.id} {found.version})")
+    click.echo(f"# {neutralise(found.title)} ({neutralise(found.id)} {neutralise(found.version)})")
     click.echo("")
     width = max(len(name) for name, _ in parameters(found))
     for name, value in parameters(found):
