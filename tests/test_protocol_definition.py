@@ -31,7 +31,6 @@ from reintegration_fsm import (
     Trigger,
     UnknownProtocol,
 )
-from reintegration_fsm.files import MOST_BYTES
 from reintegration_fsm.protocol import definition
 from reintegration_fsm.protocol.definition import (
     KNOWN,
@@ -855,7 +854,7 @@ def test_a_file_larger_than_any_protocol_is_refused_unread(tmp_path: Path) -> No
     """It was read whole into memory first, however large (a database named by mistake)."""
     path = tmp_path / "shire.sqlite"
     with path.open("wb") as handle:
-        handle.truncate(MOST_BYTES + 1)
+        handle.truncate(definition.TEXT_MOST + 1)
     with pytest.raises(ProtocolDefinitionError) as caught:
         Protocol.from_file(path)
     assert (caught.value.field, caught.value.path, caught.value.line) == (
@@ -864,8 +863,92 @@ def test_a_file_larger_than_any_protocol_is_refused_unread(tmp_path: Path) -> No
         None,
     )
     assert caught.value.problem == (
-        "larger than 64 MiB, which no calendar or protocol file is: is it the right file?"
+        "larger than 1 MiB, which no protocol file is: is it the right file?"
     )
+
+
+def test_a_protocol_file_of_the_most_bytes_is_read(tmp_path: Path) -> None:
+    text = (
+        WORCESTERSHIRE.to_toml()
+        .replace("version = ", "version = ")
+        .replace('version = "2"', 'version = "padded"')
+    )
+    padding = "# " + "x" * (definition.TEXT_MOST - len(text.encode()) - 3) + "\n"
+    path = tmp_path / "padded.toml"
+    path.write_text(text + padding, encoding="utf-8")
+    assert path.stat().st_size == definition.TEXT_MOST
+    assert Protocol.from_file(path).version == "padded"
+    with pytest.raises(ProtocolDefinitionError, match="characters long, where no protocol"):
+        Protocol.from_toml(text + padding + "#")
+
+
+_HEAD = 'id = "x"\nversion = "1"\ntitle = "t"\nsource = "s"\neffective_from = 2025-09-01\n'
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "[{}]",  # a table header
+        "{} = 1",  # a dotted key
+        "y = {{ {} = 1 }}",  # a dotted key in an inline table
+    ],
+)
+def test_a_key_of_more_parts_than_a_line_may_hold_is_refused_before_it_is_read(key: str) -> None:
+    """tomllib takes the square of a key's parts: a 20,000-part key (40 KB) took 1.5 GB, and
+    the key lines' guide took 2 GB more for the table header (found by a review)."""
+    deep = key.format(".".join(["a"] * (definition.LINE_DOTS_MOST + 2)))
+    with pytest.raises(ProtocolDefinitionError) as refused:
+        Protocol.from_toml(_HEAD + deep + "\n")
+    assert refused.value.line == 6
+    assert f"more than {definition.LINE_DOTS_MOST} dots on one line" in refused.value.problem
+    allowed = key.format(".".join(["a"] * (definition.LINE_DOTS_MOST + 1)))
+    with pytest.raises(ProtocolDefinitionError, match="is not a protocol field"):
+        Protocol.from_toml(_HEAD + allowed + "\n")  # read, and refused as any unknown key
+
+
+def test_more_dots_than_a_protocol_holds_are_refused_before_they_are_read() -> None:
+    """5,000 table headers of 100 parts each (1 MB) took tomllib 477 MB."""
+    parts = ".".join(["b"] * definition.LINE_DOTS_MOST)
+    count = definition.DOTS_MOST // definition.LINE_DOTS_MOST
+    headers = "\n".join(f"[a{n}.{parts}]" for n in range(count))
+    with pytest.raises(ProtocolDefinitionError, match="is not a protocol field"):
+        Protocol.from_toml(_HEAD + headers + "\n")  # as many as may be: read
+    with pytest.raises(ProtocolDefinitionError) as refused:
+        Protocol.from_toml(_HEAD + headers + "\n[c.d]\n")
+    assert f"more than {definition.DOTS_MOST:,} dots, which no protocol holds" in (
+        refused.value.problem
+    )
+
+
+def test_a_number_too_long_to_read_is_a_protocol_definition_error() -> None:
+    """tomllib's ValueError (Python's 4,300-digit limit) escaped: exit 70 on the command line."""
+    with pytest.raises(ProtocolDefinitionError, match="a number too long to read"):
+        Protocol.from_toml(_HEAD + "place_offer_school_days = " + "9" * 5000 + "\n")
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("place_offer_school_days", 10**5000),
+        ("weighting_points", 10**5000),
+        ("edition", 10**5000),
+        ("review_weeks", (2, 4, 10**5000)),
+    ],
+    ids=["days", "points", "edition", "weeks"],  # pytest cannot write the numbers out either
+)
+def test_a_value_too_long_to_write_out_is_refused_as_any_other(field: str, value: Any) -> None:
+    """Building the problem's text raised ValueError (`{value!r}` of a 5,000-digit number)."""
+    with pytest.raises(ProtocolDefinitionError) as refused:
+        attrs.evolve(WORCESTERSHIRE, version="long", **{field: value})
+    assert refused.value.field == field
+    assert "too long to write out" in refused.value.problem
+
+
+def test_a_problem_quotes_at_most_eighty_characters_of_a_value() -> None:
+    with pytest.raises(ProtocolDefinitionError) as refused:
+        attrs.evolve(WORCESTERSHIRE, version="long", edition="x" * 1000)
+    quoted = refused.value.problem.removeprefix("must be one of (1, 2), not ")
+    assert quoted == "'" + "x" * 78 + "…"
 
 
 def test_a_missing_or_folder_path_is_still_the_systems_error(tmp_path: Path) -> None:

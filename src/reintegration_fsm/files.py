@@ -29,21 +29,23 @@ MOST_BYTES = 64 * 1024 * 1024
 megabytes, and a file larger (a database, a disk image, /dev/zero named by mistake) is not read."""
 
 
-def utf8_text(where: str, refused: Callable[[str, int | None], Exception]) -> str:
+def utf8_text(
+    where: str,
+    refused: Callable[[str, int | None], Exception],
+    most: int = MOST_BYTES,
+    kind: str = "calendar or protocol",
+) -> str:
     """The text of the file `where`, UTF-8 with or without the byte-order mark Notepad writes.
 
     Raises:
-        Exception: `refused(problem, line)`, for a file larger than `MOST_BYTES` (line None),
-            or bytes that are not UTF-8 (see `utf8_decoded`).
+        Exception: `refused(problem, line)`, for a file larger than `most` bytes (line None),
+            which no `kind` file is, or bytes that are not UTF-8 (see `utf8_decoded`).
         OSError: the file cannot be read.
     """
     with Path(where).open("rb") as handle:
-        data = handle.read(MOST_BYTES + 1)
-    if len(data) > MOST_BYTES:
-        problem = (
-            f"larger than {MOST_BYTES // 2**20} MiB, which no calendar or protocol file is: "
-            "is it the right file?"
-        )
+        data = handle.read(most + 1)
+    if len(data) > most:
+        problem = f"larger than {most // 2**20} MiB, which no {kind} file is: is it the right file?"
         raise refused(problem, None)
     return utf8_decoded(data, refused)
 

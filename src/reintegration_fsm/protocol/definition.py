@@ -65,6 +65,28 @@ def _read_toml(text: str, where: str) -> tuple[dict[str, Any], dict[str, tuple[i
         raise ProtocolDefinitionError(
             WHOLE_FILE, f"must be TOML text, not {type(text).__name__}", path=where
         )
+    if len(text) > TEXT_MOST:
+        raise ProtocolDefinitionError(
+            WHOLE_FILE,
+            f"{len(text):,} characters long, where no protocol is more than {TEXT_MOST:,}",
+            path=where,
+        )
+    if text.count(".") > DOTS_MOST:
+        raise ProtocolDefinitionError(
+            WHOLE_FILE,
+            f"more than {DOTS_MOST:,} dots, which no protocol holds (dotted keys of that many "
+            "parts would take minutes and gigabytes to read)",
+            path=where,
+        )
+    for number, line in enumerate(text.split("\n"), start=1):
+        if line.count(".") > LINE_DOTS_MOST:
+            raise ProtocolDefinitionError(
+                WHOLE_FILE,
+                f"more than {LINE_DOTS_MOST} dots on one line, which no protocol's line holds "
+                "(a key of that many parts would take minutes to read)",
+                path=where,
+                line=number,
+            )
     try:
         data = tomllib.loads(text)
     except RecursionError:
@@ -79,7 +101,21 @@ def _read_toml(text: str, where: str) -> tuple[dict[str, Any], dict[str, tuple[i
             path=where,
             line=int(found.group(1)) if found else None,
         ) from None
+    except ValueError:  # Python's limit on a whole number's digits (4,300)
+        raise ProtocolDefinitionError(
+            WHOLE_FILE, "a number too long to read (over 4,300 digits)", path=where
+        ) from None
     return data, _key_lines(text)
+
+
+TEXT_MOST = 2**20
+"""The most a protocol's text may hold (bytes in a file, characters given as text): the seed's
+is 3 KB."""
+LINE_DOTS_MOST = 100
+DOTS_MOST = 10_000
+"""The most dots a line, and a whole protocol's text, may hold (the seed's holds 20). A key of n
+dotted parts costs `tomllib` n² (one of 20,000 parts, 40 KB, took 1.5 GB), and 5,000 table
+headers of 100 parts each (1 MB) took 477 MB."""
 
 
 def _key_lines(text: str) -> dict[str, tuple[int, int]]:
@@ -110,11 +146,18 @@ def _key_lines(text: str) -> dict[str, tuple[int, int]]:
     return lines
 
 
+_NAMED_DEPTH = 4
+"""How many parts deep `_place` names a key: a protocol's keys go two deep (`roles.open`), and a
+problem deeper in is placed where its ancestor is. Every part of a name 40,000 parts deep (an
+80 KB file) took 2 GB."""
+
+
 def _place(lines: dict[str, tuple[int, int]], name: str, place: tuple[int, int]) -> None:
     """Where `name` is, and each table it is in, unless found before (`[extra.sub]` and
-    `role.open = ...` are where the unknown `extra` and `role` are first written)."""
-    parts = name.split(".")
-    for end in range(1, len(parts) + 1):
+    `role.open = ...` are where the unknown `extra` and `role` are first written), to
+    `_NAMED_DEPTH` parts."""
+    parts = name.split(".", _NAMED_DEPTH)
+    for end in range(1, min(len(parts), _NAMED_DEPTH) + 1):
         lines.setdefault(".".join(parts[:end]), place)
 
 
@@ -147,9 +190,29 @@ def _seed_values() -> dict[str, Any]:
 _SEED = _seed_values()
 
 
+def _shown(value: Any) -> str:
+    """`value` as a problem quotes it: its repr, cut short; a whole number too long for Python
+    to write out (over 4,300 digits) named so."""
+    try:
+        text = repr(value)
+    except ValueError:  # a whole number over 4,300 digits, or a value holding one
+        return (
+            "a number too long to write out"
+            if isinstance(value, int)
+            else "a value too long to write out"
+        )
+    return text if len(text) <= _SHOWN_MOST else f"{text[: _SHOWN_MOST - 1]}…"
+
+
+_SHOWN_MOST = 80
+"""The most characters of a value a problem quotes."""
+
+
 def _positive(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise fail_definition(instance, attribute, f"must be a whole number above 0, not {value!r}")
+        raise fail_definition(
+            instance, attribute, f"must be a whole number above 0, not {_shown(value)}"
+        )
 
 
 DAYS_MOST = 3660
@@ -164,17 +227,21 @@ def _days(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     _positive(instance, attribute, value)
     if value > DAYS_MOST:
         raise fail_definition(
-            instance, attribute, f"must be at most {DAYS_MOST} (ten years of days), not {value!r}"
+            instance,
+            attribute,
+            f"must be at most {DAYS_MOST} (ten years of days), not {_shown(value)}",
         )
 
 
 def _not_negative(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
         raise fail_definition(
-            instance, attribute, f"must be a whole number, 0 or more, not {value!r}"
+            instance, attribute, f"must be a whole number, 0 or more, not {_shown(value)}"
         )
     if value > POINTS_MOST:
-        raise fail_definition(instance, attribute, f"must be at most {POINTS_MOST}, not {value!r}")
+        raise fail_definition(
+            instance, attribute, f"must be at most {POINTS_MOST}, not {_shown(value)}"
+        )
 
 
 def _label(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
@@ -199,7 +266,7 @@ def _prose(
 ) -> None:
     """Non-empty text of at most `most` characters (on one line with `single_line`)."""
     if not isinstance(value, str) or not value.strip():
-        raise fail_definition(instance, attribute, f"must be non-empty text, not {value!r}")
+        raise fail_definition(instance, attribute, f"must be non-empty text, not {_shown(value)}")
     problem = fields.text_problem(value, single_line=single_line, most=most)
     if problem is not None:
         raise fail_definition(instance, attribute, problem)
@@ -212,7 +279,7 @@ def _heading(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None
 
 def _a_day(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     if not fields.is_day(value):
-        raise fail_definition(instance, attribute, f"must be a date, not {value!r}")
+        raise fail_definition(instance, attribute, f"must be a date, not {_shown(value)}")
 
 
 def _members(enum_type: type[Any], value: Any) -> Any:
@@ -261,10 +328,12 @@ def _increasing(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> N
             instance,
             attribute,
             f"must be three whole numbers of weeks (two interim reviews and the final one), "
-            f"not {value!r}",
+            f"not {_shown(value)}",
         )
     if not 0 < value[0] < value[1] < value[2]:
-        raise fail_definition(instance, attribute, f"must increase from above 0, not {value!r}")
+        raise fail_definition(
+            instance, attribute, f"must increase from above 0, not {_shown(value)}"
+        )
 
 
 def _roles(value: Any) -> Any:
@@ -404,8 +473,8 @@ class Protocol:
             raise fail_definition(
                 self,
                 attribute,
-                f"the final review at {self.review_weeks[-1]} weeks ({final_days} days) is past "
-                f"final_review_within_days ({value})",
+                f"the final review at {_shown(self.review_weeks[-1])} weeks ({_shown(final_days)} "
+                f"days) is past final_review_within_days ({value})",
                 field="review_weeks",
             )
 
@@ -414,7 +483,9 @@ class Protocol:
         # True equals 1 and 2.0 equals 2: neither is an edition (a bool or a float is no
         # number of the library's rules, and `to_toml` cannot write the float back).
         if not isinstance(value, int) or isinstance(value, bool) or value not in EDITIONS:
-            raise fail_definition(self, attribute, f"must be one of {EDITIONS}, not {value!r}")
+            raise fail_definition(
+                self, attribute, f"must be one of {EDITIONS}, not {_shown(value)}"
+            )
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Its roles are a read-only mapping, which does not pickle: rebuilt from a dict (so a
@@ -456,6 +527,8 @@ class Protocol:
             lambda problem, line: ProtocolDefinitionError(
                 WHOLE_FILE, problem, path=where, line=line
             ),
+            most=TEXT_MOST,
+            kind="protocol",
         )
         return cls.from_toml(text, where)
 
