@@ -146,18 +146,11 @@ def _key_lines(text: str) -> dict[str, tuple[int, int]]:
     return lines
 
 
-_NAMED_DEPTH = 4
-"""How many parts deep `_place` names a key: a protocol's keys go two deep (`roles.open`), and a
-problem deeper in is placed where its ancestor is. Every part of a name 40,000 parts deep (an
-80 KB file) took 2 GB."""
-
-
 def _place(lines: dict[str, tuple[int, int]], name: str, place: tuple[int, int]) -> None:
     """Where `name` is, and each table it is in, unless found before (`[extra.sub]` and
-    `role.open = ...` are where the unknown `extra` and `role` are first written), to
-    `_NAMED_DEPTH` parts."""
-    parts = name.split(".", _NAMED_DEPTH)
-    for end in range(1, min(len(parts), _NAMED_DEPTH) + 1):
+    `role.open = ...` are where the unknown `extra` and `role` are first written)."""
+    parts = name.split(".")
+    for end in range(1, len(parts) + 1):
         lines.setdefault(".".join(parts[:end]), place)
 
 
