@@ -1041,3 +1041,47 @@ def test_a_file_missing_fields_still_has_its_values_checked() -> None:
         ("source", "is missing", None),
         ("effective_from", "is missing", None),
     ]
+
+
+@pytest.mark.parametrize(
+    ("discharging", "unable"),
+    [
+        ({Role.PARENT}, ["ap", "host", "la"]),  # no obligation is a parent's
+        ({Role.AP_HEAD}, ["host", "la"]),
+        ({Role.HOST_STAFF, Role.LA_ADMISSIONS}, ["ap"]),
+    ],
+    ids=["parent", "ap-head", "no-ap"],
+)
+def test_a_party_owing_obligations_none_of_whose_roles_may_discharge_is_refused(
+    discharging: set[Role], unable: list[str]
+) -> None:
+    """`discharge = ["parent"]` passed `protocol check`, and no obligation of any case could be
+    closed, R17's consent to a deletion among them (found by a review)."""
+    error = refused(roles={**ROLES, "discharge": discharging})
+    assert [field for field, _, _ in error.problems] == ["roles.discharge"] * len(unable)
+    assert [problem.split(" party")[0] for _, problem, _ in error.problems] == [
+        f"no role of the {party}" for party in unable
+    ]
+    assert "they could never be closed" in error.problems[0][1]
+
+
+def test_one_role_of_each_party_owing_obligations_may_discharge_them_all() -> None:
+    roles = {Role.AP_STAFF, Role.HOST_HEAD, Role.LA_ADMISSIONS}
+    protocol = attrs.evolve(WORCESTERSHIRE, id="few", roles={**ROLES, "discharge": roles})
+    assert protocol.roles["discharge"] == frozenset(roles)
+
+
+def test_every_obligation_a_case_opens_is_owed_by_a_party_that_may_discharge() -> None:
+    """What the check above relies on: the steps open obligations for these parties alone, in a
+    whole run made permanent and in one ended."""
+    from reintegration_fsm.protocol.steps import OWING_PARTIES
+    from stages import ending
+    from store_contract import built
+
+    owners = {
+        Party(opened["owner"])
+        for case in (built("whole", 11), ending())
+        for transition in case.history
+        for opened in transition.data.get("opened", ())
+    }
+    assert owners == set(OWING_PARTIES)

@@ -58,6 +58,7 @@ from reintegration_fsm.protocol.payloads import (
 from reintegration_fsm.records import Deadline, Obligation
 from reintegration_fsm.vocabulary import (
     PARTY_OF_ROLE,
+    ROLES_OF_PARTY,
     Actor,
     DeadlineKind,
     ObligationKind,
@@ -899,3 +900,29 @@ def host_roles_before_a_host(roles: Mapping[str, frozenset[Role]]) -> list[tuple
 
 
 add_role_check(host_roles_before_a_host)
+
+
+OWING_PARTIES = (Party.AP, Party.HOST, Party.LA)
+"""The parties the steps open obligations for (each obligation is owed by one of them)."""
+
+
+def owers_who_cannot_discharge(roles: Mapping[str, frozenset[Role]]) -> list[tuple[str, str]]:
+    """The parties owing obligations none of whose roles a protocol lets discharge one (their
+    obligations, R17's consent to a deletion among them, could never be closed): each
+    `(roles.discharge, problem)`. An obligation is discharged by a role of its owner's party."""
+    allowed = roles[Trigger.DISCHARGE.value]
+    problems = []
+    for party in OWING_PARTIES:
+        if allowed.isdisjoint(ROLES_OF_PARTY[party]):
+            choices = " or ".join(sorted(role.value for role in ROLES_OF_PARTY[party]))
+            problems.append(
+                (
+                    f"roles.{Trigger.DISCHARGE.value}",
+                    f"no role of the {party.value} party may discharge, and it owes obligations, "
+                    f"which no one else may discharge: they could never be closed (add {choices})",
+                )
+            )
+    return problems
+
+
+add_role_check(owers_who_cannot_discharge)
