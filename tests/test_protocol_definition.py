@@ -1085,3 +1085,31 @@ def test_every_obligation_a_case_opens_is_owed_by_a_party_that_may_discharge() -
         for opened in transition.data.get("opened", ())
     }
     assert owners == set(OWING_PARTIES)
+
+
+@pytest.mark.parametrize("key", [1, None, (1, 2)], ids=["int", "none", "tuple"])
+def test_a_roles_key_that_is_not_text_is_named_as_no_trigger(key: Any) -> None:
+    """Sorting the keys raised TypeError before the validator could name it (found by a
+    review)."""
+    error = refused(roles={key: [Role.AP_HEAD], **ROLES})
+    assert error.field == f"roles.{key}"
+    assert error.problem.startswith("is not a trigger; the triggers are ")
+
+
+@pytest.mark.parametrize("field", ["id", "version"])
+@pytest.mark.parametrize(
+    "hidden", ["\u202e", "\u2066", "\u200b", "\ufeff"], ids=["rlo", "lri", "zwsp", "bom"]
+)
+def test_a_protocol_name_holding_a_character_nobody_sees_is_refused(
+    field: str, hidden: str
+) -> None:
+    """A direction control printed `protocol check`'s name reversed, and a zero-width space
+    made a second name reading as the first (found by a review); a new case id refuses them."""
+    error = refused(**{field: f"ex{hidden}ample"})
+    assert error.field == field
+    assert error.problem.startswith("holds an invisible character (U+")
+
+
+def test_a_protocol_name_in_another_script_is_allowed() -> None:
+    protocol = attrs.evolve(WORCESTERSHIRE, id="ynys-môn", version="2027·1")
+    assert (protocol.id, protocol.version) == ("ynys-môn", "2027·1")

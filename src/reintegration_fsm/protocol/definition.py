@@ -239,6 +239,11 @@ def _not_negative(instance: Any, attribute: attrs.Attribute[Any], value: Any) ->
 
 def _label(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     problem = fields.identifier(value, attribute.name, fields.NAME_LENGTH)
+    if problem is None:
+        # As a new case id: a direction control would print the name reversed, a zero-width
+        # space make two names that read alike.
+        hidden = fields.invisible(value)
+        problem = None if hidden is None else f"holds {hidden}; type it again"
     if problem is not None:
         raise fail_definition(instance, attribute, problem)
 
@@ -336,7 +341,10 @@ def _roles(value: Any) -> Any:
     for trigger, roles in value.items():
         key = trigger.value if isinstance(trigger, Trigger) else trigger
         converted[key] = _members(Role, roles)
-    return types.MappingProxyType(dict(sorted(converted.items())))
+    if all(isinstance(key, str) for key in converted):
+        converted = dict(sorted(converted.items()))
+    # (Else as given: the validator names each key that is no trigger's name.)
+    return types.MappingProxyType(converted)
 
 
 RoleCheck = Callable[[Mapping[str, frozenset[Role]]], list[tuple[str, str]]]
@@ -358,13 +366,14 @@ def _check_roles(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> 
     triggers = {trigger.value for trigger in Trigger}
     problems = []
     for trigger, roles in value.items():
-        if trigger not in triggers:
+        if not isinstance(trigger, str) or trigger not in triggers:
             listed = ", ".join(sorted(triggers))
-            problems.append((f"roles.{trigger}", f"is not a trigger; the triggers are {listed}"))
+            named = trigger if isinstance(trigger, str) else _shown(trigger)
+            problems.append((f"roles.{named}", f"is not a trigger; the triggers are {listed}"))
         elif not isinstance(roles, frozenset) or not all(isinstance(r, Role) for r in roles):
             choices = ", ".join(role.value for role in Role)
             problems.append(
-                (f"roles.{trigger}", f"must be a list of roles ({choices}), not {roles!r}")
+                (f"roles.{trigger}", f"must be a list of roles ({choices}), not {_shown(roles)}")
             )
         elif not roles:
             problems.append((f"roles.{trigger}", "no role may fire it"))
