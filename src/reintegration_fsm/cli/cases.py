@@ -15,6 +15,7 @@ from reintegration_fsm.cli import interchange, pasted, protocols, views
 from reintegration_fsm.cli.common import (
     CALENDAR_ENV,
     DATE,
+    IMPORT_MOST,
     REFUSED,
     Failure,
     echo,
@@ -209,7 +210,7 @@ def import_(ctx: click.Context, file: str) -> None:
     json` writes. Everything is checked first: with any problem, every one is printed and
     nothing is imported (exit 2).
     """
-    value = read_json(file)
+    value = read_json(file, "import file", IMPORT_MOST)
     incoming, problems = interchange.read_histories(value, settings(ctx).protocols())
     problems += interchange.duplicates(incoming)
     store = settings(ctx).store(create=True)

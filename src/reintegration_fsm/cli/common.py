@@ -9,7 +9,7 @@ import os
 import sys
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 import attrs
 import click
@@ -560,6 +560,35 @@ BYTE_ORDER_MARK = "\ufeff"
 
 MAX_DEPTH = 64
 """The deepest nesting a JSON input may have: a case export is about ten levels deep."""
+IMPORT_MOST = 2**30
+"""The most bytes an import file may hold (about 80,000 cases; JSON takes several times its
+size in memory once read): an endless stream (`/dev/zero`, a producer that never ends) is
+refused, not read until memory runs out."""
+INPUT_MOST = 64 * 2**20
+"""The most bytes any other input file may hold (a transition's data, a checkpoint, a key)."""
+
+
+def read_bounded(handle: BinaryIO, path: str, kind: str, most: int | None = None) -> bytes:
+    """What `handle` holds, `most` bytes at most (default `INPUT_MOST`; `kind` names what it
+    should be).
+
+    Raises:
+        Failure: it holds more (exit 2).
+    """
+    most = INPUT_MOST if most is None else most
+    data = handle.read(most + 1)
+    if len(data) > most:
+        size = (
+            f"{most // 2**30} GiB"
+            if most % 2**30 == 0
+            else f"{most // 2**20} MiB"
+            if most % 2**20 == 0
+            else f"{most:,} bytes"
+        )
+        raise Failure(f"{path} is larger than {size}, which no {kind} is: is it the right file?")
+    return data
+
+
 MAX_DIGITS = 30
 """The most digits a JSON integer may have: no count or date in a case needs more."""
 
@@ -605,18 +634,19 @@ def _encodable(text: str) -> bool:
     return True
 
 
-def read_json(path: str) -> Any:
-    """Parse a JSON file (`-` for stdin), failing with exit code 2 and the position of the error.
+def read_json(path: str, kind: str = "data file", most: int | None = None) -> Any:
+    """Parse a JSON file (`-` for stdin) of at most `most` bytes (default `INPUT_MOST`; `kind`
+    names what it should be), failing with exit code 2 and the position of the error.
 
     Refused as bad input, before anything reads them: nesting deeper than `MAX_DEPTH`,
     integers longer than `MAX_DIGITS`, `NaN` and `Infinity`, and lone surrogates.
     """
     try:
         if path == "-":  # UTF-8 as a file is, whatever the locale's (a Windows pipe's cp1252)
-            text = sys.stdin.buffer.read().decode("utf-8")
+            text = read_bounded(sys.stdin.buffer, "stdin", kind, most).decode("utf-8")
         else:
-            with open(path, encoding="utf-8") as handle:
-                text = handle.read()
+            with open(path, "rb") as handle:
+                text = read_bounded(handle, path, kind, most).decode("utf-8")
     except OSError as error:
         raise Failure(f"cannot read {path}: {error.strerror or error}") from None
     except UnicodeDecodeError as error:

@@ -23,6 +23,7 @@ from reintegration_fsm.cli.common import (
     emit,
     format_option,
     output_option,
+    read_bounded,
     settings,
     to_json,
     today,
@@ -68,7 +69,7 @@ def read_key(path: str, what: str, *, private: bool = False) -> bytes:
                         "it, make a new key pair.",
                     ),
                 )
-            return handle.read()
+            return read_bounded(handle, path, what)
     except OSError as error:
         raise Failure(f"cannot read the {what} {path}: {error.strerror or error}") from None
 
@@ -82,7 +83,7 @@ def read_checkpoint(path: str) -> Checkpoint:
     """
     try:
         with open(path, "rb") as handle:
-            text = handle.read()
+            text = read_bounded(handle, path, "checkpoint")
     except OSError as error:
         raise Failure(f"cannot read the checkpoint {path}: {error.strerror or error}") from None
     return Checkpoint.from_json(text)
