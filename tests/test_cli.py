@@ -1146,3 +1146,23 @@ def test_render_to_a_path_that_cannot_be_written_is_bad_input(demo_db: str) -> N
     result = invoke(demo_db, "render", "DEMO-0001", "-o", "/nonexistent/folder/forms.html")
     assert result.exit_code == 2, result.output
     assert "cannot write" in result.stderr
+
+
+def test_demo_refuses_to_show_a_case_of_its_id_that_is_not_the_demos(
+    empty_db: str, tmp_path: Path
+) -> None:
+    """`demo` showed a real case named DEMO-0001 under the demo's banner, "(already there)"
+    (found by a review)."""
+    data = {
+        "pupil": unstructure(scenario.PUPIL),
+        "ap_setting": scenario.AP_SETTING,
+        "local_authority": scenario.AUTHORITY,
+    }
+    opening = ["apply", "DEMO-0001", "open", "--data", write(tmp_path / "open.json", data)]
+    assert invoke(empty_db, *opening, *AP, "--on", "2026-01-12").exit_code == 0
+    shown = invoke(empty_db, "demo")
+    assert shown.exit_code == 1, shown.output
+    assert "'DEMO-0001' is taken by a different case" in shown.stderr
+    assert "== DEMO-0001" not in shown.stdout
+    assert case_count(empty_db) == 1  # nothing of the demo written beside it
+    assert "stage proposed" in invoke(empty_db, "timeline", "DEMO-0001").stdout

@@ -441,16 +441,22 @@ def run(store: Store, calendar: SchoolCalendar | None = None) -> list[DemoResult
     Args:
         store: where the cases go.
         calendar: the calendar the cases run on (default: the sample calendar).
+
+    Raises:
+        ConcurrentUpdate: a demo case's id is another case's (nothing of that demo case is
+            written, nor shown as the demo's).
     """
     calendar = calendar or SchoolCalendar.sample()
     results = []
     for demo in CASES:
-        try:
-            results.append(DemoResult(demo, store.load(demo.case_id), created=False))
-            continue
-        except CaseNotFound:
-            pass
         case = demo.run(demo.case_id, calendar)
-        store.save(case)
-        results.append(DemoResult(demo, case, created=True))
+        try:
+            stored = store.load(demo.case_id)
+        except CaseNotFound:
+            store.save(case)
+            results.append(DemoResult(demo, case, created=True))
+            continue
+        if stored.history[0] != case.history[0]:
+            store.save(case)  # refused: the id is another case's, which says so
+        results.append(DemoResult(demo, stored, created=False))
     return results
