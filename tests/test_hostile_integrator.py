@@ -529,3 +529,31 @@ def test_a_stored_case_whose_id_holds_an_invisible_character_still_replays() -> 
     written["data"]["case_id"] = "C-9\u200b"
     replayed = Reintegration.replay([transition_from_json(written)])
     assert replayed.case_id == "C-9\u200b"
+
+
+def test_a_date_of_birth_on_the_day_a_redaction_leaves_is_not_opened() -> None:
+    """0001-01-01 opened a case shown everywhere as "born (redacted)" with no redaction, and due
+    for deletion at once (found by a review)."""
+    placeholder = attrs.evolve(CHILD, date_of_birth=dt.date.min)
+    with pytest.raises(FormInvalid) as caught:
+        Reintegration.open(
+            "C-9", placeholder, HEAD.organisation, "Example Council", by=HEAD, on=OPENED
+        )
+    assert caught.value.field == "pupil.date_of_birth"
+    assert "what a redaction leaves" in caught.value.problem
+    day_after = attrs.evolve(CHILD, date_of_birth=dt.date.min + dt.timedelta(days=1))
+    opened = Reintegration.open(
+        "C-9", day_after, HEAD.organisation, "Example Council", by=HEAD, on=OPENED
+    )
+    assert opened.pupil.date_of_birth == dt.date(1, 1, 2)
+
+
+def test_a_redacted_history_holding_that_day_still_replays() -> None:
+    """The refusal is of a new case: a date of birth a redaction removed reads as that day."""
+    case = Reintegration.open(
+        "C-9", CHILD, HEAD.organisation, "Example Council", by=HEAD, on=OPENED
+    )
+    written = json.loads(json.dumps(transition_to_json(case.history[0])))
+    written["data"]["pupil"]["date_of_birth"] = dt.date.min.isoformat()
+    replayed = Reintegration.replay([transition_from_json(written)])
+    assert replayed.pupil.date_of_birth == dt.date.min

@@ -31,6 +31,7 @@ from reintegration_fsm.fields import (
     text_problem,
 )
 from reintegration_fsm.forms import (
+    REMOVED_DAY,
     ChildViews,
     ConsentForm,
     FailureLetter,
@@ -498,6 +499,13 @@ class Reintegration:
         hidden = invisible(case_id)
         if hidden is not None:  # a new id only: a history written before still replays
             raise FormInvalid("open", "case_id", f"holds {hidden}; type the id again")
+        if pupil.date_of_birth == REMOVED_DAY:  # a redacted history's only
+            raise FormInvalid(
+                "open",
+                "pupil.date_of_birth",
+                f"{REMOVED_DAY.isoformat()} is what a redaction leaves for a removed date, and "
+                "would be shown as removed: give the child's date of birth",
+            )
         case = cls._new(case_id, pupil, ap_setting, local_authority, protocol, calendar)
         case._run(_OPEN, values, by, on)
         return case
