@@ -506,7 +506,9 @@ class EvidenceContract:
         assert scoped.verify(checkpoint=checkpoint) == []
         [problem] = store.verify(checkpoint=checkpoint)
         assert problem.case_id == CHECKPOINT
-        assert "Example County Council" in problem.what
+        assert "the checkpoint was taken of the cases of 'Example County Council', " in (
+            problem.what
+        )
 
     def test_an_altered_checkpoint_is_reported(self, store: Store) -> None:
         store.save(built("case-01", 3))

@@ -512,6 +512,8 @@ class StoreContract:
         with pytest.raises(NotPermitted) as refused:
             scoped.save(built("case-03", 1, OTHER_AUTHORITY))
         assert refused.value.trigger == "save"
+        # Not "is not 'Example Council''s": a quoted name's possessive (found by a review).
+        assert f"'case-03' is not a case of {AUTHORITY!r}: " in str(refused.value)
         with pytest.raises(CaseNotFound):
             scoped.load("case-02")
         with pytest.raises(CaseNotFound):

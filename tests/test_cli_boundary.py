@@ -134,6 +134,20 @@ def test_an_input_file_larger_than_any_is_refused_unread(
     assert "withdraw" in read.stderr  # (DEMO-0003 is past withdrawing: exit 1, a rule's)
 
 
+def test_a_damaged_database_file_is_not_to_be_retried(demo_db: str, tmp_path: Path) -> None:
+    """`head -c 5000 demo.sqlite > cut.sqlite`: "the database is unavailable ... then retry"
+    (found by a review)."""
+    source = Path(demo_db.removeprefix("sqlite:///"))
+    cut = tmp_path / "cut.sqlite"
+    cut.write_bytes(source.read_bytes()[:5000])
+    result = invoke(f"sqlite:///{cut}", "cases")
+    no_traceback(result)
+    assert result.exit_code == 3
+    assert result.stderr.startswith("error: the database file is damaged\n")
+    assert "Restore it from a backup" in result.stderr
+    assert "retry" not in result.stderr
+
+
 def test_a_lone_surrogate_in_a_pupils_name_is_bad_input(demo_db: str, tmp_path: Path) -> None:
     """A name no database can store is refused before anything is written (exit 2)."""
     result = open_case(demo_db, tmp_path, pupil={**OPEN_DATA["pupil"], "name": "Al\ud800ex"})

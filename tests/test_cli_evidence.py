@@ -536,3 +536,17 @@ def test_redaction_retention_and_subject_access_end_to_end(
     )
     assert caught.exit_code == 1
     assert "gone" in caught.stdout
+
+
+def test_a_checkpoint_file_that_is_not_one_is_named_by_its_path(
+    demo_db: str, tmp_path: Path
+) -> None:
+    """`checkpoint.json: is not JSON` named a file that does not exist: the checkpoint form's
+    field, printed as the library names it (found by a review)."""
+    garbage = tmp_path / "badcp.json"
+    garbage.write_text("{not a checkpoint", encoding="utf-8")
+    result = invoke(demo_db, "verify", "--checkpoint", str(garbage))
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"error: the checkpoint {garbage} cannot be read\n")
+    assert "  - is not JSON: " in result.stderr
+    assert "checkpoint.json" not in result.stderr

@@ -185,6 +185,27 @@ def test_a_sqlite_file_in_a_missing_folder_says_so(tmp_path: Path) -> None:
         store.load("case-01")
 
 
+def test_a_damaged_sqlite_file_is_a_store_error_not_worth_retrying(tmp_path: Path) -> None:
+    """A file cut short (a copy interrupted, a full disk) said "the database was busy ... may be
+    tried again" to the library's callers, and "retry" to an officer (found by a review)."""
+    whole = tmp_path / "whole.db"
+    with SqlAlchemyStore(f"sqlite:///{whole}", calendar=CALENDAR) as store:
+        store.create_schema()
+        for n in range(40):
+            store.save(built(f"case-{n:02}", 11))
+    with sqlite3.connect(whole) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    cut = tmp_path / "cut.db"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    with SqlAlchemyStore(f"sqlite:///{cut}") as store, pytest.raises(StoreError) as refused:
+        list(store.load_all())
+    assert "the SQLite database file is damaged" in str(refused.value)
+    assert "restore it from a backup" in str(refused.value)
+    assert not refused.value.retryable
+    with SqlAlchemyStore(f"sqlite:///{whole}") as store:
+        assert len(list(store.load_all())) == 40  # the whole file reads
+
+
 @pytest.mark.parametrize(
     ("options", "named"),
     [

@@ -41,7 +41,13 @@ from reintegration_fsm.errors import (
     UnknownProtocol,
 )
 from reintegration_fsm.stores.engines import REFUSED_OPTIONS
-from reintegration_fsm.stores.failures import REFUSED_URL_ADVICE, driver_error, refused_url
+from reintegration_fsm.stores.failures import (
+    DAMAGED_ADVICE,
+    REFUSED_URL_ADVICE,
+    damaged,
+    driver_error,
+    refused_url,
+)
 
 OK = 0
 REFUSED = 1
@@ -222,6 +228,12 @@ def failure_from(error: BaseException) -> Failure:
             "--db: the database driver refused the URL's connection options",
             (_database_message(error), CHECK_URL),
             BAD_INPUT,
+        )
+    if isinstance(error, SQLAlchemyError) and damaged(driver_error(error)):
+        return Failure(
+            "the database file is damaged",
+            (_database_message(error), f"{DAMAGED_ADVICE[0].upper()}{DAMAGED_ADVICE[1:]}."),
+            UNAVAILABLE,
         )
     if isinstance(error, SQLAlchemyError):
         # No such database or user, or a wrong password: the same URL is refused every time.

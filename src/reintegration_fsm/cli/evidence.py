@@ -33,7 +33,7 @@ from reintegration_fsm.cli.redacted import note_json
 from reintegration_fsm.cli.text import neutralise
 from reintegration_fsm.errors import GuessableRedaction
 from reintegration_fsm.fields import NAME_LENGTH
-from reintegration_fsm.stores import Checkpoint
+from reintegration_fsm.stores import Checkpoint, MalformedCheckpoint
 from reintegration_fsm.vocabulary import Actor, Role
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -78,15 +78,21 @@ def read_checkpoint(path: str) -> Checkpoint:
     """A checkpoint file (`checkpoint -o FILE` wrote it).
 
     Raises:
-        Failure: the file cannot be read (exit 2); a malformed one raises `MalformedCheckpoint`,
-            bad input too.
+        Failure: the file cannot be read, or is not a checkpoint (exit 2, each problem named).
     """
     try:
         with open(path, "rb") as handle:
             text = read_bounded(handle, path, "checkpoint")
     except OSError as error:
         raise Failure(f"cannot read the checkpoint {path}: {error.strerror or error}") from None
-    return Checkpoint.from_json(text)
+    try:
+        return Checkpoint.from_json(text)
+    except MalformedCheckpoint as error:  # not "checkpoint.json: ...", which reads as a file
+        problems = [
+            problem if field == "json" else f"{field}: {problem}"
+            for field, problem in error.problems
+        ]
+        raise Failure(f"the checkpoint {path} cannot be read", problems) from None
 
 
 def actor_options(purpose: str) -> Callable[[F], F]:

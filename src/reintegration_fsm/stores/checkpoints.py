@@ -564,4 +564,4 @@ def _redaction_problems(
 
 
 def _scope(authority: str | None) -> str:
-    return "every authority's cases" if authority is None else f"{authority!r}'s cases"
+    return "every authority's cases" if authority is None else f"the cases of {authority!r}"

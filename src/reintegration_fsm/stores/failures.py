@@ -55,6 +55,8 @@ _SQLITE_DATA = frozenset({18, 20})  # SQLITE_TOOBIG, SQLITE_MISMATCH
 _SQLITE_UNIQUE = frozenset({1555, 2067})  # SQLITE_CONSTRAINT_PRIMARYKEY, _UNIQUE
 _SQLITE_CANTOPEN = 14
 _SQLITE_READONLY = 8
+_SQLITE_DAMAGED = frozenset({11, 26})  # SQLITE_CORRUPT, SQLITE_NOTADB
+_SQLITE_DAMAGED_WORDS = ("database disk image is malformed", "file is not a database")
 _MYSQL_READ_ONLY = frozenset({1290, 1792, 1836})
 """--read-only (ER_OPTION_PREVENTS_STATEMENT), a read-only transaction, read-only mode."""
 _SQLITE = frozenset({"sqlite3", "_sqlite3"})
@@ -199,6 +201,23 @@ def _sqlite_cannot_open(driver: BaseException) -> bool:
     return _package(driver) in _SQLITE and str(driver) == "unable to open database file"
 
 
+def damaged(driver: BaseException) -> bool:
+    """True for a SQLite file that is damaged (SQLITE_CORRUPT) or no database (SQLITE_NOTADB):
+    trying again meets it again."""
+    _, _, sqlite_code = _codes(driver)
+    if sqlite_code is not None:
+        return sqlite_code & 0xFF in _SQLITE_DAMAGED
+    # Python 3.10's sqlite3 gives no code: SQLite's own words for those codes, then.
+    return _package(driver) in _SQLITE and str(driver) in _SQLITE_DAMAGED_WORDS
+
+
+DAMAGED_ADVICE = (
+    "restore it from a backup (the sqlite3 shell's `PRAGMA integrity_check` says what is "
+    "damaged); trying again will not help"
+)
+"""What to do about a damaged SQLite file (the store's message and the CLI's advice)."""
+
+
 def _read_only(driver: BaseException) -> bool:
     """True when the database refuses every write: a SQLite file opened read-only (or that
     this user may not write), a server or session set read-only (a replica, say)."""
@@ -268,6 +287,12 @@ def translated(error: BaseException, action: str, case_id: str | None = None) ->
         return StoreError(
             f"could not {action}: the SQLite database file cannot be opened ({reason}): its "
             "folder must exist, and the file and folder be readable and writable by this user",
+            retryable=False,
+            case_id=case_id,
+        )
+    if damaged(driver):
+        return StoreError(
+            f"could not {action}: the SQLite database file is damaged ({reason}): {DAMAGED_ADVICE}",
             retryable=False,
             case_id=case_id,
         )

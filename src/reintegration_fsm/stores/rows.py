@@ -493,8 +493,8 @@ def refuse_other_authority(scope: str | None, case_id: str, authority: str) -> N
         raise NotPermitted(
             "save",
             None,
-            f"case {case_id!r} is not {scope!r}'s: a store scoped to an authority writes only "
-            "its cases",
+            f"case {case_id!r} is not a case of {scope!r}: a store scoped to an authority "
+            "writes only its cases",
         )
 
 
