@@ -148,6 +148,20 @@ def test_a_damaged_database_file_is_not_to_be_retried(demo_db: str, tmp_path: Pa
     assert "retry" not in result.stderr
 
 
+def test_output_to_a_dash_prints_as_most_tools_read_it(
+    demo_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`cases -o -` wrote the caseload, children's names and all, to a file named `-` (found by
+    a review)."""
+    monkeypatch.chdir(tmp_path)
+    printed = invoke(demo_db, "cases", "--format", "csv", "-o", "-")
+    assert printed.exit_code == 0, printed.output
+    assert printed.stdout == invoke(demo_db, "cases", "--format", "csv").stdout
+    assert "DEMO-0001" in printed.stdout
+    assert "wrote" not in printed.stderr
+    assert not (tmp_path / "-").exists()
+
+
 def test_a_lone_surrogate_in_a_pupils_name_is_bad_input(demo_db: str, tmp_path: Path) -> None:
     """A name no database can store is refused before anything is written (exit 2)."""
     result = open_case(demo_db, tmp_path, pupil={**OPEN_DATA["pupil"], "name": "Al\ud800ex"})

@@ -456,6 +456,8 @@ def _not_the_database(ctx: click.Context, param: click.Parameter, value: str | N
     """Refuse `-o` naming the SQLite database in use, or one of its journals (made or not
     yet): the database would be replaced by the output, or the output removed with the
     journal."""
+    if value == "-":  # stdout, as most tools read it (it wrote a file named "-")
+        return None
     found = ctx.find_object(Settings)
     if value is None or found is None:
         return value
@@ -489,7 +491,10 @@ def output_option(what: str = "the output") -> Callable[[F], F]:
         default=None,
         callback=_not_the_database,
         metavar="FILE",
-        help=f"Write {what} to FILE (created readable by you only) instead of printing it.",
+        help=(
+            f"Write {what} to FILE (created readable by you only) instead of printing it "
+            "(`-`: print it)."
+        ),
     )
 
 
