@@ -718,6 +718,8 @@ def test_the_cli_shows_a_path_with_control_characters_harmlessly(tmp_path: Path)
         (("add-school-days", "9999-12-31", "1"), "outside the school calendar"),
         (("add-school-days", "2027-07-20", "5"), "runs past the end"),
         (("school-days-between", "2027-07-20", "2025-01-01"), "outside the school calendar"),
+        # It printed 0, as if none fell between (found by a review).
+        (("school-days-between", "2026-05-01", "2026-01-05"), "is before FIRST (2026-05-01)"),
         (("suggest-reviews", "2027-07-01"), "run past the calendar's last day"),
         (("suggest-reviews", "2026-07-15"), "three reviews need three"),
     ],

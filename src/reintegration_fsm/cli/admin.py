@@ -308,8 +308,14 @@ def add_school_days(ctx: click.Context, day: Any, count: int, calendar_name: str
 def school_days_between(
     ctx: click.Context, first: Any, last: Any, calendar_name: str | None
 ) -> None:
-    """Print how many school days fall after FIRST up to and including LAST."""
-    click.echo(str(_calendar(ctx, calendar_name).school_days_between(first, last)))
+    """Print how many school days fall after FIRST up to and including LAST (not before it)."""
+    count = _calendar(ctx, calendar_name).school_days_between(first, last)
+    if last < first:  # the library counts 0: read as "none", where the dates were swapped
+        raise Failure(
+            f"LAST ({last.isoformat()}) is before FIRST ({first.isoformat()})",
+            ("Give the earlier date first: the count is of the school days after it.",),
+        )
+    click.echo(str(count))
 
 
 @calendar.command("suggest-reviews")
