@@ -1116,6 +1116,28 @@ def test_importing_a_taken_case_id_is_bad_input(demo_db: str, tmp_path: Path) ->
     assert invoke(demo_db, "import", file).exit_code == 2
 
 
+@pytest.mark.parametrize(
+    ("claim", "value", "said"),
+    [
+        ("case_id", "TOP-ID", "the export says case_id 'TOP-ID', its history 'DEMO-0003'"),
+        ("stage", "successful", "the export says stage 'successful', its history 'withdrawn'"),
+    ],
+)
+def test_an_export_saying_other_than_its_history_is_not_imported(
+    demo_db: str, empty_db: str, tmp_path: Path, claim: str, value: str, said: str
+) -> None:
+    """An export edited to name another case was imported, silently, under its history's id
+    (found by a review)."""
+    export = json_out(invoke(demo_db, "export", "DEMO-0003"))
+    assert (export["case_id"], export["stage"]) == ("DEMO-0003", "withdrawn")
+    edited = write(tmp_path / "edited.json", {**export, claim: value})
+    result = invoke(empty_db, "import", edited)
+    assert result.exit_code == 2, result.output
+    assert said in result.stderr
+    assert no_store_made(empty_db) or case_count(empty_db) == 0
+    assert invoke(empty_db, "import", write(tmp_path / "as.json", export)).exit_code == 0
+
+
 def test_opening_a_taken_case_id_is_bad_input(opened: str, tmp_path: Path) -> None:
     """`apply ... open` on an id that exists exits 2 and changes nothing."""
     data = write(

@@ -98,28 +98,44 @@ class Incoming:
     case: Reintegration
 
 
-def _history_items(value: Any) -> tuple[list[tuple[str, Any]], list[str]]:
-    """The raw histories in an import file: an export, a list of exports, or a bare history."""
+def _history_items(value: Any) -> tuple[list[tuple[str, Any, Mapping[str, Any]]], list[str]]:
+    """The raw histories in an import file (an export, a list of exports, or a bare history),
+    each with what its export says of the case besides (none for a bare history)."""
     if isinstance(value, Mapping):
         if "history" in value:
-            return [(f"case {value.get('case_id', '?')!s}", value["history"])], []
+            return [(f"case {value.get('case_id', '?')!s}", value["history"], value)], []
         if "cases" in value and isinstance(value["cases"], list):
             return _history_items(value["cases"])
         return [], ["a JSON object must hold a case's 'history' (as `export` writes it)"]
     if not isinstance(value, list) or not value:
         return [], ["expected a case export, a list of them, or a history (a list of transitions)"]
     if all(isinstance(item, Mapping) and "seq" in item for item in value):
-        return [("history", value)], []
-    items: list[tuple[str, Any]] = []
+        return [("history", value, {})], []
+    items: list[tuple[str, Any, Mapping[str, Any]]] = []
     problems: list[str] = []
     for number, item in enumerate(value, start=1):
         if isinstance(item, Mapping) and "history" in item:
-            items.append((f"item {number} (case {item.get('case_id', '?')!s})", item["history"]))
+            label = f"item {number} (case {item.get('case_id', '?')!s})"
+            items.append((label, item["history"], item))
         elif isinstance(item, list):
-            items.append((f"item {number}", item))
+            items.append((f"item {number}", item, {}))
         else:
             problems.append(f"item {number}: not a case export nor a history")
     return items, problems
+
+
+_CLAIMED = ("case_id", "stage")
+"""What an export says of its case besides its history, which the history must bear out: an
+export edited by hand to name another case would be imported as the history's."""
+
+
+def _claims_problems(label: str, claims: Mapping[str, Any], case: Reintegration) -> list[str]:
+    replayed = {"case_id": case.case_id, "stage": case.stage.value}
+    return [
+        f"{label}: the export says {name} {claims[name]!r}, its history {replayed[name]!r}"
+        for name in _CLAIMED
+        if name in claims and claims[name] != replayed[name]
+    ]
 
 
 def read_histories(
@@ -129,7 +145,7 @@ def read_histories(
     registered `protocols`; and every problem found."""
     raw, problems = _history_items(value)
     incoming: list[Incoming] = []
-    for label, history in raw:
+    for label, history, claims in raw:
         if not isinstance(history, list) or not history:
             problems.append(f"{label}: the history must be a non-empty list of transitions")
             continue
@@ -156,6 +172,10 @@ def read_histories(
             continue
         except (ProtocolError, ValueError, KeyError, TypeError) as error:
             problems.append(f"{label}: the history does not replay: {error}")
+            continue
+        mismatched = _claims_problems(label, claims, case)
+        if mismatched:
+            problems += mismatched
             continue
         incoming.append(Incoming(label, tuple(transitions), case))
     return incoming, problems
