@@ -31,6 +31,7 @@ from reintegration_fsm import (
     Actor,
     CaseNotFound,
     CaseSummary,
+    ChangedProtocol,
     ConcurrentUpdate,
     FormInvalid,
     IllegalTransition,
@@ -1864,6 +1865,43 @@ class StoreContract:
         kind = type(store)
         with pytest.raises(error):
             kind(*engine, **settings)
+
+    def test_a_case_under_its_protocol_changed_since_is_not_read_under_the_change(
+        self, store: Store
+    ) -> None:
+        """A protocol file edited without a new version changed the rules of the cases opened
+        under it, silently: `load`, `load_all` and the command line read them under the new
+        rules, and only `verify` given the original file noticed (found by a review)."""
+        own = attrs.evolve(WORCESTERSHIRE, id="otherborough", version="3")
+        opening = store.for_authority(AUTHORITY)
+        opening.protocols = (own,)
+        case = Reintegration.open(
+            "case-02",
+            PUPIL,
+            AP_SETTING,
+            AUTHORITY,
+            by=AP_HEAD,
+            on=OPENED,
+            calendar=CALENDAR,
+            protocol=own,
+        )
+        opening.save(case)
+        advanced(case, 2)
+        opening.save(case)
+        edited = store.for_authority(AUTHORITY)
+        edited.protocols = (attrs.evolve(own, weighting_points=7),)
+        with pytest.raises(ChangedProtocol) as refused:
+            edited.load("case-02")
+        assert (refused.value.protocol_id, refused.value.version) == ("otherborough", "3")
+        with pytest.raises(ChangedProtocol):
+            list(edited.load_all())
+        [problem] = edited.verify()
+        assert problem.case_id == "case-02"
+        assert "changed since without a new version" in problem.what
+        reopened = store.for_authority(AUTHORITY)
+        reopened.protocols = (own,)
+        assert reopened.load("case-02") == case  # as it was: read as it was
+        assert reopened.verify() == []
 
     def test_a_case_under_a_protocol_the_store_does_not_know_is_not_saved(
         self, store: Store

@@ -491,3 +491,30 @@ def test_protocol_check_refuses_what_registering_the_file_refuses(tmp_path: Path
     registered = invoke("--protocol", str(fake), "--db", db, "cases")
     assert registered.exit_code == 2
     assert "worcestershire 2 is a protocol the library ships" in registered.stderr
+
+
+def test_a_protocol_file_edited_without_a_new_version_reads_no_case_opened_before(
+    tmp_path: Path,
+) -> None:
+    """An officer changed `weighting_points` in the file in place: the cases opened under it
+    ran on under the new rules, with no word until `verify` was given the old file (found by a
+    review)."""
+    first, _ = versions(tmp_path)
+    db = f"sqlite:///{tmp_path / 'e.sqlite'}"
+    open_case(
+        db, tmp_path, "EX-1", "exampleshire@1", dt.date(2026, 1, 12), "--protocol", str(first)
+    )
+    as_it_was = first.read_text(encoding="utf-8")
+    first.write_text(as_it_was.replace("weighting_points = ", "weighting_points = 7 #"))
+    assert Protocol.from_file(first).weighting_points == 7
+    for command in (("timeline", "EX-1"), ("export", "EX-1")):
+        result = invoke("--protocol", str(first), "--db", db, *command)
+        assert result.exit_code == 2, result.output
+        said = result.stderr + result.stdout  # (export's errors are JSON, on stdout)
+        assert "opened under protocol exampleshire 1 as it then was" in said
+        assert "new version" in said
+    verified = invoke("--protocol", str(first), "--db", db, "verify")
+    assert verified.exit_code == 1
+    assert "changed since without a new version" in verified.stdout
+    first.write_text(as_it_was)
+    assert invoke("--protocol", str(first), "--db", db, "timeline", "EX-1").exit_code == 0

@@ -4,6 +4,7 @@ running Worcestershire and an invented authority's variant (docs/examples/exampl
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ import scenario as sc
 from reintegration_fsm import (
     WORCESTERSHIRE,
     Attendee,
+    ChangedProtocol,
     DeadlineKind,
     Evidence,
     GuardFailed,
@@ -31,7 +33,9 @@ from reintegration_fsm import (
     Stage,
     UnknownProtocol,
 )
+from reintegration_fsm.protocol import definition
 from reintegration_fsm.protocol.definition import WORCESTERSHIRE_1
+from reintegration_fsm.serialisation import transition_from_json, transition_to_json
 
 EXAMPLE_FILE = Path(__file__).resolve().parent.parent / "docs" / "examples" / "exampleshire.toml"
 EXAMPLESHIRE = Protocol.from_file(EXAMPLE_FILE)
@@ -185,7 +189,15 @@ def opened(protocol: Protocol = WORCESTERSHIRE, on: dt.date = sc.OPENED) -> Rein
 def test_open_records_the_protocol_and_the_case_keeps_it() -> None:
     case = opened(EXAMPLESHIRE)
     assert case.protocol is EXAMPLESHIRE
-    assert case.history[0].data["protocol"] == {"id": "exampleshire", "version": "2027.1"}
+    assert case.history[0].data["protocol"] == {
+        "id": "exampleshire",
+        "version": "2027.1",
+        "fingerprint": EXAMPLESHIRE.fingerprint,
+    }
+    assert opened(WORCESTERSHIRE).history[0].data["protocol"] == {
+        "id": "worcestershire",
+        "version": "2",
+    }
 
 
 def test_a_case_cannot_open_before_its_protocol_takes_effect() -> None:
@@ -213,6 +225,60 @@ def test_publishing_a_new_version_leaves_an_open_case_under_its_old_rules() -> N
     )
     (offer,) = replayed.deadlines
     assert offer.due == CALENDAR.add_school_days(sc.REFERRED, 10)
+
+
+def test_a_history_is_not_replayed_under_its_protocol_changed_since() -> None:
+    """Its `open` records the rules' fingerprint: a protocol of the same id and version setting
+    other rules is not the one the case opened under."""
+    case = opened(EXAMPLESHIRE)
+    changed = attrs.evolve(EXAMPLESHIRE, place_offer_school_days=5)
+    assert changed.fingerprint != EXAMPLESHIRE.fingerprint
+    with pytest.raises(ChangedProtocol) as refused:
+        Reintegration.replay(case.history, CALENDAR, protocols=[changed])
+    assert isinstance(refused.value, UnknownProtocol)  # what callers catch already
+    assert "changed since without a new version" in str(refused.value)
+    retitled = attrs.evolve(EXAMPLESHIRE, title="Exampleshire: Managed Returns", source="v2")
+    assert retitled.fingerprint == EXAMPLESHIRE.fingerprint  # its words are not its rules
+    assert Reintegration.replay(case.history, CALENDAR, protocols=[retitled]).stage is case.stage
+
+
+def test_a_history_written_before_fingerprints_still_replays() -> None:
+    """An `open` that recorded its protocol's id and version alone is read as before (nothing
+    to tell a change by), and its own record is not found wanting."""
+    case = opened(EXAMPLESHIRE)
+    written = json.loads(json.dumps(transition_to_json(case.history[0])))
+    written["data"]["protocol"] = {"id": "exampleshire", "version": "2027.1"}
+    earlier = [transition_from_json(written)]
+    assert Reintegration.replay(earlier, CALENDAR, protocols=[EXAMPLESHIRE]).case_id == "P-1"
+    forged = json.loads(json.dumps(transition_to_json(case.history[0])))
+    forged["data"]["protocol"]["fingerprint"] = "0" * 64
+    with pytest.raises(ChangedProtocol):
+        Reintegration.replay([transition_from_json(forged)], CALENDAR, protocols=[EXAMPLESHIRE])
+
+
+def test_every_field_of_a_protocol_but_its_words_is_in_its_fingerprint() -> None:
+    """A field added later must be weighed: in `_FINGERPRINTED`, or counted only off its
+    default."""
+    names = {field.name for field in attrs.fields(Protocol)}
+    assert set(definition._FINGERPRINTED) == names - definition._NAMES
+    for name in definition._FINGERPRINTED:
+        field = attrs.fields_dict(Protocol)[name]
+        value = getattr(EXAMPLESHIRE, name)
+        other = {
+            "effective_from": dt.date(2025, 9, 2),
+            "review_weeks": (2, 4, 7),
+            "roles": {**EXAMPLESHIRE.roles, "withdraw": frozenset({Role.AP_HEAD})},
+            "review_parties": frozenset({Party.AP, Party.HOST, Party.PARENT}),
+            "emergency_review_parties": frozenset({Party.AP, Party.HOST, Party.LA}),
+            "required_evidence": frozenset(),
+            "looked_after_evidence": frozenset(),
+            "key_stage_4_evidence": frozenset(),
+            "edition": 2,
+        }.get(name, value + 1 if isinstance(value, int) else value)
+        if other == value:
+            continue
+        changed = attrs.evolve(EXAMPLESHIRE, **{field.name: other})
+        assert changed.fingerprint != EXAMPLESHIRE.fingerprint, name
 
 
 def test_two_different_protocols_under_one_name_are_refused() -> None:

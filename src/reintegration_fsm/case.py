@@ -45,6 +45,7 @@ from reintegration_fsm.forms import (
 )
 from reintegration_fsm.protocol.definition import (
     EDITIONS,
+    FINGERPRINT,
     WORCESTERSHIRE,
     Protocol,
     find_protocol,
@@ -581,7 +582,9 @@ class Reintegration:
             case_id, pupil, ap_setting, local_authority = read_values(_OPEN, data, 1)
             cls._check_values(_OPEN, (case_id, pupil, ap_setting, local_authority))
             named = data["protocol"]
-            protocol = find_protocol(registry, str(named["id"]), str(named["version"]))
+            protocol = find_protocol(
+                registry, str(named["id"]), str(named["version"]), named.get(FINGERPRINT)
+            )
         except FormInvalid as error:
             if error.form == "history":
                 raise
@@ -643,7 +646,9 @@ class Reintegration:
         try:
             named = data["protocol"]
             registry = _BUILT_IN if protocols == () else protocol_registry(protocols)
-            protocol = find_protocol(registry, str(named["id"]), str(named["version"]))
+            protocol = find_protocol(
+                registry, str(named["id"]), str(named["version"]), named.get(FINGERPRINT)
+            )
             opened = [data[argument.name] for argument in _OPEN.arguments]
             if type(opened[1]) is not dict:
                 raise TypeError(f"the pupil is a JSON object, not {opened[1]!r}")
@@ -718,7 +723,8 @@ class Reintegration:
                 payload = step.payload(values)
                 self._check_rules(step, payload, transition.on, seq)
                 effects = self._effects(step, payload, transition.on, transition.actor, data)
-                self._compare(step, _recorded(step, effects, self._protocol), data, seq)
+                expected = _recorded(step, effects, self._protocol, data.get("protocol"))
+                self._compare(step, expected, data, seq)
             else:
                 payload = payload_view(step, data)
                 self._check_actor(step, transition.actor, _recorded_kind(step, data), seq)
@@ -1045,13 +1051,22 @@ def _transition_data(
     return data
 
 
-def _recorded(step: Step, effects: Mapping[str, Any], protocol: Protocol) -> dict[str, Any]:
+def _recorded(
+    step: Step, effects: Mapping[str, Any], protocol: Protocol, named: object = None
+) -> dict[str, Any]:
     """What a transition records besides its arguments (which replay reads typed, and checks by
     the step's rules; `_compare` skips them, so they are not written out again): the layout,
-    the protocol an `open` names, and its effects."""
+    the protocol an `open` names, and its effects.
+
+    An `open` under an authority's protocol names its rules' fingerprint too, but for a history
+    whose `open` recorded its protocol (`named`) without one, written before fingerprints were.
+    """
     data: dict[str, Any] = {"schema": SCHEMA}
     if step is _OPEN:
         data["protocol"] = {"id": protocol.id, "version": protocol.version}
+        earlier = isinstance(named, Mapping) and FINGERPRINT not in named
+        if protocol.key not in _BUILT_IN and not earlier:  # (open refuses a changed one)
+            data["protocol"][FINGERPRINT] = protocol.fingerprint
     data.update(effects)
     return data
 

@@ -152,6 +152,20 @@ class UnknownProtocol(ProtocolError):
         )
 
 
+class ChangedProtocol(UnknownProtocol):
+    """A history names an authority's protocol `(id, version)` whose rules, as given, are not
+    the ones its case was opened under: the protocol was changed without a new version."""
+
+    def __init__(self, protocol_id: str, version: str) -> None:
+        super().__init__(protocol_id, version)
+        ProtocolError.__init__(
+            self,
+            f"the history was opened under protocol {protocol_id!r} version {version!r} as it "
+            "then was, and the protocol given under that name sets other rules (changed since "
+            "without a new version): give it as it was, and publish a change as a new version",
+        )
+
+
 class ProtocolDefinitionError(ProtocolError, ValueError):
     """A `Protocol` that cannot be run; names every bad field (and the file and line, when read).
 

@@ -30,6 +30,7 @@ from reintegration_fsm.cli.text import echo_json, neutralise
 from reintegration_fsm.errors import (
     CalendarError,
     CaseNotFound,
+    ChangedProtocol,
     ConcurrentUpdate,
     FormInvalid,
     GuardFailed,
@@ -190,6 +191,16 @@ def failure_from(error: BaseException) -> Failure:
     if isinstance(error, StoreError):
         again = "Try again in a moment." if error.retryable else "Ask your database administrator."
         return Failure(f"the database is unavailable: {error}", (again,), UNAVAILABLE)
+    if isinstance(error, ChangedProtocol):
+        return Failure(
+            f"the case was opened under protocol {error.protocol_id} {error.version} as it then "
+            "was, and the file registered under that name sets other rules",
+            (
+                "Register the file as it was when the case opened; publish a change to a "
+                "protocol as a new version (a new `version` in the file).",
+            ),
+            BAD_INPUT,
+        )
     if isinstance(error, UnknownProtocol):
         return Failure(
             f"the case runs under protocol {error.protocol_id} {error.version}, which is not "

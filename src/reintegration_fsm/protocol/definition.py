@@ -10,6 +10,8 @@ triggers are the same for every protocol. `WORCESTERSHIRE` is the seed's protoco
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import os
 import re
 import sys
@@ -21,7 +23,7 @@ from typing import Any
 import attrs
 
 from reintegration_fsm import fields
-from reintegration_fsm.errors import ProtocolDefinitionError, UnknownProtocol
+from reintegration_fsm.errors import ChangedProtocol, ProtocolDefinitionError, UnknownProtocol
 from reintegration_fsm.files import file_name, utf8_text
 from reintegration_fsm.validation import fail_definition, reads
 from reintegration_fsm.vocabulary import Evidence, Party, Role, Trigger
@@ -500,6 +502,13 @@ class Protocol:
         """`(id, version)`: how a history names the protocol."""
         return (self.id, self.version)
 
+    @property
+    def fingerprint(self) -> str:
+        """A digest of the rules the protocol sets (every field but its `id`, `version`,
+        `title` and `source`): what a case opened under an authority's protocol records beside
+        its name, so that a file changed under the same id and version is told apart."""
+        return _fingerprint(self)
+
     def roles_for(self, trigger: str) -> frozenset[Role]:
         """The roles that may fire `trigger` under this protocol."""
         return self.roles[trigger]
@@ -652,17 +661,79 @@ def protocol_registry(protocols: Iterable[Protocol]) -> Mapping[tuple[str, str],
     return types.MappingProxyType(found)
 
 
+FINGERPRINT = "fingerprint"
+"""The key of an `open`'s record of its protocol that holds the rules' fingerprint (an
+authority's protocol: the library's own are named by their id and version alone)."""
+_NAMES = frozenset({"id", "version", "title", "source"})
+"""A protocol's fields that name or describe it, which its fingerprint leaves out."""
+_FINGERPRINTED = (
+    "effective_from",
+    "place_offer_school_days",
+    "review_weeks",
+    "final_review_within_days",
+    "joiners_return_days",
+    "weighting_points",
+    "roles",
+    "review_parties",
+    "emergency_review_parties",
+    "required_evidence",
+    "looked_after_evidence",
+    "key_stage_4_evidence",
+    "retention_years",
+    "edition",
+)
+"""The fields every fingerprint covers. A field added in a later version counts only where it
+differs from its default, so that a protocol's fingerprint holds across versions."""
+
+
+def _plain(value: Any) -> Any:
+    """A field's value as JSON, in one order: sets and role lists sorted, words as their text."""
+    if isinstance(value, Mapping):
+        return {str(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, frozenset | set):
+        return sorted(_plain(item) for item in value)
+    if isinstance(value, tuple | list):
+        return [_plain(item) for item in value]
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Role | Party | Evidence | Trigger):
+        return value.value
+    return value
+
+
+def _fingerprint(protocol: Protocol) -> str:
+    values = {
+        field.name: _plain(getattr(protocol, field.name))
+        for field in attrs.fields(type(protocol))
+        if field.name not in _NAMES
+        and (
+            field.name in _FINGERPRINTED
+            or getattr(protocol, field.name) != getattr(field.default, "factory", field.default)
+        )
+    }
+    text = json.dumps(values, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def find_protocol(
-    registry: Mapping[tuple[str, str], Protocol], protocol_id: str, version: str
+    registry: Mapping[tuple[str, str], Protocol],
+    protocol_id: str,
+    version: str,
+    fingerprint: object = None,
 ) -> Protocol:
-    """The protocol a history names.
+    """The protocol a history names (`fingerprint`: what its `open` recorded of its rules, from
+    this version on, for an authority's protocol).
 
     Raises:
         UnknownProtocol: the registry does not hold it.
+        ChangedProtocol: it holds a protocol of that name whose rules are not the ones the
+            history recorded.
     """
     found = registry.get((protocol_id, version))
     if found is None:
         raise UnknownProtocol(protocol_id, version, sorted(registry))
+    if fingerprint is not None and fingerprint != found.fingerprint:
+        raise ChangedProtocol(protocol_id, version)
     return found
 
 

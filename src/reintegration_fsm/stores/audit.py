@@ -14,7 +14,12 @@ import attrs
 from reintegration_fsm import fields
 from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.case import Reintegration
-from reintegration_fsm.errors import FormInvalid, ProtocolError, UnknownProtocol
+from reintegration_fsm.errors import (
+    ChangedProtocol,
+    FormInvalid,
+    ProtocolError,
+    UnknownProtocol,
+)
 from reintegration_fsm.stores import checkpoints, digests, personal
 from reintegration_fsm.stores.checkpoints import Checkpoint
 from reintegration_fsm.stores.hashing import GENESIS, digest, entry_hash, redaction_hash
@@ -276,6 +281,12 @@ def _kind(error: BaseException) -> str:
     """What kind of failure a replay error is, without its message: the messages quote the
     logged values (a child's date of birth, a name), which a verify report never prints. A
     protocol's id and version are no one's data: an unregistered one is named, to be given."""
+    if isinstance(error, ChangedProtocol) and _a_protocols_name(error):
+        return (
+            f"it was opened under protocol {error.protocol_id} {error.version} as it then was, "
+            "and the store was given one of that name setting other rules (changed since "
+            "without a new version)"
+        )
     if isinstance(error, UnknownProtocol) and _a_protocols_name(error):
         return (
             f"it runs under protocol {error.protocol_id} {error.version}, which the store was "

@@ -18,6 +18,7 @@ import attrs
 
 from reintegration_fsm.errors import FormInvalid
 from reintegration_fsm.protocol.definition import (
+    FINGERPRINT,
     WORCESTERSHIRE,
     Protocol,
     find_protocol,
@@ -117,7 +118,8 @@ def opening_facts(
     """The child's date of birth (None when removed) and the protocol, from a case's `open`.
 
     Raises:
-        UnknownProtocol: the history names a protocol not given.
+        UnknownProtocol: the history names a protocol not given (`ChangedProtocol`: one given
+            under its name sets other rules than the case was opened under).
     """
     data = stored_data(first)
     born = (data.get("pupil") or {}).get("date_of_birth")
@@ -131,7 +133,8 @@ def opening_facts(
     if not isinstance(named, Mapping):
         return date_of_birth, WORCESTERSHIRE  # written before protocols were data
     registry = protocol_registry(protocols)
-    return date_of_birth, find_protocol(registry, str(named.get("id")), str(named.get("version")))
+    named_as = (str(named.get("id")), str(named.get("version")), named.get(FINGERPRINT))
+    return date_of_birth, find_protocol(registry, *named_as)
 
 
 def past(
