@@ -39,6 +39,7 @@ from reintegration_fsm import (
     NotPermitted,
     ObligationKind,
     Party,
+    Protocol,
     ProtocolDefinitionError,
     Pupil,
     ReferralRoute,
@@ -126,11 +127,22 @@ REDACTED_ON = dt.date(2027, 1, 5)
 
 
 def opened(
-    case_id: str, authority: str = AUTHORITY, pupil: Pupil = PUPIL, on: dt.date = OPENED
+    case_id: str,
+    authority: str = AUTHORITY,
+    pupil: Pupil = PUPIL,
+    on: dt.date = OPENED,
+    protocol: Protocol = WORCESTERSHIRE,
 ) -> Reintegration:
-    """A newly proposed case."""
+    """A newly proposed case (under `protocol`)."""
     return Reintegration.open(
-        case_id, pupil, AP_SETTING, authority, by=AP_HEAD, on=on, calendar=CALENDAR
+        case_id,
+        pupil,
+        AP_SETTING,
+        authority,
+        by=AP_HEAD,
+        on=on,
+        calendar=CALENDAR,
+        protocol=protocol,
     )
 
 
@@ -1875,16 +1887,7 @@ class StoreContract:
         own = attrs.evolve(WORCESTERSHIRE, id="otherborough", version="3")
         opening = store.for_authority(AUTHORITY)
         opening.protocols = (own,)
-        case = Reintegration.open(
-            "case-02",
-            PUPIL,
-            AP_SETTING,
-            AUTHORITY,
-            by=AP_HEAD,
-            on=OPENED,
-            calendar=CALENDAR,
-            protocol=own,
-        )
+        case = opened("case-02", protocol=own)
         opening.save(case)
         advanced(case, 2)
         opening.save(case)
@@ -1912,16 +1915,7 @@ class StoreContract:
         the protocol."""
         other = attrs.evolve(WORCESTERSHIRE, id="otherborough", version="3")
         store.save(built("case-01", 3))
-        case = Reintegration.open(
-            "case-02",
-            PUPIL,
-            AP_SETTING,
-            AUTHORITY,
-            by=AP_HEAD,
-            on=OPENED,
-            calendar=CALENDAR,
-            protocol=other,
-        )
+        case = opened("case-02", protocol=other)
         with pytest.raises(UnknownProtocol):
             store.save(case)
         differing = attrs.evolve(other, weighting_points=5)

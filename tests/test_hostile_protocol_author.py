@@ -11,12 +11,12 @@ import attrs
 import pytest
 from click.testing import CliRunner, Result
 
-import scenario as sc
-from reintegration_fsm import Protocol, ProtocolDefinitionError, Reintegration, UnknownProtocol
+from reintegration_fsm import Protocol, ProtocolDefinitionError, UnknownProtocol
 from reintegration_fsm.cli import cli
 from reintegration_fsm.protocol.definition import WORCESTERSHIRE, WORCESTERSHIRE_1
 from reintegration_fsm.stores import SqlAlchemyStore, audit
 from test_cli_protocols import open_under
+from test_protocols import opened
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "docs" / "examples" / "exampleshire.toml"
 
@@ -438,20 +438,9 @@ def test_no_case_opens_under_an_earlier_edition_of_the_rules(tmp_path: Path) -> 
     edition_1 = Protocol.from_file(_edition_1(tmp_path))
     for protocol in (WORCESTERSHIRE_1, edition_1):
         with pytest.raises(ProtocolDefinitionError, match="runs under edition 1 of the rules"):
-            Reintegration.open(
-                "P-1",
-                sc.PUPIL,
-                sc.AP_SETTING,
-                sc.AUTHORITY,
-                by=sc.AP_HEAD,
-                on=sc.OPENED,
-                protocol=protocol,
-            )
+            opened(protocol)
     allowed = attrs.evolve(edition_1, edition=2)
-    case = Reintegration.open(
-        "P-1", sc.PUPIL, sc.AP_SETTING, sc.AUTHORITY, by=sc.AP_HEAD, on=sc.OPENED, protocol=allowed
-    )
-    assert case.protocol is allowed
+    assert opened(allowed).protocol is allowed
 
     db = f"sqlite:///{tmp_path / 'cases.sqlite'}"
     for extra, under in (
