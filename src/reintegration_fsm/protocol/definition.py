@@ -10,6 +10,7 @@ triggers are the same for every protocol. `WORCESTERSHIRE` is the seed's protoco
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import os
@@ -701,6 +702,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
+@functools.lru_cache(maxsize=256)  # read on every load of a case under the protocol
 def _fingerprint(protocol: Protocol) -> str:
     values = {
         field.name: _plain(getattr(protocol, field.name))
