@@ -51,6 +51,15 @@ def test_an_academic_year_runs_from_september_to_august(text: str) -> None:
     )
 
 
+@pytest.mark.parametrize(("text", "named"), [("0001/02", "0001/02"), ("0099/0100", "0099/00")])
+def test_an_early_year_is_named_with_four_digits(text: str, named: str) -> None:
+    """`report --year 0001/02` headed its period "1/2 (1 September 1 to 31 August 2)" (found
+    by a review)."""
+    year = academic_year(text)
+    assert year.name == named
+    assert year.label.startswith(f"{named} (1 September {year.start.year:04} to 31 August ")
+
+
 @pytest.mark.parametrize("text", ["2025/27", "2025", "26/27", "twenty"])
 def test_not_an_academic_year(text: str) -> None:
     with pytest.raises(ValueError, match="academic year"):

@@ -33,7 +33,7 @@ class Period:
 
 
 def _long(day: dt.date) -> str:
-    return f"{day.day} {day:%B %Y}"
+    return f"{day.day} {day:%B} {day.year:04}"  # %Y writes the year 1 as "1"
 
 
 def academic_year(text: str) -> Period:
@@ -50,13 +50,16 @@ def academic_year(text: str) -> Period:
     second = match.group("second")
     following = int(second) if len(second) == 4 else (first + 1) // 100 * 100 + int(second)
     if following != first + 1:
-        raise ValueError(
-            f"{text!r}: an academic year runs into the next year ({first}/{str(first + 1)[-2:]})"
-        )
-    return Period(dt.date(first, 9, 1), dt.date(first + 1, 8, 31), f"{first}/{str(first + 1)[-2:]}")
+        raise ValueError(f"{text!r}: an academic year runs into the next year ({_named(first)})")
+    return Period(dt.date(first, 9, 1), dt.date(first + 1, 8, 31), _named(first))
+
+
+def _named(first: int) -> str:
+    """The academic year from `first` as it is written: 2025/26 (0001/02, not 1/2)."""
+    return f"{first:04}/{(first + 1) % 100:02}"
 
 
 def current_academic_year(on: dt.date) -> Period:
     """The academic year that `on` falls in."""
     first = on.year if on.month >= 9 else on.year - 1
-    return academic_year(f"{first}/{str(first + 1)[-2:]}")
+    return academic_year(_named(first))
