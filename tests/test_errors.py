@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 import enum
+import pickle
 
 import pytest
 
-from reintegration_fsm import FormInvalid, ProtocolError, vocabulary
-from reintegration_fsm.errors import CaseNotFound, a_or_an
+from reintegration_fsm import FormInvalid, ProtocolError, Stage, vocabulary
+from reintegration_fsm.errors import (
+    CaseNotFound,
+    ChangedProtocol,
+    ConcurrentUpdate,
+    GuardFailed,
+    IllegalTransition,
+    NotPermitted,
+    ProtocolDefinitionError,
+    StoreError,
+    UnknownProtocol,
+    a_or_an,
+)
 
 
 def test_one_problem_reads_as_before() -> None:
@@ -94,3 +106,28 @@ def test_an_unknown_id_of_any_length_an_id_has_is_named_whole() -> None:
     """Held: an id up to 100 characters (the longest a store keeps) is quoted as it is."""
     assert str(CaseNotFound("DEMO-002")) == "no case 'DEMO-002'"
     assert str(CaseNotFound("C" * 100)) == f"no case '{'C' * 100}'"
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        GuardFailed("hold_review", ["The review is incomplete."], seq=3),
+        NotPermitted("record_consent", None, "only a parent or carer may."),
+        IllegalTransition("withdraw", Stage.WITHDRAWN),
+        ConcurrentUpdate("C-1", 2, 3),
+        CaseNotFound("C-1"),
+        StoreError("could not save", retryable=True, case_id="C-1"),
+        FormInvalid("open", "case_id", "must not be blank"),
+        ProtocolDefinitionError("roles.discharge", "no role may fire it", line=4),
+        UnknownProtocol("exampleshire", "1", [("worcestershire", "2")]),
+        ChangedProtocol("exampleshire", "1"),
+    ],
+    ids=lambda error: type(error).__name__,
+)
+def test_every_error_pickles_as_it_was(error: ProtocolError) -> None:
+    """Each was made again by its constructor from its message alone, and failed: an error met
+    in another process (a worker) could not come back (found by a review)."""
+    again = pickle.loads(pickle.dumps(error))
+    assert type(again) is type(error)
+    assert str(again) == str(error)
+    assert again.__dict__ == error.__dict__

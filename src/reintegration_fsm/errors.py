@@ -13,6 +13,19 @@ if TYPE_CHECKING:
 class ProtocolError(Exception):
     """Root of every error the library raises on purpose."""
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Made again from its message and its fields, not by its constructor (whose arguments
+        # are not its message): it can be pickled to another process.
+        return _rebuilt, (type(self), self.args, dict(self.__dict__))
+
+
+def _rebuilt(kind: type[ProtocolError], args: tuple[Any, ...], fields: dict[str, Any]) -> Any:
+    """An error `ProtocolError.__reduce__` took apart, as it was."""
+    error = kind.__new__(kind)
+    Exception.__init__(error, *args)
+    error.__dict__.update(fields)
+    return error
+
 
 def _in(seq: int | None) -> str:
     return "" if seq is None else f"transition {seq}: "
