@@ -933,8 +933,15 @@ def test_a_number_too_long_to_read_is_a_protocol_definition_error() -> None:
         ("weighting_points", 10**5000),
         ("edition", 10**5000),
         ("review_weeks", (2, 4, 10**5000)),
+        ("retention_years", 10**5000),  # (which opened a case, and broke its fingerprint)
     ],
-    ids=["days", "points", "edition", "weeks"],  # pytest cannot write the numbers out either
+    ids=[
+        "days",
+        "points",
+        "edition",
+        "weeks",
+        "years",
+    ],  # pytest cannot write the numbers out either
 )
 def test_a_value_too_long_to_write_out_is_refused_as_any_other(field: str, value: Any) -> None:
     """Building the problem's text raised ValueError (`{value!r}` of a 5,000-digit number)."""
@@ -1098,7 +1105,9 @@ def test_a_roles_key_that_is_not_text_is_named_as_no_trigger(key: Any) -> None:
 
 @pytest.mark.parametrize("field", ["id", "version"])
 @pytest.mark.parametrize(
-    "hidden", ["\u202e", "\u2066", "\u200b", "\ufeff"], ids=["rlo", "lri", "zwsp", "bom"]
+    "hidden",
+    ["\u202e", "\u2066", "\u200b", "\ufeff", "\U000e0001"],
+    ids=["rlo", "lri", "zwsp", "bom", "tag"],
 )
 def test_a_protocol_name_holding_a_character_nobody_sees_is_refused(
     field: str, hidden: str

@@ -18,6 +18,7 @@ from reintegration_fsm import (
     ChangedProtocol,
     DeadlineKind,
     Evidence,
+    FormInvalid,
     GuardFailed,
     NotPermitted,
     ObligationKind,
@@ -480,3 +481,31 @@ def test_no_two_cases_share_a_protocol_change() -> None:
     other = {o.kind: o.due for o in example.obligations}
     assert due[ObligationKind.COMPLETE_JOINERS_FORM] == sc.START + dt.timedelta(days=5)
     assert other[ObligationKind.COMPLETE_JOINERS_FORM] == sc.START + dt.timedelta(days=3)
+
+
+@attrs.frozen
+class _Later(Protocol):
+    """A protocol as a later version might define it: two fields more, left at their defaults."""
+
+    notes: tuple[str, ...] = attrs.field(factory=tuple)
+    windows: tuple[int, ...] = attrs.field(default=[5], converter=tuple)
+
+
+def test_a_field_added_later_left_at_its_default_keeps_the_fingerprint() -> None:
+    """A factory's or a converted default compared unequal to the value it makes, and every
+    fingerprint would have changed with such a field (found by a review)."""
+    values = {field.name: getattr(EXAMPLESHIRE, field.name) for field in attrs.fields(Protocol)}
+    later = _Later(**values)
+    assert later.fingerprint == EXAMPLESHIRE.fingerprint
+    assert _Later(**values, notes=("a",)).fingerprint != EXAMPLESHIRE.fingerprint
+    assert _Later(**values, windows=(6,)).fingerprint != EXAMPLESHIRE.fingerprint
+
+
+def test_a_fingerprint_recorded_for_the_librarys_own_protocol_is_malformed_data() -> None:
+    """Not "the file registered under that name sets other rules": no file is involved (found
+    by a review)."""
+    case = opened(WORCESTERSHIRE)
+    written = json.loads(json.dumps(transition_to_json(case.history[0])))
+    written["data"]["protocol"]["fingerprint"] = "0" * 64
+    with pytest.raises(FormInvalid, match="the recorded 'protocol' is not what the protocol"):
+        Reintegration.replay([transition_from_json(written)], CALENDAR)
