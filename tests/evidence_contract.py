@@ -29,6 +29,7 @@ from reintegration_fsm import (
     Transition,
 )
 from reintegration_fsm.documents import render_text
+from reintegration_fsm.serialisation import transition_from_json, transition_to_json
 from reintegration_fsm.stores import InMemoryStore, SqlAlchemyStore, due_as_of, schema
 from reintegration_fsm.stores.checkpoints import CHECKPOINT
 from reintegration_fsm.stores.hashing import redaction_hash
@@ -801,6 +802,18 @@ class EvidenceContract:
         store.retention = RetentionPolicy(years=30)
         assert store.past_retention(RETENTION_ENDS + dt.timedelta(days=1)) == []
         store.retention = RetentionPolicy(years=10_000)  # beyond Python's dates: never due
+        assert store.past_retention(dt.date(9999, 12, 30)) == []
+
+    def test_an_imported_case_whose_date_of_birth_was_removed_is_never_due(
+        self, store: Store
+    ) -> None:
+        """A case redacted in another store exports its removed date of birth as 0001-01-01,
+        which was read after an import as a birth in the year 1: due for deletion at once
+        (found by a review). A removed date of birth cannot date a case."""
+        written = json.loads(json.dumps(transition_to_json(opened("case-01").history[0])))
+        written["data"]["pupil"]["date_of_birth"] = "0001-01-01"
+        store.import_histories([(AUTHORITY, [transition_from_json(written)])])
+        assert store.load("case-01").pupil.date_of_birth == dt.date.min
         assert store.past_retention(dt.date(9999, 12, 30)) == []
 
     def test_a_malformed_checkpoint_is_refused_with_a_typed_error(self, store: Store) -> None:

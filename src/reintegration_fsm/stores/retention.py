@@ -17,6 +17,7 @@ from typing import Any, Literal, NamedTuple
 import attrs
 
 from reintegration_fsm.errors import FormInvalid
+from reintegration_fsm.forms import REMOVED_DAY
 from reintegration_fsm.protocol.definition import (
     FINGERPRINT,
     WORCESTERSHIRE,
@@ -129,6 +130,8 @@ def opening_facts(
             date_of_birth = dt.date.fromisoformat(born)
         except ValueError:
             date_of_birth = None
+    if date_of_birth == REMOVED_DAY:  # removed in the store an import came from: not datable
+        date_of_birth = None
     named = data.get("protocol")
     if not isinstance(named, Mapping):
         return date_of_birth, WORCESTERSHIRE  # written before protocols were data
