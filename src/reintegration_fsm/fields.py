@@ -93,9 +93,12 @@ def identifier(value: Any, what: str, most: int = ID_LENGTH) -> str | None:
     return text_problem(value, single_line=True, most=most)
 
 
-_INVISIBLE = re.compile(f"[\u00ad\u180e\u200b\u2060-\u2064\ufeff{DIRECTION_CONTROLS}]")
+_INVISIBLE = re.compile(
+    f"[\u00ad\u180e\u200b\u2060-\u2064\ufeff\U000e0000-\U000e007f{DIRECTION_CONTROLS}]"
+)
 """Format characters that change nothing a reader sees: a soft hyphen, the zero-width space,
-the word joiner and the invisible operators, the byte order mark, and the direction controls.
+the word joiner and the invisible operators, the byte order mark, the tag characters, and the
+direction controls.
 Not the zero-width joiner and non-joiner (U+200C, U+200D), which Persian and Indic scripts are
 written with, and which change how their text looks."""
 
