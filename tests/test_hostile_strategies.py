@@ -27,6 +27,7 @@ from reintegration_fsm import (
 )
 from reintegration_fsm import testing as rt
 from reintegration_fsm.fields import NAME_LENGTH
+from reintegration_fsm.protocol.definition import WORCESTERSHIRE_1
 from reintegration_fsm.protocol.payloads import Referral
 from reintegration_fsm.stores import InMemoryStore, SqlAlchemyStore
 from test_testing import State
@@ -120,6 +121,13 @@ def test_runs_open_once_the_protocol_takes_effect(run: rt.ProtocolRun) -> None:
     plays; runs once opened from the calendar's first day, and `open` was refused mid-draw."""
     assert run.steps[0].kwargs["on"] >= LATER_EDITION.effective_from
     assert rt.play(run).stage is run.stage
+
+
+def test_a_protocol_of_an_earlier_edition_is_refused_when_called() -> None:
+    """No case opens under it: the strategy was accepted and every draw then failed with
+    `ProtocolDefinitionError` (found by a review)."""
+    with pytest.raises(InvalidArgument, match=r"protocol_runs\(protocol=.*runs under edition 1"):
+        rt.protocol_runs(protocol=WORCESTERSHIRE_1)
 
 
 def test_a_protocol_taking_effect_after_the_calendar_is_refused_when_called() -> None:

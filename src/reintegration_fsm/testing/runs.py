@@ -17,7 +17,7 @@ from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.case import Reintegration
 from reintegration_fsm.errors import CalendarError, describe
 from reintegration_fsm.forms import ReviewMeeting
-from reintegration_fsm.protocol.definition import WORCESTERSHIRE, Protocol
+from reintegration_fsm.protocol.definition import EDITIONS, WORCESTERSHIRE, Protocol
 from reintegration_fsm.protocol.steps import STEP
 from reintegration_fsm.testing.arguments import checked, instance, optional
 from reintegration_fsm.testing.forms import (
@@ -302,6 +302,19 @@ def _first_open(calendar: SchoolCalendar, protocol: Protocol) -> dt.date:
     return protocol.effective_from - _DAY
 
 
+def _opens_cases(given: Mapping[str, Any]) -> tuple[str, str] | None:
+    """The protocol runs under the current edition of the rules: no case opens under an
+    earlier one (`Reintegration.open`)."""
+    protocol = given["protocol"]
+    if protocol.edition == EDITIONS[-1]:
+        return None
+    return (
+        "protocol",
+        f"runs under edition {protocol.edition} of the rules, under which no case opens (only "
+        "the cases recorded under it replay)",
+    )
+
+
 def _in_effect_on_the_calendar(given: Mapping[str, Any]) -> tuple[str, str] | None:
     """The protocol takes effect in time for a run on the calendar."""
     calendar, protocol = given["calendar"], given["protocol"]
@@ -338,6 +351,7 @@ def _room_for_a_place_offer(given: Mapping[str, Any]) -> tuple[str, str] | None:
 
 @checked(
     _spans_a_run,
+    _opens_cases,
     _in_effect_on_the_calendar,
     _room_for_a_place_offer,
     calendar=optional(instance(SchoolCalendar)),
