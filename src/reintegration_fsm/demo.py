@@ -447,16 +447,19 @@ def run(store: Store, calendar: SchoolCalendar | None = None) -> list[DemoResult
             written, nor shown as the demo's).
     """
     calendar = calendar or SchoolCalendar.sample()
-    results = []
-    for demo in CASES:
+    found: list[tuple[DemoCase, Reintegration, Reintegration | None]] = []
+    for demo in CASES:  # every id first: none is written while one is another case's
         case = demo.run(demo.case_id, calendar)
         try:
-            stored = store.load(demo.case_id)
+            stored: Reintegration | None = store.load(demo.case_id)
         except CaseNotFound:
-            store.save(case)
-            results.append(DemoResult(demo, case, created=True))
-            continue
-        if stored.history[0] != case.history[0]:
+            stored = None
+        if stored is not None and stored.history[0] != case.history[0]:
             store.save(case)  # refused: the id is another case's, which says so
-        results.append(DemoResult(demo, stored, created=False))
+        found.append((demo, case, stored))
+    results = []
+    for demo, case, stored in found:
+        if stored is None:
+            store.save(case)
+        results.append(DemoResult(demo, case if stored is None else stored, stored is None))
     return results
