@@ -1170,21 +1170,41 @@ def test_render_to_a_path_that_cannot_be_written_is_bad_input(demo_db: str) -> N
     assert "cannot write" in result.stderr
 
 
+@pytest.mark.parametrize("taken", ["DEMO-0001", "DEMO-0003"])
 def test_demo_refuses_to_show_a_case_of_its_id_that_is_not_the_demos(
-    empty_db: str, tmp_path: Path
+    empty_db: str, tmp_path: Path, taken: str
 ) -> None:
-    """`demo` showed a real case named DEMO-0001 under the demo's banner, "(already there)"
-    (found by a review)."""
+    """`demo` showed a real case named DEMO-0001 under the demo's banner, "(already there)";
+    with DEMO-0003 taken, it wrote DEMO-0001 and DEMO-0002 and showed neither (found by
+    reviews)."""
     data = {
         "pupil": unstructure(scenario.PUPIL),
         "ap_setting": scenario.AP_SETTING,
         "local_authority": scenario.AUTHORITY,
     }
-    opening = ["apply", "DEMO-0001", "open", "--data", write(tmp_path / "open.json", data)]
+    opening = ["apply", taken, "open", "--data", write(tmp_path / "open.json", data)]
     assert invoke(empty_db, *opening, *AP, "--on", "2026-01-12").exit_code == 0
     shown = invoke(empty_db, "demo")
     assert shown.exit_code == 1, shown.output
-    assert "'DEMO-0001' is taken by a different case" in shown.stderr
-    assert "== DEMO-0001" not in shown.stdout
+    assert f"'{taken}' is taken by a different case" in shown.stderr
+    assert "== DEMO-" not in shown.stdout
     assert case_count(empty_db) == 1  # nothing of the demo written beside it
-    assert "stage proposed" in invoke(empty_db, "timeline", "DEMO-0001").stdout
+    assert "stage proposed" in invoke(empty_db, "timeline", taken).stdout
+
+
+def test_importing_from_a_closed_stdin_is_bad_input(tmp_path: Path) -> None:
+    """`import - <&-`: "unexpected AttributeError: this is a bug" (found by a review)."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("RFSM_")}
+    url = f"sqlite:///{tmp_path / 'none.sqlite'}"
+    result = subprocess.run(
+        [sys.executable, "-m", "reintegration_fsm", "--db", url, "import", "-"],
+        cwd=tmp_path,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+        preexec_fn=lambda: os.close(0),  # as the shell's <&- starts it
+    )
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("error: - reads stdin, which is closed")
+    assert "bug" not in result.stderr

@@ -507,3 +507,45 @@ def test_a_protocol_file_edited_without_a_new_version_reads_no_case_opened_befor
     assert "changed since without a new version" in verified.stdout
     first.write_text(as_it_was)
     assert invoke("--protocol", str(first), "--db", db, "timeline", "EX-1").exit_code == 0
+
+
+def test_an_id_alone_picks_a_version_a_case_may_open_under(tmp_path: Path) -> None:
+    """`--under exampleshire` picked a later version of edition 1 as the one in force, which
+    then refused to open (found by a review)."""
+    legacy = tmp_path / "exampleshire-legacy.toml"
+    legacy.write_text(
+        _edition_1(tmp_path)
+        .read_text(encoding="utf-8")
+        .replace('version = "2027.1"', 'version = "legacy"')
+        .replace("effective_from = 2025-09-01", "effective_from = 2025-10-01"),
+        encoding="utf-8",
+    )
+    db = f"sqlite:///{tmp_path / 'c.sqlite'}"
+    registered = ("--protocol", str(EXAMPLE), "--protocol", str(legacy))
+    open_case(db, tmp_path, "EX-1", "exampleshire", dt.date(2026, 1, 12), *registered)
+    shown = invoke(*registered, "--db", db, "export", "EX-1")
+    assert json.loads(shown.stdout)["history"][0]["data"]["protocol"]["version"] == "2027.1"
+
+
+def test_an_import_says_which_history_names_its_protocol_without_a_fingerprint(
+    tmp_path: Path,
+) -> None:
+    """A history from before fingerprints, or one whose fingerprint was removed, is checked
+    against the registered file's rules alone, which nothing tells from the ones it opened
+    under: the import says so (a review removed one, and a changed file's rules let it in)."""
+    first, _ = versions(tmp_path)
+    registered = ("--protocol", str(first))
+    source = f"sqlite:///{tmp_path / 's.sqlite'}"
+    open_case(source, tmp_path, "EX-1", "exampleshire@1", dt.date(2026, 1, 12), *registered)
+    export = json.loads(invoke(*registered, "--db", source, "export", "EX-1").stdout)
+    assert "fingerprint" in export["history"][0]["data"]["protocol"]
+    whole = tmp_path / "whole.json"
+    whole.write_text(json.dumps(export), encoding="utf-8")
+    del export["history"][0]["data"]["protocol"]["fingerprint"]
+    stripped = tmp_path / "stripped.json"
+    stripped.write_text(json.dumps(export), encoding="utf-8")
+    for name, file, noted in (("a", whole, False), ("b", stripped, True)):
+        target = f"sqlite:///{tmp_path / f'{name}.sqlite'}"
+        result = invoke(*registered, "--db", target, "import", str(file))
+        assert result.exit_code == 0, result.output
+        assert ("names protocol exampleshire 1 without its fingerprint" in result.stderr) is noted

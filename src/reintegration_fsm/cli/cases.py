@@ -234,6 +234,10 @@ def import_(ctx: click.Context, file: str) -> None:
         except StoreError as error:
             raise _import_failed(file, error) from error
     click.echo(f"imported {len(incoming)} case(s), {count} transition(s)")
+    for item in incoming:
+        note = interchange.unfingerprinted(item)
+        if note is not None:
+            click.echo(f"note: {note}", err=True)
 
 
 def _import_failed(file: str, error: StoreError) -> Failure:

@@ -648,6 +648,8 @@ def read_json(path: str, kind: str = "data file", most: int | None = None) -> An
     """
     try:
         if path == "-":  # UTF-8 as a file is, whatever the locale's (a Windows pipe's cp1252)
+            if sys.stdin is None:  # started with stdin closed (`<&-`)
+                raise Failure("- reads stdin, which is closed: pipe the JSON in, or name a file")
             text = read_bounded(sys.stdin.buffer, "stdin", kind, most).decode("utf-8")
         else:
             with open(path, "rb") as handle:

@@ -52,6 +52,9 @@ def choose(protocols: Sequence[Protocol], name: str | None, on: dt.date) -> Prot
         )
     if len(versions) == 1:
         return versions[0]
+    # A version of an earlier edition opens no case: never the one in force, beside a later.
+    current = [p for p in versions if p.edition == EDITIONS[-1]]
+    versions = current or versions
     started = [p for p in versions if p.effective_from <= on]
     if not started:
         raise Failure(
