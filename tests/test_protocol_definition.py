@@ -878,8 +878,9 @@ def test_a_protocol_file_of_the_most_bytes_is_read(tmp_path: Path) -> None:
     path.write_text(text + padding, encoding="utf-8")
     assert path.stat().st_size == definition.TEXT_MOST
     assert Protocol.from_file(path).version == "padded"
-    with pytest.raises(ProtocolDefinitionError, match="characters long, where no protocol"):
-        Protocol.from_toml(text + padding + "#")
+    with pytest.raises(ProtocolDefinitionError, match="characters long, where no protocol") as big:
+        Protocol.from_toml(text + padding + "#", "big.toml")
+    assert (big.value.field, big.value.path) == (definition.WHOLE_FILE, "big.toml")
 
 
 _HEAD = 'id = "x"\nversion = "1"\ntitle = "t"\nsource = "s"\neffective_from = 2025-09-01\n'
@@ -899,7 +900,11 @@ def test_a_key_of_more_parts_than_a_line_may_hold_is_refused_before_it_is_read(k
     deep = key.format(".".join(["a"] * (definition.LINE_DOTS_MOST + 2)))
     with pytest.raises(ProtocolDefinitionError) as refused:
         Protocol.from_toml(_HEAD + deep + "\n")
-    assert refused.value.line == 6
+    assert (refused.value.field, refused.value.path, refused.value.line) == (
+        definition.WHOLE_FILE,
+        "<protocol>",
+        6,
+    )
     assert f"more than {definition.LINE_DOTS_MOST} dots on one line" in refused.value.problem
     allowed = key.format(".".join(["a"] * (definition.LINE_DOTS_MOST + 1)))
     with pytest.raises(ProtocolDefinitionError, match="is not a protocol field"):
@@ -914,7 +919,8 @@ def test_more_dots_than_a_protocol_holds_are_refused_before_they_are_read() -> N
     with pytest.raises(ProtocolDefinitionError, match="is not a protocol field"):
         Protocol.from_toml(_HEAD + headers + "\n")  # as many as may be: read
     with pytest.raises(ProtocolDefinitionError) as refused:
-        Protocol.from_toml(_HEAD + headers + "\n[c.d]\n")
+        Protocol.from_toml(_HEAD + headers + "\n[c.d]\n", "many.toml")
+    assert (refused.value.field, refused.value.path) == (definition.WHOLE_FILE, "many.toml")
     assert f"more than {definition.DOTS_MOST:,} dots, which no protocol holds" in (
         refused.value.problem
     )
@@ -922,8 +928,13 @@ def test_more_dots_than_a_protocol_holds_are_refused_before_they_are_read() -> N
 
 def test_a_number_too_long_to_read_is_a_protocol_definition_error() -> None:
     """tomllib's ValueError (Python's 4,300-digit limit) escaped: exit 70 on the command line."""
-    with pytest.raises(ProtocolDefinitionError, match="a number too long to read"):
-        Protocol.from_toml(_HEAD + "place_offer_school_days = " + "9" * 5000 + "\n")
+    with pytest.raises(ProtocolDefinitionError) as refused:
+        Protocol.from_toml(_HEAD + "place_offer_school_days = " + "9" * 5000 + "\n", "n.toml")
+    assert (refused.value.field, refused.value.path, refused.value.problem) == (
+        definition.WHOLE_FILE,
+        "n.toml",
+        "a number too long to read (over 4,300 digits)",
+    )
 
 
 @pytest.mark.parametrize(
@@ -932,7 +943,7 @@ def test_a_number_too_long_to_read_is_a_protocol_definition_error() -> None:
         ("place_offer_school_days", 10**5000),
         ("weighting_points", 10**5000),
         ("edition", 10**5000),
-        ("review_weeks", (2, 4, 10**5000)),
+        ("review_weeks", (2, 10**5000, 4)),  # not increasing: quoted, as a value
         ("retention_years", 10**5000),  # (which opened a case, and broke its fingerprint)
     ],
     ids=[
@@ -948,7 +959,10 @@ def test_a_value_too_long_to_write_out_is_refused_as_any_other(field: str, value
     with pytest.raises(ProtocolDefinitionError) as refused:
         attrs.evolve(WORCESTERSHIRE, version="long", **{field: value})
     assert refused.value.field == field
-    assert "too long to write out" in refused.value.problem
+    kind = "a value" if field == "review_weeks" else "a number"  # (a tuple holding one)
+    assert refused.value.problem.endswith(f"not {kind} too long to write out"), (
+        refused.value.problem
+    )
 
 
 def test_a_problem_quotes_at_most_eighty_characters_of_a_value() -> None:
@@ -956,6 +970,15 @@ def test_a_problem_quotes_at_most_eighty_characters_of_a_value() -> None:
         attrs.evolve(WORCESTERSHIRE, version="long", edition="x" * 1000)
     quoted = refused.value.problem.removeprefix("must be one of (1, 2), not ")
     assert quoted == "'" + "x" * 78 + "…"
+    whole = "x" * 78  # its repr, quotes and all, is 80 characters: quoted whole
+    error = refused_edition(whole)
+    assert error.problem == f"must be one of (1, 2), not {whole!r}"
+
+
+def refused_edition(value: object) -> ProtocolDefinitionError:
+    with pytest.raises(ProtocolDefinitionError) as refused:
+        attrs.evolve(WORCESTERSHIRE, version="long", edition=value)
+    return refused.value
 
 
 def test_a_missing_or_folder_path_is_still_the_systems_error(tmp_path: Path) -> None:
@@ -1072,6 +1095,27 @@ def test_a_party_owing_obligations_none_of_whose_roles_may_discharge_is_refused(
     assert "they could never be closed" in error.problems[0][1]
 
 
+def test_a_party_none_of_whose_roles_may_discharge_is_told_which_to_add() -> None:
+    error = refused(roles={**ROLES, "discharge": {Role.AP_HEAD, Role.LA_ADMISSIONS}})
+    assert error.problems == (
+        (
+            "roles.discharge",
+            "no role of the host party may discharge, and it owes obligations, which no one "
+            "else may discharge: they could never be closed (add host_head or host_staff)",
+            None,
+        ),
+    )
+
+
+def test_retention_years_run_to_the_last_year_a_date_has() -> None:
+    assert attrs.evolve(WORCESTERSHIRE, version="y", retention_years=9999).retention_years == 9999
+    error = refused(version="y", retention_years=10_000)
+    assert (error.field, error.problem) == (
+        "retention_years",
+        "must be at most 9999 (no date is further off), not 10000",
+    )
+
+
 def test_one_role_of_each_party_owing_obligations_may_discharge_them_all() -> None:
     roles = {Role.AP_STAFF, Role.HOST_HEAD, Role.LA_ADMISSIONS}
     protocol = attrs.evolve(WORCESTERSHIRE, id="few", roles={**ROLES, "discharge": roles})
@@ -1122,3 +1166,11 @@ def test_a_protocol_name_holding_a_character_nobody_sees_is_refused(
 def test_a_protocol_name_in_another_script_is_allowed() -> None:
     protocol = attrs.evolve(WORCESTERSHIRE, id="ynys-môn", version="2027·1")
     assert (protocol.id, protocol.version) == ("ynys-môn", "2027·1")
+
+
+def test_a_final_review_too_far_off_to_write_out_is_refused_as_any_other() -> None:
+    error = refused(version="long", review_weeks=(2, 4, 10**5000))
+    assert error.problem.startswith(
+        "the final review at a number too long to write out weeks (a number too long to write "
+        "out days) is past final_review_within_days"
+    )

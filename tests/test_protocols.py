@@ -489,6 +489,7 @@ class _Later(Protocol):
 
     notes: tuple[str, ...] = attrs.field(factory=tuple)
     windows: tuple[int, ...] = attrs.field(default=[5], converter=tuple)
+    bands: tuple[int, ...] = attrs.field(default=[1, 2], converter=attrs.Converter(tuple))
 
 
 def test_a_field_added_later_left_at_its_default_keeps_the_fingerprint() -> None:
@@ -499,6 +500,27 @@ def test_a_field_added_later_left_at_its_default_keeps_the_fingerprint() -> None
     assert later.fingerprint == EXAMPLESHIRE.fingerprint
     assert _Later(**values, notes=("a",)).fingerprint != EXAMPLESHIRE.fingerprint
     assert _Later(**values, windows=(6,)).fingerprint != EXAMPLESHIRE.fingerprint
+    assert _Later(**values, bands=(3,)).fingerprint != EXAMPLESHIRE.fingerprint
+
+
+@attrs.frozen
+class _Derived(Protocol):
+    """A later field whose default is made from the protocol itself: what it would be is not
+    known without the instance, so it always counts."""
+
+    twice: int = attrs.field(
+        default=attrs.Factory(lambda self: 2 * self.weighting_points, takes_self=True)
+    )
+    halved: int = attrs.field(
+        default=4, converter=attrs.Converter(lambda value, self: value, takes_self=True)
+    )
+
+
+def test_a_field_added_later_whose_default_needs_the_protocol_always_counts() -> None:
+    values = {field.name: getattr(EXAMPLESHIRE, field.name) for field in attrs.fields(Protocol)}
+    derived = _Derived(**values)
+    assert derived.fingerprint != EXAMPLESHIRE.fingerprint
+    assert derived.fingerprint == _Derived(**values).fingerprint  # and the same each time
 
 
 def test_a_fingerprint_recorded_for_the_librarys_own_protocol_is_malformed_data() -> None:

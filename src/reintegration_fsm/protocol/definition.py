@@ -513,7 +513,7 @@ class Protocol:
         """`(id, version)`: how a history names the protocol."""
         return (self.id, self.version)
 
-    @property
+    @functools.cached_property  # read on every load of a case under the protocol
     def fingerprint(self) -> str:
         """A digest of the rules the protocol sets (every field but its `id`, `version`,
         `title` and `source`): what a case opened under an authority's protocol records beside
@@ -728,7 +728,6 @@ def _default(field: attrs.Attribute[Any]) -> Any:
     return default
 
 
-@functools.lru_cache(maxsize=256)  # read on every load of a case under the protocol
 def _fingerprint(protocol: Protocol) -> str:
     values = {
         field.name: _plain(getattr(protocol, field.name))
@@ -736,7 +735,7 @@ def _fingerprint(protocol: Protocol) -> str:
         if field.name not in _NAMES
         and (field.name in _FINGERPRINTED or getattr(protocol, field.name) != _default(field))
     }
-    text = json.dumps(values, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    text = json.dumps(values, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
