@@ -549,3 +549,12 @@ def test_an_import_says_which_history_names_its_protocol_without_a_fingerprint(
         result = invoke(*registered, "--db", target, "import", str(file))
         assert result.exit_code == 0, result.output
         assert ("names protocol exampleshire 1 without its fingerprint" in result.stderr) is noted
+
+
+def test_protocol_show_picks_the_version_in_force_whatever_its_edition() -> None:
+    """Only opening a case passes over earlier editions: `protocol show --under worcestershire
+    --on 2020-01-01` said no version was in force (found by a review)."""
+    shown = invoke("protocol", "show", "--under", "worcestershire", "--on", "2020-01-01")
+    assert shown.exit_code == 0, shown.output
+    assert shown.stdout.startswith("# Reintegration Protocol for Worcestershire Schools")
+    assert "(worcestershire 1)" in shown.stdout.split("\n")[0]

@@ -340,7 +340,7 @@ def apply(
                 by=actor,
                 on=day,
                 calendar=found.calendar(),
-                protocol=protocols.choose(found.protocols(), under, day),
+                protocol=protocols.choose(found.protocols(), under, day, opening=True),
             )
         else:
             case = store.load(case_id)

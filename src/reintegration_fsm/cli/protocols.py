@@ -23,10 +23,13 @@ from reintegration_fsm.protocol.definition import (
 from reintegration_fsm.vocabulary import Evidence, Party
 
 
-def choose(protocols: Sequence[Protocol], name: str | None, on: dt.date) -> Protocol:
+def choose(
+    protocols: Sequence[Protocol], name: str | None, on: dt.date, *, opening: bool = False
+) -> Protocol:
     """The protocol `--under` names among the built-in and registered ones: `ID@VERSION`, or
     an `ID` alone: its one version, or of several the one in force on `on` (the latest
-    `effective_from` on or before it); `WORCESTERSHIRE` when no name is given. A registered
+    `effective_from` on or before it; `opening` a case, of the versions of the current
+    edition, which alone open one); `WORCESTERSHIRE` when no name is given. A registered
     file of a built-in's id and version is the built-in (which is what a case would run).
 
     Raises:
@@ -52,9 +55,8 @@ def choose(protocols: Sequence[Protocol], name: str | None, on: dt.date) -> Prot
         )
     if len(versions) == 1:
         return versions[0]
-    # A version of an earlier edition opens no case: never the one in force, beside a later.
-    current = [p for p in versions if p.edition == EDITIONS[-1]]
-    versions = current or versions
+    if opening:  # a version of an earlier edition opens no case: not in force for one
+        versions = [p for p in versions if p.edition == EDITIONS[-1]] or versions
     started = [p for p in versions if p.effective_from <= on]
     if not started:
         raise Failure(
