@@ -8,7 +8,7 @@ after the twenty-school-day deadline. Every name here is invented.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Protocol
 
 import attrs
@@ -67,6 +67,8 @@ class Store(Protocol):
     def save(self, case: Reintegration) -> None: ...
 
     def load(self, case_id: str) -> Reintegration: ...
+
+    def taken(self, case_ids: Iterable[str]) -> set[str]: ...
 
 
 @attrs.frozen
@@ -443,19 +445,22 @@ def run(store: Store, calendar: SchoolCalendar | None = None) -> list[DemoResult
         calendar: the calendar the cases run on (default: the sample calendar).
 
     Raises:
-        ConcurrentUpdate: a demo case's id is another case's (nothing of that demo case is
-            written, nor shown as the demo's).
+        ConcurrentUpdate: a demo case's id is another case's (no demo case is written).
+        NotPermitted: it is another authority's case, in a store scoped to the demo's.
     """
     calendar = calendar or SchoolCalendar.sample()
+    taken = store.taken(demo.case_id for demo in CASES)  # of any authority: ids are store-wide
     found: list[tuple[DemoCase, Reintegration, Reintegration | None]] = []
     for demo in CASES:  # every id first: none is written while one is another case's
         case = demo.run(demo.case_id, calendar)
-        try:
-            stored: Reintegration | None = store.load(demo.case_id)
-        except CaseNotFound:
-            stored = None
-        if stored is not None and stored.history[0] != case.history[0]:
-            store.save(case)  # refused: the id is another case's, which says so
+        stored: Reintegration | None = None
+        if demo.case_id in taken:
+            try:
+                stored = store.load(demo.case_id)
+            except CaseNotFound:  # another authority's, which this store may not show
+                store.save(case)  # refused, saying so
+            if stored is not None and stored.history[0] != case.history[0]:
+                store.save(case)  # refused: the id is another case's, which says so
         found.append((demo, case, stored))
     results = []
     for demo, case, stored in found:
