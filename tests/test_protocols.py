@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import pickle
 from pathlib import Path
 from typing import Any
 
@@ -523,11 +524,18 @@ def test_a_field_added_later_whose_default_needs_the_protocol_always_counts() ->
     assert derived.fingerprint == _Derived(**values).fingerprint  # and the same each time
 
 
-def test_a_fingerprint_recorded_for_the_librarys_own_protocol_is_malformed_data() -> None:
+@pytest.mark.parametrize(
+    "given",
+    [(), (pickle.loads(pickle.dumps(WORCESTERSHIRE)),)],  # an equal copy, as a worker gets
+    ids=["built-in", "an-equal-copy"],
+)
+def test_a_fingerprint_recorded_for_the_librarys_own_protocol_is_malformed_data(
+    given: tuple[Protocol, ...],
+) -> None:
     """Not "the file registered under that name sets other rules": no file is involved (found
-    by a review)."""
+    by a review; a copy of the built-in protocol, registered or pickled, was told by identity)."""
     case = opened(WORCESTERSHIRE)
     written = json.loads(json.dumps(transition_to_json(case.history[0])))
     written["data"]["protocol"]["fingerprint"] = "0" * 64
     with pytest.raises(FormInvalid, match="the recorded 'protocol' is not what the protocol"):
-        Reintegration.replay([transition_from_json(written)], CALENDAR)
+        Reintegration.replay([transition_from_json(written)], CALENDAR, given)

@@ -756,8 +756,9 @@ def find_protocol(
     found = registry.get((protocol_id, version))
     if found is None:
         raise UnknownProtocol(protocol_id, version, sorted(registry))
-    # The library's own are named without one (what replay then says of one recorded).
-    built_in = any(found is known for known in KNOWN)
+    # The library's own are named without one (what replay then says of one recorded); a
+    # registry holds no other protocol of their names (`protocol_registry`).
+    built_in = any(found.key == known.key for known in KNOWN)
     if fingerprint is not None and not built_in and fingerprint != found.fingerprint:
         raise ChangedProtocol(protocol_id, version)
     return found
