@@ -1168,6 +1168,19 @@ def test_a_protocol_name_in_another_script_is_allowed() -> None:
     assert (protocol.id, protocol.version) == ("ynys-môn", "2027·1")
 
 
+WALES = "\U0001f3f4\U000e0067\U000e0062\U000e0077\U000e006c\U000e0073\U000e007f"
+"""Wales's flag: a black flag, the tags naming the region, and the cancel tag."""
+
+
+def test_a_flag_written_with_tag_characters_is_seen_and_allowed() -> None:
+    """Tag characters are refused alone, not in a flag a file held before (found by a
+    review)."""
+    protocol = attrs.evolve(WORCESTERSHIRE, id=f"cymru{WALES}", version=f"2027{WALES}")
+    assert protocol.id == f"cymru{WALES}"
+    error = refused(id=f"cymru{WALES[:3]}")  # a flag cut short: its tags are stray
+    assert error.problem.startswith("holds an invisible character (U+E0067")
+
+
 def test_a_final_review_too_far_off_to_write_out_is_refused_as_any_other() -> None:
     error = refused(version="long", review_weeks=(2, 4, 10**5000))
     assert error.problem.startswith(

@@ -100,15 +100,20 @@ _INVISIBLE = re.compile(
 the word joiner and the invisible operators, the byte order mark, the tag characters, and the
 direction controls.
 Not the zero-width joiner and non-joiner (U+200C, U+200D), which Persian and Indic scripts are
-written with, and which change how their text looks."""
+written with, and which change how their text looks; nor the tags of a flag (`_FLAG`)."""
+_FLAG = "\U0001f3f4[\U000e0020-\U000e007e]+\U000e007f"
+"""A flag written with tag characters (England's, Scotland's, Wales's): a black flag, the tags
+naming the region, and the cancel tag. Its tags are seen, as the flag."""
+_UNSEEN = re.compile(f"({_FLAG})|{_INVISIBLE.pattern}")
+"""A flag (kept) or a character nobody sees."""
 
 
 def invisible(value: str) -> str | None:
-    """The first character of `value` that nobody sees (`_INVISIBLE`), as text pasted from
-    Word or an email carries, in words; or None."""
+    """The first character of `value` that nobody sees (`_INVISIBLE`, outside a flag), as text
+    pasted from Word or an email carries, in words; or None."""
     if value.isprintable():  # no format character is printable
         return None
-    found = _INVISIBLE.search(value)
+    found = next((m for m in _UNSEEN.finditer(value) if m.group(1) is None), None)
     if found is None:
         return None
     character = found.group()
@@ -118,7 +123,7 @@ def invisible(value: str) -> str | None:
 
 def visible(value: str) -> str:
     """`value` without the characters `invisible` finds."""
-    return _INVISIBLE.sub("", value)
+    return _UNSEEN.sub(lambda found: found.group(1) or "", value)
 
 
 def optional_text(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
