@@ -29,12 +29,16 @@ from reintegration_fsm import (
     FormInvalid,
     GuardFailed,
     IllegalTransition,
+    InMemoryStore,
     NotPermitted,
     ProtocolDefinitionError,
+    Reintegration,
     Role,
+    SchoolCalendar,
     Stage,
     StoreError,
     UnknownProtocol,
+    demo,
 )
 from reintegration_fsm.cli import cli
 from reintegration_fsm.cli.common import failure_from
@@ -1168,6 +1172,26 @@ def test_render_to_a_path_that_cannot_be_written_is_bad_input(demo_db: str) -> N
     result = invoke(demo_db, "render", "DEMO-0001", "-o", "/nonexistent/folder/forms.html")
     assert result.exit_code == 2, result.output
     assert "cannot write" in result.stderr
+
+
+def test_demo_in_a_scoped_store_writes_nothing_when_another_authority_holds_a_demo_id() -> None:
+    """A scoped store cannot load another authority's case, and the check took DEMO-0003 for
+    free: DEMO-0001 and DEMO-0002 were written before the save was refused (found by a
+    review)."""
+    store = InMemoryStore(calendar=SchoolCalendar.sample())
+    other = Reintegration.open(
+        "DEMO-0003",
+        scenario.PUPIL,
+        scenario.AP_SETTING,
+        "Elsewhere Council",
+        by=scenario.AP_HEAD,
+        on=scenario.OPENED,
+    )
+    store.save(other)
+    scoped = store.for_authority(demo.AUTHORITY)
+    with pytest.raises(NotPermitted, match="'DEMO-0003' is not a case of"):
+        demo.run(scoped)
+    assert store.taken(d.case_id for d in demo.CASES) == {"DEMO-0003"}
 
 
 @pytest.mark.parametrize("taken", ["DEMO-0001", "DEMO-0003"])
