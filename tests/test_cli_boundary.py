@@ -193,6 +193,37 @@ def test_ids_and_names_beyond_the_stores_columns_are_bad_input(
     assert "Invalid value for" in result.stderr
 
 
+def test_a_bad_open_names_every_problem_at_once(demo_db: str, tmp_path: Path) -> None:
+    """A pupil's name, setting and authority all too long: the setting's and the authority's
+    came only once the name was mended (found by a review)."""
+    pupil = {**OPEN_DATA["pupil"], "name": "N" * 317}
+    changes = {"pupil": pupil, "ap_setting": "A" * 300, "local_authority": "L" * 300}
+    data = write(tmp_path / "open.json", json.dumps({**OPEN_DATA, **changes}))
+    result = invoke(demo_db, "apply", "C-9", "open", "--data", data, *AP, "--on", "2026-01-12")
+    no_traceback(result)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.splitlines() == [
+        "error: bad data for open",
+        "  - 'pupil': Pupil.name: is 317 characters long; at most 200 are kept",
+        "  - open.ap_setting: is 300 characters long; at most 200 are kept",
+        "  - open.local_authority: is 300 characters long; at most 200 are kept",
+    ]
+    mended = {**OPEN_DATA, "ap_setting": "A" * 300, "local_authority": "L" * 300}
+    alone = invoke(
+        demo_db,
+        "apply",
+        "C-9",
+        "open",
+        "--data",
+        write(tmp_path / "m.json", json.dumps(mended)),
+        *AP,
+        "--on",
+        "2026-01-12",
+    )
+    assert alone.exit_code == 2
+    assert "open.ap_setting: is 300 characters long" in alone.stderr  # as the trigger says
+
+
 @pytest.mark.parametrize("workers", ["0", "-2", "x", "1.5"])
 def test_a_count_of_workers_that_is_not_one_or_more_is_bad_input(
     demo_db: str, workers: str

@@ -783,11 +783,7 @@ class Reintegration:
                 kind = f"must be {a_or_an(_type_name(argument.type))}, not {type(value).__name__}"
                 problems.append((argument.name, kind))
             elif argument.type is str:
-                problem = (
-                    identifier(value, argument.name, argument.most or NAME_LENGTH)
-                    if argument.needed
-                    else text_problem(value, single_line=argument.single_line, most=argument.most)
-                )
+                problem = argument.text_problem(value)
                 if problem is not None:
                     problems.append((argument.name, problem))
         if problems:

@@ -77,7 +77,22 @@ def trigger_arguments(trigger: str, data: Any) -> tuple[dict[str, Any], list[str
             arguments[parameter.name] = structure(value, parameter.hint)
         except FormInvalid as error:
             problems += [f"{parameter.name!r}: {problem}" for problem in form_problems(error)]
+    if problems:  # with them, the text the trigger would refuse next: every problem at once
+        problems += _text_problems(trigger, arguments)
     return arguments, problems
+
+
+def _text_problems(trigger: str, arguments: Mapping[str, Any]) -> list[str]:
+    """The problems the trigger finds with its text arguments (too long, blank, a control
+    character), as it names them."""
+    found = []
+    for argument in STEP[trigger].arguments:
+        value = arguments.get(argument.name)
+        if argument.type is str and isinstance(value, str):
+            problem = argument.text_problem(value)
+            if problem is not None:
+                found.append(f"{trigger}.{argument.name}: {problem}")
+    return found
 
 
 def form_problems(error: FormInvalid) -> list[str]:

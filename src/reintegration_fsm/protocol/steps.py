@@ -24,7 +24,7 @@ import attrs
 from reintegration_fsm import rules
 from reintegration_fsm.calendar import SchoolCalendar, plausible_school_days
 from reintegration_fsm.errors import CalendarError, FormInvalid, ProtocolDefinitionError
-from reintegration_fsm.fields import ID_LENGTH, NAME_LENGTH, iso_day
+from reintegration_fsm.fields import ID_LENGTH, NAME_LENGTH, identifier, iso_day, text_problem
 from reintegration_fsm.forms import (
     ChildViews,
     ConsentForm,
@@ -124,6 +124,13 @@ class Argument:
     """For text: a name or an id, on one line."""
     needed: bool = False
     """For text: refused when blank (an id); other blank text is for the rules to report."""
+
+    def text_problem(self, value: str) -> str | None:
+        """Why the text `value` will not do for this argument (too long, blank where needed, a
+        control character), or None."""
+        if self.needed:
+            return identifier(value, self.name, self.most or NAME_LENGTH)
+        return text_problem(value, single_line=self.single_line, most=self.most)
 
 
 @attrs.frozen
