@@ -410,3 +410,31 @@ def test_a_referral_without_a_calendar_says_what_it_needs() -> None:
     assert str(caught.value) == (
         "refer_to_fair_access needs a school calendar to set the offer deadline"
     )
+
+
+TEXT_ARGUMENTS = [
+    (step.name, argument)
+    for step in steps.STEPS
+    for argument in step.arguments
+    if argument.type is str
+]
+
+
+@pytest.mark.parametrize(
+    ("trigger", "argument"), TEXT_ARGUMENTS, ids=[f"{t}.{a.name}" for t, a in TEXT_ARGUMENTS]
+)
+def test_a_text_argument_takes_its_most_characters_and_one_line_where_it_is_a_name(
+    trigger: str, argument: steps.Argument
+) -> None:
+    """Each text argument as its trigger checks it (the check the command line also runs beside
+    a bad form's problems)."""
+    if argument.most is not None:
+        assert argument.text_problem("x" * argument.most) is None
+        too_long = argument.text_problem("x" * (argument.most + 1))
+        assert (
+            too_long == f"is {argument.most + 1} characters long; at most {argument.most} are kept"
+        )
+    blank = argument.text_problem("   ")
+    assert (blank == "must not be blank") is argument.needed, (trigger, blank)
+    assert (argument.text_problem("a\nb") is not None) is argument.single_line
+    assert argument.text_problem("Moved away, with the family's agreement.") is None
