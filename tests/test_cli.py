@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import errno
+import importlib.abc
+import importlib.metadata
 import io
 import json
 import os
@@ -40,6 +42,7 @@ from reintegration_fsm import (
     UnknownProtocol,
     demo,
 )
+from reintegration_fsm import __main__ as entry
 from reintegration_fsm.cli import cli
 from reintegration_fsm.cli.common import failure_from
 from reintegration_fsm.protocol import diagrams
@@ -1232,3 +1235,29 @@ def test_importing_from_a_closed_stdin_is_bad_input(tmp_path: Path) -> None:
     assert result.returncode == 2, result.stderr
     assert result.stderr.startswith("error: - reads stdin, which is closed")
     assert "bug" not in result.stderr
+
+
+class _Interrupted(importlib.abc.MetaPathFinder):
+    """Ctrl-C arriving while the command line's modules load."""
+
+    def find_spec(self, name: str, *_: Any) -> None:
+        if name == "reintegration_fsm.cli":
+            raise KeyboardInterrupt
+
+
+def test_ctrl_c_while_the_command_line_loads_aborts_without_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Python printed the traceback of the modules being imported, and exit 130, where the
+    docs promise "Aborted!" and exit 1 (found by a review: in the first 0.7 s)."""
+    monkeypatch.delitem(sys.modules, "reintegration_fsm.cli")
+    monkeypatch.setattr(sys, "meta_path", [_Interrupted(), *sys.meta_path])
+    with pytest.raises(SystemExit) as ended:
+        entry.main()
+    assert ended.value.code == 1
+    assert capsys.readouterr().err == "Aborted!\n"
+
+
+def test_the_command_is_the_entry_point_that_guards_its_loading() -> None:
+    (script,) = importlib.metadata.entry_points(group="console_scripts", name="reintegration-fsm")
+    assert script.value == "reintegration_fsm.__main__:main"
