@@ -29,6 +29,7 @@ from raw_sqlite import tamper
 from reintegration_fsm import SchoolCalendar, StoreError, Trigger
 from reintegration_fsm.cli import cases, cli, common, views
 from reintegration_fsm.cli.errors import BUG, UNAVAILABLE, failure_from
+from reintegration_fsm.cli.output import shown_width
 from reintegration_fsm.cli.text import neutralise
 from reintegration_fsm.serialisation import unstructure
 from reintegration_fsm.stores import SqlAlchemyStore
@@ -191,6 +192,23 @@ def test_ids_and_names_beyond_the_stores_columns_are_bad_input(
     assert result.exit_code == 2, result.output
     assert ESC not in result.output
     assert "Invalid value for" in result.stderr
+
+
+def test_a_table_lines_up_full_width_ids_by_the_columns_they_take(tmp_path: Path) -> None:
+    """`ＤＯＣＳ-1` takes two columns a letter on a terminal, and pushed its row's cells out of
+    line (found by a review)."""
+    url = f"sqlite:///{tmp_path / 'wide.sqlite'}"
+    wide = "\uff24\uff2f\uff23\uff33-1"  # four letters of two columns each
+    for case_id in (wide, "DOCS-2"):
+        assert open_case(url, tmp_path, case_id).exit_code == 0
+    header, _, *rows = invoke(url, "cases").stdout.splitlines()
+    child = scenario.PUPIL.name
+    columns = {
+        line[: line.index(child)].count(wide) * 4 + len(line[: line.index(child)]) for line in rows
+    }
+    assert len(rows) == 2
+    assert columns == {header.index("CHILD")}
+    assert shown_width(wide) == 10
 
 
 def test_a_bad_open_names_every_problem_at_once(demo_db: str, tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ import io
 import os
 import stat
 import tempfile
+import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -51,14 +52,29 @@ def render_table(rows: Sequence[Mapping[str, Cell]], columns: Sequence[str]) -> 
         for row in rows
     ]
     widths = [
-        max([len(column), *(len(line[i]) for line in cells)]) for i, column in enumerate(columns)
+        max([len(column), *(shown_width(line[i]) for line in cells)])
+        for i, column in enumerate(columns)
     ]
     lines = ["  ".join(c.upper().ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip()]
     lines.append("  ".join("-" * w for w in widths))
     lines += [
-        "  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip() for line in cells
+        "  ".join(_padded(c, w) for c, w in zip(line, widths, strict=True)).rstrip()
+        for line in cells
     ]
     return "\n".join(lines)
+
+
+def shown_width(text: str) -> int:
+    """The columns `text` takes on a terminal: two for a wide or full-width character (ＤＯＣＳ,
+    漢字, most emoji), none for a combining mark, one for any other."""
+    return sum(
+        0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1
+        for c in text
+    )
+
+
+def _padded(text: str, width: int) -> str:
+    return text + " " * (width - shown_width(text))
 
 
 def spreadsheet_cell(value: Cell) -> str:
