@@ -481,7 +481,7 @@ class Reintegration:
                 f"{protocol.id} {protocol.version} is a protocol the library ships; give yours "
                 "another id or version",
             )
-        if protocol.edition < EDITIONS[-1]:
+        if not protocol.opens_cases:
             # Replay still reads it: the cases recorded before protocols were data finish so.
             raise ProtocolDefinitionError(
                 "protocol",
@@ -1061,7 +1061,7 @@ def _recorded(
     if step is _OPEN:
         data["protocol"] = {"id": protocol.id, "version": protocol.version}
         earlier = isinstance(named, Mapping) and FINGERPRINT not in named
-        if protocol.key not in _BUILT_IN and not earlier:  # (open refuses a changed one)
+        if not protocol.built_in and not earlier:
             data["protocol"][FINGERPRINT] = protocol.fingerprint
     data.update(effects)
     return data

@@ -11,7 +11,7 @@ import attrs
 from reintegration_fsm.case import Reintegration
 from reintegration_fsm.cli.errors import Failure, failure_from
 from reintegration_fsm.errors import FormInvalid, ProtocolError, UnknownProtocol
-from reintegration_fsm.protocol.definition import FINGERPRINT, KNOWN, Protocol
+from reintegration_fsm.protocol.definition import FINGERPRINT, Protocol
 from reintegration_fsm.protocol.steps import STEP
 from reintegration_fsm.records import Transition
 from reintegration_fsm.serialisation import structure, transition_from_json, type_name
@@ -139,8 +139,6 @@ def _history_items(value: Any) -> tuple[list[tuple[str, Any, Mapping[str, Any]]]
     return items, problems
 
 
-KNOWN_KEYS = frozenset(protocol.key for protocol in KNOWN)
-"""The library's own protocols, named without a fingerprint."""
 _CLAIMED = ("case_id", "stage")
 """What an export says of its case besides its history, which the history must bear out: an
 export edited by hand to name another case would be imported as the history's."""
@@ -203,11 +201,9 @@ def unfingerprinted(item: Incoming) -> str | None:
     (written before fingerprints were, or with it removed): nothing tells whether the file
     registered under that name has changed since; None for any other history."""
     named = item.history[0].data.get("protocol")
-    if item.case.protocol.key in KNOWN_KEYS or not isinstance(named, Mapping):
-        return None
-    if FINGERPRINT in named:
-        return None
     protocol = item.case.protocol
+    if protocol.built_in or not isinstance(named, Mapping) or FINGERPRINT in named:
+        return None
     return (
         f"{item.label} names protocol {protocol.id} {protocol.version} without its fingerprint "
         "(written before fingerprints were, or with it removed): it was checked against the "

@@ -14,7 +14,6 @@ from reintegration_fsm.cli.text import neutralise
 from reintegration_fsm.errors import ProtocolDefinitionError
 from reintegration_fsm.protocol import diagrams
 from reintegration_fsm.protocol.definition import (
-    EDITIONS,
     KNOWN,
     WORCESTERSHIRE,
     Protocol,
@@ -56,7 +55,7 @@ def choose(
     if len(versions) == 1:
         return versions[0]
     if opening:  # a version of an earlier edition opens no case: not in force for one
-        versions = [p for p in versions if p.edition == EDITIONS[-1]] or versions
+        versions = [p for p in versions if p.opens_cases] or versions
     started = [p for p in versions if p.effective_from <= on]
     if not started:
         raise Failure(
@@ -125,7 +124,7 @@ def check(file: str) -> None:
     click.echo(
         f"ok: {neutralise(found.id)} {neutralise(found.version)} ({neutralise(found.title)})"
     )
-    if found.edition < EDITIONS[-1]:
+    if not found.opens_cases:
         click.echo(
             f"note: it runs under edition {found.edition} of the rules: the cases recorded under "
             "it replay, and no new case opens under it"

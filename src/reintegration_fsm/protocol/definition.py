@@ -513,6 +513,18 @@ class Protocol:
         """`(id, version)`: how a history names the protocol."""
         return (self.id, self.version)
 
+    @property
+    def opens_cases(self) -> bool:
+        """Whether a new case may open under the protocol: it runs under the current edition
+        of the rules (under an earlier one, the cases recorded so only finish)."""
+        return self.edition == EDITIONS[-1]
+
+    @property
+    def built_in(self) -> bool:
+        """Whether the protocol is named as one of the library's own (`KNOWN`), which a
+        registry holds under no other: named without a fingerprint."""
+        return self.key in _KNOWN_KEYS
+
     @functools.cached_property  # read on every load of a case under the protocol
     def fingerprint(self) -> str:
         """A digest of the rules the protocol sets (every field but its `id`, `version`,
@@ -640,6 +652,7 @@ before protocols were data runs under for life."""
 
 KNOWN: tuple[Protocol, ...] = (WORCESTERSHIRE, WORCESTERSHIRE_1)
 """The protocols every replay and store knows without being told."""
+_KNOWN_KEYS = frozenset(protocol.key for protocol in KNOWN)
 
 
 def protocol_registry(protocols: Iterable[Protocol]) -> Mapping[tuple[str, str], Protocol]:
@@ -756,10 +769,8 @@ def find_protocol(
     found = registry.get((protocol_id, version))
     if found is None:
         raise UnknownProtocol(protocol_id, version, sorted(registry))
-    # The library's own are named without one (what replay then says of one recorded); a
-    # registry holds no other protocol of their names (`protocol_registry`).
-    built_in = any(found.key == known.key for known in KNOWN)
-    if fingerprint is not None and not built_in and fingerprint != found.fingerprint:
+    # The library's own are named without one (what replay then says of one recorded).
+    if fingerprint is not None and not found.built_in and fingerprint != found.fingerprint:
         raise ChangedProtocol(protocol_id, version)
     return found
 

@@ -17,7 +17,7 @@ from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.case import Reintegration
 from reintegration_fsm.errors import CalendarError, describe
 from reintegration_fsm.forms import ReviewMeeting
-from reintegration_fsm.protocol.definition import EDITIONS, WORCESTERSHIRE, Protocol
+from reintegration_fsm.protocol.definition import WORCESTERSHIRE, Protocol
 from reintegration_fsm.protocol.steps import STEP
 from reintegration_fsm.testing.arguments import checked, instance, optional
 from reintegration_fsm.testing.forms import (
@@ -306,7 +306,7 @@ def _opens_cases(given: Mapping[str, Any]) -> tuple[str, str] | None:
     """The protocol runs under the current edition of the rules: no case opens under an
     earlier one (`Reintegration.open`)."""
     protocol = given["protocol"]
-    if protocol.edition == EDITIONS[-1]:
+    if protocol.opens_cases:
         return None
     return (
         "protocol",
