@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 from reintegration_fsm.errors import FormInvalid
 
@@ -43,11 +44,30 @@ def utf8_text(
         OSError: the file cannot be read.
     """
     with Path(where).open("rb") as handle:
-        data = handle.read(most + 1)
-    if len(data) > most:
-        problem = f"larger than {most // 2**20} MiB, which no {kind} file is: is it the right file?"
-        raise refused(problem, None)
+        data = bounded(handle, most, f"{kind} file", lambda problem: refused(problem, None))
     return utf8_decoded(data, refused)
+
+
+def bounded(handle: BinaryIO, most: int, kind: str, refused: Callable[[str], Exception]) -> bytes:
+    """What `handle` holds, `most` bytes at most: an endless stream (`/dev/zero`) is refused
+    once that much is read.
+
+    Raises:
+        Exception: `refused(problem)`, when it holds more, which no `kind` does.
+    """
+    data = handle.read(most + 1)
+    if len(data) > most:
+        raise refused(f"larger than {_size(most)}, which no {kind} is: is it the right file?")
+    return data
+
+
+def _size(count: int) -> str:
+    """A count of bytes as a limit is written: 1 GiB, 64 MiB, 1,000 bytes."""
+    if count % 2**30 == 0:
+        return f"{count // 2**30} GiB"
+    if count % 2**20 == 0:
+        return f"{count // 2**20} MiB"
+    return f"{count:,} bytes"
 
 
 def utf8_decoded(data: bytes, refused: Callable[[str, int | None], Exception]) -> str:

@@ -18,6 +18,7 @@ from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SAWarning
 
+from reintegration_fsm import files
 from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.cli import new_files
 from reintegration_fsm.cli.errors import (
@@ -581,17 +582,7 @@ def read_bounded(handle: BinaryIO, path: str, kind: str, most: int | None = None
         Failure: it holds more (exit 2).
     """
     most = INPUT_MOST if most is None else most
-    data = handle.read(most + 1)
-    if len(data) > most:
-        size = (
-            f"{most // 2**30} GiB"
-            if most % 2**30 == 0
-            else f"{most // 2**20} MiB"
-            if most % 2**20 == 0
-            else f"{most:,} bytes"
-        )
-        raise Failure(f"{path} is larger than {size}, which no {kind} is: is it the right file?")
-    return data
+    return files.bounded(handle, most, kind, lambda problem: Failure(f"{path} is {problem}"))
 
 
 MAX_DIGITS = 30
