@@ -27,7 +27,7 @@ from reintegration_fsm import fields
 from reintegration_fsm.errors import ChangedProtocol, ProtocolDefinitionError, UnknownProtocol
 from reintegration_fsm.files import file_name, utf8_text
 from reintegration_fsm.validation import fail_definition, reads
-from reintegration_fsm.vocabulary import Evidence, Party, Role, Trigger
+from reintegration_fsm.vocabulary import Evidence, Party, Role, Trigger, Word
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -720,7 +720,7 @@ def _plain(value: Any) -> Any:
         return [_plain(item) for item in value]
     if isinstance(value, dt.date):
         return value.isoformat()
-    if isinstance(value, Role | Party | Evidence | Trigger):
+    if isinstance(value, Word):
         return value.value
     return value
 
