@@ -140,15 +140,13 @@ def plan(
         raise  # no rule refused: the store was not given the case's protocol (no value quoted)
     except ProtocolError as error:
         # Not the refusal's own words: they quote the values compared, which are being erased.
-        seq = getattr(error, "seq", None)
-        where = "" if seq is None else f" at entry {seq}"
         raise FormInvalid(
             "redact",
             "paths",
-            f"the redacted history would no longer load: a rule{where} compares a removed "
-            f"value with one left in place ({type(error).__name__}); remove the values a rule "
-            "compares in one redaction, e.g. the child's name and date of birth in the open "
-            "record and on the consent form (seq None, or `all` on the command line)",
+            f"the redacted history would no longer load: {_refusing(error)} compares a "
+            "removed value with one left in place; remove the values a rule compares in one "
+            "redaction of every entry (seq=None, or `all` on the command line), e.g. the "
+            "child's name and date of birth in the open record and on the consent form",
         ) from None
     summary = case_row(case, authority, "", [])
     return Plan(
@@ -157,6 +155,15 @@ def plan(
         {column: summary[column] for column in CASE_COLUMNS},
         made,
     )
+
+
+def _refusing(error: ProtocolError) -> str:
+    """The rule that refused a redacted history, as a redaction's refusal names it: its step
+    and entry where the error holds them."""
+    trigger = getattr(error, "trigger", None)
+    seq = getattr(error, "seq", None)
+    rule = "a rule" if trigger is None else f"the {trigger} step's rule"
+    return rule if seq is None else f"{rule} at entry {seq}"
 
 
 def _refuse_earlier(
