@@ -505,6 +505,29 @@ def test_a_case_id_holding_an_invisible_character_is_not_opened(case_id: str, na
     )
 
 
+@pytest.mark.parametrize(
+    ("case_id", "named"),
+    [
+        ("DEMO-0\u041e01", "Latin and Cyrillic letters (\u041e, U+041E, is Cyrillic)"),
+        ("\u0421ASE-9", "Cyrillic and Latin letters (A, U+0041, is Latin)"),
+        ("K\u0391-1", "Latin and Greek letters (\u0391, U+0391, is Greek)"),
+    ],
+)
+def test_a_case_id_mixing_alphabets_of_look_alike_letters_is_not_opened(
+    case_id: str, named: str
+) -> None:
+    """`DEMO-0О01` with a Cyrillic О reads as DEMO-0001, and is another case."""
+    with pytest.raises(FormInvalid) as caught:
+        Reintegration.open(case_id, CHILD, HEAD.organisation, "Example Council", by=HEAD, on=OPENED)
+    assert caught.value.problems == (
+        (
+            "case_id",
+            f"mixes {named}, which makes names that look alike and differ; type the id again "
+            "in one alphabet",
+        ),
+    )
+
+
 def test_an_id_of_accents_and_dashes_of_its_own_is_still_opened() -> None:
     """Held: only what nobody sees is refused, not letters of other languages or their marks."""
     # The joiners (U+200C, U+200D) are part of Persian and Indic writing, and typed.
@@ -515,6 +538,9 @@ def test_an_id_of_accents_and_dashes_of_its_own_is_still_opened() -> None:
         "क्ष-1",
         "پرونده\u200cی-۱",
         "क\u094d\u200dष-1",
+        "ЖУРНАЛ-7",
+        "ΑΘΗΝΑ-7",
+        "Ｄ-9",  # a full-width letter is Latin read wide, not a look-alike
     ):
         assert Reintegration.open(
             case_id, CHILD, HEAD.organisation, "Example Council", by=HEAD, on=OPENED

@@ -1166,6 +1166,20 @@ def test_a_protocol_name_holding_a_character_nobody_sees_is_refused(
 def test_a_protocol_name_in_another_script_is_allowed() -> None:
     protocol = attrs.evolve(WORCESTERSHIRE, id="ynys-môn", version="2027·1")
     assert (protocol.id, protocol.version) == ("ynys-môn", "2027·1")
+    # One alphabet of the look-alike three, with digits and signs of any: not mixed.
+    protocol = attrs.evolve(WORCESTERSHIRE, id="москва-2027", version="αβγ-1")
+    assert (protocol.id, protocol.version) == ("москва-2027", "αβγ-1")
+
+
+@pytest.mark.parametrize("field", ["id", "version"])
+def test_a_protocol_name_mixing_latin_and_cyrillic_letters_is_refused(field: str) -> None:
+    """`wоrcestershire` with a Cyrillic о reads as the library's own and is another name."""
+    error = refused(**{field: "w\u043ercestershire"})
+    assert error.field == field
+    assert error.problem == (
+        "mixes Latin and Cyrillic letters (\u043e, U+043E, is Cyrillic), which makes names that "
+        "look alike and differ; type it again in one alphabet"
+    )
 
 
 WALES = "\U0001f3f4\U000e0067\U000e0062\U000e0077\U000e006c\U000e0073\U000e007f"

@@ -25,10 +25,10 @@ from reintegration_fsm.errors import (
 from reintegration_fsm.fields import (
     NAME_LENGTH,
     identifier,
-    invisible,
     is_day,
     plain_day,
     text_problem,
+    unclear,
 )
 from reintegration_fsm.forms import (
     REMOVED_DAY,
@@ -497,9 +497,9 @@ class Reintegration:
         on = cls._check_when(_OPEN, by, on)
         # Before R15 reads the setting and authority: a None one is not a missing host school.
         cls._check_values(_OPEN, values)
-        hidden = invisible(case_id)
-        if hidden is not None:  # a new id only: a history written before still replays
-            raise FormInvalid("open", "case_id", f"holds {hidden}; type the id again")
+        unread = unclear(case_id, "the id")
+        if unread is not None:  # a new id only: a history written before still replays
+            raise FormInvalid("open", "case_id", unread)
         if pupil.date_of_birth == REMOVED_DAY:  # a redacted history's only
             raise FormInvalid(
                 "open",

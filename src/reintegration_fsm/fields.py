@@ -121,6 +121,45 @@ def invisible(value: str) -> str | None:
     return f"an invisible character (U+{ord(character):04X}, {name})"
 
 
+_LOOK_ALIKE_SCRIPTS = ("LATIN", "GREEK", "CYRILLIC")
+"""The alphabets whose letters stand in for each other's (a Cyrillic о for a Latin o, a Greek Α
+for a Latin A): a letter's script is the first word of its Unicode name."""
+
+
+def mixed_scripts(value: str) -> str | None:
+    """How `value` mixes letters of two of the Latin, Greek and Cyrillic alphabets, naming the
+    first letter of the second one, in words; or None. Such an id can read as another."""
+    if value.isascii():
+        return None
+    first: str | None = None
+    for character in value:
+        if not character.isalpha():
+            continue
+        script = unicodedata.name(character, "").partition(" ")[0]
+        if script not in _LOOK_ALIKE_SCRIPTS:
+            continue
+        if first is None:
+            first = script
+        elif script != first:
+            return (
+                f"mixes {first.title()} and {script.title()} letters ({character}, "
+                f"U+{ord(character):04X}, is {script.title()})"
+            )
+    return None
+
+
+def unclear(value: str, it: str = "it") -> str | None:
+    """Why `value`, a new id or name, would not read as what it is (a character nobody sees,
+    or letters of two look-alike alphabets), and to type `it` again; or None."""
+    hidden = invisible(value)
+    if hidden is not None:
+        return f"holds {hidden}; type {it} again"
+    mixed = mixed_scripts(value)
+    if mixed is None:
+        return None
+    return f"{mixed}, which makes names that look alike and differ; type {it} again in one alphabet"
+
+
 def visible(value: str) -> str:
     """`value` without the characters `invisible` finds."""
     return _UNSEEN.sub(lambda found: found.group(1) or "", value)

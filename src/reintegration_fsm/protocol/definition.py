@@ -254,9 +254,8 @@ def _label(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     problem = fields.identifier(value, attribute.name, fields.NAME_LENGTH)
     if problem is None:
         # As a new case id: a direction control would print the name reversed, a zero-width
-        # space make two names that read alike.
-        hidden = fields.invisible(value)
-        problem = None if hidden is None else f"holds {hidden}; type it again"
+        # space or a Cyrillic о make two names that read alike.
+        problem = fields.unclear(value)
     if problem is not None:
         raise fail_definition(instance, attribute, problem)
 
