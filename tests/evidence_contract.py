@@ -788,7 +788,11 @@ class EvidenceContract:
             assert [(t.trigger, t.on, t.actor.role) for t in after.history] == [
                 (t.trigger, t.on, t.actor.role) for t in was.history
             ]
-            assert after.pupil.name == "(redacted on 2037-05-15: retention period ended 2037-05-14)"
+            # The reason names no day: under a date-of-birth policy its end is the birthday.
+            assert after.pupil.name == "(redacted on 2037-05-15: retention period ended)"
+            assert {note.reason for note in store.redactions(case_id)} == {
+                "retention period ended"
+            }
         assert store.load("case-03") == before["case-03"]  # not past retention: untouched
         stored = self.stored_data(store)
         for personal in ("Alex Example", "2012-05-14", "Dana Example", "Dorset", "Bus pass"):
@@ -796,6 +800,38 @@ class EvidenceContract:
         assert "Robin Younger" in stored
         assert "Morgan Reed" in stored  # staff who acted stay named
         assert store.apply_retention(on, by=ADMISSIONS) == []  # nothing left to do
+
+    def test_a_retention_run_records_nothing_the_date_of_birth_can_be_read_from(
+        self, store: Store, clock: Callable[[dt.date], None]
+    ) -> None:
+        """The reason gave the last day kept, the date of birth plus 25 years: the removed
+        date of birth could be read back from every placeholder (found by a review)."""
+        store.save(built("case-01", 3))
+        on = RETENTION_ENDS + dt.timedelta(days=1)
+        clock(on)
+        store.apply_retention(on, by=ADMISSIONS)
+        stored = self.stored_data(store) + repr(store.redactions("case-01"))
+        stored += repr(store.cases()) + repr(store.load("case-01").history)
+        for day in (RETENTION_ENDS, PUPIL.date_of_birth):
+            for shown in (day.isoformat(), f"{day:%d %B %Y}", f"{day.day} {day:%B %Y}"):
+                assert shown not in stored
+
+    def test_a_case_with_a_step_dated_after_the_run_waits_and_the_rest_are_done(
+        self, store: Store, clock: Callable[[dt.date], None]
+    ) -> None:
+        """A step dated ahead (as R16 allows) stopped the whole run, naming no case: a redaction
+        may not be dated before a value it removes (found by a review)."""
+        on = RETENTION_ENDS + dt.timedelta(days=1)
+        clock(on)
+        ahead = on + dt.timedelta(days=20)
+        for case_id, day in (("case-a", OPENED), ("case-b", ahead), ("case-c", OPENED)):
+            store.save(opened(case_id, on=day))
+        assert [due.case_id for due in store.past_retention(on)] == ["case-a", "case-c"]
+        done = store.apply_retention(on, by=ADMISSIONS)
+        assert [due.case_id for due in done] == ["case-a", "case-c"]
+        assert store.load("case-b").pupil == PUPIL
+        clock(ahead)
+        assert [due.case_id for due in store.apply_retention(ahead, by=ADMISSIONS)] == ["case-b"]
 
     def test_retention_is_a_policy_of_the_store(self, store: Store) -> None:
         store.save(built("case-01", 11))

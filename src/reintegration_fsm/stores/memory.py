@@ -474,7 +474,7 @@ class InMemoryStore:
             if not due.personal_data_left:
                 continue
             entries, _ = self._entries(due.case_id)
-            reason = f"retention period ended {due.keep_until.isoformat()}"
+            reason = retention_module.REASON
             self._redact(due.case_id, erasure.retention_targets(entries), reason, by=by, on=on)
             done.append(due)
         return done

@@ -103,6 +103,11 @@ def years_after(day: dt.date, years: int) -> dt.date:
         return dt.date(year, 3, 1)
 
 
+REASON = "retention period ended"
+"""The reason a retention run records for what it removes. It names no day: under a
+date-of-birth policy the last day kept is the birthday, which the run is removing."""
+
+
 class RetentionDue(NamedTuple):
     """A case past retention on the day asked about, as `past_retention` lists it."""
 
@@ -152,10 +157,14 @@ def past(
         heads: each case's id, its first log entry (its `open`) and its last entry's date.
 
     A case whose date of birth was removed cannot be dated by a date-of-birth policy: it is never
-    listed (a retention run never removes what it cannot show to be past retention).
+    listed (a retention run never removes what it cannot show to be past retention). Nor is a
+    case with a step dated after `on` (as R16 allows): a redaction may not be dated before a
+    value it removes, so the first run on or after that day lists it.
     """
     found = []
     for case_id, first, last_on in heads:
+        if last_on > on:
+            continue
         date_of_birth, protocol = opening_facts(first, protocols)
         keep_until = policy.keep_until(date_of_birth, last_on, protocol)
         if keep_until is not None and keep_until < on:

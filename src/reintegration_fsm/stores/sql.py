@@ -1469,7 +1469,7 @@ class SqlAlchemyStore:
                     continue
                 with converted(f"read case {due.case_id!r}"), self.engine.connect() as conn:
                     _, entries, _ = self._read(conn, due.case_id)
-                reason = f"retention period ended {due.keep_until.isoformat()}"
+                reason = retention_module.REASON
                 targets = erasure.retention_targets(entries)
                 _, seqs = self._redact(due.case_id, targets, reason, by=by, on=on)
                 done.append(due)
