@@ -790,9 +790,7 @@ class EvidenceContract:
             ]
             # The reason names no day: under a date-of-birth policy its end is the birthday.
             assert after.pupil.name == "(redacted on 2037-05-15: retention period ended)"
-            assert {note.reason for note in store.redactions(case_id)} == {
-                "retention period ended"
-            }
+            assert {note.reason for note in store.redactions(case_id)} == {"retention period ended"}
         assert store.load("case-03") == before["case-03"]  # not past retention: untouched
         stored = self.stored_data(store)
         for personal in ("Alex Example", "2012-05-14", "Dana Example", "Dorset", "Bus pass"):

@@ -919,3 +919,42 @@ def test_ctrl_c_during_the_wal_flush_is_ctrl_c(tmp_path: Path) -> None:
     with store.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 5000
     store.close()
+
+
+MARKED = "$redacted:" + "ab" * 32
+"""An actor column as a redaction leaves it: the removed value's digest, marked."""
+
+
+@pytest.mark.parametrize("field", ["id", "name"])
+@pytest.mark.parametrize("value", [MARKED, "$redacted", "$redacted:anything"])
+def test_an_actor_named_as_a_redaction_leaves_a_column_is_refused(field: str, value: str) -> None:
+    """Stored as given, it read back as removed: verify() called the store's own new entry
+    tampered, and "who acted" showed as "(redacted)" with no redaction behind it (found by a
+    review)."""
+    given = {"id": "ap-1", "name": "Pat Head", field: value}
+    with pytest.raises(FormInvalid) as refused:
+        Actor(given["id"], given["name"], Role.AP_HEAD, "Oak Learning Centre")
+    assert refused.value.problems == (
+        (
+            field,
+            "must not start with $redacted, which a store writes in place of a removed value",
+        ),
+    )
+
+
+def test_an_actor_whose_name_only_holds_the_mark_later_on_is_accepted() -> None:
+    actor = Actor("ap-1", "Pat $redacted:x", Role.AP_HEAD, "Oak Learning Centre")
+    assert actor.name == "Pat $redacted:x"
+
+
+def test_the_command_line_refuses_an_actor_named_as_a_removed_value(demo_db: str) -> None:
+    before = ok(invoke(demo_db, "history", "DEMO-0001", "--format", "json")).stdout
+    given = list(OFFICER)
+    given[given.index("--actor-name") + 1] = MARKED
+    result = invoke(
+        demo_db, "redact", "DEMO-0001", "2", "form.parent_name", "--reason", "Request", *given
+    )
+    no_traceback(result)
+    assert result.exit_code == 2
+    assert "must not start with $redacted" in result.output
+    assert ok(invoke(demo_db, "history", "DEMO-0001", "--format", "json")).stdout == before

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import enum
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import attrs
 
 from reintegration_fsm import fields
 from reintegration_fsm.errors import FormInvalid, a_or_an, describe
+from reintegration_fsm.validation import fail
 
 
 class Word(str, enum.Enum):
@@ -236,12 +237,28 @@ def words_for_roles(roles: frozenset[Role]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
 
 
+REDACTED = "$redacted"
+"""What a store writes in place of a removed value: `{"$redacted": digest}` in a transition's
+data, `$redacted:digest` in an actor's id or name."""
+
+
+def _unmarked(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    """A name that must be given, and not read back as one a redaction removed."""
+    fields.given_name(instance, attribute, value)
+    if value.startswith(REDACTED):
+        raise fail(
+            instance,
+            attribute,
+            f"must not start with {REDACTED}, which a store writes in place of a removed value",
+        )
+
+
 @attrs.frozen
 class Actor:
     """Someone who fires a trigger: an id, a name, a role and the organisation they act for."""
 
-    id: str = attrs.field(validator=fields.given_name)
-    name: str = attrs.field(validator=fields.given_name)
+    id: str = attrs.field(validator=_unmarked)
+    name: str = attrs.field(validator=_unmarked)
     role: Role = attrs.field(validator=fields.member(Role))
     organisation: str = attrs.field(default="", validator=fields.name)
 

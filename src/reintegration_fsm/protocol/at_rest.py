@@ -24,9 +24,7 @@ from reintegration_fsm.protocol.payloads import SCHEMA
 from reintegration_fsm.protocol.steps import STEPS
 from reintegration_fsm.records import Transition
 from reintegration_fsm.serialisation import converter
-
-REDACTED = "$redacted"
-"""The key of the JSON object a redaction leaves in place of a value."""
+from reintegration_fsm.vocabulary import REDACTED
 
 FULL = "$full"
 """The one key of the object that holds data kept in full: `{"$full": data}`."""

@@ -43,12 +43,12 @@ from collections.abc import Callable, Mapping, Sequence
 from json.encoder import encode_basestring
 from typing import Any
 
+from reintegration_fsm.vocabulary import REDACTED
+
 SALT_BYTES = 16
 KEY_BYTES = 16
 """The length of a payload key and of each leaf key (scheme 3)."""
-REDACTED = "$redacted"
-"""The key of a redaction marker in the data: `{"$redacted": "<64 hex digits>"}`."""
-COLUMN_MARK = "$redacted:"
+COLUMN_MARK = f"{REDACTED}:"
 """The prefix of a redacted actor column's value: `$redacted:<64 hex digits>`."""
 ACTOR_FIELDS = ("id", "name")
 """The actor's fields the tree covers (and a redaction may remove); its role and organisation

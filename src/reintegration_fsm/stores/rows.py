@@ -27,7 +27,6 @@ from reintegration_fsm.protocol.definition import KNOWN, protocol_registry
 from reintegration_fsm.records import Transition
 from reintegration_fsm.stores import personal
 from reintegration_fsm.stores.digests import (
-    REDACTED,
     LeafKeys,
     column_digest,
     derived_keys,
@@ -53,6 +52,7 @@ from reintegration_fsm.stores.redaction import is_redacted, shown
 from reintegration_fsm.stores.schema import cases, open_items, transitions, weightings
 from reintegration_fsm.stores.stored import stored_data, stored_text
 from reintegration_fsm.vocabulary import (
+    REDACTED,
     Actor,
     DeadlineKind,
     ObligationKind,

@@ -24,11 +24,11 @@ from sqlalchemy import case as sql_case
 
 from reintegration_fsm.case import Reintegration
 from reintegration_fsm.protocol.at_rest import StoredTransition
-from reintegration_fsm.stores.digests import COLUMN_MARK, REDACTED
+from reintegration_fsm.stores.digests import COLUMN_MARK
 from reintegration_fsm.stores.holding import Held
 from reintegration_fsm.stores.rows import logged_day, resumed
 from reintegration_fsm.stores.schema import cases, transitions
-from reintegration_fsm.vocabulary import Actor, Role, Stage, Trigger
+from reintegration_fsm.vocabulary import REDACTED, Actor, Role, Stage, Trigger
 
 _MARK_TEXT = f'"{REDACTED}"'
 """What the JSON text of a payload holding a removed value holds (`digests.text_holds_marker`)."""
