@@ -153,6 +153,42 @@ def test_an_encrypted_signing_key_takes_its_passphrase_from_the_environment(
     )
 
 
+IDENTITY = ("pupil.name", "pupil.date_of_birth", "form.child_name", "form.child_dob")
+"""The child's name and date of birth, in the open record and on the consent form."""
+
+
+@pytest.mark.parametrize(
+    ("removed", "dob"),
+    [(IDENTITY, "0001-01-01"), (("pupil.name", "form.child_name"), BORN)],
+    ids=["name and date of birth", "name alone"],
+)
+def test_a_placeholder_searched_for_finds_no_child(
+    demo_db: str, removed: tuple[str, ...], dob: str
+) -> None:
+    """Two children erased alike matched one search for their placeholder: one "subject
+    access response" held two families' data (found by a review)."""
+    for case_id in ("DEMO-0001", "DEMO-0003"):
+        ok(
+            invoke(
+                demo_db,
+                "redact",
+                case_id,
+                "all",
+                *removed,
+                "--reason",
+                "Erasure request",
+                "--on",
+                "2026-12-05",
+                *OFFICER,
+            )
+        )
+    searched = invoke(
+        demo_db, "export", "--pupil", "(redacted on 2026-12-05: Erasure request)", "--dob", dob
+    )
+    assert searched.exit_code == 2, searched.output
+    assert "no case of" in json.loads(searched.stdout)["error"]
+
+
 @pytest.mark.parametrize(
     "args",
     [

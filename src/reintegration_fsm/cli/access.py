@@ -25,9 +25,14 @@ from reintegration_fsm.errors import CaseNotFound
 from reintegration_fsm.rules import same_name
 from reintegration_fsm.stores import SqlAlchemyStore
 
+_IDENTITY = ("pupil.name", "pupil.date_of_birth")
+"""The paths of the child's name and date of birth in a case's opening."""
+
 
 def _children(store: SqlAlchemyStore, name: str, born: dt.date) -> list[Reintegration]:
-    """Every case the store may show of the child with this name and date of birth."""
+    """Every case the store may show of the child with this name and date of birth; never one
+    whose child's name or date of birth was removed (its placeholder names no child, and reads
+    the same in every case redacted alike)."""
     found = []
     # The longest word narrows the search by index; the names are then compared whole.
     for summary in store.cases(text=max(name.split(), key=len)):
@@ -35,9 +40,27 @@ def _children(store: SqlAlchemyStore, name: str, born: dt.date) -> list[Reintegr
             case = store.load(summary.case_id)
         except CaseNotFound:  # pragma: no cover - listed a moment ago
             continue
-        if same_name(case.pupil.name, name) and case.pupil.date_of_birth == born:
+        if (
+            same_name(case.pupil.name, name)
+            and case.pupil.date_of_birth == born
+            and not _identity_removed(store, case.case_id)
+        ):
             found.append(case)
     return found
+
+
+def _identity_removed(store: SqlAlchemyStore, case_id: str) -> bool:
+    """True when a redaction removed the child's name or date of birth from the case's
+    opening."""
+    return any(
+        note.seq == 1
+        and any(
+            removed == path or removed.startswith(f"{path}.") or path.startswith(f"{removed}.")
+            for removed in note.paths
+            for path in _IDENTITY
+        )
+        for note in store.redactions(case_id)
+    )
 
 
 @click.command()
