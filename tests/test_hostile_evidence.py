@@ -958,3 +958,35 @@ def test_the_command_line_refuses_an_actor_named_as_a_removed_value(demo_db: str
     assert result.exit_code == 2
     assert "must not start with $redacted" in result.output
     assert ok(invoke(demo_db, "history", "DEMO-0001", "--format", "json")).stdout == before
+
+
+def _leave_redacting(store: SqlAlchemyStore, case_id: str, seq: int) -> None:
+    """What only a write behind the store leaves: a row naming an entry in `rfsm_redacting`
+    outside a redaction's transaction, which lifts the guard on that entry's columns."""
+    with store.engine.begin() as conn:
+        conn.execute(schema.redacting.insert(), {"case_id": case_id, "seq": seq})
+
+
+def test_an_entry_left_named_in_rfsm_redacting_is_reported(sql_store: SqlAlchemyStore) -> None:
+    """verify() called the store sound while the append-only guard was lifted on the entry
+    (found by a review)."""
+    sql_store.save(built("case-01", 3))
+    assert sql_store.verify() == []
+    _leave_redacting(sql_store, "case-01", 2)
+    [problem] = sql_store.verify()
+    assert (problem.case_id, problem.seq) == ("case-01", 2)
+    assert problem.what.startswith("rfsm_redacting names the entry outside a redaction")
+
+
+def test_a_redaction_of_an_entry_left_named_in_rfsm_redacting_is_refused_plainly(
+    sql_store: SqlAlchemyStore,
+) -> None:
+    """It said another writer had stored the case at the same moment: retry, for ever."""
+    sql_store.save(built("case-01", 3))
+    _leave_redacting(sql_store, "case-01", 2)
+    before = _state(sql_store, "case-01")
+    with pytest.raises(StoreError) as refused:
+        sql_store.redact("case-01", 2, ["form.parent_name"], "Request", by=CLERK, on=LATER)
+    assert refused.value.retryable is False
+    assert "rfsm_redacting names entry 2 outside a redaction" in str(refused.value)
+    assert _state(sql_store, "case-01") == before

@@ -240,6 +240,15 @@ _UNREADABLE = (
 (a number where it writes text, JSON nested past Python's limit): reported, never raised."""
 
 
+def left_redacting(entry: str) -> str:
+    """What a row naming a log `entry` in `rfsm_redacting` outside a redaction means."""
+    return (
+        f"rfsm_redacting names {entry} outside a redaction, which lifts the guard on its data "
+        "and actor columns: the database was written behind the store (delete the row once "
+        "the entry is shown sound)"
+    )
+
+
 def unreadable(case_id: str, error: BaseException) -> Problem:
     """The problem of a case whose rows could not be checked at all."""
     return Problem(

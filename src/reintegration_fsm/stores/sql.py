@@ -291,6 +291,9 @@ class SqlAlchemyStore:
             .where(redactions.c.case_id == case_id)
             .order_by(redactions.c.seq, redactions.c.number)
         )
+        self._select_redacting = (
+            select(redacting.c.seq).where(redacting.c.case_id == case_id).order_by(redacting.c.seq)
+        )
         columns = (
             open_items.c.case_id,
             open_items.c.kind,
@@ -1337,6 +1340,14 @@ class SqlAlchemyStore:
                 calendar=self.calendar,
                 protocols=self.protocols,
             )
+            left = conn.execute(self._select_redacting, {"b_case_id": case_id}).scalars().all()
+            if left:
+                raise StoreError(
+                    f"could not redact case {case_id!r}: "
+                    f"{audit.left_redacting(f'entry {left[0]}')}; run verify",
+                    retryable=False,
+                    case_id=case_id,
+                )
             seqs = [{"case_id": case_id, "seq": update["seq"]} for update in plan.updates]
             conn.execute(insert(redacting), seqs)
             conn.execute(
@@ -1531,7 +1542,7 @@ class SqlAlchemyStore:
         if len(spans) == 1:
             with converted("verify the store"):
                 found = self._verify_span(checking, (None, None), batch, progress)
-            return found + checking.finish(public_key)
+            return found + self._left_redacting() + checking.finish(public_key)
 
         def done(tally: audit.Tally) -> None:
             checking.add(tally)
@@ -1543,7 +1554,21 @@ class SqlAlchemyStore:
         found = [problem for tally in tallies for problem in tally.problems]
         if progress is not None:
             progress(checking.cases, checking.transitions)
-        return found + checking.finish(public_key)
+        return found + self._left_redacting() + checking.finish(public_key)
+
+    def _left_redacting(self) -> list[Problem]:
+        """The entries `rfsm_redacting` names outside a redaction (a write behind the store:
+        it lifts the guard on their data and actor columns), of the cases the store may show."""
+        query = select(redacting.c.case_id, redacting.c.seq).order_by(
+            redacting.c.case_id, redacting.c.seq
+        )
+        if self.authority is not None:
+            query = query.join(cases, cases.c.case_id == redacting.c.case_id).where(
+                cases.c.authority == self.authority
+            )
+        with converted("verify the store"), self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [Problem(case_id, seq, audit.left_redacting("the entry")) for case_id, seq in rows]
 
     def _audit(self, checkpoint: Checkpoint | None) -> audit.Audit:
         return audit.Audit(
