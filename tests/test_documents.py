@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+import attrs
 import pytest
 from jinja2 import StrictUndefined
 
 import scenario
-from reintegration_fsm import Pupil, Reintegration, SchoolCalendar, documents
+import stages
+from reintegration_fsm import WORCESTERSHIRE, Pupil, Reintegration, SchoolCalendar, documents
 from reintegration_fsm.demo import CASES
 
 CALENDAR = SchoolCalendar.sample()
@@ -176,3 +178,29 @@ def test_a_case_with_no_forms_yet_says_so() -> None:
     assert documents.documents(case) == []
     assert "No forms have been recorded" in documents.render_html(case, ON)
     assert "No forms have been recorded" in documents.render_text(case, ON)
+
+
+@pytest.mark.parametrize("weeks", [(2, 4, 6), (3, 5, 8)])
+def test_the_initial_meeting_form_names_the_protocols_review_weeks(
+    weeks: tuple[int, int, int],
+) -> None:
+    """Exampleshire reviews at 3, 5 and 8 weeks: its form read "Final Review Date (6 weeks)"
+    (found by a review)."""
+    protocol = attrs.evolve(
+        WORCESTERSHIRE,
+        id=f"weeks-{'-'.join(map(str, weeks))}",
+        version="1",
+        title="A protocol reviewing at other weeks",
+        review_weeks=weeks,
+        final_review_within_days=7 * weeks[-1],
+    )
+    form = next(
+        d for d in documents.documents(stages.planned(protocol)) if d.slug == "initial-meeting"
+    )
+    labels = [f.label for f in form.fields if "Review Date" in f.label]
+    first, second, final = weeks
+    assert labels == [
+        f"First Interim Review Date ({first} weeks)",
+        f"Second Interim Review Date ({second} weeks)",
+        f"Final Review Date ({final} weeks)",
+    ]

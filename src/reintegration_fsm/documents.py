@@ -312,6 +312,10 @@ def initial_meeting_form(case: Reintegration, meeting: InitialMeeting) -> Docume
         f" at {meeting.start_time:%H:%M}" if meeting.start_time is not None else ""
     )
     signed = meeting.signatures
+    # The seed's form says "(2 weeks)", "(4 weeks)", "(6 weeks)": the case's protocol's weeks.
+    first, second, final = (
+        f"{weeks} week" if weeks == 1 else f"{weeks} weeks" for weeks in case.protocol.review_weeks
+    )
     return Document(
         "initial-meeting",
         "Reintegration Initial Meeting",
@@ -358,9 +362,9 @@ def initial_meeting_form(case: Reintegration, meeting: InitialMeeting) -> Docume
             Field("Reintegration start date and time", start),
             Field("Transport Arrangements", _text(meeting.transport_arrangements)),
             Field("Uniform Arrangements", _text(meeting.uniform_arrangements)),
-            Field("First Interim Review Date (2 weeks)", _date(meeting.first_review)),
-            Field("Second Interim Review Date (4 weeks)", _date(meeting.second_review)),
-            Field("Final Review Date (6 weeks)", _date(meeting.final_review)),
+            Field(f"First Interim Review Date ({first})", _date(meeting.first_review)),
+            Field(f"Second Interim Review Date ({second})", _date(meeting.second_review)),
+            Field(f"Final Review Date ({final})", _date(meeting.final_review)),
             Field(
                 "Attendees Signatures",
                 tuple(
