@@ -16,7 +16,7 @@ from click.testing import CliRunner, Result
 
 import scenario
 from reintegration_fsm.cli import cli, common, views
-from reintegration_fsm.cli.output import render_xlsx
+from reintegration_fsm.cli.output import Sheet, render_workbook, render_xlsx
 from reintegration_fsm.serialisation import unstructure
 from test_cli import AP, run
 
@@ -235,3 +235,33 @@ def test_xlsx_without_openpyxl_names_the_extra(
     assert result.exit_code == 2
     assert "reintegration-fsm[reports]" in result.stderr
     assert not (tmp_path / "x.xlsx").exists()
+
+
+def test_xlsx_sheet_names_are_cut_between_words_and_stay_unique() -> None:
+    """Excel's 31 characters cut "Offers of a place within 20 school days" to "...within 20
+    sch" (found by a review): a name is cut between words, and a second is numbered."""
+    title = "Offers of a place within 20 school days"
+    data = render_workbook(
+        [Sheet(title, [], ["n"]), Sheet(title, [], ["n"]), Sheet("A" * 40, [], ["n"])]
+    )
+    names = openpyxl.load_workbook(io.BytesIO(data)).sheetnames
+    assert all(len(name) <= 31 for name in names)
+    first, second, long = names
+    assert title.startswith(first + " ")
+    assert first.split() == title.split()[: len(first.split())]
+    assert second != first
+    assert title.startswith(second.rsplit(" ", 1)[0] + " ")
+    assert long == "A" * 31
+
+
+def test_xlsx_dates_excel_cannot_hold_are_iso_text() -> None:
+    """Excel's dates start in 1900 (and its 29 February 1900 never was): the year 1 was written
+    as the serial -693593 and showed as ####. Such a date is its ISO text."""
+    days = [dt.date(1, 1, 1), dt.date(1900, 2, 28), dt.date(1900, 3, 1), dt.date(2026, 2, 13)]
+    data = render_xlsx([{"day": day} for day in days], ["day"], "t")
+    sheet = openpyxl.load_workbook(io.BytesIO(data)).active
+    assert sheet is not None
+    cells = [sheet.cell(row=row, column=1) for row in range(2, 6)]
+    assert [(c.data_type, c.value) for c in cells[:2]] == [("s", "0001-01-01"), ("s", "1900-02-28")]
+    assert all(c.is_date for c in cells[2:])
+    assert [c.value.date() for c in cells[2:]] == days[2:]

@@ -376,7 +376,7 @@ def test_report_csv_and_xlsx(report_url: str, tmp_path: Path) -> None:
     result = invoke(report_url, "report", "--year", "2025/26", "--format", "xlsx", "-o", str(out))
     assert result.exit_code == 0, result.output
     book = openpyxl.load_workbook(out)
-    assert book.sheetnames[:3] == ["Summary", "Cases by stage", "Offers of a place within 20 sch"]
+    assert book.sheetnames[:3] == ["Summary", "Cases by stage", "Offers of a place within 20"]
     made = book["Offers made in the period"]
     assert [c.value for c in made[1]][:3] == ["case_id", "host_school", "referred_on"]
     assert made.freeze_panes == "A2"

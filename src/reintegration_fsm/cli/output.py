@@ -113,7 +113,8 @@ class Sheet:
 
 def render_workbook(sheets: Sequence[Sheet]) -> bytes:
     """Sheets as one Excel workbook, each with a bold, frozen header row and a filter, dates as
-    real date cells and text always text, never a formula.
+    real date cells (ISO text before 1 March 1900, where Excel's dates begin) and text always
+    text, never a formula.
 
     Needs openpyxl (the `reports` extra).
     """
@@ -136,15 +137,29 @@ def render_workbook(sheets: Sequence[Sheet]) -> bytes:
 
 
 _NOT_IN_SHEET_NAMES = str.maketrans(dict.fromkeys("[]:*?/\\", " "))
+SHEET_NAME_LENGTH = 31
+"""The most characters Excel allows in a sheet's name."""
+FIRST_EXCEL_DATE = dt.date(1900, 3, 1)
+"""Excel's 1900 date system counts a 29 February 1900 that never was: an earlier date, and any
+before 1900, is no date it can show."""
+
+
+def _cut(name: str, length: int) -> str:
+    """`name` in at most `length` characters, cut between words where it has to be cut."""
+    if len(name) <= length:
+        return name
+    kept = name[: length + 1].rsplit(" ", 1)[0].rstrip()
+    return kept if kept and len(kept) <= length else name[:length]
 
 
 def _sheet_name(title: str, taken: set[str]) -> str:
-    """A sheet name Excel accepts: at most 31 characters, none of []:*?/\\, not used twice."""
-    name = title.translate(_NOT_IN_SHEET_NAMES).strip()[:31] or "Sheet"
-    candidate, number = name, 2
+    """A sheet name Excel accepts: at most 31 characters (cut between words), none of
+    []:*?/\\, not used twice."""
+    name = " ".join(title.translate(_NOT_IN_SHEET_NAMES).split()) or "Sheet"
+    candidate, number = _cut(name, SHEET_NAME_LENGTH), 2
     while candidate.lower() in taken:
         suffix = f" {number}"
-        candidate, number = name[: 31 - len(suffix)] + suffix, number + 1
+        candidate, number = _cut(name, SHEET_NAME_LENGTH - len(suffix)) + suffix, number + 1
     taken.add(candidate.lower())
     return candidate
 
@@ -161,7 +176,11 @@ def _fill(sheet: Any, rows: Sequence[Mapping[str, Cell]], columns: Sequence[str]
         for index, column in enumerate(columns):
             value = row.get(column)
             cell = sheet.cell(row=number, column=index + 1)
-            if isinstance(value, dt.date):
+            if isinstance(value, dt.date) and value.toordinal() < FIRST_EXCEL_DATE.toordinal():
+                cell.value = value.isoformat()
+                cell.data_type = "s"
+                widths[index] = max(widths[index], 10)
+            elif isinstance(value, dt.date):
                 cell.value = value
                 cell.number_format = "yyyy-mm-dd"
                 widths[index] = max(widths[index], 10)
