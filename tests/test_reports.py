@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import html
 import io
 import json
 import re
 import sys
 from pathlib import Path
 
+import attrs
 import openpyxl
 import pytest
 from click.testing import CliRunner, Result
@@ -22,6 +24,7 @@ from reintegration_fsm.demo import run as run_demo
 from reintegration_fsm.reports import Period, academic_year, current_academic_year, figures
 from reintegration_fsm.reports.charts import charts
 from reintegration_fsm.reports.html import render_html
+from reintegration_fsm.reports.model import Count
 from reintegration_fsm.reports.tables import LONG_COLUMNS, long_rows, tables
 from reintegration_fsm.stores import upgrade
 from store_contract import reachable_engine, reset_database
@@ -213,6 +216,40 @@ def test_json_tables_and_long_rows_hold_the_same_numbers(every_case: list[Reinte
     assert {row["section"] for row in long} == set(by_key)
     assert {"section": "outcomes", "item": "successful", "measure": "cases", "value": 7} in long
     assert all(tuple(row) == LONG_COLUMNS for row in long)
+
+
+@pytest.mark.parametrize(("count", "total"), [(1, 3000), (2999, 3000), (1, 10**12), (1, 2001)])
+def test_a_share_that_is_neither_none_nor_all_is_never_0_or_100_percent(
+    count: int, total: int
+) -> None:
+    """1 late offer of 3,000 showed as "0%", and the rest as "100% offers within 20 school
+    days" (found by a review)."""
+    share = Count("late", "late", count, total).percent
+    assert share is not None
+    assert 0 < share < 100
+    assert abs(share - 100 * count / total) <= 0.05
+    assert Count("none", "none", 0, total).percent == 0
+    assert Count("all", "all", total, total).percent == 100
+
+
+def test_the_page_shows_a_tiny_share_as_under_a_tenth_of_a_percent(
+    every_case: list[Reintegration],
+) -> None:
+    found = figures(every_case, YEAR, on=ON)
+    offers = (
+        Count("within", "made within the deadline", 2999, 3000),
+        Count("breached", "made late (deadline breached)", 1, 3000),
+        Count("overdue", "overdue, no offer yet", 0, 3000),
+    )
+    page = render_html(attrs.evolve(found, offers=offers), made_on=dt.date(2026, 7, 2))
+    headline = re.findall(r"<li><strong>([^<]*)</strong>\s*([^<]*)</li>", page)
+    assert (">99.9%", "offers within 20 school days") in [
+        (html.unescape(value), label.strip()) for value, label in headline
+    ]
+    offers_table = page[page.index('id="offers"') : page.index('id="days_to_offer"')]
+    cells = [html.unescape(c) for c in re.findall(r"<td[^>]*>([^<]*)</td>", offers_table)]
+    # none overdue of 3,000 is 0%; 2,999 within and 1 late are neither none nor all
+    assert cells == ["2999", ">99.9%", "1", "<0.1%", "0", "0%"]
 
 
 # -- charts and the page ---------------------------------------------------------------------

@@ -21,7 +21,7 @@ from reintegration_fsm.protocol.definition import WORCESTERSHIRE
 from reintegration_fsm.protocol.reading import read_history
 from reintegration_fsm.protocol.steps import STEPS
 from reintegration_fsm.records import Deadline
-from reintegration_fsm.reports.model import Count, Figures, Offer, SchoolRow
+from reintegration_fsm.reports.model import Count, Figures, Offer, SchoolRow, share
 from reintegration_fsm.reports.periods import Period
 from reintegration_fsm.vocabulary import DeadlineKind, Party, Stage
 
@@ -324,9 +324,7 @@ def figures(
                 ("withdrawn", "withdrawn"),
             ),
         ),
-        success_rate=None
-        if placements_ended == 0
-        else round(100 * outcomes["successful"] / placements_ended, 1),
+        success_rate=share(outcomes["successful"], placements_ended),
         departures=_counts(
             departures,
             ((rule, f"{rule}: {RULES.get(rule, '')}".rstrip(": ")) for rule in _rules(departures)),

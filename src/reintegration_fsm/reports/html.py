@@ -13,7 +13,7 @@ import attrs
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from reintegration_fsm.reports.charts import Chart, charts
-from reintegration_fsm.reports.model import Figures
+from reintegration_fsm.reports.model import Figures, percent_text
 from reintegration_fsm.reports.tables import Table, Value, tables
 from reintegration_fsm.shown import neutralise
 from reintegration_fsm.version import __version__
@@ -42,7 +42,7 @@ def _cell(value: Value) -> str:
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, float):
-        return f"{value:g}%" if value == value else "–"
+        return percent_text(value)
     return str(value)
 
 
@@ -83,10 +83,6 @@ def _nowrap(table: Table) -> frozenset[str]:
     )
 
 
-def _percent(value: float | None) -> str:
-    return "–" if value is None else f"{value:g}%"
-
-
 def render_html(found: Figures, *, made_on: dt.date | None = None, title: str = "") -> str:
     """The report page for `found`; control characters and bidirectional overrides in a
     school's name shown as escapes (`\\u202e`).
@@ -117,11 +113,11 @@ def render_html(found: Figures, *, made_on: dt.date | None = None, title: str = 
     headline: list[dict[str, Any]] = [
         {"value": found.cases, "label": "cases open during the period"},
         {
-            "value": _percent(within.percent),
+            "value": percent_text(within.percent),
             "label": f"offers within {limit} school days" if limit else "offers within deadline",
         },
-        {"value": _percent(on_time.percent), "label": "reviews held on time"},
-        {"value": _percent(found.success_rate), "label": "placements that ended successfully"},
+        {"value": percent_text(on_time.percent), "label": "reviews held on time"},
+        {"value": percent_text(found.success_rate), "label": "placements that ended successfully"},
     ]
     where = found.school or "All schools"
     scope = f"{found.period.label}. {where}; cases as they stood on {found.on.isoformat()}."

@@ -10,6 +10,35 @@ import attrs
 
 from reintegration_fsm.reports.periods import Period
 
+PLACES = 1
+"""Decimal places a percentage is given to, unless that would round a share to 0 or 100."""
+
+
+def share(count: int, total: int) -> float | None:
+    """`count` as a percentage of `total` (None when no total), to one decimal place; a share
+    that is neither none nor all takes the places it needs never to read 0 or 100 (1 of 3,000
+    is 0.03)."""
+    if total == 0:
+        return None
+    exact = 100 * count / total
+    places = PLACES
+    # 15 places reach any share of a count a float holds exactly.
+    while 0 < count < total and round(exact, places) in (0, 100) and places < 15:
+        places += 1
+    return round(exact, places)
+
+
+def percent_text(value: float | None) -> str:
+    """A percentage as the page shows it: "33.3%", "<0.1%" or ">99.9%" for a share that is
+    neither none nor all, "–" for none."""
+    if value is None or value != value:
+        return "–"
+    if 0 < value < 10**-PLACES:
+        return f"<{10**-PLACES:g}%"
+    if 100 - 10**-PLACES < value < 100:
+        return f">{100 - 10**-PLACES:g}%"
+    return f"{value:g}%"
+
 
 @attrs.frozen
 class Count:
@@ -22,8 +51,8 @@ class Count:
 
     @property
     def percent(self) -> float | None:
-        """The count as a percentage of the total, to one decimal place (None when no total)."""
-        return None if self.total == 0 else round(100 * self.count / self.total, 1)
+        """The count as a percentage of the total (None when no total): see `share`."""
+        return share(self.count, self.total)
 
 
 @attrs.frozen

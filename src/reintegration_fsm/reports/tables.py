@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import attrs
 
-from reintegration_fsm.reports.model import Count, Figures
+from reintegration_fsm.reports.model import Count, Figures, percent_text
 
 Value = str | int | float | dt.date | None
 
@@ -136,7 +136,7 @@ def tables(found: Figures) -> list[Table]:
             "outcome",
             "cases",
             "Successful placements of those that ended: "
-            + ("none ended" if found.success_rate is None else f"{found.success_rate}%")
+            + ("none ended" if found.success_rate is None else percent_text(found.success_rate))
             + ".",
         ),
         Table(
