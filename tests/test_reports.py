@@ -320,6 +320,45 @@ def test_a_calendar_given_is_named_even_with_no_offer_to_count(
     assert found.school_days.startswith("counted on the calendar: SAMPLE DATA")
 
 
+def test_a_calendar_given_is_named_even_with_no_case_in_the_period() -> None:
+    """`report --from 2024-01-01 --to 2024-01-02 --calendar sample` said "no school calendar was
+    given ... give --calendar" (found by a review)."""
+    quiet = Period(dt.date(2024, 1, 1), dt.date(2024, 1, 2))
+    calendar = SchoolCalendar.sample()
+    found = figures([], quiet, on=quiet.end, calendar=calendar)
+    assert found.school_days == f"counted on the calendar: {calendar.source}"
+    assert figures([], quiet, on=quiet.end).school_days.startswith("unknown: no school calendar")
+
+
+def _numbers_shown(svg: str) -> list[float]:
+    """Every number written as text in a chart (its ticks and its bars' labels)."""
+    shown = []
+    for text in re.findall(r"<text\b[^>]*>([^<]*)</text>", svg):
+        try:
+            shown.append(float(text.strip().replace("\u2212", "-")))
+        except ValueError:
+            continue
+    return shown
+
+
+@pytest.mark.parametrize(
+    "period",
+    [
+        Period(dt.date(2025, 8, 1), dt.date(2025, 8, 2)),
+        Period(dt.date(2026, 3, 2), dt.date(2026, 3, 2)),
+    ],
+)
+def test_a_chart_of_counts_starts_at_0_with_whole_numbers(
+    every_case: list[Reintegration], period: Period
+) -> None:
+    """Every chart of an empty period had an axis from -0.06 to 0.06 (found by a review)."""
+    drawn = charts(figures(every_case, period, on=period.end))
+    for chart in drawn:
+        shown = _numbers_shown(chart.svg)
+        assert 0 in shown, chart.key
+        assert all(n >= 0 and n == int(n) for n in shown), (chart.key, shown)
+
+
 def test_without_matplotlib_the_page_names_the_extra(
     every_case: list[Reintegration], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -90,6 +90,8 @@ def _bars(
         axes.set_xlabel(xlabel or "number")
         axes.bar_label(bars, padding=3, color=INK, fontsize=8)
         axes.margins(x=0.12)
+        if not any(values):  # else matplotlib centres an empty axis on 0, from -0.06 to 0.06
+            axes.set_xlim(0, 1)
         axes.xaxis.get_major_locator().set_params(integer=True)
     else:
         figure = _figure(2.6)
@@ -101,6 +103,8 @@ def _bars(
         axes.set_ylabel("offers")
         axes.bar_label(bars, padding=2, color=INK, fontsize=8)
         axes.margins(y=0.15)
+        if not any(values):
+            axes.set_ylim(0, 1)
         axes.yaxis.get_major_locator().set_params(integer=True)
         if limit is not None:
             axes.axvline(limit, color=INK, linestyle="--", linewidth=1)

@@ -252,6 +252,8 @@ def figures(
             if obligation.due is not None and obligation.due < as_of:
                 owed[obligation.owner.value] += 1
 
+    if calendar is not None and not calendars:  # no case to count: the calendar was still given
+        calendars.add(calendar.source or "an unnamed calendar")
     for name, points in weightings.items():
         per_school.setdefault(name, Counter())["weighting"] = points
     known = [o.school_days for o in offers if o.school_days is not None]
