@@ -18,13 +18,22 @@ import pytest
 from click.testing import CliRunner, Result
 
 import caseload
-from reintegration_fsm import InMemoryStore, Reintegration, SchoolCalendar, SqlAlchemyStore
+import stages
+from reintegration_fsm import (
+    WORCESTERSHIRE,
+    InMemoryStore,
+    Protocol,
+    ReferralRoute,
+    Reintegration,
+    SchoolCalendar,
+    SqlAlchemyStore,
+)
 from reintegration_fsm.cli import cli, common
 from reintegration_fsm.demo import run as run_demo
 from reintegration_fsm.reports import Period, academic_year, current_academic_year, figures
 from reintegration_fsm.reports.charts import charts
 from reintegration_fsm.reports.html import render_html
-from reintegration_fsm.reports.model import Count
+from reintegration_fsm.reports.model import Count, Figures
 from reintegration_fsm.reports.tables import LONG_COLUMNS, long_rows, tables
 from reintegration_fsm.stores import upgrade
 from store_contract import reachable_engine, reset_database
@@ -357,6 +366,69 @@ def test_a_chart_of_counts_starts_at_0_with_whole_numbers(
         shown = _numbers_shown(chart.svg)
         assert 0 in shown, chart.key
         assert all(n >= 0 and n == int(n) for n in shown), (chart.key, shown)
+
+
+BAR_COLOURS = {"#009e73": "within", "#d55e00": "late", "#0072b2": "either"}
+
+
+def _bar_colours(svg: str) -> list[str]:
+    """The bars of a chart, in order, by what their colour says."""
+    fills = re.findall(r'style="fill: (#[0-9a-f]{6})', svg)
+    return [BAR_COLOURS[fill] for fill in fills if fill in BAR_COLOURS]
+
+
+def _offered(protocol: Protocol, school_days: int) -> Reintegration:
+    """A case under `protocol` whose place was offered `school_days` after its referral."""
+    case = stages.referred(protocol)
+    offered_on = stages.CALENDAR.add_school_days(stages.REFERRED, school_days)
+    case.identify_host(stages.HOST_SCHOOL, ReferralRoute.PANEL, by=stages.ADMISSIONS, on=offered_on)
+    return case
+
+
+ANYSHIRE = attrs.evolve(
+    WORCESTERSHIRE, id="anyshire", version="1", title="Anyshire", place_offer_school_days=18
+)
+SPRING = Period(dt.date(2026, 1, 1), dt.date(2026, 3, 31))
+
+
+def _bars_of(found: Figures) -> list[tuple[int, float]]:
+    """Each bar of the days to an offer as its first and last school day."""
+    bars = []
+    for count in found.days_to_offer:
+        low, _, high = count.key.partition("-")
+        bars.append((int(high), float("inf")) if low == "over" else (int(low), float(high)))
+    return bars
+
+
+def test_bars_of_days_to_an_offer_end_at_a_limit_not_a_multiple_of_5() -> None:
+    """Anyshire's 18 school days: an offer on time in 17 was drawn red, in a bar of 16-20 right
+    of the deadline's line (found by a review)."""
+    found = figures([_offered(ANYSHIRE, 17)], SPRING, on=SPRING.end)
+    assert not any(low <= 18 < high for low, high in _bars_of(found))
+    (drawn,) = [c for c in charts(found) if c.key == "days_to_offer"]
+    colours = _bar_colours(drawn.svg)
+    holding = [i for i, c in enumerate(found.days_to_offer) if c.count]
+    assert [colours[i] for i in holding] == ["within"]
+    assert colours == sorted(colours, key=["within", "late"].index)
+    assert colours.count("within") == sum(high <= 18 for _, high in _bars_of(found))
+    assert "18 school days" in drawn.description
+
+
+def test_with_several_protocols_the_chart_names_each_limit_and_draws_no_single_line() -> None:
+    """Cases under 18 and 20 school days were drawn against one line at 20 labelled "deadline:
+    the deadline", captioned "The deadline is the deadline." (found by a review)."""
+    cases = [_offered(ANYSHIRE, 17), _offered(WORCESTERSHIRE, 19)]
+    found = figures(cases, SPRING, on=SPRING.end)
+    assert found.offer_limit is None
+    assert not any(low <= limit < high for low, high in _bars_of(found) for limit in (18, 20))
+    (drawn,) = [c for c in charts(found) if c.key == "days_to_offer"]
+    assert "the deadline is the deadline" not in drawn.description.lower()
+    assert "Anyshire: 18 school days" in drawn.description
+    assert f"{WORCESTERSHIRE.title}: 20 school days" in drawn.description
+    assert set(_bar_colours(drawn.svg)) == {"either"}
+    assert "dasharray" not in drawn.svg
+    (offers,) = [c for c in charts(found) if c.key == "offers"]
+    assert "the deadline" not in offers.title
 
 
 def test_without_matplotlib_the_page_names_the_extra(

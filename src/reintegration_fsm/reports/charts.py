@@ -18,7 +18,6 @@ from typing import Any
 
 import attrs
 
-from reintegration_fsm.protocol.definition import WORCESTERSHIRE
 from reintegration_fsm.reports.model import Count, Figures
 
 INSTALL = "pip install 'reintegration-fsm[reports]'"
@@ -108,14 +107,18 @@ def _bars(
         axes.yaxis.get_major_locator().set_params(integer=True)
         if limit is not None:
             axes.axvline(limit, color=INK, linestyle="--", linewidth=1)
+            # Above the plot, where no bar's label can run into it.
             axes.annotate(
                 limit_label,
                 (limit, 1),
                 xycoords=("data", "axes fraction"),
-                xytext=(4, -10),
+                xytext=(0, 3),
                 textcoords="offset points",
+                ha="center",
+                va="bottom",
                 fontsize=8,
                 color=INK,
+                annotation_clip=False,
             )
     for side in ("top", "right"):
         axes.spines[side].set_visible(False)
@@ -168,8 +171,7 @@ def charts(found: Figures) -> list[Chart]:
 
 
 def _charts(found: Figures) -> list[Chart]:
-    limit = found.offer_limit
-    deadline = f"{limit} school days" if limit is not None else "the deadline"
+    deadline = found.offer_deadline
     stages = [c for c in found.by_stage if c.count] or list(found.by_stage[:1])
     made: list[Chart] = [
         _chart(
@@ -191,27 +193,7 @@ def _charts(found: Figures) -> list[Chart]:
         ),
     ]
     if found.offers_made and found.offers_days_unknown < len(found.offers_made):
-        buckets = list(found.days_to_offer)
-        bound = limit if limit is not None else WORCESTERSHIRE.place_offer_school_days
-        colours = [GREEN if _upper(c) <= bound else VERMILION for c in buckets]
-        boundary = next((i for i, c in enumerate(buckets) if _upper(c) > bound), len(buckets))
-        made.append(
-            _chart(
-                "days_to_offer",
-                "School days from referral to offer",
-                _describe("School days from referral to offer", buckets, "offers")
-                + f" The deadline is {deadline}.",
-                _bars(
-                    "School days from referral to offer",
-                    buckets,
-                    colours,
-                    horizontal=False,
-                    xlabel="school days after the referral",
-                    limit=boundary - 0.5,
-                    limit_label=f"deadline: {deadline}",
-                ),
-            )
-        )
+        made.append(_days_to_offer(found))
     made += [
         _chart(
             "reviews",
@@ -266,11 +248,39 @@ def _charts(found: Figures) -> list[Chart]:
     return made
 
 
+def _days_to_offer(found: Figures) -> Chart:
+    """The school days each offer took, in bars; with one protocol's limit, the bars within it
+    green and left of its line, those past it vermilion and right of it."""
+    title = "School days from referral to offer"
+    buckets = list(found.days_to_offer)
+    limit = found.offer_limit
+    colours: list[str] | str = BLUE  # several limits: no one line divides on time from late
+    line: float | None = None
+    if limit is not None:
+        late = [_first_day(c) > limit for c in buckets]
+        colours = [VERMILION if past else GREEN for past in late]
+        line = (late.index(True) if True in late else len(buckets)) - 0.5
+    return _chart(
+        "days_to_offer",
+        title,
+        f"{_describe(title, buckets, 'offers')} {found.offer_deadline_note}".rstrip(),
+        _bars(
+            title,
+            buckets,
+            colours,
+            horizontal=False,
+            xlabel="school days after the referral",
+            limit=line,
+            limit_label=f"deadline: {limit} school days",
+        ),
+    )
+
+
 def _by_rule(found: Figures) -> list[Count]:
     return [Count(c.key, c.key, c.count, c.total) for c in found.departures]
 
 
-def _upper(count: Count) -> float:
-    """The last school day of a bar of the distribution ("11-15" -> 15; "over-30" -> infinity)."""
+def _first_day(count: Count) -> float:
+    """The first school day of a bar of the distribution ("11-15" -> 11; "over-30" -> 31)."""
     low, _, high = count.key.partition("-")
-    return float("inf") if low == "over" else float(high)
+    return float(high) + 1 if low == "over" else float(low)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 
 from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.case import Reintegration
@@ -128,25 +128,24 @@ def _counts(counter: Counter[str], keys: Iterable[tuple[str, str]]) -> tuple[Cou
     return tuple(Count(key, label, counter[key], total) for key, label in pairs)
 
 
-def _buckets(days: Sequence[int], limit: int) -> tuple[Count, ...]:
-    """Days to an offer in bars of `BUCKET` school days, up to ten days past the limit."""
-    top = (limit + 10 + BUCKET - 1) // BUCKET * BUCKET
-    counter: Counter[str] = Counter()
+def _buckets(days: Sequence[int], limits: Collection[int]) -> tuple[Count, ...]:
+    """Days to an offer in bars of `BUCKET` school days, a bar ending at each protocol's limit
+    (so that none holds days both within and past one), up to ten days past the highest limit;
+    then one bar for the rest."""
+    last = max(limits)
+    ends = sorted(
+        set(range(BUCKET, last, BUCKET)) | set(limits) | {last + BUCKET, last + 2 * BUCKET}
+    )
     keys: list[tuple[str, str]] = []
     low = 0
-    while low < top:
-        high = low + BUCKET - 1 if low else BUCKET
-        keys.append((f"{low}-{high}", f"{low}–{high}"))
+    for high in ends:
+        keys.append((f"{low}-{high}", f"{low}–{high}" if low < high else str(low)))
         low = high + 1
-    keys.append((f"over-{top}", f"over {top}"))
+    keys.append((f"over-{ends[-1]}", f"over {ends[-1]}"))
+    counter: Counter[str] = Counter()
     for value in days:
-        for key, _ in keys[:-1]:
-            low_text, high_text = key.split("-")
-            if int(low_text) <= value <= int(high_text):
-                counter[key] += 1
-                break
-        else:
-            counter[keys[-1][0]] += 1
+        bar = next((key for (key, _), high in zip(keys, ends, strict=False) if value <= high), None)
+        counter[bar or keys[-1][0]] += 1
     return _counts(counter, keys)
 
 
@@ -195,7 +194,7 @@ def figures(
     calendars: set[str] = set()
     weightings: Counter[str] = Counter()
     per_school: dict[str, Counter[str]] = {}
-    limits: set[int] = set()
+    limits: set[tuple[str, int]] = set()
 
     def school_row(name: str, role: str) -> Counter[str]:
         row = per_school.setdefault(name, Counter())
@@ -208,7 +207,7 @@ def figures(
         host_row = None if case.host_school is None else school_row(case.host_school, "host")
         if host_row is not None:
             host_row["cases"] += 1
-        limits.add(case.protocol.place_offer_school_days)
+        limits.add((case.protocol.title, case.protocol.place_offer_school_days))
         made = _offers(case, period, used)
         if used is not None:
             calendars.add(used.source or "an unnamed calendar")
@@ -257,7 +256,8 @@ def figures(
     for name, points in weightings.items():
         per_school.setdefault(name, Counter())["weighting"] = points
     known = [o.school_days for o in offers if o.school_days is not None]
-    limit = limits.pop() if len(limits) == 1 else None
+    school_days = {days for _, days in limits} or {WORCESTERSHIRE.place_offer_school_days}
+    limit = next(iter(school_days)) if limits and len(school_days) == 1 else None
     role_names = {
         (True, False): "AP setting",
         (False, True): "host school",
@@ -297,7 +297,7 @@ def figures(
         ),
         offers_awaited=offer_counts["awaiting"],
         offer_limit=limit,
-        days_to_offer=_buckets(known, limit or WORCESTERSHIRE.place_offer_school_days),
+        days_to_offer=_buckets(known, school_days),
         offers_made=tuple(sorted(offers, key=lambda o: (o.offered_on, o.case_id))),
         offers_days_unknown=len(offers) - len(known),
         reviews=_counts(
@@ -335,6 +335,7 @@ def figures(
         overdue_deadlines=overdue_deadlines,
         schools=rows,
         weightings=tuple(sorted(weightings.items())),
+        offer_limits=tuple(sorted(limits)),
     )
 
 

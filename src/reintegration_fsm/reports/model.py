@@ -125,6 +125,25 @@ class Figures:
     schools: tuple[SchoolRow, ...]
     weightings: tuple[tuple[str, int], ...]
     """School -> net Fair Access points from successes in the period, by school."""
+    offer_limits: tuple[tuple[str, int], ...] = ()
+    """Each protocol of the counted cases (by title) and its school days for an offer."""
+
+    @property
+    def offer_deadline(self) -> str:
+        """The offer deadline in words: "20 school days", or each protocol's when they differ."""
+        if self.offer_limit is not None:
+            return f"{self.offer_limit} school days"
+        return "each protocol's school days" if self.offer_limits else "the protocol's school days"
+
+    @property
+    def offer_deadline_note(self) -> str:
+        """The offer deadline as a sentence, naming each protocol's when they differ."""
+        if self.offer_limit is not None:
+            return f"The deadline is {self.offer_limit} school days."
+        if not self.offer_limits:
+            return ""
+        each = "; ".join(f"{title}: {days} school days" for title, days in self.offer_limits)
+        return f"The deadline differs by protocol: {each}."
 
     def to_json(self) -> dict[str, object]:
         """The figures as plain JSON (dates ISO, each count with its percent)."""
@@ -154,6 +173,9 @@ class Figures:
             "cases_by_stage": counts(self.by_stage),
             "offers": {
                 "limit_school_days": self.offer_limit,
+                "limits_by_protocol": [
+                    {"protocol": title, "school_days": days} for title, days in self.offer_limits
+                ],
                 "counts": counts(self.offers),
                 "awaited": self.offers_awaited,
                 "days_to_offer": counts(self.days_to_offer),

@@ -58,8 +58,7 @@ def summary(found: Figures) -> Table:
 
 def tables(found: Figures) -> list[Table]:
     """Every table of the report, in the order the page shows them."""
-    limit = found.offer_limit
-    deadline = f"{limit} school days" if limit is not None else "the protocol's school days"
+    deadline = found.offer_deadline
     offers_made: tuple[dict[str, Value], ...] = tuple(
         {
             "case_id": o.case_id,
@@ -108,6 +107,7 @@ def tables(found: Figures) -> list[Table]:
             "school_days",
             "offers",
             f"School days {found.school_days}."
+            + (f" {found.offer_deadline_note}" if found.offer_limit is None else "")
             + (
                 f" {found.offers_days_unknown} offer(s) not counted."
                 if found.offers_days_unknown
