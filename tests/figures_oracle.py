@@ -268,12 +268,16 @@ def due_order(item: tuple[Any, ...]) -> tuple[Any, ...]:
 
 
 # -- the report -------------------------------------------------------------------------------
-def _buckets(days: Iterable[int]) -> dict[str, int]:
-    """School days to an offer in bars of five (0-5, 6-10, ...) up to ten past the limit."""
+def _buckets(offers: Iterable[tuple[int, bool]]) -> dict[str, int]:
+    """School days to an offer in bars of five (0-5, 6-10, ...) up to ten past the limit; an
+    offer made late in no more than the limit's school days (in the holiday after its due
+    day) in a bar of its own, "after-due-day"."""
     top = -(-(PLACE_OFFER_SCHOOL_DAYS + 10) // BUCKET) * BUCKET
     found: Counter[str] = Counter()
-    for value in days:
-        if value > top:
+    for value, within in offers:
+        if not within and value <= PLACE_OFFER_SCHOOL_DAYS:
+            found["after-due-day"] += 1
+        elif value > top:
             found[f"over-{top}"] += 1
         elif value <= BUCKET:
             found[f"0-{BUCKET}"] += 1
@@ -375,7 +379,9 @@ def report(
         "by_stage": dict(stages),
         "offers": {k: v for k, v in offers.items() if k != "awaiting" and v},
         "awaited": offers["awaiting"],
-        "days_to_offer": _buckets(known),  # type: ignore[arg-type]
+        "days_to_offer": _buckets(
+            (o["school_days"], o["within"]) for o in made if o["school_days"] is not None
+        ),
         "days_unknown": len(made) - len(known),
         "made": made,
         "reviews": dict(reviews),

@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 import caseload
-from reintegration_fsm import SchoolCalendar, SqlAlchemyStore, Stage
+from reintegration_fsm import Deadline, DeadlineKind, SchoolCalendar, SqlAlchemyStore, Stage
 from reintegration_fsm.cli import caseload as cli_caseload
 from reintegration_fsm.cli import cli, common, views
 from reintegration_fsm.demo import run as run_demo
@@ -309,6 +309,31 @@ def test_a_date_past_the_calendar_is_counted_in_days_and_says_so() -> None:
         2,
         "school days",
     )
+
+
+def test_an_item_overdue_in_a_holiday_is_late_in_days_not_0_school_days() -> None:
+    """Due Friday 13 February 2026, the last day before half-term: on the Tuesday of
+    half-term `due` said "0 school days" late (found by a review). No school day has passed,
+    so it counts the days, and the table's note says why."""
+    calendar = SchoolCalendar.sample()
+    due, on = dt.date(2026, 2, 13), dt.date(2026, 2, 17)
+    assert calendar.school_days_between(due, on) == 0
+    assert cli_caseload.late_by(due, on, calendar) == ((on - due).days, "days")
+    row = {"due": due, "status": "overdue", "case_id": "HT-1", "late_unit": "days"}
+    assert "no school day has passed" in cli_caseload.lateness_note([row], calendar)
+
+
+def test_a_deadline_met_in_the_holiday_after_it_is_late_in_words() -> None:
+    """An offer due on the Friday before half-term and made in it: the timeline said
+    "BREACHED: met 2026-02-18, 0 school days late" (found by a review)."""
+    calendar = SchoolCalendar.sample()
+    deadline = Deadline(DeadlineKind.PLACE_OFFER, dt.date(2026, 2, 13), dt.date(2026, 2, 18))
+    assert deadline.breached
+    shown = views.lateness(deadline, calendar)
+    assert "0 school days" not in shown
+    assert shown == "after its due day, before the next school day"
+    later = Deadline(DeadlineKind.PLACE_OFFER, dt.date(2026, 2, 13), dt.date(2026, 2, 24))
+    assert views.lateness(later, calendar) == "2 school days late"
 
 
 def test_the_due_columns_are_stable_and_documented() -> None:

@@ -301,14 +301,15 @@ def test_an_offer_in_the_holiday_after_the_20th_school_day_is_late_by_the_contra
     """Referred Friday 16 January 2026: the 20th school day is Friday 13 February, the last
     before half-term. An offer on the Monday of half-term comes after its due date, so it is
     late (PROTOCOL.md R5: breached when `met_on > due`), though no 21st school day has passed:
-    it shows 20 school days, in the deadline's own bar."""
+    it shows 20 school days, in a bar of its own past the deadline ("after-due-day"), never in
+    the deadline's own bar of offers on time."""
     referral = D(2026, 1, 16)
     assert DAYS.after(referral, 20) == D(2026, 2, 13)
     store = stored(offered(referred("HALF-TERM", referral), HOST, D(2026, 2, 16)))
     found = report_agrees(store, YEARS[0], YEARS[0].end)
     assert found["offers"] == {"breached": 1}
     assert [(o["school_days"], o["within"]) for o in found["made"]] == [(20, False)]
-    assert found["days_to_offer"] == {"16-20": 1}
+    assert found["days_to_offer"] == {"after-due-day": 1}
 
 
 def test_without_a_calendar_offers_are_counted_and_their_school_days_unknown() -> None:

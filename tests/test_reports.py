@@ -18,6 +18,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 import caseload
+import scenario
 import stages
 from reintegration_fsm import (
     WORCESTERSHIRE,
@@ -429,6 +430,33 @@ def test_with_several_protocols_the_chart_names_each_limit_and_draws_no_single_l
     assert "dasharray" not in drawn.svg
     (offers,) = [c for c in charts(found) if c.key == "offers"]
     assert "the deadline" not in offers.title
+
+
+def test_an_offer_made_in_the_holiday_after_its_due_day_is_shown_late_everywhere() -> None:
+    """Referred Friday 16 January 2026, due Friday 13 February, offered on the Wednesday of
+    half-term: the report counted it late, yet drew it green left of the deadline's line and
+    listed it as 20 school days "within: no" (found by a review)."""
+    case = stages.consented()
+    referred = dt.date(2026, 1, 16)
+    case.refer_to_fair_access(
+        ReferralRoute.PANEL, scenario.information(), scenario.PSP, by=stages.AP_HEAD, on=referred
+    )
+    (deadline,) = case.deadlines
+    offered_on = dt.date(2026, 2, 18)
+    assert stages.CALENDAR.school_days_between(deadline.due, offered_on) == 0
+    case.identify_host(stages.HOST_SCHOOL, ReferralRoute.PANEL, by=stages.ADMISSIONS, on=offered_on)
+    assert case.deadlines[0].breached
+    found = figures([case], SPRING, on=SPRING.end)
+    assert (count(found.offers, "within"), count(found.offers, "breached")) == (0, 1)
+    (drawn,) = [c for c in charts(found) if c.key == "days_to_offer"]
+    holding = [i for i, c in enumerate(found.days_to_offer) if c.count]
+    colours = _bar_colours(drawn.svg)
+    assert [colours[i] for i in holding] == ["late"]
+    assert colours == sorted(colours, key=["within", "late"].index)  # right of the line
+    assert "after its due day" in drawn.description
+    made = next(t for t in tables(found) if t.key == "offers_made")
+    (row,) = made.rows
+    assert row["within"] == "no: after its due day, before the next school day"
 
 
 def test_without_matplotlib_the_page_names_the_extra(

@@ -95,13 +95,16 @@ def check_school(store: SqlAlchemyStore, school: str | None) -> None:
 
 # -- what a due row says about its case ------------------------------------------------------
 def late_by(due: dt.date, on: dt.date, calendar: SchoolCalendar | None) -> tuple[int, str]:
-    """How late an item due on `due` is on `on`: school days when the calendar knows both days,
-    else calendar days ("days"), never a guess."""
+    """How late an item due on `due` is on `on`: school days when the calendar knows both days
+    and one has passed, else calendar days ("days"), never a guess."""
     if calendar is not None:
         try:
-            return calendar.school_days_between(due, on), "school days"
+            counted = calendar.school_days_between(due, on)
         except CalendarError:
-            pass
+            counted = 0
+        # None yet (a holiday): "0 school days" late would read as on time.
+        if counted:
+            return counted, "school days"
     return (on - due).days, "days"
 
 
@@ -146,7 +149,10 @@ def lateness_note(rows: Sequence[dict[str, Cell]], calendar: SchoolCalendar | No
             "note: late is counted in calendar days: no school calendar is known "
             "(give --calendar FILE before the command, or RFSM_CALENDAR)"
         )
-    return "note: late is in calendar days where the calendar does not cover the dates"
+    return (
+        "note: late is in calendar days where the calendar does not cover the dates, "
+        "or no school day has passed since the due day"
+    )
 
 
 # -- cases -----------------------------------------------------------------------------------

@@ -53,8 +53,11 @@ def late_by(deadline: Deadline, calendar: SchoolCalendar | None) -> tuple[int, s
 
 
 def lateness(deadline: Deadline, calendar: SchoolCalendar | None) -> str:
-    """How late a breached deadline was met, in school days when the calendar knows."""
+    """How late a breached deadline was met, in school days when the calendar knows; met after
+    its due day but before the next school day (in a holiday), in those words."""
     days, unit = late_by(deadline, calendar)
+    if days == 0 and unit == "school days":
+        return "after its due day, before the next school day"
     return f"{days} {unit if days != 1 else unit.removesuffix('s')} late"
 
 

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import io
 import re
+import textwrap
 from collections.abc import Sequence
 from html import escape
 from typing import Any
 
 import attrs
 
+from reintegration_fsm.reports.figures import AFTER_DUE_DAY
 from reintegration_fsm.reports.model import Count, Figures
 
 INSTALL = "pip install 'reintegration-fsm[reports]'"
@@ -97,7 +99,7 @@ def _bars(
         axes = figure.add_subplot()
         positions = list(range(len(counts)))
         bars = axes.bar(positions, values, color=colours, width=0.7)
-        axes.set_xticks(positions, labels)
+        axes.set_xticks(positions, [textwrap.fill(label, 10) for label in labels])
         axes.set_xlabel(xlabel)
         axes.set_ylabel("offers")
         axes.bar_label(bars, padding=2, color=INK, fontsize=8)
@@ -257,13 +259,18 @@ def _days_to_offer(found: Figures) -> Chart:
     colours: list[str] | str = BLUE  # several limits: no one line divides on time from late
     line: float | None = None
     if limit is not None:
-        late = [_first_day(c) > limit for c in buckets]
+        late = [c.key == AFTER_DUE_DAY or _first_day(c) > limit for c in buckets]
         colours = [VERMILION if past else GREEN for past in late]
         line = (late.index(True) if True in late else len(buckets)) - 0.5
     return _chart(
         "days_to_offer",
         title,
-        f"{_describe(title, buckets, 'offers')} {found.offer_deadline_note}".rstrip(),
+        f"{_describe(title, buckets, 'offers')} {found.offer_deadline_note}".rstrip()
+        + (
+            " After its due day: made late, after the due day but before the next school day."
+            if any(c.key == AFTER_DUE_DAY for c in buckets)
+            else ""
+        ),
         _bars(
             title,
             buckets,
@@ -281,6 +288,9 @@ def _by_rule(found: Figures) -> list[Count]:
 
 
 def _first_day(count: Count) -> float:
-    """The first school day of a bar of the distribution ("11-15" -> 11; "over-30" -> 31)."""
+    """The first school day of a bar of the distribution ("11-15" -> 11; "over-30" -> 31); past
+    every limit for the offers made late after their due day."""
+    if count.key == AFTER_DUE_DAY:
+        return float("inf")
     low, _, high = count.key.partition("-")
     return float(high) + 1 if low == "over" else float(low)

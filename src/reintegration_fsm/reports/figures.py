@@ -35,6 +35,9 @@ OWNERS = (Party.AP, Party.HOST, Party.LA)
 OWNER_NAMES = {Party.AP: "AP setting", Party.HOST: "host school", Party.LA: "local authority"}
 BUCKET = 5
 """School days per bar of the distribution of days to an offer."""
+AFTER_DUE_DAY = "after-due-day"
+"""The bar of offers made late in no more school days than their limit: after the due day,
+before the next school day (a holiday)."""
 
 
 def _rule_descriptions() -> dict[str, str]:
@@ -128,10 +131,11 @@ def _counts(counter: Counter[str], keys: Iterable[tuple[str, str]]) -> tuple[Cou
     return tuple(Count(key, label, counter[key], total) for key, label in pairs)
 
 
-def _buckets(days: Sequence[int], limits: Collection[int]) -> tuple[Count, ...]:
+def _buckets(offers: Sequence[Offer], limits: Collection[int]) -> tuple[Count, ...]:
     """Days to an offer in bars of `BUCKET` school days, a bar ending at each protocol's limit
     (so that none holds days both within and past one), up to ten days past the highest limit;
-    then one bar for the rest."""
+    then one bar for the rest. An offer made late in no more school days than its limit (after
+    its due day, before the next school day) has a bar of its own past the highest limit."""
     last = max(limits)
     ends = sorted(
         set(range(BUCKET, last, BUCKET)) | set(limits) | {last + BUCKET, last + 2 * BUCKET}
@@ -143,9 +147,17 @@ def _buckets(days: Sequence[int], limits: Collection[int]) -> tuple[Count, ...]:
         low = high + 1
     keys.append((f"over-{ends[-1]}", f"over {ends[-1]}"))
     counter: Counter[str] = Counter()
-    for value in days:
-        bar = next((key for (key, _), high in zip(keys, ends, strict=False) if value <= high), None)
+    for offer in offers:
+        if offer.school_days is None:
+            continue
+        if offer.after_due_day:
+            counter[AFTER_DUE_DAY] += 1
+            continue
+        days = offer.school_days
+        bar = next((key for (key, _), high in zip(keys, ends, strict=False) if days <= high), None)
         counter[bar or keys[-1][0]] += 1
+    if counter[AFTER_DUE_DAY]:
+        keys.insert(ends.index(last) + 1, (AFTER_DUE_DAY, "after its due day"))
     return _counts(counter, keys)
 
 
@@ -297,7 +309,7 @@ def figures(
         ),
         offers_awaited=offer_counts["awaiting"],
         offer_limit=limit,
-        days_to_offer=_buckets(known, school_days),
+        days_to_offer=_buckets(offers, school_days),
         offers_made=tuple(sorted(offers, key=lambda o: (o.offered_on, o.case_id))),
         offers_days_unknown=len(offers) - len(known),
         reviews=_counts(

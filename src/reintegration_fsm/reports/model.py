@@ -75,6 +75,12 @@ class Offer:
         """Made by its due date."""
         return self.offered_on <= self.due
 
+    @property
+    def after_due_day(self) -> bool:
+        """Made late, yet in no more school days than its limit: after its due day, before the
+        next school day (in a holiday, say)."""
+        return not self.within and self.school_days is not None and self.school_days <= self.limit
+
 
 @attrs.frozen
 class SchoolRow:

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import attrs
 
-from reintegration_fsm.reports.model import Count, Figures, percent_text
+from reintegration_fsm.reports.model import Count, Figures, Offer, percent_text
 
 Value = str | int | float | dt.date | None
 
@@ -34,8 +34,12 @@ def _count_table(
     return Table(key, title, (label, what, "percent"), _count_rows(counts, label, what), note)
 
 
-def _yes_no(value: bool) -> str:
-    return "yes" if value else "no"
+def _within(offer: Offer) -> str:
+    """Whether the offer was made by its due day; one made after it in no more school days
+    than its limit says so, where its school days alone would read as on time."""
+    if offer.within:
+        return "yes"
+    return "no: after its due day, before the next school day" if offer.after_due_day else "no"
 
 
 def summary(found: Figures) -> Table:
@@ -67,7 +71,7 @@ def tables(found: Figures) -> list[Table]:
             "due": o.due,
             "offered_on": o.offered_on,
             "school_days": o.school_days,
-            "within": _yes_no(o.within),
+            "within": _within(o),
         }
         for o in found.offers_made
     )
