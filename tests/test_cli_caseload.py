@@ -16,7 +16,15 @@ import pytest
 from click.testing import CliRunner, Result
 
 import caseload
-from reintegration_fsm import Deadline, DeadlineKind, SchoolCalendar, SqlAlchemyStore, Stage
+from reintegration_fsm import (
+    Deadline,
+    DeadlineKind,
+    GuardFailed,
+    Reintegration,
+    SchoolCalendar,
+    SqlAlchemyStore,
+    Stage,
+)
 from reintegration_fsm.cli import caseload as cli_caseload
 from reintegration_fsm.cli import cli, common, views
 from reintegration_fsm.demo import run as run_demo
@@ -432,3 +440,27 @@ def test_weightings_as_table_csv_and_xlsx(office_url: str, tmp_path: Path) -> No
     assert ledger["A2"].is_date
     piped = invoke(office_url, "weightings", "--format", "xlsx")
     assert openpyxl.load_workbook(io.BytesIO(piped.stdout_bytes)).sheetnames[1] == "Ledger"
+
+
+def test_a_case_that_does_not_load_is_named_by_the_report(
+    demo_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One case whose history no longer replays failed the whole authority's report with the
+    rule's words alone: nothing said which case to look at (found by a review)."""
+    loading = SqlAlchemyStore.load
+
+    def load(self: SqlAlchemyStore, case_id: str, **kwargs: Any) -> Reintegration:
+        if case_id == "DEMO-0003":
+            raise GuardFailed("refer_to_fair_access", ["a recorded deadline is wrong"], seq=3)
+        return loading(self, case_id, **kwargs)
+
+    monkeypatch.setattr(SqlAlchemyStore, "load", load)
+    result = invoke(demo_db, "--calendar", "sample", "report", "--year", "2025/26")
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    assert result.stderr.startswith(
+        "error: case DEMO-0003 does not load, so the report cannot count it: "
+        "refer_to_fair_access refused by the protocol's rules"
+    )
+    assert "a recorded deadline is wrong" in result.stderr
+    assert "Run `reintegration-fsm verify` to see what is wrong with it." in result.stderr

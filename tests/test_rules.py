@@ -1829,6 +1829,42 @@ def test_referral_without_a_calendar_raises_calendar_error_and_changes_nothing()
     assert case.stage is Stage.CONSENTED
 
 
+def _missing_a_term(gap_days: int) -> SchoolCalendar:
+    """Term dates with `gap_days` between the autumn-to-January term and the next: a spring
+    term lost in a copy and paste, or a closure listed as one."""
+    last = dt.date(2026, 1, 23)
+    return SchoolCalendar(
+        [
+            (dt.date(2025, 9, 1), last),
+            (last + dt.timedelta(days=gap_days), last + dt.timedelta(days=gap_days + 120)),
+        ],
+        source="Anyshire term dates (a term missing)",
+    )
+
+
+def test_a_referral_on_a_calendar_missing_a_term_is_refused_as_replay_would_refuse_it() -> None:
+    """The trigger set an offer deadline months away that replay then refused: verify, export
+    and the whole authority's report failed on the case ever after (found by a review)."""
+    case = consented(calendar=_missing_a_term(120))
+    before = snapshot(case)
+    with pytest.raises(CalendarError) as refused:
+        case.refer_to_fair_access(ReferralRoute.PANEL, information(), PSP, by=AP_HEAD, on=REFERRED)
+    assert str(refused.value).startswith(
+        "refer_to_fair_access: the calendar (Anyshire term dates (a term missing)) gives the "
+        "place offer deadline 2026-06-16 is later than 20 school days after 2026-01-19 could "
+        "fall under any school calendar (by 2026-05-29 at the latest): is a term missing from "
+        "it?"
+    )
+    assert snapshot(case) == before
+
+
+def test_a_referral_across_a_summer_holiday_is_accepted_and_replays() -> None:
+    case = consented(calendar=_missing_a_term(45))
+    case.refer_to_fair_access(ReferralRoute.PANEL, information(), PSP, by=AP_HEAD, on=REFERRED)
+    assert case.deadlines[0].due == dt.date(2026, 3, 30)  # 4 school days, 45 days off, 16
+    assert Reintegration.replay(case.history).deadlines == case.deadlines
+
+
 def _success_path() -> list[Callable[[Reintegration], object]]:
     return [
         lambda c: c.record_consent(consent(), by=AP_HEAD, on=CONSENTED),

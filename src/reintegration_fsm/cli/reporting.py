@@ -23,8 +23,10 @@ from reintegration_fsm.cli.common import (
     write_binary_stdout,
     write_output,
 )
+from reintegration_fsm.cli.errors import failure_from
 from reintegration_fsm.cli.output import Cell, Sheet, render_csv, render_workbook
 from reintegration_fsm.cli.text import neutralise
+from reintegration_fsm.errors import ProtocolError, StoreError, UnknownProtocol
 from reintegration_fsm.reports import Period, academic_year, current_academic_year, figures
 from reintegration_fsm.reports.tables import LONG_COLUMNS, long_rows, tables
 from reintegration_fsm.stores import LedgerEntry, SqlAlchemyStore
@@ -184,7 +186,18 @@ def load_cases(
             continue
         if summary.stage.is_final and summary.last_on < span.start:
             continue
-        loaded.append(store.load(summary.case_id, as_of=on))
+        try:
+            loaded.append(store.load(summary.case_id, as_of=on))
+        except (StoreError, UnknownProtocol):
+            raise  # the store's or the command's, not the case's: said as for any command
+        except ProtocolError as error:
+            failure = failure_from(error)
+            raise Failure(
+                f"case {neutralise(summary.case_id, single_line=True)} does not load, so the "
+                f"report cannot count it: {failure.message}",
+                (*failure.reasons, "Run `reintegration-fsm verify` to see what is wrong with it."),
+                failure.exit_code,
+            ) from None
     return loaded
 
 

@@ -314,6 +314,14 @@ def _referral_effects(
                 "refer_to_fair_access needs a school calendar to set the offer deadline"
             )
         due = case.calendar.add_school_days(on, days)
+        # The rule replay checks the recorded deadline by: what it would refuse, never record.
+        problem = plausible_school_days(on, due, days)
+        if problem is not None:
+            raise CalendarError(
+                f"refer_to_fair_access: the calendar ({case.calendar.source or 'unnamed'}) "
+                f"gives the place offer {problem}: is a term missing from it? A closure as "
+                "long is refused too; give the term dates in full"
+            )
     else:
         # Replay reads the deadline the calendar gave at the time, if a calendar could give it.
         try:
