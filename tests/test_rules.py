@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import json
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -36,6 +37,7 @@ from reintegration_fsm import (
     UnsuccessfulOutcome,
 )
 from reintegration_fsm.protocol.steps import STEP
+from reintegration_fsm.serialisation import transition_from_json, transition_to_json
 from scenario import (
     ADMISSIONS,
     AP_HEAD,
@@ -1863,6 +1865,53 @@ def test_a_referral_across_a_summer_holiday_is_accepted_and_replays() -> None:
     case.refer_to_fair_access(ReferralRoute.PANEL, information(), PSP, by=AP_HEAD, on=REFERRED)
     assert case.deadlines[0].due == dt.date(2026, 3, 30)  # 4 school days, 45 days off, 16
     assert Reintegration.replay(case.history).deadlines == case.deadlines
+
+
+@pytest.mark.parametrize(
+    ("school", "problem"),
+    [
+        ("Hollybrook\u00ad Academy", "holds an invisible character (U+00AD, soft hyphen)"),
+        ("Hollybrook\u200b Academy", "holds an invisible character (U+200B, zero width space)"),
+        ("Hollybrook Academy ", "has a space at an end or two together"),
+        ("Hollybrook  Academy", "has a space at an end or two together"),
+    ],
+    ids=["soft hyphen", "zero width space", "space at the end", "two spaces"],
+)
+def test_a_school_named_as_another_reads_is_refused(school: str, problem: str) -> None:
+    """Each read "Hollybrook Academy" and was another school: the Fair Access ledger split
+    into rows that look the same, +3 each, and a search found one of them (found by a
+    review)."""
+    case = referred(ReferralRoute.VIRTUAL)
+    case.note_at_panel(by=ADMISSIONS, on=REFERRED)
+    before = snapshot(case)
+    with pytest.raises(FormInvalid) as refused:
+        case.identify_host(school, ReferralRoute.VIRTUAL, by=ADMISSIONS, on=HOST_FOUND)
+    [(field, said)] = refused.value.problems
+    assert field == "host_school"
+    assert said.startswith(problem)
+    assert said.endswith("type it again")
+    assert snapshot(case) == before
+    case.identify_host("Hollybrook Academy", ReferralRoute.VIRTUAL, by=ADMISSIONS, on=HOST_FOUND)
+    assert case.host_school == "Hollybrook Academy"
+
+
+def test_an_ap_setting_named_as_another_reads_is_not_opened() -> None:
+    setting = "Larkspur\u200b Learning Centre"
+    head = attrs.evolve(AP_HEAD, organisation=setting)
+    with pytest.raises(FormInvalid) as refused:
+        Reintegration.open("C-1", PUPIL, setting, "Example Council", by=head, on=OPENED)
+    assert [field for field, _ in refused.value.problems] == ["ap_setting"]
+
+
+def test_a_history_naming_a_school_so_still_replays() -> None:
+    """The refusal is of names given now: a history recorded before still loads."""
+    case = referred(ReferralRoute.VIRTUAL)
+    case.note_at_panel(by=ADMISSIONS, on=REFERRED)
+    case.identify_host("Hollybrook Academy", ReferralRoute.VIRTUAL, by=ADMISSIONS, on=HOST_FOUND)
+    written = [json.loads(json.dumps(transition_to_json(t))) for t in case.history]
+    written[-1]["data"]["host_school"] = "Hollybrook Academy "
+    replayed = Reintegration.replay([transition_from_json(t) for t in written], CALENDAR)
+    assert replayed.host_school == "Hollybrook Academy "
 
 
 def _success_path() -> list[Callable[[Reintegration], object]]:

@@ -500,6 +500,7 @@ class Reintegration:
         unread = unclear(case_id, "the id")
         if unread is not None:  # a new id only: a history written before still replays
             raise FormInvalid("open", "case_id", unread)
+        cls._check_new_names(_OPEN, values)
         if pupil.date_of_birth == REMOVED_DAY:  # a redacted history's only
             raise FormInvalid(
                 "open",
@@ -789,6 +790,18 @@ class Reintegration:
         if problems:
             raise FormInvalid.of(step.name, problems)
 
+    @staticmethod
+    def _check_new_names(step: Step, values: Sequence[Any]) -> None:
+        """Refuse a name given now that would read as another (`Argument.new_name_problem`);
+        a history read back keeps the names it recorded."""
+        problems = [
+            (argument.name, problem)
+            for argument, value in zip(step.arguments, values, strict=True)
+            if type(value) is str and (problem := argument.new_name_problem(value)) is not None
+        ]
+        if problems:
+            raise FormInvalid.of(step.name, problems)
+
     def _organisation_problem(self, actor: Actor) -> str | None:
         field = ORGANISATION_OF_PARTY.get(actor.party)
         if field is None:
@@ -875,6 +888,7 @@ class Reintegration:
     def _run(self, step: Step, values: tuple[Any, ...], by: Actor, on: dt.date) -> Transition:
         self._check_actor(step, by, values[0] if step.name == _DISCHARGE else None)
         self._check_values(step, values)
+        self._check_new_names(step, values)
         payload = values[0] if step.bundle is None and values else step.payload(values)
         self._check_rules(step, payload, on)
         effects = self._effects(step, payload, on, by, None)  # may raise: nothing changed yet

@@ -24,7 +24,14 @@ import attrs
 from reintegration_fsm import rules
 from reintegration_fsm.calendar import SchoolCalendar, plausible_school_days
 from reintegration_fsm.errors import CalendarError, FormInvalid, ProtocolDefinitionError
-from reintegration_fsm.fields import ID_LENGTH, NAME_LENGTH, identifier, iso_day, text_problem
+from reintegration_fsm.fields import (
+    ID_LENGTH,
+    NAME_LENGTH,
+    identifier,
+    invisible,
+    iso_day,
+    text_problem,
+)
 from reintegration_fsm.forms import (
     ChildViews,
     ConsentForm,
@@ -131,6 +138,19 @@ class Argument:
         if self.needed:
             return identifier(value, self.name, self.most or NAME_LENGTH)
         return text_problem(value, single_line=self.single_line, most=self.most)
+
+    def new_name_problem(self, value: str) -> str | None:
+        """Why a name given now (not read back from a history) would read as another: a
+        character nobody sees, or a space at an end or two together; None for other text, and
+        for a blank name (the rules say what is missing)."""
+        if not self.single_line or not value.strip():
+            return None
+        hidden = invisible(value)
+        if hidden is not None:
+            return f"holds {hidden}; type it again"
+        if value != value.strip() or "  " in value:
+            return "has a space at an end or two together, which reads as one; type it again"
+        return None
 
 
 @attrs.frozen
