@@ -374,9 +374,21 @@ class Transition:
         pending = self._pending
         if callable(pending):
             return pending()
-        parsed = json.loads(pending or "null")
+        try:
+            parsed = json.loads(pending or "null")
+        except ValueError as error:  # a row changed behind its store: no form's refusal
+            raise FormInvalid(
+                "transition",
+                str(self._seq),
+                f"its recorded data is not JSON ({error}): it was changed after it was recorded",
+            ) from None
         if type(parsed) is not dict:
-            raise ValueError(f"a transition's data must be a JSON object, not {parsed!r}")
+            raise FormInvalid(
+                "transition",
+                str(self._seq),
+                f"its recorded data must be a JSON object, not {type(parsed).__name__}: it was "
+                "changed after it was recorded",
+            )
         return parsed
 
     def _top(self) -> Mapping[str, Any]:

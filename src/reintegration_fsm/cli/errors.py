@@ -43,6 +43,7 @@ from reintegration_fsm.errors import (
 )
 from reintegration_fsm.stores.engines import REFUSED_OPTIONS
 from reintegration_fsm.stores.failures import (
+    ALTERED,
     DAMAGED_ADVICE,
     REFUSED_URL_ADVICE,
     damaged,
@@ -186,6 +187,8 @@ def failure_from(error: BaseException) -> Failure:
         return Failure(str(error), (), REFUSED)
     if isinstance(error, ConcurrentUpdate):
         return Failure(str(error), ("Load the case again and retry.",), REFUSED)
+    if isinstance(error, StoreError) and ALTERED in str(error):  # not the URL: a row
+        return Failure(str(error), (), UNAVAILABLE)
     if isinstance(error, StoreError) and isinstance(error.__cause__, _URL_REFUSED):
         return Failure(f"--db: {error}", (CHECK_URL,), BAD_INPUT)
     if isinstance(error, StoreError):

@@ -104,6 +104,34 @@ def converted(action: str, case_id: str | None = None) -> Iterator[None]:
         raise translated(error, action, case_id) from error
 
 
+ALTERED = "a stored row does not read as the store writes it"
+"""What a row changed behind the store is, when reading it back fails."""
+UNREADABLE_ROW = (ValueError, TypeError, KeyError, AttributeError, IndexError)
+"""What Python raises decoding such a row: data that is not JSON, a seq that is no number."""
+
+
+@contextmanager
+def read_back(action: str, case_id: str | None = None) -> Iterator[None]:
+    """Read rows the store wrote, turning what decoding a row changed behind it raises into a
+    `StoreError` that says so (not retryable; a refusal of the protocol's passes unchanged).
+
+    Args:
+        action: what was being done, for the message ("load case 'c-1'").
+        case_id: the case concerned, for the `StoreError`'s `case_id`.
+    """
+    try:
+        yield
+    except ProtocolError:
+        raise
+    except UNREADABLE_ROW as error:
+        raise StoreError(
+            f"could not {action}: {ALTERED} ({type(error).__name__}): it was changed behind "
+            "the store; run verify, which names it, and restore it from a backup",
+            retryable=False,
+            case_id=case_id,
+        ) from error
+
+
 def driver_error(error: BaseException) -> BaseException:
     """The driver's own exception behind a SQLAlchemy one (or `error` itself)."""
     if isinstance(error, StatementError) and error.orig is not None:

@@ -76,7 +76,7 @@ from reintegration_fsm.stores import (
 from reintegration_fsm.stores import retention as retention_module
 from reintegration_fsm.stores.as_of import check_as_of
 from reintegration_fsm.stores.checkpoints import Checkpoint, redaction_heads
-from reintegration_fsm.stores.failures import converted, unique_violation
+from reintegration_fsm.stores.failures import converted, read_back, unique_violation
 from reintegration_fsm.stores.guard import Guard, guarded
 from reintegration_fsm.stores.hashing import GENESIS, SCHEME, scheme
 from reintegration_fsm.stores.holding import (
@@ -957,9 +957,10 @@ class SqlAlchemyStore:
         Raises:
             CaseNotFound: no such case, or not this store's authority's.
         """
-        with converted(f"read case {case_id!r}"), self.engine.connect() as conn:
-            _, entries, notes = self._read(conn, case_id)
-        return tuple(transitions_from_rows(entries, notes))
+        with read_back(f"read case {case_id!r}", case_id):
+            with converted(f"read case {case_id!r}"), self.engine.connect() as conn:
+                _, entries, notes = self._read(conn, case_id)
+            return tuple(transitions_from_rows(entries, notes))
 
     @guarded
     def load(self, case_id: str, as_of: date | None = None) -> Reintegration:
@@ -979,13 +980,18 @@ class SqlAlchemyStore:
         """
         check_as_of(as_of)
         if as_of is None:
-            with converted(f"load case {case_id!r}"), self.engine.connect() as conn:
+            with (
+                read_back(f"load case {case_id!r}", case_id),
+                converted(f"load case {case_id!r}"),
+                self.engine.connect() as conn,
+            ):
                 case, held = self._load(conn, case_id)
             self._seen.put(case, held)
             return case
-        with converted(f"load case {case_id!r}"), self.engine.connect() as conn:
-            row, entries, notes = self._read_rows(conn, case_id, as_of, self._select_head)
-        case = rebuilt(entries, notes, None, self.calendar, self.protocols)
+        with read_back(f"load case {case_id!r}", case_id):
+            with converted(f"load case {case_id!r}"), self.engine.connect() as conn:
+                row, entries, notes = self._read_rows(conn, case_id, as_of, self._select_head)
+            case = rebuilt(entries, notes, None, self.calendar, self.protocols)
         # No count read with it: a save of it is compared if the case was ever redacted.
         self._seen.put(case, Held(case.version, str(entries[-1]["hash"]), str(row.authority)))
         return case
@@ -1052,6 +1058,7 @@ class SqlAlchemyStore:
             ]
         dialect = self.engine.dialect
         with (
+            read_back("load the cases"),
             converted("load the cases"),
             self.engine.connect().execution_options(**{sqlite.READ_ALONE: True}) as conn,
             _Rereading(self, conn) as rereading,
@@ -1317,7 +1324,11 @@ class SqlAlchemyStore:
         erasure.check_request(reason, by, on)
         if not could_be_stored(case_id):
             raise CaseNotFound(case_id)
-        with converted(f"redact case {case_id!r}", case_id), self._writer.begin() as conn:
+        with (
+            read_back(f"redact case {case_id!r}", case_id),
+            converted(f"redact case {case_id!r}", case_id),
+            self._writer.begin() as conn,
+        ):
             # PostgreSQL and MariaDB: hold the case row while redacting (SQLite's BEGIN
             # IMMEDIATE already does), so two redactions of one entry queue.
             if self._dialect != "sqlite":
@@ -1420,7 +1431,11 @@ class SqlAlchemyStore:
         if self.authority is not None:
             query = query.where(cases.c.authority == self.authority)
             records = records.where(cases.c.authority == self.authority)
-        with converted("take a checkpoint"), self.engine.connect() as conn:
+        with (
+            read_back("take a checkpoint"),
+            converted("take a checkpoint"),
+            self.engine.connect() as conn,
+        ):
             heads = [(row[0], int(row[1]), str(row[2])) for row in conn.execute(query)]
             notes = redaction_heads(
                 (row[0], int(row[1]), str(row[2])) for row in conn.execute(records)
@@ -1437,7 +1452,11 @@ class SqlAlchemyStore:
         query = query.where(transitions.c.seq == 1)
         if self.authority is not None:
             query = query.where(cases.c.authority == self.authority)
-        with converted("list the cases past retention"), self.engine.connect() as conn:
+        with (
+            read_back("list the cases past retention"),
+            converted("list the cases past retention"),
+            self.engine.connect() as conn,
+        ):
             heads = [
                 (row["case_id"], dict(row), as_date(row["last_on"]))
                 for row in conn.execute(query).mappings()
@@ -1478,10 +1497,12 @@ class SqlAlchemyStore:
             for due in self.past_retention(on):
                 if not due.personal_data_left:
                     continue
-                with converted(f"read case {due.case_id!r}"), self.engine.connect() as conn:
-                    _, entries, _ = self._read(conn, due.case_id)
+                action = f"read case {due.case_id!r}"
+                with read_back(action, due.case_id):
+                    with converted(action), self.engine.connect() as conn:
+                        _, entries, _ = self._read(conn, due.case_id)
+                    targets = erasure.retention_targets(entries)
                 reason = retention_module.REASON
-                targets = erasure.retention_targets(entries)
                 _, seqs = self._redact(due.case_id, targets, reason, by=by, on=on)
                 done.append(due)
                 if seqs:
