@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reintegration_fsm.calendar import CalendarFileError, SchoolCalendar
+from reintegration_fsm.calendar import CalendarFileError, SchoolCalendar, plausible_school_days
 from reintegration_fsm.errors import CalendarError, FormInvalid, ProtocolError
 
 if sys.version_info >= (3, 11):
@@ -271,6 +271,66 @@ def test_holidays_between_terms_are_known_days() -> None:
     """A day in a holiday is answered (not a school day), not refused."""
     assert SAMPLE.is_school_day(date(2026, 8, 14)) is False
     assert SAMPLE.is_school_day(date(2025, 12, 25)) is False
+
+
+BANK_HOLIDAY_YEARS = (
+    holidays.country_holidays("GB", subdiv="ENG").start_year,
+    holidays.country_holidays("GB", subdiv="ENG").end_year,
+)
+"""The years the installed `holidays` knows England's bank holidays for (1872 to 2100)."""
+
+
+@pytest.mark.parametrize(
+    "term",
+    [
+        (date(BANK_HOLIDAY_YEARS[1], 9, 1), date(BANK_HOLIDAY_YEARS[1] + 1, 12, 31)),
+        (date(BANK_HOLIDAY_YEARS[0] - 1, 9, 1), date(BANK_HOLIDAY_YEARS[0], 7, 20)),
+    ],
+    ids=["after", "before"],
+)
+def test_terms_in_years_without_known_bank_holidays_are_refused(
+    term: tuple[date, date],
+) -> None:
+    """Terms in 2101 counted Easter Monday (18 April) and Boxing Day as school days: the
+    bank holidays `holidays` knows end in 2100."""
+    first, last = BANK_HOLIDAY_YEARS
+    with pytest.raises(CalendarError, match=f"bank holidays for {first} to {last} only"):
+        SchoolCalendar([term], source="A long-range plan")
+
+
+def test_a_term_dates_file_past_the_known_bank_holidays_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "terms.toml"
+    path.write_text(
+        'source = "x"\n[[term]]\nfirst_day = 2100-09-01\nlast_day = 2101-12-31\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(CalendarError, match="2101") as refused:
+        SchoolCalendar.from_file(path)
+    assert f"{BANK_HOLIDAY_YEARS[0]} to {BANK_HOLIDAY_YEARS[1]}" in str(refused.value)
+
+
+def test_terms_in_the_last_and_first_years_with_known_bank_holidays_are_counted() -> None:
+    """2100's Easter Monday (29 March) is known, and no school day."""
+    first, last = BANK_HOLIDAY_YEARS
+    late = SchoolCalendar([(date(last, 1, 4), date(last, 12, 31))])
+    assert late.is_school_day(date(last, 3, 29)) is False
+    assert late.is_school_day(date(last, 3, 30)) is True
+    early = SchoolCalendar([(date(first, 1, 1), date(first, 12, 31))])
+    assert early.is_school_day(date(first, 4, 1)) is False  # Easter Monday 1872
+
+
+@pytest.mark.parametrize(
+    ("start", "due"),
+    [(date(2101, 4, 11), date(2101, 5, 9)), (date(2100, 12, 20), date(2101, 1, 18))],
+    ids=["after", "across"],
+)
+def test_a_deadline_in_a_year_without_known_bank_holidays_is_not_plausible(
+    start: date, due: date
+) -> None:
+    """Replay took a deadline counted over 2101's Easter as one a calendar could give."""
+    problem = plausible_school_days(start, due, 20)
+    assert problem is not None
+    assert f"{BANK_HOLIDAY_YEARS[0]} to {BANK_HOLIDAY_YEARS[1]}" in problem
 
 
 # ---- properties -------------------------------------------------------------------------------

@@ -409,7 +409,8 @@ def test_calendar_bad_input_exits_2(args: list[str], tmp_path: Path) -> None:
 
 def test_suggesting_reviews_past_the_last_date_python_has_is_bad_input(tmp_path: Path) -> None:
     """A term running to 9999-12-31: six weeks from its last days fall past `date.max`, which
-    the message once tried to print (exit 70); it is the calendar's refusal, exit 2."""
+    the message once tried to print (exit 70); it is the calendar's refusal, exit 2, and now
+    the calendar's refusal to count a year whose bank holidays are not known."""
     toml = tmp_path / "terms.toml"
     toml.write_text(
         'source = "Invented test terms"\n[[term]]\nfirst_day = 9999-09-01\nlast_day = 9999-12-31\n',
@@ -419,7 +420,7 @@ def test_suggesting_reviews_past_the_last_date_python_has_is_bad_input(tmp_path:
         cli, ["--calendar", str(toml), "calendar", "suggest-reviews", "9999-12-20"]
     )
     assert result.exit_code == 2, result.output
-    assert "run past the calendar's last day" in result.stderr
+    assert "bank holidays of 9999 are not known" in result.stderr
     assert "bug" not in result.stderr
 
 

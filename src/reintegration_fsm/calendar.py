@@ -36,6 +36,7 @@ from reintegration_fsm.term_dates import (
 __all__ = [
     "CalendarFileError",
     "SchoolCalendar",
+    "bank_holiday_years",
     "plausible_school_days",
 ]
 
@@ -44,9 +45,37 @@ _LONGEST_HOLIDAYS = 100
 holiday, a half term and Christmas together come to well under 100 days)."""
 
 
+@lru_cache(maxsize=1)
+def bank_holiday_years() -> tuple[int, int]:
+    """The first and last year the installed `holidays` knows England's bank holidays for."""
+    # Outside them `holidays` answers with no holiday at all, which would make Easter Monday
+    # and Christmas Day school days.
+    england = holidays.country_holidays("GB", subdiv="ENG")
+    return int(england.start_year), int(england.end_year)
+
+
+def _unknown_years(first_year: int, last_year: int) -> str | None:
+    """Why the bank holidays of the years given are not known, or None."""
+    first, last = bank_holiday_years()
+    if first <= first_year and last_year <= last:
+        return None
+    outside = first_year if first_year < first else last_year
+    return (
+        f"the bank holidays of {outside} are not known: the installed holidays package has "
+        f"England's bank holidays for {first} to {last} only"
+    )
+
+
 @lru_cache(maxsize=64)
 def _bank_holidays(first_year: int, last_year: int) -> frozenset[int]:
-    """Ordinals of the England bank holidays that fall on a weekday in the years given."""
+    """Ordinals of the England bank holidays that fall on a weekday in the years given.
+
+    Raises:
+        CalendarError: `holidays` does not know the bank holidays of one of the years.
+    """
+    unknown = _unknown_years(first_year, last_year)
+    if unknown is not None:
+        raise CalendarError(f"cannot count school days in {first_year} to {last_year}: {unknown}")
     # `holidays` also lists the weekend date of a holiday whose substitute day is a Monday.
     found = holidays.country_holidays("GB", subdiv="ENG", years=range(first_year, last_year + 1))
     return frozenset(day.toordinal() for day in found if day.weekday() < 5)
@@ -64,7 +93,8 @@ class SchoolCalendar:
 
     Raises:
         CalendarError: no term, a term ending before it starts, overlapping terms, a closure
-            outside every term, or a source or a closure's reason that is not text.
+            outside every term, a term in a year whose bank holidays `holidays` does not know
+            (`bank_holiday_years`), or a source or a closure's reason that is not text.
     """
 
     __slots__ = (
@@ -139,6 +169,12 @@ class SchoolCalendar:
         for closure in sorted(closure_list):
             reasons[closure.day] = reasons.get(closure.day) or closure.reason
         first_ord, last_ord = ordered[0][0].toordinal(), ordered[-1][1].toordinal()
+        unknown = _unknown_years(ordered[0][0].year, ordered[-1][1].year)
+        if unknown is not None:
+            raise CalendarError(
+                f"the terms from {ordered[0][0].isoformat()} to {ordered[-1][1].isoformat()} "
+                f"cannot be counted in school days: {unknown}"
+            )
         bank = _bank_holidays(ordered[0][0].year, ordered[-1][1].year)
         closed = {d.toordinal() for d in reasons}
         days = [
@@ -455,7 +491,8 @@ def plausible_school_days(start: date, due: date, n: int) -> str | None:
     A school day is a weekday that is not an England bank holiday, so the n-th school day after
     `start` is at least its n-th such weekday, and holidays push it at most some weeks later.
     Replay uses this to refuse a recorded deadline no calendar could have given, without
-    recomputing it with today's calendar.
+    recomputing it with today's calendar. No calendar counts in a year whose bank holidays are
+    not known (`bank_holiday_years`), so a deadline counted in one is refused.
     """
     weekdays_after = start.toordinal() + (n // 5) * 7 + n % 5 + 2
     if due.toordinal() > weekdays_after + _LONGEST_HOLIDAYS:
@@ -466,7 +503,12 @@ def plausible_school_days(start: date, due: date, n: int) -> str | None:
         )
     if due.weekday() >= 5:
         return f"deadline {due.isoformat()} falls on a weekend, never a school day"
-    bank = _bank_holidays(start.year, max(start.year, due.year) + 1)
+    last_year = max(start.year, due.year)
+    unknown = _unknown_years(start.year, last_year)
+    if unknown is not None:
+        return f"deadline {due.isoformat()} cannot be checked, nor any calendar give it: {unknown}"
+    # The year after `due`'s, where the soonest day a message names may fall, when it is known.
+    bank = _bank_holidays(start.year, min(last_year + 1, bank_holiday_years()[1]))
     if due.toordinal() in bank:
         return f"deadline {due.isoformat()} is a bank holiday, never a school day"
     counted, o = 0, start.toordinal()
