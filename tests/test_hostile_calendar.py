@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 import scenario as sc
-from reintegration_fsm import ReferralRoute, Reintegration
+from reintegration_fsm import ReferralRoute, Reintegration, term_dates
 from reintegration_fsm.calendar import CalendarFileError, SchoolCalendar, plausible_school_days
 from reintegration_fsm.cli import cli
 from reintegration_fsm.errors import CalendarError, FormInvalid, ProtocolError
@@ -397,7 +397,7 @@ def test_an_inset_day_from_midnight_to_midnight_is_a_closure() -> None:
     [
         ("DTSTART:20251010T000000", "DTEND:20251010T153000"),  # midnight to half past three
         ("DTSTART:20251010T083000", "DTEND:20251011T000000"),
-        ("DTSTART;TZID=Europe/London:20251010T000000", "DTEND:20251011T000000Z"),
+        ("DTSTART;TZID=Europe/London:20251010T153000", "DTEND:20251010T170000Z"),
         ("DTSTART:20251010T000000", "DURATION:PT8H"),
         ("DTSTART:20251010T000000", "DTEND:20251010T000000"),
         ("DTSTART:20251010T000000", ""),
@@ -408,6 +408,90 @@ def test_a_closure_at_times_of_day_is_still_ignored(start: str, end: str) -> Non
     """As documented: an event in part of a day (a twilight INSET session) closes no day."""
     event = f"{start}\n{end}\nSUMMARY:INSET twilight session".replace("\n\n", "\n")
     assert SchoolCalendar.from_ics(feed(AUTUMN, event)).closures == ()
+
+
+SPRING = "SUMMARY:Spring Term\nDTSTART;VALUE=DATE:20260105\nDTEND;VALUE=DATE:20260328"
+
+
+@pytest.mark.parametrize(
+    ("event", "summary"),
+    [
+        ("SUMMARY:Spring Term\nDTSTART:20260104T230000Z\nDTEND:20260327T230000Z", "Spring Term"),
+        (
+            "SUMMARY:Spring Term\nDTSTART;TZID=Europe/London:20260105T000000\n"
+            "DTEND;TZID=America/New_York:20260328T000000",
+            "Spring Term",
+        ),
+        ("SUMMARY:Half Term\nDTSTART:20251026T230000Z\nDTEND:20251031T230000Z", "Half Term"),
+        ("SUMMARY:Half Term\nDTSTART:20251027T083000\nDTEND:20251031T153000", "Half Term"),
+        ("SUMMARY:Half Term\nDTSTART:20251027T000000Z\nDURATION:P4DT12H", "Half Term"),
+        ("SUMMARY:Half Term\nDTSTART:20251027T000000\nDTEND:20251101T000000Z", "Half Term"),
+        ("SUMMARY:INSET day\nDTSTART:20251102T230000Z\nDTEND:20251103T230000Z", "INSET day"),
+        (
+            "SUMMARY:INSET day\nDTSTART;TZID=Europe/London:20251010T000000\nDTEND:20251011T000000Z",
+            "INSET day",
+        ),
+    ],
+    ids=[
+        "term-an-hour-early-in-utc",
+        "term-ends-in-two-zones",
+        "half-term-an-hour-early-in-utc",
+        "half-term-in-school-hours",
+        "half-term-for-days-and-hours",
+        "half-term-floating-to-utc",
+        "inset-an-hour-early-in-utc",
+        "inset-midnight-in-london-to-midnight-in-utc",
+    ],
+)
+def test_an_event_over_days_at_times_not_midnight_is_refused_naming_it(
+    event: str, summary: str
+) -> None:
+    """A spring term from 23:00 UTC was ignored as a timed event: the whole term became a
+    holiday, and 20 school days after 15 December 2025 fell on 5 May 2026."""
+    with pytest.raises(CalendarFileError, match="which days it covers") as refused:
+        SchoolCalendar.from_ics(feed(AUTUMN, event))
+    assert f"event {summary!r}" in str(refused.value)
+    assert refused.value.line == 11  # its BEGIN:VEVENT, after the calendar's and Autumn's
+    assert "line 11" in str(refused.value)
+
+
+def test_a_term_from_midnight_to_midnight_in_london_written_in_utc_is_whole_days() -> None:
+    """Midnight in London in the summer is 23:00 UTC the day before; in the winter, in New
+    York, 19:00 the day before."""
+    summer = "SUMMARY:Summer Term\nDTSTART:20260412T230000Z\nDTEND:20260720T230000Z"
+    half = (
+        "SUMMARY:Half Term\nDTSTART;TZID=America/New_York:20260215T190000\n"
+        "DTEND;TZID=America/New_York:20260220T190000"
+    )
+    weeks = "SUMMARY:INSET day\nDTSTART:20260504T230000Z\nDURATION:P1D"
+    calendar = SchoolCalendar.from_ics(feed(AUTUMN, SPRING, half, summer, weeks))
+    assert calendar.terms == (
+        (date(2025, 9, 1), date(2025, 12, 19)),
+        (date(2026, 1, 5), date(2026, 2, 15)),
+        (date(2026, 2, 21), date(2026, 3, 27)),
+        (date(2026, 4, 13), date(2026, 7, 20)),
+    )
+    assert calendar.closures == (date(2026, 5, 5),)
+
+
+def test_without_the_time_zone_data_a_term_at_london_midnight_in_utc_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Which day 23:00 UTC starts in London is known only from the zone data: never guessed."""
+    monkeypatch.setattr(term_dates, "_london", lambda: None)
+    summer = "SUMMARY:Summer Term\nDTSTART:20260412T230000Z\nDTEND:20260720T230000Z"
+    with pytest.raises(CalendarFileError, match="Europe/London"):
+        SchoolCalendar.from_ics(feed(AUTUMN, summer))
+
+
+def test_a_timed_event_the_reader_would_not_read_is_still_ignored() -> None:
+    """A parents' evening decides nothing; a cancelled term changes no day."""
+    evening = "SUMMARY:Parents' evening\nDTSTART:20251104T230000Z\nDTEND:20251105T230000Z"
+    cancelled = (
+        "SUMMARY:Spring Term\nSTATUS:CANCELLED\nDTSTART:20260104T230000Z\nDTEND:20260327T230000Z"
+    )
+    calendar = SchoolCalendar.from_ics(feed(AUTUMN, evening, cancelled))
+    assert calendar.terms == ((date(2025, 9, 1), date(2025, 12, 19)),)
 
 
 BEGINS = "DTSTART;VALUE=DATE:20250901\nSUMMARY:Autumn term begins"

@@ -232,7 +232,8 @@ class SchoolCalendar:
             CalendarError: `icalendar` is not installed, the feed is malformed or has no term
                 events, or a closure falls outside every term.
             CalendarFileError: an event recurs, or its dates cannot be read or are not whole
-                days (never guessed).
+                days (never guessed: an event over days at times not at midnight, in London
+                too, is refused, not ignored).
             FormInvalid: `feed` is neither a path nor bytes.
             OSError: the file cannot be read.
         """

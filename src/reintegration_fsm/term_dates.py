@@ -12,10 +12,12 @@ import re
 import sys
 from bisect import bisect_right
 from collections.abc import Callable, Mapping, Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
+from functools import lru_cache
 from importlib import resources
 from itertools import pairwise
 from typing import Any, NamedTuple, NoReturn
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from reintegration_fsm.errors import CalendarError, CalendarFileError, FormInvalid, describe
 from reintegration_fsm.fields import is_day
@@ -319,17 +321,19 @@ def read_ics(
 ) -> TermDates:
     """Read term dates from a school's iCalendar feed (a path, or the feed's bytes).
 
-    All-day events only, less those cancelled; their summary decides by whole words: "half
-    term", "holiday" or "break" a gap; "INSET", "training day", "closed" or "closure" a closure;
-    "term" a term. Term days covered by a gap are removed, so one "Autumn Term" event with a
-    "Half Term" event works. An event so decided is read only when its days are certain.
+    All-day events only (from midnight to midnight too, by their own clock or in London), less
+    those cancelled and those at times within one day; their summary decides by whole words:
+    "half term", "holiday" or "break" a gap; "INSET", "training day", "closed" or "closure" a
+    closure; "term" a term. Term days covered by a gap are removed, so one "Autumn Term" event
+    with a "Half Term" event works. An event so decided is read only when its days are certain.
 
     Raises:
         CalendarError: `icalendar` is not installed, the feed is malformed or has no term
             events, or a closure falls outside every term.
         CalendarFileError: an event decided on recurs (RRULE, RDATE), or its dates cannot be
             read, are given twice, end at a time, before they start, in part of a day or after
-            9999-12-31; an event has two summaries.
+            9999-12-31, or run over days at times not at midnight in London (or in London
+            without the time-zone data to tell); an event has two summaries. Names the line.
         FormInvalid: `feed` is neither a path nor bytes (the feed's text says to pass bytes).
         OSError: the file cannot be read.
     """
@@ -361,13 +365,14 @@ def read_ics(
     term_days: set[int] = set()
     gap_days: set[int] = set()
     closures: list[Closure] = []
-    single: list[tuple[int, str]] = []  # one-day term events: a marker or a note
-    for event in parsed.walk("VEVENT"):
-        summary = _summary(event, where)
+    single: list[tuple[int, str, int | None]] = []  # one-day term events: a marker or a note
+    events = parsed.walk("VEVENT")
+    for event, line in zip(events, _event_lines(text, len(events)), strict=True):
+        summary = _summary(event, where, line)
         kind = _kind(summary)
         if kind is None or str(event.get("STATUS", "")).strip().upper() == "CANCELLED":
             continue
-        span = _all_day_span(event, summary, where)
+        span = _all_day_span(event, summary, where, line)
         if span is None:
             continue
         ordinals = range(span[0], span[1] + 1)
@@ -376,10 +381,10 @@ def read_ics(
         elif kind == "closure":
             closures.extend(Closure(date.fromordinal(o), summary) for o in ordinals)
         elif span[0] == span[1]:
-            single.append((span[0], _event_name(event, summary)))
+            single.append((span[0], _event_name(event, summary), line))
         else:
             term_days.update(ordinals)
-    for day, name in single:
+    for day, name, line in single:
         if day not in term_days:
             raise CalendarFileError(
                 f"{name} is a term event of one day, {date.fromordinal(day).isoformat()}, that "
@@ -389,6 +394,7 @@ def read_ics(
                 "first day to its last (DTEND the day after), or write the term dates as a "
                 "TOML file",
                 path=where,
+                line=line,
             )
     open_days = sorted(term_days - gap_days)
     if not open_days:
@@ -457,47 +463,87 @@ def _event_name(event: Any, summary: str) -> str:
     return named + (f" (UID {uid})" if isinstance(uid, str) else "")
 
 
-def _summary(event: Any, where: str) -> str:
+def _event_lines(text: str, count: int) -> list[int | None]:
+    """The line of each event's BEGIN:VEVENT, in the order `icalendar` walks them (the feed's);
+    None for each when the lines cannot be told apart."""
+    # A folded line's continuation starts with a space, so no BEGIN:VEVENT is one.
+    found: list[int | None] = [
+        number
+        for number, line in enumerate(text.split("\n"), start=1)
+        if line.rstrip("\r").upper() == "BEGIN:VEVENT"
+    ]
+    return found if len(found) == count else [None] * count
+
+
+def _summary(event: Any, where: str, line: int | None) -> str:
     """The event's SUMMARY (empty when it has none), refused when given more than once."""
     value = event.get("SUMMARY", "")
     if isinstance(value, list):
         raise CalendarFileError(
             f"{_event_name(event, '')}: SUMMARY is given {len(value)} times; an event has one",
             path=where,
+            line=line,
         )
     return str(value).strip()
 
 
-def _decoded(event: Any, key: str, name: str, where: str) -> Any:
+def _decoded(event: Any, key: str, name: str, where: str, line: int | None) -> Any:
     """The value of the event's property `key`, as `icalendar` reads it."""
     try:
         return event.decoded(key)
     except (ValueError, TypeError) as e:
-        raise CalendarFileError(f"{name}: {key} cannot be read ({e})", path=where) from None
+        raise CalendarFileError(
+            f"{name}: {key} cannot be read ({e})", path=where, line=line
+        ) from None
 
 
-def _all_day_span(event: Any, summary: str, where: str) -> tuple[int, int] | None:
-    """An all-day event's first and last day as ordinals (DTEND is exclusive); None for a
-    timed event. An event from midnight to midnight, by its own clock, is all-day: Exchange
-    exports all-day events so.
+@lru_cache(maxsize=1)
+def _london() -> tzinfo | None:
+    """England's time zone from the zone data (the system's, or the `tzdata` package's), or
+    None when neither has it."""
+    try:
+        return ZoneInfo("Europe/London")
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return None
+
+
+def _in_london(value: datetime) -> datetime | None:
+    """`value`, a UTC or TZID time, as the time in London; None for a floating time (no zone)
+    or without the zone data."""
+    london = _london()
+    if value.tzinfo is None or value.utcoffset() is None or london is None:
+        return None
+    try:
+        return value.astimezone(london)
+    except OverflowError:  # within hours of 0001-01-01 or 9999-12-31
+        return None
+
+
+def _all_day_span(event: Any, summary: str, where: str, line: int | None) -> tuple[int, int] | None:
+    """An all-day event's first and last day as ordinals (DTEND is exclusive); None for an
+    event at times within one day, which covers no whole day. An event from midnight to
+    midnight, by its own clock or in London, is all-day: Exchange exports all-day events so.
 
     Raises:
         CalendarFileError: DTSTART, DTEND or DURATION cannot be read or is given twice; the
             event recurs (its other days would be missed); it ends at a time (on which day
-            depends on a time zone), before it starts, in part of a day, or after 9999-12-31.
+            depends on a time zone), before it starts, in part of a day, or after 9999-12-31;
+            it runs over days at times not at midnight (which days it covers is not known).
     """
     name = _event_name(event, summary)
 
     def refuse(problem: str) -> NoReturn:
-        raise CalendarFileError(f"{name}: {problem}", path=where)
+        raise CalendarFileError(f"{name}: {problem}", path=where, line=line)
 
     if "DTSTART" not in event:
         refuse("it has no DTSTART")
-    start = _decoded(event, "DTSTART", name, where)
-    timed = isinstance(start, datetime)
-    if timed and not _at_midnight(start):
-        return None
-    if not timed and not is_day(start):
+    start = _decoded(event, "DTSTART", name, where, line)
+    if isinstance(start, datetime):
+        span = _timed_span(event, start, name, where, line, refuse)
+        if span is None:
+            return None
+        first, last = span
+    elif not is_day(start):
         refuse(f"DTSTART must be one date like 20250901, not {describe(start)}")
     recurs = [key for key in _ICS_RECURRENCE if key in event]
     if recurs:
@@ -505,29 +551,95 @@ def _all_day_span(event: Any, summary: str, where: str) -> tuple[int, int] | Non
             f"a recurring event ({'/'.join(recurs)}) is not read, or its other days would be "
             "missed: list each occurrence as an event of its own"
         )
-    first = start.toordinal()
-    if "DTEND" in event:
-        end = _decoded(event, "DTEND", name, where)
-        if timed:
-            if not _at_midnight(end) or end.tzinfo != start.tzinfo or end <= start:
-                return None  # a timed event after all: it ends at a time of day
-        elif not is_day(end):
-            refuse(f"DTEND must be one date, as DTSTART is, not {describe(end)}")
-        last = end.toordinal() - 1
-    elif "DURATION" in event:
-        duration = _decoded(event, "DURATION", name, where)
-        whole = isinstance(duration, timedelta) and not (duration.seconds or duration.microseconds)
-        if timed and not (whole and duration.days > 0):
-            return None
-        if not whole:
-            refuse(f"DURATION must be whole days (P3D, P2W), not {describe(duration)}")
-        last = first + duration.days - 1
-    elif timed:
-        return None  # a moment at midnight
-    else:
-        last = first
+    if not isinstance(start, datetime):
+        first = start.toordinal()
+        if "DTEND" in event:
+            end = _decoded(event, "DTEND", name, where, line)
+            if not is_day(end):
+                refuse(f"DTEND must be one date, as DTSTART is, not {describe(end)}")
+            last = end.toordinal() - 1
+        elif "DURATION" in event:
+            duration = _decoded(event, "DURATION", name, where, line)
+            whole = isinstance(duration, timedelta) and not (
+                duration.seconds or duration.microseconds
+            )
+            if not whole:
+                refuse(f"DURATION must be whole days (P3D, P2W), not {describe(duration)}")
+            last = first + duration.days - 1
+        else:
+            last = first
     if last < first - 1:  # DTEND on DTSTART (or P0D): some exporters' way to write one day
         refuse("it ends before it starts")
     if last > date.max.toordinal():
         refuse(f"it runs past {date.max.isoformat()}, the last day a calendar can hold")
     return first, max(first, last)
+
+
+def _timed_span(
+    event: Any,
+    start: datetime,
+    name: str,
+    where: str,
+    line: int | None,
+    refuse: Callable[[str], NoReturn],
+) -> tuple[int, int] | None:
+    """The first and last day of an event given at times, when it runs from midnight to
+    midnight (by its own clock, or in London for UTC and TZID times); None when it lies
+    within one day (a twilight INSET session: no day is closed for it).
+
+    Raises:
+        CalendarFileError: its end cannot be read or is not a time, it ends before it starts,
+            or it runs over days at times that are not such midnights.
+    """
+    if "DTEND" in event:
+        end = _decoded(event, "DTEND", name, where, line)
+        if not isinstance(end, datetime):
+            refuse(f"DTEND must be a date and time, as DTSTART is, not {describe(end)}")
+    elif "DURATION" in event:
+        duration = _decoded(event, "DURATION", name, where, line)
+        if not isinstance(duration, timedelta):
+            refuse(f"DURATION must be a length of time (P5D, PT2H), not {describe(duration)}")
+        try:
+            end = start + duration
+        except OverflowError:
+            refuse(f"it runs past {date.max.isoformat()}, the last day a calendar can hold")
+    else:
+        return None  # a moment: it lasts no time, so it covers no day
+    floating = start.tzinfo is None, end.tzinfo is None
+    if floating[0] != floating[1]:
+        refuse(
+            f"it runs from {start.isoformat()} to {end.isoformat()}, one end on no clock and "
+            "the other in UTC or a time zone: which days it covers is not known. Give it as "
+            "an all-day event (DTSTART;VALUE=DATE), or write the term dates as a TOML file"
+        )
+    if end < start:
+        refuse("it ends before it starts")
+    if end == start:
+        return None
+    if _at_midnight(start) and _at_midnight(end) and start.tzinfo == end.tzinfo:
+        return start.toordinal(), end.toordinal() - 1
+    if floating[0]:
+        if start.date() == (end - _INSTANT).date():
+            return None
+    else:
+        london = _in_london(start), _in_london(end)
+        if london[0] is None or london[1] is None:
+            refuse(
+                f"it runs from {start.isoformat()} to {end.isoformat()}, and which days that "
+                "is in Europe/London cannot be told without the time zone data: install the "
+                "tzdata package, or give it as an all-day event (DTSTART;VALUE=DATE)"
+            )
+        if _at_midnight(london[0]) and _at_midnight(london[1]):
+            return london[0].toordinal(), london[1].toordinal() - 1
+        if london[0].date() == (london[1] - _INSTANT).date():
+            return None
+    refuse(
+        f"it runs from {start.isoformat()} to {end.isoformat()}, over days at times not at "
+        "midnight in Europe/London: which days it covers would be a guess (an export from "
+        "another time zone, or a half day). Give it as an all-day event (DTSTART;VALUE=DATE, "
+        "DTEND the day after its last), or write the term dates as a TOML file"
+    )
+
+
+_INSTANT = timedelta(microseconds=1)
+"""The last instant before an event's end (its end is exclusive, as RFC 5545 says)."""
