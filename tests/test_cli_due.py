@@ -7,6 +7,8 @@ import io
 import json
 import re
 import sys
+import xml.dom.minidom
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -208,6 +210,33 @@ def test_xlsx_text_is_never_a_formula() -> None:
     assert sheet["A2"].data_type == "s"
     assert sheet["A2"].value == '=HYPERLINK("x")'
     assert sheet["B2"].value == 3
+
+
+@pytest.mark.parametrize(
+    ("character", "shown"),
+    [
+        ("\uffff", "\\uffff"),
+        ("\ufffe", "\\ufffe"),
+        ("\ufdd0", "\\ufdd0"),
+        ("\U0010ffff", "\\U0010ffff"),
+        ("\x00", "\\x00"),
+        ("\udc80", "\\udc80"),
+    ],
+)
+def test_xlsx_shows_a_character_xml_cannot_hold_as_an_escape(character: str, shown: str) -> None:
+    """A school named with U+FFFF (accepted by the forms) made every workbook of the caseload
+    unreadable, with exit 0: XML 1.0 forbids U+FFFE and U+FFFF."""
+    data = render_workbook(
+        [Sheet(f"Hollybrook{character}", [{"school": f"Hollybrook{character}"}], ["school"])]
+    )
+    with zipfile.ZipFile(io.BytesIO(data)) as book:
+        for name in book.namelist():
+            if name.endswith((".xml", ".rels")):
+                xml.dom.minidom.parseString(book.read(name))  # raises on a forbidden character
+    sheet = openpyxl.load_workbook(io.BytesIO(data)).active
+    assert sheet is not None
+    assert sheet["A2"].value == f"Hollybrook{shown}"
+    assert sheet.title == f"Hollybrook{shown}".replace("\\", " ")  # Excel's names have none
 
 
 def test_xlsx_is_refused_on_a_terminal(demo_db: str, monkeypatch: pytest.MonkeyPatch) -> None:

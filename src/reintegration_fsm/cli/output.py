@@ -1,8 +1,9 @@
 """What the CLI prints and writes: tables, JSON, CSV and xlsx, and files only their owner reads.
 
 In a spreadsheet a cell starting with `=` is a formula, so CSV cells that a spreadsheet would
-read as one start with `'` (OWASP's advice), and xlsx text cells are always text. Files holding
-case data are created readable by their owner only.
+read as one start with `'` (OWASP's advice), and xlsx text cells are always text, any character
+XML forbids shown as an escape. Files holding case data are created readable by their owner
+only.
 """
 
 from __future__ import annotations
@@ -114,7 +115,8 @@ class Sheet:
 def render_workbook(sheets: Sequence[Sheet]) -> bytes:
     """Sheets as one Excel workbook, each with a bold, frozen header row and a filter, dates as
     real date cells (ISO text before 1 March 1900, where Excel's dates begin) and text always
-    text, never a formula.
+    text, never a formula, with every character XML 1.0 forbids (a control character, a lone
+    surrogate, U+FFFE, U+FFFF) shown as an escape.
 
     Needs openpyxl (the `reports` extra).
     """
@@ -154,8 +156,9 @@ def _cut(name: str, length: int) -> str:
 
 def _sheet_name(title: str, taken: set[str]) -> str:
     """A sheet name Excel accepts: at most 31 characters (cut between words), none of
-    []:*?/\\, not used twice."""
-    name = " ".join(title.translate(_NOT_IN_SHEET_NAMES).split()) or "Sheet"
+    []:*?/\\ nor any XML forbids (shown as escapes, their backslash a space), not used twice."""
+    shown = neutralise(title, single_line=True).translate(_NOT_IN_SHEET_NAMES)
+    name = " ".join(shown.split()) or "Sheet"
     candidate, number = _cut(name, SHEET_NAME_LENGTH), 2
     while candidate.lower() in taken:
         suffix = f" {number}"
@@ -168,7 +171,7 @@ def _fill(sheet: Any, rows: Sequence[Mapping[str, Cell]], columns: Sequence[str]
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
-    sheet.append(list(columns))
+    sheet.append([neutralise(column, single_line=True) for column in columns])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     widths = [len(column) for column in columns]
