@@ -53,6 +53,7 @@ from reintegration_fsm import (
     UnknownProtocol,
     rules,
 )
+from reintegration_fsm.serialisation import transition_from_json, transition_to_json
 from reintegration_fsm.stores import DueItem, InMemoryStore, SqlAlchemyStore, at_once, schema
 from reintegration_fsm.stores import sql as sql_store
 from reintegration_fsm.stores.migrate import CREATING, VERSION_TABLE
@@ -1430,9 +1431,14 @@ class StoreContract:
 
     def test_search_text_is_matched_character_for_character(self, store: Store) -> None:
         """SQLite's LIKE reads the noncharacters U+FFFE and U+FFFF as one: a search for either
-        found both children. Every store matches the text exactly (after case folding)."""
+        found both children. Every store matches the text exactly (after case folding). New
+        forms refuse noncharacters: these children were recorded before they did."""
         for number, name in enumerate(("Ana\ufffeBell", "Ana\uffffBell", "Ana_Bell")):
-            store.save(opened(f"case-0{number}", pupil=attrs.evolve(PUPIL, name=name)))
+            written = json.loads(
+                json.dumps(transition_to_json(opened(f"case-0{number}").history[0]))
+            )
+            written["data"]["pupil"]["name"] = name
+            store.save(Reintegration.replay([transition_from_json(written)]))
         assert [c.case_id for c in store.cases(text="\ufffe")] == ["case-00"]
         assert [c.case_id for c in store.cases(text="ANA\uffffB")] == ["case-01"]
         assert [c.case_id for c in store.cases(text="a_b")] == ["case-02"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from reintegration_fsm.fields import identifier, text_problem
+from reintegration_fsm.fields import identifier, noncharacter, text_problem
 
 MOST = 8
 
@@ -40,3 +40,21 @@ def test_an_identifier_is_checked_as_its_rules_spell_out(value: str) -> None:
 
 def test_an_identifier_that_is_not_text_is_refused() -> None:
     assert identifier(7, "case_id") == "must be text, not 7"
+
+
+def test_noncharacter_finds_unicodes_66_noncharacters_and_nothing_else() -> None:
+    """U+FDD0 to U+FDEF, and the last two code points of each of the 17 planes."""
+    expected = [
+        *range(0xFDD0, 0xFDF0),
+        *(plane + last for plane in range(0, 0x110000, 0x10000) for last in (0xFFFE, 0xFFFF)),
+    ]
+    found = [code for code in range(0x110000) if noncharacter(f"a{chr(code)}") is not None]
+    assert found == expected
+    assert len(found) == 66
+    assert noncharacter("Hollybrook\uffff") == (
+        "holds a noncharacter (U+FFFF at position 10), which no workbook can hold"
+    )
+
+
+def test_text_problem_still_lets_a_noncharacter_through_for_histories_recorded_before() -> None:
+    assert text_problem("Hollybrook\uffff", single_line=True) is None

@@ -558,6 +558,48 @@ def test_a_stored_case_whose_id_holds_an_invisible_character_still_replays() -> 
     assert replayed.case_id == "C-9\u200b"
 
 
+@pytest.mark.parametrize(
+    ("character", "named"),
+    [
+        ("\uffff", "U+FFFF"),
+        ("\ufffe", "U+FFFE"),
+        ("\ufdd0", "U+FDD0"),
+        ("\U0010fffe", "U+10FFFE"),
+    ],
+)
+def test_new_text_holding_a_noncharacter_is_refused(character: str, named: str) -> None:
+    """A child or authority named with U+FFFF was recorded, and every workbook of the
+    caseload written after was unreadable: XML forbids the character."""
+    child = attrs.evolve(CHILD, name=f"Robin{character} Sample")
+    with pytest.raises(FormInvalid) as caught:
+        Reintegration.open(
+            "C-9", child, HEAD.organisation, f"Example{character} Council", by=HEAD, on=OPENED
+        )
+    problem = f"holds a noncharacter ({named} at position {{}}), which no workbook can hold"
+    assert caught.value.problems == (
+        ("pupil.name", problem.format(5)),
+        ("local_authority", problem.format(7)),
+    )
+    case = Reintegration.open(
+        "C-9", CHILD, HEAD.organisation, "Example Council", by=HEAD, on=OPENED
+    )
+    with pytest.raises(FormInvalid) as caught:
+        case.withdraw(f"Moved{character} away", by=HEAD, on=OPENED)
+    assert caught.value.problems == (("reason", problem.format(5)),)
+    assert case.version == 1
+
+
+def test_a_stored_history_holding_a_noncharacter_still_replays() -> None:
+    """The refusal is of new text: a history recorded before it still loads and imports."""
+    case = Reintegration.open(
+        "C-9", CHILD, HEAD.organisation, "Example Council", by=HEAD, on=OPENED
+    )
+    written = json.loads(json.dumps(transition_to_json(case.history[0])))
+    written["data"]["pupil"]["name"] = "Robin\uffff Sample"
+    replayed = Reintegration.replay([transition_from_json(written)])
+    assert replayed.pupil.name == "Robin\uffff Sample"
+
+
 def test_a_date_of_birth_on_the_day_a_redaction_leaves_is_not_opened() -> None:
     """0001-01-01 opened a case shown everywhere as "born (redacted)" with no redaction, and due
     for deletion at once (found by a review)."""

@@ -26,6 +26,7 @@ from reintegration_fsm.fields import (
     NAME_LENGTH,
     identifier,
     is_day,
+    noncharacters,
     plain_day,
     text_problem,
     unclear,
@@ -500,7 +501,7 @@ class Reintegration:
         unread = unclear(case_id, "the id")
         if unread is not None:  # a new id only: a history written before still replays
             raise FormInvalid("open", "case_id", unread)
-        cls._check_new_names(_OPEN, values)
+        cls._check_new_text(_OPEN, values, by)
         if pupil.date_of_birth == REMOVED_DAY:  # a redacted history's only
             raise FormInvalid(
                 "open",
@@ -791,14 +792,21 @@ class Reintegration:
             raise FormInvalid.of(step.name, problems)
 
     @staticmethod
-    def _check_new_names(step: Step, values: Sequence[Any]) -> None:
-        """Refuse a name given now that would read as another (`Argument.new_name_problem`);
-        a history read back keeps the names it recorded."""
+    def _check_new_text(step: Step, values: Sequence[Any], by: Actor) -> None:
+        """Refuse text given now that a history read back keeps as it recorded it: a name that
+        would read as another (`Argument.new_name_problem`), and a noncharacter anywhere in the
+        values or the actor, which no workbook can hold."""
         problems = [
             (argument.name, problem)
             for argument, value in zip(step.arguments, values, strict=True)
             if type(value) is str and (problem := argument.new_name_problem(value)) is not None
         ]
+        problems += [
+            found
+            for argument, value in zip(step.arguments, values, strict=True)
+            for found in noncharacters(value, argument.name)
+        ]
+        problems += noncharacters(by, "by")
         if problems:
             raise FormInvalid.of(step.name, problems)
 
@@ -888,7 +896,7 @@ class Reintegration:
     def _run(self, step: Step, values: tuple[Any, ...], by: Actor, on: dt.date) -> Transition:
         self._check_actor(step, by, values[0] if step.name == _DISCHARGE else None)
         self._check_values(step, values)
-        self._check_new_names(step, values)
+        self._check_new_text(step, values, by)
         payload = values[0] if step.bundle is None and values else step.payload(values)
         self._check_rules(step, payload, on)
         effects = self._effects(step, payload, on, by, None)  # may raise: nothing changed yet

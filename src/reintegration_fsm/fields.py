@@ -9,13 +9,13 @@ import datetime as dt
 import enum
 import re
 import unicodedata
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from typing import Any, TypeGuard
 
 import attrs
 
 from reintegration_fsm.errors import a_or_an, describe
-from reintegration_fsm.shown import CONTROLS, DIRECTION_CONTROLS, LONE_SURROGATES
+from reintegration_fsm.shown import CONTROLS, DIRECTION_CONTROLS, LONE_SURROGATES, NONCHARACTERS
 from reintegration_fsm.validation import fail
 
 Validator = Callable[[Any, "attrs.Attribute[Any]", Any], None]
@@ -158,6 +158,47 @@ def unclear(value: str, it: str = "it") -> str | None:
     if mixed is None:
         return None
     return f"{mixed}, which makes names that look alike and differ; type {it} again in one alphabet"
+
+
+_NONCHARACTER = re.compile(f"[{NONCHARACTERS}]")
+
+
+def noncharacter(value: str) -> str | None:
+    """Why `value`, new text, holds a Unicode noncharacter (U+FFFE, U+FFFF, U+FDD0...), which
+    no workbook can hold, naming the first; or None.
+
+    Not part of `text_problem`, which replay runs too: a history recorded before new text
+    was refused them still loads.
+    """
+    if value.isprintable():  # no noncharacter is printable
+        return None
+    found = _NONCHARACTER.search(value)
+    if found is None:
+        return None
+    return (
+        f"holds a noncharacter (U+{ord(found.group()):04X} at position {found.start()}), "
+        "which no workbook can hold"
+    )
+
+
+def noncharacters(value: Any, field: str) -> list[tuple[str, str]]:
+    """Each `(field, problem)` of the text in `value` (text, a form or value object, or a
+    tuple, set or mapping of them) that holds a noncharacter; a form's fields are named
+    `field.name`."""
+    if isinstance(value, str):  # a `str` enum's value too, which never holds one
+        problem = noncharacter(value)
+        return [] if problem is None else [(field, problem)]
+    if attrs.has(type(value)):
+        return [
+            found
+            for attribute in attrs.fields(type(value))
+            for found in noncharacters(getattr(value, attribute.name), f"{field}.{attribute.name}")
+        ]
+    if isinstance(value, Mapping):
+        value = tuple(value.items())
+    if isinstance(value, (tuple, list, frozenset, set)):
+        return [found for item in value for found in noncharacters(item, field)]
+    return []
 
 
 def visible(value: str) -> str:

@@ -70,15 +70,30 @@ def _between(draw: st.DrawFn, low: dt.date, most: int) -> dt.date:
 
 
 # -- text and names ------------------------------------------------------------------------------
+_NONCHARACTERS = "".join(
+    chr(code)
+    for code in (
+        *range(0xFDD0, 0xFDF0),
+        *range(0xFFFE, 0x110000, 0x10000),
+        *range(0xFFFF, 0x110000, 0x10000),
+    )
+)
+"""Unicode's noncharacters, which a step refuses in new text."""
+
+
 @checked()
 @functools.cache
 def texts() -> st.SearchStrategy[str]:
     """Non-blank text: a plain sentence or arbitrary printable Unicode (no control characters,
-    no lone surrogates: what every form accepts)."""
+    no lone surrogates, no noncharacters: what every form accepts)."""
     return st.one_of(
         st.sampled_from(_PHRASES),
         st.text(
-            st.characters(codec="utf-8", exclude_categories=("Cc", "Cs")), min_size=1, max_size=40
+            st.characters(
+                codec="utf-8", exclude_categories=("Cc", "Cs"), exclude_characters=_NONCHARACTERS
+            ),
+            min_size=1,
+            max_size=40,
         ).filter(lambda text: bool(text.strip())),
     )
 
