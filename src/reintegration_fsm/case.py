@@ -501,7 +501,6 @@ class Reintegration:
         unread = unclear(case_id, "the id")
         if unread is not None:  # a new id only: a history written before still replays
             raise FormInvalid("open", "case_id", unread)
-        cls._check_new_text(_OPEN, values, by)
         if pupil.date_of_birth == REMOVED_DAY:  # a redacted history's only
             raise FormInvalid(
                 "open",
