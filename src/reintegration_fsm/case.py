@@ -26,6 +26,7 @@ from reintegration_fsm.fields import (
     NAME_LENGTH,
     identifier,
     is_day,
+    noncharacter,
     noncharacters,
     plain_day,
     text_problem,
@@ -793,19 +794,19 @@ class Reintegration:
     @staticmethod
     def _check_new_text(step: Step, values: Sequence[Any], by: Actor) -> None:
         """Refuse text given now that a history read back keeps as it recorded it: a name that
-        would read as another (`Argument.new_name_problem`), and a noncharacter anywhere in the
-        values or the actor, which no workbook can hold."""
-        problems = [
-            (argument.name, problem)
-            for argument, value in zip(step.arguments, values, strict=True)
-            if type(value) is str and (problem := argument.new_name_problem(value)) is not None
-        ]
-        problems += [
-            found
-            for argument, value in zip(step.arguments, values, strict=True)
-            for found in noncharacters(value, argument.name)
-        ]
-        problems += noncharacters(by, "by")
+        would read as another (`Argument.new_name_problem`), and a noncharacter, which no
+        workbook can hold, in a text argument, the actor, or a new case's child. (Text inside
+        a later step's forms is not walked, on every trigger: workbooks show it escaped.)"""
+        problems: list[tuple[str, str]] = []
+        for argument, value in zip(step.arguments, values):  # (as many: _check_values saw)
+            if type(value) is str:
+                problem = argument.new_name_problem(value) or noncharacter(value)
+                if problem is not None:
+                    problems.append((argument.name, problem))
+            elif step is _OPEN:  # the child
+                problems += noncharacters(value, argument.name)
+        if not (by.id + by.name + by.organisation).isprintable():  # no noncharacter is
+            problems += noncharacters(by, "by")
         if problems:
             raise FormInvalid.of(step.name, problems)
 

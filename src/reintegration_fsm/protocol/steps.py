@@ -145,6 +145,8 @@ class Argument:
         for a blank name (the rules say what is missing)."""
         if not self.single_line or not value.strip():
             return None
+        if value.isprintable() and value[0] != " " and value[-1] != " " and "  " not in value:
+            return None  # nothing unseen, no space at an end or doubled: most names
         hidden = invisible(value)
         if hidden is not None:
             return f"holds {hidden}; type it again"
