@@ -207,15 +207,22 @@ class EvidenceContract:
 
     # -- helpers -------------------------------------------------------------------------------
     def forge(
-        self, store: Store, case_id: str, history: Sequence[Transition], keep: int
+        self,
+        store: Store,
+        case_id: str,
+        history: Sequence[Transition],
+        keep: int,
+        recorded_at: dt.datetime | None = None,
     ) -> list[Row]:
         """Rewrite a case's log from entry `keep` + 1 on with `history`'s transitions, re-chained
-        with the library's own helpers, and its case row and projections made to agree."""
+        with the library's own helpers (stamped `recorded_at`, by default as the last entry
+        was), and its case row and projections made to agree."""
         case_before, entries, notes, _, _ = self.rows_of(store, case_id)
         assert case_before is not None
         kept = entries[:keep]
         prev = kept[-1]["hash"] if kept else "0" * 64
-        forged = kept + log_rows(case_id, history[keep:], prev, entries[-1]["recorded_at"])
+        stamp = entries[-1]["recorded_at"] if recorded_at is None else recorded_at
+        forged = kept + log_rows(case_id, history[keep:], prev, stamp)
         forged_notes = [note for note in notes if note["seq"] <= keep]
         case = Reintegration.replay(history, CALENDAR)
         items = open_item_rows(case, AUTHORITY)
@@ -500,6 +507,69 @@ class EvidenceContract:
         store.save(built("case-03", 2))  # and a new case is no problem
         store.redact("case-02", 2, ["form.parent_name"], "Erasure", by=ADMISSIONS, on=REDACTED_ON)
         assert store.verify(checkpoint=again) == []
+
+    def test_an_entry_dated_back_and_chained_again_is_reported(self, store: Store) -> None:
+        """Re-dated to before the entries it follows, its hash and the case row recomputed:
+        verify() called the store sound (found by a review)."""
+        store.save(built("case-01", 3))
+        first = self.rows_of(store, "case-01")[1][0]["recorded_at"]
+        back = first - dt.timedelta(days=200)
+        self.forge(store, "case-01", built("case-01", 3).history, keep=2, recorded_at=back)
+        [problem] = store.verify()
+        assert (problem.case_id, problem.seq) == ("case-01", 3)
+        assert problem.what.startswith(f"recorded at {back:%Y-%m-%d %H:%M}, before entry 2")
+
+    def test_a_redaction_record_dated_back_and_chained_again_is_reported(
+        self, store: Store
+    ) -> None:
+        """Re-dated to years before the entry it redacts, its hash recomputed: verify() called
+        the store sound (found by a review)."""
+        store.save(built("case-01", 3))
+        store.redact("case-01", 2, ["form.parent_name"], "Erasure", by=ADMISSIONS, on=REDACTED_ON)
+        case, entries, notes, items, ledger = self.rows_of(store, "case-01")
+        back = entries[1]["recorded_at"] - dt.timedelta(days=2000)
+        note = dict(notes[0], redacted_at=back)
+        note["hash"] = redaction_hash(note, entries[1]["hash"])
+        self.write_rows(store, "case-01", (case, entries, [note], items, ledger))
+        [problem] = store.verify()
+        assert (problem.case_id, problem.seq) == ("case-01", 2)
+        assert problem.what.startswith(
+            f"redaction 1 recorded at {back:%Y-%m-%d %H:%M}, before the entry"
+        )
+
+    def test_an_entry_a_minute_behind_the_one_before_is_a_clock_not_a_forgery(
+        self, store: Store
+    ) -> None:
+        """Each entry is stamped by the clock of the process that saved it."""
+        store.save(built("case-01", 3))
+        first = self.rows_of(store, "case-01")[1][0]["recorded_at"]
+        self.forge(
+            store,
+            "case-01",
+            built("case-01", 3).history,
+            keep=2,
+            recorded_at=first - dt.timedelta(minutes=1),
+        )
+        assert store.verify() == []
+
+    def test_an_entry_added_after_a_checkpoint_and_dated_before_it_is_reported(
+        self, store: Store
+    ) -> None:
+        """The checkpoint shows the case had two entries when it was taken: a third dated
+        before then was written later, whatever its date says."""
+        store.save(built("case-01", 2))
+        long_ago = self.rows_of(store, "case-01")[1][0]["recorded_at"] - dt.timedelta(days=2)
+        self.forge(store, "case-01", built("case-01", 2).history, keep=0, recorded_at=long_ago)
+        checkpoint = store.checkpoint()
+        before = checkpoint.taken_at - dt.timedelta(days=1)
+        self.forge(store, "case-01", built("case-01", 3).history, keep=2, recorded_at=before)
+        assert store.verify() == []  # a step appended since: sound, by itself
+        [problem] = store.verify(checkpoint=checkpoint)
+        assert (problem.case_id, problem.seq) == ("case-01", 3)
+        assert problem.what.startswith(
+            f"recorded at {before:%Y-%m-%d %H:%M}, before the checkpoint of "
+            f"{checkpoint.taken_at:%Y-%m-%d %H:%M}, which held the case at entry 2"
+        )
 
     def test_a_checkpoint_is_of_the_cases_the_store_may_show(self, store: Store) -> None:
         store.save(built("case-01", 3))

@@ -5,6 +5,7 @@ Both stores hand their rows to `problems`, so they find the same problems in the
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
@@ -133,6 +134,9 @@ class Audit:
                 if wanted is not None:
                     notes = redactions.get(case_id, {})
                     self._anchors[case_id] = checkpoints.anchor(wanted, entries, notes)
+                found += self._after_checkpoint(
+                    case_id, entries, 0 if wanted is None else wanted.version
+                )
                 found += check_case(
                     case_id,
                     row,
@@ -164,6 +168,27 @@ class Audit:
             for case_id in sorted(redactions.keys() - checked):
                 found.append(Problem(case_id, None, "redaction records for a case with no log"))
         return found
+
+    def _after_checkpoint(self, case_id: str, entries: Rows, held: int) -> list[Problem]:
+        """The entries past the `held` first the checkpoint holds of the case, dated before it
+        was taken: written after it, and dated back (a checkpoint of the store's own scope)."""
+        checkpoint = self.checkpoint
+        if checkpoint is None or checkpoint.authority != self.scope:
+            return []
+        taken = checkpoint.taken_at
+        held_at = f"entry {held}" if held else "no entry"
+        return [
+            Problem(
+                case_id,
+                int(entry["seq"]),
+                f"recorded at {stamp:%Y-%m-%d %H:%M}, before the checkpoint of "
+                f"{taken:%Y-%m-%d %H:%M}, which held the case at {held_at}: written after it "
+                "and dated back",
+            )
+            for entry in entries[held:]
+            if type(stamp := entry.get("recorded_at")) is dt.datetime
+            and stamp < taken - CLOCK_SLACK
+        ]
 
     def tally(self, found: list[Problem]) -> Tally:
         """What this audit checked and gathered, with the problems it `found`, to `add` to
@@ -238,6 +263,36 @@ _UNREADABLE = (
 )
 """What checking a case's rows raises when they hold values of kinds the store never writes
 (a number where it writes text, JSON nested past Python's limit): reported, never raised."""
+
+
+CLOCK_SLACK = dt.timedelta(minutes=10)
+"""How far a record may be stamped before the one it follows and be put down to clocks: each
+entry and redaction record is stamped by the clock of the process that wrote it."""
+
+
+def _dated_back(stamp: dt.datetime, before: str, then: dt.datetime) -> str:
+    return (
+        f"recorded at {stamp:%Y-%m-%d %H:%M}, before {before} ({then:%Y-%m-%d %H:%M}) by more "
+        "than two machines' clocks differ: dated back behind the store"
+    )
+
+
+def _notes_dated_back(entry: Mapping[str, Any], notes: Rows) -> list[str]:
+    """How the redaction records of `entry` are dated back: before the entry, or before the
+    record they follow."""
+    found = []
+    latest = ("the entry", entry.get("recorded_at"))
+    for note in notes:
+        stamp, (before, then) = note.get("redacted_at"), latest
+        if type(stamp) is not dt.datetime:
+            continue
+        if type(then) is dt.datetime:
+            if stamp < then - CLOCK_SLACK:
+                found.append(f"redaction {note['number']} {_dated_back(stamp, before, then)}")
+            if stamp <= then:
+                continue
+        latest = (f"redaction {note['number']}", stamp)
+    return found
 
 
 def left_redacting(entry: str) -> str:
@@ -332,10 +387,17 @@ def check_case(
     redactions = redactions or {}
     prev = GENESIS
     parsed: list[Any] = []
+    latest: tuple[int, dt.datetime] | None = None  # the latest stamp so far, and its entry
     for expected_seq, entry in enumerate(entries, start=1):
         seq = int(entry["seq"])
         if seq != expected_seq:
             problem(seq, f"sequence gap: expected seq {expected_seq}")
+        stamp = entry.get("recorded_at")
+        if type(stamp) is dt.datetime:  # (else a stamp that is no time: the hash reports it)
+            if latest is not None and stamp < latest[1] - CLOCK_SLACK:
+                problem(seq, _dated_back(stamp, f"entry {latest[0]}", latest[1]))
+            if latest is None or stamp >= latest[1]:
+                latest = (seq, stamp)
         if _hash_of(entry_hash, entry, prev) != entry["hash"]:
             # Its hash covers the previous entry's: a change there shows here too.
             problem(
@@ -350,6 +412,9 @@ def check_case(
         prev = entry["hash"]
     for seq in sorted(redactions.keys() - {int(entry["seq"]) for entry in entries}):
         problem(seq, "a redaction record for no log entry")
+    for entry in entries:
+        for what in _notes_dated_back(entry, redactions.get(int(entry["seq"]), ())):
+            problem(int(entry["seq"]), what)
     last = entries[-1]
     if row is not None:
         if row["version"] != last["seq"]:
