@@ -798,7 +798,7 @@ class Reintegration:
         workbook can hold, in a text argument, the actor, or a new case's child. (Text inside
         a later step's forms is not walked, on every trigger: workbooks show it escaped.)"""
         problems: list[tuple[str, str]] = []
-        for argument, value in zip(step.arguments, values):  # (as many: _check_values saw)
+        for argument, value in zip(step.arguments, values, strict=True):
             if type(value) is str:
                 problem = argument.new_name_problem(value) or noncharacter(value)
                 if problem is not None:
