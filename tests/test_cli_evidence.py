@@ -586,3 +586,39 @@ def test_a_checkpoint_file_that_is_not_one_is_named_by_its_path(
     assert result.stderr.startswith(f"error: the checkpoint {garbage} cannot be read\n")
     assert "  - is not JSON: " in result.stderr
     assert "checkpoint.json" not in result.stderr
+
+
+def test_an_import_that_would_drop_redaction_records_is_refused_unless_asked(
+    demo_db: str, tmp_path: Path
+) -> None:
+    """`export --all` and `import` moved a store without its redaction records: the removed
+    values' placeholders became the values, and nothing said who removed what, when or why
+    (found by a review)."""
+    ok(
+        invoke(
+            demo_db,
+            "redact",
+            "DEMO-0003",
+            "2",
+            "form.parent_name",
+            "--reason",
+            "Request",
+            "--on",
+            "2026-12-05",
+            *OFFICER,
+        )
+    )
+    moved = tmp_path / "all.json"
+    ok(invoke(demo_db, "export", "--all", "-o", str(moved)))
+    target = f"sqlite:///{tmp_path / 'new.sqlite'}"
+    refused = invoke(target, "import", str(moved))
+    no_traceback(refused)
+    assert refused.exit_code == 2
+    assert "nothing imported" in refused.stderr
+    assert "item 3 (case DEMO-0003): its export carries 1 redaction record" in refused.stderr
+    assert "--without-redaction-records" in refused.stderr
+    done = ok(invoke(target, "import", "--without-redaction-records", str(moved)))
+    assert "imported 4 case(s)" in done.stdout
+    assert "note: item 3 (case DEMO-0003) was imported without its 1 redaction record" in (
+        done.stderr
+    )

@@ -210,13 +210,22 @@ def render(ctx: click.Context, case_id: str, html: bool, text: bool, output: str
 
 @click.command("import")
 @click.argument("file", metavar="FILE")
+@click.option(
+    "--without-redaction-records",
+    "dropping",
+    is_flag=True,
+    help="Import cases whose export carries redaction records, without them.",
+)
 @click.pass_context
-def import_(ctx: click.Context, file: str) -> None:
+def import_(ctx: click.Context, file: str, dropping: bool) -> None:
     """Import case histories from a JSON file (`-` for stdin), all or nothing.
 
     FILE holds what `export` writes (one case, or a list of them) or what `history --format
     json` writes. Everything is checked first: with any problem, every one is printed and
-    nothing is imported (exit 2).
+    nothing is imported (exit 2). An import cannot carry redaction records (who removed what,
+    when and why): a case whose export carries them is refused, unless
+    --without-redaction-records, when the removed values' placeholders become its text. To
+    move a store with its records, copy its database.
     """
     value = read_json(file, "import file", IMPORT_MOST)
     incoming, problems = interchange.read_histories(value, settings(ctx).protocols())
@@ -231,6 +240,13 @@ def import_(ctx: click.Context, file: str) -> None:
             )
         elif case.case_id in taken:
             problems.append(f"{item.label}: case id {case.case_id!r} is already taken")
+        elif item.redactions and not dropping:
+            problems.append(
+                f"{item.label}: its export carries {interchange.records_dropped(item)}, which "
+                "an import cannot carry (the removed values' placeholders would become its "
+                "text, and nothing would say who removed them); copy the database to move a "
+                "store, or give --without-redaction-records"
+            )
     if problems:
         raise Failure(f"nothing imported from {file}", problems)
     with progress(incoming, "Importing histories") as items:
@@ -246,6 +262,12 @@ def import_(ctx: click.Context, file: str) -> None:
         note = interchange.unfingerprinted(item)
         if note is not None:
             click.echo(f"note: {note}", err=True)
+        if item.redactions:
+            click.echo(
+                f"note: {item.label} was imported without its "
+                f"{interchange.records_dropped(item)}: the export file keeps them",
+                err=True,
+            )
 
 
 def _import_failed(file: str, error: StoreError) -> Failure:

@@ -111,6 +111,8 @@ class Incoming:
     label: str
     history: tuple[Transition, ...]
     case: Reintegration
+    redactions: int = 0
+    """The redaction records its export carries (an import cannot carry them)."""
 
 
 def _history_items(value: Any) -> tuple[list[tuple[str, Any, Mapping[str, Any]]], list[str]]:
@@ -192,8 +194,15 @@ def read_histories(
         if mismatched:
             problems += mismatched
             continue
-        incoming.append(Incoming(label, tuple(transitions), case))
+        notes = claims.get("redactions")
+        count = len(notes) if isinstance(notes, list) else 0
+        incoming.append(Incoming(label, tuple(transitions), case, count))
     return incoming, problems
+
+
+def records_dropped(item: Incoming) -> str:
+    """What an import leaves of the redaction records `item`'s export carries: none."""
+    return f"{item.redactions} redaction record{'' if item.redactions == 1 else 's'}"
 
 
 def unfingerprinted(item: Incoming) -> str | None:
