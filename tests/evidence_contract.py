@@ -18,6 +18,7 @@ import pytest
 import sqlalchemy as sa
 
 from reintegration_fsm import (
+    Actor,
     Checkpoint,
     ConcurrentUpdate,
     FormInvalid,
@@ -305,6 +306,32 @@ class EvidenceContract:
             store.redact("case-01", 1, ["pupil.name"], "Erasure", by=ADMISSIONS, on=REDACTED_ON)
         assert self.rows_of(store, "case-01") == before
         assert store.redactions("case-01") == []
+
+    @pytest.mark.parametrize(
+        ("by", "problem"),
+        [
+            (PARENT, "a parent or carer asks for a redaction, and staff of the case's AP setting"),
+            (
+                attrs.evolve(ADMISSIONS, organisation="Another Council"),
+                "Jo Whitfield acts for 'Another Council', not for one of the case's AP setting",
+            ),
+        ],
+        ids=["a parent", "another authority's officer"],
+    )
+    def test_a_redaction_by_someone_not_acting_for_the_case_is_refused(
+        self, store: Store, by: Actor, problem: str
+    ) -> None:
+        """Anyone claimed in any role or organisation removed evidence for good (found by a
+        review): a redaction is made by staff of a party to the case."""
+        store.save(built("case-01", 3))
+        before = self.rows_of(store, "case-01")
+        with pytest.raises(FormInvalid) as refused:
+            store.redact("case-01", 2, ["form.parent_name"], "Request", by=by, on=REDACTED_ON)
+        assert refused.value.problems[0][0] == "by"
+        assert refused.value.problems[0][1].startswith(problem)
+        assert self.rows_of(store, "case-01") == before
+        store.redact("case-01", 2, ["form.parent_name"], "Request", by=AP_HEAD, on=REDACTED_ON)
+        assert [note.by for note in store.redactions("case-01")] == [AP_HEAD]
 
     def test_a_refused_redaction_does_not_quote_the_values_it_was_to_remove(
         self, store: Store

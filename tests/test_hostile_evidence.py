@@ -712,7 +712,16 @@ def test_the_officer_sees_the_warning_and_the_redaction_is_made(tmp_path: Path) 
     as_scheme_2(store)
     store.save(built("case-03", 2))
     store.close()
-    args = ("--reason", "Erasure request", *OFFICER, "--on", "2027-01-05")
+    clerk = ("--actor-id", CLERK.id, "--actor-name", CLERK.name, "--role", CLERK.role.value)
+    args = (
+        "--reason",
+        "Erasure request",
+        *clerk,
+        "--organisation",
+        AUTHORITY,
+        "--on",
+        "2027-01-05",
+    )
     old = ok(invoke(url, "redact", "case-01", "all", *CHILD_PATHS, *args))
     no_traceback(old)
     assert old.stderr.startswith(

@@ -67,9 +67,7 @@ def _identity_removed(store: SqlAlchemyStore, case_id: str) -> bool:
 @click.argument("case_id", required=False)
 @click.option("--pupil", metavar="NAME", default=None, help="Every case of the child of this name…")
 @click.option("--dob", type=DATE, default=None, help="…born on this date (give both).")
-@click.option(
-    "--all", "every", is_flag=True, help="Every case the store may show (JSON)."
-)
+@click.option("--all", "every", is_flag=True, help="Every case the store may show (JSON).")
 @format_option(("json", "html"), default="json")
 @output_option("the response")
 @click.pass_context

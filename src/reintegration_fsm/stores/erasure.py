@@ -21,7 +21,7 @@ from reintegration_fsm.stores.digests import ACTOR_FIELDS, column_digest
 from reintegration_fsm.stores.redaction import RedactionNote, Removal, note_row, remove
 from reintegration_fsm.stores.rows import Row, case_row, logged_day, transitions_from_rows
 from reintegration_fsm.stores.stored import stored_data
-from reintegration_fsm.vocabulary import Actor, Role
+from reintegration_fsm.vocabulary import ROLE_WORDS, Actor, Party, Role
 
 Targets = Mapping[int | None, Sequence[str]]
 """Paths to remove, by the seq of the entry (None: every entry holding them)."""
@@ -57,7 +57,31 @@ def check_request(reason: Any, by: Any, on: Any) -> None:
         raise FormInvalid("redact", "reason", problem)
     if not isinstance(by, Actor):
         raise FormInvalid("redact", "by", f"must be an Actor, not {type(by).__name__}")
+    if by.party not in _REDACTING:
+        raise FormInvalid(
+            "redact",
+            "by",
+            f"{ROLE_WORDS[by.role]} asks for a redaction, and staff of the case's AP "
+            "setting, host school or local authority make it: give theirs, and the request "
+            "as its reason",
+        )
     arguments.business_day("redact", "on", on)  # a subclass of date is a date, as everywhere
+
+
+_REDACTING = frozenset({Party.AP, Party.HOST, Party.LA})
+"""The parties whose staff redact: those who hold the record, not the family it is about."""
+
+
+def _acting_for(by: Actor, case: Reintegration) -> str | None:
+    """Why `by` does not act for one of the case's AP setting, host school and authority (the
+    organisations that hold its record), or None."""
+    held_by = (case.ap_setting, case.host_school, case.local_authority)
+    if by.organisation in held_by:
+        return None
+    return (
+        f"{by.name} acts for {by.organisation!r}, not for one of the case's AP setting, host "
+        "school and local authority, which hold its record"
+    )
 
 
 def plan(
@@ -72,14 +96,17 @@ def plan(
     authority: str,
     calendar: SchoolCalendar | None,
     protocols: Sequence[Any],
+    every_case: bool = False,
 ) -> Plan:
-    """The redaction of `targets` in a case whose log is `entries` (its redactions `notes`).
+    """The redaction of `targets` in a case whose log is `entries` (its redactions `notes`),
+    by staff of a party to the case, or, for a retention run (`every_case`), of the store's.
 
     Raises:
         FormInvalid: a path names nothing, or no personal data; nothing is left to remove;
             `on` is before an entry it removes values from; or the redacted history would no
             longer load (a rule compares a removed value with one that is still there: remove
-            both in one redaction).
+            both in one redaction); or `by` does not act for the case's AP setting, host school
+            or authority.
     """
     check_request(reason, by, on)
     on = plain_day(on)  # kept as a plain date, as every engine reads it
@@ -148,6 +175,10 @@ def plan(
             "redaction of every entry (seq=None, or `all` on the command line), e.g. the "
             "child's name and date of birth in the open record and on the consent form",
         ) from None
+    if every_case is False:
+        problem = _acting_for(by, case)
+        if problem is not None:
+            raise FormInvalid("redact", "by", problem)
     summary = case_row(case, authority, "", [])
     return Plan(
         [{"seq": seq, **removal.columns} for seq, removal in sorted(removals.items())],

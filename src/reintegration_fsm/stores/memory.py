@@ -385,7 +385,14 @@ class InMemoryStore:
         return self._redact(case_id, {seq: arguments.paths("redact", paths)}, reason, by=by, on=on)
 
     def _redact(
-        self, case_id: str, targets: erasure.Targets, reason: str, *, by: Actor, on: date
+        self,
+        case_id: str,
+        targets: erasure.Targets,
+        reason: str,
+        *,
+        by: Actor,
+        on: date,
+        every_case: bool = False,
     ) -> list[RedactionNote]:
         erasure.check_request(reason, by, on)
         with self._lock:
@@ -405,6 +412,7 @@ class InMemoryStore:
                 authority=row["authority"],
                 calendar=self.calendar,
                 protocols=self.protocols,
+                every_case=every_case,
             )
             for update in plan.updates:
                 log[update["seq"] - 1].update(update)
@@ -475,7 +483,8 @@ class InMemoryStore:
                 continue
             entries, _ = self._entries(due.case_id)
             reason = retention_module.REASON
-            self._redact(due.case_id, erasure.retention_targets(entries), reason, by=by, on=on)
+            targets = erasure.retention_targets(entries)
+            self._redact(due.case_id, targets, reason, by=by, on=on, every_case=True)
             done.append(due)
         return done
 

@@ -1317,7 +1317,14 @@ class SqlAlchemyStore:
                 continue
 
     def _redact(
-        self, case_id: str, targets: erasure.Targets, reason: str, *, by: Actor, on: date
+        self,
+        case_id: str,
+        targets: erasure.Targets,
+        reason: str,
+        *,
+        by: Actor,
+        on: date,
+        every_case: bool = False,
     ) -> tuple[list[RedactionNote], list[int]]:
         """Redact `targets` in one transaction: the notes made, and the seqs of the entries
         written before schema revision 0011 it removed values from (`GuessableRedaction`)."""
@@ -1350,6 +1357,7 @@ class SqlAlchemyStore:
                 authority=authority,
                 calendar=self.calendar,
                 protocols=self.protocols,
+                every_case=every_case,
             )
             left = conn.execute(self._select_redacting, {"b_case_id": case_id}).scalars().all()
             if left:
@@ -1503,7 +1511,7 @@ class SqlAlchemyStore:
                         _, entries, _ = self._read(conn, due.case_id)
                     targets = erasure.retention_targets(entries)
                 reason = retention_module.REASON
-                _, seqs = self._redact(due.case_id, targets, reason, by=by, on=on)
+                _, seqs = self._redact(due.case_id, targets, reason, by=by, on=on, every_case=True)
                 done.append(due)
                 if seqs:
                     guessable.append((due.case_id, seqs))
