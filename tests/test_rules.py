@@ -1872,15 +1872,13 @@ def test_a_referral_across_a_summer_holiday_is_accepted_and_replays() -> None:
     [
         ("Hollybrook\u00ad Academy", "holds an invisible character (U+00AD, soft hyphen)"),
         ("Hollybrook\u200b Academy", "holds an invisible character (U+200B, zero width space)"),
-        ("Hollybrook Academy ", "has a space at an end or two together"),
-        ("Hollybrook  Academy", "has a space at an end or two together"),
     ],
-    ids=["soft hyphen", "zero width space", "space at the end", "two spaces"],
+    ids=["soft hyphen", "zero width space"],
 )
 def test_a_school_named_as_another_reads_is_refused(school: str, problem: str) -> None:
     """Each read "Hollybrook Academy" and was another school: the Fair Access ledger split
     into rows that look the same, +3 each, and a search found one of them (found by a
-    review)."""
+    review). (A space at an end is a slip the rules compare past, and is kept.)"""
     case = referred(ReferralRoute.VIRTUAL)
     case.note_at_panel(by=ADMISSIONS, on=REFERRED)
     before = snapshot(case)

@@ -141,18 +141,12 @@ class Argument:
 
     def new_name_problem(self, value: str) -> str | None:
         """Why a name given now (not read back from a history) would read as another: a
-        character nobody sees, or a space at an end or two together; None for other text, and
-        for a blank name (the rules say what is missing)."""
-        if not self.single_line or not value.strip():
+        character nobody sees; None for other text. (A space at an end, or another case, is a
+        slip the rules compare names past.)"""
+        if not self.single_line or value.isprintable():
             return None
-        if value.isprintable() and value[0] != " " and value[-1] != " " and "  " not in value:
-            return None  # nothing unseen, no space at an end or doubled: most names
         hidden = invisible(value)
-        if hidden is not None:
-            return f"holds {hidden}; type it again"
-        if value != value.strip() or "  " in value:
-            return "has a space at an end or two together, which reads as one; type it again"
-        return None
+        return None if hidden is None else f"holds {hidden}; type it again"
 
 
 @attrs.frozen
