@@ -175,7 +175,7 @@ def plan(
             "redaction of every entry (seq=None, or `all` on the command line), e.g. the "
             "child's name and date of birth in the open record and on the consent form",
         ) from None
-    if every_case is False:
+    if not every_case:
         problem = _acting_for(by, case)
         if problem is not None:
             raise FormInvalid("redact", "by", problem)
