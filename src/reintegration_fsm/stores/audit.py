@@ -279,13 +279,13 @@ def _dated_back(stamp: dt.datetime, before: str, then: dt.datetime) -> str:
 
 def _notes_dated_back(entry: Mapping[str, Any], notes: Rows) -> list[str]:
     """How the redaction records of `entry` are dated back: before the entry, or before the
-    record they follow."""
+    record they follow (but a note the 0003 upgrade kept of revision 2's manual procedure)."""
     found = []
     latest = ("the entry", entry.get("recorded_at"))
     for note in notes:
         stamp, (before, then) = note.get("redacted_at"), latest
-        if type(stamp) is not dt.datetime:
-            continue
+        if type(stamp) is not dt.datetime or note.get("paths") is None:
+            continue  # (a note of revision 2's manual procedure: its time was never kept)
         if type(then) is dt.datetime:
             if stamp < then - CLOCK_SLACK:
                 found.append(f"redaction {note['number']} {_dated_back(stamp, before, then)}")
