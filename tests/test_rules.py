@@ -1872,8 +1872,20 @@ def test_a_referral_across_a_summer_holiday_is_accepted_and_replays() -> None:
     [
         ("Hollybrook\u00ad Academy", "holds an invisible character (U+00AD, soft hyphen)"),
         ("Hollybrook\u200b Academy", "holds an invisible character (U+200B, zero width space)"),
+        (
+            "Hollybrook\u00a0Academy",
+            "holds a blank character other than the space (U+00A0, no-break space)",
+        ),
+        (
+            "Hollybrook\u3000Academy",
+            "holds a blank character other than the space (U+3000, ideographic space)",
+        ),
+        (
+            "Hollybrook \u3164Academy",
+            "holds a blank character other than the space (U+3164, hangul filler)",
+        ),
     ],
-    ids=["soft hyphen", "zero width space"],
+    ids=["soft hyphen", "zero width space", "no-break space", "ideographic space", "filler"],
 )
 def test_a_school_named_as_another_reads_is_refused(school: str, problem: str) -> None:
     """Each read "Hollybrook Academy" and was another school: the Fair Access ledger split
@@ -1891,6 +1903,18 @@ def test_a_school_named_as_another_reads_is_refused(school: str, problem: str) -
     assert snapshot(case) == before
     case.identify_host("Hollybrook Academy", ReferralRoute.VIRTUAL, by=ADMISSIONS, on=HOST_FOUND)
     assert case.host_school == "Hollybrook Academy"
+
+
+def test_a_joiner_in_a_school_and_a_soft_hyphen_in_a_reason_are_kept() -> None:
+    """Held: the joiners Indic and Persian names are written with, and what free text holds."""
+    case = referred(ReferralRoute.VIRTUAL)
+    case.note_at_panel(by=ADMISSIONS, on=REFERRED)
+    school = "\u0915\u094d\u200d\u0937 Vidyalaya"
+    case.identify_host(school, ReferralRoute.VIRTUAL, by=ADMISSIONS, on=HOST_FOUND)
+    assert case.host_school == school
+    other = referred(ReferralRoute.VIRTUAL)
+    other.withdraw("Moved\u00ad away", by=AP_HEAD, on=REFERRED)
+    assert other.stage is Stage.WITHDRAWN
 
 
 def test_an_ap_setting_named_as_another_reads_is_not_opened() -> None:

@@ -201,6 +201,24 @@ def noncharacters(value: Any, field: str) -> list[tuple[str, str]]:
     return []
 
 
+_BLANKS = frozenset("\u034f\u115f\u1160\u2800\u3164\uffa0")
+"""Letters and marks that print as nothing (the combining grapheme joiner, the Hangul fillers,
+the blank Braille pattern): a name holding one reads as the name without it."""
+
+
+def blank(value: str) -> str | None:
+    """The first blank character of `value` other than the space (a no-break, figure or
+    ideographic space; a filler that prints as nothing), in words; or None. A name holding
+    one reads as another."""
+    if value.isprintable() and _BLANKS.isdisjoint(value):  # no other space is printable
+        return None
+    for character in value:
+        if (character.isspace() and character != " ") or character in _BLANKS:
+            name = unicodedata.name(character, "a blank character").lower()
+            return f"a blank character other than the space (U+{ord(character):04X}, {name})"
+    return None
+
+
 def visible(value: str) -> str:
     """`value` without the characters `invisible` finds."""
     return _UNSEEN.sub(lambda found: found.group(1) or "", value)

@@ -27,6 +27,7 @@ from reintegration_fsm.errors import CalendarError, FormInvalid, ProtocolDefinit
 from reintegration_fsm.fields import (
     ID_LENGTH,
     NAME_LENGTH,
+    blank,
     identifier,
     invisible,
     iso_day,
@@ -141,11 +142,12 @@ class Argument:
 
     def new_name_problem(self, value: str) -> str | None:
         """Why a name given now (not read back from a history) would read as another: a
-        character nobody sees; None for other text. (A space at an end, or another case, is a
-        slip the rules compare names past.)"""
-        if not self.single_line or value.isprintable():
+        character nobody sees, or a blank one other than the space; None for other text. (A
+        plain space at an end, or another case, is a slip the rules compare names past, and
+        kept as written.)"""
+        if not self.single_line:
             return None
-        hidden = invisible(value)
+        hidden = invisible(value) or blank(value)
         return None if hidden is None else f"holds {hidden}; type it again"
 
 
