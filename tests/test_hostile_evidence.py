@@ -1066,3 +1066,46 @@ def test_a_log_entry_altered_so_is_named_plainly_on_the_command_line(tmp_path: P
         assert result.exit_code in (2, 3), (command, result.output)
         assert "changed" in result.output
         assert "bug" not in result.output
+
+
+ALTERED_ROWS = {
+    "data nested past Python's depth": (
+        "UPDATE rfsm_transitions SET data = :deep WHERE case_id = 'case-01' AND seq = 2",
+        lambda store: [t.data for t in store.history("case-01")],
+    ),
+    "a case row's day no day": (
+        "UPDATE rfsm_cases SET last_on = 'garbage'",
+        lambda store: store.cases(),
+    ),
+    "an open item's kind no kind": (
+        "UPDATE rfsm_open_items SET kind = 'bogus'",
+        lambda store: store.due(dt.date(2099, 1, 1)),
+    ),
+    "a redaction record's time no time": (
+        "UPDATE rfsm_redactions SET redacted_at = 'garbage'",
+        lambda store: store.redactions("case-01"),
+    ),
+    "a ledger row's points no number": (
+        "UPDATE rfsm_weightings SET points = 'x'",
+        lambda store: store.ledger(dt.date(2000, 1, 1), dt.date(2099, 1, 1)),
+    ),
+}
+
+
+@pytest.mark.parametrize(("change", "read"), ALTERED_ROWS.values(), ids=ALTERED_ROWS.keys())
+def test_a_row_sqlite_keeps_as_changed_behind_the_store_is_a_typed_error(
+    tmp_path: Path, change: str, read: Any
+) -> None:
+    """Each raised Python's own error, and the command line said "this is a bug" (found by a
+    review). SQLite keeps whatever text it is given in any column."""
+    store = SqlAlchemyStore(f"sqlite:///{tmp_path / 'altered.sqlite'}", calendar=CALENDAR)
+    store.create_schema()
+    store.save(built("case-01", 11))
+    store.redact("case-01", 2, ["form.parent_name"], "Request", by=CLERK, on=LATER)
+    drop_triggers(store.engine)
+    with store.engine.begin() as conn:
+        conn.execute(sa.text(change), {"deep": "[" * 5000 + "]" * 5000})
+    with pytest.raises(ProtocolError) as refused:
+        read(store)
+    assert "changed" in str(refused.value)
+    store.close()

@@ -376,7 +376,7 @@ class Transition:
             return pending()
         try:
             parsed = json.loads(pending or "null")
-        except ValueError as error:  # a row changed behind its store: no form's refusal
+        except (ValueError, RecursionError) as error:  # a row changed behind its store
             raise FormInvalid(
                 "transition",
                 str(self._seq),

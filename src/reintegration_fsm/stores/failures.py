@@ -106,8 +106,9 @@ def converted(action: str, case_id: str | None = None) -> Iterator[None]:
 
 ALTERED = "a stored row does not read as the store writes it"
 """What a row changed behind the store is, when reading it back fails."""
-UNREADABLE_ROW = (ValueError, TypeError, KeyError, AttributeError, IndexError)
-"""What Python raises decoding such a row: data that is not JSON, a seq that is no number."""
+UNREADABLE_ROW = (ValueError, TypeError, KeyError, AttributeError, IndexError, RecursionError)
+"""What Python raises decoding such a row: data that is not JSON (or nested past Python's
+depth), a seq or a date that is no number or day, a kind that is no word of the protocol's."""
 
 
 @contextmanager

@@ -1121,15 +1121,16 @@ class SqlAlchemyStore:
                 found.extend(cursor.fetchall())
         # Per row: a tuple built in C (a named tuple's own constructor is a Python function),
         # each day parsed once (rows share a few), kinds and parties by lookup.
-        days: dict[Any, date | None] = {None: None}
-        parse = date.fromisoformat
-        for due in {row[2] for row in found}.difference(days):
-            days[due] = parse(due) if type(due) is str else due
-        make, kinds, parties = tuple.__new__, KINDS, PARTIES
-        return [
-            make(DueItem, (case_id, kinds[kind], days[due], item, parties[owner]))
-            for case_id, kind, due, item, owner in found
-        ]
+        with read_back("list what is due"):
+            days: dict[Any, date | None] = {None: None}
+            parse = date.fromisoformat
+            for due in {row[2] for row in found}.difference(days):
+                days[due] = parse(due) if type(due) is str else due
+            make, kinds, parties = tuple.__new__, KINDS, PARTIES
+            return [
+                make(DueItem, (case_id, kinds[kind], days[due], item, parties[owner]))
+                for case_id, kind, due, item, owner in found
+            ]
 
     @guarded
     def cases(
@@ -1172,9 +1173,10 @@ class SqlAlchemyStore:
                     self._holds(cases.c.pupil_name_folded, needle),
                 )
             )
-        with converted("list cases"), self.engine.connect() as conn:
-            rows = conn.execute(query.order_by(cases.c.case_id)).mappings().all()
-        return [summary(row) for row in rows]
+        with read_back("list cases"):
+            with converted("list cases"), self.engine.connect() as conn:
+                rows = conn.execute(query.order_by(cases.c.case_id)).mappings().all()
+            return [summary(row) for row in rows]
 
     @staticmethod
     def _no_such_school(school: str | None) -> bool:
@@ -1237,7 +1239,11 @@ class SqlAlchemyStore:
             .group_by(*self._apart(weightings.c.school))
             .order_by(weightings.c.school)
         )
-        with converted("sum the weightings"), self.engine.connect() as conn:
+        with (
+            read_back("sum the weightings"),
+            converted("sum the weightings"),
+            self.engine.connect() as conn,
+        ):
             return {school: int(total) for school, total in conn.execute(query)}
 
     @guarded
@@ -1250,7 +1256,11 @@ class SqlAlchemyStore:
             .where(*self._ledger_where(start, end))
             .order_by(weightings.c.on_date, weightings.c.case_id, weightings.c.school)
         )
-        with converted("read the weightings ledger"), self.engine.connect() as conn:
+        with (
+            read_back("read the weightings ledger"),
+            converted("read the weightings ledger"),
+            self.engine.connect() as conn,
+        ):
             return [ledger_entry(row) for row in conn.execute(query).mappings()]
 
     # -- evidence ------------------------------------------------------------------------------
@@ -1407,12 +1417,13 @@ class SqlAlchemyStore:
         """
         if not could_be_stored(case_id):
             raise CaseNotFound(case_id)
-        with converted(f"read case {case_id!r}"), self.engine.connect() as conn:
+        action = f"read case {case_id!r}"
+        with read_back(action, case_id), converted(action), self.engine.connect() as conn:
             head = conn.execute(self._select_head, {"b_case_id": case_id}).first()
             if head is None or not self._visible(head.authority):
                 raise CaseNotFound(case_id)
             rows = conn.execute(self._select_notes, {"b_case_id": case_id}).mappings().all()
-        return [note_from_row(dict(row)) for row in rows]
+            return [note_from_row(dict(row)) for row in rows]
 
     @guarded
     def checkpoint(self) -> Checkpoint:
