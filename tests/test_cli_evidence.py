@@ -615,10 +615,50 @@ def test_an_import_that_would_drop_redaction_records_is_refused_unless_asked(
     no_traceback(refused)
     assert refused.exit_code == 2
     assert "nothing imported" in refused.stderr
-    assert "item 3 (case DEMO-0003): its export carries 1 redaction record" in refused.stderr
+    assert "item 3 (case DEMO-0003): its file carries 1 redaction record" in refused.stderr
     assert "--without-redaction-records" in refused.stderr
     done = ok(invoke(target, "import", "--without-redaction-records", str(moved)))
     assert "imported 4 case(s)" in done.stdout
     assert "note: item 3 (case DEMO-0003) was imported without its 1 redaction record" in (
         done.stderr
     )
+
+
+def test_a_bare_history_of_an_erased_child_is_refused_unless_asked_and_then_never_found(
+    demo_db: str, tmp_path: Path
+) -> None:
+    """`history --format json` carries no records, and imported as it was; a search by the
+    placeholder then gathered the erased children again (found by a review)."""
+    for case_id in ("DEMO-0002", "DEMO-0003"):
+        ok(
+            invoke(
+                demo_db,
+                "redact",
+                case_id,
+                "all",
+                *IDENTITY,
+                "--reason",
+                "Erasure request",
+                "--on",
+                "2026-12-05",
+                *OFFICER,
+            )
+        )
+    target = f"sqlite:///{tmp_path / 'new.sqlite'}"
+    for case_id in ("DEMO-0002", "DEMO-0003"):
+        bare = tmp_path / f"{case_id}.json"
+        ok(invoke(demo_db, "history", case_id, "--format", "json", "-o", str(bare)))
+        refused = invoke(target, "import", str(bare))
+        assert refused.exit_code == 2, refused.output
+        assert "who removed its child's name or date of birth" in refused.stderr
+        ok(invoke(target, "import", "--without-redaction-records", str(bare)))
+    searched = invoke(
+        target,
+        "export",
+        "--pupil",
+        "(redacted on 2026-12-05: Erasure request)",
+        "--dob",
+        "0001-01-01",
+    )
+    assert searched.exit_code == 2, searched.output
+    assert "no case of" in json.loads(searched.stdout)["error"]

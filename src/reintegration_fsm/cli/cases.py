@@ -240,9 +240,9 @@ def import_(ctx: click.Context, file: str, dropping: bool) -> None:
             )
         elif case.case_id in taken:
             problems.append(f"{item.label}: case id {case.case_id!r} is already taken")
-        elif item.redactions and not dropping:
+        elif (item.redactions or item.removed) and not dropping:
             problems.append(
-                f"{item.label}: its export carries {interchange.records_dropped(item)}, which "
+                f"{item.label}: its file carries {interchange.records_dropped(item)}, which "
                 "an import cannot carry (the removed values' placeholders would become its "
                 "text, and nothing would say who removed them); copy the database to move a "
                 "store, or give --without-redaction-records"
@@ -262,7 +262,7 @@ def import_(ctx: click.Context, file: str, dropping: bool) -> None:
         note = interchange.unfingerprinted(item)
         if note is not None:
             click.echo(f"note: {note}", err=True)
-        if item.redactions:
+        if item.redactions or item.removed:
             click.echo(
                 f"note: {item.label} was imported without its "
                 f"{interchange.records_dropped(item)}: the export file keeps them",

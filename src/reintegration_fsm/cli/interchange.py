@@ -11,10 +11,12 @@ import attrs
 from reintegration_fsm.case import Reintegration
 from reintegration_fsm.cli.errors import Failure, failure_from
 from reintegration_fsm.errors import FormInvalid, ProtocolError, UnknownProtocol
+from reintegration_fsm.forms import REMOVED_DAY
 from reintegration_fsm.protocol.definition import FINGERPRINT, Protocol
 from reintegration_fsm.protocol.steps import STEP
 from reintegration_fsm.records import Transition
 from reintegration_fsm.serialisation import structure, transition_from_json, type_name
+from reintegration_fsm.stores.personal import is_note_text
 
 TRIGGERS = tuple(STEP)
 FROM_COMMAND_LINE = frozenset({"case_id"})
@@ -113,6 +115,9 @@ class Incoming:
     case: Reintegration
     redactions: int = 0
     """The redaction records its export carries (an import cannot carry them)."""
+    removed: bool = False
+    """Its child's name or date of birth is a redaction's placeholder: the history comes from
+    a store that removed them, whatever records it carries."""
 
 
 def _history_items(value: Any) -> tuple[list[tuple[str, Any, Mapping[str, Any]]], list[str]]:
@@ -196,13 +201,17 @@ def read_histories(
             continue
         notes = claims.get("redactions")
         count = len(notes) if isinstance(notes, list) else 0
-        incoming.append(Incoming(label, tuple(transitions), case, count))
+        removed = case.pupil.date_of_birth == REMOVED_DAY or is_note_text(case.pupil.name)
+        incoming.append(Incoming(label, tuple(transitions), case, count, removed))
     return incoming, problems
 
 
 def records_dropped(item: Incoming) -> str:
-    """What an import leaves of the redaction records `item`'s export carries: none."""
-    return f"{item.redactions} redaction record{'' if item.redactions == 1 else 's'}"
+    """What an import leaves of the redaction records `item`'s file carries, or of the
+    removals its history shows: none."""
+    if item.redactions:
+        return f"{item.redactions} redaction record{'' if item.redactions == 1 else 's'}"
+    return "the record of who removed its child's name or date of birth"
 
 
 def unfingerprinted(item: Incoming) -> str | None:

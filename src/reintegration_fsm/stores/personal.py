@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 import types
 import typing
 from collections.abc import Iterator, Mapping, Sequence
@@ -144,6 +145,15 @@ def personal(leaf: Leaf | None) -> bool:
 def note_text(on: dt.date, reason: str) -> str:
     """What a loaded case and every rendering show for a redacted value."""
     return f"(redacted on {on.isoformat()}: {reason})"
+
+
+_NOTE_TEXT = re.compile(r"\(redacted on \d{4}-\d{2}-\d{2}: .*\)", re.DOTALL)
+
+
+def is_note_text(value: str) -> bool:
+    """True when `value` reads as `note_text` writes a redacted value: text an import took
+    in as a value where a redaction had removed one."""
+    return _NOTE_TEXT.fullmatch(value) is not None
 
 
 def placeholder(leaf: Leaf | None, text: str) -> Any:
