@@ -598,6 +598,30 @@ class EvidenceContract:
             f"{checkpoint.taken_at:%Y-%m-%d %H:%M}, which held the case at entry 2"
         )
 
+    def test_a_redaction_made_after_a_checkpoint_and_dated_before_it_is_reported(
+        self, store: Store
+    ) -> None:
+        """The checkpoint holds no redaction record of the entry: one stamped before it was
+        taken was written after it (found by a review)."""
+        store.save(built("case-01", 3))
+        long_ago = self.rows_of(store, "case-01")[1][0]["recorded_at"] - dt.timedelta(days=2)
+        self.forge(store, "case-01", built("case-01", 3).history, keep=0, recorded_at=long_ago)
+        checkpoint = store.checkpoint()
+        store.redact("case-01", 2, ["form.parent_name"], "Erasure", by=ADMISSIONS, on=REDACTED_ON)
+        assert store.verify(checkpoint=checkpoint) == []  # made after it: sound
+        case, entries, notes, items, ledger = self.rows_of(store, "case-01")
+        before = checkpoint.taken_at - dt.timedelta(days=1)
+        note = dict(notes[0], redacted_at=before)
+        note["hash"] = redaction_hash(note, entries[1]["hash"])
+        self.write_rows(store, "case-01", (case, entries, [note], items, ledger))
+        assert store.verify() == []  # by itself, a redaction a day after its entry
+        [problem] = store.verify(checkpoint=checkpoint)
+        assert (problem.case_id, problem.seq) == ("case-01", 2)
+        assert problem.what.startswith(
+            f"redaction 1 recorded at {before:%Y-%m-%d %H:%M}, before the checkpoint of "
+            f"{checkpoint.taken_at:%Y-%m-%d %H:%M}, which held 0 of the entry's"
+        )
+
     def test_a_checkpoint_is_of_the_cases_the_store_may_show(self, store: Store) -> None:
         store.save(built("case-01", 3))
         store.save(built("case-02", 3, OTHER_AUTHORITY))

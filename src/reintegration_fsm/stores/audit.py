@@ -135,7 +135,7 @@ class Audit:
                     notes = redactions.get(case_id, {})
                     self._anchors[case_id] = checkpoints.anchor(wanted, entries, notes)
                 found += self._after_checkpoint(
-                    case_id, entries, 0 if wanted is None else wanted.version
+                    case_id, entries, redactions.get(case_id, {}), wanted
                 )
                 found += check_case(
                     case_id,
@@ -169,26 +169,52 @@ class Audit:
                 found.append(Problem(case_id, None, "redaction records for a case with no log"))
         return found
 
-    def _after_checkpoint(self, case_id: str, entries: Rows, held: int) -> list[Problem]:
-        """The entries past the `held` first the checkpoint holds of the case, dated before it
-        was taken: written after it, and dated back (a checkpoint of the store's own scope)."""
+    def _after_checkpoint(
+        self,
+        case_id: str,
+        entries: Rows,
+        notes: Notes,
+        wanted: checkpoints.CheckpointCase | None,
+    ) -> list[Problem]:
+        """The entries and redaction records the checkpoint does not hold of the case (`wanted`:
+        what it holds), stamped before it was taken: written after it, and dated back (a
+        checkpoint of the store's own scope; redaction records from format 2, which holds
+        them)."""
         checkpoint = self.checkpoint
         if checkpoint is None or checkpoint.authority != self.scope:
             return []
-        taken = checkpoint.taken_at
-        held_at = f"entry {held}" if held else "no entry"
-        return [
+        latest = checkpoint.taken_at - CLOCK_SLACK
+        taken = f"the checkpoint of {checkpoint.taken_at:%Y-%m-%d %H:%M}"
+        held = 0 if wanted is None else wanted.version
+        found = [
             Problem(
                 case_id,
                 int(entry["seq"]),
-                f"recorded at {stamp:%Y-%m-%d %H:%M}, before the checkpoint of "
-                f"{taken:%Y-%m-%d %H:%M}, which held the case at {held_at}: written after it "
-                "and dated back",
+                f"recorded at {stamp:%Y-%m-%d %H:%M}, before {taken}, which held the case at "
+                f"{f'entry {held}' if held else 'no entry'}: written after it and dated back",
             )
             for entry in entries[held:]
-            if type(stamp := entry.get("recorded_at")) is dt.datetime
-            and stamp < taken - CLOCK_SLACK
+            if type(stamp := entry.get("recorded_at")) is dt.datetime and stamp < latest
         ]
+        if checkpoint.format_version < 2:
+            return found
+        heads = {} if wanted is None else {head.seq: head.count for head in wanted.redactions}
+        for seq, records in sorted(notes.items()):
+            kept = heads.get(seq, 0)
+            found += [
+                Problem(
+                    case_id,
+                    seq,
+                    f"redaction {note['number']} recorded at {stamp:%Y-%m-%d %H:%M}, before "
+                    f"{taken}, which held {kept} of the entry's: written after it and dated "
+                    "back",
+                )
+                for note in records[kept:]
+                if type(stamp := note.get("redacted_at")) is dt.datetime
+                and note.get("paths") is not None
+                and stamp < latest
+            ]
+        return found
 
     def tally(self, found: list[Problem]) -> Tally:
         """What this audit checked and gathered, with the problems it `found`, to `add` to
