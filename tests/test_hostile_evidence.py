@@ -1109,3 +1109,37 @@ def test_a_row_sqlite_keeps_as_changed_behind_the_store_is_a_typed_error(
         read(store)
     assert "changed" in str(refused.value)
     store.close()
+
+
+def test_a_case_left_named_in_rfsm_redacting_is_passed_over_by_retention_and_the_rest_done(
+    tmp_path: Path, clock: Any
+) -> None:
+    """One such row stopped the whole nightly run, saying the database was unavailable (found
+    by a review)."""
+    url = f"sqlite:///{tmp_path / 'retention.sqlite'}"
+    store = SqlAlchemyStore(url, calendar=CALENDAR)
+    store.create_schema()
+    for case_id in ("case-01", "case-02", "case-03"):
+        store.save(built(case_id, 3))
+    _leave_redacting(store, "case-01", 2)
+    store.close()
+    on = "2040-01-01"
+    clock(dt.date(2040, 1, 1))
+    clerk = ("--actor-id", CLERK.id, "--actor-name", CLERK.name, "--role", CLERK.role.value)
+    result = invoke(
+        url,
+        "retention",
+        "--on",
+        on,
+        "--apply",
+        *clerk,
+        "--organisation",
+        AUTHORITY,
+        "--format",
+        "json",
+    )
+    no_traceback(result)
+    assert result.exit_code == 0, result.output
+    rows = {row["case_id"]: row["action"] for row in json.loads(result.stdout)}
+    assert rows == {"case-01": "none", "case-02": "redacted", "case-03": "redacted"}
+    assert "note: case case-01 is past retention and was not redacted" in result.stderr

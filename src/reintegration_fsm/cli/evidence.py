@@ -318,6 +318,13 @@ def retention(
             }
             for due in listed
         ]
+        for due in listed:
+            if due.personal_data_left and due.case_id not in done:
+                click.echo(
+                    f"note: case {neutralise(due.case_id, single_line=True)} is past retention "
+                    "and was not redacted: the store holds a row written behind it; run verify",
+                    err=True,
+                )
     else:
         rows = [
             {
