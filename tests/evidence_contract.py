@@ -313,10 +313,16 @@ class EvidenceContract:
             (PARENT, "a parent or carer asks for a redaction, and staff of the case's AP setting"),
             (
                 attrs.evolve(ADMISSIONS, organisation="Another Council"),
-                "Jo Whitfield acts for 'Another Council', not for one of the case's AP setting",
+                f"Jo Whitfield acts for 'Another Council', not for the case's local authority "
+                f"{AUTHORITY!r}",
+            ),
+            (
+                attrs.evolve(AP_HEAD, organisation=AUTHORITY),
+                f"{AP_HEAD.name} acts for {AUTHORITY!r}, not for the case's AP setting "
+                f"{AP_SETTING!r}",
             ),
         ],
-        ids=["a parent", "another authority's officer"],
+        ids=["a parent", "another authority's officer", "the AP's head for the authority"],
     )
     def test_a_redaction_by_someone_not_acting_for_the_case_is_refused(
         self, store: Store, by: Actor, problem: str

@@ -21,7 +21,7 @@ from reintegration_fsm.stores.digests import ACTOR_FIELDS, column_digest
 from reintegration_fsm.stores.redaction import RedactionNote, Removal, note_row, remove
 from reintegration_fsm.stores.rows import Row, case_row, logged_day, transitions_from_rows
 from reintegration_fsm.stores.stored import stored_data
-from reintegration_fsm.vocabulary import ROLE_WORDS, Actor, Party, Role
+from reintegration_fsm.vocabulary import ORGANISATION_OF_PARTY, ROLE_WORDS, Actor, Party, Role
 
 Targets = Mapping[int | None, Sequence[str]]
 """Paths to remove, by the seq of the entry (None: every entry holding them)."""
@@ -72,15 +72,32 @@ _REDACTING = frozenset({Party.AP, Party.HOST, Party.LA})
 """The parties whose staff redact: those who hold the record, not the family it is about."""
 
 
-def _acting_for(by: Actor, case: Reintegration) -> str | None:
-    """Why `by` does not act for one of the case's AP setting, host school and authority (the
-    organisations that hold its record), or None."""
-    held_by = (case.ap_setting, case.host_school, case.local_authority)
-    if by.organisation in held_by:
+_HOLDERS = {
+    "ap_setting": "AP setting",
+    "host_school": "host school",
+    "local_authority": "local authority",
+}
+"""Each organisation that holds a case's record, as a sentence names it."""
+
+
+def _acting_for(by: Actor, entries: Sequence[Mapping[str, Any]]) -> str | None:
+    """Why `by` does not act for the organisation of its party in the case whose log is
+    `entries` (its AP setting, host school or authority, which hold its record), or None."""
+    field = ORGANISATION_OF_PARTY[by.party]
+    named = [
+        data[field]
+        for entry in entries
+        if entry["trigger_name"] in ("open", "identify_host")
+        and isinstance(data := stored_data(entry), Mapping)
+        and isinstance(data.get(field), str)
+    ]
+    if named and by.organisation == named[-1]:
         return None
+    holder = named[-1] if named else None
     return (
-        f"{by.name} acts for {by.organisation!r}, not for one of the case's AP setting, host "
-        "school and local authority, which hold its record"
+        f"{by.name} acts for {by.organisation!r}, not for the case's {_HOLDERS[field]}"
+        + ("" if holder is None else f" {holder!r}")
+        + ", which holds its record with the other parties"
     )
 
 
@@ -109,6 +126,10 @@ def plan(
             or authority.
     """
     check_request(reason, by, on)
+    if not every_case:  # before any path is looked at: no answer tells another what is there
+        problem = _acting_for(by, entries)
+        if problem is not None:
+            raise FormInvalid("redact", "by", problem)
     on = plain_day(on)  # kept as a plain date, as every engine reads it
     by_seq = {int(entry["seq"]): entry for entry in entries}
     removals: dict[int, Removal] = {}
@@ -175,10 +196,6 @@ def plan(
             "redaction of every entry (seq=None, or `all` on the command line), e.g. the "
             "child's name and date of birth in the open record and on the consent form",
         ) from None
-    if not every_case:
-        problem = _acting_for(by, case)
-        if problem is not None:
-            raise FormInvalid("redact", "by", problem)
     summary = case_row(case, authority, "", [])
     return Plan(
         [{"seq": seq, **removal.columns} for seq, removal in sorted(removals.items())],
