@@ -372,6 +372,8 @@ def test_retention_lists_then_applies_and_keeps_the_evidence(
             invoke(demo_db, "retention", "--on", PAST_RETENTION, "--apply", *OFFICER)
         ).stdout
         assert applied.count("redacted") == 4
+        for row in listed:  # the day kept until is the birthday plus 25 years: not shown now
+            assert row["keep_until"] not in applied
         assert (
             "still extends it"
             in ok(invoke(demo_db, "verify", "--checkpoint", str(checkpoint))).stdout

@@ -312,7 +312,8 @@ def retention(
         rows = [
             {
                 "case_id": due.case_id,
-                "keep_until": due.keep_until,
+                # Under a date-of-birth policy the day is the birthday the run removed.
+                "keep_until": None if due.case_id in done else due.keep_until,
                 "personal_data_left": "no" if due.case_id in done else _yes(due.personal_data_left),
                 "action": "redacted" if due.case_id in done else "none",
             }
