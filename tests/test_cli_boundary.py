@@ -195,10 +195,11 @@ def test_ids_and_names_beyond_the_stores_columns_are_bad_input(
 
 
 def test_a_table_lines_up_full_width_ids_by_the_columns_they_take(tmp_path: Path) -> None:
-    """`ＤＯＣＳ-1` takes two columns a letter on a terminal, and pushed its row's cells out of
-    line (found by a review)."""
+    """A wide id (`ＤＯＣＳ-1` then, which a new case now refuses as reading as DOCS-1; `漢字案件-1`)
+    takes two columns a character on a terminal, and pushed its row's cells out of line (found
+    by a review)."""
     url = f"sqlite:///{tmp_path / 'wide.sqlite'}"
-    wide = "\uff24\uff2f\uff23\uff33-1"  # four letters of two columns each
+    wide = "\u6f22\u5b57\u6848\u4ef6-1"  # four characters of two columns each (漢字案件)
     for case_id in (wide, "DOCS-2"):
         assert open_case(url, tmp_path, case_id).exit_code == 0
     header, _, *rows = invoke(url, "cases").stdout.splitlines()

@@ -511,6 +511,8 @@ def test_a_case_id_holding_an_invisible_character_is_not_opened(case_id: str, na
         ("DEMO-0\u041e01", "Latin and Cyrillic letters (\u041e, U+041E, is Cyrillic)"),
         ("\u0421ASE-9", "Cyrillic and Latin letters (A, U+0041, is Latin)"),
         ("K\u0391-1", "Latin and Greek letters (\u0391, U+0391, is Greek)"),
+        ("2026-\u041017", "is written in Cyrillic letters drawn as Latin ones (\u0410, U+0410)"),
+        ("2026-\u039117", "is written in Greek letters drawn as Latin ones (\u0391, U+0391)"),
     ],
 )
 def test_a_case_id_mixing_alphabets_of_look_alike_letters_is_not_opened(
@@ -519,13 +521,34 @@ def test_a_case_id_mixing_alphabets_of_look_alike_letters_is_not_opened(
     """`DEMO-0О01` with a Cyrillic О reads as DEMO-0001, and is another case."""
     with pytest.raises(FormInvalid) as caught:
         Reintegration.open(case_id, CHILD, HEAD.organisation, "Example Council", by=HEAD, on=OPENED)
+    said = named if named.startswith("is written") else f"mixes {named}"
     assert caught.value.problems == (
         (
             "case_id",
-            f"mixes {named}, which makes names that look alike and differ; type the id again "
-            "in one alphabet",
+            f"{said}, which makes names that look alike and differ; type the id again in one "
+            "alphabet",
         ),
     )
+
+
+@pytest.mark.parametrize(
+    ("case_id", "held"),
+    [
+        ("DEM\uff2f-0001", "\uff2f (U+FF2F, fullwidth latin capital letter o)"),
+        ("DEM\U0001d40e-0001", "\U0001d40e (U+1D40E, mathematical bold capital o)"),
+        ("DEMO-\u212a1", "\u212a (U+212A, kelvin sign)"),
+        ("Cafe\u0301-1", "an accent typed apart from its letter"),
+    ],
+)
+def test_a_case_id_reading_as_one_written_plainly_is_not_opened(case_id: str, held: str) -> None:
+    """`DEMＯ-0001` (a full-width Ｏ) reads as DEMO-0001 and is another case (found by a
+    review)."""
+    with pytest.raises(FormInvalid) as caught:
+        Reintegration.open(case_id, CHILD, HEAD.organisation, "Example Council", by=HEAD, on=OPENED)
+    [(field, problem)] = caught.value.problems
+    assert field == "case_id"
+    assert problem.startswith(f"holds {held}, which reads as ")
+    assert problem.endswith("written plainly; type the id again so")
 
 
 def test_an_id_of_accents_and_dashes_of_its_own_is_still_opened() -> None:
@@ -540,7 +563,6 @@ def test_an_id_of_accents_and_dashes_of_its_own_is_still_opened() -> None:
         "क\u094d\u200dष-1",
         "ЖУРНАЛ-7",
         "ΑΘΗΝΑ-7",
-        "Ｄ-9",  # a full-width letter is Latin read wide, not a look-alike
     ):
         assert Reintegration.open(
             case_id, CHILD, HEAD.organisation, "Example Council", by=HEAD, on=OPENED

@@ -148,16 +148,60 @@ def mixed_scripts(value: str) -> str | None:
     return None
 
 
+_LATIN_LOOK_ALIKES = frozenset(
+    "АВЕЅІЈКМНОРСТХУаеіјорсхуѕԁԛԝһӏ"  # Cyrillic
+    "ΑΒΕΖΗΙΚΜΝΟΡΤΥΧοικνρυ"  # Greek
+)
+"""Cyrillic and Greek letters drawn as Latin ones are (А for A, о for o, Κ for K)."""
+
+
+def reads_as_latin(value: str) -> str | None:
+    """How `value`, whose every letter is a Cyrillic or Greek one drawn as a Latin letter is
+    (`2026-А17` with a Cyrillic А), reads as another id written in Latin letters, naming the
+    first; or None."""
+    if value.isascii():
+        return None
+    letters = [character for character in value if character.isalpha()]
+    if not letters or not all(character in _LATIN_LOOK_ALIKES for character in letters):
+        return None
+    first = letters[0]
+    script = unicodedata.name(first, "").partition(" ")[0].title()
+    return f"is written in {script} letters drawn as Latin ones ({first}, U+{ord(first):04X})"
+
+
+def not_composed(value: str) -> str | None:
+    """How `value` differs from its normal form (NFKC): a full-width or mathematical letter,
+    the Kelvin sign, an accent typed apart from its letter; naming the first such character,
+    in words; or None. Each reads as the plain character, and is another id."""
+    if value.isascii():
+        return None
+    normal = unicodedata.normalize("NFKC", value)
+    if normal == value:
+        return None
+    first = next((c for c in value if unicodedata.normalize("NFKC", c) != c), None)
+    held = (
+        "an accent typed apart from its letter"
+        if first is None
+        else f"{first} (U+{ord(first):04X}, {unicodedata.name(first, 'a character').lower()})"
+    )
+    return f"holds {held}, which reads as {normal} written plainly"
+
+
 def unclear(value: str, it: str = "it") -> str | None:
     """Why `value`, a new id or name, would not read as what it is (a character nobody sees,
-    or letters of two look-alike alphabets), and to type `it` again; or None."""
+    letters of two look-alike alphabets or drawn as another's, a character that reads as a
+    plainer one), and to type `it` again; or None."""
     hidden = invisible(value)
     if hidden is not None:
         return f"holds {hidden}; type {it} again"
-    mixed = mixed_scripts(value)
-    if mixed is None:
-        return None
-    return f"{mixed}, which makes names that look alike and differ; type {it} again in one alphabet"
+    mixed = mixed_scripts(value) or reads_as_latin(value)
+    if mixed is not None:
+        return (
+            f"{mixed}, which makes names that look alike and differ; type {it} again in one "
+            "alphabet"
+        )
+    apart = not_composed(value)
+    return None if apart is None else f"{apart}; type {it} again so"
 
 
 _NONCHARACTER = re.compile(f"[{NONCHARACTERS}]")
