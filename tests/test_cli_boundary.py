@@ -195,9 +195,9 @@ def test_ids_and_names_beyond_the_stores_columns_are_bad_input(
 
 
 def test_a_table_lines_up_full_width_ids_by_the_columns_they_take(tmp_path: Path) -> None:
-    """A wide id (`ＤＯＣＳ-1` then, which a new case now refuses as reading as DOCS-1; `漢字案件-1`)
-    takes two columns a character on a terminal, and pushed its row's cells out of line (found
-    by a review)."""
+    """A wide id (`漢字案件-1`; `ＤＯＣＳ-1` then, which a new case now refuses as DOCS-1) takes
+    two columns a character on a terminal, and pushed its row's cells out of line (found by a
+    review)."""
     url = f"sqlite:///{tmp_path / 'wide.sqlite'}"
     wide = "\u6f22\u5b57\u6848\u4ef6-1"  # four characters of two columns each (漢字案件)
     for case_id in (wide, "DOCS-2"):
