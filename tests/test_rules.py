@@ -1858,6 +1858,10 @@ def test_a_referral_on_a_calendar_missing_a_term_is_refused_as_replay_would_refu
         "it?"
     )
     assert snapshot(case) == before
+    unnamed = _missing_a_term(120)
+    case = consented(calendar=SchoolCalendar(unnamed.terms))
+    with pytest.raises(CalendarError, match=r"^refer_to_fair_access: the calendar \(unnamed\)"):
+        case.refer_to_fair_access(ReferralRoute.PANEL, information(), PSP, by=AP_HEAD, on=REFERRED)
 
 
 def test_a_referral_across_a_summer_holiday_is_accepted_and_replays() -> None:
