@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import stat
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -157,6 +157,26 @@ IDENTITY = ("pupil.name", "pupil.date_of_birth", "form.child_name", "form.child_
 """The child's name and date of birth, in the open record and on the consent form."""
 
 
+def erase(url: str, case_ids: Sequence[str], paths: Sequence[str]) -> None:
+    """Remove `paths` from every entry of each case, as an officer erasing a child's record
+    on 5 December 2026 ("Erasure request")."""
+    for case_id in case_ids:
+        ok(
+            invoke(
+                url,
+                "redact",
+                case_id,
+                "all",
+                *paths,
+                "--reason",
+                "Erasure request",
+                "--on",
+                "2026-12-05",
+                *OFFICER,
+            )
+        )
+
+
 @pytest.mark.parametrize(
     ("removed", "dob"),
     [(IDENTITY, "0001-01-01"), (("pupil.name", "form.child_name"), BORN)],
@@ -167,21 +187,7 @@ def test_a_placeholder_searched_for_finds_no_child(
 ) -> None:
     """Two children erased alike matched one search for their placeholder: one "subject
     access response" held two families' data (found by a review)."""
-    for case_id in ("DEMO-0001", "DEMO-0003"):
-        ok(
-            invoke(
-                demo_db,
-                "redact",
-                case_id,
-                "all",
-                *removed,
-                "--reason",
-                "Erasure request",
-                "--on",
-                "2026-12-05",
-                *OFFICER,
-            )
-        )
+    erase(demo_db, ("DEMO-0001", "DEMO-0003"), removed)
     searched = invoke(
         demo_db, "export", "--pupil", "(redacted on 2026-12-05: Erasure request)", "--dob", dob
     )
@@ -631,21 +637,7 @@ def test_a_bare_history_of_an_erased_child_is_refused_unless_asked_and_then_neve
 ) -> None:
     """`history --format json` carries no records, and imported as it was; a search by the
     placeholder then gathered the erased children again (found by a review)."""
-    for case_id in ("DEMO-0002", "DEMO-0003"):
-        ok(
-            invoke(
-                demo_db,
-                "redact",
-                case_id,
-                "all",
-                *IDENTITY,
-                "--reason",
-                "Erasure request",
-                "--on",
-                "2026-12-05",
-                *OFFICER,
-            )
-        )
+    erase(demo_db, ("DEMO-0002", "DEMO-0003"), IDENTITY)
     target = f"sqlite:///{tmp_path / 'new.sqlite'}"
     for case_id in ("DEMO-0002", "DEMO-0003"):
         bare = tmp_path / f"{case_id}.json"
