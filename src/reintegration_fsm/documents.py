@@ -17,6 +17,7 @@ import attrs
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from reintegration_fsm.case import Reintegration
+from reintegration_fsm.errors import FormInvalid
 from reintegration_fsm.forms import (
     Attendee,
     ChildViews,
@@ -548,7 +549,11 @@ def documents(case: Reintegration) -> list[Document]:
     """
     found: list[Document] = []
     for transition in case.history:
-        step = STEP[transition.trigger]
+        step = STEP.get(transition.trigger)
+        if step is None:  # only a log changed behind its store names another
+            raise FormInvalid(
+                "history", str(transition.seq), f"unknown trigger {transition.trigger!r}"
+            )
         for printable in step.documents(read_payload(step, transition)):
             found.append(_document(case, printable))
     if case.departures:
