@@ -1148,3 +1148,21 @@ def test_a_case_left_named_in_rfsm_redacting_is_passed_over_by_retention_and_the
     rows = {row["case_id"]: row["action"] for row in json.loads(result.stdout)}
     assert rows == {"case-01": "none", "case-02": "redacted", "case-03": "redacted"}
     assert "note: case case-01 is past retention and was not redacted" in result.stderr
+
+
+def test_a_case_as_of_a_day_with_an_entry_dated_later_behind_the_store_is_named_plainly(
+    tmp_path: Path,
+) -> None:
+    """SQLite compares the altered text as after the day: the entry dropped out of the read,
+    and the replay said "history.3: expected seq 2" (found by a review)."""
+    store = SqlAlchemyStore(f"sqlite:///{tmp_path / 'altered.sqlite'}", calendar=CALENDAR)
+    store.create_schema()
+    store.save(built("case-01", 4))
+    drop_triggers(store.engine)
+    with store.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE rfsm_transitions SET on_date = 'garbage' WHERE seq = 2"))
+    with pytest.raises(StoreError) as refused:
+        store.load("case-01", as_of=dt.date(2099, 1, 1))
+    assert "entry 2 is dated after the entries that follow it; run verify" in str(refused.value)
+    assert refused.value.retryable is False
+    store.close()

@@ -904,6 +904,15 @@ class SqlAlchemyStore:
         entries = [dict(entry) for entry in result.mappings()]
         if not entries:
             raise CaseNotFound(case_id)
+        if as_of is not None and int(entries[-1]["seq"]) != len(entries):
+            # An entry dated after a later one: only a date changed behind the store does that.
+            missing = next(n for n, e in enumerate(entries, start=1) if int(e["seq"]) != n)
+            raise StoreError(
+                f"could not load case {case_id!r} as of {as_of.isoformat()}: {ALTERED}: "
+                f"entry {missing} is dated after the entries that follow it; run verify",
+                retryable=False,
+                case_id=case_id,
+            )
         return row, entries, self._notes(conn, case_id, entries)
 
     def _notes(
