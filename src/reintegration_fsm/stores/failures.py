@@ -113,15 +113,17 @@ depth), a seq or a date that is no number or day, a kind that is no word of the 
 
 @contextmanager
 def read_back(action: str, case_id: str | None = None) -> Iterator[None]:
-    """Read rows the store wrote, turning what decoding a row changed behind it raises into a
-    `StoreError` that says so (not retryable; a refusal of the protocol's passes unchanged).
+    """Read rows the store wrote, as `converted` runs an operation, and turn what decoding a
+    row changed behind it raises into a `StoreError` that says so (not retryable; a refusal of
+    the protocol's passes unchanged).
 
     Args:
         action: what was being done, for the message ("load case 'c-1'").
         case_id: the case concerned, for the `StoreError`'s `case_id`.
     """
     try:
-        yield
+        with converted(action, case_id):
+            yield
     except ProtocolError:
         raise
     except UNREADABLE_ROW as error:

@@ -967,7 +967,7 @@ class SqlAlchemyStore:
             CaseNotFound: no such case, or not this store's authority's.
         """
         with read_back(f"read case {case_id!r}", case_id):
-            with converted(f"read case {case_id!r}"), self.engine.connect() as conn:
+            with self.engine.connect() as conn:
                 _, entries, notes = self._read(conn, case_id)
             return tuple(transitions_from_rows(entries, notes))
 
@@ -989,16 +989,12 @@ class SqlAlchemyStore:
         """
         check_as_of(as_of)
         if as_of is None:
-            with (
-                read_back(f"load case {case_id!r}", case_id),
-                converted(f"load case {case_id!r}"),
-                self.engine.connect() as conn,
-            ):
+            with read_back(f"load case {case_id!r}", case_id), self.engine.connect() as conn:
                 case, held = self._load(conn, case_id)
             self._seen.put(case, held)
             return case
         with read_back(f"load case {case_id!r}", case_id):
-            with converted(f"load case {case_id!r}"), self.engine.connect() as conn:
+            with self.engine.connect() as conn:
                 row, entries, notes = self._read_rows(conn, case_id, as_of, self._select_head)
             case = rebuilt(entries, notes, None, self.calendar, self.protocols)
         # No count read with it: a save of it is compared if the case was ever redacted.
@@ -1068,7 +1064,6 @@ class SqlAlchemyStore:
         dialect = self.engine.dialect
         with (
             read_back("load the cases"),
-            converted("load the cases"),
             self.engine.connect().execution_options(**{sqlite.READ_ALONE: True}) as conn,
             _Rereading(self, conn) as rereading,
         ):
@@ -1118,19 +1113,18 @@ class SqlAlchemyStore:
         ran = ["list what is due"]
         # PostgreSQL: each statement reads its own snapshot under READ COMMITTED either way, so
         # read in autocommit: no BEGIN before and no ROLLBACK after (two round trips for a read).
-        with (
-            converted("list what is due"),
-            self._lent(ran, autocommit=self._dialect == "postgresql") as dbapi,
-            contextlib.closing(dbapi.cursor()) as cursor,
-        ):
-            for text, names, bound in statements:
-                ran.append(text)
-                params = bound | {"b_on": value}
-                cursor.execute(text, params if names is None else [params[n] for n in names])
-                found.extend(cursor.fetchall())
-        # Per row: a tuple built in C (a named tuple's own constructor is a Python function),
-        # each day parsed once (rows share a few), kinds and parties by lookup.
         with read_back("list what is due"):
+            with (
+                self._lent(ran, autocommit=self._dialect == "postgresql") as dbapi,
+                contextlib.closing(dbapi.cursor()) as cursor,
+            ):
+                for text, names, bound in statements:
+                    ran.append(text)
+                    params = bound | {"b_on": value}
+                    cursor.execute(text, params if names is None else [params[n] for n in names])
+                    found.extend(cursor.fetchall())
+            # Per row: a tuple built in C (a named tuple's own constructor is a Python
+            # function), each day parsed once (rows share a few), kinds and parties by lookup.
             days: dict[Any, date | None] = {None: None}
             parse = date.fromisoformat
             for due in {row[2] for row in found}.difference(days):
@@ -1183,7 +1177,7 @@ class SqlAlchemyStore:
                 )
             )
         with read_back("list cases"):
-            with converted("list cases"), self.engine.connect() as conn:
+            with self.engine.connect() as conn:
                 rows = conn.execute(query.order_by(cases.c.case_id)).mappings().all()
             return [summary(row) for row in rows]
 
@@ -1248,11 +1242,7 @@ class SqlAlchemyStore:
             .group_by(*self._apart(weightings.c.school))
             .order_by(weightings.c.school)
         )
-        with (
-            read_back("sum the weightings"),
-            converted("sum the weightings"),
-            self.engine.connect() as conn,
-        ):
+        with read_back("sum the weightings"), self.engine.connect() as conn:
             return {school: int(total) for school, total in conn.execute(query)}
 
     @guarded
@@ -1265,11 +1255,7 @@ class SqlAlchemyStore:
             .where(*self._ledger_where(start, end))
             .order_by(weightings.c.on_date, weightings.c.case_id, weightings.c.school)
         )
-        with (
-            read_back("read the weightings ledger"),
-            converted("read the weightings ledger"),
-            self.engine.connect() as conn,
-        ):
+        with read_back("read the weightings ledger"), self.engine.connect() as conn:
             return [ledger_entry(row) for row in conn.execute(query).mappings()]
 
     # -- evidence ------------------------------------------------------------------------------
@@ -1350,11 +1336,7 @@ class SqlAlchemyStore:
         erasure.check_request(reason, by, on)
         if not could_be_stored(case_id):
             raise CaseNotFound(case_id)
-        with (
-            read_back(f"redact case {case_id!r}", case_id),
-            converted(f"redact case {case_id!r}", case_id),
-            self._writer.begin() as conn,
-        ):
+        with read_back(f"redact case {case_id!r}", case_id), self._writer.begin() as conn:
             # PostgreSQL and MariaDB: hold the case row while redacting (SQLite's BEGIN
             # IMMEDIATE already does), so two redactions of one entry queue.
             if self._dialect != "sqlite":
@@ -1427,7 +1409,7 @@ class SqlAlchemyStore:
         if not could_be_stored(case_id):
             raise CaseNotFound(case_id)
         action = f"read case {case_id!r}"
-        with read_back(action, case_id), converted(action), self.engine.connect() as conn:
+        with read_back(action, case_id), self.engine.connect() as conn:
             head = conn.execute(self._select_head, {"b_case_id": case_id}).first()
             if head is None or not self._visible(head.authority):
                 raise CaseNotFound(case_id)
@@ -1459,11 +1441,7 @@ class SqlAlchemyStore:
         if self.authority is not None:
             query = query.where(cases.c.authority == self.authority)
             records = records.where(cases.c.authority == self.authority)
-        with (
-            read_back("take a checkpoint"),
-            converted("take a checkpoint"),
-            self.engine.connect() as conn,
-        ):
+        with read_back("take a checkpoint"), self.engine.connect() as conn:
             heads = [(row[0], int(row[1]), str(row[2])) for row in conn.execute(query)]
             notes = redaction_heads(
                 (row[0], int(row[1]), str(row[2])) for row in conn.execute(records)
@@ -1480,11 +1458,7 @@ class SqlAlchemyStore:
         query = query.where(transitions.c.seq == 1)
         if self.authority is not None:
             query = query.where(cases.c.authority == self.authority)
-        with (
-            read_back("list the cases past retention"),
-            converted("list the cases past retention"),
-            self.engine.connect() as conn,
-        ):
+        with read_back("list the cases past retention"), self.engine.connect() as conn:
             heads = [
                 (row["case_id"], dict(row), as_date(row["last_on"]))
                 for row in conn.execute(query).mappings()
@@ -1527,7 +1501,7 @@ class SqlAlchemyStore:
                     continue
                 action = f"read case {due.case_id!r}"
                 with read_back(action, due.case_id):
-                    with converted(action), self.engine.connect() as conn:
+                    with self.engine.connect() as conn:
                         _, entries, _ = self._read(conn, due.case_id)
                     targets = erasure.retention_targets(entries)
                 reason = retention_module.REASON
