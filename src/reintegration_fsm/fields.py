@@ -15,7 +15,7 @@ from typing import Any, TypeGuard
 import attrs
 
 from reintegration_fsm.errors import a_or_an, describe
-from reintegration_fsm.shown import CONTROLS, DIRECTION_CONTROLS, LONE_SURROGATES, NONCHARACTERS
+from reintegration_fsm.shown import CONTROLS, DIRECTION_CONTROLS, LONE_SURROGATES, NONCHARACTER
 from reintegration_fsm.validation import fail
 
 Validator = Callable[[Any, "attrs.Attribute[Any]", Any], None]
@@ -204,9 +204,6 @@ def unclear(value: str, it: str = "it") -> str | None:
     return None if apart is None else f"{apart}; type {it} again so"
 
 
-_NONCHARACTER = re.compile(f"[{NONCHARACTERS}]")
-
-
 def noncharacter(value: str) -> str | None:
     """Why `value`, new text, holds a Unicode noncharacter (U+FFFE, U+FFFF, U+FDD0...), which
     no workbook can hold, naming the first; or None.
@@ -216,7 +213,7 @@ def noncharacter(value: str) -> str | None:
     """
     if value.isprintable():  # no noncharacter is printable
         return None
-    found = _NONCHARACTER.search(value)
+    found = NONCHARACTER.search(value)
     if found is None:
         return None
     return (

@@ -20,12 +20,19 @@ DIRECTION_CONTROLS = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
 character ranges: text holding one reads other than it is."""
 LONE_SURROGATES = "\ud800-\udfff"
 """Lone surrogates, as character ranges: no file or terminal can encode one."""
-NONCHARACTERS = "\ufdd0-\ufdef" + "".join(
-    f"{chr(plane + 0xFFFE)}{chr(plane + 0xFFFF)}" for plane in range(0, 0x110000, 0x10000)
+NONCHARACTERS = "".join(
+    chr(code)
+    for code in (
+        *range(0xFDD0, 0xFDF0),
+        *(plane + last for plane in range(0, 0x110000, 0x10000) for last in (0xFFFE, 0xFFFF)),
+    )
 )
-"""Unicode's noncharacters, U+FDD0 to U+FDEF and the last two of every plane (U+FFFE, U+FFFF,
-U+1FFFE...), as character ranges: kept for a program's own use, never text to exchange. XML
-forbids U+FFFE and U+FFFF, so a workbook holding one cannot be opened."""
+"""Unicode's 66 noncharacters, U+FDD0 to U+FDEF and the last two of every plane (U+FFFE,
+U+FFFF, U+1FFFE...), each written out (a character class takes them as they are): kept for a
+program's own use, never text to exchange. XML forbids U+FFFE and U+FFFF, so a workbook
+holding one cannot be opened."""
+NONCHARACTER = re.compile(f"[{NONCHARACTERS}]")
+"""Any one of them."""
 
 _UNSAFE = f"{CONTROLS}{DIRECTION_CONTROLS}{LONE_SURROGATES}{NONCHARACTERS}"
 _UNSAFE_TEXT = re.compile(f"[{_UNSAFE}]")

@@ -3,7 +3,6 @@ importing histories, and driving a case one trigger at a time."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import click
@@ -44,7 +43,7 @@ from reintegration_fsm.errors import (
 from reintegration_fsm.fields import ID_LENGTH, NAME_LENGTH
 from reintegration_fsm.protocol.machine import TRIGGERS_IN
 from reintegration_fsm.serialisation import transition_to_json
-from reintegration_fsm.shown import NONCHARACTERS
+from reintegration_fsm.shown import NONCHARACTER
 from reintegration_fsm.vocabulary import Actor, Role
 
 
@@ -66,14 +65,11 @@ class Line(click.ParamType):  # type: ignore[type-arg, unused-ignore]  # generic
             self.fail(f"is {len(text)} characters long; at most {self.longest}", param, ctx)
         # A noncharacter is let through: an id recorded before forms refused them may hold one,
         # and the trigger refuses it in new text.
-        plain = _NONCHARACTER.sub("", text)
+        plain = NONCHARACTER.sub("", text)
         if neutralise(plain, single_line=True) != plain:
             shown = neutralise(text, single_line=True)
             self.fail(f"holds a control character: '{shown[:80]}'", param, ctx)
         return text
-
-
-_NONCHARACTER = re.compile(f"[{NONCHARACTERS}]")
 
 
 CASE_ID = Line(ID_LENGTH)

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from stdnum.gb import upn as upn_check
 
 from reintegration_fsm.forms import Attendee, Pupil, ReintegrationTimetable
+from reintegration_fsm.shown import NONCHARACTERS
 from reintegration_fsm.testing.arguments import checked, field, optional
 from reintegration_fsm.vocabulary import Actor, Party, Role, Session
 
@@ -70,15 +71,6 @@ def _between(draw: st.DrawFn, low: dt.date, most: int) -> dt.date:
 
 
 # -- text and names ------------------------------------------------------------------------------
-_NONCHARACTERS = "".join(
-    chr(code)
-    for code in (
-        *range(0xFDD0, 0xFDF0),
-        *range(0xFFFE, 0x110000, 0x10000),
-        *range(0xFFFF, 0x110000, 0x10000),
-    )
-)
-"""Unicode's noncharacters, which a step refuses in new text."""
 
 
 @checked()
@@ -90,7 +82,7 @@ def texts() -> st.SearchStrategy[str]:
         st.sampled_from(_PHRASES),
         st.text(
             st.characters(
-                codec="utf-8", exclude_categories=("Cc", "Cs"), exclude_characters=_NONCHARACTERS
+                codec="utf-8", exclude_categories=("Cc", "Cs"), exclude_characters=NONCHARACTERS
             ),
             min_size=1,
             max_size=40,
