@@ -22,7 +22,6 @@ from reintegration_fsm.cli.common import (
 )
 from reintegration_fsm.cli.text import neutralise
 from reintegration_fsm.errors import CaseNotFound
-from reintegration_fsm.forms import REMOVED_DAY
 from reintegration_fsm.rules import same_name
 from reintegration_fsm.stores import SqlAlchemyStore, personal
 
@@ -54,7 +53,7 @@ def _identity_removed(store: SqlAlchemyStore, case: Reintegration) -> bool:
     """True when a redaction removed the child's name or date of birth from the case's
     opening, here or in the store an import took the case from (its placeholders are then
     the values)."""
-    if case.pupil.date_of_birth == REMOVED_DAY or personal.is_note_text(case.pupil.name):
+    if personal.identity_placeholder(case.pupil):
         return True
     case_id = case.case_id
     return any(

@@ -11,12 +11,11 @@ import attrs
 from reintegration_fsm.case import Reintegration
 from reintegration_fsm.cli.errors import Failure, failure_from
 from reintegration_fsm.errors import FormInvalid, ProtocolError, UnknownProtocol
-from reintegration_fsm.forms import REMOVED_DAY
 from reintegration_fsm.protocol.definition import FINGERPRINT, Protocol
 from reintegration_fsm.protocol.steps import STEP
 from reintegration_fsm.records import Transition
 from reintegration_fsm.serialisation import structure, transition_from_json, type_name
-from reintegration_fsm.stores.personal import is_note_text
+from reintegration_fsm.stores.personal import identity_placeholder
 
 TRIGGERS = tuple(STEP)
 FROM_COMMAND_LINE = frozenset({"case_id"})
@@ -201,7 +200,7 @@ def read_histories(
             continue
         notes = claims.get("redactions")
         count = len(notes) if isinstance(notes, list) else 0
-        removed = case.pupil.date_of_birth == REMOVED_DAY or is_note_text(case.pupil.name)
+        removed = identity_placeholder(case.pupil)
         incoming.append(Incoming(label, tuple(transitions), case, count, removed))
     return incoming, problems
 

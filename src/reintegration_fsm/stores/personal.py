@@ -27,6 +27,7 @@ import attrs
 
 from reintegration_fsm.errors import FormInvalid
 from reintegration_fsm.fields import NAME_LENGTH
+from reintegration_fsm.forms import Pupil
 from reintegration_fsm.forms.letter import REMOVED_DAY
 from reintegration_fsm.protocol.steps import STEP
 from reintegration_fsm.stores.digests import ACTOR_FIELDS, is_marker
@@ -154,6 +155,12 @@ def is_note_text(value: str) -> bool:
     """True when `value` reads as `note_text` writes a redacted value: text an import took
     in as a value where a redaction had removed one."""
     return _NOTE_TEXT.fullmatch(value) is not None
+
+
+def identity_placeholder(pupil: Pupil) -> bool:
+    """True when the child's name or date of birth is what a redaction leaves in its place:
+    removed in the store the case came from, whatever records came with it."""
+    return pupil.date_of_birth == REMOVED_DAY or is_note_text(pupil.name)
 
 
 def placeholder(leaf: Leaf | None, text: str) -> Any:
