@@ -131,21 +131,12 @@ class Audit:
                     # ledger() and weightings(): its audit checks their case.)
                     continue
                 wanted = self._wanted.get(case_id)
+                notes = redactions.get(case_id, {})
                 if wanted is not None:
-                    notes = redactions.get(case_id, {})
                     self._anchors[case_id] = checkpoints.anchor(wanted, entries, notes)
-                found += self._after_checkpoint(
-                    case_id, entries, redactions.get(case_id, {}), wanted
-                )
+                found += self._after_checkpoint(case_id, entries, notes, wanted)
                 found += check_case(
-                    case_id,
-                    row,
-                    entries,
-                    calendar,
-                    case_items,
-                    case_ledger,
-                    redactions.get(case_id, {}),
-                    protocols,
+                    case_id, row, entries, calendar, case_items, case_ledger, notes, protocols
                 )
             except _UNREADABLE as error:
                 found.append(unreadable(case_id, error))
@@ -210,9 +201,7 @@ class Audit:
                     "back",
                 )
                 for note in records[kept:]
-                if type(stamp := note.get("redacted_at")) is dt.datetime
-                and note.get("paths") is not None
-                and stamp < latest
+                if (stamp := _stamp(note)) is not None and stamp < latest
             ]
         return found
 
@@ -303,15 +292,23 @@ def _dated_back(stamp: dt.datetime, before: str, then: dt.datetime) -> str:
     )
 
 
+def _stamp(note: Mapping[str, Any]) -> dt.datetime | None:
+    """When a redaction record says it was made; None for a note the 0003 upgrade kept of
+    revision 2's manual procedure, whose time was never kept (or a stamp that is no time:
+    its hash reports it)."""
+    stamp = note.get("redacted_at")
+    return stamp if type(stamp) is dt.datetime and note.get("paths") is not None else None
+
+
 def _notes_dated_back(entry: Mapping[str, Any], notes: Rows) -> list[str]:
     """How the redaction records of `entry` are dated back: before the entry, or before the
     record they follow (but a note the 0003 upgrade kept of revision 2's manual procedure)."""
     found = []
     latest = ("the entry", entry.get("recorded_at"))
     for note in notes:
-        stamp, (before, then) = note.get("redacted_at"), latest
-        if type(stamp) is not dt.datetime or note.get("paths") is None:
-            continue  # (a note of revision 2's manual procedure: its time was never kept)
+        stamp, (before, then) = _stamp(note), latest
+        if stamp is None:
+            continue
         if type(then) is dt.datetime:
             if stamp < then - CLOCK_SLACK:
                 found.append(f"redaction {note['number']} {_dated_back(stamp, before, then)}")
