@@ -9,6 +9,7 @@ import pytest
 
 from reintegration_fsm import FormInvalid, ProtocolError, Stage, vocabulary
 from reintegration_fsm.errors import (
+    AlteredRow,
     CaseNotFound,
     ChangedProtocol,
     ConcurrentUpdate,
@@ -117,6 +118,7 @@ def test_an_unknown_id_of_any_length_an_id_has_is_named_whole() -> None:
         ConcurrentUpdate("C-1", 2, 3),
         CaseNotFound("C-1"),
         StoreError("could not save", retryable=True, case_id="C-1"),
+        AlteredRow("could not load case 'C-1': a stored row does not read", case_id="C-1"),
         FormInvalid("open", "case_id", "must not be blank"),
         ProtocolDefinitionError("roles.discharge", "no role may fire it", line=4),
         UnknownProtocol("exampleshire", "1", [("worcestershire", "2")]),
@@ -131,3 +133,10 @@ def test_every_error_pickles_as_it_was(error: ProtocolError) -> None:
     assert type(again) is type(error)
     assert str(again) == str(error)
     assert again.__dict__ == error.__dict__
+
+
+def test_a_row_altered_behind_the_store_is_a_store_error_that_no_retry_mends() -> None:
+    error = AlteredRow("could not load case 'C-1': a stored row does not read", case_id="C-1")
+    assert isinstance(error, StoreError)
+    assert error.retryable is False
+    assert error.case_id == "C-1"

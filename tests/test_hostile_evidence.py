@@ -31,6 +31,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from legacy_rows import as_scheme_2
 from reintegration_fsm import (
     Actor,
+    AlteredRow,
     CaseNotFound,
     Checkpoint,
     ConcurrentUpdate,
@@ -996,9 +997,10 @@ def test_a_redaction_of_an_entry_left_named_in_rfsm_redacting_is_refused_plainly
     sql_store.save(built("case-01", 3))
     _leave_redacting(sql_store, "case-01", 2)
     before = _state(sql_store, "case-01")
-    with pytest.raises(StoreError) as refused:
+    with pytest.raises(AlteredRow) as refused:
         sql_store.redact("case-01", 2, ["form.parent_name"], "Request", by=CLERK, on=LATER)
     assert refused.value.retryable is False
+    assert refused.value.case_id == "case-01"
     assert "rfsm_redacting names entry 2 outside a redaction" in str(refused.value)
     assert _state(sql_store, "case-01") == before
 
@@ -1044,7 +1046,7 @@ def test_a_checkpoint_of_a_log_entry_whose_number_is_no_longer_one_is_a_store_er
     store.create_schema()
     store.save(built("case-01", 3))
     _alter(store, "case-01", 3, seq="3x")
-    with pytest.raises(StoreError) as refused:
+    with pytest.raises(AlteredRow) as refused:
         store.checkpoint()
     assert "could not take a checkpoint: a stored row does not read" in str(refused.value)
     store.close()
@@ -1112,7 +1114,10 @@ def test_a_row_sqlite_keeps_as_changed_behind_the_store_is_a_typed_error(
         conn.execute(sa.text(change), {"deep": "[" * 5000 + "]" * 5000})
     with pytest.raises(ProtocolError) as refused:
         read(store)
-    assert "changed" in str(refused.value) or "unknown trigger 'bogus'" in str(refused.value)
+    if "unknown trigger 'bogus'" not in str(refused.value):
+        assert isinstance(refused.value, AlteredRow), refused.value
+        assert refused.value.retryable is False
+        assert "changed behind the store" in str(refused.value)
     store.close()
 
 
@@ -1161,7 +1166,7 @@ def test_a_case_as_of_a_day_with_an_entry_dated_later_behind_the_store_is_named_
     drop_triggers(store.engine)
     with store.engine.begin() as conn:
         conn.execute(sa.text("UPDATE rfsm_transitions SET on_date = 'garbage' WHERE seq = 2"))
-    with pytest.raises(StoreError) as refused:
+    with pytest.raises(AlteredRow) as refused:
         store.load("case-01", as_of=dt.date(2099, 1, 1))
     assert "entry 2 is dated after the entries that follow it; run verify" in str(refused.value)
     assert refused.value.retryable is False

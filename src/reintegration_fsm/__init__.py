@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.case import Reintegration
 from reintegration_fsm.errors import (
+    AlteredRow,
     CalendarError,
     CalendarFileError,
     CaseNotFound,
@@ -101,6 +102,7 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "WORCESTERSHIRE",
     "Actor",
+    "AlteredRow",
     "Attendee",
     "CalendarError",
     "CalendarFileError",

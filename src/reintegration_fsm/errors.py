@@ -151,6 +151,15 @@ class StoreError(ProtocolError):
         super().__init__(message)
 
 
+class AlteredRow(StoreError):
+    """A row the store wrote does not read as the store writes it: it was changed behind the
+    store, by SQL outside the library. Never retryable; `verify()` names the row, and it is
+    restored from a backup. `case_id` names its case, when the store knows it."""
+
+    def __init__(self, message: str, *, case_id: str | None = None) -> None:
+        super().__init__(message, retryable=False, case_id=case_id)
+
+
 class UnknownProtocol(ProtocolError):
     """A history or a case names a protocol `(id, version)` the caller did not give."""
 

@@ -28,6 +28,7 @@ from sqlalchemy.exc import (
 from reintegration_fsm.cli.pasted import stray_note, without_stray
 from reintegration_fsm.cli.text import echo_json, neutralise
 from reintegration_fsm.errors import (
+    AlteredRow,
     CalendarError,
     CaseNotFound,
     ChangedProtocol,
@@ -43,7 +44,6 @@ from reintegration_fsm.errors import (
 )
 from reintegration_fsm.stores.engines import REFUSED_OPTIONS
 from reintegration_fsm.stores.failures import (
-    ALTERED,
     DAMAGED_ADVICE,
     REFUSED_URL_ADVICE,
     damaged,
@@ -187,7 +187,7 @@ def failure_from(error: BaseException) -> Failure:
         return Failure(str(error), (), REFUSED)
     if isinstance(error, ConcurrentUpdate):
         return Failure(str(error), ("Load the case again and retry.",), REFUSED)
-    if isinstance(error, StoreError) and ALTERED in str(error):  # not the URL: a row
+    if isinstance(error, AlteredRow):  # not the URL: a row
         return Failure(str(error), (), UNAVAILABLE)
     if isinstance(error, StoreError) and isinstance(error.__cause__, _URL_REFUSED):
         return Failure(f"--db: {error}", (CHECK_URL,), BAD_INPUT)

@@ -24,6 +24,7 @@ from sqlalchemy.exc import (
 )
 
 from reintegration_fsm.errors import (
+    AlteredRow,
     ConcurrentUpdate,
     FormInvalid,
     ProtocolError,
@@ -114,8 +115,8 @@ depth), a seq or a date that is no number or day, a kind that is no word of the 
 @contextmanager
 def read_back(action: str, case_id: str | None = None) -> Iterator[None]:
     """Read rows the store wrote, as `converted` runs an operation, and turn what decoding a
-    row changed behind it raises into a `StoreError` that says so (not retryable; a refusal of
-    the protocol's passes unchanged).
+    row changed behind it raises into an `AlteredRow`, a `StoreError` that says so (a refusal
+    of the protocol's passes unchanged).
 
     Args:
         action: what was being done, for the message ("load case 'c-1'").
@@ -127,10 +128,9 @@ def read_back(action: str, case_id: str | None = None) -> Iterator[None]:
     except ProtocolError:
         raise
     except UNREADABLE_ROW as error:
-        raise StoreError(
+        raise AlteredRow(
             f"could not {action}: {ALTERED} ({type(error).__name__}): it was changed behind "
             "the store; run verify, which names it, and restore it from a backup",
-            retryable=False,
             case_id=case_id,
         ) from error
 

@@ -52,6 +52,7 @@ from sqlalchemy.types import TypeEngine
 from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.case import Reintegration
 from reintegration_fsm.errors import (
+    AlteredRow,
     CaseNotFound,
     ConcurrentUpdate,
     FormInvalid,
@@ -907,10 +908,9 @@ class SqlAlchemyStore:
         if as_of is not None and int(entries[-1]["seq"]) != len(entries):
             # An entry dated after a later one: only a date changed behind the store does that.
             missing = next(n for n, e in enumerate(entries, start=1) if int(e["seq"]) != n)
-            raise StoreError(
+            raise AlteredRow(
                 f"could not load case {case_id!r} as of {as_of.isoformat()}: {ALTERED}: "
                 f"entry {missing} is dated after the entries that follow it; run verify",
-                retryable=False,
                 case_id=case_id,
             )
         return row, entries, self._notes(conn, case_id, entries)
@@ -1362,10 +1362,9 @@ class SqlAlchemyStore:
             )
             left = conn.execute(self._select_redacting, {"b_case_id": case_id}).scalars().all()
             if left:
-                raise StoreError(
+                raise AlteredRow(
                     f"could not redact case {case_id!r}: {ALTERED}: "
                     f"{audit.left_redacting(f'entry {left[0]}')}; run verify",
-                    retryable=False,
                     case_id=case_id,
                 )
             seqs = [{"case_id": case_id, "seq": update["seq"]} for update in plan.updates]
@@ -1509,8 +1508,8 @@ class SqlAlchemyStore:
                     _, seqs = self._redact(
                         due.case_id, targets, reason, by=by, on=on, every_case=True
                     )
-                except StoreError as error:
-                    if error.case_id != due.case_id or ALTERED not in str(error):
+                except AlteredRow as error:
+                    if error.case_id != due.case_id:
                         raise
                     continue  # a row written behind the store: verify names it; the rest go on
                 done.append(due)
