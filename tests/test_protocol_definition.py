@@ -998,7 +998,7 @@ def test_host_roles_alone_where_no_host_is_known_are_refused() -> None:
     assert [field for field, _, _ in error.problems] == ["roles.open", "roles.record_consent"]
     assert error.problems[1][1] == (
         "only a host school's roles may fire it, and no host school is known yet in the stages "
-        "it is fired in (proposed): no one could fire it"
+        "it is fired in (proposed): no one could fire it there"
     )
     assert "none: it opens the case" in error.problems[0][1]
 
@@ -1011,14 +1011,29 @@ def test_a_host_school_is_unknown_only_before_identify_host_can_have_named_one()
     assert hostless_stages(tuple(reversed(STEPS))) == hostless_stages()
 
 
+def test_host_roles_alone_where_a_host_is_known_in_some_stages_only_are_refused() -> None:
+    """Only the host head could withdraw: a case whose family never consented stayed at
+    PROPOSED for good, open in every list, though withdraw is fired in later stages where a
+    host is known (found by a review)."""
+    error = refused(roles={**ROLES, "withdraw": {Role.HOST_HEAD, Role.HOST_STAFF}})
+    assert error.problems == (
+        (
+            "roles.withdraw",
+            "only a host school's roles may fire it, and no host school is known yet in the "
+            "stages it is fired in (proposed, consented, referred): no one could fire it there",
+            None,
+        ),
+    )
+
+
 @pytest.mark.parametrize(
     "roles",
     [
         {"start_placement": {Role.HOST_HEAD}},  # a host is known wherever it is fired
-        {"withdraw": {Role.HOST_HEAD}},  # and in some stages of withdraw's
+        {"withdraw": {Role.HOST_HEAD, Role.LA_ADMISSIONS}},  # the authority can before a host
         {"record_consent": {Role.HOST_HEAD, Role.AP_HEAD}},  # the AP's head can
     ],
-    ids=["start-placement", "withdraw", "with-another-party"],
+    ids=["start-placement", "withdraw-with-the-authority", "with-another-party"],
 )
 def test_host_roles_where_a_host_may_be_known_are_allowed(roles: dict[str, set[Role]]) -> None:
     protocol = attrs.evolve(WORCESTERSHIRE, id="hosts", roles={**ROLES, **roles})
@@ -1031,7 +1046,7 @@ def test_host_roles_before_a_host_in_a_file_are_named_at_their_line() -> None:
         (
             "roles.identify_host",
             "only a host school's roles may fire it, and no host school is known yet in the "
-            "stages it is fired in (referred): no one could fire it",
+            "stages it is fired in (referred): no one could fire it there",
             7,
         ),
     )

@@ -913,20 +913,22 @@ _HOSTLESS = hostless_stages()
 
 
 def host_roles_before_a_host(roles: Mapping[str, frozenset[Role]]) -> list[tuple[str, str]]:
-    """The triggers a protocol lets only a host school's roles fire where no host school is
-    known yet (no one could ever fire them): each `(roles.<trigger>, problem)`."""
+    """The triggers a protocol lets only a host school's roles fire in a stage where no host
+    school is known yet (no one could fire them there: a case stopped in that stage, with no
+    way on or out, stays there): each `(roles.<trigger>, problem)`."""
     problems = []
     for step in STEPS:
         allowed = roles[step.name]  # every trigger's, or the roles were refused before this
         if not allowed or any(PARTY_OF_ROLE[role] is not Party.HOST for role in allowed):
             continue
-        if _HOSTLESS.issuperset(step.sources):
-            stages = ", ".join(s.value for s in step.sources) or "none: it opens the case"
+        hostless = [stage.value for stage in step.sources if stage in _HOSTLESS]
+        if hostless or not step.sources:
+            stages = ", ".join(hostless) or "none: it opens the case"
             problems.append(
                 (
                     f"roles.{step.name}",
                     f"only a host school's roles may fire it, and no host school is known yet "
-                    f"in the stages it is fired in ({stages}): no one could fire it",
+                    f"in the stages it is fired in ({stages}): no one could fire it there",
                 )
             )
     return problems
