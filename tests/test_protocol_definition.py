@@ -112,9 +112,7 @@ def test_a_count_of_days_or_years_may_be_1_but_not_0_nor_a_bool_nor_text(field: 
         assert error.problem == f"must be a whole number above 0, not {bad!r}"
 
 
-@pytest.mark.parametrize(
-    "field", ["place_offer_school_days", "final_review_within_days", "joiners_return_days"]
-)
+@pytest.mark.parametrize("field", ["place_offer_school_days", "final_review_within_days"])
 def test_a_count_of_days_may_be_ten_years_but_not_more(field: str) -> None:
     """A huge count built, then crashed a step with a bare OverflowError (R7's limit, the
     joiners return's due date) or ran past every calendar."""
@@ -123,6 +121,20 @@ def test_a_count_of_days_may_be_ten_years_but_not_more(field: str) -> None:
         error = refused(**{field: bad})
         assert error.field == field
         assert error.problem == f"must be at most 3660 (ten years of days), not {bad!r}"
+
+
+def test_the_joiners_return_may_be_due_by_the_laws_fifth_day_but_not_later() -> None:
+    """A protocol could put the statutory return ten years off, its obligation still citing
+    the fifth day: `due()` showed it overdue only in 2036 (found by a review)."""
+    assert attrs.evolve(WORCESTERSHIRE, version="y", joiners_return_days=5).joiners_return_days == 5
+    for bad in (6, 3660, 99_999_999_999):
+        error = refused(joiners_return_days=bad)
+        assert error.field == "joiners_return_days"
+        assert error.problem == (
+            "must be at most 5: the 2024 Pupil Registration Regulations (regulation 13(1)) make "
+            "the new pupil return by the end of the fifth day after the start; a protocol may "
+            f"ask for it sooner, not later, not {bad!r}"
+        )
 
 
 def test_the_weighting_may_be_what_a_database_integer_holds_but_not_more() -> None:

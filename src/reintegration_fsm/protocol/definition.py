@@ -26,6 +26,7 @@ import attrs
 from reintegration_fsm import fields
 from reintegration_fsm.errors import ChangedProtocol, ProtocolDefinitionError, UnknownProtocol
 from reintegration_fsm.files import file_name, utf8_text
+from reintegration_fsm.protocol.duties import JOINERS_RETURN_DAYS
 from reintegration_fsm.validation import fail_definition, reads
 from reintegration_fsm.vocabulary import Evidence, Party, Role, Trigger, Word
 
@@ -226,6 +227,18 @@ def _days(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
             instance,
             attribute,
             f"must be at most {DAYS_MOST} (ten years of days), not {_shown(value)}",
+        )
+
+
+def _joiners_days(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    _positive(instance, attribute, value)
+    if value > JOINERS_RETURN_DAYS:
+        raise fail_definition(
+            instance,
+            attribute,
+            f"must be at most {JOINERS_RETURN_DAYS}: the 2024 Pupil Registration Regulations "
+            f"(regulation 13(1)) make the new pupil return by the end of the fifth day after "
+            f"the start; a protocol may ask for it sooner, not later, not {_shown(value)}",
         )
 
 
@@ -436,8 +449,10 @@ class Protocol:
         default=_seed("final_review_within_days"), validator=_days
     )
     """R7: the final review is at most this many days after the start."""
-    joiners_return_days: int = attrs.field(default=_seed("joiners_return_days"), validator=_days)
-    """Days from the start of the placement to the host's joiners return."""
+    joiners_return_days: int = attrs.field(
+        default=_seed("joiners_return_days"), validator=_joiners_days
+    )
+    """Days from the start of the placement to the host's joiners return: at most the law's 5."""
     weighting_points: int = attrs.field(default=_seed("weighting_points"), validator=_not_negative)
     """R13: points a permanent move adds to the host and takes from the AP setting."""
     roles: Mapping[str, frozenset[Role]] = attrs.field(

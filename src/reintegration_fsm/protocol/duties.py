@@ -12,6 +12,9 @@ JOINERS_BASIS = (
     "the fifth day after the pupil's name is entered in the admission register."
 )
 """The host's joiners return (the seed's Joiners Form on the Children's Services Portal)."""
+JOINERS_RETURN_DAYS = 5
+"""The most days after the start the law gives the joiners return (`JOINERS_BASIS`): a
+protocol may ask for it sooner, never later."""
 
 DELETION_BASIS = (
     f"{REGULATIONS}, regulation 9(1)(c) (the seed cites the superseded 2006 Regulations, "
