@@ -101,11 +101,13 @@ def test_toml_text_is_named_protocol_in_errors_unless_told() -> None:
 
 
 @pytest.mark.parametrize(
-    "field",
-    ["place_offer_school_days", "joiners_return_days", "retention_years"],
+    ("field", "least"),
+    [("place_offer_school_days", 1), ("joiners_return_days", 1), ("retention_years", 18)],
 )
-def test_a_count_of_days_or_years_may_be_1_but_not_0_nor_a_bool_nor_text(field: str) -> None:
-    assert getattr(attrs.evolve(WORCESTERSHIRE, **{field: 1}), field) == 1
+def test_a_count_of_days_or_years_may_be_its_least_but_not_0_nor_a_bool_nor_text(
+    field: str, least: int
+) -> None:
+    assert getattr(attrs.evolve(WORCESTERSHIRE, **{field: least}), field) == least
     for bad in (0, True, "20", 2.0):
         error = refused(**{field: bad})
         assert error.field == field
@@ -121,6 +123,23 @@ def test_a_count_of_days_may_be_ten_years_but_not_more(field: str) -> None:
         error = refused(**{field: bad})
         assert error.field == field
         assert error.problem == f"must be at most 3660 (ten years of days), not {bad!r}"
+
+
+def test_a_retention_shorter_than_school_age_is_refused() -> None:
+    """Counted from the date of birth, `retention_years = 6` (the Regulations' six years for a
+    register entry, read as years after the case) passed `protocol check`, and a retention run
+    removed the child's name and date of birth from cases still in placement (found by a
+    review)."""
+    for bad in (1, 6, 17):
+        error = refused(version="y", retention_years=bad)
+        assert (error.field, error.problem) == (
+            "retention_years",
+            "must be at least 18: it counts from the child's date of birth, and fewer years "
+            "would remove the personal data of a child still of school age, whose case may be "
+            f"running, not {bad}",
+        )
+    error = refused_toml(HEADER + "retention_years = 6\n")
+    assert (error.field, error.line) == ("retention_years", 6)
 
 
 def test_the_joiners_return_may_be_due_by_the_laws_fifth_day_but_not_later() -> None:

@@ -277,3 +277,20 @@ def test_every_roles_problem_met_first_is_named_then_the_later_fields() -> None:
     assert found[0][1].startswith("is not a trigger")
     assert found[1][1].startswith("must be a list of roles")
     assert found[2][1] == "is missing: no role may fire it"
+
+
+def test_a_store_policy_from_the_date_of_birth_keeps_at_least_18_years() -> None:
+    """As a protocol's `retention_years`: fewer would remove a school-age child's data (found by
+    a review). Counted from the last entry, any number of years is a policy of its own."""
+    assert RetentionPolicy(years=18).years == 18
+    assert RetentionPolicy(years=1, basis="last_entry").years == 1
+    with pytest.raises(FormInvalid) as refused:
+        RetentionPolicy(years=6)
+    assert (refused.value.field, refused.value.problem) == (
+        "years",
+        "must be at least 18: it counts from the child's date of birth, and fewer years would "
+        "remove the personal data of a child still of school age, whose case may be running, "
+        "not 6",
+    )
+    with pytest.raises(FormInvalid):
+        attrs.evolve(RetentionPolicy(years=6, basis="last_entry"), basis="date_of_birth")

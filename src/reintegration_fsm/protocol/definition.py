@@ -242,8 +242,20 @@ def _joiners_days(instance: Any, attribute: attrs.Attribute[Any], value: Any) ->
         )
 
 
+RETENTION_YEARS_LEAST = 18
+"""The fewest years after a child's date of birth that a case's personal data may be kept: a
+child of school age, whose case may still be running, is younger."""
+RETENTION_TOO_SHORT = (
+    f"must be at least {RETENTION_YEARS_LEAST}: it counts from the child's date of birth, and "
+    "fewer years would remove the personal data of a child still of school age, whose case may "
+    "be running"
+)
+
+
 def _years(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     _positive(instance, attribute, value)
+    if value < RETENTION_YEARS_LEAST:
+        raise fail_definition(instance, attribute, f"{RETENTION_TOO_SHORT}, not {_shown(value)}")
     if value > dt.MAXYEAR:
         raise fail_definition(
             instance,

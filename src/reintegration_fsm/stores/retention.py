@@ -20,6 +20,8 @@ from reintegration_fsm.errors import FormInvalid
 from reintegration_fsm.forms import REMOVED_DAY
 from reintegration_fsm.protocol.definition import (
     FINGERPRINT,
+    RETENTION_TOO_SHORT,
+    RETENTION_YEARS_LEAST,
     WORCESTERSHIRE,
     Protocol,
     find_protocol,
@@ -36,7 +38,8 @@ class RetentionPolicy:
     """How long a store keeps a case's personal data.
 
     Args:
-        years: years kept; None takes the case's protocol's `retention_years`.
+        years: years kept; None takes the case's protocol's `retention_years`. Counted from
+            the date of birth, at least 18 (`RETENTION_YEARS_LEAST`).
         basis: counted from the child's `date_of_birth` (the default) or from the case's
             `last_entry` (its last transition's date).
     """
@@ -48,6 +51,8 @@ class RetentionPolicy:
     def _positive(self, attribute: attrs.Attribute[Any], value: Any) -> None:
         if value is not None and (type(value) is not int or value < 1):
             raise fail(self, attribute, f"must be 1 or more, not {value!r}")
+        if value is not None and value < RETENTION_YEARS_LEAST and self.basis == "date_of_birth":
+            raise fail(self, attribute, f"{RETENTION_TOO_SHORT}, not {value!r}")
 
     @basis.validator
     def _known(self, attribute: attrs.Attribute[Any], value: Any) -> None:
