@@ -502,7 +502,7 @@ class Protocol:
     )
     """R4: evidence a referral of a child in key stage 4 also includes."""
     retention_years: int = attrs.field(default=_seed("retention_years"), validator=_years)
-    """Years after the pupil's date of birth that a case's personal data is kept."""
+    """Years after the pupil's date of birth that a case's personal data is kept (18 or more)."""
     edition: int = attrs.field(default=_seed("edition"))
     """The edition of the library's rules the protocol runs under (`EDITIONS`)."""
 
