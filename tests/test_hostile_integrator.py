@@ -493,6 +493,9 @@ def test_a_case_refused_by_a_save_is_still_usable(
         ("C-9\u2060", "U+2060, word joiner"),
         ("\u2066C-9\u2069", "U+2066, left-to-right isolate"),
         ("C-9\U000e0001", "U+E0001, language tag"),  # (found by a review)
+        ("C\u200d-9", "U+200D, zero width joiner"),  # beside no letter it joins (a review)
+        ("CASE\u200c9", "U+200C, zero width non-joiner"),
+        ("\u200dC-9", "U+200D, zero width joiner"),
     ],
 )
 def test_a_case_id_holding_an_invisible_character_is_not_opened(case_id: str, named: str) -> None:

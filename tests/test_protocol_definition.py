@@ -1196,8 +1196,8 @@ def test_a_roles_key_that_is_not_text_is_named_as_no_trigger(key: Any) -> None:
 @pytest.mark.parametrize("field", ["id", "version"])
 @pytest.mark.parametrize(
     "hidden",
-    ["\u202e", "\u2066", "\u200b", "\ufeff", "\U000e0001"],
-    ids=["rlo", "lri", "zwsp", "bom", "tag"],
+    ["\u202e", "\u2066", "\u200b", "\ufeff", "\U000e0001", "\u200d", "\u200c"],
+    ids=["rlo", "lri", "zwsp", "bom", "tag", "zwj-between-latin", "zwnj-between-latin"],
 )
 def test_a_protocol_name_holding_a_character_nobody_sees_is_refused(
     field: str, hidden: str
@@ -1212,6 +1212,10 @@ def test_a_protocol_name_holding_a_character_nobody_sees_is_refused(
 def test_a_protocol_name_in_another_script_is_allowed() -> None:
     protocol = attrs.evolve(WORCESTERSHIRE, id="ynys-môn", version="2027·1")
     assert (protocol.id, protocol.version) == ("ynys-môn", "2027·1")
+    # A joiner where a script written with them is joined: Devanagari's क्‍ष, Persian's می‌خواهم.
+    joined = "\u0915\u094d\u200d\u0937-1", "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645"
+    protocol = attrs.evolve(WORCESTERSHIRE, id=joined[0], version=joined[1])
+    assert (protocol.id, protocol.version) == joined
     # One alphabet of the look-alike three, with digits and signs of any: not mixed.
     protocol = attrs.evolve(WORCESTERSHIRE, id="москва-2027", version="αβγ-1")
     assert (protocol.id, protocol.version) == ("москва-2027", "αβγ-1")

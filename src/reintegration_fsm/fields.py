@@ -126,6 +126,37 @@ _LOOK_ALIKE_SCRIPTS = ("LATIN", "GREEK", "CYRILLIC")
 for a Latin A): a letter's script is the first word of its Unicode name."""
 
 
+_JOINERS = "\u200c\u200d"
+"""The zero-width non-joiner and joiner, which `_INVISIBLE` leaves to the scripts written with
+them (`stray_joiner`)."""
+
+
+def _joins(character: str) -> bool:
+    """Whether a joiner beside `character` can change what a reader sees: a letter or mark of a
+    script other than the Latin, Greek and Cyrillic alphabets (Arabic, Devanagari...)."""
+    return (
+        not character.isascii()
+        and unicodedata.category(character)[0] in "LM"
+        and unicodedata.name(character, "").partition(" ")[0] not in _LOOK_ALIKE_SCRIPTS
+    )
+
+
+def stray_joiner(value: str) -> str | None:
+    """The first zero-width joiner or non-joiner of `value` that nobody sees (at an end, or
+    beside anything but a letter of a script written with joiners: `example\u200dshire`), in
+    words as `invisible` gives them; or None."""
+    if value.isprintable():  # neither joiner is printable
+        return None
+    for at, character in enumerate(value):
+        if character not in _JOINERS:
+            continue
+        seen = 0 < at < len(value) - 1 and _joins(value[at - 1]) and _joins(value[at + 1])
+        if not seen:
+            name = unicodedata.name(character).lower()
+            return f"an invisible character (U+{ord(character):04X}, {name})"
+    return None
+
+
 def mixed_scripts(value: str) -> str | None:
     """How `value` mixes letters of two of the Latin, Greek and Cyrillic alphabets, naming the
     first letter of the second one, in words; or None. Such an id can read as another."""
@@ -191,7 +222,7 @@ def unclear(value: str, it: str = "it") -> str | None:
     """Why `value`, a new id or name, would not read as what it is (a character nobody sees,
     letters of two look-alike alphabets or drawn as another's, a character that reads as a
     plainer one), and to type `it` again; or None."""
-    hidden = invisible(value)
+    hidden = invisible(value) or stray_joiner(value)
     if hidden is not None:
         return f"holds {hidden}; type {it} again"
     mixed = mixed_scripts(value) or reads_as_latin(value)
