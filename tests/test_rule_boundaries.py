@@ -481,6 +481,49 @@ def test_a_start_the_day_before_the_initial_meeting_is_refused_and_on_the_day_al
     assert case.agreed_start == MEETING
 
 
+def _reviews_after(start: dt.date) -> dict[str, dt.date]:
+    weeks = (2, 4, 6)
+    names = ("first_review", "second_review", "final_review")
+    return {name: start + dt.timedelta(weeks=n) for name, n in zip(names, weeks, strict=True)}
+
+
+def test_a_start_a_year_after_the_initial_meeting_is_allowed_and_a_day_more_refused() -> None:
+    """A start typed 2062 for 2026 was accepted, and the case stayed at PLANNED: R8 refused the
+    start until then, and the meeting cannot be held again (found by a review)."""
+    late = MEETING + dt.timedelta(days=367)
+    reason = only_reason(
+        host_identified(), _meet(start_date=late, **_reviews_after(late)), "more than a year"
+    )
+    assert reason == (
+        f"The start date {late.isoformat()} is more than a year after the initial meeting; a "
+        "placement agreed to start so far ahead would lock the case."
+    )
+    case = host_identified()
+    start = MEETING + dt.timedelta(days=366)
+    _meet(start_date=start, **_reviews_after(start))(case)
+    assert case.agreed_start == start
+
+
+def test_a_start_and_reviews_at_the_end_of_the_calendar_are_refused_not_overflowed() -> None:
+    """9999-12-31, an MIS export's "no end date", raised Python's OverflowError from R7's limit,
+    live, on replay and on import (found by a review)."""
+    end = dt.date.max
+    reasons = reasons_of(
+        host_identified(),
+        _meet(start_date=end, first_review=end, second_review=end, final_review=end),
+    )
+    assert reasons == [
+        f"The start date {end.isoformat()} is more than a year after the initial meeting; a "
+        "placement agreed to start so far ahead would lock the case.",
+        "The first review must be after the start date.",
+        "The second review must be after the first review.",
+        "The final review must be after the second review.",
+    ]
+    assert rules.review_dates_problems(WORCESTERSHIRE, end, end, end, end)[-1] == (
+        "The final review must be after the second review."
+    )
+
+
 @pytest.mark.parametrize(
     ("missing", "words"),
     [

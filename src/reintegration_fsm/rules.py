@@ -327,6 +327,11 @@ def initial_meeting_is_complete(
         reasons.append(f"The initial meeting form is not signed by {PARTY_WORDS[party]}.")
     if meeting.start_date < meeting.held_on:
         reasons.append("The start date is before the initial meeting.")
+    elif meeting.start_date - meeting.held_on > FURTHEST_AHEAD:
+        reasons.append(
+            f"The start date {meeting.start_date.isoformat()} is more than a year after the "
+            "initial meeting; a placement agreed to start so far ahead would lock the case."
+        )
     if _blank(meeting.transport_arrangements):
         reasons.append("Transport arrangements are not recorded.")
     for text, who in (
@@ -367,8 +372,8 @@ def review_dates_problems(
     if final <= second:
         reasons.append("The final review must be after the second review.")
     days = protocol.final_review_within_days
-    limit = start + dt.timedelta(days=days)
-    if final > limit:
+    if (final - start).days > days:  # not `start + days`, which a start near 9999 overflows
+        limit = start + dt.timedelta(days=days)  # earlier than `final`: a day there is
         weeks = f" ({days // 7} weeks)" if days % 7 == 0 else ""
         reasons.append(
             f"The final review must be within {days} days{weeks} of the start date "
