@@ -274,6 +274,32 @@ def test_only_the_head_of_the_ap_setting_may_open(actor: Actor) -> None:
 
 
 @pytest.mark.parametrize(
+    ("child", "written"),
+    [
+        ("Ayşe Işık", "AYŞE IŞIK"),  # the dotless ı, whose capital is I
+        ("Alı Yılmaz", "ALI YILMAZ"),
+        ("İlker Öz", "ilker öz"),  # the dotted İ, which casefolds to i and a dot above
+    ],
+)
+def test_consent_in_capitals_is_for_a_child_whose_name_has_a_turkish_i(
+    child: str, written: str
+) -> None:
+    """R2 compared case-folded names, which keep the dotless ı apart from the I a parent writes
+    for it in capitals: a real form was refused, and `consent_forms()` drew such spellings for
+    a fixture pupil (found by a review)."""
+    case = opened(pupil=attrs.evolve(PUPIL, name=child))
+    case.record_consent(consent(child_name=written), by=AP_HEAD, on=CONSENTED)
+    assert case.stage is Stage.CONSENTED
+
+
+def test_a_turkish_i_is_no_other_letter_for_r2() -> None:
+    case = opened(pupil=attrs.evolve(PUPIL, name="Ayşe Işık"))
+    with pytest.raises(GuardFailed) as refused:
+        case.record_consent(consent(child_name="Ayse Isik"), by=AP_HEAD, on=CONSENTED)
+    assert refused.value.reasons == ("The consent form is for 'Ayse Isik', not for 'Ayşe Işık'.",)
+
+
+@pytest.mark.parametrize(
     ("changes", "fragment"),
     [
         ({"child_name": "Jordan Other"}, "not for 'Alex Example'"),

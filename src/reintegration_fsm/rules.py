@@ -120,7 +120,13 @@ SIGNERS = frozenset({Party.PARENT, Party.CHILD, Party.AP, Party.HOST})
 
 def same_name(a: str, b: str) -> bool:
     """The same words, whatever the case and spacing (R2's child, R5's preferred schools)."""
-    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
+    return _folded(a) == _folded(b)
+
+
+def _folded(name: str) -> str:
+    """`name` as `same_name` compares it: its words, case folded, the Turkish and Azerbaijani
+    dotless ı and dotted İ as i (whose capitals, I and İ, a parent writes for them)."""
+    return " ".join(name.split()).casefold().replace("ı", "i").replace("i\u0307", "i")
 
 
 def _blank(value: str) -> bool:
