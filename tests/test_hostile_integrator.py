@@ -572,6 +572,40 @@ def test_an_id_of_accents_and_dashes_of_its_own_is_still_opened() -> None:
         ).case_id == (case_id)
 
 
+class Cell(str):
+    """Text of a subclass of `str`, as numpy's `str_` from a spreadsheet, saying otherwise."""
+
+    def __str__(self) -> str:
+        return "not what it holds"
+
+
+def test_text_of_a_subclass_of_str_is_refused_as_plain_text_is() -> None:
+    """numpy's `str_` skipped the refusal of a character nobody sees in a school's name and of
+    a noncharacter in a reason (found by a review)."""
+    pasted = "Testwood\u00ad Learning Centre"  # a soft hyphen, from Word
+    head = attrs.evolve(HEAD, organisation=pasted)
+    with pytest.raises(FormInvalid) as caught:
+        Reintegration.open("C-9", CHILD, Cell(pasted), "X", by=head, on=OPENED)
+    assert caught.value.problems == (
+        ("ap_setting", "holds an invisible character (U+00AD, soft hyphen); type it again"),
+    )
+    case = Reintegration.open("C-9", CHILD, HEAD.organisation, "X", by=HEAD, on=OPENED)
+    with pytest.raises(FormInvalid) as caught:
+        case.withdraw(Cell("Moving\uffff away"), by=HEAD, on=OPENED)
+    assert caught.value.problems[0][0] == "reason"
+    assert len(case.history) == 1
+
+
+def test_text_of_a_subclass_of_str_is_recorded_as_the_plain_text_it_holds() -> None:
+    case = Reintegration.open(
+        Cell("C-9"), CHILD, Cell(HEAD.organisation), Cell("X"), by=HEAD, on=OPENED
+    )
+    case.withdraw(Cell("Moving away"), by=HEAD, on=OPENED)
+    recorded = [case.case_id, case.history[0].data["ap_setting"], case.history[1].data["reason"]]
+    assert recorded == ["C-9", HEAD.organisation, "Moving away"]
+    assert {type(value) for value in recorded} == {str}
+
+
 def test_a_stored_case_whose_id_holds_an_invisible_character_still_replays() -> None:
     """The refusal is of new ids: a history written before it still loads and imports."""
     case = Reintegration.open(

@@ -117,6 +117,12 @@ _DUMP: dict[str, tuple[Callable[[Any], Any], ...]] = {
 """Each step's arguments' cattrs unstructure hooks, resolved once."""
 
 
+def _plain(value: Any) -> Any:
+    """Text of a subclass of `str` (numpy's `str_`, from a spreadsheet) as the plain text it
+    holds, whatever the subclass's own `__str__` says; any other value as it is."""
+    return str.__str__(value) if type(value) is not str and isinstance(value, str) else value
+
+
 class Reintegration:
     """One child's reintegration case.
 
@@ -495,6 +501,7 @@ class Reintegration:
             raise FormInvalid(
                 "open", "calendar", f"must be a SchoolCalendar, not {type(calendar).__name__}"
             )
+        case_id, ap_setting, local_authority = map(_plain, (case_id, ap_setting, local_authority))
         values = (case_id, pupil, ap_setting, local_authority)
         on = cls._check_when(_OPEN, by, on)
         # Before R15 reads the setting and authority: a None one is not a missing host school.
@@ -792,13 +799,20 @@ class Reintegration:
             raise FormInvalid.of(step.name, problems)
 
     @staticmethod
-    def _check_new_text(step: Step, values: Sequence[Any], by: Actor) -> None:
+    def _check_new_text(step: Step, values: tuple[Any, ...], by: Actor) -> tuple[Any, ...]:
         """Refuse text given now that a history read back keeps as it recorded it: a name that
         would read as another (`Argument.new_name_problem`), and a noncharacter, which no
         workbook can hold, in a text argument, the actor, or a new case's child. (Text inside
-        a later step's forms is not walked, on every trigger: workbooks show it escaped.)"""
+        a later step's forms is not walked, on every trigger: workbooks show it escaped.)
+
+        Returns `values`, with text of a subclass of `str` (numpy's `str_`, from a spreadsheet)
+        as the plain text it holds, which the rest of the step and its record then see.
+        """
         problems: list[tuple[str, str]] = []
-        for argument, value in zip(step.arguments, values, strict=True):
+        for at, (argument, value) in enumerate(zip(step.arguments, values, strict=True)):
+            if type(value) is not str and argument.type is str and isinstance(value, str):
+                value = _plain(value)
+                values = (*values[:at], value, *values[at + 1 :])
             if type(value) is str:
                 problem = argument.new_name_problem(value) or noncharacter(value)
                 if problem is not None:
@@ -809,6 +823,7 @@ class Reintegration:
             problems += noncharacters(by, "by")
         if problems:
             raise FormInvalid.of(step.name, problems)
+        return values
 
     def _organisation_problem(self, actor: Actor) -> str | None:
         field = ORGANISATION_OF_PARTY.get(actor.party)
@@ -896,7 +911,7 @@ class Reintegration:
     def _run(self, step: Step, values: tuple[Any, ...], by: Actor, on: dt.date) -> Transition:
         self._check_actor(step, by, values[0] if step.name == _DISCHARGE else None)
         self._check_values(step, values)
-        self._check_new_text(step, values, by)
+        values = self._check_new_text(step, values, by)
         payload = values[0] if step.bundle is None and values else step.payload(values)
         self._check_rules(step, payload, on)
         effects = self._effects(step, payload, on, by, None)  # may raise: nothing changed yet
