@@ -125,6 +125,24 @@ def test_a_count_of_days_may_be_ten_years_but_not_more(field: str) -> None:
         assert error.problem == f"must be at most 3660 (ten years of days), not {bad!r}"
 
 
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"joiners_return_days": 0},
+        {"joiners_return_days": 6},
+        {"retention_years": 0},
+        {"retention_years": 6},
+        {"retention_years": 10_000},
+    ],
+    ids=["joiners-0", "joiners-6", "retention-0", "retention-6", "retention-10000"],
+)
+def test_a_refused_count_is_named_with_the_protocols_later_problems(
+    changes: dict[str, int],
+) -> None:
+    error = refused(version="y", edition=99, **changes)
+    assert [field for field, _, _ in error.problems] == [*changes, "edition"]
+
+
 def test_a_retention_shorter_than_school_age_is_refused() -> None:
     """Counted from the date of birth, `retention_years = 6` (the Regulations' six years for a
     register entry, read as years after the case) passed `protocol check`, and a retention run
