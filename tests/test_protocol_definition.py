@@ -168,9 +168,9 @@ def test_the_joiners_return_may_be_due_by_the_laws_fifth_day_but_not_later() -> 
         error = refused(joiners_return_days=bad)
         assert error.field == "joiners_return_days"
         assert error.problem == (
-            "must be at most 5: the 2024 Pupil Registration Regulations (regulation 13(1)) make "
-            "the new pupil return by the end of the fifth day after the start; a protocol may "
-            f"ask for it sooner, not later, not {bad!r}"
+            "must be at most 5: the School Attendance (Pupil Registration) (England) "
+            "Regulations 2024 (regulation 13(1)) make the new pupil return by the end of the "
+            f"fifth day after the start; a protocol may ask for it sooner, not later, not {bad!r}"
         )
 
 

@@ -26,7 +26,7 @@ import attrs
 from reintegration_fsm import fields
 from reintegration_fsm.errors import ChangedProtocol, ProtocolDefinitionError, UnknownProtocol
 from reintegration_fsm.files import file_name, utf8_text
-from reintegration_fsm.protocol.duties import JOINERS_RETURN_DAYS
+from reintegration_fsm.protocol.duties import JOINERS_RETURN_DAYS, REGULATIONS
 from reintegration_fsm.validation import fail_definition, reads
 from reintegration_fsm.vocabulary import Evidence, Party, Role, Trigger, Word
 
@@ -236,9 +236,9 @@ def _joiners_days(instance: Any, attribute: attrs.Attribute[Any], value: Any) ->
         raise fail_definition(
             instance,
             attribute,
-            f"must be at most {JOINERS_RETURN_DAYS}: the 2024 Pupil Registration Regulations "
-            f"(regulation 13(1)) make the new pupil return by the end of the fifth day after "
-            f"the start; a protocol may ask for it sooner, not later, not {_shown(value)}",
+            f"must be at most {JOINERS_RETURN_DAYS}: the {REGULATIONS} (regulation 13(1)) "
+            "make the new pupil return by the end of the fifth day after the start; a protocol "
+            f"may ask for it sooner, not later, not {_shown(value)}",
         )
 
 
