@@ -468,6 +468,35 @@ def test_a_unicode_line_separator_in_a_comment_does_not_shift_the_line(separator
     assert (error.field, error.line) == ("weighting_points", 7)
 
 
+@pytest.mark.parametrize(
+    "described",
+    [
+        'title = "T"\nsource = """Changes:\nreview_weeks = moved\n[roles]\nwithdraw = 1"""\n',
+        "title = 'T'\nsource = '''Changes:\nreview_weeks = moved\n[roles]\nwithdraw = 1'''\n",
+        'title = "T"\nsource = """He said \\""" and\nreview_weeks = moved\n[roles]\n"""\n',
+        "title = \"\"\"T\"\"\"\nsource = '''\nreview_weeks = moved\n[roles]\nwithdraw = 1'''\n",
+        "title = 'T \"\"\" x' # and a ''' note\nsource = \"s \\\"\\\"\\\" '''\"\n",
+    ],
+    ids=["basic", "literal", "escaped-quotes", "one-line-then-literal", "quotes-not-opening"],
+)
+def test_keys_written_inside_a_multi_line_string_are_not_taken_for_keys(described: str) -> None:
+    """The line finder read `review_weeks = ...` inside a multi-line `source` as the key, so
+    problems were named at the string's lines and out of order, and a `[roles]` line there
+    put the keys after it in that table; text in one-line strings and comments that looks
+    like a multi-line string's quotes opens none."""
+    text = (
+        'id = "testshire"\nversion = "1"\n'
+        + described
+        + "effective_from = 2025-09-01\nplace_offer_school_days = 0\nreview_weeks = [3, 6, 6]\n"
+    )
+    offer = text.count("\n", 0, text.index("place_offer_school_days = 0")) + 1
+    error = refused_toml(text, "shire.toml")
+    assert [(field, line) for field, _, line in error.problems] == [
+        ("place_offer_school_days", offer),
+        ("review_weeks", offer + 1),
+    ]
+
+
 def test_roles_that_are_not_names_are_refused_with_their_line() -> None:
     error = refused_toml(HEADER + "[roles]\nwithdraw = [1, 2]\n", "shire.toml")
     assert (error.field, error.problem, error.path, error.line) == (

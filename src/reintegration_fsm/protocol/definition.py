@@ -128,9 +128,13 @@ def _key_lines(text: str) -> dict[str, tuple[int, int]]:
     read the file)."""
     lines: dict[str, tuple[int, int]] = {}
     table = ""
+    quotes: str | None = None
     # By "\n" alone, as TOML counts lines: str.splitlines() also splits at U+2028, U+0085
     # and others, which TOML allows in comments and strings.
     for number, line in enumerate(text.split("\n"), start=1):
+        inside, quotes = quotes is not None, _open_after(line, quotes)
+        if inside:  # a multi-line string's text (`source`'s), where no key or table is
+            continue
         header = _TABLE.match(line)
         if header is not None:
             table = header.group(1)
@@ -148,6 +152,46 @@ def _key_lines(text: str) -> dict[str, tuple[int, int]]:
                     _dotted(name, inner.group(1)), (number, key.end() + inner.start(1))
                 )
     return lines
+
+
+def _open_after(line: str, quotes: str | None) -> str | None:
+    """The quotes of a multi-line string (three `"` or three `'`) still open at the end of
+    `line`, given those open at its start (None: none is open)."""
+    at = 0
+    while at < len(line):
+        if quotes is not None:
+            at = _closed(line, at, quotes)
+            if at < 0:
+                return quotes
+            quotes = None
+        elif line.startswith(('"""', "'''"), at):
+            quotes, at = line[at : at + 3], at + 3
+        elif line[at] == "#":
+            break
+        elif line[at] in "\"'":
+            at = _closed(line, at + 1, line[at])
+            if at < 0:
+                break  # not TOML: tomllib said so
+        else:
+            at += 1
+    return quotes
+
+
+def _closed(line: str, at: int, quotes: str) -> int:
+    """Where on `line`, from `at`, the string that `quotes` opened has closed (-1: it goes on
+    past the line); in a basic string (`"`), a quote after a backslash closes none."""
+    while at < len(line):
+        if quotes[0] == '"' and line[at] == "\\":
+            at += 2
+        elif line.startswith(quotes, at):
+            at += len(quotes)
+            # A multi-line string may end in one or two quotes of its own (`'''it's''''`).
+            while len(quotes) == 3 and line.startswith(quotes[0], at):
+                at += 1
+            return at
+        else:
+            at += 1
+    return -1
 
 
 def _place(lines: dict[str, tuple[int, int]], name: str, place: tuple[int, int]) -> None:
