@@ -116,6 +116,49 @@ def test_show_names_a_registered_protocol() -> None:
     assert "no protocol 'exampleshire' is known" in unknown.stderr
 
 
+SEED = Path(__file__).resolve().parent.parent / "src" / "reintegration_fsm" / "protocol"
+
+
+def fake_seed(tmp_path: Path) -> Path:
+    """A file claiming the shipped `worcestershire 2`, with nine weighting points, not three."""
+    fake = tmp_path / "fake.toml"
+    text = (SEED / "worcestershire.toml").read_text(encoding="utf-8")
+    assert "\nweighting_points = 3\n" in text
+    fake.write_text(text.replace("\nweighting_points = 3\n", "\nweighting_points = 9\n"))
+    return fake
+
+
+def test_show_refuses_a_file_that_check_refuses(tmp_path: Path) -> None:
+    """`protocol show` printed a file claiming a shipped protocol's id and version with its
+    own rules, exit 0: rules no case would ever run under. It refuses it as `check` does."""
+    fake = fake_seed(tmp_path)
+    checked = invoke("protocol", "check", str(fake))
+    shown = invoke("protocol", "show", str(fake))
+    assert checked.exit_code == shown.exit_code == 2
+    assert (
+        shown.stderr
+        == checked.stderr
+        == (
+            f"error: protocol file {fake}: worcestershire 2 is a protocol the library ships; give "
+            "yours another id or version\n"
+        )
+    )
+    assert shown.stdout == ""
+
+
+def test_show_under_refuses_a_registered_file_the_registry_refuses(tmp_path: Path) -> None:
+    """`--protocol fake.toml protocol show --under worcestershire@2` showed the built-in (three
+    points) without a word of the file it was given, which every store refuses."""
+    fake = fake_seed(tmp_path)
+    result = invoke("--protocol", str(fake), "protocol", "show", "--under", "worcestershire@2")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"error: protocol file {fake}: worcestershire 2 is a protocol the library ships; give "
+        "yours another id or version\n"
+    )
+    assert "weighting_points" not in result.stdout
+
+
 def open_under(
     db: str,
     tmp_path: Path,

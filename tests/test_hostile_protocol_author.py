@@ -349,18 +349,20 @@ def _variant(folder: Path, name: str, *changes: tuple[str, str]) -> Path:
     return made
 
 
-def test_under_an_id_alone_shows_the_built_in_over_a_file_of_its_id_and_version(
+def test_under_refuses_a_file_of_a_built_ins_id_and_version_with_other_rules(
     tmp_path: Path,
 ) -> None:
-    """A file reusing `worcestershire` 2 was shown for `--under worcestershire` and the built-in
-    for `--under worcestershire@2` (found by a review); a case could never run the file."""
+    """A file reusing `worcestershire` 2 was shown for `--under worcestershire` (found by a
+    review), then the built-in was, without a word of the file (found by a later review); a
+    case could never run the file, and every store refuses it: so does `--protocol`."""
     copied = _variant(
         tmp_path, "w.toml", ('id = "exampleshire"', 'id = "worcestershire"'), ("2027.1", "2")
     )
     for under in ("worcestershire", "worcestershire@2"):
         shown = invoke("--protocol", str(copied), "protocol", "show", "--under", under)
-        assert shown.exit_code == 0, shown.output
-        assert shown.stdout.startswith(f"# {WORCESTERSHIRE.title} (worcestershire 2)")
+        assert shown.exit_code == 2, shown.output
+        assert "worcestershire 2 is a protocol the library ships" in shown.stderr
+        assert shown.stdout == ""
 
 
 def test_on_without_under_is_refused(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from reintegration_fsm.cli.errors import Failure
 from reintegration_fsm.cli.text import neutralise
 from reintegration_fsm.errors import ProtocolDefinitionError
-from reintegration_fsm.protocol.definition import WHOLE_FILE, Protocol
+from reintegration_fsm.protocol.definition import WHOLE_FILE, Protocol, protocol_registry
 
 PROTOCOLS_ENV = "RFSM_PROTOCOLS"
 """Protocol files to register, separated by the system's path separator (`:` on Linux)."""
@@ -33,6 +33,22 @@ def read_protocol(path: str) -> Protocol:
         raise Failure(f"cannot read protocol file {neutralise(path)}: {error.strerror}") from None
 
 
+def registrable(path: str) -> Protocol:
+    """A protocol read from a TOML file and checked as registering it checks it: a file of a
+    shipped protocol's id and version must be that protocol.
+
+    Raises:
+        Failure: the file cannot be read, defines a protocol that cannot run, or claims a
+            shipped protocol's id and version with other rules (exit 2).
+    """
+    found = read_protocol(path)
+    try:
+        protocol_registry([found])
+    except ProtocolDefinitionError as error:
+        raise Failure(f"protocol file {neutralise(path)}: {neutralise(error.problem)}") from None
+    return found
+
+
 def _problem(field: str, problem: str, line: int | None) -> str:
     """One problem of a file: `line 11: review_weeks: must increase ...` (the file's own
     problems, such as text that is not TOML, without a field)."""
@@ -41,8 +57,9 @@ def _problem(field: str, problem: str, line: int | None) -> str:
 
 
 def registered(paths: Sequence[str]) -> tuple[Protocol, ...]:
-    """The protocols of `--protocol FILE` options (and `RFSM_PROTOCOLS`), read and checked."""
-    found = [read_protocol(path) for path in paths]
+    """The protocols of `--protocol FILE` options (and `RFSM_PROTOCOLS`), read and checked
+    (each as `registrable`, then against each other)."""
+    found = [registrable(path) for path in paths]
     keys = [protocol.key for protocol in found]
     for key in set(keys):
         if keys.count(key) > 1 and len({p for p in found if p.key == key}) > 1:
@@ -56,4 +73,4 @@ def environment_paths() -> tuple[str, ...]:
     return tuple(path for path in value.split(os.pathsep) if path)
 
 
-__all__ = ["PROTOCOLS_ENV", "environment_paths", "read_protocol", "registered"]
+__all__ = ["PROTOCOLS_ENV", "environment_paths", "read_protocol", "registered", "registrable"]

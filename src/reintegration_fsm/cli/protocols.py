@@ -9,15 +9,13 @@ import attrs
 import click
 
 from reintegration_fsm.cli.common import DATE, Failure, settings, today
-from reintegration_fsm.cli.protocol_files import read_protocol
+from reintegration_fsm.cli.protocol_files import registrable
 from reintegration_fsm.cli.text import neutralise
-from reintegration_fsm.errors import ProtocolDefinitionError
 from reintegration_fsm.protocol import diagrams
 from reintegration_fsm.protocol.definition import (
     KNOWN,
     WORCESTERSHIRE,
     Protocol,
-    protocol_registry,
 )
 from reintegration_fsm.vocabulary import Evidence, Party
 
@@ -116,11 +114,7 @@ def protocol_group() -> None:
 @click.argument("file", type=click.Path(dir_okay=False))
 def check(file: str) -> None:
     """Check a protocol file: exit 0 when it can run, 2 with the field and line when not."""
-    found = read_protocol(file)
-    try:
-        protocol_registry([found])  # what registering it with --protocol checks
-    except ProtocolDefinitionError as error:
-        raise Failure(f"protocol file {neutralise(file)}: {neutralise(error.problem)}") from None
+    found = registrable(file)
     click.echo(
         f"ok: {neutralise(found.id)} {neutralise(found.version)} ({neutralise(found.title)})"
     )
@@ -156,7 +150,7 @@ def show(ctx: click.Context, file: str | None, under: str | None, on: dt.date | 
     if on is not None and under is None:
         raise Failure("--on picks among the versions --under ID names: give --under too")
     if file is not None:
-        found = read_protocol(file)
+        found = registrable(file)  # a file no registry takes shows rules no case runs under
     else:
         found = choose(settings(ctx).protocols(), under, on or today())
     click.echo(f"# {neutralise(found.title)} ({neutralise(found.id)} {neutralise(found.version)})")
