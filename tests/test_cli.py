@@ -490,14 +490,14 @@ def test_a_calendar_file_that_cannot_be_read_is_bad_input(
     stops any user but root, who runs CI: its reading is refused as the system refuses it.)"""
     hidden = tmp_path / "hidden.toml"
     hidden.write_text('source = "x"\n', encoding="utf-8")
-    opened = Path.open
+    opened = os.open
 
-    def refused(path: Path, *args: Any, **kwargs: Any) -> Any:
-        if path == hidden:
+    def refused(path: Any, *args: Any, **kwargs: Any) -> Any:
+        if os.fspath(path) == str(hidden):
             raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
         return opened(path, *args, **kwargs)
 
-    monkeypatch.setattr(Path, "open", refused)
+    monkeypatch.setattr(os, "open", refused)
     result = CliRunner().invoke(
         cli, ["--calendar", str(hidden), "calendar", "add-school-days", "2026-01-05", "3"]
     )

@@ -135,6 +135,62 @@ def test_an_input_file_larger_than_any_is_refused_unread(
     assert "withdraw" in read.stderr  # (DEMO-0003 is past withdrawing: exit 1, a rule's)
 
 
+def run_ending(
+    *args: str, env: dict[str, str] | None = None, pass_fds: tuple[int, ...] = ()
+) -> subprocess.CompletedProcess[str]:
+    """Run the real command in a subprocess, failing the test (not hanging it) when it runs
+    past 20 seconds."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("RFSM_")}
+    environment.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "reintegration_fsm", *args],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=20,
+        pass_fds=pass_fds,
+        check=False,
+    )
+
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "docs" / "examples" / "exampleshire.toml"
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX's")
+def test_a_named_pipe_no_one_writes_to_is_refused_not_waited_for(
+    demo_db: str, tmp_path: Path
+) -> None:
+    """`protocol check FIFO`, a FIFO given as `--protocol` or in RFSM_PROTOCOLS before any
+    command, as `--calendar` or to `import`, waited for a writer for ever (found by a review).
+    A named pipe no one writes to reads as empty, and is refused as an empty file is."""
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    for args, env in (
+        (["protocol", "check", str(fifo)], {}),
+        (["--protocol", str(fifo), "--db", demo_db, "cases"], {}),
+        (["--db", demo_db, "cases"], {"RFSM_PROTOCOLS": str(fifo)}),
+        (["--calendar", str(fifo), "calendar", "add-school-days", "2026-01-05", "3"], {}),
+        (["--db", demo_db, "import", str(fifo)], {}),
+        (["--db", demo_db, "verify", "--checkpoint", str(fifo)], {}),
+    ):
+        done = run_ending(*args, env=env)
+        assert done.returncode == 2, (args, done.stderr)
+        assert done.stderr.startswith("error: "), (args, done.stderr)
+        assert "Traceback" not in done.stderr
+
+
+def test_a_pipe_a_writer_is_still_writing_to_is_read() -> None:
+    """A file given as `<(command)`, whose writer has not written yet, is waited for and read:
+    only a pipe with no writer at all reads as empty."""
+    writer = subprocess.Popen(["sh", "-c", f"sleep 1; cat '{EXAMPLE}'"], stdout=subprocess.PIPE)
+    assert writer.stdout is not None
+    with writer, writer.stdout:
+        given = writer.stdout.fileno()
+        done = run_ending("protocol", "check", f"/dev/fd/{given}", pass_fds=(given,))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("ok: exampleshire 2027.1")
+
+
 def test_a_damaged_database_file_is_not_to_be_retried(demo_db: str, tmp_path: Path) -> None:
     """`head -c 5000 demo.sqlite > cut.sqlite`: "the database is unavailable ... then retry"
     (found by a review)."""

@@ -3,12 +3,17 @@ dates, an authority's protocol)."""
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
+import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import BinaryIO
 
 from reintegration_fsm.errors import FormInvalid
+
+if sys.platform != "win32":
+    import fcntl
 
 
 def file_name(path: object, method: str, argument: str, expected: str) -> str:
@@ -43,9 +48,32 @@ def utf8_text(
             which no `kind` file is, or bytes that are not UTF-8 (see `utf8_decoded`).
         OSError: the file cannot be read.
     """
-    with Path(where).open("rb") as handle:
+    with opened(where) as handle:
         data = bounded(handle, most, f"{kind} file", lambda problem: refused(problem, None))
     return utf8_decoded(data, refused)
+
+
+def opened(where: str) -> BinaryIO:
+    """The file `where`, open to read its bytes. A named pipe (FIFO) that nothing writes to
+    reads as empty, where opening it waited for a writer for ever; one a writer has open
+    (`<(command)`) is read as it writes.
+
+    Raises:
+        OSError: the file cannot be opened, or is a folder.
+    """
+    if sys.platform == "win32":  # no named pipes in its file system to wait on
+        return open(where, "rb")
+    descriptor = os.open(where, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        if stat.S_ISDIR(os.fstat(descriptor).st_mode):  # named, as open() names it
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), where)
+        # Not waiting was for the open alone: a read waits for a writer that has the pipe open.
+        flags = fcntl.fcntl(descriptor, fcntl.F_GETFL)
+        fcntl.fcntl(descriptor, fcntl.F_SETFL, flags & ~os.O_NONBLOCK)
+        return open(descriptor, "rb")
+    except BaseException:
+        os.close(descriptor)
+        raise
 
 
 def bounded(handle: BinaryIO, most: int, kind: str, refused: Callable[[str], Exception]) -> bytes:

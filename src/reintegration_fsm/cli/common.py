@@ -643,7 +643,7 @@ def read_json(path: str, kind: str = "data file", most: int | None = None) -> An
                 raise Failure("- reads stdin, which is closed: pipe the JSON in, or name a file")
             text = read_bounded(sys.stdin.buffer, "stdin", kind, most).decode("utf-8")
         else:
-            with open(path, "rb") as handle:
+            with files.opened(path) as handle:
                 text = read_bounded(handle, path, kind, most).decode("utf-8")
     except OSError as error:
         raise Failure(f"cannot read {path}: {error.strerror or error}") from None

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 import click
 
+from reintegration_fsm import files
 from reintegration_fsm.cli.cases import CASE_ID, ROLE_NAMES, Line
 from reintegration_fsm.cli.common import (
     DATE,
@@ -58,7 +59,7 @@ def read_key(path: str, what: str, *, private: bool = False) -> bytes:
         Failure: the file cannot be read, or is a private key others can reach (exit 2).
     """
     try:
-        with open(path, "rb") as handle:
+        with files.opened(path) as handle:
             mode = stat.S_IMODE(os.fstat(handle.fileno()).st_mode)
             if private and os.name == "posix" and mode & OTHERS:
                 raise Failure(
@@ -81,7 +82,7 @@ def read_checkpoint(path: str) -> Checkpoint:
         Failure: the file cannot be read, or is not a checkpoint (exit 2, each problem named).
     """
     try:
-        with open(path, "rb") as handle:
+        with files.opened(path) as handle:
             text = read_bounded(handle, path, "checkpoint")
     except OSError as error:
         raise Failure(f"cannot read the checkpoint {path}: {error.strerror or error}") from None
