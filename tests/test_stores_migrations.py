@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -290,6 +294,86 @@ def test_a_schema_built_by_create_schema_upgrades_cleanly(engine: sa.Engine) -> 
     SqlAlchemyStore(engine).create_schema()  # still idempotent: one stamp, no error
     with engine.connect() as conn:
         assert conn.execute(sa.text(f"SELECT COUNT(*) FROM {VERSION_TABLE}")).scalar() == 1
+
+
+RACING = (
+    "import sys, time\n"
+    "from reintegration_fsm.cli import cli\n"
+    "time.sleep(max(0.0, float(sys.argv[1]) - time.time()))\n"
+    "cli(sys.argv[2:], prog_name='reintegration-fsm')\n"
+)
+"""`reintegration-fsm ARGS...`, started at the time given first (every import done before it)."""
+
+
+def _filled_at_revision_1(engine: sa.Engine) -> None:
+    upgrade(engine, revision="0001")
+    with engine.begin() as conn:
+        for item in revision_1_cases():
+            case_row, entries, items = revision_1_rows(item)
+            conn.execute(sa.insert(REVISION_1_CASES), case_row)
+            conn.execute(sa.insert(REVISION_2_LOG), entries)
+            if items:
+                conn.execute(sa.insert(REVISION_1_ITEMS), items)
+
+
+@pytest.mark.parametrize("runs", [2, 3])
+def test_upgrades_run_at_once_wait_for_each_other_and_all_succeed(
+    engine: sa.Engine, runs: int
+) -> None:
+    """Two or three `db upgrade` runs at once, as a service starting on several hosts runs
+    them: each ran the migrations, and those that lost were told that another writer had
+    stored a case (exit 1), that a column was missing, or that the database failed (exit 3)
+    (found by a review). Each waits for the run before it, then finds the database at head."""
+    _filled_at_revision_1(engine)
+    url = engine.url.render_as_string(hide_password=False)
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("RFSM_")}
+    start = str(time.time() + 10)  # every run imported and waiting by then, on a busy machine
+    racing = [
+        subprocess.Popen(
+            [sys.executable, "-c", RACING, start, "--db", url, "db", "upgrade"],
+            env=environment,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(runs)
+    ]
+    ended = [(run.communicate(timeout=300), run.returncode) for run in racing]
+    for (stdout, stderr), code in ended:
+        assert (code, stderr) == (0, ""), [(code, stderr) for (_, stderr), code in ended]
+        assert stdout.endswith(": migrated to head\n")
+    assert _stamp_of(engine) == HEAD
+    assert differences(engine) == []
+    assert SqlAlchemyStore(engine, calendar=CALENDAR).verify() == []
+
+
+def test_an_upgrade_waiting_past_lock_wait_on_mariadb_says_another_is_running(
+    mariadb_engine: sa.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The run that waits for another upgrade gives up after `LOCK_WAIT` seconds, saying so,
+    to be run again (exit 3), having changed nothing."""
+    engine = mariadb_engine
+    _filled_at_revision_1(engine)
+    monkeypatch.setattr(migrate, "LOCK_WAIT", 2)
+    said = (
+        "cannot upgrade the database: another upgrade of it is running, and did not finish "
+        "within 2 seconds; run it again once it has"
+    )
+    url = engine.url.render_as_string(hide_password=False)
+    with engine.connect() as holder:
+        name = migrate.upgrade_lock_name(holder)
+        assert holder.execute(sa.text("SELECT GET_LOCK(:name, 0)"), {"name": name}).scalar()
+        with pytest.raises(StoreError) as refused:
+            migrate.upgrade(engine)
+        result = CliRunner().invoke(cli, ["--db", url, "db", "upgrade"])
+    assert (str(refused.value), refused.value.retryable) == (said, True)
+    assert result.exit_code == 3
+    assert result.stderr == (
+        f"error: the database is unavailable: {said}\n  - Try again in a moment.\n"
+    )
+    assert _stamp_of(engine) == "0001"
+    migrate.upgrade(engine)  # the lock released: the run goes through
+    assert _stamp_of(engine) == HEAD
 
 
 def test_alembic_on_a_url_of_its_own_disposes_its_engine_when_the_run_fails(

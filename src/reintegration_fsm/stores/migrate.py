@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import traceback
 from collections.abc import Iterator
 from importlib import resources
@@ -30,7 +31,7 @@ from alembic.util import CommandError
 from sqlalchemy import URL, Connection, Engine
 
 from reintegration_fsm.errors import FormInvalid, StoreError
-from reintegration_fsm.stores import engines, schema
+from reintegration_fsm.stores import engines, schema, sqlite
 from reintegration_fsm.stores.failures import converted
 
 VERSION_TABLE = "rfsm_alembic_version"
@@ -47,6 +48,15 @@ HEADS = ("head", "heads")
 """The names of the newest revision, besides its own."""
 CUT_OFF = "the store's making was cut off before it finished"
 """What the refusal of a store whose making was cut off says."""
+
+LOCK_WAIT = 30 * 60
+"""The seconds an upgrade on MariaDB (or MySQL) waits for another upgrade of the same database
+to finish before it gives up; PostgreSQL's waits as long as the server lets a lock be waited
+for, SQLite's as long as its busy timeout."""
+_ADVISORY_KEY = int.from_bytes(
+    hashlib.sha256(b"reintegration_fsm upgrade").digest()[:8], "big", signed=True
+)
+"""The PostgreSQL advisory lock an upgrade holds (advisory locks are each database's own)."""
 
 _creating = sa.Table(CREATING, sa.MetaData(), sa.Column("made_by", sa.String(16), primary_key=True))
 
@@ -71,8 +81,9 @@ def upgrade(url_or_engine: str | URL | Engine, revision: str = "head") -> None:
         FormInvalid: `revision` is not text.
         StoreError: no such revision (or one Alembic cannot read, such as `head+1`), a
             database a newer version stamped, a revision other than the newest while a making
-            cut off part way stands, or the database failed (`.retryable` says whether the same
-            call may simply be tried again).
+            cut off part way stands, another upgrade of the database ran past `LOCK_WAIT`
+            (MariaDB), or the database failed (`.retryable` says whether the same call may
+            simply be tried again).
     """
     if not isinstance(revision, str):
         raise FormInvalid("upgrade", "revision", f"must be text, not {type(revision).__name__}")
@@ -80,7 +91,11 @@ def upgrade(url_or_engine: str | URL | Engine, revision: str = "head") -> None:
         engine, made = engines.open_engine(url_or_engine)
         try:
             newest = revision in (*HEADS, head())
-            with engine.begin() as conn, _making(conn, BY_MIGRATIONS, lay=newest) as cut:
+            with (
+                _one_upgrade_at_a_time(engine) as conn,
+                conn.begin(),
+                _making(conn, BY_MIGRATIONS, lay=newest) as cut,
+            ):
                 if cut is not None and not newest:
                     raise StoreError(
                         f"cannot upgrade to revision {revision!r}: {CUT_OFF}; upgrade to the "
@@ -93,6 +108,68 @@ def upgrade(url_or_engine: str | URL | Engine, revision: str = "head") -> None:
         finally:
             if made:
                 engine.dispose()
+
+
+@contextlib.contextmanager
+def _one_upgrade_at_a_time(engine: Engine) -> Iterator[Connection]:
+    """A connection to upgrade the database on, holding its upgrade lock while the block runs,
+    so that an upgrade run at the same time (a service starting on several hosts) waits for
+    this one, then finds the database at its revision, where it ran the same migrations and
+    failed part way. PostgreSQL: the session's advisory lock; MariaDB: the named lock
+    `GET_LOCK` takes; SQLite: the run's own BEGIN IMMEDIATE, which waits for any writer.
+
+    Raises:
+        StoreError: on MariaDB, another upgrade held the lock past `LOCK_WAIT` (retryable).
+    """
+    dialect = engine.dialect.name
+    if dialect == "sqlite":
+        with engine.connect() as conn:
+            yield conn.execution_options(**{sqlite.WRITE: "IMMEDIATE"})
+        return
+    with engine.connect() as conn:
+        if dialect == "postgresql":
+            conn.execute(sa.text("SELECT pg_advisory_lock(:key)"), {"key": _ADVISORY_KEY})
+        elif dialect in ("mysql", "mariadb"):
+            taken = conn.execute(
+                sa.text("SELECT GET_LOCK(:name, :wait)"),
+                {"name": upgrade_lock_name(conn), "wait": LOCK_WAIT},
+            ).scalar()
+            if taken != 1:
+                raise StoreError(
+                    "cannot upgrade the database: another upgrade of it is running, and did not "
+                    f"finish within {_waited(LOCK_WAIT)}; run it again once it has",
+                    retryable=True,
+                )
+        conn.commit()  # the lock is the session's, kept through the migrations' commits
+        try:
+            yield conn
+        finally:
+            _release(conn, dialect)
+
+
+def _waited(seconds: int) -> str:
+    """A wait as a person says it: 30 minutes, 90 seconds."""
+    return f"{seconds // 60} minutes" if seconds % 60 == 0 else f"{seconds} seconds"
+
+
+def upgrade_lock_name(conn: Connection) -> str:
+    """The name of MariaDB's lock on upgrading the database `conn` is on: one server's named
+    locks are shared by all its databases, and a name holds 64 characters at most."""
+    database = str(conn.execute(sa.text("SELECT DATABASE()")).scalar() or "")
+    return f"rfsm_upgrade.{hashlib.sha256(database.encode()).hexdigest()[:40]}"
+
+
+def _release(conn: Connection, dialect: str) -> None:
+    """Release the upgrade lock `_one_upgrade_at_a_time` took on `conn`; a connection that
+    cannot is closed, which releases it."""
+    try:
+        if dialect == "postgresql":
+            conn.execute(sa.text("SELECT pg_advisory_unlock(:key)"), {"key": _ADVISORY_KEY})
+        elif dialect in ("mysql", "mariadb"):
+            conn.execute(sa.text("SELECT RELEASE_LOCK(:name)"), {"name": upgrade_lock_name(conn)})
+        conn.commit()
+    except sa.exc.SQLAlchemyError:  # the run's own error, if any, is the one to report
+        conn.invalidate()
 
 
 def _migrate(conn: Connection, revision: str) -> None:
