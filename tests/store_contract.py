@@ -677,6 +677,10 @@ class StoreContract:
             (lambda s: s.import_histories([], batch_size=0), "import_histories.batch_size"),
             (lambda s: s.import_histories([], batch_size=True), "import_histories.batch_size"),
             (lambda s: s.import_histories([], batch_size="9"), "import_histories.batch_size"),
+            (  # too long to write out
+                lambda s: s.import_histories([], batch_size=-(10**5000)),
+                "import_histories.batch_size",
+            ),
             (lambda s: s.import_histories([built("case-05", 2).history]), "import_histories.1"),
             (lambda s: s.import_histories([(None, ())]), "import_histories.1"),
             (lambda s: s.import_histories([(AUTHORITY, "open")]), "import_histories.1"),

@@ -151,6 +151,20 @@ def test_a_negative_count_is_a_value_error() -> None:
         SAMPLE.add_school_days(date(2025, 10, 20), -1)
 
 
+BIG = 10**5000
+"""A whole number of 5,001 digits: Python writes out none over 4,300 (a ValueError)."""
+
+
+def test_a_count_too_long_to_write_out_is_refused_as_any_other() -> None:
+    """Building the message raised Python's own ValueError (found by a review)."""
+    with pytest.raises(CalendarError, match=r"^100000000000… \(5,001 digits\) school days after"):
+        SAMPLE.add_school_days(date(2025, 10, 20), BIG)
+    with pytest.raises(FormInvalid, match=r"not -100000000000… \(5,001 digits\)$"):
+        SAMPLE.add_school_days(date(2025, 10, 20), -BIG)
+    with pytest.raises(FormInvalid, match="holding a number too long to write out"):
+        SAMPLE.suggest_review_dates(date(2026, 1, 5), weeks=(BIG, 2, 4))
+
+
 def test_school_days_between_is_zero_when_b_is_not_after_a() -> None:
     """No school days lie after `a` up to an earlier or equal `b`."""
     assert SAMPLE.school_days_between(date(2025, 11, 25), date(2025, 10, 20)) == 0

@@ -20,6 +20,7 @@ from reintegration_fsm.errors import (
     StoreError,
     UnknownProtocol,
     a_or_an,
+    describe,
 )
 
 
@@ -140,3 +141,23 @@ def test_a_row_altered_behind_the_store_is_a_store_error_that_no_retry_mends() -
     assert isinstance(error, StoreError)
     assert error.retryable is False
     assert error.case_id == "C-1"
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (10**5000, "100000000000… (5,001 digits)"),
+        (-(10**5000) - 7, "-100000000000… (5,001 digits)"),
+        (2**100, "126765060022… (31 digits)"),  # the most `describe` writes out is 24 digits
+        (10**24 - 1, "9" * 24),
+        (-12, "-12"),
+        (True, "True"),
+        ((2, 10**5000), "a tuple holding a number too long to write out"),
+        ("x" * 100, "'" + "x" * 56 + "..."),
+    ],
+    ids=["huge", "huge and negative", "long", "24 digits", "short", "bool", "tuple", "text"],
+)
+def test_a_bad_value_is_described_briefly_whatever_its_size(value: object, shown: str) -> None:
+    """A whole number of more than 4,300 digits made Python's own ValueError, raised while a
+    message naming it was built (found by a review)."""
+    assert describe(value) == shown

@@ -95,7 +95,7 @@ def test_a_consent_form_for_a_child_born_in_the_future_is_invalid() -> None:
 @pytest.mark.parametrize("value", [-1, -30])
 def test_negative_exclusions_are_invalid(value: int) -> None:
     error = invalid(lambda: information(exclusions_this_year=value), "exclusions_this_year")
-    assert "negative" in error.problem
+    assert error.problem == f"must be 0 or more, not {value}"
 
 
 @pytest.mark.parametrize("value", [-1, 101, 1000])
@@ -116,6 +116,45 @@ def test_zero_or_more_exclusions_build(value: int | None) -> None:
 @pytest.mark.parametrize("value", [-1, 6, True, "3", 3.0])
 def test_an_impossible_key_stage_is_invalid(value: Any) -> None:
     invalid(lambda: attrs.evolve(PUPIL, key_stage=value), "key_stage")
+
+
+def test_more_exclusions_in_a_year_than_it_has_days_are_invalid() -> None:
+    """A count no store could save (10**5000) built, and a trigger took it (found by a
+    review)."""
+    assert information(exclusions_this_year=366).exclusions_this_year == 366
+    error = invalid(lambda: information(exclusions_this_year=367), "exclusions_this_year")
+    assert error.problem == "must be at most 366 (the days of a year), not 367"
+
+
+BIG = 10**5000
+"""A whole number of 5,001 digits: Python writes out none over 4,300 (a ValueError)."""
+
+
+@pytest.mark.parametrize(
+    ("build", "field"),
+    [
+        (lambda: attrs.evolve(PUPIL, key_stage=BIG), "key_stage"),
+        (lambda: attrs.evolve(PUPIL, key_stage=-BIG), "key_stage"),
+        (lambda: information(attendance_percent=BIG), "attendance_percent"),
+        (lambda: information(attendance_percent=-BIG), "attendance_percent"),
+        (lambda: information(exclusions_this_year=BIG), "exclusions_this_year"),
+        (lambda: information(exclusions_this_year=-BIG), "exclusions_this_year"),
+    ],
+    ids=[
+        "key stage",
+        "negative key stage",
+        "attendance",
+        "negative attendance",
+        "exclusions",
+        "negative exclusions",
+    ],
+)
+def test_a_whole_number_too_long_to_write_out_is_invalid_and_shown_short(
+    build: Any, field: str
+) -> None:
+    """Building the problem's text raised Python's own ValueError (found by a review)."""
+    error = invalid(build, field)
+    assert error.problem.endswith("100000000000… (5,001 digits)"), error.problem
 
 
 # ---- construction: the UPN check letter ----------------------------------------------------

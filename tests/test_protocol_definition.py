@@ -1037,10 +1037,12 @@ def test_a_value_too_long_to_write_out_is_refused_as_any_other(field: str, value
     with pytest.raises(ProtocolDefinitionError) as refused:
         attrs.evolve(WORCESTERSHIRE, version="long", **{field: value})
     assert refused.value.field == field
-    kind = "a value" if field == "review_weeks" else "a number"  # (a tuple holding one)
-    assert refused.value.problem.endswith(f"not {kind} too long to write out"), (
-        refused.value.problem
+    shown = (  # a tuple holding one is named so; the number itself by its first digits
+        "a tuple holding a number too long to write out"
+        if field == "review_weeks"
+        else "100000000000… (5,001 digits)"
     )
+    assert refused.value.problem.endswith(f"not {shown}"), refused.value.problem
 
 
 def test_a_problem_quotes_at_most_eighty_characters_of_a_value() -> None:
@@ -1295,6 +1297,6 @@ def test_a_flag_written_with_tag_characters_is_seen_and_allowed() -> None:
 def test_a_final_review_too_far_off_to_write_out_is_refused_as_any_other() -> None:
     error = refused(version="long", review_weeks=(2, 4, 10**5000))
     assert error.problem.startswith(
-        "the final review at a number too long to write out weeks (a number too long to write "
-        "out days) is past final_review_within_days"
+        "the final review at 100000000000… (5,001 digits) weeks (700000000000… (5,001 digits) "
+        "days) is past final_review_within_days"
     )

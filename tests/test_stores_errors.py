@@ -212,6 +212,7 @@ def test_a_damaged_sqlite_file_is_a_store_error_not_worth_retrying(tmp_path: Pat
         ({"busy_timeout": "5"}, "store.busy_timeout"),  # a ValueError quoting "5555..."
         ({"busy_timeout": -1.0}, "store.busy_timeout"),
         ({"busy_timeout": float("nan")}, "store.busy_timeout"),
+        ({"busy_timeout": -(10**5000)}, "store.busy_timeout"),  # too long to write out
         ({"durable": "no"}, "store.durable"),  # a non-empty text: durable after all
     ],
 )

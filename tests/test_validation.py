@@ -53,7 +53,6 @@ IMPOSSIBLE_FOR: dict[Callable[..., None], Any] = {
     fields.name: "two\nlines",
     fields.given_name: "   ",
     fields.past_day: TOMORROW,
-    fields.count: -1,
     fields.percentage: 101,
 }
 """Values of the right type that a field's validator refuses."""
@@ -63,6 +62,7 @@ IMPOSSIBLE: dict[tuple[type[Any], str], Any] = {
     (type(PUPIL), "upn"): "B80120000500X",
     (ReintegrationTimetable, "week_beginning"): START + dt.timedelta(days=1),
     (type(information()), "evidence"): [["psp"]],  # no set holds a list: the converter leaves it
+    (type(information()), "exclusions_this_year"): 367,
     (type(consent()), "preferred_schools"): ["Elmstead High School", "two\nlines"],
     (RetentionPolicy, "years"): 0,
 }

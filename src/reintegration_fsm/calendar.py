@@ -305,13 +305,15 @@ class SchoolCalendar:
         """
         o = d.toordinal() if type(d) is date else self._day("add_school_days", "d", d)
         if type(n) is not int and (isinstance(n, bool) or not isinstance(n, int)):
-            raise FormInvalid("add_school_days", "n", f"must be a whole number, not {n!r}")
+            raise FormInvalid("add_school_days", "n", f"must be a whole number, not {describe(n)}")
         if o < self._first_ord or o > self._last_ord:
             self._outside(d)
         if n < 1:
             if n == 0:
                 return d
-            raise FormInvalid("add_school_days", "n", f"must be 0 or more school days, not {n}")
+            raise FormInvalid(
+                "add_school_days", "n", f"must be 0 or more school days, not {describe(n)}"
+            )
         index = bisect_right(self._days, o) + n - 1
         if index >= self._count:
             self._past_end(d, n)
@@ -363,7 +365,7 @@ class SchoolCalendar:
             raise FormInvalid(
                 "suggest_review_dates",
                 "weeks",
-                f"must be three increasing whole numbers above 0, not {weeks!r}",
+                f"must be three increasing whole numbers above 0, not {describe(weeks)}",
             )
         o = (
             start.toordinal()
@@ -429,8 +431,8 @@ class SchoolCalendar:
         """Refuse a count that runs past the last term."""
         left = self._count - bisect_right(self._days, d.toordinal())
         raise CalendarError(
-            f"{n} school days after {d.isoformat()} runs past the end of the school calendar "
-            f"({left} school day(s) left; it knows {self._range_text()})",
+            f"{describe(n)} school days after {d.isoformat()} runs past the end of the school "
+            f"calendar ({left} school day(s) left; it knows {self._range_text()})",
             known=(self.first_day, self.last_day),
         )
 

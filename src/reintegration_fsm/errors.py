@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -273,7 +274,50 @@ def a_or_an(name: str) -> str:
     return f"{'an' if name[:1].lower() in 'aeiou' else 'a'} {name}"
 
 
-def describe(value: Any) -> str:
-    """A short, safe rendering of a bad value for an error message."""
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+def describe(value: Any, *, most: int = 60, cut: str = "...") -> str:
+    """A short, safe rendering of a bad value for an error message: its repr, cut to `most`
+    characters (ending `cut`); a whole number of many digits by its first ones and how many
+    it has (`100000000000… (5,001 digits)`), since Python writes out none over 4,300 digits
+    (a `ValueError` raised while the message is built)."""
+    if type(value) is int:
+        text = whole_number(value)
+    else:
+        try:
+            text = repr(value)
+        except ValueError:  # a value holding such a whole number (an int subclass, a tuple)
+            return f"{a_or_an(type(value).__name__)} holding a number too long to write out"
+    return text if len(text) <= most else text[: most - len(cut)] + cut
+
+
+WHOLE_NUMBER_DIGITS = 24
+"""The most digits of a whole number a message writes out: beyond, its first digits."""
+_FIRST_DIGITS = 12
+_WRITABLE_BITS = 2_000
+"""Bits of a whole number Python writes out whatever its limit is set to (at least 640 digits,
+2,126 bits; 4,300 digits unless a program sets it)."""
+_COUNTED_DIGITS = 100_000
+"""The most digits counted exactly (the count costs a division): a number this long already
+says all a message needs."""
+
+
+def whole_number(value: int) -> str:
+    """`value` written out; past `WHOLE_NUMBER_DIGITS` digits, its first digits and how many it
+    has (`-100000000000… (5,001 digits)`), without writing it out."""
+    sign = "-" if value < 0 else ""
+    magnitude = abs(value)
+    bits = magnitude.bit_length()
+    if bits <= _WRITABLE_BITS:
+        text = str(magnitude)
+        if len(text) <= WHOLE_NUMBER_DIGITS:
+            return sign + text
+        first, digits = text[:_FIRST_DIGITS], len(text)
+    else:
+        # At least this many digits, and at most one more (a number of `bits` bits is from
+        # 2**(bits - 1) up to 2**bits).
+        digits = int((bits - 1) * math.log10(2)) + 1
+        if digits > _COUNTED_DIGITS:
+            return f"a {'negative ' if sign else ''}whole number of over {_COUNTED_DIGITS:,} digits"
+        if magnitude >= 10**digits:
+            digits += 1
+        first = str(magnitude // 10 ** (digits - _FIRST_DIGITS))
+    return f"{sign}{first}… ({digits:,} digits)"

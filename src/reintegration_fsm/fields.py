@@ -24,6 +24,10 @@ ID_LENGTH = 100
 """The most characters a case id may have (every store's column holds this many)."""
 NAME_LENGTH = 200
 """The most characters a name may have: a person, a school, an authority, an actor's id."""
+INTEGER_MOST = 2_147_483_647
+"""The most a whole number the library keeps may be: what every engine's INTEGER column holds."""
+DAYS_IN_A_YEAR = 366
+"""The days of a leap year: the most a count of one year's exclusions may be."""
 
 
 _UNPRINTABLE = re.compile(f"[{CONTROLS}{LONE_SURROGATES}]")
@@ -394,21 +398,29 @@ def member(enum_type: type[enum.Enum], *, optional: bool = False) -> Validator:
     return check
 
 
-def count(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-    """A whole number of at least zero, or None."""
-    if value is None:
-        return
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise fail(instance, attribute, f"must be a whole number, not {describe(value)}")
-    if value < 0:
-        raise fail(instance, attribute, f"cannot be negative ({value})")
+def count(most: int = INTEGER_MOST, what: str = "what every store's column holds") -> Validator:
+    """A whole number from 0 to `most`, or None; `what` says why no more (a count no store
+    can hold would let a trigger take a case that can then never be saved)."""
+
+    def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if value is None:
+            return
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise fail(instance, attribute, f"must be a whole number, not {describe(value)}")
+        if value < 0:
+            raise fail(instance, attribute, f"must be 0 or more, not {describe(value)}")
+        if value > most:
+            raise fail(
+                instance, attribute, f"must be at most {most:,} ({what}), not {describe(value)}"
+            )
+
+    return check
 
 
 def percentage(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     """A whole-number percentage from 0 to 100, or None."""
-    count(instance, attribute, value)
-    if value is not None and value > 100:
-        raise fail(instance, attribute, f"must be between 0 and 100, not {value}")
+    if value is not None:
+        _PERCENT(instance, attribute, value)
 
 
 def within(low: int, high: int) -> Validator:
@@ -418,9 +430,14 @@ def within(low: int, high: int) -> Validator:
         if not isinstance(value, int) or isinstance(value, bool):
             raise fail(instance, attribute, f"must be a whole number, not {describe(value)}")
         if not low <= value <= high:
-            raise fail(instance, attribute, f"must be between {low} and {high}, not {value}")
+            raise fail(
+                instance, attribute, f"must be between {low} and {high}, not {describe(value)}"
+            )
 
     return check
+
+
+_PERCENT = within(0, 100)
 
 
 def each(item: Validator, container: type[Collection[Any]] = tuple) -> Validator:

@@ -78,7 +78,11 @@ class ReintegrationInformation:
     send_level: str = attrs.field(default="", validator=fields.text)
     ethnicity: str = attrs.field(default="", validator=fields.text)
     attendance_percent: int | None = attrs.field(default=None, validator=fields.percentage)
-    exclusions_this_year: int | None = attrs.field(default=None, validator=fields.count)
+    """From 0 to 100."""
+    exclusions_this_year: int | None = attrs.field(
+        default=None, validator=fields.count(fields.DAYS_IN_A_YEAR, "the days of a year")
+    )
+    """From 0 to 366, the days of a year."""
     professionals: tuple[Professional, ...] = attrs.field(
         default=(), converter=fields.to_tuple, validator=fields.each(fields.instance(Professional))
     )

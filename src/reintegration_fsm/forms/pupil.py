@@ -34,6 +34,7 @@ class Pupil:
     name: str = attrs.field(validator=fields.given_name)
     date_of_birth: dt.date = attrs.field(validator=fields.past_day)
     key_stage: int = attrs.field(validator=fields.within(0, 5))
+    """From 0 (the early years) to 5 (sixth form)."""
     on_mainstream_roll: bool = attrs.field(default=False, validator=fields.flag)
     looked_after: bool = attrs.field(default=False, validator=fields.flag)
     upn: str | None = attrs.field(default=None, validator=_upn)

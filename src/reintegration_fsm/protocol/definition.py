@@ -24,7 +24,12 @@ from typing import Any
 import attrs
 
 from reintegration_fsm import fields
-from reintegration_fsm.errors import ChangedProtocol, ProtocolDefinitionError, UnknownProtocol
+from reintegration_fsm.errors import (
+    ChangedProtocol,
+    ProtocolDefinitionError,
+    UnknownProtocol,
+    describe,
+)
 from reintegration_fsm.files import file_name, utf8_text
 from reintegration_fsm.protocol.duties import JOINERS_RETURN_DAYS, REGULATIONS
 from reintegration_fsm.validation import fail_definition, reads
@@ -232,17 +237,9 @@ _SEED = _seed_values()
 
 
 def _shown(value: Any) -> str:
-    """`value` as a problem quotes it: its repr, cut short; a whole number too long for Python
-    to write out (over 4,300 digits) named so."""
-    try:
-        text = repr(value)
-    except ValueError:  # a whole number over 4,300 digits, or a value holding one
-        return (
-            "a number too long to write out"
-            if isinstance(value, int)
-            else "a value too long to write out"
-        )
-    return text if len(text) <= _SHOWN_MOST else f"{text[: _SHOWN_MOST - 1]}…"
+    """`value` as a problem quotes it: its repr, cut short; a long whole number by its first
+    digits and how many it has (Python writes out none over 4,300 digits)."""
+    return describe(value, most=_SHOWN_MOST, cut="…")
 
 
 _SHOWN_MOST = 80
@@ -260,7 +257,7 @@ DAYS_MOST = 3660
 """The most days (or school days) a protocol's deadline may count: ten years. A count beyond
 it is no protocol's, and cannot be run (a date that far on overflows, or runs past any
 calendar)."""
-POINTS_MOST = 2_147_483_647
+POINTS_MOST = fields.INTEGER_MOST
 """The most weighting points a move may count: what every engine's INTEGER column holds."""
 
 
@@ -559,7 +556,7 @@ class Protocol:
                 self,
                 attribute,
                 f"the final review at {_shown(self.review_weeks[-1])} weeks ({_shown(final_days)} "
-                f"days) is past final_review_within_days ({value})",
+                f"days) is past final_review_within_days ({_shown(value)})",
                 field="review_weeks",
             )
 

@@ -11,7 +11,7 @@ from typing import Any
 from reintegration_fsm import rules
 from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.case import Reintegration
-from reintegration_fsm.errors import FormInvalid
+from reintegration_fsm.errors import FormInvalid, describe
 from reintegration_fsm.fields import is_day
 from reintegration_fsm.protocol.definition import protocol_registry
 from reintegration_fsm.stores.checkpoints import Checkpoint
@@ -146,7 +146,9 @@ def engine_options(durable: object, busy_timeout: object) -> None:
         or not 0 <= busy_timeout < float("inf")
     ):
         raise FormInvalid(
-            "store", "busy_timeout", f"must be a number of seconds, 0 or more, not {busy_timeout!r}"
+            "store",
+            "busy_timeout",
+            f"must be a number of seconds, 0 or more, not {describe(busy_timeout)}",
         )
 
 
@@ -204,7 +206,9 @@ def batch_size(value: object) -> int:
         FormInvalid: it is not.
     """
     if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise FormInvalid("import_histories", "batch_size", f"must be 1 or more, not {value!r}")
+        raise FormInvalid(
+            "import_histories", "batch_size", f"must be 1 or more, not {describe(value)}"
+        )
     return value
 
 

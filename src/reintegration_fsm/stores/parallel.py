@@ -21,7 +21,7 @@ from typing import TypeVar
 
 import attrs
 
-from reintegration_fsm.errors import FormInvalid, StoreError
+from reintegration_fsm.errors import FormInvalid, StoreError, describe
 
 Span = tuple[str | None, str | None]
 """A range of case ids: after the first (None: from the start) up to the second (None: to the
@@ -55,7 +55,7 @@ def check_workers(workers: object) -> None:
     """
     if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
         raise FormInvalid(
-            "verify", "workers", f"must be a whole number of 1 or more, not {workers!r}"
+            "verify", "workers", f"must be a whole number of 1 or more, not {describe(workers)}"
         )
 
 

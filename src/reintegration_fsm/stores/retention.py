@@ -16,7 +16,7 @@ from typing import Any, Literal, NamedTuple
 
 import attrs
 
-from reintegration_fsm.errors import FormInvalid
+from reintegration_fsm.errors import FormInvalid, describe
 from reintegration_fsm.forms import REMOVED_DAY
 from reintegration_fsm.protocol.definition import (
     FINGERPRINT,
@@ -50,7 +50,7 @@ class RetentionPolicy:
     @years.validator
     def _positive(self, attribute: attrs.Attribute[Any], value: Any) -> None:
         if value is not None and (type(value) is not int or value < 1):
-            raise fail(self, attribute, f"must be 1 or more, not {value!r}")
+            raise fail(self, attribute, f"must be 1 or more, not {describe(value)}")
         if value is not None and value < RETENTION_YEARS_LEAST and self.basis == "date_of_birth":
             raise fail(self, attribute, f"{RETENTION_TOO_SHORT}, not {value!r}")
 
