@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, find, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
+from stdnum.gb import upn as upn_check
 
 from reintegration_fsm import (
     WORCESTERSHIRE,
@@ -242,6 +243,45 @@ def test_pupils_are_eligible(pupil: Pupil) -> None:
     assert rules.pupil_is_eligible(State(pupil), opening, dt.date(2026, 1, 5)) == []
 
 
+def year_group(date_of_birth: dt.date, on: dt.date) -> int:
+    """The child's year group in the school year holding `on` (0 for Reception), as a school
+    counts it: a school year starts on 1 September, and a child starts Reception in the one
+    after their fourth birthday's 31 August."""
+    school_year = on.year if on.month >= 9 else on.year - 1
+    born_in = date_of_birth.year if date_of_birth.month >= 9 else date_of_birth.year - 1
+    return school_year - born_in - 5
+
+
+KEY_STAGE_OF_YEAR_GROUP = {0: 0, 1: 1, 2: 1, 3: 2, 4: 2, 5: 2, 6: 2, 7: 3, 8: 3, 9: 3}
+KEY_STAGE_OF_YEAR_GROUP |= {10: 4, 11: 4, 12: 5, 13: 5}
+
+
+@FAST
+@given(st.data(), st.none() | st.integers(0, 5), st.none() | DATES)
+def test_a_pupils_key_stage_is_that_of_their_age(
+    data: st.DataObject, key_stage: int | None, on: dt.date | None
+) -> None:
+    """In the school year holding `on` (2025/26 by default): 85% of pupils were in a key stage
+    their age contradicts, a 17-year-old in key stage 0 (found by a review)."""
+    pupil = data.draw(rt.pupils(key_stage=key_stage, on=on))
+    # (a school year after today's has children not yet born: today's is taken)
+    group = year_group(pupil.date_of_birth, min(on, dt.date.today()) if on else rt.EARLIEST)
+    assert KEY_STAGE_OF_YEAR_GROUP[group] == pupil.key_stage
+    assert key_stage is None or pupil.key_stage == key_stage
+
+
+@FAST
+@given(rt.pupils())
+def test_a_pupils_upn_is_unmistakably_invented(pupil: Pupil) -> None:
+    """A temporary UPN (ending in a letter) of establishment 0000, which no school has; they
+    were permanent UPNs with real authorities' numbers, which could be a real child's (found by
+    a review). The form's own check still passes them."""
+    if pupil.upn is not None:
+        assert pupil.upn[-1].isalpha()
+        assert pupil.upn[4:8] == "0000"
+        assert upn_check.is_valid(pupil.upn)
+
+
 @FAST
 @given(st.data(), rt.pupils(), DATES)
 def test_consent_forms_pass_r2(data: st.DataObject, pupil: Pupil, on: dt.date) -> None:
@@ -403,6 +443,7 @@ ODD_CALLS: list[tuple[str, Callable[[], object], str]] = [
     ("pupils", lambda: rt.pupils(key_stage=-1), "key_stage"),
     ("pupils", lambda: rt.pupils(looked_after=1), "looked_after"),
     ("pupils", lambda: rt.pupils(keystage=3), "keystage"),
+    ("pupils", lambda: rt.pupils(on="2026-01-12"), "on"),
     ("actors", lambda: rt.actors(role="ap_head"), "role"),
     ("actors", lambda: rt.actors([]), "role"),
     ("actors", lambda: rt.actors(Role.AP_HEAD, organisation=3), "organisation"),

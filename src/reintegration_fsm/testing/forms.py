@@ -77,7 +77,7 @@ def consent_forms(
     draw: st.DrawFn, pupil: Pupil | None = None, on: dt.date | None = None
 ) -> ConsentForm:
     """A consent form that passes R2 for `pupil` on `on` (signed and dated on or before `on`)."""
-    child = draw(pupils()) if pupil is None else pupil
+    child = draw(pupils(on=on)) if pupil is None else pupil
     other_has = draw(st.booleans())
     high = LATEST if on is None else on
     # The same name as R2 reads it, written as a parent may; a spelling that would not fit the

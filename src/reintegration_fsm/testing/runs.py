@@ -395,7 +395,7 @@ def _run(draw: st.DrawFn, calendar: SchoolCalendar | None, protocol: Protocol) -
         stop: Stage | None = draw(st.sampled_from(_PRE_PLACEMENT))
     else:
         stop = target if target in _PRE_PLACEMENT else None
-    pupil = draw(pupils())
+    pupil = draw(pupils(on=opened))
     run.add(
         "open",
         run.actor("open"),

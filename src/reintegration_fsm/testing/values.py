@@ -15,7 +15,7 @@ from stdnum.gb import upn as upn_check
 
 from reintegration_fsm.forms import Attendee, Pupil, ReintegrationTimetable
 from reintegration_fsm.shown import NONCHARACTERS
-from reintegration_fsm.testing.arguments import checked, field, optional
+from reintegration_fsm.testing.arguments import checked, day, field, optional
 from reintegration_fsm.vocabulary import Actor, Party, Role, Session
 
 __all__ = [
@@ -125,27 +125,65 @@ def _maybe_names() -> st.SearchStrategy[str]:
 
 @st.composite
 def _upns(draw: st.DrawFn) -> str:
+    # A UPN is a check letter, the issuing school's authority (3 digits) and establishment
+    # (4 digits), the year issued and a serial number; a temporary one ends in a letter. The
+    # form's check (python-stdnum) takes only an authority that exists; establishment numbers
+    # start at 1000, so one of 0000, ending in a letter, is no real child's.
     local_authority = draw(st.sampled_from((201, 202, 330, 885, 936)))
-    digits = draw(st.text("0123456789", min_size=8, max_size=8))
-    last = draw(st.sampled_from("0123456789ABCDEFGHJKLMNPQRTUVWXYZ"))
-    rest = f"{local_authority}{digits}{last}"
+    issued = draw(st.text("0123456789", min_size=4, max_size=4))
+    last = draw(st.sampled_from("ABCDEFGHJKLMNPQRTUVWXYZ"))
+    rest = f"{local_authority}{INVENTED_ESTABLISHMENT}{issued}{last}"
     return f"{upn_check.calc_check_digit(rest)}{rest}"
+
+
+INVENTED_ESTABLISHMENT = "0000"
+"""The establishment number of every UPN `pupils` draws: no school's (they start at 1000)."""
+_AGES_IN_KEY_STAGE = {0: (4, 4), 1: (5, 6), 2: (7, 10), 3: (11, 13), 4: (14, 15), 5: (16, 17)}
+"""The ages, on the 31 August before a school year starts, of the children in each key stage
+that year: 0 Reception (the early years), 1 years 1-2, 2 years 3-6, 3 years 7-9, 4 years 10-11,
+5 years 12-13 (sixth form)."""
+
+
+def _school_year(on: dt.date) -> int:
+    """The year the school year holding `on` started (on 1 September)."""
+    return on.year if on.month >= 9 else on.year - 1
+
+
+def _born(key_stage: int, on: dt.date) -> tuple[dt.date, dt.date]:
+    """The first and last dates of birth of a child in `key_stage` in the school year holding
+    `on`."""
+    youngest, oldest = _AGES_IN_KEY_STAGE[key_stage]
+    year = _school_year(on)
+    return dt.date(year - oldest - 1, 9, 1), dt.date(year - youngest, 8, 31)
 
 
 # -- values --------------------------------------------------------------------------------------
 @checked(
     key_stage=optional(field(Pupil, "key_stage")),
     looked_after=optional(field(Pupil, "looked_after")),
+    on=optional(day),
 )
 @st.composite
 def pupils(
-    draw: st.DrawFn, key_stage: int | None = None, looked_after: bool | None = None
+    draw: st.DrawFn,
+    key_stage: int | None = None,
+    looked_after: bool | None = None,
+    on: dt.date | None = None,
 ) -> Pupil:
-    """A pupil eligible for the protocol (R1: not on a mainstream roll), maybe with a UPN."""
+    """A pupil eligible for the protocol (R1: not on a mainstream roll), maybe with an invented
+    UPN (a temporary one, of establishment 0000, which no school has).
+
+    The key stage (any when None) is the child's by their date of birth in the school year
+    holding `on` (from 1 September; `EARLIEST`'s, 2025/26, when None), or in today's when that
+    is earlier: a child of a later year may not be born yet. A child starts Reception (key
+    stage 0) in the school year after their fourth birthday's 31 August.
+    """
+    year_of = EARLIEST if on is None else min(on, dt.date.today())
+    stage = draw(st.integers(0, 5)) if key_stage is None else key_stage
     return Pupil(
         name=draw(_names()),
-        date_of_birth=draw(_days(dt.date(2008, 9, 1), dt.date(2021, 8, 31))),
-        key_stage=draw(st.integers(0, 5)) if key_stage is None else key_stage,
+        date_of_birth=draw(_days(*_born(stage, year_of))),
+        key_stage=stage,
         looked_after=draw(st.booleans()) if looked_after is None else looked_after,
         upn=draw(st.none() | _upns()),
         address=draw(_maybe_texts()),
