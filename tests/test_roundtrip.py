@@ -204,6 +204,31 @@ def test_a_transition_round_trips_in_process_without_json_text() -> None:
     assert Reintegration.replay(history) == case
 
 
+def plain(value: Any) -> bool:
+    """Whether `value` is JSON of plain dicts and lists all through (none frozen)."""
+    if isinstance(value, dict):
+        return type(value) is dict and all(map(plain, value.values()))
+    if isinstance(value, list):
+        return type(value) is list and all(map(plain, value))
+    return True
+
+
+def test_a_transition_exported_is_plain_data_its_taker_may_change() -> None:
+    """Its data was the case's own frozen record, and a deep copy of it still frozen: an
+    integrator scrubbing a field before passing it on got a TypeError (found by a review). The
+    case's record stays as it was."""
+    case = Reintegration.open("case-1", PUPIL, AP_SETTING, AUTHORITY, by=AP_HEAD, on=OPENED)
+    case.record_consent(consent(), by=AP_HEAD, on=dt.date(2026, 1, 14))
+    recorded = case.history[1]
+    exported = transition_to_json(recorded)
+    assert plain(exported)
+    assert exported["data"] == recorded.data
+    del exported["data"]["form"]["parent_name"]
+    exported["data"]["form"]["preferred_schools"].append("Elsewhere")
+    assert case.history[1].data["form"]["parent_name"] == consent().parent_name
+    assert "Elsewhere" not in case.history[1].data["form"]["preferred_schools"]
+
+
 def test_data_that_is_not_an_object_is_refused_without_quoting_it() -> None:
     """The refusal quoted the data whole: the child's name and date of birth in an error."""
     good = json.loads(json.dumps(transition_to_json(_first_transition())))

@@ -204,7 +204,8 @@ def _field_problems(
 
 
 def thaw_json(value: Any) -> Any:
-    """A mutable copy of frozen JSON (plain dicts and lists)."""
+    """A mutable copy of frozen JSON (plain dicts and lists): what an export hands over
+    (`serialisation.transition_to_json`), never the record itself."""
     if isinstance(value, dict):
         return {key: thaw_json(item) for key, item in value.items()}
     if isinstance(value, list):

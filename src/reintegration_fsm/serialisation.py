@@ -21,7 +21,7 @@ from cattrs.errors import BaseValidationError, IterableValidationError, Iterable
 from reintegration_fsm import vocabulary
 from reintegration_fsm.errors import FormInvalid, describe
 from reintegration_fsm.fields import iso_day, iso_time
-from reintegration_fsm.records import Deadline, Obligation, Transition
+from reintegration_fsm.records import Deadline, Obligation, Transition, thaw_json
 from reintegration_fsm.structuring import every_problem, form_of
 from reintegration_fsm.vocabulary import Actor, Stage
 
@@ -214,7 +214,8 @@ def structure(data: Any, cls: type[T], hook: Callable[[Any, Any], Any] | None = 
 
 
 def transition_to_json(transition: Transition) -> dict[str, Any]:
-    """A transition as plain JSON-ready data (the form stores and exports use)."""
+    """A transition as plain JSON-ready data (the form stores and exports use): dicts and
+    lists of the caller's own, to change at will (the case's record stays frozen)."""
     return {
         "seq": transition.seq,
         "trigger": transition.trigger,
@@ -222,7 +223,7 @@ def transition_to_json(transition: Transition) -> dict[str, Any]:
         "dest": transition.dest.value,
         "actor": unstructure(transition.actor),
         "on": transition.on.isoformat(),
-        "data": transition.data,
+        "data": thaw_json(transition.data),
     }
 
 
