@@ -688,6 +688,37 @@ class StoreContract:
             (lambda s: s.verify(checkpoint={}), "verify.checkpoint"),
             (lambda s: s.verify(progress=True), "verify.progress"),  # once the work is done
             (lambda s: s.verify(public_key=b"a key"), "verify.public_key"),  # no checkpoint
+            (lambda s: s.load(["case-01"]), "load.case_id"),  # a bare TypeError, or "the
+            (lambda s: s.load(1), "load.case_id"),  # database failed" (found by a review)
+            (lambda s: s.load(None), "load.case_id"),
+            (lambda s: s.load(["case-01"], as_of=REDACTED_ON), "load.case_id"),
+            (lambda s: s.history(["case-01"]), "history.case_id"),
+            (lambda s: s.history(1), "history.case_id"),
+            (lambda s: s.redactions(["case-01"]), "redactions.case_id"),
+            (
+                lambda s: s.redact(
+                    ["case-01"], 2, ["form.parent_name"], "asked", by=ADMISSIONS, on=REDACTED_ON
+                ),
+                "redact.case_id",
+            ),
+            (
+                lambda s: s.redact(
+                    "case-01", [2], ["form.parent_name"], "asked", by=ADMISSIONS, on=REDACTED_ON
+                ),
+                "redact.seq",
+            ),
+            (
+                lambda s: s.redact(
+                    "case-01", "2", ["form.parent_name"], "asked", by=ADMISSIONS, on=REDACTED_ON
+                ),
+                "redact.seq",
+            ),
+            (
+                lambda s: s.redact(
+                    "case-01", True, ["form.parent_name"], "asked", by=ADMISSIONS, on=REDACTED_ON
+                ),
+                "redact.seq",
+            ),
             (lambda s: s.save(None), "save.case"),
             (lambda s: s.save("case-05"), "save.case"),  # an id for the case
             (lambda s: s.save(built("case-05", 2).history), "save.case"),
@@ -719,6 +750,25 @@ class StoreContract:
         assert str(refused.value).startswith(f"{named}: ")
         assert store.taken(["case-01", "case-05"]) == {"case-01"}
         assert store.verify() == []
+
+    def test_a_case_id_or_seq_of_the_wrong_kind_is_refused_saying_what_it_must_be(
+        self, store: Store
+    ) -> None:
+        """As every other argument is, on every engine alike (found by a review)."""
+        store.save(built("case-01", 11))
+        with pytest.raises(FormInvalid) as refused:
+            store.load(["case-01"])  # type: ignore[arg-type]
+        assert str(refused.value) == "load.case_id: must be text, not list"
+        with pytest.raises(FormInvalid) as refused:
+            store.redact(
+                "case-01",
+                [2],  # type: ignore[arg-type]
+                ["form.parent_name"],
+                "asked",
+                by=ADMISSIONS,
+                on=REDACTED_ON,
+            )
+        assert str(refused.value) == "redact.seq: must be a whole number or None, not list"
 
     def test_the_arguments_of_the_right_kind_are_taken(
         self, store: Store, clock: Callable[[dt.date], None]

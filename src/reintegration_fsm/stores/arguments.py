@@ -30,6 +30,31 @@ def case(method: str, value: object) -> Reintegration:
     return value  # type: ignore[return-value]
 
 
+def case_id(method: str, value: object) -> str:
+    """`value`, a case's id: text (a store would look a list up as a key, and a driver refuse
+    it, which read as a database failure).
+
+    Raises:
+        FormInvalid: it is not text (None, a number, a list of ids).
+    """
+    if not isinstance(value, str):
+        raise FormInvalid(method, "case_id", f"must be text, not {type(value).__name__}")
+    return value
+
+
+def seq(method: str, value: object) -> int | None:
+    """`value`, a transition's number in its case's history (1 for `open`), or None.
+
+    Raises:
+        FormInvalid: it is neither a whole number nor None (a list, a text, True).
+    """
+    if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+        raise FormInvalid(
+            method, "seq", f"must be a whole number or None, not {type(value).__name__}"
+        )
+    return value
+
+
 def day(method: str, name: str, value: object) -> date:
     """`value`, a date (a datetime is not one: it would compare with a time of day).
 

@@ -49,6 +49,7 @@ class Store(Protocol):
 
         Raises:
             CaseNotFound: no such case (or not yet opened on `as_of`), or another authority's.
+            FormInvalid: `case_id` is not text, or `as_of` not a date.
         """
         ...
 
@@ -63,7 +64,7 @@ class Store(Protocol):
         ...
 
     def history(self, case_id: str) -> tuple[Transition, ...]:
-        """The case's transitions, oldest first."""
+        """The case's transitions, oldest first (`FormInvalid` for a `case_id` not text)."""
         ...
 
     def taken(self, case_ids: Iterable[str]) -> set[str]:
@@ -122,11 +123,14 @@ class Store(Protocol):
         on: date,
     ) -> list[RedactionNote]:
         """Remove personal values from a stored transition (None: every one holding them),
-        keeping the chain verifiable; the notes record who, when, why and what."""
+        keeping the chain verifiable; the notes record who, when, why and what (`FormInvalid`
+        for a `case_id` not text or a `seq` neither a whole number nor None, as for every
+        argument of the wrong kind)."""
         ...
 
     def redactions(self, case_id: str) -> list[RedactionNote]:
-        """Every redaction of the case's transitions."""
+        """Every redaction of the case's transitions (`FormInvalid` for a `case_id` not
+        text)."""
         ...
 
     def past_retention(self, on: date) -> list[RetentionDue]:

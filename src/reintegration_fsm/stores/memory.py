@@ -244,8 +244,9 @@ class InMemoryStore:
 
         Raises:
             CaseNotFound: no such case, or not this store's authority's.
+            FormInvalid: `case_id` is not text.
         """
-        return tuple(transitions_from_rows(*self._entries(case_id)))
+        return tuple(transitions_from_rows(*self._entries(arguments.case_id("history", case_id))))
 
     def load(self, case_id: str, as_of: date | None = None) -> Reintegration:
         """The case, rebuilt by replaying its history with the store's calendar.
@@ -256,8 +257,9 @@ class InMemoryStore:
         Raises:
             CaseNotFound: no such case (or none opened by `as_of`), or not this store's
                 authority's.
-            FormInvalid: `as_of` is not a date.
+            FormInvalid: `case_id` is not text, or `as_of` not a date.
         """
+        arguments.case_id("load", case_id)
         check_as_of(as_of)
         return Reintegration.replay(
             transitions_from_rows(*self._entries(case_id, as_of)), self.calendar, self.protocols
@@ -377,12 +379,15 @@ class InMemoryStore:
 
         Raises:
             CaseNotFound: no such case, or not this store's authority's.
-            FormInvalid: no reason, `paths` not a collection of texts, a path naming nothing or
-                no personal data, nothing left to remove, a case that would no longer load, or
-                `on` before an entry it removes values from or more than a year ahead (as a
-                step's date, R16); nothing was changed.
+            FormInvalid: `case_id` not text, `seq` neither a whole number nor None, no reason,
+                `paths` not a collection of texts, a path naming nothing or no personal data,
+                nothing left to remove, a case that would no longer load, or `on` before an
+                entry it removes values from or more than a year ahead (as a step's date, R16);
+                nothing was changed.
         """
-        return self._redact(case_id, {seq: arguments.paths("redact", paths)}, reason, by=by, on=on)
+        arguments.case_id("redact", case_id)
+        targets = {arguments.seq("redact", seq): arguments.paths("redact", paths)}
+        return self._redact(case_id, targets, reason, by=by, on=on)
 
     def _redact(
         self,
@@ -427,8 +432,9 @@ class InMemoryStore:
 
         Raises:
             CaseNotFound: no such case, or not this store's authority's.
+            FormInvalid: `case_id` is not text.
         """
-        _, notes = self._entries(case_id)
+        _, notes = self._entries(arguments.case_id("redactions", case_id))
         return [note_from_row(row) for seq in sorted(notes) for row in notes[seq]]
 
     def checkpoint(self) -> Checkpoint:

@@ -965,7 +965,9 @@ class SqlAlchemyStore:
 
         Raises:
             CaseNotFound: no such case, or not this store's authority's.
+            FormInvalid: `case_id` is not text.
         """
+        arguments.case_id("history", case_id)
         with read_back(f"read case {case_id!r}", case_id):
             with self.engine.connect() as conn:
                 _, entries, notes = self._read(conn, case_id)
@@ -985,8 +987,9 @@ class SqlAlchemyStore:
         Raises:
             CaseNotFound: no such case (or none opened by `as_of`), or not this store's
                 authority's.
-            FormInvalid: `as_of` is not a date.
+            FormInvalid: `case_id` is not text, or `as_of` not a date.
         """
+        arguments.case_id("load", case_id)
         check_as_of(as_of)
         if as_of is None:
             with read_back(f"load case {case_id!r}", case_id), self.engine.connect() as conn:
@@ -1282,10 +1285,11 @@ class SqlAlchemyStore:
 
         Raises:
             CaseNotFound: no such case, or not this store's authority's.
-            FormInvalid: no reason, `paths` not a collection of texts, a path naming nothing or
-                no personal data, nothing left to remove, a case that would no longer load, or
-                `on` before an entry it removes values from or more than a year ahead (as a
-                step's date, R16); nothing was changed.
+            FormInvalid: `case_id` not text, `seq` neither a whole number nor None, no reason,
+                `paths` not a collection of texts, a path naming nothing or no personal data,
+                nothing left to remove, a case that would no longer load, or `on` before an
+                entry it removes values from or more than a year ahead (as a step's date, R16);
+                nothing was changed.
             StoreError: the database failed; nothing was changed.
 
         Warns:
@@ -1293,7 +1297,8 @@ class SqlAlchemyStore:
                 revision 0011, whose digests can still be tested against guesses (the
                 redaction is made).
         """
-        targets = {seq: arguments.paths("redact", paths)}
+        arguments.case_id("redact", case_id)
+        targets = {arguments.seq("redact", seq): arguments.paths("redact", paths)}
         notes, guessable = self._redact(case_id, targets, reason, by=by, on=on)
         self._flush_wal()  # a retention run flushes once, at its end
         _warn_guessable(case_id, guessable)  # last: a caller may make it an error
@@ -1404,8 +1409,9 @@ class SqlAlchemyStore:
 
         Raises:
             CaseNotFound: no such case, or not this store's authority's.
+            FormInvalid: `case_id` is not text.
         """
-        if not could_be_stored(case_id):
+        if not could_be_stored(arguments.case_id("redactions", case_id)):
             raise CaseNotFound(case_id)
         action = f"read case {case_id!r}"
         with read_back(action, case_id), self.engine.connect() as conn:
