@@ -163,6 +163,8 @@ def test_a_count_too_long_to_write_out_is_refused_as_any_other() -> None:
         SAMPLE.add_school_days(date(2025, 10, 20), -BIG)
     with pytest.raises(FormInvalid, match="holding a number too long to write out"):
         SAMPLE.suggest_review_dates(date(2026, 1, 5), weeks=(BIG, 2, 4))
+    with pytest.raises(CalendarError, match=r"the 100000000000… \(5,001 digits\) weeks to"):
+        SAMPLE.suggest_review_dates(date(2026, 1, 5), weeks=(2, 4, BIG))
 
 
 def test_school_days_between_is_zero_when_b_is_not_after_a() -> None:

@@ -379,7 +379,7 @@ class SchoolCalendar:
         if cap > self._last_ord:
             raise CalendarError(
                 f"cannot suggest review dates for a start on {start.isoformat()}: the "
-                f"{weeks[2]} weeks to {_ordinal_text(cap)} run past the "
+                f"{describe(weeks[2])} weeks to {_ordinal_text(cap)} run past the "
                 f"calendar's last day, and the calendar knows {self._range_text()}",
                 known=(self.first_day, self.last_day),
             )
