@@ -768,7 +768,9 @@ class StoreContract:
                 by=ADMISSIONS,
                 on=REDACTED_ON,
             )
-        assert str(refused.value) == "redact.seq: must be a whole number or None, not list"
+        assert str(refused.value) == (
+            "redact.seq: must be an entry's number (a whole number) or None, not list"
+        )
 
     def test_the_arguments_of_the_right_kind_are_taken(
         self, store: Store, clock: Callable[[dt.date], None]

@@ -371,11 +371,15 @@ TestMisSync.settings = settings(
 
 
 def test_a_case_not_in_the_store_is_case_not_found(store: InMemoryStore | SqlAlchemyStore) -> None:
-    """Odd ids (None, bytes, a NUL, a lone surrogate, a megabyte of text) are simply not
-    there: CaseNotFound, on every store."""
-    for case_id in (None, b"DEMO-0001", "DEMO\x00", "DEMO\ud800", "D" * 1_000_000, 7):
+    """Odd ids (a NUL, a lone surrogate, a megabyte of text) are simply not there:
+    CaseNotFound, on every store; an id that is not text at all (None, bytes, a number) is an
+    argument of the wrong kind, FormInvalid, as a list was not (found by a review)."""
+    for case_id in ("DEMO\x00", "DEMO\ud800", "D" * 1_000_000):
         with pytest.raises(CaseNotFound):
-            store.load(case_id)  # type: ignore[arg-type]
+            store.load(case_id)
+    for not_text in (None, b"DEMO-0001", 7, ["DEMO-0001"]):
+        with pytest.raises(FormInvalid, match=r"^load\.case_id: must be text"):
+            store.load(not_text)  # type: ignore[arg-type]
 
 
 # -- protocols -------------------------------------------------------------------------------------

@@ -43,14 +43,16 @@ def case_id(method: str, value: object) -> str:
 
 
 def seq(method: str, value: object) -> int | None:
-    """`value`, a transition's number in its case's history (1 for `open`), or None.
+    """`value`, an entry's number in its case's log (1 for `open`), or None.
 
     Raises:
-        FormInvalid: it is neither a whole number nor None (a list, a text, True).
+        FormInvalid: it is neither a whole number nor None (a list, a text, 2.0, True).
     """
-    if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+    if value is not None and type(value) is not int:
         raise FormInvalid(
-            method, "seq", f"must be a whole number or None, not {type(value).__name__}"
+            method,
+            "seq",
+            f"must be an entry's number (a whole number) or None, not {type(value).__name__}",
         )
     return value
 

@@ -134,10 +134,7 @@ def plan(
     by_seq = {int(entry["seq"]): entry for entry in entries}
     removals: dict[int, Removal] = {}
     for seq, patterns in targets.items():
-        if seq is not None and type(seq) is not int:
-            raise FormInvalid(
-                "redact", "seq", f"must be an entry's number or None, not {type(seq).__name__}"
-            )
+        arguments.seq("redact", seq)
         if not patterns:
             continue
         if seq is None:
