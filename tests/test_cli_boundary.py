@@ -179,6 +179,20 @@ def test_a_named_pipe_no_one_writes_to_is_refused_not_waited_for(
         assert "Traceback" not in done.stderr
 
 
+def test_a_named_pipe_or_a_device_given_as_the_database_is_refused_not_waited_for(
+    tmp_path: Path,
+) -> None:
+    """`--db FIFO` waited for a writer for ever, checking the file is a SQLite database (found
+    by a review of the fix above)."""
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    for named in (str(fifo), "/dev/null"):
+        done = run_ending("--db", named, "cases")
+        assert done.returncode == 2, (named, done.stderr)
+        assert done.stderr.startswith(f"error: --db sqlite:///{named}: {named} is not a SQLite")
+        assert "Traceback" not in done.stderr
+
+
 def test_a_pipe_a_writer_is_still_writing_to_is_read() -> None:
     """A file given as `<(command)`, whose writer has not written yet, is waited for and read:
     only a pipe with no writer at all reads as empty."""

@@ -6,6 +6,7 @@ import contextlib
 import datetime as dt
 import json
 import os
+import stat
 import sys
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -254,8 +255,16 @@ SQLITE_HEADER = b"SQLite format 3\x00"
 
 
 def _sqlite_or_empty(path: str) -> bool:
-    """False for a file that holds something other than a SQLite database; True for a SQLite
-    database, an empty or missing file (SQLite makes one there), or one that cannot be read."""
+    """False for a file that holds something other than a SQLite database, or that is no file
+    (a named pipe, whose opening waited for a writer for ever; a device); True for a SQLite
+    database, an empty or missing file (SQLite makes one there), a folder or a file that cannot
+    be read (connecting says why)."""
+    try:
+        kind = os.stat(path).st_mode
+    except OSError:
+        return True
+    if not (stat.S_ISREG(kind) or stat.S_ISDIR(kind)):
+        return False
     try:
         with open(path, "rb") as handle:
             start = handle.read(len(SQLITE_HEADER))
