@@ -39,6 +39,32 @@ def test_check_refuses_a_protocol_that_cannot_run_naming_the_line(tmp_path: Path
     assert "Traceback" not in result.output
 
 
+def test_check_refuses_a_file_no_new_case_may_open_under_and_the_commands_still_take_it(
+    tmp_path: Path,
+) -> None:
+    """A file an earlier version took (its joiners return ten days after the start, its
+    retention six years from birth) is refused by `check`, each problem at its line, saying
+    what becomes of its cases; registered, it is read, so the cases opened under it load."""
+    old = tmp_path / "old.toml"
+    text = Path(EXAMPLE).read_text()
+    text = text.replace("joiners_return_days = 3", "joiners_return_days = 10")
+    old.write_text(text.replace("retention_years = 30", "retention_years = 6"))
+    result = invoke("protocol", "check", str(old))
+    assert result.exit_code == 2, result.output
+    lines = text.splitlines()
+    joiners = next(n for n, row in enumerate(lines, start=1) if row.startswith("joiners_return"))
+    assert result.stderr.startswith(f"error: protocol file {old}: 2 problems\n")
+    assert f"  - line {joiners}: joiners_return_days: must be at most 5: " in result.stderr
+    assert f"  - line {joiners + 2}: retention_years: must be at least 18: " in result.stderr
+    assert "Cases opened under it before still load and finish while it is registered" in (
+        result.stderr
+    )
+    db = f"sqlite:///{tmp_path / 'cases.sqlite'}"
+    assert invoke("--db", db, "db", "upgrade").exit_code == 0
+    listed = invoke("--db", db, "--protocol", str(old), "cases")
+    assert listed.exit_code == 0, listed.output
+
+
 def test_a_protocol_file_saved_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
     """Notepad's "UTF-8 with BOM": `protocol check` said "not valid TOML: Invalid statement
     (at line 1, column 1)" of a file that looks right. The mark is not part of the text."""

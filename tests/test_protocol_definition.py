@@ -19,6 +19,7 @@ import hypothesis.strategies as st
 import pytest
 from hypothesis import given
 
+import scenario as sc
 from reintegration_fsm import (
     WORCESTERSHIRE,
     Evidence,
@@ -26,6 +27,7 @@ from reintegration_fsm import (
     Party,
     Protocol,
     ProtocolDefinitionError,
+    Reintegration,
     Role,
     Stage,
     Trigger,
@@ -101,20 +103,19 @@ def test_toml_text_is_named_protocol_in_errors_unless_told() -> None:
 
 
 @pytest.mark.parametrize(
-    ("field", "least"),
-    [("place_offer_school_days", 1), ("joiners_return_days", 1), ("retention_years", 18)],
+    "field", ["place_offer_school_days", "joiners_return_days", "retention_years"]
 )
-def test_a_count_of_days_or_years_may_be_its_least_but_not_0_nor_a_bool_nor_text(
-    field: str, least: int
-) -> None:
-    assert getattr(attrs.evolve(WORCESTERSHIRE, **{field: least}), field) == least
+def test_a_count_of_days_or_years_may_be_1_but_not_0_nor_a_bool_nor_text(field: str) -> None:
+    assert getattr(attrs.evolve(WORCESTERSHIRE, **{field: 1}), field) == 1
     for bad in (0, True, "20", 2.0):
         error = refused(**{field: bad})
         assert error.field == field
         assert error.problem == f"must be a whole number above 0, not {bad!r}"
 
 
-@pytest.mark.parametrize("field", ["place_offer_school_days", "final_review_within_days"])
+@pytest.mark.parametrize(
+    "field", ["place_offer_school_days", "final_review_within_days", "joiners_return_days"]
+)
 def test_a_count_of_days_may_be_ten_years_but_not_more(field: str) -> None:
     """A huge count built, then crashed a step with a bare OverflowError (R7's limit, the
     joiners return's due date) or ran past every calendar."""
@@ -129,12 +130,11 @@ def test_a_count_of_days_may_be_ten_years_but_not_more(field: str) -> None:
     "changes",
     [
         {"joiners_return_days": 0},
-        {"joiners_return_days": 6},
+        {"joiners_return_days": 3661},
         {"retention_years": 0},
-        {"retention_years": 6},
         {"retention_years": 10_000},
     ],
-    ids=["joiners-0", "joiners-6", "retention-0", "retention-6", "retention-10000"],
+    ids=["joiners-0", "joiners-3661", "retention-0", "retention-10000"],
 )
 def test_a_refused_count_is_named_with_the_protocols_later_problems(
     changes: dict[str, int],
@@ -143,35 +143,74 @@ def test_a_refused_count_is_named_with_the_protocols_later_problems(
     assert [field for field, _, _ in error.problems] == [*changes, "edition"]
 
 
-def test_a_retention_shorter_than_school_age_is_refused() -> None:
+def not_opened(protocol: Protocol) -> ProtocolDefinitionError:
+    """The refusal of a new case under `protocol`."""
+    with pytest.raises(ProtocolDefinitionError) as refusal:
+        Reintegration.open(
+            "case-new",
+            sc.PUPIL,
+            sc.AP_SETTING,
+            sc.AUTHORITY,
+            by=sc.AP_HEAD,
+            on=sc.OPENED,
+            protocol=protocol,
+        )
+    return refusal.value
+
+
+OPENS_NO_CASE = (
+    "; a new case may not open under worcestershire y, whose cases opened before finish under "
+    "it: open it under a new version"
+)
+
+
+def test_no_new_case_opens_under_a_retention_shorter_than_school_age() -> None:
     """Counted from the date of birth, `retention_years = 6` (the Regulations' six years for a
     register entry, read as years after the case) passed `protocol check`, and a retention run
     removed the child's name and date of birth from cases still in placement (found by a
-    review)."""
-    for bad in (1, 6, 17):
-        error = refused(version="y", retention_years=bad)
-        assert (error.field, error.problem) == (
-            "retention_years",
+    review). A protocol an earlier version took still loads, for the cases opened under it."""
+    for short in (1, 6, 17):
+        protocol = attrs.evolve(WORCESTERSHIRE, version="y", retention_years=short)
+        problem = (
             "must be at least 18: it counts from the child's date of birth, and fewer years "
             "would remove the personal data of a child still of school age, whose case may be "
-            f"running, not {bad}",
+            f"running, not {short}"
         )
-    error = refused_toml(HEADER + "retention_years = 6\n")
-    assert (error.field, error.line) == ("retention_years", 6)
+        assert protocol.opening_problems == (("retention_years", problem),)
+        assert not protocol.opens_cases
+        error = not_opened(protocol)
+        assert (error.field, error.problem) == ("retention_years", problem + OPENS_NO_CASE)
+    enough = attrs.evolve(WORCESTERSHIRE, version="y", retention_years=18)
+    assert (enough.opening_problems, enough.opens_cases) == ((), True)
 
 
-def test_the_joiners_return_may_be_due_by_the_laws_fifth_day_but_not_later() -> None:
+def test_no_new_case_opens_with_a_joiners_return_later_than_the_laws_fifth_day() -> None:
     """A protocol could put the statutory return ten years off, its obligation still citing
     the fifth day: `due()` showed it overdue only in 2036 (found by a review)."""
-    assert attrs.evolve(WORCESTERSHIRE, version="y", joiners_return_days=5).joiners_return_days == 5
-    for bad in (6, 3660, 99_999_999_999):
-        error = refused(joiners_return_days=bad)
-        assert error.field == "joiners_return_days"
-        assert error.problem == (
+    for late in (6, 3660):
+        protocol = attrs.evolve(WORCESTERSHIRE, version="y", joiners_return_days=late)
+        problem = (
             "must be at most 5: the School Attendance (Pupil Registration) (England) "
             "Regulations 2024 (regulation 13(1)) make the new pupil return by the end of the "
-            f"fifth day after the start; a protocol may ask for it sooner, not later, not {bad!r}"
+            f"fifth day after the start; a protocol may ask for it sooner, not later, not {late}"
         )
+        assert protocol.opening_problems == (("joiners_return_days", problem),)
+        assert not_opened(protocol).problems == (
+            ("joiners_return_days", problem + OPENS_NO_CASE, None),
+        )
+    assert attrs.evolve(WORCESTERSHIRE, version="y", joiners_return_days=5).opens_cases
+
+
+def test_every_reason_no_new_case_opens_is_named_at_its_line() -> None:
+    text = HEADER + "joiners_return_days = 6\nretention_years = 6\n"
+    protocol = Protocol.from_toml(text, "shire.toml")
+    error = definition.opening_refusal(protocol, text, "shire.toml")
+    assert error is not None
+    assert [(field, line) for field, _, line in error.problems] == [
+        ("joiners_return_days", 6),
+        ("retention_years", 7),
+    ]
+    assert definition.opening_refusal(WORCESTERSHIRE) is None
 
 
 def test_the_weighting_may_be_what_a_database_integer_holds_but_not_more() -> None:
@@ -1091,19 +1130,20 @@ def test_a_host_school_is_unknown_only_before_identify_host_can_have_named_one()
     assert hostless_stages(tuple(reversed(STEPS))) == hostless_stages()
 
 
-def test_host_roles_alone_where_a_host_is_known_in_some_stages_only_are_refused() -> None:
+def test_no_new_case_opens_where_only_host_roles_may_fire_a_step_before_a_host() -> None:
     """Only the host head could withdraw: a case whose family never consented stayed at
     PROPOSED for good, open in every list, though withdraw is fired in later stages where a
-    host is known (found by a review)."""
-    error = refused(roles={**ROLES, "withdraw": {Role.HOST_HEAD, Role.HOST_STAFF}})
-    assert error.problems == (
-        (
-            "roles.withdraw",
-            "only a host school's roles may fire it, and no host school is known yet in the "
-            "stages it is fired in (proposed, consented, referred): no one could fire it there",
-            None,
-        ),
+    host is known (found by a review). Such a protocol still loads (an earlier version took
+    it), and no new case opens under it."""
+    protocol = attrs.evolve(
+        WORCESTERSHIRE, version="y", roles={**ROLES, "withdraw": {Role.HOST_HEAD, Role.HOST_STAFF}}
     )
+    problem = (
+        "only a host school's roles may fire it, and no host school is known yet in the "
+        "stages it is fired in (proposed, consented, referred): no one could fire it there"
+    )
+    assert protocol.opening_problems == (("roles.withdraw", problem),)
+    assert not_opened(protocol).problems == (("roles.withdraw", problem + OPENS_NO_CASE, None),)
 
 
 @pytest.mark.parametrize(
@@ -1118,6 +1158,7 @@ def test_host_roles_alone_where_a_host_is_known_in_some_stages_only_are_refused(
 def test_host_roles_where_a_host_may_be_known_are_allowed(roles: dict[str, set[Role]]) -> None:
     protocol = attrs.evolve(WORCESTERSHIRE, id="hosts", roles={**ROLES, **roles})
     assert all(protocol.roles[trigger] == frozenset(given) for trigger, given in roles.items())
+    assert protocol.opening_problems == ()
 
 
 def test_host_roles_before_a_host_in_a_file_are_named_at_their_line() -> None:

@@ -38,6 +38,7 @@ from reintegration_fsm import (
 from reintegration_fsm.protocol import definition
 from reintegration_fsm.protocol.definition import WORCESTERSHIRE_1
 from reintegration_fsm.serialisation import transition_from_json, transition_to_json
+from reintegration_fsm.stores import SqlAlchemyStore
 
 EXAMPLE_FILE = Path(__file__).resolve().parent.parent / "docs" / "examples" / "exampleshire.toml"
 EXAMPLESHIRE = Protocol.from_file(EXAMPLE_FILE)
@@ -539,3 +540,35 @@ def test_a_fingerprint_recorded_for_the_librarys_own_protocol_is_malformed_data(
     written["data"]["protocol"]["fingerprint"] = "0" * 64
     with pytest.raises(FormInvalid, match="the recorded 'protocol' is not what the protocol"):
         Reintegration.replay([transition_from_json(written)], CALENDAR, given)
+
+
+def test_a_case_opened_under_a_protocol_an_earlier_version_took_still_loads_and_finishes(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Refusing such a file made every case opened under it unreadable for good: `verify`
+    called it not replaying, `export` could not find the child, `retention` stopped (found by
+    a review). It loads, replays and takes its next step; no new case opens under it; and a
+    retention run keeps its children's data until 18, whatever its `retention_years`."""
+    old = attrs.evolve(EXAMPLESHIRE, version="2026.1", joiners_return_days=10, retention_years=6)
+    with monkeypatch.context() as before:  # as the version before this one opened it
+        before.setattr(Protocol, "opening_problems", ())
+        case = in_placement(old)
+    assert [o.due for o in case.obligations if o.kind is ObligationKind.COMPLETE_JOINERS_FORM] == [
+        sc.START + dt.timedelta(days=10)
+    ]
+    url = f"sqlite:///{tmp_path / 'old.sqlite'}"
+    store = SqlAlchemyStore(url, calendar=CALENDAR, protocols=[old])
+    store.create_schema()
+    store.save(case)
+    again = store.load("P-1")
+    assert again == case
+    assert store.verify() == []
+    again.discharge(ObligationKind.COMPLETE_JOINERS_FORM, by=sc.HOST_HEAD, on=sc.START)
+    store.save(again)
+    born = sc.PUPIL.date_of_birth
+    assert store.past_retention(born.replace(year=born.year + 18)) == []
+    [due] = store.past_retention(born.replace(year=born.year + 18) + dt.timedelta(days=1))
+    assert due.keep_until == born.replace(year=born.year + 18)
+    store.close()
+    with pytest.raises(ProtocolDefinitionError, match=r"may not open under exampleshire 2026\.1"):
+        opened(old)

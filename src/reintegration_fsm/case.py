@@ -474,8 +474,9 @@ class Reintegration:
             GuardFailed: the pupil is already on a mainstream roll, or the protocol is not yet
                 in effect, or `on` breaks R16.
             ProtocolDefinitionError: `protocol` has the id and version of a protocol the
-                library ships (`WORCESTERSHIRE`) but differs from it, or runs under an earlier
-                edition of the rules (`WORCESTERSHIRE_1`, edition 1: replay only).
+                library ships (`WORCESTERSHIRE`) but differs from it, runs under an earlier
+                edition of the rules (`WORCESTERSHIRE_1`, edition 1: replay only), or has
+                `opening_problems` (bounds a protocol an earlier version took may break).
         """
         if not isinstance(protocol, Protocol):
             raise FormInvalid(
@@ -488,6 +489,14 @@ class Reintegration:
                 "protocol",
                 f"{protocol.id} {protocol.version} is a protocol the library ships; give yours "
                 "another id or version",
+            )
+        if protocol.opening_problems:  # its cases opened before still replay and finish
+            (field, problem), *rest = protocol.opening_problems
+            raise ProtocolDefinitionError(
+                field,
+                f"{problem}; a new case may not open under {protocol.id} {protocol.version}, "
+                "whose cases opened before finish under it: open it under a new version",
+                also=[(more, what, None) for more, what in rest],
             )
         if not protocol.opens_cases:
             # Replay still reads it: the cases recorded before protocols were data finish so.

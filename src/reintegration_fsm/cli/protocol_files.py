@@ -9,7 +9,12 @@ from collections.abc import Sequence
 from reintegration_fsm.cli.errors import Failure
 from reintegration_fsm.cli.text import neutralise
 from reintegration_fsm.errors import ProtocolDefinitionError
-from reintegration_fsm.protocol.definition import WHOLE_FILE, Protocol, protocol_registry
+from reintegration_fsm.protocol.definition import (
+    WHOLE_FILE,
+    Protocol,
+    protocol_registry,
+    protocol_text,
+)
 
 PROTOCOLS_ENV = "RFSM_PROTOCOLS"
 """Protocol files to register, separated by the system's path separator (`:` on Linux)."""
@@ -21,14 +26,20 @@ def read_protocol(path: str) -> Protocol:
     Raises:
         Failure: the file cannot be read, or defines a protocol that cannot run.
     """
+    return read_protocol_file(path)[0]
+
+
+def read_protocol_file(path: str) -> tuple[Protocol, str]:
+    """A protocol read from a TOML file, and the file's text (read once: it may be a pipe).
+
+    Raises:
+        Failure: as `read_protocol`.
+    """
     try:
-        return Protocol.from_file(path)
+        text = protocol_text(path)
+        return Protocol.from_toml(text, path), text
     except ProtocolDefinitionError as error:
-        shown = [_problem(field, problem, line) for field, problem, line in error.problems]
-        if len(shown) == 1:
-            joined = ":" if error.problems[0][2] is None else ","
-            raise Failure(f"protocol file {neutralise(path)}{joined} {shown[0]}") from None
-        raise Failure(f"protocol file {neutralise(path)}: {len(shown)} problems", shown) from None
+        raise refused_file(path, error) from None
     except OSError as error:
         raise Failure(f"cannot read protocol file {neutralise(path)}: {error.strerror}") from None
 
@@ -41,12 +52,31 @@ def registrable(path: str) -> Protocol:
         Failure: the file cannot be read, defines a protocol that cannot run, or claims a
             shipped protocol's id and version with other rules (exit 2).
     """
-    found = read_protocol(path)
+    return registrable_file(path)[0]
+
+
+def registrable_file(path: str) -> tuple[Protocol, str]:
+    """A protocol read and checked as `registrable` does, and the file's text.
+
+    Raises:
+        Failure: as `registrable`.
+    """
+    found, text = read_protocol_file(path)
     try:
         protocol_registry([found])
     except ProtocolDefinitionError as error:
         raise Failure(f"protocol file {neutralise(path)}: {neutralise(error.problem)}") from None
-    return found
+    return found, text
+
+
+def refused_file(path: str, error: ProtocolDefinitionError, advice: Sequence[str] = ()) -> Failure:
+    """The `Failure` (exit 2) of a protocol file `error` names the problems of, each at its
+    line, then `advice`."""
+    shown = [_problem(field, problem, line) for field, problem, line in error.problems]
+    if len(shown) == 1:
+        joined = ":" if error.problems[0][2] is None else ","
+        return Failure(f"protocol file {neutralise(path)}{joined} {shown[0]}", tuple(advice))
+    return Failure(f"protocol file {neutralise(path)}: {len(shown)} problems", (*shown, *advice))
 
 
 def _problem(field: str, problem: str, line: int | None) -> str:
@@ -73,4 +103,12 @@ def environment_paths() -> tuple[str, ...]:
     return tuple(path for path in value.split(os.pathsep) if path)
 
 
-__all__ = ["PROTOCOLS_ENV", "environment_paths", "read_protocol", "registered", "registrable"]
+__all__ = [
+    "PROTOCOLS_ENV",
+    "environment_paths",
+    "read_protocol",
+    "refused_file",
+    "registered",
+    "registrable",
+    "registrable_file",
+]

@@ -9,13 +9,14 @@ import attrs
 import click
 
 from reintegration_fsm.cli.common import DATE, Failure, settings, today
-from reintegration_fsm.cli.protocol_files import registrable
+from reintegration_fsm.cli.protocol_files import refused_file, registrable, registrable_file
 from reintegration_fsm.cli.text import neutralise
 from reintegration_fsm.protocol import diagrams
 from reintegration_fsm.protocol.definition import (
     KNOWN,
     WORCESTERSHIRE,
     Protocol,
+    opening_refusal,
 )
 from reintegration_fsm.vocabulary import Evidence, Party
 
@@ -114,7 +115,18 @@ def protocol_group() -> None:
 @click.argument("file", type=click.Path(dir_okay=False))
 def check(file: str) -> None:
     """Check a protocol file: exit 0 when it can run, 2 with the field and line when not."""
-    found = registrable(file)
+    found, text = registrable_file(file)
+    if found.opening_problems:
+        error = opening_refusal(found, text, file)
+        assert error is not None  # it has problems
+        raise refused_file(
+            file,
+            error,
+            (
+                "No new case opens under it. Cases opened under it before still load and "
+                "finish while it is registered (--protocol); open new ones under a new version.",
+            ),
+        )
     click.echo(
         f"ok: {neutralise(found.id)} {neutralise(found.version)} ({neutralise(found.title)})"
     )

@@ -257,6 +257,14 @@ DAYS_MOST = 3660
 """The most days (or school days) a protocol's deadline may count: ten years. A count beyond
 it is no protocol's, and cannot be run (a date that far on overflows, or runs past any
 calendar)."""
+RETENTION_YEARS_LEAST = 18
+"""The fewest years after a child's date of birth that a case's personal data may be kept: a
+child of school age, whose case may still be running, is younger."""
+RETENTION_TOO_SHORT = (
+    f"must be at least {RETENTION_YEARS_LEAST}: it counts from the child's date of birth, and "
+    "fewer years would remove the personal data of a child still of school age, whose case may "
+    "be running"
+)
 POINTS_MOST = fields.INTEGER_MOST
 """The most weighting points a move may count: what every engine's INTEGER column holds."""
 
@@ -271,32 +279,8 @@ def _days(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
         )
 
 
-def _joiners_days(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-    _positive(instance, attribute, value)
-    if value > JOINERS_RETURN_DAYS:
-        raise fail_definition(
-            instance,
-            attribute,
-            f"must be at most {JOINERS_RETURN_DAYS}: the {REGULATIONS} (regulation 13(1)) "
-            "make the new pupil return by the end of the fifth day after the start; a protocol "
-            f"may ask for it sooner, not later, not {_shown(value)}",
-        )
-
-
-RETENTION_YEARS_LEAST = 18
-"""The fewest years after a child's date of birth that a case's personal data may be kept: a
-child of school age, whose case may still be running, is younger."""
-RETENTION_TOO_SHORT = (
-    f"must be at least {RETENTION_YEARS_LEAST}: it counts from the child's date of birth, and "
-    "fewer years would remove the personal data of a child still of school age, whose case may "
-    "be running"
-)
-
-
 def _years(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     _positive(instance, attribute, value)
-    if value < RETENTION_YEARS_LEAST:
-        raise fail_definition(instance, attribute, f"{RETENTION_TOO_SHORT}, not {_shown(value)}")
     if value > dt.MAXYEAR:
         raise fail_definition(
             instance,
@@ -436,6 +420,16 @@ def add_role_check(check: RoleCheck) -> None:
     _ROLE_CHECKS.append(check)
 
 
+_OPENING_CHECKS: list[RoleCheck] = []
+"""Checks of a protocol's roles that keep a new case from opening under it, not a case opened
+before from finishing (`Protocol.opening_problems`), which the steps' module adds."""
+
+
+def add_opening_check(check: RoleCheck) -> None:
+    """Check the roles of every protocol a new case would open under with `check` too."""
+    _OPENING_CHECKS.append(check)
+
+
 def _check_roles(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     if not isinstance(value, Mapping):
         raise fail_definition(
@@ -502,10 +496,9 @@ class Protocol:
         default=_seed("final_review_within_days"), validator=_days
     )
     """R7: the final review is at most this many days after the start."""
-    joiners_return_days: int = attrs.field(
-        default=_seed("joiners_return_days"), validator=_joiners_days
-    )
-    """Days from the start of the placement to the host's joiners return: at most the law's 5."""
+    joiners_return_days: int = attrs.field(default=_seed("joiners_return_days"), validator=_days)
+    """Days from the start of the placement to the host's joiners return (a new case opens
+    under at most the law's 5: `opening_problems`)."""
     weighting_points: int = attrs.field(default=_seed("weighting_points"), validator=_not_negative)
     """R13: points a permanent move adds to the host and takes from the AP setting."""
     roles: Mapping[str, frozenset[Role]] = attrs.field(
@@ -543,7 +536,8 @@ class Protocol:
     )
     """R4: evidence a referral of a child in key stage 4 also includes."""
     retention_years: int = attrs.field(default=_seed("retention_years"), validator=_years)
-    """Years after the pupil's date of birth that a case's personal data is kept (18 or more)."""
+    """Years after the pupil's date of birth that a case's personal data is kept (a new case
+    opens under 18 or more: `opening_problems`)."""
     edition: int = attrs.field(default=_seed("edition"))
     """The edition of the library's rules the protocol runs under (`EDITIONS`)."""
 
@@ -583,8 +577,30 @@ class Protocol:
     @property
     def opens_cases(self) -> bool:
         """Whether a new case may open under the protocol: it runs under the current edition
-        of the rules (under an earlier one, the cases recorded so only finish)."""
-        return self.edition == EDITIONS[-1]
+        of the rules (under an earlier one, the cases recorded so only finish), and has no
+        `opening_problems`."""
+        return self.edition == EDITIONS[-1] and not self.opening_problems
+
+    @functools.cached_property
+    def opening_problems(self) -> tuple[tuple[str, str], ...]:
+        """What keeps a new case from opening under the protocol, each `(field, problem)`, in
+        field order: bounds an earlier version of the library did not set. A protocol it took
+        still loads, and the cases opened under it replay and finish under its rules."""
+        found = []
+        if self.joiners_return_days > JOINERS_RETURN_DAYS:
+            found.append(
+                (
+                    "joiners_return_days",
+                    f"must be at most {JOINERS_RETURN_DAYS}: the {REGULATIONS} (regulation "
+                    "13(1)) make the new pupil return by the end of the fifth day after the "
+                    "start; a protocol may ask for it sooner, not later, not "
+                    f"{self.joiners_return_days}",
+                )
+            )
+        if self.retention_years < RETENTION_YEARS_LEAST:
+            found.append(("retention_years", f"{RETENTION_TOO_SHORT}, not {self.retention_years}"))
+        found += [problem for check in _OPENING_CHECKS for problem in check(self.roles)]
+        return tuple(found)
 
     @property
     def built_in(self) -> bool:
@@ -623,15 +639,7 @@ class Protocol:
             OSError: the file cannot be read.
         """
         where = file_name(path, "from_file", "path", "must be a path to a TOML protocol file")
-        text = utf8_text(
-            where,
-            lambda problem, line: ProtocolDefinitionError(
-                WHOLE_FILE, problem, path=where, line=line
-            ),
-            most=TEXT_MOST,
-            kind="protocol",
-        )
-        return cls.from_toml(text, where)
+        return cls.from_toml(protocol_text(where), where)
 
     @classmethod
     def from_toml(cls, text: str, where: str = "<protocol>") -> Protocol:
@@ -720,6 +728,42 @@ before protocols were data runs under for life."""
 KNOWN: tuple[Protocol, ...] = (WORCESTERSHIRE, WORCESTERSHIRE_1)
 """The protocols every replay and store knows without being told."""
 _KNOWN_KEYS = frozenset(protocol.key for protocol in KNOWN)
+
+
+def protocol_text(where: str) -> str:
+    """The text of the protocol file `where`, read as `Protocol.from_file` reads it.
+
+    Raises:
+        ProtocolDefinitionError: not UTF-8 text, or longer than any protocol's.
+        OSError: the file cannot be read.
+    """
+    return utf8_text(
+        where,
+        lambda problem, line: ProtocolDefinitionError(WHOLE_FILE, problem, path=where, line=line),
+        most=TEXT_MOST,
+        kind="protocol",
+    )
+
+
+def opening_refusal(
+    protocol: Protocol, text: str | None = None, where: str | None = None
+) -> ProtocolDefinitionError | None:
+    """Why no new case may open under `protocol` (`Protocol.opening_problems`), as an error
+    naming each field, and, given the file's `text` and name (`where`), its line; None when
+    one may."""
+    if not protocol.opening_problems:
+        return None
+    (field, problem), *rest = protocol.opening_problems
+    found = ProtocolDefinitionError(field, problem, also=[(f, p, None) for f, p in rest])
+    if text is None or where is None:
+        return found
+    places = _key_lines(text)
+    at = {
+        name: place[0]
+        for name, _ in protocol.opening_problems
+        if (place := _place_of(places, name))
+    }
+    return found.located(where, at)
 
 
 def protocol_registry(protocols: Iterable[Protocol]) -> Mapping[tuple[str, str], Protocol]:

@@ -15,6 +15,7 @@ and parties the rules read.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from typing import Protocol as Interface
@@ -46,7 +47,7 @@ from reintegration_fsm.forms import (
     UnsuccessfulOutcome,
     long_date,
 )
-from reintegration_fsm.protocol.definition import add_role_check
+from reintegration_fsm.protocol.definition import add_opening_check, add_role_check
 from reintegration_fsm.protocol.duties import (
     CONSENT_TO_DELETION_BASIS,
     DELETION_BASIS,
@@ -912,17 +913,20 @@ def hostless_stages(steps: Sequence[Step] = STEPS) -> frozenset[Stage]:
 _HOSTLESS = hostless_stages()
 
 
-def host_roles_before_a_host(roles: Mapping[str, frozenset[Role]]) -> list[tuple[str, str]]:
-    """The triggers a protocol lets only a host school's roles fire in a stage where no host
-    school is known yet (no one could fire them there: a case stopped in that stage, with no
-    way on or out, stays there): each `(roles.<trigger>, problem)`."""
+def host_roles_before_a_host(
+    roles: Mapping[str, frozenset[Role]], *, anywhere: bool = False
+) -> list[tuple[str, str]]:
+    """The triggers a protocol lets only a host school's roles fire where no host school is
+    known yet, in every stage they are fired in (no one could ever fire them), or, `anywhere`,
+    in any (a case stopped in such a stage, with no other way on or out, stays there: a new case
+    may not open under it): each `(roles.<trigger>, problem)`."""
     problems = []
     for step in STEPS:
         allowed = roles[step.name]  # every trigger's, or the roles were refused before this
         if not allowed or any(PARTY_OF_ROLE[role] is not Party.HOST for role in allowed):
             continue
         hostless = [stage.value for stage in step.sources if stage in _HOSTLESS]
-        if hostless or not step.sources:
+        if len(hostless) == len(step.sources) or (anywhere and hostless):
             stages = ", ".join(hostless) or "none: it opens the case"
             problems.append(
                 (
@@ -935,6 +939,7 @@ def host_roles_before_a_host(roles: Mapping[str, frozenset[Role]]) -> list[tuple
 
 
 add_role_check(host_roles_before_a_host)
+add_opening_check(functools.partial(host_roles_before_a_host, anywhere=True))
 
 
 OWING_PARTIES = (Party.AP, Party.HOST, Party.LA)

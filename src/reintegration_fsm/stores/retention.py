@@ -64,6 +64,10 @@ class RetentionPolicy:
     ) -> dt.date | None:
         """The last day the case's personal data is kept (None: its date of birth is gone)."""
         years = protocol.retention_years if self.years is None else self.years
+        if self.basis == "date_of_birth":
+            # A protocol an earlier version took (`retention_years = 6`) still loads; none of
+            # its children's data goes while they are of school age.
+            years = max(years, RETENTION_YEARS_LEAST)
         start = date_of_birth if self.basis == "date_of_birth" else last_on
         return None if start is None else years_after(start, years)
 
