@@ -1914,8 +1914,16 @@ def test_a_referral_across_a_summer_holiday_is_accepted_and_replays() -> None:
             "Hollybrook \u3164Academy",
             "holds a blank character other than the space (U+3164, hangul filler)",
         ),
+        ("Holly\u200dbrook Academy", "holds an invisible character (U+200D, zero width joiner)"),
     ],
-    ids=["soft hyphen", "zero width space", "no-break space", "ideographic space", "filler"],
+    ids=[
+        "soft hyphen",
+        "zero width space",
+        "no-break space",
+        "ideographic space",
+        "filler",
+        "joiner between latin letters",  # (found by a review of the ids' fix)
+    ],
 )
 def test_a_school_named_as_another_reads_is_refused(school: str, problem: str) -> None:
     """Each read "Hollybrook Academy" and was another school: the Fair Access ledger split

@@ -32,6 +32,7 @@ from reintegration_fsm.fields import (
     identifier,
     invisible,
     iso_day,
+    stray_joiner,
     text_problem,
 )
 from reintegration_fsm.forms import (
@@ -143,12 +144,13 @@ class Argument:
 
     def new_name_problem(self, value: str) -> str | None:
         """Why a name given now (not read back from a history) would read as another: a
-        character nobody sees, or a blank one other than the space; None for other text. (A
+        character nobody sees (a joiner joining no letters of a script written with them), or
+        a blank one other than the space; None for other text. (A
         plain space at an end, or another case, is a slip the rules compare names past, and
         kept as written.)"""
         if not self.single_line:
             return None
-        hidden = invisible(value) or blank(value)
+        hidden = invisible(value) or stray_joiner(value) or blank(value)
         return None if hidden is None else f"holds {hidden}; type it again"
 
 
