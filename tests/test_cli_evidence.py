@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner, Result
@@ -451,6 +452,33 @@ def _second_case_of_the_same_child(url: str) -> None:
     )
     store.save(case)
     store.close()
+
+
+@pytest.mark.parametrize(
+    ("child", "asked"),
+    [("Ayşe Yıldız", "AYŞE YILDIZ"), ("İlker Işıklar", "ilker işiklar"), ("Iii Ii", "III II")],
+)
+def test_export_by_name_finds_a_child_whose_name_has_a_turkish_i_as_r2_reads_it(
+    demo_db: str, child: str, asked: str
+) -> None:
+    """The search narrowed the cases by the case list, which folds ı and I apart, so a name
+    R2 reads alike found no case (found by a review)."""
+    store = SqlAlchemyStore(demo_db, calendar=SchoolCalendar.sample())
+    first = store.load("DEMO-0001")
+    pupil = attrs.evolve(first.pupil, name=child)
+    store.save(
+        Reintegration.open(
+            "DEMO-0102",
+            pupil,
+            first.ap_setting,
+            first.local_authority,
+            by=first.history[0].actor,
+            on=json_date("2026-09-07"),
+        )
+    )
+    store.close()
+    found = invoke(demo_db, "export", "--pupil", asked, "--dob", BORN)
+    assert [c["case_id"] for c in json.loads(ok(found).stdout)["cases"]] == ["DEMO-0102"]
 
 
 def test_export_by_name_and_date_of_birth_finds_every_case_of_the_child(
