@@ -376,6 +376,24 @@ def test_an_upgrade_waiting_past_lock_wait_on_mariadb_says_another_is_running(
     assert _stamp_of(engine) == HEAD
 
 
+def test_making_the_tables_waits_for_an_upgrade_as_another_upgrade_does(
+    mariadb_engine: sa.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`create_schema()` beside `upgrade()` or another `create_schema()` took no lock, and the
+    runs that lost said the database failed or a table was missing (found by a review)."""
+    monkeypatch.setattr(migrate, "LOCK_WAIT", 2)
+    with mariadb_engine.connect() as holder:
+        name = migrate.upgrade_lock_name(holder)
+        assert holder.execute(sa.text("SELECT GET_LOCK(:name, 0)"), {"name": name}).scalar()
+        with pytest.raises(StoreError, match="another upgrade of it is running") as refused:
+            SqlAlchemyStore(mariadb_engine).create_schema()
+        holder.execute(sa.text("SELECT RELEASE_LOCK(:name)"), {"name": name})
+    assert refused.value.retryable is True
+    assert _stamp_of(mariadb_engine) is None  # nothing made
+    SqlAlchemyStore(mariadb_engine).create_schema()
+    assert _stamp_of(mariadb_engine) == HEAD
+
+
 def test_alembic_on_a_url_of_its_own_disposes_its_engine_when_the_run_fails(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -92,7 +92,7 @@ def upgrade(url_or_engine: str | URL | Engine, revision: str = "head") -> None:
         try:
             newest = revision in (*HEADS, head())
             with (
-                _one_upgrade_at_a_time(engine) as conn,
+                one_upgrade_at_a_time(engine) as conn,
                 conn.begin(),
                 _making(conn, BY_MIGRATIONS, lay=newest) as cut,
             ):
@@ -111,12 +111,13 @@ def upgrade(url_or_engine: str | URL | Engine, revision: str = "head") -> None:
 
 
 @contextlib.contextmanager
-def _one_upgrade_at_a_time(engine: Engine) -> Iterator[Connection]:
-    """A connection to upgrade the database on, holding its upgrade lock while the block runs,
-    so that an upgrade run at the same time (a service starting on several hosts) waits for
-    this one, then finds the database at its revision, where it ran the same migrations and
-    failed part way. PostgreSQL: the session's advisory lock; MariaDB: the named lock
-    `GET_LOCK` takes; SQLite: the run's own BEGIN IMMEDIATE, which waits for any writer.
+def one_upgrade_at_a_time(engine: Engine) -> Iterator[Connection]:
+    """A connection to upgrade the database on (or make its tables: `create_schema`), holding
+    its upgrade lock while the block runs, so that an upgrade run at the same time (a service
+    starting on several hosts) waits for this one, then finds the database at its revision,
+    where it ran the same migrations and failed part way. PostgreSQL: the session's advisory
+    lock; MariaDB: the named lock `GET_LOCK` takes; SQLite: the run's own BEGIN IMMEDIATE, which
+    waits for any writer.
 
     Raises:
         StoreError: on MariaDB, another upgrade held the lock past `LOCK_WAIT` (retryable).
@@ -160,7 +161,7 @@ def upgrade_lock_name(conn: Connection) -> str:
 
 
 def _release(conn: Connection, dialect: str) -> None:
-    """Release the upgrade lock `_one_upgrade_at_a_time` took on `conn`; a connection that
+    """Release the upgrade lock `one_upgrade_at_a_time` took on `conn`; a connection that
     cannot is closed, which releases it."""
     try:
         if dialect == "postgresql":

@@ -395,7 +395,11 @@ class SqlAlchemyStore:
             StoreError: the database failed, or is stamped with another revision than this
                 library's (`upgrade()` an older one; a newer one is a newer version's).
         """
-        with converted("create the schema"), self.engine.begin() as conn:
+        with (
+            converted("create the schema"),
+            migrate.one_upgrade_at_a_time(self.engine) as conn,
+            conn.begin(),
+        ):
             migrate.create_schema(conn)
 
     def close(self) -> None:
