@@ -9,6 +9,7 @@ Complements tests/test_protocols.py; written to kill what mutation testing of
 from __future__ import annotations
 
 import datetime as dt
+import json
 import pickle
 import sys
 from pathlib import Path
@@ -534,6 +535,45 @@ def test_keys_written_inside_a_multi_line_string_are_not_taken_for_keys(describe
         ("place_offer_school_days", offer),
         ("review_weeks", offer + 1),
     ]
+
+
+_STRING_TEXT = st.text(alphabet=["a", " ", '"', "'", "#", "=", "[", "]", "\\", "\n"], max_size=30)
+"""Text a string in a protocol file may hold, with what the line finder must not take for
+quotes, a comment, a key or a table."""
+
+
+@st.composite
+def _toml_values(draw: st.DrawFn) -> str:
+    """A TOML value as a protocol file may write it: a number, or a one-line or multi-line,
+    basic or literal string holding any of `_STRING_TEXT`."""
+    kind = draw(st.sampled_from(["number", "basic", "literal", "basic-lines", "literal-lines"]))
+    text = draw(_STRING_TEXT)
+    if kind == "number":
+        return str(draw(st.integers(0, 99)))
+    if kind == "basic":
+        return json.dumps(text.replace("\n", " "))  # JSON's escapes are TOML's
+    if kind == "literal":
+        return "'" + text.replace("\n", " ").replace("'", "") + "'"
+    if kind == "basic-lines":
+        escaped = text.replace("\\", "\\\\").replace('"', '\\"')
+        return '"""' + escaped + draw(st.sampled_from(["", '\\"'])) + '"""'
+    return "'''" + text.replace("'''", "") + draw(st.sampled_from(["", "'", "''"])) + "'''"
+
+
+@given(st.lists(_toml_values(), min_size=1, max_size=6), st.booleans())
+def test_the_line_finder_puts_every_key_at_its_line_whatever_its_strings_hold(
+    values: list[str], commented: bool
+) -> None:
+    """Generated files of keys whose values are strings of every kind, holding quotes,
+    backslashes, `#`, `key = value` and `[table]` text, over lines or not."""
+    lines, expected = [], {}
+    for number, value in enumerate(values):
+        expected[f"key{number}"] = len("\n".join(lines).splitlines()) + 1 if lines else 1
+        lines.append(f"key{number} = {value}" + (' # """ a comment' if commented else ""))
+    text = "\n".join(lines) + "\n"
+    assert set(tomllib.loads(text)) == set(expected)  # what the file holds, read by TOML
+    found = definition._key_lines(text)
+    assert {key: found[key][0] for key in expected} == expected
 
 
 def test_roles_that_are_not_names_are_refused_with_their_line() -> None:
