@@ -211,6 +211,16 @@ def test_every_reason_no_new_case_opens_is_named_at_its_line() -> None:
         ("joiners_return_days", 6),
         ("retention_years", 7),
     ]
+    assert error.path == "shire.toml"
+    assert [(field, problem) for field, problem, _ in error.problems] == list(
+        protocol.opening_problems
+    )
+    for unplaced in (
+        definition.opening_refusal(protocol, text),
+        definition.opening_refusal(protocol),
+    ):
+        assert unplaced is not None
+        assert [line for _, _, line in unplaced.problems] == [None, None]
     assert definition.opening_refusal(WORCESTERSHIRE) is None
 
 
@@ -568,8 +578,9 @@ def test_the_line_finder_puts_every_key_at_its_line_whatever_its_strings_hold(
     backslashes, `#`, `key = value` and `[table]` text, over lines or not."""
     lines, expected = [], {}
     for number, value in enumerate(values):
-        expected[f"key{number}"] = len("\n".join(lines).splitlines()) + 1 if lines else 1
-        lines.append(f"key{number} = {value}" + (' # """ a comment' if commented else ""))
+        key = f"keyX{number}"  # (an X no quote is: where a quote is looked for, it opens none)
+        expected[key] = len("\n".join(lines).splitlines()) + 1 if lines else 1
+        lines.append(f"{key} = {value}" + (' # """ a comment' if commented else ""))
     text = "\n".join(lines) + "\n"
     assert set(tomllib.loads(text)) == set(expected)  # what the file holds, read by TOML
     found = definition._key_lines(text)
