@@ -53,8 +53,17 @@ from reintegration_fsm.stores import sql as sql_store
 IDS = ("DEMO-0001", "DEMO-0002", "DEMO-0003", "DEMO-0004")
 
 
+HANG = 300
+"""The seconds after which a command run in a subprocess that may wait for ever (on a named
+pipe) fails its test rather than hang the suite: a hang's bound, never a measure of speed."""
+
+
 def run(
-    *args: str, cwd: Path, env: dict[str, str] | None = None
+    *args: str,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    pass_fds: tuple[int, ...] = (),
+    timeout: float | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run the real command in a subprocess, as a shell script would."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith("RFSM_")}
@@ -65,6 +74,8 @@ def run(
         env=environment,
         capture_output=True,
         text=True,
+        pass_fds=pass_fds,
+        timeout=timeout,
         check=False,
     )
 

@@ -35,7 +35,7 @@ from reintegration_fsm.serialisation import unstructure
 from reintegration_fsm.stores import SqlAlchemyStore
 from scenario import AUTHORITY
 from store_contract import built, reachable_engine, reset_database
-from test_cli import AP, csv_rows, run
+from test_cli import AP, HANG, csv_rows, run
 
 ESC = "\x1b"
 
@@ -138,19 +138,9 @@ def test_an_input_file_larger_than_any_is_refused_unread(
 def run_ending(
     *args: str, env: dict[str, str] | None = None, pass_fds: tuple[int, ...] = ()
 ) -> subprocess.CompletedProcess[str]:
-    """Run the real command in a subprocess, failing the test (not hanging it) when it runs
-    past 20 seconds."""
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("RFSM_")}
-    environment.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "reintegration_fsm", *args],
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=20,
-        pass_fds=pass_fds,
-        check=False,
-    )
+    """Run the real command in a subprocess, failing the test (not hanging the suite) if it
+    never ends (`HANG`)."""
+    return run(*args, env=env, pass_fds=pass_fds, timeout=HANG)
 
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "docs" / "examples" / "exampleshire.toml"

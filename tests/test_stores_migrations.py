@@ -305,7 +305,7 @@ RACING = (
 """`reintegration-fsm ARGS...`, started at the time given first (every import done before it)."""
 
 
-def _filled_at_revision_1(engine: sa.Engine) -> None:
+def _fill_revision_1(engine: sa.Engine) -> None:
     upgrade(engine, revision="0001")
     with engine.begin() as conn:
         for item in revision_1_cases():
@@ -324,7 +324,7 @@ def test_upgrades_run_at_once_wait_for_each_other_and_all_succeed(
     them: each ran the migrations, and those that lost were told that another writer had
     stored a case (exit 1), that a column was missing, or that the database failed (exit 3)
     (found by a review). Each waits for the run before it, then finds the database at head."""
-    _filled_at_revision_1(engine)
+    _fill_revision_1(engine)
     url = engine.url.render_as_string(hide_password=False)
     environment = {k: v for k, v in os.environ.items() if not k.startswith("RFSM_")}
     start = str(time.time() + 10)  # every run imported and waiting by then, on a busy machine
@@ -353,7 +353,7 @@ def test_an_upgrade_waiting_past_lock_wait_on_mariadb_says_another_is_running(
     """The run that waits for another upgrade gives up after `LOCK_WAIT` seconds, saying so,
     to be run again (exit 3), having changed nothing."""
     engine = mariadb_engine
-    _filled_at_revision_1(engine)
+    _fill_revision_1(engine)
     monkeypatch.setattr(migrate, "LOCK_WAIT", 2)
     said = (
         "cannot upgrade the database: another upgrade of it is running, and did not finish "

@@ -23,14 +23,10 @@ from reintegration_fsm.stores import SqlAlchemyStore, schema, upgrade
 from reintegration_fsm.stores.migrate import VERSION_TABLE, config
 from store_contract import CALENDAR, built, reset_database
 from test_stores_migrations import (
-    REVISION_1_CASES,
-    REVISION_1_ITEMS,
-    REVISION_2_LOG,
     _downgrade_to,
+    _fill_revision_1,
     _fill_revision_5,
     differences,
-    revision_1_cases,
-    revision_1_rows,
     triggers,
 )
 from test_stores_redigest import _fill_revision_2
@@ -45,17 +41,6 @@ COMMITTING = ("CREATE", "ALTER", "DROP", "RENAME", "TRUNCATE")
 
 class CutOff(Exception):
     """The connection lost right after a statement MariaDB committed."""
-
-
-def _fill_revision_1(engine: sa.Engine) -> None:
-    upgrade(engine, revision="0001")
-    with engine.begin() as conn:
-        for item in revision_1_cases():
-            case_row, entries, items = revision_1_rows(item)
-            conn.execute(sa.insert(REVISION_1_CASES), case_row)
-            conn.execute(sa.insert(REVISION_2_LOG), entries)
-            if items:
-                conn.execute(sa.insert(REVISION_1_ITEMS), items)
 
 
 def _filled(engine: sa.Engine, at: str) -> tuple[set[str], int]:
