@@ -818,10 +818,10 @@ class Reintegration:
         as the plain text it holds, which the rest of the step and its record then see.
         """
         problems: list[tuple[str, str]] = []
-        for at, (argument, value) in enumerate(zip(step.arguments, values, strict=True)):
-            if type(value) is not str and argument.type is str and isinstance(value, str):
-                value = _plain(value)
-                values = (*values[:at], value, *values[at + 1 :])
+        for argument, value in zip(step.arguments, values, strict=True):
+            if argument.type is str and type(value) is not str and isinstance(value, str):
+                given, value = value, _plain(value)
+                values = tuple(value if item is given else item for item in values)
             if type(value) is str:
                 problem = argument.new_name_problem(value) or noncharacter(value)
                 if problem is not None:
