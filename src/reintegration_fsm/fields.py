@@ -120,7 +120,11 @@ def invisible(value: str) -> str | None:
     found = next((m for m in _UNSEEN.finditer(value) if m.group(1) is None), None)
     if found is None:
         return None
-    character = found.group()
+    return _invisible_character(found.group())
+
+
+def _invisible_character(character: str) -> str:
+    """A character nobody sees, in words: `an invisible character (U+200B, zero width space)`."""
     name = unicodedata.name(character, "a format character").lower()
     return f"an invisible character (U+{ord(character):04X}, {name})"
 
@@ -156,9 +160,14 @@ def stray_joiner(value: str) -> str | None:
             continue
         seen = 0 < at < len(value) - 1 and _joins(value[at - 1]) and _joins(value[at + 1])
         if not seen:
-            name = unicodedata.name(character).lower()
-            return f"an invisible character (U+{ord(character):04X}, {name})"
+            return _invisible_character(character)
     return None
+
+
+def unseen(value: str) -> str | None:
+    """The first character of new text `value` that nobody sees: one `invisible` finds, or a
+    stray joiner (`stray_joiner`), in words; or None."""
+    return invisible(value) or stray_joiner(value)
 
 
 def mixed_scripts(value: str) -> str | None:
@@ -226,7 +235,7 @@ def unclear(value: str, it: str = "it") -> str | None:
     """Why `value`, a new id or name, would not read as what it is (a character nobody sees,
     letters of two look-alike alphabets or drawn as another's, a character that reads as a
     plainer one), and to type `it` again; or None."""
-    hidden = invisible(value) or stray_joiner(value)
+    hidden = unseen(value)
     if hidden is not None:
         return f"holds {hidden}; type {it} again"
     mixed = mixed_scripts(value) or reads_as_latin(value)

@@ -20,20 +20,12 @@ PROTOCOLS_ENV = "RFSM_PROTOCOLS"
 """Protocol files to register, separated by the system's path separator (`:` on Linux)."""
 
 
-def read_protocol(path: str) -> Protocol:
-    """A protocol read from a TOML file, its problems as a `Failure` (exit 2).
+def read_protocol_file(path: str) -> tuple[Protocol, str]:
+    """A protocol read from a TOML file, and the file's text (read once: it may be a pipe);
+    its problems as a `Failure` (exit 2).
 
     Raises:
         Failure: the file cannot be read, or defines a protocol that cannot run.
-    """
-    return read_protocol_file(path)[0]
-
-
-def read_protocol_file(path: str) -> tuple[Protocol, str]:
-    """A protocol read from a TOML file, and the file's text (read once: it may be a pipe).
-
-    Raises:
-        Failure: as `read_protocol`.
     """
     try:
         text = protocol_text(path)
@@ -106,7 +98,7 @@ def environment_paths() -> tuple[str, ...]:
 __all__ = [
     "PROTOCOLS_ENV",
     "environment_paths",
-    "read_protocol",
+    "read_protocol_file",
     "refused_file",
     "registered",
     "registrable",

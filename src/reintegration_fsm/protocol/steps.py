@@ -30,10 +30,9 @@ from reintegration_fsm.fields import (
     NAME_LENGTH,
     blank,
     identifier,
-    invisible,
     iso_day,
-    stray_joiner,
     text_problem,
+    unseen,
 )
 from reintegration_fsm.forms import (
     ChildViews,
@@ -150,7 +149,7 @@ class Argument:
         kept as written.)"""
         if not self.single_line:
             return None
-        hidden = invisible(value) or stray_joiner(value) or blank(value)
+        hidden = unseen(value) or blank(value)
         return None if hidden is None else f"holds {hidden}; type it again"
 
 
