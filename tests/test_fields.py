@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from reintegration_fsm.fields import identifier, noncharacter, text_problem
+from reintegration_fsm.fields import identifier, noncharacter, seen, text_problem, unseen
 
 MOST = 8
 
@@ -58,3 +58,32 @@ def test_noncharacter_finds_unicodes_66_noncharacters_and_nothing_else() -> None
 
 def test_text_problem_still_lets_a_noncharacter_through_for_histories_recorded_before() -> None:
     assert text_problem("Hollybrook\uffff", single_line=True) is None
+
+
+_PASTED = st.text(
+    st.sampled_from(
+        ["a", "C", "-", "9", " ", "\u0628", "\u0647", "\u200c", "\u200d", "\u200b", "\ufeff"]
+    ),
+    max_size=8,
+)
+"""Text of Latin and Arabic letters with joiners and characters nobody sees among them."""
+
+
+@given(_PASTED)
+@example("C-9\u200d")
+@example("\u0628\u200c\u0647")
+@example("\u0628\u200c\u200c\u0647")
+def test_seen_drops_what_unseen_finds_and_nothing_else(value: str) -> None:
+    """An id pasted with a stray joiner reads as the id meant, and a joiner between two Arabic
+    letters, which changes what a reader sees, stays."""
+    kept = seen(value)
+    assert unseen(kept) is None
+    assert (kept == value) == (unseen(value) is None)
+    assert kept.replace("\u200c", "").replace("\u200d", "") == "".join(
+        character for character in value if character not in "\u200b\ufeff\u200c\u200d"
+    )
+
+
+def test_a_joiner_between_two_arabic_letters_is_seen() -> None:
+    assert seen("\u0628\u200c\u0647") == "\u0628\u200c\u0647"
+    assert seen("C\u200d-9\u200c") == "C-9"

@@ -96,6 +96,7 @@ def test_a_command_that_reads_no_case_fails_in_its_own_words_under_an_empty_data
         "\ufeffC-9",  # a byte order mark, from the start of a pasted file
         "C\u2060-9",  # a word joiner
         "C-9\u00ad",  # a soft hyphen
+        "C-9\u200d",  # a zero-width joiner, joining nothing
         "\u201cC-9\u201d",  # Word's smart quotes around the id
         "'C-9'",
     ],
@@ -130,6 +131,7 @@ def test_a_case_id_with_an_accent_or_a_dash_of_its_own_is_still_an_id(
         ("DEMO-0001\u00a0", "a space"),
         ("DEMO-0001\u200b", "U+200B"),
         ("\ufeffDEMO-0001", "U+FEFF"),
+        ("DEMO\u200c-0001", "U+200C"),  # a zero-width non-joiner beside a Latin letter
         ("\u201cDEMO-0001\u201d", "quotation mark"),
     ],
 )

@@ -156,12 +156,14 @@ def stray_joiner(value: str) -> str | None:
     if value.isprintable():  # neither joiner is printable
         return None
     for at, character in enumerate(value):
-        if character not in _JOINERS:
-            continue
-        seen = 0 < at < len(value) - 1 and _joins(value[at - 1]) and _joins(value[at + 1])
-        if not seen:
+        if character in _JOINERS and not _joining(value, at):
             return _invisible_character(character)
     return None
+
+
+def _joining(value: str, at: int) -> bool:
+    """Whether the joiner at `at` in `value` joins two letters of a script written with joiners."""
+    return 0 < at < len(value) - 1 and _joins(value[at - 1]) and _joins(value[at + 1])
 
 
 def unseen(value: str) -> str | None:
@@ -307,6 +309,19 @@ def blank(value: str) -> str | None:
 def visible(value: str) -> str:
     """`value` without the characters `invisible` finds."""
     return _UNSEEN.sub(lambda found: found.group(1) or "", value)
+
+
+def seen(value: str) -> str:
+    """`value` without the characters `unseen` finds: those `invisible` finds and stray
+    joiners."""
+    value = visible(value)
+    if value.isprintable():
+        return value
+    return "".join(
+        character
+        for at, character in enumerate(value)
+        if character not in _JOINERS or _joining(value, at)
+    )
 
 
 def optional_text(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:

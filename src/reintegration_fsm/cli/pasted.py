@@ -7,7 +7,7 @@ then names no case, or, given to `open`, a new case that looks like another and 
 
 from __future__ import annotations
 
-from reintegration_fsm.fields import invisible, visible
+from reintegration_fsm.fields import seen, unseen
 
 __all__ = ["stray", "stray_note", "without_stray"]
 
@@ -17,7 +17,7 @@ _QUOTES = "\"'\u2018\u2019\u201a\u201b\u201c\u201d\u201e\u201f\u00ab\u00bb\u2039
 
 def stray(case_id: str) -> str | None:
     """What `case_id` holds that no typed id would, in words (None when nothing)."""
-    found = invisible(case_id)
+    found = unseen(case_id)
     if found is not None:
         return found
     if case_id != case_id.strip():
@@ -29,7 +29,7 @@ def stray(case_id: str) -> str | None:
 
 def without_stray(case_id: str) -> str:
     """`case_id` without what `stray` finds: the id that was probably meant."""
-    return visible(case_id).strip().strip(_QUOTES).strip()
+    return seen(case_id).strip().strip(_QUOTES).strip()
 
 
 def stray_note(case_id: str) -> str | None:
