@@ -349,6 +349,83 @@ def test_a_deadline_in_a_year_without_known_bank_holidays_is_not_plausible(
     assert f"{BANK_HOLIDAY_YEARS[0]} to {BANK_HOLIDAY_YEARS[1]}" in problem
 
 
+def oracle_soonest(start: date, n: int) -> date:
+    """The n-th weekday after `start` that is no England bank holiday: the soonest day any
+    school calendar's n-th school day after `start` can be, the slow way."""
+    day, counted = start, 0
+    while counted < n:
+        day += timedelta(days=1)
+        if day.weekday() < 5 and day not in _BANK:
+            counted += 1
+    return day
+
+
+plausible_starts = st.dates(min_value=date(2025, 9, 1), max_value=date(2026, 12, 31))
+
+
+@given(plausible_starts, st.integers(min_value=1, max_value=40), st.integers(0, 60))
+def test_a_deadline_from_the_soonest_day_on_is_plausible(start: date, n: int, later: int) -> None:
+    """Replay takes any weekday from the n-th non-holiday weekday after `start` on (for some
+    weeks of holidays), as some calendar could give it."""
+    due = oracle_soonest(start, n) + timedelta(days=later)
+    problem = plausible_school_days(start, due, n)
+    if due.weekday() >= 5:
+        assert problem == f"deadline {due.isoformat()} falls on a weekend, never a school day"
+    elif due in _BANK:
+        assert problem == f"deadline {due.isoformat()} is a bank holiday, never a school day"
+    else:
+        assert problem is None
+
+
+@given(plausible_starts, st.integers(min_value=1, max_value=40), st.integers(1, 30))
+def test_a_deadline_before_the_soonest_day_is_refused_naming_it(
+    start: date, n: int, sooner: int
+) -> None:
+    """A recorded deadline sooner than n school days could fall (a tampered history, or one
+    counted in calendar days) is refused, naming the soonest day it could be."""
+    soonest = oracle_soonest(start, n)
+    due = soonest - timedelta(days=sooner)
+    problem = plausible_school_days(start, due, n)
+    if due.weekday() >= 5 or due in _BANK:
+        assert problem is not None
+        return
+    assert problem is not None
+    assert problem.startswith(
+        f"deadline {due.isoformat()} is earlier than {n} school days after {start.isoformat()}"
+    )
+    assert f"at the soonest {soonest.isoformat()}" in problem
+
+
+@given(known_dates, counts)
+def test_every_deadline_a_real_calendar_gives_is_plausible(d: date, n: int) -> None:
+    """No false refusal: the sample calendar's own n-th school day replays."""
+    try:
+        due = SAMPLE.add_school_days(d, n)
+    except CalendarError:
+        return
+    assert plausible_school_days(d, due, n) is None
+
+
+def test_twenty_school_days_over_easter_are_counted_without_its_bank_holidays() -> None:
+    """From Monday 23 March 2026, the 20th non-holiday weekday is 22 April (Good Friday and
+    Easter Monday do not count); the day before is refused, and Easter Monday itself."""
+    start = date(2026, 3, 23)
+    assert plausible_school_days(start, date(2026, 4, 22), 20) is None
+    assert "at the soonest 2026-04-22" in (
+        plausible_school_days(start, date(2026, 4, 21), 20) or ""
+    )
+    assert plausible_school_days(start, date(2026, 4, 6), 20) == (
+        "deadline 2026-04-06 is a bank holiday, never a school day"
+    )
+
+
+def test_a_deadline_past_every_holiday_a_run_could_hold_is_refused() -> None:
+    """Twenty school days after 19 January 2026 fall by mid-May at the latest, holidays and all."""
+    problem = plausible_school_days(date(2026, 1, 19), date(2026, 9, 1), 20)
+    assert problem is not None
+    assert problem.startswith("deadline 2026-09-01 is later than 20 school days after 2026-01-19")
+
+
 # ---- properties -------------------------------------------------------------------------------
 
 

@@ -838,3 +838,122 @@ def test_a_referral_whose_deadline_runs_past_the_calendar_is_refused_and_changes
         )
     assert sc.snapshot(case) == before
     assert len(case.history) == 2
+
+
+# ---- a calendar built in Python: what each refusal names ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("arguments", "said"),
+    [
+        (
+            {"terms": [("2025-09-01", TERM[1])]},
+            "a term's first day must be a date like 2025-09-01, not '2025-09-01'",
+        ),
+        (
+            {"terms": [(TERM[0], None)]},
+            "a term's last day must be a date like 2025-09-01, not None",
+        ),
+        (
+            {"closures": ["2025-10-03"]},
+            "a closure must be a date like 2025-09-01, not '2025-10-03'",
+        ),
+        (
+            {"closures": {"2025-10-03": "INSET day"}},
+            "a closure must be a date like 2025-09-01, not '2025-10-03'",
+        ),
+        ({"closures": {date(2025, 10, 3): 5}}, "a closure's reason must be text, not 5"),
+        ({"closures": 5}, "closures must be dates, not int"),
+        ({"terms": 5}, "terms must be (first_day, last_day) pairs of dates, not int"),
+        ({"source": 5}, "source must be text saying where the dates come from, not 5"),
+        ({"retrieved": "2025-06-01"}, "retrieved must be a date like 2025-09-01, not '2025-06-01'"),
+    ],
+    ids=["first", "last", "closure", "closure-key", "reason", "closures", "terms", "source", "got"],
+)
+def test_a_calendar_built_in_python_names_the_value_it_refuses(
+    arguments: dict[str, Any], said: str
+) -> None:
+    """An integrator passing ISO text where a date belongs is told which value, as it was given."""
+    given: dict[str, Any] = {"terms": [TERM], **arguments}
+    with pytest.raises(CalendarError) as refused:
+        SchoolCalendar(**given)
+    assert said in str(refused.value)
+
+
+def test_terms_in_a_year_of_unknown_bank_holidays_are_refused_naming_that_year() -> None:
+    with pytest.raises(CalendarError) as refused:
+        SchoolCalendar([(date(2101, 1, 4), date(2101, 3, 26))])
+    assert str(refused.value).startswith(
+        "the terms from 2101-01-04 to 2101-03-26 cannot be counted in school days: the bank "
+        "holidays of 2101 are not known"
+    )
+
+
+@pytest.mark.parametrize(
+    ("start", "due", "year"),
+    [
+        (date(2100, 12, 20), date(2101, 1, 18), 2101),
+        (date(1871, 12, 20), date(1872, 1, 18), 1871),
+    ],
+)
+def test_a_deadline_across_the_known_years_names_the_year_not_known(
+    start: date, due: date, year: int
+) -> None:
+    problem = plausible_school_days(start, due, 20)
+    assert problem is not None
+    assert f"the bank holidays of {year} are not known" in problem
+
+
+def test_a_day_outside_an_unnamed_calendar_says_its_source_is_not_given() -> None:
+    unnamed = SchoolCalendar([TERM])
+    with pytest.raises(CalendarError) as refused:
+        unnamed.add_school_days(date(2026, 1, 5), 1)
+    assert str(refused.value).endswith("(source: not given)")
+    assert refused.value.known == TERM
+
+
+def test_review_weeks_of_one_two_and_three_are_increasing_whole_numbers_above_0() -> None:
+    """The least weeks the check allows; equal final weeks are refused (below)."""
+    assert SMALL.suggest_review_dates(date(2025, 9, 8), (1, 2, 3)) == (
+        date(2025, 9, 15),
+        date(2025, 9, 22),
+        date(2025, 9, 29),
+    )
+    with pytest.raises(FormInvalid, match=r"^suggest_review_dates\.weeks: "):
+        SMALL.suggest_review_dates(date(2025, 9, 8), (2, 4, 4))
+
+
+def test_review_weeks_past_the_calendars_end_name_what_it_knows() -> None:
+    with pytest.raises(CalendarError) as refused:
+        SMALL.suggest_review_dates(TERM[1])
+    assert "run past the calendar's last day" in str(refused.value)
+    assert refused.value.known == TERM
+
+
+@pytest.mark.parametrize("count", [-1, True, 2.0, "3"])
+def test_a_count_of_school_days_that_is_not_0_or_more_is_refused_naming_it(count: object) -> None:
+    with pytest.raises(FormInvalid) as refused:
+        SMALL.add_school_days(TERM[0], count)  # type: ignore[arg-type]
+    assert (refused.value.form, refused.value.field) == ("add_school_days", "n")
+
+
+def test_an_icalendar_feed_keeps_the_day_it_was_retrieved() -> None:
+    calendar = SchoolCalendar.from_ics(
+        feed(AUTUMN), source="Invented school feed", retrieved=date(2025, 6, 1)
+    )
+    assert calendar.retrieved == date(2025, 6, 1)
+    assert calendar.source == "Invented school feed"
+
+
+def test_a_term_across_the_new_year_keeps_both_years_bank_holidays() -> None:
+    """A term built in Python may run over the new year (an AP setting open in the holidays):
+    Christmas Day, Boxing Day and New Year's Day are no school days in it."""
+    calendar = SchoolCalendar([(date(2025, 12, 22), date(2026, 1, 9))])
+    assert [calendar.is_school_day(date(2025, 12, day)) for day in (24, 25, 26, 29)] == [
+        True,
+        False,
+        False,
+        True,
+    ]
+    assert calendar.is_school_day(date(2026, 1, 1)) is False
+    assert calendar.school_days_between(date(2025, 12, 22), date(2026, 1, 9)) == 11

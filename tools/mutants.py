@@ -24,6 +24,7 @@ from collections import Counter
 from pathlib import Path
 
 FILES = (
+    "src/reintegration_fsm/calendar.py",
     "src/reintegration_fsm/rules.py",
     "src/reintegration_fsm/protocol/steps.py",
     "src/reintegration_fsm/protocol/definition.py",
