@@ -1001,6 +1001,36 @@ def test_a_write_that_fails_part_way_leaves_the_old_file_whole(
     assert json.loads(old.read_text(encoding="utf-8"))["case_id"] == "DEMO-0001"
 
 
+def test_a_write_through_a_link_that_fails_part_way_leaves_the_old_file_whole(
+    demo_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`-o latest.json`, a link to the newest export: a write failing part way left the file it
+    points to cut off, the old one lost (found by a review). The file the link names is
+    replaced whole, and the link stays a link."""
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    target = reports / "panel-2026-11.json"
+    target.write_text('{"kept": true}', encoding="utf-8")
+    link = tmp_path / "latest.json"
+    link.symlink_to(target)
+
+    def full(descriptor: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full)
+    result = invoke(demo_db, "export", "DEMO-0001", "-o", str(link))
+    assert result.exit_code == 2, result.output
+    assert target.read_text(encoding="utf-8") == '{"kept": true}'
+    assert not list(reports.glob("*.part"))
+    assert not list(tmp_path.glob("*.part"))
+    monkeypatch.undo()
+    assert invoke(demo_db, "export", "DEMO-0001", "-o", str(link)).exit_code == 0
+    assert link.is_symlink()
+    assert link.resolve() == target
+    assert json.loads(target.read_text(encoding="utf-8"))["case_id"] == "DEMO-0001"
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+
+
 def test_render_to_a_file_holds_what_it_prints(demo_db: str, tmp_path: Path) -> None:
     """`-o` writes exactly the document `render` would print."""
     out = tmp_path / "forms.html"
@@ -1250,3 +1280,32 @@ def test_import_survives_any_json(
     no_traceback(result)
     event(f"exit {result.exit_code}")
     assert result.exit_code in (0, 1, 2), result.output
+
+
+@pytest.mark.parametrize(
+    "name", ["cases?.sqlite", "LA%2Fdata.sqlite", "a%20b.sqlite", "50%.sqlite"]
+)
+def test_a_database_path_is_the_file_it_names_not_a_url(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    """`--db 'cases?.sqlite'` wrote the demo into `./cases`, and `--db LA%2Fdata.sqlite` into
+    `LA/data.sqlite`: a plain path was read as a URL (found by a review). A path is the file."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "LA").mkdir()
+    made = invoke(name, "demo")
+    no_traceback(made)
+    assert made.exit_code == 0, made.output
+    assert sorted(path.name for path in tmp_path.iterdir() if path.is_file()) == [name]
+    assert list((tmp_path / "LA").iterdir()) == []
+    listed = invoke(name, "cases", "--format", "json")
+    assert len(json.loads(listed.stdout)) == 4
+
+
+def test_a_database_url_naming_a_nul_character_is_bad_input(tmp_path: Path) -> None:
+    """`--db sqlite:///x%00.sqlite` (and, before paths were taken as written, `--db
+    x%00.sqlite`) ended "this is a bug" (exit 70): no file name holds a NUL character."""
+    result = invoke(f"sqlite:///{tmp_path}/x%00.sqlite", "cases")
+    no_traceback(result)
+    assert result.exit_code == 2, result.output
+    assert "NUL" in result.stderr
+    assert list(tmp_path.iterdir()) == []

@@ -363,3 +363,49 @@ def test_output_naming_a_journal_of_the_database_given_by_a_link_is_refused(
     assert result.exit_code == 2, result.output
     assert "one of its journals" in result.stderr
     assert sound(demo_db)
+
+
+# -- the demo, pointed at a live store ----------------------------------------------------------
+def test_the_demo_refuses_a_database_holding_other_cases(tmp_path: Path) -> None:
+    """With RFSM_DATABASE_URL naming the live store, `demo` added four invented children to
+    it for good: into the audit log, the weightings ledger and every report (found by a
+    review). It now runs only into a database holding no case but its own."""
+    live = f"sqlite:///{tmp_path / 'live.sqlite'}"
+    assert open_case(live, tmp_path, "LA-2026-001").exit_code == 0
+    result = invoke(live, "demo")
+    no_traceback(result)
+    assert result.exit_code == 2, result.output
+    assert "holds 1 case besides the demo's" in result.stderr
+    assert "--db demo.sqlite" in result.stderr
+    assert case_ids(live) == ["LA-2026-001"]
+    # Its own file, and a rerun of it, are the demo's as ever.
+    own = f"sqlite:///{tmp_path / 'demo.sqlite'}"
+    for _ in range(2):
+        assert invoke(own, "demo").exit_code == 0
+    assert len(case_ids(own)) == 4
+
+
+# -- ids differing only in letters' case ----------------------------------------------------------
+def test_an_id_differing_only_in_case_opens_no_second_case(demo_db: str, tmp_path: Path) -> None:
+    """`apply demo-0001 open` opened a second case beside DEMO-0001, on every engine (found by
+    a review): two children's records an officer cannot tell apart by ear or on paper."""
+    before = case_ids(demo_db)
+    result = open_case(demo_db, tmp_path, "demo-0001")
+    no_traceback(result)
+    assert result.exit_code == 2, result.output
+    assert "differs from the case 'DEMO-0001' only in letters' case" in result.stderr
+    assert case_ids(demo_db) == before
+    # An id that differs otherwise opens as ever.
+    assert open_case(demo_db, tmp_path, "DEMO-0001-B").exit_code == 0
+
+
+def test_an_unknown_id_names_the_case_it_differs_from_only_in_case(demo_db: str) -> None:
+    """`due --case demo-0004` said "no case" with no word of DEMO-0004 (found by a review)."""
+    for args in (("due", "--case", "demo-0004"), ("history", "Demo-0004")):
+        result = invoke(demo_db, *args)
+        no_traceback(result)
+        assert result.exit_code == 2, result.output
+        assert "did you mean 'DEMO-0004'" in result.stderr
+    unknown = invoke(demo_db, "history", "demo-0009")
+    assert unknown.exit_code == 2
+    assert "did you mean" not in unknown.stderr

@@ -44,6 +44,7 @@ from reintegration_fsm.fields import ID_LENGTH, NAME_LENGTH
 from reintegration_fsm.protocol.machine import TRIGGERS_IN
 from reintegration_fsm.serialisation import transition_to_json
 from reintegration_fsm.shown import NONCHARACTER
+from reintegration_fsm.stores import SqlAlchemyStore
 from reintegration_fsm.vocabulary import Actor, Role
 
 
@@ -83,10 +84,11 @@ def demo(ctx: click.Context, output_format: str) -> None:
 
     The cases use the SAMPLE calendar and invented people: one succeeds, one ends after an
     emergency review, one is withdrawn, one's place offer is late. Cases already in the database
-    are not run again.
+    are not run again. A database holding any other case is refused (exit 2).
     """
     found = settings(ctx)
     store = found.store(create=True)
+    _refuse_a_store_of_real_cases(store)
     calendar = SchoolCalendar.sample()
     results = demo_cases.run(store, calendar)
     on = today()
@@ -103,6 +105,24 @@ def demo(ctx: click.Context, output_format: str) -> None:
     echo("")
     echo("Next: `reintegration-fsm due`, `reintegration-fsm history DEMO-0001`,")
     echo("`reintegration-fsm letter DEMO-0002`, `reintegration-fsm render DEMO-0001`.")
+
+
+def _refuse_a_store_of_real_cases(store: SqlAlchemyStore) -> None:
+    """Refuse a database holding cases besides the demo's: its invented children would stay in
+    the audit log, the weightings ledger and every report for good (no command removes a case).
+
+    Raises:
+        Failure: naming how many other cases it holds (exit 2).
+    """
+    ours = {demo.case_id for demo in demo_cases.CASES}
+    others = sum(1 for summary in store.cases() if summary.case_id not in ours)
+    if others:
+        raise Failure(
+            f"the database holds {others:,} {'case' if others == 1 else 'cases'} besides the "
+            "demo's: the demo would add four invented children to them, for good (no command "
+            "removes a case)",
+            ("Run the demo into a file of its own: reintegration-fsm --db demo.sqlite demo.",),
+        )
 
 
 @click.command()
@@ -358,6 +378,15 @@ def apply(
     store = found.store(create=trigger == "open")
     if trigger == "open" and store.taken([case_id]):
         raise Failure(f"case id {case_id!r} is already taken", ())
+    meant = found.case_meant(case_id) if trigger == "open" else None
+    if meant is not None:  # two children's records nobody could tell apart by ear or on paper
+        raise Failure(
+            f"case id {case_id!r} differs from the case {meant!r} only in letters' case",
+            (
+                f"To act on that case, give its id as listed: {meant!r}. To open another, "
+                "choose an id that reads differently.",
+            ),
+        )
     try:
         if trigger == "open":
             case = Reintegration.open(

@@ -195,6 +195,26 @@ class Settings:
             UNAVAILABLE,
         )
 
+    def case_meant(self, case_id: str) -> str | None:
+        """The id of a case the store may show that differs from `case_id` only in letters'
+        case (`demo-0001` for DEMO-0001), or None; None too when no store is open yet or the
+        lookup fails (it only adds a hint to an error already on its way)."""
+        if self._store is None or not isinstance(case_id, str):
+            return None
+        wanted = case_id.casefold()
+        try:
+            found = self._store.cases(text=case_id)
+        except Exception:  # the error being reported is the one to show
+            return None
+        return next(
+            (
+                summary.case_id
+                for summary in found
+                if summary.case_id != case_id and summary.case_id.casefold() == wanted
+            ),
+            None,
+        )
+
     def discard_new_store(self) -> None:
         """After a failed command: remove the SQLite file it made, if it holds no case."""
         made, self._made = self._made, ()
@@ -322,7 +342,8 @@ def _missing_file(url: str) -> bool:
 
 
 def database_url(database: str) -> str:
-    """A database URL from `--db`: URLs pass through, a bare path becomes a SQLite URL.
+    """A database URL from `--db`: URLs pass through, a bare path becomes the SQLite URL of
+    that file as written.
 
     The URL's password is remembered, so that no message ever prints it.
 
@@ -340,13 +361,20 @@ def database_url(database: str) -> str:
             ),
         )
     if "://" not in database:
-        return f"sqlite:///{database}"
+        # The path as written: a URL would read `cases?.sqlite` as `cases` with options, and
+        # `LA%2Fdata.sqlite` as `LA/data.sqlite`.
+        return "sqlite:///" + database.replace("%", "%25").replace("?", "%3F")
     try:
         url = make_url(database)
     except ArgumentError as error:
         raise Failure(f"--db: {error}") from None
     except ValueError:  # make_url reads the port with int()
         raise Failure("--db: the URL's port is not a number") from None
+    if "\x00" in (url.database or ""):  # `%00`: os.stat and every driver refuse it
+        raise Failure(
+            "--db: the URL's database name holds a NUL character (%00), which no file or "
+            "database name holds"
+        )
     SECRETS.add(database, shown_url(database))
     if url.password:
         SECRETS.add(f":{url.password}@", ":***@")

@@ -173,6 +173,20 @@ def _finding(case_id: str) -> tuple[str, ...]:
     return (f"{note}: without it, it reads {without_stray(case_id)!r}.", search)
 
 
+def _with_case_meant(failure: Failure, case_id: str, ctx: click.Context) -> Failure:
+    """`failure` (of an id that names no case) with the case it differs from only in letters'
+    case, when the command's store holds one (`common.Settings.case_meant`)."""
+    case_meant = getattr(ctx.obj, "case_meant", None)
+    meant = case_meant(case_id) if case_meant is not None else None
+    if meant is None:
+        return failure
+    return Failure(
+        failure.message,
+        (f"{case_id!r} differs only in letters' case: did you mean {meant!r}?", *failure.reasons),
+        failure.exit_code,
+    )
+
+
 def failure_from(error: BaseException) -> Failure:
     """The `Failure` (message, reasons and exit code) an exception stands for."""
     if isinstance(error, Failure):
@@ -309,6 +323,8 @@ class Group(click.Group):
             failure = failure_from(error)
             if failure.exit_code == BUG and _raise_unforeseen():
                 raise
+            if isinstance(error, CaseNotFound):
+                failure = _with_case_meant(failure, error.case_id, ctx)
             failure.as_json = _json_mode(ctx)
             raise failure from error
 

@@ -205,18 +205,20 @@ def write_private(path: str, data: bytes) -> None:
 
     A regular file (or a new one) is replaced whole: `data` goes to a new 0600 file beside it,
     which then takes its name, so a write that fails part way (a full disk, a size limit)
-    leaves the old file as it was and no half-written one. Anything else (a device, a pipe, a
-    link) is written in place, narrowed to 0600 first.
+    leaves the old file as it was and no half-written one. A link to one (`latest.html`) has
+    the file it names replaced so, and stays a link. Anything else (a device, a pipe) is
+    written in place, narrowed to 0600 first.
 
     Raises:
         OSError: the file cannot be written.
     """
+    named = os.path.realpath(path) if os.path.islink(path) else path
     try:
-        found = os.stat(path)
+        found = os.stat(named)
     except FileNotFoundError:
         found = None
-    if (found is None or stat.S_ISREG(found.st_mode)) and not os.path.islink(path):
-        _replace(path, data)
+    if found is None or stat.S_ISREG(found.st_mode):
+        _replace(named, data)
         return
     flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0)
     descriptor = os.open(path, flags, FILE_MODE)
