@@ -14,6 +14,7 @@ import contextlib
 import functools
 import inspect
 import itertools
+import operator
 import sys
 import time
 import warnings
@@ -1558,10 +1559,11 @@ class SqlAlchemyStore:
         Returns the problems found, empty when the store is sound. A scoped store checks its
         authority's cases: those whose case row or history names it.
 
-        The log is read by one ordered, streaming query, and the other rows a range of case ids
-        at a time (500 cases' worth), so memory holds a batch of cases, not the store. After
+        The log is read by one ordered, streaming query (on MariaDB, one query a batch), and
+        the other rows a range of case ids at a time (500 cases' worth), so memory holds a batch of cases, not the store. After
         each batch, `progress` (if given) is called with the cases and the log entries checked
-        so far. A write made while it runs may show as a problem of the case written.
+        so far. Writers may save meanwhile: every row is read in one transaction that sees one
+        moment of the database, so a case saved while it runs is checked as it stood before.
 
         `workers` > 1 checks ranges of whole batches side by side in that many processes, each
         opening the database again by the engine's URL (password included) on its own
@@ -1631,32 +1633,54 @@ class SqlAlchemyStore:
         batch: int,
         progress: Callable[[int, int], None] | None,
     ) -> list[Problem]:
-        """Check the cases of `span`, `batch` logged cases at a time."""
+        """Check the cases of `span`, `batch` logged cases at a time.
+
+        Every row is read in one transaction that sees one moment of the database (on
+        PostgreSQL and MariaDB, at REPEATABLE READ; SQLite's streaming read holds its snapshot
+        for the connection's other reads), so that a case saved meanwhile is checked as it
+        stood before that save, its log and its case row alike, never half of each.
+        """
         low, high = span
         found: list[Problem] = []
-        with self.engine.connect() as conn, contextlib.ExitStack() as stack:
-            # The other rows are read on the streaming connection, but for MariaDB's.
-            side = stack.enter_context(self.engine.connect()) if self._streams_alone() else conn
-            log_query = (
-                select(*self._as_stored(transitions))
-                .where(*_within(transitions, low, high))
-                .order_by(transitions.c.case_id, transitions.c.seq)
-            )
-            log = _dicts(conn.execution_options(yield_per=streaming.FETCH).execute(log_query))
-            logs = (
-                (case_id, list(group))
-                for case_id, group in itertools.groupby(log, key=lambda row: row["case_id"])
-            )
+        with self.engine.connect() as conn:
+            if self._dialect != "sqlite":
+                conn.execution_options(isolation_level="REPEATABLE READ")
+            logs = self._log_batches(conn, low, high, batch)
             while part := list(itertools.islice(logs, batch)):
                 last = part[-1][0]
-                found += self._verify_range(side, checking, low, last, part)
+                found += self._verify_range(conn, checking, low, last, part)
                 low = last
                 if progress is not None:
                     progress(checking.cases, checking.transitions)
-            found += self._verify_range(side, checking, low, high, [])
+            found += self._verify_range(conn, checking, low, high, [])
             if progress is not None:
                 progress(checking.cases, checking.transitions)
         return found
+
+    def _log_batches(
+        self, conn: Connection, low: str | None, high: str | None, batch: int
+    ) -> Iterator[tuple[str, list[Row]]]:
+        """Each logged case's id and log entries, ordered by case id, after `low` up to `high`:
+        streamed by one query, or, where a connection streaming a result can run nothing else
+        (MariaDB's), `batch` cases at a time, each batch by a query of its own on `conn`."""
+        log = transitions.c
+        entries = select(*self._as_stored(transitions)).order_by(log.case_id, log.seq)
+        if not self._streams_alone():
+            rows = _dicts(
+                conn.execution_options(yield_per=streaming.FETCH).execute(
+                    entries.where(*_within(transitions, low, high))
+                )
+            )
+            for case_id, group in itertools.groupby(rows, key=_case_id):
+                yield case_id, list(group)
+            return
+        ids = select(log.case_id).distinct().order_by(log.case_id).limit(batch)
+        while found := conn.execute(ids.where(*_within(transitions, low, high))).scalars().all():
+            last = found[-1]
+            rows = _dicts(conn.execute(entries.where(*_within(transitions, low, last))))
+            for case_id, group in itertools.groupby(rows, key=_case_id):
+                yield case_id, list(group)
+            low = last
 
     def _as_stored(self, table: Table) -> list[Any]:
         """The columns of `table` as the store reads rows to check or load them. SQLite keeps
@@ -1958,6 +1982,10 @@ def _dicts(result: Result[Any]) -> Iterator[Row]:
     a `RowMapping`)."""
     keys = list(result.keys())
     return (dict(zip(keys, row, strict=True)) for row in result)
+
+
+_case_id = operator.itemgetter("case_id")
+"""A row's case id (what `itertools.groupby` groups a case's rows by)."""
 
 
 def _grouped(rows: Iterator[Row]) -> dict[str, list[Row]]:
