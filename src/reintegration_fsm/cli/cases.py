@@ -257,12 +257,7 @@ def import_(ctx: click.Context, file: str, dropping: bool) -> None:
         elif case.case_id in taken:
             problems.append(f"{item.label}: case id {case.case_id!r} is already taken")
         elif (item.redactions or item.removed) and not dropping:
-            problems.append(
-                f"{item.label}: its file carries {interchange.records_dropped(item)}, which "
-                "an import cannot carry (the removed values' placeholders would become its "
-                "text, and nothing would say who removed them); copy the database to move a "
-                "store, or give --without-redaction-records"
-            )
+            problems.append(interchange.records_refused(item))
     if problems:
         raise Failure(f"nothing imported from {file}", problems)
     with progress(incoming, "Importing histories") as items:
@@ -279,11 +274,7 @@ def import_(ctx: click.Context, file: str, dropping: bool) -> None:
         if note is not None:
             click.echo(f"note: {note}", err=True)
         if item.redactions or item.removed:
-            click.echo(
-                f"note: {item.label} was imported without its "
-                f"{interchange.records_dropped(item)}: the export file keeps them",
-                err=True,
-            )
+            click.echo(f"note: {interchange.records_dropped(item)}", err=True)
 
 
 def _import_failed(file: str, error: StoreError) -> Failure:

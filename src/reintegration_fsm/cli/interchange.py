@@ -205,12 +205,37 @@ def read_histories(
     return incoming, problems
 
 
-def records_dropped(item: Incoming) -> str:
-    """What an import leaves of the redaction records `item`'s file carries, or of the
-    removals its history shows: none."""
+def _records(item: Incoming) -> str:
+    return f"{item.redactions} redaction record{'' if item.redactions == 1 else 's'}"
+
+
+def records_refused(item: Incoming) -> str:
+    """Why `item` is not imported without `--without-redaction-records`: its file carries
+    redaction records, or (a bare history) its child's name or date of birth was removed and
+    it carries no record of who removed them."""
     if item.redactions:
-        return f"{item.redactions} redaction record{'' if item.redactions == 1 else 's'}"
-    return "the record of who removed its child's name or date of birth"
+        return (
+            f"{item.label}: its file carries {_records(item)}, which an import cannot carry "
+            "(the removed values' placeholders would become its text, and nothing would say "
+            "who removed them); copy the database to move a store, or give "
+            "--without-redaction-records"
+        )
+    return (
+        f"{item.label}: its child's name or date of birth was removed, and it carries no "
+        "record of who removed them (the placeholders would become its text); copy the "
+        "database to move a store, or give --without-redaction-records"
+    )
+
+
+def records_dropped(item: Incoming) -> str:
+    """The note of `item` imported with `--without-redaction-records`: what it was imported
+    without."""
+    if item.redactions:
+        return f"{item.label} was imported without its {_records(item)}: the export file keeps them"
+    return (
+        f"{item.label} was imported with its child's name or date of birth removed, and no "
+        "record of who removed them: the store it came from keeps it"
+    )
 
 
 def unfingerprinted(item: Incoming) -> str | None:

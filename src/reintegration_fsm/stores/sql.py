@@ -1560,10 +1560,11 @@ class SqlAlchemyStore:
         authority's cases: those whose case row or history names it.
 
         The log is read by one ordered, streaming query (on MariaDB, one query a batch), and
-        the other rows a range of case ids at a time (500 cases' worth), so memory holds a batch of cases, not the store. After
-        each batch, `progress` (if given) is called with the cases and the log entries checked
-        so far. Writers may save meanwhile: every row is read in one transaction that sees one
-        moment of the database, so a case saved while it runs is checked as it stood before.
+        the other rows a range of case ids at a time (500 cases' worth), so memory holds a batch
+        of cases, not the store. After each batch, `progress` (if given) is called with the
+        cases and the log entries checked so far. Writers may save meanwhile: every row is read
+        in one transaction that sees one moment of the database, so a case saved while it runs
+        is checked as it stood before.
 
         `workers` > 1 checks ranges of whole batches side by side in that many processes, each
         opening the database again by the engine's URL (password included) on its own
