@@ -524,7 +524,10 @@ class SqlAlchemyStore:
                 elsewhere = self._elsewhere(conn, case_id)
                 if elsewhere is not None:
                     refuse_other_authority(self.authority, case_id, elsewhere)
-                head = self._lock_or_fail(conn, case_id, seen, len(history))
+                # For a case object it has not seen, the copy's own version: never 0, which
+                # says the id is another case's.
+                expected = len(history) if seen is None else seen.version
+                head = self._lock_or_fail(conn, case_id, expected)
             if head is None:
                 head = conn.execute(self._select_head, {"b_case_id": case_id}).first()
             if head is None:
@@ -564,7 +567,7 @@ class SqlAlchemyStore:
         if self._update_locks:
             with _not_waiting(prepared.case_id, seen.version):
                 return self._update(*args)
-        head = self._lock_or_fail(conn, prepared.case_id, seen, seen.version)
+        head = self._lock_or_fail(conn, prepared.case_id, seen.version)
         return (
             head is not None and (head.version, head.last_hash) == seen[:2] and self._update(*args)
         )
@@ -581,16 +584,14 @@ class SqlAlchemyStore:
         stored = conn.execute(query).scalar()
         return None if stored is None or stored == self.authority else str(stored)
 
-    def _lock_or_fail(self, conn: Connection, case_id: str, seen: Held | None, held: int) -> Any:
-        """Lock the case row and read its head, or raise `ConcurrentUpdate` at once if another
-        writer holds it: `expected` the version this store saw of the case, or, for a case
-        object it has not seen, the `held` transitions of the copy (never 0, which says the
-        id is another case's).
+    def _lock_or_fail(self, conn: Connection, case_id: str, expected: int) -> Any:
+        """Lock the case row and read its head, or raise `ConcurrentUpdate` (with `expected`)
+        at once if another writer holds it.
 
         The holder is saving the same case right now and will have appended first; waiting for
         its commit only to learn that costs the loser the winner's whole commit time.
         """
-        with _not_waiting(case_id, held if seen is None else seen.version):
+        with _not_waiting(case_id, expected):
             return conn.execute(self._lock_case, {"b_case_id": case_id}).first()
 
     def _update(self, run: Run, prepared: bulk.Prepared, seen: Held) -> bool:
