@@ -5,18 +5,21 @@ PostgreSQL and MariaDB, with the demo's cases and an invented year of cases."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 import json
 import re
 from pathlib import Path
 from typing import Any
 
+import attrs
 import openpyxl
 import pytest
 from click.testing import CliRunner, Result
 
 import caseload
 from reintegration_fsm import (
+    WORCESTERSHIRE,
     Deadline,
     DeadlineKind,
     GuardFailed,
@@ -24,6 +27,7 @@ from reintegration_fsm import (
     SchoolCalendar,
     SqlAlchemyStore,
     Stage,
+    demo,
 )
 from reintegration_fsm.cli import caseload as cli_caseload
 from reintegration_fsm.cli import cli, common, views
@@ -396,6 +400,58 @@ def test_weightings_from_and_to(office_url: str) -> None:
     quiet = invoke(office_url, "weightings", "--from", "2025-09-01", "--to", "2025-09-02")
     assert quiet.exit_code == 0
     assert "no successful moves" in quiet.stdout
+
+
+def test_a_move_under_a_protocol_of_no_points_counts_in_and_out_by_role(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under a protocol whose `weighting_points` is 0, the host school took a move in and the
+    AP setting one out: direction is the school's role in the move, never the sign of its
+    points (a 0-point entry for the host counted as a move out; found by a review)."""
+    zero = attrs.evolve(
+        WORCESTERSHIRE,
+        id="zeroshire",
+        version="1",
+        title="Zero points protocol",
+        weighting_points=0,
+        effective_from=dt.date(2025, 9, 1),
+    )
+    protocol_file = tmp_path / "zero.toml"
+    protocol_file.write_text(zero.to_toml())
+    url = f"sqlite:///{tmp_path / 'zero.sqlite'}"
+    upgrade(url)
+    store = SqlAlchemyStore(url, protocols=(zero,))
+    calendar = SchoolCalendar.sample()
+    try:
+        store.save(demo.successful("W-1", calendar))
+        monkeypatch.setattr(
+            demo, "Reintegration", _Opening(functools.partial(Reintegration.open, protocol=zero))
+        )
+        store.save(demo.successful("Z-1", calendar))
+    finally:
+        store.engine.dispose()
+    found = json_of(url, "--protocol", str(protocol_file), "weightings", "--year", "2025/26")
+    rows = {row["school"]: row for row in found["schools"]}
+    assert [e["points"] for e in found["ledger"] if e["case_id"] == "Z-1"] == [0, 0]
+    assert rows["Hollybrook Academy"] == {
+        "school": "Hollybrook Academy",
+        "net_points": 3,
+        "moves_in": 2,
+        "moves_out": 0,
+    }
+    assert rows["Larkspur Learning Centre"] == {
+        "school": "Larkspur Learning Centre",
+        "net_points": -3,
+        "moves_in": 0,
+        "moves_out": 2,
+    }
+
+
+@attrs.frozen
+class _Opening:
+    """Stands in for `Reintegration` in the demo, opening its cases under another protocol."""
+
+    open: Any
 
 
 @pytest.mark.parametrize(

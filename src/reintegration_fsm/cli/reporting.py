@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import click
@@ -74,12 +74,16 @@ WEIGHTING_COLUMNS = ("school", "net_points", "moves_in", "moves_out")
 LEDGER_COLUMNS = ("on", "case_id", "school", "points")
 
 
-def weighting_rows(totals: dict[str, int], ledger: Sequence[LedgerEntry]) -> list[dict[str, Cell]]:
-    """Each school's net points (from `weightings`) and its moves in and out (from the ledger)."""
+def weighting_rows(
+    totals: dict[str, int], ledger: Sequence[LedgerEntry], hosts: Mapping[str, str | None]
+) -> list[dict[str, Cell]]:
+    """Each school's net points (from `weightings`) and its moves in and out (from the ledger):
+    an entry is a move in for its case's host school (`hosts`: case id -> host school) and a
+    move out for its AP setting. The sign of its points cannot tell: a protocol may give 0."""
     moves: dict[str, list[int]] = {}
     for entry in ledger:
         counts = moves.setdefault(entry.school, [0, 0])
-        counts[0 if entry.points > 0 else 1] += 1
+        counts[0 if entry.school == hosts.get(entry.case_id) else 1] += 1
     schools = sorted(set(totals) | set(moves))
     return [
         {
@@ -146,7 +150,8 @@ def weightings(
     ledger = store.ledger(span.start, span.end)
     if not totals and not ledger:
         check_authority(store)
-    rows = weighting_rows(totals, ledger)
+    hosts = {summary.case_id: summary.host_school for summary in store.cases()} if ledger else {}
+    rows = weighting_rows(totals, ledger, hosts)
     if output_format == "xlsx":
         workbook = render_workbook(
             [
