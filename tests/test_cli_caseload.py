@@ -18,11 +18,13 @@ import pytest
 from click.testing import CliRunner, Result
 
 import caseload
+import scenario
 from reintegration_fsm import (
     WORCESTERSHIRE,
     Deadline,
     DeadlineKind,
     GuardFailed,
+    ReferralRoute,
     Reintegration,
     SchoolCalendar,
     SqlAlchemyStore,
@@ -315,9 +317,9 @@ def test_without_a_calendar_the_table_says_lateness_is_in_days(office_url: str) 
 def test_a_date_past_the_calendar_is_counted_in_days_and_says_so() -> None:
     """Beyond the calendar's last term, no school days are guessed."""
     calendar = SchoolCalendar.sample()
-    late = cli_caseload.late_by(dt.date(2027, 7, 1), dt.date(2027, 8, 20), calendar)
+    late = views.late_by(dt.date(2027, 7, 1), dt.date(2027, 8, 20), calendar)
     assert late == (50, "days")
-    assert cli_caseload.late_by(dt.date(2026, 3, 2), dt.date(2026, 3, 4), calendar) == (
+    assert views.late_by(dt.date(2026, 3, 2), dt.date(2026, 3, 4), calendar) == (
         2,
         "school days",
     )
@@ -330,7 +332,7 @@ def test_an_item_overdue_in_a_holiday_is_late_in_days_not_0_school_days() -> Non
     calendar = SchoolCalendar.sample()
     due, on = dt.date(2026, 2, 13), dt.date(2026, 2, 17)
     assert calendar.school_days_between(due, on) == 0
-    assert cli_caseload.late_by(due, on, calendar) == ((on - due).days, "days")
+    assert views.late_by(due, on, calendar) == ((on - due).days, "days")
     row = {"due": due, "status": "overdue", "case_id": "HT-1", "late_unit": "days"}
     assert "no school day has passed" in cli_caseload.lateness_note([row], calendar)
 
@@ -346,6 +348,59 @@ def test_a_deadline_met_in_the_holiday_after_it_is_late_in_words() -> None:
     assert shown == "after its due day, before the next school day"
     later = Deadline(DeadlineKind.PLACE_OFFER, dt.date(2026, 2, 13), dt.date(2026, 2, 24))
     assert views.lateness(later, calendar) == "2 school days late"
+
+
+def test_timeline_json_and_export_give_a_deadline_met_in_the_holiday_after_it_in_days(
+    tmp_path: Path,
+) -> None:
+    """Referred Friday 16 January 2026, so the offer was due Friday 13 February, the last day
+    before half-term; the host was found on its Monday. `timeline --format json` and `export`
+    said `"late": {"days": 0, "unit": "school days"}`, which a script reads as on time (found
+    by a review): they count the days there, as `due` does."""
+    calendar = SchoolCalendar.sample()
+    referred = dt.date(2026, 1, 16)
+    case = Reintegration.open(
+        "HOL-1",
+        scenario.PUPIL,
+        scenario.AP_SETTING,
+        scenario.AUTHORITY,
+        by=scenario.AP_HEAD,
+        on=dt.date(2026, 1, 12),
+        calendar=calendar,
+    )
+    case.record_consent(scenario.consent(), by=scenario.AP_HEAD, on=dt.date(2026, 1, 14))
+    case.refer_to_fair_access(
+        ReferralRoute.PANEL,
+        scenario.information(),
+        scenario.PSP,
+        by=scenario.AP_HEAD,
+        on=referred,
+    )
+    case.identify_host(
+        scenario.HOST_SCHOOL, ReferralRoute.PANEL, by=scenario.ADMISSIONS, on=dt.date(2026, 2, 16)
+    )
+    [offer] = case.deadlines
+    assert (offer.due, offer.met_on, offer.breached) == (
+        dt.date(2026, 2, 13),
+        dt.date(2026, 2, 16),
+        True,
+    )
+    url = f"sqlite:///{tmp_path / 'holiday.sqlite'}"
+    upgrade(url)
+    store = SqlAlchemyStore(url)
+    try:
+        store.save(case)
+    finally:
+        store.engine.dispose()
+    late = {"days": 3, "unit": "days"}
+    timeline = json_of(url, "--calendar", "sample", "timeline", "HOL-1")
+    assert [d["late"] for d in timeline["deadlines"]] == [late]
+    [met] = [d for step in timeline["steps"] for d in step["deadlines_met"]]
+    assert met["late"] == late
+    exported = json_of(url, "--calendar", "sample", "export", "HOL-1")
+    assert [d["late"] for step in exported["timeline"] for d in step["deadlines_met"]] == [late]
+    text = invoke(url, "--calendar", "sample", "timeline", "HOL-1").stdout
+    assert "after its due day, before the next school day" in text
 
 
 def test_the_due_columns_are_stable_and_documented() -> None:

@@ -23,7 +23,7 @@ from reintegration_fsm.cli.common import (
     settings,
 )
 from reintegration_fsm.cli.output import Cell
-from reintegration_fsm.errors import CalendarError
+from reintegration_fsm.cli.views import late_by
 from reintegration_fsm.stores import CaseSummary, DueItem, SqlAlchemyStore
 from reintegration_fsm.vocabulary import Party, Stage
 
@@ -94,20 +94,6 @@ def check_school(store: SqlAlchemyStore, school: str | None) -> None:
 
 
 # -- what a due row says about its case ------------------------------------------------------
-def late_by(due: dt.date, on: dt.date, calendar: SchoolCalendar | None) -> tuple[int, str]:
-    """How late an item due on `due` is on `on`: school days when the calendar knows both days
-    and one has passed, else calendar days ("days"), never a guess."""
-    if calendar is not None:
-        try:
-            counted = calendar.school_days_between(due, on)
-        except CalendarError:
-            counted = 0
-        # None yet (a holiday): "0 school days" late would read as on time.
-        if counted:
-            return counted, "school days"
-    return (on - due).days, "days"
-
-
 def describe_due(
     rows: Sequence[dict[str, Cell]],
     summaries: Iterable[CaseSummary],

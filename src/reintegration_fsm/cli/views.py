@@ -41,23 +41,34 @@ def action(transition: Transition) -> str:
         return f"{_words(transition.trigger)} (its record cannot be read)"
 
 
-def late_by(deadline: Deadline, calendar: SchoolCalendar | None) -> tuple[int, str]:
-    """How late a breached deadline was met: school days when the calendar knows, else days."""
-    assert deadline.met_on is not None
-    if calendar is not None:
-        try:
-            return calendar.school_days_between(deadline.due, deadline.met_on), "school days"
-        except CalendarError:
-            pass
-    return (deadline.met_on - deadline.due).days, "days"
+def _school_days_after(due: dt.date, on: dt.date, calendar: SchoolCalendar | None) -> int | None:
+    """School days after `due` up to `on`; None when no calendar knows both days."""
+    if calendar is None:
+        return None
+    try:
+        return calendar.school_days_between(due, on)
+    except CalendarError:
+        return None
+
+
+def late_by(due: dt.date, on: dt.date, calendar: SchoolCalendar | None) -> tuple[int, str]:
+    """How late something due on `due` is, or was met, on `on`: in school days when the
+    calendar knows both days and one has passed, else in calendar days ("days"), never a
+    guess. The due list, the timeline and the export all count lateness here."""
+    counted = _school_days_after(due, on, calendar)
+    # None yet (a holiday): "0 school days" late would read as on time.
+    if counted:
+        return counted, "school days"
+    return (on - due).days, "days"
 
 
 def lateness(deadline: Deadline, calendar: SchoolCalendar | None) -> str:
     """How late a breached deadline was met, in school days when the calendar knows; met after
     its due day but before the next school day (in a holiday), in those words."""
-    days, unit = late_by(deadline, calendar)
-    if days == 0 and unit == "school days":
+    assert deadline.met_on is not None
+    if _school_days_after(deadline.due, deadline.met_on, calendar) == 0:
         return "after its due day, before the next school day"
+    days, unit = late_by(deadline.due, deadline.met_on, calendar)
     return f"{days} {unit if days != 1 else unit.removesuffix('s')} late"
 
 
@@ -164,7 +175,8 @@ def _status_word(deadline: Deadline, case: Reintegration, on: dt.date) -> str:
 def _late(deadline: Deadline, calendar: SchoolCalendar | None) -> dict[str, Any] | None:
     if not deadline.breached:
         return None
-    days, unit = late_by(deadline, calendar)
+    assert deadline.met_on is not None
+    days, unit = late_by(deadline.due, deadline.met_on, calendar)
     return {"days": days, "unit": unit}
 
 
