@@ -588,3 +588,32 @@ def test_report_under_an_authority_with_no_cases(report_url: str) -> None:
     result = invoke(report_url, "--authority", "Nope", "report", "--format", "json")
     assert result.exit_code == 2
     assert json.loads(result.stdout)["error"] == "no cases for authority 'Nope'"
+
+
+@pytest.mark.parametrize(
+    "period",
+    [["--year", "2027/28"], ["--from", "2026-10-02", "--to", "2026-12-31"]],
+)
+def test_a_period_that_has_not_begun_is_refused(report_url: str, period: list[str]) -> None:
+    """`report --year 2030/31` counted today's running cases as "open during the period" of a
+    year no day of which had come (found by a review): such a period is refused (exit 2),
+    saying that it starts after today, in every format."""
+    for output_format in ("html", "json", "csv", "xlsx"):
+        result = invoke(report_url, "report", *period, "--format", output_format)
+        assert result.exit_code == 2, result.output
+        assert result.stdout_bytes == b"" or output_format == "json"
+        assert "starts after today (2026-10-01)" in result.output
+    document = json.loads(invoke(report_url, "report", *period, "--format", "json").stdout)
+    assert document["exit_code"] == 2
+    assert document["error"].startswith("the period ")
+
+
+def test_a_period_that_begins_today_is_counted(report_url: str) -> None:
+    """Today is a day of the period: the cases open on it are counted, as of today."""
+    result = invoke(
+        report_url, "report", "--from", "2026-10-01", "--to", "2026-12-31", "--format", "json"
+    )
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["as_of"] == "2026-10-01"
+    assert document["cases"] > 0

@@ -206,6 +206,25 @@ def load_cases(
     return loaded
 
 
+def refuse_a_period_not_begun(span: Period, today: dt.date) -> None:
+    """Refuse a period whose first day is after `today`: no case was open on any of its days
+    yet, and counting today's cases would show them in it.
+
+    Raises:
+        Failure: the period starts after today (exit 2).
+    """
+    if span.start <= today:
+        return
+    named = span.name or f"from {span.start} to {span.end}"
+    raise Failure(
+        f"the period {named} starts after today ({today}): no day of it has come to count",
+        (
+            "Give a period that has begun: the current academic year is "
+            f"--year {current_academic_year(today).name}.",
+        ),
+    )
+
+
 @click.command()
 @period_options
 @click.option(
@@ -234,10 +253,12 @@ def report(
     child.
     """
     span = period(year, start, end)
+    today = common.today()
+    refuse_a_period_not_begun(span, today)
     found = settings(ctx)
     found.narrow_authority(authority)
     store = found.store()
-    on = min(span.end, common.today())
+    on = min(span.end, today)
     cases = load_cases(store, span, school, on)
     if not cases:
         check_authority(store)
