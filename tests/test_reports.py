@@ -8,7 +8,9 @@ import datetime as dt
 import html
 import io
 import json
+import os
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -617,3 +619,66 @@ def test_a_period_that_begins_today_is_counted(report_url: str) -> None:
     document = json.loads(result.stdout)
     assert document["as_of"] == "2026-10-01"
     assert document["cases"] > 0
+
+
+@pytest.mark.parametrize(
+    ("args", "wanted"),
+    [
+        ((), "-o FILE.html"),
+        (("--format", "html", "-o", "-"), "-o FILE.html"),
+        (("--format", "xlsx"), "-o FILE.xlsx"),
+    ],
+)
+def test_a_page_or_a_workbook_is_refused_on_a_terminal(
+    report_url: str, monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...], wanted: str
+) -> None:
+    """`report` with no `-o` printed some 70 KB of HTML and SVG to the terminal (found by a
+    review): the page, the default, is refused there as the workbook is, asking for -o."""
+    monkeypatch.setattr(common, "stdout_is_terminal", lambda: True)
+    result = invoke(report_url, "report", "--year", "2025/26", *args)
+    assert result.exit_code == 2
+    assert wanted in result.stderr
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize("output_format", ["json", "csv"])
+def test_json_and_csv_still_print_to_a_terminal(
+    report_url: str, monkeypatch: pytest.MonkeyPatch, output_format: str
+) -> None:
+    monkeypatch.setattr(common, "stdout_is_terminal", lambda: True)
+    result = invoke(report_url, "report", "--year", "2025/26", "--format", output_format)
+    assert result.exit_code == 0, result.output
+    assert "2025-09-01" in result.stdout
+
+
+def test_the_page_is_refused_on_a_real_terminal_and_goes_down_a_pipe(demo_file: Path) -> None:
+    """With stdout a pseudo-terminal, nothing is printed to it and stderr asks for -o; piped,
+    the page is written as before."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("RFSM_")}
+    command = [sys.executable, "-m", "reintegration_fsm", "--db", str(demo_file), "report"]
+    leader, follower = os.openpty()
+    try:
+        with subprocess.Popen(
+            command, stdout=follower, stderr=subprocess.PIPE, env=environment
+        ) as process:
+            os.close(follower)
+            shown = b""
+            while True:  # drained as it runs, so that a page printed there cannot block it
+                try:
+                    chunk = os.read(leader, 1 << 16)
+                except OSError:  # EIO: the terminal's last writer has gone
+                    break
+                if not chunk:
+                    break
+                shown += chunk
+            assert process.stderr is not None
+            stderr = process.stderr.read()
+        returncode = process.returncode
+    finally:
+        os.close(leader)
+    assert returncode == 2
+    assert b"-o FILE.html" in stderr
+    assert shown == b""
+    piped = subprocess.run(command, capture_output=True, env=environment, check=False)
+    assert piped.returncode == 0, piped.stderr
+    assert piped.stdout.startswith(b"<!DOCTYPE html>")

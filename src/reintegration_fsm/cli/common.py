@@ -551,6 +551,26 @@ def stdout_is_terminal() -> bool:
     return sys.stdout.isatty()
 
 
+NOT_FOR_A_TERMINAL = {"xlsx": "a workbook", "html": "an HTML page"}
+"""Formats refused on a terminal: a workbook is bytes, a page tens of kilobytes of markup."""
+
+
+def refuse_a_terminal(output_format: str, output: str | None) -> None:
+    """Refuse a workbook or a page bound for a terminal (no `-o`, or `-o -`), asking for a
+    file; piped or redirected, it is printed.
+
+    Raises:
+        Failure: stdout is a terminal (exit 2).
+    """
+    what = NOT_FOR_A_TERMINAL.get(output_format)
+    if what is None or output is not None or not stdout_is_terminal():
+        return
+    raise Failure(
+        f"--format {output_format} writes {what}: give -o FILE.{output_format}",
+        ("Or send it down a pipe or into a file: `> FILE`.",) if output_format == "html" else (),
+    )
+
+
 def emit(
     rows: Sequence[Mapping[str, Cell]],
     columns: Sequence[str],
@@ -568,8 +588,7 @@ def emit(
     """
     data: str | bytes
     if output_format == "xlsx":
-        if output is None and stdout_is_terminal():
-            raise Failure("--format xlsx writes a workbook: give -o FILE.xlsx")
+        refuse_a_terminal(output_format, output)
         data = render_xlsx(rows, columns, title or "rows")
     elif output_format == "json":
         data = to_json(rows if json_value is None else json_value) + "\n"

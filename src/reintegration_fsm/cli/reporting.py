@@ -17,8 +17,8 @@ from reintegration_fsm.cli.common import (
     emit,
     format_option,
     output_option,
+    refuse_a_terminal,
     settings,
-    stdout_is_terminal,
     to_json,
     write_binary_stdout,
     write_output,
@@ -107,8 +107,6 @@ def _write(data: str | bytes, output: str | None) -> None:
     if output is not None:
         write_output(output, data)
     elif isinstance(data, bytes):
-        if stdout_is_terminal():
-            raise Failure("--format xlsx writes a workbook: give -o FILE.xlsx")
         write_binary_stdout(data)
     else:
         click.echo(data, nl=False)
@@ -153,6 +151,7 @@ def weightings(
     hosts = {summary.case_id: summary.host_school for summary in store.cases()} if ledger else {}
     rows = weighting_rows(totals, ledger, hosts)
     if output_format == "xlsx":
+        refuse_a_terminal(output_format, output)
         workbook = render_workbook(
             [
                 Sheet(
@@ -255,6 +254,7 @@ def report(
     span = period(year, start, end)
     today = common.today()
     refuse_a_period_not_begun(span, today)
+    refuse_a_terminal(output_format, output)
     found = settings(ctx)
     found.narrow_authority(authority)
     store = found.store()
@@ -270,8 +270,6 @@ def report(
     elif output_format == "csv":
         data = render_csv(long_rows(counted), LONG_COLUMNS) + "\n"
     elif output_format == "xlsx":
-        if output is None and stdout_is_terminal():
-            raise Failure("--format xlsx writes a workbook: give -o FILE.xlsx")
         data = render_workbook(
             [Sheet(table.title, table.rows, table.columns) for table in tables(counted)]
         )
