@@ -283,6 +283,13 @@ def test_xlsx_sheet_names_are_cut_between_words_and_stay_unique() -> None:
     assert long == "A" * 31
 
 
+def test_a_sheet_name_cut_between_words_leaves_no_stray_comma() -> None:
+    """ "Departures from good practice, by rule" was cut to "Departures from good practice,"
+    (found by a review): a cut name ends with a word, not with the punctuation after it."""
+    data = render_workbook([Sheet("Departures from good practice, by rule", [], ["n"])])
+    assert openpyxl.load_workbook(io.BytesIO(data)).sheetnames == ["Departures from good practice"]
+
+
 def test_xlsx_dates_excel_cannot_hold_are_iso_text() -> None:
     """Excel's dates start in 1900 (and its 29 February 1900 never was): the year 1 was written
     as the serial -693593 and showed as ####. Such a date is its ISO text."""

@@ -16,12 +16,13 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 
 import caseload
 from reintegration_fsm import InMemoryStore
 from reintegration_fsm.demo import run as run_demo
-from reintegration_fsm.reports import academic_year, figures
+from reintegration_fsm.reports import SchoolRow, academic_year, figures
 from reintegration_fsm.reports.html import render_html
 
 CHROMIUM = "/usr/bin/chromium"
@@ -162,3 +163,46 @@ def test_the_console_check_would_catch_an_error(tmp_path: Path) -> None:
     )
     result = browse(page, "--dump-dom", profile=tmp_path / "b")
     assert any("Uncaught Error: boom" in line for line in console_lines(result.stderr))
+
+
+LONG_NAME = (
+    "The Very Long Name Of A School That Goes On And On Federation Of Learning Trusts And "
+    "Academies Incorporating The Old Grammar School And The New Technical College Of Science"
+)
+
+ROLE_LINES = """
+<script>
+  // Test harness only: on how many lines the browser laid out each cell of the role column.
+  const column = [...document.querySelectorAll("#schools thead th")]
+    .findIndex((th) => th.textContent.trim() === "Role");
+  const lines = [...document.querySelectorAll("#schools tbody tr")].map((tr) => {
+    const cell = tr.children[column];
+    const range = document.createRange();
+    range.selectNodeContents(cell);
+    const tops = new Set([...range.getClientRects()].map((rect) => Math.round(rect.top)));
+    return {role: cell.textContent, lines: tops.size};
+  });
+  document.documentElement.setAttribute("data-measured", JSON.stringify({column, lines}));
+</script>
+"""
+
+
+def test_a_school_role_is_never_broken_however_long_the_school_name(
+    tmp_path: Path,
+) -> None:
+    """Beside a 170-character school name, the "By school" table broke its Role cells inside
+    words, "host scho|ol" and "AP settin|g" (found by a review): each role keeps one line, and
+    the school's name wraps instead."""
+    pytest.importorskip("matplotlib", reason="the HTML report needs the `reports` extra")
+    cases = [result.case for result in run_demo(InMemoryStore())]
+    found = figures(cases, academic_year("2025/26"), on=dt.date(2026, 7, 1))
+    long_row = SchoolRow(LONG_NAME, "AP setting and host school", 1, 1, 0, 1, 0, 0, 0)
+    found = attrs.evolve(found, schools=(*found.schools, long_row))
+    page = tmp_path / "long.html"
+    page.write_text(render_html(found, made_on=dt.date(2026, 7, 2)), encoding="utf-8")
+    value, console = measured(page, tmp_path, ROLE_LINES)
+    assert value["column"] == 1
+    roles = value["lines"]
+    assert {row["role"] for row in roles} >= {"AP setting", "host school"}
+    assert [row for row in roles if row["lines"] != 1] == []
+    assert console == []

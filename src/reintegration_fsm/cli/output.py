@@ -147,10 +147,11 @@ before 1900, is no date it can show."""
 
 
 def _cut(name: str, length: int) -> str:
-    """`name` in at most `length` characters, cut between words where it has to be cut."""
+    """`name` in at most `length` characters, cut between words where it has to be cut (and
+    before the punctuation that ended the last word kept: "practice," is "practice")."""
     if len(name) <= length:
         return name
-    kept = name[: length + 1].rsplit(" ", 1)[0].rstrip()
+    kept = name[: length + 1].rsplit(" ", 1)[0].rstrip(" ,;:.–—-")
     return kept if kept and len(kept) <= length else name[:length]
 
 

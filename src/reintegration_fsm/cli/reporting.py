@@ -271,7 +271,7 @@ def report(
         data = render_csv(long_rows(counted), LONG_COLUMNS) + "\n"
     elif output_format == "xlsx":
         data = render_workbook(
-            [Sheet(table.title, table.rows, table.columns) for table in tables(counted)]
+            [Sheet(table.sheet, table.rows, table.columns) for table in tables(counted)]
         )
     else:
         try:

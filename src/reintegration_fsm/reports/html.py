@@ -70,12 +70,17 @@ def _numbers(table: Table) -> frozenset[str]:
     )
 
 
+NOWRAP = frozenset({"case_id", "role"})
+"""Columns of ids and of a school's role ("host school"): a long school name beside one
+squeezed it until it broke inside a word ("host scho|ol"); the name wraps instead."""
+
+
 def _nowrap(table: Table) -> frozenset[str]:
-    """Columns of dates, ids and numbers: a line break inside one would only confuse."""
+    """Columns of dates, ids, roles and numbers: a line break inside one would only confuse."""
     return frozenset(
         column
         for column in table.columns
-        if column == "case_id"
+        if column in NOWRAP
         or all(
             isinstance(row[column], (int, float, dt.date)) or row[column] is None
             for row in table.rows

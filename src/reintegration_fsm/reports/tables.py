@@ -22,6 +22,9 @@ class Table:
     columns: tuple[str, ...]
     rows: tuple[dict[str, Value], ...]
     note: str = ""
+    sheet: str = attrs.field(default=attrs.Factory(lambda table: table.title, takes_self=True))
+    """Its sheet's name in the workbook (the title, unless that is longer than Excel's 31
+    characters): whole words of its own, never a title cut short."""
 
 
 def _count_rows(counts: Sequence[Count], label: str, what: str) -> tuple[dict[str, Value], ...]:
@@ -29,9 +32,22 @@ def _count_rows(counts: Sequence[Count], label: str, what: str) -> tuple[dict[st
 
 
 def _count_table(
-    key: str, title: str, counts: Sequence[Count], label: str, what: str, note: str = ""
+    key: str,
+    title: str,
+    counts: Sequence[Count],
+    label: str,
+    what: str,
+    note: str = "",
+    sheet: str = "",
 ) -> Table:
-    return Table(key, title, (label, what, "percent"), _count_rows(counts, label, what), note)
+    return Table(
+        key,
+        title,
+        (label, what, "percent"),
+        _count_rows(counts, label, what),
+        note,
+        sheet or title,
+    )
 
 
 def _within(offer: Offer) -> str:
@@ -103,6 +119,7 @@ def tables(found: Figures) -> list[Table]:
             "offers",
             "count",
             f"{found.offers_awaited} referral(s) await an offer not yet due.",
+            "Offers within the deadline",
         ),
         _count_table(
             "days_to_offer",
@@ -117,6 +134,7 @@ def tables(found: Figures) -> list[Table]:
                 if found.offers_days_unknown
                 else ""
             ),
+            "School days to an offer",
         ),
         Table(
             "offers_made",
@@ -148,6 +166,7 @@ def tables(found: Figures) -> list[Table]:
             "Departures from good practice, by rule",
             ("rule", "good_practice", "departures"),
             departures,
+            sheet="Departures by rule",
         ),
         _count_table(
             "overdue_obligations",
@@ -157,6 +176,7 @@ def tables(found: Figures) -> list[Table]:
             "obligations",
             f"As of {found.on.isoformat()}; also {found.overdue_deadlines} deadline(s) overdue "
             "(deadlines have no owner).",
+            "Overdue obligations by owner",
         ),
         Table(
             "schools",
