@@ -335,7 +335,7 @@ def report(
                     within = deadline.met_on <= deadline.due
                     offers["within" if within else "breached"] += 1
                     if host is not None:
-                        host["offers_within" if within else "offers_breached"] += 1
+                        host["offers_within" if within else "offers_late"] += 1
                     made.append(
                         {
                             "case_id": story.case_id,
@@ -397,7 +397,7 @@ def report(
                 "role": roles[(row["ap"], row["host"])],
                 "cases": row["cases"],
                 "offers_within": row["offers_within"],
-                "offers_breached": row["offers_breached"],
+                "offers_late": row["offers_late"],
                 "successful": row["successful"],
                 "unsuccessful": row["unsuccessful"],
                 "withdrawn": row["withdrawn"],

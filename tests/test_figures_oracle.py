@@ -294,7 +294,7 @@ def test_an_offer_on_the_20th_school_day_is_within_and_on_the_21st_late() -> Non
     ]
     assert found["days_to_offer"] == {"16-20": 1, "21-25": 1}
     assert found["schools"][0]["school"] == HOST
-    assert (found["schools"][0]["offers_within"], found["schools"][0]["offers_breached"]) == (1, 1)
+    assert (found["schools"][0]["offers_within"], found["schools"][0]["offers_late"]) == (1, 1)
 
 
 def test_an_offer_in_the_holiday_after_the_20th_school_day_is_late_by_the_contract() -> None:

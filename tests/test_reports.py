@@ -226,8 +226,71 @@ def test_json_tables_and_long_rows_hold_the_same_numbers(every_case: list[Reinte
     assert outcomes == {c["label"]: c["count"] for c in document["outcomes"]["counts"]}  # type: ignore[index]
     long = long_rows(found)
     assert {row["section"] for row in long} == set(by_key)
-    assert {"section": "outcomes", "item": "successful", "measure": "cases", "value": 7} in long
+    assert {
+        "section": "outcomes",
+        "item": "successful",
+        "measure": "cases",
+        "value": 7,
+        "key": "successful",
+    } in long
     assert all(tuple(row) == LONG_COLUMNS for row in long)
+
+
+COUNTS_IN_JSON = {
+    "cases_by_stage": ("cases_by_stage",),
+    "offers": ("offers", "counts"),
+    "days_to_offer": ("offers", "days_to_offer"),
+    "reviews": ("reviews",),
+    "emergency_reviews": ("emergency_reviews",),
+    "outcomes": ("outcomes", "counts"),
+    "departures": ("departures_by_rule",),
+    "overdue_obligations": ("overdue_obligations_by_owner",),
+}
+"""Each counted figure's section of the long table, and where the JSON holds its counts."""
+
+
+def test_json_csv_and_workbook_share_their_field_names(every_case: list[Reintegration]) -> None:
+    """The JSON said `offers_breached` where the CSV and the workbook said `offers_late`, and
+    its counts' keys (`host_identified`) were labels in the CSV ("host identified"), though
+    docs/cli.md promises the same field names (found by a review): each school's fields are
+    the workbook's columns, and every row of the long table carries the JSON's key."""
+    found = figures(every_case, YEAR, on=ON)
+    document = found.to_json()
+    by_key = {table.key: table for table in tables(found)}
+    for row in document["schools"]:  # type: ignore[attr-defined]
+        assert tuple(row) == by_key["schools"].columns
+    assert "offers_late" in by_key["schools"].columns
+    long = long_rows(found)
+    assert all(tuple(row) == LONG_COLUMNS for row in long)
+    for section, path in COUNTS_IN_JSON.items():
+        counts: object = document
+        for step in path:
+            counts = counts[step]  # type: ignore[index]
+        keys = [c["key"] for c in counts]  # type: ignore[attr-defined]
+        shown = [row["key"] for row in long if row["section"] == section]
+        assert list(dict.fromkeys(shown)) == keys, section
+        for c in counts:  # type: ignore[attr-defined]
+            [value] = [
+                row["value"]
+                for row in long
+                if row["section"] == section
+                and row["key"] == c["key"]
+                and row["measure"] not in ("percent", "good_practice")
+            ]
+            assert value == c["count"], (section, c["key"])
+    assert {
+        "section": "cases_by_stage",
+        "item": "host identified",
+        "measure": "cases",
+        "value": count(found.by_stage, "host_identified"),
+        "key": "host_identified",
+    } in long
+    summary = {row["key"]: row["value"] for row in long if row["section"] == "summary"}
+    assert summary["as_of"] == ON
+    assert summary["cases"] == document["cases"]
+    assert summary["success_rate"] == document["outcomes"]["success_rate"]  # type: ignore[index]
+    schools = [row for row in long if row["section"] == "schools"]
+    assert {row["key"] for row in schools} == {row["item"] for row in schools}
 
 
 @pytest.mark.parametrize(("count", "total"), [(1, 3000), (2999, 3000), (1, 10**12), (1, 2001)])
@@ -547,9 +610,18 @@ def test_report_for_a_school_and_a_term(report_url: str) -> None:
 
 def test_report_csv_and_xlsx(report_url: str, tmp_path: Path) -> None:
     text = invoke(report_url, "report", "--year", "2025/26", "--format", "csv").stdout
-    assert text.startswith("\ufeffsection,item,measure,value")
+    assert text.startswith("\ufeffsection,item,measure,value,key\n")
     rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
-    assert {"section": "outcomes", "item": "successful", "measure": "cases", "value": "7"} in rows
+    assert {
+        "section": "outcomes",
+        "item": "successful",
+        "measure": "cases",
+        "value": "7",
+        "key": "successful",
+    } in rows
+    late = [row for row in rows if row["section"] == "offers" and row["key"] == "breached"]
+    assert {row["item"] for row in late} == {"made late (deadline breached)"}
+    assert [row["measure"] for row in late] == ["count", "percent"]
     out = tmp_path / "report.xlsx"
     result = invoke(report_url, "report", "--year", "2025/26", "--format", "xlsx", "-o", str(out))
     assert result.exit_code == 0, result.output
@@ -557,6 +629,12 @@ def test_report_csv_and_xlsx(report_url: str, tmp_path: Path) -> None:
     assert book.sheetnames == list(SHEETS)
     made = book["Offers made in the period"]
     assert [c.value for c in made[1]][:3] == ["case_id", "host_school", "referred_on"]
+    stages = book["Cases by stage"]
+    assert [c.value for c in stages[1]] == ["stage", "cases", "percent", "key"]
+    assert ("host identified", "host_identified") in {
+        (row[0].value, row[3].value) for row in stages.iter_rows(min_row=2)
+    }
+    assert [c.value for c in book["By school"][1]][4] == "offers_late"
     assert made.freeze_panes == "A2"
     assert made["C2"].is_date
     assert all(sheet.freeze_panes == "A2" for sheet in book.worksheets)

@@ -28,7 +28,7 @@ from reintegration_fsm.cli.output import Cell, Sheet, render_csv, render_workboo
 from reintegration_fsm.cli.text import neutralise
 from reintegration_fsm.errors import ProtocolError, StoreError, UnknownProtocol
 from reintegration_fsm.reports import Period, academic_year, current_academic_year, figures
-from reintegration_fsm.reports.tables import LONG_COLUMNS, long_rows, tables
+from reintegration_fsm.reports.tables import LONG_COLUMNS, Table, long_rows, tables
 from reintegration_fsm.stores import LedgerEntry, SqlAlchemyStore
 
 
@@ -205,6 +205,12 @@ def load_cases(
     return loaded
 
 
+def _sheet(table: Table) -> Sheet:
+    """The table as a sheet of the workbook, its rows' `key` in a last column, as in CSV."""
+    columns, rows = table.keyed()
+    return Sheet(table.sheet, rows, columns)
+
+
 def refuse_a_period_not_begun(span: Period, today: dt.date) -> None:
     """Refuse a period whose first day is after `today`: no case was open on any of its days
     yet, and counting today's cases would show them in it.
@@ -270,9 +276,7 @@ def report(
     elif output_format == "csv":
         data = render_csv(long_rows(counted), LONG_COLUMNS) + "\n"
     elif output_format == "xlsx":
-        data = render_workbook(
-            [Sheet(table.sheet, table.rows, table.columns) for table in tables(counted)]
-        )
+        data = render_workbook([_sheet(table) for table in tables(counted)])
     else:
         try:
             from reintegration_fsm.reports.html import render_html

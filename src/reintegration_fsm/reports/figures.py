@@ -227,7 +227,7 @@ def figures(
         for offer in made:
             offer_counts["within" if offer.within else "breached"] += 1
             if host_row is not None:
-                host_row["offers_within" if offer.within else "offers_breached"] += 1
+                host_row["offers_within" if offer.within else "offers_late"] += 1
         for deadline in case.deadlines:
             if deadline.kind is DeadlineKind.PLACE_OFFER:
                 if deadline.met_on is None and not case.stage.is_final:
@@ -282,7 +282,7 @@ def figures(
             role_names[(bool(row["ap"]), bool(row["host"]))],
             row["cases"],
             row["offers_within"],
-            row["offers_breached"],
+            row["offers_late"],
             row["successful"],
             row["unsuccessful"],
             row["withdrawn"],

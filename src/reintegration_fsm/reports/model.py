@@ -91,7 +91,8 @@ class SchoolRow:
     """"AP setting", "host school" or "AP setting and host school"."""
     cases: int
     offers_within: int
-    offers_breached: int
+    offers_late: int
+    """Offers made after their due day (deadline breached), as the host school."""
     successful: int
     unsuccessful: int
     withdrawn: int

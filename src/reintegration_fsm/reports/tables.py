@@ -25,6 +25,16 @@ class Table:
     sheet: str = attrs.field(default=attrs.Factory(lambda table: table.title, takes_self=True))
     """Its sheet's name in the workbook (the title, unless that is longer than Excel's 31
     characters): whole words of its own, never a title cut short."""
+    keys: tuple[str, ...] = ()
+    """Each row's name for scripts, as the JSON gives it ("host_identified"), where the first
+    cell is words for people ("host identified"); empty where the first cell is the name."""
+
+    def keyed(self) -> tuple[tuple[str, ...], tuple[dict[str, Value], ...]]:
+        """Its columns and rows with a last column, `key`: each row's name for scripts."""
+        first = self.columns[0]
+        keys = self.keys or tuple(str(row[first]) for row in self.rows)
+        rows = tuple({**row, "key": key} for row, key in zip(self.rows, keys, strict=True))
+        return (*self.columns, "key"), rows
 
 
 def _count_rows(counts: Sequence[Count], label: str, what: str) -> tuple[dict[str, Value], ...]:
@@ -47,6 +57,7 @@ def _count_table(
         _count_rows(counts, label, what),
         note,
         sheet or title,
+        tuple(c.key for c in counts),
     )
 
 
@@ -62,18 +73,24 @@ def summary(found: Figures) -> Table:
     """The report's headline: the period, the scope and the rates."""
     within = next(c for c in found.offers if c.key == "within")
     on_time = next(c for c in found.reviews if c.key == "on_time")
-    rows: list[dict[str, Value]] = [
-        {"figure": "period from", "value": found.period.start},
-        {"figure": "period to", "value": found.period.end},
-        {"figure": "cases as of", "value": found.on},
-        {"figure": "school", "value": found.school or "every school"},
-        {"figure": "cases open during the period", "value": found.cases},
-        {"figure": "offers made within the deadline (%)", "value": within.percent},
-        {"figure": "reviews held on time (%)", "value": on_time.percent},
-        {"figure": "successful placements of those that ended (%)", "value": found.success_rate},
-        {"figure": "school days", "value": found.school_days},
+    figures: list[tuple[str, str, Value]] = [
+        ("period_start", "period from", found.period.start),
+        ("period_end", "period to", found.period.end),
+        ("as_of", "cases as of", found.on),
+        ("school", "school", found.school or "every school"),
+        ("cases", "cases open during the period", found.cases),
+        ("offers_within_percent", "offers made within the deadline (%)", within.percent),
+        ("reviews_on_time_percent", "reviews held on time (%)", on_time.percent),
+        ("success_rate", "successful placements of those that ended (%)", found.success_rate),
+        ("school_days", "school days", found.school_days),
     ]
-    return Table("summary", "Summary", ("figure", "value"), tuple(rows))
+    return Table(
+        "summary",
+        "Summary",
+        ("figure", "value"),
+        tuple({"figure": figure, "value": value} for _, figure, value in figures),
+        keys=tuple(key for key, _, _ in figures),
+    )
 
 
 def tables(found: Figures) -> list[Table]:
@@ -101,7 +118,7 @@ def tables(found: Figures) -> list[Table]:
             "role": row.role,
             "cases": row.cases,
             "offers_within": row.offers_within,
-            "offers_late": row.offers_breached,
+            "offers_late": row.offers_late,
             "successful": row.successful,
             "unsuccessful": row.unsuccessful,
             "withdrawn": row.withdrawn,
@@ -150,6 +167,7 @@ def tables(found: Figures) -> list[Table]:
             tuple(
                 {"emergency_reviews": c.label, "count": c.count} for c in found.emergency_reviews
             ),
+            keys=tuple(c.key for c in found.emergency_reviews),
         ),
         _count_table(
             "outcomes",
@@ -197,16 +215,19 @@ def tables(found: Figures) -> list[Table]:
     ]
 
 
-LONG_COLUMNS = ("section", "item", "measure", "value")
+LONG_COLUMNS = ("section", "item", "measure", "value", "key")
+"""The long table's columns: the first four those of the first release, new ones after them."""
 
 
 def long_rows(found: Figures) -> list[dict[str, Value]]:
     """Every table in one long table, a row per value (for CSV and pivot tables): the table's
-    key, the row's first cell, the column and the value."""
+    key, the row's first cell, the column, the value, and the row's name as the JSON gives it
+    (`host_identified` where the first cell reads "host identified")."""
     rows: list[dict[str, Value]] = []
     for table in tables(found):
-        first, *measures = table.columns
-        for row in table.rows:
+        columns, keyed = table.keyed()
+        first, *measures = columns[:-1]
+        for row in keyed:
             for measure in measures:
                 rows.append(
                     {
@@ -214,6 +235,7 @@ def long_rows(found: Figures) -> list[dict[str, Value]]:
                         "item": row[first],
                         "measure": measure,
                         "value": row[measure],
+                        "key": row["key"],
                     }
                 )
     return rows
