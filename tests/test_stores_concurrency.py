@@ -310,9 +310,11 @@ def test_a_case_the_store_has_not_seen_meeting_a_save_in_progress_is_no_other_ca
                 .where(schema.cases.c.case_id == "L-1")
                 .with_for_update()
             )
-            with SqlAlchemyStore(database_url, calendar=CALENDAR) as second:
-                with pytest.raises(ConcurrentUpdate) as refused:
-                    second.save(built("L-1", 4))
+            with (
+                SqlAlchemyStore(database_url, calendar=CALENDAR) as second,
+                pytest.raises(ConcurrentUpdate) as refused,
+            ):
+                second.save(built("L-1", 4))
         assert "another writer is saving it at this moment" in str(refused.value)
         assert (refused.value.expected, refused.value.found) == (4, None)
     finally:
