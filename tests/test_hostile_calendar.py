@@ -5,7 +5,7 @@ refusal that held, kept so that it keeps holding."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -957,3 +957,70 @@ def test_a_term_across_the_new_year_keeps_both_years_bank_holidays() -> None:
     ]
     assert calendar.is_school_day(date(2026, 1, 1)) is False
     assert calendar.school_days_between(date(2025, 12, 22), date(2026, 1, 9)) == 11
+
+
+def test_terms_from_the_first_known_year_past_the_last_name_the_year_not_known() -> None:
+    with pytest.raises(CalendarError) as refused:
+        SchoolCalendar([(date(1872, 1, 1), date(2101, 1, 5))])
+    assert "the bank holidays of 2101 are not known" in str(refused.value)
+
+
+def test_too_few_school_days_for_three_reviews_name_what_the_calendar_knows() -> None:
+    """A start two days before a long gap between terms leaves one school day in six weeks."""
+    gapped = SchoolCalendar([(date(2025, 9, 1), date(2025, 9, 5)), (date(2025, 10, 20), TERM[1])])
+    with pytest.raises(CalendarError) as refused:
+        gapped.suggest_review_dates(date(2025, 9, 4))
+    assert "only 1 school day(s) fall by 2025-10-16" in str(refused.value)
+    assert refused.value.known == (date(2025, 9, 1), TERM[1])
+
+
+class _Day(date):
+    """A date of a subclass, as a library's own date type may be."""
+
+
+def test_a_date_of_a_subclass_is_counted_as_a_date() -> None:
+    monday = _Day(2025, 9, 8)
+    assert SMALL.is_school_day(monday) is True
+    assert SMALL.add_school_days(monday, 5) == date(2025, 9, 15)
+    assert SMALL.school_days_between(monday, _Day(2025, 9, 15)) == 5
+    assert SMALL.suggest_review_dates(monday) == SMALL.suggest_review_dates(date(2025, 9, 8))
+
+
+@pytest.mark.parametrize(
+    ("count", "said"),
+    [
+        (-1, "must be 0 or more school days, not -1"),
+        (2.0, "must be a whole number, not 2.0"),
+        (True, "must be a whole number, not True"),
+    ],
+)
+def test_a_count_of_school_days_refused_says_why(count: object, said: str) -> None:
+    with pytest.raises(FormInvalid) as refused:
+        SMALL.add_school_days(TERM[0], count)  # type: ignore[arg-type]
+    assert refused.value.problem == said
+
+
+@pytest.mark.parametrize("method", ["is_school_day", "add_school_days", "suggest_review_dates"])
+def test_a_day_given_as_text_is_refused_naming_its_type(method: str) -> None:
+    arguments: tuple[object, ...] = (
+        ("2025-09-08",) if method != "add_school_days" else ("2025-09-08", 1)
+    )
+    with pytest.raises(FormInvalid) as refused:
+        getattr(SMALL, method)(*arguments)
+    assert refused.value.problem == "must be a date, not str"
+
+
+def test_a_calendar_cannot_lose_an_attribute() -> None:
+    with pytest.raises(AttributeError, match="SchoolCalendar is immutable: cannot delete"):
+        del SMALL.source  # type: ignore[misc]
+
+
+def test_the_latest_day_a_refusal_names_is_itself_not_too_late() -> None:
+    """The bound replay keeps to is the one it names: "by 2026-05-29 at the latest"."""
+    start = date(2026, 1, 19)
+    named = plausible_school_days(start, date(2026, 9, 1), 20)
+    assert named is not None
+    latest = date.fromisoformat(named.rsplit("by ", 1)[1].split(" ")[0])
+    assert latest == date(2026, 5, 29)
+    assert plausible_school_days(start, latest, 20) is None
+    assert "later than" in (plausible_school_days(start, latest + timedelta(days=3), 20) or "")

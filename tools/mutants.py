@@ -141,7 +141,7 @@ def main() -> int:
             for name, result in sorted(results.items()):
                 if result != "killed":
                     print(f"    {kinds[name]:9} {result:9} {name}")
-    print(f"all three: killed {_percent(total['killed'], total['behaviour'])}")
+    print(f"all files: killed {_percent(total['killed'], total['behaviour'])}")
     print(f"    wording, not scored: {total['wording']} ({total['wording_killed']} killed)")
     return 0
 
