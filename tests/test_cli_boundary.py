@@ -12,6 +12,7 @@ import signal
 import stat
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -586,6 +587,7 @@ SLOW_VERIFY = """
 import os
 import signal
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -1308,4 +1310,60 @@ def test_a_database_url_naming_a_nul_character_is_bad_input(tmp_path: Path) -> N
     no_traceback(result)
     assert result.exit_code == 2, result.output
     assert "NUL" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_output_to_dev_stdout_down_a_pipe_is_written_in_place(demo_db: str, tmp_path: Path) -> None:
+    """`cases -o /dev/stdout | head` ended "cannot write /dev/stdout" once links were followed
+    to the file they name (found by a review of that change): /dev/stdout names a pipe here,
+    and a pipe is written in place, through a link to it too."""
+    link = tmp_path / "out"
+    link.symlink_to("/dev/stdout")
+    for output in ("/dev/stdout", str(link)):
+        done = run_ending("--db", demo_db, "cases", "--format", "csv", "-o", output)
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.lstrip("\ufeff").startswith("case_id,")
+        assert "DEMO-0001" in done.stdout
+
+
+def test_a_link_into_a_folder_that_cannot_be_written_names_the_folder(
+    demo_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The file a link names is replaced by a new file beside it, which a folder that cannot be
+    written to refuses: the refusal named only the link (found by a review). (The folder's
+    refusal is made here: this suite may run as root, whom no folder refuses.)"""
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    (folder / "report.csv").write_text("old", encoding="utf-8")
+    link = tmp_path / "latest.csv"
+    link.symlink_to(folder / "report.csv")
+
+    def refused(*args: Any, **kwargs: Any) -> Any:
+        raise PermissionError(errno.EACCES, "Permission denied", kwargs["dir"])
+
+    monkeypatch.setattr(tempfile, "mkstemp", refused)
+    result = invoke(demo_db, "cases", "--format", "csv", "-o", str(link))
+    no_traceback(result)
+    assert result.exit_code == 2, result.output
+    assert f"cannot write {link}: no new file can be made in its folder {folder}" in (result.stderr)
+    assert (folder / "report.csv").read_text(encoding="utf-8") == "old"
+
+
+def test_a_sqlite_uri_given_as_a_path_is_bad_input_saying_how_to_write_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`RFSM_DATABASE_URL='file:d.sqlite?mode=rw&uri=true'` made a new store in a file of that
+    very name once a path was taken as written (found by a review): the cases of d.sqlite
+    dropped out of view. It is refused, saying to write it as a URL."""
+    monkeypatch.chdir(tmp_path)
+    for named, written in (
+        ("file:d.sqlite?mode=rw&uri=true", "sqlite:///file:d.sqlite?mode=rw&uri=true"),
+        ("file:d.sqlite", "sqlite:///file:d.sqlite?uri=true"),
+        ("file:d.sqlite?mode=ro", "sqlite:///file:d.sqlite?mode=ro&uri=true"),
+    ):
+        result = invoke(named, "cases")
+        no_traceback(result)
+        assert result.exit_code == 2, result.output
+        assert "a SQLite URI, not a file's path" in result.stderr
+        assert f"Give it as a URL: {written}" in result.stderr
     assert list(tmp_path.iterdir()) == []

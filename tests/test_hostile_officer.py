@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 import scenario
+from reintegration_fsm import demo as demo_cases
 from reintegration_fsm.serialisation import unstructure
 from test_cli import AP, run
 from test_cli_boundary import OPEN_DATA, invoke, no_traceback, open_case, write
@@ -375,8 +376,15 @@ def test_the_demo_refuses_a_database_holding_other_cases(tmp_path: Path) -> None
     result = invoke(live, "demo")
     no_traceback(result)
     assert result.exit_code == 2, result.output
-    assert "holds 1 case besides the demo's" in result.stderr
+    assert "holds cases besides the demo's" in result.stderr
     assert "--db demo.sqlite" in result.stderr
+    assert case_ids(live) == ["LA-2026-001"]
+    # Scoped to the demo's own authority, it sees none of the live cases, and is refused
+    # alike, naming none of them (found by a review).
+    scoped = invoke(live, "demo", env={"RFSM_AUTHORITY": demo_cases.AUTHORITY})
+    assert scoped.exit_code == 2, scoped.output
+    assert "holds cases besides the demo's" in scoped.stderr
+    assert "LA-2026-001" not in scoped.stderr
     assert case_ids(live) == ["LA-2026-001"]
     # Its own file, and a rerun of it, are the demo's as ever.
     own = f"sqlite:///{tmp_path / 'demo.sqlite'}"

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import click
+from sqlalchemy import select
 
 from reintegration_fsm import demo as demo_cases
 from reintegration_fsm import documents
@@ -44,7 +45,7 @@ from reintegration_fsm.fields import ID_LENGTH, NAME_LENGTH
 from reintegration_fsm.protocol.machine import TRIGGERS_IN
 from reintegration_fsm.serialisation import transition_to_json
 from reintegration_fsm.shown import NONCHARACTER
-from reintegration_fsm.stores import SqlAlchemyStore
+from reintegration_fsm.stores import SqlAlchemyStore, schema
 from reintegration_fsm.vocabulary import Actor, Role
 
 
@@ -108,19 +109,23 @@ def demo(ctx: click.Context, output_format: str) -> None:
 
 
 def _refuse_a_store_of_real_cases(store: SqlAlchemyStore) -> None:
-    """Refuse a database holding cases besides the demo's: its invented children would stay in
-    the audit log, the weightings ledger and every report for good (no command removes a case).
+    """Refuse a database holding cases besides the demo's, of any authority (a store scoped to
+    the demo's own sees none of the others): its invented children would stay in the audit
+    log, the weightings ledger and every report for good (no command removes a case). The
+    refusal names no case, nor how many: a scoped officer learns nothing of another
+    authority's.
 
     Raises:
-        Failure: naming how many other cases it holds (exit 2).
+        Failure: the database holds another case (exit 2).
     """
-    ours = {demo.case_id for demo in demo_cases.CASES}
-    others = sum(1 for summary in store.cases() if summary.case_id not in ours)
-    if others:
+    ours = [demo.case_id for demo in demo_cases.CASES]
+    other = select(schema.cases.c.case_id).where(schema.cases.c.case_id.not_in(ours)).limit(1)
+    with store.engine.connect() as conn:
+        found = conn.execute(other).first()
+    if found is not None:
         raise Failure(
-            f"the database holds {others:,} {'case' if others == 1 else 'cases'} besides the "
-            "demo's: the demo would add four invented children to them, for good (no command "
-            "removes a case)",
+            "the database holds cases besides the demo's: the demo would add four invented "
+            "children to them, for good (no command removes a case)",
             ("Run the demo into a file of its own: reintegration-fsm --db demo.sqlite demo.",),
         )
 

@@ -360,6 +360,12 @@ def database_url(database: str) -> str:
                 "the current folder.",
             ),
         )
+    if "://" not in database and database.startswith("file:"):
+        uri = "" if "uri=true" in database else ("&" if "?" in database else "?") + "uri=true"
+        raise Failure(
+            f"--db {database}: a SQLite URI, not a file's path",
+            (f"Give it as a URL: sqlite:///{database}{uri}",),
+        )
     if "://" not in database:
         # The path as written: a URL would read `cases?.sqlite` as `cases` with options, and
         # `LA%2Fdata.sqlite` as `LA/data.sqlite`.
@@ -542,7 +548,10 @@ def write_output(output: str, data: str | bytes) -> None:
     try:
         write_private(output, content)
     except OSError as error:
-        raise Failure(f"cannot write {output}: {error.strerror or error}") from None
+        why = error.strerror or str(error)
+        if error.filename is not None and error.filename != output:  # the folder, say
+            why = f"{why} {error.filename}"
+        raise Failure(f"cannot write {output}: {why}") from None
     click.echo(f"wrote {neutralise(output, single_line=True)}", err=True)
 
 

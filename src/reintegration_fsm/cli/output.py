@@ -207,19 +207,19 @@ def write_private(path: str, data: bytes) -> None:
     A regular file (or a new one) is replaced whole: `data` goes to a new 0600 file beside it,
     which then takes its name, so a write that fails part way (a full disk, a size limit)
     leaves the old file as it was and no half-written one. A link to one (`latest.html`) has
-    the file it names replaced so, and stays a link. Anything else (a device, a pipe) is
-    written in place, narrowed to 0600 first.
+    the file it names replaced so, and stays a link. Anything else (a device, a pipe, a
+    stream's name such as `/dev/stdout`, wherever it leads) is written in place, narrowed to
+    0600 first.
 
     Raises:
         OSError: the file cannot be written.
     """
-    named = os.path.realpath(path) if os.path.islink(path) else path
     try:
-        found = os.stat(named)
+        found = os.stat(path)  # through any link: a pipe or a device is written in place
     except FileNotFoundError:
         found = None
-    if found is None or stat.S_ISREG(found.st_mode):
-        _replace(named, data)
+    if (found is None or stat.S_ISREG(found.st_mode)) and not _a_stream(path):
+        _replace(os.path.realpath(path) if os.path.islink(path) else path, data)
         return
     flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0)
     descriptor = os.open(path, flags, FILE_MODE)
@@ -232,10 +232,25 @@ def write_private(path: str, data: bytes) -> None:
         handle.write(data)
 
 
+def _a_stream(path: str) -> bool:
+    """Whether `path` is one of the system's names for a stream (`/dev/stdout`, `/dev/fd/1`,
+    `/proc/self/fd/1`), written in place even where it leads to a file (`>> cron.log`)."""
+    return os.path.abspath(path).startswith(("/dev/", "/proc/"))
+
+
 def _replace(path: str, data: bytes) -> None:
-    """Write `data` to a new owner-only file beside `path`, then rename it to `path`."""
+    """Write `data` to a new owner-only file beside `path`, then rename it to `path`.
+
+    Raises:
+        PermissionError: no new file can be made in the folder (its `filename` the folder).
+    """
     directory = os.path.dirname(os.path.abspath(path))
-    descriptor, part = tempfile.mkstemp(dir=directory, prefix=".rfsm-", suffix=".part")
+    try:
+        descriptor, part = tempfile.mkstemp(dir=directory, prefix=".rfsm-", suffix=".part")
+    except PermissionError as error:
+        raise PermissionError(
+            error.errno, "no new file can be made in its folder", directory
+        ) from error
     try:
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(data)
