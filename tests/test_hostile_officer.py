@@ -417,3 +417,32 @@ def test_an_unknown_id_names_the_case_it_differs_from_only_in_case(demo_db: str)
     unknown = invoke(demo_db, "history", "demo-0009")
     assert unknown.exit_code == 2
     assert "did you mean" not in unknown.stderr
+    # Pasted with a joiner too: both are named (found by a review).
+    pasted = invoke(demo_db, "history", "demo-0001\u200d")
+    assert pasted.exit_code == 2
+    assert "without it, it reads 'demo-0001'" in pasted.stderr
+    assert "'demo-0001' differs only in letters' case: did you mean 'DEMO-0001'?" in (pasted.stderr)
+
+
+def test_an_import_of_an_id_differing_only_in_case_is_refused(demo_db: str, tmp_path: Path) -> None:
+    """`import` took a history renamed from DEMO-0001 to demo-0001 beside DEMO-0001, and two
+    such ids in one file (found by a review of the guard `apply ... open` got)."""
+    exported = invoke(demo_db, "export", "DEMO-0001")
+    assert exported.exit_code == 0, exported.output
+    renamed = tmp_path / "renamed.json"
+    renamed.write_text(exported.stdout.replace("DEMO-0001", "demo-0001"), encoding="utf-8")
+    before = case_ids(demo_db)
+    result = invoke(demo_db, "import", str(renamed))
+    no_traceback(result)
+    assert result.exit_code == 2, result.output
+    assert "case id 'demo-0001' differs from the case 'DEMO-0001' only in letters' case" in (
+        result.stderr
+    )
+    assert case_ids(demo_db) == before
+    pair = tmp_path / "pair.json"
+    second = exported.stdout.replace("DEMO-0001", "Demo-0001")
+    pair.write_text(f"[{renamed.read_text(encoding='utf-8')}, {second}]", encoding="utf-8")
+    empty = f"sqlite:///{tmp_path / 'new.sqlite'}"
+    both = invoke(empty, "import", str(pair))
+    assert both.exit_code == 2, both.output
+    assert "case id 'Demo-0001' differs only in letters' case from item 1" in both.stderr

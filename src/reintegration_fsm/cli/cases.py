@@ -253,6 +253,9 @@ def import_(ctx: click.Context, file: str, dropping: bool) -> None:
     problems += interchange.duplicates(incoming)
     store = settings(ctx).store(create=True)
     taken = store.taken(item.case.case_id for item in incoming)
+    if incoming:
+        listed = (summary.case_id for summary in store.cases())
+        problems += interchange.case_only(incoming, listed)
     for item in incoming:
         case = item.case
         if store.authority is not None and case.local_authority != store.authority:

@@ -175,16 +175,21 @@ def _finding(case_id: str) -> tuple[str, ...]:
 
 def _with_case_meant(failure: Failure, case_id: str, ctx: click.Context) -> Failure:
     """`failure` (of an id that names no case) with the case it differs from only in letters'
-    case, when the command's store holds one (`common.Settings.case_meant`)."""
+    case, as given or without a character pasted with it, when the command's store holds one
+    (`common.Settings.case_meant`): named before the failure's last reason, how to find a case.
+    """
     case_meant = getattr(ctx.obj, "case_meant", None)
-    meant = case_meant(case_id) if case_meant is not None else None
+    if case_meant is None:
+        return failure
+    compared = case_id
+    meant = case_meant(compared)
+    if meant is None and (compared := without_stray(case_id)) != case_id:
+        meant = case_meant(compared)
     if meant is None:
         return failure
-    return Failure(
-        failure.message,
-        (f"{case_id!r} differs only in letters' case: did you mean {meant!r}?", *failure.reasons),
-        failure.exit_code,
-    )
+    hint = f"{compared!r} differs only in letters' case: did you mean {meant!r}?"
+    reasons = (*failure.reasons[:-1], hint, *failure.reasons[-1:])
+    return Failure(failure.message, reasons, failure.exit_code)
 
 
 def failure_from(error: BaseException) -> Failure:

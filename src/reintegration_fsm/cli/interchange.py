@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -251,6 +251,30 @@ def unfingerprinted(item: Incoming) -> str | None:
         "(written before fingerprints were, or with it removed): it was checked against the "
         "rules of the file registered under that name alone"
     )
+
+
+def case_only(incoming: Sequence[Incoming], stored: Iterable[str]) -> list[str]:
+    """Problems for ids that differ only in letters' case from a case's in `stored` (the ids
+    of the cases the store may show) or from another one given before them: two children's
+    records nobody could tell apart by ear or on paper."""
+    known = {case_id.casefold(): case_id for case_id in stored}
+    given: dict[str, Incoming] = {}
+    problems = []
+    for item in incoming:
+        case_id = item.case.case_id
+        folded = case_id.casefold()
+        first = given.setdefault(folded, item)
+        if known.get(folded, case_id) != case_id:
+            problems.append(
+                f"{item.label}: case id {case_id!r} differs from the case {known[folded]!r} "
+                "only in letters' case"
+            )
+        elif first.case.case_id != case_id:
+            problems.append(
+                f"{item.label}: case id {case_id!r} differs only in letters' case from "
+                f"{first.label}"
+            )
+    return problems
 
 
 def duplicates(incoming: Sequence[Incoming]) -> list[str]:

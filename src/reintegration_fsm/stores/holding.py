@@ -172,8 +172,18 @@ def appended_first(case_id: str, common: int, found: int) -> ConcurrentUpdate:
     )
 
 
-def saving_now(case_id: str, expected: int) -> ConcurrentUpdate:
-    """Another writer holds the case's row lock in the middle of its own save."""
+def saving_now(case_id: str, expected: int, unseen: bool = False) -> ConcurrentUpdate:
+    """Another writer holds the case's row lock in the middle of its own save; `unseen`: the
+    store never loaded or saved the copy, which may be this case or another of its id."""
+    if unseen:
+        return conflict(
+            case_id,
+            expected,
+            None,
+            f"case {case_id!r}: another writer is saving a case of this id at this moment; save "
+            "again once it has, to learn whether it is this case (then load it and redo the "
+            "step) or another",
+        )
     return conflict(
         case_id,
         expected,

@@ -525,9 +525,9 @@ class SqlAlchemyStore:
                 if elsewhere is not None:
                     refuse_other_authority(self.authority, case_id, elsewhere)
                 # For a case object it has not seen, the copy's own version: never 0, which
-                # says the id is another case's.
+                # says the id is another case's (it may be; the refusal says to save again).
                 expected = len(history) if seen is None else seen.version
-                head = self._lock_or_fail(conn, case_id, expected)
+                head = self._lock_or_fail(conn, case_id, expected, unseen=seen is None)
             if head is None:
                 head = conn.execute(self._select_head, {"b_case_id": case_id}).first()
             if head is None:
@@ -584,14 +584,17 @@ class SqlAlchemyStore:
         stored = conn.execute(query).scalar()
         return None if stored is None or stored == self.authority else str(stored)
 
-    def _lock_or_fail(self, conn: Connection, case_id: str, expected: int) -> Any:
-        """Lock the case row and read its head, or raise `ConcurrentUpdate` (with `expected`)
-        at once if another writer holds it.
+    def _lock_or_fail(
+        self, conn: Connection, case_id: str, expected: int, *, unseen: bool = False
+    ) -> Any:
+        """Lock the case row and read its head, or raise `ConcurrentUpdate` (with `expected`;
+        `unseen`: for a copy this store has not loaded or saved) at once if another writer
+        holds it.
 
         The holder is saving the same case right now and will have appended first; waiting for
         its commit only to learn that costs the loser the winner's whole commit time.
         """
-        with _not_waiting(case_id, expected):
+        with _not_waiting(case_id, expected, unseen):
             return conn.execute(self._lock_case, {"b_case_id": case_id}).first()
 
     def _update(self, run: Run, prepared: bulk.Prepared, seen: Held) -> bool:
@@ -2000,14 +2003,14 @@ def _grouped(rows: Iterator[Row]) -> dict[str, list[Row]]:
 
 
 @contextlib.contextmanager
-def _not_waiting(case_id: str, version: int) -> Iterator[None]:
+def _not_waiting(case_id: str, version: int, unseen: bool = False) -> Iterator[None]:
     """Turn the database's refusal of a row lock taken without waiting into `ConcurrentUpdate`:
     another writer is saving the case right now (`version`: what this store saw of it)."""
     try:
         yield
     except DBAPIError as error:
         if _lock_not_available(error):
-            raise saving_now(case_id, version) from error
+            raise saving_now(case_id, version, unseen) from error
         raise
 
 
