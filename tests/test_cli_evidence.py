@@ -674,7 +674,7 @@ def test_a_bare_history_of_an_erased_child_is_refused_unless_asked_and_then_neve
         assert refused.exit_code == 2, refused.output
         # It carries no record: the message said it did, and sent the officer looking for it
         # (found by a review).
-        assert "its child's name or date of birth was removed" in refused.stderr
+        assert "a redaction removed its child's name or date of birth" in refused.stderr
         assert "carries no record of who removed" in refused.stderr
         assert "its file carries the record" not in refused.stderr
         done = ok(invoke(target, "import", "--without-redaction-records", str(bare)))
@@ -693,3 +693,22 @@ def test_a_bare_history_of_an_erased_child_is_refused_unless_asked_and_then_neve
     )
     assert searched.exit_code == 2, searched.output
     assert "no case of" in json.loads(searched.stdout)["error"]
+
+
+@pytest.mark.parametrize("paths", [("actor.name",), ("form.parent_name",)])
+def test_a_bare_history_holding_any_removed_value_is_refused_unless_asked(
+    demo_db: str, tmp_path: Path, paths: tuple[str, ...]
+) -> None:
+    """A bare history whose parent's or actor's name a redaction removed was imported without a
+    word, the "(redacted on ...)" text taken in as the name, and `verify` called the new store
+    sound (found by a review): only the child's name and date of birth were looked at."""
+    erase(demo_db, ("DEMO-0003",), paths)
+    bare = tmp_path / "bare.json"
+    ok(invoke(demo_db, "history", "DEMO-0003", "--format", "json", "-o", str(bare)))
+    target = f"sqlite:///{tmp_path / 'new.sqlite'}"
+    refused = invoke(target, "import", str(bare))
+    no_traceback(refused)
+    assert refused.exit_code == 2, refused.output
+    assert "history: a redaction removed values in it, and it carries no record" in refused.stderr
+    done = ok(invoke(target, "import", "--without-redaction-records", str(bare)))
+    assert "note: history was imported with values in it removed" in done.stderr

@@ -15,7 +15,7 @@ from reintegration_fsm.protocol.definition import FINGERPRINT, Protocol
 from reintegration_fsm.protocol.steps import STEP
 from reintegration_fsm.records import Transition
 from reintegration_fsm.serialisation import structure, transition_from_json, type_name
-from reintegration_fsm.stores.personal import identity_placeholder
+from reintegration_fsm.stores.personal import holds_placeholder, identity_placeholder
 
 TRIGGERS = tuple(STEP)
 FROM_COMMAND_LINE = frozenset({"case_id"})
@@ -200,7 +200,7 @@ def read_histories(
             continue
         notes = claims.get("redactions")
         count = len(notes) if isinstance(notes, list) else 0
-        removed = identity_placeholder(case.pupil)
+        removed = identity_placeholder(case.pupil) or holds_placeholder(transitions)
         incoming.append(Incoming(label, tuple(transitions), case, count, removed))
     return incoming, problems
 
@@ -221,10 +221,17 @@ def records_refused(item: Incoming) -> str:
             "--without-redaction-records"
         )
     return (
-        f"{item.label}: its child's name or date of birth was removed, and it carries no "
-        "record of who removed them (the placeholders would become its text); copy the "
-        "database to move a store, or give --without-redaction-records"
+        f"{item.label}: a redaction removed {_removed(item)}, and it carries no record of who "
+        "removed them (the placeholders would become its text); copy the database to move a "
+        "store, or give --without-redaction-records"
     )
+
+
+def _removed(item: Incoming) -> str:
+    """What of a bare history a redaction removed."""
+    if identity_placeholder(item.case.pupil):
+        return "its child's name or date of birth"
+    return "values in it"
 
 
 def records_dropped(item: Incoming) -> str:
@@ -233,8 +240,8 @@ def records_dropped(item: Incoming) -> str:
     if item.redactions:
         return f"{item.label} was imported without its {_records(item)}: the export file keeps them"
     return (
-        f"{item.label} was imported with its child's name or date of birth removed, and no "
-        "record of who removed them: the store it came from keeps it"
+        f"{item.label} was imported with {_removed(item)} removed, and no record of who removed "
+        "them: the store it came from keeps it"
     )
 
 

@@ -20,7 +20,7 @@ import functools
 import re
 import types
 import typing
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -30,6 +30,7 @@ from reintegration_fsm.fields import NAME_LENGTH
 from reintegration_fsm.forms import Pupil
 from reintegration_fsm.forms.letter import REMOVED_DAY
 from reintegration_fsm.protocol.steps import STEP
+from reintegration_fsm.records import Transition
 from reintegration_fsm.stores.digests import ACTOR_FIELDS, is_marker
 
 REDACTED_DATE = REMOVED_DAY
@@ -161,6 +162,21 @@ def identity_placeholder(pupil: Pupil) -> bool:
     """True when the child's name or date of birth is what a redaction leaves in its place:
     removed in the store the case came from, whatever records came with it."""
     return pupil.date_of_birth == REMOVED_DAY or is_note_text(pupil.name)
+
+
+def holds_placeholder(history: Iterable[Transition]) -> bool:
+    """True when a value of `history` (in an entry's data, or its actor's id or name) is what a
+    redaction leaves in a value's place: removed in the store it came from, whatever records
+    came with it."""
+    removed_day = REDACTED_DATE.isoformat()
+    for transition in history:
+        actor = transition.actor
+        if is_note_text(actor.id) or is_note_text(actor.name):
+            return True
+        for _, value in leaves(transition.data, ()):
+            if isinstance(value, str) and (value == removed_day or is_note_text(value)):
+                return True
+    return False
 
 
 def placeholder(leaf: Leaf | None, text: str) -> Any:
