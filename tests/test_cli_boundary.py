@@ -1367,3 +1367,75 @@ def test_a_sqlite_uri_given_as_a_path_is_bad_input_saying_how_to_write_it(
         assert "a SQLite URI, not a file's path" in result.stderr
         assert f"Give it as a URL: {written}" in result.stderr
     assert list(tmp_path.iterdir()) == []
+    # A file of that very name is the file as written (found by a review).
+    assert invoke("x.sqlite", "demo").exit_code == 0
+    (tmp_path / "x.sqlite").rename(tmp_path / "file:x.sqlite")
+    listed = invoke("file:x.sqlite", "cases", "--format", "json")
+    assert listed.exit_code == 0, listed.output
+    assert len(json.loads(listed.stdout)) == 4
+
+
+def test_output_to_dev_stdout_appended_to_a_log_adds_to_it(demo_db: str, tmp_path: Path) -> None:
+    """`weightings -o /dev/stdout >> cron.log` emptied the log each night and made it 0600
+    (found by a review): the name was opened again, truncating the file the shell had opened
+    to append. The output goes down the descriptor the name stands for, as without `-o`."""
+    log = tmp_path / "cron.log"
+    log.write_text("monday run\n", encoding="utf-8")
+    log.chmod(0o644)
+    link = tmp_path / "out"
+    link.symlink_to("/dev/stdout")
+    for output in ("/dev/stdout", "/dev/fd/1", str(link)):
+        with log.open("a", encoding="utf-8") as appended:
+            command = ("--db", demo_db, "cases", "--format", "csv", "-o", output)
+            done = subprocess.run(
+                [sys.executable, "-m", "reintegration_fsm", *command],
+                stdout=appended,
+                stderr=subprocess.PIPE,
+                text=True,
+                timeout=HANG,
+                check=False,
+            )
+        assert done.returncode == 0, done.stderr
+    text = log.read_text(encoding="utf-8")
+    assert text.startswith("monday run\n")
+    assert text.count("DEMO-0001") == 3
+    assert stat.S_IMODE(log.stat().st_mode) == 0o644
+
+
+def test_output_to_a_device_or_a_pipe_leaves_its_mode_alone(demo_db: str, tmp_path: Path) -> None:
+    """`-o /dev/null` run as root narrowed /dev/null to 0600, and every other user's program
+    writing there failed (found when a message broker on the machine began to spin): a
+    device or a pipe belongs to the system, and is written as it is."""
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo, 0o644)
+    fifo.chmod(0o644)
+    reader = subprocess.Popen(["cat", str(fifo)], stdout=subprocess.PIPE)
+    done = run_ending("--db", demo_db, "cases", "--format", "csv", "-o", str(fifo))
+    read, _ = reader.communicate(timeout=HANG)
+    assert done.returncode == 0, done.stderr
+    assert b"DEMO-0001" in read
+    assert stat.S_IMODE(fifo.stat().st_mode) == 0o644
+    before = os.stat("/dev/null").st_mode
+    try:
+        assert run_ending("--db", demo_db, "cases", "-o", "/dev/null").returncode == 0
+        assert os.stat("/dev/null").st_mode == before
+    finally:
+        if os.stat("/dev/null").st_mode != before and os.geteuid() == 0:
+            os.chmod("/dev/null", stat.S_IMODE(before))
+
+
+def test_output_into_a_folder_that_does_not_exist_names_the_folder(
+    demo_db: str, tmp_path: Path
+) -> None:
+    """The refusal named the hidden file the output was first written to (found by a review)."""
+    missing = tmp_path / "nodir"
+    result = invoke(demo_db, "cases", "-o", str(missing / "x.csv"))
+    no_traceback(result)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(
+        f"error: cannot write {missing / 'x.csv'}: there is no folder {missing}"
+    )
+    assert ".part" not in result.stderr
+    empty = invoke(demo_db, "cases", "-o", "")
+    assert empty.exit_code == 2, empty.output
+    assert "names no file" in empty.stderr

@@ -206,3 +206,46 @@ def test_a_school_role_is_never_broken_however_long_the_school_name(
     assert {row["role"] for row in roles} >= {"AP setting", "host school"}
     assert [row for row in roles if row["lines"] != 1] == []
     assert console == []
+
+
+BROKEN_NAMES = """
+<script>
+  // Test harness only: the school names the browser broke across lines inside a word.
+  const broken = [];
+  for (const th of document.querySelectorAll("#schools tbody th")) {
+    const text = th.firstChild;
+    let top = null;
+    for (let at = 0; at < text.length; at++) {
+      const range = document.createRange();
+      range.setStart(text, at);
+      range.setEnd(text, at + 1);
+      const rect = range.getClientRects()[0];
+      const now = rect ? Math.round(rect.top) : top;
+      const inside = /\\S/.test(text.data[at - 1]) && /\\S/.test(text.data[at]);
+      if (top !== null && now !== top && inside) {
+        broken.push(text.data);
+        break;
+      }
+      top = now;
+    }
+  }
+  document.documentElement.setAttribute("data-measured", JSON.stringify({broken}));
+</script>
+"""
+
+
+def test_school_names_wrap_between_words_beside_a_school_of_both_roles(tmp_path: Path) -> None:
+    """Once roles kept one line, a school that was one case's AP setting and another's host
+    ("AP setting and host school") squeezed the names to "Hollyb|rook Acade|my" (found by a
+    review of that fix): a name wraps between its words."""
+    pytest.importorskip("matplotlib", reason="the HTML report needs the `reports` extra")
+    cases = [result.case for result in run_demo(InMemoryStore())]
+    found = figures(cases, academic_year("2025/26"), on=dt.date(2026, 7, 1))
+    both = SchoolRow("Hollybrook Academy", "AP setting and host school", 2, 1, 0, 1, 0, 0, 0)
+    rows = [row for row in found.schools if row.school != both.school]
+    found = attrs.evolve(found, schools=(*rows, both))
+    page = tmp_path / "both.html"
+    page.write_text(render_html(found, made_on=dt.date(2026, 7, 2)), encoding="utf-8")
+    value, console = measured(page, tmp_path, BROKEN_NAMES)
+    assert value["broken"] == []
+    assert console == []

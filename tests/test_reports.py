@@ -755,11 +755,19 @@ def test_json_and_csv_still_print_to_a_terminal(
     assert "2025-09-01" in result.stdout
 
 
-def test_the_page_is_refused_on_a_real_terminal_and_goes_down_a_pipe(demo_file: Path) -> None:
+@pytest.mark.parametrize(
+    "output",
+    [(), ("-o", "/dev/stdout"), ("-o", "/dev/fd/1"), ("--format", "xlsx", "-o", "/dev/fd/1")],
+)
+def test_the_page_is_refused_on_a_real_terminal_and_goes_down_a_pipe(
+    demo_file: Path, output: tuple[str, ...]
+) -> None:
     """With stdout a pseudo-terminal, nothing is printed to it and stderr asks for -o; piped,
-    the page is written as before."""
+    the page is written as before. `-o /dev/stdout` naming the terminal printed it there too
+    (found by a review)."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith("RFSM_")}
-    command = [sys.executable, "-m", "reintegration_fsm", "--db", str(demo_file), "report"]
+    report = [sys.executable, "-m", "reintegration_fsm", "--db", str(demo_file), "report"]
+    command = [*report, *output]
     leader, follower = os.openpty()
     try:
         with subprocess.Popen(
@@ -781,8 +789,8 @@ def test_the_page_is_refused_on_a_real_terminal_and_goes_down_a_pipe(demo_file: 
     finally:
         os.close(leader)
     assert returncode == 2
-    assert b"-o FILE.html" in stderr
+    assert b"-o FILE." in stderr
     assert shown == b""
     piped = subprocess.run(command, capture_output=True, env=environment, check=False)
     assert piped.returncode == 0, piped.stderr
-    assert piped.stdout.startswith(b"<!DOCTYPE html>")
+    assert piped.stdout.startswith(b"PK" if "xlsx" in output else b"<!DOCTYPE html>")

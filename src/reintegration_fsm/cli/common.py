@@ -34,7 +34,15 @@ from reintegration_fsm.cli.errors import (
     Group,
     failure_from,
 )
-from reintegration_fsm.cli.output import Cell, render_csv, render_table, render_xlsx, write_private
+from reintegration_fsm.cli.output import (
+    Cell,
+    FolderError,
+    names_a_terminal,
+    render_csv,
+    render_table,
+    render_xlsx,
+    write_private,
+)
 from reintegration_fsm.cli.protocol_files import registered
 from reintegration_fsm.cli.scope import AUTHORITY_ENV
 from reintegration_fsm.cli.text import echo_text, neutralise, to_json
@@ -360,7 +368,7 @@ def database_url(database: str) -> str:
                 "the current folder.",
             ),
         )
-    if "://" not in database and database.startswith("file:"):
+    if "://" not in database and database.startswith("file:") and not os.path.exists(database):
         uri = "" if "uri=true" in database else ("&" if "?" in database else "?") + "uri=true"
         raise Failure(
             f"--db {database}: a SQLite URI, not a file's path",
@@ -502,6 +510,8 @@ def _not_the_database(ctx: click.Context, param: click.Parameter, value: str | N
     journal."""
     if value == "-":  # stdout, as most tools read it (it wrote a file named "-")
         return None
+    if value == "":  # `-o "$OUT"` with OUT unset: it wrote beside the current folder
+        raise click.BadParameter("names no file: give -o FILE, or -o - to print", ctx, param)
     found = ctx.find_object(Settings)
     if value is None or found is None:
         return value
@@ -549,7 +559,7 @@ def write_output(output: str, data: str | bytes) -> None:
         write_private(output, content)
     except OSError as error:
         why = error.strerror or str(error)
-        if error.filename is not None and error.filename != output:  # the folder, say
+        if isinstance(error, FolderError):
             why = f"{why} {error.filename}"
         raise Failure(f"cannot write {output}: {why}") from None
     click.echo(f"wrote {neutralise(output, single_line=True)}", err=True)
@@ -565,14 +575,17 @@ NOT_FOR_A_TERMINAL = {"xlsx": "a workbook", "html": "an HTML page"}
 
 
 def refuse_a_terminal(output_format: str, output: str | None) -> None:
-    """Refuse a workbook or a page bound for a terminal (no `-o`, or `-o -`), asking for a
-    file; piped or redirected, it is printed.
+    """Refuse a workbook or a page bound for a terminal (no `-o`, `-o -`, or `-o` naming one:
+    `/dev/stdout` on a terminal, `/dev/tty`), asking for a file; piped or redirected, it is
+    printed.
 
     Raises:
         Failure: stdout is a terminal (exit 2).
     """
     what = NOT_FOR_A_TERMINAL.get(output_format)
-    if what is None or output is not None or not stdout_is_terminal():
+    if what is None:
+        return
+    if not (stdout_is_terminal() if output is None else names_a_terminal(output)):
         return
     raise Failure(
         f"--format {output_format} writes {what}: give -o FILE.{output_format}",

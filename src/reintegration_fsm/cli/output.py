@@ -13,7 +13,9 @@ import csv
 import datetime as dt
 import io
 import os
+import re
 import stat
+import sys
 import tempfile
 import unicodedata
 from collections.abc import Mapping, Sequence
@@ -207,50 +209,89 @@ def write_private(path: str, data: bytes) -> None:
     A regular file (or a new one) is replaced whole: `data` goes to a new 0600 file beside it,
     which then takes its name, so a write that fails part way (a full disk, a size limit)
     leaves the old file as it was and no half-written one. A link to one (`latest.html`) has
-    the file it names replaced so, and stays a link. Anything else (a device, a pipe, a
-    stream's name such as `/dev/stdout`, wherever it leads) is written in place, narrowed to
-    0600 first.
+    the file it names replaced so, and stays a link. A name of one of the command's own
+    streams (`/dev/stdout`, `/dev/fd/3`, a link to one) is written down that stream, as the
+    shell opened it (`>> cron.log` appends). Anything else (a device, a pipe) is written as it
+    is, its mode left alone: it belongs to the system (`/dev/null`).
 
     Raises:
         OSError: the file cannot be written.
     """
+    descriptor = stream_descriptor(path)
+    if descriptor is not None:
+        sys.stdout.flush()  # what the command printed before comes first
+        with os.fdopen(os.dup(descriptor), "wb") as handle:
+            handle.write(data)
+        return
     try:
-        found = os.stat(path)  # through any link: a pipe or a device is written in place
+        found = os.stat(path)  # through any link
     except FileNotFoundError:
         found = None
-    if (found is None or stat.S_ISREG(found.st_mode)) and not _a_stream(path):
+    if found is None or stat.S_ISREG(found.st_mode):
         _replace(os.path.realpath(path) if os.path.islink(path) else path, data)
         return
-    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0)
-    descriptor = os.open(path, flags, FILE_MODE)
-    with os.fdopen(descriptor, "wb") as handle:
-        if hasattr(os, "fchmod"):
-            # An existing file keeps its mode on open; another user's file stays as it is
-            # (they can read it anyway).
-            with contextlib.suppress(PermissionError):
-                os.fchmod(descriptor, FILE_MODE)
+    with open(path, "wb") as handle:
         handle.write(data)
 
 
-def _a_stream(path: str) -> bool:
-    """Whether `path` is one of the system's names for a stream (`/dev/stdout`, `/dev/fd/1`,
-    `/proc/self/fd/1`), written in place even where it leads to a file (`>> cron.log`)."""
-    return os.path.abspath(path).startswith(("/dev/", "/proc/"))
+def names_a_terminal(path: str) -> bool:
+    """Whether `path` names a terminal: one of the command's streams that is one
+    (`/dev/stdout` on a terminal), or a terminal's device (`/dev/tty`)."""
+    descriptor = stream_descriptor(path)
+    if descriptor is not None:
+        return os.isatty(descriptor)
+    try:
+        if not stat.S_ISCHR(os.stat(path).st_mode):
+            return False
+        opened = os.open(path, os.O_WRONLY | os.O_NOCTTY | os.O_NONBLOCK)
+    except OSError:
+        return False
+    try:
+        return os.isatty(opened)
+    finally:
+        os.close(opened)
+
+
+_STREAM = re.compile(r"/dev/std(?:in|out|err)|/dev/fd/(\d+)|/proc/(self|thread-self|\d+)/fd/(\d+)")
+_STANDARD = {"/dev/stdin": 0, "/dev/stdout": 1, "/dev/stderr": 2}
+
+
+def stream_descriptor(path: str) -> int | None:
+    """The descriptor of this process that `path` names (`/dev/stdout`, `/dev/fd/3`,
+    `/proc/self/fd/1`, or a link to one of them), or None."""
+    where = os.path.abspath(path)
+    for _ in range(40):  # as many links as the system follows
+        found = _STREAM.fullmatch(where)
+        if found is not None:
+            fd, process, proc_fd = found.groups()
+            if process is not None and process.isdigit() and int(process) != os.getpid():
+                return None  # another process's descriptor: a file like any other
+            return _STANDARD[where] if where in _STANDARD else int(fd or proc_fd)
+        if not os.path.islink(where):
+            return None
+        where = os.path.abspath(os.path.join(os.path.dirname(where), os.readlink(where)))
+    return None
+
+
+class FolderError(OSError):
+    """No new file can be made in the folder an output goes to (`filename`: that folder)."""
 
 
 def _replace(path: str, data: bytes) -> None:
     """Write `data` to a new owner-only file beside `path`, then rename it to `path`.
 
     Raises:
-        PermissionError: no new file can be made in the folder (its `filename` the folder).
+        FolderError: no new file can be made in the folder, or there is none.
     """
     directory = os.path.dirname(os.path.abspath(path))
     try:
         descriptor, part = tempfile.mkstemp(dir=directory, prefix=".rfsm-", suffix=".part")
     except PermissionError as error:
-        raise PermissionError(
+        raise FolderError(
             error.errno, "no new file can be made in its folder", directory
         ) from error
+    except FileNotFoundError as error:
+        raise FolderError(error.errno, "there is no folder", directory) from error
     try:
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(data)
