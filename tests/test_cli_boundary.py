@@ -1296,6 +1296,11 @@ def test_a_database_path_is_the_file_it_names_not_a_url(
     (tmp_path / "LA").mkdir()
     made = invoke(name, "demo")
     no_traceback(made)
+    if "?" in name and not common._DECODES_NAMES:  # before SQLAlchemy 2.1 no URL can say it
+        assert made.exit_code == 2, made.output
+        assert "cannot name a SQLite file with a ? in its name" in made.stderr
+        assert [path.name for path in tmp_path.iterdir()] == ["LA"]
+        return
     assert made.exit_code == 0, made.output
     assert sorted(path.name for path in tmp_path.iterdir() if path.is_file()) == [name]
     assert list((tmp_path / "LA").iterdir()) == []
@@ -1309,7 +1314,8 @@ def test_a_database_url_naming_a_nul_character_is_bad_input(tmp_path: Path) -> N
     result = invoke(f"sqlite:///{tmp_path}/x%00.sqlite", "cases")
     no_traceback(result)
     assert result.exit_code == 2, result.output
-    assert "NUL" in result.stderr
+    # Before SQLAlchemy 2.1, `%00` is not decoded: the name is that text, and no store is there.
+    assert ("NUL" if common._DECODES_NAMES else "no case store there") in result.stderr
     assert list(tmp_path.iterdir()) == []
 
 

@@ -14,6 +14,7 @@ from typing import Any, BinaryIO, TypeVar
 
 import attrs
 import click
+import sqlalchemy
 from sqlalchemy import inspect
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from sqlalchemy.engine import make_url
@@ -349,6 +350,10 @@ def _missing_file(url: str) -> bool:
     return found is not None and not os.path.exists(found)
 
 
+_DECODES_NAMES = make_url("sqlite:///a%3Fb").database == "a?b"
+"""Whether this SQLAlchemy decodes `%XX` in a URL's database name (2.1 and later do)."""
+
+
 def database_url(database: str) -> str:
     """A database URL from `--db`: URLs pass through, a bare path becomes the SQLite URL of
     that file as written.
@@ -376,8 +381,17 @@ def database_url(database: str) -> str:
         )
     if "://" not in database:
         # The path as written: a URL would read `cases?.sqlite` as `cases` with options, and
-        # `LA%2Fdata.sqlite` as `LA/data.sqlite`.
-        return "sqlite:///" + database.replace("%", "%25").replace("?", "%3F")
+        # (from SQLAlchemy 2.1, which decodes a URL's database name) `LA%2Fdata.sqlite` as
+        # `LA/data.sqlite`. Before 2.1 no URL names a file with a `?` in its name.
+        if _DECODES_NAMES:
+            return "sqlite:///" + database.replace("%", "%25").replace("?", "%3F")
+        if "?" in database:
+            raise Failure(
+                f"--db {database}: this SQLAlchemy ({sqlalchemy.__version__}) cannot name a "
+                "SQLite file with a ? in its name",
+                ("Rename the file, or upgrade SQLAlchemy to 2.1 or later.",),
+            )
+        return f"sqlite:///{database}"
     try:
         url = make_url(database)
     except ArgumentError as error:
