@@ -176,21 +176,16 @@ def saving_now(case_id: str, expected: int, unseen: bool = False) -> ConcurrentU
     """Another writer holds the case's row lock in the middle of its own save; `unseen`: the
     store never loaded or saved the copy, which may be this case or another of its id."""
     if unseen:
-        return conflict(
-            case_id,
-            expected,
-            None,
-            f"case {case_id!r}: another writer is saving a case of this id at this moment; save "
-            "again once it has, to learn whether it is this case (then load it and redo the "
-            "step) or another",
+        what = (
+            "another writer is saving a case of this id at this moment; save again once it "
+            "has, to learn whether it is this case (then load it and redo the step) or another"
         )
-    return conflict(
-        case_id,
-        expected,
-        None,
-        f"case {case_id!r}: another writer is saving it at this moment and will have appended "
-        f"first; load it again and redo the step",
-    )
+    else:
+        what = (
+            "another writer is saving it at this moment and will have appended first; load it "
+            "again and redo the step"
+        )
+    return conflict(case_id, expected, None, f"case {case_id!r}: {what}")
 
 
 def already_stored(case_id: str, found: int) -> ConcurrentUpdate:

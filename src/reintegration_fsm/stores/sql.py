@@ -1673,20 +1673,13 @@ class SqlAlchemyStore:
         log = transitions.c
         entries = select(*self._as_stored(transitions)).order_by(log.case_id, log.seq)
         if not self._streams_alone():
-            rows = _dicts(
-                conn.execution_options(yield_per=streaming.FETCH).execute(
-                    entries.where(*_within(transitions, low, high))
-                )
-            )
-            for case_id, group in itertools.groupby(rows, key=_case_id):
-                yield case_id, list(group)
+            streamed = conn.execution_options(yield_per=streaming.FETCH)
+            yield from _by_case(streamed.execute(entries.where(*_within(transitions, low, high))))
             return
         ids = select(log.case_id).distinct().order_by(log.case_id).limit(batch)
         while found := conn.execute(ids.where(*_within(transitions, low, high))).scalars().all():
             last = found[-1]
-            rows = _dicts(conn.execute(entries.where(*_within(transitions, low, last))))
-            for case_id, group in itertools.groupby(rows, key=_case_id):
-                yield case_id, list(group)
+            yield from _by_case(conn.execute(entries.where(*_within(transitions, low, last))))
             low = last
 
     def _as_stored(self, table: Table) -> list[Any]:
@@ -1991,8 +1984,10 @@ def _dicts(result: Result[Any]) -> Iterator[Row]:
     return (dict(zip(keys, row, strict=True)) for row in result)
 
 
-_case_id = operator.itemgetter("case_id")
-"""A row's case id (what `itertools.groupby` groups a case's rows by)."""
+def _by_case(result: Result[Any]) -> Iterator[tuple[str, list[Row]]]:
+    """Each case id of `result` (ordered by case id) with its rows, as dicts."""
+    for case_id, group in itertools.groupby(_dicts(result), key=operator.itemgetter("case_id")):
+        yield case_id, list(group)
 
 
 def _grouped(rows: Iterator[Row]) -> dict[str, list[Row]]:
