@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import signal
+import sqlite3
 import stat
 import subprocess
 import sys
@@ -586,6 +587,7 @@ def test_a_reader_that_closes_the_pipe_mid_write_ends_the_command_with_1(
 SLOW_VERIFY = """
 import os
 import signal
+import sqlite3
 import sys
 import tempfile
 import time
@@ -1445,3 +1447,173 @@ def test_output_into_a_folder_that_does_not_exist_names_the_folder(
     empty = invoke(demo_db, "cases", "-o", "")
     assert empty.exit_code == 2, empty.output
     assert "names no file" in empty.stderr
+
+
+# -- `-o` naming a descriptor, and commands started without a standard stream -----------------
+def run_without(
+    closed: tuple[int, ...], *args: str, **streams: Any
+) -> subprocess.CompletedProcess[bytes]:
+    """Run the real command started without the descriptors `closed` (`>&-`, `2>&-`), as a
+    cron line or a daemon may start it."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("RFSM_")}
+    return subprocess.run(
+        [sys.executable, "-m", "reintegration_fsm", *args],
+        env=environment,
+        preexec_fn=lambda: [os.close(descriptor) for descriptor in closed],
+        timeout=HANG,
+        check=False,
+        **({"stdout": subprocess.PIPE, "stderr": subprocess.PIPE} | streams),
+    )
+
+
+def sound_sqlite(url: str) -> bool:
+    """Whether the SQLite file at `url` still reads as a sound database."""
+    try:
+        with contextlib.closing(sqlite3.connect(url.removeprefix("sqlite:///"))) as connection:
+            return bool(connection.execute("pragma integrity_check").fetchone()[0] == "ok")
+    except sqlite3.DatabaseError:
+        return False
+
+
+@pytest.mark.parametrize("output", ["/dev/fd/3", "/proc/self/fd/3", "/dev/fd/4", "link"])
+def test_output_naming_a_descriptor_the_command_opened_itself_is_refused(
+    demo_db: str, tmp_path: Path, output: str
+) -> None:
+    """`cases -o /dev/fd/3` wrote the caseload's CSV over the case database, exit 0, and every
+    later command read "not a SQLite database" (found by a review): by the time the output
+    was written, descriptor 3 was the database file the store had opened (4 its `-wal`). Only
+    a descriptor open when the command started may be named."""
+    if output == "link":
+        output = str(tmp_path / "out")
+        os.symlink("/dev/fd/3", output)
+    database = Path(demo_db.removeprefix("sqlite:///"))
+    before = database.read_bytes()
+    done = run_ending("--db", demo_db, "cases", "--format", "csv", "-o", output)
+    assert done.returncode == 2, done.stderr
+    number = "4" if output.endswith("4") else "3"
+    assert f"descriptor {number} was not open when the command started" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert database.read_bytes() == before
+    assert sound_sqlite(demo_db)
+
+
+def test_output_naming_a_descriptor_the_shell_opened_is_written(
+    demo_db: str, tmp_path: Path
+) -> None:
+    """The nearest legal use: `3> out.csv ... -o /dev/fd/3` writes down what the shell opened."""
+    with (tmp_path / "out.csv").open("wb") as opened:
+        number = opened.fileno()
+        done = run_ending(
+            "--db",
+            demo_db,
+            "cases",
+            "--format",
+            "csv",
+            "-o",
+            f"/dev/fd/{number}",
+            pass_fds=(number,),
+        )
+    assert done.returncode == 0, done.stderr
+    assert "DEMO-0001" in (tmp_path / "out.csv").read_text(encoding="utf-8-sig")
+    assert sound_sqlite(demo_db)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("cases", "-o", "/dev/fd/99999999999999999999"),
+        ("cases", "-o", "/proc/self/fd/4294967297"),
+        ("cases", "--format", "xlsx", "-o", "/dev/fd/99999999999999999999"),
+        ("report", "--year", "2025/26", "-o", "/dev/fd/99999999999999999999"),
+    ],
+)
+def test_output_naming_a_descriptor_past_any_is_bad_input(
+    demo_db: str, args: tuple[str, ...]
+) -> None:
+    """`-o /dev/fd/99999999999999999999` ended "this is a bug" (exit 70, an OverflowError from
+    the system call; found by a review)."""
+    result = invoke(demo_db, *args)
+    no_traceback(result)
+    assert result.exit_code == 2, result.output
+    assert "was not open when the command started" in result.stderr
+
+
+def test_output_to_stderr_started_closed_goes_nowhere_near_the_database(
+    server_url: str,
+) -> None:
+    """`cases -o /dev/stderr 2>&-`: the database connection's socket took descriptor 2, and the
+    caseload's CSV went down it, exit 0 (found by a review). A standard stream the command was
+    started without is given the null device, so no connection takes its number, and naming it
+    is refused."""
+    assert invoke(server_url, "demo").exit_code == 0
+    done = run_without((2,), "--db", server_url, "cases", "--format", "csv", "-o", "/dev/stderr")
+    assert done.returncode == 2
+    assert json.loads(invoke(server_url, "cases", "--format", "json").stdout)[0]["case_id"] == (
+        "DEMO-0001"
+    )
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("cases",),
+        ("history", "DEMO-0001"),
+        ("cases", "-o", "/dev/stdout"),
+        ("report", "--year", "2025/26"),
+        ("cases", "--format", "xlsx"),
+        ("history", "NO-SUCH-CASE", "--format", "json"),
+    ],
+)
+def test_a_command_started_without_its_output_says_its_output_has_nowhere_to_go(
+    demo_db: str, args: tuple[str, ...]
+) -> None:
+    """`history DEMO-0001 >&-` printed nothing and exited 0; `report >&-`, `--format xlsx >&-`
+    and `-o /dev/stdout >&-` ended "this is a bug" (exit 70; found by a review). What a
+    command prints with its output closed is refused (exit 2), saying why."""
+    done = run_without((1,), "--db", demo_db, *args, stdout=subprocess.DEVNULL)
+    stderr = done.stderr.decode("utf-8")
+    assert done.returncode == 2, stderr
+    assert "standard output" in stderr
+    assert "closed when the command started" in stderr
+    assert "this is a bug" not in stderr
+    assert "Traceback" not in stderr
+
+
+def test_a_command_started_without_its_output_writes_to_a_file(
+    demo_db: str, tmp_path: Path
+) -> None:
+    """The nearest legal use: with `-o FILE`, a cron line's `>&-` loses nothing."""
+    written = tmp_path / "cases.csv"
+    done = run_without(
+        (1,),
+        "--db",
+        demo_db,
+        "cases",
+        "--format",
+        "csv",
+        "-o",
+        str(written),
+        stdout=subprocess.DEVNULL,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "DEMO-0001" in written.read_text(encoding="utf-8-sig")
+
+
+@pytest.mark.parametrize(
+    ("output", "redirected"), [("/dev/stderr", {"stderr"}), ("/dev/stdout", {"stdout", "stderr"})]
+)
+def test_output_down_a_stream_is_not_followed_by_the_note_that_it_was_written(
+    demo_db: str, tmp_path: Path, output: str, redirected: set[str]
+) -> None:
+    """`-o /dev/stderr 2> out.json`, or `-o /dev/stdout > out.json 2>&1`: the note "wrote
+    /dev/stderr" followed the JSON down the same file, which then no longer parsed (found by
+    a review)."""
+    written = tmp_path / "out.json"
+    with written.open("wb") as opened:
+        streams = dict.fromkeys(redirected, opened)
+        done = run_without(
+            (), "--db", demo_db, "cases", "--format", "json", "-o", output, **streams
+        )
+    assert done.returncode == 0, done.stderr
+    listed = json.loads(written.read_text(encoding="utf-8"))
+    assert listed[0]["case_id"] == "DEMO-0001"

@@ -28,6 +28,7 @@ from reintegration_fsm.cli.common import (
     Settings,
 )
 from reintegration_fsm.cli.errors import REFUSED, failure_from
+from reintegration_fsm.cli.output import note_streams
 from reintegration_fsm.cli.protocol_files import PROTOCOLS_ENV, environment_paths
 from reintegration_fsm.cli.scope import group_scope
 from reintegration_fsm.version import __version__
@@ -86,6 +87,7 @@ def cli(
     Exit codes: 0 done; 1 refused by a protocol rule, or problems found; 2 bad usage or input;
     3 the database is unavailable; 70 a bug (please report it).
     """
+    note_streams()  # before anything is opened
     if (
         os.environ.get(DATABASE_ENV) == ""
         and ctx.get_parameter_source("database") is ParameterSource.DEFAULT

@@ -42,6 +42,7 @@ from reintegration_fsm.cli.output import (
     render_csv,
     render_table,
     render_xlsx,
+    stream_descriptor,
     write_private,
 )
 from reintegration_fsm.cli.protocol_files import registered
@@ -567,7 +568,8 @@ def output_option(what: str = "the output") -> Callable[[F], F]:
 
 
 def write_output(output: str, data: str | bytes) -> None:
-    """Write a command's output to a private file, saying so on stderr."""
+    """Write a command's output to a private file, saying so on stderr (not after output sent
+    down one of the command's streams, which the shell may have sent where stderr goes)."""
     content = data.encode("utf-8") if isinstance(data, str) else data
     try:
         write_private(output, content)
@@ -576,7 +578,8 @@ def write_output(output: str, data: str | bytes) -> None:
         if isinstance(error, FolderError):
             why = f"{why} {error.filename}"
         raise Failure(f"cannot write {output}: {why}") from None
-    click.echo(f"wrote {neutralise(output, single_line=True)}", err=True)
+    if stream_descriptor(output) is None:  # down a stream, the note would follow the output
+        click.echo(f"wrote {neutralise(output, single_line=True)}", err=True)
 
 
 def stdout_is_terminal() -> bool:

@@ -211,14 +211,17 @@ def write_private(path: str, data: bytes) -> None:
     leaves the old file as it was and no half-written one. A link to one (`latest.html`) has
     the file it names replaced so, and stays a link. A name of one of the command's own
     streams (`/dev/stdout`, `/dev/fd/3`, a link to one) is written down that stream, as the
-    shell opened it (`>> cron.log` appends). Anything else (a device, a pipe) is written as it
-    is, its mode left alone: it belongs to the system (`/dev/null`).
+    shell opened it (`>> cron.log` appends), and only if it was open when the command started
+    (`note_streams`). Anything else (a device, a pipe) is written as it is, its mode left
+    alone: it belongs to the system (`/dev/null`).
 
     Raises:
         OSError: the file cannot be written.
+        Failure: `path` names a descriptor that was not open when the command started.
     """
     descriptor = stream_descriptor(path)
     if descriptor is not None:
+        refuse_unopened(path, descriptor)
         sys.stdout.flush()  # what the command printed before comes first
         with os.fdopen(os.dup(descriptor), "wb") as handle:
             handle.write(data)
@@ -236,9 +239,14 @@ def write_private(path: str, data: bytes) -> None:
 
 def names_a_terminal(path: str) -> bool:
     """Whether `path` names a terminal: one of the command's streams that is one
-    (`/dev/stdout` on a terminal), or a terminal's device (`/dev/tty`)."""
+    (`/dev/stdout` on a terminal), or a terminal's device (`/dev/tty`).
+
+    Raises:
+        Failure: `path` names a descriptor that was not open when the command started.
+    """
     descriptor = stream_descriptor(path)
     if descriptor is not None:
+        refuse_unopened(path, descriptor)
         return os.isatty(descriptor)
     try:
         if not stat.S_ISCHR(os.stat(path).st_mode):
@@ -271,6 +279,114 @@ def stream_descriptor(path: str) -> int | None:
             return None
         where = os.path.abspath(os.path.join(os.path.dirname(where), os.readlink(where)))
     return None
+
+
+_STARTED_WITH: dict[int, tuple[int, int]] = {}
+"""The descriptors open when the command started (`note_streams`), each with the device and
+inode of the file it had open then."""
+
+
+def note_streams() -> None:
+    """Before the command opens anything: note the descriptors open now, the only ones a
+    stream name given to `-o` may name, and give the null device any standard stream the
+    command was started without (`>&-`, `2>&-`), so that no database file or connection takes
+    its number for a later write to it to land in.
+
+    Where standard output was closed, what the command prints is refused (exit 2) rather than
+    lost without a word (`ClosedOutput`).
+    """
+    _STARTED_WITH.clear()
+    for descriptor in _open_descriptors():
+        with contextlib.suppress(OSError):  # the listing's own descriptor, closed by now
+            found = os.fstat(descriptor)
+            _STARTED_WITH[descriptor] = (found.st_dev, found.st_ino)
+    for descriptor in (0, 1, 2):
+        if descriptor not in _STARTED_WITH:
+            null = os.open(os.devnull, os.O_RDWR)
+            if null != descriptor:
+                os.dup2(null, descriptor)
+                os.close(null)
+    if 1 not in _STARTED_WITH:
+        sys.stdout = ClosedOutput()
+
+
+def _open_descriptors() -> list[int]:
+    """This process's open descriptors (from /proc/self/fd, or /dev/fd on macOS and the BSDs);
+    the standard three only where neither can be listed."""
+    for folder in ("/proc/self/fd", "/dev/fd"):
+        with contextlib.suppress(OSError):
+            return [int(name) for name in os.listdir(folder) if name.isdigit()]
+    return [descriptor for descriptor in (0, 1, 2) if _is_open(descriptor)]
+
+
+def _is_open(descriptor: int) -> bool:
+    try:
+        os.fstat(descriptor)
+    except OSError:
+        return False
+    return True
+
+
+def refuse_unopened(path: str, descriptor: int) -> None:
+    """Refuse `-o` naming descriptor `descriptor` unless it is the stream the command was
+    started with: by then that number may be the case database itself (`-o /dev/fd/3`), or a
+    connection to its server (`-o /dev/stderr` after `2>&-`).
+
+    Raises:
+        Failure: the descriptor was not open when the command started, or is another file now.
+    """
+    started = _STARTED_WITH.get(descriptor) if descriptor <= _MOST_DESCRIPTOR else None
+    try:
+        now = os.fstat(descriptor) if started is not None else None
+    except OSError:
+        now = None
+    if now is not None and (now.st_dev, now.st_ino) == started:
+        return
+    shown = neutralise(path, single_line=True)
+    if descriptor in _STANDARD.values():
+        stream = ("standard input", "standard output", "standard error")[descriptor]
+        raise Failure(
+            f"-o {shown}: {stream} was closed when the command started",
+            ("Give -o a file, or run the command with its output open (no `>&-`).",),
+        )
+    raise Failure(
+        f"-o {shown}: descriptor {descriptor} was not open when the command started",
+        ("Give -o a file, or open the descriptor in the shell (`3> FILE` opens descriptor 3).",),
+    )
+
+
+_MOST_DESCRIPTOR = 2**31 - 1
+"""The largest descriptor number a system call takes (a C int)."""
+
+
+class ClosedOutput(io.TextIOBase):
+    """Standard output when the command was started without it (`>&-`): writing to it is
+    refused, where Python would drop the output without a word and exit 0."""
+
+    def writable(self) -> bool:
+        return True
+
+    def isatty(self) -> bool:
+        return False
+
+    def write(self, text: str) -> int:
+        raise _closed_output()
+
+    @property
+    def buffer(self) -> Any:
+        """The binary stream a workbook goes down: refused too."""
+        raise _closed_output()
+
+
+def _closed_output() -> Failure:
+    return Failure(
+        "standard output was closed when the command started (`>&-`): what it prints has "
+        "nowhere to go",
+        (
+            "Anything it changed is saved. Give -o FILE, or send what it prints to the null "
+            "device: `> /dev/null`.",
+        ),
+    )
 
 
 class FolderError(OSError):
