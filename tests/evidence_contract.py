@@ -34,6 +34,7 @@ from reintegration_fsm.serialisation import transition_from_json, transition_to_
 from reintegration_fsm.stores import InMemoryStore, SqlAlchemyStore, due_as_of, schema
 from reintegration_fsm.stores.checkpoints import CHECKPOINT
 from reintegration_fsm.stores.hashing import redaction_hash
+from reintegration_fsm.stores.personal import holds_placeholder
 from reintegration_fsm.stores.redaction import RedactionNote, note_row
 from reintegration_fsm.stores.rows import (
     Row,
@@ -295,6 +296,34 @@ class EvidenceContract:
         assert store.cases(text="alex") == []
         assert store.verify() == []
         assert store.load("case-01", as_of=CONSENTED).version == 2
+
+    def test_a_history_holds_a_placeholder_only_where_a_redaction_removed_a_value(
+        self, store: Store
+    ) -> None:
+        """Import refuses a bare history holding a removed value (`holds_placeholder`): it
+        read any text equal to the placeholder date as one, a case id "0001-01-01" or a reason
+        typed so (found by a review). Only a value a redaction may remove, holding what a
+        redaction leaves, counts; the case id and such text are loaded as they are."""
+        case = built("0001-01-01", 2)
+        case.withdraw("0001-01-01", by=PARENT, on=CONSENTED)
+        store.save(case)
+        assert not holds_placeholder(store.history("0001-01-01"))
+        store.redact(
+            "0001-01-01",
+            None,
+            ["pupil.name", "pupil.date_of_birth", "form.child_name", "form.child_dob"],
+            "Erasure request",
+            by=ADMISSIONS,
+            on=REDACTED_ON,
+        )
+        assert holds_placeholder(store.history("0001-01-01"))
+        loaded = store.load("0001-01-01")
+        assert loaded.case_id == "0001-01-01"
+        assert loaded.history[-1].data["reason"] == "0001-01-01"
+        assert loaded.pupil.date_of_birth == dt.date(1, 1, 1)
+        store.save(built("case-02", 3))
+        store.redact("case-02", 2, ["form.parent_name"], "Request", by=ADMISSIONS, on=REDACTED_ON)
+        assert holds_placeholder(store.history("case-02"))
 
     def test_a_redaction_a_rule_would_refuse_is_refused_and_changes_nothing(
         self, store: Store

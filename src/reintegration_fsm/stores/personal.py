@@ -165,18 +165,32 @@ def identity_placeholder(pupil: Pupil) -> bool:
 
 
 def holds_placeholder(history: Iterable[Transition]) -> bool:
-    """True when a value of `history` (in an entry's data, or its actor's id or name) is what a
-    redaction leaves in a value's place: removed in the store it came from, whatever records
-    came with it."""
-    removed_day = REDACTED_DATE.isoformat()
+    """True when a value of `history` a redaction may remove (in an entry's data, or its
+    actor's id or name) is what a redaction leaves in its place: removed in the store it came
+    from, whatever records came with it.
+
+    Only such values count: a case id, a school or a date the rules read may read
+    "0001-01-01", and text typed "0001-01-01" is text, not a removed date of birth.
+    """
     for transition in history:
         actor = transition.actor
         if is_note_text(actor.id) or is_note_text(actor.name):
             return True
-        for _, value in leaves(transition.data, ()):
-            if isinstance(value, str) and (value == removed_day or is_note_text(value)):
+        for path, value in leaves(transition.data, ()):
+            if isinstance(value, str) and _placeholder_at(transition.trigger, path, value):
                 return True
     return False
+
+
+def _placeholder_at(trigger: str, path: Path, value: str) -> bool:
+    """True when `value`, at `path` of a `trigger` transition's data, is a placeholder: a
+    personal date holding `REDACTED_DATE`, personal text holding a redaction's note."""
+    leaf = declared(trigger, path)
+    if leaf is None or not personal(leaf):
+        return False
+    if leaf.type is dt.date:
+        return value == REDACTED_DATE.isoformat()
+    return is_note_text(value)
 
 
 def placeholder(leaf: Leaf | None, text: str) -> Any:
