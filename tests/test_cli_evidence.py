@@ -712,3 +712,124 @@ def test_a_bare_history_holding_any_removed_value_is_refused_unless_asked(
     assert "history: a redaction removed values in it, and it carries no record" in refused.stderr
     done = ok(invoke(target, "import", "--without-redaction-records", str(bare)))
     assert "note: history was imported with values in it removed" in done.stderr
+
+
+# -- values that read like a placeholder -------------------------------------------------------
+TYPED = "Phone number (removed) at the parent's request."
+"""Free text staff typed, holding the words a printed form writes for a removed date."""
+OPENING = {
+    "pupil": {"name": CHILD, "date_of_birth": BORN, "key_stage": 3},
+    "ap_setting": "Larkspur Learning Centre",
+    "local_authority": "Exampleshire County Council",
+}
+AP_HEAD = (
+    "--actor-id",
+    "ap-1",
+    "--actor-name",
+    "Robin Ashdown",
+    "--role",
+    "ap_head",
+    "--organisation",
+    "Larkspur Learning Centre",
+)
+
+
+def _imported(tmp_path: Path, text: str, name: str) -> str:
+    """A new SQLite store holding the case(s) of `text` (an export or a history), imported."""
+    source = tmp_path / f"{name}.json"
+    source.write_text(text, encoding="utf-8")
+    url = f"sqlite:///{tmp_path / f'{name}.sqlite'}"
+    ok(invoke(url, "import", str(source)))
+    return url
+
+
+def test_text_reading_removed_is_shown_as_typed_before_and_after_a_redaction(
+    demo_db: str, tmp_path: Path
+) -> None:
+    """A concern typed "Phone number (removed) ..." was shown "(redacted)", and once the child's
+    date of birth was removed, as that redaction's note: the page said a redaction removed a
+    value no redaction touched (found by a review)."""
+    exported = ok(invoke(demo_db, "export", "DEMO-0002")).stdout
+    concern = "Repeated fights at lunchtime; Quinn says the move came too soon."
+    assert json.dumps(concern) in exported
+    url = _imported(tmp_path, exported.replace(json.dumps(concern), json.dumps(TYPED)), "typed")
+    html_typed = TYPED.replace("'", "&#39;")
+    pages = {
+        "render text": (("render", "DEMO-0002", "--text"), TYPED),
+        "render": (("render", "DEMO-0002"), html_typed),
+        "export html": (("export", "DEMO-0002", "--format", "html"), html_typed),
+        "export": (("export", "DEMO-0002"), json.dumps(TYPED)[1:-1]),
+    }
+    for what, (args, typed) in pages.items():
+        page = ok(invoke(url, *args)).stdout
+        assert typed in page, what
+        assert "(redacted)" not in page, what
+        assert "(redacted on 2" not in page, what  # nothing was removed
+    again = _imported(tmp_path, ok(invoke(url, "export", "DEMO-0002")).stdout, "again")
+    assert TYPED in ok(invoke(again, "render", "DEMO-0002", "--text")).stdout
+    bare = ok(invoke(url, "history", "DEMO-0002", "--format", "json")).stdout
+    from_bare = _imported(tmp_path, bare, "bare")
+    assert TYPED in ok(invoke(from_bare, "render", "DEMO-0002", "--text")).stdout
+    ok(invoke(url, *REDACT_CHILD))
+    for what, (args, typed) in pages.items():
+        page = ok(invoke(url, *args)).stdout
+        assert typed in page, what
+        assert NOTE in page, what  # the child's name and date of birth, which were removed
+        assert "Phone number (redacted" not in page, what
+    text = " ".join(ok(invoke(url, "render", "DEMO-0002", "--text")).stdout.split())
+    assert f"born {NOTE}" in text  # the form wraps its lines
+    assert f"date of birth {NOTE}" in ok(invoke(url, "letter", "DEMO-0002")).stdout
+
+
+def test_a_case_id_like_the_placeholder_date_is_shown_and_exported_as_it_is(
+    tmp_path: Path,
+) -> None:
+    """`apply open` accepts the case id "0001-01-01", as any other; every rendering named the
+    case "(redacted)", and neither its export nor its history imported back (found by a
+    review). Its id is shown as it is; only the child's date of birth, once removed, shows
+    the redaction's note."""
+    data = tmp_path / "open.json"
+    data.write_text(json.dumps(OPENING), encoding="utf-8")
+    url = f"sqlite:///{tmp_path / 'cases.sqlite'}"
+    opened = invoke(url, "apply", "0001-01-01", "open", "--data", str(data), "--on", "2026-11-30",
+                    *AP_HEAD)  # fmt: skip
+    assert opened.exit_code == 0, opened.output
+
+    def shown(born: str) -> None:
+        timeline = ok(invoke(url, "timeline", "0001-01-01")).stdout
+        assert timeline.splitlines()[0].startswith("Case 0001-01-01: "), timeline
+        assert f"(born {born})" in timeline.splitlines()[0]
+        as_json = json.loads(ok(invoke(url, "timeline", "0001-01-01", "--format", "json")).stdout)
+        assert (as_json["case_id"], as_json["pupil"]["date_of_birth"]) == ("0001-01-01", born)
+        text = ok(invoke(url, "render", "0001-01-01", "--text")).stdout
+        assert text.splitlines()[1].startswith("Case 0001-01-01;"), text
+        assert "(0001-01-01)" in ok(invoke(url, "render", "0001-01-01")).stdout
+        page = ok(invoke(url, "export", "0001-01-01", "--format", "html")).stdout
+        assert "<h2>Case 0001-01-01</h2>" in page
+        assert f"<td>{born}</td>" in page
+        exported = json.loads(ok(invoke(url, "export", "0001-01-01")).stdout)
+        assert (exported["case_id"], exported["pupil"]["date_of_birth"]) == ("0001-01-01", born)
+
+    shown(BORN)
+    exported = ok(invoke(url, "export", "0001-01-01")).stdout
+    again = _imported(tmp_path, exported, "exported")
+    assert ok(invoke(again, "timeline", "0001-01-01")).stdout.startswith("Case 0001-01-01: ")
+    bare = ok(invoke(url, "history", "0001-01-01", "--format", "json")).stdout
+    _imported(tmp_path, bare, "bare")
+
+    ok(invoke(url, "redact", "0001-01-01", "all", "pupil.name", "pupil.date_of_birth",
+              "--reason", "Erasure request", "--on", "2027-01-05", *OFFICER))  # fmt: skip
+    shown(NOTE)
+    target = f"sqlite:///{tmp_path / 'after.sqlite'}"
+    for name, text in (
+        ("export", ok(invoke(url, "export", "0001-01-01")).stdout),
+        ("history", ok(invoke(url, "history", "0001-01-01", "--format", "json")).stdout),
+    ):
+        source = tmp_path / f"after-{name}.json"
+        source.write_text(text, encoding="utf-8")
+        refused = invoke(target, "import", str(source))
+        assert refused.exit_code == 2, name
+        assert "--without-redaction-records" in refused.stderr, name
+        assert "'(redacted)'" not in refused.stderr, name
+    ok(invoke(target, "import", "--without-redaction-records", str(tmp_path / "after-export.json")))
+    assert ok(invoke(target, "timeline", "0001-01-01")).stdout.startswith("Case 0001-01-01: ")

@@ -204,3 +204,17 @@ def test_the_initial_meeting_form_names_the_protocols_review_weeks(
         f"Second Interim Review Date ({second} weeks)",
         f"Final Review Date ({final} weeks)",
     ]
+
+
+def test_a_removed_date_of_birth_shows_the_note_its_record_names_and_nothing_else_does() -> None:
+    """The forms show a removed date of birth as the note the redaction records give for its
+    entry and path; "(removed)" where none names it; a recorded date as it is, whatever the
+    mapping says (the CLI once rewrote any text reading "(removed)", found by a review)."""
+    removed_day = dt.date(1, 1, 1)
+    note = "(redacted on 2027-01-05: Erasure request)"
+    removed = {(2, "form.child_dob"): note}
+    assert documents.shown_born(removed_day, 2, "form.child_dob", removed) == note
+    assert documents.shown_born(removed_day, 3, "form.child_dob", removed) == "(removed)"
+    assert documents.shown_born(removed_day, 2, "form.child_dob", None) == "(removed)"
+    born = dt.date(2012, 5, 14)
+    assert documents.shown_born(born, 2, "form.child_dob", removed) == "14 May 2012"

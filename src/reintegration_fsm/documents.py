@@ -10,7 +10,7 @@ for email. Both use `StrictUndefined`: a template can never leave a placeholder 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -19,6 +19,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from reintegration_fsm.case import Reintegration
 from reintegration_fsm.errors import FormInvalid
 from reintegration_fsm.forms import (
+    REMOVED_DAY,
     Attendee,
     ChildViews,
     ConsentForm,
@@ -33,7 +34,7 @@ from reintegration_fsm.forms import (
 )
 from reintegration_fsm.protocol.payloads import Referral
 from reintegration_fsm.protocol.reading import read_payload
-from reintegration_fsm.protocol.steps import STEP, Printable
+from reintegration_fsm.protocol.steps import STEP, Printable, Step
 from reintegration_fsm.shown import neutralise
 from reintegration_fsm.version import __version__
 from reintegration_fsm.vocabulary import Evidence, Party, Rating, ReviewKind, Session
@@ -51,6 +52,10 @@ LEAVERS_NOTE = (
 )
 
 Value = str | tuple[str, ...]
+RemovedDates = Mapping[tuple[int, str], str]
+"""What to show for each date of birth a redaction removed, by the log entry and path it was
+removed from: `{(1, "pupil.date_of_birth"): "(redacted on 2027-01-05: Erasure request)"}`,
+as the redaction records name them. A removed date no entry names shows "(removed)"."""
 
 
 @attrs.frozen
@@ -119,8 +124,26 @@ def _list(values: Sequence[str]) -> Value:
     return cleaned or NOT_RECORDED
 
 
-def _name_and_dob(pupil: Pupil) -> str:
-    return f"{pupil.name}, born {long_date(pupil.date_of_birth)}"
+def _name_and_dob(pupil: Pupil, born: str | None) -> str:
+    return f"{pupil.name}, born {born or long_date(pupil.date_of_birth)}"
+
+
+def shown_born(day: dt.date, seq: int, path: str, removed: RemovedDates | None) -> str:
+    """A date of birth as a form writes it; one a redaction removed (`REMOVED_DAY`) as the
+    note `removed` gives for the entry and path it was removed from, else "(removed)".
+
+    Only a date at a date of birth's place is looked up: no other value, and no text that
+    happens to read "(removed)", is ever shown as removed.
+    """
+    if day == REMOVED_DAY and removed is not None:
+        return removed.get((seq, path), long_date(day))
+    return long_date(day)
+
+
+def pupil_born(case: Reintegration, removed: RemovedDates | None) -> str:
+    """The child's date of birth as the forms and the letter write it (see `shown_born`): it
+    is recorded by the case's `open` entry, at `pupil.date_of_birth`."""
+    return shown_born(case.pupil.date_of_birth, case.history[0].seq, "pupil.date_of_birth", removed)
 
 
 def _people(attendees: Sequence[Attendee], party: Party) -> Value:
@@ -145,8 +168,11 @@ SESSION_NAMES = {Session.HOST: "Host", Session.AP: "AP", Session.NONE: "-"}
 
 
 # -- one builder per seed form -------------------------------------------------------------------
-def consent_form(case: Reintegration, form: ConsentForm) -> Document:
-    """The Reintegration Consent Form."""
+# `born`, where a builder takes it, is the child's date of birth as the form shows it
+# (`pupil_born`, `shown_born`); by default as a letter writes the date recorded.
+def consent_form(case: Reintegration, form: ConsentForm, *, born: str | None = None) -> Document:
+    """The Reintegration Consent Form (`born`: the child's date of birth as shown, by default
+    as a letter writes `form.child_dob`)."""
     other = form.other_parent_has_responsibility
     return Document(
         "consent",
@@ -155,7 +181,8 @@ def consent_form(case: Reintegration, form: ConsentForm) -> Document:
         "school for consideration of a reintegration",
         (
             Field(
-                "Child/YP's Name and DOB", f"{form.child_name}, born {long_date(form.child_dob)}"
+                "Child/YP's Name and DOB",
+                f"{form.child_name}, born {born or long_date(form.child_dob)}",
             ),
             Field("Alternative Provision Setting", _text(form.ap_setting or case.ap_setting)),
             Field("Address", _text(form.child_address)),
@@ -196,7 +223,9 @@ def consent_form(case: Reintegration, form: ConsentForm) -> Document:
     )
 
 
-def information_form(case: Reintegration, referral: Referral) -> Document:
+def information_form(
+    case: Reintegration, referral: Referral, *, born: str | None = None
+) -> Document:
     """The Reintegration Information form, with the PSP and route of the referral.
 
     The consent date, the proposed school and the looked-after status come from the case.
@@ -217,7 +246,7 @@ def information_form(case: Reintegration, referral: Referral) -> Document:
         "Information to be completed by Alternative Provision setting and parent prior "
         "Reintegration Initial Meeting.",
         (
-            Field("Child/YP's Name and DOB", _name_and_dob(pupil)),
+            Field("Child/YP's Name and DOB", _name_and_dob(pupil, born)),
             Field("Alternative Provision Setting", case.ap_setting),
             Field("Date Parental Consent Gained", _date(case.consent_signed_on)),
             Field("Proposed School", _text(proposed)),
@@ -277,14 +306,16 @@ def information_form(case: Reintegration, referral: Referral) -> Document:
     )
 
 
-def views_form(case: Reintegration, views: ChildViews, occasion: str) -> Document:
+def views_form(
+    case: Reintegration, views: ChildViews, occasion: str, *, born: str | None = None
+) -> Document:
     """Views of the Child/Young Person and their family."""
     return Document(
         f"views-{views.gathered_on.isoformat()}",
         "Views of the Child/Young Person and their family",
         occasion,
         (
-            Field("Name and DOB", _name_and_dob(case.pupil)),
+            Field("Name and DOB", _name_and_dob(case.pupil, born)),
             Field("Date", _date(views.gathered_on)),
             Field(
                 "Background information you wish to share with your potential new school",
@@ -306,7 +337,9 @@ def views_form(case: Reintegration, views: ChildViews, occasion: str) -> Documen
     )
 
 
-def initial_meeting_form(case: Reintegration, meeting: InitialMeeting) -> Document:
+def initial_meeting_form(
+    case: Reintegration, meeting: InitialMeeting, *, born: str | None = None
+) -> Document:
     """The Reintegration Initial Meeting form."""
     pupil = case.pupil
     start = _date(meeting.start_date) + (
@@ -323,7 +356,7 @@ def initial_meeting_form(case: Reintegration, meeting: InitialMeeting) -> Docume
         "",
         (
             Field("Date of Meeting", _date(meeting.held_on)),
-            Field("Child/YP's Name and DOB", _name_and_dob(pupil)),
+            Field("Child/YP's Name and DOB", _name_and_dob(pupil, born)),
             Field("Address", _text(pupil.address)),
             Field("Name of Alternative Provision Setting", case.ap_setting),
             Field("Alternative Provision Setting Representative", _text(meeting.ap_representative)),
@@ -383,7 +416,9 @@ def initial_meeting_form(case: Reintegration, meeting: InitialMeeting) -> Docume
     )
 
 
-def review_form(case: Reintegration, meeting: ReviewMeeting) -> Document:
+def review_form(
+    case: Reintegration, meeting: ReviewMeeting, *, born: str | None = None
+) -> Document:
     """The Reintegration Review (or Emergency Review) Meeting form."""
     emergency = meeting.kind is ReviewKind.EMERGENCY
     title = (
@@ -401,7 +436,7 @@ def review_form(case: Reintegration, meeting: ReviewMeeting) -> Document:
         kind,
         (
             Field("Date of Meeting", _date(meeting.held_on)),
-            Field("Child/YP's Name & DOB", _name_and_dob(case.pupil)),
+            Field("Child/YP's Name & DOB", _name_and_dob(case.pupil, born)),
             Field(
                 "Address (if this has changed since previous meeting)",
                 meeting.address_change.strip() or "unchanged",
@@ -431,14 +466,16 @@ def review_form(case: Reintegration, meeting: ReviewMeeting) -> Document:
     )
 
 
-def successful_form(case: Reintegration, form: SuccessfulOutcome) -> Document:
+def successful_form(
+    case: Reintegration, form: SuccessfulOutcome, *, born: str | None = None
+) -> Document:
     """The SUCCESSFUL Reintegration Outcome Form (host school)."""
     return Document(
         "successful-outcome",
         "SUCCESSFUL Reintegration Outcome Form",
         "To be completed by Host School",
         (
-            Field("Child/YP's Name & DOB", _name_and_dob(case.pupil)),
+            Field("Child/YP's Name & DOB", _name_and_dob(case.pupil, born)),
             Field("Address", _text(form.address or case.pupil.address)),
             Field("Alternative Provision Setting", case.ap_setting),
             Field("Host School", _text(case.host_school or "")),
@@ -453,14 +490,16 @@ def successful_form(case: Reintegration, form: SuccessfulOutcome) -> Document:
     )
 
 
-def unsuccessful_form(case: Reintegration, form: UnsuccessfulOutcome) -> Document:
+def unsuccessful_form(
+    case: Reintegration, form: UnsuccessfulOutcome, *, born: str | None = None
+) -> Document:
     """The UNSUCCESSFUL Reintegration Outcome Form (home school: the AP setting)."""
     return Document(
         "unsuccessful-outcome",
         "UNSUCCESSFUL Reintegration Outcome Form",
         "To be completed by Home School",
         (
-            Field("Child/YP's Name & DOB", _name_and_dob(case.pupil)),
+            Field("Child/YP's Name & DOB", _name_and_dob(case.pupil, born)),
             Field("Address", _text(form.address or case.pupil.address)),
             Field("Alternative Provision Setting", case.ap_setting),
             Field("Host School", _text(case.host_school or "")),
@@ -519,34 +558,44 @@ def letter_document(text: str) -> Document:
 
 
 # -- the case's documents, in the order they were made -------------------------------------------
-def _document(case: Reintegration, printable: Printable) -> Document:
+def _document(
+    case: Reintegration, printable: Printable, born: str, child_born: str | None
+) -> Document:
     form = printable.form
     if isinstance(form, ConsentForm):
-        return consent_form(case, form)
+        return consent_form(case, form, born=child_born)
     if isinstance(form, Referral):
-        return information_form(case, form)
+        return information_form(case, form, born=born)
     if isinstance(form, ChildViews):
-        return views_form(case, form, printable.occasion)
+        return views_form(case, form, printable.occasion, born=born)
     if isinstance(form, InitialMeeting):
-        return initial_meeting_form(case, form)
+        return initial_meeting_form(case, form, born=born)
     if isinstance(form, ReviewMeeting):
-        return review_form(case, form)
+        return review_form(case, form, born=born)
     if isinstance(form, ReintegrationTimetable):
         return timetable_form([form], printable.occasion)
     if isinstance(form, FailureLetter):
-        return letter_document(form.render(case))
+        return letter_document(form.render(case, born=born))
     if isinstance(form, SuccessfulOutcome):
-        return successful_form(case, form)
+        return successful_form(case, form, born=born)
     if isinstance(form, UnsuccessfulOutcome):
-        return unsuccessful_form(case, form)
+        return unsuccessful_form(case, form, born=born)
     raise TypeError(f"no layout for {type(form).__name__}")
 
 
-def documents(case: Reintegration) -> list[Document]:
+def _child_dob_path(step: Step) -> str:
+    """Where a step's data records the consent form's `child_dob` (`form.child_dob`)."""
+    name = next((a.name for a in step.arguments if a.type is ConsentForm), "form")
+    return f"{name}.child_dob"
+
+
+def documents(case: Reintegration, *, removed: RemovedDates | None = None) -> list[Document]:
     """Every form the case recorded, filled in, in the order the protocol made them.
 
-    Each step declares the forms it prints (`Step.documents`); this lays each out.
+    Each step declares the forms it prints (`Step.documents`); this lays each out. A date of
+    birth a redaction removed shows as `removed` gives it (see `RemovedDates`).
     """
+    born = pupil_born(case, removed)
     found: list[Document] = []
     for transition in case.history:
         step = STEP.get(transition.trigger)
@@ -555,7 +604,12 @@ def documents(case: Reintegration) -> list[Document]:
                 "history", str(transition.seq), f"unknown trigger {transition.trigger!r}"
             )
         for printable in step.documents(read_payload(step, transition)):
-            found.append(_document(case, printable))
+            child_born = None
+            if isinstance(printable.form, ConsentForm):
+                child_born = shown_born(
+                    printable.form.child_dob, transition.seq, _child_dob_path(step), removed
+                )
+            found.append(_document(case, printable, born, child_born))
     if case.departures:
         found.append(departures_document(case))
     return found
@@ -583,11 +637,13 @@ _ENVIRONMENT = Environment(
 )
 
 
-def _context(case: Reintegration, on: dt.date | None) -> dict[str, Any]:
+def _context(
+    case: Reintegration, on: dt.date | None, removed: RemovedDates | None
+) -> dict[str, Any]:
     return {
         "case": case,
         "pupil": case.pupil,
-        "documents": documents(case),
+        "documents": documents(case, removed=removed),
         "rendered_on": _date(on or dt.date.today()),
         "version": __version__,
         "stage": case.stage.value.replace("_", " "),
@@ -595,12 +651,20 @@ def _context(case: Reintegration, on: dt.date | None) -> dict[str, Any]:
     }
 
 
-def render_html(case: Reintegration, on: dt.date | None = None) -> str:
+def render_html(
+    case: Reintegration, on: dt.date | None = None, *, removed: RemovedDates | None = None
+) -> str:
     """The case's forms as one printable HTML page (A4, one form per page); all text escaped,
-    control characters and bidirectional overrides shown as escapes (`\\u202e`)."""
-    return neutralise(_ENVIRONMENT.get_template("case.html").render(_context(case, on)))
+    control characters and bidirectional overrides shown as escapes (`\\u202e`). A date of
+    birth a redaction removed shows as `removed` gives it (see `RemovedDates`)."""
+    context = _context(case, on, removed)
+    return neutralise(_ENVIRONMENT.get_template("case.html").render(context))
 
 
-def render_text(case: Reintegration, on: dt.date | None = None) -> str:
-    """The case's forms as plain text, for email; control characters shown as escapes."""
-    return neutralise(_ENVIRONMENT.get_template("case.txt").render(_context(case, on)))
+def render_text(
+    case: Reintegration, on: dt.date | None = None, *, removed: RemovedDates | None = None
+) -> str:
+    """The case's forms as plain text, for email; control characters shown as escapes. A date
+    of birth a redaction removed shows as `removed` gives it (see `RemovedDates`)."""
+    context = _context(case, on, removed)
+    return neutralise(_ENVIRONMENT.get_template("case.txt").render(context))

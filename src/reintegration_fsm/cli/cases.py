@@ -12,7 +12,7 @@ from reintegration_fsm import demo as demo_cases
 from reintegration_fsm import documents
 from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.case import Reintegration
-from reintegration_fsm.cli import interchange, pasted, protocols, views
+from reintegration_fsm.cli import interchange, pasted, protocols, redacted, views
 from reintegration_fsm.cli.common import (
     CALENDAR_ENV,
     DATE,
@@ -32,7 +32,6 @@ from reintegration_fsm.cli.common import (
     today,
     write_output,
 )
-from reintegration_fsm.cli.redacted import shown_json, shown_text
 from reintegration_fsm.cli.text import neutralise
 from reintegration_fsm.errors import (
     CalendarError,
@@ -176,12 +175,12 @@ def timeline(
             raise
         store.load(case_id)  # no such case (or another authority's): CaseNotFound as ever
         raise Failure(f"case {case_id!r} was not yet opened on {as_of}") from None
-    notes = store.redactions(case_id)
+    born = redacted.born(case, store.redactions(case_id))
     day = on or as_of or today()
     if output_format == "json":
-        text = to_json(shown_json(views.timeline_json(case, day, found.calendar()), notes))
+        text = to_json(views.timeline_json(case, day, found.calendar(), born=born))
     else:
-        text = neutralise(shown_text(views.timeline(case, day, found.calendar()), notes))
+        text = neutralise(views.timeline(case, day, found.calendar(), born=born))
     _print_or_write(text + "\n", output)
 
 
@@ -199,14 +198,14 @@ def letter(ctx: click.Context, case_id: str) -> None:
     """Print the failure letter of a case ended by an emergency review."""
     store = settings(ctx).store()
     case = store.load(case_id)
-    text = case.letter()
+    text = redacted.letter(case, store.redactions(case_id))
     if text is None:
         raise Failure(
             f"case {case_id!r} has no failure letter (stage {case.stage.value})",
             ("Only a case ended by an emergency review deciding END has one.",),
             REFUSED,
         )
-    echo(shown_text(text, store.redactions(case_id)), nl=False)
+    echo(text, nl=False)
 
 
 @click.command()
@@ -224,9 +223,12 @@ def render(ctx: click.Context, case_id: str, html: bool, text: bool, output: str
         raise click.UsageError("--html and --text conflict: choose one", ctx)
     store = settings(ctx).store()
     case = store.load(case_id)
-    document = documents.render_text(case) if text else documents.render_html(case)
-    shown = shown_text(document, store.redactions(case_id), html=not text)
-    _print_or_write(neutralise(shown), output)
+    removed = redacted.removed_dates(store.redactions(case_id))
+    if text:
+        document = documents.render_text(case, removed=removed)
+    else:
+        document = documents.render_html(case, removed=removed)
+    _print_or_write(neutralise(document), output)
 
 
 @click.command("import")

@@ -2,64 +2,52 @@
 
 A loaded case holds removed text as that placeholder already. A removed date of birth cannot be
 text inside a form, so a loaded case holds the placeholder date 0001-01-01 (see
-`stores.personal`); every rendering replaces it (as ISO, and as a letter writes it) by the note
-of the redaction that removed it. JSON meant for `import` (a history) keeps the date, so that it
-still reads.
+`stores.personal`); every rendering shows, in its place, the note of the redaction whose record
+names it (`pupil.date_of_birth` of the `open` entry, `form.child_dob` of a consent form), and
+"(removed)" where no record of it came with the case (an import without its records). Only
+those places are looked at: a case id, another value or text that reads like a placeholder
+("0001-01-01", "(removed)") is shown as it is. JSON meant for `import` (a history) keeps the
+date, so that it still reads.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-from markupsafe import escape
-
-from reintegration_fsm.forms import long_date
+from reintegration_fsm.case import Reintegration
+from reintegration_fsm.documents import RemovedDates, pupil_born
 from reintegration_fsm.stores import RedactionNote
 from reintegration_fsm.stores.personal import PERSONAL_DATES, REDACTED_DATE
 
-_SHOWN = (REDACTED_DATE.isoformat(), long_date(REDACTED_DATE))
-_SPACE = r"\s+"
-"""A plain-text form wraps its lines, so a date may be split where it has a space."""
-_PATTERN = re.compile(
-    "|".join(
-        r"(?<![\d-])" + _SPACE.join(map(re.escape, text.split())) + r"(?![\d-])" for text in _SHOWN
-    )
-)
 
-
-def date_note(notes: Sequence[RedactionNote]) -> str:
-    """The note to show for a removed date of birth (the first redaction that removed one)."""
+def removed_dates(notes: Sequence[RedactionNote]) -> RemovedDates:
+    """The note of each date of birth the redaction records `notes` name, by the entry and path
+    it was removed from."""
+    found: dict[tuple[int, str], str] = {}
     for note in notes:
-        if any(path.rsplit(".", 1)[-1] in PERSONAL_DATES for path in note.paths):
-            return note.text
-    return "(redacted)"
+        for path in note.paths:
+            if path.rsplit(".", 1)[-1] in PERSONAL_DATES:
+                found.setdefault((note.seq, path), note.text)
+    return found
 
 
-def shown_text(text: str, notes: Sequence[RedactionNote], *, html: bool = False) -> str:
-    """`text` with the placeholder date of a removed date of birth shown as its note."""
-    if not _PATTERN.search(text):
-        return text
-    note = date_note(notes)
-    shown = str(escape(note)) if html else note
-    # A function, not a template: a reason's backslashes (`C:\Requests`, `\1`) stay as typed.
-    return _PATTERN.sub(lambda _: shown, text)
+def born(case: Reintegration, notes: Sequence[RedactionNote]) -> str:
+    """The child's date of birth as a timeline or JSON shows it: ISO, or, removed, the note of
+    the redaction that removed it ("(removed)" where no record of it came with the case)."""
+    day = case.pupil.date_of_birth
+    if day != REDACTED_DATE:
+        return day.isoformat()
+    return pupil_born(case, removed_dates(notes))
 
 
-def shown_json(value: Any, notes: Sequence[RedactionNote], *, keep: str = "history") -> Any:
-    """A JSON value with each placeholder date shown as its note, except under `keep` (the
-    history, which `import` reads back)."""
-    if isinstance(value, Mapping):
-        return {
-            key: item if key == keep else shown_json(item, notes, keep=keep)
-            for key, item in value.items()
-        }
-    if isinstance(value, list):
-        return [shown_json(item, notes, keep=keep) for item in value]
-    if value == _SHOWN[0]:
-        return date_note(notes)
-    return value
+def letter(case: Reintegration, notes: Sequence[RedactionNote]) -> str | None:
+    """The case's failure letter (None when it has none), a removed date of birth shown as the
+    note of the redaction that removed it."""
+    written = case.failure_letter
+    if written is None:
+        return None
+    return written.render(case, born=pupil_born(case, removed_dates(notes)))
 
 
 def note_json(note: RedactionNote) -> dict[str, Any]:

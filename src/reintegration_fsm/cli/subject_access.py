@@ -21,8 +21,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from reintegration_fsm import documents
 from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.case import Reintegration
-from reintegration_fsm.cli import views
-from reintegration_fsm.cli.redacted import note_json, shown_json, shown_text
+from reintegration_fsm.cli import redacted, views
 from reintegration_fsm.stores import RedactionNote, RetentionPolicy
 from reintegration_fsm.stores.personal import REDACTED_DATE
 from reintegration_fsm.version import __version__
@@ -132,16 +131,18 @@ def case_json(
     """Everything held about one case, as JSON (its `history` as `import` reads it)."""
     case = held.case
     until = keep_until(case, policy)
+    born = redacted.born(case, held.notes)
     value = views.export(case, on)
+    value["pupil"]["date_of_birth"] = born
     value["departures"] = [{"seq": d.seq, "rule": d.rule, "text": d.text} for d in case.departures]
     value["actors"] = _actors(case)
     value["timeline"] = views.timeline_json(case, on, calendar)["steps"]
-    value["redactions"] = [note_json(note) for note in held.notes]
+    value["redactions"] = [redacted.note_json(note) for note in held.notes]
     value["retention"] = {
         "keep_until": None if until is None else until.isoformat(),
         "policy": policy.describe(case.protocol),
     }
-    return dict(shown_json(value, held.notes))
+    return value
 
 
 def about(request: Mapping[str, Any], on: dt.date) -> dict[str, Any]:
@@ -202,21 +203,14 @@ def render_html(value: Mapping[str, Any], held: Sequence[Held]) -> str:
             {
                 "value": case_value,
                 "case": item.case,
-                "forms": documents.documents(item.case),
+                "forms": documents.documents(item.case, removed=redacted.removed_dates(item.notes)),
                 "notes": item.notes,
             }
         )
     return _ENVIRONMENT.get_template("subject_access.html").render(
-        response=value, cases=cases, words=_words, shown=_shown
+        response=value, cases=cases, words=_words
     )
 
 
 def _words(value: Any) -> str:
     return "" if value is None else str(value).replace("_", " ")
-
-
-def _shown(value: Any, notes: Sequence[RedactionNote]) -> Any:
-    """A form's value with a removed date of birth shown as its note (text, escaped later)."""
-    if isinstance(value, tuple):
-        return tuple(shown_text(str(item), notes) for item in value)
-    return shown_text(str(value), notes)

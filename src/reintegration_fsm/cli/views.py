@@ -101,12 +101,23 @@ def _line(text: str) -> str:
     return neutralise(text, single_line=True)
 
 
-def timeline(case: Reintegration, on: dt.date, calendar: SchoolCalendar | None = None) -> str:
-    """A case's story for people: who did what when, its deadlines, what is still owed."""
+def timeline(
+    case: Reintegration,
+    on: dt.date,
+    calendar: SchoolCalendar | None = None,
+    *,
+    born: str | None = None,
+) -> str:
+    """A case's story for people: who did what when, its deadlines, what is still owed.
+
+    `born` is the child's date of birth as shown (by default the one recorded; see
+    `redacted.born` for one a redaction removed).
+    """
     pupil = case.pupil
     host = case.host_school or "not yet identified"
     lines = [
-        f"Case {_line(case.case_id)}: {_line(pupil.name)} (born {pupil.date_of_birth}), "
+        f"Case {_line(case.case_id)}: {_line(pupil.name)} "
+        f"(born {_line(born or pupil.date_of_birth.isoformat())}), "
         f"stage {case.stage.value}",
         f"  AP setting: {_line(case.ap_setting)}; host school: {_line(host)}; "
         f"authority: {_line(case.local_authority)}",
@@ -193,13 +204,18 @@ def _deadline_json(
 
 
 def timeline_json(
-    case: Reintegration, on: dt.date, calendar: SchoolCalendar | None = None
+    case: Reintegration,
+    on: dt.date,
+    calendar: SchoolCalendar | None = None,
+    *,
+    born: str | None = None,
 ) -> dict[str, Any]:
     """A case's timeline as one JSON document: the same story as `timeline`, for scripts.
 
     Each step says who did what when, the deadlines it set and met (met ones with how late),
     and the obligations it opened or discharged; then every deadline's status as of `on`
-    (`met`, `breached`, `overdue`, `open` or `not_needed`) and the obligations still open.
+    (`met`, `breached`, `overdue`, `open` or `not_needed`) and the obligations still open;
+    `born` as `timeline` takes it.
     """
     steps = []
     for transition in case.history:
@@ -237,7 +253,10 @@ def timeline_json(
         )
     return {
         "case_id": case.case_id,
-        "pupil": {"name": case.pupil.name, "date_of_birth": case.pupil.date_of_birth.isoformat()},
+        "pupil": {
+            "name": case.pupil.name,
+            "date_of_birth": born or case.pupil.date_of_birth.isoformat(),
+        },
         "stage": case.stage.value,
         "ap_setting": case.ap_setting,
         "host_school": case.host_school,

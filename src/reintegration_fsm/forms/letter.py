@@ -84,8 +84,13 @@ class FailureLetter:
         """True when the letter is addressed to two parents or carers."""
         return bool(self.second_parent_name.strip()) or bool(_TWO_PARENTS.search(self.parent_name))
 
-    def render(self, case: LetterCase) -> str:
-        """The letter's text: the seed's sample letter with every placeholder filled in."""
+    def render(self, case: LetterCase, *, born: str | None = None) -> str:
+        """The letter's text: the seed's sample letter with every placeholder filled in.
+
+        `born` is the child's date of birth as the letter writes it (by default `long_date`
+        of the one recorded: "(removed)" for one a redaction removed; a reader of the store
+        gives that redaction's note).
+        """
         pupil = case.pupil
         parents = self.parent_name.strip()
         if self.second_parent_name.strip():
@@ -121,7 +126,7 @@ class FailureLetter:
             *([long_date(dated), ""] if dated is not None else []),
             f"Dear {parents}",
             "",
-            f"{pupil.name}, date of birth {long_date(pupil.date_of_birth)}",
+            f"{pupil.name}, date of birth {born or long_date(pupil.date_of_birth)}",
             "",
             "I have today made the decision to end the reintegration arrangement that was set up "
             f"with {home_school} and {yourself}{meeting}.",
