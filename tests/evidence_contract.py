@@ -418,6 +418,9 @@ class EvidenceContract:
             (2, ["actor.role"], "Erasure", "only id and name"),
             (2, ["form..name"], "Erasure", "not a path"),
             (None, ["pupil.nmae"], "Erasure", "names no value of any transition"),
+            # Of every entry, as one: refused as no personal data, not as "nothing to remove".
+            (None, ["form.signed_on"], "Erasure", "'form.signed_on' holds no personal data"),
+            (None, ["pupil.key_stage", "case_id"], "Erasure", "'pupil.key_stage' holds no"),
         ],
     )
     def test_a_redaction_that_is_not_a_removal_of_personal_data_is_refused(
@@ -428,6 +431,23 @@ class EvidenceContract:
         with pytest.raises(FormInvalid, match=message):
             store.redact("case-01", seq, paths, reason, by=ADMISSIONS, on=REDACTED_ON)
         assert self.rows_of(store, "case-01") == before
+
+    def test_a_path_of_no_personal_data_beside_one_removed_of_every_entry_is_left(
+        self, store: Store
+    ) -> None:
+        """Of every entry (`all`), a path naming no personal data is left, as an empty value
+        is, while another path removes a value: the nearest a request may come to the
+        refusal above."""
+        store.save(built("case-01", 3))
+        [note] = store.redact(
+            "case-01",
+            None,
+            ["form.parent_name", "form.signed_on"],
+            "Erasure",
+            by=ADMISSIONS,
+            on=REDACTED_ON,
+        )
+        assert (note.seq, note.paths) == (2, ("form.parent_name",))
 
     def test_nothing_left_to_remove_is_refused(self, store: Store) -> None:
         store.save(built("case-01", 3))

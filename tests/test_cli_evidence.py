@@ -322,6 +322,7 @@ def test_a_redaction_as_json_lists_its_notes(demo_db: str) -> None:
     ("args", "says"),
     [
         (("DEMO-0001", "2", "form.signed_on", "--reason", "R", *OFFICER), "no personal data"),
+        (("DEMO-0001", "all", "form.signed_on", "--reason", "R", *OFFICER), "no personal data"),
         (("DEMO-0001", "2", "form.nothing", "--reason", "R", *OFFICER), "names no value"),
         (("DEMO-0001", "1", "pupil.name", "--reason", "R", *OFFICER), "would no longer load"),
         (("DEMO-0001", "0", "pupil.name", "--reason", "R", *OFFICER), "SEQ"),

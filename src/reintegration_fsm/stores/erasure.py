@@ -232,18 +232,35 @@ def _refuse_earlier(
 
 
 def _refuse_unmatched(entries: Sequence[Mapping[str, Any]], patterns: Sequence[str]) -> None:
-    """Refuse a path that names no value of any transition (a typo, most likely).
+    """Refuse a path that names no value of any transition (a typo, most likely), or only
+    values that are no personal data (as a path of one entry is refused).
 
     Raises:
         FormInvalid: naming the first such path.
     """
-    datas = [stored_data(entry) for entry in entries]
+    datas = [(entry["trigger_name"], stored_data(entry)) for entry in entries]
     for text in patterns:
         pattern = personal.parse(text)
         if pattern[0] == personal.ACTOR:
             continue
-        if not any(next(personal.expand(data, pattern), None) is not None for data in datas):
+        found = [
+            (trigger, path, data)
+            for trigger, data in datas
+            for path in personal.expand(data, pattern)
+        ]
+        if not found:
             raise FormInvalid("redact", "paths", f"{text!r} names no value of any transition")
+        if not any(
+            personal.personal(personal.declared(trigger, where))
+            for trigger, path, data in found
+            for where, _ in personal.leaves(personal.get(data, path), path)
+        ):
+            raise FormInvalid(
+                "redact",
+                "paths",
+                f"{text!r} holds no personal data a redaction may remove (the protocol's "
+                "rules, statistics or ledger read it)",
+            )
 
 
 def _applied(entry: Mapping[str, Any], removal: Removal) -> Row:
