@@ -94,6 +94,12 @@ def test_toml_that_is_not_text_or_too_deep_is_refused_as_a_definition(
     assert str(error) == f"shire.toml: (file): {problem}"
 
 
+def test_toml_text_named_by_what_is_not_text_is_refused() -> None:
+    with pytest.raises(FormInvalid, match=r"^from_toml\.where: must be text, not 5$"):
+        Protocol.from_toml(HEADER, 5)  # type: ignore[arg-type]
+    assert Protocol.from_toml(HEADER, "").id == "testshire"
+
+
 def test_toml_text_is_named_protocol_in_errors_unless_told() -> None:
     with pytest.raises(ProtocolDefinitionError) as caught:
         Protocol.from_toml(HEADER + "colour = 1\n")
@@ -381,6 +387,42 @@ def test_the_evidence_a_referral_needs_depends_on_the_child(
     assert list(needed) == [e for e in Evidence if e in needed]  # in the Evidence order
 
 
+@pytest.mark.parametrize(
+    ("looked_after", "key_stage", "field", "problem"),
+    [
+        (False, "4", "key_stage", "must be a key stage, a whole number from 0 to 5, not '4'"),
+        (False, 4.0, "key_stage", "must be a key stage, a whole number from 0 to 5, not 4.0"),
+        (False, True, "key_stage", "must be a key stage, a whole number from 0 to 5, not True"),
+        (False, 6, "key_stage", "must be a key stage, a whole number from 0 to 5, not 6"),
+        (False, -1, "key_stage", "must be a key stage, a whole number from 0 to 5, not -1"),
+        ("no", 3, "looked_after", "must be True or False, not 'no'"),
+        (0, 3, "looked_after", "must be True or False, not 0"),
+        (None, 3, "looked_after", "must be True or False, not None"),
+    ],
+    ids=["text", "float", "bool", "six", "negative", "looked-after-text", "zero", "none"],
+)
+def test_the_evidence_for_what_is_no_child_is_refused_naming_the_argument(
+    looked_after: Any, key_stage: Any, field: str, problem: str
+) -> None:
+    """A key stage read from a CSV as "4" silently left out the KS4 options, and
+    `looked_after="no"` (truthy) silently asked for a Personal Education Plan (review P)."""
+    with pytest.raises(FormInvalid) as caught:
+        WORCESTERSHIRE.evidence_for(looked_after=looked_after, key_stage=key_stage)
+    assert (caught.value.form, caught.value.field, caught.value.problem) == (
+        "evidence_for",
+        field,
+        problem,
+    )
+
+
+@pytest.mark.parametrize("key_stage", [0, 5])
+def test_the_evidence_for_the_first_and_last_key_stage_is_the_protocols_own(
+    key_stage: int,
+) -> None:
+    needed = WORCESTERSHIRE.evidence_for(looked_after=False, key_stage=key_stage)
+    assert set(needed) == WORCESTERSHIRE.required_evidence
+
+
 # -- roles -------------------------------------------------------------------------------------
 
 
@@ -390,6 +432,22 @@ def test_roles_may_be_keyed_by_trigger() -> None:
     protocol = attrs.evolve(WORCESTERSHIRE, roles=roles)
     assert protocol.roles_for("withdraw") == frozenset({Role.PARENT})
     assert list(protocol.roles) == sorted(t.value for t in Trigger)
+
+
+def test_the_roles_for_an_unknown_trigger_are_refused_listing_the_triggers() -> None:
+    """`roles_for("record_concent")` raised a bare KeyError (review P)."""
+    with pytest.raises(FormInvalid) as caught:
+        WORCESTERSHIRE.roles_for("record_concent")
+    assert (caught.value.form, caught.value.field) == ("roles_for", "trigger")
+    assert caught.value.problem.startswith("'record_concent' is not a Trigger (one of: open, ")
+    assert all(trigger.value in caught.value.problem for trigger in Trigger)
+    with pytest.raises(FormInvalid, match=r"^roles_for\.trigger: 3 is not a Trigger \(one of"):
+        WORCESTERSHIRE.roles_for(3)  # type: ignore[arg-type]
+
+
+def test_the_roles_for_a_trigger_are_given_by_its_name_or_its_member() -> None:
+    assert WORCESTERSHIRE.roles_for("open") == frozenset({Role.AP_HEAD})
+    assert WORCESTERSHIRE.roles_for(Trigger.OPEN) == frozenset({Role.AP_HEAD})
 
 
 def test_a_protocol_pickles_to_an_equal_one_with_read_only_roles() -> None:

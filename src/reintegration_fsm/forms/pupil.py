@@ -23,6 +23,10 @@ def _upn(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
         raise fail(instance, attribute, f"{value!r} is not a valid UPN: {error}") from None
 
 
+KEY_STAGES = range(6)
+"""The key stages a child may be in: 0 (the early years) to 5 (sixth form)."""
+
+
 @attrs.frozen
 class Pupil:
     """The child or young person being reintegrated.
@@ -33,7 +37,7 @@ class Pupil:
 
     name: str = attrs.field(validator=fields.given_name)
     date_of_birth: dt.date = attrs.field(validator=fields.past_day)
-    key_stage: int = attrs.field(validator=fields.within(0, 5))
+    key_stage: int = attrs.field(validator=fields.within(KEY_STAGES[0], KEY_STAGES[-1]))
     """From 0 (the early years) to 5 (sixth form)."""
     on_mainstream_roll: bool = attrs.field(default=False, validator=fields.flag)
     looked_after: bool = attrs.field(default=False, validator=fields.flag)

@@ -26,11 +26,13 @@ import attrs
 from reintegration_fsm import fields
 from reintegration_fsm.errors import (
     ChangedProtocol,
+    FormInvalid,
     ProtocolDefinitionError,
     UnknownProtocol,
     describe,
 )
 from reintegration_fsm.files import file_name, utf8_text
+from reintegration_fsm.forms.pupil import KEY_STAGES
 from reintegration_fsm.protocol.duties import JOINERS_RETURN_DAYS, REGULATIONS
 from reintegration_fsm.validation import fail_definition, reads
 from reintegration_fsm.vocabulary import Evidence, Party, Role, Trigger, Word
@@ -616,11 +618,39 @@ class Protocol:
         return _fingerprint(self)
 
     def roles_for(self, trigger: str) -> frozenset[Role]:
-        """The roles that may fire `trigger` under this protocol."""
+        """The roles that may fire `trigger` (a trigger's name, or a `Trigger`) under this
+        protocol.
+
+        Raises:
+            FormInvalid: `trigger` is no trigger's name; lists the triggers.
+        """
+        if not isinstance(trigger, str) or trigger not in self.roles:
+            raise FormInvalid("roles_for", "trigger", Trigger.refusal(trigger))
         return self.roles[trigger]
 
     def evidence_for(self, *, looked_after: bool, key_stage: int) -> tuple[Evidence, ...]:
-        """R4: the evidence a referral of this child includes, in the `Evidence` order."""
+        """R4: the evidence a referral of this child includes, in the `Evidence` order.
+
+        Raises:
+            FormInvalid: `looked_after` is not True or False, or `key_stage` is not a key
+                stage (a whole number from 0 to 5, as a `Pupil`'s): text read from a file
+                would otherwise ask for the wrong evidence without a word.
+        """
+        if not isinstance(looked_after, bool):
+            raise FormInvalid(
+                "evidence_for", "looked_after", f"must be True or False, not {_shown(looked_after)}"
+            )
+        if (
+            not isinstance(key_stage, int)
+            or isinstance(key_stage, bool)
+            or key_stage not in KEY_STAGES
+        ):
+            raise FormInvalid(
+                "evidence_for",
+                "key_stage",
+                f"must be a key stage, a whole number from {KEY_STAGES[0]} to {KEY_STAGES[-1]}, "
+                f"not {_shown(key_stage)}",
+            )
         needed = set(self.required_evidence)
         if looked_after:
             needed |= self.looked_after_evidence
@@ -643,7 +673,14 @@ class Protocol:
 
     @classmethod
     def from_toml(cls, text: str, where: str = "<protocol>") -> Protocol:
-        """Read a protocol from TOML text (as `from_file` does); `where` names it in errors."""
+        """Read a protocol from TOML text (as `from_file` does); `where` names it in errors.
+
+        Raises:
+            ProtocolDefinitionError: as `from_file`.
+            FormInvalid: `where` is not text.
+        """
+        if not isinstance(where, str):
+            raise FormInvalid("from_toml", "where", f"must be text, not {_shown(where)}")
         data, places = _read_toml(text, where)
         known = {field.name for field in attrs.fields(cls)}
         problems = [(key, "is not a protocol field") for key in data if key not in known]
