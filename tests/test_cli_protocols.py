@@ -172,6 +172,33 @@ def test_show_refuses_a_file_that_check_refuses(tmp_path: Path) -> None:
     assert shown.stdout == ""
 
 
+@pytest.mark.parametrize(
+    ("header", "problem"),
+    [
+        ("[roles] # who may act", "roles.hold_review: must be a list of roles ("),
+        ('["roles"]', "roles.hold_review: must be a list of roles ("),
+        ("[[roles]]", "roles: must map each trigger to the roles that fire it"),
+    ],
+    ids=["commented", "quoted", "array-of-tables"],
+)
+def test_check_names_the_line_of_a_problem_under_a_commented_quoted_or_array_header(
+    tmp_path: Path, header: str, problem: str
+) -> None:
+    """`[roles] # who may act` (ordinary TOML) lost the line of every problem under it, and
+    `[[roles]]` was refused with no line (review P, P3)."""
+    text = Path(EXAMPLE).read_text(encoding="utf-8").replace("[roles]", header)
+    text = text.replace('hold_review = ["ap_head", "host_head"]', 'hold_review = ["ap-head"]')
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text)
+    result = invoke("protocol", "check", str(bad))
+    assert result.exit_code == 2, result.output
+    rows = text.split("\n")
+    start = "[[roles]]" if header == "[[roles]]" else "hold_review"
+    line = next(n for n, row in enumerate(rows, start=1) if row.startswith(start))
+    assert result.stderr.startswith(f"error: protocol file {bad}, line {line}: {problem}")
+    assert "Traceback" not in result.output
+
+
 def test_show_under_refuses_a_registered_file_the_registry_refuses(tmp_path: Path) -> None:
     """`--protocol fake.toml protocol show --under worcestershire@2` showed the built-in (three
     points) without a word of the file it was given, which every store refuses."""

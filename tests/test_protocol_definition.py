@@ -558,6 +558,67 @@ def test_an_unknown_table_is_refused_with_the_line_of_its_header() -> None:
     assert (error.field, error.path, error.line) == ("extras", "<protocol>", 7)
 
 
+EXAMPLE_TEXT = (Path(__file__).parent.parent / "docs" / "examples" / "exampleshire.toml").read_text(
+    encoding="utf-8"
+)
+
+
+def _line_of(text: str, start: str) -> int:
+    return next(n for n, row in enumerate(text.split("\n"), start=1) if row.startswith(start))
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "[roles] # who may act",
+        "[roles]\t# who may act",
+        "[roles]# who may act",
+        '["roles"]',
+        "[ 'roles' ] # quoted, spaced and commented",
+    ],
+)
+def test_a_bad_role_under_a_commented_or_quoted_roles_header_is_named_at_its_line(
+    header: str,
+) -> None:
+    """A comment after `[roles]` (ordinary TOML) or a quoted header lost the line of every
+    problem under it: "roles.hold_review: ..." with no line (review P, P3)."""
+    text = EXAMPLE_TEXT.replace("[roles]", header).replace(
+        'hold_review = ["ap_head", "host_head"]', 'hold_review = ["ap-head"]'
+    )
+    error = refused_toml(text, "exampleshire.toml")
+    assert (error.field, error.line) == ("roles.hold_review", _line_of(text, "hold_review"))
+    fixed = text.replace('hold_review = ["ap-head"]', 'hold_review = ["ap_head"]')
+    assert Protocol.from_toml(fixed).roles_for("hold_review") == frozenset({Role.AP_HEAD})
+
+
+def test_a_roles_array_of_tables_is_refused_at_its_line_as_not_a_table() -> None:
+    text = EXAMPLE_TEXT.replace("[roles]", "[[roles]] # one of many")
+    error = refused_toml(text, "exampleshire.toml")
+    assert (error.field, error.line) == ("roles", _line_of(text, "[[roles]]"))
+    assert error.problem == "must map each trigger to the roles that fire it"
+
+
+def test_an_unknown_commented_table_is_refused_at_its_header_and_the_keys_after_at_theirs() -> None:
+    text = HEADER + "[extras] # for later\nsnacks = 1\n['roles'] # ok\nopen = ['head']\n"
+    error = refused_toml(text)
+    assert [(field, line) for field, _, line in error.problems] == [
+        ("extras", 6),
+        ("roles.open", 9),
+    ]
+
+
+def test_a_line_of_a_multi_line_array_is_not_taken_for_a_table_header() -> None:
+    """Inside an array written over lines, `["iep"]` is an item, not the header of a table
+    `iep`: the keys after it keep their lines."""
+    text = HEADER + 'required_evidence = [\n  "psp",\n  ["iep"] # nested\n]\n'
+    text += "weighting_points = -2\n"
+    error = refused_toml(text)
+    assert [(field, line) for field, _, line in error.problems] == [
+        ("required_evidence", 6),
+        ("weighting_points", 10),
+    ]
+
+
 def test_a_bad_value_in_a_file_is_refused_with_its_line() -> None:
     error = refused_toml(HEADER + "weighting_points = -2\n", "shire.toml")
     assert (error.field, error.path, error.line) == ("weighting_points", "shire.toml", 6)

@@ -65,7 +65,8 @@ _KEY = re.compile(rf"^\s*({_DOTTED})\s*=\s*")
 """A key at the start of a line (`open`, `roles.open`, `"open"`), and where its value starts."""
 _INLINE_KEY = re.compile(rf"[{{,]\s*({_DOTTED})\s*=")
 """A key inside an inline table on the line (`roles = {{ open = [...], ... }}`)."""
-_TABLE = re.compile(r"^\s*\[\s*([A-Za-z0-9_.-]+)\s*\]\s*$")
+_TABLE = re.compile(rf"^\s*\[\[?\s*({_DOTTED})\s*\]\]?\s*(?:#.*)?$")
+"""A table's header (`[roles]`, `["roles"] # who may act`, an array's `[[roles]]`), and its name."""
 _PART = re.compile(_NAME)
 
 
@@ -136,15 +137,19 @@ def _key_lines(text: str) -> dict[str, tuple[int, int]]:
     lines: dict[str, tuple[int, int]] = {}
     table = ""
     quotes: str | None = None
+    depth = 0
     # By "\n" alone, as TOML counts lines: str.splitlines() also splits at U+2028, U+0085
     # and others, which TOML allows in comments and strings.
     for number, line in enumerate(text.split("\n"), start=1):
-        inside, quotes = quotes is not None, _open_after(line, quotes)
-        if inside:  # a multi-line string's text (`source`'s), where no key or table is
+        inside = quotes is not None or depth > 0
+        quotes, depth = _open_after(line, quotes, depth)
+        # A multi-line string's text (`source`'s) or an array's written over lines, where no
+        # key or table is (`["iep"]` there is an item).
+        if inside:
             continue
         header = _TABLE.match(line)
         if header is not None:
-            table = header.group(1)
+            table = _dotted("", header.group(1))
             _place(lines, table, (number, 0))
             continue
         key = _KEY.match(line)
@@ -161,15 +166,16 @@ def _key_lines(text: str) -> dict[str, tuple[int, int]]:
     return lines
 
 
-def _open_after(line: str, quotes: str | None) -> str | None:
+def _open_after(line: str, quotes: str | None, depth: int) -> tuple[str | None, int]:
     """The quotes of a multi-line string (three `"` or three `'`) still open at the end of
-    `line`, given those open at its start (None: none is open)."""
+    `line`, and how many arrays and inline tables are, given those open at its start (None,
+    0: none is open)."""
     at = 0
     while at < len(line):
         if quotes is not None:
             at = _closed(line, at, quotes)
             if at < 0:
-                return quotes
+                return quotes, depth
             quotes = None
         elif line.startswith(('"""', "'''"), at):
             quotes, at = line[at : at + 3], at + 3
@@ -180,8 +186,9 @@ def _open_after(line: str, quotes: str | None) -> str | None:
             if at < 0:
                 break  # not TOML: tomllib said so
         else:
+            depth += (line[at] in "[{") - (line[at] in "]}")
             at += 1
-    return quotes
+    return quotes, depth
 
 
 def _closed(line: str, at: int, quotes: str) -> int:
