@@ -172,6 +172,26 @@ def test_show_refuses_a_file_that_check_refuses(tmp_path: Path) -> None:
     assert shown.stdout == ""
 
 
+def test_show_refuses_a_file_no_new_case_may_open_under_as_check_does(tmp_path: Path) -> None:
+    """docs/protocols.md: "`protocol show` refuses a file `protocol check` refuses, with the
+    same message and exit code"; a joiners return of 10 days: check exited 2, show 0 (review P,
+    P4). The same file within the law's five days is shown."""
+    late = tmp_path / "late.toml"
+    text = Path(EXAMPLE).read_text(encoding="utf-8")
+    late.write_text(text.replace("joiners_return_days = 3", "joiners_return_days = 10"))
+    checked = invoke("protocol", "check", str(late))
+    shown = invoke("protocol", "show", str(late))
+    assert checked.exit_code == shown.exit_code == 2
+    assert shown.stderr == checked.stderr
+    assert shown.stderr.startswith(f"error: protocol file {late}, line ")
+    assert "joiners_return_days: must be at most 5" in shown.stderr
+    assert shown.stdout == ""
+    late.write_text(text.replace("joiners_return_days = 3", "joiners_return_days = 5"))
+    shown = invoke("protocol", "show", str(late))
+    assert shown.exit_code == 0, shown.output
+    assert shown.stdout.startswith("# Exampleshire Managed Return Protocol (exampleshire 2027.1)")
+
+
 @pytest.mark.parametrize(
     ("header", "problem"),
     [

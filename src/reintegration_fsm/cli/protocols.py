@@ -9,7 +9,7 @@ import attrs
 import click
 
 from reintegration_fsm.cli.common import DATE, Failure, settings, today
-from reintegration_fsm.cli.protocol_files import refused_file, registrable, registrable_file
+from reintegration_fsm.cli.protocol_files import refused_file, registrable_file
 from reintegration_fsm.cli.text import neutralise
 from reintegration_fsm.protocol import diagrams
 from reintegration_fsm.protocol.definition import (
@@ -111,10 +111,14 @@ def protocol_group() -> None:
     """Check and show authorities' protocols (TOML files; see docs/protocols.md)."""
 
 
-@protocol_group.command("check")
-@click.argument("file", type=click.Path(dir_okay=False))
-def check(file: str) -> None:
-    """Check a protocol file: exit 0 when it can run, 2 with the field and line when not."""
+def checked(file: str) -> Protocol:
+    """The protocol of a file `protocol check` passes: one a registry takes and a new case
+    may open under (or of an earlier edition, whose cases replay).
+
+    Raises:
+        Failure: the file cannot be read, cannot be registered, or no new case may open under
+            it, each problem at its line (exit 2).
+    """
     found, text = registrable_file(file)
     if found.opening_problems:
         error = opening_refusal(found, text, file)
@@ -127,6 +131,14 @@ def check(file: str) -> None:
                 "finish while it is registered (--protocol); open new ones under a new version.",
             ),
         )
+    return found
+
+
+@protocol_group.command("check")
+@click.argument("file", type=click.Path(dir_okay=False))
+def check(file: str) -> None:
+    """Check a protocol file: exit 0 when it can run, 2 with the field and line when not."""
+    found = checked(file)
     click.echo(
         f"ok: {neutralise(found.id)} {neutralise(found.version)} ({neutralise(found.title)})"
     )
@@ -162,7 +174,7 @@ def show(ctx: click.Context, file: str | None, under: str | None, on: dt.date | 
     if on is not None and under is None:
         raise Failure("--on picks among the versions --under ID names: give --under too")
     if file is not None:
-        found = registrable(file)  # a file no registry takes shows rules no case runs under
+        found = checked(file)  # a file check refuses shows rules no new case runs under
     else:
         found = choose(settings(ctx).protocols(), under, on or today())
     click.echo(f"# {neutralise(found.title)} ({neutralise(found.id)} {neutralise(found.version)})")
