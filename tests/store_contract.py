@@ -1983,8 +1983,14 @@ class StoreContract:
         differing = attrs.evolve(other, weighting_points=5)
         knowing = store.for_authority(AUTHORITY)
         knowing.protocols = (differing,)
-        with pytest.raises(ProtocolDefinitionError):
+        with pytest.raises(ProtocolDefinitionError) as differs:
             knowing.save(case)  # the store's otherborough 3 is not the case's
+        assert differs.value.problem == (
+            "case 'case-02' runs under otherborough 3 with other rules than the store's "
+            f"otherborough 3 (rules {other.fingerprint[:12]}, the store's "
+            f"{differing.fingerprint[:12]}): they differ in weighting_points; give the store "
+            "the protocol as the case was opened under it, and publish a change as a new version"
+        )
         assert store.taken(["case-01", "case-02"]) == {"case-01"}
         assert [c.case_id for c in store.load_all()] == ["case-01"]
         assert store.past_retention(dt.date(2100, 1, 1)) != []
@@ -1994,6 +2000,23 @@ class StoreContract:
         with pytest.raises(UnknownProtocol):  # not "a rule compares a removed value"
             store.redact("case-02", 1, ["pupil.name"], "asked", by=ADMISSIONS, on=REDACTED_ON)
         assert store.redactions("case-02") == []
+
+    def test_a_case_saves_into_a_store_given_its_protocol_with_a_corrected_title(
+        self, store: Store
+    ) -> None:
+        """docs/protocols.md: "Correcting the title or the source changes no fingerprint". A
+        store given the corrected file imported and loaded the case's history, but refused
+        `save` of the case itself: "runs under otherborough 3, which differs from the store's
+        otherborough 3" (review P, P5). The rules decide, not the name."""
+        own = attrs.evolve(WORCESTERSHIRE, id="otherborough", version="3")
+        retitled = attrs.evolve(own, title="Otherborough Protocol (corrected)", source="fixed")
+        assert retitled.fingerprint == own.fingerprint
+        case = opened("case-01", protocol=own)
+        advanced(case, 2)
+        store.protocols = (retitled,)
+        store.save(case)
+        assert store.load("case-01").history == case.history
+        assert store.load("case-01").protocol == retitled
 
 
 class SqlStoreContract(StoreContract):

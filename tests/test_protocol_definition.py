@@ -509,6 +509,16 @@ def test_the_registry_knows_the_built_in_protocols_and_the_ones_given() -> None:
     assert KNOWN == (WORCESTERSHIRE, WORCESTERSHIRE_1)
 
 
+def test_the_rules_two_protocols_differ_in_are_named_in_field_order_names_aside() -> None:
+    retitled = attrs.evolve(WORCESTERSHIRE, id="x", version="9", title="X", source="Y")
+    assert definition.differing_rules(WORCESTERSHIRE, retitled) == ()
+    changed = attrs.evolve(retitled, weighting_points=5, place_offer_school_days=10)
+    assert definition.differing_rules(WORCESTERSHIRE, changed) == (
+        "place_offer_school_days",
+        "weighting_points",
+    )
+
+
 def test_an_unknown_protocol_names_the_known_ones() -> None:
     with pytest.raises(UnknownProtocol) as caught:
         find_protocol(protocol_registry([VARIANT]), "variant", "2")

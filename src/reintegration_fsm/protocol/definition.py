@@ -907,6 +907,16 @@ def _fingerprint(protocol: Protocol) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def differing_rules(one: Protocol, other: Protocol) -> tuple[str, ...]:
+    """The fields in which two protocols set other rules (every field but those naming them),
+    in field order: why their fingerprints differ."""
+    return tuple(
+        field.name
+        for field in attrs.fields(Protocol)
+        if field.name not in _NAMES and getattr(one, field.name) != getattr(other, field.name)
+    )
+
+
 def find_protocol(
     registry: Mapping[tuple[str, str], Protocol],
     protocol_id: str,

@@ -23,7 +23,7 @@ from reintegration_fsm.errors import (
 )
 from reintegration_fsm.fields import ID_LENGTH, NAME_LENGTH, identifier
 from reintegration_fsm.protocol.at_rest import StoredTransition
-from reintegration_fsm.protocol.definition import KNOWN, protocol_registry
+from reintegration_fsm.protocol.definition import KNOWN, differing_rules, protocol_registry
 from reintegration_fsm.records import Transition
 from reintegration_fsm.stores import personal
 from reintegration_fsm.stores.digests import (
@@ -439,9 +439,12 @@ def refuse_unknown_protocol(protocols: Sequence[Any], case: Reintegration) -> No
     """Refuse to write a case run under a protocol the store was not given (besides the
     built-in ones): it could not load, list for retention or verify what it wrote.
 
+    A protocol of the case's `(id, version)` setting the same rules (its fingerprint) is the
+    case's, whatever its title and source say: correcting them changes no rule.
+
     Raises:
         UnknownProtocol: the store knows no protocol of the case's `(id, version)`.
-        ProtocolDefinitionError: it knows another protocol of that `(id, version)`.
+        ProtocolDefinitionError: it knows one of that `(id, version)` setting other rules.
     """
     protocol = case.protocol
     if any(protocol is known for known in KNOWN) or any(protocol is p for p in protocols):
@@ -450,11 +453,15 @@ def refuse_unknown_protocol(protocols: Sequence[Any], case: Reintegration) -> No
     known = registry.get(protocol.key)
     if known is None:
         raise UnknownProtocol(protocol.id, protocol.version, sorted(registry))
-    if known != protocol:
+    if known.fingerprint != protocol.fingerprint:
+        named = f"{protocol.id} {protocol.version}"
         raise ProtocolDefinitionError(
             "protocols",
-            f"case {case.case_id!r} runs under {protocol.id} {protocol.version}, which differs "
-            f"from the store's {protocol.id} {protocol.version}",
+            f"case {case.case_id!r} runs under {named} with other rules than the store's "
+            f"{named} (rules {protocol.fingerprint[:12]}, the store's "
+            f"{known.fingerprint[:12]}): they differ in "
+            f"{', '.join(differing_rules(protocol, known))}; give the store the protocol as the "
+            "case was opened under it, and publish a change as a new version",
         )
 
 
