@@ -18,7 +18,9 @@ import pytest
 import sqlalchemy as sa
 
 from reintegration_fsm import (
+    WORCESTERSHIRE,
     Actor,
+    ChangedProtocol,
     Checkpoint,
     ConcurrentUpdate,
     FormInvalid,
@@ -28,6 +30,7 @@ from reintegration_fsm import (
     RetentionPolicy,
     Stage,
     Transition,
+    UnknownProtocol,
 )
 from reintegration_fsm.documents import render_text
 from reintegration_fsm.serialisation import transition_from_json, transition_to_json
@@ -1017,6 +1020,67 @@ class EvidenceContract:
         assert store.past_retention(RETENTION_ENDS + dt.timedelta(days=1)) == []
         store.retention = RetentionPolicy(years=10_000)  # beyond Python's dates: never due
         assert store.past_retention(dt.date(9999, 12, 30)) == []
+
+    def test_a_policy_of_its_own_years_lists_every_case_whatever_protocols_are_registered(
+        self, store: Store, clock: Callable[[dt.date], None]
+    ) -> None:
+        """`RetentionPolicy(years=7, basis="last_entry")` reads nothing of a protocol, yet one
+        case opened under a protocol no longer registered made `past_retention` and
+        `apply_retention` raise UnknownProtocol for every case (review P, P1). The run lists
+        every case; the other cases are redacted, and that one once its protocol is given
+        (its redaction replays it)."""
+        own = attrs.evolve(WORCESTERSHIRE, id="otherborough", version="3")
+        store.protocols = (own,)
+        store.save(opened("case-01", protocol=own))
+        store.save(opened("case-02"))
+        store.protocols = ()
+        store.retention = RetentionPolicy(years=7, basis="last_entry")
+        on = OPENED.replace(year=OPENED.year + 7) + dt.timedelta(days=1)
+        assert [due.case_id for due in store.past_retention(on)] == ["case-01", "case-02"]
+        store.retention = RetentionPolicy(years=30)  # from the date of birth, its own years
+        later = PUPIL.date_of_birth.replace(year=PUPIL.date_of_birth.year + 30)
+        assert [due.case_id for due in store.past_retention(later)] == []
+        later += dt.timedelta(days=1)
+        assert [due.case_id for due in store.past_retention(later)] == ["case-01", "case-02"]
+        store.retention = RetentionPolicy(years=7, basis="last_entry")
+        clock(on)
+        assert [due.case_id for due in store.apply_retention(on, by=ADMISSIONS)] == ["case-02"]
+        assert [(d.case_id, d.personal_data_left) for d in store.past_retention(on)] == [
+            ("case-01", True),
+            ("case-02", False),
+        ]
+        store.protocols = (own,)
+        assert [due.case_id for due in store.apply_retention(on, by=ADMISSIONS)] == ["case-01"]
+        assert store.load("case-01").pupil.name == (
+            "(redacted on " + on.isoformat() + ": retention period ended)"
+        )
+
+    def test_a_policy_keeping_the_protocols_years_refuses_a_case_whose_protocol_is_not_given(
+        self, store: Store, clock: Callable[[dt.date], None]
+    ) -> None:
+        """What to delete is not guessed: the default policy needs the case's protocol's
+        `retention_years`, and its error names the case and how to give the protocol."""
+        own = attrs.evolve(WORCESTERSHIRE, id="otherborough", version="3")
+        store.protocols = (own,)
+        store.save(opened("case-01", protocol=own))
+        store.save(opened("case-02"))
+        on = RETENTION_ENDS + dt.timedelta(days=1)
+        assert [due.case_id for due in store.past_retention(on)] == ["case-01", "case-02"]
+        store.protocols = ()
+        clock(on)
+        for run in (store.past_retention, lambda day: store.apply_retention(day, by=ADMISSIONS)):
+            with pytest.raises(UnknownProtocol) as refused:
+                run(on)
+            assert type(refused.value) is UnknownProtocol
+            assert (refused.value.case_id, refused.value.protocol_id) == ("case-01", "otherborough")
+            assert str(refused.value).startswith(
+                "case 'case-01' runs under protocol 'otherborough' version '3', which was not "
+                "given (known: worcestershire 1, worcestershire 2); pass it in protocols= "
+            )
+        assert store.load("case-02").pupil == PUPIL  # nothing was changed
+        store.protocols = (attrs.evolve(own, weighting_points=9),)  # changed in place
+        with pytest.raises(ChangedProtocol, match=r"^case 'case-01' was opened under protocol"):
+            store.past_retention(on)
 
     def test_an_imported_case_whose_date_of_birth_was_removed_is_never_due(
         self, store: Store

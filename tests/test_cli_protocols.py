@@ -275,6 +275,26 @@ def test_a_case_opened_under_a_registered_protocol_needs_it_to_load(tmp_path: Pa
     assert with_env.exit_code == 0, with_env.output
 
 
+def test_retention_names_the_case_whose_protocol_is_not_registered(tmp_path: Path) -> None:
+    """The store's policy keeps each protocol's `retention_years`: a case under a protocol not
+    registered stops the run, which said "the case runs under ..." of a list of cases, naming
+    none (review P, P1). Registered, the run lists it."""
+    db = f"sqlite:///{tmp_path / 'p.sqlite'}"
+    opened = open_under(db, tmp_path, "--protocol", EXAMPLE, under="exampleshire@2027.1")
+    assert opened.exit_code == 0, opened.output
+    assert open_under(db, tmp_path, case_id="W-1").exit_code == 0
+    without = invoke("--db", db, "retention", "--on", "2100-01-01")
+    assert without.exit_code == 2
+    assert without.stderr == (
+        "error: case P-1 runs under protocol exampleshire 2027.1, which is not registered\n"
+        "  - Register its file: --protocol FILE before the command, or RFSM_PROTOCOLS.\n"
+    )
+    listed = invoke("--db", db, "--protocol", EXAMPLE, "retention", "--on", "2100-01-01")
+    assert listed.exit_code == 0, listed.output
+    assert "P-1" in listed.stdout
+    assert "W-1" in listed.stdout
+
+
 def test_open_defaults_to_the_seeds_protocol(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'p.sqlite'}"
     assert open_under(db, tmp_path).exit_code == 0

@@ -123,7 +123,9 @@ def test_an_unknown_id_of_any_length_an_id_has_is_named_whole() -> None:
         FormInvalid("open", "case_id", "must not be blank"),
         ProtocolDefinitionError("roles.discharge", "no role may fire it", line=4),
         UnknownProtocol("exampleshire", "1", [("worcestershire", "2")]),
+        UnknownProtocol("exampleshire", "1", [("worcestershire", "2")], case_id="C-1"),
         ChangedProtocol("exampleshire", "1"),
+        ChangedProtocol("exampleshire", "1", case_id="C-1"),
     ],
     ids=lambda error: type(error).__name__,
 )

@@ -30,6 +30,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from legacy_rows import as_scheme_2
 from reintegration_fsm import (
+    WORCESTERSHIRE,
     Actor,
     AlteredRow,
     CaseNotFound,
@@ -789,6 +790,20 @@ def test_a_retention_run_made_to_stop_on_the_warning_finishes_first(
     _erased_everywhere(folder, built("case-01", 1).pupil.name.encode())
     assert store.verify() == []
     store.close()
+
+
+def test_a_policy_keeping_the_protocols_years_needs_the_protocol_and_one_of_its_own_does_not() -> (
+    None
+):
+    """`keep_until` takes no protocol (None) under a policy of its own years, which reads
+    nothing of it (review P, P1); the protocol's years are never guessed."""
+    born, last = dt.date(2012, 5, 14), dt.date(2026, 7, 1)
+    with pytest.raises(FormInvalid, match=r"^keep_until\.protocol: is needed: the policy keeps"):
+        RetentionPolicy().keep_until(born, last, None)
+    assert RetentionPolicy().keep_until(born, last, WORCESTERSHIRE) == dt.date(2037, 5, 14)
+    assert RetentionPolicy(years=30).keep_until(born, last, None) == dt.date(2042, 5, 14)
+    by_entry = RetentionPolicy(years=7, basis="last_entry")
+    assert by_entry.keep_until(None, last, None) == dt.date(2033, 7, 1)
 
 
 def test_the_warning_travels_between_processes() -> None:

@@ -162,31 +162,53 @@ class AlteredRow(StoreError):
 
 
 class UnknownProtocol(ProtocolError):
-    """A history or a case names a protocol `(id, version)` the caller did not give."""
+    """A history or a case names a protocol `(id, version)` the caller did not give.
 
-    def __init__(self, protocol_id: str, version: str, known: Iterable[tuple[str, str]] = ()):
+    `case_id` names the case where the caller was reading one of many (a retention run), else
+    None.
+    """
+
+    def __init__(
+        self,
+        protocol_id: str,
+        version: str,
+        known: Iterable[tuple[str, str]] = (),
+        *,
+        case_id: str | None = None,
+    ):
         self.protocol_id = protocol_id
         self.version = version
         self.known = tuple(known)
+        self.case_id = case_id
         names = ", ".join(f"{i} {v}" for i, v in self.known) or "none"
+        named = "the history names" if case_id is None else f"case {case_id!r} runs under"
         super().__init__(
-            f"the history names protocol {protocol_id!r} version {version!r}, which was not "
-            f"given (known: {names}); pass it in protocols="
+            f"{named} protocol {protocol_id!r} version {version!r}, which was not given "
+            f"(known: {names}); pass it in protocols= (Protocol.from_file of its file)"
         )
+
+    def of_case(self, case_id: str) -> UnknownProtocol:
+        """This error, naming the case `case_id` whose history named the protocol."""
+        return UnknownProtocol(self.protocol_id, self.version, self.known, case_id=case_id)
 
 
 class ChangedProtocol(UnknownProtocol):
     """A history names an authority's protocol `(id, version)` whose rules, as given, are not
     the ones its case was opened under: the protocol was changed without a new version."""
 
-    def __init__(self, protocol_id: str, version: str) -> None:
-        super().__init__(protocol_id, version)
+    def __init__(self, protocol_id: str, version: str, *, case_id: str | None = None) -> None:
+        super().__init__(protocol_id, version, case_id=case_id)
+        named = "the history was" if case_id is None else f"case {case_id!r} was"
         ProtocolError.__init__(
             self,
-            f"the history was opened under protocol {protocol_id!r} version {version!r} as it "
-            "then was, and the protocol given under that name sets other rules (changed since "
+            f"{named} opened under protocol {protocol_id!r} version {version!r} as it then "
+            "was, and the protocol given under that name sets other rules (changed since "
             "without a new version): give it as it was, and publish a change as a new version",
         )
+
+    def of_case(self, case_id: str) -> ChangedProtocol:
+        """This error, naming the case `case_id` whose history named the protocol."""
+        return ChangedProtocol(self.protocol_id, self.version, case_id=case_id)
 
 
 class ProtocolDefinitionError(ProtocolError, ValueError):

@@ -192,6 +192,12 @@ def _with_case_meant(failure: Failure, case_id: str, ctx: click.Context) -> Fail
     return Failure(failure.message, reasons, failure.exit_code)
 
 
+def _the_case(error: UnknownProtocol) -> str:
+    """The case an unknown protocol's error is of: by its id where the error names one (a
+    retention run reads many)."""
+    return "the case" if error.case_id is None else f"case {error.case_id}"
+
+
 def failure_from(error: BaseException) -> Failure:
     """The `Failure` (message, reasons and exit code) an exception stands for."""
     if isinstance(error, Failure):
@@ -215,8 +221,8 @@ def failure_from(error: BaseException) -> Failure:
         return Failure(f"the database is unavailable: {error}", (again,), UNAVAILABLE)
     if isinstance(error, ChangedProtocol):
         return Failure(
-            f"the case was opened under protocol {error.protocol_id} {error.version} as it then "
-            "was, and the file registered under that name sets other rules",
+            f"{_the_case(error)} was opened under protocol {error.protocol_id} {error.version} "
+            "as it then was, and the file registered under that name sets other rules",
             (
                 "Register the file as it was when the case opened; publish a change to a "
                 "protocol as a new version (a new `version` in the file).",
@@ -225,8 +231,8 @@ def failure_from(error: BaseException) -> Failure:
         )
     if isinstance(error, UnknownProtocol):
         return Failure(
-            f"the case runs under protocol {error.protocol_id} {error.version}, which is not "
-            "registered",
+            f"{_the_case(error)} runs under protocol {error.protocol_id} {error.version}, which "
+            "is not registered",
             ("Register its file: --protocol FILE before the command, or RFSM_PROTOCOLS.",),
             BAD_INPUT,
         )

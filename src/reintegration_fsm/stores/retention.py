@@ -16,7 +16,7 @@ from typing import Any, Literal, NamedTuple
 
 import attrs
 
-from reintegration_fsm.errors import FormInvalid, describe
+from reintegration_fsm.errors import FormInvalid, UnknownProtocol, describe
 from reintegration_fsm.forms import REMOVED_DAY
 from reintegration_fsm.protocol.definition import (
     FINGERPRINT,
@@ -61,10 +61,22 @@ class RetentionPolicy:
             raise fail(self, attribute, f"must be date_of_birth or last_entry, not {value!r}")
 
     def keep_until(
-        self, date_of_birth: dt.date | None, last_on: dt.date, protocol: Protocol
+        self, date_of_birth: dt.date | None, last_on: dt.date, protocol: Protocol | None
     ) -> dt.date | None:
-        """The last day the case's personal data is kept (None: its date of birth is gone)."""
-        years = protocol.retention_years if self.years is None else self.years
+        """The last day the case's personal data is kept (None: its date of birth is gone).
+
+        `protocol` is the case's: a policy of its own `years` reads nothing of it (None).
+
+        Raises:
+            FormInvalid: the policy takes the protocol's years and `protocol` is None.
+        """
+        years = self.years
+        if years is None:
+            if protocol is None:
+                raise FormInvalid(
+                    "keep_until", "protocol", "is needed: the policy keeps the protocol's years"
+                )
+            years = protocol.retention_years
         if self.basis == "date_of_birth":
             # A protocol an earlier version took (`retention_years = 6`) still loads; none of
             # its children's data goes while they are of school age.
@@ -129,9 +141,10 @@ class RetentionDue(NamedTuple):
 
 
 def opening_facts(
-    first: Mapping[str, Any], protocols: Sequence[Protocol]
-) -> tuple[dt.date | None, Protocol]:
-    """The child's date of birth (None when removed) and the protocol, from a case's `open`.
+    first: Mapping[str, Any], protocols: Sequence[Protocol] | None
+) -> tuple[dt.date | None, Protocol | None]:
+    """The child's date of birth (None when removed) and the protocol, from a case's `open`
+    (`protocols` None: the protocol is not asked for, and is None).
 
     Raises:
         UnknownProtocol: the history names a protocol not given (`ChangedProtocol`: one given
@@ -147,6 +160,8 @@ def opening_facts(
             date_of_birth = None
     if date_of_birth == REMOVED_DAY:  # removed in the store an import came from: not datable
         date_of_birth = None
+    if protocols is None:
+        return date_of_birth, None
     named = data.get("protocol")
     if not isinstance(named, Mapping):
         return date_of_birth, WORCESTERSHIRE  # written before protocols were data
@@ -170,13 +185,24 @@ def past(
     listed (a retention run never removes what it cannot show to be past retention). Nor is a
     case with a step dated after `on` (as R16 allows): a redaction may not be dated before a
     value it removes, so the first run on or after that day lists it.
+
+    A policy of its own `years` reads nothing of a case's protocol, so it lists every case
+    whatever protocols are given; one that keeps the protocol's years needs each case's.
+
+    Raises:
+        UnknownProtocol: the policy keeps the protocol's years and a case's protocol is not
+            given (or, `ChangedProtocol`, given with other rules); names the case. What to
+            delete is not guessed.
     """
     found = []
+    needed = protocols if policy.years is None else None
     for case_id, first, last_on in heads:
         if last_on > on:
             continue
         try:
-            date_of_birth, protocol = opening_facts(first, protocols)
+            date_of_birth, protocol = opening_facts(first, needed)
+        except UnknownProtocol as error:
+            raise error.of_case(case_id) from None
         except (FormInvalid, *UNREADABLE_ROW):  # its open was changed behind the store
             continue  # not shown to be past retention: verify names the row
         keep_until = policy.keep_until(date_of_birth, last_on, protocol)

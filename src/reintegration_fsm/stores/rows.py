@@ -452,7 +452,7 @@ def refuse_unknown_protocol(protocols: Sequence[Any], case: Reintegration) -> No
     registry = protocol_registry(protocols)
     known = registry.get(protocol.key)
     if known is None:
-        raise UnknownProtocol(protocol.id, protocol.version, sorted(registry))
+        raise UnknownProtocol(protocol.id, protocol.version, sorted(registry), case_id=case.case_id)
     if known.fingerprint != protocol.fingerprint:
         named = f"{protocol.id} {protocol.version}"
         raise ProtocolDefinitionError(

@@ -59,6 +59,7 @@ from reintegration_fsm.errors import (
     FormInvalid,
     GuessableRedaction,
     StoreError,
+    UnknownProtocol,
 )
 from reintegration_fsm.fields import NAME_LENGTH, text_problem
 from reintegration_fsm.records import Transition
@@ -1506,6 +1507,10 @@ class SqlAlchemyStore:
             FormInvalid: `on` is not a date, or more than a year ahead (as a step's date, R16):
                 a run dated years ahead would remove data still to be kept; or `by` is not an
                 Actor (even with no case due); nothing was changed.
+            UnknownProtocol: the policy keeps the protocol's years and a case's protocol was
+                not given; names the case; nothing was changed. Under a policy of its own
+                years such a case is listed by `past_retention` and passed over here (its
+                redaction replays it): the rest are done, and it is once its protocol is given.
 
         Warns:
             GuessableRedaction: for each case with entries written before schema revision 0011
@@ -1536,6 +1541,8 @@ class SqlAlchemyStore:
                     if error.case_id != due.case_id:
                         raise
                     continue  # a row written behind the store: verify names it; the rest go on
+                except UnknownProtocol:
+                    continue  # listed by a policy of its own years: redacted once it is given
                 done.append(due)
                 if seqs:
                     guessable.append((due.case_id, seqs))
