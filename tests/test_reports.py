@@ -489,12 +489,40 @@ def test_with_several_protocols_the_chart_names_each_limit_and_draws_no_single_l
     assert not any(low <= limit < high for low, high in _bars_of(found) for limit in (18, 20))
     (drawn,) = [c for c in charts(found) if c.key == "days_to_offer"]
     assert "the deadline is the deadline" not in drawn.description.lower()
-    assert "Anyshire: 18 school days" in drawn.description
-    assert f"{WORCESTERSHIRE.title}: 20 school days" in drawn.description
+    assert "Anyshire (anyshire 1): 18 school days" in drawn.description
+    assert f"{WORCESTERSHIRE.title} (worcestershire 2): 20 school days" in drawn.description
     assert set(_bar_colours(drawn.svg)) == {"either"}
     assert "dasharray" not in drawn.svg
     (offers,) = [c for c in charts(found) if c.key == "offers"]
     assert "the deadline" not in offers.title
+
+
+def test_the_report_names_each_version_whose_offer_deadline_differs() -> None:
+    """Version 2 of a protocol keeps its title (as a revised protocol does) and shortens the
+    offer to 16 school days: the note read "Anyshire: 16 school days; Anyshire: 18 school
+    days" and the JSON named both by the title alone (review P, P2)."""
+    newer = attrs.evolve(ANYSHIRE, version="2", place_offer_school_days=16)
+    found = figures([_offered(ANYSHIRE, 17), _offered(newer, 15)], SPRING, on=SPRING.end)
+    assert found.offer_deadline_note == (
+        "The deadline differs by protocol: Anyshire (anyshire 1): 18 school days; "
+        "Anyshire (anyshire 2): 16 school days."
+    )
+    assert found.to_json()["offers"]["limits_by_protocol"] == [
+        {"protocol": "Anyshire", "id": "anyshire", "version": "1", "school_days": 18},
+        {"protocol": "Anyshire", "id": "anyshire", "version": "2", "school_days": 16},
+    ]
+    assert found.offer_limits == (("Anyshire", 16), ("Anyshire", 18))  # as before, by title
+    (table,) = [t for t in tables(found) if t.key == "days_to_offer"]
+    assert "Anyshire (anyshire 2): 16 school days" in table.note
+    page = render_html(found)
+    assert "Anyshire (anyshire 1): 18 school days; Anyshire (anyshire 2): 16 school days" in page
+    same = attrs.evolve(ANYSHIRE, version="2", title="Anyshire, revised")  # the same limit
+    found = figures([_offered(ANYSHIRE, 17), _offered(same, 15)], SPRING, on=SPRING.end)
+    assert found.offer_limit == 18
+    assert [entry["version"] for entry in found.to_json()["offers"]["limits_by_protocol"]] == [
+        "1",
+        "2",
+    ]
 
 
 def test_an_offer_made_in_the_holiday_after_its_due_day_is_shown_late_everywhere() -> None:

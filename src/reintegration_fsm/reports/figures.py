@@ -206,7 +206,7 @@ def figures(
     calendars: set[str] = set()
     weightings: Counter[str] = Counter()
     per_school: dict[str, Counter[str]] = {}
-    limits: set[tuple[str, int]] = set()
+    limits: set[tuple[str, str, str, int]] = set()
 
     def school_row(name: str, role: str) -> Counter[str]:
         row = per_school.setdefault(name, Counter())
@@ -219,7 +219,8 @@ def figures(
         host_row = None if case.host_school is None else school_row(case.host_school, "host")
         if host_row is not None:
             host_row["cases"] += 1
-        limits.add((case.protocol.title, case.protocol.place_offer_school_days))
+        named = case.protocol
+        limits.add((named.title, named.id, named.version, named.place_offer_school_days))
         made = _offers(case, period, used)
         if used is not None:
             calendars.add(used.source or "an unnamed calendar")
@@ -268,7 +269,7 @@ def figures(
     for name, points in weightings.items():
         per_school.setdefault(name, Counter())["weighting"] = points
     known = [o.school_days for o in offers if o.school_days is not None]
-    school_days = {days for _, days in limits} or {WORCESTERSHIRE.place_offer_school_days}
+    school_days = {days for *_, days in limits} or {WORCESTERSHIRE.place_offer_school_days}
     limit = next(iter(school_days)) if limits and len(school_days) == 1 else None
     role_names = {
         (True, False): "AP setting",
@@ -347,7 +348,8 @@ def figures(
         overdue_deadlines=overdue_deadlines,
         schools=rows,
         weightings=tuple(sorted(weightings.items())),
-        offer_limits=tuple(sorted(limits)),
+        offer_limits=tuple(sorted({(title, days) for title, _, _, days in limits})),
+        offer_limits_by_protocol=tuple(sorted(limits)),
     )
 
 

@@ -134,6 +134,9 @@ class Figures:
     """School -> net Fair Access points from successes in the period, by school."""
     offer_limits: tuple[tuple[str, int], ...] = ()
     """Each protocol of the counted cases (by title) and its school days for an offer."""
+    offer_limits_by_protocol: tuple[tuple[str, str, str, int], ...] = ()
+    """Each protocol of the counted cases, `(title, id, version, school days for an offer)`:
+    a revised version keeps its title, and its id and version tell it apart."""
 
     @property
     def offer_deadline(self) -> str:
@@ -149,7 +152,10 @@ class Figures:
             return f"The deadline is {self.offer_limit} school days."
         if not self.offer_limits:
             return ""
-        each = "; ".join(f"{title}: {days} school days" for title, days in self.offer_limits)
+        each = "; ".join(
+            f"{title} ({protocol_id} {version}): {days} school days"
+            for title, protocol_id, version, days in self.offer_limits_by_protocol
+        )
         return f"The deadline differs by protocol: {each}."
 
     def to_json(self) -> dict[str, object]:
@@ -181,7 +187,8 @@ class Figures:
             "offers": {
                 "limit_school_days": self.offer_limit,
                 "limits_by_protocol": [
-                    {"protocol": title, "school_days": days} for title, days in self.offer_limits
+                    {"protocol": title, "id": protocol_id, "version": version, "school_days": days}
+                    for title, protocol_id, version, days in self.offer_limits_by_protocol
                 ],
                 "counts": counts(self.offers),
                 "awaited": self.offers_awaited,
