@@ -5,7 +5,14 @@ from __future__ import annotations
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from reintegration_fsm.fields import identifier, noncharacter, seen, text_problem, unseen
+from reintegration_fsm.fields import (
+    identifier,
+    invisible,
+    noncharacter,
+    seen,
+    text_problem,
+    unseen,
+)
 
 MOST = 8
 
@@ -87,3 +94,53 @@ def test_seen_drops_what_unseen_finds_and_nothing_else(value: str) -> None:
 def test_a_joiner_between_two_arabic_letters_is_seen() -> None:
     assert seen("\u0628\u200c\u0647") == "\u0628\u200c\u0647"
     assert seen("C\u200d-9\u200c") == "C-9"
+
+
+DEFAULT_IGNORABLE = [
+    (0x00AD, 0x00AD),
+    (0x034F, 0x034F),
+    (0x061C, 0x061C),
+    (0x115F, 0x1160),
+    (0x17B4, 0x17B5),
+    (0x180B, 0x180F),
+    (0x200B, 0x200F),
+    (0x202A, 0x202E),
+    (0x2060, 0x206F),
+    (0x3164, 0x3164),
+    (0xFE00, 0xFE0F),
+    (0xFEFF, 0xFEFF),
+    (0xFFA0, 0xFFA0),
+    (0xFFF0, 0xFFF8),
+    (0x1BCA0, 0x1BCA3),
+    (0x1D173, 0x1D17A),
+    (0xE0000, 0xE0FFF),
+]
+"""Unicode's Default_Ignorable_Code_Point (DerivedCoreProperties.txt, 15.1) but the
+surrogates: characters nothing is drawn for where a program does not know them."""
+
+
+def test_invisible_finds_every_default_ignorable_character_but_the_joiners() -> None:
+    """Variation selectors (an emoji's U+FE0F too), fillers, the Khmer inherent vowels, the
+    Mongolian selectors and format characters, reserved code points kept for such: each after
+    `DEMO-0004` read as DEMO-0004 and opened another case (found by a review). Not the joiners,
+    which Persian and Indic writing needs (`stray_joiner`); and the interlinear annotation
+    controls (U+FFF9 to U+FFFB), which show nothing either."""
+    expected = [
+        code
+        for first, last in [*DEFAULT_IGNORABLE, (0xFFF9, 0xFFFB)]
+        for code in range(first, last + 1)
+        if code not in (0x200C, 0x200D)
+    ]
+    found = [code for code in range(0x110000) if invisible(f"a{chr(code)}") is not None]
+    assert found == sorted(expected)
+    assert invisible("DEMO-0004\ufe0f") == (
+        "an invisible character (U+FE0F, variation selector-16)"
+    )
+    assert invisible("DEMO-0004\ufff0") == "an invisible character (U+FFF0, unassigned)"
+
+
+def test_a_flag_written_with_tags_is_seen() -> None:
+    """England's flag is a black flag, tags naming the region, and a cancel tag: it is seen."""
+    england = "\U0001f3f4\U000e0067\U000e0062\U000e0065\U000e006e\U000e0067\U000e007f"
+    assert invisible(f"C-9 {england}") is None
+    assert invisible(f"C-9 \U000e0067{england}") is not None

@@ -21,6 +21,7 @@ from reintegration_fsm import demo as demo_cases
 from reintegration_fsm.serialisation import unstructure
 from test_cli import AP, run
 from test_cli_boundary import OPEN_DATA, invoke, no_traceback, open_case, write
+from test_hostile_integrator import IGNORABLE
 
 RECORDED_CONSENT = {"form": unstructure(scenario.consent())}
 
@@ -113,6 +114,25 @@ def test_a_case_id_pasted_with_invisible_characters_or_quotes_is_not_opened(
     assert result.exit_code == 2, result.output
     assert "type the id" in result.stderr
     assert case_ids(demo_db) == before
+
+
+@pytest.mark.parametrize("hidden", [*IGNORABLE, "\u180f"])
+def test_a_case_id_holding_a_character_nothing_is_drawn_for_is_not_opened(
+    demo_db: str, tmp_path: Path, hidden: str
+) -> None:
+    """`apply 'DEMO-0004<U+FE0F>' open` (a variation selector, as an emoji carries; a filler, a
+    Khmer inherent vowel, a Mongolian selector, a format control) opened a second case whose
+    id reads DEMO-0004: `history DEMO-0004` found the first, pasted steps went to the second
+    (found by a review). The character is named, and the id without it is opened."""
+    before = case_ids(demo_db)
+    for case_id in (f"DEMO-0004{hidden}", f"C-9{hidden}"):
+        result = open_case(demo_db, tmp_path, case_id)
+        no_traceback(result)
+        assert result.exit_code == 2, result.output
+        assert f"U+{ord(hidden):04X}" in result.stderr
+        assert case_ids(demo_db) == before
+    assert open_case(demo_db, tmp_path, "C-9").exit_code == 0
+    assert case_ids(demo_db) == sorted([*before, "C-9"])
 
 
 def test_a_case_id_with_an_accent_or_a_dash_of_its_own_is_still_an_id(

@@ -1912,7 +1912,7 @@ def test_a_referral_across_a_summer_holiday_is_accepted_and_replays() -> None:
         ),
         (
             "Hollybrook \u3164Academy",
-            "holds a blank character other than the space (U+3164, hangul filler)",
+            "holds an invisible character (U+3164, hangul filler)",
         ),
         ("Holly\u200dbrook Academy", "holds an invisible character (U+200D, zero width joiner)"),
     ],

@@ -98,13 +98,20 @@ def identifier(value: Any, what: str, most: int = ID_LENGTH) -> str | None:
 
 
 _INVISIBLE = re.compile(
-    f"[\u00ad\u180e\u200b\u2060-\u2064\ufeff\U000e0000-\U000e007f{DIRECTION_CONTROLS}]"
+    "[\u00ad\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b\u2060-\u206f\u3164"
+    "\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufffb\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
+    f"\U000e0000-\U000e0fff{DIRECTION_CONTROLS}]"
 )
-"""Format characters that change nothing a reader sees: a soft hyphen, the zero-width space,
-the word joiner and the invisible operators, the byte order mark, the tag characters, and the
-direction controls.
-Not the zero-width joiner and non-joiner (U+200C, U+200D), which Persian and Indic scripts are
-written with, and which change how their text looks; nor the tags of a flag (`_FLAG`)."""
+"""Characters that change nothing a reader sees: Unicode's default-ignorable ones, which
+nothing is drawn for where a program does not know them (the soft hyphen, the combining
+grapheme joiner, the Hangul fillers, the Khmer inherent vowels, the Mongolian selectors and
+vowel separator, the zero-width space, the word joiner and the invisible operators, the
+variation selectors (an emoji's too: a red heart as phones send it is U+2764 U+FE0F), the
+byte order mark, the shorthand and musical format controls, the tag characters, the direction
+controls, and the code points reserved for more), and the interlinear annotation controls
+(U+FFF9 to U+FFFB). Not the zero-width joiner and non-joiner (U+200C, U+200D), which Persian
+and Indic scripts are written with, and which change how their text looks; nor the tags of a
+flag (`_FLAG`)."""
 _FLAG = "\U0001f3f4[\U000e0020-\U000e007e]+\U000e007f"
 """A flag written with tag characters (England's, Scotland's, Wales's): a black flag, the tags
 naming the region, and the cancel tag. Its tags are seen, as the flag."""
@@ -115,7 +122,7 @@ _UNSEEN = re.compile(f"({_FLAG})|{_INVISIBLE.pattern}")
 def invisible(value: str) -> str | None:
     """The first character of `value` that nobody sees (`_INVISIBLE`, outside a flag), as text
     pasted from Word or an email carries, in words; or None."""
-    if value.isprintable():  # no format character is printable
+    if value.isascii():  # every character `_INVISIBLE` holds is beyond ASCII
         return None
     found = next((m for m in _UNSEEN.finditer(value) if m.group(1) is None), None)
     if found is None:
@@ -125,7 +132,7 @@ def invisible(value: str) -> str | None:
 
 def _invisible_character(character: str) -> str:
     """A character nobody sees, in words: `an invisible character (U+200B, zero width space)`."""
-    name = unicodedata.name(character, "a format character").lower()
+    name = unicodedata.name(character, "unassigned").lower()  # U+FFF0, kept for future use
     return f"an invisible character (U+{ord(character):04X}, {name})"
 
 
@@ -288,9 +295,9 @@ def noncharacters(value: Any, field: str) -> list[tuple[str, str]]:
     return []
 
 
-_BLANKS = frozenset("\u034f\u115f\u1160\u2800\u3164\uffa0")
-"""Letters and marks that print as nothing (the combining grapheme joiner, the Hangul fillers,
-the blank Braille pattern): a name holding one reads as the name without it."""
+_BLANKS = frozenset("\u2800")
+"""Characters that print as nothing and are no space, beside those `invisible` finds: the blank
+Braille pattern. A name holding one reads as the name without it."""
 
 
 def blank(value: str) -> str | None:
