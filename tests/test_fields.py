@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from reintegration_fsm.fields import (
     identifier,
     invisible,
+    new_id_problem,
     noncharacter,
     seen,
     text_problem,
@@ -144,3 +145,21 @@ def test_a_flag_written_with_tags_is_seen() -> None:
     england = "\U0001f3f4\U000e0067\U000e0062\U000e0065\U000e006e\U000e0067\U000e007f"
     assert invisible(f"C-9 {england}") is None
     assert invisible(f"C-9 \U000e0067{england}") is not None
+
+
+def test_a_new_id_is_held_to_every_check_open_makes() -> None:
+    """`Reintegration.open` and the CLI's `import` hold a new id to this one rule."""
+    assert new_id_problem("C-9") is None
+    assert new_id_problem("ÉCOLE-1") is None
+    assert new_id_problem(" C-9") == "must not start or end with a space"
+    assert new_id_problem("C-9\u200b") == (
+        "holds an invisible character (U+200B, zero width space); type the id again"
+    )
+    assert new_id_problem("C-9\u2800") == (
+        "holds a blank character other than the space (U+2800, braille pattern blank); type the "
+        "id again"
+    )
+    assert new_id_problem("C-9\uffff") == (
+        "holds a noncharacter (U+FFFF at position 3), which no workbook can hold"
+    )
+    assert (new_id_problem("2026-\u041017") or "").startswith("is written in Cyrillic letters")

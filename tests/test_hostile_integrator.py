@@ -693,7 +693,8 @@ def test_text_of_a_subclass_of_str_is_recorded_as_the_plain_text_it_holds() -> N
 
 
 def test_a_stored_case_whose_id_holds_an_invisible_character_still_replays() -> None:
-    """The refusal is of new ids: a history written before it still loads and imports."""
+    """The refusal is of new ids: a history written before it still loads (the CLI's `import`,
+    which adds a case as `open` does, refuses it)."""
     case = Reintegration.open(
         "C-9", CHILD, HEAD.organisation, "Example Council", by=HEAD, on=OPENED
     )

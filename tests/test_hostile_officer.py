@@ -466,3 +466,45 @@ def test_an_import_of_an_id_differing_only_in_case_is_refused(demo_db: str, tmp_
     both = invoke(empty, "import", str(pair))
     assert both.exit_code == 2, both.output
     assert "case id 'Demo-0001' differs only in letters' case from item 1" in both.stderr
+
+
+@pytest.mark.parametrize(
+    ("given", "named"),
+    [
+        ("DEMO-0004\u200b", "U+200B"),  # a zero-width space
+        ("DEMO-0004\u00ad", "U+00AD"),  # a soft hyphen
+        ("DEMO-0004\u2060", "U+2060"),  # a word joiner
+        ("DEMO-0004\u034f", "U+034F"),  # a combining grapheme joiner
+        ("DEMO-0004\ufe0f", "U+FE0F"),  # an emoji's variation selector
+        ("DEMO\u200d-0004", "U+200D"),  # a joiner joining no letters
+        ("DEMO-0004\u2800", "U+2800"),  # a blank Braille pattern
+        ("DEMO-0\u041e04", "U+041E"),  # a Cyrillic O
+        ("DEM\uff2f-0004", "U+FF2F"),  # a full-width O
+        ("\u201cDEMO-0004\u201d", "quotation mark"),
+        ("DEMO-0004\uffff", "U+FFFF"),  # a noncharacter
+    ],
+)
+def test_an_import_refuses_an_id_apply_open_refuses(
+    demo_db: str, tmp_path: Path, given: str, named: str
+) -> None:
+    """`import` took DEMO-0004 followed by a zero-width space (a soft hyphen, a word joiner, a
+    combining grapheme joiner) beside the DEMO-0004 it reads as, which `apply ... open`
+    refuses (found by a review): it refuses every id `open` does, naming it and the character,
+    and imports nothing; the id as typed imports."""
+    exported = invoke(demo_db, "export", "DEMO-0004")
+    assert exported.exit_code == 0, exported.output
+    renamed = exported.stdout.replace('"DEMO-0004"', json.dumps(given))
+    typed = exported.stdout.replace('"DEMO-0004"', json.dumps("DEMO-0009"))
+    both = write(tmp_path / "both.json", f"[{typed}, {renamed}]")
+    before = case_ids(demo_db)
+    result = invoke(demo_db, "import", both)
+    no_traceback(result)
+    assert result.exit_code == 2, result.output
+    assert "nothing imported" in result.stderr
+    assert "item 2 " in result.stderr
+    assert f"case id {given!r}" in result.stderr
+    assert named in result.stderr
+    assert case_ids(demo_db) == before
+    alone = write(tmp_path / "typed.json", typed)
+    assert invoke(demo_db, "import", alone).exit_code == 0
+    assert case_ids(demo_db) == sorted([*before, "DEMO-0009"])

@@ -26,11 +26,11 @@ from reintegration_fsm.fields import (
     NAME_LENGTH,
     identifier,
     is_day,
+    new_id_problem,
     noncharacter,
     noncharacters,
     plain_day,
     text_problem,
-    unclear,
 )
 from reintegration_fsm.forms import (
     REMOVED_DAY,
@@ -515,7 +515,7 @@ class Reintegration:
         on = cls._check_when(_OPEN, by, on)
         # Before R15 reads the setting and authority: a None one is not a missing host school.
         cls._check_values(_OPEN, values)
-        unread = unclear(case_id, "the id")
+        unread = new_id_problem(case_id)
         if unread is not None:  # a new id only: a history written before still replays
             raise FormInvalid("open", "case_id", unread)
         if pupil.date_of_birth == REMOVED_DAY:  # a redacted history's only

@@ -257,6 +257,21 @@ def unclear(value: str, it: str = "it") -> str | None:
     return None if apart is None else f"{apart}; type {it} again so"
 
 
+def new_id_problem(value: Any) -> str | None:
+    """Why `value` will not do as a new case's id, or None: what `identifier` refuses, a
+    character that would make it read as another id (`unclear`), a blank one other than the
+    space (`blank`), or a noncharacter. The one rule a new id is held to, by
+    `Reintegration.open` and by whatever adds a case it did not open (the CLI's `import`); a
+    history recorded before still replays."""
+    problem = identifier(value, "case_id") or unclear(value, "the id")
+    if problem is not None:
+        return problem
+    spaced = blank(value)
+    if spaced is not None:
+        return f"holds {spaced}; type the id again"
+    return noncharacter(value)
+
+
 def noncharacter(value: str) -> str | None:
     """Why `value`, new text, holds a Unicode noncharacter (U+FFFE, U+FFFF, U+FDD0...), which
     no workbook can hold, naming the first; or None.

@@ -253,6 +253,7 @@ def import_(ctx: click.Context, file: str, dropping: bool) -> None:
     value = read_json(file, "import file", IMPORT_MOST)
     incoming, problems = interchange.read_histories(value, settings(ctx).protocols())
     problems += interchange.duplicates(incoming)
+    problems += interchange.refused_ids(incoming)
     store = settings(ctx).store(create=True)
     taken = store.taken(item.case.case_id for item in incoming)
     if incoming:
@@ -370,12 +371,9 @@ def apply(
         raise Failure(f"bad data for {trigger}", problems)
     actor = Actor(actor_id, actor_name, Role(role.lower()), organisation)
     day = on or today()
-    stray = pasted.stray_note(case_id) if trigger == "open" else None
-    if stray is not None:  # before the database is touched
-        raise Failure(
-            f"case id {stray}",
-            (f"Copy it again, or type the id by hand: {pasted.without_stray(case_id)!r}?",),
-        )
+    refused = pasted.refusal(case_id) if trigger == "open" else None
+    if refused is not None:  # before the database is touched
+        raise Failure(f"case id {refused}")
     store = found.store(create=trigger == "open")
     if trigger == "open" and store.taken([case_id]):
         raise Failure(f"case id {case_id!r} is already taken", ())

@@ -9,6 +9,7 @@ from typing import Any
 import attrs
 
 from reintegration_fsm.case import Reintegration
+from reintegration_fsm.cli import pasted
 from reintegration_fsm.cli.errors import Failure, failure_from
 from reintegration_fsm.errors import FormInvalid, ProtocolError, UnknownProtocol
 from reintegration_fsm.protocol.definition import FINGERPRINT, Protocol
@@ -282,6 +283,17 @@ def case_only(incoming: Sequence[Incoming], stored: Iterable[str]) -> list[str]:
                 f"{first.label}"
             )
     return problems
+
+
+def refused_ids(incoming: Sequence[Incoming]) -> list[str]:
+    """Problems for ids `apply ... open` refuses (`pasted.refusal`: a character nobody sees, a
+    blank one, letters that read as others, a noncharacter): an import adds no case that
+    `open` would not, though its history, recorded before, replays."""
+    return [
+        f"{item.label}: case id {refused}"
+        for item in incoming
+        if (refused := pasted.refusal(item.case.case_id)) is not None
+    ]
 
 
 def duplicates(incoming: Sequence[Incoming]) -> list[str]:

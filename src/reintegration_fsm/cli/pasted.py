@@ -7,9 +7,9 @@ then names no case, or, given to `open`, a new case that looks like another and 
 
 from __future__ import annotations
 
-from reintegration_fsm.fields import seen, unseen
+from reintegration_fsm.fields import new_id_problem, seen, unseen
 
-__all__ = ["stray", "stray_note", "without_stray"]
+__all__ = ["refusal", "stray", "stray_note", "without_stray"]
 
 _QUOTES = "\"'\u2018\u2019\u201a\u201b\u201c\u201d\u201e\u201f\u00ab\u00bb\u2039\u203a`"
 """Quotation marks, straight and curly, that an id is pasted between."""
@@ -39,3 +39,15 @@ def stray_note(case_id: str) -> str | None:
     if found is None:
         return None
     return f"{case_id!r} holds {found}, as text pasted from Word or an email often does"
+
+
+def refusal(case_id: str) -> str | None:
+    """Why `case_id` may not be the id of a case added now (by `apply ... open`, or in an
+    `import` file), as a sentence naming it and saying what to do; or None. What a pasted id
+    brings with it (`stray_note`), and what `Reintegration.open` refuses in a new id
+    (`fields.new_id_problem`): one rule, so that no import adds a case `open` would refuse."""
+    note = stray_note(case_id)
+    if note is not None:
+        return f"{note}; type the id again (without it, it reads {without_stray(case_id)!r})"
+    problem = new_id_problem(case_id)
+    return None if problem is None else f"{case_id!r} {problem}"
