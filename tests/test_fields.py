@@ -6,6 +6,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from reintegration_fsm.fields import (
+    fold_case,
     identifier,
     invisible,
     new_id_problem,
@@ -163,3 +164,12 @@ def test_a_new_id_is_held_to_every_check_open_makes() -> None:
         "holds a noncharacter (U+FFFF at position 3), which no workbook can hold"
     )
     assert (new_id_problem("2026-\u041017") or "").startswith("is written in Cyrillic letters")
+
+
+def test_letters_case_is_folded_as_it_is_read_aloud() -> None:
+    """KIZ is kız in capitals and DİLEK dilek: the Turkish ı and İ fold to i, as I and i do."""
+    assert fold_case("DİLEK-1") == fold_case("dilek-1") == fold_case("DILEK-1") == "dilek-1"
+    assert fold_case("KIZ-1") == fold_case("kız-1") == fold_case("Kiz-1") == "kiz-1"
+    assert fold_case("STRASSE-1") == fold_case("straße-1")
+    assert fold_case("ΟΔΟΣ-1") == fold_case("οδος-1")
+    assert fold_case("kız-1") != fold_case("kaz-1")

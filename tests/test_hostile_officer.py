@@ -427,6 +427,45 @@ def test_an_id_differing_only_in_case_opens_no_second_case(demo_db: str, tmp_pat
     assert open_case(demo_db, tmp_path, "DEMO-0001-B").exit_code == 0
 
 
+@pytest.mark.parametrize(("first", "second"), [("DİLEK-1", "dilek-1"), ("KIZ-1", "kız-1")])
+def test_an_id_differing_only_in_a_turkish_letters_case_is_refused(
+    demo_db: str, tmp_path: Path, first: str, second: str
+) -> None:
+    """kız's capitals are KIZ, and DİLEK's small letters dilek: `apply ... open` and `import`
+    took the second beside the first, as `str.casefold` keeps ı and makes İ i with a dot above
+    (found by a review). They fold as the rules fold a child's name, I and İ, ı and i alike."""
+    assert open_case(demo_db, tmp_path, first).exit_code == 0
+    before = case_ids(demo_db)
+    opened = open_case(demo_db, tmp_path, second)
+    no_traceback(opened)
+    assert opened.exit_code == 2, opened.output
+    assert f"case id {second!r} differs from the case {first!r} only in letters' case" in (
+        opened.stderr
+    )
+    unknown = invoke(demo_db, "history", second)
+    assert unknown.exit_code == 2, unknown.output
+    assert f"{second!r} differs only in letters' case: did you mean {first!r}?" in unknown.stderr
+    exported = invoke(demo_db, "export", first)
+    assert exported.exit_code == 0, exported.output
+    renamed = write(tmp_path / "renamed.json", exported.stdout.replace(f'"{first}"', f'"{second}"'))
+    imported = invoke(demo_db, "import", renamed)
+    assert imported.exit_code == 2, imported.output
+    assert f"case id {second!r} differs from the case {first!r} only in letters' case" in (
+        imported.stderr
+    )
+    assert case_ids(demo_db) == before
+    pair = write(
+        tmp_path / "pair.json", f"[{exported.stdout}, {Path(renamed).read_text(encoding='utf-8')}]"
+    )
+    both = invoke(f"sqlite:///{tmp_path / 'new.sqlite'}", "import", pair)
+    assert both.exit_code == 2, both.output
+    assert f"case id {second!r} differs only in letters' case from item 1" in both.stderr
+    # An id that reads differently (another number, or another letter) opens as ever.
+    for other in (second.replace("1", "2"), second.replace("-", "A-")):
+        assert open_case(demo_db, tmp_path, other).exit_code == 0
+    assert len(case_ids(demo_db)) == len(before) + 2
+
+
 def test_an_unknown_id_names_the_case_it_differs_from_only_in_case(demo_db: str) -> None:
     """`due --case demo-0004` said "no case" with no word of DEMO-0004 (found by a review)."""
     for args in (("due", "--case", "demo-0004"), ("history", "Demo-0004")):

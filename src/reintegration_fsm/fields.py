@@ -346,6 +346,14 @@ def seen(value: str) -> str:
     )
 
 
+def fold_case(value: str) -> str:
+    """`value` as texts that differ only in letters' case compare alike: case folded, and the
+    Turkish and Azerbaijani dotless ı and dotted İ as i (whose capitals, I and İ, are written
+    for them; `str.casefold` keeps ı, and makes İ an i with a dot above). The rules compare
+    names so (`rules.same_name`), and the CLI a new case id with those of stored cases."""
+    return value.casefold().replace("ı", "i").replace("i\u0307", "i")
+
+
 def optional_text(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     """A string or None."""
     if value is not None:

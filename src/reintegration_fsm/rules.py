@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterable, Sequence
 from typing import Protocol as Interface
 
+from reintegration_fsm.fields import fold_case
 from reintegration_fsm.forms import (
     ConsentForm,
     Pupil,
@@ -124,9 +125,9 @@ def same_name(a: str, b: str) -> bool:
 
 
 def _folded(name: str) -> str:
-    """`name` as `same_name` compares it: its words, case folded, the Turkish and Azerbaijani
-    dotless ı and dotted İ as i (whose capitals, I and İ, a parent writes for them)."""
-    return " ".join(name.split()).casefold().replace("ı", "i").replace("i\u0307", "i")
+    """`name` as `same_name` compares it: its words, folded as letters' case is (`fold_case`:
+    the Turkish ı and İ as i too)."""
+    return fold_case(" ".join(name.split()))
 
 
 def _blank(value: str) -> bool:

@@ -4,7 +4,6 @@ name and date of birth), as JSON or HTML; or every case the store may show, as J
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Any
 
 import click
@@ -16,6 +15,7 @@ from reintegration_fsm.cli.common import (
     Failure,
     format_option,
     output_option,
+    searched_by,
     settings,
     to_json,
     today,
@@ -26,9 +26,6 @@ from reintegration_fsm.errors import CaseNotFound
 from reintegration_fsm.rules import same_name
 from reintegration_fsm.stores import SqlAlchemyStore, personal
 
-_NOT_AN_I = re.compile("[\\siı\u0307]+")
-"""What splits a case-folded name into the stretches the case list finds it by: spaces, and
-every i (and the dot above that İ folds to), which it folds apart from a dotless ı."""
 _IDENTITY = ("pupil.name", "pupil.date_of_birth")
 """The paths of the child's name and date of birth in a case's opening."""
 
@@ -38,10 +35,7 @@ def _children(store: SqlAlchemyStore, name: str, born: dt.date) -> list[Reintegr
     whose child's name or date of birth was removed (its placeholder names no child, and reads
     the same in every case redacted alike)."""
     found = []
-    # The longest stretch of the name without an i narrows the search (the case list folds
-    # ı, I and İ apart, where `same_name` reads them alike); the names are compared whole.
-    needle = max(_NOT_AN_I.split(name.casefold()), key=len) or None
-    for summary in store.cases(text=needle):
+    for summary in store.cases(text=searched_by(name)):  # names compared whole below
         try:
             case = store.load(summary.case_id)
         except CaseNotFound:  # pragma: no cover - listed a moment ago

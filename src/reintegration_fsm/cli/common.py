@@ -6,6 +6,7 @@ import contextlib
 import datetime as dt
 import json
 import os
+import re
 import stat
 import sys
 import warnings
@@ -49,7 +50,7 @@ from reintegration_fsm.cli.protocol_files import registered
 from reintegration_fsm.cli.scope import AUTHORITY_ENV
 from reintegration_fsm.cli.text import echo_text, neutralise, to_json
 from reintegration_fsm.errors import StoreError
-from reintegration_fsm.fields import iso_day
+from reintegration_fsm.fields import fold_case, iso_day
 from reintegration_fsm.protocol.definition import Protocol
 from reintegration_fsm.stores import SqlAlchemyStore, sqlite, upgrade
 from reintegration_fsm.stores.migrate import CREATING, refuse_behind
@@ -207,20 +208,21 @@ class Settings:
 
     def case_meant(self, case_id: str) -> str | None:
         """The id of a case the store may show that differs from `case_id` only in letters'
-        case (`demo-0001` for DEMO-0001), or None; None too when no store is open yet or the
-        lookup fails (it only adds a hint to an error already on its way)."""
+        case (`demo-0001` for DEMO-0001, `kız-1` for KIZ-1: `fields.fold_case`), or None; None
+        too when no store is open yet or the lookup fails (it only adds a hint to an error
+        already on its way)."""
         if self._store is None or not isinstance(case_id, str):
             return None
-        wanted = case_id.casefold()
+        wanted = fold_case(case_id)
         try:
-            found = self._store.cases(text=case_id)
+            found = self._store.cases(text=searched_by(case_id))
         except Exception:  # the error being reported is the one to show
             return None
         return next(
             (
                 summary.case_id
                 for summary in found
-                if summary.case_id != case_id and summary.case_id.casefold() == wanted
+                if summary.case_id != case_id and fold_case(summary.case_id) == wanted
             ),
             None,
         )
@@ -237,6 +239,19 @@ class Settings:
         if self._store is not None:
             self._store.engine.dispose()
             self._store = None
+
+
+_NOT_AN_I = re.compile("[\\siı\u0307]+")
+"""What splits a case-folded text into the stretches the case list finds it by: spaces, and
+every i (and the dot above that İ folds to), which it folds apart from a dotless ı."""
+
+
+def searched_by(text: str) -> str | None:
+    """The text to search the case list by (`store.cases(text=...)`) for every id or name that
+    reads as `text`, whatever its letters' case (`fields.fold_case`), or None for every case:
+    the longest stretch of it without a space or an i, which the list, folding by
+    `str.casefold`, keeps apart from ı and İ. Each found is then compared whole."""
+    return max(_NOT_AN_I.split(text.casefold()), key=len) or None
 
 
 def refuse_unusable_file(url: str) -> None:

@@ -12,6 +12,7 @@ from reintegration_fsm.case import Reintegration
 from reintegration_fsm.cli import pasted
 from reintegration_fsm.cli.errors import Failure, failure_from
 from reintegration_fsm.errors import FormInvalid, ProtocolError, UnknownProtocol
+from reintegration_fsm.fields import fold_case
 from reintegration_fsm.protocol.definition import FINGERPRINT, Protocol
 from reintegration_fsm.protocol.steps import STEP
 from reintegration_fsm.records import Transition
@@ -263,14 +264,15 @@ def unfingerprinted(item: Incoming) -> str | None:
 
 def case_only(incoming: Sequence[Incoming], stored: Iterable[str]) -> list[str]:
     """Problems for ids that differ only in letters' case from a case's in `stored` (the ids
-    of the cases the store may show) or from another one given before them: two children's
-    records nobody could tell apart by ear or on paper."""
-    known = {case_id.casefold(): case_id for case_id in stored}
+    of the cases the store may show) or from another one given before them, as `apply ... open`
+    compares them (`fields.fold_case`): two children's records nobody could tell apart by ear
+    or on paper."""
+    known = {fold_case(case_id): case_id for case_id in stored}
     given: dict[str, Incoming] = {}
     problems = []
     for item in incoming:
         case_id = item.case.case_id
-        folded = case_id.casefold()
+        folded = fold_case(case_id)
         first = given.setdefault(folded, item)
         if known.get(folded, case_id) != case_id:
             problems.append(
