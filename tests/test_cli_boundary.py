@@ -1316,9 +1316,53 @@ def test_a_database_url_naming_a_nul_character_is_bad_input(tmp_path: Path) -> N
     result = invoke(f"sqlite:///{tmp_path}/x%00.sqlite", "cases")
     no_traceback(result)
     assert result.exit_code == 2, result.output
-    # Before SQLAlchemy 2.1, `%00` is not decoded: the name is that text, and no store is there.
-    assert ("NUL" if common._DECODES_NAMES else "no case store there") in result.stderr
+    # Before SQLAlchemy 2.1, which leaves `%00` in a database name as written, too.
+    assert "the URL's database name holds a NUL character (%00)" in result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("url", "part"),
+    [
+        ("postgresql+psycopg://post%00gres@127.0.0.1:5432/test_h8", "user name"),
+        ("mysql+pymysql://ro%00ot@127.0.0.1:3306/test_h8", "user name"),
+        ("postgresql+psycopg://postgres:Sesame%00Open@127.0.0.1:5432/test_h8", "password"),
+        ("postgresql+psycopg://postgres@127.0.%001:5432/test_h8", "host"),
+        ("postgresql+psycopg://postgres@127.0.0.1:5432/test_h8?host=%00", "options"),
+        ("postgresql+psycopg://postgres@127.0.0.1:5432/test_h8?connect%00_timeout=1", "options"),
+        ("mysql+pymysql://root@127.0.0.1:3306/test%00h8", "database name"),
+        ("postgresql+psycopg://postgres@127.0.0.1:5432/test_h8%00", "database name"),
+    ],
+)
+def test_a_nul_character_anywhere_in_a_database_url_is_bad_input(url: str, part: str) -> None:
+    """`%00` in a URL's user name or options was "the database is unavailable" (exit 3): the
+    server saw the user name cut at the NUL, and the officer was sent to the DBA (found by a
+    review). Any part naming one is bad input, on every SQLAlchemy, and no password is shown.
+    """
+    result = invoke(url, "cases")
+    no_traceback(result)
+    assert result.exit_code == 2, result.output
+    assert f"the URL's {part} holds a NUL character (%00)" in result.stderr
+    assert "unavailable" not in result.stderr
+    assert "Sesame" not in result.output
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql+psycopg://postgres:Sesame%2500Open@127.0.0.1:1/test_h8",
+        "postgresql+psycopg://postgres@127.0.0.1:1/test_h8?application_name=a%2500b",
+    ],
+)
+def test_a_percent_sign_followed_by_00_is_no_nul_character(url: str) -> None:
+    """`%2500` is the three characters `%00`, which a password or an option may hold: the
+    database is asked (nothing listens on port 1, so it is unavailable), and no password is
+    shown."""
+    result = invoke(url, "cases")
+    no_traceback(result)
+    assert result.exit_code == UNAVAILABLE, result.output
+    assert "NUL" not in result.stderr
+    assert "Sesame" not in result.output
 
 
 def test_output_to_dev_stdout_down_a_pipe_is_written_in_place(demo_db: str, tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ import click
 import sqlalchemy
 from sqlalchemy import inspect
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, SAWarning
 
 from reintegration_fsm import files
@@ -414,15 +414,46 @@ def database_url(database: str) -> str:
         raise Failure(f"--db: {error}") from None
     except ValueError:  # make_url reads the port with int()
         raise Failure("--db: the URL's port is not a number") from None
-    if "\x00" in (url.database or ""):  # `%00`: os.stat and every driver refuse it
+    holding = _holding_a_nul(url)
+    if holding is not None:  # the part is named, never its text: it may be the password
         raise Failure(
-            "--db: the URL's database name holds a NUL character (%00), which no file or "
-            "database name holds"
+            f"--db: the URL's {holding} holds a NUL character (%00), which no database server "
+            "or file takes",
+            ("Check the URL: `%00` stands for a NUL character wherever it is written.",),
         )
     SECRETS.add(database, shown_url(database))
     if url.password:
         SECRETS.add(f":{url.password}@", ":***@")
     return database
+
+
+def _holding_a_nul(url: URL) -> str | None:
+    """The part of `url` naming a NUL character (`%00`), in words, or None. SQLAlchemy decodes
+    the user name, the password and the options, and from 2.1 the database name; a part it
+    leaves as written (the host; before 2.1 the database name) would reach the driver holding
+    `%00`, no name any server or file has, so it is looked for there as written too."""
+    options = [text for item in url.query.items() for text in _option_texts(item)]
+    parts = [
+        ("user name", url.username, False),
+        ("password", url.password, False),
+        ("host", url.host, True),
+        ("database name", url.database, not _DECODES_NAMES),
+        *(("options", text, False) for text in options),
+    ]
+    return next(
+        (
+            part
+            for part, text, as_written in parts
+            if text is not None and ("\x00" in text or (as_written and "%00" in text))
+        ),
+        None,
+    )
+
+
+def _option_texts(item: tuple[str, str | tuple[str, ...]]) -> list[str]:
+    """An option's name and its value or values."""
+    name, value = item
+    return [name, value] if isinstance(value, str) else [name, *value]
 
 
 def shown_url(url: str) -> str:
