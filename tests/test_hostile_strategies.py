@@ -9,7 +9,7 @@ from pathlib import Path
 
 import attrs
 import pytest
-from hypothesis import Phase, find, given, settings
+from hypothesis import Phase, find, given, reject, settings
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
@@ -18,6 +18,7 @@ from reintegration_fsm import (
     ObligationKind,
     PastoralSupportPlan,
     Protocol,
+    ProtocolDefinitionError,
     Pupil,
     ReferralRoute,
     Reintegration,
@@ -219,3 +220,78 @@ def test_runs_under_another_protocol_survive_the_stores(run: rt.ProtocolRun) -> 
         assert sql.load(case.case_id) == case
         assert sql.verify() == []
     assert Reintegration.replay(memory.history(case.case_id), calendar, (EXAMPLESHIRE,)) == case
+
+
+# -- runs under protocols letting a host school's roles fire steps before a host is known --------
+def host_may_also(trigger: str) -> Protocol:
+    """Worcestershire's protocol, with the host's head teacher also allowed to fire `trigger`
+    (a host school accepting the place offer itself in `identify_host`, say)."""
+    roles = {**WORCESTERSHIRE.roles, trigger: WORCESTERSHIRE.roles[trigger] | {Role.HOST_HEAD}}
+    return attrs.evolve(WORCESTERSHIRE, id="my-la", version="1", roles=roles)
+
+
+@pytest.mark.parametrize(
+    "trigger", ["identify_host", "record_consent", "refer_to_fair_access", "withdraw"]
+)
+def test_runs_draw_under_a_protocol_letting_the_host_fire_an_early_step(trigger: str) -> None:
+    """R15: a host school's roles cannot act before a host school is identified. Under a protocol
+    letting one also fire a step that comes before (which opens cases, and which a run can follow
+    by its other roles), every run drawn plays: the run once drew the host's head teacher there,
+    and the draw raised `NotPermitted` from inside hypothesis (found by a review)."""
+    protocol = host_may_also(trigger)
+    assert protocol.opens_cases
+
+    @settings(max_examples=400, database=None, derandomize=True)
+    @given(rt.protocol_runs(protocol=protocol))
+    def plays(run: rt.ProtocolRun) -> None:
+        assert rt.play(run).stage is run.stage
+
+    plays()
+
+
+TRIGGERS = tuple(sorted(WORCESTERSHIRE.roles))
+
+
+@st.composite
+def role_maps(draw: st.DrawFn) -> Protocol:
+    """Worcestershire's protocol with random roles for every trigger, where the library builds
+    it (it refuses, say, a step only a host's roles may fire before any host is known)."""
+    roles = {t: draw(st.frozensets(st.sampled_from(tuple(Role)), min_size=1)) for t in TRIGGERS}
+    try:
+        return attrs.evolve(WORCESTERSHIRE, id="random-roles", version="1", roles=roles)
+    except ProtocolDefinitionError:
+        reject()
+
+
+@settings(max_examples=150, database=None, derandomize=True)
+@given(data=st.data(), protocol=role_maps())
+def test_runs_play_under_any_roles_the_library_takes(
+    data: st.DataObject, protocol: Protocol
+) -> None:
+    """Under any roles the library builds a protocol with, `protocol_runs` either refuses the
+    protocol when called (no case opens under it) or draws runs that play: with random roles,
+    123 of 300 draws once raised `NotPermitted` (a host school's role drawn before a host was
+    known)."""
+    try:
+        runs = rt.protocol_runs(protocol=protocol)
+    except InvalidArgument:
+        assert not protocol.opens_cases
+        return
+    run = data.draw(runs)
+    assert rt.play(run).stage is run.stage
+
+
+def test_a_protocol_no_run_can_follow_is_refused_when_called() -> None:
+    """A protocol letting only the host's head teacher withdraw (the library builds it, but no
+    one could withdraw a case before a host school is known, so no case opens under it) is
+    refused when `protocol_runs` is called, naming the step and the roles; it was refused as
+    one of an earlier edition of the rules, which it is not."""
+    roles = {**WORCESTERSHIRE.roles, "withdraw": frozenset({Role.HOST_HEAD})}
+    protocol = attrs.evolve(WORCESTERSHIRE, id="host-withdraws", version="1", roles=roles)
+    with pytest.raises(InvalidArgument) as refused:
+        rt.protocol_runs(protocol=protocol)
+    message = str(refused.value)
+    assert "protocol_runs(protocol=" in message
+    assert "roles.withdraw" in message
+    assert "host_head" in message
+    assert "edition" not in message

@@ -17,7 +17,7 @@ from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.case import Reintegration
 from reintegration_fsm.errors import CalendarError, describe
 from reintegration_fsm.forms import ReviewMeeting
-from reintegration_fsm.protocol.definition import WORCESTERSHIRE, Protocol
+from reintegration_fsm.protocol.definition import EDITIONS, WORCESTERSHIRE, Protocol
 from reintegration_fsm.protocol.steps import STEP
 from reintegration_fsm.testing.arguments import checked, instance, optional
 from reintegration_fsm.testing.forms import (
@@ -180,12 +180,26 @@ class _RunBuilder:
             return self.authority
         return None
 
-    def actor(self, trigger: str, *among: Role) -> Actor:
-        """An actor the protocol allows to fire `trigger` (of roles `among`, when given)."""
+    def able(self, trigger: str, *among: Role) -> list[Role]:
+        """The roles (of `among`, when given) whose actors may fire `trigger` now, by the case's
+        own account: the protocol allows the role, and the case knows the organisation its actor
+        acts for (R15: a host school's roles cannot act before `identify_host` names the school).
+        """
         allowed = [r for r in Role if r in self.protocol.roles_for(trigger)]
         if among:
-            allowed = [r for r in allowed if r in among] or allowed
-        return self.cast[self.draw(st.sampled_from(allowed))]
+            allowed = [r for r in allowed if r in among]
+        if self.case is None:  # `open`: the case it opens knows no host school
+            return [r for r in allowed if r not in _HOST_ROLES]
+        case = self.case
+        return [r for r in allowed if trigger in case.available_triggers(self.cast[r])]
+
+    def actor(self, trigger: str, *among: Role) -> Actor:
+        """An actor who may fire `trigger` now (of roles `among`, when given)."""
+        able = self.able(trigger, *among)
+        # protocol_runs refuses, when called, a protocol under which no case opens: among those,
+        # one letting only a host school's roles fire a step before a host school is known.
+        assert able, f"no role may fire {trigger!r} now"
+        return self.cast[self.draw(st.sampled_from(able))]
 
     def later(self, most: int = 3) -> dt.date:
         self.day = self.calendar.add_school_days(self.day, self.draw(st.integers(0, most)))
@@ -207,7 +221,6 @@ class _RunBuilder:
 
     def discharge_some(self, most: int = 2) -> None:
         assert self.case is not None
-        dischargers = self.protocol.roles_for("discharge")
         for _ in range(self.draw(st.integers(0, most))):
             open_now = self.case.obligations
             consent_pending = any(o.kind is ObligationKind.CONSENT_TO_DELETION for o in open_now)
@@ -217,21 +230,22 @@ class _RunBuilder:
                 # R17: a deletion waits for the other school's consent.
                 if not (o.kind is ObligationKind.DELETE_FROM_ROLL and consent_pending)
                 # Only the owner party discharges; a protocol may let none of its roles do so.
-                and dischargers & ROLES_OF_PARTY[o.owner]
+                and self.able("discharge", *ROLES_OF_PARTY[o.owner])
             ]
             if not choices:
                 return
             chosen = self.draw(st.sampled_from(choices))
-            by = self.actor("discharge", *ROLES_OF_PARTY[chosen.owner])
-            noter = self.actor("note_at_panel")
-            if (
-                chosen.kind is ObligationKind.NOTE_AT_PANEL
-                and "note_at_panel" in self.case.available_triggers(noter)
-                and self.draw(st.booleans())
-            ):
-                self.add("note_at_panel", noter)
+            noters = (
+                self.able("note_at_panel") if chosen.kind is ObligationKind.NOTE_AT_PANEL else []
+            )
+            if bool(noters) and self.draw(st.booleans()):
+                self.add("note_at_panel", self.cast[self.draw(st.sampled_from(noters))])
             else:
-                self.add("discharge", by, kind=chosen.kind)
+                self.add(
+                    "discharge",
+                    self.actor("discharge", *ROLES_OF_PARTY[chosen.owner]),
+                    kind=chosen.kind,
+                )
 
 
 def _reach() -> dt.date:
@@ -303,16 +317,23 @@ def _first_open(calendar: SchoolCalendar, protocol: Protocol) -> dt.date:
 
 
 def _opens_cases(given: Mapping[str, Any]) -> tuple[str, str] | None:
-    """The protocol runs under the current edition of the rules: no case opens under an
-    earlier one (`Reintegration.open`)."""
+    """A case opens under the protocol (`Protocol.opens_cases`): it runs under the current
+    edition of the rules, and has no `opening_problems` (among them a step that only a host
+    school's roles may fire where no host school is known yet, which no run could take)."""
     protocol = given["protocol"]
     if protocol.opens_cases:
         return None
-    return (
-        "protocol",
-        f"runs under edition {protocol.edition} of the rules, under which no case opens (only "
-        "the cases recorded under it replay)",
-    )
+    if protocol.edition != EDITIONS[-1]:
+        return (
+            "protocol",
+            f"runs under edition {protocol.edition} of the rules, under which no case opens "
+            "(only the cases recorded under it replay)",
+        )
+    (field, problem), *_ = protocol.opening_problems
+    if field.startswith("roles."):
+        allowed = ", ".join(r.value for r in Role if r in protocol.roles[field[len("roles.") :]])
+        field = f"{field} ({allowed})"
+    return "protocol", f"no case opens under it, so no run can be drawn: {field}: {problem}"
 
 
 def _in_effect_on_the_calendar(given: Mapping[str, Any]) -> tuple[str, str] | None:
