@@ -295,3 +295,13 @@ def test_a_protocol_no_run_can_follow_is_refused_when_called() -> None:
     assert "roles.withdraw" in message
     assert "host_head" in message
     assert "edition" not in message
+
+
+def test_a_protocol_no_case_opens_under_is_refused_for_its_own_reason() -> None:
+    """A protocol of the current edition that no case opens under for another reason (a joiners'
+    return later than the law's five days, which an earlier version of the library took) is
+    refused naming that reason, not an earlier edition of the rules."""
+    late_return = attrs.evolve(WORCESTERSHIRE, id="late-return", version="1", joiners_return_days=6)
+    assert not late_return.opens_cases
+    with pytest.raises(InvalidArgument, match=r"protocol_runs\(protocol=.*joiners_return_days"):
+        rt.protocol_runs(protocol=late_return)
