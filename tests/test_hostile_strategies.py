@@ -22,6 +22,7 @@ from reintegration_fsm import (
     Pupil,
     ReferralRoute,
     Reintegration,
+    ReviewKind,
     Role,
     SchoolCalendar,
     rules,
@@ -305,3 +306,104 @@ def test_a_protocol_no_case_opens_under_is_refused_for_its_own_reason() -> None:
     assert not late_return.opens_cases
     with pytest.raises(InvalidArgument, match=r"protocol_runs\(protocol=.*joiners_return_days"):
         rt.protocol_runs(protocol=late_return)
+
+
+# -- dates at the ends of the range the strategies take -----------------------------------------
+FIRST = dt.date(21, 1, 16)
+"""The first date the strategies take (docs/testing.md)."""
+LAST = dt.date(9979, 12, 16)
+"""The last one."""
+FORTNIGHT = dt.timedelta(days=14)
+"""How far a broken meeting or review is dated from the day it is recorded, at most."""
+
+REFUSED_AT_THE_ENDS: list[tuple[str, Callable[[], object], str]] = [
+    ("invalid_initial_meetings", lambda: rt.invalid_initial_meetings(FIRST), "on"),
+    ("invalid_initial_meetings", lambda: rt.invalid_initial_meetings(LAST), "on"),
+    ("invalid_review_meetings", lambda: rt.invalid_review_meetings(FIRST, FIRST), "on"),
+    ("invalid_review_meetings", lambda: rt.invalid_review_meetings(LAST, LAST), "on"),
+    (
+        "invalid_review_meetings",
+        lambda: rt.invalid_review_meetings(FIRST + FORTNIGHT, FIRST),
+        "started_on",
+    ),
+    ("invalid_emergency_reviews", lambda: rt.invalid_emergency_reviews(FIRST, FIRST), "on"),
+    ("invalid_emergency_reviews", lambda: rt.invalid_emergency_reviews(LAST, LAST), "on"),
+    (
+        "invalid_emergency_reviews",
+        lambda: rt.invalid_emergency_reviews(FIRST + FORTNIGHT, FIRST),
+        "started_on",
+    ),
+    (
+        "review_meetings",
+        lambda: rt.review_meetings(ReviewKind.FINAL, started_on=LAST),
+        "started_on",
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "call", "argument"), REFUSED_AT_THE_ENDS)
+def test_a_date_leaving_no_room_for_the_draw_is_refused_when_called(
+    name: str, call: Callable[[], object], argument: str
+) -> None:
+    """A date so near an end of the range that the dates a strategy draws from it (a meeting up
+    to a fortnight either side, a review up to 60 days after the start) would leave the range is
+    refused when the strategy is called, naming the strategy and the argument given; the call
+    once took it, and the draw failed naming an inner strategy and a date never given."""
+    with pytest.raises(InvalidArgument) as refused:
+        call()
+    message = str(refused.value)
+    assert message.startswith(f"{name}({argument}=datetime.date("), message
+
+
+ALLOWED_AT_THE_ENDS: list[tuple[str, Callable[[], st.SearchStrategy[object]]]] = [
+    ("initial, first", lambda: rt.invalid_initial_meetings(FIRST + FORTNIGHT)),
+    ("initial, last", lambda: rt.invalid_initial_meetings(LAST - FORTNIGHT)),
+    (
+        "initial held after, last",
+        lambda: rt.invalid_initial_meetings(LAST - FORTNIGHT, "held_after"),
+    ),
+    ("review, first", lambda: rt.invalid_review_meetings(FIRST + FORTNIGHT, FIRST + FORTNIGHT)),
+    (
+        "review before placement, first",
+        lambda: rt.invalid_review_meetings(
+            FIRST + FORTNIGHT, FIRST + FORTNIGHT, respect="before_placement"
+        ),
+    ),
+    ("review, last", lambda: rt.invalid_review_meetings(LAST - FORTNIGHT, LAST - FORTNIGHT)),
+    (
+        "review views after, last",
+        lambda: rt.invalid_review_meetings(LAST - FORTNIGHT, respect="views_after_review"),
+    ),
+    (
+        "emergency, first",
+        lambda: rt.invalid_emergency_reviews(FIRST + FORTNIGHT, FIRST + FORTNIGHT),
+    ),
+    ("emergency, last", lambda: rt.invalid_emergency_reviews(LAST - FORTNIGHT, LAST - FORTNIGHT)),
+    (
+        "final review, latest start",
+        lambda: rt.review_meetings(ReviewKind.FINAL, started_on=LAST - dt.timedelta(days=60)),
+    ),
+    (
+        "final review held on the last day",
+        lambda: rt.review_meetings(ReviewKind.FINAL, held_on=LAST, started_on=LAST),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    "call",
+    [call for _, call in ALLOWED_AT_THE_ENDS],
+    ids=[label for label, _ in ALLOWED_AT_THE_ENDS],
+)
+def test_the_nearest_dates_taken_draw(call: Callable[[], st.SearchStrategy[object]]) -> None:
+    """The dates nearest the ends that a strategy takes (a fortnight inside them for a broken
+    meeting or review, 60 days before the last for the start of a review drawn after it) draw
+    without an error, whichever respect is drawn."""
+    strategy = call()
+
+    @settings(max_examples=100, database=None, derandomize=True)
+    @given(st.data())
+    def draws(data: st.DataObject) -> None:
+        assert data.draw(strategy) is not None
+
+    draws()

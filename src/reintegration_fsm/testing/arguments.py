@@ -85,16 +85,34 @@ def checked(*rules: Rule, **checks: Check) -> Callable[[Callable[P, T]], Callabl
 
 
 # -- checks of one argument ----------------------------------------------------------------------
-def day(value: Any) -> str | None:
-    """A date (not a datetime) from `FIRST_DAY` to `LAST_DAY`."""
-    if not is_day(value):
-        return f"must be a date, not {type(value).__name__}"
-    if not FIRST_DAY <= value <= LAST_DAY:
-        return (
-            f"must be from {FIRST_DAY.isoformat()} to {LAST_DAY.isoformat()}: the strategy draws "
-            "dates up to twenty years either side of it"
-        )
-    return None
+def day_with_room(before: int = 0, after: int = 0) -> Check:
+    """A date (not a datetime) from `before` days after `FIRST_DAY` to `after` days before
+    `LAST_DAY`: a strategy that dates a form up to `before` days before the date given, or up to
+    `after` days after it, draws that form from a strategy taking `FIRST_DAY` to `LAST_DAY`."""
+    first = FIRST_DAY + dt.timedelta(days=before)
+    last = LAST_DAY - dt.timedelta(days=after)
+    if before == after:
+        reach = "twenty years" + (f" and {before} days" if before else "") + " either side of it"
+    else:
+        sides = ((before, "before"), (after, "after"))
+        further = " and ".join(f"{n} days further {side} it" for n, side in sides if n)
+        reach = f"twenty years either side of it, and {further}"
+
+    def check(value: Any) -> str | None:
+        if not is_day(value):
+            return f"must be a date, not {type(value).__name__}"
+        if not first <= value <= last:
+            return (
+                f"must be from {first.isoformat()} to {last.isoformat()}: the strategy draws "
+                f"dates up to {reach}"
+            )
+        return None
+
+    return check
+
+
+day = day_with_room()
+"""A date (not a datetime) from `FIRST_DAY` to `LAST_DAY`."""
 
 
 def instance(kind: type[Any]) -> Check:

@@ -32,6 +32,7 @@ from reintegration_fsm.testing.arguments import (
     Rule,
     checked,
     day,
+    day_with_room,
     instance,
     not_before,
     optional,
@@ -62,6 +63,14 @@ from reintegration_fsm.testing.respects import (
 )
 from reintegration_fsm.testing.values import _DAY, _days, _names, blank_names, blank_texts
 from reintegration_fsm.vocabulary import Party, ReviewDecision, ReviewKind
+
+_NEAR = 14
+"""The most days a broken meeting or review is dated before or after the day it is recorded
+(`on`), or before the day the placement started (`started_on`); and its views after it."""
+_ON = day_with_room(before=_NEAR, after=_NEAR)
+"""`on` of a broken meeting or review, with room for the dates drawn around it."""
+_STARTED_ON = optional(day_with_room(before=_NEAR))
+"""`started_on` of a broken review, with room for a review drawn before it."""
 
 
 def _pick(draw: st.DrawFn, respects: Sequence[str], respect: str | None) -> str:
@@ -187,7 +196,7 @@ def invalid_reintegration_information(
     return attrs.evolve(form, **changes), respect
 
 
-@checked(_all(INITIAL_MEETING_RESPECTS), on=day, protocol=instance(Protocol))
+@checked(_all(INITIAL_MEETING_RESPECTS), on=_ON, protocol=instance(Protocol))
 @st.composite
 def invalid_initial_meetings(
     draw: st.DrawFn,
@@ -198,9 +207,9 @@ def invalid_initial_meetings(
     """`((meeting, views), respect)` recorded on `on`, broken in one `INITIAL_MEETING_RESPECTS`."""
     respect = _pick(draw, INITIAL_MEETING_RESPECTS, respect)
     if respect == "held_after":
-        held = on + draw(st.integers(1, 14)) * _DAY
+        held = on + draw(st.integers(1, _NEAR)) * _DAY
     else:
-        held = on - draw(st.integers(0, 14)) * _DAY
+        held = on - draw(st.integers(0, _NEAR)) * _DAY
     meeting = draw(initial_meetings(held_on=held, protocol=protocol))
     views = draw(child_views(before=held))
     start = meeting.start_date
@@ -290,8 +299,8 @@ def _interim_or_final(value: Any) -> str | None:
 @checked(
     not_before("started_on", "on"),
     respect_in(_review_respects),
-    on=day,
-    started_on=optional(day),
+    on=_ON,
+    started_on=_STARTED_ON,
     kind=optional(_interim_or_final),
     protocol=instance(Protocol),
 )
@@ -323,11 +332,11 @@ def invalid_review_meetings(
         and not (r in _FINAL_ONLY and chosen is not ReviewKind.FINAL)
     ]
     respect = _pick(draw, respects, respect)
-    low = on - 14 * _DAY if started_on is None else max(started_on, on - 14 * _DAY)
+    low = on - _NEAR * _DAY if started_on is None else max(started_on, on - _NEAR * _DAY)
     if respect == "held_after":
-        held = on + draw(st.integers(1, 14)) * _DAY
+        held = on + draw(st.integers(1, _NEAR)) * _DAY
     elif respect == "before_placement" and started_on is not None:
-        held = started_on - draw(st.integers(1, 14)) * _DAY
+        held = started_on - draw(st.integers(1, _NEAR)) * _DAY
     else:
         held = draw(_days(low, on))
     meeting = draw(
@@ -346,7 +355,9 @@ def invalid_review_meetings(
     elif respect == "views_after_review":
         changes = {
             "child_views": draw(
-                child_views(before=held + 14 * _DAY).filter(lambda views: views.gathered_on > held)
+                child_views(before=held + _NEAR * _DAY).filter(
+                    lambda views: views.gathered_on > held
+                )
             )
         }
     elif respect == "missing_attendee":
@@ -412,8 +423,8 @@ def _emergency_respects(given: Mapping[str, Any]) -> list[str]:
 @checked(
     not_before("started_on", "on"),
     respect_in(_emergency_respects),
-    on=day,
-    started_on=optional(day),
+    on=_ON,
+    started_on=_STARTED_ON,
     protocol=instance(Protocol),
 )
 @st.composite
@@ -434,11 +445,11 @@ def invalid_emergency_reviews(
     else:
         decision = draw(st.sampled_from((ReviewDecision.CONTINUE, ReviewDecision.END)))
     if respect == "held_after":
-        held = on + draw(st.integers(1, 14)) * _DAY
+        held = on + draw(st.integers(1, _NEAR)) * _DAY
     elif respect == "before_placement" and started_on is not None:
-        held = started_on - draw(st.integers(1, 14)) * _DAY
+        held = started_on - draw(st.integers(1, _NEAR)) * _DAY
     else:
-        low = on - 14 * _DAY if started_on is None else max(started_on, on - 14 * _DAY)
+        low = on - _NEAR * _DAY if started_on is None else max(started_on, on - _NEAR * _DAY)
         held = draw(_days(low, on))
     meeting = draw(
         review_meetings(ReviewKind.EMERGENCY, held_on=held, decision=decision, protocol=protocol)

@@ -34,6 +34,7 @@ from reintegration_fsm.protocol.definition import WORCESTERSHIRE, Protocol
 from reintegration_fsm.testing.arguments import (
     checked,
     day,
+    day_with_room,
     field,
     instance,
     not_before,
@@ -294,6 +295,19 @@ def _meeting_attendees(draw: st.DrawFn, needed: Sequence[Party]) -> tuple[Attend
     return tuple(draw(st.permutations(required + extra)))
 
 
+_HELD_AFTER_START = 60
+"""The most days after the placement started that `review_meetings` dates a review it draws the
+date of."""
+
+
+def _room_after_the_start(given: Mapping[str, Any]) -> tuple[str, str] | None:
+    """A review dated after `started_on` (no `held_on` given) has room for its date."""
+    if given["held_on"] is not None or given["started_on"] is None:
+        return None
+    problem = day_with_room(after=_HELD_AFTER_START)(given["started_on"])
+    return None if problem is None else ("started_on", f"{problem} (when no held_on is given)")
+
+
 def _decision_suits_kind(given: Mapping[str, Any]) -> tuple[str, str] | None:
     kind, decision = given["kind"], given["decision"]
     if decision is None or decision in _DECISIONS[kind]:
@@ -304,6 +318,7 @@ def _decision_suits_kind(given: Mapping[str, Any]) -> tuple[str, str] | None:
 @checked(
     not_before("started_on", "held_on"),
     _decision_suits_kind,
+    _room_after_the_start,
     kind=field(ReviewMeeting, "kind"),
     held_on=optional(day),
     started_on=optional(day),
@@ -333,7 +348,7 @@ def review_meetings(
         decision: the decision (drawn from those `kind` may take when None).
     """
     if held_on is None:
-        held = _between(draw, EARLIEST if started_on is None else started_on, 60)
+        held = _between(draw, EARLIEST if started_on is None else started_on, _HELD_AFTER_START)
     else:
         held = held_on
     chosen = draw(st.sampled_from(_DECISIONS[kind])) if decision is None else decision
