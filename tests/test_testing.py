@@ -629,7 +629,10 @@ def test_invalid_initial_meeting_has_one_reason(
 @FAST
 @given(data=st.data())
 def test_invalid_review_has_one_reason(respect: str, data: st.DataObject) -> None:
-    """R9: each broken respect gives exactly its own reason, on the guard and on the case."""
+    """R9: each broken respect gives exactly its own reason, on the guard and on the case; so
+    does a review drawn without the day the placement started, recorded on a case whose
+    placement started up to a fortnight before (it was once dated up to 14 days before `on`,
+    before the placement too, and gave a second reason)."""
     on = START + dt.timedelta(days=data.draw(st.integers(0, 40)))
     meeting, _ = data.draw(rt.invalid_review_meetings(on, START, respect=respect))
     state = State(PUPIL, placement_started_on=START)
@@ -638,7 +641,8 @@ def test_invalid_review_has_one_reason(respect: str, data: st.DataObject) -> Non
     refused_once(lambda: case.hold_review(meeting, by=HOST_HEAD, on=on), respect)
     if respect != "before_placement":
         meeting, _ = data.draw(rt.invalid_review_meetings(on, respect=respect))
-        assert_one_reason(rules.review_is_complete(State(PUPIL), meeting, on), respect)
+        assert_one_reason(rules.review_is_complete(state, meeting, on), respect)
+        refused_once(lambda: case.hold_review(meeting, by=HOST_HEAD, on=on), respect)
 
 
 @pytest.mark.parametrize("respect", rt.EMERGENCY_REVIEW_RESPECTS)
@@ -657,6 +661,11 @@ def test_invalid_emergency_review_has_one_reason(respect: str, data: st.DataObje
     )
     case = case_at(Stage.EMERGENCY_REVIEW)
     refused_once(lambda: case.hold_emergency_review(meeting, letter, by=HOST_HEAD, on=on), respect)
+    if respect != "before_placement":  # drawn without the start, as in the R9 test above
+        (unstarted, its_letter), _ = data.draw(rt.invalid_emergency_reviews(on, respect=respect))
+        refused_once(
+            lambda: case.hold_emergency_review(unstarted, its_letter, by=HOST_HEAD, on=on), respect
+        )
     if not respect.startswith("letter_"):
         return
     letter, _ = data.draw(rt.invalid_failure_letters(on, respect.removeprefix("letter_")))

@@ -73,6 +73,13 @@ _STARTED_ON = optional(day_with_room(before=_NEAR))
 """`started_on` of a broken review, with room for a review drawn before it."""
 
 
+def _earliest_held(on: dt.date, started_on: dt.date | None) -> dt.date:
+    """The earliest day a review recorded on `on` is dated, unless its respect says otherwise:
+    up to `_NEAR` days before, not before the placement started; without `started_on`, `on`
+    itself, since any earlier day may come before the placement and give a second reason."""
+    return on if started_on is None else max(started_on, on - _NEAR * _DAY)
+
+
 def _pick(draw: st.DrawFn, respects: Sequence[str], respect: str | None) -> str:
     """The respect asked for (checked when the strategy was called), or one drawn from
     `respects`."""
@@ -332,7 +339,7 @@ def invalid_review_meetings(
         and not (r in _FINAL_ONLY and chosen is not ReviewKind.FINAL)
     ]
     respect = _pick(draw, respects, respect)
-    low = on - _NEAR * _DAY if started_on is None else max(started_on, on - _NEAR * _DAY)
+    low = _earliest_held(on, started_on)
     if respect == "held_after":
         held = on + draw(st.integers(1, _NEAR)) * _DAY
     elif respect == "before_placement" and started_on is not None:
@@ -449,8 +456,7 @@ def invalid_emergency_reviews(
     elif respect == "before_placement" and started_on is not None:
         held = started_on - draw(st.integers(1, _NEAR)) * _DAY
     else:
-        low = on - _NEAR * _DAY if started_on is None else max(started_on, on - _NEAR * _DAY)
-        held = draw(_days(low, on))
+        held = draw(_days(_earliest_held(on, started_on), on))
     meeting = draw(
         review_meetings(ReviewKind.EMERGENCY, held_on=held, decision=decision, protocol=protocol)
     )
