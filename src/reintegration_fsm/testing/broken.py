@@ -155,7 +155,8 @@ def invalid_consent_forms(
 def invalid_pastoral_support_plans(
     draw: st.DrawFn, on: dt.date, respect: str | None = None
 ) -> tuple[PastoralSupportPlan, str]:
-    """`(plan, respect)`: a PSP not active on `on` (R3), in one of `PSP_RESPECTS`."""
+    """`(plan, respect)`: a PSP not active on `on` (R3), in one of `PSP_RESPECTS` (`respect`
+    when given, else drawn)."""
     respect = _pick(draw, PSP_RESPECTS, respect)
     if respect == "not_started":
         start = on + draw(st.integers(1, 60)) * _DAY
@@ -181,8 +182,15 @@ def invalid_reintegration_information(
     respect: str | None = None,
     protocol: Protocol = WORCESTERSHIRE,
 ) -> tuple[ReintegrationInformation, str]:
-    """`(form, respect)`: information for `pupil` broken in one of `INFORMATION_RESPECTS` (R4);
-    not `missing_evidence` under a protocol that asks no evidence of this pupil."""
+    """`(form, respect)`: information for `pupil` broken in one of `INFORMATION_RESPECTS` (R4).
+
+    Args:
+        pupil: the child the information is about (the evidence R4 asks depends on them).
+        respect: the respect to break (drawn when None); not `missing_evidence` where
+            `protocol` asks no evidence of this pupil.
+        protocol: the protocol whose evidence the form holds, all but one piece of it for
+            `missing_evidence`.
+    """
     form = draw(reintegration_information(pupil, protocol))
     respect = _pick(draw, _information_respects({"pupil": pupil, "protocol": protocol}), respect)
     changes: dict[str, Any]
@@ -211,7 +219,16 @@ def invalid_initial_meetings(
     respect: str | None = None,
     protocol: Protocol = WORCESTERSHIRE,
 ) -> tuple[tuple[InitialMeeting, ChildViews], str]:
-    """`((meeting, views), respect)` recorded on `on`, broken in one `INITIAL_MEETING_RESPECTS`."""
+    """`((meeting, views), respect)`: an initial meeting and the child's views, recorded on
+    `on`, broken in one of `INITIAL_MEETING_RESPECTS` (R7).
+
+    Args:
+        on: the day the meeting is recorded, from 0021-01-30 to 9979-12-02: it is held up to 14
+            days before it (or, for `held_after`, after it).
+        respect: the respect to break (drawn when None).
+        protocol: the protocol whose final-review limit and review weeks the review dates
+            follow (`final_review_too_late` dates the final review past its limit).
+    """
     respect = _pick(draw, INITIAL_MEETING_RESPECTS, respect)
     if respect == "held_after":
         held = on + draw(st.integers(1, _NEAR)) * _DAY
@@ -323,7 +340,16 @@ def invalid_review_meetings(
     """`(meeting, respect)`: a review recorded on `on` for a placement started on `started_on`
     (on or before `on`), broken in one of `REVIEW_RESPECTS` (R9).
 
-    `kind` is INTERIM or FINAL (drawn when None, or to suit `respect`); some respects change it.
+    Args:
+        on: the day the review is recorded, from 0021-01-30 to 9979-12-02: it is held up to 14
+            days before it (or, for `held_after`, after it), not before `started_on`; on `on`
+            itself when `started_on` is None.
+        started_on: the day the placement started, if known (from 0021-01-30: a review
+            `before_placement`, which needs it, is held up to 14 days before it).
+        kind: INTERIM or FINAL (drawn when None, or to suit `respect`); some respects change it.
+        respect: the respect to break (drawn when None, among those `kind` and `started_on`
+            allow).
+        protocol: the protocol whose review parties attend (`missing_attendee` leaves one out).
     """
     if kind is None:
         if respect in _FINAL_ONLY:
@@ -398,7 +424,7 @@ def invalid_failure_letters(
     draw: st.DrawFn, on: dt.date, respect: str | None = None
 ) -> tuple[FailureLetter, str]:
     """`(letter, respect)`: a letter for an ending on `on`, broken in one of
-    `FAILURE_LETTER_RESPECTS` (R11)."""
+    `FAILURE_LETTER_RESPECTS` (R11; `respect` when given, else drawn)."""
     letter = draw(failure_letters(effective_from=on))
     respect = _pick(draw, FAILURE_LETTER_RESPECTS, respect)
     changes: dict[str, Any]
@@ -442,8 +468,20 @@ def invalid_emergency_reviews(
     respect: str | None = None,
     protocol: Protocol = WORCESTERSHIRE,
 ) -> tuple[tuple[ReviewMeeting, FailureLetter | None], str]:
-    """`((meeting, letter), respect)`: an emergency review recorded on `on` broken in one of
-    `EMERGENCY_REVIEW_RESPECTS` (R10, R11); `letter_*` respects break the letter."""
+    """`((meeting, letter), respect)`: an emergency review recorded on `on`, and its failure
+    letter when it ends the placement, broken in one of `EMERGENCY_REVIEW_RESPECTS` (R10, R11).
+
+    Args:
+        on: the day the review is recorded, from 0021-01-30 to 9979-12-02: it is held up to 14
+            days before it (or, for `held_after`, after it), not before `started_on`; on `on`
+            itself when `started_on` is None.
+        started_on: the day the placement started, if known (from 0021-01-30: a review
+            `before_placement`, which needs it, is held up to 14 days before it).
+        respect: the respect to break (drawn when None); a `letter_*` respect breaks the letter
+            in one of `FAILURE_LETTER_RESPECTS`.
+        protocol: the protocol whose emergency review parties attend (`missing_party` leaves
+            one out).
+    """
     respect = _pick(draw, _emergency_respects({"started_on": started_on}), respect)
     if respect in ("end_without_concerns", "end_without_letter") or respect.startswith("letter_"):
         decision = ReviewDecision.END
@@ -492,7 +530,8 @@ def invalid_successful_outcomes(
     draw: st.DrawFn, started_on: dt.date, respect: str | None = None
 ) -> tuple[SuccessfulOutcome, str]:
     """`(form, respect)` for a placement started on `started_on`, broken in one of
-    `SUCCESSFUL_OUTCOME_RESPECTS` (R13; the final review having decided MAKE_PERMANENT)."""
+    `SUCCESSFUL_OUTCOME_RESPECTS` (`respect` when given, else drawn; R13, the final review
+    having decided MAKE_PERMANENT)."""
     form = draw(successful_outcomes(on_roll_from=started_on))
     respect = _pick(draw, SUCCESSFUL_OUTCOME_RESPECTS, respect)
     if respect == "joiner_form_not_completed":
@@ -506,7 +545,8 @@ def invalid_successful_outcomes(
 def invalid_unsuccessful_outcomes(
     draw: st.DrawFn, respect: str | None = None
 ) -> tuple[UnsuccessfulOutcome, str]:
-    """`(form, respect)` broken in one of `UNSUCCESSFUL_OUTCOME_RESPECTS` (R12)."""
+    """`(form, respect)` broken in one of `UNSUCCESSFUL_OUTCOME_RESPECTS` (R12; `respect` when
+    given, else drawn)."""
     form = draw(unsuccessful_outcomes())
     respect = _pick(draw, UNSUCCESSFUL_OUTCOME_RESPECTS, respect)
     if respect == "no_provision":

@@ -173,10 +173,11 @@ def pupils(
     """A pupil eligible for the protocol (R1: not on a mainstream roll), maybe with an invented
     UPN (a temporary one, of establishment 0000, which no school has).
 
-    The key stage (any when None) is the child's by their date of birth in the school year
-    holding `on` (from 1 September; `EARLIEST`'s, 2025/26, when None), or in today's when that
-    is earlier: a child of a later year may not be born yet. A child starts Reception (key
-    stage 0) in the school year after their fourth birthday's 31 August.
+    The key stage (`key_stage`, any when None) is the child's by their date of birth in the
+    school year holding `on` (from 1 September; `EARLIEST`'s, 2025/26, when None), or in
+    today's when that is earlier: a child of a later year may not be born yet. A child starts
+    Reception (key stage 0) in the school year after their fourth birthday's 31 August.
+    `looked_after` says whether the child is looked after (drawn when None).
     """
     year_of = EARLIEST if on is None else min(on, dt.date.today())
     stage = draw(st.integers(0, 5)) if key_stage is None else key_stage
