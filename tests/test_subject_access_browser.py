@@ -113,3 +113,47 @@ def test_the_html_response_renders_in_a_headless_browser(tmp_path: Path) -> None
     assert len(set(raw)) > 64
     dark = sum(1 for byte in raw[::97] if byte < 80)
     assert dark > len(raw[::97]) // 200
+
+
+SEQ_LINES = """
+<script>
+  // Test harness only: on how many lines the browser laid out each step's number and date.
+  const cells = [];
+  for (const table of document.querySelectorAll("table")) {
+    const head = [...table.querySelectorAll("thead th")].map((th) => th.textContent.trim());
+    if (head[0] !== "#") continue;
+    for (const tr of table.querySelectorAll("tbody tr")) {
+      for (const cell of [...tr.children].slice(0, 2)) {
+        const range = document.createRange();
+        range.selectNodeContents(cell);
+        const tops = new Set([...range.getClientRects()].map((rect) => Math.round(rect.top)));
+        cells.push({text: cell.textContent.trim(), lines: tops.size});
+      }
+    }
+  }
+  document.documentElement.setAttribute("data-measured", JSON.stringify({cells}));
+</script>
+"""
+
+
+def test_a_steps_number_and_date_keep_one_line_on_an_a4_page(tmp_path: Path) -> None:
+    """The steps table of a case of more than nine steps broke each number from 10 on across two
+    lines ("1" above "0") beside a long "What" cell, as printed on A4: the number and the date
+    of a step each keep one line."""
+    from test_report_browser import measured
+
+    browser()
+    url = f"sqlite:///{tmp_path / 'demo.sqlite'}"
+    runner = CliRunner()
+    env: dict[str, str | None] = {"RFSM_CALENDAR": None, "RFSM_AUTHORITY": None}
+    assert runner.invoke(cli, ["--db", url, "demo"], env=env).exit_code == 0
+    page = tmp_path / "response.html"
+    exported = runner.invoke(
+        cli, ["--db", url, "export", "DEMO-0002", "--format", "html", "-o", str(page)], env=env
+    )
+    assert exported.exit_code == 0, exported.output
+    value, console = measured(page, tmp_path, SEQ_LINES)
+    cells = value["cells"]
+    assert "10" in {cell["text"] for cell in cells}
+    assert [cell for cell in cells if cell["lines"] != 1] == []
+    assert console == []
