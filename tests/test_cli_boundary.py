@@ -1605,7 +1605,7 @@ def test_output_to_stderr_started_closed_goes_nowhere_near_the_database(
         ("cases", "-o", "/dev/stdout"),
         ("report", "--year", "2025/26"),
         ("cases", "--format", "xlsx"),
-        ("history", "NO-SUCH-CASE", "--format", "json"),
+        ("history", "DEMO-0001", "--format", "json"),
     ],
 )
 def test_a_command_started_without_its_output_says_its_output_has_nowhere_to_go(
@@ -1661,3 +1661,103 @@ def test_output_down_a_stream_is_not_followed_by_the_note_that_it_was_written(
     assert done.returncode == 0, done.stderr
     listed = json.loads(written.read_text(encoding="utf-8"))
     assert listed[0]["case_id"] == "DEMO-0001"
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="Linux's /proc")
+@pytest.mark.parametrize("spelt", ["task", "link"])
+def test_output_naming_the_open_database_by_another_name_is_refused(
+    demo_db: str, tmp_path: Path, spelt: str
+) -> None:
+    """`-o /proc/self/task/<pid>/fd/3`, or `-o me/fd/3` with `me` a link to /proc/self, named
+    no stream the command knew, so the name was followed to the SQLite file the store had
+    opened on descriptor 3, and the caseload replaced it, exit 0 (found by a review of the
+    descriptor fix). No name of a file the command itself opened may be written over."""
+    database = Path(demo_db.removeprefix("sqlite:///"))
+    (tmp_path / "me").symlink_to("/proc/self")
+    output = "/proc/self/task/$$/fd/3" if spelt == "task" else f"{tmp_path}/me/fd/3"
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("RFSM_")}
+    # `exec`: the command keeps the shell's pid, its main thread's id, which $$ names.
+    done = subprocess.run(
+        [
+            "bash",
+            "-c",
+            f"exec '{sys.executable}' -m reintegration_fsm --db '{demo_db}' cases -o {output}",
+        ],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=HANG,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "names a file the command itself has open" in done.stderr
+    assert database.read_bytes()[:16] == b"SQLite format 3\x00"
+    assert sound_sqlite(demo_db)
+
+
+def test_a_refusal_in_json_mode_without_stdout_keeps_its_exit_code_and_reasons(
+    demo_db: str, tmp_path: Path
+) -> None:
+    """`apply ... --format json >&-` of a step the protocol refused (exit 1, nothing changed)
+    said standard output was closed and "anything it changed is saved" (exit 2; found by a
+    review): a failure JSON cannot be printed is shown on stderr as text, its code kept."""
+    data = tmp_path / "w.json"
+    data.write_text(json.dumps({"reason": "moving"}), encoding="utf-8")
+    done = run_without(
+        (1,),
+        "--db",
+        demo_db,
+        "--calendar",
+        "sample",
+        "apply",
+        "DEMO-0003",
+        "withdraw",
+        "--data",
+        str(data),
+        *AP,
+        "--format",
+        "json",
+        stdout=subprocess.DEVNULL,
+    )
+    stderr = done.stderr.decode("utf-8")
+    assert done.returncode == 1, stderr
+    assert "'withdraw' is not available in stage 'withdrawn'" in stderr
+    assert "changed is saved" not in stderr
+
+
+IN_PROCESS = """
+import sys
+from click.testing import CliRunner
+from reintegration_fsm.cli import cli
+url, report = sys.argv[1], sys.argv[2]
+runner = CliRunner().invoke(cli, ["--db", url, "cases", "--format", "csv"])
+cli.main(["--db", url, "cases", "-o", report + ".csv"], standalone_mode=False)
+try:
+    print("the host goes on")
+    host = "print ok"
+except BaseException as error:
+    host = f"print raised {type(error).__name__}"
+with open(report, "w", encoding="utf-8") as written:
+    written.write(f"{runner.exit_code} {'DEMO-0001' in runner.output} {host}")
+"""
+
+
+def test_the_command_in_a_process_without_stdout_keeps_the_callers_streams(
+    demo_db: str, tmp_path: Path
+) -> None:
+    """In a process started without standard output (a service, a worker), click's test runner
+    gives the command a stdout of its own, which was replaced all the same (the first run
+    refused, exit 2), and `cli.main(..., standalone_mode=False)` left `sys.stdout` refusing
+    the host's own `print` after it returned (found by a review)."""
+    script, report = tmp_path / "host.py", tmp_path / "host.txt"
+    script.write_text(IN_PROCESS, encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, str(script), demo_db, str(report)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        preexec_fn=lambda: os.close(1),
+        timeout=HANG,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert report.read_text(encoding="utf-8") == "0 True print ok"

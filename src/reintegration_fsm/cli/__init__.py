@@ -87,7 +87,7 @@ def cli(
     Exit codes: 0 done; 1 refused by a protocol rule, or problems found; 2 bad usage or input;
     3 the database is unavailable; 70 a bug (please report it).
     """
-    note_streams()  # before anything is opened
+    ctx.call_on_close(note_streams())  # before anything is opened
     if (
         os.environ.get(DATABASE_ENV) == ""
         and ctx.get_parameter_source("database") is ParameterSource.DEFAULT

@@ -8,6 +8,7 @@ one line (its type only: a message might hold a child's personal data).
 from __future__ import annotations
 
 import errno
+import io
 import os
 import sys
 from collections.abc import Sequence
@@ -99,15 +100,47 @@ class Failure(click.ClickException):
         object.__setattr__(self, "exit_code", exit_code)
 
     def show(self, file: Any = None) -> None:
-        """Print the failure: JSON on stdout in JSON mode, else text on stderr."""
+        """Print the failure: JSON on stdout in JSON mode, else text on stderr (so too in JSON
+        mode when the command was started without stdout, which would refuse the JSON, and
+        say so in place of this failure)."""
         message = SECRETS.hide(self.message)
         reasons = [SECRETS.hide(reason) for reason in self.reasons]
-        if self.as_json:
+        if self.as_json and not (sys.stdout is None or isinstance(sys.stdout, ClosedOutput)):
             echo_json({"error": message, "reasons": reasons, "exit_code": self.exit_code})
             return
         click.echo(f"error: {neutralise(message, single_line=True)}", err=True)
         for reason in reasons:
             click.echo(f"  - {neutralise(reason, single_line=True)}", err=True)
+
+
+class ClosedOutput(io.TextIOBase):
+    """Standard output when the command was started without it (`>&-`): writing to it is
+    refused, where Python would drop the output without a word and exit 0."""
+
+    def writable(self) -> bool:
+        return True
+
+    def isatty(self) -> bool:
+        return False
+
+    def write(self, text: str) -> int:
+        raise _closed_output()
+
+    @property
+    def buffer(self) -> Any:
+        """The binary stream a workbook goes down: refused too."""
+        raise _closed_output()
+
+
+def _closed_output() -> Failure:
+    return Failure(
+        "standard output was closed when the command started (`>&-`): what it prints has "
+        "nowhere to go",
+        (
+            "Anything it changed is saved. Give -o FILE, or send what it prints to the null "
+            "device: `> /dev/null`.",
+        ),
+    )
 
 
 def bug(error: BaseException) -> Failure:

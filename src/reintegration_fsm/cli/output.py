@@ -18,12 +18,12 @@ import stat
 import sys
 import tempfile
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import attrs
 
-from reintegration_fsm.cli.errors import Failure
+from reintegration_fsm.cli.errors import ClosedOutput, Failure
 from reintegration_fsm.cli.text import neutralise
 
 Cell = str | int | float | dt.date | None
@@ -230,6 +230,12 @@ def write_private(path: str, data: bytes) -> None:
         found = os.stat(path)  # through any link
     except FileNotFoundError:
         found = None
+    if found is not None and _identity(found) in _opened_since_start():
+        raise Failure(
+            f"-o {neutralise(path, single_line=True)} names a file the command itself has "
+            "open (the database, one of its journals, or a connection to it): writing there "
+            "would replace the cases it holds; name another file"
+        )
     if found is None or stat.S_ISREG(found.st_mode):
         _replace(os.path.realpath(path) if os.path.islink(path) else path, data)
         return
@@ -283,31 +289,65 @@ def stream_descriptor(path: str) -> int | None:
 
 _STARTED_WITH: dict[int, tuple[int, int]] = {}
 """The descriptors open when the command started (`note_streams`), each with the device and
-inode of the file it had open then."""
+inode of the file it had open then; a standard stream it was started without is in
+`_CLOSED`, not here."""
+_CLOSED: set[int] = set()
+"""The standard streams the command was started without (`>&-`), given the null device."""
 
 
-def note_streams() -> None:
+def note_streams() -> Callable[[], None]:
     """Before the command opens anything: note the descriptors open now, the only ones a
     stream name given to `-o` may name, and give the null device any standard stream the
     command was started without (`>&-`, `2>&-`), so that no database file or connection takes
     its number for a later write to it to land in.
 
-    Where standard output was closed, what the command prints is refused (exit 2) rather than
-    lost without a word (`ClosedOutput`).
+    Where the process has no standard output at all (`sys.stdout` is None: started with
+    `>&-`), what the command prints is refused (exit 2) rather than lost without a word
+    (`ClosedOutput`); a stream the caller gave (click's test runner) is kept. Returns what
+    puts `sys.stdout` back when the command ends, for a process that runs on (an MIS calling
+    the CLI in-process).
     """
     _STARTED_WITH.clear()
+    _CLOSED.clear()
     for descriptor in _open_descriptors():
         with contextlib.suppress(OSError):  # the listing's own descriptor, closed by now
-            found = os.fstat(descriptor)
-            _STARTED_WITH[descriptor] = (found.st_dev, found.st_ino)
+            _STARTED_WITH[descriptor] = _identity(os.fstat(descriptor))
     for descriptor in (0, 1, 2):
         if descriptor not in _STARTED_WITH:
+            _CLOSED.add(descriptor)
             null = os.open(os.devnull, os.O_RDWR)
             if null != descriptor:
                 os.dup2(null, descriptor)
                 os.close(null)
-    if 1 not in _STARTED_WITH:
+    given = sys.stdout
+    if given is None:
         sys.stdout = ClosedOutput()
+
+    def restore() -> None:
+        if isinstance(sys.stdout, ClosedOutput):
+            sys.stdout = given
+
+    return restore
+
+
+def _identity(found: os.stat_result) -> tuple[int, int]:
+    """A file's device and inode: what two names of one file share."""
+    return found.st_dev, found.st_ino
+
+
+def _opened_since_start() -> set[tuple[int, int]]:
+    """The files this process holds open that it did not when the command started (the
+    database, its journals, a connection's socket): no name of one, however spelt
+    (`/proc/self/task/N/fd/3`, a link to `/proc/self`), may be written over."""
+    found = set()
+    for descriptor in _open_descriptors():
+        if descriptor in _CLOSED:  # given the null device, which is anyone's to write to
+            continue
+        with contextlib.suppress(OSError):  # the listing's own descriptor, closed by now
+            now = _identity(os.fstat(descriptor))
+            if _STARTED_WITH.get(descriptor) != now:
+                found.add(now)
+    return found
 
 
 def _open_descriptors() -> list[int]:
@@ -340,7 +380,7 @@ def refuse_unopened(path: str, descriptor: int) -> None:
         now = os.fstat(descriptor) if started is not None else None
     except OSError:
         now = None
-    if now is not None and (now.st_dev, now.st_ino) == started:
+    if now is not None and _identity(now) == started:
         return
     shown = neutralise(path, single_line=True)
     if descriptor in _STANDARD.values():
@@ -357,36 +397,6 @@ def refuse_unopened(path: str, descriptor: int) -> None:
 
 _MOST_DESCRIPTOR = 2**31 - 1
 """The largest descriptor number a system call takes (a C int)."""
-
-
-class ClosedOutput(io.TextIOBase):
-    """Standard output when the command was started without it (`>&-`): writing to it is
-    refused, where Python would drop the output without a word and exit 0."""
-
-    def writable(self) -> bool:
-        return True
-
-    def isatty(self) -> bool:
-        return False
-
-    def write(self, text: str) -> int:
-        raise _closed_output()
-
-    @property
-    def buffer(self) -> Any:
-        """The binary stream a workbook goes down: refused too."""
-        raise _closed_output()
-
-
-def _closed_output() -> Failure:
-    return Failure(
-        "standard output was closed when the command started (`>&-`): what it prints has "
-        "nowhere to go",
-        (
-            "Anything it changed is saved. Give -o FILE, or send what it prints to the null "
-            "device: `> /dev/null`.",
-        ),
-    )
 
 
 class FolderError(OSError):
