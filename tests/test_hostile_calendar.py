@@ -1024,3 +1024,74 @@ def test_the_latest_day_a_refusal_names_is_itself_not_too_late() -> None:
     assert latest == date(2026, 5, 29)
     assert plausible_school_days(start, latest, 20) is None
     assert "later than" in (plausible_school_days(start, latest + timedelta(days=3), 20) or "")
+
+
+# ---- a term missing: a gap longer than any holiday ----------------------------------------------
+
+SAMPLE_FILE = Path(term_dates.__file__).parent / "data" / "sample_calendar.toml"
+
+
+def _sample_without(*months: str) -> str:
+    """The sample term-dates file without the [[term]] blocks starting in `months` (YYYY-MM)."""
+    blocks = SAMPLE_FILE.read_text(encoding="utf-8").split("[[")
+    return "[[".join(
+        [blocks[0]] + [b for b in blocks[1:] if not any(f"= {m}-" in b for m in months)]
+    )
+
+
+def test_a_half_term_left_out_is_refused_not_read_as_a_holiday() -> None:
+    """The sample without "Spring 2026, second half" (23 February to 27 March) read the 58 days
+    between the terms as a holiday: a referral on 10 February recorded its 20-school-day offer
+    deadline on 6 May, seven weeks late, and replay accepted it (found by a review)."""
+    sample = SchoolCalendar.sample()
+    with pytest.raises(CalendarError) as refused:
+        SchoolCalendar([t for t in sample.terms if t[0] != date(2026, 2, 23)])
+    assert str(refused.value) == (
+        "term (2026-04-13 to 2026-05-22) starts 58 days after term (2026-01-05 to 2026-02-13) "
+        "ends: no school holiday is longer than eight weeks (56 days): is a term missing between "
+        "them? Give every term of the years the calendar covers"
+    )
+    assert not isinstance(refused.value, CalendarFileError)
+
+
+@pytest.mark.parametrize(("gap", "refused"), [(56, False), (57, True)])
+def test_a_holiday_of_eight_weeks_is_read_and_a_day_more_refused(gap: int, refused: bool) -> None:
+    """Eight weeks (56 days) between two terms may be a holiday; 57 days cannot be."""
+    later = TERM[1] + timedelta(days=gap + 1)
+    terms = [TERM, (later, later + timedelta(days=30))]
+    if refused:
+        with pytest.raises(CalendarError, match=f"starts {gap} days after"):
+            SchoolCalendar(terms)
+    else:
+        assert SchoolCalendar(terms).terms == tuple(terms)
+    assert term_dates.LONGEST_HOLIDAY_DAYS == 56
+
+
+def test_a_term_dates_file_missing_a_school_year_is_refused_naming_the_later_terms_line(
+    tmp_path: Path,
+) -> None:
+    """Without 2026/27's autumn and spring terms, `add-school-days 2026-07-10 20` answered
+    2027-04-30, nine months on, exit 0 (found by a review)."""
+    text = _sample_without("2026-09", "2026-10", "2026-11", "2027-01", "2027-02")
+    path = write(tmp_path, text)
+    with pytest.raises(CalendarFileError) as refused:
+        SchoolCalendar.from_file(path)
+    later = text.split("\n").index("first_day = 2027-04-12") + 1
+    assert refused.value.path == str(path)
+    assert refused.value.line == later
+    assert str(refused.value).endswith(
+        "term 'Summer 2027, first half' (2027-04-12 to 2027-05-28) starts 265 days after term "
+        "'Summer 2026, second half' (2026-06-01 to 2026-07-20) ends: no school holiday is longer "
+        "than eight weeks (56 days): is a term missing between them? Give every term of the "
+        "years the calendar covers"
+    )
+    result = run("--calendar", str(path), "calendar", "add-school-days", "2026-07-10", "20")
+    assert_refused_cleanly(result, f"{path}, line {later}", "is a term missing between them?")
+
+
+def test_a_feed_missing_a_term_is_refused_naming_the_feed() -> None:
+    """A feed's terms are checked as a file's: a spring term left out is no holiday."""
+    summer = "DTSTART;VALUE=DATE:20260413\nDTEND;VALUE=DATE:20260721\nSUMMARY:Summer Term"
+    with pytest.raises(CalendarFileError, match="is a term missing between them") as refused:
+        SchoolCalendar.from_ics(feed(AUTUMN, summer))
+    assert refused.value.path == "<iCalendar feed>"

@@ -244,10 +244,19 @@ def test_transition_json_that_is_not_one_is_refused(change: dict[str, Any], fiel
 
 # -- the testing strategies in an MIS's own suite ------------------------------------------------
 GAP_CALENDAR = SchoolCalendar(
-    [(dt.date(2026, 1, 5), dt.date(2026, 1, 30)), (dt.date(2026, 9, 1), dt.date(2026, 10, 13))]
+    [(dt.date(2026, 1, 5), dt.date(2026, 10, 13))],
+    dict.fromkeys(
+        (
+            dt.date(2026, 1, 31) + dt.timedelta(days=n)
+            for n in range(213)
+            if (dt.date(2026, 1, 31) + dt.timedelta(days=n)).weekday() < 5
+        ),
+        "Closed for rebuilding",
+    ),
 )
 """Counts the place offer from the last day a run may open, but too few school days for a
-whole run: one short term, the summer, another."""
+whole run: a short spell, a closure from February to August, another (a gap between terms as
+long is refused as a missing term)."""
 
 
 def test_a_run_the_calendar_cannot_hold_is_an_invalid_argument() -> None:

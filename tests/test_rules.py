@@ -1870,10 +1870,31 @@ def _missing_a_term(gap_days: int) -> SchoolCalendar:
     )
 
 
+def _closed_for(days: int) -> SchoolCalendar:
+    """Term dates with every weekday of `days` after 23 January a closure: a term lost in a
+    copy and paste and written as closures, or a closure listed for a whole term."""
+    last = dt.date(2026, 1, 23)
+    closed = (last + dt.timedelta(days=n) for n in range(1, days))
+    return SchoolCalendar(
+        [(dt.date(2025, 9, 1), last + dt.timedelta(days=days + 120))],
+        dict.fromkeys((day for day in closed if day.weekday() < 5), "Closed"),
+        source="Anyshire term dates (a term missing)",
+    )
+
+
+def test_a_calendar_missing_a_term_is_refused_when_built() -> None:
+    """A gap of 119 days between two terms is no holiday: the calendar is refused, where it
+    once set an offer deadline months away (see the closure below)."""
+    with pytest.raises(CalendarError, match="is a term missing between them"):
+        _missing_a_term(120)
+
+
 def test_a_referral_on_a_calendar_missing_a_term_is_refused_as_replay_would_refuse_it() -> None:
     """The trigger set an offer deadline months away that replay then refused: verify, export
-    and the whole authority's report failed on the case ever after (found by a review)."""
-    case = consented(calendar=_missing_a_term(120))
+    and the whole authority's report failed on the case ever after (found by a review). A gap
+    as long between terms is refused when the calendar is built; closures as long still reach
+    the trigger, which refuses them."""
+    case = consented(calendar=_closed_for(120))
     before = snapshot(case)
     with pytest.raises(CalendarError) as refused:
         case.refer_to_fair_access(ReferralRoute.PANEL, information(), PSP, by=AP_HEAD, on=REFERRED)
@@ -1884,8 +1905,8 @@ def test_a_referral_on_a_calendar_missing_a_term_is_refused_as_replay_would_refu
         "it?"
     )
     assert snapshot(case) == before
-    unnamed = _missing_a_term(120)
-    case = consented(calendar=SchoolCalendar(unnamed.terms))
+    unnamed = _closed_for(120)
+    case = consented(calendar=SchoolCalendar(unnamed.terms, unnamed.closures))
     with pytest.raises(CalendarError, match=r"^refer_to_fair_access: the calendar \(unnamed\)"):
         case.refer_to_fair_access(ReferralRoute.PANEL, information(), PSP, by=AP_HEAD, on=REFERRED)
 

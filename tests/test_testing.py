@@ -431,9 +431,18 @@ def test_initial_meetings_given_a_start_are_held_before_it(
 # -- odd arguments are refused when the strategy is called, naming the argument ----------------
 SHORT_CALENDAR = SchoolCalendar([(dt.date(2026, 1, 5), dt.date(2026, 2, 13))])
 ENDS_ONLY_CALENDAR = SchoolCalendar(
-    [(dt.date(2026, 1, 5), dt.date(2026, 1, 15)), (dt.date(2026, 9, 17), dt.date(2026, 9, 27))]
+    [(dt.date(2026, 1, 5), dt.date(2026, 9, 27))],
+    dict.fromkeys(
+        (
+            dt.date(2026, 1, 16) + dt.timedelta(days=n)
+            for n in range(244)
+            if (dt.date(2026, 1, 16) + dt.timedelta(days=n)).weekday() < 5
+        ),
+        "Closed for rebuilding",
+    ),
 )
-"""Spans 260 days, but holds 11 school days after the last day a run may open."""
+"""Spans 260 days, but holds 11 school days after the last day a run may open (a closure from
+16 January to 16 September: a gap between terms as long is refused as a missing term)."""
 LONG_OFFER = attrs.evolve(WORCESTERSHIRE, id="long-offer", place_offer_school_days=200)
 """A place offer the sample calendar cannot count from the last day a run may open."""
 NO_RUN = rt.ProtocolRun((), Stage.WITHDRAWN)

@@ -92,7 +92,8 @@ class SchoolCalendar:
         retrieved: the day they were taken from there.
 
     Raises:
-        CalendarError: no term, a term ending before it starts, overlapping terms, a closure
+        CalendarError: no term, a term ending before it starts, overlapping terms, two terms
+            more than eight weeks apart (a term missing between them), a closure
             outside every term, a term in a year whose bank holidays `holidays` does not know
             (`bank_holiday_years`), or a source or a closure's reason that is not text.
     """

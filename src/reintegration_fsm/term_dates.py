@@ -29,6 +29,7 @@ else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
 
 __all__ = [
+    "LONGEST_HOLIDAY_DAYS",
     "Closure",
     "Term",
     "TermDates",
@@ -55,6 +56,13 @@ _ICS_HOLIDAY_WORDS = re.compile(
 _ICS_CLOSURE_WORDS = re.compile(r"\b(?:inset|training days?|closed|closures?)\b")
 _ICS_TERM_WORDS = re.compile(r"\bterms?\b")
 _ICS_RECURRENCE = ("RRULE", "RDATE")
+
+LONGEST_HOLIDAY_DAYS = 56
+"""The most days a holiday between two terms may last: eight weeks. England's longest school
+holiday, the summer's, is about six weeks (42 days between terms, a few more where INSET days
+or a late start fall next to it), and no authority's is longer than seven. A longer gap between
+two terms is a hole in the data, a term or a school year left out, not knowledge of a holiday:
+read as one, it would stretch every deadline counted across it by months without a word."""
 
 
 class Term(NamedTuple):
@@ -98,7 +106,8 @@ def _fail(message: str, line: int | None, where: str | None) -> NoReturn:
 
 
 def check_terms(terms: Sequence[Term], closures: Sequence[Closure], where: str | None) -> None:
-    """Refuse empty calendars, backwards or overlapping terms and closures outside every term.
+    """Refuse empty calendars, backwards or overlapping terms, two terms further apart than
+    any school holiday (`LONGEST_HOLIDAY_DAYS`) and closures outside every term.
 
     Raises:
         CalendarFileError: the data came from the file `where`; names the line when known.
@@ -118,6 +127,15 @@ def check_terms(terms: Sequence[Term], closures: Sequence[Closure], where: str |
             other = f" on line {earlier.line}" if earlier.line is not None else ""
             _fail(
                 f"{later.describe()} overlaps {earlier.describe()}{other}",
+                later.first_line or later.line,
+                where,
+            )
+        holiday = later.first.toordinal() - earlier.last.toordinal() - 1
+        if holiday > LONGEST_HOLIDAY_DAYS:
+            _fail(
+                f"{later.describe()} starts {holiday} days after {earlier.describe()} ends: no "
+                f"school holiday is longer than eight weeks ({LONGEST_HOLIDAY_DAYS} days): is a "
+                "term missing between them? Give every term of the years the calendar covers",
                 later.first_line or later.line,
                 where,
             )
