@@ -1095,3 +1095,153 @@ def test_a_feed_missing_a_term_is_refused_naming_the_feed() -> None:
     with pytest.raises(CalendarFileError, match="is a term missing between them") as refused:
         SchoolCalendar.from_ics(feed(AUTUMN, summer))
     assert refused.value.path == "<iCalendar feed>"
+
+
+# ---- iCalendar: one event per UID, no exceptions, one end, at most a year ----------------------
+
+
+def uid_feed(*events: tuple[str, str]) -> bytes:
+    """An iCalendar feed of (UID, lines) events: two may share a UID, as exports do."""
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Invented School//Terms//EN"]
+    for uid, event in events:
+        lines += ["BEGIN:VEVENT", f"UID:{uid}", "DTSTAMP:20250601T000000Z"]
+        lines += event.strip("\n").split("\n")
+        lines.append("END:VEVENT")
+    lines.append("END:VCALENDAR")
+    return ("\r\n".join(lines) + "\r\n").encode()
+
+
+def _inset(day: str, sequence: int | None = None, summary: str = "INSET day") -> str:
+    version = "" if sequence is None else f"SEQUENCE:{sequence}\n"
+    return f"{version}SUMMARY:{summary}\nDTSTART;VALUE=DATE:{day}"
+
+
+def test_two_versions_of_one_event_are_refused_naming_the_uid_and_both() -> None:
+    """An INSET day moved from 3 to 14 November (the same UID, SEQUENCE 0 then 1, as Outlook
+    and Google exports keep them) closed both days (found by a review)."""
+    moved = uid_feed(
+        ("autumn@school", AUTUMN),
+        ("inset@school", _inset("20251103", 0)),
+        ("inset@school", _inset("20251114", 1)),
+    )
+    with pytest.raises(CalendarFileError) as refused:
+        SchoolCalendar.from_ics(moved)
+    assert refused.value.line == 18  # the second event's BEGIN:VEVENT
+    assert str(refused.value) == (
+        "<iCalendar feed>, line 18: UID 'inset@school' is given to 2 events: 'INSET day' from "
+        "20251103 (line 11) and 'INSET day' from 20251114 (line 18): versions of one event (a "
+        "later SEQUENCE replacing an earlier) or one event exported twice, and which holds would "
+        "be a guess. Keep one event for each UID, the one in force, or write the term dates as a "
+        "TOML file"
+    )
+
+
+def test_a_version_that_decides_nothing_still_makes_its_uid_refused() -> None:
+    """An INSET day renamed "Parents' evening" in its later version would close its old day."""
+    renamed = uid_feed(
+        ("autumn@school", AUTUMN),
+        ("x@school", _inset("20251103")),
+        ("x@school", _inset("20251103", summary="Parents' evening")),
+    )
+    with pytest.raises(CalendarFileError, match="UID 'x@school' is given to 2 events"):
+        SchoolCalendar.from_ics(renamed)
+
+
+def test_events_of_their_own_uids_are_read_and_shared_uids_that_decide_nothing_ignored() -> None:
+    """The nearest legal feed: the two INSET days under UIDs of their own close both days; two
+    versions of an event whose summary decides nothing stay harmless."""
+    calendar = SchoolCalendar.from_ics(
+        uid_feed(
+            ("autumn@school", AUTUMN),
+            ("inset-1@school", _inset("20251103")),
+            ("inset-2@school", _inset("20251114")),
+            ("club@school", _inset("20251105", 0, "Chess club")),
+            ("club@school", _inset("20251112", 1, "Chess club")),
+        )
+    )
+    assert list(calendar.closure_reasons) == [date(2025, 11, 3), date(2025, 11, 14)]
+
+
+@pytest.mark.parametrize(
+    "exception",
+    [
+        "EXDATE;VALUE=DATE:20251103",
+        "EXRULE:FREQ=WEEKLY;COUNT=2",
+        "RECURRENCE-ID;VALUE=DATE:20251103",
+    ],
+    ids=["exdate", "exrule", "recurrence-id"],
+)
+def test_days_taken_out_of_an_event_or_an_occurrence_replaced_are_refused(exception: str) -> None:
+    """An INSET day whose only date is excluded (EXDATE) still closed it; EXRULE and a
+    RECURRENCE-ID override were read as free-standing events (found by a review)."""
+    inset = _inset("20251103") + "\n" + exception
+    with pytest.raises(CalendarFileError) as refused:
+        SchoolCalendar.from_ics(uid_feed(("autumn@school", AUTUMN), ("i@school", inset)))
+    key = exception.split(";")[0].split(":")[0]
+    assert f"event 'INSET day' (UID i@school): {key} is not read" in str(refused.value)
+    assert "which days the event covers would be a guess" in str(refused.value)
+
+
+def test_an_exception_on_an_event_that_decides_nothing_is_ignored() -> None:
+    club = _inset("20251105", summary="Chess club") + "\nRRULE:FREQ=WEEKLY\nEXDATE:20251112"
+    calendar = SchoolCalendar.from_ics(uid_feed(("autumn@school", AUTUMN), ("c@school", club)))
+    assert calendar.is_school_day(date(2025, 11, 5))
+
+
+@pytest.mark.parametrize(
+    "times",
+    [
+        "DTSTART;VALUE=DATE:20251027\nDTEND;VALUE=DATE:20251028\nDURATION:P5D",
+        "DTSTART:20251027T000000\nDTEND:20251028T000000\nDURATION:P5D",
+    ],
+    ids=["all-day", "floating"],
+)
+def test_an_event_with_both_dtend_and_duration_is_refused(times: str) -> None:
+    """RFC 5545 (3.6.1) forbids DTEND and DURATION in one event; the reader took DTEND (one day
+    of half term) and dropped DURATION (five), found by a review."""
+    both = uid_feed(("autumn@school", AUTUMN), ("ht@school", "SUMMARY:Half term\n" + times))
+    with pytest.raises(CalendarFileError) as refused:
+        SchoolCalendar.from_ics(both)
+    assert "event 'Half term' (UID ht@school): it has both DTEND and DURATION" in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    "times",
+    ["DTSTART;VALUE=DATE:20251027\nDURATION:P5D", "DTSTART:20251027T000000\nDURATION:P5D"],
+    ids=["all-day", "floating"],
+)
+def test_an_event_with_duration_alone_is_read(times: str) -> None:
+    one = uid_feed(("autumn@school", AUTUMN), ("ht@school", "SUMMARY:Half term\n" + times))
+    assert SchoolCalendar.from_ics(one).terms == (
+        (date(2025, 9, 1), date(2025, 10, 26)),
+        (date(2025, 11, 1), date(2025, 12, 19)),
+    )
+
+
+def test_a_tiny_feed_of_events_over_thousands_of_years_is_refused_before_they_are_read() -> None:
+    """266 bytes (a term and a closure from 0001 to 9999) took ~27 s and ~1 GB of memory to
+    be refused: every day was expanded first (found by a review)."""
+    huge = uid_feed(
+        ("t@x", "SUMMARY:Term\nDTSTART;VALUE=DATE:00010101\nDTEND;VALUE=DATE:99991231"),
+        ("c@x", "SUMMARY:Closure\nDTSTART;VALUE=DATE:00010101\nDTEND;VALUE=DATE:99991231"),
+    )
+    with pytest.raises(CalendarFileError) as refused:
+        SchoolCalendar.from_ics(huge)
+    assert str(refused.value) == (
+        "<iCalendar feed>, line 4: event 'Term' (UID t@x): it lasts 3652058 days, from "
+        "0001-01-01 to 9999-12-30: no term or holiday is longer than a year (366 days); give "
+        "each term and holiday as an event of its own"
+    )
+
+
+@pytest.mark.parametrize(("days", "refused"), [(366, False), (367, True)])
+def test_an_event_of_a_leap_year_is_read_and_a_day_longer_refused(days: int, refused: bool) -> None:
+    end = (date(2025, 9, 1) + timedelta(days=days)).strftime("%Y%m%d")
+    term = uid_feed(("t@x", f"SUMMARY:Term\nDTSTART;VALUE=DATE:20250901\nDTEND;VALUE=DATE:{end}"))
+    if refused:
+        with pytest.raises(CalendarFileError, match=f"it lasts {days} days"):
+            SchoolCalendar.from_ics(term)
+    else:
+        assert SchoolCalendar.from_ics(term).terms == (
+            (date(2025, 9, 1), date(2025, 9, 1) + timedelta(days=days - 1)),
+        )

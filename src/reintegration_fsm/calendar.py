@@ -232,9 +232,10 @@ class SchoolCalendar:
         Raises:
             CalendarError: `icalendar` is not installed, the feed is malformed or has no term
                 events, or a closure falls outside every term.
-            CalendarFileError: an event recurs, or its dates cannot be read or are not whole
-                days (never guessed: an event over days at times not at midnight, in London
-                too, is refused, not ignored).
+            CalendarFileError: an event recurs or has exceptions, two events share a UID, an
+                event lasts more than a year or gives both DTEND and DURATION, or its dates
+                cannot be read or are not whole days (never guessed: an event over days at
+                times not at midnight, in London too, is refused, not ignored).
             FormInvalid: `feed` is neither a path nor bytes.
             OSError: the file cannot be read.
         """

@@ -56,6 +56,11 @@ _ICS_HOLIDAY_WORDS = re.compile(
 _ICS_CLOSURE_WORDS = re.compile(r"\b(?:inset|training days?|closed|closures?)\b")
 _ICS_TERM_WORDS = re.compile(r"\bterms?\b")
 _ICS_RECURRENCE = ("RRULE", "RDATE")
+_ICS_EXCEPTIONS = ("EXDATE", "EXRULE", "RECURRENCE-ID")
+_LONGEST_EVENT_DAYS = 366
+"""No term or holiday is longer than a year (a leap year's 366 days): an event longer is
+refused before its days are counted, so a feed of a few bytes cannot take seconds and a
+gigabyte to read."""
 
 LONGEST_HOLIDAY_DAYS = 56
 """The most days a holiday between two terms may last: eight weeks. England's longest school
@@ -348,10 +353,12 @@ def read_ics(
     Raises:
         CalendarError: `icalendar` is not installed, the feed is malformed or has no term
             events, or a closure falls outside every term.
-        CalendarFileError: an event decided on recurs (RRULE, RDATE), or its dates cannot be
-            read, are given twice, end at a time, before they start, in part of a day or after
-            9999-12-31, or run over days at times not at midnight in London (or in London
-            without the time-zone data to tell); an event has two summaries. Names the line.
+        CalendarFileError: an event decided on recurs (RRULE, RDATE) or has exceptions
+            (EXDATE, EXRULE, RECURRENCE-ID), has both DTEND and DURATION, lasts more than 366
+            days, or its dates cannot be read, are given twice, end at a time, before they
+            start, in part of a day or after 9999-12-31, or run over days at times not at
+            midnight in London (or in London without the time-zone data to tell); an event has
+            two summaries; two events share a UID and either is decided on. Names the line.
         FormInvalid: `feed` is neither a path nor bytes (the feed's text says to pass bytes).
         OSError: the file cannot be read.
     """
@@ -385,9 +392,13 @@ def read_ics(
     closures: list[Closure] = []
     single: list[tuple[int, str, int | None]] = []  # one-day term events: a marker or a note
     events = parsed.walk("VEVENT")
-    for event, line in zip(events, _event_lines(text, len(events)), strict=True):
-        summary = _summary(event, where, line)
-        kind = _kind(summary)
+    read = [
+        (event, line, summary, _kind(summary))
+        for event, line in zip(events, _event_lines(text, len(events)), strict=True)
+        for summary in (_summary(event, where, line),)
+    ]
+    _refuse_shared_uids(read, where)
+    for event, line, summary, kind in read:
         if kind is None or str(event.get("STATUS", "")).strip().upper() == "CANCELLED":
             continue
         span = _all_day_span(event, summary, where, line)
@@ -437,6 +448,50 @@ def read_ics(
         reasons.setdefault(closure.day, closure.reason)
     # `retrieved` is passed through unchecked: the calendar checks it as for any caller.
     return TermDates(tuple(runs), reasons, source, retrieved)
+
+
+_Read = tuple[Any, int | None, str, str | None]
+"""An event as read: itself, the line of its BEGIN:VEVENT, its summary and what that decides."""
+
+
+def _refuse_shared_uids(read: Sequence[_Read], where: str) -> None:
+    """Refuse two events of one UID when the summary of either decides: versions of one event
+    (a later SEQUENCE replacing an earlier, a cancelled one) or one event exported twice, of
+    which the feed does not say which holds.
+
+    Raises:
+        CalendarFileError: naming the UID, each event's summary and DTSTART, and the line of
+            the second.
+    """
+    shared: dict[str, list[_Read]] = {}
+    for found in read:
+        uid = found[0].get("UID")
+        if isinstance(uid, str):
+            shared.setdefault(str(uid), []).append(found)
+    for uid, versions in shared.items():
+        if len(versions) < 2 or all(kind is None for *_, kind in versions):
+            continue
+        each = [
+            f"{summary!r} from {_start_text(event)}" + (f" (line {line})" if line else "")
+            for event, line, summary, _ in versions
+        ]
+        raise CalendarFileError(
+            f"UID {uid!r} is given to {len(versions)} events: {', '.join(each[:-1])} and "
+            f"{each[-1]}: versions of one event (a later SEQUENCE replacing an earlier) or one "
+            "event exported twice, and which holds would be a guess. Keep one event for each "
+            "UID, the one in force, or write the term dates as a TOML file",
+            path=where,
+            line=versions[1][1],
+        )
+
+
+def _start_text(event: Any) -> str:
+    """An event's DTSTART as the feed writes it, for a message."""
+    start = event.get("DTSTART")
+    try:
+        return str(start.to_ical().decode())
+    except (AttributeError, TypeError, ValueError):
+        return "no readable DTSTART"
 
 
 _DASHES = re.compile("[\u2010-\u2015\u2212]")
@@ -543,8 +598,10 @@ def _all_day_span(event: Any, summary: str, where: str, line: int | None) -> tup
     midnight, by its own clock or in London, is all-day: Exchange exports all-day events so.
 
     Raises:
-        CalendarFileError: DTSTART, DTEND or DURATION cannot be read or is given twice; the
-            event recurs (its other days would be missed); it ends at a time (on which day
+        CalendarFileError: DTSTART, DTEND or DURATION cannot be read or is given twice, or
+            DTEND and DURATION are both given; the event recurs (its other days would be
+            missed) or has exceptions (EXDATE, EXRULE, RECURRENCE-ID); it lasts more than 366
+            days; it ends at a time (on which day
             depends on a time zone), before it starts, in part of a day, or after 9999-12-31;
             it runs over days at times not at midnight (which days it covers is not known).
     """
@@ -555,6 +612,11 @@ def _all_day_span(event: Any, summary: str, where: str, line: int | None) -> tup
 
     if "DTSTART" not in event:
         refuse("it has no DTSTART")
+    if "DTEND" in event and "DURATION" in event:
+        refuse(
+            "it has both DTEND and DURATION, which RFC 5545 forbids in one event: which end is "
+            "meant would be a guess. Give one of them"
+        )
     start = _decoded(event, "DTSTART", name, where, line)
     if isinstance(start, datetime):
         span = _timed_span(event, start, name, where, line, refuse)
@@ -568,6 +630,13 @@ def _all_day_span(event: Any, summary: str, where: str, line: int | None) -> tup
         refuse(
             f"a recurring event ({'/'.join(recurs)}) is not read, or its other days would be "
             "missed: list each occurrence as an event of its own"
+        )
+    excepts = [key for key in _ICS_EXCEPTIONS if key in event]
+    if excepts:
+        refuse(
+            f"{'/'.join(excepts)} is not read (days taken out of a recurring event, or one "
+            "occurrence of it replaced): which days the event covers would be a guess. List "
+            "each day it covers as an event of its own"
         )
     if not isinstance(start, datetime):
         first = start.toordinal()
@@ -590,6 +659,12 @@ def _all_day_span(event: Any, summary: str, where: str, line: int | None) -> tup
         refuse("it ends before it starts")
     if last > date.max.toordinal():
         refuse(f"it runs past {date.max.isoformat()}, the last day a calendar can hold")
+    if last - first + 1 > _LONGEST_EVENT_DAYS:
+        refuse(
+            f"it lasts {last - first + 1} days, from {date.fromordinal(first).isoformat()} to "
+            f"{date.fromordinal(last).isoformat()}: no term or holiday is longer than a year "
+            f"({_LONGEST_EVENT_DAYS} days); give each term and holiday as an event of its own"
+        )
     return first, max(first, last)
 
 
