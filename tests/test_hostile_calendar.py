@@ -1245,3 +1245,51 @@ def test_an_event_of_a_leap_year_is_read_and_a_day_longer_refused(days: int, ref
         assert SchoolCalendar.from_ics(term).terms == (
             (date(2025, 9, 1), date(2025, 9, 1) + timedelta(days=days - 1)),
         )
+
+
+# ---- a term-dates file in years whose bank holidays are unknown names the file -----------------
+
+
+def test_a_term_dates_file_in_unknown_years_is_refused_naming_the_file_and_line(
+    tmp_path: Path,
+) -> None:
+    """docs/cli.md: a file that is "not valid term dates is bad input (exit 2), and the message
+    names the file". Terms in 2101 exited 2 without naming it (found by a review)."""
+    path = write(
+        tmp_path, 'source = "x"\n[[term]]\nfirst_day = 2100-09-01\nlast_day = 2101-07-20\n'
+    )
+    with pytest.raises(CalendarFileError) as refused:
+        SchoolCalendar.from_file(path)
+    assert (refused.value.path, refused.value.line) == (str(path), 4)
+    assert str(refused.value).endswith(
+        "line 4: term (2100-09-01 to 2101-07-20) cannot be counted in school days: the bank "
+        "holidays of 2101 are not known: the installed holidays package has England's bank "
+        "holidays for 1872 to 2100 only"
+    )
+    result = run("--calendar", str(path), "calendar", "add-school-days", "2100-10-01", "5")
+    assert_refused_cleanly(result, f"{path}, line 4: term (2100-09-01")
+
+
+def test_a_term_before_the_known_years_names_its_first_day_line(tmp_path: Path) -> None:
+    path = write(
+        tmp_path, 'source = "x"\n[[term]]\nfirst_day = 1871-09-01\nlast_day = 1872-07-19\n'
+    )
+    with pytest.raises(CalendarFileError, match="bank holidays of 1871 are not known") as refused:
+        SchoolCalendar.from_file(path)
+    assert refused.value.line == 3
+
+
+def test_a_feed_in_unknown_years_is_refused_naming_the_feed() -> None:
+    term = "DTSTART;VALUE=DATE:21010104\nDTEND;VALUE=DATE:21010327\nSUMMARY:Spring Term"
+    with pytest.raises(CalendarFileError, match="bank holidays of 2101") as refused:
+        SchoolCalendar.from_ics(feed(term))
+    assert refused.value.path == "<iCalendar feed>"
+
+
+def test_a_term_dates_file_in_the_last_known_year_is_read(tmp_path: Path) -> None:
+    """The nearest legal file: terms to the end of 2100 are counted."""
+    path = write(
+        tmp_path, 'source = "x"\n[[term]]\nfirst_day = 2100-09-01\nlast_day = 2100-12-17\n'
+    )
+    result = run("--calendar", str(path), "calendar", "add-school-days", "2100-10-01", "5")
+    assert (result.exit_code, result.stdout) == (0, "2100-10-08\n")

@@ -206,11 +206,12 @@ class SchoolCalendar:
 
         Raises:
             CalendarFileError: the file is not UTF-8 text, not valid TOML (an iCalendar feed
-                says so), or breaks a rule; names the line.
+                says so), or breaks a rule (a term in a year whose bank holidays are not known
+                too); names the line.
             FormInvalid: `path` is not a path.
             OSError: the file cannot be read.
         """
-        return cls._from_term_dates(read_toml_file(path))
+        return cls._from_term_dates(read_toml_file(path, _unknown_years))
 
     @classmethod
     def sample(cls) -> SchoolCalendar:
@@ -232,14 +233,17 @@ class SchoolCalendar:
         Raises:
             CalendarError: `icalendar` is not installed, the feed is malformed or has no term
                 events, or a closure falls outside every term.
-            CalendarFileError: an event recurs or has exceptions, two events share a UID, an
+            CalendarFileError: an event recurs or has exceptions, two events share a UID, a
+                term is in a year whose bank holidays are not known (`bank_holiday_years`), an
                 event lasts more than a year or gives both DTEND and DURATION, or its dates
                 cannot be read or are not whole days (never guessed: an event over days at
                 times not at midnight, in London too, is refused, not ignored).
             FormInvalid: `feed` is neither a path nor bytes.
             OSError: the file cannot be read.
         """
-        return cls._from_term_dates(read_ics(feed, source=source, retrieved=retrieved))
+        return cls._from_term_dates(
+            read_ics(feed, source=source, retrieved=retrieved, unknown_years=_unknown_years)
+        )
 
     @classmethod
     def _from_term_dates(cls, read: TermDates) -> SchoolCalendar:

@@ -110,9 +110,16 @@ def _fail(message: str, line: int | None, where: str | None) -> NoReturn:
     raise CalendarFileError(message, path=where, line=line)
 
 
-def check_terms(terms: Sequence[Term], closures: Sequence[Closure], where: str | None) -> None:
+def check_terms(
+    terms: Sequence[Term],
+    closures: Sequence[Closure],
+    where: str | None,
+    unknown_years: Callable[[int, int], str | None] | None = None,
+) -> None:
     """Refuse empty calendars, backwards or overlapping terms, two terms further apart than
-    any school holiday (`LONGEST_HOLIDAY_DAYS`) and closures outside every term.
+    any school holiday (`LONGEST_HOLIDAY_DAYS`), closures outside every term and, given
+    `unknown_years` (why the bank holidays of the years from one to another are not known, or
+    None), a term in such a year.
 
     Raises:
         CalendarFileError: the data came from the file `where`; names the line when known.
@@ -144,6 +151,15 @@ def check_terms(terms: Sequence[Term], closures: Sequence[Closure], where: str |
                 later.first_line or later.line,
                 where,
             )
+    for term in ordered if unknown_years is not None else ():
+        for day, line in ((term.first, term.first_line), (term.last, term.last_line)):
+            unknown = unknown_years(day.year, day.year)
+            if unknown is not None:
+                _fail(
+                    f"{term.describe()} cannot be counted in school days: {unknown}",
+                    line or term.line,
+                    where,
+                )
     firsts = [t.first for t in ordered]
     for closure in closures:
         index = bisect_right(firsts, closure.day) - 1
@@ -166,8 +182,11 @@ def as_date(value: object, what: str, line: int | None, where: str | None) -> da
 # ---- TOML term-dates files -----------------------------------------------------------------
 
 
-def read_toml_file(path: str | os.PathLike[str]) -> TermDates:
-    """Read and check a TOML term-dates file (format in docs/calendar.md).
+def read_toml_file(
+    path: str | os.PathLike[str], unknown_years: Callable[[int, int], str | None] | None = None
+) -> TermDates:
+    """Read and check a TOML term-dates file (format in docs/calendar.md); `unknown_years` as
+    for `check_terms`.
 
     Raises:
         CalendarFileError: the file is not UTF-8 text, not valid TOML (an iCalendar feed says
@@ -183,7 +202,7 @@ def read_toml_file(path: str | os.PathLike[str]) -> TermDates:
             "(docs/calendar.md), or read the feed in Python with SchoolCalendar.from_ics",
             path=where,
         )
-    return read_toml(text, where)
+    return read_toml(text, where, unknown_years)
 
 
 def _unreadable(where: str) -> Callable[[str, int | None], CalendarFileError]:
@@ -202,8 +221,11 @@ def read_sample() -> TermDates:
     return read_toml(resource.read_text(encoding="utf-8"), f"{_SAMPLE_DIR}/{_SAMPLE_FILE}")
 
 
-def read_toml(text: str, where: str) -> TermDates:
-    """Parse and check TOML term dates; `where` names the file in errors.
+def read_toml(
+    text: str, where: str, unknown_years: Callable[[int, int], str | None] | None = None
+) -> TermDates:
+    """Parse and check TOML term dates; `where` names the file in errors; `unknown_years` as
+    for `check_terms`.
 
     Raises:
         CalendarFileError: the text is not valid TOML or breaks a rule; names the line.
@@ -255,7 +277,7 @@ def read_toml(text: str, where: str) -> TermDates:
         )
         for entry, line, lines in _entries(data, "closure", _CLOSURE_KEYS, blocks, where)
     ]
-    check_terms(terms, closures, where)
+    check_terms(terms, closures, where, unknown_years)
     return TermDates(
         tuple((t.first, t.last) for t in terms),
         {c.day: c.reason for c in closures},
@@ -341,8 +363,10 @@ def read_ics(
     *,
     source: str | None = None,
     retrieved: date | None = None,
+    unknown_years: Callable[[int, int], str | None] | None = None,
 ) -> TermDates:
-    """Read term dates from a school's iCalendar feed (a path, or the feed's bytes).
+    """Read term dates from a school's iCalendar feed (a path, or the feed's bytes);
+    `unknown_years` as for `check_terms`.
 
     All-day events only (from midnight to midnight too, by their own clock or in London), less
     those cancelled and those at times within one day; their summary decides by whole words:
@@ -439,7 +463,7 @@ def read_ics(
             run_start = o
         previous = o
     runs.append((date.fromordinal(run_start), date.fromordinal(previous)))
-    check_terms([Term(a, b) for a, b in runs], closures, where)
+    check_terms([Term(a, b) for a, b in runs], closures, where, unknown_years)
     if source is None:
         name = parsed.get("X-WR-CALNAME")
         source = f"iCalendar feed {where}" + (f" ({name})" if name else "")
