@@ -151,15 +151,16 @@ def check_terms(
                 later.first_line or later.line,
                 where,
             )
-    for term in ordered if unknown_years is not None else ():
-        for day, line in ((term.first, term.first_line), (term.last, term.last_line)):
-            unknown = unknown_years(day.year, day.year)
-            if unknown is not None:
-                _fail(
-                    f"{term.describe()} cannot be counted in school days: {unknown}",
-                    line or term.line,
-                    where,
-                )
+    if unknown_years is not None:
+        for term in ordered:
+            for day, line in ((term.first, term.first_line), (term.last, term.last_line)):
+                unknown = unknown_years(day.year, day.year)
+                if unknown is not None:
+                    _fail(
+                        f"{term.describe()} cannot be counted in school days: {unknown}",
+                        line or term.line,
+                        where,
+                    )
     firsts = [t.first for t in ordered]
     for closure in closures:
         index = bisect_right(firsts, closure.day) - 1
