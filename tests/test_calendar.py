@@ -406,6 +406,66 @@ def test_every_deadline_a_real_calendar_gives_is_plausible(d: date, n: int) -> N
     assert plausible_school_days(d, due, n) is None
 
 
+def _and_again_two_years_on(calendar: SchoolCalendar) -> SchoolCalendar:
+    """`calendar`'s terms and closures, then the same again 104 weeks (two years, on the same
+    weekdays) later: four school years of the sample's shape, with their own bank holidays."""
+    on = timedelta(weeks=104)
+    return SchoolCalendar(
+        [*calendar.terms, *((first + on, last + on) for first, last in calendar.terms)],
+        [*calendar.closures, *(day + on for day in calendar.closures)],
+        source="the sample, and again two years on",
+    )
+
+
+@pytest.mark.parametrize("longer", [False, True], ids=["sample", "four-years"])
+def test_every_deadline_the_sample_gives_from_every_day_is_plausible(longer: bool) -> None:
+    """From every day of the sample, every count it can answer, and on four years of its shape
+    every further count up to 400 school days: the calendar's own n-th school day is one
+    replay takes. From 159 school days a complete calendar's deadline was refused as "is a
+    term missing from it?" (found by a review): the allowance for holidays did not grow with
+    the count."""
+    calendar = _and_again_two_years_on(SAMPLE) if longer else SAMPLE
+    refused, counted = [], 0
+    start = SAMPLE.first_day
+    while start <= SAMPLE.last_day:
+        in_sample = SAMPLE.school_days_between(start, SAMPLE.last_day)
+        left = calendar.school_days_between(start, calendar.last_day)
+        for n in range(in_sample + 1, min(left, 400) + 1) if longer else range(1, in_sample + 1):
+            counted += 1
+            problem = plausible_school_days(start, calendar.add_school_days(start, n), n)
+            if problem is not None:
+                refused.append(problem)
+        start += timedelta(days=1)
+    assert refused == []
+    assert counted > 100_000  # every start, and most of its counts
+
+
+@pytest.mark.parametrize(
+    ("n", "latest"),
+    [
+        (20, date(2026, 5, 29)),
+        (99, date(2026, 9, 15)),
+        (100, date(2026, 12, 27)),
+        (159, date(2027, 3, 18)),
+        (199, date(2027, 5, 13)),
+        (200, date(2027, 8, 24)),
+        (401, date(2028, 12, 17)),
+    ],
+)
+def test_the_latest_deadline_allows_100_days_of_holidays_for_every_started_100_school_days(
+    n: int, latest: date
+) -> None:
+    """The n-th weekday after a Monday, two days for a weekend, and 100 calendar days for each
+    100 school days begun: a deadline one day later is refused, naming the latest."""
+    start = date(2026, 1, 19)
+    assert "later than" not in (plausible_school_days(start, latest, n) or "")
+    assert plausible_school_days(start, latest + timedelta(days=1), n) == (
+        f"deadline {(latest + timedelta(days=1)).isoformat()} is later than {n} school days "
+        f"after 2026-01-19 could fall under any school calendar (by {latest.isoformat()} at "
+        "the latest)"
+    )
+
+
 def test_twenty_school_days_over_easter_are_counted_without_its_bank_holidays() -> None:
     """From Monday 23 March 2026, the 20th non-holiday weekday is 22 April (Good Friday and
     Easter Monday do not count); the day before is refused, and Easter Monday itself."""

@@ -9,11 +9,12 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 from click.testing import CliRunner, Result
 
 import scenario as sc
-from reintegration_fsm import ReferralRoute, Reintegration, term_dates
+from reintegration_fsm import WORCESTERSHIRE, ReferralRoute, Reintegration, term_dates
 from reintegration_fsm.calendar import CalendarFileError, SchoolCalendar, plausible_school_days
 from reintegration_fsm.cli import cli
 from reintegration_fsm.errors import CalendarError, FormInvalid, ProtocolError
@@ -1293,3 +1294,24 @@ def test_a_term_dates_file_in_the_last_known_year_is_read(tmp_path: Path) -> Non
     )
     result = run("--calendar", str(path), "calendar", "add-school-days", "2100-10-01", "5")
     assert (result.exit_code, result.stdout) == (0, "2100-10-08\n")
+
+
+def test_a_protocol_of_many_school_days_runs_on_a_complete_calendar() -> None:
+    """A place offer of 159 school days (the definition takes up to 3660) was refused on the
+    complete sample calendar as "is a term missing from it?" (found by a review)."""
+    protocol = attrs.evolve(WORCESTERSHIRE, version="long-1", place_offer_school_days=159)
+    calendar, on = SchoolCalendar.sample(), date(2026, 7, 17)
+    case = Reintegration.open(
+        "C-1",
+        sc.PUPIL,
+        sc.AP_SETTING,
+        sc.AUTHORITY,
+        calendar,
+        by=sc.AP_HEAD,
+        on=date(2026, 7, 1),
+        protocol=protocol,
+    )
+    case.record_consent(sc.consent(signed_on=date(2026, 7, 1)), by=sc.AP_HEAD, on=date(2026, 7, 1))
+    case.refer_to_fair_access(ReferralRoute.PANEL, sc.information(), sc.PSP, by=sc.AP_HEAD, on=on)
+    assert case.deadlines[0].due == calendar.add_school_days(on, 159) == date(2027, 6, 7)
+    assert Reintegration.replay(case.history, protocols=[protocol]).deadlines == case.deadlines

@@ -41,8 +41,23 @@ __all__ = [
 ]
 
 _LONGEST_HOLIDAYS = 100
-"""More calendar days than the holidays inside any run of school days can add (a summer
-holiday, a half term and Christmas together come to well under 100 days)."""
+"""Calendar days of holidays allowed for each 100 school days begun (`_holiday_allowance`)."""
+
+
+def _holiday_allowance(n: int) -> int:
+    """The most calendar days that holidays (and closures) can add to a run of n school days.
+
+    An English school year is 190 school days and 365 calendar days: its 38 school weeks span
+    266 days, so its holidays, bank holidays and INSET days add about 99 (the summer's six
+    weeks, two at Christmas, two at Easter, three half terms). The most any 100 school days
+    (20 school weeks) can span is the summer, a half term and Christmas together, well under
+    100 days; each further 100 school days spans at most about half a year more, and half a
+    year's holidays are about 50 days. So 100 calendar days for every 100 school days begun
+    (`_LONGEST_HOLIDAYS * (n // 100 + 1)`) is more than any complete calendar needs, from a
+    count of 20 (as before) to one of years, and still refuses the months a missing term or a
+    term's worth of closures adds to a count of 20.
+    """
+    return _LONGEST_HOLIDAYS * (n // 100 + 1)
 
 
 @lru_cache(maxsize=1)
@@ -498,14 +513,15 @@ def plausible_school_days(start: date, due: date, n: int) -> str | None:
     """Why `due` cannot be the n-th school day after `start` under any school calendar, or None.
 
     A school day is a weekday that is not an England bank holiday, so the n-th school day after
-    `start` is at least its n-th such weekday, and holidays push it at most some weeks later.
+    `start` is at least its n-th such weekday, and holidays push it at most some weeks later:
+    100 calendar days for every 100 school days begun (`_holiday_allowance` says why).
     Replay uses this to refuse a recorded deadline no calendar could have given, without
     recomputing it with today's calendar. No calendar counts in a year whose bank holidays are
     not known (`bank_holiday_years`), so a deadline counted in one is refused.
     """
     weekdays_after = start.toordinal() + (n // 5) * 7 + n % 5 + 2
-    if due.toordinal() > weekdays_after + _LONGEST_HOLIDAYS:
-        latest = date.fromordinal(weekdays_after + _LONGEST_HOLIDAYS)
+    if due.toordinal() > weekdays_after + _holiday_allowance(n):
+        latest = date.fromordinal(weekdays_after + _holiday_allowance(n))
         return (
             f"deadline {due.isoformat()} is later than {n} school days after {start.isoformat()} "
             f"could fall under any school calendar (by {latest.isoformat()} at the latest)"
