@@ -1315,3 +1315,70 @@ def test_a_protocol_of_many_school_days_runs_on_a_complete_calendar() -> None:
     case.refer_to_fair_access(ReferralRoute.PANEL, sc.information(), sc.PSP, by=sc.AP_HEAD, on=on)
     assert case.deadlines[0].due == calendar.add_school_days(on, 159) == date(2027, 6, 7)
     assert Reintegration.replay(case.history, protocols=[protocol]).deadlines == case.deadlines
+
+
+# ---- iCalendar words: part-day closures, mid-term, vacation, underscores ----------------------
+
+
+@pytest.mark.parametrize(
+    "summary",
+    [
+        "Early closure - 1.30pm finish",
+        "School closes early",
+        "Early finish",
+        "Closed at 1.30pm",
+        "School closed from 2 p.m.",
+        "Closure at 13:30",
+        "Closed at noon for staff training",
+        "INSET afternoon - closed 12.15pm",
+    ],
+)
+def test_a_part_day_closure_decides_nothing(summary: str) -> None:
+    """An all-day "Early closure - 1.30pm finish" on the last day of term, as school feeds
+    write it, closed the whole day: a day the pupils attend stopped being a school day (found
+    by a review). A closure at a time, or early, decides nothing, as "breaks up" does not."""
+    early = f"DTSTART;VALUE=DATE:20251219\nSUMMARY:{summary}"
+    calendar = SchoolCalendar.from_ics(feed(AUTUMN, early))
+    assert calendar.closures == ()
+    assert calendar.is_school_day(date(2025, 12, 19))
+
+
+@pytest.mark.parametrize(
+    "summary",
+    ["School closed (snow)", "Closed 19.12.25", "INSET day", "Closure: heating failure"],
+)
+def test_a_whole_day_closure_still_closes_the_day(summary: str) -> None:
+    """The nearest legal summaries: no time, no "early" (a date with dots is no time)."""
+    closed = f"DTSTART;VALUE=DATE:20251219\nSUMMARY:{summary}"
+    calendar = SchoolCalendar.from_ics(feed(AUTUMN, closed))
+    assert calendar.closure_reasons == {date(2025, 12, 19): summary}
+
+
+def test_a_holiday_naming_a_time_is_still_a_holiday() -> None:
+    """A time marks a part-day closure only: holiday words still decide."""
+    event = "DTSTART;VALUE=DATE:20251027\nDTEND;VALUE=DATE:20251101\nSUMMARY:Half term (3pm)"
+    assert len(SchoolCalendar.from_ics(feed(AUTUMN, event)).terms) == 2
+
+
+@pytest.mark.parametrize(
+    ("summary", "terms", "closures"),
+    [
+        ("Mid-term", 2, 0),
+        ("Mid term break", 2, 0),
+        ("Midterm", 2, 0),
+        ("Mid - Term Holiday", 2, 0),
+        ("Christmas Vacation", 2, 0),
+        ("Vacations", 2, 0),
+        ("Half_Term", 2, 0),
+        ("INSET_day", 1, 5),
+        ("Autumn_term photographs", 1, 0),
+    ],
+)
+def test_mid_term_vacation_and_words_joined_by_underscores_decide(
+    summary: str, terms: int, closures: int
+) -> None:
+    """ "Mid-term" (the Irish and Scottish half term) decided "term", its week school days;
+    "Half_Term" and "Christmas Vacation" decided nothing (found by a review)."""
+    event = f"DTSTART;VALUE=DATE:20251027\nDTEND;VALUE=DATE:20251101\nSUMMARY:{summary}"
+    calendar = SchoolCalendar.from_ics(feed(AUTUMN, event))
+    assert (len(calendar.terms), len(calendar.closures)) == (terms, closures)

@@ -49,11 +49,17 @@ _CLOSURE_KEYS = frozenset({"date", "reason"})
 # iCalendar summaries, lower-cased, matched as whole words (so "Breakfast club" is no break, nor
 # "Intermediate" a term) and checked in this order: holiday words win over closure words, so
 # "Christmas holiday - school closed" is a gap between terms, not a closure. A school that "breaks
-# up" is on the last day of its term, not on holiday.
+# up" is on the last day of its term, not on holiday; one that closes early, or at a time, is
+# open for part of the day, which the pupils attend ("Early closure - 1.30pm finish").
 _ICS_HOLIDAY_WORDS = re.compile(
-    r"\b(?:half(?: ?- ?| )?terms?|holidays?|breaks?(?!(?: ?- ?| )up\b))\b"
+    r"\b(?:(?:half|mid)(?: ?- ?| )?terms?|holidays?|vacations?|breaks?(?!(?: ?- ?| )up\b))\b"
 )
 _ICS_CLOSURE_WORDS = re.compile(r"\b(?:inset|training days?|closed|closures?)\b")
+_ICS_PART_DAY = re.compile(
+    r"\b(?:early|noon|midday)\b"
+    r"|\b\d{1,2}(?:[.:]\d{2})? ?(?:(?:am|pm)(?![a-z])|[ap]\.m\.)"
+    r"|\b\d{1,2}:\d{2}\b"
+)
 _ICS_TERM_WORDS = re.compile(r"\bterms?\b")
 _ICS_RECURRENCE = ("RRULE", "RDATE")
 _ICS_EXCEPTIONS = ("EXDATE", "EXRULE", "RECURRENCE-ID")
@@ -371,8 +377,9 @@ def read_ics(
 
     All-day events only (from midnight to midnight too, by their own clock or in London), less
     those cancelled and those at times within one day; their summary decides by whole words:
-    "half term", "holiday" or "break" a gap; "INSET", "training day", "closed" or "closure" a
-    closure; "term" a term. Term days covered by a gap are removed, so one "Autumn Term" event
+    "half term", "mid-term", "holiday", "vacation" or "break" a gap; "INSET", "training day",
+    "closed" or "closure" a closure, unless it says the closure is for part of the day ("early",
+    "noon", "midday", a time: the pupils attend); "term" a term. Term days covered by a gap are removed, so one "Autumn Term" event
     with a "Half Term" event works. An event so decided is read only when its days are certain.
 
     Raises:
@@ -524,9 +531,9 @@ _DASHES = re.compile("[\u2010-\u2015\u2212]")
 
 
 def _words(summary: str) -> str:
-    """A summary as its words are compared: lower case, one space between words, "-" for any
-    dash."""
-    return " ".join(_DASHES.sub("-", summary.lower()).split())
+    """A summary as its words are compared: lower case, one space between words (an underscore
+    is one too), "-" for any dash."""
+    return " ".join(_DASHES.sub("-", summary.lower()).replace("_", " ").split())
 
 
 def _kind(summary: str) -> str | None:
@@ -541,6 +548,8 @@ def _kind(summary: str) -> str | None:
         ("term", _ICS_TERM_WORDS),
     ):
         if words.search(lowered):
+            if kind == "closure" and _ICS_PART_DAY.search(lowered):
+                return None  # closed for part of a day: the pupils attend
             return kind
     return None
 
