@@ -379,8 +379,9 @@ def read_ics(
     those cancelled and those at times within one day; their summary decides by whole words:
     "half term", "mid-term", "holiday", "vacation" or "break" a gap; "INSET", "training day",
     "closed" or "closure" a closure, unless it says the closure is for part of the day ("early",
-    "noon", "midday", a time: the pupils attend); "term" a term. Term days covered by a gap are removed, so one "Autumn Term" event
-    with a "Half Term" event works. An event so decided is read only when its days are certain.
+    "noon", "midday", a time: the pupils attend); "term" a term. Term days covered by a gap
+    are removed, so one "Autumn Term" event with a "Half Term" event works. An event so
+    decided is read only when its days are certain.
 
     Raises:
         CalendarError: `icalendar` is not installed, the feed is malformed or has no term
