@@ -412,3 +412,43 @@ def test_each_problem_of_an_imported_transition_is_its_own_line(
         "  - case DEMO-0003, transition 3: Transition.actor.role: 'boss' is not a Role (one of: "
         "ap_head, ap_staff, host_head, host_staff, la_admissions, parent, child)",
     ]
+
+
+# -- suggest-reviews proposes the weeks of the protocol a case runs under ------------------------
+EXAMPLESHIRE = str(Path(__file__).resolve().parent.parent / "docs/examples/exampleshire.toml")
+
+
+@pytest.mark.parametrize("under", ["exampleshire", "exampleshire@2027.1"])
+def test_suggest_reviews_proposes_the_weeks_of_the_protocol_under_names(under: str) -> None:
+    """With Exampleshire's protocol (review weeks 3, 5 and 8) registered, the command proposed
+    the seed's 2, 4 and 6 weeks, saying nothing and taking no protocol (found by a review)."""
+    result = calendar_cli(
+        "--protocol", EXAMPLESHIRE, "--calendar", "sample",
+        "calendar", "suggest-reviews", "2025-09-08", "--under", under,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert result.stdout.split() == ["2025-09-29", "2025-10-13", "2025-10-24"]
+    assert result.stderr == (
+        "note: reviews at 3, 5 and 8 weeks, the review weeks of exampleshire@2027.1\n"
+    )
+
+
+def test_suggest_reviews_without_under_proposes_the_seeds_weeks_and_says_so() -> None:
+    """The default is the protocol `apply ... open` opens a case under: the seed's."""
+    result = calendar_cli(
+        "--protocol", EXAMPLESHIRE, "--calendar", "sample",
+        "calendar", "suggest-reviews", "2025-09-08",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert result.stdout.split() == ["2025-09-22", "2025-10-06", "2025-10-20"]
+    assert (
+        result.stderr == "note: reviews at 2, 4 and 6 weeks, the review weeks of worcestershire@2\n"
+    )
+
+
+def test_suggest_reviews_under_an_unknown_protocol_is_refused_naming_the_known() -> None:
+    unknown = calendar_cli(
+        "--calendar", "sample", "calendar", "suggest-reviews", "2025-09-08", "--under", "nowhere"
+    )
+    assert unknown.exit_code == 2
+    assert "no protocol 'nowhere' is known" in unknown.stderr

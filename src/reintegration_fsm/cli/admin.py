@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from reintegration_fsm.calendar import SchoolCalendar
-from reintegration_fsm.cli import caseload, evidence, views
+from reintegration_fsm.cli import caseload, evidence, protocols, views
 from reintegration_fsm.cli.common import (
     CALENDAR_ENV,
     DATE,
@@ -25,6 +25,7 @@ from reintegration_fsm.cli.common import (
     shown_url,
     today,
 )
+from reintegration_fsm.cli.text import neutralise
 from reintegration_fsm.protocol import diagrams
 from reintegration_fsm.stores import cases_as_of, due_as_of, migrate, upgrade
 from reintegration_fsm.vocabulary import Party
@@ -321,11 +322,29 @@ def school_days_between(
 @calendar.command("suggest-reviews")
 @click.argument("start", type=DATE)
 @CALENDAR_OPTION
+@click.option(
+    "--under",
+    metavar="ID[@VERSION]",
+    default=None,
+    help="The protocol whose review weeks to propose, built in or registered with --protocol, "
+    "as ID@VERSION, or ID alone for its version in force on START (default: the one `apply "
+    "... open` opens a case under, the seed's, worcestershire@2).",
+)
 @click.pass_context
-def suggest_reviews(ctx: click.Context, start: Any, calendar_name: str | None) -> None:
-    """Print the first, second and final review dates proposed for a placement START."""
-    for day in _calendar(ctx, calendar_name).suggest_review_dates(start):
+def suggest_reviews(
+    ctx: click.Context, start: Any, calendar_name: str | None, under: str | None
+) -> None:
+    """Print the first, second and final review dates proposed for a placement START, at the
+    review weeks of the protocol --under names (which, on stderr)."""
+    protocol = protocols.choose(settings(ctx).protocols(), under, start, opening=True)
+    weeks = protocol.review_weeks
+    for day in _calendar(ctx, calendar_name).suggest_review_dates(start, weeks):
         click.echo(day.isoformat())
+    click.echo(
+        f"note: reviews at {weeks[0]}, {weeks[1]} and {weeks[2]} weeks, the review weeks of "
+        f"{neutralise(protocol.id)}@{neutralise(protocol.version)}",
+        err=True,
+    )
 
 
 __all__ = ["calendar", "db", "diagram", "due", "verify"]
