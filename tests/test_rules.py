@@ -1894,18 +1894,18 @@ def test_a_referral_on_a_calendar_missing_a_term_is_refused_as_replay_would_refu
     and the whole authority's report failed on the case ever after (found by a review). A gap
     as long between terms is refused when the calendar is built; closures as long still reach
     the trigger, which refuses them."""
-    case = consented(calendar=_closed_for(120))
+    case = consented(calendar=_closed_for(180))
     before = snapshot(case)
     with pytest.raises(CalendarError) as refused:
         case.refer_to_fair_access(ReferralRoute.PANEL, information(), PSP, by=AP_HEAD, on=REFERRED)
     assert str(refused.value).startswith(
         "refer_to_fair_access: the calendar (Anyshire term dates (a term missing)) gives the "
-        "place offer deadline 2026-06-16 is later than 20 school days after 2026-01-19 could "
-        "fall under any school calendar (by 2026-05-29 at the latest): is a term missing from "
+        "place offer deadline 2026-08-12 is later than 20 school days after 2026-01-19 could "
+        "fall under any school calendar (by 2026-07-18 at the latest): is a term missing from "
         "it?"
     )
     assert snapshot(case) == before
-    unnamed = _closed_for(120)
+    unnamed = _closed_for(180)
     case = consented(calendar=SchoolCalendar(unnamed.terms, unnamed.closures))
     with pytest.raises(CalendarError, match=r"^refer_to_fair_access: the calendar \(unnamed\)"):
         case.refer_to_fair_access(ReferralRoute.PANEL, information(), PSP, by=AP_HEAD, on=REFERRED)

@@ -40,7 +40,7 @@ __all__ = [
     "plausible_school_days",
 ]
 
-_LONGEST_HOLIDAYS = 100
+_LONGEST_HOLIDAYS = 150
 """Calendar days of holidays allowed for each 100 school days begun (`_holiday_allowance`)."""
 
 
@@ -50,12 +50,13 @@ def _holiday_allowance(n: int) -> int:
     An English school year is 190 school days and 365 calendar days: its 38 school weeks span
     266 days, so its holidays, bank holidays and INSET days add about 99 (the summer's six
     weeks, two at Christmas, two at Easter, three half terms). The most any 100 school days
-    (20 school weeks) can span is the summer, a half term and Christmas together, well under
-    100 days; each further 100 school days spans at most about half a year more, and half a
-    year's holidays are about 50 days. So 100 calendar days for every 100 school days begun
-    (`_LONGEST_HOLIDAYS * (n // 100 + 1)`) is more than any complete calendar needs, from a
-    count of 20 (as before) to one of years, and still refuses the months a missing term or a
-    term's worth of closures adds to a count of 20.
+    (20 school weeks) can span is the summer, a half term and Christmas together: under 100
+    days in a usual year, but a calendar may hold a summer of eight weeks
+    (`term_dates.LONGEST_HOLIDAY_DAYS`), a half term of two and a long Christmas, with INSET
+    days beside them, which come to over 100. So 150 calendar days for every 100 school days
+    begun (`_LONGEST_HOLIDAYS * (n // 100 + 1)`) is more than any calendar a file may hold
+    needs, from a count of 20 to one of years, and still refuses the months a missing term
+    or a term's worth of closures adds to a count of 20.
     """
     return _LONGEST_HOLIDAYS * (n // 100 + 1)
 
@@ -77,7 +78,8 @@ def _unknown_years(first_year: int, last_year: int) -> str | None:
     outside = first_year if first_year < first else last_year
     return (
         f"the bank holidays of {outside} are not known: the installed holidays package has "
-        f"England's bank holidays for {first} to {last} only"
+        f"England's bank holidays for {first} to {last} only (check the year; a newer holidays "
+        "package may know it: pip install -U holidays)"
     )
 
 

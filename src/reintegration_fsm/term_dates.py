@@ -49,18 +49,29 @@ _CLOSURE_KEYS = frozenset({"date", "reason"})
 # iCalendar summaries, lower-cased, matched as whole words (so "Breakfast club" is no break, nor
 # "Intermediate" a term) and checked in this order: holiday words win over closure words, so
 # "Christmas holiday - school closed" is a gap between terms, not a closure. A school that "breaks
-# up" is on the last day of its term, not on holiday; one that closes early, or at a time, is
-# open for part of the day, which the pupils attend ("Early closure - 1.30pm finish").
+# up" is on the last day of its term, not on holiday. "Mid-term" decides nothing: in England it
+# names what falls in the middle of a term ("Mid-term assessments"), not a holiday.
 _ICS_HOLIDAY_WORDS = re.compile(
-    r"\b(?:(?:half|mid)(?: ?- ?| )?terms?|holidays?|vacations?|breaks?(?!(?: ?- ?| )up\b))\b"
+    r"\b(?:half(?: ?- ?| )?terms?|holidays?|vacations?|breaks?(?!(?: ?- ?| )up\b))\b"
 )
 _ICS_CLOSURE_WORDS = re.compile(r"\b(?:inset|training days?|closed|closures?)\b")
-_ICS_PART_DAY = re.compile(
-    r"\b(?:early|noon|midday)\b"
-    r"|\b\d{1,2}(?:[.:]\d{2})? ?(?:(?:am|pm)(?![a-z])|[ap]\.m\.)"
-    r"|\b\d{1,2}:\d{2}\b"
+_ICS_TERM_WORDS = re.compile(r"(?<!mid-)(?<!mid )(?<!mid - )\bterms?\b")
+_TIME = (
+    r"(?:(?<![.:\d])\d{1,2}[.:]\d{2}(?![.:]?\d)(?: ?[ap]\.?m\b\.?)?"
+    r"|(?<![.:\d])\d{1,2} ?[ap]\.?m\b\.?|noon|midday)"
 )
-_ICS_TERM_WORDS = re.compile(r"\bterms?\b")
+"""A clock time as a summary writes it: 1.30pm, 13:30, 2 p.m., noon (a date, 19.12.25, is none)."""
+_ICS_PART_DAY = re.compile(
+    r"\bearly (?:closure|closing|finish)"
+    r"|\b(?:closes?|closing|finish(?:es|ing)?|ends?) early\b"
+    rf"|\b(?:clos(?:es?|ed|ing|ure)|finish(?:es|ing)?|ends?) (?:at |from )?{_TIME}"
+    rf"|\b{_TIME} (?:finish|closure|closing)\b"
+    r"|\b(?:inset|training) (?:morning|afternoon)\b|\bhalf[- ]day\b"
+)
+"""A one-day event the school is open for part of, which the pupils attend: it closes early
+or at a time ("Early closure - 1.30pm finish", "Half term begins - school closes 1.30pm",
+"INSET afternoon"). A time alone says nothing of the kind ("INSET day - staff 8.45am-3.15pm",
+"School closed - polling station 7am to 10pm")."""
 _ICS_RECURRENCE = ("RRULE", "RDATE")
 _ICS_EXCEPTIONS = ("EXDATE", "EXRULE", "RECURRENCE-ID")
 _LONGEST_EVENT_DAYS = 366
@@ -71,7 +82,9 @@ gigabyte to read."""
 LONGEST_HOLIDAY_DAYS = 56
 """The most days a holiday between two terms may last: eight weeks. England's longest school
 holiday, the summer's, is about six weeks (42 days between terms, a few more where INSET days
-or a late start fall next to it), and no authority's is longer than seven. A longer gap between
+or a late start fall next to it); eight leaves room for any English authority's. (The library
+counts England's school days, with England's bank holidays: a Northern Irish summer of nine
+weeks is refused so too.) A longer gap between
 two terms is a hole in the data, a term or a school year left out, not knowledge of a holiday:
 read as one, it would stretch every deadline counted across it by months without a word."""
 
@@ -173,7 +186,9 @@ def check_terms(
         if index < 0 or closure.day > ordered[index].last:
             reason = f" ({closure.reason})" if closure.reason else ""
             _fail(
-                f"closure on {closure.day.isoformat()}{reason} is outside every term",
+                f"closure on {closure.day.isoformat()}{reason} is outside every term: a closure "
+                "is a day of a term the pupils do not attend (INSET days at the start of "
+                "September are term days); begin the term on the first of them",
                 closure.line,
                 where,
             )
@@ -377,9 +392,10 @@ def read_ics(
 
     All-day events only (from midnight to midnight too, by their own clock or in London), less
     those cancelled and those at times within one day; their summary decides by whole words:
-    "half term", "mid-term", "holiday", "vacation" or "break" a gap; "INSET", "training day",
-    "closed" or "closure" a closure, unless it says the closure is for part of the day ("early",
-    "noon", "midday", a time: the pupils attend); "term" a term. Term days covered by a gap
+    "half term", "holiday", "vacation" or "break" a gap; "INSET", "training day", "closed" or
+    "closure" a closure; "term" a term ("mid-term" decides nothing). A closure or a holiday of
+    one day that the school is open for part of ("Early closure - 1.30pm finish", "school
+    closes 1.30pm", `_ICS_PART_DAY`) decides nothing: the pupils attend. Term days covered by a gap
     are removed, so one "Autumn Term" event with a "Half Term" event works. An event so
     decided is read only when its days are certain.
 
@@ -430,18 +446,23 @@ def read_ics(
         for event, line in zip(events, _event_lines(text, len(events)), strict=True)
         for summary in (_summary(event, where, line),)
     ]
-    _refuse_shared_uids(read, where)
-    for event, line, summary, kind in read:
-        if kind is None or str(event.get("STATUS", "")).strip().upper() == "CANCELLED":
+    spans = [
+        None
+        if kind is None or str(event.get("STATUS", "")).strip().upper() == "CANCELLED"
+        else _all_day_span(event, summary, where, line)
+        for event, line, summary, kind in read
+    ]
+    _refuse_shared_uids(read, spans, where)
+    for (event, line, summary, kind), span in zip(read, spans, strict=True):
+        if span is None or kind is None:
             continue
-        span = _all_day_span(event, summary, where, line)
-        if span is None:
-            continue
+        if kind != "term" and _part_day(summary, span):
+            continue  # open for part of the day: the pupils attend
         ordinals = range(span[0], span[1] + 1)
         if kind == "gap":
             gap_days.update(ordinals)
         elif kind == "closure":
-            closures.extend(Closure(date.fromordinal(o), summary) for o in ordinals)
+            closures.extend(Closure(date.fromordinal(o), summary, line) for o in ordinals)
         elif span[0] == span[1]:
             single.append((span[0], _event_name(event, summary), line))
         else:
@@ -487,22 +508,28 @@ _Read = tuple[Any, int | None, str, str | None]
 """An event as read: itself, the line of its BEGIN:VEVENT, its summary and what that decides."""
 
 
-def _refuse_shared_uids(read: Sequence[_Read], where: str) -> None:
-    """Refuse two events of one UID when the summary of either decides: versions of one event
-    (a later SEQUENCE replacing an earlier, a cancelled one) or one event exported twice, of
-    which the feed does not say which holds.
+def _refuse_shared_uids(
+    read: Sequence[_Read], spans: Sequence[tuple[int, int] | None], where: str
+) -> None:
+    """Refuse two events of one UID when either is read (its summary decides and its days are
+    whole, `spans`): versions of one event (a later SEQUENCE replacing an earlier, a cancelled
+    one) or one event exported twice, of which the feed does not say which holds. A series of
+    timed events and an occurrence moved (RECURRENCE-ID), none of them read, is passed over.
 
     Raises:
         CalendarFileError: naming the UID, each event's summary and DTSTART, and the line of
             the second.
     """
     shared: dict[str, list[_Read]] = {}
-    for found in read:
+    taken: set[str] = set()
+    for found, span in zip(read, spans, strict=True):
         uid = found[0].get("UID")
         if isinstance(uid, str):
             shared.setdefault(str(uid), []).append(found)
+            if span is not None:
+                taken.add(str(uid))
     for uid, versions in shared.items():
-        if len(versions) < 2 or all(kind is None for *_, kind in versions):
+        if len(versions) < 2 or uid not in taken:
             continue
         each = [
             f"{summary!r} from {_start_text(event)}" + (f" (line {line})" if line else "")
@@ -549,10 +576,14 @@ def _kind(summary: str) -> str | None:
         ("term", _ICS_TERM_WORDS),
     ):
         if words.search(lowered):
-            if kind == "closure" and _ICS_PART_DAY.search(lowered):
-                return None  # closed for part of a day: the pupils attend
             return kind
     return None
+
+
+def _part_day(summary: str, span: tuple[int, int]) -> bool:
+    """Whether an event of one day marks the school open for part of it (`_ICS_PART_DAY`): a
+    closure or a holiday that begins at a time, on a day the pupils attend."""
+    return span[0] == span[1] and _ICS_PART_DAY.search(_words(summary)) is not None
 
 
 def _at_midnight(value: Any) -> bool:
