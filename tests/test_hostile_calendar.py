@@ -1335,6 +1335,10 @@ def test_a_protocol_of_many_school_days_runs_on_a_complete_calendar() -> None:
         "INSET afternoon - closed 12.15pm",
         "Last day of term - school closes 1.30pm",
         "2pm finish for pupils",
+        "School closed at 12 noon",
+        "School closed to pupils at 1pm - staff training",
+        "School closed to pupils from 1.30pm",
+        "INSET Day - school closes to pupils at 12.30pm",
     ],
 )
 def test_a_part_day_closure_decides_nothing(summary: str) -> None:
@@ -1360,12 +1364,21 @@ def test_a_part_day_closure_decides_nothing(summary: str) -> None:
         "School closed - polling station 7am to 10pm",
         "School closed - remote learning from 9am",
         "Early Years INSET day",
+        "School closed 7am-10pm - polling station",
+        "Polling Day - school closed 7am-10pm",
+        "School closed from 7am to 10pm (polling station)",
+        "School Closed 8.45am-3.15pm (INSET)",
+        "School closed 17.11 - INSET",
+        "Closed 19.12",
+        "INSET Day - half day safeguarding, half day curriculum",
     ],
 )
 def test_a_whole_day_closure_still_closes_the_day(summary: str) -> None:
     """The nearest legal summaries: no closing early or at a time (a date with dots is no
     time). A time alone, of the staff's day or the closure's reason, closed nothing once part-
-    day closures were read as such, nor did "Early Years" (found by a review)."""
+    day closures were read as such, nor did "Early Years" (found by a review); nor, after that,
+    hours of the day after "closed", a date without its year, or "half day" (found by the next
+    review)."""
     closed = f"DTSTART;VALUE=DATE:20251219\nSUMMARY:{summary}"
     calendar = SchoolCalendar.from_ics(feed(AUTUMN, closed))
     assert calendar.closure_reasons == {date(2025, 12, 19): summary}
@@ -1442,8 +1455,34 @@ def test_inset_days_before_the_term_event_are_refused_at_their_line_saying_what_
         SchoolCalendar.from_ics(feed(inset, term))
     assert refused.value.line == 4  # its BEGIN:VEVENT, after the feed's three lines
     assert "closure on 2025-09-01 (INSET Day) is outside every term" in str(refused.value)
-    assert "begin the term on the first of them" in str(refused.value)
+    assert "give the term's days in full" in str(refused.value)
     begun = "DTSTART;VALUE=DATE:20250901\nDTEND;VALUE=DATE:20251220\nSUMMARY:Autumn Term"
     calendar = SchoolCalendar.from_ics(feed(inset, begun))
     assert calendar.closure_reasons == {date(2025, 9, 1): "INSET Day"}
     assert calendar.is_school_day(date(2025, 9, 3))
+
+
+def test_a_weekly_early_closure_and_versions_of_one_are_passed_over() -> None:
+    """A weekly all-day "Friday early closure - 2pm finish" (RRULE), or two SEQUENCE versions of
+    one "Early closure", refused the whole feed, as a recurring event or one UID given to two
+    events (found by a review): such an event decides nothing, and is not read."""
+    weekly = (
+        "DTSTART;VALUE=DATE:20250905\nSUMMARY:Friday early closure - 2pm finish\nRRULE:FREQ=WEEKLY"
+    )
+    assert SchoolCalendar.from_ics(feed(AUTUMN, weekly)).closures == ()
+    version = "UID:early@school\r\nSUMMARY:Early closure - 1.30pm finish\r\nDTSTART;VALUE=DATE:{}"
+    lines = feed(AUTUMN).decode().replace("END:VCALENDAR\r\n", "")
+    for day in (20251218, 20251219):
+        lines += "BEGIN:VEVENT\r\n" + version.format(day) + "\r\nEND:VEVENT\r\n"
+    calendar = SchoolCalendar.from_ics((lines + "END:VCALENDAR\r\n").encode())
+    assert calendar.closures == ()
+
+
+def test_a_closure_running_into_the_weekend_after_term_is_read() -> None:
+    """ "School closed (Christmas)" from the last Friday of term to the Sunday was refused as a
+    closure outside every term (found by a review): its weekend days close no school day."""
+    closed = (
+        "DTSTART;VALUE=DATE:20251219\nDTEND;VALUE=DATE:20251222\nSUMMARY:School closed (Christmas)"
+    )
+    calendar = SchoolCalendar.from_ics(feed(AUTUMN, closed))
+    assert calendar.closure_reasons == {date(2025, 12, 19): "School closed (Christmas)"}

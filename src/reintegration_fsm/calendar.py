@@ -516,7 +516,7 @@ def plausible_school_days(start: date, due: date, n: int) -> str | None:
 
     A school day is a weekday that is not an England bank holiday, so the n-th school day after
     `start` is at least its n-th such weekday, and holidays push it at most some weeks later:
-    100 calendar days for every 100 school days begun (`_holiday_allowance` says why).
+    150 calendar days for every 100 school days begun (`_holiday_allowance` says why).
     Replay uses this to refuse a recorded deadline no calendar could have given, without
     recomputing it with today's calendar. No calendar counts in a year whose bank holidays are
     not known (`bank_holiday_years`), so a deadline counted in one is refused.

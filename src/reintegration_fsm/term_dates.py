@@ -57,21 +57,35 @@ _ICS_HOLIDAY_WORDS = re.compile(
 _ICS_CLOSURE_WORDS = re.compile(r"\b(?:inset|training days?|closed|closures?)\b")
 _ICS_TERM_WORDS = re.compile(r"(?<!mid-)(?<!mid )(?<!mid - )\bterms?\b")
 _TIME = (
-    r"(?:(?<![.:\d])\d{1,2}[.:]\d{2}(?![.:]?\d)(?: ?[ap]\.?m\b\.?)?"
-    r"|(?<![.:\d])\d{1,2} ?[ap]\.?m\b\.?|noon|midday)"
+    r"(?:(?<![.:\d])(?:\d{1,2}:\d{2}(?![:\d])(?: ?[ap]\.?m\b\.?)?"
+    r"|\d{1,2}(?:\.\d{2})? ?[ap]\.?m\b\.?)|(?:12 )?noon|midday)"
 )
-"""A clock time as a summary writes it: 1.30pm, 13:30, 2 p.m., noon (a date, 19.12.25, is none)."""
+"""A clock time as a summary writes it: 1.30pm, 13:30, 2 p.m., 12 noon. A date is none, with
+dots or without a year ("19.12.25", "17.11"): a time with dots says am or pm."""
+_TIME_RANGE = re.compile(rf"{_TIME} ?(?:-|to|until|till) ?{_TIME}")
+"""Hours of a day ("7am-10pm", "8.45am to 3.15pm"): a whole day's, the staff's or a polling
+station's, never a closing time."""
 _ICS_PART_DAY = re.compile(
     r"\bearly (?:closure|closing|finish)"
-    r"|\b(?:closes?|closing|finish(?:es|ing)?|ends?) early\b"
-    rf"|\b(?:clos(?:es?|ed|ing|ure)|finish(?:es|ing)?|ends?) (?:at |from )?{_TIME}"
-    rf"|\b{_TIME} (?:finish|closure|closing)\b"
-    r"|\b(?:inset|training) (?:morning|afternoon)\b|\bhalf[- ]day\b"
+    r"|\b(?:closes|closing|closed|finish(?:es|ing)?|ends?) early\b"
+    rf"|\b(?:closes|closing|finish(?:es|ing)?|ends) (?:to pupils )?(?:at |from )?{_TIME}"
+    rf"|\b(?:closed?|closure)(?: to pupils)? (?:at|from) {_TIME}"
+    rf"|{_TIME} (?:finish|closure|closing)\b"
+    r"|\b(?:inset|training) (?:morning|afternoon)\b"
 )
-"""A one-day event the school is open for part of, which the pupils attend: it closes early
-or at a time ("Early closure - 1.30pm finish", "Half term begins - school closes 1.30pm",
-"INSET afternoon"). A time alone says nothing of the kind ("INSET day - staff 8.45am-3.15pm",
-"School closed - polling station 7am to 10pm")."""
+"""A closure the school makes for part of a day, which the pupils attend: it closes early or
+at a time ("Early closure - 1.30pm finish", "School closed to pupils at 1pm", "closes 1.30pm",
+"INSET afternoon"). A time alone or hours of the day say nothing of the kind ("INSET day -
+staff 8.45am-3.15pm", "School closed 7am-10pm - polling station")."""
+
+
+def part_day(summary: str) -> bool:
+    """Whether an event's summary marks the school open for part of the day (`_ICS_PART_DAY`,
+    hours of the day `_TIME_RANGE` aside)."""
+    words = _TIME_RANGE.sub(" ", _words(summary))
+    return _ICS_PART_DAY.search(words) is not None
+
+
 _ICS_RECURRENCE = ("RRULE", "RDATE")
 _ICS_EXCEPTIONS = ("EXDATE", "EXRULE", "RECURRENCE-ID")
 _LONGEST_EVENT_DAYS = 366
@@ -188,7 +202,8 @@ def check_terms(
             _fail(
                 f"closure on {closure.day.isoformat()}{reason} is outside every term: a closure "
                 "is a day of a term the pupils do not attend (INSET days at the start of "
-                "September are term days); begin the term on the first of them",
+                "September are term days), so give the term's days in full, or leave out "
+                "closures in the holidays",
                 closure.line,
                 where,
             )
@@ -456,8 +471,8 @@ def read_ics(
     for (event, line, summary, kind), span in zip(read, spans, strict=True):
         if span is None or kind is None:
             continue
-        if kind != "term" and _part_day(summary, span):
-            continue  # open for part of the day: the pupils attend
+        if kind == "gap" and span[0] == span[1] and part_day(summary):
+            continue  # a holiday beginning part way through a day the pupils attend
         ordinals = range(span[0], span[1] + 1)
         if kind == "gap":
             gap_days.update(ordinals)
@@ -493,6 +508,13 @@ def read_ics(
             run_start = o
         previous = o
     runs.append((date.fromordinal(run_start), date.fromordinal(previous)))
+    # A closure's days on a weekend outside every term ("School closed (Christmas)" from the
+    # last Friday of term to the Sunday) change nothing: no school day is there to close.
+    closures = [
+        closure
+        for closure in closures
+        if closure.day.weekday() < 5 or any(a <= closure.day <= b for a, b in runs)
+    ]
     check_terms([Term(a, b) for a, b in runs], closures, where, unknown_years)
     if source is None:
         name = parsed.get("X-WR-CALNAME")
@@ -576,14 +598,10 @@ def _kind(summary: str) -> str | None:
         ("term", _ICS_TERM_WORDS),
     ):
         if words.search(lowered):
+            if kind == "closure" and part_day(summary):
+                return None  # closed for part of a day: the pupils attend
             return kind
     return None
-
-
-def _part_day(summary: str, span: tuple[int, int]) -> bool:
-    """Whether an event of one day marks the school open for part of it (`_ICS_PART_DAY`): a
-    closure or a holiday that begins at a time, on a day the pupils attend."""
-    return span[0] == span[1] and _ICS_PART_DAY.search(_words(summary)) is not None
 
 
 def _at_midnight(value: Any) -> bool:
