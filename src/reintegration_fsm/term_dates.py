@@ -79,11 +79,10 @@ at a time ("Early closure - 1.30pm finish", "School closed to pupils at 1pm", "c
 staff 8.45am-3.15pm", "School closed 7am-10pm - polling station")."""
 
 
-def part_day(summary: str) -> bool:
-    """Whether an event's summary marks the school open for part of the day (`_ICS_PART_DAY`,
-    hours of the day `_TIME_RANGE` aside)."""
-    words = _TIME_RANGE.sub(" ", _words(summary))
-    return _ICS_PART_DAY.search(words) is not None
+def _part_day(words: str) -> bool:
+    """Whether a summary's words (`_words`) mark the school open for part of the day
+    (`_ICS_PART_DAY`, hours of the day `_TIME_RANGE` aside)."""
+    return _ICS_PART_DAY.search(_TIME_RANGE.sub(" ", words)) is not None
 
 
 _ICS_RECURRENCE = ("RRULE", "RDATE")
@@ -471,7 +470,7 @@ def read_ics(
     for (event, line, summary, kind), span in zip(read, spans, strict=True):
         if span is None or kind is None:
             continue
-        if kind == "gap" and span[0] == span[1] and part_day(summary):
+        if kind == "gap" and span[0] == span[1] and _part_day(_words(summary)):
             continue  # a holiday beginning part way through a day the pupils attend
         ordinals = range(span[0], span[1] + 1)
         if kind == "gap":
@@ -598,7 +597,7 @@ def _kind(summary: str) -> str | None:
         ("term", _ICS_TERM_WORDS),
     ):
         if words.search(lowered):
-            if kind == "closure" and part_day(summary):
+            if kind == "closure" and _part_day(lowered):
                 return None  # closed for part of a day: the pupils attend
             return kind
     return None

@@ -375,7 +375,7 @@ def refuse_unopened(path: str, descriptor: int) -> None:
     Raises:
         Failure: the descriptor was not open when the command started, or is another file now.
     """
-    started = _STARTED_WITH.get(descriptor) if descriptor <= _MOST_DESCRIPTOR else None
+    started = _STARTED_WITH.get(descriptor)  # a number past any is no key: refused
     try:
         now = os.fstat(descriptor) if started is not None else None
     except OSError:
@@ -393,10 +393,6 @@ def refuse_unopened(path: str, descriptor: int) -> None:
         f"-o {shown}: descriptor {descriptor} was not open when the command started",
         ("Give -o a file, or open the descriptor in the shell (`3> FILE` opens descriptor 3).",),
     )
-
-
-_MOST_DESCRIPTOR = 2**31 - 1
-"""The largest descriptor number a system call takes (a C int)."""
 
 
 class FolderError(OSError):
