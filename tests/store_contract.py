@@ -1500,6 +1500,27 @@ class StoreContract:
         assert [c.case_id for c in store.cases(text="a_b")] == ["case-02"]
         assert [c.case_id for c in store.cases(text="bell")] == ["case-00", "case-01", "case-02"]
 
+    def test_search_text_folds_the_turkish_letters_as_the_rules_do(self, store: Store) -> None:
+        """Searching the case list for `kız` did not find KIZ, nor `dilek` DİLEK: the stored
+        search columns fold with `str.casefold`, which keeps ı apart from i and makes İ an i
+        with a dot above. The search now folds as `fields.fold_case` does, as the rules compare
+        a child's name, with no change to the stored rows."""
+        for case_id, name in (
+            ("KIZ-1", "Ayşe Yılmaz"),
+            ("dilek-2", "DİLEK KAYA"),
+            ("kaz-3", "Kaz"),
+        ):
+            store.save(opened(case_id, pupil=Pupil(name, PUPIL.date_of_birth, 3)))
+        assert [c.case_id for c in store.cases(text="kız")] == ["KIZ-1"]
+        assert [c.case_id for c in store.cases(text="Kiz-1")] == ["KIZ-1"]
+        assert [c.case_id for c in store.cases(text="DİLEK-2")] == ["dilek-2"]
+        assert [c.case_id for c in store.cases(text="dilek kaya")] == ["dilek-2"]
+        assert [c.case_id for c in store.cases(text="YILMAZ")] == ["KIZ-1"]
+        assert [c.case_id for c in store.cases(text="ayse yilmaz")] == []  # ş is not s
+        assert [c.case_id for c in store.cases(text="i")] == ["KIZ-1", "dilek-2"]
+        assert store.cases(text="kiz-3") == []
+        assert [c.case_id for c in store.cases(text="k")] == ["KIZ-1", "dilek-2", "kaz-3"]
+
     # -- the Fair Access ledger -------------------------------------------------------------------
     def test_weightings_sum_the_successful_moves_of_the_period(self, store: Store) -> None:
         later = dt.date(2026, 4, 20)

@@ -354,6 +354,25 @@ def fold_case(value: str) -> str:
     return value.casefold().replace("ı", "i").replace("i\u0307", "i")
 
 
+def holds_folded(value: str, text: str) -> bool:
+    """`value` contains `text`, whatever their letters' case (`fold_case`): what a search of
+    the case list matches."""
+    return fold_case(text) in fold_case(value)
+
+
+_NOT_AN_I = re.compile("[\\siı\u0307]+")
+"""What splits a case-folded text into the stretches `searched_stretch` chooses among: spaces,
+and every i (and the dot above that İ folds to), which `str.casefold` keeps apart from ı."""
+
+
+def searched_stretch(text: str) -> str:
+    """The longest stretch of `text` case-folded by `str.casefold`, without a space or an i
+    (empty when there is none): a text folded so holds it wherever `text` is found by
+    `holds_folded`, so that a store can narrow a search by its `str.casefold`ed columns and
+    then compare each row found whole."""
+    return max(_NOT_AN_I.split(text.casefold()), key=len)
+
+
 def optional_text(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     """A string or None."""
     if value is not None:

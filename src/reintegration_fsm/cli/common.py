@@ -6,7 +6,6 @@ import contextlib
 import datetime as dt
 import json
 import os
-import re
 import stat
 import sys
 import warnings
@@ -50,7 +49,7 @@ from reintegration_fsm.cli.protocol_files import registered
 from reintegration_fsm.cli.scope import AUTHORITY_ENV
 from reintegration_fsm.cli.text import echo_text, neutralise, to_json
 from reintegration_fsm.errors import StoreError
-from reintegration_fsm.fields import fold_case, iso_day
+from reintegration_fsm.fields import fold_case, iso_day, searched_stretch
 from reintegration_fsm.protocol.definition import Protocol
 from reintegration_fsm.stores import SqlAlchemyStore, sqlite, upgrade
 from reintegration_fsm.stores.migrate import CREATING, refuse_behind
@@ -241,17 +240,12 @@ class Settings:
             self._store = None
 
 
-_NOT_AN_I = re.compile("[\\siı\u0307]+")
-"""What splits a case-folded text into the stretches the case list finds it by: spaces, and
-every i (and the dot above that İ folds to), which it folds apart from a dotless ı."""
-
-
 def searched_by(text: str) -> str | None:
     """The text to search the case list by (`store.cases(text=...)`) for every id or name that
-    reads as `text`, whatever its letters' case (`fields.fold_case`), or None for every case:
-    the longest stretch of it without a space or an i, which the list, folding by
-    `str.casefold`, keeps apart from ı and İ. Each found is then compared whole."""
-    return max(_NOT_AN_I.split(text.casefold()), key=len) or None
+    reads as `text`, whatever its letters' case and spaces: its longest stretch without a space
+    or an i (`fields.searched_stretch`), or None for every case. Each found is then compared
+    whole."""
+    return searched_stretch(text) or None
 
 
 def refuse_unusable_file(url: str) -> None:

@@ -31,7 +31,7 @@ from reintegration_fsm.stores.rows import (
     due_item,
     due_order,
     filed_under,
-    folded,
+    found_by,
     ledger_entry,
     ledger_order,
     refuse_other_authority,
@@ -316,7 +316,6 @@ class InMemoryStore:
         arguments.text_or_none("cases", "school", school)
         arguments.text_or_none("cases", "text", text)
         wanted = None if stage is None else as_stage(stage).value
-        needle = None if text is None else folded(text)
         with self._lock:
             rows = [
                 row
@@ -324,13 +323,9 @@ class InMemoryStore:
                 if (row := self._visible(case_id)) is not None
                 and (wanted is None or row["stage"] == wanted)
                 and _at_school(row, school)
-                and (
-                    needle is None
-                    or needle in row["case_id_folded"]
-                    or needle in row["pupil_name_folded"]
-                )
             ]
-        return [summary(row) for row in sorted(rows, key=lambda row: row["case_id"])]
+        listed = [summary(row) for row in sorted(rows, key=lambda row: row["case_id"])]
+        return listed if text is None else found_by(text, listed)
 
     def _ledger_rows(self, start: date, end: date) -> list[Row]:
         with self._lock:

@@ -21,7 +21,7 @@ from reintegration_fsm.errors import (
     ProtocolDefinitionError,
     UnknownProtocol,
 )
-from reintegration_fsm.fields import ID_LENGTH, NAME_LENGTH, identifier
+from reintegration_fsm.fields import ID_LENGTH, NAME_LENGTH, holds_folded, identifier
 from reintegration_fsm.protocol.at_rest import StoredTransition
 from reintegration_fsm.protocol.definition import KNOWN, differing_rules, protocol_registry
 from reintegration_fsm.records import Transition
@@ -592,8 +592,18 @@ def next_due(items: Iterable[Mapping[str, Any]]) -> date | None:
 
 
 def folded(text: str) -> str:
-    """`text` as the case-insensitive search compares it."""
+    """`text` as the search columns hold it (`fields.searched_stretch` narrows by them)."""
     return text.casefold()
+
+
+def found_by(text: str, summaries: Iterable[CaseSummary]) -> list[CaseSummary]:
+    """The cases of `summaries` that a search for `text` finds: those whose id or child's name
+    holds it, whatever the letters' case (`fields.holds_folded`)."""
+    return [
+        found
+        for found in summaries
+        if holds_folded(found.case_id, text) or holds_folded(found.pupil_name, text)
+    ]
 
 
 def case_row(

@@ -61,7 +61,7 @@ from reintegration_fsm.errors import (
     StoreError,
     UnknownProtocol,
 )
-from reintegration_fsm.fields import NAME_LENGTH, text_problem
+from reintegration_fsm.fields import NAME_LENGTH, searched_stretch, text_problem
 from reintegration_fsm.records import Transition
 from reintegration_fsm.stores import (
     arguments,
@@ -114,7 +114,7 @@ from reintegration_fsm.stores.rows import (
     check_view,
     could_be_stored,
     filed_under,
-    folded,
+    found_by,
     item_key,
     ledger_entry,
     open_item_rows,
@@ -1183,8 +1183,8 @@ class SqlAlchemyStore:
             query = query.where(cases.c.stage == as_stage(stage).value)
         if school is not None:
             query = query.where(self._at_school(school))
-        if text is not None:
-            needle = folded(text)
+        needle = None if text is None else searched_stretch(text)
+        if needle:  # narrowed by the folded columns, then each case compared whole below
             query = query.where(
                 or_(
                     self._holds(cases.c.case_id_folded, needle),
@@ -1194,7 +1194,8 @@ class SqlAlchemyStore:
         with read_back("list cases"):
             with self.engine.connect() as conn:
                 rows = conn.execute(query.order_by(cases.c.case_id)).mappings().all()
-            return [summary(row) for row in rows]
+            listed = [summary(row) for row in rows]
+        return listed if text is None else found_by(text, listed)
 
     @staticmethod
     def _no_such_school(school: str | None) -> bool:
