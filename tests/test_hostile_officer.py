@@ -543,6 +543,13 @@ def test_an_import_refuses_an_id_apply_open_refuses(
     assert "item 2 " in result.stderr
     assert f"case id {given!r}" in result.stderr
     assert named in result.stderr
+    # The item's label shows the id escaped too, as its quote does: the character printed raw
+    # read as DEMO-0004 itself (found by a review).
+    if given.isprintable():
+        assert f"item 2 (case {given})" in result.stderr
+    else:
+        assert f"item 2 (case {given!r})" in result.stderr
+        assert given not in result.stderr.replace(repr(given), "")
     assert case_ids(demo_db) == before
     alone = write(tmp_path / "typed.json", typed)
     assert invoke(demo_db, "import", alone).exit_code == 0

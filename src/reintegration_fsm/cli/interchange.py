@@ -138,7 +138,7 @@ def _history_items(value: Any) -> tuple[list[tuple[str, Any, Mapping[str, Any]]]
     problems: list[str] = []
     for number, item in enumerate(value, start=1):
         if isinstance(item, Mapping) and "history" in item:
-            label = f"item {number} (case {item.get('case_id', '?')!s})"
+            label = f"item {number} (case {_id_shown(item.get('case_id', '?'))})"
             items.append((label, item["history"], item))
         elif isinstance(item, list):
             items.append((f"item {number}", item, {}))
@@ -150,6 +150,13 @@ def _history_items(value: Any) -> tuple[list[tuple[str, Any, Mapping[str, Any]]]
 _CLAIMED = ("case_id", "stage")
 """What an export says of its case besides its history, which the history must bear out: an
 export edited by hand to name another case would be imported as the history's."""
+
+
+def _id_shown(case_id: object) -> str:
+    """An item's case id in its label: as written, or quoted with escapes when it holds a
+    character that does not show (a zero-width space would read as the id without it)."""
+    shown = str(case_id)
+    return shown if shown.isprintable() else repr(shown)
 
 
 def _claims_problems(label: str, claims: Mapping[str, Any], case: Reintegration) -> list[str]:
