@@ -1287,7 +1287,7 @@ def test_import_survives_any_json(
 
 
 @pytest.mark.parametrize(
-    "name", ["cases?.sqlite", "LA%2Fdata.sqlite", "a%20b.sqlite", "50%.sqlite"]
+    "name", ["cases?.sqlite", "LA%2Fdata.sqlite", "a%20b.sqlite", "50%.sqlite", "x%00y.sqlite"]
 )
 def test_a_database_path_is_the_file_it_names_not_a_url(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
