@@ -295,6 +295,31 @@ def test_retention_names_the_case_whose_protocol_is_not_registered(tmp_path: Pat
     assert "W-1" in listed.stdout
 
 
+def test_export_of_many_cases_names_the_case_whose_protocol_is_not_registered(
+    tmp_path: Path,
+) -> None:
+    """`export --pupil` and `export --all` read many cases: one under a protocol not registered
+    stopped them saying "the case runs under ...", naming none, so the officer answering a
+    subject access request was not told which of the child's cases (found by a review, A7).
+    Registered, both export every case."""
+    db = f"sqlite:///{tmp_path / 'p.sqlite'}"
+    assert open_under(db, tmp_path, case_id="A-1").exit_code == 0
+    opened = open_under(db, tmp_path, "--protocol", EXAMPLE, under="exampleshire@2027.1")
+    assert opened.exit_code == 0, opened.output
+    assert open_under(db, tmp_path, case_id="W-1").exit_code == 0
+    child = ["--pupil", sc.PUPIL.name, "--dob", sc.PUPIL.date_of_birth.isoformat()]
+    for args in (child, ["--all"]):
+        without = invoke("--db", db, "export", *args, "--format", "json")
+        assert without.exit_code == 2, without.output
+        assert json.loads(without.stdout)["error"] == (
+            "case P-1 runs under protocol exampleshire 2027.1, which is not registered"
+        )
+        exported = invoke("--db", db, "--protocol", EXAMPLE, "export", *args)
+        assert exported.exit_code == 0, exported.output
+        ids = [case["case_id"] for case in json.loads(exported.stdout)["cases"]]
+        assert ids == ["A-1", "P-1", "W-1"], args
+
+
 def test_open_defaults_to_the_seeds_protocol(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'p.sqlite'}"
     assert open_under(db, tmp_path).exit_code == 0

@@ -3,7 +3,9 @@ name and date of birth), as JSON or HTML; or every case the store may show, as J
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+from collections.abc import Iterator
 from typing import Any
 
 import click
@@ -22,7 +24,7 @@ from reintegration_fsm.cli.common import (
     write_output,
 )
 from reintegration_fsm.cli.text import neutralise
-from reintegration_fsm.errors import CaseNotFound
+from reintegration_fsm.errors import CaseNotFound, UnknownProtocol
 from reintegration_fsm.rules import same_name
 from reintegration_fsm.stores import SqlAlchemyStore, personal
 
@@ -37,7 +39,8 @@ def _children(store: SqlAlchemyStore, name: str, born: dt.date) -> list[Reintegr
     found = []
     for summary in store.cases(text=searched_by(name)):  # names compared whole below
         try:
-            case = store.load(summary.case_id)
+            with _naming(summary.case_id):
+                case = store.load(summary.case_id)
         except CaseNotFound:  # pragma: no cover - listed a moment ago
             continue
         if (
@@ -47,6 +50,37 @@ def _children(store: SqlAlchemyStore, name: str, born: dt.date) -> list[Reintegr
         ):
             found.append(case)
     return found
+
+
+def _every_case(store: SqlAlchemyStore) -> list[Reintegration]:
+    """Every case the store may show, read as one stream; a case under a protocol not
+    registered is named (the stream's error names none)."""
+    read: list[Reintegration] = []
+    try:
+        read.extend(store.load_all())
+    except UnknownProtocol as error:
+        if error.case_id is not None:
+            raise
+        seen = {case.case_id for case in read}
+        for summary in store.cases():  # the stream stopped at the first case not read
+            if summary.case_id not in seen:
+                with _naming(summary.case_id):
+                    store.load(summary.case_id)
+        raise
+    return read
+
+
+@contextlib.contextmanager
+def _naming(case_id: str) -> Iterator[None]:
+    """Name `case_id` in the error of a protocol not registered read inside."""
+    try:
+        yield
+    except UnknownProtocol as error:
+        if error.case_id is not None:
+            raise
+        raise UnknownProtocol(
+            error.protocol_id, error.version, error.known, case_id=case_id
+        ) from None
 
 
 def _identity_removed(store: SqlAlchemyStore, case: Reintegration) -> bool:
@@ -112,7 +146,7 @@ def export(
         cases = [store.load(case_id)]
         request: dict[str, Any] = {"case_id": case_id}
     elif every:
-        cases = list(store.load_all())  # one streaming read of the log, not a load per case
+        cases = _every_case(store)  # one streaming read of the log, not a load per case
         request = {"all": True}
     else:
         assert pupil is not None
