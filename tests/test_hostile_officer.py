@@ -8,6 +8,7 @@ held up is kept here so that it keeps holding; what did not was fixed, and its t
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import subprocess
@@ -17,8 +18,11 @@ from pathlib import Path
 import pytest
 
 import scenario
+import stages
 from reintegration_fsm import demo as demo_cases
 from reintegration_fsm.serialisation import unstructure
+from reintegration_fsm.stores import SqlAlchemyStore
+from reintegration_fsm.vocabulary import Actor
 from test_cli import AP, run
 from test_cli_boundary import OPEN_DATA, invoke, no_traceback, open_case, write
 from test_hostile_integrator import IGNORABLE
@@ -242,6 +246,75 @@ def test_a_step_submitted_twice_says_it_was_already_recorded(demo_db: str, tmp_p
     as_json = json.loads(invoke(demo_db, *args, "--format", "json").stdout)
     assert as_json["exit_code"] == 1
     assert any("already recorded" in reason for reason in as_json["reasons"])
+
+
+def placed(tmp_path: Path) -> tuple[str, str]:
+    """A store holding the scenario's case in placement: its URL and the case's id."""
+    url = f"sqlite:///{tmp_path / 'placed.sqlite'}"
+    case = stages.in_placement()
+    with SqlAlchemyStore(url) as store:
+        store.create_schema()
+        store.save(case)
+    return url, case.case_id
+
+
+def staff(actor: Actor, day: dt.date) -> list[str]:
+    """The options naming `actor`, acting on `day`."""
+    named = ["--actor-id", actor.id, "--actor-name", actor.name, "--role", actor.role.value]
+    return [*named, "--organisation", actor.organisation, "--on", day.isoformat()]
+
+
+def test_a_review_submitted_twice_is_refused_saying_it_was_already_recorded(
+    tmp_path: Path,
+) -> None:
+    """The same `hold_review` run again (the terminal seemed to hang): `hold_review` keeps the
+    stage, so the copy was recorded as another interim review, meeting the second review's
+    deadline two weeks early, and nothing said it was a repeat (found by a review, A3). Now
+    it is refused (exit 1), saying when it was recorded, and nothing is added."""
+    url, case_id = placed(tmp_path)
+    meeting = {"meeting": unstructure(scenario.review(scenario.FIRST_REVIEW))}
+    review = write(tmp_path / "review.json", json.dumps(meeting))
+    host = staff(scenario.HOST_STAFF, scenario.FIRST_REVIEW)
+    args = ["apply", case_id, "hold_review", "--data", review, *host]
+    assert invoke(url, *args).exit_code == 0
+    before = history_length(url, case_id)
+    again = invoke(url, *args)
+    no_traceback(again)
+    assert again.exit_code == 1, again.output
+    assert again.stderr == (
+        "error: hold_review refused: it repeats the case's last step\n"
+        f"  - hold_review was already recorded as seq {before} on 2026-03-06 by the host_staff "
+        f"of {scenario.HOST_SCHOOL}, with the same data: nothing was added.\n"
+        "  - To record another hold_review, give it its own date or data.\n"
+    )
+    assert history_length(url, case_id) == before
+    timeline = json.loads(invoke(url, "timeline", case_id, "--format", "json").stdout)
+    second = next(d for d in timeline["deadlines"] if d["kind"] == "second_review")
+    assert second["met_on"] is None, second
+
+
+def test_the_same_step_on_its_own_date_or_a_discharge_left_to_do_is_recorded(
+    tmp_path: Path,
+) -> None:
+    """Only a repeat is refused: the second review with the first's form on its own date is
+    another meeting, and the AP discharging the three paperwork obligations the initial meeting
+    and the reviews opened, one after the other, closes each."""
+    url, case_id = placed(tmp_path)
+    meeting = {"meeting": unstructure(scenario.review(scenario.FIRST_REVIEW))}
+    review = write(tmp_path / "review.json", json.dumps(meeting))
+    for day in (scenario.FIRST_REVIEW, scenario.SECOND_REVIEW):
+        held = ["apply", case_id, "hold_review", "--data", review]
+        result = invoke(url, *held, *staff(scenario.HOST_STAFF, day))
+        assert result.exit_code == 0, result.output
+    kind = write(tmp_path / "kind.json", '{"kind": "send_paperwork_to_admissions"}')
+    discharge = ["apply", case_id, "discharge", "--data", kind]
+    discharge += staff(scenario.AP_STAFF, scenario.SECOND_REVIEW)
+    for _ in range(3):
+        result = invoke(url, *discharge)
+        assert result.exit_code == 0, result.output
+    left = invoke(url, *discharge)
+    assert left.exit_code == 1
+    assert "already recorded" not in left.stderr
 
 
 def test_a_step_in_the_wrong_order_names_the_steps_open_now(demo_db: str, tmp_path: Path) -> None:

@@ -42,10 +42,12 @@ from reintegration_fsm.errors import (
 )
 from reintegration_fsm.fields import ID_LENGTH, NAME_LENGTH
 from reintegration_fsm.protocol.machine import TRIGGERS_IN
+from reintegration_fsm.protocol.steps import STEP
+from reintegration_fsm.records import Transition
 from reintegration_fsm.serialisation import transition_to_json
 from reintegration_fsm.shown import NONCHARACTER
 from reintegration_fsm.stores import SqlAlchemyStore, schema
-from reintegration_fsm.vocabulary import Actor, Role
+from reintegration_fsm.vocabulary import Actor, Role, Trigger
 
 
 class Line(click.ParamType):  # type: ignore[type-arg, unused-ignore]  # generic from click 8.2
@@ -402,6 +404,18 @@ def apply(
                 getattr(case, trigger)(**arguments, by=actor, on=day)
             except IllegalTransition as error:
                 raise Failure(str(error), _not_now(case, trigger), REFUSED) from None
+            repeated = _repeated(case)
+            if repeated is not None:
+                raise Failure(
+                    f"{trigger} refused: it repeats the case's last step",
+                    (
+                        f"{trigger} was already recorded as seq {repeated.seq} on "
+                        f"{repeated.on.isoformat()} by the {_who(repeated)}, with the same "
+                        "data: nothing was added.",
+                        f"To record another {trigger}, give it its own date or data.",
+                    ),
+                    REFUSED,
+                )
     except CalendarError as error:
         hint = (
             ()
@@ -432,20 +446,42 @@ def apply(
     )
 
 
+def _who(transition: Transition) -> str:
+    """Who recorded `transition`: the role and organisation, not the person (the person may
+    be the child's parent, and this message reaches scripts' logs)."""
+    actor = transition.actor
+    return actor.role.value + (f" of {actor.organisation}" if actor.organisation else "")
+
+
+def _repeated(case: Reintegration) -> Transition | None:
+    """The step before the case's new last one when the new one repeats it (a command run
+    twice): the same trigger, business date, actor and arguments; else None. A step that
+    changes the stage cannot repeat (`_not_now` says so); a discharge can, when an obligation
+    of its kind is left open for it to close."""
+    if len(case.history) < 2:
+        return None
+    previous, new = case.history[-2:]
+    if (
+        new.trigger != previous.trigger
+        or new.trigger == Trigger.DISCHARGE
+        or new.on != previous.on
+        or new.actor != previous.actor
+    ):
+        return None
+    names = [argument.name for argument in STEP[new.trigger].arguments]
+    same = all(new.data.get(name) == previous.data.get(name) for name in names)
+    return previous if same else None
+
+
 def _not_now(case: Reintegration, trigger: str) -> tuple[str, ...]:
     """Why a step is not available, for someone who may have pressed Enter twice: whether it
     is the case's last step (a double submit), and the steps of the case's stage."""
     reasons = []
     last = case.history[-1]
     if last.trigger == trigger:
-        # The role and organisation, not the person: the person may be the child's parent,
-        # and this message reaches scripts' logs.
-        by = last.actor.role.value + (
-            f" of {last.actor.organisation}" if last.actor.organisation else ""
-        )
         reasons.append(
             f"{trigger} was already recorded on {last.on.isoformat()} (seq {last.seq}) by the "
-            f"{by}: nothing was changed."
+            f"{_who(last)}: nothing was changed."
         )
     steps = TRIGGERS_IN[case.stage]
     reasons.append(f"The case is now {case.stage.value}; its stage's steps: {', '.join(steps)}.")
