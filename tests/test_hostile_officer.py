@@ -23,6 +23,7 @@ from reintegration_fsm import demo as demo_cases
 from reintegration_fsm.serialisation import unstructure
 from reintegration_fsm.stores import SqlAlchemyStore
 from reintegration_fsm.vocabulary import Actor
+from store_contract import built
 from test_cli import AP, run
 from test_cli_boundary import OPEN_DATA, invoke, no_traceback, open_case, write
 from test_hostile_integrator import IGNORABLE
@@ -315,6 +316,62 @@ def test_the_same_step_on_its_own_date_or_a_discharge_left_to_do_is_recorded(
     left = invoke(url, *discharge)
     assert left.exit_code == 1
     assert "already recorded" not in left.stderr
+
+
+@pytest.mark.parametrize(
+    ("given", "meant"),
+    [
+        ("elmstead high school", scenario.HOST_SCHOOL),
+        ("Elmstead  High School", scenario.HOST_SCHOOL),
+        ("BROOKFIELD learning centre", scenario.AP_SETTING),
+    ],
+)
+def test_a_host_school_named_in_other_capitals_or_spacing_is_refused_naming_the_school(
+    tmp_path: Path, given: str, meant: str
+) -> None:
+    """`identify_host` took "elmstead high school" for a school the store's cases name
+    "Elmstead High School": its staff were then refused on the case (R15 compares exactly)
+    and the Fair Access ledger split the school in two (found by a review, A4). Now the CLI
+    refuses it (exit 2), naming the school meant, and records nothing."""
+    url, _ = placed(tmp_path)
+    with SqlAlchemyStore(url) as store:
+        store.save(built("C-2", 3))  # referred, waiting for its host school
+    host = write(tmp_path / "host.json", json.dumps({"host_school": given, "via": "panel"}))
+    args = ["apply", "C-2", "identify_host", "--data", host]
+    refused = invoke(url, *args, *staff(scenario.ADMISSIONS, scenario.HOST_FOUND))
+    no_traceback(refused)
+    assert refused.exit_code == 2, refused.output
+    assert refused.stderr.startswith(
+        f"error: identify_host.host_school: {given!r} differs from the school {meant!r} only "
+        f"in letters' case or spacing: did you mean {meant!r}?\n"
+    )
+    assert history_length(url, "C-2") == 3
+
+
+@pytest.mark.parametrize("school", [scenario.HOST_SCHOOL, "Oakwood Academy"])
+def test_a_host_school_named_as_its_cases_name_it_or_a_new_one_is_recorded(
+    tmp_path: Path, school: str
+) -> None:
+    url, _ = placed(tmp_path)
+    with SqlAlchemyStore(url) as store:
+        store.save(built("C-2", 3))
+    host = write(tmp_path / "host.json", json.dumps({"host_school": school, "via": "panel"}))
+    args = ["apply", "C-2", "identify_host", "--data", host]
+    accepted = invoke(url, *args, *staff(scenario.ADMISSIONS, scenario.HOST_FOUND))
+    assert accepted.exit_code == 0, accepted.output
+
+
+def test_an_ap_setting_named_in_other_capitals_is_refused_and_as_written_is_opened(
+    tmp_path: Path,
+) -> None:
+    """`open` is held to the same: "brookfield learning centre" beside the store's
+    "Brookfield Learning Centre" is refused; the name as its cases write it opens."""
+    url, _ = placed(tmp_path)
+    refused = open_case(url, tmp_path, "C-3", ap_setting="brookfield learning centre")
+    assert refused.exit_code == 2, refused.output
+    assert "did you mean 'Brookfield Learning Centre'?" in refused.stderr
+    assert "C-3" not in case_ids(url)
+    assert open_case(url, tmp_path, "C-3").exit_code == 0
 
 
 def test_a_step_in_the_wrong_order_names_the_steps_open_now(demo_db: str, tmp_path: Path) -> None:

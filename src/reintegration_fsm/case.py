@@ -24,6 +24,7 @@ from reintegration_fsm.errors import (
 )
 from reintegration_fsm.fields import (
     NAME_LENGTH,
+    end_space,
     identifier,
     is_day,
     new_id_problem,
@@ -810,7 +811,8 @@ class Reintegration:
     @staticmethod
     def _check_new_text(step: Step, values: tuple[Any, ...], by: Actor) -> tuple[Any, ...]:
         """Refuse text given now that a history read back keeps as it recorded it: a name that
-        would read as another (`Argument.new_name_problem`), and a noncharacter, which no
+        would read as another (`Argument.new_name_problem`, or a space at an end:
+        `fields.end_space`), and a noncharacter, which no
         workbook can hold, in a text argument, the actor, or a new case's child. (Text inside
         a later step's forms is not walked, on every trigger: workbooks show it escaped.)
 
@@ -824,6 +826,10 @@ class Reintegration:
                 values = tuple(value if item is given else item for item in values)
             if type(value) is str:
                 problem = argument.new_name_problem(value) or noncharacter(value)
+                if problem is None and argument.single_line and value.strip():
+                    # A school named with a space at an end is another school to R15 and
+                    # the ledger (a blank one is the rules' to report).
+                    problem = end_space(value)
                 if problem is not None:
                     problems.append((argument.name, problem))
             elif step is _OPEN:  # the child

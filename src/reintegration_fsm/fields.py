@@ -92,9 +92,13 @@ def identifier(value: Any, what: str, most: int = ID_LENGTH) -> str | None:
         return None
     if not value.strip():
         return "must not be blank"
-    if value != value.strip():
-        return "must not start or end with a space"
-    return text_problem(value, single_line=True, most=most)
+    return end_space(value) or text_problem(value, single_line=True, most=most)
+
+
+def end_space(value: str) -> str | None:
+    """Why `value`, an id or a name given now, will not do: a space at either end (a slip of
+    the paste, which would make it another id or school); or None."""
+    return "must not start or end with a space" if value != value.strip() else None
 
 
 _INVISIBLE = re.compile(

@@ -44,6 +44,7 @@ from reintegration_fsm.fields import ID_LENGTH, NAME_LENGTH
 from reintegration_fsm.protocol.machine import TRIGGERS_IN
 from reintegration_fsm.protocol.steps import STEP
 from reintegration_fsm.records import Transition
+from reintegration_fsm.rules import same_name
 from reintegration_fsm.serialisation import transition_to_json
 from reintegration_fsm.shown import NONCHARACTER
 from reintegration_fsm.stores import SqlAlchemyStore, schema
@@ -388,6 +389,7 @@ def apply(
                 "choose an id that reads differently.",
             ),
         )
+    _check_school_named(store, trigger, arguments)
     try:
         if trigger == "open":
             case = Reintegration.open(
@@ -444,6 +446,42 @@ def apply(
         f"{neutralise(case_id, single_line=True)}: {trigger} accepted, "
         f"{source} -> {transition.dest.value} (seq {transition.seq})"
     )
+
+
+_SCHOOL_GIVEN = {"open": "ap_setting", "identify_host": "host_school"}
+"""The argument naming a school, of the triggers that name one."""
+
+
+def _check_school_named(store: SqlAlchemyStore, trigger: str, arguments: dict[str, Any]) -> None:
+    """Refuse a school named as a case the store may show names it, but in other letters' case
+    or spacing: to the Fair Access ledger and R15 it would be another school.
+
+    Raises:
+        Failure: saying which school was meant (exit 2).
+    """
+    field = _SCHOOL_GIVEN.get(trigger)
+    given = arguments.get(field) if field is not None else None
+    if not isinstance(given, str) or not given.strip():
+        return  # a blank name is the rules' to report
+    known = {
+        name
+        for summary in store.cases()  # the case rows: no history is loaded
+        for name in (summary.ap_setting, summary.host_school)
+        if name is not None
+    }
+    if given in known:
+        return
+    meant = next((name for name in sorted(known) if same_name(name, given)), None)
+    if meant is not None:
+        raise Failure(
+            f"{trigger}.{field}: {given!r} differs from the school {meant!r} only in letters' "
+            f"case or spacing: did you mean {meant!r}?",
+            (
+                f"Give the school's name as its cases record it, {meant!r}: a school named "
+                "two ways is two schools to the Fair Access ledger, and its staff act for one "
+                "of them only. To name another school, choose a name that reads differently.",
+            ),
+        )
 
 
 def _who(transition: Transition) -> str:
