@@ -463,6 +463,8 @@ def _check_school_named(store: SqlAlchemyStore, trigger: str, arguments: dict[st
     given = arguments.get(field) if field is not None else None
     if not isinstance(given, str) or not given.strip():
         return  # a blank name is the rules' to report
+    if any(given in (found.ap_setting, found.host_school) for found in store.cases(school=given)):
+        return  # named as recorded (by the schools' indexes, before every case row is read)
     known = {
         name
         for summary in store.cases()  # the case rows: no history is loaded
