@@ -456,3 +456,79 @@ def build(calendar: SchoolCalendar | None = None) -> list[Reintegration]:
     """The invented caseload on `calendar` (the sample calendar when None)."""
     used = calendar or SchoolCalendar.sample()
     return [_case(spec, used) for spec in SPECS]
+
+
+# -- cases of the report's rules on missed deadlines (found by a review) ---------------------
+def _spec(
+    case_id: str, child: str, host: str, opened: dt.date, offer_after: int, ending: str
+) -> Spec:
+    return Spec(
+        case_id, child, dt.date(2012, 3, 4), AP_SETTINGS[0], host, opened, offer_after, ending
+    )
+
+
+def withdrawn_after_its_offer_went_overdue() -> Reintegration:
+    """Referred on 2025-09-15 (offer due 2025-10-13), no host ever identified, withdrawn on
+    2026-01-14: the family waited three months past the statutory 20 school days."""
+    case = _case(
+        _spec("W-1", "Fenna Rowe", HOSTS[0], dt.date(2025, 9, 8), 0, "referred"),
+        SchoolCalendar.sample(),
+    )
+    case.withdraw(
+        "The family moved away.", by=_actor(Role.AP_HEAD, AP_SETTINGS[0]), on=dt.date(2026, 1, 14)
+    )
+    return case
+
+
+def ended_after_two_reviews_were_missed() -> Reintegration:
+    """A placement whose first review (due 2025-10-24) and second review (due 2025-11-07) were
+    never held; an emergency review on 2025-11-11 ended it, unsuccessful on 2025-11-12."""
+    host = "Gorse Hill School"
+    spec = _spec("E-1", "Gil Hollins", host, dt.date(2025, 9, 8), 10, "planned")
+    case = _case(spec, SchoolCalendar.sample())
+    host_staff = _actor(Role.HOST_STAFF, host)
+    host_head = _actor(Role.HOST_HEAD, host)
+    ap_staff = _actor(Role.AP_STAFF, AP_SETTINGS[0])
+    start = case.agreed_start
+    assert start is not None
+    case.discharge(ObligationKind.SEND_PAPERWORK_TO_ADMISSIONS, by=ap_staff, on=start)
+    case.start_placement(by=host_staff, on=start)
+    case.discharge(ObligationKind.COMPLETE_JOINERS_FORM, by=host_staff, on=start)
+    case.discharge(ObligationKind.MARK_DUAL_REGISTRATION, by=ap_staff, on=start)
+    case.call_emergency_review("Incidents.", by=host_head, on=dt.date(2025, 11, 10))
+    held, effective = dt.date(2025, 11, 11), dt.date(2025, 11, 12)
+    case.hold_emergency_review(
+        ReviewMeeting(
+            held_on=held,
+            kind=ReviewKind.EMERGENCY,
+            attendees=_attendees(spec, "Parent of Gil", host_staff, la=True),
+            child_views=_views(held, spec.child),
+            concerns="Repeated incidents.",
+            decision=ReviewDecision.END,
+        ),
+        FailureLetter(
+            parent_name="Parent of Gil",
+            reasons=("Repeated incidents.",),
+            incident_investigated=True,
+            harassment_checked=True,
+            child_version_heard=True,
+            support_provided=("A mentor",),
+            effective_date=effective,
+            head_teacher=host_head.name,
+        ),
+        by=host_head,
+        on=held,
+    )
+    case.record_unsuccessful_outcome(
+        UnsuccessfulOutcome(
+            provision_for_return="AP place.", return_date=effective, completed_by="Robin Ashdown"
+        ),
+        by=_actor(Role.AP_HEAD, AP_SETTINGS[0]),
+        on=effective,
+    )
+    deadlines = {d.kind.value: d.due for d in case.deadlines}
+    assert (deadlines["first_review"], deadlines["second_review"]) == (
+        dt.date(2025, 10, 24),
+        dt.date(2025, 11, 7),
+    )
+    return case

@@ -301,12 +301,13 @@ def report(
     def inside(day: dt.date | None) -> bool:
         return day is not None and start <= day <= end
 
-    chosen = [
+    shown = [
         s
         for s in stories
-        if s.opened_on <= min(end, as_of)
-        and (s.ended_on is None or s.ended_on >= start)
-        and (school is None or school in (s.ap_setting, s.host_school))
+        if s.opened_on <= as_of and (school is None or school in (s.ap_setting, s.host_school))
+    ]
+    chosen = [
+        s for s in shown if s.opened_on <= end and (s.ended_on is None or s.ended_on >= start)
     ]
     stages = Counter(s.stage for s in chosen)
     offers: Counter[str] = Counter()
@@ -326,9 +327,22 @@ def report(
         if story.host_school is not None:
             host = rows.setdefault(story.host_school, Counter())
             host["host"], host["cases"] = 1, host["cases"] + 1
+        # A deadline is missed when unmet on the day though due before the case stopped
+        # needing it: before it ended, or, for a review, before its placement ended.
+        placement_ended = min(
+            [day for what, day in story.emergencies if what == "ended"]
+            + ([story.ended_on] if story.ended_on else []),
+            default=None,
+        )
         for deadline in story.deadlines:
             overdue = deadline.met_on is None and not story.final and deadline.due < as_of
             overdue_deadlines += overdue
+            needed_until = story.ended_on if deadline.kind == "place_offer" else placement_ended
+            missed = (
+                deadline.met_on is None
+                and deadline.due < as_of
+                and (needed_until is None or deadline.due < needed_until)
+            )
             if deadline.kind == "place_offer":
                 if inside(deadline.met_on):
                     assert deadline.met_on is not None
@@ -349,12 +363,14 @@ def report(
                             "within": within,
                         }
                     )
-                elif deadline.met_on is None and not story.final:
-                    offers["overdue" if deadline.due < as_of else "awaiting"] += 1
+                elif inside(deadline.due) and missed:
+                    offers["overdue"] += 1
+                elif deadline.met_on is None and not story.final and deadline.due >= as_of:
+                    offers["awaiting"] += 1
             elif inside(deadline.met_on):
                 assert deadline.met_on is not None
                 reviews["on_time" if deadline.met_on <= deadline.due else "late"] += 1
-            elif inside(deadline.due) and overdue:
+            elif inside(deadline.due) and missed:
                 reviews["overdue"] += 1
         for what, day in story.emergencies:
             if inside(day):
@@ -369,6 +385,7 @@ def report(
                 totals[story.host_school] += WEIGHTING_POINTS
                 totals[story.ap_setting] -= WEIGHTING_POINTS
         departures.update(rule for rule, day in story.departures if inside(day))
+    for story in shown:  # every case's obligations are work, ended before the period or not
         owed.update(o.owner for o in story.owed if o.due is not None and o.due < as_of)
     made.sort(key=lambda offer: (offer["offered_on"], offer["case_id"]))
     known = [o["school_days"] for o in made if o["school_days"] is not None]

@@ -575,3 +575,36 @@ def test_a_case_that_does_not_load_is_named_by_the_report(
     )
     assert "a recorded deadline is wrong" in result.stderr
     assert "Run `reintegration-fsm verify` to see what is wrong with it." in result.stderr
+
+
+def _owed(rows: list[dict[str, Any]]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for row in rows:
+        if row["item"] == "obligation":
+            found[row["owner"]] = found.get(row["owner"], 0) + 1
+    return found
+
+
+def _by_owner(report: dict[str, Any]) -> dict[str, int]:
+    return {
+        row["key"]: row["count"] for row in report["overdue_obligations_by_owner"] if row["count"]
+    }
+
+
+@pytest.mark.parametrize("school", [None, "Larkspur Learning Centre"])
+def test_the_reports_overdue_obligations_are_those_the_due_list_gives_that_day(
+    office_url: str, school: str | None
+) -> None:
+    """'Obligations overdue, by who owes them' counted only the cases open in the period,
+    leaving out the leavers' forms, deletions from roll and consents of cases ended before it,
+    which `due --overdue` lists the same day (found by a review): it now counts every case's."""
+    narrowed = () if school is None else ("--school", school)
+    day = "2026-11-30"
+    listed = json_of(office_url, "due", "--overdue", "--on", day, *narrowed)
+    found = json_of(office_url, "report", "--from", "2026-09-01", "--to", day, *narrowed)
+    assert found["as_of"] == day
+    assert _by_owner(found) == _owed(listed) != {}
+    # A period ended: the cases as they stood on its last day, as `due --as-of` lists them.
+    listed = json_of(office_url, "due", "--overdue", "--as-of", "2026-03-31", *narrowed)
+    found = json_of(office_url, "report", "--from", "2026-01-05", "--to", "2026-03-31", *narrowed)
+    assert _by_owner(found) == _owed(listed) != {}

@@ -370,10 +370,10 @@ def test_a_permanent_move_counts_in_the_academic_year_it_is_dated() -> None:
 
 
 def test_a_case_withdrawn_before_any_host_counts_no_offer_and_no_points() -> None:
-    """Withdrawn while referred: an outcome of its year, no host, no offer owed any more, no
-    deadline due (PROTOCOL.md: `due()` lists only what still binds)."""
+    """Withdrawn while referred, before its offer was due: an outcome of its year, no host, no
+    offer owed any more, no deadline due (PROTOCOL.md: `due()` lists only what still binds)."""
     case = referred("WITHDRAWN", D(2025, 11, 10))
-    case.withdraw("The family moved away.", by=actor(Role.AP_HEAD, AP), on=D(2025, 12, 15))
+    case.withdraw("The family moved away.", by=actor(Role.AP_HEAD, AP), on=D(2025, 11, 28))
     store = stored(case)
     found = report_agrees(store, YEARS[0], YEARS[0].end)
     assert (found["outcomes"], found["offers"], found["awaited"]) == ({"withdrawn": 1}, {}, 0)

@@ -7,17 +7,21 @@ import csv
 import datetime as dt
 import html
 import io
+import itertools
 import json
 import os
 import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import attrs
 import openpyxl
 import pytest
 from click.testing import CliRunner, Result
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import caseload
 import scenario
@@ -28,6 +32,7 @@ from reintegration_fsm import (
     Protocol,
     ReferralRoute,
     Reintegration,
+    Role,
     SchoolCalendar,
     SqlAlchemyStore,
 )
@@ -35,6 +40,7 @@ from reintegration_fsm.cli import cli, common
 from reintegration_fsm.demo import run as run_demo
 from reintegration_fsm.reports import Period, academic_year, current_academic_year, figures
 from reintegration_fsm.reports.charts import charts
+from reintegration_fsm.reports.figures import as_it_stood
 from reintegration_fsm.reports.html import render_html
 from reintegration_fsm.reports.model import Count, Figures
 from reintegration_fsm.reports.tables import LONG_COLUMNS, long_rows, tables
@@ -822,3 +828,164 @@ def test_the_page_is_refused_on_a_real_terminal_and_goes_down_a_pipe(
     piped = subprocess.run(command, capture_output=True, env=environment, check=False)
     assert piped.returncode == 0, piped.stderr
     assert piped.stdout.startswith(b"PK" if "xlsx" in output else b"<!DOCTYPE html>")
+
+
+# -- missed deadlines: counted in the period they fell due (found by a review) ---------------
+CALENDAR = SchoolCalendar.sample()
+TERM = Period(dt.date(2025, 9, 1), dt.date(2025, 12, 19))
+
+
+def breaches(found: Figures) -> int:
+    """Offers made late or overdue, and reviews held late or overdue."""
+    return sum(
+        count(part, key)
+        for part, keys in (
+            (found.offers, ("breached", "overdue")),
+            (found.reviews, ("late", "overdue")),
+        )
+        for key in keys
+    )
+
+
+def test_an_offer_overdue_before_a_withdrawal_counts_in_each_period_holding_its_due_day() -> None:
+    """A referral whose offer fell due (2025-10-13) three months before the family withdrew was
+    counted 'overdue' in the autumn term but in nothing for the year holding it: an unmet
+    deadline of an ended case was dropped, breach and all (found by a review)."""
+    case = caseload.withdrawn_after_its_offer_went_overdue()
+    for period in (TERM, YEAR):
+        found = figures([case], period, on=min(period.end, dt.date(2026, 12, 5)))
+        assert count(found.offers, "overdue") == 1, period
+
+
+def test_an_offer_due_after_the_case_was_withdrawn_is_not_counted() -> None:
+    """Withdrawn before its offer fell due: the case no longer needed one."""
+    case = caseload.withdrawn_after_its_offer_went_overdue()
+    period = Period(dt.date(2025, 9, 1), dt.date(2025, 10, 13))
+    cut = [t for t in case.history if t.on <= dt.date(2025, 9, 30)]
+    withdrawn = Reintegration.replay(cut, CALENDAR)
+    withdrawn.withdraw(
+        "The family moved away.",
+        by=caseload._actor(Role.AP_HEAD, withdrawn.ap_setting),
+        on=dt.date(2025, 10, 13),
+    )
+    found = figures([withdrawn], period, on=period.end)
+    assert [c.count for c in found.offers] == [0, 0, 0]
+    assert found.offers_awaited == 0
+
+
+def test_reviews_missed_before_the_placement_ended_count_overdue_and_the_final_one_not() -> None:
+    """Two reviews missed (due 24 Oct and 7 Nov) before an emergency review ended the placement
+    on 11 Nov were 'overdue, not held' up to 11 Nov and gone from the term's figures once the
+    case was unsuccessful (found by a review); the final review, due 21 Nov after the placement
+    ended, is one the case no longer needed."""
+    case = caseload.ended_after_two_reviews_were_missed()
+    for end in (dt.date(2025, 11, 11), TERM.end, YEAR.end):
+        found = figures([case], Period(TERM.start, end), on=end)
+        assert count(found.reviews, "overdue") == 2, end
+
+
+def test_figures_count_each_case_as_it_stood_on_the_figures_day() -> None:
+    """`figures(cases, period)` counted each case as it stands now: for a period ended before
+    the cases did, 'unsuccessful' and 'withdrawn' in its stages, and none of the overdue offer
+    and missed reviews (found by a review). It now replays a case holding later steps up to
+    the figures' day, and gives a case without any as it is."""
+    now = [
+        caseload.withdrawn_after_its_offer_went_overdue(),
+        caseload.ended_after_two_reviews_were_missed(),
+    ]
+    period = Period(dt.date(2025, 9, 1), dt.date(2025, 11, 10))
+    then = [
+        Reintegration.replay([t for t in c.history if t.on <= period.end], CALENDAR) for c in now
+    ]
+    from_now, from_then = figures(now, period), figures(then, period)
+    assert [c.count for c in from_then.outcomes] == [0, 0, 0]
+    assert (from_now.by_stage, from_now.offers, from_now.reviews) == (
+        from_then.by_stage,
+        from_then.offers,
+        from_then.reviews,
+    )
+    assert (count(from_now.offers, "overdue"), count(from_now.reviews, "overdue")) == (1, 2)
+    assert count(from_now.by_stage, "emergency_review") == 1
+    assert as_it_stood(now[0], dt.date(2026, 12, 5)) is now[0]
+    assert as_it_stood(now[0], dt.date(2025, 9, 7)) is None
+
+
+DAYS = st.dates(dt.date(2025, 9, 1), dt.date(2026, 12, 5))
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(days=st.lists(DAYS, min_size=4, max_size=4).map(sorted))
+def test_a_longer_period_never_shows_fewer_breaches_than_one_inside_it(
+    every_case: list[Reintegration], days: list[dt.date]
+) -> None:
+    """Over the caseload, the demo and the review's two cases: a period holding another shows
+    at least its breaches (offers late or overdue, reviews late or overdue)."""
+    cases = [
+        *every_case,
+        caseload.withdrawn_after_its_offer_went_overdue(),
+        caseload.ended_after_two_reviews_were_missed(),
+    ]
+    outer, inner = Period(days[0], days[3]), Period(days[1], days[2])
+    today = dt.date(2026, 12, 5)
+    assert breaches(figures(cases, outer, on=min(outer.end, today))) >= breaches(
+        figures(cases, inner, on=min(inner.end, today))
+    )
+
+
+def _days_to_offer_labels(limit: int) -> tuple[list[str], list[Any]]:
+    """The tick labels of the days-to-offer chart, beside Worcestershire's 20 school days a
+    protocol of `limit`, and their extents as drawn."""
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from reintegration_fsm.reports import charts as chart_module
+
+    longer = attrs.evolve(
+        WORCESTERSHIRE,
+        id="longshire",
+        version="1",
+        title="Longshire",
+        place_offer_school_days=limit,
+    )
+    first = caseload.build()[0]
+    second = Reintegration.open(
+        "L-2",
+        first.pupil,
+        first.ap_setting,
+        caseload.AUTHORITY,
+        calendar=CALENDAR,
+        by=caseload._actor(Role.AP_HEAD, first.ap_setting),
+        on=first.opened_on,
+        protocol=longer,
+    )
+    found = figures([first, second], YEAR, on=YEAR.end)
+    with matplotlib.rc_context({"font.family": "sans-serif", "font.size": 9}):
+        figure = chart_module._bars(
+            "School days from referral to offer",
+            found.days_to_offer,
+            horizontal=False,
+            xlabel="school days after the referral",
+        )
+    canvas = FigureCanvasAgg(figure)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    shown = [label for label in figure.axes[0].get_xticklabels() if label.get_text()]
+    assert len(figure.axes[0].get_xticklabels()) == len(found.days_to_offer)
+    return [label.get_text() for label in shown], [
+        label.get_window_extent(renderer) for label in shown
+    ]
+
+
+@pytest.mark.parametrize("limit", [20, 60, 100, 1000])
+def test_the_days_to_offer_labels_never_overlap(limit: int) -> None:
+    """With a protocol of 100 school days beside Worcestershire's 20 the chart has 23 bars of
+    five whose labels ran into one another ('0–56–1011–15…', found by a review): they stand
+    upright when side by side they would touch, and past that only every few are shown."""
+    texts, boxes = _days_to_offer_labels(limit)
+    assert all(left.x1 <= right.x0 for left, right in itertools.pairwise(boxes)), texts
+    assert texts[-1].startswith("over")
+    if limit <= 100:  # upright, each bar keeps its label
+        assert len(texts) == len({20, limit} | set(range(5, limit + 11, 5))) + 1

@@ -30,6 +30,7 @@ from reintegration_fsm.errors import ProtocolError, StoreError, UnknownProtocol
 from reintegration_fsm.reports import Period, academic_year, current_academic_year, figures
 from reintegration_fsm.reports.tables import LONG_COLUMNS, Table, long_rows, tables
 from reintegration_fsm.stores import LedgerEntry, SqlAlchemyStore
+from reintegration_fsm.vocabulary import Party
 
 
 def period_options(function: Any) -> Any:
@@ -181,14 +182,17 @@ def weightings(
 # -- report ----------------------------------------------------------------------------------
 def load_cases(
     store: SqlAlchemyStore, span: Period, school: str | None, on: dt.date
-) -> list[Reintegration]:
+) -> tuple[list[Reintegration], set[str]]:
     """The cases the report may count, each as it stood at the end of `on`: those opened by
-    then and not ended before the period began (others are not loaded)."""
+    then and not ended before the period began; and the ids of those that ended before it
+    (not loaded: they stand now as they stood then, the period having begun by `on`)."""
     loaded = []
+    ended_before = set()
     for summary in store.cases(school=school):
         if summary.opened_on > min(span.end, on):
             continue
         if summary.stage.is_final and summary.last_on < span.start:
+            ended_before.add(summary.case_id)
             continue
         try:
             loaded.append(store.load(summary.case_id, as_of=on))
@@ -202,7 +206,24 @@ def load_cases(
                 (*failure.reasons, "Run `reintegration-fsm verify` to see what is wrong with it."),
                 failure.exit_code,
             ) from None
-    return loaded
+    return loaded, ended_before
+
+
+def owed_by(
+    store: SqlAlchemyStore, on: dt.date, school: str | None, case_ids: set[str]
+) -> list[Party]:
+    """The party owing each open obligation overdue on `on` of the cases `case_ids`, read from
+    the due list rather than by loading the cases."""
+    if not case_ids:
+        return []
+    return [
+        item.owner
+        for item in store.due(on, school=school)
+        if item.owner is not None
+        and item.due is not None
+        and item.due < on
+        and item.case_id in case_ids
+    ]
 
 
 def _sheet(table: Table) -> Sheet:
@@ -265,11 +286,18 @@ def report(
     found.narrow_authority(authority)
     store = found.store()
     on = min(span.end, today)
-    cases = load_cases(store, span, school, on)
+    cases, ended_before = load_cases(store, span, school, on)
     if not cases:
         check_authority(store)
     check_school(store, school)
-    counted = figures(cases, span, on=on, school=school, calendar=found.calendar())
+    counted = figures(
+        cases,
+        span,
+        on=on,
+        school=school,
+        calendar=found.calendar(),
+        owed_elsewhere=owed_by(store, on, school, ended_before),
+    )
     data: str | bytes
     if output_format == "json":
         data = to_json(counted.to_json()) + "\n"

@@ -121,7 +121,40 @@ def _offers(case: Reintegration, period: Period, calendar: SchoolCalendar | None
 
 
 def _overdue(deadline: Deadline, case: Reintegration, on: dt.date) -> bool:
+    """Unmet and past due on `on`, in a case still running (work the due list shows)."""
     return deadline.met_on is None and not case.stage.is_final and deadline.due < on
+
+
+def placement_ended_on(case: Reintegration) -> dt.date | None:
+    """The day an emergency review ended the placement (None if none did)."""
+    for transition in case.history:
+        if (
+            transition.trigger == "hold_emergency_review"
+            and transition.dest is not Stage.IN_PLACEMENT
+        ):
+            return transition.on
+    return None
+
+
+def _missed(deadline: Deadline, on: dt.date, needed_until: dt.date | None) -> bool:
+    """Unmet on `on` though due before it, and due before the case stopped needing it."""
+    return (
+        deadline.met_on is None
+        and deadline.due < on
+        and (needed_until is None or deadline.due < needed_until)
+    )
+
+
+def as_it_stood(case: Reintegration, on: dt.date) -> Reintegration | None:
+    """The case as it stood at the end of `on`: replayed from its steps dated up to that day,
+    on its own calendar and protocol (None when it was not yet opened). A case with no later
+    step is given back as it is."""
+    if all(transition.on <= on for transition in case.history):
+        return case
+    kept = [transition for transition in case.history if transition.on <= on]
+    if not kept:
+        return None
+    return Reintegration.replay(kept, case.calendar, (case.protocol,))
 
 
 # -- the figures -----------------------------------------------------------------------------
@@ -181,19 +214,34 @@ def figures(
     on: dt.date | None = None,
     school: str | None = None,
     calendar: SchoolCalendar | None = None,
+    owed_elsewhere: Iterable[Party] = (),
 ) -> Figures:
-    """The report's figures for the cases open during `period` (and concerning `school`).
+    """The report's figures for the cases open during `period` (and concerning `school`),
+    each as it stood at the end of `on`; the obligations overdue on `on` of every case given.
 
     Args:
-        cases: the cases to count from (others' are left out by period and school).
+        cases: the cases to count from (others' are left out by period and school). A case
+            holding steps dated after `on` is counted as it stood then (`as_it_stood`).
         period: the days the report covers, both included.
-        on: the day overdue work is judged on (default: the period's end, or today if that
-            comes first).
+        on: the day the figures are for, and overdue work is judged on (default: the period's
+            end, or today if that comes first).
         school: only cases with this AP setting or host school.
         calendar: counts school days for a case that has no calendar of its own.
+        owed_elsewhere: the party owing each further obligation overdue on `on`, of cases not
+            given (the command line reads those of cases ended before the period this way).
     """
     as_of = on or min(period.end, dt.date.today())
-    chosen = [c for c in cases if in_period(c, period) and concerns(c, school)]
+    chosen: list[Reintegration] = []
+    owed: Counter[str] = Counter(party.value for party in owed_elsewhere)
+    for given in cases:
+        case = as_it_stood(given, as_of)
+        if case is None or not concerns(case, school):
+            continue
+        for obligation in case.obligations:
+            if obligation.due is not None and obligation.due < as_of:
+                owed[obligation.owner.value] += 1
+        if in_period(case, period):
+            chosen.append(case)
     stages: Counter[str] = Counter(case.stage.value for case in chosen)
     offers: list[Offer] = []
     offer_counts: Counter[str] = Counter()
@@ -201,7 +249,6 @@ def figures(
     emergencies: Counter[str] = Counter()
     outcomes: Counter[str] = Counter()
     departures: Counter[str] = Counter()
-    owed: Counter[str] = Counter()
     overdue_deadlines = 0
     calendars: set[str] = set()
     weightings: Counter[str] = Counter()
@@ -229,15 +276,18 @@ def figures(
             offer_counts["within" if offer.within else "breached"] += 1
             if host_row is not None:
                 host_row["offers_within" if offer.within else "offers_late"] += 1
+        case_ended = ended_on(case)
+        placement_ended = placement_ended_on(case) or case_ended
         for deadline in case.deadlines:
             if deadline.kind is DeadlineKind.PLACE_OFFER:
-                if deadline.met_on is None and not case.stage.is_final:
-                    waiting = "overdue" if deadline.due < as_of else "awaiting"
-                    offer_counts[waiting] += 1
+                if deadline.due in period and _missed(deadline, as_of, case_ended):
+                    offer_counts["overdue"] += 1
+                elif deadline.met_on is None and case_ended is None and deadline.due >= as_of:
+                    offer_counts["awaiting"] += 1
             elif deadline.met_on in period:
                 assert deadline.met_on is not None
                 reviews["late" if deadline.breached else "on_time"] += 1
-            elif deadline.due in period and _overdue(deadline, case, as_of):
+            elif deadline.due in period and _missed(deadline, as_of, placement_ended):
                 reviews["overdue"] += 1
             if _overdue(deadline, case, as_of):
                 overdue_deadlines += 1
@@ -260,9 +310,6 @@ def figures(
         for departure in case.departures:
             if when.get(departure.seq) in period:
                 departures[departure.rule] += 1
-        for obligation in case.obligations:
-            if obligation.due is not None and obligation.due < as_of:
-                owed[obligation.owner.value] += 1
 
     if calendar is not None and not calendars:  # no case to count: the calendar was still given
         calendars.add(calendar.source or "an unnamed calendar")
