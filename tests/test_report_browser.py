@@ -20,7 +20,7 @@ import attrs
 import pytest
 
 import caseload
-from reintegration_fsm import InMemoryStore
+from reintegration_fsm import InMemoryStore, SchoolCalendar
 from reintegration_fsm.demo import run as run_demo
 from reintegration_fsm.reports import SchoolRow, academic_year, figures
 from reintegration_fsm.reports.html import render_html
@@ -249,3 +249,42 @@ def test_school_names_wrap_between_words_beside_a_school_of_both_roles(tmp_path:
     value, console = measured(page, tmp_path, BROKEN_NAMES)
     assert value["broken"] == []
     assert console == []
+
+
+OFFERS_OVERFLOW = """
+<script>
+  // Test harness only: how far the offers table reaches past the page's text column.
+  const body = document.body.getBoundingClientRect();
+  const table = document.querySelector("#offers_made table").getBoundingClientRect();
+  document.documentElement.setAttribute("data-measured", JSON.stringify(
+    {body: body.right, table: table.right, page: document.documentElement.clientWidth}));
+</script>
+"""
+
+
+@pytest.mark.parametrize("length", [12, 100])
+def test_a_long_case_id_wraps_and_keeps_the_offers_table_on_an_a4_page(
+    tmp_path: Path, length: int
+) -> None:
+    """A case id may hold 100 characters; kept on one line (`nowrap`) it pushed the offers
+    table's dates, school days and 'within' past the right edge of an A4 page (found by a
+    review). It now wraps; a short one, as before, fits."""
+    calendar = SchoolCalendar.sample()
+    case_id = ("LA-2025-0001-WORCS-REINTEGRATION-" * 4)[:length]
+    spec = caseload.Spec(
+        case_id,
+        "Ann Zed",
+        dt.date(2012, 3, 4),
+        caseload.AP_SETTINGS[0],
+        caseload.HOSTS[0],
+        dt.date(2025, 9, 8),
+        12,
+        "success",
+    )
+    found = figures(
+        [caseload._case(spec, calendar)], academic_year("2025/26"), on=dt.date(2026, 8, 31)
+    )
+    page = tmp_path / "report.html"
+    page.write_text(render_html(found, made_on=dt.date(2026, 9, 1)), encoding="utf-8")
+    value, _ = measured(page, tmp_path, OFFERS_OVERFLOW)
+    assert value["table"] <= value["body"] + 1, value

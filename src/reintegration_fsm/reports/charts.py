@@ -11,6 +11,8 @@ Needs matplotlib (the `reports` extra); `require_matplotlib` says how to install
 from __future__ import annotations
 
 import io
+import itertools
+import math
 import re
 import textwrap
 from collections.abc import Sequence
@@ -100,6 +102,7 @@ def _bars(
         positions = list(range(len(counts)))
         bars = axes.bar(positions, values, color=colours, width=0.7)
         axes.set_xticks(positions, [textwrap.fill(label, 10) for label in labels])
+        _uncrowd(figure, axes)
         axes.set_xlabel(xlabel)
         axes.set_ylabel("offers")
         axes.bar_label(bars, padding=2, color=INK, fontsize=8)
@@ -126,6 +129,39 @@ def _bars(
         axes.spines[side].set_visible(False)
     axes.tick_params(labelsize=8, colors=INK)
     return figure
+
+
+def _overlap(figure: Any, axes: Any) -> bool:
+    """Whether any two shown x tick labels side by side touch (a point of space between)."""
+    figure.draw_without_rendering()
+    boxes = [label.get_window_extent() for label in axes.get_xticklabels() if label.get_text()]
+    return any(left.x1 + 1 > right.x0 for left, right in itertools.pairwise(boxes))
+
+
+def _uncrowd(figure: Any, axes: Any) -> None:
+    """Keep the x tick labels apart: upright when side by side they would touch (a long limit
+    gives many bars of five), and then, if upright they still would, only every few bars
+    labelled (the caption and the table give each bar's count)."""
+    if not _overlap(figure, axes):
+        return
+    axes.tick_params(axis="x", labelrotation=90)
+    if not _overlap(figure, axes):
+        return
+    ticks = axes.get_xticklabels()
+    labels = [label.get_text() for label in ticks]
+    boxes = [label.get_window_extent() for label in ticks]
+    spacing = (boxes[-1].x0 - boxes[0].x0) / max(len(boxes) - 1, 1)
+    step = max(2, math.ceil((max(box.width for box in boxes) + 2) / max(spacing, 0.1)))
+    while True:
+        last = len(labels) - 1  # the bar past every limit keeps its label
+        shown = [
+            t if (i % step == 0 and last - i >= step) or i == last else ""
+            for i, t in enumerate(labels)
+        ]
+        axes.set_xticks(axes.get_xticks(), shown)
+        if step >= len(labels) or not _overlap(figure, axes):
+            return
+        step += 1
 
 
 _ID = re.compile(r'\bid="([^"]+)"')

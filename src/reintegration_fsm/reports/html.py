@@ -70,9 +70,11 @@ def _numbers(table: Table) -> frozenset[str]:
     )
 
 
-NOWRAP = frozenset({"case_id", "role"})
-"""Columns of ids and of a school's role ("host school"): a long school name beside one
-squeezed it until it broke inside a word ("host scho|ol"); the name wraps instead."""
+NOWRAP = frozenset({"role"})
+"""Columns of a school's role ("host school"): a long school name beside one squeezed it until
+it broke inside a word ("host scho|ol"); the name wraps instead. A case id wraps: it may hold
+100 characters, and kept on one line it pushed the offers table off an A4 page; as a row's
+name it keeps room for a short id (`tbody th`'s `min-width`)."""
 
 
 def _nowrap(table: Table) -> frozenset[str]:
