@@ -608,3 +608,55 @@ def test_the_reports_overdue_obligations_are_those_the_due_list_gives_that_day(
     listed = json_of(office_url, "due", "--overdue", "--as-of", "2026-03-31", *narrowed)
     found = json_of(office_url, "report", "--from", "2026-01-05", "--to", "2026-03-31", *narrowed)
     assert _by_owner(found) == _owed(listed) != {}
+
+
+def test_reviews_missed_before_the_placement_ended_show_as_missed_not_as_not_needed() -> None:
+    """The first and second reviews (due 24 October and 7 November) were never held, and an
+    emergency review ended the placement on 11 November: the timeline called both `not_needed`
+    ("the case ended first"), hiding reviews missed for weeks while the child was in placement
+    (found by a review). They are `overdue`, MISSED in the text; only the final review, due
+    after the placement ended, was not needed."""
+    case = caseload.ended_after_two_reviews_were_missed()
+    assert case.ended_on == dt.date(2025, 11, 11)
+    on = dt.date(2026, 1, 5)
+    found = {d["kind"]: d["status"] for d in views.timeline_json(case, on)["deadlines"]}
+    assert found == {
+        "place_offer": "met",
+        "first_review": "overdue",
+        "second_review": "overdue",
+        "final_review": "not_needed",
+    }
+    texts = {d.kind.value: views.deadline_status(d, case, on, None) for d in case.deadlines}
+    assert texts["first_review"] == texts["second_review"] == "MISSED: not met by its due day"
+    assert texts["final_review"] == "not met: the case ended (unsuccessful)"
+    # In the days the placement ran, the first review was overdue work, and the final one open.
+    before = dt.date(2025, 11, 3)
+    while_placed = caseload.ended_after_two_reviews_were_missed()
+    kept = [t for t in while_placed.history if t.on <= before]
+    running = Reintegration.replay(kept, while_placed.calendar)
+    first, _second, final = (d for d in running.deadlines if d.kind.value.endswith("review"))
+    assert views.deadline_status(first, running, before, None) == "OVERDUE"
+    assert views.deadline_status(final, running, before, None) == "open"
+
+
+def test_a_deadline_is_needed_until_the_placement_or_the_case_ends() -> None:
+    """`needed_until`: a review is needed until the placement ends (or the case), the offer
+    until the case reaches a final stage; `missed` is unmet, past due on the day asked, and
+    due before then."""
+    case = caseload.ended_after_two_reviews_were_missed()
+    by_kind = {d.kind.value: d for d in case.deadlines}
+    first, final = by_kind["first_review"], by_kind["final_review"]
+    assert case.needed_until(first) == dt.date(2025, 11, 11)  # the emergency review's day
+    assert case.needed_until(by_kind["place_offer"]) == dt.date(2025, 11, 12)  # unsuccessful
+    assert case.missed(first, first.due + dt.timedelta(days=1))
+    assert not case.missed(first, first.due)  # due that day: not yet missed
+    assert not case.missed(final, dt.date(2026, 6, 1))  # due after the placement ended
+    moved = attrs.evolve(final, due=dt.date(2025, 11, 10))  # the day before it ended
+    assert case.missed(moved, dt.date(2025, 11, 11))
+    assert not case.missed(attrs.evolve(final, due=dt.date(2025, 11, 11)), dt.date(2026, 1, 1))
+    withdrawn = caseload.withdrawn_after_its_offer_went_overdue()
+    offer = withdrawn.deadlines[0]
+    assert withdrawn.needed_until(offer) == dt.date(2026, 1, 14)
+    assert withdrawn.missed(offer, dt.date(2026, 1, 14))
+    running = caseload.ended_after_two_reviews_were_missed()
+    assert Reintegration.replay(running.history[:3], running.calendar).needed_until(offer) is None

@@ -42,7 +42,7 @@ from reintegration_fsm import (
 )
 from reintegration_fsm.cli import cli
 from reintegration_fsm.reports import Period, academic_year, figures
-from reintegration_fsm.serialisation import transition_to_json
+from reintegration_fsm.serialisation import transition_from_json, transition_to_json
 from reintegration_fsm.testing import AUTHORITIES, play, protocol_runs
 
 CALENDAR = SchoolCalendar.sample()
@@ -410,11 +410,20 @@ def test_a_placement_ended_after_an_emergency_review_is_unsuccessful_and_owes_it
 
 
 # -- authorities and names ----------------------------------------------------------------------
+def recorded_with(case: Reintegration, name: str, written: str) -> Reintegration:
+    """`case` with every text `name` written as `written`, as a history recorded before
+    `identify_host` refused a school named with a space at an end (it still replays)."""
+    text = json.dumps([transition_to_json(t) for t in case.history])
+    text = text.replace(json.dumps(name), json.dumps(written))
+    history = [transition_from_json(item) for item in json.loads(text)]
+    return Reintegration.replay(history, CALENDAR)
+
+
 def edge_caseload() -> list[Reintegration]:
     return [
         moved("NAME-EXACT", D(2026, 3, 20)),
         moved("NAME-CASE", D(2026, 3, 24), host=HOST.lower()),
-        moved("NAME-SPACE", D(2026, 3, 25), host=f"{HOST} "),
+        recorded_with(moved("NAME-SPACE", D(2026, 3, 25)), HOST, f"{HOST} "),
         moved("OTHER-LA", D(2026, 3, 26), authority=SECOND, ap=OTHER_AP),
         referred("OTHER-LA-WAITING", D(2026, 5, 4), authority=SECOND, ap=OTHER_AP),
     ]

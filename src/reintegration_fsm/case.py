@@ -401,6 +401,24 @@ class Reintegration:
         """The day the emergency review ended the placement (R11)."""
         return self._facts.ended_on
 
+    def needed_until(self, deadline: Deadline) -> dt.date | None:
+        """The day the case stopped needing `deadline` (None while it still does): for the
+        place offer, the day the case reached a final stage; for a review, the day an emergency
+        review ended the placement, or else the day the case reached a final stage. A deadline
+        never met and due before that day was missed; one due on or after it was not needed."""
+        closed = next((t.on for t in self._history if t.dest.is_final), None)
+        if deadline.kind is DeadlineKind.PLACE_OFFER:
+            return closed
+        return self._facts.ended_on or closed
+
+    def missed(self, deadline: Deadline, on: dt.date) -> bool:
+        """Whether `deadline` was unmet at the end of `on` though due before it, on a day the
+        case still needed it (`needed_until`)."""
+        if deadline.met_on is not None or deadline.due >= on:
+            return False
+        until = self.needed_until(deadline)
+        return until is None or deadline.due < until
+
     @property
     def ap_head(self) -> str | None:
         """The AP head teacher on record: the latest to act on the case as AP head."""

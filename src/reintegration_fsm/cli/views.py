@@ -75,16 +75,20 @@ def lateness(deadline: Deadline, calendar: SchoolCalendar | None) -> str:
 def deadline_status(
     deadline: Deadline, case: Reintegration, on: dt.date, calendar: SchoolCalendar | None
 ) -> str:
-    """Met on time, BREACHED, overdue, open, or no longer needed (the case has ended)."""
+    """Met on time, BREACHED, OVERDUE, MISSED (never met, though due while the case needed
+    it), open, or no longer needed (the case, or for a review the placement, ended first)."""
     if deadline.met_on is not None:
         if deadline.breached:
             return f"BREACHED: met {deadline.met_on}, {lateness(deadline, calendar)}"
         return f"met on time ({deadline.met_on})"
+    until = case.needed_until(deadline)
+    if case.missed(deadline, on):
+        return "OVERDUE" if until is None else "MISSED: not met by its due day"
+    if until is None:
+        return "open"
     if case.stage.is_final:
         return f"not met: the case ended ({case.stage.value})"
-    if on > deadline.due:
-        return "OVERDUE"
-    return "open"
+    return f"not met: the placement ended ({until})"
 
 
 def met_deadlines(case: Reintegration, reading: Reading) -> list[Deadline]:
@@ -178,9 +182,9 @@ def timeline(
 def _status_word(deadline: Deadline, case: Reintegration, on: dt.date) -> str:
     if deadline.met_on is not None:
         return "breached" if deadline.breached else "met"
-    if case.stage.is_final:
-        return "not_needed"
-    return "overdue" if on > deadline.due else "open"
+    if case.missed(deadline, on):
+        return "overdue"
+    return "open" if case.needed_until(deadline) is None else "not_needed"
 
 
 def _late(deadline: Deadline, calendar: SchoolCalendar | None) -> dict[str, Any] | None:

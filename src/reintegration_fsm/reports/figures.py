@@ -125,26 +125,6 @@ def _overdue(deadline: Deadline, case: Reintegration, on: dt.date) -> bool:
     return deadline.met_on is None and not case.stage.is_final and deadline.due < on
 
 
-def placement_ended_on(case: Reintegration) -> dt.date | None:
-    """The day an emergency review ended the placement (None if none did)."""
-    for transition in case.history:
-        if (
-            transition.trigger == "hold_emergency_review"
-            and transition.dest is not Stage.IN_PLACEMENT
-        ):
-            return transition.on
-    return None
-
-
-def _missed(deadline: Deadline, on: dt.date, needed_until: dt.date | None) -> bool:
-    """Unmet on `on` though due before it, and due before the case stopped needing it."""
-    return (
-        deadline.met_on is None
-        and deadline.due < on
-        and (needed_until is None or deadline.due < needed_until)
-    )
-
-
 def as_it_stood(case: Reintegration, on: dt.date) -> Reintegration | None:
     """The case as it stood at the end of `on`: replayed from its steps dated up to that day,
     on its own calendar and protocol (None when it was not yet opened). A case with no later
@@ -277,17 +257,16 @@ def figures(
             if host_row is not None:
                 host_row["offers_within" if offer.within else "offers_late"] += 1
         case_ended = ended_on(case)
-        placement_ended = placement_ended_on(case) or case_ended
         for deadline in case.deadlines:
             if deadline.kind is DeadlineKind.PLACE_OFFER:
-                if deadline.due in period and _missed(deadline, as_of, case_ended):
+                if deadline.due in period and case.missed(deadline, as_of):
                     offer_counts["overdue"] += 1
                 elif deadline.met_on is None and case_ended is None and deadline.due >= as_of:
                     offer_counts["awaiting"] += 1
             elif deadline.met_on in period:
                 assert deadline.met_on is not None
                 reviews["late" if deadline.breached else "on_time"] += 1
-            elif deadline.due in period and _missed(deadline, as_of, placement_ended):
+            elif deadline.due in period and case.missed(deadline, as_of):
                 reviews["overdue"] += 1
             if _overdue(deadline, case, as_of):
                 overdue_deadlines += 1
