@@ -6,6 +6,7 @@ scheme 2 (written before, the salt alone)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import re
@@ -26,6 +27,7 @@ from legacy_rows import as_scheme_2
 from reintegration_fsm import Checkpoint
 from reintegration_fsm.protocol import at_rest
 from reintegration_fsm.stores import SqlAlchemyStore, digests, schema, upgrade
+from reintegration_fsm.stores.hashing import redaction_hash
 from reintegration_fsm.stores.stored import full_data
 from scenario import ADMISSIONS
 from store_contract import CALENDAR, REDACTED_ON, built, drop_triggers
@@ -295,8 +297,44 @@ def _leaf_keys_unredacted(conn: sa.Connection) -> None:
     _set_keys(conn, "case-02", 3, None, kept)
 
 
+def _note_without_paths(case_id: str, seq: int) -> Callable[[sa.Connection], None]:
+    """A note without paths (the shape the 0003 upgrade gave revision 2's manual redaction)
+    added to the entry's records, chained and hashed with the library's helper (found by a
+    review: only the first record of an entry written before 0003 may be one)."""
+
+    def altered(conn: sa.Connection) -> None:
+        entry = _entry(conn, case_id, seq)
+        table = schema.redactions
+        query = sa.select(table).where(table.c.case_id == case_id, table.c.seq == seq)
+        notes = [dict(row) for row in conn.execute(query.order_by(table.c.number)).mappings()]
+        note = {
+            "case_id": case_id,
+            "seq": seq,
+            "number": len(notes) + 1,
+            "redacted_at": max([entry["recorded_at"], *(n["redacted_at"] for n in notes)])
+            + dt.timedelta(minutes=1),
+            "redacted_on": None,
+            "reason": "Removed at the family's request",
+            "paths": None,
+            "actor_id": None,
+            "actor_name": None,
+            "actor_role": None,
+            "actor_organisation": None,
+            "payload_digest": entry["payload_digest"],
+        }
+        previous = notes[-1]["hash"] if notes else entry["hash"]
+        note["hash"] = redaction_hash(note, previous)
+        conn.execute(sa.insert(schema.redactions), note)
+
+    return altered
+
+
 ENTRY_3 = "case_id = 'case-02' AND seq = 3"
 ALTERATIONS = {
+    "a note without paths after a record": (
+        _note_without_paths("case-01", 2),
+        ["case-01 entry 2: redaction record 3 is a note without paths where none was left"],
+    ),
     "an actor's organisation": (
         _update("rfsm_transitions", "actor_organisation = 'Elsewhere'", ENTRY_3),
         ["case-02 entry 3: its hash is not the hash of its row"],
@@ -394,6 +432,10 @@ PUT_BACK = f"{ENTRY_2}: a record names form.parent_name, which holds a value"
 SCHEME_2_ALTERATIONS = {"a removed value put back": (_put_back, [PUT_BACK])}
 NOT_ITS_DIGEST = "its data or actor is not what its payload digest says"
 SCHEME_3_ALTERATIONS = {
+    "a note without paths on an entry written since 0011": (
+        _note_without_paths("case-02", 3),
+        ["case-02 entry 3: redaction record 1 is a note without paths where none was left"],
+    ),
     "a removed value put back": (
         _put_back,
         [f"{ENTRY_2}: its leaf keys are not one for each value it holds", PUT_BACK],

@@ -68,7 +68,8 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sa.Engine
 def _revision_2_rows(case: Reintegration) -> tuple[Row, list[Row], list[Row], list[Row]]:
     """What revision 2's store wrote for a case: its case row, log, open items and ledger."""
     prepared = bulk.rows(case, case.local_authority, case.history, GENESIS, utc_now())
-    entries = legacy_log_rows(case.case_id, case.history, GENESIS, utc_now())
+    # Written before its manual redaction (1 June 2026): a note is never dated before its entry.
+    entries = legacy_log_rows(case.case_id, case.history, GENESIS, dt.datetime(2026, 5, 4, 10))
     case_row = before_0012(prepared.case_row) | {"last_hash": entries[-1]["hash"]}
     del case_row["state"]  # revision 0005 adds it
     return case_row, entries, prepared.items, prepared.ledger

@@ -234,6 +234,7 @@ def check_log(db, layout):
     """The problems of the log, the case rows and the redaction records, and the hashes they
     hold: {case_id: {seq: entry hash}} and {(case_id, seq, number): record hash}."""
     problems, entries, records, removed, named, unread = [], {}, {}, {}, {}, set()
+    keyed = set()  # the entries written since revision 0011, holding keys
     for row in db.execute("SELECT * FROM rfsm_transitions ORDER BY case_id, seq"):
         hashes = entries.setdefault(row["case_id"], {})
         where = f"{row['case_id']} entry {row['seq']}"
@@ -246,6 +247,8 @@ def check_log(db, layout):
         if entry_hash(row, hashes.get(row["seq"] - 1, GENESIS)) != hexed(row["hash"]):
             problems.append(f"{where}: its hash is not the hash of its row")
         hashes[row["seq"]] = hexed(row["hash"])
+        if row["payload_key"] is not None or row["leaf_keys"] is not None:
+            keyed.add((row["case_id"], row["seq"]))
         wrong, gone = payload_problems(row, layout)
         problems += [f"{where}: {problem}" for problem in wrong]
         if gone is None:  # its data does not read: what was removed from it is not known
@@ -272,7 +275,11 @@ def check_log(db, layout):
         elif record_hash(row, previous) != row["hash"]:
             problems.append(f"{where} was altered")
         records[key] = row["hash"]
-        if row["paths"] is not None:  # None: a note of revision 2's manual redaction
+        if row["paths"] is None:  # a note of revision 2's manual redaction, which the 0003
+            # upgrade kept as the first record of an entry written before it: no other
+            if number != 1 or (case_id, seq) in keyed:
+                problems.append(f"{where} is a note without paths where none was left")
+        else:
             try:
                 paths = json.loads(row["paths"])
             except ValueError:

@@ -23,7 +23,14 @@ from reintegration_fsm.errors import (
 )
 from reintegration_fsm.stores import checkpoints, digests, personal
 from reintegration_fsm.stores.checkpoints import Checkpoint
-from reintegration_fsm.stores.hashing import GENESIS, digest, entry_hash, redaction_hash
+from reintegration_fsm.stores.hashing import (
+    GENESIS,
+    SCHEME,
+    digest,
+    entry_hash,
+    redaction_hash,
+    scheme,
+)
 from reintegration_fsm.stores.model import Problem
 from reintegration_fsm.stores.redaction import note_from_row
 from reintegration_fsm.stores.rows import (
@@ -293,16 +300,15 @@ def _dated_back(stamp: dt.datetime, before: str, then: dt.datetime) -> str:
 
 
 def _stamp(note: Mapping[str, Any]) -> dt.datetime | None:
-    """When a redaction record says it was made; None for a note the 0003 upgrade kept of
-    revision 2's manual procedure, whose time was never kept (or a stamp that is no time:
-    its hash reports it)."""
+    """When a redaction record says it was made, a note the 0003 upgrade kept of revision 2's
+    manual procedure too (None for a stamp that is no time: its hash reports it)."""
     stamp = note.get("redacted_at")
-    return stamp if type(stamp) is dt.datetime and note.get("paths") is not None else None
+    return stamp if type(stamp) is dt.datetime else None
 
 
 def _notes_dated_back(entry: Mapping[str, Any], notes: Rows) -> list[str]:
     """How the redaction records of `entry` are dated back: before the entry, or before the
-    record they follow (but a note the 0003 upgrade kept of revision 2's manual procedure)."""
+    record they follow."""
     found = []
     latest = ("the entry", entry.get("recorded_at"))
     for note in notes:
@@ -623,8 +629,21 @@ def _note_problems(entry: Mapping[str, Any], notes: Rows) -> list[str]:
             found.append(f"redaction record {row.get('number')} is out of order ({number} due)")
         if row["hash"] != _hash_of(redaction_hash, row, previous):
             found.append(f"the redaction record {row.get('number')} does not match its hash")
+        if row.get("paths") is None and (number > 1 or scheme(entry) == SCHEME):
+            found.append(_not_legacy(row, number))
         previous = str(row["hash"])
     return found
+
+
+def _not_legacy(row: Mapping[str, Any], number: int) -> str:
+    """What a note without paths is where revision 2's manual redaction never left one: the
+    0003 upgrade kept such a note as its entry's first record, on an entry written before it."""
+    where = "after another record" if number > 1 else "on an entry written since revision 0011"
+    return (
+        f"redaction record {row.get('number')} is a note without paths {where}: only the 0003 "
+        "upgrade left such notes, each the first record of an entry written before it "
+        "(altered)"
+    )
 
 
 def _item_keys(items: Rows) -> list[tuple[Any, ...]]:
