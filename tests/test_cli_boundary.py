@@ -34,7 +34,7 @@ from reintegration_fsm.cli.errors import BUG, UNAVAILABLE, failure_from
 from reintegration_fsm.cli.output import shown_width
 from reintegration_fsm.cli.text import neutralise
 from reintegration_fsm.serialisation import unstructure
-from reintegration_fsm.stores import SqlAlchemyStore
+from reintegration_fsm.stores import SqlAlchemyStore, migrate
 from scenario import AUTHORITY
 from store_contract import built, reachable_engine, reset_database
 from test_cli import AP, HANG, csv_rows, run
@@ -433,6 +433,23 @@ def test_upgrading_to_a_revision_that_does_not_exist_is_bad_input(tmp_path: Path
     assert result.exit_code == 2
     assert "no migration '9999'" in result.stderr
     assert "head" in result.stderr
+
+
+def test_upgrading_to_a_revision_older_than_the_databases_is_refused(tmp_path: Path) -> None:
+    """`db upgrade --revision 0001` on a database at head said "migrated to 0001", exit 0,
+    and changed nothing (found by a review): exit 2, saying upgrade never goes back."""
+    url = f"sqlite:///{tmp_path / 'x.sqlite'}"
+    assert invoke(url, "db", "upgrade").exit_code == 0
+    result = invoke(url, "db", "upgrade", "--revision", "0001")
+    no_traceback(result)
+    assert result.exit_code == 2
+    assert "migrated" not in result.stdout
+    assert f"the database is at revision {migrate.head()}, and upgrade never goes back" in (
+        result.stderr
+    )
+    assert "restore a backup taken before the upgrade" in result.stderr
+    again = invoke(url, "db", "upgrade", "--revision", migrate.head())  # where it is: allowed
+    assert (again.exit_code, again.stdout.strip()) == (0, f"{url}: migrated to {migrate.head()}")
 
 
 @pytest.mark.parametrize("given", ["path", "url"])

@@ -41,7 +41,7 @@ from reintegration_fsm.stores import (
     upgrade,
 )
 from reintegration_fsm.stores.hashing import GENESIS, canonical_json
-from reintegration_fsm.stores.migrate import VERSION_TABLE, config
+from reintegration_fsm.stores.migrate import VERSION_TABLE, NoGoingBack, config
 from reintegration_fsm.stores.rows import Row, utc_now
 from reintegration_fsm.stores.stored import stored_data
 from scenario import ADMISSIONS, CONSENTED, PARENT, REFERRED
@@ -225,6 +225,38 @@ def test_an_upgrade_to_a_revision_not_shipped_says_which_are(engine: sa.Engine) 
     with pytest.raises(StoreError, match="Relative revision") as relative:  # Alembic's words
         upgrade(engine, revision="+1")
     assert "this library's revisions are" not in str(relative.value)
+
+
+def test_an_upgrade_to_a_revision_older_than_the_databases_is_refused_saying_so(
+    engine: sa.Engine,
+) -> None:
+    """Alembic's upgrade to an older revision does nothing, and upgrade() returned as if it
+    had migrated (found by a review): refused, not retryable, the stamp as it was."""
+    upgrade(engine, revision="0011")
+    for older in ("0010", "0001"):
+        with pytest.raises(NoGoingBack) as refused:
+            upgrade(engine, revision=older)
+        assert str(refused.value) == (
+            f"cannot upgrade to revision {older}: the database is at revision 0011, and upgrade "
+            "never goes back (to go back, restore a backup taken before the upgrade)"
+        )
+        assert (refused.value.current, refused.value.revision, refused.value.retryable) == (
+            "0011",
+            older,
+            False,
+        )
+        assert _stamp_of(engine) == "0011"
+
+
+def test_an_upgrade_to_the_databases_revision_or_a_later_one_is_allowed(
+    engine: sa.Engine,
+) -> None:
+    upgrade(engine, revision="0011")
+    upgrade(engine, revision="0011")  # where it is: nothing to do
+    assert _stamp_of(engine) == "0011"
+    upgrade(engine, revision=HEAD)
+    assert _stamp_of(engine) == HEAD
+    assert differences(engine) == []
 
 
 @pytest.mark.parametrize("revision", ["head+1", "", "0001+99"])

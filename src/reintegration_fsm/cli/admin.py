@@ -49,7 +49,10 @@ def db_upgrade(ctx: click.Context, revision: str) -> None:
         )
     url = settings(ctx).url
     refuse_unusable_file(url)
-    upgrade(url, revision)
+    try:
+        upgrade(url, revision)
+    except migrate.NoGoingBack as error:
+        raise Failure(f"--revision: {error}") from error
     echo(f"{shown_url(url)}: migrated to {revision}")
 
 

@@ -61,6 +61,21 @@ _ADVISORY_KEY = int.from_bytes(
 _creating = sa.Table(CREATING, sa.MetaData(), sa.Column("made_by", sa.String(16), primary_key=True))
 
 
+class NoGoingBack(StoreError):
+    """`upgrade` was asked for a revision older than the database's: it never goes back.
+    `current` is the database's revision, `revision` the one asked for."""
+
+    def __init__(self, current: str, revision: str) -> None:
+        self.current = current
+        self.revision = revision
+        super().__init__(
+            f"cannot upgrade to revision {revision}: the database is at revision {current}, "
+            "and upgrade never goes back (to go back, restore a backup taken before the "
+            "upgrade)",
+            retryable=False,
+        )
+
+
 def config() -> Config:
     """An Alembic configuration pointing at the package's migrations."""
     cfg = Config()
@@ -79,6 +94,7 @@ def upgrade(url_or_engine: str | URL | Engine, revision: str = "head") -> None:
 
     Raises:
         FormInvalid: `revision` is not text.
+        NoGoingBack: `revision` is older than the database's (a `StoreError`).
         StoreError: no such revision (or one Alembic cannot read, such as `head+1`), a
             database a newer version stamped, a revision other than the newest while a making
             cut off part way stands, another upgrade of the database ran past `LOCK_WAIT`
@@ -175,6 +191,7 @@ def _release(conn: Connection, dialect: str) -> None:
 
 def _migrate(conn: Connection, revision: str) -> None:
     """Run the migrations up to `revision` on `conn`."""
+    _refuse_going_back(conn, revision)
     cfg = config()
     cfg.attributes["connection"] = conn
     try:
@@ -200,6 +217,19 @@ def _migrate(conn: Connection, revision: str) -> None:
         raise StoreError(
             f"cannot upgrade to revision {revision!r}: {error}", retryable=False
         ) from error
+
+
+def _refuse_going_back(conn: Connection, revision: str) -> None:
+    """Refuse a `revision` older than the database's: Alembic's upgrade to it does nothing."""
+    if not revision.isalnum():
+        return  # (a step such as +1 goes forward; one Alembic cannot read, `_migrate` reports)
+    current = _stamp(conn)
+    if current is None or not _known(current) or not _known(revision):
+        return  # (no stamp, or one `_migrate` reports)
+    asked = _scripts().get_revision(revision)
+    below = {script.revision for script in _scripts().iterate_revisions(current, "base")}
+    if asked is not None and asked.revision != current and asked.revision in below:
+        raise NoGoingBack(current, asked.revision)
 
 
 def _unread_by_alembic(error: AssertionError) -> bool:
