@@ -34,7 +34,7 @@ from reintegration_fsm import (
 )
 from reintegration_fsm.documents import render_text
 from reintegration_fsm.serialisation import transition_from_json, transition_to_json
-from reintegration_fsm.stores import InMemoryStore, SqlAlchemyStore, due_as_of, schema
+from reintegration_fsm.stores import InMemoryStore, SqlAlchemyStore, due_as_of, erasure, schema
 from reintegration_fsm.stores.checkpoints import CHECKPOINT
 from reintegration_fsm.stores.hashing import redaction_hash
 from reintegration_fsm.stores.personal import holds_placeholder
@@ -271,7 +271,7 @@ class EvidenceContract:
         assert store.verify() == []
         form = store.load("case-01").history[1].data["form"]
         assert (
-            form["parent_name"] == form["signed_by"] == "(redacted on 2027-01-05: Erasure request)"
+            form["parent_name"] == form["signed_by"] == "(redacted on 2026-11-05: Erasure request)"
         )
         assert form["relationship"] == "Mother"
         assert "Dana Example" not in self.rows_of(store, "case-01")[1][1]["data"]
@@ -289,7 +289,7 @@ class EvidenceContract:
             on=REDACTED_ON,
         )
         case = store.load("case-01")
-        assert case.pupil.name == "(redacted on 2027-01-05: Subject's erasure request)"
+        assert case.pupil.name == "(redacted on 2026-11-05: Subject's erasure request)"
         assert case.pupil.date_of_birth == dt.date(1, 1, 1)
         printed = render_text(case)
         assert "born (removed)" in printed
@@ -435,22 +435,48 @@ class EvidenceContract:
             store.redact("case-01", seq, paths, reason, by=ADMISSIONS, on=REDACTED_ON)
         assert self.rows_of(store, "case-01") == before
 
-    def test_a_path_of_no_personal_data_beside_one_removed_of_every_entry_is_left(
+    def test_of_every_entry_a_path_naming_nothing_beside_a_good_one_is_refused(
         self, store: Store
     ) -> None:
-        """Of every entry (`all`), a path naming no personal data is left, as an empty value
-        is, while another path removes a value: the nearest a request may come to the
-        refusal above."""
+        """Of every entry (`all`), a misspelt path or one of no personal data beside a path
+        that removes a value was left without a word, and the erasure reported done while the
+        value it meant stayed (found by a review): refused, each named, nothing changed."""
         store.save(built("case-01", 3))
+        before = self.rows_of(store, "case-01")
+        with pytest.raises(FormInvalid) as refused:
+            store.redact(
+                "case-01",
+                None,
+                ["form.parent_name", "form.parent_nmae", "form.signed_on"],
+                "Erasure",
+                by=ADMISSIONS,
+                on=REDACTED_ON,
+            )
+        assert str(refused.value) == (
+            "redact.paths: 'form.parent_nmae' names no value of any transition; "
+            "'form.signed_on' holds no personal data a redaction may remove (the protocol's "
+            "rules, statistics or ledger read it)"
+        )
+        assert self.rows_of(store, "case-01") == before
+
+    def test_of_every_entry_a_path_already_removed_beside_a_good_one_is_allowed(
+        self, store: Store
+    ) -> None:
+        """A path whose values are removed already still names personal data: the request
+        goes on with the others."""
+        store.save(built("case-01", 3))
+        store.redact(
+            "case-01", None, ["form.parent_name"], "Erasure", by=ADMISSIONS, on=REDACTED_ON
+        )
         [note] = store.redact(
             "case-01",
             None,
-            ["form.parent_name", "form.signed_on"],
+            ["form.parent_name", "form.signed_by"],
             "Erasure",
             by=ADMISSIONS,
             on=REDACTED_ON,
         )
-        assert (note.seq, note.paths) == (2, ("form.parent_name",))
+        assert (note.seq, note.paths) == (2, ("form.signed_by",))
 
     def test_nothing_left_to_remove_is_refused(self, store: Store) -> None:
         store.save(built("case-01", 3))
@@ -461,7 +487,7 @@ class EvidenceContract:
     def test_a_second_redaction_of_an_entry_is_numbered_and_chained(self, store: Store) -> None:
         store.save(built("case-01", 3))
         store.redact("case-01", 2, ["form.parent_name"], "First", by=ADMISSIONS, on=REDACTED_ON)
-        later = REDACTED_ON + dt.timedelta(days=30)
+        later = REDACTED_ON + dt.timedelta(days=20)
         store.redact("case-01", 2, ["form.signed_by"], "Second", by=ADMISSIONS, on=later)
         notes = store.redactions("case-01")
         assert [(n.number, n.paths, n.reason) for n in notes] == [
@@ -469,8 +495,8 @@ class EvidenceContract:
             (2, ("form.signed_by",), "Second"),
         ]
         form = store.load("case-01").history[1].data["form"]
-        assert form["parent_name"] == "(redacted on 2027-01-05: First)"
-        assert form["signed_by"] == "(redacted on 2027-02-04: Second)"
+        assert form["parent_name"] == "(redacted on 2026-11-05: First)"
+        assert form["signed_by"] == "(redacted on 2026-11-25: Second)"
         assert store.verify() == []
 
     def test_a_parents_name_as_actor_and_their_words_can_be_removed(self, store: Store) -> None:
@@ -485,7 +511,7 @@ class EvidenceContract:
         )
         last = store.load("case-01").history[-1]
         assert last.actor.name == last.actor.id == last.data["reason"]
-        assert last.actor.name == "(redacted on 2027-01-05: Erasure)"
+        assert last.actor.name == "(redacted on 2026-11-05: Erasure)"
         assert store.verify() == []
         stored = self.rows_of(store, "case-01")[1][2]
         assert "Dana" not in stored["actor_name"]
@@ -680,6 +706,74 @@ class EvidenceContract:
             f"{checkpoint.taken_at:%Y-%m-%d %H:%M}, which held 0 of the entry's"
         )
 
+    def legacy_note(self, entry: Row, number: int, previous: str, at: dt.datetime) -> Row:
+        """A note without paths, as the 0003 upgrade kept revision 2's manual redaction,
+        following the hash `previous` and hashed with the library's own helper."""
+        note: Row = {
+            "case_id": entry["case_id"],
+            "seq": entry["seq"],
+            "number": number,
+            "redacted_at": at,
+            "redacted_on": None,
+            "reason": "Removed at the family's request",
+            "paths": None,
+            "actor_id": AP_HEAD.id,
+            "actor_name": AP_HEAD.name,
+            "actor_role": AP_HEAD.role.value,
+            "actor_organisation": AP_HEAD.organisation,
+            "payload_digest": entry["payload_digest"],
+        }
+        note["hash"] = redaction_hash(note, previous)
+        return note
+
+    def test_a_note_without_paths_dated_back_on_a_new_entry_is_reported(self, store: Store) -> None:
+        """A note without paths (what the 0003 upgrade kept of revision 2's manual redaction),
+        written by hand on an entry written since revision 0011 and dated years before it and
+        before the checkpoint: verify() passed it, on every engine, as a redaction made in 2020
+        by a named member of staff (found by a review)."""
+        store.save(built("case-01", 3))
+        checkpoint = store.checkpoint()
+        case, entries, _notes, items, ledger = self.rows_of(store, "case-01")
+        back = dt.datetime(2020, 1, 1)
+        note = self.legacy_note(entries[1], 1, entries[1]["hash"], back)
+        case = case | {"redactions": 1} if case is not None and "redactions" in case else case
+        self.write_rows(store, "case-01", (case, entries, [note], items, ledger))
+        found = [(p.seq, p.what) for p in store.verify(checkpoint=checkpoint)]
+        assert (
+            2,
+            "redaction record 1 is a note without paths on an entry written since revision "
+            "0011: only the 0003 upgrade left such notes, each the first record of an entry "
+            "written before it (altered)",
+        ) in found
+        assert any(
+            what.startswith("redaction 1 recorded at 2020-01-01 00:00, before the entry")
+            for _, what in found
+        )
+        assert any(
+            what.startswith("redaction 1 recorded at 2020-01-01 00:00, before the checkpoint")
+            for _, what in found
+        )
+
+    def test_a_note_without_paths_after_a_redaction_record_is_reported(self, store: Store) -> None:
+        """The 0003 upgrade kept revision 2's one note of an entry as its first record: one
+        after a record with paths, dated after it, was written by hand (found by a review)."""
+        store.save(built("case-01", 3))
+        store.redact("case-01", 2, ["form.parent_name"], "Erasure", by=ADMISSIONS, on=REDACTED_ON)
+        assert store.verify() == []
+        case, entries, notes, items, ledger = self.rows_of(store, "case-01")
+        later = notes[0]["redacted_at"] + dt.timedelta(minutes=1)
+        note = self.legacy_note(entries[1], 2, notes[0]["hash"], later)
+        case = case | {"redactions": 2} if case is not None and "redactions" in case else case
+        self.write_rows(store, "case-01", (case, entries, [notes[0], note], items, ledger))
+        assert [(p.seq, p.what) for p in store.verify()] == [
+            (
+                2,
+                "redaction record 2 is a note without paths after another record: only the "
+                "0003 upgrade left such notes, each the first record of an entry written "
+                "before it (altered)",
+            )
+        ]
+
     def test_a_checkpoint_is_of_the_cases_the_store_may_show(self, store: Store) -> None:
         store.save(built("case-01", 3))
         store.save(built("case-02", 3, OTHER_AUTHORITY))
@@ -846,7 +940,7 @@ class EvidenceContract:
         their hashes recomputed with the library's helper so that each still binds the next."""
         store.save(built("case-01", 3))
         store.redact("case-01", 2, ["form.parent_name"], "Erasure", by=ADMISSIONS, on=REDACTED_ON)
-        later = REDACTED_ON + dt.timedelta(days=30)
+        later = REDACTED_ON + dt.timedelta(days=20)
         store.redact("case-01", 2, ["form.signed_by"], "Erasure", by=ADMISSIONS, on=later)
         checkpoint = store.checkpoint()
         case, entries, notes, items, ledger = self.rows_of(store, "case-01")
@@ -937,6 +1031,25 @@ class EvidenceContract:
             RETENTION_ENDS,
             True,
         )
+
+    def test_a_case_whose_date_of_birth_was_removed_is_listed_as_undated_while_data_is_left(
+        self, store: Store
+    ) -> None:
+        """A case whose date of birth was erased on request was never listed by any retention
+        listing, with any date, though it kept the address and the parent's name: kept for
+        ever, unseen (found by a review). `undated_retention()` names it, to be finished by
+        hand, until no personal data is left; a case that can be dated is never named."""
+        store.save(built("case-01", 3))
+        store.save(built("case-02", 3))
+        assert store.undated_retention() == []
+        identity = ["pupil.name", "pupil.date_of_birth", "form.child_name", "form.child_dob"]
+        store.redact("case-01", None, identity, "Erasure request", by=ADMISSIONS, on=REDACTED_ON)
+        assert "case-01" not in {due.case_id for due in store.past_retention(dt.date.max)}
+        assert store.undated_retention() == ["case-01"]
+        entries = self.rows_of(store, "case-01")[1]
+        for seq, paths in erasure.retention_targets(entries).items():  # the rest, by hand
+            store.redact("case-01", seq, paths, "Erasure request", by=ADMISSIONS, on=REDACTED_ON)
+        assert store.undated_retention() == []
 
     def test_a_retention_run_removes_personal_data_and_keeps_the_evidence(
         self, store: Store, clock: Callable[[dt.date], None]

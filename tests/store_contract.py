@@ -51,7 +51,6 @@ from reintegration_fsm import (
     Stage,
     StoreError,
     UnknownProtocol,
-    rules,
 )
 from reintegration_fsm.serialisation import transition_from_json, transition_to_json
 from reintegration_fsm.stores import DueItem, InMemoryStore, SqlAlchemyStore, at_once, schema
@@ -123,7 +122,7 @@ HAPPY_PATH: tuple[Step, ...] = (
 
 SUCCEEDED = dt.date(2026, 4, 13)
 """The date of the happy path's successful outcome."""
-REDACTED_ON = dt.date(2027, 1, 5)
+REDACTED_ON = dt.date(2026, 11, 5)
 """The business date of the tests' redactions."""
 
 
@@ -801,24 +800,24 @@ class StoreContract:
         histories = [(AUTHORITY, built(f"case-0{n}", 3).history) for n in (2, 3)]
         assert store.import_histories(histories, batch_size=1) == 6
         [note] = store.redact(
-            "case-01", 2, ["form.parent_name"], "asked", by=ADMISSIONS, on=Day(2027, 1, 5)
+            "case-01", 2, ["form.parent_name"], "asked", by=ADMISSIONS, on=Day(2026, 11, 5)
         )
         assert type(note.on) is dt.date
-        assert note.on == dt.date(2027, 1, 5)
+        assert note.on == dt.date(2026, 11, 5)
         clock(dt.date(2100, 1, 1))
         assert len(store.apply_retention(Day(2100, 1, 1), by=ADMISSIONS)) == 3
         assert store.verify() == []
 
-    def test_a_redaction_or_retention_run_dated_years_ahead_is_refused_alike_on_every_engine(
+    def test_a_redaction_or_retention_run_dated_after_today_is_refused_alike_on_every_engine(
         self, store: Store, clock: Callable[[dt.date], None]
     ) -> None:
         """`redact(on=9999-12-31)` was taken ("redacted on 9999-12-31"), and a retention run
-        dated years ahead removed data still to be kept. A redaction or a run may be dated as
-        far ahead as a step (R16: a year after today), and no further; listing what will be
-        past retention on any day, however far, is still answered."""
+        dated up to a year ahead removed, that day, personal data still to be kept, its record
+        dated ahead (found by a review). A redaction or a run is dated no later than today;
+        listing what will be past retention on any day, however far, is still answered."""
         store.save(built("case-01", 11))
-        clock(dt.date(2026, 3, 2))
-        limit = dt.date(2026, 3, 2) + rules.FURTHEST_AHEAD
+        today = dt.date(2026, 11, 5)
+        clock(today)
         calls: list[tuple[Callable[[dt.date], object], str]] = [
             (
                 lambda on: store.redact(
@@ -829,14 +828,20 @@ class StoreContract:
             (lambda on: store.apply_retention(on, by=ADMISSIONS), "apply_retention.on"),
         ]
         for call, named in calls:
-            for on in (dt.date.max, limit + dt.timedelta(days=1)):
+            for on in (dt.date.max, today + dt.timedelta(days=1)):
                 with pytest.raises(FormInvalid) as refused:
                     call(on)
-                assert str(refused.value).startswith(f"{named}: {on.isoformat()} is more than")
+                assert str(refused.value) == (
+                    f"{named}: {on.isoformat()} is after today (2026-11-05): personal data "
+                    "still to be kept would be removed, and the record dated ahead; date it the "
+                    "day it is done"
+                )
         assert store.redactions("case-01") == []
+        assert store.load("case-01") == built("case-01", 11)
         assert [due.case_id for due in store.past_retention(dt.date.max)] == ["case-01"]
-        [note] = store.redact("case-01", 2, ["form.parent_name"], "asked", by=ADMISSIONS, on=limit)
-        assert note.on == limit
+        assert store.apply_retention(today, by=ADMISSIONS) == []  # today: taken, none due
+        [note] = store.redact("case-01", 2, ["form.parent_name"], "asked", by=ADMISSIONS, on=today)
+        assert note.on == today
         assert store.verify() == []
 
     def test_verify_finds_nothing_wrong_in_a_sound_store(self, store: Store) -> None:
@@ -903,7 +908,7 @@ class StoreContract:
         self._redact(store)
         assert store.verify() == []
         shown = store.load("case-01").history[1].data["form"]["parent_name"]
-        assert shown == "(redacted on 2027-01-05: Erasure request)"
+        assert shown == "(redacted on 2026-11-05: Erasure request)"
         stored = json.loads(self.stored_entry(store, "case-01", 2)["data"])["form"]
         assert set(stored["parent_name"]) == {"$redacted"}  # the name is gone, its digest kept
         assert stored["relationship"] == "Mother"  # what was not named stays
@@ -1852,7 +1857,7 @@ class StoreContract:
         loaded = {case.case_id: case for case in store.load_all()}
         assert loaded["case-01"] == store.load("case-01")
         shown = loaded["case-01"].history[1].data["form"]["parent_name"]
-        assert shown == "(redacted on 2027-01-05: Erasure request)"
+        assert shown == "(redacted on 2026-11-05: Erasure request)"
         assert loaded["case-02"] == built("case-02", 4)
         withdrawn = built("case-03", 2)
         withdrawn.withdraw("Moving away", by=PARENT, on=CONSENTED)

@@ -211,7 +211,7 @@ def test_a_removed_date_of_birth_shows_the_note_its_record_names_and_nothing_els
     entry and path; "(removed)" where none names it; a recorded date as it is, whatever the
     mapping says (the CLI once rewrote any text reading "(removed)", found by a review)."""
     removed_day = dt.date(1, 1, 1)
-    note = "(redacted on 2027-01-05: Erasure request)"
+    note = "(redacted on 2026-11-05: Erasure request)"
     removed = {(2, "form.child_dob"): note}
     assert documents.shown_born(removed_day, 2, "form.child_dob", removed) == note
     assert documents.shown_born(removed_day, 3, "form.child_dob", removed) == "(removed)"

@@ -378,7 +378,7 @@ def test_retention_far_in_the_future_is_listed_but_not_applied(store: Store) -> 
     store.save(built("case-01", 3))
     before = _state(store, "case-01")
     assert [due.case_id for due in store.past_retention(dt.date.max)] == ["case-01"]
-    with pytest.raises(FormInvalid, match=r"apply_retention\.on: .* more than a year ahead"):
+    with pytest.raises(FormInvalid, match=r"apply_retention\.on: 2100-01-01 is after today"):
         store.apply_retention(dt.date(2100, 1, 1), by=CLERK)
     assert _state(store, "case-01") == before
 
@@ -523,7 +523,7 @@ def _redact_pupil(store: SqlAlchemyStore) -> None:
         ["pupil.name", "pupil.date_of_birth"],
         "Erasure request",
         by=CLERK,
-        on=dt.date(2027, 1, 5),
+        on=dt.date(2026, 11, 5),
     )
 
 
@@ -627,7 +627,7 @@ def test_a_copy_loaded_before_a_redaction_is_behind_the_store_whatever_it_record
     store.save(built("case-01", 1))
     elsewhere = SqlAlchemyStore(url, calendar=CALENDAR)
     copy = elsewhere.load("case-01")
-    store.redact("case-01", 1, ["actor.name"], "Erasure", by=CLERK, on=dt.date(2027, 1, 5))
+    store.redact("case-01", 1, ["actor.name"], "Erasure", by=CLERK, on=dt.date(2026, 11, 5))
     assert _entry(store).payload_key is None
     grown = advanced(copy, 1)
     with pytest.raises(ConcurrentUpdate, match="redacted after this copy was loaded"):
@@ -723,7 +723,7 @@ def test_the_officer_sees_the_warning_and_the_redaction_is_made(tmp_path: Path) 
         "--organisation",
         AUTHORITY,
         "--on",
-        "2027-01-05",
+        "2026-11-05",
     )
     old = ok(invoke(url, "redact", "case-01", "all", *CHILD_PATHS, *args))
     no_traceback(old)

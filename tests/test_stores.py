@@ -381,6 +381,7 @@ def test_both_stores_offer_the_declared_interface_with_its_signatures() -> None:
         "redactions",
         "past_retention",
         "apply_retention",
+        "undated_retention",
     }
     for store_type in (InMemoryStore, SqlAlchemyStore):
         for name, member in declared.items():

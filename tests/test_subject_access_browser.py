@@ -80,7 +80,7 @@ def test_the_html_response_renders_in_a_headless_browser(tmp_path: Path) -> None
             "--reason",
             "Request",
             "--on",
-            "2027-01-05",
+            "2026-11-05",
             *OFFICER,
         ],
         env=env,

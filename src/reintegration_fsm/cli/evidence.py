@@ -61,18 +61,31 @@ def read_key(path: str, what: str, *, private: bool = False) -> bytes:
     try:
         with files.opened(path) as handle:
             mode = stat.S_IMODE(os.fstat(handle.fileno()).st_mode)
-            if private and os.name == "posix" and mode & OTHERS:
-                raise Failure(
-                    f"the {what} {path} can be reached by other users (mode {mode:04o})",
-                    (
-                        "Anyone who can read it can sign a checkpoint that passes for yours.",
-                        f"Make it the owner's only (chmod 600 {path}); if others may have read "
-                        "it, make a new key pair.",
-                    ),
-                )
-            return read_bounded(handle, path, what)
+            key = read_bounded(handle, path, what)
     except OSError as error:
         raise Failure(f"cannot read the {what} {path}: {error.strerror or error}") from None
+    if private and _public(key):  # (before its mode: a public key is no secret to have leaked)
+        raise Failure(
+            f"the {what} {path} is a public key",
+            ("--sign needs the private key of the pair; the public key checks a signature.",),
+        )
+    if private and os.name == "posix" and mode & OTHERS:
+        raise Failure(
+            f"the {what} {path} can be reached by other users (mode {mode:04o})",
+            (
+                "Anyone who can read it can sign a checkpoint that passes for yours.",
+                f"Make it the owner's only (chmod 600 {path}); if others may have read "
+                "it, make a new key pair.",
+            ),
+        )
+    return key
+
+
+def _public(key: bytes) -> bool:
+    """Whether a key file holds a public key alone (PEM, or OpenSSH's one line)."""
+    return (
+        b"PUBLIC KEY-----" in key and b"PRIVATE KEY-----" not in key
+    ) or key.lstrip().startswith(b"ssh-")
 
 
 def read_checkpoint(path: str) -> Checkpoint:
@@ -344,6 +357,13 @@ def retention(
         empty=f"no case past retention on {on}",
         output=output,
     )
+    for case_id in store.undated_retention():
+        click.echo(
+            f"note: case {neutralise(case_id, single_line=True)}'s retention cannot be dated "
+            "(its date of birth, or what the retention policy reads, was removed) and it still "
+            "holds personal data: no retention run removes it; remove the rest by hand (redact)",
+            err=True,
+        )
 
 
 def _yes(flag: bool) -> str:

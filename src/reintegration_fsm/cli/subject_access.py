@@ -67,7 +67,9 @@ PREAMBLE: tuple[tuple[str, str], ...] = (
         "(25 for the Worcestershire protocol: the retention schedules local authorities use give "
         "date of birth + 25 years for pupil files), unless the authority sets another period. "
         "Then the personal data is removed, and the record of the steps, dates and deadlines, "
-        "which holds none, is kept. Each case below gives its date.",
+        "which holds none, is kept. Each case below gives its date, or says that none can be "
+        "given (its date of birth was removed): then its personal data is kept until it is "
+        "removed by hand.",
     ),
     (
         "Your rights",

@@ -70,21 +70,20 @@ def day(method: str, name: str, value: object) -> date:
 
 def business_day(method: str, name: str, value: object) -> date:
     """`value`, the business date of something done now (a redaction, a retention run): a date
-    no further ahead than a step may be (R16, `rules.furthest_date`: a year after today).
+    no later than today (the machine's local date).
 
     Raises:
-        FormInvalid: it is not a date, or lies further ahead (9999-12-31 would date a removal
-            of personal data in a year no one will see; a retention run dated years ahead would
-            remove data still to be kept).
+        FormInvalid: it is not a date, or lies after today (a removal dated ahead would remove
+            personal data still to be kept, and date its record ahead).
     """
     found = day(method, name, value)
-    limit = rules.furthest_date()
-    if found > limit:
+    today = rules.furthest_date() - rules.FURTHEST_AHEAD  # (the day R16 counts from)
+    if found > today:
         raise FormInvalid(
             method,
             name,
-            f"{found.isoformat()} is more than a year ahead (after {limit.isoformat()}); date it "
-            "the day it is done",
+            f"{found.isoformat()} is after today ({today.isoformat()}): personal data still to "
+            "be kept would be removed, and the record dated ahead; date it the day it is done",
         )
     return found
 

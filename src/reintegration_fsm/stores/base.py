@@ -140,3 +140,7 @@ class Store(Protocol):
     def apply_retention(self, on: date, *, by: Actor) -> list[RetentionDue]:
         """Remove the personal data of every case past retention on `on`."""
         ...
+
+    def undated_retention(self) -> list[str]:
+        """The cases whose retention cannot be dated that still hold personal data."""
+        ...

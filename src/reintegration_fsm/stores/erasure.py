@@ -138,6 +138,8 @@ def plan(
         if not patterns:
             continue
         if seq is None:
+            if not every_case:  # (a retention run's paths need not name a value in every case)
+                _refuse_unmatched(entries, patterns)
             for number, entry in by_seq.items():
                 removal = remove(entry, patterns, strict=False)
                 if removal.paths:
@@ -236,9 +238,10 @@ def _refuse_unmatched(entries: Sequence[Mapping[str, Any]], patterns: Sequence[s
     values that are no personal data (as a path of one entry is refused).
 
     Raises:
-        FormInvalid: naming the first such path.
+        FormInvalid: naming each such path.
     """
     datas = [(entry["trigger_name"], stored_data(entry)) for entry in entries]
+    wrong = []
     for text in patterns:
         pattern = personal.parse(text)
         if pattern[0] == personal.ACTOR:
@@ -249,18 +252,18 @@ def _refuse_unmatched(entries: Sequence[Mapping[str, Any]], patterns: Sequence[s
             for path in personal.expand(data, pattern)
         ]
         if not found:
-            raise FormInvalid("redact", "paths", f"{text!r} names no value of any transition")
-        if not any(
+            wrong.append(f"{text!r} names no value of any transition")
+        elif not any(
             personal.personal(personal.declared(trigger, where))
             for trigger, path, data in found
             for where, _ in personal.leaves(personal.get(data, path), path)
         ):
-            raise FormInvalid(
-                "redact",
-                "paths",
+            wrong.append(
                 f"{text!r} holds no personal data a redaction may remove (the protocol's "
-                "rules, statistics or ledger read it)",
+                "rules, statistics or ledger read it)"
             )
+    if wrong:
+        raise FormInvalid("redact", "paths", "; ".join(wrong))
 
 
 def _applied(entry: Mapping[str, Any], removal: Removal) -> Row:

@@ -377,7 +377,7 @@ class InMemoryStore:
             FormInvalid: `case_id` not text, `seq` neither a whole number nor None, no reason,
                 `paths` not a collection of texts, a path naming nothing or no personal data,
                 nothing left to remove, a case that would no longer load, or `on` before an
-                entry it removes values from or more than a year ahead (as a step's date, R16);
+                entry it removes values from or after today;
                 nothing was changed.
         """
         arguments.case_id("redact", case_id)
@@ -451,18 +451,32 @@ class InMemoryStore:
     def past_retention(self, on: date) -> list[RetentionDue]:
         """The cases this store may show whose retention ended before `on`, by case id."""
         arguments.day("past_retention", "on", on)
-        with self._lock:
-            heads = [
-                (case_id, dict(self._log[case_id][0]), as_date(row["last_on"]))
-                for case_id, row in self._cases.items()
-                if self._visible(case_id) is not None and self._log.get(case_id)
-            ]
         found = []
-        for case_id, keep_until in retention_module.past(on, self.retention, heads, self.protocols):
+        for case_id, keep_until in retention_module.past(
+            on, self.retention, self._heads(), self.protocols
+        ):
             entries, _ = self._entries(case_id)
             left = bool(erasure.retention_targets(entries))
             found.append(RetentionDue(case_id, keep_until, left))
         return found
+
+    def undated_retention(self) -> list[str]:
+        """The cases this store may show whose retention cannot be dated (the date of birth,
+        or what the policy's basis reads, was removed) and that still hold personal data."""
+        return [
+            case_id
+            for case_id in retention_module.undated(self.retention, self._heads(), self.protocols)
+            if erasure.retention_targets(self._entries(case_id)[0])
+        ]
+
+    def _heads(self) -> list[tuple[str, dict[str, Any], date]]:
+        """Each case's id, its `open` entry and its last entry's date."""
+        with self._lock:
+            return [
+                (case_id, dict(self._log[case_id][0]), as_date(row["last_on"]))
+                for case_id, row in self._cases.items()
+                if self._visible(case_id) is not None and self._log.get(case_id)
+            ]
 
     def apply_retention(self, on: date, *, by: Actor) -> list[RetentionDue]:
         """Remove the personal data of every case past retention on `on` (see `redact`).
@@ -472,8 +486,8 @@ class InMemoryStore:
         ledger stay. Returns the cases it redacted.
 
         Raises:
-            FormInvalid: `on` is not a date, or more than a year ahead (as a step's date, R16):
-                a run dated years ahead would remove data still to be kept; or `by` is not an
+            FormInvalid: `on` is not a date, or after today: a run dated ahead would
+                remove data still to be kept; or `by` is not an
                 Actor (even with no case due); nothing was changed.
             UnknownProtocol: the policy keeps the protocol's years and a case's protocol was
                 not given; names the case; nothing was changed. Under a policy of its own

@@ -195,17 +195,57 @@ def past(
             delete is not guessed.
     """
     found = []
-    needed = protocols if policy.years is None else None
     for case_id, first, last_on in heads:
         if last_on > on:
             continue
-        try:
-            date_of_birth, protocol = opening_facts(first, needed)
-        except UnknownProtocol as error:
-            raise error.of_case(case_id) from None
-        except (FormInvalid, *UNREADABLE_ROW):  # its open was changed behind the store
-            continue  # not shown to be past retention: verify names the row
-        keep_until = policy.keep_until(date_of_birth, last_on, protocol)
+        keep_until = _dated(policy, case_id, first, last_on, protocols)
         if keep_until is not None and keep_until < on:
             found.append((case_id, keep_until))
     return sorted(found)
+
+
+def undated(
+    policy: RetentionPolicy,
+    heads: Iterable[tuple[str, Mapping[str, Any], dt.date]],
+    protocols: Sequence[Protocol],
+) -> list[str]:
+    """The cases whose retention cannot be dated, by case id: what the policy's basis reads
+    (the child's date of birth) was removed. No retention run lists them; the rest of their
+    personal data is removed by hand.
+
+    Raises:
+        UnknownProtocol: as `past`.
+    """
+    return sorted(
+        case_id
+        for case_id, first, last_on in heads
+        if _dated(policy, case_id, first, last_on, protocols) is None and _readable(first)
+    )
+
+
+def _readable(first: Mapping[str, Any]) -> bool:
+    """Whether a case's `open` reads (one changed behind the store: verify names the row)."""
+    try:
+        opening_facts(first, None)
+    except (FormInvalid, *UNREADABLE_ROW):
+        return False
+    return True
+
+
+def _dated(
+    policy: RetentionPolicy,
+    case_id: str,
+    first: Mapping[str, Any],
+    last_on: dt.date,
+    protocols: Sequence[Protocol],
+) -> dt.date | None:
+    """The last day a case's personal data is kept (None: not datable, or its `open` does not
+    read)."""
+    needed = protocols if policy.years is None else None
+    try:
+        date_of_birth, protocol = opening_facts(first, needed)
+    except UnknownProtocol as error:
+        raise error.of_case(case_id) from None
+    except (FormInvalid, *UNREADABLE_ROW):  # its open was changed behind the store
+        return None  # not shown to be past retention: verify names the row
+    return policy.keep_until(date_of_birth, last_on, protocol)

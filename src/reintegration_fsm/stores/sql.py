@@ -1301,7 +1301,7 @@ class SqlAlchemyStore:
             FormInvalid: `case_id` not text, `seq` neither a whole number nor None, no reason,
                 `paths` not a collection of texts, a path naming nothing or no personal data,
                 nothing left to remove, a case that would no longer load, or `on` before an
-                entry it removes values from or more than a year ahead (as a step's date, R16);
+                entry it removes values from or after today;
                 nothing was changed.
             StoreError: the database failed; nothing was changed.
 
@@ -1470,17 +1470,8 @@ class SqlAlchemyStore:
     def past_retention(self, on: date) -> list[RetentionDue]:
         """The cases this store may show whose retention ended before `on`, by case id."""
         arguments.day("past_retention", "on", on)
-        query = select(transitions, cases.c.last_on).join(
-            cases, cases.c.case_id == transitions.c.case_id
-        )
-        query = query.where(transitions.c.seq == 1)
-        if self.authority is not None:
-            query = query.where(cases.c.authority == self.authority)
         with read_back("list the cases past retention"), self.engine.connect() as conn:
-            heads = [
-                (row["case_id"], dict(row), as_date(row["last_on"]))
-                for row in conn.execute(query).mappings()
-            ]
+            heads = self._heads(conn)
             found = []
             for case_id, keep_until in retention_module.past(
                 on, self.retention, heads, self.protocols
@@ -1495,6 +1486,41 @@ class SqlAlchemyStore:
         return found
 
     @guarded
+    def undated_retention(self) -> list[str]:
+        """The cases this store may show whose retention cannot be dated (the date of birth,
+        or what the policy's basis reads, was removed) and that still hold personal data."""
+        with (
+            read_back("list the cases whose retention cannot be dated"),
+            self.engine.connect() as conn,
+        ):
+            found = []
+            for case_id in retention_module.undated(
+                self.retention, self._heads(conn), self.protocols
+            ):
+                try:
+                    with read_back(f"read case {case_id!r}", case_id):
+                        _, entries, _ = self._read(conn, case_id)
+                        left = bool(erasure.retention_targets(entries))
+                except AlteredRow:  # verify names the row
+                    left = True
+                if left:
+                    found.append(case_id)
+        return found
+
+    def _heads(self, conn: Connection) -> list[tuple[str, dict[str, Any], date]]:
+        """Each case's id, its `open` entry and its last entry's date."""
+        query = select(transitions, cases.c.last_on).join(
+            cases, cases.c.case_id == transitions.c.case_id
+        )
+        query = query.where(transitions.c.seq == 1)
+        if self.authority is not None:
+            query = query.where(cases.c.authority == self.authority)
+        return [
+            (row["case_id"], dict(row), as_date(row["last_on"]))
+            for row in conn.execute(query).mappings()
+        ]
+
+    @guarded
     def apply_retention(self, on: date, *, by: Actor) -> list[RetentionDue]:
         """Remove the personal data of every case past retention on `on` (see `redact`).
 
@@ -1505,8 +1531,8 @@ class SqlAlchemyStore:
         `redact` (on the way out of a run an error or Ctrl-C stopped, without waiting long).
 
         Raises:
-            FormInvalid: `on` is not a date, or more than a year ahead (as a step's date, R16):
-                a run dated years ahead would remove data still to be kept; or `by` is not an
+            FormInvalid: `on` is not a date, or after today: a run dated ahead would
+                remove data still to be kept; or `by` is not an
                 Actor (even with no case due); nothing was changed.
             UnknownProtocol: the policy keeps the protocol's years and a case's protocol was
                 not given; names the case; nothing was changed. Under a policy of its own
