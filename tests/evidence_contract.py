@@ -1188,7 +1188,8 @@ class EvidenceContract:
             assert (refused.value.case_id, refused.value.protocol_id) == ("case-01", "otherborough")
             assert str(refused.value).startswith(
                 "case 'case-01' runs under protocol 'otherborough' version '3', which was not "
-                "given (known: worcestershire 1, worcestershire 2); pass it in protocols= "
+                "given (known: worcestershire 1, worcestershire 2, worcestershire 3); pass it in "
+                "protocols= "
             )
         assert store.load("case-02").pupil == PUPIL  # nothing was changed
         store.protocols = (attrs.evolve(own, weighting_points=9),)  # changed in place

@@ -12,6 +12,7 @@ from reintegration_fsm import (
     Evidence,
     FailureLetter,
     InitialMeeting,
+    ObligationKind,
     Party,
     PastoralSupportPlan,
     Pupil,
@@ -158,6 +159,18 @@ def letter(**changes: object) -> FailureLetter:
     )
     values.update(changes)
     return FailureLetter(**values)  # type: ignore[arg-type]
+
+
+PREPARATION = (ObligationKind.SHARE_INFORMATION_WITH_HOST, ObligationKind.OFFER_VISIT)
+"""What the AP setting owes from identify_host until the placement starts (seed steps 3 and 4):
+a placement started with either open records a departure (R8, edition 3)."""
+
+
+def prepare(case: Reintegration, on: dt.date = START) -> Reintegration:
+    """`case`, planned, with the host given the child's information and the visit offered."""
+    for kind in PREPARATION:
+        case.discharge(kind, by=AP_STAFF, on=on)
+    return case
 
 
 def snapshot(case: Reintegration) -> tuple[object, ...]:

@@ -45,6 +45,7 @@ from scenario import (
     information,
     initial_meeting,
     letter,
+    prepare,
     review,
     views,
 )
@@ -114,7 +115,7 @@ def planned(protocol: Protocol = WORCESTERSHIRE) -> Reintegration:
 
 
 def in_placement(protocol: Protocol = WORCESTERSHIRE) -> Reintegration:
-    case = planned(protocol)
+    case = prepare(planned(protocol))
     case.start_placement(by=HOST_HEAD, on=START)
     return case
 

@@ -442,7 +442,7 @@ def test_suggest_reviews_without_under_proposes_the_seeds_weeks_and_says_so() ->
     assert result.exit_code == 0, result.output
     assert result.stdout.split() == ["2025-09-22", "2025-10-06", "2025-10-20"]
     assert (
-        result.stderr == "note: reviews at 2, 4 and 6 weeks, the review weeks of worcestershire@2\n"
+        result.stderr == "note: reviews at 2, 4 and 6 weeks, the review weeks of worcestershire@3\n"
     )
 
 

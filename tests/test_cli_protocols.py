@@ -129,7 +129,7 @@ def test_show_prints_the_parameters_the_table_and_the_diagram() -> None:
 def test_show_without_a_file_shows_the_seeds_protocol() -> None:
     result = invoke("protocol", "show")
     assert result.exit_code == 0
-    assert "(worcestershire 2)" in result.stdout.splitlines()[0]
+    assert "(worcestershire 3)" in result.stdout.splitlines()[0]
     assert "place_offer_school_days   20" in result.stdout
 
 
@@ -146,7 +146,7 @@ SEED = Path(__file__).resolve().parent.parent / "src" / "reintegration_fsm" / "p
 
 
 def fake_seed(tmp_path: Path) -> Path:
-    """A file claiming the shipped `worcestershire 2`, with nine weighting points, not three."""
+    """A file claiming the shipped `worcestershire 3`, with nine weighting points, not three."""
     fake = tmp_path / "fake.toml"
     text = (SEED / "worcestershire.toml").read_text(encoding="utf-8")
     assert "\nweighting_points = 3\n" in text
@@ -165,7 +165,7 @@ def test_show_refuses_a_file_that_check_refuses(tmp_path: Path) -> None:
         shown.stderr
         == checked.stderr
         == (
-            f"error: protocol file {fake}: worcestershire 2 is a protocol the library ships; give "
+            f"error: protocol file {fake}: worcestershire 3 is a protocol the library ships; give "
             "yours another id or version\n"
         )
     )
@@ -220,13 +220,13 @@ def test_check_names_the_line_of_a_problem_under_a_commented_quoted_or_array_hea
 
 
 def test_show_under_refuses_a_registered_file_the_registry_refuses(tmp_path: Path) -> None:
-    """`--protocol fake.toml protocol show --under worcestershire@2` showed the built-in (three
+    """`--protocol fake.toml protocol show --under worcestershire@3` showed the built-in (three
     points) without a word of the file it was given, which every store refuses."""
     fake = fake_seed(tmp_path)
-    result = invoke("--protocol", str(fake), "protocol", "show", "--under", "worcestershire@2")
+    result = invoke("--protocol", str(fake), "protocol", "show", "--under", "worcestershire@3")
     assert result.exit_code == 2
     assert result.stderr == (
-        f"error: protocol file {fake}: worcestershire 2 is a protocol the library ships; give "
+        f"error: protocol file {fake}: worcestershire 3 is a protocol the library ships; give "
         "yours another id or version\n"
     )
     assert "weighting_points" not in result.stdout
@@ -324,7 +324,7 @@ def test_open_defaults_to_the_seeds_protocol(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'p.sqlite'}"
     assert open_under(db, tmp_path).exit_code == 0
     exported = json.loads(invoke("--db", db, "export", "P-1").stdout)
-    assert exported["protocol"] == {"id": "worcestershire", "version": "2"}
+    assert exported["protocol"] == {"id": "worcestershire", "version": "3"}
 
 
 def test_under_is_only_for_open(tmp_path: Path) -> None:
@@ -402,3 +402,14 @@ def test_check_lists_every_problem_of_a_protocol_each_on_its_own_line(tmp_path: 
         "whole number above 0, not -1",
         f"  - line {line('review_weeks')}: review_weeks: must increase from above 0, not (3, 3, 8)",
     ]
+
+
+def test_under_an_id_alone_the_current_editions_version_is_the_one_in_force() -> None:
+    """worcestershire 2 (edition 2) and 3 (edition 3) take effect the same day: the version
+    in force is 3, which supersedes 2; 2 is still shown by its full name, its cases replaying."""
+    result = invoke("protocol", "show", "--under", "worcestershire", "--on", "2026-01-12")
+    assert result.exit_code == 0, result.output
+    assert "(worcestershire 3)" in result.stdout.splitlines()[0]
+    earlier = invoke("protocol", "show", "--under", "worcestershire@2")
+    assert earlier.exit_code == 0, earlier.output
+    assert "(worcestershire 2)" in earlier.stdout.splitlines()[0]

@@ -401,7 +401,7 @@ def test_a_case_cannot_open_under_a_changed_copy_of_the_shipped_protocol() -> No
     head = Actor("ap-1", "Lee Example", Role.AP_HEAD, "Testwood Learning Centre")
     arguments = ("T-1", pupil, "Testwood Learning Centre", "Example County Council")
     changed = attrs.evolve(WORCESTERSHIRE, weighting_points=5)
-    with pytest.raises(ProtocolDefinitionError, match="worcestershire 2 is a protocol the library"):
+    with pytest.raises(ProtocolDefinitionError, match="worcestershire 3 is a protocol the library"):
         Reintegration.open(*arguments, by=head, on=dt.date(2026, 1, 12), protocol=changed)
     same = pickle.loads(pickle.dumps(WORCESTERSHIRE))
     case = Reintegration.open(*arguments, by=head, on=dt.date(2026, 1, 12), protocol=same)

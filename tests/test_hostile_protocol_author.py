@@ -13,7 +13,11 @@ from click.testing import CliRunner, Result
 
 from reintegration_fsm import Protocol, ProtocolDefinitionError, UnknownProtocol
 from reintegration_fsm.cli import cli
-from reintegration_fsm.protocol.definition import WORCESTERSHIRE, WORCESTERSHIRE_1
+from reintegration_fsm.protocol.definition import (
+    WORCESTERSHIRE,
+    WORCESTERSHIRE_1,
+    WORCESTERSHIRE_2,
+)
 from reintegration_fsm.stores import SqlAlchemyStore, audit
 from test_cli_protocols import open_under
 from test_protocols import opened
@@ -441,7 +445,7 @@ def test_no_case_opens_under_an_earlier_edition_of_the_rules(tmp_path: Path) -> 
     for protocol in (WORCESTERSHIRE_1, edition_1):
         with pytest.raises(ProtocolDefinitionError, match="runs under edition 1 of the rules"):
             opened(protocol)
-    allowed = attrs.evolve(edition_1, edition=2)
+    allowed = attrs.evolve(edition_1, edition=3)
     assert opened(allowed).protocol is allowed
 
     db = f"sqlite:///{tmp_path / 'cases.sqlite'}"
@@ -457,6 +461,40 @@ def test_no_case_opens_under_an_earlier_edition_of_the_rules(tmp_path: Path) -> 
     assert "P-1" not in listed.stdout
 
 
+def _edition_2(tmp_path: Path) -> Path:
+    """Exampleshire's file, saying `edition = 2`: as an authority's file written before edition
+    3 reads."""
+    path = tmp_path / "exampleshire-ed2.toml"
+    path.write_text(
+        EXAMPLE.read_text(encoding="utf-8").replace(
+            'version = "2027.1"', 'version = "2027.1"\nedition = 2'
+        ),
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_no_case_opens_under_edition_2_and_the_refusal_says_how_to_move_on(
+    tmp_path: Path,
+) -> None:
+    """Edition 3 tightened the rules: a file saying `edition = 2`, and worcestershire 2, replay
+    their cases but open none, and the refusal says to publish a new version with
+    `edition = 3` and what it adds; a file without `edition` runs under edition 3."""
+    edition_2 = Protocol.from_file(_edition_2(tmp_path))
+    assert edition_2.edition == 2
+    for protocol in (WORCESTERSHIRE_2, edition_2):
+        with pytest.raises(ProtocolDefinitionError) as refused:
+            opened(protocol)
+        assert "runs under edition 2 of the rules" in refused.value.problem
+        assert "publish a new version of the protocol with edition = 3" in refused.value.problem
+        assert "named representative" in refused.value.problem
+    assert Protocol.from_file(EXAMPLE).edition == 3
+    checked = invoke("protocol", "check", str(_edition_2(tmp_path)))
+    assert checked.exit_code == 0, checked.output
+    assert "note: it runs under edition 2 of the rules" in checked.stdout
+    assert "edition = 3" in checked.stdout
+
+
 def test_protocol_check_says_a_file_of_an_earlier_edition_opens_no_case(tmp_path: Path) -> None:
     checked = invoke("protocol", "check", str(_edition_1(tmp_path)))
     assert checked.exit_code == 0, checked.output
@@ -467,8 +505,8 @@ def test_protocol_check_says_a_file_of_an_earlier_edition_opens_no_case(tmp_path
 
 
 def test_protocol_check_refuses_what_registering_the_file_refuses(tmp_path: Path) -> None:
-    """The shipped worcestershire 2 with other weightings passed `check` (exit 0: "it can
-    run"), and every command given the file refused it (found by a review)."""
+    """The shipped worcestershire 2 (now 3) with other weightings passed `check` (exit 0: "it
+    can run"), and every command given the file refused it (found by a review)."""
     fake = tmp_path / "worcestershire.toml"
     fake.write_text(
         WORCESTERSHIRE.to_toml().replace("weighting_points = 3", "weighting_points = 9")
@@ -476,12 +514,12 @@ def test_protocol_check_refuses_what_registering_the_file_refuses(tmp_path: Path
     assert Protocol.from_file(fake).weighting_points == 9
     checked = invoke("protocol", "check", str(fake))
     assert checked.exit_code == 2
-    assert "worcestershire 2 is a protocol the library ships" in checked.stderr
+    assert "worcestershire 3 is a protocol the library ships" in checked.stderr
     db = f"sqlite:///{tmp_path / 'cases.sqlite'}"
     assert invoke("--db", db, "db", "upgrade").exit_code == 0
     registered = invoke("--protocol", str(fake), "--db", db, "cases")
     assert registered.exit_code == 2
-    assert "worcestershire 2 is a protocol the library ships" in registered.stderr
+    assert "worcestershire 3 is a protocol the library ships" in registered.stderr
 
 
 def test_a_protocol_file_edited_without_a_new_version_reads_no_case_opened_before(

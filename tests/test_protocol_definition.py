@@ -38,6 +38,7 @@ from reintegration_fsm.protocol import definition
 from reintegration_fsm.protocol.definition import (
     KNOWN,
     WORCESTERSHIRE_1,
+    WORCESTERSHIRE_2,
     find_protocol,
     protocol_registry,
 )
@@ -255,12 +256,14 @@ def test_the_final_review_limit_may_be_exactly_the_final_reviews_weeks() -> None
     )
 
 
-@pytest.mark.parametrize(("bad", "written"), [(True, "true"), (1.0, "1.0"), (2.0, "2.0")])
-def test_the_edition_is_1_or_2_not_a_bool_nor_a_float(bad: Any, written: str) -> None:
+@pytest.mark.parametrize(
+    ("bad", "written"), [(True, "true"), (1.0, "1.0"), (2.0, "2.0"), (3.0, "3.0")]
+)
+def test_the_edition_is_1_2_or_3_not_a_bool_nor_a_float(bad: Any, written: str) -> None:
     """`edition=True` (equal to 1) built a protocol that wrote `edition = true`; `edition=2.0`
     built one whose `to_toml` raised a bare TypeError. Both were read from a file too."""
     error = refused(edition=bad)
-    assert error.problems == (("edition", f"must be one of (1, 2), not {bad!r}", None),)
+    assert error.problems == (("edition", f"must be one of (1, 2, 3), not {bad!r}", None),)
     error = refused_toml(HEADER + f"edition = {written}\n", "shire.toml")
     assert (error.field, error.line) == ("edition", 6)
     assert attrs.evolve(WORCESTERSHIRE, edition=1).edition == 1
@@ -503,10 +506,16 @@ VARIANT = attrs.evolve(WORCESTERSHIRE, id="variant", version="1", weighting_poin
 
 def test_the_registry_knows_the_built_in_protocols_and_the_ones_given() -> None:
     registry = protocol_registry([VARIANT, VARIANT, WORCESTERSHIRE])
-    assert set(registry) == {("worcestershire", "2"), ("worcestershire", "1"), ("variant", "1")}
+    assert set(registry) == {
+        ("worcestershire", "3"),
+        ("worcestershire", "2"),
+        ("worcestershire", "1"),
+        ("variant", "1"),
+    }
     assert registry[("variant", "1")] is VARIANT
     assert find_protocol(registry, "worcestershire", "1") is WORCESTERSHIRE_1
-    assert KNOWN == (WORCESTERSHIRE, WORCESTERSHIRE_1)
+    assert find_protocol(registry, "worcestershire", "2") is WORCESTERSHIRE_2
+    assert KNOWN == (WORCESTERSHIRE, WORCESTERSHIRE_2, WORCESTERSHIRE_1)
 
 
 def test_the_rules_two_protocols_differ_in_are_named_in_field_order_names_aside() -> None:
@@ -526,6 +535,7 @@ def test_an_unknown_protocol_names_the_known_ones() -> None:
         ("variant", "1"),
         ("worcestershire", "1"),
         ("worcestershire", "2"),
+        ("worcestershire", "3"),
     )
 
 
@@ -539,7 +549,7 @@ def test_an_unknown_protocol_names_the_known_ones() -> None:
         ),
         (
             [attrs.evolve(WORCESTERSHIRE, weighting_points=2)],
-            "worcestershire 2 is a protocol the library ships; give yours another id or version",
+            "worcestershire 3 is a protocol the library ships; give yours another id or version",
         ),
     ],
     ids=["not-a-protocol", "two-under-one-name", "a-built-in-name"],
@@ -1004,7 +1014,7 @@ def test_one_problem_reads_as_it_always_did() -> None:
 
 ROLES = dict(WORCESTERSHIRE.roles)
 TRIGGERS = ", ".join(sorted(trigger.value for trigger in Trigger))
-EDITION_99 = ("edition", "must be one of (1, 2), not 99")
+EDITION_99 = ("edition", "must be one of (1, 2, 3), not 99")
 """The last field's problem: every other field's problem comes before it."""
 
 
@@ -1170,7 +1180,7 @@ def test_a_protocol_file_of_the_most_bytes_is_read(tmp_path: Path) -> None:
     text = (
         WORCESTERSHIRE.to_toml()
         .replace("version = ", "version = ")
-        .replace('version = "2"', 'version = "padded"')
+        .replace('version = "3"', 'version = "padded"')
     )
     padding = "# " + "x" * (definition.TEXT_MOST - len(text.encode()) - 3) + "\n"
     path = tmp_path / "padded.toml"
@@ -1269,11 +1279,11 @@ def test_a_value_too_long_to_write_out_is_refused_as_any_other(field: str, value
 def test_a_problem_quotes_at_most_eighty_characters_of_a_value() -> None:
     with pytest.raises(ProtocolDefinitionError) as refused:
         attrs.evolve(WORCESTERSHIRE, version="long", edition="x" * 1000)
-    quoted = refused.value.problem.removeprefix("must be one of (1, 2), not ")
+    quoted = refused.value.problem.removeprefix("must be one of (1, 2, 3), not ")
     assert quoted == "'" + "x" * 78 + "…"
     whole = "x" * 78  # its repr, quotes and all, is 80 characters: quoted whole
     error = refused_edition(whole)
-    assert error.problem == f"must be one of (1, 2), not {whole!r}"
+    assert error.problem == f"must be one of (1, 2, 3), not {whole!r}"
 
 
 def refused_edition(value: object) -> ProtocolDefinitionError:

@@ -36,7 +36,7 @@ from reintegration_fsm import (
     UnknownProtocol,
 )
 from reintegration_fsm.protocol import definition
-from reintegration_fsm.protocol.definition import WORCESTERSHIRE_1
+from reintegration_fsm.protocol.definition import WORCESTERSHIRE_1, WORCESTERSHIRE_2
 from reintegration_fsm.serialisation import transition_from_json, transition_to_json
 from reintegration_fsm.stores import SqlAlchemyStore
 
@@ -50,7 +50,7 @@ D = dt.date
 def test_worcestershire_holds_every_number_of_the_rules() -> None:
     """PROTOCOL.md: 20 school days, reviews at 2, 4 and 6 weeks, 42 days, 5 days, 3 points."""
     p = WORCESTERSHIRE
-    assert (p.id, p.version) == ("worcestershire", "2")
+    assert (p.id, p.version, p.edition) == ("worcestershire", "3", 3)
     assert p.place_offer_school_days == 20
     assert p.review_weeks == (2, 4, 6)
     assert p.final_review_within_days == 42
@@ -102,7 +102,7 @@ def test_a_toml_file_overriding_some_roles_keeps_the_seeds_for_the_rest() -> Non
         ({"review_parties": frozenset()}, "review_parties", "at least one"),
         ({"review_parties": ["ap", "headmaster"]}, "review_parties", "list of Party values"),
         ({"required_evidence": ["psp", "tea"]}, "required_evidence", "list of Evidence values"),
-        ({"edition": 3}, "edition", "must be one of"),
+        ({"edition": 4}, "edition", "must be one of"),
         ({"id": " "}, "id", "blank"),
         ({"version": "1\n2"}, "version", "one line"),
         ({"title": ""}, "title", "non-empty"),
@@ -199,7 +199,7 @@ def test_open_records_the_protocol_and_the_case_keeps_it() -> None:
     }
     assert opened(WORCESTERSHIRE).history[0].data["protocol"] == {
         "id": "worcestershire",
-        "version": "2",
+        "version": "3",
     }
 
 
@@ -304,6 +304,18 @@ def test_the_first_contracts_protocol_is_always_known() -> None:
         "1",
         1,
     )
+
+
+def test_the_second_editions_protocol_is_always_known_and_opens_no_case() -> None:
+    """worcestershire 2 (edition 2) stays known, so its cases replay; edition 3 superseded it."""
+    assert (WORCESTERSHIRE_2.id, WORCESTERSHIRE_2.version, WORCESTERSHIRE_2.edition) == (
+        "worcestershire",
+        "2",
+        2,
+    )
+    assert attrs.evolve(WORCESTERSHIRE_2, version="3", edition=3) == WORCESTERSHIRE
+    assert not WORCESTERSHIRE_2.opens_cases
+    assert WORCESTERSHIRE.opens_cases
 
 
 # -- one engine, two protocols, whole cases ------------------------------------------------------
@@ -421,6 +433,7 @@ def in_placement(protocol: Protocol) -> Reintegration:
     first, second, final = CALENDAR.suggest_review_dates(sc.START, protocol.review_weeks)
     meeting = sc.initial_meeting(first_review=first, second_review=second, final_review=final)
     case.hold_initial_meeting(meeting, sc.views(), by=sc.AP_HEAD, on=sc.MEETING)
+    sc.prepare(case)
     case.start_placement(by=sc.HOST_HEAD, on=sc.START)
     return case
 

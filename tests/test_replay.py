@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,12 +16,17 @@ from hypothesis import strategies as st
 
 import scenario as sc
 from reintegration_fsm import (
+    WORCESTERSHIRE,
+    WORCESTERSHIRE_2,
+    Attendee,
     FormInvalid,
     GuardFailed,
     IllegalTransition,
     InMemoryStore,
     NotPermitted,
     ObligationKind,
+    Party,
+    Protocol,
     ProtocolDefinitionError,
     ProtocolError,
     ReferralRoute,
@@ -29,11 +35,14 @@ from reintegration_fsm import (
     ReviewKind,
     SchoolCalendar,
     Stage,
+    SuccessfulOutcome,
     Transition,
+    UnsuccessfulOutcome,
 )
 from reintegration_fsm import testing as rt
 from reintegration_fsm.documents import render_html, render_text
 from reintegration_fsm.serialisation import transition_from_json, transition_to_json
+from stages import recorded_under
 
 CALENDAR = SchoolCalendar.sample()
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "demo_export_v1.json"
@@ -493,3 +502,187 @@ def test_protocols_of_none_are_a_definition_error_not_a_type_error() -> None:
     )
     with pytest.raises(ProtocolDefinitionError, match="must be a collection of Protocols"):
         Reintegration.replay(case.history, None, None)  # type: ignore[arg-type]
+
+
+# -- edition 2's cases replay as they were recorded ----------------------------------------------
+EDITION_2 = Path(__file__).resolve().parent / "fixtures" / "edition_2_review_s.json"
+"""Two cases under worcestershire 2 recorded by the library before edition 3, taking every step
+edition 3 refuses or records otherwise (review S): an initial meeting before the host was
+identified, a placement started with the information and the visit owed, a review held on its
+day with the host only a blank name and recorded three days later, a review dated before the
+previous one, an emergency review before it was called ending with no measures documented and a
+letter dated before it, a return before the ending, and a date on roll after the day recorded."""
+
+Step = Callable[[Reintegration], object]
+
+
+def _edition_2_steps(
+    case: Reintegration, take: Callable[[Step, Step | None], None], *, succeed: bool
+) -> Reintegration:
+    """The fixture's steps after identify_host, each `take(step, instead)`: `instead` is the
+    step as edition 3 allows it, where edition 3 refuses `step`."""
+    blank_host = tuple(Attendee("  ", a.party) if a.party is Party.HOST else a for a in sc.EVERYONE)
+    early = D(2026, 1, 26)
+    take(
+        lambda c: c.hold_initial_meeting(
+            sc.initial_meeting(held_on=early), sc.views(early), by=sc.AP_HEAD, on=sc.MEETING
+        ),
+        lambda c: c.hold_initial_meeting(
+            sc.initial_meeting(held_on=sc.HOST_FOUND),
+            sc.views(sc.HOST_FOUND),
+            by=sc.AP_HEAD,
+            on=sc.MEETING,
+        ),
+    )
+    take(lambda c: c.start_placement(by=sc.HOST_HEAD, on=sc.START), None)
+    take(
+        lambda c: c.hold_review(
+            sc.review(sc.FIRST_REVIEW, attendees=blank_host), by=sc.HOST_HEAD, on=D(2026, 3, 9)
+        ),
+        lambda c: c.hold_review(sc.review(sc.FIRST_REVIEW), by=sc.HOST_HEAD, on=D(2026, 3, 9)),
+    )
+    take(
+        lambda c: c.hold_review(sc.review(D(2026, 3, 5)), by=sc.HOST_HEAD, on=sc.SECOND_REVIEW),
+        lambda c: c.hold_review(sc.review(sc.FIRST_REVIEW), by=sc.HOST_HEAD, on=sc.SECOND_REVIEW),
+    )
+    if succeed:
+        final = sc.review(sc.FINAL_REVIEW, ReviewKind.FINAL, decision=ReviewDecision.MAKE_PERMANENT)
+        take(lambda c: c.hold_review(final, by=sc.HOST_HEAD, on=sc.FINAL_REVIEW), None)
+        later = SuccessfulOutcome(date_on_roll=D(2026, 11, 2), joiner_form_completed=True)
+        on_the_day = SuccessfulOutcome(date_on_roll=D(2026, 4, 13), joiner_form_completed=True)
+        take(
+            lambda c: c.record_successful_outcome(later, by=sc.HOST_HEAD, on=D(2026, 4, 13)),
+            lambda c: c.record_successful_outcome(on_the_day, by=sc.HOST_HEAD, on=D(2026, 4, 13)),
+        )
+        return case
+    called = D(2026, 3, 23)
+    take(
+        lambda c: c.call_emergency_review("Left the site three times.", by=sc.HOST_HEAD, on=called),
+        None,
+    )
+
+    def end(held: dt.date, written: dt.date) -> Step:
+        meeting = sc.review(
+            held,
+            ReviewKind.EMERGENCY,
+            attendees=sc.WITH_LA,
+            concerns="Absconding.",
+            decision=ReviewDecision.END,
+            additional_support="",
+        )
+        the_letter = sc.letter(written_on=written, effective_date=D(2026, 3, 27))
+        return lambda c: c.hold_emergency_review(meeting, the_letter, by=sc.HOST_HEAD, on=called)
+
+    take(end(D(2026, 3, 20), D(2026, 3, 2)), end(called, called))
+
+    def back(on: dt.date) -> Step:
+        form = UnsuccessfulOutcome(
+            provision_for_return="Full-time place at Brookfield.",
+            return_date=on,
+            completed_by="Morgan Reed",
+        )
+        return lambda c: c.record_unsuccessful_outcome(form, by=sc.AP_HEAD, on=D(2026, 3, 24))
+
+    take(back(D(2026, 1, 5)), back(called))
+    return case
+
+
+def _host_found(protocol: Protocol) -> Reintegration:
+    case = Reintegration.open(
+        "ED2-S", sc.PUPIL, sc.AP_SETTING, sc.AUTHORITY, CALENDAR, by=sc.AP_HEAD, on=sc.OPENED
+    )
+    if protocol is not WORCESTERSHIRE:  # no case opens under edition 2: one recorded before
+        case = recorded_under(case, protocol)
+    case.record_consent(sc.consent(), by=sc.AP_HEAD, on=sc.CONSENTED)
+    case.refer_to_fair_access(
+        ReferralRoute.PANEL, sc.information(), sc.PSP, by=sc.AP_HEAD, on=sc.REFERRED
+    )
+    case.identify_host(sc.HOST_SCHOOL, ReferralRoute.PANEL, by=sc.ADMISSIONS, on=sc.HOST_FOUND)
+    return case
+
+
+@pytest.mark.parametrize("outcome", ["ended", "succeeded"])
+def test_an_edition_2_history_replays_and_runs_exactly_as_it_was_recorded(outcome: str) -> None:
+    """Edition 3 changed the rules for new cases only: a case recorded under worcestershire 2
+    before it replays to the same data, departures, deadlines (met on the day recorded) and
+    state, and the same steps taken today on such a case are accepted and recorded the same."""
+    recorded = json.loads(EDITION_2.read_text(encoding="utf-8"))[outcome]
+    history = [transition_from_json(t) for t in recorded["history"]]
+    case = Reintegration.replay(history, CALENDAR)
+    assert case.protocol is WORCESTERSHIRE_2
+    assert case._state() == recorded["state"]
+    assert [
+        [d.kind.value, d.due.isoformat(), d.met_on and d.met_on.isoformat()] for d in case.deadlines
+    ] == recorded["deadlines"]
+    assert [[d.seq, d.rule, d.text] for d in case.departures] == recorded["departures"]
+
+    today = _host_found(WORCESTERSHIRE_2)
+
+    def accepted(step: Step, instead: Step | None) -> None:
+        step(today)
+
+    _edition_2_steps(today, accepted, succeed=outcome == "succeeded")
+    assert [transition_to_json(t) for t in today.history] == recorded["history"]
+    assert today._state() == recorded["state"]
+
+
+def test_the_same_steps_under_edition_3_are_refused_or_recorded_otherwise() -> None:
+    """Each step of the edition-2 fixture that edition 3 tightened: refused, naming why, or
+    (the review recorded late, the placement started unprepared, the ending without measures)
+    recorded otherwise."""
+    refused: list[str] = []
+
+    def strictly(case: Reintegration) -> Callable[[Step, Step | None], None]:
+        def take(step: Step, instead: Step | None) -> None:
+            if instead is None:
+                step(case)
+                return
+            with pytest.raises(GuardFailed) as caught:
+                step(case)
+            refused.extend(caught.value.reasons)
+            instead(case)
+
+        return take
+
+    ended = _host_found(WORCESTERSHIRE)
+    _edition_2_steps(ended, strictly(ended), succeed=False)
+    succeeded = _host_found(WORCESTERSHIRE)
+    _edition_2_steps(succeeded, strictly(succeeded), succeed=True)
+    assert refused == [
+        "The initial meeting on 2026-01-26 is dated before the host school was identified on "
+        "2026-02-02.",
+        "The host school is among the attendees only with a blank name: each party needs a "
+        "named representative.",
+        "The review on 2026-03-05 is dated before the case's previous meeting on 2026-03-06.",
+        "The emergency review on 2026-03-20 is dated before it was called on 2026-03-23.",
+        "The letter is dated 2026-03-02, before the emergency review that decided the ending on "
+        "2026-03-20.",
+        "The date of return to the Alternative Provision setting, 2026-01-05, is before the "
+        "placement was ended on 2026-03-23.",
+        "The initial meeting on 2026-01-26 is dated before the host school was identified on "
+        "2026-02-02.",
+        "The host school is among the attendees only with a blank name: each party needs a "
+        "named representative.",
+        "The review on 2026-03-05 is dated before the case's previous meeting on 2026-03-06.",
+        "The date on roll 2026-11-02 is after 2026-04-13, the day the outcome is recorded: "
+        "record it once the child is on the roll.",
+    ]
+    (first, *_) = [d for d in ended.deadlines if d.kind.value == "first_review"]
+    assert (first.met_on, first.breached) == (sc.FIRST_REVIEW, False)  # recorded 2026-03-09
+    assert [(d.rule, d.text) for d in ended.departures if d.rule in ("R8", "R11")] == [
+        (
+            "R8",
+            "The placement started before the Alternative Provision setting gave the host "
+            "school detailed information about the child (process step 3).",
+        ),
+        (
+            "R8",
+            "The placement started before the child and their parents were offered a visit to "
+            "the host school (process step 4).",
+        ),
+        (
+            "R11",
+            "The emergency review ended the placement without documenting what measures could "
+            "be put in place to avoid failure (the review form: additional support).",
+        ),
+    ]

@@ -496,7 +496,7 @@ def test_with_several_protocols_the_chart_names_each_limit_and_draws_no_single_l
     (drawn,) = [c for c in charts(found) if c.key == "days_to_offer"]
     assert "the deadline is the deadline" not in drawn.description.lower()
     assert "Anyshire (anyshire 1): 18 school days" in drawn.description
-    assert f"{WORCESTERSHIRE.title} (worcestershire 2): 20 school days" in drawn.description
+    assert f"{WORCESTERSHIRE.title} (worcestershire 3): 20 school days" in drawn.description
     assert set(_bar_colours(drawn.svg)) == {"either"}
     assert "dasharray" not in drawn.svg
     (offers,) = [c for c in charts(found) if c.key == "offers"]

@@ -58,6 +58,7 @@ def host_found(host: str = sc.HOST_SCHOOL) -> Reintegration:
 def placed() -> Reintegration:
     case = host_found()
     case.hold_initial_meeting(sc.initial_meeting(), sc.views(), by=sc.AP_HEAD, on=sc.MEETING)
+    sc.prepare(case)
     case.start_placement(by=sc.HOST_HEAD, on=sc.START)
     return case
 

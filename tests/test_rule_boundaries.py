@@ -24,6 +24,7 @@ from reintegration_fsm import (
     Evidence,
     FormInvalid,
     GuardFailed,
+    ObligationKind,
     Party,
     PastoralSupportPlan,
     Pupil,
@@ -1182,3 +1183,215 @@ def test_the_steps_so_far_project_the_consent_host_and_meeting_onto_the_case() -
     assert case.host_school == HOST_SCHOOL
     assert case.preferred_schools == (HOST_SCHOOL,)
     assert case.consent_signed_on == CONSENTED
+
+
+# -- Edition 3 (found by a review of the rules against the seed) -------------------------------
+# Each tightening holds under edition 3 only; tests/test_replay.py shows an edition-2 case
+# replaying and running as before.
+
+
+def test_a_review_held_on_its_due_day_and_recorded_later_is_met_that_day() -> None:
+    """S1: a review's deadline was met on the day it was typed in, so a review held on its
+    agreed day and recorded the Monday after showed as breached and was counted "held late"
+    (found by a review). It is met on the day held: on time on its due day, late the day
+    after."""
+    case = in_placement()
+    _hold(review(FIRST_REVIEW), FIRST_REVIEW + 3 * DAY)(case)
+    (first,) = [d for d in case.deadlines if d.kind.value == "first_review"]
+    assert (first.met_on, first.breached) == (FIRST_REVIEW, False)
+    late = in_placement()
+    _hold(review(FIRST_REVIEW + DAY), FIRST_REVIEW + 3 * DAY)(late)
+    (first,) = [d for d in late.deadlines if d.kind.value == "first_review"]
+    assert (first.met_on, first.breached) == (FIRST_REVIEW + DAY, True)
+
+
+def _blank(attendees: tuple[Attendee, ...], *parties: Party) -> tuple[Attendee, ...]:
+    return tuple(Attendee(" ", a.party) if a.party in parties else a for a in attendees)
+
+
+def test_a_party_at_a_review_only_by_a_blank_name_is_refused_and_one_letter_allowed() -> None:
+    """S2: attendees with no name satisfied "attended by representatives of both schools" (R9)
+    (found by a review)."""
+    only_reason(
+        in_placement(),
+        _hold(review(FIRST_REVIEW, attendees=_blank(EVERYONE, Party.HOST))),
+        "The host school is among the attendees only with a blank name: each party needs a "
+        "named representative.",
+    )
+    named = tuple(Attendee("T", a.party) if a.party is Party.HOST else a for a in EVERYONE)
+    case = in_placement()
+    _hold(review(FIRST_REVIEW, attendees=named))(case)
+    assert case.last_meeting_on == FIRST_REVIEW
+
+
+def test_an_emergency_review_of_blank_names_is_refused_naming_each_party() -> None:
+    """S2: an emergency review whose attendees all had blank names ended the placement, though
+    step 7 says it "must include all parties" (found by a review)."""
+    nobody = _blank(WITH_LA, *Party)
+    reasons = reasons_of(
+        emergency(), _hold_emergency(emergency_meeting(attendees=nobody), letter())
+    )
+    assert reasons == [
+        f"{words} is among the attendees only with a blank name: each party needs a named "
+        "representative."
+        for words in (
+            "The Alternative Provision setting",
+            "The host school",
+            "A parent/carer",
+            "The local authority",
+        )
+    ]
+    one_unnamed_child = _blank(WITH_LA, Party.CHILD)
+    case = emergency()
+    _hold_emergency(emergency_meeting(attendees=one_unnamed_child), letter())(case)
+    assert case.stage is Stage.ENDING
+    assert "The child did not attend the emergency review." in [d.text for d in case.departures]
+
+
+def test_an_initial_meeting_the_day_before_the_host_was_identified_is_refused() -> None:
+    """S3: an initial meeting could be dated before the host school it agreed with was
+    identified (found by a review); on the day it was identified it is allowed."""
+    only_reason(
+        host_identified(),
+        _meet(gathered=HOST_FOUND - DAY, held_on=HOST_FOUND - DAY),
+        "The initial meeting on 2026-02-01 is dated before the host school was identified on "
+        "2026-02-02.",
+    )
+    case = host_identified()
+    _meet(gathered=HOST_FOUND, held_on=HOST_FOUND)(case)
+    assert case.initial_meeting_on == HOST_FOUND
+
+
+def test_a_review_the_day_before_the_previous_meeting_is_refused_and_that_day_allowed() -> None:
+    """S3: a review dated before the review already recorded was accepted, and took the case's
+    last meeting back in time (found by a review)."""
+    case = in_placement()
+    _hold(review(FIRST_REVIEW))(case)
+    only_reason(
+        case,
+        _hold(review(FIRST_REVIEW - DAY), SECOND_REVIEW),
+        "The review on 2026-03-05 is dated before the case's previous meeting on 2026-03-06.",
+    )
+    _hold(review(FIRST_REVIEW), SECOND_REVIEW)(case)
+    assert case.last_meeting_on == FIRST_REVIEW
+
+
+def test_an_emergency_review_the_day_before_it_was_called_is_refused_and_that_day_allowed() -> None:
+    """S3: an emergency review held before it was called ended the placement (found by a
+    review)."""
+    called = D(2026, 3, 9)
+    only_reason(
+        emergency(),
+        _hold_emergency(emergency_meeting(held_on=called - DAY), letter()),
+        "The emergency review on 2026-03-08 is dated before it was called on 2026-03-09.",
+    )
+    case = emergency()
+    _hold_emergency(emergency_meeting(held_on=called), letter())(case)
+    assert case.stage is Stage.ENDING
+
+
+def test_a_failure_letter_dated_before_the_emergency_review_is_refused_and_that_day_allowed() -> (
+    None
+):
+    """S4: "I have today made the decision" could be dated before the meeting that decided it
+    (found by a review)."""
+    only_reason(
+        emergency(),
+        _hold_emergency(emergency_meeting(), letter(written_on=EMERGENCY_HELD - DAY)),
+        "The letter is dated 2026-03-11, before the emergency review that decided the ending on "
+        "2026-03-12.",
+    )
+    assert ending(written_on=EMERGENCY_HELD).stage is Stage.ENDING
+
+
+def test_a_failure_letter_dated_after_its_effective_date_is_refused_and_that_day_allowed() -> None:
+    """S4: a letter written after the ending took effect told the parent of an ending already
+    in force (found by a review)."""
+    effective = D(2026, 3, 16)
+    only_reason(
+        emergency(),
+        _hold_emergency(emergency_meeting(), letter(written_on=effective + DAY)),
+        "The letter is dated 2026-03-17, after its effective date 2026-03-16.",
+    )
+    assert ending(written_on=effective).stage is Stage.ENDING
+
+
+def test_a_placement_started_with_the_information_or_the_visit_owed_is_a_departure() -> None:
+    """S6: the placement started with seed steps 3 ("should provide detailed information") and
+    4 ("should be offered an opportunity to visit") undone, and no departure said so (found by
+    a review)."""
+    owed_both = planned()
+    owed_both.start_placement(by=HOST_HEAD, on=START)
+    assert [(d.rule, d.text) for d in owed_both.departures] == [
+        (
+            "R8",
+            "The placement started before the Alternative Provision setting gave the host "
+            "school detailed information about the child (process step 3).",
+        ),
+        (
+            "R8",
+            "The placement started before the child and their parents were offered a visit to "
+            "the host school (process step 4).",
+        ),
+    ]
+    visited = planned()
+    visited.discharge(ObligationKind.OFFER_VISIT, by=AP_STAFF, on=START)
+    visited.start_placement(by=HOST_HEAD, on=START)
+    assert [d.text[-17:] for d in visited.departures] == ["(process step 3)."]
+    assert in_placement().departures == ()  # both done first
+
+
+def test_an_ending_with_no_measures_documented_is_a_departure_and_with_them_none() -> None:
+    """S6: the review form says a failing placement's emergency review documents "what
+    measures could be put in place to avoid failure"; an END without them recorded nothing
+    (found by a review)."""
+    case = emergency()
+    _hold_emergency(emergency_meeting(additional_support=" "), letter())(case)
+    assert [(d.rule, d.text) for d in case.departures] == [
+        (
+            "R11",
+            "The emergency review ended the placement without documenting what measures could "
+            "be put in place to avoid failure (the review form: additional support).",
+        )
+    ]
+    documented = emergency()
+    _hold_emergency(emergency_meeting(additional_support="A part-time timetable."), letter())(
+        documented
+    )
+    assert documented.departures == ()
+
+
+def _return_on(day: dt.date) -> Callable[[Reintegration], object]:
+    form = attrs.evolve(RETURN, return_date=day)
+    return lambda c: c.record_unsuccessful_outcome(form, by=AP_STAFF, on=D(2026, 3, 17))
+
+
+def test_a_return_the_day_before_the_ending_is_refused_and_on_its_day_allowed() -> None:
+    """S7: a child could be "returned" to the AP before the case opened (found by a review)."""
+    only_reason(
+        ending(),
+        _return_on(EMERGENCY_HELD - DAY),
+        "The date of return to the Alternative Provision setting, 2026-03-11, is before the "
+        "placement was ended on 2026-03-12.",
+    )
+    case = ending()
+    _return_on(EMERGENCY_HELD)(case)
+    assert case.stage is Stage.UNSUCCESSFUL
+
+
+def test_a_date_on_roll_the_day_after_the_outcome_is_recorded_is_refused_and_that_day_allowed() -> (
+    None
+):
+    """S7: a successful outcome could state an admission months ahead as done (found by a
+    review)."""
+    on = D(2026, 4, 13)
+    tomorrow = attrs.evolve(SUCCESS, date_on_roll=on + DAY)
+    only_reason(
+        made_permanent(),
+        lambda c: c.record_successful_outcome(tomorrow, by=HOST_HEAD, on=on),
+        "The date on roll 2026-04-14 is after 2026-04-13, the day the outcome is recorded: "
+        "record it once the child is on the roll.",
+    )
+    case = made_permanent()
+    case.record_successful_outcome(attrs.evolve(SUCCESS, date_on_roll=on), by=HOST_HEAD, on=on)
+    assert case.stage is Stage.SUCCESSFUL

@@ -778,11 +778,13 @@ def test_only_the_ap_may_record_the_initial_meeting(actor: Actor) -> None:
 # ---- R8 start -------------------------------------------------------------------------------
 
 
-def test_starting_before_the_agreed_date_is_refused() -> None:
+def test_starting_before_the_agreed_date_is_refused_naming_both_dates() -> None:
+    """R8's refusal said only "The agreed start date is 2026-02-23.", neither the date tried
+    nor what was wrong with it (found by a review)."""
     refuse_one(
         planned(),
         lambda c: c.start_placement(by=HOST_HEAD, on=START - dt.timedelta(days=1)),
-        "agreed start date is 2026-02-23",
+        "The placement cannot start on 2026-02-22, before the agreed start date 2026-02-23.",
     )
 
 

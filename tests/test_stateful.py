@@ -226,8 +226,13 @@ class ProtocolMachine(RuleBasedStateMachine):
         valid = maybe(data, 8)
         self.validity = "valid" if valid else "invalid"
         started = case.placement_started_on
-        # The strategies refuse a meeting held before the start they are given.
+        # The strategies refuse a meeting held before the start they are given, and (edition 3)
+        # date a meeting after the case's steps before it: given only those not after `on`.
         known_start = started if started is not None and started <= on else None
+
+        def known(day: dt.date | None) -> dt.date | None:
+            return day if day is not None and day <= on else None
+
         if trigger == "record_consent":
             if valid:
                 return {"form": data.draw(rt.consent_forms(case.pupil, on))}
@@ -253,10 +258,15 @@ class ProtocolMachine(RuleBasedStateMachine):
         if trigger == "hold_initial_meeting":
             if valid:
                 held = on - dt.timedelta(days=data.draw(st.integers(0, 2)))
+                identified = case.host_identified_on
+                if identified is not None and identified <= on:
+                    held = max(held, identified)
                 start = held + dt.timedelta(days=data.draw(st.integers(0, 10)))
                 meeting = data.draw(rt.initial_meetings(held_on=held, start_date=start))
                 return {"meeting": meeting, "views": data.draw(rt.child_views(before=held))}
-            (meeting, views), _ = data.draw(rt.invalid_initial_meetings(on))
+            (meeting, views), _ = data.draw(
+                rt.invalid_initial_meetings(on, identified_on=known(case.host_identified_on))
+            )
             return {"meeting": meeting, "views": views}
         if trigger == "hold_review":
             kind = hints.get("kind") or data.draw(
@@ -277,7 +287,10 @@ class ProtocolMachine(RuleBasedStateMachine):
                         )
                     )
                 }
-            return {"meeting": data.draw(rt.invalid_review_meetings(on, known_start, kind))[0]}
+            broken = rt.invalid_review_meetings(
+                on, known_start, kind, previous_on=known(case.last_meeting_on)
+            )
+            return {"meeting": data.draw(broken)[0]}
         if trigger == "hold_emergency_review":
             if valid:
                 decision = hints.get("decision") or data.draw(
@@ -295,20 +308,28 @@ class ProtocolMachine(RuleBasedStateMachine):
                     self.validity = "invalid"
                     letter = data.draw(rt.failure_letters(effective_from=on))
                 return {"meeting": meeting, "letter": letter}
-            (meeting, letter), _ = data.draw(rt.invalid_emergency_reviews(on, known_start))
+            called = known(case.emergency_called_on)
+            if known_start is None or (called is not None and called < known_start):
+                called = None  # the strategy takes a call on or after the start it is given
+            (meeting, letter), _ = data.draw(
+                rt.invalid_emergency_reviews(on, known_start, called_on=called)
+            )
             return {"meeting": meeting, "letter": letter}
         if trigger == "record_successful_outcome":
             low = started or on
             waiting = case.permanent_from is not None and on < case.permanent_from
             if case.final_decision is not ReviewDecision.MAKE_PERMANENT or waiting:
                 self.validity = "invalid"
+            recorded = on if low <= on else None
             if valid:
-                return {"form": data.draw(rt.successful_outcomes(on_roll_from=low))}
-            return {"form": data.draw(rt.invalid_successful_outcomes(low))[0]}
+                form = rt.successful_outcomes(on_roll_from=low, recorded_on=recorded)
+                return {"form": data.draw(form)}
+            return {"form": data.draw(rt.invalid_successful_outcomes(low, recorded_on=recorded))[0]}
         if trigger == "record_unsuccessful_outcome":
+            ended = case.ended_on
             if valid:
-                return {"form": data.draw(rt.unsuccessful_outcomes())}
-            return {"form": data.draw(rt.invalid_unsuccessful_outcomes())[0]}
+                return {"form": data.draw(rt.unsuccessful_outcomes(ended_on=ended))}
+            return {"form": data.draw(rt.invalid_unsuccessful_outcomes(ended_on=ended))[0]}
         if trigger in ("withdraw", "call_emergency_review"):
             return {"reason": data.draw(rt.texts() if valid else rt.blank_texts())}
         if trigger == "discharge":

@@ -87,6 +87,9 @@ class State:
     preferred_schools: tuple[str, ...] = ()
     last_meeting_on: dt.date | None = None
     permanent_from: dt.date | None = None
+    host_identified_on: dt.date | None = None
+    emergency_called_on: dt.date | None = None
+    ended_on: dt.date | None = None
 
 
 # What the one reason of each broken respect says (a fragment of the rule's sentence).
@@ -402,11 +405,23 @@ def test_emergency_reviews_pass_r10_and_r11(data: st.DataObject, started: dt.dat
 @FAST
 @given(st.data(), DATES)
 def test_outcomes_pass_r12_and_r13(data: st.DataObject, started: dt.date) -> None:
-    """R12, R13: outcome forms pass (R13 after a final review decided MAKE_PERMANENT)."""
-    state = State(PUPIL, placement_started_on=started, final_decision=ReviewDecision.MAKE_PERMANENT)
+    """R12, R13: outcome forms pass (R13 after a final review decided MAKE_PERMANENT), under
+    edition 3 too: a date on roll no later than the day recorded, whether given or not (the
+    form then recorded on its date on roll), and a return not before the ending."""
+    state = State(
+        PUPIL,
+        placement_started_on=started,
+        final_decision=ReviewDecision.MAKE_PERMANENT,
+        ended_on=started,
+    )
+    recorded = started + data.draw(st.integers(0, 90)) * dt.timedelta(days=1)
+    form = data.draw(rt.successful_outcomes(on_roll_from=started, recorded_on=recorded))
+    assert started <= form.date_on_roll <= recorded
+    assert rules.permanent_move_is_agreed(state, form, recorded) == []
     form = data.draw(rt.successful_outcomes(on_roll_from=started))
-    assert rules.permanent_move_is_agreed(state, form, started) == []
-    assert rules.return_is_provided_for(state, data.draw(rt.unsuccessful_outcomes()), started) == []
+    assert rules.permanent_move_is_agreed(state, form, form.date_on_roll) == []
+    back = data.draw(rt.unsuccessful_outcomes(ended_on=started))
+    assert rules.return_is_provided_for(state, back, started) == []
 
 
 def test_review_meetings_refuse_a_decision_the_kind_cannot_take() -> None:
@@ -477,7 +492,12 @@ ODD_CALLS: list[tuple[str, Callable[[], object], str]] = [
     ("review_meetings", lambda: rt.review_meetings(decision="end"), "decision"),
     ("failure_letters", lambda: rt.failure_letters(effective_from=dt.date.max), "effective_from"),
     ("successful_outcomes", lambda: rt.successful_outcomes(on_roll_from=None, x=1), "x"),
-    ("unsuccessful_outcomes", lambda: rt.unsuccessful_outcomes(None), "unsuccessful_outcomes"),
+    ("unsuccessful_outcomes", lambda: rt.unsuccessful_outcomes("2026-03-12"), "ended_on"),
+    (
+        "successful_outcomes",
+        lambda: rt.successful_outcomes(on_roll_from=START, recorded_on=MEETING),
+        "recorded_on",
+    ),
     ("invalid_consent_forms", lambda: rt.invalid_consent_forms(None, OPENED), "pupil"),
     ("invalid_consent_forms", lambda: rt.invalid_consent_forms(PUPIL, None), "on"),
     ("invalid_consent_forms", lambda: rt.invalid_consent_forms(PUPIL, OPENED, "x"), "respect"),
@@ -661,7 +681,9 @@ def test_invalid_initial_meeting_has_one_reason(
     record = InitialMeetingRecord(meeting, views_)
     assert_one_reason(rules.initial_meeting_is_complete(State(PUPIL), record, on), respect)
     on = MEETING + dt.timedelta(days=data.draw(st.integers(0, 30)))
-    (meeting, views_), _ = data.draw(rt.invalid_initial_meetings(on, respect))
+    (meeting, views_), _ = data.draw(
+        rt.invalid_initial_meetings(on, respect, identified_on=HOST_FOUND)
+    )
     case = case_at(Stage.HOST_IDENTIFIED)
     refused_once(lambda: case.hold_initial_meeting(meeting, views_, by=AP_HEAD, on=on), respect)
 
@@ -692,7 +714,12 @@ def test_invalid_review_has_one_reason(respect: str, data: st.DataObject) -> Non
 def test_invalid_emergency_review_has_one_reason(respect: str, data: st.DataObject) -> None:
     """R10, R11: each broken respect (of the meeting or its letter) gives exactly one reason."""
     on = START + dt.timedelta(days=data.draw(st.integers(0, 40)))
-    (meeting, letter), _ = data.draw(rt.invalid_emergency_reviews(on, START, respect))
+    # The case below called its review on START: a review before the placement is before the
+    # call too, which edition 3 refuses as well, so that respect is drawn without the call.
+    called = None if respect == "before_placement" else START
+    (meeting, letter), _ = data.draw(
+        rt.invalid_emergency_reviews(on, START, respect, called_on=called)
+    )
     review_ = EmergencyReview(meeting, letter)
     state = State(PUPIL, placement_started_on=START)
     assert_one_reason(
@@ -701,6 +728,12 @@ def test_invalid_emergency_review_has_one_reason(respect: str, data: st.DataObje
         respect,
     )
     case = case_at(Stage.EMERGENCY_REVIEW)
+    if respect == "before_placement":
+        with pytest.raises(GuardFailed) as caught:
+            case.hold_emergency_review(meeting, letter, by=HOST_HEAD, on=on)
+        assert reason_for(respect) in caught.value.reasons[0]
+        assert "is dated before it was called on" in caught.value.reasons[1]
+        return
     refused_once(lambda: case.hold_emergency_review(meeting, letter, by=HOST_HEAD, on=on), respect)
     if respect != "before_placement":  # drawn without the start, as in the R9 test above
         (unstarted, its_letter), _ = data.draw(rt.invalid_emergency_reviews(on, respect=respect))
@@ -740,7 +773,7 @@ def test_invalid_outcomes_have_one_reason(
 ) -> None:
     """R12, R13: each broken respect gives exactly its own reason, on the guard and the case."""
     on = FINAL_REVIEW + dt.timedelta(days=data.draw(st.integers(0, 20)))
-    form, respect = data.draw(rt.invalid_successful_outcomes(START, respect))
+    form, respect = data.draw(rt.invalid_successful_outcomes(START, respect, recorded_on=on))
     case = case_at(Stage.IN_PLACEMENT)
     case.hold_review(
         review(FINAL_REVIEW, ReviewKind.FINAL, decision=ReviewDecision.MAKE_PERMANENT),

@@ -42,7 +42,12 @@ from reintegration_fsm.forms import (
     SuccessfulOutcome,
     UnsuccessfulOutcome,
 )
-from reintegration_fsm.protocol.definition import WORCESTERSHIRE, Protocol
+from reintegration_fsm.protocol.definition import (
+    WORCESTERSHIRE,
+    WORCESTERSHIRE_1,
+    WORCESTERSHIRE_2,
+    Protocol,
+)
 from reintegration_fsm.records import Deadline, Departure, Obligation, Transition
 from reintegration_fsm.version import __version__
 from reintegration_fsm.vocabulary import (
@@ -101,6 +106,8 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "WORCESTERSHIRE",
+    "WORCESTERSHIRE_1",
+    "WORCESTERSHIRE_2",
     "Actor",
     "AlteredRow",
     "Attendee",

@@ -47,10 +47,10 @@ from reintegration_fsm.forms import (
     UnsuccessfulOutcome,
 )
 from reintegration_fsm.protocol.definition import (
-    EDITIONS,
     FINGERPRINT,
     WORCESTERSHIRE,
     Protocol,
+    edition_problem,
     find_protocol,
     protocol_registry,
 )
@@ -387,6 +387,23 @@ class Reintegration:
         return self._facts.last_meeting_on
 
     @property
+    def host_identified_on(self) -> dt.date | None:
+        """The day the host school was identified (R5), if it has been."""
+        return self._last_day_of(Trigger.IDENTIFY_HOST)
+
+    @property
+    def emergency_called_on(self) -> dt.date | None:
+        """The day the latest emergency review was called (R10), if one has been."""
+        return self._last_day_of(Trigger.CALL_EMERGENCY_REVIEW)
+
+    def _last_day_of(self, trigger: Trigger) -> dt.date | None:
+        name = trigger.value
+        for transition in reversed(self._history):
+            if transition._trigger == name:
+                return transition._on
+        return None
+
+    @property
     def final_decision(self) -> ReviewDecision | None:
         """The decision of the latest final review."""
         return self._facts.final_decision
@@ -494,7 +511,7 @@ class Reintegration:
                 in effect, or `on` breaks R16.
             ProtocolDefinitionError: `protocol` has the id and version of a protocol the
                 library ships (`WORCESTERSHIRE`) but differs from it, runs under an earlier
-                edition of the rules (`WORCESTERSHIRE_1`, edition 1: replay only), or has
+                edition of the rules (`WORCESTERSHIRE_1`, `WORCESTERSHIRE_2`: replay only), or has
                 `opening_problems` (bounds a protocol an earlier version took may break).
         """
         if not isinstance(protocol, Protocol):
@@ -520,10 +537,7 @@ class Reintegration:
         if not protocol.opens_cases:
             # Replay still reads it: the cases recorded before protocols were data finish so.
             raise ProtocolDefinitionError(
-                "protocol",
-                f"{protocol.id} {protocol.version} runs under edition {protocol.edition} of the "
-                "rules, under which only cases recorded before protocols were data finish; open "
-                f"a new case under a protocol of edition {EDITIONS[-1]}",
+                "protocol", f"{protocol.id} {protocol.version} {edition_problem(protocol)}"
             )
         if calendar is not None and not isinstance(calendar, SchoolCalendar):
             raise FormInvalid(
@@ -980,8 +994,9 @@ class Reintegration:
         on = transition._on
         for key, items in effects.items():
             if key == "met":
+                met_on = step.met_on(self, payload, on)
                 for ref in items:
-                    self._meet(ref, on)
+                    self._meet(ref, met_on)
             elif key == "opened":
                 for item in items:
                     self._obligations.append(

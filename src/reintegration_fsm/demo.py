@@ -332,6 +332,8 @@ def ended(case_id: str, calendar: SchoolCalendar) -> Reintegration:
             attendees=_attendees(pupil, parent, HOST_B_STAFF, la=True),
             child_views=_views(held - dt.timedelta(days=1), pupil.name),
             concerns="Repeated fights at lunchtime; Quinn says the move came too soon.",
+            additional_support="A key worker at lunchtimes and a part-time timetable were "
+            "considered; the meeting judged them too late to avoid failure.",
             decision=ReviewDecision.END,
             outcome="End the reintegration; return to Larkspur with a new PSP.",
         ),

@@ -109,6 +109,15 @@ class CaseState(Interface):
     def last_meeting_on(self) -> dt.date | None: ...
 
     @property
+    def host_identified_on(self) -> dt.date | None: ...
+
+    @property
+    def emergency_called_on(self) -> dt.date | None: ...
+
+    @property
+    def ended_on(self) -> dt.date | None: ...
+
+    @property
     def final_decision(self) -> ReviewDecision | None: ...
 
     @property
@@ -142,6 +151,38 @@ def _missing(present: Iterable[Party], needed: frozenset[Party]) -> list[Party]:
 def _revised(case: CaseState) -> bool:
     """True when the case runs under revision 2's rules (departures, R17 and the rest)."""
     return case.protocol.edition >= 2
+
+
+def in_order(case: CaseState) -> bool:
+    """True when the case runs under edition 3's rules: meetings, letters and outcomes dated in
+    order, named attendees, a review met on the day it was held."""
+    return case.protocol.edition >= 3
+
+
+def attending(case: CaseState, meeting: ReviewMeeting) -> frozenset[Party]:
+    """The parties a meeting counts as attended by: under edition 3, only through an attendee
+    with a name (R9, R10)."""
+    if not in_order(case):
+        return meeting.parties
+    return frozenset(a.party for a in meeting.attendees if not _blank(a.name))
+
+
+def _unnamed(case: CaseState, meeting: ReviewMeeting, needed: frozenset[Party]) -> list[str]:
+    """R9, R10 under edition 3: each party needed that is among the attendees only with a blank
+    name."""
+    if not in_order(case):
+        return []
+    named = attending(case, meeting)
+    return [
+        f"{_capital(PARTY_WORDS[party])} is among the attendees only with a blank name: each "
+        "party needs a named representative."
+        for party in _missing(named, needed)
+        if party in meeting.parties
+    ]
+
+
+def _capital(words: str) -> str:
+    return words[:1].upper() + words[1:]
 
 
 # R16 ---------------------------------------------------------------------------------------------
@@ -324,6 +365,12 @@ def initial_meeting_is_complete(
         reasons.append(
             f"The meeting on {meeting.held_on.isoformat()} cannot be recorded before it is held."
         )
+    identified = case.host_identified_on
+    if in_order(case) and identified is not None and meeting.held_on < identified:
+        reasons.append(
+            f"The initial meeting on {meeting.held_on.isoformat()} is dated before the host "
+            f"school was identified on {identified.isoformat()}."
+        )
     if views.gathered_on > meeting.held_on:
         reasons.append("The child's views were gathered after the meeting, not before it.")
     if not meeting.parent_present:
@@ -393,12 +440,40 @@ def review_dates_problems(
 def start_date_reached(case: CaseState, _: object, on: dt.date) -> list[str]:
     """R8: the placement starts on or after the agreed start date."""
     if case.agreed_start is not None and on < case.agreed_start:
-        return [f"The agreed start date is {case.agreed_start.isoformat()}."]
+        return [
+            f"The placement cannot start on {on.isoformat()}, before the agreed start date "
+            f"{case.agreed_start.isoformat()}."
+        ]
     return []
 
 
+def placement_prepared(case: CaseState, _: object, on: dt.date) -> list[str]:
+    """R8, departures: the host has the child's information and the family were offered a visit.
+
+    Under edition 3 (process steps 3 and 4)."""
+    if not in_order(case):
+        return []
+    owed = {o.kind for o in case.obligations}
+    found = []
+    if ObligationKind.SHARE_INFORMATION_WITH_HOST in owed:
+        found.append(
+            "The placement started before the Alternative Provision setting gave the host school "
+            "detailed information about the child (process step 3)."
+        )
+    if ObligationKind.OFFER_VISIT in owed:
+        found.append(
+            "The placement started before the child and their parents were offered a visit to "
+            "the host school (process step 4)."
+        )
+    return found
+
+
 # R9 ----------------------------------------------------------------------------------------------
-def _meeting_date_problems(case: CaseState, meeting: ReviewMeeting, on: dt.date) -> list[str]:
+def _meeting_date_problems(
+    case: CaseState, meeting: ReviewMeeting, on: dt.date, *, emergency: bool
+) -> list[str]:
+    """R9, R10: a meeting is recorded once held, not before the placement started, and (edition
+    3) not before the case's previous meeting, or, an emergency review, before it was called."""
     reasons = []
     if meeting.held_on > on:
         reasons.append(
@@ -409,21 +484,40 @@ def _meeting_date_problems(case: CaseState, meeting: ReviewMeeting, on: dt.date)
         reasons.append(
             f"The review is dated before the placement started on {started.isoformat()}."
         )
+    if not in_order(case):
+        return reasons
+    held = meeting.held_on.isoformat()
+    if emergency:
+        called = case.emergency_called_on
+        if called is not None and meeting.held_on < called:
+            reasons.append(
+                f"The emergency review on {held} is dated before it was called on "
+                f"{called.isoformat()}."
+            )
+    else:
+        previous = case.last_meeting_on
+        if previous is not None and meeting.held_on < previous:
+            reasons.append(
+                f"The review on {held} is dated before the case's previous meeting on "
+                f"{previous.isoformat()}."
+            )
     return reasons
 
 
 def review_is_complete(case: CaseState, meeting: ReviewMeeting, on: dt.date) -> list[str]:
     """R9: a review heard the child's views and had every party the protocol names; its
     decision is one a review of its kind may take."""
-    reasons = _meeting_date_problems(case, meeting, on)
+    reasons = _meeting_date_problems(case, meeting, on, emergency=False)
     if meeting.kind is _EMERGENCY:
         reasons.append("An emergency review is held with hold_emergency_review.")
     if meeting.child_views is None:
         reasons.append("The child's views were not gathered before the review.")
     elif meeting.child_views.gathered_on > meeting.held_on:
         reasons.append("The child's views were gathered after the review, not before it.")
-    for party in _missing(meeting.parties, case.protocol.review_parties):
+    needed = case.protocol.review_parties
+    for party in _missing(meeting.parties, needed):
         reasons.append(f"The review was not attended by {PARTY_WORDS[party]}.")
+    reasons.extend(_unnamed(case, meeting, needed))
     decision = meeting.decision
     if decision is _END:
         reasons.append(
@@ -450,7 +544,7 @@ def review_is_complete(case: CaseState, meeting: ReviewMeeting, on: dt.date) -> 
 def review_practice(case: CaseState, meeting: ReviewMeeting, on: dt.date) -> list[str]:
     """R9, departures: the child attends, and their views are fresh and answered (step 6)."""
     found = []
-    if _CHILD not in meeting.parties:
+    if _CHILD not in attending(case, meeting):
         found.append("The child did not attend the review (process step 6).")
     found.extend(_views_practice(case, meeting))
     if meeting.kind is _FINAL and meeting.decision is _MAKE_PERMANENT:
@@ -493,11 +587,13 @@ def emergency_review_is_complete(
 ) -> list[str]:
     """R10: an emergency review included every party and documented any support to continue."""
     meeting = review.meeting
-    reasons = _meeting_date_problems(case, meeting, on)
+    reasons = _meeting_date_problems(case, meeting, on, emergency=True)
     if meeting.kind is not _EMERGENCY:
         reasons.append("The meeting is not recorded as an emergency review.")
-    for party in _missing(meeting.parties, case.protocol.emergency_review_parties):
+    needed = case.protocol.emergency_review_parties
+    for party in _missing(meeting.parties, needed):
         reasons.append(f"The emergency review did not include {PARTY_WORDS[party]}.")
+    reasons.extend(_unnamed(case, meeting, needed))
     if meeting.decision is _MAKE_PERMANENT:
         reasons.append("An emergency review decides to continue or to end, not a permanent move.")
     elif meeting.decision is _CONTINUE:
@@ -519,12 +615,25 @@ def emergency_review_practice(case: CaseState, review: EmergencyReview, on: dt.d
         found.append("The child's views were gathered after the emergency review, not for it.")
     else:
         found.extend(_views_practice(case, meeting))
-    if _CHILD not in meeting.parties:
+    if _CHILD not in attending(case, meeting):
         found.append("The child did not attend the emergency review.")
     return found
 
 
-def ending_is_justified(_: CaseState, review: EmergencyReview, on: dt.date) -> list[str]:
+def ending_practice(case: CaseState, review: EmergencyReview, on: dt.date) -> list[str]:
+    """R11, a departure: an ending documents the measures that could have avoided failure.
+
+    Under edition 3 (the review form's note)."""
+    meeting = review.meeting
+    if meeting.decision is not _END or not in_order(case) or not _blank(meeting.additional_support):
+        return []
+    return [
+        "The emergency review ended the placement without documenting what measures could be "
+        "put in place to avoid failure (the review form: additional support)."
+    ]
+
+
+def ending_is_justified(case: CaseState, review: EmergencyReview, on: dt.date) -> list[str]:
     """R11: ending records the concerns and sends a proper failure letter."""
     if review.meeting.decision is not _END:
         return []
@@ -551,6 +660,19 @@ def ending_is_justified(_: CaseState, review: EmergencyReview, on: dt.date) -> l
         reasons.append(
             f"The letter's effective date {long_date(letter.effective_date)} is in the past."
         )
+    written = letter.written_on
+    if written is not None and in_order(case):
+        held = review.meeting.held_on
+        if written < held:
+            reasons.append(
+                f"The letter is dated {written.isoformat()}, before the emergency review that "
+                f"decided the ending on {held.isoformat()}."
+            )
+        if written > letter.effective_date:
+            reasons.append(
+                f"The letter is dated {written.isoformat()}, after its effective date "
+                f"{letter.effective_date.isoformat()}."
+            )
     if _blank(letter.head_teacher):
         reasons.append("The head teacher signing the letter is not named.")
     if _blank(letter.parent_name):
@@ -559,13 +681,21 @@ def ending_is_justified(_: CaseState, review: EmergencyReview, on: dt.date) -> l
 
 
 # R12, R13 ----------------------------------------------------------------------------------------
-def return_is_provided_for(_: CaseState, form: UnsuccessfulOutcome, on: dt.date) -> list[str]:
-    """R12: the home setting records the provision for the child's return and its date."""
+def return_is_provided_for(case: CaseState, form: UnsuccessfulOutcome, on: dt.date) -> list[str]:
+    """R12: the home setting records the provision for the child's return and its date (under
+    edition 3, not before the placement was ended)."""
     reasons = []
     if _blank(form.provision_for_return):
         reasons.append("The provision made for the child's return is not recorded.")
+    ended = case.ended_on
     if form.return_date is None:
         reasons.append("The date of return to the Alternative Provision setting is missing.")
+    elif in_order(case) and ended is not None and form.return_date < ended:
+        reasons.append(
+            f"The date of return to the Alternative Provision setting, "
+            f"{form.return_date.isoformat()}, is before the placement was ended on "
+            f"{ended.isoformat()}."
+        )
     if _blank(form.completed_by):
         reasons.append("The name of the person completing the form is missing.")
     return reasons
@@ -589,6 +719,11 @@ def permanent_move_is_agreed(case: CaseState, form: SuccessfulOutcome, on: dt.da
         reasons.append(
             f"The date on roll {form.date_on_roll.isoformat()} is before the placement started "
             f"on {started.isoformat()}."
+        )
+    if in_order(case) and form.date_on_roll > on:
+        reasons.append(
+            f"The date on roll {form.date_on_roll.isoformat()} is after {on.isoformat()}, the day "
+            "the outcome is recorded: record it once the child is on the roll."
         )
     return reasons
 

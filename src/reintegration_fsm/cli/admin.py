@@ -331,7 +331,7 @@ def school_days_between(
     default=None,
     help="The protocol whose review weeks to propose, built in or registered with --protocol, "
     "as ID@VERSION, or ID alone for its version in force on START (default: the one `apply "
-    "... open` opens a case under, the seed's, worcestershire@2).",
+    "... open` opens a case under, the seed's, worcestershire@3).",
 )
 @click.pass_context
 def suggest_reviews(

@@ -341,7 +341,7 @@ ROLE_NAMES = [role.value for role in Role]
     default=None,
     help="For `open`: the protocol the case runs under for life, built in or registered with "
     "--protocol, as ID@VERSION, or ID alone for its version in force on --on (default: the "
-    "seed's, worcestershire@2).",
+    "seed's, worcestershire@3).",
 )
 @format_option(("text", "json"), default="text")
 @click.pass_context

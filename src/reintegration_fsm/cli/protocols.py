@@ -16,6 +16,7 @@ from reintegration_fsm.protocol.definition import (
     KNOWN,
     WORCESTERSHIRE,
     Protocol,
+    edition_problem,
     opening_refusal,
 )
 from reintegration_fsm.vocabulary import Evidence, Party
@@ -64,6 +65,9 @@ def choose(
         )
     latest = max(p.effective_from for p in started)
     in_force = [p for p in started if p.effective_from == latest]
+    # A version republished for the current edition from the same day supersedes the earlier
+    # edition's (worcestershire 3 and 2).
+    in_force = [p for p in in_force if p.opens_cases] or in_force
     if len(in_force) == 1:
         return in_force[0]
     raise Failure(
@@ -142,11 +146,9 @@ def check(file: str) -> None:
     click.echo(
         f"ok: {neutralise(found.id)} {neutralise(found.version)} ({neutralise(found.title)})"
     )
-    if not found.opens_cases:
-        click.echo(
-            f"note: it runs under edition {found.edition} of the rules: the cases recorded under "
-            "it replay, and no new case opens under it"
-        )
+    earlier = edition_problem(found)
+    if earlier is not None:
+        click.echo(f"note: it {earlier}")
 
 
 @protocol_group.command("show")

@@ -47,14 +47,27 @@ __all__ = [
     "KNOWN",
     "WORCESTERSHIRE",
     "WORCESTERSHIRE_1",
+    "WORCESTERSHIRE_2",
     "Protocol",
+    "edition_problem",
     "protocol_registry",
 ]
 
-EDITIONS = (1, 2)
+EDITIONS = (1, 2, 3)
 """Editions of the library's rules a protocol may run under: 1, the rules of the first contract
-(no departures, no R17); 2, the rules of revision 2. Cases recorded before protocols were data
-run under edition 1 for life."""
+(no departures, no R17); 2, the rules of revision 2; 3, revision 2 with meetings dated in order,
+named attendees, dated letters and outcomes, and a review met on the day it was held
+(`EDITION_3_ADDS`). Only the last opens new cases. Cases recorded before protocols were data run
+under edition 1 for life."""
+
+EDITION_3_ADDS = (
+    "a review is on time when held by its date, whenever it is recorded; a party attends a "
+    "review only through a named representative; meetings, the failure letter and the outcome "
+    "forms are dated in order; and a placement started with the host's information or the "
+    "family's visit still owed, or ended with no measures documented, is a departure"
+)
+"""What edition 3 adds to edition 2, in a few plain words (a refusal of an edition-2 protocol
+says it)."""
 
 _SEED_FILE = "worcestershire.toml"
 WHOLE_FILE = "(file)"
@@ -752,8 +765,12 @@ class Protocol:
 
 
 WORCESTERSHIRE = Protocol(**_SEED)
-"""The seed's protocol: the Reintegration Protocol for Worcestershire Schools, as revision 2 of
-the contract reads it. The default wherever no protocol is given."""
+"""The seed's protocol: the Reintegration Protocol for Worcestershire Schools, under edition 3 of
+the rules. The default wherever no protocol is given."""
+
+WORCESTERSHIRE_2 = attrs.evolve(WORCESTERSHIRE, version="2", edition=2)
+"""The same protocol under edition 2 of the rules: the cases recorded under it replay and
+finish under those rules; no new case opens under it."""
 
 WORCESTERSHIRE_1 = attrs.evolve(
     WORCESTERSHIRE,
@@ -769,7 +786,26 @@ WORCESTERSHIRE_1 = attrs.evolve(
 """The same protocol as the first contract read it (edition 1): the rules every case recorded
 before protocols were data runs under for life."""
 
-KNOWN: tuple[Protocol, ...] = (WORCESTERSHIRE, WORCESTERSHIRE_1)
+
+def edition_problem(protocol: Protocol) -> str | None:
+    """Why no new case opens under the edition of the rules `protocol` runs under, as a
+    sentence's end ("runs under edition 2 of the rules, ..."); None under the current one."""
+    current = EDITIONS[-1]
+    if protocol.edition == current:
+        return None
+    if protocol.edition == 1:
+        return (
+            "runs under edition 1 of the rules, under which only cases recorded before protocols "
+            f"were data finish; open a new case under a protocol of edition {current}"
+        )
+    return (
+        f"runs under edition {protocol.edition} of the rules, under which the cases recorded "
+        "replay and finish but no new case opens; publish a new version of the protocol with "
+        f"edition = {current} (edition {current} adds: {EDITION_3_ADDS})"
+    )
+
+
+KNOWN: tuple[Protocol, ...] = (WORCESTERSHIRE, WORCESTERSHIRE_2, WORCESTERSHIRE_1)
 """The protocols every replay and store knows without being told."""
 _KNOWN_KEYS = frozenset(protocol.key for protocol in KNOWN)
 

@@ -183,6 +183,10 @@ def _no_documents(payload: Any) -> tuple[Printable, ...]:
     return ()
 
 
+def _on_the_day(case: StepCase, payload: Any, on: dt.date) -> dt.date:
+    return on
+
+
 @attrs.frozen
 class Step:
     """One step of the protocol, declared once (see the module docstring)."""
@@ -211,6 +215,8 @@ class Step:
     documents: Callable[[Any], tuple[Printable, ...]] = _no_documents
     listed: Callable[[Any, Actor], bool] | None = None
     """For a step that only closes an obligation: whether `available_triggers` lists it now."""
+    met_on: Callable[[StepCase, Any, dt.date], dt.date] = _on_the_day
+    """The day the deadlines the step meets are met on (from its payload, typed or a view)."""
 
     name: str = attrs.field(init=False)
     """The trigger's name, as transitions record it."""
@@ -460,6 +466,12 @@ def _review_effects(
     if final and meeting.decision is _CONTINUE and meeting.next_meeting is not None:
         deadlines.append(deadline_json(_FINAL_REVIEW, meeting.next_meeting))
     return _effects(met=met, deadlines=deadlines, opened=[_paperwork()])
+
+
+def _review_met_on(case: StepCase, meeting: ReviewMeeting, on: dt.date) -> dt.date:
+    """R9: under edition 3 a review's deadline is met on the day it was held (recorded later,
+    it is still on time); before, on the day it was recorded."""
+    return meeting.held_on if rules.in_order(case) else on
 
 
 def _review_project(facts: Facts, meeting: ReviewMeeting, on: dt.date) -> None:
@@ -739,6 +751,7 @@ STEPS: tuple[Step, ...] = (
         "receiving school must complete a Joiners Form; the AP setting should mark code D.",
         lambda data: "started the placement (dual registration begins)",
         guards=(rules.start_date_reached,),
+        departures=(("R8", rules.placement_prepared),),
         effects=_start_effects,
         project=_start_project,
     ),
@@ -756,6 +769,7 @@ STEPS: tuple[Step, ...] = (
         guards=(rules.review_is_complete,),
         departures=(("R9", rules.review_practice),),
         effects=_review_effects,
+        met_on=_review_met_on,
         project=_review_project,
         documents=_review_documents,
     ),
@@ -791,7 +805,10 @@ STEPS: tuple[Step, ...] = (
         ),
         bundle=EmergencyReview,
         guards=(rules.emergency_review_is_complete, rules.ending_is_justified),
-        departures=(("R10", rules.emergency_review_practice),),
+        departures=(
+            ("R10", rules.emergency_review_practice),
+            ("R11", rules.ending_practice),
+        ),
         effects=_emergency_effects,
         project=_emergency_project,
         documents=_emergency_documents,

@@ -211,13 +211,20 @@ def invalid_reintegration_information(
     return attrs.evolve(form, **changes), respect
 
 
-@checked(_all(INITIAL_MEETING_RESPECTS), on=_ON, protocol=instance(Protocol))
+@checked(
+    not_before("identified_on", "on"),
+    _all(INITIAL_MEETING_RESPECTS),
+    on=_ON,
+    protocol=instance(Protocol),
+    identified_on=optional(day),
+)
 @st.composite
 def invalid_initial_meetings(
     draw: st.DrawFn,
     on: dt.date,
     respect: str | None = None,
     protocol: Protocol = WORCESTERSHIRE,
+    identified_on: dt.date | None = None,
 ) -> tuple[tuple[InitialMeeting, ChildViews], str]:
     """`((meeting, views), respect)`: an initial meeting and the child's views, recorded on
     `on`, broken in one of `INITIAL_MEETING_RESPECTS` (R7).
@@ -228,12 +235,15 @@ def invalid_initial_meetings(
         respect: the respect to break (drawn when None).
         protocol: the protocol whose final-review limit and review weeks the review dates
             follow (`final_review_too_late` dates the final review past its limit).
+        identified_on: the day the case's host school was identified, if known: the meeting
+            is held on or after it (edition 3 refuses one held before).
     """
     respect = _pick(draw, INITIAL_MEETING_RESPECTS, respect)
     if respect == "held_after":
         held = on + draw(st.integers(1, _NEAR)) * _DAY
     else:
-        held = on - draw(st.integers(0, _NEAR)) * _DAY
+        low = on - _NEAR * _DAY if identified_on is None else max(identified_on, on - _NEAR * _DAY)
+        held = draw(_days(low, on))
     meeting = draw(initial_meetings(held_on=held, protocol=protocol))
     views = draw(child_views(before=held))
     start = meeting.start_date
@@ -301,10 +311,11 @@ _FINAL_ONLY = (
 def _review_respects(given: Mapping[str, Any]) -> list[str]:
     """The respects a review of the `kind` given (either, when None) can be broken in."""
     kind = given["kind"]
+    alone = given["started_on"] is not None and given.get("previous_on") is None
     return [
         r
         for r in REVIEW_RESPECTS
-        if not (r == "before_placement" and given["started_on"] is None)
+        if not (r == "before_placement" and not alone)
         and not (r == "interim_makes_permanent" and kind is ReviewKind.FINAL)
         and not (r in _FINAL_ONLY and kind is ReviewKind.INTERIM)
     ]
@@ -322,11 +333,13 @@ def _interim_or_final(value: Any) -> str | None:
 
 @checked(
     not_before("started_on", "on"),
+    not_before("previous_on", "on"),
     respect_in(_review_respects),
     on=_ON,
     started_on=_STARTED_ON,
     kind=optional(_interim_or_final),
     protocol=instance(Protocol),
+    previous_on=optional(day),
 )
 @st.composite
 def invalid_review_meetings(
@@ -336,6 +349,7 @@ def invalid_review_meetings(
     kind: ReviewKind | None = None,
     respect: str | None = None,
     protocol: Protocol = WORCESTERSHIRE,
+    previous_on: dt.date | None = None,
 ) -> tuple[ReviewMeeting, str]:
     """`(meeting, respect)`: a review recorded on `on` for a placement started on `started_on`
     (on or before `on`), broken in one of `REVIEW_RESPECTS` (R9).
@@ -350,6 +364,8 @@ def invalid_review_meetings(
         respect: the respect to break (drawn when None, among those `kind` and `started_on`
             allow).
         protocol: the protocol whose review parties attend (`missing_attendee` leaves one out).
+        previous_on: the day of the case's previous meeting, if known: the review is held on or
+            after it (edition 3 refuses one held before), and is not broken `before_placement`.
     """
     if kind is None:
         if respect in _FINAL_ONLY:
@@ -360,12 +376,14 @@ def invalid_review_meetings(
     respects = [
         r
         for r in REVIEW_RESPECTS
-        if not (r == "before_placement" and started_on is None)
+        if not (r == "before_placement" and (started_on is None or previous_on is not None))
         and not (r == "interim_makes_permanent" and chosen is not ReviewKind.INTERIM)
         and not (r in _FINAL_ONLY and chosen is not ReviewKind.FINAL)
     ]
     respect = _pick(draw, respects, respect)
     low = _earliest_held(on, started_on)
+    if previous_on is not None:
+        low = max(low, previous_on)
     if respect == "held_after":
         held = on + draw(st.integers(1, _NEAR)) * _DAY
     elif respect == "before_placement" and started_on is not None:
@@ -448,17 +466,22 @@ def invalid_failure_letters(
 
 
 def _emergency_respects(given: Mapping[str, Any]) -> list[str]:
-    """The respects an emergency review can be broken in (before the placement: when known)."""
-    started = given["started_on"] is not None
-    return [r for r in EMERGENCY_REVIEW_RESPECTS if started or r != "before_placement"]
+    """The respects an emergency review can be broken in: before the placement when its start
+    is known, and the review's call is not (a review before the placement is before its call
+    too, which edition 3 refuses as well)."""
+    alone = given["started_on"] is not None and given.get("called_on") is None
+    return [r for r in EMERGENCY_REVIEW_RESPECTS if alone or r != "before_placement"]
 
 
 @checked(
     not_before("started_on", "on"),
+    not_before("started_on", "called_on"),
+    not_before("called_on", "on"),
     respect_in(_emergency_respects),
     on=_ON,
     started_on=_STARTED_ON,
     protocol=instance(Protocol),
+    called_on=optional(day),
 )
 @st.composite
 def invalid_emergency_reviews(
@@ -467,6 +490,7 @@ def invalid_emergency_reviews(
     started_on: dt.date | None = None,
     respect: str | None = None,
     protocol: Protocol = WORCESTERSHIRE,
+    called_on: dt.date | None = None,
 ) -> tuple[tuple[ReviewMeeting, FailureLetter | None], str]:
     """`((meeting, letter), respect)`: an emergency review recorded on `on`, and its failure
     letter when it ends the placement, broken in one of `EMERGENCY_REVIEW_RESPECTS` (R10, R11).
@@ -481,8 +505,12 @@ def invalid_emergency_reviews(
             in one of `FAILURE_LETTER_RESPECTS`.
         protocol: the protocol whose emergency review parties attend (`missing_party` leaves
             one out).
+        called_on: the day the review was called, if known: it is held on or after it
+            (edition 3 refuses one held before), and is not broken `before_placement`.
     """
-    respect = _pick(draw, _emergency_respects({"started_on": started_on}), respect)
+    respect = _pick(
+        draw, _emergency_respects({"started_on": started_on, "called_on": called_on}), respect
+    )
     if respect in ("end_without_concerns", "end_without_letter") or respect.startswith("letter_"):
         decision = ReviewDecision.END
     elif respect in ("continue_without_support", "makes_permanent", "continue_with_letter"):
@@ -494,7 +522,8 @@ def invalid_emergency_reviews(
     elif respect == "before_placement" and started_on is not None:
         held = started_on - draw(st.integers(1, _NEAR)) * _DAY
     else:
-        held = draw(_days(_earliest_held(on, started_on), on))
+        low = _earliest_held(on, started_on)
+        held = draw(_days(low if called_on is None else max(low, called_on), on))
     meeting = draw(
         review_meetings(ReviewKind.EMERGENCY, held_on=held, decision=decision, protocol=protocol)
     )
@@ -524,15 +553,24 @@ def invalid_emergency_reviews(
     return (meeting, letter), respect
 
 
-@checked(_all(SUCCESSFUL_OUTCOME_RESPECTS), started_on=day)
+@checked(
+    not_before("started_on", "recorded_on"),
+    _all(SUCCESSFUL_OUTCOME_RESPECTS),
+    started_on=day,
+    recorded_on=optional(day),
+)
 @st.composite
 def invalid_successful_outcomes(
-    draw: st.DrawFn, started_on: dt.date, respect: str | None = None
+    draw: st.DrawFn,
+    started_on: dt.date,
+    respect: str | None = None,
+    recorded_on: dt.date | None = None,
 ) -> tuple[SuccessfulOutcome, str]:
-    """`(form, respect)` for a placement started on `started_on`, broken in one of
+    """`(form, respect)` for a placement started on `started_on`, recorded on `recorded_on`
+    (when given: its date on roll is not after it), broken in one of
     `SUCCESSFUL_OUTCOME_RESPECTS` (`respect` when given, else drawn; R13, the final review
     having decided MAKE_PERMANENT)."""
-    form = draw(successful_outcomes(on_roll_from=started_on))
+    form = draw(successful_outcomes(on_roll_from=started_on, recorded_on=recorded_on))
     respect = _pick(draw, SUCCESSFUL_OUTCOME_RESPECTS, respect)
     if respect == "joiner_form_not_completed":
         return attrs.evolve(form, joiner_form_completed=False), respect
@@ -540,14 +578,15 @@ def invalid_successful_outcomes(
     return attrs.evolve(form, date_on_roll=early), respect
 
 
-@checked(_all(UNSUCCESSFUL_OUTCOME_RESPECTS))
+@checked(_all(UNSUCCESSFUL_OUTCOME_RESPECTS), ended_on=optional(day))
 @st.composite
 def invalid_unsuccessful_outcomes(
-    draw: st.DrawFn, respect: str | None = None
+    draw: st.DrawFn, respect: str | None = None, ended_on: dt.date | None = None
 ) -> tuple[UnsuccessfulOutcome, str]:
-    """`(form, respect)` broken in one of `UNSUCCESSFUL_OUTCOME_RESPECTS` (R12; `respect` when
-    given, else drawn)."""
-    form = draw(unsuccessful_outcomes())
+    """`(form, respect)` for a placement ended on `ended_on` (when given: the return is not
+    before it), broken in one of `UNSUCCESSFUL_OUTCOME_RESPECTS` (R12; `respect` when given,
+    else drawn)."""
+    form = draw(unsuccessful_outcomes(ended_on=ended_on))
     respect = _pick(draw, UNSUCCESSFUL_OUTCOME_RESPECTS, respect)
     if respect == "no_provision":
         return attrs.evolve(form, provision_for_return=draw(blank_texts())), respect

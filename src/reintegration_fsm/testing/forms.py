@@ -393,28 +393,43 @@ def failure_letters(draw: st.DrawFn, effective_from: dt.date | None = None) -> F
     )
 
 
-@checked(on_roll_from=optional(day))
+@checked(
+    not_before("on_roll_from", "recorded_on"),
+    on_roll_from=optional(day),
+    recorded_on=optional(day),
+)
 @st.composite
-def successful_outcomes(draw: st.DrawFn, on_roll_from: dt.date | None = None) -> SuccessfulOutcome:
-    """A successful outcome form that passes R13 for a placement started on `on_roll_from`.
+def successful_outcomes(
+    draw: st.DrawFn, on_roll_from: dt.date | None = None, recorded_on: dt.date | None = None
+) -> SuccessfulOutcome:
+    """A successful outcome form that passes R13 for a placement started on `on_roll_from`,
+    recorded on `recorded_on`: its date on roll is between the two (R13 refuses a date on roll
+    after the day the form is recorded). Without `recorded_on`, record it on or after its
+    `date_on_roll`.
 
     R13 also needs the case's final review to have decided MAKE_PERMANENT.
     """
-    low = EARLIEST if on_roll_from is None else on_roll_from
+    if recorded_on is None:
+        on_roll = _between(draw, EARLIEST if on_roll_from is None else on_roll_from, 60)
+    else:
+        span = 60 if on_roll_from is None else min((recorded_on - on_roll_from).days, 60)
+        on_roll = recorded_on - draw(st.integers(0, span)) * _DAY
     return SuccessfulOutcome(
-        date_on_roll=_between(draw, low, 60),
+        date_on_roll=on_roll,
         joiner_form_completed=True,
         parent_name=draw(_maybe_names()),
     )
 
 
-@checked()
+@checked(ended_on=optional(day))
 @st.composite
-def unsuccessful_outcomes(draw: st.DrawFn) -> UnsuccessfulOutcome:
-    """An unsuccessful outcome form that passes R12."""
+def unsuccessful_outcomes(draw: st.DrawFn, ended_on: dt.date | None = None) -> UnsuccessfulOutcome:
+    """An unsuccessful outcome form that passes R12 for a placement ended on `ended_on` (the
+    child returns on that day or within 60 days after it; R12 refuses a return before it)."""
+    returned = draw(_days(EARLIEST, LATEST)) if ended_on is None else _between(draw, ended_on, 60)
     return UnsuccessfulOutcome(
         provision_for_return=draw(texts()),
-        return_date=draw(_days(EARLIEST, LATEST)),
+        return_date=returned,
         completed_by=draw(_names()),
         reasons_for_failure=draw(_maybe_texts()),
     )

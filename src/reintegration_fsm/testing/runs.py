@@ -17,7 +17,7 @@ from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.case import Reintegration
 from reintegration_fsm.errors import CalendarError, describe
 from reintegration_fsm.forms import ReviewMeeting
-from reintegration_fsm.protocol.definition import EDITIONS, WORCESTERSHIRE, Protocol
+from reintegration_fsm.protocol.definition import WORCESTERSHIRE, Protocol, edition_problem
 from reintegration_fsm.protocol.steps import STEP
 from reintegration_fsm.testing.arguments import checked, instance, optional
 from reintegration_fsm.testing.forms import (
@@ -323,12 +323,9 @@ def _opens_cases(given: Mapping[str, Any]) -> tuple[str, str] | None:
     protocol = given["protocol"]
     if protocol.opens_cases:
         return None
-    if protocol.edition != EDITIONS[-1]:
-        return (
-            "protocol",
-            f"runs under edition {protocol.edition} of the rules, under which no case opens "
-            "(only the cases recorded under it replay)",
-        )
+    earlier = edition_problem(protocol)
+    if earlier is not None:
+        return ("protocol", earlier)
     (field, problem), *_ = protocol.opening_problems
     if field.startswith("roles."):
         allowed = ", ".join(r.value for r in Role if r in protocol.roles[field[len("roles.") :]])
@@ -542,20 +539,22 @@ def _run(draw: st.DrawFn, calendar: SchoolCalendar | None, protocol: Protocol) -
         decided = review(ReviewKind.FINAL, final_due, ReviewDecision.MAKE_PERMANENT)
         assert decided.permanent_from is not None
         run.later()
-        run.at_least(decided.permanent_from)
+        recorded = run.at_least(decided.permanent_from)
         run.add(
             "record_successful_outcome",
             run.actor("record_successful_outcome"),
-            form=draw(successful_outcomes(on_roll_from=start)),
+            form=draw(successful_outcomes(on_roll_from=start, recorded_on=recorded)),
         )
         return finish()
     emergency(ReviewDecision.END)
     if target in (Stage.EMERGENCY_REVIEW, Stage.ENDING):
         return finish()
+    assert run.case is not None
+    ended = run.case.ended_on
     run.later()
     run.add(
         "record_unsuccessful_outcome",
         run.actor("record_unsuccessful_outcome"),
-        form=draw(unsuccessful_outcomes()),
+        form=draw(unsuccessful_outcomes(ended_on=ended)),
     )
     return finish()
