@@ -144,9 +144,9 @@ class Argument:
     def new_name_problem(self, value: str) -> str | None:
         """Why a name given now (not read back from a history) would read as another: a
         character nobody sees (a joiner joining no letters of a script written with them), or
-        a blank one other than the space; None for other text. (A
-        plain space at an end, or another case, is a slip the rules compare names past, and
-        kept as written.)"""
+        a blank one other than the space; None for other text. (Another letters' case is a
+        slip the rules compare names past, kept as written; a space at an end is refused apart,
+        by `fields.end_space`.)"""
         if not self.single_line:
             return None
         hidden = unseen(value) or blank(value)

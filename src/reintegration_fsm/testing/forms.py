@@ -84,10 +84,11 @@ def consent_forms(
     # The same name as R2 reads it, written as a parent may; a spelling that would not fit the
     # form (a pupil's name near the limit, or one that grows in capitals, as "ß" does) is left.
     spellings = (child.name, child.name.upper(), f" {child.name}  ")
+    parent = draw(_names())
     return ConsentForm(
         child_name=draw(st.sampled_from([s for s in spellings if len(s) <= NAME_LENGTH])),
         child_dob=child.date_of_birth,
-        parent_name=draw(_names()),
+        parent_name=parent,
         relationship=draw(st.sampled_from(("Mother", "Father", "Carer", "Grandparent"))),
         has_parental_responsibility=True,
         other_parent_has_responsibility=other_has,
@@ -98,7 +99,7 @@ def consent_forms(
         preferred_schools=tuple(
             draw(st.lists(st.sampled_from(HOST_SCHOOLS), min_size=1, max_size=3, unique=True))
         ),
-        signed_by=draw(_names()),
+        signed_by=parent,  # the parent named signs (R2)
         signed_on=draw(_days(high - 60 * _DAY, high)),
         child_agrees=draw(st.sampled_from((True, True, None))),
         ap_setting=draw(st.sampled_from(("", *AP_SETTINGS))),
