@@ -162,17 +162,15 @@ def in_order(case: CaseState) -> bool:
 def attending(case: CaseState, meeting: ReviewMeeting) -> frozenset[Party]:
     """The parties a meeting counts as attended by: under edition 3, only through an attendee
     with a name (R9, R10)."""
-    if not in_order(case):
-        return meeting.parties
-    return frozenset(a.party for a in meeting.attendees if not _blank(a.name))
+    return meeting.named_parties if in_order(case) else meeting.parties
 
 
 def _unnamed(case: CaseState, meeting: ReviewMeeting, needed: frozenset[Party]) -> list[str]:
     """R9, R10 under edition 3: each party needed that is among the attendees only with a blank
     name."""
-    if not in_order(case):
-        return []
     named = attending(case, meeting)
+    if named is meeting.parties or named == meeting.parties:
+        return []  # (edition 2 reads every attendee; or nobody is there only by a blank name)
     return [
         f"{_capital(PARTY_WORDS[party])} is among the attendees only with a blank name: each "
         "party needs a named representative."

@@ -169,6 +169,19 @@ def _obligation(item: Any) -> Obligation:
 
 
 _RUN_OBLIGATIONS: dict[tuple[Any, ...], Obligation] = {}
+_DEPARTURES: dict[tuple[int, str, str], Departure] = {}
+
+
+def _departure(seq: int, rule: str, text: str) -> Departure:
+    """A recorded departure, one object per distinct one (the same step's departure reads
+    alike in every case that took it so)."""
+    key = (seq, rule, text)
+    found = _DEPARTURES.get(key)
+    if found is None:
+        found = Departure(seq, rule, text)
+        if len(_DEPARTURES) < _SHARED_MOST:
+            _DEPARTURES[key] = found
+    return found
 
 
 def _deadline_2(item: Any) -> Deadline:
@@ -392,7 +405,7 @@ def decode(text: str) -> State:
         for seq, rule, sentence in found["departures"]:
             if type(seq) is not int or type(rule) is not str or type(sentence) is not str:
                 raise TypeError(f"a departure is [seq, rule, text], not {[seq, rule, sentence]!r}")
-            departures.append(Departure(seq, rule, sentence))
+            departures.append(_departure(seq, rule, sentence))
     except FormInvalid:
         raise
     except (KeyError, TypeError, ValueError, AttributeError) as error:

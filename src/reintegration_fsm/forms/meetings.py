@@ -89,3 +89,8 @@ class ReviewMeeting:
     def parties(self) -> frozenset[Party]:
         """The parties represented among the attendees."""
         return frozenset([attendee.party for attendee in self.attendees])
+
+    @functools.cached_property
+    def named_parties(self) -> frozenset[Party]:
+        """The parties represented among the attendees by someone named (a name not blank)."""
+        return frozenset([attendee.party for attendee in self.attendees if attendee.name.strip()])
