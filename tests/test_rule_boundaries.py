@@ -1395,32 +1395,3 @@ def test_a_date_on_roll_the_day_after_the_outcome_is_recorded_is_refused_and_tha
     case = made_permanent()
     case.record_successful_outcome(attrs.evolve(SUCCESS, date_on_roll=on), by=HOST_HEAD, on=on)
     assert case.stage is Stage.SUCCESSFUL
-
-
-def test_a_consent_form_signed_by_another_than_the_parent_it_names_is_refused() -> None:
-    """A5: a consent form the AP head signed himself, for the parent it names, was taken as the
-    parent's written consent, and the timeline said "written consent from" the parent (found by
-    a review). Under edition 3 the signature must be the parent/carer's the form names (letters'
-    case and spacing aside); a blank signature is only "not signed"."""
-    reason = only_reason(opened(), _consent(signed_by="Robin Ashdown"), "not by the parent/carer")
-    assert reason == (
-        "The consent form is signed by Robin Ashdown, not by the parent/carer it names, "
-        "Dana Example: the consent is the parent's, in writing (process step 1)."
-    )
-    only_reason(opened(), _consent(signed_by=" "), "The consent form is not signed.")
-    case = opened()
-    _consent(signed_by="  dana   EXAMPLE ")(case)
-    assert case.consent_signed_on == CONSENTED
-
-
-def test_an_edition_2_case_keeps_a_consent_form_signed_by_another() -> None:
-    """The signature rule is edition 3's: a case opened under worcestershire 2 records such a
-    form as before (its history replays unchanged)."""
-    recorded = opened()
-    _consent()(recorded)
-    written = json.loads(json.dumps([transition_to_json(t) for t in recorded.history]))
-    written[0]["data"]["protocol"]["version"] = "2"
-    written[1]["data"]["form"]["signed_by"] = "Robin Ashdown"
-    case = Reintegration.replay([transition_from_json(item) for item in written])
-    assert case.protocol.edition == 2
-    assert case.consent_signed_on == CONSENTED

@@ -105,7 +105,6 @@ REASONS: dict[str, str] = {
     "no_consent_to_share": "has not consented to the child's information being shared",
     "no_preferred_school": "names no school",
     "not_signed": "is not signed",
-    "signed_by_another": "not by the parent/carer it names",
     "not_dated": "is not dated",
     "dated_after": "The consent form is dated",
     # R3

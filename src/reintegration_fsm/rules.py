@@ -273,12 +273,6 @@ def consent_is_complete(case: CaseState, form: ConsentForm, on: dt.date) -> list
         reasons.append("The consent form names no school the family wish to be considered.")
     if _blank(form.signed_by):
         reasons.append("The consent form is not signed.")
-    elif in_order(case) and not same_name(form.signed_by, form.parent_name):
-        reasons.append(
-            f"The consent form is signed by {form.signed_by}, not by the parent/carer it names"
-            f"{'' if _blank(form.parent_name) else ', ' + form.parent_name}: the consent is the "
-            "parent's, in writing (process step 1)."
-        )
     if form.signed_on is None:
         reasons.append("The consent form is not dated.")
     elif form.signed_on > on:

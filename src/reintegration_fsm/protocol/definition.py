@@ -61,8 +61,7 @@ named attendees, dated letters and outcomes, and a review met on the day it was 
 under edition 1 for life."""
 
 EDITION_3_ADDS = (
-    "the parent named on the consent form signs it; a review is on time when held by its "
-    "date, whenever it is recorded; a party attends a "
+    "a review is on time when held by its date, whenever it is recorded; a party attends a "
     "review only through a named representative; meetings, the failure letter and the outcome "
     "forms are dated in order; and a placement started with the host's information or the "
     "family's visit still owed, or ended with no measures documented, is a departure"

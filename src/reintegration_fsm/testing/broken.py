@@ -143,9 +143,6 @@ def invalid_consent_forms(
         changes = {"preferred_schools": tuple(draw(st.lists(blank_names(), max_size=2)))}
     elif respect == "not_signed":
         changes = {"signed_by": draw(blank_names())}
-    elif respect == "signed_by_another":
-        other = draw(_names().filter(lambda name: not same_name(name, form.parent_name)))
-        changes = {"signed_by": other}
     elif respect == "not_dated":
         changes = {"signed_on": None}
     else:

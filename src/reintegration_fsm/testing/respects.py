@@ -28,7 +28,6 @@ CONSENT_RESPECTS = (
     "no_consent_to_share",
     "no_preferred_school",
     "not_signed",
-    "signed_by_another",
     "not_dated",
     "dated_after",
 )
