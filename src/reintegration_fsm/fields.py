@@ -319,6 +319,13 @@ _BLANKS = frozenset("\u2800")
 Braille pattern. A name holding one reads as the name without it."""
 
 
+def prints_nothing(value: str) -> bool:
+    """Whether `value` prints as nothing: it holds only spaces, blank characters (`blank`) and
+    characters nobody sees (`seen`), as a name of a zero-width space or the blank Braille
+    pattern does."""
+    return all(character.isspace() or character in _BLANKS for character in seen(value))
+
+
 def blank(value: str) -> str | None:
     """The first blank character of `value` other than the space (a no-break, figure or
     ideographic space; a filler that prints as nothing), in words; or None. A name holding

@@ -92,5 +92,6 @@ class ReviewMeeting:
 
     @functools.cached_property
     def named_parties(self) -> frozenset[Party]:
-        """The parties represented among the attendees by someone named (a name not blank)."""
-        return frozenset([attendee.party for attendee in self.attendees if attendee.name.strip()])
+        """The parties represented among the attendees by someone named (a name that prints
+        as something: `fields.prints_nothing`)."""
+        return frozenset([a.party for a in self.attendees if not fields.prints_nothing(a.name)])

@@ -972,8 +972,28 @@ def find_protocol(
         raise UnknownProtocol(protocol_id, version, sorted(registry))
     # The library's own are named without one (what replay then says of one recorded).
     if fingerprint is not None and not found.built_in and fingerprint != found.fingerprint:
-        raise ChangedProtocol(protocol_id, version)
+        earlier = _under_earlier_edition(found, fingerprint)
+        if earlier is None:
+            raise ChangedProtocol(protocol_id, version)
+        return earlier
     return found
+
+
+def _under_earlier_edition(protocol: Protocol, fingerprint: object) -> Protocol | None:
+    """`protocol` under the earlier edition of the rules whose fingerprint a history recorded,
+    if it differs from it only so; else None. A file without an `edition` line, or a protocol
+    built in code from `WORCESTERSHIRE`, takes the current edition: the same file or line of
+    code gave the edition before when its older cases were recorded, and they finish under it."""
+    for edition in reversed(EDITIONS):
+        if edition >= protocol.edition:
+            continue
+        try:
+            earlier = attrs.evolve(protocol, edition=edition)
+        except ProtocolDefinitionError:  # (a bound of the later edition the earlier lacks)
+            continue
+        if earlier.fingerprint == fingerprint:
+            return earlier
+    return None
 
 
 def _rebuilt(kind: type[Protocol], fields: dict[str, Any]) -> Protocol:
