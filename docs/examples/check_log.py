@@ -276,8 +276,9 @@ def check_log(db, layout):
             problems.append(f"{where} was altered")
         records[key] = row["hash"]
         if row["paths"] is None:  # a note of revision 2's manual redaction, which the 0003
-            # upgrade kept as the first record of an entry written before it: no other
-            if number != 1 or (case_id, seq) in keyed:
+            # upgrade kept as the first record of an entry written before it, naming no one
+            named_anyone = any(row[f"actor_{part}"] for part in ("id", "name", "role"))
+            if number != 1 or (case_id, seq) in keyed or named_anyone or row["redacted_on"]:
                 problems.append(f"{where} is a note without paths where none was left")
         else:
             try:

@@ -389,7 +389,7 @@ def apply(
                 "choose an id that reads differently.",
             ),
         )
-    _check_school_named(store, trigger, arguments)
+    _check_school_named(store, trigger, arguments, case_id)
     try:
         if trigger == "open":
             case = Reintegration.open(
@@ -452,9 +452,12 @@ _SCHOOL_GIVEN = {"open": "ap_setting", "identify_host": "host_school"}
 """The argument naming a school, of the triggers that name one."""
 
 
-def _check_school_named(store: SqlAlchemyStore, trigger: str, arguments: dict[str, Any]) -> None:
-    """Refuse a school named as a case the store may show names it, but in other letters' case
-    or spacing: to the Fair Access ledger and R15 it would be another school.
+def _check_school_named(
+    store: SqlAlchemyStore, trigger: str, arguments: dict[str, Any], case_id: str
+) -> None:
+    """Refuse a school named as a case of the same local authority names it, but in other
+    letters' case or spacing: to the authority's Fair Access ledger and R15 it would be another
+    school.
 
     Raises:
         Failure: saying which school was meant (exit 2).
@@ -463,11 +466,16 @@ def _check_school_named(store: SqlAlchemyStore, trigger: str, arguments: dict[st
     given = arguments.get(field) if field is not None else None
     if not isinstance(given, str) or not given.strip():
         return  # a blank name is the rules' to report
-    if any(given in (found.ap_setting, found.host_school) for found in store.cases(school=given)):
+    authority = _authority_of(store, trigger, arguments, case_id)
+    if any(
+        given in (found.ap_setting, found.host_school) and found.local_authority == authority
+        for found in store.cases(school=given)
+    ):
         return  # named as recorded (by the schools' indexes, before every case row is read)
     known = {
         name
         for summary in store.cases()  # the case rows: no history is loaded
+        if summary.local_authority == authority
         for name in (summary.ap_setting, summary.host_school)
         if name is not None
     }
@@ -484,6 +492,19 @@ def _check_school_named(store: SqlAlchemyStore, trigger: str, arguments: dict[st
                 "of them only. To name another school, choose a name that reads differently.",
             ),
         )
+
+
+def _authority_of(
+    store: SqlAlchemyStore, trigger: str, arguments: dict[str, Any], case_id: str
+) -> object:
+    """The local authority of the case a step names a school for: the one `open` gives, or
+    the case's own (None when the case is not there: the step's own error says so)."""
+    if trigger == "open":
+        return arguments.get("local_authority")
+    return next(
+        (found.local_authority for found in store.cases(text=case_id) if found.case_id == case_id),
+        None,
+    )
 
 
 def _who(transition: Transition) -> str:

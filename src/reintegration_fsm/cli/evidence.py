@@ -81,11 +81,27 @@ def read_key(path: str, what: str, *, private: bool = False) -> bytes:
     return key
 
 
+_SSH_PUBLIC = (b"ssh-", b"ecdsa-sha2-", b"sk-ssh-", b"sk-ecdsa-")
+"""How OpenSSH's one-line public keys start (`ssh-ed25519`, `ecdsa-sha2-nistp256`...)."""
+
+
 def _public(key: bytes) -> bool:
-    """Whether a key file holds a public key alone (PEM, or OpenSSH's one line)."""
-    return (
-        b"PUBLIC KEY-----" in key and b"PRIVATE KEY-----" not in key
-    ) or key.lstrip().startswith(b"ssh-")
+    """Whether a key file holds a public key alone: PEM (`-----BEGIN PUBLIC KEY-----`), RFC
+    4716 (`---- BEGIN SSH2 PUBLIC KEY ----`), OpenSSH's one line, or DER."""
+    if b"PRIVATE KEY" in key:
+        return False
+    if b"PUBLIC KEY" in key or key.lstrip().startswith(_SSH_PUBLIC):
+        return True
+    try:
+        from cryptography.exceptions import UnsupportedAlgorithm
+        from cryptography.hazmat.primitives.serialization import load_der_public_key
+    except ImportError:  # (without the signing extra, signing says what to install)
+        return False
+    try:
+        load_der_public_key(key)
+    except (ValueError, UnsupportedAlgorithm):  # not DER, or a kind of key unknown here
+        return False
+    return True
 
 
 def read_checkpoint(path: str) -> Checkpoint:

@@ -629,16 +629,31 @@ def _note_problems(entry: Mapping[str, Any], notes: Rows) -> list[str]:
             found.append(f"redaction record {row.get('number')} is out of order ({number} due)")
         if row["hash"] != _hash_of(redaction_hash, row, previous):
             found.append(f"the redaction record {row.get('number')} does not match its hash")
-        if row.get("paths") is None and (number > 1 or scheme(entry) == SCHEME):
+        if row.get("paths") is None and (
+            number > 1 or scheme(entry) == SCHEME or _names_anyone(row)
+        ):
             found.append(_not_legacy(row, number))
         previous = str(row["hash"])
     return found
 
 
+def _names_anyone(row: Mapping[str, Any]) -> bool:
+    """Whether a note names who made it or the business date: the 0003 upgrade kept revision
+    2's manual redactions with neither."""
+    parts = ("actor_id", "actor_name", "actor_role", "actor_organisation", "redacted_on")
+    return any(row.get(part) for part in parts)
+
+
 def _not_legacy(row: Mapping[str, Any], number: int) -> str:
     """What a note without paths is where revision 2's manual redaction never left one: the
-    0003 upgrade kept such a note as its entry's first record, on an entry written before it."""
-    where = "after another record" if number > 1 else "on an entry written since revision 0011"
+    0003 upgrade kept such a note as its entry's first record, on an entry written before it,
+    naming no one."""
+    if number > 1:
+        where = "after another record"
+    elif _names_anyone(row):
+        where = "naming who made it"
+    else:
+        where = "on an entry written since revision 0011"
     return (
         f"redaction record {row.get('number')} is a note without paths {where}: only the 0003 "
         "upgrade left such notes, each the first record of an entry written before it "
