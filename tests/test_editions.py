@@ -13,6 +13,7 @@ from click.testing import CliRunner
 import scenario as sc
 from reintegration_fsm import (
     WORCESTERSHIRE,
+    WORCESTERSHIRE_2,
     Attendee,
     DeadlineKind,
     GuardFailed,
@@ -29,6 +30,7 @@ from reintegration_fsm.cli import cli
 from reintegration_fsm.cli.views import _status_word
 from reintegration_fsm.reports import Period, figures
 from reintegration_fsm.serialisation import transition_from_json
+from stages import recorded_under
 
 D = dt.date
 CAL = SchoolCalendar.sample()
@@ -73,10 +75,12 @@ RECORDED_UNDER_FILE_WITHOUT_EDITION = {
 }
 
 
-def placed(case_id: str = "F-1") -> Reintegration:
+def placed(case_id: str = "F-1", *, edition_2: bool = False) -> Reintegration:
     case = Reintegration.open(
         case_id, sc.PUPIL, sc.AP_SETTING, sc.AUTHORITY, CAL, by=sc.AP_HEAD, on=sc.OPENED
     )
+    if edition_2:
+        case = recorded_under(case, WORCESTERSHIRE_2)
     case.record_consent(sc.consent(), by=sc.AP_HEAD, on=sc.CONSENTED)
     case.refer_to_fair_access(
         ReferralRoute.PANEL, sc.information(), sc.PSP, by=sc.AP_HEAD, on=sc.REFERRED
@@ -213,3 +217,57 @@ def test_an_ending_typed_in_later_does_not_turn_a_review_into_a_missed_one() -> 
         (second,) = [d for d in case.deadlines if d.kind is DeadlineKind.SECOND_REVIEW]
         words.append(_status_word(second, case, on))
     assert words[0] == words[1]
+
+
+# -- a case recorded under edition 2 goes on under edition 2's rules -------------------------------
+def _edition_2(case: Reintegration) -> Reintegration:
+    """`case` as recorded under worcestershire 2, before edition 3 (it replays so)."""
+    return recorded_under(case, WORCESTERSHIRE_2)
+
+
+def test_an_edition_2_case_keeps_edition_2s_consent_rule() -> None:
+    """Edition 2 refuses a consent form saying the child does not agree (R2), as edition 3 does:
+    the rules of revision 2 hold from edition 2 on."""
+    opened = Reintegration.open(
+        "E2-1", sc.PUPIL, sc.AP_SETTING, sc.AUTHORITY, CAL, by=sc.AP_HEAD, on=sc.OPENED
+    )
+    case = _edition_2(opened)
+    assert case.protocol.edition == 2
+    with pytest.raises(GuardFailed, match="The child does not agree"):
+        case.record_consent(sc.consent(child_agrees=False), by=sc.AP_HEAD, on=sc.CONSENTED)
+    case.record_consent(sc.consent(), by=sc.AP_HEAD, on=sc.CONSENTED)
+    assert case.consent_signed_on == sc.CONSENTED
+
+
+def test_an_edition_2_review_recorded_late_is_met_on_the_day_recorded() -> None:
+    """Edition 3 meets a review on the day it was held; an edition-2 case goes on meeting it on
+    the day it is recorded, as its earlier reviews were."""
+    case = placed("E2-2", edition_2=True)
+    recorded = sc.FIRST_REVIEW + dt.timedelta(days=3)
+    case.hold_review(sc.review(sc.FIRST_REVIEW), by=sc.HOST_HEAD, on=recorded)
+    (first,) = [d for d in case.deadlines if d.kind is DeadlineKind.FIRST_REVIEW]
+    assert (first.met_on, first.breached) == (recorded, True)
+    today = placed("E3-2")
+    today.hold_review(sc.review(sc.FIRST_REVIEW), by=sc.HOST_HEAD, on=recorded)
+    (first,) = [d for d in today.deadlines if d.kind is DeadlineKind.FIRST_REVIEW]
+    assert (first.met_on, first.breached) == (sc.FIRST_REVIEW, False)
+
+
+def test_an_edition_2_ending_without_measures_records_no_departure() -> None:
+    """Edition 3's departure for an ending with no measures documented (R11) is not edition 2's."""
+    for build, expected in ((lambda: placed("E2-3", edition_2=True), []), (placed, ["R11"])):
+        case = build()
+        case.call_emergency_review("Left the site.", by=sc.HOST_HEAD, on=D(2026, 3, 10))
+        meeting = sc.review(
+            D(2026, 3, 10),
+            ReviewKind.EMERGENCY,
+            attendees=sc.WITH_LA,
+            concerns="Absconding.",
+            decision=ReviewDecision.END,
+            additional_support="",
+        )
+        case.hold_emergency_review(
+            meeting, sc.letter(effective_date=D(2026, 3, 27)), by=sc.HOST_HEAD, on=D(2026, 3, 10)
+        )
+        ended_by = [d.rule for d in case.departures if d.seq == len(case.history)]
+        assert [rule for rule in ended_by if rule == "R11"] == expected
