@@ -419,19 +419,17 @@ class Reintegration:
         return self._facts.ended_on
 
     def needed_until(self, deadline: Deadline) -> dt.date | None:
-        """The day the case stopped needing `deadline`, once it is in a final stage (None
-        before, as the due list still holds the deadline): for the place offer, the day the
-        case reached its final stage; for a review, the day of the emergency review that ended
-        the placement, or else that day. A deadline never met and due before it was missed;
-        one due on or after it was not needed."""
-        closed = next((t.on for t in self._history if t.dest.is_final), None)
-        if closed is None or deadline.kind is DeadlineKind.PLACE_OFFER:
-            return closed
-        ending = next((t for t in self._history if t.dest is Stage.ENDING), None)
-        if ending is None:
-            return closed
-        held = ending.data.get("meeting", {}).get("held_on")
-        return dt.date.fromisoformat(held) if isinstance(held, str) else ending.on
+        """The day the case stopped needing `deadline` (None while it still does): for the place
+        offer, the day the case reached a final stage; for a review, the day of the emergency
+        review meeting that ended the placement, or else the day the case reached a final stage.
+        A deadline never met and due before that day was missed; one due on or after it was not
+        needed."""
+        if deadline.kind is not DeadlineKind.PLACE_OFFER:
+            ending = next((t for t in self._history if t.dest is Stage.ENDING), None)
+            if ending is not None:
+                held = ending.data.get("meeting", {}).get("held_on")
+                return dt.date.fromisoformat(held) if isinstance(held, str) else ending.on
+        return next((t.on for t in self._history if t.dest.is_final), None)
 
     def missed(self, deadline: Deadline, on: dt.date) -> bool:
         """Whether `deadline` was unmet at the end of `on` though due before it, on a day the

@@ -81,12 +81,14 @@ def deadline_status(
         if deadline.breached:
             return f"BREACHED: met {deadline.met_on}, {lateness(deadline, calendar)}"
         return f"met on time ({deadline.met_on})"
-    until = case.needed_until(deadline)  # None until the case is in a final stage
+    until = case.needed_until(deadline)
     if case.missed(deadline, on):
         return "OVERDUE" if until is None else "MISSED: not met by its due day"
     if until is None:
         return "open"
-    return f"not met: the case ended ({case.stage.value})"
+    if case.stage.is_final:
+        return f"not met: the case ended ({case.stage.value})"
+    return f"not met: the placement ended ({until})"
 
 
 def met_deadlines(case: Reintegration, reading: Reading) -> list[Deadline]:

@@ -632,7 +632,7 @@ def _note_problems(entry: Mapping[str, Any], notes: Rows) -> list[str]:
         if row.get("paths") is None and (
             number > 1 or scheme(entry) == SCHEME or _names_anyone(row)
         ):
-            found.append(_not_legacy(row, number))
+            found.append(_not_legacy(row, number, keyed=scheme(entry) == SCHEME))
         previous = str(row["hash"])
     return found
 
@@ -644,16 +644,16 @@ def _names_anyone(row: Mapping[str, Any]) -> bool:
     return any(row.get(part) for part in parts)
 
 
-def _not_legacy(row: Mapping[str, Any], number: int) -> str:
+def _not_legacy(row: Mapping[str, Any], number: int, *, keyed: bool) -> str:
     """What a note without paths is where revision 2's manual redaction never left one: the
-    0003 upgrade kept such a note as its entry's first record, on an entry written before it,
-    naming no one."""
+    0003 upgrade kept such a note as its entry's first record, on an entry written before it
+    (`keyed`: written since 0011), naming no one."""
     if number > 1:
         where = "after another record"
-    elif _names_anyone(row):
-        where = "naming who made it"
-    else:
+    elif keyed:
         where = "on an entry written since revision 0011"
+    else:
+        where = "naming who made it"
     return (
         f"redaction record {row.get('number')} is a note without paths {where}: only the 0003 "
         "upgrade left such notes, each the first record of an entry written before it "
