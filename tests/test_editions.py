@@ -92,8 +92,17 @@ def placed(case_id: str = "F-1", *, edition_2: bool = False) -> Reintegration:
     return case
 
 
-def ended(held: dt.date, recorded: dt.date, called: dt.date) -> Reintegration:
-    case = placed()
+def ended(
+    held: dt.date,
+    recorded: dt.date,
+    called: dt.date,
+    *,
+    support: str = "A key worker every day.",
+    edition_2: bool = False,
+) -> Reintegration:
+    """A placement ended by an emergency review held, recorded and called on those days (its
+    first review held), with `support` documented."""
+    case = placed("F-2" if edition_2 else "F-1", edition_2=edition_2)
     case.hold_review(sc.review(sc.FIRST_REVIEW), by=sc.HOST_HEAD, on=sc.FIRST_REVIEW)
     case.call_emergency_review("Left the site three times.", by=sc.HOST_HEAD, on=called)
     meeting = sc.review(
@@ -102,7 +111,7 @@ def ended(held: dt.date, recorded: dt.date, called: dt.date) -> Reintegration:
         attendees=sc.WITH_LA,
         concerns="Absconding.",
         decision=ReviewDecision.END,
-        additional_support="A key worker every day.",
+        additional_support=support,
     )
     case.hold_emergency_review(
         meeting, sc.letter(effective_date=D(2026, 3, 27)), by=sc.HOST_HEAD, on=recorded
@@ -254,19 +263,8 @@ def test_an_edition_2_review_recorded_late_is_met_on_the_day_recorded() -> None:
 
 def test_an_edition_2_ending_without_measures_records_no_departure() -> None:
     """Edition 3's departure for an ending with no measures documented (R11) is not edition 2's."""
-    for build, expected in ((lambda: placed("E2-3", edition_2=True), []), (placed, ["R11"])):
-        case = build()
-        case.call_emergency_review("Left the site.", by=sc.HOST_HEAD, on=D(2026, 3, 10))
-        meeting = sc.review(
-            D(2026, 3, 10),
-            ReviewKind.EMERGENCY,
-            attendees=sc.WITH_LA,
-            concerns="Absconding.",
-            decision=ReviewDecision.END,
-            additional_support="",
-        )
-        case.hold_emergency_review(
-            meeting, sc.letter(effective_date=D(2026, 3, 27)), by=sc.HOST_HEAD, on=D(2026, 3, 10)
-        )
+    day = D(2026, 3, 10)
+    for edition_2, expected in ((True, []), (False, ["R11"])):
+        case = ended(day, day, day, support="", edition_2=edition_2)
         ended_by = [d.rule for d in case.departures if d.seq == len(case.history)]
         assert [rule for rule in ended_by if rule == "R11"] == expected
