@@ -30,6 +30,7 @@ from reintegration_fsm.cli import cli
 from reintegration_fsm.cli.views import _status_word
 from reintegration_fsm.reports import Period, figures
 from reintegration_fsm.serialisation import transition_from_json
+from reintegration_fsm.stores import InMemoryStore
 from stages import recorded_under
 
 D = dt.date
@@ -268,3 +269,27 @@ def test_an_edition_2_ending_without_measures_records_no_departure() -> None:
         case = ended(day, day, day, support="", edition_2=edition_2)
         ended_by = [d.rule for d in case.departures if d.seq == len(case.history)]
         assert [rule for rule in ended_by if rule == "R11"] == expected
+
+
+@pytest.mark.parametrize("engine", ["memory", "sqlite"])
+def test_a_case_recorded_under_a_file_without_edition_saves_and_goes_on(engine: str) -> None:
+    """Loaded under edition 2, such a case was refused on save: the store compared its rules'
+    fingerprint with the file's under edition 3 ("they differ in edition"), so no officer could
+    take its next step."""
+    protocol = Protocol.from_file(EXAMPLESHIRE)
+    history = [transition_from_json(RECORDED_UNDER_FILE_WITHOUT_EDITION)]
+    store = (
+        InMemoryStore(calendar=CAL, protocols=[protocol])
+        if engine == "memory"
+        else SqlAlchemyStore("sqlite://", calendar=CAL, protocols=[protocol])
+    )
+    if isinstance(store, SqlAlchemyStore):
+        store.create_schema()
+    store.import_histories([(sc.AUTHORITY, history)])
+    case = store.load("EX-1")
+    assert case.protocol.edition == 2
+    case.record_consent(sc.consent(), by=sc.AP_HEAD, on=sc.CONSENTED)
+    store.save(case)
+    again = store.load("EX-1")
+    assert (again.protocol.edition, len(again.history)) == (2, 2)
+    assert store.verify() == []

@@ -979,6 +979,12 @@ def find_protocol(
     return found
 
 
+def under_earlier_edition(registered: Protocol, recorded: Protocol) -> bool:
+    """Whether `recorded`, a case's protocol, is `registered` under an earlier edition of the
+    rules and otherwise the same (as `find_protocol` reads a case recorded so)."""
+    return _under_earlier_edition(registered, recorded.fingerprint) is not None
+
+
 def _under_earlier_edition(protocol: Protocol, fingerprint: object) -> Protocol | None:
     """`protocol` under the earlier edition of the rules whose fingerprint a history recorded,
     if it differs from it only so; else None. A file without an `edition` line, or a protocol

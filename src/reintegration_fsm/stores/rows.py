@@ -23,7 +23,12 @@ from reintegration_fsm.errors import (
 )
 from reintegration_fsm.fields import ID_LENGTH, NAME_LENGTH, holds_folded, identifier
 from reintegration_fsm.protocol.at_rest import StoredTransition
-from reintegration_fsm.protocol.definition import KNOWN, differing_rules, protocol_registry
+from reintegration_fsm.protocol.definition import (
+    KNOWN,
+    differing_rules,
+    protocol_registry,
+    under_earlier_edition,
+)
 from reintegration_fsm.records import Transition
 from reintegration_fsm.stores import personal
 from reintegration_fsm.stores.digests import (
@@ -453,7 +458,7 @@ def refuse_unknown_protocol(protocols: Sequence[Any], case: Reintegration) -> No
     known = registry.get(protocol.key)
     if known is None:
         raise UnknownProtocol(protocol.id, protocol.version, sorted(registry), case_id=case.case_id)
-    if known.fingerprint != protocol.fingerprint:
+    if known.fingerprint != protocol.fingerprint and not under_earlier_edition(known, protocol):
         named = f"{protocol.id} {protocol.version}"
         raise ProtocolDefinitionError(
             "protocols",
