@@ -248,6 +248,26 @@ def test_an_upgrade_to_a_revision_older_than_the_databases_is_refused_saying_so(
         assert _stamp_of(engine) == "0011"
 
 
+@pytest.mark.parametrize(
+    ("spelt", "older"),
+    [("0009+1", "0010"), ("0011-1", "0010"), ("head-2", "0010"), ("base", "base")],
+)
+def test_an_older_revision_spelt_relatively_or_as_base_is_refused(
+    engine: sa.Engine, spelt: str, older: str
+) -> None:
+    """`upgrade(url, "head-2")`, `"0009+1"` or `"base"` on a database at 0011 did nothing and
+    returned as if it had migrated (found by a review of the refusal of older revisions): the
+    revision is resolved along the shipped migrations first."""
+    upgrade(engine, revision="0011")
+    with pytest.raises(NoGoingBack) as refused:
+        upgrade(engine, revision=spelt)
+    assert (refused.value.current, refused.value.revision) == ("0011", older)
+    assert _stamp_of(engine) == "0011"
+    upgrade(engine, revision="0010+1")  # 0011 itself: nothing to do
+    upgrade(engine, revision="0010+2")  # 0012: forward
+    assert _stamp_of(engine) == "0012"
+
+
 def test_an_upgrade_to_the_databases_revision_or_a_later_one_is_allowed(
     engine: sa.Engine,
 ) -> None:

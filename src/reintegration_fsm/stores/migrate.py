@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import re
 import traceback
 from collections.abc import Iterator
 from importlib import resources
@@ -219,17 +220,43 @@ def _migrate(conn: Connection, revision: str) -> None:
         ) from error
 
 
+_RELATIVE = re.compile(r"(\w+)([+-])(\d+)")
+"""A revision given relative to another (`head-1`, `0010+1`)."""
+
+
 def _refuse_going_back(conn: Connection, revision: str) -> None:
-    """Refuse a `revision` older than the database's: Alembic's upgrade to it does nothing."""
-    if not revision.isalnum():
-        return  # (a step such as +1 goes forward; one Alembic cannot read, `_migrate` reports)
+    """Refuse a `revision` older than the database's, however given (`0010`, `head-2`,
+    `0009+1`, `base`): Alembic's upgrade to it does nothing."""
+    asked = _resolved(revision)
+    if asked is None:
+        return  # (one Alembic cannot read, `_migrate` reports; `+1` counts from the database)
     current = _stamp(conn)
-    if current is None or not _known(current) or not _known(revision):
+    if current is None or not _known(current):
         return  # (no stamp, or one `_migrate` reports)
-    asked = _scripts().get_revision(revision)
-    below = {script.revision for script in _scripts().iterate_revisions(current, "base")}
-    if asked is not None and asked.revision != current and asked.revision in below:
-        raise NoGoingBack(current, asked.revision)
+    order = revisions()
+    if asked == "base" or order.index(asked) < order.index(current):
+        raise NoGoingBack(current, asked)
+
+
+def _resolved(revision: str) -> str | None:
+    """`revision` as one of the shipped revisions, or `base`: read along them when given
+    relative to one of them or to `head`; None for any other text."""
+    order = revisions()
+    if revision == "base":
+        return revision
+    if revision in ("head", "heads"):
+        return order[-1]
+    found = _RELATIVE.fullmatch(revision)
+    if found is None:
+        return revision if revision in order else None
+    start, sign, steps = found.groups()
+    start = order[-1] if start in ("head", "heads") else start
+    if start not in order:
+        return None
+    at = order.index(start) + (int(steps) if sign == "+" else -int(steps))
+    if at == -1:
+        return "base"
+    return order[at] if 0 <= at < len(order) else None
 
 
 def _unread_by_alembic(error: AssertionError) -> bool:
