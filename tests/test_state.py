@@ -102,6 +102,21 @@ def test_a_resumed_case_reads_its_child_from_the_open_record_once_asked() -> Non
     assert copied.pupil == case.pupil
 
 
+def test_resumed_cases_share_the_names_of_settings_and_schools_but_not_of_people() -> None:
+    """A loaded case holds one copy of a school's or an authority's name however many cases name
+    it (the memory goal of a loaded case), but never shares a person's: a name kept for sharing
+    would outlive its case's erasure."""
+    case = successful()
+    first, second = (Reintegration._resume(stored(case), case._state(), CALENDAR) for _ in "12")
+    assert case.host_school is not None
+    for name in ("ap_setting", "local_authority", "host_school", "preferred_schools"):
+        assert getattr(first, name) == getattr(case, name)
+        assert getattr(first, name) is getattr(second, name), name
+    assert first.ap_head == second.ap_head == case.ap_head
+    assert first.ap_head is not second.ap_head
+    assert first.pupil.name is not second.pupil.name
+
+
 def test_a_malformed_child_in_a_resumed_open_record_is_refused_when_read() -> None:
     case = successful()
     history = stored(case)
@@ -114,6 +129,34 @@ def test_a_malformed_child_in_a_resumed_open_record_is_refused_when_read() -> No
     resumed = Reintegration._resume(history, case._state(), CALENDAR)
     with pytest.raises(FormInvalid, match="open"):
         resumed.pupil  # noqa: B018
+
+
+def test_a_transition_given_its_text_parses_it_when_read_and_hands_it_out_frozen() -> None:
+    first = successful().history[0]
+
+    def given(text: str) -> Transition:
+        return Transition.from_text(
+            first.seq, first.trigger, first.source, first.dest, first.actor, first.on, text
+        )
+
+    transition = given('{"case_id": "C-1", "schools": ["A"]}')
+    assert transition == given('{"schools": ["A"], "case_id": "C-1"}')
+    assert transition != given('{"case_id": "C-2", "schools": ["A"]}')
+    data = transition.data
+    assert data == {"case_id": "C-1", "schools": ["A"]}
+    assert transition.data is data  # frozen once, then kept
+    with pytest.raises(TypeError, match="cannot be changed"):
+        data["case_id"] = "C-2"  # type: ignore[index]
+    with pytest.raises(TypeError, match="cannot be changed"):
+        data["schools"].append("B")
+    assert given('{"case_id": "C-1"}')._raw() == {"case_id": "C-1"}
+    for text, fragment in [
+        ("", "must be a JSON object, not NoneType"),
+        ("[1]", "must be a JSON object, not list"),
+        ('{"case_id": ', "is not JSON"),
+    ]:
+        with pytest.raises(FormInvalid, match=fragment):
+            given(text).data  # noqa: B018
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

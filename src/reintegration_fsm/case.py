@@ -67,6 +67,7 @@ from reintegration_fsm.state import (
     shared_day,
     shared_deadline,
     shared_obligation,
+    shared_setting,
 )
 from reintegration_fsm.vocabulary import (
     DUAL_REGISTERED_STAGES,
@@ -721,7 +722,14 @@ class Reintegration:
         case_id, _, ap_setting, local_authority = opened
         # The child is read from the `open` record when first asked for, so that a case loaded
         # in bulk does not hold it twice (parsed, and in the record's text).
-        case = cls._new(case_id, None, ap_setting, local_authority, protocol, calendar)
+        case = cls._new(
+            case_id,
+            None,
+            shared_setting(ap_setting),
+            shared_setting(local_authority),
+            protocol,
+            calendar,
+        )
         put = object.__setattr__
         put(case, "_stage", recorded.stage)
         put(case, "_history", transitions)

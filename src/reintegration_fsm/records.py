@@ -230,9 +230,7 @@ class Transition:
         "_actor",
         "_data",
         "_dest",
-        "_frozen",
         "_on",
-        "_pending",
         "_seq",
         "_source",
         "_trigger",
@@ -244,10 +242,10 @@ class Transition:
     _dest: Stage
     _actor: Actor
     _on: date
-    _data: Mapping[str, Any] | None
-    _frozen: bool
-    _pending: str | Callable[[], dict[str, Any]] | None
-    """Until the data is first read: its JSON text, or how to build it."""
+    _data: Mapping[str, Any] | str | Callable[[], dict[str, Any]]
+    """The data: until first read, its JSON text or how to build it; then the data, a plain
+    `dict` (read by the library) or a `FrozenDict` (handed out; frozen data stays frozen). One
+    slot for all three: a loaded case holds eleven transitions or more."""
 
     def __init__(
         self,
@@ -276,29 +274,13 @@ class Transition:
                     problems.append(("data", f"must be a JSON object, not {type(data).__name__}"))
         if problems:
             raise FormInvalid.of("Transition", problems)
-        self._fill(seq, trigger, source, dest, actor, fields.plain_day(on), None)
-        put = object.__setattr__
-        put(self, "_data", frozen)
-        put(self, "_frozen", True)
-
-    def _fill(
-        self,
-        seq: int,
-        trigger: str,
-        source: Stage | None,
-        dest: Stage,
-        actor: Actor,
-        on: date,
-        pending: str | Callable[[], dict[str, Any]] | None,
-    ) -> None:
-        put = object.__setattr__
-        put(self, "_seq", seq)
-        put(self, "_trigger", trigger)
-        put(self, "_source", source)
-        put(self, "_dest", dest)
-        put(self, "_actor", actor)
-        put(self, "_on", on)
-        put(self, "_pending", pending)
+        _SET_SEQ(self, seq)
+        _SET_TRIGGER(self, trigger)
+        _SET_SOURCE(self, source)
+        _SET_DEST(self, dest)
+        _SET_ACTOR(self, actor)
+        _SET_ON(self, fields.plain_day(on))
+        _SET_DATA(self, frozen)
 
     @classmethod
     def _owned(
@@ -354,29 +336,34 @@ class Transition:
         _SET_DEST(transition, dest)
         _SET_ACTOR(transition, actor)
         _SET_ON(transition, on)
-        _SET_PENDING(transition, pending)
-        _SET_DATA(transition, None)
-        _SET_FROZEN(transition, False)
+        _SET_DATA(transition, pending)
         return transition
 
     def _raw(self) -> Mapping[str, Any]:
         """The data as held (built or parsed once, then kept), for the library's own readers."""
         data = self._data
-        if data is None:
+        kind = type(data)
+        if kind is not dict and kind is not FrozenDict:
             data = self._peek()
-            object.__setattr__(self, "_data", data)
-            object.__setattr__(self, "_pending", None)
-        return data
+            _SET_DATA(self, data)
+        return data  # type: ignore[return-value]
+
+    def _held(self) -> Mapping[str, Any] | None:
+        """The data when it was read or built already, else None."""
+        data = self._data
+        kind = type(data)
+        return data if kind is dict or kind is FrozenDict else None  # type: ignore[return-value]
 
     def _peek(self) -> Mapping[str, Any]:
         """The data, built or parsed afresh when only a recipe or text is held (not kept)."""
-        if self._data is not None:
-            return self._data
-        pending = self._pending
+        pending = self._data
+        kind = type(pending)
+        if kind is dict or kind is FrozenDict:
+            return pending  # type: ignore[return-value]
         if callable(pending):
             return pending()
         try:
-            parsed = json.loads(pending or "null")
+            parsed = json.loads(pending or "null")  # type: ignore[arg-type]
         except (ValueError, RecursionError) as error:  # a row changed behind its store
             raise FormInvalid(
                 "transition",
@@ -430,11 +417,11 @@ class Transition:
     @property
     def data(self) -> Mapping[str, Any]:
         """What the transition recorded, as frozen plain JSON (a `dict` that refuses changes)."""
-        if not self._frozen:
-            object.__setattr__(self, "_data", freeze_json(self._raw()))
-            object.__setattr__(self, "_frozen", True)
-            object.__setattr__(self, "_pending", None)
-        return self._data  # type: ignore[return-value]
+        data = self._data
+        if type(data) is not FrozenDict:
+            data = freeze_json(self._raw())
+            _SET_DATA(self, data)
+        return data
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"a Transition is immutable: cannot set {name!r}")
@@ -486,9 +473,7 @@ _new = object.__new__
     _SET_ACTOR,
     _SET_DATA,
     _SET_DEST,
-    _SET_FROZEN,
     _SET_ON,
-    _SET_PENDING,
     _SET_SEQ,
     _SET_SOURCE,
     _SET_TRIGGER,

@@ -84,6 +84,8 @@ class Facts:
 # -- values, shared --------------------------------------------------------------------------------
 _SHARED_MOST = 8192
 _DAYS: dict[str, dt.date] = {}
+_SETTINGS: dict[str, str] = {}
+_SCHOOL_LISTS: dict[tuple[str, ...], tuple[str, ...]] = {}
 _DEADLINES: dict[tuple[Any, ...], Deadline] = {}
 _OBLIGATIONS: dict[tuple[Any, ...], Obligation] = {}
 _DEADLINE_KINDS: Mapping[str, DeadlineKind] = {kind._value_: kind for kind in DeadlineKind}
@@ -107,6 +109,18 @@ def shared_day(value: Any) -> dt.date:
         found = dt.date.fromisoformat(value)
         if len(_DAYS) < _SHARED_MOST:
             _DAYS[value] = found
+    return found
+
+
+def shared_setting(value: str) -> str:
+    """The name of a school, setting or authority, one object per distinct name (cases share
+    them: an authority has a few hundred). Never a person's name, which would outlive its case's
+    erasure here."""
+    found = _SETTINGS.get(value)
+    if found is None:
+        found = value
+        if len(_SETTINGS) < _SHARED_MOST:
+            _SETTINGS[value] = found
     return found
 
 
@@ -223,10 +237,20 @@ def _text(value: Any) -> str:
     return value
 
 
+def _school(value: Any) -> str:
+    return shared_setting(_text(value))
+
+
 def _schools(value: Any) -> tuple[str, ...]:
     if type(value) is not list:
         raise TypeError(f"expected a list of schools, not {value!r}")
-    return tuple(_text(item) for item in value)
+    schools = tuple(_school(item) for item in value)
+    found = _SCHOOL_LISTS.get(schools)
+    if found is None:
+        found = schools
+        if len(_SCHOOL_LISTS) < _SHARED_MOST:
+            _SCHOOL_LISTS[schools] = found
+    return found
 
 
 def _decision(value: Any) -> ReviewDecision:
@@ -238,7 +262,7 @@ def _iso(value: dt.date) -> str:
 
 
 _FACTS: Mapping[str, tuple[Callable[[Any], Any], Callable[[Any], Any]]] = {
-    "host_school": (str, _text),
+    "host_school": (str, _school),
     "preferred_schools": (list, _schools),
     "consent_signed_on": (_iso, shared_day),
     "initial_meeting_on": (_iso, shared_day),

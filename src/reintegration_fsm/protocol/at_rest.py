@@ -235,13 +235,15 @@ class StoredTransition(Transition):
     __slots__ = ()
 
     def _peek(self) -> Mapping[str, Any]:
-        if self._data is not None:
-            return self._data
+        held = self._held()
+        if held is not None:
+            return held
         return in_full(self._trigger, super()._peek())
 
     def _top(self) -> Mapping[str, Any]:
-        if self._data is not None:
-            return self._data
+        held = self._held()
+        if held is not None:
+            return held
         kept = super()._peek()
         # At rest, only forms and opened obligations differ from the data in full, unless the
         # whole data is kept wrapped.
