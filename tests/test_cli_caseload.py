@@ -660,3 +660,16 @@ def test_a_deadline_is_needed_until_the_placement_or_the_case_ends() -> None:
     assert withdrawn.missed(offer, dt.date(2026, 1, 14))
     running = caseload.ended_after_two_reviews_were_missed()
     assert Reintegration.replay(running.history[:3], running.calendar).needed_until(offer) is None
+
+
+def test_a_case_is_closed_on_the_day_it_reached_a_final_stage() -> None:
+    """`closed_on`: None while the case runs, in `ending` too (the placement ended, the case
+    not), then the day of the step that took it to a final stage, as reports count it."""
+    ended = caseload.ended_after_two_reviews_were_missed()
+    closing = next(t for t in ended.history if t.dest.is_final)
+    assert ended.closed_on == closing.on == dt.date(2025, 11, 12)
+    kept = [t for t in ended.history if not t.dest.is_final]
+    assert kept[-1].dest is Stage.ENDING
+    assert Reintegration.replay(kept, ended.calendar).closed_on is None
+    withdrawn = caseload.withdrawn_after_its_offer_went_overdue()
+    assert withdrawn.closed_on == withdrawn.history[-1].on == dt.date(2026, 1, 14)

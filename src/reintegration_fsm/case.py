@@ -430,6 +430,12 @@ class Reintegration:
             if ending is not None:
                 held = ending.data.get("meeting", {}).get("held_on")
                 return dt.date.fromisoformat(held) if isinstance(held, str) else ending.on
+        return self.closed_on
+
+    @property
+    def closed_on(self) -> dt.date | None:
+        """The day the case reached a final stage (successful, unsuccessful or withdrawn); None
+        while it runs."""
         return next((t.on for t in self._history if t.dest.is_final), None)
 
     def missed(self, deadline: Deadline, on: dt.date) -> bool:

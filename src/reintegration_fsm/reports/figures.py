@@ -55,19 +55,11 @@ RULES = _rule_descriptions()
 
 
 # -- reading a case --------------------------------------------------------------------------
-def ended_on(case: Reintegration) -> dt.date | None:
-    """The day the case reached a final stage (None while it runs)."""
-    for transition in case.history:
-        if transition.dest.is_final:
-            return transition.on
-    return None
-
-
 def in_period(case: Reintegration, period: Period) -> bool:
     """Whether the case was open on some day of the period."""
     if case.opened_on > period.end:
         return False
-    ended = ended_on(case)
+    ended = case.closed_on
     return ended is None or ended >= period.start
 
 
@@ -256,7 +248,7 @@ def figures(
             offer_counts["within" if offer.within else "breached"] += 1
             if host_row is not None:
                 host_row["offers_within" if offer.within else "offers_late"] += 1
-        case_ended = ended_on(case)
+        case_ended = case.closed_on
         for deadline in case.deadlines:
             if deadline.kind is DeadlineKind.PLACE_OFFER:
                 if deadline.due in period and case.missed(deadline, as_of):
