@@ -29,6 +29,7 @@ from reintegration_fsm import (
     Actor,
     CaseNotFound,
     ConcurrentUpdate,
+    ConsentForm,
     FormInvalid,
     ObligationKind,
     ProtocolDefinitionError,
@@ -781,3 +782,117 @@ def test_a_redacted_history_holding_that_day_still_replays() -> None:
     written["data"]["pupil"]["date_of_birth"] = dt.date.min.isoformat()
     replayed = Reintegration.replay([transition_from_json(written)])
     assert replayed.pupil.date_of_birth == dt.date.min
+
+
+# -- review M: arguments the stores took past their checks ---------------------------------------
+@pytest.mark.parametrize("histories", [None, 20261201, dt.date(2026, 12, 1), "DEMO-0001", {}])
+def test_import_histories_given_no_collection_of_pairs_names_the_argument(
+    histories: object,
+) -> None:
+    for store in (InMemoryStore(calendar=CALENDAR), _sqlite_memory()):
+        with pytest.raises(FormInvalid, match=r"import_histories\.histories: must be pairs"):
+            store.import_histories(histories)  # type: ignore[arg-type]
+        assert store.import_histories([]) == 0  # an empty collection is none to add
+
+
+def _sqlite_memory() -> SqlAlchemyStore:
+    sql = SqlAlchemyStore("sqlite://", calendar=CALENDAR)
+    sql.create_schema()
+    return sql
+
+
+@pytest.mark.parametrize(
+    ("use_copy", "fragment"),
+    [(True, "COPY is PostgreSQL's; this store is on sqlite"), ("no", "not str"), (1, "not int")],
+)
+def test_use_copy_is_a_flag_and_copy_only_postgresqls(use_copy: object, fragment: str) -> None:
+    """`use_copy=True` on SQLite reached the driver (a bare TypeError), and "no" read as true."""
+    store = _sqlite_memory()
+    case = CASES[0].run("COPY-1", CALENDAR)
+    with pytest.raises(FormInvalid, match=f"import_histories.use_copy: .*{fragment}"):
+        store.import_histories([(case.local_authority, case.history)], use_copy=use_copy)  # type: ignore[arg-type]
+    assert store.cases() == []
+    assert store.import_histories([(case.local_authority, case.history)], use_copy=False) == len(
+        case.history
+    )
+    assert [summary.case_id for summary in store.cases()] == ["COPY-1"]
+
+
+def test_a_period_given_the_wrong_way_round_is_refused_not_an_empty_ledger(
+    store: InMemoryStore | SqlAlchemyStore,
+) -> None:
+    """`weightings(end, start)` answered `{}`: a year of Fair Access moves shown as none."""
+    for case in demo_cases():
+        store.save(case)
+    start, end = dt.date(2025, 9, 1), dt.date(2026, 8, 31)
+    assert store.weightings(start, end) != {}
+    assert store.ledger(start, end) != []
+    one_day = store.ledger(*[store.ledger(start, end)[0].on] * 2)
+    assert one_day != []  # a period of one day is a period
+    for method in (store.weightings, store.ledger):
+        name = method.__name__
+        with pytest.raises(FormInvalid, match=f"{name}.end: the period ends on 2025-09-01 before"):
+            method(end, start)
+
+
+@pytest.mark.parametrize(
+    ("as_of", "on", "named"),
+    [
+        (None, None, "due_as_of.as_of"),
+        ("2026-03-01", None, "due_as_of.as_of"),
+        (dt.date(2026, 3, 1), "2026-03-01", "due_as_of.on"),
+        (dt.date(2026, 3, 1), dt.datetime(2026, 3, 1), "due_as_of.on"),
+    ],
+)
+def test_due_as_of_refuses_a_day_that_is_not_a_date(as_of: object, on: object, named: str) -> None:
+    from reintegration_fsm.stores import due_as_of
+
+    store = InMemoryStore(calendar=CALENDAR)
+    for case in demo_cases():
+        store.save(case)
+    with pytest.raises(FormInvalid, match=named):
+        due_as_of(store, as_of, on)  # type: ignore[arg-type]
+    assert due_as_of(store, dt.date(2026, 3, 1), dt.date(2026, 3, 2)) != []
+
+
+@pytest.mark.parametrize("as_of", [None, "2026-03-01", dt.datetime(2026, 3, 1)])
+def test_cases_as_of_refuses_a_day_that_is_not_a_date(as_of: object) -> None:
+    """`cases_as_of(store, None)` listed today's cases, as if no day had been asked."""
+    from reintegration_fsm.stores import cases_as_of
+
+    store = InMemoryStore(calendar=CALENDAR)
+    for case in demo_cases():
+        store.save(case)
+    with pytest.raises(FormInvalid, match=r"cases_as_of\.as_of: must be a date"):
+        cases_as_of(store, as_of)  # type: ignore[arg-type]
+    listed = cases_as_of(store, dt.date(2026, 1, 12))
+    assert [summary.case_id for summary in listed] == ["DEMO-0001", "DEMO-0002"]
+
+
+class _OwnDate(dt.date):
+    """A date library's own date type, whose text is its own."""
+
+    def isoformat(self) -> str:
+        return "the 13th"
+
+    __str__ = isoformat
+
+
+def test_a_form_dated_by_a_subclass_of_date_holds_and_records_the_plain_date(
+    store: InMemoryStore | SqlAlchemyStore,
+) -> None:
+    """A form kept the subclass: its record was plain, but the case row's state wrote the
+    subclass's own text, and `verify()` then reported a sound case."""
+    case = CASES[0].run("OWN-1", CALENDAR)
+    consent = next(t for t in case.history if t.trigger == "record_consent")
+    kept = [t for t in case.history if t.seq < consent.seq]
+    fresh = Reintegration.replay(kept, CALENDAR)
+    form = structure(consent.data["form"], ConsentForm)
+    odd = attrs.evolve(form, signed_on=_OwnDate.fromordinal(form.signed_on.toordinal()))
+    assert type(odd.signed_on) is dt.date
+    assert type(attrs.evolve(form, child_dob=_OwnDate(2012, 3, 1)).child_dob) is dt.date
+    fresh.record_consent(odd, by=consent.actor, on=consent.on)
+    assert type(fresh.consent_signed_on) is dt.date
+    store.save(fresh)
+    assert store.verify() == []
+    assert store.load("OWN-1").consent_signed_on == form.signed_on

@@ -449,6 +449,15 @@ def iso_time(text: str) -> dt.time:
         raise ValueError(f"{describe(text)} is no such time: {error}") from None
 
 
+def as_day(value: Any) -> Any:
+    """A form's converter: a subclass of `date` (a date library's own) as the plain date it
+    holds, which the record, the case's state and every engine then read alike; any other value
+    as given, for the validator to judge."""
+    if type(value) is not dt.date and is_day(value):
+        return dt.date(value.year, value.month, value.day)
+    return value
+
+
 def day(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     """A calendar date (a datetime is refused: the protocol counts days)."""
     if not is_day(value):

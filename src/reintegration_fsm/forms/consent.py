@@ -18,7 +18,7 @@ class ConsentForm:
     """
 
     child_name: str = attrs.field(validator=fields.name)
-    child_dob: dt.date = attrs.field(validator=fields.past_day)
+    child_dob: dt.date = attrs.field(converter=fields.as_day, validator=fields.past_day)
     parent_name: str = attrs.field(validator=fields.name)
     relationship: str = attrs.field(validator=fields.name)
     has_parental_responsibility: bool = attrs.field(validator=fields.flag)
@@ -31,7 +31,7 @@ class ConsentForm:
         converter=fields.to_tuple, validator=fields.each(fields.name)
     )
     signed_by: str = attrs.field(validator=fields.name)
-    signed_on: dt.date | None = attrs.field(validator=fields.optional_day)
+    signed_on: dt.date | None = attrs.field(converter=fields.as_day, validator=fields.optional_day)
     child_agrees: bool | None = attrs.field(default=None, validator=fields.optional_flag)
     ap_setting: str = attrs.field(default="", validator=fields.name)
     child_address: str = attrs.field(default="", validator=fields.text)

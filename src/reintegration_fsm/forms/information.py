@@ -16,8 +16,10 @@ from reintegration_fsm.vocabulary import Evidence, Rating
 class PastoralSupportPlan:
     """A Pastoral Support Plan (PSP), active from `start` until `end` (open-ended when None)."""
 
-    start: dt.date = attrs.field(validator=fields.day)
-    end: dt.date | None = attrs.field(default=None, validator=fields.optional_day)
+    start: dt.date = attrs.field(converter=fields.as_day, validator=fields.day)
+    end: dt.date | None = attrs.field(
+        default=None, converter=fields.as_day, validator=fields.optional_day
+    )
     summary: str = attrs.field(default="", validator=fields.text)
 
     @end.validator

@@ -73,10 +73,12 @@ class FailureLetter:
     support_provided: tuple[str, ...] = attrs.field(
         converter=fields.to_tuple, validator=fields.each(fields.text)
     )
-    effective_date: dt.date = attrs.field(validator=fields.day)
+    effective_date: dt.date = attrs.field(converter=fields.as_day, validator=fields.day)
     head_teacher: str = attrs.field(validator=fields.name)
     home_head_teacher: str = attrs.field(default="", validator=fields.name)
-    written_on: dt.date | None = attrs.field(default=None, validator=fields.optional_day)
+    written_on: dt.date | None = attrs.field(
+        default=None, converter=fields.as_day, validator=fields.optional_day
+    )
     second_parent_name: str = attrs.field(default="", validator=fields.name)
 
     @property

@@ -25,21 +25,21 @@ class Attendee:
 class InitialMeeting:
     """The Reintegration Initial Meeting form, signed by all parties; it agrees the review dates."""
 
-    held_on: dt.date = attrs.field(validator=fields.day)
+    held_on: dt.date = attrs.field(converter=fields.as_day, validator=fields.day)
     parent_present: bool = attrs.field(validator=fields.flag)
     child_present: bool = attrs.field(validator=fields.flag)
     signatures: frozenset[Party] = attrs.field(
         converter=fields.to_frozenset, validator=fields.each(fields.member(Party), frozenset)
     )
-    start_date: dt.date = attrs.field(validator=fields.day)
+    start_date: dt.date = attrs.field(converter=fields.as_day, validator=fields.day)
     transport_arrangements: str = attrs.field(validator=fields.text)
     child_will: str = attrs.field(validator=fields.text)
     school_will: str = attrs.field(validator=fields.text)
     parent_will: str = attrs.field(validator=fields.text)
     host_contact: str = attrs.field(validator=fields.text)
-    first_review: dt.date = attrs.field(validator=fields.day)
-    second_review: dt.date = attrs.field(validator=fields.day)
-    final_review: dt.date = attrs.field(validator=fields.day)
+    first_review: dt.date = attrs.field(converter=fields.as_day, validator=fields.day)
+    second_review: dt.date = attrs.field(converter=fields.as_day, validator=fields.day)
+    final_review: dt.date = attrs.field(converter=fields.as_day, validator=fields.day)
     ap_representative: str = attrs.field(default="", validator=fields.name)
     host_representatives: str = attrs.field(default="", validator=fields.text)
     reasons: str = attrs.field(default="", validator=fields.text)
@@ -59,7 +59,7 @@ class InitialMeeting:
 class ReviewMeeting:
     """The Reintegration Review (or Emergency Review) Meeting form."""
 
-    held_on: dt.date = attrs.field(validator=fields.day)
+    held_on: dt.date = attrs.field(converter=fields.as_day, validator=fields.day)
     kind: ReviewKind = attrs.field(validator=fields.member(ReviewKind))
     attendees: tuple[Attendee, ...] = attrs.field(
         converter=fields.to_tuple, validator=fields.each(fields.instance(Attendee))
@@ -72,8 +72,12 @@ class ReviewMeeting:
     decision: ReviewDecision = attrs.field(
         default=ReviewDecision.CONTINUE, validator=fields.member(ReviewDecision)
     )
-    next_meeting: dt.date | None = attrs.field(default=None, validator=fields.optional_day)
-    permanent_from: dt.date | None = attrs.field(default=None, validator=fields.optional_day)
+    next_meeting: dt.date | None = attrs.field(
+        default=None, converter=fields.as_day, validator=fields.optional_day
+    )
+    permanent_from: dt.date | None = attrs.field(
+        default=None, converter=fields.as_day, validator=fields.optional_day
+    )
     """The agreed date of permanent admission to the host school (seed step 8); a FINAL review
     deciding MAKE_PERMANENT needs it (R9)."""
     progress: str = attrs.field(default="", validator=fields.text)

@@ -36,7 +36,7 @@ class Pupil:
     """
 
     name: str = attrs.field(validator=fields.given_name)
-    date_of_birth: dt.date = attrs.field(validator=fields.past_day)
+    date_of_birth: dt.date = attrs.field(converter=fields.as_day, validator=fields.past_day)
     key_stage: int = attrs.field(validator=fields.within(KEY_STAGES[0], KEY_STAGES[-1]))
     """From 0 (the early years) to 5 (sixth form)."""
     on_mainstream_roll: bool = attrs.field(default=False, validator=fields.flag)

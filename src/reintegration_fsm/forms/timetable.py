@@ -18,7 +18,7 @@ _SESSION = fields.member(Session)
 class ReintegrationTimetable:
     """A week of the Reintegration Timetable: where the child is each morning and afternoon."""
 
-    week_beginning: dt.date = attrs.field(validator=fields.day)
+    week_beginning: dt.date = attrs.field(converter=fields.as_day, validator=fields.day)
     monday_am: Session = attrs.field(default=Session.NONE, validator=_SESSION)
     monday_pm: Session = attrs.field(default=Session.NONE, validator=_SESSION)
     tuesday_am: Session = attrs.field(default=Session.NONE, validator=_SESSION)

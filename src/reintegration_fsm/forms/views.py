@@ -23,7 +23,7 @@ QUESTIONS = (
 class ChildViews:
     """Views of the Child/Young Person and their family, gathered before each meeting."""
 
-    gathered_on: dt.date = attrs.field(validator=fields.day)
+    gathered_on: dt.date = attrs.field(converter=fields.as_day, validator=fields.day)
     background: str = attrs.field(default="", validator=fields.text)
     good_at: str = attrs.field(default="", validator=fields.text)
     challenges_and_support: str = attrs.field(default="", validator=fields.text)

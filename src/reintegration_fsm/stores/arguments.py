@@ -4,7 +4,7 @@ one engine, refused by another and crashed a third)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
 from typing import Any
 
@@ -101,13 +101,30 @@ def actor(method: str, value: object) -> Actor:
 
 
 def period(method: str, start: object, end: object) -> None:
-    """Refuse a `start` or `end` of a period that is not a date.
+    """Refuse a `start` or `end` of a period that is not a date, and a period that ends before
+    it starts (the two given the wrong way round, which would find nothing).
 
     Raises:
-        FormInvalid: naming the one that is not.
+        FormInvalid: naming the one at fault.
     """
-    day(method, "start", start)
-    day(method, "end", end)
+    first, last = day(method, "start", start), day(method, "end", end)
+    if last < first:
+        raise FormInvalid(
+            method,
+            "end",
+            f"the period ends on {last.isoformat()} before it starts on {first.isoformat()}: "
+            "give the start first",
+        )
+
+
+def flag(method: str, name: str, value: object) -> None:
+    """Refuse a `value` that is neither True, False nor None (`"no"` would read as true).
+
+    Raises:
+        FormInvalid: saying what it is.
+    """
+    if value is not None and type(value) is not bool:
+        raise FormInvalid(method, name, f"must be True, False or None, not {type(value).__name__}")
 
 
 def text_or_none(method: str, name: str, value: object) -> None:
@@ -242,8 +259,15 @@ def histories(value: Iterable[Any]) -> Iterator[tuple[str, Any]]:
     """Each `(authority, history)` pair of `value`, checked as it is reached.
 
     Raises:
-        FormInvalid: an item is not such a pair, or its authority is not text.
+        FormInvalid: `value` is not a collection of such pairs, an item is not such a pair, or
+            its authority is not text.
     """
+    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
+        raise FormInvalid(
+            "import_histories",
+            "histories",
+            f"must be pairs (authority, history), not {type(value).__name__}",
+        )
     for position, item in enumerate(value, start=1):
         if not isinstance(item, tuple | list) or len(item) != 2:
             raise FormInvalid(

@@ -46,9 +46,13 @@ def due_as_of(
     only the cases whose AP setting or host school it was then.
 
     Raises:
-        FormInvalid: `school` is neither text nor None.
+        FormInvalid: `as_of` is not a date, `on` neither a date nor None, or `school` neither
+            text nor None.
     """
-    arguments.text_or_none("due", "school", school)
+    arguments.day("due_as_of", "as_of", as_of)
+    if on is not None:
+        arguments.day("due_as_of", "on", on)
+    arguments.text_or_none("due_as_of", "school", school)
     day = as_of if on is None else on
     rows = []
     for case in _stood(store, as_of):
@@ -60,7 +64,12 @@ def due_as_of(
 
 def cases_as_of(store: Store, as_of: dt.date) -> list[CaseSummary]:
     """The cases `store` may show as `cases()` would have listed them at the end of `as_of`
-    (their stage and host school then); a case not yet opened then is left out."""
+    (their stage and host school then); a case not yet opened then is left out.
+
+    Raises:
+        FormInvalid: `as_of` is not a date.
+    """
+    arguments.day("cases_as_of", "as_of", as_of)
     return [
         CaseSummary(
             case.case_id,

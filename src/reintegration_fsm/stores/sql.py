@@ -837,7 +837,8 @@ class SqlAlchemyStore:
 
         Each history is replayed (so a bad one is refused before anything of its batch is
         written) and hashed like a save. PostgreSQL uses COPY unless `use_copy` is False;
-        other engines use executemany. Returns the number of transitions written.
+        other engines use executemany (`use_copy=True` is refused there). Returns the number
+        of transitions written.
 
         Raises:
             NotPermitted: a history, or a stored case of one of its ids, is another
@@ -850,6 +851,13 @@ class SqlAlchemyStore:
             StoreError: the database failed; that batch is not written.
         """
         arguments.batch_size(batch_size)
+        arguments.flag("import_histories", "use_copy", use_copy)
+        if use_copy and self._dialect != "postgresql":
+            raise FormInvalid(
+                "import_histories",
+                "use_copy",
+                f"COPY is PostgreSQL's; this store is on {self._dialect} (leave use_copy out)",
+            )
         copy = self._dialect == "postgresql" if use_copy is None else use_copy
         count = 0
         batch: list[bulk.Prepared] = []
