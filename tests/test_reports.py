@@ -974,9 +974,33 @@ def _days_to_offer_labels(limit: int) -> tuple[list[str], list[Any]]:
     renderer = canvas.get_renderer()
     shown = [label for label in figure.axes[0].get_xticklabels() if label.get_text()]
     assert len(figure.axes[0].get_xticklabels()) == len(found.days_to_offer)
+    counts = [text for text in figure.axes[0].texts if text.get_visible() and text.get_text()]
+    _BAR_COUNTS[limit] = (
+        len(found.days_to_offer),
+        [(text.get_text(), text.get_window_extent(renderer)) for text in counts],
+    )
     return [label.get_text() for label in shown], [
         label.get_window_extent(renderer) for label in shown
     ]
+
+
+_BAR_COUNTS: dict[int, tuple[int, list[tuple[str, Any]]]] = {}
+"""The days-to-offer chart's bars, and the counts printed on them as drawn, by limit."""
+
+
+@pytest.mark.parametrize("limit", [20, 60, 1000])
+def test_the_counts_on_the_days_to_offer_bars_never_overlap(limit: int) -> None:
+    """With hundreds of bars the count printed on each ran into its neighbours' ('000000...'):
+    a count that would touch the last one shown to its left is hidden (the caption and the
+    table give every count); with few bars each keeps its count."""
+    _days_to_offer_labels(limit)
+    bars, counts = _BAR_COUNTS[limit]
+    boxes = [box for _, box in counts]
+    assert not any(left.overlaps(right) for left, right in itertools.combinations(boxes, 2))
+    if limit <= 60:
+        assert len(counts) == bars
+    else:
+        assert 5 < len(counts) < bars
 
 
 @pytest.mark.parametrize("limit", [20, 60, 100, 1000])

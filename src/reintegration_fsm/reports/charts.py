@@ -105,11 +105,12 @@ def _bars(
         _uncrowd(figure, axes)
         axes.set_xlabel(xlabel)
         axes.set_ylabel("offers")
-        axes.bar_label(bars, padding=2, color=INK, fontsize=8)
+        counted = axes.bar_label(bars, padding=2, color=INK, fontsize=8)
         axes.margins(y=0.15)
         if not any(values):
             axes.set_ylim(0, 1)
         axes.yaxis.get_major_locator().set_params(integer=True)
+        _thin(figure, counted)
         if limit is not None:
             axes.axvline(limit, color=INK, linestyle="--", linewidth=1)
             # Above the plot, where no bar's label can run into it.
@@ -162,6 +163,22 @@ def _uncrowd(figure: Any, axes: Any) -> None:
         if step >= len(labels) or not _overlap(figure, axes):
             return
         step += 1
+
+
+def _thin(figure: Any, texts: Sequence[Any]) -> None:
+    """Hide each bar's count that would touch one shown to its left (hundreds of narrow bars,
+    their counts side by side at one height); the caption and the table give every count."""
+    figure.draw_without_rendering()
+    shown: list[Any] = []
+    for text in texts:
+        box = text.get_window_extent()
+        if any(
+            box.x0 < left.x1 + 1 and box.y0 < left.y1 + 1 and left.y0 < box.y1 + 1
+            for left in shown[-8:]  # counts are a few characters wide: only near ones reach
+        ):
+            text.set_visible(False)
+        else:
+            shown.append(box)
 
 
 _ID = re.compile(r'\bid="([^"]+)"')
