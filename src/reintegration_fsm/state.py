@@ -29,8 +29,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from typing import Any, TypeVar
 
 from reintegration_fsm.errors import FormInvalid
 from reintegration_fsm.protocol.duties import BASES
@@ -84,6 +84,7 @@ class Facts:
 # -- values, shared --------------------------------------------------------------------------------
 _SHARED_MOST = 8192
 _DAYS: dict[str, dt.date] = {}
+_Value = TypeVar("_Value", bound=Hashable)
 _SETTINGS: dict[str, str] = {}
 _SCHOOL_LISTS: dict[tuple[str, ...], tuple[str, ...]] = {}
 _DEADLINES: dict[tuple[Any, ...], Deadline] = {}
@@ -112,16 +113,21 @@ def shared_day(value: Any) -> dt.date:
     return found
 
 
+def _kept(table: dict[_Value, _Value], value: _Value) -> _Value:
+    """The object `table` keeps equal to `value`, or `value`, kept while the table has room."""
+    found = table.get(value)
+    if found is None:
+        found = value
+        if len(table) < _SHARED_MOST:
+            table[value] = found
+    return found
+
+
 def shared_setting(value: str) -> str:
     """The name of a school, setting or authority, one object per distinct name (cases share
     them: an authority has a few hundred). Never a person's name, which would outlive its case's
     erasure here."""
-    found = _SETTINGS.get(value)
-    if found is None:
-        found = value
-        if len(_SETTINGS) < _SHARED_MOST:
-            _SETTINGS[value] = found
-    return found
+    return _kept(_SETTINGS, value)
 
 
 def _optional_day(value: Any) -> dt.date | None:
@@ -244,13 +250,7 @@ def _school(value: Any) -> str:
 def _schools(value: Any) -> tuple[str, ...]:
     if type(value) is not list:
         raise TypeError(f"expected a list of schools, not {value!r}")
-    schools = tuple(_school(item) for item in value)
-    found = _SCHOOL_LISTS.get(schools)
-    if found is None:
-        found = schools
-        if len(_SCHOOL_LISTS) < _SHARED_MOST:
-            _SCHOOL_LISTS[schools] = found
-    return found
+    return _kept(_SCHOOL_LISTS, tuple(_school(item) for item in value))
 
 
 def _decision(value: Any) -> ReviewDecision:
