@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -316,6 +317,86 @@ def test_a_step_in_the_wrong_stage_is_refused() -> None:
     history[1], history[2] = history[2], history[1]
     history[1]["seq"], history[2]["seq"] = 2, 3
     with pytest.raises(IllegalTransition):
+        replay_json(history)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        (
+            "dest",
+            "referred",
+            "history.2: record_consent from stage 'proposed' goes to stage 'consented', but "
+            "the history records stage 'referred'",
+        ),
+        (
+            "source",
+            "planned",
+            "history.2: record_consent records that it left stage 'planned', but the case was "
+            "in stage 'proposed'",
+        ),
+    ],
+)
+def test_a_wrong_recorded_stage_is_named_not_blamed_on_the_trigger(
+    field: str, value: str, message: str
+) -> None:
+    """An MIS that mapped one of its stages wrongly was told "'record_consent' is not available
+    in stage 'proposed'", which is false, and the wrong value went unnamed (review T)."""
+    history = as_json(successful())
+    assert replay_json(history[:2]).stage is Stage.CONSENTED  # as recorded: replays
+    step(history, "record_consent")[field] = value
+    with pytest.raises(FormInvalid) as refused:
+        replay_json(history[:2])
+    assert str(refused.value) == message
+
+
+@pytest.mark.parametrize(
+    ("protocol", "given"),
+    [
+        (None, "names no protocol"),
+        ("worcestershire", "names its protocol as a str"),
+        ({"id": "worcestershire"}, "names its protocol without an id and a version"),
+    ],
+)
+def test_an_open_record_without_a_protocol_object_is_told_plainly(
+    protocol: object, given: str
+) -> None:
+    """It was "malformed 'open' data: KeyError('protocol')" (review T)."""
+    history = as_json(successful())
+    if protocol is None:
+        del history[0]["data"]["protocol"]
+    else:
+        history[0]["data"]["protocol"] = protocol
+    for replayed in (
+        replay_json,
+        lambda h: Reintegration._resume(
+            [transition_from_json(t) for t in h], successful()._state(), CALENDAR
+        ),
+    ):
+        with pytest.raises(FormInvalid) as refused:
+            replayed(history)
+        assert str(refused.value) == (
+            f'history.1: open: the record {given}: give it as {{"id": ..., "version": ...}}, '
+            "the protocol's id and version as `protocol list` shows them"
+        )
+
+
+@pytest.mark.parametrize(
+    ("trigger", "key", "value", "named"),
+    [
+        ("open", "case_id", 5, "open: case_id: expected str, not 5"),
+        ("open", "ap_setting", ["a"], "open: ap_setting: expected str, not ['a']"),
+        ("identify_host", "host_school", 5, "identify_host: host_school: expected str, not 5"),
+        ("refer_to_fair_access", "route", "sideways", "refer_to_fair_access: route: 'sideways'"),
+    ],
+)
+def test_a_recorded_value_of_the_wrong_type_names_its_field(
+    trigger: str, key: str, value: object, named: str
+) -> None:
+    """It named the type: "open: str: expected str, not 5" (review T)."""
+    history = as_json(successful())
+    step(history, trigger)["data"][key] = value
+    with pytest.raises(FormInvalid, match=re.escape(named)):
         replay_json(history)
 
 

@@ -368,7 +368,7 @@ def test_a_history_that_does_not_start_and_end_right_is_refused(history: Any) ->
         ({"case_id": 7}, "case_id must be text"),
         ({"case_id": " R-1"}, "case_id must not start or end with a space"),
         ({"ap_setting": "Brook\nfield"}, "ap_setting must be on one line"),
-        ({"protocol": None}, "malformed 'open' data"),
+        ({"protocol": None}, "the record names no protocol"),
     ],
 )
 def test_malformed_open_data_is_refused_on_resume(change: dict[str, Any], fragment: str) -> None:

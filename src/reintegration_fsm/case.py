@@ -642,10 +642,7 @@ class Reintegration:
         try:
             case_id, pupil, ap_setting, local_authority = read_values(_OPEN, data, 1)
             cls._check_values(_OPEN, (case_id, pupil, ap_setting, local_authority))
-            named = data["protocol"]
-            protocol = find_protocol(
-                registry, str(named["id"]), str(named["version"]), named.get(FINGERPRINT)
-            )
+            protocol = find_protocol(registry, *_named_protocol(data))
         except FormInvalid as error:
             if error.form == "history":
                 raise
@@ -705,11 +702,8 @@ class Reintegration:
                 f"ending in {last._dest.value!r}",
             )
         try:
-            named = data["protocol"]
             registry = _BUILT_IN if protocols == () else protocol_registry(protocols)
-            protocol = find_protocol(
-                registry, str(named["id"]), str(named["version"]), named.get(FINGERPRINT)
-            )
+            protocol = find_protocol(registry, *_named_protocol(data))
             opened = [data[argument.name] for argument in _OPEN.arguments]
             if type(opened[1]) is not dict:
                 raise TypeError(f"the pupil is a JSON object, not {opened[1]!r}")
@@ -771,8 +765,15 @@ class Reintegration:
         else:
             step = DISPATCH[self._stage].get(trigger)
             source = self._stage
-        if step is None or transition.source is not source:
+        if step is None:
             raise IllegalTransition(trigger, self._stage, seq=seq)
+        if transition.source is not source:
+            raise FormInvalid(
+                "history",
+                str(seq),
+                f"{trigger} records that it left {_stage_name(transition.source)}, but the "
+                f"case was in {_stage_name(source)}",
+            )
         last = self.last_on
         if last is not None and transition.on < last:
             raise GuardFailed(
@@ -796,8 +797,14 @@ class Reintegration:
             else:
                 payload = payload_view(step, data)
                 self._check_actor(step, transition.actor, _recorded_kind(step, data), seq)
-            if transition.dest is not step.dest(self._stage, payload):
-                raise IllegalTransition(trigger, self._stage, seq=seq)
+            dest = step.dest(self._stage, payload)
+            if transition.dest is not dest:
+                raise FormInvalid(
+                    "history",
+                    str(seq),
+                    f"{trigger} from {_stage_name(source)} goes to {_stage_name(dest)}, but "
+                    f"the history records {_stage_name(transition.dest)}",
+                )
             self._apply(step, transition, payload, data)
         except ProtocolError as error:
             if isinstance(error, FormInvalid) and error.form != "history":
@@ -1229,3 +1236,31 @@ def _check_methods() -> None:
 
 
 _check_methods()
+
+
+def _stage_name(stage: Stage | None) -> str:
+    """A stage as a message names it: `stage 'consented'`, or `no stage` (before `open`)."""
+    return "no stage" if stage is None else f"stage {stage.value!r}"
+
+
+def _named_protocol(data: Mapping[str, Any]) -> tuple[str, str, object]:
+    """The protocol an `open` record names: its id, version and recorded fingerprint.
+
+    Raises:
+        FormInvalid: the record names none, or not as `{"id": ..., "version": ...}`.
+    """
+    named = data.get("protocol")
+    if not isinstance(named, Mapping) or "id" not in named or "version" not in named:
+        if named is None:
+            given = "names no protocol"
+        elif isinstance(named, Mapping):
+            given = "names its protocol without an id and a version"
+        else:
+            given = f"names its protocol as {a_or_an(type(named).__name__)}"
+        raise FormInvalid(
+            "history",
+            "1",
+            f'open: the record {given}: give it as {{"id": ..., "version": ...}}, the '
+            "protocol's id and version as `protocol list` shows them",
+        )
+    return str(named["id"]), str(named["version"]), named.get(FINGERPRINT)

@@ -151,7 +151,12 @@ def read_values(step: Step, data: Mapping[str, Any], seq: int) -> tuple[Any, ...
                 values.append(None)
                 continue
             raise FormInvalid("history", str(seq), f"{step.name}: no {argument.name!r} recorded")
-        values.append(structure(raw, argument.type, hook))
+        try:
+            values.append(structure(raw, argument.type, hook))
+        except FormInvalid as error:
+            if attrs.has(argument.type):
+                raise  # a form names itself and its fields
+            raise FormInvalid.of(argument.name, error.problems) from None
     return tuple(values)
 
 
