@@ -413,7 +413,9 @@ def _run(draw: st.DrawFn, calendar: SchoolCalendar | None, protocol: Protocol) -
         stop: Stage | None = draw(st.sampled_from(_PRE_PLACEMENT))
     else:
         stop = target if target in _PRE_PLACEMENT else None
-    pupil = draw(pupils(on=opened))
+    # The pupil's key stage is their age's on the day the case opens, not on its eve (a run
+    # opening on the first school day of September is in a new school year).
+    pupil = draw(pupils(on=run.day))
     run.add(
         "open",
         run.actor("open"),

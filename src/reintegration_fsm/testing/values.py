@@ -175,12 +175,15 @@ def pupils(
 
     The key stage (`key_stage`, any when None) is the child's by their date of birth in the
     school year holding `on` (from 1 September; `EARLIEST`'s, 2025/26, when None), or in
-    today's when that is earlier: a child of a later year may not be born yet. A child starts
-    Reception (key stage 0) in the school year after their fourth birthday's 31 August.
-    `looked_after` says whether the child is looked after (drawn when None).
+    today's when a child of that key stage that year may not be born yet (a year some years
+    ahead). A child starts Reception (key stage 0) in the school year after their fourth
+    birthday's 31 August. `looked_after` says whether the child is looked after (drawn when
+    None).
     """
-    year_of = EARLIEST if on is None else min(on, dt.date.today())
     stage = draw(st.integers(0, 5)) if key_stage is None else key_stage
+    year_of = EARLIEST if on is None else on
+    if _born(stage, year_of)[1] >= dt.date.today():
+        year_of = dt.date.today()
     return Pupil(
         name=draw(_names()),
         date_of_birth=draw(_days(*_born(stage, year_of))),
