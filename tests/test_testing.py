@@ -845,6 +845,31 @@ def test_protocol_runs_reach_every_ending(stage: Stage) -> None:
     assert rt.play(run).stage is stage
 
 
+@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rt.protocol_runs())
+def test_a_run_given_its_steps_as_a_list_plays(run: rt.ProtocolRun) -> None:
+    """A run built with its steps as a list (as a test author writes one) holds them as a
+    tuple and plays: `play` once said such a run "has no steps"."""
+    listed = rt.ProtocolRun(list(run.steps), run.stage)
+    assert listed == run
+    assert rt.play(listed).stage is run.stage
+
+
+@pytest.mark.parametrize(
+    ("steps", "problem"),
+    [
+        ((), "it has no steps"),
+        (None, "its steps must be a tuple of RunStep, not None"),
+        ({"open"}, "its steps must be a tuple of RunStep, not {'open'}"),
+        ("open", "its steps must be a tuple of RunStep, not 'open'"),
+    ],
+)
+def test_a_run_without_a_sequence_of_steps_is_told_so(steps: Any, problem: str) -> None:
+    """Steps that are not a sequence are named as such, and only an empty run "has no steps"."""
+    with pytest.raises(InvalidArgument, match=re.escape(problem)):
+        rt.play(rt.ProtocolRun(steps, Stage.WITHDRAWN))
+
+
 def test_play_needs_an_open_step() -> None:
     """A run that does not start with `open` is refused before anything is played."""
     actor = Actor("x", "Kit Example", Role.AP_HEAD, AP_SETTING)

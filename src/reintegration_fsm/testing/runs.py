@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import inspect
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -69,11 +69,19 @@ class RunStep:
     kwargs: Mapping[str, Any] = attrs.field(hash=False)
 
 
+def _as_steps(steps: Sequence[RunStep]) -> tuple[RunStep, ...]:
+    """Steps given as a list (or another sequence) as a tuple; anything else as given, for
+    `play` to refuse by name."""
+    if isinstance(steps, Sequence) and not isinstance(steps, str | bytes):
+        return tuple(steps)
+    return steps
+
+
 @attrs.frozen
 class ProtocolRun:
     """A valid protocol run: steps that, played from `open`, leave the case in `stage`."""
 
-    steps: tuple[RunStep, ...]
+    steps: tuple[RunStep, ...] = attrs.field(converter=_as_steps)
     stage: Stage
     protocol: Protocol = WORCESTERSHIRE
 
@@ -98,7 +106,9 @@ def _sample_calendar() -> SchoolCalendar:
 def _steps_can_be_played(given: Mapping[str, Any]) -> tuple[str, str] | None:
     """The run starts with `open`, and each step names a trigger and the arguments it takes."""
     run: ProtocolRun = given["run"]
-    if not isinstance(run.steps, tuple) or not run.steps:
+    if not isinstance(run.steps, tuple):
+        return "run", f"its steps must be a tuple of RunStep, not {describe(run.steps)}"
+    if not run.steps:
         return "run", "a protocol run starts with 'open' (it has no steps)"
     for number, step in enumerate(run.steps, start=1):
         if not isinstance(step, RunStep):
