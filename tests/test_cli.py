@@ -736,6 +736,48 @@ def test_an_import_of_one_case_the_database_refuses_names_it(
     assert f"could not import case {IDS[2]!r}" in result.stderr
 
 
+def test_an_import_losing_a_race_to_another_writer_says_nothing_was_imported(
+    demo_db: str, empty_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another writer storing one of the file's cases between the import's check and its write
+    (two imports of one file at once): the import said the store's words for `save()`, and
+    to load the case and retry, which an import cannot do (its id is taken now). It says that
+    nothing was imported from the file and which case the other writer stored, exit 1."""
+    file = write(tmp_path / "one.json", json_out(invoke(demo_db, "export", IDS[2])))
+    assert invoke(empty_db, "import", file).exit_code == 0  # the other writer
+    monkeypatch.setattr(SqlAlchemyStore, "taken", lambda self, ids: set())  # checked before it
+    result = invoke(empty_db, "import", file)
+    assert result.exit_code == 1, result.output
+    assert result.stderr.startswith(
+        f"error: nothing imported from {file}: another writer stored case {IDS[2]!r} meanwhile"
+    )
+    assert "retry" not in result.stderr
+    assert "save()" not in result.stderr
+    assert case_count(empty_db) == 1
+
+
+def test_an_import_losing_a_race_the_database_caught_says_nothing_was_imported(
+    demo_db: str, empty_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the database refuses a duplicate row of a batch (as MariaDB does in a race), the
+    import does not know which case: it says nothing was imported and that another writer
+    stored one of its cases, not to load "it" again and retry."""
+    file = write(
+        tmp_path / "two.json", [json_out(invoke(demo_db, "export", case)) for case in IDS[:2]]
+    )
+
+    def race(*_: Any, **__: Any) -> int:
+        raise ConcurrentUpdate("", 0, None)
+
+    monkeypatch.setattr(SqlAlchemyStore, "import_histories", race)
+    result = invoke(empty_db, "import", file)
+    assert result.exit_code == 1, result.output
+    assert result.stderr.startswith(
+        f"error: nothing imported from {file}: another writer stored one of its cases meanwhile"
+    )
+    assert "retry" not in result.stderr
+
+
 def test_a_failed_import_keeps_a_store_that_was_there(demo_db: str, tmp_path: Path) -> None:
     """The file is removed only when the command made it: an existing store and its cases stay."""
     before = case_count(demo_db)

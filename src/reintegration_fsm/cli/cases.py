@@ -36,6 +36,7 @@ from reintegration_fsm.cli.text import neutralise
 from reintegration_fsm.errors import (
     CalendarError,
     CaseNotFound,
+    ConcurrentUpdate,
     IllegalTransition,
     NotPermitted,
     StoreError,
@@ -282,6 +283,8 @@ def import_(ctx: click.Context, file: str, dropping: bool) -> None:
             )
         except StoreError as error:
             raise _import_failed(file, error) from error
+        except ConcurrentUpdate as error:
+            raise _import_raced(file, error) from error
     click.echo(f"imported {len(incoming)} case(s), {count} transition(s)")
     for item in incoming:
         note = interchange.unfingerprinted(item)
@@ -305,6 +308,28 @@ def _import_failed(file: str, error: StoreError) -> Failure:
         (which, *failure.reasons),
         failure.exit_code,
     )
+
+
+def _import_raced(file: str, error: ConcurrentUpdate) -> Failure:
+    """The failure of an import another writer got ahead of, storing one of its case ids after
+    the import checked them: nothing imported, and no advice to retry (the id is taken now)."""
+    if error.case_id:
+        return Failure(
+            f"nothing imported from {file}: another writer stored case {error.case_id!r} meanwhile",
+            (_IMPORT_NEW_CASES_ONLY,),
+            REFUSED,
+        )
+    return Failure(
+        f"nothing imported from {file}: another writer stored one of its cases meanwhile",
+        ("The database did not say which case.", _IMPORT_NEW_CASES_ONLY),
+        REFUSED,
+    )
+
+
+_IMPORT_NEW_CASES_ONLY = (
+    "An import adds new cases only: see what the other writer stored (`cases`), and import a "
+    "file without the cases the store now holds."
+)
 
 
 ROLE_NAMES = [role.value for role in Role]
