@@ -229,6 +229,22 @@ def test_an_ending_typed_in_later_does_not_turn_a_review_into_a_missed_one() -> 
 
 
 # -- a case recorded under edition 2 goes on under edition 2's rules -------------------------------
+def test_an_edition_2_review_counts_each_attendees_party_whatever_the_name() -> None:
+    """Edition 2 counted an attendee's party whatever their name was: an edition-2 case goes on
+    so, where edition 3 needs a named representative (mutmut found the edition-2 reading
+    unpinned)."""
+    blank = {Party.HOST, Party.CHILD}
+    attendees = tuple(Attendee("\u200b", a.party) if a.party in blank else a for a in sc.EVERYONE)
+    review = sc.review(sc.FIRST_REVIEW, attendees=attendees)
+    case = placed("E2-5", edition_2=True)
+    case.hold_review(review, by=sc.HOST_HEAD, on=sc.FIRST_REVIEW)
+    (first,) = [d for d in case.deadlines if d.kind is DeadlineKind.FIRST_REVIEW]
+    assert first.met_on == sc.FIRST_REVIEW
+    assert not [d for d in case.departures if "child did not attend" in d.text]
+    with pytest.raises(GuardFailed, match="among the attendees only with a blank name"):
+        placed("E3-5").hold_review(review, by=sc.HOST_HEAD, on=sc.FIRST_REVIEW)
+
+
 def _edition_2(case: Reintegration) -> Reintegration:
     """`case` as recorded under worcestershire 2, before edition 3 (it replays so)."""
     return recorded_under(case, WORCESTERSHIRE_2)
