@@ -1016,7 +1016,7 @@ class EvidenceContract:
         assert due_as_of(store, dt.date(2026, 3, 1)) != store.due(dt.date(2026, 3, 1))
         assert due_as_of(store, REFERRED, school=HOST_SCHOOL) == []  # no host yet
         assert due_as_of(store, SUCCEEDED, school=HOST_SCHOOL) != []
-        with pytest.raises(FormInvalid, match=r"due\.school"):
+        with pytest.raises(FormInvalid, match=r"due_as_of\.school"):
             due_as_of(store, SUCCEEDED, school=b"a school")  # type: ignore[arg-type]
 
     # -- retention -----------------------------------------------------------------------------

@@ -326,14 +326,14 @@ def test_a_step_in_the_wrong_stage_is_refused() -> None:
         (
             "dest",
             "referred",
-            "history.2: record_consent from stage 'proposed' goes to stage 'consented', but "
-            "the history records stage 'referred'",
+            "transition 2: record_consent from stage 'proposed' goes to stage 'consented', "
+            "but the history records stage 'referred'",
         ),
         (
             "source",
             "planned",
-            "history.2: record_consent records that it left stage 'planned', but the case was "
-            "in stage 'proposed'",
+            "transition 2: record_consent records that it left stage 'planned', but the case "
+            "was in stage 'proposed'",
         ),
     ],
 )
@@ -345,9 +345,14 @@ def test_a_wrong_recorded_stage_is_named_not_blamed_on_the_trigger(
     history = as_json(successful())
     assert replay_json(history[:2]).stage is Stage.CONSENTED  # as recorded: replays
     step(history, "record_consent")[field] = value
-    with pytest.raises(FormInvalid) as refused:
+    with pytest.raises(IllegalTransition) as refused:
         replay_json(history[:2])
     assert str(refused.value) == message
+    assert (refused.value.trigger, refused.value.stage, refused.value.seq) == (
+        "record_consent",
+        Stage.PROPOSED,
+        2,
+    )
 
 
 @pytest.mark.parametrize(

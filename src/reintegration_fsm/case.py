@@ -768,10 +768,11 @@ class Reintegration:
         if step is None:
             raise IllegalTransition(trigger, self._stage, seq=seq)
         if transition.source is not source:
-            raise FormInvalid(
-                "history",
-                str(seq),
-                f"{trigger} records that it left {_stage_name(transition.source)}, but the "
+            raise IllegalTransition(
+                trigger,
+                self._stage,
+                seq=seq,
+                why=f"{trigger} records that it left {_stage_name(transition.source)}, but the "
                 f"case was in {_stage_name(source)}",
             )
         last = self.last_on
@@ -799,10 +800,11 @@ class Reintegration:
                 self._check_actor(step, transition.actor, _recorded_kind(step, data), seq)
             dest = step.dest(self._stage, payload)
             if transition.dest is not dest:
-                raise FormInvalid(
-                    "history",
-                    str(seq),
-                    f"{trigger} from {_stage_name(source)} goes to {_stage_name(dest)}, but "
+                raise IllegalTransition(
+                    trigger,
+                    self._stage,
+                    seq=seq,
+                    why=f"{trigger} from {_stage_name(source)} goes to {_stage_name(dest)}, but "
                     f"the history records {_stage_name(transition.dest)}",
                 )
             self._apply(step, transition, payload, data)

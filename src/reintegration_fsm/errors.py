@@ -33,16 +33,21 @@ def _in(seq: int | None) -> str:
 
 
 class IllegalTransition(ProtocolError):
-    """The trigger is not available in the case's current stage.
+    """The trigger is not available in the case's current stage, or, in a history being
+    replayed, it records a move the trigger does not make from there (`why` says which).
 
     `seq` names the transition of a history being replayed, when that is where it was found.
     """
 
-    def __init__(self, trigger: str, stage: Stage, *, seq: int | None = None) -> None:
+    def __init__(
+        self, trigger: str, stage: Stage, *, seq: int | None = None, why: str | None = None
+    ) -> None:
         self.trigger = trigger
         self.stage = stage
         self.seq = seq
-        super().__init__(f"{_in(seq)}{trigger!r} is not available in stage {stage.value!r}")
+        self.why = why
+        said = why or f"{trigger!r} is not available in stage {stage.value!r}"
+        super().__init__(f"{_in(seq)}{said}")
 
 
 class NotPermitted(ProtocolError):
