@@ -598,3 +598,91 @@ def test_protocol_show_picks_the_version_in_force_whatever_its_edition() -> None
     assert shown.exit_code == 0, shown.output
     assert shown.stdout.startswith("# Reintegration Protocol for Worcestershire Schools")
     assert "(worcestershire 1)" in shown.stdout.split("\n")[0]
+
+
+# The `open` the library wrote before either bound below (418d8fc^, 55622ed^) for a case opened
+# under exampleshire 2027.1: a history written before fingerprints, which carries none.
+OPENED_BY_AN_EARLIER_VERSION = {
+    "seq": 1,
+    "trigger": "open",
+    "source": None,
+    "dest": "proposed",
+    "actor": {
+        "id": "ap-1",
+        "name": "Morgan Reed",
+        "role": "ap_head",
+        "organisation": "Brookfield Learning Centre",
+    },
+    "on": "2026-01-12",
+    "data": {
+        "schema": 2,
+        "case_id": "EX-2",
+        "pupil": {
+            "name": "Alex Example",
+            "date_of_birth": "2012-05-14",
+            "key_stage": 3,
+            "on_mainstream_roll": False,
+            "looked_after": False,
+            "upn": None,
+            "address": "",
+            "send_level": "",
+            "ethnicity": "",
+        },
+        "ap_setting": "Brookfield Learning Centre",
+        "local_authority": "Example County Council",
+        "protocol": {"id": "exampleshire", "version": "2027.1"},
+    },
+}
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        (
+            (
+                'call_emergency_review = ["host_head"]',
+                'call_emergency_review = ["host_head"]\n'
+                'discharge = ["ap_head", "ap_staff", "host_head", "host_staff"]',
+            ),
+            "roles.discharge",
+        ),
+        (
+            ("final_review_within_days = 60", "final_review_within_days = 9999"),
+            "final_review_within_days",
+        ),
+    ],
+    ids=["discharge-without-the-la", "final-review-in-9999-days"],
+)
+def test_a_file_an_earlier_version_took_loads_its_cases_and_opens_no_new_one(
+    tmp_path: Path, change: tuple[str, str], field: str
+) -> None:
+    """A `discharge` leaving out the LA's roles (before 418d8fc) and a final review within 9999
+    days, an author's "no limit" (before 55622ed), were taken and opened cases; then the file
+    was refused outright, and those cases could never be loaded, finished or erased again (found
+    by a review). The file loads, its cases replay and go on, and no new case opens under it."""
+    import scenario as sc
+    from reintegration_fsm import Reintegration, SchoolCalendar
+    from reintegration_fsm.serialisation import transition_from_json
+
+    text = EXAMPLE.read_text(encoding="utf-8").replace(*change)
+    assert text != EXAMPLE.read_text(encoding="utf-8")
+    protocol = Protocol.from_toml(text, "exampleshire.toml")
+    assert [name for name, _ in protocol.opening_problems] == [field]
+    case = Reintegration.replay(
+        [transition_from_json(OPENED_BY_AN_EARLIER_VERSION)],
+        SchoolCalendar.sample(),
+        protocols=[protocol],
+    )
+    case.record_consent(sc.consent(), by=sc.AP_HEAD, on=sc.CONSENTED)
+    assert (case.protocol, case.stage.value) == (protocol, "consented")
+    file = tmp_path / "exampleshire.toml"
+    file.write_text(text, encoding="utf-8")
+    checked = invoke("protocol", "check", str(file))
+    assert checked.exit_code == 2
+    assert field in checked.stderr
+    assert "Cases opened under it before still load" in checked.stderr
+    db = f"sqlite:///{tmp_path / 'c.sqlite'}"
+    opened = open_under(db, tmp_path, "--protocol", str(file), under="exampleshire@2027.1")
+    assert opened.exit_code == 2, opened.output
+    assert field in opened.stderr
+    assert "a new case may not open under exampleshire 2027.1" in opened.stderr

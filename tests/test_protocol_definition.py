@@ -124,25 +124,44 @@ def test_a_count_of_days_or_years_may_be_1_but_not_0_nor_a_bool_nor_text(field: 
 @pytest.mark.parametrize(
     "field", ["place_offer_school_days", "final_review_within_days", "joiners_return_days"]
 )
-def test_a_count_of_days_may_be_ten_years_but_not_more(field: str) -> None:
+def test_a_count_of_days_too_far_for_any_date_is_refused(field: str) -> None:
     """A huge count built, then crashed a step with a bare OverflowError (R7's limit, the
-    joiners return's due date) or ran past every calendar."""
-    assert getattr(attrs.evolve(WORCESTERSHIRE, **{field: 3660}), field) == 3660
-    for bad in (3661, 99_999_999_999):
+    joiners return's due date): no date is that far from any other."""
+    most = (dt.date.max - dt.date.min).days
+    assert getattr(attrs.evolve(WORCESTERSHIRE, version="y", **{field: most}), field) == most
+    for bad in (most + 1, 99_999_999_999):
         error = refused(**{field: bad})
         assert error.field == field
-        assert error.problem == f"must be at most 3660 (ten years of days), not {bad!r}"
+        assert error.problem == (
+            f"must be at most 3660 (ten years of days): no date is that far from any other, "
+            f"not {bad!r}"
+        )
+
+
+@pytest.mark.parametrize("field", ["place_offer_school_days", "final_review_within_days"])
+def test_no_new_case_opens_with_a_deadline_over_ten_years_an_earlier_version_took(
+    field: str,
+) -> None:
+    """`final_review_within_days = 9999` (an author's "no limit") opened cases before the ten
+    years' bound, and was then refused outright: the cases opened under it could not be read
+    again (found by a review). It loads, and opens no new case."""
+    assert attrs.evolve(WORCESTERSHIRE, version="y", **{field: 3660}).opens_cases
+    for late in (3661, 9999):
+        protocol = attrs.evolve(WORCESTERSHIRE, version="y", **{field: late})
+        problem = f"must be at most 3660 (ten years of days), not {late}"
+        assert protocol.opening_problems == ((field, problem),)
+        assert not_opened(protocol).problems == ((field, problem + OPENS_NO_CASE, None),)
 
 
 @pytest.mark.parametrize(
     "changes",
     [
         {"joiners_return_days": 0},
-        {"joiners_return_days": 3661},
+        {"joiners_return_days": 99_999_999_999},
         {"retention_years": 0},
         {"retention_years": 10_000},
     ],
-    ids=["joiners-0", "joiners-3661", "retention-0", "retention-10000"],
+    ids=["joiners-0", "joiners-beyond-any-date", "retention-0", "retention-10000"],
 )
 def test_a_refused_count_is_named_with_the_protocols_later_problems(
     changes: dict[str, int],
@@ -1048,8 +1067,12 @@ EDITION_99 = ("edition", "must be one of (1, 2, 3), not 99")
             ("review_weeks", "must increase from above 0, not (4, 2, 6)"),
         ),
         (
-            {"final_review_within_days": 3661},
-            ("final_review_within_days", "must be at most 3660 (ten years of days), not 3661"),
+            {"final_review_within_days": 10**7},
+            (
+                "final_review_within_days",
+                "must be at most 3660 (ten years of days): no date is that far from any other, "
+                "not 10000000",
+            ),
         ),
         (
             {"weighting_points": -1},
@@ -1410,27 +1433,36 @@ def test_a_file_missing_fields_still_has_its_values_checked() -> None:
     ],
     ids=["parent", "ap-head", "no-ap"],
 )
-def test_a_party_owing_obligations_none_of_whose_roles_may_discharge_is_refused(
+def test_no_new_case_opens_where_a_party_owing_obligations_may_not_discharge(
     discharging: set[Role], unable: list[str]
 ) -> None:
     """`discharge = ["parent"]` passed `protocol check`, and no obligation of any case could be
-    closed, R17's consent to a deletion among them (found by a review)."""
-    error = refused(roles={**ROLES, "discharge": discharging})
-    assert [field for field, _, _ in error.problems] == ["roles.discharge"] * len(unable)
-    assert [problem.split(" party")[0] for _, problem, _ in error.problems] == [
+    closed, R17's consent to a deletion among them (found by a review). An earlier version took
+    such a protocol: it loads, for the cases opened under it, and opens no new case (refusing
+    it outright made them unreadable, found by another)."""
+    protocol = attrs.evolve(WORCESTERSHIRE, version="y", roles={**ROLES, "discharge": discharging})
+    assert protocol.roles["discharge"] == frozenset(discharging)
+    assert not protocol.opens_cases
+    problems = protocol.opening_problems
+    assert [field for field, _ in problems] == ["roles.discharge"] * len(unable)
+    assert [problem.split(" party")[0] for _, problem in problems] == [
         f"no role of the {party}" for party in unable
     ]
-    assert "they could never be closed" in error.problems[0][1]
+    assert "they could never be closed" in problems[0][1]
+    assert not_opened(protocol).problems[0] == (
+        "roles.discharge",
+        problems[0][1] + OPENS_NO_CASE,
+        None,
+    )
 
 
 def test_a_party_none_of_whose_roles_may_discharge_is_told_which_to_add() -> None:
-    error = refused(roles={**ROLES, "discharge": {Role.AP_HEAD, Role.LA_ADMISSIONS}})
-    assert error.problems == (
+    roles = {**ROLES, "discharge": {Role.AP_HEAD, Role.LA_ADMISSIONS}}
+    assert attrs.evolve(WORCESTERSHIRE, version="y", roles=roles).opening_problems == (
         (
             "roles.discharge",
             "no role of the host party may discharge, and it owes obligations, which no one "
             "else may discharge: they could never be closed (add host_head or host_staff)",
-            None,
         ),
     )
 

@@ -276,9 +276,12 @@ def _positive(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> Non
 
 
 DAYS_MOST = 3660
-"""The most days (or school days) a protocol's deadline may count: ten years. A count beyond
-it is no protocol's, and cannot be run (a date that far on overflows, or runs past any
-calendar)."""
+"""The most days (or school days) a new case's deadline may count: ten years. A count beyond
+it is no protocol's (a date that far on runs past any calendar); a protocol an earlier version
+took with more still loads for its cases, and opens no new one (`Protocol.opening_problems`)."""
+DAYS_EVER = (dt.date.max - dt.date.min).days
+"""The most days a protocol's deadline may count at all: no date is further off from another,
+and a count beyond it overflows whatever day it is counted from (so no case could ever run)."""
 RETENTION_YEARS_LEAST = 18
 """The fewest years after a child's date of birth that a case's personal data may be kept: a
 child of school age, whose case may still be running, is younger."""
@@ -293,11 +296,12 @@ POINTS_MOST = fields.INTEGER_MOST
 
 def _days(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     _positive(instance, attribute, value)
-    if value > DAYS_MOST:
+    if value > DAYS_EVER:
         raise fail_definition(
             instance,
             attribute,
-            f"must be at most {DAYS_MOST} (ten years of days), not {_shown(value)}",
+            f"must be at most {DAYS_MOST} (ten years of days): no date is that far from any "
+            f"other, not {_shown(value)}",
         )
 
 
@@ -608,7 +612,14 @@ class Protocol:
         """What keeps a new case from opening under the protocol, each `(field, problem)`, in
         field order: bounds an earlier version of the library did not set. A protocol it took
         still loads, and the cases opened under it replay and finish under its rules."""
-        found = []
+        found = [
+            (name, f"must be at most {DAYS_MOST} (ten years of days), not {days}")
+            for name, days in (
+                ("place_offer_school_days", self.place_offer_school_days),
+                ("final_review_within_days", self.final_review_within_days),
+            )
+            if days > DAYS_MOST
+        ]
         if self.joiners_return_days > JOINERS_RETURN_DAYS:
             found.append(
                 (

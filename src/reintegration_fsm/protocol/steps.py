@@ -966,8 +966,9 @@ OWING_PARTIES = (Party.AP, Party.HOST, Party.LA)
 
 def owers_who_cannot_discharge(roles: Mapping[str, frozenset[Role]]) -> list[tuple[str, str]]:
     """The parties owing obligations none of whose roles a protocol lets discharge one (their
-    obligations, R17's consent to a deletion among them, could never be closed): each
-    `(roles.discharge, problem)`. An obligation is discharged by a role of its owner's party."""
+    obligations, R17's consent to a deletion among them, could never be closed: a new case may
+    not open under it): each `(roles.discharge, problem)`. An obligation is discharged by a role
+    of its owner's party."""
     allowed = roles[Trigger.DISCHARGE.value]
     problems = []
     for party in OWING_PARTIES:
@@ -983,4 +984,6 @@ def owers_who_cannot_discharge(roles: Mapping[str, frozenset[Role]]) -> list[tup
     return problems
 
 
-add_role_check(owers_who_cannot_discharge)
+# An opening check, not a role check: an earlier version took such a protocol, and the cases
+# opened under it still replay and finish under it (their other obligations close).
+add_opening_check(owers_who_cannot_discharge)
