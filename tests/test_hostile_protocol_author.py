@@ -549,9 +549,23 @@ def test_a_protocol_file_edited_without_a_new_version_reads_no_case_opened_befor
     assert invoke("--protocol", str(first), "--db", db, "timeline", "EX-1").exit_code == 0
 
 
-def test_an_id_alone_picks_a_version_a_case_may_open_under(tmp_path: Path) -> None:
-    """`--under exampleshire` picked a later version of edition 1 as the one in force, which
-    then refused to open (found by a review)."""
+def test_an_id_alone_opens_no_case_under_the_version_in_force_when_it_opens_none(
+    tmp_path: Path,
+) -> None:
+    """`--under exampleshire` passed over the version in force on the day when no case may open
+    under it (an earlier edition's, or one breaking a bound an earlier version of the library
+    did not set) and opened the case, exit 0 and without a word, under the version it had
+    superseded: the child's case ran for life under rules the authority had replaced (found by
+    a review). The version in force is named, with why it opens no case; the one before it,
+    on a day it was in force, still opens one."""
+    text = EXAMPLE.read_text(encoding="utf-8")
+    later = tmp_path / "exampleshire-2.toml"
+    later.write_text(
+        text.replace('version = "2027.1"', 'version = "2027.2"')
+        .replace("effective_from = 2025-09-01", "effective_from = 2026-09-01")
+        .replace("joiners_return_days = 3", "joiners_return_days = 10"),
+        encoding="utf-8",
+    )
     legacy = tmp_path / "exampleshire-legacy.toml"
     legacy.write_text(
         _edition_1(tmp_path)
@@ -561,7 +575,27 @@ def test_an_id_alone_picks_a_version_a_case_may_open_under(tmp_path: Path) -> No
         encoding="utf-8",
     )
     db = f"sqlite:///{tmp_path / 'c.sqlite'}"
-    registered = ("--protocol", str(EXAMPLE), "--protocol", str(legacy))
+    for file, day, named, why in (
+        (later, "2026-10-01", "exampleshire@2027.2", "joiners_return_days: must be at most 5"),
+        (legacy, "2026-01-12", "exampleshire@legacy", "runs under edition 1 of the rules"),
+    ):
+        registered = ("--protocol", str(EXAMPLE), "--protocol", str(file))
+        shown = invoke(*registered, "protocol", "show", "--under", "exampleshire", "--on", day)
+        assert f"({named.replace('@', ' ')})" in shown.stdout.splitlines()[0]
+        refused = open_under(db, tmp_path, *registered, under="exampleshire", on=day)
+        assert refused.exit_code == 2, refused.output
+        assert refused.stderr.startswith(
+            f"error: no new case opens under {named}, the version of 'exampleshire' in force "
+            f"on {day}"
+        ), refused.stderr
+        assert why in refused.stderr
+        suggested = invoke(
+            *registered, "calendar", "suggest-reviews", day, "--under", "exampleshire"
+        )
+        assert suggested.exit_code == 2, suggested.output
+        assert f"no new case opens under {named}" in suggested.stderr
+    assert "P-1" not in invoke("--db", db, "cases").stdout
+    registered = ("--protocol", str(EXAMPLE), "--protocol", str(later))
     open_case(db, tmp_path, "EX-1", "exampleshire", dt.date(2026, 1, 12), *registered)
     shown = invoke(*registered, "--db", db, "export", "EX-1")
     assert json.loads(shown.stdout)["history"][0]["data"]["protocol"]["version"] == "2027.1"

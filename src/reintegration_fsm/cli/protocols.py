@@ -27,13 +27,14 @@ def choose(
 ) -> Protocol:
     """The protocol `--under` names among the built-in and registered ones: `ID@VERSION`, or
     an `ID` alone: its one version, or of several the one in force on `on` (the latest
-    `effective_from` on or before it; `opening` a case, of the versions of the current
-    edition, which alone open one); `WORCESTERSHIRE` when no name is given. A registered
+    `effective_from` on or before it); `WORCESTERSHIRE` when no name is given. A registered
     file of a built-in's id and version is the built-in (which is what a case would run).
 
     Raises:
         Failure: no such protocol is known, the name fits two (an `@` in an id or a version),
-            or no version of the id is in force on `on`, or two are (exit 2), naming them.
+            or no version of the id is in force on `on`, or two are, or, `opening` a case, the
+            version an `ID` alone names opens none (exit 2), naming them: never the version it
+            superseded in its place.
     """
     if name is None:
         return WORCESTERSHIRE
@@ -53,9 +54,7 @@ def choose(
             (f"Known: {names}. Register a file with --protocol FILE.",),
         )
     if len(versions) == 1:
-        return versions[0]
-    if opening:  # a version of an earlier edition opens no case: not in force for one
-        versions = [p for p in versions if p.opens_cases] or versions
+        return _opening(versions[0], f"the one version of {neutralise(name)!r}", opening)
     started = [p for p in versions if p.effective_from <= on]
     if not started:
         raise Failure(
@@ -69,10 +68,37 @@ def choose(
     # edition's (worcestershire 3 and 2).
     in_force = [p for p in in_force if p.opens_cases] or in_force
     if len(in_force) == 1:
-        return in_force[0]
+        which = f"the version of {neutralise(name)!r} in force on {on.isoformat()}"
+        return _opening(in_force[0], which, opening)
     raise Failure(
         f"{neutralise(name)!r} names several versions in force from {latest.isoformat()}: "
         f"give ID@VERSION ({_listed(versions)})"
+    )
+
+
+def _opening(protocol: Protocol, which: str, opening: bool) -> Protocol:
+    """`protocol`, the version `--under` names (`which` says how); `opening` a case, only if
+    one opens under it: an earlier version it superseded is not in force in its place.
+
+    Raises:
+        Failure: `opening`, and no new case opens under it (exit 2), saying why.
+    """
+    if not opening or protocol.opens_cases:
+        return protocol
+    refusal = opening_refusal(protocol)
+    if refusal is None:  # an earlier edition of the rules
+        why = [f"it {edition_problem(protocol)}"]
+    else:
+        why = [f"{field}: {problem}" for field, problem, _ in refusal.problems]
+    raise Failure(
+        f"no new case opens under {neutralise(protocol.id)}@{neutralise(protocol.version)}, "
+        f"{which}",
+        (
+            *(neutralise(reason) for reason in why),
+            "Cases opened under it before still load and finish while it is registered; open "
+            "new ones under a new version that opens cases (or name another with --under "
+            "ID@VERSION).",
+        ),
     )
 
 
