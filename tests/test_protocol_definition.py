@@ -899,12 +899,16 @@ def test_a_set_of_values_must_be_a_frozenset_of_them_and_maybe_not_empty(needed:
     check = definition._set_of(Party, needed=needed)
     field = attrs.fields(Protocol).review_parties
     check(None, field, frozenset({Party.AP}))
-    for bad in (["ap"], frozenset({"ap"}), frozenset({Party.AP, Evidence.PSP})):
+    for bad, stranger in (
+        (["ap"], ""),
+        (frozenset({"ap"}), ""),
+        (frozenset({Party.AP, Evidence.PSP}), ", not <Evidence.PSP: 'psp'>"),
+    ):
         with pytest.raises(ProtocolDefinitionError) as caught:
             check(None, field, bad)
         assert caught.value.field == "review_parties"
         assert caught.value.problem == (
-            "must be a list of Party values (ap, host, parent, child, la, other)"
+            "must be a list of Party values (ap, host, parent, child, la, other)" + stranger
         )
     if needed:
         with pytest.raises(ProtocolDefinitionError) as caught:
@@ -1092,7 +1096,7 @@ EDITION_99 = ("edition", "must be one of (1, 2, 3), not 99")
             (
                 "roles.withdraw",
                 "must be a list of roles (ap_head, ap_staff, host_head, host_staff, "
-                "la_admissions, parent, child), not ['governor']",
+                "la_admissions, parent, child), not 'governor'",
             ),
         ),
         ({"roles": {**ROLES, "withdraw": []}}, ("roles.withdraw", "no role may fire it")),
@@ -1565,3 +1569,73 @@ def test_a_final_review_too_far_off_to_write_out_is_refused_as_any_other() -> No
         "the final review at 100000000000… (5,001 digits) weeks (700000000000… (5,001 digits) "
         "days) is past final_review_within_days"
     )
+
+
+def test_a_list_refused_for_one_item_names_the_item() -> None:
+    """`review_parties = ["ap", "host", "parnet", "child"]` was refused with the choices alone,
+    "parent" among them: the author, reading it, believed they had written it (found by a
+    review). The item that is none of them is named; the list without it is taken."""
+    text = HEADER + 'review_parties = ["ap", "host", "parnet", "child"]\n'
+    text += 'required_evidence = ["psp", "ehcp"]\n'
+    error = refused_toml(text, "shire.toml")
+    assert error.problems == (
+        (
+            "review_parties",
+            "must be a list of Party values (ap, host, parent, child, la, other), not 'parnet'",
+            6,
+        ),
+        (
+            "required_evidence",
+            "must be a list of Evidence values ("
+            + ", ".join(evidence.value for evidence in Evidence)
+            + "), not 'ehcp'",
+            7,
+        ),
+    )
+    taken = Protocol.from_toml(HEADER + 'review_parties = ["ap", "host", "parent", "child"]\n')
+    assert Party.PARENT in taken.review_parties
+
+
+@pytest.mark.parametrize(
+    ("item", "why"),
+    [
+        (
+            "p\u0430rent",
+            "'p\u0430rent': it mixes Latin and Cyrillic letters (\u0430, U+0430, is Cyrillic)",
+        ),
+        ("parent\u200b", "'parent\\u200b': it holds an invisible character (U+200B, zero width"),
+    ],
+    ids=["cyrillic-a", "zero-width-space"],
+)
+def test_a_look_alike_item_is_named_by_its_code_point(item: str, why: str) -> None:
+    """A party or role pasted from a document with a Cyrillic а, or a zero-width space, was
+    quoted as it looks, exactly as the value listed beside it (found by a review): it is named
+    by its code point, as an id holding one is."""
+    parties = refused(review_parties=["ap", item])
+    assert parties.problem.startswith(
+        "must be a list of Party values (ap, host, parent, child, la, other), not " + why
+    ), parties.problem
+    roles = refused(roles={**ROLES, "hold_review": [item.replace("parent", "ap_head")]})
+    assert roles.field == "roles.hold_review"
+    assert "not " + why.replace("parent", "ap_head") in roles.problem, roles.problem
+
+
+def test_an_unknown_key_or_trigger_with_a_character_nobody_sees_names_it() -> None:
+    """`"weighting_points\u200b" = 1` was refused as not a protocol field, the key printed as
+    it looks: `weighting_points` to every reader (found by a review)."""
+    error = refused_toml(
+        HEADER + '"weighting_points\u200b" = 1\n[roles]\n"withdr\u0430w" = ["ap_head"]\n'
+    )
+    (key, key_problem, _), (trigger, trigger_problem, _) = error.problems
+    assert key == "weighting_points\u200b"
+    assert key_problem == (
+        "is not a protocol field: it holds an invisible character (U+200B, zero width space); "
+        "type it again"
+    )
+    assert trigger == "roles.withdr\u0430w"
+    assert trigger_problem.startswith(
+        "is not a trigger: it mixes Latin and Cyrillic letters (\u0430, U+0430, is Cyrillic)"
+    )
+    assert "; the triggers are " in trigger_problem
+    plain = refused_toml(HEADER + "colour = 1\n")
+    assert plain.problems == (("colour", "is not a protocol field", 6),)

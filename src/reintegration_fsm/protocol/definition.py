@@ -375,8 +375,30 @@ def _members(enum_type: type[Any], value: Any) -> Any:
                 item if isinstance(item, enum_type) else enum_type(item) for item in value
             )
         except ValueError:
-            pass  # the validator names the bad value
+            pass  # the validator names the bad value (`_stranger`)
     return value
+
+
+def _stranger(enum_type: type[Any], value: Any) -> str:
+    """`, not ITEM`: the first item of the list `value` that is none of `enum_type`'s values,
+    as a refusal names it, with the code point of a look-alike or unseen character that makes
+    it read as one (`fields.unclear`); "" when every item is one, or `value` is no list."""
+    if not isinstance(value, (list, tuple, set, frozenset)):
+        return ""
+    for item in value:
+        try:
+            enum_type(item)
+        except ValueError:
+            return f", not {_shown(item)}{_unclear(item)}"
+    return ""
+
+
+def _unclear(name: Any) -> str:
+    """`: it holds ...` where `name`, a key or an item a file gives, holds a character nobody
+    sees or letters drawn as another alphabet's (`fields.unclear`): it reads as the name it is
+    not. "" otherwise."""
+    why = fields.unclear(name) if isinstance(name, str) else None
+    return "" if why is None else f": it {why}"
 
 
 def _parties(value: Any) -> Any:
@@ -392,7 +414,10 @@ def _set_of(enum_type: type[Any], *, needed: bool) -> Any:
         if not isinstance(value, frozenset) or not all(isinstance(v, enum_type) for v in value):
             choices = ", ".join(member.value for member in enum_type)
             raise fail_definition(
-                instance, attribute, f"must be a list of {enum_type.__name__} values ({choices})"
+                instance,
+                attribute,
+                f"must be a list of {enum_type.__name__} values ({choices})"
+                f"{_stranger(enum_type, value)}",
             )
         if needed and not value:
             raise fail_definition(instance, attribute, "must name at least one")
@@ -467,12 +492,16 @@ def _check_roles(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> 
         if not isinstance(trigger, str) or trigger not in triggers:
             listed = ", ".join(sorted(triggers))
             named = trigger if isinstance(trigger, str) else _shown(trigger)
-            problems.append((f"roles.{named}", f"is not a trigger; the triggers are {listed}"))
+            problems.append(
+                (
+                    f"roles.{named}",
+                    f"is not a trigger{_unclear(trigger)}; the triggers are {listed}",
+                )
+            )
         elif not isinstance(roles, frozenset) or not all(isinstance(r, Role) for r in roles):
             choices = ", ".join(role.value for role in Role)
-            problems.append(
-                (f"roles.{trigger}", f"must be a list of roles ({choices}), not {_shown(roles)}")
-            )
+            stranger = _stranger(Role, roles) or f", not {_shown(roles)}"
+            problems.append((f"roles.{trigger}", f"must be a list of roles ({choices}){stranger}"))
         elif not roles:
             problems.append((f"roles.{trigger}", "no role may fire it"))
     problems += [
@@ -714,7 +743,9 @@ class Protocol:
             raise FormInvalid("from_toml", "where", f"must be text, not {_shown(where)}")
         data, places = _read_toml(text, where)
         known = {field.name for field in attrs.fields(cls)}
-        problems = [(key, "is not a protocol field") for key in data if key not in known]
+        problems = [
+            (key, f"is not a protocol field{_unclear(key)}") for key in data if key not in known
+        ]
         values = {key: value for key, value in data.items() if key in known}
         roles = data.get("roles")
         if isinstance(roles, dict):
