@@ -720,3 +720,22 @@ def test_a_file_an_earlier_version_took_loads_its_cases_and_opens_no_new_one(
     assert opened.exit_code == 2, opened.output
     assert field in opened.stderr
     assert "a new case may not open under exampleshire 2027.1" in opened.stderr
+
+
+def test_protocol_check_says_no_case_opens_under_a_title_that_prints_nothing(
+    tmp_path: Path,
+) -> None:
+    """`protocol check` printed `ok: exampleshire 2027.1 ()` for a title of a zero-width space
+    (found by a review); it names the title, at its line, and what it holds."""
+    file = tmp_path / "exampleshire.toml"
+    file.write_text(
+        EXAMPLE.read_text(encoding="utf-8").replace(
+            'title = "Exampleshire Managed Return Protocol"', 'title = "\\u200b"'
+        ),
+        encoding="utf-8",
+    )
+    checked = invoke("protocol", "check", str(file))
+    assert checked.exit_code == 2, checked.output
+    assert "line 5: title: must be non-empty text: it prints nothing" in checked.stderr
+    assert "(U+200B, zero width space)" in checked.stderr
+    assert "Cases opened under it before still load" in checked.stderr

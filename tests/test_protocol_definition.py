@@ -1639,3 +1639,29 @@ def test_an_unknown_key_or_trigger_with_a_character_nobody_sees_names_it() -> No
     assert "; the triggers are " in trigger_problem
     plain = refused_toml(HEADER + "colour = 1\n")
     assert plain.problems == (("colour", "is not a protocol field", 6),)
+
+
+@pytest.mark.parametrize(
+    ("title", "held"),
+    [
+        ("\u200b", "an invisible character (U+200B, zero width space)"),
+        ("\ufeff", "an invisible character (U+FEFF, zero width no-break space)"),
+        ("\u200b \u2800", "an invisible character (U+200B, zero width space)"),
+        ("\u2800", "a blank character other than the space (U+2800, braille pattern blank)"),
+    ],
+    ids=["zero-width-space", "byte-order-mark", "with-a-space-and-a-blank", "braille-blank"],
+)
+def test_no_new_case_opens_under_a_title_that_prints_nothing(title: str, held: str) -> None:
+    """`title = "\\u200b"` (a zero-width space, as pasted from a web page) passed `protocol
+    check` as `ok: exampleshire 2027.1 ()`, where `title = "   "` is refused (found by a
+    review). An earlier version took it: it loads, for the cases opened under it, and opens no
+    new case, naming the title and what it holds at its line."""
+    text = HEADER.replace('title = "Testshire"', f'title = "{title}"')
+    protocol = Protocol.from_toml(text, "shire.toml")
+    problem = f"must be non-empty text: it prints nothing, holding {held}; give the protocol's name"
+    assert protocol.opening_problems == (("title", problem),)
+    error = definition.opening_refusal(protocol, text, "shire.toml")
+    assert error is not None
+    assert error.problems == (("title", problem, 3),)
+    assert attrs.evolve(protocol, title="Testshire \u200b").opens_cases
+    assert refused(title="   ").problem == "must be non-empty text, not '   '"

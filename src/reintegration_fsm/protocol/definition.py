@@ -641,7 +641,17 @@ class Protocol:
         """What keeps a new case from opening under the protocol, each `(field, problem)`, in
         field order: bounds an earlier version of the library did not set. A protocol it took
         still loads, and the cases opened under it replay and finish under its rules."""
-        found = [
+        found = []
+        if fields.prints_nothing(self.title):  # (blank, it was refused: "   " never loaded)
+            held = fields.unseen(self.title) or fields.blank(self.title) or "spaces alone"
+            found.append(
+                (
+                    "title",
+                    f"must be non-empty text: it prints nothing, holding {held}; give the "
+                    "protocol's name",
+                )
+            )
+        found += [
             (name, f"must be at most {DAYS_MOST} (ten years of days), not {days}")
             for name, days in (
                 ("place_offer_school_days", self.place_offer_school_days),
