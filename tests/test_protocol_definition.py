@@ -1596,6 +1596,18 @@ def test_a_list_refused_for_one_item_names_the_item() -> None:
     assert Party.PARENT in taken.review_parties
 
 
+def test_a_list_that_is_no_list_or_holds_no_text_is_named_as_given() -> None:
+    """What is not a list at all is quoted whole (there is no one item to name), and an item
+    that is not text is named as it is (mutmut found these messages unpinned)."""
+    choices = "(ap, host, parent, child, la, other)"
+    assert refused(review_parties="ap").problem == f"must be a list of Party values {choices}"
+    assert refused(review_parties=["ap", 5]).problem == (
+        f"must be a list of Party values {choices}, not 5"
+    )
+    roles = refused(roles={**ROLES, "hold_review": "ap_head"})
+    assert roles.problem.endswith("), not 'ap_head'"), roles.problem
+
+
 @pytest.mark.parametrize(
     ("item", "why"),
     [
