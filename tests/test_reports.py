@@ -28,6 +28,7 @@ import scenario
 import stages
 from reintegration_fsm import (
     WORCESTERSHIRE,
+    FormInvalid,
     InMemoryStore,
     Protocol,
     ReferralRoute,
@@ -102,6 +103,20 @@ def test_a_period_may_not_end_before_it_starts() -> None:
 
 
 # -- figures ---------------------------------------------------------------------------------
+def test_figures_refuse_a_period_that_starts_after_their_day(
+    every_case: list[Reintegration],
+) -> None:
+    """From Python, `figures()` of a year still to come counted today's open cases as open in
+    it (the command line alone refused it). The period may start on the figures' day."""
+    coming = academic_year("2030/31")
+    with pytest.raises(FormInvalid, match=r"figures\.period: the period 2030/31 starts after"):
+        figures(every_case, coming)
+    day = dt.date(2026, 3, 2)
+    with pytest.raises(FormInvalid, match=r"from 2026-03-03 to 2026-03-04 starts after the"):
+        figures(every_case, Period(day + dt.timedelta(days=1), day + dt.timedelta(days=2)), on=day)
+    assert figures(every_case, Period(day, day), on=day).cases > 0
+
+
 def test_cases_by_stage_count_every_case_open_in_the_period(
     every_case: list[Reintegration],
 ) -> None:

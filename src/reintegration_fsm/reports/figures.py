@@ -16,7 +16,7 @@ from collections.abc import Collection, Iterable, Sequence
 
 from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.case import Reintegration
-from reintegration_fsm.errors import CalendarError, ProtocolError
+from reintegration_fsm.errors import CalendarError, FormInvalid, ProtocolError
 from reintegration_fsm.protocol.definition import WORCESTERSHIRE
 from reintegration_fsm.protocol.reading import read_history
 from reintegration_fsm.protocol.steps import STEPS
@@ -201,8 +201,20 @@ def figures(
         calendar: counts school days for a case that has no calendar of its own.
         owed_elsewhere: the party owing each further obligation overdue on `on`, of cases not
             given (the command line reads those of cases ended before the period this way).
+
+    Raises:
+        FormInvalid: the period starts after the figures' day (a year still to come): no case
+            was open on any of its days yet, and the cases as they stand would show in it.
     """
     as_of = on or min(period.end, dt.date.today())
+    if period.start > as_of:
+        called = period.name or f"from {period.start} to {period.end}"
+        raise FormInvalid(
+            "figures",
+            "period",
+            f"the period {called} starts after the figures' day ({as_of}): no day of it has "
+            "come to count",
+        )
     chosen: list[Reintegration] = []
     owed: Counter[str] = Counter(party.value for party in owed_elsewhere)
     for given in cases:
