@@ -428,7 +428,7 @@ class Reintegration:
         if deadline.kind is not DeadlineKind.PLACE_OFFER:
             ending = next((t for t in self._history if t.dest is Stage.ENDING), None)
             if ending is not None:
-                held = ending.data.get("meeting", {}).get("held_on")
+                held = ending._raw().get("meeting", {}).get("held_on")
                 return dt.date.fromisoformat(held) if isinstance(held, str) else ending.on
         return self.closed_on
 

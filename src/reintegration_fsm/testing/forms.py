@@ -99,7 +99,7 @@ def consent_forms(
         preferred_schools=tuple(
             draw(st.lists(st.sampled_from(HOST_SCHOOLS), min_size=1, max_size=3, unique=True))
         ),
-        signed_by=parent,  # the parent named signs (R2)
+        signed_by=parent,  # the parent named signs, as a form is signed (no rule asks it yet)
         signed_on=draw(_days(high - 60 * _DAY, high)),
         child_agrees=draw(st.sampled_from((True, True, None))),
         ap_setting=draw(st.sampled_from(("", *AP_SETTINGS))),
