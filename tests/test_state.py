@@ -486,3 +486,25 @@ def test_data_kept_in_full_is_unwrapped_and_must_be_an_object() -> None:
     assert stored.data == opening.data
     with pytest.raises(ValueError, match="JSON object"):
         in_full(opening.trigger, {FULL: [1]})
+
+
+def test_the_values_cases_share_are_kept_in_bounded_tables(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A process reading more distinct days than a shared table holds keeps at most its bound,
+    and every day still reads as itself (a day past the bound is simply not shared)."""
+    from reintegration_fsm import state
+
+    monkeypatch.setattr(state, "_SHARED_MOST", 5)
+    monkeypatch.setattr(state, "_DAYS", {})
+    monkeypatch.setattr(state, "_SETTINGS", {})
+    days = [(D(2026, 9, 1) + dt.timedelta(days=n)).isoformat() for n in range(8)]
+    read = [state.shared_day(day) for day in days]
+    assert [day.isoformat() for day in read] == days
+    assert list(state._DAYS) == days[:5]
+    assert state.shared_day(days[0]) is read[0]
+    assert state.shared_day(days[7]) is not read[7]
+    names = [f"School {n}" for n in range(8)]
+    kept = [state.shared_setting("".join(name)) for name in names]
+    assert kept == names
+    assert len(state._SETTINGS) == 5
+    assert state.shared_setting("".join(names[4])) is kept[4]
+    assert state.shared_setting("".join(names[6])) is not kept[6]

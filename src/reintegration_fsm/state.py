@@ -85,6 +85,8 @@ class Facts:
 _SHARED_MOST = 8192
 _DAYS: dict[str, dt.date] = {}
 _Value = TypeVar("_Value", bound=Hashable)
+_Key = TypeVar("_Key", bound=Hashable)
+_Held = TypeVar("_Held")
 _SETTINGS: dict[str, str] = {}
 _SCHOOL_LISTS: dict[tuple[str, ...], tuple[str, ...]] = {}
 _DEADLINES: dict[tuple[Any, ...], Deadline] = {}
@@ -107,20 +109,22 @@ def shared_day(value: Any) -> dt.date:
     if found is None:
         if type(value) is not str:
             raise TypeError(f"expected an ISO date, not {value!r}")
-        found = dt.date.fromisoformat(value)
-        if len(_DAYS) < _SHARED_MOST:
-            _DAYS[value] = found
+        found = _keep(_DAYS, value, dt.date.fromisoformat(value))
     return found
 
 
 def _kept(table: dict[_Value, _Value], value: _Value) -> _Value:
     """The object `table` keeps equal to `value`, or `value`, kept while the table has room."""
     found = table.get(value)
-    if found is None:
-        found = value
-        if len(table) < _SHARED_MOST:
-            table[value] = found
-    return found
+    return _keep(table, value, value) if found is None else found
+
+
+def _keep(table: dict[_Key, _Held], key: _Key, value: _Held) -> _Held:
+    """`value`, remembered in `table` under `key` while the table has room (a shared table is
+    bounded, so that a process reading many distinct values does not grow without end)."""
+    if len(table) < _SHARED_MOST:
+        table[key] = value
+    return value
 
 
 def shared_setting(value: str) -> str:
@@ -139,9 +143,7 @@ def shared_deadline(kind: DeadlineKind, due: dt.date, met_on: dt.date | None) ->
     key = (kind, due, met_on)
     found = _DEADLINES.get(key)
     if found is None:
-        found = Deadline._made(kind, due, met_on)
-        if len(_DEADLINES) < _SHARED_MOST:
-            _DEADLINES[key] = found
+        found = _keep(_DEADLINES, key, Deadline._made(kind, due, met_on))
     return found
 
 
@@ -161,8 +163,7 @@ def shared_obligation(
         found = Obligation(
             _OBLIGATION_KINDS[kind], _PARTIES[owner], _optional_day(due), basis, opened_on
         )
-        if len(_OBLIGATIONS) < _SHARED_MOST:
-            _OBLIGATIONS[key] = found
+        _keep(_OBLIGATIONS, key, found)
     return found
 
 
@@ -174,18 +175,14 @@ def _deadline(item: Any) -> Deadline:
     """A state's deadline `[kind, due, met_on]`, remembered by its JSON values."""
     kind, due, met_on = item
     found = shared_deadline(_DEADLINE_KINDS[kind], shared_day(due), _optional_day(met_on))
-    if len(_RECORDED_DEADLINES) < _SHARED_MOST:
-        _RECORDED_DEADLINES[(kind, due, met_on)] = found
-    return found
+    return _keep(_RECORDED_DEADLINES, (kind, due, met_on), found)
 
 
 def _obligation(item: Any) -> Obligation:
     """A state's obligation `[kind, owner, due, basis, opened_on]`, remembered by its values."""
     kind, owner, due, basis, opened_on = item
     found = shared_obligation(kind, owner, due, BASES.get(basis, basis), _optional_day(opened_on))
-    if len(_RECORDED_OBLIGATIONS) < _SHARED_MOST:
-        _RECORDED_OBLIGATIONS[(kind, owner, due, basis, opened_on)] = found
-    return found
+    return _keep(_RECORDED_OBLIGATIONS, (kind, owner, due, basis, opened_on), found)
 
 
 _RUN_OBLIGATIONS: dict[tuple[Any, ...], Obligation] = {}
@@ -198,9 +195,7 @@ def _departure(seq: int, rule: str, text: str) -> Departure:
     key = (seq, rule, text)
     found = _DEPARTURES.get(key)
     if found is None:
-        found = Departure(seq, rule, text)
-        if len(_DEPARTURES) < _SHARED_MOST:
-            _DEPARTURES[key] = found
+        found = _keep(_DEPARTURES, key, Departure(seq, rule, text))
     return found
 
 
@@ -229,9 +224,7 @@ def _obligations_2(runs: Any) -> list[Obligation]:
             if found is None:
                 # Left out: a due date and basis both absent, or only the basis.
                 kind, owner, due, basis = item + [None, ""][len(item) - 2 :]
-                found = _obligation([kind, owner, due, basis, opened])
-                if len(_RUN_OBLIGATIONS) < _SHARED_MOST:
-                    _RUN_OBLIGATIONS[key] = found
+                found = _keep(_RUN_OBLIGATIONS, key, _obligation([kind, owner, due, basis, opened]))
             obligations.append(found)
     return obligations
 
