@@ -257,6 +257,21 @@ def test_json_tables_and_long_rows_hold_the_same_numbers(every_case: list[Reinte
     assert all(tuple(row) == LONG_COLUMNS for row in long)
 
 
+def test_the_departures_table_states_the_practice_each_rule_asks_for(
+    every_case: list[Reintegration],
+) -> None:
+    """Under the heading "Good practice", R2 read "the child's own agreement is not recorded"
+    and R5 "the host is not among the schools the family asked to be considered": the
+    shortfall, where R8 to R11 give the practice (found by a review). The JSON's label, the
+    CSV and the workbook read the same words."""
+    found = figures(every_case, YEAR, on=ON)
+    departures = next(t for t in tables(found) if t.key == "departures")
+    practice = {row["rule"]: str(row["good_practice"]) for row in departures.rows}
+    assert practice["R2"] == "the child's own agreement is recorded."
+    assert practice["R5"] == "the host is one of the schools the family asked to be considered."
+    assert not any(" not " in text for text in practice.values()), practice
+
+
 COUNTS_IN_JSON = {
     "cases_by_stage": ("cases_by_stage",),
     "offers": ("offers", "counts"),

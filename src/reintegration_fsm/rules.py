@@ -283,7 +283,7 @@ def consent_is_complete(case: CaseState, form: ConsentForm, on: dt.date) -> list
 
 
 def child_agreement_recorded(case: CaseState, form: ConsentForm, on: dt.date) -> list[str]:
-    """R2, a departure: the child's own agreement is not recorded."""
+    """R2, a departure: the child's own agreement is recorded."""
     if form.child_agrees is None:
         return ["The child's own agreement to the reintegration is not recorded."]
     return []
@@ -333,7 +333,7 @@ def host_is_named(case: CaseState, offer: HostOffer, on: dt.date) -> list[str]:
 
 
 def host_was_preferred(case: CaseState, offer: HostOffer, on: dt.date) -> list[str]:
-    """R5, a departure: the host is not among the schools the family asked to be considered."""
+    """R5, a departure: the host is one of the schools the family asked to be considered."""
     preferred = case.preferred_schools
     if any(same_name(offer.host_school, school) for school in preferred):
         return []
