@@ -272,6 +272,38 @@ def test_the_departures_table_states_the_practice_each_rule_asks_for(
     assert not any(" not " in text for text in practice.values()), practice
 
 
+def _summary(found: Figures) -> dict[object, object]:
+    return {row["key"]: row["value"] for row in long_rows(found) if row["section"] == "summary"}
+
+
+def test_long_rows_carry_every_figure_of_the_json_but_its_ledger_and_overdue_deadlines(
+    every_case: list[Reintegration],
+) -> None:
+    """The JSON's `awaited` and `days_unknown` were in no row of the CSV or the workbook, so a
+    spreadsheet of a period with one referral waiting read as if no referral was made (found
+    by a review); the summary carries them, and the offer deadline the page gives."""
+    demo = [case for case in every_case if case.case_id.startswith("DEMO-")]
+    found = figures(
+        demo, Period(dt.date(2026, 3, 2), dt.date(2026, 3, 27)), on=dt.date(2026, 3, 27)
+    )
+    offers: Any = found.to_json()["offers"]
+    assert offers["awaited"] == 1  # DEMO-0004, referred on 2026-03-02
+    summary = _summary(found)
+    assert summary["awaited"] == 1
+    assert summary["days_unknown"] == offers["days_unknown"] == 0
+    assert summary["limit_school_days"] == offers["limit_school_days"] == 20
+    limits = [row for row in long_rows(found) if row["key"] == "limits_by_protocol"]
+    assert [row["value"] for row in limits] == [
+        limit["school_days"] for limit in offers["limits_by_protocol"]
+    ]
+    [limit] = offers["limits_by_protocol"]
+    assert limits[0]["item"] == (
+        f"school days for an offer, {limit['protocol']} ({limit['id']} {limit['version']})"
+    )
+    bare = figures([Reintegration.replay(case.history) for case in every_case], YEAR, on=ON)
+    assert _summary(bare)["days_unknown"] == bare.offers_days_unknown > 0
+
+
 COUNTS_IN_JSON = {
     "cases_by_stage": ("cases_by_stage",),
     "offers": ("offers", "counts"),
@@ -552,6 +584,16 @@ def test_the_report_names_each_version_whose_offer_deadline_differs() -> None:
     assert "Anyshire (anyshire 2): 16 school days" in table.note
     page = render_html(found)
     assert "Anyshire (anyshire 1): 18 school days; Anyshire (anyshire 2): 16 school days" in page
+    limits = [
+        (row["key"], row["item"], row["value"])
+        for row in long_rows(found)
+        if row["section"] == "summary" and "limit" in str(row["key"])
+    ]
+    assert limits == [
+        ("limit_school_days", "school days for an offer", None),
+        ("limits_by_protocol", "school days for an offer, Anyshire (anyshire 1)", 18),
+        ("limits_by_protocol", "school days for an offer, Anyshire (anyshire 2)", 16),
+    ]
     same = attrs.evolve(ANYSHIRE, version="2", title="Anyshire, revised")  # the same limit
     found = figures([_offered(ANYSHIRE, 17), _offered(same, 15)], SPRING, on=SPRING.end)
     assert found.offer_limit == 18
@@ -702,6 +744,40 @@ def test_report_csv_and_xlsx(report_url: str, tmp_path: Path) -> None:
     assert made.freeze_panes == "A2"
     assert made["C2"].is_date
     assert all(sheet.freeze_panes == "A2" for sheet in book.worksheets)
+
+
+def test_report_csv_and_workbook_carry_the_referrals_awaiting_an_offer(
+    demo_db: str, tmp_path: Path
+) -> None:
+    """DEMO-0004 was referred on 2026-03-02, its offer due on 2026-04-13: the JSON and the page
+    said 1 referral awaited an offer, while the CSV and the workbook showed none made, late or
+    overdue and nothing of it, as if no referral was made (found by a review)."""
+    period = ("--from", "2026-03-02", "--to", "2026-03-27")
+    shown = invoke(demo_db, "report", *period, "--format", "json")
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(shown.stdout)["offers"]["awaited"] == 1
+    as_csv = invoke(demo_db, "report", *period, "--format", "csv")
+    assert as_csv.exit_code == 0, as_csv.output
+    rows = list(csv.DictReader(io.StringIO(as_csv.stdout.lstrip("\ufeff"))))
+    assert {
+        "section": "summary",
+        "item": "referrals awaiting an offer not yet due",
+        "measure": "value",
+        "value": "1",
+        "key": "awaited",
+    } in rows
+    assert {(row["key"], row["value"]) for row in rows} >= {
+        ("days_unknown", "0"),
+        ("limit_school_days", "20"),
+    }
+    book = tmp_path / "r.xlsx"
+    made = invoke(demo_db, "report", *period, "--format", "xlsx", "-o", str(book))
+    assert made.exit_code == 0, made.output
+    sheet = openpyxl.load_workbook(book)["Summary"]
+    by_key = {row[-1]: row[1] for row in sheet.iter_rows(min_row=2, values_only=True)}
+    assert by_key["awaited"] == 1
+    assert by_key["days_unknown"] == 0
+    assert by_key["limit_school_days"] == 20
 
 
 SHEETS = (

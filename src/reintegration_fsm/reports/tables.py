@@ -70,7 +70,10 @@ def _within(offer: Offer) -> str:
 
 
 def summary(found: Figures) -> Table:
-    """The report's headline: the period, the scope and the rates."""
+    """The report's headline: the period, the scope and the rates; and the figures the page
+    gives in its titles and notes alone (referrals awaiting an offer, offers whose school days
+    are unknown, each protocol's offer deadline), so that the CSV and the workbook hold every
+    figure of the JSON but its ledger and its overdue deadlines."""
     within = next(c for c in found.offers if c.key == "within")
     on_time = next(c for c in found.reviews if c.key == "on_time")
     figures: list[tuple[str, str, Value]] = [
@@ -83,6 +86,21 @@ def summary(found: Figures) -> Table:
         ("reviews_on_time_percent", "reviews held on time (%)", on_time.percent),
         ("success_rate", "successful placements of those that ended (%)", found.success_rate),
         ("school_days", "school days", found.school_days),
+        ("awaited", "referrals awaiting an offer not yet due", found.offers_awaited),
+        (
+            "days_unknown",
+            "offers whose school days are unknown (not in the distribution)",
+            found.offers_days_unknown,
+        ),
+        ("limit_school_days", "school days for an offer", found.offer_limit),
+        *(
+            (
+                "limits_by_protocol",
+                f"school days for an offer, {title} ({protocol_id} {version})",
+                days,
+            )
+            for title, protocol_id, version, days in found.offer_limits_by_protocol
+        ),
     ]
     return Table(
         "summary",
