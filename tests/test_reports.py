@@ -1097,16 +1097,45 @@ _BAR_COUNTS: dict[int, tuple[int, list[tuple[str, Any]]]] = {}
 @pytest.mark.parametrize("limit", [20, 60, 1000])
 def test_the_counts_on_the_days_to_offer_bars_never_overlap(limit: int) -> None:
     """With hundreds of bars the count printed on each ran into its neighbours' ('000000...'):
-    a count that would touch the last one shown to its left is hidden (the caption and the
-    table give every count); with few bars each keeps its count."""
+    crowded, the empty bars' "0"s are left off and a count that would touch one shown to its
+    left is hidden (the caption and the table give every count); with few bars each keeps its
+    count."""
     _days_to_offer_labels(limit)
     bars, counts = _BAR_COUNTS[limit]
     boxes = [box for _, box in counts]
     assert not any(left.overlaps(right) for left, right in itertools.combinations(boxes, 2))
     if limit <= 60:
         assert len(counts) == bars
-    else:
-        assert 5 < len(counts) < bars
+    else:  # crowded: the empty bars' "0"s are left off, the one bar of an offer keeps its count
+        assert [text for text, _ in counts] == ["1"]
+
+
+def test_thinning_the_bar_counts_never_hides_a_real_count_behind_a_zero() -> None:
+    """With hundreds of bars `_thin` walked left to right and hid any count touching one shown
+    to its left: the empty bars' "0"s came first, so bars of 1 and 2 offers (near the axis, as
+    the zeros are) lost their counts while the "0"s beside them kept theirs, and the page read
+    "0" where offers were made (found by a review). Crowded, the zeros are left unlabelled; with
+    few bars each keeps its count, "0" too."""
+    from reintegration_fsm.reports.charts import _bars, require_matplotlib
+
+    require_matplotlib()
+    values = [0] * 203
+    values[3], values[50], values[51], values[100] = 2, 1, 3, 40
+    counts = [
+        Count(str(i), f"{5 * i}-{5 * i + 4}", value, sum(values)) for i, value in enumerate(values)
+    ]
+    figure = _bars(
+        "t", counts, horizontal=False, xlabel="school days", limit=20.5, limit_label="20"
+    )
+    labels = [text for text in figure.axes[0].texts if text.get_text() != "20"]
+    assert len(labels) == len(values)
+    shown = {i: text.get_text() for i, text in enumerate(labels) if text.get_visible()}
+    assert all(text != "0" for text in shown.values()), shown
+    assert {3: "2", 100: "40"}.items() <= shown.items()
+    assert shown.get(50) == "1" or shown.get(51) == "3"  # side by side, one may give way
+    few = [Count(str(i), str(i), value, 3) for i, value in enumerate([0, 2, 0, 1])]
+    figure = _bars("t", few, horizontal=False, xlabel="school days")
+    assert [t.get_text() for t in figure.axes[0].texts if t.get_visible()] == ["0", "2", "0", "1"]
 
 
 @pytest.mark.parametrize("limit", [20, 60, 100, 1000])

@@ -110,7 +110,7 @@ def _bars(
         if not any(values):
             axes.set_ylim(0, 1)
         axes.yaxis.get_major_locator().set_params(integer=True)
-        _thin(figure, counted)
+        _thin(figure, counted, values)
         if limit is not None:
             axes.axvline(limit, color=INK, linestyle="--", linewidth=1)
             # Above the plot, where no bar's label can run into it.
@@ -165,17 +165,34 @@ def _uncrowd(figure: Any, axes: Any) -> None:
         step += 1
 
 
-def _thin(figure: Any, texts: Sequence[Any]) -> None:
-    """Hide each bar's count that would touch one shown to its left (hundreds of narrow bars,
-    their counts side by side at one height); the caption and the table give every count."""
+def _touch(one: Any, other: Any) -> bool:
+    """Whether two drawn labels touch (a point of space between them)."""
+    return bool(
+        one.x0 < other.x1 + 1
+        and other.x0 < one.x1 + 1
+        and one.y0 < other.y1 + 1
+        and other.y0 < one.y1 + 1
+    )
+
+
+NEAR = 8
+"""Counts are a few characters wide: only the few bars beside one can reach it."""
+
+
+def _thin(figure: Any, texts: Sequence[Any], values: Sequence[int]) -> None:
+    """Keep the bars' counts apart (hundreds of narrow bars, their counts side by side at one
+    height): once any two would touch, the empty bars' "0"s are left off, and then a count that
+    would touch one shown to its left, so that a bar holding offers never loses its count while
+    an empty one keeps its "0"; the caption and the table give every count."""
     figure.draw_without_rendering()
+    boxes = [text.get_window_extent() for text in texts]
+    if not any(
+        _touch(box, other) for i, box in enumerate(boxes) for other in boxes[i + 1 : i + 1 + NEAR]
+    ):
+        return
     shown: list[Any] = []
-    for text in texts:
-        box = text.get_window_extent()
-        if any(
-            box.x0 < left.x1 + 1 and box.y0 < left.y1 + 1 and left.y0 < box.y1 + 1
-            for left in shown[-8:]  # counts are a few characters wide: only near ones reach
-        ):
+    for text, box, value in zip(texts, boxes, values, strict=True):
+        if value == 0 or any(_touch(box, left) for left in shown[-NEAR:]):
             text.set_visible(False)
         else:
             shown.append(box)
