@@ -499,14 +499,16 @@ def a_day(data: st.DataObject, store: Store, low: dt.date, high: dt.date) -> dt.
 
 
 def a_period(data: st.DataObject, store: Store) -> tuple[Period, dt.date]:
-    """An academic year or any span of the calendar, and the day the figures are as of (the
-    period's end, or a day inside it, as "today" is while a period runs)."""
+    """An academic year or any span of the calendar begun by today, and the day the figures
+    are as of (the period's end, or a day inside it, as "today" is while a period runs; never
+    after today, which `figures` refuses)."""
+    latest = min(CALENDAR.last_day, dt.date.today())
     if data.draw(st.booleans()):
-        period = data.draw(st.sampled_from(YEARS))
+        period = data.draw(st.sampled_from([year for year in YEARS if year.start <= latest]))
     else:
-        start = a_day(data, store, CALENDAR.first_day, CALENDAR.last_day)
+        start = a_day(data, store, CALENDAR.first_day, latest)
         period = Period(start, a_day(data, store, start, CALENDAR.last_day))
-    return period, a_day(data, store, period.start, period.end)
+    return period, a_day(data, store, period.start, min(period.end, latest))
 
 
 def generated(runs: Sequence[Any], authority: str | None = None) -> InMemoryStore:

@@ -117,6 +117,35 @@ def test_figures_refuse_a_period_that_starts_after_their_day(
     assert figures(every_case, Period(day, day), on=day).cases > 0
 
 
+def test_figures_refuse_a_day_still_to_come_whatever_the_period(
+    every_case: list[Reintegration],
+) -> None:
+    """`figures(cases, academic_year("2030/31"), on=date(2031, 8, 31))`, the natural call for
+    "the year's figures", counted today's open case as open in 2030/31 and judged deadlines
+    missed on a day not yet come: the period was held against `on`, itself in the future (found
+    by a review). A day after today is refused, as the command line never asks for one."""
+    coming = academic_year("2030/31")
+    with pytest.raises(FormInvalid, match=r"figures\.on: 2031-08-31 is after today \(") as error:
+        figures(every_case, coming, on=coming.end)
+    assert error.value.field == "on"
+    tomorrow = dt.date.today() + dt.timedelta(days=1)
+    with pytest.raises(FormInvalid, match=r"figures\.on: .* still to come cannot be known"):
+        figures(every_case, YEAR, on=tomorrow)
+    today = dt.date.today()
+    assert figures(every_case, Period(YEAR.start, today), on=today).on == today
+
+
+@pytest.mark.parametrize("on", [dt.datetime(2026, 3, 2, 9, 30), "2026-03-02", 20260302])
+def test_figures_refuse_a_day_that_is_not_a_date(
+    every_case: list[Reintegration], on: object
+) -> None:
+    """A text or a datetime for `on` raised a bare TypeError (comparing it with the period's
+    start) or was compared with a time of day; it is refused, naming the argument."""
+    with pytest.raises(FormInvalid, match=r"^figures\.on: must be a date, not ") as error:
+        figures(every_case, YEAR, on=on)  # type: ignore[arg-type]
+    assert (error.value.form, error.value.field) == ("figures", "on")
+
+
 def test_cases_by_stage_count_every_case_open_in_the_period(
     every_case: list[Reintegration],
 ) -> None:

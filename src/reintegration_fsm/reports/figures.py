@@ -16,7 +16,8 @@ from collections.abc import Collection, Iterable, Sequence
 
 from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.case import Reintegration
-from reintegration_fsm.errors import CalendarError, FormInvalid, ProtocolError
+from reintegration_fsm.errors import CalendarError, FormInvalid, ProtocolError, describe
+from reintegration_fsm.fields import is_day
 from reintegration_fsm.protocol.definition import WORCESTERSHIRE
 from reintegration_fsm.protocol.reading import read_history
 from reintegration_fsm.protocol.steps import STEPS
@@ -195,18 +196,32 @@ def figures(
         cases: the cases to count from (others' are left out by period and school). A case
             holding steps dated after `on` is counted as it stood then (`as_it_stood`).
         period: the days the report covers, both included.
-        on: the day the figures are for, and overdue work is judged on (default: the period's
-            end, or today if that comes first).
+        on: the day the figures are for, and overdue work is judged on, today at the latest
+            (default: the period's end, or today if that comes first).
         school: only cases with this AP setting or host school.
         calendar: counts school days for a case that has no calendar of its own.
         owed_elsewhere: the party owing each further obligation overdue on `on`, of cases not
             given (the command line reads those of cases ended before the period this way).
 
     Raises:
-        FormInvalid: the period starts after the figures' day (a year still to come): no case
-            was open on any of its days yet, and the cases as they stand would show in it.
+        FormInvalid: `on` is not a date (a datetime, a text), or is after today (the figures of
+            a day still to come cannot be known: cases would be judged as they stand today,
+            and deadlines missed that are not yet due); or the period starts after the
+            figures' day (a year still to come): no case was open on any of its days yet, and
+            the cases as they stand would show in it.
     """
-    as_of = on or min(period.end, dt.date.today())
+    today = dt.date.today()
+    if on is not None:
+        if not is_day(on):
+            raise FormInvalid("figures", "on", f"must be a date, not {describe(on)}")
+        if on > today:
+            raise FormInvalid(
+                "figures",
+                "on",
+                f"{on.isoformat()} is after today ({today.isoformat()}): the figures of a day "
+                "still to come cannot be known; give today or a day before it",
+            )
+    as_of = on or min(period.end, today)
     if period.start > as_of:
         called = period.name or f"from {period.start} to {period.end}"
         raise FormInvalid(
