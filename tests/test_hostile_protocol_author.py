@@ -589,16 +589,126 @@ def test_an_id_alone_opens_no_case_under_the_version_in_force_when_it_opens_none
             f"on {day}"
         ), refused.stderr
         assert why in refused.stderr
+        # Review dates are for a case already open: they are the version in force's.
         suggested = invoke(
-            *registered, "calendar", "suggest-reviews", day, "--under", "exampleshire"
+            *registered,
+            "--calendar",
+            "sample",
+            "calendar",
+            "suggest-reviews",
+            day,
+            "--under",
+            "exampleshire",
         )
-        assert suggested.exit_code == 2, suggested.output
-        assert f"no new case opens under {named}" in suggested.stderr
+        assert suggested.exit_code == 0, suggested.output
+        assert suggested.stderr.endswith(f"the review weeks of {named}\n"), suggested.stderr
     assert "P-1" not in invoke("--db", db, "cases").stdout
     registered = ("--protocol", str(EXAMPLE), "--protocol", str(later))
     open_case(db, tmp_path, "EX-1", "exampleshire", dt.date(2026, 1, 12), *registered)
     shown = invoke(*registered, "--db", db, "export", "EX-1")
     assert json.loads(shown.stdout)["history"][0]["data"]["protocol"]["version"] == "2027.1"
+
+
+def test_a_same_day_version_that_opens_no_case_is_not_passed_over_silently(
+    tmp_path: Path,
+) -> None:
+    """Exampleshire publishes 2027.2 from the same day as 2027.1 (a correction) but the new
+    file breaks an opening bound (joiners_return_days = 10). `apply ... open --under
+    exampleshire` opened the child's case, exit 0 and without a word, under 2027.1: the
+    same-day tie-break meant for editions also skipped a current-edition version with an
+    opening problem (review f1). Both are of the current edition, so both are in force."""
+    later = tmp_path / "exampleshire-2027-2.toml"
+    later.write_text(
+        EXAMPLE.read_text(encoding="utf-8")
+        .replace('version = "2027.1"', 'version = "2027.2"')
+        .replace("joiners_return_days = 3", "joiners_return_days = 10"),
+        encoding="utf-8",
+    )
+    assert Protocol.from_file(later).edition == Protocol.from_file(EXAMPLE).edition
+    db = f"sqlite:///{tmp_path / 'c.sqlite'}"
+    registered = ("--protocol", str(EXAMPLE), "--protocol", str(later))
+    opened = open_under(db, tmp_path, *registered, under="exampleshire", on="2026-01-12")
+    assert opened.exit_code == 2, opened.output  # 0 before: opened under 2027.1
+    several = (
+        "error: 'exampleshire' names several versions in force from 2025-09-01: give "
+        "ID@VERSION (exampleshire@2027.1 from 2025-09-01, exampleshire@2027.2 from 2025-09-01)"
+    )
+    assert opened.stderr.startswith(several), opened.stderr
+    assert "P-1" not in invoke("--db", db, "cases").stdout
+    shown = invoke(*registered, "protocol", "show", "--under", "exampleshire")
+    assert shown.exit_code == 2, shown.output
+    assert shown.stderr.startswith(several), shown.stderr
+    named = open_under(db, tmp_path, *registered, under="exampleshire@2027.1", on="2026-01-12")
+    assert named.exit_code == 0, named.output
+
+
+def test_of_two_versions_from_the_same_day_the_current_editions_is_in_force_even_opening_none(
+    tmp_path: Path,
+) -> None:
+    """The edition breaks a same-day tie, and only it: the current edition's version is the
+    one in force, and when it opens no case `open` refuses it by name, never opening the case
+    under the earlier edition's twin; the review weeks are its own."""
+    earlier = _variant(tmp_path, "ed2", ('version = "2027.1"', 'version = "2027.1"\nedition = 2'))
+    later = _variant(
+        tmp_path,
+        "late",
+        ('version = "2027.1"', 'version = "2027.2"'),
+        ("joiners_return_days = 3", "joiners_return_days = 10"),
+        ("review_weeks = [3, 5, 8]", "review_weeks = [2, 5, 8]"),
+    )
+    registered = ("--protocol", str(earlier), "--protocol", str(later))
+    shown = invoke(*registered, "protocol", "show", "--under", "exampleshire")
+    assert shown.exit_code == 0, shown.output
+    assert "(exampleshire 2027.2)" in shown.stdout.splitlines()[0]
+    db = f"sqlite:///{tmp_path / 'c.sqlite'}"
+    refused = open_under(db, tmp_path, *registered, under="exampleshire", on="2026-01-12")
+    assert refused.exit_code == 2, refused.output
+    assert refused.stderr.startswith(
+        "error: no new case opens under exampleshire@2027.2, the version of 'exampleshire' in "
+        "force on 2026-01-12"
+    ), refused.stderr
+    assert "joiners_return_days: must be at most 5" in refused.stderr
+    assert "P-1" not in invoke("--db", db, "cases").stdout
+    suggested = invoke(
+        *registered,
+        "calendar",
+        "suggest-reviews",
+        "2026-02-23",
+        "--calendar",
+        "sample",
+        "--under",
+        "exampleshire",
+    )
+    assert suggested.exit_code == 0, suggested.output
+    assert "reviews at 2, 5 and 8 weeks" in suggested.stderr
+    # Without the current edition's version, the earlier edition's is the one in force.
+    alone = open_under(db, tmp_path, "--protocol", str(earlier), under="exampleshire")
+    assert alone.exit_code == 2, alone.output
+    assert "runs under edition 2 of the rules" in alone.stderr
+
+
+def test_suggest_reviews_gives_the_weeks_of_the_one_version_cases_run_under(
+    tmp_path: Path,
+) -> None:
+    """An authority whose one registered version is of edition 2 (its cases still run under
+    it) plans a placement: `calendar suggest-reviews START --under exampleshire` exited 2,
+    "no new case opens under exampleshire@2027.1", though no case is being opened: review
+    dates are for cases already open (review f6)."""
+    ed2 = _variant(tmp_path, "ed2", ('version = "2027.1"', 'version = "2027.1"\nedition = 2'))
+    suggested = invoke(
+        "--protocol",
+        str(ed2),
+        "calendar",
+        "suggest-reviews",
+        "2026-02-23",
+        "--calendar",
+        "sample",
+        "--under",
+        "exampleshire",
+    )
+    assert suggested.exit_code == 0, suggested.output
+    assert "reviews at 3, 5 and 8 weeks" in suggested.stderr
+    assert suggested.stdout.count("\n") == 3
 
 
 def test_an_import_says_which_history_names_its_protocol_without_a_fingerprint(

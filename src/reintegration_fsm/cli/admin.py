@@ -339,7 +339,9 @@ def suggest_reviews(
 ) -> None:
     """Print the first, second and final review dates proposed for a placement START, at the
     review weeks of the protocol --under names (which, on stderr)."""
-    protocol = protocols.choose(settings(ctx).protocols(), under, start, opening=True)
+    # Review dates are for a case already open, which runs under its version whether or not a
+    # new case may open under it.
+    protocol = protocols.choose(settings(ctx).protocols(), under, start)
     weeks = protocol.review_weeks
     for day in _calendar(ctx, calendar_name).suggest_review_dates(start, weeks):
         click.echo(day.isoformat())

@@ -27,7 +27,8 @@ def choose(
 ) -> Protocol:
     """The protocol `--under` names among the built-in and registered ones: `ID@VERSION`, or
     an `ID` alone: its one version, or of several the one in force on `on` (the latest
-    `effective_from` on or before it); `WORCESTERSHIRE` when no name is given. A registered
+    `effective_from` on or before it; of several from that day, the one of the current
+    edition); `WORCESTERSHIRE` when no name is given. A registered
     file of a built-in's id and version is the built-in (which is what a case would run).
 
     Raises:
@@ -65,8 +66,9 @@ def choose(
     latest = max(p.effective_from for p in started)
     in_force = [p for p in started if p.effective_from == latest]
     # A version republished for the current edition from the same day supersedes the earlier
-    # edition's (worcestershire 3 and 2).
-    in_force = [p for p in in_force if p.opens_cases] or in_force
+    # edition's (worcestershire 3 and 2). Only the edition breaks the tie: a version that opens
+    # no case for another reason is no less in force, and `_opening` refuses it by name.
+    in_force = [p for p in in_force if edition_problem(p) is None] or in_force
     if len(in_force) == 1:
         which = f"the version of {neutralise(name)!r} in force on {on.isoformat()}"
         return _opening(in_force[0], which, opening)
