@@ -606,6 +606,80 @@ def test_broken_term_dates_files_are_refused(
     assert expected in str(refused.value)
 
 
+@pytest.mark.parametrize(
+    ("value", "said"),
+    [
+        (
+            '"2025-09-01"',
+            "first_day is written in quotes ('2025-09-01'), which makes it text, not a date: "
+            "remove the quotes, as TOML dates are bare (2025-09-01)",
+        ),
+        (
+            '"1/9/2025"',
+            "first_day must be a date like 2025-09-01, not text in quotes ('1/9/2025'): write "
+            "the date bare, year-month-day, without quotes",
+        ),
+        (
+            '"2025-02-30"',
+            "first_day must be a date like 2025-09-01, not text in quotes ('2025-02-30'): write "
+            "the date bare, year-month-day, without quotes",
+        ),
+        (
+            "2025-09-01T08:45:00",
+            "first_day must be a date like 2025-09-01, not a date and time (2025-09-01T08:45:00): "
+            "give the date alone (2025-09-01)",
+        ),
+        (
+            "2025-09-01T08:45:00+01:00",
+            "first_day must be a date like 2025-09-01, not a date and time "
+            "(2025-09-01T08:45:00+01:00): give the date alone (2025-09-01)",
+        ),
+        ("08:45:00", "first_day must be a date like 2025-09-01, not a time of day (08:45:00)"),
+        ("20250901", "first_day must be a date like 2025-09-01, not 20250901"),
+    ],
+    ids=["quoted", "quoted-not-iso", "quoted-no-such-day", "date-time", "aware", "time", "int"],
+)
+def test_a_date_quoted_or_with_a_time_in_a_term_dates_file_says_what_to_write(
+    tmp_path: Path, value: str, said: str
+) -> None:
+    """`first_day = "2025-09-01"`, the usual TOML slip, was refused as "must be a date like
+    2025-09-01, not '2025-09-01'": the same text twice; a date-time was shown as Python's
+    `datetime.datetime(2025, 9, 1, 8, 45)` (review N5)."""
+    text = f'source = "x"\n[[term]]\nfirst_day = {value}\nlast_day = 2025-10-24\n'
+    with pytest.raises(CalendarFileError) as refused:
+        SchoolCalendar.from_file(write(tmp_path, text))
+    assert refused.value.line == 3
+    assert str(refused.value).endswith(f"line 3: {said}"), str(refused.value)
+    assert_refused_cleanly(run("--calendar", str(write(tmp_path, text)), *COUNT), said)
+
+
+def test_a_quoted_date_in_a_term_dates_file_says_to_remove_the_quotes(tmp_path: Path) -> None:
+    terms = write(
+        tmp_path,
+        'source = "Anyshire County Council, term dates"\n'
+        "[[term]]\n"
+        'first_day = "2025-09-01"\n'
+        "last_day = 2025-10-24\n",
+    )
+    result = run("--calendar", str(terms), "calendar", "add-school-days", "2025-09-08", "5")
+    assert result.exit_code == 2
+    message = result.output.split("line 3:", 1)[-1]  # the file's path may hold any word
+    assert "quot" in message.lower(), result.output
+
+
+def test_a_date_time_in_a_term_dates_file_is_not_shown_as_python(tmp_path: Path) -> None:
+    terms = write(
+        tmp_path,
+        'source = "Anyshire County Council, term dates"\n'
+        "[[term]]\n"
+        "first_day = 2025-09-01T08:45:00\n"
+        "last_day = 2025-10-24\n",
+    )
+    result = run("--calendar", str(terms), "calendar", "add-school-days", "2025-09-08", "5")
+    assert result.exit_code == 2
+    assert "datetime.datetime(" not in result.output, result.output
+
+
 def test_terms_to_the_last_day_python_has_are_refused_not_counted_without_bank_holidays(
     tmp_path: Path,
 ) -> None:

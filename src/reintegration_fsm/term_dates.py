@@ -12,7 +12,7 @@ import re
 import sys
 from bisect import bisect_right
 from collections.abc import Callable, Mapping, Sequence
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
 from importlib import resources
 from itertools import pairwise
@@ -209,10 +209,45 @@ def check_terms(
 
 
 def as_date(value: object, what: str, line: int | None, where: str | None) -> date:
-    """Accept a date (not a date-time) or refuse it, naming what it was meant to be."""
-    if not is_day(value):
-        _fail(f"{what} must be a date like 2025-09-01, not {value!r}", line, where)
-    return value
+    """Accept a date (not a date-time) or refuse it, naming what it was meant to be; from a
+    file (`where`), saying what to write instead of the slips TOML invites: a date in quotes,
+    which is text, and a date and time."""
+    if is_day(value):
+        return value
+    problem = f"{what} must be a date like 2025-09-01, not {describe(value)}"
+    if where is None:  # given in Python, where a repr is what the caller wrote
+        _fail(problem, line, where)
+    if isinstance(value, str) and _ISO_DAY.fullmatch(value) and _real_day(value):
+        # Quoted back, the text would read as the date asked for: say what is wrong with it.
+        problem = (
+            f"{what} is written in quotes ({describe(value)}), which makes it text, not a date: "
+            f"remove the quotes, as TOML dates are bare ({value})"
+        )
+    elif isinstance(value, str):
+        problem = (
+            f"{what} must be a date like 2025-09-01, not text in quotes ({describe(value)}): "
+            "write the date bare, year-month-day, without quotes"
+        )
+    elif isinstance(value, datetime):
+        problem = (
+            f"{what} must be a date like 2025-09-01, not a date and time "
+            f"({value.isoformat()}): give the date alone ({value.date().isoformat()})"
+        )
+    elif isinstance(value, time):
+        problem = f"{what} must be a date like 2025-09-01, not a time of day ({value.isoformat()})"
+    _fail(problem, line, where)
+
+
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _real_day(text: str) -> bool:
+    """Whether `text`, written YYYY-MM-DD, is a day of the calendar (not 2025-02-30)."""
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 # ---- TOML term-dates files -----------------------------------------------------------------
