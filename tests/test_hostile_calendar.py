@@ -794,6 +794,22 @@ def test_plausibility_near_the_last_day_python_has_is_an_answer_not_a_value_erro
     assert "bank holidays of 9999 are not known" in problem
 
 
+def test_plausibility_of_a_count_past_the_last_date_there_is_is_answered_at_once() -> None:
+    """A protocol an earlier version took may count millions of school days to the place offer
+    (it loads for its cases, review f4): replay counted them one day at a time, for ever."""
+    start, due = date(2026, 3, 2), date(2026, 4, 13)
+    room = date.max.toordinal() - start.toordinal()
+    for n, shown in ((room, str(room)), (room + 1, str(room + 1)), (10**4299, None)):
+        problem = plausible_school_days(start, due, n)
+        assert problem is not None
+        assert problem.endswith(
+            "school days after 2026-03-02 could fall (at the soonest a day after 9999-12-31)"
+        )
+        if shown is not None:
+            assert f" earlier than {shown} school days" in problem
+    assert "(4,300 digits) school days" in (plausible_school_days(start, due, 10**4299) or "")
+
+
 # ---- the CLI ----------------------------------------------------------------------------------
 
 COUNT = ("calendar", "add-school-days", "2025-10-20", "3")

@@ -794,8 +794,26 @@ OPENED_BY_AN_EARLIER_VERSION = {
             ("final_review_within_days = 60", "final_review_within_days = 9999"),
             "final_review_within_days",
         ),
+        (
+            ("final_review_within_days = 60", "final_review_within_days = 99999999"),
+            "final_review_within_days",
+        ),
+        (
+            ("place_offer_school_days = 10", "place_offer_school_days = 3652059"),
+            "place_offer_school_days",
+        ),
+        (
+            ("weighting_points = 1", "weighting_points = 2147483648"),
+            "weighting_points",
+        ),
     ],
-    ids=["discharge-without-the-la", "final-review-in-9999-days"],
+    ids=[
+        "discharge-without-the-la",
+        "final-review-in-9999-days",
+        "final-review-past-any-date",
+        "place-offer-past-any-date",
+        "weighting-past-an-integer",
+    ],
 )
 def test_a_file_an_earlier_version_took_loads_its_cases_and_opens_no_new_one(
     tmp_path: Path, change: tuple[str, str], field: str
@@ -830,6 +848,31 @@ def test_a_file_an_earlier_version_took_loads_its_cases_and_opens_no_new_one(
     assert opened.exit_code == 2, opened.output
     assert field in opened.stderr
     assert "a new case may not open under exampleshire 2027.1" in opened.stderr
+
+
+def test_a_no_limit_final_review_an_earlier_version_took_still_loads_for_its_cases(
+    tmp_path: Path,
+) -> None:
+    """Until 55622ed any positive count loaded, and R7 only compares `(final - start).days`
+    with the limit, so a case under `final_review_within_days = 99999999` (an author's "no
+    limit", as 9999 is) ran from open to outcome. The file was still refused outright past the
+    days between any two dates ("must be at most 3660 ...", which it was not), so every case
+    opened under it could not be loaded, finished, exported or erased (review f4)."""
+    import stages as S
+    from reintegration_fsm import Reintegration, Stage
+
+    path = tmp_path / "noshire.toml"
+    path.write_text(
+        EXAMPLE.read_text(encoding="utf-8")
+        .replace('id = "exampleshire"', 'id = "noshire"')
+        .replace("final_review_within_days = 60", "final_review_within_days = 99999999"),
+        encoding="utf-8",
+    )
+    protocol = Protocol.from_file(path)
+    assert not protocol.opens_cases
+    case = S.recorded_under(S.opened(), protocol)
+    case.withdraw("The family moved away.", by=S.AP_HEAD, on=S.CONSENTED)
+    assert Reintegration.replay(case.history, S.CALENDAR, [protocol]).stage is Stage.WITHDRAWN
 
 
 def test_protocol_check_says_no_case_opens_under_a_title_that_prints_nothing(

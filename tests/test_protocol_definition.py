@@ -124,18 +124,50 @@ def test_a_count_of_days_or_years_may_be_1_but_not_0_nor_a_bool_nor_text(field: 
 @pytest.mark.parametrize(
     "field", ["place_offer_school_days", "final_review_within_days", "joiners_return_days"]
 )
-def test_a_count_of_days_too_far_for_any_date_is_refused(field: str) -> None:
-    """A huge count built, then crashed a step with a bare OverflowError (R7's limit, the
-    joiners return's due date): no date is that far from any other."""
-    most = (dt.date.max - dt.date.min).days
-    assert getattr(attrs.evolve(WORCESTERSHIRE, version="y", **{field: most}), field) == most
-    for bad in (most + 1, 99_999_999_999):
+def test_any_whole_count_of_days_above_0_loads_however_large(field: str) -> None:
+    """Until 55622ed any positive count loaded, and a case ran whole under
+    `final_review_within_days = 99999999` (R7 only compares days with it): refused since, past
+    3660 and then past the days between any two dates, every case opened under such a file
+    could no longer be loaded, finished, exported or erased (review f4). Every such count
+    loads for its cases; no new case opens under one over ten years."""
+    for large in (3661, 3_652_059, 99_999_999, 10**4300 - 1):
+        protocol = attrs.evolve(WORCESTERSHIRE, version="y", **{field: large})
+        assert getattr(protocol, field) == large
+        assert not protocol.opens_cases
+        assert [name for name, _ in protocol.opening_problems] == [field]
+        assert Protocol.from_toml(protocol.to_toml()) == protocol
+    # Longer than any file holds (which no reading of a file could give): nor could the
+    # protocol be written out, nor its fingerprint taken.
+    error = refused(**{field: 10**4300})
+    assert (error.field, error.problem) == (
+        field,
+        "must be at most 4,300 digits long (no protocol file holds a longer number), not "
+        "100000000000… (4,301 digits)",
+    )
+    for bad in (0, -1, 2.5):
         error = refused(**{field: bad})
-        assert error.field == field
-        assert error.problem == (
-            f"must be at most 3660 (ten years of days): no date is that far from any other, "
-            f"not {bad!r}"
+        assert (error.field, error.problem) == (
+            field,
+            f"must be a whole number above 0, not {bad!r}",
         )
+
+
+def test_a_count_of_days_past_any_date_loads_from_a_file_and_its_line_is_named() -> None:
+    """`final_review_within_days = 99999999` (an author's "no limit") reads, and `protocol
+    check`'s refusal to open a case under it names the field, its line, why and the bound."""
+    text = HEADER + "final_review_within_days = 99999999\njoiners_return_days = 99999999999999\n"
+    protocol = Protocol.from_toml(text, "shire.toml")
+    assert protocol.final_review_within_days == 99_999_999
+    error = definition.opening_refusal(protocol, text, "shire.toml")
+    assert error is not None
+    assert [(field, line) for field, _, line in error.problems] == [
+        ("final_review_within_days", 6),
+        ("joiners_return_days", 7),
+    ]
+    assert error.problems[0][1] == (
+        "must be at most 3660 (ten years of days: a deadline further off runs past any school "
+        "calendar), not 99999999"
+    )
 
 
 @pytest.mark.parametrize("field", ["place_offer_school_days", "final_review_within_days"])
@@ -146,9 +178,17 @@ def test_no_new_case_opens_with_a_deadline_over_ten_years_an_earlier_version_too
     years' bound, and was then refused outright: the cases opened under it could not be read
     again (found by a review). It loads, and opens no new case."""
     assert attrs.evolve(WORCESTERSHIRE, version="y", **{field: 3660}).opens_cases
-    for late in (3661, 9999):
+    for late, shown in (
+        (3661, "3661"),
+        (9999, "9999"),
+        (99_999_999_999, "99999999999"),
+        (10**4300 - 1, "999999999999… (4,300 digits)"),
+    ):
         protocol = attrs.evolve(WORCESTERSHIRE, version="y", **{field: late})
-        problem = f"must be at most 3660 (ten years of days), not {late}"
+        problem = (
+            "must be at most 3660 (ten years of days: a deadline further off runs past any "
+            f"school calendar), not {shown}"
+        )
         assert protocol.opening_problems == ((field, problem),)
         assert not_opened(protocol).problems == ((field, problem + OPENS_NO_CASE, None),)
 
@@ -157,11 +197,11 @@ def test_no_new_case_opens_with_a_deadline_over_ten_years_an_earlier_version_too
     "changes",
     [
         {"joiners_return_days": 0},
-        {"joiners_return_days": 99_999_999_999},
+        {"weighting_points": -1},
         {"retention_years": 0},
         {"retention_years": 10_000},
     ],
-    ids=["joiners-0", "joiners-beyond-any-date", "retention-0", "retention-10000"],
+    ids=["joiners-0", "points-negative", "retention-0", "retention-10000"],
 )
 def test_a_refused_count_is_named_with_the_protocols_later_problems(
     changes: dict[str, int],
@@ -250,18 +290,63 @@ def test_every_reason_no_new_case_opens_is_named_at_its_line() -> None:
     assert definition.opening_refusal(WORCESTERSHIRE) is None
 
 
-def test_the_weighting_may_be_what_a_database_integer_holds_but_not_more() -> None:
+def test_no_new_case_opens_with_a_weighting_past_a_database_integer_an_earlier_version_took() -> (
+    None
+):
     """A weighting of 2**63 saved in memory, raised a bare OverflowError on SQLite and was
-    refused as a bad value by PostgreSQL and MariaDB."""
-    assert attrs.evolve(WORCESTERSHIRE, weighting_points=2**31 - 1).weighting_points == 2**31 - 1
-    for bad in (2**31, 2**63, 10**22):
+    refused as a bad value by PostgreSQL and MariaDB; refused outright since 55622ed, the
+    cases opened under such a file could no longer be loaded (review f4). It loads, and opens
+    no new case (a success under it is refused: test_rule_boundaries)."""
+    most = 2**31 - 1
+    assert attrs.evolve(WORCESTERSHIRE, version="y", weighting_points=most).opens_cases
+    assert attrs.evolve(WORCESTERSHIRE, version="y", weighting_points=0).opens_cases
+    for heavy, shown in (
+        (2**31, "2147483648"),
+        (10**22, "10000000000000000000000"),
+        (10**4300 - 1, "999999999999… (4,300 digits)"),
+    ):
+        protocol = attrs.evolve(WORCESTERSHIRE, version="y", weighting_points=heavy)
+        assert protocol.weighting_points == heavy
+        problem = (
+            "must be at most 2147483647 (what every store's INTEGER column holds: no store "
+            f"could record the move's weighting), not {shown}"
+        )
+        assert protocol.opening_problems == (("weighting_points", problem),)
+        assert not_opened(protocol).problems == (
+            ("weighting_points", problem + OPENS_NO_CASE, None),
+        )
+    for bad in (-1, True, 2.0, "3"):
         error = refused(weighting_points=bad)
         assert (error.field, error.problem) == (
             "weighting_points",
-            f"must be at most 2147483647, not {bad!r}",
+            f"must be a whole number, 0 or more, not {bad!r}",
         )
-    error = refused_toml(HEADER + "joiners_return_days = 99999999999999\n")
-    assert (error.field, error.line) == ("joiners_return_days", 6)
+    error = refused(weighting_points=10**4300)
+    assert (error.field, error.problem) == (
+        "weighting_points",
+        "must be at most 4,300 digits long (no protocol file holds a longer number), not "
+        "100000000000… (4,301 digits)",
+    )
+
+
+def test_every_opening_problem_of_the_counts_is_named_in_field_order() -> None:
+    """Past every bound at once: each field named, in the order a file gives them."""
+    protocol = attrs.evolve(
+        WORCESTERSHIRE,
+        version="y",
+        place_offer_school_days=3661,
+        final_review_within_days=3661,
+        joiners_return_days=6,
+        weighting_points=2**31,
+        retention_years=17,
+    )
+    assert [field for field, _ in protocol.opening_problems] == [
+        "place_offer_school_days",
+        "final_review_within_days",
+        "joiners_return_days",
+        "weighting_points",
+        "retention_years",
+    ]
 
 
 def test_the_final_review_limit_may_be_exactly_the_final_reviews_weeks() -> None:
@@ -1071,20 +1156,16 @@ EDITION_99 = ("edition", "must be one of (1, 2, 3), not 99")
             ("review_weeks", "must increase from above 0, not (4, 2, 6)"),
         ),
         (
-            {"final_review_within_days": 10**7},
-            (
-                "final_review_within_days",
-                "must be at most 3660 (ten years of days): no date is that far from any other, "
-                "not 10000000",
-            ),
+            {"final_review_within_days": 0},
+            ("final_review_within_days", "must be a whole number above 0, not 0"),
         ),
         (
             {"weighting_points": -1},
             ("weighting_points", "must be a whole number, 0 or more, not -1"),
         ),
         (
-            {"weighting_points": 2**31},
-            ("weighting_points", "must be at most 2147483647, not 2147483648"),
+            {"weighting_points": 1.5},
+            ("weighting_points", "must be a whole number, 0 or more, not 1.5"),
         ),
         ({"roles": ["ap_head"]}, ("roles", "must map each trigger to the roles that fire it")),
         (
@@ -1121,9 +1202,9 @@ EDITION_99 = ("edition", "must be one of (1, 2, 3), not 99")
         "prose",
         "weeks-not-three",
         "weeks-not-increasing",
-        "days-too-many",
+        "days-none",
         "points-negative",
-        "points-too-many",
+        "points-not-whole",
         "roles-not-a-mapping",
         "roles-unknown-trigger",
         "roles-not-roles",

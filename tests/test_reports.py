@@ -577,6 +577,24 @@ def test_bars_of_days_to_an_offer_end_at_a_limit_not_a_multiple_of_5() -> None:
     assert "18 school days" in drawn.description
 
 
+def test_a_case_under_a_place_offer_past_any_date_leaves_the_bars_as_a_new_cases_would() -> None:
+    """A protocol an earlier version took with `place_offer_school_days = 99999999` loads for
+    its cases (review f4): a bar every 5 school days up to its limit made 20 million bars, and
+    a limit of thousands of digits never finished. Bars end at a limit no new case passes (3660
+    days) at most; the case's own limit is still named."""
+    far = attrs.evolve(ANYSHIRE, version="far", place_offer_school_days=10**4000)
+    case = stages.consented(far)
+    found = figures([case, _offered(ANYSHIRE, 17)], SPRING, on=SPRING.end)
+    assert max(high for _, high in _bars_of(found) if high != float("inf")) == 28
+    alone = figures([stages.consented(far)], SPRING, on=SPRING.end)
+    assert max(high for _, high in _bars_of(alone) if high != float("inf")) == 3670
+    assert alone.days_to_offer[-1].key == "over-3670"
+    beside = attrs.evolve(ANYSHIRE, version="3660", place_offer_school_days=3660)
+    at_most = figures([case, stages.consented(beside)], SPRING, on=SPRING.end)
+    assert _bars_of(at_most)[-1] == (3670, float("inf"))
+    assert (3656, 3660.0) in _bars_of(at_most)
+
+
 def test_with_several_protocols_the_chart_names_each_limit_and_draws_no_single_line() -> None:
     """Cases under 18 and 20 school days were drawn against one line at 20 labelled "deadline:
     the deadline", captioned "The deadline is the deadline." (found by a review)."""

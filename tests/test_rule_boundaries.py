@@ -650,6 +650,45 @@ def test_a_start_the_day_before_the_agreed_date_is_refused_and_on_it_allowed() -
     assert case.placement_started_on == START
 
 
+def _joiners_in(days: int) -> Any:
+    """A protocol an earlier version of the library took: a joiners return `days` off (it
+    loads for the cases opened under it, and opens no new one)."""
+    return attrs.evolve(WORCESTERSHIRE, id="farshire", version="1", joiners_return_days=days)
+
+
+def test_a_joiners_return_due_on_the_last_date_there_is_starts_and_a_day_more_is_refused() -> None:
+    """A protocol with `joiners_return_days = 3000000`, which the library took before, crashed
+    start_placement with a bare OverflowError (start + 3,000,000 days; review f3)."""
+    most = dt.date.max.toordinal() - START.toordinal()
+    case = planned(_joiners_in(most))
+    case.start_placement(by=HOST_HEAD, on=START)
+    assert case.stage is Stage.IN_PLACEMENT
+    (joiners,) = [o for o in case.obligations if o.kind is ObligationKind.COMPLETE_JOINERS_FORM]
+    assert joiners.due == dt.date.max
+    for far in (most + 1, 3_000_000, 10**4300 - 1):
+        reason = only_reason(
+            planned(_joiners_in(far)),
+            lambda c: c.start_placement(by=HOST_HEAD, on=START),
+            "joiners return cannot be dated",
+        )
+        shown = "999999999999… (4,300 digits)" if far > 3_000_000 else str(far)
+        assert reason == (
+            f"The joiners return cannot be dated: {shown} days (the protocol's "
+            "joiners_return_days) after 2026-02-23 is past the last date there is "
+            "(9999-12-31), so no placement can start under this protocol."
+        )
+
+
+def test_a_joiners_return_past_any_date_is_refused_not_an_overflow() -> None:
+    """The review's case (f3): refused as the protocol's problem, never an OverflowError."""
+    case = planned(_joiners_in(3_000_000))
+    with pytest.raises(GuardFailed) as refused:
+        case.start_placement(by=HOST_HEAD, on=START)
+    assert refused.value.trigger == "start_placement"
+    assert "joiners_return_days" in refused.value.reasons[0]
+    assert case.stage is Stage.PLANNED
+
+
 # -- R9: reviews ------------------------------------------------------------------------------
 
 
@@ -1057,6 +1096,27 @@ def test_success_the_day_before_the_permanent_admission_is_refused_and_on_it_all
     case = made_permanent(permanent_from=agreed)
     _succeed(agreed)(case)
     assert case.stage is Stage.SUCCESSFUL
+
+
+def test_a_weighting_a_store_holds_is_recorded_and_one_point_more_refused() -> None:
+    """A protocol an earlier version took with `weighting_points` past a database INTEGER
+    loads for its cases (review f4); its success saved in memory and then raised a bare
+    OverflowError on SQLite (a refused value on PostgreSQL and MariaDB)."""
+    most = 2_147_483_647
+    under = attrs.evolve(WORCESTERSHIRE, id="heavyshire", version="1", weighting_points=most)
+    case = made_permanent(under)
+    _succeed(SUCCESS.date_on_roll)(case)
+    assert case.weighting_adjustments == {HOST_SCHOOL: most, AP_SETTING: -most}
+    for heavy in (most + 1, 2**63):
+        protocol = attrs.evolve(under, weighting_points=heavy)
+        reason = only_reason(
+            made_permanent(protocol), _succeed(SUCCESS.date_on_roll), "cannot be recorded"
+        )
+        assert reason == (
+            f"The move's weighting cannot be recorded: {heavy} points (the protocol's "
+            "weighting_points) is more than a store holds (2147483647), so no successful "
+            "outcome can be recorded under this protocol."
+        )
 
 
 def test_success_under_the_first_edition_needs_no_date_of_permanent_admission() -> None:

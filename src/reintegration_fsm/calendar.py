@@ -494,6 +494,9 @@ class SchoolCalendar:
         return self
 
 
+_LAST_ORDINAL = date.max.toordinal()
+
+
 def _ordinal_text(o: int) -> str:
     """The date of ordinal `o` in ISO, or where it would fall past the last date Python has."""
     if o > date.max.toordinal():
@@ -538,6 +541,13 @@ def plausible_school_days(start: date, due: date, n: int) -> str | None:
     bank = _bank_holidays(start.year, min(last_year + 1, bank_holiday_years()[1]))
     if due.toordinal() in bank:
         return f"deadline {due.isoformat()} is a bank holiday, never a school day"
+    if start.toordinal() + n > _LAST_ORDINAL:
+        # Past the last date there is whatever the calendar: not counted a day at a time (a
+        # protocol an earlier version took may count millions of school days, or more).
+        return (
+            f"deadline {due.isoformat()} is earlier than {describe(n)} school days after "
+            f"{start.isoformat()} could fall (at the soonest {_ordinal_text(_LAST_ORDINAL + 1)})"
+        )
     counted, o = 0, start.toordinal()
     while counted < n:
         o += 1

@@ -13,7 +13,8 @@ import time
 from collections.abc import Iterable, Sequence
 from typing import Protocol as Interface
 
-from reintegration_fsm.fields import fold_case
+from reintegration_fsm.errors import describe
+from reintegration_fsm.fields import INTEGER_MOST, fold_case
 from reintegration_fsm.forms import (
     ConsentForm,
     Pupil,
@@ -445,6 +446,20 @@ def start_date_reached(case: CaseState, _: object, on: dt.date) -> list[str]:
     return []
 
 
+def joiners_return_can_be_dated(case: CaseState, _: object, on: dt.date) -> list[str]:
+    """R8: the host's joiners return, due `joiners_return_days` after the start, falls on a
+    date there is. No new case opens under a count over 5 (`Protocol.opening_problems`), but a
+    protocol an earlier version took with millions still loads for the cases opened under it."""
+    days = case.protocol.joiners_return_days
+    if days <= dt.date.max.toordinal() - on.toordinal():
+        return []
+    return [
+        f"The joiners return cannot be dated: {describe(days)} days (the protocol's "
+        f"joiners_return_days) after {on.isoformat()} is past the last date there is "
+        f"({dt.date.max.isoformat()}), so no placement can start under this protocol."
+    ]
+
+
 def placement_prepared(case: CaseState, _: object, on: dt.date) -> list[str]:
     """R8, departures: the host has the child's information and the family were offered a visit.
 
@@ -724,6 +739,20 @@ def permanent_move_is_agreed(case: CaseState, form: SuccessfulOutcome, on: dt.da
             "the outcome is recorded: record it once the child is on the roll."
         )
     return reasons
+
+
+def weighting_can_be_recorded(case: CaseState, _: object, on: dt.date) -> list[str]:
+    """R13: the move's weighting, the protocol's `weighting_points`, is one a store's INTEGER
+    column holds. No new case opens under more (`Protocol.opening_problems`), but a protocol an
+    earlier version took with more still loads for the cases opened under it."""
+    points = case.protocol.weighting_points
+    if points <= INTEGER_MOST:
+        return []
+    return [
+        f"The move's weighting cannot be recorded: {describe(points)} points (the protocol's "
+        f"weighting_points) is more than a store holds ({INTEGER_MOST}), so no successful "
+        "outcome can be recorded under this protocol."
+    ]
 
 
 # R14 ---------------------------------------------------------------------------------------------

@@ -128,7 +128,7 @@ def _read_toml(text: str, where: str) -> tuple[dict[str, Any], dict[str, tuple[i
         ) from None
     except ValueError:  # Python's limit on a whole number's digits (4,300)
         raise ProtocolDefinitionError(
-            WHOLE_FILE, "a number too long to read (over 4,300 digits)", path=where
+            WHOLE_FILE, f"a number too long to read (over {DIGITS_MOST:,} digits)", path=where
         ) from None
     return data, _key_lines(text)
 
@@ -275,13 +275,35 @@ def _positive(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> Non
         )
 
 
+DIGITS_MOST = 4300
+"""The most digits of a whole number a protocol file can hold: Python reads and writes out none
+longer (`tomllib` refuses the file), so no fingerprint or TOML could be made of it."""
+_TOO_LONG = 10**DIGITS_MOST
+
+
+def _count(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    """A whole number above 0, however large, that a file can hold: a count past what a new
+    case may run under still loads for the cases opened under it (`opening_problems`)."""
+    _positive(instance, attribute, value)
+    _writable(instance, attribute, value)
+
+
+def _writable(instance: Any, attribute: attrs.Attribute[Any], value: int) -> None:
+    if value >= _TOO_LONG:
+        raise fail_definition(
+            instance,
+            attribute,
+            f"must be at most {DIGITS_MOST:,} digits long (no protocol file holds a longer "
+            f"number), not {_shown(value)}",
+        )
+
+
 DAYS_MOST = 3660
 """The most days (or school days) a new case's deadline may count: ten years. A count beyond
-it is no protocol's (a date that far on runs past any calendar); a protocol an earlier version
-took with more still loads for its cases, and opens no new one (`Protocol.opening_problems`)."""
-DAYS_EVER = (dt.date.max - dt.date.min).days
-"""The most days a protocol's deadline may count at all: no date is further off from another,
-and a count beyond it overflows whatever day it is counted from (so no case could ever run)."""
+it is no protocol's (a date that far on runs past any school calendar, and, far enough, past
+the last date there is); a protocol an earlier version took with more still loads for its
+cases, and opens no new one (`Protocol.opening_problems`). Any whole count above 0 loads: R7
+only compares days with it, so a case ran whole under `final_review_within_days = 99999999`."""
 RETENTION_YEARS_LEAST = 18
 """The fewest years after a child's date of birth that a case's personal data may be kept: a
 child of school age, whose case may still be running, is younger."""
@@ -291,18 +313,9 @@ RETENTION_TOO_SHORT = (
     "be running"
 )
 POINTS_MOST = fields.INTEGER_MOST
-"""The most weighting points a move may count: what every engine's INTEGER column holds."""
-
-
-def _days(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-    _positive(instance, attribute, value)
-    if value > DAYS_EVER:
-        raise fail_definition(
-            instance,
-            attribute,
-            f"must be at most {DAYS_MOST} (ten years of days): no date is that far from any "
-            f"other, not {_shown(value)}",
-        )
+"""The most weighting points a new case's move may count: what every engine's INTEGER column
+holds. A protocol an earlier version took with more still loads for its cases, and opens no new
+one (`Protocol.opening_problems`)."""
 
 
 def _years(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
@@ -320,10 +333,7 @@ def _not_negative(instance: Any, attribute: attrs.Attribute[Any], value: Any) ->
         raise fail_definition(
             instance, attribute, f"must be a whole number, 0 or more, not {_shown(value)}"
         )
-    if value > POINTS_MOST:
-        raise fail_definition(
-            instance, attribute, f"must be at most {POINTS_MOST}, not {_shown(value)}"
-        )
+    _writable(instance, attribute, value)
 
 
 def _label(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
@@ -540,7 +550,7 @@ class Protocol:
     source: str = attrs.field(validator=_prose)
     effective_from: dt.date = attrs.field(validator=_a_day)
     place_offer_school_days: int = attrs.field(
-        default=_seed("place_offer_school_days"), validator=_days
+        default=_seed("place_offer_school_days"), validator=_count
     )
     """R5: school days from the referral to the place offer."""
     review_weeks: tuple[int, int, int] = attrs.field(
@@ -548,10 +558,10 @@ class Protocol:
     )
     """R7: weeks from the start to the first, second and final reviews, as proposed."""
     final_review_within_days: int = attrs.field(
-        default=_seed("final_review_within_days"), validator=_days
+        default=_seed("final_review_within_days"), validator=_count
     )
     """R7: the final review is at most this many days after the start."""
-    joiners_return_days: int = attrs.field(default=_seed("joiners_return_days"), validator=_days)
+    joiners_return_days: int = attrs.field(default=_seed("joiners_return_days"), validator=_count)
     """Days from the start of the placement to the host's joiners return (a new case opens
     under at most the law's 5: `opening_problems`)."""
     weighting_points: int = attrs.field(default=_seed("weighting_points"), validator=_not_negative)
@@ -652,7 +662,11 @@ class Protocol:
                 )
             )
         found += [
-            (name, f"must be at most {DAYS_MOST} (ten years of days), not {days}")
+            (
+                name,
+                f"must be at most {DAYS_MOST} (ten years of days: a deadline further off runs "
+                f"past any school calendar), not {_shown(days)}",
+            )
             for name, days in (
                 ("place_offer_school_days", self.place_offer_school_days),
                 ("final_review_within_days", self.final_review_within_days),
@@ -666,7 +680,16 @@ class Protocol:
                     f"must be at most {JOINERS_RETURN_DAYS}: the {REGULATIONS} (regulation "
                     "13(1)) make the new pupil return by the end of the fifth day after the "
                     "start; a protocol may ask for it sooner, not later, not "
-                    f"{self.joiners_return_days}",
+                    f"{_shown(self.joiners_return_days)}",
+                )
+            )
+        if self.weighting_points > POINTS_MOST:
+            found.append(
+                (
+                    "weighting_points",
+                    f"must be at most {POINTS_MOST} (what every store's INTEGER column holds: "
+                    f"no store could record the move's weighting), not "
+                    f"{_shown(self.weighting_points)}",
                 )
             )
         if self.retention_years < RETENTION_YEARS_LEAST:

@@ -750,7 +750,7 @@ STEPS: tuple[Step, ...] = (
         "Process 5: For registration purposes, the pupil should appear on both registers - the "
         "receiving school must complete a Joiners Form; the AP setting should mark code D.",
         lambda data: "started the placement (dual registration begins)",
-        guards=(rules.start_date_reached,),
+        guards=(rules.start_date_reached, rules.joiners_return_can_be_dated),
         departures=(("R8", rules.placement_prepared),),
         effects=_start_effects,
         project=_start_project,
@@ -823,7 +823,7 @@ STEPS: tuple[Step, ...] = (
         "and transfer out (-3 point) in relation to the weightings grid.",
         _success_wording,
         arguments=(Argument("form", SuccessfulOutcome),),
-        guards=(rules.permanent_move_is_agreed,),
+        guards=(rules.permanent_move_is_agreed, rules.weighting_can_be_recorded),
         effects=_success_effects,
         documents=_form_documents,
     ),

@@ -18,7 +18,7 @@ from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.case import Reintegration
 from reintegration_fsm.errors import CalendarError, FormInvalid, ProtocolError, describe
 from reintegration_fsm.fields import is_day
-from reintegration_fsm.protocol.definition import WORCESTERSHIRE
+from reintegration_fsm.protocol.definition import DAYS_MOST, WORCESTERSHIRE
 from reintegration_fsm.protocol.reading import read_history
 from reintegration_fsm.protocol.steps import STEPS
 from reintegration_fsm.records import Deadline
@@ -142,10 +142,11 @@ def _buckets(offers: Sequence[Offer], limits: Collection[int]) -> tuple[Count, .
     (so that none holds days both within and past one), up to ten days past the highest limit;
     then one bar for the rest. An offer made late in no more school days than its limit (after
     its due day, before the next school day) has a bar of its own past the highest limit."""
-    last = max(limits)
-    ends = sorted(
-        set(range(BUCKET, last, BUCKET)) | set(limits) | {last + BUCKET, last + 2 * BUCKET}
-    )
+    # A limit past any a new case runs under (a protocol an earlier version took, which loads
+    # for its cases) ends no bar: its bars would number millions.
+    drawn = {days for days in limits if days <= DAYS_MOST} or {DAYS_MOST}
+    last = max(drawn)
+    ends = sorted(set(range(BUCKET, last, BUCKET)) | drawn | {last + BUCKET, last + 2 * BUCKET})
     keys: list[tuple[str, str]] = []
     low = 0
     for high in ends:

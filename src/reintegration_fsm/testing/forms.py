@@ -205,7 +205,8 @@ def _review_dates_in_window(
 
 
 def _school_days_within(calendar: SchoolCalendar, start: dt.date, days: int) -> list[dt.date]:
-    limit = start + days * _DAY
+    # (A protocol an earlier version took may count more days than any date is from `start`.)
+    limit = start + min(days, dt.date.max.toordinal() - start.toordinal()) * _DAY
     found: list[dt.date] = []
     day = start
     while True:
