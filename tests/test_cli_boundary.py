@@ -88,13 +88,15 @@ HUGE = '{"reason": ' + "9" * 5000 + "}"
         (HUGE, "5000 digits"),
         ('{"reason": NaN}', "NaN"),
         ('{"reason": "\\ud800"}', "lone surrogate"),
+        ('{"reason": "Moved.", "reason": "Stayed."}', "the key 'reason' twice in one object"),
     ],
-    ids=["deep", "deep-but-parseable", "5000-digits", "nan", "lone-surrogate"],
+    ids=["deep", "deep-but-parseable", "5000-digits", "nan", "lone-surrogate", "key-twice"],
 )
 def test_hostile_json_is_bad_input_for_apply_and_import(
     demo_db: str, tmp_path: Path, content: str, message: str
 ) -> None:
-    """Deep nesting, huge integers, NaN and lone surrogates exit 2, naming what is wrong."""
+    """Deep nesting, huge integers, NaN, lone surrogates and a key given twice exit 2, naming
+    what is wrong."""
     data = write(tmp_path / "data.json", content)
     for args in (
         ["apply", "DEMO-0003", "withdraw", "--data", data, *AP],
@@ -104,6 +106,32 @@ def test_hostile_json_is_bad_input_for_apply_and_import(
         no_traceback(result)
         assert result.exit_code == 2, result.output
         assert message in result.stderr
+
+
+def test_a_form_giving_a_key_twice_is_refused_naming_the_key(tmp_path: Path) -> None:
+    """A script's JSON naming the child twice (`json.loads` would keep the last name without a
+    word, and open the case for "Someone Else") is refused, naming the key and where it is, as
+    the library's own audit reader refuses such data; nothing is opened (review W, W8)."""
+    url = f"sqlite:///{tmp_path / 'twice.sqlite'}"
+    pupil = json.dumps(OPEN_DATA["pupil"]).removesuffix("}") + ', "name": "Someone Else"}'
+    data = write(
+        tmp_path / "open.json",
+        f'{{"pupil": {pupil}, "ap_setting": {json.dumps(OPEN_DATA["ap_setting"])}, '
+        f'"local_authority": {json.dumps(OPEN_DATA["local_authority"])}}}',
+    )
+    result = invoke(url, "apply", "W-8", "open", "--data", data, *AP, "--on", "2026-01-12")
+    no_traceback(result)
+    assert result.exit_code == 2, result.output
+    assert "holds the key 'name' twice in one object (at $.pupil)" in result.stderr
+    assert not (tmp_path / "twice.sqlite").exists()
+
+
+def test_a_key_in_two_objects_is_two_keys(tmp_path: Path) -> None:
+    """Only a key given twice in one object is refused: the same key in an object inside it, or
+    in two objects of a list, is read."""
+    text = '{"a": {"a": 1}, "b": [{"a": 2}, {"a": 3}]}'
+    value = common.read_json(write(tmp_path / "data.json", text))
+    assert value == {"a": {"a": 1}, "b": [{"a": 2}, {"a": 3}]}
 
 
 def test_an_input_file_larger_than_any_is_refused_unread(

@@ -738,6 +738,28 @@ def _constant(name: str) -> Any:
     raise _BadNumber(f"{name}, which is not JSON")
 
 
+class _KeyTwice(dict[str, Any]):
+    """An object of JSON input that gives a key twice (`twice`), whose last value `json.loads`
+    would keep without a word: which one the sender meant is a guess."""
+
+    twice: str
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An object of JSON input, marked when it gives a key twice (`_check_json` says where)."""
+    found = dict(pairs)
+    if len(found) == len(pairs):
+        return found
+    marked = _KeyTwice(found)
+    seen: set[str] = set()
+    for key, _ in pairs:
+        if key in seen:
+            marked.twice = key
+            break
+        seen.add(key)
+    return marked
+
+
 def _check_json(value: Any, path: str) -> str | None:
     """The first problem JSON input has that a form could not hold, walking it without recursion."""
     stack: list[tuple[Any, str, int]] = [(value, path, 1)]
@@ -747,6 +769,11 @@ def _check_json(value: Any, path: str) -> str | None:
             return f"nested more than {MAX_DEPTH} levels deep (at {where})"
         if isinstance(item, str) and not _encodable(item):
             return f"a lone surrogate (an unpaired \\ud800-\\udfff escape) in the text at {where}"
+        if isinstance(item, _KeyTwice):
+            return (
+                f"the key {item.twice!r} twice in one object (at {where}), and which value "
+                "was meant would be a guess: give it once"
+            )
         if isinstance(item, Mapping):
             for key, inner in item.items():
                 if not _encodable(key):
@@ -770,7 +797,8 @@ def read_json(path: str, kind: str = "data file", most: int | None = None) -> An
     names what it should be), failing with exit code 2 and the position of the error.
 
     Refused as bad input, before anything reads them: nesting deeper than `MAX_DEPTH`,
-    integers longer than `MAX_DIGITS`, `NaN` and `Infinity`, and lone surrogates.
+    integers longer than `MAX_DIGITS`, `NaN` and `Infinity`, lone surrogates, and a key given
+    twice in one object.
     """
     try:
         if path == "-":  # UTF-8 as a file is, whatever the locale's (a Windows pipe's cp1252)
@@ -786,7 +814,9 @@ def read_json(path: str, kind: str = "data file", most: int | None = None) -> An
         raise Failure(f"{path} is not UTF-8 text: {error}") from None
     text = text.removeprefix(BYTE_ORDER_MARK)  # Notepad's "UTF-8 with BOM"
     try:
-        value = json.loads(text, parse_int=_integer, parse_constant=_constant)
+        value = json.loads(
+            text, parse_int=_integer, parse_constant=_constant, object_pairs_hook=_object
+        )
     except json.JSONDecodeError as error:
         raise Failure(
             f"{path} is not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})"
