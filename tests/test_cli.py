@@ -203,6 +203,17 @@ def test_every_command_has_help(command: tuple[str, ...]) -> None:
     assert len(result.stdout.splitlines()) > 3
 
 
+def test_the_help_says_which_commands_create_the_schema() -> None:
+    """The top-level help said "The schema is created on first use", but only the commands that
+    add cases (and `db upgrade`) create it; every other command refuses a database without
+    one (review N, N6)."""
+    result = CliRunner().invoke(cli, ["--help"], env={"RFSM_DATABASE_URL": None})
+    assert result.exit_code == 0
+    said = " ".join(result.stdout.split())
+    assert "created on first use" not in said
+    assert "`apply ... open`, `import`, `demo` and `db upgrade` create the schema" in said
+
+
 # -- due, history, verify ------------------------------------------------------------------------
 def test_due_lists_the_soonest_first_and_undated_obligations_last(demo_db: str) -> None:
     """`due --format json` is soonest first, with obligations without a date at the end."""

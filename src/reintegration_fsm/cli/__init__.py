@@ -44,8 +44,9 @@ __all__ = ["cli", "main"]
     default=DEFAULT_DATABASE,
     show_default=True,
     metavar="URL",
-    help=f"Database URL (or a SQLite file path); env {DATABASE_ENV}. "
-    "The schema is created on first use.",
+    help=f"Database URL (or a SQLite file path); env {DATABASE_ENV}. `apply ... open`, "
+    "`import`, `demo` and `db upgrade` create the schema; every other command refuses a "
+    "database without one.",
 )
 @click.option(
     "--authority",
