@@ -10,6 +10,7 @@ import io
 import json
 import os
 import re
+import shlex
 import sqlite3
 import subprocess
 import sys
@@ -212,6 +213,123 @@ def test_the_help_says_which_commands_create_the_schema() -> None:
     said = " ".join(result.stdout.split())
     assert "created on first use" not in said
     assert "`apply ... open`, `import`, `demo` and `db upgrade` create the schema" in said
+
+
+# -- the group's options, given after the command ------------------------------------------------
+def as_officer(*args: str) -> Result:
+    """Run the command in-process under its own name, as an officer's shell runs it."""
+    return CliRunner().invoke(
+        cli,
+        list(args),
+        prog_name="reintegration-fsm",
+        env=dict.fromkeys(("RFSM_DATABASE_URL", "RFSM_CALENDAR", "RFSM_AUTHORITY")),
+    )
+
+
+def line_shown(result: Result) -> list[str]:
+    """The command line a message says to run instead, as the shell would split it."""
+    said = " ".join(result.stderr.split())
+    assert "put it before the command: " in said or "before the command: " in said, said
+    return shlex.split(said.rsplit("before the command: ", 1)[1])
+
+
+@pytest.mark.parametrize(
+    ("given", "meant"),
+    [
+        (
+            ["timeline", "DEMO-0001", "--calendar", "sample"],
+            ["--calendar", "sample", "timeline", "DEMO-0001"],
+        ),
+        (
+            ["report", "--calendar", "sample", "--format", "json"],
+            ["--calendar", "sample", "report", "--format", "json"],
+        ),
+        (
+            ["apply", "DEMO-0004", "discharge", "--calendar=sample", "--role", "ap_staff"],
+            ["--calendar=sample", "apply", "DEMO-0004", "discharge", "--role", "ap_staff"],
+        ),
+        (
+            ["db", "upgrade", "--protocol", "exampleshire.toml"],
+            ["--protocol", "exampleshire.toml", "db", "upgrade"],
+        ),
+        (
+            ["verify", "--authority", "Exampleshire County Council"],
+            ["--authority", "Exampleshire County Council", "verify"],
+        ),
+        (["history", "DEMO-0001", "--protocol"], ["--protocol", "FILE", "history", "DEMO-0001"]),
+    ],
+    ids=["timeline", "report", "apply", "db-upgrade", "authority", "no-value"],
+)
+def test_a_group_option_after_the_command_says_to_put_it_before(
+    demo_db: str, given: list[str], meant: list[str]
+) -> None:
+    """`timeline DEMO-0001 --calendar sample`, the slip every newcomer makes, got click's bare
+    "No such option" (for `report`, "Did you mean '--year'?"): it now says the option goes
+    before the command, with the command line that does that (review N, N3)."""
+    result = as_officer("--db", demo_db, *given)
+    assert result.exit_code == 2
+    name = meant[0].split("=")[0]
+    said = " ".join(result.stderr.split())
+    assert f"{name} is an option of reintegration-fsm itself" in said, said
+    assert "Did you mean" not in said
+    assert line_shown(result) == ["reintegration-fsm", "--db", demo_db, *meant]
+
+
+def test_the_command_line_shown_runs(demo_db: str) -> None:
+    """The line shown is the command the user meant: run as shown, it works."""
+    refused = as_officer("--db", demo_db, "timeline", "DEMO-0001", "--calendar", "sample")
+    shown = line_shown(refused)
+    assert shown[0] == "reintegration-fsm"
+    result = CliRunner().invoke(cli, shown[1:], env={"RFSM_CALENDAR": None})
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("Case DEMO-0001: ")
+
+
+def test_a_group_option_given_on_both_sides_of_the_command_is_shown_once(demo_db: str) -> None:
+    """`--db A due --db B`: the line shown names the database once, the one given after the
+    command, and the message says it was given before the command too."""
+    result = as_officer("--db", demo_db, "due", "--db", "other.sqlite")
+    assert result.exit_code == 2
+    said = " ".join(result.stderr.split())
+    assert "given before the command too" in said, said
+    assert line_shown(result) == ["reintegration-fsm", "--db", "other.sqlite", "due"]
+    again = as_officer("--db", demo_db, "due", "--db", demo_db)
+    assert line_shown(again) == ["reintegration-fsm", "--db", demo_db, "due"]
+
+
+def test_the_command_line_shown_hides_a_database_password() -> None:
+    """A database URL's password is never printed, here as everywhere (`***`)."""
+    url = "postgresql+psycopg://officer:hunter2@db.example.invalid/cases"
+    result = as_officer("due", "--db", url)
+    assert result.exit_code == 2
+    assert "hunter2" not in result.output
+    assert line_shown(result) == [
+        "reintegration-fsm",
+        "--db",
+        "postgresql+psycopg://officer:***@db.example.invalid/cases",
+        "due",
+    ]
+
+
+def test_a_commands_own_option_of_a_group_options_name_is_its_own(demo_db: str) -> None:
+    """`due --authority` and `calendar add-school-days ... --calendar` are the commands' own
+    options, taken as ever."""
+    due = as_officer(
+        "--db", demo_db, "due", "--authority", "Exampleshire County Council", "--on", "2026-03-31"
+    )
+    assert due.exit_code == 0, due.output
+    days = as_officer(
+        "--db", demo_db, "calendar", "add-school-days", "2026-03-02", "5", "--calendar", "sample"
+    )
+    assert days.exit_code == 0, days.output
+
+
+def test_timeline_help_says_where_the_calendar_goes() -> None:
+    """`timeline --help` read "when a calendar is given (--calendar)", as if an option of
+    `timeline`; it says, as `due --help` does, that it goes before the command."""
+    result = CliRunner().invoke(cli, ["timeline", "--help"])
+    assert result.exit_code == 0
+    assert "--calendar before the command, or RFSM_CALENDAR" in " ".join(result.stdout.split())
 
 
 # -- due, history, verify ------------------------------------------------------------------------

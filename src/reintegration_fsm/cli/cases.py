@@ -167,7 +167,8 @@ def timeline(
 ) -> None:
     """Print a case's timeline: who did what when, deadlines, obligations still open.
 
-    Lateness is counted in school days when a calendar is given (--calendar), else in days.
+    Lateness is counted in school days when a calendar is given (--calendar before the
+    command, or RFSM_CALENDAR), else in days.
     With --as-of, the case as it stood at the end of that day (exit 2 if not yet opened).
     """
     found = settings(ctx)

@@ -26,6 +26,7 @@ from sqlalchemy.exc import (
     SQLAlchemyError,
 )
 
+from reintegration_fsm.cli.misplaced import GIVEN, Given, misplaced
 from reintegration_fsm.cli.pasted import stray_note, without_stray
 from reintegration_fsm.cli.text import echo_json, neutralise
 from reintegration_fsm.errors import (
@@ -350,15 +351,25 @@ class Group(click.Group):
             _discard_new_store(ctx)
             raise
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        """Click's parsing, keeping the command line as given for `misplaced`."""
+        given = list(args)
+        rest = super().parse_args(ctx, args)
+        ctx.meta[GIVEN] = Given.split(given, rest)
+        return rest
+
     def _mapped(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.Abort):
             raise
         except click.ClickException as error:
+            moved = misplaced(error, ctx) if isinstance(error, click.NoSuchOption) else None
             if not _json_mode(ctx):
-                raise
-            failure = failure_from(error)
+                if moved is None:
+                    raise
+                raise moved from None
+            failure = failure_from(moved or error)
             failure.as_json = True
             raise failure from error
         except BrokenPipeError:
