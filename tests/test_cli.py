@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import errno
 import importlib.abc
 import importlib.metadata
@@ -1060,6 +1061,33 @@ def test_apply_drives_a_case_from_json(opened: str, tmp_path: Path) -> None:
         "met_on": None,
         "breached": False,
     }
+
+
+def test_apply_says_the_date_it_recorded_the_step_on(opened: str, tmp_path: Path) -> None:
+    """The line after a step names its date; a step dated today because --on was left out
+    says so on stderr, since the case's later steps cannot be dated before it (R16): typing
+    in last month's steps, one without --on locked the case's clock without a word (review N,
+    N4)."""
+    consent = write(tmp_path / "consent.json", {"form": unstructure(scenario.consent())})
+    dated = invoke(
+        opened, "apply", "C-1", "record_consent", "--data", consent, *AP, "--on", "2026-01-14"
+    )
+    assert dated.exit_code == 0, dated.output
+    assert (
+        dated.stdout
+        == "C-1: record_consent accepted, dated 2026-01-14, proposed -> consented (seq 2)\n"
+    )
+    assert dated.stderr == ""
+    today = dt.date.today().isoformat()
+    opening = invoke(opened, "apply", "C-2", "open", "--data", str(tmp_path / "open.json"), *AP)
+    assert opening.exit_code == 0, opening.output
+    assert opening.stdout == f"C-2: open accepted, dated {today}, (new) -> proposed (seq 1)\n"
+    said = " ".join(opening.stderr.split())
+    assert said.startswith(f"note: dated today, {today}, as no --on was given: the case's later")
+    reason = write(tmp_path / "withdraw.json", {"reason": "The family moved away."})
+    as_json = invoke(opened, "apply", "C-1", "withdraw", "--data", reason, *AP, "--format", "json")
+    assert json_out(as_json)["on"] == today
+    assert as_json.stderr == ""  # a script reads the date from the JSON
 
 
 def test_a_refused_trigger_prints_every_reason_and_changes_nothing(

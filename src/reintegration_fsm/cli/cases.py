@@ -464,14 +464,25 @@ def apply(
         ) from None
     store.save(case)
     transition = case.history[-1]
-    if output_format == "json":
+    if output_format == "json":  # the JSON holds the date; its stderr stays empty
         click.echo(to_json(transition_to_json(transition)))
         return
     source = transition.source.value if transition.source is not None else "(new)"
     echo(
-        f"{neutralise(case_id, single_line=True)}: {trigger} accepted, "
-        f"{source} -> {transition.dest.value} (seq {transition.seq})"
+        f"{neutralise(case_id, single_line=True)}: {trigger} accepted, dated "
+        f"{transition.on.isoformat()}, {source} -> {transition.dest.value} (seq {transition.seq})"
     )
+    if on is None:
+        click.echo(_DATED_TODAY.format(day=transition.on.isoformat()), err=True)
+
+
+_DATED_TODAY = (
+    "note: dated today, {day}, as no --on was given: the case's later steps cannot be dated "
+    'before it. For a step taken on another day, give --on DATE (if this one was, see "A step '
+    'recorded with the wrong date" in docs/cli.md).'
+)
+"""Said after a step `apply` dated by default: typing in past steps, one without --on would
+otherwise set the case's clock to today without a word (R16: time runs forward)."""
 
 
 _SCHOOL_GIVEN = {"open": "ap_setting", "identify_host": "host_school"}
