@@ -11,7 +11,15 @@ from jinja2 import StrictUndefined
 
 import scenario
 import stages
-from reintegration_fsm import WORCESTERSHIRE, Pupil, Reintegration, SchoolCalendar, documents
+from reintegration_fsm import (
+    WORCESTERSHIRE,
+    Actor,
+    Pupil,
+    Reintegration,
+    Role,
+    SchoolCalendar,
+    documents,
+)
 from reintegration_fsm.demo import CASES
 
 CALENDAR = SchoolCalendar.sample()
@@ -218,3 +226,62 @@ def test_a_removed_date_of_birth_shows_the_note_its_record_names_and_nothing_els
     assert documents.shown_born(removed_day, 2, "form.child_dob", None) == "(removed)"
     born = dt.date(2012, 5, 14)
     assert documents.shown_born(born, 2, "form.child_dob", removed) == "14 May 2012"
+
+
+# -- the failure letter, as sent ----------------------------------------------------------------
+def test_the_letter_on_record_does_not_change_after_it_was_sent() -> None:
+    """A letter naming no home head teacher names the AP head on record at the emergency review
+    that ended the placement. A later step by another AP head (a new or acting head recording
+    the unsuccessful outcome) rewrote the kept letter, in `case.letter()` and in the documents,
+    to name that later head (found by a review)."""
+    case = stages.ending(home_head_teacher="")
+    sent = case.letter()
+    assert sent is not None
+    assert f"{scenario.AP_SETTING}, {scenario.AP_HEAD.name}, has been notified" in sent
+    new_head = Actor("ap-head-2", "Morgan Newhead", Role.AP_HEAD, scenario.AP_SETTING)
+    case.record_unsuccessful_outcome(
+        attrs.evolve(scenario.RETURN, completed_by=new_head.name),
+        by=new_head,
+        on=dt.date(2026, 3, 16),
+    )
+    assert case.ap_head == new_head.name
+    assert case.letter() == sent
+    text = documents.render_text(case, ON).replace("\n", " ")
+    assert "Morgan Newhead, has been notified" not in text
+    assert f"{scenario.AP_HEAD.name}, has been notified" in " ".join(text.split())
+
+
+def test_the_letter_names_the_ap_head_who_acted_before_the_ending() -> None:
+    """The AP head on record is the latest to act as AP head up to the emergency review: one who
+    acted during the placement, before the ending, is the one the letter names."""
+    case = stages.in_placement()
+    acting = Actor("ap-head-3", "Ash Acting", Role.AP_HEAD, scenario.AP_SETTING)
+    case.hold_review(scenario.review(scenario.FIRST_REVIEW), by=acting, on=scenario.FIRST_REVIEW)
+    case.call_emergency_review(
+        "Left the site three times.", by=scenario.HOST_HEAD, on=stages.EMERGENCY_CALLED
+    )
+    case.hold_emergency_review(
+        stages.emergency_meeting(),
+        scenario.letter(home_head_teacher=""),
+        by=scenario.HOST_HEAD,
+        on=stages.EMERGENCY_HELD,
+    )
+    assert "Ash Acting, has been notified" in (case.letter() or "")
+
+
+def test_the_letter_is_dated_the_day_the_emergency_review_was_held() -> None:
+    """R11: the letter is dated the day of the emergency review unless it gives `written_on`. A
+    review held on 12 March and recorded on the 13th gave a letter dated the 13th saying "I have
+    today made the decision" (found by a review)."""
+    case = stages.emergency()
+    recorded = stages.EMERGENCY_HELD + dt.timedelta(days=1)
+    case.hold_emergency_review(
+        stages.emergency_meeting(held_on=stages.EMERGENCY_HELD),
+        scenario.letter(),
+        by=scenario.HOST_HEAD,
+        on=recorded,
+    )
+    assert case.ended_on == recorded
+    assert (case.letter() or "").startswith("12 March 2026\n")
+    written = scenario.letter(written_on=recorded)
+    assert written.render(case).startswith("13 March 2026\n")

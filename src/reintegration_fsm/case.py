@@ -416,8 +416,45 @@ class Reintegration:
 
     @property
     def ended_on(self) -> dt.date | None:
-        """The day the emergency review ended the placement (R11)."""
+        """The day the emergency review's ending was recorded (R11), the `on` of
+        `hold_emergency_review`; the meeting may have been held earlier (`ending_review_on`)."""
         return self._facts.ended_on
+
+    def _ending(self) -> tuple[int, Transition] | None:
+        """The emergency review that ended the placement, and its place in the history."""
+        for index, transition in enumerate(self._history):
+            if transition._dest is Stage.ENDING:
+                return index, transition
+        return None
+
+    @property
+    def ending_review_on(self) -> dt.date | None:
+        """The day the emergency review that ended the placement was held (its form's
+        `held_on`), which dates the failure letter (R11); None unless one ended it."""
+        found = self._ending()
+        if found is None:
+            return None
+        ending = found[1]
+        held = ending._raw().get("meeting", {}).get("held_on")
+        return dt.date.fromisoformat(held) if isinstance(held, str) else ending.on
+
+    @property
+    def ap_head_at_ending(self) -> str | None:
+        """The AP head teacher on record at the emergency review that ended the placement (as
+        `ap_head` read then), whom a failure letter naming no home head teacher names: an AP
+        head acting later does not change a letter already sent. `ap_head` until one ends it."""
+        found = self._ending()
+        if found is None:
+            return self.ap_head
+        index = found[0]
+        return next(
+            (
+                t._actor.name
+                for t in reversed(self._history[: index + 1])
+                if t._actor.role is _AP_HEAD
+            ),
+            None,
+        )
 
     def needed_until(self, deadline: Deadline) -> dt.date | None:
         """The day the case stopped needing `deadline` (None while it still does): for the place
@@ -426,10 +463,9 @@ class Reintegration:
         A deadline never met and due before that day was missed; one due on or after it was not
         needed."""
         if deadline.kind is not DeadlineKind.PLACE_OFFER:
-            ending = next((t for t in self._history if t.dest is Stage.ENDING), None)
-            if ending is not None:
-                held = ending._raw().get("meeting", {}).get("held_on")
-                return dt.date.fromisoformat(held) if isinstance(held, str) else ending.on
+            held = self.ending_review_on
+            if held is not None:
+                return held
         return self.closed_on
 
     @property

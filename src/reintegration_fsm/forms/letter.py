@@ -28,10 +28,10 @@ class LetterCase(Protocol):
     def initial_meeting_on(self) -> dt.date | None: ...
 
     @property
-    def ap_head(self) -> str | None: ...
+    def ap_head_at_ending(self) -> str | None: ...
 
     @property
-    def ended_on(self) -> dt.date | None: ...
+    def ending_review_on(self) -> dt.date | None: ...
 
     @property
     def last_on(self) -> dt.date | None: ...
@@ -58,9 +58,10 @@ class FailureLetter:
     `parent_name` names the parent or carer written to; name a second one in
     `second_parent_name` (or write both in `parent_name`, "Sky and Jo Exemplar") and the letter
     addresses them both ("yourselves"). `home_head_teacher` is the head teacher of the home
-    (AP) setting; when it is not given, the letter names the AP head teacher on the case's record.
-    `written_on` dates the letter; by default it is dated the day of the emergency review that
-    ended the placement.
+    (AP) setting; when it is not given, the letter names the AP head teacher on the case's record
+    at the emergency review that ended the placement (one acting later changes nothing).
+    `written_on` dates the letter; by default it is dated the day that emergency review was held
+    (its form's `held_on`, not the day it was recorded).
     """
 
     parent_name: str = attrs.field(validator=fields.name)
@@ -98,13 +99,13 @@ class FailureLetter:
         if self.second_parent_name.strip():
             parents = f"{parents} and {self.second_parent_name.strip()}"
         yourself = "yourselves" if self.to_both_parents else "yourself"
-        dated = self.written_on or case.ended_on or case.last_on
+        dated = self.written_on or case.ending_review_on or case.last_on
         meeting = (
             f" at our original meeting on {long_date(case.initial_meeting_on)}"
             if case.initial_meeting_on is not None
             else ""
         )
-        home_head = self.home_head_teacher.strip() or (case.ap_head or "").strip()
+        home_head = self.home_head_teacher.strip() or (case.ap_head_at_ending or "").strip()
         home_school = case.ap_setting
         home_head_phrase = f"{home_school}, {home_head}," if home_head else home_school
         copy_to = (
