@@ -21,6 +21,7 @@ from reintegration_fsm import (
     documents,
 )
 from reintegration_fsm.demo import CASES
+from reintegration_fsm.forms import long_date
 
 CALENDAR = SchoolCalendar.sample()
 ON = dt.date(2026, 11, 28)
@@ -285,3 +286,22 @@ def test_the_letter_is_dated_the_day_the_emergency_review_was_held() -> None:
     assert (case.letter() or "").startswith("12 March 2026\n")
     written = scenario.letter(written_on=recorded)
     assert written.render(case).startswith("13 March 2026\n")
+
+
+# -- the review form -----------------------------------------------------------------------------
+def test_the_final_review_form_shows_the_agreed_date_of_permanent_admission(
+    demo: dict[str, Reintegration],
+) -> None:
+    """A FINAL review deciding MAKE_PERMANENT records `permanent_from`, the agreed date of
+    permanent admission (seed step 8), on which R13 and the AP's DELETE_FROM_ROLL depend; no
+    printed form showed it (found by a review). A review deciding anything else has no such
+    line."""
+    case = demo["DEMO-0001"]
+    assert case.permanent_from is not None
+    forms = documents.documents(case)
+    (final,) = [d for d in forms if d.slug.endswith("-final")]
+    shown = {f.label: f.value for f in final.fields}
+    assert shown["Date of permanent admission"] == long_date(case.permanent_from)
+    assert long_date(case.permanent_from) in documents.render_text(case, ON)
+    for interim in (d for d in forms if d.slug.endswith("-interim")):
+        assert "Date of permanent admission" not in {f.label for f in interim.fields}

@@ -37,7 +37,14 @@ from reintegration_fsm.protocol.reading import read_payload
 from reintegration_fsm.protocol.steps import STEP, Printable, Step
 from reintegration_fsm.shown import neutralise
 from reintegration_fsm.version import __version__
-from reintegration_fsm.vocabulary import Evidence, Party, Rating, ReviewKind, Session
+from reintegration_fsm.vocabulary import (
+    Evidence,
+    Party,
+    Rating,
+    ReviewDecision,
+    ReviewKind,
+    Session,
+)
 
 NOT_RECORDED = "not recorded"
 DELETION_NOTE = (
@@ -429,6 +436,12 @@ def review_form(
     )
     decision = meeting.decision.value.replace("_", " ")
     outcome = f"Decision: {decision}" + (f". {meeting.outcome}" if meeting.outcome.strip() else "")
+    # The agreed date is part of what a review deciding to make the place permanent agrees.
+    permanent = (
+        (Field("Date of permanent admission", _date(meeting.permanent_from)),)
+        if meeting.decision is ReviewDecision.MAKE_PERMANENT
+        else ()
+    )
     attendees = meeting.attendees
     return Document(
         f"review-{meeting.held_on.isoformat()}-{meeting.kind.value}",
@@ -457,6 +470,7 @@ def review_form(
             Field("Additional Support Required", _text(meeting.additional_support)),
             Field("Additional information", _text(meeting.additional_information)),
             Field("Outcome of review", outcome),
+            *permanent,
             Field("Date of next meeting", _date(meeting.next_meeting)),
             Field(
                 "Views of the child/young person gathered on",
