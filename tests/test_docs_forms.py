@@ -146,5 +146,19 @@ def test_the_tables_name_each_field_once_in_declaration_order() -> None:
     assert "| `next_meeting` | `date or None` | `null` |" in table
 
 
+def test_the_review_forms_missing_signatures_are_explained() -> None:
+    """The seed's Review (or Emergency Review) Meeting form ends with "Attendees Signatures", as
+    the Initial Meeting form does (which `InitialMeeting.signatures` records). `ReviewMeeting`
+    records attendees only, so docs/forms.md says why and where the signed paper is kept (found
+    by a review)."""
+    assert not any("signature" in field.name for field in attrs.fields(forms.ReviewMeeting))
+    text = PAGE.read_text(encoding="utf-8")
+    section = text.split("## Reintegration Review (or Emergency Review) Meeting", 1)[1]
+    section = section.split("\n## ", 1)[0]
+    assert "Attendees Signatures" in section
+    assert "no signatures" in section
+    assert "SEND_PAPERWORK_TO_ADMISSIONS" in section
+
+
 if __name__ == "__main__":
     PAGE.write_text(regenerate(PAGE.read_text(encoding="utf-8")), encoding="utf-8")
