@@ -305,3 +305,26 @@ def test_the_final_review_form_shows_the_agreed_date_of_permanent_admission(
     assert long_date(case.permanent_from) in documents.render_text(case, ON)
     for interim in (d for d in forms if d.slug.endswith("-interim")):
         assert "Date of permanent admission" not in {f.label for f in interim.fields}
+
+
+# -- line breaks in the printed HTML ---------------------------------------------------------------
+def test_html_keeps_the_line_breaks_of_an_address_and_of_free_text() -> None:
+    """A multi-line address ("1 Example Row / Exton / EX1 1AA") or an answer written over
+    several lines ran together on one line in the printed HTML (a table cell collapses
+    newlines), though the text kept them (found by a review). The cells keep them
+    (`white-space: pre-line`; tests/test_subject_access_browser.py measures the lines)."""
+    case = Reintegration.open(
+        "LINES-1",
+        scenario.PUPIL,
+        scenario.AP_SETTING,
+        scenario.AUTHORITY,
+        by=scenario.AP_HEAD,
+        on=scenario.OPENED,
+        calendar=CALENDAR,
+    )
+    form = scenario.consent(child_address="1 Example Row\nExton\nEX1 1AA")
+    case.record_consent(form, by=scenario.AP_HEAD, on=scenario.CONSENTED)
+    html = documents.render_html(case, ON)
+    assert "<td>1 Example Row\nExton\nEX1 1AA</td>" in html
+    assert re.search(r"table\.fields td \{[^}]*white-space: pre-line;", html)
+    assert "1 Example Row\n  Exton\n  EX1 1AA" in documents.render_text(case, ON)

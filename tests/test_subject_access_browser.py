@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+import scenario
+from reintegration_fsm import Pupil, Reintegration, SqlAlchemyStore
 from reintegration_fsm.cli import cli
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
@@ -157,3 +159,55 @@ def test_a_steps_number_and_date_keep_one_line_on_an_a4_page(tmp_path: Path) -> 
     assert "10" in {cell["text"] for cell in cells}
     assert [cell for cell in cells if cell["lines"] != 1] == []
     assert console == []
+
+
+ADDRESS_LINES = """
+<script>
+  // Test harness only: on how many lines the browser laid out each cell holding the address.
+  const cells = [];
+  for (const cell of document.querySelectorAll("td")) {
+    if (!cell.textContent.includes("1 Example Row")) continue;
+    const range = document.createRange();
+    range.selectNodeContents(cell);
+    const tops = new Set([...range.getClientRects()].map((rect) => Math.round(rect.top)));
+    cells.push(tops.size);
+  }
+  document.documentElement.setAttribute("data-measured", JSON.stringify({cells}));
+</script>
+"""
+
+
+def test_a_multi_line_address_keeps_its_lines_in_the_printed_forms_and_the_response(
+    tmp_path: Path,
+) -> None:
+    """An address typed over three lines ran together on one line in `render --html` and in the
+    subject access HTML (a table cell collapses newlines; found by a review): each cell holding
+    it is laid out on three lines."""
+    from test_report_browser import measured
+
+    browser()
+    address = "1 Example Row\nExton\nEX1 1AA"
+    pupil = Pupil(scenario.PUPIL.name, scenario.PUPIL.date_of_birth, key_stage=3, address=address)
+    case = Reintegration.open(
+        "LINES-1",
+        pupil,
+        scenario.AP_SETTING,
+        scenario.AUTHORITY,
+        by=scenario.AP_HEAD,
+        on=scenario.OPENED,
+    )
+    form = scenario.consent(child_address=address)
+    case.record_consent(form, by=scenario.AP_HEAD, on=scenario.CONSENTED)
+    url = f"sqlite:///{tmp_path / 'lines.sqlite'}"
+    store = SqlAlchemyStore(url)
+    store.create_schema()
+    store.save(case)
+    env: dict[str, str | None] = {"RFSM_CALENDAR": None, "RFSM_AUTHORITY": None}
+    for command in (["render", "LINES-1", "--html"], ["export", "LINES-1", "--format", "html"]):
+        page = tmp_path / f"{command[0]}.html"
+        made = CliRunner().invoke(cli, ["--db", url, *command, "-o", str(page)], env=env)
+        assert made.exit_code == 0, made.output
+        value, console = measured(page, tmp_path, ADDRESS_LINES)
+        expected = {"render": [3], "export": [3, 3]}[command[0]]
+        assert value["cells"] == expected, command
+        assert console == []
