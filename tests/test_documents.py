@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import os
 import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import attrs
 import pytest
@@ -328,3 +334,58 @@ def test_html_keeps_the_line_breaks_of_an_address_and_of_free_text() -> None:
     assert "<td>1 Example Row\nExton\nEX1 1AA</td>" in html
     assert re.search(r"table\.fields td \{[^}]*white-space: pre-line;", html)
     assert "1 Example Row\n  Exton\n  EX1 1AA" in documents.render_text(case, ON)
+
+
+# -- dates in English, whatever the locale -------------------------------------------------------
+IN_GERMAN = """
+import datetime as dt, json, locale
+locale.setlocale(locale.LC_ALL, "de_DE.UTF-8")
+from reintegration_fsm import SchoolCalendar, documents
+from reintegration_fsm.demo import CASES
+from reintegration_fsm.forms import long_date
+from reintegration_fsm.reports import academic_year
+case = next(c for c in CASES if c.case_id == "DEMO-0002").run("DEMO-0002", SchoolCalendar.sample())
+print(json.dumps({
+    "month": dt.date(2026, 3, 3).strftime("%B"),
+    "long_date": long_date(dt.date(2026, 3, 3)),
+    "period": academic_year("2025/26").label,
+    "letter": case.letter().splitlines()[0],
+    "forms": documents.render_text(case, dt.date(2026, 5, 1)),
+}))
+"""
+
+
+def test_dates_are_english_whatever_the_process_locale(tmp_path: Path) -> None:
+    """strftime's `%B` follows the process's LC_TIME: an application that calls
+    `locale.setlocale(LC_ALL, "")` on a server set to German printed "3 März 2026" in an English
+    letter, its forms and a report's period (found by a review). They use a fixed English table."""
+    if shutil.which("localedef") is None:
+        pytest.skip("no localedef to build a German locale with")
+    built = subprocess.run(
+        ["localedef", "-i", "de_DE", "-f", "UTF-8", str(tmp_path / "de_DE.UTF-8")],
+        capture_output=True,
+        text=True,
+    )
+    assert (tmp_path / "de_DE.UTF-8").exists(), built.stderr
+    env = {**os.environ, "LOCPATH": str(tmp_path)}
+    out = subprocess.run(
+        [sys.executable, "-c", IN_GERMAN], capture_output=True, text=True, env=env, check=True
+    )
+    found = json.loads(out.stdout)
+    assert found["month"] == "März"  # the locale took: strftime writes German
+    assert found["long_date"] == "3 March 2026"
+    assert found["period"] == "2025/26 (1 September 2025 to 31 August 2026)"
+    assert found["letter"] == "4 March 2026"
+    for german in ("Januar", "Februar", "März", "Mai", "Juni", "Juli", "Oktober", "Dezember"):
+        assert not re.search(rf"\b{german}\b", found["forms"]), german
+    assert "7 January 2026" in found["forms"]
+
+
+def test_long_date_names_every_month_in_english() -> None:
+    months = [long_date(dt.date(2026, month, 1)).split()[1] for month in range(1, 13)]
+    assert months == [
+        "January", "February", "March", "April", "May", "June",
+        "July", "August", "September", "October", "November", "December",
+    ]  # fmt: skip
+    assert long_date(dt.date(999, 12, 31)) == "31 December 0999"
+    assert long_date(dt.date.min) == "(removed)"

@@ -11,7 +11,7 @@ from reintegration_fsm.forms.information import (
     Professional,
     ReintegrationInformation,
 )
-from reintegration_fsm.forms.letter import REMOVED_DAY, FailureLetter, long_date
+from reintegration_fsm.forms.letter import REMOVED_DAY, FailureLetter, english_date, long_date
 from reintegration_fsm.forms.meetings import Attendee, InitialMeeting, ReviewMeeting
 from reintegration_fsm.forms.outcomes import SuccessfulOutcome, UnsuccessfulOutcome
 from reintegration_fsm.forms.pupil import Pupil
@@ -35,5 +35,6 @@ __all__ = [
     "ReviewMeeting",
     "SuccessfulOutcome",
     "UnsuccessfulOutcome",
+    "english_date",
     "long_date",
 ]

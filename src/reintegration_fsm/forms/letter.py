@@ -41,11 +41,36 @@ REMOVED_DAY = dt.date.min
 """The day a form holds for a date a redaction removed (a date of birth): shown "(removed)"."""
 
 
+MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+"""The months as the seed's English forms write them. A fixed table, not strftime's `%B`, which
+follows the process's locale: an application that calls `locale.setlocale(LC_ALL, "")` on a
+server set to German would print "3 März 2026" inside an English letter."""
+
+
+def english_date(day: dt.date) -> str:
+    """A date as the seed's forms write it, in English whatever the locale: 3 March 2026 (the
+    year in four digits, 0999, as `isoformat` writes it)."""
+    return f"{day.day} {MONTHS[day.month - 1]} {day.year:04}"
+
+
 def long_date(day: dt.date) -> str:
     """A date as a letter writes it: 3 March 2026 ("(removed)" for `REMOVED_DAY`)."""
     if day == REMOVED_DAY:
         return "(removed)"
-    return f"{day.day} {day:%B %Y}"
+    return english_date(day)
 
 
 _TWO_PARENTS = re.compile(r"\s(and|&)\s", re.IGNORECASE)

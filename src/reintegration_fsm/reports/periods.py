@@ -7,6 +7,8 @@ import re
 
 import attrs
 
+from reintegration_fsm.forms import english_date
+
 _YEAR = re.compile(r"(?P<first>\d{4})\s*[/-]\s*(?P<second>\d{2}|\d{4})")
 
 
@@ -28,12 +30,8 @@ class Period:
     @property
     def label(self) -> str:
         """How a heading names it: "2025/26 (1 September 2025 to 31 August 2026)"."""
-        span = f"{_long(self.start)} to {_long(self.end)}"
+        span = f"{english_date(self.start)} to {english_date(self.end)}"
         return f"{self.name} ({span})" if self.name else span
-
-
-def _long(day: dt.date) -> str:
-    return f"{day.day} {day:%B} {day.year:04}"  # %Y writes the year 1 as "1"
 
 
 def academic_year(text: str) -> Period:
