@@ -389,3 +389,31 @@ def test_long_date_names_every_month_in_english() -> None:
     ]  # fmt: skip
     assert long_date(dt.date(999, 12, 31)) == "31 December 0999"
     assert long_date(dt.date.min) == "(removed)"
+
+
+# -- the text for email --------------------------------------------------------------------------
+LINK = "https://capublic.worcestershire.gov.uk/InYearAdmissions/Homepage.aspx?school=hollybrook-academy"
+
+
+def test_the_email_text_does_not_break_a_link_or_a_hyphenated_word_in_two() -> None:
+    """`render --text` wrapped every value with Jinja's `wordwrap`, which cuts a word longer
+    than the line and splits at hyphens: a link the family must follow (the seed's portal
+    address with a query) came out as `.../Homep` + newline + `age.aspx?...`, and
+    "Marlowe-Penn" as "Marlowe-" + newline + "Penn" (found by a review). A long word now runs
+    past the line whole; other text still wraps at 70 columns."""
+    case = Reintegration.open(
+        "WRAP-1",
+        scenario.PUPIL,
+        scenario.AP_SETTING,
+        scenario.AUTHORITY,
+        by=scenario.AP_HEAD,
+        on=scenario.OPENED,
+        calendar=CALENDAR,
+    )
+    hyphenated = "word " * 12 + "Marlowe-Penn will ring"  # "Marlowe-" would end at column 70
+    form = scenario.consent(child_address=f"Details: {LINK}", parent_address=hyphenated)
+    case.record_consent(form, by=scenario.AP_HEAD, on=scenario.CONSENTED)
+    text = documents.render_text(case, ON)
+    assert f"  Details:\n  {LINK}\n" in text
+    assert "Marlowe-Penn" in text
+    assert "  " + "word " * 11 + "word\n  Marlowe-Penn will ring\n" in text

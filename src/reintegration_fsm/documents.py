@@ -10,6 +10,7 @@ for email. Both use `StrictUndefined`: a template can never leave a placeholder 
 from __future__ import annotations
 
 import datetime as dt
+import textwrap
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -641,6 +642,27 @@ def departures_document(case: Reintegration) -> Document:
     )
 
 
+def _wrapped(text: str, width: int, wrapstring: str = "\n") -> str:
+    """`text` wrapped at `width` columns for email, each of its own lines wrapped apart, the
+    lines joined by `wrapstring` (an indent after the newline). A word is never cut, even one
+    longer than the line, nor split at a hyphen: a link (the admissions portal's, a school's
+    page) must stay whole for a mail program to follow it, and "Marlowe-Penn" stays one name.
+    The text templates' `wrap` filter."""
+    return wrapstring.join(
+        wrapstring.join(
+            textwrap.wrap(
+                line,
+                width=width,
+                expand_tabs=False,
+                replace_whitespace=False,
+                break_long_words=False,
+                break_on_hyphens=False,
+            )
+        )
+        for line in text.splitlines()
+    )
+
+
 _ENVIRONMENT = Environment(
     loader=PackageLoader("reintegration_fsm", "templates"),
     autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=True),
@@ -649,6 +671,7 @@ _ENVIRONMENT = Environment(
     lstrip_blocks=True,
     keep_trailing_newline=True,
 )
+_ENVIRONMENT.filters["wrap"] = _wrapped
 
 
 def _context(
