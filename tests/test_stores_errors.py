@@ -15,7 +15,7 @@ import sqlite3
 import threading
 import time
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -723,6 +723,52 @@ def test_an_option_the_driver_cannot_use_is_a_store_error_not_the_drivers_own() 
     assert not refused.value.retryable
     assert isinstance(refused.value.__cause__, AttributeError)
     assert "s3cret-Pa55" not in str(refused.value)
+
+
+UNREACHABLE = {
+    "postgresql": "postgresql+psycopg://postgres@127.0.0.1:1/rfsm_nowhere",
+    "mariadb": "mysql+pymysql://root@127.0.0.1:1/rfsm_nowhere",
+}
+"""A URL of each server whose port nothing listens on."""
+
+FIRST_CALLS: dict[str, tuple[Callable[[SqlAlchemyStore], object], str, str | None]] = {
+    "cases": (lambda store: store.cases(), "list cases", None),
+    "save": (lambda store: store.save(opened("case-b")), "save case 'case-b'", "case-b"),
+    "load": (lambda store: store.load("case-b"), "load case 'case-b'", "case-b"),
+    "history": (lambda store: store.history("case-b"), "read case 'case-b'", "case-b"),
+    "due": (lambda store: store.due(dt.date(2026, 3, 2)), "list what is due", None),
+    "taken": (lambda store: store.taken(["case-b"]), "look up case ids", None),
+    "weightings": (
+        lambda store: store.weightings(dt.date(2026, 1, 5), dt.date(2026, 3, 2)),
+        "sum the weightings",
+        None,
+    ),
+    "verify": (lambda store: store.verify(), "verify the store", None),
+}
+"""Calls a store's first call may be: how it fails, and the case it names."""
+
+
+@pytest.mark.parametrize("engine_name", ["postgresql", "mariadb"])
+@pytest.mark.parametrize("call", sorted(FIRST_CALLS))
+def test_a_first_call_on_an_unreachable_server_names_the_call_and_its_case(
+    engine_name: str, call: str
+) -> None:
+    """On MariaDB a store's first call looks at its making first, and that look failed as
+    "could not cases: ..." or "could not save: ..." with no `case_id`, where PostgreSQL (and
+    SQLite) say "could not list cases", "could not save case 'case-b'" and name the case."""
+    pytest.importorskip("pymysql" if engine_name == "mariadb" else "psycopg")
+    run, action, case_id = FIRST_CALLS[call]
+    store = SqlAlchemyStore(UNREACHABLE[engine_name], calendar=CALENDAR)
+    try:
+        with pytest.raises(StoreError) as failed:
+            run(store)
+    finally:
+        store.close()
+    assert str(failed.value).startswith(f"could not {action}: "), str(failed.value)
+    assert failed.value.case_id == case_id
+    with pytest.raises(StoreError) as closed:
+        run(store)
+    assert str(closed.value).startswith(f"could not {action}: the store was closed")
 
 
 @pytest.fixture

@@ -28,7 +28,7 @@ from reintegration_fsm.cli.text import to_json
 from reintegration_fsm.errors import StoreError
 from reintegration_fsm.stores import SqlAlchemyStore, upgrade
 from reintegration_fsm.stores.migrate import CREATING, head
-from scenario import ADMISSIONS
+from scenario import ADMISSIONS, AUTHORITY
 from store_contract import CALENDAR, built, reachable_engine, reset_database
 from test_stores_migrations import differences, triggers
 from test_stores_migrations_resumable import CutOff, _stamp, cutting
@@ -113,10 +113,13 @@ def _refused(url: str) -> None:
     # Every other call of a store that did not make it is refused too, before it reads or
     # writes the half-made tables (a save there might find no append-only triggers).
     calls: dict[str, Callable[[SqlAlchemyStore], object]] = {
-        "save": lambda store: store.save(built("case-01", 3)),
-        "load": lambda store: store.load("case-01"),
-        "cases": lambda store: store.cases(),
-        "due": lambda store: store.due(dt.date(2026, 3, 1)),
+        "save case 'case-01'": lambda store: store.save(built("case-01", 3)),
+        "load case 'case-01'": lambda store: store.load("case-01"),
+        "list cases": lambda store: store.cases(),
+        "list what is due": lambda store: store.due(dt.date(2026, 3, 1)),
+        "import case 'case-02'": lambda store: store.import_histories(
+            [(AUTHORITY, built("case-02", 3).history)]
+        ),
     }
     for name, call in calls.items():
         store = SqlAlchemyStore(url, calendar=CALENDAR)

@@ -51,6 +51,24 @@ class Guard:
             else:
                 self.thread = threading.get_ident()
 
+    def look(self, action: str, case_id: str | None = None) -> None:
+        """On MariaDB, until a call found the store's making whole: refuse a store whose
+        making was cut off part way, else remember it was whole.
+
+        Args:
+            action: what the call is called in its errors' messages ("list cases").
+            case_id: the case it writes, for a `StoreError`'s `case_id`.
+
+        Raises:
+            StoreError: `migrate.CREATING` stands (not retryable: finish the making first), or
+                the database failed.
+        """
+        if self.unlooked is None:
+            return
+        with converted(action, case_id), self.unlooked.connect() as conn:
+            migrate.refuse_cut_off(conn, f"could not {action}")
+        self.unlooked = None
+
 
 class Guarded(Protocol):
     """A store with a `Guard`."""
@@ -61,58 +79,74 @@ class Guarded(Protocol):
 S = TypeVar("S", bound=Guarded)
 
 
-def guarded(method: Callable[Concatenate[S, P], T]) -> Callable[Concatenate[S, P], T]:
+Action = tuple[str, str | None]
+"""What a call is called in its errors' messages ("save case 'c-1'", after "could not"), and
+the case it writes (a `StoreError`'s `case_id`), as the call passes them to `converted`."""
+
+
+def guarded(
+    action: str | Callable[..., Action], *, looks: bool = True
+) -> Callable[[Callable[Concatenate[S, P], T]], Callable[Concatenate[S, P], T]]:
     """A store's method that refuses to run once the store is closed, or from a thread that
-    would find another database; and, on a database every thread shares through one
+    would find another database; on MariaDB, whose store looks at its making at its first
+    call, that runs that look first; and, on a database every thread shares through one
     connection, runs in its turn (the iterator it returns, too, one item at a time).
+
+    Args:
+        action: what the method is called in its errors' messages ("list cases"), or a
+            function of its arguments giving that and the case it writes: the words of the
+            method's own `converted`, so that every refusal here, and a failure of the look at
+            the making, reads as the method's own failure does on every engine.
+        looks: False for a method that needs no look at the making: `create_schema` finishes
+            it, and `for_authority` reads nothing (its view looks at its own first call).
 
     Raises (from the method):
         StoreError: the store was closed, or is called from another thread than the one that
             made it on such an engine (not retryable: the same call fails again).
     """
-    action = method.__name__
 
-    @functools.wraps(method)
-    def call(self: S, /, *args: P.args, **kwargs: P.kwargs) -> T:
-        guard = self._guard
-        if guard.closed:
-            raise StoreError(
-                f"could not {action}: the store was closed (close() was called); open a new "
-                "store to use the database again",
-                retryable=False,
-            )
-        if guard.thread is not None and guard.thread != threading.get_ident():
-            raise StoreError(
-                f"could not {action}: the store's in-memory SQLite database belongs to the "
-                "thread that made the store (its engine's pool gives each thread a database of "
-                "its own); open the store from a URL (sqlite://) to share one database among "
-                "threads, or use a SQLite file",
-                retryable=False,
-            )
-        if guard.unlooked is not None and action != "create_schema":  # which finishes it
-            _refuse_cut_off_making(guard, action)
-        if guard.turn is None:
-            return method(self, *args, **kwargs)
-        with guard.turn:
-            result = method(self, *args, **kwargs)
-        if isinstance(result, types.GeneratorType):
-            return cast(T, _in_turns(result, guard.turn))
-        return result
+    def guarding(method: Callable[Concatenate[S, P], T]) -> Callable[Concatenate[S, P], T]:
+        @functools.wraps(method)
+        def call(self: S, /, *args: P.args, **kwargs: P.kwargs) -> T:
+            guard = self._guard
+            if guard.closed:
+                words, case_id = _named(action, args, kwargs)
+                raise StoreError(
+                    f"could not {words}: the store was closed (close() was called); open a new "
+                    "store to use the database again",
+                    retryable=False,
+                    case_id=case_id,
+                )
+            if guard.thread is not None and guard.thread != threading.get_ident():
+                words, case_id = _named(action, args, kwargs)
+                raise StoreError(
+                    f"could not {words}: the store's in-memory SQLite database belongs to the "
+                    "thread that made the store (its engine's pool gives each thread a "
+                    "database of its own); open the store from a URL (sqlite://) to share one "
+                    "database among threads, or use a SQLite file",
+                    retryable=False,
+                    case_id=case_id,
+                )
+            if guard.unlooked is not None and looks:
+                guard.look(*_named(action, args, kwargs))
+            if guard.turn is None:
+                return method(self, *args, **kwargs)
+            with guard.turn:
+                result = method(self, *args, **kwargs)
+            if isinstance(result, types.GeneratorType):
+                return cast(T, _in_turns(result, guard.turn))
+            return result
 
-    return call
+        return call
+
+    return guarding
 
 
-def _refuse_cut_off_making(guard: Guard, action: str) -> None:
-    """Refuse a store whose making was cut off part way; else remember it was whole.
-
-    Raises:
-        StoreError: `migrate.CREATING` stands (not retryable: finish the making first), or the
-            database failed.
-    """
-    assert guard.unlooked is not None
-    with converted(action), guard.unlooked.connect() as conn:
-        migrate.refuse_cut_off(conn, f"could not {action}")
-    guard.unlooked = None
+def _named(
+    action: str | Callable[..., Action], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Action:
+    """The call's `Action`: `action` itself, or what it gives for the call's arguments."""
+    return (action, None) if isinstance(action, str) else action(*args, **kwargs)
 
 
 def _in_turns(items: Iterator[T], turn: Any) -> Iterator[T]:

@@ -80,7 +80,7 @@ from reintegration_fsm.stores import retention as retention_module
 from reintegration_fsm.stores.as_of import check_as_of
 from reintegration_fsm.stores.checkpoints import Checkpoint, redaction_heads
 from reintegration_fsm.stores.failures import ALTERED, converted, read_back, unique_violation
-from reintegration_fsm.stores.guard import Guard, guarded
+from reintegration_fsm.stores.guard import Action, Guard, guarded
 from reintegration_fsm.stores.hashing import GENESIS, SCHEME, scheme
 from reintegration_fsm.stores.holding import (
     BEHIND,
@@ -138,6 +138,37 @@ from reintegration_fsm.vocabulary import Actor, Stage
 
 _CHUNK = 500
 """Ids per IN list."""
+
+# What each call is called in its errors' messages ("could not list cases: ..."), written once
+# for its guard (on MariaDB the first call's look at the making may fail first) and its body.
+_CREATE_SCHEMA = "create the schema"
+_LOOK_UP_IDS = "look up case ids"
+_LOAD_CASES = "load the cases"
+_LIST_DUE = "list what is due"
+_LIST_CASES = "list cases"
+_SUM_WEIGHTINGS = "sum the weightings"
+_READ_LEDGER = "read the weightings ledger"
+_TAKE_CHECKPOINT = "take a checkpoint"
+_LIST_PAST_RETENTION = "list the cases past retention"
+_LIST_UNDATED = "list the cases whose retention cannot be dated"
+_VERIFY = "verify the store"
+
+
+def _of_case(verb: str) -> Callable[..., Action]:
+    """The `Action` of a call on one case, given as its first argument: "<verb> case 'c-1'"."""
+
+    def action(case_id: object, *_: object, **__: object) -> Action:
+        if not isinstance(case_id, str):  # refused by the call itself, unless closed first
+            return f"{verb} the case", None
+        return f"{verb} case {case_id!r}", case_id
+
+    return action
+
+
+_SAVE_CASE = _of_case("save")
+_LOAD_CASE = _of_case("load")
+_READ_CASE = _of_case("read")
+_REDACT_CASE = _of_case("redact")
 
 _VERIFY_BATCH = 500
 """Cases `verify()` checks per range of case ids."""
@@ -363,7 +394,7 @@ class SqlAlchemyStore:
         }
         return str(compiled), names, bound
 
-    @guarded
+    @guarded("make a view of one authority's cases", looks=False)
     def for_authority(self, authority: str) -> SqlAlchemyStore:
         """A store on the same engine confined to one local authority's cases.
 
@@ -383,7 +414,7 @@ class SqlAlchemyStore:
         )
 
     # -- schema -----------------------------------------------------------------------------------
-    @guarded
+    @guarded(_CREATE_SCHEMA, looks=False)
     def create_schema(self) -> None:
         """Create the tables, indexes and append-only triggers that are missing (idempotent).
 
@@ -398,7 +429,7 @@ class SqlAlchemyStore:
                 library's (`upgrade()` an older one; a newer one is a newer version's).
         """
         with (
-            converted("create the schema"),
+            converted(_CREATE_SCHEMA),
             migrate.one_upgrade_at_a_time(self.engine) as conn,
             conn.begin(),
         ):
@@ -435,7 +466,7 @@ class SqlAlchemyStore:
         self.close()
 
     # -- writing ----------------------------------------------------------------------------------
-    @guarded
+    @guarded(lambda case: _SAVE_CASE(getattr(case, "case_id", None)))
     def save(self, case: Reintegration) -> None:
         """Append the transitions of `case` the store does not hold yet, atomically.
 
@@ -466,7 +497,7 @@ class SqlAlchemyStore:
             # re-checked before it is written (the trust rule).
             Reintegration.replay(history, self.calendar, self.protocols)
         try:
-            with converted(f"save case {case_id!r}", case_id):
+            with converted(*_SAVE_CASE(case_id)):
                 try:
                     holding = self._save(case, history, seen, filed)
                 except DBAPIError as error:
@@ -825,7 +856,7 @@ class SqlAlchemyStore:
         self._append(conn.exec_driver_sql, prepared)
         return _held(len(history), prepared, authority, noted)
 
-    @guarded
+    @guarded("import the histories", looks=False)  # each batch looks
     def import_histories(
         self,
         histories: Iterable[tuple[str, Sequence[Transition]]],
@@ -884,7 +915,9 @@ class SqlAlchemyStore:
             raise
 
     def _insert_batch(self, batch: Sequence[bulk.Prepared], copy: bool) -> int:
-        with converted(*bulk.batch_action(batch)), self._writer.begin() as conn:
+        action = bulk.batch_action(batch)
+        self._guard.look(*action)  # the first batch's, named as its failure would be
+        with converted(*action), self._writer.begin() as conn:
             wanted = [prepared.case_id for prepared in batch]
             stored: dict[str, Any] = {}
             for start in range(0, len(wanted), _CHUNK):
@@ -963,7 +996,7 @@ class SqlAlchemyStore:
     def _visible(self, authority: str) -> bool:
         return self.authority is None or authority == self.authority
 
-    @guarded
+    @guarded(_LOOK_UP_IDS)
     def taken(self, case_ids: Iterable[str]) -> set[str]:
         """Those of `case_ids` already used by a case of any authority (ids are store-wide).
 
@@ -972,14 +1005,14 @@ class SqlAlchemyStore:
         given = arguments.case_ids("taken", case_ids)
         wanted = [case_id for case_id in given if could_be_stored(case_id)]
         found: set[str] = set()
-        with converted("look up case ids"), self.engine.connect() as conn:
+        with converted(_LOOK_UP_IDS), self.engine.connect() as conn:
             for start in range(0, len(wanted), _CHUNK):
                 chunk = wanted[start : start + _CHUNK]
                 query = select(cases.c.case_id).where(cases.c.case_id.in_(chunk))
                 found.update(conn.execute(query).scalars())
         return found
 
-    @guarded
+    @guarded(_READ_CASE)
     def history(self, case_id: str) -> tuple[Transition, ...]:
         """The case's transitions, oldest first.
 
@@ -988,12 +1021,12 @@ class SqlAlchemyStore:
             FormInvalid: `case_id` is not text.
         """
         arguments.case_id("history", case_id)
-        with read_back(f"read case {case_id!r}", case_id):
+        with read_back(*_READ_CASE(case_id)):
             with self.engine.connect() as conn:
                 _, entries, notes = self._read(conn, case_id)
             return tuple(transitions_from_rows(entries, notes))
 
-    @guarded
+    @guarded(_LOAD_CASE)
     def load(self, case_id: str, as_of: date | None = None) -> Reintegration:
         """The case, rebuilt from its log with the store's calendar.
 
@@ -1012,11 +1045,11 @@ class SqlAlchemyStore:
         arguments.case_id("load", case_id)
         check_as_of(as_of)
         if as_of is None:
-            with read_back(f"load case {case_id!r}", case_id), self.engine.connect() as conn:
+            with read_back(*_LOAD_CASE(case_id)), self.engine.connect() as conn:
                 case, held = self._load(conn, case_id)
             self._seen.put(case, held)
             return case
-        with read_back(f"load case {case_id!r}", case_id):
+        with read_back(*_LOAD_CASE(case_id)):
             with self.engine.connect() as conn:
                 row, entries, notes = self._read_rows(conn, case_id, as_of, self._select_head)
             case = rebuilt(entries, notes, None, self.calendar, self.protocols)
@@ -1033,7 +1066,7 @@ class SqlAlchemyStore:
         held = Held(case.version, str(entries[-1]["hash"]), authority, items, int(row.redactions))
         return case, held
 
-    @guarded
+    @guarded(lambda case_ids=None: (_LOAD_CASES if case_ids is None else _LOOK_UP_IDS, None))
     def load_all(self, case_ids: Iterable[str] | None = None) -> Iterator[Reintegration]:
         """Every case this store may show (with `case_ids`, those), ordered by case id.
 
@@ -1054,7 +1087,7 @@ class SqlAlchemyStore:
         given = arguments.case_ids("load_all", case_ids)
         wanted = [case_id for case_id in given if could_be_stored(case_id)]
         found: set[str] = set()
-        with converted("look up case ids"), self.engine.connect() as conn:
+        with converted(_LOOK_UP_IDS), self.engine.connect() as conn:
             for start in range(0, len(wanted), _CHUNK):
                 query = select(cases.c.case_id, cases.c.authority).where(
                     cases.c.case_id.in_(wanted[start : start + _CHUNK])
@@ -1086,7 +1119,7 @@ class SqlAlchemyStore:
             ]
         dialect = self.engine.dialect
         with (
-            read_back("load the cases"),
+            read_back(_LOAD_CASES),
             self.engine.connect().execution_options(**{sqlite.READ_ALONE: True}) as conn,
             _Rereading(self, conn) as rereading,
         ):
@@ -1115,7 +1148,7 @@ class SqlAlchemyStore:
                     if not conn.invalidated:
                         cursor.close()
 
-    @guarded
+    @guarded(_LIST_DUE)
     def due(self, on: date, *, school: str | None = None) -> list[DueItem]:
         """What still binds on `on`, soonest first: pending deadlines and open obligations due
         by then, an undated obligation from the day it was opened; undated ones last.
@@ -1133,10 +1166,10 @@ class SqlAlchemyStore:
         # SQLite keeps a DATE as its ISO text (SQLAlchemy's format), and compares it as text.
         value: Any = on.isoformat() if self._dialect == "sqlite" else on
         found: list[Any] = []
-        ran = ["list what is due"]
+        ran = [_LIST_DUE]
         # PostgreSQL: each statement reads its own snapshot under READ COMMITTED either way, so
         # read in autocommit: no BEGIN before and no ROLLBACK after (two round trips for a read).
-        with read_back("list what is due"):
+        with read_back(_LIST_DUE):
             with (
                 self._lent(ran, autocommit=self._dialect == "postgresql") as dbapi,
                 contextlib.closing(dbapi.cursor()) as cursor,
@@ -1158,7 +1191,7 @@ class SqlAlchemyStore:
                 for case_id, kind, due, item, owner in found
             ]
 
-    @guarded
+    @guarded(_LIST_CASES)
     def cases(
         self, stage: Stage | None = None, school: str | None = None, text: str | None = None
     ) -> list[CaseSummary]:
@@ -1199,7 +1232,7 @@ class SqlAlchemyStore:
                     self._holds(cases.c.pupil_name_folded, needle),
                 )
             )
-        with read_back("list cases"):
+        with read_back(_LIST_CASES):
             with self.engine.connect() as conn:
                 rows = conn.execute(query.order_by(cases.c.case_id)).mappings().all()
             listed = [summary(row) for row in rows]
@@ -1253,7 +1286,7 @@ class SqlAlchemyStore:
             where.append(weightings.c.authority == self.authority)
         return where
 
-    @guarded
+    @guarded(_SUM_WEIGHTINGS)
     def weightings(self, start: date, end: date) -> dict[str, int]:
         """The Fair Access weightings from `start` to `end` inclusive: school -> net points.
 
@@ -1266,10 +1299,10 @@ class SqlAlchemyStore:
             .group_by(*self._apart(weightings.c.school))
             .order_by(weightings.c.school)
         )
-        with read_back("sum the weightings"), self.engine.connect() as conn:
+        with read_back(_SUM_WEIGHTINGS), self.engine.connect() as conn:
             return {school: int(total) for school, total in conn.execute(query)}
 
-    @guarded
+    @guarded(_READ_LEDGER)
     def ledger(self, start: date, end: date) -> list[LedgerEntry]:
         """Each school's weighting change from each success dated `start` to `end` inclusive,
         by date, then case id, then school."""
@@ -1279,11 +1312,11 @@ class SqlAlchemyStore:
             .where(*self._ledger_where(start, end))
             .order_by(weightings.c.on_date, weightings.c.case_id, weightings.c.school)
         )
-        with read_back("read the weightings ledger"), self.engine.connect() as conn:
+        with read_back(_READ_LEDGER), self.engine.connect() as conn:
             return [ledger_entry(row) for row in conn.execute(query).mappings()]
 
     # -- evidence ------------------------------------------------------------------------------
-    @guarded
+    @guarded(_REDACT_CASE)
     def redact(
         self,
         case_id: str,
@@ -1362,7 +1395,7 @@ class SqlAlchemyStore:
         erasure.check_request(reason, by, on)
         if not could_be_stored(case_id):
             raise CaseNotFound(case_id)
-        with read_back(f"redact case {case_id!r}", case_id), self._writer.begin() as conn:
+        with read_back(*_REDACT_CASE(case_id)), self._writer.begin() as conn:
             # PostgreSQL and MariaDB: hold the case row while redacting (SQLite's BEGIN
             # IMMEDIATE already does), so two redactions of one entry queue.
             if self._dialect != "sqlite":
@@ -1424,7 +1457,7 @@ class SqlAlchemyStore:
         guessable = [u["seq"] for u in plan.updates if scheme(logged[u["seq"]]) < SCHEME]
         return plan.notes, guessable
 
-    @guarded
+    @guarded(_READ_CASE)
     def redactions(self, case_id: str) -> list[RedactionNote]:
         """Every redaction of the case's transitions, by seq, then in the order made.
 
@@ -1434,15 +1467,14 @@ class SqlAlchemyStore:
         """
         if not could_be_stored(arguments.case_id("redactions", case_id)):
             raise CaseNotFound(case_id)
-        action = f"read case {case_id!r}"
-        with read_back(action, case_id), self.engine.connect() as conn:
+        with read_back(*_READ_CASE(case_id)), self.engine.connect() as conn:
             head = conn.execute(self._select_head, {"b_case_id": case_id}).first()
             if head is None or not self._visible(head.authority):
                 raise CaseNotFound(case_id)
             rows = conn.execute(self._select_notes, {"b_case_id": case_id}).mappings().all()
             return [note_from_row(dict(row)) for row in rows]
 
-    @guarded
+    @guarded(_TAKE_CHECKPOINT)
     def checkpoint(self) -> Checkpoint:
         """Every case this store may show, with its version and the hash of its last log entry
         (as the log holds them), under one root; see `Checkpoint`."""
@@ -1467,25 +1499,25 @@ class SqlAlchemyStore:
         if self.authority is not None:
             query = query.where(cases.c.authority == self.authority)
             records = records.where(cases.c.authority == self.authority)
-        with read_back("take a checkpoint"), self.engine.connect() as conn:
+        with read_back(_TAKE_CHECKPOINT), self.engine.connect() as conn:
             heads = [(row[0], int(row[1]), str(row[2])) for row in conn.execute(query)]
             notes = redaction_heads(
                 (row[0], int(row[1]), str(row[2])) for row in conn.execute(records)
             )
         return Checkpoint.of(heads, self.authority, utc_now(), notes)
 
-    @guarded
+    @guarded(_LIST_PAST_RETENTION)
     def past_retention(self, on: date) -> list[RetentionDue]:
         """The cases this store may show whose retention ended before `on`, by case id."""
         arguments.day("past_retention", "on", on)
-        with read_back("list the cases past retention"), self.engine.connect() as conn:
+        with read_back(_LIST_PAST_RETENTION), self.engine.connect() as conn:
             heads = self._heads(conn)
             found = []
             for case_id, keep_until in retention_module.past(
                 on, self.retention, heads, self.protocols
             ):
                 try:
-                    with read_back(f"read case {case_id!r}", case_id):
+                    with read_back(*_READ_CASE(case_id)):
                         _, entries, _ = self._read(conn, case_id)
                         left = bool(erasure.retention_targets(entries))
                 except AlteredRow:  # verify names the row; apply_retention passes over it
@@ -1493,12 +1525,12 @@ class SqlAlchemyStore:
                 found.append(RetentionDue(case_id, keep_until, left))
         return found
 
-    @guarded
+    @guarded(_LIST_UNDATED)
     def undated_retention(self) -> list[str]:
         """The cases this store may show whose retention cannot be dated (the date of birth,
         or what the policy's basis reads, was removed) and that still hold personal data."""
         with (
-            read_back("list the cases whose retention cannot be dated"),
+            read_back(_LIST_UNDATED),
             self.engine.connect() as conn,
         ):
             found = []
@@ -1506,7 +1538,7 @@ class SqlAlchemyStore:
                 self.retention, self._heads(conn), self.protocols
             ):
                 try:
-                    with read_back(f"read case {case_id!r}", case_id):
+                    with read_back(*_READ_CASE(case_id)):
                         _, entries, _ = self._read(conn, case_id)
                         left = bool(erasure.retention_targets(entries))
                 except AlteredRow:  # verify names the row
@@ -1528,7 +1560,7 @@ class SqlAlchemyStore:
             for row in conn.execute(query).mappings()
         ]
 
-    @guarded
+    @guarded(_LIST_PAST_RETENTION)  # its first read
     def apply_retention(self, on: date, *, by: Actor) -> list[RetentionDue]:
         """Remove the personal data of every case past retention on `on` (see `redact`).
 
@@ -1560,7 +1592,7 @@ class SqlAlchemyStore:
                 if not due.personal_data_left:
                     continue
                 try:
-                    with read_back(f"read case {due.case_id!r}", due.case_id):
+                    with read_back(*_READ_CASE(due.case_id)):
                         with self.engine.connect() as conn:
                             _, entries, _ = self._read(conn, due.case_id)
                         targets = erasure.retention_targets(entries)
@@ -1591,7 +1623,7 @@ class SqlAlchemyStore:
             _warn_guessable(case_id, seqs)
         return done
 
-    @guarded
+    @guarded(_VERIFY)
     def verify(
         self,
         checkpoint: Checkpoint | None = None,
@@ -1631,13 +1663,13 @@ class SqlAlchemyStore:
         """
         parallel.check_workers(workers)
         arguments.verifying(checkpoint, progress, public_key)
-        with converted("verify the store"), self.engine.connect() as conn:
-            migrate.refuse_behind(conn, "verify the store")
+        with converted(_VERIFY), self.engine.connect() as conn:
+            migrate.refuse_behind(conn, _VERIFY)
         checking = self._audit(checkpoint)
         batch = _VERIFY_BATCH
         spans = self._verify_spans(workers, batch) if workers > 1 else [(None, None)]
         if len(spans) == 1:
-            with converted("verify the store"):
+            with converted(_VERIFY):
                 found = self._verify_span(checking, (None, None), batch, progress)
             return found + self._left_redacting() + checking.finish(public_key)
 
@@ -1647,7 +1679,7 @@ class SqlAlchemyStore:
                 progress(checking.cases, checking.transitions)
 
         work = functools.partial(_verify_part, self._reopening(), checkpoint, batch)
-        tallies = parallel.spread(work, spans, workers, done, "verify the store")
+        tallies = parallel.spread(work, spans, workers, done, _VERIFY)
         found = [problem for tally in tallies for problem in tally.problems]
         if progress is not None:
             progress(checking.cases, checking.transitions)
@@ -1663,7 +1695,7 @@ class SqlAlchemyStore:
             query = query.join(cases, cases.c.case_id == redacting.c.case_id).where(
                 cases.c.authority == self.authority
             )
-        with converted("verify the store"), self.engine.connect() as conn:
+        with converted(_VERIFY), self.engine.connect() as conn:
             rows = conn.execute(query).all()
         return [Problem(case_id, seq, audit.left_redacting("the entry")) for case_id, seq in rows]
 
@@ -1751,7 +1783,7 @@ class SqlAlchemyStore:
         query = select(transitions.c.case_id).distinct().order_by(transitions.c.case_id)
         ends: list[str] = []  # the last case id of each batch but the last
         last = None
-        with converted("verify the store"), self.engine.connect() as conn:
+        with converted(_VERIFY), self.engine.connect() as conn:
             ids = conn.execution_options(yield_per=streaming.FETCH).execute(query).scalars()
             for number, last in enumerate(ids, start=1):
                 if number % batch == 0:
@@ -1833,7 +1865,7 @@ def _verify_part(
 ) -> audit.Tally | parallel.Failed:
     """`verify()` of one range of case ids, in a worker process."""
     try:
-        with converted("verify the store"):
+        with converted(_VERIFY):
             store = reopening.store()
             try:
                 checking = store._audit(checkpoint)
