@@ -407,6 +407,23 @@ def test_a_database_url_whose_options_the_driver_refuses_is_bad_input(
         assert "s3cret-Pa55" not in result.output
 
 
+def test_an_sslmode_the_server_cannot_give_is_bad_input(postgres_url: str) -> None:
+    """`?sslmode=require` against a server without SSL read as an unreachable server (exit 3,
+    "retry"): retrying cannot help, the URL must change."""
+    pytest.importorskip("psycopg")
+    engine = sa.create_engine(postgres_url, poolclass=sa.NullPool)
+    with engine.connect() as conn:
+        ssl = conn.exec_driver_sql("SHOW ssl").scalar()
+    engine.dispose()
+    if ssl == "on":
+        pytest.skip("this server supports SSL")
+    result = CliRunner().invoke(cli, ["--db", f"{postgres_url}?sslmode=require", "cases"])
+    no_traceback(result)
+    assert result.exit_code == 2, result.output
+    assert "SSL was required" in result.stderr
+    assert "options after `?`" in result.stderr
+
+
 @pytest.mark.parametrize("command", [("cases",), ("demo",), ("db", "upgrade")])
 def test_uri_true_on_a_plain_path_with_options_is_bad_input(
     demo_file: Path, tmp_path: Path, command: tuple[str, ...]

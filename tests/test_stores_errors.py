@@ -771,6 +771,43 @@ def test_a_first_call_on_an_unreachable_server_names_the_call_and_its_case(
     assert str(closed.value).startswith(f"could not {action}: the store was closed")
 
 
+@pytest.mark.parametrize("options", ["sslmode=bogus", "sslmode=require"])
+def test_a_wrong_postgresql_connection_option_is_not_worth_retrying(
+    postgres_url: str, options: str
+) -> None:
+    """`?sslmode=bogus`, or `sslmode=require` against a server without SSL, was a retryable
+    "the connection was lost": a retry loop written to the contract spun for ever."""
+    pytest.importorskip("psycopg")
+    if options == "sslmode=require":
+        engine = sa.create_engine(postgres_url, poolclass=sa.NullPool)
+        with engine.connect() as conn:
+            ssl = conn.exec_driver_sql("SHOW ssl").scalar()
+        engine.dispose()
+        if ssl == "on":
+            pytest.skip("this server supports SSL")
+    store = SqlAlchemyStore(f"{postgres_url}?{options}", calendar=CALENDAR)
+    try:
+        with pytest.raises(StoreError) as refused:
+            store.cases()
+    finally:
+        store.close()
+    assert refused.value.retryable is False
+    assert "may be tried again" not in str(refused.value)
+    assert "check the options after `?`" in str(refused.value)
+
+
+def test_a_lost_postgresql_connection_is_still_worth_retrying() -> None:
+    """Nothing listening on the port is no wrong option: the same call may work later."""
+    pytest.importorskip("psycopg")
+    store = SqlAlchemyStore(UNREACHABLE["postgresql"], calendar=CALENDAR)
+    try:
+        with pytest.raises(StoreError) as failed:
+            store.cases()
+    finally:
+        store.close()
+    assert failed.value.retryable
+
+
 @pytest.fixture
 def silent_server() -> Iterator[int]:
     """A port whose server accepts connections and never says a word (as PostgreSQL does to a

@@ -21,8 +21,6 @@ from sqlalchemy.exc import (
     DataError,
     DBAPIError,
     IntegrityError,
-    OperationalError,
-    ProgrammingError,
     SQLAlchemyError,
 )
 
@@ -50,6 +48,7 @@ from reintegration_fsm.stores.failures import (
     REFUSED_URL_ADVICE,
     damaged,
     driver_error,
+    refused_options,
     refused_url,
 )
 
@@ -174,20 +173,6 @@ _URL_REFUSED = (ArgumentError, *REFUSED_OPTIONS)
 port or an option of the wrong kind, an option the driver cannot use."""
 
 
-def _connection_options_refused(error: DBAPIError) -> bool:
-    """True for a driver's refusal, while connecting, of the URL's options: psycopg's
-    ProgrammingError (`invalid connection option`, `bad value for connect_timeout`), libpq's
-    `invalid sslmode value` (psycopg's `connection is bad: invalid ...`). Not a statement's
-    error, nor an unreachable server."""
-    if error.statement is not None or error.orig is None:
-        return False
-    if isinstance(error, ProgrammingError):
-        return True
-    return isinstance(error, OperationalError) and str(error.orig).startswith(
-        "connection is bad: invalid "
-    )
-
-
 def _database_message(error: SQLAlchemyError) -> str:
     """The driver's first line, never SQLAlchemy's text (which quotes the SQL parameters)."""
     if isinstance(error, DBAPIError) and error.orig is not None:
@@ -248,7 +233,9 @@ def failure_from(error: BaseException) -> Failure:
         return Failure(str(error), ("Load the case again and retry.",), REFUSED)
     if isinstance(error, AlteredRow):  # not the URL: a row
         return Failure(str(error), (), UNAVAILABLE)
-    if isinstance(error, StoreError) and isinstance(error.__cause__, _URL_REFUSED):
+    if isinstance(error, StoreError) and (
+        isinstance(error.__cause__, _URL_REFUSED) or refused_options(error.__cause__)
+    ):
         return Failure(f"--db: {error}", (CHECK_URL,), BAD_INPUT)
     if isinstance(error, StoreError):
         again = "Try again in a moment." if error.retryable else "Ask your database administrator."
@@ -296,7 +283,7 @@ def failure_from(error: BaseException) -> Failure:
             (_database_message(error), "Load the case again and retry."),
             REFUSED,
         )
-    if isinstance(error, DBAPIError) and _connection_options_refused(error):
+    if isinstance(error, DBAPIError) and refused_options(error):
         return Failure(
             "--db: the database driver refused the URL's connection options",
             (_database_message(error), CHECK_URL),

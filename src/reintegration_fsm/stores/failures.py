@@ -16,6 +16,8 @@ from contextlib import contextmanager
 from sqlalchemy.exc import (
     DBAPIError,
     DisconnectionError,
+    OperationalError,
+    ProgrammingError,
     SQLAlchemyError,
     StatementError,
 )
@@ -51,6 +53,12 @@ _MYSQL_REFUSED = frozenset({1044, 1045, 1049, 1698})
 # PostgreSQL's refusals at connect carry no SQLSTATE through psycopg: their words tell them from
 # a lost connection (no such database or role, the password or pg_hba.conf refusing).
 _PG_REFUSED = re.compile(r"FATAL: .*(does not exist|authentication failed|no pg_hba\.conf entry)")
+# libpq's refusals of a URL's connection options, which psycopg raises without a SQLSTATE:
+# a value it does not know (`invalid sslmode value`, `invalid integer value ... for connection
+# option`), or a server that cannot give what the options require (SSL, GSSAPI encryption).
+_PG_WRONG_OPTION = re.compile(
+    r"^connection is bad: (?:.* failed: )?invalid |but SSL was required|GSSAPI encryption required"
+)
 _SQLITE_RETRY = frozenset({5, 6})  # SQLITE_BUSY, SQLITE_LOCKED
 _SQLITE_DATA = frozenset({18, 20})  # SQLITE_TOOBIG, SQLITE_MISMATCH
 _SQLITE_UNIQUE = frozenset({1555, 2067})  # SQLITE_CONSTRAINT_PRIMARYKEY, _UNIQUE
@@ -162,7 +170,7 @@ def retryable(error: BaseException) -> bool:
     if isinstance(error, (PoolTimeout, DisconnectionError)):
         return True
     driver = driver_error(error)
-    if refused_url(driver):
+    if refused_url(driver) or refused_options(error):
         return False
     sqlstate, number, sqlite_code = _codes(driver)
     if sqlstate is not None:
@@ -195,6 +203,19 @@ def refused_url(driver: BaseException) -> bool:
     if number is not None:
         return number in _MYSQL_REFUSED
     return type(driver).__module__.startswith("psycopg") and bool(_PG_REFUSED.search(str(driver)))
+
+
+def refused_options(error: BaseException | None) -> bool:
+    """True when the driver, connecting, refused the URL's connection options: psycopg's
+    ProgrammingError (`invalid connection option`, `bad value for connect_timeout`), libpq's
+    `invalid sslmode value` (psycopg's `connection is bad: invalid ...`), or an `sslmode`
+    that requires SSL of a server without it. Not a statement's error, nor an unreachable
+    server: trying again cannot succeed."""
+    if not isinstance(error, DBAPIError) or error.statement is not None or error.orig is None:
+        return False
+    if isinstance(error, ProgrammingError):
+        return True
+    return isinstance(error, OperationalError) and bool(_PG_WRONG_OPTION.search(str(error.orig)))
 
 
 def missing_table(driver: BaseException) -> bool:
@@ -295,6 +316,14 @@ def translated(error: BaseException, action: str, case_id: str | None = None) ->
         return StoreError(
             f"could not {action}: the server refused the connection ({reason}): check the URL's "
             f"{REFUSED_URL_ADVICE}",
+            retryable=False,
+            case_id=case_id,
+        )
+    if refused_options(error):
+        return StoreError(
+            f"could not {action}: the database driver refused the URL's connection options "
+            f"({reason}): check the options after `?` (an `sslmode` this server supports, say); "
+            "trying again as it is will not work",
             retryable=False,
             case_id=case_id,
         )
