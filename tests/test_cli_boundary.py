@@ -375,7 +375,7 @@ def test_a_port_that_is_not_a_number_is_bad_input() -> None:
 @pytest.mark.parametrize(
     ("driver", "url", "said"),
     [
-        ("pymysql", "mysql+pymysql://root:s3cret-Pa55@127.0.0.1:1/test_h4?charset=nosuch", ""),
+        ("pymysql", "mysql+pymysql://root:s3cret-Pa55@127.0.0.1:1/test_h4?write_timeout=-1", ""),
         ("pymysql", "mysql+pymysql://root:s3cret-Pa55@127.0.0.1:1/test_h4?connect_timeout=abc", ""),
         ("pymysql", "mysql+pymysql://root:s3cret-Pa55@127.0.0.1:1/test_h4?read_timeout=-1", ""),
         (
@@ -389,7 +389,7 @@ def test_a_port_that_is_not_a_number_is_bad_input() -> None:
             "bad value for connect_timeout",
         ),
     ],
-    ids=["charset", "mysql-timeout", "read-timeout", "sslmode", "postgres-timeout"],
+    ids=["write-timeout", "mysql-timeout", "read-timeout", "sslmode", "postgres-timeout"],
 )
 def test_a_database_url_whose_options_the_driver_refuses_is_bad_input(
     driver: str, url: str, said: str
@@ -405,6 +405,22 @@ def test_a_database_url_whose_options_the_driver_refuses_is_bad_input(
         assert "options after `?`" in result.stderr
         assert said in result.stderr
         assert "s3cret-Pa55" not in result.output
+
+
+@pytest.mark.parametrize("charset", ["utf8", "nosuch"])
+@pytest.mark.parametrize("command", [("cases",), ("db", "upgrade")])
+def test_a_mariadb_charset_that_cannot_hold_every_character_is_bad_input(
+    mariadb_url: str, command: tuple[str, ...], charset: str
+) -> None:
+    """`?charset=utf8` read an emoji in a child's name as "?" and `verify` called the entry
+    tampered: the store refuses it, and the CLI calls it bad input (exit 2, not 3 "ask your
+    database administrator"), saying what to write."""
+    result = CliRunner().invoke(cli, ["--db", f"{mariadb_url}?charset={charset}", *command])
+    no_traceback(result)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith("error: --db: the database connection's charset")
+    assert "charset=utf8mb4" in result.stderr
+    assert "options after `?`" in result.stderr
 
 
 def test_an_sslmode_the_server_cannot_give_is_bad_input(postgres_url: str) -> None:

@@ -712,16 +712,16 @@ def test_a_duplicate_key_is_a_concurrent_update_on_every_driver() -> None:
 
 
 def test_an_option_the_driver_cannot_use_is_a_store_error_not_the_drivers_own() -> None:
-    """PyMySQL meets `?charset=nosuch` with an AttributeError, outside its DB-API errors (so
+    """PyMySQL meets `?write_timeout=-1` with a ValueError, outside its DB-API errors (so
     SQLAlchemy leaves it unwrapped): the store raises a `StoreError`, not retryable, without the
     password, and with the driver's error as its cause."""
     pytest.importorskip("pymysql")
-    store = SqlAlchemyStore("mysql+pymysql://root:s3cret-Pa55@127.0.0.1:1/x?charset=nosuch")
+    store = SqlAlchemyStore("mysql+pymysql://root:s3cret-Pa55@127.0.0.1:1/x?write_timeout=-1")
     with pytest.raises(StoreError, match="refused the URL's connection options") as refused:
         store.load("C-1")
     store.close()
     assert not refused.value.retryable
-    assert isinstance(refused.value.__cause__, AttributeError)
+    assert isinstance(refused.value.__cause__, ValueError)
     assert "s3cret-Pa55" not in str(refused.value)
 
 
@@ -806,6 +806,154 @@ def test_a_lost_postgresql_connection_is_still_worth_retrying() -> None:
     finally:
         store.close()
     assert failed.value.retryable
+
+
+# -- the connection's character set -----------------------------------------------------------
+EMOJI_NAME = "Ali \U0001f600 Khan"
+"""An invented child's name holding a character outside the Basic Multilingual Plane."""
+
+
+def _saved_with_an_emoji(url: str) -> None:
+    """An empty store at `url` holding case-01, whose child's name holds an emoji, saved
+    through a connection that holds every character."""
+    engine = reachable_engine(url)
+    reset_database(engine)
+    engine.dispose()
+    with SqlAlchemyStore(url, calendar=CALENDAR) as store:
+        store.create_schema()
+        store.save(opened("case-01", pupil=Pupil(EMOJI_NAME, dt.date(2012, 5, 14), key_stage=3)))
+
+
+def _reads_and_writes_every_character(store: SqlAlchemyStore) -> None:
+    """The store reads the emoji as saved, writes a name beyond Latin-1 and one within it,
+    finds both by their text, and calls nothing altered."""
+    assert store.load("case-01").pupil.name == EMOJI_NAME
+    store.save(
+        opened("case-02", pupil=Pupil("Zo\u00eb Bront\u00eb", dt.date(2012, 5, 14), key_stage=3))
+    )
+    store.save(
+        opened("case-03", pupil=Pupil("Wei \u9f98 \U00020000", dt.date(2012, 5, 14), key_stage=3))
+    )
+    assert [found.case_id for found in store.cases(text="zo")] == ["case-02"]
+    assert [found.case_id for found in store.cases(text="\U0001f600")] == ["case-01"]
+    assert [found.case_id for found in store.cases(text="\U00020000")] == ["case-03"]
+    assert store.load("case-03").pupil.name == "Wei \u9f98 \U00020000"
+    assert store.verify() == []
+
+
+@pytest.mark.parametrize("charset", ["utf8", "utf8mb3", "latin1", "UTF8", "ascii", "nosuch"])
+def test_a_mariadb_url_whose_charset_cannot_hold_every_character_is_refused(
+    mariadb_url: str, charset: str
+) -> None:
+    """`?charset=utf8` (common in MySQL guides) made the server send each 4-byte character as
+    "?": `load()` and `export` gave "Ali ? Khan" without a word, and `verify()` called the
+    sound entry tampered; `?charset=latin1` raised the driver's bare `UnicodeEncodeError` and
+    `cases(text=...)` called sound rows altered. Such a URL is refused when the store is made,
+    saying what to write, before anything is read or written."""
+    _saved_with_an_emoji(mariadb_url)
+    with pytest.raises(StoreError) as refused:
+        SqlAlchemyStore(f"{mariadb_url}?charset={charset}", calendar=CALENDAR)
+    assert not refused.value.retryable
+    assert "charset=utf8mb4" in str(refused.value)
+    assert "leave it out" in str(refused.value)
+    with pytest.raises(StoreError, match="charset=utf8mb4"):
+        upgrade(f"{mariadb_url}?charset={charset}")
+
+
+@pytest.mark.parametrize("query", ["", "?charset=utf8mb4"])
+def test_a_mariadb_url_in_utf8mb4_reads_and_writes_every_character(
+    mariadb_url: str, query: str
+) -> None:
+    """The driver's default (no `charset`) and `?charset=utf8mb4` hold every character."""
+    _saved_with_an_emoji(mariadb_url)
+    with SqlAlchemyStore(f"{mariadb_url}{query}", calendar=CALENDAR) as store:
+        _reads_and_writes_every_character(store)
+
+
+def test_a_mariadb_engine_whose_driver_is_in_another_charset_is_refused(mariadb_url: str) -> None:
+    """An engine of the caller's, told by `connect_args` to talk in utf8mb3: each connection
+    is refused as it is made, before anything is read or written."""
+    _saved_with_an_emoji(mariadb_url)
+    engine = sa.create_engine(mariadb_url, connect_args={"charset": "utf8mb3"})
+    store = SqlAlchemyStore(engine, calendar=CALENDAR)
+    try:
+        with pytest.raises(StoreError) as refused:
+            store.load("case-01")
+    finally:
+        engine.dispose()
+    assert not refused.value.retryable
+    assert "charset=utf8mb4" in str(refused.value)
+
+
+def test_a_mariadb_session_set_to_another_charset_is_set_back(mariadb_url: str) -> None:
+    """An engine of the caller's whose session starts with `SET NAMES latin1`: SQLAlchemy sets
+    each session back to its driver's character set, so the driver's is the one the store
+    needs to check (this pins that)."""
+    _saved_with_an_emoji(mariadb_url)
+    engine = sa.create_engine(mariadb_url, connect_args={"init_command": "SET NAMES latin1"})
+    try:
+        with SqlAlchemyStore(engine, calendar=CALENDAR) as store:
+            _reads_and_writes_every_character(store)
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "narrowed",
+    [
+        "?client_encoding=WIN1252",
+        "?client_encoding=SQL_ASCII",
+        "?client_encoding=LATIN1",
+        "?options=-c%20client_encoding%3DWIN1252",
+        "PGCLIENTENCODING=WIN1252",
+        "connect_args",
+    ],
+)
+def test_a_postgresql_connection_in_a_narrow_encoding_is_set_to_utf8(
+    postgres_url: str, narrowed: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A one-byte client encoding (the URL's, `PGCLIENTENCODING` in the environment, as on a
+    Windows server, or an engine's `connect_args`): saving an emoji raised the driver's bare
+    `UnicodeEncodeError`, `cases(text=...)` called sound rows altered, and SQL_ASCII raised a
+    bare `TypeError`. Each connection the store uses is in UTF8, whatever it was opened in."""
+    url, options = postgres_url, {}
+    if narrowed.startswith("?"):
+        url = f"{postgres_url}{narrowed}"
+    elif narrowed == "connect_args":
+        options = {"client_encoding": "WIN1252"}
+    else:
+        monkeypatch.setenv(*narrowed.split("="))
+    for own_engine in (False, True):
+        _saved_with_an_emoji(postgres_url)
+        engine = sa.create_engine(url, connect_args=options)
+        if not own_engine:  # narrow as the driver opens it, without the store (or SQLAlchemy)
+            cargs, cparams = engine.dialect.create_connect_args(engine.url)
+            raw = engine.dialect.loaded_dbapi.connect(*cargs, **(cparams | options))
+            assert raw.info.parameter_status("client_encoding") != "UTF8"
+            raw.close()
+        given = engine if own_engine else url if narrowed != "connect_args" else engine
+        with SqlAlchemyStore(given, calendar=CALENDAR) as store:
+            with store.engine.connect() as conn:
+                assert conn.exec_driver_sql("SHOW client_encoding").scalar() == "UTF8"
+            _reads_and_writes_every_character(store)
+        engine.dispose()
+
+
+def test_a_drivers_unicode_error_is_a_store_error() -> None:
+    """A `UnicodeError` raised in a driver's code (a connection that cannot carry a
+    character) is a `StoreError`, not retryable, chaining it; one raised by the library's
+    own reading of a row stays what it is (an altered row's, for `read_back`)."""
+    in_driver: dict[str, Any] = {"__name__": "pymysql.converters"}
+    exec("def escape(value):\n    return value.encode('latin-1')\n", in_driver)
+    with pytest.raises(StoreError) as failed, failures.converted("save case 'c-1'", "c-1"):
+        in_driver["escape"]("Ali \U0001f600 Khan")
+    assert str(failed.value).startswith("could not save case 'c-1': ")
+    assert "utf8mb4" in str(failed.value)
+    assert not failed.value.retryable
+    assert failed.value.case_id == "c-1"
+    assert isinstance(failed.value.__cause__, UnicodeEncodeError)
+    with pytest.raises(UnicodeEncodeError), failures.converted("list cases"):
+        "Ali \U0001f600 Khan".encode("latin-1")
 
 
 @pytest.fixture

@@ -51,6 +51,7 @@ from reintegration_fsm.stores.failures import (
     refused_options,
     refused_url,
 )
+from reintegration_fsm.stores.mariadb import NARROW_CHARSET
 
 OK = 0
 REFUSED = 1
@@ -234,7 +235,9 @@ def failure_from(error: BaseException) -> Failure:
     if isinstance(error, AlteredRow):  # not the URL: a row
         return Failure(str(error), (), UNAVAILABLE)
     if isinstance(error, StoreError) and (
-        isinstance(error.__cause__, _URL_REFUSED) or refused_options(error.__cause__)
+        isinstance(error.__cause__, _URL_REFUSED)
+        or refused_options(error.__cause__)
+        or str(error) == NARROW_CHARSET
     ):
         return Failure(f"--db: {error}", (CHECK_URL,), BAD_INPUT)
     if isinstance(error, StoreError):

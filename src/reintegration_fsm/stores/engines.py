@@ -13,7 +13,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.pool import StaticPool
 
 from reintegration_fsm.errors import StoreError
-from reintegration_fsm.stores import mariadb, sqlite
+from reintegration_fsm.stores import mariadb, postgresql, sqlite
 
 
 def open_engine(
@@ -129,7 +129,8 @@ def _one_connection(url: URL) -> dict[str, Any]:
 
 REFUSED_OPTIONS = (ValueError, TypeError, AttributeError, LookupError)
 """What a driver raises, outside its own DB-API errors, for a connection option it cannot use
-(PyMySQL: an `AttributeError` for `?charset=nosuch`, a `ValueError` for a negative timeout):
+(PyMySQL: a `ValueError` for a negative timeout; its `AttributeError` for an unknown charset
+never comes, as a store refuses every `charset` but utf8mb4 first, see `mariadb.configure`):
 the cause of the `StoreError` a store raises for it, or for a URL that cannot be read."""
 
 
@@ -219,11 +220,12 @@ def _in_autocommit(dbapi_connection: Any) -> bool:
 
 
 def configure(engine: Engine, *, durable: bool = True, busy_timeout: float = 5.0) -> None:
-    """Set up an engine for a store: SQLite's BEGIN, WAL and file mode; MariaDB's strict mode.
+    """Set up an engine for a store: SQLite's BEGIN, WAL and file mode; MariaDB's strict mode
+    and character set; PostgreSQL's client encoding.
 
     Raises:
         StoreError: SQLite would open another file than the one the URL names
-            (`sqlite.misread_file`).
+            (`sqlite.misread_file`), or a MariaDB URL names another charset than utf8mb4.
     """
     name = engine.dialect.name
     if name == "sqlite":
@@ -239,3 +241,5 @@ def configure(engine: Engine, *, durable: bool = True, busy_timeout: float = 5.0
         sqlite.configure(engine, durable=durable, busy_timeout=busy_timeout)
     elif name in ("mysql", "mariadb"):
         mariadb.configure(engine)
+    elif name == "postgresql":
+        postgresql.configure(engine)

@@ -38,6 +38,10 @@ DRIVERS = frozenset(
 )
 """Top-level modules whose exceptions are a database driver's."""
 
+_DRIVER_CODE = DRIVERS | {"psycopg_c", "psycopg_binary", "sqlalchemy"}
+"""Top-level modules whose code is a driver's, or SQLAlchemy's around it (psycopg's compiled
+adapters among them): where a `UnicodeError` raised is the connection's, not a row's."""
+
 # PostgreSQL SQLSTATEs worth retrying as they are: serialization failure, deadlock, lock not
 # available, the server shutting down or terminating the backend, too many connections.
 _PG_RETRY = frozenset({"40001", "40P01", "55P03", "57P01", "57P02", "57P03", "53300", "53400"})
@@ -81,8 +85,23 @@ def conflict(case_id: str, expected: int, found: int | None, message: str) -> Co
 
 
 def is_database_error(error: BaseException) -> bool:
-    """True for SQLAlchemy's exceptions and any database driver's."""
-    return isinstance(error, SQLAlchemyError) or _package(error) in DRIVERS
+    """True for SQLAlchemy's exceptions and any database driver's; and for a `UnicodeError`
+    a driver raised (a text its connection cannot carry), which is Python's own."""
+    if isinstance(error, SQLAlchemyError) or _package(error) in DRIVERS:
+        return True
+    return isinstance(error, UnicodeError) and _raised_in_driver(error)
+
+
+def _raised_in_driver(error: BaseException) -> bool:
+    """True when the innermost frame of the error's traceback is a driver's or SQLAlchemy's
+    (the library's own decoding of a row changed behind the store raises in its own code)."""
+    frame = error.__traceback__
+    if frame is None:
+        return False
+    while frame.tb_next is not None:
+        frame = frame.tb_next
+    module = str(frame.tb_frame.f_globals.get("__name__", ""))
+    return module.partition(".")[0] in _DRIVER_CODE
 
 
 def _package(error: BaseException) -> str:
@@ -307,6 +326,14 @@ def translated(error: BaseException, action: str, case_id: str | None = None) ->
             None,
             f"could not {action}: another writer stored the same case at the same moment "
             f"({reason}); load it again and retry",
+        )
+    if isinstance(driver, UnicodeError):
+        return StoreError(
+            f"could not {action}: the database connection cannot carry a character of the "
+            f"text ({reason}): the store's connections must be in utf8mb4 (MariaDB) or UTF8 "
+            "(PostgreSQL)",
+            retryable=False,
+            case_id=case_id,
         )
     if _data_refused(driver):
         return FormInvalid(

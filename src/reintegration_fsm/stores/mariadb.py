@@ -1,9 +1,16 @@
-"""MariaDB/MySQL settings for a store's engine: the session's strict SQL mode; and the
-refusal of a row larger than the server's packet limit.
+"""MariaDB/MySQL settings for a store's engine: the session's strict SQL mode, and its
+character set; and the refusal of a row larger than the server's packet limit.
 
 Without a strict mode MariaDB cuts an over-long value down and stores it with a warning; a
 truncated payload no longer matches its digest and the case never loads again. Every
 connection the store's engine opens adds the strict modes to whatever mode it already has.
+
+A connection in another character set than utf8mb4 cannot carry every character of a child's
+name: in utf8 (utf8mb3) the server sent each 4-byte character (an emoji) as "?", so a case
+loaded and exported with the wrong name and `verify()` called the sound entry tampered; in
+latin1 the driver raised its own `UnicodeEncodeError`. Such a URL is refused when the store is
+made, and a connection a caller's engine opens so, as it is made. (SQLAlchemy sets the
+session's character set to the driver's on each connection.)
 """
 
 from __future__ import annotations
@@ -14,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import Engine, event
 
-from reintegration_fsm.errors import FormInvalid
+from reintegration_fsm.errors import FormInvalid, StoreError
 
 STRICT_MODES = (
     "STRICT_TRANS_TABLES",
@@ -30,17 +37,40 @@ SET_STRICT = (
     f"'{','.join(STRICT_MODES)}')"
 )
 
+CHARSET = "utf8mb4"
+"""The one character set of a store's connections: the driver's default."""
+
+NARROW_CHARSET = (
+    "the database connection's charset (the URL's, or connect_args') cannot carry every "
+    "character of a child's name (an emoji, say), which would be read back as '?' or refused: "
+    f"write charset={CHARSET}, or leave it out (the default)"
+)
+"""Why a connection in another character set is refused, and what to write instead."""
+
 _configured: weakref.WeakSet[Engine] = weakref.WeakSet()
 
 
 def configure(engine: Engine) -> None:
-    """Install the connect hook on a MariaDB/MySQL engine (once per engine)."""
+    """Install the connect hook on a MariaDB/MySQL engine (once per engine).
+
+    Raises:
+        StoreError: the engine's URL names another `charset` than utf8mb4 (not retryable);
+            from the hook, at the first call that needs a new connection, its driver talks
+            in another character set (`connect_args`).
+    """
+    charset = engine.url.query.get("charset")
+    if charset is not None and str(charset).lower() != CHARSET:
+        raise StoreError(NARROW_CHARSET, retryable=False)
     if engine in _configured:
         return
     _configured.add(engine)
 
     @event.listens_for(engine, "connect")
     def _connect(dbapi_connection: Any, _record: Any) -> None:
+        talks_in = getattr(dbapi_connection, "character_set_name", None)
+        if callable(talks_in) and talks_in() != CHARSET:
+            dbapi_connection.close()
+            raise StoreError(NARROW_CHARSET, retryable=False)
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute(SET_STRICT)

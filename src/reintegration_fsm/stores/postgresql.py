@@ -1,0 +1,72 @@
+"""PostgreSQL settings for a store's engine: each connection talks UTF8.
+
+A client encoding of one byte a character (`?client_encoding=WIN1252` in the URL,
+`PGCLIENTENCODING` in the environment, as on a Windows server, or an engine's `connect_args`)
+cannot carry a child's name holding an emoji: the driver raised its own `UnicodeEncodeError`,
+and SQL_ASCII gave text as bytes, which read as rows changed behind the store. Every connection
+the store's engine opens in another encoding is set to UTF8 before it is used.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import Any
+
+from sqlalchemy import Engine, event
+
+from reintegration_fsm.errors import StoreError
+
+ENCODING = "UTF8"
+"""The client encoding of every connection a store uses."""
+
+_configured: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+def configure(engine: Engine) -> None:
+    """Install the connect hook on a PostgreSQL engine (once per engine).
+
+    Raises (from the hook, at the first call that needs a new connection):
+        StoreError: a connection's encoding cannot be set to UTF8 (not retryable).
+    """
+    if engine in _configured:
+        return
+    _configured.add(engine)
+
+    # First: before SQLAlchemy's own first look at the server, which SQL_ASCII's bytes break.
+    @event.listens_for(engine, "connect", insert=True)
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        if _encoding(dbapi_connection) == ENCODING:
+            return  # the usual case: nothing to send
+        set_encoding = getattr(dbapi_connection, "set_client_encoding", None)
+        if callable(set_encoding):  # psycopg2, which keeps its own copy of the encoding
+            set_encoding(ENCODING)
+        else:  # psycopg reads the encoding the server reports back
+            cursor = dbapi_connection.cursor()
+            try:
+                cursor.execute(f"SET client_encoding TO '{ENCODING}'")
+            finally:
+                cursor.close()
+            dbapi_connection.commit()  # a SET in a transaction is undone by its rollback
+        if _encoding(dbapi_connection) != ENCODING:
+            dbapi_connection.close()
+            raise StoreError(
+                "the database connection's client encoding cannot be set to UTF8, in which "
+                "alone it carries every character of a child's name: remove client_encoding "
+                "from the URL and PGCLIENTENCODING from the environment",
+                retryable=False,
+            )
+
+    # Connections pooled before the hook was installed were not set.
+    engine.dispose()
+
+
+def _encoding(dbapi_connection: Any) -> str | None:
+    """The connection's client encoding as PostgreSQL names it (`UTF8`), from the driver
+    (psycopg's `info`, psycopg2's `encoding`), without asking the server."""
+    info = getattr(dbapi_connection, "info", None)
+    status = getattr(info, "parameter_status", None)
+    if callable(status):
+        found = status("client_encoding")
+        return found if isinstance(found, str) else None
+    found = getattr(dbapi_connection, "encoding", None)
+    return found if isinstance(found, str) else None
