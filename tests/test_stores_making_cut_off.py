@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from alembic.command import stamp
 from click.testing import CliRunner, Result
 
 from reintegration_fsm.cli import cli, views
@@ -27,7 +28,7 @@ from reintegration_fsm.cli.errors import BAD_INPUT, UNAVAILABLE
 from reintegration_fsm.cli.text import to_json
 from reintegration_fsm.errors import StoreError
 from reintegration_fsm.stores import SqlAlchemyStore, upgrade
-from reintegration_fsm.stores.migrate import CREATING, head
+from reintegration_fsm.stores.migrate import CREATING, VERSION_TABLE, config, head
 from scenario import ADMISSIONS, AUTHORITY
 from store_contract import CALENDAR, built, reachable_engine, reset_database
 from test_stores_migrations import differences, triggers
@@ -203,14 +204,38 @@ def test_a_making_cut_off_after_any_committed_statement_is_refused_until_finishe
     engine.dispose()
 
 
+def _restore_the_version_table(engine: sa.Engine, revision: str) -> None:
+    """Put back the version table the tables were copied without, at their `revision`."""
+    with engine.begin() as conn:
+        cfg = config()
+        cfg.attributes["connection"] = conn
+        stamp(cfg, revision)
+
+
+def _everything(engine: sa.Engine) -> dict[str, Any]:
+    """The database's tables, each one's columns, indexes and rows, and the triggers."""
+    found: dict[str, Any] = {"triggers": triggers(engine)}
+    with engine.connect() as conn:
+        inspector = sa.inspect(conn)
+        for name in sorted(inspector.get_table_names()):
+            found[name] = (
+                [(c["name"], str(c["type"]), c["nullable"]) for c in inspector.get_columns(name)],
+                sorted(str(index["name"]) for index in inspector.get_indexes(name)),
+                sorted(map(repr, conn.execute(sa.text(f"SELECT * FROM {name}")))),
+            )
+    return found
+
+
 def test_a_store_made_before_stamping_is_not_taken_for_a_cut_off_making(url: str) -> None:
     """A store holding the library's tables under no stamp and no marker (as `create_schema()`
     made them before it stamped, revision 1's shape) is not finished as a cut-off making: no
-    marker is laid, nothing of it refused as cut off, and `upgrade()` brings it forward."""
+    marker is laid, and nothing of it refused as cut off. `upgrade()` cannot know its revision
+    and refuses it, changing nothing; with its version table back, it brings it forward."""
     engine = sa.create_engine(url)
     upgrade(engine, revision="0001")
     with engine.begin() as conn:
-        conn.execute(sa.text("DROP TABLE rfsm_alembic_version"))
+        conn.execute(sa.text(f"DROP TABLE {VERSION_TABLE}"))
+    before = _everything(engine)
     laid: list[str] = []
 
     def seen(*args: Any) -> None:
@@ -221,10 +246,14 @@ def test_a_store_made_before_stamping_is_not_taken_for_a_cut_off_making(url: str
     sa.event.listen(sa.Engine, "after_cursor_execute", listener)
     try:
         assert "making was cut off" not in invoke(url, "cases").output
-        upgrade(url)
+        with pytest.raises(StoreError, match=f"version table {VERSION_TABLE} is missing"):
+            upgrade(url)
     finally:
         sa.event.remove(sa.Engine, "after_cursor_execute", listener)
     assert laid == []
+    assert _everything(engine) == before
+    _restore_the_version_table(engine, "0001")
+    upgrade(url)
     assert _stamp(engine) == head()
     assert differences(engine) == []
     store = SqlAlchemyStore(url, calendar=CALENDAR)
@@ -232,6 +261,64 @@ def test_a_store_made_before_stamping_is_not_taken_for_a_cut_off_making(url: str
     assert store.verify() == []
     store.close()
     engine.dispose()
+
+
+def _log_refuses_updates(engine: sa.Engine) -> bool:
+    """Whether the append-only guard still refuses an UPDATE of a log entry's data."""
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("UPDATE rfsm_transitions SET data = data")
+    except sa.exc.DBAPIError:
+        return True
+    return False
+
+
+def test_upgrade_of_a_store_whose_version_table_is_missing_leaves_it_as_it_was(url: str) -> None:
+    """A sound store of this version whose `rfsm_alembic_version` table is gone (its tables
+    copied or restored without it) loads, saves and verifies. `upgrade()` (the documented step
+    after every package upgrade) took it for revision 1 and ran every migration over it: on
+    MariaDB 0003 dropped the log's UPDATE guard and the run stopped with the stamp at 0002,
+    after which every command refused the database and `db upgrade` said to run `db upgrade`
+    (found by a review). Now it is refused, saying why and how to recover, changing nothing;
+    with the version table restored, the upgrade finds it at head."""
+    store = SqlAlchemyStore(url, calendar=CALENDAR)
+    store.create_schema()
+    store.save(built("case-01", 5))
+    store.close()
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"DROP TABLE {VERSION_TABLE}")
+        before = _everything(engine)
+        with SqlAlchemyStore(url, calendar=CALENDAR) as usable:
+            assert usable.verify() == []  # usable as it stands
+
+        with pytest.raises(StoreError) as refused:
+            upgrade(url)
+        message = str(refused.value)
+        assert not refused.value.retryable
+        assert f"its version table {VERSION_TABLE} is missing" in message, message
+        assert "revision they are at cannot be known" in message, message
+        assert "nothing was changed" in message, message
+        assert f"Restore {VERSION_TABLE} together with the other tables" in message, message
+        assert "run upgrade" not in message, message
+        assert _everything(engine) == before
+        assert _log_refuses_updates(engine)
+        result = invoke(url, "db", "upgrade")
+        no_traceback(result)
+        assert result.exit_code == UNAVAILABLE, result.output
+        assert f"version table {VERSION_TABLE} is missing" in result.output, result.output
+        assert _everything(engine) == before
+
+        _restore_the_version_table(engine, head())
+        upgrade(url)
+        assert _stamp(engine) == head()
+        assert _everything(engine)["triggers"] == before["triggers"]
+        with SqlAlchemyStore(url, calendar=CALENDAR) as after:
+            after.save(built("case-02", 3))
+            assert after.verify() == []
+    finally:
+        engine.dispose()
 
 
 def _cut_off_by_an_earlier_version(engine: sa.Engine) -> None:

@@ -336,6 +336,25 @@ def test_a_version_table_holding_two_revisions_is_refused_in_plain_words(
         assert not refused.retryable
 
 
+def test_an_upgrade_meeting_tables_behind_their_stamp_says_to_restore_them_together(
+    engine: sa.Engine,
+) -> None:
+    """Tables at revision 1 under a stamp of 0002 (restored apart from their version table): a
+    migration misses a column, and the refusal does not advise running the upgrade that failed
+    (found by a review: "run upgrade(url) once", from the upgrade)."""
+    upgrade(engine, revision="0001")
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"UPDATE {VERSION_TABLE} SET version_num = '0002'"))
+    with pytest.raises(StoreError) as refused:
+        upgrade(engine)
+    message = str(refused.value)
+    assert "a column a migration expected is missing" in message, message
+    assert "not at the revision the database's version table names" in message, message
+    assert "restore the tables and the version table together" in message, message
+    assert "run upgrade" not in message, message
+    assert not refused.value.retryable
+
+
 def test_a_schema_built_by_create_schema_upgrades_cleanly(engine: sa.Engine) -> None:
     """create_schema() stamps the newest migration, so a later upgrade() adds nothing twice."""
     SqlAlchemyStore(engine).create_schema()

@@ -77,6 +77,11 @@ _SQLITE = frozenset({"sqlite3", "_sqlite3"})
 _QUOTED_VALUE = re.compile(r"((?:entry|value:?) )'(?:[^'\\]|\\.)*'")
 
 
+UPGRADING = "upgrade the database"
+"""The action `upgrade()` converts its errors for: the migrations' own failures are told
+apart from a store's (no advice to run the upgrade that failed)."""
+
+
 def conflict(case_id: str, expected: int, found: int | None, message: str) -> ConcurrentUpdate:
     """A `ConcurrentUpdate` whose message says what the store found, not only the versions."""
     error = ConcurrentUpdate(case_id, expected, found)
@@ -359,6 +364,15 @@ def translated(error: BaseException, action: str, case_id: str | None = None) ->
             f"could not {action}: a table of the store is missing ({reason}): make the tables "
             "with create_schema(), or bring a database made by an earlier version up to date "
             "with upgrade(url) (`reintegration-fsm db upgrade`)",
+            retryable=False,
+            case_id=case_id,
+        )
+    if missing_column(driver) and action == UPGRADING:
+        return StoreError(
+            f"could not {action}: a column a migration expected is missing ({reason}): the "
+            "tables are not at the revision the database's version table names (it was restored "
+            "or copied apart from them, or they were altered); restore the tables and the "
+            "version table together, from one backup",
             retryable=False,
             case_id=case_id,
         )

@@ -6,9 +6,11 @@ empty database) cut off part way left tables under no stamp, or no stamp of the 
 which read as a store. So the making begins by committing the table `CREATING`, naming how it
 makes the store, and drops it last, after the stamp: while it stands, `refuse_behind` refuses
 the database, and `create_schema()` and `upgrade()` finish the making the same way it began.
-A database that holds the library's tables but no stamp and no `CREATING` (made by a build from
-before `create_schema()` stamped) is left as it was: only a making that laid `CREATING` is
-finished. On SQLite and PostgreSQL a making is one transaction, so a cut-off leaves nothing.
+A database that holds the library's tables but no stamp and no `CREATING` is not taken for a
+cut-off making; without even a version table (lost in a copy, or made by a build from before
+`create_schema()` stamped), `upgrade()` refuses it, changing nothing: which revision its tables
+are at cannot be known. On SQLite and PostgreSQL a making is one transaction, so a cut-off
+leaves nothing.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from sqlalchemy import URL, Connection, Engine
 
 from reintegration_fsm.errors import FormInvalid, StoreError
 from reintegration_fsm.stores import engines, schema, sqlite
-from reintegration_fsm.stores.failures import converted
+from reintegration_fsm.stores.failures import UPGRADING, converted
 
 VERSION_TABLE = "rfsm_alembic_version"
 """Our own version table, so that the library's migrations never meet an application's."""
@@ -97,14 +99,15 @@ def upgrade(url_or_engine: str | URL | Engine, revision: str = "head") -> None:
         FormInvalid: `revision` is not text.
         NoGoingBack: `revision` is older than the database's (a `StoreError`).
         StoreError: no such revision (or one Alembic cannot read, such as `head+1`), a
-            database a newer version stamped, a revision other than the newest while a making
-            cut off part way stands, another upgrade of the database ran past `LOCK_WAIT`
-            (MariaDB), or the database failed (`.retryable` says whether the same call may
-            simply be tried again).
+            database a newer version stamped, the store's tables without their version table
+            (`VERSION_TABLE`: nothing is changed), a revision
+            other than the newest while a making cut off part way stands, another upgrade of
+            the database ran past `LOCK_WAIT` (MariaDB), or the database failed (`.retryable`
+            says whether the same call may simply be tried again).
     """
     if not isinstance(revision, str):
         raise FormInvalid("upgrade", "revision", f"must be text, not {type(revision).__name__}")
-    with converted("upgrade the database"):
+    with converted(UPGRADING):
         engine, made = engines.open_engine(url_or_engine)
         try:
             newest = revision in (*HEADS, head())
@@ -119,12 +122,36 @@ def upgrade(url_or_engine: str | URL | Engine, revision: str = "head") -> None:
                         "newest revision (head) finishes it",
                         retryable=False,
                     )
+                if cut is None:
+                    _refuse_unversioned(conn)
                 if cut == BY_SCHEMA:
                     _build(conn, finishing=True)
                 _migrate(conn, revision)
         finally:
             if made:
                 engine.dispose()
+
+
+def _refuse_unversioned(conn: Connection) -> None:
+    """Refuse to upgrade a database holding the library's tables but no version table (copied
+    or restored without it): the migrations would take it for revision 1 and run over tables
+    of any revision (on MariaDB, which commits each DDL statement, dropping the log's guards
+    before one failed). An empty version table is left to them: it is what the first
+    migration, cut off part way on MariaDB, leaves beside some of its tables.
+
+    Raises:
+        StoreError: the store's tables are there and `VERSION_TABLE` is not.
+    """
+    present = set(sa.inspect(conn).get_table_names())
+    if VERSION_TABLE in present or not present & schema.TABLE_NAMES:
+        return  # (stamped, or a new store, which the migrations make)
+    raise StoreError(
+        f"cannot upgrade the database: it holds the store's tables, but its version table "
+        f"{VERSION_TABLE} is missing, so the schema revision they are at cannot be known; "
+        f"nothing was changed. Restore {VERSION_TABLE} together with the other tables (from "
+        "the backup or copy they came from), then upgrade again",
+        retryable=False,
+    )
 
 
 @contextlib.contextmanager
@@ -208,7 +235,7 @@ def _migrate(conn: Connection, revision: str) -> None:
     except (CommandError, RevisionError) as error:
         current = _stamp(conn)
         if current is not None and not _known(current):
-            raise _made_newer("upgrade the database", current) from error
+            raise _made_newer(UPGRADING, current) from error
         if revision.isalnum() and not _known(revision):  # not "+1", "0001:0003", "x@head"
             raise StoreError(
                 f"cannot upgrade to revision {revision!r}: this library's revisions are "
