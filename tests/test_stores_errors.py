@@ -677,6 +677,24 @@ def test_a_missing_table_says_to_make_the_schema(make: Any) -> None:
     assert "upgrade(url)" in str(error)
 
 
+@pytest.mark.parametrize(
+    "make", [lambda: _psycopg("StringDataRightTruncation"), lambda: _pymysql(1406)]
+)
+def test_a_value_refused_while_upgrading_is_a_store_error_and_elsewhere_bad_input(
+    make: Any,
+) -> None:
+    """A migration's write the database refuses is no caller's bad input: `upgrade()` raised
+    `FormInvalid` "case.values" for it (found by a review), where its docstring lists only
+    `StoreError`. A save's refused value is still `FormInvalid`."""
+    wrapped = sa.exc.DataError("UPDATE rfsm_cases", {}, make())
+    error = failures.translated(wrapped, failures.UPGRADING)
+    assert type(error) is StoreError
+    assert not error.retryable
+    assert "the database refused a value a migration wrote" in str(error)
+    saving = failures.translated(sa.exc.DataError("INSERT", {}, make()), "save case 'c-1'")
+    assert isinstance(saving, FormInvalid)
+
+
 def test_a_store_never_made_says_to_make_it(tmp_path: Path) -> None:
     with (
         SqlAlchemyStore(f"sqlite:///{tmp_path / 'new.sqlite'}") as store,

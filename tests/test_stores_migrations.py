@@ -652,6 +652,94 @@ def test_a_revision_1_database_upgrades_without_losing_a_row(engine: sa.Engine) 
     assert store.verify() == []
 
 
+LONG_NAME = "-".join(["Anna-Maria"] * 23)
+"""A name of 252 characters, as revision 1 kept (it put no limit on a name)."""
+LONG_NAMES = {
+    "pupil name": (1, ("pupil", "name"), "pupil_name"),
+    "AP setting": (1, ("ap_setting",), "ap_setting"),
+    "host school": (4, ("host_school",), "host_school"),
+}
+"""Where a history of DEMO-0001 names each: the seq of the entry, the path in its data, and the
+column of `rfsm_cases` (and field of `CaseSummary`) that lists it."""
+
+
+def _with_a_long_name(history: list[Transition], where: str) -> list[Transition]:
+    """`history` with the name `where` says (`LONG_NAMES`) written in `LONG_NAME`."""
+    seq, path, _ = LONG_NAMES[where]
+    entry = history[seq - 1]
+    data = json.loads(json.dumps(entry.data))
+    *within, last = path
+    place = data
+    for key in within:
+        place = place[key]
+    place[last] = LONG_NAME
+    changed = list(history)
+    changed[seq - 1] = Transition(
+        entry.seq, entry.trigger, entry.source, entry.dest, entry.actor, entry.on, data
+    )
+    return changed
+
+
+def _fill_revision_1_as_written(engine: sa.Engine, *histories: list[Transition]) -> None:
+    """Revision 1's case rows and log for `histories` (its open items the upgrade rebuilds)."""
+    upgrade(engine, revision="0001")
+    with engine.begin() as conn:
+        for history in histories:
+            case_id = history[0].data["case_id"]
+            entries = legacy_log_rows(case_id, history, GENESIS, utc_now())
+            conn.execute(
+                sa.insert(REVISION_1_CASES),
+                {
+                    "case_id": case_id,
+                    "authority": history[0].data["local_authority"],
+                    "stage": history[-1].dest.value,
+                    "version": len(history),
+                    "next_due": None,
+                    "last_hash": entries[-1]["hash"],
+                },
+            )
+            conn.execute(sa.insert(REVISION_2_LOG), entries)
+
+
+@pytest.mark.parametrize("where", list(LONG_NAMES))
+def test_a_revision_1_name_too_long_for_its_column_upgrades_alike_and_verify_names_the_case(
+    engine: sa.Engine, where: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Revision 1 kept a name of any length, and 0002 copies it into a VARCHAR(200) column. On
+    PostgreSQL and MariaDB the whole upgrade stopped with a `FormInvalid` naming no case (and
+    psycopg logged "error ignored terminating ... Pipeline" to stderr), where SQLite's completed
+    (found by a review). Now every engine completes alike: the log keeps the name whole, the
+    case row (and for a school the ledger) leaves it out, the other cases load, and `verify()`
+    reports that case, saying which name is too long."""
+    demo = {export["case_id"]: export for export in json.loads(FIXTURE.read_text())}
+    fitting = _v1_history(demo["DEMO-0001"], None, "rev1-ok")
+    long = _with_a_long_name(_v1_history(demo["DEMO-0001"], None, "rev1-long"), where)
+    _fill_revision_1_as_written(engine, fitting, long)
+    caplog.clear()
+
+    upgrade(engine)
+
+    assert not [r.getMessage() for r in caplog.records if "error ignored" in r.getMessage()]
+    assert differences(engine) == []
+    store = SqlAlchemyStore(engine, calendar=CALENDAR)
+    assert store.load("rev1-ok") == Reintegration.replay(fitting, CALENDAR)
+    assert store.history("rev1-long") == tuple(long)  # the log keeps the name whole
+    problems = store.verify()
+    assert [problem.case_id for problem in problems] == ["rev1-long"], problems
+    assert f"is {len(LONG_NAME)} characters long; at most 200 are kept" in problems[0].what
+    assert "Anna-Maria" not in problems[0].what
+    summaries = {summary.case_id: summary for summary in store.cases()}
+    ok, left_out = summaries["rev1-ok"], summaries["rev1-long"]
+    listed = ("pupil_name", "ap_setting", "host_school")
+    expected = {name: getattr(ok, name) for name in listed}
+    expected[LONG_NAMES[where][2]] = None if where == "host school" else ""
+    assert {name: getattr(left_out, name) for name in listed} == expected
+    year = (dt.date(2026, 1, 1), dt.date(2026, 12, 31))
+    ledger = {entry.case_id for entry in store.ledger(*year)}
+    assert ledger == ({"rev1-ok", "rev1-long"} if where == "pupil name" else {"rev1-ok"})
+    store.close()
+
+
 def test_the_upgrade_can_be_undone_and_redone_keeping_every_row(engine: sa.Engine) -> None:
     # Written as revision 0010 wrote them: 0011's downgrade is refused once an entry is keyed.
     upgrade(engine, revision="0010")

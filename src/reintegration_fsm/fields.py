@@ -35,6 +35,10 @@ _UNPRINTABLE = re.compile(f"[{CONTROLS}{LONE_SURROGATES}]")
 _LINE_BREAKS = re.compile("[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
 
 
+TOO_LONG = re.compile(r"is [0-9]+ characters long; at most [0-9]+ are kept")
+"""What `text_problem` says of a value longer than its most (it quotes no part of the value)."""
+
+
 def text_problem(value: str, *, single_line: bool = False, most: int | None = None) -> str | None:
     """Why `value` is not acceptable text, or None: the one check every path uses.
 

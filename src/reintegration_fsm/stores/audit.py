@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -370,10 +371,16 @@ def _a_protocols_name(error: UnknownProtocol) -> bool:
     )
 
 
+_FIELD_TOO_LONG = re.compile(rf"(?:[a-z_]+: )?[A-Za-z_]+\.[a-z_]+: {fields.TOO_LONG.pattern}")
+"""A replay's problem that a form's field is too long: "open: Pupil.name: is 253 characters
+long; at most 200 are kept" (the trigger, the form and field, the lengths)."""
+
+
 def _kind(error: BaseException) -> str:
     """What kind of failure a replay error is, without its message: the messages quote the
     logged values (a child's date of birth, a name), which a verify report never prints. A
-    protocol's id and version are no one's data: an unregistered one is named, to be given."""
+    protocol's id and version are no one's data: an unregistered one is named, to be given; so
+    are a form's field and lengths, for a value longer than a field keeps."""
     if isinstance(error, ChangedProtocol) and _a_protocols_name(error):
         return (
             f"it was opened under protocol {error.protocol_id} {error.version} as it then was, "
@@ -385,6 +392,11 @@ def _kind(error: BaseException) -> str:
             f"it runs under protocol {error.protocol_id} {error.version}, which the store was "
             "not given (the store's protocols=; on the command line, --protocol FILE)"
         )
+    if isinstance(error, FormInvalid) and all(
+        _FIELD_TOO_LONG.fullmatch(problem) for _, problem in error.problems
+    ):
+        # Only lengths and the forms' own field names: a value revision 1 kept at any length.
+        return f"{type(error).__name__} ({'; '.join(p for _, p in error.problems)})"
     return (
         f"{type(error).__name__} (not quoted: its details may hold the child's personal data; "
         "replaying the case's history shows them)"

@@ -340,6 +340,15 @@ def translated(error: BaseException, action: str, case_id: str | None = None) ->
             retryable=False,
             case_id=case_id,
         )
+    if _data_refused(driver) and action == UPGRADING:
+        return StoreError(
+            f"could not {action}: the database refused a value a migration wrote ({reason}): "
+            "a stored row holds what the migration cannot write; on SQLite and PostgreSQL the "
+            "failed migration changed nothing, on MariaDB restore the backup taken before the "
+            "upgrade",
+            retryable=False,
+            case_id=case_id,
+        )
     if _data_refused(driver):
         return FormInvalid(
             "case", "values", f"the database refused a value while trying to {action} ({reason})"

@@ -233,6 +233,16 @@ class _Case:
                 self._walk(entries)
         except (ValueError, KeyError, TypeError, IndexError, AttributeError):
             pass  # a history that does not read: verify() will report it
+        # Revision 1 kept a name of any length, this revision's columns NAME characters: one
+        # longer is left out of the case row, and a school's out of the ledger (the log keeps
+        # it whole), alike on every engine; verify() reports the case, whose history no longer
+        # replays (a name is kept to NAME characters since).
+        if len(self.pupil_name) > NAME:
+            self.pupil_name = ""
+        if len(self.ap_setting) > NAME:
+            self.ap_setting = ""
+        if self.host_school is not None and len(self.host_school) > NAME:
+            self.host_school = None
 
     def _walk(self, entries: Sequence[Any]) -> None:
         opened = json.loads(entries[0].data)
@@ -297,6 +307,8 @@ class _Case:
         """The weighting changes of a successful move."""
         if self.stage != "successful" or self.host_school is None or self.succeeded_on is None:
             return []
+        if not self.ap_setting:
+            return []  # (a name too long for the ledger's column, left out above)
         if self.protocol != "worcestershire":
             # Only a Worcestershire case's points (3) are known here without the library: a
             # database downgraded and upgraded again keeps other protocols' moves out of the
