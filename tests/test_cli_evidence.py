@@ -534,6 +534,61 @@ def test_export_by_name_finds_a_child_whose_name_has_a_turkish_i_as_r2_reads_it(
     assert [c["case_id"] for c in json.loads(ok(found).stdout)["cases"]] == ["DEMO-0102"]
 
 
+@pytest.mark.parametrize(
+    ("recorded", "asked"),
+    [("Zoe\u0308 Quill", "Zo\u00eb Quill"), ("Ro\u200bwan Zed", "Rowan Zed")],
+    ids=["decomposed-accent", "zero-width-space"],
+)
+def test_export_by_name_finds_a_child_whatever_the_names_unicode_form(
+    tmp_path: Path, recorded: str, asked: str
+) -> None:
+    """A child opened with the accent typed apart from its letter (macOS, some MIS exports) or
+    with a zero-width space pasted from Word (both accepted by `open`) was not found by a
+    subject access request for the name as a keyboard types it, nor by `cases --search`; and
+    the refusal blamed a redaction that never happened (review W, W2)."""
+    db = f"sqlite:///{tmp_path / 'w2.sqlite'}"
+    data = tmp_path / "open.json"
+    data.write_text(
+        json.dumps(
+            {
+                "pupil": {"name": recorded, "date_of_birth": "2012-04-23", "key_stage": 3},
+                "ap_setting": "Larkspur Learning Centre",
+                "local_authority": "Exampleshire County Council",
+            }
+        ),
+        encoding="utf-8",
+    )
+    head = ("--actor-id", "ap-head", "--actor-name", "Robin Ashdown", "--role", "ap_head")
+    where = ("--organisation", "Larkspur Learning Centre")
+    ok(invoke(db, "apply", "W-2", "open", "--data", str(data), "--on", "2026-01-12", *head, *where))
+    found = ok(invoke(db, "export", "--pupil", asked, "--dob", "2012-04-23"))
+    cases = json.loads(found.stdout)["cases"]
+    assert [c["case_id"] for c in cases] == ["W-2"]
+    assert cases[0]["pupil"]["name"] == recorded  # shown as recorded
+    listed = ok(invoke(db, "cases", "--search", asked.split()[0], "--format", "json"))
+    assert [c["case_id"] for c in json.loads(listed.stdout)] == ["W-2"]
+    nobody = invoke(db, "export", "--pupil", asked, "--dob", "2012-04-24")
+    assert nobody.exit_code == 2
+    refusal = json.loads(nobody.stdout)
+    assert "removed" not in json.dumps(refusal)  # nothing was
+    assert "No case in this store is of a child of this name" in json.dumps(refusal)
+
+
+def test_a_child_not_found_is_said_to_be_hidden_only_by_a_redaction_there_was(
+    demo_db: str,
+) -> None:
+    """The refusal said "A child whose name or date of birth was removed cannot be found by
+    them" whatever the store held (review W, W2): it now counts the cases a redaction hid."""
+    erase(demo_db, ("DEMO-0001",), ("pupil.date_of_birth", "form.child_dob"))
+    erase(demo_db, ("DEMO-0003",), IDENTITY)
+    searched = invoke(demo_db, "export", "--pupil", CHILD, "--dob", BORN)
+    assert searched.exit_code == 2
+    assert (
+        "2 cases in this store had the child's name or date of birth removed by a redaction"
+        in searched.stdout
+    )
+
+
 def test_export_by_name_and_date_of_birth_finds_every_case_of_the_child(
     demo_db: str, tmp_path: Path
 ) -> None:

@@ -7,11 +7,16 @@ from hypothesis import strategies as st
 
 from reintegration_fsm.fields import (
     fold_case,
+    folded_name,
+    folded_text,
+    holds_folded,
     identifier,
     invisible,
     new_id_problem,
     noncharacter,
+    searched_stretch,
     seen,
+    spellings,
     text_problem,
     unseen,
 )
@@ -173,3 +178,43 @@ def test_letters_case_is_folded_as_it_is_read_aloud() -> None:
     assert fold_case("STRASSE-1") == fold_case("straße-1")
     assert fold_case("ΟΔΟΣ-1") == fold_case("οδος-1")
     assert fold_case("kız-1") != fold_case("kaz-1")
+
+
+def test_a_name_is_folded_whatever_its_unicode_form_and_invisible_characters() -> None:
+    """An accent typed apart from its letter, a zero-width space, letters' case and runs of
+    spaces leave a name the same name (review W, W1 and W2); a missing accent, a compatibility
+    character or another letter does not."""
+    assert folded_name("Zoe\u0308 Quill") == folded_name("ZOË  QUILL") == "zoë quill"
+    assert folded_name("Ro\u200bwan \u2060Zed") == folded_name("rowan zed")
+    assert folded_name("DİLEK Kaya") == folded_name("dilek kaya")  # fold_case's i too
+    assert folded_name("\u01f0") == folded_name("J\u030c")  # folds to j and a caron, composed
+    assert folded_name("Zoe Quill") != folded_name("Zoë Quill")
+    assert folded_name("\uff3aoe") != folded_name("Zoe")  # another character (NFC, not NFKC)
+    assert folded_text("Zoe\u0308  Quill") == "zoë  quill"  # a search keeps its spaces
+    assert folded_text("Alex Example") == "alex example"
+
+
+@given(st.text(max_size=20))
+def test_a_folded_name_folds_to_itself(value: str) -> None:
+    assert folded_name(folded_name(value)) == folded_name(value)
+    assert holds_folded(value, value)
+
+
+def test_a_search_narrows_by_a_stretch_the_folded_columns_hold() -> None:
+    assert searched_stretch("Zoe\u0308 Quill") == "quill"
+    assert searched_stretch("  Zoë  ") == "zoë"
+    assert searched_stretch(" ") == ""
+    assert searched_stretch("Ro\u200bwan Zed") == "rowan"
+    assert holds_folded("Ro\u200bwan Zed", "ROWAN Z")
+    assert not holds_folded("Rowan Zed", "Rowan  Zed")
+
+
+def test_each_spelling_is_shown_as_the_first_of_its_name() -> None:
+    names = ["Elmstead High School", "ELMSTEAD HIGH SCHOOL", "Oakhurst", "elmstead  high school"]
+    assert spellings(names) == {
+        "Elmstead High School": "Elmstead High School",
+        "ELMSTEAD HIGH SCHOOL": "Elmstead High School",
+        "Oakhurst": "Oakhurst",
+        "elmstead  high school": "Elmstead High School",
+    }
+    assert spellings(reversed(names))["Elmstead High School"] == "elmstead  high school"

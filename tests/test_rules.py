@@ -68,6 +68,7 @@ from scenario import (
     information,
     initial_meeting,
     letter,
+    prepare,
     review,
     snapshot,
     views,
@@ -297,6 +298,42 @@ def test_a_turkish_i_is_no_other_letter_for_r2() -> None:
     with pytest.raises(GuardFailed) as refused:
         case.record_consent(consent(child_name="Ayse Isik"), by=AP_HEAD, on=CONSENTED)
     assert refused.value.reasons == ("The consent form is for 'Ayse Isik', not for 'Ayşe Işık'.",)
+
+
+NFC = "Zo\u00eb Quill"  # "Zoë Quill" as most keyboards type it
+NFD = "Zoe\u0308 Quill"  # the same name as macOS and some MIS exports write it
+
+
+@pytest.mark.parametrize(
+    ("child", "written"),
+    [
+        (NFD, NFC),
+        (NFC, NFD),
+        ("Ro\u200bwan Zed", "Rowan Zed"),  # a zero-width space pasted from Word
+        ("Rowan Zed", "ROWAN\u2060 ZED"),  # a word joiner
+    ],
+)
+def test_consent_for_the_same_name_in_another_unicode_form_is_accepted(
+    child: str, written: str
+) -> None:
+    """A child recorded as "Zoë Quill" with the diaeresis typed apart and a consent form typed
+    "Zoë Quill" on a keyboard name the same child: R2 refused, with a message whose two names
+    looked the same ("The consent form is for 'Zoë Quill', not for 'Zoë Quill'.") (review W,
+    W1). The form keeps the name as it was typed."""
+    case = opened(pupil=attrs.evolve(PUPIL, name=child))
+    case.record_consent(consent(child_name=written), by=AP_HEAD, on=CONSENTED)
+    assert case.stage is Stage.CONSENTED
+    assert case.history[-1].data["form"]["child_name"] == written
+
+
+@pytest.mark.parametrize("written", ["Zoe Quill", "Zoë Quil", "Zoë\u200bQuill"])
+def test_a_name_without_its_accent_or_a_letter_is_another_name_for_r2(written: str) -> None:
+    """An accent is part of the letter, not of how it was typed; an invisible character is no
+    space between two words."""
+    case = opened(pupil=attrs.evolve(PUPIL, name=NFD))
+    with pytest.raises(GuardFailed) as refused:
+        case.record_consent(consent(child_name=written), by=AP_HEAD, on=CONSENTED)
+    assert refused.value.reasons == (f"The consent form is for {written!r}, not for {NFD!r}.",)
 
 
 @pytest.mark.parametrize(
@@ -1353,6 +1390,48 @@ def test_an_actor_of_the_wrong_organisation_is_not_permitted(
         fire(case, actor)
     assert excinfo.value.actor == actor
     assert actor.organisation in str(excinfo.value)
+    assert snapshot(case) == before
+
+
+def _hosted_as(school: str) -> Reintegration:
+    """A case planned and prepared, its host named `school` by the admissions officer."""
+    case = referred()
+    case.identify_host(school, ReferralRoute.PANEL, by=ADMISSIONS, on=HOST_FOUND)
+    case.hold_initial_meeting(initial_meeting(), views(), by=AP_STAFF, on=MEETING)
+    return prepare(case)
+
+
+@pytest.mark.parametrize("typed", ["ELMSTEAD HIGH SCHOOL", "elmstead  high school"])
+def test_staff_of_the_host_named_in_other_letters_case_or_spacing_are_permitted(
+    typed: str,
+) -> None:
+    """R5 read "ELMSTEAD HIGH SCHOOL" as the family's preferred "Elmstead High School" (no
+    departure), but R15 then refused the school's own staff for the rest of the case, and no
+    step could put it right (review K, K1). R15 now compares organisations as R5 compares
+    schools. The case keeps the host as the officer typed it."""
+    case = _hosted_as(typed)
+    assert case.departures == ()
+    assert case.host_school == typed
+    assert "start_placement" in case.available_triggers(HOST_HEAD)
+    case.start_placement(by=HOST_HEAD, on=START)
+    assert case.stage is Stage.IN_PLACEMENT
+    case.hold_review(review(FIRST_REVIEW), by=HOST_STAFF, on=FIRST_REVIEW)
+    assert case.history[-1].actor == HOST_STAFF
+
+
+@pytest.mark.parametrize("organisation", ["Elmstead High", "Elmstead Hígh School", "Elmstead"])
+def test_staff_of_a_school_whose_name_only_looks_alike_are_not_permitted(
+    organisation: str,
+) -> None:
+    case = _hosted_as("ELMSTEAD HIGH SCHOOL")
+    before = snapshot(case)
+    head = attrs.evolve(HOST_HEAD, organisation=organisation)
+    assert case.available_triggers(head) == ()
+    with pytest.raises(NotPermitted) as refused:
+        case.start_placement(by=head, on=START)
+    assert str(refused.value).endswith(
+        f"{head.name} acts for {organisation!r}, not 'ELMSTEAD HIGH SCHOOL'"
+    )
     assert snapshot(case) == before
 
 

@@ -44,7 +44,7 @@ from reintegration_fsm.stores.hashing import GENESIS, canonical_json
 from reintegration_fsm.stores.migrate import VERSION_TABLE, NoGoingBack, config
 from reintegration_fsm.stores.rows import Row, utc_now
 from reintegration_fsm.stores.stored import stored_data
-from scenario import ADMISSIONS, CONSENTED, PARENT, REFERRED
+from scenario import ADMISSIONS, CONSENTED, PARENT, PUPIL, REFERRED
 from store_contract import (
     CALENDAR,
     OTHER_AUTHORITY,
@@ -55,6 +55,7 @@ from store_contract import (
     reachable_engine,
     reset_database,
 )
+from store_contract import opened as contract_opened
 
 HEAD = ScriptDirectory.from_config(config()).get_current_head()
 """The newest revision."""
@@ -250,7 +251,8 @@ def test_an_upgrade_to_a_revision_older_than_the_databases_is_refused_saying_so(
 
 @pytest.mark.parametrize(
     ("spelt", "older"),
-    [("0009+1", "0010"), ("0011-1", "0010"), ("head-2", "0010"), ("base", "base")],
+    # head-3: the review found it with head-2, before 0013 was added
+    [("0009+1", "0010"), ("0011-1", "0010"), ("head-3", "0010"), ("base", "base")],
 )
 def test_an_older_revision_spelt_relatively_or_as_base_is_refused(
     engine: sa.Engine, spelt: str, older: str
@@ -1751,3 +1753,42 @@ def test_0012_fills_each_cases_count_from_its_records_and_can_be_undone(engine: 
     with pytest.raises(ConcurrentUpdate, match="redacted after this copy was loaded"):
         store.save(copy)  # the store that loaded it, counting 1 then
     assert again.verify() == []
+
+
+# -- 0013: the search columns fold as the rules compare names -----------------------------------
+def _search_columns(engine: sa.Engine) -> dict[str, tuple[str, str]]:
+    table = schema.cases
+    query = sa.select(table.c.case_id, table.c.case_id_folded, table.c.pupil_name_folded)
+    with engine.connect() as conn:
+        return {case_id: (id_folded, name) for case_id, id_folded, name in conn.execute(query)}
+
+
+def test_0013_refolds_the_search_columns_and_can_be_undone(engine: sa.Engine) -> None:
+    """A child recorded with an accent typed apart or a zero-width space was not found by a
+    search for the name as typed (review W, W2): 0013 writes each case row's search columns as
+    `fields.folded_text` folds them, so that a database made before finds them too."""
+    upgrade(engine)
+    store = SqlAlchemyStore(engine, calendar=CALENDAR)
+    named = {"fold-01": "Zoe\u0308 Quill", "fold-02": "Ro\u200bwan Zed", "fold-03": "Alex Ward"}
+    for case_id, name in named.items():
+        store.save(contract_opened(case_id, pupil=attrs.evolve(PUPIL, name=name)))
+    kept = _rows(engine, schema.transitions)
+    _downgrade_to(engine, "0012")
+    assert _search_columns(engine) == {
+        case_id: (case_id, name.casefold()) for case_id, name in named.items()
+    }  # as revision 0012's library wrote them
+
+    upgrade(engine)
+
+    assert _search_columns(engine) == {
+        "fold-01": ("fold-01", "zo\u00eb quill"),
+        "fold-02": ("fold-02", "rowan zed"),
+        "fold-03": ("fold-03", "alex ward"),
+    }
+    assert _rows(engine, schema.transitions) == kept
+    assert differences(engine) == []
+    again = SqlAlchemyStore(engine, calendar=CALENDAR)
+    assert again.verify() == []
+    assert [c.case_id for c in again.cases(text="Zo\u00eb")] == ["fold-01"]
+    assert [c.case_id for c in again.cases(text="rowan")] == ["fold-02"]
+    assert [c.pupil_name for c in again.cases(text="rowan")] == [named["fold-02"]]

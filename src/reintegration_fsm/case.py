@@ -59,6 +59,7 @@ from reintegration_fsm.protocol.payloads import SCHEMA, schema_of, upcast_read
 from reintegration_fsm.protocol.reading import payload_view, read_values
 from reintegration_fsm.protocol.steps import STEP, STEPS, Step
 from reintegration_fsm.records import Deadline, Departure, Obligation, Transition
+from reintegration_fsm.rules import same_name
 from reintegration_fsm.serialisation import converter, structure
 from reintegration_fsm.state import (
     Facts,
@@ -921,8 +922,8 @@ class Reintegration:
             if type(value) is str:
                 problem = argument.new_name_problem(value) or noncharacter(value)
                 if problem is None and argument.single_line and value.strip():
-                    # A school named with a space at an end is another school to R15 and
-                    # the ledger (a blank one is the rules' to report).
+                    # A school named with a space at an end is a slip of the paste, kept as
+                    # typed wherever it is shown (a blank one is the rules' to report).
                     problem = end_space(value)
                 if problem is not None:
                     problems.append((argument.name, problem))
@@ -943,10 +944,10 @@ class Reintegration:
             if field == "ap_setting"
             else (self._local_authority if field == "local_authority" else self._facts.host_school)
         )
-        if actor.organisation == expected:
-            return None
         if expected is None:
             return f"no host school has been identified for {actor.name} to act for"
+        if same_name(actor.organisation, expected):  # as R5 reads the host among those preferred
+            return None
         return f"{actor.name} acts for {actor.organisation!r}, not {expected!r}"
 
     def _check_actor(self, step: Step, actor: Actor, payload: Any, seq: int | None = None) -> None:

@@ -9,7 +9,7 @@ import datetime as dt
 import enum
 import re
 import unicodedata
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any, TypeGuard
 
 import attrs
@@ -364,28 +364,55 @@ def seen(value: str) -> str:
 def fold_case(value: str) -> str:
     """`value` as texts that differ only in letters' case compare alike: case folded, and the
     Turkish and Azerbaijani dotless ı and dotted İ as i (whose capitals, I and İ, are written
-    for them; `str.casefold` keeps ı, and makes İ an i with a dot above). The rules compare
-    names so (`rules.same_name`), and the CLI a new case id with those of stored cases."""
+    for them; `str.casefold` keeps ı, and makes İ an i with a dot above). The CLI compares a
+    new case id with those of stored cases so; names are compared by `folded_name`."""
     return value.casefold().replace("ı", "i").replace("i\u0307", "i")
 
 
+def folded_text(value: str) -> str:
+    """`value` as texts that read alike compare: without the characters nobody sees (`seen`:
+    a zero-width space pasted from Word), in one Unicode form whichever it was written in (an
+    accent typed apart from its letter, as macOS and some MIS exports write it, is the
+    accented letter), and its letters' case folded (`fold_case`). What a search of the case
+    list matches (`holds_folded`), and what the stores' search columns hold.
+
+    Canonically equivalent texts (Unicode's NFC and NFD) compare alike; a compatibility
+    character (a full-width letter, a ligature) stays itself, as `unclear` refuses it in what
+    is typed now.
+    """
+    if value.isascii():  # no invisible character, one form only: most names
+        return value.lower()
+    decomposed = unicodedata.normalize("NFD", seen(value))
+    return unicodedata.normalize("NFC", fold_case(decomposed))
+
+
+def folded_name(value: str) -> str:
+    """`value` as names of people and schools are compared (R2's child, R5's preferred
+    schools, R15's organisations): its words whatever the spacing, folded as `folded_text`
+    folds them. Two names with the same fold are the same name."""
+    return " ".join(folded_text(value).split())
+
+
+def spellings(names: Iterable[str]) -> dict[str, str]:
+    """Each of `names` -> the first of `names` that is the same name (`folded_name`): the
+    spelling a school named in several ways (in another letters' case or spacing, an accent
+    typed apart from its letter) is shown by where its figures are totalled."""
+    first: dict[str, str] = {}
+    return {name: first.setdefault(folded_name(name), name) for name in names}
+
+
 def holds_folded(value: str, text: str) -> bool:
-    """`value` contains `text`, whatever their letters' case (`fold_case`): what a search of
-    the case list matches."""
-    return fold_case(text) in fold_case(value)
-
-
-_NOT_AN_I = re.compile("[\\siı\u0307]+")
-"""What splits a case-folded text into the stretches `searched_stretch` chooses among: spaces,
-and every i (and the dot above that İ folds to), which `str.casefold` keeps apart from ı."""
+    """`value` contains `text`, whatever their letters' case, Unicode form or invisible
+    characters (`folded_text`): what a search of the case list matches."""
+    return folded_text(text) in folded_text(value)
 
 
 def searched_stretch(text: str) -> str:
-    """The longest stretch of `text` case-folded by `str.casefold`, without a space or an i
-    (empty when there is none): a text folded so holds it wherever `text` is found by
-    `holds_folded`, so that a store can narrow a search by its `str.casefold`ed columns and
-    then compare each row found whole."""
-    return max(_NOT_AN_I.split(text.casefold()), key=len)
+    """The longest stretch of `text` folded by `folded_text`, without a space (empty when
+    there is none): a text folded so holds it wherever `text` is found by `holds_folded`, so
+    that a store can narrow a search by its folded columns and then compare each row found
+    whole."""
+    return max(folded_text(text).split() or [""], key=len)
 
 
 def optional_text(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:

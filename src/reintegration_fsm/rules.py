@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from typing import Protocol as Interface
 
 from reintegration_fsm.errors import describe
-from reintegration_fsm.fields import INTEGER_MOST, fold_case
+from reintegration_fsm.fields import INTEGER_MOST, folded_name
 from reintegration_fsm.forms import (
     ConsentForm,
     Pupil,
@@ -130,14 +130,9 @@ SIGNERS = frozenset({Party.PARENT, Party.CHILD, Party.AP, Party.HOST})
 
 
 def same_name(a: str, b: str) -> bool:
-    """The same words, whatever the case and spacing (R2's child, R5's preferred schools)."""
-    return _folded(a) == _folded(b)
-
-
-def _folded(name: str) -> str:
-    """`name` as `same_name` compares it: its words, folded as letters' case is (`fold_case`:
-    the Turkish ı and İ as i too)."""
-    return fold_case(" ".join(name.split()))
+    """The same words, whatever the case, spacing, Unicode form and invisible characters
+    (`fields.folded_name`): R2's child, R5's preferred schools, R15's organisations."""
+    return a == b or folded_name(a) == folded_name(b)
 
 
 def _blank(value: str) -> bool:

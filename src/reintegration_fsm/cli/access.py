@@ -32,24 +32,44 @@ _IDENTITY = ("pupil.name", "pupil.date_of_birth")
 """The paths of the child's name and date of birth in a case's opening."""
 
 
-def _children(store: SqlAlchemyStore, name: str, born: dt.date) -> list[Reintegration]:
-    """Every case the store may show of the child with this name and date of birth; never one
-    whose child's name or date of birth was removed (its placeholder names no child, and reads
-    the same in every case redacted alike)."""
+def _children(store: SqlAlchemyStore, name: str, born: dt.date) -> tuple[list[Reintegration], int]:
+    """Every case the store may show of the child with this name and date of birth (the name
+    as the rules compare it, `rules.same_name`); never one whose child's name or date of birth
+    was removed (its placeholder names no child, and reads the same in every case redacted
+    alike). And how many cases of a child of this name had their date of birth removed."""
     found = []
+    hidden = 0
     for summary in store.cases(text=searched_by(name)):  # names compared whole below
         try:
             with _naming(summary.case_id):
                 case = store.load(summary.case_id)
         except CaseNotFound:  # pragma: no cover - listed a moment ago
             continue
-        if (
-            same_name(case.pupil.name, name)
-            and case.pupil.date_of_birth == born
-            and not _identity_removed(store, case)
-        ):
+        if not same_name(case.pupil.name, name):
+            continue
+        if _identity_removed(store, case):  # a removed name is counted by `_none_found`
+            hidden += not personal.is_note_text(case.pupil.name)
+        elif case.pupil.date_of_birth == born:
             found.append(case)
-    return found
+    return found, hidden
+
+
+def _none_found(store: SqlAlchemyStore, name: str, born: dt.date, hidden: int) -> Failure:
+    """The failure of a search by `name` and `born` that found no case: it says a redaction
+    may have hidden the child only when the store holds a case whose child's name, or whose
+    child of this name's date of birth (`hidden` of them), a redaction removed."""
+    hidden += sum(1 for summary in store.cases() if personal.is_note_text(summary.pupil_name))
+    if hidden:
+        why = (
+            f"{hidden} case{'' if hidden == 1 else 's'} in this store had the child's name or "
+            "date of birth removed by a redaction, and cannot be found by them."
+        )
+    else:
+        why = (
+            "No case in this store is of a child of this name (compared ignoring letters' "
+            "case, spacing, accents typed apart and invisible characters) born on this date."
+        )
+    return Failure(f"no case of {name!r} born {born.isoformat()} in this store", (why,))
 
 
 def _every_case(store: SqlAlchemyStore) -> list[Reintegration]:
@@ -150,13 +170,10 @@ def export(
         request = {"all": True}
     else:
         assert pupil is not None
-        cases = _children(store, pupil, dob)
+        cases, hidden = _children(store, pupil, dob)
         request = {"pupil": pupil, "date_of_birth": dob.isoformat()}
         if not cases:
-            raise Failure(
-                f"no case of {pupil!r} born {dob.isoformat()} in this store",
-                ("A child whose name or date of birth was removed cannot be found by them.",),
-            )
+            raise _none_found(store, pupil, dob, hidden)
     held = [subject_access.Held(case, tuple(store.redactions(case.case_id))) for case in cases]
     on, calendar, policy = today(), found.calendar(), store.retention
     value = subject_access.response(held, request, on, calendar, policy)

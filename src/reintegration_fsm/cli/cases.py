@@ -493,8 +493,9 @@ def _check_school_named(
     store: SqlAlchemyStore, trigger: str, arguments: dict[str, Any], case_id: str
 ) -> None:
     """Refuse a school named as a case of the same local authority names it, but in other
-    letters' case or spacing: to the authority's Fair Access ledger and R15 it would be another
-    school.
+    letters' case or spacing (or with an accent typed apart from its letter): the rules and the
+    Fair Access ledger read it as the same school, but `cases --school` and `due --school` find
+    a school by its name as recorded, and would list its cases apart.
 
     Raises:
         Failure: saying which school was meant (exit 2).
@@ -525,8 +526,8 @@ def _check_school_named(
             f"case or spacing: did you mean {meant!r}?",
             (
                 f"Give the school's name as its cases record it, {meant!r}: a school named "
-                "two ways is two schools to the Fair Access ledger, and its staff act for one "
-                "of them only. To name another school, choose a name that reads differently.",
+                "two ways is listed as two by `cases --school` and `due --school`. To name "
+                "another school, choose a name that reads differently.",
             ),
         )
 

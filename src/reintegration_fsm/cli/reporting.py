@@ -27,6 +27,7 @@ from reintegration_fsm.cli.errors import failure_from
 from reintegration_fsm.cli.output import Cell, Sheet, render_csv, render_workbook
 from reintegration_fsm.cli.text import neutralise
 from reintegration_fsm.errors import ProtocolError, StoreError, UnknownProtocol
+from reintegration_fsm.fields import folded_name
 from reintegration_fsm.reports import Period, academic_year, current_academic_year, figures
 from reintegration_fsm.reports.tables import LONG_COLUMNS, Table, long_rows, tables
 from reintegration_fsm.stores import LedgerEntry, SqlAlchemyStore
@@ -80,10 +81,13 @@ def weighting_rows(
 ) -> list[dict[str, Cell]]:
     """Each school's net points (from `weightings`) and its moves in and out (from the ledger):
     an entry is a move in for its case's host school (`hosts`: case id -> host school) and a
-    move out for its AP setting. The sign of its points cannot tell: a protocol may give 0."""
+    move out for its AP setting. The sign of its points cannot tell: a protocol may give 0.
+    A school named in several ways is one row, under the spelling `weightings` totals it by."""
+    shown = {folded_name(school): school for school in totals}
     moves: dict[str, list[int]] = {}
     for entry in ledger:
-        counts = moves.setdefault(entry.school, [0, 0])
+        school = shown.get(folded_name(entry.school), entry.school)
+        counts = moves.setdefault(school, [0, 0])
         counts[0 if entry.school == hosts.get(entry.case_id) else 1] += 1
     schools = sorted(set(totals) | set(moves))
     return [

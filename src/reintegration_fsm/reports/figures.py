@@ -17,13 +17,14 @@ from collections.abc import Collection, Iterable, Sequence
 from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.case import Reintegration
 from reintegration_fsm.errors import CalendarError, FormInvalid, ProtocolError, describe
-from reintegration_fsm.fields import is_day
+from reintegration_fsm.fields import is_day, spellings
 from reintegration_fsm.protocol.definition import DAYS_MOST, WORCESTERSHIRE
 from reintegration_fsm.protocol.reading import read_history
 from reintegration_fsm.protocol.steps import STEPS
 from reintegration_fsm.records import Deadline
 from reintegration_fsm.reports.model import Count, Figures, Offer, SchoolRow, share
 from reintegration_fsm.reports.periods import Period
+from reintegration_fsm.rules import same_name
 from reintegration_fsm.vocabulary import DeadlineKind, Party, Stage
 
 REVIEW_DEADLINES = (
@@ -65,8 +66,11 @@ def in_period(case: Reintegration, period: Period) -> bool:
 
 
 def concerns(case: Reintegration, school: str | None) -> bool:
-    """Whether `school` is the case's AP setting or host school (any case when None)."""
-    return school is None or school in (case.ap_setting, case.host_school)
+    """Whether `school` is the case's AP setting or host school, named in any of the ways the
+    rules read as the same name (`rules.same_name`); any case when None."""
+    return school is None or any(
+        name is not None and same_name(name, school) for name in (case.ap_setting, case.host_school)
+    )
 
 
 def _school_days(calendar: SchoolCalendar | None, first: dt.date, last: dt.date) -> int | None:
@@ -255,8 +259,17 @@ def figures(
     per_school: dict[str, Counter[str]] = {}
     limits: set[tuple[str, str, str, int]] = set()
 
+    # A school named in several ways is one row, under the spelling of the case opened first.
+    first_opened = sorted(chosen, key=lambda case: (case.opened_on, case.case_id))
+    shown = spellings(
+        name
+        for case in first_opened
+        for name in (case.ap_setting, case.host_school)
+        if name is not None
+    )
+
     def school_row(name: str, role: str) -> Counter[str]:
-        row = per_school.setdefault(name, Counter())
+        row = per_school.setdefault(shown[name], Counter())
         row[role] = 1
         return row
 
@@ -302,9 +315,9 @@ def figures(
                 outcomes[transition.dest.value] += 1
                 for name in {case.ap_setting, case.host_school} - {None}:
                     assert name is not None
-                    per_school[name][transition.dest.value] += 1
+                    per_school[shown[name]][transition.dest.value] += 1
                 for name, points in case.weighting_adjustments.items():
-                    weightings[name] += points
+                    weightings[shown[name]] += points
         when = {t.seq: t.on for t in case.history}
         for departure in case.departures:
             if when.get(departure.seq) in period:
@@ -336,7 +349,7 @@ def figures(
             row["weighting"],
         )
         for name, row in sorted(per_school.items())
-        if school is None or name == school
+        if school is None or same_name(name, school)
     )
     placements_ended = outcomes["successful"] + outcomes["unsuccessful"]
     return Figures(

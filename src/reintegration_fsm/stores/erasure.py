@@ -16,6 +16,7 @@ from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.case import Reintegration
 from reintegration_fsm.errors import FormInvalid, ProtocolError, UnknownProtocol
 from reintegration_fsm.fields import plain_day
+from reintegration_fsm.rules import same_name
 from reintegration_fsm.stores import arguments, personal
 from reintegration_fsm.stores.digests import ACTOR_FIELDS, column_digest
 from reintegration_fsm.stores.redaction import RedactionNote, Removal, note_row, remove
@@ -91,7 +92,7 @@ def _acting_for(by: Actor, entries: Sequence[Mapping[str, Any]]) -> str | None:
         and isinstance(data := stored_data(entry), Mapping)
         and isinstance(data.get(field), str)
     ]
-    if named and by.organisation == named[-1]:
+    if named and same_name(by.organisation, named[-1]):  # as R15 compares them
         return None
     holder = named[-1] if named else None
     return (

@@ -40,6 +40,7 @@ from reintegration_fsm.stores.rows import (
     summary,
     transitions_from_rows,
     utc_now,
+    weighting_totals,
 )
 from reintegration_fsm.vocabulary import Actor, Stage
 
@@ -340,10 +341,8 @@ class InMemoryStore:
     def weightings(self, start: date, end: date) -> dict[str, int]:
         """The Fair Access weightings from `start` to `end` inclusive: school -> net points."""
         arguments.period("weightings", start, end)
-        totals: dict[str, int] = {}
-        for row in self._ledger_rows(start, end):
-            totals[row["school"]] = totals.get(row["school"], 0) + int(row["points"])
-        return dict(sorted(totals.items()))
+        entries = (ledger_entry(row) for row in self._ledger_rows(start, end))
+        return weighting_totals(sorted(entries, key=ledger_order))
 
     def ledger(self, start: date, end: date) -> list[LedgerEntry]:
         """Each school's weighting change from each success dated `start` to `end` inclusive,

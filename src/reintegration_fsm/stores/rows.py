@@ -21,7 +21,14 @@ from reintegration_fsm.errors import (
     ProtocolDefinitionError,
     UnknownProtocol,
 )
-from reintegration_fsm.fields import ID_LENGTH, NAME_LENGTH, holds_folded, identifier
+from reintegration_fsm.fields import (
+    ID_LENGTH,
+    NAME_LENGTH,
+    folded_text,
+    holds_folded,
+    identifier,
+    spellings,
+)
 from reintegration_fsm.protocol.at_rest import StoredTransition
 from reintegration_fsm.protocol.definition import (
     KNOWN,
@@ -597,13 +604,15 @@ def next_due(items: Iterable[Mapping[str, Any]]) -> date | None:
 
 
 def folded(text: str) -> str:
-    """`text` as the search columns hold it (`fields.searched_stretch` narrows by them)."""
-    return text.casefold()
+    """`text` as the search columns hold it (`fields.folded_text`, since revision 0013):
+    `fields.searched_stretch` narrows by them."""
+    return folded_text(text)
 
 
 def found_by(text: str, summaries: Iterable[CaseSummary]) -> list[CaseSummary]:
     """The cases of `summaries` that a search for `text` finds: those whose id or child's name
-    holds it, whatever the letters' case (`fields.holds_folded`)."""
+    holds it, whatever the letters' case, Unicode form or invisible characters
+    (`fields.holds_folded`)."""
     return [
         found
         for found in summaries
@@ -732,6 +741,19 @@ def as_stage(stage: Stage | str) -> Stage:
 def ledger_entry(row: Mapping[Any, Any]) -> LedgerEntry:
     """A weightings row as a `LedgerEntry`."""
     return LedgerEntry(row["case_id"], as_date(row["on_date"]), row["school"], int(row["points"]))
+
+
+def weighting_totals(entries: Iterable[LedgerEntry]) -> dict[str, int]:
+    """Each school's net points from `entries` (in `ledger_order`), by name: a school named in
+    several ways (`fields.folded_name`) is one school, under the spelling of its first entry
+    (`fields.spellings`)."""
+    entries = list(entries)
+    shown = spellings(entry.school for entry in entries)
+    totals: dict[str, int] = {}
+    for entry in entries:
+        school = shown[entry.school]
+        totals[school] = totals.get(school, 0) + entry.points
+    return dict(sorted(totals.items()))
 
 
 def ledger_order(entry: LedgerEntry) -> tuple[date, str, str]:

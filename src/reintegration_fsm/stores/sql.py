@@ -124,6 +124,7 @@ from reintegration_fsm.stores.rows import (
     summary,
     transitions_from_rows,
     utc_now,
+    weighting_totals,
 )
 from reintegration_fsm.stores.schema import (
     HexBytes,
@@ -1273,13 +1274,6 @@ class SqlAlchemyStore:
             return column == text
         return and_(column == text, func.char_length(column) == len(text))
 
-    def _apart(self, column: Any) -> tuple[Any, ...]:
-        """What groups `column`'s values apart: on MariaDB, whose collations ignore trailing
-        spaces, its length too."""
-        if self._dialect not in ("mysql", "mariadb"):
-            return (column,)
-        return (column, func.char_length(column))
-
     def _ledger_where(self, start: date, end: date) -> Any:
         where = [weightings.c.on_date >= start, weightings.c.on_date <= end]
         if self.authority is not None:
@@ -1290,17 +1284,18 @@ class SqlAlchemyStore:
     def weightings(self, start: date, end: date) -> dict[str, int]:
         """The Fair Access weightings from `start` to `end` inclusive: school -> net points.
 
-        Summed from the ledger table by index, never by replaying histories.
+        Summed from the ledger table by index, never by replaying histories; a school named
+        in several ways is one school, under the spelling of its first entry
+        (`rows.weighting_totals`).
         """
         arguments.period("weightings", start, end)
         query = (
-            select(weightings.c.school, func.sum(weightings.c.points))
+            select(weightings)
             .where(*self._ledger_where(start, end))
-            .group_by(*self._apart(weightings.c.school))
-            .order_by(weightings.c.school)
+            .order_by(weightings.c.on_date, weightings.c.case_id, weightings.c.school)
         )
         with read_back(_SUM_WEIGHTINGS), self.engine.connect() as conn:
-            return {school: int(total) for school, total in conn.execute(query)}
+            return weighting_totals(ledger_entry(row) for row in conn.execute(query).mappings())
 
     @guarded(_READ_LEDGER)
     def ledger(self, start: date, end: date) -> list[LedgerEntry]:
