@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
+import logging
 import os
 import socket
 import sqlite3
@@ -21,6 +22,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from click.testing import CliRunner
 
 from reintegration_fsm import (
     ConcurrentUpdate,
@@ -28,6 +30,7 @@ from reintegration_fsm import (
     Pupil,
     StoreError,
 )
+from reintegration_fsm.cli import cli
 from reintegration_fsm.stores import SqlAlchemyStore, failures, upgrade
 from scenario import AUTHORITY, FIRST_REVIEW, HOST_STAFF, review
 from store_contract import (
@@ -814,6 +817,51 @@ def test_a_wrong_postgresql_connection_option_is_not_worth_retrying(
     assert "check the options after `?`" in str(refused.value)
 
 
+@pytest.mark.parametrize("option", ["require_auth=scram-sha-256", "channel_binding=require"])
+def test_an_authentication_option_the_server_cannot_meet_is_not_worth_retrying(
+    postgres_url: str, option: str
+) -> None:
+    """Against a server that does not authenticate by SCRAM (the test server trusts its
+    clients), libpq refuses `require_auth=scram-sha-256` and `channel_binding=require` every
+    time: the store called it a lost connection (retryable), and the command line "the
+    database is unavailable" (exit 3), where it is bad input (exit 2)."""
+    pytest.importorskip("psycopg")
+    url = f"{postgres_url}?{option}"
+    store = SqlAlchemyStore(url, calendar=CALENDAR)
+    try:
+        store.cases()
+    except StoreError as error:
+        if "table of the store is missing" in str(error):
+            pytest.skip("this server authenticates by SCRAM")
+        refused = error
+    else:
+        pytest.skip("this server authenticates by SCRAM")
+    finally:
+        store.close()
+    assert refused.retryable is False, str(refused)
+    assert "check the options after `?`" in str(refused)
+    result = CliRunner().invoke(cli, ["--db", url, "cases"])
+    assert result.exit_code == 2, result.output
+
+
+def test_a_mariadb_url_naming_a_missing_ssl_file_is_bad_input(
+    mariadb_url: str, tmp_path: Path
+) -> None:
+    """`?ssl_ca=FILE` naming no file: PyMySQL's FileNotFoundError, raised before it connects,
+    left the store bare, and the command line said "this is a bug" (exit 70)."""
+    url = f"{mariadb_url}?ssl_ca={tmp_path / 'no-such-ca.pem'}"
+    store = SqlAlchemyStore(url, calendar=CALENDAR)
+    try:
+        with pytest.raises(StoreError) as refused:
+            store.cases()
+    finally:
+        store.close()
+    assert refused.value.retryable is False
+    assert "check the options after `?`" in str(refused.value)
+    result = CliRunner().invoke(cli, ["--db", url, "cases"])
+    assert result.exit_code == 2, result.output
+
+
 def test_a_lost_postgresql_connection_is_still_worth_retrying() -> None:
     """Nothing listening on the port is no wrong option: the same call may work later."""
     pytest.importorskip("psycopg")
@@ -878,27 +926,32 @@ def test_a_mariadb_url_whose_charset_cannot_hold_every_character_is_refused(
         upgrade(f"{mariadb_url}?charset={charset}")
 
 
-@pytest.mark.parametrize("query", ["", "?charset=utf8mb4"])
+@pytest.mark.parametrize("query", ["", "?charset=utf8mb4", "?charset=UTF8MB4"])
 def test_a_mariadb_url_in_utf8mb4_reads_and_writes_every_character(
     mariadb_url: str, query: str
 ) -> None:
-    """The driver's default (no `charset`) and `?charset=utf8mb4` hold every character."""
+    """The driver's default (no `charset`) and `?charset=utf8mb4` hold every character, the
+    name spelt in capitals too (which the driver reports as spelt: it was refused)."""
     _saved_with_an_emoji(mariadb_url)
     with SqlAlchemyStore(f"{mariadb_url}{query}", calendar=CALENDAR) as store:
         _reads_and_writes_every_character(store)
 
 
-def test_a_mariadb_engine_whose_driver_is_in_another_charset_is_refused(mariadb_url: str) -> None:
+def test_a_mariadb_engine_whose_driver_is_in_another_charset_is_refused(
+    mariadb_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
     """An engine of the caller's, told by `connect_args` to talk in utf8mb3: each connection
-    is refused as it is made, before anything is read or written."""
+    is refused as it is made, before anything is read or written, and nothing else is logged
+    (closing the connection before the pool did logged two tracebacks as an error)."""
     _saved_with_an_emoji(mariadb_url)
     engine = sa.create_engine(mariadb_url, connect_args={"charset": "utf8mb3"})
     store = SqlAlchemyStore(engine, calendar=CALENDAR)
     try:
-        with pytest.raises(StoreError) as refused:
+        with caplog.at_level(logging.ERROR), pytest.raises(StoreError) as refused:
             store.load("case-01")
     finally:
         engine.dispose()
+    assert [record.getMessage() for record in caplog.records] == []
     assert not refused.value.retryable
     assert "charset=utf8mb4" in str(refused.value)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import ssl
 import weakref
 from typing import Any
 
@@ -127,9 +128,21 @@ def _one_connection(url: URL) -> dict[str, Any]:
     return {"poolclass": StaticPool, "connect_args": {"check_same_thread": False}}
 
 
-REFUSED_OPTIONS = (ValueError, TypeError, AttributeError, LookupError)
+REFUSED_OPTIONS = (
+    ValueError,
+    TypeError,
+    AttributeError,
+    LookupError,
+    FileNotFoundError,
+    PermissionError,
+    IsADirectoryError,
+    NotADirectoryError,
+    ssl.SSLError,
+)
 """What a driver raises, outside its own DB-API errors, for a connection option it cannot use
-(PyMySQL: a `ValueError` for a negative timeout; its `AttributeError` for an unknown charset
+(PyMySQL: a `ValueError` for a negative timeout; an `OSError` or `ssl.SSLError` for an
+`ssl_ca`, `ssl_cert` or `ssl_key` file it cannot read, before it connects: a failure while
+connecting is its own `OperationalError`; its `AttributeError` for an unknown charset
 never comes, as a store refuses every `charset` but utf8mb4 first, see `mariadb.configure`):
 the cause of the `StoreError` a store raises for it, or for a URL that cannot be read."""
 

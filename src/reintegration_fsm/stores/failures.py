@@ -62,6 +62,7 @@ _PG_REFUSED = re.compile(r"FATAL: .*(does not exist|authentication failed|no pg_
 # option`), or a server that cannot give what the options require (SSL, GSSAPI encryption).
 _PG_WRONG_OPTION = re.compile(
     r"^connection is bad: (?:.* failed: )?invalid |but SSL was required|GSSAPI encryption required"
+    r"|authentication method requirement \S+ failed|channel binding required"
 )
 _SQLITE_RETRY = frozenset({5, 6})  # SQLITE_BUSY, SQLITE_LOCKED
 _SQLITE_DATA = frozenset({18, 20})  # SQLITE_TOOBIG, SQLITE_MISMATCH

@@ -68,8 +68,9 @@ def configure(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _connect(dbapi_connection: Any, _record: Any) -> None:
         talks_in = getattr(dbapi_connection, "character_set_name", None)
-        if callable(talks_in) and talks_in() != CHARSET:
-            dbapi_connection.close()
+        # PyMySQL gives the name as the URL spelt it (`UTF8MB4`). The pool closes the
+        # connection refused here: closing it first made its close fail, logged as an error.
+        if callable(talks_in) and str(talks_in()).lower() != CHARSET:
             raise StoreError(NARROW_CHARSET, retryable=False)
         cursor = dbapi_connection.cursor()
         try:
