@@ -377,8 +377,8 @@ def folded_text(value: str) -> str:
     list matches (`holds_folded`), and what the stores' search columns hold.
 
     Canonically equivalent texts (Unicode's NFC and NFD) compare alike; a compatibility
-    character (a full-width letter, a ligature) stays itself, as `unclear` refuses it in what
-    is typed now.
+    character (a full-width letter) stays itself, as `unclear` refuses it in what is typed
+    now, but for what case folding itself spells out (the ligature ﬁ folds to fi).
     """
     if value.isascii():  # no invisible character, one form only: most names
         return value.lower()
