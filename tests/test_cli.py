@@ -1090,6 +1090,37 @@ def test_apply_says_the_date_it_recorded_the_step_on(opened: str, tmp_path: Path
     assert as_json.stderr == ""  # a script reads the date from the JSON
 
 
+def test_a_step_dated_before_the_last_points_to_the_way_on(opened: str, tmp_path: Path) -> None:
+    """R16's refusal of a step dated on its true day, after one recorded too late, ends by
+    pointing to what can be done (docs/cli.md, "A step recorded with the wrong date"); another
+    refusal does not."""
+    consent = write(tmp_path / "consent.json", {"form": unstructure(scenario.consent())})
+    late = invoke(
+        opened, "apply", "C-1", "record_consent", "--data", consent, *AP, "--on", "2026-03-02"
+    )
+    assert late.exit_code == 0, late.output
+    reason = write(tmp_path / "withdraw.json", {"reason": "The family moved away."})
+    refused = invoke(
+        opened, "apply", "C-1", "withdraw", "--data", reason, *AP, "--on", "2026-01-20"
+    )
+    assert refused.exit_code == 1, refused.output
+    lines = refused.stderr.splitlines()
+    assert lines[0] == "error: withdraw refused by the protocol's rules"
+    assert lines[1].endswith("time runs forward.")
+    said = " ".join(" ".join(lines[2:]).split())
+    assert said == (
+        "- If the case's last step was recorded with a later date than the day it was taken, "
+        'see "A step recorded with the wrong date" in the command line\'s docs (docs/cli.md).'
+    )
+    docs = Path(__file__).resolve().parent.parent / "docs" / "cli.md"
+    assert "#### A step recorded with the wrong date" in docs.read_text(encoding="utf-8")
+    blank = write(tmp_path / "blank.json", {"reason": " "})
+    other = invoke(opened, "apply", "C-1", "withdraw", "--data", blank, *AP, "--on", "2026-03-03")
+    assert other.exit_code == 1, other.output
+    assert "withdraw refused by the protocol's rules" in other.stderr
+    assert "wrong date" not in other.stderr
+
+
 def test_a_refused_trigger_prints_every_reason_and_changes_nothing(
     opened: str, tmp_path: Path
 ) -> None:

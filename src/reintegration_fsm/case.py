@@ -59,7 +59,7 @@ from reintegration_fsm.protocol.payloads import SCHEMA, schema_of, upcast_read
 from reintegration_fsm.protocol.reading import payload_view, read_values
 from reintegration_fsm.protocol.steps import STEP, STEPS, Step
 from reintegration_fsm.records import Deadline, Departure, Obligation, Transition
-from reintegration_fsm.rules import same_name
+from reintegration_fsm.rules import earlier_than_last, same_name
 from reintegration_fsm.serialisation import converter, structure
 from reintegration_fsm.state import (
     Facts,
@@ -814,14 +814,7 @@ class Reintegration:
             )
         last = self.last_on
         if last is not None and transition.on < last:
-            raise GuardFailed(
-                trigger,
-                [
-                    f"The date {transition.on.isoformat()} is earlier than the case's last step on "
-                    f"{last.isoformat()}; time runs forward."
-                ],
-                seq=seq,
-            )
+            raise GuardFailed(trigger, [earlier_than_last(transition.on, last)], seq=seq)
         try:
             if checked:
                 values = read_values(step, data, seq)

@@ -197,6 +197,18 @@ def furthest_date() -> dt.date:
     return limit  # type: ignore[return-value]
 
 
+TIME_RUNS_FORWARD = "time runs forward."
+"""How R16's refusal of a date before the case's last step ends (`earlier_than_last`)."""
+
+
+def earlier_than_last(on: dt.date, last: dt.date) -> str:
+    """R16's reason for a step dated `on`, before the case's last step on `last`."""
+    return (
+        f"The date {on.isoformat()} is earlier than the case's last step on {last.isoformat()}; "
+        f"{TIME_RUNS_FORWARD}"
+    )
+
+
 def time_runs_forward(case: CaseState | None, _: object, on: dt.date) -> list[str]:
     """R16: a step is dated no earlier than the case's last step, and not so far ahead that it
     would lock the case."""
@@ -204,10 +216,7 @@ def time_runs_forward(case: CaseState | None, _: object, on: dt.date) -> list[st
     limit = furthest_date()
     reasons = []
     if last is not None and on < last:
-        reasons.append(
-            f"The date {on.isoformat()} is earlier than the case's last step on "
-            f"{last.isoformat()}; time runs forward."
-        )
+        reasons.append(earlier_than_last(on, last))
     if on > limit:
         reasons.append(
             f"The date {on.isoformat()} is more than a year ahead (after {limit.isoformat()}); a "

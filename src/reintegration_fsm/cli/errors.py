@@ -42,6 +42,7 @@ from reintegration_fsm.errors import (
     StoreError,
     UnknownProtocol,
 )
+from reintegration_fsm.rules import TIME_RUNS_FORWARD
 from reintegration_fsm.stores.engines import REFUSED_OPTIONS
 from reintegration_fsm.stores.failures import (
     DAMAGED_ADVICE,
@@ -168,6 +169,11 @@ CHECK_LOGIN = f"The server refused --db (or RFSM_DATABASE_URL): check its {REFUS
 
 
 CHECK_URL = "Check the options after `?` in --db (or RFSM_DATABASE_URL)."
+MISDATED = (
+    "If the case's last step was recorded with a later date than the day it was taken, see "
+    '"A step recorded with the wrong date" in the command line\'s docs (docs/cli.md).'
+)
+"""What follows R16's refusal of a step dated before the case's last: the way on."""
 
 _URL_REFUSED = (ArgumentError, *REFUSED_OPTIONS)
 """The causes of a `StoreError` for a URL the store cannot use: no such dialect or driver, a
@@ -225,7 +231,10 @@ def failure_from(error: BaseException) -> Failure:
     if isinstance(error, click.ClickException):  # a usage error (2), or another of click's
         return Failure(error.format_message(), (), error.exit_code)
     if isinstance(error, GuardFailed):
-        return Failure(f"{error.trigger} refused by the protocol's rules", error.reasons, REFUSED)
+        reasons = error.reasons
+        if any(reason.endswith(TIME_RUNS_FORWARD) for reason in reasons):
+            reasons = (*reasons, MISDATED)
+        return Failure(f"{error.trigger} refused by the protocol's rules", reasons, REFUSED)
     if isinstance(error, NotPermitted):
         return Failure(f"{error.trigger} not permitted", (error.why,), REFUSED)
     if isinstance(error, IllegalTransition):
