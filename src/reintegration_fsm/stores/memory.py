@@ -328,29 +328,28 @@ class InMemoryStore:
         listed = [summary(row) for row in sorted(rows, key=lambda row: row["case_id"])]
         return listed if text is None else found_by(text, listed)
 
-    def _ledger_rows(self, start: date, end: date) -> list[Row]:
+    def _ledger_entries(self, start: date, end: date) -> list[LedgerEntry]:
+        """The ledger's entries dated `start` to `end` inclusive, in `ledger_order`."""
         with self._lock:
-            return [
+            rows = [
                 row
                 for rows in self._ledger.values()
                 for row in rows
                 if start <= row["on_date"] <= end
                 and (self.authority is None or row["authority"] == self.authority)
             ]
+        return sorted((ledger_entry(row) for row in rows), key=ledger_order)
 
     def weightings(self, start: date, end: date) -> dict[str, int]:
         """The Fair Access weightings from `start` to `end` inclusive: school -> net points."""
         arguments.period("weightings", start, end)
-        entries = (ledger_entry(row) for row in self._ledger_rows(start, end))
-        return weighting_totals(sorted(entries, key=ledger_order))
+        return weighting_totals(self._ledger_entries(start, end))
 
     def ledger(self, start: date, end: date) -> list[LedgerEntry]:
         """Each school's weighting change from each success dated `start` to `end` inclusive,
         by date, then case id, then school."""
         arguments.period("ledger", start, end)
-        return sorted(
-            (ledger_entry(row) for row in self._ledger_rows(start, end)), key=ledger_order
-        )
+        return self._ledger_entries(start, end)
 
     # -- evidence ------------------------------------------------------------------------------
     def redact(

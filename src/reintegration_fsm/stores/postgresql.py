@@ -48,7 +48,8 @@ def configure(engine: Engine) -> None:
                 cursor.close()
             dbapi_connection.commit()  # a SET in a transaction is undone by its rollback
         if _encoding(dbapi_connection) != ENCODING:
-            dbapi_connection.close()
+            # The pool closes the connection refused here (closing it first made its own close
+            # fail, logged as an error, as on MariaDB).
             raise StoreError(
                 "the database connection's client encoding cannot be set to UTF8, in which "
                 "alone it carries every character of a child's name: remove client_encoding "

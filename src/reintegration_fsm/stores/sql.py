@@ -1274,11 +1274,19 @@ class SqlAlchemyStore:
             return column == text
         return and_(column == text, func.char_length(column) == len(text))
 
-    def _ledger_where(self, start: date, end: date) -> Any:
+    def _ledger_entries(self, start: date, end: date, action: str) -> list[LedgerEntry]:
+        """The ledger's entries dated `start` to `end` inclusive, by date, then case id, then
+        school; `action` names the call in its errors."""
         where = [weightings.c.on_date >= start, weightings.c.on_date <= end]
         if self.authority is not None:
             where.append(weightings.c.authority == self.authority)
-        return where
+        query = (
+            select(weightings)
+            .where(*where)
+            .order_by(weightings.c.on_date, weightings.c.case_id, weightings.c.school)
+        )
+        with read_back(action), self.engine.connect() as conn:
+            return [ledger_entry(row) for row in conn.execute(query).mappings()]
 
     @guarded(_SUM_WEIGHTINGS)
     def weightings(self, start: date, end: date) -> dict[str, int]:
@@ -1289,26 +1297,14 @@ class SqlAlchemyStore:
         (`rows.weighting_totals`).
         """
         arguments.period("weightings", start, end)
-        query = (
-            select(weightings)
-            .where(*self._ledger_where(start, end))
-            .order_by(weightings.c.on_date, weightings.c.case_id, weightings.c.school)
-        )
-        with read_back(_SUM_WEIGHTINGS), self.engine.connect() as conn:
-            return weighting_totals(ledger_entry(row) for row in conn.execute(query).mappings())
+        return weighting_totals(self._ledger_entries(start, end, _SUM_WEIGHTINGS))
 
     @guarded(_READ_LEDGER)
     def ledger(self, start: date, end: date) -> list[LedgerEntry]:
         """Each school's weighting change from each success dated `start` to `end` inclusive,
         by date, then case id, then school."""
         arguments.period("ledger", start, end)
-        query = (
-            select(weightings)
-            .where(*self._ledger_where(start, end))
-            .order_by(weightings.c.on_date, weightings.c.case_id, weightings.c.school)
-        )
-        with read_back(_READ_LEDGER), self.engine.connect() as conn:
-            return [ledger_entry(row) for row in conn.execute(query).mappings()]
+        return self._ledger_entries(start, end, _READ_LEDGER)
 
     # -- evidence ------------------------------------------------------------------------------
     @guarded(_REDACT_CASE)
