@@ -499,7 +499,7 @@ _LAST_ORDINAL = date.max.toordinal()
 
 def _ordinal_text(o: int) -> str:
     """The date of ordinal `o` in ISO, or where it would fall past the last date Python has."""
-    if o > date.max.toordinal():
+    if o > _LAST_ORDINAL:
         return f"a day after {date.max.isoformat()}"
     return date.fromordinal(o).isoformat()
 
