@@ -51,11 +51,13 @@ def _refold(fold: Callable[[str], str]) -> None:
     query = sa.select(
         cases.c.case_id, cases.c.pupil_name, cases.c.case_id_folded, cases.c.pupil_name_folded
     ).order_by(cases.c.case_id)
-    changed = [
-        {"b_case_id": case_id, "case_id_folded": fold(case_id), "pupil_name_folded": fold(name)}
-        for case_id, name, id_folded, name_folded in bind.execute(query).all()
-        if (id_folded, name_folded) != (fold(case_id), fold(name))
-    ]
+    changed = []
+    for case_id, name, *held in bind.execute(query).all():
+        folded = [fold(case_id), fold(name)]
+        if held != folded:
+            changed.append(
+                {"b_case_id": case_id, "case_id_folded": folded[0], "pupil_name_folded": folded[1]}
+            )
     update = (
         sa.update(cases)
         .where(cases.c.case_id == sa.bindparam("b_case_id"))
