@@ -52,6 +52,12 @@ SECOND_REVIEW = D(2026, 3, 20)
 FINAL_REVIEW = D(2026, 4, 2)
 
 
+def tomorrow() -> dt.date:
+    """The first day a past-day field refuses, as of when it is asked: a test run may cross
+    midnight, after which a "tomorrow" worked out when the tests were collected is today."""
+    return dt.date.today() + dt.timedelta(days=1)
+
+
 def consent(**changes: object) -> ConsentForm:
     values: dict[str, object] = dict(
         child_name=PUPIL.name,

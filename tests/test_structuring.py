@@ -28,10 +28,18 @@ from reintegration_fsm.serialisation import (
     unstructure,
 )
 from reintegration_fsm.stores.retention import RetentionPolicy
-from scenario import AP_HEAD, FIRST_REVIEW, OPENED, PUPIL, START, consent, information, review
+from scenario import (
+    AP_HEAD,
+    FIRST_REVIEW,
+    OPENED,
+    PUPIL,
+    START,
+    consent,
+    information,
+    review,
+    tomorrow,
+)
 from test_validation import IMPOSSIBLE_FOR
-
-TOMORROW = (dt.date.today() + dt.timedelta(days=1)).isoformat()
 
 WRONG_JSON = st.sampled_from([{"not": "this"}, 1.5, [True]])
 """JSON no field of any form reads."""
@@ -93,12 +101,13 @@ def test_every_bad_field_of_a_forms_json_is_named(cls: type[Any], data: st.DataO
 
 def test_a_wrong_type_and_a_refused_value_are_named_together() -> None:
     """cattrs never builds a form with a field of the wrong type; its validators still speak."""
-    json = {**unstructure(consent()), "child_dob": TOMORROW, "agrees": "yes", "nickname": "Al"}
+    born = tomorrow().isoformat()
+    json = {**unstructure(consent()), "child_dob": born, "agrees": "yes", "nickname": "Al"}
     del json["signed_by"]
     with pytest.raises(FormInvalid) as caught:
         structure(json, ConsentForm)
     assert caught.value.problems == (
-        ("child_dob", f"{TOMORROW} is in the future"),
+        ("child_dob", f"{born} is in the future"),
         ("agrees", "invalid value for type, expected bool"),
         ("signed_by", "required field missing"),
         ("nickname", "is not a field of ConsentForm"),
