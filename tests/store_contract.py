@@ -17,6 +17,7 @@ import re
 import signal
 import threading
 import time
+import unicodedata
 from collections.abc import Callable, Iterator
 from typing import Any, ClassVar
 
@@ -625,7 +626,13 @@ class StoreContract:
         assert oakhurst == of("Oakhurst Academy")
         assert store.due(far, school=AP_SETTING) == everything
         assert store.due(far, school="Nowhere Academy") == []
-        assert store.due(far, school=HOST_SCHOOL.upper()) == []  # a name is matched as written
+        # A school is matched as the rules read its name (R5, R15): in any letters' case or
+        # spacing, an accent typed apart from its letter, invisible characters aside.
+        assert store.due(far, school=HOST_SCHOOL.upper()) == host
+        assert store.due(far, school="  " + HOST_SCHOOL.lower().replace(" ", "  ")) == host
+        assert store.due(far, school=HOST_SCHOOL + "\u200b") == host
+        assert store.due(far, school=HOST_SCHOOL[:-1]) == []  # a name is a whole name
+        assert store.due(far, school=HOST_SCHOOL + " Annexe") == []
         assert store.due(REFERRED, school="Oakhurst Academy") == []  # opened after it
         opened = store.due(HOST_FOUND, school="Oakhurst Academy")
         assert opened == [item for item in store.due(HOST_FOUND) if item.case_id == "case-02"]
@@ -646,16 +653,19 @@ class StoreContract:
         self, store: Store, spaced: str
     ) -> None:
         """A school's name recorded with a space at an end (before `identify_host` refused
-        it) keeps its name: `cases(school=)` finds it as written and `ledger()` keeps it apart
-        from the name without the space, on every engine (MariaDB's PAD SPACE collation
-        compares them equal; the id rules refused such text outright)."""
+        it) keeps its name in the case and the ledger, apart from the name without the space,
+        on every engine (MariaDB's PAD SPACE collation compares them equal; the id rules
+        refused such text outright); `cases(school=)` and `due(school=)` find both under
+        either, as one school to the rules (R5, R15) and to `weightings()`."""
         store.save(built("case-01", 11))
         store.save(hosted_by("case-02", spaced))
-        assert [c.case_id for c in store.cases(school=spaced)] == ["case-02"]
-        assert [c.case_id for c in store.cases(school=HOST_SCHOOL)] == ["case-01"]
+        both = ["case-01", "case-02"]
+        assert [c.case_id for c in store.cases(school=spaced)] == both
+        assert [c.case_id for c in store.cases(school=HOST_SCHOOL)] == both
+        assert {c.host_school for c in store.cases(school=HOST_SCHOOL)} == {HOST_SCHOOL, spaced}
         later = dt.date(2026, 12, 31)
-        assert {item.case_id for item in store.due(later, school=spaced)} == {"case-02"}
-        assert {item.case_id for item in store.due(later, school=HOST_SCHOOL)} == {"case-01"}
+        assert {item.case_id for item in store.due(later, school=spaced)} == set(both)
+        assert {item.case_id for item in store.due(later, school=HOST_SCHOOL)} == set(both)
         # One school to the rules (R5, R15) is one line of weightings, under its first entry's
         # spelling; the ledger keeps each entry as recorded.
         assert store.weightings(SUCCEEDED, later) == {AP_SETTING: -6, HOST_SCHOOL: 6}
@@ -667,6 +677,28 @@ class StoreContract:
                 ("case-02", spaced),
             ]
         )
+
+    def test_a_school_is_found_however_its_accents_and_capitals_were_typed(
+        self, store: Store
+    ) -> None:
+        """`cases(school=)` and `due(school=)` find a school recorded with an accent typed apart
+        from its letter (as macOS writes it) under the name typed whole, in capitals or with a
+        zero-width space pasted in, and the other way round; each case keeps its spelling, and a
+        scoped store finds no other authority's cases by any spelling."""
+        whole = "\u00c9cole Sainte-H\u00e9l\u00e8ne"
+        apart = unicodedata.normalize("NFD", whole)
+        assert apart != whole
+        store.save(hosted_by("case-01", whole))
+        store.save(hosted_by("case-02", apart))
+        store.save(built("case-03", 7))
+        later = dt.date(2026, 12, 31)
+        for asked in (whole, apart, whole.upper(), "\u00e9cole  sainte-h\u00e9l\u00e8ne\u200b"):
+            assert [c.case_id for c in store.cases(school=asked)] == ["case-01", "case-02"]
+            assert {i.case_id for i in store.due(later, school=asked)} == {"case-01", "case-02"}
+        assert [c.host_school for c in store.cases(school=whole)] == [whole, apart]
+        assert store.cases(school="Ecole Sainte-Helene") == []  # an accent is a letter
+        assert store.for_authority(OTHER_AUTHORITY).cases(school=whole) == []
+        assert store.for_authority(OTHER_AUTHORITY).due(later, school=apart) == []
 
     # -- what the methods take ------------------------------------------------------------------
     @pytest.mark.parametrize(

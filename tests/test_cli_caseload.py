@@ -146,6 +146,8 @@ def test_cases_filters_by_stage_school_and_search(office_url: str) -> None:
     assert ids(placed) == ["LA-2025-008", "LA-2026-010", "LA-2026-012"]
     hollybrook = json_of(office_url, "cases", "--school", "Hollybrook Academy")
     assert ids(hollybrook) == ["DEMO-0001", "LA-2025-001", "LA-2025-006", "LA-2026-011"]
+    # The school as the rules read its name: an officer's capitals and doubled space find it.
+    assert json_of(office_url, "cases", "--school", "HOLLYBROOK  academy") == hollybrook
     fernhill = json_of(office_url, "cases", "--school", "Fernhill Pupil Referral Unit")
     assert fernhill
     assert {row["ap_setting"] for row in fernhill} == {"Fernhill Pupil Referral Unit"}

@@ -99,6 +99,15 @@ def test_a_school_with_no_cases_is_bad_input_naming_the_schools(demo_db: str) ->
     assert result.stdout == ""
 
 
+def test_a_school_typed_in_other_capitals_lists_its_cases(demo_db: str) -> None:
+    """`due --school` reads a school's name as the rules do: in capitals, it is the same
+    school, not "no cases at school"."""
+    assert due(demo_db, "--school", "MILLBRIDGE HIGH SCHOOL") == due(
+        demo_db, "--school", "Millbridge High School"
+    )
+    assert due(demo_db, "--school", "Millbridge High School")
+
+
 def test_overdue_keeps_what_is_past_due_on_the_date(demo_db: str) -> None:
     """`--overdue`: only dated items whose date has passed on `--on`."""
     everything = due(demo_db)

@@ -135,6 +135,14 @@ def same_name(a: str, b: str) -> bool:
     return a == b or folded_name(a) == folded_name(b)
 
 
+def at_school(school: str, ap_setting: str, host_school: str | None) -> bool:
+    """A case with this AP setting and host school is at `school`: one of them is the same name
+    (`same_name`), as the rules and the Fair Access ledger read a school."""
+    return same_name(ap_setting, school) or (
+        host_school is not None and same_name(host_school, school)
+    )
+
+
 def _blank(value: str) -> bool:
     return not value.strip()
 

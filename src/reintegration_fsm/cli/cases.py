@@ -493,9 +493,9 @@ def _check_school_named(
     store: SqlAlchemyStore, trigger: str, arguments: dict[str, Any], case_id: str
 ) -> None:
     """Refuse a school named as a case of the same local authority names it, but in other
-    letters' case or spacing (or with an accent typed apart from its letter): the rules and the
-    Fair Access ledger read it as the same school, but `cases --school` and `due --school` find
-    a school by its name as recorded, and would list its cases apart.
+    letters' case or spacing (or with an accent typed apart from its letter): the rules, the
+    lists and the Fair Access ledger read it as the same school, but its cases, their documents
+    and the lists would name it two ways.
 
     Raises:
         Failure: saying which school was meant (exit 2).
@@ -505,31 +505,25 @@ def _check_school_named(
     if not isinstance(given, str) or not given.strip():
         return  # a blank name is the rules' to report
     authority = _authority_of(store, trigger, arguments, case_id)
-    if any(
-        given in (found.ap_setting, found.host_school) and found.local_authority == authority
-        for found in store.cases(school=given)
-    ):
-        return  # named as recorded (by the schools' indexes, before every case row is read)
-    known = {
+    recorded = {
         name
-        for summary in store.cases()  # the case rows: no history is loaded
-        if summary.local_authority == authority
-        for name in (summary.ap_setting, summary.host_school)
-        if name is not None
+        for found in store.cases(school=given)  # by the schools' indexes: no history is loaded
+        if found.local_authority == authority
+        for name in (found.ap_setting, found.host_school)
+        if name is not None and same_name(name, given)
     }
-    if given in known:
-        return
-    meant = next((name for name in sorted(known) if same_name(name, given)), None)
-    if meant is not None:
-        raise Failure(
-            f"{trigger}.{field}: {given!r} differs from the school {meant!r} only in letters' "
-            f"case or spacing: did you mean {meant!r}?",
-            (
-                f"Give the school's name as its cases record it, {meant!r}: a school named "
-                "two ways is listed as two by `cases --school` and `due --school`. To name "
-                "another school, choose a name that reads differently.",
-            ),
-        )
+    if not recorded or given in recorded:
+        return  # a school named for the first time, or as recorded
+    meant = min(recorded)
+    raise Failure(
+        f"{trigger}.{field}: {given!r} differs from the school {meant!r} only in letters' "
+        f"case or spacing: did you mean {meant!r}?",
+        (
+            f"Give the school's name as its cases record it, {meant!r}, so that its cases and "
+            "their documents name it one way. To name another school, choose a name that "
+            "reads differently.",
+        ),
+    )
 
 
 def _authority_of(

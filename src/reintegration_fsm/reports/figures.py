@@ -24,7 +24,7 @@ from reintegration_fsm.protocol.steps import STEPS
 from reintegration_fsm.records import Deadline
 from reintegration_fsm.reports.model import Count, Figures, Offer, SchoolRow, share
 from reintegration_fsm.reports.periods import Period
-from reintegration_fsm.rules import same_name
+from reintegration_fsm.rules import at_school, same_name
 from reintegration_fsm.vocabulary import DeadlineKind, Party, Stage
 
 REVIEW_DEADLINES = (
@@ -67,10 +67,8 @@ def in_period(case: Reintegration, period: Period) -> bool:
 
 def concerns(case: Reintegration, school: str | None) -> bool:
     """Whether `school` is the case's AP setting or host school, named in any of the ways the
-    rules read as the same name (`rules.same_name`); any case when None."""
-    return school is None or any(
-        name is not None and same_name(name, school) for name in (case.ap_setting, case.host_school)
-    )
+    rules read as the same name (`rules.at_school`); any case when None."""
+    return school is None or at_school(school, case.ap_setting, case.host_school)
 
 
 def _school_days(calendar: SchoolCalendar | None, first: dt.date, last: dt.date) -> int | None:

@@ -11,6 +11,7 @@ import datetime as dt
 
 from reintegration_fsm.case import Reintegration
 from reintegration_fsm.errors import CaseNotFound
+from reintegration_fsm.rules import at_school
 from reintegration_fsm.stores import arguments
 from reintegration_fsm.stores.base import Store
 from reintegration_fsm.stores.model import CaseSummary, DueItem
@@ -56,7 +57,7 @@ def due_as_of(
     day = as_of if on is None else on
     rows = []
     for case in _stood(store, as_of):
-        if school is not None and school not in (case.ap_setting, case.host_school):
+        if school is not None and not at_school(school, case.ap_setting, case.host_school):
             continue
         rows += [row for row in open_item_rows(case, case.local_authority) if binds_on(row, day)]
     return [due_item(row) for row in sorted(rows, key=due_order)]

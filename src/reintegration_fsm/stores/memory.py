@@ -11,6 +11,7 @@ from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.case import Reintegration
 from reintegration_fsm.errors import CaseNotFound, FormInvalid, UnknownProtocol
 from reintegration_fsm.records import Transition
+from reintegration_fsm.rules import at_school
 from reintegration_fsm.stores import arguments, audit, bulk, erasure
 from reintegration_fsm.stores import retention as retention_module
 from reintegration_fsm.stores.as_of import check_as_of
@@ -548,5 +549,6 @@ class InMemoryStore:
 
 
 def _at_school(row: Row, school: str | None) -> bool:
-    """The case row's AP setting or host school is `school` (any, when None)."""
-    return school is None or school in (row["ap_setting"], row["host_school"])
+    """The case row's AP setting or host school is `school` (`rules.at_school`; any, when
+    None)."""
+    return school is None or at_school(school, row["ap_setting"], row["host_school"])

@@ -37,7 +37,6 @@ from sqlalchemy import (
     String,
     Table,
     TypeDecorator,
-    and_,
     bindparam,
     delete,
     func,
@@ -45,6 +44,7 @@ from sqlalchemy import (
     or_,
     select,
     type_coerce,
+    union,
     update,
 )
 from sqlalchemy.exc import DBAPIError
@@ -63,6 +63,7 @@ from reintegration_fsm.errors import (
 )
 from reintegration_fsm.fields import NAME_LENGTH, searched_stretch, text_problem
 from reintegration_fsm.records import Transition
+from reintegration_fsm.rules import same_name
 from reintegration_fsm.stores import (
     arguments,
     at_once,
@@ -139,6 +140,9 @@ from reintegration_fsm.vocabulary import Actor, Stage
 
 _CHUNK = 500
 """Ids per IN list."""
+
+_SCHOOLS = (cases.c.ap_setting, cases.c.host_school)
+"""The case row's columns naming a school."""
 
 # What each call is called in its errors' messages ("could not list cases: ..."), written once
 # for its guard (on MariaDB the first call's look at the making may fail first) and its body.
@@ -1161,9 +1165,10 @@ class SqlAlchemyStore:
         """
         arguments.day("due", "on", on)
         arguments.text_or_none("due", "school", school)
-        if self._no_such_school(school):
+        spelt = None if school is None else self._spellings(school, _LIST_DUE)
+        if spelt == []:
             return []
-        statements = self._due_sql if school is None else self._due_at_school(school)
+        statements = self._due_sql if spelt is None else self._due_at_school(spelt)
         # SQLite keeps a DATE as its ISO text (SQLAlchemy's format), and compares it as text.
         value: Any = on.isoformat() if self._dialect == "sqlite" else on
         found: list[Any] = []
@@ -1205,10 +1210,11 @@ class SqlAlchemyStore:
         """
         arguments.text_or_none("cases", "school", school)
         arguments.text_or_none("cases", "text", text)
-        if self._no_such_school(school) or (
-            isinstance(text, str) and text_problem(text) is not None
-        ):
+        if isinstance(text, str) and text_problem(text) is not None:
             return []  # no stored id or name holds such text
+        spelt = None if school is None else self._spellings(school, _LIST_CASES)
+        if spelt == []:
+            return []
         query = select(
             cases.c.case_id,
             cases.c.pupil_name,
@@ -1223,8 +1229,8 @@ class SqlAlchemyStore:
             query = query.where(cases.c.authority == self.authority)
         if stage is not None:
             query = query.where(cases.c.stage == as_stage(stage).value)
-        if school is not None:
-            query = query.where(self._at_school(school))
+        if spelt is not None:
+            query = query.where(self._at_school(spelt))
         needle = None if text is None else searched_stretch(text)
         if needle:  # narrowed by the folded columns, then each case compared whole below
             query = query.where(
@@ -1239,21 +1245,36 @@ class SqlAlchemyStore:
             listed = [summary(row) for row in rows]
         return listed if text is None else found_by(text, listed)
 
-    @staticmethod
-    def _no_such_school(school: str | None) -> bool:
-        """`school` is text no stored school's name can be (a lone surrogate, say, which
-        PostgreSQL would refuse to compare)."""
-        return school is not None and (
-            text_problem(school, single_line=True, most=NAME_LENGTH) is not None
+    def _spellings(self, school: str, action: str) -> list[str]:
+        """The ways the cases this store may show name `school` (as AP setting or host school)
+        that are the same name to the rules (`rules.same_name`): none for text no stored
+        school's name can be (a lone surrogate, say, which PostgreSQL would refuse to compare).
+        Read from the two schools' indexes; a local authority names a few hundred schools."""
+        if text_problem(school, single_line=True, most=NAME_LENGTH) is not None:
+            return []
+        scope = [] if self.authority is None else [cases.c.authority == self.authority]
+        named = union(
+            select(cases.c.ap_setting.label("school")).where(*scope),
+            select(cases.c.host_school).where(cases.c.host_school.is_not(None), *scope),
         )
+        with read_back(action), self.engine.connect() as conn:
+            found = conn.execute(named).scalars().all()
+        return sorted({name for name in found if same_name(name, school)})
 
-    def _at_school(self, school: str) -> Any:
-        """The condition on a case row that its AP setting or host school is `school`."""
-        return or_(self._same(cases.c.ap_setting, school), self._same(cases.c.host_school, school))
+    @staticmethod
+    def _at_school(spelt: list[str]) -> Any:
+        """The condition on a case row that its AP setting or host school is one of `spelt`.
 
-    def _due_at_school(self, school: str) -> list[tuple[str, list[str] | None, dict[str, Any]]]:
-        """`due()`'s two statements, as the driver's text, for the cases of `school` only."""
-        of_school = open_items.c.case_id.in_(select(cases.c.case_id).where(self._at_school(school)))
+        On MariaDB, whose collations ignore trailing spaces, a name equal to one of them but
+        for such spaces matches too, as it is the same name to the rules."""
+        return or_(*(column == name for name in spelt for column in _SCHOOLS))
+
+    def _due_at_school(
+        self, spelt: list[str]
+    ) -> list[tuple[str, list[str] | None, dict[str, Any]]]:
+        """`due()`'s two statements, as the driver's text, for the cases of a school named
+        `spelt` only."""
+        of_school = open_items.c.case_id.in_(select(cases.c.case_id).where(self._at_school(spelt)))
         return [
             self._driver_sql(query.where(of_school))
             for query in (self._select_dated, self._select_undated)
@@ -1266,13 +1287,6 @@ class SqlAlchemyStore:
         if self._dialect == "sqlite":
             return func.instr(column, needle) > 0
         return column.contains(needle, autoescape=True)
-
-    def _same(self, column: Any, text: str) -> Any:
-        """`column` holds `text`: on MariaDB, whose collations ignore trailing spaces, of the
-        same length too (a name may end with a space, where no id may)."""
-        if self._dialect not in ("mysql", "mariadb"):
-            return column == text
-        return and_(column == text, func.char_length(column) == len(text))
 
     def _ledger_entries(self, start: date, end: date, action: str) -> list[LedgerEntry]:
         """The ledger's entries dated `start` to `end` inclusive, by date, then case id, then
