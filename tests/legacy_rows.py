@@ -58,9 +58,18 @@ def scheme_2_entries(entries: Sequence[Row]) -> list[Row]:
     return rows
 
 
+def before_0014(case_row: Row) -> Row:
+    """A case row as revisions before 0014 wrote it: no folded school columns."""
+    return {name: value for name, value in case_row.items() if name not in FOLDED_SCHOOLS}
+
+
+FOLDED_SCHOOLS = ("ap_setting_folded", "host_school_folded")
+"""The case row's columns since revision 0014."""
+
+
 def before_0012(case_row: Row) -> Row:
     """A case row as revisions before 0012 wrote it: no count of redaction records."""
-    return {name: value for name, value in case_row.items() if name != "redactions"}
+    return {name: value for name, value in before_0014(case_row).items() if name != "redactions"}
 
 
 def scheme_2(prepared: Prepared) -> Prepared:

@@ -1195,3 +1195,37 @@ def test_the_days_to_offer_labels_never_overlap(limit: int) -> None:
     assert texts[-1].startswith("over")
     if limit <= 100:  # upright, each bar keeps its label
         assert len(texts) == len({20, limit} | set(range(5, limit + 11, 5))) + 1
+
+
+def test_report_for_one_school_counts_every_spelling_of_it(tmp_path: Path) -> None:
+    """`report --school` counts each case of the school however its name was recorded, as the
+    report of every school merges the spellings into one row (a review found it counted only
+    the case spelt exactly as given: 1 case and 3 points, against 2 and 6 in the full report)."""
+    from reintegration_fsm.stores import SqlAlchemyStore
+    from store_contract import CALENDAR, hosted_by
+
+    url = f"sqlite:///{tmp_path / 'spellings.sqlite'}"
+    store = SqlAlchemyStore(url, calendar=CALENDAR)
+    store.create_schema()
+    store.save(hosted_by("c-1", "Elmstead High School"))
+    store.save(hosted_by("c-2", "ELMSTEAD HIGH SCHOOL"))  # as the library's API takes it
+    store.engine.dispose()
+
+    def school_rows(*extra: str) -> dict[str, Any]:
+        result = CliRunner().invoke(
+            cli,
+            ["--db", url, "report", "--year", "2025/26", "--format", "json", *extra],
+            env={"RFSM_CALENDAR": None},
+        )
+        assert result.exit_code == 0, result.output
+        return {row["school"]: row for row in json.loads(result.stdout)["schools"]}
+
+    every = school_rows()["Elmstead High School"]
+    assert (every["cases"], every["weighting"]) == (2, 6)
+    for asked in ("Elmstead High School", "ELMSTEAD HIGH SCHOOL", "elmstead  high school"):
+        one = school_rows("--school", asked)
+        assert list(one) == ["Elmstead High School"]
+        assert (one["Elmstead High School"]["cases"], one["Elmstead High School"]["weighting"]) == (
+            2,
+            6,
+        )

@@ -24,7 +24,7 @@ from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from click.testing import CliRunner
 
-from legacy_rows import KEYED, before_0012, legacy_log_rows, scheme_2, with_prev_hash
+from legacy_rows import KEYED, before_0012, before_0014, legacy_log_rows, scheme_2, with_prev_hash
 from reintegration_fsm import Actor, ConcurrentUpdate, Reintegration, Role, Stage, Transition
 from reintegration_fsm.cli import cli
 from reintegration_fsm.errors import FormInvalid, StoreError
@@ -41,7 +41,7 @@ from reintegration_fsm.stores import (
     upgrade,
 )
 from reintegration_fsm.stores.hashing import GENESIS, canonical_json
-from reintegration_fsm.stores.migrate import VERSION_TABLE, NoGoingBack, config
+from reintegration_fsm.stores.migrate import VERSION_TABLE, NoGoingBack, config, head
 from reintegration_fsm.stores.rows import Row, utc_now
 from reintegration_fsm.stores.stored import stored_data
 from scenario import ADMISSIONS, CONSENTED, PARENT, PUPIL, REFERRED
@@ -251,8 +251,14 @@ def test_an_upgrade_to_a_revision_older_than_the_databases_is_refused_saying_so(
 
 @pytest.mark.parametrize(
     ("spelt", "older"),
-    # head-3: the review found it with head-2, before 0013 was added
-    [("0009+1", "0010"), ("0011-1", "0010"), ("head-3", "0010"), ("base", "base")],
+    # head-N, N counted to 0010 from the newest shipped revision: the review found it with
+    # head-2, when that was 0012
+    [
+        ("0009+1", "0010"),
+        ("0011-1", "0010"),
+        (f"head-{int(head()) - 10}", "0010"),
+        ("base", "base"),
+    ],
 )
 def test_an_older_revision_spelt_relatively_or_as_base_is_refused(
     engine: sa.Engine, spelt: str, older: str
@@ -1317,7 +1323,7 @@ def _fill_revision_7(engine: sa.Engine, cases: list[Reintegration]) -> None:
             prepared = scheme_2(
                 bulk.rows(case, case.local_authority, case.history, GENESIS, utc_now())
             )
-            conn.execute(sa.insert(schema.cases), prepared.case_row)
+            conn.execute(sa.insert(schema.cases), before_0014(prepared.case_row))
             conn.execute(sa.insert(REVISION_7_LOG), with_prev_hash(prepared.entries))
             if prepared.items:
                 conn.execute(sa.insert(schema.open_items), prepared.items)
@@ -1553,7 +1559,7 @@ def _fill_revision_10(engine: sa.Engine, cases: list[Reintegration]) -> None:
             prepared = scheme_2(
                 bulk.rows(case, case.local_authority, case.history, GENESIS, utc_now())
             )
-            conn.execute(sa.insert(schema.cases), prepared.case_row)
+            conn.execute(sa.insert(schema.cases), before_0014(prepared.case_row))
             conn.execute(sa.insert(REVISION_10_LOG), prepared.entries)
             if prepared.items:
                 conn.execute(sa.insert(schema.open_items), prepared.items)
@@ -1683,7 +1689,7 @@ def test_0011_refuses_what_an_earlier_version_would_write(engine: sa.Engine) -> 
     with pytest.raises(sa.exc.DBAPIError, match="stop every older version"):
         _written(
             engine,
-            (sa.insert(schema.cases), earlier.case_row),
+            (sa.insert(schema.cases), before_0014(earlier.case_row)),
             (sa.insert(REVISION_10_LOG), earlier.entries),
         )
     with pytest.raises(sa.exc.DBAPIError, match="stop every older version"):

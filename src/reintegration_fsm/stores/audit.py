@@ -57,6 +57,8 @@ SUMMARY_COLUMNS = (
     "last_on",
     "case_id_folded",
     "pupil_name_folded",
+    "ap_setting_folded",
+    "host_school_folded",
 )
 """Case-row columns derived from the history, besides the version, hash, stage and authority."""
 

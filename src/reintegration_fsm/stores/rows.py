@@ -24,6 +24,7 @@ from reintegration_fsm.errors import (
 from reintegration_fsm.fields import (
     ID_LENGTH,
     NAME_LENGTH,
+    folded_name,
     folded_text,
     holds_folded,
     identifier,
@@ -630,6 +631,7 @@ def case_row(
         "authority": authority,
         "pupil_name": name,
         "ap_setting": case.ap_setting,
+        "ap_setting_folded": folded_name(case.ap_setting),
         "opened_on": case.history[0].on,
         "case_id_folded": folded(case.case_id),
         "pupil_name_folded": folded(name),
@@ -645,12 +647,22 @@ def changed_columns(case: Reintegration, last_hash: str, items: Sequence[Mapping
         "next_due": next_due(items),
         "last_hash": last_hash,
         "host_school": case.host_school,
+        "host_school_folded": None if case.host_school is None else folded_name(case.host_school),
         "last_on": case.history[-1].on,
         "state": case._state(),
     }
 
 
-CHANGING = ("stage", "version", "next_due", "last_hash", "host_school", "last_on", "state")
+CHANGING = (
+    "stage",
+    "version",
+    "next_due",
+    "last_hash",
+    "host_school",
+    "host_school_folded",
+    "last_on",
+    "state",
+)
 """The case row's columns a save after the first may change."""
 
 

@@ -127,13 +127,18 @@ cases = Table(
     Column("next_due", Date, nullable=True),
     Column("last_hash", varchar(HASH), nullable=False),
     Column("pupil_name", varchar(NAME), nullable=False),
-    Column("ap_setting", varchar(NAME), nullable=False, index=True),
-    Column("host_school", varchar(NAME), nullable=True, index=True),
+    Column("ap_setting", varchar(NAME), nullable=False),
+    Column("host_school", varchar(NAME), nullable=True),
     Column("opened_on", Date, nullable=False),
     Column("last_on", Date, nullable=False),
     # Case-insensitive search in Python's terms on every engine (SQLite's lower() is ASCII only).
     Column("case_id_folded", varchar(ID * FOLDED), nullable=False),
     Column("pupil_name_folded", varchar(NAME * FOLDED), nullable=False),
+    # Each school's name as the rules compare names (`fields.folded_name`, since 0014): what
+    # `cases(school=)` and `due(school=)` look up. NULL for no host yet (and, for either, in a
+    # row written behind the store, which `verify()` reports).
+    Column("ap_setting_folded", varchar(NAME * FOLDED), nullable=True, index=True),
+    Column("host_school_folded", varchar(NAME * FOLDED), nullable=True, index=True),
     # The case's state as `state.encode` writes it (`Reintegration._state()`), so that a load
     # need not replay; NULL when unknown (a load then replays). `verify()` replays and compares.
     Column("state", PAYLOAD, nullable=True),

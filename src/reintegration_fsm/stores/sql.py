@@ -44,7 +44,6 @@ from sqlalchemy import (
     or_,
     select,
     type_coerce,
-    union,
     update,
 )
 from sqlalchemy.exc import DBAPIError
@@ -61,9 +60,8 @@ from reintegration_fsm.errors import (
     StoreError,
     UnknownProtocol,
 )
-from reintegration_fsm.fields import NAME_LENGTH, searched_stretch, text_problem
+from reintegration_fsm.fields import NAME_LENGTH, folded_name, searched_stretch, text_problem
 from reintegration_fsm.records import Transition
-from reintegration_fsm.rules import same_name
 from reintegration_fsm.stores import (
     arguments,
     at_once,
@@ -140,9 +138,6 @@ from reintegration_fsm.vocabulary import Actor, Stage
 
 _CHUNK = 500
 """Ids per IN list."""
-
-_SCHOOLS = (cases.c.ap_setting, cases.c.host_school)
-"""The case row's columns naming a school."""
 
 # What each call is called in its errors' messages ("could not list cases: ..."), written once
 # for its guard (on MariaDB the first call's look at the making may fail first) and its body.
@@ -1165,10 +1160,9 @@ class SqlAlchemyStore:
         """
         arguments.day("due", "on", on)
         arguments.text_or_none("due", "school", school)
-        spelt = None if school is None else self._spellings(school, _LIST_DUE)
-        if spelt == []:
+        if self._no_such_school(school):
             return []
-        statements = self._due_sql if spelt is None else self._due_at_school(spelt)
+        statements = self._due_sql if school is None else self._due_at_school(school)
         # SQLite keeps a DATE as its ISO text (SQLAlchemy's format), and compares it as text.
         value: Any = on.isoformat() if self._dialect == "sqlite" else on
         found: list[Any] = []
@@ -1210,11 +1204,10 @@ class SqlAlchemyStore:
         """
         arguments.text_or_none("cases", "school", school)
         arguments.text_or_none("cases", "text", text)
-        if isinstance(text, str) and text_problem(text) is not None:
+        if self._no_such_school(school) or (
+            isinstance(text, str) and text_problem(text) is not None
+        ):
             return []  # no stored id or name holds such text
-        spelt = None if school is None else self._spellings(school, _LIST_CASES)
-        if spelt == []:
-            return []
         query = select(
             cases.c.case_id,
             cases.c.pupil_name,
@@ -1229,8 +1222,8 @@ class SqlAlchemyStore:
             query = query.where(cases.c.authority == self.authority)
         if stage is not None:
             query = query.where(cases.c.stage == as_stage(stage).value)
-        if spelt is not None:
-            query = query.where(self._at_school(spelt))
+        if school is not None:
+            query = query.where(self._at_school(school))
         needle = None if text is None else searched_stretch(text)
         if needle:  # narrowed by the folded columns, then each case compared whole below
             query = query.where(
@@ -1245,36 +1238,24 @@ class SqlAlchemyStore:
             listed = [summary(row) for row in rows]
         return listed if text is None else found_by(text, listed)
 
-    def _spellings(self, school: str, action: str) -> list[str]:
-        """The ways the cases this store may show name `school` (as AP setting or host school)
-        that are the same name to the rules (`rules.same_name`): none for text no stored
-        school's name can be (a lone surrogate, say, which PostgreSQL would refuse to compare).
-        Read from the two schools' indexes; a local authority names a few hundred schools."""
-        if text_problem(school, single_line=True, most=NAME_LENGTH) is not None:
-            return []
-        scope = [] if self.authority is None else [cases.c.authority == self.authority]
-        named = union(
-            select(cases.c.ap_setting.label("school")).where(*scope),
-            select(cases.c.host_school).where(cases.c.host_school.is_not(None), *scope),
+    @staticmethod
+    def _no_such_school(school: str | None) -> bool:
+        """`school` is text no stored school's name can be (a lone surrogate, say, which
+        PostgreSQL would refuse to compare)."""
+        return school is not None and (
+            text_problem(school, single_line=True, most=NAME_LENGTH) is not None
         )
-        with read_back(action), self.engine.connect() as conn:
-            found = conn.execute(named).scalars().all()
-        return sorted({name for name in found if same_name(name, school)})
 
     @staticmethod
-    def _at_school(spelt: list[str]) -> Any:
-        """The condition on a case row that its AP setting or host school is one of `spelt`.
+    def _at_school(school: str) -> Any:
+        """The condition on a case row that its AP setting or host school is `school`, as the
+        rules read a school's name (`rules.at_school`), by the folded columns' indexes."""
+        folded = folded_name(school)
+        return or_(cases.c.ap_setting_folded == folded, cases.c.host_school_folded == folded)
 
-        On MariaDB, whose collations ignore trailing spaces, a name equal to one of them but
-        for such spaces matches too, as it is the same name to the rules."""
-        return or_(*(column == name for name in spelt for column in _SCHOOLS))
-
-    def _due_at_school(
-        self, spelt: list[str]
-    ) -> list[tuple[str, list[str] | None, dict[str, Any]]]:
-        """`due()`'s two statements, as the driver's text, for the cases of a school named
-        `spelt` only."""
-        of_school = open_items.c.case_id.in_(select(cases.c.case_id).where(self._at_school(spelt)))
+    def _due_at_school(self, school: str) -> list[tuple[str, list[str] | None, dict[str, Any]]]:
+        """`due()`'s two statements, as the driver's text, for the cases of `school` only."""
+        of_school = open_items.c.case_id.in_(select(cases.c.case_id).where(self._at_school(school)))
         return [
             self._driver_sql(query.where(of_school))
             for query in (self._select_dated, self._select_undated)
