@@ -13,6 +13,7 @@ import os
 import re
 import shlex
 import sqlite3
+import stat
 import subprocess
 import sys
 from collections.abc import Iterator, Sequence
@@ -954,6 +955,42 @@ def test_a_refused_open_leaves_no_store_it_made(empty_db: str, tmp_path: Path) -
     result = invoke(empty_db, "apply", "C-1", "open", "--data", data, *AP, "--on", "2026-01-12")
     assert result.exit_code == 1, result.output
     assert no_store_made(empty_db)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="symbolic links and file modes as on POSIX")
+def test_a_store_made_through_a_link_to_a_missing_file_is_private_and_removed_on_failure(
+    tmp_path: Path,
+) -> None:
+    """`--db link.db` naming a file not made yet: `demo` made the link's target with the
+    umask's mode (0644), and a refused `apply ... open` removed only the link, leaving the
+    empty store it had made at the target. The target is made 0600; after a failure it is
+    removed and the link, which was there before, stays."""
+    real = tmp_path / "real"
+    real.mkdir()
+    shown = tmp_path / "shown.db"
+    shown.symlink_to(real / "shown.db")
+    previous = os.umask(0o022)
+    try:
+        assert invoke(f"sqlite:///{shown}", "demo").exit_code == 0
+    finally:
+        os.umask(previous)
+    assert {p.name: stat.S_IMODE(p.stat().st_mode) for p in real.iterdir()} == {"shown.db": 0o600}
+    refused = tmp_path / "refused.db"
+    refused.symlink_to(real / "refused.db")
+    data = write(
+        tmp_path / "open.json",
+        {
+            "pupil": {**unstructure(scenario.PUPIL), "on_mainstream_roll": True},
+            "ap_setting": scenario.AP_SETTING,
+            "local_authority": scenario.AUTHORITY,
+        },
+    )
+    result = invoke(
+        f"sqlite:///{refused}", "apply", "C-1", "open", "--data", data, *AP, "--on", "2026-01-12"
+    )
+    assert result.exit_code == 1, result.output
+    assert no_store_made(f"sqlite:///{real / 'refused.db'}")
+    assert refused.is_symlink()
 
 
 def test_import_stays_quiet_in_a_pipe(demo_db: str, tmp_path: Path) -> None:

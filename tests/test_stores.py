@@ -319,6 +319,32 @@ def test_a_database_upgrade_creates_is_readable_by_its_owner_only(tmp_path: Path
     engine.dispose()
 
 
+@pytest.mark.skipif(os.name != "posix", reason="symbolic links and file modes as on POSIX")
+@pytest.mark.usefixtures("usual_umask")
+def test_a_database_made_through_a_link_to_a_missing_file_is_its_owners_only(
+    tmp_path: Path,
+) -> None:
+    """A path that is a link to a file not made yet (`cases.db -> /srv/rfsm/cases.db`, as
+    deployments lay it out): the store's own exclusive create failed on the link, and SQLite
+    then made the target with the umask's mode, 0644, every child's record readable by every
+    local user. The file the link names is made 0600, and the -wal and -shm beside it follow."""
+    real = tmp_path / "real"
+    real.mkdir()
+    link = tmp_path / "cases.db"
+    link.symlink_to(real / "cases.db")
+    store = SqlAlchemyStore(f"sqlite:///{link}", calendar=CALENDAR)
+    store.create_schema()
+    store.save(built("case-01", 2))
+    with store.engine.connect():
+        assert modes(real) == {
+            "cases.db": PRIVATE,
+            "cases.db-wal": PRIVATE,
+            "cases.db-shm": PRIVATE,
+        }
+    store.close()
+    assert link.is_symlink()  # the link is the deployment's own: left as it was
+
+
 def test_a_database_that_exists_keeps_its_mode(tmp_path: Path) -> None:
     """A database someone made shared on purpose stays so; the store changes no one's file."""
     path = tmp_path / "shared.db"

@@ -77,7 +77,8 @@ def private_file(url: URL) -> None:
     anything keeps its mode. A `file:` URI's file is treated the same, unless its `mode` (`ro`,
     `rw`) or `immutable` says SQLite must not create it: then it is neither made nor changed
     (nor is a URI naming another host, which SQLite refuses). An in-memory database is left
-    alone.
+    alone. Through a symbolic link it is the file the link finally names that is made 0600
+    (SQLite follows the link, and keeps the `-wal` and `-shm` beside that file).
     """
     database = url.database
     if in_memory(url) or not database:
@@ -87,6 +88,7 @@ def private_file(url: URL) -> None:
         if found is None:
             return
         database = found
+    database = os.path.realpath(database)  # O_EXCL refuses any link, even one to nothing
     try:
         descriptor = os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
