@@ -39,6 +39,7 @@ from reintegration_fsm.stores.checkpoints import CHECKPOINT
 from reintegration_fsm.stores.hashing import redaction_hash
 from reintegration_fsm.stores.personal import holds_placeholder
 from reintegration_fsm.stores.redaction import RedactionNote, note_row
+from reintegration_fsm.stores.retention import RetentionHeld
 from reintegration_fsm.stores.rows import (
     Row,
     case_row,
@@ -74,6 +75,7 @@ from store_contract import (
     advanced,
     built,
     drop_triggers,
+    ended,
     opened,
 )
 
@@ -1096,7 +1098,7 @@ class EvidenceContract:
     ) -> None:
         """The reason gave the last day kept, the date of birth plus 25 years: the removed
         date of birth could be read back from every placeholder (found by a review)."""
-        store.save(built("case-01", 3))
+        store.save(ended(built("case-01", 3)))
         on = RETENTION_ENDS + dt.timedelta(days=1)
         clock(on)
         store.apply_retention(on, by=ADMISSIONS)
@@ -1115,13 +1117,93 @@ class EvidenceContract:
         clock(on)
         ahead = on + dt.timedelta(days=20)
         for case_id, day in (("case-a", OPENED), ("case-b", ahead), ("case-c", OPENED)):
-            store.save(opened(case_id, on=day))
+            store.save(ended(opened(case_id), on=day))
         assert [due.case_id for due in store.past_retention(on)] == ["case-a", "case-c"]
         done = store.apply_retention(on, by=ADMISSIONS)
         assert [due.case_id for due in done] == ["case-a", "case-c"]
         assert store.load("case-b").pupil == PUPIL
         clock(ahead)
         assert [due.case_id for due in store.apply_retention(ahead, by=ADMISSIONS)] == ["case-b"]
+
+    def test_a_retention_run_leaves_a_running_case_alone_and_names_it_with_why(
+        self, store: Store, clock: Callable[[dt.date], None]
+    ) -> None:
+        """A retention run erased cases still being worked, with no warning (review P, P2):
+        one opened days before under a date of birth typed with the wrong decade ("past
+        retention" since years before it was opened), and, under a policy counted from the
+        last entry, one idle for longer than the policy keeps. Neither a case not in a final
+        stage nor one kept until a day before it was opened is listed or touched:
+        `held_retention` names each, with why, for a person to check."""
+        mistyped = attrs.evolve(
+            PUPIL, name="Robin Mistyped", date_of_birth=PUPIL.date_of_birth.replace(year=1986)
+        )
+        store.save(built("case-01", 3))  # referred: still running
+        store.save(withdrawn_by_parent("case-02"))  # ended: its run removes it
+        store.save(opened("case-03", pupil=mistyped))  # proposed, dated before it opened
+        ended_mistyped = opened("case-04", pupil=mistyped)
+        ended_mistyped.withdraw("We are moving away.", by=PARENT, on=CONSENTED)
+        store.save(ended_mistyped)
+        before = {c: store.load(c) for c in ("case-01", "case-03", "case-04")}
+        mistyped_until = mistyped.date_of_birth.replace(year=1986 + 25)
+        wrong = (
+            f"keep-until date {mistyped_until.isoformat()} is before it was opened on "
+            f"{OPENED.isoformat()}: check the date of birth"
+        )
+        on = RETENTION_ENDS + dt.timedelta(days=1)
+        clock(on)
+        assert [due.case_id for due in store.past_retention(on)] == ["case-02"]
+        assert store.held_retention(on) == [
+            RetentionHeld("case-01", RETENTION_ENDS, "still running: in stage referred"),
+            RetentionHeld("case-03", mistyped_until, f"still running: in stage proposed; {wrong}"),
+            RetentionHeld("case-04", mistyped_until, wrong),
+        ]
+        done = store.apply_retention(on, by=ADMISSIONS)
+        assert ([d.case_id for d in done], done.passed_over) == (["case-02"], [])
+        assert {c: store.load(c) for c in before} == before
+        # Days before any keep-until date: nothing held. Only what still holds personal data.
+        assert store.held_retention(mistyped_until) == []
+        [(seq, paths)] = erasure.retention_targets(self.rows_of(store, "case-03")[1]).items()
+        store.redact("case-03", seq, paths, "Erasure request", by=ADMISSIONS, on=on)
+        assert [held.case_id for held in store.held_retention(on)] == ["case-01", "case-04"]
+        # Counted from the last entry: a running case idle for longer than the policy keeps.
+        store.save(built("case-05", 3))
+        store.retention = RetentionPolicy(years=1, basis="last_entry")
+        idle_until = REFERRED.replace(year=REFERRED.year + 1)
+        assert RetentionHeld("case-05", idle_until, "still running: in stage referred") in (
+            store.held_retention(on)
+        )
+        assert "case-05" not in {due.case_id for due in store.past_retention(on)}
+        store.apply_retention(on, by=ADMISSIONS)
+        assert store.load("case-05").pupil == PUPIL
+
+    def test_a_case_whose_redaction_is_refused_is_passed_over_named_and_the_rest_done(
+        self, store: Store, clock: Callable[[dt.date], None]
+    ) -> None:
+        """An entry without a salt (what migration 0003 leaves of a log that did not verify)
+        cannot be redacted: its FormInvalid stopped every retention run at that case, naming
+        none, and every case after it kept its personal data for ever (review P, P3). The
+        run passes over it, does the rest, and names it in `passed_over` with why;
+        `past_retention` still lists it with personal data left."""
+        store.save(withdrawn_by_parent("case-01"))
+        store.save(withdrawn_by_parent("case-02"))
+        case, entries, notes, items, ledger = self.rows_of(store, "case-01")
+        for entry in entries:
+            entry.update(payload_salt=None, payload_key=None)
+        self.write_rows(store, "case-01", (case, entries, notes, items, ledger))
+        on = RETENTION_ENDS + dt.timedelta(days=1)
+        clock(on)
+        done = store.apply_retention(on, by=ADMISSIONS)
+        assert [due.case_id for due in done] == ["case-02"]
+        [passed] = done.passed_over
+        assert (passed.case_id, passed.keep_until) == ("case-01", RETENTION_ENDS)
+        assert passed.reason.startswith(
+            "its redaction was refused: redact.seq: entry 1 was written before schema revision 0003"
+        )
+        assert store.load("case-01").pupil == PUPIL
+        assert store.load("case-02").pupil.name.endswith(": retention period ended)")
+        assert [(d.case_id, d.personal_data_left) for d in store.past_retention(on)] == [
+            ("case-01", True)  # case-02's date of birth is gone: no longer dated
+        ]
 
     def test_retention_is_a_policy_of_the_store(self, store: Store) -> None:
         store.save(built("case-01", 11))
@@ -1144,8 +1226,8 @@ class EvidenceContract:
         (its redaction replays it)."""
         own = attrs.evolve(WORCESTERSHIRE, id="otherborough", version="3")
         store.protocols = (own,)
-        store.save(opened("case-01", protocol=own))
-        store.save(opened("case-02"))
+        store.save(ended(opened("case-01", protocol=own)))
+        store.save(ended(opened("case-02")))
         store.protocols = ()
         store.retention = RetentionPolicy(years=7, basis="last_entry")
         on = OPENED.replace(year=OPENED.year + 7) + dt.timedelta(days=1)
@@ -1175,8 +1257,8 @@ class EvidenceContract:
         `retention_years`, and its error names the case and how to give the protocol."""
         own = attrs.evolve(WORCESTERSHIRE, id="otherborough", version="3")
         store.protocols = (own,)
-        store.save(opened("case-01", protocol=own))
-        store.save(opened("case-02"))
+        store.save(ended(opened("case-01", protocol=own)))
+        store.save(ended(opened("case-02")))
         on = RETENTION_ENDS + dt.timedelta(days=1)
         assert [due.case_id for due in store.past_retention(on)] == ["case-01", "case-02"]
         store.protocols = ()

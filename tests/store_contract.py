@@ -160,6 +160,13 @@ def built(case_id: str, transitions: int, authority: str = AUTHORITY) -> Reinteg
     return advanced(opened(case_id, authority), transitions - 1)
 
 
+def ended(case: Reintegration, on: dt.date | None = None) -> Reintegration:
+    """The case withdrawn by the parent `on` a day (the day of its last step): a retention run
+    removes the personal data of an ended case only."""
+    case.withdraw("We are moving away.", by=PARENT, on=on or case.history[-1].on)
+    return case
+
+
 def hosted_by(case_id: str, school: str) -> Reintegration:
     """The happy path's successful case, with `school` as its host (and its staff's). A name
     with a space at an end, which `identify_host` now refuses, is in a history recorded
@@ -715,6 +722,7 @@ class StoreContract:
             (lambda s: s.cases(text=b"case"), "cases.text"),
             (lambda s: s.past_retention("2040-01-01"), "past_retention.on"),
             (lambda s: s.apply_retention("2040-01-01", by=ADMISSIONS), "apply_retention.on"),
+            (lambda s: s.held_retention("2040-01-01"), "held_retention.on"),
             (lambda s: list(s.load_all("case-01")), "load_all.case_ids"),  # its letters
             (lambda s: list(s.load_all(["case-01", 1])), "load_all.case_ids"),
             (lambda s: s.taken("case-01"), "taken.case_ids"),
@@ -839,7 +847,9 @@ class StoreContract:
         assert type(note.on) is dt.date
         assert note.on == dt.date(2026, 11, 5)
         clock(dt.date(2100, 1, 1))
-        assert len(store.apply_retention(Day(2100, 1, 1), by=ADMISSIONS)) == 3
+        assert len(store.apply_retention(Day(2100, 1, 1), by=ADMISSIONS)) == 1
+        held = store.held_retention(Day(2100, 1, 1))  # still running: left alone
+        assert [case.case_id for case in held] == ["case-02", "case-03"]
         assert store.verify() == []
 
     def test_a_redaction_or_retention_run_dated_after_today_is_refused_alike_on_every_engine(
@@ -2110,7 +2120,7 @@ class StoreContract:
         )
         assert store.taken(["case-01", "case-02"]) == {"case-01"}
         assert [c.case_id for c in store.load_all()] == ["case-01"]
-        assert store.past_retention(dt.date(2100, 1, 1)) != []
+        assert store.held_retention(dt.date(2100, 1, 1)) != []  # case-01 is still running
         knowing.protocols = (other,)
         knowing.save(case)
         assert knowing.load("case-02") == case
@@ -2267,6 +2277,7 @@ class SqlStoreContract(StoreContract):
             lambda s: s.redactions("case-01"),
             lambda s: s.past_retention(dt.date(2026, 3, 2)),
             lambda s: s.apply_retention(dt.date(2026, 3, 2), by=ADMISSIONS),
+            lambda s: s.held_retention(dt.date(2026, 3, 2)),
             lambda s: s.create_schema(),
             lambda s: s.for_authority(AUTHORITY),
         ]

@@ -18,6 +18,7 @@ from click.testing import CliRunner, Result
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
+from raw_sqlite import tamper
 from reintegration_fsm import Reintegration, SchoolCalendar
 from reintegration_fsm.cli import cli
 from reintegration_fsm.cli.subject_access import PREAMBLE
@@ -395,6 +396,8 @@ def test_retention_names_a_case_it_cannot_date_while_it_holds_personal_data(
         "note: case DEMO-0001's retention cannot be dated (its date of birth, or what the "
         "retention policy reads, was removed) and it still holds personal data: no retention "
         "run removes it; remove the rest by hand (redact)\n"
+        "note: case DEMO-0004 is past its keep-until date but no retention run removes its "
+        "personal data: still running: in stage host_identified\n"
     )
     page = ok(invoke(demo_db, "export", "DEMO-0001", "--format", "html")).stdout
     assert "no date (the date of birth was removed): kept until removed by hand" in page
@@ -408,13 +411,8 @@ def test_retention_lists_then_applies_and_keeps_the_evidence(
     listed = json.loads(
         ok(invoke(demo_db, "retention", "--on", PAST_RETENTION, "--format", "json")).stdout
     )
-    assert [row["case_id"] for row in listed] == [
-        "DEMO-0001",
-        "DEMO-0002",
-        "DEMO-0003",
-        "DEMO-0004",
-    ]
-    assert {row["action"] for row in listed} == {"due"}
+    assert [row["case_id"] for row in listed] == ["DEMO-0001", "DEMO-0002", "DEMO-0003"]
+    assert {row["action"] for row in listed} == {"due"}  # DEMO-0004 is still running
     refused = invoke(demo_db, "retention", "--on", PAST_RETENTION, "--apply")
     assert refused.exit_code == 2
     assert "--actor-id" in refused.stderr
@@ -428,10 +426,13 @@ def test_retention_lists_then_applies_and_keeps_the_evidence(
         before = {c.case_id: store.load(c.case_id) for c in store.cases()}
         checkpoint = tmp_path / "before.json"
         ok(invoke(demo_db, "checkpoint", "-o", str(checkpoint)))
-        applied = ok(
-            invoke(demo_db, "retention", "--on", PAST_RETENTION, "--apply", *OFFICER)
-        ).stdout
-        assert applied.count("redacted") == 4
+        run = ok(invoke(demo_db, "retention", "--on", PAST_RETENTION, "--apply", *OFFICER))
+        applied = run.stdout
+        assert applied.count("redacted") == 3
+        assert run.stderr == (
+            "note: case DEMO-0004 is past its keep-until date but no retention run removes "
+            "its personal data: still running: in stage host_identified\n"
+        )
         for row in listed:  # the day kept until is the birthday plus 25 years: not shown now
             assert row["keep_until"] not in applied
         assert (
@@ -447,12 +448,39 @@ def test_retention_lists_then_applies_and_keeps_the_evidence(
                 was.obligations,
                 was.departures,
             )
+            if case_id == "DEMO-0004":  # still running: left as it was
+                assert now == was
+                continue
             assert now.pupil.name == "(redacted on 2040-01-01: retention period ended)"
     exported = ok(invoke(demo_db, "export", "--all")).stdout
     for case in before.values():
-        assert case.pupil.name not in exported
+        assert (case.pupil.name in exported) is (case.case_id == "DEMO-0004")
     again = ok(invoke(demo_db, "retention", "--on", PAST_RETENTION, "--apply", *OFFICER))
     assert "no case past retention" in again.stdout
+
+
+def test_retention_passes_over_a_case_it_cannot_redact_names_it_and_does_the_rest(
+    demo_db: str, clock: Callable[[dt.date], None]
+) -> None:
+    """An entry without a salt (what migration 0003 leaves of a log that did not verify)
+    cannot be redacted: the run stopped at that case with `redact.seq: entry 1 ...`, naming
+    no case, and every case after it kept its personal data, on every run (review P, P3).
+    The run does the rest, exit 0, and a note names the case and why."""
+    tamper(
+        demo_db,
+        "UPDATE rfsm_transitions SET payload_salt = NULL, payload_key = NULL "
+        "WHERE case_id = 'DEMO-0001'",
+    )
+    clock(dt.date.fromisoformat(PAST_RETENTION))
+    run = ok(
+        invoke(demo_db, "retention", "--on", PAST_RETENTION, "--apply", *OFFICER, "--format", "csv")
+    )
+    rows = {row.split(",")[0]: row.split(",")[-1] for row in run.stdout.splitlines()[1:]}
+    assert rows == {"DEMO-0001": "none", "DEMO-0002": "redacted", "DEMO-0003": "redacted"}
+    assert run.stderr.startswith(
+        "note: case DEMO-0001 is past retention and was not redacted: its redaction was "
+        "refused: redact.seq: entry 1 was written before schema revision 0003"
+    )
 
 
 def json_date(text: str) -> Any:
@@ -709,7 +737,9 @@ def test_redaction_retention_and_subject_access_end_to_end(
     )
     assert "still extends it" in result.stdout
     response = json.loads(ok(invoke(engine_url, "export", "--all")).stdout)
-    assert all(c["pupil"]["name"].startswith("(redacted on ") for c in response["cases"])
+    assert {
+        c["case_id"]: c["pupil"]["name"].startswith("(redacted on ") for c in response["cases"]
+    } == {"DEMO-0001": True, "DEMO-0002": True, "DEMO-0003": True, "DEMO-0004": False}
     _delete_case(engine_url, "DEMO-0001")
     caught = invoke(
         engine_url, "verify", "--checkpoint", str(checkpoint), "--public-key", str(public)

@@ -56,6 +56,7 @@ from store_contract import (
     advanced,
     built,
     drop_triggers,
+    ended,
 )
 from test_cli_evidence import OFFICER, invoke, no_traceback, ok
 from test_stores import server_store
@@ -375,7 +376,7 @@ def test_retention_dated_before_any_case_opened_touches_nothing(store: Store) ->
 
 
 def test_retention_far_in_the_future_is_listed_but_not_applied(store: Store) -> None:
-    store.save(built("case-01", 3))
+    store.save(ended(built("case-01", 3)))
     before = _state(store, "case-01")
     assert [due.case_id for due in store.past_retention(dt.date.max)] == ["case-01"]
     with pytest.raises(FormInvalid, match=r"apply_retention\.on: 2100-01-01 is after today"):
@@ -1059,7 +1060,7 @@ def test_a_case_changed_behind_the_store_is_passed_over_by_retention_and_the_res
     open does not read cannot be shown to be past retention, and is not listed; one whose
     later entry does not read is listed, and passed over; verify() names each."""
     for case_id in ("case-01", "case-02", "case-03"):
-        sql_store.save(built(case_id, 3))
+        sql_store.save(ended(built(case_id, 3)))
     _alter(sql_store, "case-02", number, data="{")
     on = dt.date(2040, 1, 1)
     clock(on)
@@ -1067,6 +1068,8 @@ def test_a_case_changed_behind_the_store_is_passed_over_by_retention_and_the_res
     assert listed == (["case-01", "case-03"] if number == 1 else ["case-01", "case-02", "case-03"])
     done = sql_store.apply_retention(on, by=CLERK)
     assert [due.case_id for due in done] == ["case-01", "case-03"]
+    passed = [("case-02", "the store holds a row written behind it: run verify")]
+    assert [(p.case_id, p.reason) for p in done.passed_over] == ([] if number == 1 else passed)
     assert {problem.case_id for problem in sql_store.verify()} == {"case-02"}
 
 
@@ -1162,7 +1165,7 @@ def test_a_case_left_named_in_rfsm_redacting_is_passed_over_by_retention_and_the
     store = SqlAlchemyStore(url, calendar=CALENDAR)
     store.create_schema()
     for case_id in ("case-01", "case-02", "case-03"):
-        store.save(built(case_id, 3))
+        store.save(ended(built(case_id, 3)))
     _leave_redacting(store, "case-01", 2)
     store.close()
     on = "2040-01-01"

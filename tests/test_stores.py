@@ -408,6 +408,7 @@ def test_both_stores_offer_the_declared_interface_with_its_signatures() -> None:
         "past_retention",
         "apply_retention",
         "undated_retention",
+        "held_retention",
     }
     for store_type in (InMemoryStore, SqlAlchemyStore):
         for name, member in declared.items():

@@ -331,14 +331,16 @@ def retention(
     and free text about the child and family, and the family's own names as actors, through the
     same redaction as `redact`; the chain, stages, dates, deadlines, obligations, departures and
     the Fair Access ledger stay, and `verify` stays clean. A case not past retention is never
-    touched.
+    touched, nor one still running or kept until a day before it was opened (a mistyped date
+    of birth): a note on stderr names each, and each case a run could not redact, with why.
     """
     store = settings(ctx).store()
     if apply_:
         actor = actor_from(actor_id, actor_name, role, organisation)
         listed = store.past_retention(on)
         with guessable_said():
-            done = {due.case_id for due in store.apply_retention(on, by=actor)}
+            run = store.apply_retention(on, by=actor)
+        done = {due.case_id for due in run}
         rows = [
             {
                 "case_id": due.case_id,
@@ -349,13 +351,12 @@ def retention(
             }
             for due in listed
         ]
-        for due in listed:
-            if due.personal_data_left and due.case_id not in done:
-                click.echo(
-                    f"note: case {neutralise(due.case_id, single_line=True)} is past retention "
-                    "and was not redacted: the store holds a row written behind it; run verify",
-                    err=True,
-                )
+        for passed in run.passed_over:
+            click.echo(
+                f"note: case {neutralise(passed.case_id, single_line=True)} is past retention "
+                f"and was not redacted: {neutralise(passed.reason, single_line=True)}",
+                err=True,
+            )
     else:
         rows = [
             {
@@ -378,6 +379,13 @@ def retention(
             f"note: case {neutralise(case_id, single_line=True)}'s retention cannot be dated "
             "(its date of birth, or what the retention policy reads, was removed) and it still "
             "holds personal data: no retention run removes it; remove the rest by hand (redact)",
+            err=True,
+        )
+    for held in store.held_retention(on):
+        click.echo(
+            f"note: case {neutralise(held.case_id, single_line=True)} is past its keep-until "
+            f"date but no retention run removes its personal data: "
+            f"{neutralise(held.reason, single_line=True)}",
             err=True,
         )
 

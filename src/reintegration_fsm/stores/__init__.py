@@ -2,8 +2,9 @@
 
 The domain core never imports this package; stores import the core. Every store satisfies
 `Store`: `save`, `load`, `history`, `taken`, `import_histories`, `due`, `cases`, `weightings`,
-`ledger`, `verify`, and for evidence `checkpoint`, `redact`, `redactions`, `past_retention` and
-`apply_retention` (see docs/stores.md and docs/evidence.md).
+`ledger`, `verify`, and for evidence `checkpoint`, `redact`, `redactions`, `past_retention`,
+`apply_retention`, `undated_retention` and `held_retention` (see docs/stores.md and
+docs/evidence.md).
 """
 
 from typing import TYPE_CHECKING
@@ -20,7 +21,12 @@ from reintegration_fsm.stores.memory import InMemoryStore
 from reintegration_fsm.stores.migrate import upgrade
 from reintegration_fsm.stores.model import CaseSummary, DueItem, LedgerEntry, Problem
 from reintegration_fsm.stores.redaction import RedactionNote
-from reintegration_fsm.stores.retention import RetentionDue, RetentionPolicy
+from reintegration_fsm.stores.retention import (
+    RetentionDue,
+    RetentionHeld,
+    RetentionPolicy,
+    RetentionRun,
+)
 from reintegration_fsm.stores.sql import SqlAlchemyStore
 
 if TYPE_CHECKING:
@@ -42,7 +48,9 @@ __all__ = [
     "Problem",
     "RedactionNote",
     "RetentionDue",
+    "RetentionHeld",
     "RetentionPolicy",
+    "RetentionRun",
     "Signature",
     "SqlAlchemyStore",
     "Store",

@@ -15,7 +15,12 @@ from reintegration_fsm.records import Transition
 from reintegration_fsm.stores.checkpoints import Checkpoint
 from reintegration_fsm.stores.model import CaseSummary, DueItem, LedgerEntry, Problem
 from reintegration_fsm.stores.redaction import RedactionNote
-from reintegration_fsm.stores.retention import RetentionDue, RetentionPolicy
+from reintegration_fsm.stores.retention import (
+    RetentionDue,
+    RetentionHeld,
+    RetentionPolicy,
+    RetentionRun,
+)
 from reintegration_fsm.vocabulary import Actor, Stage
 
 
@@ -137,10 +142,17 @@ class Store(Protocol):
         """The cases whose retention ended before `on`."""
         ...
 
-    def apply_retention(self, on: date, *, by: Actor) -> list[RetentionDue]:
-        """Remove the personal data of every case past retention on `on`."""
+    def apply_retention(self, on: date, *, by: Actor) -> RetentionRun:
+        """Remove the personal data of every case past retention on `on`; the cases done (a
+        list), and in `passed_over` those whose redaction was refused, with why."""
         ...
 
     def undated_retention(self) -> list[str]:
         """The cases whose retention cannot be dated that still hold personal data."""
+        ...
+
+    def held_retention(self, on: date) -> list[RetentionHeld]:
+        """The cases past their keep-until date on `on` that no retention run removes (still
+        running, or kept until before they were opened) and that still hold personal data,
+        each with why."""
         ...

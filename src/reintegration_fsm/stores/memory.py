@@ -20,7 +20,12 @@ from reintegration_fsm.stores.hashing import GENESIS
 from reintegration_fsm.stores.holding import already_stored, held
 from reintegration_fsm.stores.model import CaseSummary, DueItem, LedgerEntry, Problem
 from reintegration_fsm.stores.redaction import RedactionNote, note_from_row
-from reintegration_fsm.stores.retention import RetentionDue, RetentionPolicy
+from reintegration_fsm.stores.retention import (
+    RetentionDue,
+    RetentionHeld,
+    RetentionPolicy,
+    RetentionRun,
+)
 from reintegration_fsm.stores.rows import (
     CHANGING,
     Row,
@@ -448,16 +453,15 @@ class InMemoryStore:
         return Checkpoint.of(heads, self.authority, utc_now(), notes)
 
     def past_retention(self, on: date) -> list[RetentionDue]:
-        """The cases this store may show whose retention ended before `on`, by case id."""
+        """The cases this store may show whose retention ended before `on`, by case id (not
+        those `held_retention` names)."""
         arguments.day("past_retention", "on", on)
-        found = []
-        for case_id, keep_until in retention_module.past(
-            on, self.retention, self._heads(), self.protocols
-        ):
-            entries, _ = self._entries(case_id)
-            left = bool(erasure.retention_targets(entries))
-            found.append(RetentionDue(case_id, keep_until, left))
-        return found
+        return [
+            RetentionDue(case_id, keep_until, self._data_left(case_id))
+            for case_id, keep_until in retention_module.past(
+                on, self.retention, self._heads(), self.protocols
+            )
+        ]
 
     def undated_retention(self) -> list[str]:
         """The cases this store may show whose retention cannot be dated (the date of birth,
@@ -465,24 +469,50 @@ class InMemoryStore:
         return [
             case_id
             for case_id in retention_module.undated(self.retention, self._heads(), self.protocols)
-            if erasure.retention_targets(self._entries(case_id)[0])
+            if self._data_left(case_id)
         ]
 
-    def _heads(self) -> list[tuple[str, dict[str, Any], date]]:
-        """Each case's id, its `open` entry and its last entry's date."""
+    def held_retention(self, on: date) -> list[RetentionHeld]:
+        """The cases this store may show whose keep-until date is before `on` but that no
+        retention run removes, and that still hold personal data, by case id, each with why:
+        still running (not in a final stage), or kept until a day before it was opened (a
+        mistyped date of birth). A person checks them."""
+        arguments.day("held_retention", "on", on)
+        return [
+            held
+            for held in retention_module.held(on, self.retention, self._heads(), self.protocols)
+            if self._data_left(held.case_id)
+        ]
+
+    def _data_left(self, case_id: str) -> bool:
+        """Whether the case still holds personal data a retention run would remove."""
+        return bool(erasure.retention_targets(self._entries(case_id)[0]))
+
+    def _heads(self) -> list[retention_module.Head]:
+        """Each case's id, its `open` entry, its last entry's date, its opening day and its
+        stage."""
         with self._lock:
             return [
-                (case_id, dict(self._log[case_id][0]), as_date(row["last_on"]))
+                retention_module.Head(
+                    case_id,
+                    dict(self._log[case_id][0]),
+                    as_date(row["last_on"]),
+                    as_date(row["opened_on"]),
+                    str(row["stage"]),
+                )
                 for case_id, row in self._cases.items()
                 if self._visible(case_id) is not None and self._log.get(case_id)
             ]
 
-    def apply_retention(self, on: date, *, by: Actor) -> list[RetentionDue]:
+    def apply_retention(self, on: date, *, by: Actor) -> RetentionRun:
         """Remove the personal data of every case past retention on `on` (see `redact`).
 
         Each case is one redaction of all its personal values (so the values a rule compares go
         together); the chain, the stages, dates, deadlines, obligations, departures and the
-        ledger stay. Returns the cases it redacted.
+        ledger stay. Returns the cases it redacted (a list), and in its `passed_over` each case
+        listed whose redaction was refused (an entry without a salt, a protocol not given),
+        with why: the run does the rest. A case `held_retention` names is not listed, so never
+        touched.
 
         Raises:
             FormInvalid: `on` is not a date, or after today: a run dated ahead would
@@ -495,7 +525,7 @@ class InMemoryStore:
         """
         arguments.business_day("apply_retention", "on", on)
         arguments.actor("apply_retention", by)
-        done = []
+        done = RetentionRun()
         for due in self.past_retention(on):
             if not due.personal_data_left:
                 continue
@@ -504,8 +534,14 @@ class InMemoryStore:
             targets = erasure.retention_targets(entries)
             try:
                 self._redact(due.case_id, targets, reason, by=by, on=on, every_case=True)
-            except UnknownProtocol:
-                continue  # listed by a policy of its own years: redacted once it is given
+            except UnknownProtocol:  # listed by a policy of its own years
+                why = retention_module.PASSED_OVER_PROTOCOL
+                done.passed_over.append(RetentionHeld(due.case_id, due.keep_until, why))
+                continue
+            except FormInvalid as error:  # the arguments were checked: this case's own
+                why = retention_module.refused(error)
+                done.passed_over.append(RetentionHeld(due.case_id, due.keep_until, why))
+                continue
             done.append(due)
         return done
 

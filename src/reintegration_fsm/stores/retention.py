@@ -30,6 +30,7 @@ from reintegration_fsm.protocol.definition import (
 from reintegration_fsm.stores.failures import UNREADABLE_ROW
 from reintegration_fsm.stores.stored import stored_data
 from reintegration_fsm.validation import fail
+from reintegration_fsm.vocabulary import Stage
 
 Basis = Literal["date_of_birth", "last_entry"]
 
@@ -140,6 +141,48 @@ class RetentionDue(NamedTuple):
     """False once a retention run (or redactions) removed every personal value."""
 
 
+class RetentionHeld(NamedTuple):
+    """A case past its keep-until date that a retention run leaves alone, and why: for a
+    person to check (`held_retention`, and `RetentionRun.passed_over`)."""
+
+    case_id: str
+    keep_until: dt.date
+    """The last day its personal data was to be kept, as the policy reckons it."""
+    reason: str
+    """Why it is held, in plain words ("still running: in stage proposed")."""
+
+
+class RetentionRun(list[RetentionDue]):
+    """What `apply_retention` returns: the cases it redacted, a list as before, and in
+    `passed_over` each case listed as past retention whose redaction was refused, with why."""
+
+    def __init__(
+        self, done: Iterable[RetentionDue] = (), passed_over: Iterable[RetentionHeld] = ()
+    ) -> None:
+        super().__init__(done)
+        self.passed_over: list[RetentionHeld] = list(passed_over)
+
+
+class Head(NamedTuple):
+    """What retention reads of a case: its row's stage and days, and its first entry (its
+    `open`)."""
+
+    case_id: str
+    first: Mapping[str, Any]
+    last_on: dt.date
+    opened_on: dt.date
+    stage: str
+
+
+PASSED_OVER_ALTERED = "the store holds a row written behind it: run verify"
+PASSED_OVER_PROTOCOL = "the store was not given its protocol; it is redacted once it is"
+
+
+def refused(error: Exception) -> str:
+    """Why a retention run passed over a case whose redaction `error` refused."""
+    return f"its redaction was refused: {error}"
+
+
 def opening_facts(
     first: Mapping[str, Any], protocols: Sequence[Protocol] | None
 ) -> tuple[dt.date | None, Protocol | None]:
@@ -173,18 +216,16 @@ def opening_facts(
 def past(
     on: dt.date,
     policy: RetentionPolicy,
-    heads: Iterable[tuple[str, Mapping[str, Any], dt.date]],
+    heads: Iterable[Head],
     protocols: Sequence[Protocol],
 ) -> list[tuple[str, dt.date]]:
     """The cases past retention on `on`, by case id, with the last day they were to be kept.
 
-    Args:
-        heads: each case's id, its first log entry (its `open`) and its last entry's date.
-
     A case whose date of birth was removed cannot be dated by a date-of-birth policy: it is never
     listed (a retention run never removes what it cannot show to be past retention). Nor is a
     case with a step dated after `on` (as R16 allows): a redaction may not be dated before a
-    value it removes, so the first run on or after that day lists it.
+    value it removes, so the first run on or after that day lists it. Nor is a case `held`
+    names (still running, or kept until a day before it was opened).
 
     A policy of its own `years` reads nothing of a case's protocol, so it lists every case
     whatever protocols are given; one that keeps the protocol's years needs each case's.
@@ -194,19 +235,75 @@ def past(
             given (or, `ChangedProtocol`, given with other rules); names the case. What to
             delete is not guessed.
     """
+    return [
+        (head.case_id, keep_until)
+        for head, keep_until in _ended(on, policy, heads, protocols)
+        if not why_held(head, keep_until)
+    ]
+
+
+def held(
+    on: dt.date,
+    policy: RetentionPolicy,
+    heads: Iterable[Head],
+    protocols: Sequence[Protocol],
+) -> list[RetentionHeld]:
+    """The cases whose keep-until date is before `on` that no retention run removes, by case
+    id, each with why: a case not in a final stage (still running), or one kept until a day
+    before it was opened (only a mistyped date of birth makes that). A person checks them.
+
+    Raises:
+        UnknownProtocol: as `past`.
+    """
+    return [
+        RetentionHeld(head.case_id, keep_until, reason)
+        for head, keep_until in _ended(on, policy, heads, protocols)
+        if (reason := why_held(head, keep_until))
+    ]
+
+
+def why_held(head: Head, keep_until: dt.date) -> str:
+    """Why a retention run leaves the case alone though its keep-until date is past ("": it
+    does not)."""
+    reasons = []
+    if not _final(head.stage):
+        reasons.append(f"still running: in stage {head.stage}")
+    if keep_until < head.opened_on:
+        reasons.append(
+            f"keep-until date {keep_until.isoformat()} is before it was opened on "
+            f"{head.opened_on.isoformat()}: check the date of birth"
+        )
+    return "; ".join(reasons)
+
+
+def _final(stage: str) -> bool:
+    try:
+        return Stage(stage).is_final
+    except ValueError:  # a row changed behind the store: verify names it
+        return False
+
+
+def _ended(
+    on: dt.date,
+    policy: RetentionPolicy,
+    heads: Iterable[Head],
+    protocols: Sequence[Protocol],
+) -> list[tuple[Head, dt.date]]:
+    """The cases whose keep-until date is before `on` and with no step dated after it, by case
+    id, with that date."""
     found = []
-    for case_id, first, last_on in heads:
-        if last_on > on:
+    for head in heads:
+        if head.last_on > on:
             continue
-        keep_until = _dated(policy, case_id, first, last_on, protocols)
+        keep_until = _dated(policy, head, protocols)
         if keep_until is not None and keep_until < on:
-            found.append((case_id, keep_until))
-    return sorted(found)
+            found.append((head, keep_until))
+    return sorted(found, key=lambda item: item[0].case_id)
 
 
 def undated(
     policy: RetentionPolicy,
-    heads: Iterable[tuple[str, Mapping[str, Any], dt.date]],
+    heads: Iterable[Head],
     protocols: Sequence[Protocol],
 ) -> list[str]:
     """The cases whose retention cannot be dated, by case id: what the policy's basis reads
@@ -217,9 +314,9 @@ def undated(
         UnknownProtocol: as `past`.
     """
     return sorted(
-        case_id
-        for case_id, first, last_on in heads
-        if _dated(policy, case_id, first, last_on, protocols) is None and _readable(first)
+        head.case_id
+        for head in heads
+        if _dated(policy, head, protocols) is None and _readable(head.first)
     )
 
 
@@ -232,20 +329,14 @@ def _readable(first: Mapping[str, Any]) -> bool:
     return True
 
 
-def _dated(
-    policy: RetentionPolicy,
-    case_id: str,
-    first: Mapping[str, Any],
-    last_on: dt.date,
-    protocols: Sequence[Protocol],
-) -> dt.date | None:
+def _dated(policy: RetentionPolicy, head: Head, protocols: Sequence[Protocol]) -> dt.date | None:
     """The last day a case's personal data is kept (None: not datable, or its `open` does not
     read)."""
     needed = protocols if policy.years is None else None
     try:
-        date_of_birth, protocol = opening_facts(first, needed)
+        date_of_birth, protocol = opening_facts(head.first, needed)
     except UnknownProtocol as error:
-        raise error.of_case(case_id) from None
+        raise error.of_case(head.case_id) from None
     except (FormInvalid, *UNREADABLE_ROW):  # its open was changed behind the store
         return None  # not shown to be past retention: verify names the row
-    return policy.keep_until(date_of_birth, last_on, protocol)
+    return policy.keep_until(date_of_birth, head.last_on, protocol)

@@ -103,7 +103,12 @@ from reintegration_fsm.stores.redaction import (
     is_redacted,
     note_from_row,
 )
-from reintegration_fsm.stores.retention import RetentionDue, RetentionPolicy
+from reintegration_fsm.stores.retention import (
+    RetentionDue,
+    RetentionHeld,
+    RetentionPolicy,
+    RetentionRun,
+)
 from reintegration_fsm.stores.rows import (
     CHANGING,
     Row,
@@ -151,6 +156,7 @@ _READ_LEDGER = "read the weightings ledger"
 _TAKE_CHECKPOINT = "take a checkpoint"
 _LIST_PAST_RETENTION = "list the cases past retention"
 _LIST_UNDATED = "list the cases whose retention cannot be dated"
+_LIST_HELD = "list the cases held from retention"
 _VERIFY = "verify the store"
 
 
@@ -1494,66 +1500,87 @@ class SqlAlchemyStore:
 
     @guarded(_LIST_PAST_RETENTION)
     def past_retention(self, on: date) -> list[RetentionDue]:
-        """The cases this store may show whose retention ended before `on`, by case id."""
+        """The cases this store may show whose retention ended before `on`, by case id (not
+        those `held_retention` names)."""
         arguments.day("past_retention", "on", on)
         with read_back(_LIST_PAST_RETENTION), self.engine.connect() as conn:
-            heads = self._heads(conn)
-            found = []
-            for case_id, keep_until in retention_module.past(
-                on, self.retention, heads, self.protocols
-            ):
-                try:
-                    with read_back(*_READ_CASE(case_id)):
-                        _, entries, _ = self._read(conn, case_id)
-                        left = bool(erasure.retention_targets(entries))
-                except AlteredRow:  # verify names the row; apply_retention passes over it
-                    left = True
-                found.append(RetentionDue(case_id, keep_until, left))
-        return found
+            return [
+                RetentionDue(case_id, keep_until, self._data_left(conn, case_id))
+                for case_id, keep_until in retention_module.past(
+                    on, self.retention, self._heads(conn), self.protocols
+                )
+            ]
 
     @guarded(_LIST_UNDATED)
     def undated_retention(self) -> list[str]:
         """The cases this store may show whose retention cannot be dated (the date of birth,
         or what the policy's basis reads, was removed) and that still hold personal data."""
-        with (
-            read_back(_LIST_UNDATED),
-            self.engine.connect() as conn,
-        ):
-            found = []
-            for case_id in retention_module.undated(
-                self.retention, self._heads(conn), self.protocols
-            ):
-                try:
-                    with read_back(*_READ_CASE(case_id)):
-                        _, entries, _ = self._read(conn, case_id)
-                        left = bool(erasure.retention_targets(entries))
-                except AlteredRow:  # verify names the row
-                    left = True
-                if left:
-                    found.append(case_id)
-        return found
+        with read_back(_LIST_UNDATED), self.engine.connect() as conn:
+            return [
+                case_id
+                for case_id in retention_module.undated(
+                    self.retention, self._heads(conn), self.protocols
+                )
+                if self._data_left(conn, case_id)
+            ]
 
-    def _heads(self, conn: Connection) -> list[tuple[str, dict[str, Any], date]]:
-        """Each case's id, its `open` entry and its last entry's date."""
-        query = select(transitions, cases.c.last_on).join(
+    @guarded(_LIST_HELD)
+    def held_retention(self, on: date) -> list[RetentionHeld]:
+        """The cases this store may show whose keep-until date is before `on` but that no
+        retention run removes, and that still hold personal data, by case id, each with why:
+        still running (not in a final stage), or kept until a day before it was opened (a
+        mistyped date of birth). A person checks them."""
+        arguments.day("held_retention", "on", on)
+        with read_back(_LIST_HELD), self.engine.connect() as conn:
+            return [
+                held
+                for held in retention_module.held(
+                    on, self.retention, self._heads(conn), self.protocols
+                )
+                if self._data_left(conn, held.case_id)
+            ]
+
+    def _data_left(self, conn: Connection, case_id: str) -> bool:
+        """Whether the case still holds personal data a retention run would remove (True for
+        a row written behind the store: verify names it)."""
+        try:
+            with read_back(*_READ_CASE(case_id)):
+                _, entries, _ = self._read(conn, case_id)
+                return bool(erasure.retention_targets(entries))
+        except AlteredRow:
+            return True
+
+    def _heads(self, conn: Connection) -> list[retention_module.Head]:
+        """Each case's id, its `open` entry, its last entry's date, its opening day and its
+        stage."""
+        query = select(transitions, cases.c.last_on, cases.c.opened_on, cases.c.stage).join(
             cases, cases.c.case_id == transitions.c.case_id
         )
         query = query.where(transitions.c.seq == 1)
         if self.authority is not None:
             query = query.where(cases.c.authority == self.authority)
         return [
-            (row["case_id"], dict(row), as_date(row["last_on"]))
+            retention_module.Head(
+                row["case_id"],
+                dict(row),
+                as_date(row["last_on"]),
+                as_date(row["opened_on"]),
+                str(row["stage"]),
+            )
             for row in conn.execute(query).mappings()
         ]
 
     @guarded(_LIST_PAST_RETENTION)  # its first read
-    def apply_retention(self, on: date, *, by: Actor) -> list[RetentionDue]:
+    def apply_retention(self, on: date, *, by: Actor) -> RetentionRun:
         """Remove the personal data of every case past retention on `on` (see `redact`).
 
         Each case is one redaction of all its personal values, in its own transaction (so the
         values a rule compares go together, and a run stopped half way is simply run again);
         the chain, the stages, dates, deadlines, obligations, departures and the ledger stay.
-        Returns the cases it redacted. On SQLite the `-wal` file is then flushed as after
+        Returns the cases it redacted (a list), and in its `passed_over` each case listed whose
+        redaction was refused (a row written behind the store, an entry without a salt, a
+        protocol not given), with why: the run does the rest. A case `held_retention` names
+        is not listed, so never touched. On SQLite the `-wal` file is then flushed as after
         `redact` (on the way out of a run an error or Ctrl-C stopped, without waiting long).
 
         Raises:
@@ -1571,7 +1598,7 @@ class SqlAlchemyStore:
         """
         arguments.business_day("apply_retention", "on", on)
         arguments.actor("apply_retention", by)
-        done = []
+        done = RetentionRun()
         guessable: list[tuple[str, list[int]]] = []
         try:
             for due in self.past_retention(on):
@@ -1593,9 +1620,17 @@ class SqlAlchemyStore:
                 except AlteredRow as error:
                     if error.case_id != due.case_id:
                         raise
-                    continue  # a row written behind the store: verify names it; the rest go on
-                except UnknownProtocol:
-                    continue  # listed by a policy of its own years: redacted once it is given
+                    why = retention_module.PASSED_OVER_ALTERED  # verify names the row
+                    done.passed_over.append(RetentionHeld(due.case_id, due.keep_until, why))
+                    continue
+                except UnknownProtocol:  # listed by a policy of its own years
+                    why = retention_module.PASSED_OVER_PROTOCOL
+                    done.passed_over.append(RetentionHeld(due.case_id, due.keep_until, why))
+                    continue
+                except FormInvalid as error:  # the arguments were checked: this case's own
+                    why = retention_module.refused(error)
+                    done.passed_over.append(RetentionHeld(due.case_id, due.keep_until, why))
+                    continue
                 done.append(due)
                 if seqs:
                     guessable.append((due.case_id, seqs))
