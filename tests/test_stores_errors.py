@@ -817,6 +817,67 @@ def test_a_wrong_postgresql_connection_option_is_not_worth_retrying(
     assert "check the options after `?`" in str(refused.value)
 
 
+@pytest.mark.parametrize(
+    "option",
+    ["client_encoding=nosuch", "options=-c%20work_mem%3Dlots", "options=-c%20nosuch%3D1"],
+)
+def test_a_startup_parameter_the_postgresql_server_refuses_is_not_worth_retrying(
+    postgres_url: str, option: str
+) -> None:
+    """The server's FATAL refusal of a startup parameter the URL sets (a client encoding it
+    does not know, a setting's value it cannot read, a setting it does not have) reaches
+    psycopg without a SQLSTATE: the store called it a lost connection, retryable, so that a
+    retry loop written to the contract spun for ever, and the command line "the database is
+    unavailable" (exit 3), where it is bad input (review g, g4)."""
+    pytest.importorskip("psycopg")
+    url = f"{postgres_url}?{option}"
+    store = SqlAlchemyStore(url, calendar=CALENDAR)
+    try:
+        with pytest.raises(StoreError) as refused:
+            store.cases()
+    finally:
+        store.close()
+    assert refused.value.retryable is False
+    assert "may be tried again" not in str(refused.value)
+    assert "check the options after `?`" in str(refused.value)
+    result = CliRunner().invoke(cli, ["--db", url, "cases"])
+    assert result.exit_code == 2, result.output
+    assert "Check the options after `?`" in result.output
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        'connection failed: connection to server at "127.0.0.1", port 5432 failed: FATAL:  '
+        'invalid value for parameter "client_encoding": "nosuch"',
+        'connection failed: connection to server at "127.0.0.1", port 5432 failed: FATAL:  '
+        'unrecognized configuration parameter "nosuch"',
+        'connection to server at "db", port 5432 failed: FATAL:  parameter "shared_buffers" '
+        "cannot be changed without restarting the server",
+        'connection to server at "db", port 5432 failed: FATAL:  permission denied to set '
+        'parameter "log_statement"',
+    ],
+)
+def test_a_refused_startup_parameter_is_told_from_a_lost_connection_by_its_words(
+    said: str,
+) -> None:
+    """How the store tells the server's refusal of a URL's startup parameter (no SQLSTATE)
+    from a lost connection, on every engine's test run: by the server's words."""
+    psycopg = pytest.importorskip("psycopg")
+    error = sa.exc.OperationalError(None, None, psycopg.OperationalError(said))
+    assert failures.refused_options(error)
+    assert not failures.retryable(error)
+    store_error = failures.translated(error, "list cases", None)
+    assert isinstance(store_error, StoreError)
+    assert store_error.retryable is False
+    assert "check the options after `?`" in str(store_error)
+    lost = sa.exc.OperationalError(
+        None, None, psycopg.OperationalError("server closed the connection unexpectedly")
+    )
+    assert not failures.refused_options(lost)
+    assert failures.retryable(lost)
+
+
 @pytest.mark.parametrize("option", ["require_auth=scram-sha-256", "channel_binding=require"])
 def test_an_authentication_option_the_server_cannot_meet_is_not_worth_retrying(
     postgres_url: str, option: str

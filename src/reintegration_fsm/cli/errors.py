@@ -297,7 +297,7 @@ def failure_from(error: BaseException) -> Failure:
         )
     if isinstance(error, DBAPIError) and refused_options(error):
         return Failure(
-            "--db: the database driver refused the URL's connection options",
+            "--db: the database refused the URL's connection options",
             (_database_message(error), CHECK_URL),
             BAD_INPUT,
         )

@@ -57,12 +57,17 @@ _MYSQL_REFUSED = frozenset({1044, 1045, 1049, 1698})
 # PostgreSQL's refusals at connect carry no SQLSTATE through psycopg: their words tell them from
 # a lost connection (no such database or role, the password or pg_hba.conf refusing).
 _PG_REFUSED = re.compile(r"FATAL: .*(does not exist|authentication failed|no pg_hba\.conf entry)")
-# libpq's refusals of a URL's connection options, which psycopg raises without a SQLSTATE:
+# Refusals of a URL's connection options, which psycopg raises without a SQLSTATE: libpq's, of
 # a value it does not know (`invalid sslmode value`, `invalid integer value ... for connection
-# option`), or a server that cannot give what the options require (SSL, GSSAPI encryption).
+# option`), or of a server that cannot give what the options require (SSL, GSSAPI encryption);
+# and the server's own FATAL refusal of a startup parameter the URL sets (`?client_encoding=`,
+# `?options=-c name=value`): a value it does not take, a name it does not know, a parameter
+# that cannot be set at connect or by this user.
 _PG_WRONG_OPTION = re.compile(
     r"^connection is bad: (?:.* failed: )?invalid |but SSL was required|GSSAPI encryption required"
     r"|authentication method requirement \S+ failed|channel binding required"
+    r"|FATAL: +(?:invalid value for parameter|unrecognized configuration parameter"
+    r"|parameter \"[^\"]*\" cannot be changed|permission denied to set parameter)"
 )
 _SQLITE_RETRY = frozenset({5, 6})  # SQLITE_BUSY, SQLITE_LOCKED
 _SQLITE_DATA = frozenset({18, 20})  # SQLITE_TOOBIG, SQLITE_MISMATCH
@@ -233,9 +238,10 @@ def refused_url(driver: BaseException) -> bool:
 def refused_options(error: BaseException | None) -> bool:
     """True when the driver, connecting, refused the URL's connection options: psycopg's
     ProgrammingError (`invalid connection option`, `bad value for connect_timeout`), libpq's
-    `invalid sslmode value` (psycopg's `connection is bad: invalid ...`), or an `sslmode`
-    that requires SSL of a server without it. Not a statement's error, nor an unreachable
-    server: trying again cannot succeed."""
+    `invalid sslmode value` (psycopg's `connection is bad: invalid ...`), an `sslmode`
+    that requires SSL of a server without it, or the server refusing a startup parameter
+    (`FATAL: invalid value for parameter "client_encoding"`). Not a statement's error, nor an
+    unreachable server: trying again cannot succeed."""
     if not isinstance(error, DBAPIError) or error.statement is not None or error.orig is None:
         return False
     if isinstance(error, ProgrammingError):
@@ -363,7 +369,7 @@ def translated(error: BaseException, action: str, case_id: str | None = None) ->
         )
     if refused_options(error):
         return StoreError(
-            f"could not {action}: the database driver refused the URL's connection options "
+            f"could not {action}: the database refused the URL's connection options "
             f"({reason}): check the options after `?` (an `sslmode` this server supports, say); "
             "trying again as it is will not work",
             retryable=False,
