@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -43,6 +44,7 @@ from reintegration_fsm import (
 from reintegration_fsm import testing as rt
 from reintegration_fsm.documents import render_html, render_text
 from reintegration_fsm.serialisation import transition_from_json, transition_to_json
+from reintegration_fsm.stores import SqlAlchemyStore
 from stages import recorded_under
 
 CALENDAR = SchoolCalendar.sample()
@@ -772,3 +774,129 @@ def test_the_same_steps_under_edition_3_are_refused_or_recorded_otherwise() -> N
             "be put in place to avoid failure (the review form: additional support).",
         ),
     ]
+
+
+# -- histories recorded before the name fold read Unicode forms still replay ---------------------
+PREFERRED_NFC = "Sainte-Th\u00e9r\u00e8se School"  # as the parent typed it (precomposed)
+HOST_NFD = "Sainte-The\u0301re\u0300se School"  # as an MIS export wrote it (accents apart)
+
+
+def _recorded_before_unicode(
+    ap_setting: str, preferred: str, host: str, departures: list[dict[str, str]] | None
+) -> list[Transition]:
+    """A history as a version before the Unicode-aware fold wrote it, byte for byte: a case at
+    `ap_setting` whose family preferred `preferred` and whose host is `host`, its
+    `identify_host` recording `departures` (what that version's R5 found). It is recorded
+    today with stand-in schools the two folds read alike, which are then written as it was."""
+    ap_head = attrs.evolve(sc.AP_HEAD, organisation=ap_setting)
+    case = Reintegration.open(
+        "fold-r5", sc.PUPIL, ap_setting, sc.AUTHORITY, CALENDAR, by=ap_head, on=sc.OPENED
+    )
+    case.record_consent(sc.consent(preferred_schools=("Stand-in",)), by=ap_head, on=sc.CONSENTED)
+    case.refer_to_fair_access(
+        ReferralRoute.VIRTUAL, sc.information(), sc.PSP, by=ap_head, on=sc.REFERRED
+    )
+    case.identify_host("Stand-in", ReferralRoute.VIRTUAL, by=sc.ADMISSIONS, on=sc.HOST_FOUND)
+    written = [transition_to_json(t) for t in case.history]
+    written[1]["data"]["form"]["preferred_schools"] = [preferred]
+    assert written[3]["trigger"] == "identify_host"
+    written[3]["data"]["host_school"] = host
+    if departures is not None:
+        written[3]["data"]["departures"] = departures
+    return [transition_from_json(json.loads(json.dumps(t))) for t in written]
+
+
+OLD_DEPARTURE = {
+    "rule": "R5",
+    "text": f"{HOST_NFD} is not among the schools the family asked to be considered "
+    f"({PREFERRED_NFC}); the law requires the parents' views to be considered (process step 1).",
+}
+"""What the version before the Unicode-aware fold (96c1a40) recorded on `identify_host` for the
+family's school with its accents typed apart: its fold (the words, case folded) read the two
+spellings as two schools (review g, g1)."""
+
+
+def test_a_departure_the_fold_before_unicode_recorded_still_replays_loads_and_verifies(
+    tmp_path: Path,
+) -> None:
+    """A case recorded and verified before the fold read Unicode forms: today's fold reads its
+    host as the family's school and finds no departure, but the departure it recorded is what
+    the fold of its day found, so the history replays, loads and verifies (review g, g1: replay
+    said 'identify_host records no departures, but the history does', `verify()` reported the
+    sound case and `import` refused its export)."""
+    history = _recorded_before_unicode(sc.AP_SETTING, PREFERRED_NFC, HOST_NFD, [OLD_DEPARTURE])
+
+    case = Reintegration.replay(history, CALENDAR)
+
+    assert [(d.rule, d.text) for d in case.departures] == [("R5", OLD_DEPARTURE["text"])]
+    memory = InMemoryStore(calendar=CALENDAR)
+    memory.import_histories([(case.local_authority, history)])
+    assert memory.load(case.case_id) == case
+    assert memory.verify() == []
+    store = SqlAlchemyStore(f"sqlite:///{tmp_path / 'before.sqlite'}", calendar=CALENDAR)
+    store.create_schema()
+    store.import_histories([(case.local_authority, history)])
+    assert store.load(case.case_id) == case
+    assert store.verify() == []
+    store.engine.dispose()
+
+
+def test_a_history_without_the_departure_today_s_fold_gives_replays_too() -> None:
+    """The same host recorded without a departure (as a history recorded today is) replays: a
+    recorded departure, or its absence, is accepted when either fold gives it."""
+    history = _recorded_before_unicode(sc.AP_SETTING, PREFERRED_NFC, HOST_NFD, None)
+    assert Reintegration.replay(history, CALENDAR).departures == ()
+
+
+def test_a_host_offer_made_now_reads_names_by_today_s_fold_alone() -> None:
+    """Only a replay reads names as before: the same host identified now is the family's
+    school, and no departure is recorded."""
+    case = Reintegration.replay(
+        _recorded_before_unicode(sc.AP_SETTING, PREFERRED_NFC, HOST_NFD, [OLD_DEPARTURE])[:3],
+        CALENDAR,
+    )
+    case.identify_host(HOST_NFD, ReferralRoute.VIRTUAL, by=sc.ADMISSIONS, on=sc.HOST_FOUND)
+    assert case.departures == ()
+    assert "departures" not in case.history[-1].data
+
+
+def test_a_departure_neither_fold_gives_is_still_refused() -> None:
+    """A host spelt exactly as the family's school, with a departure recorded: neither fold
+    gives it, so replay refuses the history as it did."""
+    host = PREFERRED_NFC
+    departure = {**OLD_DEPARTURE, "text": OLD_DEPARTURE["text"].replace(HOST_NFD, host, 1)}
+    history = _recorded_before_unicode(sc.AP_SETTING, PREFERRED_NFC, host, [departure])
+    with pytest.raises(FormInvalid, match="records no 'departures', but the history does"):
+        Reintegration.replay(history, CALENDAR)
+
+
+SETTING_NFC = "\u00c9cole Brookfield"
+SETTING_NFD = "E\u0301cole Brookfield"
+
+
+def test_a_host_the_fold_before_unicode_read_as_another_school_than_the_setting_replays() -> None:
+    """R5's guard: a host spelt as the AP setting with its accent typed apart was another school
+    to the fold before it read Unicode forms, and its history replays; named now, the same host
+    is refused as the setting the child is leaving (review g, g1)."""
+    history = _recorded_before_unicode(SETTING_NFC, SETTING_NFD, SETTING_NFD, None)
+
+    case = Reintegration.replay(history, CALENDAR)
+
+    assert case.stage is Stage.HOST_IDENTIFIED
+    assert case.host_school == SETTING_NFD
+    again = Reintegration.replay(history[:3], CALENDAR)
+    with pytest.raises(GuardFailed) as refused:
+        again.identify_host(SETTING_NFD, ReferralRoute.VIRTUAL, by=sc.ADMISSIONS, on=sc.HOST_FOUND)
+    assert refused.value.reasons == (
+        f"The host school cannot be {SETTING_NFC}, the setting the child is leaving.",
+    )
+
+
+def test_a_host_both_folds_read_as_the_setting_does_not_replay() -> None:
+    """The guard refuses on replay when both folds read the host as the AP setting."""
+    history = _recorded_before_unicode(
+        SETTING_NFC, "\u00c9COLE  BROOKFIELD", "\u00c9COLE  BROOKFIELD", None
+    )
+    with pytest.raises(GuardFailed) as refused:
+        Reintegration.replay(history, CALENDAR)
+    assert refused.value.seq == 4

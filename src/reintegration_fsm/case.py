@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import inspect
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.errors import (
@@ -101,6 +101,7 @@ _ORGANISATION_OF_ROLE: Mapping[Role, str] = {
 }
 """R15: each role's organisation, as the case's attribute holding it (host: its facts')."""
 _DEADLINE_KINDS: Mapping[str, DeadlineKind] = {kind._value_: kind for kind in DeadlineKind}
+_T = TypeVar("_T")
 
 
 def _is(value: Any, kind: Any) -> bool:
@@ -144,6 +145,7 @@ class Reintegration:
         "_facts",
         "_history",
         "_local_authority",
+        "_names_as_before_unicode",
         "_obligations",
         "_protocol",
         "_pupil",
@@ -165,6 +167,9 @@ class Reintegration:
     _departures: list[Departure]
     _facts: Facts
     _unchecked: int
+    _names_as_before_unicode: bool
+    """True only while a checked replay reads a step again as a history recorded before the
+    Unicode-aware name fold (`_as_before_unicode`): see `rules.CaseState`."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         raise TypeError(
@@ -196,6 +201,7 @@ class Reintegration:
         put(case, "_departures", [])
         put(case, "_facts", Facts())
         put(case, "_unchecked", 0)
+        put(case, "_names_as_before_unicode", False)
         return case
 
     def __setattr__(self, name: str, value: object) -> None:
@@ -821,7 +827,7 @@ class Reintegration:
                 self._check_actor(step, transition.actor, values[0] if values else None, seq)
                 self._check_values(step, values)
                 payload = step.payload(values)
-                self._check_rules(step, payload, transition.on, seq)
+                self._check_recorded_rules(step, payload, transition.on, seq)
                 effects = self._effects(step, payload, transition.on, transition.actor, data)
                 expected = _recorded(step, effects, self._protocol, data.get("protocol"))
                 self._compare(step, expected, data, seq)
@@ -990,6 +996,36 @@ class Reintegration:
         if reasons:
             raise GuardFailed(step.name, reasons, seq=seq)
 
+    def _check_recorded_rules(self, step: Step, payload: Any, on: dt.date, seq: int) -> None:
+        """`_check_rules` on a checked replay: a recorded step the rules refuse today is
+        accepted when they accept it with names compared as a history recorded before the
+        Unicode-aware fold compared them (`_as_before_unicode`): R5's host that only today's
+        fold reads as the AP setting.
+
+        Raises:
+            GuardFailed: today's reasons, when the rules refuse the step either way.
+        """
+        try:
+            self._check_rules(step, payload, on, seq)
+        except GuardFailed:
+            try:
+                self._as_before_unicode(lambda: self._check_rules(step, payload, on, seq))
+            except GuardFailed:
+                pass
+            else:
+                return
+            raise
+
+    def _as_before_unicode(self, reading: Callable[[], _T]) -> _T:
+        """`reading()` with R5 comparing names as histories recorded before the Unicode-aware
+        fold did (`fields.folded_name_before_unicode`): only a checked replay asks, of a step
+        whose record today's fold does not give."""
+        object.__setattr__(self, "_names_as_before_unicode", True)
+        try:
+            return reading()
+        finally:
+            object.__setattr__(self, "_names_as_before_unicode", False)
+
     def _effects(
         self,
         step: Step,
@@ -999,17 +1035,26 @@ class Reintegration:
         recorded: Mapping[str, Any] | None,
     ) -> dict[str, Any]:
         """What a step records besides its arguments: its effects and its departures (the same,
-        live or on replay; `recorded` is the replayed transition's data)."""
+        live or on replay; `recorded` is the replayed transition's data). On replay, departures
+        today's name fold does not give are accepted when the fold of a history recorded before
+        it gives them (`_as_before_unicode`), as is their absence."""
         effects = step.effects(self, payload, on, by, recorded)
         if step.departures and self._protocol.edition >= 2:
-            found = [
-                {"rule": rule, "text": text}
-                for rule, check in step.departures
-                for text in check(self, payload, on)
-            ]
+            found = self._departures_found(step, payload, on)
+            if recorded is not None and (found or None) != recorded.get("departures"):
+                before = self._as_before_unicode(lambda: self._departures_found(step, payload, on))
+                if (before or None) == recorded.get("departures"):
+                    found = before
             if found:
                 effects["departures"] = found
         return effects
+
+    def _departures_found(self, step: Step, payload: Any, on: dt.date) -> list[dict[str, str]]:
+        return [
+            {"rule": rule, "text": text}
+            for rule, check in step.departures
+            for text in check(self, payload, on)
+        ]
 
     def _run(self, step: Step, values: tuple[Any, ...], by: Actor, on: dt.date) -> Transition:
         self._check_actor(step, by, values[0] if step.name == _DISCHARGE else None)

@@ -393,6 +393,19 @@ def folded_name(value: str) -> str:
     return " ".join(folded_text(value).split())
 
 
+def folded_name_before_unicode(value: str) -> str:
+    """`value` as names were compared before `folded_name` read Unicode forms and invisible
+    characters: its words, case folded by `str.casefold` alone. Kept only so that histories
+    recorded before the Unicode-aware fold still replay: a checked replay accepts what R5
+    recorded (`rules.host_is_named`, `rules.host_was_preferred`) when this fold or today's gives
+    it. No step taken now compares names so.
+
+    It is stricter than every fold since (the Turkish ı and İ read as i by `fold_case`, then
+    Unicode forms and invisible characters by `folded_name`): names it reads alike, those folds
+    read alike too."""
+    return " ".join(value.casefold().split())
+
+
 def spellings(names: Iterable[str]) -> dict[str, str]:
     """Each of `names` -> the first of `names` that is the same name (`folded_name`): the
     spelling a school named in several ways (in another letters' case or spacing, an accent

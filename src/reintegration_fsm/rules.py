@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from typing import Protocol as Interface
 
 from reintegration_fsm.errors import describe
-from reintegration_fsm.fields import INTEGER_MOST, folded_name
+from reintegration_fsm.fields import INTEGER_MOST, folded_name, folded_name_before_unicode
 from reintegration_fsm.forms import (
     ConsentForm,
     Pupil,
@@ -101,6 +101,13 @@ class CaseState(Interface):
     def preferred_schools(self) -> tuple[str, ...]: ...
 
     @property
+    def _names_as_before_unicode(self) -> bool:
+        """True only while a checked replay reads a recorded step a second time, with names
+        compared as before the fold read Unicode forms (`fields.folded_name_before_unicode`):
+        R5's comparisons then read the schools so (`host_is_named`, `host_was_preferred`)."""
+        ...
+
+    @property
     def agreed_start(self) -> dt.date | None: ...
 
     @property
@@ -133,6 +140,15 @@ def same_name(a: str, b: str) -> bool:
     """The same words, whatever the case, spacing, Unicode form and invisible characters
     (`fields.folded_name`): R2's child, R5's preferred schools, R15's organisations."""
     return a == b or folded_name(a) == folded_name(b)
+
+
+def _same_school(case: CaseState, a: str, b: str) -> bool:
+    """R5's reading of two schools as one: `same_name`, but on a checked replay's second
+    reading of a step (`CaseState._names_as_before_unicode`) as histories recorded before the
+    Unicode-aware fold read them (`fields.folded_name_before_unicode`)."""
+    if case._names_as_before_unicode:
+        return a == b or folded_name_before_unicode(a) == folded_name_before_unicode(b)
+    return same_name(a, b)
 
 
 def at_school(school: str, ap_setting: str, host_school: str | None) -> bool:
@@ -340,7 +356,7 @@ def host_is_named(case: CaseState, offer: HostOffer, on: dt.date) -> list[str]:
     """R5: a host school offer names a school other than the AP setting."""
     if _blank(offer.host_school):
         return ["The host school is not named."]
-    if same_name(offer.host_school, case.ap_setting):
+    if _same_school(case, offer.host_school, case.ap_setting):
         return [f"The host school cannot be {case.ap_setting}, the setting the child is leaving."]
     return []
 
@@ -348,7 +364,7 @@ def host_is_named(case: CaseState, offer: HostOffer, on: dt.date) -> list[str]:
 def host_was_preferred(case: CaseState, offer: HostOffer, on: dt.date) -> list[str]:
     """R5, a departure: the host is one of the schools the family asked to be considered."""
     preferred = case.preferred_schools
-    if any(same_name(offer.host_school, school) for school in preferred):
+    if any(_same_school(case, offer.host_school, school) for school in preferred):
         return []
     listed = ", ".join(preferred) or "none"
     return [
