@@ -340,6 +340,49 @@ def test_a_name_without_its_accent_or_a_letter_is_another_name_for_r2(written: s
     assert refused.value.reasons == (f"The consent form is for {written!r}, not for {NFD!r}.",)
 
 
+@pytest.mark.parametrize("nobody", ["\u200b", "\u2060 \u200b", "\u2800"])
+def test_a_child_s_name_that_prints_nothing_is_not_opened(nobody: str) -> None:
+    """A child's name of only characters nobody sees (a zero-width space, a paste slip) names
+    no child: `open` refuses it, as it refuses such a case id (review g, g3)."""
+    with pytest.raises(FormInvalid) as refused:
+        opened(pupil=attrs.evolve(PUPIL, name=nobody))
+    [(field, said)] = refused.value.problems
+    assert field == "pupil.name"
+    assert said.startswith("prints nothing: it holds only characters nobody sees")
+    assert said.endswith("type the child's name")
+
+
+def _opened_before_for(child: str) -> Reintegration:
+    """A case opened, as a version that took any name did, for a child named `child`."""
+    written = transition_to_json(opened().history[0])
+    written["data"]["pupil"]["name"] = child
+    return Reintegration.replay([transition_from_json(json.loads(json.dumps(written)))], CALENDAR)
+
+
+def test_a_consent_form_naming_no_child_is_not_for_a_child_whose_name_prints_nothing() -> None:
+    """A name that folds to nothing is the same name only as exactly the same text: a form
+    naming no child is not for a child recorded (before `open` refused it) as a zero-width
+    space; the form naming the child as recorded is (review g, g3: R2 accepted the first,
+    `same_name` reading both names as "")."""
+    case = _opened_before_for("\u200b")
+    with pytest.raises(GuardFailed) as refused:
+        case.record_consent(consent(child_name=""), by=AP_HEAD, on=CONSENTED)
+    assert refused.value.reasons == ("The consent form is for '', not for '\\u200b'.",)
+    with pytest.raises(GuardFailed):
+        case.record_consent(consent(child_name="\u2060"), by=AP_HEAD, on=CONSENTED)
+    case.record_consent(consent(child_name="\u200b"), by=AP_HEAD, on=CONSENTED)
+    assert case.stage is Stage.CONSENTED
+    assert Reintegration.replay(case.history, CALENDAR).stage is Stage.CONSENTED
+
+
+def test_names_that_fold_to_nothing_are_the_same_name_only_as_the_same_text() -> None:
+    assert not rules.same_name("", "\u200b")
+    assert not rules.same_name("\u200b", "\u2060")
+    assert not rules.same_name(" ", "")
+    assert rules.same_name("\u200b", "\u200b")
+    assert rules.same_name("", "")
+
+
 # Characters whose spellings the folds read apart or alike: letters' case (the Turkish i, the
 # sharp s, the final sigma, a titlecase digraph, a ligature, the Kelvin and Ångström signs), an
 # accent typed apart, characters nobody sees.

@@ -24,6 +24,7 @@ from reintegration_fsm.errors import (
 )
 from reintegration_fsm.fields import (
     NAME_LENGTH,
+    blank,
     end_space,
     identifier,
     is_day,
@@ -31,7 +32,9 @@ from reintegration_fsm.fields import (
     noncharacter,
     noncharacters,
     plain_day,
+    prints_nothing,
     text_problem,
+    unseen,
 )
 from reintegration_fsm.forms import (
     REMOVED_DAY,
@@ -928,6 +931,15 @@ class Reintegration:
                     problems.append((argument.name, problem))
             elif step is _OPEN:  # the child
                 problems += noncharacters(value, argument.name)
+                if prints_nothing(value.name):  # (blank, the form refused it)
+                    hidden = unseen(value.name) or blank(value.name)
+                    problems.append(
+                        (
+                            f"{argument.name}.name",
+                            "prints nothing: it holds only characters nobody sees, such as "
+                            f"{hidden}; type the child's name",
+                        )
+                    )
         if not (by.id + by.name + by.organisation).isprintable():  # no noncharacter is
             problems += noncharacters(by, "by")
         if problems:

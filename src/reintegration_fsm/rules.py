@@ -138,8 +138,15 @@ SIGNERS = frozenset({Party.PARENT, Party.CHILD, Party.AP, Party.HOST})
 
 def same_name(a: str, b: str) -> bool:
     """The same words, whatever the case, spacing, Unicode form and invisible characters
-    (`fields.folded_name`): R2's child, R5's preferred schools, R15's organisations."""
-    return a == b or folded_name(a) == folded_name(b)
+    (`fields.folded_name`): R2's child, R5's preferred schools, R15's organisations.
+
+    A name that folds to nothing (blank, or only characters nobody sees) names nobody: it is
+    the same name only as exactly the same text (a consent form naming no child is not for a
+    child whose name was a pasted zero-width space)."""
+    if a == b:
+        return True
+    folded = folded_name(a)
+    return bool(folded) and folded == folded_name(b)
 
 
 def _same_school(case: CaseState, a: str, b: str) -> bool:
