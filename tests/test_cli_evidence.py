@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from raw_sqlite import tamper
-from reintegration_fsm import Reintegration, SchoolCalendar
+from reintegration_fsm import Actor, Pupil, Reintegration, Role, SchoolCalendar
 from reintegration_fsm.cli import cli
 from reintegration_fsm.cli.subject_access import PREAMBLE
 from reintegration_fsm.stores import SqlAlchemyStore, schema
@@ -600,6 +600,47 @@ def test_export_by_name_finds_a_child_whatever_the_names_unicode_form(
     refusal = json.loads(nobody.stdout)
     assert "removed" not in json.dumps(refusal)  # nothing was
     assert "No case in this store is of a child of this name" in json.dumps(refusal)
+
+
+@pytest.mark.parametrize(
+    ("recorded", "asked"),
+    [
+        *((f"Aoife O{mark}Brien", "Aoife O'Brien") for mark in "\u2019\u2018\u02bc\u2032`\u00b4"),
+        *(
+            (f"Ellis Smith{mark}Jones", "Ellis Smith-Jones")
+            for mark in "\u2010\u2011\u2012\u2013\u2014\u2212\ufe63\uff0d"
+        ),
+        ("Aoife O'Brien", "aoife o\u2019brien"),  # and the other way round
+    ],
+    ids=repr,
+)
+def test_export_by_name_finds_a_child_whatever_apostrophe_or_hyphen_the_name_is_written_with(
+    tmp_path: Path, recorded: str, asked: str
+) -> None:
+    """A child recorded from Word or an MIS export as "Aoife O’Brien" (U+2019) or "Ellis
+    Smith‑Jones" (U+2011) was not found by a subject access request typing ' or -, and the
+    refusal said no case of that child exists (found by a review)."""
+    db = f"sqlite:///{tmp_path / 'p5.sqlite'}"
+    store = SqlAlchemyStore(db, calendar=SchoolCalendar.sample())
+    store.create_schema()
+    head = Actor("ap-head", "Robin Ashdown", Role.AP_HEAD, "Larkspur Learning Centre")
+    pupil = Pupil(recorded, dt.date(2012, 3, 9), key_stage=3)
+    for case_id, born in (("P5-1", pupil), ("P5-2", attrs.evolve(pupil, name="Aoife OBrien"))):
+        store.save(
+            Reintegration.open(
+                case_id,
+                born,
+                head.organisation,
+                "Exampleshire County Council",
+                by=head,
+                on=json_date("2026-09-07"),
+            )
+        )
+    store.close()
+    found = ok(invoke(db, "export", "--pupil", asked, "--dob", "2012-03-09"))
+    cases = json.loads(found.stdout)["cases"]
+    assert [c["case_id"] for c in cases] == ["P5-1"]  # not "OBrien": another name
+    assert cases[0]["pupil"]["name"] == recorded  # shown as recorded
 
 
 def test_a_child_not_found_is_said_to_be_hidden_only_by_a_redaction_there_was(

@@ -12,6 +12,7 @@ from reintegration_fsm.fields import (
     holds_folded,
     identifier,
     invisible,
+    loosely_folded_name,
     new_id_problem,
     noncharacter,
     searched_stretch,
@@ -198,6 +199,25 @@ def test_a_name_is_folded_whatever_its_unicode_form_and_invisible_characters() -
 def test_a_folded_name_folds_to_itself(value: str) -> None:
     assert folded_name(folded_name(value)) == folded_name(value)
     assert holds_folded(value, value)
+
+
+def test_a_name_is_loosely_folded_whatever_its_apostrophes_and_hyphens() -> None:
+    """Subject access finds a child whatever apostrophe or hyphen the name is written with;
+    the rules' comparison (and the search columns) keep them apart."""
+    for mark in "\u2019\u2018\u02bc\u2032`\u00b4":
+        assert loosely_folded_name(f"Aoife O{mark}BRIEN") == "aoife o'brien"
+        assert folded_name(f"Aoife O{mark}Brien") != folded_name("Aoife O'Brien")
+    for mark in "\u2010\u2011\u2012\u2013\u2014\u2212\ufe63\uff0d":
+        assert loosely_folded_name(f"Ellis  Smith{mark}Jones") == "ellis smith-jones"
+    assert loosely_folded_name("Zoe\u0308 Quill") == folded_name("Zoë Quill")
+    assert loosely_folded_name("Aoife OBrien") != loosely_folded_name("Aoife O'Brien")
+    assert loosely_folded_name("Smith Jones") != loosely_folded_name("Smith-Jones")
+
+
+@given(st.text(max_size=20), st.text(max_size=20))
+def test_names_the_same_to_the_rules_are_the_same_loosely(a: str, b: str) -> None:
+    if folded_name(a) == folded_name(b):
+        assert loosely_folded_name(a) == loosely_folded_name(b)
 
 
 def test_a_search_narrows_by_a_stretch_the_folded_columns_hold() -> None:

@@ -406,6 +406,22 @@ def folded_name_before_unicode(value: str) -> str:
     return " ".join(value.casefold().split())
 
 
+_APOSTROPHES = "\u2019\u2018\u02bc\u2032\u0060\u00b4"
+"""Characters written for an apostrophe (’ ‘ ʼ ′ ` ´): Word's and an MIS export's for '."""
+_HYPHENS = "\u2010\u2011\u2012\u2013\u2014\u2212\ufe63\uff0d"
+"""Characters written for a hyphen (‐, the non-breaking ‑, ‒ – — −, small ﹣, full-width －)."""
+_PUNCTUATION = str.maketrans(dict.fromkeys(_APOSTROPHES, "'") | dict.fromkeys(_HYPHENS, "-"))
+
+
+def loosely_folded_name(value: str) -> str:
+    """`value` as a subject access request compares a child's name: as `folded_name` folds it,
+    and each apostrophe (’ ‘ ʼ ′ ` ´) as ' and each hyphen or dash (‐ ‑ ‒ – — − ﹣ －) as -, so
+    that "O'Brien" typed finds "O’Brien" recorded from Word. Looser than the rules' comparison
+    (`rules.same_name`), which the stored search columns share: only finding a child's records
+    reads names so."""
+    return folded_name(value).translate(_PUNCTUATION)
+
+
 def spellings(names: Iterable[str]) -> dict[str, str]:
     """Each of `names` -> the first of `names` that is the same name (`folded_name`): the
     spelling a school named in several ways (in another letters' case or spacing, an accent

@@ -25,7 +25,7 @@ from reintegration_fsm.cli.common import (
 )
 from reintegration_fsm.cli.text import neutralise
 from reintegration_fsm.errors import CaseNotFound, UnknownProtocol
-from reintegration_fsm.rules import same_name
+from reintegration_fsm.fields import loosely_folded_name
 from reintegration_fsm.stores import SqlAlchemyStore, personal
 
 _IDENTITY = ("pupil.name", "pupil.date_of_birth")
@@ -34,18 +34,22 @@ _IDENTITY = ("pupil.name", "pupil.date_of_birth")
 
 def _children(store: SqlAlchemyStore, name: str, born: dt.date) -> tuple[list[Reintegration], int]:
     """Every case the store may show of the child with this name and date of birth (the name
-    as the rules compare it, `rules.same_name`); never one whose child's name or date of birth
+    as the rules compare it, `rules.same_name`, and whatever apostrophes and hyphens it is
+    written with, `fields.loosely_folded_name`); never one whose child's name or date of birth
     was removed (its placeholder names no child, and reads the same in every case redacted
     alike). And how many cases of a child of this name had their date of birth removed."""
     found = []
     hidden = 0
-    for summary in store.cases(text=searched_by(name)):  # names compared whole below
+    wanted = loosely_folded_name(name)
+    # Searched by a stretch holding no apostrophe or hyphen (of any kind); compared whole below.
+    words = wanted.replace("'", " ").replace("-", " ")
+    for summary in store.cases(text=searched_by(words)):
         try:
             with _naming(summary.case_id):
                 case = store.load(summary.case_id)
         except CaseNotFound:  # pragma: no cover - listed a moment ago
             continue
-        if not same_name(case.pupil.name, name):
+        if loosely_folded_name(case.pupil.name) != wanted:
             continue
         if _identity_removed(store, case):  # a removed name is counted by `_none_found`
             hidden += not personal.is_note_text(case.pupil.name)
@@ -67,7 +71,8 @@ def _none_found(store: SqlAlchemyStore, name: str, born: dt.date, hidden: int) -
     else:
         why = (
             "No case in this store is of a child of this name (compared ignoring letters' "
-            "case, spacing, accents typed apart and invisible characters) born on this date."
+            "case, spacing, accents typed apart, invisible characters and which apostrophe or "
+            "hyphen is written) born on this date."
         )
     return Failure(f"no case of {name!r} born {born.isoformat()} in this store", (why,))
 
