@@ -261,7 +261,9 @@ class EvidenceContract:
             on=REDACTED_ON,
         )
         assert made == store.redactions("case-01")
-        [note] = made
+        note, *later = made  # the meetings' attendees name the parent too: removed with it
+        assert later
+        assert all(n.paths == n.copies == ("meeting.attendees.2.name",) for n in later)
         assert (note.seq, note.number, note.paths, note.reason, note.on, note.by) == (
             2,
             1,
@@ -302,6 +304,41 @@ class EvidenceContract:
         assert store.verify() == []
         assert store.load("case-01", as_of=CONSENTED).version == 2
 
+    def test_removing_the_childs_name_removes_every_copy_of_it_in_the_log(
+        self, store: Store
+    ) -> None:
+        """The documented erasure request (the child's name and date of birth, in the opening
+        and on the consent form) left the name in the meetings' attendees and the child's
+        signed views, while the case list no longer found it (found by a review): every other
+        text of the case's log that is the same name is removed with it, and recorded as a
+        named path is."""
+        store.save(built("case-01", 11))
+        store.save(built("case-02", 3))
+        made = store.redact(
+            "case-01",
+            None,
+            ["pupil.name", "pupil.date_of_birth", "form.child_name", "form.child_dob"],
+            "Erasure request",
+            by=ADMISSIONS,
+            on=REDACTED_ON,
+        )
+        assert made == store.redactions("case-01")
+        copies = [(note.seq, path) for note in made for path in note.copies]
+        assert copies, "the meetings name the child"
+        assert all(path in note.paths for note in made for path in note.copies)
+        assert {path.split(".")[-1] for _, path in copies} <= {"name", "signed_by"}
+        assert store.verify() == []
+        case = store.load("case-01")
+        for transition in case.history:
+            assert PUPIL.name not in str(transition.data)
+            assert PUPIL.name not in (transition.actor.name, transition.actor.id)
+        case_row, entries, notes, _, _ = self.rows_of(store, "case-01")
+        assert PUPIL.name not in json.dumps([case_row, entries, notes], default=str)
+        assert "Dana Example" in json.dumps(
+            entries, default=str
+        )  # the parent's name was not asked for
+        assert store.load("case-02").pupil.name == PUPIL.name  # another case keeps its own
+
     def test_a_history_holds_a_placeholder_only_where_a_redaction_removed_a_value(
         self, store: Store
     ) -> None:
@@ -333,11 +370,14 @@ class EvidenceContract:
     def test_a_redaction_a_rule_would_refuse_is_refused_and_changes_nothing(
         self, store: Store
     ) -> None:
-        """R2 compares the child's name on the consent form with the pupil's: remove both."""
+        """R2 compares the child's date of birth on the consent form with the pupil's: remove
+        both. (A name removed takes its copies with it, the consent form's too.)"""
         store.save(built("case-01", 3))
         before = self.rows_of(store, "case-01")
         with pytest.raises(FormInvalid, match="would no longer load"):
-            store.redact("case-01", 1, ["pupil.name"], "Erasure", by=ADMISSIONS, on=REDACTED_ON)
+            store.redact(
+                "case-01", 1, ["pupil.date_of_birth"], "Erasure", by=ADMISSIONS, on=REDACTED_ON
+            )
         assert self.rows_of(store, "case-01") == before
         assert store.redactions("case-01") == []
 
@@ -379,7 +419,7 @@ class EvidenceContract:
         """R2's refusal names the child and the date of birth it compares: the redaction's own
         refusal says which entry and rule, not their words."""
         store.save(built("case-01", 3))
-        for path in ("pupil.name", "pupil.date_of_birth"):
+        for path in ("pupil.date_of_birth",):
             with pytest.raises(FormInvalid, match="would no longer load") as refused:
                 store.redact("case-01", 1, [path], "Erasure", by=ADMISSIONS, on=REDACTED_ON)
             shown = str(refused.value)
@@ -473,12 +513,12 @@ class EvidenceContract:
         [note] = store.redact(
             "case-01",
             None,
-            ["form.parent_name", "form.signed_by"],
+            ["form.parent_name", "form.relationship"],
             "Erasure",
             by=ADMISSIONS,
             on=REDACTED_ON,
         )
-        assert (note.seq, note.paths) == (2, ("form.signed_by",))
+        assert (note.seq, note.paths) == (2, ("form.relationship",))
 
     def test_nothing_left_to_remove_is_refused(self, store: Store) -> None:
         store.save(built("case-01", 3))
@@ -490,15 +530,15 @@ class EvidenceContract:
         store.save(built("case-01", 3))
         store.redact("case-01", 2, ["form.parent_name"], "First", by=ADMISSIONS, on=REDACTED_ON)
         later = REDACTED_ON + dt.timedelta(days=20)
-        store.redact("case-01", 2, ["form.signed_by"], "Second", by=ADMISSIONS, on=later)
+        store.redact("case-01", 2, ["form.relationship"], "Second", by=ADMISSIONS, on=later)
         notes = store.redactions("case-01")
         assert [(n.number, n.paths, n.reason) for n in notes] == [
-            (1, ("form.parent_name",), "First"),
-            (2, ("form.signed_by",), "Second"),
+            (1, ("form.parent_name", "form.signed_by"), "First"),  # the parent signed
+            (2, ("form.relationship",), "Second"),
         ]
         form = store.load("case-01").history[1].data["form"]
         assert form["parent_name"] == "(redacted on 2026-11-05: First)"
-        assert form["signed_by"] == "(redacted on 2026-11-25: Second)"
+        assert form["relationship"] == "(redacted on 2026-11-25: Second)"
         assert store.verify() == []
 
     def test_a_parents_name_as_actor_and_their_words_can_be_removed(self, store: Store) -> None:
@@ -568,18 +608,18 @@ class EvidenceContract:
 
     def test_a_removal_no_record_names_is_reported(self, store: Store) -> None:
         store.save(built("case-01", 3))
-        store.redact("case-01", 2, ["form.parent_name"], "Erasure", by=ADMISSIONS, on=REDACTED_ON)
+        store.redact("case-01", 2, ["form.relationship"], "Erasure", by=ADMISSIONS, on=REDACTED_ON)
         case, entries, _, items, ledger = self.rows_of(store, "case-01")
         self.write_rows(store, "case-01", (case, entries, [], items, ledger))
         assert [(p.seq, p.what) for p in store.verify()] == [
-            (2, "a value removed that no redaction record names (form.parent_name)"),
+            (2, "a value removed that no redaction record names (form.relationship)"),
             (None, "case row counts 1 redaction records but the case has 0"),
         ]
 
     def test_a_value_put_back_under_its_record_is_reported(self, store: Store) -> None:
         store.save(built("case-01", 3))
         original = self.rows_of(store, "case-01")[1][1]["data"]
-        store.redact("case-01", 2, ["form.parent_name"], "Erasure", by=ADMISSIONS, on=REDACTED_ON)
+        store.redact("case-01", 2, ["form.relationship"], "Erasure", by=ADMISSIONS, on=REDACTED_ON)
         case, entries, notes, items, ledger = self.rows_of(store, "case-01")
         entries[1]["data"] = original
         self.write_rows(store, "case-01", (case, entries, notes, items, ledger))
@@ -590,7 +630,7 @@ class EvidenceContract:
                 "payload does not match its digest: a value was changed or added after "
                 "saving (a redaction may only remove values)",
             ),
-            (2, "a redaction record names form.parent_name, which holds a value again"),
+            (2, "a redaction record names form.relationship, which holds a value again"),
         ]
 
     def test_a_redaction_record_moved_to_another_entry_is_reported(self, store: Store) -> None:
@@ -943,7 +983,7 @@ class EvidenceContract:
         store.save(built("case-01", 3))
         store.redact("case-01", 2, ["form.parent_name"], "Erasure", by=ADMISSIONS, on=REDACTED_ON)
         later = REDACTED_ON + dt.timedelta(days=20)
-        store.redact("case-01", 2, ["form.signed_by"], "Erasure", by=ADMISSIONS, on=later)
+        store.redact("case-01", 2, ["form.relationship"], "Erasure", by=ADMISSIONS, on=later)
         checkpoint = store.checkpoint()
         case, entries, notes, items, ledger = self.rows_of(store, "case-01")
         previous = entries[1]["hash"]
@@ -967,7 +1007,7 @@ class EvidenceContract:
     def test_a_redaction_record_removed_after_a_checkpoint_is_reported(self, store: Store) -> None:
         store.save(built("case-01", 3))
         store.redact("case-01", 2, ["form.parent_name"], "First", by=ADMISSIONS, on=REDACTED_ON)
-        store.redact("case-01", 2, ["form.signed_by"], "Second", by=ADMISSIONS, on=REDACTED_ON)
+        store.redact("case-01", 2, ["form.relationship"], "Second", by=ADMISSIONS, on=REDACTED_ON)
         checkpoint = store.checkpoint()
         case, entries, notes, items, ledger = self.rows_of(store, "case-01")
         self.write_rows(store, "case-01", (case, entries, notes[:1], items, ledger))
@@ -988,7 +1028,7 @@ class EvidenceContract:
         assert Checkpoint.from_json(checkpoint.to_json()) == checkpoint
         assert store.verify(checkpoint=checkpoint) == []
         # Redactions made after it extend it, as new steps do.
-        store.redact("case-01", 2, ["form.signed_by"], "Second", by=ADMISSIONS, on=REDACTED_ON)
+        store.redact("case-01", 2, ["form.relationship"], "Second", by=ADMISSIONS, on=REDACTED_ON)
         store.redact("case-02", 2, ["form.parent_name"], "Third", by=ADMISSIONS, on=REDACTED_ON)
         assert store.verify(checkpoint=checkpoint) == []
         taken = store.checkpoint()

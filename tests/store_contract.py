@@ -842,7 +842,7 @@ class StoreContract:
         histories = [(AUTHORITY, built(f"case-0{n}", 3).history) for n in (2, 3)]
         assert store.import_histories(histories, batch_size=1) == 6
         [note] = store.redact(
-            "case-01", 2, ["form.parent_name"], "asked", by=ADMISSIONS, on=Day(2026, 11, 5)
+            "case-01", 2, ["form.relationship"], "asked", by=ADMISSIONS, on=Day(2026, 11, 5)
         )
         assert type(note.on) is dt.date
         assert note.on == dt.date(2026, 11, 5)
@@ -865,7 +865,7 @@ class StoreContract:
         calls: list[tuple[Callable[[dt.date], object], str]] = [
             (
                 lambda on: store.redact(
-                    "case-01", 2, ["form.parent_name"], "asked", by=ADMISSIONS, on=on
+                    "case-01", 2, ["form.relationship"], "asked", by=ADMISSIONS, on=on
                 ),
                 "redact.on",
             ),
@@ -884,7 +884,7 @@ class StoreContract:
         assert store.load("case-01") == built("case-01", 11)
         assert [due.case_id for due in store.past_retention(dt.date.max)] == ["case-01"]
         assert store.apply_retention(today, by=ADMISSIONS) == []  # today: taken, none due
-        [note] = store.redact("case-01", 2, ["form.parent_name"], "asked", by=ADMISSIONS, on=today)
+        [note] = store.redact("case-01", 2, ["form.relationship"], "asked", by=ADMISSIONS, on=today)
         assert note.on == today
         assert store.verify() == []
 

@@ -92,7 +92,7 @@ def store(engine: sa.Engine, scheme: int) -> Iterator[SqlAlchemyStore]:  # noqa:
     """Three cases, one of whose entries was redacted twice."""
     store = SqlAlchemyStore(engine, calendar=CALENDAR)
     store.create_schema()
-    for case in (built("case-01", 11), built("case-02", 5), built("case-03", 1)):
+    for case in (built("case-01", 7), built("case-02", 5), built("case-03", 1)):
         store.save(case)
     if scheme == 2:
         as_scheme_2(store)
@@ -103,7 +103,8 @@ def store(engine: sa.Engine, scheme: int) -> Iterator[SqlAlchemyStore]:  # noqa:
             assert (key is None) == (scheme == 2)
             if key is not None:
                 PAYLOAD_KEYS[case_id, seq] = bytes(key)
-    for path in ("form.parent_name", "form.signed_by"):
+    # The parent signed the form: removing their name removes the signature with it.
+    for path in ("form.parent_name", "form.relationship"):
         store.redact("case-01", 2, [path], "Family's request", by=ADMISSIONS, on=REDACTED_ON)
     yield store
     store.close()
@@ -122,7 +123,7 @@ def test_a_sound_store_holds_every_hash(store: SqlAlchemyStore, scheme: int) -> 
     with store.engine.connect() as conn:
         _, entries, records = CHECKER["check_log"](Database(conn), LAYOUT)
     assert {case_id: len(hashes) for case_id, hashes in entries.items()} == {
-        "case-01": 11,
+        "case-01": 7,
         "case-02": 5,
         "case-03": 1,
     }
@@ -401,6 +402,7 @@ ALTERATIONS = {
         [
             "case-01 entry 2: redaction record 2 follows no record 1",
             "case-01 entry 2: form.parent_name was removed with no record",
+            "case-01 entry 2: form.signed_by was removed with no record",
         ],
     ),
     "an entry removed from the middle": (
@@ -417,6 +419,7 @@ ALTERATIONS = {
             "case-01 entry 2: redaction record 1 was altered",
             "case-01 entry 2: redaction record 1: its paths are not a list of paths",
             "case-01 entry 2: form.parent_name was removed with no record",
+            "case-01 entry 2: form.signed_by was removed with no record",
         ],
     ),
     "a case row removed": (
@@ -582,7 +585,7 @@ def test_a_redaction_record_removed_is_found_by_what_it_removed(store: SqlAlchem
     drop_triggers(store.engine)
     with store.engine.begin() as conn:
         conn.execute(sa.text("DELETE FROM rfsm_redactions WHERE number = 2"))
-    unnamed = "case-01 entry 2: form.signed_by was removed with no record"
+    unnamed = "case-01 entry 2: form.relationship was removed with no record"
     assert checked(store.engine) == [unnamed]
     assert checked(store.engine, checkpoint) == [
         unnamed,

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
+import shlex
 import stat
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -287,9 +289,10 @@ def test_a_redaction_shows_its_note_in_every_rendering_and_verify_stays_clean(
         "export html": ok(invoke(demo_db, "export", "DEMO-0002", "--format", "html")).stdout,
     }
     for what, text in outputs.items():
-        # The values removed show their note; the child's name signed on other forms stays
-        # until those are removed too (as a retention run does).
+        # The values removed show their note, and so does every copy of the child's name
+        # (signed views, the meetings' attendees).
         assert NOTE in text, what
+        assert name not in text, what
         if what == "export":  # the history keeps its placeholder date, for `import`
             text = json.dumps({k: v for k, v in json.loads(text).items() if k != "history"})
         assert "0001-01-01" not in text, what
@@ -302,9 +305,13 @@ def test_a_redaction_shows_its_note_in_every_rendering_and_verify_stays_clean(
     exported = json.loads(outputs["export"])
     assert exported["pupil"]["date_of_birth"] == NOTE
     assert exported["history"][0]["data"]["pupil"]["date_of_birth"] == "0001-01-01"  # importable
-    assert [(n["seq"], n["paths"]) for n in exported["redactions"]] == [
+    assert [(n["seq"], n["paths"]) for n in exported["redactions"]][:2] == [
         (1, ["pupil.name", "pupil.date_of_birth"]),
         (2, ["form.child_name", "form.child_dob"]),
+    ]
+    assert [n["paths"] for n in exported["redactions"]][2:] == [
+        ["views.signed_by"],
+        *[["meeting.attendees.3.name", "meeting.child_views.signed_by"]] * 2,
     ]
     assert exported["redactions"][0]["by"]["name"] == "Jo Whitfield"
 
@@ -345,8 +352,17 @@ def test_a_redaction_as_json_lists_its_notes(demo_db: str) -> None:
             *OFFICER,
         )
     )
-    [note] = json.loads(result.stdout)
-    assert (note["seq"], note["paths"], note["reason"]) == (2, ["form.parent_name"], "Request")
+    note, *copies = json.loads(result.stdout)
+    assert (note["seq"], note["paths"], note["reason"]) == (
+        2,
+        ["form.parent_name", "form.signed_by"],
+        "Request",
+    )
+    # The parent's name goes from every entry naming them: each such path is a copy.
+    assert note["copies"] == ["form.signed_by"]
+    assert copies
+    assert all(copy["copies"] == copy["paths"] for copy in copies)
+    assert {copy["seq"] for copy in copies} == {12, 14, 16, 18}
 
 
 @pytest.mark.parametrize(
@@ -355,7 +371,10 @@ def test_a_redaction_as_json_lists_its_notes(demo_db: str) -> None:
         (("DEMO-0001", "2", "form.signed_on", "--reason", "R", *OFFICER), "no personal data"),
         (("DEMO-0001", "all", "form.signed_on", "--reason", "R", *OFFICER), "no personal data"),
         (("DEMO-0001", "2", "form.nothing", "--reason", "R", *OFFICER), "names no value"),
-        (("DEMO-0001", "1", "pupil.name", "--reason", "R", *OFFICER), "would no longer load"),
+        (
+            ("DEMO-0001", "1", "pupil.date_of_birth", "--reason", "R", *OFFICER),
+            "would no longer load",
+        ),
         (("DEMO-0001", "0", "pupil.name", "--reason", "R", *OFFICER), "SEQ"),
         (("DEMO-0001", "some", "pupil.name", "--reason", "R", *OFFICER), "SEQ"),
         (("DEMO-0001", "2", "form.parent_name", "--reason", " ", *OFFICER), "reason"),
@@ -736,6 +755,55 @@ def test_the_html_response_is_self_contained_and_escaped(demo_db: str) -> None:
     assert "Who acted" in page
 
 
+def _documented_erasure(page: str) -> list[str]:
+    """The arguments of the erasure request a docs page gives (`redact ... all pupil.name`)."""
+    text = (DOCS / page).read_text(encoding="utf-8")
+    found = re.search(r"reintegration-fsm (redact \S+ all pupil\.name.*?)\n```", text, re.DOTALL)
+    assert found is not None, page
+    return shlex.split(found.group(1).replace("\\\n", " "))
+
+
+def test_the_documented_erasure_request_leaves_no_copy_of_the_childs_name(
+    engine_url: str, tmp_path: Path
+) -> None:
+    """docs/cli.md's erasure request, run on the demo's DEMO-0001 (which held its meetings),
+    said it removed the child's name while the meetings' attendees and the child's signed views
+    still held it seven times (found by a review): every copy goes with it, the output says
+    where, and no table, loaded history or rendering holds the name."""
+    args = _documented_erasure("cli.md")
+    assert args[1] == "DEMO-0001"
+    # evidence.md gives the same request (for a case of its own).
+    assert _documented_erasure("evidence.md")[2:] == [*args[2:], "--on", "2026-11-05"]
+    said = ok(invoke(engine_url, *args)).stdout
+    assert "DEMO-0001: of these, 7 further copies of a name removed" in said
+    for where in ("seq 7 views.signed_by", "seq 12 meeting.attendees.3.name"):
+        assert where in said
+    assert ok(invoke(engine_url, "verify")).exit_code == 0
+    engine = sa.create_engine(engine_url)
+    try:
+        with engine.connect() as conn:
+            tables = sa.MetaData()
+            tables.reflect(conn)
+            for table in tables.sorted_tables:
+                for row in conn.execute(sa.select(table)):
+                    assert CHILD not in str(tuple(row)), table.name
+    finally:
+        engine.dispose()
+    for command in (
+        ("export", "DEMO-0001"),
+        ("timeline", "DEMO-0001"),
+        ("render", "DEMO-0001", "--text"),
+        ("export", "--all"),
+    ):
+        assert CHILD not in ok(invoke(engine_url, *command)).stdout, command
+    assert ok(invoke(engine_url, "cases", "--search", "Testwell")).stdout.count("DEMO-0001") == 0
+    if engine_url.startswith("sqlite:///"):
+        database = Path(engine_url.removeprefix("sqlite:///"))
+        for file in (database, database.with_name(database.name + "-wal")):
+            if file.exists():
+                assert CHILD.encode() not in file.read_bytes(), file.name
+
+
 def test_the_preamble_is_the_one_docs_evidence_gives() -> None:
     """The fixed text every response begins with is documented word for word."""
     page = " ".join((DOCS / "evidence.md").read_text(encoding="utf-8").split())
@@ -815,7 +883,7 @@ def test_an_import_that_would_drop_redaction_records_is_refused_unless_asked(
             "redact",
             "DEMO-0003",
             "2",
-            "form.parent_name",
+            "form.relationship",
             "--reason",
             "Request",
             "--on",

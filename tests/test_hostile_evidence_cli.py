@@ -154,11 +154,13 @@ def test_a_public_key_of_any_format_given_to_sign_is_named_a_public_key(tmp_path
 
 def test_the_library_removes_the_parents_name_alone() -> None:
     """The parent's name alone is removed, as the documented command does (a rule comparing
-    it with the form's signature refused it: the case would no longer load)."""
+    it with the form's signature refused it: the case would no longer load); the signature,
+    the same name, goes with it as a copy."""
     store = InMemoryStore(calendar=CALENDAR)
     store.save(built("case-01", 3))
     [note] = store.redact(
         "case-01", 2, ["form.parent_name"], "Erasure", by=ADMISSIONS, on=REDACTED_ON
     )
-    assert note.paths == ("form.parent_name",)
+    assert note.paths == ("form.parent_name", "form.signed_by")
+    assert note.copies == ("form.signed_by",)
     assert store.load("case-01").history[1].data["form"]["parent_name"].startswith("(redacted")

@@ -261,20 +261,28 @@ def redact(
     revision 0011, no guess can be tested against), and a note records
     who, when and why; every rendering then shows "(redacted on DATE: REASON)". Values a rule
     compares go together: the child's name and date of birth are in the `open` record and on
-    the consent form, so remove them with SEQ `all`. Refused (exit 2, nothing changed): a path
-    naming nothing, or no personal data; nothing left to remove.
+    the consent form, so remove them with SEQ `all`. Removing a person's name (the child's, a
+    parent's, an attendee's, a signatory's) removes every other copy of that name in the case's
+    log too (the meetings' attendees, signed views, a family member's own name as actor), and
+    says where. Refused (exit 2, nothing changed): a path naming nothing, or no personal data;
+    nothing left to remove.
     """
     actor = actor_from(actor_id, actor_name, role, organisation)
     store = settings(ctx).store()
     with guessable_said():
         notes = store.redact(case_id, seq, list(paths), reason, by=actor, on=on or today())
     if output_format == "json":
-        click.echo(to_json([note_json(note) for note in notes]))
+        click.echo(to_json([note_json(note) | {"copies": list(note.copies)} for note in notes]))
         return
+    case = neutralise(case_id, single_line=True)
     for note in notes:
+        echo(f"{case} seq {note.seq}: removed {', '.join(note.paths)} (redaction {note.number})")
+    copies = [f"seq {note.seq} {path}" for note in notes for path in note.copies]
+    if copies:
         echo(
-            f"{neutralise(case_id, single_line=True)} seq {note.seq}: removed "
-            f"{', '.join(note.paths)} (redaction {note.number})"
+            f"{case}: of these, {len(copies)} further "
+            f"{'copy' if len(copies) == 1 else 'copies'} of a name removed (the same name, as "
+            f"the rules compare it): {', '.join(copies)}"
         )
 
 

@@ -119,6 +119,9 @@ def plan(
     """The redaction of `targets` in a case whose log is `entries` (its redactions `notes`),
     by staff of a party to the case, or, for a retention run (`every_case`), of the store's.
 
+    A person's name it removes takes every other copy of that name in the case with it
+    (`_copies`), each recorded as a path named is, and listed in its note's `copies`.
+
     Raises:
         FormInvalid: a path names nothing, or no personal data; nothing is left to remove;
             `on` is before an entry it removes values from; or the redacted history would no
@@ -158,6 +161,12 @@ def plan(
         raise FormInvalid(
             "redact", "paths", "nothing to remove: the values named are empty or removed already"
         )
+    removed = _removed_values(by_seq, removals)
+    copies = _copies(by_seq, removed)
+    for seq, paths in copies.items():
+        entry = by_seq[seq]
+        current = entry if seq not in removals else _applied(entry, removals[seq])
+        removals[seq] = _merged(removals.get(seq), remove(current, paths, strict=False))
     _refuse_earlier(on, by_seq, removals)
     text = personal.note_text(on, reason)
     changed = [
@@ -175,7 +184,15 @@ def plan(
     for seq, removal in sorted(removals.items()):
         earlier = all_notes.setdefault(seq, [])
         note = RedactionNote(
-            by_seq[seq]["case_id"], seq, len(earlier) + 1, removal.paths, reason, on, now, by
+            by_seq[seq]["case_id"],
+            seq,
+            len(earlier) + 1,
+            removal.paths,
+            reason,
+            on,
+            now,
+            by,
+            tuple(copies.get(seq, ())),
         )
         previous = str(earlier[-1]["hash"]) if earlier else str(by_seq[seq]["hash"])
         record = note_row(note, removal.data, previous)
@@ -203,6 +220,70 @@ def plan(
         {column: summary[column] for column in CASE_COLUMNS},
         made,
     )
+
+
+@attrs.frozen
+class _Removed:
+    """A value a redaction removes: where, and whether it is a person's name."""
+
+    seq: int
+    path: str
+    value: str
+    name: bool
+
+
+def _value(entry: Mapping[str, Any], path: str) -> Any:
+    """The value at a dotted path of a stored entry (`actor.name`: its actor's column)."""
+    if path.startswith(f"{personal.ACTOR}."):
+        return entry[f"actor_{path.split('.', 1)[1]}"]
+    return personal.get(stored_data(entry), personal.concrete(path))
+
+
+def _removed_values(
+    by_seq: Mapping[int, Mapping[str, Any]], removals: Mapping[int, Removal]
+) -> list[_Removed]:
+    """Every value `removals` removes (all text as stored: a date of birth too), as it was."""
+    found = []
+    for seq, removal in sorted(removals.items()):
+        entry = by_seq[seq]
+        for path in removal.paths:
+            value = _value(entry, path)
+            if not isinstance(value, str):  # pragma: no cover - only text is removed
+                continue
+            if path.startswith(f"{personal.ACTOR}."):
+                name = path == f"{personal.ACTOR}.name" and Role(entry["actor_role"]) in FAMILY
+            else:
+                leaf = personal.declared(entry["trigger_name"], personal.concrete(path))
+                name = personal.person_name(leaf)
+            found.append(_Removed(seq, path, value, name))
+    return found
+
+
+def _copies(
+    by_seq: Mapping[int, Mapping[str, Any]], removed: Sequence[_Removed]
+) -> dict[int, list[str]]:
+    """The paths of every other value of the case that is the same name (`rules.same_name`) as
+    a person's name `removed` holds: personal text of any entry, and the names of the family's
+    own actors. An erasure of the child's name is then complete: the meetings' attendees and
+    the child's signed views name the child too."""
+    names = [item.value for item in removed if item.name]
+    if not names:
+        return {}
+    taken = {(item.seq, item.path) for item in removed}
+    copies: dict[int, list[str]] = {}
+    for seq, entry in sorted(by_seq.items()):
+        candidates = [
+            (personal.dotted(path), personal.get(data, path))
+            for data in (stored_data(entry),)
+            for path in personal.personal_paths(entry["trigger_name"], data)
+        ]
+        actor_name = entry["actor_name"]
+        if Role(entry["actor_role"]) in FAMILY and column_digest(actor_name) is None:
+            candidates.append((f"{personal.ACTOR}.name", actor_name))
+        for path, value in candidates:
+            if (seq, path) not in taken and any(same_name(value, name) for name in names):
+                copies.setdefault(seq, []).append(path)
+    return copies
 
 
 def _refusing(error: ProtocolError) -> str:

@@ -374,7 +374,9 @@ class InMemoryStore:
         `meeting.attendees.*.name`; a form's path names every personal value in it) is replaced
         by its leaf digest (which, on an entry written since schema revision 0011, no guess can
         be tested against), and a note records who removed it, when and why. `seq` None
-        removes the paths from every transition holding them. Returns the notes made.
+        removes the paths from every transition holding them. A person's name removed takes
+        every other copy of that name in the case with it (each note's `copies`). Returns the
+        notes made.
 
         Raises:
             CaseNotFound: no such case, or not this store's authority's.

@@ -47,6 +47,21 @@ PROTECTED = frozenset(
 which the ledger, the listings and R5 (the family's preferences against the host) read."""
 PERSONAL_DATES = frozenset({"date_of_birth", "child_dob"})
 """The only dates that are personal data; every other date is a fact the rules read."""
+PERSON_NAMES = frozenset(
+    {
+        "name",
+        "child_name",
+        "parent_name",
+        "second_parent_name",
+        "signed_by",
+        "completed_by",
+        "head_teacher",
+        "home_head_teacher",
+        "ap_representative",
+    }
+)
+"""The fields that hold a person's name (the child's, a parent's, an attendee's, a signatory's):
+a redaction removing one removes every other copy of that name in the case (`erasure`)."""
 ACTOR = "actor"
 """A path's first segment naming the entry's actor (`actor.name`, `actor.id`), not its data."""
 
@@ -142,6 +157,13 @@ def personal(leaf: Leaf | None) -> bool:
     if leaf.type is str:
         return True
     return leaf.type is dt.date and leaf.names[-1] in PERSONAL_DATES
+
+
+def person_name(leaf: Leaf | None) -> bool:
+    """True when a value of this declaration is a person's name a redaction may remove."""
+    if leaf is None or leaf.type is not str:
+        return False
+    return personal(leaf) and leaf.names[-1] in PERSON_NAMES
 
 
 def note_text(on: dt.date, reason: str) -> str:

@@ -44,6 +44,10 @@ class RedactionNote:
     redacted_at: dt.datetime
     """When it was recorded (naive UTC)."""
     by: Actor | None
+    copies: tuple[str, ...] = attrs.field(default=(), eq=False)
+    """Of `paths`, those the redaction removed as further copies of a person's name it was
+    asked to remove (`erasure.plan`): told by the redaction that made the note, not kept
+    (a note read back has none; its record names every path alike)."""
 
     @property
     def legacy(self) -> bool:

@@ -1325,9 +1325,11 @@ class SqlAlchemyStore:
         `meeting.attendees.*.name`; a form's path names every personal value in it) is replaced
         by its leaf digest (which, on an entry written since schema revision 0011, no guess can
         be tested against), and a note records who removed it, when and why, in one
-        transaction. `seq` None removes the paths from every transition holding them. Returns
-        the notes made. On SQLite it then copies the `-wal` file into the database and empties
-        it, waiting up to `busy_timeout` for a reader still holding an older snapshot.
+        transaction. `seq` None removes the paths from every transition holding them. A
+        person's name removed takes every other copy of that name in the case with it (each
+        note's `copies`). Returns the notes made. On SQLite it then copies the `-wal` file into
+        the database and empties it, waiting up to `busy_timeout` for a reader still holding an
+        older snapshot.
 
         Raises:
             CaseNotFound: no such case, or not this store's authority's.
