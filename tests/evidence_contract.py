@@ -339,6 +339,44 @@ class EvidenceContract:
         )  # the parent's name was not asked for
         assert store.load("case-02").pupil.name == PUPIL.name  # another case keeps its own
 
+    def test_a_reason_quoting_a_value_it_removes_is_refused_and_changes_nothing(
+        self, store: Store
+    ) -> None:
+        """The reason is shown in place of every value removed, in the case row's name and its
+        search column: a reason quoting what it removes ("Alex Example's erasure request")
+        put it back everywhere (found by a review). Compared as names are: whatever the case,
+        spacing or accents typed apart."""
+        store.save(built("case-01", 3))
+        before = self.rows_of(store, "case-01")
+        paths = ["pupil.name", "pupil.date_of_birth", "form.child_name", "form.child_dob"]
+        for reason in (
+            f"{PUPIL.name}'s erasure request",
+            f"Erasure request of {PUPIL.name.upper().replace(' ', '  ')}",
+            f"Erasure request, born {PUPIL.date_of_birth.isoformat()}",
+        ):
+            with pytest.raises(FormInvalid) as refused:
+                store.redact("case-01", None, paths, reason, by=ADMISSIONS, on=REDACTED_ON)
+            [(field, problem)] = refused.value.problems
+            assert field == "reason"
+            assert "without quoting what it removes" in problem
+            assert PUPIL.name not in problem
+        with pytest.raises(FormInvalid, match="without quoting"):
+            store.redact(
+                "case-01",
+                2,
+                ["form.parent_name"],
+                "Dana Example asked",
+                by=ADMISSIONS,
+                on=REDACTED_ON,
+            )
+        assert self.rows_of(store, "case-01") == before
+        assert store.cases(text="Example")[0].pupil_name == PUPIL.name
+        # A part of the value removed is not the value.
+        store.redact(
+            "case-01", 2, ["form.parent_name"], "Dana's request", by=ADMISSIONS, on=REDACTED_ON
+        )
+        assert store.verify() == []
+
     def test_a_history_holds_a_placeholder_only_where_a_redaction_removed_a_value(
         self, store: Store
     ) -> None:

@@ -375,6 +375,10 @@ def test_a_redaction_as_json_lists_its_notes(demo_db: str) -> None:
             ("DEMO-0001", "1", "pupil.date_of_birth", "--reason", "R", *OFFICER),
             "would no longer load",
         ),
+        (
+            ("DEMO-0001", "all", "pupil.name", "--reason", f"{CHILD}'s request", *OFFICER),
+            "describe the request without quoting what it removes",
+        ),
         (("DEMO-0001", "0", "pupil.name", "--reason", "R", *OFFICER), "SEQ"),
         (("DEMO-0001", "some", "pupil.name", "--reason", "R", *OFFICER), "SEQ"),
         (("DEMO-0001", "2", "form.parent_name", "--reason", " ", *OFFICER), "reason"),

@@ -265,7 +265,8 @@ def redact(
     parent's, an attendee's, a signatory's) removes every other copy of that name in the case's
     log too (the meetings' attendees, signed views, a family member's own name as actor), and
     says where. Refused (exit 2, nothing changed): a path naming nothing, or no personal data;
-    nothing left to remove.
+    nothing left to remove; a reason quoting a value it removes (the reason is shown in place
+    of every value removed).
     """
     actor = actor_from(actor_id, actor_name, role, organisation)
     store = settings(ctx).store()

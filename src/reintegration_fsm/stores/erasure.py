@@ -7,6 +7,7 @@ Both stores run the same plan inside their own transaction (see `redact` on each
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -15,7 +16,7 @@ import attrs
 from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.case import Reintegration
 from reintegration_fsm.errors import FormInvalid, ProtocolError, UnknownProtocol
-from reintegration_fsm.fields import plain_day
+from reintegration_fsm.fields import folded_name, plain_day
 from reintegration_fsm.rules import same_name
 from reintegration_fsm.stores import arguments, personal
 from reintegration_fsm.stores.digests import ACTOR_FIELDS, column_digest
@@ -127,7 +128,7 @@ def plan(
             `on` is before an entry it removes values from; or the redacted history would no
             longer load (a rule compares a removed value with one that is still there: remove
             both in one redaction); or `by` does not act for the case's AP setting, host school
-            or authority.
+            or authority; or the reason quotes a value it removes (not a retention run's).
     """
     check_request(reason, by, on)
     if not every_case:  # before any path is looked at: no answer tells another what is there
@@ -167,6 +168,8 @@ def plan(
         entry = by_seq[seq]
         current = entry if seq not in removals else _applied(entry, removals[seq])
         removals[seq] = _merged(removals.get(seq), remove(current, paths, strict=False))
+    if not every_case:  # (a retention run's reason is the store's own fixed words)
+        _refuse_quoting(reason, [*removed, *_copied(by_seq, copies)])
     _refuse_earlier(on, by_seq, removals)
     text = personal.note_text(on, reason)
     changed = [
@@ -284,6 +287,38 @@ def _copies(
             if (seq, path) not in taken and any(same_name(value, name) for name in names):
                 copies.setdefault(seq, []).append(path)
     return copies
+
+
+def _copied(
+    by_seq: Mapping[int, Mapping[str, Any]], copies: Mapping[int, Sequence[str]]
+) -> list[_Removed]:
+    """The values `copies` names, as `_removed_values` gives them."""
+    return [
+        _Removed(seq, path, _value(by_seq[seq], path), True)
+        for seq, paths in copies.items()
+        for path in paths
+    ]
+
+
+def _refuse_quoting(reason: str, removed: Sequence[_Removed]) -> None:
+    """Refuse a reason that quotes a value the redaction removes, compared as names are
+    (`fields.folded_name`), as whole words: the reason is shown in place of every value
+    removed, in the case row's name and its search column, and would put the value back.
+
+    Raises:
+        FormInvalid: on `reason`, naming where the value quoted was (not the value).
+    """
+    said = folded_name(reason)
+    for item in removed:
+        value = folded_name(item.value)
+        if value and re.search(rf"(?<!\w){re.escape(value)}(?!\w)", said):
+            raise FormInvalid(
+                "redact",
+                "reason",
+                f"the reason quotes the value removed at {item.path} of entry {item.seq}, and "
+                "is shown in place of every value removed: describe the request without "
+                "quoting what it removes (e.g. 'Erasure request')",
+            )
 
 
 def _refusing(error: ProtocolError) -> str:

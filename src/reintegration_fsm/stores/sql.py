@@ -1333,10 +1333,10 @@ class SqlAlchemyStore:
 
         Raises:
             CaseNotFound: no such case, or not this store's authority's.
-            FormInvalid: `case_id` not text, `seq` neither a whole number nor None, no reason,
-                `paths` not a collection of texts, a path naming nothing or no personal data,
-                nothing left to remove, a case that would no longer load, or `on` before an
-                entry it removes values from or after today;
+            FormInvalid: `case_id` not text, `seq` neither a whole number nor None, no reason
+                or one quoting a value it removes, `paths` not a collection of texts, a path
+                naming nothing or no personal data, nothing left to remove, a case that would no
+                longer load, or `on` before an entry it removes values from or after today;
                 nothing was changed.
             StoreError: the database failed; nothing was changed.
 
