@@ -351,12 +351,12 @@ def test_a_deadline_in_a_year_without_known_bank_holidays_is_not_plausible(
 
 
 def oracle_soonest(start: date, n: int) -> date:
-    """The n-th weekday after `start` that is no England bank holiday: the soonest day any
-    school calendar's n-th school day after `start` can be, the slow way."""
+    """The n-th weekday after `start`: the soonest day any school calendar's n-th school day
+    after `start` can be, whatever bank holidays a `holidays` release knew, the slow way."""
     day, counted = start, 0
     while counted < n:
         day += timedelta(days=1)
-        if day.weekday() < 5 and day not in _BANK:
+        if day.weekday() < 5:
             counted += 1
     return day
 
@@ -366,14 +366,13 @@ plausible_starts = st.dates(min_value=date(2025, 9, 1), max_value=date(2026, 12,
 
 @given(plausible_starts, st.integers(min_value=1, max_value=40), st.integers(0, 60))
 def test_a_deadline_from_the_soonest_day_on_is_plausible(start: date, n: int, later: int) -> None:
-    """Replay takes any weekday from the n-th non-holiday weekday after `start` on (for some
-    weeks of holidays), as some calendar could give it."""
+    """Replay takes any weekday from the n-th weekday after `start` on (for some weeks of
+    holidays), as some calendar could give it: a bank holiday too, which the `holidays`
+    release that counted it may not have known."""
     due = oracle_soonest(start, n) + timedelta(days=later)
     problem = plausible_school_days(start, due, n)
     if due.weekday() >= 5:
         assert problem == f"deadline {due.isoformat()} falls on a weekend, never a school day"
-    elif due in _BANK:
-        assert problem == f"deadline {due.isoformat()} is a bank holiday, never a school day"
     else:
         assert problem is None
 
@@ -387,10 +386,9 @@ def test_a_deadline_before_the_soonest_day_is_refused_naming_it(
     soonest = oracle_soonest(start, n)
     due = soonest - timedelta(days=sooner)
     problem = plausible_school_days(start, due, n)
-    if due.weekday() >= 5 or due in _BANK:
-        assert problem is not None
-        return
     assert problem is not None
+    if due.weekday() >= 5:
+        return
     assert problem.startswith(
         f"deadline {due.isoformat()} is earlier than {n} school days after {start.isoformat()}"
     )
@@ -467,17 +465,70 @@ def test_the_latest_deadline_allows_150_days_of_holidays_for_every_started_100_s
     )
 
 
-def test_twenty_school_days_over_easter_are_counted_without_its_bank_holidays() -> None:
-    """From Monday 23 March 2026, the 20th non-holiday weekday is 22 April (Good Friday and
-    Easter Monday do not count); the day before is refused, and Easter Monday itself."""
+def test_twenty_school_days_over_easter_may_fall_before_its_bank_holidays_are_counted() -> None:
+    """From Monday 23 March 2026 the 20th weekday is Monday 20 April: the soonest a `holidays`
+    release that did not know Good Friday and Easter Monday could have counted it (a release
+    that knew them gives 22 April). The Friday before is refused, and Easter Monday, earlier."""
     start = date(2026, 3, 23)
     assert plausible_school_days(start, date(2026, 4, 22), 20) is None
-    assert "at the soonest 2026-04-22" in (
-        plausible_school_days(start, date(2026, 4, 21), 20) or ""
+    assert plausible_school_days(start, date(2026, 4, 20), 20) is None
+    assert "at the soonest 2026-04-20" in (
+        plausible_school_days(start, date(2026, 4, 17), 20) or ""
     )
-    assert plausible_school_days(start, date(2026, 4, 6), 20) == (
-        "deadline 2026-04-06 is a bank holiday, never a school day"
+    assert "earlier than 20 school days" in (
+        plausible_school_days(start, date(2026, 4, 6), 20) or ""
     )
+
+
+# ---- replay's check after `holidays` learns, moves or removes a bank holiday (review C1) -------
+
+
+def test_a_deadline_on_a_bank_holiday_in_a_term_is_plausible() -> None:
+    """Monday 4 May 2026 is the early May bank holiday, inside the sample's summer term: a
+    `holidays` release that moved it (as 2020's moved to VE Day) counts it a school day, so a
+    deadline recorded on it replays."""
+    start = date(2026, 4, 6)
+    assert oracle_soonest(start, 20) == date(2026, 5, 4)
+    assert plausible_school_days(start, date(2026, 5, 4), 20, SAMPLE) is None
+    assert plausible_school_days(start, date(2026, 5, 4), 20) is None
+
+
+def test_a_deadline_short_of_the_bank_holidays_in_its_span_is_plausible() -> None:
+    """From Monday 8 September 2025 the sample's 20th school day is Monday 6 October. Counted
+    by a release that knew a one-off bank holiday on 17 September it is Tuesday 7 October;
+    recorded as 6 October before that release, it still replays once it is installed."""
+    start = date(2025, 9, 8)
+    assert SAMPLE.add_school_days(start, 20) == date(2025, 10, 6)
+    assert plausible_school_days(start, date(2025, 10, 6), 20, SAMPLE) is None
+
+
+@pytest.mark.parametrize(
+    ("due", "refused"),
+    [
+        (date(2025, 9, 29), "is earlier than 20 school days after 2025-09-08 could fall (at the "
+         "soonest 2025-10-06)"),
+        (date(2025, 10, 4), "falls on a weekend, never a school day"),
+        (date(2025, 10, 5), "falls on a weekend, never a school day"),
+        (date(2025, 10, 27), "falls between the terms of the calendar (SAMPLE DATA"),
+    ],
+    ids=["a-week-short", "saturday", "sunday", "half-term"],
+)  # fmt: skip
+def test_a_tampered_deadline_is_still_refused(due: date, refused: str) -> None:
+    """A deadline shortened by a week, moved to a weekend, or into the half term of the
+    calendar the case is replayed with: no release of `holidays` explains any of them."""
+    problem = plausible_school_days(date(2025, 9, 8), due, 20, SAMPLE)
+    assert problem is not None
+    assert f"deadline {due.isoformat()} {refused}" in problem
+
+
+def test_a_deadline_in_a_holiday_is_refused_only_by_a_calendar_that_knows_the_day() -> None:
+    """Monday 25 May 2026 (the spring bank holiday) is in the sample's half term: refused with
+    the sample, and taken with no calendar or one that does not reach the day."""
+    start, due = date(2026, 4, 27), date(2026, 5, 25)
+    assert "falls between the terms" in (plausible_school_days(start, due, 20, SAMPLE) or "")
+    assert plausible_school_days(start, due, 20) is None
+    earlier = SchoolCalendar([(date(2025, 9, 1), date(2025, 12, 19))])
+    assert plausible_school_days(start, due, 20, earlier) is None
 
 
 def test_a_deadline_past_every_holiday_a_run_could_hold_is_refused() -> None:

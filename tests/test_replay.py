@@ -7,15 +7,17 @@ import copy
 import datetime as dt
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import attrs
+import holidays
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+import reintegration_fsm.calendar as calendar_module
 import scenario as sc
 from reintegration_fsm import (
     WORCESTERSHIRE,
@@ -28,6 +30,7 @@ from reintegration_fsm import (
     NotPermitted,
     ObligationKind,
     Party,
+    PastoralSupportPlan,
     Protocol,
     ProtocolDefinitionError,
     ProtocolError,
@@ -172,6 +175,83 @@ def test_a_plausible_place_offer_deadline_from_another_calendar_replays() -> Non
     step(history, "identify_host")["data"]["met"][0]["due"] = other
     replayed = replay_json(history)
     assert replayed.deadlines[0].due == D(2026, 2, 24)
+
+
+@pytest.fixture
+def newer_holidays(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A newer `holidays` release, installed after the referral: it knows a one-off bank holiday
+    on Wednesday 17 September 2025 (as the 2022 state funeral was announced nine days ahead).
+    The library's cache of bank holidays is cleared before and after."""
+    real = holidays.country_holidays
+
+    def newer_release(*args: Any, **kwargs: Any) -> holidays.HolidayBase:
+        found = real(*args, **kwargs)
+        if 2025 in found.years:
+            found[D(2025, 9, 17)] = "One-off bank holiday"
+        return found
+
+    monkeypatch.setattr(holidays, "country_holidays", newer_release)
+    calendar_module._bank_holidays.cache_clear()
+    yield
+    calendar_module._bank_holidays.cache_clear()
+
+
+def _referred_on_8_september_2025() -> Reintegration:
+    """A case referred on Monday 8 September 2025, with no holiday or closure of the sample's
+    in the next 20 school days: the place offer is due on Monday 6 October (by hand: 9-12,
+    15-19, 22-26 September, 29 September-3 October, 6 October)."""
+    on = D(2025, 9, 8)
+    case = Reintegration.open(
+        "R-C1", sc.PUPIL, sc.AP_SETTING, sc.AUTHORITY, CALENDAR, by=sc.AP_HEAD, on=on
+    )
+    case.record_consent(sc.consent(signed_on=on), by=sc.AP_HEAD, on=on)
+    plan = PastoralSupportPlan(start=on - dt.timedelta(days=30))
+    case.refer_to_fair_access(ReferralRoute.PANEL, sc.information(), plan, by=sc.AP_HEAD, on=on)
+    assert [d.due for d in case.deadlines] == [D(2025, 10, 6)]
+    return case
+
+
+def test_a_history_recorded_before_holidays_knew_a_bank_holiday_still_replays(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """Review C1: upgrading `holidays` to a release that knows a one-off bank holiday inside a
+    recorded place-offer span made the case impossible to replay, load, import or verify (its
+    deadline "earlier than 20 school days ... could fall"). The recorded deadline is read back,
+    never recomputed, whatever bank holidays the installed release knows."""
+    case = _referred_on_8_september_2025()
+    memory = InMemoryStore(calendar=CALENDAR)
+    memory.save(case)
+    url = f"sqlite:///{tmp_path / 'c1.db'}"
+    with SqlAlchemyStore(url, calendar=CALENDAR) as sql:
+        sql.create_schema()
+        sql.save(case)
+    request.getfixturevalue("newer_holidays")
+    assert CALENDAR.add_school_days(D(2025, 9, 8), 20) == D(2025, 10, 6)  # cached calendar
+    assert SchoolCalendar.sample().add_school_days(D(2025, 9, 8), 20) == D(2025, 10, 7)
+    replayed = Reintegration.replay(case.history, SchoolCalendar.sample())
+    assert replayed.deadlines == case.deadlines
+    assert replay_json(as_json(case)).deadlines == case.deadlines  # as `import` reads it
+    assert memory.load("R-C1").deadlines == case.deadlines
+    assert memory.verify() == []
+    with SqlAlchemyStore(url, calendar=SchoolCalendar.sample()) as sql:
+        assert sql.load("R-C1", as_of=D(2025, 9, 20)).deadlines == case.deadlines
+        assert sql.verify() == []
+
+
+@pytest.mark.parametrize(
+    ("due", "refused"),
+    [("2025-09-29", "earlier than 20 school days"), ("2025-10-04", "weekend")],
+    ids=["a-week-short", "weekend"],
+)
+def test_a_tampered_deadline_is_refused_after_holidays_learns_a_bank_holiday(
+    newer_holidays: None, due: str, refused: str
+) -> None:
+    """The allowance for bank holidays a release did not know lets through no forgery a week
+    short, nor one on a weekend."""
+    history = as_json(_referred_on_8_september_2025())
+    step(history, "refer_to_fair_access")["data"]["deadlines"][0]["due"] = due
+    with pytest.raises(FormInvalid, match=refused):
+        replay_json(history)
 
 
 def test_an_ending_without_a_valid_letter_is_refused() -> None:

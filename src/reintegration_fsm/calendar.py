@@ -514,15 +514,25 @@ def _rebuild(
     return SchoolCalendar(terms, closures, source=source, retrieved=retrieved)
 
 
-def plausible_school_days(start: date, due: date, n: int) -> str | None:
+def plausible_school_days(
+    start: date, due: date, n: int, calendar: SchoolCalendar | None = None
+) -> str | None:
     """Why `due` cannot be the n-th school day after `start` under any school calendar, or None.
 
-    A school day is a weekday that is not an England bank holiday, so the n-th school day after
-    `start` is at least its n-th such weekday, and holidays push it at most some weeks later:
-    150 calendar days for every 100 school days begun (`_holiday_allowance` says why).
     Replay uses this to refuse a recorded deadline no calendar could have given, without
-    recomputing it with today's calendar. No calendar counts in a year whose bank holidays are
-    not known (`bank_holiday_years`), so a deadline counted in one is refused.
+    recomputing it with today's calendar. A recorded deadline is plausible when it is a
+    weekday, inside one of `calendar`'s terms when `calendar` knows its date (a case replayed
+    without a calendar, or with one that does not reach the date, is not asked), no sooner
+    than the n-th weekday after `start` (the soonest with no day closed at all) and no later
+    than holidays could push it: 150 calendar days for every 100 school days begun past the
+    n-th weekday (`_holiday_allowance` says why).
+
+    Bank holidays are not asked: the deadline was counted with the bank holidays of the
+    `holidays` release installed then, and a later release may know a one-off bank holiday that
+    one did not (the 2022 state funeral was announced nine days ahead), or move or remove one.
+    A deadline the library itself recorded must still replay after an upgrade, so it is held
+    only to what no release changes. No calendar counts in a year whose bank holidays are not
+    known (`bank_holiday_years`), so a deadline counted in one is refused.
     """
     weekdays_after = start.toordinal() + (n // 5) * 7 + n % 5 + 2
     if due.toordinal() > weekdays_after + _holiday_allowance(n):
@@ -533,29 +543,42 @@ def plausible_school_days(start: date, due: date, n: int) -> str | None:
         )
     if due.weekday() >= 5:
         return f"deadline {due.isoformat()} falls on a weekend, never a school day"
-    last_year = max(start.year, due.year)
-    unknown = _unknown_years(start.year, last_year)
+    unknown = _unknown_years(start.year, max(start.year, due.year))
     if unknown is not None:
         return f"deadline {due.isoformat()} cannot be checked, nor any calendar give it: {unknown}"
-    # The year after `due`'s, where the soonest day a message names may fall, when it is known.
-    bank = _bank_holidays(start.year, min(last_year + 1, bank_holiday_years()[1]))
-    if due.toordinal() in bank:
-        return f"deadline {due.isoformat()} is a bank holiday, never a school day"
+    if (
+        calendar is not None
+        and calendar.first_day <= due <= calendar.last_day
+        and not any(first <= due <= last for first, last in calendar.terms)
+    ):
+        return (
+            f"deadline {due.isoformat()} falls between the terms of the calendar "
+            f"({calendar.source or 'unnamed'}), in a holiday, never a school day"
+        )
     if start.toordinal() + n > _LAST_ORDINAL:
-        # Past the last date there is whatever the calendar: not counted a day at a time (a
-        # protocol an earlier version took may count millions of school days, or more).
+        # Past the last date there is whatever the calendar: not counted (a protocol an
+        # earlier version took may count millions of school days, or more).
         return (
             f"deadline {due.isoformat()} is earlier than {describe(n)} school days after "
             f"{start.isoformat()} could fall (at the soonest {_ordinal_text(_LAST_ORDINAL + 1)})"
         )
-    counted, o = 0, start.toordinal()
-    while counted < n:
-        o += 1
-        if (o - 1) % 7 < 5 and o not in bank:
-            counted += 1
-    if due.toordinal() < o:
+    soonest = _nth_weekday_after(start.toordinal(), n)
+    if due.toordinal() < soonest:
         return (
             f"deadline {due.isoformat()} is earlier than {n} school days after "
-            f"{start.isoformat()} could fall (at the soonest {_ordinal_text(o)})"
+            f"{start.isoformat()} could fall (at the soonest {_ordinal_text(soonest)})"
         )
     return None
+
+
+def _nth_weekday_after(o: int, n: int) -> int:
+    """The ordinal of the n-th Monday to Friday after ordinal `o` (`o` itself never counts);
+    `o` itself when `n` is 0 or less."""
+    if n <= 0:
+        return o
+    weekday = (o - 1) % 7  # Monday 0, as `date.weekday` (ordinal 1 is a Monday)
+    if weekday > 4:  # from a weekend, as from the Friday before it
+        o -= weekday - 4
+        weekday = 4
+    weeks, rest = divmod(n, 5)
+    return o + weeks * 7 + rest + (2 if weekday + rest > 4 else 0)

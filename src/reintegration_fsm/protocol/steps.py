@@ -341,7 +341,7 @@ def _referral_effects(
             )
         due = case.calendar.add_school_days(on, days)
         # The rule replay checks the recorded deadline by: what it would refuse, never record.
-        problem = plausible_school_days(on, due, days)
+        problem = plausible_school_days(on, due, days, case.calendar)
         if problem is not None:
             raise CalendarError(
                 f"refer_to_fair_access: the calendar ({case.calendar.source or 'unnamed'}) "
@@ -349,14 +349,15 @@ def _referral_effects(
                 "long is refused too; give the term dates in full"
             )
     else:
-        # Replay reads the deadline the calendar gave at the time, if a calendar could give it.
+        # Replay reads the deadline the calendar gave at the time, if a calendar could give it
+        # (whatever bank holidays the `holidays` installed now knows: plausible_school_days).
         try:
             due = day(recorded["deadlines"][0]["due"])
         except (KeyError, IndexError, TypeError, ValueError):
             raise FormInvalid(
                 "refer_to_fair_access", "deadlines", "no place offer deadline"
             ) from None
-        problem = plausible_school_days(on, due, days)
+        problem = plausible_school_days(on, due, days, case.calendar)
         if problem is not None:
             raise FormInvalid("refer_to_fair_access", "deadlines", f"the place offer {problem}")
     opened = (
