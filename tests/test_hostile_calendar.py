@@ -5,6 +5,8 @@ refusal that held, kept so that it keeps holding."""
 
 from __future__ import annotations
 
+import contextlib
+import tracemalloc
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -1337,6 +1339,52 @@ def test_an_event_of_a_leap_year_is_read_and_a_day_longer_refused(days: int, ref
         assert SchoolCalendar.from_ics(term).terms == (
             (date(2025, 9, 1), date(2025, 9, 1) + timedelta(days=days - 1)),
         )
+
+
+def _peak_bytes_reading(one: bytes) -> int:
+    """The most memory (traced by tracemalloc) that reading the feed `one` takes, refused or
+    not."""
+    tracemalloc.start()
+    try:
+        with contextlib.suppress(CalendarError):
+            SchoolCalendar.from_ics(one)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return peak
+
+
+def _year_long_events(summary: str, count: int) -> bytes:
+    return feed(*(f"SUMMARY:{summary}\nDTSTART;VALUE=DATE:20250901\nDURATION:P366D",) * count)
+
+
+def test_closure_events_cost_no_more_memory_than_terms_over_the_same_days() -> None:
+    """A 2.9 MB feed of 30,000 year-long "INSET" events took 1.4 GB and 30 s (review C3): each
+    closure event was expanded into a record per day before anything was checked, where term
+    and holiday events are kept by distinct day. Closures are kept one to a day now, the
+    first event's reason, so 1,000 such events (about 100 KB) cost what terms over the same
+    days cost."""
+    count = 1000
+    _peak_bytes_reading(_year_long_events("Autumn Term", 10))  # imports and caches first
+    terms = _peak_bytes_reading(_year_long_events("Autumn Term", count))
+    closures = _peak_bytes_reading(_year_long_events("INSET", count))
+    assert closures <= 2 * terms, (closures, terms)
+
+
+def test_closures_given_twice_keep_the_first_events_reason() -> None:
+    """One closure a day: where two events close a day, its reason is the first's."""
+    calendar = SchoolCalendar.from_ics(
+        feed(
+            AUTUMN,
+            "SUMMARY:INSET day\nDTSTART;VALUE=DATE:20251006\nDURATION:P2D",
+            "SUMMARY:School closed - boiler\nDTSTART;VALUE=DATE:20251007\nDURATION:P2D",
+        )
+    )
+    assert dict(calendar.closure_reasons) == {
+        date(2025, 10, 6): "INSET day",
+        date(2025, 10, 7): "INSET day",
+        date(2025, 10, 8): "School closed - boiler",
+    }
 
 
 # ---- a term-dates file in years whose bank holidays are unknown names the file -----------------

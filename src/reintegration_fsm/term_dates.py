@@ -487,7 +487,7 @@ def read_ics(
 
     term_days: set[int] = set()
     gap_days: set[int] = set()
-    closures: list[Closure] = []
+    closed: dict[int, Closure] = {}  # one to a day, the first event's: as bounded as the sets
     single: list[tuple[int, str, int | None]] = []  # one-day term events: a marker or a note
     events = parsed.walk("VEVENT")
     read = [
@@ -511,7 +511,9 @@ def read_ics(
         if kind == "gap":
             gap_days.update(ordinals)
         elif kind == "closure":
-            closures.extend(Closure(date.fromordinal(o), summary, line) for o in ordinals)
+            for o in ordinals:
+                if o not in closed:
+                    closed[o] = Closure(date.fromordinal(o), summary, line)
         elif span[0] == span[1]:
             single.append((span[0], _event_name(event, summary), line))
         else:
@@ -546,16 +548,14 @@ def read_ics(
     # last Friday of term to the Sunday) change nothing: no school day is there to close.
     closures = [
         closure
-        for closure in closures
+        for closure in closed.values()
         if closure.day.weekday() < 5 or any(a <= closure.day <= b for a, b in runs)
     ]
     check_terms([Term(a, b) for a, b in runs], closures, where, unknown_years)
     if source is None:
         name = parsed.get("X-WR-CALNAME")
         source = f"iCalendar feed {where}" + (f" ({name})" if name else "")
-    reasons: dict[date, str] = {}
-    for closure in closures:
-        reasons.setdefault(closure.day, closure.reason)
+    reasons = {closure.day: closure.reason for closure in closures}
     # `retrieved` is passed through unchecked: the calendar checks it as for any caller.
     return TermDates(tuple(runs), reasons, source, retrieved)
 
