@@ -358,13 +358,17 @@ def test_a_feed_with_a_byte_order_mark_and_bare_newlines_is_read() -> None:
     assert calendar.terms == ((date(2025, 9, 1), date(2025, 12, 19)),)
 
 
-def test_a_timed_event_in_a_time_zone_is_ignored_as_documented() -> None:
-    """Held: a timed event (with a TZID, across a clock change) changes no school day."""
-    evening = (
+def test_a_closure_at_times_on_a_sunday_changes_no_school_day() -> None:
+    """Held: a closure at times within one day (with a TZID, across a clock change) closes that
+    day as an all-day one would; a Sunday was no school day anyway."""
+    night = (
         "DTSTART;TZID=Europe/London:20251026T003000\n"
         "DTEND;TZID=Europe/London:20251026T030000\nSUMMARY:Closed for the clock change"
     )
-    assert SchoolCalendar.from_ics(feed(AUTUMN, evening)).closures == ()
+    calendar = SchoolCalendar.from_ics(feed(AUTUMN, night))
+    plain = SchoolCalendar.from_ics(feed(AUTUMN))
+    assert calendar.terms == plain.terms
+    assert calendar.school_days_between(TERM[0], TERM[1]) == plain.school_days_between(*TERM)
 
 
 @pytest.mark.parametrize(
@@ -407,10 +411,88 @@ def test_an_inset_day_from_midnight_to_midnight_is_a_closure() -> None:
     ],
     ids=["ends-in-the-day", "starts-in-the-day", "two-clocks", "hours", "no-length", "a-moment"],
 )
-def test_a_closure_at_times_of_day_is_still_ignored(start: str, end: str) -> None:
-    """As documented: an event in part of a day (a twilight INSET session) closes no day."""
+def test_a_twilight_session_at_times_of_day_is_still_ignored(start: str, end: str) -> None:
+    """As documented: a closure the part-day words mark partial (a twilight INSET session)
+    closes no day, whatever its times; nor does an event of no length."""
     event = f"{start}\n{end}\nSUMMARY:INSET twilight session".replace("\n\n", "\n")
     assert SchoolCalendar.from_ics(feed(AUTUMN, event)).closures == ()
+
+
+@pytest.mark.parametrize(
+    ("summary", "start", "end"),
+    [
+        # all day but its last minute, as some exporters write an all-day event
+        ("INSET Day", "DTSTART:20251010T000000", "DTEND:20251010T235900"),
+        # the school day, in London, the summary saying the school is closed to pupils
+        (
+            "INSET Day - school closed to pupils",
+            "DTSTART;TZID=Europe/London:20251010T080000",
+            "DTEND;TZID=Europe/London:20251010T170000",
+        ),
+        ("School closed - polling station", "DTSTART:20251010T070000Z", "DURATION:PT15H"),
+    ],
+    ids=["all-but-a-minute", "school-hours", "utc-duration"],
+)
+def test_a_closure_at_times_within_one_day_closes_that_day(
+    summary: str, start: str, end: str
+) -> None:
+    """An INSET day given at times within one day (00:00 to 23:59, or 08:00 to 17:00) was
+    ignored, so the closed day counted as a school day and a place-offer deadline across it
+    fell a school day early (review C2). It closes the day, as an all-day event would."""
+    calendar = SchoolCalendar.from_ics(feed(AUTUMN, f"SUMMARY:{summary}\n{start}\n{end}"))
+    assert calendar.closure_reasons == {date(2025, 10, 10): summary}
+    assert not calendar.is_school_day(date(2025, 10, 10))
+    assert calendar.add_school_days(date(2025, 10, 9), 1) == date(2025, 10, 13)
+
+
+def test_a_holiday_at_times_within_one_day_is_no_school_day() -> None:
+    """A holiday of one day given at times closes that day, as an all-day one would."""
+    day_off = "SUMMARY:Local holiday\nDTSTART:20251010T000000\nDTEND:20251010T235900"
+    calendar = SchoolCalendar.from_ics(feed(AUTUMN, day_off))
+    assert not calendar.is_school_day(date(2025, 10, 10))
+    assert calendar.terms == (
+        (date(2025, 9, 1), date(2025, 10, 9)),
+        (date(2025, 10, 11), date(2025, 12, 19)),
+    )
+
+
+@pytest.mark.parametrize(
+    ("summary", "start", "end"),
+    [
+        ("INSET afternoon", "DTSTART:20251010T130000", "DTEND:20251010T153000"),
+        ("School closes 1.30pm", "DTSTART:20251010T133000", "DTEND:20251010T153000"),
+        ("Early closure - staff training", "DTSTART:20251010T120000", "DTEND:20251010T153000"),
+        ("INSET twilight", "DTSTART:20251010T153000Z", "DTEND:20251010T173000Z"),
+        (
+            "Half term begins - school closes 1.30pm",
+            "DTSTART:20251010T133000",
+            "DTEND:20251010T153000",
+        ),
+    ],
+    ids=["afternoon", "closes-at", "early-closure", "twilight", "holiday-begins-at"],
+)
+def test_a_part_day_closure_at_times_is_still_ignored(summary: str, start: str, end: str) -> None:
+    """A closure or holiday the part-day words mark partial closes no day: the pupils attend."""
+    calendar = SchoolCalendar.from_ics(feed(AUTUMN, f"SUMMARY:{summary}\n{start}\n{end}"))
+    assert calendar.closures == ()
+    assert calendar.is_school_day(date(2025, 10, 10))
+
+
+def test_a_term_event_at_times_within_one_day_is_still_ignored() -> None:
+    """Only a closure or a holiday closes the day it is given at times in: a term event of one
+    day at times ("Term photographs") decides nothing."""
+    photos = "SUMMARY:Term photographs\nDTSTART:20260110T090000\nDTEND:20260110T120000"
+    assert SchoolCalendar.from_ics(feed(AUTUMN, photos)).terms == (TERM,)
+
+
+def test_a_recurring_closure_at_times_is_refused_not_read_for_its_first_day() -> None:
+    """A closure at times closes its day, so a weekly one is refused as a recurring all-day one
+    is: its other days would be missed."""
+    weekly = (
+        "SUMMARY:School closed\nDTSTART:20251010T080000\nDTEND:20251010T170000\nRRULE:FREQ=WEEKLY"
+    )
+    with pytest.raises(CalendarFileError, match="recurring"):
+        SchoolCalendar.from_ics(feed(AUTUMN, weekly))
 
 
 SPRING = "SUMMARY:Spring Term\nDTSTART;VALUE=DATE:20260105\nDTEND;VALUE=DATE:20260328"

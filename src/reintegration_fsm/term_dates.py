@@ -72,11 +72,13 @@ _ICS_PART_DAY = re.compile(
     rf"|\b(?:closed?|closure)(?: to pupils)? (?:at|from) {_TIME}"
     rf"|{_TIME} (?:finish|closure|closing)\b"
     r"|\b(?:inset|training) (?:morning|afternoon)\b"
+    r"|\btwilight\b"
 )
 """A closure the school makes for part of a day, which the pupils attend: it closes early or
 at a time ("Early closure - 1.30pm finish", "School closed to pupils at 1pm", "closes 1.30pm",
-"INSET afternoon"). A time alone or hours of the day say nothing of the kind ("INSET day -
-staff 8.45am-3.15pm", "School closed 7am-10pm - polling station")."""
+"INSET afternoon"), or is a twilight session after school ("INSET twilight"). A time alone or
+hours of the day say nothing of the kind ("INSET day - staff 8.45am-3.15pm", "School closed
+7am-10pm - polling station")."""
 
 
 def _part_day(words: str) -> bool:
@@ -440,7 +442,8 @@ def read_ics(
     `unknown_years` as for `check_terms`.
 
     All-day events only (from midnight to midnight too, by their own clock or in London), less
-    those cancelled and those at times within one day; their summary decides by whole words:
+    those cancelled; a closure or a holiday at times within one day closes that day, as an
+    all-day one would, and a term event so is not read. Their summary decides by whole words:
     "half term", "holiday", "vacation" or "break" a gap; "INSET", "training day", "closed" or
     "closure" a closure; "term" a term ("mid-term" decides nothing). A closure or a holiday of
     one day that the school is open for part of ("Early closure - 1.30pm finish", "school
@@ -498,7 +501,7 @@ def read_ics(
     spans = [
         None
         if kind is None or str(event.get("STATUS", "")).strip().upper() == "CANCELLED"
-        else _all_day_span(event, summary, where, line)
+        else _all_day_span(event, summary, where, line, closes_its_day=kind != "term")
         for event, line, summary, kind in read
     ]
     _refuse_shared_uids(read, spans, where)
@@ -710,10 +713,13 @@ def _in_london(value: datetime) -> datetime | None:
         return None
 
 
-def _all_day_span(event: Any, summary: str, where: str, line: int | None) -> tuple[int, int] | None:
-    """An all-day event's first and last day as ordinals (DTEND is exclusive); None for an
-    event at times within one day, which covers no whole day. An event from midnight to
-    midnight, by its own clock or in London, is all-day: Exchange exports all-day events so.
+def _all_day_span(
+    event: Any, summary: str, where: str, line: int | None, *, closes_its_day: bool
+) -> tuple[int, int] | None:
+    """An all-day event's first and last day as ordinals (DTEND is exclusive). An event from
+    midnight to midnight, by its own clock or in London, is all-day: Exchange exports all-day
+    events so. An event at times within one day is that day when it `closes_its_day` (a
+    closure or a holiday: "INSET Day" from 00:00 to 23:59, or in school hours), else None.
 
     Raises:
         CalendarFileError: DTSTART, DTEND or DURATION cannot be read or is given twice, or
@@ -740,7 +746,9 @@ def _all_day_span(event: Any, summary: str, where: str, line: int | None) -> tup
         span = _timed_span(event, start, name, where, line, refuse)
         if span is None:
             return None
-        first, last = span
+        first, last, within_a_day = span
+        if within_a_day and not closes_its_day:
+            return None
     elif not is_day(start):
         refuse(f"DTSTART must be one date like 20250901, not {describe(start)}")
     recurs = [key for key in _ICS_RECURRENCE if key in event]
@@ -793,10 +801,11 @@ def _timed_span(
     where: str,
     line: int | None,
     refuse: Callable[[str], NoReturn],
-) -> tuple[int, int] | None:
+) -> tuple[int, int, bool] | None:
     """The first and last day of an event given at times, when it runs from midnight to
-    midnight (by its own clock, or in London for UTC and TZID times); None when it lies
-    within one day (a twilight INSET session: no day is closed for it).
+    midnight (by its own clock, or in London for UTC and TZID times), and False; its day twice
+    and True when it lies within one day (in London for UTC and TZID times); None when it
+    lasts no time.
 
     Raises:
         CalendarFileError: its end cannot be read or is not a time, it ends before it starts,
@@ -828,10 +837,10 @@ def _timed_span(
     if end == start:
         return None
     if _at_midnight(start) and _at_midnight(end) and start.tzinfo == end.tzinfo:
-        return start.toordinal(), end.toordinal() - 1
+        return start.toordinal(), end.toordinal() - 1, False
     if floating[0]:
         if start.date() == (end - _INSTANT).date():
-            return None
+            return start.toordinal(), start.toordinal(), True
     else:
         london = _in_london(start), _in_london(end)
         if london[0] is None or london[1] is None:
@@ -841,9 +850,9 @@ def _timed_span(
                 "tzdata package, or give it as an all-day event (DTSTART;VALUE=DATE)"
             )
         if _at_midnight(london[0]) and _at_midnight(london[1]):
-            return london[0].toordinal(), london[1].toordinal() - 1
+            return london[0].toordinal(), london[1].toordinal() - 1, False
         if london[0].date() == (london[1] - _INSTANT).date():
-            return None
+            return london[0].toordinal(), london[0].toordinal(), True
     refuse(
         f"it runs from {start.isoformat()} to {end.isoformat()}, over days at times not at "
         "midnight in Europe/London: which days it covers would be a guess (an export from "
