@@ -17,6 +17,7 @@ import stat
 import subprocess
 import sys
 from collections.abc import Iterator, Sequence
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -1125,6 +1126,140 @@ def test_apply_says_the_date_it_recorded_the_step_on(opened: str, tmp_path: Path
     as_json = invoke(opened, "apply", "C-1", "withdraw", "--data", reason, *AP, "--format", "json")
     assert json_out(as_json)["on"] == today
     assert as_json.stderr == ""  # a script reads the date from the JSON
+
+
+def _sample_calendar_text() -> str:
+    """The shipped sample term-dates file's text."""
+    path = resources.files("reintegration_fsm") / "data" / "sample_calendar.toml"
+    return path.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("named", "output_format"),
+    [("flag", "text"), ("environment", "text"), ("flag", "json"), ("copied-file", "text")],
+)
+def test_a_deadline_counted_on_the_sample_calendar_says_so(
+    opened: str, tmp_path: Path, named: str, output_format: str
+) -> None:
+    """`--calendar sample` (or RFSM_CALENDAR=sample, left from trying the examples) set a real
+    case's statutory place-offer deadline from the SAMPLE's invented dates without a word
+    (review C4). The step is recorded as before, and one line on stderr names the sample; a
+    step that counts no school days on it says nothing."""
+    consent = write(tmp_path / "consent.json", {"form": unstructure(scenario.consent())})
+    consented = CliRunner().invoke(
+        cli,
+        [
+            "--db",
+            opened,
+            "--calendar",
+            "sample",
+            "apply",
+            "C-1",
+            "record_consent",
+            "--data",
+            consent,
+            *AP,
+            "--on",
+            "2026-01-14",
+        ],
+        env={"RFSM_CALENDAR": None},
+    )
+    assert consented.exit_code == 0, consented.output
+    assert consented.stderr == ""  # counted nothing on it
+    refer = write(
+        tmp_path / "refer.json",
+        {
+            "route": "panel",
+            "information": unstructure(scenario.information()),
+            "psp": unstructure(scenario.PSP),
+        },
+    )
+    sample_text = _sample_calendar_text()
+    copied = tmp_path / "our-terms.toml"
+    copied.write_text(sample_text, encoding="utf-8")  # its source still says SAMPLE DATA
+    group = {
+        "flag": ["--calendar", "sample"],
+        "environment": [],
+        "copied-file": ["--calendar", str(copied)],
+    }[named]
+    referred = CliRunner().invoke(
+        cli,
+        [
+            "--db",
+            opened,
+            *group,
+            "apply",
+            "C-1",
+            "refer_to_fair_access",
+            "--data",
+            refer,
+            *AP,
+            "--on",
+            "2026-01-19",
+            "--format",
+            output_format,
+        ],
+        env={"RFSM_CALENDAR": "sample" if named == "environment" else None},
+    )
+    assert referred.exit_code == 0, referred.output
+    if output_format == "json":
+        assert json.loads(referred.stdout)["data"]["deadlines"] == [
+            {"kind": "place_offer", "due": "2026-02-23"}
+        ]
+    else:
+        assert referred.stdout == (
+            "C-1: refer_to_fair_access accepted, dated 2026-01-19, consented -> referred (seq 3)\n"
+        )
+    assert referred.stderr.count("\n") == 1
+    said = referred.stderr
+    assert said.startswith("note: the place_offer deadline 2026-02-23 was counted on the SAMPLE")
+    assert "invented" in said
+    assert "not for a real child's deadlines" in said
+
+
+def test_a_deadline_counted_on_an_authoritys_calendar_says_nothing_of_the_sample(
+    opened: str, tmp_path: Path
+) -> None:
+    """The note is the sample's alone: a term-dates file of the authority's own says nothing."""
+    sample_text = _sample_calendar_text()
+    ours = tmp_path / "anyshire.toml"
+    ours.write_text(
+        re.sub(r'(?m)^source = ".*"$', 'source = "Anyshire County Council"', sample_text),
+        encoding="utf-8",
+    )
+    consent = write(tmp_path / "consent.json", {"form": unstructure(scenario.consent())})
+    refer = write(
+        tmp_path / "refer.json",
+        {
+            "route": "panel",
+            "information": unstructure(scenario.information()),
+            "psp": unstructure(scenario.PSP),
+        },
+    )
+    for trigger, data, on in (
+        ("record_consent", consent, "2026-01-14"),
+        ("refer_to_fair_access", refer, "2026-01-19"),
+    ):
+        result = CliRunner().invoke(
+            cli,
+            [
+                "--db",
+                opened,
+                "--calendar",
+                str(ours),
+                "apply",
+                "C-1",
+                trigger,
+                "--data",
+                data,
+                *AP,
+                "--on",
+                on,
+            ],
+            env={"RFSM_CALENDAR": None},
+        )
+        assert result.exit_code == 0, result.output
+        assert result.stderr == ""
 
 
 def test_a_step_dated_before_the_last_points_to_the_way_on(opened: str, tmp_path: Path) -> None:

@@ -40,6 +40,10 @@ __all__ = [
     "plausible_school_days",
 ]
 
+SAMPLE_SOURCE = "SAMPLE DATA"
+"""How the `source` of the shipped sample calendar begins (and of a file copied from it, its
+source line kept): its dates are invented, typical ones, no authority's."""
+
 _LONGEST_HOLIDAYS = 150
 """Calendar days of holidays allowed for each 100 school days begun (`_holiday_allowance`)."""
 

@@ -123,6 +123,10 @@ class DeadlineKind(Word):
 
 INTERIM_DEADLINES = (DeadlineKind.FIRST_REVIEW, DeadlineKind.SECOND_REVIEW)
 
+SCHOOL_DAY_DEADLINES = (DeadlineKind.PLACE_OFFER,)
+"""The deadlines a step counts in school days on the case's calendar (R5's place offer); the
+reviews are the dates their meetings agree."""
+
 
 class Rating(Word):
     """An overall rating on the Reintegration Information form."""

@@ -26,6 +26,7 @@ from reintegration_fsm.cli.common import (
     output_option,
     progress,
     read_json,
+    sample_note,
     settings,
     shown_url,
     to_json,
@@ -416,6 +417,7 @@ def apply(
             ),
         )
     _check_school_named(store, trigger, arguments, case_id)
+    set_before = 0  # how many deadlines the case had set before the step
     try:
         if trigger == "open":
             case = Reintegration.open(
@@ -428,6 +430,7 @@ def apply(
             )
         else:
             case = store.load(case_id)
+            set_before = len(case.deadlines)
             try:
                 getattr(case, trigger)(**arguments, by=actor, on=day)
             except IllegalTransition as error:
@@ -464,8 +467,11 @@ def apply(
         ) from None
     store.save(case)
     transition = case.history[-1]
-    if output_format == "json":  # the JSON holds the date; its stderr stays empty
+    counted = sample_note(case.calendar, case.deadlines[set_before:])
+    if output_format == "json":  # the JSON holds the date: said on stderr, the sample alone
         click.echo(to_json(transition_to_json(transition)))
+        if counted is not None:
+            click.echo(counted, err=True)
         return
     source = transition.source.value if transition.source is not None else "(new)"
     echo(
@@ -474,6 +480,8 @@ def apply(
     )
     if on is None:
         click.echo(_DATED_TODAY.format(day=transition.on.isoformat()), err=True)
+    if counted is not None:
+        click.echo(counted, err=True)
 
 
 _DATED_TODAY = (

@@ -21,7 +21,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, SAWarning
 
 from reintegration_fsm import files
-from reintegration_fsm.calendar import SchoolCalendar
+from reintegration_fsm.calendar import SAMPLE_SOURCE, SchoolCalendar
 from reintegration_fsm.cli import new_files
 from reintegration_fsm.cli.errors import (
     BAD_INPUT,
@@ -51,8 +51,10 @@ from reintegration_fsm.cli.text import echo_text, neutralise, to_json
 from reintegration_fsm.errors import StoreError
 from reintegration_fsm.fields import fold_case, iso_day, searched_stretch
 from reintegration_fsm.protocol.definition import Protocol
+from reintegration_fsm.records import Deadline
 from reintegration_fsm.stores import SqlAlchemyStore, sqlite, upgrade
 from reintegration_fsm.stores.migrate import CREATING, refuse_behind
+from reintegration_fsm.vocabulary import SCHOOL_DAY_DEADLINES
 
 __all__ = [
     "AUTHORITY_ENV",
@@ -461,6 +463,22 @@ def shown_url(url: str) -> str:
     except UnicodeEncodeError:
         readable = "".join("\ufffd" if "\ud800" <= c <= "\udfff" else c for c in url)
         return make_url(readable).render_as_string(hide_password=True)
+
+
+def sample_note(calendar: SchoolCalendar | None, counted: Iterable[Deadline]) -> str | None:
+    """The one line said on stderr when deadlines counted in school days (`counted`, any of
+    them) came from the SAMPLE calendar, whose dates are invented; None otherwise."""
+    if calendar is None or not calendar.source.startswith(SAMPLE_SOURCE):
+        return None
+    named = [d for d in counted if d.kind in SCHOOL_DAY_DEADLINES]
+    if not named:
+        return None
+    each = ", ".join(f"the {d.kind.value} deadline {d.due.isoformat()}" for d in named)
+    return (
+        f"note: {each} was counted on the SAMPLE calendar (--calendar sample, {CALENDAR_ENV}="
+        "sample, or a copy of its file), whose term dates are invented: it is not for a real "
+        "child's deadlines. Name your authority's term dates with --calendar FILE."
+    )
 
 
 def load_calendar(name: str) -> SchoolCalendar:
