@@ -45,7 +45,14 @@ from reintegration_fsm import (
     StoreError,
     documents,
 )
-from reintegration_fsm.stores import InMemoryStore, Problem, SqlAlchemyStore, digests, schema
+from reintegration_fsm.stores import (
+    InMemoryStore,
+    Problem,
+    SqlAlchemyStore,
+    digests,
+    schema,
+    sql,
+)
 from reintegration_fsm.stores.checkpoints import CHECKPOINT
 from reintegration_fsm.stores.stored import full_data
 from store_contract import (
@@ -1154,6 +1161,41 @@ def test_a_row_sqlite_keeps_as_changed_behind_the_store_is_a_typed_error(
         assert refused.value.retryable is False
         assert "changed behind the store" in str(refused.value)
     store.close()
+
+
+@pytest.mark.parametrize("column", ["number", "seq"])
+def test_a_redaction_record_numbered_with_text_is_named_and_the_rest_checked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, column: str
+) -> None:
+    """SQLite keeps text in an INTEGER column: a redaction record numbered `x` made verify()
+    raise Python's ValueError for the whole store, with any workers, and the command line exit
+    70, "this is a bug", reporting nothing (found by a review). The record is named as a
+    problem of its case, and every other case is still checked."""
+    monkeypatch.setattr(sql, "_VERIFY_BATCH", 1)  # a range per case: workers=2 spreads them
+    url = f"sqlite:///{tmp_path / 'altered.sqlite'}"
+    store = SqlAlchemyStore(url, calendar=CALENDAR)
+    store.create_schema()
+    for case_id in ("case-01", "case-02", "case-03", "case-04"):
+        store.save(built(case_id, 4))
+    store.redact("case-02", 2, ["form.parent_name"], "Request", by=CLERK, on=LATER)
+    assert store.verify() == []
+    drop_triggers(store.engine)
+    with store.engine.begin() as conn:
+        conn.execute(sa.text(f"UPDATE rfsm_redactions SET {column} = 'x'"))
+        conn.execute(sa.text("UPDATE rfsm_cases SET last_hash = 'f00d' WHERE case_id = 'case-04'"))
+    found = store.verify()
+    assert store.verify(workers=2) == found
+    assert {problem.case_id for problem in found} == {"case-02", "case-04"}
+    named = [problem for problem in found if "redaction record numbered" in problem.what]
+    assert [problem.case_id for problem in named] == ["case-02"]
+    assert "no whole number (altered" in named[0].what
+    store.close()
+    result = invoke(url, "verify")
+    no_traceback(result)
+    assert result.exit_code == 1, result.output
+    assert "case-02" in result.output
+    assert "case-04" in result.output
+    assert "bug" not in result.output
 
 
 def test_a_case_left_named_in_rfsm_redacting_is_passed_over_by_retention_and_the_rest_done(

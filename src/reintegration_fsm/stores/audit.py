@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import reprlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -33,7 +34,7 @@ from reintegration_fsm.stores.hashing import (
     scheme,
 )
 from reintegration_fsm.stores.model import Problem
-from reintegration_fsm.stores.redaction import note_from_row
+from reintegration_fsm.stores.redaction import by_seq, note_from_row, numbered
 from reintegration_fsm.stores.rows import (
     as_date,
     case_row,
@@ -68,7 +69,7 @@ def problems(
     logs: Iterable[tuple[str, Rows]],
     items: Mapping[str, Rows],
     ledger: Mapping[str, Rows],
-    redactions: Mapping[str, Notes],
+    redactions: Mapping[str, Rows],
     *,
     scope: str | None,
     calendar: SchoolCalendar | None,
@@ -81,7 +82,8 @@ def problems(
     Args:
         case_rows: every case row, of every authority.
         logs: every case's log entries, grouped by case, each group oldest first.
-        items, ledger, redactions: every open item, ledger row and redaction, by case.
+        items, ledger, redactions: every open item, ledger row and redaction record, by case
+            (each case's records in order of entry and number).
         scope: the store's authority: only the cases whose row or history is that authority's
             are checked (so an orphaned log, or a case row moved to another authority, of one
             of its cases is still reported).
@@ -123,9 +125,10 @@ class Audit:
         logs: Iterable[tuple[str, Rows]],
         items: Mapping[str, Rows],
         ledger: Mapping[str, Rows],
-        redactions: Mapping[str, Notes],
+        redactions: Mapping[str, Rows],
     ) -> list[Problem]:
-        """The problems of one range of case ids: `logs` its logs, the rest its other rows."""
+        """The problems of one range of case ids: `logs` its logs, the rest its other rows
+        (`redactions`: each case's records in order of entry and number)."""
         scope, calendar, protocols = self.scope, self.calendar, self.protocols
         found: list[Problem] = []
         checked: set[str] = set()
@@ -141,7 +144,9 @@ class Audit:
                     # ledger() and weightings(): its audit checks their case.)
                     continue
                 wanted = self._wanted.get(case_id)
-                notes = redactions.get(case_id, {})
+                readable, unnumbered = numbered(redactions.get(case_id, ()))
+                found += [_unnumbered(case_id, note) for note in unnumbered]
+                notes = by_seq(readable)
                 if wanted is not None:
                     self._anchors[case_id] = checkpoints.anchor(wanted, entries, notes)
                 found += self._after_checkpoint(case_id, entries, notes, wanted)
@@ -293,6 +298,17 @@ _UNREADABLE = (
 CLOCK_SLACK = dt.timedelta(minutes=10)
 """How far a record may be stamped before the one it follows and be put down to clocks: each
 entry and redaction record is stamped by the clock of the process that wrote it."""
+
+
+def _unnumbered(case_id: str, note: Mapping[str, Any]) -> Problem:
+    """The problem of a redaction record whose entry or number is no whole number."""
+    seq, number = note.get("seq"), note.get("number")
+    return Problem(
+        case_id,
+        seq if type(seq) is int else None,
+        f"the redaction record numbered {reprlib.repr(number)} of entry {reprlib.repr(seq)}: "
+        "its entry or number is no whole number (altered; the other checks leave it out)",
+    )
 
 
 def _dated_back(stamp: dt.datetime, before: str, then: dt.datetime) -> str:

@@ -571,7 +571,7 @@ class InMemoryStore:
             items = {case_id: list(rows) for case_id, rows in self._items.items() if rows}
             ledger = {case_id: list(rows) for case_id, rows in self._ledger.items() if rows}
             redactions = {
-                case_id: {seq: list(group) for seq, group in rows.items()}
+                case_id: [note for seq in sorted(rows) for note in rows[seq]]
                 for case_id, rows in self._redactions.items()
             }
         checking = audit.Audit(

@@ -126,6 +126,22 @@ def by_seq(rows: Iterable[Mapping[str, Any]]) -> dict[int, list[Mapping[str, Any
     return grouped
 
 
+def numbered(rows: Iterable[Mapping[str, Any]]) -> tuple[list[Mapping[str, Any]], list[Any]]:
+    """Of redaction rows, those whose `seq` and `number` read as whole numbers, which `by_seq`
+    groups, and the others (SQLite keeps a database writer's text in an INTEGER column)."""
+    kept: list[Mapping[str, Any]] = []
+    others: list[Any] = []
+    for row in rows:
+        try:
+            int(row["seq"])
+            int(row.get("number") or 1)
+        except (ValueError, TypeError):
+            others.append(row)
+        else:
+            kept.append(row)
+    return kept, others
+
+
 # -- removing values ---------------------------------------------------------------------------
 @attrs.frozen
 class Removal:

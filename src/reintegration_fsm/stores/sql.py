@@ -1856,8 +1856,7 @@ class SqlAlchemyStore:
                 )
             )
         )
-        redacted = {case_id: by_seq(rows) for case_id, rows in notes.items()}
-        return checking.batch(case_rows, logs, items, ledger, redacted)
+        return checking.batch(case_rows, logs, items, ledger, notes)
 
 
 @attrs.frozen
