@@ -26,11 +26,11 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from legacy_rows import as_scheme_2
 from reintegration_fsm import Checkpoint
 from reintegration_fsm.protocol import at_rest
-from reintegration_fsm.stores import SqlAlchemyStore, digests, schema, upgrade
-from reintegration_fsm.stores.hashing import redaction_hash
+from reintegration_fsm.stores import SqlAlchemyStore, audit, digests, schema, upgrade
+from reintegration_fsm.stores.hashing import entry_hash, redaction_hash
 from reintegration_fsm.stores.stored import full_data
 from scenario import ADMISSIONS
-from store_contract import CALENDAR, REDACTED_ON, built, drop_triggers
+from store_contract import CALENDAR, REDACTED_ON, advanced, built, drop_triggers
 from test_docs_examples import DOCS
 from test_stores_redigest import _fill_revision_2, engine  # noqa: F401 (a fixture)
 
@@ -67,10 +67,10 @@ def checked(
     database: sa.Engine, checkpoint: Checkpoint | None = None, key: Any = None
 ) -> list[str]:
     """The script's problems with a store's database (and a checkpoint)."""
+    held = None if checkpoint is None else json.loads(checkpoint.to_json())
     with database.connect() as conn:
-        problems, entries, records = CHECKER["check_log"](Database(conn), LAYOUT)
-        if checkpoint is not None:
-            held = json.loads(checkpoint.to_json())
+        problems, entries, records = CHECKER["check_log"](Database(conn), LAYOUT, held)
+        if held is not None:
             problems += CHECKER["check_checkpoint"](held, entries, records, key)
     return list(problems)
 
@@ -331,6 +331,10 @@ def _note_without_paths(case_id: str, seq: int) -> Callable[[sa.Connection], Non
 
 
 ENTRY_3 = "case_id = 'case-02' AND seq = 3"
+DATED_BACK = "case-02 entry 3: recorded at 2020-01-01 09:00, before entry 2 ({}): dated back"
+"""What the script says of case-02's entry 3 stamped in 2020 ({}: when entry 2 was recorded)."""
+
+
 ALTERATIONS = {
     "a note without paths after a record": (
         _note_without_paths("case-01", 2),
@@ -351,9 +355,13 @@ ALTERATIONS = {
         _update("rfsm_transitions", "on_date = '2026-01-01'", ENTRY_3),
         ["case-02 entry 3: its hash is not the hash of its row"],
     ),
-    "when a step was recorded": (
+    "when a step was recorded": (  # (its only entry: none it follows to be dated back from)
+        _update("rfsm_transitions", "recorded_at = '2020-01-01 09:00:00'", "case_id = 'case-03'"),
+        ["case-03 entry 1: its hash is not the hash of its row"],
+    ),
+    "when a step was recorded, before the step it follows": (
         _update("rfsm_transitions", "recorded_at = '2020-01-01 09:00:00'", ENTRY_3),
-        ["case-02 entry 3: its hash is not the hash of its row"],
+        ["case-02 entry 3: its hash is not the hash of its row", DATED_BACK],
     ),
     "an entry rewritten with its hash made again": (
         _rehashed,
@@ -498,6 +506,11 @@ def _found_where_made(
 ) -> list[tuple[str, int | None]]:
     """Make an alteration, check the script finds what `found` says, and give where the library
     finds it: (case id, entry number or None) of each problem."""
+    with store.engine.connect() as conn:
+        then = _entry(conn, "case-02", 2)["recorded_at"]
+    found = [
+        line.format(f"{then:%Y-%m-%d %H:%M}") if line == DATED_BACK else line for line in found
+    ]
     drop_triggers(store.engine)
     with store.engine.begin() as conn:
         alter(conn)
@@ -593,10 +606,97 @@ def test_a_redaction_record_removed_is_found_by_what_it_removed(store: SqlAlchem
     ]
 
 
+def test_the_script_allows_clocks_the_library_s_slack() -> None:
+    assert CHECKER["CLOCK_SLACK"] == audit.CLOCK_SLACK
+
+
+def _dated_back(database: sa.Engine, case_id: str, stamp: dt.datetime) -> None:
+    """The case's last entry stamped `stamp` and hashed again (nothing chains on it), and its
+    case row's last hash with it: what an administrator hiding a late entry would do."""
+    log = schema.transitions
+    drop_triggers(database)
+    with database.begin() as conn:
+        query = sa.select(log).where(log.c.case_id == case_id).order_by(log.c.seq)
+        *_, before, last = (dict(row) for row in conn.execute(query).mappings())
+        new_hash = entry_hash(last | {"recorded_at": stamp}, before["hash"])
+        conn.execute(
+            sa.update(log)
+            .where(log.c.case_id == case_id, log.c.seq == last["seq"])
+            .values(recorded_at=stamp, hash=new_hash)
+        )
+        conn.execute(
+            sa.update(schema.cases)
+            .where(schema.cases.c.case_id == case_id)
+            .values(last_hash=new_hash)
+        )
+
+
+def _record_dated_back(database: sa.Engine, case_id: str, seq: int, stamp: dt.datetime) -> None:
+    """The entry's last redaction record stamped `stamp` and hashed again (nothing chains on
+    it)."""
+    notes = schema.redactions
+    drop_triggers(database)
+    with database.begin() as conn:
+        where = (notes.c.case_id == case_id, notes.c.seq == seq)
+        rows = [dict(r) for r in conn.execute(sa.select(notes).where(*where)).mappings()]
+        last = max(rows, key=lambda row: row["number"])
+        previous = (
+            next(r["hash"] for r in rows if r["number"] == last["number"] - 1)
+            if last["number"] > 1
+            else _entry(conn, case_id, seq)["hash"]
+        )
+        conn.execute(
+            sa.update(notes)
+            .where(*where, notes.c.number == last["number"])
+            .values(
+                redacted_at=stamp,
+                hash=redaction_hash(last | {"redacted_at": stamp}, previous),
+            )
+        )
+
+
+def test_an_entry_written_after_the_checkpoint_and_dated_back_is_found(
+    store: SqlAlchemyStore,
+) -> None:
+    """An entry added after the checkpoint, stamped a day before it (and before the entry it
+    follows) and hashed again, held every hash: the script passed it, where verify() reports
+    it (found by a review). A redaction record added after it and dated back likewise."""
+    checkpoint = store.checkpoint()
+    store.save(advanced(store.load("case-02"), 1))  # entry 6, after the checkpoint
+    store.redact("case-02", 2, ["form.parent_name"], "Asked", by=ADMISSIONS, on=REDACTED_ON)
+    stamp = checkpoint.taken_at - dt.timedelta(days=1)
+    _dated_back(store.engine, "case-02", stamp)
+    _record_dated_back(store.engine, "case-02", 2, stamp)
+    assert store.verify(checkpoint=checkpoint) != []
+    day = f"{stamp:%Y-%m-%d %H:%M}"
+    taken = f"{checkpoint.taken_at:%Y-%m-%d %H:%M}"
+    found = checked(store.engine)
+    assert len(found) == 2
+    assert found[0].startswith(f"case-02 entry 6: recorded at {day}, before entry ")
+    assert found[0].endswith(": dated back")
+    assert found[1].startswith(f"case-02 entry 2: redaction record 1: recorded at {day}, before ")
+    assert checked(store.engine, checkpoint)[2:] == [
+        f"case-02 entry 6: recorded at {day}, before the checkpoint ({taken}), which held the "
+        "case at entry 5: written after it and dated back",
+        f"case-02 entry 2: redaction record 1: recorded at {day}, before the checkpoint "
+        f"({taken}), which held 0 of the entry's: written after it and dated back",
+    ]
+
+
+def test_entries_and_records_made_after_a_checkpoint_as_they_are_made_hold(
+    store: SqlAlchemyStore,
+) -> None:
+    checkpoint = store.checkpoint()
+    store.save(advanced(store.load("case-02"), 1))
+    store.save(built("case-04", 3))
+    store.redact("case-02", 2, ["form.parent_name"], "Asked", by=ADMISSIONS, on=REDACTED_ON)
+    assert checked(store.engine, checkpoint) == []
+
+
 def test_an_altered_or_forged_checkpoint_is_found(store: SqlAlchemyStore) -> None:
     held = json.loads(store.checkpoint().sign(PRIVATE).to_json())
     with store.engine.connect() as conn:
-        _, entries, records = CHECKER["check_log"](Database(conn), LAYOUT)
+        _, entries, records = CHECKER["check_log"](Database(conn), LAYOUT, held)
     check = CHECKER["check_checkpoint"]
     assert check(held, entries, records, PUBLIC) == []
 
@@ -671,6 +771,56 @@ def test_the_script_checks_a_sqlite_file(tmp_path: Path) -> None:
     altered = _run(database, tmp_path / "checkpoint.json", tmp_path / "key.pub.pem")
     assert altered.returncode == 1
     assert altered.stdout.splitlines()[0] == "case-01 entry 1: its hash is not the hash of its row"
+
+
+def test_the_script_finds_a_late_entry_dated_back_in_a_sqlite_file(tmp_path: Path) -> None:
+    database = tmp_path / "kept.sqlite"
+    store = SqlAlchemyStore(f"sqlite:///{database}", calendar=CALENDAR)
+    store.create_schema()
+    store.save(built("case-01", 4))
+    taken = store.checkpoint()
+    (tmp_path / "checkpoint.json").write_text(taken.to_json())
+    store.save(advanced(store.load("case-01"), 1))
+    _dated_back(store.engine, "case-01", taken.taken_at - dt.timedelta(days=1))
+    store.close()
+    result = _run(database, tmp_path / "checkpoint.json")
+    assert result.returncode == 1, result.stdout
+    assert [line.endswith("dated back") for line in result.stdout.splitlines()] == [True, True]
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        [],
+        ["no-such-checkpoint.json"],
+        ["notes.txt"],
+        ["empty.json"],
+        ["list.json"],
+        ["checkpoint.json", "no-such-key.pem"],
+        ["checkpoint.json", "key.pem", "one too many"],
+    ],
+    ids=["no argument", "no checkpoint", "not JSON", "{}", "[]", "no key", "too many"],
+)
+def test_what_the_script_cannot_read_it_says_in_a_line_and_exits_2(
+    tmp_path: Path, arguments: list[str]
+) -> None:
+    """A checkpoint mistyped or not one, a key not there: a traceback and exit 1, the status of
+    an altered log (found by a review). The script's docstring: 2 when it cannot check."""
+    database = tmp_path / "kept.sqlite"
+    store = SqlAlchemyStore(f"sqlite:///{database}", calendar=CALENDAR)
+    store.create_schema()
+    store.save(built("case-01", 3))
+    (tmp_path / "checkpoint.json").write_text(store.checkpoint().to_json())
+    store.close()
+    (tmp_path / "key.pem").write_bytes(PUBLIC)
+    (tmp_path / "notes.txt").write_text("not a checkpoint\n")
+    (tmp_path / "empty.json").write_text("{}")
+    (tmp_path / "list.json").write_text("[]")
+    given = [database, *(tmp_path / name for name in arguments)] if arguments else []
+    result = _run(*given)
+    assert (result.returncode, result.stdout) == (2, ""), result.stderr
+    assert len(result.stderr.splitlines()) == 1, result.stderr
+    assert "Traceback" not in result.stderr
 
 
 @pytest.mark.parametrize(

@@ -12,14 +12,20 @@ from the rows alone:
   removed value be guessed, and leaf keys only once a value was removed;
 - each case row: its version is its last entry's number, its last hash that entry's hash;
 - each redaction record's hash, and that each follows the one before it;
+- that no entry is recorded before the entry it follows, and no redaction record before the
+  entry it redacts or the record it follows, by more than clocks differ (CLOCK_SLACK);
 - with a checkpoint, its root, and that every case, entry and record it anchors still has the
-  hash it anchored; with a public key too, its Ed25519 signature (this needs `cryptography`).
+  hash it anchored; that no entry or record after those it anchors is recorded before it was
+  taken (by more than CLOCK_SLACK); with a public key too, its Ed25519 signature (this needs
+  `cryptography`).
 
-It prints each problem found and exits 1, or prints what it checked and exits 0. It needs only
-Python's standard library (but for a signature), so that anyone can read it and run it.
+It prints each problem found and exits 1, or prints what it checked and exits 0; it exits 2,
+saying why in one line, when it cannot read the database, the checkpoint or the key. It needs
+only Python's standard library (but for a signature), so that anyone can read it and run it.
 """
 
 import base64
+import datetime
 import hashlib
 import json
 import os
@@ -29,6 +35,9 @@ import sqlite3
 import sys
 
 GENESIS = "0" * 64
+CLOCK_SLACK = datetime.timedelta(minutes=10)
+"""How far a record may be stamped before the one it follows and be put down to clocks: each
+entry and redaction record is stamped by the clock of the process that wrote it."""
 
 
 def canonical(value):
@@ -51,6 +60,27 @@ def moment(value):
     """A time as the hashes hold it: 2026-01-12T09:30:00Z (UTC, whole seconds)."""
     text = str(value)
     return f"{text[:10]}T{text[11:19]}Z"
+
+
+def when(value):
+    """A stored time (UTC), or a checkpoint's "taken_at", as a time without its zone; None when
+    it is no time (a stamp altered so: its hash tells)."""
+    if not isinstance(value, datetime.datetime):
+        try:
+            value = datetime.datetime.fromisoformat(str(value))
+        except ValueError:
+            return None
+    if value.tzinfo is not None:
+        value = value.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+    return value
+
+
+def dated_back(stamp, before, then):
+    """When a record is stamped before `then`, the time of `before`, by more than CLOCK_SLACK,
+    says so (else None)."""
+    if stamp is None or then is None or stamp >= then - CLOCK_SLACK:
+        return None
+    return f"recorded at {stamp:%Y-%m-%d %H:%M}, before {before} ({then:%Y-%m-%d %H:%M})"
 
 
 def entry_hash(row, previous):
@@ -230,11 +260,13 @@ def in_full(trigger, data, layout):
     return data
 
 
-def check_log(db, layout):
-    """The problems of the log, the case rows and the redaction records, and the hashes they
-    hold: {case_id: {seq: entry hash}} and {(case_id, seq, number): record hash}."""
+def check_log(db, layout, checkpoint=None):
+    """The problems of the log, the case rows and the redaction records (with a checkpoint,
+    of their times against it too), and the hashes they hold: {case_id: {seq: entry hash}} and
+    {(case_id, seq, number): record hash}."""
     problems, entries, records, removed, named, unread = [], {}, {}, {}, {}, set()
     keyed = set()  # the entries written since revision 0011, holding keys
+    stamps, latest = {}, {}  # each entry's and record's time; each case's latest so far
     for row in db.execute("SELECT * FROM rfsm_transitions ORDER BY case_id, seq"):
         hashes = entries.setdefault(row["case_id"], {})
         where = f"{row['case_id']} entry {row['seq']}"
@@ -247,6 +279,14 @@ def check_log(db, layout):
         if entry_hash(row, hashes.get(row["seq"] - 1, GENESIS)) != hexed(row["hash"]):
             problems.append(f"{where}: its hash is not the hash of its row")
         hashes[row["seq"]] = hexed(row["hash"])
+        # Each entry is stamped when it is written: one stamped before an entry it follows
+        # was written later and dated back.
+        stamp = stamps[row["case_id"], row["seq"]] = when(row["recorded_at"])
+        seq, then = latest.get(row["case_id"], (None, None))
+        if (late := dated_back(stamp, f"entry {seq}", then)) is not None:
+            problems.append(f"{where}: {late}: dated back")
+        if stamp is not None and (then is None or stamp >= then):
+            latest[row["case_id"]] = (row["seq"], stamp)
         if row["payload_key"] is not None or row["leaf_keys"] is not None:
             keyed.add((row["case_id"], row["seq"]))
         wrong, gone = payload_problems(row, layout)
@@ -255,12 +295,14 @@ def check_log(db, layout):
             unread.add((row["case_id"], row["seq"]))
         elif gone:
             removed[row["case_id"], row["seq"]] = gone
-    unmatched = dict(entries)
-    for row in db.execute("SELECT case_id, version, last_hash FROM rfsm_cases"):
+    unmatched, authorities = dict(entries), {}
+    for row in db.execute("SELECT case_id, version, last_hash, authority FROM rfsm_cases"):
         hashes = unmatched.pop(row["case_id"], {})
+        authorities[row["case_id"]] = row["authority"]
         if len(hashes) != row["version"] or hashes.get(row["version"]) != row["last_hash"]:
             problems.append(f"{row['case_id']}: the case row is not its log's last entry")
     problems += [f"{case_id}: a log with no case row" for case_id in unmatched]
+    latest = {}  # each entry's latest time so far: its own, then its records'
     for row in db.execute("SELECT * FROM rfsm_redactions ORDER BY case_id, seq, number"):
         case_id, seq, number = key = row["case_id"], row["seq"], row["number"]
         where = f"{case_id} entry {seq}: redaction record {number}"
@@ -275,6 +317,12 @@ def check_log(db, layout):
         elif record_hash(row, previous) != row["hash"]:
             problems.append(f"{where} was altered")
         records[key] = row["hash"]
+        stamp = stamps[key] = when(row["redacted_at"])
+        before, then = latest.get((case_id, seq), ("the entry", stamps.get((case_id, seq))))
+        if (late := dated_back(stamp, before, then)) is not None:
+            problems.append(f"{where}: {late}: dated back")
+        if stamp is not None and (then is None or stamp > then):
+            latest[case_id, seq] = (f"record {number}", stamp)
         if row["paths"] is None:  # a note of revision 2's manual redaction, which the 0003
             # upgrade kept as the first record of an entry written before it, naming no one
             named_anyone = any(row[f"actor_{part}"] for part in ("id", "name", "role"))
@@ -297,7 +345,47 @@ def check_log(db, layout):
             problems.append(f"{case_id} entry {seq}: a record names {path}, which holds a value")
         for path in sorted(done - said):
             problems.append(f"{case_id} entry {seq}: {path} was removed with no record")
+    if checkpoint is not None:
+        problems += written_after(checkpoint, entries, records, stamps, authorities)
     return problems, entries, records
+
+
+def is_whole(numbers):
+    return all(isinstance(number, int) for number in numbers)
+
+
+def written_after(checkpoint, entries, records, stamps, authorities):
+    """The entries and redaction records after those a checkpoint anchors that are recorded
+    before it was taken: written after it, and dated back. A checkpoint of one authority's
+    cases holds all of them: so are its cases it does not hold (opened after it)."""
+    problems = []
+    taken = when(checkpoint["taken_at"])
+    scope, held = checkpoint.get("authority"), {c["case_id"]: c for c in checkpoint["cases"]}
+    for case_id in sorted(entries):
+        case = held.get(case_id)
+        if case is None and scope is not None and authorities.get(case_id) != scope:
+            continue  # another authority's case: the checkpoint does not speak of it
+        version = 0 if case is None else case["version"]
+        heads = {} if case is None else {seq: n for seq, n, _ in case.get("redactions", [])}
+        at = f"entry {version}" if version else "no entry"
+        for seq in sorted(seq for seq in entries[case_id] if isinstance(seq, int)):
+            late = dated_back(stamps.get((case_id, seq)), "the checkpoint", taken)
+            if seq > version and late is not None:
+                problems.append(
+                    f"{case_id} entry {seq}: {late}, which held the case at {at}: written after "
+                    "it and dated back"
+                )
+        if checkpoint["format_version"] < 2:  # format 1 holds no redaction records
+            continue
+        for key in sorted(k for k in records if k[0] == case_id and is_whole(k[1:])):
+            late = dated_back(stamps.get(key), "the checkpoint", taken)
+            kept = heads.get(key[1], 0)
+            if key[2] > kept and late is not None:
+                problems.append(
+                    f"{case_id} entry {key[1]}: redaction record {key[2]}: {late}, which held "
+                    f"{kept} of the entry's: written after it and dated back"
+                )
+    return problems
 
 
 def payload_problems(row, layout):
@@ -399,23 +487,60 @@ def check_signature(checkpoint, public_key_pem):
     return []
 
 
+def read_checkpoint(path):
+    """The checkpoint in the file at `path`. Raises ValueError (OSError for a file that cannot
+    be opened) when it cannot be read as one."""
+    with open(path, encoding="utf-8") as file:
+        checkpoint = json.load(file)  # JSONDecodeError, UnicodeDecodeError: ValueErrors
+    fields = {"format_version": int, "taken_at": str, "size": int, "root": str, "cases": list}
+    if not isinstance(checkpoint, dict) or not all(
+        isinstance(checkpoint.get(name), kind) for name, kind in fields.items()
+    ):
+        raise ValueError("it is not a checkpoint: " + ", ".join(fields) + " are due")
+    if when(checkpoint["taken_at"]) is None:
+        raise ValueError(f"its taken_at {checkpoint['taken_at']!r} is not a time")
+    for case in checkpoint["cases"]:
+        heads = case.get("redactions", []) if isinstance(case, dict) else None
+        if (
+            not isinstance(heads, list)
+            or not isinstance(case.get("case_id"), str)
+            or not isinstance(case.get("version"), int)
+            or not isinstance(case.get("last_hash"), str)
+            or (checkpoint["format_version"] >= 2 and "redactions" not in case)
+            or not all(isinstance(head, list) and len(head) == 3 for head in heads)
+        ):
+            raise ValueError("a case it holds is not a case_id, version, last_hash, redactions")
+    return checkpoint
+
+
+def cannot(path, what, error):
+    """Say on one line that the file at `path` cannot be read as `what`; the exit status 2."""
+    print(f"{path}: cannot be read as {what} ({error})", file=sys.stderr)
+    return 2
+
+
 def main(arguments, layout):
     """Check a store's SQLite file; exit 0 if every hash holds, 1 if not, 2 if it cannot."""
+    if not 1 <= len(arguments) <= 3:
+        usage = "usage: python check_log.py DATABASE [CHECKPOINT.json [PUBLIC_KEY.pem]]"
+        print(usage, file=sys.stderr)
+        return 2
+    try:
+        checkpoint = read_checkpoint(arguments[1]) if len(arguments) > 1 else None
+    except (OSError, ValueError) as error:
+        return cannot(arguments[1], "a checkpoint", error)
+    try:
+        key = pathlib.Path(arguments[2]).read_bytes() if len(arguments) > 2 else None
+    except OSError as error:
+        return cannot(arguments[2], "a key", error)
     uri = pathlib.Path(arguments[0]).resolve().as_uri() + "?mode=ro"
     try:
         db = sqlite3.connect(uri, uri=True)
         db.row_factory = sqlite3.Row
-        problems, entries, records = check_log(db, layout)
+        problems, entries, records = check_log(db, layout, checkpoint)
     except sqlite3.Error as error:
-        print(f"{arguments[0]}: cannot be read as a store ({error})", file=sys.stderr)
-        return 2
-    if len(arguments) > 1:
-        with open(arguments[1], encoding="utf-8") as file:
-            checkpoint = json.load(file)
-        key = None
-        if len(arguments) > 2:
-            with open(arguments[2], "rb") as file:
-                key = file.read()
+        return cannot(arguments[0], "a store", error)
+    if checkpoint is not None:
         problems += check_checkpoint(checkpoint, entries, records, key)
     for problem in problems:
         print(problem)
