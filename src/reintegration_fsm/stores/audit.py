@@ -43,6 +43,7 @@ from reintegration_fsm.stores.rows import (
     transition_from_row,
     transitions_read,
 )
+from reintegration_fsm.stores.schema import BINARY_COLUMNS, TextDigest
 from reintegration_fsm.stores.stored import full_data, stored_data
 
 Rows = Sequence[Mapping[str, Any]]
@@ -457,6 +458,9 @@ def check_case(
                 problem(seq, _dated_back(stamp, f"entry {latest[0]}", latest[1]))
             if latest is None or stamp >= latest[1]:
                 latest = (seq, stamp)
+        for column in BINARY_COLUMNS:
+            if isinstance(entry.get(column), TextDigest):
+                problem(seq, f"its {column} holds text where the store keeps bytes (altered)")
         if _hash_of(entry_hash, entry, prev) != entry["hash"]:
             # Its hash covers the previous entry's: a change there shows here too.
             problem(

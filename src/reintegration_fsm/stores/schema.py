@@ -101,6 +101,14 @@ BINARY_COLUMNS = ("payload_digest", "hash", "payload_salt", "payload_key")
 """The log's columns kept as bytes (`HexBytes`); a raw-SQL path binds them with `as_bytes`."""
 
 
+class TextDigest(str):
+    """A `BINARY_COLUMNS` value SQLite kept as text, as `verify()` reads it: in a database at
+    the newest revision (verify refuses an older one first), a row altered behind the store,
+    which it names (other reads refuse the text, `HexBytes`)."""
+
+    __slots__ = ()
+
+
 def as_bytes(value: str | None) -> bytes | None:
     """A hex value as a `BINARY_COLUMNS` column keeps it."""
     return None if value is None else bytes.fromhex(value)

@@ -132,6 +132,7 @@ from reintegration_fsm.stores.rows import (
 )
 from reintegration_fsm.stores.schema import (
     HexBytes,
+    TextDigest,
     cases,
     open_items,
     redacting,
@@ -1768,7 +1769,9 @@ class SqlAlchemyStore:
         streamed by one query, or, where a connection streaming a result can run nothing else
         (MariaDB's), `batch` cases at a time, each batch by a query of its own on `conn`."""
         log = transitions.c
-        entries = select(*self._as_stored(transitions)).order_by(log.case_id, log.seq)
+        entries = select(*self._as_stored(transitions, verifying=True)).order_by(
+            log.case_id, log.seq
+        )
         if not self._streams_alone():
             streamed = conn.execution_options(yield_per=streaming.FETCH)
             yield from _by_case(streamed.execute(entries.where(*_within(transitions, low, high))))
@@ -1779,15 +1782,17 @@ class SqlAlchemyStore:
             yield from _by_case(conn.execute(entries.where(*_within(transitions, low, last))))
             low = last
 
-    def _as_stored(self, table: Table) -> list[Any]:
+    def _as_stored(self, table: Table, *, verifying: bool = False) -> list[Any]:
         """The columns of `table` as the store reads rows to check or load them. SQLite keeps
         whatever it is given in any column: there a date or digest that does not convert is
         read as it is stored, for the checks to report, rather than failing the read (other
-        engines keep each column's type)."""
+        engines keep each column's type). A digest kept as text is refused (the database may
+        predate revision 0006), but `verifying`: `verify()` has refused such a database
+        first, and reads it as a `TextDigest`, to name its row."""
         if self._dialect != "sqlite":
             return list(table.columns)
         return [
-            type_coerce(column, _AsStored(column.type)).label(column.name)
+            type_coerce(column, _AsStored(column.type, verifying)).label(column.name)
             if isinstance(column.type, Date | DateTime | HexBytes)
             else column
             for column in table.columns
@@ -1842,7 +1847,7 @@ class SqlAlchemyStore:
             return _within(table, low, high)
 
         def read(table: Table) -> Select[Any]:
-            return select(*self._as_stored(table)).where(*within(table))
+            return select(*self._as_stored(table, verifying=True)).where(*within(table))
 
         case_rows = {row["case_id"]: row for row in _dicts(conn.execute(read(cases)))}
         items = _grouped(_dicts(conn.execute(read(open_items))))
@@ -2033,7 +2038,8 @@ def _held(version: int, prepared: bulk.Prepared, authority: str, redactions: int
 class _AsStored(TypeDecorator[Any]):
     """A DATE, DATETIME or digest column read as SQLAlchemy reads it, or, when its stored value
     does not convert (SQLite keeps any text or number there), as that value. (Digests kept as
-    hex text are still refused: they say the database predates revision 0006.)
+    text are still refused, as they may say the database predates revision 0006; but
+    `verifying`, when they are read as `TextDigest`.)
 
     On SQLite a date's text is kept unless it is the text the store writes: Python reads other
     spellings of the same day (`2026-W09-1`, `20260223`) as that day, where SQL's comparisons
@@ -2042,15 +2048,23 @@ class _AsStored(TypeDecorator[Any]):
     impl = String
     cache_ok = True
 
-    def __init__(self, kept: TypeEngine[Any]) -> None:
+    def __init__(self, kept: TypeEngine[Any], verifying: bool = False) -> None:
         super().__init__()
         self.kept = kept
         """The column's own type, whose conversion this tries first."""
+        self.verifying = verifying
 
     def result_processor(self, dialect: Dialect, coltype: object) -> Callable[[Any], Any] | None:
         parse = self.kept.dialect_impl(dialect).result_processor(dialect, coltype)
         if parse is None:
             return None
+        if self.verifying and isinstance(self.kept, HexBytes):
+            convert = parse
+
+            def digest(value: Any) -> Any:
+                return TextDigest(value) if isinstance(value, str) else convert(value)
+
+            return digest
         if dialect.name != "sqlite" or not isinstance(self.kept, Date | DateTime):
 
             def process(value: Any) -> Any:
