@@ -35,6 +35,7 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from reintegration_fsm import ReferralRoute, Reintegration, Transition
+from reintegration_fsm.fields import folded_name
 from reintegration_fsm.stores import SqlAlchemyStore, bulk, schema
 from reintegration_fsm.stores.digests import payload_digest
 from reintegration_fsm.stores.hashing import entry_hash
@@ -74,7 +75,7 @@ def fresh(url: str) -> SqlAlchemyStore:
 
 
 # -- the raw driver ------------------------------------------------------------------------------
-CASE_ID = 7
+CASE_ID = 8
 """Where the case id stands in `Raw.update`'s parameters."""
 
 
@@ -107,7 +108,8 @@ class Raw:
         )
         self.update = (
             f"UPDATE rfsm_cases SET stage={mark}, version={mark}, next_due={mark}, "
-            f"last_hash={mark}, host_school={mark}, last_on={mark}, state={mark} "
+            f"last_hash={mark}, host_school={mark}, host_school_folded={mark}, last_on={mark}, "
+            f"state={mark} "
             f"WHERE case_id = {case} AND version = {mark} AND last_hash = {mark} "
             f"AND authority = {mark} AND redactions = {mark}"
         )
@@ -366,6 +368,7 @@ def bench_save(url: str, saves: int, directory: Path) -> None:
             raw.value(next_due(items)),
             entry["hash"],
             case.host_school,
+            None if case.host_school is None else folded_name(case.host_school),
             raw.value(case.last_on),
             case._state(),
             case.case_id,
