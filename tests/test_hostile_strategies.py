@@ -22,6 +22,7 @@ from reintegration_fsm import (
     Pupil,
     ReferralRoute,
     Reintegration,
+    ReviewDecision,
     ReviewKind,
     Role,
     SchoolCalendar,
@@ -29,8 +30,9 @@ from reintegration_fsm import (
 )
 from reintegration_fsm import testing as rt
 from reintegration_fsm.fields import NAME_LENGTH
+from reintegration_fsm.forms import InitialMeeting, ReviewMeeting
 from reintegration_fsm.protocol.definition import WORCESTERSHIRE_1
-from reintegration_fsm.protocol.payloads import Referral
+from reintegration_fsm.protocol.payloads import InitialMeetingRecord, Referral
 from reintegration_fsm.stores import InMemoryStore, SqlAlchemyStore
 from test_testing import State
 
@@ -433,3 +435,106 @@ def test_runs_date_the_outcome_forms_from_their_case(run: rt.ProtocolRun) -> Non
             assert form.return_date >= case.ended_on
         elif step.trigger == "record_successful_outcome":
             assert form.date_on_roll <= step.kwargs["on"]
+
+
+# -- a protocol an earlier version took, with a final-review limit past every date --------------
+NO_LIMIT = attrs.evolve(
+    WORCESTERSHIRE, id="no-limit", version="1", final_review_within_days=99_999_999
+)
+"""A protocol that loads (an author's "no limit"; docs/protocols.md: "However large, a count
+loads") though no case opens under it: the cases opened under it before still run."""
+
+UNDER_NO_LIMIT: list[tuple[str, Callable[[], st.SearchStrategy[object]]]] = [
+    ("initial meeting", lambda: rt.initial_meetings(held_on=ON, protocol=NO_LIMIT)),
+    (
+        "final review continuing",
+        lambda: rt.review_meetings(
+            ReviewKind.FINAL, held_on=ON, decision=ReviewDecision.CONTINUE, protocol=NO_LIMIT
+        ),
+    ),
+    ("broken initial meeting", lambda: rt.invalid_initial_meetings(ON, protocol=NO_LIMIT)),
+    (
+        "broken initial meeting starting before it",
+        lambda: rt.invalid_initial_meetings(ON, "start_before_meeting", protocol=NO_LIMIT),
+    ),
+    (
+        "broken final review",
+        lambda: rt.invalid_review_meetings(ON, kind=ReviewKind.FINAL, protocol=NO_LIMIT),
+    ),
+    (
+        "broken initial meeting, latest day",
+        lambda: rt.invalid_initial_meetings(LAST - FORTNIGHT, protocol=NO_LIMIT),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    "call", [call for _, call in UNDER_NO_LIMIT], ids=[label for label, _ in UNDER_NO_LIMIT]
+)
+def test_forms_draw_under_a_limit_past_every_date(
+    call: Callable[[], st.SearchStrategy[object]],
+) -> None:
+    """Under a final-review limit of 99,999,999 days the form strategies draw their review dates
+    and next meetings within the limit and within Python's dates; every draw once failed with
+    `OverflowError: date value out of range` (review T, T2). A broken meeting is never broken
+    `final_review_too_late`, which no date can be under such a limit."""
+    assert not NO_LIMIT.opens_cases
+    strategy = call()
+    state = State(Pupil("Kit Example", dt.date(2012, 1, 1), key_stage=3), protocol=NO_LIMIT)
+
+    @settings(max_examples=60, database=None, deadline=None)
+    @given(st.data())
+    def draws(data: st.DataObject) -> None:
+        drawn = data.draw(strategy)
+        if isinstance(drawn, InitialMeeting):
+            record = InitialMeetingRecord(drawn, data.draw(rt.child_views(before=drawn.held_on)))
+            assert rules.initial_meeting_is_complete(state, record, drawn.held_on) == []
+        elif isinstance(drawn, ReviewMeeting):
+            assert drawn.next_meeting is not None
+            assert drawn.next_meeting > drawn.held_on
+            assert rules.review_is_complete(state, drawn, drawn.held_on) == []
+        else:
+            assert isinstance(drawn, tuple)
+            _, respect = drawn
+            assert respect != "final_review_too_late"
+
+    draws()
+
+
+def test_a_respect_no_date_can_break_is_refused_when_called() -> None:
+    """`final_review_too_late` asked for under a limit no date lies past is refused when the
+    strategy is called, naming the strategy, the argument and the limit; it was taken, and its
+    draw failed with `OverflowError`."""
+    with pytest.raises(InvalidArgument) as refused:
+        rt.invalid_initial_meetings(ON, "final_review_too_late", protocol=NO_LIMIT)
+    message = str(refused.value)
+    assert message.startswith("invalid_initial_meetings(respect='final_review_too_late')"), message
+    assert "final_review_within_days (99999999)" in message
+
+
+def test_a_final_review_too_late_is_drawn_up_to_the_last_date() -> None:
+    """A limit leaving one day past it after the latest start drawn (21 days after `on`) still
+    breaks `final_review_too_late`, dating the final review on that day, the last there is; a
+    limit a day longer is refused when called."""
+    latest_start = ON + dt.timedelta(days=21)
+    days = (dt.date.max - latest_start).days - 1
+    longest = attrs.evolve(NO_LIMIT, final_review_within_days=days)
+    state = State(Pupil("Kit Example", dt.date(2012, 1, 1), key_stage=3), protocol=longest)
+    with pytest.raises(InvalidArgument, match=r"respect='final_review_too_late'"):
+        rt.invalid_initial_meetings(
+            ON,
+            "final_review_too_late",
+            protocol=attrs.evolve(longest, final_review_within_days=days + 1),
+        )
+    strategy = rt.invalid_initial_meetings(ON, "final_review_too_late", protocol=longest)
+
+    @settings(max_examples=60, database=None, deadline=None)
+    @given(st.data())
+    def draws(data: st.DataObject) -> None:
+        (meeting, views), _ = data.draw(strategy)
+        record = InitialMeetingRecord(meeting, views)
+        reasons = rules.initial_meeting_is_complete(state, record, ON)
+        assert len(reasons) == 1, reasons
+        assert "The final review must be within" in reasons[0], reasons
+
+    draws()

@@ -39,6 +39,7 @@ from reintegration_fsm.testing.arguments import (
 )
 from reintegration_fsm.testing.arguments import respect as respect_in
 from reintegration_fsm.testing.forms import (
+    _START_AFTER_MEETING,
     _evidence_needed,
     _review_dates_in_window,
     child_views,
@@ -61,7 +62,14 @@ from reintegration_fsm.testing.respects import (
     SUCCESSFUL_OUTCOME_RESPECTS,
     UNSUCCESSFUL_OUTCOME_RESPECTS,
 )
-from reintegration_fsm.testing.values import _DAY, _days, _names, blank_names, blank_texts
+from reintegration_fsm.testing.values import (
+    _DAY,
+    _days,
+    _days_left,
+    _names,
+    blank_names,
+    blank_texts,
+)
 from reintegration_fsm.vocabulary import Party, ReviewDecision, ReviewKind
 
 _NEAR = 14
@@ -211,9 +219,41 @@ def invalid_reintegration_information(
     return attrs.evolve(form, **changes), respect
 
 
+def _latest_start(on: dt.date) -> dt.date:
+    """The latest start `invalid_initial_meetings` draws for a meeting recorded on `on` and held
+    on or before it (every respect but `held_after`)."""
+    return on + _START_AFTER_MEETING * _DAY
+
+
+def _too_late_can_be_dated(given: Mapping[str, Any]) -> bool:
+    """A final review past the protocol's limit is a date there is, whatever the start drawn."""
+    limit: int = given["protocol"].final_review_within_days
+    return _days_left(_latest_start(given["on"]), limit + 1) > limit
+
+
+def _initial_meeting_respects(given: Mapping[str, Any]) -> list[str]:
+    """The respects an initial meeting can be broken in: not `final_review_too_late` where no
+    date lies past the protocol's limit (a limit an earlier version took, of millions of days)."""
+    late = _too_late_can_be_dated(given)
+    return [r for r in INITIAL_MEETING_RESPECTS if late or r != "final_review_too_late"]
+
+
+def _room_past_the_limit(given: Mapping[str, Any]) -> tuple[str, str] | None:
+    """`final_review_too_late`, when asked for, can be dated."""
+    if given["respect"] != "final_review_too_late" or _too_late_can_be_dated(given):
+        return None
+    limit = given["protocol"].final_review_within_days
+    return "respect", (
+        f"cannot be broken under this protocol: its final_review_within_days ({limit}) runs "
+        f"past the last date there is ({dt.date.max.isoformat()}) from a start on "
+        f"{_latest_start(given['on']).isoformat()}, so no final review can be dated past it"
+    )
+
+
 @checked(
     not_before("identified_on", "on"),
     _all(INITIAL_MEETING_RESPECTS),
+    _room_past_the_limit,
     on=_ON,
     protocol=instance(Protocol),
     identified_on=optional(day),
@@ -232,13 +272,17 @@ def invalid_initial_meetings(
     Args:
         on: the day the meeting is recorded, from 0021-01-30 to 9979-12-02: it is held up to 14
             days before it (or, for `held_after`, after it).
-        respect: the respect to break (drawn when None).
+        respect: the respect to break (drawn when None); not `final_review_too_late` where no
+            date lies past the protocol's limit (a limit of millions of days, which an earlier
+            version took, counted from a start up to 21 days after `on`).
         protocol: the protocol whose final-review limit and review weeks the review dates
-            follow (`final_review_too_late` dates the final review past its limit).
+            follow, within Python's dates (`final_review_too_late` dates the final review past
+            its limit).
         identified_on: the day the case's host school was identified, if known: the meeting
             is held on or after it (edition 3 refuses one held before).
     """
-    respect = _pick(draw, INITIAL_MEETING_RESPECTS, respect)
+    respects = _initial_meeting_respects({"on": on, "protocol": protocol})
+    respect = _pick(draw, respects, respect)
     if respect == "held_after":
         held = on + draw(st.integers(1, _NEAR)) * _DAY
     else:
@@ -290,8 +334,9 @@ def invalid_initial_meetings(
     elif respect == "final_review_too_early":
         changes = {"final_review": meeting.second_review - draw(st.integers(0, 5)) * _DAY}
     elif respect == "final_review_too_late":
-        limit = protocol.final_review_within_days
-        changes = {"final_review": start + draw(st.integers(limit + 1, limit + 40)) * _DAY}
+        limit = protocol.final_review_within_days  # a day past it is one there is (checked)
+        late = draw(st.integers(limit + 1, _days_left(start, limit + 40)))
+        changes = {"final_review": start + late * _DAY}
     return (attrs.evolve(meeting, **changes), views), respect
 
 

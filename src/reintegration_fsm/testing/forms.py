@@ -48,6 +48,7 @@ from reintegration_fsm.testing.values import (
     LATEST,
     _between,
     _days,
+    _days_left,
     _maybe_names,
     _maybe_texts,
     _names,
@@ -176,6 +177,10 @@ def child_views(draw: st.DrawFn, before: dt.date | None = None) -> ChildViews:
     )
 
 
+_START_AFTER_MEETING = 21
+"""The most days between the initial meeting and the start that `initial_meetings` draws."""
+
+
 def _review_dates_in_window(
     draw: st.DrawFn, start: dt.date, calendar: SchoolCalendar | None, protocol: Protocol
 ) -> tuple[dt.date, dt.date, dt.date]:
@@ -199,14 +204,14 @@ def _review_dates_in_window(
                 draw(st.lists(st.sampled_from(days), min_size=3, max_size=3, unique=True))
             )
             return picked[0], picked[1], picked[2]
-    offsets = sorted(draw(st.lists(st.integers(1, limit), min_size=3, max_size=3, unique=True)))
+    most = _days_left(start, limit)
+    offsets = sorted(draw(st.lists(st.integers(1, most), min_size=3, max_size=3, unique=True)))
     first, second, final = (start + offset * _DAY for offset in offsets)
     return first, second, final
 
 
 def _school_days_within(calendar: SchoolCalendar, start: dt.date, days: int) -> list[dt.date]:
-    # (A protocol an earlier version took may count more days than any date is from `start`.)
-    limit = start + min(days, dt.date.max.toordinal() - start.toordinal()) * _DAY
+    limit = start + _days_left(start, days) * _DAY
     found: list[dt.date] = []
     day = start
     while True:
@@ -246,10 +251,10 @@ def initial_meetings(
     if held_on is not None:
         held = held_on
     elif start_date is not None:  # the meeting comes first
-        held = start_date - draw(st.integers(0, 21)) * _DAY
+        held = start_date - draw(st.integers(0, _START_AFTER_MEETING)) * _DAY
     else:
         held = draw(_days(EARLIEST, LATEST))
-    start = _between(draw, held, 21) if start_date is None else start_date
+    start = _between(draw, held, _START_AFTER_MEETING) if start_date is None else start_date
     first, second, final = _review_dates_in_window(draw, start, calendar, protocol)
     return InitialMeeting(
         held_on=held,
@@ -357,7 +362,8 @@ def review_meetings(
     views = draw(child_views(before=held))
     next_meeting = permanent_from = None
     if kind is ReviewKind.FINAL and chosen is ReviewDecision.CONTINUE:
-        next_meeting = held + draw(st.integers(1, protocol.final_review_within_days)) * _DAY
+        most = _days_left(held, protocol.final_review_within_days)
+        next_meeting = held + draw(st.integers(1, most)) * _DAY
     if chosen is ReviewDecision.MAKE_PERMANENT:
         permanent_from = held + draw(st.integers(0, 20)) * _DAY
     return ReviewMeeting(

@@ -70,6 +70,13 @@ def _between(draw: st.DrawFn, low: dt.date, most: int) -> dt.date:
     return low + draw(st.integers(0, most)) * _DAY
 
 
+def _days_left(start: dt.date, most: int) -> int:
+    """`most`, or the days there are after `start` where fewer: a protocol an earlier version
+    took may count more days than any date is from `start` (`final_review_within_days =
+    99999999` loads, for the cases opened under it)."""
+    return min(most, dt.date.max.toordinal() - start.toordinal())
+
+
 # -- text and names ------------------------------------------------------------------------------
 
 
