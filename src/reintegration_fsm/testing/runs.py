@@ -157,6 +157,25 @@ _PRE_PLACEMENT = (
 )
 
 
+_LATER = 3
+"""The most school days `_RunBuilder.later` moves a run on by default."""
+_NEXT_MEETING = 10
+"""The most school days after a final review continuing the placement that a run dates the
+next meeting."""
+_PERMANENT_FROM = 5
+"""The most school days after a final review making the place permanent that a run dates the
+date of permanent admission."""
+_AFTER_FINAL = max(
+    # after the interim reviews an emergency review continuing the placement (two steps) may
+    # put the final review up to 2 * _LATER - 1 school days past its date; then an extension,
+    # the review making the place permanent, and the outcome on or after its date
+    2 * _LATER - 1 + _NEXT_MEETING + _PERMANENT_FROM,
+    # after the second review: two emergency reviews (four steps) and the return
+    5 * _LATER - 1,
+)
+"""The most school days a run takes after the final review date the initial meeting agrees."""
+
+
 class _RunBuilder:
     """Draws one valid run step by step, playing it on a live case as it goes, so that what is
     owed and what may be fired is the library's own account, never a second one."""
@@ -211,7 +230,7 @@ class _RunBuilder:
         assert able, f"no role may fire {trigger!r} now"
         return self.cast[self.draw(st.sampled_from(able))]
 
-    def later(self, most: int = 3) -> dt.date:
+    def later(self, most: int = _LATER) -> dt.date:
         self.day = self.calendar.add_school_days(self.day, self.draw(st.integers(0, most)))
         return self.day
 
@@ -413,6 +432,23 @@ def protocol_runs(
         ) from None
 
 
+def _review_calendar(used: SchoolCalendar) -> SchoolCalendar:
+    """`used` up to the last day a run's reviews may be agreed for: the steps after the final
+    review take up to `_AFTER_FINAL` school days, which a final review drawn up to the
+    calendar's last school day (within a window reaching past it) would run past.
+
+    Raises:
+        CalendarError: the calendar holds no more school days than those.
+    """
+    held = used.school_days_between(used.first_day, used.last_day)
+    if held <= _AFTER_FINAL:
+        raise CalendarError(
+            f"it holds {held} school days after {used.first_day.isoformat()}, and the steps "
+            f"after a final review take up to {_AFTER_FINAL}"
+        )
+    return _cut(used, used.add_school_days(used.first_day, held - _AFTER_FINAL))
+
+
 def _run(draw: st.DrawFn, calendar: SchoolCalendar | None, protocol: Protocol) -> ProtocolRun:
     """A run, as `protocol_runs` draws it."""
     used = _run_calendar(calendar)
@@ -473,10 +509,11 @@ def _run(draw: st.DrawFn, calendar: SchoolCalendar | None, protocol: Protocol) -
         return finish()
     held = run.later(10)
     start = used.add_school_days(held, draw(st.integers(0, 10)))
-    while len(_school_days_within(used, start, protocol.final_review_within_days)) < 3:
+    reviews = _review_calendar(used)
+    while len(_school_days_within(reviews, start, protocol.final_review_within_days)) < 3:
         start = used.add_school_days(start, 1)
     meeting = draw(
-        initial_meetings(held_on=held, start_date=start, calendar=used, protocol=protocol)
+        initial_meetings(held_on=held, start_date=start, calendar=reviews, protocol=protocol)
     )
     run.add(
         "hold_initial_meeting",
@@ -503,12 +540,11 @@ def _run(draw: st.DrawFn, calendar: SchoolCalendar | None, protocol: Protocol) -
         )
         if form.next_meeting is not None:
             form = attrs.evolve(
-                form, next_meeting=used.add_school_days(on, draw(st.integers(1, 10)))
+                form, next_meeting=used.add_school_days(on, draw(st.integers(1, _NEXT_MEETING)))
             )
         if form.permanent_from is not None:
-            form = attrs.evolve(
-                form, permanent_from=used.add_school_days(on, draw(st.integers(0, 5)))
-            )
+            days = draw(st.integers(0, _PERMANENT_FROM))
+            form = attrs.evolve(form, permanent_from=used.add_school_days(on, days))
         run.add("hold_review", run.actor("hold_review"), meeting=form)
         run.discharge_some()
         return form
