@@ -2361,3 +2361,65 @@ def test_replay_refuses_a_history_whose_dates_run_backwards() -> None:
         _replay_with(case, 2, on=OPENED - dt.timedelta(days=1))
     assert refused.value.seq == 2
     assert str(refused.value).startswith("transition 2: ")
+
+
+# ---- a school as the rules read its name (R5, R15, the lists) --------------------------------
+
+
+def test_at_school_reads_either_school_of_a_case_as_the_rules_read_names() -> None:
+    """`rules.at_school`: the test `cases(school=)`, `due(school=)` and the reports share."""
+    from reintegration_fsm.rules import at_school
+
+    ap, host = "Brookfield Learning Centre", "Elmstead High School"
+    assert at_school(host, ap, host)
+    assert at_school("ELMSTEAD  high school", ap, host)  # letters' case, runs of spaces
+    assert at_school("brookfield learning centre\u200b", ap, host)  # the AP setting too
+    assert at_school(ap, ap, None)  # no host yet
+    assert not at_school(host, ap, None)
+    assert not at_school("Elmstead High", ap, host)  # a name is a whole name
+    assert not at_school("Oakhurst Academy", ap, host)
+
+
+class _Recorded:
+    """What R5's comparison reads of a case: whether a checked replay reads a step again as
+    recorded before the Unicode-aware name fold."""
+
+    def __init__(self, before_unicode: bool) -> None:
+        self._names_as_before_unicode = before_unicode
+
+
+def test_r5_reads_schools_as_histories_recorded_before_the_unicode_fold_only_when_asked() -> None:
+    from reintegration_fsm.rules import _same_school
+
+    whole, apart = "Sainte-Th\u00e9r\u00e8se School", "Sainte-The\u0301re\u0300se School"
+    today, before = _Recorded(False), _Recorded(True)
+    assert _same_school(today, whole, apart)  # one Unicode form or the other: one name now
+    assert not _same_school(before, whole, apart)  # two names to the fold they were recorded by
+    assert _same_school(before, whole, whole)
+    assert _same_school(before, "ST  MARY'S", "st mary's")  # that fold read case and spacing
+    assert not _same_school(before, "St Mary's", "St Marys")
+    assert not _same_school(today, "St Mary's", "St Marys")
+
+
+def test_r5_says_in_whole_sentences_why_a_host_is_refused_or_departs() -> None:
+    from reintegration_fsm.protocol.payloads import HostOffer
+    from reintegration_fsm.rules import host_is_named, host_was_preferred
+
+    case = opened()
+    two = (HOST_SCHOOL, "Kestrel Park School")
+    case.record_consent(consent(preferred_schools=two), by=AP_HEAD, on=CONSENTED)
+    case.refer_to_fair_access(ReferralRoute.PANEL, information(), PSP, by=AP_HEAD, on=REFERRED)
+    blank = HostOffer(host_school="  ", via=ReferralRoute.PANEL)
+    assert host_is_named(case, blank, HOST_FOUND) == ["The host school is not named."]
+    other = HostOffer(host_school="Oakhurst Academy", via=ReferralRoute.PANEL)
+    [said] = host_was_preferred(case, other, HOST_FOUND)
+    preferred = case.preferred_schools
+    assert preferred == two
+    assert f"{HOST_SCHOOL}, Kestrel Park School" in said
+    assert "Oakhurst Academy" in said
+    assert (
+        host_was_preferred(
+            case, HostOffer(host_school=preferred[0].upper(), via=ReferralRoute.PANEL), HOST_FOUND
+        )
+        == []
+    )
