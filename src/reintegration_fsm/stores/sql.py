@@ -2062,7 +2062,12 @@ class _AsStored(TypeDecorator[Any]):
             convert = parse
 
             def digest(value: Any) -> Any:
-                return TextDigest(value) if isinstance(value, str) else convert(value)
+                if isinstance(value, str):
+                    return TextDigest(value)
+                try:
+                    return convert(value)
+                except (ValueError, TypeError):  # a number there: reported as any other kind
+                    return value
 
             return digest
         if dialect.name != "sqlite" or not isinstance(self.kept, Date | DateTime):
