@@ -2382,10 +2382,11 @@ def test_at_school_reads_either_school_of_a_case_as_the_rules_read_names() -> No
 
 class _Recorded:
     """What R5's comparison reads of a case: whether a checked replay reads a step again as
-    recorded before the Unicode-aware name fold."""
+    recorded before the Unicode-aware name fold, and the schools the family asked for."""
 
-    def __init__(self, before_unicode: bool) -> None:
+    def __init__(self, before_unicode: bool, preferred: tuple[str, ...] = ()) -> None:
         self._names_as_before_unicode = before_unicode
+        self.preferred_schools = preferred
 
 
 def test_r5_reads_schools_as_histories_recorded_before_the_unicode_fold_only_when_asked() -> None:
@@ -2423,3 +2424,8 @@ def test_r5_says_in_whole_sentences_why_a_host_is_refused_or_departs() -> None:
         )
         == []
     )
+    nobody = _Recorded(False)  # a family that named no school
+    assert host_was_preferred(nobody, other, HOST_FOUND) == [  # type: ignore[arg-type]
+        "Oakhurst Academy is not among the schools the family asked to be considered (none); "
+        "the law requires the parents' views to be considered (process step 1)."
+    ]
