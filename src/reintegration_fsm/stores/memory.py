@@ -9,7 +9,7 @@ from typing import Any
 
 from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.case import Reintegration
-from reintegration_fsm.errors import CaseNotFound, FormInvalid, UnknownProtocol
+from reintegration_fsm.errors import CaseNotFound, FormInvalid
 from reintegration_fsm.records import Transition
 from reintegration_fsm.rules import at_school
 from reintegration_fsm.stores import arguments, audit, bulk, erasure
@@ -536,12 +536,10 @@ class InMemoryStore:
             targets = erasure.retention_targets(entries)
             try:
                 self._redact(due.case_id, targets, reason, by=by, on=on, every_case=True)
-            except UnknownProtocol:  # listed by a policy of its own years
-                why = retention_module.PASSED_OVER_PROTOCOL
-                done.passed_over.append(RetentionHeld(due.case_id, due.keep_until, why))
-                continue
-            except FormInvalid as error:  # the arguments were checked: this case's own
-                why = retention_module.refused(error)
+            except retention_module.PASSED_OVER as error:
+                why = retention_module.passed_over(error, due.case_id)
+                if why is None:
+                    raise
                 done.passed_over.append(RetentionHeld(due.case_id, due.keep_until, why))
                 continue
             done.append(due)

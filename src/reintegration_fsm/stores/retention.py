@@ -16,7 +16,7 @@ from typing import Any, Literal, NamedTuple
 
 import attrs
 
-from reintegration_fsm.errors import FormInvalid, UnknownProtocol, describe
+from reintegration_fsm.errors import AlteredRow, FormInvalid, UnknownProtocol, describe
 from reintegration_fsm.forms import REMOVED_DAY
 from reintegration_fsm.protocol.definition import (
     FINGERPRINT,
@@ -174,13 +174,23 @@ class Head(NamedTuple):
     stage: str
 
 
-PASSED_OVER_ALTERED = "the store holds a row written behind it: run verify"
-PASSED_OVER_PROTOCOL = "the store was not given its protocol; it is redacted once it is"
+PASSED_OVER = (AlteredRow, UnknownProtocol, FormInvalid)
+"""What a case's redaction may raise that a retention run passes the case over for
+(`passed_over`)."""
 
 
-def refused(error: Exception) -> str:
-    """Why a retention run passed over a case whose redaction `error` refused."""
-    return f"its redaction was refused: {error}"
+def passed_over(error: Exception, case_id: str) -> str | None:
+    """Why a retention run passes over `case_id`, whose redaction raised `error`; None when the
+    error is not that case's own (the run stops on it)."""
+    if isinstance(error, AlteredRow):
+        if error.case_id != case_id:
+            return None
+        return "the store holds a row written behind it: run verify"  # verify names the row
+    if isinstance(error, UnknownProtocol):  # listed by a policy of its own years
+        return "the store was not given its protocol; it is redacted once it is"
+    if isinstance(error, FormInvalid):  # the arguments were checked: this case's own
+        return f"its redaction was refused: {error}"
+    return None
 
 
 def opening_facts(

@@ -58,7 +58,6 @@ from reintegration_fsm.errors import (
     FormInvalid,
     GuessableRedaction,
     StoreError,
-    UnknownProtocol,
 )
 from reintegration_fsm.fields import NAME_LENGTH, folded_name, searched_stretch, text_problem
 from reintegration_fsm.records import Transition
@@ -1620,18 +1619,10 @@ class SqlAlchemyStore:
                         on=on,
                         every_case=True,
                     )
-                except AlteredRow as error:
-                    if error.case_id != due.case_id:
+                except retention_module.PASSED_OVER as error:
+                    why = retention_module.passed_over(error, due.case_id)
+                    if why is None:
                         raise
-                    why = retention_module.PASSED_OVER_ALTERED  # verify names the row
-                    done.passed_over.append(RetentionHeld(due.case_id, due.keep_until, why))
-                    continue
-                except UnknownProtocol:  # listed by a policy of its own years
-                    why = retention_module.PASSED_OVER_PROTOCOL
-                    done.passed_over.append(RetentionHeld(due.case_id, due.keep_until, why))
-                    continue
-                except FormInvalid as error:  # the arguments were checked: this case's own
-                    why = retention_module.refused(error)
                     done.passed_over.append(RetentionHeld(due.case_id, due.keep_until, why))
                     continue
                 done.append(due)
