@@ -66,8 +66,11 @@ def when(value):
     """A stored time (UTC), or a checkpoint's "taken_at", as a time without its zone; None when
     it is no time (a stamp altered so: its hash tells)."""
     if not isinstance(value, datetime.datetime):
+        text = str(value)
+        if text.endswith("Z"):  # Python 3.10's fromisoformat reads no "Z"
+            text = text[:-1] + "+00:00"
         try:
-            value = datetime.datetime.fromisoformat(str(value))
+            value = datetime.datetime.fromisoformat(text)
         except ValueError:
             return None
     if value.tzinfo is not None:
