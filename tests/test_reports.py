@@ -1220,11 +1220,20 @@ def test_report_for_one_school_counts_every_spelling_of_it(tmp_path: Path) -> No
         assert result.exit_code == 0, result.output
         return {row["school"]: row for row in json.loads(result.stdout)["schools"]}
 
+    def heading(*extra: str) -> str:
+        result = CliRunner().invoke(
+            cli,
+            ["--db", url, "report", "--year", "2025/26", "--format", "json", *extra],
+            env={"RFSM_CALENDAR": None},
+        )
+        return str(json.loads(result.stdout)["school"])
+
     every = school_rows()["Elmstead High School"]
     assert (every["cases"], every["weighting"]) == (2, 6)
     for asked in ("Elmstead High School", "ELMSTEAD HIGH SCHOOL", "elmstead  high school"):
         one = school_rows("--school", asked)
         assert list(one) == ["Elmstead High School"]
+        assert heading("--school", asked) == "Elmstead High School"  # as its row names it
         assert (one["Elmstead High School"]["cases"], one["Elmstead High School"]["weighting"]) == (
             2,
             6,

@@ -353,7 +353,8 @@ def figures(
     return Figures(
         period=period,
         on=as_of,
-        school=school,
+        # The school as its row names it (its cases' first spelling), however it was asked for.
+        school=rows[0].school if school is not None and rows else school,
         school_days=_calendar_note(calendars, len(offers) - len(known), len(known)),
         cases=len(chosen),
         by_stage=_counts(stages, ((s.value, s.value.replace("_", " ")) for s in Stage)),

@@ -108,6 +108,7 @@ class Figures:
     on: dt.date
     """The day the figures describe the cases as of (overdue work is judged on it)."""
     school: str | None
+    """The one school the figures are for (as its row names it), None for every school."""
     school_days: str
     """How school days were counted: the calendars used, or that none was known."""
     cases: int
