@@ -19,8 +19,9 @@ import pytest
 
 import scenario
 import stages
+from reintegration_fsm import Reintegration
 from reintegration_fsm import demo as demo_cases
-from reintegration_fsm.serialisation import unstructure
+from reintegration_fsm.serialisation import transition_from_json, transition_to_json, unstructure
 from reintegration_fsm.stores import SqlAlchemyStore
 from reintegration_fsm.vocabulary import Actor
 from store_contract import built
@@ -594,6 +595,41 @@ def test_an_id_differing_only_in_a_turkish_letters_case_is_refused(
     for other in (second.replace("1", "2"), second.replace("-", "A-")):
         assert open_case(demo_db, tmp_path, other).exit_code == 0
     assert len(case_ids(demo_db)) == len(before) + 2
+
+
+def test_an_id_reading_as_a_stored_one_in_another_unicode_form_is_refused(
+    tmp_path: Path,
+) -> None:
+    """A case recorded as 'CAFE\u0301-1' (its accent typed apart, before `open` refused that)
+    and a new 'CAF\u00c9-1' read the same on every screen and on paper; `import` and
+    `apply ... open` took the second beside the first, comparing ids by letters' case alone
+    (review I, I1)."""
+    typed_apart, precomposed = "CAFE\u0301-1", "CAF\u00c9-1"
+    url = f"sqlite:///{tmp_path / 'cases.sqlite'}"
+    recorded = json.dumps([transition_to_json(t) for t in built("PLACE-1", 3).history])
+    with SqlAlchemyStore(url) as store:
+        store.create_schema()
+        legacy = json.loads(recorded.replace("PLACE-1", typed_apart))
+        store.save(Reintegration.replay([transition_from_json(t) for t in legacy]))
+    incoming = write(tmp_path / "incoming.json", recorded.replace("PLACE-1", precomposed))
+    refusal = (
+        f"case id {precomposed!r} differs from the case {typed_apart!r} only in how it is "
+        "typed (letters' case, an accent typed apart, a character nobody sees)"
+    )
+
+    imported = invoke(url, "import", incoming)
+    opened = open_case(url, tmp_path, precomposed)
+    asked = invoke(url, "history", precomposed)
+
+    for result in (imported, opened, asked):
+        no_traceback(result)
+        assert result.exit_code == 2, result.output
+    assert refusal in imported.stderr
+    assert refusal in opened.stderr
+    assert f"did you mean {typed_apart!r}?" in asked.stderr
+    assert case_ids(url) == [typed_apart]
+    # An id that reads differently opens as ever.
+    assert open_case(url, tmp_path, "CAF\u00c9-2").exit_code == 0
 
 
 def test_an_unknown_id_names_the_case_it_differs_from_only_in_case(demo_db: str) -> None:

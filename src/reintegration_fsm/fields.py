@@ -369,6 +369,15 @@ def fold_case(value: str) -> str:
     return value.casefold().replace("ı", "i").replace("i\u0307", "i")
 
 
+def differing_only_in(one: str, other: str) -> str:
+    """What two texts that read alike (`folded_text`) differ in, as a message says it: "letters'
+    case", or how it was typed as well (an accent typed apart from its letter, a character
+    nobody sees)."""
+    if fold_case(one) == fold_case(other):
+        return "letters' case"
+    return "how it is typed (letters' case, an accent typed apart, a character nobody sees)"
+
+
 def folded_text(value: str) -> str:
     """`value` as texts that read alike compare: without the characters nobody sees (`seen`:
     a zero-width space pasted from Word), in one Unicode form whichever it was written in (an

@@ -42,7 +42,7 @@ from reintegration_fsm.errors import (
     NotPermitted,
     StoreError,
 )
-from reintegration_fsm.fields import ID_LENGTH, NAME_LENGTH
+from reintegration_fsm.fields import ID_LENGTH, NAME_LENGTH, differing_only_in
 from reintegration_fsm.protocol.machine import TRIGGERS_IN
 from reintegration_fsm.protocol.steps import STEP
 from reintegration_fsm.records import Transition
@@ -410,7 +410,8 @@ def apply(
     meant = found.case_meant(case_id) if trigger == "open" else None
     if meant is not None:  # two children's records nobody could tell apart by ear or on paper
         raise Failure(
-            f"case id {case_id!r} differs from the case {meant!r} only in letters' case",
+            f"case id {case_id!r} differs from the case {meant!r} only in "
+            f"{differing_only_in(case_id, meant)}",
             (
                 f"To act on that case, give its id as listed: {meant!r}. To open another, "
                 "choose an id that reads differently.",

@@ -49,7 +49,7 @@ from reintegration_fsm.cli.protocol_files import registered
 from reintegration_fsm.cli.scope import AUTHORITY_ENV
 from reintegration_fsm.cli.text import echo_text, neutralise, to_json
 from reintegration_fsm.errors import StoreError
-from reintegration_fsm.fields import fold_case, iso_day, searched_stretch
+from reintegration_fsm.fields import folded_text, iso_day, searched_stretch
 from reintegration_fsm.protocol.definition import Protocol
 from reintegration_fsm.records import Deadline
 from reintegration_fsm.stores import SqlAlchemyStore, sqlite, upgrade
@@ -209,12 +209,13 @@ class Settings:
 
     def case_meant(self, case_id: str) -> str | None:
         """The id of a case the store may show that differs from `case_id` only in letters'
-        case (`demo-0001` for DEMO-0001, `kız-1` for KIZ-1: `fields.fold_case`), or None; None
+        case or Unicode form (`demo-0001` for DEMO-0001, `kız-1` for KIZ-1, an accent typed
+        apart from its letter: `fields.folded_text`), or None; None
         too when no store is open yet or the lookup fails (it only adds a hint to an error
         already on its way)."""
         if self._store is None or not isinstance(case_id, str):
             return None
-        wanted = fold_case(case_id)
+        wanted = folded_text(case_id)
         try:
             found = self._store.cases(text=searched_by(case_id))
         except Exception:  # the error being reported is the one to show
@@ -223,7 +224,7 @@ class Settings:
             (
                 summary.case_id
                 for summary in found
-                if summary.case_id != case_id and fold_case(summary.case_id) == wanted
+                if summary.case_id != case_id and folded_text(summary.case_id) == wanted
             ),
             None,
         )

@@ -42,6 +42,7 @@ from reintegration_fsm.errors import (
     StoreError,
     UnknownProtocol,
 )
+from reintegration_fsm.fields import differing_only_in
 from reintegration_fsm.rules import TIME_RUNS_FORWARD
 from reintegration_fsm.stores.engines import REFUSED_OPTIONS
 from reintegration_fsm.stores.failures import (
@@ -213,7 +214,8 @@ def _with_case_meant(failure: Failure, case_id: str, ctx: click.Context) -> Fail
         meant = case_meant(compared)
     if meant is None:
         return failure
-    hint = f"{compared!r} differs only in letters' case: did you mean {meant!r}?"
+    differs = differing_only_in(compared, meant)
+    hint = f"{compared!r} differs only in {differs}: did you mean {meant!r}?"
     reasons = (*failure.reasons[:-1], hint, *failure.reasons[-1:])
     return Failure(failure.message, reasons, failure.exit_code)
 

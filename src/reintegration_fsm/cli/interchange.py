@@ -12,7 +12,7 @@ from reintegration_fsm.case import Reintegration
 from reintegration_fsm.cli import pasted
 from reintegration_fsm.cli.errors import Failure, failure_from
 from reintegration_fsm.errors import FormInvalid, ProtocolError, UnknownProtocol
-from reintegration_fsm.fields import fold_case
+from reintegration_fsm.fields import differing_only_in, folded_text
 from reintegration_fsm.protocol.definition import FINGERPRINT, Protocol
 from reintegration_fsm.protocol.steps import STEP
 from reintegration_fsm.records import Transition
@@ -270,26 +270,27 @@ def unfingerprinted(item: Incoming) -> str | None:
 
 
 def case_only(incoming: Sequence[Incoming], stored: Iterable[str]) -> list[str]:
-    """Problems for ids that differ only in letters' case from a case's in `stored` (the ids
-    of the cases the store may show) or from another one given before them, as `apply ... open`
-    compares them (`fields.fold_case`): two children's records nobody could tell apart by ear
-    or on paper."""
-    known = {fold_case(case_id): case_id for case_id in stored}
+    """Problems for ids that differ only in letters' case or Unicode form from a case's in
+    `stored` (the ids of the cases the store may show) or from another one given before them,
+    as `apply ... open` compares them (`fields.folded_text`): two children's records nobody
+    could tell apart by ear or on paper (an accent typed apart from its letter reads as the
+    accented letter, on every screen)."""
+    known = {folded_text(case_id): case_id for case_id in stored}
     given: dict[str, Incoming] = {}
     problems = []
     for item in incoming:
         case_id = item.case.case_id
-        folded = fold_case(case_id)
+        folded = folded_text(case_id)
         first = given.setdefault(folded, item)
         if known.get(folded, case_id) != case_id:
             problems.append(
                 f"{item.label}: case id {case_id!r} differs from the case {known[folded]!r} "
-                "only in letters' case"
+                f"only in {differing_only_in(case_id, known[folded])}"
             )
         elif first.case.case_id != case_id:
             problems.append(
-                f"{item.label}: case id {case_id!r} differs only in letters' case from "
-                f"{first.label}"
+                f"{item.label}: case id {case_id!r} differs only in "
+                f"{differing_only_in(case_id, first.case.case_id)} from {first.label}"
             )
     return problems
 
