@@ -208,10 +208,12 @@ def _with_case_meant(failure: Failure, case_id: str, ctx: click.Context) -> Fail
     case_meant = getattr(ctx.obj, "case_meant", None)
     if case_meant is None:
         return failure
-    compared = case_id
-    meant = case_meant(compared)
-    if meant is None and (compared := without_stray(case_id)) != case_id:
+    # Without the pasted character first: the reason before says what it was.
+    meant = None
+    for compared in dict.fromkeys((without_stray(case_id), case_id)):
         meant = case_meant(compared)
+        if meant is not None:
+            break
     if meant is None:
         return failure
     differs = differing_only_in(compared, meant)
