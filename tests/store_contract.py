@@ -51,6 +51,7 @@ from reintegration_fsm import (
     SchoolCalendar,
     Stage,
     StoreError,
+    Transition,
     UnknownProtocol,
 )
 from reintegration_fsm.serialisation import transition_from_json, transition_to_json
@@ -1195,6 +1196,49 @@ class StoreContract:
         assert store.load("case-01") == built("case-01", 4)
         assert store.verify() == []
 
+    @pytest.mark.parametrize("kept", ["the same rules", "other rules"])
+    def test_a_protocol_kept_by_another_writer_mid_save_is_compared_with(
+        self, store: Store, monkeypatch: pytest.MonkeyPatch, kept: str
+    ) -> None:
+        """PostgreSQL and MariaDB: two first cases under one protocol `(id, version)` saved at
+        once each find it not kept; the second to keep it meets the first's row (a duplicate
+        key), and the save, tried again, compares with it: saved under the same rules, refused
+        under others."""
+        if not isinstance(store, SqlAlchemyStore) or store.engine.dialect.name == "sqlite":
+            pytest.skip("SQLite serialises writers with BEGIN IMMEDIATE and its busy timeout")
+        own = attrs.evolve(WORCESTERSHIRE, id="otherborough", version="3")
+        edited = attrs.evolve(own, weighting_points=7)
+        theirs = own if kept == "the same rules" else edited
+        store.protocols = (own,)
+        first_opened = sql_store.opened.first_opened
+        calls: list[int] = []
+
+        def after_another_writer(new: Any, known: Any) -> Any:
+            if not calls:  # between this save's read of the table and its insert
+                with store.engine.begin() as other:
+                    other.execute(
+                        sa.insert(schema.protocols),
+                        {
+                            "protocol_id": "otherborough",
+                            "version": "3",
+                            "fingerprint": theirs.fingerprint,
+                            "first_case_id": "case-09",
+                        },
+                    )
+            calls.append(len(known))
+            return first_opened(new, known)
+
+        monkeypatch.setattr(sql_store.opened, "first_opened", after_another_writer)
+        case = opened("case-01", protocol=own)
+        if kept == "the same rules":
+            store.save(case)
+            assert store.load("case-01") == case
+        else:
+            with pytest.raises(ChangedProtocol):
+                store.save(case)
+            assert store.taken(["case-01"]) == set()
+        assert calls == [0, 1]  # not kept, then kept by the other writer
+
     def test_a_scoped_write_never_waits_on_or_locks_another_authoritys_case(
         self, store: Store
     ) -> None:
@@ -2144,6 +2188,76 @@ class StoreContract:
         store.save(case)
         assert store.load("case-01").history == case.history
         assert store.load("case-01").protocol == retitled
+
+    # -- a protocol edited in place (review T, T1) -------------------------------------------------
+    def test_a_new_case_under_a_protocol_edited_in_place_is_not_saved(self, store: Store) -> None:
+        """A protocol file edited without a new version: the cases opened before the edit were
+        refused under it, but a new case opened under the edited rules was saved, so the store
+        held `otherborough 3` under two sets of rules, and part of its caseload failed to load
+        whichever file was registered. The store keeps the rules its first case under each
+        `(id, version)` recorded, and refuses a new case under others, writing nothing."""
+        own = attrs.evolve(WORCESTERSHIRE, id="otherborough", version="3")
+        edited = attrs.evolve(own, weighting_points=7)
+        store.protocols = (own,)
+        store.save(advanced(opened("case-01", protocol=own), 2))
+        editing = store.for_authority(AUTHORITY)  # another store object on the same cases
+        editing.protocols = (edited,)
+
+        with pytest.raises(ChangedProtocol) as refused:
+            editing.save(opened("case-02", protocol=edited))
+        with pytest.raises(ChangedProtocol) as imported:
+            editing.import_histories([(AUTHORITY, opened("case-03", protocol=edited).history)])
+
+        for error, case_id in ((refused.value, "case-02"), (imported.value, "case-03")):
+            assert error.opening
+            assert (error.protocol_id, error.version, error.case_id) == (
+                "otherborough",
+                "3",
+                case_id,
+            )
+            assert str(error) == (
+                f"case {case_id!r} was opened under protocol 'otherborough' version '3' with "
+                "other rules than the store's earlier cases under that name were (the protocol "
+                "changed since without a new version): give the store the protocol as its "
+                "cases were opened under it, and publish a change as a new version"
+            )
+        assert store.taken(["case-01", "case-02", "case-03"]) == {"case-01"}
+        # The file as it was opens new cases; so does the edit published as a new version, and
+        # the edited rules under a version of their own.
+        store.save(opened("case-04", protocol=own))
+        published = attrs.evolve(edited, version="4")
+        editing.protocols = (own, published)
+        editing.save(opened("case-05", protocol=published))
+        assert store.taken(["case-04", "case-05"]) == {"case-04", "case-05"}
+        assert editing.verify() == []
+
+    def test_a_new_case_under_its_protocol_in_another_edition_is_saved(self, store: Store) -> None:
+        """The same file read by a library whose current edition of the rules was another has
+        another fingerprint, and is the same protocol: a store whose first case under it was
+        recorded so opens new cases under it, and one whose first was opened today takes a
+        history recorded so."""
+
+        def recorded_under_edition_2(case_id: str, protocol: Protocol) -> list[Transition]:
+            written = transition_to_json(opened(case_id, protocol=protocol).history[0])
+            earlier = attrs.evolve(protocol, edition=2)
+            written["data"]["protocol"]["fingerprint"] = earlier.fingerprint
+            return [transition_from_json(written)]
+
+        first_earlier = attrs.evolve(WORCESTERSHIRE, id="otherborough", version="3")
+        first_today = attrs.evolve(first_earlier, version="4")
+        store.protocols = (first_earlier, first_today)
+        store.import_histories([(AUTHORITY, recorded_under_edition_2("case-01", first_earlier))])
+        store.save(opened("case-02", protocol=first_today))
+        later = store.for_authority(AUTHORITY)  # another store object on the same cases
+
+        later.save(opened("case-03", protocol=first_earlier))
+        later.import_histories([(AUTHORITY, recorded_under_edition_2("case-04", first_today))])
+
+        assert store.taken([f"case-0{n}" for n in range(1, 5)]) == {
+            f"case-0{n}" for n in range(1, 5)
+        }
+        assert [later.load(f"case-0{n}").protocol.edition for n in range(1, 5)] == [2, 3, 3, 2]
+        assert later.verify() == []
 
 
 class SqlStoreContract(StoreContract):

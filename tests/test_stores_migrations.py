@@ -25,7 +25,16 @@ from alembic.util import CommandError
 from click.testing import CliRunner
 
 from legacy_rows import KEYED, before_0012, before_0014, legacy_log_rows, scheme_2, with_prev_hash
-from reintegration_fsm import Actor, ConcurrentUpdate, Reintegration, Role, Stage, Transition
+from reintegration_fsm import (
+    WORCESTERSHIRE,
+    Actor,
+    ChangedProtocol,
+    ConcurrentUpdate,
+    Reintegration,
+    Role,
+    Stage,
+    Transition,
+)
 from reintegration_fsm.cli import cli
 from reintegration_fsm.errors import FormInvalid, StoreError
 from reintegration_fsm.serialisation import transition_from_json
@@ -1165,7 +1174,7 @@ def _everything(engine: sa.Engine) -> dict[str, Any]:
     inspector = sa.inspect(engine)
     found: dict[str, Any] = {}
     with engine.connect() as conn:
-        for name in sorted(schema.TABLE_NAMES):
+        for name in sorted(schema.TABLE_NAMES & set(inspector.get_table_names())):
             rows = conn.execute(sa.text(f"SELECT * FROM {name}")).all()
             found[name] = sorted(map(repr, rows))
         found["version"] = conn.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}")).all()
@@ -1798,3 +1807,49 @@ def test_0013_refolds_the_search_columns_and_can_be_undone(engine: sa.Engine) ->
     assert [c.case_id for c in again.cases(text="Zo\u00eb")] == ["fold-01"]
     assert [c.case_id for c in again.cases(text="rowan")] == ["fold-02"]
     assert [c.pupil_name for c in again.cases(text="rowan")] == [named["fold-02"]]
+
+
+# -- 0015: the rules each protocol first opened a case under --------------------------------------
+def _kept_protocols(engine: sa.Engine) -> list[tuple[str, ...]]:
+    with engine.connect() as conn:
+        return sorted(tuple(row) for row in conn.execute(sa.select(schema.protocols)))
+
+
+def test_0015_keeps_the_rules_each_protocol_first_opened_a_case_under(engine: sa.Engine) -> None:
+    """A store took a new case under a protocol file edited in place (review T, T1). 0015 keeps,
+    for each protocol `(id, version)` its cases were opened under, the rules its first case
+    recorded, filled from the stored cases' first entries: the earliest recorded, the cases
+    of the library's own protocols left out."""
+    own = attrs.evolve(WORCESTERSHIRE, id="otherborough", version="3")
+    edited = attrs.evolve(own, weighting_points=7)
+    later = attrs.evolve(own, version="4")
+    upgrade(engine)
+    store = SqlAlchemyStore(engine, calendar=CALENDAR, protocols=(own, later))
+    store.save(contract_opened("case-02", protocol=own))
+    store.save(contract_opened("case-01", protocol=later))
+    store.save(contract_opened("case-03"))
+    # The split T1 found, as a store made before 0015 wrote it: a case under the edited file.
+    with engine.begin() as conn:
+        conn.execute(sa.delete(schema.protocols))
+    editing = SqlAlchemyStore(engine, calendar=CALENDAR, protocols=(edited,))
+    editing.save(contract_opened("case-05", protocol=edited))
+    kept = _rows(engine, schema.transitions)
+    _downgrade_to(engine, "0014")
+    assert "rfsm_protocols" not in sa.inspect(engine).get_table_names()
+
+    upgrade(engine)
+
+    assert _kept_protocols(engine) == [
+        ("otherborough", "3", own.fingerprint, "case-02"),
+        ("otherborough", "4", later.fingerprint, "case-01"),
+    ]
+    assert _rows(engine, schema.transitions) == kept
+    assert differences(engine) == []
+    editing = SqlAlchemyStore(engine, calendar=CALENDAR, protocols=(edited,))
+    with pytest.raises(ChangedProtocol):
+        editing.save(contract_opened("case-06", protocol=edited))
+    store = SqlAlchemyStore(engine, calendar=CALENDAR, protocols=(own, later))
+    store.save(contract_opened("case-06", protocol=own))
+    assert store.taken(["case-06"]) == {"case-06"}
+    upgrade(engine)  # run again: nothing added twice
+    assert len(_kept_protocols(engine)) == 2

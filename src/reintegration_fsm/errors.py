@@ -199,21 +199,44 @@ class UnknownProtocol(ProtocolError):
 
 class ChangedProtocol(UnknownProtocol):
     """A history names an authority's protocol `(id, version)` whose rules, as given, are not
-    the ones its case was opened under: the protocol was changed without a new version."""
+    the ones its case was opened under: the protocol was changed without a new version.
 
-    def __init__(self, protocol_id: str, version: str, *, case_id: str | None = None) -> None:
+    `opening` is True when the case is new to a store whose earlier cases were opened under
+    that `(id, version)` with other rules (the store's `rfsm_protocols`): saving it would split
+    the store's cases under one name between two sets of rules."""
+
+    def __init__(
+        self,
+        protocol_id: str,
+        version: str,
+        *,
+        case_id: str | None = None,
+        opening: bool = False,
+    ) -> None:
         super().__init__(protocol_id, version, case_id=case_id)
+        self.opening = opening
         named = "the history was" if case_id is None else f"case {case_id!r} was"
-        ProtocolError.__init__(
-            self,
-            f"{named} opened under protocol {protocol_id!r} version {version!r} as it then "
-            "was, and the protocol given under that name sets other rules (changed since "
-            "without a new version): give it as it was, and publish a change as a new version",
-        )
+        if opening:
+            message = (
+                f"{named} opened under protocol {protocol_id!r} version {version!r} with other "
+                "rules than the store's earlier cases under that name were (the protocol "
+                "changed since without a new version): give the store the protocol as its "
+                "cases were opened under it, and publish a change as a new version"
+            )
+        else:
+            message = (
+                f"{named} opened under protocol {protocol_id!r} version {version!r} as it then "
+                "was, and the protocol given under that name sets other rules (changed since "
+                "without a new version): give it as it was, and publish a change as a new "
+                "version"
+            )
+        ProtocolError.__init__(self, message)
 
     def of_case(self, case_id: str) -> ChangedProtocol:
         """This error, naming the case `case_id` whose history named the protocol."""
-        return ChangedProtocol(self.protocol_id, self.version, case_id=case_id)
+        return ChangedProtocol(
+            self.protocol_id, self.version, case_id=case_id, opening=self.opening
+        )
 
 
 class ProtocolDefinitionError(ProtocolError, ValueError):

@@ -256,6 +256,17 @@ def failure_from(error: BaseException) -> Failure:
     if isinstance(error, StoreError):
         again = "Try again in a moment." if error.retryable else "Ask your database administrator."
         return Failure(f"the database is unavailable: {error}", (again,), UNAVAILABLE)
+    if isinstance(error, ChangedProtocol) and error.opening:
+        return Failure(
+            f"{_the_case(error)} cannot be opened under protocol {error.protocol_id} "
+            f"{error.version} as registered: the database's cases under that name were opened "
+            "under other rules (the file was changed without a new version)",
+            (
+                "Register the file as it was when those cases opened; publish a change to a "
+                "protocol as a new version (a new `version` in the file).",
+            ),
+            BAD_INPUT,
+        )
     if isinstance(error, ChangedProtocol):
         return Failure(
             f"{_the_case(error)} was opened under protocol {error.protocol_id} {error.version} "

@@ -1060,6 +1060,24 @@ def under_earlier_edition(registered: Protocol, recorded: Protocol) -> bool:
     return _under_earlier_edition(registered, recorded.fingerprint) is not None
 
 
+def in_some_edition(protocol: Protocol, fingerprint: object) -> bool:
+    """Whether `fingerprint` is `protocol`'s rules under its own edition or another one, the
+    rest the same: the same file, read by a library whose current edition was another (a
+    store's first case under it recorded so)."""
+    if fingerprint == protocol.fingerprint:
+        return True
+    for edition in EDITIONS:
+        if edition == protocol.edition:
+            continue
+        try:
+            other = attrs.evolve(protocol, edition=edition)
+        except ProtocolDefinitionError:  # (a bound one edition has and the other lacks)
+            continue
+        if other.fingerprint == fingerprint:
+            return True
+    return False
+
+
 def _under_earlier_edition(protocol: Protocol, fingerprint: object) -> Protocol | None:
     """`protocol` under the earlier edition of the rules whose fingerprint a history recorded,
     if it differs from it only so; else None. A file without an `edition` line, or a protocol

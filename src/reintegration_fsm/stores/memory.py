@@ -12,7 +12,7 @@ from reintegration_fsm.case import Reintegration
 from reintegration_fsm.errors import CaseNotFound, FormInvalid
 from reintegration_fsm.records import Transition
 from reintegration_fsm.rules import at_school
-from reintegration_fsm.stores import arguments, audit, bulk, erasure
+from reintegration_fsm.stores import arguments, audit, bulk, erasure, opened
 from reintegration_fsm.stores import retention as retention_module
 from reintegration_fsm.stores.as_of import check_as_of
 from reintegration_fsm.stores.checkpoints import Checkpoint, redaction_heads
@@ -85,6 +85,9 @@ class InMemoryStore:
         self._items: dict[str, list[Row]] = {}
         self._ledger: dict[str, list[Row]] = {}
         self._lock = threading.Lock()
+        self._opened: dict[opened.Key, opened.Opened] = {}
+        """What `rfsm_protocols` keeps in a SQL store: the first case's rules under each
+        protocol `(id, version)`."""
 
     @property
     def authority(self) -> str | None:
@@ -115,7 +118,7 @@ class InMemoryStore:
             self._items,
             self._ledger,
         )
-        view._redactions, view._lock = self._redactions, self._lock
+        view._redactions, view._lock, view._opened = self._redactions, self._lock, self._opened
         return view
 
     def _visible(self, case_id: str) -> Row | None:
@@ -149,6 +152,7 @@ class InMemoryStore:
         with self._lock:
             row = self._cases.get(case_id)
             if row is None:
+                self._keep_protocols([case])
                 prepared = bulk.rows(case, filed, history, GENESIS, now)
                 self._cases[case_id] = prepared.case_row
                 self._log[case_id] = prepared.entries
@@ -207,6 +211,16 @@ class InMemoryStore:
             count += self._import_batch(batch)
         return count
 
+    def _keep_protocols(self, new: Sequence[Reintegration]) -> None:
+        """As a SQL store's: refuse cases `new` to the store opened under other rules than its
+        earlier cases under their protocol's `(id, version)`; keep the first's (`opened`).
+
+        Raises:
+            ChangedProtocol: a case of `new` was opened under other rules (`opening` True).
+        """
+        for protocol in opened.first_opened(new, self._opened):
+            self._opened[protocol.key] = protocol
+
     def _import_batch(self, batch: Sequence[bulk.Prepared]) -> int:
         with self._lock:
             for prepared in batch:
@@ -214,6 +228,7 @@ class InMemoryStore:
                 if row is not None:
                     refuse_other_authority(self.authority, prepared.case_id, row["authority"])
                     raise already_stored(prepared.case_id, int(row["version"]))
+            self._keep_protocols([prepared.case for prepared in batch])
             for prepared in batch:
                 case_id = prepared.case_id
                 self._cases[case_id] = prepared.case_row

@@ -15,6 +15,9 @@
   log's UPDATE trigger lets that transaction redact.
 - `rfsm_rechained`: each case the 0003 upgrade re-digested, with its last hash before and after,
   so that an anchor published earlier can still be checked.
+- `rfsm_protocols`: each authority's protocol `(id, version)` the store's cases were opened
+  under, with the rules' fingerprint its first case recorded (revision 0015), so that a file
+  edited in place cannot open new cases under other rules beside the old ones.
 
 On SQLite the open items and the weightings are `WITHOUT ROWID` tables (since 0007), kept in their
 primary key's order with no second copy of the key; the log keeps its rowid, as its rows are large
@@ -271,7 +274,21 @@ rechained = Table(
     mysql_collate="utf8mb4_bin",
 )
 
-TABLES = (cases, transitions, open_items, weightings, redactions, redacting, rechained)
+protocols = Table(
+    "rfsm_protocols",
+    metadata,
+    Column("protocol_id", varchar(NAME), nullable=False),
+    Column("version", varchar(NAME), nullable=False),
+    # The rules' fingerprint the first case opened under this id and version recorded; every
+    # later case must record the same rules (under any edition), or its save is refused.
+    Column("fingerprint", varchar(HASH), nullable=False),
+    Column("first_case_id", varchar(ID), nullable=False),
+    PrimaryKeyConstraint("protocol_id", "version", name="pk_rfsm_protocols"),
+    mysql_charset="utf8mb4",
+    mysql_collate="utf8mb4_bin",
+)
+
+TABLES = (cases, transitions, open_items, weightings, redactions, redacting, rechained, protocols)
 TABLE_NAMES = frozenset(table.name for table in TABLES)
 
 REFUSAL = "rfsm_transitions is append-only"

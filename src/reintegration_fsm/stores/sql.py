@@ -70,6 +70,7 @@ from reintegration_fsm.stores import (
     erasure,
     mariadb,
     migrate,
+    opened,
     parallel,
     sqlite,
     streaming,
@@ -134,6 +135,7 @@ from reintegration_fsm.stores.schema import (
     TextDigest,
     cases,
     open_items,
+    protocols,
     redacting,
     redactions,
     transitions,
@@ -254,6 +256,8 @@ class SqlAlchemyStore:
             # read what is committed either way.
             self._writer = engine.execution_options(isolation_level="READ COMMITTED")
         self._seen = Seen()
+        self._opened: dict[opened.Key, opened.Opened] = {}
+        """The store's `rfsm_protocols` rows read so far: each, once written, never changes."""
         self._build_statements()
 
     @property
@@ -806,6 +810,7 @@ class SqlAlchemyStore:
     def _insert_new(
         self, conn: Connection, case: Reintegration, history: Sequence[Transition], filed: str
     ) -> Held:
+        self._keep_protocols(conn, [case])
         prepared = bulk.rows(case, filed, history, GENESIS, utc_now())
         conn.execute(self._insert_case, prepared.case_row)
         entries = prepared.entries
@@ -815,6 +820,29 @@ class SqlAlchemyStore:
         if prepared.ledger:
             conn.execute(self._insert_ledger, prepared.ledger)
         return _held(len(history), prepared, filed, 0)
+
+    def _keep_protocols(self, conn: Connection, new: Sequence[Reintegration]) -> None:
+        """Refuse cases `new` to the store opened under other rules than its earlier cases
+        under their protocol's `(id, version)`, and keep the protocol of the first case under
+        each it does not keep yet (`opened`).
+
+        Raises:
+            ChangedProtocol: a case of `new` was opened under other rules (`opening` True).
+        """
+        wanted = opened.keys(new) - self._opened.keys()
+        for protocol_id, version in sorted(wanted):
+            query = select(
+                protocols.c.protocol_id,
+                protocols.c.version,
+                protocols.c.fingerprint,
+                protocols.c.first_case_id,
+            ).where(protocols.c.protocol_id == protocol_id, protocols.c.version == version)
+            row = conn.execute(query).first()
+            if row is not None:
+                self._opened[(protocol_id, version)] = opened.Opened(*row)
+        added = opened.first_opened(new, self._opened)
+        if added:  # kept once committed, when read again
+            conn.execute(insert(protocols), [protocol.row() for protocol in added])
 
     def _append_compared(
         self,
@@ -936,6 +964,7 @@ class SqlAlchemyStore:
                 if row is not None:
                     refuse_other_authority(self.authority, case_id, row.authority)
                     raise already_stored(case_id, int(row.version))
+            self._keep_protocols(conn, [prepared.case for prepared in batch])
             if copy:
                 bulk.copy_rows(conn, batch)
             else:

@@ -1,0 +1,90 @@
+"""The protocols a store's cases were opened under: one set of rules for each `(id, version)`.
+
+An `open` under an authority's protocol records its rules' fingerprint. A store keeps, for each
+protocol `(id, version)`, the fingerprint its first case recorded (`rfsm_protocols`, since schema
+revision 0015), and refuses a new case recording other rules under that name. Without it, a
+protocol file edited in place (without a new version) opened new cases under the edited rules
+beside the cases opened under the old ones, and part of the caseload then failed to load
+whichever file was registered.
+
+The same file read by a library whose current edition of the rules is another gives another
+fingerprint, and is the same protocol (`definition.in_some_edition`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import attrs
+
+from reintegration_fsm.case import Reintegration
+from reintegration_fsm.errors import ChangedProtocol
+from reintegration_fsm.protocol.definition import FINGERPRINT, in_some_edition
+
+Key = tuple[str, str]
+"""A protocol's `(id, version)`."""
+
+
+@attrs.frozen
+class Opened:
+    """A protocol as a store's first case under its `(id, version)` recorded it."""
+
+    protocol_id: str
+    version: str
+    fingerprint: str
+    first_case_id: str
+
+    @property
+    def key(self) -> Key:
+        """The protocol's `(id, version)`."""
+        return (self.protocol_id, self.version)
+
+    def row(self) -> dict[str, str]:
+        """The `rfsm_protocols` row."""
+        return attrs.asdict(self)
+
+
+def opened_under(case: Reintegration) -> Opened | None:
+    """The protocol `case` was opened under, as a store keeps it: None when its `open` records
+    no fingerprint (the library's own protocols, and a history recorded before fingerprints
+    were), which leaves nothing to compare."""
+    protocol = case.protocol
+    history = case.history
+    if protocol.built_in or not history:
+        return None
+    named: Any = history[0].data.get("protocol")
+    if not isinstance(named, Mapping) or not isinstance(named.get(FINGERPRINT), str):
+        return None
+    return Opened(protocol.id, protocol.version, named[FINGERPRINT], case.case_id)
+
+
+def first_opened(new: Iterable[Reintegration], kept: Mapping[Key, Opened]) -> list[Opened]:
+    """The protocols to keep for the cases `new` to a store that keeps `kept`: one for each
+    `(id, version)` it does not keep yet, from the first of `new` opened under it.
+
+    Raises:
+        ChangedProtocol: a case of `new` was opened under other rules than the store's (or an
+            earlier case of `new`) under its protocol's `(id, version)`; `opening` is True.
+    """
+    known = dict(kept)
+    added: list[Opened] = []
+    for case in new:
+        opened = opened_under(case)
+        if opened is None:
+            continue
+        first = known.get(opened.key)
+        if first is None:
+            known[opened.key] = opened
+            added.append(opened)
+        elif not in_some_edition(case.protocol, first.fingerprint):
+            raise ChangedProtocol(
+                opened.protocol_id, opened.version, case_id=case.case_id, opening=True
+            )
+    return added
+
+
+def keys(new: Iterable[Reintegration]) -> set[Key]:
+    """The `(id, version)` of each protocol with a fingerprint that `new` cases were opened
+    under."""
+    return {opened.key for opened in map(opened_under, new) if opened is not None}
