@@ -545,8 +545,26 @@ def test_a_protocol_file_edited_without_a_new_version_reads_no_case_opened_befor
     verified = invoke("--protocol", str(first), "--db", db, "verify")
     assert verified.exit_code == 1
     assert "changed since without a new version" in verified.stdout
+    # Nor is a new case opened under the edited file beside EX-1, nor one imported from a
+    # database that opened it there (review T, T1).
+    edited = ("--protocol", str(first))
+    elsewhere = f"sqlite:///{tmp_path / 'elsewhere.sqlite'}"
+    open_case(elsewhere, tmp_path, "EX-3", "exampleshire@1", dt.date(2026, 1, 12), *edited)
+    exported = invoke(*edited, "--db", elsewhere, "export", "EX-3")
+    assert exported.exit_code == 0, exported.output
+    (tmp_path / "ex-3.json").write_text(exported.stdout, encoding="utf-8")
+    opening = open_under(db, tmp_path, *edited, under="exampleshire@1", case_id="EX-2")
+    importing = invoke(*edited, "--db", db, "import", str(tmp_path / "ex-3.json"))
+    for result, case_id in ((opening, "EX-2"), (importing, "EX-3")):
+        assert result.exit_code == 2, result.output
+        assert (
+            f"case {case_id} cannot be opened under protocol exampleshire 1 as registered: the "
+            "database's cases under that name were opened under other rules (the file was "
+            "changed without a new version)"
+        ) in result.stderr
     first.write_text(as_it_was)
     assert invoke("--protocol", str(first), "--db", db, "timeline", "EX-1").exit_code == 0
+    assert invoke("--protocol", str(first), "--db", db, "timeline", "EX-2").exit_code == 2
 
 
 def test_an_id_alone_opens_no_case_under_the_version_in_force_when_it_opens_none(
