@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
+import pickle
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -980,3 +981,130 @@ def test_a_host_both_folds_read_as_the_setting_does_not_replay() -> None:
     with pytest.raises(GuardFailed) as refused:
         Reintegration.replay(history, CALENDAR)
     assert refused.value.seq == 4
+
+
+# -- and so do names the fold before Unicode read alike beside a joiner --------------------------
+# `fields.seen` keeps a zero-width joiner between two letters of a script written with joiners
+# (Devanagari's ka and the Kelvin sign, which is no Latin letter) and drops it before a Latin K:
+# the fold before Unicode read 'क\u200d\u212a' and 'क\u200dK' alike (both case fold to
+# 'क\u200dk'), today's fold reads them as two names.
+CHILD_KELVIN = "Anika \u0915\u200d\u212a"
+CHILD_LATIN_K = "Anika \u0915\u200dK"
+SETTING_KELVIN = "Oak \u0915\u200d\u212a Centre"
+SETTING_LATIN_K = "Oak \u0915\u200dK Centre"
+
+
+def _joined_before_unicode(child_name: str, organisation: str) -> list[Transition]:
+    """A history as a version before the Unicode-aware fold wrote it: a child `CHILD_KELVIN`
+    at `SETTING_KELVIN`, whose consent form names the child `child_name` and whose AP head acts
+    for `organisation`. It is recorded today with the names spelt alike, then written as it
+    was."""
+    ap_head = attrs.evolve(sc.AP_HEAD, organisation=SETTING_KELVIN)
+    pupil = attrs.evolve(sc.PUPIL, name=CHILD_KELVIN)
+    case = Reintegration.open(
+        "fold-joiner", pupil, SETTING_KELVIN, sc.AUTHORITY, CALENDAR, by=ap_head, on=sc.OPENED
+    )
+    case.record_consent(sc.consent(child_name=CHILD_KELVIN), by=ap_head, on=sc.CONSENTED)
+    written = [transition_to_json(t) for t in case.history]
+    written[1]["data"]["form"]["child_name"] = child_name
+    for transition in written:
+        transition["actor"]["organisation"] = organisation
+    return [transition_from_json(json.loads(json.dumps(t))) for t in written]
+
+
+def _loads_and_verifies(history: list[Transition], tmp_path: Path) -> Reintegration:
+    """The case `history` replays to, shown to be imported into each store, to load from it
+    as it replayed, and to verify."""
+    case = Reintegration.replay(history, CALENDAR)
+    memory = InMemoryStore(calendar=CALENDAR)
+    memory.import_histories([(case.local_authority, history)])
+    assert memory.load(case.case_id) == case
+    assert memory.verify() == []
+    store = SqlAlchemyStore(f"sqlite:///{tmp_path / 'joined.sqlite'}", calendar=CALENDAR)
+    store.create_schema()
+    store.import_histories([(case.local_authority, history)])
+    assert store.load(case.case_id) == case
+    assert store.verify() == []
+    store.engine.dispose()
+    return case
+
+
+def test_a_consent_form_the_fold_before_unicode_read_as_for_the_child_replays(
+    tmp_path: Path,
+) -> None:
+    """R2: a consent form naming the child with a Latin K where the child's name has the
+    Kelvin sign beside a joiner was for the child to the fold of its day; today's fold reads
+    two names, yet the history replays, loads and verifies (it reported 'history does not
+    replay')."""
+    history = _joined_before_unicode(CHILD_LATIN_K, SETTING_KELVIN)
+
+    case = _loads_and_verifies(history, tmp_path)
+
+    assert case.stage is Stage.CONSENTED
+    assert case.history[1].data["form"]["child_name"] == CHILD_LATIN_K
+
+
+def test_a_consent_form_neither_fold_reads_as_for_the_child_does_not_replay() -> None:
+    """Without the joiner the form names another child to both folds: replay refuses it with
+    today's reason."""
+    history = _joined_before_unicode("Anika \u0915K", SETTING_KELVIN)
+    with pytest.raises(GuardFailed) as refused:
+        Reintegration.replay(history, CALENDAR)
+    assert refused.value.seq == 2
+    assert refused.value.reasons == (
+        f"The consent form is for 'Anika \u0915K', not for {CHILD_KELVIN!r}.",
+    )
+
+
+def test_a_consent_form_recorded_now_reads_the_child_s_name_by_today_s_fold_alone() -> None:
+    """Only a replay reads names as before: the same form recorded now is for another child,
+    and the form spelt as the child's name is accepted."""
+    case = Reintegration.replay(_joined_before_unicode(CHILD_LATIN_K, SETTING_KELVIN)[:1])
+    ap_head = attrs.evolve(sc.AP_HEAD, organisation=SETTING_KELVIN)
+    with pytest.raises(GuardFailed) as refused:
+        case.record_consent(sc.consent(child_name=CHILD_LATIN_K), by=ap_head, on=sc.CONSENTED)
+    assert refused.value.reasons == (
+        f"The consent form is for {CHILD_LATIN_K!r}, not for {CHILD_KELVIN!r}.",
+    )
+    assert case.stage is Stage.PROPOSED
+    case.record_consent(
+        sc.consent(child_name="ANIKA \u0915\u200d\u212a"), by=ap_head, on=sc.CONSENTED
+    )
+    assert case.stage is Stage.CONSENTED
+
+
+def test_an_actor_the_fold_before_unicode_read_as_acting_for_the_setting_replays(
+    tmp_path: Path,
+) -> None:
+    """R15: an AP head acting for the setting spelt with a Latin K beside the joiner acted for
+    it to the fold of its day; the history replays, and loads from each store, whose own
+    reading of a log checks R15 too (it reported 'history does not replay')."""
+    history = _joined_before_unicode(CHILD_KELVIN, SETTING_LATIN_K)
+
+    case = _loads_and_verifies(history, tmp_path)
+
+    assert case.stage is Stage.CONSENTED
+    assert {t.actor.organisation for t in case.history} == {SETTING_LATIN_K}
+    assert pickle.loads(pickle.dumps(case)) == case  # read again unchecked, but for R15
+
+
+def test_an_actor_neither_fold_reads_as_acting_for_the_setting_does_not_replay() -> None:
+    history = _joined_before_unicode(CHILD_KELVIN, "Oak \u0915K Centre")
+    with pytest.raises(NotPermitted, match="acts for 'Oak \u0915K Centre'") as refused:
+        Reintegration.replay(history, CALENDAR)
+    assert refused.value.seq == 1
+
+
+def test_an_actor_acting_now_is_read_by_today_s_fold_alone() -> None:
+    """The replayed case's AP head, spelling the setting as recorded, may not act now: today's
+    fold reads another organisation; the setting as the case names it may."""
+    case = Reintegration.replay(_joined_before_unicode(CHILD_KELVIN, SETTING_LATIN_K), CALENDAR)
+    recorded = case.history[0].actor
+    route, information = ReferralRoute.PANEL, sc.information()
+    with pytest.raises(NotPermitted, match="acts for"):
+        case.refer_to_fair_access(route, information, sc.PSP, by=recorded, on=sc.REFERRED)
+    assert case.available_triggers(recorded) == ()
+    assert case.stage is Stage.CONSENTED
+    ap_head = attrs.evolve(recorded, organisation=SETTING_KELVIN)
+    case.refer_to_fair_access(route, information, sc.PSP, by=ap_head, on=sc.REFERRED)
+    assert case.stage is Stage.REFERRED

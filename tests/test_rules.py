@@ -2381,7 +2381,7 @@ def test_at_school_reads_either_school_of_a_case_as_the_rules_read_names() -> No
 
 
 class _Recorded:
-    """What R5's comparison reads of a case: whether a checked replay reads a step again as
+    """What the rules' name comparison reads of a case: whether a replay reads a step again as
     recorded before the Unicode-aware name fold, and the schools the family asked for."""
 
     def __init__(self, before_unicode: bool, preferred: tuple[str, ...] = ()) -> None:
@@ -2389,17 +2389,39 @@ class _Recorded:
         self.preferred_schools = preferred
 
 
-def test_r5_reads_schools_as_histories_recorded_before_the_unicode_fold_only_when_asked() -> None:
-    from reintegration_fsm.rules import _same_school
+def test_names_are_read_as_histories_recorded_before_the_unicode_fold_only_when_asked() -> None:
+    """`rules.same_name_as_read`, which R2, R5 and R15 compare names by."""
+    from reintegration_fsm.rules import same_name_as_read
 
     whole, apart = "Sainte-Th\u00e9r\u00e8se School", "Sainte-The\u0301re\u0300se School"
     today, before = _Recorded(False), _Recorded(True)
-    assert _same_school(today, whole, apart)  # one Unicode form or the other: one name now
-    assert not _same_school(before, whole, apart)  # two names to the fold they were recorded by
-    assert _same_school(before, whole, whole)
-    assert _same_school(before, "ST  MARY'S", "st mary's")  # that fold read case and spacing
-    assert not _same_school(before, "St Mary's", "St Marys")
-    assert not _same_school(today, "St Mary's", "St Marys")
+    assert same_name_as_read(today, whole, apart)  # one Unicode form or the other: one name now
+    assert not same_name_as_read(before, whole, apart)  # two to the fold they were recorded by
+    assert same_name_as_read(before, whole, whole)
+    assert same_name_as_read(before, "ST  MARY'S", "st mary's")  # that fold read case, spacing
+    assert not same_name_as_read(before, "St Mary's", "St Marys")
+    assert not same_name_as_read(today, "St Mary's", "St Marys")
+    # A joiner between Devanagari's ka and the Kelvin sign is kept, and dropped before a Latin
+    # K: the fold before Unicode read the two alike (both case fold to k), today's reads apart.
+    kelvin, latin = "Anika \u0915\u200d\u212a", "Anika \u0915\u200dK"
+    assert not same_name_as_read(today, kelvin, latin)
+    assert same_name_as_read(before, kelvin, latin)
+    # U+01F0's capital is J and a caron, a mark a joiner after it is kept beside.
+    small, capital = "Anika \u01f0\u200c\u0915", "ANIKA J\u030c\u200c\u0915"
+    assert same_name_as_read(before, small, capital)
+    assert not same_name_as_read(today, small, capital)
+    assert not same_name_as_read(before, kelvin, "Anika \u0915K")
+
+
+def test_r2_reads_the_child_s_name_as_recorded_before_the_unicode_fold_only_when_asked() -> None:
+    """R2's guard compares the child's name by `rules.same_name_as_read`: a replay's second
+    reading accepts a form the fold before Unicode read as for the child; a step now refuses
+    it."""
+    case = opened(pupil=attrs.evolve(PUPIL, name="Anika \u0915\u200d\u212a"))
+    form = consent(child_name="Anika \u0915\u200dK")
+    today = [r for r in rules.consent_is_complete(case, form, CONSENTED) if " is for " in r]
+    assert today == [f"The consent form is for {form.child_name!r}, not for {case.pupil.name!r}."]
+    assert case._as_before_unicode(lambda: rules.consent_is_complete(case, form, CONSENTED)) == []
 
 
 def test_r5_says_in_whole_sentences_why_a_host_is_refused_or_departs() -> None:

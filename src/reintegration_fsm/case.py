@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import inspect
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import partial
 from typing import Any, TypeVar
 
 from reintegration_fsm.calendar import SchoolCalendar
@@ -62,7 +63,7 @@ from reintegration_fsm.protocol.payloads import SCHEMA, schema_of, upcast_read
 from reintegration_fsm.protocol.reading import payload_view, read_values
 from reintegration_fsm.protocol.steps import STEP, STEPS, Step
 from reintegration_fsm.records import Deadline, Departure, Obligation, Transition
-from reintegration_fsm.rules import earlier_than_last, same_name
+from reintegration_fsm.rules import earlier_than_last, same_name_as_read
 from reintegration_fsm.serialisation import converter, structure
 from reintegration_fsm.state import (
     Facts,
@@ -171,7 +172,7 @@ class Reintegration:
     _facts: Facts
     _unchecked: int
     _names_as_before_unicode: bool
-    """True only while a checked replay reads a step again as a history recorded before the
+    """True only while a replay reads a step again as a history recorded before the
     Unicode-aware name fold (`_as_before_unicode`): see `rules.CaseState`."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -827,16 +828,18 @@ class Reintegration:
         try:
             if checked:
                 values = read_values(step, data, seq)
-                self._check_actor(step, transition.actor, values[0] if values else None, seq)
+                kind = values[0] if values else None
+                self._check_recorded(partial(self._check_actor, step, transition.actor, kind, seq))
                 self._check_values(step, values)
                 payload = step.payload(values)
-                self._check_recorded_rules(step, payload, transition.on, seq)
+                self._check_recorded(partial(self._check_rules, step, payload, transition.on, seq))
                 effects = self._effects(step, payload, transition.on, transition.actor, data)
                 expected = _recorded(step, effects, self._protocol, data.get("protocol"))
                 self._compare(step, expected, data, seq)
             else:
                 payload = payload_view(step, data)
-                self._check_actor(step, transition.actor, _recorded_kind(step, data), seq)
+                kind = _recorded_kind(step, data)
+                self._check_recorded(partial(self._check_actor, step, transition.actor, kind, seq))
             dest = step.dest(self._stage, payload)
             if transition.dest is not dest:
                 raise IllegalTransition(
@@ -957,7 +960,7 @@ class Reintegration:
         )
         if expected is None:
             return f"no host school has been identified for {actor.name} to act for"
-        if same_name(actor.organisation, expected):  # as R5 reads the host among those preferred
+        if same_name_as_read(self, actor.organisation, expected):  # as R5 reads the schools
             return None
         return f"{actor.name} acts for {actor.organisation!r}, not {expected!r}"
 
@@ -1008,30 +1011,31 @@ class Reintegration:
         if reasons:
             raise GuardFailed(step.name, reasons, seq=seq)
 
-    def _check_recorded_rules(self, step: Step, payload: Any, on: dt.date, seq: int) -> None:
-        """`_check_rules` on a checked replay: a recorded step the rules refuse today is
-        accepted when they accept it with names compared as a history recorded before the
-        Unicode-aware fold compared them (`_as_before_unicode`): R5's host that only today's
-        fold reads as the AP setting.
+    def _check_recorded(self, check: Callable[[], None]) -> None:
+        """`check()` (`_check_actor`, `_check_rules`) of a recorded step on replay: a step it
+        refuses today is accepted when it accepts the step with names compared as a history
+        recorded before the Unicode-aware fold compared them (`_as_before_unicode`): R2's
+        child, R5's host and R15's organisation that only one of the two folds reads as the
+        name it is compared with.
 
         Raises:
-            GuardFailed: today's reasons, when the rules refuse the step either way.
+            NotPermitted, GuardFailed: today's refusal, when the step is refused either way.
         """
         try:
-            self._check_rules(step, payload, on, seq)
-        except GuardFailed:
+            check()
+        except (NotPermitted, GuardFailed):
             try:
-                self._as_before_unicode(lambda: self._check_rules(step, payload, on, seq))
-            except GuardFailed:
+                self._as_before_unicode(check)
+            except (NotPermitted, GuardFailed):
                 pass
             else:
                 return
             raise
 
     def _as_before_unicode(self, reading: Callable[[], _T]) -> _T:
-        """`reading()` with R5 comparing names as histories recorded before the Unicode-aware
-        fold did (`fields.folded_name_before_unicode`): only a checked replay asks, of a step
-        whose record today's fold does not give."""
+        """`reading()` with R2, R5 and R15 comparing names as histories recorded before the
+        Unicode-aware fold did (`fields.folded_name_before_unicode`): only a replay asks, of a
+        step whose record today's fold does not give."""
         object.__setattr__(self, "_names_as_before_unicode", True)
         try:
             return reading()

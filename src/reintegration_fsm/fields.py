@@ -405,13 +405,16 @@ def folded_name(value: str) -> str:
 def folded_name_before_unicode(value: str) -> str:
     """`value` as names were compared before `folded_name` read Unicode forms and invisible
     characters: its words, case folded by `str.casefold` alone. Kept only so that histories
-    recorded before the Unicode-aware fold still replay: a checked replay accepts what R5
-    recorded (`rules.host_is_named`, `rules.host_was_preferred`) when this fold or today's gives
-    it. No step taken now compares names so.
+    recorded before the Unicode-aware fold still replay: a replay accepts what R2, R5 and R15
+    recorded (`rules.same_name_as_read`) when this fold or today's gives it. No step taken now
+    compares names so.
 
     It is stricter than every fold since (the Turkish ı and İ read as i by `fold_case`, then
-    Unicode forms and invisible characters by `folded_name`): names it reads alike, those folds
-    read alike too."""
+    Unicode forms and invisible characters by `folded_name`), but for a zero-width joiner or
+    non-joiner: `seen` keeps or drops one by its neighbours before letters' case is folded, so
+    beside a character whose other case is another letter or is spelt with a combining mark
+    (the Kelvin sign, the micro sign, U+01F0 whose capital is J and a caron) names this fold
+    reads alike are two names to `folded_name`."""
     return " ".join(value.casefold().split())
 
 

@@ -102,9 +102,9 @@ class CaseState(Interface):
 
     @property
     def _names_as_before_unicode(self) -> bool:
-        """True only while a checked replay reads a recorded step a second time, with names
-        compared as before the fold read Unicode forms (`fields.folded_name_before_unicode`):
-        R5's comparisons then read the schools so (`host_is_named`, `host_was_preferred`)."""
+        """True only while a replay reads a recorded step a second time, with names compared
+        as before the fold read Unicode forms (`fields.folded_name_before_unicode`): R2's,
+        R5's and R15's comparisons then read names so (`same_name_as_read`)."""
         ...
 
     @property
@@ -149,10 +149,14 @@ def same_name(a: str, b: str) -> bool:
     return bool(folded) and folded == folded_name(b)
 
 
-def _same_school(case: CaseState, a: str, b: str) -> bool:
-    """R5's reading of two schools as one: `same_name`, but on a checked replay's second
-    reading of a step (`CaseState._names_as_before_unicode`) as histories recorded before the
-    Unicode-aware fold read them (`fields.folded_name_before_unicode`)."""
+def same_name_as_read(case: CaseState, a: str, b: str) -> bool:
+    """Whether the rules read `a` and `b` as one name in `case` (R2's child, R5's schools,
+    R15's organisations): `same_name`, but on a replay's second reading of a recorded step
+    (`CaseState._names_as_before_unicode`) as histories recorded before the Unicode-aware fold
+    read them (`fields.folded_name_before_unicode`). A replay accepts a recorded step that
+    either reading accepts (a child's name or an organisation either fold reads as the one it
+    is compared with; a host either fold reads as another school than the setting); a step
+    taken now reads names today's way alone."""
     if case._names_as_before_unicode:
         return a == b or folded_name_before_unicode(a) == folded_name_before_unicode(b)
     return same_name(a, b)
@@ -281,7 +285,7 @@ def consent_is_complete(case: CaseState, form: ConsentForm, on: dt.date) -> list
     """R2: written parental consent, for this child, complete, signed and dated."""
     reasons = []
     pupil = case.pupil
-    if not same_name(form.child_name, pupil.name):
+    if not same_name_as_read(case, form.child_name, pupil.name):
         reasons.append(f"The consent form is for {form.child_name!r}, not for {pupil.name!r}.")
     if form.child_dob != pupil.date_of_birth:
         reasons.append(
@@ -363,7 +367,7 @@ def host_is_named(case: CaseState, offer: HostOffer, on: dt.date) -> list[str]:
     """R5: a host school offer names a school other than the AP setting."""
     if _blank(offer.host_school):
         return ["The host school is not named."]
-    if _same_school(case, offer.host_school, case.ap_setting):
+    if same_name_as_read(case, offer.host_school, case.ap_setting):
         return [f"The host school cannot be {case.ap_setting}, the setting the child is leaving."]
     return []
 
@@ -371,7 +375,7 @@ def host_is_named(case: CaseState, offer: HostOffer, on: dt.date) -> list[str]:
 def host_was_preferred(case: CaseState, offer: HostOffer, on: dt.date) -> list[str]:
     """R5, a departure: the host is one of the schools the family asked to be considered."""
     preferred = case.preferred_schools
-    if any(_same_school(case, offer.host_school, school) for school in preferred):
+    if any(same_name_as_read(case, offer.host_school, school) for school in preferred):
         return []
     listed = ", ".join(preferred) or "none"
     return [
