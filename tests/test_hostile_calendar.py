@@ -359,8 +359,9 @@ def test_a_feed_with_a_byte_order_mark_and_bare_newlines_is_read() -> None:
 
 
 def test_a_closure_at_times_on_a_sunday_changes_no_school_day() -> None:
-    """Held: a closure at times within one day (with a TZID, across a clock change) closes that
-    day as an all-day one would; a Sunday was no school day anyway."""
+    """Held: a closure at times within one day (with a TZID, across a clock change) in the
+    night covers no school day's sessions, so closes nothing; a Sunday was no school day
+    anyway."""
     night = (
         "DTSTART;TZID=Europe/London:20251026T003000\n"
         "DTEND;TZID=Europe/London:20251026T030000\nSUMMARY:Closed for the clock change"
@@ -430,8 +431,26 @@ def test_a_twilight_session_at_times_of_day_is_still_ignored(start: str, end: st
             "DTEND;TZID=Europe/London:20251010T170000",
         ),
         ("School closed - polling station", "DTSTART:20251010T070000Z", "DURATION:PT15H"),
+        ("INSET day", "DTSTART:20251010T083000", "DTEND:20251010T153000"),
+        ("School closed (snow)", "DTSTART:20251010T000000", "DTEND:20251010T235900"),
+        ("School closed (snow)", "DTSTART:20251010T080000", "DTEND:20251010T160000"),
+        # exactly the core day, and to midnight
+        ("INSET day", "DTSTART:20251010T090000", "DTEND:20251010T150000"),
+        ("School closed (snow)", "DTSTART:20251010T083000", "DTEND:20251011T000000"),
+        # 08:45 to 15:15 in London (British Summer Time), 07:45 to 14:15 in UTC
+        ("INSET day", "DTSTART:20251010T074500Z", "DTEND:20251010T141500Z"),
     ],
-    ids=["all-but-a-minute", "school-hours", "utc-duration"],
+    ids=[
+        "all-but-a-minute",
+        "school-hours",
+        "utc-duration",
+        "inset-school-hours",
+        "snow-all-but-a-minute",
+        "snow-eight-to-four",
+        "exactly-the-core-day",
+        "to-midnight",
+        "school-hours-in-london-written-in-utc",
+    ],
 )
 def test_a_closure_at_times_within_one_day_closes_that_day(
     summary: str, start: str, end: str
@@ -443,6 +462,48 @@ def test_a_closure_at_times_within_one_day_closes_that_day(
     assert calendar.closure_reasons == {date(2025, 10, 10): summary}
     assert not calendar.is_school_day(date(2025, 10, 10))
     assert calendar.add_school_days(date(2025, 10, 9), 1) == date(2025, 10, 13)
+
+
+@pytest.mark.parametrize(
+    ("summary", "start", "end"),
+    [
+        ("School office closed 12:00-13:00", "DTSTART:20251010T120000", "DTEND:20251010T130000"),
+        ("Swimming pool closed", "DTSTART:20251010T090000", "DTEND:20251010T120000"),
+        ("INSET day", "DTSTART:20251010T160000", "DTEND:20251010T180000"),
+        (
+            "Christmas holiday begins after school",
+            "DTSTART:20251010T153000",
+            "DTEND:20251010T154500",
+        ),
+        ("Holiday club sign-up deadline", "DTSTART:20251010T090000", "DTEND:20251010T091500"),
+        # a minute short of the core day at either end
+        ("INSET day", "DTSTART:20251010T090100", "DTEND:20251010T153000"),
+        ("School closed (snow)", "DTSTART:20251010T083000", "DTEND:20251010T145900"),
+        # 08:30 to 14:30 by UTC's clock, 09:30 to 15:30 in London
+        ("INSET day", "DTSTART:20251010T083000Z", "DTEND:20251010T143000Z"),
+    ],
+    ids=[
+        "office-lunch-hour",
+        "pool-morning",
+        "inset-after-school",
+        "holiday-begins-after-school",
+        "sign-up-deadline",
+        "starts-after-nine",
+        "ends-before-three",
+        "starts-after-nine-in-london",
+    ],
+)
+def test_a_timed_closure_short_of_the_school_day_leaves_it_a_school_day(
+    summary: str, start: str, end: str
+) -> None:
+    """Since the C2 fix any closure or holiday at times within one day closed it: an hour's
+    office closure, a pool closed for a morning, an INSET session after school or a 15-minute
+    sign-up deadline silently took a school day, and each 20-school-day deadline counted across
+    it fell a day late (review F2). Only one covering 09:00 to 15:00 in London closes the day."""
+    calendar = SchoolCalendar.from_ics(feed(AUTUMN, f"SUMMARY:{summary}\n{start}\n{end}"))
+    assert calendar.closures == ()
+    assert calendar.terms == (TERM,)
+    assert calendar.add_school_days(date(2025, 10, 9), 1) == date(2025, 10, 10)
 
 
 def test_a_holiday_at_times_within_one_day_is_no_school_day() -> None:

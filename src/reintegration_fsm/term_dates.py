@@ -81,6 +81,24 @@ hours of the day say nothing of the kind ("INSET day - staff 8.45am-3.15pm", "Sc
 7am-10pm - polling station")."""
 
 
+_CORE_SCHOOL_DAY = (time(9, 0), time(15, 0))
+"""The hours taken as covered by every school day's compulsory sessions, 09:00 to 15:00: a school
+day in England is a morning and an afternoon session, which its pupils must attend, and schools
+commonly hold them from about 8.45 am to about 3.15 pm. An event at times within one day closes
+that day only when it covers these hours (local time: in London for UTC and TZID times, by its
+own clock for floating ones), so that the pupils can attend no session. A shorter one ("School
+office closed 12:00-13:00", a 15-minute "Holiday club sign-up deadline") or one after school
+("INSET day" 16:00 to 18:00) leaves them the school day, whatever its words."""
+
+
+def _covers_school_day(start: datetime, end: datetime) -> bool:
+    """Whether an event within one day, from `start` to `end` (its local times, no zone; `end`
+    exclusive, so it may be the next midnight), covers `_CORE_SCHOOL_DAY`."""
+    day = start.date()
+    opens, closes = _CORE_SCHOOL_DAY
+    return start <= datetime.combine(day, opens) and end >= datetime.combine(day, closes)
+
+
 def _part_day(words: str) -> bool:
     """Whether a summary's words (`_words`) mark the school open for part of the day
     (`_ICS_PART_DAY`, hours of the day `_TIME_RANGE` aside)."""
@@ -443,13 +461,14 @@ def read_ics(
 
     All-day events only (from midnight to midnight too, by their own clock or in London), less
     those cancelled; a closure or a holiday at times within one day closes that day, as an
-    all-day one would, and a term event so is not read. Their summary decides by whole words:
-    "half term", "holiday", "vacation" or "break" a gap; "INSET", "training day", "closed" or
-    "closure" a closure; "term" a term ("mid-term" decides nothing). A closure or a holiday of
-    one day that the school is open for part of ("Early closure - 1.30pm finish", "school
-    closes 1.30pm", `_ICS_PART_DAY`) decides nothing: the pupils attend. Term days covered by a gap
-    are removed, so one "Autumn Term" event with a "Half Term" event works. An event so
-    decided is read only when its days are certain.
+    all-day one would, when it covers the school day's compulsory sessions (from 09:00 or
+    earlier to 15:00 or later, `_CORE_SCHOOL_DAY`), and a term event so is not read. Their
+    summary decides by whole words: "half term", "holiday", "vacation" or "break" a gap;
+    "INSET", "training day", "closed" or "closure" a closure; "term" a term ("mid-term" decides
+    nothing). A closure or a holiday of one day that the school is open for part of ("Early
+    closure - 1.30pm finish", "school closes 1.30pm", `_ICS_PART_DAY`) decides nothing: the
+    pupils attend. Term days covered by a gap are removed, so one "Autumn Term" event with a
+    "Half Term" event works. An event so decided is read only when its days are certain.
 
     Raises:
         CalendarError: `icalendar` is not installed, the feed is malformed or has no term
@@ -719,7 +738,9 @@ def _all_day_span(
     """An all-day event's first and last day as ordinals (DTEND is exclusive). An event from
     midnight to midnight, by its own clock or in London, is all-day: Exchange exports all-day
     events so. An event at times within one day is that day when it `closes_its_day` (a
-    closure or a holiday: "INSET Day" from 00:00 to 23:59, or in school hours), else None.
+    closure or a holiday) and covers the school day's compulsory sessions
+    (`_CORE_SCHOOL_DAY`: "INSET Day" from 00:00 to 23:59, or from 08:30 to 15:30), else None
+    (an hour's "School office closed", an "INSET day" after school).
 
     Raises:
         CalendarFileError: DTSTART, DTEND or DURATION cannot be read or is given twice, or
@@ -746,8 +767,8 @@ def _all_day_span(
         span = _timed_span(event, start, name, where, line, refuse)
         if span is None:
             return None
-        first, last, within_a_day = span
-        if within_a_day and not closes_its_day:
+        first, last, hours = span
+        if hours is not None and not (closes_its_day and _covers_school_day(*hours)):
             return None
     elif not is_day(start):
         refuse(f"DTSTART must be one date like 20250901, not {describe(start)}")
@@ -801,11 +822,11 @@ def _timed_span(
     where: str,
     line: int | None,
     refuse: Callable[[str], NoReturn],
-) -> tuple[int, int, bool] | None:
+) -> tuple[int, int, tuple[datetime, datetime] | None] | None:
     """The first and last day of an event given at times, when it runs from midnight to
-    midnight (by its own clock, or in London for UTC and TZID times), and False; its day twice
-    and True when it lies within one day (in London for UTC and TZID times); None when it
-    lasts no time.
+    midnight (by its own clock, or in London for UTC and TZID times), and None; its day twice
+    and its start and end as local times without a zone (by its own clock, or in London for
+    UTC and TZID times) when it lies within one day; None when it lasts no time.
 
     Raises:
         CalendarFileError: its end cannot be read or is not a time, it ends before it starts,
@@ -837,10 +858,10 @@ def _timed_span(
     if end == start:
         return None
     if _at_midnight(start) and _at_midnight(end) and start.tzinfo == end.tzinfo:
-        return start.toordinal(), end.toordinal() - 1, False
+        return start.toordinal(), end.toordinal() - 1, None
     if floating[0]:
         if start.date() == (end - _INSTANT).date():
-            return start.toordinal(), start.toordinal(), True
+            return start.toordinal(), start.toordinal(), (start, end)
     else:
         london = _in_london(start), _in_london(end)
         if london[0] is None or london[1] is None:
@@ -850,9 +871,10 @@ def _timed_span(
                 "tzdata package, or give it as an all-day event (DTSTART;VALUE=DATE)"
             )
         if _at_midnight(london[0]) and _at_midnight(london[1]):
-            return london[0].toordinal(), london[1].toordinal() - 1, False
+            return london[0].toordinal(), london[1].toordinal() - 1, None
         if london[0].date() == (london[1] - _INSTANT).date():
-            return london[0].toordinal(), london[0].toordinal(), True
+            hours = london[0].replace(tzinfo=None), london[1].replace(tzinfo=None)
+            return london[0].toordinal(), london[0].toordinal(), hours
     refuse(
         f"it runs from {start.isoformat()} to {end.isoformat()}, over days at times not at "
         "midnight in Europe/London: which days it covers would be a guess (an export from "
