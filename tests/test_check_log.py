@@ -865,6 +865,95 @@ def test_a_key_column_holding_text_is_reported(
     )
 
 
+MISREAD = "does not read as the store writes it"
+RECORD_1 = "case_id = 'case-01' AND seq = 2 AND number = 1"
+CASE_03 = "case-03 entry 1: its hash is not the hash of its row"
+"""What the script says of case-03, its organisation altered: the case checked after the row."""
+
+
+@pytest.mark.parametrize(
+    ("table", "change", "where", "found"),
+    [
+        (
+            "rfsm_transitions",
+            "seq = '3x'",
+            ENTRY_3,
+            [
+                "case-02 entry 4: follows entry 2",
+                "case-02 entry 4: its hash is not the hash of its row",
+                f"case-02 entry 3x: it {MISREAD} (its seq is not a whole number)",
+                CASE_03,
+                "case-02: the case row is not its log's last entry",
+            ],
+        ),
+        (
+            "rfsm_transitions",
+            "actor_role = X'00'",
+            ENTRY_3,
+            [f"case-02 entry 3: it {MISREAD} (its actor_role is not text)", CASE_03],
+        ),
+        (
+            "rfsm_transitions",
+            "actor_name = X'41'",
+            ENTRY_3,
+            [f"case-02 entry 3: it {MISREAD} (its actor_name is not text)", CASE_03],
+        ),
+        (
+            "rfsm_redactions",
+            "number = '1x'",
+            RECORD_1,
+            [
+                CASE_03,
+                "case-01 entry 2: redaction record 2 follows no record 1",
+                f"case-01 entry 2: redaction record 1x {MISREAD} (its number is not a whole "
+                "number)",
+            ],
+        ),
+        (
+            "rfsm_redactions",
+            "actor_name = X'41'",
+            RECORD_1,
+            [
+                CASE_03,
+                f"case-01 entry 2: redaction record 1 {MISREAD} (its actor_name is not text)",
+            ],
+        ),
+    ],
+    ids=["entry number", "actor role", "actor name", "record number", "record's actor"],
+)
+def test_a_row_that_does_not_read_as_the_store_writes_it_is_reported_and_the_rest_checked(
+    tmp_path: Path, table: str, change: str, where: str, found: list[str]
+) -> None:
+    """An entry numbered '3x' or an actor column holding bytes (SQLite keeps any type in any
+    column) stopped the script with a TypeError traceback, reporting nothing of any case, where
+    verify() names the case and checks the others (review F4). The row is reported, and the
+    rows after it are still checked (case-03's entry, its organisation altered, and a record
+    after the one altered)."""
+    database = tmp_path / "kept.sqlite"
+    store = SqlAlchemyStore(f"sqlite:///{database}", calendar=CALENDAR)
+    store.create_schema()
+    for case in (built("case-01", 6), built("case-02", 5), built("case-03", 1)):
+        store.save(case)
+    for path in ("form.parent_name", "form.relationship"):
+        store.redact("case-01", 2, [path], "Family's request", by=ADMISSIONS, on=REDACTED_ON)
+    store.close()
+    kept = sa.create_engine(f"sqlite:///{database}")
+    drop_triggers(kept)
+    with kept.begin() as conn:
+        _update(table, change, where)(conn)
+        _update("rfsm_transitions", "actor_organisation = 'Elsewhere'", "case_id = 'case-03'")(conn)
+    kept.dispose()
+    result = _run(database)
+    assert (result.returncode, result.stderr) == (1, ""), result.stderr
+    assert result.stdout.splitlines() == found
+    store = SqlAlchemyStore(f"sqlite:///{database}", calendar=CALENDAR)
+    try:
+        named = {problem.case_id for problem in store.verify()}
+    finally:
+        store.close()
+    assert named == {line.split()[0].rstrip(":") for line in result.stdout.splitlines()}
+
+
 def test_at_rest_json_is_what_the_library_leaves_out() -> None:
     """The file beside the script is `at_rest.layout()`, written out (`python
     tests/test_check_log.py` writes it afresh)."""

@@ -4,6 +4,9 @@ Usage: python check_log.py DATABASE [CHECKPOINT.json [PUBLIC_KEY.pem]]
 
 DATABASE is the store's SQLite file; at_rest.json lies beside this script. The script checks,
 from the rows alone:
+- that each log entry and redaction record reads as the store writes it (whole numbers for its
+  numbers, text in its columns of text): one that does not is reported, and its hashes are not
+  made;
 - each log entry's hash, and that each entry follows the one before it;
 - each entry's data and actor against its payload digest (the data column put back in full as
   at_rest.json says; JSON that gives a key twice is refused, as the store never writes it),
@@ -52,8 +55,11 @@ def sha256(text):
 
 
 def hexed(value):
-    """A digest or hash as hex text (the log keeps its own as bytes)."""
-    return value if isinstance(value, str) else bytes(value).hex()
+    """A digest or hash as hex text (the log keeps its own as bytes); anything else (a number
+    put in its place) as Python writes it, which no hash equals."""
+    if isinstance(value, str):
+        return value
+    return bytes(value).hex() if binary(value) else repr(value)
 
 
 def moment(value):
@@ -109,6 +115,24 @@ KEY_BYTES = 16
 def binary(value):
     """Whether a column holds bytes (as each engine's driver hands them), not text."""
     return isinstance(value, (bytes, bytearray, memoryview))
+
+
+ENTRY_TEXT = ("case_id", "trigger_name", "source", "dest", "data")
+ENTRY_TEXT += ("actor_id", "actor_name", "actor_role", "actor_organisation")
+RECORD_TEXT = ("case_id", "reason", "paths", "actor_id", "actor_name", "actor_role")
+RECORD_TEXT += ("actor_organisation", "payload_digest")
+
+
+def misread(row, numbers, texts):
+    """Why a row does not read as the store writes it (a number that is not a whole number, a
+    column of text holding bytes or a number), or None: its hashes cannot be made from it."""
+    for name in numbers:
+        if not isinstance(row[name], int) or isinstance(row[name], bool):
+            return f"its {name} is not a whole number"
+    for name in texts:
+        if row[name] is not None and not isinstance(row[name], str):
+            return f"its {name} is not text"
+    return None
 
 
 def scheme(row):
@@ -273,6 +297,13 @@ def check_log(db, layout, checkpoint=None):
     for row in db.execute("SELECT * FROM rfsm_transitions ORDER BY case_id, seq"):
         hashes = entries.setdefault(row["case_id"], {})
         where = f"{row['case_id']} entry {row['seq']}"
+        wrong = misread(row, ("seq",), ENTRY_TEXT)
+        if wrong is not None:
+            problems.append(f"{where}: it does not read as the store writes it ({wrong})")
+            unread.add((row["case_id"], row["seq"]))
+            if isinstance(row["seq"], int):  # the next entry follows the hash it holds
+                hashes[row["seq"]] = hexed(row["hash"])
+            continue
         before = max(hashes, default=0)
         if row["seq"] != before + 1:
             problems.append(f"{where}: follows entry {before}")
@@ -309,6 +340,13 @@ def check_log(db, layout, checkpoint=None):
     for row in db.execute("SELECT * FROM rfsm_redactions ORDER BY case_id, seq, number"):
         case_id, seq, number = key = row["case_id"], row["seq"], row["number"]
         where = f"{case_id} entry {seq}: redaction record {number}"
+        wrong = misread(row, ("seq", "number"), RECORD_TEXT)
+        if wrong is not None:
+            problems.append(f"{where} does not read as the store writes it ({wrong})")
+            unread.add((case_id, seq))
+            if is_whole((seq, number)):  # the next record follows the hash it holds
+                records[key] = row["hash"]
+            continue
         if number == 1:  # it follows the entry it redacts
             previous = entries.get(case_id, {}).get(seq)
             missing = f"{where} is of no entry"
