@@ -82,13 +82,13 @@ hours of the day say nothing of the kind ("INSET day - staff 8.45am-3.15pm", "Sc
 
 
 _CORE_SCHOOL_DAY = (time(9, 0), time(15, 0))
-"""The hours taken as covered by every school day's compulsory sessions, 09:00 to 15:00: a school
-day in England is a morning and an afternoon session, which its pupils must attend, and schools
-commonly hold them from about 8.45 am to about 3.15 pm. An event at times within one day closes
-that day only when it covers these hours (local time: in London for UTC and TZID times, by its
-own clock for floating ones), so that the pupils can attend no session. A shorter one ("School
-office closed 12:00-13:00", a 15-minute "Holiday club sign-up deadline") or one after school
-("INSET day" 16:00 to 18:00) leaves them the school day, whatever its words."""
+"""The hours taken as within every school day's compulsory sessions, 09:00 to 15:00: a school day
+in England is a morning and an afternoon session, which its pupils must attend, and these hours
+hold part of both, whenever a school begins and ends its day. An event at times within one day
+closes that day only when it covers these hours (local time: in London for UTC and TZID times,
+by its own clock for floating ones), so that the pupils can attend no session. A shorter one
+("School office closed 12:00-13:00", a 15-minute "Holiday club sign-up deadline") or one after
+school ("INSET day" 16:00 to 18:00) leaves them the school day, whatever its words."""
 
 
 def _covers_school_day(start: datetime, end: datetime) -> bool:
