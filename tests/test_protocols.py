@@ -588,3 +588,20 @@ def test_a_case_opened_under_a_protocol_an_earlier_version_took_still_loads_and_
     store.close()
     with pytest.raises(ProtocolDefinitionError, match=r"may not open under exampleshire 2026\.1"):
         opened(old)
+
+
+def test_a_protocol_is_the_same_under_another_edition_of_the_rules_and_no_other_change() -> None:
+    """`in_some_edition`: what a store compares a new case's rules with its first case's by
+    (`stores.opened`): the same file read by a library whose current edition was another."""
+    own = attrs.evolve(WORCESTERSHIRE, id="otherborough", version="3")
+    earlier = attrs.evolve(own, edition=2)
+    edited = attrs.evolve(own, weighting_points=7)
+
+    assert definition.in_some_edition(own, own.fingerprint)
+    assert definition.in_some_edition(own, earlier.fingerprint)
+    assert definition.in_some_edition(own, attrs.evolve(own, edition=1).fingerprint)
+    assert definition.in_some_edition(earlier, own.fingerprint)
+    assert not definition.in_some_edition(own, edited.fingerprint)
+    assert not definition.in_some_edition(own, attrs.evolve(edited, edition=2).fingerprint)
+    assert not definition.in_some_edition(earlier, edited.fingerprint)
+    assert not definition.in_some_edition(own, None)
