@@ -379,6 +379,18 @@ def test_a_redaction_as_json_lists_its_notes(demo_db: str) -> None:
             ("DEMO-0001", "all", "pupil.name", "--reason", f"{CHILD}'s request", *OFFICER),
             "describe the request without quoting what it removes",
         ),
+        (
+            (
+                "DEMO-0001",
+                "all",
+                "pupil.name",
+                "form.child_name",
+                "--reason",
+                f"{CHILD.split()[-1]} family erasure request",
+                *OFFICER,
+            ),
+            "the reason quotes a word of the name removed at pupil.name of entry 1",
+        ),
         (("DEMO-0001", "0", "pupil.name", "--reason", "R", *OFFICER), "SEQ"),
         (("DEMO-0001", "some", "pupil.name", "--reason", "R", *OFFICER), "SEQ"),
         (("DEMO-0001", "2", "form.parent_name", "--reason", " ", *OFFICER), "reason"),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -16,7 +17,7 @@ import attrs
 from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.case import Reintegration
 from reintegration_fsm.errors import FormInvalid, ProtocolError, UnknownProtocol
-from reintegration_fsm.fields import folded_name, plain_day
+from reintegration_fsm.fields import folded_name, loosely_folded_name, plain_day
 from reintegration_fsm.rules import same_name
 from reintegration_fsm.stores import arguments, personal
 from reintegration_fsm.stores.digests import ACTOR_FIELDS, column_digest
@@ -265,10 +266,11 @@ def _removed_values(
 def _copies(
     by_seq: Mapping[int, Mapping[str, Any]], removed: Sequence[_Removed]
 ) -> dict[int, list[str]]:
-    """The paths of every other value of the case that is the same name (`rules.same_name`) as
-    a person's name `removed` holds: personal text of any entry, and the names of the family's
-    own actors. An erasure of the child's name is then complete: the meetings' attendees and
-    the child's signed views name the child too."""
+    """The paths of every other value of the case that is the same name as a person's name
+    `removed` holds, as a subject access request reads it (`_same_person`): personal text of
+    any entry, and the names of the family's own actors. An erasure of the child's name is
+    then complete: the meetings' attendees and the child's signed views name the child too,
+    and an attendee typed "Aoife O'Brien" goes with the child's "Aoife O’Brien"."""
     names = [item.value for item in removed if item.name]
     if not names:
         return {}
@@ -284,7 +286,7 @@ def _copies(
         if Role(entry["actor_role"]) in FAMILY and column_digest(actor_name) is None:
             candidates.append((f"{personal.ACTOR}.name", actor_name))
         for path, value in candidates:
-            if (seq, path) not in taken and any(same_name(value, name) for name in names):
+            if (seq, path) not in taken and any(_same_person(value, name) for name in names):
                 copies.setdefault(seq, []).append(path)
     return copies
 
@@ -300,24 +302,71 @@ def _copied(
     ]
 
 
+def _same_person(a: str, b: str) -> bool:
+    """The same person's name as a subject access request finds a child's records
+    (`fields.loosely_folded_name`: `rules.same_name`, and each apostrophe or dash as any
+    other): what an erasure removes with a name it is asked to remove. Looser than
+    `rules.same_name` so that no record subject access reads as the person's is left.
+
+    A name that folds to nothing names nobody: it is the same name only as exactly the same
+    text, as `rules.same_name` reads it."""
+    if a == b:
+        return True
+    folded = loosely_folded_name(a)
+    return bool(folded) and folded == loosely_folded_name(b)
+
+
+def _name_words(text: str) -> list[str]:
+    """The words of `text` folded as `_same_person` compares names: each run of letters,
+    digits and accents, apart at spaces, apostrophes, dashes and other punctuation
+    ("Aoife O’Brien-Kay" holds aoife, o, brien and kay)."""
+    words: list[str] = []
+    word: list[str] = []
+    for character in loosely_folded_name(text) + " ":
+        if character.isalnum() or unicodedata.category(character).startswith("M"):
+            word.append(character)
+        elif word:
+            words.append("".join(word))
+            word = []
+    return words
+
+
 def _refuse_quoting(reason: str, removed: Sequence[_Removed]) -> None:
-    """Refuse a reason that quotes a value the redaction removes, compared as names are
-    (`fields.folded_name`), as whole words: the reason is shown in place of every value
-    removed, in the case row's name and its search column, and would put the value back.
+    """Refuse a reason that quotes a value the redaction removes: the reason is shown in place
+    of every value removed, in the case row's name and its search column, and would put the
+    value back.
+
+    A person's name is quoted by any of its words of two or more letters that the reason holds
+    as a word (`_name_words`: the surname alone, the first name, the name written with another
+    apostrophe), so that the person is not found by a search for either; a short common word
+    that is also part of a name ("Will") is refused too. Any other value is quoted whole,
+    compared as names are (`fields.folded_name`), as whole words.
 
     Raises:
         FormInvalid: on `reason`, naming where the value quoted was (not the value).
     """
     said = folded_name(reason)
+    said_words = set(_name_words(reason))
     for item in removed:
-        value = folded_name(item.value)
-        if value and re.search(rf"(?<!\w){re.escape(value)}(?!\w)", said):
+        if item.name:
+            quoted = any(
+                sum(character.isalpha() for character in word) >= 2 and word in said_words
+                for word in _name_words(item.value)
+            )
+            what = "a word of the name removed"
+        else:
+            value = folded_name(item.value)
+            quoted = (
+                bool(value) and re.search(rf"(?<!\w){re.escape(value)}(?!\w)", said) is not None
+            )
+            what = "the value removed"
+        if quoted:
             raise FormInvalid(
                 "redact",
                 "reason",
-                f"the reason quotes the value removed at {item.path} of entry {item.seq}, and "
-                "is shown in place of every value removed: describe the request without "
-                "quoting what it removes (e.g. 'Erasure request')",
+                f"the reason quotes {what} at {item.path} of entry {item.seq}, and is shown "
+                "in place of every value removed: describe the request without quoting what "
+                "it removes (e.g. 'Erasure request')",
             )
 
 
