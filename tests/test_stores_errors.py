@@ -819,7 +819,16 @@ def test_a_wrong_postgresql_connection_option_is_not_worth_retrying(
 
 @pytest.mark.parametrize(
     "option",
-    ["client_encoding=nosuch", "options=-c%20work_mem%3Dlots", "options=-c%20nosuch%3D1"],
+    [
+        "client_encoding=nosuch",
+        "options=-c%20work_mem%3Dlots",
+        "options=-c%20nosuch%3D1",
+        "options=-c%20work_mem%3D1",  # outside the valid range
+        "options=-c%20enable_seqscan%3Dmaybe",  # requires a Boolean value
+        "options=-c%20nosuch",  # -c nosuch requires a value
+        "options=--bogus",  # --bogus requires a value
+        "options=-Z",  # invalid command-line argument for server process
+    ],
 )
 def test_a_startup_parameter_the_postgresql_server_refuses_is_not_worth_retrying(
     postgres_url: str, option: str
@@ -828,7 +837,8 @@ def test_a_startup_parameter_the_postgresql_server_refuses_is_not_worth_retrying
     does not know, a setting's value it cannot read, a setting it does not have) reaches
     psycopg without a SQLSTATE: the store called it a lost connection, retryable, so that a
     retry loop written to the contract spun for ever, and the command line "the database is
-    unavailable" (exit 3), where it is bad input (review g, g4)."""
+    unavailable" (exit 3), where it is bad input (review g, g4; a value out of range, one
+    not a Boolean, and an option without its value were still so, review F, F3)."""
     pytest.importorskip("psycopg")
     url = f"{postgres_url}?{option}"
     store = SqlAlchemyStore(url, calendar=CALENDAR)
@@ -856,6 +866,14 @@ def test_a_startup_parameter_the_postgresql_server_refuses_is_not_worth_retrying
         "cannot be changed without restarting the server",
         'connection to server at "db", port 5432 failed: FATAL:  permission denied to set '
         'parameter "log_statement"',
+        'connection to server at "db", port 5432 failed: FATAL:  1 kB is outside the valid '
+        'range for parameter "work_mem" (64 .. 2147483647)',
+        'connection to server at "db", port 5432 failed: FATAL:  parameter "enable_seqscan" '
+        "requires a Boolean value",
+        'connection to server at "db", port 5432 failed: FATAL:  -c nosuch requires a value',
+        'connection to server at "db", port 5432 failed: FATAL:  --bogus requires a value',
+        'connection to server at "db", port 5432 failed: FATAL:  invalid command-line argument '
+        "for server process: -Z",
     ],
 )
 def test_a_refused_startup_parameter_is_told_from_a_lost_connection_by_its_words(
@@ -871,11 +889,17 @@ def test_a_refused_startup_parameter_is_told_from_a_lost_connection_by_its_words
     assert isinstance(store_error, StoreError)
     assert store_error.retryable is False
     assert "check the options after `?`" in str(store_error)
-    lost = sa.exc.OperationalError(
-        None, None, psycopg.OperationalError("server closed the connection unexpectedly")
-    )
-    assert not failures.refused_options(lost)
-    assert failures.retryable(lost)
+    for lost_words in (
+        "server closed the connection unexpectedly",
+        'connection to server at "db", port 5432 failed: FATAL:  sorry, too many clients already',
+        'connection to server at "db", port 5432 failed: FATAL:  the database system is starting '
+        "up",
+        'connection to server at "db", port 5432 failed: FATAL:  remaining connection slots are '
+        "reserved for roles with the SUPERUSER attribute",
+    ):
+        lost = sa.exc.OperationalError(None, None, psycopg.OperationalError(lost_words))
+        assert not failures.refused_options(lost), lost_words
+        assert failures.retryable(lost), lost_words
 
 
 @pytest.mark.parametrize("option", ["require_auth=scram-sha-256", "channel_binding=require"])

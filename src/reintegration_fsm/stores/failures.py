@@ -61,13 +61,21 @@ _PG_REFUSED = re.compile(r"FATAL: .*(does not exist|authentication failed|no pg_
 # a value it does not know (`invalid sslmode value`, `invalid integer value ... for connection
 # option`), or of a server that cannot give what the options require (SSL, GSSAPI encryption);
 # and the server's own FATAL refusal of a startup parameter the URL sets (`?client_encoding=`,
-# `?options=-c name=value`): a value it does not take, a name it does not know, a parameter
-# that cannot be set at connect or by this user.
+# `?options=-c name=value`): a value it does not take (`invalid value for parameter`, `1 kB is
+# outside the valid range for parameter`, `parameter "x" requires a Boolean value`), a name it
+# does not know, a parameter that cannot be set at connect or by this user, or the options'
+# own form (`-c nosuch requires a value`, `--bogus requires a value`, `invalid command-line
+# argument for server process`). The server sends a SQLSTATE with each (22023, 42704, 42601,
+# 55P02, 42501), but libpq gives no SQLSTATE of an error before the connection is made, so
+# psycopg has none to give; the lost connection, too many connections and a server starting
+# up, all worth retrying, are FATALs in other words.
 _PG_WRONG_OPTION = re.compile(
     r"^connection is bad: (?:.* failed: )?invalid |but SSL was required|GSSAPI encryption required"
     r"|authentication method requirement \S+ failed|channel binding required"
     r"|FATAL: +(?:invalid value for parameter|unrecognized configuration parameter"
-    r"|parameter \"[^\"]*\" cannot be changed|permission denied to set parameter)"
+    r"|parameter \"[^\"]*\" (?:cannot be changed|requires a \w+ value)"
+    r"|permission denied to set parameter|.* is outside the valid range for parameter "
+    r"|-(?:c +)?\S* requires a value|invalid command-line argument for server process)"
 )
 _SQLITE_RETRY = frozenset({5, 6})  # SQLITE_BUSY, SQLITE_LOCKED
 _SQLITE_DATA = frozenset({18, 20})  # SQLITE_TOOBIG, SQLITE_MISMATCH
