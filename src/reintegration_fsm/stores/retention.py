@@ -27,7 +27,8 @@ from reintegration_fsm.protocol.definition import (
     find_protocol,
     protocol_registry,
 )
-from reintegration_fsm.stores.failures import UNREADABLE_ROW
+from reintegration_fsm.stores.failures import ALTERED, UNREADABLE_ROW
+from reintegration_fsm.stores.rows import could_be_stored
 from reintegration_fsm.stores.stored import stored_data
 from reintegration_fsm.validation import fail
 from reintegration_fsm.vocabulary import Stage
@@ -191,6 +192,24 @@ def passed_over(error: Exception, case_id: str) -> str | None:
     if isinstance(error, FormInvalid):  # the arguments were checked: this case's own
         return f"its redaction was refused: {error}"
     return None
+
+
+def check_listed(case_id: str) -> None:
+    """Refuse to read a case a retention listing found in the store's rows by an id no stored
+    case can have (`rows.could_be_stored`: a space at either end, a control character): it
+    was changed behind the store, and read by that id the case is no case, which stopped
+    every listing and run (review F, F5).
+
+    Raises:
+        AlteredRow: naming the case, as for any row changed behind the store: a listing counts
+            it as holding personal data, a run passes it over (`passed_over`).
+    """
+    if not could_be_stored(case_id):
+        raise AlteredRow(
+            f"could not read case {case_id!r}: {ALTERED}: its case id is none the store "
+            "writes; run verify",
+            case_id=case_id,
+        )
 
 
 def opening_facts(

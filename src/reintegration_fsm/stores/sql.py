@@ -1573,8 +1573,9 @@ class SqlAlchemyStore:
 
     def _data_left(self, conn: Connection, case_id: str) -> bool:
         """Whether the case still holds personal data a retention run would remove (True for
-        a row written behind the store: verify names it)."""
+        a row written behind the store, its case id too: verify names it)."""
         try:
+            retention_module.check_listed(case_id)
             with read_back(*_READ_CASE(case_id)):
                 _, entries, _ = self._read(conn, case_id)
                 return bool(erasure.retention_targets(entries))
@@ -1609,10 +1610,11 @@ class SqlAlchemyStore:
         values a rule compares go together, and a run stopped half way is simply run again);
         the chain, the stages, dates, deadlines, obligations, departures and the ledger stay.
         Returns the cases it redacted (a list), and in its `passed_over` each case listed whose
-        redaction was refused (a row written behind the store, an entry without a salt, a
-        protocol not given), with why: the run does the rest. A case `held_retention` names
-        is not listed, so never touched. On SQLite the `-wal` file is then flushed as after
-        `redact` (on the way out of a run an error or Ctrl-C stopped, without waiting long).
+        redaction was refused (a row written behind the store, its case id too, an entry
+        without a salt, a protocol not given), with why: the run does the rest. A case
+        `held_retention` names is not listed, so never touched. On SQLite the `-wal` file is
+        then flushed as after `redact` (on the way out of a run an error or Ctrl-C stopped,
+        without waiting long).
 
         Raises:
             FormInvalid: `on` is not a date, or after today: a run dated ahead would
@@ -1636,6 +1638,7 @@ class SqlAlchemyStore:
                 if not due.personal_data_left:
                     continue
                 try:
+                    retention_module.check_listed(due.case_id)
                     with read_back(*_READ_CASE(due.case_id)):
                         with self.engine.connect() as conn:
                             _, entries, _ = self._read(conn, due.case_id)
