@@ -399,7 +399,10 @@ def _read_alike_before_unicode(draw: st.DrawFn) -> tuple[str, str]:
     """Two spellings of a name, in other letters' case and spacing, that the fold before it
     read Unicode forms (`fields.folded_name_before_unicode`) read alike, and that do not fold
     to nothing (such names are compared as exactly the same text: review g, g3)."""
-    words = draw(st.lists(st.lists(st.sampled_from(_FOLDED_APART), min_size=1), min_size=1))
+    # At most 4 words of 12 parts, each at most 3 characters spelt any way: a name a form
+    # keeps (at most 200 characters).
+    parts = st.lists(st.sampled_from(_FOLDED_APART), min_size=1, max_size=12)
+    words = draw(st.lists(parts, min_size=1, max_size=4))
     changes = (str, str.upper, str.lower, str.casefold, str.title)
 
     def spelt() -> str:
