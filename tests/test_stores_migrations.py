@@ -9,7 +9,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -385,12 +384,13 @@ def test_a_schema_built_by_create_schema_upgrades_cleanly(engine: sa.Engine) -> 
 
 
 RACING = (
-    "import sys, time\n"
+    "import sys\n"
     "from reintegration_fsm.cli import cli\n"
-    "time.sleep(max(0.0, float(sys.argv[1]) - time.time()))\n"
-    "cli(sys.argv[2:], prog_name='reintegration-fsm')\n"
+    "print('ready', flush=True)\n"
+    "sys.stdin.readline()\n"
+    "cli(sys.argv[1:], prog_name='reintegration-fsm')\n"
 )
-"""`reintegration-fsm ARGS...`, started at the time given first (every import done before it)."""
+"""`reintegration-fsm ARGS...`, run once imported (it says `ready`) and told to go (a line)."""
 
 
 def _fill_revision_1(engine: sa.Engine) -> None:
@@ -415,17 +415,26 @@ def test_upgrades_run_at_once_wait_for_each_other_and_all_succeed(
     _fill_revision_1(engine)
     url = engine.url.render_as_string(hide_password=False)
     environment = {k: v for k, v in os.environ.items() if not k.startswith("RFSM_")}
-    start = str(time.time() + 10)  # every run imported and waiting by then, on a busy machine
     racing = [
         subprocess.Popen(
-            [sys.executable, "-c", RACING, start, "--db", url, "db", "upgrade"],
+            [sys.executable, "-c", RACING, "--db", url, "db", "upgrade"],
             env=environment,
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
         for _ in range(runs)
     ]
+    # Every run imported and waiting, then all told to go at once: a fixed start time 10 s
+    # ahead cost each of these tests 10 s of waiting, and a busy machine could still miss it.
+    for run in racing:
+        assert run.stdout is not None
+        assert run.stdout.readline() == "ready\n"
+    for run in racing:
+        assert run.stdin is not None
+        run.stdin.write("go\n")
+        run.stdin.flush()
     ended = [(run.communicate(timeout=300), run.returncode) for run in racing]
     for (stdout, stderr), code in ended:
         assert (code, stderr) == (0, ""), [(code, stderr) for (_, stderr), code in ended]
