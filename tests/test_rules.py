@@ -2453,3 +2453,51 @@ def test_r5_says_in_whole_sentences_why_a_host_is_refused_or_departs() -> None:
         "Oakhurst Academy is not among the schools the family asked to be considered (none); "
         "the law requires the parents' views to be considered (process step 1)."
     ]
+
+
+def test_r2_says_every_reason_a_consent_form_is_refused_in_its_own_words() -> None:
+    """R2's reasons are what an officer reads: a form failing every check is refused with each
+    sentence whole, in the rule's order (mutation testing found the sentences matched only in
+    part)."""
+    case = opened()
+    form = consent(
+        child_name="Someone Else",
+        child_dob=PUPIL.date_of_birth - dt.timedelta(days=1),
+        has_parental_responsibility=False,
+        other_parent_has_responsibility=True,
+        other_parent_agrees=False,
+        understands_reasons=False,
+        agrees=False,
+        child_agrees=False,
+        consent_to_share=False,
+        preferred_schools=(" ",),
+        signed_by=" ",
+        signed_on=CONSENTED + dt.timedelta(days=1),
+    )
+
+    with pytest.raises(GuardFailed) as refused:
+        case.record_consent(form, by=AP_HEAD, on=CONSENTED)
+
+    born = PUPIL.date_of_birth
+    assert list(refused.value.reasons) == [
+        f"The consent form is for 'Someone Else', not for {PUPIL.name!r}.",
+        f"The consent form gives the date of birth {(born - dt.timedelta(days=1)).isoformat()}, "
+        f"not the child's {born.isoformat()}.",
+        "The parent/carer signing does not have parental responsibility.",
+        "Another parent has parental responsibility and has not agreed to the reintegration.",
+        "The parent does not understand the reasons for the reintegration.",
+        "The parent does not agree to a reintegration.",
+        'The child does not agree to a reintegration (Procedures: "If parents and the '
+        'child/young person agree").',
+        "The parent has not consented to the child's information being shared.",
+        "The consent form names no school the family wish to be considered.",
+        "The consent form is not signed.",
+        f"The consent form is dated {(CONSENTED + dt.timedelta(days=1)).isoformat()}, after "
+        f"{CONSENTED.isoformat()}.",
+    ]
+    unsigned = consent(signed_on=None)
+    with pytest.raises(GuardFailed) as undated:
+        case.record_consent(unsigned, by=AP_HEAD, on=CONSENTED)
+    assert list(undated.value.reasons) == ["The consent form is not dated."]
+    case.record_consent(consent(), by=AP_HEAD, on=CONSENTED)
+    assert case.stage.value == "consented"
