@@ -1064,18 +1064,10 @@ def in_some_edition(protocol: Protocol, fingerprint: object) -> bool:
     """Whether `fingerprint` is `protocol`'s rules under its own edition or another one, the
     rest the same: the same file, read by a library whose current edition was another (a
     store's first case under it recorded so)."""
+    others = [edition for edition in EDITIONS if edition != protocol.edition]
     if fingerprint == protocol.fingerprint:
         return True
-    for edition in EDITIONS:
-        if edition == protocol.edition:
-            continue
-        try:
-            other = attrs.evolve(protocol, edition=edition)
-        except ProtocolDefinitionError:  # (a bound one edition has and the other lacks)
-            continue
-        if other.fingerprint == fingerprint:
-            return True
-    return False
+    return _as_edition(protocol, fingerprint, others) is not None
 
 
 def _under_earlier_edition(protocol: Protocol, fingerprint: object) -> Protocol | None:
@@ -1083,15 +1075,19 @@ def _under_earlier_edition(protocol: Protocol, fingerprint: object) -> Protocol 
     if it differs from it only so; else None. A file without an `edition` line, or a protocol
     built in code from `WORCESTERSHIRE`, takes the current edition: the same file or line of
     code gave the edition before when its older cases were recorded, and they finish under it."""
-    for edition in reversed(EDITIONS):
-        if edition >= protocol.edition:
-            continue
+    earlier = [edition for edition in reversed(EDITIONS) if edition < protocol.edition]
+    return _as_edition(protocol, fingerprint, earlier)
+
+
+def _as_edition(protocol: Protocol, fingerprint: object, editions: list[int]) -> Protocol | None:
+    """`protocol` under the first of `editions` whose rules have `fingerprint`, or None."""
+    for edition in editions:
         try:
-            earlier = attrs.evolve(protocol, edition=edition)
-        except ProtocolDefinitionError:  # (a bound of the later edition the earlier lacks)
+            other = attrs.evolve(protocol, edition=edition)
+        except ProtocolDefinitionError:  # (a bound one edition has and the other lacks)
             continue
-        if earlier.fingerprint == fingerprint:
-            return earlier
+        if other.fingerprint == fingerprint:
+            return other
     return None
 
 
