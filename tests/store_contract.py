@@ -1219,6 +1219,7 @@ class StoreContract:
                     other.execute(
                         sa.insert(schema.protocols),
                         {
+                            "authority": AUTHORITY,
                             "protocol_id": "otherborough",
                             "version": "3",
                             "fingerprint": theirs.fingerprint,
@@ -2217,9 +2218,10 @@ class StoreContract:
             )
             assert str(error) == (
                 f"case {case_id!r} was opened under protocol 'otherborough' version '3' with "
-                "other rules than the store's earlier cases under that name were (the protocol "
-                "changed since without a new version): give the store the protocol as its "
-                "cases were opened under it, and publish a change as a new version"
+                "other rules than its authority's earlier cases in the store under that name "
+                "were (the protocol changed since without a new version): give the store the "
+                "protocol as those cases were opened under it, and publish a change as a new "
+                "version"
             )
         assert store.taken(["case-01", "case-02", "case-03"]) == {"case-01"}
         # The file as it was opens new cases; so does the edit published as a new version, and
@@ -2230,6 +2232,39 @@ class StoreContract:
         editing.save(opened("case-05", protocol=published))
         assert store.taken(["case-04", "case-05"]) == {"case-04", "case-05"}
         assert editing.verify() == []
+
+    def test_another_authoritys_cases_neither_decide_nor_learn_an_authoritys_rules(
+        self, store: Store
+    ) -> None:
+        """The rules were kept by protocol `(id, version)` alone: one authority's first case
+        decided them for every authority in the database, and another authority's scoped store
+        was refused its own file under that name, told of "the store's earlier cases" it may
+        not see (review S, S1). Each authority keeps its own."""
+        own = attrs.evolve(WORCESTERSHIRE, id="otherborough", version="3")
+        theirs = attrs.evolve(own, weighting_points=7)
+        ours = store.for_authority(AUTHORITY)
+        ours.protocols = (own,)
+        ours.save(opened("case-01", protocol=own))
+        other = store.for_authority(OTHER_AUTHORITY)
+        other.protocols = (theirs,)
+
+        other.save(opened("case-02", OTHER_AUTHORITY, protocol=theirs))
+        other.import_histories(
+            [(OTHER_AUTHORITY, opened("case-03", OTHER_AUTHORITY, protocol=theirs).history)]
+        )
+
+        assert store.taken(["case-01", "case-02", "case-03"]) == {"case-01", "case-02", "case-03"}
+        ours.protocols = (theirs,)
+        with pytest.raises(ChangedProtocol):
+            ours.save(opened("case-04", protocol=theirs))
+        other.protocols = (own,)
+        with pytest.raises(ChangedProtocol):
+            other.save(opened("case-04", OTHER_AUTHORITY, protocol=own))
+        assert store.taken(["case-04"]) == set()
+        ours.protocols = (own,)
+        assert ours.verify() == []
+        other.protocols = (theirs,)
+        assert other.verify() == []
 
     def test_a_new_case_under_its_protocol_in_another_edition_is_saved(self, store: Store) -> None:
         """The same file read by a library whose current edition of the rules was another has
@@ -2270,6 +2305,41 @@ class SqlStoreContract(StoreContract):
     @pytest.fixture(autouse=True)
     def small_batches(self, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setattr(sql_store, "_VERIFY_BATCH", 3)
+
+    @pytest.mark.parametrize("behind", ["altered", "removed"])
+    def test_verify_reports_the_kept_rules_changed_behind_the_store(
+        self, store: Store, behind: str
+    ) -> None:
+        """`rfsm_protocols` altered behind the store refused every new case under the protocol
+        as "changed without a new version", removed it let any rules in, and `verify()` said
+        nothing either way (review S, S2). Each case under the protocol is reported, in
+        processes too; a case under the library's own protocol is not."""
+        assert isinstance(store, SqlAlchemyStore)
+        own = attrs.evolve(WORCESTERSHIRE, id="otherborough", version="3")
+        store.protocols = (own,)
+        for number in range(1, 5):
+            store.save(advanced(opened(f"case-0{number}", protocol=own), number))
+        store.save(built("case-05", 3))
+        kept = schema.protocols
+        with store.engine.begin() as conn:
+            if behind == "altered":
+                conn.execute(sa.update(kept).values(fingerprint="0" * 64))
+            else:
+                conn.execute(sa.delete(kept))
+        said = {
+            "altered": "opened under protocol otherborough 3 with other rules than the store "
+            "keeps for the case's authority under that name (rfsm_protocols: a file edited in "
+            "place before schema revision 0015, or a row altered behind the store)",
+            "removed": "opened under protocol otherborough 3, whose rules the store does not "
+            "keep for the case's authority (rfsm_protocols: a row removed behind the store)",
+        }[behind]
+
+        found = store.verify()
+
+        assert [(p.case_id, p.seq, p.what) for p in found] == [
+            (f"case-0{number}", None, said) for number in range(1, 5)
+        ]
+        assert store.verify(workers=2) == found
 
     @pytest.mark.parametrize("before", ["its log", "its redaction records"])
     def test_a_redaction_committed_while_a_case_loads_puts_the_copy_behind(

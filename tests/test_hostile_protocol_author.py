@@ -558,9 +558,9 @@ def test_a_protocol_file_edited_without_a_new_version_reads_no_case_opened_befor
     for result, case_id in ((opening, "EX-2"), (importing, "EX-3")):
         assert result.exit_code == 2, result.output
         assert (
-            f"case {case_id} cannot be opened under protocol exampleshire 1 as registered: the "
-            "database's cases under that name were opened under other rules (the file was "
-            "changed without a new version)"
+            f"case {case_id} cannot be opened under protocol exampleshire 1 as registered: its "
+            "authority's cases in the database under that name were opened under other rules "
+            "(the file was changed without a new version)"
         ) in result.stderr
     first.write_text(as_it_was)
     assert invoke("--protocol", str(first), "--db", db, "timeline", "EX-1").exit_code == 0

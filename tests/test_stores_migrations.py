@@ -54,6 +54,7 @@ from reintegration_fsm.stores.rows import Row, utc_now
 from reintegration_fsm.stores.stored import stored_data
 from scenario import ADMISSIONS, CONSENTED, PARENT, PUPIL, REFERRED
 from store_contract import (
+    AUTHORITY,
     CALENDAR,
     OTHER_AUTHORITY,
     REDACTED_ON,
@@ -1826,9 +1827,10 @@ def _kept_protocols(engine: sa.Engine) -> list[tuple[str, ...]]:
 
 def test_0015_keeps_the_rules_each_protocol_first_opened_a_case_under(engine: sa.Engine) -> None:
     """A store took a new case under a protocol file edited in place (review T, T1). 0015 keeps,
-    for each protocol `(id, version)` its cases were opened under, the rules its first case
-    recorded, filled from the stored cases' first entries: the earliest recorded, the cases
-    of the library's own protocols left out."""
+    for each authority and protocol `(id, version)` its cases were opened under, the rules its
+    first case recorded, filled from the stored cases' first entries: the earliest recorded,
+    the cases of the library's own protocols left out, and an entry altered behind the store to
+    record a fingerprint no protocol has passed over, not failing the upgrade (review S, S3)."""
     own = attrs.evolve(WORCESTERSHIRE, id="otherborough", version="3")
     edited = attrs.evolve(own, weighting_points=7)
     later = attrs.evolve(own, version="4")
@@ -1837,11 +1839,22 @@ def test_0015_keeps_the_rules_each_protocol_first_opened_a_case_under(engine: sa
     store.save(contract_opened("case-02", protocol=own))
     store.save(contract_opened("case-01", protocol=later))
     store.save(contract_opened("case-03"))
+    theirs = SqlAlchemyStore(engine, calendar=CALENDAR, protocols=(edited,))
+    theirs.save(contract_opened("case-04", OTHER_AUTHORITY, protocol=edited))
     # The split T1 found, as a store made before 0015 wrote it: a case under the edited file.
     with engine.begin() as conn:
         conn.execute(sa.delete(schema.protocols))
     editing = SqlAlchemyStore(engine, calendar=CALENDAR, protocols=(edited,))
     editing.save(contract_opened("case-05", protocol=edited))
+    # And an entry recording a fingerprint of 65 characters, behind the store.
+    store.save(contract_opened("case-00", OTHER_AUTHORITY, protocol=later))
+    drop_triggers(engine)
+    log = schema.transitions
+    first = (log.c.case_id == "case-00") & (log.c.seq == 1)
+    with engine.begin() as conn:
+        data = json.loads(conn.execute(sa.select(log.c.data).where(first)).scalar_one())
+        data["protocol"]["fingerprint"] = "f" * 65
+        conn.execute(sa.update(log).where(first).values(data=json.dumps(data)))
     kept = _rows(engine, schema.transitions)
     _downgrade_to(engine, "0014")
     assert "rfsm_protocols" not in sa.inspect(engine).get_table_names()
@@ -1849,8 +1862,9 @@ def test_0015_keeps_the_rules_each_protocol_first_opened_a_case_under(engine: sa
     upgrade(engine)
 
     assert _kept_protocols(engine) == [
-        ("otherborough", "3", own.fingerprint, "case-02"),
-        ("otherborough", "4", later.fingerprint, "case-01"),
+        (AUTHORITY, "otherborough", "3", own.fingerprint, "case-02"),
+        (AUTHORITY, "otherborough", "4", later.fingerprint, "case-01"),
+        (OTHER_AUTHORITY, "otherborough", "3", edited.fingerprint, "case-04"),
     ]
     assert _rows(engine, schema.transitions) == kept
     assert differences(engine) == []
@@ -1861,4 +1875,4 @@ def test_0015_keeps_the_rules_each_protocol_first_opened_a_case_under(engine: sa
     store.save(contract_opened("case-06", protocol=own))
     assert store.taken(["case-06"]) == {"case-06"}
     upgrade(engine)  # run again: nothing added twice
-    assert len(_kept_protocols(engine)) == 2
+    assert len(_kept_protocols(engine)) == 3

@@ -9,7 +9,7 @@ import pytest
 from reintegration_fsm import WORCESTERSHIRE, ChangedProtocol
 from reintegration_fsm.stores.opened import Opened, first_opened, opened_under
 from stages import recorded_under
-from store_contract import opened
+from store_contract import AUTHORITY, OTHER_AUTHORITY, opened
 
 OWN = attrs.evolve(WORCESTERSHIRE, id="otherborough", version="3")
 EDITED = attrs.evolve(OWN, weighting_points=7)
@@ -28,8 +28,10 @@ def test_the_first_case_under_each_protocol_is_kept_and_a_later_one_under_other_
     kept = first_opened([first, same, published], {})
 
     assert kept == [
-        Opened("otherborough", "3", OWN.fingerprint, "case-01"),
-        Opened("otherborough", "4", attrs.evolve(EDITED, version="4").fingerprint, "case-04"),
+        Opened(AUTHORITY, "otherborough", "3", OWN.fingerprint, "case-01"),
+        Opened(
+            AUTHORITY, "otherborough", "4", attrs.evolve(EDITED, version="4").fingerprint, "case-04"
+        ),
     ]
     with pytest.raises(ChangedProtocol) as refused:
         first_opened([first, same, other], {})
@@ -49,5 +51,20 @@ def test_a_case_recording_no_fingerprint_leaves_nothing_to_keep() -> None:
     assert opened_under(unfingerprinted) is None
     assert first_opened([built_in, unfingerprinted], {}) == []
     assert opened_under(opened("case-03", protocol=OWN)) == Opened(
-        "otherborough", "3", OWN.fingerprint, "case-03"
+        AUTHORITY, "otherborough", "3", OWN.fingerprint, "case-03"
     )
+
+
+def test_each_authority_keeps_its_own_rules_under_a_protocols_name() -> None:
+    """One authority's first case decides nothing for another's (review S, S1)."""
+    ours = opened("case-01", protocol=OWN)
+    theirs = opened("case-02", OTHER_AUTHORITY, protocol=EDITED)
+
+    kept = first_opened([ours, theirs], {})
+
+    assert [protocol.key for protocol in kept] == [
+        (AUTHORITY, "otherborough", "3"),
+        (OTHER_AUTHORITY, "otherborough", "3"),
+    ]
+    with pytest.raises(ChangedProtocol):
+        first_opened([opened("case-03", OTHER_AUTHORITY, protocol=OWN)], {kept[1].key: kept[1]})

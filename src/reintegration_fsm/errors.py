@@ -201,9 +201,9 @@ class ChangedProtocol(UnknownProtocol):
     """A history names an authority's protocol `(id, version)` whose rules, as given, are not
     the ones its case was opened under: the protocol was changed without a new version.
 
-    `opening` is True when the case is new to a store whose earlier cases were opened under
-    that `(id, version)` with other rules (the store's `rfsm_protocols`): saving it would split
-    the store's cases under one name between two sets of rules."""
+    `opening` is True when the case is new to a store whose earlier cases of its authority were
+    opened under that `(id, version)` with other rules (the store's `rfsm_protocols`): saving
+    it would split the authority's cases under one name between two sets of rules."""
 
     def __init__(
         self,
@@ -219,9 +219,10 @@ class ChangedProtocol(UnknownProtocol):
         if opening:
             message = (
                 f"{named} opened under protocol {protocol_id!r} version {version!r} with other "
-                "rules than the store's earlier cases under that name were (the protocol "
-                "changed since without a new version): give the store the protocol as its "
-                "cases were opened under it, and publish a change as a new version"
+                "rules than its authority's earlier cases in the store under that name were "
+                "(the protocol changed since without a new version): give the store the "
+                "protocol as those cases were opened under it, and publish a change as a new "
+                "version"
             )
         else:
             message = (

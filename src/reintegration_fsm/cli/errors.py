@@ -259,8 +259,8 @@ def failure_from(error: BaseException) -> Failure:
     if isinstance(error, ChangedProtocol) and error.opening:
         return Failure(
             f"{_the_case(error)} cannot be opened under protocol {error.protocol_id} "
-            f"{error.version} as registered: the database's cases under that name were opened "
-            "under other rules (the file was changed without a new version)",
+            f"{error.version} as registered: its authority's cases in the database under that "
+            "name were opened under other rules (the file was changed without a new version)",
             (
                 "Register the file as it was when those cases opened; publish a change to a "
                 "protocol as a new version (a new `version` in the file).",

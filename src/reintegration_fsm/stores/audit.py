@@ -23,7 +23,7 @@ from reintegration_fsm.errors import (
     ProtocolError,
     UnknownProtocol,
 )
-from reintegration_fsm.stores import checkpoints, digests, personal
+from reintegration_fsm.stores import checkpoints, digests, opened, personal
 from reintegration_fsm.stores.checkpoints import Checkpoint
 from reintegration_fsm.stores.hashing import (
     GENESIS,
@@ -108,11 +108,15 @@ class Audit:
         calendar: SchoolCalendar | None,
         protocols: Sequence[Any] = (),
         checkpoint: Checkpoint | None = None,
+        kept: Mapping[opened.Key, opened.Opened] | None = None,
     ) -> None:
         self.scope = scope
         self.calendar = calendar
         self.protocols = protocols
         self.checkpoint = checkpoint
+        self.kept = kept
+        """The store's `rfsm_protocols` rows, read in the same snapshot as the cases checked
+        (each case is checked against them); None until read."""
         self.cases = 0
         """The cases checked so far."""
         self.transitions = 0
@@ -152,7 +156,15 @@ class Audit:
                     self._anchors[case_id] = checkpoints.anchor(wanted, entries, notes)
                 found += self._after_checkpoint(case_id, entries, notes, wanted)
                 found += check_case(
-                    case_id, row, entries, calendar, case_items, case_ledger, notes, protocols
+                    case_id,
+                    row,
+                    entries,
+                    calendar,
+                    case_items,
+                    case_ledger,
+                    notes,
+                    protocols,
+                    self.kept,
                 )
             except _UNREADABLE as error:
                 found.append(unreadable(case_id, error))
@@ -431,9 +443,11 @@ def check_case(
     ledger: Rows = (),
     redactions: Notes | None = None,
     protocols: Sequence[Any] = (),
+    kept: Mapping[opened.Key, opened.Opened] | None = None,
 ) -> list[Problem]:
     """Everything wrong with one case's rows: its chain, digests (or the redactions that
-    replaced them), case row, replay, open items and ledger entries."""
+    replaced them), case row, replay, open items and ledger entries, and (given `kept`, the
+    store's `rfsm_protocols`) the rules the store keeps for its protocol."""
     found: list[Problem] = []
 
     def problem(seq: int | None, what: str) -> None:
@@ -501,6 +515,8 @@ def check_case(
         problem(at, f"history does not replay{_trigger_at(entries, at)}: {_kind(error)}")
         return found
     authority = case.local_authority
+    if kept is not None and (other_rules := opened.kept_problem(case, kept)) is not None:
+        problem(None, other_rules)
     expected_items = open_item_rows(case, authority)
     if row is not None:
         if case.stage.value != row["stage"]:

@@ -594,11 +594,13 @@ class InMemoryStore:
                 case_id: [note for seq in sorted(rows) for note in rows[seq]]
                 for case_id, rows in self._redactions.items()
             }
+            kept = dict(self._opened)
         checking = audit.Audit(
             scope=self.authority,
             calendar=self.calendar,
             protocols=self.protocols,
             checkpoint=checkpoint,
+            kept=kept,
         )
         found = checking.batch(case_rows, logs, items, ledger, redactions)
         if progress is not None:

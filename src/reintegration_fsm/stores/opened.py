@@ -1,8 +1,11 @@
-"""The protocols a store's cases were opened under: one set of rules for each `(id, version)`.
+"""The protocols a store's cases were opened under: one set of rules for each authority's
+protocol `(id, version)`.
 
 An `open` under an authority's protocol records its rules' fingerprint. A store keeps, for each
-protocol `(id, version)`, the fingerprint its first case recorded (`rfsm_protocols`, since schema
-revision 0015), and refuses a new case recording other rules under that name. Without it, a
+local authority and protocol `(id, version)`, the fingerprint the authority's first case under
+it recorded (`rfsm_protocols`, since schema revision 0015), and refuses a new case of that
+authority recording other rules under that name. Another authority's cases neither decide nor
+learn of an authority's rules. Without it, a
 protocol file edited in place (without a new version) opened new cases under the edited rules
 beside the cases opened under the old ones, and part of the caseload then failed to load
 whichever file was registered.
@@ -22,14 +25,16 @@ from reintegration_fsm.case import Reintegration
 from reintegration_fsm.errors import ChangedProtocol
 from reintegration_fsm.protocol.definition import FINGERPRINT, in_some_edition
 
-Key = tuple[str, str]
-"""A protocol's `(id, version)`."""
+Key = tuple[str, str, str]
+"""A local authority and a protocol's `(id, version)`."""
 
 
 @attrs.frozen
 class Opened:
-    """A protocol as a store's first case under its `(id, version)` recorded it."""
+    """A protocol as an authority's first case in a store under its `(id, version)` recorded
+    it."""
 
+    authority: str
     protocol_id: str
     version: str
     fingerprint: str
@@ -37,8 +42,8 @@ class Opened:
 
     @property
     def key(self) -> Key:
-        """The protocol's `(id, version)`."""
-        return (self.protocol_id, self.version)
+        """The authority and the protocol's `(id, version)`."""
+        return (self.authority, self.protocol_id, self.version)
 
     def row(self) -> dict[str, str]:
         """The `rfsm_protocols` row."""
@@ -56,16 +61,18 @@ def opened_under(case: Reintegration) -> Opened | None:
     named: Any = history[0].data.get("protocol")
     if not isinstance(named, Mapping) or not isinstance(named.get(FINGERPRINT), str):
         return None
-    return Opened(protocol.id, protocol.version, named[FINGERPRINT], case.case_id)
+    fingerprint = named[FINGERPRINT]
+    return Opened(case.local_authority, protocol.id, protocol.version, fingerprint, case.case_id)
 
 
 def first_opened(new: Iterable[Reintegration], kept: Mapping[Key, Opened]) -> list[Opened]:
     """The protocols to keep for the cases `new` to a store that keeps `kept`: one for each
-    `(id, version)` it does not keep yet, from the first of `new` opened under it.
+    authority and `(id, version)` it does not keep yet, from the first of `new` opened under it.
 
     Raises:
-        ChangedProtocol: a case of `new` was opened under other rules than the store's (or an
-            earlier case of `new`) under its protocol's `(id, version)`; `opening` is True.
+        ChangedProtocol: a case of `new` was opened under other rules than its authority's in
+            the store (or an earlier case of `new`) under its protocol's `(id, version)`;
+            `opening` is True.
     """
     known = dict(kept)
     added: list[Opened] = []
@@ -85,6 +92,29 @@ def first_opened(new: Iterable[Reintegration], kept: Mapping[Key, Opened]) -> li
 
 
 def keys(new: Iterable[Reintegration]) -> set[Key]:
-    """The `(id, version)` of each protocol with a fingerprint that `new` cases were opened
-    under."""
+    """The authority and `(id, version)` of each protocol with a fingerprint that `new` cases
+    were opened under."""
     return {opened.key for opened in map(opened_under, new) if opened is not None}
+
+
+def kept_problem(case: Reintegration, kept: Mapping[Key, Opened]) -> str | None:
+    """What `verify()` says of a stored `case` whose protocol the store keeps no rules, or
+    other rules, for (`kept`: the store's `rfsm_protocols`); None when they agree, or when the
+    case's `open` records no fingerprint."""
+    opened = opened_under(case)
+    if opened is None:
+        return None
+    named = f"protocol {opened.protocol_id} {opened.version}"
+    first = kept.get(opened.key)
+    if first is None:
+        return (
+            f"opened under {named}, whose rules the store does not keep for the case's "
+            "authority (rfsm_protocols: a row removed behind the store)"
+        )
+    if not in_some_edition(case.protocol, first.fingerprint):
+        return (
+            f"opened under {named} with other rules than the store keeps for the case's "
+            "authority under that name (rfsm_protocols: a file edited in place before schema "
+            "revision 0015, or a row altered behind the store)"
+        )
+    return None

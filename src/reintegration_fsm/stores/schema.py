@@ -15,7 +15,7 @@
   log's UPDATE trigger lets that transaction redact.
 - `rfsm_rechained`: each case the 0003 upgrade re-digested, with its last hash before and after,
   so that an anchor published earlier can still be checked.
-- `rfsm_protocols`: each authority's protocol `(id, version)` the store's cases were opened
+- `rfsm_protocols`: each authority's protocol `(id, version)` the authority's cases were opened
   under, with the rules' fingerprint its first case recorded (revision 0015), so that a file
   edited in place cannot open new cases under other rules beside the old ones.
 
@@ -277,13 +277,15 @@ rechained = Table(
 protocols = Table(
     "rfsm_protocols",
     metadata,
+    Column("authority", varchar(NAME), nullable=False),
     Column("protocol_id", varchar(NAME), nullable=False),
     Column("version", varchar(NAME), nullable=False),
-    # The rules' fingerprint the first case opened under this id and version recorded; every
-    # later case must record the same rules (under any edition), or its save is refused.
+    # The rules' fingerprint the authority's first case opened under this id and version
+    # recorded; every later case of the authority must record the same rules (under any
+    # edition), or its save is refused.
     Column("fingerprint", varchar(HASH), nullable=False),
     Column("first_case_id", varchar(ID), nullable=False),
-    PrimaryKeyConstraint("protocol_id", "version", name="pk_rfsm_protocols"),
+    PrimaryKeyConstraint("authority", "protocol_id", "version", name="pk_rfsm_protocols"),
     mysql_charset="utf8mb4",
     mysql_collate="utf8mb4_bin",
 )

@@ -145,6 +145,14 @@ from reintegration_fsm.vocabulary import Actor, Stage
 
 _CHUNK = 500
 """Ids per IN list."""
+_KEPT = (
+    protocols.c.authority,
+    protocols.c.protocol_id,
+    protocols.c.version,
+    protocols.c.fingerprint,
+    protocols.c.first_case_id,
+)
+"""An `rfsm_protocols` row's columns, in `opened.Opened`'s order."""
 
 # What each call is called in its errors' messages ("could not list cases: ..."), written once
 # for its guard (on MariaDB the first call's look at the making may fail first) and its body.
@@ -830,16 +838,15 @@ class SqlAlchemyStore:
             ChangedProtocol: a case of `new` was opened under other rules (`opening` True).
         """
         wanted = opened.keys(new) - self._opened.keys()
-        for protocol_id, version in sorted(wanted):
-            query = select(
-                protocols.c.protocol_id,
-                protocols.c.version,
-                protocols.c.fingerprint,
-                protocols.c.first_case_id,
-            ).where(protocols.c.protocol_id == protocol_id, protocols.c.version == version)
+        for authority, protocol_id, version in sorted(wanted):
+            query = select(*_KEPT).where(
+                protocols.c.authority == authority,
+                protocols.c.protocol_id == protocol_id,
+                protocols.c.version == version,
+            )
             row = conn.execute(query).first()
             if row is not None:
-                self._opened[(protocol_id, version)] = opened.Opened(*row)
+                self._opened[(authority, protocol_id, version)] = opened.Opened(*row)
         added = opened.first_opened(new, self._opened)
         if added:  # kept once committed, when read again
             conn.execute(insert(protocols), [protocol.row() for protocol in added])
@@ -1872,6 +1879,9 @@ class SqlAlchemyStore:
         def read(table: Table) -> Select[Any]:
             return select(*self._as_stored(table, verifying=True)).where(*within(table))
 
+        if checking.kept is None:  # (in the snapshot the log is read in: once begun)
+            kept = (opened.Opened(*row) for row in conn.execute(select(*_KEPT)))
+            checking.kept = {protocol.key: protocol for protocol in kept}
         case_rows = {row["case_id"]: row for row in _dicts(conn.execute(read(cases)))}
         items = _grouped(_dicts(conn.execute(read(open_items))))
         ledger = _grouped(_dicts(conn.execute(read(weightings))))
