@@ -468,6 +468,52 @@ class EvidenceContract:
         )
         assert "Brien" not in json.dumps(self.rows_of(store, "case-01"), default=str)
 
+    @pytest.mark.parametrize(
+        ("name", "reason", "quoted"),
+        [
+            ("J S", "J S erasure request", "the name removed"),
+            ("A B", "Erasure request for a  b", "the name removed"),
+            ("J O\u2019B", "Request of J O'B", "the name removed"),
+            ("\u738b \u4f1f", "\u738b \u4f1f erasure request", "the name removed"),
+            ("\u738b\u4f1f", "Request of \u4f1f's family", "a word of the name removed"),
+        ],
+        ids=["initials", "case-and-spacing", "apostrophe", "han-spaced", "han-given-name"],
+    )
+    def test_a_reason_quoting_a_name_of_one_letter_words_whole_is_refused(
+        self, store: Store, name: str, reason: str, quoted: str
+    ) -> None:
+        """A name whose words are all of one letter (initials "J S") was quoted by no word, so
+        a reason quoting it whole put it back in every placeholder and the search column (found
+        by a review): the whole name is refused, compared as a subject access request reads
+        names. A Han character is a word of its own ("\u4f1f", a given name)."""
+        store.save(opened("case-01", pupil=attrs.evolve(PUPIL, name=name)))
+        before = self.rows_of(store, "case-01")
+        with pytest.raises(FormInvalid) as refused:
+            store.redact("case-01", None, ["pupil.name"], reason, by=ADMISSIONS, on=REDACTED_ON)
+        [(field, problem)] = refused.value.problems
+        assert field == "reason"
+        assert problem.startswith(f"the reason quotes {quoted} at pupil.name of entry 1")
+        assert self.rows_of(store, "case-01") == before
+
+    @pytest.mark.parametrize(
+        ("name", "reason"),
+        [
+            ("J S", "Request J/2026 of the S team"),
+            ("\u738b \u4f1f", "Erasure request"),
+        ],
+        ids=["initials-apart", "han"],
+    )
+    def test_a_reason_may_hold_a_one_letter_word_of_a_name_alone(
+        self, store: Store, name: str, reason: str
+    ) -> None:
+        """A word of one letter is refused only with the rest of the name ("J" is no name)."""
+        store.save(opened("case-01", pupil=attrs.evolve(PUPIL, name=name)))
+        [note] = store.redact(
+            "case-01", None, ["pupil.name"], reason, by=ADMISSIONS, on=REDACTED_ON
+        )
+        assert note.paths == ("pupil.name",)
+        assert store.cases(text=name) == []
+
     def test_a_reason_may_quote_part_of_a_value_that_is_no_name(self, store: Store) -> None:
         """Only a person's name is refused by its words; other text is refused when the reason
         quotes it whole."""

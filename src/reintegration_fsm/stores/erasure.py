@@ -319,11 +319,15 @@ def _same_person(a: str, b: str) -> bool:
 def _name_words(text: str) -> list[str]:
     """The words of `text` folded as `_same_person` compares names: each run of letters,
     digits and accents, apart at spaces, apostrophes, dashes and other punctuation
-    ("Aoife O’Brien-Kay" holds aoife, o, brien and kay)."""
+    ("Aoife O’Brien-Kay" holds aoife, o, brien and kay), and each Han character a word of its
+    own (`_ideograph`: "王伟" holds 王 and 伟), as Chinese writes no space between words."""
     words: list[str] = []
     word: list[str] = []
     for character in loosely_folded_name(text) + " ":
-        if character.isalnum() or unicodedata.category(character).startswith("M"):
+        if _ideograph(character):
+            words.extend(["".join(word), character] if word else [character])
+            word = []
+        elif character.isalnum() or unicodedata.category(character).startswith("M"):
             word.append(character)
         elif word:
             words.append("".join(word))
@@ -331,43 +335,60 @@ def _name_words(text: str) -> list[str]:
     return words
 
 
+def _ideograph(character: str) -> bool:
+    """`character` is a Han character (a CJK ideograph, as Chinese, Japanese kanji and Korean
+    hanja write it): a syllable that is a whole surname or given name on its own (王, 伟)."""
+    return not character.isascii() and "IDEOGRAPH-" in unicodedata.name(character, "")
+
+
+def _quotes_word(word: str, said_words: set[str]) -> bool:
+    """`said_words` holds `word`, a word of a name of two letters or more or a Han character:
+    a word of one letter ("O" of O’Brien, "J" of initials) names nobody on its own."""
+    letters = sum(character.isalpha() for character in word)
+    return (letters >= 2 or _ideograph(word)) and word in said_words
+
+
+def _quotes_whole(value: str, said: str) -> bool:
+    """`said` (folded as `value` is) holds `value` as whole words."""
+    return bool(value) and re.search(rf"(?<!\w){re.escape(value)}(?!\w)", said) is not None
+
+
 def _refuse_quoting(reason: str, removed: Sequence[_Removed]) -> None:
     """Refuse a reason that quotes a value the redaction removes: the reason is shown in place
     of every value removed, in the case row's name and its search column, and would put the
     value back.
 
-    A person's name is quoted by any of its words of two or more letters that the reason holds
+    A person's name is quoted whole, compared as names are (`fields.folded_name`) or as a
+    subject access request reads them (`fields.loosely_folded_name`), as whole words; or by
+    any of its words of two or more letters, or any Han character of it, that the reason holds
     as a word (`_name_words`: the surname alone, the first name, the name written with another
     apostrophe), so that the person is not found by a search for either; a short common word
-    that is also part of a name ("Will") is refused too. Any other value is quoted whole,
-    compared as names are (`fields.folded_name`), as whole words.
+    that is also part of a name ("Will") is refused too. A name whose words are all of one
+    letter (initials, "J S") is refused whole only. Any other value is quoted whole, compared
+    as names are, as whole words.
 
     Raises:
         FormInvalid: on `reason`, naming where the value quoted was (not the value).
     """
     said = folded_name(reason)
+    loosely_said = loosely_folded_name(reason)
     said_words = set(_name_words(reason))
     for item in removed:
-        if item.name:
-            quoted = any(
-                sum(character.isalpha() for character in word) >= 2 and word in said_words
-                for word in _name_words(item.value)
-            )
+        if _quotes_whole(folded_name(item.value), said) or (
+            item.name and _quotes_whole(loosely_folded_name(item.value), loosely_said)
+        ):
+            what = "the name removed" if item.name else "the value removed"
+        elif item.name and any(_quotes_word(word, said_words) for word in _name_words(item.value)):
             what = "a word of the name removed"
         else:
-            value = folded_name(item.value)
-            quoted = (
-                bool(value) and re.search(rf"(?<!\w){re.escape(value)}(?!\w)", said) is not None
-            )
-            what = "the value removed"
-        if quoted:
-            raise FormInvalid(
-                "redact",
-                "reason",
-                f"the reason quotes {what} at {item.path} of entry {item.seq}, and is shown "
-                "in place of every value removed: describe the request without quoting what "
-                "it removes (e.g. 'Erasure request')",
-            )
+            continue
+        raise FormInvalid(
+            "redact",
+            "reason",
+            f"the reason quotes {what} at {item.path} of entry {item.seq}, and is shown in place "
+            "of every value removed: describe the request without quoting what it removes (e.g. "
+            "'Erasure request')",
+        )
 
 
 def _refusing(error: ProtocolError) -> str:
