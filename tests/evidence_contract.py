@@ -1478,6 +1478,46 @@ class EvidenceContract:
         ]
         assert store.load("case-03").pupil.name.endswith(": retention period ended)")
 
+    @pytest.mark.parametrize("changed", ["log", "case row"])
+    def test_a_case_whose_id_was_changed_in_one_table_is_named_by_retention(
+        self, store: Store, clock: Callable[[dt.date], None], changed: str
+    ) -> None:
+        """A case id changed behind the store in the log only (or in the case row only): the
+        case row no longer joined its `open` entry, so no retention listing or run named
+        either, and its personal data stayed unnoticed (review S, S5). The `open` entry
+        without a case row is listed as holding personal data and passed over by a run, the
+        case row without an `open` entry is named as undated; the rest is done."""
+        for case_id in ("case-01", "case-02", "case-03"):
+            store.save(withdrawn_by_parent(case_id))
+        case, entries, notes, items, ledger = self.rows_of(store, "case-02")
+        assert case is not None
+        entries = (
+            [{**row, "case_id": "case-02\t"} for row in entries] if changed == "log" else entries
+        )
+        if changed == "case row":
+            case = {**case, "case_id": "case-02\t"}
+        self.write_rows(store, "case-02", (None, [], [], [], []))
+        self.write_rows(store, case["case_id"], (case, [], [], items, ledger))
+        self.write_rows(store, entries[0]["case_id"], (None, entries, notes, [], []))
+        lone_log, lone_row = entries[0]["case_id"], case["case_id"]
+        on = RETENTION_ENDS + dt.timedelta(days=1)
+        clock(on)
+        assert [(d.case_id, d.personal_data_left) for d in store.past_retention(on)] == [
+            ("case-01", True),
+            (lone_log, True),
+            ("case-03", True),
+        ]
+        assert store.held_retention(on) == []
+        assert store.undated_retention() == [lone_row]
+        done = store.apply_retention(on, by=ADMISSIONS)
+        assert [due.case_id for due in done] == ["case-01", "case-03"]
+        assert done.passed_over == [
+            RetentionHeld(
+                lone_log, RETENTION_ENDS, "the store holds a row written behind it: run verify"
+            )
+        ]
+        assert store.load("case-03").pupil.name.endswith(": retention period ended)")
+
     def test_retention_is_a_policy_of_the_store(self, store: Store) -> None:
         store.save(built("case-01", 11))
         store.retention = RetentionPolicy(years=7, basis="last_entry")

@@ -253,7 +253,7 @@ class InMemoryStore:
         with self._lock:
             if self._visible(case_id) is None:
                 raise CaseNotFound(case_id)
-            entries = self._log[case_id]
+            entries = self._log.get(case_id, [])
             if as_of is not None:
                 entries = [entry for entry in entries if entry["on_date"] <= as_of]
             if not entries:
@@ -482,7 +482,8 @@ class InMemoryStore:
 
     def undated_retention(self) -> list[str]:
         """The cases this store may show whose retention cannot be dated (the date of birth,
-        or what the policy's basis reads, was removed) and that still hold personal data."""
+        or what the policy's basis reads, was removed; or a case row has no `open` entry, its
+        case id changed behind the store) and that still hold personal data."""
         return [
             case_id
             for case_id in retention_module.undated(self.retention, self._heads(), self.protocols)
@@ -503,28 +504,57 @@ class InMemoryStore:
 
     def _data_left(self, case_id: str) -> bool:
         """Whether the case still holds personal data a retention run would remove (True for
-        a case id changed behind the store, as the SQL stores read it)."""
+        a case id changed behind the store, or a case row and a log that do not pair, as the
+        SQL stores read it)."""
         try:
-            retention_module.check_listed(case_id)
+            return bool(erasure.retention_targets(self._listed_entries(case_id)))
         except AlteredRow:
             return True
-        return bool(erasure.retention_targets(self._entries(case_id)[0]))
+
+    def _listed_entries(self, case_id: str) -> list[Row]:
+        """The log of a case a retention listing found.
+
+        Raises:
+            AlteredRow: its case id is none the store writes (`retention.check_listed`), or its
+                case row has no log or its log no case row (`retention.unpaired`).
+        """
+        retention_module.check_listed(case_id)
+        try:
+            return self._entries(case_id)[0]
+        except CaseNotFound:
+            raise retention_module.unpaired(case_id) from None
 
     def _heads(self) -> list[retention_module.Head]:
         """Each case's id, its `open` entry, its last entry's date, its opening day and its
-        stage."""
+        stage; and each case row without an `open` entry, and each `open` entry without a case
+        row (dated by its log), as unpaired (`Head.paired`)."""
         with self._lock:
-            return [
+            heads = [
                 retention_module.Head(
                     case_id,
-                    dict(self._log[case_id][0]),
+                    dict(log[0]) if log else {},
                     as_date(row["last_on"]),
                     as_date(row["opened_on"]),
                     str(row["stage"]),
+                    paired=bool(log),
                 )
                 for case_id, row in self._cases.items()
-                if self._visible(case_id) is not None and self._log.get(case_id)
+                if self._visible(case_id) is not None
+                for log in [self._log.get(case_id)]
             ]
+            lone = [
+                (case_id, dict(log[0]), as_date(log[-1]["on_date"]))
+                for case_id, log in self._log.items()
+                if log and case_id not in self._cases
+            ]
+        return heads + [
+            retention_module.Head(
+                case_id, first, last_on, as_date(first["on_date"]), "", paired=False
+            )
+            for case_id, first, last_on in lone
+            if self.authority is None
+            or audit.history_authority([first], self.calendar, self.protocols) == self.authority
+        ]
 
     def apply_retention(self, on: date, *, by: Actor) -> RetentionRun:
         """Remove the personal data of every case past retention on `on` (see `redact`).
@@ -552,9 +582,7 @@ class InMemoryStore:
             if not due.personal_data_left:
                 continue
             try:
-                retention_module.check_listed(due.case_id)
-                entries, _ = self._entries(due.case_id)
-                targets = erasure.retention_targets(entries)
+                targets = erasure.retention_targets(self._listed_entries(due.case_id))
                 self._redact(
                     due.case_id, targets, retention_module.REASON, by=by, on=on, every_case=True
                 )

@@ -173,6 +173,10 @@ class Head(NamedTuple):
     last_on: dt.date
     opened_on: dt.date
     stage: str
+    paired: bool = True
+    """False for a case row without an `open` entry (`first` is then empty) or an `open` entry
+    without a case row (`stage` is then empty, the days its log's): a case id changed behind
+    the store in one table only (`unpaired`)."""
 
 
 PASSED_OVER = (AlteredRow, UnknownProtocol, FormInvalid)
@@ -210,6 +214,17 @@ def check_listed(case_id: str) -> None:
             "writes; run verify",
             case_id=case_id,
         )
+
+
+def unpaired(case_id: str) -> AlteredRow:
+    """The error for a case listed whose case row has no `open` entry, or whose `open` entry
+    has no case row: its case id was changed behind the store in one table (review S, S5). A
+    listing counts it as holding personal data, a run passes it over (`passed_over`)."""
+    return AlteredRow(
+        f"could not read case {case_id!r}: {ALTERED}: its case row and its log do not pair; "
+        "run verify",
+        case_id=case_id,
+    )
 
 
 def opening_facts(
@@ -254,7 +269,8 @@ def past(
     listed (a retention run never removes what it cannot show to be past retention). Nor is a
     case with a step dated after `on` (as R16 allows): a redaction may not be dated before a
     value it removes, so the first run on or after that day lists it. Nor is a case `held`
-    names (still running, or kept until a day before it was opened).
+    names (still running, or kept until a day before it was opened); but an `open` entry
+    without a case row (`Head.paired`), dated by its log, is listed: a run passes it over.
 
     A policy of its own `years` reads nothing of a case's protocol, so it lists every case
     whatever protocols are given; one that keeps the protocol's years needs each case's.
@@ -267,7 +283,7 @@ def past(
     return [
         (head.case_id, keep_until)
         for head, keep_until in _ended(on, policy, heads, protocols)
-        if not why_held(head, keep_until)
+        if not head.paired or not why_held(head, keep_until)
     ]
 
 
@@ -287,7 +303,7 @@ def held(
     return [
         RetentionHeld(head.case_id, keep_until, reason)
         for head, keep_until in _ended(on, policy, heads, protocols)
-        if (reason := why_held(head, keep_until))
+        if head.paired and (reason := why_held(head, keep_until))
     ]
 
 
@@ -336,8 +352,9 @@ def undated(
     protocols: Sequence[Protocol],
 ) -> list[str]:
     """The cases whose retention cannot be dated, by case id: what the policy's basis reads
-    (the child's date of birth) was removed. No retention run lists them; the rest of their
-    personal data is removed by hand.
+    (the child's date of birth) was removed, or a case row has no `open` entry to read it from
+    (`Head.paired`). No retention run lists them; the rest of their personal data is removed
+    by hand.
 
     Raises:
         UnknownProtocol: as `past`.
@@ -345,7 +362,7 @@ def undated(
     return sorted(
         head.case_id
         for head in heads
-        if _dated(policy, head, protocols) is None and _readable(head.first)
+        if _dated(policy, head, protocols) is None and (not head.paired or _readable(head.first))
     )
 
 

@@ -1552,7 +1552,8 @@ class SqlAlchemyStore:
     @guarded(_LIST_UNDATED)
     def undated_retention(self) -> list[str]:
         """The cases this store may show whose retention cannot be dated (the date of birth,
-        or what the policy's basis reads, was removed) and that still hold personal data."""
+        or what the policy's basis reads, was removed; or a case row has no `open` entry, its
+        case id changed behind the store) and that still hold personal data."""
         with read_back(_LIST_UNDATED), self.engine.connect() as conn:
             return [
                 case_id
@@ -1580,33 +1581,106 @@ class SqlAlchemyStore:
 
     def _data_left(self, conn: Connection, case_id: str) -> bool:
         """Whether the case still holds personal data a retention run would remove (True for
-        a row written behind the store, its case id too: verify names it)."""
+        a row written behind the store, its case id too, or a case row and a log that do not
+        pair: verify names it)."""
         try:
-            retention_module.check_listed(case_id)
+            entries = self._listed_entries(conn, case_id)
             with read_back(*_READ_CASE(case_id)):
-                _, entries, _ = self._read(conn, case_id)
                 return bool(erasure.retention_targets(entries))
         except AlteredRow:
             return True
 
+    def _listed_entries(self, conn: Connection, case_id: str) -> list[Row]:
+        """The log of a case a retention listing found.
+
+        Raises:
+            AlteredRow: its case id is none the store writes (`retention.check_listed`), or its
+                case row has no log or its log no case row (`retention.unpaired`).
+        """
+        retention_module.check_listed(case_id)
+        with read_back(*_READ_CASE(case_id)):
+            try:
+                _, entries, _ = self._read(conn, case_id)
+            except CaseNotFound:
+                raise retention_module.unpaired(case_id) from None
+        return entries
+
     def _heads(self, conn: Connection) -> list[retention_module.Head]:
         """Each case's id, its `open` entry, its last entry's date, its opening day and its
-        stage."""
-        query = select(transitions, cases.c.last_on, cases.c.opened_on, cases.c.stage).join(
+        stage; and each case row without an `open` entry, and each `open` entry without a case
+        row (dated by its log), as unpaired (`Head.paired`): one outer join each way, and the
+        last entries' dates of the unpaired `open` entries (none, but for rows written behind
+        the store)."""
+        query = select(
+            transitions, cases.c.case_id.label("row_id"), cases.c.last_on, cases.c.opened_on
+        )
+        query = query.add_columns(cases.c.stage).outerjoin(
             cases, cases.c.case_id == transitions.c.case_id
         )
         query = query.where(transitions.c.seq == 1)
+        no_open = (
+            select(cases.c.case_id, cases.c.last_on, cases.c.opened_on, cases.c.stage)
+            .outerjoin(
+                transitions,
+                (transitions.c.case_id == cases.c.case_id) & (transitions.c.seq == 1),
+            )
+            .where(transitions.c.case_id.is_(None))
+        )
         if self.authority is not None:
-            query = query.where(cases.c.authority == self.authority)
-        return [
+            query = query.where((cases.c.authority == self.authority) | cases.c.case_id.is_(None))
+            no_open = no_open.where(cases.c.authority == self.authority)
+        heads = []
+        lone: dict[str, dict[str, Any]] = {}
+        for row in conn.execute(query).mappings():
+            first = {key: value for key, value in row.items() if key in transitions.c}
+            if row["row_id"] is None:
+                lone[row["case_id"]] = first
+                continue
+            heads.append(
+                retention_module.Head(
+                    row["case_id"],
+                    first,
+                    as_date(row["last_on"]),
+                    as_date(row["opened_on"]),
+                    str(row["stage"]),
+                )
+            )
+        heads.extend(
             retention_module.Head(
                 row["case_id"],
-                dict(row),
+                {},
                 as_date(row["last_on"]),
                 as_date(row["opened_on"]),
                 str(row["stage"]),
+                paired=False,
             )
-            for row in conn.execute(query).mappings()
+            for row in conn.execute(no_open).mappings()
+        )
+        return heads + self._lone_heads(conn, lone)
+
+    def _lone_heads(
+        self, conn: Connection, lone: Mapping[str, Mapping[str, Any]]
+    ) -> list[retention_module.Head]:
+        """The `open` entries in `lone` (case id -> entry) that have no case row, this store's
+        authority's by their history, dated by their log's first and last entries."""
+        if not lone:
+            return []
+        last = select(transitions.c.case_id, func.max(transitions.c.on_date)).where(
+            transitions.c.case_id.in_(sorted(lone))
+        )
+        last_on = {row[0]: row[1] for row in conn.execute(last.group_by(transitions.c.case_id))}
+        return [
+            retention_module.Head(
+                case_id,
+                first,
+                as_date(last_on.get(case_id, first["on_date"])),
+                as_date(first["on_date"]),
+                "",
+                paired=False,
+            )
+            for case_id, first in lone.items()
+            if self.authority is None
+            or audit.history_authority([first], self.calendar, self.protocols) == self.authority
         ]
 
     @guarded(_LIST_PAST_RETENTION)  # its first read
@@ -1645,10 +1719,9 @@ class SqlAlchemyStore:
                 if not due.personal_data_left:
                     continue
                 try:
-                    retention_module.check_listed(due.case_id)
+                    with self.engine.connect() as conn:
+                        entries = self._listed_entries(conn, due.case_id)
                     with read_back(*_READ_CASE(due.case_id)):
-                        with self.engine.connect() as conn:
-                            _, entries, _ = self._read(conn, due.case_id)
                         targets = erasure.retention_targets(entries)
                     _, seqs = self._redact(
                         due.case_id,
