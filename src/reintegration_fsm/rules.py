@@ -157,7 +157,8 @@ def same_name_as_read(case: CaseState, a: str, b: str) -> bool:
     either reading accepts (a child's name or an organisation either fold reads as the one it
     is compared with; a host either fold reads as another school than the setting); a step
     taken now reads names today's way alone."""
-    if case._names_as_before_unicode:
+    # (A stand-in for a case, as a test suite writes one, need not know of replay's reading.)
+    if getattr(case, "_names_as_before_unicode", False):
         return a == b or folded_name_before_unicode(a) == folded_name_before_unicode(b)
     return same_name(a, b)
 
