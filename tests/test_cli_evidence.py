@@ -781,6 +781,17 @@ def test_export_all_moves_every_case_to_another_store(demo_db: str, tmp_path: Pa
     )
 
 
+def test_the_html_response_says_in_words_what_was_discharged(demo_db: str) -> None:
+    """The subject access page, for a parent or the child, said "discharged
+    SHARE_INFORMATION_WITH_HOST", a program's name for the obligation (found by a review):
+    it says it in the words its "Recorded" column uses."""
+    page = ok(invoke(demo_db, "export", "DEMO-0001", "--format", "html")).stdout
+    assert "SHARE_INFORMATION_WITH_HOST" not in page
+    assert "SEND_PAPERWORK_TO_ADMISSIONS" not in page
+    assert "discharged: share information with host" in page
+    assert "discharged: send paperwork to admissions" in page
+
+
 def test_the_html_response_is_self_contained_and_escaped(demo_db: str) -> None:
     _second_case_of_the_same_child(demo_db)
     page = ok(invoke(demo_db, "export", "--pupil", CHILD, "--dob", BORN, "--format", "html")).stdout

@@ -82,14 +82,14 @@ def test_a_successful_case_reads_step_by_step_on_its_timeline() -> None:
         "referred the child to Fair Access (panel route)",
         "identified the host school: Elmstead High School (via panel)",
         "held the initial meeting; the placement starts 2026-02-23",
-        "discharged SHARE_INFORMATION_WITH_HOST",
-        "discharged OFFER_VISIT",
+        "discharged: share information with host",
+        "discharged: offer visit",
         "started the placement (dual registration begins)",
         "held the interim review: decision continue",
         "held the interim review: decision continue",
         "held the final review: decision make permanent, permanent from 2026-04-02",
         "recorded the successful outcome (on roll from 2026-04-13)",
-        "discharged TRANSFER_RECORDS",
+        "discharged: transfer records",
     ]
 
 

@@ -211,3 +211,51 @@ def test_a_multi_line_address_keeps_its_lines_in_the_printed_forms_and_the_respo
         expected = {"render": [3], "export": [3, 3]}[command[0]]
         assert value["cells"] == expected, command
         assert console == []
+
+
+WORD_LINES = """
+<script>
+  // Test harness only: each word of the steps table the browser broke across lines.
+  const broken = [];
+  for (const table of document.querySelectorAll("table")) {
+    const head = [...table.querySelectorAll("thead th")].map((th) => th.textContent.trim());
+    if (head[0] !== "#") continue;
+    const text = document.createTreeWalker(table.tBodies[0], NodeFilter.SHOW_TEXT);
+    const words = [];
+    for (let node = text.nextNode(); node; node = text.nextNode()) {
+      for (const word of node.data.matchAll(/[^\\s()]+/g)) words.push([node, word]);
+    }
+    for (const [node, word] of words) {
+      const range = document.createRange();
+      range.setStart(node, word.index);
+      range.setEnd(node, word.index + word[0].length);
+      const tops = new Set([...range.getClientRects()].map((rect) => Math.round(rect.top)));
+      if (tops.size > 1) broken.push(word[0]);
+    }
+  }
+  document.documentElement.setAttribute("data-measured", JSON.stringify({broken}));
+</script>
+"""
+
+
+def test_no_word_or_day_of_the_steps_table_breaks_across_lines_on_an_a4_page(
+    tmp_path: Path,
+) -> None:
+    """The steps table broke "SHARE_INFORMATION_WITH_HOST" into "..._HOS" and "T" and a day
+    into "2026-02-" and "28" where the whole word fitted on the next line (found by a review):
+    at A4 width each word and day keeps one line."""
+    from test_report_browser import measured
+
+    browser()
+    url = f"sqlite:///{tmp_path / 'demo.sqlite'}"
+    runner = CliRunner()
+    env: dict[str, str | None] = {"RFSM_CALENDAR": None, "RFSM_AUTHORITY": None}
+    assert runner.invoke(cli, ["--db", url, "demo"], env=env).exit_code == 0
+    page = tmp_path / "response.html"
+    exported = runner.invoke(
+        cli, ["--db", url, "export", "DEMO-0001", "--format", "html", "-o", str(page)], env=env
+    )
+    assert exported.exit_code == 0, exported.output
+    value, console = measured(page, tmp_path, WORD_LINES)
+    assert value["broken"] == []
+    assert console == []

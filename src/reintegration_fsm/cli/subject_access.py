@@ -12,11 +12,13 @@ recipients, retention, source, rights, automated decisions, transfers) as a fixe
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import attrs
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup, escape
 
 from reintegration_fsm import documents
 from reintegration_fsm.calendar import SchoolCalendar
@@ -210,9 +212,18 @@ def render_html(value: Mapping[str, Any], held: Sequence[Held]) -> str:
             }
         )
     return _ENVIRONMENT.get_template("subject_access.html").render(
-        response=value, cases=cases, words=_words
+        response=value, cases=cases, words=_words, dated=_dated
     )
 
 
 def _words(value: Any) -> str:
     return "" if value is None else str(value).replace("_", " ")
+
+
+_ISO_DAY = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
+
+
+def _dated(value: Any) -> Markup:
+    """`value` escaped, each ISO day in it kept on one line: the browser breaks a line after a
+    day's hyphen ("2026-02-" above "28") where the whole day would fit on the next."""
+    return Markup(_ISO_DAY.sub(lambda day: f'<span class="date">{day[0]}</span>', escape(value)))

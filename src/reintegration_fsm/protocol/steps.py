@@ -625,7 +625,7 @@ def _discharge_listed(case: Any, actor: Actor) -> bool:
 
 
 def _discharge_wording(data: Data) -> str:
-    return f"discharged {str(data['kind']).upper()}"
+    return f"discharged: {str(data['kind']).replace('_', ' ')}"
 
 
 # -- the protocol --------------------------------------------------------------------------------
