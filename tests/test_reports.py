@@ -267,6 +267,18 @@ def test_one_school(every_case: list[Reintegration]) -> None:
     assert count(found.outcomes, "successful") == 4
 
 
+def test_one_schools_weightings_are_its_own(every_case: list[Reintegration]) -> None:
+    """A school's report gave in `weightings` the other schools of its cases too (the AP
+    setting's points beside the host's; found by a review): it gives the school's alone, as its
+    rows do, in whatever spelling it was asked for."""
+    everyone = dict(figures(every_case, YEAR, on=ON).weightings)
+    assert everyone["Larkspur Learning Centre"] < 0
+    found = figures(every_case, YEAR, on=ON, school="hollybrook  academy")
+    assert found.weightings == (("Hollybrook Academy", 12),)
+    assert found.to_json()["weightings"] == {"Hollybrook Academy": 12}
+    assert [row.weighting for row in found.schools] == [12]
+
+
 def test_json_tables_and_long_rows_hold_the_same_numbers(every_case: list[Reintegration]) -> None:
     found = figures(every_case, YEAR, on=ON)
     document = found.to_json()

@@ -405,7 +405,15 @@ def figures(
         overdue_obligations=_counts(owed, ((p.value, OWNER_NAMES[p]) for p in OWNERS)),
         overdue_deadlines=overdue_deadlines,
         schools=rows,
-        weightings=tuple(sorted(weightings.items())),
+        # A school's report is that school's alone: not the points of the other schools of its
+        # cases (the AP setting's -3 beside the host's +3).
+        weightings=tuple(
+            sorted(
+                (name, points)
+                for name, points in weightings.items()
+                if school is None or same_name(name, school)
+            )
+        ),
         offer_limits=tuple(sorted({(title, days) for title, _, _, days in limits})),
         offer_limits_by_protocol=tuple(sorted(limits)),
     )
