@@ -259,6 +259,21 @@ def test_a_misspelt_school_names_the_schools_with_cases(office_url: str) -> None
     assert narrowed.stdout.strip() == "no cases match"
 
 
+def test_an_unknown_school_of_100000_characters_is_named_in_part(office_url: str) -> None:
+    """An unknown school was named whole, 100,000 characters of a paste, where an unknown case
+    id is cut (found by a review): its first 40 characters and its length, as a case id's."""
+    name = "x" * 100_000
+    said = f"no cases at school '{'x' * 40}'... (100,000 characters long)"
+    for command in ("cases", "due"):
+        result = invoke(office_url, command, "--school", name)
+        assert result.exit_code == 2
+        assert said in result.stderr
+        assert len(result.stderr) < 2_000
+    report = invoke(office_url, "report", "--school", name, "--format", "json")
+    assert report.exit_code == 2
+    assert json.loads(report.stdout)["error"] == said
+
+
 def test_the_right_authority_lists_its_cases(office_url: str) -> None:
     mine = json_of(office_url, "--authority", "Exampleshire County Council", "cases")
     assert ids(mine) == EVERY_ID

@@ -289,11 +289,7 @@ class CaseNotFound(ProtocolError, KeyError):
         super().__init__(case_id)
 
     def __str__(self) -> str:
-        # An id longer than any a store keeps (100 characters) is shown in part, with its
-        # length: a screen of pasted text says nothing more.
-        if isinstance(self.case_id, str) and len(self.case_id) > 100:
-            return f"no case {self.case_id[:40]!r}... ({len(self.case_id):,} characters long)"
-        return f"no case {self.case_id!r}"
+        return f"no case {quoted(self.case_id)}"
 
 
 class GuessableRedaction(UserWarning):
@@ -318,6 +314,15 @@ class GuessableRedaction(UserWarning):
     def __reduce__(self) -> tuple[type[GuessableRedaction], tuple[str, tuple[int, ...]]]:
         # Made again from its own arguments (not its message): pickled to another process.
         return type(self), (self.case_id, self.seqs)
+
+
+def quoted(text: Any) -> str:
+    """`text` quoted for a message (its repr); a text longer than any a store keeps (100
+    characters: an id, a name) in part, with its length, `'xxx...'... (100,000 characters
+    long)`: a screen of pasted text says nothing more."""
+    if isinstance(text, str) and len(text) > 100:
+        return f"{text[:40]!r}... ({len(text):,} characters long)"
+    return repr(text)
 
 
 def a_or_an(name: str) -> str:

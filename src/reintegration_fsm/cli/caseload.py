@@ -24,6 +24,7 @@ from reintegration_fsm.cli.common import (
 )
 from reintegration_fsm.cli.output import Cell
 from reintegration_fsm.cli.views import late_by
+from reintegration_fsm.errors import quoted
 from reintegration_fsm.stores import CaseSummary, DueItem, SqlAlchemyStore
 from reintegration_fsm.vocabulary import Party, Stage
 
@@ -86,7 +87,7 @@ def check_school(store: SqlAlchemyStore, school: str | None) -> None:
         {s.ap_setting for s in summaries} | {s.host_school for s in summaries if s.host_school}
     )
     raise Failure(
-        f"no cases at school {school!r}",
+        f"no cases at school {quoted(school)}",
         [f"Schools with cases: {', '.join(repr(k) for k in known)}."]
         if known
         else ["There are no cases yet."],
