@@ -417,3 +417,22 @@ def test_the_email_text_does_not_break_a_link_or_a_hyphenated_word_in_two() -> N
     assert f"  Details:\n  {LINK}\n" in text
     assert "Marlowe-Penn" in text
     assert "  " + "word " * 11 + "word\n  Marlowe-Penn will ring\n" in text
+
+
+@pytest.mark.parametrize("case_id", ["DEMO-0001", "DEMO-0002", "DEMO-0003", "DEMO-0004"])
+def test_the_email_texts_heading_and_footer_wrap_at_72_columns(
+    demo: dict[str, Reintegration], case_id: str
+) -> None:
+    """`render --text` wrapped its fields at 72 columns but not its heading ("Case DEMO-0001;
+    Larkspur Learning Centre to ...; stage: successful", 110 columns) or its "Rendered on"
+    footer (88; found by a review): no line of words runs past 72 but the timetable's rows."""
+    text = documents.render_text(demo[case_id], ON)
+    long = [
+        line
+        for line in text.splitlines()
+        if len(line) > 72 and " " in line.strip() and "|" not in line  # the timetable's rows
+    ]
+    assert long == []
+    heading = " ".join(text.split("\n\n", 1)[0].splitlines())
+    assert heading.startswith(f"REINTEGRATION FORMS: {demo[case_id].pupil.name} Case {case_id};")
+    assert "from the case's recorded history by reintegration-fsm" in " ".join(text.splitlines())
