@@ -561,13 +561,37 @@ def test_weightings_as_table_csv_and_xlsx(office_url: str, tmp_path: Path) -> No
     )
     assert result.exit_code == 0, result.output
     book = openpyxl.load_workbook(out)
-    assert book.sheetnames == ["Weightings 2025-26", "Ledger"]
+    assert book.sheetnames == ["Period", "Weightings 2025-26", "Ledger"]
+    period = [[cell.value for cell in row] for row in book["Period"].iter_rows()]
+    assert period == [
+        ["name", "start", "end"],
+        ["2025/26", dt.datetime(2025, 9, 1), dt.datetime(2026, 8, 31)],
+    ]
     ledger = book["Ledger"]
     assert [cell.value for cell in ledger[1]] == ["on", "case_id", "school", "points"]
     assert ledger.freeze_panes == "A2"
     assert ledger["A2"].is_date
     piped = invoke(office_url, "weightings", "--format", "xlsx")
-    assert openpyxl.load_workbook(io.BytesIO(piped.stdout_bytes)).sheetnames[1] == "Ledger"
+    assert openpyxl.load_workbook(io.BytesIO(piped.stdout_bytes)).sheetnames[2] == "Ledger"
+
+
+def test_a_weightings_workbook_of_a_range_says_its_first_and_last_days(
+    office_url: str, tmp_path: Path
+) -> None:
+    """`weightings --from 2026-01-01 --to 2026-06-30 --format xlsx` was labelled only by a
+    sheet "Weightings 2026-01-01", read as one day's weightings (found by a review): its first
+    sheet gives the period's first and last days, and no sheet is named by a day alone."""
+    out = tmp_path / "range.xlsx"
+    args = ("--from", "2026-01-01", "--to", "2026-06-30", "--format", "xlsx", "-o", str(out))
+    result = invoke(office_url, "weightings", *args)
+    assert result.exit_code == 0, result.output
+    book = openpyxl.load_workbook(out)
+    assert book.sheetnames == ["Period", "Weightings", "Ledger"]
+    period = [[cell.value for cell in row] for row in book["Period"].iter_rows()]
+    assert period == [
+        ["name", "start", "end"],
+        [None, dt.datetime(2026, 1, 1), dt.datetime(2026, 6, 30)],
+    ]
 
 
 def test_a_case_that_does_not_load_is_named_by_the_report(

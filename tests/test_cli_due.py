@@ -211,6 +211,20 @@ def test_due_as_xlsx_has_typed_dates_a_bold_frozen_header(demo_db: str, tmp_path
         assert cells["case_id"].data_type == "s"
 
 
+def test_a_due_workbook_as_of_a_day_names_that_day(demo_db: str, tmp_path: Path) -> None:
+    """`due --as-of 2026-03-01 --on 2026-03-31 --format xlsx` named its sheet "Due by
+    2026-03-31" alone, never saying the rows are as things stood on 1 March (found by a
+    review): its name holds both days, within Excel's 31 characters."""
+    out = tmp_path / "due.xlsx"
+    args = ("due", "--as-of", "2026-03-01", "--on", "2026-03-31", "--format", "xlsx")
+    result = invoke(demo_db, *args, "-o", str(out))
+    assert result.exit_code == 0, result.output
+    assert openpyxl.load_workbook(out).sheetnames == ["Due 2026-03-31 as of 2026-03-01"]
+    now = tmp_path / "now.xlsx"
+    assert invoke(demo_db, "due", "--on", ON, "--format", "xlsx", "-o", str(now)).exit_code == 0
+    assert openpyxl.load_workbook(now).sheetnames == [f"Due by {ON}"]
+
+
 def test_xlsx_text_is_never_a_formula() -> None:
     """A name starting `=` is a text cell in the workbook, not a formula."""
     data = render_xlsx([{"name": '=HYPERLINK("x")', "n": 3}], ["name", "n"], "t")

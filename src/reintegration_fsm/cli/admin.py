@@ -144,7 +144,8 @@ def due(
         output_format,
         empty=f"nothing {'overdue' if overdue else 'due'} by {day}",
         output=output,
-        title=f"Due by {day}",
+        # 31 characters, Excel's most for a sheet's name, with both days.
+        title=f"Due by {day}" if as_of is None else f"Due {day} as of {as_of}",
     )
 
 

@@ -157,10 +157,17 @@ def weightings(
     rows = weighting_rows(totals, ledger, hosts)
     if output_format == "xlsx":
         refuse_a_terminal(output_format, output)
+        # A range has no short name: its sheet named by its first day alone read as one day's
+        # weightings, so the period's first and last days lead the workbook, as in `report`'s.
         workbook = render_workbook(
             [
                 Sheet(
-                    f"Weightings {(span.name or str(span.start)).replace('/', '-')}",
+                    "Period",
+                    [{"name": span.name or None, "start": span.start, "end": span.end}],
+                    ("name", "start", "end"),
+                ),
+                Sheet(
+                    f"Weightings {span.name.replace('/', '-')}" if span.name else "Weightings",
                     rows,
                     WEIGHTING_COLUMNS,
                 ),
