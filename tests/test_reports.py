@@ -36,6 +36,7 @@ from reintegration_fsm import (
     Role,
     SchoolCalendar,
     SqlAlchemyStore,
+    Stage,
 )
 from reintegration_fsm.cli import cli, common
 from reintegration_fsm.demo import run as run_demo
@@ -512,6 +513,20 @@ def test_a_calendar_given_is_named_even_with_no_case_in_the_period() -> None:
     found = figures([], quiet, on=quiet.end, calendar=calendar)
     assert found.school_days == f"counted on the calendar: {calendar.source}"
     assert figures([], quiet, on=quiet.end).school_days.startswith("unknown: no school calendar")
+
+
+def test_an_empty_periods_stage_chart_draws_every_stage_at_0() -> None:
+    """With no case in the period "Cases by stage" drew one bar, "proposed 0", and read "Cases
+    by stage, in cases. proposed: 0." to a screen reader (found by a review): it draws every
+    stage at 0, as the other charts draw each of their categories and its table lists them."""
+    quiet = Period(dt.date(2024, 1, 1), dt.date(2024, 1, 2))
+    found = figures([], quiet, on=quiet.end)
+    chart = next(c for c in charts(found) if c.key == "cases_by_stage")
+    every = "; ".join(f"{c.label}: 0" for c in found.by_stage)
+    assert chart.description == f"Cases by stage, in cases. {every}."
+    labels = {text.strip() for text in re.findall(r"<text\b[^>]*>([^<]*)</text>", chart.svg)}
+    assert {c.label for c in found.by_stage} <= labels
+    assert len(found.by_stage) == len(Stage)
 
 
 def _numbers_shown(svg: str) -> list[float]:

@@ -244,7 +244,9 @@ def charts(found: Figures) -> list[Chart]:
 
 def _charts(found: Figures) -> list[Chart]:
     deadline = found.offer_deadline
-    stages = [c for c in found.by_stage if c.count] or list(found.by_stage[:1])
+    # With no case every stage is drawn at 0, as the other charts draw each category: one
+    # bar alone would read as though "proposed" were the only stage.
+    stages = [c for c in found.by_stage if c.count] or list(found.by_stage)
     made: list[Chart] = [
         _chart(
             "cases_by_stage",
