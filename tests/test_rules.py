@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from reintegration_fsm import (
+    WORCESTERSHIRE,
     Actor,
     CalendarError,
     ChildViews,
@@ -2424,6 +2425,24 @@ def test_r2_reads_the_child_s_name_as_recorded_before_the_unicode_fold_only_when
     today = [r for r in rules.consent_is_complete(case, form, CONSENTED) if " is for " in r]
     assert today == [f"The consent form is for {form.child_name!r}, not for {case.pupil.name!r}."]
     assert case._as_before_unicode(lambda: rules.consent_is_complete(case, form, CONSENTED)) == []
+
+
+def test_r2_reads_names_today_s_way_for_a_stand_in_with_no_replay_reading() -> None:
+    """A stand-in for a case, as an integrator's suite writes one with only what the rules read
+    (no replay's reading), is read today's way: R2 raised AttributeError on it."""
+
+    @attrs.define
+    class StandIn:
+        pupil: Any
+        protocol: Any = WORCESTERSHIRE
+
+    kelvin, latin = "Anika \u0915\u200d\u212a", "Anika \u0915\u200dK"
+    stand_in = StandIn(attrs.evolve(PUPIL, name=kelvin))
+
+    assert rules.consent_is_complete(stand_in, consent(child_name=latin), CONSENTED) == [
+        f"The consent form is for {latin!r}, not for {kelvin!r}."
+    ]
+    assert rules.consent_is_complete(stand_in, consent(child_name=kelvin), CONSENTED) == []
 
 
 def test_r5_says_in_whole_sentences_why_a_host_is_refused_or_departs() -> None:
