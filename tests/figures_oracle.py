@@ -450,7 +450,12 @@ def report(
             for name, row in sorted(rows.items())
             if school is None or same(name, school)
         ],
-        "weightings": dict(sorted(totals.items())),
+        # A school's report gives that school's points alone (review R, R4).
+        "weightings": {
+            name: points
+            for name, points in sorted(totals.items())
+            if school is None or same(name, school)
+        },
     }
 
 
