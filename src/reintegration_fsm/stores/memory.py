@@ -543,18 +543,13 @@ class InMemoryStore:
                 for log in [self._log.get(case_id)]
             ]
             lone = [
-                (case_id, dict(log[0]), as_date(log[-1]["on_date"]))
+                (case_id, log[0], log[-1]["on_date"])
                 for case_id, log in self._log.items()
                 if log and case_id not in self._cases
             ]
-        return heads + [
-            retention_module.Head(
-                case_id, first, last_on, as_date(first["on_date"]), "", paired=False
-            )
-            for case_id, first, last_on in lone
-            if self.authority is None
-            or audit.history_authority([first], self.calendar, self.protocols) == self.authority
-        ]
+        return heads + retention_module.unpaired_heads(
+            lone, self.authority, self.calendar, self.protocols
+        )
 
     def apply_retention(self, on: date, *, by: Actor) -> RetentionRun:
         """Remove the personal data of every case past retention on `on` (see `redact`).
@@ -587,10 +582,7 @@ class InMemoryStore:
                     due.case_id, targets, retention_module.REASON, by=by, on=on, every_case=True
                 )
             except retention_module.PASSED_OVER as error:
-                why = retention_module.passed_over(error, due.case_id)
-                if why is None:
-                    raise
-                done.passed_over.append(RetentionHeld(due.case_id, due.keep_until, why))
+                retention_module.pass_over(done, due, error)
                 continue
             done.append(due)
         return done

@@ -16,6 +16,7 @@ from typing import Any, Literal, NamedTuple
 
 import attrs
 
+from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.errors import AlteredRow, FormInvalid, UnknownProtocol, describe
 from reintegration_fsm.forms import REMOVED_DAY
 from reintegration_fsm.protocol.definition import (
@@ -27,8 +28,9 @@ from reintegration_fsm.protocol.definition import (
     find_protocol,
     protocol_registry,
 )
+from reintegration_fsm.stores.audit import history_authority
 from reintegration_fsm.stores.failures import ALTERED, UNREADABLE_ROW
-from reintegration_fsm.stores.rows import could_be_stored
+from reintegration_fsm.stores.rows import as_date, could_be_stored
 from reintegration_fsm.stores.stored import stored_data
 from reintegration_fsm.validation import fail
 from reintegration_fsm.vocabulary import Stage
@@ -196,6 +198,35 @@ def passed_over(error: Exception, case_id: str) -> str | None:
     if isinstance(error, FormInvalid):  # the arguments were checked: this case's own
         return f"its redaction was refused: {error}"
     return None
+
+
+def pass_over(run: RetentionRun, due: RetentionDue, error: Exception) -> None:
+    """Name in `run` the case `due`, whose redaction raised `error`, as passed over, with why
+    (`passed_over`).
+
+    Raises:
+        Exception: `error` itself, when it is not that case's own (the run stops on it).
+    """
+    why = passed_over(error, due.case_id)
+    if why is None:
+        raise error
+    run.passed_over.append(RetentionHeld(due.case_id, due.keep_until, why))
+
+
+def unpaired_heads(
+    lone: Iterable[tuple[str, Mapping[str, Any], Any]],
+    authority: str | None,
+    calendar: SchoolCalendar | None,
+    protocols: Sequence[Protocol],
+) -> list[Head]:
+    """The heads of the `open` entries in `lone` that have no case row (each its case id, the
+    entry and its log's last day), of `authority` by their history (every one's when None):
+    a case id changed behind the store in one table (`Head.paired` False), dated by its log."""
+    return [
+        Head(case_id, dict(first), as_date(last_on), as_date(first["on_date"]), "", paired=False)
+        for case_id, first, last_on in lone
+        if authority is None or history_authority([first], calendar, protocols) == authority
+    ]
 
 
 def check_listed(case_id: str) -> None:

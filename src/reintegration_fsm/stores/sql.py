@@ -1669,19 +1669,15 @@ class SqlAlchemyStore:
             transitions.c.case_id.in_(sorted(lone))
         )
         last_on = {row[0]: row[1] for row in conn.execute(last.group_by(transitions.c.case_id))}
-        return [
-            retention_module.Head(
-                case_id,
-                first,
-                as_date(last_on.get(case_id, first["on_date"])),
-                as_date(first["on_date"]),
-                "",
-                paired=False,
-            )
-            for case_id, first in lone.items()
-            if self.authority is None
-            or audit.history_authority([first], self.calendar, self.protocols) == self.authority
-        ]
+        return retention_module.unpaired_heads(
+            [
+                (case_id, first, last_on.get(case_id, first["on_date"]))
+                for case_id, first in lone.items()
+            ],
+            self.authority,
+            self.calendar,
+            self.protocols,
+        )
 
     @guarded(_LIST_PAST_RETENTION)  # its first read
     def apply_retention(self, on: date, *, by: Actor) -> RetentionRun:
@@ -1732,10 +1728,7 @@ class SqlAlchemyStore:
                         every_case=True,
                     )
                 except retention_module.PASSED_OVER as error:
-                    why = retention_module.passed_over(error, due.case_id)
-                    if why is None:
-                        raise
-                    done.passed_over.append(RetentionHeld(due.case_id, due.keep_until, why))
+                    retention_module.pass_over(done, due, error)
                     continue
                 done.append(due)
                 if seqs:
