@@ -1518,6 +1518,31 @@ class EvidenceContract:
         ]
         assert store.load("case-03").pupil.name.endswith(": retention period ended)")
 
+    def test_a_scoped_store_names_its_own_authority_s_case_changed_in_one_table_alone(
+        self, store: Store, clock: Callable[[dt.date], None]
+    ) -> None:
+        """An `open` entry without a case row belongs to the authority its history names: a
+        store scoped to that authority lists it and passes it over, a store scoped to another
+        never names it (the case row that said whose it was is gone)."""
+        for case_id, authority in (("case-01", AUTHORITY), ("case-02", OTHER_AUTHORITY)):
+            store.save(ended(built(case_id, 2, authority)))
+        for case_id in ("case-01", "case-02"):
+            case, entries, notes, items, ledger = self.rows_of(store, case_id)
+            self.write_rows(store, case_id, (None, [], [], [], []))
+            self.write_rows(store, case_id, (case, [], [], items, ledger))
+            lone = [{**row, "case_id": f"{case_id}\t"} for row in entries]
+            self.write_rows(store, f"{case_id}\t", (None, lone, notes, [], []))
+        on = RETENTION_ENDS + dt.timedelta(days=1)
+        clock(on)
+        for authority, own in ((AUTHORITY, "case-01"), (OTHER_AUTHORITY, "case-02")):
+            scoped = store.for_authority(authority)
+            assert [d.case_id for d in scoped.past_retention(on)] == [f"{own}\t"]
+            assert scoped.undated_retention() == [own]
+            done = scoped.apply_retention(on, by=ADMISSIONS)
+            assert list(done) == []
+            assert [held.case_id for held in done.passed_over] == [f"{own}\t"]
+        assert sorted(d.case_id for d in store.past_retention(on)) == ["case-01\t", "case-02\t"]
+
     def test_retention_is_a_policy_of_the_store(self, store: Store) -> None:
         store.save(built("case-01", 11))
         store.retention = RetentionPolicy(years=7, basis="last_entry")
