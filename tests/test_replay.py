@@ -49,7 +49,7 @@ from reintegration_fsm import testing as rt
 from reintegration_fsm.documents import render_html, render_text
 from reintegration_fsm.serialisation import transition_from_json, transition_to_json
 from reintegration_fsm.stores import SqlAlchemyStore
-from stages import recorded_under
+from stages import recorded_under, referred
 
 CALENDAR = SchoolCalendar.sample()
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "demo_export_v1.json"
@@ -237,6 +237,52 @@ def test_a_history_recorded_before_holidays_knew_a_bank_holiday_still_replays(
     with SqlAlchemyStore(url, calendar=SchoolCalendar.sample()) as sql:
         assert sql.load("R-C1", as_of=D(2025, 9, 20)).deadlines == case.deadlines
         assert sql.verify() == []
+
+
+def _with_half_term_a_week_later() -> SchoolCalendar:
+    """The sample as its authority corrected it after a referral: the spring half term of 2026
+    is 23-27 February, not 16-20 February (spring 1 to 20 February, spring 2 from 2 March)."""
+    sample = SchoolCalendar.sample()
+    terms = [t for t in sample.terms if t[0] not in (D(2026, 1, 5), D(2026, 2, 23))]
+    terms += [(D(2026, 1, 5), D(2026, 2, 20)), (D(2026, 3, 2), D(2026, 3, 27))]
+    return SchoolCalendar(terms, dict(sample.closure_reasons), source="corrected term dates")
+
+
+def test_a_history_recorded_before_its_term_dates_were_corrected_still_replays(
+    tmp_path: Path,
+) -> None:
+    """Review C, C1: a case referred on 19 January 2026 has its place offer due on Monday 23
+    February, the first day after the sample's half term. The authority then moves the half
+    term a week later: replay held the recorded deadline to the corrected calendar's terms,
+    so the in-memory store could no longer load the case and `verify()` said the untouched
+    history "does not replay", the alarm for tampering. The deadline counted on the dates
+    known at the time is read back whatever terms the calendar gives now."""
+    case = referred()
+    assert [d.due for d in case.deadlines] == [D(2026, 2, 23)]
+    corrected = _with_half_term_a_week_later()
+    assert not corrected.is_school_day(D(2026, 2, 23))
+    memory = InMemoryStore(calendar=corrected)
+    memory.save(case)
+    assert memory.load(case.case_id).deadlines == case.deadlines
+    assert memory.verify() == []
+    assert Reintegration.replay(case.history, corrected).deadlines == case.deadlines
+    url = f"sqlite:///{tmp_path / 'corrected.db'}"
+    with SqlAlchemyStore(url, calendar=CALENDAR) as sql:
+        sql.create_schema()
+        sql.save(case)
+    with SqlAlchemyStore(url, calendar=corrected) as sql:
+        assert sql.verify() == []
+        assert sql.load(case.case_id).deadlines == case.deadlines
+    # A referral made now counts on the corrected dates: 20-23 January, 26-30, 2-6 February,
+    # 9-13, and Monday 16 February, no half term on the way now.
+    on = D(2026, 1, 19)
+    again = Reintegration.open(
+        "R-C1b", sc.PUPIL, sc.AP_SETTING, sc.AUTHORITY, corrected, by=sc.AP_HEAD, on=on
+    )
+    again.record_consent(sc.consent(signed_on=on), by=sc.AP_HEAD, on=on)
+    plan = PastoralSupportPlan(start=on - dt.timedelta(days=30))
+    again.refer_to_fair_access(ReferralRoute.PANEL, sc.information(), plan, by=sc.AP_HEAD, on=on)
+    assert [d.due for d in again.deadlines] == [D(2026, 2, 16)]
 
 
 @pytest.mark.parametrize(

@@ -525,11 +525,14 @@ def plausible_school_days(
 
     Replay uses this to refuse a recorded deadline no calendar could have given, without
     recomputing it with today's calendar. A recorded deadline is plausible when it is a
-    weekday, inside one of `calendar`'s terms when `calendar` knows its date (a case replayed
-    without a calendar, or with one that does not reach the date, is not asked), no sooner
-    than the n-th weekday after `start` (the soonest with no day closed at all) and no later
-    than holidays could push it: 150 calendar days for every 100 school days begun past the
-    n-th weekday (`_holiday_allowance` says why).
+    weekday, inside one of `calendar`'s terms when `calendar` is given and knows its date, no
+    sooner than the n-th weekday after `start` (the soonest with no day closed at all) and no
+    later than holidays could push it: 150 calendar days for every 100 school days begun past
+    the n-th weekday (`_holiday_allowance` says why).
+
+    Replay gives no `calendar`: term dates corrected after a referral (a half term a week
+    later) must not make a recorded case unreadable, as a new bank holiday must not (below).
+    A referral holds the deadline its own calendar counts to that calendar's terms.
 
     Bank holidays are not asked: the deadline was counted with the bank holidays of the
     `holidays` release installed then, and a later release may know a one-off bank holiday that

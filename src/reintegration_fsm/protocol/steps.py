@@ -349,15 +349,17 @@ def _referral_effects(
                 "long is refused too; give the term dates in full"
             )
     else:
-        # Replay reads the deadline the calendar gave at the time, if a calendar could give it
-        # (whatever bank holidays the `holidays` installed now knows: plausible_school_days).
+        # Replay reads the deadline the calendar gave at the time, if a calendar could give it:
+        # whatever bank holidays the `holidays` installed now knows (plausible_school_days), and
+        # whatever terms the case's calendar gives now, since term dates corrected after the
+        # referral must not make a case no one changed unreadable (review C, C1).
         try:
             due = day(recorded["deadlines"][0]["due"])
         except (KeyError, IndexError, TypeError, ValueError):
             raise FormInvalid(
                 "refer_to_fair_access", "deadlines", "no place offer deadline"
             ) from None
-        problem = plausible_school_days(on, due, days, case.calendar)
+        problem = plausible_school_days(on, due, days)
         if problem is not None:
             raise FormInvalid("refer_to_fair_access", "deadlines", f"the place offer {problem}")
     opened = (
