@@ -27,6 +27,7 @@ from click.testing import CliRunner, Result
 from sqlalchemy.exc import OperationalError
 
 import scenario
+import stages
 from raw_sqlite import raw_sqlite, tamper
 from reintegration_fsm import (
     CalendarError,
@@ -388,6 +389,42 @@ def test_timeline_of_one_case(demo_db: str) -> None:
     assert result.exit_code == 0
     assert "called an emergency review" in result.stdout
     assert "DELETE_FROM_ROLL (host, opened 2026-03-04, due 2026-03-05)" in result.stdout
+
+
+def test_a_review_recorded_after_the_day_it_was_held_is_told_and_exported(
+    tmp_path: Path,
+) -> None:
+    """A review held on Friday 6 March and typed in on Monday 9 March meets its deadline on the
+    day it was held (edition 3), and the timeline looked for a deadline met on the day of the
+    step: `timeline`, `export` and `export --all` failed with "unexpected StopIteration", exit
+    70, for that case and the whole database (review O, O1)."""
+    case = stages.in_placement()
+    case.hold_review(
+        scenario.review(scenario.FIRST_REVIEW),
+        by=scenario.HOST_HEAD,
+        on=scenario.FIRST_REVIEW + dt.timedelta(days=3),
+    )
+    url = f"sqlite:///{tmp_path / 'late.sqlite'}"
+    with SqlAlchemyStore(url, calendar=stages.CALENDAR) as store:
+        store.create_schema()
+        store.save(case)
+    due = case.deadlines[1]
+    assert (due.kind.value, due.met_on) == ("first_review", scenario.FIRST_REVIEW)
+    told = invoke(url, "timeline", case.case_id)
+    assert told.exit_code == 0, told.output
+    assert (
+        f"2026-03-09  {scenario.HOST_HEAD.name} (host_head, {scenario.HOST_SCHOOL}) held the "
+        "interim review: decision continue\n"
+        f"              deadline met: FIRST_REVIEW (due {due.due}) on time\n"
+    ) in told.stdout
+    found = json_out(invoke(url, "timeline", case.case_id, "--format", "json"))
+    review = next(t for t in found["steps"] if t["trigger"] == "hold_review")
+    assert [(m["kind"], m["met_on"]) for m in review["deadlines_met"]] == [
+        ("first_review", "2026-03-06")
+    ]
+    for args in (("export", case.case_id), ("export", "--all")):
+        exported = invoke(url, *args)
+        assert exported.exit_code == 0, exported.output
 
 
 def test_two_open_obligations_of_one_kind_are_told_apart_by_when_they_were_opened(

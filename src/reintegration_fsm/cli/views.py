@@ -92,12 +92,19 @@ def deadline_status(
 
 
 def met_deadlines(case: Reintegration, reading: Reading) -> list[Deadline]:
-    """The deadlines a transition met, as the case holds them (with the day they were met)."""
+    """The deadlines a transition met, as the case holds them (with the day they were met).
+
+    A deadline is met on the day the step was recorded, or (a review under edition 3) on the
+    day its meeting was held, which may be earlier (review O, O1): of the deadlines of the
+    kind and due day named, the one met that day, else the last met by then."""
     on = reading.transition.on
-    return [
-        next(d for d in case.deadlines if (d.kind, d.due) == (kind, due) and d.met_on == on)
-        for kind, due in reading.met
-    ]
+    found = []
+    for kind, due in reading.met:
+        named = [d for d in case.deadlines if (d.kind, d.due) == (kind, due) and d.met_on]
+        by_then = [d for d in named if d.met_on is not None and d.met_on <= on]
+        that_day = [d for d in by_then if d.met_on == on]
+        found += (that_day or by_then or named)[-1:]
+    return found
 
 
 def _line(text: str) -> str:
