@@ -287,7 +287,7 @@ def test_a_review_submitted_twice_is_refused_saying_it_was_already_recorded(
         "error: hold_review refused: it repeats the case's last step\n"
         f"  - hold_review was already recorded as seq {before} on 2026-03-06 by the host_staff "
         f"of {scenario.HOST_SCHOOL}, with the same data: nothing was added.\n"
-        "  - To record another hold_review, give it its own date or data.\n"
+        "  - To record another hold_review, give it its own meeting (held_on) or data.\n"
     )
     assert history_length(url, case_id) == before
     timeline = json.loads(invoke(url, "timeline", case_id, "--format", "json").stdout)
@@ -295,16 +295,47 @@ def test_a_review_submitted_twice_is_refused_saying_it_was_already_recorded(
     assert second["met_on"] is None, second
 
 
-def test_the_same_step_on_its_own_date_or_a_discharge_left_to_do_is_recorded(
-    tmp_path: Path,
+@pytest.mark.parametrize("later", [dt.timedelta(days=3), None], ids=["monday", "no-on"])
+def test_a_review_submitted_again_on_a_later_day_is_the_same_meeting(
+    tmp_path: Path, later: dt.timedelta | None
 ) -> None:
-    """Only a repeat is refused: the second review with the first's form on its own date is
-    another meeting, and the AP discharging the three paperwork obligations the initial meeting
-    and the reviews opened, one after the other, closes each."""
+    """The same review form recorded again on the Monday (or with no --on, so dated today):
+    the one meeting held on 6 March was recorded as the second interim review too, meeting
+    its deadline, and with no --on the case was dated today, so every real later step was
+    refused (review O, O2). A review's form gives the day of its meeting: the same form
+    again is the same meeting, refused (exit 1) whatever day it is recorded on."""
     url, case_id = placed(tmp_path)
     meeting = {"meeting": unstructure(scenario.review(scenario.FIRST_REVIEW))}
     review = write(tmp_path / "review.json", json.dumps(meeting))
-    for day in (scenario.FIRST_REVIEW, scenario.SECOND_REVIEW):
+    host = staff(scenario.HOST_STAFF, scenario.FIRST_REVIEW)
+    assert invoke(url, "apply", case_id, "hold_review", "--data", review, *host).exit_code == 0
+    before = history_length(url, case_id)
+    again = staff(scenario.HOST_STAFF, scenario.FIRST_REVIEW + (later or dt.timedelta()))
+    if later is None:
+        again = again[:-2]  # no --on: dated today
+    result = invoke(url, "apply", case_id, "hold_review", "--data", review, *again)
+    no_traceback(result)
+    assert result.exit_code == 1, result.output
+    assert result.stderr.startswith(
+        "error: hold_review refused: it repeats the case's last step\n"
+        f"  - hold_review was already recorded as seq {before} on 2026-03-06 by the host_staff "
+    )
+    assert history_length(url, case_id) == before
+
+
+def test_the_same_step_on_its_own_date_or_a_discharge_left_to_do_is_recorded(
+    tmp_path: Path,
+) -> None:
+    """Only a repeat is refused: the second review, held on its own day, is another meeting,
+    and the AP discharging the three paperwork obligations the initial meeting and the reviews
+    opened, one after the other, closes each."""
+    url, case_id = placed(tmp_path)
+    for held_on, day in (
+        (scenario.FIRST_REVIEW, scenario.FIRST_REVIEW),
+        (scenario.SECOND_REVIEW, scenario.SECOND_REVIEW),
+    ):
+        meeting = {"meeting": unstructure(scenario.review(held_on))}
+        review = write(tmp_path / f"review-{held_on}.json", json.dumps(meeting))
         held = ["apply", case_id, "hold_review", "--data", review]
         result = invoke(url, *held, *staff(scenario.HOST_STAFF, day))
         assert result.exit_code == 0, result.output

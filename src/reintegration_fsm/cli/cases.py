@@ -444,7 +444,12 @@ def apply(
                         f"{trigger} was already recorded as seq {repeated.seq} on "
                         f"{repeated.on.isoformat()} by the {_who(repeated)}, with the same "
                         "data: nothing was added.",
-                        f"To record another {trigger}, give it its own date or data.",
+                        f"To record another {trigger}, give it its own "
+                        + (
+                            "meeting (held_on) or data."
+                            if trigger in _DATED_BY_FORM
+                            else "date or data."
+                        ),
                     ),
                     REFUSED,
                 )
@@ -555,9 +560,15 @@ def _who(transition: Transition) -> str:
     return actor.role.value + (f" of {actor.organisation}" if actor.organisation else "")
 
 
+_DATED_BY_FORM = frozenset({Trigger.HOLD_REVIEW})
+"""The steps that keep the stage whose form gives the day of what they record (a review's
+`held_on`): the same form again is the same meeting, whatever day it is recorded on."""
+
+
 def _repeated(case: Reintegration) -> Transition | None:
     """The step before the case's new last one when the new one repeats it (a command run
-    twice): the same trigger, business date, actor and arguments; else None. A step that
+    twice): the same trigger, business date, actor and arguments; else None. A review is the
+    same meeting by its form alone, recorded again on another day (review O, O2). A step that
     changes the stage cannot repeat (`_not_now` says so); a discharge can, when an obligation
     of its kind is left open for it to close."""
     if len(case.history) < 2:
@@ -566,7 +577,7 @@ def _repeated(case: Reintegration) -> Transition | None:
     if (
         new.trigger != previous.trigger
         or new.trigger == Trigger.DISCHARGE
-        or new.on != previous.on
+        or (new.on != previous.on and new.trigger not in _DATED_BY_FORM)
         or new.actor != previous.actor
     ):
         return None
