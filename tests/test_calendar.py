@@ -213,30 +213,30 @@ def test_review_dates_across_easter_and_a_bank_holiday() -> None:
 
 
 def test_review_dates_are_pulled_in_when_a_holiday_makes_them_collide() -> None:
-    """A term of Mon 5 - Fri 23 Jan, then a gap to March: from Mon 12 Jan, two and four weeks
-    on both land after the six weeks, so the reviews are spread over the 9 school days left
-    (13-16 and 19-23 Jan): the 3rd, 6th and 9th, Thu 15, Tue 20 and Fri 23 Jan."""
+    """A term of Mon 29 Jun - Fri 17 Jul, then the summer to September: from Mon 6 Jul, two and
+    four weeks on both land after the six weeks, so the reviews are spread over the 9 school
+    days left (7-10 and 13-17 Jul): the 3rd, 6th and 9th, Thu 9, Tue 14 and Fri 17 Jul."""
     calendar = SchoolCalendar(
-        [(date(2026, 1, 5), date(2026, 1, 23)), (date(2026, 3, 2), date(2026, 7, 17))]
+        [(date(2026, 6, 29), date(2026, 7, 17)), (date(2026, 9, 1), date(2026, 12, 18))]
     )
-    assert calendar.suggest_review_dates(date(2026, 1, 12)) == (
-        date(2026, 1, 15),
-        date(2026, 1, 20),
-        date(2026, 1, 23),
+    assert calendar.suggest_review_dates(date(2026, 7, 6)) == (
+        date(2026, 7, 9),
+        date(2026, 7, 14),
+        date(2026, 7, 17),
     )
 
 
 def test_review_dates_are_refused_when_fewer_than_three_school_days_fit_in_six_weeks() -> None:
-    """A one-week term then a seven-week gap: from Wed 7 Jan only 8 and 9 Jan are left."""
+    """A one-week term then the summer: from Wed 15 Jul only 16 and 17 Jul are left."""
     calendar = SchoolCalendar(
-        [(date(2026, 1, 5), date(2026, 1, 9)), (date(2026, 3, 2), date(2026, 7, 17))]
+        [(date(2026, 7, 13), date(2026, 7, 17)), (date(2026, 9, 1), date(2026, 12, 18))]
     )
     with pytest.raises(CalendarError, match="only 2 school day"):
-        calendar.suggest_review_dates(date(2026, 1, 7))
-    assert calendar.suggest_review_dates(date(2026, 1, 6)) == (
-        date(2026, 1, 7),
-        date(2026, 1, 8),
-        date(2026, 1, 9),
+        calendar.suggest_review_dates(date(2026, 7, 15))
+    assert calendar.suggest_review_dates(date(2026, 7, 14)) == (
+        date(2026, 7, 15),
+        date(2026, 7, 16),
+        date(2026, 7, 17),
     )
 
 

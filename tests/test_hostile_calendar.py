@@ -1202,12 +1202,12 @@ def test_terms_from_the_first_known_year_past_the_last_name_the_year_not_known()
 
 
 def test_too_few_school_days_for_three_reviews_name_what_the_calendar_knows() -> None:
-    """A start two days before a long gap between terms leaves one school day in six weeks."""
-    gapped = SchoolCalendar([(date(2025, 9, 1), date(2025, 9, 5)), (date(2025, 10, 20), TERM[1])])
+    """A start two days before the summer holiday leaves one school day in six weeks."""
+    gapped = SchoolCalendar([(date(2025, 7, 14), date(2025, 7, 18)), TERM])
     with pytest.raises(CalendarError) as refused:
-        gapped.suggest_review_dates(date(2025, 9, 4))
-    assert "only 1 school day(s) fall by 2025-10-16" in str(refused.value)
-    assert refused.value.known == (date(2025, 9, 1), TERM[1])
+        gapped.suggest_review_dates(date(2025, 7, 17))
+    assert "only 1 school day(s) fall by 2025-08-28" in str(refused.value)
+    assert refused.value.known == (date(2025, 7, 14), TERM[1])
 
 
 class _Day(date):
@@ -1285,23 +1285,93 @@ def test_a_half_term_left_out_is_refused_not_read_as_a_holiday() -> None:
         SchoolCalendar([t for t in sample.terms if t[0] != date(2026, 2, 23)])
     assert str(refused.value) == (
         "term (2026-04-13 to 2026-05-22) starts 58 days after term (2026-01-05 to 2026-02-13) "
-        "ends: no school holiday is longer than eight weeks (56 days): is a term missing between "
-        "them? Give every term of the years the calendar covers"
+        "ends: no school holiday outside the summer (a holiday holding no day of August) is "
+        "longer than four weeks (28 days): is a term missing between them? Give every term of "
+        "the years the calendar covers"
     )
     assert not isinstance(refused.value, CalendarFileError)
 
 
+SUMMER_TERM = (date(2025, 4, 22), date(2025, 7, 18))
+
+
 @pytest.mark.parametrize(("gap", "refused"), [(56, False), (57, True)])
-def test_a_holiday_of_eight_weeks_is_read_and_a_day_more_refused(gap: int, refused: bool) -> None:
-    """Eight weeks (56 days) between two terms may be a holiday; 57 days cannot be."""
-    later = TERM[1] + timedelta(days=gap + 1)
-    terms = [TERM, (later, later + timedelta(days=30))]
+def test_a_summer_of_eight_weeks_is_read_and_a_day_more_refused(gap: int, refused: bool) -> None:
+    """Eight weeks (56 days) between two terms across August may be the summer holiday; 57
+    days cannot be."""
+    later = SUMMER_TERM[1] + timedelta(days=gap + 1)
+    terms = [SUMMER_TERM, (later, later + timedelta(days=30))]
     if refused:
-        with pytest.raises(CalendarError, match=f"starts {gap} days after"):
+        with pytest.raises(CalendarError) as refusal:
             SchoolCalendar(terms)
+        assert f"starts {gap} days after" in str(refusal.value)
+        assert "no school holiday is longer than eight weeks (56 days): is a term missing" in str(
+            refusal.value
+        )
     else:
         assert SchoolCalendar(terms).terms == tuple(terms)
     assert term_dates.LONGEST_HOLIDAY_DAYS == 56
+
+
+@pytest.mark.parametrize(("gap", "refused"), [(28, False), (29, True)])
+def test_a_holiday_outside_the_summer_of_four_weeks_is_read_and_a_day_more_refused(
+    gap: int, refused: bool
+) -> None:
+    """A gap of 29 to 56 days outside the summer was read as a holiday, a half-term block left
+    out: 2026/27 without 1-25 Mar 2027 put a 20-school-day offer from 15 Feb on 4 May, six
+    weeks late (found by review C). No English holiday outside the summer is longer than
+    about two and a half weeks; four weeks (28 days) are read, 29 refused."""
+    later = TERM[1] + timedelta(days=gap + 1)
+    terms = [TERM, (later, later + timedelta(days=30))]
+    if refused:
+        with pytest.raises(CalendarError) as refusal:
+            SchoolCalendar(terms)
+        assert str(refusal.value).startswith(
+            f"term ({later.isoformat()} to {(later + timedelta(days=30)).isoformat()}) starts "
+            f"{gap} days after term (2025-09-01 to 2025-12-19) ends: no school holiday outside "
+            "the summer (a holiday holding no day of August) is longer than four weeks (28 days): "
+            "is a term missing between them?"
+        )
+    else:
+        assert SchoolCalendar(terms).terms == tuple(terms)
+    assert term_dates.LONGEST_OTHER_HOLIDAY_DAYS == 28
+
+
+@pytest.mark.parametrize(
+    ("earlier_last", "later_first", "summer"),
+    [
+        (date(2025, 6, 30), date(2025, 8, 1), False),  # the gap's last day is 31 July
+        (date(2025, 6, 30), date(2025, 8, 2), True),  # its last day is 1 August
+        (date(2025, 8, 31), date(2025, 10, 6), False),  # its first day is 1 September
+        (date(2025, 8, 30), date(2025, 10, 6), True),  # its first day is 31 August
+    ],
+)
+def test_a_holiday_holding_a_day_of_august_is_the_summer(
+    earlier_last: date, later_first: date, summer: bool
+) -> None:
+    """Only a gap holding a day of August may be longer than four weeks."""
+    terms = [(earlier_last - timedelta(days=30), earlier_last), (later_first, date(2025, 12, 19))]
+    if summer:
+        assert SchoolCalendar(terms).terms == tuple(terms)
+    else:
+        with pytest.raises(CalendarError, match="outside the summer"):
+            SchoolCalendar(terms)
+
+
+def test_review_c_spring_half_term_block_left_out_is_refused() -> None:
+    """Review C's case: 2026/27 without the spring term's second half, 51 days between spring 1
+    and summer 1, was read as a holiday; a day-by-day count with the block gives 2027-03-22."""
+    terms = [
+        (date(2026, 9, 1), date(2026, 10, 23)),
+        (date(2026, 11, 2), date(2026, 12, 18)),
+        (date(2027, 1, 4), date(2027, 2, 19)),
+        (date(2027, 4, 12), date(2027, 5, 28)),
+        (date(2027, 6, 7), date(2027, 7, 21)),
+    ]
+    with pytest.raises(CalendarError, match=r"starts 51 days after .* is a term missing"):
+        SchoolCalendar(terms)
+    whole = SchoolCalendar([*terms[:3], (date(2027, 3, 1), date(2027, 3, 25)), *terms[3:]])
+    assert whole.add_school_days(date(2027, 2, 15), 20) == date(2027, 3, 22)
 
 
 def test_a_term_dates_file_missing_a_school_year_is_refused_naming_the_later_terms_line(
@@ -1324,6 +1394,24 @@ def test_a_term_dates_file_missing_a_school_year_is_refused_naming_the_later_ter
     )
     result = run("--calendar", str(path), "calendar", "add-school-days", "2026-07-10", "20")
     assert_refused_cleanly(result, f"{path}, line {later}", "is a term missing between them?")
+
+
+def test_a_term_dates_file_missing_a_half_term_block_is_refused_by_the_cli(tmp_path: Path) -> None:
+    """A file without the autumn term's second half block but its last fortnight (37 days
+    between the blocks, under eight weeks) was read as a holiday from 25 October to 30 November
+    (found by review C). The command line refuses it, exit 2, naming the file and line."""
+    path = write(
+        tmp_path,
+        'source = "x"\n[[term]]\nfirst_day = 2025-09-01\nlast_day = 2025-10-24\n'
+        "[[term]]\nfirst_day = 2025-12-01\nlast_day = 2025-12-19\n",
+    )
+    result = run("--calendar", str(path), "calendar", "add-school-days", "2025-10-20", "20")
+    assert_refused_cleanly(
+        result,
+        f"{path}, line 6: term (2025-12-01 to 2025-12-19) starts 37 days after term "
+        "(2025-09-01 to 2025-10-24) ends: no school holiday outside the summer (a holiday holding "
+        "no day of August) is longer than four weeks (28 days): is a term missing between them?",
+    )
 
 
 def test_a_feed_missing_a_term_is_refused_naming_the_feed() -> None:

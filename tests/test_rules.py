@@ -2105,10 +2105,12 @@ def test_a_referral_on_a_calendar_missing_a_term_is_refused_as_replay_would_refu
         case.refer_to_fair_access(ReferralRoute.PANEL, information(), PSP, by=AP_HEAD, on=REFERRED)
 
 
-def test_a_referral_across_a_summer_holiday_is_accepted_and_replays() -> None:
-    case = consented(calendar=_missing_a_term(45))
+def test_a_referral_across_the_longest_holiday_outside_the_summer_is_accepted_and_replays() -> None:
+    """Four weeks off between terms (the most a holiday holding no day of August may last; a
+    gap of 44 days here, once used, is refused now as a term missing)."""
+    case = consented(calendar=_missing_a_term(29))
     case.refer_to_fair_access(ReferralRoute.PANEL, information(), PSP, by=AP_HEAD, on=REFERRED)
-    assert case.deadlines[0].due == dt.date(2026, 3, 30)  # 4 school days, 45 days off, 16
+    assert case.deadlines[0].due == dt.date(2026, 3, 16)  # 4 school days, 28 days off, 16
     assert Reintegration.replay(case.history).deadlines == case.deadlines
 
 

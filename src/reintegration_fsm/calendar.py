@@ -114,7 +114,8 @@ class SchoolCalendar:
 
     Raises:
         CalendarError: no term, a term ending before it starts, overlapping terms, two terms
-            more than eight weeks apart (a term missing between them), a closure
+            further apart than a holiday can be (eight weeks across August, four otherwise:
+            a term missing between them), a closure
             outside every term, a term in a year whose bank holidays `holidays` does not know
             (`bank_holiday_years`), or a source or a closure's reason that is not text.
     """

@@ -30,6 +30,7 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 
 __all__ = [
     "LONGEST_HOLIDAY_DAYS",
+    "LONGEST_OTHER_HOLIDAY_DAYS",
     "Closure",
     "Term",
     "TermDates",
@@ -113,13 +114,30 @@ refused before its days are counted, so a feed of a few bytes cannot take second
 gigabyte to read."""
 
 LONGEST_HOLIDAY_DAYS = 56
-"""The most days a holiday between two terms may last: eight weeks. England's longest school
-holiday, the summer's, is about six weeks (42 days between terms, a few more where INSET days
-or a late start fall next to it); eight leaves room for any English authority's. (The library
-counts England's school days, with England's bank holidays: a Northern Irish summer of nine
-weeks is refused so too.) A longer gap between
-two terms is a hole in the data, a term or a school year left out, not knowledge of a holiday:
+"""The most days the summer holiday (a gap between two terms holding a day of August) may
+last: eight weeks. England's longest school holiday, the summer's, is about six weeks (42 days
+between terms, a few more where INSET days or a late start fall next to it); eight leaves room
+for any English authority's. (The library counts England's school days, with England's bank
+holidays: a Northern Irish summer of nine weeks is refused so too.) A longer gap between two
+terms is a hole in the data, a term or a school year left out, not knowledge of a holiday:
 read as one, it would stretch every deadline counted across it by months without a word."""
+
+LONGEST_OTHER_HOLIDAY_DAYS = 28
+"""The most days any other holiday between two terms (one holding no day of August) may last:
+four weeks. No English school holiday outside the summer is longer than about two and a half
+weeks (Christmas and Easter are 16 to 18 days between terms, a two-week October half term 16);
+four leave room for a two-week half term and a Christmas falling badly, with INSET days beside
+them. A longer gap outside the summer is a term left out (a half-term block missing from a
+file, or an event whose summary lacks the word "term"), which read as a holiday would put a
+deadline counted across it weeks late."""
+
+
+def _holds_august(first: date, last: date) -> bool:
+    """Whether any day from `first` to `last` (both included) is in August."""
+    return any(
+        date(year, 8, 1) <= last and first <= date(year, 8, 31)
+        for year in range(first.year, last.year + 1)
+    )
 
 
 class Term(NamedTuple):
@@ -155,6 +173,9 @@ class TermDates(NamedTuple):
     retrieved: date | None
 
 
+_DAY = timedelta(days=1)
+
+
 def _fail(message: str, line: int | None, where: str | None) -> NoReturn:
     """Raise the error for bad term data: located when it came from a file."""
     if where is None:
@@ -169,7 +190,8 @@ def check_terms(
     unknown_years: Callable[[int, int], str | None] | None = None,
 ) -> None:
     """Refuse empty calendars, backwards or overlapping terms, two terms further apart than
-    any school holiday (`LONGEST_HOLIDAY_DAYS`), closures outside every term and, given
+    any school holiday (`LONGEST_HOLIDAY_DAYS` across August, `LONGEST_OTHER_HOLIDAY_DAYS`
+    otherwise), closures outside every term and, given
     `unknown_years` (why the bank holidays of the years from one to another are not known, or
     None), a term in such a year.
 
@@ -195,11 +217,20 @@ def check_terms(
                 where,
             )
         holiday = later.first.toordinal() - earlier.last.toordinal() - 1
-        if holiday > LONGEST_HOLIDAY_DAYS:
+        if holiday > LONGEST_OTHER_HOLIDAY_DAYS:
+            summer = _holds_august(earlier.last + _DAY, later.first - _DAY)
+            if summer and holiday <= LONGEST_HOLIDAY_DAYS:
+                continue
+            longest = (
+                f"no school holiday is longer than eight weeks ({LONGEST_HOLIDAY_DAYS} days)"
+                if summer
+                else "no school holiday outside the summer (a holiday holding no day of "
+                f"August) is longer than four weeks ({LONGEST_OTHER_HOLIDAY_DAYS} days)"
+            )
             _fail(
-                f"{later.describe()} starts {holiday} days after {earlier.describe()} ends: no "
-                f"school holiday is longer than eight weeks ({LONGEST_HOLIDAY_DAYS} days): is a "
-                "term missing between them? Give every term of the years the calendar covers",
+                f"{later.describe()} starts {holiday} days after {earlier.describe()} ends: "
+                f"{longest}: is a term missing between them? Give every term of the years the "
+                "calendar covers",
                 later.first_line or later.line,
                 where,
             )
