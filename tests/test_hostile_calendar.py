@@ -297,6 +297,141 @@ def test_two_summaries_are_refused_not_read_as_their_repr() -> None:
         SchoolCalendar.from_ics(feed(AUTUMN, double))
 
 
+@pytest.mark.parametrize("property_", ["STATUS:CONFIRMED\nSTATUS:CANCELLED", "UID:again@test"])
+def test_a_status_or_uid_given_twice_is_refused(property_: str) -> None:
+    """An "INSET Day" with STATUS:CONFIRMED and STATUS:CANCELLED was read as not cancelled (the
+    two made a list, not "CANCELLED"), and one with two UIDs escaped the shared-UID check (found
+    by review C): which one holds would be a guess."""
+    double = f"DTSTART;VALUE=DATE:20251015\nSUMMARY:INSET Day\n{property_}"
+    key = property_.split(":", 1)[0]
+    with pytest.raises(CalendarFileError) as refused:
+        SchoolCalendar.from_ics(feed(AUTUMN, double))
+    assert refused.value.line == 11
+    assert "event 'INSET Day'" in str(refused.value)
+    assert f": {key} is given 2 times; an event has one" in str(refused.value)
+
+
+def test_a_status_given_once_is_read() -> None:
+    once = "DTSTART;VALUE=DATE:20251015\nSUMMARY:INSET Day\nSTATUS:{}"
+    confirmed = SchoolCalendar.from_ics(feed(AUTUMN, once.format("CONFIRMED")))
+    assert confirmed.closures == (date(2025, 10, 15),)
+    assert SchoolCalendar.from_ics(feed(AUTUMN, once.format("CANCELLED"))).closures == ()
+
+
+@pytest.mark.parametrize(
+    ("half_term", "bad"),
+    [
+        (
+            'SUMMARY:Half Term\nDTSTART;VALUE=DATE:20251027\nDTEND;VALUE="DATE:20251101',
+            'DTEND;VALUE="DATE:20251101',
+        ),
+        (
+            'SUMMARY;LANGUAGE="en:Half Term\nDTSTART;VALUE=DATE:20251027\nDURATION:P5D',
+            'SUMMARY;LANGUAGE="en:Half Term',
+        ),
+        (
+            "SUMMARY:Parents' evening\nDTSTART;VALUE=DATE:20251015\nX-NOTE;X=\"a:b",
+            'X-NOTE;X="a:b',
+        ),
+    ],
+    ids=["dtend", "summary", "note-of-an-event-read-as-nothing"],
+)
+def test_a_line_that_cannot_be_parsed_is_refused_naming_it(half_term: str, bad: str) -> None:
+    """`icalendar` drops a line it cannot parse (an unclosed quote) and reads the rest of the
+    event: a half term without its DTEND lasted a day, one without its SUMMARY decided nothing,
+    and its days were counted as school days (found by review C). Which line is lost is not
+    known until it is read, so any such line refuses the feed."""
+    text = feed(AUTUMN, half_term)
+    with pytest.raises(CalendarFileError) as refused:
+        SchoolCalendar.from_ics(text)
+    lines = text.decode().split("\r\n")
+    assert refused.value.line == lines.index(bad) + 1
+    assert f"a line of it cannot be read (Content line could not be parsed into parts: '{bad}'" in (
+        str(refused.value)
+    )
+
+
+def test_a_line_that_cannot_be_parsed_and_cannot_be_found_names_its_event() -> None:
+    """A bad line folded over two lines of the feed is quoted unfolded: its event's line is
+    named, and its summary."""
+    folded = 'SUMMARY:Half Term\nDTSTART;VALUE=DATE:20251027\nDTEND;VALUE="DA\n TE:20251101'
+    with pytest.raises(CalendarFileError) as refused:
+        SchoolCalendar.from_ics(feed(AUTUMN, folded))
+    assert refused.value.line == 11
+    assert "event 'Half Term' (UID 2@test): a line of it cannot be read" in str(refused.value)
+
+
+def test_a_value_that_cannot_be_read_in_an_event_read_as_nothing_is_still_ignored() -> None:
+    """A value `icalendar` cannot read it keeps, marked broken: an event whose summary decides
+    nothing is still ignored with one, and one whose summary decides is refused, as before."""
+    evening = "SUMMARY:Parents' evening\nDTSTART;VALUE=DATE:2025101"
+    assert SchoolCalendar.from_ics(feed(AUTUMN, evening)).terms == (TERM,)
+    with pytest.raises(CalendarFileError, match=r"'INSET day'.*DTSTART must be one date"):
+        SchoolCalendar.from_ics(feed(AUTUMN, evening.replace("Parents' evening", "INSET day")))
+
+
+@pytest.mark.parametrize("zone", ["America/New_Yrok", "Mars/Olympus", "BST"])
+@pytest.mark.parametrize("key", ["DTSTART", "DTEND"])
+def test_a_time_in_a_zone_nobody_knows_is_refused_naming_it(zone: str, key: str) -> None:
+    """A TZID neither the feed (VTIMEZONE) nor the zone data knows was read as a time on no
+    clock: "INSET Day" at 08:00-15:30 "America/New_Yrok" closed the day, where New York's
+    08:00-15:30 is 13:00-20:30 in London and closes nothing (found by review C)."""
+    times = {"DTSTART": "20251015T080000", "DTEND": "20251015T153000"}
+    given = "\n".join(
+        f"{k};TZID={zone if k == key else 'Europe/London'}:{v}" for k, v in times.items()
+    )
+    with pytest.raises(CalendarFileError) as refused:
+        SchoolCalendar.from_ics(feed(AUTUMN, f"SUMMARY:INSET Day\n{given}"))
+    assert refused.value.line == 11
+    assert f"event 'INSET Day' (UID 2@test): {key} is a time in the time zone {zone!r} (TZID)" in (
+        str(refused.value)
+    )
+
+
+@pytest.mark.parametrize(
+    ("zone", "closed"),
+    [
+        ("TZID=America/New_York:", False),
+        ("TZID=GMT Standard Time:", True),
+        (":", True),
+    ],
+    ids=["known-zone", "windows-zone", "floating"],
+)
+def test_a_time_in_a_known_zone_or_on_no_clock_is_read(zone: str, closed: bool) -> None:
+    """The nearest legal feeds: a zone the data knows is read in London (New York's 08:00 to
+    15:30 is 13:00 to 20:30 there); a time with no TZID (floating) by its own clock."""
+    times = f"DTSTART;{zone}20251015T080000\nDTEND;{zone}20251015T153000".replace(";:", ":")
+    calendar = SchoolCalendar.from_ics(feed(AUTUMN, f"SUMMARY:INSET Day\n{times}"))
+    assert calendar.is_school_day(date(2025, 10, 15)) is not closed
+
+
+@pytest.mark.parametrize(
+    ("end", "closed"),
+    [
+        ("", [date(2025, 10, 15)]),
+        (
+            "\nDTEND;VALUE=DATE;TZID=Europe/London:20251017",
+            [date(2025, 10, 15), date(2025, 10, 16)],
+        ),
+        ("\nDTEND;VALUE=DATE:20251016", [date(2025, 10, 15)]),
+    ],
+    ids=["no-end", "dtend-with-a-zone", "dtend-without"],
+)
+def test_a_date_given_with_a_zone_is_a_date(end: str, closed: list[date]) -> None:
+    """ "INSET Day" `DTSTART;VALUE=DATE;TZID=Europe/London:20251015` with no DTEND was read as
+    a moment (midnight in London) and dropped, the closed day counted a school day (found by
+    review C). A date has no zone (RFC 5545): it is that date, lasting one day."""
+    inset = f"SUMMARY:INSET Day\nDTSTART;VALUE=DATE;TZID=Europe/London:20251015{end}"
+    calendar = SchoolCalendar.from_ics(feed(AUTUMN, inset))
+    assert list(calendar.closures) == closed
+
+
+def test_a_midnight_with_a_zone_and_no_end_is_still_a_moment() -> None:
+    """Written as a time (no VALUE=DATE), midnight with no DTEND is a moment, as before."""
+    inset = "SUMMARY:INSET Day\nDTSTART;TZID=Europe/London:20251015T000000"
+    assert SchoolCalendar.from_ics(feed(AUTUMN, inset)).closures == ()
+
+
 @pytest.mark.parametrize(
     "given",
     [None, 5, bytearray(b"BEGIN:VCALENDAR"), b"x".decode, ["terms.ics"]],
@@ -1740,6 +1875,14 @@ def test_a_part_day_closure_decides_nothing(summary: str) -> None:
         "School closed 17.11 - INSET",
         "Closed 19.12",
         "INSET Day - half day safeguarding, half day curriculum",
+        "INSET - morning: first aid, afternoon: curriculum",
+        "School closed AM and PM",
+        "School closed - remote learning from 9 am",
+        "INSET 08:30-15:30",
+        "INSET day (9am-3pm)",
+        "School closed 8.30am to 3pm - staff training",
+        "INSET days 1-2 September",
+        "Training day - pupils return tomorrow",
     ],
 )
 def test_a_whole_day_closure_still_closes_the_day(summary: str) -> None:
@@ -1751,6 +1894,104 @@ def test_a_whole_day_closure_still_closes_the_day(summary: str) -> None:
     closed = f"DTSTART;VALUE=DATE:20251219\nSUMMARY:{summary}"
     calendar = SchoolCalendar.from_ics(feed(AUTUMN, closed))
     assert calendar.closure_reasons == {date(2025, 12, 19): summary}
+
+
+@pytest.mark.parametrize(
+    "summary",
+    [
+        "INSET half day",
+        "Half-day closure",
+        "INSET halfday",
+        "School closed in the afternoon",
+        "School closed in the morning",
+        "Staff training day (pm only)",
+        "Training day - a.m. only",
+        "INSET AM",
+        "INSET (pm)",
+        "INSET morning",
+        "Training afternoon",
+        "School closed 1.30pm-3.30pm",
+        "School closed 9am-noon",
+        "School office closed 12:00-13:00",
+        "INSET 09:01-15:00",
+        "INSET 09:00-14:59",
+    ],
+)
+def test_a_closure_for_half_a_day_or_hours_short_of_it_decides_nothing(summary: str) -> None:
+    """An all-day "INSET half day", "School closed in the afternoon", "Training day (pm only)"
+    or "INSET AM" closed the whole day, and so did "School closed 1.30pm-3.30pm", which at
+    those times closes nothing (09:00 to 15:00 not covered): the pupils attend that day, and a
+    20-school-day deadline counted across it fell a day late (found by review C)."""
+    inset = f"DTSTART;VALUE=DATE:20251015\nSUMMARY:{summary}"
+    calendar = SchoolCalendar.from_ics(feed(AUTUMN, inset))
+    assert calendar.closures == ()
+    assert calendar.add_school_days(date(2025, 10, 14), 1) == date(2025, 10, 15)
+
+
+@pytest.mark.parametrize(
+    ("summary", "said"),
+    [
+        ("School closed 1.30-3.30pm", "'1.30-3.30pm', one end without am or pm"),
+        ("Closed 9am-3", "'9am-3', one end without am or pm"),
+        ("INSET 8:30-3:30", "'8:30-3:30', which cannot be read as a time of day and a later one"),
+        ("School closed 13pm-15pm", "'13pm-15pm', which cannot be read"),
+        ("INSET 25:00-26:00", "'25:00-26:00', which cannot be read"),
+        (
+            "INSET: staff 8am-4pm, pupils closed 9am-12pm",
+            "'8am-4pm', which cover the school day (09:00 to 15:00), and '9am-12pm', which do not",
+        ),
+    ],
+)
+def test_a_closure_whose_hours_cannot_be_read_is_refused_naming_its_line(
+    summary: str, said: str
+) -> None:
+    """Hours with am or pm on one end only, or an end no later than the start, were read as no
+    hours at all, and the day closed: whether they cover the school day would be a guess."""
+    inset = f"DTSTART;VALUE=DATE:20251015\nSUMMARY:{summary}"
+    with pytest.raises(CalendarFileError) as refused:
+        SchoolCalendar.from_ics(feed(AUTUMN, inset))
+    assert refused.value.line == 11  # the closure's BEGIN:VEVENT
+    assert f"event {summary!r} (UID 2@test): its summary gives the hours {said}" in str(
+        refused.value
+    )
+    assert "Write both ends as times" in str(refused.value) or "Give one closure" in str(
+        refused.value
+    )
+
+
+def test_hours_a_cancelled_closure_or_a_holiday_of_days_gives_are_not_read() -> None:
+    """Only a closure or a holiday of one day has its hours read: a cancelled closure and a
+    half term of a week are read as before, whatever hours their summaries give."""
+    cancelled = "DTSTART;VALUE=DATE:20251015\nSTATUS:CANCELLED\nSUMMARY:Closed 1.30-3.30pm"
+    week = "DTSTART;VALUE=DATE:20251027\nDTEND;VALUE=DATE:20251101\nSUMMARY:Half term 1-3pm"
+    calendar = SchoolCalendar.from_ics(feed(AUTUMN, cancelled, week))
+    assert calendar.closures == ()
+    assert len(calendar.terms) == 2
+
+
+@pytest.mark.parametrize(
+    ("summary", "holiday"),
+    [("Local holiday 8am-4pm", True), ("Local holiday 1.30pm-3.30pm", False)],
+)
+def test_a_holiday_of_one_day_giving_its_hours_is_read_by_them(summary: str, holiday: bool) -> None:
+    """A holiday of one day is no school day when the hours it gives cover the school day."""
+    event = f"DTSTART;VALUE=DATE:20251015\nSUMMARY:{summary}"
+    calendar = SchoolCalendar.from_ics(feed(AUTUMN, event))
+    assert calendar.is_school_day(date(2025, 10, 15)) is not holiday
+    with pytest.raises(CalendarFileError, match="one end without am or pm"):
+        SchoolCalendar.from_ics(feed(AUTUMN, event.replace("pm-", "-").replace("am-", "-")))
+
+
+def test_the_words_that_decide_a_holiday_and_a_term_are_no_half_day() -> None:
+    """ "Half Term" is a holiday and "Spring Term" a term, "half" and the times of day in them
+    aside: only a closure is read for half a day."""
+    term = "DTSTART;VALUE=DATE:20260105\nDTEND;VALUE=DATE:20260328\nSUMMARY:Spring Term (am)"
+    half = "DTSTART;VALUE=DATE:20260216\nDTEND;VALUE=DATE:20260221\nSUMMARY:Half Term - pm"
+    calendar = SchoolCalendar.from_ics(feed(term, half))
+    assert calendar.terms == (
+        (date(2026, 1, 5), date(2026, 2, 15)),
+        (date(2026, 2, 21), date(2026, 3, 27)),
+    )
 
 
 def test_a_holiday_naming_a_time_is_still_a_holiday() -> None:

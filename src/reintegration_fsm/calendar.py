@@ -257,9 +257,11 @@ class SchoolCalendar:
                 events, or a closure falls outside every term.
             CalendarFileError: an event recurs or has exceptions, two events share a UID, a
                 term is in a year whose bank holidays are not known (`bank_holiday_years`), an
-                event lasts more than a year or gives both DTEND and DURATION, or its dates
-                cannot be read or are not whole days (never guessed: an event over days at
-                times not at midnight, in London too, is refused, not ignored).
+                event lasts more than a year or gives both DTEND and DURATION, its dates
+                cannot be read, are in a time zone not known or are not whole days (never
+                guessed: an event over days at times not at midnight, in London too, is
+                refused, not ignored), a closure's summary gives hours that cannot be read, or
+                an event holds a line that cannot be parsed or a STATUS or UID twice.
             FormInvalid: `feed` is neither a path nor bytes.
             OSError: the file cannot be read.
         """

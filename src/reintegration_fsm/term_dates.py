@@ -59,27 +59,42 @@ _ICS_CLOSURE_WORDS = re.compile(r"\b(?:inset|training days?|closed|closures?)\b"
 _ICS_TERM_WORDS = re.compile(r"(?<!mid-)(?<!mid )(?<!mid - )\bterms?\b")
 _TIME = (
     r"(?:(?<![.:\d])(?:\d{1,2}:\d{2}(?![:\d])(?: ?[ap]\.?m\b\.?)?"
-    r"|\d{1,2}(?:\.\d{2})? ?[ap]\.?m\b\.?)|(?:12 )?noon|midday)"
+    r"|\d{1,2}(?:\.\d{2})? ?[ap]\.?m\b\.?)|\b(?:12 )?noon\b|\bmidday\b)"
 )
 """A clock time as a summary writes it: 1.30pm, 13:30, 2 p.m., 12 noon. A date is none, with
-dots or without a year ("19.12.25", "17.11"): a time with dots says am or pm."""
-_TIME_RANGE = re.compile(rf"{_TIME} ?(?:-|to|until|till) ?{_TIME}")
-"""Hours of a day ("7am-10pm", "8.45am to 3.15pm"): a whole day's, the staff's or a polling
-station's, never a closing time."""
+dots or without a year ("19.12.25", "17.11"): a time with dots says am or pm. Nor is the end
+of "afternoon"."""
+_RANGE_WORD = r" ?(?:-|to|until|till) ?"
+_TIME_RANGE = re.compile(rf"({_TIME}){_RANGE_WORD}({_TIME})")
+"""Hours of a day ("7am-10pm", "8.45am to 3.15pm", "08:30-15:30"), both ends read as times:
+a whole day's (a polling station's), the staff's, or a part of the day's ("1.30pm-3.30pm"),
+never a closing time. Which it is, `_CORE_SCHOOL_DAY` decides (`_part_day`)."""
+_NUMBER = r"(?<![.:\d])\d{1,2}(?:[.:]\d{2})?(?![.:]?\d)"
+_HALF_RANGE = re.compile(rf"{_NUMBER}{_RANGE_WORD}{_TIME}|{_TIME}{_RANGE_WORD}{_NUMBER}")
+"""Hours of which one end is a time and the other a bare number ("1.30-3.30pm", "9-3pm",
+"9am-3"): am or pm left to be guessed."""
+_CLOCK = re.compile(r"(\d{1,2})(?:[.:](\d{2}))? ?(?:([ap])\.?m\.?)?|(?:12 )?(?:noon|midday)")
 _ICS_PART_DAY = re.compile(
     r"\bearly (?:closure|closing|finish)"
     r"|\b(?:closes|closing|closed|finish(?:es|ing)?|ends?) early\b"
     rf"|\b(?:closes|closing|finish(?:es|ing)?|ends) (?:to pupils )?(?:at |from )?{_TIME}"
     rf"|\b(?:closed?|closure)(?: to pupils)? (?:at|from) {_TIME}"
     rf"|{_TIME} (?:finish|closure|closing)\b"
-    r"|\b(?:inset|training) (?:morning|afternoon)\b"
     r"|\btwilight\b"
 )
 """A closure the school makes for part of a day, which the pupils attend: it closes early or
-at a time ("Early closure - 1.30pm finish", "School closed to pupils at 1pm", "closes 1.30pm",
-"INSET afternoon"), or is a twilight session after school ("INSET twilight"). A time alone or
-hours of the day say nothing of the kind ("INSET day - staff 8.45am-3.15pm", "School closed
-7am-10pm - polling station")."""
+at a time ("Early closure - 1.30pm finish", "School closed to pupils at 1pm", "closes 1.30pm"),
+or is a twilight session after school ("INSET twilight"). A time alone or hours of the day say
+nothing of the kind ("INSET day - staff 8.45am-3.15pm", "School closed 7am-10pm - polling
+station")."""
+_HALF_DAY = re.compile(r"\bhalf(?: ?- ?| )?days?\b")
+_MORNING = re.compile(r"\bmornings?\b|(?<![\w.])a\.?m\b\.?")
+_AFTERNOON = re.compile(r"\bafternoons?\b|(?<![\w.])p\.?m\b\.?")
+"""Half of a school day named in words, a time of day aside: "half day", "morning", "in the
+afternoon", "AM", "(pm only)". Named alone, the school is closed for that half and the pupils
+attend the other ("INSET half day", "School closed in the afternoon", "Training day (pm
+only)"); both halves named are the whole day ("INSET Day - half day safeguarding, half day
+curriculum", "INSET - morning: first aid, afternoon: curriculum")."""
 
 
 _CORE_SCHOOL_DAY = (time(9, 0), time(15, 0))
@@ -87,7 +102,8 @@ _CORE_SCHOOL_DAY = (time(9, 0), time(15, 0))
 in England is a morning and an afternoon session, which its pupils must attend, and these hours
 hold part of both, whenever a school begins and ends its day. An event at times within one day
 closes that day only when it covers these hours (local time: in London for UTC and TZID times,
-by its own clock for floating ones), so that the pupils can attend no session. A shorter one
+by its own clock for floating ones), so that the pupils can attend no session, and so does an
+all-day event whose summary gives its hours ("School closed 1.30pm-3.30pm"). A shorter one
 ("School office closed 12:00-13:00", a 15-minute "Holiday club sign-up deadline") or one after
 school ("INSET day" 16:00 to 18:00) leaves them the school day, whatever its words."""
 
@@ -100,10 +116,86 @@ def _covers_school_day(start: datetime, end: datetime) -> bool:
     return start <= datetime.combine(day, opens) and end >= datetime.combine(day, closes)
 
 
-def _part_day(words: str) -> bool:
-    """Whether a summary's words (`_words`) mark the school open for part of the day
-    (`_ICS_PART_DAY`, hours of the day `_TIME_RANGE` aside)."""
-    return _ICS_PART_DAY.search(_TIME_RANGE.sub(" ", words)) is not None
+def _clock(text: str) -> time | None:
+    """A time of day as `_TIME` matched it ("1.30pm", "13:30", "12 noon"), or None when it
+    names none ("13pm", "25:00", "9:75")."""
+    found = _CLOCK.fullmatch(text)
+    if found is None:  # pragma: no cover - `_TIME` matches only what `_CLOCK` does
+        return None
+    hour_text, minute, meridiem = found.groups()
+    if hour_text is None:
+        return time(12, 0)
+    hour = int(hour_text)
+    if meridiem is not None:
+        if not 1 <= hour <= 12:
+            return None
+        hour = hour % 12 + (12 if meridiem == "p" else 0)
+    if hour > 23 or int(minute or 0) > 59:
+        return None
+    return time(hour, int(minute or 0))
+
+
+_WRITE_HOURS = (
+    "Write both ends as times, with am or pm or on the 24-hour clock ('1.30pm-3.30pm', "
+    "'13:30-15:30'), or give the event at its times (DTSTART and DTEND with times)"
+)
+
+
+def _hours_close_the_day(words: str, refuse: Callable[[str], NoReturn]) -> bool | None:
+    """Whether the hours a summary's words (`_words`) give (`_TIME_RANGE`) cover the school
+    day's compulsory sessions (`_CORE_SCHOOL_DAY`), as an event at those times would; None
+    when it gives none.
+
+    Raises:
+        CalendarFileError (by `refuse`): hours that cannot be read as a time and a later one
+            ("1.30-3.30pm", "8:30-3:30", "13pm-15pm"), or some that cover the school day and
+            some that do not: whether they close it would be a guess.
+    """
+    verdicts: dict[bool, str] = {}
+    for found in _TIME_RANGE.finditer(words):
+        start, end = _clock(found.group(1)), _clock(found.group(2))
+        if start is None or end is None or end <= start:
+            refuse(
+                f"its summary gives the hours {found.group(0)!r}, which cannot be read as a "
+                "time of day and a later one: whether they close the school day (09:00 to "
+                f"15:00) would be a guess. {_WRITE_HOURS}"
+            )
+        opens, closes = _CORE_SCHOOL_DAY
+        verdicts.setdefault(start <= opens and end >= closes, found.group(0))
+    half = _HALF_RANGE.search(_TIME_RANGE.sub(" ", words))
+    if half is not None:
+        refuse(
+            f"its summary gives the hours {half.group(0)!r}, one end without am or pm: whether "
+            f"they close the school day (09:00 to 15:00) would be a guess. {_WRITE_HOURS}"
+        )
+    if len(verdicts) > 1:
+        refuse(
+            f"its summary gives the hours {verdicts[True]!r}, which cover the school day (09:00 "
+            f"to 15:00), and {verdicts[False]!r}, which do not: whether the pupils attend that "
+            "day would be a guess. Give one closure event for the hours the pupils are away"
+        )
+    return next(iter(verdicts), None)
+
+
+def _part_day(words: str, refuse: Callable[[str], NoReturn]) -> bool:
+    """Whether a summary's words (`_words`) mark the school open for part of the day: hours it
+    gives that leave part of the school day (`_hours_close_the_day`), a closing time or an early
+    finish (`_ICS_PART_DAY`), or one half of the day named alone (`_HALF_DAY`, `_MORNING`,
+    `_AFTERNOON`).
+
+    Raises:
+        CalendarFileError (by `refuse`): hours that cannot be read (`_hours_close_the_day`).
+    """
+    if _hours_close_the_day(words, refuse) is False:
+        return True
+    untimed = _TIME_RANGE.sub(" ", words)
+    if _ICS_PART_DAY.search(untimed):
+        return True
+    # A time of day is no half of one: "from 9 am" names no morning.
+    untimed = re.sub(_TIME, " ", untimed)
+    halves = {name for name, said in (("am", _MORNING), ("pm", _AFTERNOON)) if said.search(untimed)}
+    half_days = len(_HALF_DAY.findall(untimed))
+    return len(halves) == 1 or (half_days == 1 and not halves)
 
 
 _ICS_RECURRENCE = ("RRULE", "RDATE")
@@ -497,19 +589,23 @@ def read_ics(
     summary decides by whole words: "half term", "holiday", "vacation" or "break" a gap;
     "INSET", "training day", "closed" or "closure" a closure; "term" a term ("mid-term" decides
     nothing). A closure or a holiday of one day that the school is open for part of ("Early
-    closure - 1.30pm finish", "school closes 1.30pm", `_ICS_PART_DAY`) decides nothing: the
-    pupils attend. Term days covered by a gap are removed, so one "Autumn Term" event with a
-    "Half Term" event works. An event so decided is read only when its days are certain.
+    closure - 1.30pm finish", "school closes 1.30pm", "INSET half day", "School closed in the
+    afternoon", hours short of the school day: `_part_day`) decides nothing: the pupils
+    attend. Term days covered by a gap are removed, so one "Autumn Term" event with a "Half
+    Term" event works. An event so decided is read only when its days are certain.
 
     Raises:
         CalendarError: `icalendar` is not installed, the feed is malformed or has no term
             events, or a closure falls outside every term.
         CalendarFileError: an event decided on recurs (RRULE, RDATE) or has exceptions
             (EXDATE, EXRULE, RECURRENCE-ID), has both DTEND and DURATION, lasts more than 366
-            days, or its dates cannot be read, are given twice, end at a time, before they
-            start, in part of a day or after 9999-12-31, or run over days at times not at
-            midnight in London (or in London without the time-zone data to tell); an event has
-            two summaries; two events share a UID and either is decided on. Names the line.
+            days, or its dates cannot be read, are given twice, are times in a zone (TZID) not
+            known, end at a time, before they start, in part of a day or after 9999-12-31, or
+            run over days at times not at midnight in London (or in London without the
+            time-zone data to tell); a closure's summary (or a one-day holiday's) gives hours
+            that cannot be read; an event has a line `icalendar` cannot parse, or two
+            summaries, statuses or UIDs; two events share a UID and either is decided on; two
+            terms are further apart than a holiday can be. Names the line.
         FormInvalid: `feed` is neither a path nor bytes (the feed's text says to pass bytes).
         OSError: the file cannot be read.
     """
@@ -543,14 +639,14 @@ def read_ics(
     closed: dict[int, Closure] = {}  # one to a day, the first event's: as bounded as the sets
     single: list[tuple[int, str, int | None]] = []  # one-day term events: a marker or a note
     events = parsed.walk("VEVENT")
+    lines = text.split("\n")
     read = [
-        (event, line, summary, _kind(summary))
-        for event, line in zip(events, _event_lines(text, len(events)), strict=True)
-        for summary in (_summary(event, where, line),)
+        _read_event(event, line, lines, where)
+        for event, line in zip(events, _event_lines(lines, len(events)), strict=True)
     ]
     spans = [
         None
-        if kind is None or str(event.get("STATUS", "")).strip().upper() == "CANCELLED"
+        if kind is None
         else _all_day_span(event, summary, where, line, closes_its_day=kind != "term")
         for event, line, summary, kind in read
     ]
@@ -558,7 +654,11 @@ def read_ics(
     for (event, line, summary, kind), span in zip(read, spans, strict=True):
         if span is None or kind is None:
             continue
-        if kind == "gap" and span[0] == span[1] and _part_day(_words(summary)):
+        if (
+            kind == "gap"
+            and span[0] == span[1]
+            and _part_day(_words(summary), _refuser(event, summary, where, line))
+        ):
             continue  # a holiday beginning part way through a day the pupils attend
         ordinals = range(span[0], span[1] + 1)
         if kind == "gap":
@@ -614,7 +714,64 @@ def read_ics(
 
 
 _Read = tuple[Any, int | None, str, str | None]
-"""An event as read: itself, the line of its BEGIN:VEVENT, its summary and what that decides."""
+"""An event as read: itself, the line of its BEGIN:VEVENT, its summary and what that decides
+(None for a cancelled one)."""
+
+
+def _read_event(event: Any, line: int | None, lines: Sequence[str], where: str) -> _Read:
+    """An event, its line (its BEGIN:VEVENT), its summary and what that decides (`_kind`;
+    None when it is cancelled).
+
+    Raises:
+        CalendarFileError: a line of it could not be parsed (`_refuse_dropped_lines`); it
+            gives SUMMARY, STATUS or UID more than once; its summary gives hours that
+            cannot be read (`_part_day`).
+    """
+    summary = _one(event, "SUMMARY", _event_name(event, ""), where, line)
+    name = _event_name(event, summary)
+    _refuse_dropped_lines(event, name, line, lines, where)
+    _one(event, "UID", name, where, line)
+    if _one(event, "STATUS", name, where, line).upper() == "CANCELLED":
+        return event, line, summary, None
+    return event, line, summary, _kind(summary, _refuser(event, summary, where, line))
+
+
+def _refuse_dropped_lines(
+    event: Any, name: str, line: int | None, lines: Sequence[str], where: str
+) -> None:
+    """Refuse an event with a line `icalendar` could not parse, which it drops, reading the rest
+    of the event: a half term read without its DTEND lasts a day, one read without its SUMMARY
+    decides nothing, and its days become school days. (A value it cannot read, it keeps as
+    broken, and the event's reading refuses it where it is needed.)
+
+    Raises:
+        CalendarFileError: naming the line, or the event's line when it cannot be found.
+    """
+    for key, problem in getattr(event, "errors", ()):
+        if key is not None:
+            continue
+        at = _quoted_line(str(problem), line, lines)
+        raise CalendarFileError(
+            f"{name}: a line of it cannot be read ({problem}), and the event "
+            "would be read without it (a holiday without its end, or without its summary): a "
+            "guess. Correct the line (a double quote opened in a parameter and not closed is "
+            "the usual slip), or write the term dates as a TOML file",
+            path=where,
+            line=at,
+        )
+
+
+def _quoted_line(problem: str, line: int | None, lines: Sequence[str]) -> int | None:
+    """The line of the event beginning at `line` that `problem` quotes, else `line`."""
+    if line is None:
+        return None
+    for number in range(line, len(lines)):
+        text = lines[number].rstrip("\r")
+        if text.upper() == "END:VEVENT":
+            break
+        if text and f"'{text}'" in problem:
+            return number + 1
+    return line
 
 
 def _refuse_shared_uids(
@@ -673,11 +830,16 @@ def _words(summary: str) -> str:
     return " ".join(_DASHES.sub("-", summary.lower()).replace("_", " ").split())
 
 
-def _kind(summary: str) -> str | None:
+def _kind(summary: str, refuse: Callable[[str], NoReturn]) -> str | None:
     """What an event's summary makes it: "gap", "closure", "term", or None (not read).
 
     Words are compared with any run of spaces (a no-break or thin space, a tab) read as one
-    space, and any dash as "-": "Half\u00a0Term" is half term, not a term."""
+    space, and any dash as "-": "Half\u00a0Term" is half term, not a term.
+
+    Raises:
+        CalendarFileError (by `refuse`): a closure's summary gives hours that cannot be read
+            (`_part_day`).
+    """
     lowered = _words(summary)
     for kind, words in (
         ("gap", _ICS_HOLIDAY_WORDS),
@@ -685,7 +847,7 @@ def _kind(summary: str) -> str | None:
         ("term", _ICS_TERM_WORDS),
     ):
         if words.search(lowered):
-            if kind == "closure" and _part_day(lowered):
+            if kind == "closure" and _part_day(lowered, refuse):
                 return None  # closed for part of a day: the pupils attend
             return kind
     return None
@@ -707,38 +869,75 @@ def _event_name(event: Any, summary: str) -> str:
     return named + (f" (UID {uid})" if isinstance(uid, str) else "")
 
 
-def _event_lines(text: str, count: int) -> list[int | None]:
-    """The line of each event's BEGIN:VEVENT, in the order `icalendar` walks them (the feed's);
-    None for each when the lines cannot be told apart."""
+def _event_lines(lines: Sequence[str], count: int) -> list[int | None]:
+    """The line of each event's BEGIN:VEVENT among the feed's `lines` (split at "\\n"), in the
+    order `icalendar` walks them (the feed's); None for each when they cannot be told apart."""
     # A folded line's continuation starts with a space, so no BEGIN:VEVENT is one.
     found: list[int | None] = [
         number
-        for number, line in enumerate(text.split("\n"), start=1)
+        for number, line in enumerate(lines, start=1)
         if line.rstrip("\r").upper() == "BEGIN:VEVENT"
     ]
     return found if len(found) == count else [None] * count
 
 
-def _summary(event: Any, where: str, line: int | None) -> str:
-    """The event's SUMMARY (empty when it has none), refused when given more than once."""
-    value = event.get("SUMMARY", "")
+def _one(event: Any, key: str, name: str, where: str, line: int | None) -> str:
+    """The property `key` (SUMMARY, STATUS, UID) of the event `name` names, as text (empty
+    when it has none), refused when given more than once: which one holds (whether the event
+    is cancelled, which UID it shares) would be a guess."""
+    value = event.get(key, "")
     if isinstance(value, list):
         raise CalendarFileError(
-            f"{_event_name(event, '')}: SUMMARY is given {len(value)} times; an event has one",
+            f"{name}: {key} is given {len(value)} times; an event has one, and which holds "
+            "would be a guess",
             path=where,
             line=line,
         )
     return str(value).strip()
 
 
+def _refuser(event: Any, summary: str, where: str, line: int | None) -> Callable[[str], NoReturn]:
+    """What refuses an event, naming it (`_event_name`) and its line."""
+    name = _event_name(event, summary)
+
+    def refuse(problem: str) -> NoReturn:
+        raise CalendarFileError(f"{name}: {problem}", path=where, line=line)
+
+    return refuse
+
+
 def _decoded(event: Any, key: str, name: str, where: str, line: int | None) -> Any:
-    """The value of the event's property `key`, as `icalendar` reads it."""
+    """The value of the event's property `key`, as `icalendar` reads it; for DTSTART and DTEND
+    written `VALUE=DATE` with a `TZID` (as some exporters write a date), which `icalendar`
+    reads as midnight in that zone, the date (RFC 5545: a date has no zone).
+
+    Raises:
+        CalendarFileError: the value cannot be read, or is a time in a zone (`TZID`) neither
+            the feed (a VTIMEZONE) nor the time-zone data knows, which `icalendar` reads as a
+            time on no clock: which day and hours it is would be a guess.
+    """
     try:
-        return event.decoded(key)
+        value = event.decoded(key)
     except (ValueError, TypeError) as e:
         raise CalendarFileError(
             f"{name}: {key} cannot be read ({e})", path=where, line=line
         ) from None
+    if key in ("DTSTART", "DTEND") and isinstance(value, datetime):
+        params = getattr(event.get(key), "params", {})
+        if str(params.get("VALUE", "")).upper() == "DATE" and _at_midnight(value):
+            return value.date()
+        zone = params.get("TZID")
+        if zone is not None and value.tzinfo is None:
+            raise CalendarFileError(
+                f"{name}: {key} is a time in the time zone {str(zone)!r} (TZID), which neither "
+                "the feed (a VTIMEZONE) nor the time-zone data knows: which day and hours that "
+                "is would be a guess. Correct the zone's name (Europe/London), give the event "
+                "as an all-day event (DTSTART;VALUE=DATE), or write the term dates as a TOML "
+                "file",
+                path=where,
+                line=line,
+            )
+    return value
 
 
 @lru_cache(maxsize=1)
@@ -782,10 +981,7 @@ def _all_day_span(
             it runs over days at times not at midnight (which days it covers is not known).
     """
     name = _event_name(event, summary)
-
-    def refuse(problem: str) -> NoReturn:
-        raise CalendarFileError(f"{name}: {problem}", path=where, line=line)
-
+    refuse = _refuser(event, summary, where, line)
     if "DTSTART" not in event:
         refuse("it has no DTSTART")
     if "DTEND" in event and "DURATION" in event:
