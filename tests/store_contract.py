@@ -55,7 +55,14 @@ from reintegration_fsm import (
     UnknownProtocol,
 )
 from reintegration_fsm.serialisation import transition_from_json, transition_to_json
-from reintegration_fsm.stores import DueItem, InMemoryStore, SqlAlchemyStore, at_once, schema
+from reintegration_fsm.stores import (
+    Checkpoint,
+    DueItem,
+    InMemoryStore,
+    SqlAlchemyStore,
+    at_once,
+    schema,
+)
 from reintegration_fsm.stores import sql as sql_store
 from reintegration_fsm.stores.migrate import CREATING, VERSION_TABLE
 from reintegration_fsm.stores.rows import Row, item_key, open_item_rows
@@ -2295,6 +2302,37 @@ class StoreContract:
         assert later.verify() == []
 
 
+def _every_call(
+    case: Reintegration, checkpoint: Checkpoint
+) -> list[Callable[[SqlAlchemyStore], object]]:
+    """Every public call of a SQL store (but `close()`), each with arguments that would
+    answer on an open store holding `case` (and from which `checkpoint` was taken)."""
+    return [
+        lambda s: s.save(case),
+        lambda s: s.load("case-01"),
+        lambda s: s.load("case-01", as_of=dt.date(2026, 3, 2)),
+        lambda s: s.load_all(),
+        lambda s: s.history("case-01"),
+        lambda s: s.taken(["case-01"]),
+        lambda s: s.import_histories([]),
+        lambda s: s.due(dt.date(2026, 3, 2)),
+        lambda s: s.cases(),
+        lambda s: s.weightings(dt.date(2025, 9, 1), dt.date(2026, 8, 31)),
+        lambda s: s.ledger(dt.date(2025, 9, 1), dt.date(2026, 8, 31)),
+        lambda s: s.verify(),
+        lambda s: s.verify(checkpoint=checkpoint),
+        lambda s: s.checkpoint(),
+        lambda s: s.redact("case-01", 2, ["form.parent_name"], "R", by=ADMISSIONS, on=REDACTED_ON),
+        lambda s: s.redactions("case-01"),
+        lambda s: s.past_retention(dt.date(2026, 3, 2)),
+        lambda s: s.undated_retention(),
+        lambda s: s.apply_retention(dt.date(2026, 3, 2), by=ADMISSIONS),
+        lambda s: s.held_retention(dt.date(2026, 3, 2)),
+        lambda s: s.create_schema(),
+        lambda s: s.for_authority(AUTHORITY),
+    ]
+
+
 class SqlStoreContract(StoreContract):
     """What a SQL store adds: `verify(workers=...)`, checking ranges of cases in processes.
 
@@ -2440,36 +2478,44 @@ class SqlStoreContract(StoreContract):
         checkpoint = store.checkpoint()
         store.close()
         assert store.closed
-        calls: list[Callable[[SqlAlchemyStore], object]] = [
-            lambda s: s.save(case),
-            lambda s: s.load("case-01"),
-            lambda s: s.load("case-01", as_of=dt.date(2026, 3, 2)),
-            lambda s: s.load_all(),
-            lambda s: s.history("case-01"),
-            lambda s: s.taken(["case-01"]),
-            lambda s: s.import_histories([]),
-            lambda s: s.due(dt.date(2026, 3, 2)),
-            lambda s: s.cases(),
-            lambda s: s.weightings(dt.date(2025, 9, 1), dt.date(2026, 8, 31)),
-            lambda s: s.ledger(dt.date(2025, 9, 1), dt.date(2026, 8, 31)),
-            lambda s: s.verify(),
-            lambda s: s.verify(checkpoint=checkpoint),
-            lambda s: s.checkpoint(),
-            lambda s: s.redact(
-                "case-01", 2, ["form.parent_name"], "R", by=ADMISSIONS, on=REDACTED_ON
-            ),
-            lambda s: s.redactions("case-01"),
-            lambda s: s.past_retention(dt.date(2026, 3, 2)),
-            lambda s: s.apply_retention(dt.date(2026, 3, 2), by=ADMISSIONS),
-            lambda s: s.held_retention(dt.date(2026, 3, 2)),
-            lambda s: s.create_schema(),
-            lambda s: s.for_authority(AUTHORITY),
-        ]
+        calls = _every_call(case, checkpoint)
         for call in calls:
             with pytest.raises(StoreError, match="the store was closed") as refused:
                 call(store)
             assert not refused.value.retryable
             assert refused.value.__cause__ is None
+        store.close()
+
+    @pytest.mark.parametrize("closing", ["store", "view"])
+    def test_a_view_and_its_store_are_closed_together(self, store: Store, closing: str) -> None:
+        """A view (`for_authority`) had a guard of its own: once its store was closed it went
+        on using the disposed engine, on an in-memory database finding the tables gone and
+        advising create_schema() (into a new, empty database), on a file opening connections
+        unasked (review M, M2). Closing either closes both, and each call of either raises
+        the closed store's `StoreError`, word for word."""
+        assert isinstance(store, SqlAlchemyStore)
+        case = built("case-01", 11)
+        store.save(case)
+        checkpoint = store.checkpoint()
+        view = store.for_authority(AUTHORITY)
+        narrower = view.for_authority(AUTHORITY)
+        assert [summary.case_id for summary in narrower.cases()] == ["case-01"]
+        {"store": store, "view": view}[closing].close()
+        assert store.closed
+        assert view.closed
+        assert narrower.closed
+        for call in _every_call(case, checkpoint):
+            with pytest.raises(StoreError, match="the store was closed") as by_store:
+                call(store)
+            for each in (view, narrower):
+                with pytest.raises(StoreError) as by_view:
+                    call(each)
+                assert str(by_view.value) == str(by_store.value)
+                assert "create_schema" not in str(by_view.value)
+                assert not by_view.value.retryable
+                assert by_view.value.case_id == by_store.value.case_id
+                assert by_view.value.__cause__ is None
+        view.close()
         store.close()
 
     def test_a_stream_left_half_read_is_ended_when_its_engine_is_disposed(

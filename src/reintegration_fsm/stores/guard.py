@@ -98,7 +98,8 @@ def guarded(
             method's own `converted`, so that every refusal here, and a failure of the look at
             the making, reads as the method's own failure does on every engine.
         looks: False for a method that needs no look at the making: `create_schema` finishes
-            it, and `for_authority` reads nothing (its view looks at its own first call).
+            it, and `for_authority` reads nothing (its view shares this store's `Guard`, and so
+            its look, with its closing).
 
     Raises (from the method):
         StoreError: the store was closed, or is called from another thread than the one that

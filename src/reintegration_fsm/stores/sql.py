@@ -416,12 +416,16 @@ class SqlAlchemyStore:
     def for_authority(self, authority: str) -> SqlAlchemyStore:
         """A store on the same engine confined to one local authority's cases.
 
+        The view and this store are open or closed together: the engine is theirs together,
+        so closing either closes both (and disposes the engine if this store made it), and
+        every later call of either raises the closed store's `StoreError`.
+
         Raises:
             FormInvalid: `authority` is None or no authority's name (blank, say).
             NotPermitted: this store is scoped to another authority (a scope only narrows).
         """
         check_view(self._authority, authority)
-        return SqlAlchemyStore(
+        view = SqlAlchemyStore(
             self.engine,
             authority=authority,
             calendar=self.calendar,
@@ -430,6 +434,11 @@ class SqlAlchemyStore:
             busy_timeout=self._busy_timeout,
             retention=self.retention,
         )
+        # With a guard of its own, a view of a closed store went on using the engine its
+        # parent disposed: an in-memory database found empty (and the advice to create the
+        # tables anew), a file opened again unasked.
+        view._guard, view._owns_engine = self._guard, self._owns_engine
+        return view
 
     # -- schema -----------------------------------------------------------------------------------
     @guarded(_CREATE_SCHEMA, looks=False)
@@ -458,7 +467,9 @@ class SqlAlchemyStore:
 
         The store is then closed: every later call but `close()` raises `StoreError`
         (`retryable` False) saying so, whoever made the engine, instead of opening new
-        connections unasked (or, for an in-memory SQLite database, finding it gone).
+        connections unasked (or, for an in-memory SQLite database, finding it gone). Its
+        views (`for_authority`), and the store it is a view of, are closed with it: they share
+        one engine, and so one open or closed state.
 
         A `load_all()` stream on the engine it disposes (the store's own, or a view's) that is
         not finished is ended first, so that its connection is closed with the others rather
