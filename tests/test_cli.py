@@ -696,6 +696,22 @@ def test_letter_of_the_ended_case(demo_db: str) -> None:
     assert "(date)" not in result.stdout
 
 
+def test_a_letter_for_a_case_with_no_placement_to_end_exits_2_with_the_reason(
+    demo_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failure letter a successful case somehow holds (an MIS's mix-up, review M, M3) is not
+    printed: the refusal (`FormInvalid`) is the message, exit 2, no traceback."""
+    with SqlAlchemyStore(demo_db, calendar=SchoolCalendar.sample()) as store:
+        written = store.load("DEMO-0002").failure_letter
+    assert written is not None
+    monkeypatch.setattr(Reintegration, "failure_letter", property(lambda _: written))
+    result = invoke(demo_db, "letter", "DEMO-0001")
+    assert result.exit_code == 2, result.output
+    assert "render.case: the reintegration ended successfully" in result.stderr
+    assert "Traceback" not in result.output
+    assert result.stdout == ""
+
+
 def test_export_holds_every_record_about_the_child(demo_db: str) -> None:
     """`export` gives state, deadlines, obligations and the full history with its forms."""
     exported = json_out(invoke(demo_db, "export", "DEMO-0004"))

@@ -1286,6 +1286,58 @@ def test_the_failure_letter_renders_with_every_placeholder_filled() -> None:
     assert case.letter() == text
 
 
+@pytest.mark.parametrize(
+    "build", [in_placement, reviewed, emergency, ending, unsuccessful], ids=lambda b: b.__name__
+)
+def test_a_failure_letter_renders_for_a_case_whose_placement_it_ends(
+    build: Callable[[], Reintegration],
+) -> None:
+    """A draft printed during the placement, before the emergency review that ends it is
+    recorded, renders as the sent letter does."""
+    text = letter().render(build())
+    assert f"Head Teacher, {HOST_SCHOOL}\n" in text
+
+
+def _withdrawn_when_planned() -> Reintegration:
+    case = planned()
+    case.withdraw("The family have moved out of the county.", by=PARENT, on=START)
+    return case
+
+
+@pytest.mark.parametrize(
+    ("build", "fragments"),
+    [
+        (successful, ["ended successfully"]),
+        (withdrawn, ["withdrawn before a placement started", "no host school"]),
+        (_withdrawn_when_planned, ["withdrawn before a placement started"]),
+        (opened, ["at stage proposed", "no host school"]),
+        (host_identified, ["at stage host identified"]),
+        (planned, ["at stage planned"]),
+    ],
+    ids=["successful", "withdrawn", "withdrawn_planned", "proposed", "host_identified", "planned"],
+)
+def test_a_failure_letter_is_refused_for_a_case_with_no_placement_to_end(
+    build: Callable[[], Reintegration], fragments: list[str]
+) -> None:
+    """`render` wrote a letter ending "the reintegration arrangement" for any case: one that
+    ended successfully, or a withdrawn one signed "Head Teacher, the host school", a
+    placeholder R11 forbids (review M, M3). Each reason is given, in plain English."""
+    with pytest.raises(FormInvalid) as refused:
+        letter().render(build())
+    assert refused.value.form == "render"
+    assert [field for field, _ in refused.value.problems] == ["case"] * len(fragments)
+    for (_, problem), fragment in zip(refused.value.problems, fragments, strict=True):
+        assert fragment in problem
+        assert "failure letter" in problem or "host school" in problem
+
+
+@pytest.mark.parametrize("thing", [None, "case-1", {"stage": "ending"}, PUPIL])
+def test_a_failure_letter_is_refused_for_what_is_no_case(thing: object) -> None:
+    """`render(None)` was an AttributeError, none of PROTOCOL.md's errors (review M, M3)."""
+    with pytest.raises(FormInvalid, match=r"render\.case: must be a case \(a Reintegration\)"):
+        letter().render(thing)  # type: ignore[arg-type]
+
+
 # ---- R12 unsuccessful outcome ---------------------------------------------------------------
 
 

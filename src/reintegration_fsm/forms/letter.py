@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Protocol
+from typing import Protocol, cast
 
 import attrs
 
 from reintegration_fsm import fields
+from reintegration_fsm.errors import FormInvalid
 from reintegration_fsm.forms.pupil import Pupil
+from reintegration_fsm.vocabulary import Stage
 
 
 class LetterCase(Protocol):
@@ -35,6 +37,49 @@ class LetterCase(Protocol):
 
     @property
     def last_on(self) -> dt.date | None: ...
+
+    @property
+    def stage(self) -> Stage: ...
+
+    @property
+    def placement_started_on(self) -> dt.date | None: ...
+
+
+_READ = tuple(name for name in vars(LetterCase) if not name.startswith("_"))
+"""What the letter reads from a case: anything lacking one of them is no case."""
+
+
+def _refused(case: object) -> list[str]:
+    """Why `case` cannot be given a letter ending its placement (none: it can): it is no case,
+    or it has no placement to end (the placement never started, or the case reached another
+    end). A draft printed while the placement runs, before the emergency review that ends it
+    is recorded, is the letter of a case in placement."""
+    if not isinstance(getattr(case, "stage", None), Stage) or not all(
+        hasattr(case, name) for name in _READ
+    ):
+        return [f"must be a case (a Reintegration), not {type(case).__name__}"]
+    read = cast(LetterCase, case)
+    reasons = []
+    if read.stage is Stage.SUCCESSFUL:
+        reasons.append(
+            "the reintegration ended successfully, so there is no placement for a failure "
+            "letter to end"
+        )
+    elif read.stage is Stage.WITHDRAWN:
+        reasons.append(
+            "the case was withdrawn before a placement started, so there is no placement for a "
+            "failure letter to end"
+        )
+    elif read.placement_started_on is None:
+        stage = read.stage.value.replace("_", " ")
+        reasons.append(
+            f"the placement has not started (the case is at stage {stage}), so there "
+            "is no placement for a failure letter to end"
+        )
+    host = read.host_school
+    if not isinstance(host, str) or not host.strip():
+        reasons.append("the case has no host school whose head teacher could sign the letter")
+    return reasons
 
 
 REMOVED_DAY = dt.date.min
@@ -118,7 +163,15 @@ class FailureLetter:
         `born` is the child's date of birth as the letter writes it (by default `long_date`
         of the one recorded: "(removed)" for one a redaction removed; a reader of the store
         gives that redaction's note).
+
+        Raises:
+            FormInvalid: `case` is not a case, or has no placement for the letter to end: its
+                placement never started (withdrawn, or not yet placed), it ended successfully,
+                or it has no host school (field `case`, one problem for each reason).
         """
+        reasons = _refused(case)
+        if reasons:
+            raise FormInvalid.of("render", [("case", reason) for reason in reasons])
         pupil = case.pupil
         parents = self.parent_name.strip()
         if self.second_parent_name.strip():
@@ -182,7 +235,7 @@ class FailureLetter:
             "Yours sincerely",
             "",
             self.head_teacher,
-            f"Head Teacher, {case.host_school or 'the host school'}",
+            f"Head Teacher, {case.host_school}",
             "",
             f"Copy sent to: {copy_to}",
             "School Admissions",
