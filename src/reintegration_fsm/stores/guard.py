@@ -36,8 +36,11 @@ class Guard:
     """Whether a store is open; on an in-memory SQLite database, how threads may use it; on
     MariaDB, whether its making was looked at."""
 
-    def __init__(self, engine: Engine) -> None:
-        self.closed = False
+    def __init__(self, engine: Engine, parent: Guard | None = None) -> None:
+        self._closed = False
+        self.parent = parent
+        """The guard of the store this one's store is a view of (`for_authority`): closed
+        with it."""
         self.unlooked: Engine | None = engine if engine.dialect.name == "mysql" else None
         """MariaDB's engine until the store's first call found its making whole (MariaDB
         commits each CREATE at once: a making cut off part way leaves `migrate.CREATING`)."""
@@ -50,6 +53,24 @@ class Guard:
                 self.turn = _turns.setdefault(engine, threading.RLock())
             else:
                 self.thread = threading.get_ident()
+
+    @property
+    def closed(self) -> bool:
+        """True once this store, or the store it is a view of, was closed."""
+        return self._closed or (self.parent is not None and self.parent.closed)
+
+    @closed.setter
+    def closed(self, value: bool) -> None:
+        self._closed = value
+
+    def view(self) -> Guard:
+        """The guard of a view of this guard's store: closed with it or alone, calling in the
+        same turns, from the same thread, its making looked at as far as this one's."""
+        found = object.__new__(Guard)
+        found._closed = False
+        found.parent = self
+        found.unlooked, found.turn, found.thread = self.unlooked, self.turn, self.thread
+        return found
 
     def look(self, action: str, case_id: str | None = None) -> None:
         """On MariaDB, until a call found the store's making whole: refuse a store whose
@@ -98,8 +119,8 @@ def guarded(
             method's own `converted`, so that every refusal here, and a failure of the look at
             the making, reads as the method's own failure does on every engine.
         looks: False for a method that needs no look at the making: `create_schema` finishes
-            it, and `for_authority` reads nothing (its view shares this store's `Guard`, and so
-            its look, with its closing).
+            it, and `for_authority` reads nothing (its view looks at its own first call, and
+            is closed with this store: `Guard.view`).
 
     Raises (from the method):
         StoreError: the store was closed, or is called from another thread than the one that

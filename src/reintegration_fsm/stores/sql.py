@@ -416,9 +416,8 @@ class SqlAlchemyStore:
     def for_authority(self, authority: str) -> SqlAlchemyStore:
         """A store on the same engine confined to one local authority's cases.
 
-        The view and this store are open or closed together: the engine is theirs together,
-        so closing either closes both (and disposes the engine if this store made it), and
-        every later call of either raises the closed store's `StoreError`.
+        The view is closed with this store (every later call of it raises the closed store's
+        `StoreError`); closed alone, it leaves this store open and its engine undisposed.
 
         Raises:
             FormInvalid: `authority` is None or no authority's name (blank, say).
@@ -436,8 +435,8 @@ class SqlAlchemyStore:
         )
         # With a guard of its own, a view of a closed store went on using the engine its
         # parent disposed: an in-memory database found empty (and the advice to create the
-        # tables anew), a file opened again unasked.
-        view._guard, view._owns_engine = self._guard, self._owns_engine
+        # tables anew), a file opened again unasked (review M, M2).
+        view._guard = self._guard.view()
         return view
 
     # -- schema -----------------------------------------------------------------------------------
@@ -468,8 +467,7 @@ class SqlAlchemyStore:
         The store is then closed: every later call but `close()` raises `StoreError`
         (`retryable` False) saying so, whoever made the engine, instead of opening new
         connections unasked (or, for an in-memory SQLite database, finding it gone). Its
-        views (`for_authority`), and the store it is a view of, are closed with it: they share
-        one engine, and so one open or closed state.
+        views (`for_authority`) are closed with it; a view closed alone leaves its store open.
 
         A `load_all()` stream on the engine it disposes (the store's own, or a view's) that is
         not finished is ended first, so that its connection is closed with the others rather
