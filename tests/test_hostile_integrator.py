@@ -12,6 +12,7 @@ import copy
 import datetime as dt
 import json
 import pickle
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ from reintegration_fsm import (
     ConcurrentUpdate,
     ConsentForm,
     FormInvalid,
+    IllegalTransition,
     ObligationKind,
     ProtocolDefinitionError,
     Pupil,
@@ -42,7 +44,7 @@ from reintegration_fsm import (
     Transition,
 )
 from reintegration_fsm import testing as rt
-from reintegration_fsm.demo import AP_STAFF, CASES
+from reintegration_fsm.demo import AP_HEAD, AP_SETTING, AP_STAFF, AUTHORITY, CASES
 from reintegration_fsm.serialisation import (
     structure,
     transition_from_json,
@@ -134,6 +136,95 @@ def test_a_copied_case_is_independent() -> None:
         assert case.version == before
         assert copied.version == before + 1
         assert any(o.kind is ObligationKind.ARRANGE_HOME_SCHOOL_MEETING for o in case.obligations)
+
+
+# -- one case shared by threads -------------------------------------------------------------------
+class _WatchedLock:
+    """A case's trigger lock that says (`asked`) when a thread asks for it while another holds
+    it, so that a test knows the second thread waits without timing it."""
+
+    def __init__(self, asked: threading.Event) -> None:
+        self._lock = threading.RLock()
+        self._asked = asked
+
+    def __enter__(self) -> _WatchedLock:
+        if not self._lock.acquire(blocking=False):
+            self._asked.set()
+            self._lock.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._lock.release()
+
+
+def test_one_case_shared_by_two_threads_records_one_step_not_two(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An MIS caching a case object withdraws it from two request threads at once (review M,
+    M1): the first is held inside its trigger, past the stage check, until the second has
+    reached the same point or is waiting for the first. Both were accepted, and the history
+    held a 'withdraw' out of WITHDRAWN that replay refuses; now the second waits and is refused
+    from the final stage the first left, recording nothing."""
+    pupil = Pupil("Rowan Testwell", dt.date(2012, 3, 9), key_stage=3)
+    case = Reintegration.open(
+        "M1-1", pupil, AP_SETTING, AUTHORITY, by=AP_HEAD, on=dt.date(2026, 1, 12), calendar=CALENDAR
+    )
+    inside, second, go_on = threading.Event(), threading.Event(), threading.Event()
+    object.__setattr__(case, "_lock", _WatchedLock(second))
+    real = Reintegration._check_rules
+
+    def held(self: Reintegration, *args: Any) -> None:
+        real(self, *args)
+        if not inside.is_set():
+            inside.set()
+            go_on.wait()
+        else:
+            second.set()  # only without the lock: both threads past the stage check
+
+    monkeypatch.setattr(Reintegration, "_check_rules", held)
+    outcomes: dict[str, object] = {}
+
+    def withdraw(reason: str) -> None:
+        try:
+            case.withdraw(reason, by=AP_HEAD, on=dt.date(2026, 1, 13))
+            outcomes[reason] = "accepted"
+        except IllegalTransition as error:
+            outcomes[reason] = error
+
+    first = threading.Thread(target=withdraw, args=("Moving away.",))
+    first.start()
+    inside.wait()
+    other = threading.Thread(target=withdraw, args=("Parent asked.",))
+    other.start()
+    second.wait()
+    go_on.set()
+    first.join()
+    other.join()
+    monkeypatch.undo()
+    assert outcomes["Moving away."] == "accepted"
+    refused = outcomes["Parent asked."]
+    assert isinstance(refused, IllegalTransition)
+    assert (refused.trigger, refused.stage) == ("withdraw", Stage.WITHDRAWN)
+    assert [(t.seq, t.trigger) for t in case.history] == [(1, "open"), (2, "withdraw")]
+    assert Reintegration.replay(case.history, CALENDAR) == case
+    assert pickle.loads(pickle.dumps(case)) == case
+
+
+def test_a_case_carries_no_lock_until_its_first_trigger_and_copies_share_none() -> None:
+    """A loaded case only read holds no trigger lock (a store's loaded cases stay lean); a
+    copy or an unpickled case makes its own on its first trigger, never sharing the
+    original's."""
+    case = demo_cases()[1]
+    loaded = Reintegration.replay(case.history, CALENDAR)
+    assert loaded._lock is None
+    loaded.discharge(ObligationKind.ARRANGE_HOME_SCHOOL_MEETING, by=AP_STAFF, on=TODAY)
+    assert loaded._lock is not None
+    for copied in (copy.copy(loaded), copy.deepcopy(loaded), pickle.loads(pickle.dumps(loaded))):
+        assert copied == loaded
+        assert copied._lock is None
+        copied.discharge(ObligationKind.SEND_PAPERWORK_TO_ADMISSIONS, by=AP_STAFF, on=TODAY)
+        assert copied._lock is not None
+        assert copied._lock is not loaded._lock
 
 
 # -- a history built by hand ---------------------------------------------------------------------

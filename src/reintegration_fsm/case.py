@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import inspect
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import partial
 from typing import Any, TypeVar
@@ -106,6 +107,9 @@ _ORGANISATION_OF_ROLE: Mapping[Role, str] = {
 """R15: each role's organisation, as the case's attribute holding it (host: its facts')."""
 _DEADLINE_KINDS: Mapping[str, DeadlineKind] = {kind._value_: kind for kind in DeadlineKind}
 _T = TypeVar("_T")
+_MAKING_LOCK = threading.Lock()
+"""Held only while a case makes its trigger lock (`Reintegration._trigger_lock`), so that two
+threads firing a case's first trigger at once make one lock between them."""
 
 
 def _is(value: Any, kind: Any) -> bool:
@@ -149,6 +153,7 @@ class Reintegration:
         "_facts",
         "_history",
         "_local_authority",
+        "_lock",
         "_names_as_before_unicode",
         "_obligations",
         "_protocol",
@@ -174,6 +179,9 @@ class Reintegration:
     _names_as_before_unicode: bool
     """True only while a replay reads a step again as a history recorded before the
     Unicode-aware name fold (`_as_before_unicode`): see `rules.CaseState`."""
+    _lock: threading.RLock | None
+    """Held through each trigger (`_trigger_lock`); None until the case's first trigger, so a
+    loaded case only read carries none. Never pickled, copied or compared."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         raise TypeError(
@@ -206,6 +214,7 @@ class Reintegration:
         put(case, "_facts", Facts())
         put(case, "_unchecked", 0)
         put(case, "_names_as_before_unicode", False)
+        put(case, "_lock", None)
         return case
 
     def __setattr__(self, name: str, value: object) -> None:
@@ -1099,11 +1108,25 @@ class Reintegration:
         return transition
 
     def _fire(self, name: str, values: tuple[Any, ...], by: Actor, on: dt.date) -> Transition:
-        step = DISPATCH[self._stage].get(name)
-        if step is None:
-            raise IllegalTransition(name, self._stage)
-        on = self._check_when(step, by, on)
-        return self._run(step, values, by, on)
+        # One trigger at a time per case, from the stage check to the append: a second thread's
+        # trigger waits, then reads the stage the first left (refused from a final stage).
+        with self._trigger_lock():
+            step = DISPATCH[self._stage].get(name)
+            if step is None:
+                raise IllegalTransition(name, self._stage)
+            on = self._check_when(step, by, on)
+            return self._run(step, values, by, on)
+
+    def _trigger_lock(self) -> threading.RLock:
+        """The lock each trigger holds, made on the case's first trigger."""
+        lock = self._lock
+        if lock is None:
+            with _MAKING_LOCK:
+                lock = self._lock
+                if lock is None:
+                    lock = threading.RLock()
+                    object.__setattr__(self, "_lock", lock)
+        return lock
 
     def _apply(
         self, step: Step, transition: Transition, payload: Any, effects: Mapping[str, Any]
