@@ -175,6 +175,18 @@ def ended(case: Reintegration, on: dt.date | None = None) -> Reintegration:
     return case
 
 
+def with_forged_step(case: Reintegration, source: Stage) -> Reintegration:
+    """`case` (just withdrawn) with a second `withdraw` out of `source` appended as if a
+    trigger had recorded it: what two threads withdrawing one case object at once recorded
+    before a case's triggers took a lock (review M, M1). No trigger can record it now."""
+    last = case.history[-1]
+    forged = Transition(
+        last.seq + 1, last.trigger, source, Stage.WITHDRAWN, last.actor, last.on, last.data
+    )
+    case._history.append(forged)
+    return case
+
+
 def hosted_by(case_id: str, school: str) -> Reintegration:
     """The happy path's successful case, with `school` as its host (and its staff's). A name
     with a space at an end, which `identify_host` now refuses, is in a history recorded
@@ -497,6 +509,38 @@ class StoreContract:
             case.start_placement(by=HOST_HEAD, on=START)
         store.save(case)
         assert store.history("case-01") == built("case-01", 2).history
+
+    @pytest.mark.parametrize("source", [Stage.WITHDRAWN, Stage.CONSENTED])
+    def test_a_history_whose_new_steps_do_not_chain_by_stage_is_not_saved(
+        self, store: Store, source: Stage
+    ) -> None:
+        """A second 'withdraw' out of the final stage the first reached, or out of the stage
+        the case left before it (the two histories M1's race left), is refused by the save,
+        as a new case, appended to a case the store loaded, and appended to a case it has not
+        seen: IllegalTransition naming the step, and nothing written (both stores wrote it:
+        the memory store then refused every load, the SQL store's verify() reported it)."""
+        with pytest.raises(IllegalTransition) as refused:
+            store.save(with_forged_step(ended(built("case-01", 2)), source))
+        assert (refused.value.trigger, refused.value.stage, refused.value.seq) == (
+            "withdraw",
+            Stage.WITHDRAWN,
+            4,
+        )
+        assert store.cases() == []
+        store.save(built("case-02", 2))
+        loaded = store.load("case-02")
+        with pytest.raises(IllegalTransition):
+            store.save(with_forged_step(ended(loaded), source))
+        unseen = with_forged_step(ended(built("case-02", 2)), source)
+        with pytest.raises(IllegalTransition):
+            self.fresh_view(store).save(unseen)
+        with pytest.raises(IllegalTransition):
+            store.save(unseen)
+        assert store.history("case-02") == built("case-02", 2).history
+        assert [summary.case_id for summary in store.cases()] == ["case-02"]
+        assert store.verify() == []
+        store.save(ended(store.load("case-02")))  # the step itself, chained, saves
+        assert store.load("case-02").stage is Stage.WITHDRAWN
 
     def test_a_later_change_to_the_callers_case_does_not_reach_the_store(
         self, store: Store

@@ -14,10 +14,15 @@ import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
-from reintegration_fsm.errors import ConcurrentUpdate
+from reintegration_fsm.errors import ConcurrentUpdate, IllegalTransition
+from reintegration_fsm.protocol.machine import DISPATCH
 from reintegration_fsm.records import Transition
 from reintegration_fsm.stores.failures import conflict
 from reintegration_fsm.stores.rows import Holds, how_held
+from reintegration_fsm.vocabulary import Stage, Trigger
+
+
+_OPEN = Trigger.OPEN.value
 
 
 class Held(NamedTuple):
@@ -134,6 +139,46 @@ def held(
     if common == 0:
         raise different_case(case_id, found)
     raise appended_first(case_id, common, found)
+
+
+def refuse_unchained(history: Sequence[Transition], start: int) -> None:
+    """Refuse to write the transitions of `history` after the first `start` (those the store
+    does not hold) unless each leaves the stage the one before it reached, by a trigger that
+    stage allows (so none leaves a final stage, where only `discharge` is allowed, staying
+    there): a case built by its triggers always chains so, and a history that does not would
+    never replay. A loop over the new transitions only, not a replay: a save is the hot path,
+    and a case from outside (`_unchecked`) is replayed before it is written anyway.
+
+    Raises:
+        IllegalTransition: the first new transition that does not chain (its `seq`, and the
+            stage the case was in), nothing written.
+    """
+    before: Stage | None = history[start - 1].dest if start else None
+    for transition in history[start:]:
+        source, trigger = transition.source, transition.trigger
+        if source is not before:
+            why = (
+                f"{trigger} records that it left {_stage_name(source)}, but the case was in "
+                f"{_stage_name(before)}"
+            )
+        elif source is None:
+            if trigger == _OPEN:
+                before = transition.dest
+                continue
+            why = f"{trigger} is the case's first step, which only 'open' can be"
+        elif trigger in DISPATCH[source]:
+            before = transition.dest
+            continue
+        else:
+            why = None  # the trigger is not available in that stage, as a live one says
+        # The stage the case was in; a first transition that is no `open` left none.
+        stage = before or source or Stage.PROPOSED
+        raise IllegalTransition(trigger, stage, seq=transition.seq, why=why)
+
+
+def _stage_name(stage: Stage | None) -> str:
+    """A stage as a message names it, as replay's refusals do: `stage 'ending'`, `no stage`."""
+    return "no stage" if stage is None else f"stage {stage.value!r}"
 
 
 def redacted_after_loading(case_id: str, seq: int, found: int) -> ConcurrentUpdate:

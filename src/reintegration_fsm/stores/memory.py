@@ -17,7 +17,7 @@ from reintegration_fsm.stores import retention as retention_module
 from reintegration_fsm.stores.as_of import check_as_of
 from reintegration_fsm.stores.checkpoints import Checkpoint, redaction_heads
 from reintegration_fsm.stores.hashing import GENESIS
-from reintegration_fsm.stores.holding import already_stored, held
+from reintegration_fsm.stores.holding import already_stored, held, refuse_unchained
 from reintegration_fsm.stores.model import CaseSummary, DueItem, LedgerEntry, Problem
 from reintegration_fsm.stores.redaction import RedactionNote, note_from_row
 from reintegration_fsm.stores.retention import (
@@ -139,6 +139,8 @@ class InMemoryStore:
                 whether another writer appended first or another case has the id).
             FormInvalid: `case` is not a case, or a value does not fit the store (too long, not
                 valid Unicode).
+            IllegalTransition: a transition the store does not hold yet does not leave the
+                stage the one before it reached, or leaves a final stage; nothing was written.
         """
         case_id = arguments.case("save", case).case_id
         filed = filed_under(case)
@@ -152,6 +154,7 @@ class InMemoryStore:
         with self._lock:
             row = self._cases.get(case_id)
             if row is None:
+                refuse_unchained(history, 0)
                 self._keep_protocols([case])
                 prepared = bulk.rows(case, filed, history, GENESIS, now)
                 self._cases[case_id] = prepared.case_row
@@ -167,6 +170,7 @@ class InMemoryStore:
             new = history[start:]
             if not new:
                 return
+            refuse_unchained(history, start)
             prepared = bulk.appended(case, authority, new, row["last_hash"], now)
             self._log[case_id].extend(prepared.entries)
             self._items[case_id] = prepared.items

@@ -87,6 +87,7 @@ from reintegration_fsm.stores.holding import (
     Seen,
     already_stored,
     held,
+    refuse_unchained,
     saving_now,
 )
 from reintegration_fsm.stores.model import (
@@ -507,6 +508,8 @@ class SqlAlchemyStore:
                 was written.
             FormInvalid: `case` is not a case, or a value does not fit the store (too long, not
                 valid Unicode); nothing was written.
+            IllegalTransition: a transition the store does not hold yet does not leave the
+                stage the one before it reached, or leaves a final stage; nothing was written.
             StoreError: the database failed; nothing was written unless the commit's reply
                 was lost, and `.retryable` says whether to simply try again.
         """
@@ -566,6 +569,7 @@ class SqlAlchemyStore:
         case_id = case.case_id
         fast = None
         if seen is not None:
+            refuse_unchained(history, seen.version)
             new = history[seen.version :]
             fast = bulk.appended(case, seen.authority, new, seen.last_hash, utc_now())
             if self._quick_append is not None and seen.items is not None:
@@ -827,6 +831,7 @@ class SqlAlchemyStore:
     def _insert_new(
         self, conn: Connection, case: Reintegration, history: Sequence[Transition], filed: str
     ) -> Held:
+        refuse_unchained(history, 0)
         self._keep_protocols(conn, [case])
         prepared = bulk.rows(case, filed, history, GENESIS, utc_now())
         conn.execute(self._insert_case, prepared.case_row)
@@ -899,6 +904,8 @@ class SqlAlchemyStore:
             at = seen.last_hash if seen is not None and mine == start else None
             hash_then = at or str(stored[mine - start - 1]["hash"])
             return Held(mine, hash_then, authority, redactions=counted)
+        if seen is None or holds != seen.version:
+            refuse_unchained(history, holds)  # checked in `_save` from the version it saw
         prepared = bulk.appended(case, authority, new, last_hash, utc_now())
         now = Held(version, last_hash, authority, redactions=noted)
         if not self._update(conn.exec_driver_sql, prepared, now):
