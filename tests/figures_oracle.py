@@ -112,6 +112,13 @@ class Story:
     def final(self) -> bool:
         return self.stage in FINAL
 
+    def binds(self, deadline: Deadline) -> bool:
+        """Whether an unmet deadline still binds: not once the case ended, nor a review once
+        an emergency review ended the placement (no step can hold it then)."""
+        if deadline.met_on is not None or self.final:
+            return False
+        return deadline.kind == "place_offer" or all(w != "ended" for w, _ in self.emergencies)
+
 
 def _day(text: str | None) -> dt.date | None:
     return None if text is None else dt.date.fromisoformat(text)
@@ -255,16 +262,15 @@ Item = tuple[str, str, dt.date | None, str, str | None]
 
 def due(stories: Iterable[Story], on: dt.date) -> list[Item]:
     """(case id, kind, due, "deadline" or "obligation", owner) of what binds on `on`: the unmet
-    deadlines of cases not in a final stage due by then, and the open obligations due by then,
+    deadlines that still bind (`Story.binds`) due by then, and the open obligations due by then,
     an undated one from the day it was opened; dated ones soonest first, undated ones last."""
     found: list[Item] = []
     for story in stories:
-        if not story.final:
-            found += [
-                (story.case_id, d.kind, d.due, "deadline", None)
-                for d in story.deadlines
-                if d.met_on is None and d.due <= on
-            ]
+        found += [
+            (story.case_id, d.kind, d.due, "deadline", None)
+            for d in story.deadlines
+            if story.binds(d) and d.due <= on
+        ]
         found += [
             (story.case_id, o.kind, o.due, "obligation", o.owner)
             for o in story.owed
@@ -362,7 +368,7 @@ def report(
             default=None,
         )
         for deadline in story.deadlines:
-            overdue = deadline.met_on is None and not story.final and deadline.due < as_of
+            overdue = story.binds(deadline) and deadline.due < as_of
             overdue_deadlines += overdue
             needed_until = story.ended_on if deadline.kind == "place_offer" else placement_ended
             missed = (

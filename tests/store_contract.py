@@ -34,6 +34,8 @@ from reintegration_fsm import (
     CaseSummary,
     ChangedProtocol,
     ConcurrentUpdate,
+    DeadlineKind,
+    FailureLetter,
     FormInvalid,
     IllegalTransition,
     LedgerEntry,
@@ -47,14 +49,17 @@ from reintegration_fsm import (
     Reintegration,
     ReviewDecision,
     ReviewKind,
+    ReviewMeeting,
     Role,
     SchoolCalendar,
     Stage,
     StoreError,
     Transition,
     UnknownProtocol,
+    UnsuccessfulOutcome,
 )
-from reintegration_fsm.serialisation import transition_from_json, transition_to_json
+from reintegration_fsm.demo import CASES as DEMO_CASES
+from reintegration_fsm.serialisation import structure, transition_from_json, transition_to_json
 from reintegration_fsm.stores import (
     Checkpoint,
     DueItem,
@@ -65,7 +70,7 @@ from reintegration_fsm.stores import (
 )
 from reintegration_fsm.stores import sql as sql_store
 from reintegration_fsm.stores.migrate import CREATING, VERSION_TABLE
-from reintegration_fsm.stores.rows import Row, item_key, open_item_rows
+from reintegration_fsm.stores.rows import Row, item_key, next_due, open_item_rows
 from scenario import (
     ADMISSIONS,
     AP_HEAD,
@@ -173,6 +178,23 @@ def ended(case: Reintegration, on: dt.date | None = None) -> Reintegration:
     removes the personal data of an ended case only."""
     case.withdraw("We are moving away.", by=PARENT, on=on or case.history[-1].on)
     return case
+
+
+REVIEWS = {DeadlineKind.FIRST_REVIEW, DeadlineKind.SECOND_REVIEW, DeadlineKind.FINAL_REVIEW}
+"""The deadlines a placement's ending leaves unneeded (`Reintegration.needed_until`)."""
+
+
+def demo_ended(case_id: str) -> list[Transition]:
+    """The demo's placement an emergency review ended (DEMO-0002) under `case_id`: its
+    emergency review is transition 15 (EMERGENCY_REVIEW to ENDING), 16 a discharge in ENDING,
+    17 the unsuccessful outcome; its second and final reviews are unmet."""
+    return list(DEMO_CASES[1].run(case_id, CALENDAR).history)
+
+
+def reviews_due(store: InMemoryStore | SqlAlchemyStore) -> list[DeadlineKind]:
+    """The review deadlines `due()` lists, whenever due."""
+    due = store.due(dt.date(2027, 1, 1))
+    return [item.kind for item in due if item.kind in REVIEWS]  # type: ignore[comparison-overlap]
 
 
 def with_forged_step(case: Reintegration, source: Stage) -> Reintegration:
@@ -453,6 +475,15 @@ class StoreContract:
         with store.engine.begin() as conn:
             conn.execute(sa.update(table).where(table.c.case_id == case_id).values({column: value}))
 
+    def write_items(self, store: Store, case_id: str, rows: list[Row]) -> None:
+        """Replace a case's open-items rows, bypassing the store (as an earlier release
+        wrote them)."""
+        assert isinstance(store, SqlAlchemyStore)
+        table = schema.open_items
+        with store.engine.begin() as conn:
+            conn.execute(sa.delete(table).where(table.c.case_id == case_id))
+            conn.execute(sa.insert(table), rows)
+
     def remove_case_row(self, store: Store, case_id: str) -> None:
         """Delete a case row, leaving its log: an orphaned log."""
         assert isinstance(store, SqlAlchemyStore)
@@ -634,6 +665,57 @@ class StoreContract:
         later = store.due(FIRST_REVIEW)
         assert DueItem("case-03", "first_review", FIRST_REVIEW, "deadline", None) in later
         assert ("case-03", "second_review") not in {(i.case_id, i.kind) for i in later}
+
+    def test_due_leaves_out_the_reviews_of_a_placement_an_emergency_review_ended(
+        self, store: Store
+    ) -> None:
+        """Review M, M6: once an emergency review has ended the placement (stage ENDING), no
+        step can hold its second or final review and the case no longer needs them
+        (`needed_until`); `due()` listed them until the outcome was recorded. The save of the
+        emergency review, of a case the store loaded, now removes their rows."""
+        history = demo_ended("case-01")
+        store.save(Reintegration.replay(history[:14], CALENDAR))
+        case = store.load("case-01")
+        assert case.stage is Stage.EMERGENCY_REVIEW
+        assert reviews_due(store) == [DeadlineKind.SECOND_REVIEW, DeadlineKind.FINAL_REVIEW]
+        ending = history[14]
+        case.hold_emergency_review(
+            structure(ending.data["meeting"], ReviewMeeting),
+            structure(ending.data["letter"], FailureLetter),
+            by=ending.actor,
+            on=ending.on,
+        )
+        assert [d.kind for d in case.pending_deadlines if d.kind in REVIEWS] == []
+        store.save(case)
+        assert reviews_due(store) == []
+        assert store.load("case-01").stage is Stage.ENDING
+        store.save(Reintegration.replay(history, CALENDAR))  # a copy it has not seen
+        assert reviews_due(store) == []
+        assert store.verify() == []
+
+    def test_a_case_saved_in_ending_with_its_reviews_listed_keeps_them_until_its_next_save(
+        self, store: Store
+    ) -> None:
+        """A case a store saved in ENDING before `due()` left out its ended reviews keeps their
+        rows: `due()` lists them and `verify()` finds nothing wrong, until the case's next
+        save (its outcome) rewrites its open items whole."""
+        history = demo_ended("case-01")
+        saved = Reintegration.replay(history[:16], CALENDAR)
+        store.save(saved)
+        before = open_item_rows(saved, saved.local_authority, with_ended_reviews=True)
+        assert len(before) > len(open_item_rows(saved, saved.local_authority))
+        self.write_items(store, "case-01", before)
+        self.tamper_case(store, "case-01", "next_due", next_due(before))
+        assert reviews_due(store) == [DeadlineKind.SECOND_REVIEW, DeadlineKind.FINAL_REVIEW]
+        assert store.verify() == []
+        case = store.load("case-01")
+        outcome = history[16]
+        case.record_unsuccessful_outcome(
+            structure(outcome.data["form"], UnsuccessfulOutcome), by=outcome.actor, on=outcome.on
+        )
+        store.save(case)
+        assert reviews_due(store) == []
+        assert store.verify() == []
 
     def test_a_met_deadline_is_no_longer_due(self, store: Store) -> None:
         case = built("case-01", 3)

@@ -37,6 +37,7 @@ from reintegration_fsm import (
     Role,
     SchoolCalendar,
     SqlAlchemyStore,
+    Stage,
     SuccessfulOutcome,
     UnsuccessfulOutcome,
 )
@@ -408,6 +409,22 @@ def test_a_placement_ended_after_an_emergency_review_is_unsuccessful_and_owes_it
         ("consent_to_deletion", "ap"),
     }
     assert not any(i[3] == "deadline" for i in owed)  # the unheld reviews no longer bind
+
+
+def test_the_reviews_of_a_placement_an_emergency_review_ended_are_neither_due_nor_overdue() -> None:
+    """A placement ended at an emergency review whose outcome is not yet recorded (stage
+    ENDING, review M, M6): its unheld second and final reviews are not due (no step can hold
+    them, and the case stopped needing them on the meeting's day), so the report's deadlines
+    overdue, the work the due list shows, count neither, as the review figures call them not
+    needed rather than missed."""
+    case = ended("ENDING", D(2025, 11, 10))
+    ending = Reintegration.replay(case.history[:-1], CALENDAR)
+    assert ending.stage is Stage.ENDING
+    store = stored(ending)
+    found = report_agrees(store, YEARS[0], YEARS[0].end)
+    assert found["overdue_deadlines"] == 0
+    assert found["reviews"].get("overdue", 0) == 0
+    assert not any(i[3] == "deadline" for i in due_agrees(store, YEARS[0].end))
 
 
 # -- authorities and names ----------------------------------------------------------------------

@@ -2359,6 +2359,25 @@ def test_pending_deadlines_are_the_unmet_ones_until_the_case_ends() -> None:
     assert case.deadlines[0].met_on is None  # the record itself is kept
 
 
+def test_pending_deadlines_leave_out_the_reviews_of_a_placement_an_emergency_review_ended() -> None:
+    """DEMO-0002 in ENDING (review M, M6): its second and final reviews, unmet, were listed
+    though no step can hold them and `needed_until` says the case stopped needing them on the
+    day of the meeting that ended the placement; they are left out from that step on, and
+    listed until it."""
+    from reintegration_fsm.demo import CASES
+
+    history = CASES[1].run("M6-1", SchoolCalendar.sample()).history
+    reviews = {DeadlineKind.FIRST_REVIEW, DeadlineKind.SECOND_REVIEW, DeadlineKind.FINAL_REVIEW}
+    called = Reintegration.replay(history[:14], SchoolCalendar.sample())
+    ending = Reintegration.replay(history[:15], SchoolCalendar.sample())
+    assert (called.stage, ending.stage) == (Stage.EMERGENCY_REVIEW, Stage.ENDING)
+    left_out = [d for d in called.pending_deadlines if d.kind in reviews]
+    assert [d.kind for d in left_out] == [DeadlineKind.SECOND_REVIEW, DeadlineKind.FINAL_REVIEW]
+    assert [d for d in ending.pending_deadlines if d.kind in reviews] == []
+    assert {ending.needed_until(d) for d in left_out} == {ending.ending_review_on}
+    assert ending.deadlines == called.deadlines  # the record itself is kept
+
+
 # ---- replay refuses a history nobody could have made ------------------------------------------
 
 

@@ -72,6 +72,10 @@ class TestInMemoryStore(StoreContract):
         assert isinstance(store, InMemoryStore)
         store._cases[case_id][column] = value
 
+    def write_items(self, store: Store, case_id: str, rows: list[Row]) -> None:
+        assert isinstance(store, InMemoryStore)
+        store._items[case_id] = [dict(row) for row in rows]
+
     def tamper_items(self, store: Store, case_id: str, column: str, value: Any) -> None:
         assert isinstance(store, InMemoryStore)
         for item in store._items[case_id]:

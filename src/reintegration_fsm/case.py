@@ -96,6 +96,7 @@ _OPEN = STEP[Trigger.OPEN.value]
 _BUILT_IN = protocol_registry(())
 """The protocols every case may name: a store that knows no others resumes each with these."""
 _DISCHARGE = Trigger.DISCHARGE.value
+_ENDING = Stage.ENDING
 _AP_HEAD = Role.AP_HEAD  # read on every trigger: see `rules` on reading members before 3.12
 _DISCHARGE_STEP = STEP[_DISCHARGE]
 _HOST = "host_school"
@@ -338,9 +339,17 @@ class Reintegration:
 
     @property
     def pending_deadlines(self) -> tuple[Deadline, ...]:
-        """The unmet deadlines that still bind: none once the case is in a final stage."""
+        """The unmet deadlines that still bind: none once the case is in a final stage, and no
+        review once an emergency review has ended the placement (stage `ending`: no step can
+        hold one, and `needed_until` says the case stopped needing it that day)."""
         if self._stage.is_final:
             return ()
+        if self._stage is _ENDING:
+            return tuple(
+                deadline
+                for deadline in self._deadlines
+                if deadline.met_on is None and deadline.kind is DeadlineKind.PLACE_OFFER
+            )
         return tuple(deadline for deadline in self._deadlines if deadline.met_on is None)
 
     @property

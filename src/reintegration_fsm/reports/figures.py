@@ -21,7 +21,6 @@ from reintegration_fsm.fields import is_day, spellings
 from reintegration_fsm.protocol.definition import DAYS_MOST, WORCESTERSHIRE
 from reintegration_fsm.protocol.reading import read_history
 from reintegration_fsm.protocol.steps import STEPS
-from reintegration_fsm.records import Deadline
 from reintegration_fsm.reports.model import Count, Figures, Offer, SchoolRow, share
 from reintegration_fsm.reports.periods import Period
 from reintegration_fsm.rules import at_school, same_name
@@ -113,11 +112,6 @@ def _offers(case: Reintegration, period: Period, calendar: SchoolCalendar | None
             )
         )
     return found
-
-
-def _overdue(deadline: Deadline, case: Reintegration, on: dt.date) -> bool:
-    """Unmet and past due on `on`, in a case still running (work the due list shows)."""
-    return deadline.met_on is None and not case.stage.is_final and deadline.due < on
 
 
 def as_it_stood(case: Reintegration, on: dt.date) -> Reintegration | None:
@@ -288,6 +282,8 @@ def figures(
             if host_row is not None:
                 host_row["offers_within" if offer.within else "offers_late"] += 1
         case_ended = case.closed_on
+        # Overdue work the due list shows: unmet, past due, and still binding.
+        binding = case.pending_deadlines
         for deadline in case.deadlines:
             if deadline.kind is DeadlineKind.PLACE_OFFER:
                 if deadline.due in period and case.missed(deadline, as_of):
@@ -299,7 +295,7 @@ def figures(
                 reviews["late" if deadline.breached else "on_time"] += 1
             elif deadline.due in period and case.missed(deadline, as_of):
                 reviews["overdue"] += 1
-            if _overdue(deadline, case, as_of):
+            if deadline.due < as_of and deadline in binding:
                 overdue_deadlines += 1
         for transition in case.history:
             if transition.on not in period:

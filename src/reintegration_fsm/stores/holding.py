@@ -21,7 +21,6 @@ from reintegration_fsm.stores.failures import conflict
 from reintegration_fsm.stores.rows import Holds, how_held
 from reintegration_fsm.vocabulary import Stage, Trigger
 
-
 _OPEN = Trigger.OPEN.value
 
 

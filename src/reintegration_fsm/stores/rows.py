@@ -532,6 +532,13 @@ _OBLIGATION_GROUPS = {
 and parties are added at the end, so no group moves)."""
 
 
+def holds_ended_reviews(case: Reintegration) -> bool:
+    """Whether a store's open items of `case` may hold the unmet reviews of a placement an
+    emergency review ended (stage `ending`), as it wrote them before `pending_deadlines` left
+    them out: a save then rewrites its items whole, and `verify()` takes either."""
+    return case.stage is Stage.ENDING
+
+
 def item_group(item_type: str, kind: str, owner: str | None) -> int:
     """The group an open item is numbered in: its kind (a deadline), or kind and owner."""
     if item_type == DEADLINE:
@@ -539,9 +546,14 @@ def item_group(item_type: str, kind: str, owner: str | None) -> int:
     return _OBLIGATION_GROUPS[kind, str(owner)]
 
 
-def open_item_rows(case: Reintegration, authority: str) -> list[Row]:
-    """What still binds: the case's pending deadlines (none once it has ended) and its open
-    obligations (an ended case's too).
+def open_item_rows(
+    case: Reintegration, authority: str, *, with_ended_reviews: bool = False
+) -> list[Row]:
+    """What still binds: the case's pending deadlines (none once it has ended, no review once
+    an emergency review has ended its placement) and its open obligations (an ended case's too).
+    With `with_ended_reviews`, also the unmet reviews of a placement ended so: the rows a store
+    wrote for a case in `ending` before reviews were left out, which it keeps until the case's
+    next save (`holds_ended_reviews`).
 
     Each is numbered by what it is, not by where it stands: its group's base (`item_group`)
     plus its place among the open items of that group, oldest first. An item keeps its number
@@ -557,7 +569,11 @@ def open_item_rows(case: Reintegration, authority: str) -> list[Row]:
             "due": deadline.due,
             "opened_on": None,
         }
-        for deadline in case.pending_deadlines
+        for deadline in (
+            [d for d in case.deadlines if d.met_on is None]
+            if with_ended_reviews and holds_ended_reviews(case)
+            else case.pending_deadlines
+        )
     ]
     # Every obligation a transition opened knows its day; one built by hand counts from the
     # case's opening (so the undated query's `opened_on <= :on` stays an index condition).

@@ -120,6 +120,7 @@ from reintegration_fsm.stores.rows import (
     could_be_stored,
     filed_under,
     found_by,
+    holds_ended_reviews,
     item_key,
     ledger_entry,
     open_item_rows,
@@ -1120,7 +1121,9 @@ class SqlAlchemyStore:
         row, entries, notes = self._read_rows(conn, case_id, None, self._select_head_state)
         case = rebuilt(entries, notes, row.state, self.calendar, self.protocols)
         authority = str(row.authority)
-        items = _item_keys(open_item_rows(case, authority))
+        # A case in `ending` saved before its ended reviews were left out holds their rows: its
+        # next save rewrites its items whole rather than trusting the rows it would write now.
+        items = None if holds_ended_reviews(case) else _item_keys(open_item_rows(case, authority))
         held = Held(case.version, str(entries[-1]["hash"]), authority, items, int(row.redactions))
         return case, held
 
