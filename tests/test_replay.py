@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import functools
 import json
 import pickle
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import attrs
 import holidays
@@ -19,6 +21,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import reintegration_fsm.calendar as calendar_module
+import reintegration_fsm.rules as rules
 import scenario as sc
 from reintegration_fsm import (
     WORCESTERSHIRE,
@@ -46,7 +49,10 @@ from reintegration_fsm import (
     UnsuccessfulOutcome,
 )
 from reintegration_fsm import testing as rt
+from reintegration_fsm.demo import CASES
 from reintegration_fsm.documents import render_html, render_text
+from reintegration_fsm.protocol.reading import read_values
+from reintegration_fsm.protocol.steps import STEP
 from reintegration_fsm.serialisation import transition_from_json, transition_to_json
 from reintegration_fsm.stores import SqlAlchemyStore
 from stages import recorded_under, referred
@@ -1154,3 +1160,291 @@ def test_an_actor_acting_now_is_read_by_today_s_fold_alone() -> None:
     ap_head = attrs.evolve(recorded, organisation=SETTING_KELVIN)
     case.refer_to_fair_access(route, information, sc.PSP, by=ap_head, on=sc.REFERRED)
     assert case.stage is Stage.REFERRED
+
+
+# -- and so does text that prints nothing, which the rules took as given -----------------------
+# A step taken now reads text holding only characters nobody sees (a zero-width space pasted
+# from Word, a byte order mark, the blank Braille pattern) as not given (`rules.blank_as_read`,
+# `fields.prints_nothing`); the rules read only empty text and whitespace so before, and a
+# history recorded then replays as it was recorded.
+def _set(*path: str) -> Callable[[dict[str, Any], str], None]:
+    """An edit of a step's data (as JSON holds it) putting the value at `path`."""
+
+    def edit(data: dict[str, Any], value: str) -> None:
+        for key in path[:-1]:
+            data = data[key]
+        data[path[-1]] = value
+
+    return edit
+
+
+def _one_of(*path: str) -> Callable[[dict[str, Any], str], None]:
+    """An edit putting the value as the only item of the list at `path`."""
+    put = _set(*path)
+    return lambda data, value: put(data, [value])  # type: ignore[arg-type]
+
+
+def _continued(data: dict[str, Any], value: str) -> None:
+    """The emergency review continues the placement, with `value` as the support documented."""
+    data["meeting"].update(decision=ReviewDecision.CONTINUE.value, additional_support=value)
+    data["letter"] = None
+
+
+_ENDED = 1  # the demo's case ended after an emergency review
+_GIVEN_TEXT: dict[str, tuple[int, str, Callable[[dict[str, Any], str], None], str]] = {
+    # rule and field: (the demo case, the step, the edit of its data, today's reason)
+    "R2 signed_by": (
+        0,
+        "record_consent",
+        _set("form", "signed_by"),
+        "The consent form is not signed.",
+    ),
+    "R2 preferred_schools": (
+        0,
+        "record_consent",
+        _one_of("form", "preferred_schools"),
+        "The consent form names no school the family wish to be considered.",
+    ),
+    "R4 reasons_for_success": (
+        0,
+        "refer_to_fair_access",
+        _set("information", "reasons_for_success"),
+        "The form does not say why a reintegration might be successful.",
+    ),
+    "R4 transport_plan": (
+        0,
+        "refer_to_fair_access",
+        _set("information", "transport_plan"),
+        "The form does not say how the child will get to the proposed school.",
+    ),
+    **{
+        f"R7 {field}": (0, "hold_initial_meeting", _set("meeting", field), words)
+        for field, words in (
+            ("transport_arrangements", "Transport arrangements are not recorded."),
+            ("child_will", "The expectations of the child are not recorded."),
+            ("school_will", "The expectations of the host school are not recorded."),
+            ("parent_will", "The expectations of the parent/carer are not recorded."),
+            ("ap_support", "The support the Alternative Provision setting will give"),
+            ("host_contact", "No named contact at the host school is given."),
+        )
+    },
+    "R10 reason": (
+        _ENDED,
+        "call_emergency_review",
+        _set("reason"),
+        "The reason for the emergency review is not given.",
+    ),
+    "R10 additional_support": (
+        _ENDED,
+        "hold_emergency_review",
+        _continued,
+        "The additional support needed to continue is not documented.",
+    ),
+    "R11 concerns": (
+        _ENDED,
+        "hold_emergency_review",
+        _set("meeting", "concerns"),
+        "The concerns that led to the ending are not recorded.",
+    ),
+    "R11 letter.reasons": (
+        _ENDED,
+        "hold_emergency_review",
+        _one_of("letter", "reasons"),
+        "The letter does not give the reasons for ending in plain English.",
+    ),
+    "R11 letter.support_provided": (
+        _ENDED,
+        "hold_emergency_review",
+        _one_of("letter", "support_provided"),
+        "The letter does not list the support that was put in place.",
+    ),
+    "R11 letter.head_teacher": (
+        _ENDED,
+        "hold_emergency_review",
+        _set("letter", "head_teacher"),
+        "The head teacher signing the letter is not named.",
+    ),
+    "R11 letter.parent_name": (
+        _ENDED,
+        "hold_emergency_review",
+        _set("letter", "parent_name"),
+        "The letter does not name the parent/carer it is written to.",
+    ),
+    "R11 additional_support (a departure)": (
+        _ENDED,
+        "hold_emergency_review",
+        _set("meeting", "additional_support"),
+        "without documenting what measures could be put in place to avoid failure",
+    ),
+    "R12 provision_for_return": (
+        _ENDED,
+        "record_unsuccessful_outcome",
+        _set("form", "provision_for_return"),
+        "The provision made for the child's return is not recorded.",
+    ),
+    "R12 completed_by": (
+        _ENDED,
+        "record_unsuccessful_outcome",
+        _set("form", "completed_by"),
+        "The name of the person completing the form is missing.",
+    ),
+    "R14 reason": (2, "withdraw", _set("reason"), "The reason for withdrawing is not given."),
+}
+"""Every text a rule needs given, but R5's host school (a school's name given to a step is
+refused with a character nobody sees before the rules read it: see below)."""
+
+
+_NAMES = frozenset(
+    {
+        "R2 signed_by",
+        "R2 preferred_schools",
+        "R11 letter.head_teacher",
+        "R11 letter.parent_name",
+        "R12 completed_by",
+    }
+)
+"""The fields of `_GIVEN_TEXT` holding a name, on one line."""
+
+
+def _printing_nothing(given: str) -> st.SearchStrategy[str]:
+    """Text the rules read as not given today and as given before: what `blank_names` (for a
+    name) or `blank_texts` draw that is not empty or whitespace."""
+    drawn = rt.blank_names() if given in _NAMES else rt.blank_texts()
+    return drawn.filter(lambda text: bool(text.strip()))
+
+
+@functools.cache
+def _demo_history(which: int) -> tuple[Transition, ...]:
+    return tuple(CASES[which].run(f"PN-{which}", CALENDAR).history)
+
+
+def _before_step(which: int, trigger: str) -> tuple[Reintegration, Transition, dict[str, Any]]:
+    """The demo case as it stood before its first `trigger` step, the step, and its data as
+    JSON holds it."""
+    history = _demo_history(which)
+    index = next(i for i, t in enumerate(history) if t.trigger == trigger)
+    recorded = history[index]
+    data = copy.deepcopy(transition_to_json(recorded)["data"])
+    return Reintegration.replay(history[:index], CALENDAR), recorded, data
+
+
+def _take(case: Reintegration, recorded: Transition, data: dict[str, Any]) -> Transition:
+    """The step `recorded` taken now on `case`, with its arguments read from `data`."""
+    values = read_values(STEP[recorded.trigger], data, recorded.seq)
+    taken: Transition = getattr(case, recorded.trigger)(*values, by=recorded.actor, on=recorded.on)
+    return taken
+
+
+def _blank_as_stripped(case: object, value: str) -> bool:
+    """The rules' blank test before text that prints nothing was read as blank."""
+    return not value.strip()
+
+
+@pytest.mark.parametrize("given", sorted(_GIVEN_TEXT))
+@settings(suppress_health_check=[HealthCheck.too_slow])
+@given(drawn=st.data())
+def test_text_that_prints_nothing_is_refused_now_and_replays_as_recorded_before(
+    given: str, drawn: st.DataObject
+) -> None:
+    """Every rule needing text given refuses, on a step taken now, text that prints nothing
+    with its usual reason (R11's ending without measures documented records its departure);
+    the same step recorded by a version whose rules took such text as given replays, loads
+    and verifies as recorded."""
+    which, trigger, edit, reason = _GIVEN_TEXT[given]
+    value = drawn.draw(_printing_nothing(given), label="value")
+    case, recorded, data = _before_step(which, trigger)
+    edit(data, value)
+    departure = given.endswith("(a departure)")
+
+    if departure:
+        taken = _take(case, recorded, data)
+        assert [d.text for d in case.departures if d.seq == taken.seq and reason in d.text]
+    else:
+        with pytest.raises(GuardFailed) as refused:
+            _take(case, recorded, data)
+        assert refused.value.seq is None
+        assert [r for r in refused.value.reasons if reason in r], refused.value.reasons
+        assert case.history[-1].seq == recorded.seq - 1  # nothing changed
+
+    earlier, _, _ = _before_step(which, trigger)
+    with mock.patch.object(rules, "blank_as_read", _blank_as_stripped):
+        _take(earlier, recorded, data)  # as the version before recorded it
+    history = [
+        transition_from_json(json.loads(json.dumps(transition_to_json(t)))) for t in earlier.history
+    ]
+    event(given)
+
+    replayed = Reintegration.replay(history, CALENDAR)
+
+    assert replayed == earlier
+    assert replayed.departures == earlier.departures
+    store = InMemoryStore(calendar=CALENDAR)
+    store.import_histories([(replayed.local_authority, history)])
+    assert store.load(replayed.case_id) == replayed
+    assert store.verify() == []
+
+
+def test_a_host_school_that_prints_nothing_is_refused_now_and_replays_as_recorded_before() -> None:
+    """R5: a school's name given to a step is refused with a character nobody sees before the
+    rules read it (`FormInvalid`); a history recorded when neither refused a host named by a
+    zero-width space, one of the schools the family asked for, replays and verifies."""
+    case, recorded, data = _before_step(0, "identify_host")
+    data["host_school"] = ZWSP
+    with pytest.raises(FormInvalid, match="U\\+200B"):
+        _take(case, recorded, data)
+
+    history = [transition_to_json(t) for t in _demo_history(0)[: recorded.seq]]
+    history[1]["data"]["form"]["preferred_schools"].append(ZWSP)
+    history[-1]["data"]["host_school"] = ZWSP
+    written = [transition_from_json(json.loads(json.dumps(t))) for t in history]
+
+    replayed = Reintegration.replay(written, CALENDAR)
+
+    assert replayed.stage is Stage.HOST_IDENTIFIED
+    assert replayed.host_school == ZWSP
+    store = InMemoryStore(calendar=CALENDAR)
+    store.import_histories([(replayed.local_authority, written)])
+    assert store.verify() == []
+    history[-1]["data"]["host_school"] = " "  # blank to both readings
+    with pytest.raises(GuardFailed) as refused:
+        Reintegration.replay([transition_from_json(t) for t in history], CALENDAR)
+    assert refused.value.reasons == ("The host school is not named.",)
+
+
+ZWSP = "\u200b"
+
+
+def test_a_recorded_step_blank_to_both_readings_does_not_replay() -> None:
+    """A replay accepts text that prints nothing, which the rules took as given, but not empty
+    text, which no version took: it is refused with today's reason, naming the step."""
+    case, recorded, _ = _before_step(2, "withdraw")
+    history = [transition_to_json(t) for t in case.history]
+    withdrawal = transition_to_json(recorded)
+    withdrawal["data"]["reason"] = " \t"
+    with pytest.raises(GuardFailed) as refused:
+        Reintegration.replay([transition_from_json(t) for t in [*history, withdrawal]], CALENDAR)
+    assert refused.value.seq == recorded.seq
+    assert refused.value.reasons == ("The reason for withdrawing is not given.",)
+
+
+def test_a_step_recorded_with_today_s_fold_and_text_that_prints_nothing_replays() -> None:
+    """A consent form recorded after names were read with their Unicode forms (for the child
+    only to today's fold: an accent typed apart) and before text that prints nothing was read
+    as blank (signed by a zero-width space) replays: each reading of the rules a history was
+    recorded under is tried (`case._EARLIER_READINGS`), not only the earliest."""
+    apart = "Rowan Cle\u0301ment"
+    pupil = attrs.evolve(sc.PUPIL, name="Rowan Cl\u00e9ment")
+    case = Reintegration.open(
+        "both-ways", pupil, sc.AP_SETTING, sc.AUTHORITY, CALENDAR, by=sc.AP_HEAD, on=sc.OPENED
+    )
+    form = sc.consent(child_name=apart, signed_by=ZWSP)
+    with pytest.raises(GuardFailed) as refused:
+        case.record_consent(form, by=sc.AP_HEAD, on=sc.CONSENTED)
+    assert refused.value.reasons == ("The consent form is not signed.",)
+    with mock.patch.object(rules, "blank_as_read", _blank_as_stripped):
+        case.record_consent(form, by=sc.AP_HEAD, on=sc.CONSENTED)
+    history = [
+        transition_from_json(json.loads(json.dumps(transition_to_json(t)))) for t in case.history
+    ]
+
+    assert Reintegration.replay(history, CALENDAR) == case

@@ -2489,6 +2489,53 @@ def test_names_are_read_as_histories_recorded_before_the_unicode_fold_only_when_
     assert not same_name_as_read(before, kelvin, "Anika \u0915K")
 
 
+class _BlanksRecorded:
+    """What the rules' blank test reads of a case: whether a replay reads a step again as
+    recorded before text that prints nothing was read as blank."""
+
+    def __init__(self, before: bool) -> None:
+        self._blanks_as_stripped = before
+
+
+PRINTING_NOTHING = ("\u200b", "\u2800", "\u3164", "\ufeff", "\u00ad", " \u200b\t", "\u200d")
+"""Text that prints nothing and that `str.strip` leaves: characters nobody sees, blank ones."""
+
+
+def test_text_is_read_as_blank_as_histories_recorded_before_only_when_asked() -> None:
+    """`rules.blank_as_read`, which every rule needing text given reads it by: text that
+    prints nothing is not given now, and was given to the rules a replay reads a history
+    recorded before by; empty text and whitespace are not given either way."""
+    from reintegration_fsm.rules import blank_as_read
+
+    today, before = _BlanksRecorded(False), _BlanksRecorded(True)
+    for value in PRINTING_NOTHING:
+        assert blank_as_read(today, value), value
+        assert not blank_as_read(before, value), value
+    for value in ("", " ", "\t\n "):
+        assert blank_as_read(today, value)
+        assert blank_as_read(before, value)
+    for value in ("Moving away.", "\u200bMoving away.", " x ", "\u0915\u200d\u0937"):
+        assert not blank_as_read(today, value)
+        assert not blank_as_read(before, value)
+    # A stand-in for a case that knows nothing of replay's readings is read today's way.
+    assert blank_as_read(object(), "\u200b")
+    assert not blank_as_read(object(), "Moving away.")
+    assert blank_as_read(_Recorded(True), "\u200b")  # names read as before, text today's way
+
+
+@pytest.mark.parametrize("value", PRINTING_NOTHING)
+def test_r14_refuses_a_reason_that_prints_nothing_and_takes_one_that_prints(value: str) -> None:
+    """R14: a reason nobody can see is no reason (it was taken as given); one that prints
+    something, with an invisible character in it, is."""
+    from reintegration_fsm.rules import withdrawal_reason_given
+
+    assert withdrawal_reason_given(object(), value, OPENED) == [  # type: ignore[arg-type]
+        "The reason for withdrawing is not given."
+    ]
+    assert withdrawal_reason_given(_BlanksRecorded(True), value, OPENED) == []  # type: ignore[arg-type]
+    assert withdrawal_reason_given(object(), f"Moving{value}away.", OPENED) == []  # type: ignore[arg-type]
+
+
 def test_r2_reads_the_child_s_name_as_recorded_before_the_unicode_fold_only_when_asked() -> None:
     """R2's guard compares the child's name by `rules.same_name_as_read`: a replay's second
     reading accepts a form the fold before Unicode read as for the child; a step now refuses
@@ -2497,7 +2544,12 @@ def test_r2_reads_the_child_s_name_as_recorded_before_the_unicode_fold_only_when
     form = consent(child_name="Anika \u0915\u200dK")
     today = [r for r in rules.consent_is_complete(case, form, CONSENTED) if " is for " in r]
     assert today == [f"The consent form is for {form.child_name!r}, not for {case.pupil.name!r}."]
-    assert case._as_before_unicode(lambda: rules.consent_is_complete(case, form, CONSENTED)) == []
+    assert (
+        case._as_before(
+            lambda: rules.consent_is_complete(case, form, CONSENTED), names=True, blanks=False
+        )
+        == []
+    )
 
 
 def test_r2_reads_names_today_s_way_for_a_stand_in_with_no_replay_reading() -> None:

@@ -908,3 +908,37 @@ def test_a_run_opens_its_case_with_the_key_stage_of_the_day_it_opens(
         KEY_STAGE_OF_YEAR_GROUP[year_group(pupil.date_of_birth, opening["on"])] == pupil.key_stage
     )
     assert rt.play(run, ACROSS_SEPTEMBER).stage is run.stage
+
+
+@given(st.data())
+def test_blank_texts_and_names_print_nothing_and_names_keep_to_one_line(
+    data: st.DataObject,
+) -> None:
+    """What `blank_texts` and `blank_names` draw prints nothing (`fields.prints_nothing`), as
+    every rule needing text given reads it; a name is on one line."""
+    from reintegration_fsm.fields import prints_nothing
+
+    assert prints_nothing(data.draw(rt.blank_texts()))
+    name = data.draw(rt.blank_names())
+    assert prints_nothing(name)
+    assert "\n" not in name
+
+
+@pytest.mark.parametrize("strategy", [rt.blank_texts, rt.blank_names])
+def test_blank_texts_and_names_draw_text_that_prints_nothing_but_is_no_whitespace(
+    strategy: Callable[[], st.SearchStrategy[str]],
+) -> None:
+    """Both draw text holding only characters nobody sees or blank ones (a zero-width space,
+    the blank Braille pattern), which `str.strip` leaves: the rules read it as not given, and
+    the strategies reach it (they drew only empty text and whitespace)."""
+    for character in ("\u200b", "\u2800", "\ufeff", "\u00ad", "\u3164"):
+        found = find(strategy(), lambda text, c=character: c in text)  # type: ignore[misc]
+        assert found.strip(), repr(found)
+
+
+@given(rt.texts())
+def test_texts_never_print_nothing(text: str) -> None:
+    """`texts()` is text a rule takes as given: it never prints nothing."""
+    from reintegration_fsm.fields import prints_nothing
+
+    assert not prints_nothing(text)

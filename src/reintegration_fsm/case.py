@@ -111,6 +111,12 @@ _T = TypeVar("_T")
 _MAKING_LOCK = threading.Lock()
 """Held only while a case makes its trigger lock (`Reintegration._trigger_lock`), so that two
 threads firing a case's first trigger at once make one lock between them."""
+_EARLIER_READINGS = ((False, True), (True, True))
+"""How a replay reads a recorded step that today's reading refuses, as `(names, blanks)` of
+`Reintegration._as_before`, the latest first: as recorded before text that prints nothing was
+read as blank (names by today's fold); and as recorded before names were read with their
+Unicode forms too (text as blank only when empty or whitespace then too). A step recorded under
+any of the three readings replays."""
 
 
 def _is(value: Any, kind: Any) -> bool:
@@ -147,6 +153,7 @@ class Reintegration:
     __slots__ = (
         "__weakref__",
         "_ap_setting",
+        "_blanks_as_stripped",
         "_calendar",
         "_case_id",
         "_deadlines",
@@ -179,7 +186,10 @@ class Reintegration:
     _unchecked: int
     _names_as_before_unicode: bool
     """True only while a replay reads a step again as a history recorded before the
-    Unicode-aware name fold (`_as_before_unicode`): see `rules.CaseState`."""
+    Unicode-aware name fold (`_as_before`): see `rules.CaseState`."""
+    _blanks_as_stripped: bool
+    """True only while a replay reads a step again as a history recorded before text that
+    prints nothing was read as blank (`_as_before`): see `rules.CaseState`."""
     _lock: threading.RLock | None
     """Held through each trigger (`_trigger_lock`); None until the case's first trigger, so a
     loaded case only read carries none. Never pickled, copied or compared."""
@@ -216,6 +226,7 @@ class Reintegration:
         put(case, "_unchecked", 0)
         put(case, "_names_as_before_unicode", False)
         put(case, "_lock", None)
+        put(case, "_blanks_as_stripped", False)
         return case
 
     def __setattr__(self, name: str, value: object) -> None:
@@ -1031,34 +1042,40 @@ class Reintegration:
 
     def _check_recorded(self, check: Callable[[], None]) -> None:
         """`check()` (`_check_actor`, `_check_rules`) of a recorded step on replay: a step it
-        refuses today is accepted when it accepts the step with names compared as a history
-        recorded before the Unicode-aware fold compared them (`_as_before_unicode`): R2's
-        child, R5's host and R15's organisation that only one of the two folds reads as the
-        name it is compared with.
+        refuses today is accepted when it accepts the step read as a history recorded before
+        was (`_EARLIER_READINGS`, `_as_before`): R2's child, R5's host and R15's organisation
+        that only one of the two name folds reads as the name it is compared with; text that
+        prints nothing (a lone zero-width space) that the rules needing text given took as
+        given.
 
         Raises:
-            NotPermitted, GuardFailed: today's refusal, when the step is refused either way.
+            NotPermitted, GuardFailed: today's refusal, when the step is refused every way.
         """
         try:
             check()
         except (NotPermitted, GuardFailed):
-            try:
-                self._as_before_unicode(check)
-            except (NotPermitted, GuardFailed):
-                pass
-            else:
+            for names, blanks in _EARLIER_READINGS:
+                try:
+                    self._as_before(check, names=names, blanks=blanks)
+                except (NotPermitted, GuardFailed):
+                    continue
                 return
             raise
 
-    def _as_before_unicode(self, reading: Callable[[], _T]) -> _T:
-        """`reading()` with R2, R5 and R15 comparing names as histories recorded before the
-        Unicode-aware fold did (`fields.folded_name_before_unicode`): only a replay asks, of a
-        step whose record today's fold does not give."""
-        object.__setattr__(self, "_names_as_before_unicode", True)
+    def _as_before(self, reading: Callable[[], _T], *, names: bool, blanks: bool) -> _T:
+        """`reading()` with the rules reading a step as histories recorded before did: R2, R5
+        and R15 comparing names by the fold before Unicode forms were read
+        (`fields.folded_name_before_unicode`) when `names`; the rules needing text given
+        reading as blank only empty or whitespace text (`str.strip`) when `blanks`. Only a
+        replay asks, of a step whose record today's reading does not give."""
+        put = object.__setattr__
+        put(self, "_names_as_before_unicode", names)
+        put(self, "_blanks_as_stripped", blanks)
         try:
             return reading()
         finally:
-            object.__setattr__(self, "_names_as_before_unicode", False)
+            put(self, "_names_as_before_unicode", False)
+            put(self, "_blanks_as_stripped", False)
 
     def _effects(
         self,
@@ -1070,15 +1087,21 @@ class Reintegration:
     ) -> dict[str, Any]:
         """What a step records besides its arguments: its effects and its departures (the same,
         live or on replay; `recorded` is the replayed transition's data). On replay, departures
-        today's name fold does not give are accepted when the fold of a history recorded before
-        it gives them (`_as_before_unicode`), as is their absence."""
+        today's reading does not give are accepted when a reading of histories recorded before
+        gives them (`_EARLIER_READINGS`), as is their absence."""
         effects = step.effects(self, payload, on, by, recorded)
         if step.departures and self._protocol.edition >= 2:
             found = self._departures_found(step, payload, on)
             if recorded is not None and (found or None) != recorded.get("departures"):
-                before = self._as_before_unicode(lambda: self._departures_found(step, payload, on))
-                if (before or None) == recorded.get("departures"):
-                    found = before
+                for names, blanks in _EARLIER_READINGS:
+                    before = self._as_before(
+                        lambda: self._departures_found(step, payload, on),
+                        names=names,
+                        blanks=blanks,
+                    )
+                    if (before or None) == recorded.get("departures"):
+                        found = before
+                        break
             if found:
                 effects["departures"] = found
         return effects

@@ -13,6 +13,7 @@ import functools
 from hypothesis import strategies as st
 from stdnum.gb import upn as upn_check
 
+from reintegration_fsm.fields import prints_nothing
 from reintegration_fsm.forms import Attendee, Pupil, ReintegrationTimetable
 from reintegration_fsm.shown import NONCHARACTERS
 from reintegration_fsm.testing.arguments import checked, day, field, optional
@@ -84,7 +85,8 @@ def _days_left(start: dt.date, most: int) -> int:
 @functools.cache
 def texts() -> st.SearchStrategy[str]:
     """Non-blank text: a plain sentence or arbitrary printable Unicode (no control characters,
-    no lone surrogates, no noncharacters: what every form accepts)."""
+    no lone surrogates, no noncharacters: what every form accepts) that prints something (not
+    only characters nobody sees, which a rule reads as blank: `blank_texts`)."""
     return st.one_of(
         st.sampled_from(_PHRASES),
         st.text(
@@ -93,22 +95,40 @@ def texts() -> st.SearchStrategy[str]:
             ),
             min_size=1,
             max_size=40,
-        ).filter(lambda text: bool(text.strip())),
+        ).filter(lambda text: not prints_nothing(text)),
     )
+
+
+_PRINTING_NOTHING = (
+    "\u200b",  # a zero-width space, as a paste from Word or an email brings
+    "\ufeff",  # a byte order mark, at the start of a pasted file
+    "\u00ad",  # a soft hyphen
+    "\u2800",  # the blank Braille pattern
+    "\u3164",  # the Hangul filler
+    "\u200d",  # a zero-width joiner beside no letter it could join
+    " \u200b ",
+    "\u200b\u2800\ufeff",
+)
+"""Text that prints nothing and is not whitespace (`fields.prints_nothing`): a step taken now
+reads it as not given, as it reads empty text (a history recorded when the rules took it as
+given still replays)."""
 
 
 @checked()
 @functools.cache
 def blank_texts() -> st.SearchStrategy[str]:
-    """Text a rule treats as missing: empty or whitespace only."""
-    return st.sampled_from(("", " ", "\t", "  \n "))
+    """Text a rule treats as missing: empty, whitespace only, or printing nothing at all (only
+    characters nobody sees, such as a zero-width space, and blank ones such as the blank
+    Braille pattern)."""
+    return st.sampled_from(("", " ", "\t", "  \n ", "\u200b\n", *_PRINTING_NOTHING))
 
 
 @checked()
 @functools.cache
 def blank_names() -> st.SearchStrategy[str]:
-    """A name a rule treats as missing: empty or spaces, on one line (as a name must be)."""
-    return st.sampled_from(("", " ", "\t", "   "))
+    """A name a rule treats as missing: empty, spaces, or printing nothing at all (as
+    `blank_texts`), on one line (as a name must be)."""
+    return st.sampled_from(("", " ", "\t", "   ", *_PRINTING_NOTHING))
 
 
 @functools.cache
