@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from legacy_rows import as_scheme_2
+from raw_sqlite import raw_sqlite
 from reintegration_fsm import Checkpoint
 from reintegration_fsm.protocol import at_rest
 from reintegration_fsm.stores import SqlAlchemyStore, audit, digests, schema, upgrade
@@ -356,11 +357,13 @@ ALTERATIONS = {
         ["case-02 entry 3: its hash is not the hash of its row"],
     ),
     "when a step was recorded": (  # (its only entry: none it follows to be dated back from)
-        _update("rfsm_transitions", "recorded_at = '2020-01-01 09:00:00'", "case_id = 'case-03'"),
+        _update(
+            "rfsm_transitions", "recorded_at = '2020-01-01 09:00:00.000000'", "case_id = 'case-03'"
+        ),
         ["case-03 entry 1: its hash is not the hash of its row"],
     ),
     "when a step was recorded, before the step it follows": (
-        _update("rfsm_transitions", "recorded_at = '2020-01-01 09:00:00'", ENTRY_3),
+        _update("rfsm_transitions", "recorded_at = '2020-01-01 09:00:00.000000'", ENTRY_3),
         ["case-02 entry 3: its hash is not the hash of its row", DATED_BACK],
     ),
     "an entry rewritten with its hash made again": (
@@ -952,6 +955,122 @@ def test_a_row_that_does_not_read_as_the_store_writes_it_is_reported_and_the_res
     finally:
         store.close()
     assert named == {line.split()[0].rstrip(":") for line in result.stdout.splitlines()}
+
+
+@pytest.fixture(scope="module")
+def signed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any], Path]:
+    """A SQLite store of one case with a redacted entry, its signed checkpoint (as JSON, held)
+    and the public key's file."""
+    folder = tmp_path_factory.mktemp("signed")
+    database = folder / "kept.sqlite"
+    store = SqlAlchemyStore(f"sqlite:///{database}", calendar=CALENDAR)
+    store.create_schema()
+    store.save(built("case-01", 3))
+    store.redact("case-01", 2, ["form.parent_name"], "Asked", by=ADMISSIONS, on=REDACTED_ON)
+    held = json.loads(store.checkpoint().sign(PRIVATE).to_json())
+    store.close()
+    (folder / "key.pub.pem").write_bytes(PUBLIC)
+    return database, held, folder / "key.pub.pem"
+
+
+def _main(capsys: pytest.CaptureFixture[str], *arguments: str | Path) -> tuple[int, str, str]:
+    """The script's `main`, run as `python check_log.py ARGUMENTS`: its exit status, stdout
+    and stderr."""
+    status = CHECKER["main"]([str(argument) for argument in arguments], LAYOUT)
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def _stamp_forms(stored: str) -> dict[str, Any]:
+    """A stored time's text (2026-12-06 05:16:50.123456) in the forms the store never writes
+    on SQLite, each of which some reader takes for a time."""
+    seconds = stored[:19]
+    return {
+        "an offset": stored + "-09:00",
+        "UTC's offset": stored + "+00:00",
+        "a Z": stored + "Z",
+        "a T": stored.replace(" ", "T"),
+        "no fraction": seconds,
+        "a fraction of three digits": seconds + ".123",
+        "text after it": stored + " ",
+        "text before it": " " + stored,
+        "no such day": "2026-02-30" + stored[10:],
+        "a number": 1765000000,
+        "its bytes": stored.encode(),
+    }
+
+
+STAMPED = [
+    ("rfsm_transitions", "recorded_at", how) for how in _stamp_forms("2026-12-06 05:16:50.123456")
+] + [("rfsm_redactions", "redacted_at", how) for how in ("an offset", "no fraction", "a T")]
+
+
+@pytest.mark.parametrize(("table", "column", "how"), STAMPED)
+def test_a_time_not_as_the_store_writes_it_is_a_row_changed_behind_the_store(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], table: str, column: str, how: str
+) -> None:
+    """The script read a stored time two ways: its hash from the text's first 19 characters,
+    its clock check with any offset applied; an entry written after a checkpoint and dated
+    back, given the text "-09:00", passed both (review K, K2). It reads every time by one
+    reader of the text the store writes on SQLite (`YYYY-MM-DD HH:MM:SS.ffffff`), and reports
+    any other as a row that does not read as the store writes it, as verify() reports it."""
+    database = tmp_path / "kept.sqlite"
+    store = SqlAlchemyStore(f"sqlite:///{database}", calendar=CALENDAR)
+    store.create_schema()
+    store.save(built("case-01", 3))
+    store.redact("case-01", 2, ["form.parent_name"], "Asked", by=ADMISSIONS, on=REDACTED_ON)
+    store.close()
+    where = "case_id = 'case-01' AND seq = 2"
+    with raw_sqlite(database) as conn:
+        for trigger in schema.drop_trigger_statements("sqlite"):
+            conn.execute(trigger)
+        (stored,) = conn.execute(f"SELECT {column} FROM {table} WHERE {where}").fetchone()
+        assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}", stored)
+        value = _stamp_forms(stored)[how]
+        conn.execute(f"UPDATE {table} SET {column} = ? WHERE {where}", (value,))
+    status, out, err = _main(capsys, database)
+    row = "case-01 entry 2: " + (
+        "redaction record 1 does not" if table == "rfsm_redactions" else "it does not"
+    )
+    assert (status, err) == (1, "")
+    assert out.splitlines() == [
+        f"{row} read as the store writes it (its {column} {value!r} is not a time as the store "
+        "writes it)"
+    ]
+    store = SqlAlchemyStore(f"sqlite:///{database}", calendar=CALENDAR)
+    try:
+        assert {problem.case_id for problem in store.verify()} == {"case-01"}
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("value", ["2026-11-05 00:00:00", "2026-11-5", "2026/11/05", "2026-11-05x"])
+def test_a_day_not_as_the_store_writes_it_is_a_row_changed_behind_the_store(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], value: str
+) -> None:
+    """A redaction record's day was read as its text's first ten characters, so that
+    "2026-11-05 00:00:00" held the hash of 2026-11-05, where verify() reports the record."""
+    database = tmp_path / "kept.sqlite"
+    store = SqlAlchemyStore(f"sqlite:///{database}", calendar=CALENDAR)
+    store.create_schema()
+    store.save(built("case-01", 3))
+    store.redact("case-01", 2, ["form.parent_name"], "Asked", by=ADMISSIONS, on=REDACTED_ON)
+    store.close()
+    with raw_sqlite(database) as conn:
+        for trigger in schema.drop_trigger_statements("sqlite"):
+            conn.execute(trigger)
+        conn.execute("UPDATE rfsm_redactions SET redacted_on = ?", (value,))
+    assert _main(capsys, database) == (
+        1,
+        "case-01 entry 2: redaction record 1 does not read as the store writes it (its "
+        f"redacted_on {value!r} is not a day as the store writes it)\n",
+        "",
+    )
+    store = SqlAlchemyStore(f"sqlite:///{database}", calendar=CALENDAR)
+    try:
+        assert {problem.case_id for problem in store.verify()} == {"case-01"}
+    finally:
+        store.close()
 
 
 def test_at_rest_json_is_what_the_library_leaves_out() -> None:

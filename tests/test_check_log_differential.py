@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +22,10 @@ from hypothesis import HealthCheck, event, given, settings
 
 from raw_sqlite import raw_sqlite
 from reintegration_fsm.stores import SqlAlchemyStore, schema
+from reintegration_fsm.stores.hashing import entry_hash, redaction_hash
 from scenario import ADMISSIONS
-from store_contract import CALENDAR, REDACTED_ON, built
-from test_check_log import checked
+from store_contract import CALENDAR, REDACTED_ON, advanced, built
+from test_check_log import SCRIPT, checked
 
 BLOB = ("payload_digest", "hash", "payload_salt", "payload_key", "leaf_keys")
 TEXT = ("trigger_name", "source", "dest", "actor_id", "actor_role", "actor_organisation")
@@ -30,6 +33,8 @@ NAMES = ("actor_name", "data")
 """The log's columns an alteration may change (its case id and number name the case: left)."""
 NULLABLE = ("payload_salt", "payload_key", "leaf_keys")
 RECORD = ("reason", "paths", "actor_id", "actor_name", "redacted_on", "payload_digest", "hash")
+RECORD += ("redacted_at",)
+TIMES = ("recorded_at", "redacted_at")
 
 
 @pytest.fixture(scope="module")
@@ -74,11 +79,33 @@ def _changed(value: Any, draw: st.DrawFn, column: str) -> Any:
         return bytes(held)
     if column == "data" and value is not None:
         return _data_changed(value, draw)
+    if column in TIMES:
+        return _time_changed(value, draw)
     if column in ("on_date", "redacted_on"):
         return (dt.date(2026, 1, 1) + dt.timedelta(days=draw(st.integers(0, 400)))).isoformat()
     if column == "paths":
         return json.dumps(draw(st.lists(st.sampled_from(["form.parent_name", "actor.name"]))))
     return draw(st.text(max_size=12) | st.sampled_from(["", "proposed", "ap_head", "x"]))
+
+
+def _time_changed(text: str, draw: st.DrawFn) -> Any:
+    """A stored time moved (by a second's fraction to a day, either way), or written in
+    another form some reader takes for a time (an offset, a "T", no fraction, text after)."""
+    moved = dt.datetime.fromisoformat(text) + dt.timedelta(
+        microseconds=draw(st.integers(-86_400_000_000, 86_400_000_000))
+    )
+    written = moved.isoformat(" ", "microseconds")
+    return draw(
+        st.sampled_from(
+            [
+                written,
+                written + draw(st.sampled_from(["-09:00", "+14:00", "+00:00", "Z", " ", "x"])),
+                written.replace(" ", "T"),
+                written[:19],
+                written[:23],
+            ]
+        )
+    )
 
 
 def _data_changed(text: str, draw: st.DrawFn) -> str:
@@ -107,7 +134,8 @@ def alterations(draw: st.DrawFn, path: Path) -> tuple[str, int, str, Any]:
     table = draw(st.sampled_from(["rfsm_transitions"] * 3 + ["rfsm_redactions"]))
     rows = _rows(path, table)
     row = draw(st.sampled_from(rows))
-    columns = (*BLOB, *TEXT, *NAMES, "on_date") if table == "rfsm_transitions" else RECORD
+    columns = (*BLOB, *TEXT, *NAMES, "on_date", "recorded_at")
+    columns = columns if table == "rfsm_transitions" else RECORD
     column = draw(st.sampled_from(columns))
     return table, int(row["rowid"]), column, _changed(row[column], draw, column)
 
@@ -142,3 +170,79 @@ def test_the_script_and_verify_find_an_alteration_in_the_same_cases(
     event(f"{table}.{column}: {'found' if library else 'sound'}")
     assert script == library
     altered.unlink()
+
+
+@pytest.mark.parametrize(
+    "form",
+    ["", "-09:00", "+14:00", "+00:00", "Z", "T", "no fraction"],
+    ids=lambda form: form or "as the store writes it",
+)
+@pytest.mark.parametrize("row", ["entry", "redaction record"])
+def test_the_script_and_verify_find_a_row_written_after_a_checkpoint_and_dated_back(
+    tmp_path: Path, form: str, row: str
+) -> None:
+    """Review K's attack (K2): a row written after a checkpoint, stamped an hour before it and
+    hashed again, its stamp's text given a UTC offset: verify() reported the case, and the
+    script passed it (its hash read the text's first 19 characters, its clock the offset
+    applied). Whatever the stamp's text, both report the case, the script at the row."""
+    path = tmp_path / "store.sqlite"
+    store = SqlAlchemyStore(f"sqlite:///{path}", calendar=CALENDAR)
+    store.create_schema()
+    store.save(built("case-01", 3))
+    taken = store.checkpoint()
+    (tmp_path / "checkpoint.json").write_text(taken.to_json())
+    stamp = taken.taken_at - dt.timedelta(hours=1)
+    if row == "entry":
+        store.save(advanced(store.load("case-01"), 1))
+        table, column, where = "rfsm_transitions", "recorded_at", "seq = 4"
+        at = "case-01 entry 4"
+    else:
+        store.redact("case-01", 2, ["form.parent_name"], "Asked", by=ADMISSIONS, on=REDACTED_ON)
+        table, column, where = "rfsm_redactions", "redacted_at", "seq = 2 AND number = 1"
+        at = "case-01 entry 2: redaction record 1"
+    log, notes = schema.transitions, schema.redactions
+    with store.engine.connect() as conn:
+        entries = conn.execute(
+            sa.select(log).where(log.c.case_id == "case-01").order_by(log.c.seq)
+        ).mappings()
+        hashes = {entry["seq"]: entry["hash"] for entry in entries}
+        if row == "entry":
+            written = conn.execute(sa.select(log).where(log.c.seq == 4)).mappings().one()
+            forged = entry_hash({**written, "recorded_at": stamp}, hashes[3])
+        else:
+            written = conn.execute(sa.select(notes)).mappings().one()
+            forged = redaction_hash({**written, "redacted_at": stamp}, hashes[2])
+    store.close()
+    text = stamp.isoformat(" ", "microseconds")
+    text = {"T": text.replace(" ", "T"), "no fraction": text[:19]}.get(form, text + form)
+    with raw_sqlite(path) as conn:
+        for trigger in schema.drop_trigger_statements("sqlite"):
+            conn.execute(trigger)
+        value = bytes.fromhex(forged) if row == "entry" else forged
+        conn.execute(f"UPDATE {table} SET {column} = ?, hash = ? WHERE {where}", (text, value))
+        if row == "entry":
+            conn.execute("UPDATE rfsm_cases SET last_hash = ?", (forged,))
+    store = SqlAlchemyStore(f"sqlite:///{path}", calendar=CALENDAR)
+    try:
+        assert {problem.case_id for problem in store.verify(checkpoint=taken)} == {"case-01"}
+    finally:
+        store.close()
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT), str(path), str(tmp_path / "checkpoint.json")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert (result.returncode, result.stderr) == (1, "")
+    lines = result.stdout.splitlines()
+    assert lines
+    assert all(line.startswith(at) for line in lines), lines
+    if form:  # read one way: not as the store writes it
+        assert lines == [
+            f"{at}{':' if row == 'entry' else ''} "
+            + ("it does not" if row == "entry" else "does not")
+            + f" read as the store writes it (its {column} {text!r} is not a time as the store "
+            "writes it)"
+        ]
+    else:
+        assert lines[-1].endswith("written after it and dated back")

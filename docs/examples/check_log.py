@@ -5,8 +5,11 @@ Usage: python check_log.py DATABASE [CHECKPOINT.json [PUBLIC_KEY.pem]]
 DATABASE is the store's SQLite file; at_rest.json lies beside this script. The script checks,
 from the rows alone:
 - that each log entry and redaction record reads as the store writes it (whole numbers for its
-  numbers, text in its columns of text): one that does not is reported, and its hashes are not
-  made;
+  numbers, text in its columns of text, its times and days as the store writes them): one that
+  does not is reported, and its hashes are not made. A time is read one way, for its hash and
+  for the clocks: the driver's time without a zone (PostgreSQL, MariaDB), or on SQLite the text
+  the store writes, 2026-01-12 09:30:00.000000 (an offset, a "T", no fraction or text after it
+  is a row changed behind the store); a day is the driver's date or 2026-01-12;
 - each log entry's hash, and that each entry follows the one before it;
 - each entry's data and actor against its payload digest (the data column put back in full as
   at_rest.json says; JSON that gives a key twice is refused, as the store never writes it),
@@ -62,26 +65,54 @@ def hexed(value):
     return bytes(value).hex() if binary(value) else repr(value)
 
 
-def moment(value):
-    """A time as the hashes hold it: 2026-01-12T09:30:00Z (UTC, whole seconds)."""
-    text = str(value)
-    return f"{text[:10]}T{text[11:19]}Z"
+STAMP = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{6}")
+"""A stored time as SQLite holds it: the store writes every one so, to the microsecond."""
+DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
-def when(value):
-    """A stored time (UTC), or a checkpoint's "taken_at", as a time without its zone; None when
-    it is no time (a stamp altered so: its hash tells)."""
-    if not isinstance(value, datetime.datetime):
-        text = str(value)
-        if text.endswith("Z"):  # Python 3.10's fromisoformat reads no "Z"
-            text = text[:-1] + "+00:00"
+def read_time(value):
+    """A stored time (UTC), read one way for its hash and for the clocks: PostgreSQL's and
+    MariaDB's drivers give a time without a zone, and SQLite the text the store writes,
+    2026-01-12 09:30:00.000000. None for anything else (an offset, a "T", text after it, no
+    fraction): a row changed behind the store, which another reader could read as another time."""
+    if type(value) is datetime.datetime:
+        return value if value.tzinfo is None else None
+    if isinstance(value, str) and STAMP.fullmatch(value):
         try:
-            value = datetime.datetime.fromisoformat(text)
+            return datetime.datetime.strptime(value, "%Y-%m-%d %H:%M:%S.%f")
+        except ValueError:  # no such day or hour (2026-02-30, 25:00)
+            return None
+    return None
+
+
+def read_day(value):
+    """A stored day: the driver's date, or SQLite's text 2026-01-12; None for anything else."""
+    if type(value) is datetime.date:
+        return value
+    if isinstance(value, str) and DAY.fullmatch(value):
+        try:
+            return datetime.date.fromisoformat(value)
         except ValueError:
             return None
-    if value.tzinfo is not None:
-        value = value.astimezone(datetime.timezone.utc).replace(tzinfo=None)
-    return value
+    return None
+
+
+def moment(value):
+    """A stored time as the hashes hold it: 2026-01-12T09:30:00Z (UTC, whole seconds)."""
+    return read_time(value).isoformat(timespec="seconds") + "Z"
+
+
+def taken_time(value):
+    """A checkpoint's "taken_at" (2026-01-12T09:30:00Z, as it is written and signed) as a time
+    without its zone; None for any other text."""
+    if not isinstance(value, str) or not re.fullmatch(
+        r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z", value
+    ):
+        return None
+    try:
+        return datetime.datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ")
+    except ValueError:
+        return None
 
 
 def dated_back(stamp, before, then):
@@ -123,15 +154,22 @@ RECORD_TEXT = ("case_id", "reason", "paths", "actor_id", "actor_name", "actor_ro
 RECORD_TEXT += ("actor_organisation", "payload_digest")
 
 
-def misread(row, numbers, texts):
+def misread(row, numbers, texts, times, days=()):
     """Why a row does not read as the store writes it (a number that is not a whole number, a
-    column of text holding bytes or a number), or None: its hashes cannot be made from it."""
+    column of text holding bytes or a number, a time or day not as the store writes it), or
+    None: its hashes cannot be made from it."""
     for name in numbers:
         if not isinstance(row[name], int) or isinstance(row[name], bool):
             return f"its {name} is not a whole number"
     for name in texts:
         if row[name] is not None and not isinstance(row[name], str):
             return f"its {name} is not text"
+    for name in times:
+        if read_time(row[name]) is None:
+            return f"its {name} {row[name]!r} is not a time as the store writes it"
+    for name in days:
+        if row[name] is not None and read_day(row[name]) is None:
+            return f"its {name} {row[name]!r} is not a day as the store writes it"
     return None
 
 
@@ -151,7 +189,7 @@ def record_hash(row, previous):
     fields = {name: row[name] for name in RECORD_FIELDS}
     fields["redacted_at"] = moment(row["redacted_at"])
     on = row["redacted_on"]
-    fields["redacted_on"] = None if on is None else str(on)[:10]
+    fields["redacted_on"] = None if on is None else read_day(on).isoformat()
     fields["previous"] = previous
     return sha256(canonical(fields))
 
@@ -297,7 +335,7 @@ def check_log(db, layout, checkpoint=None):
     for row in db.execute("SELECT * FROM rfsm_transitions ORDER BY case_id, seq"):
         hashes = entries.setdefault(row["case_id"], {})
         where = f"{row['case_id']} entry {row['seq']}"
-        wrong = misread(row, ("seq",), ENTRY_TEXT)
+        wrong = misread(row, ("seq",), ENTRY_TEXT, ("recorded_at",))
         if wrong is not None:
             problems.append(f"{where}: it does not read as the store writes it ({wrong})")
             unread.add((row["case_id"], row["seq"]))
@@ -315,7 +353,7 @@ def check_log(db, layout, checkpoint=None):
         hashes[row["seq"]] = hexed(row["hash"])
         # Each entry is stamped when it is written: one stamped before an entry it follows
         # was written later and dated back.
-        stamp = stamps[row["case_id"], row["seq"]] = when(row["recorded_at"])
+        stamp = stamps[row["case_id"], row["seq"]] = read_time(row["recorded_at"])
         seq, then = latest.get(row["case_id"], (None, None))
         if (late := dated_back(stamp, f"entry {seq}", then)) is not None:
             problems.append(f"{where}: {late}: dated back")
@@ -340,7 +378,7 @@ def check_log(db, layout, checkpoint=None):
     for row in db.execute("SELECT * FROM rfsm_redactions ORDER BY case_id, seq, number"):
         case_id, seq, number = key = row["case_id"], row["seq"], row["number"]
         where = f"{case_id} entry {seq}: redaction record {number}"
-        wrong = misread(row, ("seq", "number"), RECORD_TEXT)
+        wrong = misread(row, ("seq", "number"), RECORD_TEXT, ("redacted_at",), ("redacted_on",))
         if wrong is not None:
             problems.append(f"{where} does not read as the store writes it ({wrong})")
             unread.add((case_id, seq))
@@ -358,7 +396,7 @@ def check_log(db, layout, checkpoint=None):
         elif record_hash(row, previous) != row["hash"]:
             problems.append(f"{where} was altered")
         records[key] = row["hash"]
-        stamp = stamps[key] = when(row["redacted_at"])
+        stamp = stamps[key] = read_time(row["redacted_at"])
         before, then = latest.get((case_id, seq), ("the entry", stamps.get((case_id, seq))))
         if (late := dated_back(stamp, before, then)) is not None:
             problems.append(f"{where}: {late}: dated back")
@@ -400,7 +438,7 @@ def written_after(checkpoint, entries, records, stamps, authorities):
     before it was taken: written after it, and dated back. A checkpoint of one authority's
     cases holds all of them: so are its cases it does not hold (opened after it)."""
     problems = []
-    taken = when(checkpoint["taken_at"])
+    taken = taken_time(checkpoint["taken_at"])
     scope, held = checkpoint.get("authority"), {c["case_id"]: c for c in checkpoint["cases"]}
     for case_id in sorted(entries):
         case = held.get(case_id)
@@ -538,7 +576,7 @@ def read_checkpoint(path):
         isinstance(checkpoint.get(name), kind) for name, kind in fields.items()
     ):
         raise ValueError("it is not a checkpoint: " + ", ".join(fields) + " are due")
-    if when(checkpoint["taken_at"]) is None:
+    if taken_time(checkpoint["taken_at"]) is None:
         raise ValueError(f"its taken_at {checkpoint['taken_at']!r} is not a time")
     for case in checkpoint["cases"]:
         heads = case.get("redactions", []) if isinstance(case, dict) else None
