@@ -27,7 +27,14 @@ from legacy_rows import as_scheme_2
 from raw_sqlite import raw_sqlite
 from reintegration_fsm import Checkpoint
 from reintegration_fsm.protocol import at_rest
-from reintegration_fsm.stores import SqlAlchemyStore, audit, digests, schema, upgrade
+from reintegration_fsm.stores import (
+    MalformedCheckpoint,
+    SqlAlchemyStore,
+    audit,
+    digests,
+    schema,
+    upgrade,
+)
 from reintegration_fsm.stores.hashing import entry_hash, redaction_hash
 from reintegration_fsm.stores.stored import full_data
 from scenario import ADMISSIONS
@@ -979,6 +986,194 @@ def _main(capsys: pytest.CaptureFixture[str], *arguments: str | Path) -> tuple[i
     status = CHECKER["main"]([str(argument) for argument in arguments], LAYOUT)
     out, err = capsys.readouterr()
     return status, out, err
+
+
+def _key_file(kind: str, path: Path) -> Path:
+    if kind == "a directory":
+        path.mkdir()
+        return path
+    if kind == "RSA public key":
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
+        other = rsa.generate_private_key(public_exponent=65537, key_size=2048).public_key()
+        pem = serialization.PublicFormat.SubjectPublicKeyInfo
+        path.write_bytes(other.public_bytes(serialization.Encoding.PEM, pem))
+        return path
+    public = KEY.public_key()
+    path.write_bytes(
+        {
+            "not a key": b"not a key\n",
+            "empty": b"",
+            "the private key": PRIVATE,
+            "OpenSSH public key": public.public_bytes(
+                serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH
+            ),
+            "DER public key": public.public_bytes(
+                serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+            ),
+        }[kind]
+    )
+    return path
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "not a key",
+        "empty",
+        "the private key",
+        "RSA public key",
+        "OpenSSH public key",
+        "DER public key",
+        "a directory",
+    ],
+)
+def test_a_key_file_that_is_no_ed25519_public_key_in_pem_is_bad_input(
+    tmp_path: Path, signed: tuple[Path, dict[str, Any], Path], kind: str
+) -> None:
+    """Given a key file it cannot read as the Ed25519 public key it needs, the script said
+    "the checkpoint's signature is not the key's signature of it" and exited 1, which an expert
+    reads as a forged checkpoint (review K, K1). It is bad input: one line saying what the file
+    is not, as the CLI's `verify --public-key` says it, and exit 2."""
+    database, held, _ = signed
+    (tmp_path / "checkpoint.json").write_text(json.dumps(held))
+    key = _key_file(kind, tmp_path / "key.pem")
+    result = _run(database, tmp_path / "checkpoint.json", key)
+    assert (result.returncode, result.stdout) == (2, ""), result.stdout
+    assert len(result.stderr.splitlines()) == 1, result.stderr
+    assert result.stderr.startswith(f"{key}: ")
+    problem = result.stderr.rstrip("\n").removeprefix(f"{key}: ")
+    verify = ["verify", "--checkpoint", str(tmp_path / "checkpoint.json"), "--public-key", str(key)]
+    library = subprocess.run(
+        [sys.executable, "-m", "reintegration_fsm", "--db", f"sqlite:///{database}", *verify],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert library.returncode == 2
+    if kind == "a directory":  # (opened by each as a file; each says why it cannot)
+        assert problem.startswith("cannot be read as a key (")
+    else:
+        assert problem.startswith(("cannot be read as a PEM key (", "is not an Ed25519 public"))
+        assert f"public key: {problem}" in library.stderr
+
+
+HASH = "ab" * 32
+WRONG: tuple[Any, ...] = (None, 0, True, 1.5, "x", [], {})
+"""Values of each JSON kind, put in place of a checkpoint's field."""
+VALID = [("authority", None), ("authority", "x"), ("cases", []), ("signature", None)]
+VALID += [("cases[1].case_id", "x"), ("cases[1].redactions", [])]
+"""Those a field may hold (the checkpoint's signature then does not hold, or its root)."""
+MORE: dict[str, tuple[Any, ...]] = {
+    "format": ("reintegration-fsm/checkpoint/3",),
+    "format_version": (3, -1),
+    "taken_at": (
+        "2026-01-12T09:30:00+00:00",
+        "2026-01-12T09:30:00-09:00",
+        "2026-01-12 09:30:00Z",
+        "2026-01-12T09:30:00.000000Z",
+        "2026-02-30T09:30:00Z",
+    ),
+    "size": (2, -1),
+    "root": ("AB" * 32, "ab" * 31),
+    "cases": ([1], [None]),
+    "signature": (
+        {"algorithm": "Ed25519", "key_id": HASH},
+        {"algorithm": "RSA", "key_id": HASH, "value": "QQ=="},
+    ),
+    "cases[1].case_id": ("",),
+    "cases[1].version": (-1, "1"),
+    "cases[1].last_hash": ("AB" * 32, "ab"),
+    "cases[1].redactions": (
+        [[2, 1]],
+        [[0, 1, HASH]],
+        [[2, True, HASH]],
+        [[2, 1, "x"]],
+        [[2, 1, HASH], [2, 1, HASH]],
+    ),
+}
+FIELDS = ("format", "format_version", "taken_at", "authority", "size", "root", "cases")
+FIELDS += ("signature",)
+CASE_FIELDS = tuple(
+    f"cases[1].{name}" for name in ("case_id", "version", "last_hash", "redactions")
+)
+MISSING = object()
+"""The field removed."""
+
+
+def _valid(field: str, value: Any) -> bool:
+    return any(f == field and type(v) is type(value) and v == value for f, v in VALID)
+
+
+def _changed_checkpoint(held: dict[str, Any], field: str, value: Any) -> dict[str, Any]:
+    changed = json.loads(json.dumps(held))
+    place, name = (
+        (changed["cases"][0], field[9:]) if field.startswith("cases[1].") else (changed, field)
+    )
+    if value is MISSING:
+        del place[name]
+    else:
+        place[name] = value
+    return changed
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        (field, value)
+        for field in (*FIELDS, *CASE_FIELDS)
+        for value in (MISSING, *WRONG, *MORE.get(field, ()))
+        if not _valid(field, value)
+    ],
+    ids=lambda value: "removed" if value is MISSING else None,
+)
+def test_a_checkpoint_missing_a_field_or_holding_one_of_the_wrong_kind_is_bad_input(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    signed: tuple[Path, dict[str, Any], Path],
+    field: str,
+    value: Any,
+) -> None:
+    """A checkpoint without its "format" (or "authority"), checked with a key, ended the
+    script with a KeyError traceback (review K, K1). Each field removed, or given a value of
+    another kind: one line naming the field, exit 2; the library refuses the same file."""
+    database, held, key = signed
+    path = tmp_path / "checkpoint.json"
+    path.write_text(json.dumps(_changed_checkpoint(held, field, value)))
+    status, out, err = _main(capsys, database, path, key)
+    assert (status, out) == (2, ""), out
+    named = re.escape(f"{path}: cannot be read as a checkpoint ({field}")
+    assert re.match(named + r"(\[\d+\])?: ", err), err  # (cases[1]: of cases: [None])
+    assert len(err.splitlines()) == 1
+    with pytest.raises(MalformedCheckpoint):
+        Checkpoint.from_json(path.read_text())
+
+
+def test_a_checkpoint_naming_a_field_twice_is_bad_input(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], signed: tuple[Path, dict[str, Any], Path]
+) -> None:
+    """JSON that gives "taken_at" twice: Python's reader keeps the last, another the first;
+    the library refuses it, and so does the script, rather than read it one way."""
+    database, held, key = signed
+    path = tmp_path / "checkpoint.json"
+    text = json.dumps(held)
+    path.write_text(
+        text.replace('"taken_at": ', '"taken_at": "2020-01-01T00:00:00Z", "taken_at": ', 1)
+    )
+    status, out, err = _main(capsys, database, path, key)
+    assert (status, out) == (2, "")
+    assert err == f"{path}: cannot be read as a checkpoint (taken_at is given twice)\n"
+    with pytest.raises(MalformedCheckpoint):
+        Checkpoint.from_json(path.read_text())
+
+
+def test_an_unsigned_checkpoint_checked_with_a_key_is_said_to_be_unsigned(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], signed: tuple[Path, dict[str, Any], Path]
+) -> None:
+    database, held, key = signed
+    path = tmp_path / "checkpoint.json"
+    path.write_text(json.dumps({**held, "signature": None}))
+    assert _main(capsys, database, path, key) == (1, "the checkpoint is not signed\n", "")
 
 
 def _stamp_forms(stored: str) -> dict[str, Any]:

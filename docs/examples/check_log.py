@@ -26,7 +26,9 @@ from the rows alone:
   `cryptography`).
 
 It prints each problem found and exits 1, or prints what it checked and exits 0; it exits 2,
-saying why in one line, when it cannot read the database, the checkpoint or the key. It needs
+saying why in one line, when it cannot read the database, the checkpoint (a field missing or
+of the wrong kind, named) or the key (a file that is not an Ed25519 public key in PEM: not a
+key, a private key, a key of another kind), which say nothing of the log's hashes. It needs
 only Python's standard library (but for a signature), so that anyone can read it and run it.
 """
 
@@ -248,7 +250,8 @@ def unique_keys(pairs):
     clear before the marker its redaction left)."""
     found = dict(pairs)
     if len(found) != len(pairs):
-        raise KeyTwice
+        names = [name for name, _ in pairs]
+        raise KeyTwice(next(name for name in names if names.count(name) > 1) + " is given twice")
     return found
 
 
@@ -549,46 +552,142 @@ def check_checkpoint(checkpoint, entries, records, public_key=None):
     return problems
 
 
-def check_signature(checkpoint, public_key_pem):
-    """The problem of a checkpoint's Ed25519 signature, if any."""
-    from cryptography.exceptions import InvalidSignature
-    from cryptography.hazmat.primitives.serialization import load_pem_public_key
+class Unreadable(ValueError):
+    """A file that is not what the script needs: a checkpoint, an Ed25519 public key."""
 
+
+def need(condition, field, problem):
+    if not condition:
+        raise Unreadable(f"{field}: {problem}")
+
+
+def public_key(pem):
+    """The Ed25519 public key in PEM text (bytes). Raises Unreadable, saying what it is not."""
+    try:
+        from cryptography.exceptions import UnsupportedAlgorithm
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+        from cryptography.hazmat.primitives.serialization import load_pem_public_key
+    except ImportError:
+        raise Unreadable(
+            "checking a signature needs cryptography: pip install cryptography"
+        ) from None
+    try:
+        key = load_pem_public_key(pem)
+    except (ValueError, TypeError, UnsupportedAlgorithm) as error:
+        text = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise Unreadable(f"cannot be read as a PEM key ({text})") from None
+    if not isinstance(key, Ed25519PublicKey):
+        raise Unreadable("is not an Ed25519 public key")
+    return key
+
+
+def check_signature(checkpoint, public_key_pem):
+    """The problem of a checkpoint's Ed25519 signature, if any. Raises Unreadable when the key
+    is not an Ed25519 public key in PEM: that says nothing of the signature."""
+    from cryptography.exceptions import InvalidSignature
+
+    key = public_key(public_key_pem)
+    if checkpoint["signature"] is None:
+        return ["the checkpoint is not signed"]
     signed = {name: checkpoint[name] for name in ("format", "format_version", "taken_at")}
     signed.update(authority=checkpoint["authority"], size=checkpoint["size"])
     signed["root"] = checkpoint["root"]
     try:
-        value = (checkpoint.get("signature") or {}).get("value", "")
-        signature = base64.b64decode(value, validate=True)
-        load_pem_public_key(public_key_pem).verify(signature, canonical(signed).encode())
-    except (InvalidSignature, ValueError, TypeError, AttributeError):
+        signature = base64.b64decode(checkpoint["signature"]["value"], validate=True)
+        key.verify(signature, canonical(signed).encode())
+    except (InvalidSignature, ValueError):  # (a value that is not base64 signs nothing)
         return ["the checkpoint's signature is not the key's signature of it"]
     return []
 
 
+FORMAT = "reintegration-fsm/checkpoint"
+FIELDS = ("format", "format_version", "taken_at", "authority", "size", "root", "cases")
+FIELDS += ("signature",)
+HEAD = "a list of [seq, count, hash] lists: two whole numbers >= 1 and 64 hex digits, by seq"
+
+
+def whole(value, least=0):
+    return type(value) is int and value >= least
+
+
 def read_checkpoint(path):
-    """The checkpoint in the file at `path`. Raises ValueError (OSError for a file that cannot
-    be opened) when it cannot be read as one."""
+    """The checkpoint in the file at `path`, each field it needs checked as the library checks
+    it. Raises ValueError (Unreadable naming the field; OSError for a file that cannot be
+    opened) when it cannot be read as one."""
     with open(path, encoding="utf-8") as file:
-        checkpoint = json.load(file)  # JSONDecodeError, UnicodeDecodeError: ValueErrors
-    fields = {"format_version": int, "taken_at": str, "size": int, "root": str, "cases": list}
-    if not isinstance(checkpoint, dict) or not all(
-        isinstance(checkpoint.get(name), kind) for name, kind in fields.items()
-    ):
-        raise ValueError("it is not a checkpoint: " + ", ".join(fields) + " are due")
-    if taken_time(checkpoint["taken_at"]) is None:
-        raise ValueError(f"its taken_at {checkpoint['taken_at']!r} is not a time")
-    for case in checkpoint["cases"]:
-        heads = case.get("redactions", []) if isinstance(case, dict) else None
-        if (
-            not isinstance(heads, list)
-            or not isinstance(case.get("case_id"), str)
-            or not isinstance(case.get("version"), int)
-            or not isinstance(case.get("last_hash"), str)
-            or (checkpoint["format_version"] >= 2 and "redactions" not in case)
-            or not all(isinstance(head, list) and len(head) == 3 for head in heads)
-        ):
-            raise ValueError("a case it holds is not a case_id, version, last_hash, redactions")
+        checkpoint = json.load(file, object_pairs_hook=unique_keys)  # all ValueErrors
+    need(isinstance(checkpoint, dict), "the file", "is not a JSON object")
+    for name in sorted(set(checkpoint) - set(FIELDS)):
+        need(False, name, "is not a checkpoint's field")
+    for name in FIELDS:
+        need(name in checkpoint, name, "is missing")
+    need(checkpoint["format"] == FORMAT, "format", f"is not {FORMAT!r}")
+    version = checkpoint["format_version"]
+    need(whole(version) and version in (1, 2), "format_version", "is not 1 or 2")
+    at = checkpoint["taken_at"]
+    need(taken_time(at) is not None, "taken_at", f"{at!r} is not a time (2026-01-12T09:30:00Z)")
+    authority = checkpoint["authority"]
+    need(authority is None or isinstance(authority, str), "authority", "is not text or null")
+    root = checkpoint["root"]
+    need(isinstance(root, str) and HEX64.fullmatch(root), "root", "is not 64 hex digits")
+    cases = checkpoint["cases"]
+    need(isinstance(cases, list), "cases", "is not a list")
+    need(
+        checkpoint["size"] == len(cases) and whole(checkpoint["size"]),
+        "size",
+        "is not the number of cases",
+    )
+    keys = ("case_id", "version", "last_hash", "redactions")[: 3 if version < 2 else 4]
+    for number, case in enumerate(cases, start=1):
+        where = f"cases[{number}]"
+        need(isinstance(case, dict), where, "is not an object")
+        for name in sorted(set(case) - set(keys)):
+            need(False, f"{where}.{name}", "is not a case's field")
+        for name in keys:
+            need(name in case, f"{where}.{name}", "is missing")
+        need(
+            isinstance(case["case_id"], str) and case["case_id"], f"{where}.case_id", "is not text"
+        )
+        need(whole(case["version"], 1), f"{where}.version", "is not a whole number >= 1")
+        held = case["last_hash"]
+        need(
+            isinstance(held, str) and HEX64.fullmatch(held),
+            f"{where}.last_hash",
+            "is not 64 hex digits",
+        )
+        heads = case.get("redactions", [])
+        need(
+            isinstance(heads, list)
+            and all(
+                isinstance(head, list)
+                and len(head) == 3
+                and whole(head[0], 1)
+                and whole(head[1], 1)
+                and isinstance(head[2], str)
+                and HEX64.fullmatch(head[2])
+                for head in heads
+            )
+            and [head[0] for head in heads] == sorted({head[0] for head in heads}),
+            f"{where}.redactions",
+            "is not " + HEAD,
+        )
+    ids = [case["case_id"] for case in cases]
+    need(len(set(ids)) == len(ids), "cases", "name a case twice")
+    signature = checkpoint["signature"]
+    need(
+        signature is None
+        or (
+            isinstance(signature, dict)
+            and set(signature) == {"algorithm", "key_id", "value"}
+            and signature["algorithm"] == "Ed25519"
+            and isinstance(signature["key_id"], str)
+            and HEX64.fullmatch(signature["key_id"])
+            and isinstance(signature["value"], str)
+            and signature["value"]
+        ),
+        "signature",
+        "is not null or an Ed25519 signature (its algorithm, key_id and value)",
+    )
     return checkpoint
 
 
@@ -612,6 +711,12 @@ def main(arguments, layout):
         key = pathlib.Path(arguments[2]).read_bytes() if len(arguments) > 2 else None
     except OSError as error:
         return cannot(arguments[2], "a key", error)
+    try:
+        if key is not None:
+            public_key(key)  # a file that is no such key says nothing of the signature
+    except Unreadable as error:
+        print(f"{arguments[2]}: {error}", file=sys.stderr)
+        return 2
     uri = pathlib.Path(arguments[0]).resolve().as_uri() + "?mode=ro"
     try:
         db = sqlite3.connect(uri, uri=True)
