@@ -780,6 +780,31 @@ class EvidenceContract:
         view._authority = None  # no public way to an unscoped view of the same dicts
         return view
 
+    def test_a_redaction_of_an_entry_holding_both_kinds_of_key_is_refused(
+        self, store: Store
+    ) -> None:
+        """Leaf keys written beside the payload key of an entry no redaction touched: verify()
+        reports it altered, and a redaction rewrote both columns and left verify() calling the
+        store sound (found by a review). It is refused, as an entry without a salt is, and
+        verify() still reports it."""
+        store.save(built("case-01", 3))
+        case, entries, notes, items, ledger = self.rows_of(store, "case-01")
+        assert entries[1]["payload_key"] is not None
+        entries[1] = entries[1] | {"leaf_keys": bytes(range(16))}
+        self.write_rows(store, "case-01", (case, entries, notes, items, ledger))
+        [reported] = store.verify()
+        assert (reported.seq, reported.what) == (
+            2,
+            "it holds both a payload key and leaf keys (altered)",
+        )
+        for seq in (2, None):
+            with pytest.raises(FormInvalid, match="entry 2 holds both a payload key and leaf keys"):
+                store.redact(
+                    "case-01", seq, ["form.parent_name"], "Erasure", by=ADMISSIONS, on=REDACTED_ON
+                )
+        assert store.verify() == [reported]
+        assert store.redactions("case-01") == []
+
     def test_a_redaction_that_changed_a_value_is_reported(self, store: Store) -> None:
         store.save(built("case-01", 3))
         store.redact("case-01", 2, ["form.parent_name"], "Erasure", by=ADMISSIONS, on=REDACTED_ON)

@@ -134,6 +134,30 @@ def test_a_signed_checkpoint_is_checked_with_the_public_key(demo_db: str, tmp_pa
     assert "another key" in wrong.stdout
 
 
+def test_a_redaction_of_an_entry_holding_both_kinds_of_key_is_bad_input(demo_db: str) -> None:
+    """`redact` rewrote an entry verify reports altered (a payload key and leaf keys), and
+    verify then called it sound (found by a review): refused, as an entry without a salt."""
+    engine = sa.create_engine(demo_db)
+    drop_triggers(engine)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "UPDATE rfsm_transitions SET leaf_keys = :keys "
+                "WHERE case_id = 'DEMO-0001' AND seq = 2"
+            ),
+            {"keys": bytes(range(16))},
+        )
+    engine.dispose()
+    refused = invoke(
+        demo_db, "redact", "DEMO-0001", "2", "form.parent_name", "--reason", "Erasure request",
+        "--on", "2026-11-05", *OFFICER,
+    )  # fmt: skip
+    assert refused.exit_code == 2
+    no_traceback(refused)
+    assert "entry 2 holds both a payload key and leaf keys" in refused.stderr
+    assert "both a payload key and leaf keys" in invoke(demo_db, "verify").stdout
+
+
 @pytest.mark.parametrize("mode", [0o644, 0o600])
 def test_a_public_key_given_to_sign_is_named_as_one(
     demo_db: str, tmp_path: Path, mode: int

@@ -255,8 +255,17 @@ def _keys(entry: Mapping[str, Any], data: Any) -> digests.LeafKeys | None:
     """A scheme-3 entry's leaf keys (None for an earlier scheme's).
 
     Raises:
-        FormInvalid: its keys do not read (the row was altered).
+        FormInvalid: its keys do not read, or it holds both a payload key and leaf keys (the
+            row was altered: a redaction would rewrite both, and `verify()` would no longer
+            report it).
     """
+    if entry.get("payload_key") is not None and entry.get("leaf_keys") is not None:
+        raise FormInvalid(
+            "redact",
+            "seq",
+            f"entry {int(entry['seq'])} holds both a payload key and leaf keys: the row was "
+            "altered (verify() reports it); it cannot be redacted",
+        )
     try:
         return digests.entry_keys(entry, data)
     except ValueError:
