@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from reintegration_fsm import (
     WORCESTERSHIRE,
     Actor,
+    AlteredRow,
     Attendee,
     ChangedProtocol,
     Checkpoint,
@@ -1062,6 +1063,29 @@ class EvidenceContract:
             ("case-01", 2),  # and the history does not pass through what it now claims
         ]
         assert "root does not match" in store.verify(checkpoint=altered)[0].what
+
+    def test_a_checkpoint_is_refused_over_a_hash_no_checkpoint_can_hold(self, store: Store) -> None:
+        """`SET hash = X'00'` on a case's last entry: the checkpoint was written and signed,
+        and `from_json` then refused the whole file, every other case's anchor with it (found
+        by a review). It is refused as an altered row; MariaDB's BINARY(32) pads the byte to a
+        digest, which is anchored, reads back, and verify reports."""
+        store.save(built("case-01", 3))
+        store.save(built("case-02", 3))
+        case, entries, notes, items, ledger = self.rows_of(store, "case-02")
+        entries[-1] = entries[-1] | {"hash": "00"}
+        self.write_rows(store, "case-02", (case, entries, notes, items, ledger))
+        if self.engine_name == "mariadb":
+            taken = store.checkpoint()
+            assert Checkpoint.from_json(taken.to_json()) == taken
+            assert taken.cases[1].last_hash == "0" * 64
+            assert any(p.case_id == "case-02" for p in store.verify(checkpoint=taken))
+            return
+        with pytest.raises(AlteredRow, match="run verify") as refused:
+            store.checkpoint()
+        assert refused.value.case_id == "case-02"
+        assert "case 'case-02': the hash of its entry 3 is not a 32-byte digest" in str(
+            refused.value
+        )
 
     # -- the five attacks ----------------------------------------------------------------------
     def test_attack_deleting_the_last_transition_and_fixing_the_case_row(

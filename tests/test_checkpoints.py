@@ -13,7 +13,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
-from reintegration_fsm import Checkpoint, MalformedCheckpoint
+from reintegration_fsm import AlteredRow, Checkpoint, MalformedCheckpoint
 from reintegration_fsm.stores import InMemoryStore
 from reintegration_fsm.stores.checkpoints import (
     CHECKPOINT,
@@ -157,6 +157,26 @@ def test_the_same_case_twice_is_refused() -> None:
     value["size"] = 2
     with pytest.raises(MalformedCheckpoint, match="twice"):
         Checkpoint.from_json(json.dumps(value))
+
+
+@pytest.mark.parametrize(
+    ("head", "redactions", "wrong"),
+    [
+        (("case-01", 3, "00"), {}, "the hash of its entry 3 is not a 32-byte digest"),
+        (("case-01", 3, "AB" * 32), {}, "the hash of its entry 3 is not a 32-byte digest"),
+        (("case-01", 0, "ab" * 32), {}, "seq (0) is not a whole number of 1 or more"),
+        (("case-01", 3, "ab" * 32), {"case-01": [(2, 1, "00")]}, "a redaction record"),
+    ],
+)
+def test_a_head_no_checkpoint_can_hold_is_refused_as_an_altered_row(
+    head: tuple[str, int, str], redactions: dict[str, list[tuple[int, int, str]]], wrong: str
+) -> None:
+    """What `from_json` would refuse to read back is never anchored, nor signed (found by a
+    review: one `hash = X'00'` lost the night's anchor of every case)."""
+    with pytest.raises(AlteredRow, match="run verify") as refused:
+        Checkpoint.of([head], None, dt.datetime(2026, 3, 2, 18), redactions)
+    assert refused.value.case_id == "case-01"
+    assert wrong in str(refused.value)
 
 
 def test_redaction_heads_are_held_by_entry_and_round_trip() -> None:

@@ -134,6 +134,36 @@ def test_a_signed_checkpoint_is_checked_with_the_public_key(demo_db: str, tmp_pa
     assert "another key" in wrong.stdout
 
 
+def test_a_hash_no_checkpoint_can_hold_is_refused_as_an_altered_row(
+    demo_db: str, tmp_path: Path
+) -> None:
+    """`SET hash = X'00'` on a case's last entry: `checkpoint --sign` wrote and signed a file
+    `verify --checkpoint` then could not read (found by a review). Refused as an altered row
+    (exit 3, "run verify"); nothing written."""
+    private, _ = _keys(tmp_path, "nightly")
+    engine = sa.create_engine(demo_db)
+    drop_triggers(engine)
+    with engine.begin() as conn:
+        last = conn.execute(
+            sa.text("SELECT max(seq) FROM rfsm_transitions WHERE case_id = 'DEMO-0002'")
+        ).scalar_one()
+        conn.execute(
+            sa.text(
+                "UPDATE rfsm_transitions SET hash = X'00' "
+                "WHERE case_id = 'DEMO-0002' AND seq = :seq"
+            ),
+            {"seq": last},
+        )
+    engine.dispose()
+    target = tmp_path / "tonight.json"
+    refused = invoke(demo_db, "checkpoint", "--sign", str(private), "-o", str(target))
+    assert refused.exit_code == 3
+    no_traceback(refused)
+    assert "case 'DEMO-0002': the hash of its entry" in refused.stderr
+    assert "run verify" in refused.stderr
+    assert not target.exists()
+
+
 def test_a_redaction_of_an_entry_holding_both_kinds_of_key_is_bad_input(demo_db: str) -> None:
     """`redact` rewrote an entry verify reports altered (a payload key and leaf keys), and
     verify then called it sound (found by a review): refused, as an entry without a salt."""

@@ -27,7 +27,7 @@ from typing import Any
 
 import attrs
 
-from reintegration_fsm.errors import FormInvalid
+from reintegration_fsm.errors import AlteredRow, FormInvalid
 from reintegration_fsm.stores.hashing import canonical_json, timestamp_text
 from reintegration_fsm.stores.model import Problem
 
@@ -139,8 +139,17 @@ class Checkpoint:
         redactions: Mapping[str, Iterable[tuple[int, int, str]]] | None = None,
     ) -> Checkpoint:
         """A checkpoint of `(case_id, version, last_hash)` heads, with `redactions` (by case:
-        `(seq, count, hash)` of each redacted entry's last record), its root computed."""
+        `(seq, count, hash)` of each redacted entry's last record), its root computed.
+
+        Raises:
+            AlteredRow: a version, seq or count is not a whole number of 1 or more, or a hash
+                is not a 32-byte digest (64 hex digits): a row changed behind the store, which
+                `from_json` could not read back from the checkpoint.
+        """
         redacted = redactions or {}
+        heads = list(heads)
+        for case_id, version, last_hash in heads:
+            _anchorable(case_id, version, last_hash, redacted.get(case_id, ()))
         cases = tuple(
             sorted(
                 (
@@ -283,6 +292,38 @@ def redaction_heads(
     for (case_id, seq), (count, hash_) in counted.items():
         heads.setdefault(case_id, []).append((seq, count, hash_))
     return heads
+
+
+def _anchorable(
+    case_id: str, version: int, last_hash: str, heads: Iterable[tuple[int, int, str]]
+) -> None:
+    """Refuse to anchor what a checkpoint read back (`from_json`) would refuse: a signed file
+    that cannot be read loses the night's anchor of every other case with it."""
+    wrong = None
+    if not _whole(version):
+        wrong = f"its last log entry's seq ({version!r}) is not a whole number of 1 or more"
+    elif not _digest(last_hash):
+        wrong = f"the hash of its entry {version} is not a 32-byte digest"
+    else:
+        for seq, count, hash_ in heads:
+            if not (_whole(seq) and _whole(count) and _digest(hash_)):
+                wrong = f"a redaction record of its entry {seq!r} has no whole number or digest"
+                break
+    if wrong is not None:
+        raise AlteredRow(
+            f"could not take a checkpoint: a stored row does not read as the store writes it: "
+            f"case {case_id!r}: {wrong}; it was changed behind the store: run verify, which "
+            "names it, and restore it from a backup",
+            case_id=case_id,
+        )
+
+
+def _whole(value: object) -> bool:
+    return type(value) is int and value >= 1
+
+
+def _digest(value: object) -> bool:
+    return isinstance(value, str) and _HEX64.fullmatch(value) is not None
 
 
 def _by_id(case: CheckpointCase) -> str:
