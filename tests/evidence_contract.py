@@ -24,6 +24,7 @@ from reintegration_fsm import (
     Attendee,
     ChangedProtocol,
     Checkpoint,
+    CheckpointRefused,
     ConcurrentUpdate,
     FormInvalid,
     MalformedCheckpoint,
@@ -1064,6 +1065,105 @@ class EvidenceContract:
         ]
         assert "root does not match" in store.verify(checkpoint=altered)[0].what
 
+    def test_a_checkpoint_extending_the_last_is_taken_from_a_store_that_extends_it(
+        self, store: Store
+    ) -> None:
+        private, public = _key_pair()
+        store.save(built("case-01", 3))
+        store.save(built("case-02", 11))
+        last = store.checkpoint().sign(private)
+        store.save(built("case-01", 5))  # a history goes on
+        store.save(built("case-03", 2))  # a case opens
+        store.redact("case-02", 2, ["form.parent_name"], "Erasure", by=ADMISSIONS, on=REDACTED_ON)
+        tonight = store.checkpoint(extends=last, public_key=public)
+        assert [(c.case_id, c.version) for c in tonight.cases] == [
+            ("case-01", 5),
+            ("case-02", 11),
+            ("case-03", 2),
+        ]
+        assert store.verify(checkpoint=tonight) == []
+
+    def test_a_checkpoint_is_not_taken_from_a_store_that_no_longer_extends_the_last(
+        self, store: Store
+    ) -> None:
+        """The nightly routine signed tonight's checkpoint over a store that had failed
+        verify (found by a review): taken with `extends`, it is refused, naming each problem as
+        verify() names it, and never anchors the truncation or the deletion."""
+        store.save(built("case-01", 11))
+        store.save(built("case-02", 3))
+        store.save(built("case-03", 3))
+        last = store.checkpoint()
+        self.forge(store, "case-01", built("case-01", 10).history, keep=10)
+        self.write_rows(store, "case-02", (None, [], [], [], []))
+        with pytest.raises(CheckpointRefused) as refused:
+            store.checkpoint(extends=last)
+        assert [(p.case_id, p.what) for p in refused.value.problems] == [
+            ("case-01", "truncated: the checkpoint holds version 11, the log ends at seq 10"),
+            ("case-02", "gone: the checkpoint holds it at version 3, the store holds no such case"),
+        ]
+        assert list(refused.value.problems) == store.verify(checkpoint=last)
+        assert refused.value.extends == last
+        assert "nothing was written" in str(refused.value)
+
+    def test_a_checkpoint_extending_one_of_another_key_or_scope_is_refused(
+        self, store: Store
+    ) -> None:
+        private, _ = _key_pair()
+        _, stranger = _key_pair()
+        store.save(built("case-01", 3))
+        store.save(built("case-02", 3, OTHER_AUTHORITY))
+        last = store.checkpoint().sign(private)
+        with pytest.raises(CheckpointRefused) as refused:
+            store.checkpoint(extends=last, public_key=stranger)
+        assert [(p.case_id, p.what) for p in refused.value.problems] == [
+            (CHECKPOINT, "the checkpoint was signed with another key than the public key given")
+        ]
+        with pytest.raises(CheckpointRefused) as scoped:
+            store.for_authority(AUTHORITY).checkpoint(extends=last)
+        assert [p.case_id for p in scoped.value.problems] == [CHECKPOINT]
+        with pytest.raises(FormInvalid, match="public_key"):
+            store.checkpoint(public_key=stranger)
+        with pytest.raises(FormInvalid, match=r"Checkpoint\.from_json"):
+            store.checkpoint(extends=last.to_json())  # type: ignore[arg-type]
+        with pytest.raises(MalformedCheckpoint):
+            store.checkpoint(extends=last, public_key=b"not a key")
+
+    def test_a_case_moved_out_of_a_scoped_store_is_not_left_out_of_its_next_checkpoint(
+        self, store: Store
+    ) -> None:
+        """A case row relabelled with another authority leaves a scoped store's checkpoint
+        (found by a review: between verify and checkpoint): extending the last, it is refused."""
+        store.save(built("case-01", 3))
+        store.save(built("case-02", 3))
+        scoped = store.for_authority(AUTHORITY)
+        last = scoped.checkpoint()
+        case, entries, notes, items, ledger = self.rows_of(store, "case-02")
+        assert case is not None
+        self.write_rows(
+            store, "case-02", (case | {"authority": OTHER_AUTHORITY}, entries, notes, items, ledger)
+        )
+        with pytest.raises(CheckpointRefused) as refused:
+            scoped.checkpoint(extends=last)
+        assert [(p.case_id, p.what.split(":")[0]) for p in refused.value.problems] == [
+            ("case-02", "gone")
+        ]
+
+    def test_a_checkpoint_is_not_taken_over_an_entry_dated_back_behind_the_last(
+        self, store: Store
+    ) -> None:
+        """An entry written after the last checkpoint and stamped before it (which verify
+        reports against that checkpoint) would pass against tonight's, which holds it."""
+        store.save(built("case-01", 2))
+        long_ago = self.rows_of(store, "case-01")[1][0]["recorded_at"] - dt.timedelta(days=2)
+        self.forge(store, "case-01", built("case-01", 2).history, keep=0, recorded_at=long_ago)
+        last = store.checkpoint()
+        before = last.taken_at - dt.timedelta(days=1)
+        self.forge(store, "case-01", built("case-01", 3).history, keep=2, recorded_at=before)
+        with pytest.raises(CheckpointRefused) as refused:
+            store.checkpoint(extends=last)
+        assert list(refused.value.problems) == store.verify(checkpoint=last)
+        assert [(p.case_id, p.seq) for p in refused.value.problems] == [("case-01", 3)]
+
     def test_a_checkpoint_is_refused_over_a_hash_no_checkpoint_can_hold(self, store: Store) -> None:
         """`SET hash = X'00'` on a case's last entry: the checkpoint was written and signed,
         and `from_json` then refused the whole file, every other case's anchor with it (found
@@ -1683,6 +1783,21 @@ class EvidenceContract:
         for bad in ("{", "[]", text.replace('"version": 3', '"version": "3"')):
             with pytest.raises(MalformedCheckpoint):
                 Checkpoint.from_json(bad)
+
+
+def _key_pair() -> tuple[bytes, bytes]:
+    """A new Ed25519 key pair, PEM: private, public."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    key = ed25519.Ed25519PrivateKey.generate()
+    private = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    public = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return private, public
 
 
 def memory_rows(store: InMemoryStore, case_id: str) -> Rows:

@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
 import shlex
 import stat
+import subprocess
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -40,6 +43,7 @@ OFFICER = (
 PAST_RETENTION = "2040-01-01"
 """After every demo child's date of birth + 25 years."""
 DOCS = Path(__file__).resolve().parent.parent / "docs"
+SRC = Path(__file__).resolve().parent.parent / "src"
 CHILD, BORN = "Rowan Testwell", "2012-03-09"
 """DEMO-0001's child (invented)."""
 
@@ -132,6 +136,128 @@ def test_a_signed_checkpoint_is_checked_with_the_public_key(demo_db: str, tmp_pa
     wrong = invoke(demo_db, "verify", "--checkpoint", str(target), "--public-key", str(stranger))
     assert wrong.exit_code == 1
     assert "another key" in wrong.stdout
+
+
+def _routine(heading: str) -> str:
+    """The shell of the first ```sh block after `heading` in docs/evidence.md."""
+    page = (DOCS / "evidence.md").read_text(encoding="utf-8")
+    return page[page.index(heading) :].split("```sh\n", 1)[1].split("```", 1)[0]
+
+
+def _run_nightly(folder: Path, url: str, block: str) -> subprocess.CompletedProcess[str]:
+    """Run a block of the nightly routine in `folder` as a shell runs it, with
+    `reintegration-fsm` this checkout's CLI on `url` and `page-the-dpo` logging its call."""
+    script = folder / "routine.sh"
+    script.write_text(
+        'page-the-dpo() { echo "$*" >> paged.log; }\n'
+        f'reintegration-fsm() {{ "{sys.executable}" -m reintegration_fsm --db "{url}" "$@"; }}\n'
+        + block,
+        encoding="utf-8",
+    )
+    environment = dict(os.environ, PYTHONPATH=str(SRC))
+    for name in ("RFSM_CALENDAR", "RFSM_AUTHORITY", "RFSM_DATABASE_URL"):
+        environment.pop(name, None)
+    return subprocess.run(
+        ["bash", str(script)], cwd=folder, env=environment, capture_output=True, text=True
+    )
+
+
+def _nightly_folder(tmp_path: Path, url: str) -> Path:
+    """A folder holding the key pair and the first night's checkpoint, as docs/evidence.md
+    makes them."""
+    private, _ = _keys(tmp_path, "checkpoint-key")
+    assert private.name == "checkpoint-key.pem"
+    first = _run_nightly(tmp_path, url, _routine("The first night"))
+    assert first.returncode == 0, first.stderr
+    return tmp_path
+
+
+def test_the_nightly_routine_rotates_the_checkpoint_of_a_store_that_verifies(
+    demo_db: str, tmp_path: Path
+) -> None:
+    folder = _nightly_folder(tmp_path, demo_db)
+    first = (folder / "checkpoints" / "yesterday.json").read_text()
+    night = _run_nightly(folder, demo_db, _routine("Every night, from that machine"))
+    assert night.returncode == 0, night.stderr
+    assert not (folder / "paged.log").exists()
+    [tonight] = [p for p in (folder / "checkpoints").iterdir() if p.name != "yesterday.json"]
+    assert (folder / "checkpoints" / "yesterday.json").read_text() == tonight.read_text()
+    assert tonight.read_text() != first
+
+
+def test_the_nightly_routine_stops_on_a_failed_verify_and_keeps_yesterdays_checkpoint(
+    demo_db: str, tmp_path: Path
+) -> None:
+    """docs/evidence.md's routine paged the DPO and went on to sign tonight's checkpoint of a
+    store that had just failed verify, replacing yesterday's: the next night's verify passed
+    and the deletion was anchored (found by a review). It stops: each night pages again, and
+    no checkpoint is taken."""
+    folder = _nightly_folder(tmp_path, demo_db)
+    yesterday = folder / "checkpoints" / "yesterday.json"
+    kept = yesterday.read_text()
+    _delete_case(demo_db, "DEMO-0003")
+    for _night in (1, 2):
+        night = _run_nightly(folder, demo_db, _routine("Every night, from that machine"))
+        assert night.returncode == 1
+    assert (folder / "paged.log").read_text().splitlines() == [
+        "verify failed: no checkpoint taken tonight"
+    ] * 2
+    assert yesterday.read_text() == kept
+    assert sorted(p.name for p in (folder / "checkpoints").iterdir()) == ["yesterday.json"]
+
+
+def test_a_checkpoint_extending_the_last_is_refused_naming_each_problem_and_writes_nothing(
+    demo_db: str, tmp_path: Path
+) -> None:
+    """A case deleted between the night's verify and its checkpoint was left out of the new
+    checkpoint, and could come back later as a case opened since (found by a review):
+    `checkpoint --extends` checks in the same read, exits 1 as verify does, and writes
+    nothing."""
+    private, public = _keys(tmp_path, "nightly")
+    last = tmp_path / "last.json"
+    ok(invoke(demo_db, "checkpoint", "--sign", str(private), "-o", str(last)))
+    extended = tmp_path / "extended.json"
+    taken = invoke(
+        demo_db, "checkpoint", "--extends", str(last), "--public-key", str(public),
+        "--sign", str(private), "-o", str(extended),
+    )  # fmt: skip
+    ok(taken)
+    assert "still extends" not in taken.stderr
+    assert json.loads(extended.read_text())["cases"] == json.loads(last.read_text())["cases"]
+    _delete_case(demo_db, "DEMO-0003")
+    tonight = tmp_path / "tonight.json"
+    extended_before = extended.read_bytes()
+    for target in (tonight, extended):
+        refused = invoke(
+            demo_db, "checkpoint", "--extends", str(last), "--public-key", str(public),
+            "--sign", str(private), "-o", str(target),
+        )  # fmt: skip
+        assert refused.exit_code == 1
+        no_traceback(refused)
+        assert refused.stderr.startswith(
+            f"error: checkpoint refused: the database does not extend the checkpoint {last}; "
+            "nothing was written\n"
+            "  - DEMO-0003: gone: the checkpoint holds it at version "
+        )
+    assert not tonight.exists()
+    assert extended.read_bytes() == extended_before
+    _, stranger = _keys(tmp_path, "stranger")
+    wrong = invoke(demo_db, "checkpoint", "--extends", str(last), "--public-key", str(stranger))
+    assert wrong.exit_code == 1
+    assert "  - (checkpoint): the checkpoint was signed with another key" in wrong.stderr
+    assert wrong.stdout == ""
+
+
+def test_a_public_key_without_a_checkpoint_to_extend_is_bad_input(
+    demo_db: str, tmp_path: Path
+) -> None:
+    _, public = _keys(tmp_path, "nightly")
+    refused = invoke(demo_db, "checkpoint", "--public-key", str(public))
+    assert refused.exit_code == 2
+    assert "give --extends" in refused.stderr
+    unreadable = invoke(demo_db, "checkpoint", "--extends", str(tmp_path / "none.json"))
+    assert unreadable.exit_code == 2
+    assert "cannot read the checkpoint" in unreadable.stderr
 
 
 def test_a_hash_no_checkpoint_can_hold_is_refused_as_an_altered_row(

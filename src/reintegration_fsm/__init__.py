@@ -70,6 +70,7 @@ if TYPE_CHECKING:
     from reintegration_fsm.stores import (
         CaseSummary,
         Checkpoint,
+        CheckpointRefused,
         DueItem,
         InMemoryStore,
         LedgerEntry,
@@ -84,6 +85,7 @@ _STORES = frozenset(
     {
         "CaseSummary",
         "Checkpoint",
+        "CheckpointRefused",
         "DueItem",
         "InMemoryStore",
         "LedgerEntry",
@@ -117,6 +119,7 @@ __all__ = [
     "CaseSummary",
     "ChangedProtocol",
     "Checkpoint",
+    "CheckpointRefused",
     "ChildViews",
     "ConcurrentUpdate",
     "ConsentForm",

@@ -19,6 +19,7 @@ from reintegration_fsm import files
 from reintegration_fsm.cli.cases import CASE_ID, ROLE_NAMES, Line
 from reintegration_fsm.cli.common import (
     DATE,
+    REFUSED,
     Failure,
     echo,
     emit,
@@ -34,7 +35,7 @@ from reintegration_fsm.cli.redacted import note_json
 from reintegration_fsm.cli.text import neutralise
 from reintegration_fsm.errors import GuessableRedaction
 from reintegration_fsm.fields import NAME_LENGTH
-from reintegration_fsm.stores import Checkpoint, MalformedCheckpoint
+from reintegration_fsm.stores import Checkpoint, CheckpointRefused, MalformedCheckpoint, Problem
 from reintegration_fsm.vocabulary import Actor, Role
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -186,21 +187,55 @@ def actor_from(
     help="Sign it with this Ed25519 private key (PEM; the `signing` extra). The key is read, "
     f"never stored; an encrypted key's passphrase comes from {KEY_PASSWORD_ENV}.",
 )
+@click.option(
+    "--extends",
+    "extends_file",
+    metavar="FILE",
+    default=None,
+    help="Take it only if the database still extends this earlier checkpoint, checked as "
+    "`verify --checkpoint FILE` checks it, in the same read as the new one; else exit 1, "
+    "naming each problem, and write nothing.",
+)
+@click.option(
+    "--public-key",
+    "public_key_file",
+    metavar="KEYFILE",
+    default=None,
+    help="Check the --extends checkpoint's signature with this Ed25519 public key (PEM).",
+)
 @output_option("the checkpoint")
 @click.pass_context
-def checkpoint(ctx: click.Context, key_file: str | None, output: str | None) -> None:
+def checkpoint(
+    ctx: click.Context,
+    key_file: str | None,
+    extends_file: str | None,
+    public_key_file: str | None,
+    output: str | None,
+) -> None:
     """Take a checkpoint: every case's version and last hash under one Merkle root, as JSON.
 
     Keep it (signed, off the database host) where the database's administrators cannot rewrite
-    it, and check the database against it later with `verify --checkpoint FILE`.
+    it, and check the database against it later with `verify --checkpoint FILE`. With
+    --extends, last night's checkpoint: tonight's is taken only from a database that still
+    extends it (no case of it gone, truncated or rewritten).
     """
-    taken = settings(ctx).store().checkpoint()
-    if key_file is not None:
+    if public_key_file is not None and extends_file is None:
+        raise Failure("--public-key checks the --extends checkpoint's signature: give --extends")
+    extends = None if extends_file is None else read_checkpoint(extends_file)
+    public_key = None if public_key_file is None else read_key(public_key_file, "public key")
+    signing_key = None if key_file is None else read_key(key_file, "signing key", private=True)
+    try:
+        taken = settings(ctx).store().checkpoint(extends=extends, public_key=public_key)
+    except CheckpointRefused as refused:
+        raise Failure(
+            f"checkpoint refused: the database does not extend the checkpoint {extends_file}; "
+            "nothing was written",
+            [_problem_line(problem) for problem in refused.problems],
+            REFUSED,
+        ) from None
+    if signing_key is not None:
         password = os.environ.get(KEY_PASSWORD_ENV)
-        taken = taken.sign(
-            read_key(key_file, "signing key", private=True),
-            None if password is None else password.encode("utf-8"),
-        )
+        taken = taken.sign(signing_key, None if password is None else password.encode("utf-8"))
     text = taken.to_json()
     if output is None:
         click.echo(text, nl=False)
@@ -211,6 +246,12 @@ def checkpoint(ctx: click.Context, key_file: str | None, output: str | None) -> 
         + (" (signed)" if taken.signature is not None else ""),
         err=True,
     )
+
+
+def _problem_line(problem: Problem) -> str:
+    """A problem as one line: its case, its entry (if any) and what `verify` says of it."""
+    entry = "" if problem.seq is None else f" entry {problem.seq}"
+    return f"{problem.case_id}{entry}: {problem.what}"
 
 
 # -- redact ------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from reintegration_fsm.stores.base import Store
 from reintegration_fsm.stores.checkpoints import (
     Checkpoint,
     CheckpointCase,
+    CheckpointRefused,
     MalformedCheckpoint,
     Signature,
 )
@@ -41,6 +42,7 @@ __all__ = [
     "CaseSummary",
     "Checkpoint",
     "CheckpointCase",
+    "CheckpointRefused",
     "DueItem",
     "InMemoryStore",
     "LedgerEntry",

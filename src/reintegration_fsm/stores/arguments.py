@@ -242,6 +242,29 @@ def verifying(checkpoint: object, progress: object, public_key: object = None) -
         )
 
 
+def extending(extends: object, public_key: bytes | str | None) -> None:
+    """Refuse an `extends` that is not a `Checkpoint`, or a `public_key` without one, before
+    anything is read; and a public key that is not an Ed25519 one in PEM.
+
+    Raises:
+        FormInvalid: naming the one that is wrong (`MalformedCheckpoint` for the key).
+    """
+    if public_key is not None and extends is None:
+        raise FormInvalid(
+            "checkpoint",
+            "public_key",
+            "checks the signature of the checkpoint it extends: give `extends` too "
+            "(nothing was taken)",
+        )
+    if extends is not None and not isinstance(extends, Checkpoint):
+        hint = " (read its JSON with Checkpoint.from_json)" if isinstance(extends, str) else ""
+        raise FormInvalid(
+            "checkpoint", "extends", f"must be a Checkpoint, not {type(extends).__name__}{hint}"
+        )
+    if extends is not None and public_key is not None:
+        extends.signature_problem(public_key)  # (a key that does not read: raised here)
+
+
 def batch_size(value: object) -> int:
     """`value`, a whole number of histories of at least 1.
 

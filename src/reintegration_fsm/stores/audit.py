@@ -149,13 +149,10 @@ class Audit:
                     # (Rows relabelled with the scope's authority show in its due(),
                     # ledger() and weightings(): its audit checks their case.)
                     continue
-                wanted = self._wanted.get(case_id)
                 readable, unnumbered = numbered(redactions.get(case_id, ()))
                 found += [_unnumbered(case_id, note) for note in unnumbered]
                 notes = by_seq(readable)
-                if wanted is not None:
-                    self._anchors[case_id] = checkpoints.anchor(wanted, entries, notes)
-                found += self._after_checkpoint(case_id, entries, notes, wanted)
+                found += self.anchored(case_id, entries, notes)
                 found += check_case(
                     case_id,
                     row,
@@ -188,6 +185,15 @@ class Audit:
             for case_id in sorted(redactions.keys() - checked):
                 found.append(Problem(case_id, None, "redaction records for a case with no log"))
         return found
+
+    def anchored(self, case_id: str, entries: Rows, notes: Notes) -> list[Problem]:
+        """Keep how a case's log (`entries`, in order) and redaction records (`notes`) stand
+        against the checkpoint, for `finish`; and return its entries and records the
+        checkpoint does not hold that are dated before it was taken (none without one)."""
+        wanted = self._wanted.get(case_id)
+        if wanted is not None:
+            self._anchors[case_id] = checkpoints.anchor(wanted, entries, notes)
+        return self._after_checkpoint(case_id, entries, notes, wanted)
 
     def _after_checkpoint(
         self,
@@ -250,6 +256,32 @@ class Audit:
         if self.checkpoint is None:
             return []
         return checkpoints.problems(self.checkpoint, self.scope, self._anchors, public_key)
+
+
+def extension_problems(
+    checkpoint: Checkpoint,
+    scope: str | None,
+    logs: Iterable[tuple[str, Rows]],
+    redactions: Mapping[str, Rows],
+    public_key: bytes | str | None = None,
+) -> list[Problem]:
+    """What `verify(checkpoint=..., public_key=...)` reports of a checkpoint, and nothing else:
+    the store's cases that no longer extend it (gone, truncated, rewritten, a redaction record
+    removed or rewritten), entries and records written after it and dated back, and what is
+    wrong with the checkpoint itself. A new checkpoint may extend it only when there are none.
+
+    Args:
+        scope: the store's authority.
+        logs: each case the new checkpoint would hold, with its log entries in order (their
+            `seq`, `hash` and `recorded_at` are read).
+        redactions: by case, its redaction records (in order of entry and number).
+    """
+    checking = Audit(scope=scope, calendar=None, checkpoint=checkpoint)
+    found: list[Problem] = []
+    for case_id, entries in logs:
+        readable, _ = numbered(redactions.get(case_id, ()))  # (verify reports the others)
+        found += checking.anchored(case_id, entries, by_seq(readable))
+    return found + checking.finish(public_key)
 
 
 @attrs.frozen

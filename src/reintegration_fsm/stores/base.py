@@ -113,8 +113,11 @@ class Store(Protocol):
         longer extends; `progress(cases, transitions)` is told what has been checked so far."""
         ...
 
-    def checkpoint(self) -> Checkpoint:
-        """Every case it may show, with its version and last hash, under one Merkle root."""
+    def checkpoint(
+        self, *, extends: Checkpoint | None = None, public_key: bytes | str | None = None
+    ) -> Checkpoint:
+        """Every case it may show, with its version and last hash, under one Merkle root; with
+        `extends`, only if the store still extends that checkpoint (`CheckpointRefused`)."""
         ...
 
     def redact(

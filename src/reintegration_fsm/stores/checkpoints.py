@@ -27,7 +27,7 @@ from typing import Any
 
 import attrs
 
-from reintegration_fsm.errors import AlteredRow, FormInvalid
+from reintegration_fsm.errors import AlteredRow, FormInvalid, ProtocolError
 from reintegration_fsm.stores.hashing import canonical_json, timestamp_text
 from reintegration_fsm.stores.model import Problem
 
@@ -49,6 +49,26 @@ class MalformedCheckpoint(FormInvalid):
 
     def __init__(self, field: str, problem: str) -> None:
         super().__init__("checkpoint", field, problem)
+
+
+class CheckpointRefused(ProtocolError):
+    """A checkpoint not taken: the store does not extend the checkpoint it was to extend (a
+    case of it gone, truncated or rewritten, a redaction record removed or rewritten, an entry
+    dated back behind it), or that checkpoint is altered, of another scope, or not signed with
+    the public key given. Nothing was written.
+
+    `problems` lists each, as `verify(checkpoint=extends, public_key=...)` reports it;
+    `extends` is the checkpoint it was to extend.
+    """
+
+    def __init__(self, extends: Checkpoint, problems: Iterable[Problem]) -> None:
+        self.extends = extends
+        self.problems = tuple(problems)
+        super().__init__(
+            f"checkpoint refused: the store does not extend the checkpoint taken "
+            f"{timestamp_text(extends.taken_at)} ({len(self.problems)} problem(s)); "
+            "nothing was written"
+        )
 
 
 @attrs.frozen

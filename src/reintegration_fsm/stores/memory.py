@@ -15,7 +15,7 @@ from reintegration_fsm.rules import at_school
 from reintegration_fsm.stores import arguments, audit, bulk, erasure, opened
 from reintegration_fsm.stores import retention as retention_module
 from reintegration_fsm.stores.as_of import check_as_of
-from reintegration_fsm.stores.checkpoints import Checkpoint, redaction_heads
+from reintegration_fsm.stores.checkpoints import Checkpoint, CheckpointRefused, redaction_heads
 from reintegration_fsm.stores.hashing import GENESIS
 from reintegration_fsm.stores.holding import already_stored, held, refuse_unchained
 from reintegration_fsm.stores.model import CaseSummary, DueItem, LedgerEntry, Problem
@@ -457,20 +457,41 @@ class InMemoryStore:
         _, notes = self._entries(arguments.case_id("redactions", case_id))
         return [note_from_row(row) for seq in sorted(notes) for row in notes[seq]]
 
-    def checkpoint(self) -> Checkpoint:
-        """Every case this store may show, with its version and last log hash, under one root."""
+    def checkpoint(
+        self, *, extends: Checkpoint | None = None, public_key: bytes | str | None = None
+    ) -> Checkpoint:
+        """Every case this store may show, with its version and last log hash, under one root;
+        with `extends`, only if the store still extends that checkpoint, checked as
+        `verify(checkpoint=extends, public_key=public_key)` checks it, under the same lock.
+
+        Raises:
+            CheckpointRefused: the store does not extend `extends`; `problems` names each.
+            AlteredRow: a hash or number to anchor does not read as the store writes it.
+            FormInvalid: `extends` is not a `Checkpoint`, or `public_key` is given without it.
+        """
+        arguments.extending(extends, public_key)
+        found: list[Problem] = []
         with self._lock:
-            heads = [
-                (case_id, int(log[-1]["seq"]), str(log[-1]["hash"]))
-                for case_id, log in self._log.items()
+            logs = [
+                (case_id, list(log))
+                for case_id, log in sorted(self._log.items())
                 if log and self._visible(case_id) is not None
             ]
+            heads = [(case_id, int(log[-1]["seq"]), str(log[-1]["hash"])) for case_id, log in logs]
             notes = redaction_heads(
                 (case_id, seq, str(row["hash"]))
                 for case_id, _, _ in heads
                 for seq, rows in sorted(self._redactions.get(case_id, {}).items())
                 for row in rows
             )
+            if extends is not None:
+                records = {
+                    case_id: [note for seq in sorted(rows) for note in rows[seq]]
+                    for case_id, rows in self._redactions.items()
+                }
+                found = audit.extension_problems(extends, self.authority, logs, records, public_key)
+        if extends is not None and found:
+            raise CheckpointRefused(extends, found)
         return Checkpoint.of(heads, self.authority, utc_now(), notes)
 
     def past_retention(self, on: date) -> list[RetentionDue]:

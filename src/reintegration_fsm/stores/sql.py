@@ -77,7 +77,7 @@ from reintegration_fsm.stores import (
 )
 from reintegration_fsm.stores import retention as retention_module
 from reintegration_fsm.stores.as_of import check_as_of
-from reintegration_fsm.stores.checkpoints import Checkpoint, redaction_heads
+from reintegration_fsm.stores.checkpoints import Checkpoint, CheckpointRefused, redaction_heads
 from reintegration_fsm.stores.failures import ALTERED, converted, read_back, unique_violation
 from reintegration_fsm.stores.guard import Action, Guard, guarded
 from reintegration_fsm.stores.hashing import GENESIS, SCHEME, scheme
@@ -1524,9 +1524,27 @@ class SqlAlchemyStore:
             return [note_from_row(dict(row)) for row in rows]
 
     @guarded(_TAKE_CHECKPOINT)
-    def checkpoint(self) -> Checkpoint:
+    def checkpoint(
+        self, *, extends: Checkpoint | None = None, public_key: bytes | str | None = None
+    ) -> Checkpoint:
         """Every case this store may show, with its version and the hash of its last log entry
-        (as the log holds them), under one root; see `Checkpoint`."""
+        (as the log holds them), under one root; see `Checkpoint`.
+
+        With `extends` (an earlier checkpoint), it is taken only if the store still extends
+        that one, checked as `verify(checkpoint=extends, public_key=public_key)` checks it, in
+        the same read of one moment of the database as the new checkpoint: no case of it gone,
+        truncated or rewritten, no redaction record of it removed or rewritten, no entry or
+        record written after it and dated back, and (given the public key) its signature good.
+        A row removed between a `verify()` and this call is then never anchored. It does not
+        check the rest of what `verify()` does (chains, digests, replays): run that first.
+
+        Raises:
+            CheckpointRefused: the store does not extend `extends`; `problems` names each.
+            AlteredRow: a hash or number to anchor does not read as the store writes it.
+            FormInvalid: `extends` is not a `Checkpoint`, or `public_key` is given without it
+                (`MalformedCheckpoint`: it is not an Ed25519 public key in PEM).
+        """
+        arguments.extending(extends, public_key)
         last = (
             select(transitions.c.case_id, func.max(transitions.c.seq).label("seq"))
             .group_by(transitions.c.case_id)
@@ -1548,12 +1566,62 @@ class SqlAlchemyStore:
         if self.authority is not None:
             query = query.where(cases.c.authority == self.authority)
             records = records.where(cases.c.authority == self.authority)
+        found: list[Problem] = []
         with read_back(_TAKE_CHECKPOINT), self.engine.connect() as conn:
+            if self._dialect != "sqlite":  # (SQLite: one BEGIN holds one snapshot)
+                conn.execution_options(isolation_level="REPEATABLE READ")
             heads = [(row[0], int(row[1]), str(row[2])) for row in conn.execute(query)]
             notes = redaction_heads(
                 (row[0], int(row[1]), str(row[2])) for row in conn.execute(records)
             )
+            if extends is not None:
+                found = audit.extension_problems(
+                    extends,
+                    self.authority,
+                    self._anchored_logs(conn),
+                    self._anchored_notes(conn),
+                    public_key,
+                )
+        if extends is not None and found:
+            raise CheckpointRefused(extends, found)
         return Checkpoint.of(heads, self.authority, utc_now(), notes)
+
+    def _anchored_logs(self, conn: Connection) -> Iterator[tuple[str, list[Row]]]:
+        """The log of each case a checkpoint holds (a case row of the store's scope), its
+        entries' seq, hash and stamp, by case id: streamed by one query or, where a connection
+        streaming a result can run nothing else (MariaDB's), a batch of cases a query."""
+        log = transitions.c
+        wanted = ("case_id", "seq", "hash", "recorded_at")
+        columns = [c for c in self._as_stored(transitions, verifying=True) if c.name in wanted]
+        entries = (
+            select(*columns)
+            .join(cases, cases.c.case_id == log.case_id)
+            .order_by(log.case_id, log.seq)
+        )
+        ids = select(cases.c.case_id).order_by(cases.c.case_id)
+        if self.authority is not None:
+            entries = entries.where(cases.c.authority == self.authority)
+            ids = ids.where(cases.c.authority == self.authority)
+        if not self._streams_alone():
+            yield from _by_case(conn.execution_options(yield_per=streaming.FETCH).execute(entries))
+            return
+        low: str | None = None
+        next_ids = ids.limit(_VERIFY_BATCH)
+        while batch := conn.execute(next_ids.where(*_within(cases, low, None))).scalars().all():
+            yield from _by_case(conn.execute(entries.where(*_within(transitions, low, batch[-1]))))
+            low = batch[-1]
+
+    def _anchored_notes(self, conn: Connection) -> dict[str, list[Row]]:
+        """The redaction records of the cases a checkpoint holds, by case, each entry's in
+        order."""
+        query = (
+            select(*self._as_stored(redactions, verifying=True))
+            .join(cases, cases.c.case_id == redactions.c.case_id)
+            .order_by(redactions.c.case_id, redactions.c.seq, redactions.c.number)
+        )
+        if self.authority is not None:
+            query = query.where(cases.c.authority == self.authority)
+        return _grouped(_dicts(conn.execute(query)))
 
     @guarded(_LIST_PAST_RETENTION)
     def past_retention(self, on: date) -> list[RetentionDue]:
