@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import errno
@@ -48,7 +49,7 @@ from reintegration_fsm import (
     demo,
 )
 from reintegration_fsm import __main__ as entry
-from reintegration_fsm.cli import cli
+from reintegration_fsm.cli import cli, once
 from reintegration_fsm.cli.common import failure_from
 from reintegration_fsm.protocol import diagrams
 from reintegration_fsm.serialisation import unstructure
@@ -1179,6 +1180,141 @@ def test_apply_says_the_date_it_recorded_the_step_on(opened: str, tmp_path: Path
     as_json = invoke(opened, "apply", "C-1", "withdraw", "--data", reason, *AP, "--format", "json")
     assert json_out(as_json)["on"] == today
     assert as_json.stderr == ""  # a script reads the date from the JSON
+
+
+def _versions(url: str, case_id: str = "C-1") -> int:
+    """How many steps the SQLite database at `url` holds for `case_id`."""
+    with contextlib.closing(sqlite3.connect(url.removeprefix("sqlite:///"))) as conn:
+        return int(
+            conn.execute(
+                "SELECT count(*) FROM rfsm_transitions WHERE case_id = ?", (case_id,)
+            ).fetchone()[0]
+        )
+
+
+@pytest.mark.parametrize(
+    ("option", "first", "second"),
+    [
+        ("--on", "2026-01-14", "2026-01-15"),
+        ("--role", "ap_head", "ap_staff"),
+        ("--actor-name", "Morgan Reed", "Morgan Reid"),
+        ("--organisation", scenario.AP_SETTING, "Another Centre"),
+        ("--data", "consent.json", "other.json"),
+    ],
+)
+def test_an_apply_option_given_twice_with_two_values_is_refused(
+    opened: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    option: str,
+    first: str,
+    second: str,
+) -> None:
+    """`apply ... --on 2026-01-14 ... --on 2026-01-15` (a command line recalled from the
+    shell's history, corrected by appending) recorded the step on the last date without a
+    word, and a step's date can never be corrected: which was meant is not guessed, as a JSON
+    key given twice is not (review O, O3). Exit 2, both values named, nothing written."""
+    consent = {"form": unstructure(scenario.consent())}
+    for name in ("consent.json", "other.json"):
+        write(tmp_path / name, consent)
+    given = {
+        "--data": "consent.json",
+        "--on": "2026-01-14",
+        **dict(zip(AP[::2], AP[1::2], strict=True)),
+    }
+    given[option] = first
+    args = [word for pair in given.items() for word in pair]
+    monkeypatch.chdir(tmp_path)
+    result = invoke(opened, "apply", "C-1", "record_consent", *args, option, second)
+    assert result.exit_code == 2, result.output
+    shown = " and ".join(shlex.quote(value) for value in (first, second))
+    assert (
+        f"{option} given twice, {shown}: which was meant would be a guess; give it once"
+        in result.stderr
+    ), result.stderr
+    assert _versions(opened) == 1
+
+
+def test_an_option_given_twice_with_one_value_is_accepted(opened: str, tmp_path: Path) -> None:
+    """The same value given twice is no ambiguity (review O, O3)."""
+    consent = write(tmp_path / "consent.json", {"form": unstructure(scenario.consent())})
+    result = invoke(
+        opened,
+        "apply",
+        "C-1",
+        "record_consent",
+        "--data",
+        consent,
+        *AP,
+        "--on",
+        "2026-01-14",
+        "--on",
+        "2026-01-14",
+    )
+    assert result.exit_code == 0, result.output
+    assert _versions(opened) == 2
+
+
+def test_opening_under_two_protocols_is_refused(empty_db: str, tmp_path: Path) -> None:
+    """`apply C-6 open ... --under worcestershire@2 --under worcestershire@3` opened the case
+    under the last, for life (review O, O3): refused, and no case (nor store) is made."""
+    data = write(
+        tmp_path / "open.json",
+        {
+            "pupil": unstructure(scenario.PUPIL),
+            "ap_setting": scenario.AP_SETTING,
+            "local_authority": scenario.AUTHORITY,
+        },
+    )
+    result = invoke(
+        empty_db,
+        *("apply", "C-6", "open", "--data", data, *AP, "--on", "2026-01-12"),
+        *("--under", "worcestershire@2", "--under", "worcestershire@3"),
+    )
+    assert result.exit_code == 2, result.output
+    assert (
+        "--under given twice, worcestershire@2 and worcestershire@3: which was meant would be "
+        "a guess; give it once" in result.stderr
+    )
+    assert not Path(empty_db.removeprefix("sqlite:///")).exists()
+
+
+def test_the_database_given_twice_before_the_command_is_refused(
+    opened: str, tmp_path: Path
+) -> None:
+    """`--db A --db B cases` read B without a word (review O, O3); a URL's password is not
+    shown. The same database twice is accepted."""
+    other = "postgresql+psycopg://officer:hunter2@db.example/cases"
+    result = CliRunner().invoke(cli, ["--db", other, "--db", opened, "cases"])
+    assert result.exit_code == 2, result.output
+    assert "--db given twice, " in result.stderr
+    assert "hunter2" not in result.output
+    assert "officer:***@db.example" in result.stderr
+    assert invoke(opened, "--db", opened, "cases").exit_code == 0
+
+
+def _every_command(command: click.Command) -> Iterator[click.Command]:
+    yield command
+    if isinstance(command, click.Group):
+        for name in command.list_commands(click.Context(command)):
+            found = command.get_command(click.Context(command), name)
+            assert found is not None
+            yield from _every_command(found)
+
+
+def test_every_option_taking_one_value_refuses_two() -> None:
+    """One mechanism for every command (review O, O3): every option is made by `once.option`,
+    so that none keeps the last of two values without a word; options that may repeat, flags
+    and counts are click's own behaviour."""
+    plain = [
+        f"{command.name} {'/'.join(param.opts)}"
+        for command in _every_command(cli)
+        for param in command.params
+        if isinstance(param, click.Option)
+        and not isinstance(param, once.Once)
+        and not (param.is_flag or param.multiple or param.count)
+    ]
+    assert plain == []
 
 
 def _sample_calendar_text() -> str:

@@ -35,7 +35,10 @@ def invoke(url: str, *args: str) -> Result:
 
 
 def due(url: str, *args: str) -> list[dict[str, Any]]:
-    result = invoke(url, "due", "--on", ON, *args, "--format", "json")
+    """The due list as JSON, on `ON` unless `args` give `--on` (an option given twice with two
+    values is refused)."""
+    on = () if "--on" in args else ("--on", ON)
+    result = invoke(url, "due", *on, *args, "--format", "json")
     assert result.exit_code == 0, result.output
     return list(json.loads(result.stdout))
 

@@ -28,6 +28,7 @@ from reintegration_fsm.cli.common import (
     Settings,
 )
 from reintegration_fsm.cli.errors import REFUSED, failure_from
+from reintegration_fsm.cli.once import option
 from reintegration_fsm.cli.output import note_streams
 from reintegration_fsm.cli.protocol_files import PROTOCOLS_ENV, environment_paths
 from reintegration_fsm.cli.scope import group_scope
@@ -37,7 +38,7 @@ __all__ = ["cli", "main"]
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option(
+@option(
     "--db",
     "database",
     envvar=DATABASE_ENV,
@@ -48,7 +49,7 @@ __all__ = ["cli", "main"]
     "`import`, `demo` and `db upgrade` create the schema; every other command refuses a "
     "database without one.",
 )
-@click.option(
+@option(
     "--authority",
     "authorities",
     multiple=True,
@@ -56,7 +57,7 @@ __all__ = ["cli", "main"]
     help=f"Only read and write this local authority's cases; env {AUTHORITY_ENV} (which "
     "--authority may repeat, never replace).",
 )
-@click.option(
+@option(
     "--calendar",
     "calendar_name",
     envvar=CALENDAR_ENV,
@@ -65,7 +66,7 @@ __all__ = ["cli", "main"]
     help="Term-dates TOML file for triggers that count school days, timelines and the "
     f"calendar commands (`sample` for the shipped sample data); env {CALENDAR_ENV}.",
 )
-@click.option(
+@option(
     "--protocol",
     "protocol_files",
     multiple=True,

@@ -23,6 +23,7 @@ from reintegration_fsm.cli.common import (
     today,
     write_output,
 )
+from reintegration_fsm.cli.once import option
 from reintegration_fsm.cli.text import neutralise
 from reintegration_fsm.errors import CaseNotFound, UnknownProtocol
 from reintegration_fsm.fields import loosely_folded_name
@@ -128,9 +129,9 @@ def _identity_removed(store: SqlAlchemyStore, case: Reintegration) -> bool:
 
 @click.command()
 @click.argument("case_id", required=False)
-@click.option("--pupil", metavar="NAME", default=None, help="Every case of the child of this name…")
-@click.option("--dob", type=DATE, default=None, help="…born on this date (give both).")
-@click.option("--all", "every", is_flag=True, help="Every case the store may show (JSON).")
+@option("--pupil", metavar="NAME", default=None, help="Every case of the child of this name…")
+@option("--dob", type=DATE, default=None, help="…born on this date (give both).")
+@option("--all", "every", is_flag=True, help="Every case the store may show (JSON).")
 @format_option(("json", "html"), default="json")
 @output_option("the response")
 @click.pass_context

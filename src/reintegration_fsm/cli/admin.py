@@ -25,6 +25,7 @@ from reintegration_fsm.cli.common import (
     shown_url,
     today,
 )
+from reintegration_fsm.cli.once import option
 from reintegration_fsm.cli.text import neutralise
 from reintegration_fsm.protocol import diagrams
 from reintegration_fsm.stores import cases_as_of, due_as_of, migrate, upgrade
@@ -37,7 +38,7 @@ def db() -> None:
 
 
 @db.command("upgrade")
-@click.option("--revision", default="head", show_default=True, help="Alembic revision to reach.")
+@option("--revision", default="head", show_default=True, help="Alembic revision to reach.")
 @click.pass_context
 def db_upgrade(ctx: click.Context, revision: str) -> None:
     """Apply the shipped Alembic migrations up to REVISION (default: the newest)."""
@@ -60,30 +61,26 @@ OWNERS = (Party.AP.value, Party.HOST.value, Party.LA.value)
 
 
 @click.command()
-@click.option(
-    "--on", type=DATE, default=None, help="List what is due by this date (default today)."
-)
-@click.option(
+@option("--on", type=DATE, default=None, help="List what is due by this date (default today).")
+@option(
     "--authority",
     default=None,
     metavar="NAME",
     help="Only this authority's cases. May only repeat an authority given before the command "
     "(or by RFSM_AUTHORITY), never replace it.",
 )
-@click.option(
+@option(
     "--owner",
     type=click.Choice(OWNERS),
     default=None,
     help="Only obligations this party owes (deadlines have no owner and are left out).",
 )
-@click.option(
+@option(
     "--school", metavar="NAME", default=None, help="Only cases with this AP setting or host school."
 )
-@click.option(
-    "--case", "case_ids", multiple=True, metavar="ID", help="Only this case (repeat for more)."
-)
-@click.option("--overdue", is_flag=True, help="Only items past their due date on --on.")
-@click.option(
+@option("--case", "case_ids", multiple=True, metavar="ID", help="Only this case (repeat for more).")
+@option("--overdue", is_flag=True, help="Only items past their due date on --on.")
+@option(
     "--as-of",
     type=DATE,
     default=None,
@@ -150,21 +147,21 @@ def due(
 
 
 @click.command()
-@click.option(
+@option(
     "--checkpoint",
     "checkpoint_file",
     metavar="FILE",
     default=None,
     help="Also check that every case of this checkpoint (`checkpoint -o FILE`) still extends it.",
 )
-@click.option(
+@option(
     "--public-key",
     "key_file",
     metavar="KEYFILE",
     default=None,
     help="Check the checkpoint's signature with this Ed25519 public key (PEM).",
 )
-@click.option(
+@option(
     "--workers",
     type=click.IntRange(min=1),
     default=1,
@@ -223,7 +220,7 @@ def verify(
 
 
 @click.command()
-@click.option(
+@option(
     "--format",
     "output_format",
     type=click.Choice(["mermaid", "dot"]),
@@ -245,7 +242,7 @@ def calendar() -> None:
     """
 
 
-CALENDAR_OPTION = click.option(
+CALENDAR_OPTION = option(
     "--calendar",
     "calendar_name",
     default=None,
@@ -326,7 +323,7 @@ def school_days_between(
 @calendar.command("suggest-reviews")
 @click.argument("start", type=DATE)
 @CALENDAR_OPTION
-@click.option(
+@option(
     "--under",
     metavar="ID[@VERSION]",
     default=None,

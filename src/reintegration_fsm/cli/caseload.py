@@ -22,6 +22,7 @@ from reintegration_fsm.cli.common import (
     output_option,
     settings,
 )
+from reintegration_fsm.cli.once import option
 from reintegration_fsm.cli.output import Cell
 from reintegration_fsm.cli.views import late_by
 from reintegration_fsm.errors import quoted
@@ -32,7 +33,7 @@ OWNERS = (Party.AP.value, Party.HOST.value, Party.LA.value)
 EVERYTHING = dt.date.max
 """`due(EVERYTHING)` lists every item that still binds, whatever its date: the next one due."""
 
-AUTHORITY_OPTION = click.option(
+AUTHORITY_OPTION = option(
     "--authority",
     default=None,
     metavar="NAME",
@@ -194,28 +195,28 @@ def _store(found: Settings, authority: str | None) -> SqlAlchemyStore:
 
 
 @click.command()
-@click.option(
+@option(
     "--stage",
     type=click.Choice([stage.value for stage in Stage]),
     default=None,
     help="Only cases in this stage.",
 )
-@click.option(
+@option(
     "--school", metavar="NAME", default=None, help="Only cases with this AP setting or host school."
 )
-@click.option(
+@option(
     "--owner",
     type=click.Choice(OWNERS),
     default=None,
     help="Only cases where this party owes something due by --on.",
 )
-@click.option("--overdue", is_flag=True, help="Only cases with something overdue on --on.")
-@click.option(
+@option("--overdue", is_flag=True, help="Only cases with something overdue on --on.")
+@option(
     "--on", type=DATE, default=None, help="The day --owner and --overdue judge (default today)."
 )
-@click.option("--open", "only_open", is_flag=True, help="Only cases still running.")
-@click.option("--ended", "only_ended", is_flag=True, help="Only cases that reached a final stage.")
-@click.option(
+@option("--open", "only_open", is_flag=True, help="Only cases still running.")
+@option("--ended", "only_ended", is_flag=True, help="Only cases that reached a final stage.")
+@option(
     "--search",
     metavar="TEXT",
     default=None,

@@ -33,6 +33,7 @@ from reintegration_fsm.cli.common import (
     today,
     write_output,
 )
+from reintegration_fsm.cli.once import option
 from reintegration_fsm.cli.text import neutralise
 from reintegration_fsm.errors import (
     CalendarError,
@@ -153,8 +154,8 @@ def history(ctx: click.Context, case_id: str, output_format: str, output: str | 
 
 @click.command()
 @click.argument("case_id")
-@click.option("--on", type=DATE, default=None, help="Judge open deadlines as of this date.")
-@click.option(
+@option("--on", type=DATE, default=None, help="Judge open deadlines as of this date.")
+@option(
     "--as-of",
     type=DATE,
     default=None,
@@ -216,8 +217,8 @@ def letter(ctx: click.Context, case_id: str) -> None:
 
 @click.command()
 @click.argument("case_id")
-@click.option("--html", "html", is_flag=True, help="Printable HTML (the default).")
-@click.option("--text", "text", is_flag=True, help="Plain text, for email.")
+@option("--html", "html", is_flag=True, help="Printable HTML (the default).")
+@option("--text", "text", is_flag=True, help="Plain text, for email.")
 @output_option("the forms")
 @click.pass_context
 def render(ctx: click.Context, case_id: str, html: bool, text: bool, output: str | None) -> None:
@@ -239,7 +240,7 @@ def render(ctx: click.Context, case_id: str, html: bool, text: bool, output: str
 
 @click.command("import")
 @click.argument("file", metavar="FILE")
-@click.option(
+@option(
     "--without-redaction-records",
     "dropping",
     is_flag=True,
@@ -340,7 +341,7 @@ ROLE_NAMES = [role.value for role in Role]
 @click.command()
 @click.argument("case_id", type=CASE_ID)
 @click.argument("trigger")
-@click.option(
+@option(
     "--data",
     "data_file",
     metavar="FILE.json",
@@ -348,21 +349,19 @@ ROLE_NAMES = [role.value for role in Role]
     help="JSON object of the trigger's arguments (forms as `serialisation.unstructure` "
     "writes them); `-` for stdin. Omit for triggers without arguments.",
 )
-@click.option(
-    "--actor-id", type=Line(NAME_LENGTH), required=True, help="Who fires the trigger: an id."
-)
-@click.option("--actor-name", type=Line(NAME_LENGTH), required=True, help="Their name.")
-@click.option(
+@option("--actor-id", type=Line(NAME_LENGTH), required=True, help="Who fires the trigger: an id.")
+@option("--actor-name", type=Line(NAME_LENGTH), required=True, help="Their name.")
+@option(
     "--role", type=click.Choice(ROLE_NAMES, case_sensitive=False), required=True, help="Their role."
 )
-@click.option(
+@option(
     "--organisation",
     type=Line(NAME_LENGTH, required=False),
     default="",
     help="The organisation they act for.",
 )
-@click.option("--on", type=DATE, default=None, help="The business date (default: today).")
-@click.option(
+@option("--on", type=DATE, default=None, help="The business date (default: today).")
+@option(
     "--under",
     metavar="ID[@VERSION]",
     default=None,

@@ -35,6 +35,7 @@ from reintegration_fsm.cli.errors import (
     Group,
     failure_from,
 )
+from reintegration_fsm.cli.once import option
 from reintegration_fsm.cli.output import (
     Cell,
     FolderError,
@@ -553,7 +554,7 @@ def format_option(choices: Sequence[str] = FORMATS, default: str = "table") -> C
     value is reported as JSON.
     """
     described = "; ".join(f"{choice}: {FORMAT_HELP[choice]}" for choice in choices)
-    return click.option(
+    return option(
         "--format",
         "output_format",
         type=click.Choice(list(choices)),
@@ -612,7 +613,7 @@ def _not_the_database(ctx: click.Context, param: click.Parameter, value: str | N
 
 def output_option(what: str = "the output") -> Callable[[F], F]:
     """The `-o FILE` option: write to a file readable by its owner only (never the database)."""
-    return click.option(
+    return option(
         "-o",
         "--output",
         type=click.Path(dir_okay=False),

@@ -31,6 +31,7 @@ from reintegration_fsm.cli.common import (
     today,
     write_output,
 )
+from reintegration_fsm.cli.once import option
 from reintegration_fsm.cli.redacted import note_json
 from reintegration_fsm.cli.text import neutralise
 from reintegration_fsm.errors import GuessableRedaction
@@ -131,24 +132,22 @@ def actor_options(purpose: str) -> Callable[[F], F]:
     `--organisation`), as `apply` takes them."""
 
     def decorate(command: F) -> F:
-        for option in reversed(
+        for decorator in reversed(
             (
-                click.option(
+                option(
                     "--actor-id",
                     type=Line(NAME_LENGTH),
                     default=None,
                     help=f"Who {purpose}: an id.",
                 ),
-                click.option(
-                    "--actor-name", type=Line(NAME_LENGTH), default=None, help="Their name."
-                ),
-                click.option(
+                option("--actor-name", type=Line(NAME_LENGTH), default=None, help="Their name."),
+                option(
                     "--role",
                     type=click.Choice(ROLE_NAMES, case_sensitive=False),
                     default=None,
                     help="Their role.",
                 ),
-                click.option(
+                option(
                     "--organisation",
                     type=Line(NAME_LENGTH, required=False),
                     default="",
@@ -156,7 +155,7 @@ def actor_options(purpose: str) -> Callable[[F], F]:
                 ),
             )
         ):
-            command = option(command)
+            command = decorator(command)
         return command
 
     return decorate
@@ -179,7 +178,7 @@ def actor_from(
 
 # -- checkpoint --------------------------------------------------------------------------------
 @click.command()
-@click.option(
+@option(
     "--sign",
     "key_file",
     metavar="KEYFILE",
@@ -276,9 +275,9 @@ class SeqType(click.ParamType):  # type: ignore[type-arg, unused-ignore]  # gene
 @click.argument("case_id", type=CASE_ID)
 @click.argument("seq", type=SeqType())
 @click.argument("paths", nargs=-1, required=True, metavar="PATH...")
-@click.option("--reason", required=True, help="Why (one line; shown in place of each value).")
+@option("--reason", required=True, help="Why (one line; shown in place of each value).")
 @actor_options("redacts")
-@click.option("--on", type=DATE, default=None, help="The business date (default: today).")
+@option("--on", type=DATE, default=None, help="The business date (default: today).")
 @format_option(("text", "json"), default="text")
 @click.pass_context
 def redact(
@@ -352,8 +351,8 @@ RETENTION_COLUMNS = ("case_id", "keep_until", "personal_data_left", "action")
 
 
 @click.command()
-@click.option("--on", type=DATE, required=True, help="The day to judge retention on.")
-@click.option(
+@option("--on", type=DATE, required=True, help="The day to judge retention on.")
+@option(
     "--apply",
     "apply_",
     is_flag=True,

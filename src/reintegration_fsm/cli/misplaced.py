@@ -118,13 +118,13 @@ def _shown(tokens: Sequence[str]) -> list[str]:
     shown = list(tokens)
     for i, token in enumerate(shown):
         if token == _DATABASE and i + 1 < len(shown):
-            shown[i + 1] = _without_password(shown[i + 1])
+            shown[i + 1] = without_password(shown[i + 1])
         elif token.startswith(f"{_DATABASE}="):
-            shown[i] = f"{_DATABASE}={_without_password(token.partition('=')[2])}"
+            shown[i] = f"{_DATABASE}={without_password(token.partition('=')[2])}"
     return shown
 
 
-def _without_password(database: str) -> str:
+def without_password(database: str) -> str:
     """`database` with any password hidden; a path (no `://`) as written."""
     if "://" not in database:
         return database

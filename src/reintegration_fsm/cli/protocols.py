@@ -9,6 +9,7 @@ import attrs
 import click
 
 from reintegration_fsm.cli.common import DATE, Failure, settings, today
+from reintegration_fsm.cli.once import option
 from reintegration_fsm.cli.protocol_files import refused_file, registrable_file
 from reintegration_fsm.cli.text import neutralise
 from reintegration_fsm.protocol import diagrams
@@ -181,12 +182,12 @@ def check(file: str) -> None:
 
 @protocol_group.command("show")
 @click.argument("file", type=click.Path(dir_okay=False), required=False)
-@click.option(
+@option(
     "--under",
     metavar="ID[@VERSION]",
     help="A registered or built-in protocol by name (ID alone: its version in force on --on).",
 )
-@click.option(
+@option(
     "--on",
     type=DATE,
     default=None,

@@ -24,6 +24,7 @@ from reintegration_fsm.cli.common import (
     write_output,
 )
 from reintegration_fsm.cli.errors import failure_from
+from reintegration_fsm.cli.once import option
 from reintegration_fsm.cli.output import Cell, Sheet, render_csv, render_workbook
 from reintegration_fsm.cli.text import neutralise
 from reintegration_fsm.errors import ProtocolError, StoreError, UnknownProtocol
@@ -36,13 +37,13 @@ from reintegration_fsm.vocabulary import Party
 
 def period_options(function: Any) -> Any:
     """`--year 2025/26` or `--from DATE --to DATE`: the period a command covers."""
-    function = click.option(
+    function = option(
         "--to", "end", type=DATE, default=None, help="The period's last day (with --from)."
     )(function)
-    function = click.option(
+    function = option(
         "--from", "start", type=DATE, default=None, help="The period's first day (with --to)."
     )(function)
-    return click.option(
+    return option(
         "--year",
         metavar="YYYY/YY",
         default=None,
@@ -264,7 +265,7 @@ def refuse_a_period_not_begun(span: Period, today: dt.date) -> None:
 
 @click.command()
 @period_options
-@click.option(
+@option(
     "--school", metavar="NAME", default=None, help="Only cases with this AP setting or host school."
 )
 @AUTHORITY_OPTION
