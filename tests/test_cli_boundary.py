@@ -793,6 +793,101 @@ def test_sqlites_locked_database_exits_3(demo_db: str, monkeypatch: pytest.Monke
     assert "Alex" not in result.output  # SQLAlchemy's text would print the SQL parameters
 
 
+def test_a_raw_read_only_error_is_not_to_be_retried(
+    demo_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite refusing a write outside the store's own calls (setting WAL as it connects, in a
+    folder this user may not write) was told "check ... that the database is running, then
+    retry" (review O, O4): it is told as the store tells it, with no advice to retry."""
+    refused = sqlite3.OperationalError("attempt to write a readonly database")
+    refused.sqlite_errorcode = 8  # type: ignore[attr-defined]  # SQLITE_READONLY
+    refused.sqlite_errorname = "SQLITE_READONLY"  # type: ignore[attr-defined]
+
+    def read_only(self: SqlAlchemyStore, on: Any, **_: Any) -> Any:
+        raise sa.exc.OperationalError("PRAGMA journal_mode = WAL", {}, refused)
+
+    monkeypatch.setattr(SqlAlchemyStore, "due", read_only)
+    result = invoke(demo_db, "due")
+    assert result.exit_code == UNAVAILABLE, result.output
+    assert "the database refuses writes: it is read-only" in result.stderr
+    assert "Ask your database administrator." in result.stderr
+    assert "retry" not in result.stderr
+
+
+@pytest.fixture
+def shared_folder() -> Iterator[Path]:
+    """A folder in /tmp that another user may enter (pytest's own folders are its owner's)."""
+    folder = Path(tempfile.mkdtemp(dir="/tmp"))
+    folder.chmod(0o755)
+    try:
+        yield folder
+    finally:
+        for inside in folder.rglob("*"):
+            if inside.is_dir() and not inside.is_symlink():
+                inside.chmod(0o755)
+        shutil.rmtree(folder)
+
+
+AS_ANOTHER_USER = """
+import importlib, os, pkgutil, sqlite3, sys
+import click._textwrap, reintegration_fsm, sqlalchemy.dialects.sqlite.pysqlite, alembic.command
+for found in pkgutil.walk_packages(reintegration_fsm.__path__, "reintegration_fsm."):
+    try:
+        importlib.import_module(found.name)
+    except Exception:
+        pass
+from reintegration_fsm.cli import cli
+os.setgroups([])
+os.setgid(65534)
+os.setuid(65534)
+sys.exit(cli(sys.argv[1:], prog_name="reintegration-fsm"))
+"""
+"""The command run as `nobody`, its modules (and the interpreter's) loaded first as root, who
+may read where they are installed."""
+
+NOT_ROOT = "needs root to run the command as another user"
+
+
+def as_another_user(*args: str) -> subprocess.CompletedProcess[str]:
+    """The command run by `nobody` (uid 65534), as an officer without the database's rights."""
+    return subprocess.run(
+        [sys.executable, "-c", AS_ANOTHER_USER, *args],
+        capture_output=True,
+        text=True,
+        timeout=HANG,
+        env={k: v for k, v in os.environ.items() if not k.startswith("RFSM_")},
+        cwd="/",
+    )
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason=NOT_ROOT)
+def test_a_sqlite_store_this_user_may_not_write_is_not_to_be_retried(
+    shared_folder: Path,
+) -> None:
+    """A store in a folder this user may not write (WAL mode needs its journals there), or a
+    file of another user reached through a link, was "unavailable ... check that the database
+    is running, then retry" (review O, O4): SQLite has no server, and no retry helps."""
+    folder = shared_folder / "ro"
+    folder.mkdir()
+    database = folder / "c.sqlite"
+    assert open_case(str(database), shared_folder).exit_code == 0
+    database.chmod(0o644)
+    folder.chmod(0o555)
+    result = as_another_user("--db", str(database), "cases")
+    assert result.returncode == UNAVAILABLE, result.stderr
+    assert "the database refuses writes: it is read-only" in result.stderr, result.stderr
+    assert "Ask your database administrator." in result.stderr
+    assert "retry" not in result.stderr
+    folder.chmod(0o755)
+    database.chmod(0o600)
+    link = shared_folder / "link.sqlite"
+    link.symlink_to(database)
+    result = as_another_user("--db", str(link), "cases")
+    assert result.returncode == UNAVAILABLE, result.stderr
+    assert "the SQLite database file cannot be opened" in result.stderr, result.stderr
+    assert "retry" not in result.stderr
+
+
 # -- exit code 70: a bug -------------------------------------------------------------------------
 def test_an_unforeseen_error_is_one_line_naming_a_bug(
     demo_db: str, monkeypatch: pytest.MonkeyPatch

@@ -50,8 +50,11 @@ from reintegration_fsm.stores.failures import (
     REFUSED_URL_ADVICE,
     damaged,
     driver_error,
+    read_only,
     refused_options,
     refused_url,
+    sqlite_cannot_open,
+    translated,
 )
 from reintegration_fsm.stores.mariadb import NARROW_CHARSET
 
@@ -228,6 +231,13 @@ def _the_case(error: UnknownProtocol) -> str:
     return "the case" if error.case_id is None else f"case {error.case_id}"
 
 
+def _needs_a_person(driver: BaseException) -> bool:
+    """Whether a raw database error is one the store reports as not to be retried: a database
+    that refuses writes (a SQLite file, or its folder, this user may not write), or a SQLite
+    file that cannot be opened (one this user may not read)."""
+    return read_only(driver) or sqlite_cannot_open(driver)
+
+
 def failure_from(error: BaseException) -> Failure:
     """The `Failure` (message, reasons and exit code) an exception stands for."""
     if isinstance(error, Failure):
@@ -316,6 +326,10 @@ def failure_from(error: BaseException) -> Failure:
             (_database_message(error), CHECK_URL),
             BAD_INPUT,
         )
+    if isinstance(error, SQLAlchemyError) and _needs_a_person(driver_error(error)):
+        # Met outside the store's own calls (the CLI's look at the schema, SQLite's WAL set as
+        # it connects): told as the store tells it, with no advice to retry.
+        return failure_from(translated(error, "use the database"))
     if isinstance(error, SQLAlchemyError) and damaged(driver_error(error)):
         return Failure(
             "the database file is damaged",

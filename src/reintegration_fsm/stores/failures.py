@@ -283,7 +283,7 @@ def missing_column(driver: BaseException) -> bool:
     )
 
 
-def _sqlite_cannot_open(driver: BaseException) -> bool:
+def sqlite_cannot_open(driver: BaseException) -> bool:
     """True for SQLite's SQLITE_CANTOPEN: a file in a folder that is missing, or not allowed."""
     _, _, sqlite_code = _codes(driver)
     if sqlite_code is not None:
@@ -309,7 +309,7 @@ DAMAGED_ADVICE = (
 """What to do about a damaged SQLite file (the store's message and the CLI's advice)."""
 
 
-def _read_only(driver: BaseException) -> bool:
+def read_only(driver: BaseException) -> bool:
     """True when the database refuses every write: a SQLite file opened read-only (or that
     this user may not write), a server or session set read-only (a replica, say)."""
     sqlstate, number, sqlite_code = _codes(driver)
@@ -408,7 +408,7 @@ def translated(error: BaseException, action: str, case_id: str | None = None) ->
             retryable=False,
             case_id=case_id,
         )
-    if _sqlite_cannot_open(driver):
+    if sqlite_cannot_open(driver):
         return StoreError(
             f"could not {action}: the SQLite database file cannot be opened ({reason}): its "
             "folder must exist, and the file and folder be readable and writable by this user",
@@ -421,7 +421,7 @@ def translated(error: BaseException, action: str, case_id: str | None = None) ->
             retryable=False,
             case_id=case_id,
         )
-    if _read_only(driver):
+    if read_only(driver):
         return StoreError(
             f"could not {action}: the database refuses writes: it is read-only ({reason}): "
             "name a database this user may write (not a replica), a SQLite file (and its "
