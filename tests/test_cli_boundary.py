@@ -888,6 +888,33 @@ def test_a_sqlite_store_this_user_may_not_write_is_not_to_be_retried(
     assert "retry" not in result.stderr
 
 
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason=NOT_ROOT)
+@pytest.mark.parametrize("command", [("cases",), ("apply", "C-2", "open")])
+def test_a_store_in_a_folder_this_user_may_not_enter_is_not_said_to_be_missing(
+    shared_folder: Path, command: tuple[str, ...]
+) -> None:
+    """A store in another account's folder (0700) was "no case store there ... A store is made
+    by `db upgrade` or the first `apply ... open`", inviting an empty store, and a path under
+    it "there is no folder" (review O, O6): the folder this user may not enter is named."""
+    folder = shared_folder / "private"
+    folder.mkdir()
+    database = folder / "c.sqlite"
+    assert open_case(str(database), shared_folder).exit_code == 0
+    folder.chmod(0o700)
+    data = write(shared_folder / "open.json", json.dumps(OPEN_DATA))
+    extra = ("--data", data, *AP, "--on", "2026-01-12") if "open" in command else ()
+    for named in (database, folder / "new" / "c.sqlite"):
+        result = as_another_user("--db", str(named), *command, *extra)
+        assert result.returncode == 2, result.stderr
+        assert (
+            f"this user may not enter the folder {folder}, so may not read {named}" in result.stderr
+        ), result.stderr
+        assert "no case store there" not in result.stderr
+        assert "db upgrade" not in result.stderr
+        assert "there is no folder" not in result.stderr
+    assert sorted(path.name for path in folder.iterdir()) == ["c.sqlite"]
+
+
 # -- exit code 70: a bug -------------------------------------------------------------------------
 def test_an_unforeseen_error_is_one_line_naming_a_bug(
     demo_db: str, monkeypatch: pytest.MonkeyPatch

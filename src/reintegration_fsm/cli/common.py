@@ -275,13 +275,15 @@ def refuse_unusable_file(url: str) -> None:
     found = sqlite.database_file(parsed)
     if found is None:
         return
-    if os.path.isdir(found):
+    status = _status(url, found)
+    if status is not None and stat.S_ISDIR(status.st_mode):
         raise Failure(
             f"--db {shown_url(url)}: {found} is a folder, not a SQLite database file",
             ("Name a file: --db FOLDER/cases.sqlite.",),
         )
     folder = os.path.dirname(os.path.abspath(found))
-    if not os.path.isdir(folder):
+    holding = _status(url, folder)
+    if holding is None or not stat.S_ISDIR(holding.st_mode):
         raise Failure(
             f"--db {shown_url(url)}: there is no folder {folder}",
             ("Check the path, or create the folder first.",),
@@ -291,6 +293,43 @@ def refuse_unusable_file(url: str) -> None:
             f"--db {shown_url(url)}: {found} is not a SQLite database",
             ("Check the path: it names another kind of file (a CSV, a workbook...).",),
         )
+
+
+def _status(url: str, path: str) -> os.stat_result | None:
+    """The status of `path` (a SQLite file or its folder), None when there is none there.
+
+    `os.path.exists` is False too for a file in a folder this user may not enter, which was
+    then reported as no store (and a store offered to be made) or no folder.
+
+    Raises:
+        Failure: a folder on the way to `path` is one this user may not enter (exit 2).
+    """
+    try:
+        return os.stat(path)
+    except PermissionError:
+        closed = _closed_folder(path)
+        raise Failure(
+            f"--db {shown_url(url)}: this user may not read {path}"
+            if closed is None
+            else f"--db {shown_url(url)}: this user may not enter the folder {closed}, so may "
+            f"not read {path}",
+            (
+                "Run the command as a user allowed to read and write the database file and "
+                "its folder, or ask whoever manages the folder for that access.",
+            ),
+        ) from None
+    except (OSError, ValueError):  # none there (or no path a file could have): as before
+        return None
+
+
+def _closed_folder(path: str) -> str | None:
+    """The first folder on the way to `path` that this user may not enter, if one is found."""
+    folder = os.path.dirname(os.path.abspath(path))
+    ancestors = [folder]
+    while os.path.dirname(folder) != folder:
+        folder = os.path.dirname(folder)
+        ancestors.append(folder)
+    return next((each for each in reversed(ancestors) if not os.access(each, os.X_OK)), None)
 
 
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -361,7 +400,7 @@ def _missing_file(url: str) -> bool:
     if parsed.get_backend_name() != "sqlite":
         return False
     found = sqlite.database_file(parsed)
-    return found is not None and not os.path.exists(found)
+    return found is not None and _status(url, found) is None
 
 
 _DECODES_NAMES = make_url("sqlite:///a%3Fb").database == "a?b"
