@@ -62,6 +62,18 @@ class RedactionNote:
         return personal.note_text(self.on, self.reason)
 
 
+def _day(text: str) -> dt.date | None:
+    """A redaction's day as SQLite keeps it (`YYYY-MM-DD`); None for text written behind the
+    store that is no day, as a note with no day reads (its values shown "(redacted: ...)").
+    The record's hash, which covers the day, tells it was changed; left as text, the day
+    stopped the case's replay, and `verify()` said the history "does not replay:
+    AttributeError" beside it."""
+    try:
+        return dt.date.fromisoformat(text) if len(text) == 10 else None
+    except ValueError:
+        return None
+
+
 def note_row(note: RedactionNote, payload: str, previous: str) -> Row:
     """The `rfsm_redactions` row of `note`, hashed after `previous` (see `redaction_hash`)."""
     by = note.by
@@ -104,6 +116,8 @@ def note_from_row(row: Mapping[str, Any]) -> RedactionNote:
         except (FormInvalid, ValueError):
             by = None
     on = row.get("redacted_on")
+    if isinstance(on, str):  # SQLite: a day written behind the store that does not read as one
+        on = _day(on)
     return RedactionNote(
         row["case_id"],
         int(row["seq"]),
