@@ -186,7 +186,7 @@ def actor_from(
     help="Sign it with this Ed25519 private key (PEM; the `signing` extra). The key is read, "
     f"never stored; an encrypted key's passphrase comes from {KEY_PASSWORD_ENV}.",
 )
-@click.option(
+@option(
     "--extends",
     "extends_file",
     metavar="FILE",
@@ -195,7 +195,7 @@ def actor_from(
     "`verify --checkpoint FILE` checks it, in the same read as the new one; else exit 1, "
     "naming each problem, and write nothing.",
 )
-@click.option(
+@option(
     "--public-key",
     "public_key_file",
     metavar="KEYFILE",
