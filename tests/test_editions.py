@@ -159,9 +159,8 @@ def test_a_protocol_built_in_code_before_edition_3_still_loads_its_cases() -> No
 def test_a_review_due_after_the_placement_ended_is_not_needed_in_timeline_and_report() -> None:
     """In the ENDING stage (END decided, outcome not yet recorded) a review due after the
     emergency review is not needed: the timeline says so and the report's reviews do not count
-    it (a review found the listings disagreeing). The due list still holds it, as an unmet
-    deadline of a running case, until the outcome is recorded (the store's open items, which
-    existing databases hold so)."""
+    it (a review found the listings disagreeing), and neither does the due list (review M,
+    M6: it listed it until the outcome was recorded)."""
     case = ended(D(2026, 3, 10), D(2026, 3, 10), D(2026, 3, 10))
     on = D(2026, 3, 25)
     by_kind = {d.kind: d for d in case.deadlines}
@@ -173,7 +172,8 @@ def test_a_review_due_after_the_placement_ended_is_not_needed_in_timeline_and_re
     store = SqlAlchemyStore("sqlite://", calendar=CAL)
     store.create_schema()
     store.save(case)
-    assert DeadlineKind.SECOND_REVIEW in {item.kind for item in store.due(on)}
+    assert DeadlineKind.SECOND_REVIEW not in {item.kind for item in store.due(on)}
+    assert DeadlineKind.SECOND_REVIEW not in {d.kind for d in case.pending_deadlines}
 
 
 def test_an_attendee_named_only_with_characters_that_print_nothing_is_no_representative() -> None:
