@@ -203,17 +203,22 @@ def newer_holidays(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     calendar_module._bank_holidays.cache_clear()
 
 
-def _referred_on_8_september_2025() -> Reintegration:
-    """A case referred on Monday 8 September 2025, with no holiday or closure of the sample's
-    in the next 20 school days: the place offer is due on Monday 6 October (by hand: 9-12,
-    15-19, 22-26 September, 29 September-3 October, 6 October)."""
-    on = D(2025, 9, 8)
+def _referred_on(on: dt.date, case_id: str, calendar: SchoolCalendar) -> Reintegration:
+    """A case opened, consented to and referred on `on`, on `calendar`."""
     case = Reintegration.open(
-        "R-C1", sc.PUPIL, sc.AP_SETTING, sc.AUTHORITY, CALENDAR, by=sc.AP_HEAD, on=on
+        case_id, sc.PUPIL, sc.AP_SETTING, sc.AUTHORITY, calendar, by=sc.AP_HEAD, on=on
     )
     case.record_consent(sc.consent(signed_on=on), by=sc.AP_HEAD, on=on)
     plan = PastoralSupportPlan(start=on - dt.timedelta(days=30))
     case.refer_to_fair_access(ReferralRoute.PANEL, sc.information(), plan, by=sc.AP_HEAD, on=on)
+    return case
+
+
+def _referred_on_8_september_2025() -> Reintegration:
+    """A case referred on Monday 8 September 2025, with no holiday or closure of the sample's
+    in the next 20 school days: the place offer is due on Monday 6 October (by hand: 9-12,
+    15-19, 22-26 September, 29 September-3 October, 6 October)."""
+    case = _referred_on(D(2025, 9, 8), "R-C1", CALENDAR)
     assert [d.due for d in case.deadlines] == [D(2025, 10, 6)]
     return case
 
@@ -281,13 +286,7 @@ def test_a_history_recorded_before_its_term_dates_were_corrected_still_replays(
         assert sql.load(case.case_id).deadlines == case.deadlines
     # A referral made now counts on the corrected dates: 20-23 January, 26-30, 2-6 February,
     # 9-13, and Monday 16 February, no half term on the way now.
-    on = D(2026, 1, 19)
-    again = Reintegration.open(
-        "R-C1b", sc.PUPIL, sc.AP_SETTING, sc.AUTHORITY, corrected, by=sc.AP_HEAD, on=on
-    )
-    again.record_consent(sc.consent(signed_on=on), by=sc.AP_HEAD, on=on)
-    plan = PastoralSupportPlan(start=on - dt.timedelta(days=30))
-    again.refer_to_fair_access(ReferralRoute.PANEL, sc.information(), plan, by=sc.AP_HEAD, on=on)
+    again = _referred_on(D(2026, 1, 19), "R-C1b", corrected)
     assert [d.due for d in again.deadlines] == [D(2026, 2, 16)]
 
 
