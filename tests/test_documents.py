@@ -276,6 +276,25 @@ def test_the_letter_names_the_ap_head_who_acted_before_the_ending() -> None:
     assert "Ash Acting, has been notified" in (case.letter() or "")
 
 
+@pytest.mark.parametrize("nobody", ["\u200b", "\u2800", " \u2060\t"])
+def test_a_home_head_or_second_parent_that_prints_nothing_is_not_given_to_the_letter(
+    nobody: str,
+) -> None:
+    """R11: a letter whose home head teacher prints nothing (a pasted zero-width space) names
+    the AP head on record, as one naming none does, and one whose second parent prints nothing
+    is addressed to one parent: the letter greeted "Bea and <ZWSP>" ("yourselves") and sent its
+    copy to an invisible head teacher (review S, S1)."""
+    case = stages.ending(home_head_teacher="")
+    letter = scenario.letter(home_head_teacher=nobody, second_parent_name=nobody)
+    assert not letter.to_both_parents
+    text = letter.render(case)
+    assert nobody.strip() not in text
+    assert f"{scenario.AP_SETTING}, {scenario.AP_HEAD.name}, has been notified" in text
+    assert f"Copy sent to: {scenario.AP_HEAD.name}, Head Teacher of {scenario.AP_SETTING}" in text
+    assert "yourselves" not in text
+    assert text == scenario.letter(home_head_teacher="", second_parent_name="").render(case)
+
+
 def test_the_letter_is_dated_the_day_the_emergency_review_was_held() -> None:
     """R11: the letter is dated the day of the emergency review unless it gives `written_on`. A
     review held on 12 March and recorded on the 13th gave a letter dated the 13th saying "I have

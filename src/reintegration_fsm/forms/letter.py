@@ -129,7 +129,8 @@ class FailureLetter:
     `second_parent_name` (or write both in `parent_name`, "Sky and Jo Exemplar") and the letter
     addresses them both ("yourselves"). `home_head_teacher` is the head teacher of the home
     (AP) setting; when it is not given, the letter names the AP head teacher on the case's record
-    at the emergency review that ended the placement (one acting later changes nothing).
+    at the emergency review that ended the placement (one acting later changes nothing). A name
+    that prints nothing (`fields.prints_nothing`: a lone pasted zero-width space) is not given.
     `written_on` dates the letter; by default it is dated the day that emergency review was held
     (its form's `held_on`, not the day it was recorded).
     """
@@ -155,7 +156,9 @@ class FailureLetter:
     @property
     def to_both_parents(self) -> bool:
         """True when the letter is addressed to two parents or carers."""
-        return bool(self.second_parent_name.strip()) or bool(_TWO_PARENTS.search(self.parent_name))
+        return not fields.prints_nothing(self.second_parent_name) or bool(
+            _TWO_PARENTS.search(self.parent_name)
+        )
 
     def render(self, case: LetterCase, *, born: str | None = None) -> str:
         """The letter's text: the seed's sample letter with every placeholder filled in.
@@ -174,7 +177,7 @@ class FailureLetter:
             raise FormInvalid.of("render", [("case", reason) for reason in reasons])
         pupil = case.pupil
         parents = self.parent_name.strip()
-        if self.second_parent_name.strip():
+        if not fields.prints_nothing(self.second_parent_name):
             parents = f"{parents} and {self.second_parent_name.strip()}"
         yourself = "yourselves" if self.to_both_parents else "yourself"
         dated = self.written_on or case.ending_review_on or case.last_on
@@ -183,7 +186,14 @@ class FailureLetter:
             if case.initial_meeting_on is not None
             else ""
         )
-        home_head = self.home_head_teacher.strip() or (case.ap_head_at_ending or "").strip()
+        home_head = next(
+            (
+                name.strip()
+                for name in (self.home_head_teacher, case.ap_head_at_ending or "")
+                if not fields.prints_nothing(name)
+            ),
+            "",
+        )
         home_school = case.ap_setting
         home_head_phrase = f"{home_school}, {home_head}," if home_head else home_school
         copy_to = (
