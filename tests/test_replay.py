@@ -51,6 +51,7 @@ from reintegration_fsm import (
 from reintegration_fsm import testing as rt
 from reintegration_fsm.demo import CASES
 from reintegration_fsm.documents import render_html, render_text
+from reintegration_fsm.forms.views import QUESTIONS as VIEWS_QUESTIONS
 from reintegration_fsm.protocol.reading import read_values
 from reintegration_fsm.protocol.steps import STEP
 from reintegration_fsm.serialisation import transition_from_json, transition_to_json
@@ -1189,6 +1190,11 @@ def _continued(data: dict[str, Any], value: str) -> None:
     data["letter"] = None
 
 
+def _views_answered_by(data: dict[str, Any], value: str) -> None:
+    """The review's child's views answer each of their five questions with `value`."""
+    data["meeting"]["child_views"].update(dict.fromkeys(VIEWS_QUESTIONS, value))
+
+
 _ENDED = 1  # the demo's case ended after an emergency review
 _GIVEN_TEXT: dict[str, tuple[int, str, Callable[[dict[str, Any], str], None], str]] = {
     # rule and field: (the demo case, the step, the edit of its data, today's reason)
@@ -1227,6 +1233,12 @@ _GIVEN_TEXT: dict[str, tuple[int, str, Callable[[dict[str, Any], str], None], st
             ("host_contact", "No named contact at the host school is given."),
         )
     },
+    "R9 child_views (a departure)": (
+        0,
+        "hold_review",
+        _views_answered_by,
+        "The child's views form answers none of its five questions.",
+    ),
     "R10 reason": (
         _ENDED,
         "call_emergency_review",

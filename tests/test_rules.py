@@ -41,6 +41,7 @@ from reintegration_fsm import (
     rules,
 )
 from reintegration_fsm.fields import folded_name, folded_name_before_unicode
+from reintegration_fsm.forms.views import QUESTIONS as VIEWS_QUESTIONS
 from reintegration_fsm.protocol.steps import STEP
 from reintegration_fsm.serialisation import transition_from_json, transition_to_json
 from scenario import (
@@ -990,6 +991,29 @@ def _review(meeting: Any, by: Actor = HOST_STAFF) -> Callable[[Reintegration], o
 )
 def test_an_incomplete_review_is_refused(changes: dict[str, Any], fragment: str) -> None:
     refuse_one(in_placement(), _review(review(FIRST_REVIEW, **changes)), fragment)
+
+
+@pytest.mark.parametrize("nobody", ["", " ", "\u200b", "\u2800", "\u3164", "\u2060 \u200b"])
+def test_a_review_whose_views_answer_only_with_text_that_prints_nothing_departs(
+    nobody: str,
+) -> None:
+    """R9: a views form whose answers print nothing (a pasted zero-width space, the blank
+    Braille pattern) answers none of its five questions, as an empty one: it was counted as
+    answered (`str.strip`), and no departure was recorded (review S, S2). One answer that
+    prints something is an answer."""
+    gathered = FIRST_REVIEW - dt.timedelta(days=3)
+    unanswered = ChildViews(gathered, **dict.fromkeys(VIEWS_QUESTIONS, nobody))
+    assert unanswered.answered == 0
+    case = in_placement()
+    case.hold_review(review(FIRST_REVIEW, child_views=unanswered), by=HOST_STAFF, on=FIRST_REVIEW)
+    assert [d.text for d in case.departures if d.seq == case.version] == [
+        "The child's views form answers none of its five questions."
+    ]
+    answered = attrs.evolve(unanswered, good_at=f"Art{nobody}")
+    assert answered.answered == 1
+    case = in_placement()
+    case.hold_review(review(FIRST_REVIEW, child_views=answered), by=HOST_STAFF, on=FIRST_REVIEW)
+    assert [d.text for d in case.departures if d.seq == case.version] == []
 
 
 def test_a_review_lists_every_unmet_condition_at_once() -> None:

@@ -28,6 +28,7 @@ from reintegration_fsm.forms import (
     UnsuccessfulOutcome,
     long_date,
 )
+from reintegration_fsm.forms.views import QUESTIONS as VIEWS_QUESTIONS
 from reintegration_fsm.protocol.definition import Protocol
 from reintegration_fsm.protocol.payloads import (
     EmergencyReview,
@@ -647,7 +648,7 @@ def _views_practice(case: CaseState, meeting: ReviewMeeting) -> list[str]:
             f"The child's views were gathered on {views.gathered_on.isoformat()}, before the "
             f"previous meeting on {previous.isoformat()}, not for this one (process step 6)."
         )
-    if views.answered == 0:
+    if all(blank_as_read(case, getattr(views, question)) for question in VIEWS_QUESTIONS):
         found.append("The child's views form answers none of its five questions.")
     return found
 

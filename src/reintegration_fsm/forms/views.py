@@ -33,5 +33,8 @@ class ChildViews:
 
     @functools.cached_property
     def answered(self) -> int:
-        """How many of the five questions have an answer."""
-        return sum(1 for question in QUESTIONS if getattr(self, question).strip())
+        """How many of the five questions have an answer: text that prints something
+        (`fields.prints_nothing`), as R9 counts them for a review recorded now."""
+        return sum(
+            1 for question in QUESTIONS if not fields.prints_nothing(getattr(self, question))
+        )
