@@ -12,6 +12,7 @@ import datetime as dt
 import json
 from collections.abc import Callable, Sequence
 from typing import ClassVar
+from unittest import mock
 
 import attrs
 import pytest
@@ -658,6 +659,11 @@ class EvidenceContract:
             (2, ["form.no_such_field"], "Erasure", "names no value"),
             (9, ["form.parent_name"], "Erasure", "no entry 9"),
             (2, ["form.parent_name"], "", "needs a reason"),
+            # Printable text that prints nothing (the blank Braille pattern, the Hangul
+            # filler) is no reason either (review S, S3); a zero-width space is not printable.
+            (2, ["form.parent_name"], "\u2800", "needs a reason"),
+            (2, ["form.parent_name"], " \u3164 ", "needs a reason"),
+            (2, ["form.parent_name"], "\u200b", "needs a reason"),
             (2, ["form.parent_name"], "line one\nline two", "one line"),
             (2, ["form.parent_name"], "x" * 161, "at most 160"),
             (2, ["actor.role"], "Erasure", "only id and name"),
@@ -676,6 +682,24 @@ class EvidenceContract:
         with pytest.raises(FormInvalid, match=message):
             store.redact("case-01", seq, paths, reason, by=ADMISSIONS, on=REDACTED_ON)
         assert self.rows_of(store, "case-01") == before
+
+    def test_a_note_made_with_a_reason_that_prints_nothing_still_reads_and_verifies(
+        self, store: Store
+    ) -> None:
+        """A redaction made before a reason that prints nothing was refused (its reason the
+        blank Braille pattern) is read back and verifies: only a redaction being made is
+        refused such a reason."""
+        store.save(built("case-01", 3))
+        with mock.patch(
+            "reintegration_fsm.stores.personal.fits",
+            lambda reason: None if reason.strip() else "needs a reason",
+        ):
+            store.redact(
+                "case-01", 2, ["form.parent_name"], "\u2800", by=ADMISSIONS, on=REDACTED_ON
+            )
+        assert [note.reason for note in store.redactions("case-01")] == ["\u2800"]
+        assert store.verify() == []
+        assert store.load("case-01").version == 3
 
     def test_of_every_entry_a_path_naming_nothing_beside_a_good_one_is_refused(
         self, store: Store

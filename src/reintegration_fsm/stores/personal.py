@@ -26,7 +26,7 @@ from typing import Any
 import attrs
 
 from reintegration_fsm.errors import FormInvalid
-from reintegration_fsm.fields import NAME_LENGTH
+from reintegration_fsm.fields import NAME_LENGTH, prints_nothing
 from reintegration_fsm.forms import Pupil
 from reintegration_fsm.forms.letter import REMOVED_DAY
 from reintegration_fsm.protocol.steps import STEP
@@ -322,8 +322,10 @@ def personal_paths(trigger: str, data: Any) -> list[Path]:
 
 
 def fits(reason: str) -> str | None:
-    """Why `reason` cannot be a redaction's reason, or None."""
-    if not isinstance(reason, str) or not reason.strip():
+    """Why `reason` cannot be a redaction's reason, or None: asked of a redaction being made
+    (`erasure.check_request`), never of the notes one made before (a reason that prints
+    nothing, `fields.prints_nothing`, is no reason now; a note written with one still reads)."""
+    if not isinstance(reason, str) or prints_nothing(reason):
         return "a redaction needs a reason"
     if len(reason) > REASON_LENGTH:
         return f"the reason is {len(reason)} characters long; at most {REASON_LENGTH}"
