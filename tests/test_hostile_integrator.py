@@ -210,6 +210,68 @@ def test_one_case_shared_by_two_threads_records_one_step_not_two(
     assert pickle.loads(pickle.dumps(case)) == case
 
 
+@pytest.mark.parametrize(
+    ("engine", "saved"), [("memory", False), ("memory", True), ("sqlite", False)]
+)
+def test_a_save_beside_another_thread_s_trigger_waits_for_the_step_to_be_applied_whole(
+    engine: str, saved: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A case shared by threads, saved by one while another's trigger is half applied (its
+    first obligation opened, not yet its second, its stage or its history): the save wrote a
+    state row and open items no replay of its history gives, which `verify()` reported as
+    tampering until the case was saved again (review S, S5). A save now holds the case's
+    trigger lock while it reads the case: it waits, and stores the step whole."""
+    import reintegration_fsm.case as case_module
+
+    full = CASES[0].run("S5-1", CALENDAR)
+    at = next(t for t in full.history if t.trigger == "start_placement")
+    case = Reintegration.replay(full.history[: at.seq - 1], CALENDAR)
+    store: InMemoryStore | SqlAlchemyStore
+    if engine == "memory":
+        store = InMemoryStore(calendar=CALENDAR)
+    else:
+        store = SqlAlchemyStore(f"sqlite:///{tmp_path / 's5.db'}", calendar=CALENDAR)
+        store.create_schema()
+    if saved:
+        # (A SQL store that saved this object tells "nothing new" from the history's length
+        # alone, as it stood before the trigger: no wait, and no half-applied step either.)
+        store.save(case)
+    inside, waiting_or_saved, go_on = threading.Event(), threading.Event(), threading.Event()
+    object.__setattr__(case, "_lock", _WatchedLock(waiting_or_saved))
+    real, opened = case_module.shared_obligation, []
+
+    def held(*args: Any, **kwargs: Any) -> Any:
+        opened.append(args)
+        if len(opened) == 2:  # the step's first obligation is open, its second not yet
+            inside.set()
+            go_on.wait()
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(case_module, "shared_obligation", held)
+    trigger = threading.Thread(target=lambda: case.start_placement(by=at.actor, on=at.on))
+    trigger.start()
+    inside.wait()
+
+    def save() -> None:
+        try:
+            store.save(case)
+        finally:
+            waiting_or_saved.set()  # (saved without waiting: the step half applied)
+
+    saver = threading.Thread(target=save)
+    saver.start()
+    waiting_or_saved.wait()  # the save asked for the lock the trigger holds, or is done
+    go_on.set()
+    trigger.join()
+    saver.join()
+    monkeypatch.undo()
+    assert case.stage is Stage.IN_PLACEMENT
+    assert store.verify() == []
+    assert store.load("S5-1") == case
+    if isinstance(store, SqlAlchemyStore):
+        store.engine.dispose()
+
+
 def test_a_case_carries_no_lock_until_its_first_trigger_and_copies_share_none() -> None:
     """A loaded case only read holds no trigger lock (a store's loaded cases stay lean); a
     copy or an unpickled case makes its own on its first trigger, never sharing the

@@ -191,8 +191,9 @@ class Reintegration:
     """True only while a replay reads a step again as a history recorded before text that
     prints nothing was read as blank (`_as_before`): see `rules.CaseState`."""
     _lock: threading.RLock | None
-    """Held through each trigger (`_trigger_lock`); None until the case's first trigger, so a
-    loaded case only read carries none. Never pickled, copied or compared."""
+    """Held through each trigger (`_trigger_lock`), and by a store's save while it reads the
+    case; None until the case's first trigger or save, so a loaded case
+    only read carries none. Never pickled, copied or compared."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         raise TypeError(
@@ -1150,7 +1151,9 @@ class Reintegration:
             return self._run(step, values, by, on)
 
     def _trigger_lock(self) -> threading.RLock:
-        """The lock each trigger holds, made on the case's first trigger."""
+        """The lock each trigger holds, made on the case's first trigger (or save): a store's
+        save holds it too while it reads the case, so that it never reads a step half
+        applied."""
         lock = self._lock
         if lock is None:
             with _MAKING_LOCK:

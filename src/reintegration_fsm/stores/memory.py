@@ -146,37 +146,40 @@ class InMemoryStore:
         filed = filed_under(case)
         refuse_other_authority(self.authority, case_id, filed)
         refuse_unknown_protocol(self.protocols, case)
-        history = case.history
-        if case._unchecked:
-            # Resumed by a store without replaying: re-checked before it is written here.
-            Reintegration.replay(history, self.calendar, self.protocols)
-        now = utc_now()
-        with self._lock:
-            row = self._cases.get(case_id)
-            if row is None:
-                refuse_unchained(history, 0)
-                self._keep_protocols([case])
-                prepared = bulk.rows(case, filed, history, GENESIS, now)
-                self._cases[case_id] = prepared.case_row
-                self._log[case_id] = prepared.entries
+        # A trigger of this case in another thread is applied whole before the case is read
+        # (history, stage, items), never half: see `Reintegration._trigger_lock`.
+        with case._trigger_lock():
+            history = case.history
+            if case._unchecked:
+                # Resumed by a store without replaying: re-checked before it is written here.
+                Reintegration.replay(history, self.calendar, self.protocols)
+            now = utc_now()
+            with self._lock:
+                row = self._cases.get(case_id)
+                if row is None:
+                    refuse_unchained(history, 0)
+                    self._keep_protocols([case])
+                    prepared = bulk.rows(case, filed, history, GENESIS, now)
+                    self._cases[case_id] = prepared.case_row
+                    self._log[case_id] = prepared.entries
+                    self._items[case_id] = prepared.items
+                    self._ledger[case_id] = prepared.ledger
+                    return
+                authority = row["authority"]
+                refuse_other_authority(self.authority, case_id, authority)
+                start = held(
+                    case_id, self._log[case_id], history, self._redactions.get(case_id)
+                ).version
+                new = history[start:]
+                if not new:
+                    return
+                refuse_unchained(history, start)
+                prepared = bulk.appended(case, authority, new, row["last_hash"], now)
+                self._log[case_id].extend(prepared.entries)
                 self._items[case_id] = prepared.items
-                self._ledger[case_id] = prepared.ledger
-                return
-            authority = row["authority"]
-            refuse_other_authority(self.authority, case_id, authority)
-            start = held(
-                case_id, self._log[case_id], history, self._redactions.get(case_id)
-            ).version
-            new = history[start:]
-            if not new:
-                return
-            refuse_unchained(history, start)
-            prepared = bulk.appended(case, authority, new, row["last_hash"], now)
-            self._log[case_id].extend(prepared.entries)
-            self._items[case_id] = prepared.items
-            self._cases[case_id] = row | {name: prepared.case_row[name] for name in CHANGING}
-            if succeeded_in(new):
-                self._ledger[case_id] = prepared.ledger
+                self._cases[case_id] = row | {name: prepared.case_row[name] for name in CHANGING}
+                if succeeded_in(new):
+                    self._ledger[case_id] = prepared.ledger
 
     def import_histories(
         self,

@@ -520,27 +520,34 @@ class SqlAlchemyStore:
         filed = filed_under(case) if seen is None else seen.authority
         refuse_other_authority(self.authority, case_id, filed)
         refuse_unknown_protocol(self.protocols, case)
-        history = case.history
-        if seen is not None and seen.version == len(history):
-            return  # nothing new since this store last held it whole
-        if seen is None and case._unchecked:
-            # Resumed by another store object without replaying: a history from outside is
-            # re-checked before it is written (the trust rule).
-            Reintegration.replay(history, self.calendar, self.protocols)
-        try:
-            with converted(*_SAVE_CASE(case_id)):
-                try:
-                    holding = self._save(case, history, seen, filed)
-                except DBAPIError as error:
-                    if not unique_violation(error):
-                        raise
-                    # Another writer created the case in the meantime: compare with it.
-                    holding = self._save(case, history, None, filed)
-        except StoreError as error:
-            new = history[0 if seen is None else seen.version :]
-            self._refuse_oversized(error, lambda: [bulk.rows(case, filed, new, GENESIS, utc_now())])
-            raise
-        self._seen.put(case, holding)
+        if seen is not None and seen.version == len(case.history):
+            return  # nothing new since this store last held it whole (nor half applied yet)
+        # A trigger of this case in another thread is applied whole before the case is read
+        # (history, stage, items), never half: see `Reintegration._trigger_lock`.
+        with case._trigger_lock():
+            history = case.history
+            if seen is not None and seen.version == len(history):
+                return
+            if seen is None and case._unchecked:
+                # Resumed by another store object without replaying: a history from outside is
+                # re-checked before it is written (the trust rule).
+                Reintegration.replay(history, self.calendar, self.protocols)
+            try:
+                with converted(*_SAVE_CASE(case_id)):
+                    try:
+                        holding = self._save(case, history, seen, filed)
+                    except DBAPIError as error:
+                        if not unique_violation(error):
+                            raise
+                        # Another writer created the case in the meantime: compare with it.
+                        holding = self._save(case, history, None, filed)
+            except StoreError as error:
+                new = history[0 if seen is None else seen.version :]
+                self._refuse_oversized(
+                    error, lambda: [bulk.rows(case, filed, new, GENESIS, utc_now())]
+                )
+                raise
+            self._seen.put(case, holding)
 
     def _refuse_oversized(
         self, error: StoreError, written: Callable[[], Iterable[bulk.Prepared]]
