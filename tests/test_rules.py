@@ -1009,6 +1009,15 @@ def test_a_review_whose_views_answer_only_with_text_that_prints_nothing_departs(
     assert [d.text for d in case.departures if d.seq == case.version] == [
         "The child's views form answers none of its five questions."
     ]
+    # A replay's reading of a history recorded before took text that prints nothing as an
+    # answer (only empty text and whitespace answered nothing).
+    meeting = review(FIRST_REVIEW, child_views=unanswered)
+    placed = in_placement()
+    as_before = placed._as_before(
+        lambda: rules.review_practice(placed, meeting, FIRST_REVIEW), names=False, blanks=True
+    )
+    none_answered = "The child's views form answers none of its five questions."
+    assert (none_answered in as_before) == (not nobody.strip())
     answered = attrs.evolve(unanswered, good_at=f"Art{nobody}")
     assert answered.answered == 1
     case = in_placement()
