@@ -15,6 +15,7 @@ from reintegration_fsm.fields import (
     loosely_folded_name,
     new_id_problem,
     noncharacter,
+    prints_nothing,
     searched_stretch,
     seen,
     spellings,
@@ -238,3 +239,38 @@ def test_each_spelling_is_shown_as_the_first_of_its_name() -> None:
         "elmstead  high school": "Elmstead High School",
     }
     assert spellings(reversed(names))["Elmstead High School"] == "elmstead  high school"
+
+
+_QUIET = " \t\u00a0\u3000\u2800\u3164\u115f\uffa0\u200b\u200c\u200d\u2060\ufeff\u00ad\u202e\ufe0f"
+"""Characters that print nothing (spaces, blanks, characters nobody sees, joiners)."""
+_LOUD = "a\u0628\u0915\u094d\u0301\u2764\U0001f3f4\U000e0067\U000e007f.\x01"
+"""Characters that print, or print with a neighbour (letters, a virama, a combining accent, a
+heart, a black flag and its tags), and a control character, which is no space."""
+
+
+def _as_defined(value: str) -> bool:
+    """`prints_nothing` as it is defined: every character `seen` leaves a space or a blank."""
+    return all(character.isspace() or character == "\u2800" for character in seen(value))
+
+
+@given(st.text(alphabet=st.sampled_from(_QUIET + _LOUD), max_size=12))
+@example("")
+@example("\u200d")
+@example("\u0628\u200d\u0628")
+@example("\U0001f3f4\U000e0067\U000e007f")
+def test_prints_nothing_reads_text_as_it_is_defined(value: str) -> None:
+    """One search for a character that prints (a third of `hold_review`'s time went to reading
+    each recorded text through `seen` first) answers as the definition does."""
+    assert prints_nothing(value) == _as_defined(value)
+
+
+def test_prints_nothing_reads_every_character_as_it_is_defined() -> None:
+    """Each code point alone (but the surrogates, which no str from UTF-8 holds)."""
+    differ = [
+        hex(point)
+        for point in range(0x110000)
+        if not 0xD800 <= point <= 0xDFFF and prints_nothing(chr(point)) != _as_defined(chr(point))
+    ]
+    assert differ == []
+    assert prints_nothing(" \u200b\u2800\ufeff")
+    assert not prints_nothing(" \u200bx")

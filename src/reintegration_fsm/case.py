@@ -1143,7 +1143,7 @@ class Reintegration:
     def _fire(self, name: str, values: tuple[Any, ...], by: Actor, on: dt.date) -> Transition:
         # One trigger at a time per case, from the stage check to the append: a second thread's
         # trigger waits, then reads the stage the first left (refused from a final stage).
-        with self._trigger_lock():
+        with self._lock or self._trigger_lock():
             step = DISPATCH[self._stage].get(name)
             if step is None:
                 raise IllegalTransition(name, self._stage)

@@ -323,11 +323,21 @@ _BLANKS = frozenset("\u2800")
 Braille pattern. A name holding one reads as the name without it."""
 
 
+_PRINTS = re.compile(f"[^\\s{''.join(_BLANKS)}{_JOINERS}{_INVISIBLE.pattern[1:-1]}]")
+"""A character that prints: none of a space, a blank character, a character nobody sees or a
+joiner. (A joiner `seen` keeps joins two letters, which print; a flag's tags follow its black
+flag, which prints.)"""
+
+
 def prints_nothing(value: str) -> bool:
     """Whether `value` prints as nothing: it holds only spaces, blank characters (`blank`) and
     characters nobody sees (`seen`), as a name of a zero-width space or the blank Braille
-    pattern does."""
-    return all(character.isspace() or character in _BLANKS for character in seen(value))
+    pattern does.
+
+    Every rule needing text asks it of every text a step records (`rules.blank_as_read`): one
+    search stopping at the first character that prints, where reading the text through
+    `seen` first made `hold_review` a third slower (review S's follow-up, measured)."""
+    return _PRINTS.search(value) is None
 
 
 def blank(value: str) -> str | None:

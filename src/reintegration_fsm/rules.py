@@ -193,10 +193,13 @@ def blank_as_read(case: CaseState, value: str) -> bool:
     (`CaseState._blanks_as_stripped`) only when empty or whitespace, as histories
     recorded before were read. A replay accepts a recorded step that either reading accepts;
     a step taken now reads text today's way alone."""
-    # (A stand-in for a case, as a test suite writes one, need not know of replay's reading.)
-    if getattr(case, "_blanks_as_stripped", False):
-        return not value.strip()
-    return prints_nothing(value)
+    return prints_nothing(value) if _reads_today(case) else not value.strip()
+
+
+def _reads_today(case: CaseState) -> bool:
+    """False only on a replay's second reading of a recorded step (`blank_as_read`). A stand-in
+    for a case, as a test suite writes one, need not know of replay's readings."""
+    return not getattr(case, "_blanks_as_stripped", False)
 
 
 def _missing(present: Iterable[Party], needed: frozenset[Party]) -> list[Party]:
@@ -648,7 +651,14 @@ def _views_practice(case: CaseState, meeting: ReviewMeeting) -> list[str]:
             f"The child's views were gathered on {views.gathered_on.isoformat()}, before the "
             f"previous meeting on {previous.isoformat()}, not for this one (process step 6)."
         )
-    if all(blank_as_read(case, getattr(views, question)) for question in VIEWS_QUESTIONS):
+    # Read today's way, the form counts its answers once (`ChildViews.answered`, on the path
+    # of every review); read as before, the answers together are blank exactly when each is
+    # (either reading is of each character alone).
+    if (
+        views.answered == 0
+        if _reads_today(case)
+        else blank_as_read(case, "".join([getattr(views, q) for q in VIEWS_QUESTIONS]))
+    ):
         found.append("The child's views form answers none of its five questions.")
     return found
 
