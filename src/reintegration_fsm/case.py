@@ -849,8 +849,8 @@ class Reintegration:
                 trigger,
                 self._stage,
                 seq=seq,
-                why=f"{trigger} records that it left {_stage_name(transition.source)}, but the "
-                f"case was in {_stage_name(source)}",
+                why=f"{trigger} records that it left {stage_name(transition.source)}, but the "
+                f"case was in {stage_name(source)}",
             )
         last = self.last_on
         if last is not None and transition.on < last:
@@ -876,8 +876,8 @@ class Reintegration:
                     trigger,
                     self._stage,
                     seq=seq,
-                    why=f"{trigger} from {_stage_name(source)} goes to {_stage_name(dest)}, but "
-                    f"the history records {_stage_name(transition.dest)}",
+                    why=f"{trigger} from {stage_name(source)} goes to {stage_name(dest)}, but "
+                    f"the history records {stage_name(transition.dest)}",
                 )
             self._apply(step, transition, payload, data)
         except ProtocolError as error:
@@ -1389,7 +1389,7 @@ def _check_methods() -> None:
 _check_methods()
 
 
-def _stage_name(stage: Stage | None) -> str:
+def stage_name(stage: Stage | None) -> str:
     """A stage as a message names it: `stage 'consented'`, or `no stage` (before `open`)."""
     return "no stage" if stage is None else f"stage {stage.value!r}"
 

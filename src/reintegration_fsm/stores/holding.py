@@ -14,6 +14,7 @@ import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
+from reintegration_fsm.case import stage_name
 from reintegration_fsm.errors import ConcurrentUpdate, IllegalTransition
 from reintegration_fsm.protocol.machine import DISPATCH
 from reintegration_fsm.records import Transition
@@ -157,8 +158,8 @@ def refuse_unchained(history: Sequence[Transition], start: int) -> None:
         source, trigger = transition.source, transition.trigger
         if source is not before:
             why = (
-                f"{trigger} records that it left {_stage_name(source)}, but the case was in "
-                f"{_stage_name(before)}"
+                f"{trigger} records that it left {stage_name(source)}, but the case was in "
+                f"{stage_name(before)}"
             )
         elif source is None:
             if trigger == _OPEN:
@@ -173,11 +174,6 @@ def refuse_unchained(history: Sequence[Transition], start: int) -> None:
         # The stage the case was in; a first transition that is no `open` left none.
         stage = before or source or Stage.PROPOSED
         raise IllegalTransition(trigger, stage, seq=transition.seq, why=why)
-
-
-def _stage_name(stage: Stage | None) -> str:
-    """A stage as a message names it, as replay's refusals do: `stage 'ending'`, `no stage`."""
-    return "no stage" if stage is None else f"stage {stage.value!r}"
 
 
 def redacted_after_loading(case_id: str, seq: int, found: int) -> ConcurrentUpdate:
