@@ -20,10 +20,13 @@ import stages
 from reintegration_fsm import (
     WORCESTERSHIRE,
     Actor,
+    Attendee,
+    Party,
     Pupil,
     Reintegration,
     Role,
     SchoolCalendar,
+    UnsuccessfulOutcome,
     documents,
 )
 from reintegration_fsm.demo import CASES
@@ -293,6 +296,40 @@ def test_a_home_head_or_second_parent_that_prints_nothing_is_not_given_to_the_le
     assert f"Copy sent to: {scenario.AP_HEAD.name}, Head Teacher of {scenario.AP_SETTING}" in text
     assert "yourselves" not in text
     assert text == scenario.letter(home_head_teacher="", second_parent_name="").render(case)
+
+
+@pytest.mark.parametrize("nobody", ["\u200b", "\u2800", " \u2060\t"])
+def test_a_form_shows_text_that_prints_nothing_as_not_recorded(nobody: str) -> None:
+    """A recorded answer that prints nothing (a pasted zero-width space) is shown as no answer,
+    as the rules read it, not as an invisible one: a review's address change as "unchanged",
+    its outcome left out of the decision, an ending's reasons as "as in the review form", its
+    address as the pupil's (none here), an attendee so named not listed."""
+    case = stages.in_placement()
+    meeting = scenario.review(
+        stages.FIRST_REVIEW,
+        address_change=nobody,
+        outcome=nobody,
+        attendees=(*scenario.review(stages.FIRST_REVIEW).attendees, Attendee(nobody, Party.HOST)),
+    )
+    shown = {field.label: field.value for field in documents.review_form(case, meeting).fields}
+    assert shown["Address (if this has changed since previous meeting)"] == "unchanged"
+    assert all(nobody.strip() not in str(value) for value in shown.values())
+    outcome = UnsuccessfulOutcome(
+        provision_for_return=nobody,
+        return_date=stages.FIRST_REVIEW,
+        completed_by="Robin Ashdown",
+        reasons_for_failure=nobody,
+        address=nobody,
+    )
+    ending = {f.label: f.value for f in documents.unsuccessful_form(case, outcome).fields}
+    assert ending["Reasons for failure if different to those included in Review form"] == (
+        "as in the review form"
+    )
+    assert case.pupil.address == ""
+    assert ending["Address"] == documents.NOT_RECORDED
+    assert ending["What provision has home school put in place for the child/yp to return?"] == (
+        documents.NOT_RECORDED
+    )
 
 
 def test_the_letter_is_dated_the_day_the_emergency_review_was_held() -> None:

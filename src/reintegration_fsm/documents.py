@@ -19,6 +19,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from reintegration_fsm.case import Reintegration
 from reintegration_fsm.errors import FormInvalid
+from reintegration_fsm.fields import prints_nothing
 from reintegration_fsm.forms import (
     REMOVED_DAY,
     Attendee,
@@ -115,8 +116,14 @@ def _date(day: dt.date | None) -> str:
     return NOT_RECORDED if day is None else long_date(day)
 
 
-def _text(value: str) -> str:
-    return value.strip() or NOT_RECORDED
+def _text(*values: str, otherwise: str = NOT_RECORDED) -> str:
+    """The first of `values` that prints something, without its end spaces; else `otherwise`.
+    Text that prints nothing (a lone pasted zero-width space) reads as not recorded, as the
+    rules read it (`fields.prints_nothing`)."""
+    for value in values:
+        if not prints_nothing(value):
+            return value.strip()
+    return otherwise
 
 
 def _yes_no(value: bool | None) -> str:
@@ -128,7 +135,7 @@ def _rating(value: Rating | None) -> str:
 
 
 def _list(values: Sequence[str]) -> Value:
-    cleaned = tuple(v for v in values if v.strip())
+    cleaned = tuple(v for v in values if not prints_nothing(v))
     return cleaned or NOT_RECORDED
 
 
@@ -192,7 +199,7 @@ def consent_form(case: Reintegration, form: ConsentForm, *, born: str | None = N
                 "Child/YP's Name and DOB",
                 f"{form.child_name}, born {born or long_date(form.child_dob)}",
             ),
-            Field("Alternative Provision Setting", _text(form.ap_setting or case.ap_setting)),
+            Field("Alternative Provision Setting", _text(form.ap_setting, case.ap_setting)),
             Field("Address", _text(form.child_address)),
             Field("Parent/Carer Address if different", _text(form.parent_address)),
             Field("Parent/Carer Name", _text(form.parent_name)),
@@ -268,9 +275,9 @@ def information_form(
                 "successful?",
                 _text(info.reasons_for_success),
             ),
-            Field("SEND Level/Category", _text(info.send_level or pupil.send_level)),
+            Field("SEND Level/Category", _text(info.send_level, pupil.send_level)),
             Field("LAC status", "Looked after" if pupil.looked_after else "Not looked after"),
-            Field("Ethnicity", _text(info.ethnicity or pupil.ethnicity)),
+            Field("Ethnicity", _text(info.ethnicity, pupil.ethnicity)),
             Field("Attendance", attendance),
             Field("Exclusions (current academic year)", exclusions),
             Field(
@@ -436,7 +443,9 @@ def review_form(
         meeting.kind, "Emergency review"
     )
     decision = meeting.decision.value.replace("_", " ")
-    outcome = f"Decision: {decision}" + (f". {meeting.outcome}" if meeting.outcome.strip() else "")
+    outcome = f"Decision: {decision}" + (
+        "" if prints_nothing(meeting.outcome) else f". {meeting.outcome}"
+    )
     # The agreed date is part of what a review deciding to make the place permanent agrees.
     permanent = (
         (Field("Date of permanent admission", _date(meeting.permanent_from)),)
@@ -453,7 +462,7 @@ def review_form(
             Field("Child/YP's Name & DOB", _name_and_dob(case.pupil, born)),
             Field(
                 "Address (if this has changed since previous meeting)",
-                meeting.address_change.strip() or "unchanged",
+                _text(meeting.address_change, otherwise="unchanged"),
             ),
             Field("Alternative Provision Representative", _people(attendees, Party.AP)),
             Field("Host School Representative", _people(attendees, Party.HOST)),
@@ -491,7 +500,7 @@ def successful_form(
         "To be completed by Host School",
         (
             Field("Child/YP's Name & DOB", _name_and_dob(case.pupil, born)),
-            Field("Address", _text(form.address or case.pupil.address)),
+            Field("Address", _text(form.address, case.pupil.address)),
             Field("Alternative Provision Setting", case.ap_setting),
             Field("Host School", _text(case.host_school or "")),
             Field("Parent/Carer", _text(form.parent_name)),
@@ -515,13 +524,13 @@ def unsuccessful_form(
         "To be completed by Home School",
         (
             Field("Child/YP's Name & DOB", _name_and_dob(case.pupil, born)),
-            Field("Address", _text(form.address or case.pupil.address)),
+            Field("Address", _text(form.address, case.pupil.address)),
             Field("Alternative Provision Setting", case.ap_setting),
             Field("Host School", _text(case.host_school or "")),
             Field("Parent/Carer", _text(form.parent_name)),
             Field(
                 "Reasons for failure if different to those included in Review form",
-                form.reasons_for_failure.strip() or "as in the review form",
+                _text(form.reasons_for_failure, otherwise="as in the review form"),
             ),
             Field(
                 "What provision has home school put in place for the child/yp to return?",
