@@ -323,6 +323,45 @@ def test_a_review_submitted_again_on_a_later_day_is_the_same_meeting(
     assert history_length(url, case_id) == before
 
 
+def _first_review_recorded(tmp_path: Path) -> tuple[str, str, Path]:
+    url, case_id = placed(tmp_path)
+    meeting = {"meeting": unstructure(scenario.review(scenario.FIRST_REVIEW))}
+    review = write(tmp_path / "review.json", json.dumps(meeting))
+    held = staff(scenario.HOST_STAFF, scenario.FIRST_REVIEW)
+    assert invoke(url, "apply", case_id, "hold_review", "--data", review, *held).exit_code == 0
+    return url, case_id, review
+
+
+@pytest.mark.parametrize("between", ["discharge", "another-member-of-staff"])
+def test_F1_the_same_review_typed_in_again_is_refused_whatever_came_between(
+    tmp_path: Path, between: str
+) -> None:
+    """O2's fix refused the same review form only when it repeated the case's very last step,
+    by the same actor. After the AP discharged the review's paperwork (the next step the
+    protocol asks for), or when a colleague typed in the same minutes, the copy was accepted:
+    the one meeting of 6 March met the second review's deadline too (review F, F1). Now it is
+    refused (exit 1), whoever records it and whatever came between."""
+    url, case_id, review = _first_review_recorded(tmp_path)
+    monday = scenario.FIRST_REVIEW + dt.timedelta(days=3)
+    who = scenario.HOST_STAFF
+    if between == "discharge":
+        kind = write(tmp_path / "kind.json", '{"kind": "send_paperwork_to_admissions"}')
+        done = invoke(
+            url, "apply", case_id, "discharge", "--data", kind, *staff(scenario.AP_STAFF, monday)
+        )
+        assert done.exit_code == 0, done.output
+    else:
+        who = scenario.AP_STAFF
+    before = history_length(url, case_id)
+    again = invoke(url, "apply", case_id, "hold_review", "--data", review, *staff(who, monday))
+    assert again.exit_code == 1, again.output
+    assert "already recorded" in again.stderr
+    assert history_length(url, case_id) == before
+    timeline = json.loads(invoke(url, "timeline", case_id, "--format", "json").stdout)
+    second = [d for d in timeline["deadlines"] if d["kind"] == "second_review"]
+    assert second[0]["met_on"] is None, second
+
+
 def test_the_same_step_on_its_own_date_or_a_discharge_left_to_do_is_recorded(
     tmp_path: Path,
 ) -> None:

@@ -438,7 +438,8 @@ def apply(
             repeated = _repeated(case)
             if repeated is not None:
                 raise Failure(
-                    f"{trigger} refused: it repeats the case's last step",
+                    f"{trigger} refused: it repeats the case's "
+                    + ("last step" if repeated.seq == len(case.history) - 1 else "earlier step"),
                     (
                         f"{trigger} was already recorded as seq {repeated.seq} on "
                         f"{repeated.on.isoformat()} by the {_who(repeated)}, with the same "
@@ -567,16 +568,29 @@ _DATED_BY_FORM = frozenset({Trigger.HOLD_REVIEW})
 def _repeated(case: Reintegration) -> Transition | None:
     """The step before the case's new last one when the new one repeats it (a command run
     twice): the same trigger, business date, actor and arguments; else None. A review is the
-    same meeting by its form alone, recorded again on another day (review O, O2). A step that
+    same meeting by its form alone, recorded again on another day (review O, O2), by anyone,
+    after any step between (the AP's discharge of its paperwork: review F, F1). A step that
     changes the stage cannot repeat (`_not_now` says so); a discharge can, when an obligation
     of its kind is left open for it to close."""
     if len(case.history) < 2:
         return None
-    previous, new = case.history[-2:]
+    new = case.history[-1]
+    if new.trigger in _DATED_BY_FORM:
+        names = [argument.name for argument in STEP[new.trigger].arguments]
+        return next(
+            (
+                earlier
+                for earlier in reversed(case.history[:-1])
+                if earlier.trigger == new.trigger
+                and all(new.data.get(name) == earlier.data.get(name) for name in names)
+            ),
+            None,
+        )
+    previous = case.history[-2]
     if (
         new.trigger != previous.trigger
         or new.trigger == Trigger.DISCHARGE
-        or (new.on != previous.on and new.trigger not in _DATED_BY_FORM)
+        or new.on != previous.on
         or new.actor != previous.actor
     ):
         return None
