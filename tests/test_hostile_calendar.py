@@ -319,6 +319,33 @@ def test_a_status_given_once_is_read() -> None:
 
 
 @pytest.mark.parametrize(
+    "event",
+    [
+        "DTSTART;VALUE=DATE:20251003\nSTATUS:CONFIRMED\nSTATUS:CONFIRMED\nSUMMARY:Sports day",
+        "DTSTART;VALUE=DATE:20251003\nUID:again@test\nSUMMARY:Chess club",
+        "DTSTART;VALUE=DATE:20251003\nSTATUS:CANCELLED\nUID:again@test\nSUMMARY:INSET Day",
+    ],
+    ids=["status-twice", "uid-twice", "cancelled-uid-twice"],
+)
+def test_F3_a_status_or_uid_twice_in_an_event_read_as_nothing_is_passed_over(event: str) -> None:
+    """A sports day given STATUS twice, or a chess club given two UIDs, made a school's whole
+    feed unreadable, though neither event decides anything, as a recurring one does not
+    (review F, F3); it is passed over, as it was before STATUS and UID were refused twice."""
+    calendar = SchoolCalendar.from_ics(feed(AUTUMN, event))
+    assert calendar.terms == ((date(2025, 9, 1), date(2025, 12, 19)),)
+    assert calendar.closures == ()
+
+
+def test_F3_an_event_read_as_nothing_gives_no_uid_an_event_read_may_share() -> None:
+    """An event passed over with two UIDs, one of them an INSET day's, is two versions of the
+    INSET day as far as the feed says: refused as any shared UID is (review F, F3)."""
+    inset = "DTSTART;VALUE=DATE:20251015\nSUMMARY:INSET Day"
+    club = "DTSTART;VALUE=DATE:20251003\nUID:2@test\nSUMMARY:Chess club"
+    with pytest.raises(CalendarFileError, match="UID '2@test' is given to 2 events"):
+        SchoolCalendar.from_ics(feed(AUTUMN, inset, club))
+
+
+@pytest.mark.parametrize(
     ("half_term", "bad"),
     [
         (

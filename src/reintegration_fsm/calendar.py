@@ -261,7 +261,8 @@ class SchoolCalendar:
                 cannot be read, are in a time zone not known or are not whole days (never
                 guessed: an event over days at times not at midnight, in London too, is
                 refused, not ignored), a closure's summary gives hours that cannot be read, or
-                an event holds a line that cannot be parsed or a STATUS or UID twice.
+                an event holds a line that cannot be parsed, or one decided on a STATUS or UID
+                twice.
             FormInvalid: `feed` is neither a path nor bytes.
             OSError: the file cannot be read.
         """

@@ -603,9 +603,10 @@ def read_ics(
             known, end at a time, before they start, in part of a day or after 9999-12-31, or
             run over days at times not at midnight in London (or in London without the
             time-zone data to tell); a closure's summary (or a one-day holiday's) gives hours
-            that cannot be read; an event has a line `icalendar` cannot parse, or two
-            summaries, statuses or UIDs; two events share a UID and either is decided on; two
-            terms are further apart than a holiday can be. Names the line.
+            that cannot be read; an event has a line `icalendar` cannot parse or two
+            summaries, or one decided on two statuses or UIDs; two events share a UID and
+            either is decided on; two terms are further apart than a holiday can be. Names
+            the line.
         FormInvalid: `feed` is neither a path nor bytes (the feed's text says to pass bytes).
         OSError: the file cannot be read.
     """
@@ -722,6 +723,10 @@ def _read_event(event: Any, line: int | None, lines: Sequence[str], where: str) 
     """An event, its line (its BEGIN:VEVENT), its summary and what that decides (`_kind`;
     None when it is cancelled).
 
+    A STATUS or UID given twice refuses only an event that decides (a sports day, a parents'
+    evening, is passed over as a recurring one is: review F, F3). A line that cannot be parsed
+    refuses any event: the line dropped may have been a second summary.
+
     Raises:
         CalendarFileError: a line of it could not be parsed (`_refuse_dropped_lines`); it
             gives SUMMARY, STATUS or UID more than once; its summary gives hours that
@@ -730,10 +735,14 @@ def _read_event(event: Any, line: int | None, lines: Sequence[str], where: str) 
     summary = _one(event, "SUMMARY", _event_name(event, ""), where, line)
     name = _event_name(event, summary)
     _refuse_dropped_lines(event, name, line, lines, where)
-    _one(event, "UID", name, where, line)
-    if _one(event, "STATUS", name, where, line).upper() == "CANCELLED":
+    status = event.get("STATUS", "")
+    cancelled = not isinstance(status, list) and str(status).strip().upper() == "CANCELLED"
+    kind = None if cancelled else _kind(summary, _refuser(event, summary, where, line))
+    if kind is None:
         return event, line, summary, None
-    return event, line, summary, _kind(summary, _refuser(event, summary, where, line))
+    _one(event, "UID", name, where, line)
+    _one(event, "STATUS", name, where, line)
+    return event, line, summary, kind
 
 
 def _refuse_dropped_lines(
@@ -789,11 +798,13 @@ def _refuse_shared_uids(
     shared: dict[str, list[_Read]] = {}
     taken: set[str] = set()
     for found, span in zip(read, spans, strict=True):
-        uid = found[0].get("UID")
-        if isinstance(uid, str):
-            shared.setdefault(str(uid), []).append(found)
-            if span is not None:
-                taken.add(str(uid))
+        uids = found[0].get("UID")
+        # (An event passed over may give its UID twice: each is one an event read may share.)
+        for uid in uids if isinstance(uids, list) else [uids]:
+            if isinstance(uid, str):
+                shared.setdefault(str(uid), []).append(found)
+                if span is not None:
+                    taken.add(str(uid))
     for uid, versions in shared.items():
         if len(versions) < 2 or uid not in taken:
             continue
