@@ -492,3 +492,15 @@ def test_the_email_texts_heading_and_footer_wrap_at_72_columns(
     heading = " ".join(text.split("\n\n", 1)[0].splitlines())
     assert heading.startswith(f"REINTEGRATION FORMS: {demo[case_id].pupil.name} Case {case_id};")
     assert "from the case's recorded history by reintegration-fsm" in " ".join(text.splitlines())
+
+
+def test_a_consent_form_printed_with_text_that_prints_nothing_says_not_recorded() -> None:
+    """M4/S1 made the rules and the failure letter read text that prints nothing as not given;
+    the printed forms (`documents`) still read it with str.strip: a consent form whose parent
+    address was a pasted zero-width space, or its relationship the blank Braille pattern,
+    printed an empty box where a blank one prints "not recorded" (review F, F5)."""
+    case = stages.in_placement()
+    form = scenario.consent(parent_address="\u200b", relationship="\u2800")
+    shown = {field.label: field.value for field in documents.consent_form(case, form).fields}
+    assert shown["Parent/Carer Address if different"] == documents.NOT_RECORDED
+    assert shown["Relationship to child/yp"] == documents.NOT_RECORDED
