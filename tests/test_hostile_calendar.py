@@ -1956,6 +1956,60 @@ def test_a_closure_for_half_a_day_or_hours_short_of_it_decides_nothing(summary: 
 
 
 @pytest.mark.parametrize(
+    "summary",
+    [
+        "INSET day - pupils not in school; staff training AM",
+        "INSET Day (no pupils) - safeguarding training in the morning",
+        "School closed - staff meeting in the afternoon",
+        "INSET day: staff first aid (am), pupils at home",
+        "INSET day: staff 8.30am-12pm and 1pm-4pm",
+        "School closed: staff 8am-12pm, 12.30pm-3.30pm",
+    ],
+)
+def test_a_whole_day_closure_naming_a_half_of_the_day_elsewhere_still_closes_the_day(
+    summary: str,
+) -> None:
+    """An all-day "INSET day - pupils not in school; staff training AM" became a school day, the
+    staff's morning read as the half of the day the school is closed for, and so did "INSET
+    day: staff 8.30am-12pm and 1pm-4pm", two ranges of staff hours neither covering 09:00 to
+    15:00: counted as a school day, a deadline fell a day early without a word (review F, F2).
+    Only a half that qualifies the closure itself makes it a part day; two or more ranges of
+    hours close the whole day."""
+    inset = f"DTSTART;VALUE=DATE:20251003\nSUMMARY:{summary}"
+    calendar = SchoolCalendar.from_ics(feed(AUTUMN, inset))
+    assert calendar.closure_reasons == {date(2025, 10, 3): summary}
+    assert not calendar.is_school_day(date(2025, 10, 3))
+
+
+@pytest.mark.parametrize(
+    "summary",
+    [
+        "INSET (am)",
+        "INSET Day (PM)",
+        "School closed pm",
+        "School closed for the morning",
+        "School closed to pupils in the afternoon",
+        "Morning closure",
+        "Afternoon INSET - staff training",
+        "INSET - morning",
+        "INSET day (am only)",
+        "Training day: afternoon only",
+        "School closed to pupils - morning only",
+        "INSET half-day - staff training AM",
+        "Half day closure: staff safeguarding training in the afternoon",
+    ],
+)
+def test_a_closure_whose_summary_qualifies_it_as_half_a_day_decides_nothing(summary: str) -> None:
+    """A half of the day named beside the closure word ("INSET (am)", "closed pm", "Morning
+    closure"), "only" after a half, or "half day" still makes a closure a part day, whatever
+    else the summary names (review F, F2): the pupils attend that day."""
+    inset = f"DTSTART;VALUE=DATE:20251003\nSUMMARY:{summary}"
+    calendar = SchoolCalendar.from_ics(feed(AUTUMN, inset))
+    assert calendar.closures == ()
+    assert calendar.is_school_day(date(2025, 10, 3))
+
+
+@pytest.mark.parametrize(
     ("summary", "said"),
     [
         ("School closed 1.30-3.30pm", "'1.30-3.30pm', one end without am or pm"),

@@ -91,10 +91,36 @@ _HALF_DAY = re.compile(r"\bhalf(?: ?- ?| )?days?\b")
 _MORNING = re.compile(r"\bmornings?\b|(?<![\w.])a\.?m\b\.?")
 _AFTERNOON = re.compile(r"\bafternoons?\b|(?<![\w.])p\.?m\b\.?")
 """Half of a school day named in words, a time of day aside: "half day", "morning", "in the
-afternoon", "AM", "(pm only)". Named alone, the school is closed for that half and the pupils
-attend the other ("INSET half day", "School closed in the afternoon", "Training day (pm
-only)"); both halves named are the whole day ("INSET Day - half day safeguarding, half day
-curriculum", "INSET - morning: first aid, afternoon: curriculum")."""
+afternoon", "AM", "(pm only)". Named alone and qualifying the closure (`_qualifies`), the
+school is closed for that half and the pupils attend the other ("INSET half day", "School
+closed in the afternoon", "Training day (pm only)"); both halves named are the whole day
+("INSET Day - half day safeguarding, half day curriculum", "INSET - morning: first aid,
+afternoon: curriculum")."""
+_DECIDING = (
+    r"(?:inset(?: days?)?|training days?|closed(?: to (?:pupils|students))?|closures?"
+    r"|half(?: ?- ?| )?terms?|holidays?|vacations?)"
+)
+"""The words that make an event a closure or a holiday (`_ICS_CLOSURE_WORDS`,
+`_ICS_HOLIDAY_WORDS`, less "break": a "morning break" is no closure's), with what a summary
+writes next to them ("INSET day", "closed to pupils"), for a half of the day named beside
+them."""
+
+
+def _qualifies(half: re.Pattern[str]) -> re.Pattern[str]:
+    """Where a summary's words name the `half` of the day (`_MORNING`, `_AFTERNOON`) as the
+    closure's own: right beside the closure's word ("INSET morning", "INSET (am)", "closed in
+    the afternoon", "closed pm", "Morning closure"), or followed by "only" ("(pm only)",
+    "morning only"). Elsewhere ("INSET day - pupils not in school; staff training AM") it is
+    some other part of the day's (the staff's)."""
+    named = f"(?:{half.pattern})"
+    return re.compile(
+        rf"\b{_DECIDING}(?: ?[(:-])? ?(?:(?:in|for|during|on) the )?{named}"
+        rf"|{named} ?[):-]? ?{_DECIDING}\b"
+        rf"|{named} ?only\b"
+    )
+
+
+_HALVES = (("am", _MORNING, _qualifies(_MORNING)), ("pm", _AFTERNOON, _qualifies(_AFTERNOON)))
 
 
 _CORE_SCHOOL_DAY = (time(9, 0), time(15, 0))
@@ -144,7 +170,8 @@ _WRITE_HOURS = (
 def _hours_close_the_day(words: str, refuse: Callable[[str], NoReturn]) -> bool | None:
     """Whether the hours a summary's words (`_words`) give (`_TIME_RANGE`) cover the school
     day's compulsory sessions (`_CORE_SCHOOL_DAY`), as an event at those times would; None
-    when it gives none.
+    when it gives none. Two or more ranges, none covering them, are a day's hours with a break
+    ("INSET day: staff 8.30am-12pm and 1pm-4pm"), and cover the day.
 
     Raises:
         CalendarFileError (by `refuse`): hours that cannot be read as a time and a later one
@@ -152,7 +179,8 @@ def _hours_close_the_day(words: str, refuse: Callable[[str], NoReturn]) -> bool 
             some that do not: whether they close it would be a guess.
     """
     verdicts: dict[bool, str] = {}
-    for found in _TIME_RANGE.finditer(words):
+    ranges = list(_TIME_RANGE.finditer(words))
+    for found in ranges:
         start, end = _clock(found.group(1)), _clock(found.group(2))
         if start is None or end is None or end <= start:
             refuse(
@@ -174,14 +202,14 @@ def _hours_close_the_day(words: str, refuse: Callable[[str], NoReturn]) -> bool 
             f"to 15:00), and {verdicts[False]!r}, which do not: whether the pupils attend that "
             "day would be a guess. Give one closure event for the hours the pupils are away"
         )
-    return next(iter(verdicts), None)
+    return len(ranges) > 1 or next(iter(verdicts), None)
 
 
 def _part_day(words: str, refuse: Callable[[str], NoReturn]) -> bool:
     """Whether a summary's words (`_words`) mark the school open for part of the day: hours it
     gives that leave part of the school day (`_hours_close_the_day`), a closing time or an early
-    finish (`_ICS_PART_DAY`), or one half of the day named alone (`_HALF_DAY`, `_MORNING`,
-    `_AFTERNOON`).
+    finish (`_ICS_PART_DAY`), or one half of the day named alone, as the closure's own
+    (`_qualifies`), or a half day (`_HALF_DAY`).
 
     Raises:
         CalendarFileError (by `refuse`): hours that cannot be read (`_hours_close_the_day`).
@@ -193,9 +221,11 @@ def _part_day(words: str, refuse: Callable[[str], NoReturn]) -> bool:
         return True
     # A time of day is no half of one: "from 9 am" names no morning.
     untimed = re.sub(_TIME, " ", untimed)
-    halves = {name for name, said in (("am", _MORNING), ("pm", _AFTERNOON)) if said.search(untimed)}
+    halves = {name for name, said, _ in _HALVES if said.search(untimed)}
+    if len(halves) > 1:
+        return False  # both halves named: the whole day
     half_days = len(_HALF_DAY.findall(untimed))
-    return len(halves) == 1 or (half_days == 1 and not halves)
+    return half_days == 1 or any(own.search(untimed) for _, _, own in _HALVES)
 
 
 _ICS_RECURRENCE = ("RRULE", "RDATE")
