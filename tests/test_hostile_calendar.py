@@ -357,17 +357,49 @@ def test_F3_an_event_read_as_nothing_gives_no_uid_an_event_read_may_share() -> N
             'SUMMARY;LANGUAGE="en:Half Term',
         ),
         (
-            "SUMMARY:Parents' evening\nDTSTART;VALUE=DATE:20251015\nX-NOTE;X=\"a:b",
+            'SUMMARY:INSET day\nDTSTART;VALUE=DATE:20251015\nX-NOTE;X="a:b',
             'X-NOTE;X="a:b',
         ),
+        (
+            "SUMMARY:Parents' evening\nDTSTART;VALUE=DATE:20251015\nsummary;x=\"a:Half Term",
+            'summary;x="a:Half Term',
+        ),
+        (
+            "SUMMARY:Parents' evening\nDTSTART;VALUE=DATE:20251015\nSTATUS;X=\"a:CONFIRMED",
+            'STATUS;X="a:CONFIRMED',
+        ),
+        (
+            "SUMMARY:Parents' evening\nDTSTART;VALUE=DATE:20251015\nDTEND;VALUE=\"DATE:20251020",
+            'DTEND;VALUE="DATE:20251020',
+        ),
+        ('DTSTART;VALUE=DATE:20251015\nX-NOTE;X="a:b', 'X-NOTE;X="a:b'),
+        (
+            "SUMMARY:Parents' evening\nDTSTART;VALUE=DATE:20251015\nNOTE ON;X=\"a:b",
+            'NOTE ON;X="a:b',
+        ),
+        (
+            "SUMMARY:Parents' evening\nDTSTART;VALUE=DATE:20251015\nX-APPLE-RADIUS=49.9",
+            "X-APPLE-RADIUS=49.9",
+        ),
     ],
-    ids=["dtend", "summary", "note-of-an-event-read-as-nothing"],
+    ids=[
+        "dtend",
+        "summary",
+        "note-of-an-event-that-decides",
+        "second-summary-of-an-event-read-as-nothing",
+        "status-of-an-event-read-as-nothing",
+        "dtend-of-an-event-read-as-nothing",
+        "note-of-an-event-without-summary",
+        "line-of-no-known-property",
+        "line-of-no-property-and-no-separator",
+    ],
 )
 def test_a_line_that_cannot_be_parsed_is_refused_naming_it(half_term: str, bad: str) -> None:
     """`icalendar` drops a line it cannot parse (an unclosed quote) and reads the rest of the
     event: a half term without its DTEND lasted a day, one without its SUMMARY decided nothing,
-    and its days were counted as school days (found by review C). Which line is lost is not
-    known until it is read, so any such line refuses the feed."""
+    and its days were counted as school days (found by review C). Such a line refuses the feed
+    in an event that decides or has no summary, and in any event when it is (or may be) a
+    line that decides what the event is or which days it covers (review F, F6)."""
     text = feed(AUTUMN, half_term)
     with pytest.raises(CalendarFileError) as refused:
         SchoolCalendar.from_ics(text)
@@ -376,6 +408,29 @@ def test_a_line_that_cannot_be_parsed_is_refused_naming_it(half_term: str, bad: 
     assert f"a line of it cannot be read (Content line could not be parsed into parts: '{bad}'" in (
         str(refused.value)
     )
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        "SUMMARY:Parents evening\nDTSTART:20251003T160000\nDTEND:20251003T190000\n"
+        'ATTENDEE;CN="Mrs Invented:mailto:a@example.invalid',
+        "SUMMARY:Parents' evening\nDTSTART;VALUE=DATE:20251015\nX-NOTE;X=\"a:b",
+        'SUMMARY:INSET day\nSTATUS:CANCELLED\nDTSTART;VALUE=DATE:20251015\nlocation;x="a:Hall',
+        'SUMMARY:Early closure - 1.30pm finish\nDTSTART;VALUE=DATE:20251015\nORGANIZER;CN="a:b',
+    ],
+    ids=["attendee", "x-note", "cancelled-closure", "part-day-closure"],
+)
+def test_a_line_that_cannot_be_parsed_in_an_event_that_decides_nothing_is_passed_over(
+    event: str,
+) -> None:
+    """A parents' evening whose ATTENDEE line has an unclosed quote (the usual slip) made the
+    school's whole feed unreadable, though the event decides nothing (review F, F6): a line
+    that is none of those deciding what an event is or which days it covers (SUMMARY, STATUS,
+    its dates, recurrences, UID) in an event that decides nothing is passed over with it."""
+    calendar = SchoolCalendar.from_ics(feed(AUTUMN, event))
+    assert calendar.terms == ((date(2025, 9, 1), date(2025, 12, 19)),)
+    assert calendar.closures == ()
 
 
 def test_a_line_that_cannot_be_parsed_and_cannot_be_found_names_its_event() -> None:

@@ -633,8 +633,9 @@ def read_ics(
             known, end at a time, before they start, in part of a day or after 9999-12-31, or
             run over days at times not at midnight in London (or in London without the
             time-zone data to tell); a closure's summary (or a one-day holiday's) gives hours
-            that cannot be read; an event has a line `icalendar` cannot parse or two
-            summaries, or one decided on two statuses or UIDs; two events share a UID and
+            that cannot be read; an event has two summaries, or a line `icalendar` cannot
+            parse that may decide (`_may_decide`), or one decided on or without a summary has
+            such a line of any kind, or two statuses or UIDs; two events share a UID and
             either is decided on; two terms are further apart than a holiday can be. Names
             the line.
         FormInvalid: `feed` is neither a path nor bytes (the feed's text says to pass bytes).
@@ -754,50 +755,87 @@ def _read_event(event: Any, line: int | None, lines: Sequence[str], where: str) 
     None when it is cancelled).
 
     A STATUS or UID given twice refuses only an event that decides (a sports day, a parents'
-    evening, is passed over as a recurring one is: review F, F3). A line that cannot be parsed
-    refuses any event: the line dropped may have been a second summary.
+    evening, is passed over as a recurring one is: review F, F3). So does a line that cannot be
+    parsed, unless it may be one that decides (`_may_decide`) or the event has no summary
+    (review F, F6).
 
     Raises:
-        CalendarFileError: a line of it could not be parsed (`_refuse_dropped_lines`); it
+        CalendarFileError: a line of it could not be parsed (`_refuse_dropped_line`); it
             gives SUMMARY, STATUS or UID more than once; its summary gives hours that
             cannot be read (`_part_day`).
     """
     summary = _one(event, "SUMMARY", _event_name(event, ""), where, line)
     name = _event_name(event, summary)
-    _refuse_dropped_lines(event, name, line, lines, where)
+    dropped = [str(problem) for key, problem in getattr(event, "errors", ()) if key is None]
+    for problem in dropped:
+        if not summary or _may_decide(problem):
+            _refuse_dropped_line(problem, name, line, lines, where)
     status = event.get("STATUS", "")
     cancelled = not isinstance(status, list) and str(status).strip().upper() == "CANCELLED"
     kind = None if cancelled else _kind(summary, _refuser(event, summary, where, line))
     if kind is None:
         return event, line, summary, None
+    if dropped:
+        _refuse_dropped_line(dropped[0], name, line, lines, where)
     _one(event, "UID", name, where, line)
     _one(event, "STATUS", name, where, line)
     return event, line, summary, kind
 
 
-def _refuse_dropped_lines(
-    event: Any, name: str, line: int | None, lines: Sequence[str], where: str
-) -> None:
-    """Refuse an event with a line `icalendar` could not parse, which it drops, reading the rest
-    of the event: a half term read without its DTEND lasts a day, one read without its SUMMARY
-    decides nothing, and its days become school days. (A value it cannot read, it keeps as
-    broken, and the event's reading refuses it where it is needed.)
+_ICS_DECIDING_PROPERTIES = frozenset(
+    {"SUMMARY", "STATUS", "DTSTART", "DTEND", "DURATION", "UID"}
+    | set(_ICS_RECURRENCE)
+    | set(_ICS_EXCEPTIONS)
+)
+"""The properties of an event that decide what it is and which days it covers, or which events
+share its UID: lost, even an event read as nothing might have been read."""
+_ICS_OTHER_PROPERTIES = frozenset(
+    {
+        "ACTION", "ATTACH", "ATTENDEE", "CALSCALE", "CATEGORIES", "CLASS", "COLOR", "COMMENT",
+        "COMPLETED", "CONFERENCE", "CONTACT", "CREATED", "DESCRIPTION", "DTSTAMP", "DUE",
+        "FREEBUSY", "GEO", "IMAGE", "LAST-MODIFIED", "LOCATION", "METHOD", "NAME", "ORGANIZER",
+        "PERCENT-COMPLETE", "PRIORITY", "PRODID", "REFRESH-INTERVAL", "RELATED-TO", "REPEAT",
+        "REQUEST-STATUS", "RESOURCES", "SEQUENCE", "SOURCE", "TRANSP", "TRIGGER", "TZID",
+        "TZNAME", "TZOFFSETFROM", "TZOFFSETTO", "TZURL", "URL", "VERSION",
+    }
+)  # fmt: skip
+"""The other properties RFC 5545 and RFC 7986 name, none of which the reader reads."""
+_DROPPED_LINE = re.compile(r"Content line could not be parsed into parts: '([A-Za-z0-9-]+)[;:]")
+"""`icalendar`'s message for a line it dropped, quoting the line: its property's name."""
+
+
+def _may_decide(problem: str) -> bool:
+    """Whether the line `icalendar` dropped, as its message (`problem`) quotes it, is (or cannot
+    be told not to be) one of `_ICS_DECIDING_PROPERTIES`: it is, or begins with no property
+    RFC 5545 or RFC 7986 names (nor an experimental "X-" one) followed by ":" or ";"."""
+    found = _DROPPED_LINE.match(problem)
+    if found is None:
+        return True
+    key = found.group(1).upper()
+    if key in _ICS_DECIDING_PROPERTIES:
+        return True
+    return key not in _ICS_OTHER_PROPERTIES and not (key.startswith("X-") and len(key) > 2)
+
+
+def _refuse_dropped_line(
+    problem: str, name: str, line: int | None, lines: Sequence[str], where: str
+) -> NoReturn:
+    """Refuse an event with a line `icalendar` could not parse (`problem`, its message), which
+    it drops, reading the rest of the event: a half term read without its DTEND lasts a day,
+    one read without its SUMMARY decides nothing, and its days become school days. (A value it
+    cannot read, it keeps as broken, and the event's reading refuses it where it is needed.)
 
     Raises:
         CalendarFileError: naming the line, or the event's line when it cannot be found.
     """
-    for key, problem in getattr(event, "errors", ()):
-        if key is not None:
-            continue
-        at = _quoted_line(str(problem), line, lines)
-        raise CalendarFileError(
-            f"{name}: a line of it cannot be read ({problem}), and the event "
-            "would be read without it (a holiday without its end, or without its summary): a "
-            "guess. Correct the line (a double quote opened in a parameter and not closed is "
-            "the usual slip), or write the term dates as a TOML file",
-            path=where,
-            line=at,
-        )
+    raise CalendarFileError(
+        f"{name}: a line of it cannot be read ({problem}), and the event "
+        "would be read without it (a holiday without its end, or without its summary): a "
+        "guess. Correct the line (a double quote opened in a parameter and not closed is "
+        "the usual slip), or write the term dates as a TOML file",
+        path=where,
+        line=_quoted_line(problem, line, lines),
+    )
 
 
 def _quoted_line(problem: str, line: int | None, lines: Sequence[str]) -> int | None:
