@@ -275,6 +275,25 @@ def test_a_case_opened_under_a_registered_protocol_needs_it_to_load(tmp_path: Pa
     assert with_env.exit_code == 0, with_env.output
 
 
+def test_T6_a_subject_access_response_under_another_protocol_does_not_cite_worcestershire(
+    tmp_path: Path,
+) -> None:
+    """The retention paragraph every response begins with said "(25 for the Worcestershire
+    protocol ...)" to a family whose authority's protocol keeps the data 30 years (review T,
+    T6): each case gives its own period."""
+    db = f"sqlite:///{tmp_path / 'p.sqlite'}"
+    opened = open_under(db, tmp_path, "--protocol", EXAMPLE, under="exampleshire@2027.1")
+    assert opened.exit_code == 0, opened.output
+    exported = invoke("--db", db, "--protocol", EXAMPLE, "export", "P-1")
+    assert exported.exit_code == 0, exported.output
+    response = json.loads(exported.stdout)  # one case: the case, with the response's preamble
+    assert response["retention"]["policy"] == "date of birth + 30 years (the protocol's)"
+    about = response["subject_access"]["about_this_information"]
+    (retention,) = [item["text"] for item in about if "retention" in item["heading"]]
+    assert "Worcestershire" not in retention
+    assert "25" not in retention
+
+
 def test_retention_names_the_case_whose_protocol_is_not_registered(tmp_path: Path) -> None:
     """The store's policy keeps each protocol's `retention_years`: a case under a protocol not
     registered stops the run, which said "the case runs under ..." of a list of cases, naming

@@ -65,13 +65,11 @@ PREAMBLE: tuple[tuple[str, str], ...] = (
     ),
     (
         "How long it is kept (retention)",
-        "Until the child's date of birth plus the number of years the authority's protocol sets "
-        "(25 for the Worcestershire protocol: the retention schedules local authorities use give "
-        "date of birth + 25 years for pupil files), unless the authority sets another period. "
-        "Then the personal data is removed, and the record of the steps, dates and deadlines, "
-        "which holds none, is kept. Each case below gives its date, or says that none can be "
-        "given (its date of birth was removed): then its personal data is kept until it is "
-        "removed by hand.",
+        "Until the child's date of birth plus the number of years the authority's protocol "
+        "sets, unless the authority sets another period. Then the personal data is removed, "
+        "and the record of the steps, dates and deadlines, which holds none, is kept. Each case "
+        "below gives its date, or says that none can be given (its date of birth was removed): "
+        "then its personal data is kept until it is removed by hand.",
     ),
     (
         "Your rights",
