@@ -149,6 +149,20 @@ def test_an_unknown_key_is_refused_with_its_line(tmp_path: Path) -> None:
     assert refused.value.path == str(path)
 
 
+def test_T4_a_protocol_field_written_below_roles_is_said_to_belong_above_it() -> None:
+    """docs/protocols.md moves a file to edition 3 by "copy it, set `edition = 3`"; appended to
+    the docs' own example, which ends with its `[roles]` table, the line was refused as
+    `roles.edition: is not a trigger; the triggers are ...` (review T, T4)."""
+    text = EXAMPLE_FILE.read_text() + "edition = 3\n"
+    with pytest.raises(ProtocolDefinitionError) as caught:
+        Protocol.from_toml(text, "exampleshire.toml")
+    (problem,) = caught.value.problems
+    field, what, line = problem
+    assert (field, line) == ("roles.edition", len(text.split("\n")) - 1)
+    assert "is a protocol field" in what
+    assert "above [roles]" in what
+
+
 def test_a_bad_value_is_refused_with_its_line(tmp_path: Path) -> None:
     path = write(tmp_path, HEADER + "\nreview_weeks = [4, 8, 8]\n")
     with pytest.raises(ProtocolDefinitionError, match="line 7: review_weeks") as refused:

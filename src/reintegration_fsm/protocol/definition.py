@@ -525,6 +525,14 @@ def _check_roles(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> 
         raise fail_definition(instance, attribute, problem, field=field, more=more)
 
 
+_UNDER_ROLES = (
+    "is a protocol field, not a trigger: a key written below the [roles] header belongs to "
+    "that table; write it above [roles]"
+)
+"""Said of a protocol field found among the roles (`edition = 3` appended to a file that ends
+with its `[roles]` table), which would otherwise read as a trigger's name mistyped."""
+
+
 def _seed(name: str) -> Any:
     value = _SEED[name]
     if name == "roles":
@@ -785,7 +793,9 @@ class Protocol:
             # A list of other things than names is reported here, and read as the seed's.
             named = {}
             for key, value in roles.items():
-                if isinstance(value, list) and not all(isinstance(v, str) for v in value):
+                if key in known:  # appended to a file that ends with its [roles] table
+                    problems.append((f"roles.{key}", _UNDER_ROLES))
+                elif isinstance(value, list) and not all(isinstance(v, str) for v in value):
                     problems.append((f"roles.{key}", "must be a list of role names"))
                 else:
                     named[key] = value
