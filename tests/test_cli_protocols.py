@@ -294,6 +294,27 @@ def test_T6_a_subject_access_response_under_another_protocol_does_not_cite_worce
     assert "25" not in retention
 
 
+def test_T1_open_without_under_says_it_opened_under_the_seeds_protocol(tmp_path: Path) -> None:
+    """An authority whose deployment registers its own protocol opens a case and forgets
+    `--under`: the case runs for life under Worcestershire's 20 school days and +3/-3
+    weighting, and nothing printed said so (review T, T1)."""
+    db = f"sqlite:///{tmp_path / 'p.sqlite'}"
+    opened = open_under(db, tmp_path, "--protocol", EXAMPLE)
+    assert opened.exit_code == 0, opened.output
+    exported = invoke("--db", db, "--protocol", EXAMPLE, "export", "P-1")
+    assert json.loads(exported.stdout)["protocol"] == {"id": "worcestershire", "version": "3"}
+    assert opened.stderr.startswith(
+        "note: opened under worcestershire@3, the default, as no --under was given "
+        "(registered: exampleshire@2027.1): "
+    )
+    chosen = open_under(db, tmp_path, "--protocol", EXAMPLE, under="worcestershire", case_id="P-2")
+    assert chosen.exit_code == 0, chosen.output
+    assert chosen.stderr == ""  # named: nothing to say
+    alone = open_under(db, tmp_path, case_id="P-3")
+    assert alone.exit_code == 0, alone.output
+    assert alone.stderr == ""  # no other protocol registered: the seed's is the one meant
+
+
 def test_retention_names_the_case_whose_protocol_is_not_registered(tmp_path: Path) -> None:
     """The store's policy keeps each protocol's `retention_years`: a case under a protocol not
     registered stops the run, which said "the case runs under ..." of a list of cases, naming

@@ -44,6 +44,7 @@ from reintegration_fsm.errors import (
     StoreError,
 )
 from reintegration_fsm.fields import ID_LENGTH, NAME_LENGTH, differing_only_in
+from reintegration_fsm.protocol.definition import Protocol
 from reintegration_fsm.protocol.machine import TRIGGERS_IN
 from reintegration_fsm.protocol.steps import STEP
 from reintegration_fsm.records import Transition
@@ -486,8 +487,34 @@ def apply(
     )
     if on is None:
         click.echo(_DATED_TODAY.format(day=transition.on.isoformat()), err=True)
+    registered = found.protocols()
+    if trigger == "open" and under is None and registered:
+        click.echo(
+            _OPENED_BY_DEFAULT.format(
+                protocol=_named(case.protocol), registered=", ".join(map(_named, registered))
+            ),
+            err=True,
+        )
     if counted is not None:
         click.echo(counted, err=True)
+
+
+def _named(protocol: Protocol) -> str:
+    """`ID@VERSION`, as --under names a protocol."""
+    return (
+        f"{neutralise(protocol.id, single_line=True)}@"
+        f"{neutralise(protocol.version, single_line=True)}"
+    )
+
+
+_OPENED_BY_DEFAULT = (
+    "note: opened under {protocol}, the default, as no --under was given (registered: "
+    "{registered}): the case runs under its deadlines and weighting for life. To open a case "
+    "under a registered protocol, give --under ID[@VERSION]."
+)
+"""Said after `apply ... open` without --under where protocol files are registered: the
+authority's own protocol is then most likely the one meant, and a case opened under the seed's
+keeps it for life."""
 
 
 _DATED_TODAY = (
