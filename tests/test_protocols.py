@@ -312,6 +312,25 @@ def test_a_protocol_may_not_reuse_a_built_in_name() -> None:
         Reintegration.replay(case.history, CALENDAR, protocols=[fake])
 
 
+def test_T3_a_new_case_may_not_open_under_a_protocol_named_as_the_shipped_one_in_other_case() -> (
+    None
+):
+    """`worcestershire 3` with other rules was refused ("a protocol the library ships"), but
+    `Worcestershire 3` (as an officer capitalises the county) with 10 school days opened cases
+    whose histories read as the seed's protocol (review T, T3). A case opened so before still
+    replays under its file."""
+    impostor = attrs.evolve(EXAMPLESHIRE, id="Worcestershire", version="3")
+    with pytest.raises(ProtocolDefinitionError, match="only in letters' case"):
+        opened(impostor)
+    with pytest.raises(ProtocolDefinitionError, match="only in letters' case"):
+        opened(attrs.evolve(WORCESTERSHIRE, id="WORCESTERSHIRE"))
+    case = opened(EXAMPLESHIRE)
+    recorded = transition_to_json(case.history[0])
+    recorded["data"]["protocol"].update(id="Worcestershire", version="3")
+    again = Reintegration.replay([transition_from_json(recorded)], CALENDAR, protocols=[impostor])
+    assert again.protocol == impostor
+
+
 def test_the_first_contracts_protocol_is_always_known() -> None:
     assert (WORCESTERSHIRE_1.id, WORCESTERSHIRE_1.version, WORCESTERSHIRE_1.edition) == (
         "worcestershire",

@@ -94,6 +94,9 @@ from reintegration_fsm.vocabulary import (
 
 _OPEN = STEP[Trigger.OPEN.value]
 _BUILT_IN = protocol_registry(())
+_BUILT_IN_READ = {(i.casefold(), v.casefold()): p for (i, v), p in _BUILT_IN.items()}
+"""The library's own protocols by their names as read aloud: `Worcestershire 3` is named as
+the seed's protocol by any officer, in any history or report."""
 """The protocols every case may name: a store that knows no others resumes each with these."""
 _DISCHARGE = Trigger.DISCHARGE.value
 _ENDING = Stage.ENDING
@@ -612,6 +615,15 @@ class Reintegration:
                 "protocol",
                 f"{protocol.id} {protocol.version} is a protocol the library ships; give yours "
                 "another id or version",
+            )
+        alike = _BUILT_IN_READ.get((protocol.id.casefold(), protocol.version.casefold()))
+        if alike is not None and alike.key != protocol.key:
+            # A new case only: one an earlier version opened under such a name still replays.
+            raise ProtocolDefinitionError(
+                "protocol",
+                f"{protocol.id} {protocol.version} differs from {alike.id} {alike.version}, a "
+                "protocol the library ships, only in letters' case, and its cases would read as "
+                "run under it; give yours another id or version",
             )
         if protocol.opening_problems:  # its cases opened before still replay and finish
             (field, problem), *rest = protocol.opening_problems
