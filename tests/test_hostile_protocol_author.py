@@ -297,7 +297,15 @@ def test_a_key_given_twice_is_refused_at_its_second_line(tmp_path: Path) -> None
     twice.write_text("weighting_points = 2\n" + EXAMPLE.read_text(encoding="utf-8"))
     result = invoke("protocol", "check", str(twice))
     assert result.exit_code == 2
-    assert "not valid TOML: Cannot overwrite a value" in result.stderr
+    again = next(
+        n
+        for n, row in enumerate(twice.read_text().split("\n"), 1)
+        if n > 1 and row.startswith("weighting_points")
+    )
+    # The key and both lines, where it was tomllib's "Cannot overwrite a value" (review T, T5).
+    assert f"line {again}: weighting_points: is given twice (lines 1 and {again})" in (
+        result.stderr
+    )
     assert "Traceback" not in result.output
 
 

@@ -163,6 +163,24 @@ def test_T4_a_protocol_field_written_below_roles_is_said_to_belong_above_it() ->
     assert "above [roles]" in what
 
 
+def test_T5_a_key_given_twice_in_a_protocol_file_is_named_with_both_lines() -> None:
+    """A number changed by writing its line again is told only `(file)`: "not valid TOML:
+    Cannot overwrite a value (at line 12, column 29)", naming no key, where every other problem
+    names its field (docs/protocols.md: "refused with the field and the line") (review T,
+    T5)."""
+    text = EXAMPLE_FILE.read_text().replace(
+        "weighting_points = 1\n", "weighting_points = 1\nplace_offer_school_days = 12\n"
+    )
+    lines = text.split("\n")
+    first = next(n for n, row in enumerate(lines, 1) if row.startswith("place_offer_school_days"))
+    again = next(n for n, row in enumerate(lines, 1) if row == "place_offer_school_days = 12")
+    with pytest.raises(ProtocolDefinitionError) as caught:
+        Protocol.from_toml(text, "exampleshire.toml")
+    assert caught.value.field == "place_offer_school_days"
+    assert caught.value.line == again
+    assert f"given twice (lines {first} and {again})" in str(caught.value)
+
+
 def test_a_bad_value_is_refused_with_its_line(tmp_path: Path) -> None:
     path = write(tmp_path, HEADER + "\nreview_weeks = [4, 8, 8]\n")
     with pytest.raises(ProtocolDefinitionError, match="line 7: review_weeks") as refused:

@@ -120,11 +120,19 @@ def _read_toml(text: str, where: str) -> tuple[dict[str, Any], dict[str, tuple[i
         ) from None
     except tomllib.TOMLDecodeError as error:
         found = re.search(r"line (\d+)", str(error))
+        where_line = int(found.group(1)) if found else None
+        twice = _given_twice(text, where_line) if "Cannot overwrite a value" in str(error) else None
+        if twice is not None:
+            key, first = twice
+            raise ProtocolDefinitionError(
+                key,
+                f"is given twice (lines {first} and {where_line}): which was meant would be a "
+                "guess; give it once",
+                path=where,
+                line=where_line,
+            ) from None
         raise ProtocolDefinitionError(
-            WHOLE_FILE,
-            f"not valid TOML: {error}",
-            path=where,
-            line=int(found.group(1)) if found else None,
+            WHOLE_FILE, f"not valid TOML: {error}", path=where, line=where_line
         ) from None
     except ValueError:  # Python's limit on a whole number's digits (4,300)
         raise ProtocolDefinitionError(
@@ -143,11 +151,34 @@ dotted parts costs `tomllib` n² (one of 20,000 parts, 40 KB, took 1.5 GB), and 
 headers of 100 parts each (1 MB) took 477 MB."""
 
 
+def _given_twice(text: str, line: int | None) -> tuple[str, int] | None:
+    """The key written on `line` (where `tomllib` found a value given again) and the line it
+    was first given on, when it was given on an earlier one; else None."""
+    if line is None:
+        return None
+    keys = [(name, at) for name, at, key in _key_places(text) if key and at[0] == line]
+    if len(keys) != 1:
+        return None
+    name, _ = keys[0]
+    first = _key_lines(text).get(name)
+    return None if first is None or first[0] >= line else (name, first[0])
+
+
 def _key_lines(text: str) -> dict[str, tuple[int, int]]:
     """Where each key is, (line, column), by its dotted name (`roles.open`), in a table,
     written dotted or in an inline table; a guide for messages, not a TOML parser (`tomllib`
     read the file)."""
     lines: dict[str, tuple[int, int]] = {}
+    for name, place, _ in _key_places(text):
+        _place(lines, name, place)
+    return lines
+
+
+def _key_places(text: str) -> list[tuple[str, tuple[int, int], bool]]:
+    """Each table header and key in `text`, in order: its dotted name, where it is (line,
+    column), and whether it is a key (a header is not). A key of an inline table is at the
+    column it starts on."""
+    found: list[tuple[str, tuple[int, int], bool]] = []
     table = ""
     quotes: str | None = None
     depth = 0
@@ -163,20 +194,19 @@ def _key_lines(text: str) -> dict[str, tuple[int, int]]:
         header = _TABLE.match(line)
         if header is not None:
             table = _dotted("", header.group(1))
-            _place(lines, table, (number, 0))
+            found.append((table, (number, 0), False))
             continue
         key = _KEY.match(line)
         if key is None:
             continue
         name = _dotted(table, key.group(1))
-        _place(lines, name, (number, key.start(1)))
+        found.append((name, (number, key.start(1)), True))
         value = line[key.end() :]
         if value.startswith("{"):
             for inner in _INLINE_KEY.finditer(value):
-                lines.setdefault(
-                    _dotted(name, inner.group(1)), (number, key.end() + inner.start(1))
-                )
-    return lines
+                inner_name = _dotted(name, inner.group(1))
+                found.append((inner_name, (number, key.end() + inner.start(1)), True))
+    return found
 
 
 def _open_after(line: str, quotes: str | None, depth: int) -> tuple[str | None, int]:
