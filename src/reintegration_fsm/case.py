@@ -94,10 +94,10 @@ from reintegration_fsm.vocabulary import (
 
 _OPEN = STEP[Trigger.OPEN.value]
 _BUILT_IN = protocol_registry(())
+"""The protocols every case may name: a store that knows no others resumes each with these."""
 _BUILT_IN_READ = {(i.casefold(), v.casefold()): p for (i, v), p in _BUILT_IN.items()}
 """The library's own protocols by their names as read aloud: `Worcestershire 3` is named as
 the seed's protocol by any officer, in any history or report."""
-"""The protocols every case may name: a store that knows no others resumes each with these."""
 _DISCHARGE = Trigger.DISCHARGE.value
 _ENDING = Stage.ENDING
 _AP_HEAD = Role.AP_HEAD  # read on every trigger: see `rules` on reading members before 3.12
