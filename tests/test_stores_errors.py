@@ -384,6 +384,88 @@ def test_a_connection_killed_mid_save_is_retryable_and_leaves_nothing_half_writt
     store.close()
 
 
+def _slow_log_inserts(admin: sa.Engine) -> None:
+    """Every log insert sleeps 4 seconds in a trigger, for a statement to be cancelled."""
+    with admin.begin() as conn:
+        if admin.dialect.name == "postgresql":
+            conn.exec_driver_sql(
+                "CREATE OR REPLACE FUNCTION test_slow() RETURNS trigger LANGUAGE plpgsql AS "
+                "$$ BEGIN PERFORM pg_sleep(4); RETURN NEW; END $$"
+            )
+            conn.exec_driver_sql(
+                "CREATE TRIGGER test_slow BEFORE INSERT ON rfsm_transitions "
+                "FOR EACH ROW EXECUTE FUNCTION test_slow()"
+            )
+        else:
+            conn.exec_driver_sql(
+                "CREATE TRIGGER test_slow BEFORE INSERT ON rfsm_transitions "
+                "FOR EACH ROW SET @test_slow = SLEEP(4)"
+            )
+
+
+def _cancel_the_running_statement(admin: sa.Engine) -> None:
+    """Cancel the statement (not the connection) another session is running, once it has run
+    a second: PostgreSQL's `pg_cancel_backend`, MariaDB's `KILL QUERY`."""
+    pg = admin.dialect.name == "postgresql"
+    running = (
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+        "AND pid <> pg_backend_pid() AND wait_event = 'PgSleep'"
+        if pg
+        else "SELECT id FROM information_schema.processlist WHERE db = database() "
+        "AND id <> connection_id() AND command = 'Query' AND time >= 1"
+    )
+    with admin.connect() as conn:
+        for _ in range(400):
+            found = [int(row[0]) for row in conn.exec_driver_sql(running)]
+            for session in found:
+                conn.exec_driver_sql(
+                    f"SELECT pg_cancel_backend({session})" if pg else f"KILL QUERY {session}"
+                )
+            if found:
+                return
+            time.sleep(0.02)
+    raise AssertionError("the save never reached the slow trigger")
+
+
+def test_B2_a_statement_cancelled_mid_save_is_retryable_on_both_servers(
+    server: tuple[str, sa.Engine],
+) -> None:
+    """An administrator cancelling a save's statement (or a statement timeout) writes nothing,
+    and the same save tried again succeeds: retryable on PostgreSQL as on MariaDB, where it
+    was MariaDB's `KILL QUERY` only (review B, B2)."""
+    url, admin = server
+    store = SqlAlchemyStore(url, calendar=CALENDAR)
+    store.save(built("cancel-01", 2))
+    case = advanced(store.load("cancel-01"), 1)
+    _slow_log_inserts(admin)
+    failed: list[StoreError] = []
+
+    def save() -> None:
+        try:
+            store.save(case)
+        except StoreError as error:
+            failed.append(error)
+
+    saving = threading.Thread(target=save)
+    saving.start()
+    _cancel_the_running_statement(admin)
+    saving.join()
+    with admin.begin() as conn:
+        conn.exec_driver_sql(
+            "DROP TRIGGER test_slow ON rfsm_transitions"
+            if admin.dialect.name == "postgresql"
+            else "DROP TRIGGER test_slow"
+        )
+    [cancelled] = failed
+    assert cancelled.retryable, str(cancelled)
+    assert "may be tried again" in str(cancelled)
+    assert store.history("cancel-01") == built("cancel-01", 2).history  # nothing written
+    store.save(case)
+    assert store.history("cancel-01") == built("cancel-01", 3).history
+    assert store.verify() == []
+    store.close()
+
+
 def _end_every_other_session(engine: sa.Engine) -> int:
     """End every session on the engine's database but this one, as a restart or a failover
     does; the number ended."""

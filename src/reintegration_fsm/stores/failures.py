@@ -43,12 +43,20 @@ _DRIVER_CODE = DRIVERS | {"psycopg_c", "psycopg_binary", "sqlalchemy"}
 adapters among them): where a `UnicodeError` raised is the connection's, not a row's."""
 
 # PostgreSQL SQLSTATEs worth retrying as they are: serialization failure, deadlock, lock not
-# available, the server shutting down or terminating the backend, too many connections.
-_PG_RETRY = frozenset({"40001", "40P01", "55P03", "57P01", "57P02", "57P03", "53300", "53400"})
+# available, the statement cancelled (`pg_cancel_backend`, `statement_timeout`: MariaDB's
+# query interrupted, as `KILL QUERY` and `max_statement_time` give it), the server shutting down
+# or terminating the backend, too many connections.
+_PG_RETRY = frozenset(
+    {"40001", "40P01", "55P03", "57014", "57P01", "57P02", "57P03", "53300", "53400"}
+)
 # MariaDB/MySQL: lock wait timeout, deadlock, cannot connect, server gone away, connection lost
-# or killed, server shutdown, too many connections, query interrupted, network read/write.
+# or killed, server shutdown, too many connections, query interrupted (`KILL QUERY`; MariaDB's
+# `max_statement_time`, MySQL's `max_execution_time`), network read/write.
 _MYSQL_RETRY = frozenset(
-    {1040, 1053, 1158, 1159, 1160, 1161, 1205, 1213, 1317, 1927, 2002, 2003, 2006, 2013, 2055}
+    {
+        *(1040, 1053, 1158, 1159, 1160, 1161, 1205, 1213, 1317, 1927, 1969),
+        *(2002, 2003, 2006, 2013, 2055, 3024),
+    }
 )
 # MariaDB/MySQL: a value too long, out of range, truncated or not valid in its column's type.
 _MYSQL_DATA = frozenset({1153, 1264, 1265, 1292, 1300, 1366, 1367, 1406, 3988})
