@@ -517,6 +517,27 @@ class EvidenceContract:
         assert note.paths == ("pupil.name",)
         assert store.cases(text=name) == []
 
+    @pytest.mark.parametrize(
+        "reason",
+        ["Wrong DoB 14/05/2012", "DoB 14.5.2012 typed wrongly", "Born 14th May 2012: wrong"],
+        ids=["slashes", "dots", "words"],
+    )
+    def test_P2_a_redactions_reason_may_quote_the_date_of_birth_it_removes_as_people_write_it(
+        self, store: Store, reason: str
+    ) -> None:
+        """A date of birth was refused in a reason only as stored (2012-05-14): written as an
+        office writes it ("Wrong DoB 14/05/2012") it was taken, and shown in place of every
+        value removed (review P, P2)."""
+        store.save(built("case-01", 3))
+        before = self.rows_of(store, "case-01")
+        paths = ["pupil.date_of_birth", "form.child_dob"]
+        with pytest.raises(FormInvalid) as refused:
+            store.redact("case-01", None, paths, reason, by=ADMISSIONS, on=REDACTED_ON)
+        [(field, problem)] = refused.value.problems
+        assert field == "reason"
+        assert problem.startswith("the reason quotes the value removed at pupil.date_of_birth")
+        assert self.rows_of(store, "case-01") == before
+
     def test_a_reason_may_quote_part_of_a_value_that_is_no_name(self, store: Store) -> None:
         """Only a person's name is refused by its words; other text is refused when the reason
         quotes it whole."""

@@ -302,6 +302,51 @@ def _copied(
     ]
 
 
+def _date_of_birth(path: str) -> bool:
+    """`path` names a date of birth (`pupil.date_of_birth`, `form.child_dob`)."""
+    return path.rsplit(".", 1)[-1] in personal.PERSONAL_DATES
+
+
+_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+
+def _written_dates(value: str) -> list[str]:
+    """A date of birth stored as `value` (ISO) as people write it, folded as a reason is
+    (`folded_name`): 09/03/2012, 9/3/2012, 09-03-2012, 09.03.2012, 9 March 2012, 9th March
+    2012, 9 Mar 2012, March 9, 2012 and as stored. Empty for text that is no ISO date."""
+    try:
+        day = dt.date.fromisoformat(value)
+    except ValueError:
+        return []
+    d, m, y = day.day, day.month, day.year
+    month = _MONTHS[m - 1]  # English whatever the locale: the office writes it so
+    short = month[:3]
+    suffix = "th" if 11 <= d <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(d % 10, "th")
+    numeric = [
+        f"{a}{sep}{b}{sep}{y}"
+        for a in (f"{d:02}", str(d))
+        for b in (f"{m:02}", str(m))
+        for sep in "/-."
+    ]
+    words = [f"{a} {b} {y}" for a in (f"{d:02}", str(d), f"{d}{suffix}") for b in (month, short)]
+    words += [f"{b} {a}, {y}" for a in (str(d), f"{d}{suffix}") for b in (month, short)]
+    words += [f"{b} {a} {y}" for a in (str(d), f"{d}{suffix}") for b in (month, short)]
+    return [folded_name(text) for text in (value, *numeric, *words)]
+
+
 def _same_person(a: str, b: str) -> bool:
     """The same person's name as a subject access request finds a child's records
     (`fields.loosely_folded_name`: `rules.same_name`, and each apostrophe or dash as any
@@ -365,7 +410,8 @@ def _refuse_quoting(reason: str, removed: Sequence[_Removed]) -> None:
     apostrophe), so that the person is not found by a search for either; a short common word
     that is also part of a name ("Will") is refused too. A name whose words are all of one
     letter (initials, "J S") is refused whole only. Any other value is quoted whole, compared
-    as names are, as whole words.
+    as names are, as whole words; a date of birth also as people write it (09/03/2012,
+    9 March 2012: `_written_dates`).
 
     Raises:
         FormInvalid: on `reason`, naming where the value quoted was (not the value).
@@ -374,20 +420,23 @@ def _refuse_quoting(reason: str, removed: Sequence[_Removed]) -> None:
     loosely_said = loosely_folded_name(reason)
     said_words = set(_name_words(reason))
     for item in removed:
-        if _quotes_whole(folded_name(item.value), said) or (
+        whole = [folded_name(item.value)]
+        if _date_of_birth(item.path):
+            whole += _written_dates(item.value)
+        if any(_quotes_whole(value, said) for value in whole) or (
             item.name and _quotes_whole(loosely_folded_name(item.value), loosely_said)
         ):
-            what = "the name removed" if item.name else "the value removed"
+            what = "the name" if item.name else "the value"
         elif item.name and any(_quotes_word(word, said_words) for word in _name_words(item.value)):
-            what = "a word of the name removed"
+            what = "a word of the name"
         else:
             continue
         raise FormInvalid(
             "redact",
             "reason",
-            f"the reason quotes {what} at {item.path} of entry {item.seq}, and is shown in place "
-            "of every value removed: describe the request without quoting what it removes (e.g. "
-            "'Erasure request')",
+            f"the reason quotes {what} removed at {item.path} of entry {item.seq}, and is shown "
+            "in place of every value removed: describe the request without quoting what it "
+            "removes (e.g. 'Erasure request')",
         )
 
 
