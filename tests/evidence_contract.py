@@ -538,6 +538,49 @@ class EvidenceContract:
         assert problem.startswith("the reason quotes the value removed at pupil.date_of_birth")
         assert self.rows_of(store, "case-01") == before
 
+    @pytest.mark.parametrize(
+        ("reason", "where"),
+        [
+            ("Alex no longer needs it", "a word of the name the case holds at pupil.name"),
+            ("Request of Dana", "a word of the name the case holds at form.parent_name"),
+            ("Born 14/05/2012: not needed", "the value the case holds at pupil.date_of_birth"),
+        ],
+        ids=["child", "parent", "date-of-birth"],
+    )
+    def test_P1_an_erased_childs_name_survives_in_an_earlier_redactions_reason(
+        self, store: Store, reason: str, where: str
+    ) -> None:
+        """A reason was checked only against the values its redaction removed: one removing the
+        transport plan "Alex no longer needs it" was taken, bound into the chain and shown in
+        the plan's place, and no later erasure of the child's name (nor a retention run) could
+        take the name from it (review P, P1). A reason may quote no name or date of birth the
+        case holds; the erasure then leaves the name nowhere."""
+        store.save(built("case-01", 3))
+        before = self.rows_of(store, "case-01")
+        with pytest.raises(FormInvalid) as refused:
+            store.redact(
+                "case-01", 3, ["information.transport_plan"], reason, by=ADMISSIONS, on=REDACTED_ON
+            )
+        [(field, problem)] = refused.value.problems
+        assert field == "reason"
+        assert problem.startswith(f"the reason quotes {where}")
+        assert "no later erasure of that value could remove it" in problem
+        assert not {"Alex", "Dana", "Example"} & set(problem.replace("'", " ").split())
+        assert self.rows_of(store, "case-01") == before
+        store.redact(
+            "case-01",
+            3,
+            ["information.transport_plan"],
+            "No longer needed",
+            by=ADMISSIONS,
+            on=REDACTED_ON,
+        )
+        paths = ["pupil.name", "pupil.date_of_birth", "form.child_name", "form.child_dob"]
+        store.redact("case-01", None, paths, "Erasure request", by=ADMISSIONS, on=REDACTED_ON)
+        assert "Alex" not in repr(store.redactions("case-01"))
+        assert "Alex" not in json.dumps([t.data for t in store.load("case-01").history])
+        assert store.verify() == []
+
     def test_a_reason_may_quote_part_of_a_value_that_is_no_name(self, store: Store) -> None:
         """Only a person's name is refused by its words; other text is refused when the reason
         quotes it whole."""

@@ -170,7 +170,7 @@ def plan(
         current = entry if seq not in removals else _applied(entry, removals[seq])
         removals[seq] = _merged(removals.get(seq), remove(current, paths, strict=False))
     if not every_case:  # (a retention run's reason is the store's own fixed words)
-        _refuse_quoting(reason, [*removed, *_copied(by_seq, copies)])
+        _refuse_quoting(reason, [*removed, *_copied(by_seq, copies), *_kept(by_seq)])
     _refuse_earlier(on, by_seq, removals)
     text = personal.note_text(on, reason)
     changed = [
@@ -228,12 +228,14 @@ def plan(
 
 @attrs.frozen
 class _Removed:
-    """A value a redaction removes: where, and whether it is a person's name."""
+    """A value a redaction removes (or, `kept`, one the case holds that its reason may not
+    quote either): where, and whether it is a person's name."""
 
     seq: int
     path: str
     value: str
     name: bool
+    kept: bool = False
 
 
 def _value(entry: Mapping[str, Any], path: str) -> Any:
@@ -300,6 +302,39 @@ def _copied(
         for seq, paths in copies.items()
         for path in paths
     ]
+
+
+def _kept(by_seq: Mapping[int, Mapping[str, Any]]) -> list[_Removed]:
+    """Every person's name and date of birth the case still holds (in any entry's data, and
+    the family's own names as actors), which a reason may not quote either: the reason is
+    bound into the chain and shown in place of what it removes, so a later erasure of that
+    name or date (or a retention run) could never take it from there. What a redaction left
+    in another store's place (an import's placeholder text, `0001-01-01`) names nobody."""
+    found = []
+    for seq, entry in sorted(by_seq.items()):
+        data = stored_data(entry)
+        for path in personal.personal_paths(entry["trigger_name"], data):
+            leaf = personal.declared(entry["trigger_name"], path)
+            value = personal.get(data, path)
+            dotted = personal.dotted(path)
+            name = personal.person_name(leaf)
+            if _removed_elsewhere(value) or not (name or _date_of_birth(dotted)):
+                continue
+            found.append(_Removed(seq, dotted, value, name, kept=True))
+        actor_name = entry["actor_name"]
+        if (
+            Role(entry["actor_role"]) in FAMILY
+            and column_digest(actor_name) is None
+            and not _removed_elsewhere(actor_name)
+        ):
+            found.append(_Removed(seq, f"{personal.ACTOR}.name", actor_name, True, kept=True))
+    return found
+
+
+def _removed_elsewhere(value: str) -> bool:
+    """`value` is what a redaction leaves in a value's place: a note's text, or the date
+    `0001-01-01` (a history imported without its redaction records holds them as values)."""
+    return personal.is_note_text(value) or value == personal.REDACTED_DATE.isoformat()
 
 
 def _date_of_birth(path: str) -> bool:
@@ -411,7 +446,9 @@ def _refuse_quoting(reason: str, removed: Sequence[_Removed]) -> None:
     that is also part of a name ("Will") is refused too. A name whose words are all of one
     letter (initials, "J S") is refused whole only. Any other value is quoted whole, compared
     as names are, as whole words; a date of birth also as people write it (09/03/2012,
-    9 March 2012: `_written_dates`).
+    9 March 2012: `_written_dates`). The names and dates of birth the case holds beyond what
+    is removed (`kept`, `_kept`) are refused alike: a later erasure could not remove them from
+    the reason.
 
     Raises:
         FormInvalid: on `reason`, naming where the value quoted was (not the value).
@@ -431,6 +468,15 @@ def _refuse_quoting(reason: str, removed: Sequence[_Removed]) -> None:
             what = "a word of the name"
         else:
             continue
+        if item.kept:
+            raise FormInvalid(
+                "redact",
+                "reason",
+                f"the reason quotes {what} the case holds at {item.path} of entry {item.seq}; "
+                "a reason is kept with its record, so no later erasure of that value could "
+                "remove it: describe the request without quoting whose it is (e.g. 'Erasure "
+                "request')",
+            )
         raise FormInvalid(
             "redact",
             "reason",
