@@ -30,6 +30,8 @@ Targets = Mapping[int | None, Sequence[str]]
 """Paths to remove, by the seq of the entry (None: every entry holding them)."""
 
 FAMILY = frozenset({Role.PARENT, Role.CHILD})
+FAMILY_PARTIES = frozenset({Party.PARENT.value, Party.CHILD.value})
+"""The parties of a meeting's attendees who are the family (as stored)."""
 """Actors whose names are the family's personal data (staff act in their professional role)."""
 CASE_COLUMNS = ("pupil_name", "pupil_name_folded", "state")
 """The case row's columns a redaction can change: the child's name, shown by `cases()`, and the
@@ -305,11 +307,12 @@ def _copied(
 
 
 def _kept(by_seq: Mapping[int, Mapping[str, Any]]) -> list[_Removed]:
-    """Every person's name and date of birth the case still holds (in any entry's data, and
-    the family's own names as actors), which a reason may not quote either: the reason is
-    bound into the chain and shown in place of what it removes, so a later erasure of that
-    name or date (or a retention run) could never take it from there. What a redaction left
-    in another store's place (an import's placeholder text, `0001-01-01`) names nobody."""
+    """Every name of the child or the family (`_family_name`) and date of birth the case still
+    holds (in any entry's data, and the family's own names as actors), which a reason may not
+    quote either: the reason is bound into the chain and shown in place of what it removes, so
+    a later erasure of that name or date (or a retention run) could never take it from there.
+    What a redaction left in another store's place (an import's placeholder text, `0001-01-01`)
+    names nobody."""
     found = []
     for seq, entry in sorted(by_seq.items()):
         data = stored_data(entry)
@@ -317,7 +320,7 @@ def _kept(by_seq: Mapping[int, Mapping[str, Any]]) -> list[_Removed]:
             leaf = personal.declared(entry["trigger_name"], path)
             value = personal.get(data, path)
             dotted = personal.dotted(path)
-            name = personal.person_name(leaf)
+            name = personal.person_name(leaf) and _family_name(data, path)
             if _removed_elsewhere(value) or not (name or _date_of_birth(dotted)):
                 continue
             found.append(_Removed(seq, dotted, value, name, kept=True))
@@ -329,6 +332,25 @@ def _kept(by_seq: Mapping[int, Mapping[str, Any]]) -> list[_Removed]:
         ):
             found.append(_Removed(seq, f"{personal.ACTOR}.name", actor_name, True, kept=True))
     return found
+
+
+_FAMILY_FIELDS = frozenset({"child_name", "parent_name", "second_parent_name", "signed_by"})
+"""The name fields that only ever hold the child's or a parent's name (a consent form's signer
+is a parent, the child's views are signed by the child)."""
+
+
+def _family_name(data: Any, path: personal.Path) -> bool:
+    """The name at `path` is the child's or the family's: the pupil's, one of `_FAMILY_FIELDS`,
+    or a meeting attendee of the parent's or the child's party. A professional's or a staff
+    member's name (`professionals.0.name`, `head_teacher`) is not: its words ("psychologist",
+    "key worker") would refuse ordinary reasons, and staff stay named."""
+    field = path[-1]
+    if field in _FAMILY_FIELDS or path[-2:] == ("pupil", "name"):
+        return True
+    if field == "name" and len(path) >= 3 and path[-3] == "attendees":
+        attendee = personal.get(data, path[:-1])
+        return isinstance(attendee, Mapping) and attendee.get("party") in FAMILY_PARTIES
+    return False
 
 
 def _removed_elsewhere(value: str) -> bool:
