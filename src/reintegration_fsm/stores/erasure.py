@@ -30,9 +30,9 @@ Targets = Mapping[int | None, Sequence[str]]
 """Paths to remove, by the seq of the entry (None: every entry holding them)."""
 
 FAMILY = frozenset({Role.PARENT, Role.CHILD})
+"""Actors whose names are the family's personal data (staff act in their professional role)."""
 FAMILY_PARTIES = frozenset({Party.PARENT.value, Party.CHILD.value})
 """The parties of a meeting's attendees who are the family (as stored)."""
-"""Actors whose names are the family's personal data (staff act in their professional role)."""
 CASE_COLUMNS = ("pupil_name", "pupil_name_folded", "state")
 """The case row's columns a redaction can change: the child's name, shown by `cases()`, and the
 case's state (which may hold a removed value)."""
