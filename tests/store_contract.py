@@ -1373,6 +1373,96 @@ class StoreContract:
             assert store.taken(["case-01"]) == set()
         assert calls == [0, 1]  # not kept, then kept by the other writer
 
+    @pytest.mark.parametrize("kept", ["the same rules", "other rules"])
+    def test_another_authoritys_writer_keeping_the_name_mid_save_is_compared_with(
+        self, store: Store, monkeypatch: pytest.MonkeyPatch, kept: str
+    ) -> None:
+        """PostgreSQL and MariaDB: another authority's first case under the protocol's name,
+        committed between this save's read of `rfsm_protocols` and its write, is compared with
+        in the same transaction: under the same rules the case is saved, under others refused
+        and nothing written (review T, T2)."""
+        if not isinstance(store, SqlAlchemyStore) or store.engine.dialect.name == "sqlite":
+            pytest.skip("SQLite serialises writers with BEGIN IMMEDIATE and its busy timeout")
+        own = attrs.evolve(WORCESTERSHIRE, id="otherborough", version="3")
+        theirs = own if kept == "the same rules" else attrs.evolve(own, weighting_points=7)
+        store.protocols = (own,)
+        first_opened = sql_store.opened.first_opened
+        calls: list[int] = []
+
+        def after_another_writer(new: Any, known: Any) -> Any:
+            if not calls:  # between this save's read of the table and its insert
+                with store.engine.begin() as other:
+                    other.execute(
+                        sa.insert(schema.protocols),
+                        {
+                            "authority": OTHER_AUTHORITY,
+                            "protocol_id": "otherborough",
+                            "version": "3",
+                            "fingerprint": theirs.fingerprint,
+                            "first_case_id": "case-09",
+                        },
+                    )
+            calls.append(len(known))
+            return first_opened(new, known)
+
+        monkeypatch.setattr(sql_store.opened, "first_opened", after_another_writer)
+        case = opened("case-01", protocol=own)
+        if kept == "the same rules":
+            store.save(case)
+            assert store.load("case-01") == case
+        else:
+            with pytest.raises(ChangedProtocol) as refused:
+                store.save(case)
+            assert refused.value.taken
+            assert store.taken(["case-01"]) == set()
+        assert calls == [0, 2]  # not kept, then the other's and its own, written, compared
+
+    def test_two_authorities_first_cases_under_one_name_at_once_are_not_both_saved(
+        self, store: Store, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Every SQL engine: two authorities' first cases under one protocol name with other
+        rules, saved at once: the second writer waits for the first (SQLite: BEGIN IMMEDIATE;
+        PostgreSQL: a transaction's advisory lock; MariaDB: the locking read of the name's
+        rows), then is refused, and writes nothing (review T, T2)."""
+        if not isinstance(store, SqlAlchemyStore):
+            pytest.skip("InMemoryStore keeps the name under the lock its saves hold")
+        own = attrs.evolve(WORCESTERSHIRE, id="otherborough", version="3")
+        theirs = attrs.evolve(own, weighting_points=7)
+        store.protocols = (own, theirs)
+        racing = SqlAlchemyStore(store.engine.url, calendar=CALENDAR, protocols=(theirs,))
+        first_opened = sql_store.opened.first_opened
+        raised: list[BaseException] = []
+        waited: list[bool] = []
+
+        def race() -> None:
+            try:
+                racing.save(opened("case-02", OTHER_AUTHORITY, protocol=theirs))
+            except BaseException as error:
+                raised.append(error)
+
+        racer = threading.Thread(target=race, daemon=True)
+
+        def compared_after_writing(new: Any, known: Any) -> Any:
+            if threading.current_thread() is not racer and len(known) and not waited:
+                # This writer has written its row and not committed: the other starts now.
+                racer.start()
+                racer.join(2)
+                waited.append(racer.is_alive())
+            return first_opened(new, known)
+
+        monkeypatch.setattr(sql_store.opened, "first_opened", compared_after_writing)
+        store.save(opened("case-01", protocol=own))
+        racer.join(120)
+        racing.close()
+        assert waited == [True], "the second writer did not wait for the first"
+        assert not racer.is_alive()
+        [refused] = raised
+        assert isinstance(refused, ChangedProtocol), repr(refused)
+        assert refused.taken
+        assert store.taken(["case-01", "case-02"]) == {"case-01"}
+        store.protocols = (own,)
+        assert store.verify() == []
+
     def test_a_scoped_write_never_waits_on_or_locks_another_authoritys_case(
         self, store: Store
     ) -> None:
@@ -2372,32 +2462,124 @@ class StoreContract:
         """The rules were kept by protocol `(id, version)` alone: one authority's first case
         decided them for every authority in the database, and another authority's scoped store
         was refused its own file under that name, told of "the store's earlier cases" it may
-        not see (review S, S1). Each authority keeps its own."""
+        not see (review S, S1). Each authority keeps its own rules under its own names; a name
+        another authority holds is refused only with other rules, and the refusal tells of no
+        case (review T, T2)."""
         own = attrs.evolve(WORCESTERSHIRE, id="otherborough", version="3")
-        theirs = attrs.evolve(own, weighting_points=7)
+        edited = attrs.evolve(own, weighting_points=7)
         ours = store.for_authority(AUTHORITY)
         ours.protocols = (own,)
         ours.save(opened("case-01", protocol=own))
         other = store.for_authority(OTHER_AUTHORITY)
-        other.protocols = (theirs,)
+        other.protocols = (own,)
 
-        other.save(opened("case-02", OTHER_AUTHORITY, protocol=theirs))
+        other.save(opened("case-02", OTHER_AUTHORITY, protocol=own))
         other.import_histories(
-            [(OTHER_AUTHORITY, opened("case-03", OTHER_AUTHORITY, protocol=theirs).history)]
+            [(OTHER_AUTHORITY, opened("case-03", OTHER_AUTHORITY, protocol=own).history)]
         )
 
         assert store.taken(["case-01", "case-02", "case-03"]) == {"case-01", "case-02", "case-03"}
-        ours.protocols = (theirs,)
+        ours.protocols = (edited,)
+        with pytest.raises(ChangedProtocol) as refused:
+            ours.save(opened("case-04", protocol=edited))
+        assert not refused.value.taken  # its own earlier cases' rules decide first
+        other.protocols = (edited,)
         with pytest.raises(ChangedProtocol):
-            ours.save(opened("case-04", protocol=theirs))
-        other.protocols = (own,)
-        with pytest.raises(ChangedProtocol):
-            other.save(opened("case-04", OTHER_AUTHORITY, protocol=own))
+            other.save(opened("case-04", OTHER_AUTHORITY, protocol=edited))
         assert store.taken(["case-04"]) == set()
         ours.protocols = (own,)
         assert ours.verify() == []
-        other.protocols = (theirs,)
+        other.protocols = (own,)
         assert other.verify() == []
+
+    # -- one protocol name, one set of rules in a store (review T, T2) ----------------------------
+    def test_a_new_case_under_a_name_another_authority_holds_with_other_rules_is_not_saved(
+        self, store: Store
+    ) -> None:
+        """Two authorities in one store each wrote their file from the docs' example, kept its
+        id and version, and one changed a number: both opened cases under `otherborough 3`, and
+        no command replaying every authority's cases could run again, whichever files were
+        registered (review T, T2). A new case, saved or imported, under a name another
+        authority's cases hold with other rules is refused, naming neither those cases, nor
+        that authority, nor its rules; nothing is written."""
+        own = attrs.evolve(WORCESTERSHIRE, id="otherborough", version="3")
+        theirs = attrs.evolve(own, place_offer_school_days=12)
+        ours = store.for_authority(AUTHORITY)
+        ours.protocols = (own,)
+        ours.save(advanced(opened("case-01", protocol=own), 2))
+        other = store.for_authority(OTHER_AUTHORITY)
+        other.protocols = (theirs,)
+
+        with pytest.raises(ChangedProtocol) as refused:
+            other.save(opened("case-02", OTHER_AUTHORITY, protocol=theirs))
+        with pytest.raises(ChangedProtocol) as imported:
+            other.import_histories(
+                [(OTHER_AUTHORITY, opened("case-03", OTHER_AUTHORITY, protocol=theirs).history)]
+            )
+        store.protocols = (theirs,)  # an unscoped store, too
+        with pytest.raises(ChangedProtocol) as unscoped:
+            store.save(opened("case-04", OTHER_AUTHORITY, protocol=theirs))
+
+        for error, case_id in (
+            (refused.value, "case-02"),
+            (imported.value, "case-03"),
+            (unscoped.value, "case-04"),
+        ):
+            assert (error.opening, error.taken) == (True, True)
+            assert (error.protocol_id, error.version, error.case_id) == (
+                "otherborough",
+                "3",
+                case_id,
+            )
+            assert str(error) == (
+                f"case {case_id!r} was opened under protocol 'otherborough' version '3', a "
+                "name another authority's protocol with other rules already holds in this "
+                "store (in one store a protocol's id and version name one set of rules): give "
+                "the protocol file another id or version"
+            )
+            said = str(error)
+            assert "case-01" not in said
+            assert AUTHORITY not in said
+            assert own.fingerprint[:12] not in said
+            assert theirs.fingerprint[:12] not in said
+        assert store.taken(["case-01", "case-02", "case-03", "case-04"]) == {"case-01"}
+        # Under a name of its own, the same rules open cases.
+        renamed = attrs.evolve(theirs, version="3-northmoor")
+        other.protocols = (theirs, renamed)
+        other.save(opened("case-05", OTHER_AUTHORITY, protocol=renamed))
+        store.protocols = (own, renamed)
+        assert store.verify() == []
+
+    def test_authorities_under_one_name_and_the_same_rules_each_open_and_resave_cases(
+        self, store: Store
+    ) -> None:
+        """The other side of review T, T2: two authorities registering the same file (the
+        same rules, retitled or not) each open, import and go on saving cases under its name,
+        and every authority's cases are then checked under one registration."""
+        own = attrs.evolve(WORCESTERSHIRE, id="otherborough", version="3")
+        retitled = attrs.evolve(own, title="Other Borough's copy")
+        ours = store.for_authority(AUTHORITY)
+        ours.protocols = (own,)
+        mine = opened("case-01", protocol=own)
+        ours.save(mine)
+        other = store.for_authority(OTHER_AUTHORITY)
+        other.protocols = (retitled,)
+
+        other.save(opened("case-02", OTHER_AUTHORITY, protocol=retitled))
+        other.import_histories(
+            [(OTHER_AUTHORITY, opened("case-03", OTHER_AUTHORITY, protocol=retitled).history)]
+        )
+        ours.save(advanced(mine, 2))
+        theirs = other.load("case-02")
+        other.save(advanced(theirs, 2))
+        ours.save(opened("case-04", protocol=own))
+
+        assert store.taken([f"case-0{n}" for n in range(1, 5)]) == {
+            f"case-0{n}" for n in range(1, 5)
+        }
+        store.protocols = (own,)
+        assert store.verify() == []
+        assert [case.case_id for case in store.load_all()] == [f"case-0{n}" for n in range(1, 5)]
 
     def test_a_new_case_under_its_protocol_in_another_edition_is_saved(self, store: Store) -> None:
         """The same file read by a library whose current edition of the rules was another has

@@ -239,16 +239,17 @@ def open_under(
     under: str | None = None,
     case_id: str = "P-1",
     on: str = "2026-01-12",
+    authority: str = sc.AUTHORITY,
 ) -> Result:
-    """`apply CASE_ID open` for the scenario's pupil, by the AP's head (`extra`: options before
-    the command)."""
+    """`apply CASE_ID open` for the scenario's pupil, by the AP's head, for `authority`
+    (`extra`: options before the command)."""
     data = tmp_path / "open.json"
     data.write_text(
         json.dumps(
             {
                 "pupil": unstructure(sc.PUPIL),
                 "ap_setting": sc.AP_SETTING,
-                "local_authority": sc.AUTHORITY,
+                "local_authority": authority,
             }
         )
     )
@@ -313,6 +314,72 @@ def test_T1_open_without_under_says_it_opened_under_the_seeds_protocol(tmp_path:
     alone = open_under(db, tmp_path, case_id="P-3")
     assert alone.exit_code == 0, alone.output
     assert alone.stderr == ""  # no other protocol registered: the seed's is the one meant
+
+
+def test_T2_a_protocol_name_another_authority_holds_with_other_rules_opens_no_case(
+    tmp_path: Path,
+) -> None:
+    """Two authorities share a database; each wrote its file from the docs' example and kept
+    `exampleshire 2027.1`, and Northmoor changed `place_offer_school_days`. Both opened cases,
+    and then no `verify`, `report`, `retention` or `export --all` could run, whichever files
+    were registered (review T, T2). Northmoor's open is refused, telling of no case and no
+    authority; under the same rules, or its own version, it opens, and the audit runs."""
+    db = f"sqlite:///{tmp_path / 'p.sqlite'}"
+    theirs = tmp_path / "northmoor.toml"
+    theirs.write_text(
+        Path(EXAMPLE)
+        .read_text()
+        .replace("place_offer_school_days = 10", "place_offer_school_days = 12")
+    )
+    northmoor = "Northmoor Borough Council"
+    first = open_under(db, tmp_path, "--protocol", EXAMPLE, under="exampleshire")
+    assert first.exit_code == 0, first.output
+
+    refused = open_under(
+        db,
+        tmp_path,
+        "--protocol",
+        str(theirs),
+        under="exampleshire",
+        case_id="N-1",
+        authority=northmoor,
+    )
+
+    assert refused.exit_code == 2
+    assert refused.stderr == (
+        "error: case N-1 cannot be opened under protocol exampleshire 2027.1 as registered: "
+        "another authority's protocol in the database is named so with other rules, and in "
+        "one database a protocol's id and version name one set of rules\n"
+        "  - Give your protocol file another id or version (a new `version` in the file, say) "
+        "and open the case under it.\n"
+    )
+    assert "P-1" not in refused.output
+    assert sc.AUTHORITY not in refused.output
+    assert invoke("--db", db, "--protocol", EXAMPLE, "export", "--all").exit_code == 0
+    renamed = tmp_path / "northmoor-own.toml"
+    renamed.write_text(theirs.read_text().replace('version = "2027.1"', 'version = "2027.1-nm"'))
+    own = open_under(
+        db,
+        tmp_path,
+        "--protocol",
+        str(renamed),
+        under="exampleshire@2027.1-nm",
+        case_id="N-1",
+        authority=northmoor,
+    )
+    assert own.exit_code == 0, own.output
+    same = open_under(
+        db,
+        tmp_path,
+        "--protocol",
+        EXAMPLE,
+        under="exampleshire",
+        case_id="N-2",
+        authority=northmoor,
+    )
+    assert same.exit_code == 0, same.output
+    checked = invoke("--db", db, "--protocol", EXAMPLE, "--protocol", str(renamed), "verify")
+    assert checked.exit_code == 0, checked.output
 
 
 def test_retention_names_the_case_whose_protocol_is_not_registered(tmp_path: Path) -> None:

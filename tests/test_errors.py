@@ -126,6 +126,7 @@ def test_an_unknown_id_of_any_length_an_id_has_is_named_whole() -> None:
         UnknownProtocol("exampleshire", "1", [("worcestershire", "2")], case_id="C-1"),
         ChangedProtocol("exampleshire", "1"),
         ChangedProtocol("exampleshire", "1", case_id="C-1"),
+        ChangedProtocol("exampleshire", "1", case_id="C-1", taken=True),
     ],
     ids=lambda error: type(error).__name__,
 )

@@ -56,9 +56,10 @@ def test_a_case_recording_no_fingerprint_leaves_nothing_to_keep() -> None:
 
 
 def test_each_authority_keeps_its_own_rules_under_a_protocols_name() -> None:
-    """One authority's first case decides nothing for another's (review S, S1)."""
+    """One authority's first case decides nothing for another's own row (review S, S1), and
+    under the same rules each keeps its own."""
     ours = opened("case-01", protocol=OWN)
-    theirs = opened("case-02", OTHER_AUTHORITY, protocol=EDITED)
+    theirs = opened("case-02", OTHER_AUTHORITY, protocol=OWN)
 
     kept = first_opened([ours, theirs], {})
 
@@ -66,5 +67,23 @@ def test_each_authority_keeps_its_own_rules_under_a_protocols_name() -> None:
         (AUTHORITY, "otherborough", "3"),
         (OTHER_AUTHORITY, "otherborough", "3"),
     ]
-    with pytest.raises(ChangedProtocol):
-        first_opened([opened("case-03", OTHER_AUTHORITY, protocol=OWN)], {kept[1].key: kept[1]})
+    assert first_opened(
+        [opened("case-03", OTHER_AUTHORITY, protocol=OWN)], {kept[0].key: kept[0]}
+    ) == [Opened(OTHER_AUTHORITY, "otherborough", "3", OWN.fingerprint, "case-03")]
+
+
+def test_a_name_another_authority_holds_with_other_rules_is_refused() -> None:
+    """In one store a protocol's id and version name one set of rules (review T, T2): a case
+    of another authority under the name with other rules is refused, in one batch too."""
+    ours = opened("case-01", protocol=OWN)
+    theirs = opened("case-02", OTHER_AUTHORITY, protocol=EDITED)
+    [kept] = first_opened([ours], {})
+
+    for new, known in (([theirs], {kept.key: kept}), ([ours, theirs], {})):
+        with pytest.raises(ChangedProtocol) as refused:
+            first_opened(new, known)
+        assert (refused.value.case_id, refused.value.opening, refused.value.taken) == (
+            "case-02",
+            True,
+            True,
+        )

@@ -203,7 +203,9 @@ class ChangedProtocol(UnknownProtocol):
 
     `opening` is True when the case is new to a store whose earlier cases of its authority were
     opened under that `(id, version)` with other rules (the store's `rfsm_protocols`): saving
-    it would split the authority's cases under one name between two sets of rules."""
+    it would split the authority's cases under one name between two sets of rules. `taken`
+    (with `opening`) is True when another authority's cases in the store hold the name with
+    other rules: in one store a protocol's id and version name one set of rules."""
 
     def __init__(
         self,
@@ -212,11 +214,20 @@ class ChangedProtocol(UnknownProtocol):
         *,
         case_id: str | None = None,
         opening: bool = False,
+        taken: bool = False,
     ) -> None:
         super().__init__(protocol_id, version, case_id=case_id)
-        self.opening = opening
+        self.opening = opening or taken
+        self.taken = taken
         named = "the history was" if case_id is None else f"case {case_id!r} was"
-        if opening:
+        if taken:
+            message = (
+                f"{named} opened under protocol {protocol_id!r} version {version!r}, a name "
+                "another authority's protocol with other rules already holds in this store (in "
+                "one store a protocol's id and version name one set of rules): give the "
+                "protocol file another id or version"
+            )
+        elif opening:
             message = (
                 f"{named} opened under protocol {protocol_id!r} version {version!r} with other "
                 "rules than its authority's earlier cases in the store under that name were "
@@ -236,7 +247,11 @@ class ChangedProtocol(UnknownProtocol):
     def of_case(self, case_id: str) -> ChangedProtocol:
         """This error, naming the case `case_id` whose history named the protocol."""
         return ChangedProtocol(
-            self.protocol_id, self.version, case_id=case_id, opening=self.opening
+            self.protocol_id,
+            self.version,
+            case_id=case_id,
+            opening=self.opening,
+            taken=self.taken,
         )
 
 

@@ -266,6 +266,18 @@ def failure_from(error: BaseException) -> Failure:
     if isinstance(error, StoreError):
         again = "Try again in a moment." if error.retryable else "Ask your database administrator."
         return Failure(f"the database is unavailable: {error}", (again,), UNAVAILABLE)
+    if isinstance(error, ChangedProtocol) and error.taken:
+        return Failure(
+            f"{_the_case(error)} cannot be opened under protocol {error.protocol_id} "
+            f"{error.version} as registered: another authority's protocol in the database is "
+            "named so with other rules, and in one database a protocol's id and version name "
+            "one set of rules",
+            (
+                "Give your protocol file another id or version (a new `version` in the file, "
+                "say) and open the case under it.",
+            ),
+            BAD_INPUT,
+        )
     if isinstance(error, ChangedProtocol) and error.opening:
         return Failure(
             f"{_the_case(error)} cannot be opened under protocol {error.protocol_id} "

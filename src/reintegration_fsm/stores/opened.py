@@ -4,11 +4,15 @@ protocol `(id, version)`.
 An `open` under an authority's protocol records its rules' fingerprint. A store keeps, for each
 local authority and protocol `(id, version)`, the fingerprint the authority's first case under
 it recorded (`rfsm_protocols`, since schema revision 0015), and refuses a new case of that
-authority recording other rules under that name. Another authority's cases neither decide nor
-learn of an authority's rules. Without it, a
+authority recording other rules under that name. Without it, a
 protocol file edited in place (without a new version) opened new cases under the edited rules
 beside the cases opened under the old ones, and part of the caseload then failed to load
 whichever file was registered.
+
+In one store a protocol's `(id, version)` names one set of rules: a new case is refused too
+under a name another authority's cases hold with other rules, telling of none of them. Two
+authorities' files of one name and other rules could otherwise both open cases, and then no
+command replaying every authority's cases could load them all under any registration.
 
 The same file read by a library whose current edition of the rules is another gives another
 fingerprint, and is the same protocol (`definition.in_some_edition`).
@@ -27,6 +31,8 @@ from reintegration_fsm.protocol.definition import FINGERPRINT, in_some_edition
 
 Key = tuple[str, str, str]
 """A local authority and a protocol's `(id, version)`."""
+Name = tuple[str, str]
+"""A protocol's `(id, version)`."""
 
 
 @attrs.frozen
@@ -44,6 +50,11 @@ class Opened:
     def key(self) -> Key:
         """The authority and the protocol's `(id, version)`."""
         return (self.authority, self.protocol_id, self.version)
+
+    @property
+    def name(self) -> Name:
+        """The protocol's `(id, version)`."""
+        return (self.protocol_id, self.version)
 
     def row(self) -> dict[str, str]:
         """The `rfsm_protocols` row."""
@@ -71,23 +82,34 @@ def first_opened(new: Iterable[Reintegration], kept: Mapping[Key, Opened]) -> li
 
     Raises:
         ChangedProtocol: a case of `new` was opened under other rules than its authority's in
-            the store (or an earlier case of `new`) under its protocol's `(id, version)`;
-            `opening` is True.
+            the store (or an earlier case of `new`) under its protocol's `(id, version)`, or
+            (`taken`) than another authority's there; `opening` is True.
     """
     known = dict(kept)
+    named: dict[Name, list[Opened]] = {}
+    for protocol in known.values():
+        named.setdefault(protocol.name, []).append(protocol)
     added: list[Opened] = []
     for case in new:
         opened = opened_under(case)
         if opened is None:
             continue
         first = known.get(opened.key)
-        if first is None:
-            known[opened.key] = opened
-            added.append(opened)
-        elif not in_some_edition(case.protocol, first.fingerprint):
+        if first is not None and not in_some_edition(case.protocol, first.fingerprint):
             raise ChangedProtocol(
                 opened.protocol_id, opened.version, case_id=case.case_id, opening=True
             )
+        for other in named.get(opened.name, ()):
+            if other.authority != opened.authority and not in_some_edition(
+                case.protocol, other.fingerprint
+            ):
+                raise ChangedProtocol(
+                    opened.protocol_id, opened.version, case_id=case.case_id, taken=True
+                )
+        if first is None:
+            known[opened.key] = opened
+            named.setdefault(opened.name, []).append(opened)
+            added.append(opened)
     return added
 
 
@@ -95,6 +117,12 @@ def keys(new: Iterable[Reintegration]) -> set[Key]:
     """The authority and `(id, version)` of each protocol with a fingerprint that `new` cases
     were opened under."""
     return {opened.key for opened in map(opened_under, new) if opened is not None}
+
+
+def names(new: Iterable[Reintegration]) -> set[Name]:
+    """The `(id, version)` of each protocol with a fingerprint that `new` cases were opened
+    under."""
+    return {opened.name for opened in map(opened_under, new) if opened is not None}
 
 
 def kept_problem(case: Reintegration, kept: Mapping[Key, Opened]) -> str | None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import inspect
 import itertools
 import operator
@@ -155,6 +156,11 @@ _KEPT = (
     protocols.c.first_case_id,
 )
 """An `rfsm_protocols` row's columns, in `opened.Opened`'s order."""
+_NAMING_LOCK = int.from_bytes(
+    hashlib.sha256(b"reintegration_fsm rfsm_protocols").digest()[:8], "big", signed=True
+)
+"""The PostgreSQL advisory lock a transaction keeping a new protocol for an authority holds
+until it ends, so that two authorities' first cases under one name are compared in turn."""
 
 # What each call is called in its errors' messages ("could not list cases: ..."), written once
 # for its guard (on MariaDB the first call's look at the making may fail first) and its body.
@@ -853,25 +859,46 @@ class SqlAlchemyStore:
 
     def _keep_protocols(self, conn: Connection, new: Sequence[Reintegration]) -> None:
         """Refuse cases `new` to the store opened under other rules than its earlier cases
-        under their protocol's `(id, version)`, and keep the protocol of the first case under
-        each it does not keep yet (`opened`).
+        of their authority under their protocol's `(id, version)`, or than another authority's
+        under it, and keep the protocol of the first case under each it does not keep yet
+        (`opened`).
+
+        A protocol kept for an authority is compared again once written, in the same
+        transaction, with every authority's under its name: two authorities' first cases saved
+        at once are not both kept under other rules. SQLite's BEGIN IMMEDIATE serialises the
+        writers; on PostgreSQL the writer first takes a transaction's advisory lock, and on
+        MariaDB the comparison's locking read waits for a writer that has written its row and
+        not committed.
 
         Raises:
             ChangedProtocol: a case of `new` was opened under other rules (`opening` True).
         """
-        wanted = opened.keys(new) - self._opened.keys()
-        for authority, protocol_id, version in sorted(wanted):
-            query = select(*_KEPT).where(
-                protocols.c.authority == authority,
-                protocols.c.protocol_id == protocol_id,
-                protocols.c.version == version,
-            )
-            row = conn.execute(query).first()
-            if row is not None:
-                self._opened[(authority, protocol_id, version)] = opened.Opened(*row)
+        wanted = {key[1:] for key in opened.keys(new) - self._opened.keys()}
+        self._opened.update((protocol.key, protocol) for protocol in self._named(conn, wanted))
         added = opened.first_opened(new, self._opened)
-        if added:  # kept once committed, when read again
-            conn.execute(insert(protocols), [protocol.row() for protocol in added])
+        if not added:
+            return
+        if self._dialect == "postgresql":
+            conn.execute(select(func.pg_advisory_xact_lock(_NAMING_LOCK)))
+        # Kept in `_opened` once committed, when read again.
+        conn.execute(insert(protocols), [protocol.row() for protocol in added])
+        written = self._named(conn, {protocol.name for protocol in added}, locking=True)
+        opened.first_opened(new, {protocol.key: protocol for protocol in written})
+
+    def _named(
+        self, conn: Connection, names: Iterable[opened.Name], *, locking: bool = False
+    ) -> list[opened.Opened]:
+        """The `rfsm_protocols` rows of every authority under the protocols `names` (a locking
+        read, on engines that have one, with `locking`)."""
+        found: list[opened.Opened] = []
+        for protocol_id, version in sorted(names):
+            query = select(*_KEPT).where(
+                protocols.c.protocol_id == protocol_id, protocols.c.version == version
+            )
+            if locking:
+                query = query.with_for_update()
+            found.extend(opened.Opened(*row) for row in conn.execute(query))
+        return found
 
     def _append_compared(
         self,
