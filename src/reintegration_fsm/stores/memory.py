@@ -220,7 +220,8 @@ class InMemoryStore:
 
     def _keep_protocols(self, new: Sequence[Reintegration]) -> None:
         """As a SQL store's: refuse cases `new` to the store opened under other rules than its
-        earlier cases under their protocol's `(id, version)`; keep the first's (`opened`).
+        earlier cases of their authority, or another authority's, under their protocol's
+        `(id, version)`; keep the first's (`opened`).
 
         Raises:
             ChangedProtocol: a case of `new` was opened under other rules (`opening` True).

@@ -17,7 +17,8 @@
   so that an anchor published earlier can still be checked.
 - `rfsm_protocols`: each authority's protocol `(id, version)` the authority's cases were opened
   under, with the rules' fingerprint its first case recorded (revision 0015), so that a file
-  edited in place cannot open new cases under other rules beside the old ones.
+  edited in place cannot open new cases under other rules beside the old ones, nor another
+  authority's file open cases under the same id and version with other rules.
 
 On SQLite the open items and the weightings are `WITHOUT ROWID` tables (since 0007), kept in their
 primary key's order with no second copy of the key; the log keeps its rowid, as its rows are large
@@ -281,8 +282,9 @@ protocols = Table(
     Column("protocol_id", varchar(NAME), nullable=False),
     Column("version", varchar(NAME), nullable=False),
     # The rules' fingerprint the authority's first case opened under this id and version
-    # recorded; every later case of the authority must record the same rules (under any
-    # edition), or its save is refused.
+    # recorded; every later case of the authority, and every new case of another authority
+    # under this id and version, must record the same rules (under any edition), or its save
+    # is refused.
     Column("fingerprint", varchar(HASH), nullable=False),
     Column("first_case_id", varchar(ID), nullable=False),
     PrimaryKeyConstraint("authority", "protocol_id", "version", name="pk_rfsm_protocols"),
