@@ -242,11 +242,13 @@ def test_runs_draw_under_a_protocol_letting_the_host_fire_an_early_step(trigger:
     """R15: a host school's roles cannot act before a host school is identified. Under a protocol
     letting one also fire a step that comes before (which opens cases, and which a run can follow
     by its other roles), every run drawn plays: the run once drew the host's head teacher there,
-    and the draw raised `NotPermitted` from inside hypothesis (found by a review)."""
+    and the draw raised `NotPermitted` from inside hypothesis (found by a review). The runs now
+    never draw a host's role there, so a hundred runs show it as well as the 400 this drew
+    (a quarter of this file's time in CI)."""
     protocol = host_may_also(trigger)
     assert protocol.opens_cases
 
-    @settings(max_examples=400, database=None, derandomize=True)
+    @settings(max_examples=100, database=None, derandomize=True)
     @given(rt.protocol_runs(protocol=protocol))
     def plays(run: rt.ProtocolRun) -> None:
         assert rt.play(run).stage is run.stage
