@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
+import gc
 import logging
 import os
 import socket
@@ -518,6 +519,34 @@ def test_after_a_restart_a_retry_gets_a_new_connection(
     assert [error.retryable for error in lost] == [True]
     use()  # tried again at once, on a new connection
     assert not [r for r in caplog.records if r.name.startswith("sqlalchemy.pool")]
+    store.close()
+
+
+def test_B4_a_save_after_a_restart_fails_cleanly_and_the_retry_saves(
+    server: tuple[str, sa.Engine], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Every pooled connection is ended by the server (a restart, a failover, an administrator's
+    KILL) and the next call is a save: it fails, retryable, and the same save tried again
+    saves. On MariaDB the failed save's writer connection died while its isolation level was
+    set, was left to the garbage collector, and SQLAlchemy logged "Exception during reset or
+    similar" with a traceback (review B, B4); now nothing is logged, on either server."""
+    url, engine = server
+    store = SqlAlchemyStore(url, calendar=CALENDAR)
+    store.save(built("restart-01", 2))
+    case = advanced(store.load("restart-01"), 1)
+    assert _end_every_other_session(engine) >= 1  # the store's pooled connections
+    engine.dispose()
+    time.sleep(0.5)  # the server ends them asynchronously
+    caplog.clear()
+    with pytest.raises(StoreError) as lost:
+        store.save(case)
+    assert lost.value.retryable, str(lost.value)
+    del lost  # its traceback would keep a connection left behind from the collector
+    store.save(case)  # tried again at once, on a new connection
+    gc.collect()  # a connection left behind would be reset (and its failure logged) here
+    assert store.load("restart-01").version == 3
+    assert not [r.getMessage() for r in caplog.records if r.name.startswith("sqlalchemy.pool")]
+    assert store.engine.pool.checkedout() == 0
     store.close()
 
 

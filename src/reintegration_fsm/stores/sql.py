@@ -261,16 +261,17 @@ class SqlAlchemyStore:
         self._owns_engine = made
         self._guard = Guard(engine)
         self._dialect = engine.dialect.name
-        self._writer: Engine = engine
+        self._write_options: dict[str, Any] = {}
+        """The execution options of a write's connection (see `_writing`)."""
         if self._dialect == "sqlite":
-            self._writer = engine.execution_options(**{sqlite.WRITE: "IMMEDIATE"})
+            self._write_options = {sqlite.WRITE: "IMMEDIATE"}
         elif self._dialect in ("mysql", "mariadb"):
             # Writes in READ COMMITTED: under InnoDB's default REPEATABLE READ, the locking read
             # of a case not stored yet takes a gap lock, and two writers creating cases whose
             # ids fall in one gap (the same id, or neighbours) deadlocked on their INSERTs
             # instead of one being refused or both saved. The version check and the comparison
             # read what is committed either way.
-            self._writer = engine.execution_options(isolation_level="READ COMMITTED")
+            self._write_options = {"isolation_level": "READ COMMITTED"}
         self._seen = Seen()
         self._opened: dict[opened.Key, opened.Opened] = {}
         """The store's `rfsm_protocols` rows read so far: each, once written, never changes."""
@@ -592,7 +593,7 @@ class SqlAlchemyStore:
                     return _held(len(history), fast, seen.authority, seen.redactions)
                 if done is not None:
                     fast = None  # the case row is not as this store saw it: compare below
-        with self._writer.begin() as conn:
+        with self._writing() as conn:
             head = None
             if seen is not None and fast is not None and self._update_first(conn, fast, seen):
                 self._append(conn.exec_driver_sql, fast, seen.items)
@@ -610,6 +611,27 @@ class SqlAlchemyStore:
             if head is None:
                 return self._insert_new(conn, case, history, filed)
             return self._append_compared(conn, case, history, seen, head)
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[Connection]:
+        """A write's transaction, on a pooled connection set up for writing (SQLite's BEGIN
+        IMMEDIATE, MariaDB's READ COMMITTED). A connection that fails as it is set up (ended
+        by the server, its isolation level cannot be set) is retired and closed, with the
+        pool's older ones when it was lost, not left to the garbage collector, whose reset of
+        it SQLAlchemy logged with a traceback (review B, B4)."""
+        with self.engine.connect() as conn:
+            try:
+                conn.execution_options(**self._write_options)
+            except BaseException as error:
+                dialect = self.engine.dialect
+                if isinstance(error, dialect.loaded_dbapi.Error) and dialect.is_disconnect(
+                    error, conn.connection.dbapi_connection, None
+                ):
+                    _retire_all(self.engine, conn.connection, error, checkin=False)
+                conn.invalidate(error)
+                raise
+            with conn.begin():
+                yield conn
 
     def _know_mariadb(self) -> None:
         """On MariaDB, the save's UPDATE takes the row lock itself, under a lock wait timeout
@@ -1009,7 +1031,7 @@ class SqlAlchemyStore:
     def _insert_batch(self, batch: Sequence[bulk.Prepared], copy: bool) -> int:
         action = bulk.batch_action(batch)
         self._guard.look(*action)  # the first batch's, named as its failure would be
-        with converted(*action), self._writer.begin() as conn:
+        with converted(*action), self._writing() as conn:
             wanted = [prepared.case_id for prepared in batch]
             stored: dict[str, Any] = {}
             for start in range(0, len(wanted), _CHUNK):
@@ -1478,7 +1500,7 @@ class SqlAlchemyStore:
         erasure.check_request(reason, by, on)
         if not could_be_stored(case_id):
             raise CaseNotFound(case_id)
-        with read_back(*_REDACT_CASE(case_id)), self._writer.begin() as conn:
+        with read_back(*_REDACT_CASE(case_id)), self._writing() as conn:
             # PostgreSQL and MariaDB: hold the case row while redacting (SQLite's BEGIN
             # IMMEDIATE already does), so two redactions of one entry queue.
             if self._dialect != "sqlite":
