@@ -32,7 +32,7 @@ from reintegration_fsm import (
     StoreError,
 )
 from reintegration_fsm.cli import cli
-from reintegration_fsm.stores import SqlAlchemyStore, failures, upgrade
+from reintegration_fsm.stores import SqlAlchemyStore, failures, postgresql, upgrade
 from scenario import AUTHORITY, FIRST_REVIEW, HOST_STAFF, review
 from store_contract import (
     CALENDAR,
@@ -1204,6 +1204,104 @@ def test_a_postgresql_connection_in_a_narrow_encoding_is_set_to_utf8(
                 assert conn.exec_driver_sql("SHOW client_encoding").scalar() == "UTF8"
             _reads_and_writes_every_character(store)
         engine.dispose()
+
+
+@pytest.fixture(params=["LATIN1", "SQL_ASCII", "UTF8"])
+def encoded_postgres_url(postgres_url: str, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A database beside RFSM_TEST_POSTGRES_URL's in another server encoding (as an older
+    cluster's template1 or `createdb -E LATIN1` makes one), or in UTF8; dropped afterwards.
+    Named after that database, or RFSM_TEST_POSTGRES_SPARE_PREFIX and the encoding."""
+    url = sa.make_url(postgres_url)
+    prefix = os.environ.get("RFSM_TEST_POSTGRES_SPARE_PREFIX") or f"{url.database}_"
+    name = f"{prefix}{request.param.lower()}"
+    # No pool: a test that ends every other session (as a failover does) would end it.
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT", poolclass=sa.NullPool)
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            conn.exec_driver_sql(
+                f"CREATE DATABASE {name} ENCODING '{request.param}' LC_COLLATE 'C' "
+                "LC_CTYPE 'C' TEMPLATE template0"
+            )
+        yield url.set(database=name).render_as_string(hide_password=False)
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    finally:
+        admin.dispose()
+
+
+NO_DATABASE_URL: dict[str, str | None] = {"RFSM_DATABASE_URL": None}
+
+
+def _tables(url: str) -> list[str]:
+    """The tables of the database at `url` (its connection in UTF8, whatever the server's)."""
+    engine = sa.create_engine(url, poolclass=sa.NullPool, connect_args={"client_encoding": "UTF8"})
+    try:
+        return sa.inspect(engine).get_table_names()
+    finally:
+        engine.dispose()
+
+
+def test_B3_a_store_is_made_only_in_a_postgresql_database_in_utf8(
+    encoded_postgres_url: str,
+) -> None:
+    """A DBA created the database in LATIN1 (an older cluster's template1) or SQL_ASCII, then
+    ran `db upgrade`: the store was made without a word, saved "Zoë", and months later refused
+    "Łucja Nowak" as bad input (LATIN1) or a long name with emoji (SQL_ASCII counts bytes)
+    (review B, B3). The store's making is refused there, however it is made, with what to do
+    and nothing made, as MariaDB's narrower charset is; in UTF8 it is made and keeps every
+    character."""
+    url = encoded_postgres_url
+    if url.endswith("_utf8"):
+        made = CliRunner().invoke(cli, ["--db", url, "db", "upgrade"], env=NO_DATABASE_URL)
+        assert made.exit_code == 0, made.output
+        _saved_with_an_emoji(url)
+        with SqlAlchemyStore(url, calendar=CALENDAR) as store:
+            _reads_and_writes_every_character(store)
+        return
+    encoding = url.rsplit("_", 1)[-1].upper() if "ascii" not in url else "SQL_ASCII"
+    store = SqlAlchemyStore(url, calendar=CALENDAR)
+    try:
+        with pytest.raises(StoreError) as refused:
+            store.create_schema()
+    finally:
+        store.close()
+    assert not refused.value.retryable
+    assert f"its encoding is {encoding}" in str(refused.value)
+    assert "ENCODING 'UTF8'" in str(refused.value)
+    assert "dump" in str(refused.value)
+    for revision in ("head", "0001"):
+        with pytest.raises(StoreError, match=f"its encoding is {encoding}"):
+            upgrade(url, revision)
+    result = CliRunner().invoke(cli, ["--db", url, "db", "upgrade"], env=NO_DATABASE_URL)
+    assert result.exit_code == 3, result.output
+    assert "ENCODING 'UTF8'" in result.output
+    assert "Traceback" not in result.output
+    assert _tables(url) == []  # nothing made
+
+
+def test_B3_a_store_made_before_in_a_database_not_in_utf8_keeps_working(
+    encoded_postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A store an earlier version made in a LATIN1 or SQL_ASCII database (it may hold cases)
+    still opens, saves and loads what that encoding holds: only a new store's making is
+    refused (review B, B3; docs/stores.md says how to move it to UTF8)."""
+    url = encoded_postgres_url
+    if url.endswith("_utf8"):
+        pytest.skip("a UTF8 database is the usual case")
+    with monkeypatch.context() as earlier:  # made as an earlier version made it
+        earlier.setattr(postgresql, "refuse_narrow_server", lambda conn: None)
+        upgrade(url)
+    with SqlAlchemyStore(url, calendar=CALENDAR) as store:
+        store.create_schema()  # a store already made: nothing to refuse
+        upgrade(url)
+        store.save(
+            opened(
+                "case-01", pupil=Pupil("Zo\u00eb Bront\u00eb", dt.date(2012, 5, 14), key_stage=3)
+            )
+        )
+        assert store.load("case-01").pupil.name == "Zo\u00eb Bront\u00eb"
+        assert store.verify() == []
 
 
 def test_a_drivers_unicode_error_is_a_store_error() -> None:

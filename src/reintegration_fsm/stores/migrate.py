@@ -34,7 +34,7 @@ from alembic.util import CommandError
 from sqlalchemy import URL, Connection, Engine
 
 from reintegration_fsm.errors import FormInvalid, StoreError
-from reintegration_fsm.stores import engines, schema, sqlite
+from reintegration_fsm.stores import engines, postgresql, schema, sqlite
 from reintegration_fsm.stores.failures import UPGRADING, converted
 
 VERSION_TABLE = "rfsm_alembic_version"
@@ -101,7 +101,8 @@ def upgrade(url_or_engine: str | URL | Engine, revision: str = "head") -> None:
         StoreError: no such revision (or one Alembic cannot read, such as `head+1`), a
             database a newer version stamped, the store's tables without their version table
             (`VERSION_TABLE`: nothing is changed), a revision
-            other than the newest while a making cut off part way stands, another upgrade of
+            other than the newest while a making cut off part way stands, a PostgreSQL
+            database not in UTF8 holding no store yet (nothing is made), another upgrade of
             the database ran past `LOCK_WAIT` (MariaDB), or the database failed (`.retryable`
             says whether the same call may simply be tried again).
     """
@@ -311,9 +312,16 @@ def create_schema(conn: Connection) -> None:
 def _making(conn: Connection, made_by: str, *, lay: bool = True) -> Iterator[str | None]:
     """Mark a making (`made_by`) on a database holding none of the library's tables, when
     `lay`, and give how a making cut off part way was making it (see `cut_off_making`); the
-    block finishes the making, and the mark is dropped when it has, not when it raised."""
+    block finishes the making, and the mark is dropped when it has, not when it raised.
+
+    Raises:
+        StoreError: a new store's PostgreSQL database is not in UTF8 (nothing is made).
+    """
     cut = cut_off_making(conn)
-    laying = lay and cut is None and _holds_none(conn)
+    new = cut is None and _holds_none(conn)
+    if new:
+        postgresql.refuse_narrow_server(conn)
+    laying = lay and new
     if laying:
         _lay(conn, made_by)
     yield cut

@@ -5,6 +5,11 @@ A client encoding of one byte a character (`?client_encoding=WIN1252` in the URL
 cannot carry a child's name holding an emoji: the driver raised its own `UnicodeEncodeError`,
 and SQL_ASCII gave text as bytes, which read as rows changed behind the store. Every connection
 the store's engine opens in another encoding is set to UTF8 before it is used.
+
+A database whose server encoding is not UTF8 (LATIN1 from an older cluster's template1, or
+SQL_ASCII) stores what it can: LATIN1 refused "Łucja" or an emoji as if the input were bad, and
+SQL_ASCII counted a column's length in bytes. A store is not made in one (`refuse_narrow_server`);
+one made before this refusal keeps working.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from __future__ import annotations
 import weakref
 from typing import Any
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Connection, Engine, event
 
 from reintegration_fsm.errors import StoreError
 
@@ -20,6 +25,27 @@ ENCODING = "UTF8"
 """The client encoding of every connection a store uses."""
 
 _configured: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+def refuse_narrow_server(conn: Connection) -> None:
+    """Refuse to make a store in a PostgreSQL database whose server encoding is not UTF8.
+
+    Raises:
+        StoreError: the database's encoding is another (not retryable).
+    """
+    if conn.dialect.name != "postgresql":
+        return
+    encoding = str(conn.exec_driver_sql("SHOW server_encoding").scalar())
+    if encoding.upper() != ENCODING:
+        raise StoreError(
+            f"cannot make a store in this database: its encoding is {encoding}, which cannot "
+            "hold every child's name as given (one with a letter outside that encoding or an "
+            "emoji is refused, or counted in bytes against its length); nothing was made. "
+            "Create the database with "
+            f"ENCODING '{ENCODING}' (CREATE DATABASE ... ENCODING '{ENCODING}' TEMPLATE "
+            f"template0), or dump one holding other data and restore it into such a database",
+            retryable=False,
+        )
 
 
 def configure(engine: Engine) -> None:

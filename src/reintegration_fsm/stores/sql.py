@@ -461,7 +461,8 @@ class SqlAlchemyStore:
 
         Raises:
             StoreError: the database failed, or is stamped with another revision than this
-                library's (`upgrade()` an older one; a newer one is a newer version's).
+                library's (`upgrade()` an older one; a newer one is a newer version's), or is
+                a PostgreSQL database not in UTF8 holding no store yet (nothing is made).
         """
         with (
             converted(_CREATE_SCHEMA),
