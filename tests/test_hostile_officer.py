@@ -628,6 +628,41 @@ def test_an_id_differing_only_in_case_opens_no_second_case(demo_db: str, tmp_pat
     assert open_case(demo_db, tmp_path, "DEMO-0001-B").exit_code == 0
 
 
+def test_two_opens_of_ids_differing_only_in_case_at_one_moment_are_both_stored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two officers (or two hosts) run `apply race-1 open` and `apply RACE-1 open` at the same
+    moment: the refusal of an id differing only in letters' case is made by reading the store
+    before writing, so when the other save lands between this one's read and its save, both
+    are stored (review B, B1). docs/cli.md says so, and that `cases --search` finds both; a
+    later open of such an id is refused as ever."""
+    url = f"sqlite:///{tmp_path / 'cases.sqlite'}"
+    assert invoke(url, "db", "upgrade").exit_code == 0
+    original = SqlAlchemyStore.save
+    raced: list[str] = []
+
+    def save_after_the_other(store: SqlAlchemyStore, case: Reintegration) -> None:
+        if case.case_id == "RACE-1" and not raced:
+            raced.append(case.case_id)
+            with SqlAlchemyStore(url) as other:  # the other officer's open, saved first
+                other.save(built("race-1", 1))
+        original(store, case)
+
+    monkeypatch.setattr(SqlAlchemyStore, "save", save_after_the_other)
+    opened = open_case(url, tmp_path, "RACE-1")
+    monkeypatch.setattr(SqlAlchemyStore, "save", original)
+    no_traceback(opened)
+    assert raced
+    assert opened.exit_code == 0, opened.output
+    assert sorted(case_ids(url)) == ["RACE-1", "race-1"]
+    found = invoke(url, "cases", "--search", "race-1", "--format", "json")
+    assert found.exit_code == 0, found.output
+    assert sorted(row["case_id"] for row in json.loads(found.stdout)) == ["RACE-1", "race-1"]
+    refused = open_case(url, tmp_path, "Race-1")
+    assert refused.exit_code == 2, refused.output
+    assert "only in letters' case" in refused.stderr
+
+
 @pytest.mark.parametrize(("first", "second"), [("DİLEK-1", "dilek-1"), ("KIZ-1", "kız-1")])
 def test_an_id_differing_only_in_a_turkish_letters_case_is_refused(
     demo_db: str, tmp_path: Path, first: str, second: str
