@@ -29,6 +29,7 @@ from reintegration_fsm import (
     ConcurrentUpdate,
     FormInvalid,
     MalformedCheckpoint,
+    NotPermitted,
     Party,
     ReferralRoute,
     Reintegration,
@@ -579,6 +580,60 @@ class EvidenceContract:
         store.redact("case-01", None, paths, "Erasure request", by=ADMISSIONS, on=REDACTED_ON)
         assert "Alex" not in repr(store.redactions("case-01"))
         assert "Alex" not in json.dumps([t.data for t in store.load("case-01").history])
+        assert store.verify() == []
+
+    def test_P3_the_childs_name_leaves_every_name_field_and_free_text_by_its_own_path(
+        self, store: Store
+    ) -> None:
+        """docs/cli.md said removing the child's name and date of birth together "erases the
+        child's name from the whole case", yet a withdrawal's reason, review notes or a failure
+        letter naming the child kept it (review P, P3). What the page now says holds: the
+        erasure removes the name from every place it is stored as a name; free text that
+        mentions the child stays until its own path is redacted (`redact CASE SEQ PATH`)."""
+        case = built("case-01", 3)
+        case.withdraw("Alex has moved to live with an aunt.", by=PARENT, on=REFERRED)
+        store.save(case)
+        erasure_paths = ["pupil.name", "pupil.date_of_birth", "form.child_name", "form.child_dob"]
+        store.redact(
+            "case-01", None, erasure_paths, "Erasure request", by=ADMISSIONS, on=REDACTED_ON
+        )
+        loaded = store.load("case-01")
+        assert "Alex" not in loaded.pupil.name
+        assert "Alex" not in loaded.history[1].data["form"]["child_name"]
+        assert loaded.history[-1].data["reason"] == "Alex has moved to live with an aunt."
+        store.redact("case-01", 4, ["reason"], "Erasure request", by=ADMISSIONS, on=REDACTED_ON)
+        assert "Alex" not in json.dumps([t.data for t in store.history("case-01")], default=str)
+        assert store.verify() == []
+
+    def test_P4_a_parents_organisation_is_refused_before_the_store_keeps_it(
+        self, store: Store
+    ) -> None:
+        """A parent's "organisation" (a family name, an address) was kept in the log's actor,
+        where no redaction or retention run can reach it (review P, P4). The step is refused
+        and nothing is kept; the parent giving none withdraws, and the erasure of the actor's
+        name and id then leaves nothing of the family in any actor."""
+        store.save(built("case-01", 3))
+        before = self.rows_of(store, "case-01")
+        case = store.load("case-01")
+        given = attrs.evolve(PARENT, organisation="Example family, 4 Model Close")
+        with pytest.raises(NotPermitted, match="acts for themselves and gives no organisation"):
+            case.withdraw("We are moving away.", by=given, on=REFERRED)
+        store.save(case)
+        assert self.rows_of(store, "case-01") == before
+        case.withdraw("We are moving away.", by=PARENT, on=REFERRED)
+        store.save(case)
+        store.redact(
+            "case-01",
+            4,
+            ["actor.name", "actor.id"],
+            "Erasure request",
+            by=ADMISSIONS,
+            on=REDACTED_ON,
+        )
+        actor = store.history("case-01")[-1].actor
+        assert not {"Dana", "Example", "Model"} & set(
+            f"{actor.id} {actor.name} {actor.organisation}".split()
+        )
         assert store.verify() == []
 
     def test_a_reason_may_quote_part_of_a_value_that_is_no_name(self, store: Store) -> None:

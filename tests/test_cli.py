@@ -1482,6 +1482,31 @@ def test_a_step_dated_before_the_last_points_to_the_way_on(opened: str, tmp_path
     assert "wrong date" not in other.stderr
 
 
+PARENT_ARGS = ["--actor-id", "parent-1", "--actor-name", "Dana Example", "--role", "parent"]
+
+
+def test_apply_by_a_parent_with_an_organisation_is_refused_naming_the_option(
+    opened: str, tmp_path: Path
+) -> None:
+    """`apply ... --role parent --organisation "Example family, 4 Model Close"` was accepted,
+    and the text kept where no redaction or retention run can remove it (review P, P4). It is
+    refused now (NotPermitted's exit 1), the message naming --organisation, never the text;
+    the same step without the option is accepted."""
+    reason = write(tmp_path / "withdraw.json", {"reason": "We are moving away."})
+    before = history_length(opened, "C-1")
+    step = ["apply", "C-1", "withdraw", "--data", reason, *PARENT_ARGS, "--on", "2026-01-14"]
+    refused = invoke(opened, *step, "--organisation", "Example family, 4 Model Close")
+    assert refused.exit_code == 1, refused.output
+    said = " ".join(refused.stderr.split())
+    assert "acts for themselves and gives no organisation" in said
+    assert "A parent or the child acts for themselves: leave out --organisation." in said
+    assert "Model Close" not in refused.output
+    assert history_length(opened, "C-1") == before
+    accepted = invoke(opened, *step)
+    assert accepted.exit_code == 0, accepted.output
+    assert history_length(opened, "C-1") == before + 1
+
+
 def test_a_refused_trigger_prints_every_reason_and_changes_nothing(
     opened: str, tmp_path: Path
 ) -> None:

@@ -1459,3 +1459,31 @@ def test_a_step_recorded_with_today_s_fold_and_text_that_prints_nothing_replays(
     ]
 
     assert Reintegration.replay(history, CALENDAR) == case
+
+
+# -- a family actor's organisation, recorded before it was refused, still replays ---------------
+
+
+def test_a_parents_organisation_recorded_before_replays_loads_and_verifies(
+    tmp_path: Path,
+) -> None:
+    """A step is refused now when a parent or child gives an organisation (review P, P4); a
+    history recorded before, holding one, still replays, imports into each store, loads and
+    verifies, and keeps the text as recorded. The same parent acting now is refused."""
+    case = Reintegration.open(
+        "R-4", sc.PUPIL, sc.AP_SETTING, sc.AUTHORITY, CALENDAR, by=sc.AP_HEAD, on=sc.OPENED
+    )
+    case.record_consent(sc.consent(), by=sc.AP_HEAD, on=sc.CONSENTED)
+    history = as_json(case)
+    parent = attrs.evolve(sc.PARENT, organisation="Example family")
+    recorded = Reintegration.replay([transition_from_json(t) for t in history], CALENDAR)
+    with pytest.raises(NotPermitted, match="acts for themselves and gives no organisation"):
+        recorded.withdraw("We are moving away.", by=parent, on=sc.CONSENTED)
+    case.withdraw("We are moving away.", by=sc.PARENT, on=sc.CONSENTED)
+    history = as_json(case)
+    history[-1]["actor"]["organisation"] = "Example family"
+
+    replayed = _loads_and_verifies([transition_from_json(t) for t in history], tmp_path)
+
+    assert replayed.stage is Stage.WITHDRAWN
+    assert replayed.history[-1].actor == parent

@@ -44,6 +44,7 @@ from reintegration_fsm.fields import folded_name, folded_name_before_unicode
 from reintegration_fsm.forms.views import QUESTIONS as VIEWS_QUESTIONS
 from reintegration_fsm.protocol.steps import STEP
 from reintegration_fsm.serialisation import transition_from_json, transition_to_json
+from reintegration_fsm.vocabulary import ROLE_WORDS
 from scenario import (
     ADMISSIONS,
     AP_HEAD,
@@ -1589,6 +1590,64 @@ def test_an_actor_of_the_wrong_organisation_is_not_permitted(
     assert excinfo.value.actor == actor
     assert actor.organisation in str(excinfo.value)
     assert snapshot(case) == before
+
+
+FAMILY_WITHDRAWS = attrs.evolve(
+    WORCESTERSHIRE,
+    id="family-withdraws",
+    version="1",
+    roles=dict(WORCESTERSHIRE.roles)
+    | {"withdraw": frozenset({Role.AP_HEAD, Role.PARENT, Role.CHILD})},
+)
+"""A protocol under which the child may withdraw too (the seed's lets only a parent)."""
+
+
+def _opened_under(protocol: Any) -> Reintegration:
+    return Reintegration.open(
+        "case-f", PUPIL, AP_SETTING, AUTHORITY, CALENDAR, by=AP_HEAD, on=OPENED, protocol=protocol
+    )
+
+
+@pytest.mark.parametrize("family", [PARENT, CHILD], ids=["parent", "child"])
+@pytest.mark.parametrize(
+    "organisation", ["Example family, 4 Model Close", AP_SETTING, " Example household"]
+)
+def test_a_parent_or_child_giving_an_organisation_is_not_permitted(
+    family: Actor, organisation: str
+) -> None:
+    """`apply --role parent --organisation "Example family, 4 Model Close"` was accepted, and
+    the text kept in the log's actor, which no redaction or retention run can remove (review
+    P, P4). A parent or child acts for themselves: a step given one's organisation is refused
+    (R15), saying why, without quoting the text; nothing changes."""
+    case = _opened_under(FAMILY_WITHDRAWS)
+    before = snapshot(case)
+    actor = attrs.evolve(family, organisation=organisation)
+    assert case.available_triggers(actor) == ()
+    with pytest.raises(NotPermitted) as refused:
+        case.withdraw("We are moving away.", by=actor, on=CONSENTED)
+    assert refused.value.actor == actor
+    assert refused.value.why == (
+        f"{actor.name} is {ROLE_WORDS[actor.role]}, who acts for themselves and gives no "
+        "organisation: leave it empty. What is given there would be kept in the case's log "
+        "for good, where no redaction or retention run could remove it."
+    )
+    assert organisation.strip() not in str(refused.value)
+    assert snapshot(case) == before
+
+
+@pytest.mark.parametrize("family", [PARENT, CHILD], ids=["parent", "child"])
+@pytest.mark.parametrize("organisation", ["", "  ", "\u2800"], ids=["empty", "spaces", "braille"])
+def test_a_parent_or_child_giving_no_organisation_is_permitted(
+    family: Actor, organisation: str
+) -> None:
+    """An organisation that is empty or prints nothing (`fields.prints_nothing`) is no
+    organisation: the parent or child withdraws as before (review P, P4)."""
+    case = _opened_under(FAMILY_WITHDRAWS)
+    actor = attrs.evolve(family, organisation=organisation)
+    assert case.available_triggers(actor) == ("withdraw",)
+    case.withdraw("We are moving away.", by=actor, on=CONSENTED)
+    assert case.stage is Stage.WITHDRAWN
+    assert case.history[-1].actor == actor
 
 
 def _hosted_as(school: str) -> Reintegration:

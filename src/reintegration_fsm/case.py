@@ -122,6 +122,13 @@ Unicode forms too (text as blank only when empty or whitespace then too). A step
 any of the three readings replays."""
 
 
+def _family_organisation(actor: Actor) -> bool:
+    """R15, of a step taken now: a parent or the child gives an organisation (text that prints
+    something), which they, acting for themselves, have none of. The log keeps an actor's
+    organisation where no redaction or retention run reaches it."""
+    return actor.party not in ORGANISATION_OF_PARTY and not prints_nothing(actor.organisation)
+
+
 def _is(value: Any, kind: Any) -> bool:
     if kind is dt.date:
         return type(value) is dt.date
@@ -559,7 +566,7 @@ class Reintegration:
             raise FormInvalid(
                 "available_triggers", "actor", f"must be an Actor, not {type(actor).__name__}"
             )
-        if self._organisation_problem(actor) is not None:
+        if self._organisation_problem(actor) is not None or _family_organisation(actor):
             return ()
         steps = DISPATCH[self._stage]
         roles = self._protocol.roles
@@ -1128,6 +1135,14 @@ class Reintegration:
 
     def _run(self, step: Step, values: tuple[Any, ...], by: Actor, on: dt.date) -> Transition:
         self._check_actor(step, by, values[0] if step.name == _DISCHARGE else None)
+        if _family_organisation(by):  # a step taken now: a history recorded before replays
+            raise NotPermitted(
+                step.name,
+                by,
+                f"{by.name} is {ROLE_WORDS[by.role]}, who acts for themselves and gives no "
+                "organisation: leave it empty. What is given there would be kept in the case's "
+                "log for good, where no redaction or retention run could remove it.",
+            )
         self._check_values(step, values)
         values = self._check_new_text(step, values, by)
         payload = values[0] if step.bundle is None and values else step.payload(values)

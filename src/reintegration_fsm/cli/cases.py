@@ -43,7 +43,7 @@ from reintegration_fsm.errors import (
     NotPermitted,
     StoreError,
 )
-from reintegration_fsm.fields import ID_LENGTH, NAME_LENGTH, differing_only_in
+from reintegration_fsm.fields import ID_LENGTH, NAME_LENGTH, differing_only_in, prints_nothing
 from reintegration_fsm.protocol.definition import Protocol
 from reintegration_fsm.protocol.machine import TRIGGERS_IN
 from reintegration_fsm.protocol.steps import STEP
@@ -339,6 +339,10 @@ _IMPORT_NEW_CASES_ONLY = (
 ROLE_NAMES = [role.value for role in Role]
 
 
+_FAMILY = frozenset({Role.PARENT, Role.CHILD})
+"""The roles acting for themselves, whom `apply` never asks for an organisation (R15)."""
+
+
 @click.command()
 @click.argument("case_id", type=CASE_ID)
 @click.argument("trigger")
@@ -359,7 +363,7 @@ ROLE_NAMES = [role.value for role in Role]
     "--organisation",
     type=Line(NAME_LENGTH, required=False),
     default="",
-    help="The organisation they act for.",
+    help="The organisation they act for (staff only: a parent or the child gives none).",
 )
 @option("--on", type=DATE, default=None, help="The business date (default: today).")
 @option(
@@ -464,14 +468,16 @@ def apply(
         )
         raise Failure(str(error), hint) from None
     except NotPermitted as error:
-        if organisation:
+        if actor.role in _FAMILY:
+            advice = "A parent or the child acts for themselves: leave out --organisation."
+            if prints_nothing(organisation):
+                raise
+        elif organisation:
             raise
+        else:
+            advice = "Name who they act for: --organisation ORG."
         failure = failure_from(error)
-        raise Failure(
-            failure.message,
-            (*failure.reasons, "Name who they act for: --organisation ORG."),
-            failure.exit_code,
-        ) from None
+        raise Failure(failure.message, (*failure.reasons, advice), failure.exit_code) from None
     store.save(case)
     transition = case.history[-1]
     counted = sample_note(case.calendar, case.deadlines[set_before:])

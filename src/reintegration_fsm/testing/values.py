@@ -61,6 +61,7 @@ _DAY = dt.timedelta(days=1)
 
 _AP_ROLES = (Role.AP_HEAD, Role.AP_STAFF)
 _HOST_ROLES = (Role.HOST_HEAD, Role.HOST_STAFF)
+_FAMILY_ROLES = (Role.PARENT, Role.CHILD)
 
 
 def _days(low: dt.date, high: dt.date) -> st.SearchStrategy[dt.date]:
@@ -227,13 +228,16 @@ def actors(role: Role | None = None, organisation: str | None = None) -> st.Sear
     """An actor of `role` (any role when None) acting for `organisation`.
 
     Without `organisation`, AP, host and LA actors act for one of the invented `AP_SETTINGS`,
-    `HOST_SCHOOLS` or `AUTHORITIES`; parents and children for no organisation.
+    `HOST_SCHOOLS` or `AUTHORITIES`. Parents and children act for themselves: they never have
+    an organisation, even when one is given (R15 refuses a step by one who gives one).
     """
 
     @st.composite
     def build(draw: st.DrawFn) -> Actor:
         chosen = draw(st.sampled_from(tuple(Role))) if role is None else role
-        if organisation is not None:
+        if chosen in _FAMILY_ROLES:
+            where = ""
+        elif organisation is not None:
             where = organisation
         elif chosen in _AP_ROLES:
             where = draw(st.sampled_from(AP_SETTINGS))
