@@ -1034,6 +1034,50 @@ def test_the_documented_erasure_request_leaves_no_copy_of_the_childs_name(
                 assert CHILD.encode() not in file.read_bytes(), file.name
 
 
+def _texts_at(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
+    """Each text of a JSON value with its dotted path."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _texts_at(item, f"{path}.{key}" if path else key)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _texts_at(item, f"{path}.{index}")
+    elif isinstance(value, str):
+        yield path, value
+
+
+def test_the_documented_erasure_leaves_free_text_naming_the_child_which_its_path_removes(
+    engine_url: str,
+) -> None:
+    """docs/cli.md said its erasure request "erases the child's name from the whole case";
+    on DEMO-0002 the failure letter's reasons and the emergency review's concerns still named
+    the child ("Quinn was involved in three fights"), unsaid (review P, P3). The page now says
+    the request removes the name from every place it is stored as a name, that free text stays,
+    which fields hold free text, and how to remove it: each of those claims, checked."""
+    args = _documented_erasure("cli.md")
+    ok(invoke(engine_url, *[args[0], "DEMO-0002", *args[2:]]))
+    history = json.loads(ok(invoke(engine_url, "history", "DEMO-0002", "--format", "json")).stdout)
+    left = {
+        (entry["seq"], path)
+        for entry in history
+        for path, text in _texts_at(entry["data"])
+        if "Quinn" in text
+    }
+    assert left == {(15, "letter.reasons.0"), (15, "meeting.concerns")}
+    text = (DOCS / "cli.md").read_text(encoding="utf-8")
+    page = " ".join(text.split())
+    start = page.index("Free text that mentions the child among other words is not a name")
+    listed = page[start : page.index("In DEMO-0002 the failure letter", start)]
+    for _, path in left:
+        assert f"`{path.removesuffix('.0')}`" in listed, path
+    found = re.search(r"reintegration-fsm (redact DEMO-0002 15 .*?)\n```", text, re.DOTALL)
+    assert found is not None
+    ok(invoke(engine_url, *shlex.split(found.group(1).replace("\\\n", " "))))
+    for command in (("history", "DEMO-0002", "--format", "json"), ("export", "DEMO-0002")):
+        assert "Quinn" not in ok(invoke(engine_url, *command)).stdout, command
+    assert ok(invoke(engine_url, "verify")).exit_code == 0
+
+
 def test_the_preamble_is_the_one_docs_evidence_gives() -> None:
     """The fixed text every response begins with is documented word for word."""
     page = " ".join((DOCS / "evidence.md").read_text(encoding="utf-8").split())
