@@ -382,11 +382,18 @@ def test_actors_have_the_role_and_organisation(
     role: Role, organisation: str | None, data: st.DataObject
 ) -> None:
     """`actors(role, organisation)` gives that role acting for that organisation; a parent or
-    the child for none, even when one is given, since R15 refuses a step by one who gives one
-    (review P, P4)."""
+    the child for none (review P, P4), and a parent or child given one is refused when called,
+    since R15 refuses a step by one who gives one."""
+    family = role in (Role.PARENT, Role.CHILD)
+    if family and organisation is not None:
+        with pytest.raises(
+            InvalidArgument, match=r"actors\(organisation='Org A'\): a (parent|child) "
+        ):
+            rt.actors(role, organisation)
+        organisation = None
     actor = data.draw(rt.actors(role, organisation))
     assert actor.role is role
-    if role in (Role.PARENT, Role.CHILD):
+    if family:
         assert actor.organisation == ""
     elif organisation is not None:
         assert actor.organisation == organisation

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections.abc import Mapping
+from typing import Any
 
 from hypothesis import strategies as st
 from stdnum.gb import upn as upn_check
@@ -222,14 +224,29 @@ def pupils(
     )
 
 
-@checked(role=optional(field(Actor, "role")), organisation=optional(field(Actor, "organisation")))
+def _family_acts_alone(given: Mapping[str, Any]) -> tuple[str, str] | None:
+    """A parent or the child given an organisation, which R15 refuses them."""
+    if given["role"] in _FAMILY_ROLES and not prints_nothing(given["organisation"] or ""):
+        return (
+            "organisation",
+            f"a {given['role'].value} acts for themselves and gives no organisation (R15)",
+        )
+    return None
+
+
+@checked(
+    _family_acts_alone,
+    role=optional(field(Actor, "role")),
+    organisation=optional(field(Actor, "organisation")),
+)
 @functools.lru_cache(maxsize=256)
 def actors(role: Role | None = None, organisation: str | None = None) -> st.SearchStrategy[Actor]:
     """An actor of `role` (any role when None) acting for `organisation`.
 
     Without `organisation`, AP, host and LA actors act for one of the invented `AP_SETTINGS`,
     `HOST_SCHOOLS` or `AUTHORITIES`. Parents and children act for themselves: they never have
-    an organisation, even when one is given (R15 refuses a step by one who gives one).
+    an organisation (R15 refuses a step by one who gives one), and a `role` of theirs given an
+    `organisation` is refused (`InvalidArgument`).
     """
 
     @st.composite
