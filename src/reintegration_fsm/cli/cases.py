@@ -469,7 +469,7 @@ def apply(
         raise Failure(str(error), hint) from None
     except NotPermitted as error:
         if actor.role in _FAMILY:
-            advice = "A parent or the child acts for themselves: leave out --organisation."
+            advice = "Leave out --organisation."
             if prints_nothing(organisation):
                 raise
         elif organisation:
