@@ -18,6 +18,7 @@ from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.case import Reintegration
 from reintegration_fsm.errors import FormInvalid, ProtocolError, UnknownProtocol
 from reintegration_fsm.fields import folded_name, loosely_folded_name, plain_day
+from reintegration_fsm.forms.letter import MONTHS
 from reintegration_fsm.rules import same_name
 from reintegration_fsm.stores import arguments, personal
 from reintegration_fsm.stores.digests import ACTOR_FIELDS, column_digest
@@ -364,22 +365,6 @@ def _date_of_birth(path: str) -> bool:
     return path.rsplit(".", 1)[-1] in personal.PERSONAL_DATES
 
 
-_MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
-
-
 def _written_dates(value: str) -> list[str]:
     """A date of birth stored as `value` (ISO) as people write it, folded as a reason is
     (`folded_name`): 09/03/2012, 9/3/2012, 09-03-2012, 09.03.2012, 9 March 2012, 9th March
@@ -389,7 +374,7 @@ def _written_dates(value: str) -> list[str]:
     except ValueError:
         return []
     d, m, y = day.day, day.month, day.year
-    month = _MONTHS[m - 1]  # English whatever the locale: the office writes it so
+    month = MONTHS[m - 1]  # English whatever the locale: the office writes it so
     short = month[:3]
     suffix = "th" if 11 <= d <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(d % 10, "th")
     numeric = [
