@@ -362,6 +362,33 @@ def test_F1_the_same_review_typed_in_again_is_refused_whatever_came_between(
     assert second[0]["met_on"] is None, second
 
 
+def test_the_same_review_meeting_typed_in_again_with_a_word_changed_is_refused(
+    tmp_path: Path,
+) -> None:
+    """F1 refused the same review form recorded again only when every field was the same: a
+    colleague typing the same meeting (its `held_on` and kind) with the outcome worded
+    otherwise recorded a second review, and the one meeting of 6 March met the second
+    review's deadline too (review S, S3). Now it is refused (exit 1), naming the meeting."""
+    url, case_id = placed(tmp_path)
+    meeting = unstructure(scenario.review(scenario.FIRST_REVIEW))
+    first = write(tmp_path / "first.json", json.dumps({"meeting": meeting}))
+    held = staff(scenario.HOST_STAFF, scenario.FIRST_REVIEW)
+    assert invoke(url, "apply", case_id, "hold_review", "--data", first, *held).exit_code == 0
+    retyped = dict(meeting, outcome=str(meeting.get("outcome", "")) + " Placement continues.")
+    second = write(tmp_path / "second.json", json.dumps({"meeting": retyped}))
+    monday = scenario.FIRST_REVIEW + dt.timedelta(days=3)
+    before = history_length(url, case_id)
+    again = invoke(
+        url, "apply", case_id, "hold_review", "--data", second, *staff(scenario.AP_STAFF, monday)
+    )
+    assert again.exit_code == 1, again.output
+    assert "with the same meeting (held_on and kind)" in again.stderr
+    assert history_length(url, case_id) == before
+    timeline = json.loads(invoke(url, "timeline", case_id, "--format", "json").stdout)
+    second_review = [d for d in timeline["deadlines"] if d["kind"] == "second_review"]
+    assert second_review[0]["met_on"] is None, second_review
+
+
 def test_the_same_step_on_its_own_date_or_a_discharge_left_to_do_is_recorded(
     tmp_path: Path,
 ) -> None:

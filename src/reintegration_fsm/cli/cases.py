@@ -3,6 +3,7 @@ importing histories, and driving a case one trigger at a time."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import click
@@ -448,7 +449,13 @@ def apply(
                     (
                         f"{trigger} was already recorded as seq {repeated.seq} on "
                         f"{repeated.on.isoformat()} by the {_who(repeated)}, with the same "
-                        "data: nothing was added.",
+                        + (
+                            "data: nothing was added."
+                            if _same_arguments(repeated, case.history[-1])
+                            else "meeting (held_on and kind): nothing was added. A meeting "
+                            "recorded twice would count as two reviews; the log keeps the "
+                            "first record as it was."
+                        ),
                         f"To record another {trigger}, give it its own "
                         + (
                             "meeting (held_on) or data."
@@ -609,13 +616,12 @@ def _repeated(case: Reintegration) -> Transition | None:
         return None
     new = case.history[-1]
     if new.trigger in _DATED_BY_FORM:
-        names = [argument.name for argument in STEP[new.trigger].arguments]
+        meeting = _meeting(new)
         return next(
             (
                 earlier
                 for earlier in reversed(case.history[:-1])
-                if earlier.trigger == new.trigger
-                and all(new.data.get(name) == earlier.data.get(name) for name in names)
+                if earlier.trigger == new.trigger and _meeting(earlier) == meeting
             ),
             None,
         )
@@ -627,9 +633,22 @@ def _repeated(case: Reintegration) -> Transition | None:
         or new.actor != previous.actor
     ):
         return None
-    names = [argument.name for argument in STEP[new.trigger].arguments]
-    same = all(new.data.get(name) == previous.data.get(name) for name in names)
-    return previous if same else None
+    return previous if _same_arguments(new, previous) else None
+
+
+def _same_arguments(one: Transition, other: Transition) -> bool:
+    """Two steps of one trigger were given the same arguments."""
+    names = [argument.name for argument in STEP[one.trigger].arguments]
+    return all(one.data.get(name) == other.data.get(name) for name in names)
+
+
+def _meeting(step: Transition) -> tuple[object, object]:
+    """Which meeting a review records: the day it was held and its kind. One meeting typed in
+    twice, the second time with a word changed, is still one review (review S, S3)."""
+    meeting = step.data.get("meeting")
+    if not isinstance(meeting, Mapping):  # a recorded review holds its form
+        return (None, None)
+    return (meeting.get("held_on"), meeting.get("kind"))
 
 
 def _not_now(case: Reintegration, trigger: str) -> tuple[str, ...]:
