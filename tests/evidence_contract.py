@@ -520,8 +520,16 @@ class EvidenceContract:
 
     @pytest.mark.parametrize(
         "reason",
-        ["Wrong DoB 14/05/2012", "DoB 14.5.2012 typed wrongly", "Born 14th May 2012: wrong"],
-        ids=["slashes", "dots", "words"],
+        [
+            "Wrong DoB 14/05/2012",
+            "DoB 14.5.2012 typed wrongly",
+            "Born 14th May 2012: wrong",
+            "Wrong DoB 14/05/12",
+            "DoB 14.5.12 typed wrongly",
+            "Born 14-May-2012",
+            "Born 14 May, 2012",
+        ],
+        ids=["slashes", "dots", "words", "S4-short-year", "S4-short-dots", "S4-dashes", "S4-comma"],
     )
     def test_P2_a_redactions_reason_may_quote_the_date_of_birth_it_removes_as_people_write_it(
         self, store: Store, reason: str

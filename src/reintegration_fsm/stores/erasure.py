@@ -367,8 +367,9 @@ def _date_of_birth(path: str) -> bool:
 
 def _written_dates(value: str) -> list[str]:
     """A date of birth stored as `value` (ISO) as people write it, folded as a reason is
-    (`folded_name`): 09/03/2012, 9/3/2012, 09-03-2012, 09.03.2012, 9 March 2012, 9th March
-    2012, 9 Mar 2012, March 9, 2012 and as stored. Empty for text that is no ISO date."""
+    (`folded_name`): 09/03/2012, 9/3/2012, 09-03-2012, 09.03.2012 (each with the year's last
+    two digits too: 09/03/12), 9 March 2012, 9th March 2012, 9 Mar 2012, 9 March, 2012,
+    09-Mar-2012, 09-Mar-12, March 9, 2012 and as stored. Empty for text that is no ISO date."""
     try:
         day = dt.date.fromisoformat(value)
     except ValueError:
@@ -377,13 +378,18 @@ def _written_dates(value: str) -> list[str]:
     month = MONTHS[m - 1]  # English whatever the locale: the office writes it so
     short = month[:3]
     suffix = "th" if 11 <= d <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(d % 10, "th")
+    years = (str(y), f"{y % 100:02}")  # 14/05/12: the short year an office most often writes
     numeric = [
-        f"{a}{sep}{b}{sep}{y}"
+        f"{a}{sep}{b}{sep}{year}"
         for a in (f"{d:02}", str(d))
         for b in (f"{m:02}", str(m))
         for sep in "/-."
+        for year in years
     ]
-    words = [f"{a} {b} {y}" for a in (f"{d:02}", str(d), f"{d}{suffix}") for b in (month, short)]
+    days = (f"{d:02}", str(d), f"{d}{suffix}")
+    words = [f"{a} {b} {y}" for a in days for b in (month, short)]
+    words += [f"{a} {b}, {y}" for a in days for b in (month, short)]
+    words += [f"{a}-{b}-{year}" for a in days for b in (month, short) for year in years]
     words += [f"{b} {a}, {y}" for a in (str(d), f"{d}{suffix}") for b in (month, short)]
     words += [f"{b} {a} {y}" for a in (str(d), f"{d}{suffix}") for b in (month, short)]
     return [folded_name(text) for text in (value, *numeric, *words)]
