@@ -171,7 +171,9 @@ def _hours_close_the_day(words: str, refuse: Callable[[str], NoReturn]) -> bool 
     """Whether the hours a summary's words (`_words`) give (`_TIME_RANGE`) cover the school
     day's compulsory sessions (`_CORE_SCHOOL_DAY`), as an event at those times would; None
     when it gives none. Two or more ranges, none covering them, are a day's hours with a break
-    ("INSET day: staff 8.30am-12pm and 1pm-4pm"), and cover the day.
+    ("INSET day: staff 8.30am-12pm and 1pm-4pm"), and cover the day, when the first begins by
+    09:00 and the last ends by 15:00 or later; ranges all within part of the day do not (review
+    S, S2).
 
     Raises:
         CalendarFileError (by `refuse`): hours that cannot be read as a time and a later one
@@ -180,6 +182,7 @@ def _hours_close_the_day(words: str, refuse: Callable[[str], NoReturn]) -> bool 
     """
     verdicts: dict[bool, str] = {}
     ranges = list(_TIME_RANGE.finditer(words))
+    spans: list[tuple[time, time]] = []
     for found in ranges:
         start, end = _clock(found.group(1)), _clock(found.group(2))
         if start is None or end is None or end <= start:
@@ -190,6 +193,7 @@ def _hours_close_the_day(words: str, refuse: Callable[[str], NoReturn]) -> bool 
             )
         opens, closes = _CORE_SCHOOL_DAY
         verdicts.setdefault(start <= opens and end >= closes, found.group(0))
+        spans.append((start, end))
     half = _HALF_RANGE.search(_TIME_RANGE.sub(" ", words))
     if half is not None:
         refuse(
@@ -202,7 +206,12 @@ def _hours_close_the_day(words: str, refuse: Callable[[str], NoReturn]) -> bool 
             f"to 15:00), and {verdicts[False]!r}, which do not: whether the pupils attend that "
             "day would be a guess. Give one closure event for the hours the pupils are away"
         )
-    return len(ranges) > 1 or next(iter(verdicts), None)
+    opens, closes = _CORE_SCHOOL_DAY
+    # A day's hours with a break begin by the school day's start and end after its end; hours
+    # all within part of it ("closed to pupils 12:00-15:20 (staff 13:00-16:00)") do not.
+    if len(spans) > 1 and min(s for s, _ in spans) <= opens and max(e for _, e in spans) >= closes:
+        return True
+    return next(iter(verdicts), None)
 
 
 def _part_day(words: str, refuse: Callable[[str], NoReturn]) -> bool:
