@@ -12,12 +12,21 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 import sqlalchemy as sa
 
 import store_contract as sql_store_contract
 from raw_sqlite import raw_sqlite
-from reintegration_fsm import CaseSummary, FormInvalid, LedgerEntry, ReferralRoute, StoreError
+from reintegration_fsm import (
+    WORCESTERSHIRE,
+    CaseSummary,
+    FormInvalid,
+    LedgerEntry,
+    ReferralRoute,
+    StoreError,
+)
+from reintegration_fsm.errors import ChangedProtocol
 from reintegration_fsm.stores import (
     InMemoryStore,
     SqlAlchemyStore,
@@ -34,6 +43,7 @@ from scenario import AP_HEAD, AUTHORITY, PSP, REFERRED, information
 from store_contract import (
     ADMISSIONS,
     CALENDAR,
+    OTHER_AUTHORITY,
     REDACTED_ON,
     SqlStoreContract,
     Store,
@@ -41,6 +51,7 @@ from store_contract import (
     advanced,
     built,
     dying_worker,
+    opened,
     reachable_engine,
     reset_database,
 )
@@ -749,6 +760,52 @@ def test_due_on_postgresql_hands_its_connection_back_as_it_found_it(postgres_url
         assert conn.get_isolation_level() == "REPEATABLE READ"
         assert conn.connection.dbapi_connection.autocommit is False  # type: ignore[union-attr]
     engine.dispose()
+
+
+def test_S5_another_authoritys_name_committed_mid_save_is_compared_under_repeatable_read(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """T2 compares a new case's protocol with every authority's once its own row is written,
+    after PostgreSQL's advisory lock: under READ COMMITTED that read sees what a writer that
+    held the lock committed. An engine made with isolation_level="REPEATABLE READ" (which the
+    store supports: test_due_on_postgresql_hands_its_connection_back_as_it_found_it) reads
+    the snapshot taken before the lock, so another authority's first case under the name with
+    other rules, committed meanwhile, is not seen, and both are kept: the state T2 was to
+    prevent (no unscoped verify or report can then run)."""
+    engine = sa.create_engine(postgres_url, isolation_level="REPEATABLE READ")
+    reset_database(engine)
+    own = attrs.evolve(WORCESTERSHIRE, id="otherborough", version="3")
+    theirs = attrs.evolve(own, weighting_points=7)
+    store = SqlAlchemyStore(engine, calendar=CALENDAR, protocols=(own,))
+    store.create_schema()
+    first_opened = sql_store.opened.first_opened
+    calls: list[int] = []
+
+    def after_another_writer(new: object, known: dict[object, object]) -> object:
+        if not calls:  # between this save's read of the table and its insert
+            with engine.begin() as other:
+                other.execute(
+                    sa.insert(schema.protocols),
+                    {
+                        "authority": OTHER_AUTHORITY,
+                        "protocol_id": "otherborough",
+                        "version": "3",
+                        "fingerprint": theirs.fingerprint,
+                        "first_case_id": "case-09",
+                    },
+                )
+        calls.append(len(known))
+        return first_opened(new, known)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(sql_store.opened, "first_opened", after_another_writer)
+    try:
+        with pytest.raises(ChangedProtocol) as refused:
+            store.save(opened("case-01", protocol=own))
+        assert refused.value.taken
+        assert store.taken(["case-01"]) == set()
+    finally:
+        reset_database(engine)
+        engine.dispose()
 
 
 def _respelled(text: str) -> str:

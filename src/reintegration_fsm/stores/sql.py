@@ -272,6 +272,12 @@ class SqlAlchemyStore:
             # instead of one being refused or both saved. The version check and the comparison
             # read what is committed either way.
             self._write_options = {"isolation_level": "READ COMMITTED"}
+        elif self._dialect == "postgresql":
+            # Writes in READ COMMITTED whatever the engine's level: `_keep_protocols` compares
+            # a new protocol with what another writer committed while it waited for the
+            # advisory lock, which a REPEATABLE READ snapshot taken before the lock does not
+            # show, and both writers kept one name under two sets of rules (review S, S5).
+            self._write_options = {"isolation_level": "READ COMMITTED"}
         self._seen = Seen()
         self._opened: dict[opened.Key, opened.Opened] = {}
         """The store's `rfsm_protocols` rows read so far: each, once written, never changes."""
@@ -616,10 +622,10 @@ class SqlAlchemyStore:
     @contextlib.contextmanager
     def _writing(self) -> Iterator[Connection]:
         """A write's transaction, on a pooled connection set up for writing (SQLite's BEGIN
-        IMMEDIATE, MariaDB's READ COMMITTED). A connection that fails as it is set up (ended
-        by the server, its isolation level cannot be set) is retired and closed, with the
-        pool's older ones when it was lost, not left to the garbage collector, whose reset of
-        it SQLAlchemy logged with a traceback (review B, B4)."""
+        IMMEDIATE, READ COMMITTED on MariaDB and PostgreSQL). A connection that fails as it is
+        set up (ended by the server, its isolation level cannot be set) is retired and closed,
+        with the pool's older ones when it was lost, not left to the garbage collector, whose
+        reset of it SQLAlchemy logged with a traceback (review B, B4)."""
         with self.engine.connect() as conn:
             try:
                 conn.execution_options(**self._write_options)
