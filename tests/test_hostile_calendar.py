@@ -2043,13 +2043,13 @@ def test_a_whole_day_closure_naming_a_half_of_the_day_elsewhere_still_closes_the
         "INSET 1pm-3.30pm; parents' meetings 4pm-7pm",
     ],
 )
-def test_S2_two_ranges_of_hours_within_part_of_the_day_do_not_close_the_whole_day(
+def test_two_ranges_of_hours_within_part_of_the_day_do_not_close_the_whole_day(
     summary: str,
 ) -> None:
     """F2 read any two ranges of hours none covering 09:00 to 15:00 as a day's hours with a
     break, closing the day: a closure to pupils from noon, with the staff's hours beside it,
     took the whole day out of the school days, though the pupils attend the morning (review
-    S, S2). Two ranges close the day only when they begin by 09:00 and end by 15:00 or later."""
+    Z, Z2). Two ranges close the day only when they begin by 09:00 and end by 15:00 or later."""
     inset = f"DTSTART;VALUE=DATE:20251003\nSUMMARY:{summary}"
     calendar = SchoolCalendar.from_ics(feed(AUTUMN, inset))
     assert calendar.closures == ()

@@ -368,7 +368,7 @@ def test_the_same_review_meeting_typed_in_again_with_a_word_changed_is_refused(
     """F1 refused the same review form recorded again only when every field was the same: a
     colleague typing the same meeting (its `held_on` and kind) with the outcome worded
     otherwise recorded a second review, and the one meeting of 6 March met the second
-    review's deadline too (review S, S3). Now it is refused (exit 1), naming the meeting."""
+    review's deadline too (review Z, Z3). Now it is refused (exit 1), naming the meeting."""
     url, case_id = placed(tmp_path)
     meeting = unstructure(scenario.review(scenario.FIRST_REVIEW))
     first = write(tmp_path / "first.json", json.dumps({"meeting": meeting}))

@@ -762,7 +762,7 @@ def test_due_on_postgresql_hands_its_connection_back_as_it_found_it(postgres_url
     engine.dispose()
 
 
-def test_S5_another_authoritys_name_committed_mid_save_is_compared_under_repeatable_read(
+def test_another_authoritys_name_committed_mid_save_is_compared_under_repeatable_read(
     postgres_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """T2 compares a new case's protocol with every authority's once its own row is written,
@@ -771,7 +771,7 @@ def test_S5_another_authoritys_name_committed_mid_save_is_compared_under_repeata
     store supports: test_due_on_postgresql_hands_its_connection_back_as_it_found_it) reads
     the snapshot taken before the lock, so another authority's first case under the name with
     other rules, committed meanwhile, is not seen, and both are kept: the state T2 was to
-    prevent (no unscoped verify or report can then run)."""
+    prevent (no unscoped verify or report can then run) (review Z, Z5)."""
     engine = sa.create_engine(postgres_url, isolation_level="REPEATABLE READ")
     reset_database(engine)
     own = attrs.evolve(WORCESTERSHIRE, id="otherborough", version="3")

@@ -644,7 +644,7 @@ def _same_arguments(one: Transition, other: Transition) -> bool:
 
 def _meeting(step: Transition) -> tuple[object, object]:
     """Which meeting a review records: the day it was held and its kind. One meeting typed in
-    twice, the second time with a word changed, is still one review (review S, S3)."""
+    twice, the second time with a word changed, is still one review (review Z, Z3)."""
     meeting = step.data.get("meeting")
     if not isinstance(meeting, Mapping):  # a recorded review holds its form
         return (None, None)

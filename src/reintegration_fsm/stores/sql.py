@@ -276,7 +276,7 @@ class SqlAlchemyStore:
             # Writes in READ COMMITTED whatever the engine's level: `_keep_protocols` compares
             # a new protocol with what another writer committed while it waited for the
             # advisory lock, which a REPEATABLE READ snapshot taken before the lock does not
-            # show, and both writers kept one name under two sets of rules (review S, S5).
+            # show, and both writers kept one name under two sets of rules (review Z, Z5).
             self._write_options = {"isolation_level": "READ COMMITTED"}
         self._seen = Seen()
         self._opened: dict[opened.Key, opened.Opened] = {}
