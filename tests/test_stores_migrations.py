@@ -1839,9 +1839,13 @@ def test_0015_keeps_the_rules_each_protocol_first_opened_a_case_under(engine: sa
     store.save(contract_opened("case-02", protocol=own))
     store.save(contract_opened("case-01", protocol=later))
     store.save(contract_opened("case-03"))
+    # Another authority's case under the name with other rules, and the split T1 found, as a
+    # store made before 0015 wrote them (review T, T2 refuses the first now): a case under the
+    # edited file.
+    with engine.begin() as conn:
+        conn.execute(sa.delete(schema.protocols))
     theirs = SqlAlchemyStore(engine, calendar=CALENDAR, protocols=(edited,))
     theirs.save(contract_opened("case-04", OTHER_AUTHORITY, protocol=edited))
-    # The split T1 found, as a store made before 0015 wrote it: a case under the edited file.
     with engine.begin() as conn:
         conn.execute(sa.delete(schema.protocols))
     editing = SqlAlchemyStore(engine, calendar=CALENDAR, protocols=(edited,))
@@ -1872,7 +1876,11 @@ def test_0015_keeps_the_rules_each_protocol_first_opened_a_case_under(engine: sa
     with pytest.raises(ChangedProtocol):
         editing.save(contract_opened("case-06", protocol=edited))
     store = SqlAlchemyStore(engine, calendar=CALENDAR, protocols=(own, later))
-    store.save(contract_opened("case-06", protocol=own))
+    # The name another authority holds with other rules opens no new case for either (T2).
+    with pytest.raises(ChangedProtocol) as taken:
+        store.save(contract_opened("case-06", protocol=own))
+    assert taken.value.taken
+    store.save(contract_opened("case-06", protocol=later))
     assert store.taken(["case-06"]) == {"case-06"}
     upgrade(engine)  # run again: nothing added twice
     assert len(_kept_protocols(engine)) == 3
