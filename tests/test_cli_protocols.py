@@ -308,9 +308,13 @@ def test_T1_open_without_under_says_it_opened_under_the_seeds_protocol(tmp_path:
         "note: opened under worcestershire@3, the default, as no --under was given "
         "(registered: exampleshire@2027.1): "
     )
-    chosen = open_under(db, tmp_path, "--protocol", EXAMPLE, under="worcestershire", case_id="P-2")
+    chosen = open_under(db, tmp_path, "--protocol", EXAMPLE, under="exampleshire", case_id="P-2")
     assert chosen.exit_code == 0, chosen.output
     assert chosen.stderr == ""  # named: nothing to say
+    # And the timeline names each case's protocol, where only `export` showed it.
+    for case_id, named in (("P-1", "worcestershire@3"), ("P-2", "exampleshire@2027.1")):
+        told = invoke("--db", db, "--protocol", EXAMPLE, "timeline", case_id).stdout
+        assert told.splitlines()[1].endswith(f"; protocol: {named}"), told
     alone = open_under(db, tmp_path, case_id="P-3")
     assert alone.exit_code == 0, alone.output
     assert alone.stderr == ""  # no other protocol registered: the seed's is the one meant

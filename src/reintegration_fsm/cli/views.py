@@ -131,7 +131,8 @@ def timeline(
         f"(born {_line(born or pupil.date_of_birth.isoformat())}), "
         f"stage {case.stage.value}",
         f"  AP setting: {_line(case.ap_setting)}; host school: {_line(host)}; "
-        f"authority: {_line(case.local_authority)}",
+        f"authority: {_line(case.local_authority)}; protocol: "
+        f"{_line(case.protocol.id)}@{_line(case.protocol.version)}",
         "",
     ]
     for transition in case.history:
