@@ -173,7 +173,7 @@ def _hours_close_the_day(words: str, refuse: Callable[[str], NoReturn]) -> bool 
     when it gives none. Two or more ranges, none covering them, are a day's hours with a break
     ("INSET day: staff 8.30am-12pm and 1pm-4pm"), and cover the day, when the first begins by
     09:00 and the last ends by 15:00 or later; ranges all within part of the day do not (review
-    S, S2).
+    Z, Z2).
 
     Raises:
         CalendarFileError (by `refuse`): hours that cannot be read as a time and a later one
