@@ -119,12 +119,6 @@ def keys(new: Iterable[Reintegration]) -> set[Key]:
     return {opened.key for opened in map(opened_under, new) if opened is not None}
 
 
-def names(new: Iterable[Reintegration]) -> set[Name]:
-    """The `(id, version)` of each protocol with a fingerprint that `new` cases were opened
-    under."""
-    return {opened.name for opened in map(opened_under, new) if opened is not None}
-
-
 def kept_problem(case: Reintegration, kept: Mapping[Key, Opened]) -> str | None:
     """What `verify()` says of a stored `case` whose protocol the store keeps no rules, or
     other rules, for (`kept`: the store's `rfsm_protocols`); None when they agree, or when the

@@ -265,18 +265,16 @@ class SqlAlchemyStore:
         """The execution options of a write's connection (see `_writing`)."""
         if self._dialect == "sqlite":
             self._write_options = {sqlite.WRITE: "IMMEDIATE"}
-        elif self._dialect in ("mysql", "mariadb"):
-            # Writes in READ COMMITTED: under InnoDB's default REPEATABLE READ, the locking read
-            # of a case not stored yet takes a gap lock, and two writers creating cases whose
-            # ids fall in one gap (the same id, or neighbours) deadlocked on their INSERTs
-            # instead of one being refused or both saved. The version check and the comparison
-            # read what is committed either way.
-            self._write_options = {"isolation_level": "READ COMMITTED"}
-        elif self._dialect == "postgresql":
-            # Writes in READ COMMITTED whatever the engine's level: `_keep_protocols` compares
-            # a new protocol with what another writer committed while it waited for the
-            # advisory lock, which a REPEATABLE READ snapshot taken before the lock does not
-            # show, and both writers kept one name under two sets of rules (review Z, Z5).
+        elif self._dialect in ("mysql", "mariadb", "postgresql"):
+            # Writes in READ COMMITTED whatever the engine's level. MariaDB: under InnoDB's
+            # default REPEATABLE READ, the locking read of a case not stored yet takes a gap
+            # lock, and two writers creating cases whose ids fall in one gap (the same id, or
+            # neighbours) deadlocked on their INSERTs instead of one being refused or both
+            # saved. PostgreSQL: `_keep_protocols` compares a new protocol with what another
+            # writer committed while it waited for the advisory lock, which a REPEATABLE READ
+            # snapshot taken before the lock does not show, and both writers kept one name
+            # under two sets of rules (review Z, Z5). The version check and the comparison read
+            # what is committed either way.
             self._write_options = {"isolation_level": "READ COMMITTED"}
         self._seen = Seen()
         self._opened: dict[opened.Key, opened.Opened] = {}
