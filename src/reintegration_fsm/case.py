@@ -77,6 +77,7 @@ from reintegration_fsm.state import (
 )
 from reintegration_fsm.vocabulary import (
     DUAL_REGISTERED_STAGES,
+    FAMILY_ROLES,
     ORGANISATION_OF_PARTY,
     PARTY_OF_ROLE,
     ROLE_WORDS,
@@ -122,15 +123,11 @@ Unicode forms too (text as blank only when empty or whitespace then too). A step
 any of the three readings replays."""
 
 
-_FAMILY = frozenset({Role.PARENT, Role.CHILD})
-"""The roles acting for themselves, for no organisation (R15)."""
-
-
 def _family_organisation(actor: Actor) -> bool:
     """R15, of a step taken now: a parent or the child gives an organisation (text that prints
     something), which they, acting for themselves, have none of. The log keeps an actor's
     organisation where no redaction or retention run reaches it."""
-    return actor.role in _FAMILY and not prints_nothing(actor.organisation)
+    return actor.role in FAMILY_ROLES and not prints_nothing(actor.organisation)
 
 
 def _is(value: Any, kind: Any) -> bool:

@@ -232,6 +232,12 @@ ROLES_OF_PARTY: dict[Party, frozenset[Role]] = {
 }
 """The roles that speak for each party (an obligation's owner party is discharged by these)."""
 
+FAMILY_ROLES = frozenset(
+    role for role, party in PARTY_OF_ROLE.items() if party not in ORGANISATION_OF_PARTY
+)
+"""The roles acting for themselves, for no organisation (R15): a parent or carer, the child.
+Their names are the family's personal data; staff act in their professional role."""
+
 
 def words_for_roles(roles: frozenset[Role]) -> str:
     """Roles as a sentence lists them: "the AP head teacher or an AP staff member"."""

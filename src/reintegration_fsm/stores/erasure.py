@@ -25,14 +25,20 @@ from reintegration_fsm.stores.digests import ACTOR_FIELDS, column_digest
 from reintegration_fsm.stores.redaction import RedactionNote, Removal, note_row, remove
 from reintegration_fsm.stores.rows import Row, case_row, logged_day, transitions_from_rows
 from reintegration_fsm.stores.stored import stored_data
-from reintegration_fsm.vocabulary import ORGANISATION_OF_PARTY, ROLE_WORDS, Actor, Party, Role
+from reintegration_fsm.vocabulary import (
+    FAMILY_ROLES,
+    ORGANISATION_OF_PARTY,
+    PARTY_OF_ROLE,
+    ROLE_WORDS,
+    Actor,
+    Party,
+    Role,
+)
 
 Targets = Mapping[int | None, Sequence[str]]
 """Paths to remove, by the seq of the entry (None: every entry holding them)."""
 
-FAMILY = frozenset({Role.PARENT, Role.CHILD})
-"""Actors whose names are the family's personal data (staff act in their professional role)."""
-FAMILY_PARTIES = frozenset({Party.PARENT.value, Party.CHILD.value})
+FAMILY_PARTIES = frozenset(PARTY_OF_ROLE[role].value for role in FAMILY_ROLES)
 """The parties of a meeting's attendees who are the family (as stored)."""
 CASE_COLUMNS = ("pupil_name", "pupil_name_folded", "state")
 """The case row's columns a redaction can change: the child's name, shown by `cases()`, and the
@@ -260,7 +266,8 @@ def _removed_values(
             if not isinstance(value, str):  # pragma: no cover - only text is removed
                 continue
             if path.startswith(f"{personal.ACTOR}."):
-                name = path == f"{personal.ACTOR}.name" and Role(entry["actor_role"]) in FAMILY
+                family = Role(entry["actor_role"]) in FAMILY_ROLES
+                name = path == f"{personal.ACTOR}.name" and family
             else:
                 leaf = personal.declared(entry["trigger_name"], personal.concrete(path))
                 name = personal.person_name(leaf)
@@ -288,7 +295,7 @@ def _copies(
             for path in personal.personal_paths(entry["trigger_name"], data)
         ]
         actor_name = entry["actor_name"]
-        if Role(entry["actor_role"]) in FAMILY and column_digest(actor_name) is None:
+        if Role(entry["actor_role"]) in FAMILY_ROLES and column_digest(actor_name) is None:
             candidates.append((f"{personal.ACTOR}.name", actor_name))
         for path, value in candidates:
             if (seq, path) not in taken and any(_same_person(value, name) for name in names):
@@ -327,7 +334,7 @@ def _kept(by_seq: Mapping[int, Mapping[str, Any]]) -> list[_Removed]:
             found.append(_Removed(seq, dotted, value, name, kept=True))
         actor_name = entry["actor_name"]
         if (
-            Role(entry["actor_role"]) in FAMILY
+            Role(entry["actor_role"]) in FAMILY_ROLES
             and column_digest(actor_name) is None
             and not _removed_elsewhere(actor_name)
         ):
@@ -586,7 +593,7 @@ def retention_targets(entries: Sequence[Mapping[str, Any]]) -> dict[int | None, 
         found = [
             personal.dotted(path) for path in personal.personal_paths(entry["trigger_name"], data)
         ]
-        if Role(entry["actor_role"]) in FAMILY:
+        if Role(entry["actor_role"]) in FAMILY_ROLES:
             found += [
                 f"{personal.ACTOR}.{field}"
                 for field in ACTOR_FIELDS

@@ -19,7 +19,7 @@ from reintegration_fsm.fields import prints_nothing
 from reintegration_fsm.forms import Attendee, Pupil, ReintegrationTimetable
 from reintegration_fsm.shown import NONCHARACTERS
 from reintegration_fsm.testing.arguments import checked, day, field, optional
-from reintegration_fsm.vocabulary import Actor, Party, Role, Session
+from reintegration_fsm.vocabulary import FAMILY_ROLES, Actor, Party, Role, Session
 
 __all__ = [
     "AP_SETTINGS",
@@ -63,7 +63,6 @@ _DAY = dt.timedelta(days=1)
 
 _AP_ROLES = (Role.AP_HEAD, Role.AP_STAFF)
 _HOST_ROLES = (Role.HOST_HEAD, Role.HOST_STAFF)
-_FAMILY_ROLES = (Role.PARENT, Role.CHILD)
 
 
 def _days(low: dt.date, high: dt.date) -> st.SearchStrategy[dt.date]:
@@ -226,7 +225,7 @@ def pupils(
 
 def _family_acts_alone(given: Mapping[str, Any]) -> tuple[str, str] | None:
     """A parent or the child given an organisation, which R15 refuses them."""
-    if given["role"] in _FAMILY_ROLES and not prints_nothing(given["organisation"] or ""):
+    if given["role"] in FAMILY_ROLES and not prints_nothing(given["organisation"] or ""):
         return (
             "organisation",
             f"a {given['role'].value} acts for themselves and gives no organisation (R15)",
@@ -252,7 +251,7 @@ def actors(role: Role | None = None, organisation: str | None = None) -> st.Sear
     @st.composite
     def build(draw: st.DrawFn) -> Actor:
         chosen = draw(st.sampled_from(tuple(Role))) if role is None else role
-        if chosen in _FAMILY_ROLES:
+        if chosen in FAMILY_ROLES:
             where = ""
         elif organisation is not None:
             where = organisation
