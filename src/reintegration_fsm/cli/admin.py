@@ -26,7 +26,6 @@ from reintegration_fsm.cli.common import (
     today,
 )
 from reintegration_fsm.cli.once import option
-from reintegration_fsm.cli.text import neutralise
 from reintegration_fsm.protocol import diagrams
 from reintegration_fsm.stores import cases_as_of, due_as_of, migrate, upgrade
 from reintegration_fsm.vocabulary import Party
@@ -345,7 +344,7 @@ def suggest_reviews(
         click.echo(day.isoformat())
     click.echo(
         f"note: reviews at {weeks[0]}, {weeks[1]} and {weeks[2]} weeks, the review weeks of "
-        f"{neutralise(protocol.id)}@{neutralise(protocol.version)}",
+        f"{protocols.named(protocol)}",
         err=True,
     )
 

@@ -45,7 +45,6 @@ from reintegration_fsm.errors import (
     StoreError,
 )
 from reintegration_fsm.fields import ID_LENGTH, NAME_LENGTH, differing_only_in, prints_nothing
-from reintegration_fsm.protocol.definition import Protocol
 from reintegration_fsm.protocol.machine import TRIGGERS_IN
 from reintegration_fsm.protocol.steps import STEP
 from reintegration_fsm.records import Transition
@@ -53,7 +52,7 @@ from reintegration_fsm.rules import same_name
 from reintegration_fsm.serialisation import transition_to_json
 from reintegration_fsm.shown import NONCHARACTER
 from reintegration_fsm.stores import SqlAlchemyStore, schema
-from reintegration_fsm.vocabulary import Actor, Role, Trigger
+from reintegration_fsm.vocabulary import FAMILY_ROLES, Actor, Role, Trigger
 
 
 class Line(click.ParamType):  # type: ignore[type-arg, unused-ignore]  # generic from click 8.2
@@ -340,10 +339,6 @@ _IMPORT_NEW_CASES_ONLY = (
 ROLE_NAMES = [role.value for role in Role]
 
 
-_FAMILY = frozenset({Role.PARENT, Role.CHILD})
-"""The roles acting for themselves, whom `apply` never asks for an organisation (R15)."""
-
-
 @click.command()
 @click.argument("case_id", type=CASE_ID)
 @click.argument("trigger")
@@ -475,7 +470,7 @@ def apply(
         )
         raise Failure(str(error), hint) from None
     except NotPermitted as error:
-        if actor.role in _FAMILY:
+        if actor.role in FAMILY_ROLES:
             advice = "Leave out --organisation."
             if prints_nothing(organisation):
                 raise
@@ -504,20 +499,13 @@ def apply(
     if trigger == "open" and under is None and registered:
         click.echo(
             _OPENED_BY_DEFAULT.format(
-                protocol=_named(case.protocol), registered=", ".join(map(_named, registered))
+                protocol=protocols.named(case.protocol),
+                registered=", ".join(map(protocols.named, registered)),
             ),
             err=True,
         )
     if counted is not None:
         click.echo(counted, err=True)
-
-
-def _named(protocol: Protocol) -> str:
-    """`ID@VERSION`, as --under names a protocol."""
-    return (
-        f"{neutralise(protocol.id, single_line=True)}@"
-        f"{neutralise(protocol.version, single_line=True)}"
-    )
 
 
 _OPENED_BY_DEFAULT = (
@@ -608,8 +596,9 @@ _DATED_BY_FORM = frozenset({Trigger.HOLD_REVIEW})
 def _repeated(case: Reintegration) -> Transition | None:
     """The step before the case's new last one when the new one repeats it (a command run
     twice): the same trigger, business date, actor and arguments; else None. A review is the
-    same meeting by its form alone, recorded again on another day (review O, O2), by anyone,
-    after any step between (the AP's discharge of its paperwork: review F, F1). A step that
+    same meeting by the day it was held and its kind alone (`_meeting`), recorded again on
+    another day (review O, O2), by anyone, after any step between (the AP's discharge of its
+    paperwork: review F, F1), with a word changed (review Z, Z3). A step that
     changes the stage cannot repeat (`_not_now` says so); a discharge can, when an obligation
     of its kind is left open for it to close."""
     if len(case.history) < 2:

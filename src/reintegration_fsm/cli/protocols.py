@@ -23,6 +23,14 @@ from reintegration_fsm.protocol.definition import (
 from reintegration_fsm.vocabulary import Evidence, Party
 
 
+def named(protocol: Protocol) -> str:
+    """`ID@VERSION`, as `--under` names a protocol, as a line of output shows it."""
+    return (
+        f"{neutralise(protocol.id, single_line=True)}@"
+        f"{neutralise(protocol.version, single_line=True)}"
+    )
+
+
 def choose(
     protocols: Sequence[Protocol], name: str | None, on: dt.date, *, opening: bool = False
 ) -> Protocol:
@@ -94,8 +102,7 @@ def _opening(protocol: Protocol, which: str, opening: bool) -> Protocol:
     else:
         why = [f"{field}: {problem}" for field, problem, _ in refusal.problems]
     raise Failure(
-        f"no new case opens under {neutralise(protocol.id)}@{neutralise(protocol.version)}, "
-        f"{which}",
+        f"no new case opens under {named(protocol)}, {which}",
         (
             *(neutralise(reason) for reason in why),
             "Cases opened under it before still load and finish while it is registered; open "
@@ -116,7 +123,7 @@ def _distinct(found: Sequence[Protocol]) -> list[Protocol]:
 def _listed(found: Sequence[Protocol]) -> str:
     """Protocols as `ID@VERSION from DATE`, oldest first."""
     return ", ".join(
-        f"{neutralise(p.id)}@{neutralise(p.version)} from {p.effective_from.isoformat()}"
+        f"{named(p)} from {p.effective_from.isoformat()}"
         for p in sorted(found, key=lambda p: p.effective_from)
     )
 

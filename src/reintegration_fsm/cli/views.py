@@ -9,6 +9,7 @@ from typing import Any
 from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.case import Reintegration
 from reintegration_fsm.cli.output import Cell
+from reintegration_fsm.cli.protocols import named
 from reintegration_fsm.cli.text import neutralise
 from reintegration_fsm.errors import CalendarError
 from reintegration_fsm.protocol.reading import Reading, read
@@ -131,8 +132,7 @@ def timeline(
         f"(born {_line(born or pupil.date_of_birth.isoformat())}), "
         f"stage {case.stage.value}",
         f"  AP setting: {_line(case.ap_setting)}; host school: {_line(host)}; "
-        f"authority: {_line(case.local_authority)}; protocol: "
-        f"{_line(case.protocol.id)}@{_line(case.protocol.version)}",
+        f"authority: {_line(case.local_authority)}; protocol: {named(case.protocol)}",
         "",
     ]
     for transition in case.history:
