@@ -44,6 +44,13 @@ def history_length(url: str, case_id: str) -> int:
     return len(json.loads(listed.stdout))
 
 
+def assert_second_review_unmet(url: str, case_id: str) -> None:
+    """The case's second review deadline is not met: no repeat of the first review met it."""
+    timeline = json.loads(invoke(url, "timeline", case_id, "--format", "json").stdout)
+    second = next(d for d in timeline["deadlines"] if d["kind"] == "second_review")
+    assert second["met_on"] is None, second
+
+
 def sound(url: str) -> bool:
     checked = invoke(url, "verify")
     return checked.exit_code == 0 and "sound" in checked.stdout
@@ -290,9 +297,7 @@ def test_a_review_submitted_twice_is_refused_saying_it_was_already_recorded(
         "  - To record another hold_review, give it its own meeting (held_on) or data.\n"
     )
     assert history_length(url, case_id) == before
-    timeline = json.loads(invoke(url, "timeline", case_id, "--format", "json").stdout)
-    second = next(d for d in timeline["deadlines"] if d["kind"] == "second_review")
-    assert second["met_on"] is None, second
+    assert_second_review_unmet(url, case_id)
 
 
 @pytest.mark.parametrize("later", [dt.timedelta(days=3), None], ids=["monday", "no-on"])
@@ -357,9 +362,7 @@ def test_F1_the_same_review_typed_in_again_is_refused_whatever_came_between(
     assert again.exit_code == 1, again.output
     assert "already recorded" in again.stderr
     assert history_length(url, case_id) == before
-    timeline = json.loads(invoke(url, "timeline", case_id, "--format", "json").stdout)
-    second = [d for d in timeline["deadlines"] if d["kind"] == "second_review"]
-    assert second[0]["met_on"] is None, second
+    assert_second_review_unmet(url, case_id)
 
 
 def test_the_same_review_meeting_typed_in_again_with_a_word_changed_is_refused(
@@ -369,11 +372,8 @@ def test_the_same_review_meeting_typed_in_again_with_a_word_changed_is_refused(
     colleague typing the same meeting (its `held_on` and kind) with the outcome worded
     otherwise recorded a second review, and the one meeting of 6 March met the second
     review's deadline too (review Z, Z3). Now it is refused (exit 1), naming the meeting."""
-    url, case_id = placed(tmp_path)
-    meeting = unstructure(scenario.review(scenario.FIRST_REVIEW))
-    first = write(tmp_path / "first.json", json.dumps({"meeting": meeting}))
-    held = staff(scenario.HOST_STAFF, scenario.FIRST_REVIEW)
-    assert invoke(url, "apply", case_id, "hold_review", "--data", first, *held).exit_code == 0
+    url, case_id, first = _first_review_recorded(tmp_path)
+    meeting = json.loads(Path(first).read_text("utf-8"))["meeting"]
     retyped = dict(meeting, outcome=str(meeting.get("outcome", "")) + " Placement continues.")
     second = write(tmp_path / "second.json", json.dumps({"meeting": retyped}))
     monday = scenario.FIRST_REVIEW + dt.timedelta(days=3)
@@ -384,9 +384,7 @@ def test_the_same_review_meeting_typed_in_again_with_a_word_changed_is_refused(
     assert again.exit_code == 1, again.output
     assert "with the same meeting (held_on and kind)" in again.stderr
     assert history_length(url, case_id) == before
-    timeline = json.loads(invoke(url, "timeline", case_id, "--format", "json").stdout)
-    second_review = [d for d in timeline["deadlines"] if d["kind"] == "second_review"]
-    assert second_review[0]["met_on"] is None, second_review
+    assert_second_review_unmet(url, case_id)
 
 
 def test_the_same_step_on_its_own_date_or_a_discharge_left_to_do_is_recorded(
