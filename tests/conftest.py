@@ -34,7 +34,46 @@ def _database_url(variable: str) -> str:
     url = os.environ.get(variable)
     if not url:
         pytest.skip(f"{variable} is not set: no database to run these store tests against")
-    return url
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    return url if worker is None else _worker_database(url, worker)
+
+
+def _worker_database(url: str, worker: str) -> str:
+    """A database beside `url`'s for one pytest-xdist worker (`test_gw0`), in the same encoding
+    and collation, created when missing: the store tests drop and recreate the library's tables,
+    so two workers must never share one. A server that cannot be reached fails the test."""
+    given = sa.make_url(url)
+    name = f"{given.database}_{worker}"
+    # No pool: the admin connection is closed before any test connects.
+    admin = sa.create_engine(given, isolation_level="AUTOCOMMIT", poolclass=sa.NullPool)
+    try:
+        with admin.connect() as conn:
+            if admin.dialect.name == "postgresql":
+                encoding, collate, ctype = conn.exec_driver_sql(
+                    "SELECT pg_encoding_to_char(encoding), datcollate, datctype "
+                    "FROM pg_database WHERE datname = current_database()"
+                ).one()
+                if not conn.exec_driver_sql(
+                    "SELECT 1 FROM pg_database WHERE datname = %(name)s", {"name": name}
+                ).first():
+                    conn.exec_driver_sql(
+                        f"CREATE DATABASE {name} TEMPLATE template0 ENCODING '{encoding}' "
+                        f"LC_COLLATE '{collate}' LC_CTYPE '{ctype}'"
+                    )
+            else:
+                charset, collation = conn.exec_driver_sql(
+                    "SELECT default_character_set_name, default_collation_name "
+                    "FROM information_schema.schemata WHERE schema_name = DATABASE()"
+                ).one()
+                conn.exec_driver_sql(
+                    f"CREATE DATABASE IF NOT EXISTS {name} "
+                    f"CHARACTER SET {charset} COLLATE {collation}"
+                )
+    except sa.exc.OperationalError as error:
+        pytest.fail(f"{url} is set but unreachable: {error}")
+    finally:
+        admin.dispose()
+    return given.set(database=name).render_as_string(hide_password=False)
 
 
 @pytest.fixture(scope="session")
