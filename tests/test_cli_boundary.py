@@ -31,7 +31,7 @@ from raw_sqlite import tamper
 from reintegration_fsm import SchoolCalendar, StoreError, Trigger
 from reintegration_fsm.cli import cases, cli, common, views
 from reintegration_fsm.cli.errors import BUG, UNAVAILABLE, failure_from
-from reintegration_fsm.cli.output import shown_width
+from reintegration_fsm.cli.output import render_table, shown_width
 from reintegration_fsm.cli.text import neutralise
 from reintegration_fsm.serialisation import unstructure
 from reintegration_fsm.stores import SqlAlchemyStore, migrate
@@ -1961,3 +1961,19 @@ def test_the_command_in_a_process_without_stdout_keeps_the_callers_streams(
     )
     assert done.returncode == 0, done.stderr
     assert report.read_text(encoding="utf-8") == "0 True print ok"
+
+
+def test_h1_invisible_characters_take_no_column() -> None:
+    # A Persian name keeps its zero-width non-joiner (U+200C); a name pasted from Word may keep
+    # a zero-width space (U+200B). Neither takes a column on a terminal, so the next column
+    # must start where it starts on the other rows.
+    persian = "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645"  # 7 letters, 1 ZWNJ
+    assert shown_width(persian) == 7
+    assert shown_width("Zo\u200by") == 3
+    rows = [{"child": "Zoey", "stage": "proposed"}, {"child": "Zo\u200bey", "stage": "referred"}]
+    lines = render_table(rows, ("child", "stage")).splitlines()
+    starts = [
+        shown_width(line[: line.index(stage)])
+        for line, stage in zip(lines[2:], ("proposed", "referred"), strict=True)
+    ]
+    assert starts[0] == starts[1]
