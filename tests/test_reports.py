@@ -1265,3 +1265,22 @@ def test_report_for_one_school_counts_every_spelling_of_it(tmp_path: Path) -> No
             2,
             6,
         )
+
+
+def test_no_chart_is_shrunk_by_the_pages_max_height() -> None:
+    """The tallest chart (a period with no case draws every stage, eleven bars, as a caseload
+    in every stage does) fits the page's cap on a chart's height, so every chart prints at one
+    scale, none with smaller text (review H, H2)."""
+    from importlib import resources
+
+    template = (
+        resources.files("reintegration_fsm.reports") / "templates" / "report.html"
+    ).read_text(encoding="utf-8")
+    found_limit = re.search(r"figure svg \{[^}]*max-height: (\d+(?:\.\d+)?)mm", template)
+    assert found_limit is not None
+    drawn = charts(figures([], YEAR, on=dt.date(2026, 8, 31)))
+    assert any(c.key == "cases_by_stage" for c in drawn)
+    for chart in drawn:
+        height = re.search(r'<svg[^>]* height="([\d.]+)pt"', chart.svg)
+        assert height is not None
+        assert float(height.group(1)) * 25.4 / 72 <= float(found_limit.group(1)), chart.key
