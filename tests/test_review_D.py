@@ -1,0 +1,162 @@
+"""Review D: the last session's fixes (b4f1368..a85fbc7), attacked with the inputs just beside
+what each handles. One test per finding of FINDINGS.md, named after it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from datetime import date
+from pathlib import Path
+
+import attrs
+import pytest
+
+import scenario
+import stages
+from reintegration_fsm import FormInvalid, ReferralRoute, SchoolCalendar, documents
+from reintegration_fsm.forms.information import Measure, Professional
+from reintegration_fsm.protocol.payloads import Referral
+from reintegration_fsm.stores import InMemoryStore
+from store_contract import CALENDAR, REDACTED_ON, advanced, opened
+from test_cli_boundary import invoke, write
+from test_hostile_calendar import AUTUMN, feed
+from test_hostile_officer import _first_review_recorded, history_length, staff
+
+
+@pytest.mark.xfail(strict=True, reason="D1: a half of the day after a weekday reads as staff's")
+@pytest.mark.parametrize(
+    "summary",
+    [
+        "School closed Friday afternoon",
+        "School Closed Thursday PM",
+        "INSET - Friday afternoon",
+        "School closed for pupils in the afternoon",
+        "School closed to children in the afternoon",
+        "INSET, afternoon",
+    ],
+)
+def test_D1_a_part_day_closure_naming_its_weekday_or_its_pupils_otherwise_decides_nothing(
+    summary: str,
+) -> None:
+    """Before F2's fix each of these was a part day (the pupils attend the morning); F2's
+    `_qualifies` reads a half only right beside the closure's word, so a weekday, "for pupils"
+    or "to children" between them, or a comma, makes the whole day a closure: a day the pupils
+    attend is taken out of the school days, and a deadline counted across it falls a day
+    late, without a word."""
+    inset = f"DTSTART;VALUE=DATE:20251003\nSUMMARY:{summary}"
+    calendar = SchoolCalendar.from_ics(feed(AUTUMN, inset))
+    assert calendar.closures == ()
+    assert calendar.is_school_day(date(2025, 10, 3))
+
+
+@pytest.mark.xfail(strict=True, reason="D2: two ranges with the pupils' hours between them")
+@pytest.mark.parametrize(
+    "summary",
+    [
+        "School closed to pupils 8.45am-10am (staff briefing) and 2pm-3.20pm (INSET)",
+        "Closed to pupils 08:45-10:00 and 14:00-15:30 (exams)",
+    ],
+)
+def test_D2_two_ranges_leaving_the_middle_of_the_day_to_the_pupils_do_not_close_it(
+    summary: str,
+) -> None:
+    """Z2's rule closes the day whenever two or more ranges begin by 09:00 and end by 15:00,
+    whatever lies between them: a late start and an early finish on one day (the pupils in
+    school from 10am to 2pm) takes the day out of the school days, as staff hours with a
+    lunch break do."""
+    inset = f"DTSTART;VALUE=DATE:20251003\nSUMMARY:{summary}"
+    calendar = SchoolCalendar.from_ics(feed(AUTUMN, inset))
+    assert calendar.closures == ()
+    assert calendar.is_school_day(date(2025, 10, 3))
+
+
+@pytest.mark.xfail(strict=True, reason="D3: 'of' and 'Sept' date-of-birth forms are accepted")
+@pytest.mark.parametrize(
+    ("born", "reason"),
+    [
+        (dt.date(2012, 5, 14), "Wrong DoB 14th of May 2012"),
+        (dt.date(2012, 5, 14), "Born the 14th of May, 2012"),
+        (dt.date(2012, 5, 14), "DoB 14 May 12 typed wrongly"),
+        (dt.date(2012, 9, 4), "Wrong DoB 4 Sept 2012"),
+        (dt.date(2012, 9, 4), "Born 4th Sept 2012"),
+    ],
+    ids=["of", "the-of-comma", "short-year-words", "sept", "sept-suffix"],
+)
+def test_D3_a_redactions_reason_quoting_the_date_of_birth_as_an_office_writes_it_is_refused(
+    born: dt.date, reason: str
+) -> None:
+    """Z4/P2 refuse a date of birth in a reason as people write it, and the docs say so ("as it
+    is commonly written"); "14th of May 2012", "14 May 12" and "4 Sept 2012" (the British
+    short form of September) are accepted, and shown in place of every value removed."""
+    store = InMemoryStore(calendar=CALENDAR)
+    pupil = attrs.evolve(scenario.PUPIL, date_of_birth=born)
+    store.save(advanced(opened("case-01", pupil=pupil), 0))
+    with pytest.raises(FormInvalid) as refused:
+        store.redact(
+            "case-01", None, ["pupil.date_of_birth"], reason, by=scenario.ADMISSIONS, on=REDACTED_ON
+        )
+    [(field, _)] = refused.value.problems
+    assert field == "reason"
+
+
+@pytest.mark.xfail(strict=True, reason="D4: the hint says other data would record the review")
+def test_D4_a_review_typed_again_is_not_told_that_other_data_would_record_it(
+    tmp_path: Path,
+) -> None:
+    """A review of the same held_on and kind is refused whatever its data (Z3), yet the
+    refusal's advice says "give it its own meeting (held_on) or data": the officer who
+    changes a word, as told, is refused again."""
+    url, case_id, first = _first_review_recorded(tmp_path)
+    meeting = json.loads(Path(first).read_text("utf-8"))["meeting"]
+    retyped = dict(meeting, outcome=str(meeting.get("outcome", "")) + " Placement continues.")
+    second = write(tmp_path / "second.json", json.dumps({"meeting": retyped}))
+    monday = scenario.FIRST_REVIEW + dt.timedelta(days=3)
+    before = history_length(url, case_id)
+    again = invoke(
+        url, "apply", case_id, "hold_review", "--data", second, *staff(scenario.AP_STAFF, monday)
+    )
+    assert again.exit_code == 1, again.output
+    assert history_length(url, case_id) == before
+    assert "or data" not in again.stderr, again.stderr
+
+
+@pytest.mark.xfail(strict=True, reason="D5: a role refusal told to leave out --organisation")
+def test_D5_a_parent_refused_a_step_they_may_never_take_is_not_told_to_leave_out_the_org(
+    tmp_path: Path,
+) -> None:
+    """A parent may not record a review (R-roles); given an organisation too, the refusal of
+    the role (checked first) gets the advice "Leave out --organisation.", which the officer
+    follows, to be refused again for the role."""
+    url, case_id, review = _first_review_recorded(tmp_path)
+    parent = ["--actor-id", "parent-1", "--actor-name", "Dana Example", "--role", "parent"]
+    later = ["--on", (scenario.FIRST_REVIEW + dt.timedelta(days=14)).isoformat()]
+    given = invoke(
+        url, "apply", case_id, "hold_review", "--data", review, *parent, *later,
+        "--organisation", "Example family",
+    )  # fmt: skip
+    assert given.exit_code == 1, given.output
+    assert "Leave out --organisation." not in given.stderr, given.stderr
+
+
+@pytest.mark.xfail(strict=True, reason="D6: a professional's or measure's blank part is shown")
+@pytest.mark.parametrize("nobody", ["\u200b", "\u2800", " \u2060 "])
+def test_D6_the_information_form_shows_no_invisible_involvement_or_level_of_success(
+    nobody: str,
+) -> None:
+    """F5's fix reads text that prints nothing as not recorded in every box of the printed
+    forms, but the information form joins a professional's involvement and a measure's level
+    of success with `if text` (truthy): a pasted zero-width space is printed as
+    "Dr Ada Invented: " and an invisible answer after the colon, as it was before."""
+    case = stages.in_placement()
+    info = scenario.information(
+        professionals=(Professional("Dr Ada Invented", nobody),),
+        measures_taken=(Measure("Mentoring", nobody),),
+    )
+    referral = Referral(ReferralRoute.PANEL, info, scenario.PSP)
+    shown = {f.label: f.value for f in documents.information_form(case, referral).fields}
+    professionals = (
+        "Names of other relevant professionals involved, and current level of involvement"
+    )
+    assert shown[professionals] == ("Dr Ada Invented",)
+    measures = "Measures already taken by the Alternative Provision setting, and level of success"
+    assert shown[measures] == ("Mentoring",)
