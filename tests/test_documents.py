@@ -23,6 +23,7 @@ from reintegration_fsm import (
     Attendee,
     Party,
     Pupil,
+    ReferralRoute,
     Reintegration,
     Role,
     SchoolCalendar,
@@ -31,6 +32,8 @@ from reintegration_fsm import (
 )
 from reintegration_fsm.demo import CASES
 from reintegration_fsm.forms import long_date
+from reintegration_fsm.forms.information import Measure, Professional
+from reintegration_fsm.protocol.payloads import Referral
 
 CALENDAR = SchoolCalendar.sample()
 ON = dt.date(2026, 11, 28)
@@ -504,3 +507,27 @@ def test_a_consent_form_printed_with_text_that_prints_nothing_says_not_recorded(
     shown = {field.label: field.value for field in documents.consent_form(case, form).fields}
     assert shown["Parent/Carer Address if different"] == documents.NOT_RECORDED
     assert shown["Relationship to child/yp"] == documents.NOT_RECORDED
+
+
+@pytest.mark.parametrize("nobody", ["\u200b", "\u2800", " \u2060 "])
+def test_D6_the_information_form_shows_no_invisible_involvement_or_level_of_success(
+    nobody: str,
+) -> None:
+    """F5's fix reads text that prints nothing as not recorded in every box of the printed
+    forms, but the information form joins a professional's involvement and a measure's level
+    of success with `if text` (truthy): a pasted zero-width space is printed as
+    "Dr Ada Invented: " and an invisible answer after the colon (review D, D6). The part
+    that prints nothing is left out, as a blank one is."""
+    case = stages.in_placement()
+    info = scenario.information(
+        professionals=(Professional("Dr Ada Invented", nobody),),
+        measures_taken=(Measure("Mentoring", nobody),),
+    )
+    referral = Referral(ReferralRoute.PANEL, info, scenario.PSP)
+    shown = {f.label: f.value for f in documents.information_form(case, referral).fields}
+    professionals = (
+        "Names of other relevant professionals involved, and current level of involvement"
+    )
+    assert shown[professionals] == ("Dr Ada Invented",)
+    measures = "Measures already taken by the Alternative Provision setting, and level of success"
+    assert shown[measures] == ("Mentoring",)

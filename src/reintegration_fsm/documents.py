@@ -284,7 +284,7 @@ def information_form(
                 "Names of other relevant professionals involved, and current level of involvement",
                 _list(
                     [
-                        f"{p.name}: {p.involvement}" if p.involvement else p.name
+                        p.name if prints_nothing(p.involvement) else f"{p.name}: {p.involvement}"
                         for p in info.professionals
                     ]
                 ),
@@ -293,7 +293,9 @@ def information_form(
                 "Measures already taken by the Alternative Provision setting, and level of success",
                 _list(
                     [
-                        f"{m.measure}: {m.level_of_success}" if m.level_of_success else m.measure
+                        m.measure
+                        if prints_nothing(m.level_of_success)
+                        else f"{m.measure}: {m.level_of_success}"
                         for m in info.measures_taken
                     ]
                 ),
