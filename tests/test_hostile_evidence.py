@@ -55,15 +55,18 @@ from reintegration_fsm.stores import (
 )
 from reintegration_fsm.stores.checkpoints import CHECKPOINT
 from reintegration_fsm.stores.stored import full_data
+from scenario import ADMISSIONS, PUPIL
 from store_contract import (
     AUTHORITY,
     CALENDAR,
     OTHER_AUTHORITY,
+    REDACTED_ON,
     Store,
     advanced,
     built,
     drop_triggers,
     ended,
+    opened,
 )
 from test_cli_evidence import OFFICER, invoke, no_traceback, ok
 from test_stores import server_store
@@ -352,6 +355,35 @@ def test_a_reason_that_is_not_one_printable_line_is_refused(store: Store, reason
     with pytest.raises(FormInvalid, match=r"redact\.reason"):
         store.redact("case-01", 2, ["form.parent_name"], reason, by=CLERK, on=LATER)
     assert _state(store, "case-01") == before
+
+
+@pytest.mark.parametrize(
+    ("born", "reason"),
+    [
+        (dt.date(2012, 5, 14), "Wrong DoB 14th of May 2012"),
+        (dt.date(2012, 5, 14), "Born the 14th of May, 2012"),
+        (dt.date(2012, 5, 14), "DoB 14 May 12 typed wrongly"),
+        (dt.date(2012, 9, 4), "Wrong DoB 4 Sept 2012"),
+        (dt.date(2012, 9, 4), "Born 4th Sept 2012"),
+    ],
+    ids=["of", "the-of-comma", "short-year-words", "sept", "sept-suffix"],
+)
+def test_D3_a_redactions_reason_quoting_the_date_of_birth_as_an_office_writes_it_is_refused(
+    born: dt.date, reason: str
+) -> None:
+    """Z4/P2 refuse a date of birth in a reason as people write it, and the docs say so ("as it
+    is commonly written"); "14th of May 2012", "14 May 12" and "4 Sept 2012" (the British
+    short form of September) were accepted, and shown in place of every value removed
+    (review D, D3)."""
+    store = InMemoryStore(calendar=CALENDAR)
+    pupil = attrs.evolve(PUPIL, date_of_birth=born)
+    store.save(advanced(opened("case-01", pupil=pupil), 0))
+    with pytest.raises(FormInvalid) as refused:
+        store.redact(
+            "case-01", None, ["pupil.date_of_birth"], reason, by=ADMISSIONS, on=REDACTED_ON
+        )
+    [(field, _)] = refused.value.problems
+    assert field == "reason"
 
 
 @pytest.mark.parametrize("on", [dt.date(1900, 1, 1), dt.date(1, 1, 1), dt.date(2026, 1, 13)])

@@ -375,15 +375,18 @@ def _date_of_birth(path: str) -> bool:
 def _written_dates(value: str) -> list[str]:
     """A date of birth stored as `value` (ISO) as people write it, folded as a reason is
     (`folded_name`): 09/03/2012, 9/3/2012, 09-03-2012, 09.03.2012 (each with the year's last
-    two digits too: 09/03/12), 9 March 2012, 9th March 2012, 9 Mar 2012, 9 March, 2012,
-    09-Mar-2012, 09-Mar-12, March 9, 2012 and as stored. Empty for text that is no ISO date."""
+    two digits too: 09/03/12), 9 March 2012, 9th March 2012, 9th of March 2012, 9 Mar 2012,
+    9 Mar. 2012, 9 March, 2012, 09-Mar-2012 (each with the year's two digits too: 9 March 12),
+    March 9, 2012 and as stored; September's short form also as "Sept" (review D, D3). Empty
+    for text that is no ISO date."""
     try:
         day = dt.date.fromisoformat(value)
     except ValueError:
         return []
     d, m, y = day.day, day.month, day.year
     month = MONTHS[m - 1]  # English whatever the locale: the office writes it so
-    short = month[:3]
+    shorts = (month[:3], *(("Sept",) if m == 9 else ()))
+    names = (month, *shorts, *(f"{short}." for short in shorts if short != month))
     suffix = "th" if 11 <= d <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(d % 10, "th")
     years = (str(y), f"{y % 100:02}")  # 14/05/12: the short year an office most often writes
     numeric = [
@@ -394,11 +397,21 @@ def _written_dates(value: str) -> list[str]:
         for year in years
     ]
     days = (f"{d:02}", str(d), f"{d}{suffix}")
-    words = [f"{a} {b} {y}" for a in days for b in (month, short)]
-    words += [f"{a} {b}, {y}" for a in days for b in (month, short)]
-    words += [f"{a}-{b}-{year}" for a in days for b in (month, short) for year in years]
-    words += [f"{b} {a}, {y}" for a in (str(d), f"{d}{suffix}") for b in (month, short)]
-    words += [f"{b} {a} {y}" for a in (str(d), f"{d}{suffix}") for b in (month, short)]
+    words = [
+        written
+        for a in days
+        for b in names
+        for year in years
+        for written in (
+            f"{a} {b} {year}",
+            f"{a} {b}, {year}",
+            f"{a} of {b} {year}",
+            f"{a} of {b}, {year}",
+            f"{a}-{b}-{year}",
+        )
+    ]
+    words += [f"{b} {a}, {y}" for a in (str(d), f"{d}{suffix}") for b in names]
+    words += [f"{b} {a} {y}" for a in (str(d), f"{d}{suffix}") for b in names]
     return [folded_name(text) for text in (value, *numeric, *words)]
 
 
