@@ -2039,6 +2039,32 @@ def test_a_whole_day_closure_naming_a_half_of_the_day_elsewhere_still_closes_the
 @pytest.mark.parametrize(
     "summary",
     [
+        "School closed Friday afternoon",
+        "School Closed Thursday PM",
+        "INSET - Friday afternoon",
+        "School closed for pupils in the afternoon",
+        "School closed to children in the afternoon",
+        "INSET, afternoon",
+    ],
+)
+def test_D1_a_part_day_closure_naming_its_weekday_or_its_pupils_otherwise_decides_nothing(
+    summary: str,
+) -> None:
+    """Before F2's fix each of these was a part day (the pupils attend the morning); F2's
+    `_qualifies` reads a half only right beside the closure's word, so a weekday, "for pupils"
+    or "to children" between them, or a comma, makes the whole day a closure: a day the pupils
+    attend was taken out of the school days, and a deadline counted across it fell a day
+    late, without a word (review D, D1). A day named between the closure and its half, the
+    pupils named after "closed" and a comma are read beside it."""
+    inset = f"DTSTART;VALUE=DATE:20251003\nSUMMARY:{summary}"
+    calendar = SchoolCalendar.from_ics(feed(AUTUMN, inset))
+    assert calendar.closures == ()
+    assert calendar.is_school_day(date(2025, 10, 3))
+
+
+@pytest.mark.parametrize(
+    "summary",
+    [
         "School closed to pupils 12:00-15:20 (staff training 13:00-16:00)",
         "INSET 1pm-3.30pm; parents' meetings 4pm-7pm",
     ],

@@ -17,32 +17,6 @@ from test_hostile_calendar import AUTUMN, feed
 from test_hostile_officer import _first_review_recorded, history_length, staff
 
 
-@pytest.mark.xfail(strict=True, reason="D1: a half of the day after a weekday reads as staff's")
-@pytest.mark.parametrize(
-    "summary",
-    [
-        "School closed Friday afternoon",
-        "School Closed Thursday PM",
-        "INSET - Friday afternoon",
-        "School closed for pupils in the afternoon",
-        "School closed to children in the afternoon",
-        "INSET, afternoon",
-    ],
-)
-def test_D1_a_part_day_closure_naming_its_weekday_or_its_pupils_otherwise_decides_nothing(
-    summary: str,
-) -> None:
-    """Before F2's fix each of these was a part day (the pupils attend the morning); F2's
-    `_qualifies` reads a half only right beside the closure's word, so a weekday, "for pupils"
-    or "to children" between them, or a comma, makes the whole day a closure: a day the pupils
-    attend is taken out of the school days, and a deadline counted across it falls a day
-    late, without a word."""
-    inset = f"DTSTART;VALUE=DATE:20251003\nSUMMARY:{summary}"
-    calendar = SchoolCalendar.from_ics(feed(AUTUMN, inset))
-    assert calendar.closures == ()
-    assert calendar.is_school_day(date(2025, 10, 3))
-
-
 @pytest.mark.xfail(strict=True, reason="D2: two ranges with the pupils' hours between them")
 @pytest.mark.parametrize(
     "summary",
