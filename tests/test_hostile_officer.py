@@ -294,7 +294,8 @@ def test_a_review_submitted_twice_is_refused_saying_it_was_already_recorded(
         "error: hold_review refused: it repeats the case's last step\n"
         f"  - hold_review was already recorded as seq {before} on 2026-03-06 by the host_staff "
         f"of {scenario.HOST_SCHOOL}, with the same data: nothing was added.\n"
-        "  - To record another hold_review, give it its own meeting (held_on) or data.\n"
+        "  - To record another hold_review, give it its own meeting (held_on): a review of the "
+        "same day and kind is the same meeting, whatever its other data.\n"
     )
     assert history_length(url, case_id) == before
     assert_second_review_unmet(url, case_id)
@@ -385,6 +386,27 @@ def test_the_same_review_meeting_typed_in_again_with_a_word_changed_is_refused(
     assert "with the same meeting (held_on and kind)" in again.stderr
     assert history_length(url, case_id) == before
     assert_second_review_unmet(url, case_id)
+
+
+def test_D4_a_review_typed_again_is_not_told_that_other_data_would_record_it(
+    tmp_path: Path,
+) -> None:
+    """A review of the same held_on and kind is refused whatever its data (Z3), yet the
+    refusal's advice says "give it its own meeting (held_on) or data": the officer who
+    changes a word, as told, was refused again (review D, D4). It advises its own held_on."""
+    url, case_id, first = _first_review_recorded(tmp_path)
+    meeting = json.loads(Path(first).read_text("utf-8"))["meeting"]
+    retyped = dict(meeting, outcome=str(meeting.get("outcome", "")) + " Placement continues.")
+    second = write(tmp_path / "second.json", json.dumps({"meeting": retyped}))
+    monday = scenario.FIRST_REVIEW + dt.timedelta(days=3)
+    before = history_length(url, case_id)
+    again = invoke(
+        url, "apply", case_id, "hold_review", "--data", second, *staff(scenario.AP_STAFF, monday)
+    )
+    assert again.exit_code == 1, again.output
+    assert history_length(url, case_id) == before
+    assert "or data" not in again.stderr, again.stderr
+    assert "give it its own meeting (held_on): a review of the same day and kind" in again.stderr
 
 
 def test_the_same_step_on_its_own_date_or_a_discharge_left_to_do_is_recorded(

@@ -453,7 +453,8 @@ def apply(
                         ),
                         f"To record another {trigger}, give it its own "
                         + (
-                            "meeting (held_on) or data."
+                            "meeting (held_on): a review of the same day and kind is the same "
+                            "meeting, whatever its other data."
                             if trigger in _DATED_BY_FORM
                             else "date or data."
                         ),
