@@ -8,9 +8,13 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
+from hypothesis import given, settings
 
 import scenario
-from reintegration_fsm import SchoolCalendar
+from reintegration_fsm import Actor, Role, SchoolCalendar
+from reintegration_fsm.cli import cli
+from reintegration_fsm.testing import actors
 from test_cli_boundary import invoke
 from test_hostile_calendar import AUTUMN, feed
 from test_hostile_officer import _first_review_recorded
@@ -53,3 +57,37 @@ def test_D5_a_parent_refused_a_step_they_may_never_take_is_not_told_to_leave_out
     )  # fmt: skip
     assert given.exit_code == 1, given.output
     assert "Leave out --organisation." not in given.stderr, given.stderr
+
+
+@pytest.mark.xfail(strict=True, reason="D7: protocol check passes a shipped look-alike")
+def test_D7_protocol_check_refuses_a_file_named_as_the_shipped_protocol_in_other_case(
+    tmp_path: Path,
+) -> None:
+    """T3 refuses a new case under `Worcestershire 3` (the shipped protocol's name in other
+    letters' case) in `Reintegration.open` only: `protocol check` says "ok" (exit 0) of such a
+    file, as of one every case may open under, and the authority learns otherwise at its first
+    `apply ... open`. `check` refuses a file of the shipped name with other rules, and one no
+    new case may open under (exit 2)."""
+    example = Path(__file__).resolve().parent.parent / "docs" / "examples" / "exampleshire.toml"
+    text = example.read_text("utf-8")
+    text = text.replace('id = "exampleshire"', 'id = "Worcestershire"')
+    alike = tmp_path / "alike.toml"
+    alike.write_text(text.replace('version = "2027.1"', 'version = "3"'), "utf-8")
+    checked = CliRunner().invoke(cli, ["protocol", "check", str(alike)])
+    assert checked.exit_code == 2, checked.output
+    assert "letters' case" in checked.stderr
+
+
+@pytest.mark.xfail(strict=True, reason="D8: actors drops an organisation that prints nothing")
+def test_D8_actors_gives_a_parent_the_organisation_that_prints_nothing_it_was_given() -> None:
+    """`actors(Role.PARENT, "X")` is refused (InvalidArgument) since a strategy must not drop
+    an argument; `actors(Role.PARENT, "\\u200b")` passes the check (text that prints nothing is
+    none, for R15 too) and then draws "" in its place, dropping the argument unsaid: a test
+    of how the library reads a parent's invisible organisation never gets one."""
+
+    @given(actors(Role.PARENT, "\u200b"))
+    @settings(max_examples=5)
+    def draws(drawn: Actor) -> None:
+        assert drawn.organisation == "\u200b"
+
+    draws()
