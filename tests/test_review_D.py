@@ -9,12 +9,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from hypothesis import given, settings
 
 import scenario
-from reintegration_fsm import Actor, Role, SchoolCalendar
+from reintegration_fsm import SchoolCalendar
 from reintegration_fsm.cli import cli
-from reintegration_fsm.testing import actors
 from test_cli_boundary import invoke
 from test_hostile_calendar import AUTUMN, feed
 from test_hostile_officer import _first_review_recorded
@@ -76,18 +74,3 @@ def test_D7_protocol_check_refuses_a_file_named_as_the_shipped_protocol_in_other
     checked = CliRunner().invoke(cli, ["protocol", "check", str(alike)])
     assert checked.exit_code == 2, checked.output
     assert "letters' case" in checked.stderr
-
-
-@pytest.mark.xfail(strict=True, reason="D8: actors drops an organisation that prints nothing")
-def test_D8_actors_gives_a_parent_the_organisation_that_prints_nothing_it_was_given() -> None:
-    """`actors(Role.PARENT, "X")` is refused (InvalidArgument) since a strategy must not drop
-    an argument; `actors(Role.PARENT, "\\u200b")` passes the check (text that prints nothing is
-    none, for R15 too) and then draws "" in its place, dropping the argument unsaid: a test
-    of how the library reads a parent's invisible organisation never gets one."""
-
-    @given(actors(Role.PARENT, "\u200b"))
-    @settings(max_examples=5)
-    def draws(drawn: Actor) -> None:
-        assert drawn.organisation == "\u200b"
-
-    draws()

@@ -953,3 +953,17 @@ def test_texts_never_print_nothing(text: str) -> None:
     from reintegration_fsm.fields import prints_nothing
 
     assert not prints_nothing(text)
+
+
+def test_D8_actors_gives_a_parent_the_organisation_that_prints_nothing_it_was_given() -> None:
+    """`actors(Role.PARENT, "X")` is refused (InvalidArgument) since a strategy must not drop
+    an argument; `actors(Role.PARENT, "\\u200b")` passes the check (text that prints nothing is
+    none, for R15 too) and then draws "" in its place, dropping the argument unsaid: a test
+    of how the library reads a parent's invisible organisation never got one (review D, D8)."""
+
+    @given(rt.actors(Role.PARENT, "\u200b"))
+    @settings(max_examples=5)
+    def draws(drawn: Actor) -> None:
+        assert drawn.organisation == "\u200b"
+
+    draws()

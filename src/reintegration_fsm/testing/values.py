@@ -245,16 +245,20 @@ def actors(role: Role | None = None, organisation: str | None = None) -> st.Sear
     Without `organisation`, AP, host and LA actors act for one of the invented `AP_SETTINGS`,
     `HOST_SCHOOLS` or `AUTHORITIES`. Parents and children act for themselves: they never have
     an organisation (R15 refuses a step by one who gives one), and a `role` of theirs given an
-    `organisation` is refused (`InvalidArgument`).
+    `organisation` is refused (`InvalidArgument`); given one that prints nothing (none, to
+    R15), they act for it as given. With `role` None, a parent or child drawn is given no
+    other.
     """
 
     @st.composite
     def build(draw: st.DrawFn) -> Actor:
         chosen = draw(st.sampled_from(tuple(Role))) if role is None else role
-        if chosen in FAMILY_ROLES:
+        if organisation is not None and (
+            chosen not in FAMILY_ROLES or prints_nothing(organisation)
+        ):
+            where = organisation  # the family's only when it prints nothing (checked above)
+        elif chosen in FAMILY_ROLES:
             where = ""
-        elif organisation is not None:
-            where = organisation
         elif chosen in _AP_ROLES:
             where = draw(st.sampled_from(AP_SETTINGS))
         elif chosen in _HOST_ROLES:
