@@ -3,16 +3,22 @@ what each handles. One test per finding of FINDINGS.md, named after it."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import threading
 from datetime import date
 from pathlib import Path
+from typing import Any
 
+import attrs
 import pytest
 from click.testing import CliRunner
 
 import scenario
-from reintegration_fsm import SchoolCalendar
+from reintegration_fsm import WORCESTERSHIRE, SchoolCalendar
 from reintegration_fsm.cli import cli
+from reintegration_fsm.stores import SqlAlchemyStore
+from store_contract import CALENDAR, OTHER_AUTHORITY, opened, reachable_engine, reset_database
 from test_cli_boundary import invoke
 from test_hostile_calendar import AUTUMN, feed
 from test_hostile_officer import _first_review_recorded
@@ -74,3 +80,52 @@ def test_D7_protocol_check_refuses_a_file_named_as_the_shipped_protocol_in_other
     checked = CliRunner().invoke(cli, ["protocol", "check", str(alike)])
     assert checked.exit_code == 2, checked.output
     assert "letters' case" in checked.stderr
+
+
+@pytest.mark.xfail(strict=True, reason="D9: first cases under two names deadlock on MariaDB")
+def test_D9_two_first_cases_under_two_protocol_names_at_once_both_save_on_mariadb(
+    mariadb_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """T2's MariaDB check reads every authority's `rfsm_protocols` rows of the new name with a
+    locking read, which (the table's key starting with the authority) scans the whole table and
+    waits for every row another writer has written and not committed, of any name: two first
+    cases under two different protocols, saved at once, each wait for the other's row, and the
+    database ends one with a deadlock (a retryable `StoreError`) though nothing they write
+    conflicts. docs/stores.md tells of the deadlock under one name only."""
+    engine = reachable_engine(mariadb_url)
+    reset_database(engine)
+    own = attrs.evolve(WORCESTERSHIRE, id="otherborough", version="3")
+    other = attrs.evolve(own, id="northmoor", weighting_points=7)
+    SqlAlchemyStore(engine, calendar=CALENDAR, protocols=(own,)).create_schema()
+    both_written = threading.Barrier(2, timeout=10)
+    named = SqlAlchemyStore._named
+
+    def after_both_wrote(store: Any, conn: Any, names: Any, *, locking: bool = False) -> Any:
+        if locking:  # each writer has written its row and not committed
+            with contextlib.suppress(threading.BrokenBarrierError):
+                both_written.wait()
+        return named(store, conn, names, locking=locking)
+
+    monkeypatch.setattr(SqlAlchemyStore, "_named", after_both_wrote)
+    failed: list[BaseException] = []
+
+    def save(protocol: Any, case: Any) -> None:
+        try:
+            with SqlAlchemyStore(engine, calendar=CALENDAR, protocols=(protocol,)) as store:
+                store.save(case)
+        except BaseException as error:
+            failed.append(error)
+
+    writers = [
+        threading.Thread(target=save, args=(own, opened("case-01", protocol=own))),
+        threading.Thread(
+            target=save, args=(other, opened("case-02", OTHER_AUTHORITY, protocol=other))
+        ),
+    ]
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join(60)
+    reset_database(engine)
+    engine.dispose()
+    assert failed == []
