@@ -15,10 +15,19 @@ import pytest
 from click.testing import CliRunner
 
 import scenario
-from reintegration_fsm import WORCESTERSHIRE, SchoolCalendar
+from reintegration_fsm import WORCESTERSHIRE, FormInvalid, SchoolCalendar
 from reintegration_fsm.cli import cli
-from reintegration_fsm.stores import SqlAlchemyStore
-from store_contract import CALENDAR, OTHER_AUTHORITY, opened, reachable_engine, reset_database
+from reintegration_fsm.stores import InMemoryStore, SqlAlchemyStore
+from scenario import ADMISSIONS
+from store_contract import (
+    CALENDAR,
+    OTHER_AUTHORITY,
+    REDACTED_ON,
+    built,
+    opened,
+    reachable_engine,
+    reset_database,
+)
 from test_cli_boundary import invoke
 from test_hostile_calendar import AUTUMN, feed
 from test_hostile_officer import _first_review_recorded
@@ -129,3 +138,24 @@ def test_D9_two_first_cases_under_two_protocol_names_at_once_both_save_on_mariad
     reset_database(engine)
     engine.dispose()
     assert failed == []
+
+
+@pytest.mark.xfail(strict=True, reason="D10: a reason after the erasure may name the child")
+def test_D10_a_reason_after_the_childs_erasure_may_not_name_the_child_again() -> None:
+    """P1 refuses a reason quoting a name the case still holds, since a reason is bound into
+    the chain for ever. Once the child's name is erased the case holds it nowhere, so the next
+    redaction's reason may name the child again ("Alex asked for this too"): accepted, bound
+    into the chain and shown in place of what it removes, where no erasure can reach it."""
+    store = InMemoryStore(calendar=CALENDAR)
+    store.save(built("case-01", 3))
+    paths = ["pupil.name", "pupil.date_of_birth", "form.child_name", "form.child_dob"]
+    store.redact("case-01", None, paths, "Erasure request", by=ADMISSIONS, on=REDACTED_ON)
+    with pytest.raises(FormInvalid):
+        store.redact(
+            "case-01",
+            3,
+            ["information.transport_plan"],
+            "Alex asked for this too",
+            by=ADMISSIONS,
+            on=REDACTED_ON,
+        )
