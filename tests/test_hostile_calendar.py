@@ -2085,6 +2085,50 @@ def test_two_ranges_of_hours_within_part_of_the_day_do_not_close_the_whole_day(
 @pytest.mark.parametrize(
     "summary",
     [
+        "School closed to pupils 8.45am-10am (staff briefing) and 2pm-3.20pm (INSET)",
+        "Closed to pupils 08:45-10:00 and 14:00-15:30 (exams)",
+        "INSET day: staff 8.30am-11am and 12.31pm-3.30pm",
+        "Closed to pupils 08:00-10:00, 11:00-12:00 and 13:40-15:30",
+    ],
+)
+def test_D2_two_ranges_leaving_the_middle_of_the_day_to_the_pupils_do_not_close_it(
+    summary: str,
+) -> None:
+    """Z2's rule closed the day whenever two or more ranges began by 09:00 and ended by 15:00,
+    whatever lay between them: a late start and an early finish on one day (the pupils in
+    school from 10am to 2pm) took the day out of the school days, as staff hours with a lunch
+    break do (review D, D2). A gap within 09:00 to 15:00 longer than 90 minutes leaves the
+    pupils part of the day: a part-day closure, deciding nothing."""
+    inset = f"DTSTART;VALUE=DATE:20251003\nSUMMARY:{summary}"
+    calendar = SchoolCalendar.from_ics(feed(AUTUMN, inset))
+    assert calendar.closures == ()
+    assert calendar.is_school_day(date(2025, 10, 3))
+
+
+@pytest.mark.parametrize(
+    "summary",
+    [
+        "INSET day: staff 8.30am-11am and 12.30pm-3.30pm",
+        "INSET day: staff 7am-9.30am, 10am-12pm and 1.30pm-4pm",
+        "Closed to pupils 12:00-15:30 and 08:30-12:15 (exams)",
+        "INSET day: staff 8am-10am, 9.30am-11.30am and 1pm-3pm",
+    ],
+)
+def test_ranges_with_breaks_of_at_most_90_minutes_within_the_school_day_close_it(
+    summary: str,
+) -> None:
+    """A break of up to 90 minutes (a lunch break) between ranges that begin by 09:00 and end
+    by 15:00 or later leaves the pupils no session: the day is closed, whatever order or
+    overlap the ranges are written in (review D, D2)."""
+    inset = f"DTSTART;VALUE=DATE:20251003\nSUMMARY:{summary}"
+    calendar = SchoolCalendar.from_ics(feed(AUTUMN, inset))
+    assert calendar.closure_reasons == {date(2025, 10, 3): summary}
+    assert not calendar.is_school_day(date(2025, 10, 3))
+
+
+@pytest.mark.parametrize(
+    "summary",
+    [
         "INSET (am)",
         "INSET Day (PM)",
         "School closed pm",

@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import threading
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 import scenario
-from reintegration_fsm import WORCESTERSHIRE, FormInvalid, SchoolCalendar
+from reintegration_fsm import WORCESTERSHIRE, FormInvalid
 from reintegration_fsm.cli import cli
 from reintegration_fsm.stores import InMemoryStore, SqlAlchemyStore
 from scenario import ADMISSIONS
@@ -30,29 +29,7 @@ from store_contract import (
     reset_database,
 )
 from test_cli_boundary import invoke
-from test_hostile_calendar import AUTUMN, feed
 from test_hostile_officer import _first_review_recorded
-
-
-@pytest.mark.xfail(strict=True, reason="D2: two ranges with the pupils' hours between them")
-@pytest.mark.parametrize(
-    "summary",
-    [
-        "School closed to pupils 8.45am-10am (staff briefing) and 2pm-3.20pm (INSET)",
-        "Closed to pupils 08:45-10:00 and 14:00-15:30 (exams)",
-    ],
-)
-def test_D2_two_ranges_leaving_the_middle_of_the_day_to_the_pupils_do_not_close_it(
-    summary: str,
-) -> None:
-    """Z2's rule closes the day whenever two or more ranges begin by 09:00 and end by 15:00,
-    whatever lies between them: a late start and an early finish on one day (the pupils in
-    school from 10am to 2pm) takes the day out of the school days, as staff hours with a
-    lunch break do."""
-    inset = f"DTSTART;VALUE=DATE:20251003\nSUMMARY:{summary}"
-    calendar = SchoolCalendar.from_ics(feed(AUTUMN, inset))
-    assert calendar.closures == ()
-    assert calendar.is_school_day(date(2025, 10, 3))
 
 
 @pytest.mark.xfail(strict=True, reason="D5: a role refusal told to leave out --organisation")

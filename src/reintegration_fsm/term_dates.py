@@ -175,13 +175,39 @@ _WRITE_HOURS = (
 )
 
 
+_LONGEST_BREAK = timedelta(minutes=90)
+"""The longest gap within the school day (`_CORE_SCHOOL_DAY`) between two ranges of hours a
+summary gives that is still a break in one day's hours, a lunch break ("INSET day: staff
+8.30am-12pm and 1pm-4pm"): ranges with a longer gap between them ("School closed to pupils
+8.45am-10am and 2pm-3.20pm") leave the pupils the middle of the day, a part-day closure (review
+D, D2)."""
+
+
+def _longest_gap_in_school_day(spans: list[tuple[time, time]]) -> timedelta:
+    """The longest stretch of `_CORE_SCHOOL_DAY` between consecutive ranges of hours `spans`
+    (in any order, overlapping or not) that none of them covers."""
+    opens, closes = _CORE_SCHOOL_DAY
+    day = date.min
+    longest = timedelta(0)
+    covered_to: time | None = None
+    for start, end in sorted(spans):
+        if covered_to is not None:
+            gap_from, gap_to = max(covered_to, opens), min(start, closes)
+            if gap_to > gap_from:
+                gap = datetime.combine(day, gap_to) - datetime.combine(day, gap_from)
+                longest = max(longest, gap)
+        covered_to = end if covered_to is None else max(covered_to, end)
+    return longest
+
+
 def _hours_close_the_day(words: str, refuse: Callable[[str], NoReturn]) -> bool | None:
     """Whether the hours a summary's words (`_words`) give (`_TIME_RANGE`) cover the school
     day's compulsory sessions (`_CORE_SCHOOL_DAY`), as an event at those times would; None
     when it gives none. Two or more ranges, none covering them, are a day's hours with a break
     ("INSET day: staff 8.30am-12pm and 1pm-4pm"), and cover the day, when the first begins by
-    09:00 and the last ends by 15:00 or later; ranges all within part of the day do not (review
-    Z, Z2).
+    09:00, the last ends by 15:00 or later and no gap between them within 09:00 to 15:00 is
+    longer than `_LONGEST_BREAK`; ranges all within part of the day (review Z, Z2), or leaving
+    the pupils a longer part of it between them (review D, D2), do not.
 
     Raises:
         CalendarFileError (by `refuse`): hours that cannot be read as a time and a later one
@@ -216,8 +242,14 @@ def _hours_close_the_day(words: str, refuse: Callable[[str], NoReturn]) -> bool 
         )
     opens, closes = _CORE_SCHOOL_DAY
     # A day's hours with a break begin by the school day's start and end after its end; hours
-    # all within part of it ("closed to pupils 12:00-15:20 (staff 13:00-16:00)") do not.
-    if len(spans) > 1 and min(s for s, _ in spans) <= opens and max(e for _, e in spans) >= closes:
+    # all within part of it ("closed to pupils 12:00-15:20 (staff 13:00-16:00)") do not, nor
+    # do a late start and an early finish ("8.45am-10am and 2pm-3.20pm").
+    if (
+        len(spans) > 1
+        and min(s for s, _ in spans) <= opens
+        and max(e for _, e in spans) >= closes
+        and _longest_gap_in_school_day(spans) <= _LONGEST_BREAK
+    ):
         return True
     return next(iter(verdicts), None)
 
