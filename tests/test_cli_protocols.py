@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -10,7 +11,10 @@ import pytest
 from click.testing import CliRunner, Result
 
 import scenario as sc
+from reintegration_fsm import Protocol
 from reintegration_fsm.cli import cli
+from reintegration_fsm.cli.errors import BAD_INPUT, Failure
+from reintegration_fsm.cli.protocols import choose
 from reintegration_fsm.protocol import diagrams
 from reintegration_fsm.serialisation import unstructure
 
@@ -190,6 +194,62 @@ def test_show_refuses_a_file_no_new_case_may_open_under_as_check_does(tmp_path: 
     shown = invoke("protocol", "show", str(late))
     assert shown.exit_code == 0, shown.output
     assert shown.stdout.startswith("# Exampleshire Managed Return Protocol (exampleshire 2027.1)")
+
+
+def _named_file(tmp_path: Path, id_: str, version: str) -> Path:
+    """docs/examples/exampleshire.toml under the id and version given."""
+    text = Path(EXAMPLE).read_text("utf-8").replace('id = "exampleshire"', f'id = "{id_}"')
+    named = tmp_path / f"{id_}-{version}.toml"
+    named.write_text(text.replace('version = "2027.1"', f'version = "{version}"'), "utf-8")
+    return named
+
+
+def test_D7_check_and_show_refuse_a_file_named_as_the_shipped_protocol_in_other_case(
+    tmp_path: Path,
+) -> None:
+    """T3 refused a new case under `Worcestershire 3` (the shipped protocol's name in other
+    letters' case) in `Reintegration.open` only: `protocol check` said "ok" (exit 0) of such a
+    file, and `show FILE` showed it, and the authority learnt otherwise at its first `apply
+    ... open` (review D, D7). Both refuse it (exit 2), at the id's line, with one message."""
+    alike = _named_file(tmp_path, "Worcestershire", "3")
+    checked = invoke("protocol", "check", str(alike))
+    shown = invoke("protocol", "show", str(alike))
+    assert checked.exit_code == shown.exit_code == 2, checked.output
+    assert shown.stderr == checked.stderr
+    line = next(
+        n
+        for n, row in enumerate(alike.read_text("utf-8").splitlines(), start=1)
+        if row.startswith("id =")
+    )
+    assert checked.stderr.startswith(
+        f"error: protocol file {alike}, line {line}: id: Worcestershire 3 differs from "
+        "worcestershire 3, a protocol the library ships, only in letters' case"
+    ), checked.stderr
+    assert shown.stdout == checked.stdout == ""
+
+
+def test_D7_a_file_of_a_name_near_the_shipped_ones_is_checked_ok(tmp_path: Path) -> None:
+    """Only the shipped name in other letters' case is refused: a county's other protocol
+    (`Worcestershire-North 3`) or another version (`Worcestershire 3.1`) passes."""
+    for id_, version in [("Worcestershire-North", "3"), ("Worcestershire", "3.1")]:
+        near = _named_file(tmp_path, id_, version)
+        checked = invoke("protocol", "check", str(near))
+        assert checked.exit_code == 0, checked.output
+        assert checked.stdout.startswith(f"ok: {id_} {version} (")
+
+
+def test_D7_choose_opening_refuses_a_registered_look_alike_as_open_does(tmp_path: Path) -> None:
+    """`--under Worcestershire` (an ID alone) opening a case names the look-alike's problem,
+    as `protocol check` does (exit 2), rather than pass it to `open`; shown, it is chosen."""
+    alike = Protocol.from_file(_named_file(tmp_path, "Worcestershire", "3"))
+    with pytest.raises(Failure) as refused:
+        choose([alike], "Worcestershire", dt.date(2027, 9, 1), opening=True)
+    assert refused.value.exit_code == BAD_INPUT
+    assert "no new case opens under Worcestershire@3" in refused.value.message
+    assert refused.value.reasons[0].startswith(
+        "id: Worcestershire 3 differs from worcestershire 3, a protocol the library ships"
+    )
+    assert choose([alike], "Worcestershire", dt.date(2027, 9, 1)) is alike
 
 
 @pytest.mark.parametrize(

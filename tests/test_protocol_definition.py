@@ -349,6 +349,46 @@ def test_every_opening_problem_of_the_counts_is_named_in_field_order() -> None:
     ]
 
 
+def test_D7_a_name_that_is_a_shipped_protocols_in_other_letters_case_is_an_opening_problem() -> (
+    None
+):
+    """T3 refused a new case under `Worcestershire 3` in `Reintegration.open` alone, from a
+    table of its own, so `protocol check` passed such a file (review D, D7). The look-alike
+    name is one of `opening_problems`, whatever the rules (the seed's too), named for its id,
+    and `open` refuses it so, once."""
+    other_rules = attrs.evolve(WORCESTERSHIRE, place_offer_school_days=10)
+    for shipped, protocol in [
+        (WORCESTERSHIRE, attrs.evolve(other_rules, id="Worcestershire")),
+        (WORCESTERSHIRE, attrs.evolve(WORCESTERSHIRE, id="WORCESTERSHIRE")),
+        (WORCESTERSHIRE_1, attrs.evolve(WORCESTERSHIRE_1, id="Worcestershire", edition=3)),
+    ]:
+        problem = (
+            f"{protocol.id} {protocol.version} differs from {shipped.id} {shipped.version}, a "
+            "protocol the library ships, only in letters' case, and its cases would read as "
+            "run under it; give yours another id or version"
+        )
+        assert protocol.opening_problems == (("id", problem),)
+        assert not protocol.opens_cases
+        error = not_opened(protocol)
+        assert (error.field, error.problem) == (
+            "id",
+            f"{problem}; a new case may not open under {protocol.id} {protocol.version}, whose "
+            "cases opened before finish under it: open it under a new version",
+        )
+        assert len(error.problems) == 1
+    several = attrs.evolve(other_rules, id="Worcestershire", joiners_return_days=6)
+    assert [field for field, _ in several.opening_problems] == ["id", "joiners_return_days"]
+
+
+def test_a_shipped_protocols_own_name_or_another_name_is_no_opening_problem() -> None:
+    """Only a shipped name in other letters' case is a look-alike: the shipped protocols, and
+    names a letter or a version apart from theirs, open cases as before."""
+    assert [p.opening_problems for p in KNOWN] == [(), (), ()]
+    for name in [("Worcestershire-North", "3"), ("Worcestershire", "3.1"), ("worcester", "3")]:
+        protocol = attrs.evolve(WORCESTERSHIRE, id=name[0], version=name[1])
+        assert (protocol.opening_problems, protocol.opens_cases) == ((), True)
+
+
 def test_the_final_review_limit_may_be_exactly_the_final_reviews_weeks() -> None:
     """Reviews at 1, 2 and 3 weeks fit a 21-day limit, not a 20-day one."""
     fits = attrs.evolve(WORCESTERSHIRE, review_weeks=(1, 2, 3), final_review_within_days=21)

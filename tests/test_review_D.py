@@ -11,11 +11,9 @@ from typing import Any
 
 import attrs
 import pytest
-from click.testing import CliRunner
 
 import scenario
 from reintegration_fsm import WORCESTERSHIRE, FormInvalid
-from reintegration_fsm.cli import cli
 from reintegration_fsm.stores import InMemoryStore, SqlAlchemyStore
 from scenario import ADMISSIONS
 from store_contract import (
@@ -48,25 +46,6 @@ def test_D5_a_parent_refused_a_step_they_may_never_take_is_not_told_to_leave_out
     )  # fmt: skip
     assert given.exit_code == 1, given.output
     assert "Leave out --organisation." not in given.stderr, given.stderr
-
-
-@pytest.mark.xfail(strict=True, reason="D7: protocol check passes a shipped look-alike")
-def test_D7_protocol_check_refuses_a_file_named_as_the_shipped_protocol_in_other_case(
-    tmp_path: Path,
-) -> None:
-    """T3 refuses a new case under `Worcestershire 3` (the shipped protocol's name in other
-    letters' case) in `Reintegration.open` only: `protocol check` says "ok" (exit 0) of such a
-    file, as of one every case may open under, and the authority learns otherwise at its first
-    `apply ... open`. `check` refuses a file of the shipped name with other rules, and one no
-    new case may open under (exit 2)."""
-    example = Path(__file__).resolve().parent.parent / "docs" / "examples" / "exampleshire.toml"
-    text = example.read_text("utf-8")
-    text = text.replace('id = "exampleshire"', 'id = "Worcestershire"')
-    alike = tmp_path / "alike.toml"
-    alike.write_text(text.replace('version = "2027.1"', 'version = "3"'), "utf-8")
-    checked = CliRunner().invoke(cli, ["protocol", "check", str(alike)])
-    assert checked.exit_code == 2, checked.output
-    assert "letters' case" in checked.stderr
 
 
 @pytest.mark.xfail(strict=True, reason="D9: first cases under two names deadlock on MariaDB")

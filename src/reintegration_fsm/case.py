@@ -96,9 +96,6 @@ from reintegration_fsm.vocabulary import (
 _OPEN = STEP[Trigger.OPEN.value]
 _BUILT_IN = protocol_registry(())
 """The protocols every case may name: a store that knows no others resumes each with these."""
-_BUILT_IN_READ = {(i.casefold(), v.casefold()): p for (i, v), p in _BUILT_IN.items()}
-"""The library's own protocols by their names as read aloud: `Worcestershire 3` is named as
-the seed's protocol by any officer, in any history or report."""
 _DISCHARGE = Trigger.DISCHARGE.value
 _ENDING = Stage.ENDING
 _AP_HEAD = Role.AP_HEAD  # read on every trigger: see `rules` on reading members before 3.12
@@ -610,7 +607,8 @@ class Reintegration:
             ProtocolDefinitionError: `protocol` has the id and version of a protocol the
                 library ships (`WORCESTERSHIRE`) but differs from it, runs under an earlier
                 edition of the rules (`WORCESTERSHIRE_1`, `WORCESTERSHIRE_2`: replay only), or has
-                `opening_problems` (bounds a protocol an earlier version took may break).
+                `opening_problems` (bounds a protocol an earlier version took may break, and a
+                name that is a shipped protocol's in other letters' case).
         """
         if not isinstance(protocol, Protocol):
             raise FormInvalid(
@@ -624,15 +622,7 @@ class Reintegration:
                 f"{protocol.id} {protocol.version} is a protocol the library ships; give yours "
                 "another id or version",
             )
-        alike = _BUILT_IN_READ.get((protocol.id.casefold(), protocol.version.casefold()))
-        if alike is not None and alike.key != protocol.key:
-            # A new case only: one an earlier version opened under such a name still replays.
-            raise ProtocolDefinitionError(
-                "protocol",
-                f"{protocol.id} {protocol.version} differs from {alike.id} {alike.version}, a "
-                "protocol the library ships, only in letters' case, and its cases would read as "
-                "run under it; give yours another id or version",
-            )
+        # A name that is a shipped protocol's in other letters' case is among them.
         if protocol.opening_problems:  # its cases opened before still replay and finish
             (field, problem), *rest = protocol.opening_problems
             raise ProtocolDefinitionError(

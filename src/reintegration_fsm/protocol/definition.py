@@ -688,8 +688,21 @@ class Protocol:
     def opening_problems(self) -> tuple[tuple[str, str], ...]:
         """What keeps a new case from opening under the protocol, each `(field, problem)`, in
         field order: bounds an earlier version of the library did not set. A protocol it took
-        still loads, and the cases opened under it replay and finish under its rules."""
+        still loads, and the cases opened under it replay and finish under its rules. Among
+        them a name that is a shipped protocol's in other letters' case (`Worcestershire 3`,
+        whatever its rules), whose cases would read as run under the shipped one (review T,
+        T3; review D, D7)."""
         found = []
+        alike = _shipped_alike(self)
+        if alike is not None:
+            found.append(
+                (
+                    "id" if self.id != alike.id else "version",
+                    f"{self.id} {self.version} differs from {alike.id} {alike.version}, a "
+                    "protocol the library ships, only in letters' case, and its cases would "
+                    "read as run under it; give yours another id or version",
+                )
+            )
         if fields.prints_nothing(self.title):  # (blank, it was refused: "   " never loaded)
             held = fields.unseen(self.title) or fields.blank(self.title) or "spaces alone"
             found.append(
@@ -923,6 +936,17 @@ def edition_problem(protocol: Protocol) -> str | None:
 KNOWN: tuple[Protocol, ...] = (WORCESTERSHIRE, WORCESTERSHIRE_2, WORCESTERSHIRE_1)
 """The protocols every replay and store knows without being told."""
 _KNOWN_KEYS = frozenset(protocol.key for protocol in KNOWN)
+_KNOWN_READ = {(p.id.casefold(), p.version.casefold()): p for p in KNOWN}
+"""The library's own protocols by their names as read aloud: `Worcestershire 3` is named as
+the seed's protocol by any officer, in any history or report."""
+
+
+def _shipped_alike(protocol: Protocol) -> Protocol | None:
+    """The shipped protocol (`KNOWN`) whose id and version `protocol`'s equal in other letters'
+    case, not as written; None when there is none (its own name is a shipped one's, or no
+    shipped one's at all)."""
+    alike = _KNOWN_READ.get((protocol.id.casefold(), protocol.version.casefold()))
+    return None if alike is None or alike.key == protocol.key else alike
 
 
 def protocol_text(where: str) -> str:
