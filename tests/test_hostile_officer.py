@@ -338,6 +338,92 @@ def _first_review_recorded(tmp_path: Path) -> tuple[str, str, Path]:
     return url, case_id, review
 
 
+LATER = ["--on", (scenario.FIRST_REVIEW + dt.timedelta(days=14)).isoformat()]
+PARENT = ["--actor-id", "parent-1", "--actor-name", "Dana Example", "--role", "parent"]
+LEAVE_OUT = "Leave out --organisation."
+NAME_IT = "Name who they act for: --organisation ORG."
+
+
+def test_D5_a_parent_refused_a_step_they_may_never_take_is_not_told_to_leave_out_the_org(
+    tmp_path: Path,
+) -> None:
+    """A parent may not record a review (R-roles); given an organisation too, the refusal of
+    the role (checked first) got the advice "Leave out --organisation.", which the officer
+    followed, to be refused again for the role (review D, D5). The refusal says the role, and
+    no advice about the organisation."""
+    url, case_id, review = _first_review_recorded(tmp_path)
+    given = invoke(
+        url, "apply", case_id, "hold_review", "--data", review, *PARENT, *LATER,
+        "--organisation", "Example family",
+    )  # fmt: skip
+    no_traceback(given)
+    assert given.exit_code == 1, given.output
+    assert "A parent or carer may not record a review" in given.stderr, given.stderr
+    assert LEAVE_OUT not in given.stderr, given.stderr
+    assert "--organisation" not in given.stderr, given.stderr
+
+
+def test_a_parent_who_may_take_the_step_is_told_to_leave_out_the_organisation(
+    tmp_path: Path,
+) -> None:
+    """A parent may withdraw the child: refused only for the organisation given, they are told
+    to leave it out (review P, P4), and D5's fix keeps that advice."""
+    url = f"sqlite:///{tmp_path / 'opened.sqlite'}"
+    assert open_case(url, tmp_path).exit_code == 0
+    reason = write(tmp_path / "withdraw.json", json.dumps({"reason": "We are moving away."}))
+    step = ["apply", "C-1", "withdraw", "--data", reason, *PARENT, "--on", "2026-01-14"]
+    given = invoke(url, *step, "--organisation", "Example family")
+    no_traceback(given)
+    assert given.exit_code == 1, given.output
+    assert given.stderr.splitlines()[-1] == f"  - {LEAVE_OUT}", given.stderr
+    assert invoke(url, *step).exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("who", "advised"),
+    [(scenario.HOST_STAFF, True), (scenario.ADMISSIONS, False)],
+    ids=["host-staff-may", "admissions-may-not"],
+)
+def test_staff_without_an_organisation_are_told_to_name_it_only_when_their_role_may_act(
+    tmp_path: Path, who: Actor, advised: bool
+) -> None:
+    """Staff who gave no --organisation are told to name who they act for when their role
+    may take the step (a host school's staff member, recording a review), not when it may
+    not (LA admissions may not record a review: naming an organisation would be refused
+    again, for the role; review D, D5)."""
+    url, case_id, _ = _first_review_recorded(tmp_path)
+    later = scenario.FIRST_REVIEW + dt.timedelta(days=14)
+    meeting = {"meeting": unstructure(scenario.review(later))}
+    second = write(tmp_path / "second.json", json.dumps(meeting))
+    actor = staff(who, later)
+    without = actor[: actor.index("--organisation")] + actor[actor.index("--on") :]
+    given = invoke(url, "apply", case_id, "hold_review", "--data", second, *without)
+    no_traceback(given)
+    assert given.exit_code == 1, given.output
+    assert (NAME_IT in given.stderr) is advised, given.stderr
+    if not advised:
+        assert "may not record a review" in given.stderr, given.stderr
+        assert "--organisation" not in given.stderr, given.stderr
+
+
+def test_a_parent_opening_a_case_with_an_organisation_is_refused_for_the_role_alone(
+    tmp_path: Path,
+) -> None:
+    """`open` is the AP head teacher's alone: a parent giving an organisation is refused for
+    the role, with no advice about the organisation (the protocol `open` would run under
+    says who may open, as a case's says who may take its later steps)."""
+    url = f"sqlite:///{tmp_path / 'open.sqlite'}"
+    data = write(tmp_path / "open.json", json.dumps(OPEN_DATA))
+    given = invoke(
+        url, "apply", "C-9", "open", "--data", data, *PARENT, "--on", "2026-01-12",
+        "--organisation", "Example family",
+    )  # fmt: skip
+    no_traceback(given)
+    assert given.exit_code == 1, given.output
+    assert "may not open" in given.stderr, given.stderr
+    assert "--organisation" not in given.stderr, given.stderr
+
+
 @pytest.mark.parametrize("between", ["discharge", "another-member-of-staff"])
 def test_F1_the_same_review_typed_in_again_is_refused_whatever_came_between(
     tmp_path: Path, between: str

@@ -4,9 +4,7 @@ what each handles. One test per finding of FINDINGS.md, named after it."""
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import threading
-from pathlib import Path
 from typing import Any
 
 import attrs
@@ -26,26 +24,6 @@ from store_contract import (
     reachable_engine,
     reset_database,
 )
-from test_cli_boundary import invoke
-from test_hostile_officer import _first_review_recorded
-
-
-@pytest.mark.xfail(strict=True, reason="D5: a role refusal told to leave out --organisation")
-def test_D5_a_parent_refused_a_step_they_may_never_take_is_not_told_to_leave_out_the_org(
-    tmp_path: Path,
-) -> None:
-    """A parent may not record a review (R-roles); given an organisation too, the refusal of
-    the role (checked first) gets the advice "Leave out --organisation.", which the officer
-    follows, to be refused again for the role."""
-    url, case_id, review = _first_review_recorded(tmp_path)
-    parent = ["--actor-id", "parent-1", "--actor-name", "Dana Example", "--role", "parent"]
-    later = ["--on", (scenario.FIRST_REVIEW + dt.timedelta(days=14)).isoformat()]
-    given = invoke(
-        url, "apply", case_id, "hold_review", "--data", review, *parent, *later,
-        "--organisation", "Example family",
-    )  # fmt: skip
-    assert given.exit_code == 1, given.output
-    assert "Leave out --organisation." not in given.stderr, given.stderr
 
 
 @pytest.mark.xfail(strict=True, reason="D9: first cases under two names deadlock on MariaDB")

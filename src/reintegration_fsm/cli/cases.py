@@ -45,6 +45,7 @@ from reintegration_fsm.errors import (
     StoreError,
 )
 from reintegration_fsm.fields import ID_LENGTH, NAME_LENGTH, differing_only_in, prints_nothing
+from reintegration_fsm.protocol.definition import Protocol
 from reintegration_fsm.protocol.machine import TRIGGERS_IN
 from reintegration_fsm.protocol.steps import STEP
 from reintegration_fsm.records import Transition
@@ -419,18 +420,17 @@ def apply(
         )
     _check_school_named(store, trigger, arguments, case_id)
     set_before = 0  # how many deadlines the case had set before the step
+    protocol: Protocol | None = None  # the step's, once known: its roles say who may take it
     try:
         if trigger == "open":
+            calendar = found.calendar()
+            protocol = protocols.choose(found.protocols(), under, day, opening=True)
             case = Reintegration.open(
-                case_id,
-                **arguments,
-                by=actor,
-                on=day,
-                calendar=found.calendar(),
-                protocol=protocols.choose(found.protocols(), under, day, opening=True),
+                case_id, **arguments, by=actor, on=day, calendar=calendar, protocol=protocol
             )
         else:
             case = store.load(case_id)
+            protocol = case.protocol
             set_before = len(case.deadlines)
             try:
                 getattr(case, trigger)(**arguments, by=actor, on=day)
@@ -471,14 +471,9 @@ def apply(
         )
         raise Failure(str(error), hint) from None
     except NotPermitted as error:
-        if actor.role in FAMILY_ROLES:
-            advice = "Leave out --organisation."
-            if prints_nothing(organisation):
-                raise
-        elif organisation:
+        advice = _organisation_advice(actor, trigger, protocol)
+        if advice is None:
             raise
-        else:
-            advice = "Name who they act for: --organisation ORG."
         failure = failure_from(error)
         raise Failure(failure.message, (*failure.reasons, advice), failure.exit_code) from None
     store.save(case)
@@ -507,6 +502,19 @@ def apply(
         )
     if counted is not None:
         click.echo(counted, err=True)
+
+
+def _organisation_advice(actor: Actor, trigger: str, protocol: Protocol | None) -> str | None:
+    """What to do about --organisation after `actor` was refused `trigger` (R15): leave it
+    out (a parent or the child who gave one), or name it (staff who gave none); None for any
+    other refusal. Only where `protocol` (the step's) lets the actor's role take the step, as
+    R15 reads its roles: a role that may not is refused for the role, which the refusal says,
+    and no --organisation would change that (review D, D5)."""
+    if protocol is None or actor.role not in protocol.roles_for(trigger):
+        return None
+    if actor.role in FAMILY_ROLES:
+        return None if prints_nothing(actor.organisation) else "Leave out --organisation."
+    return None if actor.organisation else "Name who they act for: --organisation ORG."
 
 
 _OPENED_BY_DEFAULT = (
