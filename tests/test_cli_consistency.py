@@ -446,6 +446,29 @@ def test_suggest_reviews_without_under_proposes_the_seeds_weeks_and_says_so() ->
     )
 
 
+def test_suggest_reviews_reads_rfsm_under_where_no_under_is_given() -> None:
+    """RFSM_UNDER, the deployment's protocol, is the default of --under here as for `apply
+    ... open`: the weeks of the protocol its cases open under; a typed --under wins, and a bad
+    value is refused (exit 2) naming the variable."""
+    args = ["--protocol", EXAMPLESHIRE, "--calendar", "sample", "calendar", "suggest-reviews"]
+    result = calendar_cli(*args, "2025-09-08", env={"RFSM_UNDER": "exampleshire"})
+    assert result.exit_code == 0, result.output
+    assert result.stdout.split() == ["2025-09-29", "2025-10-13", "2025-10-24"]
+    assert result.stderr == (
+        "note: reviews at 3, 5 and 8 weeks, the review weeks of exampleshire@2027.1, named by "
+        "RFSM_UNDER\n"
+    )
+    typed = calendar_cli(
+        *args, "2025-09-08", "--under", "worcestershire@3", env={"RFSM_UNDER": "nowhere"}
+    )
+    assert typed.exit_code == 0, typed.output
+    assert typed.stdout.split() == ["2025-09-22", "2025-10-06", "2025-10-20"]
+    bad = calendar_cli(*args, "2025-09-08", env={"RFSM_UNDER": "nowhere"})
+    assert bad.exit_code == 2, bad.output
+    assert bad.stderr.startswith("error: RFSM_UNDER: no protocol 'nowhere' is known\n")
+    assert "Traceback" not in bad.output
+
+
 def test_suggest_reviews_under_an_unknown_protocol_is_refused_naming_the_known() -> None:
     unknown = calendar_cli(
         "--calendar", "sample", "calendar", "suggest-reviews", "2025-09-08", "--under", "nowhere"

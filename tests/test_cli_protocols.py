@@ -21,7 +21,7 @@ from reintegration_fsm.serialisation import unstructure
 EXAMPLE = str(Path(__file__).resolve().parent.parent / "docs" / "examples" / "exampleshire.toml")
 
 
-def invoke(*args: str, env: dict[str, str] | None = None) -> Result:
+def invoke(*args: str, env: dict[str, str | None] | None = None) -> Result:
     return CliRunner().invoke(cli, list(args), env=env)
 
 
@@ -300,6 +300,7 @@ def open_under(
     case_id: str = "P-1",
     on: str = "2026-01-12",
     authority: str = sc.AUTHORITY,
+    env: dict[str, str | None] | None = None,
 ) -> Result:
     """`apply CASE_ID open` for the scenario's pupil, by the AP's head, for `authority`
     (`extra`: options before the command)."""
@@ -318,7 +319,7 @@ def open_under(
     args += ["--organisation", sc.AP_SETTING, "--on", on]
     if under is not None:
         args += ["--under", under]
-    return invoke(*args)
+    return invoke(*args, env=env)
 
 
 def test_a_case_opened_under_a_registered_protocol_needs_it_to_load(tmp_path: Path) -> None:
@@ -378,6 +379,94 @@ def test_T1_open_without_under_says_it_opened_under_the_seeds_protocol(tmp_path:
     alone = open_under(db, tmp_path, case_id="P-3")
     assert alone.exit_code == 0, alone.output
     assert alone.stderr == ""  # no other protocol registered: the seed's is the one meant
+
+
+def protocol_line(db: str, case_id: str) -> str:
+    """The timeline's second line, which names the case's protocol."""
+    told = invoke("--db", db, "--protocol", EXAMPLE, "timeline", case_id)
+    assert told.exit_code == 0, told.output
+    return told.stdout.splitlines()[1]
+
+
+@pytest.mark.parametrize("named", ["exampleshire", "exampleshire@2027.1"])
+def test_open_under_rfsm_under_opens_under_the_deployments_protocol_and_says_so(
+    tmp_path: Path, named: str
+) -> None:
+    """A deployment for one authority names its protocol once, in RFSM_UNDER, where each
+    `apply ... open` had to give --under or open under the seed's (review T, T1): `open`
+    without --under opens under it, and says on stderr which protocol and where it came from."""
+    db = f"sqlite:///{tmp_path / 'p.sqlite'}"
+    opened = open_under(db, tmp_path, "--protocol", EXAMPLE, env={"RFSM_UNDER": named})
+    assert opened.exit_code == 0, opened.output
+    assert protocol_line(db, "P-1").endswith("; protocol: exampleshire@2027.1")
+    assert opened.stderr == (
+        "note: opened under exampleshire@2027.1, named by RFSM_UNDER as no --under was given: "
+        "the case runs under its deadlines and weighting for life.\n"
+    )
+
+
+def test_a_typed_under_wins_over_rfsm_under(tmp_path: Path) -> None:
+    """--under on the command line names the protocol, whatever RFSM_UNDER says (even a name
+    no protocol has), and nothing is said about the variable."""
+    db = f"sqlite:///{tmp_path / 'p.sqlite'}"
+    for case_id, variable in (("P-1", "exampleshire"), ("P-2", "nowhere")):
+        opened = open_under(
+            db, tmp_path, "--protocol", EXAMPLE, under="worcestershire@3", case_id=case_id,
+            env={"RFSM_UNDER": variable},
+        )  # fmt: skip
+        assert opened.exit_code == 0, opened.output
+        assert opened.stderr == ""
+        assert protocol_line(db, case_id).endswith("; protocol: worcestershire@3")
+
+
+@pytest.mark.parametrize("variable", ["exampleshire", "nowhere", ""])
+def test_rfsm_under_is_ignored_by_every_step_but_open(tmp_path: Path, variable: str) -> None:
+    """RFSM_UNDER is a deployment's default for the cases it opens: a later step, which takes
+    no protocol, runs unchanged with it set (even to a name no protocol has), where a typed
+    --under is refused (exit 2) as before."""
+    db = f"sqlite:///{tmp_path / 'p.sqlite'}"
+    assert open_under(db, tmp_path, "--protocol", EXAMPLE, under="exampleshire").exit_code == 0
+    reason = tmp_path / "withdraw.json"
+    reason.write_text(json.dumps({"reason": "We are moving away."}))
+    step = ["--db", db, "--protocol", EXAMPLE, "apply", "P-1", "withdraw", "--data", str(reason)]
+    step += ["--actor-id", "p", "--actor-name", "Dana", "--role", "parent", "--on", "2026-01-14"]
+    typed = invoke(*step, "--under", "exampleshire", env={"RFSM_UNDER": variable})
+    assert typed.exit_code == 2, typed.output
+    assert "only with `open`" in typed.stderr
+    withdrawn = invoke(*step, env={"RFSM_UNDER": variable})
+    assert withdrawn.exit_code == 0, withdrawn.output
+    assert withdrawn.stdout.startswith("P-1: withdraw accepted, dated 2026-01-14")
+    assert withdrawn.stderr == ""
+
+
+@pytest.mark.parametrize(
+    ("variable", "said"),
+    [
+        ("nowhere", "error: RFSM_UNDER: no protocol 'nowhere' is known\n"),
+        ("exampleshire@", "error: RFSM_UNDER: no protocol 'exampleshire@' is known\n"),
+        ("worcestershire@2", "error: RFSM_UNDER: no new case opens under worcestershire@2, "),
+        ("", "error: RFSM_UNDER is set but empty\n"),
+    ],
+    ids=["unknown", "malformed", "opens-no-case", "empty"],
+)
+def test_a_bad_rfsm_under_is_refused_naming_the_variable(
+    tmp_path: Path, variable: str, said: str
+) -> None:
+    """A bad RFSM_UNDER is refused as a bad --under is, bad input (exit 2), no case opened,
+    the message naming the variable the name came from. Set but empty (a deployment's
+    `RFSM_UNDER=$LA_PROTOCOL` with the variable unset), which click reads as unset, is refused
+    too, rather than open under the seed's without a word."""
+    db = f"sqlite:///{tmp_path / 'p.sqlite'}"
+    refused = open_under(db, tmp_path, "--protocol", EXAMPLE, env={"RFSM_UNDER": variable})
+    assert refused.exit_code == 2, refused.output
+    assert refused.exception is None or isinstance(refused.exception, SystemExit)
+    assert "Traceback" not in refused.output
+    assert refused.stderr.startswith(said), refused.stderr
+    assert refused.stderr.splitlines()[-1] == (
+        "  - RFSM_UNDER names the protocol where a command gives no --under: correct it, give "
+        "--under ID[@VERSION], or unset RFSM_UNDER for the seed's, worcestershire@3."
+    )
+    assert "P-1" not in invoke("--db", db, "--protocol", EXAMPLE, "cases").stdout
 
 
 def test_T2_a_protocol_name_another_authority_holds_with_other_rules_opens_no_case(

@@ -326,9 +326,10 @@ def school_days_between(
     "--under",
     metavar="ID[@VERSION]",
     default=None,
+    envvar=protocols.UNDER_ENV,
     help="The protocol whose review weeks to propose, built in or registered with --protocol, "
     "as ID@VERSION, or ID alone for its version in force on START (default: the one `apply "
-    "... open` opens a case under, the seed's, worcestershire@3).",
+    f"... open` opens a case under, the seed's, worcestershire@3); env {protocols.UNDER_ENV}.",
 )
 @click.pass_context
 def suggest_reviews(
@@ -338,13 +339,17 @@ def suggest_reviews(
     review weeks of the protocol --under names (which, on stderr)."""
     # Review dates are for a case already open, which runs under its version whether or not a
     # new case may open under it.
-    protocol = protocols.choose(settings(ctx).protocols(), under, start)
+    from_environment = protocols.under_from_environment(ctx)
+    protocol = protocols.chosen(
+        settings(ctx).protocols(), under, start, from_environment=from_environment
+    )
     weeks = protocol.review_weeks
     for day in _calendar(ctx, calendar_name).suggest_review_dates(start, weeks):
         click.echo(day.isoformat())
     click.echo(
         f"note: reviews at {weeks[0]}, {weeks[1]} and {weeks[2]} weeks, the review weeks of "
-        f"{protocols.named(protocol)}",
+        f"{protocols.named(protocol)}"
+        + (f", named by {protocols.UNDER_ENV}" if from_environment else ""),
         err=True,
     )
 

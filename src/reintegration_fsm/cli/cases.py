@@ -366,10 +366,11 @@ ROLE_NAMES = [role.value for role in Role]
 @option(
     "--under",
     metavar="ID[@VERSION]",
+    envvar=protocols.UNDER_ENV,
     default=None,
     help="For `open`: the protocol the case runs under for life, built in or registered with "
     "--protocol, as ID@VERSION, or ID alone for its version in force on --on (default: the "
-    "seed's, worcestershire@3).",
+    f"seed's, worcestershire@3); env {protocols.UNDER_ENV} (read by `open` alone).",
 )
 @format_option(("text", "json"), default="text")
 @click.pass_context
@@ -393,6 +394,10 @@ def apply(
     a failure is a JSON object on stdout: {"error", "reasons", "exit_code"}.
     """
     found = settings(ctx)
+    from_environment = protocols.under_from_environment(ctx)
+    if trigger != "open" and from_environment:
+        # A deployment's default for the cases it opens: no other step takes a protocol.
+        under, from_environment = None, False
     if under is not None and trigger != "open":
         raise Failure("--under chooses the protocol a case is opened under: only with `open`")
     interchange.check_trigger(trigger)
@@ -424,7 +429,9 @@ def apply(
     try:
         if trigger == "open":
             calendar = found.calendar()
-            protocol = protocols.choose(found.protocols(), under, day, opening=True)
+            protocol = protocols.chosen(
+                found.protocols(), under, day, from_environment=from_environment, opening=True
+            )
             case = Reintegration.open(
                 case_id, **arguments, by=actor, on=day, calendar=calendar, protocol=protocol
             )
@@ -492,7 +499,11 @@ def apply(
     if on is None:
         click.echo(_DATED_TODAY.format(day=transition.on.isoformat()), err=True)
     registered = found.protocols()
-    if trigger == "open" and under is None and registered:
+    if trigger == "open" and from_environment:
+        click.echo(
+            _OPENED_FROM_ENVIRONMENT.format(protocol=protocols.named(case.protocol)), err=True
+        )
+    elif trigger == "open" and under is None and registered:
         click.echo(
             _OPENED_BY_DEFAULT.format(
                 protocol=protocols.named(case.protocol),
@@ -525,6 +536,14 @@ _OPENED_BY_DEFAULT = (
 """Said after `apply ... open` without --under where protocol files are registered: the
 authority's own protocol is then most likely the one meant, and a case opened under the seed's
 keeps it for life."""
+
+
+_OPENED_FROM_ENVIRONMENT = (
+    f"note: opened under {{protocol}}, named by {protocols.UNDER_ENV} as no --under was given: "
+    "the case runs under its deadlines and weighting for life."
+)
+"""Said after `apply ... open` under the deployment's default: the variable chose the rules the
+case keeps for life, and nothing typed named them."""
 
 
 _DATED_TODAY = (

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Sequence
 
 import attrs
 import click
+from click.core import ParameterSource
 
 from reintegration_fsm.cli.common import DATE, Failure, settings, today
 from reintegration_fsm.cli.once import option
@@ -29,6 +31,53 @@ def named(protocol: Protocol) -> str:
         f"{neutralise(protocol.id, single_line=True)}@"
         f"{neutralise(protocol.version, single_line=True)}"
     )
+
+
+UNDER_ENV = "RFSM_UNDER"
+"""A deployment's default for `--under`: the protocol `apply ... open` opens a case under, and
+whose review weeks `calendar suggest-reviews` proposes, when the command gives no `--under`."""
+
+
+def under_from_environment(ctx: click.Context) -> bool:
+    """Whether the command's `--under` is `UNDER_ENV`'s: none typed, and the variable set.
+    Set but empty too, which click reads as unset: a deployment's `RFSM_UNDER=$LA_PROTOCOL`
+    with `LA_PROTOCOL` unset must not open cases under the seed's without a word."""
+    source = ctx.get_parameter_source("under")
+    if source is ParameterSource.ENVIRONMENT:
+        return True
+    return source is ParameterSource.DEFAULT and os.environ.get(UNDER_ENV) == ""
+
+
+def chosen(
+    protocols: Sequence[Protocol],
+    name: str | None,
+    on: dt.date,
+    *,
+    from_environment: bool,
+    opening: bool = False,
+) -> Protocol:
+    """The protocol `--under` names, as `choose`; `from_environment`, the name is
+    `UNDER_ENV`'s, and a refusal of it says so (a protocol file's problem says so itself).
+
+    Raises:
+        Failure: as `choose`, and `UNDER_ENV` set but empty (exit 2).
+    """
+    if not from_environment:
+        return choose(protocols, name, on, opening=opening)
+    advice = (
+        f"{UNDER_ENV} names the protocol where a command gives no --under: correct it, give "
+        f"--under ID[@VERSION], or unset {UNDER_ENV} for the seed's, {named(WORCESTERSHIRE)}."
+    )
+    if not name:
+        raise Failure(f"{UNDER_ENV} is set but empty", (advice,))
+    try:
+        # An exact ID@VERSION is not checked by `choose` (`open` refuses it in its own words,
+        # which cannot say where the name came from): here it is, as an ID alone is.
+        return _opening(choose(protocols, name, on, opening=opening), "the version named", opening)
+    except Failure as error:
+        raise Failure(
+            f"{UNDER_ENV}: {error.message}", (*error.reasons, advice), error.exit_code
+        ) from None
 
 
 def choose(
@@ -228,4 +277,4 @@ def show(ctx: click.Context, file: str | None, under: str | None, on: dt.date | 
     click.echo("```")
 
 
-__all__ = ["choose", "protocol_group"]
+__all__ = ["UNDER_ENV", "choose", "chosen", "protocol_group", "under_from_environment"]
