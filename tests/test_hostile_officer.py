@@ -958,3 +958,25 @@ def test_an_import_refuses_an_id_apply_open_refuses(
     alone = write(tmp_path / "typed.json", typed)
     assert invoke(demo_db, "import", alone).exit_code == 0
     assert case_ids(demo_db) == sorted([*before, "DEMO-0009"])
+
+
+def test_open_names_a_bad_id_beside_bad_data(tmp_path: Path) -> None:
+    """Every reason at once (review J2): an id pasted with a zero-width space and a data file
+    missing a field are both refused in one run, not one after the other."""
+    url = f"sqlite:///{tmp_path / 'c.sqlite'}"
+    data = {key: value for key, value in OPEN_DATA.items() if key != "local_authority"}
+    result = invoke(
+        url,
+        "apply",
+        "C-9\u200b",
+        "open",
+        "--data",
+        write(tmp_path / "open.json", json.dumps(data)),
+        *AP,
+        "--on",
+        "2026-01-12",
+    )
+    no_traceback(result)
+    assert result.exit_code == 2, result.output
+    assert "local_authority" in result.output
+    assert "U+200B" in result.output

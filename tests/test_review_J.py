@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from test_cli import AP
-from test_cli_boundary import OPEN_DATA, invoke, no_traceback, write
+from test_cli_boundary import invoke, no_traceback, write
 
 
 def _export(url: str, case_id: str) -> dict[str, object]:
@@ -40,31 +39,6 @@ def test_J1_import_refuses_a_family_actor_with_an_organisation(
     assert result.exit_code == 2, result.output
     assert "organisation" in result.output
     assert not (tmp_path / "target.sqlite").exists()
-
-
-@pytest.mark.xfail(
-    strict=True, reason="J2: apply open with bad data and a bad id names only the data's problems"
-)
-def test_J2_open_names_a_bad_id_beside_bad_data(tmp_path: Path) -> None:
-    """Every reason at once: an id pasted with a zero-width space and a data file missing a
-    field are both refused in one run, not one after the other."""
-    url = f"sqlite:///{tmp_path / 'c.sqlite'}"
-    data = {key: value for key, value in OPEN_DATA.items() if key != "local_authority"}
-    result = invoke(
-        url,
-        "apply",
-        "C-9\u200b",
-        "open",
-        "--data",
-        write(tmp_path / "open.json", json.dumps(data)),
-        *AP,
-        "--on",
-        "2026-01-12",
-    )
-    no_traceback(result)
-    assert result.exit_code == 2, result.output
-    assert "local_authority" in result.output
-    assert "U+200B" in result.output
 
 
 @pytest.mark.xfail(

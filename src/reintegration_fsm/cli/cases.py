@@ -403,11 +403,13 @@ def apply(
     interchange.check_trigger(trigger)
     data = {} if data_file is None else read_json(data_file)
     arguments, problems = interchange.trigger_arguments(trigger, data)
-    if problems:
-        raise Failure(f"bad data for {trigger}", problems)
+    refused = pasted.refusal(case_id) if trigger == "open" else None
+    if problems:  # with the id's refusal, if any: every reason at once
+        raise Failure(
+            f"bad data for {trigger}", [*problems, *([f"case id {refused}"] if refused else [])]
+        )
     actor = Actor(actor_id, actor_name, Role(role.lower()), organisation)
     day = on or today()
-    refused = pasted.refusal(case_id) if trigger == "open" else None
     if refused is not None:  # before the database is touched
         raise Failure(f"case id {refused}")
     store = found.store(create=trigger == "open")
