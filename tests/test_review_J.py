@@ -41,10 +41,6 @@ def test_J1_import_refuses_a_family_actor_with_an_organisation(
     assert not (tmp_path / "target.sqlite").exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="J3: import names an unknown trigger only once the file's other problems are fixed",
-)
 def test_J3_import_names_every_bad_transition_at_once(demo_db: str, tmp_path: Path) -> None:
     """Every problem is printed, "if anything is wrong": a trigger misspelt in one transition
     and a stage misspelt in another are both named in one run."""

@@ -168,6 +168,16 @@ def _claims_problems(label: str, claims: Mapping[str, Any], case: Reintegration)
     ]
 
 
+def _unknown_trigger(entry: Any) -> str | None:
+    """What is wrong with a transition's trigger that names no trigger (a name misspelt by
+    hand), with the nearest one; None for any other entry."""
+    trigger = entry.get("trigger") if isinstance(entry, Mapping) else None
+    if not isinstance(trigger, str) or trigger in TRIGGERS:
+        return None
+    near = difflib.get_close_matches(trigger.lower(), TRIGGERS, n=1)
+    return f"{trigger!r} is not a trigger" + (f": did you mean {near[0]}?" if near else "")
+
+
 def read_histories(
     value: Any, protocols: Sequence[Protocol] = ()
 ) -> tuple[list[Incoming], list[str]]:
@@ -182,6 +192,10 @@ def read_histories(
         transitions: list[Transition] = []
         bad = False
         for position, entry in enumerate(history, start=1):
+            unknown = _unknown_trigger(entry)
+            if unknown is not None:  # else only the replay finds it, after every other problem
+                problems.append(f"{label}, transition {position}: Transition.trigger: {unknown}")
+                bad = True
             try:
                 transitions.append(transition_from_json(entry))
             except FormInvalid as error:
