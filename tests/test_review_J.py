@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from test_cli_boundary import invoke, no_traceback, write
+from test_cli import AP
+from test_cli_boundary import OPEN_DATA, invoke, no_traceback, write
 
 
 def _export(url: str, case_id: str) -> dict[str, object]:
@@ -55,3 +56,31 @@ def test_J3_import_names_every_bad_transition_at_once(demo_db: str, tmp_path: Pa
     assert result.exit_code == 2, result.output
     assert "refered" in result.output
     assert "record_consnet" in result.output
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="J4: apply names the data file's problems alone, not an unknown --under beside them",
+)
+def test_J4_open_names_an_unknown_protocol_beside_bad_data(tmp_path: Path) -> None:
+    """Every reason at once: `open --under nosuch` with a data file missing a field names the
+    unknown protocol and the missing field in one run (as J2 does for a pasted id)."""
+    url = f"sqlite:///{tmp_path / 'c.sqlite'}"
+    data = {key: value for key, value in OPEN_DATA.items() if key != "local_authority"}
+    result = invoke(
+        url,
+        "apply",
+        "C-1",
+        "open",
+        "--data",
+        write(tmp_path / "open.json", json.dumps(data)),
+        *AP,
+        "--on",
+        "2026-01-12",
+        "--under",
+        "nosuch",
+    )
+    no_traceback(result)
+    assert result.exit_code == 2, result.output
+    assert "local_authority" in result.output
+    assert "nosuch" in result.output
