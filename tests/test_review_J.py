@@ -58,10 +58,6 @@ def test_J3_import_names_every_bad_transition_at_once(demo_db: str, tmp_path: Pa
     assert "record_consnet" in result.output
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="J4: apply names the data file's problems alone, not an unknown --under beside them",
-)
 def test_J4_open_names_an_unknown_protocol_beside_bad_data(tmp_path: Path) -> None:
     """Every reason at once: `open --under nosuch` with a data file missing a field names the
     unknown protocol and the missing field in one run (as J2 does for a pasted id)."""

@@ -45,7 +45,7 @@ from reintegration_fsm.errors import (
     StoreError,
 )
 from reintegration_fsm.fields import ID_LENGTH, NAME_LENGTH, differing_only_in, prints_nothing
-from reintegration_fsm.protocol.definition import Protocol
+from reintegration_fsm.protocol.definition import WORCESTERSHIRE, Protocol
 from reintegration_fsm.protocol.machine import TRIGGERS_IN
 from reintegration_fsm.protocol.steps import STEP
 from reintegration_fsm.records import Transition
@@ -403,15 +403,24 @@ def apply(
     interchange.check_trigger(trigger)
     data = {} if data_file is None else read_json(data_file)
     arguments, problems = interchange.trigger_arguments(trigger, data)
-    refused = pasted.refusal(case_id) if trigger == "open" else None
-    if problems:  # with the id's refusal, if any: every reason at once
-        raise Failure(
-            f"bad data for {trigger}", [*problems, *([f"case id {refused}"] if refused else [])]
-        )
-    actor = Actor(actor_id, actor_name, Role(role.lower()), organisation)
     day = on or today()
+    refused = pasted.refusal(case_id) if trigger == "open" else None
+    besides = [f"case id {refused}"] if refused is not None else []
+    chosen = WORCESTERSHIRE  # the protocol `open` opens the case under (`--under`)
+    if trigger == "open":
+        try:
+            chosen = protocols.chosen(
+                found.protocols(), under, day, from_environment=from_environment, opening=True
+            )
+        except Failure as unknown:
+            if not problems and refused is None:
+                raise
+            besides.append(" ".join((unknown.message, *unknown.reasons)))
+    if problems:  # with the id's and the protocol's, if any: every reason at once
+        raise Failure(f"bad data for {trigger}", [*problems, *besides])
+    actor = Actor(actor_id, actor_name, Role(role.lower()), organisation)
     if refused is not None:  # before the database is touched
-        raise Failure(f"case id {refused}")
+        raise Failure(f"case id {refused}", besides[1:])
     store = found.store(create=trigger == "open")
     if trigger == "open" and store.taken([case_id]):
         raise Failure(f"case id {case_id!r} is already taken", ())
@@ -431,9 +440,7 @@ def apply(
     try:
         if trigger == "open":
             calendar = found.calendar()
-            protocol = protocols.chosen(
-                found.protocols(), under, day, from_environment=from_environment, opening=True
-            )
+            protocol = chosen
             case = Reintegration.open(
                 case_id, **arguments, by=actor, on=day, calendar=calendar, protocol=protocol
             )
