@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -941,6 +942,170 @@ def test_an_import_refuses_an_id_apply_open_refuses(
     alone = write(tmp_path / "typed.json", typed)
     assert invoke(demo_db, "import", alone).exit_code == 0
     assert case_ids(demo_db) == sorted([*before, "DEMO-0009"])
+
+
+FAMILY_ORGANISATION = "12 Acacia Avenue, Exton"
+"""What a parent or the child may not give as an organisation (an address, an employer)."""
+REFUSED_ORGANISATION = (
+    "who acts for themselves, gave an organisation, which the case's log would keep where no "
+    "`redact` or `retention` run could remove it; copy the database to move the case, or edit "
+    "the file to remove the organisation"
+)
+EXAMPLESHIRE = Path(__file__).resolve().parent.parent / "docs" / "examples" / "exampleshire.toml"
+
+
+def _exported(url: str, case_id: str, *options: str) -> dict[str, Any]:
+    exported = invoke(url, *options, "export", case_id)
+    assert exported.exit_code == 0, exported.output
+    value: dict[str, Any] = json.loads(exported.stdout)
+    return value
+
+
+def _familyshire(tmp_path: Path) -> tuple[str, dict[str, Any]]:
+    """A protocol letting a parent open a case and the child withdraw it (an authority's, as
+    `--protocol` registers it), and the export of a case a parent opened and the child
+    withdrew, neither giving an organisation."""
+    text = EXAMPLESHIRE.read_text(encoding="utf-8")
+    text = text.replace('id = "exampleshire"', 'id = "familyshire"')
+    text = text.replace(
+        "[roles]\n", '[roles]\nopen = ["ap_head", "parent"]\nwithdraw = ["ap_head", "child"]\n'
+    )
+    protocol = write(tmp_path / "familyshire.toml", text)
+    url = f"sqlite:///{tmp_path / 'family.sqlite'}"
+    data = write(tmp_path / "open.json", json.dumps(OPEN_DATA))
+    parent = ["--actor-id", "p-1", "--actor-name", "Pat Sampleton", "--role", "parent"]
+    child = ["--actor-id", "c-1", "--actor-name", "Sam Sampleton", "--role", "child"]
+    opened = invoke(
+        url, "--protocol", protocol, "apply", "F-1", "open", "--data", data, *parent,
+        "--on", "2026-01-12", "--under", "familyshire",
+    )  # fmt: skip
+    assert opened.exit_code == 0, opened.output
+    reason = write(tmp_path / "withdraw.json", json.dumps({"reason": "We are moving away."}))
+    withdrawn = invoke(
+        url, "--protocol", protocol, "apply", "F-1", "withdraw", "--data", reason, *child,
+        "--on", "2026-01-13",
+    )  # fmt: skip
+    assert withdrawn.exit_code == 0, withdrawn.output
+    return protocol, _exported(url, "F-1", "--protocol", protocol)
+
+
+@pytest.mark.parametrize(
+    ("seqs", "named"),
+    [
+        ((1,), ["transition 1 (open): a parent or carer"]),
+        ((2,), ["transition 2 (withdraw): the child"]),
+        ((1, 2), ["transition 1 (open): a parent or carer", "transition 2 (withdraw): the child"]),
+    ],
+)
+def test_an_import_refuses_a_family_actor_with_an_organisation(
+    tmp_path: Path, seqs: tuple[int, ...], named: list[str]
+) -> None:
+    """`apply --role parent --organisation ...` is refused, since the log keeps an actor's
+    organisation where no redaction reaches it; `import` took a history (edited by hand, or
+    recorded before that refusal) whose parent or child gave one, and `redact` could not
+    remove it after (review J1). It refuses it as it refuses an id `open` refuses, naming
+    each such transition, and writes nothing; the history as recorded imports."""
+    protocol, case = _familyshire(tmp_path)
+    for seq in seqs:
+        case["history"][seq - 1]["actor"]["organisation"] = FAMILY_ORGANISATION
+    target = tmp_path / "target.sqlite"
+    url = f"sqlite:///{target}"
+    result = invoke(
+        url, "--protocol", protocol, "import", write(tmp_path / "c.json", json.dumps(case))
+    )
+    no_traceback(result)
+    assert result.exit_code == 2, result.output
+    assert "nothing imported" in result.stderr
+    for transition in named:
+        assert f"case F-1, {transition}, {REFUSED_ORGANISATION}" in result.stderr
+    assert result.stderr.count(REFUSED_ORGANISATION) == len(named)
+    assert FAMILY_ORGANISATION not in result.stderr  # (an address, printed to no log)
+    assert not target.exists()
+    for seq in seqs:
+        case["history"][seq - 1]["actor"]["organisation"] = ""
+    fixed = invoke(
+        url, "--protocol", protocol, "import", write(tmp_path / "c.json", json.dumps(case))
+    )
+    assert fixed.exit_code == 0, fixed.output
+
+
+def test_an_import_names_a_family_actors_organisation_beside_other_problems(
+    demo_db: str, tmp_path: Path
+) -> None:
+    """Every problem at once: a parent's organisation in one case's history and an id `open`
+    refuses in another's are both named, and nothing is imported; a bare history's problem
+    names its case."""
+    case = _exported(demo_db, "DEMO-0003")
+    withdrawal = case["history"][-1]
+    assert (withdrawal["seq"], withdrawal["actor"]["role"]) == (5, "parent")
+    withdrawal["actor"]["organisation"] = FAMILY_ORGANISATION
+    other = _exported(demo_db, "DEMO-0004")
+    other_text = json.dumps(other).replace('"DEMO-0004"', json.dumps("DEMO-0009\u200b"))
+    both = write(tmp_path / "both.json", f"[{json.dumps(case)}, {other_text}]")
+    target = tmp_path / "target.sqlite"
+    result = invoke(f"sqlite:///{target}", "import", both)
+    no_traceback(result)
+    assert result.exit_code == 2, result.output
+    assert "nothing imported" in result.stderr
+    withdrawn = f"transition 5 (withdraw): a parent or carer, {REFUSED_ORGANISATION}"
+    assert f"item 1 (case DEMO-0003), {withdrawn}" in result.stderr
+    assert "item 2 (case 'DEMO-0009\\u200b'): case id" in result.stderr
+    assert "U+200B" in result.stderr
+    assert not target.exists()
+    bare = write(tmp_path / "bare.json", json.dumps(case["history"]))
+    alone = invoke(f"sqlite:///{target}", "import", bare)
+    assert alone.exit_code == 2, alone.output
+    assert f"history (case DEMO-0003), {withdrawn}" in alone.stderr
+    assert not target.exists()
+
+
+def test_J1_import_refuses_a_family_actor_with_an_organisation(
+    demo_db: str, tmp_path: Path
+) -> None:
+    """`apply --role parent --organisation ...` is refused because the log keeps an actor's
+    organisation where no redaction reaches it; an export edited (or a legacy history) to
+    carry a parent's organisation must not bring it into a store by `import` either."""
+    case = _exported(demo_db, "DEMO-0003")
+    history = case["history"]
+    assert isinstance(history, list)
+    withdrawal = history[-1]
+    assert withdrawal["actor"]["role"] == "parent"
+    withdrawal["actor"]["organisation"] = "12 Acacia Avenue, Exton"
+    target = f"sqlite:///{tmp_path / 'target.sqlite'}"
+    result = invoke(target, "import", write(tmp_path / "case.json", json.dumps(case)))
+    no_traceback(result)
+    assert result.exit_code == 2, result.output
+    assert "organisation" in result.output
+    assert not (tmp_path / "target.sqlite").exists()
+
+
+@pytest.mark.parametrize(
+    ("role", "organisation"),
+    [
+        ("parent", ""),  # none
+        ("parent", " "),  # text that prints nothing is none
+        ("parent", "\u200b"),
+        ("parent", "\u2800"),
+        ("parent", "\u3000"),
+        ("ap_head", "Larkspur Learning Centre"),  # a member of staff acts for one
+    ],
+)
+def test_an_import_takes_a_family_actor_without_an_organisation(
+    demo_db: str, tmp_path: Path, role: str, organisation: str
+) -> None:
+    """A parent's step with no organisation, or one of text that prints nothing (which R15
+    reads as none), imports; so does a member of staff's organisation."""
+    case = _exported(demo_db, "DEMO-0003")
+    withdrawal = case["history"][-1]
+    withdrawal["actor"]["role"] = role
+    withdrawal["actor"]["organisation"] = organisation
+    url = f"sqlite:///{tmp_path / 'target.sqlite'}"
+    result = invoke(url, "import", write(tmp_path / "c.json", json.dumps(case)))
+    no_traceback(result)
+    assert result.exit_code == 0, result.output
+    assert "imported 1 case(s), 5 transition(s)" in result.stdout
+    history = invoke(url, "history", "DEMO-0003", "--format", "json")
+    assert json.loads(history.stdout)[-1]["actor"]["organisation"] == organisation
 
 
 def test_open_names_a_bad_id_beside_bad_data(tmp_path: Path) -> None:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
 from test_cli import AP
 from test_cli_boundary import OPEN_DATA, invoke, no_traceback, write
 
@@ -16,30 +14,6 @@ def _export(url: str, case_id: str) -> dict[str, object]:
     assert exported.exit_code == 0, exported.output
     value: dict[str, object] = json.loads(exported.stdout)
     return value
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="J1: import takes a parent's step recorded with an organisation, which open refuses",
-)
-def test_J1_import_refuses_a_family_actor_with_an_organisation(
-    demo_db: str, tmp_path: Path
-) -> None:
-    """`apply --role parent --organisation ...` is refused because the log keeps an actor's
-    organisation where no redaction reaches it; an export edited (or a legacy history) to
-    carry a parent's organisation must not bring it into a store by `import` either."""
-    case = _export(demo_db, "DEMO-0003")
-    history = case["history"]
-    assert isinstance(history, list)
-    withdrawal = history[-1]
-    assert withdrawal["actor"]["role"] == "parent"
-    withdrawal["actor"]["organisation"] = "12 Acacia Avenue, Exton"
-    target = f"sqlite:///{tmp_path / 'target.sqlite'}"
-    result = invoke(target, "import", write(tmp_path / "case.json", json.dumps(case)))
-    no_traceback(result)
-    assert result.exit_code == 2, result.output
-    assert "organisation" in result.output
-    assert not (tmp_path / "target.sqlite").exists()
 
 
 def test_J3_import_names_every_bad_transition_at_once(demo_db: str, tmp_path: Path) -> None:

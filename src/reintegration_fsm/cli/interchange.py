@@ -12,12 +12,13 @@ from reintegration_fsm.case import Reintegration
 from reintegration_fsm.cli import pasted
 from reintegration_fsm.cli.errors import Failure, failure_from
 from reintegration_fsm.errors import FormInvalid, ProtocolError, UnknownProtocol
-from reintegration_fsm.fields import differing_only_in, folded_text
+from reintegration_fsm.fields import differing_only_in, folded_text, prints_nothing
 from reintegration_fsm.protocol.definition import FINGERPRINT, Protocol
 from reintegration_fsm.protocol.steps import STEP
 from reintegration_fsm.records import Transition
 from reintegration_fsm.serialisation import structure, transition_from_json, type_name
 from reintegration_fsm.stores.personal import holds_placeholder, identity_placeholder
+from reintegration_fsm.vocabulary import FAMILY_ROLES, ROLE_WORDS
 
 TRIGGERS = tuple(STEP)
 FROM_COMMAND_LINE = frozenset({"case_id"})
@@ -318,6 +319,31 @@ def refused_ids(incoming: Sequence[Incoming]) -> list[str]:
         for item in incoming
         if (refused := pasted.refusal(item.case.case_id)) is not None
     ]
+
+
+def family_organisations(incoming: Sequence[Incoming]) -> list[str]:
+    """Problems for steps a parent or the child took giving an organisation (text that prints
+    something, as R15 reads it of a step taken now), which `apply` refuses: the log would keep
+    it where no redaction or retention run reaches it. A history recorded before `apply`
+    refused it replays, but an import adds no such step to a store."""
+    return [
+        f"{_naming_case(item)}, transition {transition.seq} ({transition.trigger}): "
+        f"{ROLE_WORDS[transition.actor.role]}, who acts for themselves, gave an organisation, "
+        "which the case's log would keep where no `redact` or `retention` run could remove it; "
+        "copy the database to move the case, or edit the file to remove the organisation"
+        for item in incoming
+        for transition in item.history
+        if transition.actor.role in FAMILY_ROLES
+        and not prints_nothing(transition.actor.organisation)
+    ]
+
+
+def _naming_case(item: Incoming) -> str:
+    """`item`'s label, with its case id when the label does not name it (a bare history, or
+    an item of a list that is one)."""
+    if item.label.startswith("case ") or item.label.endswith(")"):
+        return item.label
+    return f"{item.label} (case {_id_shown(item.case.case_id)})"
 
 
 def duplicates(incoming: Sequence[Incoming]) -> list[str]:
