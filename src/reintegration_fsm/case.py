@@ -77,7 +77,6 @@ from reintegration_fsm.state import (
 )
 from reintegration_fsm.vocabulary import (
     DUAL_REGISTERED_STAGES,
-    FAMILY_ROLES,
     ORGANISATION_OF_PARTY,
     PARTY_OF_ROLE,
     ROLE_WORDS,
@@ -118,13 +117,6 @@ _EARLIER_READINGS = ((False, True), (True, True))
 read as blank (names by today's fold); and as recorded before names were read with their
 Unicode forms too (text as blank only when empty or whitespace then too). A step recorded under
 any of the three readings replays."""
-
-
-def _family_organisation(actor: Actor) -> bool:
-    """R15, of a step taken now: a parent or the child gives an organisation (text that prints
-    something), which they, acting for themselves, have none of. The log keeps an actor's
-    organisation where no redaction or retention run reaches it."""
-    return actor.role in FAMILY_ROLES and not prints_nothing(actor.organisation)
 
 
 def _is(value: Any, kind: Any) -> bool:
@@ -564,7 +556,7 @@ class Reintegration:
             raise FormInvalid(
                 "available_triggers", "actor", f"must be an Actor, not {type(actor).__name__}"
             )
-        if self._organisation_problem(actor) is not None or _family_organisation(actor):
+        if self._organisation_problem(actor) is not None or actor.family_with_organisation:
             return ()
         steps = DISPATCH[self._stage]
         roles = self._protocol.roles
@@ -1126,7 +1118,7 @@ class Reintegration:
 
     def _run(self, step: Step, values: tuple[Any, ...], by: Actor, on: dt.date) -> Transition:
         self._check_actor(step, by, values[0] if step.name == _DISCHARGE else None)
-        if _family_organisation(by):  # a step taken now: a history recorded before replays
+        if by.family_with_organisation:  # a step taken now: a history recorded before replays
             raise NotPermitted(
                 step.name,
                 by,

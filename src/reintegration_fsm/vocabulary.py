@@ -277,6 +277,14 @@ class Actor:
         """The side of the reintegration this actor speaks for."""
         return PARTY_OF_ROLE[self.role]
 
+    @property
+    def family_with_organisation(self) -> bool:
+        """Whether a parent or the child gives an organisation (text that prints something),
+        which, acting for themselves, they have none of (R15): a step taken now so is
+        refused, and an import refuses a history holding one, since the log keeps an actor's
+        organisation where no redaction or retention run reaches it."""
+        return self.role in FAMILY_ROLES and not fields.prints_nothing(self.organisation)
+
 
 ENUMS: tuple[type[Word], ...] = (
     Stage,

@@ -12,13 +12,13 @@ from reintegration_fsm.case import Reintegration
 from reintegration_fsm.cli import pasted
 from reintegration_fsm.cli.errors import Failure, failure_from
 from reintegration_fsm.errors import FormInvalid, ProtocolError, UnknownProtocol
-from reintegration_fsm.fields import differing_only_in, folded_text, prints_nothing
+from reintegration_fsm.fields import differing_only_in, folded_text
 from reintegration_fsm.protocol.definition import FINGERPRINT, Protocol
 from reintegration_fsm.protocol.steps import STEP
 from reintegration_fsm.records import Transition
 from reintegration_fsm.serialisation import structure, transition_from_json, type_name
 from reintegration_fsm.stores.personal import holds_placeholder, identity_placeholder
-from reintegration_fsm.vocabulary import FAMILY_ROLES, ROLE_WORDS
+from reintegration_fsm.vocabulary import ROLE_WORDS
 
 TRIGGERS = tuple(STEP)
 FROM_COMMAND_LINE = frozenset({"case_id"})
@@ -333,8 +333,7 @@ def family_organisations(incoming: Sequence[Incoming]) -> list[str]:
         "copy the database to move the case, or edit the file to remove the organisation"
         for item in incoming
         for transition in item.history
-        if transition.actor.role in FAMILY_ROLES
-        and not prints_nothing(transition.actor.organisation)
+        if transition.actor.family_with_organisation
     ]
 
 
