@@ -117,6 +117,26 @@ def withdrawn_by_parent(case_id: str) -> Reintegration:
     return case
 
 
+def addressed(case_id: str) -> Reintegration:
+    """A case through its successful outcome holding an address in every address field: the
+    child's (entry 1), the consent form's child's and parent's (2), a review's change of
+    address (8) and the outcome's (11); the parent's holds a zero-width space, which nobody
+    sees and a reason quoting it cannot type."""
+    case = opened(case_id, pupil=attrs.evolve(PUPIL, address="4 Model Close, Exampletown EX1 2YZ"))
+    form = consent(
+        child_address="Flat 2, 9 Sample Road, Exampletown EX2 3AB",
+        parent_address="11 Test Street,\u200b Otherton OT1 1AA",  # a space pasted from Word
+    )
+    case.record_consent(form, by=AP_HEAD, on=CONSENTED)
+    advanced(case, 5)
+    meeting = review(FIRST_REVIEW, address_change="27 Mock Lane, Exampletown EX3 4CD")
+    case.hold_review(meeting, by=HOST_STAFF, on=FIRST_REVIEW)
+    advanced(case, 2)
+    success = attrs.evolve(SUCCESS, address="5 Trial Gardens, Exampletown EX4 5EF")
+    case.record_successful_outcome(success, by=HOST_HEAD, on=SUCCEEDED)
+    return case
+
+
 @attrs.frozen
 class Attack:
     """One row of the tamper table in docs/evidence.md and docs/stores.md."""
@@ -588,6 +608,60 @@ class EvidenceContract:
         store.redact("case-01", None, paths, "Erasure request", by=ADMISSIONS, on=REDACTED_ON)
         assert "Alex" not in repr(store.redactions("case-01"))
         assert "Alex" not in json.dumps([t.data for t in store.load("case-01").history])
+        assert store.verify() == []
+
+    @pytest.mark.parametrize(
+        ("reason", "where"),
+        [
+            ("Family left 4 Model Close, Exampletown EX1 2YZ", "pupil.address of entry 1"),
+            ("FAMILY LEFT 4  model close, exampletown  ex1 2yz", "pupil.address of entry 1"),
+            ("Not at Flat 2, 9 Sample Road, Exampletown EX2 3AB", "form.child_address of entry 2"),
+            ("Mother at 11 Test Street, Otherton OT1 1AA", "form.parent_address of entry 2"),
+            ("Moved to 27 Mock Lane, Exampletown EX3 4CD", "meeting.address_change of entry 8"),
+            ("Joiner form: 5 Trial Gardens, Exampletown EX4 5EF", "form.address of entry 11"),
+        ],
+        ids=["pupil", "folded", "child-consent", "parent-consent", "review", "outcome"],
+    )
+    def test_D11_a_reason_may_not_quote_an_address_the_case_holds_whole(
+        self, store: Store, reason: str, where: str
+    ) -> None:
+        """A reason was read for the names and dates of birth the case holds, not its
+        addresses: removing the transport plan "Family left 4 Model Close, Exampletown EX1 2YZ"
+        was taken, and after the address's own erasure the reason kept it in the chain, shown
+        in the plan's place (review D, D11). Every address field of the forms (marked
+        `fields.ADDRESS`) the case holds is refused when quoted whole, folded as a removed
+        value is (case, spaces, invisible characters)."""
+        store.save(addressed("case-01"))
+        before = self.rows_of(store, "case-01")
+        with pytest.raises(FormInvalid) as refused:
+            store.redact(
+                "case-01", 3, ["information.transport_plan"], reason, by=ADMISSIONS, on=REDACTED_ON
+            )
+        [(field, problem)] = refused.value.problems
+        assert field == "reason"
+        assert problem.startswith(f"the reason quotes the value the case holds at {where};")
+        assert "no later erasure of that value could remove it" in problem
+        assert not {"Model", "Sample", "Test", "Mock", "Trial"} & set(problem.split())
+        assert self.rows_of(store, "case-01") == before
+
+    @pytest.mark.parametrize(
+        "reason",
+        [
+            "Postcode EX1 2YZ mistyped",
+            "Model Close was misspelt",
+            "Not at 4 Model Close any more",
+            "Exampletown EX3 4CD no longer needed",
+        ],
+        ids=["postcode", "street", "part", "town-and-postcode"],
+    )
+    def test_D11_a_reason_may_quote_part_of_an_address(self, store: Store, reason: str) -> None:
+        """Only an address quoted whole is refused, as a removed value is: a postcode or a
+        street alone names no home on its own."""
+        store.save(addressed("case-01"))
+        [note] = store.redact(
+            "case-01", 3, ["information.transport_plan"], reason, by=ADMISSIONS, on=REDACTED_ON
+        )
+        assert note.reason == reason
         assert store.verify() == []
 
     def test_P3_the_childs_name_leaves_every_name_field_and_free_text_by_its_own_path(

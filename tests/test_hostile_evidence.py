@@ -16,6 +16,7 @@ import pickle
 import sqlite3
 import threading
 import time
+import typing
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -44,7 +45,9 @@ from reintegration_fsm import (
     Role,
     StoreError,
     documents,
+    fields,
 )
+from reintegration_fsm.protocol.steps import STEP
 from reintegration_fsm.stores import (
     InMemoryStore,
     Problem,
@@ -384,6 +387,47 @@ def test_D3_a_redactions_reason_quoting_the_date_of_birth_as_an_office_writes_it
         )
     [(field, _)] = refused.value.problems
     assert field == "reason"
+
+
+def _classes(hint: Any) -> Iterator[type[Any]]:
+    """Every class a type hint names (`tuple[Attendee, ...] | None`: tuple, Attendee)."""
+    if isinstance(hint, type):
+        yield hint
+    for argument in typing.get_args(hint):
+        yield from _classes(argument)
+
+
+def _form_fields(cls: type[Any], seen: set[type[Any]]) -> Iterator[tuple[Any, Any]]:
+    """Every field of the attrs class `cls` and of the attrs classes its fields hold, with its
+    type."""
+    if cls in seen or not attrs.has(cls):
+        return
+    seen.add(cls)
+    hints = typing.get_type_hints(cls)
+    for field in attrs.fields(cls):
+        yield field, hints[field.name]
+        for inner in _classes(hints[field.name]):
+            yield from _form_fields(inner, seen)
+
+
+def test_D11_every_address_field_of_the_forms_is_marked_as_one() -> None:
+    """A redaction's reason may not quote an address the case holds, read from the fields the
+    forms mark `fields.ADDRESS` (review D, D11): a form's field named for an address and left
+    unmarked would let a reason quote it, so every such field of every step's forms is
+    marked, and only text is."""
+    seen: set[type[Any]] = set()
+    found = [
+        found
+        for step in STEP.values()
+        for argument in step.arguments
+        for cls in _classes(argument.type)
+        for found in _form_fields(cls, seen)
+    ]
+    assert len(seen) > 10  # every form, and the forms they hold (an attendee, a professional)
+    named = {field.name for field, _ in found if "address" in field.name}
+    marked = {field.name for field, _ in found if fields.holds_address(field)}
+    assert named == marked == {"address", "child_address", "parent_address", "address_change"}
+    assert {hint for field, hint in found if fields.holds_address(field)} == {str}
 
 
 @pytest.mark.parametrize("on", [dt.date(1900, 1, 1), dt.date(1, 1, 1), dt.date(2026, 1, 13)])

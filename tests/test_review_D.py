@@ -18,7 +18,6 @@ from store_contract import (
     CALENDAR,
     OTHER_AUTHORITY,
     REDACTED_ON,
-    advanced,
     built,
     opened,
     reachable_engine,
@@ -91,26 +90,6 @@ def test_D10_a_reason_after_the_childs_erasure_may_not_name_the_child_again() ->
             3,
             ["information.transport_plan"],
             "Alex asked for this too",
-            by=ADMISSIONS,
-            on=REDACTED_ON,
-        )
-
-
-@pytest.mark.xfail(strict=True, reason="D11: a reason may quote the child's address it keeps")
-def test_D11_a_reason_may_not_quote_the_childs_address_the_case_holds() -> None:
-    """P1 refuses a reason quoting a name or date of birth the case holds but does not remove;
-    the child's address, quoted whole ("Family left 4 Model Close, Exampletown EX1 2YZ",
-    removing the transport plan), is accepted, and after the address's own erasure stays in
-    the chain, shown in place of the plan, for ever."""
-    store = InMemoryStore(calendar=CALENDAR)
-    pupil = attrs.evolve(scenario.PUPIL, address="4 Model Close, Exampletown EX1 2YZ")
-    store.save(advanced(opened("case-01", pupil=pupil), 2))
-    with pytest.raises(FormInvalid):
-        store.redact(
-            "case-01",
-            3,
-            ["information.transport_plan"],
-            "Family left 4 Model Close, Exampletown EX1 2YZ",
             by=ADMISSIONS,
             on=REDACTED_ON,
         )

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import re
+import types
 import unicodedata
 from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any, TypeGuard
@@ -33,6 +34,16 @@ DAYS_IN_A_YEAR = 366
 _UNPRINTABLE = re.compile(f"[{CONTROLS}{LONE_SURROGATES}]")
 """Control characters but tab and newline, and lone surrogates (which no encoding can store)."""
 _LINE_BREAKS = re.compile("[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
+
+
+ADDRESS: Mapping[str, bool] = types.MappingProxyType({"address": True})
+"""The `metadata` of a form's field that holds an address (the child's, a parent's): a
+redaction's reason may not quote one the case holds (`stores.erasure`). Read by `holds_address`."""
+
+
+def holds_address(field: attrs.Attribute[Any] | None) -> bool:
+    """`field` is marked as holding an address (`ADDRESS`)."""
+    return field is not None and bool(field.metadata.get("address", False))
 
 
 TOO_LONG = re.compile(r"is [0-9]+ characters long; at most [0-9]+ are kept")

@@ -34,5 +34,5 @@ class ConsentForm:
     signed_on: dt.date | None = attrs.field(converter=fields.as_day, validator=fields.optional_day)
     child_agrees: bool | None = attrs.field(default=None, validator=fields.optional_flag)
     ap_setting: str = attrs.field(default="", validator=fields.name)
-    child_address: str = attrs.field(default="", validator=fields.text)
-    parent_address: str = attrs.field(default="", validator=fields.text)
+    child_address: str = attrs.field(default="", validator=fields.text, metadata=fields.ADDRESS)
+    parent_address: str = attrs.field(default="", validator=fields.text, metadata=fields.ADDRESS)

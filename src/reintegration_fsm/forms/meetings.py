@@ -84,7 +84,7 @@ class ReviewMeeting:
     school_support: str = attrs.field(default="", validator=fields.text)
     additional_information: str = attrs.field(default="", validator=fields.text)
     outcome: str = attrs.field(default="", validator=fields.text)
-    address_change: str = attrs.field(default="", validator=fields.text)
+    address_change: str = attrs.field(default="", validator=fields.text, metadata=fields.ADDRESS)
     timetable: ReintegrationTimetable | None = attrs.field(
         default=None, validator=fields.instance(ReintegrationTimetable, optional=True)
     )

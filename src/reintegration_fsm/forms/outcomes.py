@@ -16,7 +16,7 @@ class SuccessfulOutcome:
     date_on_roll: dt.date = attrs.field(converter=fields.as_day, validator=fields.day)
     joiner_form_completed: bool = attrs.field(validator=fields.flag)
     parent_name: str = attrs.field(default="", validator=fields.name)
-    address: str = attrs.field(default="", validator=fields.text)
+    address: str = attrs.field(default="", validator=fields.text, metadata=fields.ADDRESS)
 
 
 @attrs.frozen
@@ -30,4 +30,4 @@ class UnsuccessfulOutcome:
     completed_by: str = attrs.field(validator=fields.name)
     reasons_for_failure: str = attrs.field(default="", validator=fields.text)
     parent_name: str = attrs.field(default="", validator=fields.name)
-    address: str = attrs.field(default="", validator=fields.text)
+    address: str = attrs.field(default="", validator=fields.text, metadata=fields.ADDRESS)

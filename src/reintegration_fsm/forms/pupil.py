@@ -42,6 +42,6 @@ class Pupil:
     on_mainstream_roll: bool = attrs.field(default=False, validator=fields.flag)
     looked_after: bool = attrs.field(default=False, validator=fields.flag)
     upn: str | None = attrs.field(default=None, validator=_upn)
-    address: str = attrs.field(default="", validator=fields.text)
+    address: str = attrs.field(default="", validator=fields.text, metadata=fields.ADDRESS)
     send_level: str = attrs.field(default="", validator=fields.text)
     ethnicity: str = attrs.field(default="", validator=fields.text)

@@ -138,7 +138,8 @@ def plan(
             `on` is before an entry it removes values from; or the redacted history would no
             longer load (a rule compares a removed value with one that is still there: remove
             both in one redaction); or `by` does not act for the case's AP setting, host school
-            or authority; or the reason quotes a value it removes (not a retention run's).
+            or authority; or the reason quotes a value it removes, or a name, date of birth
+            or address of the child or the family the case holds (not a retention run's).
     """
     check_request(reason, by, on)
     if not every_case:  # before any path is looked at: no answer tells another what is there
@@ -315,10 +316,11 @@ def _copied(
 
 
 def _kept(by_seq: Mapping[int, Mapping[str, Any]]) -> list[_Removed]:
-    """Every name of the child or the family (`_family_name`) and date of birth the case still
-    holds (in any entry's data, and the family's own names as actors), which a reason may not
-    quote either: the reason is bound into the chain and shown in place of what it removes, so
-    a later erasure of that name or date (or a retention run) could never take it from there.
+    """Every name of the child or the family (`_family_name`), date of birth and address (a
+    form's field marked `fields.ADDRESS`) the case still holds (in any entry's data, and the
+    family's own names as actors), which a reason may not quote either: the reason is bound
+    into the chain and shown in place of what it removes, so a later erasure of that value (or
+    a retention run) could never take it from there (review D, D11: the addresses).
     What a redaction left in another store's place (an import's placeholder text, `0001-01-01`)
     names nobody."""
     found = []
@@ -329,7 +331,8 @@ def _kept(by_seq: Mapping[int, Mapping[str, Any]]) -> list[_Removed]:
             value = personal.get(data, path)
             dotted = personal.dotted(path)
             name = personal.person_name(leaf) and _family_name(data, path)
-            if _removed_elsewhere(value) or not (name or _date_of_birth(dotted)):
+            read = name or _date_of_birth(dotted) or personal.address(leaf)
+            if _removed_elsewhere(value) or not read:
                 continue
             found.append(_Removed(seq, dotted, value, name, kept=True))
         actor_name = entry["actor_name"]
@@ -479,9 +482,9 @@ def _refuse_quoting(reason: str, removed: Sequence[_Removed]) -> None:
     that is also part of a name ("Will") is refused too. A name whose words are all of one
     letter (initials, "J S") is refused whole only. Any other value is quoted whole, compared
     as names are, as whole words; a date of birth also as people write it (09/03/2012,
-    9 March 2012: `_written_dates`). The names and dates of birth the case holds beyond what
-    is removed (`kept`, `_kept`) are refused alike: a later erasure could not remove them from
-    the reason.
+    9 March 2012: `_written_dates`). The names, dates of birth and addresses the case holds
+    beyond what is removed (`kept`, `_kept`) are refused alike (an address whole, as any other
+    value): a later erasure could not remove them from the reason.
 
     Raises:
         FormInvalid: on `reason`, naming where the value quoted was (not the value).

@@ -26,7 +26,7 @@ from typing import Any
 import attrs
 
 from reintegration_fsm.errors import FormInvalid
-from reintegration_fsm.fields import NAME_LENGTH, prints_nothing
+from reintegration_fsm.fields import NAME_LENGTH, holds_address, prints_nothing
 from reintegration_fsm.forms import Pupil
 from reintegration_fsm.forms.letter import REMOVED_DAY
 from reintegration_fsm.protocol.steps import STEP
@@ -164,6 +164,12 @@ def person_name(leaf: Leaf | None) -> bool:
     if leaf is None or leaf.type is not str:
         return False
     return personal(leaf) and leaf.names[-1] in PERSON_NAMES
+
+
+def address(leaf: Leaf | None) -> bool:
+    """True when a value of this declaration is an address a redaction may remove: a form's
+    field marked `fields.ADDRESS` (`pupil.address`, a consent form's `child_address`)."""
+    return personal(leaf) and leaf is not None and not leaf.item and holds_address(leaf.field)
 
 
 def note_text(on: dt.date, reason: str) -> str:
