@@ -26,9 +26,11 @@ import pytest
 import sqlalchemy as sa
 
 from raw_sqlite import tamper
-from reintegration_fsm import SchoolCalendar, Stage
+from reintegration_fsm import FormInvalid, SchoolCalendar, Stage
 from reintegration_fsm.demo import CASES
 from reintegration_fsm.stores import InMemoryStore, SqlAlchemyStore
+from scenario import ADMISSIONS
+from store_contract import CALENDAR, REDACTED_ON, built
 from test_cli import AP, invoke, run, write
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
@@ -269,3 +271,26 @@ def test_under_is_refused_for_any_step_but_open(demo_db: str, tmp_path: Path) ->
     assert "only with `open`" in result.stderr
     with SqlAlchemyStore(demo_db) as store:
         assert store.load("DEMO-0004").stage is Stage.HOST_IDENTIFIED
+
+
+def test_a_reason_after_the_familys_erasure_is_no_longer_checked_against_their_names() -> None:
+    """docs/evidence.md and docs/cli.md: a reason is checked against what the case holds when
+    the redaction is made, so after the child's names are erased a later reason naming the
+    child can no longer be refused ("Alex asked for this too" is accepted); write a plain
+    description, never a name (review D, D10: documented, the case keeps nothing to check
+    against). Before the erasure the same reason is refused."""
+    for page in ("evidence.md", "cli.md"):
+        text = prose(page)
+        assert "a later redaction's reason can no longer be checked against them" in text, page
+        assert '"Erasure request" or "Correction", never a name' in text, page
+    store = InMemoryStore(calendar=CALENDAR)
+    store.save(built("case-01", 3))
+    plan = ["information.transport_plan"]
+    named = "Alex asked for this too"
+    with pytest.raises(FormInvalid):
+        store.redact("case-01", 3, plan, named, by=ADMISSIONS, on=REDACTED_ON)
+    paths = ["pupil.name", "pupil.date_of_birth", "form.child_name", "form.child_dob"]
+    store.redact("case-01", None, paths, "Erasure request", by=ADMISSIONS, on=REDACTED_ON)
+    assert "Alex" not in json.dumps([t.data for t in store.load("case-01").history], default=str)
+    [note] = store.redact("case-01", 3, plan, named, by=ADMISSIONS, on=REDACTED_ON)
+    assert note.reason == named
