@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import multiprocessing
 import queue
@@ -12,14 +13,16 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 import sqlalchemy as sa
 
-from reintegration_fsm import ConcurrentUpdate, Pupil
+from reintegration_fsm import WORCESTERSHIRE, ConcurrentUpdate, Pupil, StoreError
 from reintegration_fsm.stores import SqlAlchemyStore, schema
 from scenario import ADMISSIONS
 from store_contract import (
     CALENDAR,
+    OTHER_AUTHORITY,
     PUPIL,
     REDACTED_ON,
     _listening,
@@ -171,6 +174,72 @@ def test_two_writers_creating_cases_at_once_are_compared_not_deadlocked(
     else:
         assert outcomes == ["saved", "saved"]
     assert setup.verify() == []
+    reset_database(engine)
+    engine.dispose()
+
+
+def test_first_cases_under_two_protocol_names_at_once_may_end_one_in_a_retryable_deadlock(
+    mariadb_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """docs/stores.md: on MariaDB the locking read of a new protocol name's `rfsm_protocols`
+    rows reads the whole table (its key starts with the authority), so two first cases under
+    two different names, each having written its row and not committed, wait for each other:
+    the database ends one save with a deadlock, a `StoreError` whose `retryable` is True,
+    having written nothing of it, and the same save tried again succeeds (review D, D9)."""
+    engine = reachable_engine(mariadb_url)
+    reset_database(engine)
+    own = attrs.evolve(WORCESTERSHIRE, id="otherborough", version="3")
+    other = attrs.evolve(own, id="northmoor", weighting_points=7)
+    SqlAlchemyStore(engine, calendar=CALENDAR, protocols=(own,)).create_schema()
+    cases = {
+        "case-01": (own, opened("case-01", protocol=own)),
+        "case-02": (other, opened("case-02", OTHER_AUTHORITY, protocol=other)),
+    }
+    both_written = threading.Barrier(2, timeout=10)
+    holding = [True]
+    named = SqlAlchemyStore._named
+
+    def after_both_wrote(store: Any, conn: Any, names: Any, *, locking: bool = False) -> Any:
+        if locking and holding[0]:  # each writer has written its row and not committed
+            with contextlib.suppress(threading.BrokenBarrierError):
+                both_written.wait()
+        return named(store, conn, names, locking=locking)
+
+    monkeypatch.setattr(SqlAlchemyStore, "_named", after_both_wrote)
+    failed: dict[str, BaseException] = {}
+
+    def save(case_id: str) -> None:
+        protocol, case = cases[case_id]
+        try:
+            with SqlAlchemyStore(engine, calendar=CALENDAR, protocols=(protocol,)) as store:
+                store.save(case)
+        except BaseException as error:  # the test reports what it was
+            failed[case_id] = error
+
+    writers = [threading.Thread(target=save, args=(case_id,)) for case_id in cases]
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join(60)
+    holding[0] = False
+    [(case_id, error)] = failed.items()
+    assert isinstance(error, StoreError), repr(error)
+    assert error.retryable, repr(error)
+    assert error.case_id == case_id
+    assert "error 1213" in str(error)  # MariaDB's deadlock
+    with engine.connect() as conn:
+        for table in (schema.cases, schema.transitions, schema.open_items, schema.weightings):
+            query = sa.select(sa.func.count()).where(table.c.case_id == case_id)
+            assert conn.execute(query).scalar_one() == 0, table.name
+        kept = conn.execute(sa.select(schema.protocols.c.first_case_id)).scalars().all()
+        assert kept == [next(saved for saved in cases if saved != case_id)]
+    protocol, case = cases[case_id]
+    with SqlAlchemyStore(engine, calendar=CALENDAR, protocols=(protocol,)) as store:
+        store.save(case)  # tried again, alone
+        assert store.load(case_id) == case
+    with SqlAlchemyStore(engine, calendar=CALENDAR, protocols=(own, other)) as store:
+        assert store.verify() == []
+        assert sorted(store.taken(list(cases))) == sorted(cases)
     reset_database(engine)
     engine.dispose()
 
