@@ -11,6 +11,7 @@ import json
 import os
 import re
 import runpy
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -770,7 +771,9 @@ def test_the_script_checks_a_sqlite_file(tmp_path: Path) -> None:
     sound = _run(database, tmp_path / "checkpoint.json", tmp_path / "key.pub.pem")
     assert (sound.returncode, sound.stdout, sound.stderr) == (
         0,
-        "cases: 1, entries: 6, redaction records: 1; every hash holds\n",
+        "cases: 1, entries: 6, redaction records: 1; every hash holds; the checkpoint taken "
+        f"{json.loads((tmp_path / 'checkpoint.json').read_text())['taken_at']} holds, signed "
+        "with the key given\n",
         "",
     )
     kept = sa.create_engine(f"sqlite:///{database}")
@@ -781,6 +784,62 @@ def test_the_script_checks_a_sqlite_file(tmp_path: Path) -> None:
     altered = _run(database, tmp_path / "checkpoint.json", tmp_path / "key.pub.pem")
     assert altered.returncode == 1
     assert altered.stdout.splitlines()[0] == "case-01 entry 1: its hash is not the hash of its row"
+
+
+def test_the_script_says_whether_it_checked_a_checkpoint_and_its_signature(
+    tmp_path: Path,
+) -> None:
+    """An expert's report quotes the success line: it says whether a checkpoint was checked,
+    and, for a signed one, whether its signature was (review U5: the line was the same for no
+    checkpoint, a signed checkpoint without its key, and one with it)."""
+    database = tmp_path / "kept.sqlite"
+    store = SqlAlchemyStore(f"sqlite:///{database}", calendar=CALENDAR)
+    store.create_schema()
+    store.save(built("case-01", 3))
+    taken = store.checkpoint()
+    (tmp_path / "unsigned.json").write_text(taken.to_json())
+    (tmp_path / "signed.json").write_text(taken.sign(PRIVATE).to_json())
+    (tmp_path / "key.pub.pem").write_bytes(PUBLIC)
+    store.close()
+    at = json.loads(taken.to_json())["taken_at"]
+    told = {
+        "no checkpoint given (a history rewritten and chained again is not found)": [],
+        f"the checkpoint taken {at} holds (it is not signed)": ["unsigned.json"],
+        f"the checkpoint taken {at} holds (its signature not checked: no public key given)": [
+            "signed.json"
+        ],
+        f"the checkpoint taken {at} holds, signed with the key given": [
+            "signed.json",
+            "key.pub.pem",
+        ],
+    }
+    for said, names in told.items():
+        result = _run(database, *(tmp_path / name for name in names))
+        assert (result.returncode, result.stderr) == (0, ""), result.stdout
+        assert result.stdout == (
+            f"cases: 1, entries: 3, redaction records: 0; every hash holds; {said}\n"
+        )
+
+
+def test_the_script_saved_without_at_rest_json_says_so_in_a_line_and_exits_2(
+    tmp_path: Path,
+) -> None:
+    """The page invites a reader to save the script; saved alone, without at_rest.json beside
+    it, it ended in a traceback and exit 1, an altered log's status (review U4)."""
+    database = tmp_path / "kept.sqlite"
+    store = SqlAlchemyStore(f"sqlite:///{database}", calendar=CALENDAR)
+    store.create_schema()
+    store.save(built("case-01", 3))
+    store.close()
+    alone = tmp_path / "check_log.py"
+    shutil.copy(SCRIPT, alone)
+    result = subprocess.run(
+        [sys.executable, alone, database], capture_output=True, text=True, check=False
+    )
+    assert (result.returncode, result.stdout) == (2, ""), result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.splitlines()) == 1
+    assert "at_rest.json, which must lie beside this script" in result.stderr
 
 
 def test_the_script_finds_a_late_entry_dated_back_in_a_sqlite_file(tmp_path: Path) -> None:

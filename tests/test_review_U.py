@@ -5,23 +5,16 @@ of FINDINGS.md."""
 from __future__ import annotations
 
 import datetime as dt
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from reintegration_fsm import Actor, FormInvalid, Pupil, Reintegration, Role, rules
 from reintegration_fsm.errors import StoreError
 from reintegration_fsm.stores import InMemoryStore, SqlAlchemyStore
 from reintegration_fsm.stores import sql as sql_store
 from store_contract import CALENDAR, built
-from test_docs_examples import DOCS
 
-SCRIPT = DOCS / "examples" / "check_log.py"
 HEAD = Actor("ap-1", "Robin Ashdown", Role.AP_HEAD, "Larkspur Learning Centre")
 OFFICER = Actor("la-9", "Jo Whitfield", Role.LA_ADMISSIONS, "Exampleshire County Council")
 
@@ -99,60 +92,3 @@ def test_u3_the_store_never_writes_what_its_verify_calls_dated_back(
     except (StoreError, FormInvalid):
         return  # refused, saying why: nothing written that verify would call forged
     assert store.verify() == []
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="U4: check_log.py saved without at_rest.json beside it ends in a Python traceback",
-)
-def test_u4_the_checker_without_at_rest_json_says_so_in_a_line_and_exits_2(
-    tmp_path: Path,
-) -> None:
-    store = _sqlite(tmp_path)
-    store.save(built("case-01", 3))
-    store.close()
-    alone = tmp_path / "check_log.py"
-    shutil.copy(SCRIPT, alone)
-    result = subprocess.run(
-        [sys.executable, alone, tmp_path / "kept.sqlite"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert (result.returncode, result.stdout) == (2, ""), result.stderr
-    assert "Traceback" not in result.stderr
-    assert len(result.stderr.splitlines()) == 1
-    assert "at_rest.json" in result.stderr
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="U5: check_log.py says the same 'every hash holds' whether or not a checkpoint "
-    "was checked, and whether or not its signature was",
-)
-def test_u5_the_checker_says_what_it_did_not_check(tmp_path: Path) -> None:
-    key = ed25519.Ed25519PrivateKey.generate()
-    private = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    store = _sqlite(tmp_path)
-    store.save(built("case-01", 3))
-    (tmp_path / "checkpoint.json").write_text(store.checkpoint().sign(private).to_json())
-    store.close()
-
-    def run(*arguments: Path) -> str:
-        done = subprocess.run(
-            [sys.executable, SCRIPT, tmp_path / "kept.sqlite", *arguments],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        assert done.returncode == 0, done.stdout + done.stderr
-        return done.stdout + done.stderr
-
-    without = run()
-    unchecked_signature = run(tmp_path / "checkpoint.json")
-    assert without != unchecked_signature
-    assert "not checked" in unchecked_signature

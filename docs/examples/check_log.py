@@ -25,10 +25,11 @@ from the rows alone:
   taken (by more than CLOCK_SLACK); with a public key too, its Ed25519 signature (this needs
   `cryptography`).
 
-It prints each problem found and exits 1, or prints what it checked and exits 0; it exits 2,
-saying why in one line, when it cannot read the database, the checkpoint (a field missing or
-of the wrong kind, named) or the key (a file that is not an Ed25519 public key in PEM: not a
-key, a private key, a key of another kind), which say nothing of the log's hashes. It needs
+It prints each problem found and exits 1, or prints what it checked and exits 0 (saying whether
+a checkpoint was given, and whether its signature was checked); it exits 2, saying why in one
+line, when it cannot read the database, the checkpoint (a field missing or of the wrong kind,
+named), the key (a file that is not an Ed25519 public key in PEM: not a key, a private key, a
+key of another kind) or at_rest.json beside it, which say nothing of the log's hashes. It needs
 only Python's standard library (but for a signature), so that anyone can read it and run it.
 """
 
@@ -732,11 +733,29 @@ def main(arguments, layout):
         count = sum(len(hashes) for hashes in entries.values())
         print(
             f"cases: {len(entries)}, entries: {count}, redaction records: {len(records)}; "
-            "every hash holds"
+            f"every hash holds; {anchored(checkpoint, key)}"
         )
     return 1 if problems else 0
 
 
+def anchored(checkpoint, key):
+    """What the success line says of the checkpoint: whether one was given, and whether its
+    signature was checked, so that a report quoting the line shows what was checked."""
+    if checkpoint is None:
+        return "no checkpoint given (a history rewritten and chained again is not found)"
+    held = f"the checkpoint taken {checkpoint['taken_at']} holds"
+    if checkpoint["signature"] is None:
+        return f"{held} (it is not signed)"
+    if key is None:
+        return f"{held} (its signature not checked: no public key given)"
+    return f"{held}, signed with the key given"
+
+
 if __name__ == "__main__":
-    with open(os.path.join(os.path.dirname(__file__), "at_rest.json"), encoding="utf-8") as f:
-        sys.exit(main(sys.argv[1:], json.load(f)))
+    LAYOUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "at_rest.json")
+    try:
+        with open(LAYOUT, encoding="utf-8") as f:
+            layout = json.load(f)
+    except (OSError, ValueError) as error:  # not beside the script (it was copied alone)
+        sys.exit(cannot(LAYOUT, "at_rest.json, which must lie beside this script", error))
+    sys.exit(main(sys.argv[1:], layout))
