@@ -598,7 +598,9 @@ def test_a_truncated_history_is_found_by_the_checkpoint_alone(store: SqlAlchemyS
     with store.engine.begin() as conn:
         _truncated(conn)
     assert checked(store.engine) == []
-    assert checked(store.engine, checkpoint, PUBLIC) == ["case-02: entry 5 is not as anchored"]
+    assert checked(store.engine, checkpoint, PUBLIC) == [
+        "case-02: truncated: the checkpoint holds version 5, the log ends at 4"
+    ]
     assert store.verify(checkpoint=checkpoint, public_key=PUBLIC) != []
 
 
@@ -704,6 +706,31 @@ def test_entries_and_records_made_after_a_checkpoint_as_they_are_made_hold(
     assert checked(store.engine, checkpoint) == []
 
 
+def test_the_script_says_how_a_log_no_longer_extends_its_checkpoint(tmp_path: Path) -> None:
+    """A case deleted, a log cut short: each named as verify() names it, never as an entry
+    that is not there (review U6: both read "entry 3 is not as anchored")."""
+    database = tmp_path / "kept.sqlite"
+    store = SqlAlchemyStore(f"sqlite:///{database}", calendar=CALENDAR)
+    store.create_schema()
+    store.save(built("case-01", 3))
+    store.save(built("case-02", 3))
+    (tmp_path / "checkpoint.json").write_text(store.checkpoint().to_json())
+    store.close()
+    kept = sa.create_engine(f"sqlite:///{database}")
+    drop_triggers(kept)
+    with kept.begin() as conn:
+        for table in ("rfsm_transitions", "rfsm_cases", "rfsm_open_items"):
+            conn.execute(sa.text(f"DELETE FROM {table} WHERE case_id = 'case-01'"))
+        conn.execute(sa.text("DELETE FROM rfsm_transitions WHERE case_id = 'case-02' AND seq = 3"))
+    kept.dispose()
+    result = _run(database, tmp_path / "checkpoint.json")
+    assert result.returncode == 1, result.stderr
+    assert result.stdout.splitlines()[-2:] == [
+        "case-01: gone: the checkpoint holds it at version 3, the log holds no entry of it",
+        "case-02: truncated: the checkpoint holds version 3, the log ends at 2",
+    ]
+
+
 def test_an_altered_or_forged_checkpoint_is_found(store: SqlAlchemyStore) -> None:
     held = json.loads(store.checkpoint().sign(PRIVATE).to_json())
     with store.engine.connect() as conn:
@@ -724,7 +751,8 @@ def test_an_altered_or_forged_checkpoint_is_found(store: SqlAlchemyStore) -> Non
     ]
     held["cases"][1]["version"] = 4
     assert check(held, entries, records) == [
-        "case-02: entry 4 is not as anchored",
+        "case-02: rewritten: entry 4's hash differs from the checkpoint's, so the log no longer "
+        "extends it",
         "the checkpoint's root is not the root of its cases",
     ]
 

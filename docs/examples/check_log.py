@@ -532,6 +532,25 @@ def merkle_root(leaves):
     return hashlib.sha256(b"\x01" + left + right).digest()
 
 
+def extends(case, hashes):
+    """How a case's log (its entries' hashes by seq) no longer extends the checkpoint's case,
+    in verify()'s words; None when it does."""
+    version = case["version"]
+    if not hashes:
+        return f"gone: the checkpoint holds it at version {version}, the log holds no entry of it"
+    if version not in hashes:
+        last = max(hashes)
+        if last < version:
+            return f"truncated: the checkpoint holds version {version}, the log ends at {last}"
+        return f"rewritten: the checkpoint holds entry {version}, which the log does not hold"
+    if hashes[version] != case["last_hash"]:
+        return (
+            f"rewritten: entry {version}'s hash differs from the checkpoint's, so the log no "
+            "longer extends it"
+        )
+    return None
+
+
 def check_checkpoint(checkpoint, entries, records, public_key=None):
     """The problems of a checkpoint, and of the log against what it anchors."""
     problems, leaves = [], []
@@ -540,9 +559,9 @@ def check_checkpoint(checkpoint, entries, records, public_key=None):
         if checkpoint["format_version"] >= 2:
             held.append(case["redactions"])
         leaves.append(hashlib.sha256(b"\x00" + canonical(held).encode("utf-8")).digest())
-        hashes = entries.get(case["case_id"], {})
-        if hashes.get(case["version"]) != case["last_hash"]:
-            problems.append(f"{case['case_id']}: entry {case['version']} is not as anchored")
+        problem = extends(case, entries.get(case["case_id"], {}))
+        if problem:
+            problems.append(f"{case['case_id']}: {problem}")
         for seq, number, hash_ in case.get("redactions", []):
             if records.get((case["case_id"], seq, number)) != hash_:
                 problems.append(f"{case['case_id']} entry {seq}: record {number} not anchored")
