@@ -47,6 +47,7 @@ def _worker_database(url: str, worker: str) -> str:
     # No pool: the admin connection is closed before any test connects.
     admin = sa.create_engine(given, isolation_level="AUTOCOMMIT", poolclass=sa.NullPool)
     try:
+        quoted = admin.dialect.identifier_preparer.quote_identifier(name)  # keeps its case
         with admin.connect() as conn:
             if admin.dialect.name == "postgresql":
                 encoding, collate, ctype = conn.exec_driver_sql(
@@ -57,7 +58,7 @@ def _worker_database(url: str, worker: str) -> str:
                     "SELECT 1 FROM pg_database WHERE datname = %(name)s", {"name": name}
                 ).first():
                     conn.exec_driver_sql(
-                        f"CREATE DATABASE {name} TEMPLATE template0 ENCODING '{encoding}' "
+                        f"CREATE DATABASE {quoted} TEMPLATE template0 ENCODING '{encoding}' "
                         f"LC_COLLATE '{collate}' LC_CTYPE '{ctype}'"
                     )
             else:
@@ -66,7 +67,7 @@ def _worker_database(url: str, worker: str) -> str:
                     "FROM information_schema.schemata WHERE schema_name = DATABASE()"
                 ).one()
                 conn.exec_driver_sql(
-                    f"CREATE DATABASE IF NOT EXISTS {name} "
+                    f"CREATE DATABASE IF NOT EXISTS {quoted} "
                     f"CHARACTER SET {charset} COLLATE {collation}"
                 )
     except sa.exc.OperationalError as error:
@@ -99,13 +100,14 @@ def collated_postgres_url(postgres_url: str) -> Iterator[str]:
     # No pool: a test that ends every other session on RFSM_TEST_POSTGRES_URL's database (as a
     # failover does) would end a pooled connection kept for the teardown.
     admin = sa.create_engine(url, isolation_level="AUTOCOMMIT", poolclass=sa.NullPool)
+    quoted = admin.dialect.identifier_preparer.quote_identifier(name)  # keeps its case
     try:
         with admin.connect() as conn:
-            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {quoted} WITH (FORCE)")
             for collation in COLLATED:
                 try:
                     conn.exec_driver_sql(
-                        f"CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8' {collation}"
+                        f"CREATE DATABASE {quoted} TEMPLATE template0 ENCODING 'UTF8' {collation}"
                     )
                     break
                 except sa.exc.DBAPIError:
@@ -114,7 +116,7 @@ def collated_postgres_url(postgres_url: str) -> Iterator[str]:
                 pytest.skip("this PostgreSQL server has no English collation (ICU or libc)")
         yield url.set(database=name).render_as_string(hide_password=False)
         with admin.connect() as conn:
-            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {quoted} WITH (FORCE)")
     finally:
         admin.dispose()
 

@@ -23,7 +23,6 @@ from test_hostile_calendar import AUTUMN, feed
 from test_hostile_officer import AP, _exported
 
 
-@pytest.mark.xfail(strict=True, reason="Y1: a worker database beside a mixed-case name")
 def test_Y1_a_worker_database_beside_a_mixed_case_database_name_is_the_one_returned() -> None:
     """tests/conftest.py created `test_Y1_gw0` unquoted, so PostgreSQL folded it to
     `test_y1_gw0`, looked for `test_Y1_gw0` (never found) and returned a URL to a database
