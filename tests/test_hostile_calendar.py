@@ -2322,3 +2322,22 @@ def test_a_closure_running_into_the_weekend_after_term_is_read() -> None:
     )
     calendar = SchoolCalendar.from_ics(feed(AUTUMN, closed))
     assert calendar.closure_reasons == {date(2025, 12, 19): "School closed (Christmas)"}
+
+
+@pytest.mark.parametrize(
+    "summary",
+    [
+        "School closed this Friday afternoon",
+        "Closed to all pupils Friday afternoon",
+        "Closed to all pupils in the afternoon",
+        "Closed to pupils Friday (pm)",
+        "INSET Friday (pm)",
+    ],
+)
+def test_Y3_a_part_day_closure_worded_beside_D1s_forms_leaves_a_school_day(summary: str) -> None:
+    """D1 reads "School closed Friday afternoon" and "Closed to pupils, Friday afternoon" as
+    the afternoon's closure; "this Friday", "to all pupils" or "Friday (pm)" still took the
+    whole day out of the school days, a deadline counted across it falling a day late."""
+    inset = f"DTSTART;VALUE=DATE:20251003\nSUMMARY:{summary}"
+    calendar = SchoolCalendar.from_ics(feed(AUTUMN, inset))
+    assert calendar.is_school_day(date(2025, 10, 3))

@@ -5,21 +5,18 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import date
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 import conftest
-from reintegration_fsm import SchoolCalendar
 from reintegration_fsm.cli.output import render_table, shown_width
 from reintegration_fsm.errors import FormInvalid
 from reintegration_fsm.stores import InMemoryStore
 from scenario import ADMISSIONS, AP_HEAD, CONSENTED, FIRST_REVIEW, HOST_STAFF, consent, review
 from store_contract import REDACTED_ON, advanced, opened
 from test_cli_boundary import OPEN_DATA, invoke, no_traceback, write
-from test_hostile_calendar import AUTUMN, feed
 from test_hostile_officer import AP, _exported
 
 
@@ -75,26 +72,6 @@ def test_Y2_a_review_answering_no_change_of_address_does_not_refuse_ordinary_rea
         )
     except FormInvalid as refused:
         pytest.fail(str(refused))
-
-
-@pytest.mark.parametrize(
-    "summary",
-    [
-        "School closed this Friday afternoon",
-        "Closed to all pupils Friday afternoon",
-        "Closed to all pupils in the afternoon",
-        "Closed to pupils Friday (pm)",
-        "INSET Friday (pm)",
-    ],
-)
-@pytest.mark.xfail(strict=True, reason="Y3: D1's part-day closures beside its phrasings")
-def test_Y3_a_part_day_closure_worded_beside_D1s_forms_leaves_a_school_day(summary: str) -> None:
-    """D1 reads "School closed Friday afternoon" and "Closed to pupils, Friday afternoon" as
-    the afternoon's closure; "this Friday", "to all pupils" or "Friday (pm)" still took the
-    whole day out of the school days, a deadline counted across it falling a day late."""
-    inset = f"DTSTART;VALUE=DATE:20251003\nSUMMARY:{summary}"
-    calendar = SchoolCalendar.from_ics(feed(AUTUMN, inset))
-    assert calendar.is_school_day(date(2025, 10, 3))
 
 
 @pytest.mark.xfail(strict=True, reason="Y4: an unknown protocol beside bad data reads run-on")

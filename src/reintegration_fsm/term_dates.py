@@ -97,19 +97,21 @@ closed in the afternoon", "Training day (pm only)"); both halves named are the w
 ("INSET Day - half day safeguarding, half day curriculum", "INSET - morning: first aid,
 afternoon: curriculum")."""
 _DECIDING = (
-    r"(?:inset(?: days?)?|training days?|closed(?: (?:to|for) (?:pupils|students|children))?"
+    r"(?:inset(?: days?)?|training days?"
+    r"|closed(?: (?:to|for)(?: all)? (?:pupils|students|children))?"
     r"|closures?"
     r"|half(?: ?- ?| )?terms?|holidays?|vacations?)"
 )
 """The words that make an event a closure or a holiday (`_ICS_CLOSURE_WORDS`,
 `_ICS_HOLIDAY_WORDS`, less "break": a "morning break" is no closure's), with what a summary
-writes next to them ("INSET day", "closed to pupils", "closed for children"), for a half of
-the day named beside them."""
+writes next to them ("INSET day", "closed to pupils", "closed for children", "closed to all
+pupils"), for a half of the day named beside them."""
 _WEEKDAY = (
     r"(?:(?:mon|tues?|wed(?:nes)?|thu(?:rs?)?|fri|sat(?:ur)?|sun)(?:day)?|this|today|tomorrow)"
 )
 """A day named between a closure's word and the half of it ("School closed Friday afternoon",
-"INSET - Thursday PM"): the closure's half still (review D, D1)."""
+"INSET - Thursday PM", "closed this Friday afternoon", "INSET Friday (pm)"): the closure's
+half still (review D, D1; review Y, Y3)."""
 
 
 def _qualifies(half: re.Pattern[str]) -> re.Pattern[str]:
@@ -121,7 +123,8 @@ def _qualifies(half: re.Pattern[str]) -> re.Pattern[str]:
     some other part of the day's (the staff's)."""
     named = f"(?:{half.pattern})"
     return re.compile(
-        rf"\b{_DECIDING}(?: ?[(:,-])? ?(?:(?:on )?{_WEEKDAY} )?(?:(?:in|for|during|on) the )?"
+        rf"\b{_DECIDING}(?: ?[(:,-])? ?(?:(?:on |this |next )?{_WEEKDAY} ?[(]? ?)?"
+        rf"(?:(?:in|for|during|on) the )?"
         rf"{named}"
         rf"|{named} ?[):-]? ?{_DECIDING}\b"
         rf"|{named} ?only\b"
