@@ -1977,3 +1977,15 @@ def test_h1_invisible_characters_take_no_column() -> None:
         for line, stage in zip(lines[2:], ("proposed", "referred"), strict=True)
     ]
     assert starts[0] == starts[1]
+
+
+def test_Y6_a_nonspacing_mark_takes_no_column_in_a_text_table() -> None:
+    """H1 gave a format character no column, but `shown_width` reads a combining mark by its
+    canonical combining class, which is 0 for most Indic vowel signs (U+0941 in "सुनील") and
+    for a variation selector: each still took a column, and the row's next column sat one
+    further right than the header's."""
+    assert shown_width("\u0938\u0941\u0928\u0940\u0932") == 4  # सुनील: ु is nonspacing
+    assert shown_width("Ana\ufe0f") == 3
+    table = render_table([{"NAME": "\u0938\u0941\u0928\u0940\u0932", "X": "1"}], ["NAME", "X"])
+    header, _, row = table.splitlines()
+    assert shown_width(header.split("X")[0]) == shown_width(row.split("1")[0])

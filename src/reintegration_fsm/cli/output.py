@@ -69,15 +69,16 @@ def render_table(rows: Sequence[Mapping[str, Cell]], columns: Sequence[str]) -> 
 
 def shown_width(text: str) -> int:
     """The columns `text` takes on a terminal: two for a wide or full-width character (ＤＯＣＳ,
-    漢字, most emoji), none for a combining mark or a format character (the zero-width
-    non-joiner a Persian name keeps, a zero-width space pasted from Word) but the soft hyphen,
-    which terminals draw, one for any other."""
+    漢字, most emoji), none for a combining or nonspacing mark (the vowel sign in "सुनील",
+    whatever its combining class) or a format character (the zero-width non-joiner a Persian
+    name keeps, a zero-width space pasted from Word) but the soft hyphen, which terminals
+    draw, one for any other."""
     return sum(_column_width(c) for c in text)
 
 
 def _column_width(character: str) -> int:
-    if unicodedata.combining(character):
-        return 0
+    if unicodedata.combining(character) or unicodedata.category(character) in ("Mn", "Me"):
+        return 0  # a nonspacing mark of class 0 too: a Devanagari vowel sign, U+FE0F
     if unicodedata.category(character) == "Cf" and character != "\u00ad":
         return 0
     return 2 if unicodedata.east_asian_width(character) in "WF" else 1
