@@ -1175,3 +1175,28 @@ def test_open_names_an_unknown_protocol_beside_bad_data(tmp_path: Path) -> None:
     assert result.exit_code == 2, result.output
     assert "local_authority" in result.output
     assert "nosuch" in result.output
+
+
+def test_Y4_an_unknown_protocol_beside_bad_data_reads_as_sentences(tmp_path: Path) -> None:
+    """J4 names an unknown --under (or RFSM_UNDER) beside the data file's problems by joining
+    its message and reasons with a space: "no protocol 'nosuch' is known Known:
+    worcestershire@3, ..."."""
+    url = f"sqlite:///{tmp_path / 'c.sqlite'}"
+    data = {key: value for key, value in OPEN_DATA.items() if key != "local_authority"}
+    result = invoke(
+        url,
+        "apply",
+        "C-1",
+        "open",
+        "--data",
+        write(tmp_path / "open.json", json.dumps(data)),
+        *AP,
+        "--on",
+        "2026-01-12",
+        "--under",
+        "nosuch",
+    )
+    no_traceback(result)
+    assert result.exit_code == 2, result.output
+    assert "is known Known" not in result.output
+    assert "no protocol 'nosuch' is known. Known: worcestershire@3" in result.output

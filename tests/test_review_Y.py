@@ -15,8 +15,8 @@ from reintegration_fsm.errors import FormInvalid
 from reintegration_fsm.stores import InMemoryStore
 from scenario import ADMISSIONS, AP_HEAD, CONSENTED, FIRST_REVIEW, HOST_STAFF, consent, review
 from store_contract import REDACTED_ON, advanced, opened
-from test_cli_boundary import OPEN_DATA, invoke, no_traceback, write
-from test_hostile_officer import AP, _exported
+from test_cli_boundary import invoke, no_traceback, write
+from test_hostile_officer import _exported
 
 
 def test_Y1_a_worker_database_beside_a_mixed_case_database_name_is_the_one_returned() -> None:
@@ -71,32 +71,6 @@ def test_Y2_a_review_answering_no_change_of_address_does_not_refuse_ordinary_rea
         )
     except FormInvalid as refused:
         pytest.fail(str(refused))
-
-
-@pytest.mark.xfail(strict=True, reason="Y4: an unknown protocol beside bad data reads run-on")
-def test_Y4_an_unknown_protocol_beside_bad_data_reads_as_sentences(tmp_path: Path) -> None:
-    """J4 names an unknown --under (or RFSM_UNDER) beside the data file's problems by joining
-    its message and reasons with a space: "no protocol 'nosuch' is known Known:
-    worcestershire@3, ..."."""
-    url = f"sqlite:///{tmp_path / 'c.sqlite'}"
-    data = {key: value for key, value in OPEN_DATA.items() if key != "local_authority"}
-    result = invoke(
-        url,
-        "apply",
-        "C-1",
-        "open",
-        "--data",
-        write(tmp_path / "open.json", json.dumps(data)),
-        *AP,
-        "--on",
-        "2026-01-12",
-        "--under",
-        "nosuch",
-    )
-    no_traceback(result)
-    assert result.exit_code == 2, result.output
-    assert "is known Known" not in result.output
-    assert "no protocol 'nosuch' is known. Known: worcestershire@3" in result.output
 
 
 @pytest.mark.xfail(strict=True, reason="Y5: J1's refusal hidden behind a history's other problem")

@@ -416,7 +416,8 @@ def apply(
         except Failure as unknown:
             if not problems and refused is None:
                 raise
-            besides.append(" ".join((unknown.message, *unknown.reasons)))
+            # One line beside the data's problems: the message a sentence before its reasons.
+            besides.append(" ".join((f"{unknown.message}.", *unknown.reasons)))
     if problems:  # with the id's and the protocol's, if any: every reason at once
         raise Failure(f"bad data for {trigger}", [*problems, *besides])
     actor = Actor(actor_id, actor_name, Role(role.lower()), organisation)
