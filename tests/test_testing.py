@@ -967,3 +967,12 @@ def test_D8_actors_gives_a_parent_the_organisation_that_prints_nothing_it_was_gi
         assert drawn.organisation == "\u200b"
 
     draws()
+
+
+@pytest.mark.parametrize("character", ["\n", "\t"])
+def test_l1_texts_draw_the_line_breaks_and_tabs_free_text_takes(character: str) -> None:
+    """Every free-text field takes a newline and a tab (`fields.text_problem`), and people paste
+    paragraphs into a reason or a letter: `texts()` draws some such text (review L, L1: it drew
+    none), so that an importer's export or screen meets it in its tests before production."""
+    found = find(rt.texts(), lambda text: character in text)
+    assert character in found

@@ -53,6 +53,7 @@ _PHRASES = (
     "Daily mentoring with a key worker",
     "Adapted timetable",
     "Left the site without permission three times in one week.",
+    "Met with the family on Monday.\nAgreed:\t- a reduced timetable\n\t- weekly calls",
 )
 
 EARLIEST = dt.date(2025, 9, 1)
@@ -86,14 +87,18 @@ def _days_left(start: dt.date, most: int) -> int:
 @checked()
 @functools.cache
 def texts() -> st.SearchStrategy[str]:
-    """Non-blank text: a plain sentence or arbitrary printable Unicode (no control characters,
-    no lone surrogates, no noncharacters: what every form accepts) that prints something (not
-    only characters nobody sees, which a rule reads as blank: `blank_texts`)."""
+    """Non-blank text: a plain sentence or arbitrary printable Unicode, with tabs and line
+    breaks as pasted paragraphs have (no other control character, no lone surrogates, no
+    noncharacters: what every form's free text accepts), that prints something (not only
+    characters nobody sees, which a rule reads as blank: `blank_texts`)."""
     return st.one_of(
         st.sampled_from(_PHRASES),
         st.text(
             st.characters(
-                codec="utf-8", exclude_categories=("Cc", "Cs"), exclude_characters=NONCHARACTERS
+                codec="utf-8",
+                exclude_categories=("Cc", "Cs"),
+                exclude_characters=NONCHARACTERS,
+                include_characters="\t\n",
             ),
             min_size=1,
             max_size=40,
