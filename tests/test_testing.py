@@ -891,6 +891,22 @@ def test_play_needs_an_open_step() -> None:
         rt.play(run)
 
 
+def test_l2_play_refuses_a_hand_built_run_by_name() -> None:
+    """A hand-built run whose protocol is not a `Protocol`, whose stage is not a `Stage`, or
+    whose `open` step gives the `calendar` or `protocol` that `play` gives, is refused with
+    `InvalidArgument` naming `play(run=...)` and the problem (review L, L2: a `FormInvalid` from
+    inside the case, nothing at all, and `inspect`'s wording)."""
+    run = find(rt.protocol_runs(), lambda run: len(run.steps) >= 2)
+    with pytest.raises(InvalidArgument, match=r"play\(run=.*its protocol must be a Protocol"):
+        rt.play(rt.ProtocolRun(run.steps, run.stage, "worcestershire"))  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgument, match=r"play\(run=.*its stage must be a Stage"):
+        rt.play(rt.ProtocolRun(run.steps, "withdrawn"))  # type: ignore[arg-type]
+    for passed in ("calendar", "protocol"):
+        opening = rt.RunStep("open", {**run.steps[0].kwargs, passed: None})
+        with pytest.raises(InvalidArgument, match=f"step 1 \\(open\\) gives {passed}, which play"):
+            rt.play(rt.ProtocolRun((opening, *run.steps[1:]), Stage.PROPOSED))
+
+
 ACROSS_SEPTEMBER = SchoolCalendar(
     # One school day in July (school year 2025/26), then September on (2026/27): every run
     # is drawn from the July day, and opens on the first school day of September.

@@ -104,8 +104,13 @@ def _sample_calendar() -> SchoolCalendar:
 
 
 def _steps_can_be_played(given: Mapping[str, Any]) -> tuple[str, str] | None:
-    """The run starts with `open`, and each step names a trigger and the arguments it takes."""
+    """The run's protocol is a `Protocol` and its stage a `Stage`; it starts with `open`, and
+    each step names a trigger and the arguments it takes."""
     run: ProtocolRun = given["run"]
+    if not isinstance(run.protocol, Protocol):
+        return "run", f"its protocol must be a Protocol, not {describe(run.protocol)}"
+    if not isinstance(run.stage, Stage):
+        return "run", f"its stage must be a Stage, not {describe(run.stage)}"
     if not isinstance(run.steps, tuple):
         return "run", f"its steps must be a tuple of RunStep, not {describe(run.steps)}"
     if not run.steps:
@@ -121,6 +126,12 @@ def _steps_can_be_played(given: Mapping[str, Any]) -> tuple[str, str] | None:
             return "run", f"step {number}: the arguments must be a mapping from their names"
         method = getattr(Reintegration, step.trigger)
         extra = {"calendar": None, "protocol": run.protocol} if number == 1 else {"self": None}
+        given_too = sorted(set(extra) & set(step.kwargs))
+        if given_too:
+            return "run", (
+                f"step {number} ({step.trigger}) gives {', '.join(given_too)}, which play gives "
+                "itself (play's calendar, the run's protocol)"
+            )
         try:
             inspect.signature(method).bind(**step.kwargs, **extra)
         except TypeError as wrong:
@@ -137,8 +148,10 @@ def play(run: ProtocolRun, calendar: SchoolCalendar | None = None) -> Reintegrat
     """Apply `run` from `Reintegration.open`, with `calendar` (the sample calendar when None).
 
     Raises:
-        InvalidArgument: `run` or `calendar` is not one, or the run does not start with `open`
-            or names a trigger or an argument that does not exist (also a ValueError).
+        InvalidArgument: `run` or `calendar` is not one; or the run's protocol is not a
+            `Protocol` or its stage not a `Stage`, it does not start with `open`, names a trigger
+            or an argument that does not exist, or gives `open` the `calendar` or `protocol`
+            that `play` gives (also a ValueError).
         ProtocolError: a step is refused (the run is not valid for this calendar).
     """
     used = _sample_calendar() if calendar is None else calendar
