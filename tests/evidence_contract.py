@@ -37,6 +37,7 @@ from reintegration_fsm import (
     Stage,
     Transition,
     UnknownProtocol,
+    rules,
 )
 from reintegration_fsm.documents import render_text
 from reintegration_fsm.serialisation import transition_from_json, transition_to_json
@@ -1154,6 +1155,30 @@ class EvidenceContract:
             recorded_at=first - dt.timedelta(minutes=1),
         )
         assert store.verify() == []
+
+    def test_a_sound_log_verified_where_the_clock_is_behind_names_r16_and_the_clock(
+        self, store: Store, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Verified where the clock reads 1 January 2025 (an examiner's copy in a machine whose
+        clock was set back, or reset), R16 refuses every step more than a year after that day:
+        the report quotes R16's dates and names the clock, where it said "GuardFailed (not
+        quoted: ...)", the words a forged history gets (review U1)."""
+        store.save(built("case-01", 4))
+        assert store.verify() == []
+        monkeypatch.setattr(
+            rules, "furthest_date", lambda: dt.date(2025, 1, 1) + rules.FURTHEST_AHEAD
+        )
+        assert [(p.case_id, p.seq, p.what) for p in store.verify()] == [
+            (
+                "case-01",
+                1,
+                "history does not replay at its 'open' transition: GuardFailed: R16 refuses its "
+                "date (The date 2026-01-12 is more than a year ahead (after 2026-01-02); a step "
+                "dated so far ahead would lock the case.), counting the year from this "
+                "machine's today, 2025-01-01 by its clock: if that clock is behind the one that "
+                "wrote the log, the log may be sound; verify on a machine whose date is right",
+            )
+        ]
 
     def test_an_entry_added_after_a_checkpoint_and_dated_before_it_is_reported(
         self, store: Store

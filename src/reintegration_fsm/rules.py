@@ -264,12 +264,35 @@ TIME_RUNS_FORWARD = "time runs forward."
 """How R16's refusal of a date before the case's last step ends (`earlier_than_last`)."""
 
 
+class DatedReason(str):
+    """One of R16's reasons (`time_runs_forward`): words holding only dates, never a logged
+    value, so a report that quotes no logged value (`verify()`'s) may quote it."""
+
+    __slots__ = ()
+
+
+class AheadOfToday(DatedReason):
+    """R16's reason for a date more than a year after `today`, this machine's (by its clock)."""
+
+    today: dt.date
+
+
 def earlier_than_last(on: dt.date, last: dt.date) -> str:
     """R16's reason for a step dated `on`, before the case's last step on `last`."""
-    return (
+    return DatedReason(
         f"The date {on.isoformat()} is earlier than the case's last step on {last.isoformat()}; "
         f"{TIME_RUNS_FORWARD}"
     )
+
+
+def more_than_a_year_ahead(on: dt.date, limit: dt.date) -> str:
+    """R16's reason for a step dated `on`, after `limit` (`furthest_date()`)."""
+    reason = AheadOfToday(
+        f"The date {on.isoformat()} is more than a year ahead (after {limit.isoformat()}); a "
+        "step dated so far ahead would lock the case."
+    )
+    reason.today = limit - FURTHEST_AHEAD
+    return reason
 
 
 def time_runs_forward(case: CaseState | None, _: object, on: dt.date) -> list[str]:
@@ -281,10 +304,7 @@ def time_runs_forward(case: CaseState | None, _: object, on: dt.date) -> list[st
     if last is not None and on < last:
         reasons.append(earlier_than_last(on, last))
     if on > limit:
-        reasons.append(
-            f"The date {on.isoformat()} is more than a year ahead (after {limit.isoformat()}); a "
-            "step dated so far ahead would lock the case."
-        )
+        reasons.append(more_than_a_year_ahead(on, limit))
     return reasons
 
 

@@ -14,12 +14,13 @@ from typing import Any
 
 import attrs
 
-from reintegration_fsm import fields
+from reintegration_fsm import fields, rules
 from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.case import Reintegration
 from reintegration_fsm.errors import (
     ChangedProtocol,
     FormInvalid,
+    GuardFailed,
     ProtocolError,
     UnknownProtocol,
 )
@@ -461,10 +462,34 @@ def _kind(error: BaseException) -> str:
     ):
         # Only lengths and the forms' own field names: a value revision 1 kept at any length.
         return f"{type(error).__name__} ({'; '.join(p for _, p in error.problems)})"
-    return (
-        f"{type(error).__name__} (not quoted: its details may hold the child's personal data; "
-        "replaying the case's history shows them)"
-    )
+    if isinstance(error, GuardFailed):
+        dated = [reason for reason in error.reasons if isinstance(reason, rules.DatedReason)]
+        if dated:
+            return _dated_refusal(dated, len(error.reasons) - len(dated))
+    return f"{type(error).__name__} ({_NOT_QUOTED})"
+
+
+_NOT_QUOTED = (
+    "not quoted: its details may hold the child's personal data; replaying the case's history "
+    "shows them"
+)
+
+
+def _dated_refusal(dated: Sequence[str], others: int) -> str:
+    """A replay's refusal by R16, whose reasons hold only dates: quoted. Its "more than a year
+    ahead" counts from the verifying machine's today, so a clock behind the writer's refuses a
+    sound log: said, so that a clock is not taken for tampering."""
+    found = f"GuardFailed: R16 refuses its date ({' '.join(dated)})"
+    ahead = [reason for reason in dated if isinstance(reason, rules.AheadOfToday)]
+    if ahead:
+        found += (
+            f", counting the year from this machine's today, {ahead[0].today.isoformat()} by "
+            "its clock: if that clock is behind the one that wrote the log, the log may be "
+            "sound; verify on a machine whose date is right"
+        )
+    if others:
+        found += f"; and {others} other reason{'s' if others > 1 else ''} ({_NOT_QUOTED})"
+    return found
 
 
 def check_case(
