@@ -40,8 +40,11 @@ from reintegration_fsm import (
     rules,
 )
 from reintegration_fsm.documents import render_text
+from reintegration_fsm.errors import StoreError
 from reintegration_fsm.serialisation import transition_from_json, transition_to_json
 from reintegration_fsm.stores import InMemoryStore, SqlAlchemyStore, due_as_of, erasure, schema
+from reintegration_fsm.stores import memory as memory_store
+from reintegration_fsm.stores import sql as sql_store
 from reintegration_fsm.stores.checkpoints import CHECKPOINT
 from reintegration_fsm.stores.hashing import redaction_hash
 from reintegration_fsm.stores.personal import holds_placeholder
@@ -1179,6 +1182,78 @@ class EvidenceContract:
                 "wrote the log, the log may be sound; verify on a machine whose date is right",
             )
         ]
+
+    @staticmethod
+    def clock_back(monkeypatch: pytest.MonkeyPatch, minutes: int) -> dt.datetime:
+        """Every store's clock `minutes` behind: what it now reads."""
+        back = utc_now() - dt.timedelta(minutes=minutes)
+        for module in (memory_store, sql_store):
+            monkeypatch.setattr(module, "utc_now", lambda: back)
+        return back
+
+    @pytest.mark.parametrize("got", ["saved", "loaded", "streamed", "unseen"])
+    def test_a_save_by_a_clock_behind_the_last_entry_by_more_than_the_slack_is_refused(
+        self, store: Store, monkeypatch: pytest.MonkeyPatch, got: str
+    ) -> None:
+        """A clock stepped back 20 minutes (NTP correcting a drifted host, a VM resumed from a
+        snapshot): the store wrote the entry, which its own verify() then reported as "dated
+        back behind the store", a forgery's words (review U3). However the case object was
+        got: each save path checks the stamp it already holds, no extra read."""
+        case = built("case-01", 2)
+        store.save(case)
+        last = self.rows_of(store, "case-01")[1][-1]["recorded_at"]
+        if got == "loaded":
+            case = store.load("case-01")
+        elif got == "streamed":
+            [case] = store.load_all()
+        elif got == "unseen":
+            case = built("case-01", 2)
+        back = self.clock_back(monkeypatch, 20)
+        with pytest.raises(StoreError) as refused:
+            store.save(ended(case))
+        assert (refused.value.retryable, refused.value.case_id) == (False, "case-01")
+        assert str(refused.value) == (
+            f"could not save case 'case-01': this machine's clock reads {back:%Y-%m-%d %H:%M} "
+            f"(UTC), before the case's last entry, recorded at {last:%Y-%m-%d %H:%M}, by more "
+            "than the 10 minutes two machines' clocks may differ; nothing was written. Correct "
+            "this machine's clock (NTP) and try again"
+        )
+        assert len(store.history("case-01")) == 2
+        assert store.verify() == []
+
+    def test_a_save_by_a_clock_behind_within_the_slack_is_written_and_sound(
+        self, store: Store, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Five minutes behind is two machines' clocks differing, as verify() takes it."""
+        case = built("case-01", 2)
+        store.save(case)
+        self.clock_back(monkeypatch, 5)
+        store.save(ended(case))
+        assert len(store.history("case-01")) == 3
+        assert store.verify() == []
+
+    def test_a_redaction_by_a_clock_behind_its_entry_by_more_than_the_slack_is_refused(
+        self, store: Store, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Its record would be reported as dated back before the entry it redacts (U3)."""
+        store.save(built("case-01", 3))
+        recorded = self.rows_of(store, "case-01")[1][1]["recorded_at"]
+        back = self.clock_back(monkeypatch, 20)
+        with pytest.raises(StoreError) as refused:
+            store.redact(
+                "case-01", 2, ["form.parent_name"], "Erasure", by=ADMISSIONS, on=REDACTED_ON
+            )
+        assert refused.value.retryable is False
+        assert str(refused.value).startswith(
+            f"could not redact case 'case-01': this machine's clock reads {back:%Y-%m-%d %H:%M} "
+            f"(UTC), before entry 2, which it redacts, recorded at {recorded:%Y-%m-%d %H:%M}, "
+        )
+        assert store.redactions("case-01") == []
+        assert store.verify() == []
+        self.clock_back(monkeypatch, 5)
+        store.redact("case-01", 2, ["form.parent_name"], "Erasure", by=ADMISSIONS, on=REDACTED_ON)
+        assert len(store.redactions("case-01")) == 1
+        assert store.verify() == []
 
     def test_an_entry_added_after_a_checkpoint_and_dated_before_it_is_reported(
         self, store: Store

@@ -37,6 +37,7 @@ from reintegration_fsm.stores.hashing import (
 from reintegration_fsm.stores.model import Problem
 from reintegration_fsm.stores.redaction import by_seq, note_from_row, numbered
 from reintegration_fsm.stores.rows import (
+    CLOCK_SLACK,
     as_date,
     case_row,
     holds_ended_reviews,
@@ -340,11 +341,6 @@ _UNREADABLE = (
 )
 """What checking a case's rows raises when they hold values of kinds the store never writes
 (a number where it writes text, JSON nested past Python's limit): reported, never raised."""
-
-
-CLOCK_SLACK = dt.timedelta(minutes=10)
-"""How far a record may be stamped before the one it follows and be put down to clocks: each
-entry and redaction record is stamped by the clock of the process that wrote it."""
 
 
 def _unnumbered(case_id: str, note: Mapping[str, Any]) -> Problem:

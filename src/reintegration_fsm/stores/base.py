@@ -45,7 +45,9 @@ class Store(Protocol):
             ConcurrentUpdate: the stored history differs (the message says how).
             FormInvalid: `case` is not a case, or a value does not fit the store (too long, not
                 valid Unicode).
-            StoreError: the database failed; `.retryable` says whether to try again.
+            StoreError: the database failed; `.retryable` says whether to try again. Or
+                this machine's clock reads before the case's last entry by more than
+                CLOCK_SLACK (not retryable); nothing was written.
         """
         ...
 

@@ -23,7 +23,13 @@ from reintegration_fsm.rules import same_name
 from reintegration_fsm.stores import arguments, personal
 from reintegration_fsm.stores.digests import ACTOR_FIELDS, column_digest
 from reintegration_fsm.stores.redaction import RedactionNote, Removal, note_row, remove
-from reintegration_fsm.stores.rows import Row, case_row, logged_day, transitions_from_rows
+from reintegration_fsm.stores.rows import (
+    Row,
+    case_row,
+    logged_day,
+    refuse_clock_behind,
+    transitions_from_rows,
+)
 from reintegration_fsm.stores.stored import stored_data
 from reintegration_fsm.vocabulary import (
     FAMILY_ROLES,
@@ -113,6 +119,25 @@ def _acting_for(by: Actor, entries: Sequence[Mapping[str, Any]]) -> str | None:
     )
 
 
+def _refuse_clock_behind(
+    now: dt.datetime, entry: Mapping[str, Any], notes: Sequence[Mapping[str, Any]]
+) -> None:
+    """Refuse a redaction record stamped `now` that `verify()` would report dated back: before
+    the entry it redacts, or a record of it made before, by more than CLOCK_SLACK.
+
+    Raises:
+        StoreError: this machine's clock is behind (not retryable); nothing written.
+    """
+    seq = int(entry["seq"])
+    then, follows = entry.get("recorded_at"), f"entry {seq}, which it redacts"
+    for note in notes:
+        stamp = note.get("redacted_at")
+        if type(stamp) is dt.datetime and (type(then) is not dt.datetime or stamp > then):
+            then, follows = stamp, f"redaction {note['number']} of entry {seq}"
+    case_id = str(entry["case_id"])
+    refuse_clock_behind(case_id, now, then, follows, f"redact case {case_id!r}")
+
+
 def plan(
     entries: Sequence[Mapping[str, Any]],
     notes: Mapping[int, Sequence[Mapping[str, Any]]],
@@ -134,6 +159,8 @@ def plan(
     (`_copies`), each recorded as a path named is, and listed in its note's `copies`.
 
     Raises:
+        StoreError: this machine's clock reads before the entry it redacts, or a redaction
+            record of it, by more than CLOCK_SLACK (not retryable).
         FormInvalid: a path names nothing, or no personal data; nothing is left to remove;
             `on` is before an entry it removes values from; or the redacted history would no
             longer load (a rule compares a removed value with one that is still there: remove
@@ -182,6 +209,8 @@ def plan(
     if not every_case:  # (a retention run's reason is the store's own fixed words)
         _refuse_quoting(reason, [*removed, *_copied(by_seq, copies), *_kept(by_seq)])
     _refuse_earlier(on, by_seq, removals)
+    for seq in removals:
+        _refuse_clock_behind(now, by_seq[seq], notes.get(seq, ()))
     text = personal.note_text(on, reason)
     changed = [
         _applied(entry, removals[seq]) if seq in removals else dict(entry)

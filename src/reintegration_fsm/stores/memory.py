@@ -41,6 +41,7 @@ from reintegration_fsm.stores.rows import (
     ledger_entry,
     ledger_order,
     refuse_other_authority,
+    refuse_saving_behind,
     refuse_unknown_protocol,
     succeeded_in,
     summary,
@@ -141,6 +142,8 @@ class InMemoryStore:
                 valid Unicode).
             IllegalTransition: a transition the store does not hold yet does not leave the
                 stage the one before it reached, or leaves a final stage; nothing was written.
+            StoreError: this machine's clock reads before the case's last entry by more than
+                CLOCK_SLACK (not retryable); nothing was written.
         """
         case_id = arguments.case("save", case).case_id
         filed = filed_under(case)
@@ -174,6 +177,7 @@ class InMemoryStore:
                 if not new:
                     return
                 refuse_unchained(history, start)
+                refuse_saving_behind(case_id, now, self._log[case_id][-1]["recorded_at"])
                 prepared = bulk.appended(case, authority, new, row["last_hash"], now)
                 self._log[case_id].extend(prepared.entries)
                 self._items[case_id] = prepared.items
@@ -408,6 +412,9 @@ class InMemoryStore:
                 naming nothing or no personal data, nothing left to remove, a case that would no
                 longer load, or `on` before an entry it removes values from or after today;
                 nothing was changed.
+            StoreError: this machine's clock reads before an entry it redacts, or a
+                redaction record of it, by more than CLOCK_SLACK (not retryable); nothing was
+                changed.
         """
         arguments.case_id("redact", case_id)
         targets = {arguments.seq("redact", seq): arguments.paths("redact", paths)}

@@ -9,7 +9,7 @@ import enum
 import functools
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import String, Table
@@ -19,6 +19,7 @@ from reintegration_fsm.errors import (
     FormInvalid,
     NotPermitted,
     ProtocolDefinitionError,
+    StoreError,
     UnknownProtocol,
 )
 from reintegration_fsm.fields import (
@@ -80,6 +81,43 @@ Row = dict[str, Any]
 def utc_now() -> datetime:
     """Now, as the naive UTC timestamp (whole seconds) every engine stores unchanged."""
     return datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+
+
+CLOCK_SLACK = timedelta(minutes=10)
+"""How far a record may be stamped before the one it follows and be put down to clocks: each
+entry and redaction record is stamped by the clock of the process that wrote it."""
+
+
+def refuse_clock_behind(case_id: str, now: datetime, then: Any, follows: str, act: str) -> None:
+    """Refuse to stamp a record `now` when the record it `follows` was stamped at `then`, later
+    by more than CLOCK_SLACK: this machine's clock is behind, and `verify()` would report the
+    record as dated back behind the store, a forgery's words.
+
+    Args:
+        follows: the record it follows, as the message names it ("the case's last entry").
+        act: what was refused ("save case 'c-1'").
+
+    Raises:
+        StoreError: not retryable, nothing written (a `then` that is no time is left to
+            `verify()`, which reports the row).
+    """
+    if type(then) is datetime and now < then - CLOCK_SLACK:
+        raise StoreError(
+            f"could not {act}: this machine's clock reads {now:%Y-%m-%d %H:%M} (UTC), before "
+            f"{follows}, recorded at {then:%Y-%m-%d %H:%M}, by more than the "
+            f"{CLOCK_SLACK.seconds // 60} minutes two machines' clocks may differ; nothing "
+            "was written. Correct this machine's clock (NTP) and try again",
+            retryable=False,
+            case_id=case_id,
+        )
+
+
+def refuse_saving_behind(case_id: str, now: datetime, last_recorded: Any) -> None:
+    """`refuse_clock_behind` for a save stamping its entries `now`, after the case's last entry
+    recorded at `last_recorded`."""
+    refuse_clock_behind(
+        case_id, now, last_recorded, "the case's last entry", f"save case {case_id!r}"
+    )
 
 
 def as_date(value: Any) -> Any:

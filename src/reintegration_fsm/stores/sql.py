@@ -127,6 +127,7 @@ from reintegration_fsm.stores.rows import (
     open_item_rows,
     rebuilt,
     refuse_other_authority,
+    refuse_saving_behind,
     refuse_unknown_protocol,
     summary,
     transitions_from_rows,
@@ -524,7 +525,9 @@ class SqlAlchemyStore:
             IllegalTransition: a transition the store does not hold yet does not leave the
                 stage the one before it reached, or leaves a final stage; nothing was written.
             StoreError: the database failed; nothing was written unless the commit's reply
-                was lost, and `.retryable` says whether to simply try again.
+                was lost, and `.retryable` says whether to simply try again. Or this machine's
+                clock reads before the case's last entry by more than CLOCK_SLACK (not
+                retryable); nothing was written.
         """
         case_id = arguments.case("save", case).case_id
         seen = self._seen.get(case)
@@ -591,7 +594,10 @@ class SqlAlchemyStore:
         if seen is not None:
             refuse_unchained(history, seen.version)
             new = history[seen.version :]
-            fast = bulk.appended(case, seen.authority, new, seen.last_hash, utc_now())
+            now = utc_now()
+            # The last entry's stamp as this store read or wrote it: no read of the log here.
+            refuse_saving_behind(case_id, now, seen.last_recorded)
+            fast = bulk.appended(case, seen.authority, new, seen.last_hash, now)
             if self._quick_append is not None and seen.items is not None:
                 done = self._quick_append(fast, seen, seen.items)
                 if done:
@@ -942,6 +948,7 @@ class SqlAlchemyStore:
         noted = int(head.redactions)
         start = 0
         stored: Sequence[Mapping[Any, Any]] = ()
+        last_recorded = None  # the stamp of the last entry read
         if seen is not None and 0 < seen.version <= version and seen.redactions == noted:
             # Read only what came after the version this store saw, if the chain still
             # passes through the hash it saw there (and no redaction came since).
@@ -949,8 +956,10 @@ class SqlAlchemyStore:
             after = conn.execute(self._select_log_from, params).mappings().all()
             if after and after[0]["seq"] == seen.version and after[0]["hash"] == seen.last_hash:
                 start, stored = seen.version, after[1:]
+                last_recorded = after[-1]["recorded_at"]
         if not start:
             stored = conn.execute(self._select_log, {"b_case_id": case_id}).mappings().all()
+            last_recorded = stored[-1]["recorded_at"] if stored else None
         compared = held(case_id, stored, history, self._notes(conn, case_id, stored), start)
         holds = compared.version
         new = history[holds:]
@@ -962,13 +971,16 @@ class SqlAlchemyStore:
             mine = len(history)
             counted = BEHIND if compared.redacted_since else noted
             if mine == version:
-                return Held(version, last_hash, authority, redactions=counted)
-            at = seen.last_hash if seen is not None and mine == start else None
-            hash_then = at or str(stored[mine - start - 1]["hash"])
-            return Held(mine, hash_then, authority, redactions=counted)
+                return Held(version, last_hash, authority, None, counted, last_recorded)
+            if seen is not None and mine == start:
+                return Held(mine, seen.last_hash, authority, None, counted, seen.last_recorded)
+            then = stored[mine - start - 1]
+            return Held(mine, str(then["hash"]), authority, None, counted, then["recorded_at"])
         if seen is None or holds != seen.version:
             refuse_unchained(history, holds)  # checked in `_save` from the version it saw
-        prepared = bulk.appended(case, authority, new, last_hash, utc_now())
+        clock = utc_now()
+        refuse_saving_behind(case_id, clock, last_recorded)
+        prepared = bulk.appended(case, authority, new, last_hash, clock)
         now = Held(version, last_hash, authority, redactions=noted)
         if not self._update(conn.exec_driver_sql, prepared, now):
             raise ConcurrentUpdate(case_id, holds, None)  # cannot happen while we hold the lock
@@ -1174,7 +1186,11 @@ class SqlAlchemyStore:
                 row, entries, notes = self._read_rows(conn, case_id, as_of, self._select_head)
             case = rebuilt(entries, notes, None, self.calendar, self.protocols)
         # No count read with it: a save of it is compared if the case was ever redacted.
-        self._seen.put(case, Held(case.version, str(entries[-1]["hash"]), str(row.authority)))
+        last = entries[-1]
+        held = Held(
+            case.version, str(last["hash"]), str(row.authority), last_recorded=last["recorded_at"]
+        )
+        self._seen.put(case, held)
         return case
 
     def _load(self, conn: Connection, case_id: str) -> tuple[Reintegration, Held]:
@@ -1185,7 +1201,15 @@ class SqlAlchemyStore:
         # A case in `ending` saved before its ended reviews were left out holds their rows: its
         # next save rewrites its items whole rather than trusting the rows it would write now.
         items = None if holds_ended_reviews(case) else _item_keys(open_item_rows(case, authority))
-        held = Held(case.version, str(entries[-1]["hash"]), authority, items, int(row.redactions))
+        last = entries[-1]
+        held = Held(
+            case.version,
+            str(last["hash"]),
+            authority,
+            items,
+            int(row.redactions),
+            last["recorded_at"],
+        )
         return case, held
 
     @guarded(lambda case_ids=None: (_LOAD_CASES if case_ids is None else _LOOK_UP_IDS, None))
@@ -1454,7 +1478,9 @@ class SqlAlchemyStore:
                 naming nothing or no personal data, nothing left to remove, a case that would no
                 longer load, or `on` before an entry it removes values from or after today;
                 nothing was changed.
-            StoreError: the database failed; nothing was changed.
+            StoreError: the database failed; nothing was changed. Or this machine's clock
+                reads before an entry it redacts, or a redaction record of it, by more than
+                CLOCK_SLACK (not retryable).
 
         Warns:
             GuessableRedaction: values were removed from entries written before schema
@@ -2279,6 +2305,7 @@ def _held(version: int, prepared: bulk.Prepared, authority: str, redactions: int
         authority,
         _item_keys(prepared.items),
         redactions,
+        prepared.entries[-1]["recorded_at"],
     )
 
 

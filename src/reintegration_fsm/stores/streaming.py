@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Dialect, Select, select
@@ -61,6 +61,8 @@ def log_query() -> Select[Any]:
             sql_case((log.seq == 1, cases.c.state), else_=None),
             # Whether the entry predates 0003 (its data as it was written, not at rest).
             log.payload_salt.is_(None),
+            # When the last entry was recorded, which a save checks its clock against.
+            sql_case((log.seq == cases.c.version, log.recorded_at), else_=None),
         )
         .join(cases, cases.c.case_id == log.case_id)
         .order_by(log.case_id, log.seq)
@@ -93,6 +95,16 @@ def fetched(cursor: Any) -> Any:
     fetchmany = cursor.fetchmany
     while batch := fetchmany(FETCH):
         yield from batch
+
+
+def _stamp(value: Any) -> datetime | None:
+    """A `recorded_at` as the driver gives it (SQLite's as its text), or None if no time."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    return value if type(value) is datetime and value.tzinfo is None else None
 
 
 case_id_of = operator.itemgetter(0)
@@ -152,6 +164,7 @@ class Reading:
             _authority,
             _state,
             unsalted,
+            _recorded,
         ) in rows:
             actor = actors.get((actor_id, actor_name, role, organisation))
             if actor is None:
@@ -180,5 +193,7 @@ class Reading:
                     data,
                 )
             )
-        held = Held(len(rows), bytes(last_hash).hex(), authority)
+        held = Held(
+            len(rows), bytes(last_hash).hex(), authority, last_recorded=_stamp(rows[-1][15])
+        )
         return resumed(history, state, self.calendar, self.protocols), held
