@@ -1216,16 +1216,17 @@ def encoded_postgres_url(postgres_url: str, request: pytest.FixtureRequest) -> I
     name = f"{prefix}{request.param.lower()}"
     # No pool: a test that ends every other session (as a failover does) would end it.
     admin = sa.create_engine(url, isolation_level="AUTOCOMMIT", poolclass=sa.NullPool)
+    quoted = admin.dialect.identifier_preparer.quote_identifier(name)  # keeps its case
     try:
         with admin.connect() as conn:
-            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {quoted} WITH (FORCE)")
             conn.exec_driver_sql(
-                f"CREATE DATABASE {name} ENCODING '{request.param}' LC_COLLATE 'C' "
+                f"CREATE DATABASE {quoted} ENCODING '{request.param}' LC_COLLATE 'C' "
                 "LC_CTYPE 'C' TEMPLATE template0"
             )
         yield url.set(database=name).render_as_string(hide_password=False)
         with admin.connect() as conn:
-            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {quoted} WITH (FORCE)")
     finally:
         admin.dispose()
 
