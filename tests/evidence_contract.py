@@ -668,6 +668,74 @@ class EvidenceContract:
         assert note.reason == reason
         assert store.verify() == []
 
+    @pytest.mark.parametrize(
+        ("answer", "quoting"),
+        [
+            ("No", "No plan needed"),
+            ("None", "None of this is needed now"),
+            ("No change", "No change of plan: not needed"),
+            ("as above", "Noted as above, not needed"),
+            ("n/a", "Plan was n/a"),
+        ],
+    )
+    def test_Y2_a_non_answer_to_a_change_of_address_refuses_no_reason(
+        self, store: Store, answer: str, quoting: str
+    ) -> None:
+        """D11 read a review's change of address as an address whatever it held, and most
+        often it holds "No" or "None": the reason the docs give, "No longer needed", was then
+        refused as quoting 'the value the case holds at meeting.address_change' (review Y, Y2).
+        An address is read only when it could locate a home (a digit, or three words)."""
+        case = opened("case-01")
+        case.record_consent(consent(parent_address=answer), by=AP_HEAD, on=CONSENTED)
+        advanced(case, 5)
+        meeting = review(FIRST_REVIEW, address_change=answer)
+        case.hold_review(meeting, by=HOST_STAFF, on=FIRST_REVIEW)
+        store.save(case)
+        for reason, path in [
+            ("No longer needed", "transport_plan"),
+            (quoting, "reasons_for_success"),
+        ]:
+            [note] = store.redact(
+                "case-01", 3, [f"information.{path}"], reason, by=ADMISSIONS, on=REDACTED_ON
+            )
+            assert note.reason == reason
+        assert store.verify() == []
+
+    @pytest.mark.parametrize(
+        ("address", "reason"),
+        [
+            ("4 Model Close", "Family left 4 Model Close"),
+            ("Flat 2", "Not at flat 2 now"),
+            ("Rose Cottage, Exton", "Left Rose Cottage, Exton in May"),
+            ("Rose Cottage, Little Exton", "Moved from ROSE COTTAGE,  little EXTON"),
+        ],
+        ids=["number", "flat-number", "three-words", "four-words-folded"],
+    )
+    def test_Y2_an_address_that_could_locate_a_home_is_still_refused(
+        self, store: Store, address: str, reason: str
+    ) -> None:
+        """A held address holding a digit, or three words of two letters or more (an address
+        without a house number), is still refused when a reason quotes it whole, as D11 was
+        (review Y, Y2)."""
+        case = opened("case-01")
+        case.record_consent(consent(), by=AP_HEAD, on=CONSENTED)
+        advanced(case, 5)
+        case.hold_review(
+            review(FIRST_REVIEW, address_change=address), by=HOST_STAFF, on=FIRST_REVIEW
+        )
+        store.save(case)
+        before = self.rows_of(store, "case-01")
+        with pytest.raises(FormInvalid) as refused:
+            store.redact(
+                "case-01", 3, ["information.transport_plan"], reason, by=ADMISSIONS, on=REDACTED_ON
+            )
+        [(field, problem)] = refused.value.problems
+        assert field == "reason"
+        assert problem.startswith(
+            "the reason quotes the value the case holds at meeting.address_change of entry 8;"
+        )
+        assert self.rows_of(store, "case-01") == before
+
     def test_P3_the_childs_name_leaves_every_name_field_and_free_text_by_its_own_path(
         self, store: Store
     ) -> None:

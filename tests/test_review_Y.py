@@ -11,10 +11,6 @@ import pytest
 import sqlalchemy as sa
 
 import conftest
-from reintegration_fsm.errors import FormInvalid
-from reintegration_fsm.stores import InMemoryStore
-from scenario import ADMISSIONS, AP_HEAD, CONSENTED, FIRST_REVIEW, HOST_STAFF, consent, review
-from store_contract import REDACTED_ON, advanced, opened
 from test_cli_boundary import invoke, no_traceback, write
 from test_hostile_officer import _exported
 
@@ -46,31 +42,6 @@ def test_Y1_a_worker_database_beside_a_mixed_case_database_name_is_the_one_retur
             for name in (f"{mixed}_gwY", f"{mixed}_gwy".lower(), mixed):
                 conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}"')
         admin.dispose()
-
-
-@pytest.mark.xfail(strict=True, reason="Y2: a review's 'No' change of address refuses reasons")
-def test_Y2_a_review_answering_no_change_of_address_does_not_refuse_ordinary_reasons() -> None:
-    """D11 reads a review's `address_change` as an address and refuses a reason quoting it
-    whole: a review whose box says "No" (no change) refuses "No longer needed", the reason the
-    docs themselves give, saying it 'quotes the value the case holds at
-    meeting.address_change'."""
-    case = opened("case-01")
-    case.record_consent(consent(), by=AP_HEAD, on=CONSENTED)
-    advanced(case, 5)
-    case.hold_review(review(FIRST_REVIEW, address_change="No"), by=HOST_STAFF, on=FIRST_REVIEW)
-    store = InMemoryStore()
-    store.save(case)
-    try:
-        store.redact(
-            "case-01",
-            3,
-            ["information.transport_plan"],
-            "No longer needed",
-            by=ADMISSIONS,
-            on=REDACTED_ON,
-        )
-    except FormInvalid as refused:
-        pytest.fail(str(refused))
 
 
 @pytest.mark.xfail(strict=True, reason="Y5: J1's refusal hidden behind a history's other problem")

@@ -349,7 +349,8 @@ def _kept(by_seq: Mapping[int, Mapping[str, Any]]) -> list[_Removed]:
     form's field marked `fields.ADDRESS`) the case still holds (in any entry's data, and the
     family's own names as actors), which a reason may not quote either: the reason is bound
     into the chain and shown in place of what it removes, so a later erasure of that value (or
-    a retention run) could never take it from there (review D, D11: the addresses).
+    a retention run) could never take it from there (review D, D11: the addresses). An address
+    is read only when it could locate a home (`_locates_a_home`).
     What a redaction left in another store's place (an import's placeholder text, `0001-01-01`)
     names nobody."""
     found = []
@@ -360,7 +361,8 @@ def _kept(by_seq: Mapping[int, Mapping[str, Any]]) -> list[_Removed]:
             value = personal.get(data, path)
             dotted = personal.dotted(path)
             name = personal.person_name(leaf) and _family_name(data, path)
-            read = name or _date_of_birth(dotted) or personal.address(leaf)
+            address = personal.address(leaf) and _locates_a_home(value)
+            read = name or _date_of_birth(dotted) or address
             if _removed_elsewhere(value) or not read:
                 continue
             found.append(_Removed(seq, dotted, value, name, kept=True))
@@ -391,6 +393,24 @@ def _family_name(data: Any, path: personal.Path) -> bool:
         attendee = personal.get(data, path[:-1])
         return isinstance(attendee, Mapping) and attendee.get("party") in FAMILY_PARTIES
     return False
+
+
+def _locates_a_home(address: str) -> bool:
+    """`address`, held in a field marked `fields.ADDRESS`, could locate a home: it holds a
+    digit (a house number, a postcode) or at least three words of two letters or more, folded
+    as a reason is (`_name_words`; a Han character is a word of its own): "Rose Cottage,
+    Little Exton". A review's change of address is most often answered "No", "None", "N/A",
+    "No change" or "as above", which locate nobody; read as addresses, each refused every
+    reason holding those words, "No longer needed" among them (review Y, Y2). An address
+    without a number is still written with three words or more (a house, a lane, a village)."""
+    if any(character.isdigit() for character in folded_name(address)):
+        return True
+    words = [
+        word
+        for word in _name_words(address)
+        if sum(character.isalpha() for character in word) >= 2 or _ideograph(word)
+    ]
+    return len(words) >= 3
 
 
 def _removed_elsewhere(value: str) -> bool:
@@ -513,7 +533,8 @@ def _refuse_quoting(reason: str, removed: Sequence[_Removed]) -> None:
     as names are, as whole words; a date of birth also as people write it (09/03/2012,
     9 March 2012: `_written_dates`). The names, dates of birth and addresses the case holds
     beyond what is removed (`kept`, `_kept`) are refused alike (an address whole, as any other
-    value): a later erasure could not remove them from the reason.
+    value, when it could locate a home: `_locates_a_home`): a later erasure could not remove
+    them from the reason.
 
     Raises:
         FormInvalid: on `reason`, naming where the value quoted was (not the value).
