@@ -13,6 +13,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -1077,6 +1078,43 @@ def test_J1_import_refuses_a_family_actor_with_an_organisation(
     assert result.exit_code == 2, result.output
     assert "organisation" in result.output
     assert not (tmp_path / "target.sqlite").exists()
+
+
+@pytest.mark.parametrize(
+    ("spoil", "other"),
+    [
+        (lambda history: history[1].update(trigger="record_consnet"), "record_consnet"),
+        (lambda history: history[2].update(on="2001-01-01"), "does not replay"),
+    ],
+    ids=["misspelt-trigger", "does-not-replay"],
+)
+def test_Y5_import_names_a_family_organisation_beside_a_histories_other_problem(
+    demo_db: str, tmp_path: Path, spoil: Callable[[list[dict[str, Any]]], None], other: str
+) -> None:
+    """J1's check read only histories that parsed and replayed, so a file with a misspelt
+    trigger (J3), or a history that does not replay, and a parent's organisation named the
+    other problem alone: fixed, a second run then refused the organisation, where the page
+    promises every problem at once (review Y, Y5). Each is named once, nothing imported; a
+    bare history's problem still names its case."""
+    case = _exported(demo_db, "DEMO-0003")
+    history = case["history"]
+    history[-1]["actor"]["organisation"] = FAMILY_ORGANISATION
+    spoil(history)
+    target = tmp_path / "target.sqlite"
+    withdrawn = f"transition 5 (withdraw): a parent or carer, {REFUSED_ORGANISATION}"
+    for name, text, label in [
+        ("case.json", json.dumps(case), "case DEMO-0003"),
+        ("bare.json", json.dumps(history), "history (case DEMO-0003)"),
+    ]:
+        result = invoke(f"sqlite:///{target}", "import", write(tmp_path / name, text))
+        no_traceback(result)
+        assert result.exit_code == 2, result.output
+        assert "nothing imported" in result.stderr
+        assert other in result.stderr
+        assert f"{label}, {withdrawn}" in result.stderr
+        assert result.stderr.count(REFUSED_ORGANISATION) == 1
+        assert FAMILY_ORGANISATION not in result.stderr
+        assert not target.exists()
 
 
 @pytest.mark.parametrize(

@@ -3,16 +3,12 @@ One test per finding of FINDINGS.md, named after it; strict xfail while the find
 
 from __future__ import annotations
 
-import json
 import os
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 import conftest
-from test_cli_boundary import invoke, no_traceback, write
-from test_hostile_officer import _exported
 
 
 def test_Y1_a_worker_database_beside_a_mixed_case_database_name_is_the_one_returned() -> None:
@@ -42,22 +38,3 @@ def test_Y1_a_worker_database_beside_a_mixed_case_database_name_is_the_one_retur
             for name in (f"{mixed}_gwY", f"{mixed}_gwy".lower(), mixed):
                 conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}"')
         admin.dispose()
-
-
-@pytest.mark.xfail(strict=True, reason="Y5: J1's refusal hidden behind a history's other problem")
-def test_Y5_import_names_a_family_organisation_beside_a_misspelt_trigger(
-    demo_db: str, tmp_path: Path
-) -> None:
-    """J1's check reads only histories that parsed and replayed, so a file with a misspelt
-    trigger (J3) and a parent's organisation named the trigger alone: fixed, a second run
-    then refused the organisation, where the page promises every problem at once."""
-    case = _exported(demo_db, "DEMO-0003")
-    history = case["history"]
-    history[-1]["actor"]["organisation"] = "12 Acacia Avenue, Exton"
-    history[1]["trigger"] = "record_consnet"
-    target = f"sqlite:///{tmp_path / 'target.sqlite'}"
-    result = invoke(target, "import", write(tmp_path / "case.json", json.dumps(case)))
-    no_traceback(result)
-    assert result.exit_code == 2, result.output
-    assert "record_consnet" in result.output
-    assert "gave an organisation" in result.output

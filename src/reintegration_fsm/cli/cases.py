@@ -263,7 +263,6 @@ def import_(ctx: click.Context, file: str, dropping: bool) -> None:
     incoming, problems = interchange.read_histories(value, settings(ctx).protocols())
     problems += interchange.duplicates(incoming)
     problems += interchange.refused_ids(incoming)
-    problems += interchange.family_organisations(incoming)
     store = settings(ctx).store(create=True)
     taken = store.taken(item.case.case_id for item in incoming)
     if incoming:

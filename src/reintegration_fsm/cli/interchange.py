@@ -183,7 +183,9 @@ def read_histories(
     value: Any, protocols: Sequence[Protocol] = ()
 ) -> tuple[list[Incoming], list[str]]:
     """Every history in an import file, checked by replaying it under the built-in and the
-    registered `protocols`; and every problem found."""
+    registered `protocols`; and every problem found, each once: a transition's misspelt
+    trigger, its malformed fields and a parent's or the child's organisation
+    (`_family_organisation`) whether or not the history replays, then what its replay finds."""
     raw, problems = _history_items(value)
     incoming: list[Incoming] = []
     for label, history, claims in raw:
@@ -198,12 +200,16 @@ def read_histories(
                 problems.append(f"{label}, transition {position}: Transition.trigger: {unknown}")
                 bad = True
             try:
-                transitions.append(transition_from_json(entry))
+                transition = transition_from_json(entry)
             except FormInvalid as error:
                 problems += [
                     f"{label}, transition {position}: {problem}" for problem in form_problems(error)
                 ]
                 bad = True
+                continue
+            transitions.append(transition)
+            if transition.actor.family_with_organisation:  # named whatever else is wrong
+                problems.append(_family_organisation(_naming_case(label, history), transition))
         if bad:
             continue
         try:
@@ -321,28 +327,29 @@ def refused_ids(incoming: Sequence[Incoming]) -> list[str]:
     ]
 
 
-def family_organisations(incoming: Sequence[Incoming]) -> list[str]:
-    """Problems for steps a parent or the child took giving an organisation (text that prints
-    something, as R15 reads it of a step taken now), which `apply` refuses: the log would keep
-    it where no redaction or retention run reaches it. A history recorded before `apply`
-    refused it replays, but an import adds no such step to a store."""
-    return [
-        f"{_naming_case(item)}, transition {transition.seq} ({transition.trigger}): "
+def _family_organisation(label: str, transition: Transition) -> str:
+    """The problem of a step a parent or the child took giving an organisation (text that
+    prints something, as R15 reads it of a step taken now), which `apply` refuses: the log
+    would keep it where no redaction or retention run reaches it. A history recorded before
+    `apply` refused it replays, but an import adds no such step to a store. It is found as the
+    file is read, beside a misspelt trigger or a history that does not replay (review Y, Y5)."""
+    return (
+        f"{label}, transition {transition.seq} ({transition.trigger}): "
         f"{ROLE_WORDS[transition.actor.role]}, who acts for themselves, gave an organisation, "
         "which the case's log would keep where no `redact` or `retention` run could remove it; "
         "copy the database to move the case, or edit the file to remove the organisation"
-        for item in incoming
-        for transition in item.history
-        if transition.actor.family_with_organisation
-    ]
+    )
 
 
-def _naming_case(item: Incoming) -> str:
-    """`item`'s label, with its case id when the label does not name it (a bare history, or
-    an item of a list that is one)."""
-    if item.label.startswith("case ") or item.label.endswith(")"):
-        return item.label
-    return f"{item.label} (case {_id_shown(item.case.case_id)})"
+def _naming_case(label: str, history: Sequence[Any]) -> str:
+    """`label`, with the case id its history opens when the label does not name it (a bare
+    history, or an item of a list that is one); as it is when the first transition names none."""
+    if label.startswith("case ") or label.endswith(")"):
+        return label
+    first = history[0]
+    data = first.get("data") if isinstance(first, Mapping) else None
+    case_id = data.get("case_id") if isinstance(data, Mapping) else None
+    return label if case_id is None else f"{label} (case {_id_shown(case_id)})"
 
 
 def duplicates(incoming: Sequence[Incoming]) -> list[str]:
