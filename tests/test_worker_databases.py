@@ -1,5 +1,5 @@
-"""Review Y: the last session's fixes (merged on `merging`), attacked beside what each handles.
-One test per finding of FINDINGS.md, named after it; strict xfail while the finding is open."""
+"""The databases the suite makes beside the URLs' for each pytest-xdist worker (tests/conftest.py):
+`pytest -n 3` runs each worker's store tests in a database of its own."""
 
 from __future__ import annotations
 
@@ -11,10 +11,11 @@ import sqlalchemy as sa
 import conftest
 
 
-def test_Y1_a_worker_database_beside_a_mixed_case_database_name_is_the_one_returned() -> None:
+def test_a_worker_database_beside_a_mixed_case_database_name_is_the_one_returned() -> None:
     """tests/conftest.py created `test_Y1_gw0` unquoted, so PostgreSQL folded it to
     `test_y1_gw0`, looked for `test_Y1_gw0` (never found) and returned a URL to a database
-    that does not exist: every store test failed 'unreachable' under `pytest -n`."""
+    that does not exist: every store test failed 'unreachable' under `pytest -n` (review Y,
+    Y1)."""
     url = os.environ.get("RFSM_TEST_POSTGRES_URL")
     if not url:
         pytest.skip("RFSM_TEST_POSTGRES_URL is not set")
