@@ -15,11 +15,12 @@ import attrs
 import pytest
 from hypothesis import HealthCheck, Phase, find, given, settings
 from hypothesis import strategies as st
-from hypothesis.errors import InvalidArgument
+from hypothesis.errors import InvalidArgument, NoSuchExample
 from stdnum.gb import upn as upn_check
 
 from reintegration_fsm import (
     WORCESTERSHIRE,
+    WORCESTERSHIRE_2,
     Actor,
     GuardFailed,
     Party,
@@ -122,6 +123,7 @@ REASONS: dict[str, str] = {
     "child_absent": "child was not present",
     "missing_signature": "form is not signed by",
     "start_before_meeting": "start date is before the initial meeting",
+    "start_too_late": "is more than a year after the initial meeting",
     "no_transport": "Transport arrangements are not recorded",
     "no_child_expectations": "expectations of the child",
     "no_school_expectations": "expectations of the host school",
@@ -138,6 +140,7 @@ REASONS: dict[str, str] = {
     "no_child_views": "views were not gathered",
     "views_after_review": "gathered after the review",
     "missing_attendee": "The review was not attended by",
+    "unnamed_attendee": "is among the attendees only with a blank name",
     "decides_end": "A review cannot end the reintegration",
     "interim_makes_permanent": "Only the final review can decide",
     "final_continue_without_next_meeting": "must set the next meeting",
@@ -147,6 +150,7 @@ REASONS: dict[str, str] = {
     # R10, R11
     "not_emergency_kind": "not recorded as an emergency review",
     "missing_party": "The emergency review did not include",
+    "unnamed_party": "is among the attendees only with a blank name",
     "makes_permanent": "not a permanent move",
     "continue_without_support": "additional support needed to continue",
     "continue_with_letter": "only sent when the reintegration ends",
@@ -788,6 +792,74 @@ def test_invalid_emergency_review_has_one_reason(respect: str, data: st.DataObje
         letter,
     )
     assert_one_reason(rules.ending_is_justified(state, ending, on), respect)
+
+
+@pytest.mark.parametrize("unnamed", ["review", "emergency"])
+def test_a_party_attending_only_under_a_blank_name_is_a_respect(unnamed: str) -> None:
+    """Edition 3 counts a party at a review or an emergency review only through an attendee with
+    a name (R9, R10): `invalid_review_meetings` and `invalid_emergency_reviews` draw, among
+    their respects, a meeting a needed party attended only under blank names, refused for that
+    alone (review L, L3: no respect broke it, so an importer's screens never met the reason an
+    empty name cell in the minutes brings). The test above checks each respect asked for."""
+    on = START + dt.timedelta(days=10)
+    state = State(PUPIL, placement_started_on=START)
+    if unnamed == "review":
+        strategy = rt.invalid_review_meetings(on, START)
+        respect = "unnamed_attendee"
+
+        def reasons(drawn: Any) -> list[str]:
+            return rules.review_is_complete(state, drawn[0], on)  # type: ignore[arg-type]
+    else:
+        strategy = rt.invalid_emergency_reviews(on, START)
+        respect = "unnamed_party"
+
+        def reasons(drawn: Any) -> list[str]:
+            return rules.emergency_review_is_complete(
+                state,  # type: ignore[arg-type]
+                EmergencyReview(*drawn[0]),
+                on,
+            )
+
+    drawn = find(
+        strategy,
+        lambda drawn: drawn[1] == respect,
+        settings=settings(max_examples=1000, database=None, phases=[Phase.generate]),
+    )
+    assert_one_reason(reasons(drawn), respect)
+    meeting, needed = (
+        (drawn[0], WORCESTERSHIRE.review_parties)
+        if unnamed == "review"
+        else (drawn[0][0], WORCESTERSHIRE.emergency_review_parties)
+    )
+    assert needed <= meeting.parties  # every party is there, one only under blank names
+    assert not needed <= meeting.named_parties
+
+
+@pytest.mark.parametrize(
+    ("strategy", "respect"),
+    [
+        (rt.invalid_review_meetings, "unnamed_attendee"),
+        (rt.invalid_emergency_reviews, "unnamed_party"),
+    ],
+)
+def test_a_blank_name_is_no_respect_before_edition_3(strategy: Any, respect: str) -> None:
+    """Before edition 3 a party attends under any name, so no meeting is broken in it: the
+    respect is not drawn under such a protocol, and asking for it is refused, as another
+    respect the arguments do not allow is."""
+    on = START + dt.timedelta(days=10)
+    with pytest.raises(InvalidArgument, match=r"respect='unnamed_"):
+        strategy(on, START, respect=respect, protocol=WORCESTERSHIRE_2)
+    find(  # raises NoSuchExample if no draw has another respect (the strategy draws at all)
+        strategy(on, START, protocol=WORCESTERSHIRE_2),
+        lambda drawn: drawn[1] != respect,
+        settings=settings(max_examples=10, database=None),
+    )
+    with pytest.raises(NoSuchExample):
+        find(
+            strategy(on, START, protocol=WORCESTERSHIRE_2),
+            lambda drawn: drawn[1] == respect,
+            settings=settings(max_examples=300, database=None, phases=[Phase.generate]),
+        )
 
 
 @pytest.mark.parametrize(

@@ -27,7 +27,7 @@ from reintegration_fsm.forms import (
     UnsuccessfulOutcome,
 )
 from reintegration_fsm.protocol.definition import WORCESTERSHIRE, Protocol
-from reintegration_fsm.rules import same_name
+from reintegration_fsm.rules import FURTHEST_AHEAD, same_name
 from reintegration_fsm.testing.arguments import (
     Rule,
     checked,
@@ -274,7 +274,8 @@ def invalid_initial_meetings(
             days before it (or, for `held_after`, after it).
         respect: the respect to break (drawn when None); not `final_review_too_late` where no
             date lies past the protocol's limit (a limit of millions of days, which an earlier
-            version took, counted from a start up to 21 days after `on`).
+            version took, counted from a start up to 21 days after `on`); `start_too_late`
+            agrees a start more than a year (366 days) after the meeting, and reviews after it.
         protocol: the protocol whose final-review limit and review weeks the review dates
             follow, within Python's dates (`final_review_too_late` dates the final review past
             its limit).
@@ -303,6 +304,15 @@ def invalid_initial_meetings(
         changes = {"signatures": meeting.signatures - {party}}
     elif respect == "start_before_meeting":
         start = held - draw(st.integers(1, 14)) * _DAY
+        first, second, final = _review_dates_in_window(draw, start, None, protocol)
+        changes = {
+            "start_date": start,
+            "first_review": first,
+            "second_review": second,
+            "final_review": final,
+        }
+    elif respect == "start_too_late":
+        start = held + FURTHEST_AHEAD + draw(st.integers(1, 30)) * _DAY
         first, second, final = _review_dates_in_window(draw, start, None, protocol)
         changes = {
             "start_date": start,
@@ -345,6 +355,23 @@ def _without_party(meeting: ReviewMeeting, party: Party) -> ReviewMeeting:
     return attrs.evolve(meeting, attendees=kept)
 
 
+def _party_unnamed(draw: st.DrawFn, meeting: ReviewMeeting, party: Party) -> ReviewMeeting:
+    """`meeting` with every attendee of `party` kept, under a blank name."""
+    attendees = tuple(
+        attrs.evolve(attendee, name=draw(blank_names())) if attendee.party is party else attendee
+        for attendee in meeting.attendees
+    )
+    return attrs.evolve(meeting, attendees=attendees)
+
+
+def _names_counted(protocol: Protocol) -> bool:
+    """Whether `protocol`'s edition of the rules counts a party at a review only through an
+    attendee with a name (edition 3, R9 and R10: `rules.attending`); before it, a party there
+    under a blank name attends, and no meeting can be broken `unnamed_attendee` or
+    `unnamed_party`."""
+    return protocol.edition >= 3
+
+
 _FINAL_ONLY = (
     "final_continue_without_next_meeting",
     "next_meeting_not_after",
@@ -354,15 +381,18 @@ _FINAL_ONLY = (
 
 
 def _review_respects(given: Mapping[str, Any]) -> list[str]:
-    """The respects a review of the `kind` given (either, when None) can be broken in."""
+    """The respects a review of the `kind` given (either, when None) can be broken in under
+    the `protocol` given."""
     kind = given["kind"]
     alone = given["started_on"] is not None and given.get("previous_on") is None
+    named = _names_counted(given["protocol"])
     return [
         r
         for r in REVIEW_RESPECTS
         if not (r == "before_placement" and not alone)
         and not (r == "interim_makes_permanent" and kind is ReviewKind.FINAL)
         and not (r in _FINAL_ONLY and kind is ReviewKind.INTERIM)
+        and not (r == "unnamed_attendee" and not named)
     ]
 
 
@@ -406,9 +436,11 @@ def invalid_review_meetings(
         started_on: the day the placement started, if known (from 0021-01-30: a review
             `before_placement`, which needs it, is held up to 14 days before it).
         kind: INTERIM or FINAL (drawn when None, or to suit `respect`); some respects change it.
-        respect: the respect to break (drawn when None, among those `kind` and `started_on`
-            allow).
-        protocol: the protocol whose review parties attend (`missing_attendee` leaves one out).
+        respect: the respect to break (drawn when None, among those `kind`, `started_on` and
+            `protocol` allow): not `unnamed_attendee` under a protocol of an edition of the
+            rules before 3, which counts a party attending under a blank name.
+        protocol: the protocol whose review parties attend (`missing_attendee` leaves one out;
+            `unnamed_attendee` keeps every attendee of one but blanks their names).
         previous_on: the day of the case's previous meeting, if known: the review is held on or
             after it (edition 3 refuses one held before), and is not broken `before_placement`.
     """
@@ -418,13 +450,9 @@ def invalid_review_meetings(
         elif respect == "interim_makes_permanent":
             kind = ReviewKind.INTERIM
     chosen = draw(st.sampled_from((ReviewKind.INTERIM, ReviewKind.FINAL))) if kind is None else kind
-    respects = [
-        r
-        for r in REVIEW_RESPECTS
-        if not (r == "before_placement" and (started_on is None or previous_on is not None))
-        and not (r == "interim_makes_permanent" and chosen is not ReviewKind.INTERIM)
-        and not (r in _FINAL_ONLY and chosen is not ReviewKind.FINAL)
-    ]
+    respects = _review_respects(
+        {"kind": chosen, "started_on": started_on, "previous_on": previous_on, "protocol": protocol}
+    )
     respect = _pick(draw, respects, respect)
     low = _earliest_held(on, started_on)
     if previous_on is not None:
@@ -459,6 +487,9 @@ def invalid_review_meetings(
     elif respect == "missing_attendee":
         party = draw(st.sampled_from(sorted(protocol.review_parties)))
         meeting = _without_party(meeting, party)
+    elif respect == "unnamed_attendee":
+        party = draw(st.sampled_from(sorted(protocol.review_parties)))
+        meeting = _party_unnamed(draw, meeting, party)
     elif respect == "decides_end":
         changes = {"decision": ReviewDecision.END}
     elif respect == "interim_makes_permanent":
@@ -513,9 +544,14 @@ def invalid_failure_letters(
 def _emergency_respects(given: Mapping[str, Any]) -> list[str]:
     """The respects an emergency review can be broken in: before the placement when its start
     is known, and the review's call is not (a review before the placement is before its call
-    too, which edition 3 refuses as well)."""
+    too, which edition 3 refuses as well); `unnamed_party` under edition 3 alone."""
     alone = given["started_on"] is not None and given.get("called_on") is None
-    return [r for r in EMERGENCY_REVIEW_RESPECTS if alone or r != "before_placement"]
+    named = _names_counted(given["protocol"])
+    return [
+        r
+        for r in EMERGENCY_REVIEW_RESPECTS
+        if (alone or r != "before_placement") and (named or r != "unnamed_party")
+    ]
 
 
 @checked(
@@ -547,15 +583,15 @@ def invalid_emergency_reviews(
         started_on: the day the placement started, if known (from 0021-01-30: a review
             `before_placement`, which needs it, is held up to 14 days before it).
         respect: the respect to break (drawn when None); a `letter_*` respect breaks the letter
-            in one of `FAILURE_LETTER_RESPECTS`.
+            in one of `FAILURE_LETTER_RESPECTS`; not `unnamed_party` under a protocol of an
+            edition of the rules before 3, which counts a party attending under a blank name.
         protocol: the protocol whose emergency review parties attend (`missing_party` leaves
-            one out).
+            one out; `unnamed_party` keeps every attendee of one but blanks their names).
         called_on: the day the review was called, if known: it is held on or after it
             (edition 3 refuses one held before), and is not broken `before_placement`.
     """
-    respect = _pick(
-        draw, _emergency_respects({"started_on": started_on, "called_on": called_on}), respect
-    )
+    given = {"started_on": started_on, "called_on": called_on, "protocol": protocol}
+    respect = _pick(draw, _emergency_respects(given), respect)
     if respect in ("end_without_concerns", "end_without_letter") or respect.startswith("letter_"):
         decision = ReviewDecision.END
     elif respect in ("continue_without_support", "makes_permanent", "continue_with_letter"):
@@ -582,6 +618,9 @@ def invalid_emergency_reviews(
     elif respect == "missing_party":
         party = draw(st.sampled_from(sorted(protocol.emergency_review_parties)))
         meeting = _without_party(meeting, party)
+    elif respect == "unnamed_party":
+        party = draw(st.sampled_from(sorted(protocol.emergency_review_parties)))
+        meeting = _party_unnamed(draw, meeting, party)
     elif respect == "makes_permanent":
         meeting = attrs.evolve(meeting, decision=ReviewDecision.MAKE_PERMANENT)
     elif respect == "continue_without_support":

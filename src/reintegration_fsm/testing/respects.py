@@ -1,6 +1,9 @@
 """The respects in which the `invalid_*` strategies break a form: one tuple of names per form.
 
 Each name is one condition of a rule; `reintegration_fsm.testing.broken` breaks exactly that one.
+A condition a protocol's edition of the rules does not have (`unnamed_attendee` and
+`unnamed_party` before edition 3, which counts a party only through an attendee with a name) is
+not drawn under it, and asking for it raises `InvalidArgument`.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ INITIAL_MEETING_RESPECTS = (
     "child_absent",
     "missing_signature",
     "start_before_meeting",
+    "start_too_late",
     "no_transport",
     "no_child_expectations",
     "no_school_expectations",
@@ -63,6 +67,7 @@ REVIEW_RESPECTS = (
     "no_child_views",
     "views_after_review",
     "missing_attendee",
+    "unnamed_attendee",
     "decides_end",
     "interim_makes_permanent",
     "final_continue_without_next_meeting",
@@ -85,6 +90,7 @@ EMERGENCY_REVIEW_RESPECTS = (
     "before_placement",
     "not_emergency_kind",
     "missing_party",
+    "unnamed_party",
     "makes_permanent",
     "continue_without_support",
     "continue_with_letter",
