@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import inspect
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -409,6 +409,28 @@ def _room_for_a_place_offer(given: Mapping[str, Any]) -> tuple[str, str] | None:
     )
 
 
+def _stages_to_end_in(stages: Any) -> str | None:
+    """None, or a collection of at least one `Stage`. Every stage is one a run can end in, under
+    every protocol `protocol_runs` takes: each step names a role that may fire it, and
+    `_opens_cases` refuses a protocol whose only roles for a step before the host school is
+    known are the host's."""
+    if stages is None:
+        return None
+    if isinstance(stages, Stage):
+        return f"is one Stage, not a collection of them: give {{Stage.{stages.name}}}"
+    if not isinstance(stages, Collection) or isinstance(stages, str | bytes):
+        return (
+            "must be None or a collection of Stage (a set, tuple or list, read at every draw), "
+            f"not {type(stages).__name__}"
+        )
+    if not stages:
+        return "names no stage: give at least one Stage a run may end in, or None"
+    for stage in stages:
+        if not isinstance(stage, Stage):  # (a str enum: "withdrawn" == Stage.WITHDRAWN)
+            return f"must hold Stage members only, not {describe(stage)}"
+    return None
+
+
 @checked(
     _spans_a_run,
     _opens_cases,
@@ -416,15 +438,18 @@ def _room_for_a_place_offer(given: Mapping[str, Any]) -> tuple[str, str] | None:
     _room_for_a_place_offer,
     calendar=optional(instance(SchoolCalendar)),
     protocol=instance(Protocol),
+    stages=_stages_to_end_in,
 )
 @st.composite
 def protocol_runs(
     draw: st.DrawFn,
     calendar: SchoolCalendar | None = None,
     protocol: Protocol = WORCESTERSHIRE,
+    stages: Collection[Stage] | None = None,
 ) -> ProtocolRun:
     """A valid protocol run under `protocol`, ending in SUCCESSFUL, UNSUCCESSFUL or WITHDRAWN, or
-    stopping mid-way.
+    stopping mid-way: in one of `stages` when given (each of them drawn alike), else in any
+    stage.
 
     Every step's date is a school day of `calendar` (the sample calendar when None), on or after
     the step before, and the first on or after the day `protocol` takes effect; the calendar
@@ -432,12 +457,24 @@ def protocol_runs(
     day a run may open, and reach that day after the protocol takes effect. Play it with
     `play(run, calendar)`; the case ends in `run.stage`.
 
+    Args:
+        calendar: the school calendar every step is dated in (the sample calendar when None).
+        protocol: the protocol the run's case opens under; a case must open under it.
+        stages: the stages a run may end in (a collection of `Stage`; any stage when None):
+            `{Stage.UNSUCCESSFUL}` for a property of unsuccessful cases, which a few examples
+            of every stage may not reach. The runs drawn when None are the same as before the
+            argument was added.
+
+    Raises (when called):
+        InvalidArgument: an argument the strategy cannot use (above); `stages` empty, not a
+            collection, or holding something that is not a `Stage`.
+
     Raises (when drawn):
         InvalidArgument: the calendar ran out of school days part way through a run (a calendar
             whose terms leave a long gap, or whose closures leave too few school days).
     """
     try:
-        return _run(draw, calendar, protocol)
+        return _run(draw, calendar, protocol, stages)
     except CalendarError as error:
         raise InvalidArgument(
             f"protocol_runs(calendar={describe(calendar)}): the calendar has too few school "
@@ -462,12 +499,19 @@ def _review_calendar(used: SchoolCalendar) -> SchoolCalendar:
     return _cut(used, used.add_school_days(used.first_day, held - _AFTER_FINAL))
 
 
-def _run(draw: st.DrawFn, calendar: SchoolCalendar | None, protocol: Protocol) -> ProtocolRun:
+def _run(
+    draw: st.DrawFn,
+    calendar: SchoolCalendar | None,
+    protocol: Protocol,
+    stages: Collection[Stage] | None,
+) -> ProtocolRun:
     """A run, as `protocol_runs` draws it."""
     used = _run_calendar(calendar)
     opened = draw(_days(_first_open(used, protocol), _last_open(used)))
     run = _RunBuilder(draw, used, used.add_school_days(opened, 1), protocol)
-    target = draw(st.sampled_from(tuple(Stage)))
+    # In `Stage`'s order, whatever the collection's: the same draws under every hash seed.
+    ends = tuple(Stage) if stages is None else tuple(s for s in Stage if s in stages)
+    target = draw(st.sampled_from(ends))
     if target is Stage.WITHDRAWN:
         stop: Stage | None = draw(st.sampled_from(_PRE_PLACEMENT))
     else:
