@@ -42,7 +42,14 @@ from reintegration_fsm import (
 from reintegration_fsm.documents import render_text
 from reintegration_fsm.errors import StoreError
 from reintegration_fsm.serialisation import transition_from_json, transition_to_json
-from reintegration_fsm.stores import InMemoryStore, SqlAlchemyStore, due_as_of, erasure, schema
+from reintegration_fsm.stores import (
+    InMemoryStore,
+    SqlAlchemyStore,
+    bulk,
+    due_as_of,
+    erasure,
+    schema,
+)
 from reintegration_fsm.stores import memory as memory_store
 from reintegration_fsm.stores import sql as sql_store
 from reintegration_fsm.stores.checkpoints import CHECKPOINT
@@ -309,10 +316,99 @@ class EvidenceContract:
         assert store.verify() == []
         form = store.load("case-01").history[1].data["form"]
         assert (
-            form["parent_name"] == form["signed_by"] == "(redacted on 2026-11-05: Erasure request)"
+            form["parent_name"]
+            == form["signed_by"]
+            == f"(redacted on {REDACTED_ON}: Erasure request)"
         )
         assert form["relationship"] == "Mother"
         assert "Dana Example" not in self.rows_of(store, "case-01")[1][1]["data"]
+
+    # -- the day a redaction is dated (review U, U2) -------------------------------------------
+    def test_an_entry_dated_ahead_is_redacted_the_day_it_was_recorded(self, store: Store) -> None:
+        """A case opened for next term (R16 lets a step be dated up to a year ahead) kept its
+        personal data until the date typed on the step: a redaction was refused before the
+        entry's date, and after today, so an erasure request could not be honoured (review U,
+        U2). A redaction is compared with the day the entry was recorded: done today, one
+        entry or every entry holding the paths."""
+        today = dt.date.today()
+        ahead = today + dt.timedelta(days=20)
+        store.save(opened("case-01", on=ahead))
+        store.save(opened("case-02", on=ahead))
+        [note] = store.redact(
+            "case-01", 1, ["pupil.name"], "Erasure request", by=ADMISSIONS, on=today
+        )
+        assert (note.seq, note.paths, note.on) == (1, ("pupil.name",), today)
+        assert store.load("case-01").pupil.name == f"(redacted on {today}: Erasure request)"
+        [every] = store.redact(
+            "case-02",
+            None,
+            ["pupil.name", "pupil.date_of_birth"],
+            "Erasure request",
+            by=ADMISSIONS,
+            on=today,
+        )
+        assert (every.seq, every.paths) == (1, ("pupil.name", "pupil.date_of_birth"))
+        assert store.load("case-02").history[0].on == ahead
+        assert store.verify() == []
+
+    def test_a_redaction_dated_before_an_entry_was_recorded_or_after_today_is_refused(
+        self, store: Store
+    ) -> None:
+        """A year typed wrong (1926), or any day before the one an entry it removes values
+        from was recorded, would show a value removed before it was recorded: refused, naming
+        the entry and that day, whatever the entry's own date (here long before, or ahead of,
+        the redaction's); a day after today is refused as ever. Nothing is changed, and an
+        ordinary entry is redacted the day it is done."""
+        today = dt.date.today()
+        ahead = today + dt.timedelta(days=20)
+        store.save(opened("case-01"))  # dated OPENED, months ago: recorded today
+        store.save(opened("case-02", on=ahead))
+        before = {case_id: store.load(case_id) for case_id in ("case-01", "case-02")}
+        yesterday = today - dt.timedelta(days=1)
+        assert yesterday > OPENED
+        for case_id in ("case-01", "case-02"):
+            for on in (yesterday, dt.date(1926, 12, 1)):
+                with pytest.raises(FormInvalid) as refused:
+                    store.redact(
+                        case_id, 1, ["pupil.name"], "Erasure request", by=ADMISSIONS, on=on
+                    )
+                assert str(refused.value) == (
+                    f"redact.on: {on} is before entry 1 (recorded on {today}), whose values it "
+                    "removes; date it the day it is done"
+                )
+        with pytest.raises(FormInvalid, match=rf"redact\.on: {ahead} is after today \({today}\)"):
+            store.redact(
+                "case-02", None, ["pupil.name"], "Erasure request", by=ADMISSIONS, on=ahead
+            )
+        for case_id, case in before.items():
+            assert store.redactions(case_id) == []
+            assert store.load(case_id) == case
+        [note] = store.redact(
+            "case-01", 1, ["pupil.name"], "Erasure request", by=ADMISSIONS, on=today
+        )
+        assert note.on == today
+        assert store.verify() == []
+
+    def test_the_day_compared_is_the_one_the_store_recorded_the_entry(
+        self, store: Store, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """The day read is the entry's `recorded_at`, as the store stamped it (here three days
+        ago), in this machine's local time as today is: not today, nor the entry's date."""
+        stamp = utc_now() - dt.timedelta(days=3)
+        with monkeypatch.context() as patched:
+            for module in (memory_store, sql_store, bulk):
+                patched.setattr(module, "utc_now", lambda: stamp)
+            store.save(opened("case-01", on=dt.date.today() + dt.timedelta(days=7)))
+        recorded = stamp.replace(tzinfo=dt.timezone.utc).astimezone().date()
+        early = recorded - dt.timedelta(days=1)
+        with pytest.raises(FormInvalid) as refused:
+            store.redact("case-01", 1, ["pupil.name"], "Erasure request", by=ADMISSIONS, on=early)
+        assert f"before entry 1 (recorded on {recorded})" in str(refused.value)
+        [note] = store.redact(
+            "case-01", 1, ["pupil.name"], "Erasure request", by=ADMISSIONS, on=recorded
+        )
+        assert note.on == recorded
+        assert store.verify() == []
 
     def test_the_childs_name_and_date_of_birth_are_removed_together_and_the_case_loads(
         self, store: Store
@@ -327,7 +423,7 @@ class EvidenceContract:
             on=REDACTED_ON,
         )
         case = store.load("case-01")
-        assert case.pupil.name == "(redacted on 2026-11-05: Subject's erasure request)"
+        assert case.pupil.name == f"(redacted on {REDACTED_ON}: Subject's erasure request)"
         assert case.pupil.date_of_birth == dt.date(1, 1, 1)
         printed = render_text(case)
         assert "born (removed)" in printed
@@ -1023,10 +1119,13 @@ class EvidenceContract:
         with pytest.raises(FormInvalid, match="nothing to remove"):
             store.redact("case-01", 2, ["form.parent_name"], "Again", by=ADMISSIONS, on=REDACTED_ON)
 
-    def test_a_second_redaction_of_an_entry_is_numbered_and_chained(self, store: Store) -> None:
+    def test_a_second_redaction_of_an_entry_is_numbered_and_chained(
+        self, store: Store, clock: Callable[[dt.date], None]
+    ) -> None:
         store.save(built("case-01", 3))
         store.redact("case-01", 2, ["form.parent_name"], "First", by=ADMISSIONS, on=REDACTED_ON)
         later = REDACTED_ON + dt.timedelta(days=20)
+        clock(later)  # the second made 20 days on
         store.redact("case-01", 2, ["form.relationship"], "Second", by=ADMISSIONS, on=later)
         notes = store.redactions("case-01")
         assert [(n.number, n.paths, n.reason) for n in notes] == [
@@ -1034,8 +1133,8 @@ class EvidenceContract:
             (2, ("form.relationship",), "Second"),
         ]
         form = store.load("case-01").history[1].data["form"]
-        assert form["parent_name"] == "(redacted on 2026-11-05: First)"
-        assert form["relationship"] == "(redacted on 2026-11-25: Second)"
+        assert form["parent_name"] == f"(redacted on {REDACTED_ON}: First)"
+        assert form["relationship"] == f"(redacted on {later}: Second)"
         assert store.verify() == []
 
     def test_a_parents_name_as_actor_and_their_words_can_be_removed(self, store: Store) -> None:
@@ -1050,7 +1149,7 @@ class EvidenceContract:
         )
         last = store.load("case-01").history[-1]
         assert last.actor.name == last.actor.id == last.data["reason"]
-        assert last.actor.name == "(redacted on 2026-11-05: Erasure)"
+        assert last.actor.name == f"(redacted on {REDACTED_ON}: Erasure)"
         assert store.verify() == []
         stored = self.rows_of(store, "case-01")[1][2]
         assert "Dana" not in stored["actor_name"]
@@ -1717,12 +1816,15 @@ class EvidenceContract:
         with_checkpoint = [(p.seq, p.what) for p in store.verify(checkpoint=checkpoint)]
         assert {seq for seq, what in with_checkpoint if what == digest} == {1, 2, 3, 4}
 
-    def test_attack_rewriting_who_made_a_redaction_when_and_why(self, store: Store) -> None:
+    def test_attack_rewriting_who_made_a_redaction_when_and_why(
+        self, store: Store, clock: Callable[[dt.date], None]
+    ) -> None:
         """Both records of an entry's two redactions given another author, day and reason,
         their hashes recomputed with the library's helper so that each still binds the next."""
         store.save(built("case-01", 3))
         store.redact("case-01", 2, ["form.parent_name"], "Erasure", by=ADMISSIONS, on=REDACTED_ON)
         later = REDACTED_ON + dt.timedelta(days=20)
+        clock(later)  # the second made 20 days on
         store.redact("case-01", 2, ["form.relationship"], "Erasure", by=ADMISSIONS, on=later)
         checkpoint = store.checkpoint()
         case, entries, notes, items, ledger = self.rows_of(store, "case-01")
@@ -1904,6 +2006,32 @@ class EvidenceContract:
         assert store.load("case-b").pupil == PUPIL
         clock(ahead)
         assert [due.case_id for due in store.apply_retention(ahead, by=ADMISSIONS)] == ["case-b"]
+
+    def test_a_retention_run_dated_before_a_case_was_recorded_passes_it_over_saying_why(
+        self, store: Store
+    ) -> None:
+        """A redaction is compared with the day each entry was recorded (review U, U2), and a
+        retention run's is one: dated before the day a case past retention was recorded (a
+        history typed in late), the run passes it over, naming the entry and that day, and
+        does the rest; the run dated the day it is done removes it."""
+        store.retention = RetentionPolicy(years=18)
+        today = dt.date.today()
+        born = today - dt.timedelta(days=18 * 366 + 30)  # 18 a month ago: past retention
+        store.save(ended(opened("case-01", pupil=attrs.evolve(PUPIL, date_of_birth=born))))
+        back = today - dt.timedelta(days=1)
+        [due] = store.past_retention(back)
+        run = store.apply_retention(back, by=ADMISSIONS)
+        assert list(run) == []
+        assert run.passed_over == [
+            RetentionHeld(
+                "case-01",
+                due.keep_until,
+                f"its redaction was refused: redact.on: {back} is before entry 1 (recorded on "
+                f"{today}), whose values it removes; date it the day it is done",
+            )
+        ]
+        assert [done.case_id for done in store.apply_retention(today, by=ADMISSIONS)] == ["case-01"]
+        assert store.verify() == []
 
     def test_a_retention_run_leaves_a_running_case_alone_and_names_it_with_why(
         self, store: Store, clock: Callable[[dt.date], None]

@@ -136,8 +136,11 @@ HAPPY_PATH: tuple[Step, ...] = (
 
 SUCCEEDED = dt.date(2026, 4, 13)
 """The date of the happy path's successful outcome."""
-REDACTED_ON = dt.date(2026, 11, 5)
-"""The business date of the tests' redactions."""
+REDACTED_ON = dt.date.today()
+"""The business date of the tests' redactions: today, the day they are done (a redaction may
+not be dated before the day the entries it removes values from were recorded, nor after
+today).
+"""
 
 
 def opened(
@@ -976,10 +979,10 @@ class StoreContract:
         histories = [(AUTHORITY, built(f"case-0{n}", 3).history) for n in (2, 3)]
         assert store.import_histories(histories, batch_size=1) == 6
         [note] = store.redact(
-            "case-01", 2, ["form.relationship"], "asked", by=ADMISSIONS, on=Day(2026, 11, 5)
+            "case-01", 2, ["form.relationship"], "asked", by=ADMISSIONS, on=Day.today()
         )
         assert type(note.on) is dt.date
-        assert note.on == dt.date(2026, 11, 5)
+        assert note.on == dt.date.today()
         clock(dt.date(2100, 1, 1))
         assert len(store.apply_retention(Day(2100, 1, 1), by=ADMISSIONS)) == 1
         held = store.held_retention(Day(2100, 1, 1))  # still running: left alone
@@ -994,7 +997,7 @@ class StoreContract:
         dated ahead (found by a review). A redaction or a run is dated no later than today;
         listing what will be past retention on any day, however far, is still answered."""
         store.save(built("case-01", 11))
-        today = dt.date(2026, 11, 5)
+        today = dt.date.today()  # the day the entries were recorded: a redaction can be dated it
         clock(today)
         calls: list[tuple[Callable[[dt.date], object], str]] = [
             (
@@ -1010,7 +1013,7 @@ class StoreContract:
                 with pytest.raises(FormInvalid) as refused:
                     call(on)
                 assert str(refused.value) == (
-                    f"{named}: {on.isoformat()} is after today (2026-11-05): personal data "
+                    f"{named}: {on.isoformat()} is after today ({today}): personal data "
                     "still to be kept would be removed, and the record dated ahead; date it the "
                     "day it is done"
                 )
@@ -1086,7 +1089,7 @@ class StoreContract:
         self._redact(store)
         assert store.verify() == []
         shown = store.load("case-01").history[1].data["form"]["parent_name"]
-        assert shown == "(redacted on 2026-11-05: Erasure request)"
+        assert shown == f"(redacted on {REDACTED_ON}: Erasure request)"
         stored = json.loads(self.stored_entry(store, "case-01", 2)["data"])["form"]
         assert set(stored["parent_name"]) == {"$redacted"}  # the name is gone, its digest kept
         assert stored["relationship"] == "Mother"  # what was not named stays
@@ -2176,7 +2179,7 @@ class StoreContract:
         loaded = {case.case_id: case for case in store.load_all()}
         assert loaded["case-01"] == store.load("case-01")
         shown = loaded["case-01"].history[1].data["form"]["parent_name"]
-        assert shown == "(redacted on 2026-11-05: Erasure request)"
+        assert shown == f"(redacted on {REDACTED_ON}: Erasure request)"
         assert loaded["case-02"] == built("case-02", 4)
         withdrawn = built("case-03", 2)
         withdrawn.withdraw("Moving away", by=PARENT, on=CONSENTED)

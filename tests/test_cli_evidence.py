@@ -42,6 +42,9 @@ OFFICER = (
 )
 PAST_RETENTION = "2040-01-01"
 """After every demo child's date of birth + 25 years."""
+TODAY = dt.date.today().isoformat()
+"""The day the tests' redactions are dated: the day they are done, on or after the day the
+entries they remove values from were recorded."""
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 SRC = Path(__file__).resolve().parent.parent / "src"
 CHILD, BORN = "Rowan Testwell", "2012-03-09"
@@ -306,7 +309,7 @@ def test_a_redaction_of_an_entry_holding_both_kinds_of_key_is_bad_input(demo_db:
     engine.dispose()
     refused = invoke(
         demo_db, "redact", "DEMO-0001", "2", "form.parent_name", "--reason", "Erasure request",
-        "--on", "2026-11-05", *OFFICER,
+        "--on", TODAY, *OFFICER,
     )  # fmt: skip
     assert refused.exit_code == 2
     no_traceback(refused)
@@ -385,7 +388,7 @@ def erase(url: str, case_ids: Sequence[str], paths: Sequence[str]) -> None:
                 "--reason",
                 "Erasure request",
                 "--on",
-                "2026-12-05",
+                TODAY,
                 *OFFICER,
             )
         )
@@ -403,7 +406,7 @@ def test_a_placeholder_searched_for_finds_no_child(
     access response" held two families' data (found by a review)."""
     erase(demo_db, ("DEMO-0001", "DEMO-0003"), removed)
     searched = invoke(
-        demo_db, "export", "--pupil", "(redacted on 2026-12-05: Erasure request)", "--dob", dob
+        demo_db, "export", "--pupil", f"(redacted on {TODAY}: Erasure request)", "--dob", dob
     )
     assert searched.exit_code == 2, searched.output
     assert "no case of" in json.loads(searched.stdout)["error"]
@@ -446,10 +449,10 @@ REDACT_CHILD = (
     "--reason",
     "Erasure request",
     "--on",
-    "2026-11-05",
+    TODAY,
     *OFFICER,
 )
-NOTE = "(redacted on 2026-11-05: Erasure request)"
+NOTE = f"(redacted on {TODAY}: Erasure request)"
 
 
 def test_a_redaction_shows_its_note_in_every_rendering_and_verify_stays_clean(
@@ -506,7 +509,7 @@ def test_a_redaction_reason_shows_as_typed_in_every_rendering(demo_db: str, reas
     args = list(REDACT_CHILD)
     args[args.index("Erasure request")] = reason
     ok(invoke(demo_db, *args))
-    note = f"(redacted on 2026-11-05: {reason})"
+    note = f"(redacted on {TODAY}: {reason})"
     escaped = note.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     for command in (("render",), ("export", "--format", "html")):
         page = ok(invoke(demo_db, *command, "DEMO-0002")).stdout
@@ -1003,7 +1006,7 @@ def test_the_documented_erasure_request_leaves_no_copy_of_the_childs_name(
     args = _documented_erasure("cli.md")
     assert args[1] == "DEMO-0001"
     # evidence.md gives the same request (for a case of its own).
-    assert _documented_erasure("evidence.md")[2:] == [*args[2:], "--on", "2026-11-05"]
+    assert _documented_erasure("evidence.md")[2:] == [*args[2:], "--on", "$(date +%F)"]
     said = ok(invoke(engine_url, *args)).stdout
     assert "DEMO-0001: of these, 7 further copies of a name removed" in said
     for where in ("seq 7 views.signed_by", "seq 12 meeting.attendees.3.name"):
@@ -1161,7 +1164,7 @@ def test_an_import_that_would_drop_redaction_records_is_refused_unless_asked(
             "--reason",
             "Request",
             "--on",
-            "2026-12-05",
+            TODAY,
             *OFFICER,
         )
     )
@@ -1208,7 +1211,7 @@ def test_a_bare_history_of_an_erased_child_is_refused_unless_asked_and_then_neve
         target,
         "export",
         "--pupil",
-        "(redacted on 2026-12-05: Erasure request)",
+        f"(redacted on {TODAY}: Erasure request)",
         "--dob",
         "0001-01-01",
     )
@@ -1302,6 +1305,36 @@ def test_text_reading_removed_is_shown_as_typed_before_and_after_a_redaction(
     assert f"date of birth {NOTE}" in ok(invoke(url, "letter", "DEMO-0002")).stdout
 
 
+def test_an_erasure_request_removes_an_entry_dated_ahead_the_day_it_is_made(
+    tmp_path: Path,
+) -> None:
+    """A case opened for next term (dated 20 days ahead, as R16 allows) could not be redacted
+    by any date: before the step's date was refused, and after today (review U, U2). `redact`
+    is compared with the day the entry was recorded: done today (`--on` left out), exit 0; a
+    day before it was recorded is bad input naming the entry and that day."""
+    data = tmp_path / "open.json"
+    data.write_text(json.dumps(OPENING), encoding="utf-8")
+    url = f"sqlite:///{tmp_path / 'cases.sqlite'}"
+    ahead = (dt.date.today() + dt.timedelta(days=20)).isoformat()
+    ok(invoke(url, "apply", "C-1", "open", "--data", str(data), "--on", ahead, *AP_HEAD))
+    request = ("redact", "C-1", "all", "pupil.name", "pupil.date_of_birth", "--reason",
+               "Erasure request", *OFFICER)  # fmt: skip
+    yesterday = (dt.date.today() - dt.timedelta(days=1)).isoformat()
+    for on in (yesterday, "1926-12-01"):
+        early = invoke(url, *request, "--on", on)
+        assert early.exit_code == 2, early.output
+        no_traceback(early)
+        assert f"{on} is before entry 1 (recorded on {TODAY})" in early.stderr
+    late = invoke(url, *request, "--on", ahead)
+    assert late.exit_code == 2, late.output
+    assert "is after today" in late.stderr
+    said = ok(invoke(url, *request)).stdout
+    assert "C-1 seq 1: removed pupil.name, pupil.date_of_birth (redaction 1)" in said
+    timeline = ok(invoke(url, "timeline", "C-1")).stdout
+    assert f"(redacted on {TODAY}: Erasure request)" in timeline.splitlines()[0]
+    assert ok(invoke(url, "verify")).stdout.startswith("sound")
+
+
 def test_a_case_id_like_the_placeholder_date_is_shown_and_exported_as_it_is(
     tmp_path: Path,
 ) -> None:
@@ -1339,7 +1372,7 @@ def test_a_case_id_like_the_placeholder_date_is_shown_and_exported_as_it_is(
     _imported(tmp_path, bare, "bare")
 
     ok(invoke(url, "redact", "0001-01-01", "all", "pupil.name", "pupil.date_of_birth",
-              "--reason", "Erasure request", "--on", "2026-11-05", *OFFICER))  # fmt: skip
+              "--reason", "Erasure request", "--on", TODAY, *OFFICER))  # fmt: skip
     shown(NOTE)
     target = f"sqlite:///{tmp_path / 'after.sqlite'}"
     for name, text in (

@@ -205,7 +205,7 @@ def test_the_documented_redaction_of_a_parents_name_is_taken(tmp_path: Path) -> 
         cli,
         [
             "--db", db, "redact", "DEMO-0001", "2", "form.parent_name",
-            "--reason", "Family's request", "--on", "2026-12-02",
+            "--reason", "Family's request", "--on", dt.date.today().isoformat(),
             "--actor-id", "la-9", "--actor-name", "Jo Whitfield", "--role", "la_admissions",
             "--organisation", "Exampleshire County Council",
         ],

@@ -13,6 +13,7 @@ import datetime as dt
 import json
 import os
 import pickle
+import re
 import sqlite3
 import threading
 import time
@@ -77,8 +78,9 @@ from test_stores import server_store
 ENGINES = ("memory", "sqlite", "postgresql", "mariadb")
 SQL_ENGINES = ENGINES[1:]
 CLERK = Actor("la-9", "Jo Whitfield", Role.LA_ADMISSIONS, AUTHORITY)
-LATER = dt.date(2026, 6, 1)
-"""A redaction's date after every entry of the cases these tests build."""
+LATER = REDACTED_ON
+"""A redaction's date on or after the day every entry of the cases these tests build was
+recorded (today), and not after today."""
 
 
 def _store_on(engine: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
@@ -430,23 +432,32 @@ def test_D11_every_address_field_of_the_forms_is_marked_as_one() -> None:
     assert {hint for field, hint in found if fields.holds_address(field)} == {str}
 
 
-@pytest.mark.parametrize("on", [dt.date(1900, 1, 1), dt.date(1, 1, 1), dt.date(2026, 1, 13)])
+@pytest.mark.parametrize(
+    "on",
+    [
+        dt.date(1900, 1, 1),
+        dt.date(1, 1, 1),
+        dt.date(2026, 1, 13),
+        dt.date(2026, 1, 14),
+        REDACTED_ON - dt.timedelta(days=1),
+    ],
+)
 def test_a_redaction_dated_before_the_entry_it_removes_from_is_refused(
     store: Store, on: dt.date
 ) -> None:
     """A year typed wrong (1900, or last year) would date a removal before the value was
-    there; entry 2 is dated 2026-01-14."""
+    there: refused before the day the entry was recorded (today), whatever its own date
+    (entry 2 is dated 2026-01-14: that day and the day before are refused too, review U, U2)."""
     store.save(built("case-01", 3))
     before = _state(store, "case-01")
-    with pytest.raises(FormInvalid, match=r"redact\.on: .* before entry 2 \(2026-01-14\)"):
+    recorded = re.escape(f"before entry 2 (recorded on {REDACTED_ON})")
+    with pytest.raises(FormInvalid, match=rf"redact\.on: .* {recorded}"):
         store.redact("case-01", 2, ["form.parent_name"], "Request", by=CLERK, on=on)
     with pytest.raises(FormInvalid, match=r"redact\.on"):
         store.redact("case-01", None, ["actor.name"], "Request", by=CLERK, on=on)
     assert _state(store, "case-01") == before
-    [note] = store.redact(
-        "case-01", 2, ["form.parent_name"], "Request", by=CLERK, on=dt.date(2026, 1, 14)
-    )
-    assert note.on == dt.date(2026, 1, 14)  # the day the entry was made: allowed
+    [note] = store.redact("case-01", 2, ["form.parent_name"], "Request", by=CLERK, on=REDACTED_ON)
+    assert note.on == REDACTED_ON  # the day the entry was recorded: allowed
 
 
 def test_retention_dated_before_any_case_opened_touches_nothing(store: Store) -> None:
@@ -579,8 +590,10 @@ def test_a_checkpoint_of_another_authority_fails_verify(demo_db: str, tmp_path: 
 def test_an_officers_slips_on_the_command_line_are_bad_input(demo_db: str) -> None:
     redact = ("redact", "DEMO-0001", "2", "form.parent_name", "--reason", "Family's request")
     _refused(invoke(demo_db, *redact, "--on", "1926-12-01", *OFFICER), "before entry 2")
-    ok(invoke(demo_db, *redact, "--on", "2026-12-01", *OFFICER))
-    _refused(invoke(demo_db, *redact, "--on", "2026-12-01", *OFFICER), "nothing to remove")
+    ok(invoke(demo_db, *redact, "--on", REDACTED_ON.isoformat(), *OFFICER))
+    _refused(
+        invoke(demo_db, *redact, "--on", REDACTED_ON.isoformat(), *OFFICER), "nothing to remove"
+    )
     _refused(invoke(demo_db, "redact", "DEMO-9999", *redact[2:], *OFFICER), "DEMO-9999")
     none_due = ok(invoke(demo_db, "retention", "--on", "1990-01-01", "--apply", *OFFICER))
     assert "no case past retention" in none_due.stdout
@@ -607,7 +620,7 @@ def _redact_pupil(store: SqlAlchemyStore) -> None:
         ["pupil.name", "pupil.date_of_birth"],
         "Erasure request",
         by=CLERK,
-        on=dt.date(2026, 11, 5),
+        on=REDACTED_ON,
     )
 
 
@@ -711,7 +724,7 @@ def test_a_copy_loaded_before_a_redaction_is_behind_the_store_whatever_it_record
     store.save(built("case-01", 1))
     elsewhere = SqlAlchemyStore(url, calendar=CALENDAR)
     copy = elsewhere.load("case-01")
-    store.redact("case-01", 1, ["actor.name"], "Erasure", by=CLERK, on=dt.date(2026, 11, 5))
+    store.redact("case-01", 1, ["actor.name"], "Erasure", by=CLERK, on=REDACTED_ON)
     assert _entry(store).payload_key is None
     grown = advanced(copy, 1)
     with pytest.raises(ConcurrentUpdate, match="redacted after this copy was loaded"):
@@ -807,7 +820,7 @@ def test_the_officer_sees_the_warning_and_the_redaction_is_made(tmp_path: Path) 
         "--organisation",
         AUTHORITY,
         "--on",
-        "2026-11-05",
+        REDACTED_ON.isoformat(),
     )
     old = ok(invoke(url, "redact", "case-01", "all", *CHILD_PATHS, *args))
     no_traceback(old)
@@ -1361,4 +1374,28 @@ def test_a_case_as_of_a_day_with_an_entry_dated_later_behind_the_store_is_named_
         store.load("case-01", as_of=dt.date(2099, 1, 1))
     assert "entry 2 is dated after the entries that follow it; run verify" in str(refused.value)
     assert refused.value.retryable is False
+    store.close()
+
+
+@pytest.mark.parametrize("stamp", ["garbage", "2026-13-01 00:00:00", 12])
+def test_a_redaction_of_an_entry_whose_recorded_time_was_altered_names_the_row(
+    tmp_path: Path, stamp: object
+) -> None:
+    """A redaction is compared with the day each entry it removes values from was recorded
+    (review U, U2): a `recorded_at` SQLite holds as no time (altered behind the store) is an
+    altered row, named, not a date to compare or a traceback."""
+    store = SqlAlchemyStore(f"sqlite:///{tmp_path / 'altered.sqlite'}", calendar=CALENDAR)
+    store.create_schema()
+    store.save(built("case-01", 1))
+    drop_triggers(store.engine)
+    with store.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE rfsm_transitions SET recorded_at = :v"), {"v": stamp})
+    with pytest.raises(AlteredRow) as refused:
+        store.redact("case-01", 1, ["pupil.name"], "Erasure", by=ADMISSIONS, on=REDACTED_ON)
+    assert str(refused.value) == (
+        "could not redact case 'case-01': a stored row does not read as the store writes it: "
+        f"entry 1 is recorded at {stamp!r}, which is no time; run verify"
+    )
+    assert (refused.value.case_id, refused.value.retryable) == ("case-01", False)
+    assert store.verify()  # the hash no longer holds: verify names the entry
     store.close()

@@ -36,7 +36,7 @@ def test_the_parents_name_can_be_removed_as_docs_evidence_md_shows(tmp_path: Pat
     assert invoke(url, "demo").exit_code == 0
     result = invoke(
         url, "redact", "DEMO-0001", "2", "form.parent_name", "--reason", "Family's request",
-        "--on", "2026-12-02", "--actor-id", "la-9", "--actor-name", "Jo Whitfield",
+        "--on", REDACTED_ON.isoformat(), "--actor-id", "la-9", "--actor-name", "Jo Whitfield",
         "--role", "la_admissions", "--organisation", "Exampleshire County Council",
     )  # fmt: skip
     # Either the documented command works, or its refusal names the value to remove with it.

@@ -7,6 +7,7 @@ missing browser fails the test.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 import struct
@@ -82,7 +83,7 @@ def test_the_html_response_renders_in_a_headless_browser(tmp_path: Path) -> None
             "--reason",
             "Request",
             "--on",
-            "2026-11-05",
+            dt.date.today().isoformat(),
             *OFFICER,
         ],
         env=env,

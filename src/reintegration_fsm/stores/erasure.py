@@ -16,17 +16,17 @@ import attrs
 
 from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.case import Reintegration
-from reintegration_fsm.errors import FormInvalid, ProtocolError, UnknownProtocol
+from reintegration_fsm.errors import AlteredRow, FormInvalid, ProtocolError, UnknownProtocol
 from reintegration_fsm.fields import folded_name, loosely_folded_name, plain_day
 from reintegration_fsm.forms.letter import MONTHS
 from reintegration_fsm.rules import same_name
 from reintegration_fsm.stores import arguments, personal
 from reintegration_fsm.stores.digests import ACTOR_FIELDS, column_digest
+from reintegration_fsm.stores.failures import ALTERED
 from reintegration_fsm.stores.redaction import RedactionNote, Removal, note_row, remove
 from reintegration_fsm.stores.rows import (
     Row,
     case_row,
-    logged_day,
     refuse_clock_behind,
     transitions_from_rows,
 )
@@ -162,11 +162,12 @@ def plan(
         StoreError: this machine's clock reads before the entry it redacts, or a redaction
             record of it, by more than CLOCK_SLACK (not retryable).
         FormInvalid: a path names nothing, or no personal data; nothing is left to remove;
-            `on` is before an entry it removes values from; or the redacted history would no
-            longer load (a rule compares a removed value with one that is still there: remove
-            both in one redaction); or `by` does not act for the case's AP setting, host school
-            or authority; or the reason quotes a value it removes, or a name, date of birth
-            or address of the child or the family the case holds (not a retention run's).
+            `on` is before the day an entry it removes values from was recorded; or the
+            redacted history would no longer load (a rule compares a removed value with one
+            that is still there: remove both in one redaction); or `by` does not act for the
+            case's AP setting, host school or authority; or the reason quotes a value it
+            removes, or a name, date of birth or address of the child or the family the case
+            holds (not a retention run's).
     """
     check_request(reason, by, on)
     if not every_case:  # before any path is looked at: no answer tells another what is there
@@ -584,21 +585,50 @@ def _refusing(error: ProtocolError) -> str:
 def _refuse_earlier(
     on: dt.date, by_seq: Mapping[int, Mapping[str, Any]], removals: Mapping[int, Removal]
 ) -> None:
-    """Refuse a redaction dated before an entry whose values it removes: a year typed wrong
-    (1900, last year) would show a value removed before it was recorded.
+    """Refuse a redaction dated before the day an entry whose values it removes was recorded
+    (`_recorded_day`): a year typed wrong (1926, last year) would show a value removed before it was
+    recorded.
+
+    The entry's business date is not compared: R16 lets a step be dated up to a year ahead (a
+    step recorded in advance, a case opened for next term), and its values can be removed
+    from the day it was written, an erasure request not kept waiting for the date typed on the
+    step (review U, U2).
 
     Raises:
-        FormInvalid: naming the first such entry and its date.
+        FormInvalid: naming the first such entry and the day it was recorded.
+        AlteredRow: an entry's `recorded_at` holds no time (`_recorded_day`).
     """
     for seq in sorted(removals):
-        day = logged_day(by_seq[seq]["on_date"], seq)
+        day = _recorded_day(by_seq[seq])
         if on < day:
             raise FormInvalid(
                 "redact",
                 "on",
-                f"{on.isoformat()} is before entry {seq} ({day.isoformat()}), whose values it "
-                "removes; date it the day it is done",
+                f"{on.isoformat()} is before entry {seq} (recorded on {day.isoformat()}), whose "
+                "values it removes; date it the day it is done",
             )
+
+
+def _recorded_day(entry: Mapping[str, Any]) -> dt.date:
+    """The day a log entry was recorded: its `recorded_at` (naive UTC, as the store stamps it)
+    as a date in this machine's local time, as a redaction's "today" is read (its `on` may not
+    lie after today).
+
+    Raises:
+        AlteredRow: it holds no time: the row was changed behind the store (SQLite keeps any
+            text or number in a DATETIME column), which `verify` names.
+    """
+    stamp = entry["recorded_at"]
+    if not isinstance(stamp, dt.datetime):
+        raise AlteredRow(
+            f"could not redact case {entry['case_id']!r}: {ALTERED}: entry {entry['seq']} is "
+            f"recorded at {stamp!r}, which is no time; run verify",
+            case_id=entry["case_id"],
+        )
+    try:
+        return stamp.replace(tzinfo=dt.timezone.utc).astimezone().date()
+    except (OverflowError, ValueError, OSError):  # at the calendar's ends: no local time
+        return stamp.date()
 
 
 def _refuse_unmatched(entries: Sequence[Mapping[str, Any]], patterns: Sequence[str]) -> None:

@@ -1476,8 +1476,8 @@ class SqlAlchemyStore:
             FormInvalid: `case_id` not text, `seq` neither a whole number nor None, no reason
                 or one quoting a value it removes, `paths` not a collection of texts, a path
                 naming nothing or no personal data, nothing left to remove, a case that would no
-                longer load, or `on` before an entry it removes values from or after today;
-                nothing was changed.
+                longer load, or `on` before the day an entry it removes values from was
+                recorded, or after today; nothing was changed.
             StoreError: the database failed; nothing was changed. Or this machine's clock
                 reads before an entry it redacts, or a redaction record of it, by more than
                 CLOCK_SLACK (not retryable).
