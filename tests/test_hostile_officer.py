@@ -1193,7 +1193,9 @@ def test_import_names_every_bad_transition_at_once(demo_db: str, tmp_path: Path)
 
 def test_open_names_an_unknown_protocol_beside_bad_data(tmp_path: Path) -> None:
     """Every reason at once: `open --under nosuch` with a data file missing a field names the
-    unknown protocol and the missing field in one run, as for a pasted id (review J, J4)."""
+    unknown protocol and the missing field in one run, as for a pasted id (review J, J4), the
+    protocol's as a sentence before its reasons, where J4 joined them with a space: "no
+    protocol 'nosuch' is known Known: worcestershire@3, ..." (review Y, Y4)."""
     url = f"sqlite:///{tmp_path / 'c.sqlite'}"
     data = {key: value for key, value in OPEN_DATA.items() if key != "local_authority"}
     result = invoke(
@@ -1212,29 +1214,5 @@ def test_open_names_an_unknown_protocol_beside_bad_data(tmp_path: Path) -> None:
     no_traceback(result)
     assert result.exit_code == 2, result.output
     assert "local_authority" in result.output
-    assert "nosuch" in result.output
-
-
-def test_Y4_an_unknown_protocol_beside_bad_data_reads_as_sentences(tmp_path: Path) -> None:
-    """J4 names an unknown --under (or RFSM_UNDER) beside the data file's problems by joining
-    its message and reasons with a space: "no protocol 'nosuch' is known Known:
-    worcestershire@3, ..."."""
-    url = f"sqlite:///{tmp_path / 'c.sqlite'}"
-    data = {key: value for key, value in OPEN_DATA.items() if key != "local_authority"}
-    result = invoke(
-        url,
-        "apply",
-        "C-1",
-        "open",
-        "--data",
-        write(tmp_path / "open.json", json.dumps(data)),
-        *AP,
-        "--on",
-        "2026-01-12",
-        "--under",
-        "nosuch",
-    )
-    no_traceback(result)
-    assert result.exit_code == 2, result.output
     assert "is known Known" not in result.output
     assert "no protocol 'nosuch' is known. Known: worcestershire@3" in result.output

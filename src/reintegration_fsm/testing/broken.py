@@ -302,17 +302,11 @@ def invalid_initial_meetings(
     elif respect == "missing_signature":
         party = draw(st.sampled_from((Party.PARENT, Party.CHILD, Party.AP, Party.HOST)))
         changes = {"signatures": meeting.signatures - {party}}
-    elif respect == "start_before_meeting":
-        start = held - draw(st.integers(1, 14)) * _DAY
-        first, second, final = _review_dates_in_window(draw, start, None, protocol)
-        changes = {
-            "start_date": start,
-            "first_review": first,
-            "second_review": second,
-            "final_review": final,
-        }
-    elif respect == "start_too_late":
-        start = held + FURTHEST_AHEAD + draw(st.integers(1, 30)) * _DAY
+    elif respect in ("start_before_meeting", "start_too_late"):
+        if respect == "start_before_meeting":
+            start = held - draw(st.integers(1, 14)) * _DAY
+        else:
+            start = held + FURTHEST_AHEAD + draw(st.integers(1, 30)) * _DAY
         first, second, final = _review_dates_in_window(draw, start, None, protocol)
         changes = {
             "start_date": start,
