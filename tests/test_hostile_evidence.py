@@ -1399,3 +1399,32 @@ def test_a_redaction_of_an_entry_whose_recorded_time_was_altered_names_the_row(
     assert (refused.value.case_id, refused.value.retryable) == ("case-01", False)
     assert store.verify()  # the hash no longer holds: verify names the entry
     store.close()
+
+
+def test_a_redaction_by_a_clock_behind_across_midnight_names_the_clock(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The entry was recorded at 00:05 (UTC, TZ=UTC) by a machine whose clock is right; this
+    one reads 23:50 the day before, 15 minutes behind. The refusal names the clock (review U,
+    U3), not the date: U2's "date it the day it is done" blamed the day the officer typed,
+    today by their clock, and the next day's is refused as after today (review RV, RV2)."""
+    from reintegration_fsm import rules
+    from reintegration_fsm.stores import memory
+
+    monkeypatch.setattr(rules, "_LIMIT", [0.0, dt.date.min])  # (today read again, in UTC)
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    try:
+        store = InMemoryStore(calendar=CALENDAR)
+        today = dt.date.today()
+        midnight = dt.datetime.combine(today + dt.timedelta(days=1), dt.time())
+        monkeypatch.setattr(memory, "utc_now", lambda: midnight + dt.timedelta(minutes=5))
+        store.save(built("case-01", 3))
+        monkeypatch.setattr(memory, "utc_now", lambda: midnight - dt.timedelta(minutes=10))
+        with pytest.raises(StoreError, match="clock reads") as refused:
+            store.redact("case-01", 2, ["form.parent_name"], "Erasure", by=ADMISSIONS, on=today)
+        assert not refused.value.retryable
+        assert "date it the day it is done" not in str(refused.value)
+    finally:
+        monkeypatch.undo()
+        time.tzset()

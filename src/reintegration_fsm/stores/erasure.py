@@ -209,9 +209,11 @@ def plan(
         removals[seq] = _merged(removals.get(seq), remove(current, paths, strict=False))
     if not every_case:  # (a retention run's reason is the store's own fixed words)
         _refuse_quoting(reason, [*removed, *_copied(by_seq, copies), *_kept(by_seq)])
-    _refuse_earlier(on, by_seq, removals)
+    # The clock first: a clock behind across midnight puts today before the day an entry was
+    # recorded, and U2's refusal ("date it the day it is done") would blame the date typed.
     for seq in removals:
         _refuse_clock_behind(now, by_seq[seq], notes.get(seq, ()))
+    _refuse_earlier(on, by_seq, removals)
     text = personal.note_text(on, reason)
     changed = [
         _applied(entry, removals[seq]) if seq in removals else dict(entry)
