@@ -212,10 +212,16 @@ def _revised(case: CaseState) -> bool:
     return case.protocol.edition >= 2
 
 
+IN_ORDER_EDITION = 3
+"""The edition of the rules from which meetings, letters and outcomes are dated in order, a
+party attends a meeting only through an attendee with a name, and a review is met on the day
+it was held (`in_order`)."""
+
+
 def in_order(case: CaseState) -> bool:
-    """True when the case runs under edition 3's rules: meetings, letters and outcomes dated in
-    order, named attendees, a review met on the day it was held."""
-    return case.protocol.edition >= 3
+    """True when the case runs under edition 3's rules (`IN_ORDER_EDITION`): meetings, letters
+    and outcomes dated in order, named attendees, a review met on the day it was held."""
+    return case.protocol.edition >= IN_ORDER_EDITION
 
 
 def attending(case: CaseState, meeting: ReviewMeeting) -> frozenset[Party]:

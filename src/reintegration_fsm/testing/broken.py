@@ -27,7 +27,7 @@ from reintegration_fsm.forms import (
     UnsuccessfulOutcome,
 )
 from reintegration_fsm.protocol.definition import WORCESTERSHIRE, Protocol
-from reintegration_fsm.rules import FURTHEST_AHEAD, same_name
+from reintegration_fsm.rules import FURTHEST_AHEAD, IN_ORDER_EDITION, same_name
 from reintegration_fsm.testing.arguments import (
     Rule,
     checked,
@@ -363,7 +363,7 @@ def _names_counted(protocol: Protocol) -> bool:
     attendee with a name (edition 3, R9 and R10: `rules.attending`); before it, a party there
     under a blank name attends, and no meeting can be broken `unnamed_attendee` or
     `unnamed_party`."""
-    return protocol.edition >= 3
+    return protocol.edition >= IN_ORDER_EDITION
 
 
 _FINAL_ONLY = (
