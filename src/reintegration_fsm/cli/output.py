@@ -77,9 +77,10 @@ def shown_width(text: str) -> int:
 
 
 def _column_width(character: str) -> int:
-    if unicodedata.combining(character) or unicodedata.category(character) in ("Mn", "Me"):
+    category = unicodedata.category(character)
+    if unicodedata.combining(character) or category in ("Mn", "Me"):
         return 0  # a nonspacing mark of class 0 too: a Devanagari vowel sign, U+FE0F
-    if unicodedata.category(character) == "Cf" and character != "\u00ad":
+    if category == "Cf" and character != "\u00ad":
         return 0
     return 2 if unicodedata.east_asian_width(character) in "WF" else 1
 
