@@ -588,8 +588,8 @@ def _refuse_earlier(
     on: dt.date, by_seq: Mapping[int, Mapping[str, Any]], removals: Mapping[int, Removal]
 ) -> None:
     """Refuse a redaction dated before the day an entry whose values it removes was recorded
-    (`_recorded_day`): a year typed wrong (1926, last year) would show a value removed before it was
-    recorded.
+    (`_recorded_day`): a year typed wrong (1926, last year) would show a value removed before
+    it was recorded.
 
     The entry's business date is not compared: R16 lets a step be dated up to a year ahead (a
     step recorded in advance, a case opened for next term), and its values can be removed
