@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import Result
 
 import scenario
 import stages
@@ -1149,23 +1150,23 @@ def test_an_import_takes_a_family_actor_without_an_organisation(
 def test_open_names_a_bad_id_beside_bad_data(tmp_path: Path) -> None:
     """Every reason at once (review J2): an id pasted with a zero-width space and a data file
     missing a field are both refused in one run, not one after the other."""
+    result = _open_without_an_authority(tmp_path, "C-9\u200b")
+    assert "U+200B" in result.output
+
+
+def _open_without_an_authority(tmp_path: Path, case_id: str, *more: str) -> Result:
+    """`apply CASE_ID open` with a data file missing its `local_authority` (and `more`
+    options): refused as bad input (exit 2), naming the missing field, with no traceback."""
     url = f"sqlite:///{tmp_path / 'c.sqlite'}"
     data = {key: value for key, value in OPEN_DATA.items() if key != "local_authority"}
+    opening = write(tmp_path / "open.json", json.dumps(data))
     result = invoke(
-        url,
-        "apply",
-        "C-9\u200b",
-        "open",
-        "--data",
-        write(tmp_path / "open.json", json.dumps(data)),
-        *AP,
-        "--on",
-        "2026-01-12",
+        url, "apply", case_id, "open", "--data", opening, *AP, "--on", "2026-01-12", *more
     )
     no_traceback(result)
     assert result.exit_code == 2, result.output
     assert "local_authority" in result.output
-    assert "U+200B" in result.output
+    return result
 
 
 def _export(url: str, case_id: str) -> dict[str, object]:
@@ -1196,23 +1197,6 @@ def test_open_names_an_unknown_protocol_beside_bad_data(tmp_path: Path) -> None:
     unknown protocol and the missing field in one run, as for a pasted id (review J, J4), the
     protocol's as a sentence before its reasons, where J4 joined them with a space: "no
     protocol 'nosuch' is known Known: worcestershire@3, ..." (review Y, Y4)."""
-    url = f"sqlite:///{tmp_path / 'c.sqlite'}"
-    data = {key: value for key, value in OPEN_DATA.items() if key != "local_authority"}
-    result = invoke(
-        url,
-        "apply",
-        "C-1",
-        "open",
-        "--data",
-        write(tmp_path / "open.json", json.dumps(data)),
-        *AP,
-        "--on",
-        "2026-01-12",
-        "--under",
-        "nosuch",
-    )
-    no_traceback(result)
-    assert result.exit_code == 2, result.output
-    assert "local_authority" in result.output
+    result = _open_without_an_authority(tmp_path, "C-1", "--under", "nosuch")
     assert "is known Known" not in result.output
     assert "no protocol 'nosuch' is known. Known: worcestershire@3" in result.output
