@@ -1373,11 +1373,44 @@ class EvidenceContract:
         assert (refused.value.retryable, refused.value.case_id) == (False, "case-01")
         assert str(refused.value) == (
             f"could not save case 'case-01': this machine's clock reads {back:%Y-%m-%d %H:%M} "
-            f"(UTC), before the case's last entry, recorded at {last:%Y-%m-%d %H:%M}, by more "
+            f"(UTC), before the case's latest entry, recorded at {last:%Y-%m-%d %H:%M}, by more "
             "than the 10 minutes two machines' clocks may differ; nothing was written. Correct "
             "this machine's clock (NTP) and try again"
         )
         assert len(store.history("case-01")) == 2
+        assert store.verify() == []
+
+    @pytest.mark.parametrize("got", ["saved", "loaded", "streamed", "unseen"])
+    def test_a_save_by_a_clock_behind_an_earlier_entry_by_more_than_the_slack_is_refused(
+        self, store: Store, monkeypatch: pytest.MonkeyPatch, got: str
+    ) -> None:
+        """Three machines' clocks nine minutes apart each (review RV1): the third's entry is
+        within ten minutes of the case's last entry, the second's, but eighteen behind the
+        first's, and verify() compares an entry with the latest stamp before it. The save
+        compares its clock with the latest stamp too, however the case object was got."""
+        case = built("case-01", 2)
+        store.save(case)
+        latest = self.rows_of(store, "case-01")[1][-1]["recorded_at"]
+        self.clock_back(monkeypatch, 9)
+        store.save(advanced(case, 1))
+        if got == "loaded":
+            case = store.load("case-01")
+        elif got == "streamed":
+            [case] = store.load_all()
+        elif got == "unseen":
+            case = built("case-01", 3)
+        back = self.clock_back(monkeypatch, 18)
+        with pytest.raises(StoreError) as refused:
+            store.save(advanced(case, 1))
+        assert str(refused.value).startswith(
+            f"could not save case 'case-01': this machine's clock reads {back:%Y-%m-%d %H:%M} "
+            f"(UTC), before the case's latest entry, recorded at {latest:%Y-%m-%d %H:%M}, by "
+        )
+        assert len(store.history("case-01")) == 3
+        assert store.verify() == []
+        self.clock_back(monkeypatch, 1)  # within ten minutes of the latest: written, sound
+        store.save(case)
+        assert len(store.history("case-01")) == 4
         assert store.verify() == []
 
     def test_a_save_by_a_clock_behind_within_the_slack_is_written_and_sound(

@@ -29,15 +29,15 @@ class Held(NamedTuple):
     """What a store last saw of one case object: how much it holds, under which authority,
     (when it knows them) the case's open-items rows by item number, as `rows.item_key`, how
     many redaction records the case had (a redaction since makes the object behind the store),
-    and when its last entry was recorded (`recorded_at` as read, or None when not read): a save
-    that does not read the log checks its clock against it (`rows.refuse_clock_behind`)."""
+    and the latest `recorded_at` of its entries (as read, or None when not read): a save that
+    does not read the log checks its clock against it (`rows.refuse_saving_behind`)."""
 
     version: int
     last_hash: str
     authority: str
     items: Mapping[int, tuple[Any, ...]] | None = None
     redactions: int = 0
-    last_recorded: Any = None
+    latest_recorded: Any = None
 
 
 class _Entry(weakref.ref):  # type: ignore[type-arg]

@@ -38,6 +38,7 @@ from reintegration_fsm.stores.rows import (
     due_order,
     filed_under,
     found_by,
+    latest_stamp,
     ledger_entry,
     ledger_order,
     refuse_other_authority,
@@ -177,7 +178,8 @@ class InMemoryStore:
                 if not new:
                     return
                 refuse_unchained(history, start)
-                refuse_saving_behind(case_id, now, self._log[case_id][-1]["recorded_at"])
+                stamps = (entry["recorded_at"] for entry in self._log[case_id])
+                refuse_saving_behind(case_id, now, latest_stamp(None, stamps))
                 prepared = bulk.appended(case, authority, new, row["last_hash"], now)
                 self._log[case_id].extend(prepared.entries)
                 self._items[case_id] = prepared.items

@@ -112,11 +112,23 @@ def refuse_clock_behind(case_id: str, now: datetime, then: Any, follows: str, ac
         )
 
 
-def refuse_saving_behind(case_id: str, now: datetime, last_recorded: Any) -> None:
-    """`refuse_clock_behind` for a save stamping its entries `now`, after the case's last entry
-    recorded at `last_recorded`."""
+def latest_stamp(then: Any, stamps: Iterable[Any]) -> Any:
+    """The latest of `then` and the `stamps` that are times (`recorded_at` as read): what a
+    save checks its clock against, as `verify()` checks an entry against the latest stamp of
+    the entries before it (a stamp that is no time is left to `verify()`)."""
+    for stamp in stamps:
+        if type(stamp) is not datetime or stamp.tzinfo is not None:
+            continue
+        if type(then) is not datetime or stamp > then:
+            then = stamp
+    return then
+
+
+def refuse_saving_behind(case_id: str, now: datetime, latest_recorded: Any) -> None:
+    """`refuse_clock_behind` for a save stamping its entries `now`, after the case's entries,
+    the latest recorded at `latest_recorded`."""
     refuse_clock_behind(
-        case_id, now, last_recorded, "the case's last entry", f"save case {case_id!r}"
+        case_id, now, latest_recorded, "the case's latest entry", f"save case {case_id!r}"
     )
 
 

@@ -123,6 +123,7 @@ from reintegration_fsm.stores.rows import (
     found_by,
     holds_ended_reviews,
     item_key,
+    latest_stamp,
     ledger_entry,
     open_item_rows,
     rebuilt,
@@ -595,20 +596,24 @@ class SqlAlchemyStore:
             refuse_unchained(history, seen.version)
             new = history[seen.version :]
             now = utc_now()
-            # The last entry's stamp as this store read or wrote it: no read of the log here.
-            refuse_saving_behind(case_id, now, seen.last_recorded)
+            # The latest stamp as this store read or wrote it: no read of the log here.
+            refuse_saving_behind(case_id, now, seen.latest_recorded)
             fast = bulk.appended(case, seen.authority, new, seen.last_hash, now)
             if self._quick_append is not None and seen.items is not None:
                 done = self._quick_append(fast, seen, seen.items)
                 if done:
-                    return _held(len(history), fast, seen.authority, seen.redactions)
+                    return _held(
+                        len(history), fast, seen.authority, seen.redactions, seen.latest_recorded
+                    )
                 if done is not None:
                     fast = None  # the case row is not as this store saw it: compare below
         with self._writing() as conn:
             head = None
             if seen is not None and fast is not None and self._update_first(conn, fast, seen):
                 self._append(conn.exec_driver_sql, fast, seen.items)
-                return _held(len(history), fast, seen.authority, seen.redactions)
+                return _held(
+                    len(history), fast, seen.authority, seen.redactions, seen.latest_recorded
+                )
             if self._dialect != "sqlite":  # SQLite's BEGIN IMMEDIATE already serialises
                 elsewhere = self._elsewhere(conn, case_id)
                 if elsewhere is not None:
@@ -888,7 +893,7 @@ class SqlAlchemyStore:
             conn.execute(self._insert_items, prepared.items)
         if prepared.ledger:
             conn.execute(self._insert_ledger, prepared.ledger)
-        return _held(len(history), prepared, filed, 0)
+        return _held(len(history), prepared, filed, 0, None)
 
     def _keep_protocols(self, conn: Connection, new: Sequence[Reintegration]) -> None:
         """Refuse cases `new` to the store opened under other rules than its earlier cases
@@ -948,7 +953,7 @@ class SqlAlchemyStore:
         noted = int(head.redactions)
         start = 0
         stored: Sequence[Mapping[Any, Any]] = ()
-        last_recorded = None  # the stamp of the last entry read
+        latest = None  # the latest stamp of the entries read (and, reading on, seen before)
         if seen is not None and 0 < seen.version <= version and seen.redactions == noted:
             # Read only what came after the version this store saw, if the chain still
             # passes through the hash it saw there (and no redaction came since).
@@ -956,10 +961,10 @@ class SqlAlchemyStore:
             after = conn.execute(self._select_log_from, params).mappings().all()
             if after and after[0]["seq"] == seen.version and after[0]["hash"] == seen.last_hash:
                 start, stored = seen.version, after[1:]
-                last_recorded = after[-1]["recorded_at"]
+                latest = latest_stamp(seen.latest_recorded, _stamps(after))
         if not start:
             stored = conn.execute(self._select_log, {"b_case_id": case_id}).mappings().all()
-            last_recorded = stored[-1]["recorded_at"] if stored else None
+            latest = latest_stamp(None, _stamps(stored))
         compared = held(case_id, stored, history, self._notes(conn, case_id, stored), start)
         holds = compared.version
         new = history[holds:]
@@ -971,21 +976,23 @@ class SqlAlchemyStore:
             mine = len(history)
             counted = BEHIND if compared.redacted_since else noted
             if mine == version:
-                return Held(version, last_hash, authority, None, counted, last_recorded)
+                return Held(version, last_hash, authority, None, counted, latest)
             if seen is not None and mine == start:
-                return Held(mine, seen.last_hash, authority, None, counted, seen.last_recorded)
+                return Held(mine, seen.last_hash, authority, None, counted, seen.latest_recorded)
             then = stored[mine - start - 1]
-            return Held(mine, str(then["hash"]), authority, None, counted, then["recorded_at"])
+            earlier = seen.latest_recorded if seen is not None and start else None
+            stamp = latest_stamp(earlier, _stamps(stored[: mine - start]))
+            return Held(mine, str(then["hash"]), authority, None, counted, stamp)
         if seen is None or holds != seen.version:
             refuse_unchained(history, holds)  # checked in `_save` from the version it saw
         clock = utc_now()
-        refuse_saving_behind(case_id, clock, last_recorded)
+        refuse_saving_behind(case_id, clock, latest)
         prepared = bulk.appended(case, authority, new, last_hash, clock)
         now = Held(version, last_hash, authority, redactions=noted)
         if not self._update(conn.exec_driver_sql, prepared, now):
             raise ConcurrentUpdate(case_id, holds, None)  # cannot happen while we hold the lock
         self._append(conn.exec_driver_sql, prepared)
-        return _held(len(history), prepared, authority, noted)
+        return _held(len(history), prepared, authority, noted, latest)
 
     @guarded("import the histories", looks=False)  # each batch looks
     def import_histories(
@@ -1186,9 +1193,11 @@ class SqlAlchemyStore:
                 row, entries, notes = self._read_rows(conn, case_id, as_of, self._select_head)
             case = rebuilt(entries, notes, None, self.calendar, self.protocols)
         # No count read with it: a save of it is compared if the case was ever redacted.
-        last = entries[-1]
         held = Held(
-            case.version, str(last["hash"]), str(row.authority), last_recorded=last["recorded_at"]
+            case.version,
+            str(entries[-1]["hash"]),
+            str(row.authority),
+            latest_recorded=latest_stamp(None, _stamps(entries)),
         )
         self._seen.put(case, held)
         return case
@@ -1208,7 +1217,7 @@ class SqlAlchemyStore:
             authority,
             items,
             int(row.redactions),
-            last["recorded_at"],
+            latest_stamp(None, _stamps(entries)),
         )
         return case, held
 
@@ -2297,16 +2306,24 @@ def _warn_guessable(case_id: str, seqs: Sequence[int]) -> None:
         warnings.warn(GuessableRedaction(case_id, seqs), stacklevel=4)
 
 
-def _held(version: int, prepared: bulk.Prepared, authority: str, redactions: int) -> Held:
-    """What the store holds once `prepared` is written: its last hash and open items."""
+def _held(
+    version: int, prepared: bulk.Prepared, authority: str, redactions: int, latest: Any
+) -> Held:
+    """What the store holds once `prepared` is written after entries stamped at the `latest`:
+    its last hash, open items and latest stamp."""
     return Held(
         version,
         prepared.case_row["last_hash"],
         authority,
         _item_keys(prepared.items),
         redactions,
-        prepared.entries[-1]["recorded_at"],
+        latest_stamp(latest, _stamps(prepared.entries)),
     )
+
+
+def _stamps(entries: Iterable[Mapping[Any, Any]]) -> Iterator[Any]:
+    """The `recorded_at` of each log entry."""
+    return (entry["recorded_at"] for entry in entries)
 
 
 class _AsStored(TypeDecorator[Any]):

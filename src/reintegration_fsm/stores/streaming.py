@@ -26,7 +26,7 @@ from reintegration_fsm.case import Reintegration
 from reintegration_fsm.protocol.at_rest import StoredTransition
 from reintegration_fsm.stores.digests import COLUMN_MARK
 from reintegration_fsm.stores.holding import Held
-from reintegration_fsm.stores.rows import logged_day, resumed
+from reintegration_fsm.stores.rows import latest_stamp, logged_day, resumed
 from reintegration_fsm.stores.schema import cases, transitions
 from reintegration_fsm.vocabulary import REDACTED, Actor, Role, Stage, Trigger
 
@@ -61,8 +61,8 @@ def log_query() -> Select[Any]:
             sql_case((log.seq == 1, cases.c.state), else_=None),
             # Whether the entry predates 0003 (its data as it was written, not at rest).
             log.payload_salt.is_(None),
-            # When the last entry was recorded, which a save checks its clock against.
-            sql_case((log.seq == cases.c.version, log.recorded_at), else_=None),
+            # When each entry was recorded: a save checks its clock against the latest.
+            log.recorded_at,
         )
         .join(cases, cases.c.case_id == log.case_id)
         .order_by(log.case_id, log.seq)
@@ -194,6 +194,9 @@ class Reading:
                 )
             )
         held = Held(
-            len(rows), bytes(last_hash).hex(), authority, last_recorded=_stamp(rows[-1][15])
+            len(rows),
+            bytes(last_hash).hex(),
+            authority,
+            latest_recorded=latest_stamp(None, [_stamp(row[15]) for row in rows]),
         )
         return resumed(history, state, self.calendar, self.protocols), held
