@@ -1,0 +1,174 @@
+"""Review G: school calendars and deadline counting (term dates, iCalendar feeds, the CLI's
+calendar commands). Each test shows a finding of FINDINGS.md."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from reintegration_fsm.calendar import CalendarFileError, SchoolCalendar
+from reintegration_fsm.cli import cli
+
+
+def run(*args: str) -> Result:
+    """The CLI with no calendar in the environment."""
+    return CliRunner().invoke(cli, list(args), env={"RFSM_CALENDAR": None})
+
+
+def feed(*events: str) -> bytes:
+    """An iCalendar feed (CRLF, as RFC 5545 writes it) holding these events' lines."""
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Invented School//Terms//EN"]
+    for number, event in enumerate(events, start=1):
+        lines += ["BEGIN:VEVENT", f"UID:{number}@test", "DTSTAMP:20250601T000000Z"]
+        lines += event.strip("\n").split("\n")
+        lines.append("END:VEVENT")
+    lines.append("END:VCALENDAR")
+    return ("\r\n".join(lines) + "\r\n").encode()
+
+
+def all_day(summary: str, first: str, after: str | None = None) -> str:
+    """An all-day event's lines, from `first` to the day before `after` (one day without)."""
+    end = f"\nDTEND;VALUE=DATE:{after}" if after else ""
+    return f"DTSTART;VALUE=DATE:{first}{end}\nSUMMARY:{summary}"
+
+
+AUTUMN = all_day("Autumn Term", "20250901", "20251220")
+
+# The sample's 2025/26 terms, the last one's year mistyped (2027 for 2026): one entry that runs
+# through the summer holiday of 2026 and the whole of 2026/27.
+YEAR_TYPO = """\
+source = "Anyshire term dates 2025/26"
+[[term]]
+first_day = 2025-09-01
+last_day = 2025-10-24
+[[term]]
+first_day = 2025-11-03
+last_day = 2025-12-19
+[[term]]
+first_day = 2026-01-05
+last_day = 2026-02-13
+[[term]]
+first_day = 2026-02-23
+last_day = 2026-03-27
+[[term]]
+first_day = 2026-04-13
+last_day = 2026-05-22
+[[term]]
+first_day = 2026-06-01
+last_day = 2027-07-20
+"""
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="G1: a term longer than any school term (a year mistyped) is read, its holidays "
+    "counted as school days: an offer deadline lands in August",
+)
+def test_G1_a_term_longer_than_any_school_term_is_refused_naming_its_line(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "terms.toml"
+    path.write_text(YEAR_TYPO, encoding="utf-8")
+    with pytest.raises(CalendarFileError, match="is a holiday missing") as refused:
+        SchoolCalendar.from_file(path)
+    assert refused.value.line == 21  # the long term's last_day
+    result = run("calendar", "add-school-days", "2026-07-20", "20", "--calendar", str(path))
+    assert result.exit_code == 2, result.output  # was 0, printing 2026-08-17
+    assert "Traceback" not in result.output
+    assert "2027-07-20" in result.stderr
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="G1: a feed whose term runs past a holiday it names in no word the reader knows "
+    "(Christmas) reads the holiday as school days",
+)
+def test_G1_a_feed_term_longer_than_any_school_term_is_refused() -> None:
+    year = feed(
+        all_day("Term time 2025/26", "20250901", "20260721"),
+        all_day("Half term", "20251027", "20251101"),
+        all_day("Christmas", "20251220", "20260105"),
+        all_day("Half term", "20260216", "20260221"),
+        all_day("Easter holidays", "20260328", "20260413"),
+        all_day("Half term", "20260525", "20260530"),
+    )
+    with pytest.raises(CalendarFileError, match="is a holiday missing"):
+        SchoolCalendar.from_ics(year)
+
+
+def test_G1_the_longest_real_terms_are_still_read(tmp_path: Path) -> None:
+    """An autumn term from late August to Christmas, written without its half term: 119 days."""
+    path = tmp_path / "terms.toml"
+    path.write_text(
+        'source = "x"\n[[term]]\nfirst_day = 2025-08-27\nlast_day = 2025-12-23\n',
+        encoding="utf-8",
+    )
+    assert SchoolCalendar.from_file(path).terms == ((date(2025, 8, 27), date(2025, 12, 23)),)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="G2: 'School closes at lunchtime (INSET)' is read as closing the whole day",
+)
+@pytest.mark.parametrize(
+    "summary",
+    [
+        "School closes at lunchtime (INSET)",
+        "INSET - school closed to pupils at lunchtime",
+        "Closed from lunchtime - staff training",
+    ],
+)
+def test_G2_a_closure_at_lunchtime_leaves_a_school_day(summary: str) -> None:
+    calendar = SchoolCalendar.from_ics(feed(AUTUMN, all_day(summary, "20250912")))
+    assert calendar.closures == ()
+    assert calendar.is_school_day(date(2025, 9, 12))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="G3: file errors show Python reprs (datetime.date(...), timedelta(...)) to officers",
+)
+@pytest.mark.parametrize(
+    ("event", "shown"),
+    [
+        ("DTSTART;VALUE=DATE:20251027\nDTEND:20251101T000000\nSUMMARY:Half term", "2025-11-01"),
+        ("DTSTART;VALUE=DATE:20251027\nDURATION:P5DT1H\nSUMMARY:Half term", "P5DT1H"),
+        (
+            "DTSTART;VALUE=PERIOD:20250910T000000Z/20250911T000000Z\nSUMMARY:INSET day",
+            "2025-09-10",
+        ),
+    ],
+    ids=["dtend", "duration", "period"],
+)
+def test_G3_a_feed_error_shows_the_value_as_written_not_python(event: str, shown: str) -> None:
+    with pytest.raises(CalendarFileError) as refused:
+        SchoolCalendar.from_ics(feed(AUTUMN, event))
+    assert "datetime" not in str(refused.value)
+    assert shown in str(refused.value)
+
+
+@pytest.mark.xfail(strict=True, reason="G3: a TOML date in a list is shown as Python")
+def test_G3_a_term_dates_file_error_shows_the_value_as_written(tmp_path: Path) -> None:
+    path = tmp_path / "terms.toml"
+    path.write_text(
+        'source = "x"\n[[term]]\nfirst_day = [2025-09-01]\nlast_day = 2025-10-01\n',
+        encoding="utf-8",
+    )
+    result = run("calendar", "add-school-days", "2025-09-01", "5", "--calendar", str(path))
+    assert result.exit_code == 2
+    assert "datetime" not in result.stderr, result.stderr
+
+
+@pytest.mark.xfail(
+    strict=True, reason="G4: 'hols', the usual British short word, decides no holiday"
+)
+@pytest.mark.parametrize("summary", ["October hols", "Easter hols", "Summer Hols"])
+def test_G4_hols_inside_a_term_event_is_a_holiday(summary: str) -> None:
+    calendar = SchoolCalendar.from_ics(feed(AUTUMN, all_day(summary, "20251027", "20251101")))
+    assert calendar.terms == (
+        (date(2025, 9, 1), date(2025, 10, 26)),
+        (date(2025, 11, 1), date(2025, 12, 19)),
+    )
