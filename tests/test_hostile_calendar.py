@@ -1778,14 +1778,27 @@ def test_a_tiny_feed_of_events_over_thousands_of_years_is_refused_before_they_ar
 
 @pytest.mark.parametrize(("days", "refused"), [(366, False), (367, True)])
 def test_an_event_of_a_leap_year_is_read_and_a_day_longer_refused(days: int, refused: bool) -> None:
+    """The year's term event holds its holidays (no term is longer than eighteen weeks, G1)."""
     end = (date(2025, 9, 1) + timedelta(days=days)).strftime("%Y%m%d")
-    term = uid_feed(("t@x", f"SUMMARY:Term\nDTSTART;VALUE=DATE:20250901\nDTEND;VALUE=DATE:{end}"))
+    holidays = [
+        (
+            "h1@x",
+            "SUMMARY:Christmas holiday\nDTSTART;VALUE=DATE:20251220\nDTEND;VALUE=DATE:20260105",
+        ),
+        ("h2@x", "SUMMARY:Easter holiday\nDTSTART;VALUE=DATE:20260328\nDTEND;VALUE=DATE:20260413"),
+        ("h3@x", "SUMMARY:Summer holiday\nDTSTART;VALUE=DATE:20260721\nDTEND;VALUE=DATE:20260902"),
+    ]
+    term = uid_feed(
+        ("t@x", f"SUMMARY:Term\nDTSTART;VALUE=DATE:20250901\nDTEND;VALUE=DATE:{end}"), *holidays
+    )
     if refused:
         with pytest.raises(CalendarFileError, match=f"it lasts {days} days"):
             SchoolCalendar.from_ics(term)
     else:
         assert SchoolCalendar.from_ics(term).terms == (
-            (date(2025, 9, 1), date(2025, 9, 1) + timedelta(days=days - 1)),
+            (date(2025, 9, 1), date(2025, 12, 19)),
+            (date(2026, 1, 5), date(2026, 3, 27)),
+            (date(2026, 4, 13), date(2026, 7, 20)),
         )
 
 
@@ -2341,3 +2354,77 @@ def test_Y3_a_part_day_closure_worded_beside_D1s_forms_leaves_a_school_day(summa
     inset = f"DTSTART;VALUE=DATE:20251003\nSUMMARY:{summary}"
     calendar = SchoolCalendar.from_ics(feed(AUTUMN, inset))
     assert calendar.is_school_day(date(2025, 10, 3))
+
+
+# ---- review G, G1: a term longer than any school term -------------------------------------
+
+
+def all_day(summary: str, first: str, after: str | None = None) -> str:
+    """An all-day event's lines, from `first` to the day before `after` (one day without)."""
+    end = f"\nDTEND;VALUE=DATE:{after}" if after else ""
+    return f"DTSTART;VALUE=DATE:{first}{end}\nSUMMARY:{summary}"
+
+
+# The sample's 2025/26 terms, the last one's year mistyped (2027 for 2026): one entry that runs
+# through the summer holiday of 2026 and the whole of 2026/27.
+YEAR_TYPO = """\
+source = "Anyshire term dates 2025/26"
+[[term]]
+first_day = 2025-09-01
+last_day = 2025-10-24
+[[term]]
+first_day = 2025-11-03
+last_day = 2025-12-19
+[[term]]
+first_day = 2026-01-05
+last_day = 2026-02-13
+[[term]]
+first_day = 2026-02-23
+last_day = 2026-03-27
+[[term]]
+first_day = 2026-04-13
+last_day = 2026-05-22
+[[term]]
+first_day = 2026-06-01
+last_day = 2027-07-20
+"""
+
+
+def test_G1_a_term_longer_than_any_school_term_is_refused_naming_its_line(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "terms.toml"
+    path.write_text(YEAR_TYPO, encoding="utf-8")
+    with pytest.raises(CalendarFileError, match="is a holiday missing") as refused:
+        SchoolCalendar.from_file(path)
+    assert refused.value.line == 19  # the long term's last_day
+    result = run("calendar", "add-school-days", "2026-07-20", "20", "--calendar", str(path))
+    assert result.exit_code == 2, result.output  # was 0, printing 2026-08-17
+    assert "Traceback" not in result.output
+    assert "2027-07-20" in result.stderr
+
+
+def test_G1_a_feed_term_longer_than_any_school_term_is_refused() -> None:
+    """A year's term event whose Christmas and February holidays are named in words the reader
+    does not know: read as one term from November to Easter, 147 days, the holidays were
+    counted as school days."""
+    year = feed(
+        all_day("Term time 2025/26", "20250901", "20260721"),
+        all_day("Half term", "20251027", "20251101"),
+        all_day("Christmas", "20251220", "20260105"),
+        all_day("Winter recess", "20260216", "20260221"),
+        all_day("Easter holidays", "20260328", "20260413"),
+        all_day("Half term", "20260525", "20260530"),
+    )
+    with pytest.raises(CalendarFileError, match="is a holiday missing"):
+        SchoolCalendar.from_ics(year)
+
+
+def test_G1_the_longest_real_terms_are_still_read(tmp_path: Path) -> None:
+    """An autumn term from late August to Christmas, written without its half term: 119 days."""
+    path = tmp_path / "terms.toml"
+    path.write_text(
+        'source = "x"\n[[term]]\nfirst_day = 2025-08-27\nlast_day = 2025-12-23\n',
+        encoding="utf-8",
+    )
+    assert SchoolCalendar.from_file(path).terms == ((date(2025, 8, 27), date(2025, 12, 23)),)

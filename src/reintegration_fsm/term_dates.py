@@ -306,6 +306,17 @@ file, or an event whose summary lacks the word "term"), which read as a holiday 
 deadline counted across it weeks late."""
 
 
+LONGEST_TERM_DAYS = 126
+"""The most days a term read from a file or feed may last, both ends included: eighteen weeks.
+No English term is longer: an autumn term from late August to Christmas, written without its
+half term, is about 17 (119 days). A longer one holds a holiday, a year mistyped
+(`last_day = 2027-07-20` for 2026) or a holiday left out (in a feed, one whose summary names no
+holiday: "Christmas"), and read as a term it counts that holiday's weekdays as school days: a
+deadline counted across a summer would fall in August (review G, G1). The mirror of
+`LONGEST_HOLIDAY_DAYS`. A calendar built in code is not held to it: tests and integrators build
+whole-year terms on purpose."""
+
+
 def _holds_august(first: date, last: date) -> bool:
     """Whether any day from `first` to `last` (both included) is in August."""
     return any(
@@ -365,7 +376,8 @@ def check_terms(
 ) -> None:
     """Refuse empty calendars, backwards or overlapping terms, two terms further apart than
     any school holiday (`LONGEST_HOLIDAY_DAYS` across August, `LONGEST_OTHER_HOLIDAY_DAYS`
-    otherwise), closures outside every term and, given
+    otherwise), a term from a file or feed (`where`) longer than any school term
+    (`LONGEST_TERM_DAYS`), closures outside every term and, given
     `unknown_years` (why the bank holidays of the years from one to another are not known, or
     None), a term in such a year.
 
@@ -418,6 +430,19 @@ def check_terms(
                         line or term.line,
                         where,
                     )
+    if where is not None:
+        for term in terms:
+            days = term.last.toordinal() - term.first.toordinal() + 1
+            if days > LONGEST_TERM_DAYS:
+                _fail(
+                    f"{term.describe()} lasts {days} days: no school term is longer than "
+                    f"eighteen weeks ({LONGEST_TERM_DAYS} days), and its holidays would be "
+                    "counted as school days: is a holiday missing from it (a half term, "
+                    "Christmas, Easter, the summer; in a feed, an event whose summary names no "
+                    "holiday), or a year mistyped? Give each block of school weeks as a term",
+                    term.last_line or term.line,
+                    where,
+                )
     firsts = [t.first for t in ordered]
     for closure in closures:
         index = bisect_right(firsts, closure.day) - 1
