@@ -2428,3 +2428,17 @@ def test_G1_the_longest_real_terms_are_still_read(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     assert SchoolCalendar.from_file(path).terms == ((date(2025, 8, 27), date(2025, 12, 23)),)
+
+
+@pytest.mark.parametrize(
+    "summary",
+    [
+        "School closes at lunchtime (INSET)",
+        "INSET - school closed to pupils at lunchtime",
+        "Closed from lunchtime - staff training",
+    ],
+)
+def test_G2_a_closure_at_lunchtime_leaves_a_school_day(summary: str) -> None:
+    calendar = SchoolCalendar.from_ics(feed(AUTUMN, all_day(summary, "20250912")))
+    assert calendar.closures == ()
+    assert calendar.is_school_day(date(2025, 9, 12))

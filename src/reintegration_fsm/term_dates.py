@@ -74,19 +74,22 @@ _HALF_RANGE = re.compile(rf"{_NUMBER}{_RANGE_WORD}{_TIME}|{_TIME}{_RANGE_WORD}{_
 """Hours of which one end is a time and the other a bare number ("1.30-3.30pm", "9-3pm",
 "9am-3"): am or pm left to be guessed."""
 _CLOCK = re.compile(r"(\d{1,2})(?:[.:](\d{2}))? ?(?:([ap])\.?m\.?)?|(?:12 )?(?:noon|midday)")
+_CLOSING_TIME = rf"(?:{_TIME}|\blunch ?time\b|\blunch\b)"
+"""When a school closes part way through a day: at a clock time, or at lunchtime ("School closes
+at lunchtime (INSET)", review G, G2)."""
 _ICS_PART_DAY = re.compile(
     r"\bearly (?:closure|closing|finish)"
     r"|\b(?:closes|closing|closed|finish(?:es|ing)?|ends?) early\b"
-    rf"|\b(?:closes|closing|finish(?:es|ing)?|ends) (?:to pupils )?(?:at |from )?{_TIME}"
-    rf"|\b(?:closed?|closure)(?: to pupils)? (?:at|from) {_TIME}"
-    rf"|{_TIME} (?:finish|closure|closing)\b"
+    rf"|\b(?:closes|closing|finish(?:es|ing)?|ends) (?:to pupils )?(?:at |from )?{_CLOSING_TIME}"
+    rf"|\b(?:closed?|closure)(?: to pupils)? (?:at|from) {_CLOSING_TIME}"
+    rf"|{_CLOSING_TIME} (?:finish|closure|closing)\b"
     r"|\btwilight\b"
 )
 """A closure the school makes for part of a day, which the pupils attend: it closes early or
-at a time ("Early closure - 1.30pm finish", "School closed to pupils at 1pm", "closes 1.30pm"),
-or is a twilight session after school ("INSET twilight"). A time alone or hours of the day say
-nothing of the kind ("INSET day - staff 8.45am-3.15pm", "School closed 7am-10pm - polling
-station")."""
+at a time ("Early closure - 1.30pm finish", "School closed to pupils at 1pm", "closes 1.30pm",
+"School closes at lunchtime"), or is a twilight session after school ("INSET twilight"). A time
+alone or hours of the day say nothing of the kind ("INSET day - staff 8.45am-3.15pm", "School
+closed 7am-10pm - polling station")."""
 _HALF_DAY = re.compile(r"\bhalf(?: ?- ?| )?days?\b")
 _MORNING = re.compile(r"\bmornings?\b|(?<![\w.])a\.?m\b\.?")
 _AFTERNOON = re.compile(r"\bafternoons?\b|(?<![\w.])p\.?m\b\.?")
