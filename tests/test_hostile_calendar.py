@@ -2442,3 +2442,12 @@ def test_G2_a_closure_at_lunchtime_leaves_a_school_day(summary: str) -> None:
     calendar = SchoolCalendar.from_ics(feed(AUTUMN, all_day(summary, "20250912")))
     assert calendar.closures == ()
     assert calendar.is_school_day(date(2025, 9, 12))
+
+
+@pytest.mark.parametrize("summary", ["October hols", "Easter hols", "Summer Hols"])
+def test_G4_hols_inside_a_term_event_is_a_holiday(summary: str) -> None:
+    calendar = SchoolCalendar.from_ics(feed(AUTUMN, all_day(summary, "20251027", "20251101")))
+    assert calendar.terms == (
+        (date(2025, 9, 1), date(2025, 10, 26)),
+        (date(2025, 11, 1), date(2025, 12, 19)),
+    )

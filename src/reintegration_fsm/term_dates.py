@@ -53,7 +53,7 @@ _CLOSURE_KEYS = frozenset({"date", "reason"})
 # up" is on the last day of its term, not on holiday. "Mid-term" decides nothing: in England it
 # names what falls in the middle of a term ("Mid-term assessments"), not a holiday.
 _ICS_HOLIDAY_WORDS = re.compile(
-    r"\b(?:half(?: ?- ?| )?terms?|holidays?|vacations?|breaks?(?!(?: ?- ?| )up\b))\b"
+    r"\b(?:half(?: ?- ?| )?terms?|holidays?|hols|vacations?|breaks?(?!(?: ?- ?| )up\b))\b"
 )
 _ICS_CLOSURE_WORDS = re.compile(r"\b(?:inset|training days?|closed|closures?)\b")
 _ICS_TERM_WORDS = re.compile(r"(?<!mid-)(?<!mid )(?<!mid - )\bterms?\b")
@@ -103,7 +103,7 @@ _DECIDING = (
     r"(?:inset(?: days?)?|training days?"
     r"|closed(?: (?:to|for)(?: all)? (?:pupils|students|children))?"
     r"|closures?"
-    r"|half(?: ?- ?| )?terms?|holidays?|vacations?)"
+    r"|half(?: ?- ?| )?terms?|holidays?|hols|vacations?)"
 )
 """The words that make an event a closure or a holiday (`_ICS_CLOSURE_WORDS`,
 `_ICS_HOLIDAY_WORDS`, less "break": a "morning break" is no closure's), with what a summary
