@@ -2451,3 +2451,34 @@ def test_G4_hols_inside_a_term_event_is_a_holiday(summary: str) -> None:
         (date(2025, 9, 1), date(2025, 10, 26)),
         (date(2025, 11, 1), date(2025, 12, 19)),
     )
+
+
+@pytest.mark.parametrize(
+    ("event", "shown"),
+    [
+        ("DTSTART;VALUE=DATE:20251027\nDTEND:20251101T000000\nSUMMARY:Half term", "2025-11-01"),
+        ("DTSTART;VALUE=DATE:20251027\nDURATION:P5DT1H\nSUMMARY:Half term", "P5DT1H"),
+        (
+            "DTSTART;VALUE=PERIOD:20250910T000000Z/20250911T000000Z\nSUMMARY:INSET day",
+            "2025-09-10",
+        ),
+    ],
+    ids=["dtend", "duration", "period"],
+)
+def test_G3_a_feed_error_shows_the_value_as_written_not_python(event: str, shown: str) -> None:
+    with pytest.raises(CalendarFileError) as refused:
+        SchoolCalendar.from_ics(feed(AUTUMN, event))
+    assert "datetime" not in str(refused.value)
+    assert shown in str(refused.value)
+
+
+def test_G3_a_term_dates_file_error_shows_the_value_as_written(tmp_path: Path) -> None:
+    path = tmp_path / "terms.toml"
+    path.write_text(
+        'source = "x"\n[[term]]\nfirst_day = [2025-09-01]\nlast_day = 2025-10-01\n',
+        encoding="utf-8",
+    )
+    result = run("calendar", "add-school-days", "2025-09-01", "5", "--calendar", str(path))
+    assert result.exit_code == 2
+    assert "datetime" not in result.stderr, result.stderr
+    assert "not [2025-09-01]" in result.stderr

@@ -461,6 +461,37 @@ def check_terms(
             )
 
 
+def _as_written(value: object) -> str:
+    """A bad value read from a file or feed, as the file would write it, for a message: a date,
+    time or date and time in ISO 8601, a length of time as an iCalendar DURATION (`P5DT1H`), a
+    period or TOML array item by item; anything else as `describe` renders it. An officer
+    reads these messages: `datetime.timedelta(days=5, seconds=3600)` is Python, not their file
+    (review G, G3)."""
+    if isinstance(value, date | time):
+        text = value.isoformat()
+    elif isinstance(value, timedelta):
+        text = _duration_text(value)
+    elif isinstance(value, tuple | list):
+        inner = ", " if isinstance(value, list) else "/"
+        text = inner.join(_as_written(item) for item in value)
+        text = f"[{text}]" if isinstance(value, list) else text
+    elif isinstance(value, dict):
+        return "a table"
+    else:
+        return describe(value)
+    return describe(text)[1:-1] if len(text) > 60 else text
+
+
+def _duration_text(length: timedelta) -> str:
+    """`length` as an iCalendar (ISO 8601) DURATION: P5D, PT2H, P5DT1H30M, -P1D."""
+    sign, length = ("-", -length) if length < timedelta(0) else ("", length)
+    hours, rest = divmod(length.seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    clock = "".join(f"{n}{unit}" for n, unit in ((hours, "H"), (minutes, "M"), (seconds, "S")) if n)
+    days = f"{length.days}D" if length.days or not clock else ""
+    return f"{sign}P{days}" + (f"T{clock}" if clock else "")
+
+
 def as_date(value: object, what: str, line: int | None, where: str | None) -> date:
     """Accept a date (not a date-time) or refuse it, naming what it was meant to be; from a
     file (`where`), saying what to write instead of the slips TOML invites: a date in quotes,
@@ -488,6 +519,8 @@ def as_date(value: object, what: str, line: int | None, where: str | None) -> da
         )
     elif isinstance(value, time):
         problem = f"{what} must be a date like 2025-09-01, not a time of day ({value.isoformat()})"
+    else:
+        problem = f"{what} must be a date like 2025-09-01, not {_as_written(value)}"
     _fail(problem, line, where)
 
 
@@ -1157,7 +1190,7 @@ def _all_day_span(
         if hours is not None and not (closes_its_day and _covers_school_day(*hours)):
             return None
     elif not is_day(start):
-        refuse(f"DTSTART must be one date like 20250901, not {describe(start)}")
+        refuse(f"DTSTART must be one date like 20250901, not {_as_written(start)}")
     recurs = [key for key in _ICS_RECURRENCE if key in event]
     if recurs:
         refuse(
@@ -1176,7 +1209,7 @@ def _all_day_span(
         if "DTEND" in event:
             end = _decoded(event, "DTEND", name, where, line)
             if not is_day(end):
-                refuse(f"DTEND must be one date, as DTSTART is, not {describe(end)}")
+                refuse(f"DTEND must be one date, as DTSTART is, not {_as_written(end)}")
             last = end.toordinal() - 1
         elif "DURATION" in event:
             duration = _decoded(event, "DURATION", name, where, line)
@@ -1184,7 +1217,7 @@ def _all_day_span(
                 duration.seconds or duration.microseconds
             )
             if not whole:
-                refuse(f"DURATION must be whole days (P3D, P2W), not {describe(duration)}")
+                refuse(f"DURATION must be whole days (P3D, P2W), not {_as_written(duration)}")
             last = first + duration.days - 1
         else:
             last = first
@@ -1221,11 +1254,11 @@ def _timed_span(
     if "DTEND" in event:
         end = _decoded(event, "DTEND", name, where, line)
         if not isinstance(end, datetime):
-            refuse(f"DTEND must be a date and time, as DTSTART is, not {describe(end)}")
+            refuse(f"DTEND must be a date and time, as DTSTART is, not {_as_written(end)}")
     elif "DURATION" in event:
         duration = _decoded(event, "DURATION", name, where, line)
         if not isinstance(duration, timedelta):
-            refuse(f"DURATION must be a length of time (P5D, PT2H), not {describe(duration)}")
+            refuse(f"DURATION must be a length of time (P5D, PT2H), not {_as_written(duration)}")
         try:
             end = start + duration
         except OverflowError:
