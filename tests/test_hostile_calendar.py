@@ -2482,3 +2482,9 @@ def test_G3_a_term_dates_file_error_shows_the_value_as_written(tmp_path: Path) -
     assert result.exit_code == 2
     assert "datetime" not in result.stderr, result.stderr
     assert "not [2025-09-01]" in result.stderr
+    path.write_text(
+        'source = "x"\nretrieved = true\n[[term]]\nfirst_day = 2025-09-01\nlast_day = 2025-10-01\n',
+        encoding="utf-8",
+    )
+    result = run("calendar", "add-school-days", "2025-09-01", "5", "--calendar", str(path))
+    assert "not true" in result.stderr, result.stderr

@@ -467,6 +467,8 @@ def _as_written(value: object) -> str:
     period or TOML array item by item; anything else as `describe` renders it. An officer
     reads these messages: `datetime.timedelta(days=5, seconds=3600)` is Python, not their file
     (review G, G3)."""
+    if isinstance(value, bool):  # TOML's true and false
+        return str(value).lower()
     if isinstance(value, date | time):
         text = value.isoformat()
     elif isinstance(value, timedelta):
