@@ -155,10 +155,10 @@ def test_an_event_running_past_the_last_day_python_has_is_refused_not_an_overflo
 def test_the_last_day_python_has_can_be_a_one_day_event() -> None:
     """An all-day event on 9999-12-31 without DTEND is that one day (the day after it,
     where it would end, raised a bare OverflowError)."""
-    term = "DTSTART;VALUE=DATE:99991201\nDURATION:P31D\nSUMMARY:Term"
+    term = "DTSTART;VALUE=DATE:99991226\nDURATION:P6D\nSUMMARY:Term"  # after Christmas (G5)
     inset = "DTSTART;VALUE=DATE:99991231\nSUMMARY:INSET day"
     read = read_ics(feed(term, inset))
-    assert read.terms == ((date(9999, 12, 1), date(9999, 12, 31)),)
+    assert read.terms == ((date(9999, 12, 26), date(9999, 12, 31)),)
     assert dict(read.closures) == {date(9999, 12, 31): "INSET day"}
     with pytest.raises(CalendarError, match="bank holidays of 9999 are not known"):
         SchoolCalendar.from_ics(feed(term, inset))
@@ -2488,3 +2488,28 @@ def test_G3_a_term_dates_file_error_shows_the_value_as_written(tmp_path: Path) -
     )
     result = run("calendar", "add-school-days", "2025-09-01", "5", "--calendar", str(path))
     assert "not true" in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("before", "first", "last"),
+    [
+        (("2026-04-13", "2026-05-22"), "2026-06-01", "2026-09-20"),
+        (("2025-09-01", "2025-10-24"), "2025-11-03", "2026-01-19"),
+    ],
+    ids=["august", "christmas"],
+)
+def test_G5_a_term_holding_august_or_christmas_is_refused(
+    tmp_path: Path, before: tuple[str, str], first: str, last: str
+) -> None:
+    """A month mistyped on a file's last term (09 for 07, 01 for 12) counted the summer, or
+    Christmas week, as school days: 10 school days after 17 July 2026 fell on 31 July."""
+    path = tmp_path / "terms.toml"
+    path.write_text(
+        f'source = "x"\n[[term]]\nfirst_day = {before[0]}\nlast_day = {before[1]}\n'
+        f"[[term]]\nfirst_day = {first}\nlast_day = {last}\n",
+        encoding="utf-8",
+    )
+    line = 7
+    with pytest.raises(CalendarFileError, match="no English school is open") as refused:
+        SchoolCalendar.from_file(path)
+    assert refused.value.line == line

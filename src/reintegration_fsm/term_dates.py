@@ -320,6 +320,18 @@ deadline counted across a summer would fall in August (review G, G1). The mirror
 whole-year terms on purpose."""
 
 
+def _no_school_day_held(first: date, last: date) -> date | None:
+    """The first day from `first` to `last` (both included) on which no English school is open
+    (1 to 21 August, the summer holiday's heart; 25 December), or None."""
+    for year in range(first.year, last.year + 1):
+        summer = (date(year, 8, 1), date(year, 8, 21))
+        if summer[0] <= last and first <= summer[1]:
+            return max(first, summer[0])
+        if first <= date(year, 12, 25) <= last:
+            return date(year, 12, 25)
+    return None
+
+
 def _holds_august(first: date, last: date) -> bool:
     """Whether any day from `first` to `last` (both included) is in August."""
     return any(
@@ -380,7 +392,8 @@ def check_terms(
     """Refuse empty calendars, backwards or overlapping terms, two terms further apart than
     any school holiday (`LONGEST_HOLIDAY_DAYS` across August, `LONGEST_OTHER_HOLIDAY_DAYS`
     otherwise), a term from a file or feed (`where`) longer than any school term
-    (`LONGEST_TERM_DAYS`), closures outside every term and, given
+    (`LONGEST_TERM_DAYS`) or holding a day no English school is open (1 to 21 August, 25
+    December), closures outside every term and, given
     `unknown_years` (why the bank holidays of the years from one to another are not known, or
     None), a term in such a year.
 
@@ -443,6 +456,16 @@ def check_terms(
                     "counted as school days: is a holiday missing from it (a half term, "
                     "Christmas, Easter, the summer; in a feed, an event whose summary names no "
                     "holiday), or a year mistyped? Give each block of school weeks as a term",
+                    term.last_line or term.line,
+                    where,
+                )
+            closed = _no_school_day_held(term.first, term.last)
+            if closed is not None:
+                _fail(
+                    f"{term.describe()} holds {closed.isoformat()}, when no English school is "
+                    "open (1 to 21 August are the summer holiday's, 25 December Christmas's), "
+                    "and its holiday would be counted as school days: is a date mistyped, or a "
+                    "holiday missing from it? Give each block of school weeks as a term",
                     term.last_line or term.line,
                     where,
                 )
