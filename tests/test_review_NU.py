@@ -19,7 +19,6 @@ from reintegration_fsm import Actor, Pupil, Reintegration, Role, SchoolCalendar,
 SOURCE = str(Path(reintegration_fsm.__file__).resolve().parent.parent)
 
 
-@pytest.mark.xfail(strict=True, reason="NU1: repr names the protocol as 'worcestershire' '3'")
 def test_the_repr_of_a_case_names_its_protocol_as_everything_else_does() -> None:
     """`repr(case)` printed `protocol='worcestershire' '3'`, which reads as Python's implicit
     concatenation ('worcestershire3'); the CLI, the timeline and `--under` write `worcestershire@3`."""

@@ -246,10 +246,10 @@ class Reintegration:
         return hash(self._case_id)
 
     def __repr__(self) -> str:
+        protocol = f"{self._protocol.id}@{self._protocol.version}"  # as `--under` names it
         return (
             f"Reintegration(case_id={self._case_id!r}, stage={self._stage.value!r}, "
-            f"version={len(self._history)}, protocol={self._protocol.id!r} "
-            f"{self._protocol.version!r})"
+            f"version={len(self._history)}, protocol={protocol!r})"
         )
 
     def __copy__(self) -> Reintegration:
