@@ -38,7 +38,6 @@ def test_the_repr_of_a_case_names_its_protocol_as_everything_else_does() -> None
     )
 
 
-@pytest.mark.xfail(strict=True, reason="NU2: help() and dir() omit the store names")
 def test_help_and_dir_of_the_package_show_every_public_name() -> None:
     """`SqlAlchemyStore`, `InMemoryStore`, `DueItem`... are in `__all__` and importable from the
     package, but loaded lazily: `dir(reintegration_fsm)` (a REPL's completion) and

@@ -106,6 +106,11 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'reintegration_fsm' has no attribute {name!r}")
 
 
+def __dir__() -> list[str]:
+    # The lazy names too, so that help() and a REPL's completion show the stores.
+    return sorted({*globals(), *_STORES})
+
+
 __all__ = [
     "WORCESTERSHIRE",
     "WORCESTERSHIRE_1",
