@@ -61,7 +61,6 @@ def _without_write_access() -> list[str] | None:
     return [setpriv, f"--bounding-set={caps}", f"--inh-caps={caps}", "--"]
 
 
-@pytest.mark.xfail(strict=True, reason="NU3: a new store in a read-only folder: exit 3, no folder")
 def test_a_new_store_in_a_folder_this_user_may_not_write_names_the_folder(
     tmp_path: Path,
 ) -> None:

@@ -254,12 +254,13 @@ def searched_by(text: str) -> str | None:
 
 def refuse_unusable_file(url: str) -> None:
     """Refuse, as bad input, a SQLite path that is a folder or lies in a folder that does not
-    exist: SQLite can only say "unable to open database file", which reads as a database
-    that is down. Refuse too a database in memory, where a command's writes would be lost.
+    exist, or names no file in a folder this user may not write: SQLite can only say "unable
+    to open database file", which reads as a database that is down. Refuse too a database in
+    memory, where a command's writes would be lost.
 
     Raises:
-        Failure: the path names a folder, or its folder is missing, or the database is in
-            memory (exit 2).
+        Failure: the path names a folder, or its folder is missing, or no file is there and none
+            may be made, or the database is in memory (exit 2).
     """
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
@@ -287,6 +288,13 @@ def refuse_unusable_file(url: str) -> None:
         raise Failure(
             f"--db {shown_url(url)}: there is no folder {folder}",
             ("Check the path, or create the folder first.",),
+        )
+    if status is None and not os.access(folder, os.W_OK | os.X_OK):
+        # SQLite can only say "unable to open database file", read as a database that is down.
+        raise Failure(
+            f"--db {shown_url(url)}: there is no file {found}, and this user may not make one "
+            f"in the folder {folder}",
+            ("Check the path, or name a folder this user may write.",),
         )
     if parsed.get_driver_name() == "pysqlite" and not _sqlite_or_empty(found):
         raise Failure(
