@@ -123,3 +123,40 @@ def test_a_read_on_a_mistyped_sqlite_path_leaves_no_file(tmp_path: Path) -> None
         store.cases()
     store.engine.dispose()
     assert not typo.exists()
+
+
+@pytest.mark.xfail(strict=True, reason="NU6: an argument not read as UTF-8 finds nothing, exit 0")
+def test_a_search_typed_in_utf8_under_an_ascii_locale_is_not_an_empty_caseload(
+    tmp_path: Path,
+) -> None:
+    """docs/cli.md: what the CLI prints is UTF-8 whatever the locale's encoding, so an officer's
+    terminal must be UTF-8; but the arguments are read in the locale's encoding. Under a locale
+    Python reads as ASCII (`LC_ALL=C PYTHONUTF8=0`, as on an old server reached over ssh) the
+    "Ó" typed for "Siân Ó Briain" arrives as two undecodable bytes: `cases --search Ó` printed
+    "no cases match", exit 0, where the case is there; `timeline Ü-1` said "no case
+    '\\udcc3\\udc9c-1'", and `--actor-name Siân` "holds a control character"."""
+    environment = {**os.environ, "PYTHONPATH": SOURCE, "RFSM_CALENDAR": "sample"}
+    data = tmp_path / "open.json"
+    data.write_text(
+        '{"pupil": {"name": "Siân Ó Briain", "date_of_birth": "2012-04-02", "key_stage": 3},'
+        ' "ap_setting": "Fernhill", "local_authority": "Exampleshire County Council"}',
+        encoding="utf-8",
+    )
+    command = [sys.executable, "-m", "reintegration_fsm", "--db", str(tmp_path / "c.sqlite")]
+    opened = [
+        *command,
+        *("apply", "C-1", "open", "--data", str(data), "--on", "2026-01-12"),
+        *("--actor-id", "ap-1", "--actor-name", "Dale Verity", "--role", "ap_head"),
+        *("--organisation", "Fernhill"),
+    ]
+    subprocess.run(opened, env=environment, check=True, capture_output=True)
+    ascii_locale = {**environment, "LC_ALL": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0"}
+    found = subprocess.run(
+        [*command, "cases", "--search", "Ó"],
+        env=ascii_locale,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        check=False,
+    )
+    assert found.returncode != 0 or "C-1" in found.stdout, found.stdout
