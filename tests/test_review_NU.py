@@ -21,7 +21,8 @@ SOURCE = str(Path(reintegration_fsm.__file__).resolve().parent.parent)
 
 def test_the_repr_of_a_case_names_its_protocol_as_everything_else_does() -> None:
     """`repr(case)` printed `protocol='worcestershire' '3'`, which reads as Python's implicit
-    concatenation ('worcestershire3'); the CLI, the timeline and `--under` write `worcestershire@3`."""
+    concatenation ('worcestershire3'); the CLI, the timeline and `--under` write
+    `worcestershire@3`."""
     ap_head = Actor("ap-7", "Dale Verity", Role.AP_HEAD, "Fernhill Learning Centre")
     case = Reintegration.open(
         "QS-0001",
@@ -33,8 +34,7 @@ def test_the_repr_of_a_case_names_its_protocol_as_everything_else_does() -> None
         calendar=SchoolCalendar.sample(),
     )
     assert repr(case) == (
-        "Reintegration(case_id='QS-0001', stage='proposed', version=1, "
-        "protocol='worcestershire@3')"
+        "Reintegration(case_id='QS-0001', stage='proposed', version=1, protocol='worcestershire@3')"
     )
 
 
