@@ -1,0 +1,129 @@
+"""Review AP: an authority's protocol as versioned data, attacked as an officer drafting their
+own file from docs/examples/exampleshire.toml (see FINDINGS.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import attrs
+import pytest
+from click.testing import CliRunner, Result
+
+from reintegration_fsm import Protocol, ProtocolDefinitionError
+from reintegration_fsm.cli import cli
+from test_cli_protocols import open_under
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "docs" / "examples" / "exampleshire.toml"
+
+
+def invoke(*args: str) -> Result:
+    return CliRunner().invoke(cli, list(args))
+
+
+def variant(folder: Path, name: str, old: str, new: str) -> Path:
+    text = EXAMPLE.read_text(encoding="utf-8")
+    assert old in text
+    path = folder / name
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    return path
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="AP1: two files of one id@version are refused naming neither file nor what differs",
+)
+def test_two_files_of_one_name_are_refused_naming_both_files_and_what_differs(
+    tmp_path: Path,
+) -> None:
+    """With a handful of files in RFSM_PROTOCOLS, `two different protocol files are both
+    exampleshire 2027.1` leaves the officer to diff every file by hand."""
+    first = variant(tmp_path, "a.toml", "weighting_points = 1", "weighting_points = 1")
+    second = variant(tmp_path, "b.toml", "weighting_points = 1", "weighting_points = 4")
+    result = invoke("--protocol", str(first), "--protocol", str(second), "due")
+    assert result.exit_code == 2
+    assert str(first) in result.stderr
+    assert str(second) in result.stderr
+    assert "weighting_points" in result.stderr
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="AP2: a character pasted from a word processor where TOML wants ASCII is not named",
+)
+@pytest.mark.parametrize(
+    ("old", "new", "named"),
+    [
+        # Word's curly quotes around the title.
+        (
+            'title = "Exampleshire Managed Return Protocol"',
+            "title = \u201cExampleshire Managed Return Protocol\u201d",
+            "U+201C",
+        ),
+        # A non-breaking space between a key and its `=`.
+        ("weighting_points = 1", "weighting_points\u00a0= 1", "U+00A0"),
+        # An en dash in a date, as a word processor's autocorrect writes it.
+        ("effective_from = 2025-09-01", "effective_from = 2025\u201309\u201301", "U+2013"),
+        # A Cyrillic е in a bare key: named by its code point, the docs say.
+        ("review_weeks = [3, 5, 8]", "r\u0435view_weeks = [3, 5, 8]", "U+0435"),
+    ],
+)
+def test_a_character_toml_cannot_read_is_named_by_its_code_point(
+    tmp_path: Path, old: str, new: str, named: str
+) -> None:
+    path = variant(tmp_path, "pasted.toml", old, new)
+    with pytest.raises(ProtocolDefinitionError) as caught:
+        Protocol.from_file(path)
+    assert named in caught.value.problem
+    result = invoke("protocol", "check", str(path))
+    assert result.exit_code == 2
+    assert named in result.stderr
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="AP3: protocols named alike in other letters' case both open cases in one store",
+)
+def test_two_protocols_named_alike_in_other_case_do_not_both_open_cases(tmp_path: Path) -> None:
+    """`Worcestershire 3` opens no case, for it reads as the shipped `worcestershire 3`; but
+    an authority's `exampleshire 2027.1` and `Exampleshire 2027.1`, with other rules, both
+    open cases side by side in one store, and a report or a letter names them alike."""
+    own = variant(tmp_path, "own.toml", "weighting_points = 1", "weighting_points = 1")
+    alike = variant(tmp_path, "alike.toml", 'id = "exampleshire"', 'id = "Exampleshire"')
+    alike.write_text(
+        alike.read_text().replace("place_offer_school_days = 10", "place_offer_school_days = 11")
+    )
+    db = f"sqlite:///{tmp_path / 'alike.sqlite'}"
+    files = ("--protocol", str(own), "--protocol", str(alike))
+    first = open_under(db, tmp_path, *files, under="exampleshire@2027.1", case_id="A-1")
+    assert first.exit_code == 0, first.output
+    second = open_under(db, tmp_path, *files, under="Exampleshire@2027.1", case_id="A-2")
+    assert second.exit_code == 2, second.output
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="AP4: a place offer later than the Code's 20 school days opens new cases",
+)
+def test_a_place_offer_later_than_the_codes_twenty_school_days_opens_no_case() -> None:
+    """docs/sources.md: the School Admissions Code says a place *must* be allocated within 20
+    school days; the seed: "the law requires". `joiners_return_days` over the law's 5 is an
+    opening problem ("a protocol may ask for it sooner, not later"); 30 school days is not."""
+    late = attrs.evolve(Protocol.from_file(EXAMPLE), version="2027.9", place_offer_school_days=30)
+    assert not late.opens_cases
+    assert [field for field, _ in late.opening_problems] == ["place_offer_school_days"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="AP5: a file of 90,000 problems prints every one (28 MB on stderr, 15 s)",
+)
+def test_a_file_of_many_problems_prints_a_bounded_message(tmp_path: Path) -> None:
+    text = EXAMPLE.read_text(encoding="utf-8")
+    junk = "\n".join(f"t{n} = []" for n in range(5000))
+    path = tmp_path / "junk.toml"
+    path.write_text(text.replace("[roles]", "[roles]\n" + junk), encoding="utf-8")
+    result = invoke("protocol", "check", str(path))
+    assert result.exit_code == 2
+    assert "5000 problems" in result.stderr
+    assert len(result.stderr) < 50_000
