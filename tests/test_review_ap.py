@@ -47,10 +47,6 @@ def test_two_files_of_one_name_are_refused_naming_both_files_and_what_differs(
     assert "Traceback" not in result.output
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="AP2: a character pasted from a word processor where TOML wants ASCII is not named",
-)
 @pytest.mark.parametrize(
     ("old", "new", "named"),
     [
@@ -58,26 +54,57 @@ def test_two_files_of_one_name_are_refused_naming_both_files_and_what_differs(
         (
             'title = "Exampleshire Managed Return Protocol"',
             "title = \u201cExampleshire Managed Return Protocol\u201d",
-            "U+201C",
+            "column 9 holds \u201c (U+201C, left double quotation mark): write text between "
+            "straight quotes",
         ),
-        # A non-breaking space between a key and its `=`.
-        ("weighting_points = 1", "weighting_points\u00a0= 1", "U+00A0"),
+        # A non-breaking space between a key and its `=`: named by its code point alone.
+        (
+            "weighting_points = 1",
+            "weighting_points\u00a0= 1",
+            "column 17 holds (U+00A0, no-break space): type the space again as a plain one",
+        ),
         # An en dash in a date, as a word processor's autocorrect writes it.
-        ("effective_from = 2025-09-01", "effective_from = 2025\u201309\u201301", "U+2013"),
-        # A Cyrillic е in a bare key: named by its code point, the docs say.
-        ("review_weeks = [3, 5, 8]", "r\u0435view_weeks = [3, 5, 8]", "U+0435"),
+        (
+            "effective_from = 2025-09-01",
+            "effective_from = 2025\u201309\u201301",
+            "column 22 holds \u2013 (U+2013, en dash): write a date or a number with a plain "
+            "hyphen",
+        ),
+        # A Cyrillic е in a bare key: named by its code point, as docs/protocols.md says.
+        (
+            "review_weeks = [3, 5, 8]",
+            "r\u0435view_weeks = [3, 5, 8]",
+            "column 2 holds \u0435 (U+0435, cyrillic small letter ie): a key outside quotes",
+        ),
+        # A zero-width space typed into a key.
+        (
+            "weighting_points = 1",
+            "weighting\u200b_points = 1",
+            "column 10 holds (U+200B, zero width space): delete it: it prints nothing",
+        ),
     ],
 )
 def test_a_character_toml_cannot_read_is_named_by_its_code_point(
     tmp_path: Path, old: str, new: str, named: str
 ) -> None:
+    """AP2: each was refused with tomllib's bare `Invalid value (at line 5, column 9)`, the
+    character reading as the right one to the officer who pasted it."""
     path = variant(tmp_path, "pasted.toml", old, new)
     with pytest.raises(ProtocolDefinitionError) as caught:
         Protocol.from_file(path)
+    assert caught.value.problem.startswith("not valid TOML: ")
     assert named in caught.value.problem
     result = invoke("protocol", "check", str(path))
     assert result.exit_code == 2
     assert named in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_a_character_toml_cannot_read_inside_a_string_adds_nothing() -> None:
+    """Only a character that is not ASCII where `tomllib` stopped is named."""
+    with pytest.raises(ProtocolDefinitionError) as caught:
+        Protocol.from_toml('id = "caf\u00e9"\nversion = [1,\n')
+    assert "holds" not in caught.value.problem
 
 
 @pytest.mark.xfail(

@@ -17,6 +17,7 @@ import os
 import re
 import sys
 import types
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from importlib import resources
 from typing import Any
@@ -132,13 +133,52 @@ def _read_toml(text: str, where: str) -> tuple[dict[str, Any], dict[str, tuple[i
                 line=where_line,
             ) from None
         raise ProtocolDefinitionError(
-            WHOLE_FILE, f"not valid TOML: {error}", path=where, line=where_line
+            WHOLE_FILE,
+            f"not valid TOML: {error}{_pasted(text, str(error))}",
+            path=where,
+            line=where_line,
         ) from None
     except ValueError:  # Python's limit on a whole number's digits (4,300)
         raise ProtocolDefinitionError(
             WHOLE_FILE, f"a number too long to read (over {DIGITS_MOST:,} digits)", path=where
         ) from None
     return data, _key_lines(text)
+
+
+_AT = re.compile(r"\(at line (\d+), column (\d+)\)")
+"""Where `tomllib` says it stopped reading."""
+
+
+def _pasted(text: str, error: str) -> str:
+    """`; column N holds “ (U+201C, left double quotation mark): ...` where `tomllib` stopped at
+    a character that is not ASCII, outside a string: one a word processor pasted (curly
+    quotes, a non-breaking space, an en dash) or a letter of another alphabet in a bare key,
+    which the officer reads as the right one; "" otherwise."""
+    found = _AT.search(error)
+    if found is None:
+        return ""
+    line, column = int(found.group(1)), int(found.group(2))
+    lines = text.split("\n")
+    if not 0 < line <= len(lines) or not 0 < column <= len(lines[line - 1]):
+        return ""
+    character = lines[line - 1][column - 1]
+    if character.isascii():
+        return ""
+    name = unicodedata.name(character, "a character").lower()
+    kind = unicodedata.category(character)
+    if kind in ("Pi", "Pf") or character in "\u201a\u201e\u2032\u2033":
+        advice = "write text between straight quotes, \" or '"
+    elif kind == "Zs":
+        advice = "type the space again as a plain one"
+    elif kind == "Cf":
+        advice = "delete it: it prints nothing"
+    elif kind == "Pd" or character == "\u2212":
+        advice = "write a date or a number with a plain hyphen, -"
+    else:
+        advice = "a key outside quotes is written in a-z, 0-9, _ and - alone: type it again"
+    # A space or a character nobody sees is named by its code point alone.
+    shown = "" if kind in ("Zs", "Cf") or not character.isprintable() else f"{character} "
+    return f"; column {column} holds {shown}(U+{ord(character):04X}, {name}): {advice}"
 
 
 TEXT_MOST = 2**20
