@@ -28,23 +28,26 @@ def variant(folder: Path, name: str, old: str, new: str) -> Path:
     return path
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="AP1: two files of one id@version are refused naming neither file nor what differs",
-)
 def test_two_files_of_one_name_are_refused_naming_both_files_and_what_differs(
     tmp_path: Path,
 ) -> None:
     """With a handful of files in RFSM_PROTOCOLS, `two different protocol files are both
-    exampleshire 2027.1` leaves the officer to diff every file by hand."""
+    exampleshire 2027.1` left the officer to diff every file by hand (AP1)."""
     first = variant(tmp_path, "a.toml", "weighting_points = 1", "weighting_points = 1")
     second = variant(tmp_path, "b.toml", "weighting_points = 1", "weighting_points = 4")
     result = invoke("--protocol", str(first), "--protocol", str(second), "due")
     assert result.exit_code == 2
     assert str(first) in result.stderr
     assert str(second) in result.stderr
-    assert "weighting_points" in result.stderr
-    assert "Traceback" not in result.output
+    assert result.stderr == (
+        f"error: two different protocol files are both exampleshire 2027.1: {first} and "
+        f"{second}\n  - They differ in weighting_points. Give a revision its own version, and "
+        "keep the old file registered while cases opened under it run.\n"
+    )
+    retitled = variant(tmp_path, "c.toml", "title = ", 'title = "Typo fixed"\n# was: ')
+    result = invoke("--protocol", str(first), "--protocol", str(retitled), "due")
+    assert result.exit_code == 2
+    assert "They differ in title." in result.stderr
 
 
 @pytest.mark.parametrize(

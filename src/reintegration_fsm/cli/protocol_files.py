@@ -12,6 +12,7 @@ from reintegration_fsm.errors import ProtocolDefinitionError
 from reintegration_fsm.protocol.definition import (
     WHOLE_FILE,
     Protocol,
+    differing_rules,
     protocol_registry,
     protocol_text,
 )
@@ -82,10 +83,25 @@ def registered(paths: Sequence[str]) -> tuple[Protocol, ...]:
     """The protocols of `--protocol FILE` options (and `RFSM_PROTOCOLS`), read and checked
     (each as `registrable`, then against each other)."""
     found = [registrable(path) for path in paths]
-    keys = [protocol.key for protocol in found]
-    for key in set(keys):
-        if keys.count(key) > 1 and len({p for p in found if p.key == key}) > 1:
-            raise Failure(f"two different protocol files are both {key[0]} {key[1]}")
+    first: dict[tuple[str, str], tuple[Protocol, str]] = {}
+    for path, protocol in zip(paths, found, strict=True):
+        seen, seen_path = first.setdefault(protocol.key, (protocol, path))
+        if seen != protocol:
+            # Both files and what differs: with several in RFSM_PROTOCOLS, the officer would
+            # otherwise diff every file by hand (review AP, AP1).
+            differ = differing_rules(seen, protocol) or tuple(
+                name
+                for name in ("title", "source")
+                if getattr(seen, name) != getattr(protocol, name)
+            )
+            raise Failure(
+                f"two different protocol files are both {neutralise(protocol.id)} "
+                f"{neutralise(protocol.version)}: {neutralise(seen_path)} and {neutralise(path)}",
+                (
+                    f"They differ in {', '.join(differ)}. Give a revision its own version, and "
+                    "keep the old file registered while cases opened under it run.",
+                ),
+            )
     return tuple(found)
 
 
