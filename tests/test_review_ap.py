@@ -184,13 +184,10 @@ def test_an_open_under_a_file_no_case_opens_under_names_the_file_and_line(tmp_pa
     assert f"{big}, line 9" in result.stderr
 
 
-@pytest.mark.xfail(
-    strict=True, reason="AP7: a [roles] header written twice is named as a Python tuple, one line"
-)
 def test_a_roles_table_written_twice_is_named_at_both_lines(tmp_path: Path) -> None:
     """An officer appends `[roles]` and `withdraw = ["parent"]` to a copy of the example, which
     has its own `[roles]`: `Cannot declare ('roles',) twice (at line 24, column 7)`, naming
-    neither the first header nor the field as every other key given twice is named."""
+    neither the first header nor the field as every other key given twice is named (AP7)."""
     text = EXAMPLE.read_text(encoding="utf-8")
     first = text.splitlines().index("[roles]") + 1
     path = tmp_path / "appended.toml"

@@ -122,13 +122,20 @@ def _read_toml(text: str, where: str) -> tuple[dict[str, Any], dict[str, tuple[i
     except tomllib.TOMLDecodeError as error:
         found = re.search(r"line (\d+)", str(error))
         where_line = int(found.group(1)) if found else None
-        twice = _given_twice(text, where_line) if "Cannot overwrite a value" in str(error) else None
+        # A key given again ("Cannot overwrite a value"), or a table's header written again
+        # ("Cannot declare ('roles',) twice": `[roles]` appended to a copy that has one).
+        again = "Cannot overwrite a value" in str(error) or "Cannot declare" in str(error)
+        twice = _given_twice(text, where_line) if again else None
         if twice is not None:
             key, first = twice
+            advice = (
+                f"write its keys under one [{key}] header"
+                if "Cannot declare" in str(error)
+                else "which was meant would be a guess; give it once"
+            )
             raise ProtocolDefinitionError(
                 key,
-                f"is given twice (lines {first} and {where_line}): which was meant would be a "
-                "guess; give it once",
+                f"is given twice (lines {first} and {where_line}): {advice}",
                 path=where,
                 line=where_line,
             ) from None
@@ -192,11 +199,12 @@ headers of 100 parts each (1 MB) took 477 MB."""
 
 
 def _given_twice(text: str, line: int | None) -> tuple[str, int] | None:
-    """The key written on `line` (where `tomllib` found a value given again) and the line it
-    was first given on, when it was given on an earlier one; else None."""
+    """The key (or the table header) written on `line` (where `tomllib` found a value or a
+    table given again) and the line it was first given on, when it was given on an earlier
+    one; else None."""
     if line is None:
         return None
-    keys = [(name, at) for name, at, key in _key_places(text) if key and at[0] == line]
+    keys = [(name, at) for name, at, _ in _key_places(text) if at[0] == line]
     if len(keys) != 1:
         return None
     name, _ = keys[0]
