@@ -9,8 +9,17 @@ import attrs
 import pytest
 from click.testing import CliRunner, Result
 
-from reintegration_fsm import Protocol, ProtocolDefinitionError
+import scenario as sc
+from reintegration_fsm import (
+    WORCESTERSHIRE,
+    Protocol,
+    ProtocolDefinitionError,
+    ReferralRoute,
+    Reintegration,
+    SchoolCalendar,
+)
 from reintegration_fsm.cli import cli
+from reintegration_fsm.protocol import definition
 from test_cli_protocols import open_under
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "docs" / "examples" / "exampleshire.toml"
@@ -197,3 +206,45 @@ def test_a_roles_table_written_twice_is_named_at_both_lines(tmp_path: Path) -> N
         Protocol.from_file(path)
     assert (caught.value.field, caught.value.line) == ("roles", second)
     assert caught.value.problem.startswith(f"is given twice (lines {first} and {second})")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="AP8: an authority's worcestershire 4 opens cases the library's own 4 will strand",
+)
+def test_a_case_under_an_authoritys_next_worcestershire_survives_the_librarys_next(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Worcestershire's officer publishes a revision as the docs say, a new `version` of the
+    shipped file: `worcestershire 4`. It opens cases (recording a fingerprint). When a later
+    library ships its own `worcestershire 4` (its pattern: versions 1, 2, 3 are its editions),
+    those cases no longer replay (`the recorded 'protocol' is not what the protocol records`)
+    and their file can no longer be registered (`a protocol the library ships`). Either no
+    case opens under a shipped id's unshipped version, or the cases keep replaying."""
+    calendar = SchoolCalendar.sample()
+    own = attrs.evolve(WORCESTERSHIRE, version="4", place_offer_school_days=15)
+    if not own.opens_cases:
+        return  # refused before any case could be stranded
+    case = Reintegration.open(
+        "W-4",
+        sc.PUPIL,
+        sc.AP_SETTING,
+        sc.AUTHORITY,
+        calendar,
+        by=sc.AP_HEAD,
+        on=sc.OPENED,
+        protocol=own,
+    )
+    case.record_consent(sc.consent(), by=sc.AP_HEAD, on=sc.CONSENTED)
+    case.refer_to_fair_access(
+        ReferralRoute.PANEL, sc.information(), sc.PSP, by=sc.AP_HEAD, on=sc.REFERRED
+    )
+    shipped = attrs.evolve(WORCESTERSHIRE, version="4")  # the library's next, simulated
+    known = (*definition.KNOWN, shipped)
+    monkeypatch.setattr(definition, "KNOWN", known)
+    monkeypatch.setattr(definition, "_KNOWN_KEYS", frozenset(p.key for p in known))
+    monkeypatch.setattr(
+        definition, "_KNOWN_READ", {(p.id.casefold(), p.version.casefold()): p for p in known}
+    )
+    again = Reintegration.replay(case.history, calendar, protocols=[own])
+    assert again.deadlines == case.deadlines
