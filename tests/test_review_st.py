@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -77,37 +76,6 @@ def test_ST1_a_retention_run_meeting_another_run_passes_over_nothing(
     finally:
         first.close()
         second.close()
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="ST2: load_all on PostgreSQL holds a transaction across its yields; the server's "
-    "idle_in_transaction_session_timeout ending it is a StoreError not worth retrying",
-)
-def test_ST2_a_load_all_stream_ended_by_the_servers_idle_timeout_is_worth_retrying(
-    postgres_url: str,
-) -> None:
-    engine = reachable_engine(postgres_url)
-    reset_database(engine)
-    store = SqlAlchemyStore(engine, calendar=CALENDAR)
-    store.create_schema()
-    store.save(built("case-01", 3))
-    store.save(built("case-02", 3))
-    timed = sa.make_url(postgres_url).update_query_dict(
-        {"options": "-c idle_in_transaction_session_timeout=200"}
-    )
-    reader = SqlAlchemyStore(timed, calendar=CALENDAR)
-    try:
-        with pytest.raises(StoreError) as stopped:
-            for _ in reader.load_all():
-                time.sleep(0.6)  # a caller's work on one case, longer than the server allows
-        assert stopped.value.retryable, str(stopped.value)
-        assert [case.case_id for case in reader.load_all()] == ["case-01", "case-02"]
-    finally:
-        reader.close()
-        store.close()
-        reset_database(engine)
-        engine.dispose()
 
 
 def _kill_at_second_batch(store: SqlAlchemyStore, url: str) -> Callable[..., None]:

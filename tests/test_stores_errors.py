@@ -1445,3 +1445,36 @@ def test_a_read_only_server_says_so(server: tuple[str, sa.Engine]) -> None:
     assert not refused.value.retryable
     assert store.taken(["ro-01"]) == set()
     engine.dispose()
+
+
+def test_ST2_a_load_all_stream_ended_by_the_servers_idle_timeout_is_worth_retrying(
+    postgres_url: str,
+) -> None:
+    """ST2: `load_all()` on PostgreSQL holds a transaction across its yields (its server-side
+    cursor's); a server's `idle_in_transaction_session_timeout` ends the session of a caller
+    slower than it between two cases. The session is simply gone: calling again works."""
+    engine = reachable_engine(postgres_url)
+    reset_database(engine)
+    store = SqlAlchemyStore(engine, calendar=CALENDAR)
+    store.create_schema()
+    store.save(built("case-01", 3))
+    store.save(built("case-02", 3))
+    timed = sa.make_url(postgres_url).update_query_dict(
+        {"options": "-c idle_in_transaction_session_timeout=200"}
+    )
+    reader = SqlAlchemyStore(timed, calendar=CALENDAR)
+    try:
+
+        def slowly() -> None:
+            for _ in reader.load_all():
+                time.sleep(0.6)  # a caller's work on one case, longer than the server allows
+
+        with pytest.raises(StoreError) as stopped:
+            slowly()
+        assert stopped.value.retryable, str(stopped.value)
+        assert [case.case_id for case in reader.load_all()] == ["case-01", "case-02"]
+    finally:
+        reader.close()
+        store.close()
+        reset_database(engine)
+        engine.dispose()

@@ -45,9 +45,14 @@ adapters among them): where a `UnicodeError` raised is the connection's, not a r
 # PostgreSQL SQLSTATEs worth retrying as they are: serialization failure, deadlock, lock not
 # available, the statement cancelled (`pg_cancel_backend`, `statement_timeout`: MariaDB's
 # query interrupted, as `KILL QUERY` and `max_statement_time` give it), the server shutting down
-# or terminating the backend, too many connections.
+# or terminating the backend, too many connections, and the session ended by the server's
+# `idle_in_transaction_session_timeout` (a slow reader of `load_all()`'s stream) or
+# `idle_session_timeout`: the next connection is a new one.
 _PG_RETRY = frozenset(
-    {"40001", "40P01", "55P03", "57014", "57P01", "57P02", "57P03", "53300", "53400"}
+    {
+        *("40001", "40P01", "55P03", "57014", "57P01", "57P02", "57P03", "57P05"),
+        *("53300", "53400", "25P03"),
+    }
 )
 # MariaDB/MySQL: lock wait timeout, deadlock, cannot connect, server gone away, connection lost
 # or killed, server shutdown, too many connections, query interrupted (`KILL QUERY`; MariaDB's
