@@ -1872,7 +1872,9 @@ class SqlAlchemyStore:
         Returns the cases it redacted (a list), and in its `passed_over` each case listed whose
         redaction was refused (a row written behind the store, its case id too, an entry
         without a salt, a protocol not given), with why: the run does the rest. A case
-        `held_retention` names is not listed, so never touched. On SQLite the `-wal` file is
+        `held_retention` names is not listed, so never touched; a case another run (on
+        another host, at the same time) finished after this one listed it is neither returned
+        nor passed over. On SQLite the `-wal` file is
         then flushed as after `redact` (on the way out of a run an error or Ctrl-C stopped,
         without waiting long).
 
@@ -1911,6 +1913,8 @@ class SqlAlchemyStore:
                         every_case=True,
                     )
                 except retention_module.PASSED_OVER as error:
+                    if isinstance(error, FormInvalid) and self._done_meanwhile(due.case_id):
+                        continue  # another run (another host's) removed it all since listing
                     retention_module.pass_over(done, due, error)
                     continue
                 done.append(due)
@@ -1925,6 +1929,14 @@ class SqlAlchemyStore:
         for case_id, seqs in guessable:  # last: a caller may make them errors
             _warn_guessable(case_id, seqs)
         return done
+
+    def _done_meanwhile(self, case_id: str) -> bool:
+        """Whether a case a retention run listed, whose redaction was refused as bad input,
+        holds no personal data any more: another run, started at the same time (the nightly
+        routine on two hosts), removed it since the listing, and this run neither redacted it
+        nor may name it as refused."""
+        with read_back(*_READ_CASE(case_id)), self.engine.connect() as conn:
+            return not self._data_left(conn, case_id)
 
     @guarded(_VERIFY)
     def verify(
