@@ -107,6 +107,22 @@ def _stamp(value: Any) -> datetime | None:
     return value if type(value) is datetime and value.tzinfo is None else None
 
 
+def _latest(stamps: list[Any]) -> datetime | None:
+    """The latest of a case's `recorded_at` as streamed, read once: the greatest time, or the
+    greatest text where every one is text of one width (SQLite's, as the store writes it, whose
+    order is the times'); stamps of mixed kinds or widths are each read."""
+    try:
+        top = max(stamps)
+    except TypeError:  # a stamp that is no time beside those that are
+        top = None
+    if type(top) is datetime or (
+        type(top) is str and all(type(s) is str and len(s) == len(top) for s in stamps)
+    ):
+        return _stamp(top)
+    stamp: datetime | None = latest_stamp(None, map(_stamp, stamps))
+    return stamp
+
+
 case_id_of = operator.itemgetter(0)
 """A streamed row's case id (what `itertools.groupby` groups the rows by)."""
 _STAGES: dict[str | None, Stage | None] = {stage.value: stage for stage in Stage}
@@ -197,6 +213,6 @@ class Reading:
             len(rows),
             bytes(last_hash).hex(),
             authority,
-            latest_recorded=latest_stamp(None, [_stamp(row[15]) for row in rows]),
+            latest_recorded=_latest([row[15] for row in rows]),
         )
         return resumed(history, state, self.calendar, self.protocols), held
