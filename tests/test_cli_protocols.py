@@ -229,13 +229,17 @@ def test_D7_check_and_show_refuse_a_file_named_as_the_shipped_protocol_in_other_
 
 
 def test_D7_a_file_of_a_name_near_the_shipped_ones_is_checked_ok(tmp_path: Path) -> None:
-    """Only the shipped name in other letters' case is refused: a county's other protocol
-    (`Worcestershire-North 3`) or another version (`Worcestershire 3.1`) passes."""
-    for id_, version in [("Worcestershire-North", "3"), ("Worcestershire", "3.1")]:
-        near = _named_file(tmp_path, id_, version)
-        checked = invoke("protocol", "check", str(near))
-        assert checked.exit_code == 0, checked.output
-        assert checked.stdout.startswith(f"ok: {id_} {version} (")
+    """Only the shipped name in other letters' case is refused as a look-alike: a county's
+    other protocol (`Worcestershire-North 3`) passes; another version (`Worcestershire 3.1`)
+    is refused, the shipped id being the library's (review AP, AP8)."""
+    near = _named_file(tmp_path, "Worcestershire-North", "3")
+    checked = invoke("protocol", "check", str(near))
+    assert checked.exit_code == 0, checked.output
+    assert checked.stdout.startswith("ok: Worcestershire-North 3 (")
+    unshipped = _named_file(tmp_path, "Worcestershire", "3.1")
+    checked = invoke("protocol", "check", str(unshipped))
+    assert checked.exit_code == 2, checked.output
+    assert "id: Worcestershire is the id of the protocol the library ships" in checked.stderr
 
 
 def test_D7_choose_opening_refuses_a_registered_look_alike_as_open_does(tmp_path: Path) -> None:

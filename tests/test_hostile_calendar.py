@@ -1900,7 +1900,9 @@ def test_a_term_dates_file_in_the_last_known_year_is_read(tmp_path: Path) -> Non
 def test_a_protocol_of_many_school_days_runs_on_a_complete_calendar() -> None:
     """A place offer of 159 school days (the definition takes up to 3660) was refused on the
     complete sample calendar as "is a term missing from it?" (found by a review)."""
-    protocol = attrs.evolve(WORCESTERSHIRE, version="long-1", place_offer_school_days=159)
+    protocol = attrs.evolve(
+        WORCESTERSHIRE, id="exampleshire", version="long-1", place_offer_school_days=159
+    )
     calendar, on = SchoolCalendar.sample(), date(2026, 7, 17)
     case = Reintegration.open(
         "C-1",

@@ -114,7 +114,9 @@ def test_runs_discharge_only_what_the_protocol_lets_someone_discharge(run: rt.Pr
     assert all(t.actor.role in HEADS_DISCHARGE for t in discharged)
 
 
-LATER_EDITION = attrs.evolve(WORCESTERSHIRE, version="2026-09", effective_from=dt.date(2026, 9, 1))
+LATER_EDITION = attrs.evolve(
+    WORCESTERSHIRE, id="exampleshire", version="2026-09", effective_from=dt.date(2026, 9, 1)
+)
 """A protocol taking effect part way through the sample calendar, as a new edition does."""
 
 
@@ -137,7 +139,9 @@ def test_a_protocol_of_an_earlier_edition_is_refused_when_called() -> None:
 def test_a_protocol_taking_effect_after_the_calendar_is_refused_when_called() -> None:
     """A protocol taking effect too late for any run on the calendar is refused when called,
     naming `protocol`."""
-    late = attrs.evolve(WORCESTERSHIRE, version="4", effective_from=dt.date(2027, 6, 1))
+    late = attrs.evolve(
+        WORCESTERSHIRE, id="exampleshire", version="4", effective_from=dt.date(2027, 6, 1)
+    )
     with pytest.raises(InvalidArgument, match=r"protocol_runs\(protocol=.*takes effect"):
         rt.protocol_runs(protocol=late)
 

@@ -131,7 +131,7 @@ def test_any_whole_count_of_days_above_0_loads_however_large(field: str) -> None
     could no longer be loaded, finished, exported or erased (review f4). Every such count
     loads for its cases; no new case opens under one over ten years."""
     for large in (3661, 3_652_059, 99_999_999, 10**4300 - 1):
-        protocol = attrs.evolve(WORCESTERSHIRE, version="y", **{field: large})
+        protocol = attrs.evolve(WORCESTERSHIRE, id="exampleshire", version="y", **{field: large})
         assert getattr(protocol, field) == large
         assert not protocol.opens_cases
         assert [name for name, _ in protocol.opening_problems] == [field]
@@ -177,14 +177,14 @@ def test_no_new_case_opens_with_a_deadline_over_ten_years_an_earlier_version_too
     """`final_review_within_days = 9999` (an author's "no limit") opened cases before the ten
     years' bound, and was then refused outright: the cases opened under it could not be read
     again (found by a review). It loads, and opens no new case."""
-    assert attrs.evolve(WORCESTERSHIRE, version="y", **{field: 3660}).opens_cases
+    assert attrs.evolve(WORCESTERSHIRE, id="exampleshire", version="y", **{field: 3660}).opens_cases
     for late, shown in (
         (3661, "3661"),
         (9999, "9999"),
         (99_999_999_999, "99999999999"),
         (10**4300 - 1, "999999999999… (4,300 digits)"),
     ):
-        protocol = attrs.evolve(WORCESTERSHIRE, version="y", **{field: late})
+        protocol = attrs.evolve(WORCESTERSHIRE, id="exampleshire", version="y", **{field: late})
         problem = (
             "must be at most 3660 (ten years of days: a deadline further off runs past any "
             f"school calendar), not {shown}"
@@ -226,7 +226,7 @@ def not_opened(protocol: Protocol) -> ProtocolDefinitionError:
 
 
 OPENS_NO_CASE = (
-    "; a new case may not open under worcestershire y, whose cases opened before finish under "
+    "; a new case may not open under exampleshire y, whose cases opened before finish under "
     "it: open it under a new version"
 )
 
@@ -237,7 +237,9 @@ def test_no_new_case_opens_under_a_retention_shorter_than_school_age() -> None:
     removed the child's name and date of birth from cases still in placement (found by a
     review). A protocol an earlier version took still loads, for the cases opened under it."""
     for short in (1, 6, 17):
-        protocol = attrs.evolve(WORCESTERSHIRE, version="y", retention_years=short)
+        protocol = attrs.evolve(
+            WORCESTERSHIRE, id="exampleshire", version="y", retention_years=short
+        )
         problem = (
             "must be at least 18: it counts from the child's date of birth, and fewer years "
             "would remove the personal data of a child still of school age, whose case may be "
@@ -247,7 +249,7 @@ def test_no_new_case_opens_under_a_retention_shorter_than_school_age() -> None:
         assert not protocol.opens_cases
         error = not_opened(protocol)
         assert (error.field, error.problem) == ("retention_years", problem + OPENS_NO_CASE)
-    enough = attrs.evolve(WORCESTERSHIRE, version="y", retention_years=18)
+    enough = attrs.evolve(WORCESTERSHIRE, id="exampleshire", version="y", retention_years=18)
     assert (enough.opening_problems, enough.opens_cases) == ((), True)
 
 
@@ -255,7 +257,9 @@ def test_no_new_case_opens_with_a_joiners_return_later_than_the_laws_fifth_day()
     """A protocol could put the statutory return ten years off, its obligation still citing
     the fifth day: `due()` showed it overdue only in 2036 (found by a review)."""
     for late in (6, 3660):
-        protocol = attrs.evolve(WORCESTERSHIRE, version="y", joiners_return_days=late)
+        protocol = attrs.evolve(
+            WORCESTERSHIRE, id="exampleshire", version="y", joiners_return_days=late
+        )
         problem = (
             "must be at most 5: the School Attendance (Pupil Registration) (England) "
             "Regulations 2024 (regulation 13(1)) make the new pupil return by the end of the "
@@ -265,7 +269,9 @@ def test_no_new_case_opens_with_a_joiners_return_later_than_the_laws_fifth_day()
         assert not_opened(protocol).problems == (
             ("joiners_return_days", problem + OPENS_NO_CASE, None),
         )
-    assert attrs.evolve(WORCESTERSHIRE, version="y", joiners_return_days=5).opens_cases
+    assert attrs.evolve(
+        WORCESTERSHIRE, id="exampleshire", version="y", joiners_return_days=5
+    ).opens_cases
 
 
 def test_every_reason_no_new_case_opens_is_named_at_its_line() -> None:
@@ -298,14 +304,20 @@ def test_no_new_case_opens_with_a_weighting_past_a_database_integer_an_earlier_v
     cases opened under such a file could no longer be loaded (review f4). It loads, and opens
     no new case (a success under it is refused: test_rule_boundaries)."""
     most = 2**31 - 1
-    assert attrs.evolve(WORCESTERSHIRE, version="y", weighting_points=most).opens_cases
-    assert attrs.evolve(WORCESTERSHIRE, version="y", weighting_points=0).opens_cases
+    assert attrs.evolve(
+        WORCESTERSHIRE, id="exampleshire", version="y", weighting_points=most
+    ).opens_cases
+    assert attrs.evolve(
+        WORCESTERSHIRE, id="exampleshire", version="y", weighting_points=0
+    ).opens_cases
     for heavy, shown in (
         (2**31, "2147483648"),
         (10**22, "10000000000000000000000"),
         (10**4300 - 1, "999999999999… (4,300 digits)"),
     ):
-        protocol = attrs.evolve(WORCESTERSHIRE, version="y", weighting_points=heavy)
+        protocol = attrs.evolve(
+            WORCESTERSHIRE, id="exampleshire", version="y", weighting_points=heavy
+        )
         assert protocol.weighting_points == heavy
         problem = (
             "must be at most 2147483647 (what every store's INTEGER column holds: no store "
@@ -333,6 +345,7 @@ def test_every_opening_problem_of_the_counts_is_named_in_field_order() -> None:
     """Past every bound at once: each field named, in the order a file gives them."""
     protocol = attrs.evolve(
         WORCESTERSHIRE,
+        id="exampleshire",
         version="y",
         place_offer_school_days=3661,
         final_review_within_days=3661,
@@ -382,11 +395,15 @@ def test_D7_a_name_that_is_a_shipped_protocols_in_other_letters_case_is_an_openi
 
 def test_a_shipped_protocols_own_name_or_another_name_is_no_opening_problem() -> None:
     """Only a shipped name in other letters' case is a look-alike: the shipped protocols, and
-    names a letter or a version apart from theirs, open cases as before."""
+    ids a letter apart from theirs, open cases as before; a version of the shipped id the
+    library does not ship (`Worcestershire 3.1`) is the library's to publish (review AP,
+    AP8)."""
     assert [p.opening_problems for p in KNOWN] == [(), (), ()]
-    for name in [("Worcestershire-North", "3"), ("Worcestershire", "3.1"), ("worcester", "3")]:
+    for name in [("Worcestershire-North", "3"), ("worcester", "3")]:
         protocol = attrs.evolve(WORCESTERSHIRE, id=name[0], version=name[1])
         assert (protocol.opening_problems, protocol.opens_cases) == ((), True)
+    unshipped = attrs.evolve(WORCESTERSHIRE, id="Worcestershire", version="3.1")
+    assert [field for field, _ in unshipped.opening_problems] == ["id"]
 
 
 def test_the_final_review_limit_may_be_exactly_the_final_reviews_weeks() -> None:
@@ -1476,7 +1493,10 @@ def test_no_new_case_opens_where_only_host_roles_may_fire_a_step_before_a_host()
     host is known (found by a review). Such a protocol still loads (an earlier version took
     it), and no new case opens under it."""
     protocol = attrs.evolve(
-        WORCESTERSHIRE, version="y", roles={**ROLES, "withdraw": {Role.HOST_HEAD, Role.HOST_STAFF}}
+        WORCESTERSHIRE,
+        id="exampleshire",
+        version="y",
+        roles={**ROLES, "withdraw": {Role.HOST_HEAD, Role.HOST_STAFF}},
     )
     problem = (
         "only a host school's roles may fire it, and no host school is known yet in the "
@@ -1565,7 +1585,9 @@ def test_no_new_case_opens_where_a_party_owing_obligations_may_not_discharge(
     closed, R17's consent to a deletion among them (found by a review). An earlier version took
     such a protocol: it loads, for the cases opened under it, and opens no new case (refusing
     it outright made them unreadable, found by another)."""
-    protocol = attrs.evolve(WORCESTERSHIRE, version="y", roles={**ROLES, "discharge": discharging})
+    protocol = attrs.evolve(
+        WORCESTERSHIRE, id="exampleshire", version="y", roles={**ROLES, "discharge": discharging}
+    )
     assert protocol.roles["discharge"] == frozenset(discharging)
     assert not protocol.opens_cases
     problems = protocol.opening_problems
@@ -1583,7 +1605,9 @@ def test_no_new_case_opens_where_a_party_owing_obligations_may_not_discharge(
 
 def test_a_party_none_of_whose_roles_may_discharge_is_told_which_to_add() -> None:
     roles = {**ROLES, "discharge": {Role.AP_HEAD, Role.LA_ADMISSIONS}}
-    assert attrs.evolve(WORCESTERSHIRE, version="y", roles=roles).opening_problems == (
+    assert attrs.evolve(
+        WORCESTERSHIRE, id="exampleshire", version="y", roles=roles
+    ).opening_problems == (
         (
             "roles.discharge",
             "no role of the host party may discharge, and it owes obligations, which no one "
@@ -1593,7 +1617,12 @@ def test_a_party_none_of_whose_roles_may_discharge_is_told_which_to_add() -> Non
 
 
 def test_retention_years_run_to_the_last_year_a_date_has() -> None:
-    assert attrs.evolve(WORCESTERSHIRE, version="y", retention_years=9999).retention_years == 9999
+    assert (
+        attrs.evolve(
+            WORCESTERSHIRE, id="exampleshire", version="y", retention_years=9999
+        ).retention_years
+        == 9999
+    )
     error = refused(version="y", retention_years=10_000)
     assert (error.field, error.problem) == (
         "retention_years",

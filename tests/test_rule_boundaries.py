@@ -188,7 +188,9 @@ def test_a_step_dated_the_day_before_the_last_is_refused_and_the_same_day_allowe
 
 
 def test_a_case_opens_on_the_day_its_protocol_takes_effect_and_not_the_day_before() -> None:
-    protocol = attrs.evolve(WORCESTERSHIRE, version="r1-test", effective_from=OPENED)
+    protocol = attrs.evolve(
+        WORCESTERSHIRE, id="exampleshire", version="r1-test", effective_from=OPENED
+    )
     case = Reintegration.open(
         "case-r1", PUPIL, AP_SETTING, AUTHORITY, by=AP_HEAD, on=OPENED, protocol=protocol
     )
@@ -633,7 +635,9 @@ def test_a_final_review_42_days_after_the_start_is_allowed_and_43_refused() -> N
 
 
 def test_a_limit_that_is_not_whole_weeks_is_given_in_days_only() -> None:
-    protocol = attrs.evolve(WORCESTERSHIRE, version="r7-test", final_review_within_days=45)
+    protocol = attrs.evolve(
+        WORCESTERSHIRE, id="exampleshire", version="r7-test", final_review_within_days=45
+    )
     reason = only_reason(
         host_identified(protocol), _meet(final_review=START + dt.timedelta(days=46)), "within"
     )

@@ -410,7 +410,12 @@ def apply(
     if trigger == "open":
         try:
             chosen = protocols.chosen(
-                found.protocols(), under, day, from_environment=from_environment, opening=True
+                found.protocols(),
+                under,
+                day,
+                from_environment=from_environment,
+                opening=True,
+                files=found.protocol_paths(),
             )
         except Failure as unknown:
             if not problems and refused is None:

@@ -104,6 +104,14 @@ class Settings:
             self._protocols = registered(self.protocol_files)
         return self._protocols
 
+    def protocol_paths(self) -> Mapping[tuple[str, str], str]:
+        """The registered protocols' files by `(id, version)` (the first of a name given
+        twice), as a refusal names them."""
+        paths: dict[tuple[str, str], str] = {}
+        for protocol, path in zip(self.protocols(), self.protocol_files, strict=True):
+            paths.setdefault(protocol.key, path)
+        return paths
+
     @property
     def url(self) -> str:
         """The database URL (a bare path means a SQLite file)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import attrs
 import click
@@ -21,6 +21,7 @@ from reintegration_fsm.protocol.definition import (
     Protocol,
     edition_problem,
     opening_refusal,
+    registered_alike,
 )
 from reintegration_fsm.vocabulary import Evidence, Party
 
@@ -55,15 +56,17 @@ def chosen(
     *,
     from_environment: bool,
     opening: bool = False,
+    files: Mapping[tuple[str, str], str] | None = None,
 ) -> Protocol:
     """The protocol `--under` names, as `choose`; `from_environment`, the name is
     `UNDER_ENV`'s, and a refusal of it says so (a protocol file's problem says so itself).
+    `files`: the registered protocols' files, by `(id, version)`, named in a refusal.
 
     Raises:
         Failure: as `choose`, and `UNDER_ENV` set but empty (exit 2).
     """
     if not from_environment:
-        return choose(protocols, name, on, opening=opening)
+        return choose(protocols, name, on, opening=opening, files=files)
     advice = (
         f"{UNDER_ENV} names the protocol where a command gives no --under: correct it, give "
         f"--under ID[@VERSION], or unset {UNDER_ENV} for the seed's, {named(WORCESTERSHIRE)}."
@@ -73,7 +76,8 @@ def chosen(
     try:
         # An exact ID@VERSION is not checked by `choose` (`open` refuses it in its own words,
         # which cannot say where the name came from): here it is, as an ID alone is.
-        return _opening(choose(protocols, name, on, opening=opening), "the version named", opening)
+        found = choose(protocols, name, on, opening=opening, files=files)
+        return _opening(found, "the version named", opening, protocols, files)
     except Failure as error:
         raise Failure(
             f"{UNDER_ENV}: {error.message}", (*error.reasons, advice), error.exit_code
@@ -81,7 +85,12 @@ def chosen(
 
 
 def choose(
-    protocols: Sequence[Protocol], name: str | None, on: dt.date, *, opening: bool = False
+    protocols: Sequence[Protocol],
+    name: str | None,
+    on: dt.date,
+    *,
+    opening: bool = False,
+    files: Mapping[tuple[str, str], str] | None = None,
 ) -> Protocol:
     """The protocol `--under` names among the built-in and registered ones: `ID@VERSION`, or
     an `ID` alone: its one version, or of several the one in force on `on` (the latest
@@ -93,7 +102,8 @@ def choose(
         Failure: no such protocol is known, the name fits two (an `@` in an id or a version),
             or no version of the id is in force on `on`, or two are, or, `opening` a case, the
             version an `ID` alone names opens none (exit 2), naming them: never the version it
-            superseded in its place.
+            superseded in its place, or, `opening`, another registered protocol is named as
+            it is in other letters' case (`registered_alike`; with `files`, theirs named).
     """
     if name is None:
         return WORCESTERSHIRE
@@ -104,6 +114,10 @@ def choose(
     if len(named) > 1:
         raise Failure(f"{neutralise(name)!r} names {_listed(named)}: rename one of the files")
     if named:
+        # `open` refuses an exact name in its own words, but knows no other registered
+        # protocol: one named alike is refused here (review AP, AP3).
+        if opening and registered_alike(named[0], protocols, files or {}) is not None:
+            return _opening(named[0], "the version named", opening, protocols, files)
         return named[0]
     versions = [p for p in known if p.id == name]
     if not versions:
@@ -113,7 +127,8 @@ def choose(
             (f"Known: {names}. Register a file with --protocol FILE.",),
         )
     if len(versions) == 1:
-        return _opening(versions[0], f"the one version of {neutralise(name)!r}", opening)
+        which = f"the one version of {neutralise(name)!r}"
+        return _opening(versions[0], which, opening, protocols, files)
     started = [p for p in versions if p.effective_from <= on]
     if not started:
         raise Failure(
@@ -129,23 +144,32 @@ def choose(
     in_force = [p for p in in_force if edition_problem(p) is None] or in_force
     if len(in_force) == 1:
         which = f"the version of {neutralise(name)!r} in force on {on.isoformat()}"
-        return _opening(in_force[0], which, opening)
+        return _opening(in_force[0], which, opening, protocols, files)
     raise Failure(
         f"{neutralise(name)!r} names several versions in force from {latest.isoformat()}: "
         f"give ID@VERSION ({_listed(versions)})"
     )
 
 
-def _opening(protocol: Protocol, which: str, opening: bool) -> Protocol:
+def _opening(
+    protocol: Protocol,
+    which: str,
+    opening: bool,
+    registered: Sequence[Protocol],
+    files: Mapping[tuple[str, str], str] | None,
+) -> Protocol:
     """`protocol`, the version `--under` names (`which` says how); `opening` a case, only if
-    one opens under it: an earlier version it superseded is not in force in its place.
+    one opens under it (and no other of the `registered` is named as it is in other letters'
+    case): an earlier version it superseded is not in force in its place.
 
     Raises:
         Failure: `opening`, and no new case opens under it (exit 2), saying why.
     """
-    if not opening or protocol.opens_cases:
+    if not opening:
         return protocol
-    refusal = opening_refusal(protocol)
+    refusal = opening_refusal(protocol, registered=registered, files=files)
+    if refusal is None and protocol.opens_cases:
+        return protocol
     if refusal is None:  # an earlier edition of the rules
         why = [f"it {edition_problem(protocol)}"]
     else:
@@ -200,18 +224,20 @@ def protocol_group() -> None:
     """Check and show authorities' protocols (TOML files; see docs/protocols.md)."""
 
 
-def checked(file: str) -> Protocol:
+def checked(file: str, ctx: click.Context) -> Protocol:
     """The protocol of a file `protocol check` passes: one a registry takes and a new case
-    may open under (or of an earlier edition, whose cases replay).
+    may open under (or of an earlier edition, whose cases replay), beside the protocols
+    registered (`--protocol`).
 
     Raises:
         Failure: the file cannot be read, cannot be registered, or no new case may open under
             it, each problem at its line (exit 2).
     """
     found, text = registrable_file(file)
-    if found.opening_problems:
-        error = opening_refusal(found, text, file)
-        assert error is not None  # it has problems
+    registered = settings(ctx).protocols()  # after the file's own problems
+    files = settings(ctx).protocol_paths()
+    error = opening_refusal(found, text, file, registered=registered, files=files)
+    if error is not None:
         raise refused_file(
             file,
             error,
@@ -225,9 +251,10 @@ def checked(file: str) -> Protocol:
 
 @protocol_group.command("check")
 @click.argument("file", type=click.Path(dir_okay=False))
-def check(file: str) -> None:
+@click.pass_context
+def check(ctx: click.Context, file: str) -> None:
     """Check a protocol file: exit 0 when it can run, 2 with the field and line when not."""
-    found = checked(file)
+    found = checked(file, ctx)
     click.echo(
         f"ok: {neutralise(found.id)} {neutralise(found.version)} ({neutralise(found.title)})"
     )
@@ -261,7 +288,7 @@ def show(ctx: click.Context, file: str | None, under: str | None, on: dt.date | 
     if on is not None and under is None:
         raise Failure("--on picks among the versions --under ID names: give --under too")
     if file is not None:
-        found = checked(file)  # a file check refuses shows rules no new case runs under
+        found = checked(file, ctx)  # a file check refuses shows rules no new case runs under
     else:
         found = choose(settings(ctx).protocols(), under, on or today())
     click.echo(f"# {neutralise(found.title)} ({neutralise(found.id)} {neutralise(found.version)})")

@@ -739,7 +739,9 @@ class Protocol:
         still loads, and the cases opened under it replay and finish under its rules. Among
         them a name that is a shipped protocol's in other letters' case (`Worcestershire 3`,
         whatever its rules), whose cases would read as run under the shipped one (review T,
-        T3; review D, D7)."""
+        T3; review D, D7), and any version the library does not ship of a shipped id, in any
+        letters' case (`worcestershire 4`), which the library's own next version would strand
+        (review AP, AP8). Two registered protocols named alike are `opening_refusal`'s."""
         found = []
         alike = _shipped_alike(self)
         if alike is not None:
@@ -749,6 +751,18 @@ class Protocol:
                     f"{self.id} {self.version} differs from {alike.id} {alike.version}, a "
                     "protocol the library ships, only in letters' case, and its cases would "
                     "read as run under it; give yours another id or version",
+                )
+            )
+        elif self.key not in _KNOWN_KEYS and _read_aloud(self)[0] in _SHIPPED_IDS:
+            # The library's next version of its own would strand the cases (review AP, AP8).
+            found.append(
+                (
+                    "id",
+                    f"{self.id} is the id of the protocol the library ships, whose versions are "
+                    f"its own: a case opened under {self.id} {self.version} would read as run "
+                    "under one of them, and stop replaying when the library ships a version "
+                    "of that name; copy the file under your authority's own id (as "
+                    "exampleshire) with a version of your own",
                 )
             )
         if fields.prints_nothing(self.title):  # (blank, it was refused: "   " never loaded)
@@ -984,17 +998,57 @@ def edition_problem(protocol: Protocol) -> str | None:
 KNOWN: tuple[Protocol, ...] = (WORCESTERSHIRE, WORCESTERSHIRE_2, WORCESTERSHIRE_1)
 """The protocols every replay and store knows without being told."""
 _KNOWN_KEYS = frozenset(protocol.key for protocol in KNOWN)
-_KNOWN_READ = {(p.id.casefold(), p.version.casefold()): p for p in KNOWN}
+
+
+def _read_aloud(protocol: Protocol) -> tuple[str, str]:
+    """`protocol`'s id and version as an officer reads them, in no letters' case: two names
+    equal so are one name to whoever reads a history, a report or a letter (a name in another
+    alphabet drawn alike, or not composed, is refused by `id` and `version` themselves)."""
+    return (protocol.id.casefold(), protocol.version.casefold())
+
+
+_KNOWN_READ = {_read_aloud(p): p for p in KNOWN}
 """The library's own protocols by their names as read aloud: `Worcestershire 3` is named as
 the seed's protocol by any officer, in any history or report."""
+_SHIPPED_IDS = frozenset(_read_aloud(p)[0] for p in KNOWN)
+"""The shipped protocols' ids as read aloud: the library's, for every version (review AP,
+AP8)."""
 
 
 def _shipped_alike(protocol: Protocol) -> Protocol | None:
     """The shipped protocol (`KNOWN`) whose id and version `protocol`'s equal in other letters'
     case, not as written; None when there is none (its own name is a shipped one's, or no
     shipped one's at all)."""
-    alike = _KNOWN_READ.get((protocol.id.casefold(), protocol.version.casefold()))
+    alike = _KNOWN_READ.get(_read_aloud(protocol))
     return None if alike is None or alike.key == protocol.key else alike
+
+
+def registered_alike(
+    protocol: Protocol,
+    registered: Iterable[Protocol],
+    files: Mapping[tuple[str, str], str],
+) -> tuple[str, str] | None:
+    """`(field, problem)` when another of the `registered` protocols is named as `protocol`
+    is when read aloud (`_read_aloud`), not as written: one name for two protocols, under
+    neither of which a new case opens (review AP, AP3); each named with its file, given in
+    `files`. None otherwise."""
+    alike = [
+        p for p in registered if p.key != protocol.key and _read_aloud(p) == _read_aloud(protocol)
+    ]
+    if not alike:
+        return None
+
+    def name(found: Protocol) -> str:
+        where = files.get(found.key)
+        return f"{found.id} {found.version}" + ("" if where is None else f" ({where})")
+
+    others = " and ".join(dict.fromkeys(name(p) for p in alike))
+    return (
+        "id" if alike[0].id != protocol.id else "version",
+        f"{name(protocol)} and {others}, both registered, differ only in letters' case: one "
+        "name for two protocols, whose cases would read as run under either; keep one id and "
+        "publish a revision as a new version of it",
+    )
 
 
 def protocol_text(where: str) -> str:
@@ -1013,23 +1067,29 @@ def protocol_text(where: str) -> str:
 
 
 def opening_refusal(
-    protocol: Protocol, text: str | None = None, where: str | None = None
+    protocol: Protocol,
+    text: str | None = None,
+    where: str | None = None,
+    *,
+    registered: Iterable[Protocol] = (),
+    files: Mapping[tuple[str, str], str] | None = None,
 ) -> ProtocolDefinitionError | None:
-    """Why no new case may open under `protocol` (`Protocol.opening_problems`), as an error
+    """Why no new case may open under `protocol` (`Protocol.opening_problems`, and another of
+    the `registered` protocols named as it is when read aloud: `_read_aloud`), as an error
     naming each field, and, given the file's `text` and name (`where`), its line; None when
-    one may."""
-    if not protocol.opening_problems:
+    one may. `files`: the registered protocols' files by `(id, version)`, named beside them."""
+    problems = list(protocol.opening_problems)
+    alike = registered_alike(protocol, registered, files or {})
+    if alike is not None:
+        problems.insert(0, alike)
+    if not problems:
         return None
-    (field, problem), *rest = protocol.opening_problems
+    (field, problem), *rest = problems
     found = ProtocolDefinitionError(field, problem, also=[(f, p, None) for f, p in rest])
     if text is None or where is None:
         return found
     places = _key_lines(text)
-    at = {
-        name: place[0]
-        for name, _ in protocol.opening_problems
-        if (place := _place_of(places, name))
-    }
+    at = {name: place[0] for name, _ in problems if (place := _place_of(places, name))}
     return found.located(where, at)
 
 
