@@ -1898,12 +1898,15 @@ def test_a_term_dates_file_in_the_last_known_year_is_read(tmp_path: Path) -> Non
 
 
 def test_a_protocol_of_many_school_days_runs_on_a_complete_calendar() -> None:
-    """A place offer of 159 school days (the definition takes up to 3660) was refused on the
-    complete sample calendar as "is a term missing from it?" (found by a review)."""
-    protocol = attrs.evolve(
-        WORCESTERSHIRE, id="exampleshire", version="long-1", place_offer_school_days=159
-    )
+    """A place offer of 159 school days (the definition took up to 3660) was refused on the
+    complete sample calendar as "is a term missing from it?" (found by a review). A case opens
+    under at most the law's 20 school days (AP4): counted from the summer term's end, across
+    the longest holiday, they run; and a count of 159 across a whole year is still a deadline
+    the calendar could give, as the replay of a case an earlier version opened needs."""
     calendar, on = SchoolCalendar.sample(), date(2026, 7, 17)
+    protocol = attrs.evolve(
+        WORCESTERSHIRE, id="exampleshire", version="long-1", place_offer_school_days=20
+    )
     case = Reintegration.open(
         "C-1",
         sc.PUPIL,
@@ -1916,8 +1919,13 @@ def test_a_protocol_of_many_school_days_runs_on_a_complete_calendar() -> None:
     )
     case.record_consent(sc.consent(signed_on=date(2026, 7, 1)), by=sc.AP_HEAD, on=date(2026, 7, 1))
     case.refer_to_fair_access(ReferralRoute.PANEL, sc.information(), sc.PSP, by=sc.AP_HEAD, on=on)
-    assert case.deadlines[0].due == calendar.add_school_days(on, 159) == date(2027, 6, 7)
+    due = case.deadlines[0].due
+    assert due == calendar.add_school_days(on, 20)
+    assert (due - on).days > 60  # the summer holiday lies between
     assert Reintegration.replay(case.history, protocols=[protocol]).deadlines == case.deadlines
+    assert calendar.add_school_days(on, 159) == date(2027, 6, 7)
+    for known in (None, calendar):
+        assert plausible_school_days(on, date(2027, 6, 7), 159, known) is None
 
 
 # ---- iCalendar words: part-day closures, mid-term, vacation, underscores ----------------------

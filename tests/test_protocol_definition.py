@@ -170,25 +170,36 @@ def test_a_count_of_days_past_any_date_loads_from_a_file_and_its_line_is_named()
     )
 
 
-@pytest.mark.parametrize("field", ["place_offer_school_days", "final_review_within_days"])
+TEN_YEARS = (
+    "must be at most 3660 (ten years of days: a deadline further off runs past any school calendar)"
+)
+OFFER_IN_LAW = (
+    "must be at most 20: the School Admissions Code 2021 (Fair Access) requires an offer of a "
+    "school place within 20 school days; a protocol may ask for it sooner, not later"
+)
+
+
+@pytest.mark.parametrize(
+    ("field", "most", "bound"),
+    [("place_offer_school_days", 20, OFFER_IN_LAW), ("final_review_within_days", 3660, TEN_YEARS)],
+)
 def test_no_new_case_opens_with_a_deadline_over_ten_years_an_earlier_version_took(
-    field: str,
+    field: str, most: int, bound: str
 ) -> None:
     """`final_review_within_days = 9999` (an author's "no limit") opened cases before the ten
     years' bound, and was then refused outright: the cases opened under it could not be read
-    again (found by a review). It loads, and opens no new case."""
-    assert attrs.evolve(WORCESTERSHIRE, id="exampleshire", version="y", **{field: 3660}).opens_cases
+    again (found by a review). It loads, and opens no new case; a place offer over ten years is
+    past the law's 20 school days, and named so (AP4)."""
+    assert attrs.evolve(WORCESTERSHIRE, id="exampleshire", version="y", **{field: most}).opens_cases
     for late, shown in (
+        (most + 1, str(most + 1)),
         (3661, "3661"),
         (9999, "9999"),
         (99_999_999_999, "99999999999"),
         (10**4300 - 1, "999999999999… (4,300 digits)"),
     ):
         protocol = attrs.evolve(WORCESTERSHIRE, id="exampleshire", version="y", **{field: late})
-        problem = (
-            "must be at most 3660 (ten years of days: a deadline further off runs past any "
-            f"school calendar), not {shown}"
-        )
+        problem = f"{bound}, not {shown}"
         assert protocol.opening_problems == ((field, problem),)
         assert not_opened(protocol).problems == ((field, problem + OPENS_NO_CASE, None),)
 

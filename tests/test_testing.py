@@ -497,7 +497,11 @@ ENDS_ONLY_CALENDAR = SchoolCalendar(
 """Spans 260 days, but holds 11 school days after the last day a run may open (a closure from
 16 January to 16 September: a gap between terms as long is refused as a missing term)."""
 LONG_OFFER = attrs.evolve(WORCESTERSHIRE, id="long-offer", place_offer_school_days=200)
-"""A place offer the sample calendar cannot count from the last day a run may open."""
+"""A place offer the sample calendar cannot count from the last day a run may open: past the
+law's 20 school days, so no case opens under it (AP4), and no run is drawn."""
+WEEK_OFFER = attrs.evolve(WORCESTERSHIRE, id="week-offer", place_offer_school_days=5)
+"""A place offer within the law that `ENDS_ONLY_CALENDAR` cannot count from the last day a run
+may open (4 would fit its 11 school days after the referral's 7)."""
 NO_RUN = rt.ProtocolRun((), Stage.WITHDRAWN)
 ODD_CALLS: list[tuple[str, Callable[[], object], str]] = [
     ("texts", lambda: rt.texts(3), "texts"),
@@ -580,6 +584,11 @@ ODD_CALLS: list[tuple[str, Callable[[], object], str]] = [
     ("protocol_runs", lambda: rt.protocol_runs(SHORT_CALENDAR), "calendar"),
     ("protocol_runs", lambda: rt.protocol_runs(ENDS_ONLY_CALENDAR), "calendar"),
     ("protocol_runs", lambda: rt.protocol_runs(protocol=LONG_OFFER), "protocol"),
+    (
+        "protocol_runs",
+        lambda: rt.protocol_runs(ENDS_ONLY_CALENDAR, protocol=WEEK_OFFER),
+        "calendar",
+    ),
     ("protocol_runs", lambda: rt.protocol_runs(protocol="worcestershire"), "protocol"),
     ("protocol_runs", lambda: rt.protocol_runs(stages=set()), "stages"),
     ("protocol_runs", lambda: rt.protocol_runs(stages={"withdrawn"}), "stages"),

@@ -34,7 +34,12 @@ from reintegration_fsm.errors import (
 )
 from reintegration_fsm.files import file_name, utf8_text
 from reintegration_fsm.forms.pupil import KEY_STAGES
-from reintegration_fsm.protocol.duties import JOINERS_RETURN_DAYS, REGULATIONS
+from reintegration_fsm.protocol.duties import (
+    ADMISSIONS_CODE,
+    JOINERS_RETURN_DAYS,
+    PLACE_OFFER_SCHOOL_DAYS,
+    REGULATIONS,
+)
 from reintegration_fsm.validation import fail_definition, reads
 from reintegration_fsm.vocabulary import Evidence, Party, Role, Trigger, Word
 
@@ -377,11 +382,12 @@ def _writable(instance: Any, attribute: attrs.Attribute[Any], value: int) -> Non
 
 
 DAYS_MOST = 3660
-"""The most days (or school days) a new case's deadline may count: ten years. A count beyond
-it is no protocol's (a date that far on runs past any school calendar, and, far enough, past
-the last date there is); a protocol an earlier version took with more still loads for its
-cases, and opens no new one (`Protocol.opening_problems`). Any whole count above 0 loads: R7
-only compares days with it, so a case ran whole under `final_review_within_days = 99999999`."""
+"""The most days a new case's final review may count: ten years (the place offer has the law's
+20 school days, the joiners return its 5: `_MOST`). A count beyond it is no protocol's (a date
+that far on runs past any school calendar, and, far enough, past the last date there is); a
+protocol an earlier version took with more still loads for its cases, and opens no new one
+(`Protocol.opening_problems`). Any whole count above 0 loads: R7 only compares days with it, so
+a case ran whole under `final_review_within_days = 99999999`."""
 RETENTION_YEARS_LEAST = 18
 """The fewest years after a child's date of birth that a case's personal data may be kept: a
 child of school age, whose case may still be running, is younger."""
@@ -394,6 +400,35 @@ POINTS_MOST = fields.INTEGER_MOST
 """The most weighting points a new case's move may count: what every engine's INTEGER column
 holds. A protocol an earlier version took with more still loads for its cases, and opens no new
 one (`Protocol.opening_problems`)."""
+_SOONER = "a protocol may ask for it sooner, not later"
+_MOST = (
+    (
+        "place_offer_school_days",
+        PLACE_OFFER_SCHOOL_DAYS,
+        f": the {ADMISSIONS_CODE} (Fair Access) requires an offer of a school place within "
+        f"{PLACE_OFFER_SCHOOL_DAYS} school days; {_SOONER}",
+    ),
+    (
+        "final_review_within_days",
+        DAYS_MOST,
+        " (ten years of days: a deadline further off runs past any school calendar)",
+    ),
+    (
+        "joiners_return_days",
+        JOINERS_RETURN_DAYS,
+        f": the {REGULATIONS} (regulation 13(1)) make the new pupil return by the end of the "
+        f"fifth day after the start; {_SOONER}",
+    ),
+    (
+        "weighting_points",
+        POINTS_MOST,
+        " (what every store's INTEGER column holds: no store could record the move's weighting)",
+    ),
+)
+"""The most each count may be for a new case to open under the protocol, in field order, and
+why: the law's deadlines (a protocol may set a shorter one, never a longer) and what a calendar
+and a store can hold. A protocol an earlier version took with more still loads, and the cases
+opened under it replay and finish (`Protocol.opening_problems`)."""
 
 
 def _years(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
@@ -775,36 +810,10 @@ class Protocol:
                 )
             )
         found += [
-            (
-                name,
-                f"must be at most {DAYS_MOST} (ten years of days: a deadline further off runs "
-                f"past any school calendar), not {_shown(days)}",
-            )
-            for name, days in (
-                ("place_offer_school_days", self.place_offer_school_days),
-                ("final_review_within_days", self.final_review_within_days),
-            )
-            if days > DAYS_MOST
+            (name, f"must be at most {most}{why}, not {_shown(value)}")
+            for name, most, why in _MOST
+            if (value := getattr(self, name)) > most
         ]
-        if self.joiners_return_days > JOINERS_RETURN_DAYS:
-            found.append(
-                (
-                    "joiners_return_days",
-                    f"must be at most {JOINERS_RETURN_DAYS}: the {REGULATIONS} (regulation "
-                    "13(1)) make the new pupil return by the end of the fifth day after the "
-                    "start; a protocol may ask for it sooner, not later, not "
-                    f"{_shown(self.joiners_return_days)}",
-                )
-            )
-        if self.weighting_points > POINTS_MOST:
-            found.append(
-                (
-                    "weighting_points",
-                    f"must be at most {POINTS_MOST} (what every store's INTEGER column holds: "
-                    f"no store could record the move's weighting), not "
-                    f"{_shown(self.weighting_points)}",
-                )
-            )
         if self.retention_years < RETENTION_YEARS_LEAST:
             found.append(("retention_years", f"{RETENTION_TOO_SHORT}, not {self.retention_years}"))
         found += [problem for check in _OPENING_CHECKS for problem in check(self.roles)]

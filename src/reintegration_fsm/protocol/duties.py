@@ -6,6 +6,12 @@ Each basis names the regulation that sets the duty and its date; docs/sources.md
 from __future__ import annotations
 
 REGULATIONS = "School Attendance (Pupil Registration) (England) Regulations 2024"
+ADMISSIONS_CODE = "School Admissions Code 2021"
+
+PLACE_OFFER_SCHOOL_DAYS = 20
+"""The most school days from the referral the law gives the place offer: the seed's "the law
+requires an offer of a school place to be made within 20 school days", the Fair Access duty of
+the `ADMISSIONS_CODE` (docs/sources.md, R5). A protocol may ask for it sooner, never later."""
 
 JOINERS_BASIS = (
     f"{REGULATIONS}, regulation 13(1): a new pupil return to the local authority by the end of "

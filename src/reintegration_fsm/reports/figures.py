@@ -138,8 +138,8 @@ def _buckets(offers: Sequence[Offer], limits: Collection[int]) -> tuple[Count, .
     (so that none holds days both within and past one), up to ten days past the highest limit;
     then one bar for the rest. An offer made late in no more school days than its limit (after
     its due day, before the next school day) has a bar of its own past the highest limit."""
-    # A limit past any a new case runs under (a protocol an earlier version took, which loads
-    # for its cases) ends no bar: its bars would number millions.
+    # A limit past ten years (a protocol an earlier version took, which loads for its cases;
+    # a new case's is the law's 20 at most) ends no bar: its bars would number millions.
     drawn = {days for days in limits if days <= DAYS_MOST} or {DAYS_MOST}
     last = max(drawn)
     ends = sorted(set(range(BUCKET, last, BUCKET)) | drawn | {last + BUCKET, last + 2 * BUCKET})
