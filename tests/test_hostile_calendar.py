@@ -2523,3 +2523,23 @@ def test_G5_a_term_holding_august_or_christmas_is_refused(
     with pytest.raises(CalendarFileError, match="no English school is open") as refused:
         SchoolCalendar.from_file(path)
     assert refused.value.line == line
+
+
+def test_RX2_a_long_bad_value_in_a_calendar_file_is_cut_with_an_ellipsis(
+    tmp_path: Path,
+) -> None:
+    """G3 shows a bad value as the file writes it, cut at 60 characters: the cut ended in two
+    dots (`2025-09..`), the quote `describe` adds stripped with the ellipsis's last dot."""
+    path = tmp_path / "terms.toml"
+    days = ", ".join(f"2025-09-0{day}" for day in range(1, 7))
+    path.write_text(
+        f'source = "x"\n[[term]]\nfirst_day = [{days}]\nlast_day = 2025-10-24\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(CalendarFileError) as caught:
+        SchoolCalendar.from_file(path)
+    shown = str(caught.value).split(", not ", 1)[1]
+    assert shown.endswith("...")
+    assert not shown.endswith("....")
+    assert shown.startswith("[2025-09-01, 2025-09-02")
+    assert len(shown) == 60

@@ -504,7 +504,7 @@ def _as_written(value: object) -> str:
         return "a table"
     else:
         return describe(value)
-    return describe(text)[1:-1] if len(text) > 60 else text
+    return text if len(text) <= 60 else text[:57] + "..."  # as `describe` cuts
 
 
 def _duration_text(length: timedelta) -> str:
