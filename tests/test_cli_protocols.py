@@ -170,7 +170,7 @@ def test_show_refuses_a_file_that_check_refuses(tmp_path: Path) -> None:
         == checked.stderr
         == (
             f"error: protocol file {fake}: worcestershire 3 is a protocol the library ships; give "
-            "yours another id or version\n"
+            "yours an id of your own (as exampleshire)\n"
         )
     )
     assert shown.stdout == ""
@@ -291,7 +291,7 @@ def test_show_under_refuses_a_registered_file_the_registry_refuses(tmp_path: Pat
     assert result.exit_code == 2
     assert result.stderr == (
         f"error: protocol file {fake}: worcestershire 3 is a protocol the library ships; give "
-        "yours another id or version\n"
+        "yours an id of your own (as exampleshire)\n"
     )
     assert "weighting_points" not in result.stdout
 

@@ -389,7 +389,7 @@ def test_D7_a_name_that_is_a_shipped_protocols_in_other_letters_case_is_an_openi
         problem = (
             f"{protocol.id} {protocol.version} differs from {shipped.id} {shipped.version}, a "
             "protocol the library ships, only in letters' case, and its cases would read as "
-            "run under it; give yours another id or version"
+            "run under it; give yours an id of your own (as exampleshire)"
         )
         assert protocol.opening_problems == (("id", problem),)
         assert not protocol.opens_cases
@@ -397,7 +397,7 @@ def test_D7_a_name_that_is_a_shipped_protocols_in_other_letters_case_is_an_openi
         assert (error.field, error.problem) == (
             "id",
             f"{problem}; a new case may not open under {protocol.id} {protocol.version}, whose "
-            "cases opened before finish under it: open it under a new version",
+            "cases opened before finish under it: open it under a copy with an id of your own",
         )
         assert len(error.problems) == 1
     several = attrs.evolve(other_rules, id="Worcestershire", joiners_return_days=6)
@@ -721,7 +721,8 @@ def test_an_unknown_protocol_names_the_known_ones() -> None:
         ),
         (
             [attrs.evolve(WORCESTERSHIRE, weighting_points=2)],
-            "worcestershire 3 is a protocol the library ships; give yours another id or version",
+            "worcestershire 3 is a protocol the library ships; give yours an id of your own "
+            "(as exampleshire)",
         ),
     ],
     ids=["not-a-protocol", "two-under-one-name", "a-built-in-name"],

@@ -74,11 +74,6 @@ def test_RX1_a_store_registering_protocols_named_alike_saves_no_new_case_under_e
         store.save(case)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="RX3: a protocol named as the shipped one is told to take another version, which "
-    "AP8 then refuses",
-)
 def test_RX3_a_protocol_named_as_the_shipped_one_is_told_to_take_an_id_of_its_own(
     tmp_path: Path,
 ) -> None:

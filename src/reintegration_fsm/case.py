@@ -53,11 +53,13 @@ from reintegration_fsm.forms import (
 )
 from reintegration_fsm.protocol.definition import (
     FINGERPRINT,
+    OWN_ID_EXAMPLE,
     WORCESTERSHIRE,
     Protocol,
     edition_problem,
     find_protocol,
     protocol_registry,
+    shipped_id,
 )
 from reintegration_fsm.protocol.machine import DISPATCH, TRIGGERS_IN
 from reintegration_fsm.protocol.payloads import SCHEMA, schema_of, upcast_read
@@ -612,15 +614,17 @@ class Reintegration:
             raise ProtocolDefinitionError(
                 "protocol",
                 f"{protocol.id} {protocol.version} is a protocol the library ships; give yours "
-                "another id or version",
+                f"an id of your own ({OWN_ID_EXAMPLE})",
             )
         # A name that is a shipped protocol's in other letters' case is among them.
         if protocol.opening_problems:  # its cases opened before still replay and finish
             (field, problem), *rest = protocol.opening_problems
+            # Every version of the shipped id is the library's (AP8): not a new version, then.
+            instead = "a copy with an id of your own" if shipped_id(protocol) else "a new version"
             raise ProtocolDefinitionError(
                 field,
                 f"{problem}; a new case may not open under {protocol.id} {protocol.version}, "
-                "whose cases opened before finish under it: open it under a new version",
+                f"whose cases opened before finish under it: open it under {instead}",
                 also=[(more, what, None) for more, what in rest],
             )
         if not protocol.opens_cases:

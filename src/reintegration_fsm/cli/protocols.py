@@ -22,6 +22,7 @@ from reintegration_fsm.protocol.definition import (
     edition_problem,
     opening_refusal,
     registered_alike,
+    shipped_id,
 )
 from reintegration_fsm.vocabulary import Evidence, Party
 
@@ -179,10 +180,17 @@ def _opening(
         (
             *(neutralise(reason) for reason in why),
             "Cases opened under it before still load and finish while it is registered; open "
-            "new ones under a new version that opens cases (or name another with --under "
+            f"new ones under {_instead(protocol)} that opens cases (or name another with --under "
             "ID@VERSION).",
         ),
     )
+
+
+def _instead(protocol: Protocol) -> str:
+    """What to open new cases under in place of `protocol`: a new version, or, of the shipped
+    id, whose every version is the library's (review AP, AP8), a copy with an id of one's own
+    (review RX, RX3)."""
+    return "a copy with an id of your own" if shipped_id(protocol) else "a new version"
 
 
 def _distinct(found: Sequence[Protocol]) -> list[Protocol]:
@@ -243,7 +251,8 @@ def checked(file: str, ctx: click.Context) -> Protocol:
             error,
             (
                 "No new case opens under it. Cases opened under it before still load and "
-                "finish while it is registered (--protocol); open new ones under a new version.",
+                "finish while it is registered (--protocol); open new ones under "
+                f"{_instead(found)}.",
             ),
         )
     return found

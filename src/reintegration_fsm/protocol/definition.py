@@ -785,7 +785,7 @@ class Protocol:
                     "id" if self.id != alike.id else "version",
                     f"{self.id} {self.version} differs from {alike.id} {alike.version}, a "
                     "protocol the library ships, only in letters' case, and its cases would "
-                    "read as run under it; give yours another id or version",
+                    "read as run under it; give yours an id of your own (as exampleshire)",
                 )
             )
         elif self.key not in _KNOWN_KEYS and _read_aloud(self)[0] in _SHIPPED_IDS:
@@ -1024,6 +1024,17 @@ _SHIPPED_IDS = frozenset(_read_aloud(p)[0] for p in KNOWN)
 AP8)."""
 
 
+def shipped_id(protocol: Protocol) -> bool:
+    """Whether `protocol`'s id is the shipped protocols' as read aloud: every version of it is
+    the library's (review AP, AP8), so a protocol so named is given an id of its own, never
+    another version (review RX, RX3)."""
+    return _read_aloud(protocol)[0] in _SHIPPED_IDS
+
+
+OWN_ID_EXAMPLE = "as exampleshire"
+"""How the advice to a protocol named as the shipped one names an id of an authority's own."""
+
+
 def _shipped_alike(protocol: Protocol) -> Protocol | None:
     """The shipped protocol (`KNOWN`) whose id and version `protocol`'s equal in other letters'
     case, not as written; None when there is none (its own name is a shipped one's, or no
@@ -1126,7 +1137,7 @@ def protocol_registry(protocols: Iterable[Protocol]) -> Mapping[tuple[str, str],
             raise ProtocolDefinitionError(
                 "protocols",
                 f"{protocol.id} {protocol.version} is a protocol the library ships; give yours "
-                "another id or version",
+                f"an id of your own ({OWN_ID_EXAMPLE})",
             )
         found[protocol.key] = protocol
     return types.MappingProxyType(found)
