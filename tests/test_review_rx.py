@@ -19,7 +19,7 @@ from reintegration_fsm import (
 from reintegration_fsm.errors import ProtocolError
 from reintegration_fsm.stores import SqlAlchemyStore, upgrade
 from test_cli_protocols import open_under
-from test_review_ap import alike_files, invoke
+from test_review_ap import EXAMPLE, alike_files, invoke
 
 
 @pytest.mark.xfail(
@@ -106,3 +106,26 @@ def test_RX3_a_protocol_named_as_the_shipped_one_is_told_to_take_an_id_of_its_ow
     assert result.exit_code == 2
     assert "under a new version" not in result.stderr
     assert "id of your own" in result.stderr.splitlines()[-1]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="RX4: a protocol file of thousands of problems raises an error of megabytes in code",
+)
+def test_RX4_a_file_of_many_problems_raises_a_bounded_message_in_code(tmp_path: Path) -> None:
+    """AP5 bounded what `protocol check` prints, but `Protocol.from_file` still raises a
+    `ProtocolDefinitionError` whose message names every problem: 80,000 unknown triggers in a
+    file under 1 MiB make a message of 25 MB, which an integrator's service logs whole. The
+    message names the first 100, then how many more; `problems` keeps them all."""
+    text = EXAMPLE.read_text(encoding="utf-8")
+    junk = "\n".join(f"t{n} = []" for n in range(5000))
+    path = tmp_path / "junk.toml"
+    path.write_text(text.replace("[roles]", "[roles]\n" + junk), encoding="utf-8")
+    with pytest.raises(ProtocolDefinitionError) as caught:
+        Protocol.from_file(path)
+    assert len(caught.value.problems) == 5000
+    message = str(caught.value)
+    assert len(message) < 50_000
+    assert message.endswith("; ... and 4,900 more: fix these first")
+    assert "roles.t99: is not a trigger" in message
+    assert "roles.t100:" not in message
