@@ -108,10 +108,6 @@ def test_RX3_a_protocol_named_as_the_shipped_one_is_told_to_take_an_id_of_its_ow
     assert "id of your own" in result.stderr.splitlines()[-1]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="RX4: a protocol file of thousands of problems raises an error of megabytes in code",
-)
 def test_RX4_a_file_of_many_problems_raises_a_bounded_message_in_code(tmp_path: Path) -> None:
     """AP5 bounded what `protocol check` prints, but `Protocol.from_file` still raises a
     `ProtocolDefinitionError` whose message names every problem: 80,000 unknown triggers in a

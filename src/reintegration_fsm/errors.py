@@ -255,6 +255,12 @@ class ChangedProtocol(UnknownProtocol):
         )
 
 
+PROBLEMS_SHOWN = 100
+"""The most problems of one protocol a message names (`ProtocolDefinitionError`, `protocol
+check`), then how many more: no officer's draft has more than a few dozen, and a file of 90,000
+unknown keys under 1 MiB printed 28 MB (review AP, AP5; review RX, RX4)."""
+
+
 class ProtocolDefinitionError(ProtocolError, ValueError):
     """A `Protocol` that cannot be run; names every bad field (and the file and line, when read).
 
@@ -277,11 +283,14 @@ class ProtocolDefinitionError(ProtocolError, ValueError):
         self.line = line
         self.problems: tuple[tuple[str, str, int | None], ...] = ((field, problem, line), *also)
         parts = []
-        for number, (name, what, at) in enumerate(self.problems):
+        for number, (name, what, at) in enumerate(self.problems[:PROBLEMS_SHOWN]):
             where = "" if at is None else f"line {at}: "
             if number == 0 and path is not None:
                 where = f"{path}, {where}" if at is not None else f"{path}: "
             parts.append(f"{where}{name}: {what}")
+        if len(self.problems) > PROBLEMS_SHOWN:
+            # A file of 80,000 unknown keys under 1 MiB made a message of 25 MB (review RX, RX4).
+            parts.append(f"... and {len(self.problems) - PROBLEMS_SHOWN:,} more: fix these first")
         super().__init__("; ".join(parts))
 
     def located(self, path: str, lines: Mapping[str, int]) -> ProtocolDefinitionError:

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from reintegration_fsm.cli.errors import Failure
 from reintegration_fsm.cli.text import neutralise
-from reintegration_fsm.errors import ProtocolDefinitionError
+from reintegration_fsm.errors import PROBLEMS_SHOWN, ProtocolDefinitionError
 from reintegration_fsm.protocol.definition import (
     WHOLE_FILE,
     Protocol,
@@ -73,11 +73,6 @@ def refused_file(path: str, error: ProtocolDefinitionError, advice: Sequence[str
     if len(problems) > PROBLEMS_SHOWN:
         shown.append(f"... and {len(problems) - PROBLEMS_SHOWN:,} more: fix these first")
     return Failure(f"protocol file {neutralise(path)}: {len(problems)} problems", (*shown, *advice))
-
-
-PROBLEMS_SHOWN = 100
-"""The most problems of one file printed: a file of 90,000 unknown keys under 1 MiB printed
-28 MB (review AP, AP5); no officer's draft has more than a few dozen."""
 
 
 def _problem(field: str, problem: str, line: int | None) -> str:
