@@ -22,6 +22,7 @@ from reintegration_fsm import (
     Actor,
     Attendee,
     Party,
+    PastoralSupportPlan,
     Pupil,
     ReferralRoute,
     Reintegration,
@@ -239,6 +240,26 @@ def test_a_removed_date_of_birth_shows_the_note_its_record_names_and_nothing_els
     assert documents.shown_born(removed_day, 2, "form.child_dob", None) == "(removed)"
     born = dt.date(2012, 5, 14)
     assert documents.shown_born(born, 2, "form.child_dob", removed) == "14 May 2012"
+
+
+def test_only_a_date_of_birth_is_ever_shown_as_removed() -> None:
+    """A consent form signed on 0001-01-01 (a slip of the year) and a plan starting then are
+    printed as that date, not as "(removed)": no redaction removed them, and only a date of
+    birth can be removed (review FM1)."""
+    case = stages.opened()
+    case.record_consent(
+        scenario.consent(signed_on=dt.date(1, 1, 1)), by=scenario.AP_HEAD, on=scenario.CONSENTED
+    )
+    case.refer_to_fair_access(
+        ReferralRoute.PANEL,
+        scenario.information(),
+        PastoralSupportPlan(start=dt.date(1, 1, 1)),
+        by=scenario.AP_HEAD,
+        on=scenario.REFERRED,
+    )
+    text = documents.render_text(case, ON)
+    assert "(removed)" not in text
+    assert "active from 1 January 0001" in text
 
 
 # -- the failure letter, as sent ----------------------------------------------------------------

@@ -33,27 +33,6 @@ def _text(case: Reintegration) -> str:
     return documents.render_text(case, ON)
 
 
-@pytest.mark.xfail(strict=True, reason="FM1: a date typed as year 1 prints as '(removed)'")
-def test_FM1_only_a_date_of_birth_is_ever_shown_as_removed() -> None:
-    """A consent form signed on 0001-01-01 (a slip of the year) and a plan starting then are
-    printed as that date, not as "(removed)": no redaction removed them, and only a date of
-    birth can be removed."""
-    case = stages.opened()
-    case.record_consent(
-        scenario.consent(signed_on=YEAR_ONE), by=scenario.AP_HEAD, on=scenario.CONSENTED
-    )
-    case.refer_to_fair_access(
-        ReferralRoute.PANEL,
-        scenario.information(),
-        PastoralSupportPlan(start=YEAR_ONE),
-        by=scenario.AP_HEAD,
-        on=scenario.REFERRED,
-    )
-    text = _text(case)
-    assert "(removed)" not in text
-    assert "active from 1 January 0001" in text
-
-
 @pytest.mark.xfail(strict=True, reason="FM2: JSON of the wrong type named in cattrs' words")
 def test_FM2_json_of_the_wrong_type_says_what_was_given_in_plain_words() -> None:
     """Text, a yes/no, a whole number or a list given as JSON of another type is named as the

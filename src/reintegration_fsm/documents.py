@@ -32,6 +32,7 @@ from reintegration_fsm.forms import (
     ReviewMeeting,
     SuccessfulOutcome,
     UnsuccessfulOutcome,
+    english_date,
     long_date,
 )
 from reintegration_fsm.protocol.payloads import Referral
@@ -113,7 +114,9 @@ class Document:
 
 # -- values as a form shows them -----------------------------------------------------------------
 def _date(day: dt.date | None) -> str:
-    return NOT_RECORDED if day is None else long_date(day)
+    """A date as a form writes it. Never "(removed)": only a date of birth is ever removed
+    (`shown_born`), and 0001-01-01 anywhere else is a slip of the year, printed as typed."""
+    return NOT_RECORDED if day is None else english_date(day)
 
 
 def _text(*values: str, otherwise: str = NOT_RECORDED) -> str:
@@ -248,8 +251,8 @@ def information_form(
     info, psp, route = referral.information, referral.psp, referral.route.value
     pupil = case.pupil
     proposed = case.host_school or ", ".join(case.preferred_schools)
-    psp_text = f"active from {long_date(psp.start)}" + (
-        f" to {long_date(psp.end)}" if psp.end is not None else ""
+    psp_text = f"active from {english_date(psp.start)}" + (
+        f" to {english_date(psp.end)}" if psp.end is not None else ""
     )
     attendance = NOT_RECORDED if info.attendance_percent is None else f"{info.attendance_percent}%"
     exclusions = (
@@ -649,7 +652,7 @@ def departures_document(case: Reintegration) -> Document:
         "Departures from the protocol",
         "Steps accepted although the protocol says something else should have happened: "
         "recorded so that the local authority can see where practice fell short.",
-        tuple(Field(f"{long_date(dates[d.seq])} ({d.rule})", d.text) for d in case.departures),
+        tuple(Field(f"{english_date(dates[d.seq])} ({d.rule})", d.text) for d in case.departures),
     )
 
 

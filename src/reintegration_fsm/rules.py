@@ -26,7 +26,7 @@ from reintegration_fsm.forms import (
     ReviewMeeting,
     SuccessfulOutcome,
     UnsuccessfulOutcome,
-    long_date,
+    english_date,
 )
 from reintegration_fsm.forms.views import QUESTIONS as VIEWS_QUESTIONS
 from reintegration_fsm.protocol.definition import Protocol
@@ -779,7 +779,7 @@ def ending_is_justified(case: CaseState, review: EmergencyReview, on: dt.date) -
         reasons.append("The letter does not list the support that was put in place.")
     if letter.effective_date < on:
         reasons.append(
-            f"The letter's effective date {long_date(letter.effective_date)} is in the past."
+            f"The letter's effective date {english_date(letter.effective_date)} is in the past."
         )
     written = letter.written_on
     if written is not None and in_order(case):

@@ -112,7 +112,9 @@ def english_date(day: dt.date) -> str:
 
 
 def long_date(day: dt.date) -> str:
-    """A date as a letter writes it: 3 March 2026 ("(removed)" for `REMOVED_DAY`)."""
+    """A date of birth as a form or letter writes it: 3 March 2026 ("(removed)" for
+    `REMOVED_DAY`, which a redaction leaves). Any other date is written by `english_date`:
+    only a date of birth is ever removed, and 0001-01-01 elsewhere is a slip of the year."""
     if day == REMOVED_DAY:
         return "(removed)"
     return english_date(day)
@@ -182,7 +184,7 @@ class FailureLetter:
         yourself = "yourselves" if self.to_both_parents else "yourself"
         dated = self.written_on or case.ending_review_on or case.last_on
         meeting = (
-            f" at our original meeting on {long_date(case.initial_meeting_on)}"
+            f" at our original meeting on {english_date(case.initial_meeting_on)}"
             if case.initial_meeting_on is not None
             else ""
         )
@@ -214,7 +216,7 @@ class FailureLetter:
             else f"{pupil.name} has not yet given their version of events.",
         ]
         lines = [
-            *([long_date(dated), ""] if dated is not None else []),
+            *([english_date(dated), ""] if dated is not None else []),
             f"Dear {parents}",
             "",
             f"{pupil.name}, date of birth {born or long_date(pupil.date_of_birth)}",
@@ -229,9 +231,9 @@ class FailureLetter:
             *checks,
             "",
             "The decision to end the reintegration takes place with effect from "
-            f"{long_date(self.effective_date)}. I enclose details of the review meetings, previous "
-            "warnings, fixed term exclusions and other disciplinary measures that have taken place "
-            "during the period of the reintegration, that support my decision.",
+            f"{english_date(self.effective_date)}. I enclose details of the review meetings, "
+            "previous warnings, fixed term exclusions and other disciplinary measures that have "
+            "taken place during the period of the reintegration, that support my decision.",
             "",
             "I have also included details of the support that was put in place to support the "
             "reintegration:",

@@ -45,7 +45,7 @@ from reintegration_fsm.forms import (
     ReviewMeeting,
     SuccessfulOutcome,
     UnsuccessfulOutcome,
-    long_date,
+    english_date,
 )
 from reintegration_fsm.protocol.definition import add_opening_check, add_role_check
 from reintegration_fsm.protocol.duties import (
@@ -430,7 +430,7 @@ def _initial_wording(data: Data) -> str:
 def _initial_documents(record: InitialMeetingRecord) -> tuple[Printable, ...]:
     meeting = record.meeting
     found = [
-        Printable(record.views, f"For the initial meeting on {long_date(meeting.held_on)}"),
+        Printable(record.views, f"For the initial meeting on {english_date(meeting.held_on)}"),
         Printable(meeting),
     ]
     if meeting.timetable is not None:
@@ -495,12 +495,12 @@ def _review_wording(data: Data) -> str:
 def _meeting_documents(meeting: ReviewMeeting) -> list[Printable]:
     found = []
     if meeting.child_views is not None:
-        occasion = f"For the review on {long_date(meeting.held_on)}"
+        occasion = f"For the review on {english_date(meeting.held_on)}"
         found.append(Printable(meeting.child_views, occasion))
     found.append(Printable(meeting))
     if meeting.timetable is not None:
         found.append(
-            Printable(meeting.timetable, f"From the review on {long_date(meeting.held_on)}")
+            Printable(meeting.timetable, f"From the review on {english_date(meeting.held_on)}")
         )
     return found
 
