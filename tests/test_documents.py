@@ -21,6 +21,7 @@ from reintegration_fsm import (
     WORCESTERSHIRE,
     Actor,
     Attendee,
+    ChildViews,
     Party,
     PastoralSupportPlan,
     Pupil,
@@ -260,6 +261,25 @@ def test_only_a_date_of_birth_is_ever_shown_as_removed() -> None:
     text = documents.render_text(case, ON)
     assert "(removed)" not in text
     assert "active from 1 January 0001" in text
+
+
+def test_each_printed_form_has_its_own_id() -> None:
+    """Views gathered on the day of the initial meeting and again before a review held the
+    same day of another week share nothing: each form's section has an id of its own, so that
+    a link to one finds it (review FM4)."""
+    case = stages.in_placement()
+    same_day = scenario.MEETING - dt.timedelta(days=3)
+    case.hold_review(
+        scenario.review(
+            scenario.FIRST_REVIEW, child_views=ChildViews(same_day, aspirations="GCSEs.")
+        ),
+        by=scenario.HOST_HEAD,
+        on=scenario.FIRST_REVIEW,
+    )
+    slugs = [document.slug for document in documents.documents(case)]
+    assert len(slugs) == len(set(slugs)), slugs
+    ids = re.findall(r'<section class="form" id="([^"]+)"', documents.render_html(case, ON))
+    assert len(ids) == len(set(ids)), ids
 
 
 # -- the failure letter, as sent ----------------------------------------------------------------

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 import pytest
 from stdnum.gb import upn as upn_check
@@ -11,7 +10,6 @@ from stdnum.gb import upn as upn_check
 import scenario
 import stages
 from reintegration_fsm import (
-    ChildViews,
     ConsentForm,
     FormInvalid,
     Party,
@@ -85,26 +83,6 @@ def test_FM3_a_childs_name_that_would_read_as_another_is_refused_at_open(name: s
         )
     assert caught.value.problems[0][0] == "pupil.name"
     assert "type the child's name again" in caught.value.problems[0][1]
-
-
-@pytest.mark.xfail(strict=True, reason="FM4: two forms of one day share an HTML id")
-def test_FM4_each_printed_form_has_its_own_id() -> None:
-    """Views gathered on the day of the initial meeting and again before a review held the
-    same day of another week share nothing: each form's section has an id of its own, so that
-    a link to one finds it."""
-    case = stages.in_placement()
-    same_day = scenario.MEETING - dt.timedelta(days=3)
-    case.hold_review(
-        scenario.review(
-            scenario.FIRST_REVIEW, child_views=ChildViews(same_day, aspirations="GCSEs.")
-        ),
-        by=scenario.HOST_HEAD,
-        on=scenario.FIRST_REVIEW,
-    )
-    slugs = [document.slug for document in documents.documents(case)]
-    assert len(slugs) == len(set(slugs)), slugs
-    ids = re.findall(r'<section class="form" id="([^"]+)"', documents.render_html(case, ON))
-    assert len(ids) == len(set(ids)), ids
 
 
 @pytest.mark.xfail(strict=True, reason="FM5: recorded fields the printed forms never show")

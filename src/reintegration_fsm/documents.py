@@ -641,7 +641,22 @@ def documents(case: Reintegration, *, removed: RemovedDates | None = None) -> li
             found.append(_document(case, printable, born, child_born))
     if case.departures:
         found.append(departures_document(case))
-    return found
+    return _unique_slugs(found)
+
+
+def _unique_slugs(found: list[Document]) -> list[Document]:
+    """`found`, a repeated slug (views gathered on one day for two meetings, two timetables of
+    one week) numbered from its second (`views-2026-02-06-2`): the slug is the page's section
+    id, which a link finds only when it is the page's one."""
+    counted: dict[str, int] = {}
+    unique = []
+    for document in found:
+        counted[document.slug] = counted.get(document.slug, 0) + 1
+        times = counted[document.slug]
+        unique.append(
+            document if times == 1 else attrs.evolve(document, slug=f"{document.slug}-{times}")
+        )
+    return unique
 
 
 def departures_document(case: Reintegration) -> Document:
