@@ -282,6 +282,39 @@ def test_each_printed_form_has_its_own_id() -> None:
     assert len(ids) == len(set(ids)), ids
 
 
+def test_what_a_form_recorded_is_printed() -> None:
+    """The PSP's summary, the child's own agreement on the consent form and the local
+    authority's signature at the initial meeting are recorded, and printed (review FM5)."""
+    case = stages.opened()
+    case.record_consent(
+        scenario.consent(child_agrees=True), by=scenario.AP_HEAD, on=scenario.CONSENTED
+    )
+    case.refer_to_fair_access(
+        ReferralRoute.PANEL,
+        scenario.information(),
+        PastoralSupportPlan(start=dt.date(2025, 11, 3), summary="Weekly mentor sessions."),
+        by=scenario.AP_HEAD,
+        on=scenario.REFERRED,
+    )
+    case.identify_host(
+        scenario.HOST_SCHOOL, ReferralRoute.PANEL, by=scenario.ADMISSIONS, on=scenario.HOST_FOUND
+    )
+    everyone = frozenset({Party.PARENT, Party.CHILD, Party.AP, Party.HOST, Party.LA})
+    case.hold_initial_meeting(
+        scenario.initial_meeting(signatures=everyone),
+        scenario.views(),
+        by=scenario.AP_STAFF,
+        on=scenario.MEETING,
+    )
+    made = {document.slug: document for document in documents.documents(case)}
+    consent = {field.label: field.value for field in made["consent"].fields}
+    assert consent["Does the child/young person agree to a reintegration?"] == "YES"
+    information = {field.label: field.value for field in made["information"].fields}
+    assert "Weekly mentor sessions." in str(information["Pastoral Support Plan"])
+    meeting = {field.label: field.value for field in made["initial-meeting"].fields}
+    assert "Local Authority: signed" in meeting["Attendees Signatures"]
+
+
 # -- the failure letter, as sent ----------------------------------------------------------------
 def test_the_letter_on_record_does_not_change_after_it_was_sent() -> None:
     """A letter naming no home head teacher names the AP head on record at the emergency review

@@ -223,6 +223,12 @@ def consent_form(case: Reintegration, form: ConsentForm, *, born: str | None = N
                 _yes_no(form.understands_reasons),
             ),
             Field("Does the parent agree to a reintegration?", _yes_no(form.agrees)),
+            # Not on the seed's form, which asks it in its procedures ("If parents and the
+            # child/young person agree"): R2 reads it, so the form printed shows it.
+            Field(
+                "Does the child/young person agree to a reintegration?",
+                _yes_no(form.child_agrees),
+            ),
             Field(
                 "Which school does the parent & young person wish to be considered for a "
                 "reintegration?",
@@ -254,6 +260,8 @@ def information_form(
     psp_text = f"active from {english_date(psp.start)}" + (
         f" to {english_date(psp.end)}" if psp.end is not None else ""
     )
+    if not prints_nothing(psp.summary):
+        psp_text += f"\n{psp.summary.strip()}"
     attendance = NOT_RECORDED if info.attendance_percent is None else f"{info.attendance_percent}%"
     exclusions = (
         NOT_RECORDED if info.exclusions_this_year is None else str(info.exclusions_this_year)
@@ -429,7 +437,10 @@ def initial_meeting_form(
                         (Party.AP, "Alternative Provision Setting"),
                         (Party.HOST, "Host School"),
                         (Party.OTHER, "Other"),
+                        (Party.LA, "Local Authority"),
                     )
+                    # The seed's form has no line for the local authority: shown when it signed.
+                    if party is not Party.LA or party in signed
                 ),
             ),
         ),
