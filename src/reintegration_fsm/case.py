@@ -27,6 +27,7 @@ from reintegration_fsm.errors import (
 from reintegration_fsm.fields import (
     NAME_LENGTH,
     blank,
+    direction_control,
     end_space,
     identifier,
     is_day,
@@ -970,6 +971,7 @@ class Reintegration:
                     problems.append((argument.name, problem))
             elif step is _OPEN:  # the child
                 problems += noncharacters(value, argument.name)
+                steering = direction_control(value.name)
                 if prints_nothing(value.name):  # (blank, the form refused it)
                     hidden = unseen(value.name) or blank(value.name)
                     problems.append(
@@ -978,6 +980,10 @@ class Reintegration:
                             "prints nothing: it holds only characters nobody sees, such as "
                             f"{hidden}; type the child's name",
                         )
+                    )
+                elif steering is not None:  # printed on every form, where it shows as an escape
+                    problems.append(
+                        (f"{argument.name}.name", f"holds {steering}; type the child's name again")
                     )
         if not (by.id + by.name + by.organisation).isprintable():  # no noncharacter is
             problems += noncharacters(by, "by")

@@ -259,6 +259,19 @@ def not_composed(value: str) -> str | None:
     return f"holds {held}, which reads as {normal} written plainly"
 
 
+_STEERING = re.compile(f"[{DIRECTION_CONTROLS}]")
+
+
+def direction_control(value: str) -> str | None:
+    """The first bidirectional control of `value` (a right-to-left override or mark, an
+    isolate), in words as `invisible` gives them; or None. Every page and letter shows one as
+    an escape (`shown.neutralise`), so a name holding one prints as `Alex\\u202eelpmaxE`."""
+    if value.isprintable():  # no direction control is printable
+        return None
+    found = _STEERING.search(value)
+    return None if found is None else _invisible_character(found.group())
+
+
 def unclear(value: str, it: str = "it") -> str | None:
     """Why `value`, a new id or name, would not read as what it is (a character nobody sees,
     letters of two look-alike alphabets or drawn as another's, a character that reads as a
