@@ -414,7 +414,7 @@ def test_every_problem_of_a_recorded_form_is_named_with_its_transition() -> None
         replay_json(history)
     assert refused.value.form == "history"
     assert refused.value.problems == (
-        ("2", "record_consent: ConsentForm.agrees: invalid value for type, expected bool"),
+        ("2", "record_consent: ConsentForm.agrees: must be True or False, not 'yes'"),
         ("2", "record_consent: ConsentForm.signed_by: must be on one line"),
     )
 
@@ -524,9 +524,9 @@ def test_an_open_record_without_a_protocol_object_is_told_plainly(
 @pytest.mark.parametrize(
     ("trigger", "key", "value", "named"),
     [
-        ("open", "case_id", 5, "open: case_id: expected str, not 5"),
-        ("open", "ap_setting", ["a"], "open: ap_setting: expected str, not ['a']"),
-        ("identify_host", "host_school", 5, "identify_host: host_school: expected str, not 5"),
+        ("open", "case_id", 5, "open: case_id: must be text, not 5"),
+        ("open", "ap_setting", ["a"], "open: ap_setting: must be text, not ['a']"),
+        ("identify_host", "host_school", 5, "identify_host: host_school: must be text, not 5"),
         ("refer_to_fair_access", "route", "sideways", "refer_to_fair_access: route: 'sideways'"),
     ],
 )

@@ -91,12 +91,16 @@ def _optional_hook(cls: Any) -> Callable[[Any], Any]:
 converter.register_unstructure_hook_factory(_is_optional, _optional_hook)
 
 
+_KIND_WORDS = {str: "text", int: "a whole number", bool: "True or False"}
+"""What each plain kind must be, in the words the forms' validators use (`fields.text`...)."""
+
+
 def _exactly(kind: type[Any]) -> Callable[[Any, type[Any]], Any]:
     # cattrs would coerce (`bool("false")` is True, `int(3.7)` is 3): JSON of the wrong type is
     # bad data, not something to convert.
     def structure_exactly(value: Any, _: type[Any]) -> Any:
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            raise TypeError(f"expected {kind.__name__}, not {value!r}")
+            raise TypeError(f"must be {_KIND_WORDS[kind]}, not {describe(value)}")
         return value
 
     return structure_exactly
@@ -134,7 +138,7 @@ def _array_hook(cls: Any) -> Callable[[Any, type[Any]], Any]:
 
     def structure_array(value: Any, _: type[Any]) -> Any:
         if not isinstance(value, (list, tuple)):  # a string is iterable, but not a JSON array
-            raise TypeError(f"expected a JSON array, not {value!r}")
+            raise TypeError(f"expected a JSON array, not {describe(value)}")
         inner = converter.get_structure_hook(item_type)
         items, errors = [], []
         for index, item in enumerate(value):

@@ -149,19 +149,25 @@ def _leaves(error: BaseException, hint: Any, path: str) -> Iterator[tuple[str, s
             yield from _leaves(inner, None, path)
     elif isinstance(error, ValueError | TypeError) and _in_own_words(hint):
         # cattrs would say "invalid value for type, expected datetime.date | None" (or
-        # "expected Party"): the reader's own words name the value and the one way to write it
-        # ("'13/01/2026' is not a date written like 2026-03-02", "'boss' is not a Party (one
-        # of: ap, host, ...)").
+        # "expected Party", "expected int | None"): the reader's own words name the value and
+        # what to write ("'13/01/2026' is not a date written like 2026-03-02", "'boss' is not a
+        # Party (one of: ap, host, ...)", "must be a whole number, not 87.5").
         yield path, str(error)
     else:
         yield path, format_exception(error, hint)
 
 
 def _in_own_words(hint: Any) -> bool:
-    """True for the types whose readers' errors say what to write: `date`, `time` and the
-    protocol's words, each or `| None` (not `datetime`, which no form holds)."""
+    """True for the types whose readers' errors say what to write: `date`, `time`, text, whole
+    numbers, yes/no, arrays and the protocol's words, each or `| None` (not `datetime`, which
+    no form holds). cattrs would say "invalid value for type, expected int | None", naming
+    neither the value nor, in words, what it must be."""
+    if typing.get_origin(hint) in (tuple, frozenset):  # "expected a JSON array, not 'Elm'"
+        return True
     inner = [arg for arg in typing.get_args(hint) if arg is not type(None)] or [hint]
     if len(inner) != 1:
         return False
     read = inner[0]
-    return read in (dt.date, dt.time) or (isinstance(read, type) and issubclass(read, Word))
+    return read in (dt.date, dt.time, str, int, bool) or (
+        isinstance(read, type) and issubclass(read, Word)
+    )

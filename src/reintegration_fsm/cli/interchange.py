@@ -101,7 +101,7 @@ def _text_problems(trigger: str, arguments: Mapping[str, Any]) -> list[str]:
 
 def form_problems(error: FormInvalid) -> list[str]:
     """Every problem a `FormInvalid` holds, one each: "ConsentForm.agrees: required field missing"
-    (a plain value's problem, field "?", alone: "expected str, not 3" says it all)."""
+    (a plain value's problem, field "?", alone: "must be text, not 3" says it all)."""
     return [
         problem if field == "?" else f"{error.form}.{field}: {problem}"
         for field, problem in error.problems
