@@ -1542,8 +1542,7 @@ class StoreContract:
         for case in cases:
             reference.save(built(case.case_id, case.version))
         assert store.due(dt.date(2026, 6, 1)) == reference.due(dt.date(2026, 6, 1))
-        with pytest.raises(ConcurrentUpdate):
-            store.import_histories([(AUTHORITY, cases[0].history)])
+        assert store.import_histories([(AUTHORITY, cases[0].history)]) == 0  # held: skipped
 
     # -- stores that know what they hold ----------------------------------------------------------
     def test_a_case_loaded_from_another_store_saves_whole(self, store: Store) -> None:
@@ -1712,15 +1711,70 @@ class StoreContract:
         cases = [built(f"case-{n:02}", 1 + n % 11) for n in range(5)]
         count = store.import_histories((c.local_authority, c.history) for c in cases)
         assert count == sum(c.version for c in cases)
+        other = opened("case-00", pupil=Pupil("Another Child", PUPIL.date_of_birth, 3))
         with pytest.raises(ConcurrentUpdate) as refused:
             store.import_histories(
-                [(AUTHORITY, built("new-01", 2).history), (AUTHORITY, cases[0].history)]
+                [(AUTHORITY, built("new-01", 2).history), (AUTHORITY, other.history)]
             )
         assert "already stored" in str(refused.value)
         assert store.taken(["new-01"]) == set()
         with pytest.raises(FormInvalid):
             store.import_histories([(AUTHORITY, opened("twice").history)] * 2)
         assert store.taken(["twice"]) == set()
+
+    def test_an_import_skips_a_case_stored_with_the_same_history(self, store: Store) -> None:
+        """ST3: an import is idempotent per history, as a save is: one stored with the same
+        transitions (by content; the store's stamps differ) is neither written nor counted,
+        so an import tried again after a batch failed, or a lost reply, succeeds."""
+        first = [built(f"case-0{n}", 3) for n in (1, 2)]
+        assert store.import_histories([(AUTHORITY, first[0].history)]) == 3
+        store.save(built("case-03", 2))  # saved, not imported: the same all the same
+        again = [*first, built("case-03", 2), built("case-04", 4)]
+        histories = [(AUTHORITY, case.history) for case in again]
+        assert store.import_histories(histories, batch_size=2) == 3 + 4
+        assert store.import_histories(histories, batch_size=3) == 0
+        assert store.history("case-01") == first[0].history
+        assert [store.load(case.case_id) for case in again] == again
+        assert store.verify() == []
+
+    def test_an_import_refuses_a_stored_case_holding_a_prefix_of_its_history(
+        self, store: Store
+    ) -> None:
+        """An import adds new cases only: a stored case holding the history's first steps
+        (or more steps than it) is refused as ever, nothing of its batch written; `save`
+        appends."""
+        store.save(built("case-01", 3))
+        for longer_or_shorter in (5, 2):
+            with pytest.raises(ConcurrentUpdate) as refused:
+                store.import_histories(
+                    [
+                        (AUTHORITY, built("new-01", 2).history),
+                        (AUTHORITY, built("case-01", longer_or_shorter).history),
+                    ]
+                )
+            assert "already stored" in str(refused.value)
+            assert store.taken(["new-01"]) == set()
+        assert store.history("case-01") == built("case-01", 3).history
+
+    def test_an_import_refuses_a_stored_case_whose_history_differs(self, store: Store) -> None:
+        """Another case of the id, or the case with one step's data changed: refused."""
+        store.save(built("case-01", 3))
+        changed = list(built("case-01", 3).history)
+        last = changed[-1]
+        changed[-1] = Transition(
+            last.seq,
+            last.trigger,
+            last.source,
+            last.dest,
+            attrs.evolve(last.actor, name="Another Officer"),
+            last.on,
+            last.data,
+        )
+        for history in (changed, opened("case-01", on=OPENED + dt.timedelta(days=1)).history):
+            with pytest.raises(ConcurrentUpdate) as refused:
+                store.import_histories([(AUTHORITY, history)])
+            assert "already stored" in str(refused.value)
+        assert store.history("case-01") == built("case-01", 3).history
 
     # -- due: what still binds --------------------------------------------------------------------
     def test_an_undated_obligation_is_due_from_the_day_it_was_opened(self, store: Store) -> None:

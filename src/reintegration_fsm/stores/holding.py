@@ -231,12 +231,30 @@ def saving_now(case_id: str, expected: int, unseen: bool = False) -> ConcurrentU
     return conflict(case_id, expected, None, f"case {case_id!r}: {what}")
 
 
+def imported_before(
+    stored: Sequence[Mapping[Any, Any]],
+    history: Sequence[Transition],
+    notes: Mapping[int, Sequence[Mapping[str, Any]]] | None = None,
+) -> bool:
+    """Whether the stored log entries `stored` (`notes`: the case's redaction rows by seq) hold
+    `history` whole and nothing more, compared as a save compares (`held`): an import skips
+    such a history, as a save of a case the store holds whole writes nothing, so that an import
+    tried again after a failure, or a lost reply to its COMMIT, succeeds. A stored case holding
+    part of it, more, or other transitions is not this history's (`already_stored`)."""
+    if len(stored) != len(history):
+        return False
+    try:
+        return held("", stored, history, notes).version == len(history)
+    except ConcurrentUpdate:
+        return False
+
+
 def already_stored(case_id: str, found: int) -> ConcurrentUpdate:
-    """An import met an id the store already holds."""
+    """An import met an id the store holds with another history than the import's."""
     return conflict(
         case_id,
         0,
         found,
-        f"case id {case_id!r} is already stored: an import adds new cases only "
-        f"(save() appends to a case the store holds)",
+        f"case id {case_id!r} is already stored, with another history than this one: an "
+        f"import adds new cases only (save() appends to a case the store holds)",
     )

@@ -17,7 +17,12 @@ from reintegration_fsm.stores import retention as retention_module
 from reintegration_fsm.stores.as_of import check_as_of
 from reintegration_fsm.stores.checkpoints import Checkpoint, CheckpointRefused, redaction_heads
 from reintegration_fsm.stores.hashing import GENESIS
-from reintegration_fsm.stores.holding import already_stored, held, refuse_unchained
+from reintegration_fsm.stores.holding import (
+    already_stored,
+    held,
+    imported_before,
+    refuse_unchained,
+)
 from reintegration_fsm.stores.model import CaseSummary, DueItem, LedgerEntry, Problem
 from reintegration_fsm.stores.redaction import RedactionNote, note_from_row
 from reintegration_fsm.stores.retention import (
@@ -237,19 +242,26 @@ class InMemoryStore:
 
     def _import_batch(self, batch: Sequence[bulk.Prepared]) -> int:
         with self._lock:
+            new = []
             for prepared in batch:
-                row = self._cases.get(prepared.case_id)
-                if row is not None:
-                    refuse_other_authority(self.authority, prepared.case_id, row["authority"])
-                    raise already_stored(prepared.case_id, int(row["version"]))
-            self._keep_protocols([prepared.case for prepared in batch])
-            for prepared in batch:
+                case_id = prepared.case_id
+                row = self._cases.get(case_id)
+                if row is None:
+                    new.append(prepared)
+                    continue
+                refuse_other_authority(self.authority, case_id, row["authority"])
+                if row["authority"] != prepared.authority or not imported_before(
+                    self._log[case_id], prepared.case.history, self._redactions.get(case_id)
+                ):
+                    raise already_stored(case_id, int(row["version"]))
+            self._keep_protocols([prepared.case for prepared in new])
+            for prepared in new:
                 case_id = prepared.case_id
                 self._cases[case_id] = prepared.case_row
                 self._log[case_id] = prepared.entries
                 self._items[case_id] = prepared.items
                 self._ledger[case_id] = prepared.ledger
-        return sum(len(prepared.entries) for prepared in batch)
+        return sum(len(prepared.entries) for prepared in new)
 
     # -- reading ----------------------------------------------------------------------------------
     def taken(self, case_ids: Iterable[str]) -> set[str]:

@@ -88,6 +88,7 @@ from reintegration_fsm.stores.holding import (
     Seen,
     already_stored,
     held,
+    imported_before,
     refuse_unchained,
     saving_now,
 )
@@ -347,6 +348,11 @@ class SqlAlchemyStore:
         )
         self._select_log = (
             select(*log).where(transitions.c.case_id == case_id).order_by(transitions.c.seq)
+        )
+        self._select_logs = (  # the logs of the cases an import finds stored
+            select(*log)
+            .where(transitions.c.case_id.in_(bindparam("b_case_ids", expanding=True)))
+            .order_by(transitions.c.case_id, transitions.c.seq)
         )
         self._select_log_as_of = (
             select(*log)
@@ -1063,17 +1069,51 @@ class SqlAlchemyStore:
                     cases.c.case_id.in_(wanted[start : start + _CHUNK])
                 )
                 stored.update((row.case_id, row) for row in conn.execute(query))
-            for case_id in wanted:
-                row = stored.get(case_id)
-                if row is not None:
-                    refuse_other_authority(self.authority, case_id, row.authority)
-                    raise already_stored(case_id, int(row.version))
-            self._keep_protocols(conn, [prepared.case for prepared in batch])
-            if copy:
-                bulk.copy_rows(conn, batch)
-            else:
-                bulk.insert_rows(conn, batch)
-        return sum(len(prepared.entries) for prepared in batch)
+            new = [prepared for prepared in batch if prepared.case_id not in stored]
+            if stored:
+                self._refuse_stored(conn, [p for p in batch if p.case_id in stored], stored)
+            self._keep_protocols(conn, [prepared.case for prepared in new])
+            if new:
+                if copy:
+                    bulk.copy_rows(conn, new)
+                else:
+                    bulk.insert_rows(conn, new)
+        return sum(len(prepared.entries) for prepared in new)
+
+    def _refuse_stored(
+        self, conn: Connection, found: Sequence[bulk.Prepared], stored: Mapping[str, Any]
+    ) -> None:
+        """Refuse the histories of `found` whose ids the store holds (`stored`: their case rows)
+        with another history (`holding.imported_before`): each stored with its whole history is
+        skipped. Their logs are read in one query per `_CHUNK` cases, and only those of cases
+        as long as the history: an import of new cases reads none.
+
+        Raises:
+            NotPermitted: a stored case is another authority's than the store's.
+            ConcurrentUpdate: a stored case is not the history's (`already_stored`).
+        """
+        for prepared in found:
+            case_id = prepared.case_id
+            refuse_other_authority(self.authority, case_id, stored[case_id].authority)
+        alike = [
+            prepared
+            for prepared in found
+            if stored[prepared.case_id].authority == prepared.authority
+            and int(stored[prepared.case_id].version) == len(prepared.entries)
+        ]
+        logs: dict[str, list[Row]] = {prepared.case_id: [] for prepared in alike}
+        ids = list(logs)
+        for start in range(0, len(ids), _CHUNK):
+            params = {"b_case_ids": ids[start : start + _CHUNK]}
+            for entry in conn.execute(self._select_logs, params).mappings():
+                logs[entry["case_id"]].append(dict(entry))
+        for prepared in found:
+            case_id = prepared.case_id
+            log = logs.get(case_id)
+            if log is None or not imported_before(
+                log, prepared.case.history, self._notes(conn, case_id, log)
+            ):
+                raise already_stored(case_id, int(stored[case_id].version))
 
     # -- reading ----------------------------------------------------------------------------------
     def _read(
