@@ -81,7 +81,8 @@ class Store(Protocol):
     def import_histories(
         self, histories: Iterable[tuple[str, Sequence[Transition]]], *, batch_size: int = 2000
     ) -> int:
-        """Add whole histories of new cases, a batch per transaction; the transitions written."""
+        """Add whole histories of new cases, a batch per transaction, skipping each the store
+        holds already with the same transitions (so a retry succeeds); the transitions written."""
         ...
 
     def due(self, on: date, *, school: str | None = None) -> list[DueItem]:

@@ -201,13 +201,16 @@ class InMemoryStore:
         """Add whole histories of new cases, `batch_size` at a time, each batch all or nothing.
 
         Each history is replayed first (a bad one is refused before anything of its batch is
-        written). Returns the number of transitions written.
+        written). A history whose case the store holds with the same transitions, compared by
+        content as `save` compares them, is skipped, so that an import may be tried again.
+        Returns the number of transitions written (none of a skipped history's).
 
         Raises:
             NotPermitted: a history, or a stored case of one of its ids, is another
                 authority's than the store's.
-            ConcurrentUpdate: one of a batch's ids is already stored; that batch is not
-                written (earlier batches are).
+            ConcurrentUpdate: one of a batch's ids is stored with another history (part of
+                this one, more, or other transitions); that batch is not written (earlier
+                batches are).
             FormInvalid, IllegalTransition, GuardFailed, UnknownProtocol: a history does not
                 replay, names another authority than its own, or repeats an id.
         """

@@ -1012,14 +1012,18 @@ class SqlAlchemyStore:
 
         Each history is replayed (so a bad one is refused before anything of its batch is
         written) and hashed like a save. PostgreSQL uses COPY unless `use_copy` is False;
-        other engines use executemany (`use_copy=True` is refused there). Returns the number
-        of transitions written.
+        other engines use executemany (`use_copy=True` is refused there). A history whose
+        case the store holds with the same transitions, compared by content as `save` compares
+        them, is skipped, so that an import that failed retryably part way (or whose COMMIT's
+        reply was lost) may be tried again; only a batch meeting stored ids reads their logs.
+        Returns the number of transitions written (none of a skipped history's).
 
         Raises:
             NotPermitted: a history, or a stored case of one of its ids, is another
                 authority's than the store's; that batch is not written.
-            ConcurrentUpdate: one of a batch's ids is already stored; that batch is not
-                written (earlier batches are).
+            ConcurrentUpdate: one of a batch's ids is stored with another history (part of
+                this one, more, or other transitions); that batch is not written (earlier
+                batches are).
             FormInvalid, IllegalTransition, GuardFailed, UnknownProtocol: a history does not
                 replay, names another authority than its own, repeats an id, or holds a value
                 the store cannot keep.
