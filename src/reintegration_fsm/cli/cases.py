@@ -265,6 +265,7 @@ def import_(ctx: click.Context, file: str, dropping: bool) -> None:
     problems += interchange.refused_ids(incoming)
     store = settings(ctx).store(create=True)
     taken = store.taken(item.case.case_id for item in incoming)
+    stored = [item for item in incoming if item.case.case_id in taken and _stored(store, item)]
     if incoming:
         listed = (summary.case_id for summary in store.cases())
         problems += interchange.case_only(incoming, listed)
@@ -274,8 +275,11 @@ def import_(ctx: click.Context, file: str, dropping: bool) -> None:
             problems.append(
                 f"{item.label}: belongs to {case.local_authority!r}, not {store.authority!r}"
             )
-        elif case.case_id in taken:
-            problems.append(f"{item.label}: case id {case.case_id!r} is already taken")
+        elif case.case_id in taken and item not in stored:
+            problems.append(
+                f"{item.label}: case id {case.case_id!r} is already taken, by another history "
+                f"than this one"
+            )
         elif (item.redactions or item.removed) and not dropping:
             problems.append(interchange.records_refused(item))
     if problems:
@@ -290,13 +294,23 @@ def import_(ctx: click.Context, file: str, dropping: bool) -> None:
             raise _import_failed(file, error) from error
         except ConcurrentUpdate as error:
             raise _import_raced(file, error) from error
-    click.echo(f"imported {len(incoming)} case(s), {count} transition(s)")
+    already = f"; {len(stored)} already stored" if stored else ""
+    click.echo(f"imported {len(incoming) - len(stored)} case(s), {count} transition(s){already}")
     for item in incoming:
         note = interchange.unfingerprinted(item)
         if note is not None:
             click.echo(f"note: {note}", err=True)
         if item.redactions or item.removed:
             click.echo(f"note: {interchange.records_dropped(item)}", err=True)
+
+
+def _stored(store: SqlAlchemyStore, item: interchange.Incoming) -> bool:
+    """Whether the store holds `item`'s case, whose id it found taken, with `item`'s history,
+    which its import skips (the import compares them again as it writes)."""
+    try:
+        return store.history(item.case.case_id) == tuple(item.history)
+    except CaseNotFound:  # another authority's
+        return False
 
 
 def _import_failed(file: str, error: StoreError) -> Failure:
@@ -332,8 +346,9 @@ def _import_raced(file: str, error: ConcurrentUpdate) -> Failure:
 
 
 _IMPORT_NEW_CASES_ONLY = (
-    "An import adds new cases only: see what the other writer stored (`cases`), and import a "
-    "file without the cases the store now holds."
+    "An import adds new cases only (and skips those stored with its history): see what the "
+    "other writer stored (`cases`), and import a file without the cases the store now holds "
+    "with another history."
 )
 
 
