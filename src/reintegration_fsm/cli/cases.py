@@ -265,7 +265,11 @@ def import_(ctx: click.Context, file: str, dropping: bool) -> None:
     problems += interchange.refused_ids(incoming)
     store = settings(ctx).store(create=True)
     taken = store.taken(item.case.case_id for item in incoming)
-    stored = [item for item in incoming if item.case.case_id in taken and _stored(store, item)]
+    stored = {
+        item.case.case_id
+        for item in incoming
+        if item.case.case_id in taken and _stored(store, item)
+    }
     if incoming:
         listed = (summary.case_id for summary in store.cases())
         problems += interchange.case_only(incoming, listed)
@@ -275,7 +279,7 @@ def import_(ctx: click.Context, file: str, dropping: bool) -> None:
             problems.append(
                 f"{item.label}: belongs to {case.local_authority!r}, not {store.authority!r}"
             )
-        elif case.case_id in taken and item not in stored:
+        elif case.case_id in taken and case.case_id not in stored:
             problems.append(
                 f"{item.label}: case id {case.case_id!r} is already taken, by another history "
                 f"than this one"
