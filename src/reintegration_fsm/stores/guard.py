@@ -1,5 +1,11 @@
-"""What every call of a SQL store passes first: the store is open, and the calling thread may
-use its database.
+"""What every call of a SQL store passes first: the store is open, the calling thread may
+use its database, and the database's schema is at a revision this library may use.
+
+The store reads the schema's stamp once, at its first call (one look per store, never one per
+call): a database a newer version of the library upgraded is refused for every call, its
+tables holding rules this version does not know; one at an older revision, for every call that
+writes (reads still work), until it is upgraded (a refused call looks again, so a store kept
+open writes once `db upgrade` has run).
 
 An in-memory SQLite database lives in one connection: SQLAlchemy's default pool for it gives
 each thread a connection of its own, so another thread found an empty database ("the database
@@ -33,17 +39,21 @@ _turns: weakref.WeakKeyDictionary[Engine, Any] = weakref.WeakKeyDictionary()
 
 
 class Guard:
-    """Whether a store is open; on an in-memory SQLite database, how threads may use it; on
-    MariaDB, whether its making was looked at."""
+    """Whether a store is open; on an in-memory SQLite database, how threads may use it; the
+    revision its database's schema was stamped with, and on MariaDB whether its making was
+    whole, once looked at."""
 
     def __init__(self, engine: Engine, parent: Guard | None = None) -> None:
         self._closed = False
         self.parent = parent
         """The guard of the store this one's store is a view of (`for_authority`): closed
         with it."""
-        self.unlooked: Engine | None = engine if engine.dialect.name == "mysql" else None
-        """MariaDB's engine until the store's first call found its making whole (MariaDB
-        commits each CREATE at once: a making cut off part way leaves `migrate.CREATING`)."""
+        self.engine = engine
+        self.looked = False
+        """Whether a call of the store looked at the database (`look`)."""
+        self.revision: str | None = None
+        """The revision the database's schema was stamped with when looked at (None: no
+        stamp, no store yet)."""
         self.turn: Any = None
         """The engine's lock, taken by each call, when every thread shares its connection."""
         self.thread: int | None = None
@@ -69,26 +79,39 @@ class Guard:
         found = object.__new__(Guard)
         found._closed = False
         found.parent = self
-        found.unlooked, found.turn, found.thread = self.unlooked, self.turn, self.thread
+        found.engine, found.looked, found.revision = self.engine, self.looked, self.revision
+        found.turn, found.thread = self.turn, self.thread
         return found
 
-    def look(self, action: str, case_id: str | None = None) -> None:
-        """On MariaDB, until a call found the store's making whole: refuse a store whose
-        making was cut off part way, else remember it was whole.
+    def look(self, action: str, case_id: str | None = None, *, writes: bool = False) -> None:
+        """Refuse a call the database's schema revision does not allow (`migrate.refusal`),
+        read at the store's first call (with, on MariaDB, the refusal of a store whose making
+        was cut off part way) and remembered; a call it refuses reads it again first, as the
+        database may have been upgraded since.
 
         Args:
             action: what the call is called in its errors' messages ("list cases").
             case_id: the case it writes, for a `StoreError`'s `case_id`.
+            writes: the call writes, which a database at an older revision refuses.
 
         Raises:
-            StoreError: `migrate.CREATING` stands (not retryable: finish the making first), or
+            StoreError: a newer version's revision, or an older one and the call `writes`;
+                `migrate.CREATING` stands (finish the making first); all not retryable. Or
                 the database failed.
         """
-        if self.unlooked is None:
+        only_reads = not writes
+        if self.looked and migrate.refusal(self.revision, action, only_reads=only_reads) is None:
             return
-        with converted(action, case_id), self.unlooked.connect() as conn:
-            migrate.refuse_cut_off(conn, f"could not {action}")
-        self.unlooked = None
+        with converted(action, case_id), self.engine.connect() as conn:
+            # MariaDB commits each CREATE at once: a making cut off part way leaves
+            # `migrate.CREATING`. (SQLite and PostgreSQL make a store in one transaction.)
+            if conn.dialect.name in ("mysql", "mariadb"):
+                migrate.refuse_cut_off(conn, f"could not {action}")
+            self.revision = migrate.stamped(conn)
+        self.looked = True
+        refused = migrate.refusal(self.revision, action, only_reads=only_reads, case_id=case_id)
+        if refused is not None:
+            raise refused
 
 
 class Guarded(Protocol):
@@ -106,25 +129,29 @@ the case it writes (a `StoreError`'s `case_id`), as the call passes them to `con
 
 
 def guarded(
-    action: str | Callable[..., Action], *, looks: bool = True
+    action: str | Callable[..., Action], *, looks: bool = True, writes: bool = False
 ) -> Callable[[Callable[Concatenate[S, P], T]], Callable[Concatenate[S, P], T]]:
     """A store's method that refuses to run once the store is closed, or from a thread that
-    would find another database; on MariaDB, whose store looks at its making at its first
-    call, that runs that look first; and, on a database every thread shares through one
-    connection, runs in its turn (the iterator it returns, too, one item at a time).
+    would find another database; that refuses a database whose schema revision does not allow
+    it (`Guard.look`: read at the store's first call); and, on a database every thread shares
+    through one connection, runs in its turn (the iterator it returns, too, one item at a
+    time).
 
     Args:
         action: what the method is called in its errors' messages ("list cases"), or a
             function of its arguments giving that and the case it writes: the words of the
             method's own `converted`, so that every refusal here, and a failure of the look at
-            the making, reads as the method's own failure does on every engine.
-        looks: False for a method that needs no look at the making: `create_schema` finishes
-            it, and `for_authority` reads nothing (its view looks at its own first call, and
-            is closed with this store: `Guard.view`).
+            the database, reads as the method's own failure does on every engine.
+        looks: False for a method that needs no look at the database: `create_schema` judges
+            the stamp itself and finishes a making cut off, `import_histories` looks at each
+            batch, and `for_authority` reads nothing (its view looks at its own first call,
+            and is closed with this store: `Guard.view`).
+        writes: the method writes, which a database at an older revision refuses.
 
     Raises (from the method):
         StoreError: the store was closed, or is called from another thread than the one that
-            made it on such an engine (not retryable: the same call fails again).
+            made it on such an engine, or the database's revision refuses the call (all not
+            retryable: the same call fails again).
     """
 
     def guarding(method: Callable[Concatenate[S, P], T]) -> Callable[Concatenate[S, P], T]:
@@ -149,11 +176,13 @@ def guarded(
                     retryable=False,
                     case_id=case_id,
                 )
-            if guard.unlooked is not None and looks:
-                guard.look(*_named(action, args, kwargs))
             if guard.turn is None:
+                if looks:
+                    guard.look(*_named(action, args, kwargs), writes=writes)
                 return method(self, *args, **kwargs)
-            with guard.turn:
+            with guard.turn:  # the look, too, on the one connection
+                if looks:
+                    guard.look(*_named(action, args, kwargs), writes=writes)
                 result = method(self, *args, **kwargs)
             if isinstance(result, types.GeneratorType):
                 return cast(T, _in_turns(result, guard.turn))

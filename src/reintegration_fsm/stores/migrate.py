@@ -234,7 +234,7 @@ def _migrate(conn: Connection, revision: str) -> None:
             retryable=False,
         ) from error
     except (CommandError, RevisionError) as error:
-        current = _stamp(conn)
+        current = stamped(conn)
         if current is not None and not _known(current):
             raise _made_newer(UPGRADING, current) from error
         if revision.isalnum() and not _known(revision):  # not "+1", "0001:0003", "x@head"
@@ -258,7 +258,7 @@ def _refuse_going_back(conn: Connection, revision: str) -> None:
     asked = _resolved(revision)
     if asked is None:
         return  # (one Alembic cannot read, `_migrate` reports; `+1` counts from the database)
-    current = _stamp(conn)
+    current = stamped(conn)
     if current is None or not _known(current):
         return  # (no stamp, or one `_migrate` reports)
     order = revisions()
@@ -355,7 +355,7 @@ def _clear_unstamped(conn: Connection) -> None:
     Raises:
         StoreError: one of them holds rows (written past the store): nothing is dropped.
     """
-    if _stamp(conn) is not None:
+    if stamped(conn) is not None:
         return  # stamped: the migrations take it from its revision
     present = set(sa.inspect(conn).get_table_names())
     left = [table for table in reversed(schema.metadata.sorted_tables) if table.name in present]
@@ -412,7 +412,7 @@ def stamp_if_unversioned(conn: Connection) -> None:
 
     Without the stamp, a later `upgrade()` would try to create tables that already exist.
     """
-    if _stamp(conn) is None:
+    if stamped(conn) is None:
         cfg = config()
         cfg.attributes["connection"] = conn
         command.stamp(cfg, "head")
@@ -456,28 +456,49 @@ def refuse_behind(conn: Connection, action: str) -> None:
 
 def _refuse_stamped_otherwise(conn: Connection, action: str) -> None:
     """Refuse to `action` on a database stamped with a revision other than the newest."""
-    current = _stamp(conn)
+    refused = refusal(stamped(conn), action)
+    if refused is not None:
+        raise refused
+
+
+def refusal(
+    current: str | None, action: str, *, only_reads: bool = False, case_id: str | None = None
+) -> StoreError | None:
+    """The refusal (not retryable) to `action` on a database stamped `current` (`stamped`):
+    None at the newest revision, or with no stamp (no store yet); a newer version's revision,
+    which this library does not know, is refused for every action; an older one for an
+    action that writes, not for one that `only_reads` (its rows read with this library's
+    layouts where those are unchanged).
+
+    Args:
+        case_id: the case the action writes, for the `StoreError`'s `case_id`.
+    """
     if current is None or current == head():
-        return
+        return None
     if not _known(current):
-        raise _made_newer(action, current)
-    raise StoreError(
+        return _made_newer(action, current, case_id)
+    if only_reads:
+        return None
+    return StoreError(
         f"cannot {action}: the database's schema is at revision {current}, this library's "
         f"at {head()}; run upgrade() (reintegration-fsm db upgrade) first",
         retryable=False,
+        case_id=case_id,
     )
 
 
-def _made_newer(action: str, current: str) -> StoreError:
+def _made_newer(action: str, current: str, case_id: str | None = None) -> StoreError:
     """The refusal to `action` on a database a newer version stamped `current`."""
     return StoreError(
         f"cannot {action}: the database's schema is at revision {current}, which this "
-        f"library (at {head()}) does not know: a newer version made it; use that version",
+        f"library (at {head()}) does not know: a newer version made it; use that version "
+        "(upgrade the library here to it)",
         retryable=False,
+        case_id=case_id,
     )
 
 
-def _stamp(conn: Connection) -> str | None:
+def stamped(conn: Connection) -> str | None:
     """The revision the database is stamped with (None: no stamp).
 
     Raises:

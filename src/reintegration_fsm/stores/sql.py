@@ -166,7 +166,7 @@ _NAMING_LOCK = int.from_bytes(
 until it ends, so that two authorities' first cases under one name are compared in turn."""
 
 # What each call is called in its errors' messages ("could not list cases: ..."), written once
-# for its guard (on MariaDB the first call's look at the making may fail first) and its body.
+# for its guard (the first call's look at the database may fail first) and its body.
 _CREATE_SCHEMA = "create the schema"
 _LOOK_UP_IDS = "look up case ids"
 _LOAD_CASES = "load the cases"
@@ -178,6 +178,7 @@ _TAKE_CHECKPOINT = "take a checkpoint"
 _LIST_PAST_RETENTION = "list the cases past retention"
 _LIST_UNDATED = "list the cases whose retention cannot be dated"
 _LIST_HELD = "list the cases held from retention"
+_APPLY_RETENTION = "apply retention"
 _VERIFY = "verify the store"
 
 
@@ -222,6 +223,12 @@ class SqlAlchemyStore:
             the URL sets no `connect_timeout` (2 at least).
         retention: how long personal data is kept: a `RetentionPolicy`, a number of years
             after the child's date of birth, or None for the protocol's `retention_years`.
+
+    The store's first call reads the database's schema revision (its stamp), once; from
+    then on every call is refused (`StoreError`, not retryable) on a database a newer version
+    of the library stamped, and every call that writes (`save`, `redact`, `apply_retention`,
+    `import_histories`) on one at an older revision, until `upgrade()` (`reintegration-fsm db
+    upgrade`) has run: a refused call reads the stamp again.
 
     Raises:
         FormInvalid: `url_or_engine` is not a URL or an Engine, or another argument is wrong.
@@ -515,7 +522,7 @@ class SqlAlchemyStore:
         self.close()
 
     # -- writing ----------------------------------------------------------------------------------
-    @guarded(lambda case: _SAVE_CASE(getattr(case, "case_id", None)))
+    @guarded(lambda case: _SAVE_CASE(getattr(case, "case_id", None)), writes=True)
     def save(self, case: Reintegration) -> None:
         """Append the transitions of `case` the store does not hold yet, atomically.
 
@@ -533,8 +540,9 @@ class SqlAlchemyStore:
                 stage the one before it reached, or leaves a final stage; nothing was written.
             StoreError: the database failed; nothing was written unless the commit's reply
                 was lost, and `.retryable` says whether to simply try again. Or this machine's
-                clock reads before the case's last entry by more than CLOCK_SLACK (not
-                retryable); nothing was written.
+                clock reads before the case's last entry by more than CLOCK_SLACK, or the
+                database's schema is at another revision than the library's (not retryable);
+                nothing was written.
         """
         case_id = arguments.case("save", case).case_id
         seen = self._seen.get(case)
@@ -1027,7 +1035,9 @@ class SqlAlchemyStore:
             FormInvalid, IllegalTransition, GuardFailed, UnknownProtocol: a history does not
                 replay, names another authority than its own, repeats an id, or holds a value
                 the store cannot keep.
-            StoreError: the database failed; that batch is not written.
+            StoreError: the database failed; that batch is not written. Or the database's
+                schema is at another revision than the library's (not retryable); nothing is
+                written.
         """
         arguments.batch_size(batch_size)
         arguments.flag("import_histories", "use_copy", use_copy)
@@ -1064,7 +1074,7 @@ class SqlAlchemyStore:
 
     def _insert_batch(self, batch: Sequence[bulk.Prepared], copy: bool) -> int:
         action = bulk.batch_action(batch)
-        self._guard.look(*action)  # the first batch's, named as its failure would be
+        self._guard.look(*action, writes=True)  # named as the batch's failure would be
         with converted(*action), self._writing() as conn:
             wanted = [prepared.case_id for prepared in batch]
             stored: dict[str, Any] = {}
@@ -1501,7 +1511,7 @@ class SqlAlchemyStore:
         return self._ledger_entries(start, end, _READ_LEDGER)
 
     # -- evidence ------------------------------------------------------------------------------
-    @guarded(_REDACT_CASE)
+    @guarded(_REDACT_CASE, writes=True)
     def redact(
         self,
         case_id: str,
@@ -1533,7 +1543,8 @@ class SqlAlchemyStore:
                 recorded, or after today; nothing was changed.
             StoreError: the database failed; nothing was changed. Or this machine's clock
                 reads before an entry it redacts, or a redaction record of it, by more than
-                CLOCK_SLACK (not retryable).
+                CLOCK_SLACK, or the database's schema is at another revision than the
+                library's (not retryable).
 
         Warns:
             GuessableRedaction: values were removed from entries written before schema
@@ -1930,6 +1941,8 @@ class SqlAlchemyStore:
                 not given; names the case; nothing was changed. Under a policy of its own
                 years such a case is listed by `past_retention` and passed over here (its
                 redaction replays it): the rest are done, and it is once its protocol is given.
+            StoreError: the database's schema is at another revision than the library's (not
+                retryable); nothing was changed. Or the database failed.
 
         Warns:
             GuessableRedaction: for each case with entries written before schema revision 0011
@@ -1937,6 +1950,7 @@ class SqlAlchemyStore:
         """
         arguments.business_day("apply_retention", "on", on)
         arguments.actor("apply_retention", by)
+        self._guard.look(_APPLY_RETENTION, writes=True)  # its guard looked as its first read
         done = RetentionRun()
         guessable: list[tuple[str, list[int]]] = []
         try:
