@@ -68,6 +68,7 @@ from reintegration_fsm.stores import (
     at_once,
     schema,
 )
+from reintegration_fsm.stores import opened as kept_names
 from reintegration_fsm.stores import sql as sql_store
 from reintegration_fsm.stores.migrate import CREATING, VERSION_TABLE
 from reintegration_fsm.stores.rows import Row, item_key, next_due, open_item_rows
@@ -1386,7 +1387,7 @@ class StoreContract:
     ) -> None:
         """Every SQL engine: two authorities' first cases under one protocol name with other
         rules, saved at once: the second writer waits for the first (SQLite: BEGIN IMMEDIATE;
-        PostgreSQL: a transaction's advisory lock; MariaDB: the locking read of the name's
+        PostgreSQL: a transaction's advisory lock; MariaDB: the locking read of the kept
         rows), then is refused, and writes nothing (review T, T2)."""
         if not isinstance(store, SqlAlchemyStore):
             pytest.skip("InMemoryStore keeps the name under the lock its saves hold")
@@ -2598,6 +2599,107 @@ class StoreContract:
         store.protocols = (own,)
         assert store.verify() == []
         assert [case.case_id for case in store.load_all()] == [f"case-0{n}" for n in range(1, 5)]
+
+    # -- one name read aloud, one protocol in a store (review RX, RX1) ---------------------------
+    def test_a_new_case_under_a_name_kept_in_other_letters_case_is_not_saved(
+        self, store: Store
+    ) -> None:
+        """AP3 refused an open only while both protocols named alike were registered: one
+        registered on Monday and the other on Tuesday opened cases side by side in one store,
+        which every report and letter names alike (review RX, RX1). A new case, saved or
+        imported, of any authority, under a name the store keeps in other letters' case (id or
+        version), or with a protocol so named also given to the store, is refused naming both;
+        nothing is written, and the kept name's cases go on."""
+        own = attrs.evolve(WORCESTERSHIRE, id="otherborough", version="3a")
+        ours = store.for_authority(AUTHORITY)
+        ours.protocols = (own,)
+        mine = opened("case-01", protocol=own)
+        ours.save(mine)
+        other = store.for_authority(OTHER_AUTHORITY)
+        for alike in (
+            attrs.evolve(own, id="Otherborough"),  # the same rules, too
+            attrs.evolve(own, version="3A", weighting_points=7),
+        ):
+            other.protocols = ours.protocols = (alike,)
+            refused = []
+            with pytest.raises(ChangedProtocol) as saved:
+                ours.save(opened("case-02", protocol=alike))
+            refused.append(saved.value)
+            with pytest.raises(ChangedProtocol) as imported:
+                other.import_histories(
+                    [(OTHER_AUTHORITY, opened("case-03", OTHER_AUTHORITY, protocol=alike).history)]
+                )
+            refused.append(imported.value)
+            for error, case_id in zip(refused, ("case-02", "case-03"), strict=True):
+                assert (error.opening, error.taken, error.case_id) == (True, True, case_id)
+                assert error.alike == own.key
+                said = str(error)
+                assert f"{alike.id!r} version {alike.version!r}" in said
+                assert "'otherborough' version '3a'" in said
+                assert "keep one id and publish a revision as a new version of it" in said
+                assert "case-01" not in said
+        northmoor = attrs.evolve(own, id="northmoor")
+        both = (northmoor, attrs.evolve(northmoor, id="Northmoor"))
+        ours.protocols = both  # given both, and keeping neither's name
+        for protocol, other_one in (both, both[::-1]):
+            with pytest.raises(ChangedProtocol) as given:
+                ours.save(opened("case-04", protocol=protocol))
+            assert (given.value.taken, given.value.alike) == (True, other_one.key)
+        assert store.taken([f"case-0{n}" for n in range(1, 5)]) == {"case-01"}
+        ours.protocols = (own,)
+        ours.save(advanced(mine, 2))  # the kept name's case saves its later steps
+        ours.save(opened("case-05", protocol=own))  # and new ones open under it
+        assert ours.load("case-01") == mine
+        store.protocols = (own,)
+        assert store.verify() == []
+
+    def test_a_new_case_under_an_id_of_its_own_beside_a_kept_name_is_saved(
+        self, store: Store
+    ) -> None:
+        """The other side of RX1: a name that differs from a kept one by more than letters'
+        case (another id, another version) is a name of its own, given or kept together."""
+        own = attrs.evolve(WORCESTERSHIRE, id="otherborough", version="3")
+        north = attrs.evolve(own, id="otherborough-north", weighting_points=7)
+        revised = attrs.evolve(own, version="4", weighting_points=7)
+        store.protocols = (own, north, revised)
+        store.save(opened("case-01", protocol=own))
+        store.save(opened("case-02", protocol=north))
+        store.import_histories([(AUTHORITY, opened("case-03", protocol=revised).history)])
+        store.save(opened("case-04", OTHER_AUTHORITY, protocol=own))
+        assert store.taken([f"case-0{n}" for n in range(1, 5)]) == {
+            f"case-0{n}" for n in range(1, 5)
+        }
+        assert store.verify() == []
+
+    def test_cases_kept_under_names_alike_before_go_on_and_no_new_one_opens_under_either(
+        self, store: Store, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A store may keep both names from before RX1's refusal: the cases under either go
+        on saving their later steps, loading and verifying; a new case under either is
+        refused, whichever was kept first."""
+        own = attrs.evolve(WORCESTERSHIRE, id="otherborough", version="3")
+        alike = attrs.evolve(own, id="Otherborough", weighting_points=7)
+        store.protocols = (own, alike)
+        with monkeypatch.context() as before:  # as a library before RX1 kept them
+            before.setattr(kept_names, "named_alike", lambda *_: None)
+            first = opened("case-01", protocol=own)
+            store.save(first)
+            second = opened("case-02", protocol=alike)
+            store.save(second)
+        later = self.fresh_view(store)  # a later run
+        later.protocols = (own, alike)
+        for case in (first, second):
+            later.save(advanced(case, 2))
+            assert later.load(case.case_id) == case
+        for protocol, registered in ((own, (own,)), (alike, (alike,)), (own, (own, alike))):
+            later.protocols = registered
+            with pytest.raises(ChangedProtocol) as refused:
+                later.save(opened("case-03", protocol=protocol))
+            assert refused.value.taken
+            assert refused.value.alike in {own.key, alike.key} - {protocol.key}
+        later.protocols = (own, alike)
+        assert later.taken(["case-01", "case-02", "case-03"]) == {"case-01", "case-02"}
+        assert later.verify() == []
 
     def test_a_new_case_under_its_protocol_in_another_edition_is_saved(self, store: Store) -> None:
         """The same file read by a library whose current edition of the rules was another has

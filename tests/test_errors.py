@@ -127,6 +127,7 @@ def test_an_unknown_id_of_any_length_an_id_has_is_named_whole() -> None:
         ChangedProtocol("exampleshire", "1"),
         ChangedProtocol("exampleshire", "1", case_id="C-1"),
         ChangedProtocol("exampleshire", "1", case_id="C-1", taken=True),
+        ChangedProtocol("Exampleshire", "1", case_id="C-1", alike=("exampleshire", "1")),
     ],
     ids=lambda error: type(error).__name__,
 )

@@ -22,11 +22,6 @@ from test_cli_protocols import open_under
 from test_review_ap import EXAMPLE, alike_files, invoke
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="RX1: two protocols named alike open cases side by side in one store when each "
-    "is registered on its own run",
-)
 def test_RX1_protocols_named_alike_do_not_open_cases_in_one_store_one_run_at_a_time(
     tmp_path: Path,
 ) -> None:
@@ -43,12 +38,15 @@ def test_RX1_protocols_named_alike_do_not_open_cases_in_one_store_one_run_at_a_t
     )
     assert second.exit_code == 2, second.output
     assert "exampleshire 2027.1" in second.stderr
+    assert "Exampleshire 2027.1" in second.stderr
+    assert "keep one id and publish a revision as a new version of it" in second.stderr.lower()
+    # The first name's cases go on; a new one under it opens still, under a distinct id too.
+    third = open_under(
+        db, tmp_path, "--protocol", str(own), under="exampleshire@2027.1", case_id="P-3"
+    )
+    assert third.exit_code == 0, third.output
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="RX1: a store registering two protocols named alike saves a new case under either",
-)
 def test_RX1_a_store_registering_protocols_named_alike_saves_no_new_case_under_either(
     tmp_path: Path,
 ) -> None:
@@ -72,6 +70,7 @@ def test_RX1_a_store_registering_protocols_named_alike_saves_no_new_case_under_e
     )
     with pytest.raises(ProtocolError):  # as D7's look-alike is refused, in its words
         store.save(case)
+    assert store.taken(["L-1"]) == set()
 
 
 def test_RX3_a_protocol_named_as_the_shipped_one_is_told_to_take_an_id_of_its_own(

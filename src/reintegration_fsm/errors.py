@@ -197,6 +197,16 @@ class UnknownProtocol(ProtocolError):
         return UnknownProtocol(self.protocol_id, self.version, self.known, case_id=case_id)
 
 
+ALIKE = (
+    "differ only in letters' case: one name for two protocols, whose cases would read as run "
+    "under either"
+)
+"""Why two protocols whose ids (or versions) differ only in letters' case open no new case
+(review AP, AP3; review RX, RX1)."""
+ALIKE_ADVICE = "keep one id and publish a revision as a new version of it"
+"""What to do about two protocols named alike (`ALIKE`)."""
+
+
 class ChangedProtocol(UnknownProtocol):
     """A history names an authority's protocol `(id, version)` whose rules, as given, are not
     the ones its case was opened under: the protocol was changed without a new version.
@@ -205,7 +215,10 @@ class ChangedProtocol(UnknownProtocol):
     opened under that `(id, version)` with other rules (the store's `rfsm_protocols`): saving
     it would split the authority's cases under one name between two sets of rules. `taken`
     (with `opening`) is True when another authority's cases in the store hold the name with
-    other rules: in one store a protocol's id and version name one set of rules."""
+    other rules: in one store a protocol's id and version name one set of rules. `alike` (with
+    `taken`) is the `(id, version)` the store keeps cases under, or was given, that the case's
+    protocol's equals read aloud, in other letters' case: one name for two protocols (review
+    RX, RX1)."""
 
     def __init__(
         self,
@@ -215,12 +228,20 @@ class ChangedProtocol(UnknownProtocol):
         case_id: str | None = None,
         opening: bool = False,
         taken: bool = False,
+        alike: tuple[str, str] | None = None,
     ) -> None:
         super().__init__(protocol_id, version, case_id=case_id)
-        self.opening = opening or taken
-        self.taken = taken
+        self.taken = taken or alike is not None
+        self.opening = opening or self.taken
+        self.alike = alike
         named = "the history was" if case_id is None else f"case {case_id!r} was"
-        if taken:
+        if alike is not None:
+            message = (
+                f"{named} opened under protocol {protocol_id!r} version {version!r}, and this "
+                f"store keeps cases under, or was given, protocol {alike[0]!r} version "
+                f"{alike[1]!r}: the two {ALIKE}; {ALIKE_ADVICE}"
+            )
+        elif taken:
             message = (
                 f"{named} opened under protocol {protocol_id!r} version {version!r}, a name "
                 "another authority's protocol with other rules already holds in this store (in "
@@ -252,6 +273,7 @@ class ChangedProtocol(UnknownProtocol):
             case_id=case_id,
             opening=self.opening,
             taken=self.taken,
+            alike=self.alike,
         )
 
 

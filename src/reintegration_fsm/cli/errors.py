@@ -28,6 +28,8 @@ from reintegration_fsm.cli.misplaced import GIVEN, Given, misplaced
 from reintegration_fsm.cli.pasted import stray_note, without_stray
 from reintegration_fsm.cli.text import echo_json, neutralise
 from reintegration_fsm.errors import (
+    ALIKE,
+    ALIKE_ADVICE,
     AlteredRow,
     CalendarError,
     CaseNotFound,
@@ -266,6 +268,14 @@ def failure_from(error: BaseException) -> Failure:
     if isinstance(error, StoreError):
         again = "Try again in a moment." if error.retryable else "Ask your database administrator."
         return Failure(f"the database is unavailable: {error}", (again,), UNAVAILABLE)
+    if isinstance(error, ChangedProtocol) and error.alike is not None:
+        return Failure(
+            f"{_the_case(error)} cannot be opened under protocol {error.protocol_id} "
+            f"{error.version}: the database keeps cases under, or was given, protocol "
+            f"{' '.join(error.alike)}, and the two {ALIKE}",
+            (f"{ALIKE_ADVICE.capitalize()} (a new `version` in the file).",),
+            BAD_INPUT,
+        )
     if isinstance(error, ChangedProtocol) and error.taken:
         return Failure(
             f"{_the_case(error)} cannot be opened under protocol {error.protocol_id} "

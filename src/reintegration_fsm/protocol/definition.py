@@ -26,6 +26,8 @@ import attrs
 
 from reintegration_fsm import fields
 from reintegration_fsm.errors import (
+    ALIKE,
+    ALIKE_ADVICE,
     ChangedProtocol,
     FormInvalid,
     ProtocolDefinitionError,
@@ -1009,11 +1011,16 @@ KNOWN: tuple[Protocol, ...] = (WORCESTERSHIRE, WORCESTERSHIRE_2, WORCESTERSHIRE_
 _KNOWN_KEYS = frozenset(protocol.key for protocol in KNOWN)
 
 
-def _read_aloud(protocol: Protocol) -> tuple[str, str]:
-    """`protocol`'s id and version as an officer reads them, in no letters' case: two names
+def read_aloud(key: tuple[str, str]) -> tuple[str, str]:
+    """A protocol's `(id, version)` as an officer reads them, in no letters' case: two names
     equal so are one name to whoever reads a history, a report or a letter (a name in another
     alphabet drawn alike, or not composed, is refused by `id` and `version` themselves)."""
-    return (protocol.id.casefold(), protocol.version.casefold())
+    return (key[0].casefold(), key[1].casefold())
+
+
+def _read_aloud(protocol: Protocol) -> tuple[str, str]:
+    """`protocol`'s id and version as an officer reads them (`read_aloud`)."""
+    return read_aloud(protocol.key)
 
 
 _KNOWN_READ = {_read_aloud(p): p for p in KNOWN}
@@ -1065,9 +1072,7 @@ def registered_alike(
     others = " and ".join(dict.fromkeys(name(p) for p in alike))
     return (
         "id" if alike[0].id != protocol.id else "version",
-        f"{name(protocol)} and {others}, both registered, differ only in letters' case: one "
-        "name for two protocols, whose cases would read as run under either; keep one id and "
-        "publish a revision as a new version of it",
+        f"{name(protocol)} and {others}, both registered, {ALIKE}; {ALIKE_ADVICE}",
     )
 
 

@@ -235,11 +235,14 @@ class InMemoryStore:
     def _keep_protocols(self, new: Sequence[Reintegration]) -> None:
         """As a SQL store's: refuse cases `new` to the store opened under other rules than its
         earlier cases of their authority, or another authority's, under their protocol's
-        `(id, version)`; keep the first's (`opened`).
+        `(id, version)`, or under a name it keeps or was given in other letters' case; keep the
+        first's (`opened`).
 
         Raises:
-            ChangedProtocol: a case of `new` was opened under other rules (`opening` True).
+            ChangedProtocol: a case of `new` was opened under other rules, or a name alike
+                (`opening` True).
         """
+        opened.refuse_given_alike(new, self.protocols)
         for protocol in opened.first_opened(new, self._opened):
             self._opened[protocol.key] = protocol
 

@@ -16,6 +16,12 @@ command replaying every authority's cases could load them all under any registra
 
 The same file read by a library whose current edition of the rules is another gives another
 fingerprint, and is the same protocol (`definition.in_some_edition`).
+
+In one store a name read aloud names one protocol: a new case is refused under a name the store
+keeps, or was given, in other letters' case (`exampleshire 2027.1` kept, `Exampleshire 2027.1`
+new), whichever came first (review RX, RX1). Registering both files at once refuses the open
+before (review AP, AP3); one registered on one run and the other on the next put cases under
+both names into one store, which every report and letter names alike.
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ import attrs
 
 from reintegration_fsm.case import Reintegration
 from reintegration_fsm.errors import ChangedProtocol
-from reintegration_fsm.protocol.definition import FINGERPRINT, in_some_edition
+from reintegration_fsm.protocol.definition import FINGERPRINT, Protocol, in_some_edition, read_aloud
 
 Key = tuple[str, str, str]
 """A local authority and a protocol's `(id, version)`."""
@@ -76,6 +82,26 @@ def opened_under(case: Reintegration) -> Opened | None:
     return Opened(case.local_authority, protocol.id, protocol.version, fingerprint, case.case_id)
 
 
+def named_alike(name: Name, names: Iterable[Name]) -> Name | None:
+    """One of `names` that `name` equals read aloud and is not (`read_aloud`: in other
+    letters' case), or None."""
+    aloud = read_aloud(name)
+    return next((other for other in names if other != name and read_aloud(other) == aloud), None)
+
+
+def refuse_given_alike(new: Iterable[Reintegration], given: Iterable[Protocol]) -> None:
+    """Refuse cases `new` to a store given protocols (`given`) of which two are named alike
+    read aloud, under either: as registering both refuses an open (review AP, AP3).
+
+    Raises:
+        ChangedProtocol: (`alike`) a case of `new` was opened under one of them.
+    """
+    names = [protocol.key for protocol in given]
+    for opened in map(opened_under, new):
+        if opened is not None and (other := named_alike(opened.name, names)) is not None:
+            raise ChangedProtocol(*opened.name, case_id=opened.first_case_id, alike=other)
+
+
 def first_opened(new: Iterable[Reintegration], kept: Mapping[Key, Opened]) -> list[Opened]:
     """The protocols to keep for the cases `new` to a store that keeps `kept`: one for each
     authority and `(id, version)` it does not keep yet, from the first of `new` opened under it.
@@ -83,7 +109,8 @@ def first_opened(new: Iterable[Reintegration], kept: Mapping[Key, Opened]) -> li
     Raises:
         ChangedProtocol: a case of `new` was opened under other rules than its authority's in
             the store (or an earlier case of `new`) under its protocol's `(id, version)`, or
-            (`taken`) than another authority's there; `opening` is True.
+            (`taken`) than another authority's there, or (`alike`) under a name the store (or
+            an earlier case of `new`) keeps in other letters' case; `opening` is True.
     """
     known = dict(kept)
     named: dict[Name, list[Opened]] = {}
@@ -94,6 +121,9 @@ def first_opened(new: Iterable[Reintegration], kept: Mapping[Key, Opened]) -> li
         opened = opened_under(case)
         if opened is None:
             continue
+        alike = named_alike(opened.name, named)
+        if alike is not None:
+            raise ChangedProtocol(*opened.name, case_id=case.case_id, alike=alike)
         first = known.get(opened.key)
         if first is not None and not in_some_edition(case.protocol, first.fingerprint):
             raise ChangedProtocol(

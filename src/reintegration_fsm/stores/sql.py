@@ -912,21 +912,26 @@ class SqlAlchemyStore:
     def _keep_protocols(self, conn: Connection, new: Sequence[Reintegration]) -> None:
         """Refuse cases `new` to the store opened under other rules than its earlier cases
         of their authority under their protocol's `(id, version)`, or than another authority's
-        under it, and keep the protocol of the first case under each it does not keep yet
-        (`opened`).
+        under it, or under a name it keeps or was given in other letters' case, and keep the
+        protocol of the first case under each it does not keep yet (`opened`).
 
+        The store's `rfsm_protocols` is read whole (a row for each authority's protocol
+        version: a few dozen), once for each authority and `(id, version)` not read yet: the
+        names alike read aloud are compared by `read_aloud`, which no engine's collation is.
         A protocol kept for an authority is compared again once written, in the same
-        transaction, with every authority's under its name: two authorities' first cases saved
-        at once are not both kept under other rules. SQLite's BEGIN IMMEDIATE serialises the
-        writers; on PostgreSQL the writer first takes a transaction's advisory lock, and on
-        MariaDB the comparison's locking read waits for a writer that has written its row and
-        not committed.
+        transaction, with every one kept: two first cases saved at once are not both kept under
+        other rules, or names alike. SQLite's BEGIN IMMEDIATE serialises the writers; on
+        PostgreSQL the writer first takes a transaction's advisory lock, and on MariaDB the
+        comparison's locking read waits for a writer that has written its row and not
+        committed.
 
         Raises:
-            ChangedProtocol: a case of `new` was opened under other rules (`opening` True).
+            ChangedProtocol: a case of `new` was opened under other rules, or a name alike
+                (`opening` True).
         """
-        wanted = {key[1:] for key in opened.keys(new) - self._opened.keys()}
-        self._opened.update((protocol.key, protocol) for protocol in self._named(conn, wanted))
+        opened.refuse_given_alike(new, self.protocols)
+        if opened.keys(new) - self._opened.keys():
+            self._opened.update((protocol.key, protocol) for protocol in self._kept(conn))
         added = opened.first_opened(new, self._opened)
         if not added:
             return
@@ -934,23 +939,16 @@ class SqlAlchemyStore:
             conn.execute(select(func.pg_advisory_xact_lock(_NAMING_LOCK)))
         # Kept in `_opened` once committed, when read again.
         conn.execute(insert(protocols), [protocol.row() for protocol in added])
-        written = self._named(conn, {protocol.name for protocol in added}, locking=True)
+        written = self._kept(conn, locking=True)
         opened.first_opened(new, {protocol.key: protocol for protocol in written})
 
-    def _named(
-        self, conn: Connection, names: Iterable[opened.Name], *, locking: bool = False
-    ) -> list[opened.Opened]:
-        """The `rfsm_protocols` rows of every authority under the protocols `names` (a locking
-        read, on engines that have one, with `locking`)."""
-        found: list[opened.Opened] = []
-        for protocol_id, version in sorted(names):
-            query = select(*_KEPT).where(
-                protocols.c.protocol_id == protocol_id, protocols.c.version == version
-            )
-            if locking:
-                query = query.with_for_update()
-            found.extend(opened.Opened(*row) for row in conn.execute(query))
-        return found
+    def _kept(self, conn: Connection, *, locking: bool = False) -> list[opened.Opened]:
+        """The `rfsm_protocols` rows (a locking read, on engines that have one, with
+        `locking`)."""
+        query = select(*_KEPT)
+        if locking:
+            query = query.with_for_update()
+        return [opened.Opened(*row) for row in conn.execute(query)]
 
     def _append_compared(
         self,
