@@ -21,6 +21,7 @@ from reintegration_fsm import (
 from reintegration_fsm.cli import cli
 from reintegration_fsm.protocol import definition
 from reintegration_fsm.stores import SqlAlchemyStore, upgrade
+from reintegration_fsm.stores import opened as kept_names
 from store_contract import reachable_engine, reset_database
 from test_cli_protocols import open_under
 
@@ -167,7 +168,7 @@ def test_two_protocols_named_alike_in_other_case_do_not_both_open_cases(tmp_path
 
 
 def test_protocols_named_apart_open_cases_and_cases_under_alike_names_still_load(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Registering two protocols named alike is not refused (a store holding cases under both
     from before keeps loading and verifying); ids that read apart both open cases."""
@@ -178,8 +179,13 @@ def test_protocols_named_apart_open_cases_and_cases_under_alike_names_still_load
     for under, case_id in (("exampleshire@2027.1", "A-1"), ("otherside@2027.1", "A-2")):
         result = open_under(db, tmp_path, *apart, under=under, case_id=case_id)
         assert result.exit_code == 0, result.output
-    # A case under `Exampleshire` opened before (alone registered), then both registered.
-    result = open_under(db, tmp_path, "--protocol", str(alike), under="Exampleshire", case_id="A-3")
+    # A case under `Exampleshire` opened before (alone registered, by a library before RX1's
+    # refusal at the store), then both registered.
+    with monkeypatch.context() as before:
+        before.setattr(kept_names, "named_alike", lambda *_: None)
+        result = open_under(
+            db, tmp_path, "--protocol", str(alike), under="Exampleshire", case_id="A-3"
+        )
     assert result.exit_code == 0, result.output
     both = ("--protocol", str(own), "--protocol", str(alike), "--protocol", str(other))
     result = invoke(*both, "--db", db, "verify")
