@@ -139,6 +139,28 @@ def mariadb_engine(mariadb_url: str) -> Iterator[sa.Engine]:
     engine.dispose()
 
 
+@pytest.fixture(params=["sqlite", "postgresql", "mariadb"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty store schema on each engine, by URL (each store, or worker process, opens its
+    own engine)."""
+    from reintegration_fsm.stores import SqlAlchemyStore
+    from store_contract import reachable_engine, reset_database
+
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'store.db'}"
+        with SqlAlchemyStore(url) as store:
+            store.create_schema()
+        yield url
+        return
+    url = request.getfixturevalue(f"{request.param.replace('postgresql', 'postgres')}_url")
+    engine = reachable_engine(url)
+    reset_database(engine)
+    SqlAlchemyStore(engine).create_schema()
+    yield url
+    reset_database(engine)
+    engine.dispose()
+
+
 @pytest.fixture(scope="session")
 def calendar() -> SchoolCalendar:
     """The package's sample calendar."""

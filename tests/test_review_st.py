@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,24 +26,6 @@ from store_contract import (
 
 FAR = dt.date(2100, 1, 1)
 """A day past every test case's retention."""
-
-
-@pytest.fixture(params=["sqlite", "postgresql", "mariadb"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An empty store schema on each engine, by URL (each store opens its own engine)."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'st.db'}"
-        with SqlAlchemyStore(url) as store:
-            store.create_schema()
-        yield url
-        return
-    url = request.getfixturevalue(f"{request.param.replace('postgresql', 'postgres')}_url")
-    engine = reachable_engine(url)
-    reset_database(engine)
-    SqlAlchemyStore(engine).create_schema()
-    yield url
-    reset_database(engine)
-    engine.dispose()
 
 
 def test_ST1_a_retention_run_meeting_another_run_passes_over_nothing(

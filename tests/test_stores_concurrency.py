@@ -9,7 +9,6 @@ import queue
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -38,24 +37,6 @@ from store_contract import (
 
 WRITERS = 8
 ROUNDS = 100
-
-
-@pytest.fixture(params=["sqlite", "postgresql", "mariadb"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An empty store schema on each engine, by URL (worker processes open their own)."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'race.db'}"
-        with SqlAlchemyStore(url) as store:
-            store.create_schema()
-        yield url
-        return
-    url = request.getfixturevalue(f"{request.param.replace('postgresql', 'postgres')}_url")
-    engine = reachable_engine(url)
-    reset_database(engine)
-    SqlAlchemyStore(engine).create_schema()
-    yield url
-    reset_database(engine)
-    engine.dispose()
 
 
 def test_of_eight_writers_saving_the_same_version_exactly_one_wins_each_round(
@@ -197,15 +178,15 @@ def test_first_cases_under_two_protocol_names_at_once_may_end_one_in_a_retryable
     }
     both_written = threading.Barrier(2, timeout=10)
     holding = [True]
-    named = SqlAlchemyStore._named
+    read_kept = SqlAlchemyStore._kept
 
-    def after_both_wrote(store: Any, conn: Any, names: Any, *, locking: bool = False) -> Any:
+    def after_both_wrote(store: Any, conn: Any, *, locking: bool = False) -> Any:
         if locking and holding[0]:  # each writer has written its row and not committed
             with contextlib.suppress(threading.BrokenBarrierError):
                 both_written.wait()
-        return named(store, conn, names, locking=locking)
+        return read_kept(store, conn, locking=locking)
 
-    monkeypatch.setattr(SqlAlchemyStore, "_named", after_both_wrote)
+    monkeypatch.setattr(SqlAlchemyStore, "_kept", after_both_wrote)
     failed: dict[str, BaseException] = {}
 
     def save(case_id: str) -> None:
