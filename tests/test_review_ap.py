@@ -365,29 +365,6 @@ def test_a_file_of_many_problems_prints_a_bounded_message(tmp_path: Path) -> Non
     assert len(lines) == 102
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="AP6: open --under a file no case opens under names neither the file nor the line",
-)
-def test_an_open_under_a_file_no_case_opens_under_names_the_file_and_line(tmp_path: Path) -> None:
-    """`protocol check big.toml` says `protocol file big.toml, line 9: place_offer_school_days:
-    ...`; `apply ... open --under exampleshire@2027.1` with the same file registered says only
-    `place_offer_school_days: must be at most 20 ...`, naming no file: with several
-    registered, the officer must guess which one to correct."""
-    big = variant(
-        tmp_path,
-        "big.toml",
-        "place_offer_school_days = 10",
-        "place_offer_school_days = 1000000000",
-    )
-    db = f"sqlite:///{tmp_path / 'big.sqlite'}"
-    result = open_under(db, tmp_path, "--protocol", str(big), under="exampleshire@2027.1")
-    assert result.exit_code == 2
-    assert "place_offer_school_days" in result.stderr
-    assert not (tmp_path / "big.sqlite").exists()
-    assert f"{big}, line 9" in result.stderr
-
-
 def test_a_roles_table_written_twice_is_named_at_both_lines(tmp_path: Path) -> None:
     """An officer appends `[roles]` and `withdraw = ["parent"]` to a copy of the example, which
     has its own `[roles]`: `Cannot declare ('roles',) twice (at line 24, column 7)`, naming
