@@ -1413,6 +1413,34 @@ class EvidenceContract:
         assert len(store.history("case-01")) == 4
         assert store.verify() == []
 
+    @pytest.mark.parametrize("got", ["saved", "loaded", "streamed", "unseen"])
+    def test_the_latest_stamp_a_save_is_checked_against_may_be_any_entrys(
+        self, store: Store, monkeypatch: pytest.MonkeyPatch, got: str
+    ) -> None:
+        """The case's first entries written by a clock nine minutes behind, its third by one
+        in time: a save by a clock eighteen minutes behind is refused for the third, the latest,
+        which is neither the first entry nor (once saved after it) always the last."""
+        self.clock_back(monkeypatch, 9)
+        case = built("case-01", 2)
+        store.save(case)
+        now = self.clock_back(monkeypatch, 0)
+        store.save(advanced(case, 1))
+        if got == "loaded":
+            case = store.load("case-01")
+        elif got == "streamed":
+            [case] = store.load_all()
+        elif got == "unseen":
+            case = built("case-01", 3)
+        back = self.clock_back(monkeypatch, 18)
+        with pytest.raises(StoreError) as refused:
+            store.save(advanced(case, 1))
+        assert f"before the case's latest entry, recorded at {now:%Y-%m-%d %H:%M}" in str(
+            refused.value
+        )
+        assert back < now
+        assert len(store.history("case-01")) == 3
+        assert store.verify() == []
+
     def test_a_save_by_a_clock_behind_within_the_slack_is_written_and_sound(
         self, store: Store, monkeypatch: pytest.MonkeyPatch
     ) -> None:
