@@ -1350,6 +1350,19 @@ class EvidenceContract:
             monkeypatch.setattr(module, "utc_now", lambda: back)
         return back
 
+    @staticmethod
+    def got_again(store: Store, case: Reintegration, got: str) -> Reintegration:
+        """`case` (saved as 'case-01') as a caller may hold it next: the object `saved`, or
+        `loaded`, `streamed` by `load_all()`, or an equal copy the store never saw (`unseen`)."""
+        if got == "loaded":
+            return store.load("case-01")
+        if got == "streamed":
+            [streamed] = store.load_all()
+            return streamed
+        if got == "unseen":
+            return built("case-01", case.version)
+        return case
+
     @pytest.mark.parametrize("got", ["saved", "loaded", "streamed", "unseen"])
     def test_a_save_by_a_clock_behind_the_last_entry_by_more_than_the_slack_is_refused(
         self, store: Store, monkeypatch: pytest.MonkeyPatch, got: str
@@ -1361,12 +1374,7 @@ class EvidenceContract:
         case = built("case-01", 2)
         store.save(case)
         last = self.rows_of(store, "case-01")[1][-1]["recorded_at"]
-        if got == "loaded":
-            case = store.load("case-01")
-        elif got == "streamed":
-            [case] = store.load_all()
-        elif got == "unseen":
-            case = built("case-01", 2)
+        case = self.got_again(store, case, got)
         back = self.clock_back(monkeypatch, 20)
         with pytest.raises(StoreError) as refused:
             store.save(ended(case))
@@ -1393,12 +1401,7 @@ class EvidenceContract:
         latest = self.rows_of(store, "case-01")[1][-1]["recorded_at"]
         self.clock_back(monkeypatch, 9)
         store.save(advanced(case, 1))
-        if got == "loaded":
-            case = store.load("case-01")
-        elif got == "streamed":
-            [case] = store.load_all()
-        elif got == "unseen":
-            case = built("case-01", 3)
+        case = self.got_again(store, case, got)
         back = self.clock_back(monkeypatch, 18)
         with pytest.raises(StoreError) as refused:
             store.save(advanced(case, 1))
@@ -1425,12 +1428,7 @@ class EvidenceContract:
         store.save(case)
         now = self.clock_back(monkeypatch, 0)
         store.save(advanced(case, 1))
-        if got == "loaded":
-            case = store.load("case-01")
-        elif got == "streamed":
-            [case] = store.load_all()
-        elif got == "unseen":
-            case = built("case-01", 3)
+        case = self.got_again(store, case, got)
         back = self.clock_back(monkeypatch, 18)
         with pytest.raises(StoreError) as refused:
             store.save(advanced(case, 1))
