@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -677,3 +679,68 @@ def test_under_an_id_alone_the_current_editions_version_is_the_one_in_force() ->
     earlier = invoke("protocol", "show", "--under", "worcestershire@2")
     assert earlier.exit_code == 0, earlier.output
     assert "(worcestershire 2)" in earlier.stdout.splitlines()[0]
+
+
+@pytest.mark.parametrize(
+    ("under", "which", "env"),
+    [
+        ("exampleshire@2027.1", "the version named", None),
+        ("exampleshire", "the one version of 'exampleshire'", None),
+        (None, "the version named", {"RFSM_UNDER": "exampleshire@2027.1"}),
+    ],
+)
+def test_AP6_open_under_a_registered_file_no_case_may_open_under_names_the_file_and_line(
+    tmp_path: Path, under: str | None, which: str, env: dict[str, str | None] | None
+) -> None:
+    """A registered file that loads cases but opens none (a place offer past the Code's 20
+    school days) is refused at `open --under` with its file and the problem's line, as
+    `protocol check` names them, where the refusal named the field alone (review AP, AP6)."""
+    late = tmp_path / "late.toml"
+    text = Path(EXAMPLE).read_text(encoding="utf-8")
+    assert "place_offer_school_days = 10" in text
+    late.write_text(text.replace("place_offer_school_days = 10", "place_offer_school_days = 30"))
+    line = next(
+        n for n, row in enumerate(text.splitlines(), start=1) if row.startswith("place_offer")
+    )
+    db = f"sqlite:///{tmp_path / 'p.sqlite'}"
+    opened = open_under(db, tmp_path, "--protocol", str(late), under=under, env=env)
+    assert opened.exit_code == 2, opened.output
+    first, *reasons = opened.stderr.splitlines()
+    assert first == (
+        f"error: {'RFSM_UNDER: ' if env else ''}no new case opens under exampleshire@2027.1 "
+        f"(protocol file {late}), {which}"
+    )
+    assert reasons[0] == f"  - line {line}: place_offer_school_days: must be at most 20: " + (
+        "the School Admissions Code 2021 (Fair Access) requires an offer of a school place "
+        "within 20 school days; a protocol may ask for it sooner, not later, not 30"
+    )
+    assert "Traceback" not in opened.output
+    assert invoke("--db", db, "--protocol", str(late), "cases").exit_code == 2  # no store made
+
+
+def test_AP6_open_under_a_file_given_on_a_pipe_names_its_line_from_the_one_reading(
+    tmp_path: Path,
+) -> None:
+    """The file's text is kept from its one reading: a protocol given through a pipe (read
+    once) still has its line named."""
+    text = Path(EXAMPLE).read_text(encoding="utf-8")
+    late = text.replace("place_offer_school_days = 10", "place_offer_school_days = 30")
+    fifo = tmp_path / "late.fifo"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=lambda: fifo.write_text(late, encoding="utf-8"))
+    writer.start()
+    try:
+        opened = open_under(
+            f"sqlite:///{tmp_path / 'p.sqlite'}",
+            tmp_path,
+            "--protocol",
+            str(fifo),
+            under="exampleshire@2027.1",
+        )
+    finally:
+        writer.join(timeout=30)
+    line = next(
+        n for n, row in enumerate(text.splitlines(), start=1) if row.startswith("place_offer")
+    )
+    assert opened.exit_code == 2, opened.output
+    assert f"  - line {line}: place_offer_school_days: must be at most 20: " in opened.stderr

@@ -434,7 +434,7 @@ def apply(
                 day,
                 from_environment=from_environment,
                 opening=True,
-                files=found.protocol_paths(),
+                files=found.protocol_files_read(),
             )
         except Failure as unknown:
             if not problems and refused is None:

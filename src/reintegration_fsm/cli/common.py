@@ -46,7 +46,7 @@ from reintegration_fsm.cli.output import (
     stream_descriptor,
     write_private,
 )
-from reintegration_fsm.cli.protocol_files import registered
+from reintegration_fsm.cli.protocol_files import ProtocolFile, registered
 from reintegration_fsm.cli.scope import AUTHORITY_ENV
 from reintegration_fsm.cli.text import echo_text, neutralise, to_json
 from reintegration_fsm.errors import StoreError
@@ -96,21 +96,24 @@ class Settings:
     _made: tuple[str, ...] = ()
     """The SQLite files `store(create=True)` made for this command (`new_files`)."""
     _calendar: SchoolCalendar | None = None
-    _protocols: tuple[Protocol, ...] | None = None
+    _protocols: tuple[tuple[Protocol, ProtocolFile], ...] | None = None
 
     def protocols(self) -> tuple[Protocol, ...]:
         """The registered protocols, read and checked once per command."""
+        return tuple(protocol for protocol, _ in self._registered())
+
+    def protocol_files_read(self) -> Mapping[tuple[str, str], ProtocolFile]:
+        """The registered protocols' files by `(id, version)` (the first of a name given
+        twice), as a refusal names them."""
+        files: dict[tuple[str, str], ProtocolFile] = {}
+        for protocol, file in self._registered():
+            files.setdefault(protocol.key, file)
+        return files
+
+    def _registered(self) -> tuple[tuple[Protocol, ProtocolFile], ...]:
         if self._protocols is None:
             self._protocols = registered(self.protocol_files)
         return self._protocols
-
-    def protocol_paths(self) -> Mapping[tuple[str, str], str]:
-        """The registered protocols' files by `(id, version)` (the first of a name given
-        twice), as a refusal names them."""
-        paths: dict[tuple[str, str], str] = {}
-        for protocol, path in zip(self.protocols(), self.protocol_files, strict=True):
-            paths.setdefault(protocol.key, path)
-        return paths
 
     @property
     def url(self) -> str:

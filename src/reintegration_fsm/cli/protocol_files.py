@@ -4,7 +4,9 @@ and checked."""
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+
+import attrs
 
 from reintegration_fsm.cli.errors import Failure
 from reintegration_fsm.cli.text import neutralise
@@ -13,6 +15,7 @@ from reintegration_fsm.protocol.definition import (
     WHOLE_FILE,
     Protocol,
     differing_rules,
+    located_in,
     protocol_registry,
     protocol_text,
 )
@@ -82,12 +85,20 @@ def _problem(field: str, problem: str, line: int | None) -> str:
     return neutralise(f"{where}{'' if field == WHOLE_FILE else f'{field}: '}{problem}")
 
 
-def registered(paths: Sequence[str]) -> tuple[Protocol, ...]:
+@attrs.frozen
+class ProtocolFile:
+    """A registered protocol's file: its name, and its text as read (once: it may be a pipe)."""
+
+    path: str
+    text: str
+
+
+def registered(paths: Sequence[str]) -> tuple[tuple[Protocol, ProtocolFile], ...]:
     """The protocols of `--protocol FILE` options (and `RFSM_PROTOCOLS`), read and checked
-    (each as `registrable`, then against each other)."""
-    found = [registrable(path) for path in paths]
+    (each as `registrable`, then against each other), each with its file."""
+    found = [(*registrable_file(path), path) for path in paths]
     first: dict[tuple[str, str], tuple[Protocol, str]] = {}
-    for path, protocol in zip(paths, found, strict=True):
+    for protocol, _, path in found:
         seen, seen_path = first.setdefault(protocol.key, (protocol, path))
         if seen != protocol:
             # Both files and what differs: with several in RFSM_PROTOCOLS, the officer would
@@ -105,7 +116,21 @@ def registered(paths: Sequence[str]) -> tuple[Protocol, ...]:
                     "keep the old file registered while cases opened under it run.",
                 ),
             )
-    return tuple(found)
+    return tuple((protocol, ProtocolFile(path, text)) for protocol, text, path in found)
+
+
+def paths_of(files: Mapping[tuple[str, str], ProtocolFile]) -> dict[tuple[str, str], str]:
+    """The files' names by `(id, version)`, as the domain's refusals name them."""
+    return {key: file.path for key, file in files.items()}
+
+
+def refused_opening(error: ProtocolDefinitionError, file: ProtocolFile | None) -> list[str]:
+    """Why no new case opens under a protocol (`error`, from `opening_refusal`), a line for
+    each problem: at its line of the protocol's `file`, where it was registered from one
+    (review AP, AP6)."""
+    if file is not None:
+        error = located_in(error, file.text, file.path)
+    return [_problem(field, problem, line) for field, problem, line in error.problems]
 
 
 def environment_paths() -> tuple[str, ...]:
@@ -116,9 +141,12 @@ def environment_paths() -> tuple[str, ...]:
 
 __all__ = [
     "PROTOCOLS_ENV",
+    "ProtocolFile",
     "environment_paths",
+    "paths_of",
     "read_protocol_file",
     "refused_file",
+    "refused_opening",
     "registered",
     "registrable",
     "registrable_file",

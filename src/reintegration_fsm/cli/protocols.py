@@ -12,7 +12,13 @@ from click.core import ParameterSource
 
 from reintegration_fsm.cli.common import DATE, Failure, settings, today
 from reintegration_fsm.cli.once import option
-from reintegration_fsm.cli.protocol_files import refused_file, registrable_file
+from reintegration_fsm.cli.protocol_files import (
+    ProtocolFile,
+    paths_of,
+    refused_file,
+    refused_opening,
+    registrable_file,
+)
 from reintegration_fsm.cli.text import neutralise
 from reintegration_fsm.protocol import diagrams
 from reintegration_fsm.protocol.definition import (
@@ -21,7 +27,6 @@ from reintegration_fsm.protocol.definition import (
     Protocol,
     edition_problem,
     opening_refusal,
-    registered_alike,
     shipped_id,
 )
 from reintegration_fsm.vocabulary import Evidence, Party
@@ -57,7 +62,7 @@ def chosen(
     *,
     from_environment: bool,
     opening: bool = False,
-    files: Mapping[tuple[str, str], str] | None = None,
+    files: Mapping[tuple[str, str], ProtocolFile] | None = None,
 ) -> Protocol:
     """The protocol `--under` names, as `choose`; `from_environment`, the name is
     `UNDER_ENV`'s, and a refusal of it says so (a protocol file's problem says so itself).
@@ -91,7 +96,7 @@ def choose(
     on: dt.date,
     *,
     opening: bool = False,
-    files: Mapping[tuple[str, str], str] | None = None,
+    files: Mapping[tuple[str, str], ProtocolFile] | None = None,
 ) -> Protocol:
     """The protocol `--under` names among the built-in and registered ones: `ID@VERSION`, or
     an `ID` alone: its one version, or of several the one in force on `on` (the latest
@@ -116,8 +121,10 @@ def choose(
         raise Failure(f"{neutralise(name)!r} names {_listed(named)}: rename one of the files")
     if named:
         # `open` refuses an exact name in its own words, but knows no other registered
-        # protocol: one named alike is refused here (review AP, AP3).
-        if opening and registered_alike(named[0], protocols, files or {}) is not None:
+        # protocol (one named alike: review AP, AP3) nor the file it was read from (AP6):
+        # refused here, as a name that is not exact is.
+        refusal = opening_refusal(named[0], registered=protocols, files=paths_of(files or {}))
+        if opening and refusal is not None:
             return _opening(named[0], "the version named", opening, protocols, files)
         return named[0]
     versions = [p for p in known if p.id == name]
@@ -157,7 +164,7 @@ def _opening(
     which: str,
     opening: bool,
     registered: Sequence[Protocol],
-    files: Mapping[tuple[str, str], str] | None,
+    files: Mapping[tuple[str, str], ProtocolFile] | None,
 ) -> Protocol:
     """`protocol`, the version `--under` names (`which` says how); `opening` a case, only if
     one opens under it (and no other of the `registered` is named as it is in other letters'
@@ -168,17 +175,19 @@ def _opening(
     """
     if not opening:
         return protocol
-    refusal = opening_refusal(protocol, registered=registered, files=files)
+    file = (files or {}).get(protocol.key)
+    refusal = opening_refusal(protocol, registered=registered, files=paths_of(files or {}))
     if refusal is None and protocol.opens_cases:
         return protocol
     if refusal is None:  # an earlier edition of the rules
-        why = [f"it {edition_problem(protocol)}"]
+        why = [neutralise(f"it {edition_problem(protocol)}")]
     else:
-        why = [f"{field}: {problem}" for field, problem, _ in refusal.problems]
+        why = refused_opening(refusal, file)
+    source = "" if file is None else f" (protocol file {neutralise(file.path)})"
     raise Failure(
-        f"no new case opens under {named(protocol)}, {which}",
+        f"no new case opens under {named(protocol)}{source}, {which}",
         (
-            *(neutralise(reason) for reason in why),
+            *why,
             "Cases opened under it before still load and finish while it is registered; open "
             f"new ones under {_instead(protocol)} that opens cases (or name another with --under "
             "ID@VERSION).",
@@ -243,7 +252,7 @@ def checked(file: str, ctx: click.Context) -> Protocol:
     """
     found, text = registrable_file(file)
     registered = settings(ctx).protocols()  # after the file's own problems
-    files = settings(ctx).protocol_paths()
+    files = paths_of(settings(ctx).protocol_files_read())
     error = opening_refusal(found, text, file, registered=registered, files=files)
     if error is not None:
         raise refused_file(

@@ -1113,9 +1113,15 @@ def opening_refusal(
     found = ProtocolDefinitionError(field, problem, also=[(f, p, None) for f, p in rest])
     if text is None or where is None:
         return found
+    return located_in(found, text, where)
+
+
+def located_in(error: ProtocolDefinitionError, text: str, where: str) -> ProtocolDefinitionError:
+    """`error` as met reading the protocol file `where`, whose text is `text`: each problem at
+    its key's line, where the file has the key."""
     places = _key_lines(text)
-    at = {name: place[0] for name, _ in problems if (place := _place_of(places, name))}
-    return found.located(where, at)
+    at = {name: place[0] for name, _, _ in error.problems if (place := _place_of(places, name))}
+    return error.located(where, at)
 
 
 def protocol_registry(protocols: Iterable[Protocol]) -> Mapping[tuple[str, str], Protocol]:
