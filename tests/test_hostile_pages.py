@@ -20,10 +20,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+import stages
 from reintegration_fsm import SqlAlchemyStore, documents
 from reintegration_fsm.cli import cli
 from reintegration_fsm.reports import academic_year, figures
 from reintegration_fsm.reports.html import render_html
+from scenario import CONSENTED, consent
 
 CASE = "HOSTILE-1"
 RLO = "\u202e"
@@ -289,3 +291,22 @@ def test_the_print_check_sees_a_page_shrunk_to_fit(tmp_path: Path) -> None:
     sizes, (shrunk,) = printed(wide, tmp_path / "b")
     assert sizes == [A4_POINTS]
     assert float(shrunk) < float(plain)
+
+
+def test_a_parents_name_holding_a_direction_control_is_kept_and_printed_as_an_escape() -> None:
+    """docs/integrating.md: the names later forms hold are kept as typed, a direction control
+    too (only the child's is refused, at `open`), and every page and letter prints it as an
+    escape: the parent's name on the consent form cannot make the rest of its line read
+    backwards."""
+    parent = f"Dana {RLO}elpmaxE"
+    case = stages.opened()
+    case.record_consent(
+        consent(parent_name=parent, signed_by=parent), by=stages.AP_HEAD, on=CONSENTED
+    )
+    assert case.history[-1].data["form"]["parent_name"] == parent  # kept as typed
+    for name, text in {
+        "forms, HTML": documents.render_html(case),
+        "forms, text": documents.render_text(case),
+    }.items():
+        assert not [c for c in BIDI if c in text], name
+        assert "Dana \\u202eelpmaxE" in text, name
