@@ -26,6 +26,7 @@ from reintegration_fsm import (
     ProtocolError,
     Pupil,
     Rating,
+    Reintegration,
     ReintegrationInformation,
     ReintegrationTimetable,
     ReviewDecision,
@@ -36,13 +37,21 @@ from reintegration_fsm import (
     SuccessfulOutcome,
     UnsuccessfulOutcome,
 )
-from reintegration_fsm.serialisation import structure, unstructure
+from reintegration_fsm.serialisation import (
+    structure,
+    transition_from_json,
+    transition_to_json,
+    unstructure,
+)
 from scenario import (
+    AP_HEAD,
     AP_SETTING,
+    AUTHORITY,
     EVERYONE,
     FINAL_REVIEW,
     FIRST_REVIEW,
     MEETING,
+    OPENED,
     PSP,
     PUPIL,
     RETURN,
@@ -188,6 +197,34 @@ def test_an_invalid_upn_is_invalid(value: str) -> None:
 
 def test_a_upn_that_is_not_text_is_invalid() -> None:
     invalid(lambda: attrs.evolve(PUPIL, upn=801200005001), "upn")
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["b801200005001", "B8012 00005001", "B\uff1801200005001", " B801200005001", "B801200005001 "],
+)
+def test_FM6_a_new_case_refuses_a_upn_written_otherwise_than_as_one(typed: str) -> None:
+    """A UPN lower-cased, spaced or with a full-width digit passes the check letter, but the MIS
+    and the DfE match it as written: a new case refuses it, naming how to type it (review FM,
+    FM6)."""
+    pupil = attrs.evolve(PUPIL, upn=typed)  # the form takes it: a stored history may hold one
+    with pytest.raises(FormInvalid) as refused:
+        Reintegration.open("c-1", pupil, AP_SETTING, AUTHORITY, by=AP_HEAD, on=OPENED)
+    assert str(refused.value) == (
+        "open.pupil.upn: is not written as a UPN is (capital letters and digits, no spaces): "
+        f"type {VALID_UPN}"
+    )
+
+
+def test_FM6_a_upn_written_as_one_opens_and_one_recorded_otherwise_before_replays() -> None:
+    case = Reintegration.open(
+        "c-1", attrs.evolve(PUPIL, upn=VALID_UPN), AP_SETTING, AUTHORITY, by=AP_HEAD, on=OPENED
+    )
+    assert case.pupil.upn == VALID_UPN
+    written = transition_to_json(case.history[0])
+    written["data"]["pupil"]["upn"] = "b8012 00005001"  # recorded before the refusal
+    again = Reintegration.replay([transition_from_json(written)])
+    assert again.pupil.upn == "b8012 00005001"  # as recorded
 
 
 # ---- construction: wrong types -------------------------------------------------------------

@@ -52,6 +52,7 @@ from reintegration_fsm.forms import (
     SuccessfulOutcome,
     UnsuccessfulOutcome,
 )
+from reintegration_fsm.forms.pupil import upn_as_written
 from reintegration_fsm.protocol.definition import (
     FINGERPRINT,
     OWN_ID_EXAMPLE,
@@ -985,6 +986,9 @@ class Reintegration:
                     problems.append(
                         (f"{argument.name}.name", f"holds {steering}; type the child's name again")
                     )
+                written = upn_as_written(value.upn)
+                if written is not None:  # the MIS and the DfE match the UPN as written
+                    problems.append((f"{argument.name}.upn", written))
         if not (by.id + by.name + by.organisation).isprintable():  # no noncharacter is
             problems += noncharacters(by, "by")
         if problems:

@@ -23,6 +23,22 @@ def _upn(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
         raise fail(instance, attribute, f"{value!r} is not a valid UPN: {error}") from None
 
 
+def upn_as_written(value: str | None) -> str | None:
+    """Why a valid UPN given now is not written as one is (a capital letter and twelve capital
+    letters or digits, no spaces: a lower-case letter, a space, a full-width digit), naming it
+    so written; or None. Not part of the form's check, which replay runs too: a history
+    recorded before still loads, its UPN as typed (review FM, FM6)."""
+    if value is None or not value or (value.isascii() and value.isalnum() and value.isupper()):
+        return None
+    try:
+        written = upn_check.validate(value)
+    except StdnumValidationError:
+        return None  # the form refuses it
+    if written == value:
+        return None
+    return f"is not written as a UPN is (capital letters and digits, no spaces): type {written}"
+
+
 KEY_STAGES = range(6)
 """The key stages a child may be in: 0 (the early years) to 5 (sixth form)."""
 
