@@ -114,11 +114,6 @@ def test_SE4_a_placement_starting_on_a_non_school_day_is_not_silent() -> None:
     assert any("school day" in sentence for sentence in said)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="SE5: a discharge refused to the wrong party names the parties by code value "
-    "('owed by the host party, not ap')",
-)
 def test_SE5_a_discharge_by_the_wrong_party_says_who_owes_it_in_plain_english() -> None:
     """The refusal named the parties by their code values ("owed by the host party, not ap"),
     which no officer reads as English; every other message names them in words."""

@@ -2515,7 +2515,9 @@ def test_replay_refuses_a_discharge_by_a_party_that_does_not_owe_it() -> None:
     case = in_placement()
     case.discharge(K.MARK_DUAL_REGISTRATION, by=AP_STAFF, on=START)
     Reintegration.replay(case.history)  # the true history replays
-    with pytest.raises(NotPermitted, match="owed by the ap party"):
+    with pytest.raises(
+        NotPermitted, match="owed by the Alternative Provision setting, not the host school"
+    ):
         _replay_with(case, case.version, actor=HOST_STAFF)
 
 

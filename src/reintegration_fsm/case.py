@@ -83,6 +83,7 @@ from reintegration_fsm.vocabulary import (
     DUAL_REGISTERED_STAGES,
     ORGANISATION_OF_PARTY,
     PARTY_OF_ROLE,
+    PARTY_WORDS,
     ROLE_WORDS,
     Actor,
     DeadlineKind,
@@ -1043,8 +1044,8 @@ class Reintegration:
                 raise NotPermitted(
                     step.name,
                     actor,
-                    f"the {payload.value.replace('_', ' ')} obligation is owed by the "
-                    f"{owners[0].value} party, not {actor.party.value}",
+                    f"The {payload.value.replace('_', ' ')} obligation is owed by "
+                    f"{PARTY_WORDS[owners[0]]}, not {PARTY_WORDS[actor.party]}.",
                     seq=seq,
                 )
 
