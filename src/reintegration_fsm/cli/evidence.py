@@ -323,7 +323,8 @@ def redact(
         echo(
             f"{case}: of these, {len(copies)} further "
             f"{'copy' if len(copies) == 1 else 'copies'} of a name removed (the same name, as "
-            f"the rules compare it): {', '.join(copies)}"
+            f"the rules compare it, or the child's where the child signed or attended): "
+            f"{', '.join(copies)}"
         )
 
 

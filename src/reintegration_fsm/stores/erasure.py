@@ -315,25 +315,48 @@ def _copies(
     `removed` holds, as a subject access request reads it (`_same_person`): personal text of
     any entry, and the names of the family's own actors. An erasure of the child's name is
     then complete: the meetings' attendees and the child's signed views name the child too,
-    and an attendee typed "Aoife O'Brien" goes with the child's "Aoife O’Brien"."""
+    and an attendee typed "Aoife O'Brien" goes with the child's "Aoife O’Brien". With the
+    child's own name (`_CHILD_NAMES`), every name in the child's place goes too, however it is
+    typed (`_childs_place`: "Alex" signing the views of "Alex Example")."""
     names = [item.value for item in removed if item.name]
     if not names:
         return {}
+    child = any(item.name and item.path in _CHILD_NAMES for item in removed)
     taken = {(item.seq, item.path) for item in removed}
     copies: dict[int, list[str]] = {}
     for seq, entry in sorted(by_seq.items()):
+        data = stored_data(entry)
         candidates = [
-            (personal.dotted(path), personal.get(data, path))
-            for data in (stored_data(entry),)
+            (personal.dotted(path), personal.get(data, path), child and _childs_place(data, path))
             for path in personal.personal_paths(entry["trigger_name"], data)
         ]
         actor_name = entry["actor_name"]
-        if Role(entry["actor_role"]) in FAMILY_ROLES and column_digest(actor_name) is None:
-            candidates.append((f"{personal.ACTOR}.name", actor_name))
-        for path, value in candidates:
-            if (seq, path) not in taken and any(_same_person(value, name) for name in names):
+        role = Role(entry["actor_role"])
+        if role in FAMILY_ROLES and column_digest(actor_name) is None:
+            candidates.append((f"{personal.ACTOR}.name", actor_name, child and role is Role.CHILD))
+        for path, value, childs in candidates:
+            if (seq, path) in taken:
+                continue
+            if childs or any(_same_person(value, name) for name in names):
                 copies.setdefault(seq, []).append(path)
     return copies
+
+
+_CHILD_NAMES = frozenset({"pupil.name", "form.child_name"})
+"""The fields that hold the child's own name: the `open` record's and the consent form's."""
+
+
+def _childs_place(data: Any, path: personal.Path) -> bool:
+    """The name at `path` is the child's by where it is, whatever is typed there ("Alex" for
+    "Alex Example"): the child's signature of their views, a meeting's attendee of the child's
+    party. The child's erasure removes it with the child's name (review SX, SX1)."""
+    field = path[-1]
+    if field == "signed_by":
+        return len(path) >= 2 and path[-2] in ("views", "child_views")
+    if field == "name" and len(path) >= 3 and path[-3] == "attendees":
+        attendee = personal.get(data, path[:-1])
+        return isinstance(attendee, Mapping) and attendee.get("party") == Party.CHILD.value
+    return False
 
 
 def _copied(
