@@ -103,7 +103,6 @@ def _open_two(store: SqlAlchemyStore) -> None:
         )
 
 
-@pytest.mark.xfail(strict=True, reason="SX2: a response by name and DOB holds another child")
 def test_SX2_a_response_by_name_and_birth_date_never_holds_another_childs_cases(
     tmp_path: Path,
 ) -> None:

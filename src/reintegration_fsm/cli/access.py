@@ -78,6 +78,28 @@ def _none_found(store: SqlAlchemyStore, name: str, born: dt.date, hidden: int) -
     return Failure(f"no case of {name!r} born {born.isoformat()} in this store", (why,))
 
 
+def _refuse_other_children(cases: list[Reintegration]) -> None:
+    """Refuse a response by name and date of birth whose cases hold different UPNs: they are of
+    different children who share a name and a birthday, and each child's response would hold
+    the other's whole record (review SX, SX2). The refusal names the cases, never their UPNs.
+
+    Raises:
+        Failure: the cases found hold more than one UPN.
+    """
+    upns = {case.pupil.upn.strip().upper() for case in cases if case.pupil.upn}
+    if len(upns) < 2:
+        return
+    ids = ", ".join(neutralise(case.case_id, single_line=True) for case in cases)
+    raise Failure(
+        f"the cases of this name and date of birth are of {len(upns)} different children: "
+        f"they hold {len(upns)} different UPNs ({ids})",
+        (
+            "A response to one child must not hold another's records. Check which cases are "
+            "the requester's (their UPN, address, school) and export each by its CASE_ID.",
+        ),
+    )
+
+
 def _every_case(store: SqlAlchemyStore) -> list[Reintegration]:
     """Every case the store may show, read as one stream; a case under a protocol not
     registered is named (the stream's error names none)."""
@@ -180,6 +202,7 @@ def export(
         request = {"pupil": pupil, "date_of_birth": dob.isoformat()}
         if not cases:
             raise _none_found(store, pupil, dob, hidden)
+        _refuse_other_children(cases)
     held = [subject_access.Held(case, tuple(store.redactions(case.case_id))) for case in cases]
     on, calendar, policy = today(), found.calendar(), store.retention
     value = subject_access.response(held, request, on, calendar, policy)
