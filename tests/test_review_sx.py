@@ -1,5 +1,5 @@
 """Review SX: personal data across its life in the stores (subject access, retention, erasure),
-on SQLite, PostgreSQL and MariaDB (see FINDINGS.md)."""
+on SQLite, PostgreSQL and MariaDB (its finding left for a decision is in the closing note)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import attrs
-import pytest
 from click.testing import CliRunner
 
 import scenario as sc
@@ -143,27 +142,3 @@ def test_SX3_the_docs_say_to_check_a_response_for_other_peoples_data_before_send
     check = re.search(r"[^.]*third[- ]part[^.]*\.", section)
     assert check is not None, "no word of third parties in the subject access section"
     assert "before" in check.group(0)
-
-
-@pytest.mark.xfail(strict=True, reason="SX4: a parent's name typed otherwise survives erasure")
-def test_SX4_erasing_a_parents_name_removes_it_where_the_parent_attended(
-    database_url: str,
-) -> None:
-    """SX4: a parent asks for their name to be erased (`form.parent_name` and `form.signed_by`
-    of the consent form, every entry). The review's minutes list them as "Mrs Example", of the
-    parent's party: it stays. Left for a decision (a case may have two parents, both of the
-    parent's party)."""
-    with SqlAlchemyStore(database_url, calendar=stages.CALENDAR) as store:
-        case = stages.in_placement()
-        attendees = (*sc.EVERYONE[:2], Attendee("Mrs Example", Party.PARENT), sc.EVERYONE[3])
-        meeting = sc.review(sc.FIRST_REVIEW, attendees=attendees)
-        case.hold_review(meeting, by=sc.HOST_HEAD, on=sc.FIRST_REVIEW)
-        store.save(case)
-        paths = ["form.parent_name", "form.signed_by"]
-        store.redact(
-            case.case_id, None, paths, "Erasure request", by=sc.ADMISSIONS, on=dt.date.today()
-        )
-        review = next(t for t in store.history(case.case_id) if t.trigger == "hold_review")
-        attendees_left = _value(review.data, "meeting.attendees")
-        (parent,) = [a for a in attendees_left if a["party"] == Party.PARENT.value]
-        assert is_note_text(parent["name"])
