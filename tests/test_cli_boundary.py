@@ -1681,7 +1681,7 @@ def test_output_into_a_folder_that_does_not_exist_names_the_folder(
 ) -> None:
     """The refusal named the hidden file the output was first written to (found by a review)."""
     missing = tmp_path / "nodir"
-    result = invoke(demo_db, "cases", "-o", str(missing / "x.csv"))
+    result = invoke(demo_db, "cases", "--format", "csv", "-o", str(missing / "x.csv"))
     no_traceback(result)
     assert result.exit_code == 2, result.output
     assert result.stderr.startswith(
@@ -1931,7 +1931,7 @@ from click.testing import CliRunner
 from reintegration_fsm.cli import cli
 url, report = sys.argv[1], sys.argv[2]
 runner = CliRunner().invoke(cli, ["--db", url, "cases", "--format", "csv"])
-cli.main(["--db", url, "cases", "-o", report + ".csv"], standalone_mode=False)
+cli.main(["--db", url, "cases", "--format", "csv", "-o", report + ".csv"], standalone_mode=False)
 try:
     print("the host goes on")
     host = "print ok"

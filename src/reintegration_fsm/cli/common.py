@@ -645,6 +645,8 @@ def _not_the_database(ctx: click.Context, param: click.Parameter, value: str | N
         return None
     if value == "":  # `-o "$OUT"` with OUT unset: it wrote beside the current folder
         raise click.BadParameter("names no file: give -o FILE, or -o - to print", ctx, param)
+    if value is not None:
+        _named_for_its_format(ctx, param, value)
     found = ctx.find_object(Settings)
     if value is None or found is None:
         return value
@@ -667,6 +669,35 @@ def _not_the_database(ctx: click.Context, param: click.Parameter, value: str | N
             param,
         )
     return value
+
+
+_NAMED_FORMATS = {".csv": "csv", ".json": "json", ".xlsx": "xlsx", ".html": "html", ".htm": "html"}
+"""The formats a file's name says it holds, by its extension (in any letters' case)."""
+
+
+def _named_for_its_format(ctx: click.Context, param: click.Parameter, value: str) -> None:
+    """Refuse `-o` naming a file of one of the command's formats while another is chosen:
+    `cases -o caseload.xlsx` wrote a text table that Excel will not open, and `due -o due.csv`
+    a table the next step of a script cannot read as CSV. A name of no format the command
+    offers (`caseload.txt`, `timeline.csv`) is written as ever."""
+    extension = os.path.splitext(value)[1]
+    named = _NAMED_FORMATS.get(extension.lower())
+    chosen = ctx.params.get("output_format")  # read before -o: --format is eager
+    if named is None or chosen is None or named == chosen:
+        return
+    offered = [
+        choice
+        for given in ctx.command.params
+        if given.name == "output_format" and isinstance(given.type, click.Choice)
+        for choice in given.type.choices
+    ]
+    if named in offered:
+        raise click.BadParameter(
+            f"{value!r} is named for --format {named}, but the output is --format {chosen}: "
+            f"give --format {named}, or a name not ending {extension}",
+            ctx,
+            param,
+        )
 
 
 def output_option(what: str = "the output") -> Callable[[F], F]:
