@@ -88,7 +88,6 @@ def test_BO1_an_output_file_named_for_its_format_or_for_none_is_written(
     assert target.stat().st_size > 0
 
 
-@pytest.mark.xfail(strict=True, reason="BO2: SIGTERM leaves the new store behind")
 def test_BO2_an_import_stopped_by_sigterm_leaves_no_empty_store_behind(
     demo_db: str, tmp_path: Path
 ) -> None:

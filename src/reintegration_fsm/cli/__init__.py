@@ -12,6 +12,7 @@ import contextlib
 import errno
 import io
 import os
+import signal
 import sys
 from typing import Any
 
@@ -141,6 +142,8 @@ def main() -> None:
     write most names, nor the CSV's byte order mark): JSON and CSV are documented as UTF-8.
     """
     sys.stdout, sys.stderr = _whole_writes(sys.stdout), _whole_writes(sys.stderr)
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _terminated)
     for stream in (sys.stdout, sys.stderr):
         if isinstance(stream, io.TextIOWrapper) and codecs.lookup(stream.encoding).name != "utf-8":
             stream.reconfigure(encoding="utf-8")
@@ -158,6 +161,17 @@ def main() -> None:
         raise
     finally:
         _unwritten(sys.stderr)  # a message that could not be written fails no more at exit
+
+
+TERMINATED = 128 + signal.SIGTERM
+"""The exit code of a command ended by SIGTERM, as a shell reports one the signal killed."""
+
+
+def _terminated(number: int, frame: object) -> None:
+    """End the command on SIGTERM (`timeout`, `systemctl stop`, `kill`) as on any failure, so
+    that its clean-up runs: a new SQLite store it made is removed, as is an `-o` file half
+    written; by default Python would end at once, leaving both behind."""
+    raise SystemExit(TERMINATED)
 
 
 READER_GONE = REFUSED
