@@ -2714,6 +2714,47 @@ def test_r5_says_in_whole_sentences_why_a_host_is_refused_or_departs() -> None:
     ]
 
 
+def _preferred_with_blanks_departing() -> Reintegration:
+    """A case whose family named one school beside two entries that print nothing, whose
+    host is another school (R5's departure)."""
+    case = opened()
+    blanks = ("Lark Rise School", "", "\u200b")
+    case.record_consent(consent(preferred_schools=blanks), by=AP_HEAD, on=CONSENTED)
+    case.refer_to_fair_access(ReferralRoute.PANEL, information(), PSP, by=AP_HEAD, on=REFERRED)
+    case.identify_host(HOST_SCHOOL, ReferralRoute.PANEL, by=ADMISSIONS, on=HOST_FOUND)
+    return case
+
+
+def test_SE6_r5s_departure_lists_the_schools_named_not_the_forms_blank_entries() -> None:
+    """The departure read "(Lark Rise School, , \u200b)": the form's blank entries listed as
+    schools (review SE, SE6)."""
+    case = _preferred_with_blanks_departing()
+    (departure,) = case.departures
+    assert departure.text == (
+        f"{HOST_SCHOOL} is not among the schools the family asked to be considered "
+        "(Lark Rise School); the law requires the parents' views to be considered (process "
+        "step 1)."
+    )
+
+
+def test_SE6_a_history_that_recorded_r5s_departure_with_the_blank_entries_replays() -> None:
+    """Recorded before SE6, the departure listed every entry; replay reads the step as it was
+    recorded, and refuses the text any other way retouched."""
+    written = [
+        json.loads(json.dumps(transition_to_json(t)))
+        for t in _preferred_with_blanks_departing().history
+    ]
+    (departure,) = written[-1]["data"]["departures"]
+    assert "(Lark Rise School)" in departure["text"]
+    before = departure["text"].replace("(Lark Rise School)", "(Lark Rise School, , \u200b)")
+    departure["text"] = before
+    again = Reintegration.replay([transition_from_json(t) for t in written], CALENDAR)
+    assert [d.text for d in again.departures] == [before]
+    departure["text"] = before.replace(", , ", ", ")
+    with pytest.raises(FormInvalid, match="recorded 'departures' is not what the protocol"):
+        Reintegration.replay([transition_from_json(t) for t in written], CALENDAR)
+
+
 def test_r2_says_every_reason_a_consent_form_is_refused_in_its_own_words() -> None:
     """R2's reasons are what an officer reads: a form failing every check is refused with each
     sentence whole, in the rule's order (mutation testing found the sentences matched only in

@@ -431,7 +431,10 @@ def host_was_preferred(case: CaseState, offer: HostOffer, on: dt.date) -> list[s
     preferred = case.preferred_schools
     if any(same_name_as_read(case, offer.host_school, school) for school in preferred):
         return []
-    listed = ", ".join(preferred) or "none"
+    # The schools named, not the form's blank entries; a history recorded before listed them
+    # all, as the replay's second reading of its step still does (`_reads_today`).
+    named = [school for school in preferred if not blank_as_read(case, school)]
+    listed = ", ".join(named if _reads_today(case) else preferred) or "none"
     return [
         f"{offer.host_school.strip()} is not among the schools the family asked to be considered "
         f"({listed}); the law requires the parents' views to be considered (process step 1)."
