@@ -23,9 +23,6 @@ QUICK = settings(SETTINGS, phases=[Phase.explicit, Phase.generate], database=Non
 """The stateful test's own runs, stopping at the first failure (no shrinking)."""
 
 
-@pytest.mark.xfail(
-    strict=True, reason="HY1: the stateful test never reads the departures a step records"
-)
 def test_HY1_the_stateful_test_notices_a_should_no_longer_recorded(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -93,6 +93,46 @@ def rarely(data: st.DataObject, out_of: int) -> bool:
     return data.draw(st.integers(0, out_of - 1)) == out_of - 1
 
 
+DEPARTURES: dict[str, set[str]] = {
+    "record_consent": {"R2"},
+    "identify_host": {"R5"},
+    "start_placement": {"R8"},
+    "hold_review": {"R9"},
+    "hold_emergency_review": {"R10", "R11"},
+}
+"""The *shoulds* each trigger may record as departures (PROTOCOL.md); no other trigger records
+one."""
+PARTIAL = frozenset({"R9", "R10"})
+"""Rules with other departures besides the one `expected_departures` reads: owed when it says
+so, but possibly recorded for another reason when it does not."""
+
+
+def named_parties(meeting: ReviewMeeting) -> set[Party]:
+    """The parties among a meeting's attendees under a name (edition 3 counts no other)."""
+    return {a.party for a in meeting.attendees if a.name.strip()}
+
+
+def expected_departures(
+    trigger: str, kwargs: dict[str, Any], owed: set[ObligationKind], preferred: tuple[str, ...]
+) -> dict[str, bool]:
+    """Whether an accepted step owes each departure read here, worked out from its arguments
+    and the case before it, apart from the library's own checks: R2 the child's agreement not
+    recorded, R5 a host the family did not name, R8 a start before the information was shared
+    or a visit offered, R9 and R10 a review the child did not attend."""
+    if trigger == "record_consent":
+        return {"R2": kwargs["form"].child_agrees is None}
+    if trigger == "identify_host":
+        listed = {school.strip().casefold() for school in preferred}
+        return {"R5": kwargs["host_school"].strip().casefold() not in listed}
+    if trigger == "start_placement":
+        before = {ObligationKind.SHARE_INFORMATION_WITH_HOST, ObligationKind.OFFER_VISIT}
+        return {"R8": bool(owed & before)}
+    if trigger in ("hold_review", "hold_emergency_review"):
+        rule = "R9" if trigger == "hold_review" else "R10"
+        return {rule: Party.CHILD not in named_parties(kwargs["meeting"])}
+    return {}
+
+
 class ProtocolMachine(RuleBasedStateMachine):
     """Fires triggers at one case, mostly the protocol's next step with valid forms."""
 
@@ -371,6 +411,9 @@ class ProtocolMachine(RuleBasedStateMachine):
     def attempt(self, trigger: str, actor: Actor, on: dt.date, kwargs: dict[str, Any]) -> None:
         case = self.case
         before = snapshot(case)
+        owed = {o.kind for o in case.obligations}
+        preferred = case.preferred_schools
+        departed = len(case.departures)
         last = case.last_on
         assert last is not None
         expected = self.expected_refusal(trigger, actor, kwargs)
@@ -406,6 +449,13 @@ class ProtocolMachine(RuleBasedStateMachine):
             assert (transition.source, transition.dest, trigger) in EDGES
         else:
             assert trigger in SAME_STAGE, f"{trigger} stayed in {case.stage}"
+        recorded = {d.rule for d in case.departures[departed:]}
+        assert recorded <= DEPARTURES.get(trigger, set()), (trigger, recorded)
+        for rule, owed_one in expected_departures(trigger, kwargs, owed, preferred).items():
+            assert (rule in recorded) is owed_one or (not owed_one and rule in PARTIAL), (
+                f"{trigger} recorded {sorted(recorded)}; {rule} {'was' if owed_one else 'was not'}"
+                " owed"
+            )
         VISITED.add(case.stage)
 
     @rule(data=st.data())
