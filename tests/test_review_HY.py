@@ -84,9 +84,6 @@ def test_HY3_a_runs_steps_and_meetings_are_on_school_days(run: rt.ProtocolRun) -
                 assert calendar.is_school_day(getattr(meeting, name)), (name, meeting)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="HY3: docs/testing.md says every date of a run is a school day"
-)
 def test_HY3_the_docs_do_not_promise_every_date_of_a_run_is_a_school_day() -> None:
     """A run's forms hold dates on any day (a date on roll, a return date, a letter's
     effective date, a signature): the docs must not say every date is a school day."""
