@@ -38,11 +38,6 @@ def test_HY1_the_stateful_test_notices_a_should_no_longer_recorded(
         run_state_machine_as_test(ProtocolMachine, settings=QUICK)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="HY2: no property or stateful test records a successful outcome before the agreed "
-    "date of permanent admission, so R13's wait for it is not pinned by them",
-)
 def test_HY2_the_stateful_test_notices_r13_not_waiting_for_permanent_admission() -> None:
     """A library whose R13 takes a successful outcome before `permanent_from` is wrong; the
     stateful test must fail on it."""

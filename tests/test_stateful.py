@@ -320,13 +320,15 @@ class ProtocolMachine(RuleBasedStateMachine):
                     else (ReviewDecision.CONTINUE, ReviewDecision.MAKE_PERMANENT)
                 ):
                     decision = None
-                return {
-                    "meeting": data.draw(
-                        rt.review_meetings(
-                            kind, held_on=on, started_on=known_start, decision=decision
-                        )
-                    )
-                }
+                meeting = data.draw(
+                    rt.review_meetings(kind, held_on=on, started_on=known_start, decision=decision)
+                )
+                if meeting.permanent_from is not None:
+                    # A date of permanent admission some days ahead, as panels agree one, so
+                    # that an outcome is at times recorded before it (R13 refuses it).
+                    ahead = dt.timedelta(days=data.draw(st.integers(0, 6)))
+                    meeting = attrs.evolve(meeting, permanent_from=meeting.permanent_from + ahead)
+                return {"meeting": meeting}
             broken = rt.invalid_review_meetings(
                 on, known_start, kind, previous_on=known(case.last_meeting_on)
             )
