@@ -453,10 +453,10 @@ class ProtocolMachine(RuleBasedStateMachine):
             assert trigger in SAME_STAGE, f"{trigger} stayed in {case.stage}"
         recorded = {d.rule for d in case.departures[departed:]}
         assert recorded <= DEPARTURES.get(trigger, set()), (trigger, recorded)
-        for rule, owed_one in expected_departures(trigger, kwargs, owed, preferred).items():
-            assert (rule in recorded) is owed_one or (not owed_one and rule in PARTIAL), (
-                f"{trigger} recorded {sorted(recorded)}; {rule} {'was' if owed_one else 'was not'}"
-                " owed"
+        for should, owed_one in expected_departures(trigger, kwargs, owed, preferred).items():
+            assert (should in recorded) is owed_one or (not owed_one and should in PARTIAL), (
+                f"{trigger} recorded {sorted(recorded)}; {should} was"
+                f"{'' if owed_one else ' not'} owed"
             )
         VISITED.add(case.stage)
 
