@@ -58,9 +58,6 @@ def limited(request: pytest.FixtureRequest) -> Iterator[tuple[sa.Engine, str]]:
         engine.dispose()
 
 
-@pytest.mark.xfail(
-    strict=True, reason="MG1: a user without DDL rights is told 'the database failed'"
-)
 def test_MG1_an_upgrade_by_a_user_without_ddl_rights_says_so(
     limited: tuple[sa.Engine, str],
 ) -> None:

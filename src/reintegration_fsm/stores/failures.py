@@ -67,6 +67,10 @@ _MYSQL_RETRY = frozenset(
 _MYSQL_DATA = frozenset({1153, 1264, 1265, 1292, 1300, 1366, 1367, 1406, 3988})
 # MariaDB/MySQL: access to the database denied, the user or password refused, no such database.
 _MYSQL_REFUSED = frozenset({1044, 1045, 1049, 1698})
+# MariaDB/MySQL: a statement the user's grants do not allow: on a table (ER_TABLEACCESS_DENIED),
+# a column, a privilege such as SUPER (ER_SPECIFIC_ACCESS_DENIED), or a trigger's creation
+# while binary logging is on without it (ER_BINLOG_CREATE_ROUTINE_NEED_SUPER).
+_MYSQL_DENIED = frozenset({1142, 1143, 1227, 1419})
 # PostgreSQL's refusals at connect carry no SQLSTATE through psycopg: their words tell them from
 # a lost connection (no such database or role, the password or pg_hba.conf refusing).
 _PG_REFUSED = re.compile(r"FATAL: .*(does not exist|authentication failed|no pg_hba\.conf entry)")
@@ -336,6 +340,17 @@ def read_only(driver: BaseException) -> bool:
     return _package(driver) in _SQLITE and str(driver).startswith("attempt to write a readonly")
 
 
+def permission_denied(driver: BaseException) -> bool:
+    """True when the database user may not run the statement: its grants lack the right (an
+    upgrade run by a user without DDL rights, a write by a read-only reporting user)."""
+    sqlstate, number, _ = _codes(driver)
+    if sqlstate is not None:
+        return sqlstate == "42501"  # insufficient_privilege
+    if number is not None:
+        return number in _MYSQL_DENIED
+    return False
+
+
 def _data_refused(driver: BaseException) -> bool:
     sqlstate, number, sqlite_code = _codes(driver)
     if sqlstate is not None:
@@ -439,6 +454,23 @@ def translated(error: BaseException, action: str, case_id: str | None = None) ->
             f"could not {action}: the database refuses writes: it is read-only ({reason}): "
             "name a database this user may write (not a replica), a SQLite file (and its "
             "folder) this user may write, or a URL without mode=ro",
+            retryable=False,
+            case_id=case_id,
+        )
+    if permission_denied(driver) and action == UPGRADING:
+        return StoreError(
+            f"could not {action}: the database user may not change the store's tables "
+            f"(permission denied: {reason}): run the upgrade as a user allowed to create, "
+            "alter and drop them and their indexes and triggers (on PostgreSQL, the tables' "
+            "owner); run again so, it finishes what this one began",
+            retryable=False,
+            case_id=case_id,
+        )
+    if permission_denied(driver):
+        return StoreError(
+            f"could not {action}: the database user is not allowed to (permission denied: "
+            f"{reason}): use a user granted SELECT, INSERT, UPDATE and DELETE on the store's "
+            "tables (and, to make them, the right to create tables)",
             retryable=False,
             case_id=case_id,
         )
