@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from click.testing import CliRunner
 
 from reintegration_fsm.cli import cli
 from reintegration_fsm.errors import StoreError
-from reintegration_fsm.stores import migrate, upgrade
+from reintegration_fsm.stores import SqlAlchemyStore, migrate, upgrade
 from store_contract import reachable_engine, reset_database
 
 LIMITED = f"rfsm_mg_{os.getpid()}"
@@ -96,3 +97,30 @@ def test_MG2_a_drivers_logged_warning_does_not_reach_the_cli_user(
     result = CliRunner().invoke(cli, ["--db", str(tmp_path / "cases.sqlite"), "db", "upgrade"])
     assert result.exit_code == 3
     assert "error ignored terminating" not in result.output
+
+
+@pytest.mark.xfail(strict=True, reason="MG3: a stamp naming no revision is a bug, exit 70")
+@pytest.mark.parametrize("stamp", ["", "head", "0014@head", "0015 "])
+def test_MG3_a_stamp_that_names_no_revision_is_refused_in_plain_words(
+    tmp_path: Path, stamp: str
+) -> None:
+    """MG3: a version table altered to hold '' (a copy that lost the value), or a symbol Alembic
+    reads ('head', '0014@head'), made every store call raise a bare AssertionError or let it
+    through as an older revision, and `db upgrade` a ValueError: exit 70, 'this is a bug'."""
+    path = tmp_path / "cases.sqlite"
+    store = SqlAlchemyStore(f"sqlite:///{path}")
+    store.create_schema()
+    store.engine.dispose()
+    with sqlite3.connect(path) as conn:
+        conn.execute(f"UPDATE {migrate.VERSION_TABLE} SET version_num = ?", (stamp,))
+    before = path.read_bytes()
+    reader = SqlAlchemyStore(f"sqlite:///{path}")
+    with pytest.raises(StoreError) as refused:
+        reader.load("C-1")
+    assert "names no revision" in str(refused.value)
+    reader.engine.dispose()
+    for command in (["cases"], ["db", "upgrade"]):
+        result = CliRunner().invoke(cli, ["--db", str(path), *command])
+        assert result.exit_code == 3, result.output
+        assert "names no revision" in result.output
+    assert path.read_bytes() == before
