@@ -99,7 +99,6 @@ def test_MG2_a_drivers_logged_warning_does_not_reach_the_cli_user(
     assert "error ignored terminating" not in result.output
 
 
-@pytest.mark.xfail(strict=True, reason="MG3: a stamp naming no revision is a bug, exit 70")
 @pytest.mark.parametrize("stamp", ["", "head", "0014@head", "0015 "])
 def test_MG3_a_stamp_that_names_no_revision_is_refused_in_plain_words(
     tmp_path: Path, stamp: str

@@ -518,12 +518,22 @@ def stamped(conn: Connection) -> str | None:
             f"holds {len(heads)} ({', '.join(sorted(heads))}): {why}",
             retryable=False,
         )
+    if heads and not _REVISION_ID.fullmatch(heads[0]):
+        raise StoreError(
+            f"cannot read the database's schema revision: its version table {VERSION_TABLE} "
+            f"holds {heads[0]!r}, which names no revision: it was altered; restore it together "
+            "with the other tables, from the backup or copy they came from",
+            retryable=False,
+        )
     return heads[0] if heads else None
 
 
+_REVISION_ID = re.compile(r"(?!(?:head|heads|base)$)[0-9A-Za-z_]{1,32}")
+"""A revision's id as Alembic stamps one (ours are 0001 to head; a newer version's alike), not a
+symbol Alembic reads (`head`, `base`) nor text with a space or a sign in it."""
+
+
 def _known(revision: str) -> bool:
-    """Whether `revision` is one of the shipped migrations."""
-    try:
-        return _scripts().get_revision(revision) is not None
-    except (CommandError, RevisionError):
-        return False
+    """Whether `revision` is one of the shipped migrations, named in full: not a symbol or a
+    prefix Alembic would read as one (`head`, `0014@head`, `001`), which a stamp never is."""
+    return revision in revisions()
