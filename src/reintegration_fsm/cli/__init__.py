@@ -28,7 +28,7 @@ from reintegration_fsm.cli.common import (
     Group,
     Settings,
 )
-from reintegration_fsm.cli.errors import REFUSED, failure_from
+from reintegration_fsm.cli.errors import REFUSED, failure_from, quiet_drivers
 from reintegration_fsm.cli.once import option
 from reintegration_fsm.cli.output import note_streams
 from reintegration_fsm.cli.protocol_files import PROTOCOLS_ENV, environment_paths
@@ -91,6 +91,7 @@ def cli(
     3 the database is unavailable; 70 a bug (please report it).
     """
     ctx.call_on_close(note_streams())  # before anything is opened
+    quiet_drivers()
     if (
         os.environ.get(DATABASE_ENV) == ""
         and ctx.get_parameter_source("database") is ParameterSource.DEFAULT

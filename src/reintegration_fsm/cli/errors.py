@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import io
+import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -383,6 +384,23 @@ def _discard_new_store(ctx: click.Context) -> None:
 
 def _raise_unforeseen() -> bool:
     return bool(os.environ.get(TRACEBACK_ENV))
+
+
+DRIVER_LOGGERS = ("psycopg", "pymysql", "sqlalchemy", "alembic")
+"""The loggers of the database drivers and the libraries on them."""
+
+
+def quiet_drivers() -> None:
+    """Keep the drivers' logged warnings off the user's terminal (a psycopg pipeline ended on a
+    lost connection, above the command's own message: review MG, MG2), as their tracebacks
+    are, since their text may quote SQL parameters: unless `TRACEBACK_ENV` is set, for a bug
+    report, or the program running the command has configured logging."""
+    if _raise_unforeseen() or logging.getLogger().handlers:
+        return
+    for name in DRIVER_LOGGERS:
+        logger = logging.getLogger(name)
+        if not logger.handlers:
+            logger.addHandler(logging.NullHandler())
 
 
 class Group(click.Group):

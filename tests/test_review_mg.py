@@ -79,7 +79,6 @@ def test_MG1_an_upgrade_by_a_user_without_ddl_rights_says_so(
         assert migrate.stamped(conn) in ("0013", "0014")  # MariaDB commits 0014 by itself
 
 
-@pytest.mark.xfail(strict=True, reason="MG2: a driver's logged warning reaches the CLI's stderr")
 def test_MG2_a_drivers_logged_warning_does_not_reach_the_cli_user(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
