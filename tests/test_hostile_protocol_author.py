@@ -611,8 +611,8 @@ def test_an_id_alone_opens_no_case_under_the_version_in_force_when_it_opens_none
         refused = open_under(db, tmp_path, *registered, under="exampleshire", on=day)
         assert refused.exit_code == 2, refused.output
         assert refused.stderr.startswith(
-            f"error: no new case opens under {named}, the version of 'exampleshire' in force "
-            f"on {day}"
+            f"error: no new case opens under {named} (protocol file {file}), the version of "
+            f"'exampleshire' in force on {day}"
         ), refused.stderr
         assert why in refused.stderr
         # Review dates are for a case already open: they are the version in force's.
@@ -690,8 +690,8 @@ def test_of_two_versions_from_the_same_day_the_current_editions_is_in_force_even
     refused = open_under(db, tmp_path, *registered, under="exampleshire", on="2026-01-12")
     assert refused.exit_code == 2, refused.output
     assert refused.stderr.startswith(
-        "error: no new case opens under exampleshire@2027.2, the version of 'exampleshire' in "
-        "force on 2026-01-12"
+        f"error: no new case opens under exampleshire@2027.2 (protocol file {later}), the "
+        "version of 'exampleshire' in force on 2026-01-12"
     ), refused.stderr
     assert "joiners_return_days: must be at most 5" in refused.stderr
     assert "P-1" not in invoke("--db", db, "cases").stdout
@@ -873,7 +873,10 @@ def test_a_file_an_earlier_version_took_loads_its_cases_and_opens_no_new_one(
     opened = open_under(db, tmp_path, "--protocol", str(file), under="exampleshire@2027.1")
     assert opened.exit_code == 2, opened.output
     assert field in opened.stderr
-    assert "a new case may not open under exampleshire 2027.1" in opened.stderr
+    assert opened.stderr.startswith(
+        f"error: no new case opens under exampleshire@2027.1 (protocol file {file}), the "
+        "version named\n"
+    ), opened.stderr
 
 
 def test_a_no_limit_final_review_an_earlier_version_took_still_loads_for_its_cases(
