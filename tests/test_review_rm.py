@@ -36,10 +36,6 @@ def _stopped(outcome: str) -> None:
     raise SystemExit(143)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="RM1: verify --workers stopped by SIGTERM waits for every range handed out",
-)
 def test_RM1_sigterm_ends_verify_workers_rather_than_waiting_for_their_ranges(
     tmp_path: Path,
 ) -> None:

@@ -6,7 +6,8 @@ connections and whatever locks its threads held.
 Ctrl-C is the parent's alone. A terminal sends SIGINT to every process of its foreground
 group, workers included; each would raise `KeyboardInterrupt` and print its own traceback, and
 the parent would wait for the ranges already handed out. So the workers ignore SIGINT from
-birth, and the parent, interrupted, ends them and raises `KeyboardInterrupt` itself.
+birth, and the parent, interrupted, ends them and raises `KeyboardInterrupt` itself. So too
+on SIGTERM, which the command line turns into `SystemExit` in the parent.
 """
 
 from __future__ import annotations
@@ -95,8 +96,10 @@ def spread(
             f"`if __name__ == '__main__':`)",
             retryable=False,
         ) from None
-    except KeyboardInterrupt:
-        _end_workers(pool)  # they ignore Ctrl-C: waiting would wait for their ranges
+    except (KeyboardInterrupt, SystemExit):
+        # They ignore Ctrl-C, and SIGTERM reaches the parent alone (the command line raises
+        # SystemExit on it): waiting would wait for their ranges (review RM, RM1).
+        _end_workers(pool)
         raise
     finally:
         try:
