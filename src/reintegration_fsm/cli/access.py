@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import click
+from stdnum.exceptions import ValidationError as StdnumValidationError
+from stdnum.gb import upn as upn_check
 
 from reintegration_fsm.case import Reintegration
 from reintegration_fsm.cli import subject_access
@@ -78,6 +80,16 @@ def _none_found(store: SqlAlchemyStore, name: str, born: dt.date, hidden: int) -
     return Failure(f"no case of {name!r} born {born.isoformat()} in this store", (why,))
 
 
+def _as_written(upn: str) -> str:
+    """`upn` as the DfE writes it: a history recorded before FM6 holds one as typed
+    (`B80120 0005001`, a full-width digit), the same child's as `B801200005001` (review RM,
+    RM2)."""
+    try:
+        return str(upn_check.validate(upn))
+    except StdnumValidationError:
+        return upn.strip().upper()
+
+
 def _refuse_other_children(cases: list[Reintegration]) -> None:
     """Refuse a response by name and date of birth whose cases hold different UPNs: they are of
     different children who share a name and a birthday, and each child's response would hold
@@ -86,7 +98,7 @@ def _refuse_other_children(cases: list[Reintegration]) -> None:
     Raises:
         Failure: the cases found hold more than one UPN.
     """
-    upns = {case.pupil.upn.strip().upper() for case in cases if case.pupil.upn}
+    upns = {_as_written(case.pupil.upn) for case in cases if case.pupil.upn}
     if len(upns) < 2:
         return
     ids = ", ".join(neutralise(case.case_id, single_line=True) for case in cases)
