@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import time
 from pathlib import Path
 
@@ -19,14 +20,15 @@ from reintegration_fsm.stores import SqlAlchemyStore, parallel
 
 
 def _slow(span: parallel.Span) -> str:
-    """A worker's range that takes long: it writes a marker when done (a spawned worker
-    imports this module to run it)."""
-    first, marker = span
+    """A worker's range that takes a minute: it writes its process id as it starts and a
+    marker when done (a spawned worker imports this module to run it)."""
+    first, folder = span
     if first == "quick":
         return "quick"
-    time.sleep(8)
-    assert marker is not None
-    Path(marker).write_text("finished", encoding="utf-8")
+    assert folder is not None
+    Path(folder, "started").write_text(str(os.getpid()), encoding="utf-8")
+    time.sleep(60)
+    Path(folder, "finished").write_text("finished", encoding="utf-8")
     return "slow"
 
 
@@ -42,13 +44,16 @@ def test_RM1_sigterm_ends_verify_workers_rather_than_waiting_for_their_ranges(
     """BO2 made SIGTERM raise SystemExit so the clean-up runs; `parallel.spread` ends its
     workers on Ctrl-C (KeyboardInterrupt) but on SystemExit waited for the ranges handed out:
     `verify --workers 2` sent SIGTERM 2.5 s into an 11 s run ended 9.8 s later, as if unsent
-    (the single-process verify ends in 0.3 s). A worker is ended, not waited for."""
-    marker = tmp_path / "finished"
-    spans: list[parallel.Span] = [("quick", None), ("slow", str(marker))]
+    (the single-process verify ends in 0.3 s). A worker is ended, not waited for: the slow
+    range (a minute) never finishes, and its process is gone when `spread` raises."""
+    spans: list[parallel.Span] = [("quick", None), ("slow", str(tmp_path))]
     with pytest.raises(SystemExit):
         parallel.spread(_slow, spans, 2, _stopped, "verify the store")
-    time.sleep(9)  # past the slow range's end, had it run on
-    assert not marker.exists()
+    assert not (tmp_path / "finished").exists()
+    started = tmp_path / "started"
+    if started.exists():  # the range had begun: its worker was ended, not left running
+        with pytest.raises(ProcessLookupError):
+            os.kill(int(started.read_text(encoding="utf-8")), 0)
 
 
 def _case(case_id: str, upn: str) -> Reintegration:
