@@ -12,6 +12,7 @@ import shlex
 import stat
 import subprocess
 import sys
+import tracemalloc
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -25,9 +26,10 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from raw_sqlite import tamper
 from reintegration_fsm import Actor, Pupil, Reintegration, Role, SchoolCalendar
-from reintegration_fsm.cli import cli
+from reintegration_fsm.cli import cli, subject_access
 from reintegration_fsm.cli.subject_access import PREAMBLE
-from reintegration_fsm.stores import SqlAlchemyStore, schema
+from reintegration_fsm.cli.text import to_json
+from reintegration_fsm.stores import SqlAlchemyStore, schema, streaming
 from store_contract import drop_triggers, reachable_engine, reset_database
 
 OFFICER = (
@@ -962,6 +964,90 @@ def test_export_all_moves_every_case_to_another_store(demo_db: str, tmp_path: Pa
         ok(invoke(moved, "history", "DEMO-0002", "--format", "json")).stdout
         == ok(invoke(demo_db, "history", "DEMO-0002", "--format", "json")).stdout
     )
+
+
+DEMO_CHILDREN = ("Rowan Testwell", "Quinn Placeholder", "Ellis Sampleton", "Morgan Exemplar")
+"""The demo cases' children, DEMO-0001 to DEMO-0004 (invented)."""
+
+
+def _many_histories(demo_db: str, count: int) -> list[Any]:
+    """`count` histories: renamed copies of the four demo cases, each of its own child."""
+    texts = [
+        ok(invoke(demo_db, "history", f"DEMO-000{number}", "--format", "json")).stdout
+        for number in range(1, 5)
+    ]
+    made = []
+    for n in range(count):
+        k = n % 4
+        first = DEMO_CHILDREN[k].split()[0]
+        text = texts[k].replace(f"DEMO-000{k + 1}", f"BIG-{n:05}")
+        made.append(json.loads(text.replace(DEMO_CHILDREN[k], f"{first} Number{n}")))
+    return made
+
+
+def test_export_all_takes_memory_bounded_by_a_case_not_by_the_store(
+    demo_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`export --all` on 3,000 cases took 780 MB (review BO, BO3): it loaded every case, built
+    the whole response as one value and one string, then wrote it. It writes the response case
+    by case from the store's stream: four times the cases must not take about four times the
+    memory. (The stream fetches `FETCH` log rows at a time, 2,000, more than either store
+    holds: a batch of 60 here, so that both stores are read in several.)"""
+    monkeypatch.setattr(streaming, "FETCH", 60)
+    peaks = []
+    for count in (40, 160):
+        db = f"sqlite:///{tmp_path / f'store{count}.sqlite'}"
+        source = tmp_path / f"many{count}.json"
+        source.write_text(json.dumps(_many_histories(demo_db, count)), encoding="utf-8")
+        ok(invoke(db, "import", str(source)))
+        tracemalloc.start()
+        exported = invoke(db, "export", "--all", "-o", str(tmp_path / "all.json"))
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+        ok(exported)
+        assert len(json.loads((tmp_path / "all.json").read_text())["cases"]) == count
+    assert peaks[1] < 2 * peaks[0], peaks
+
+
+def _whole_response(url: str) -> bytes:
+    """`export --all` as it was written before it streamed: the whole response built as one
+    value (`subject_access.response`, which `export --pupil` still builds), then its JSON."""
+    store = SqlAlchemyStore(url)
+    try:
+        held = [
+            subject_access.Held(case, tuple(store.redactions(case.case_id)))
+            for case in store.load_all()
+        ]
+        value = subject_access.response(held, {"all": True}, dt.date.today(), None, store.retention)
+    finally:
+        store.close()
+    return (to_json(value) + "\n").encode("utf-8")
+
+
+def test_export_all_streamed_writes_the_bytes_the_whole_response_did(
+    demo_db: str, tmp_path: Path
+) -> None:
+    """Written case by case, the response is byte for byte the one built whole: to `-o` and
+    to stdout, with a redaction's notes, and for a store of no case (`"cases": []`); and
+    `import` reads it back."""
+    ok(invoke(demo_db, *REDACT_CHILD))
+    target = tmp_path / "all.json"
+    expected = _whole_response(demo_db)
+    assert NOTE.encode() in expected
+    ok(invoke(demo_db, "export", "--all", "-o", str(target)))
+    assert target.read_bytes() == expected
+    assert ok(invoke(demo_db, "export", "--all")).stdout_bytes == expected
+    moved = f"sqlite:///{tmp_path / 'moved.sqlite'}"
+    imported = invoke(moved, "import", "--without-redaction-records", str(target))
+    assert "imported 4 case(s)" in ok(imported).stdout
+
+    empty = f"sqlite:///{tmp_path / 'empty.sqlite'}"
+    ok(invoke(empty, "db", "upgrade"))
+    nothing = _whole_response(empty)
+    assert nothing.endswith(b'"cases": []\n}\n')
+    ok(invoke(empty, "export", "--all", "-o", str(target)))
+    assert target.read_bytes() == nothing
+    assert ok(invoke(empty, "export", "--all")).stdout_bytes == nothing
 
 
 def test_the_html_response_says_in_words_what_was_discharged(demo_db: str) -> None:

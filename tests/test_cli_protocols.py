@@ -586,6 +586,42 @@ def test_export_of_many_cases_names_the_case_whose_protocol_is_not_registered(
         assert ids == ["A-1", "P-1", "W-1"], args
 
 
+def test_export_all_stopped_part_way_leaves_the_old_file_and_prints_only_the_error(
+    tmp_path: Path,
+) -> None:
+    """`export --all` writes its response case by case as the store streams them (review BO,
+    BO3): a case met part way that cannot be read (P-1, under a protocol not registered, after
+    A-1 was written) stops it with the message and exit code it had when the response was
+    built whole first, leaves the file `-o` names as it was and no part of the new one beside
+    it, and prints nothing but the error on stdout (the JSON of it, for --format json)."""
+    db = f"sqlite:///{tmp_path / 'p.sqlite'}"
+    assert open_under(db, tmp_path, case_id="A-1").exit_code == 0
+    opened = open_under(db, tmp_path, "--protocol", EXAMPLE, under="exampleshire@2027.1")
+    assert opened.exit_code == 0, opened.output
+    assert open_under(db, tmp_path, case_id="W-1").exit_code == 0
+    folder = tmp_path / "out"
+    folder.mkdir()
+    target = folder / "all.json"
+    target.write_text("yesterday's export\n")
+    refused = invoke("--db", db, "export", "--all", "-o", str(target))
+    assert refused.exit_code == 2, refused.output
+    assert json.loads(refused.stdout) == {  # JSON the format: the error alone, as JSON
+        "error": "case P-1 runs under protocol exampleshire 2027.1, which is not registered",
+        "reasons": ["Register its file: --protocol FILE before the command, or RFSM_PROTOCOLS."],
+        "exit_code": 2,
+    }
+    assert "Traceback" not in refused.output
+    assert target.read_text() == "yesterday's export\n"
+    assert [p.name for p in folder.iterdir()] == ["all.json"]
+    printed = invoke("--db", db, "export", "--all")
+    assert printed.exit_code == 2
+    assert json.loads(printed.stdout) == json.loads(refused.stdout)  # no case before it
+    written = invoke("--db", db, "--protocol", EXAMPLE, "export", "--all", "-o", str(target))
+    assert written.exit_code == 0, written.output
+    assert [c["case_id"] for c in json.loads(target.read_text())["cases"]] == ["A-1", "P-1", "W-1"]
+    assert [p.name for p in folder.iterdir()] == ["all.json"]
+
+
 def test_open_defaults_to_the_seeds_protocol(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'p.sqlite'}"
     assert open_under(db, tmp_path).exit_code == 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import Any
 
 import click
@@ -19,6 +19,7 @@ from reintegration_fsm.cli.common import (
     Failure,
     format_option,
     output_option,
+    put_text_parts,
     searched_by,
     settings,
     to_json,
@@ -112,22 +113,24 @@ def _refuse_other_children(cases: list[Reintegration]) -> None:
     )
 
 
-def _every_case(store: SqlAlchemyStore) -> list[Reintegration]:
-    """Every case the store may show, read as one stream; a case under a protocol not
-    registered is named (the stream's error names none)."""
-    read: list[Reintegration] = []
+def _every_case(store: SqlAlchemyStore) -> Generator[subject_access.Held, None, None]:
+    """Every case the store may show, with its redaction notes, as one streaming read of the
+    log gives them (never all at once); a case under a protocol not registered is named (the
+    stream's error names none)."""
+    last: str | None = None
     try:
-        read.extend(store.load_all())
+        for case in store.load_all():
+            last = case.case_id
+            yield subject_access.Held(case, tuple(store.redactions(case.case_id)))
     except UnknownProtocol as error:
         if error.case_id is not None:
             raise
-        seen = {case.case_id for case in read}
-        for summary in store.cases():  # the stream stopped at the first case not read
-            if summary.case_id not in seen:
+        # The stream is ordered by case id: the case it could not read is the first after `last`.
+        for summary in store.cases():
+            if last is None or summary.case_id > last:
                 with _naming(summary.case_id):
                     store.load(summary.case_id)
         raise
-    return read
 
 
 @contextlib.contextmanager
@@ -202,12 +205,15 @@ def export(
         raise Failure("--all exports JSON only (--format json)")
     found = settings(ctx)
     store = found.store()
+    if every:  # written case by case as the log streams: memory for a case, not the store
+        on, calendar, policy = today(), found.calendar(), store.retention
+        with contextlib.closing(_every_case(store)) as stream:  # ended, whatever befalls
+            parts = subject_access.response_text(stream, {"all": True}, on, calendar, policy)
+            put_text_parts(parts, output)
+        return
     if case_id is not None:
         cases = [store.load(case_id)]
         request: dict[str, Any] = {"case_id": case_id}
-    elif every:
-        cases = _every_case(store)  # one streaming read of the log, not a load per case
-        request = {"all": True}
     else:
         assert pupil is not None
         cases, hidden = _children(store, pupil, dob)

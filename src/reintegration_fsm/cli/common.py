@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import datetime as dt
 import json
@@ -39,6 +40,7 @@ from reintegration_fsm.cli.once import option
 from reintegration_fsm.cli.output import (
     Cell,
     FolderError,
+    gathered,
     names_a_terminal,
     render_csv,
     render_table,
@@ -716,9 +718,10 @@ def output_option(what: str = "the output") -> Callable[[F], F]:
     )
 
 
-def write_output(output: str, data: str | bytes) -> None:
+def write_output(output: str, data: str | bytes | Iterable[bytes]) -> None:
     """Write a command's output to a private file, saying so on stderr (not after output sent
-    down one of the command's streams, which the shell may have sent where stderr goes)."""
+    down one of the command's streams, which the shell may have sent where stderr goes).
+    `data` may come as its parts, written as they are made (`write_private`)."""
     content = data.encode("utf-8") if isinstance(data, str) else data
     try:
         write_private(output, content)
@@ -729,6 +732,22 @@ def write_output(output: str, data: str | bytes) -> None:
         raise Failure(f"cannot write {output}: {why}") from None
     if stream_descriptor(output) is None:  # down a stream, the note would follow the output
         click.echo(f"wrote {neutralise(output, single_line=True)}", err=True)
+
+
+def put_text_parts(parts: Iterable[str], output: str | None) -> None:
+    """Print (or write to `output`, as `write_output` writes) a UTF-8 text made part by part,
+    never holding it whole: the same bytes as printing (or writing) the parts joined. Printed,
+    nothing is printed until every part is made (`gathered`): a failure part way prints its
+    error alone (as JSON on stdout, under `--format json`), as when the text was made whole."""
+    encoded = (part.encode("utf-8") for part in parts)
+    if output is not None:
+        write_output(output, encoded)
+        return
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with gathered(encoded) as blocks:
+        for block in blocks:
+            click.echo(decoder.decode(block), nl=False)
+    decoder.decode(b"", final=True)  # the parts were whole characters: nothing is left
 
 
 def stdout_is_terminal() -> bool:

@@ -12,13 +12,14 @@ import contextlib
 import csv
 import datetime as dt
 import io
+import itertools
 import os
 import re
 import stat
 import sys
 import tempfile
 import unicodedata
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -212,28 +213,38 @@ def _fill(sheet: Any, rows: Sequence[Mapping[str, Cell]], columns: Sequence[str]
         sheet.auto_filter.ref = sheet.dimensions
 
 
-def write_private(path: str, data: bytes) -> None:
-    """Write `data` to `path`, readable and writable by its owner only (mode 0600).
+def write_private(path: str, data: bytes | Iterable[bytes]) -> None:
+    """Write `data` (bytes, or an iterable of its parts) to `path`, readable and writable by
+    its owner only (mode 0600).
 
     A regular file (or a new one) is replaced whole: `data` goes to a new 0600 file beside it,
-    which then takes its name, so a write that fails part way (a full disk, a size limit)
-    leaves the old file as it was and no half-written one. A link to one (`latest.html`) has
-    the file it names replaced so, and stays a link. A name of one of the command's own
-    streams (`/dev/stdout`, `/dev/fd/3`, a link to one) is written down that stream, as the
-    shell opened it (`>> cron.log` appends), and only if it was open when the command started
-    (`note_streams`). Anything else (a device, a pipe) is written as it is, its mode left
-    alone: it belongs to the system (`/dev/null`).
+    which then takes its name, so a write that fails part way (a full disk, a size limit, a
+    part that cannot be made) leaves the old file as it was and no half-written one. A link to
+    one (`latest.html`) has the file it names replaced so, and stays a link. A name of one of
+    the command's own streams (`/dev/stdout`, `/dev/fd/3`, a link to one) is written down that
+    stream, as the shell opened it (`>> cron.log` appends), and only if it was open when the
+    command started (`note_streams`). Anything else (a device, a pipe) is written as it is, its
+    mode left alone: it belongs to the system (`/dev/null`).
+
+    Given its parts, `data` is written as they are made, never held whole: into the new file
+    beside a regular one; for a stream or anything else, gathered first (`gathered`), so that
+    nothing reaches it unless every part was made. The first part is made before `path` is
+    looked at, so that a command whose parts read the database has it open by then, and a name
+    of its file is refused (below) whatever else the command read before.
 
     Raises:
         OSError: the file cannot be written.
         Failure: `path` names a descriptor that was not open when the command started.
     """
+    parts: Iterable[bytes] = (data,) if isinstance(data, bytes) else _started(data)
     descriptor = stream_descriptor(path)
     if descriptor is not None:
         refuse_unopened(path, descriptor)
-        sys.stdout.flush()  # what the command printed before comes first
-        with os.fdopen(os.dup(descriptor), "wb") as handle:
-            handle.write(data)
+        with gathered(parts) as blocks:
+            sys.stdout.flush()  # what the command printed before comes first
+            with os.fdopen(os.dup(descriptor), "wb") as handle:
+                for block in blocks:
+                    handle.write(block)
         return
     try:
         found = os.stat(path)  # through any link
@@ -246,10 +257,43 @@ def write_private(path: str, data: bytes) -> None:
             "would replace the cases it holds; name another file"
         )
     if found is None or stat.S_ISREG(found.st_mode):
-        _replace(os.path.realpath(path) if os.path.islink(path) else path, data)
+        _replace(os.path.realpath(path) if os.path.islink(path) else path, parts)
         return
-    with open(path, "wb") as handle:
-        handle.write(data)
+    with gathered(parts) as blocks, open(path, "wb") as handle:
+        for block in blocks:
+            handle.write(block)
+
+
+def _started(parts: Iterable[bytes]) -> tuple[bytes, ...] | Iterator[bytes]:
+    """`parts` with its first part made already (none at all: an empty tuple)."""
+    given = iter(parts)
+    first = next(given, None)
+    return () if first is None else itertools.chain((first,), given)
+
+
+GATHERED_IN_MEMORY = 4 * 2**20
+"""The most bytes of an output made part by part that `gathered` holds in memory: the rest
+goes to an anonymous temporary file."""
+BLOCK = 2**20
+"""The bytes `gathered` gives back at a time."""
+
+
+@contextlib.contextmanager
+def gathered(parts: Iterable[bytes]) -> Iterator[Iterable[bytes]]:
+    """Every part of `parts` made, before any is given back: for an output that must get
+    nothing unless the whole can be made (stdout, where a failure part way prints the error
+    alone, a device, a pipe). A tuple or a list is made already; any other iterable is read
+    into a temporary file (`tempfile.SpooledTemporaryFile`: in memory up to
+    `GATHERED_IN_MEMORY`, then a file of its owner's only, in TMPDIR, that has no name and is
+    gone when closed or when the process ends), given back in blocks of `BLOCK` bytes."""
+    if isinstance(parts, (tuple, list)):
+        yield parts
+        return
+    with tempfile.SpooledTemporaryFile(max_size=GATHERED_IN_MEMORY) as spool:
+        for part in parts:
+            spool.write(part)
+        spool.seek(0)
+        yield iter(lambda: spool.read(BLOCK), b"")
 
 
 def names_a_terminal(path: str) -> bool:
@@ -408,8 +452,9 @@ class FolderError(OSError):
     """No new file can be made in the folder an output goes to (`filename`: that folder)."""
 
 
-def _replace(path: str, data: bytes) -> None:
-    """Write `data` to a new owner-only file beside `path`, then rename it to `path`.
+def _replace(path: str, parts: Iterable[bytes]) -> None:
+    """Write `parts`, as each is made, to a new owner-only file beside `path`, then rename it
+    to `path`: removed instead if a part fails to be made or written.
 
     Raises:
         FolderError: no new file can be made in the folder, or there is none.
@@ -425,7 +470,8 @@ def _replace(path: str, data: bytes) -> None:
         raise FolderError(error.errno, "there is no folder", directory) from error
     try:
         with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
+            for chunk in parts:
+                handle.write(chunk)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(part, path)

@@ -12,8 +12,9 @@ recipients, retention, source, rights, automated decisions, transfers) as a fixe
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -24,6 +25,7 @@ from reintegration_fsm import documents
 from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.case import Reintegration
 from reintegration_fsm.cli import redacted, views
+from reintegration_fsm.cli.text import to_json
 from reintegration_fsm.stores import RedactionNote, RetentionPolicy
 from reintegration_fsm.stores.personal import REDACTED_DATE
 from reintegration_fsm.version import __version__
@@ -171,6 +173,45 @@ def response(
         **about(request, on),
         "cases": [case_json(item, on, calendar, policy) for item in held],
     }
+
+
+_IN_CASES = "    "
+"""The indentation of a case's lines in the response's JSON (`to_json`: two levels of two)."""
+_NO_CASES = "[]\n}"
+"""How the JSON of a response of no case ends."""
+
+
+def response_text(
+    held: Iterable[Held],
+    request: Mapping[str, Any],
+    on: dt.date,
+    calendar: SchoolCalendar | None,
+    policy: RetentionPolicy,
+) -> Iterator[str]:
+    """The text of the whole response's JSON and a newline (`to_json(response(...)) + "\n"`,
+    the same characters), in parts made as `held` gives its cases: the text before the cases,
+    each case's, and the close. Memory holds one case's, never every case's: `held` may be a
+    stream of the store (`export --all`).
+
+    The first case is read before any part is given: where the cases come from the database,
+    it is open, and a case that cannot be read first fails before anything is written.
+    """
+    cases = iter(held)
+    first = next(cases, None)
+    whole = to_json(response((), request, on, calendar, policy))
+    if first is None:
+        yield whole + "\n"
+        return
+    assert whole.endswith(_NO_CASES)  # `cases` is the response's last key
+    yield whole[: -len(_NO_CASES)] + "["
+    # A JSON text holds no newline but between its lines (one in a string is written `\n`).
+    before = "\n" + _IN_CASES
+    for item in itertools.chain((first,), cases):
+        yield before + to_json(case_json(item, on, calendar, policy)).replace(
+            "\n", "\n" + _IN_CASES
+        )
+        before = ",\n" + _IN_CASES
+    yield "\n  ]\n}\n"
 
 
 def one_case(
