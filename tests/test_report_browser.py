@@ -78,6 +78,7 @@ def browse(page: Path, *args: str, profile: Path) -> subprocess.CompletedProcess
         capture_output=True,
         text=True,
         check=False,
+        timeout=600,  # only so that a chromium that never ends fails the test, not hangs the run
     )
 
 
