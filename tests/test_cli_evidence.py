@@ -970,7 +970,7 @@ DEMO_CHILDREN = ("Rowan Testwell", "Quinn Placeholder", "Ellis Sampleton", "Morg
 """The demo cases' children, DEMO-0001 to DEMO-0004 (invented)."""
 
 
-def _many_histories(demo_db: str, count: int) -> list[Any]:
+def many_histories(demo_db: str, count: int) -> list[Any]:
     """`count` histories: renamed copies of the four demo cases, each of its own child."""
     texts = [
         ok(invoke(demo_db, "history", f"DEMO-000{number}", "--format", "json")).stdout
@@ -998,7 +998,7 @@ def test_export_all_takes_memory_bounded_by_a_case_not_by_the_store(
     for count in (40, 160):
         db = f"sqlite:///{tmp_path / f'store{count}.sqlite'}"
         source = tmp_path / f"many{count}.json"
-        source.write_text(json.dumps(_many_histories(demo_db, count)), encoding="utf-8")
+        source.write_text(json.dumps(many_histories(demo_db, count)), encoding="utf-8")
         ok(invoke(db, "import", str(source)))
         tracemalloc.start()
         exported = invoke(db, "export", "--all", "-o", str(tmp_path / "all.json"))

@@ -15,29 +15,12 @@ import pytest
 from click.testing import CliRunner
 
 from reintegration_fsm.cli import cli
-
-DEMO_NAMES = ("Rowan Testwell", "Quinn Placeholder", "Ellis Sampleton", "Morgan Exemplar")
+from test_cli_evidence import many_histories
 
 
 def invoke(*args: str) -> tuple[int, str, str]:
     result = CliRunner().invoke(cli, list(args), env={"RFSM_CALENDAR": None})
     return result.exit_code, result.stdout, result.stderr
-
-
-def many_histories(demo_db: str, count: int) -> list[object]:
-    """`count` histories: renamed copies of the four demo cases, each of its own child."""
-    texts = []
-    for number in range(1, 5):
-        code, out, err = invoke("--db", demo_db, "history", f"DEMO-000{number}", "--format", "json")
-        assert code == 0, err
-        texts.append(out)
-    made = []
-    for n in range(count):
-        k = n % 4
-        first = DEMO_NAMES[k].split()[0]
-        text = texts[k].replace(f"DEMO-000{k + 1}", f"BIG-{n:05}")
-        made.append(json.loads(text.replace(DEMO_NAMES[k], f"{first} Number{n}")))
-    return made
 
 
 @pytest.mark.parametrize(
