@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import threading
 from pathlib import Path
 
 import pytest
@@ -758,25 +757,25 @@ def test_AP6_open_under_a_file_given_on_a_pipe_names_its_line_from_the_one_readi
     tmp_path: Path,
 ) -> None:
     """The file's text is kept from its one reading: a protocol given through a pipe (read
-    once) still has its line named."""
+    once: `--protocol <(...)`) still has its line named."""
     text = Path(EXAMPLE).read_text(encoding="utf-8")
     late = text.replace("place_offer_school_days = 10", "place_offer_school_days = 30")
-    fifo = tmp_path / "late.fifo"
-    os.mkfifo(fifo)
-    writer = threading.Thread(target=lambda: fifo.write_text(late, encoding="utf-8"))
-    writer.start()
+    reading, writing = os.pipe()
     try:
+        os.write(writing, late.encode("utf-8"))  # smaller than a pipe's buffer
+        os.close(writing)
         opened = open_under(
             f"sqlite:///{tmp_path / 'p.sqlite'}",
             tmp_path,
             "--protocol",
-            str(fifo),
+            f"/dev/fd/{reading}",
             under="exampleshire@2027.1",
         )
     finally:
-        writer.join(timeout=30)
+        os.close(reading)
     line = next(
         n for n, row in enumerate(text.splitlines(), start=1) if row.startswith("place_offer")
     )
     assert opened.exit_code == 2, opened.output
+    assert f"(protocol file /dev/fd/{reading})" in opened.stderr
     assert f"  - line {line}: place_offer_school_days: must be at most 20: " in opened.stderr
