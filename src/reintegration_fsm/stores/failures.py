@@ -457,23 +457,21 @@ def translated(error: BaseException, action: str, case_id: str | None = None) ->
             retryable=False,
             case_id=case_id,
         )
-    if permission_denied(driver) and action == UPGRADING:
-        return StoreError(
-            f"could not {action}: the database user may not change the store's tables "
-            f"(permission denied: {reason}): run the upgrade as a user allowed to create, "
-            "alter and drop them and their indexes and triggers (on PostgreSQL, the tables' "
-            "owner); run again so, it finishes what this one began",
-            retryable=False,
-            case_id=case_id,
-        )
     if permission_denied(driver):
-        return StoreError(
-            f"could not {action}: the database user is not allowed to (permission denied: "
-            f"{reason}): use a user granted SELECT, INSERT, UPDATE and DELETE on the store's "
-            "tables (and, to make them, the right to create tables)",
-            retryable=False,
-            case_id=case_id,
-        )
+        if action == UPGRADING:
+            advice = (
+                f"the database user may not change the store's tables (permission denied: "
+                f"{reason}): run the upgrade as a user allowed to create, alter and drop them "
+                "and their indexes and triggers (on PostgreSQL, the tables' owner); run again "
+                "so, it finishes what this one began"
+            )
+        else:
+            advice = (
+                f"the database user is not allowed to (permission denied: {reason}): use a "
+                "user granted SELECT, INSERT, UPDATE and DELETE on the store's tables (and, to "
+                "make them, the right to create tables)"
+            )
+        return StoreError(f"could not {action}: {advice}", retryable=False, case_id=case_id)
     if retryable(error):
         return StoreError(
             f"could not {action}: the database was busy or the connection was lost ({reason}); "
