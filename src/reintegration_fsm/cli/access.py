@@ -9,8 +9,6 @@ from collections.abc import Generator, Iterator
 from typing import Any
 
 import click
-from stdnum.exceptions import ValidationError as StdnumValidationError
-from stdnum.gb import upn as upn_check
 
 from reintegration_fsm.case import Reintegration
 from reintegration_fsm.cli import subject_access
@@ -30,6 +28,7 @@ from reintegration_fsm.cli.once import option
 from reintegration_fsm.cli.text import neutralise
 from reintegration_fsm.errors import CaseNotFound, UnknownProtocol
 from reintegration_fsm.fields import loosely_folded_name
+from reintegration_fsm.forms.pupil import written_upn
 from reintegration_fsm.stores import SqlAlchemyStore, personal
 
 _IDENTITY = ("pupil.name", "pupil.date_of_birth")
@@ -85,10 +84,7 @@ def _as_written(upn: str) -> str:
     """`upn` as the DfE writes it: a history recorded before FM6 holds one as typed
     (`B80120 0005001`, a full-width digit), the same child's as `B801200005001` (review RM,
     RM2)."""
-    try:
-        return str(upn_check.validate(upn))
-    except StdnumValidationError:
-        return upn.strip().upper()
+    return written_upn(upn) or upn.strip().upper()
 
 
 def _refuse_other_children(cases: list[Reintegration]) -> None:

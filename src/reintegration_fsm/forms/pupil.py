@@ -23,6 +23,15 @@ def _upn(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
         raise fail(instance, attribute, f"{value!r} is not a valid UPN: {error}") from None
 
 
+def written_upn(value: str) -> str | None:
+    """`value` as the DfE writes a UPN (capital letters and digits, no spaces: `B8012 00005001`
+    is `B801200005001`), or None when it is no valid UPN."""
+    try:
+        return str(upn_check.validate(value))
+    except StdnumValidationError:
+        return None
+
+
 def upn_as_written(value: str | None) -> str | None:
     """Why a valid UPN given now is not written as one is (a capital letter and twelve capital
     letters or digits, no spaces: a lower-case letter, a space, a full-width digit), naming it
@@ -30,11 +39,8 @@ def upn_as_written(value: str | None) -> str | None:
     recorded before still loads, its UPN as typed (review FM, FM6)."""
     if value is None or not value or (value.isascii() and value.isalnum() and value.isupper()):
         return None
-    try:
-        written = upn_check.validate(value)
-    except StdnumValidationError:
-        return None  # the form refuses it
-    if written == value:
+    written = written_upn(value)
+    if written is None or written == value:  # (not valid: the form refuses it)
         return None
     return f"is not written as a UPN is (capital letters and digits, no spaces): type {written}"
 
