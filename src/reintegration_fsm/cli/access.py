@@ -113,17 +113,16 @@ def _every_case(store: SqlAlchemyStore) -> Generator[subject_access.Held, None, 
     """Every case the store may show, with its redaction notes, as one streaming read of the
     log gives them (never all at once); a case under a protocol not registered is named (the
     stream's error names none)."""
-    last: str | None = None
+    seen: set[str] = set()  # ids only: the stream's order is the database's collation's
     try:
         for case in store.load_all():
-            last = case.case_id
+            seen.add(case.case_id)
             yield subject_access.Held(case, tuple(store.redactions(case.case_id)))
     except UnknownProtocol as error:
         if error.case_id is not None:
             raise
-        # The stream is ordered by case id: the case it could not read is the first after `last`.
-        for summary in store.cases():
-            if last is None or summary.case_id > last:
+        for summary in store.cases():  # the stream stopped at the first case not read
+            if summary.case_id not in seen:
                 with _naming(summary.case_id):
                     store.load(summary.case_id)
         raise
