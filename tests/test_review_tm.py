@@ -34,7 +34,6 @@ def zone(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
     time.tzset()
 
 
-@pytest.mark.xfail(strict=True, reason="TM1: replay counts R16's year from the local date")
 def test_tm1_a_log_written_ahead_of_the_verifiers_zone_verifies(
     zone: object, database_url: str
 ) -> None:

@@ -68,7 +68,7 @@ from reintegration_fsm.protocol.payloads import SCHEMA, schema_of, upcast_read
 from reintegration_fsm.protocol.reading import payload_view, read_values
 from reintegration_fsm.protocol.steps import STEP, STEPS, Step
 from reintegration_fsm.records import Deadline, Departure, Obligation, Transition
-from reintegration_fsm.rules import earlier_than_last, same_name_as_read
+from reintegration_fsm.rules import earlier_than_last, judging_recorded, same_name_as_read
 from reintegration_fsm.serialisation import converter, structure
 from reintegration_fsm.state import (
     Facts,
@@ -736,8 +736,9 @@ class Reintegration:
         except (KeyError, TypeError) as error:
             raise FormInvalid("history", "1", f"malformed 'open' data: {error!r}") from None
         case = cls._new(case_id, pupil, ap_setting, local_authority, protocol, calendar)
-        for transition, recorded in read:
-            case._replay_one(transition, recorded, checked=checked)
+        with judging_recorded():  # (R16: written where the date may be later than here)
+            for transition, recorded in read:
+                case._replay_one(transition, recorded, checked=checked)
         if not checked:
             object.__setattr__(case, "_unchecked", len(case._history))
         return case

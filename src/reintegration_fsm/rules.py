@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Protocol as Interface
 
 from reintegration_fsm.errors import describe
@@ -60,6 +62,13 @@ _CHILD = Party.CHILD
 FURTHEST_AHEAD = dt.timedelta(days=366)
 """R16: a step may be dated at most this long after today (the machine's clock): a date further
 ahead would lock the case, since no later step could be dated before it."""
+
+FIRST_ZONE = dt.timezone(dt.timedelta(hours=14))
+"""The time zone furthest ahead of UTC (Kiritimati, UTC+14), where each day begins first: a step
+recorded on a machine whose clock is right is dated no more than a year after its date there."""
+
+_RECORDED: ContextVar[bool] = ContextVar("recorded", default=False)
+"""Whether the steps R16 judges are a history's recorded ones (a replay), not new ones."""
 
 DELETION_CONSENT_BASIS = (
     "School Attendance (Pupil Registration) (England) Regulations 2024, regulation 9(1)(c)(ii): "
@@ -301,15 +310,37 @@ def more_than_a_year_ahead(on: dt.date, limit: dt.date) -> str:
     return reason
 
 
+@contextmanager
+def judging_recorded() -> Iterator[None]:
+    """R16 judging a recorded history (a replay: `verify()`, an import) within the block: see
+    `time_runs_forward`."""
+    token = _RECORDED.set(True)
+    try:
+        yield
+    finally:
+        _RECORDED.reset(token)
+
+
+def days_behind_first_zone() -> int:
+    """How many days this machine's date is behind the date in FIRST_ZONE now (0 to 2)."""
+    return min(2, max(0, (dt.datetime.now(FIRST_ZONE).date() - dt.date.today()).days))
+
+
 def time_runs_forward(case: CaseState | None, _: object, on: dt.date) -> list[str]:
     """R16: a step is dated no earlier than the case's last step, and not so far ahead that it
-    would lock the case."""
+    would lock the case. A recorded step (`judging_recorded`) may have been written where the
+    date is later than this machine's, by a clock just as right (an officer's laptop in London
+    after midnight in summer, checked on a server in UTC): it is refused only when dated more
+    than a year after the date where a day begins first (FIRST_ZONE), and the refusal then
+    counts from this machine's today, as a new step's does."""
     last = None if case is None else case.last_on
     limit = furthest_date()
     reasons = []
     if last is not None and on < last:
         reasons.append(earlier_than_last(on, last))
-    if on > limit:
+    if on > limit and not (
+        _RECORDED.get() and on <= limit + dt.timedelta(days=days_behind_first_zone())
+    ):
         reasons.append(more_than_a_year_ahead(on, limit))
     return reasons
 
