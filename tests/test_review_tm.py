@@ -5,10 +5,18 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from reintegration_fsm import ReviewDecision, ReviewKind, rules
+from reintegration_fsm import (
+    GuardFailed,
+    Reintegration,
+    ReviewDecision,
+    ReviewKind,
+    ReviewMeeting,
+    rules,
+)
 from reintegration_fsm.stores import InMemoryStore, SqlAlchemyStore
 from scenario import AP_HEAD, FINAL_REVIEW, HOST_STAFF, consent, review
 from store_contract import CALENDAR, built, opened
@@ -75,20 +83,89 @@ def test_tm1_a_date_further_ahead_than_any_zone_allows_is_still_reported(zone: o
     assert "R16" in problems[0].what
 
 
-@pytest.mark.xfail(strict=True, reason="TM2: a meeting's agreed dates are not bounded (low)")
-def test_tm2_a_final_review_agreeing_a_date_thousands_of_years_ahead_is_refused() -> None:
-    """TM2: a FINAL review deciding CONTINUE whose next meeting is typed 9999-12-31 makes that
-    the case's FINAL_REVIEW deadline: the case leaves `due` for 8000 years. R16 refuses a step
-    dated more than a year ahead; the meeting it agrees is not bounded."""
+YEAR = dt.timedelta(days=366)
+"""The furthest a date a meeting agrees may be after the meeting (R7, R9), as R16's year."""
+
+
+def final_review(**agreed: object) -> ReviewMeeting:
+    """A final review held on the case's FINAL_REVIEW date with `agreed` as decided."""
+    return review(FINAL_REVIEW, ReviewKind.FINAL, **agreed)
+
+
+@pytest.mark.parametrize(
+    ("decision", "field", "words"),
+    [
+        (ReviewDecision.CONTINUE, "next_meeting", "The next meeting on {} is more than a year"),
+        (
+            ReviewDecision.MAKE_PERMANENT,
+            "permanent_from",
+            "The date of permanent admission {} is more than a year",
+        ),
+    ],
+)
+@pytest.mark.parametrize("beyond", [YEAR + dt.timedelta(days=1), dt.date(9999, 12, 31)])
+def test_tm2_a_final_review_agreeing_a_date_more_than_a_year_ahead_is_refused(
+    decision: ReviewDecision, field: str, words: str, beyond: object
+) -> None:
+    """TM2: a final review agreeing its next meeting or a permanent admission more than a year
+    ahead (9999-12-31 typed) is refused, naming the date: the case would leave `due`, or its
+    successful outcome wait, for as long."""
     case = built("tm2", 9)
-    with pytest.raises(Exception):  # noqa: B017, PT011  (any refusal: GuardFailed or FormInvalid)
+    agreed = FINAL_REVIEW + beyond if isinstance(beyond, dt.timedelta) else beyond
+    with pytest.raises(GuardFailed) as refused:
         case.hold_review(
-            review(
-                FINAL_REVIEW,
-                ReviewKind.FINAL,
-                decision=ReviewDecision.CONTINUE,
-                next_meeting=dt.date(9999, 12, 31),
-            ),
-            by=HOST_STAFF,
-            on=FINAL_REVIEW,
+            final_review(decision=decision, **{field: agreed}), by=HOST_STAFF, on=FINAL_REVIEW
         )
+    assert [r for r in refused.value.reasons if "more than a year" in r] == [
+        next(r for r in refused.value.reasons if r.startswith(words.format(agreed)))
+    ]
+    assert case.final_decision is None
+
+
+@pytest.mark.parametrize(
+    ("decision", "field"),
+    [(ReviewDecision.CONTINUE, "next_meeting"), (ReviewDecision.MAKE_PERMANENT, "permanent_from")],
+)
+def test_tm2_a_final_review_agreeing_a_date_a_year_ahead_is_taken(
+    decision: ReviewDecision, field: str
+) -> None:
+    """TM2: a year (366 days) after the final review is still allowed, as for R7's start."""
+    case = built("tm2", 9)
+    agreed = FINAL_REVIEW + YEAR
+    case.hold_review(
+        final_review(decision=decision, **{field: agreed}), by=HOST_STAFF, on=FINAL_REVIEW
+    )
+    assert case.final_decision is decision
+    if field == "permanent_from":
+        assert case.permanent_from == agreed
+    else:
+        assert [d.due for d in case.deadlines if d.met_on is None] == [agreed]
+
+
+@pytest.mark.parametrize(
+    ("decision", "field"),
+    [(ReviewDecision.CONTINUE, "next_meeting"), (ReviewDecision.MAKE_PERMANENT, "permanent_from")],
+)
+def test_tm2_a_history_recorded_before_the_limit_still_replays_and_verifies(
+    decision: ReviewDecision, field: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """TM2: the limit is on a new step: a final review recorded before it, agreeing 9999-12-31,
+    replays and verifies, as a store holding one must still read and check it."""
+    case = built("tm2-old", 9)
+    agreed = dt.date(9999, 12, 31)
+    with monkeypatch.context() as before_the_limit:
+        before_the_limit.setattr(rules, "_more_than_a_year", lambda *_: False)
+        case.hold_review(
+            final_review(decision=decision, **{field: agreed}), by=HOST_STAFF, on=FINAL_REVIEW
+        )
+    with pytest.raises(GuardFailed):  # the limit is back for a new step
+        built("tm2-new", 9).hold_review(
+            final_review(decision=decision, **{field: agreed}), by=HOST_STAFF, on=FINAL_REVIEW
+        )
+    replayed = Reintegration.replay(case.history, calendar=CALENDAR)
+    assert replayed.final_decision is decision
+    store = SqlAlchemyStore(f"sqlite:///{tmp_path / 'old.db'}", calendar=CALENDAR)
+    store.create_schema()
+    store.save(case)
+    assert store.verify() == []
+    store.close()

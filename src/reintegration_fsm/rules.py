@@ -507,7 +507,7 @@ def initial_meeting_is_complete(
         reasons.append(f"The initial meeting form is not signed by {PARTY_WORDS[party]}.")
     if meeting.start_date < meeting.held_on:
         reasons.append("The start date is before the initial meeting.")
-    elif meeting.start_date - meeting.held_on > FURTHEST_AHEAD:
+    elif _more_than_a_year(meeting.start_date, meeting.held_on):
         reasons.append(
             f"The start date {meeting.start_date.isoformat()} is more than a year after the "
             "initial meeting; a placement agreed to start so far ahead would lock the case."
@@ -671,14 +671,45 @@ def review_is_complete(case: CaseState, meeting: ReviewMeeting, on: dt.date) -> 
             reasons.append("A final review that extends the placement must set the next meeting.")
         elif meeting.next_meeting <= meeting.held_on:
             reasons.append("The next meeting must be after this review.")
-    elif meeting.kind is _FINAL and decision is _MAKE_PERMANENT and _revised(case):
-        if meeting.permanent_from is None:
+        elif _more_than_a_year(meeting.next_meeting, meeting.held_on) and not _RECORDED.get():
             reasons.append(
-                "A permanent move needs the agreed date of permanent admission (process step 8)."
+                f"The next meeting on {meeting.next_meeting.isoformat()} is more than a year "
+                "after this review; a meeting agreed so far ahead would keep the case off the "
+                "due list until then."
             )
-        elif meeting.permanent_from < meeting.held_on:
-            reasons.append("The date of permanent admission cannot be before the final review.")
+    elif meeting.kind is _FINAL and decision is _MAKE_PERMANENT:
+        reasons.extend(_permanent_from_problems(case, meeting))
     return reasons
+
+
+def _more_than_a_year(agreed: dt.date, held_on: dt.date) -> bool:
+    """True when a date a meeting agrees is more than a year (366 days) after the meeting: so
+    far ahead that it would lock the case or hide it from the due list, as R16 keeps a step
+    from being dated (R7's start, R9's next meeting and date of permanent admission)."""
+    return agreed - held_on > FURTHEST_AHEAD
+
+
+def _permanent_from_problems(case: CaseState, meeting: ReviewMeeting) -> list[str]:
+    """R9: a final review's agreed date of permanent admission (required from revision 2), at
+    most a year after it in a new step (a history recorded before the limit still replays)."""
+    agreed = meeting.permanent_from
+    if agreed is None:
+        if _revised(case):
+            return [
+                "A permanent move needs the agreed date of permanent admission (process step 8)."
+            ]
+        return []
+    if agreed < meeting.held_on:
+        if _revised(case):
+            return ["The date of permanent admission cannot be before the final review."]
+        return []
+    if _more_than_a_year(agreed, meeting.held_on) and not _RECORDED.get():
+        return [
+            f"The date of permanent admission {agreed.isoformat()} is more than a year after "
+            "the final review; a move agreed so far ahead would lock the case, its successful "
+            "outcome waiting for that date (R13)."
+        ]
+    return []
 
 
 def review_practice(case: CaseState, meeting: ReviewMeeting, on: dt.date) -> list[str]:

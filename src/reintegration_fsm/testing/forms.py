@@ -31,6 +31,7 @@ from reintegration_fsm.forms import (
     UnsuccessfulOutcome,
 )
 from reintegration_fsm.protocol.definition import WORCESTERSHIRE, Protocol
+from reintegration_fsm.rules import FURTHEST_AHEAD
 from reintegration_fsm.testing.arguments import (
     checked,
     day,
@@ -362,7 +363,7 @@ def review_meetings(
     views = draw(child_views(before=held))
     next_meeting = permanent_from = None
     if kind is ReviewKind.FINAL and chosen is ReviewDecision.CONTINUE:
-        most = _days_left(held, protocol.final_review_within_days)
+        most = _days_left(held, min(protocol.final_review_within_days, FURTHEST_AHEAD.days))
         next_meeting = held + draw(st.integers(1, most)) * _DAY
     if chosen is ReviewDecision.MAKE_PERMANENT:
         permanent_from = held + draw(st.integers(0, 20)) * _DAY
