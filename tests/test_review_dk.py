@@ -44,7 +44,6 @@ def non_conforming_postgres_url(postgres_url: str) -> Iterator[str]:
     yield from _configured_postgres(postgres_url, "dk_scs", "standard_conforming_strings = off")
 
 
-@pytest.mark.xfail(strict=True, reason="DK1: COPY writes bytea as escaped text")
 def test_DK1_an_import_under_standard_conforming_strings_off_verifies_sound(
     non_conforming_postgres_url: str,
 ) -> None:

@@ -1,4 +1,5 @@
-"""PostgreSQL settings for a store's engine: each connection talks UTF8.
+"""PostgreSQL settings for a store's engine: each connection talks UTF8, with standard
+conforming strings.
 
 A client encoding of one byte a character (`?client_encoding=WIN1252` in the URL,
 `PGCLIENTENCODING` in the environment, as on a Windows server, or an engine's `connect_args`)
@@ -61,6 +62,7 @@ def configure(engine: Engine) -> None:
     # First: before SQLAlchemy's own first look at the server, which SQL_ASCII's bytes break.
     @event.listens_for(engine, "connect", insert=True)
     def _connect(dbapi_connection: Any, _record: Any) -> None:
+        _conform_strings(dbapi_connection)
         if _encoding(dbapi_connection) == ENCODING:
             return  # the usual case: nothing to send
         set_encoding = getattr(dbapi_connection, "set_client_encoding", None)
@@ -85,6 +87,30 @@ def configure(engine: Engine) -> None:
 
     # Connections pooled before the hook was installed were not set.
     engine.dispose()
+
+
+def _conform_strings(dbapi_connection: Any) -> None:
+    """Set `standard_conforming_strings` on where a database, role or URL turned it off (as
+    older applications ask): psycopg's COPY then wrote each hash, digest and key as the bytes
+    of its escaped `\\x...` text, and `verify()` called every imported entry altered."""
+    if _status(dbapi_connection, "standard_conforming_strings") in ("on", None):
+        return  # the usual case (None: a driver that does not say; it escapes for itself)
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("SET standard_conforming_strings TO on")
+    finally:
+        cursor.close()
+    dbapi_connection.commit()  # a SET in a transaction is undone by its rollback
+
+
+def _status(dbapi_connection: Any, name: str) -> str | None:
+    """A parameter the server reported to psycopg (None: another driver)."""
+    info = getattr(dbapi_connection, "info", None)
+    status = getattr(info, "parameter_status", None)
+    if not callable(status):
+        return None
+    found = status(name)
+    return found if isinstance(found, str) else None
 
 
 def _encoding(dbapi_connection: Any) -> str | None:
