@@ -105,7 +105,6 @@ def oracle_mariadb_url(mariadb_url: str) -> Iterator[str]:
     yield from _configured_mariadb(mariadb_url, "dk_oracle", "ORACLE")
 
 
-@pytest.mark.xfail(strict=True, reason="DK2: EMPTY_STRING_IS_NULL kept in the session")
 def test_DK2_a_case_a_parent_withdrew_saves_under_empty_string_is_null(
     empty_is_null_mariadb_url: str,
 ) -> None:
@@ -122,7 +121,6 @@ def test_DK2_a_case_a_parent_withdrew_saves_under_empty_string_is_null(
         store.close()
 
 
-@pytest.mark.xfail(strict=True, reason="DK3: sql_mode=ORACLE makes DATE columns DATETIME")
 def test_DK3_due_gives_dates_under_sql_mode_oracle(oracle_mariadb_url: str) -> None:
     """In ORACLE mode MariaDB made the store's DATE columns DATETIME: `due()` gave datetimes,
     which the CLI's `due` compared with a date and crashed on."""

@@ -1,9 +1,11 @@
-"""MariaDB/MySQL settings for a store's engine: the session's strict SQL mode, and its
-character set; and the refusal of a row larger than the server's packet limit.
+"""MariaDB/MySQL settings for a store's engine: the session's strict SQL mode (without the modes
+that change what is stored), and its character set; and the refusal of a row larger than the
+server's packet limit.
 
 Without a strict mode MariaDB cuts an over-long value down and stores it with a warning; a
 truncated payload no longer matches its digest and the case never loads again. Every
-connection the store's engine opens adds the strict modes to whatever mode it already has.
+connection the store's engine opens adds the strict modes to whatever mode it already has,
+and drops `DROPPED_MODES` from it.
 
 A connection in another character set than utf8mb4 cannot carry every character of a child's
 name: in utf8 (utf8mb3) the server sent each 4-byte character (an emoji) as "?", so a case
@@ -32,10 +34,18 @@ STRICT_MODES = (
     "NO_ENGINE_SUBSTITUTION",
 )
 
-SET_STRICT = (
-    "SET SESSION sql_mode = CONCAT_WS(',', NULLIF(@@SESSION.sql_mode, ''), "
-    f"'{','.join(STRICT_MODES)}')"
-)
+DROPPED_MODES = frozenset({"EMPTY_STRING_IS_NULL", "ORACLE"})
+"""Modes a DBA may set (the server's default, or an `init_command`) that change what the store
+writes: EMPTY_STRING_IS_NULL made an empty text (a parent's organisation) NULL, refused by its
+NOT NULL column; ORACLE made the store's DATE columns DATETIME, read back as datetimes."""
+
+
+def session_mode(mode: str) -> str:
+    """The session's `sql_mode` for a store: `mode` with the strict modes added and the
+    `DROPPED_MODES` removed (every other mode kept as the DBA set it)."""
+    kept = [m for m in mode.split(",") if m and m.upper() not in DROPPED_MODES]
+    return ",".join(kept + [m for m in STRICT_MODES if m not in kept])
+
 
 CHARSET = "utf8mb4"
 """The one character set of a store's connections: the driver's default."""
@@ -74,7 +84,10 @@ def configure(engine: Engine) -> None:
             raise StoreError(NARROW_CHARSET, retryable=False)
         cursor = dbapi_connection.cursor()
         try:
-            cursor.execute(SET_STRICT)
+            cursor.execute("SELECT @@SESSION.sql_mode")
+            (mode,) = cursor.fetchone()
+            # The modes are plain words: nothing in them needs escaping.
+            cursor.execute(f"SET SESSION sql_mode = '{session_mode(str(mode))}'")
         finally:
             cursor.close()
 
