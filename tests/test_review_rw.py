@@ -47,7 +47,6 @@ def non_conforming_postgres_url(postgres_url: str) -> Iterator[str]:
     yield from _configured_postgres(postgres_url, "rw_scs", "standard_conforming_strings = off")
 
 
-@pytest.mark.xfail(strict=True, reason="RW1: verify calls a DK1 import's escaped text tampering")
 def test_RW1_verify_names_the_escaped_text_an_import_stored_before_DK1s_fix(
     non_conforming_postgres_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -516,7 +516,13 @@ def check_case(
     prev = GENESIS
     parsed: list[Any] = []
     latest: tuple[int, dt.datetime] | None = None  # the latest stamp so far, and its entry
+    escaped: list[bool] = []  # for each entry kept as escaped text: whether its hash holds so
+    prev_read = GENESIS  # the previous entry's hash, read back from escaped text where so kept
     for expected_seq, entry in enumerate(entries, start=1):
+        read = _unescaped(entry)
+        if read is not None:
+            escaped.append(_hash_of(entry_hash, read, prev_read) == read["hash"])
+        prev_read = (read or entry)["hash"]
         seq = int(entry["seq"])
         if seq != expected_seq:
             problem(seq, f"sequence gap: expected seq {expected_seq}")
@@ -541,6 +547,8 @@ def check_case(
             problem(seq, what)
         parsed.append(data)
         prev = entry["hash"]
+    if escaped:
+        problem(None, _escaped_problem(len(escaped), all(escaped)))
     for seq in sorted(redactions.keys() - {int(entry["seq"]) for entry in entries}):
         problem(seq, "a redaction record for no log entry")
     for entry in entries:
@@ -599,6 +607,39 @@ def check_case(
     if _ledger_keys(ledger) != _ledger_keys(ledger_rows(case, authority)):
         problem(None, "ledger entries differ from the replayed case's successful outcome")
     return found
+
+
+_ESCAPED_HEX = re.compile(r"5c78(?:3[0-9]|6[1-6])+")
+"""The hex of the bytes of a `\\x...` text: a backslash, `x`, then lower-case hex digits."""
+
+
+def _unescaped(entry: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The entry with each `BINARY_COLUMNS` value that holds the bytes of its own escaped text
+    (`\\x` and its hex, as psycopg's COPY wrote it into a PostgreSQL database with
+    `standard_conforming_strings` off before the store set it on: review DK1) read back as the
+    value it stands for; None when no value is kept so."""
+    found: dict[str, Any] = {}
+    for column in BINARY_COLUMNS:
+        value = entry.get(column)
+        if type(value) is str and _ESCAPED_HEX.fullmatch(value) and len(value) % 4 == 0:
+            found[column] = bytes.fromhex(value[4:]).decode("ascii")
+    return {**entry, **found} if found else None
+
+
+def _escaped_problem(count: int, sound: bool) -> str:
+    """What `verify()` says of a case whose log keeps hashes as the bytes of their escaped
+    text (`_unescaped`), beside the "altered" problems those bytes give."""
+    kept = (
+        f"{count} of its log entries keep their hashes, digests or keys as the bytes of their "
+        "escaped text (\\x...), as an import into PostgreSQL with standard_conforming_strings "
+        "off stored them before the store set it on"
+    )
+    if sound:
+        return (
+            f"{kept}; read back so, their hashes match: not a sign of tampering by itself. "
+            "Import the case again from its source (an export) into a new store"
+        )
+    return f"{kept}; read back so, their hashes still do not match (altered)"
 
 
 _ALTERED = (
