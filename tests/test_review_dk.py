@@ -1,5 +1,5 @@
 """Review DK: the stores on database servers configured by another authority's DBA, not as this
-machine's are (see FINDINGS.md)."""
+machine's are."""
 
 from __future__ import annotations
 
