@@ -147,6 +147,8 @@ REASONS: dict[str, str] = {
     "next_meeting_not_after": "next meeting must be after this review",
     "permanent_without_date": "needs the agreed date of permanent admission",
     "permanent_before_review": "permanent admission cannot be before the final review",
+    "next_meeting_too_far": "is more than a year after this review",
+    "permanent_too_far": "is more than a year after the final review",
     # R10, R11
     "not_emergency_kind": "not recorded as an emergency review",
     "missing_party": "The emergency review did not include",

@@ -306,7 +306,7 @@ def invalid_initial_meetings(
         if respect == "start_before_meeting":
             start = held - draw(st.integers(1, 14)) * _DAY
         else:
-            start = held + FURTHEST_AHEAD + draw(st.integers(1, 30)) * _DAY
+            start = _beyond_a_year(draw, held)
         first, second, final = _review_dates_in_window(draw, start, None, protocol)
         changes = {
             "start_date": start,
@@ -371,6 +371,8 @@ _FINAL_ONLY = (
     "next_meeting_not_after",
     "permanent_without_date",
     "permanent_before_review",
+    "next_meeting_too_far",
+    "permanent_too_far",
 )
 
 
@@ -503,7 +505,21 @@ def invalid_review_meetings(
             "permanent_from": held - draw(st.integers(1, 10)) * _DAY,
             "next_meeting": None,
         }
+    elif respect == "next_meeting_too_far":
+        changes = {"decision": ReviewDecision.CONTINUE, "next_meeting": _beyond_a_year(draw, held)}
+    elif respect == "permanent_too_far":
+        changes = {
+            "decision": ReviewDecision.MAKE_PERMANENT,
+            "permanent_from": _beyond_a_year(draw, held),
+            "next_meeting": None,
+        }
     return attrs.evolve(meeting, **changes), respect
+
+
+def _beyond_a_year(draw: st.DrawFn, held: dt.date) -> dt.date:
+    """A date a meeting held on `held` agrees more than a year after it (R7's start, R9's next
+    meeting and date of permanent admission refuse it)."""
+    return held + FURTHEST_AHEAD + draw(st.integers(1, 30)) * _DAY
 
 
 @checked(_all(FAILURE_LETTER_RESPECTS), on=day)

@@ -74,6 +74,8 @@ REVIEW_RESPECTS = (
     "next_meeting_not_after",
     "permanent_without_date",
     "permanent_before_review",
+    "next_meeting_too_far",
+    "permanent_too_far",
 )
 FAILURE_LETTER_RESPECTS = (
     "no_reasons",
