@@ -158,14 +158,7 @@ def guarded(
         @functools.wraps(method)
         def call(self: S, /, *args: P.args, **kwargs: P.kwargs) -> T:
             guard = self._guard
-            if guard.closed:
-                words, case_id = _named(action, args, kwargs)
-                raise StoreError(
-                    f"could not {words}: the store was closed (close() was called); open a new "
-                    "store to use the database again",
-                    retryable=False,
-                    case_id=case_id,
-                )
+            _refuse_closed(guard, action, args, kwargs)
             if guard.thread is not None and guard.thread != threading.get_ident():
                 words, case_id = _named(action, args, kwargs)
                 raise StoreError(
@@ -181,6 +174,8 @@ def guarded(
                     guard.look(*_named(action, args, kwargs), writes=writes)
                 return method(self, *args, **kwargs)
             with guard.turn:  # the look, too, on the one connection
+                # Closed while this call waited for its turn: the connection is gone (TH1).
+                _refuse_closed(guard, action, args, kwargs)
                 if looks:
                     guard.look(*_named(action, args, kwargs), writes=writes)
                 result = method(self, *args, **kwargs)
@@ -191,6 +186,24 @@ def guarded(
         return call
 
     return guarding
+
+
+def _refuse_closed(
+    guard: Guard, action: str | Callable[..., Action], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> None:
+    """Refuse a call of a closed store.
+
+    Raises:
+        StoreError: the store was closed (not retryable).
+    """
+    if guard.closed:
+        words, case_id = _named(action, args, kwargs)
+        raise StoreError(
+            f"could not {words}: the store was closed (close() was called); open a new "
+            "store to use the database again",
+            retryable=False,
+            case_id=case_id,
+        )
 
 
 def _named(
