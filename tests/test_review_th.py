@@ -142,7 +142,6 @@ def test_closing_an_in_memory_store_waits_for_the_call_under_way() -> None:
         store.load("c-01")
 
 
-@pytest.mark.xfail(strict=True, reason="TH2: a call under way reopens connections after close")
 def test_a_call_under_way_when_the_store_is_closed_leaves_no_connection_open(
     database_url: str,
 ) -> None:

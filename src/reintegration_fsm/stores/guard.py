@@ -58,6 +58,8 @@ class Guard:
         """The engine's lock, taken by each call, when every thread shares its connection."""
         self.thread: int | None = None
         """The only thread that may call, when each thread would find its own database."""
+        self.calls = _Calls()
+        """The calls under way of the store and its views (one count for them all)."""
         if engine.dialect.name == "sqlite" and sqlite.in_memory(engine.url):
             if isinstance(engine.pool, StaticPool):
                 self.turn = _turns.setdefault(engine, threading.RLock())
@@ -80,7 +82,7 @@ class Guard:
         found._closed = False
         found.parent = self
         found.engine, found.looked, found.revision = self.engine, self.looked, self.revision
-        found.turn, found.thread = self.turn, self.thread
+        found.turn, found.thread, found.calls = self.turn, self.thread, self.calls
         return found
 
     def look(self, action: str, case_id: str | None = None, *, writes: bool = False) -> None:
@@ -112,6 +114,49 @@ class Guard:
         refused = migrate.refusal(self.revision, action, only_reads=only_reads, case_id=case_id)
         if refused is not None:
             raise refused
+
+
+class _Calls:
+    """The calls of a store (and its views) under way, so that the closed store's connections
+    are released once the last of them ends, not under them: a call of another thread under
+    way when the store was closed went on taking connections from the pool `dispose()` made
+    anew, and they stayed open for good (review TH, TH2)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._under_way = 0
+        self._release: Callable[[], None] | None = None
+
+    def enter(self, guard: Guard) -> bool:
+        """Count a call of `guard`'s store in; False (not counted) once it is closed."""
+        with self._lock:
+            if guard.closed:
+                return False
+            self._under_way += 1
+            return True
+
+    def leave(self) -> None:
+        """Count a call out; the last to end after the store was closed releases it."""
+        with self._lock:
+            self._under_way -= 1
+            release = self._release if self._under_way == 0 else None
+            if release is not None:
+                self._release = None
+        if release is not None:
+            release()
+
+    def close(self, guard: Guard) -> None:
+        """Close `guard` (the calls of its store that begin from now on are refused)."""
+        with self._lock:
+            guard.closed = True
+
+    def release(self, release: Callable[[], None]) -> None:
+        """Call `release` now, or when the last call under way ends."""
+        with self._lock:
+            if self._under_way:
+                self._release = release
+                return
+        release()
 
 
 class Guarded(Protocol):
@@ -169,19 +214,24 @@ def guarded(
                     retryable=False,
                     case_id=case_id,
                 )
-            if guard.turn is None:
-                if looks:
-                    guard.look(*_named(action, args, kwargs), writes=writes)
-                return method(self, *args, **kwargs)
-            with guard.turn:  # the look, too, on the one connection
-                # Closed while this call waited for its turn: the connection is gone (TH1).
+            if not guard.calls.enter(guard):  # closed since the check above
                 _refuse_closed(guard, action, args, kwargs)
-                if looks:
-                    guard.look(*_named(action, args, kwargs), writes=writes)
-                result = method(self, *args, **kwargs)
-            if isinstance(result, types.GeneratorType):
-                return cast(T, _in_turns(result, guard.turn))
-            return result
+            try:
+                if guard.turn is None:
+                    if looks:
+                        guard.look(*_named(action, args, kwargs), writes=writes)
+                    return method(self, *args, **kwargs)
+                with guard.turn:  # the look, too, on the one connection
+                    # Closed while this call waited for its turn: the connection is gone (TH1).
+                    _refuse_closed(guard, action, args, kwargs)
+                    if looks:
+                        guard.look(*_named(action, args, kwargs), writes=writes)
+                    result = method(self, *args, **kwargs)
+                if isinstance(result, types.GeneratorType):
+                    return cast(T, _in_turns(result, guard.turn))
+                return result
+            finally:
+                guard.calls.leave()
 
         return call
 

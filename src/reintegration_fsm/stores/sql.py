@@ -501,17 +501,21 @@ class SqlAlchemyStore:
         A `load_all()` stream on the engine it disposes (the store's own, or a view's) that is
         not finished is ended first, so that its connection is closed with the others rather
         than left for the garbage collector; going on with it raises that `StoreError` too.
+        A call of another thread under way finishes, and the connections are released when the
+        last such call ends (on an in-memory database, this waits for the call in turn).
         """
         turn = self._guard.turn
         # On an in-memory database, in its turn: a call of another thread under way finishes on
         # the one connection before it is closed, never meets it closed (review TH, TH1).
         with turn if turn is not None else contextlib.nullcontext():
-            self._guard.closed = True
+            self._guard.calls.close(self._guard)
             if self._owns_engine:
                 for reading in list(_streams.pop(self.engine, ())):
                     with contextlib.suppress(ValueError):  # being read in another thread now
                         reading.close()
-                self.engine.dispose()
+                # Once the calls of other threads under way end: disposed under them, the pool
+                # made anew lent them connections that stayed open for good (TH2).
+                self._guard.calls.release(self.engine.dispose)
 
     @property
     def closed(self) -> bool:
