@@ -120,43 +120,31 @@ class _Calls:
     """The calls of a store (and its views) under way, so that the closed store's connections
     are released once the last of them ends, not under them: a call of another thread under
     way when the store was closed went on taking connections from the pool `dispose()` made
-    anew, and they stayed open for good (review TH, TH2)."""
+    anew, and they stayed open for good (review TH, TH2).
+
+    A call appends to `under_way` before it looks whether the store is closed and pops after
+    (each atomic, so the count costs a call no lock); `close()` marks the store closed, then
+    leaves its release `pending` and takes it back to call it at once when no call is under way.
+    Whichever of them sees the other last releases, once (`_settle`, under the lock)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._under_way = 0
-        self._release: Callable[[], None] | None = None
-
-    def enter(self, guard: Guard) -> bool:
-        """Count a call of `guard`'s store in; False (not counted) once it is closed."""
-        with self._lock:
-            if guard.closed:
-                return False
-            self._under_way += 1
-            return True
-
-    def leave(self) -> None:
-        """Count a call out; the last to end after the store was closed releases it."""
-        with self._lock:
-            self._under_way -= 1
-            release = self._release if self._under_way == 0 else None
-            if release is not None:
-                self._release = None
-        if release is not None:
-            release()
-
-    def close(self, guard: Guard) -> None:
-        """Close `guard` (the calls of its store that begin from now on are refused)."""
-        with self._lock:
-            guard.closed = True
+        self.under_way: list[None] = []
+        self.pending: Callable[[], None] | None = None
 
     def release(self, release: Callable[[], None]) -> None:
-        """Call `release` now, or when the last call under way ends."""
+        """Call `release` now, or when the last call under way ends (the store closed first)."""
+        self.pending = release
+        self.settle()
+
+    def settle(self) -> None:
+        """Call the pending release if no call is under way (once, whoever calls it)."""
         with self._lock:
-            if self._under_way:
-                self._release = release
-                return
-        release()
+            release = self.pending if not self.under_way else None
+            if release is not None:
+                self.pending = None
+        if release is not None:
+            release()
 
 
 class Guarded(Protocol):
@@ -203,20 +191,21 @@ def guarded(
         @functools.wraps(method)
         def call(self: S, /, *args: P.args, **kwargs: P.kwargs) -> T:
             guard = self._guard
-            _refuse_closed(guard, action, args, kwargs)
-            if guard.thread is not None and guard.thread != threading.get_ident():
-                words, case_id = _named(action, args, kwargs)
-                raise StoreError(
-                    f"could not {words}: the store's in-memory SQLite database belongs to the "
-                    "thread that made the store (its engine's pool gives each thread a "
-                    "database of its own); open the store from a URL (sqlite://) to share one "
-                    "database among threads, or use a SQLite file",
-                    retryable=False,
-                    case_id=case_id,
-                )
-            if not guard.calls.enter(guard):  # closed since the check above
-                _refuse_closed(guard, action, args, kwargs)
+            calls = guard.calls
+            calls.under_way.append(None)  # counted before the look at `closed` (`_Calls`)
             try:
+                if guard.closed:
+                    _refuse_closed(guard, action, args, kwargs)
+                if guard.thread is not None and guard.thread != threading.get_ident():
+                    words, case_id = _named(action, args, kwargs)
+                    raise StoreError(
+                        f"could not {words}: the store's in-memory SQLite database belongs to "
+                        "the thread that made the store (its engine's pool gives each thread a "
+                        "database of its own); open the store from a URL (sqlite://) to share "
+                        "one database among threads, or use a SQLite file",
+                        retryable=False,
+                        case_id=case_id,
+                    )
                 if guard.turn is None:
                     if looks:
                         guard.look(*_named(action, args, kwargs), writes=writes)
@@ -231,7 +220,9 @@ def guarded(
                     return cast(T, _in_turns(result, guard.turn))
                 return result
             finally:
-                guard.calls.leave()
+                calls.under_way.pop()
+                if calls.pending is not None:  # closed meanwhile: the last call releases it
+                    calls.settle()
 
         return call
 

@@ -508,7 +508,7 @@ class SqlAlchemyStore:
         # On an in-memory database, in its turn: a call of another thread under way finishes on
         # the one connection before it is closed, never meets it closed (review TH, TH1).
         with turn if turn is not None else contextlib.nullcontext():
-            self._guard.calls.close(self._guard)
+            self._guard.closed = True
             if self._owns_engine:
                 for reading in list(_streams.pop(self.engine, ())):
                     with contextlib.suppress(ValueError):  # being read in another thread now
