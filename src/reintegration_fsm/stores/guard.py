@@ -125,7 +125,7 @@ class _Calls:
     A call appends to `under_way` before it looks whether the store is closed and pops after
     (each atomic, so the count costs a call no lock); `close()` marks the store closed, then
     leaves its release `pending` and takes it back to call it at once when no call is under way.
-    Whichever of them sees the other last releases, once (`_settle`, under the lock)."""
+    Whichever of them sees the other last releases, once (`settle`, under the lock)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
