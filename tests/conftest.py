@@ -25,9 +25,38 @@ settings.register_profile("ci", deadline=None, derandomize=True)
 settings.register_profile(
     "quick", deadline=None, max_examples=10, phases=[Phase.explicit, Phase.reuse, Phase.generate]
 )
-settings.load_profile(
-    os.environ.get("RFSM_HYPOTHESIS") or ("ci" if os.environ.get("CI") else "local")
-)
+# For CI's leg under the oldest Python: a check that every test runs there, not a second deep
+# search (the default Python's leg makes that one): each property and stateful test, its own
+# settings included, draws at most COMPAT_EXAMPLES examples, derandomized; a failure still
+# shrinks (RFSM_HYPOTHESIS=compat).
+COMPAT_EXAMPLES = 10
+settings.register_profile("compat", deadline=None, derandomize=True, max_examples=COMPAT_EXAMPLES)
+PROFILE = os.environ.get("RFSM_HYPOTHESIS") or ("ci" if os.environ.get("CI") else "local")
+settings.load_profile(PROFILE)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under the compat profile, cap the examples of the tests that set their own."""
+    if PROFILE != "compat":
+        return
+    for item in items:
+        test = getattr(item, "obj", None)
+        _cap_examples(getattr(test, "__func__", test))
+        _cap_examples(getattr(item, "cls", None))
+
+
+def _cap_examples(holder: object) -> None:
+    """Cap the settings a property test function, or a stateful test's case class, holds."""
+    if isinstance(holder, type):  # a stateful test's TestCase: `settings` is read per run
+        own = getattr(holder, "settings", None)
+        if isinstance(own, settings) and own.max_examples > COMPAT_EXAMPLES:
+            holder.settings = settings(own, max_examples=COMPAT_EXAMPLES)  # type: ignore[attr-defined]
+        return
+    own = getattr(holder, "_hypothesis_internal_use_settings", None)
+    if isinstance(own, settings) and own.max_examples > COMPAT_EXAMPLES:
+        holder._hypothesis_internal_use_settings = settings(  # type: ignore[union-attr]
+            own, max_examples=COMPAT_EXAMPLES
+        )
 
 
 def _database_url(variable: str) -> str:
@@ -35,15 +64,16 @@ def _database_url(variable: str) -> str:
     if not url:
         pytest.skip(f"{variable} is not set: no database to run these store tests against")
     worker = os.environ.get("PYTEST_XDIST_WORKER")
-    return url if worker is None else _worker_database(url, worker)
+    return url if worker is None else database_beside(url, worker)
 
 
-def _worker_database(url: str, worker: str) -> str:
-    """A database beside `url`'s for one pytest-xdist worker (`test_gw0`), in the same encoding
-    and collation, created when missing: the store tests drop and recreate the library's tables,
-    so two workers must never share one. A server that cannot be reached fails the test."""
+def database_beside(url: str, suffix: str) -> str:
+    """The URL of a database beside `url`'s, named with `suffix` (`test_gw0` for one
+    pytest-xdist worker), in the same encoding and collation, created when missing: the store
+    tests drop and recreate the library's tables, so two workers must never share one. A server
+    that cannot be reached fails the test."""
     given = sa.make_url(url)
-    name = f"{given.database}_{worker}"
+    name = f"{given.database}_{suffix}"
     # No pool: the admin connection is closed before any test connects.
     admin = sa.create_engine(given, isolation_level="AUTOCOMMIT", poolclass=sa.NullPool)
     try:
@@ -125,6 +155,19 @@ def collated_postgres_url(postgres_url: str) -> Iterator[str]:
 def mariadb_url() -> str:
     """RFSM_TEST_MARIADB_URL; the test skips when it is unset (and fails if unreachable)."""
     return _database_url("RFSM_TEST_MARIADB_URL")
+
+
+@pytest.fixture(scope="session")
+def postgres_store_url(postgres_url: str) -> str:
+    """A database beside `postgres_url`'s kept for `store_contract.empty_store()`, whose tables
+    outlive a test (the other store tests expect to find none of them in theirs)."""
+    return database_beside(postgres_url, "store")
+
+
+@pytest.fixture(scope="session")
+def mariadb_store_url(mariadb_url: str) -> str:
+    """A database beside `mariadb_url`'s kept for `store_contract.empty_store()`."""
+    return database_beside(mariadb_url, "store")
 
 
 @pytest.fixture
