@@ -6,9 +6,11 @@ The making is `create_schema()`, `upgrade()` or the CLI's first use of an empty 
 runs `upgrade()`). MariaDB commits each CREATE, ALTER and DROP at once: cut off, the making left
 tables that read as a store. SQLite and PostgreSQL make a store in one transaction: cut off, it
 leaves nothing, and a read command finds no store there. A cut-off is raised right after the
-making's n-th such statement (`test_stores_migrations_resumable`'s `CutOff`): for every n on
-MariaDB, for the first, a middle and the last on the others. The CLI's first use makes the store
-with `upgrade()`'s own statements (checked), so on MariaDB it is cut at a few of them only.
+making's n-th such statement (`test_stores_migrations_resumable`'s `CutOff`): on MariaDB for
+every n of `create_schema()` and every third of `upgrade()` (whose migrations that module cuts
+after each statement), for the first, a middle and the last on the others. The CLI's first use
+makes the store with `upgrade()`'s own statements (checked), so on MariaDB it is cut at a few of
+them only.
 """
 
 from __future__ import annotations
@@ -144,17 +146,27 @@ def _verify_refused(url: str) -> None:
     assert "db upgrade" in str(refused.value)
 
 
+SPACING = 3
+"""`upgrade()` on MariaDB is cut after every third statement (three and four being coprime,
+each of the four finishings follows cuts all through the making)."""
+
+
 def _cuts(url: str, making: str, made: list[str], given: Path) -> list[int]:
     """After which of the making's committing statements (`made`) it is cut off: a
     transactional engine leaves nothing wherever the cut falls, so its first, middle and last
-    stand for the rest; MariaDB leaves more after each, so each is cut, except that the CLI's
-    first use runs `upgrade()`'s statements, every one of which that making cuts: its first four
-    (each finished one of the four ways), a middle one and its last two are cut."""
+    stand for the rest; MariaDB leaves more after each, so `create_schema()` is cut after each.
+    `upgrade()` runs every migration's statements, each of which the migration's own test
+    (`test_stores_migrations_resumable`) cuts and resumes, so it is cut after every
+    `SPACING`-th, its first four and its last two. The CLI's first use runs `upgrade()`'s
+    statements: its first four (each finished one of the four ways), a middle one and its last
+    two are cut."""
     last = len(made)
     if not url.startswith("mysql"):
         return sorted({1, last // 2, last})
-    if making != "import":
+    if making == "create_schema()":
         return list(range(1, last + 1))
+    if making == "upgrade()":  # every migration's statements; each resumes in its own test
+        return sorted({1, 2, 3, 4, *range(1, last + 1, SPACING), last - 1, last})
     engine = sa.create_engine(url)
     reset_database(engine)
     engine.dispose()
