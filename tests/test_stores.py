@@ -51,8 +51,8 @@ from store_contract import (
     advanced,
     built,
     dying_worker,
+    empty_store,
     opened,
-    reachable_engine,
     reset_database,
 )
 
@@ -440,13 +440,10 @@ def test_case_summaries_and_ledger_entries_are_importable_from_the_top_level() -
 
 
 def server_store(url: str) -> Iterator[SqlAlchemyStore]:
-    """A store on a database server, its tables dropped before and after the test."""
-    engine = reachable_engine(url)
-    reset_database(engine)
-    store = SqlAlchemyStore(engine, calendar=CALENDAR)
-    store.create_schema()
-    yield store
-    reset_database(engine)
+    """An empty store on a database server (`empty_store`), in a database kept for these
+    tests."""
+    engine = empty_store(url)
+    yield SqlAlchemyStore(engine, calendar=CALENDAR)
     engine.dispose()
 
 
@@ -454,8 +451,8 @@ class TestPostgresStore(SqlStoreContract):
     """PostgreSQL at RFSM_TEST_POSTGRES_URL (READ COMMITTED)."""
 
     @pytest.fixture
-    def store(self, postgres_url: str) -> Iterator[Store]:
-        yield from server_store(postgres_url)
+    def store(self, postgres_store_url: str) -> Iterator[Store]:
+        yield from server_store(postgres_store_url)
 
     def test_copy_and_executemany_imports_agree(self, store: Store) -> None:
         assert isinstance(store, SqlAlchemyStore)
@@ -500,14 +497,16 @@ class TestMariaDBStore(SqlStoreContract):
     """MariaDB at RFSM_TEST_MARIADB_URL."""
 
     @pytest.fixture
-    def store(self, mariadb_url: str) -> Iterator[Store]:
-        yield from server_store(mariadb_url)
+    def store(self, mariadb_store_url: str) -> Iterator[Store]:
+        yield from server_store(mariadb_store_url)
 
     def test_the_stores_sessions_are_strict_on_a_lenient_connection(
-        self, store: Store, mariadb_url: str
+        self, store: Store, mariadb_store_url: str
     ) -> None:
         """Without a strict mode MariaDB cuts an over-long value and stores it."""
-        lenient = sa.create_engine(mariadb_url, connect_args={"init_command": "SET sql_mode=''"})
+        lenient = sa.create_engine(
+            mariadb_store_url, connect_args={"init_command": "SET sql_mode=''"}
+        )
         with lenient.connect() as conn:
             assert "STRICT" not in conn.exec_driver_sql("SELECT @@SESSION.sql_mode").scalar()
         strict = SqlAlchemyStore(lenient, calendar=CALENDAR)

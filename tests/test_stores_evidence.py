@@ -68,8 +68,8 @@ class TestPostgresEvidence(EvidenceContract):
     engine_name: ClassVar[str] = "postgresql"
 
     @pytest.fixture
-    def store(self, postgres_url: str) -> Iterator[Store]:
-        yield from server_store(postgres_url)
+    def store(self, postgres_store_url: str) -> Iterator[Store]:
+        yield from server_store(postgres_store_url)
 
 
 class TestMariaDBEvidence(EvidenceContract):
@@ -78,8 +78,8 @@ class TestMariaDBEvidence(EvidenceContract):
     engine_name: ClassVar[str] = "mariadb"
 
     @pytest.fixture
-    def store(self, mariadb_url: str) -> Iterator[Store]:
-        yield from server_store(mariadb_url)
+    def store(self, mariadb_store_url: str) -> Iterator[Store]:
+        yield from server_store(mariadb_store_url)
 
 
 BACKENDS = (TestInMemoryEvidence, TestSqliteEvidence, TestPostgresEvidence, TestMariaDBEvidence)
