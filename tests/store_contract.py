@@ -456,15 +456,18 @@ _SHAPE = {
 """Every object of the database's schema that a test could add, drop or change, one line each."""
 
 
-def _shape(engine: sa.Engine) -> tuple[str, ...]:
-    """The database's schema (`_SHAPE`) and the migration version it is stamped with."""
+def _shape(engine: sa.Engine) -> tuple[str, ...] | None:
+    """The database's schema (`_SHAPE`) and the migration version it is stamped with; None
+    when it has no version table."""
     with engine.connect() as conn:
         shape = tuple(conn.exec_driver_sql(_SHAPE[engine.dialect.name]).scalars())
+        if not sa.inspect(conn).has_table(VERSION_TABLE):
+            return None
         stamps = conn.exec_driver_sql(f"SELECT version_num FROM {VERSION_TABLE}").scalars()
         return (*shape, *(f"stamp {stamp}" for stamp in stamps))
 
 
-_MADE: dict[str, tuple[str, ...]] = {}
+_MADE: dict[str, tuple[str, ...] | None] = {}
 """The shape of the schema `create_schema()` made last, by database URL, in this process."""
 
 
@@ -476,7 +479,7 @@ def empty_store(url: str) -> sa.Engine:
     store test's time on the database servers."""
     engine = reachable_engine(url)
     made = _MADE.pop(url, None)
-    if made is not None and _shape(engine) == made:
+    if made is not None and _shape(engine) == made:  # None: never made, or its stamp gone
         names = [table.name for table in schema.metadata.sorted_tables]
         with engine.begin() as conn:
             if engine.dialect.name == "postgresql":  # its log refuses TRUNCATE by a trigger

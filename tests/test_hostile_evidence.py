@@ -93,7 +93,7 @@ def _store_on(engine: str, request: pytest.FixtureRequest, tmp_path: Path) -> It
         yield store
         store.close()
         return
-    url = {"postgresql": "postgres_url", "mariadb": "mariadb_url"}[engine]
+    url = {"postgresql": "postgres_store_url", "mariadb": "mariadb_store_url"}[engine]
     yield from server_store(request.getfixturevalue(url))
 
 

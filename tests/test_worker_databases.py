@@ -12,7 +12,7 @@ import sqlalchemy as sa
 import conftest
 from reintegration_fsm.stores import SqlAlchemyStore
 from scenario import ADMISSIONS
-from store_contract import CALENDAR, built, drop_triggers, empty_store
+from store_contract import CALENDAR, built, drop_triggers, empty_store, reset_database
 
 
 def test_a_worker_database_beside_a_mixed_case_database_name_is_the_one_returned() -> None:
@@ -67,7 +67,7 @@ def test_an_empty_store_keeps_no_rows_and_none_of_a_tests_changes_to_its_schema(
 ) -> None:
     """`empty_store()` reuses the tables a test left whole, emptied; tables whose triggers a
     test dropped, or to which it added a constraint, are made again as `create_schema()` makes
-    them."""
+    them, as are tables another test dropped."""
     engine = empty_store(store_url)
     store = SqlAlchemyStore(engine, calendar=CALENDAR)
     store.save(built("kept-01", 4))
@@ -100,5 +100,13 @@ def test_an_empty_store_keeps_no_rows_and_none_of_a_tests_changes_to_its_schema(
     engine = empty_store(store_url)  # a constraint added: made again
     store = SqlAlchemyStore(engine, calendar=CALENDAR)
     store.save(built("kept-04", 5))  # would break the added constraint
+    assert store.verify() == []
+    reset_database(engine)
+    engine.dispose()
+
+    engine = empty_store(store_url)  # its tables dropped, the version table with them: made
+    store = SqlAlchemyStore(engine, calendar=CALENDAR)
+    assert store.cases() == []
+    store.save(built("kept-05", 2))
     assert store.verify() == []
     engine.dispose()
