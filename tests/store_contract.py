@@ -509,6 +509,17 @@ def reachable_engine(url: str) -> sa.Engine:
     return engine
 
 
+def log_refuses_updates(engine: sa.Engine) -> bool:
+    """Whether the append-only guard refuses an UPDATE of a log entry's data (the log holds
+    one at least)."""
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("UPDATE rfsm_transitions SET data = data")
+    except sa.exc.DBAPIError:
+        return True
+    return False
+
+
 def drop_triggers(engine: sa.Engine) -> None:
     """What an attacker with file or superuser access can do first."""
     with engine.begin() as conn:

@@ -32,7 +32,7 @@ from reintegration_fsm.errors import StoreError
 from reintegration_fsm.stores import SqlAlchemyStore, upgrade
 from reintegration_fsm.stores.migrate import CREATING, VERSION_TABLE, config, head
 from scenario import ADMISSIONS, AUTHORITY
-from store_contract import CALENDAR, built, reachable_engine, reset_database
+from store_contract import CALENDAR, built, log_refuses_updates, reachable_engine, reset_database
 from test_stores_migrations import differences, triggers
 from test_stores_migrations_resumable import CutOff, _stamp, cutting
 
@@ -288,16 +288,6 @@ def test_a_store_made_before_stamping_is_not_taken_for_a_cut_off_making(url: str
     engine.dispose()
 
 
-def _log_refuses_updates(engine: sa.Engine) -> bool:
-    """Whether the append-only guard still refuses an UPDATE of a log entry's data."""
-    try:
-        with engine.begin() as conn:
-            conn.exec_driver_sql("UPDATE rfsm_transitions SET data = data")
-    except sa.exc.DBAPIError:
-        return True
-    return False
-
-
 def test_upgrade_of_a_store_whose_version_table_is_missing_leaves_it_as_it_was(url: str) -> None:
     """A sound store of this version whose `rfsm_alembic_version` table is gone (its tables
     copied or restored without it) loads, saves and verifies. `upgrade()` (the documented step
@@ -328,7 +318,7 @@ def test_upgrade_of_a_store_whose_version_table_is_missing_leaves_it_as_it_was(u
         assert f"Restore {VERSION_TABLE} together with the other tables" in message, message
         assert "run upgrade" not in message, message
         assert _everything(engine) == before
-        assert _log_refuses_updates(engine)
+        assert log_refuses_updates(engine)
         result = invoke(url, "db", "upgrade")
         no_traceback(result)
         assert result.exit_code == UNAVAILABLE, result.output

@@ -12,7 +12,14 @@ import sqlalchemy as sa
 import conftest
 from reintegration_fsm.stores import SqlAlchemyStore
 from scenario import ADMISSIONS
-from store_contract import CALENDAR, built, drop_triggers, empty_store, reset_database
+from store_contract import (
+    CALENDAR,
+    built,
+    drop_triggers,
+    empty_store,
+    log_refuses_updates,
+    reset_database,
+)
 
 
 def test_a_worker_database_beside_a_mixed_case_database_name_is_the_one_returned() -> None:
@@ -52,16 +59,6 @@ def store_url(request: pytest.FixtureRequest) -> str:
     return url
 
 
-def _refuses_updates(engine: sa.Engine) -> bool:
-    """Whether the log's guard refuses an UPDATE of its rows (it holds one at least)."""
-    try:
-        with engine.begin() as conn:
-            conn.exec_driver_sql("UPDATE rfsm_transitions SET data = data")
-    except sa.exc.DBAPIError:
-        return True
-    return False
-
-
 def test_an_empty_store_keeps_no_rows_and_none_of_a_tests_changes_to_its_schema(
     store_url: str,
 ) -> None:
@@ -81,16 +78,16 @@ def test_an_empty_store_keeps_no_rows_and_none_of_a_tests_changes_to_its_schema(
         for table in ("rfsm_transitions", "rfsm_redactions", "rfsm_open_items"):
             assert conn.exec_driver_sql(f"SELECT COUNT(*) FROM {table}").scalar() == 0, table
     store.save(built("kept-02", 3))
-    assert _refuses_updates(engine)
+    assert log_refuses_updates(engine)
     drop_triggers(engine)
-    assert not _refuses_updates(engine)
+    assert not log_refuses_updates(engine)
     engine.dispose()
 
     engine = empty_store(store_url)  # its triggers dropped: made again
     store = SqlAlchemyStore(engine, calendar=CALENDAR)
     assert store.cases() == []
     store.save(built("kept-03", 3))
-    assert _refuses_updates(engine)
+    assert log_refuses_updates(engine)
     with engine.begin() as conn:
         conn.exec_driver_sql(
             "ALTER TABLE rfsm_cases ADD CONSTRAINT rfsm_test_added CHECK (case_id <> 'kept-04')"
