@@ -635,6 +635,11 @@ import os, signal, sys
 from reintegration_fsm.cli import main
 from reintegration_fsm.stores import bulk
 
+# As a terminal would run it, whatever started the test: a background job ignores SIGINT, and
+# a process inherits a signal mask holding it back.
+signal.signal(signal.SIGINT, signal.default_int_handler)
+signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
 written = bulk.binary
 
 def interrupted(entry):
