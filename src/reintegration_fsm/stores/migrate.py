@@ -412,10 +412,9 @@ def stamp_if_unversioned(conn: Connection) -> None:
 
     Without the stamp, a later `upgrade()` would try to create tables that already exist.
     """
-    if stamped(conn) is None:
-        cfg = config()
-        cfg.attributes["connection"] = conn
-        command.stamp(cfg, "head")
+    if stamped(conn) is None:  # the shipped migrations as read once, not read again each time
+        context = MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE})
+        context.stamp(_scripts(), "head")
 
 
 @functools.cache
