@@ -461,7 +461,7 @@ def _shape(engine: sa.Engine) -> tuple[str, ...] | None:
     when it has no version table."""
     with engine.connect() as conn:
         shape = tuple(conn.exec_driver_sql(_SHAPE[engine.dialect.name]).scalars())
-        if not sa.inspect(conn).has_table(VERSION_TABLE):
+        if not any(item.startswith(f"column {VERSION_TABLE} ") for item in shape):
             return None
         stamps = conn.exec_driver_sql(f"SELECT version_num FROM {VERSION_TABLE}").scalars()
         return (*shape, *(f"stamp {stamp}" for stamp in stamps))
