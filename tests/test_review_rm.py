@@ -26,7 +26,11 @@ def _slow(span: parallel.Span) -> str:
     if first == "quick":
         return "quick"
     assert folder is not None
-    Path(folder, "started").write_text(str(os.getpid()), encoding="utf-8")
+    # Written whole, then named: a worker ended between creating the file and writing it
+    # would otherwise leave an empty "started" (CI saw that once, under load).
+    writing = Path(folder, "started.part")
+    writing.write_text(str(os.getpid()), encoding="utf-8")
+    writing.replace(Path(folder, "started"))
     time.sleep(60)
     Path(folder, "finished").write_text("finished", encoding="utf-8")
     return "slow"
