@@ -44,6 +44,7 @@ from reintegration_fsm import (
     Party,
     Protocol,
     ProtocolDefinitionError,
+    ProtocolError,
     Pupil,
     ReferralRoute,
     Reintegration,
@@ -1833,6 +1834,59 @@ class StoreContract:
         with pytest.raises(FormInvalid):
             store.import_histories([(AUTHORITY, opened("twice").history)] * 2)
         assert store.taken(["twice"]) == set()
+
+    def test_an_import_all_or_nothing_writes_no_batch_when_a_later_one_is_refused(
+        self, store: Store
+    ) -> None:
+        """Batches of two: by default a third batch meeting a stored id leaves the first two
+        written; `all_or_nothing` leaves none. The same import without the refused id then
+        writes every batch, in one transaction."""
+        store.save(built("case-09", 3))
+        histories = [(AUTHORITY, built(f"new-0{n}", 2).history) for n in range(1, 5)]
+        refused = [*histories, (AUTHORITY, built("case-09", 5).history)]
+        with pytest.raises(ConcurrentUpdate):
+            store.import_histories(refused, batch_size=2, all_or_nothing=True)
+        assert store.taken([f"new-0{n}" for n in range(1, 5)]) == set()
+        with pytest.raises(ConcurrentUpdate):
+            store.import_histories(refused, batch_size=2)
+        assert store.taken([f"new-0{n}" for n in range(1, 5)]) == {f"new-0{n}" for n in range(1, 5)}
+        fresh = [(AUTHORITY, built(f"more-0{n}", 1 + n).history) for n in range(1, 6)]
+        assert store.import_histories(fresh, batch_size=2, all_or_nothing=True) == 2 + 3 + 4 + 5 + 6
+        assert [store.load(f"more-0{n}") for n in range(1, 6)] == [
+            built(f"more-0{n}", 1 + n) for n in range(1, 6)
+        ]
+        assert store.verify() == []
+
+    def test_an_import_all_or_nothing_writes_nothing_when_its_histories_fail(
+        self, store: Store
+    ) -> None:
+        """An exception raised by the histories as they are read (a file found changed, say),
+        after batches were written in the transaction, or a history that does not replay:
+        nothing written; and `all_or_nothing` is True or False, nothing else."""
+
+        class Changed(Exception):
+            pass
+
+        def histories() -> Iterator[tuple[str, list[Transition]]]:
+            for n in range(1, 6):
+                yield AUTHORITY, list(built(f"new-0{n}", 2).history)
+            raise Changed
+
+        with pytest.raises(Changed):
+            store.import_histories(histories(), batch_size=2, all_or_nothing=True)
+        first, second, third = built("new-06", 3).history
+        broken = [first, third, second]  # out of order: it does not replay
+        with pytest.raises(ProtocolError):
+            store.import_histories(
+                [(AUTHORITY, built("new-07", 2).history)] * 1 + [(AUTHORITY, broken)],
+                batch_size=1,
+                all_or_nothing=True,
+            )
+        assert store.taken([f"new-0{n}" for n in range(1, 8)]) == set()
+        for wrong in (1, "yes", None):
+            with pytest.raises(FormInvalid, match="all_or_nothing"):
+                store.import_histories([], all_or_nothing=wrong)  # type: ignore[arg-type]
+        assert store.import_histories([], all_or_nothing=True) == 0
 
     def test_an_import_skips_a_case_stored_with_the_same_history(self, store: Store) -> None:
         """ST3: an import is idempotent per history, as a save is: one stored with the same

@@ -265,6 +265,19 @@ def extending(extends: object, public_key: bytes | str | None) -> None:
         extends.signature_problem(public_key)  # (a key that does not read: raised here)
 
 
+def all_or_nothing(value: object) -> bool:
+    """`value`, True or False (`import_histories`' `all_or_nothing`).
+
+    Raises:
+        FormInvalid: it is neither.
+    """
+    if type(value) is not bool:
+        raise FormInvalid(
+            "import_histories", "all_or_nothing", f"must be True or False, not {describe(value)}"
+        )
+    return value
+
+
 def batch_size(value: object) -> int:
     """`value`, a whole number of histories of at least 1.
 

@@ -79,10 +79,15 @@ class Store(Protocol):
         ...
 
     def import_histories(
-        self, histories: Iterable[tuple[str, Sequence[Transition]]], *, batch_size: int = 2000
+        self,
+        histories: Iterable[tuple[str, Sequence[Transition]]],
+        *,
+        batch_size: int = 2000,
+        all_or_nothing: bool = False,
     ) -> int:
-        """Add whole histories of new cases, a batch per transaction, skipping each the store
-        holds already with the same transitions (so a retry succeeds); the transitions written."""
+        """Add whole histories of new cases, a batch per transaction (`all_or_nothing`: every
+        batch in one), skipping each the store holds already with the same transitions (so a
+        retry succeeds); the transitions written."""
         ...
 
     def due(self, on: date, *, school: str | None = None) -> list[DueItem]:

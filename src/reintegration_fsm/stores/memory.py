@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date
@@ -197,8 +198,10 @@ class InMemoryStore:
         histories: Iterable[tuple[str, Sequence[Transition]]],
         *,
         batch_size: int = 2000,
+        all_or_nothing: bool = False,
     ) -> int:
-        """Add whole histories of new cases, `batch_size` at a time, each batch all or nothing.
+        """Add whole histories of new cases, `batch_size` at a time, each batch all or nothing
+        (with `all_or_nothing`, the whole import: nothing is added unless everything is).
 
         Each history is replayed first (a bad one is refused before anything of its batch is
         written). A history whose case the store holds with the same transitions, compared by
@@ -210,11 +213,13 @@ class InMemoryStore:
                 authority's than the store's.
             ConcurrentUpdate: one of a batch's ids is stored with another history (part of
                 this one, more, or other transitions); that batch is not written (earlier
-                batches are).
+                batches are, unless `all_or_nothing`).
             FormInvalid, IllegalTransition, GuardFailed, UnknownProtocol: a history does not
                 replay, names another authority than its own, or repeats an id.
         """
         arguments.batch_size(batch_size)
+        if arguments.all_or_nothing(all_or_nothing):
+            batch_size = sys.maxsize  # held here whole anyway: one batch, written at once
         count = 0
         batch: list[bulk.Prepared] = []
         ids: set[str] = set()

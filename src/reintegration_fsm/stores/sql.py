@@ -169,6 +169,7 @@ until it ends, so that two authorities' first cases under one name are compared 
 # for its guard (the first call's look at the database may fail first) and its body.
 _CREATE_SCHEMA = "create the schema"
 _LOOK_UP_IDS = "look up case ids"
+_IMPORT = "import the histories"
 _LOAD_CASES = "load the cases"
 _LIST_DUE = "list what is due"
 _LIST_CASES = "list cases"
@@ -1014,13 +1015,14 @@ class SqlAlchemyStore:
         self._append(conn.exec_driver_sql, prepared)
         return _held(len(history), prepared, authority, noted, latest)
 
-    @guarded("import the histories", looks=False)  # each batch looks
+    @guarded(_IMPORT, looks=False)  # each batch looks
     def import_histories(
         self,
         histories: Iterable[tuple[str, Sequence[Transition]]],
         *,
         batch_size: int = 2000,
         use_copy: bool | None = None,
+        all_or_nothing: bool = False,
     ) -> int:
         """Add whole histories of new cases from another system, in batched transactions.
 
@@ -1032,21 +1034,26 @@ class SqlAlchemyStore:
         reply was lost) may be tried again; only a batch meeting stored ids reads their logs.
         Returns the number of transitions written (none of a skipped history's).
 
+        `all_or_nothing`: every batch in one transaction, so that nothing is written unless
+        everything is (an error, or an exception raised by `histories` as it is read, writes
+        none); memory still holds one batch, not the import.
+
         Raises:
             NotPermitted: a history, or a stored case of one of its ids, is another
                 authority's than the store's; that batch is not written.
             ConcurrentUpdate: one of a batch's ids is stored with another history (part of
                 this one, more, or other transitions); that batch is not written (earlier
-                batches are).
+                batches are, unless `all_or_nothing`).
             FormInvalid, IllegalTransition, GuardFailed, UnknownProtocol: a history does not
                 replay, names another authority than its own, repeats an id, or holds a value
                 the store cannot keep.
-            StoreError: the database failed; that batch is not written. Or the database's
-                schema is at another revision than the library's (not retryable); nothing is
-                written.
+            StoreError: the database failed; that batch is not written (nor any, with
+                `all_or_nothing`). Or the database's schema is at another revision than the
+                library's (not retryable); nothing is written.
         """
         arguments.batch_size(batch_size)
         arguments.flag("import_histories", "use_copy", use_copy)
+        arguments.all_or_nothing(all_or_nothing)
         if use_copy and self._dialect != "postgresql":
             raise FormInvalid(
                 "import_histories",
@@ -1054,7 +1061,15 @@ class SqlAlchemyStore:
                 f"COPY is PostgreSQL's; this store is on {self._dialect} (leave use_copy out)",
             )
         copy = self._dialect == "postgresql" if use_copy is None else use_copy
-        count = 0
+        batches = self._prepared_batches(histories, batch_size)
+        if all_or_nothing:
+            return self._import_at_once(batches, copy)
+        return sum(self._import_batch(batch, copy) for batch in batches)
+
+    def _prepared_batches(
+        self, histories: Iterable[tuple[str, Sequence[Transition]]], batch_size: int
+    ) -> Iterator[list[bulk.Prepared]]:
+        """The histories replayed and hashed, `batch_size` at a time, each id once."""
         batch: list[bulk.Prepared] = []
         ids: set[str] = set()
         for authority, history in arguments.histories(histories):
@@ -1065,39 +1080,57 @@ class SqlAlchemyStore:
             ids.add(prepared.case_id)
             batch.append(prepared)
             if len(batch) >= batch_size:
-                count += self._import_batch(batch, copy)
+                yield batch
                 batch = []
         if batch:
-            count += self._import_batch(batch, copy)
-        return count
+            yield batch
 
     def _import_batch(self, batch: Sequence[bulk.Prepared], copy: bool) -> int:
+        action = bulk.batch_action(batch)
+        self._guard.look(*action, writes=True)  # named as the batch's failure would be
+        with self._oversized_refused(batch), converted(*action), self._writing() as conn:
+            return self._insert_batch(conn, batch, copy)
+
+    def _import_at_once(self, batches: Iterator[list[bulk.Prepared]], copy: bool) -> int:
+        """Every batch of `batches` in one transaction (`all_or_nothing`)."""
+        first = next(batches, None)
+        if first is None:
+            return 0
+        self._guard.look(_IMPORT, None, writes=True)
+        count = 0
+        with converted(_IMPORT), self._writing() as conn:
+            for batch in itertools.chain([first], batches):
+                with self._oversized_refused(batch), converted(*bulk.batch_action(batch)):
+                    count += self._insert_batch(conn, batch, copy)
+        return count
+
+    @contextlib.contextmanager
+    def _oversized_refused(self, batch: Sequence[bulk.Prepared]) -> Iterator[None]:
+        """A batch's writing, whose failure on MariaDB may be a row over the packet limit."""
         try:
-            return self._insert_batch(batch, copy)
+            yield
         except StoreError as error:
             self._refuse_oversized(error, lambda: batch)
             raise
 
-    def _insert_batch(self, batch: Sequence[bulk.Prepared], copy: bool) -> int:
-        action = bulk.batch_action(batch)
-        self._guard.look(*action, writes=True)  # named as the batch's failure would be
-        with converted(*action), self._writing() as conn:
-            wanted = [prepared.case_id for prepared in batch]
-            stored: dict[str, Any] = {}
-            for start in range(0, len(wanted), _CHUNK):
-                query = select(cases.c.case_id, cases.c.authority, cases.c.version).where(
-                    cases.c.case_id.in_(wanted[start : start + _CHUNK])
-                )
-                stored.update((row.case_id, row) for row in conn.execute(query))
-            new = [prepared for prepared in batch if prepared.case_id not in stored]
-            if stored:
-                self._refuse_stored(conn, [p for p in batch if p.case_id in stored], stored)
-            self._keep_protocols(conn, [prepared.case for prepared in new])
-            if new:
-                if copy:
-                    bulk.copy_rows(conn, new)
-                else:
-                    bulk.insert_rows(conn, new)
+    def _insert_batch(self, conn: Connection, batch: Sequence[bulk.Prepared], copy: bool) -> int:
+        """Write the histories of `batch` the store does not hold yet, in `conn`'s transaction."""
+        wanted = [prepared.case_id for prepared in batch]
+        stored: dict[str, Any] = {}
+        for start in range(0, len(wanted), _CHUNK):
+            query = select(cases.c.case_id, cases.c.authority, cases.c.version).where(
+                cases.c.case_id.in_(wanted[start : start + _CHUNK])
+            )
+            stored.update((row.case_id, row) for row in conn.execute(query))
+        new = [prepared for prepared in batch if prepared.case_id not in stored]
+        if stored:
+            self._refuse_stored(conn, [p for p in batch if p.case_id in stored], stored)
+        self._keep_protocols(conn, [prepared.case for prepared in new])
+        if new:
+            if copy:
+                bulk.copy_rows(conn, new)
+            else:
+                bulk.insert_rows(conn, new)
         return sum(len(prepared.entries) for prepared in new)
 
     def _refuse_stored(
