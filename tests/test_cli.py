@@ -49,6 +49,7 @@ from reintegration_fsm import (
     demo,
 )
 from reintegration_fsm import __main__ as entry
+from reintegration_fsm.cli import cases as import_command
 from reintegration_fsm.cli import cli, once
 from reintegration_fsm.cli.common import failure_from
 from reintegration_fsm.protocol import diagrams
@@ -887,11 +888,11 @@ def test_an_import_is_all_or_nothing_whatever_its_size(
 ) -> None:
     """`import` promises all or nothing, but wrote histories in batches of 2,000 cases, each
     its own transaction: a failure in a later batch left the earlier ones written. (Batches of
-    one here, and the second case's refused by the database.) It is one transaction now."""
+    one here, and the second case's refused by the database.) It is one transaction now, of
+    as many batches as it takes."""
     exports = [json_out(invoke(demo_db, "export", case_id)) for case_id in IDS[:2]]
     file = write(tmp_path / "two.json", exports)
-    import_histories = SqlAlchemyStore.import_histories.__wrapped__  # type: ignore[attr-defined]
-    monkeypatch.setitem(import_histories.__kwdefaults__, "batch_size", 1)
+    monkeypatch.setattr(import_command, "IMPORT_BATCH", 1)
     insert_rows = bulk.insert_rows
 
     def failing(conn: Any, batch: Any) -> None:
@@ -903,7 +904,7 @@ def test_an_import_is_all_or_nothing_whatever_its_size(
     result = invoke(empty_db, "import", file)
     assert result.exit_code == 3, result.output
     assert "nothing imported" in result.stderr
-    assert "The database did not say which case failed." in result.stderr
+    assert f"The case that failed: {IDS[1]}." in result.stderr
     assert no_store_made(empty_db)
 
 

@@ -3,7 +3,8 @@ importing histories, and driving a case one trigger at a time."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import click
@@ -13,7 +14,7 @@ from reintegration_fsm import demo as demo_cases
 from reintegration_fsm import documents
 from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.case import Reintegration
-from reintegration_fsm.cli import interchange, pasted, protocols, redacted, views
+from reintegration_fsm.cli import interchange, pasted, protocols, redacted, streamed, views
 from reintegration_fsm.cli.common import (
     CALENDAR_ENV,
     DATE,
@@ -34,12 +35,14 @@ from reintegration_fsm.cli.common import (
     today,
     write_output,
 )
+from reintegration_fsm.cli.interchange import Raw
 from reintegration_fsm.cli.once import option
 from reintegration_fsm.cli.text import neutralise
 from reintegration_fsm.errors import (
     CalendarError,
     CaseNotFound,
     ConcurrentUpdate,
+    FormInvalid,
     IllegalTransition,
     NotPermitted,
     StoreError,
@@ -50,7 +53,7 @@ from reintegration_fsm.protocol.machine import TRIGGERS_IN
 from reintegration_fsm.protocol.steps import STEP
 from reintegration_fsm.records import Transition
 from reintegration_fsm.rules import same_name
-from reintegration_fsm.serialisation import transition_to_json
+from reintegration_fsm.serialisation import transition_from_json, transition_to_json
 from reintegration_fsm.shown import NONCHARACTER
 from reintegration_fsm.stores import SqlAlchemyStore, schema
 from reintegration_fsm.vocabulary import FAMILY_ROLES, Actor, Role, Trigger
@@ -240,6 +243,11 @@ def render(ctx: click.Context, case_id: str, html: bool, text: bool, output: str
     _print_or_write(neutralise(document), output)
 
 
+IMPORT_BATCH = 500
+"""Histories an import replays and writes at a time, in its one transaction: what it holds in
+memory besides what it keeps of each history to check the file (`interchange.Checked`)."""
+
+
 @click.command("import")
 @click.argument("file", metavar="FILE")
 @option(
@@ -259,62 +267,128 @@ def import_(ctx: click.Context, file: str, dropping: bool) -> None:
     --without-redaction-records, when the removed values' placeholders become its text. To
     move a store with its records, copy its database.
     """
-    value = read_json(file, "import file", IMPORT_MOST)
-    incoming, problems = interchange.read_histories(value, settings(ctx).protocols())
-    problems += interchange.duplicates(incoming)
-    problems += interchange.refused_ids(incoming)
-    store = settings(ctx).store(create=True)
-    taken = store.taken(item.case.case_id for item in incoming)
-    stored = {
-        item.case.case_id
-        for item in incoming
-        if item.case.case_id in taken and _stored(store, item)
-    }
-    if incoming:
-        listed = (summary.case_id for summary in store.cases())
-        problems += interchange.case_only(incoming, listed)
-    for item in incoming:
-        case = item.case
-        if store.authority is not None and case.local_authority != store.authority:
-            problems.append(
-                f"{item.label}: belongs to {case.local_authority!r}, not {store.authority!r}"
-            )
-        elif case.case_id in taken and case.case_id not in stored:
-            problems.append(
-                f"{item.label}: case id {case.case_id!r} is already taken, by another history "
-                f"than this one"
-            )
-        elif (item.redactions or item.removed) and not dropping:
-            problems.append(interchange.records_refused(item))
-    if problems:
-        raise Failure(f"nothing imported from {file}", problems)
-    with progress(incoming, "Importing histories") as items:
-        try:
-            count = store.import_histories(
-                ((item.case.local_authority, item.history) for item in items),
-                batch_size=max(1, len(incoming)),  # one transaction: all or nothing, as promised
-            )
-        except StoreError as error:
-            raise _import_failed(file, error) from error
-        except ConcurrentUpdate as error:
-            raise _import_raced(file, error) from error
+    registered = settings(ctx).protocols()
+    with streamed.readable_twice(file) as path:
+        incoming, problems, digest = _checked_file(path, file, registered)
+        problems += interchange.duplicates(incoming)
+        problems += interchange.refused_ids(incoming)
+        store = settings(ctx).store(create=True)
+        taken = store.taken(item.case_id for item in incoming)
+        stored = _stored(store, path, file, registered, taken) if taken else set()
+        if incoming:
+            listed = (summary.case_id for summary in store.cases())
+            problems += interchange.case_only(incoming, listed)
+        for item in incoming:
+            if store.authority is not None and item.authority != store.authority:
+                problems.append(
+                    f"{item.label}: belongs to {item.authority!r}, not {store.authority!r}"
+                )
+            elif item.case_id in taken and item.case_id not in stored:
+                problems.append(
+                    f"{item.label}: case id {item.case_id!r} is already taken, by another "
+                    "history than this one"
+                )
+            elif (item.redactions or item.removed) and not dropping:
+                problems.append(interchange.records_refused(item))
+        if problems:
+            raise Failure(f"nothing imported from {file}", problems)
+        with progress(incoming, "Importing histories") as items:
+            histories = _histories(path, file, digest, items)
+            try:
+                count = store.import_histories(
+                    histories, batch_size=IMPORT_BATCH, all_or_nothing=True
+                )
+            except StoreError as error:
+                raise _import_failed(file, error) from error
+            except ConcurrentUpdate as error:
+                raise _import_raced(file, error) from error
     already = f"; {len(stored)} already stored" if stored else ""
     click.echo(f"imported {len(incoming) - len(stored)} case(s), {count} transition(s){already}")
     for item in incoming:
-        note = interchange.unfingerprinted(item)
-        if note is not None:
-            click.echo(f"note: {note}", err=True)
+        if item.unfingerprinted is not None:
+            click.echo(f"note: {item.unfingerprinted}", err=True)
         if item.redactions or item.removed:
             click.echo(f"note: {interchange.records_dropped(item)}", err=True)
 
 
-def _stored(store: SqlAlchemyStore, item: interchange.Incoming) -> bool:
-    """Whether the store holds `item`'s case, whose id it found taken, with `item`'s history,
-    which its import skips (the import compares them again as it writes)."""
-    try:
-        return store.history(item.case.case_id) == tuple(item.history)
-    except CaseNotFound:  # another authority's
-        return False
+@contextlib.contextmanager
+def _raw_histories(
+    reading: contextlib.AbstractContextManager[streamed.Readable], file: str
+) -> Iterator[tuple[Iterator[Raw | str], streamed.Reader]]:
+    """The raw histories of an import file (named `file`), read as they are needed, and its
+    reader, whose digest covers the bytes read so far."""
+    with reading as handle:
+        reader = streamed.Reader(handle, file, "import file", IMPORT_MOST)
+        yield interchange.raw_histories(reader), reader
+
+
+def _checked_file(
+    path: streamed.Input, file: str, protocols: Sequence[Protocol]
+) -> tuple[list[interchange.Checked], list[str], bytes]:
+    """Every history of the import file, replayed, as the import keeps it; the problems found
+    (those of the file's shape first); and the digest of the file as read."""
+    shape: list[str] = []
+    problems: list[str] = []
+    incoming: list[interchange.Checked] = []
+    with _raw_histories(path.first(), file) as (raws, reader):
+        for raw in raws:
+            if isinstance(raw, str):
+                shape.append(raw)
+                continue
+            item, found = interchange.read_history(raw, protocols)
+            problems += found
+            if item is not None:
+                incoming.append(interchange.checked(item, reader.digest.digest()))
+        return incoming, shape + problems, reader.digest.digest()
+
+
+def _stored(
+    store: SqlAlchemyStore,
+    path: streamed.Input,
+    file: str,
+    protocols: Sequence[Protocol],
+    taken: set[str],
+) -> set[str]:
+    """The `taken` ids whose case the store holds with the file's history, which the import
+    skips (it compares them again as it writes): the file read again for their histories."""
+    held: set[str] = set()
+    with _raw_histories(path.again(), file) as (raws, _):
+        for raw in raws:
+            item = None if isinstance(raw, str) else interchange.read_history(raw, protocols)[0]
+            if item is None or item.case.case_id not in taken:
+                continue
+            try:
+                if store.history(item.case.case_id) == item.history:
+                    held.add(item.case.case_id)
+            except CaseNotFound:  # another authority's
+                pass
+    return held
+
+
+def _histories(
+    path: streamed.Input, file: str, digest: bytes, incoming: Iterable[interchange.Checked]
+) -> Iterator[tuple[str, list[Transition]]]:
+    """The file's histories read once more to write them, each with its authority: the file
+    must read as it did when checked, up to each history and whole (their digests), else the
+    import writes nothing."""
+    with _raw_histories(path.again(), file) as (raws, reader):
+        try:
+            for item, raw in zip(incoming, raws, strict=True):
+                if isinstance(raw, str) or reader.digest.digest() != item.read:
+                    raise _changed(file)
+                yield item.authority, [transition_from_json(entry) for entry in raw[1]]
+        except (Failure, FormInvalid, ValueError):  # (strict: a count that differs)
+            raise _changed(file) from None
+        if reader.digest.digest() != digest:
+            raise _changed(file)
+
+
+def _changed(file: str) -> Failure:
+    """The failure of an import whose file changed between its checking and its writing."""
+    return Failure(
+        f"nothing imported from {file}: it changed while it was imported",
+        ("Nothing was written. Import it again once nothing is writing to it.",),
+    )
 
 
 def _import_failed(file: str, error: StoreError) -> Failure:

@@ -829,10 +829,10 @@ BYTE_ORDER_MARK = "\ufeff"
 
 MAX_DEPTH = 64
 """The deepest nesting a JSON input may have: a case export is about ten levels deep."""
-IMPORT_MOST = 2**30
-"""The most bytes an import file may hold (about 80,000 cases; JSON takes several times its
-size in memory once read): an endless stream (`/dev/zero`, a producer that never ends) is
-refused, not read until memory runs out."""
+IMPORT_MOST = 2**36
+"""The most bytes an import file may hold (some two million cases; it is read a case at a
+time): an endless stream (`/dev/zero`, a producer that never ends) is refused, not read until
+the disk holding its copy is full."""
 INPUT_MOST = 64 * 2**20
 """The most bytes any other input file may hold (a transition's data, a checkpoint, a key)."""
 
@@ -888,9 +888,10 @@ def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return marked
 
 
-def _check_json(value: Any, path: str) -> str | None:
-    """The first problem JSON input has that a form could not hold, walking it without recursion."""
-    stack: list[tuple[Any, str, int]] = [(value, path, 1)]
+def _check_json(value: Any, path: str, depth: int = 1) -> str | None:
+    """The first problem JSON input has that a form could not hold, walking it without recursion
+    (`depth`: how deep `value` is in the input)."""
+    stack: list[tuple[Any, str, int]] = [(value, path, depth)]
     while stack:
         item, where, depth = stack.pop()
         if depth > MAX_DEPTH:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import attrs
 
 from reintegration_fsm.case import Reintegration
-from reintegration_fsm.cli import pasted
+from reintegration_fsm.cli import pasted, streamed
 from reintegration_fsm.cli.errors import Failure, failure_from
 from reintegration_fsm.errors import FormInvalid, ProtocolError, UnknownProtocol
 from reintegration_fsm.fields import differing_only_in, folded_text
@@ -138,14 +138,82 @@ def _history_items(value: Any) -> tuple[list[tuple[str, Any, Mapping[str, Any]]]
     items: list[tuple[str, Any, Mapping[str, Any]]] = []
     problems: list[str] = []
     for number, item in enumerate(value, start=1):
-        if isinstance(item, Mapping) and "history" in item:
-            label = f"item {number} (case {_id_shown(item.get('case_id', '?'))})"
-            items.append((label, item["history"], item))
-        elif isinstance(item, list):
-            items.append((f"item {number}", item, {}))
+        found = _listed_item(number, item)
+        if isinstance(found, str):
+            problems.append(found)
         else:
-            problems.append(f"item {number}: not a case export nor a history")
+            items.append(found)
     return items, problems
+
+
+Raw = tuple[str, Any, Mapping[str, Any]]
+"""A history as an import file gives it: its label, its transitions as JSON, and what its
+export says of the case besides."""
+
+
+def raw_histories(reader: streamed.Reader) -> Iterator[Raw | str]:
+    """The raw histories of an import file as `_history_items` reads them, one at a time as the
+    file is read (a list's items, or the items of an export's `cases`), with a problem of the
+    file's shape (text) where that finds one."""
+    opening = reader.opening()
+    if opening == "[":
+        yield from _listed(reader, "$", 1)
+        reader.end()
+        return
+    if opening != "{":
+        value = reader.value("$", 1)
+        reader.end()
+        yield from _whole(value)
+        return
+    members: dict[str, Any] = {}
+    listed = False
+    for key in reader.members("$"):
+        if key == "cases" and reader.opening() == "[":
+            listed = True
+            yield from _listed(reader, "$.cases", 2)
+        else:
+            members[key] = reader.value(f"$.{key}", 2)
+    reader.end()
+    if not listed:
+        yield from _whole(members)
+    elif "history" in members:
+        yield "a JSON object holds both a case's 'history' and 'cases': give one of them"
+
+
+def _whole(value: Any) -> Iterator[Raw | str]:
+    items, problems = _history_items(value)
+    yield from problems
+    yield from items
+
+
+def _listed(reader: streamed.Reader, where: str, depth: int) -> Iterator[Raw | str]:
+    """The histories of a list as `_history_items` reads one: a list of transitions is one
+    (bare) history, held until an item that is no transition shows it is not one."""
+    steps: list[Any] | None = []
+    count = 0
+    for number, item in reader.items(where, depth):
+        count += 1
+        if steps is not None:
+            if isinstance(item, Mapping) and "seq" in item:
+                steps.append(item)
+                continue
+            for held, step in enumerate(steps, start=1):
+                yield _listed_item(held, step)
+            steps = None
+        yield _listed_item(number + 1, item)
+    if not count:
+        yield "expected a case export, a list of them, or a history (a list of transitions)"
+    elif steps:
+        yield ("history", steps, {})
+
+
+def _listed_item(number: int, item: Any) -> Raw | str:
+    """An item of a list of histories: an export, a bare history, or a problem."""
+    if isinstance(item, Mapping) and "history" in item:
+        return f"item {number} (case {_id_shown(item.get('case_id', '?'))})", item["history"], item
+    if isinstance(item, list):
+        return f"item {number}", item, {}
+    return f"item {number}: not a case export nor a history"
 
 
 _CLAIMED = ("case_id", "stage")
@@ -179,67 +247,100 @@ def _unknown_trigger(entry: Any) -> str | None:
     return f"{trigger!r} is not a trigger" + (f": did you mean {near[0]}?" if near else "")
 
 
-def read_histories(
-    value: Any, protocols: Sequence[Protocol] = ()
-) -> tuple[list[Incoming], list[str]]:
-    """Every history in an import file, checked by replaying it under the built-in and the
-    registered `protocols`; and every problem found, each once: a transition's misspelt
-    trigger, its malformed fields and a parent's or the child's organisation
-    (`_family_organisation`) whether or not the history replays, then what its replay finds."""
-    raw, problems = _history_items(value)
-    incoming: list[Incoming] = []
-    for label, history, claims in raw:
-        if not isinstance(history, list) or not history:
-            problems.append(f"{label}: the history must be a non-empty list of transitions")
-            continue
-        transitions: list[Transition] = []
-        bad = False
-        for position, entry in enumerate(history, start=1):
-            unknown = _unknown_trigger(entry)
-            if unknown is not None:  # else only the replay finds it, after every other problem
-                problems.append(f"{label}, transition {position}: Transition.trigger: {unknown}")
-                bad = True
-            try:
-                transition = transition_from_json(entry)
-            except FormInvalid as error:
-                problems += [
-                    f"{label}, transition {position}: {problem}" for problem in form_problems(error)
-                ]
-                bad = True
-                continue
-            transitions.append(transition)
-            if transition.actor.family_with_organisation:  # named whatever else is wrong
-                problems.append(_family_organisation(_naming_case(label, history), transition))
-        if bad:
-            continue
+def read_history(raw: Raw, protocols: Sequence[Protocol] = ()) -> tuple[Incoming | None, list[str]]:
+    """A history of an import file, checked by replaying it under the built-in and the
+    registered `protocols` (None when it does not replay); and every problem found, each once:
+    a transition's misspelt trigger, its malformed fields and a parent's or the child's
+    organisation (`_family_organisation`) whether or not the history replays, then what its
+    replay finds."""
+    label, history, claims = raw
+    if not isinstance(history, list) or not history:
+        return None, [f"{label}: the history must be a non-empty list of transitions"]
+    problems: list[str] = []
+    transitions: list[Transition] = []
+    bad = False
+    for position, entry in enumerate(history, start=1):
+        unknown = _unknown_trigger(entry)
+        if unknown is not None:  # else only the replay finds it, after every other problem
+            problems.append(f"{label}, transition {position}: Transition.trigger: {unknown}")
+            bad = True
         try:
-            case = Reintegration.replay(transitions, protocols=protocols)
-        except UnknownProtocol as error:
-            failure = failure_from(error)
-            problems.append(f"{label}: {failure.message}. {' '.join(failure.reasons)}")
-            continue
+            transition = transition_from_json(entry)
         except FormInvalid as error:
-            problems += [f"{label}: the history does not replay: {p}" for p in form_problems(error)]
+            problems += [
+                f"{label}, transition {position}: {problem}" for problem in form_problems(error)
+            ]
+            bad = True
             continue
-        except (ProtocolError, ValueError, KeyError, TypeError) as error:
-            problems.append(f"{label}: the history does not replay: {error}")
-            continue
-        mismatched = _claims_problems(label, claims, case)
-        if mismatched:
-            problems += mismatched
-            continue
-        notes = claims.get("redactions")
-        count = len(notes) if isinstance(notes, list) else 0
-        removed = identity_placeholder(case.pupil) or holds_placeholder(transitions)
-        incoming.append(Incoming(label, tuple(transitions), case, count, removed))
-    return incoming, problems
+        transitions.append(transition)
+        if transition.actor.family_with_organisation:  # named whatever else is wrong
+            problems.append(_family_organisation(_naming_case(label, history), transition))
+    if bad:
+        return None, problems
+    try:
+        case = Reintegration.replay(transitions, protocols=protocols)
+    except UnknownProtocol as error:
+        failure = failure_from(error)
+        return None, [*problems, f"{label}: {failure.message}. {' '.join(failure.reasons)}"]
+    except FormInvalid as error:
+        return None, [
+            *problems,
+            *(f"{label}: the history does not replay: {p}" for p in form_problems(error)),
+        ]
+    except (ProtocolError, ValueError, KeyError, TypeError) as error:
+        return None, [*problems, f"{label}: the history does not replay: {error}"]
+    mismatched = _claims_problems(label, claims, case)
+    if mismatched:
+        return None, problems + mismatched
+    notes = claims.get("redactions")
+    count = len(notes) if isinstance(notes, list) else 0
+    removed = identity_placeholder(case.pupil) or holds_placeholder(transitions)
+    return Incoming(label, tuple(transitions), case, count, removed), problems
 
 
-def _records(item: Incoming) -> str:
+@attrs.frozen
+class Checked:
+    """What the import keeps of a history once it has replayed: what it is checked against
+    the store with, and what is said of it, without its transitions."""
+
+    label: str
+    case_id: str
+    authority: str
+    redactions: int
+    """The redaction records its export carries."""
+    removed: str | None
+    """What of it a redaction removed (with no record of who, for a bare history), or None."""
+    unfingerprinted: str | None
+    """The note `unfingerprinted` gives it, or None."""
+    read: bytes
+    """The digest of the file's bytes read when the history was (`streamed.Reader.digest`)."""
+
+
+def checked(item: Incoming, read: bytes) -> Checked:
+    """What the import keeps of `item`, read from the file's first `read` bytes (digested)."""
+    removed = None
+    if item.removed:
+        removed = (
+            "its child's name or date of birth"
+            if identity_placeholder(item.case.pupil)
+            else "values in it"
+        )
+    return Checked(
+        item.label,
+        item.case.case_id,
+        item.case.local_authority,
+        item.redactions,
+        removed,
+        unfingerprinted(item),
+        read,
+    )
+
+
+def _records(item: Checked) -> str:
     return f"{item.redactions} redaction record{'' if item.redactions == 1 else 's'}"
 
 
-def records_refused(item: Incoming) -> str:
+def records_refused(item: Checked) -> str:
     """Why `item` is not imported without `--without-redaction-records`: its file carries
     redaction records, or (a bare history) its child's name or date of birth was removed and
     it carries no record of who removed them."""
@@ -251,26 +352,19 @@ def records_refused(item: Incoming) -> str:
             "--without-redaction-records"
         )
     return (
-        f"{item.label}: a redaction removed {_removed(item)}, and it carries no record of who "
+        f"{item.label}: a redaction removed {item.removed}, and it carries no record of who "
         "removed them (the placeholders would become its text); copy the database to move a "
         "store, or give --without-redaction-records"
     )
 
 
-def _removed(item: Incoming) -> str:
-    """What of a bare history a redaction removed."""
-    if identity_placeholder(item.case.pupil):
-        return "its child's name or date of birth"
-    return "values in it"
-
-
-def records_dropped(item: Incoming) -> str:
+def records_dropped(item: Checked) -> str:
     """The note of `item` imported with `--without-redaction-records`: what it was imported
     without."""
     if item.redactions:
         return f"{item.label} was imported without its {_records(item)}: the export file keeps them"
     return (
-        f"{item.label} was imported with {_removed(item)} removed, and no record of who removed "
+        f"{item.label} was imported with {item.removed} removed, and no record of who removed "
         "them: the store it came from keeps it"
     )
 
@@ -290,17 +384,17 @@ def unfingerprinted(item: Incoming) -> str | None:
     )
 
 
-def case_only(incoming: Sequence[Incoming], stored: Iterable[str]) -> list[str]:
+def case_only(incoming: Sequence[Checked], stored: Iterable[str]) -> list[str]:
     """Problems for ids that differ only in letters' case or Unicode form from a case's in
     `stored` (the ids of the cases the store may show) or from another one given before them,
     as `apply ... open` compares them (`fields.folded_text`): two children's records nobody
     could tell apart by ear or on paper (an accent typed apart from its letter reads as the
     accented letter, on every screen)."""
     known = {folded_text(case_id): case_id for case_id in stored}
-    given: dict[str, Incoming] = {}
+    given: dict[str, Checked] = {}
     problems = []
     for item in incoming:
-        case_id = item.case.case_id
+        case_id = item.case_id
         folded = folded_text(case_id)
         first = given.setdefault(folded, item)
         if known.get(folded, case_id) != case_id:
@@ -308,22 +402,22 @@ def case_only(incoming: Sequence[Incoming], stored: Iterable[str]) -> list[str]:
                 f"{item.label}: case id {case_id!r} differs from the case {known[folded]!r} "
                 f"only in {differing_only_in(case_id, known[folded])}"
             )
-        elif first.case.case_id != case_id:
+        elif first.case_id != case_id:
             problems.append(
                 f"{item.label}: case id {case_id!r} differs only in "
-                f"{differing_only_in(case_id, first.case.case_id)} from {first.label}"
+                f"{differing_only_in(case_id, first.case_id)} from {first.label}"
             )
     return problems
 
 
-def refused_ids(incoming: Sequence[Incoming]) -> list[str]:
+def refused_ids(incoming: Sequence[Checked]) -> list[str]:
     """Problems for ids `apply ... open` refuses (`pasted.refusal`: a character nobody sees, a
     blank one, letters that read as others, a noncharacter): an import adds no case that
     `open` would not, though its history, recorded before, replays."""
     return [
         f"{item.label}: case id {refused}"
         for item in incoming
-        if (refused := pasted.refusal(item.case.case_id)) is not None
+        if (refused := pasted.refusal(item.case_id)) is not None
     ]
 
 
@@ -352,12 +446,12 @@ def _naming_case(label: str, history: Sequence[Any]) -> str:
     return label if case_id is None else f"{label} (case {_id_shown(case_id)})"
 
 
-def duplicates(incoming: Sequence[Incoming]) -> list[str]:
+def duplicates(incoming: Sequence[Checked]) -> list[str]:
     """Problems for case ids given more than once in one file."""
     seen: dict[str, str] = {}
     problems = []
     for item in incoming:
-        case_id = item.case.case_id
+        case_id = item.case_id
         if case_id in seen:
             problems.append(f"{item.label}: case {case_id!r} is also given by {seen[case_id]}")
         else:
