@@ -685,16 +685,21 @@ def test_the_loser_of_a_race_to_create_a_case_prints_no_personal_data(
     slow = sa.create_engine(url)
     first = SqlAlchemyStore(slow, calendar=CALENDAR)
 
+    inserted = threading.Event()
+
     @sa.event.listens_for(slow, "after_cursor_execute")
     def linger(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         if statement.startswith("INSERT INTO rfsm_cases"):
+            inserted.set()
             time.sleep(1.0)  # holds the new key, uncommitted, while the second writer tries
 
     secret = Pupil("Zebedee Secretname", dt.date(2013, 7, 1), key_stage=3)
     writer = threading.Thread(target=first.save, args=(advanced(opened("race-01"), 1),))
     writer.start()
-    time.sleep(0.3)
     try:
+        # The second writer goes once the first has inserted (a fixed wait of 0.3 s was
+        # the first writer's head start, which a loaded machine could outlast).
+        assert inserted.wait(120), "the first writer never inserted its case"
         with pytest.raises(ConcurrentUpdate) as refused:
             SqlAlchemyStore(engine, calendar=CALENDAR).save(opened("race-01", pupil=secret))
     finally:
