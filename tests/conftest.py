@@ -7,6 +7,7 @@ import datetime as dt
 import math
 import os
 import shutil
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -43,6 +44,21 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         test = getattr(item, "obj", None)
         _cap_examples(getattr(test, "__func__", test))
         _cap_examples(getattr(item, "cls", None))
+
+
+DATED_TODAY = ("store_contract", "evidence_contract")
+"""The helper modules whose `REDACTED_ON` the store tests date their redactions with."""
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Date the tests' redactions (`store_contract.REDACTED_ON`, and the name imported into the
+    test's module) the day the test runs, not the day the modules were imported: the library
+    refuses a redaction dated before the day its entries were recorded, so a run crossing
+    midnight failed every redaction test after it."""
+    today = dt.date.today()
+    for module in (*map(sys.modules.get, DATED_TODAY), getattr(item, "module", None)):
+        if isinstance(getattr(module, "REDACTED_ON", None), dt.date):
+            module.REDACTED_ON = today  # type: ignore[union-attr]
 
 
 def _cap_examples(holder: object) -> None:

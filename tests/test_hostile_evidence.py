@@ -78,9 +78,6 @@ from test_stores import server_store
 ENGINES = ("memory", "sqlite", "postgresql", "mariadb")
 SQL_ENGINES = ENGINES[1:]
 CLERK = Actor("la-9", "Jo Whitfield", Role.LA_ADMISSIONS, AUTHORITY)
-LATER = REDACTED_ON
-"""A redaction's date on or after the day every entry of the cases these tests build was
-recorded (today), and not after today."""
 
 
 def _store_on(engine: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
@@ -313,10 +310,12 @@ def test_an_older_checkpoint_still_holds_and_a_newer_one_finds_a_rollback(store:
 # -- on every engine: redaction and retention --------------------------------------------------
 def test_a_redaction_made_twice_is_refused_and_changes_nothing(store: Store) -> None:
     store.save(built("case-01", 3))
-    store.redact("case-01", 2, ["form.parent_name"], "Family's request", by=CLERK, on=LATER)
+    store.redact("case-01", 2, ["form.parent_name"], "Family's request", by=CLERK, on=REDACTED_ON)
     before = _state(store, "case-01")
     with pytest.raises(FormInvalid, match="nothing to remove"):
-        store.redact("case-01", 2, ["form.parent_name"], "Family's request", by=CLERK, on=LATER)
+        store.redact(
+            "case-01", 2, ["form.parent_name"], "Family's request", by=CLERK, on=REDACTED_ON
+        )
     assert _state(store, "case-01") == before
     assert store.verify() == []
 
@@ -325,7 +324,7 @@ def test_a_redaction_of_a_case_that_does_not_exist_is_case_not_found(store: Stor
     store.save(built("case-01", 3))
     for case_id in ("case-02", "", "x" * 5000, "case-01 ", "CASE-01"):
         with pytest.raises(CaseNotFound):
-            store.redact(case_id, 2, ["form.parent_name"], "Request", by=CLERK, on=LATER)
+            store.redact(case_id, 2, ["form.parent_name"], "Request", by=CLERK, on=REDACTED_ON)
     assert store.redactions("case-01") == []
 
 
@@ -342,12 +341,12 @@ def test_a_redaction_of_a_case_that_does_not_exist_is_case_not_found(store: Stor
 )
 def test_a_hostile_reason_is_kept_as_typed(store: Store, reason: str) -> None:
     store.save(built("case-01", 3))
-    [note] = store.redact("case-01", 2, ["form.parent_name"], reason, by=CLERK, on=LATER)
+    [note] = store.redact("case-01", 2, ["form.parent_name"], reason, by=CLERK, on=REDACTED_ON)
     assert note.reason == reason
     [kept] = store.redactions("case-01")
     assert kept.reason == reason
     shown = store.load("case-01").history[1].data["form"]["parent_name"]
-    assert shown == f"(redacted on {LATER.isoformat()}: {reason})"
+    assert shown == f"(redacted on {REDACTED_ON.isoformat()}: {reason})"
     assert store.verify() == []
 
 
@@ -358,7 +357,7 @@ def test_a_reason_that_is_not_one_printable_line_is_refused(store: Store, reason
     store.save(built("case-01", 3))
     before = _state(store, "case-01")
     with pytest.raises(FormInvalid, match=r"redact\.reason"):
-        store.redact("case-01", 2, ["form.parent_name"], reason, by=CLERK, on=LATER)
+        store.redact("case-01", 2, ["form.parent_name"], reason, by=CLERK, on=REDACTED_ON)
     assert _state(store, "case-01") == before
 
 
@@ -503,13 +502,20 @@ def test_a_redaction_cut_off_part_way_writes_nothing(sql_store: SqlAlchemyStore)
     try:
         with pytest.raises(StoreError):
             sql_store.redact(
-                "case-01", None, ["form.parent_name", "actor.name"], "Request", by=CLERK, on=LATER
+                "case-01",
+                None,
+                ["form.parent_name", "actor.name"],
+                "Request",
+                by=CLERK,
+                on=REDACTED_ON,
             )
     finally:
         sa.event.remove(sql_store.engine, "before_cursor_execute", cut)
     assert _state(sql_store, "case-01") == before
     assert sql_store.verify() == []
-    notes = sql_store.redact("case-01", 2, ["form.parent_name"], "Request", by=CLERK, on=LATER)
+    notes = sql_store.redact(
+        "case-01", 2, ["form.parent_name"], "Request", by=CLERK, on=REDACTED_ON
+    )
     assert [note.number for note in notes] == [1]  # tried again: made once
 
 
@@ -743,7 +749,7 @@ CHILD_PATHS = ["pupil.name", "pupil.date_of_birth", "form.child_name", "form.chi
 
 
 def _erase_child(store: SqlAlchemyStore) -> None:
-    store.redact("case-01", None, CHILD_PATHS, "Erasure request", by=CLERK, on=LATER)
+    store.redact("case-01", None, CHILD_PATHS, "Erasure request", by=CLERK, on=REDACTED_ON)
 
 
 def _redactions_warned(run: Any) -> list[GuessableRedaction]:
@@ -944,13 +950,13 @@ def test_the_wal_flush_waits_for_a_reader_briefly_and_leaves_the_busy_timeout_as
 
     sa.event.listen(store.engine, "before_cursor_execute", checkpointing)
     with _snapshot_held(url):
-        store.redact("case-01", 1, ["actor.name"], "Erasure", by=CLERK, on=LATER)
+        store.redact("case-01", 1, ["actor.name"], "Erasure", by=CLERK, on=REDACTED_ON)
     assert len(waits) >= 3  # at least three tries
     assert set(waits) == {200}  # each waiting 0.2 s for the reader
     with store.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 1000
     waits.clear()
-    store.redact("case-01", 2, ["actor.name"], "Erasure", by=CLERK, on=LATER)
+    store.redact("case-01", 2, ["actor.name"], "Erasure", by=CLERK, on=REDACTED_ON)
     assert waits == [200]  # no reader: once, and done
     store.close()
 
@@ -1110,7 +1116,7 @@ def test_a_redaction_of_an_entry_left_named_in_rfsm_redacting_is_refused_plainly
     _leave_redacting(sql_store, "case-01", 2)
     before = _state(sql_store, "case-01")
     with pytest.raises(AlteredRow) as refused:
-        sql_store.redact("case-01", 2, ["form.parent_name"], "Request", by=CLERK, on=LATER)
+        sql_store.redact("case-01", 2, ["form.parent_name"], "Request", by=CLERK, on=REDACTED_ON)
     assert refused.value.retryable is False
     assert refused.value.case_id == "case-01"
     assert "rfsm_redacting names entry 2 outside a redaction" in str(refused.value)
@@ -1239,7 +1245,7 @@ def test_a_row_sqlite_keeps_as_changed_behind_the_store_is_a_typed_error(
     store = SqlAlchemyStore(f"sqlite:///{tmp_path / 'altered.sqlite'}", calendar=CALENDAR)
     store.create_schema()
     store.save(built("case-01", 11))
-    store.redact("case-01", 2, ["form.parent_name"], "Request", by=CLERK, on=LATER)
+    store.redact("case-01", 2, ["form.parent_name"], "Request", by=CLERK, on=REDACTED_ON)
     drop_triggers(store.engine)
     with store.engine.begin() as conn:
         conn.execute(sa.text(change), {"deep": "[" * 5000 + "]" * 5000})
@@ -1266,7 +1272,7 @@ def test_a_redaction_record_numbered_with_text_is_named_and_the_rest_checked(
     store.create_schema()
     for case_id in ("case-01", "case-02", "case-03", "case-04"):
         store.save(built(case_id, 4))
-    store.redact("case-02", 2, ["form.parent_name"], "Request", by=CLERK, on=LATER)
+    store.redact("case-02", 2, ["form.parent_name"], "Request", by=CLERK, on=REDACTED_ON)
     assert store.verify() == []
     drop_triggers(store.engine)
     with store.engine.begin() as conn:
