@@ -33,6 +33,7 @@ from typing import Any
 
 from sqlalchemy import (
     Column,
+    Connection,
     Date,
     DateTime,
     Dialect,
@@ -505,6 +506,52 @@ def trigger_statements(dialect: str) -> list[str]:
             *keyed_guard_statements(dialect),
         ]
     raise NotImplementedError(f"no append-only triggers for the {dialect!r} dialect")
+
+
+GUARDS = {
+    "sqlite": (
+        "rfsm_transitions_no_update",
+        "rfsm_transitions_no_delete",
+        "rfsm_transitions_no_replace",
+        "rfsm_transitions_keyed",
+        "rfsm_transitions_keyed_redaction",
+        "rfsm_redactions_counted",
+    ),
+    "postgresql": (
+        "rfsm_transitions_append_only",
+        "rfsm_transitions_redact_only",
+        "rfsm_transitions_no_truncate",
+        "rfsm_transitions_keyed",
+        "rfsm_redactions_counted",
+    ),
+    "mysql": (
+        "rfsm_transitions_no_update",
+        "rfsm_transitions_no_delete",
+        "rfsm_transitions_keyed",
+        "rfsm_transitions_keyed_redaction",
+        "rfsm_redactions_counted",
+    ),
+}
+"""The triggers `trigger_statements` and `counting_statements` make, by dialect (MariaDB's
+under "mysql"): a store whose database lacks one (restored from a dump taken without
+triggers, or one dropped or disabled) no longer refuses what it guards against."""
+
+_PRESENT_GUARDS = {
+    "sqlite": "SELECT name FROM sqlite_master WHERE type = 'trigger'",
+    # A disabled trigger (ALTER TABLE ... DISABLE TRIGGER, as a dump of a database so altered
+    # restores it) guards nothing: it counts as missing.
+    "postgresql": "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgenabled <> 'D' "
+    "AND tgrelid IN (to_regclass('rfsm_transitions'), to_regclass('rfsm_redactions'))",
+    "mysql": "SELECT trigger_name FROM information_schema.triggers "
+    "WHERE trigger_schema = DATABASE()",
+}
+
+
+def missing_guards(conn: Connection) -> list[str]:
+    """The names of the store's triggers (`GUARDS`) that its database lacks or has disabled."""
+    dialect = "mysql" if conn.dialect.name == "mariadb" else conn.dialect.name
+    present = {str(name) for name in conn.exec_driver_sql(_PRESENT_GUARDS[dialect]).scalars()}
+    return [name for name in GUARDS[dialect] if name not in present]
 
 
 def drop_trigger_statements(dialect: str) -> list[str]:
