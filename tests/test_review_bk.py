@@ -109,6 +109,16 @@ def test_BK3_the_log_takes_an_insert_under_an_empty_search_path(postgres_url: st
         engine.dispose()
 
 
+def test_BK4_the_store_page_says_how_to_back_up_and_restore() -> None:
+    """docs/ said nothing of backing a store up or restoring one: a copy of the file beside a
+    writer (its `-wal` left behind), a world-readable `.backup`, a dump without triggers, a
+    rollback the nightly routine then pages about every night. The section says each."""
+    page = (Path(__file__).resolve().parent.parent / "docs" / "stores.md").read_text()
+    section = page.split("## Backups and restores\n", 1)[1].split("\n## ", 1)[0]
+    for needed in ("umask 077", "-wal", "--skip-triggers", "DEFINER", "db upgrade", "--extends"):
+        assert needed in section, needed
+
+
 @pytest.mark.xfail(
     strict=True,
     reason="BK5: a trigger whose definer is gone makes every save 'the database failed'",
