@@ -137,16 +137,15 @@ def upgrade(url_or_engine: str | URL | Engine, revision: str = "head") -> None:
 
 def restore_guards(conn: Connection) -> None:
     """Make again the log's triggers a database at the newest revision lacks or has disabled
-    (restored from a dump taken without them, or dropped behind the store): `verify()` reports
-    each as missing, and `upgrade()` to head puts them back."""
+    (restored from a dump taken without them, or dropped behind the store): `upgrade()` to head
+    puts them back."""
     if not schema.missing_guards(conn):
         return
     dialect = conn.dialect.name
+    # (PostgreSQL's CREATE OR REPLACE TRIGGER enables a disabled one, by name: an authority's
+    # own triggers are left as they are.)
     for statement in (*schema.trigger_statements(dialect), *schema.counting_statements(dialect)):
         conn.exec_driver_sql(statement)
-    if dialect == "postgresql":
-        for table in ("rfsm_transitions", "rfsm_redactions"):
-            conn.exec_driver_sql(f"ALTER TABLE {table} ENABLE TRIGGER USER")
 
 
 def _refuse_unversioned(conn: Connection) -> None:

@@ -29,6 +29,7 @@ Everything but the log and the redactions is a projection that `verify()` recomp
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlalchemy import (
@@ -508,33 +509,20 @@ def trigger_statements(dialect: str) -> list[str]:
     raise NotImplementedError(f"no append-only triggers for the {dialect!r} dialect")
 
 
-GUARDS = {
-    "sqlite": (
-        "rfsm_transitions_no_update",
-        "rfsm_transitions_no_delete",
-        "rfsm_transitions_no_replace",
-        "rfsm_transitions_keyed",
-        "rfsm_transitions_keyed_redaction",
-        "rfsm_redactions_counted",
-    ),
-    "postgresql": (
-        "rfsm_transitions_append_only",
-        "rfsm_transitions_redact_only",
-        "rfsm_transitions_no_truncate",
-        "rfsm_transitions_keyed",
-        "rfsm_redactions_counted",
-    ),
-    "mysql": (
-        "rfsm_transitions_no_update",
-        "rfsm_transitions_no_delete",
-        "rfsm_transitions_keyed",
-        "rfsm_transitions_keyed_redaction",
-        "rfsm_redactions_counted",
-    ),
-}
-"""The triggers `trigger_statements` and `counting_statements` make, by dialect (MariaDB's
-under "mysql"): a store whose database lacks one (restored from a dump taken without
-triggers, or one dropped or disabled) no longer refuses what it guards against."""
+_MADE_TRIGGER = re.compile(r"CREATE (?:OR REPLACE )?TRIGGER (?:IF NOT EXISTS )?(\w+) .*? ON (\w+)")
+
+
+def guards(dialect: str) -> dict[str, str]:
+    """The triggers `trigger_statements` and `counting_statements` make, each with its table: a
+    store whose database lacks one (restored from a dump taken without triggers, or one
+    dropped or disabled) no longer refuses what it guards against."""
+    made = (*trigger_statements(dialect), *counting_statements(dialect))
+    return {
+        found.group(1): found.group(2)
+        for statement in made
+        if (found := _MADE_TRIGGER.search(statement)) is not None
+    }
+
 
 _PRESENT_GUARDS = {
     "sqlite": "SELECT name FROM sqlite_master WHERE type = 'trigger'",
@@ -548,10 +536,10 @@ _PRESENT_GUARDS = {
 
 
 def missing_guards(conn: Connection) -> list[str]:
-    """The names of the store's triggers (`GUARDS`) that its database lacks or has disabled."""
+    """The names of the store's triggers (`guards`) that its database lacks or has disabled."""
     dialect = "mysql" if conn.dialect.name == "mariadb" else conn.dialect.name
     present = {str(name) for name in conn.exec_driver_sql(_PRESENT_GUARDS[dialect]).scalars()}
-    return [name for name in GUARDS[dialect] if name not in present]
+    return [name for name in guards(dialect) if name not in present]
 
 
 def drop_trigger_statements(dialect: str) -> list[str]:
