@@ -1021,8 +1021,8 @@ class SqlAlchemyStore:
         histories: Iterable[tuple[str, Sequence[Transition]]],
         *,
         batch_size: int = 2000,
-        use_copy: bool | None = None,
         all_or_nothing: bool = False,
+        use_copy: bool | None = None,
     ) -> int:
         """Add whole histories of new cases from another system, in batched transactions.
 
