@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from reintegration_fsm.errors import StoreError
 from reintegration_fsm.stores import SqlAlchemyStore, schema, upgrade
 from store_contract import CALENDAR, built, drop_triggers, empty_store, log_refuses_updates
 
@@ -74,3 +75,29 @@ def test_BK4_the_store_page_says_how_to_back_up_and_restore() -> None:
     section = page.split("## Backups and restores\n", 1)[1].split("\n## ", 1)[0]
     for needed in ("umask 077", "-wal", "--skip-triggers", "DEFINER", "db upgrade", "--extends"):
         assert needed in section, needed
+
+
+@pytest.mark.parametrize("database_url", ["mariadb"], indirect=True)
+def test_BK5_a_save_refused_by_a_trigger_whose_definer_is_gone_says_so(database_url: str) -> None:
+    """A MariaDB dump restored where the user who made the triggers (their DEFINER) does not
+    exist: every save failed with "the database failed (... 1449) ... ask your database
+    administrator". It says what is wrong, and that it will not pass by trying again."""
+    store = SqlAlchemyStore(database_url, calendar=CALENDAR)
+    try:
+        (statement,) = [
+            made
+            for made in schema.trigger_statements("mariadb")
+            if "rfsm_transitions_keyed " in made
+        ]
+        with store.engine.begin() as conn:
+            conn.exec_driver_sql("DROP TRIGGER rfsm_transitions_keyed")
+            conn.exec_driver_sql(
+                statement.replace("CREATE TRIGGER", "CREATE DEFINER = 'gone'@'nowhere' TRIGGER")
+            )
+        with pytest.raises(StoreError) as refused:
+            store.save(built("case-01", 2))
+        assert "a database user this server does not have" in str(refused.value)
+        assert "DEFINER" in str(refused.value)
+        assert not refused.value.retryable
+    finally:
+        store.close()

@@ -71,6 +71,9 @@ _MYSQL_REFUSED = frozenset({1044, 1045, 1049, 1698})
 # a column, a privilege such as SUPER (ER_SPECIFIC_ACCESS_DENIED), or a trigger's creation
 # while binary logging is on without it (ER_BINLOG_CREATE_ROUTINE_NEED_SUPER).
 _MYSQL_DENIED = frozenset({1142, 1143, 1227, 1419})
+_MYSQL_NO_DEFINER = 1449
+"""MariaDB/MySQL: a trigger's DEFINER names a user the server lacks (ER_NO_SUCH_USER): a dump
+restored on a server without the user who made the triggers."""
 # PostgreSQL's refusals at connect carry no SQLSTATE through psycopg: their words tell them from
 # a lost connection (no such database or role, the password or pg_hba.conf refusing).
 _PG_REFUSED = re.compile(r"FATAL: .*(does not exist|authentication failed|no pg_hba\.conf entry)")
@@ -454,6 +457,15 @@ def translated(error: BaseException, action: str, case_id: str | None = None) ->
             f"could not {action}: the database refuses writes: it is read-only ({reason}): "
             "name a database this user may write (not a replica), a SQLite file (and its "
             "folder) this user may write, or a URL without mode=ro",
+            retryable=False,
+            case_id=case_id,
+        )
+    if _codes(driver)[1] == _MYSQL_NO_DEFINER:
+        return StoreError(
+            f"could not {action}: the log's triggers run as a database user this server does "
+            f"not have ({reason}): they were restored from a dump made where that user exists; "
+            "restore them without their DEFINER clauses, so that they run as the user who "
+            "restores them (docs/stores.md, Backups and restores)",
             retryable=False,
             case_id=case_id,
         )
