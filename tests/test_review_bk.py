@@ -1,14 +1,18 @@
 """Review BK: a store backed up and restored as an authority's IT team does it (a dump taken
-without triggers, a data-only restore, a copy of a live SQLite file). BK2, BK3, BK5 and BK6,
-left, are in the session's closing note."""
+without triggers, a data-only restore, a copy of a live SQLite file). BK2 and BK3, left, are in
+the session's closing note."""
 
 from __future__ import annotations
 
+import shutil
+import sqlite3
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from click.testing import CliRunner
 
+from reintegration_fsm.cli import cli
 from reintegration_fsm.errors import StoreError
 from reintegration_fsm.stores import SqlAlchemyStore, schema, upgrade
 from store_contract import CALENDAR, built, drop_triggers, empty_store, log_refuses_updates
@@ -101,3 +105,28 @@ def test_BK5_a_save_refused_by_a_trigger_whose_definer_is_gone_says_so(database_
         assert not refused.value.retryable
     finally:
         store.close()
+
+
+def test_BK6_a_copy_of_a_live_sqlite_file_without_its_wal_says_why_it_holds_no_store(
+    tmp_path: Path,
+) -> None:
+    """A store's file copied while a writer has it open, without its `-wal` file, holds none of
+    what was written since the last checkpoint: "no case store there ... Check the path", with
+    no word of the `-wal` left behind. It says so; a file in another journal mode does not."""
+    live = SqlAlchemyStore(f"sqlite:///{tmp_path / 'live.sqlite'}", calendar=CALENDAR)
+    try:
+        live.create_schema()
+        live.save(built("case-01", 3))
+        shutil.copy(tmp_path / "live.sqlite", tmp_path / "copy.sqlite")  # the -wal left behind
+    finally:
+        live.close()
+    result = CliRunner().invoke(cli, ["--db", str(tmp_path / "copy.sqlite"), "cases"])
+    assert result.exit_code == 2, result.output
+    assert "no case store there" in result.stderr
+    assert "in WAL mode and has no -wal file beside it" in result.stderr
+    with sqlite3.connect(tmp_path / "other.sqlite") as conn:
+        conn.execute("CREATE TABLE unrelated (x)")
+    conn.close()
+    result = CliRunner().invoke(cli, ["--db", str(tmp_path / "other.sqlite"), "cases"])
+    assert "no case store there" in result.stderr
+    assert "-wal" not in result.stderr

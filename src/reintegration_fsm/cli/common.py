@@ -173,6 +173,7 @@ class Settings:
                 raise self._no_store()
             if create:
                 self._made = new_files.to_be_made(self.url)
+            left_behind = _wal_left_behind(self.url)  # (before opening it sets WAL mode)
             try:
                 store = SqlAlchemyStore(
                     self.url, authority=self.authority, calendar=calendar, protocols=protocols
@@ -190,7 +191,7 @@ class Settings:
                     raise self._cut_off()
                 if cut_off or not tables.has_table("rfsm_cases"):
                     if not create:
-                        raise self._no_store()
+                        raise self._no_store(*left_behind)
                     upgrade(store.engine)  # makes the store, or finishes its making
                 else:  # a store made by an older release: its rows do not fit this one's
                     with store.engine.connect() as conn:
@@ -201,12 +202,13 @@ class Settings:
             self._store = store
         return self._store
 
-    def _no_store(self) -> Failure:
+    def _no_store(self, *hints: str) -> Failure:
         return Failure(
             f"--db {shown_url(self.url)}: no case store there",
             (
                 "Check the path or URL. A store is made by `db upgrade`, or by the first "
                 "`apply ... open`, `import` or `demo` on a new database.",
+                *hints,
             ),
         )
 
@@ -413,6 +415,35 @@ def _refuse_options_in_the_file_name(url: str) -> None:
             "not the database named",
             ("Give the database as a file: URI: sqlite:///file:PATH?mode=ro&uri=true.",),
         )
+
+
+def _wal_left_behind(url: str) -> tuple[str, ...]:
+    """Why a SQLite file in WAL mode may hold no store: it was copied without its `-wal` file,
+    which held what was written since its last checkpoint (review BK, BK6); else nothing."""
+    parsed = make_url(url)
+    found = sqlite.database_file(parsed) if parsed.get_backend_name() == "sqlite" else None
+    if found is None or _size_of(f"{found}-wal"):
+        return ()
+    try:
+        with open(found, "rb") as handle:
+            header = handle.read(20)
+    except OSError:
+        return ()
+    if header[:16] != b"SQLite format 3\x00" or header[18:20] != b"\x02\x02":  # not WAL
+        return ()
+    return (
+        "The file is in WAL mode and has no -wal file beside it: a copy of a store in use "
+        "must take its -wal file with it, or be made by sqlite3's .backup (docs/stores.md, "
+        "Backups and restores).",
+    )
+
+
+def _size_of(path: str) -> int:
+    """The size of the file at `path`; 0 when there is none."""
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0
 
 
 def _missing_file(url: str) -> bool:
