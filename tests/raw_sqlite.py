@@ -26,8 +26,14 @@ def raw_sqlite(path: str | os.PathLike[str]) -> Iterator[sqlite3.Connection]:
 
 def tamper(url: str, statement: str, parameters: Sequence[Any] = ()) -> None:
     """Run `statement` on the SQLite store at `url` (a `sqlite:///` URL or a path) past its
-    append-only triggers, dropped first, as whoever can write the file can."""
+    append-only triggers, dropped first and made again after, as whoever can write the file
+    can (leaving them dropped, `verify` would name that too)."""
     with raw_sqlite(url.removeprefix("sqlite:///")) as conn:
         for trigger in schema.drop_trigger_statements("sqlite"):
             conn.execute(trigger)
         conn.execute(statement, parameters)
+        for trigger in (
+            *schema.trigger_statements("sqlite"),
+            *schema.counting_statements("sqlite"),
+        ):
+            conn.execute(trigger)

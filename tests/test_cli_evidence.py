@@ -30,6 +30,7 @@ from reintegration_fsm.cli import cli, subject_access
 from reintegration_fsm.cli.subject_access import PREAMBLE
 from reintegration_fsm.cli.text import to_json
 from reintegration_fsm.stores import SqlAlchemyStore, schema, streaming
+from reintegration_fsm.stores.migrate import restore_guards
 from store_contract import drop_triggers, reachable_engine, reset_database
 
 OFFICER = (
@@ -91,12 +92,14 @@ def _keys(folder: Path, name: str) -> tuple[Path, Path]:
 
 
 def _delete_case(url: str, case_id: str) -> None:
-    """What an administrator of the database can do: the case and its log gone."""
+    """What an administrator of the database can do: the case and its log gone, and the log's
+    triggers made again after (else `verify` names them missing)."""
     engine = sa.create_engine(url)
     drop_triggers(engine)
     with engine.begin() as conn:
         for table in (schema.transitions, schema.cases, schema.open_items, schema.weightings):
             conn.execute(sa.delete(table).where(table.c.case_id == case_id))
+        restore_guards(conn)
     engine.dispose()
 
 

@@ -1,6 +1,6 @@
 """Review BK: a store backed up and restored as an authority's IT team does it (a dump taken
-without triggers, a data-only restore, a copy of a live SQLite file). BK2 and BK3, left, are in
-the session's closing note."""
+without triggers, a data-only restore, a copy of a live SQLite file). BK3, left, is in the session's
+closing note."""
 
 from __future__ import annotations
 
@@ -130,3 +130,31 @@ def test_BK6_a_copy_of_a_live_sqlite_file_without_its_wal_says_why_it_holds_no_s
     result = CliRunner().invoke(cli, ["--db", str(tmp_path / "other.sqlite"), "cases"])
     assert "no case store there" in result.stderr
     assert "-wal" not in result.stderr
+
+
+def test_BK2_a_log_left_without_its_guards_is_named_and_verify_says_so(database_url: str) -> None:
+    """`verify` said "sound" of a store whose log had lost its append-only triggers, so nothing
+    ever reported the lost protection. `unguarded()` names each missing guard, as a problem of
+    the store (`(store)`), and the command's `verify` reports it (exit 1) until `db upgrade`."""
+    store = SqlAlchemyStore(database_url, calendar=CALENDAR)
+    try:
+        store.save(built("case-01", 3))
+        assert store.unguarded() == []
+        drop_triggers(store.engine)
+        (problem,) = store.unguarded()
+        assert problem.case_id == "(store)"
+        assert problem.seq is None
+        for name, table in schema.guards(store.engine.dialect.name).items():
+            assert (name in problem.what) == (table == "rfsm_transitions"), name  # (dropped)
+        assert "db upgrade" in problem.what
+        assert store.verify() == []  # what the log holds is as it was
+        said = CliRunner().invoke(cli, ["--db", database_url, "verify"])
+        assert said.exit_code == 1, said.output
+        assert "the log is not guarded" in said.stdout
+        assert CliRunner().invoke(cli, ["--db", database_url, "db", "upgrade"]).exit_code == 0
+        assert store.unguarded() == []
+        again = CliRunner().invoke(cli, ["--db", database_url, "verify"])
+        assert again.exit_code == 0, again.output
+        assert again.stdout.startswith("sound")
+    finally:
+        store.close()

@@ -178,8 +178,8 @@ def verify(
     output_format: str,
 ) -> None:
     """Check the audit log's hash chains, digests and redactions and replay every case; with
-    --checkpoint, that no case it holds was rewritten, truncated or removed. Exit 1 on any
-    problem."""
+    --checkpoint, that no case it holds was rewritten, truncated or removed; and that the
+    triggers keeping the log append-only are there. Exit 1 on any problem."""
     if key_file is not None and checkpoint_file is None:
         raise Failure("--public-key checks a checkpoint's signature: give --checkpoint FILE too")
     anchor = None if checkpoint_file is None else evidence.read_checkpoint(checkpoint_file)
@@ -192,6 +192,7 @@ def verify(
     started = time.perf_counter()
     store = settings(ctx).store()
     problems = store.verify(checkpoint=anchor, public_key=key, progress=progress, workers=workers)
+    problems += store.unguarded()
     took = time.perf_counter() - started
     rows = views.problem_rows(problems)
     if output_format != "table" or problems:

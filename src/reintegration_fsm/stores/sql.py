@@ -140,6 +140,7 @@ from reintegration_fsm.stores.schema import (
     HexBytes,
     TextDigest,
     cases,
+    missing_guards,
     open_items,
     protocols,
     redacting,
@@ -181,6 +182,8 @@ _LIST_UNDATED = "list the cases whose retention cannot be dated"
 _LIST_HELD = "list the cases held from retention"
 _APPLY_RETENTION = "apply retention"
 _VERIFY = "verify the store"
+STORE = "(store)"
+"""The `case_id` of a problem with the store itself, not one case (`unguarded`)."""
 
 
 def _of_case(verb: str) -> Callable[..., Action]:
@@ -2096,6 +2099,32 @@ class SqlAlchemyStore:
         if progress is not None:
             progress(checking.cases, checking.transitions)
         return found + self._left_redacting() + checking.finish(public_key)
+
+    @guarded(_VERIFY)
+    def unguarded(self) -> list[Problem]:
+        """The problem of a log whose database lacks, or has disabled, a trigger that keeps it
+        append-only (restored from a dump taken without triggers, or one dropped behind the
+        store), with the case id `(store)`; empty when every guard is there.
+
+        `verify()` checks what the log holds; this, that nothing can change it unseen from now
+        on. `upgrade()` (`db upgrade`) makes the missing guards again.
+
+        Raises:
+            StoreError: the database failed.
+        """
+        with converted(_VERIFY), self.engine.connect() as conn:
+            missing = missing_guards(conn)
+        if not missing:
+            return []
+        return [
+            Problem(
+                STORE,
+                None,
+                f"the log is not guarded: the database lacks, or has disabled, "
+                f"{', '.join(missing)} (dropped, or left out of a restore), so its entries can "
+                "be changed or removed unseen from now on; `db upgrade` makes them again",
+            )
+        ]
 
     def _left_redacting(self) -> list[Problem]:
         """The entries `rfsm_redacting` names outside a redaction (a write behind the store:
