@@ -36,6 +36,9 @@ from reintegration_fsm.cli.errors import Failure
 CHUNK = 2**20
 """Bytes read at a time (more while one value is longer than what is held)."""
 _SPACE = re.compile(r"[ \t\n\r]*")
+_NUMBER_PART = re.compile(r"[0-9.eE+-]*")
+"""What may go on a number: one that a read cut after its point, exponent or sign (`1.`,
+`1.5e`, `1e-`) decodes as the number before it (1, 1.5), followed by text the read goes on."""
 _TRUNCATED_NEAR = 32
 """A decoding error this near the end of the text held may be a value cut by the read: the
 text is read on and decoded again (an error further back is the file's)."""
@@ -160,7 +163,7 @@ class Reader:
                 raise Failure(f"{self._path} holds {error}") from None
             except RecursionError:
                 raise Failure(f"{self._path} is nested more than {MAX_DEPTH} levels deep") from None
-            if end == len(self._text) and not self._ended:  # a number may go on past the read
+            if not self._ended and _number_cut(self._text, end):
                 self._grow()
                 continue
             self._want = CHUNK
@@ -234,6 +237,13 @@ class Reader:
         """Refuse anything but white space after the value read."""
         if self._next():
             raise self._invalid("Extra data", self._at)
+
+
+def _number_cut(text: str, end: int) -> bool:
+    """Whether a value decoded up to `end` may be a number that goes on past the text held:
+    the text ends there, or in what could go on a number (`1.5` of `1.5e`)."""
+    found = _NUMBER_PART.match(text, end)
+    return found is not None and found.end() == len(text)
 
 
 def _cut(error: json.JSONDecodeError, held: int) -> bool:
