@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import threading
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
 
-from reintegration_fsm.cli import cli, interchange, streamed
+from reintegration_fsm.cli import cases, cli, interchange, streamed
+from reintegration_fsm.stores import SqlAlchemyStore
+from store_contract import CALENDAR
+from test_cli_import_streamed import exported, histories
 
 
 def invoke(url: str, *args: str, input: str | None = None) -> Result:
@@ -41,3 +49,96 @@ def test_a_number_cut_by_a_read_after_its_point_or_exponent_is_read_on(
         items, problems = interchange._history_items(json.loads(text))
         assert [raw for raw in read if isinstance(raw, str)] == problems, text
         assert [raw for raw in read if not isinstance(raw, str)] == items, text
+
+
+def _stored(url: str) -> list[str]:
+    store = SqlAlchemyStore(url, calendar=CALENDAR)
+    try:
+        return sorted(summary.case_id for summary in store.cases())
+    finally:
+        store.close()
+
+
+def _after_checking(monkeypatch: pytest.MonkeyPatch, then: Callable[[], None]) -> None:
+    checked_file = cases._checked_file
+
+    def checked(*args: Any) -> Any:
+        found = checked_file(*args)
+        then()
+        return found
+
+    monkeypatch.setattr(cases, "_checked_file", checked)
+
+
+def test_a_file_replaced_by_a_named_pipe_once_checked_is_read_again_not_waited_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """IM2: the import file is opened once and read again from its start: a named pipe made at
+    its path after the first reading was opened by the second, which waited for a writer for
+    ever. (The thread here writes to the pipe if anything opens it to read, so that the old
+    reading ends, empty, and the import said the file changed.)"""
+    file = tmp_path / "all.json"
+    file.write_text(json.dumps(exported(2)), encoding="utf-8")
+    opened = threading.Event()
+
+    def writer() -> None:
+        with open(file, "wb"):  # waits until something opens the pipe to read
+            opened.set()
+
+    thread = threading.Thread(target=writer)
+
+    def replaced() -> None:
+        file.unlink()
+        os.mkfifo(file)
+        thread.start()
+
+    _after_checking(monkeypatch, replaced)
+    url = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    try:
+        result = invoke(url, "import", str(file))
+        waited_on = opened.is_set()
+    finally:
+        if not opened.is_set():  # let the writer go: open the pipe to read, not waiting
+            os.close(os.open(file, os.O_RDONLY | os.O_NONBLOCK))
+        thread.join(timeout=60)
+    assert result.exit_code == 0, result.output
+    assert not waited_on
+    assert _stored(url) == ["case-0", "case-1"]
+
+
+def test_a_file_renamed_over_once_checked_imports_what_was_checked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """IM2: another file renamed over the import file's name (as an editor saves) once it is
+    checked: the import writes the file it checked, not the other, unchecked."""
+    file = tmp_path / "all.json"
+    file.write_text(json.dumps(exported(2)), encoding="utf-8")
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps(histories(1, start=7)), encoding="utf-8")
+    _after_checking(monkeypatch, lambda: os.replace(other, file))
+    url = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    result = invoke(url, "import", str(file))
+    assert result.exit_code == 0, result.output
+    assert _stored(url) == ["case-0", "case-1"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="IM4: a problem string is kept for every item that is no case export, without end",
+)
+def test_a_long_list_of_what_is_no_case_export_is_refused_before_memory_grows_with_it(
+    tmp_path: Path,
+) -> None:
+    """IM4: a file of 5,000 small items that are no case export (`[0,0,...]`, 10 kB) is
+    refused holding less than ten times its size: it kept a problem per item, some 130 times
+    the file (19 MB of stderr for 0.8 MB), and a file may now hold 64 GiB."""
+    file = tmp_path / "zeros.json"
+    file.write_text("[" + ",".join(["0"] * 5_000) + "]", encoding="utf-8")
+    tracemalloc.start()
+    try:
+        result = invoke(f"sqlite:///{tmp_path / 'store.sqlite'}", "import", str(file))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert result.exit_code == 2, result.output
+    assert peak < 10 * file.stat().st_size, peak

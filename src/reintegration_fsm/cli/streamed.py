@@ -263,32 +263,45 @@ def _shifted(error: UnicodeDecodeError, offset: int) -> str:
 
 
 class Input:
-    """An input file that can be read more than once (`readable_twice`)."""
+    """An input file that can be read more than once (`readable_twice`): a regular file, open
+    once and read from its start each time; or a stream, kept in a copy as it is first read."""
 
-    def __init__(self, path: str, name: str, copy: BinaryIO | None = None, source: Any = None):
-        self._path = path
+    def __init__(
+        self,
+        name: str,
+        handle: BinaryIO,
+        copy: tuple[str, BinaryIO] | None = None,
+    ) -> None:
         self._name = name
+        self._handle = handle
         self._copy = copy
-        self._source = source
+        """The path of a stream's copy and the copy open to write, or None for a file."""
 
     def first(self) -> contextlib.AbstractContextManager[Readable]:
         """The file to read a first time: a stream is kept in the copy as it is read."""
         if self._copy is None:
-            return self._opened()
-        kept: Readable = _Kept(self._source, self._copy, self._name)
+            return self._rewound()
+        kept: Readable = _Kept(self._handle, self._copy[1], self._name)
         return contextlib.nullcontext(kept)
 
     def again(self) -> contextlib.AbstractContextManager[Readable]:
-        """The file to read once more: a stream's copy, once the first reading has read it."""
-        if self._copy is not None:
-            self._copy.flush()
-        return self._opened()
-
-    def _opened(self) -> BinaryIO:
+        """The file to read once more: the same open file from its start, not what its name
+        may name by now (a pipe made there would wait for a writer for ever); or a stream's
+        copy, once the first reading has read it."""
+        if self._copy is None:
+            return self._rewound()
+        self._copy[1].flush()
         try:
-            return open(self._path, "rb")
+            return open(self._copy[0], "rb")
         except OSError as error:
             raise Failure(f"cannot read {self._name}: {error.strerror or error}") from None
+
+    def _rewound(self) -> contextlib.AbstractContextManager[Readable]:
+        try:
+            self._handle.seek(0)
+        except OSError as error:
+            raise Failure(f"cannot read {self._name}: {error.strerror or error}") from None
+        return contextlib.nullcontext(self._handle)
 
 
 class _Kept:
@@ -313,7 +326,8 @@ class _Kept:
 
 @contextlib.contextmanager
 def readable_twice(path: str) -> Iterator[Input]:
-    """`path` to be read more than once: a regular file, read again; or stdin (`-`), a pipe
+    """`path` to be read more than once: a regular file, opened once (a named pipe is not
+    waited on, `files.opened`) and read again from its start; or stdin (`-`), a pipe
     (`<(command)`) or a device, kept as its first reading reads it in a file only its owner can
     read, in a folder of theirs (0700) in `TMPDIR`, removed afterwards.
 
@@ -329,20 +343,26 @@ def readable_twice(path: str) -> Iterator[Input]:
         name = "stdin"
     else:
         try:
-            if stat.S_ISREG(os.stat(path).st_mode):
-                yield Input(path, path)
-                return
             source, name = files.opened(path), path
         except OSError as error:
             raise Failure(f"cannot read {path}: {error.strerror or error}") from None
-    with (
-        source as handle,
-        tempfile.TemporaryDirectory(prefix="rfsm-import-") as folder,
-    ):
-        copy = os.path.join(folder, "input.json")
-        made = os.open(copy, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with open(made, "wb") as kept:
-            yield Input(copy, name, kept, handle)
+    with source as handle:
+        if path != "-" and _regular(handle, path):
+            yield Input(name, handle)
+            return
+        with tempfile.TemporaryDirectory(prefix="rfsm-import-") as folder:
+            copy = os.path.join(folder, "input.json")
+            made = os.open(copy, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with open(made, "wb") as kept:
+                yield Input(name, handle, (copy, kept))
+
+
+def _regular(handle: BinaryIO, path: str) -> bool:
+    """Whether `handle`, open on `path`, is a regular file (which can be read again)."""
+    try:
+        return stat.S_ISREG(os.fstat(handle.fileno()).st_mode)
+    except OSError as error:
+        raise Failure(f"cannot read {path}: {error.strerror or error}") from None
 
 
 __all__ = ["CHUNK", "Input", "Reader", "readable_twice"]
