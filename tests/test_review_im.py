@@ -122,6 +122,32 @@ def test_a_file_renamed_over_once_checked_imports_what_was_checked(
     assert _stored(url) == ["case-0", "case-1"]
 
 
+def test_a_full_temporary_folder_is_said_as_stdin_is_kept_not_as_the_output(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """IM3: stdin's copy on a full disk (its file here writes to /dev/full): `cannot keep
+    stdin`, typed, as it is read; a part left in the copy's buffer failed again as the copy
+    was closed, and the command said `cannot write the output` (its handler for stdout),
+    hiding the cause. The temporary folder is removed."""
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setattr(streamed.tempfile, "tempdir", None)
+    real = os.open
+
+    def full(path: Any, flags: int, mode: int = 0o777, **named: Any) -> int:
+        if str(path).endswith("input.json"):
+            os.close(real(path, flags, mode))
+            return real("/dev/full", os.O_WRONLY)
+        return real(path, flags, mode, **named)
+
+    monkeypatch.setattr(streamed.os, "open", full)
+    for text in ("[1, x", json.dumps(histories(1))):
+        result = invoke(f"sqlite:///{tmp_path / 'store.sqlite'}", "import", "-", input=text)
+        assert result.exit_code == 2, result.output
+        assert "cannot keep stdin to read it twice: No space left on device" in result.stderr
+        assert "output" not in result.stderr
+    assert not [path for path in tmp_path.iterdir() if path.name.startswith("rfsm-import-")]
+
+
 @pytest.mark.xfail(
     strict=True,
     reason="IM4: a problem string is kept for every item that is no case export, without end",

@@ -290,7 +290,6 @@ class Input:
         copy, once the first reading has read it."""
         if self._copy is None:
             return self._rewound()
-        self._copy[1].flush()
         try:
             return open(self._copy[0], "rb")
         except OSError as error:
@@ -305,7 +304,8 @@ class Input:
 
 
 class _Kept:
-    """A stream read through, each part kept in a copy as it is read."""
+    """A stream read through, each part kept in a copy as it is read (written out at once, so
+    that a full disk is found here, not when the copy is closed)."""
 
     def __init__(self, source: BinaryIO, copy: BinaryIO, name: str) -> None:
         self._source = source
@@ -316,6 +316,7 @@ class _Kept:
         data = self._source.read(size)
         try:
             self._copy.write(data)
+            self._copy.flush()
         except OSError as error:
             raise Failure(
                 f"cannot keep {self._name} to read it twice: {error.strerror or error}",
@@ -354,7 +355,11 @@ def readable_twice(path: str) -> Iterator[Input]:
             copy = os.path.join(folder, "input.json")
             made = os.open(copy, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with open(made, "wb") as kept:
-                yield Input(name, handle, (copy, kept))
+                try:
+                    yield Input(name, handle, (copy, kept))
+                finally:  # a part a full disk refused is said as it was read (`_Kept`), not here
+                    with contextlib.suppress(OSError):
+                        kept.close()
 
 
 def _regular(handle: BinaryIO, path: str) -> bool:
