@@ -168,3 +168,31 @@ def test_a_long_list_of_what_is_no_case_export_is_refused_before_memory_grows_wi
         tracemalloc.stop()
     assert result.exit_code == 2, result.output
     assert peak < 10 * file.stat().st_size, peak
+
+
+def test_a_file_changed_at_its_last_case_writes_nothing_of_the_batches_before(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """All or nothing on each engine, a history a batch: the file changed in place at its last
+    case once checked, the three batches before it, written in the import's transaction, are
+    not kept; imported again unchanged, its first case (stored before) is skipped."""
+    monkeypatch.setattr(cases, "IMPORT_BATCH", 1)
+    monkeypatch.setattr(streamed, "CHUNK", 64)
+    file = tmp_path / "all.json"
+    text = json.dumps(exported(4))
+    file.write_text(json.dumps(exported(1)), encoding="utf-8")
+    assert invoke(database_url, "import", str(file)).exit_code == 0
+    file.write_text(text, encoding="utf-8")
+    _after_checking(
+        monkeypatch, lambda: file.write_text(text.replace("case-3", "case-8"), encoding="utf-8")
+    )
+    result = invoke(database_url, "import", str(file))
+    assert result.exit_code == 2, result.output
+    assert "it changed while it was imported" in result.stderr
+    assert _stored(database_url) == ["case-0"]
+    monkeypatch.undo()
+    file.write_text(text, encoding="utf-8")
+    result = invoke(database_url, "import", str(file))
+    assert result.exit_code == 0, result.output
+    assert "imported 3 case(s), 33 transition(s); 1 already stored" in result.stdout
+    assert _stored(database_url) == [f"case-{n}" for n in range(4)]
