@@ -243,6 +243,9 @@ def render(ctx: click.Context, case_id: str, html: bool, text: bool, output: str
     _print_or_write(neutralise(document), output)
 
 
+IMPORT_PROBLEMS_MOST = 1000
+"""The most problems an import lists: past them its file is read no further (a file of other
+things than case exports would otherwise keep and print one for each of its items)."""
 IMPORT_BATCH = 500
 """Histories an import replays and writes at a time, in its one transaction: what it holds in
 memory besides what it keeps of each history to check the file (`interchange.Checked`)."""
@@ -332,6 +335,15 @@ def _checked_file(
     incoming: list[interchange.Checked] = []
     with _raw_histories(path.first(), file) as (raws, reader):
         for raw in raws:
+            if len(shape) + len(problems) >= IMPORT_PROBLEMS_MOST:
+                raise Failure(
+                    f"nothing imported from {file}",
+                    (
+                        *(shape + problems)[:IMPORT_PROBLEMS_MOST],
+                        f"and more: the file was read no further after {IMPORT_PROBLEMS_MOST:,} "
+                        "problems (is it the right file?)",
+                    ),
+                )
             if isinstance(raw, str):
                 shape.append(raw)
                 continue
