@@ -15,9 +15,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from reintegration_fsm.cli import cases, cli, interchange, streamed
-from reintegration_fsm.stores import SqlAlchemyStore
-from store_contract import CALENDAR
 from test_cli_import_streamed import exported, histories
+from test_cli_import_streamed import stored as _stored
 
 
 def invoke(url: str, *args: str, input: str | None = None) -> Result:
@@ -49,14 +48,6 @@ def test_a_number_cut_by_a_read_after_its_point_or_exponent_is_read_on(
         items, problems = interchange._history_items(json.loads(text))
         assert [raw for raw in read if isinstance(raw, str)] == problems, text
         assert [raw for raw in read if not isinstance(raw, str)] == items, text
-
-
-def _stored(url: str) -> list[str]:
-    store = SqlAlchemyStore(url, calendar=CALENDAR)
-    try:
-        return sorted(summary.case_id for summary in store.cases())
-    finally:
-        store.close()
 
 
 def _after_checking(monkeypatch: pytest.MonkeyPatch, then: Callable[[], None]) -> None:
