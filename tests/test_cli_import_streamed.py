@@ -314,3 +314,26 @@ def test_a_stream_that_is_no_json_is_refused_as_it_starts(
     assert result.exit_code == 2, result.output
     assert "is not valid JSON: Expecting value (line 1, column 1)" in result.stderr
     assert written[0] < 2**20
+
+
+def test_a_stored_case_beside_a_bad_history_lists_the_problems_not_a_change(
+    small_parts: None, tmp_path: Path
+) -> None:
+    """A file holding a case the store has, and a history that does not replay: the reading
+    that finds the stored case goes past the bad one (which the import keeps nothing of) and
+    the problem is listed, not taken for a file changed between readings."""
+    url = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    first, second = histories(2)
+    listed = tmp_path / "one.json"
+    listed.write_text(json.dumps([first]), encoding="utf-8")
+    assert invoke(url, "import", str(listed)).exit_code == 0
+    broken = [second[0], second[2], second[1], *second[3:]]  # out of order: it does not replay
+    listed.write_text(json.dumps([broken, first]), encoding="utf-8")
+    result = invoke(url, "import", str(listed))
+    assert result.exit_code == 2, result.output
+    assert "item 1: the history does not replay" in result.stderr
+    assert "changed while it was imported" not in result.stderr
+    listed.write_text(json.dumps([first, histories(1, start=5)[0]]), encoding="utf-8")
+    result = invoke(url, "import", str(listed))
+    assert result.exit_code == 0, result.output
+    assert "imported 1 case(s), 11 transition(s); 1 already stored" in result.stdout

@@ -272,12 +272,12 @@ def import_(ctx: click.Context, file: str, dropping: bool) -> None:
     """
     registered = settings(ctx).protocols()
     with streamed.readable_twice(file) as path:
-        incoming, problems, digest = _checked_file(path, file, registered)
+        incoming, problems, digest, reads = _checked_file(path, file, registered)
         problems += interchange.duplicates(incoming)
         problems += interchange.refused_ids(incoming)
         store = settings(ctx).store(create=True)
         taken = store.taken(item.case_id for item in incoming)
-        stored = _stored(store, path, file, registered, taken) if taken else set()
+        stored = _stored(store, path, file, registered, taken, reads) if taken else set()
         if incoming:
             listed = (summary.case_id for summary in store.cases())
             problems += interchange.case_only(incoming, listed)
@@ -325,14 +325,21 @@ def _raw_histories(
         yield interchange.raw_histories(reader), reader
 
 
+Read = tuple[bytes, str | None]
+"""A history of an import file as its first reading found it: the digest of the bytes read up
+to it, and the id of the case it replayed to (None: it did not)."""
+
+
 def _checked_file(
     path: streamed.Input, file: str, protocols: Sequence[Protocol]
-) -> tuple[list[interchange.Checked], list[str], bytes]:
+) -> tuple[list[interchange.Checked], list[str], bytes, list[Read]]:
     """Every history of the import file, replayed, as the import keeps it; the problems found
-    (those of the file's shape first); and the digest of the file as read."""
+    (those of the file's shape first); the digest of the file as read; and each history as
+    read, whether it replayed or not."""
     shape: list[str] = []
     problems: list[str] = []
     incoming: list[interchange.Checked] = []
+    reads: list[Read] = []
     with _raw_histories(path.first(), file) as (raws, reader):
         for raw in raws:
             if len(shape) + len(problems) >= IMPORT_PROBLEMS_MOST:
@@ -349,9 +356,11 @@ def _checked_file(
                 continue
             item, found = interchange.read_history(raw, protocols)
             problems += found
+            read = reader.digest.digest()
+            reads.append((read, None if item is None else item.case.case_id))
             if item is not None:
-                incoming.append(interchange.checked(item, reader.digest.digest()))
-        return incoming, shape + problems, reader.digest.digest()
+                incoming.append(interchange.checked(item, read))
+        return incoming, shape + problems, reader.digest.digest(), reads
 
 
 def _stored(
@@ -360,20 +369,30 @@ def _stored(
     file: str,
     protocols: Sequence[Protocol],
     taken: set[str],
+    reads: Sequence[Read],
 ) -> set[str]:
     """The `taken` ids whose case the store holds with the file's history, which the import
-    skips (it compares them again as it writes): the file read again for their histories."""
+    skips (it compares them again as it writes): the file read again for their histories
+    alone, as it was first read (`reads`: the digest up to each history, and its case)."""
     held: set[str] = set()
-    with _raw_histories(path.again(), file) as (raws, _):
-        for raw in raws:
-            item = None if isinstance(raw, str) else interchange.read_history(raw, protocols)[0]
-            if item is None or item.case.case_id not in taken:
-                continue
-            try:
-                if store.history(item.case.case_id) == item.history:
-                    held.add(item.case.case_id)
-            except CaseNotFound:  # another authority's
-                pass
+    with _raw_histories(path.again(), file) as (raws, reader):
+        try:
+            histories = (raw for raw in raws if not isinstance(raw, str))
+            for (read, case_id), raw in zip(reads, histories, strict=True):
+                if reader.digest.digest() != read:
+                    raise _changed(file)
+                if case_id not in taken:
+                    continue
+                found = interchange.read_history(raw, protocols)[0]
+                if found is None or found.case.case_id != case_id:
+                    raise _changed(file)
+                try:
+                    if store.history(case_id) == found.history:
+                        held.add(case_id)
+                except CaseNotFound:  # another authority's
+                    pass
+        except (Failure, ValueError):  # (strict: a count that differs)
+            raise _changed(file) from None
     return held
 
 
