@@ -32,8 +32,5 @@ def tamper(url: str, statement: str, parameters: Sequence[Any] = ()) -> None:
         for trigger in schema.drop_trigger_statements("sqlite"):
             conn.execute(trigger)
         conn.execute(statement, parameters)
-        for trigger in (
-            *schema.trigger_statements("sqlite"),
-            *schema.counting_statements("sqlite"),
-        ):
+        for trigger in schema.guard_statements("sqlite"):
             conn.execute(trigger)

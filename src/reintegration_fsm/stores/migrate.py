@@ -141,10 +141,9 @@ def restore_guards(conn: Connection) -> None:
     puts them back."""
     if not schema.missing_guards(conn):
         return
-    dialect = conn.dialect.name
     # (PostgreSQL's CREATE OR REPLACE TRIGGER enables a disabled one, by name: an authority's
     # own triggers are left as they are.)
-    for statement in (*schema.trigger_statements(dialect), *schema.counting_statements(dialect)):
+    for statement in schema.guard_statements(conn.dialect.name):
         conn.exec_driver_sql(statement)
 
 
@@ -355,8 +354,7 @@ def _build(conn: Connection, *, finishing: bool = False) -> None:
     for table in schema.metadata.sorted_tables:
         for index in table.indexes:
             index.create(conn, checkfirst=True)
-    dialect = conn.dialect.name
-    for statement in (*schema.trigger_statements(dialect), *schema.counting_statements(dialect)):
+    for statement in schema.guard_statements(conn.dialect.name):
         conn.exec_driver_sql(statement)
     stamp_if_unversioned(conn)
 

@@ -509,17 +509,22 @@ def trigger_statements(dialect: str) -> list[str]:
     raise NotImplementedError(f"no append-only triggers for the {dialect!r} dialect")
 
 
+def guard_statements(dialect: str) -> list[str]:
+    """The DDL that makes every trigger guarding the log and counting its redactions
+    (`trigger_statements`, then `counting_statements`; idempotent)."""
+    return [*trigger_statements(dialect), *counting_statements(dialect)]
+
+
 _MADE_TRIGGER = re.compile(r"CREATE (?:OR REPLACE )?TRIGGER (?:IF NOT EXISTS )?(\w+) .*? ON (\w+)")
 
 
 def guards(dialect: str) -> dict[str, str]:
-    """The triggers `trigger_statements` and `counting_statements` make, each with its table: a
-    store whose database lacks one (restored from a dump taken without triggers, or one
-    dropped or disabled) no longer refuses what it guards against."""
-    made = (*trigger_statements(dialect), *counting_statements(dialect))
+    """The triggers `guard_statements` make, each with its table: a store whose database lacks
+    one (restored from a dump taken without triggers, or one dropped or disabled) no longer
+    refuses what it guards against."""
     return {
         found.group(1): found.group(2)
-        for statement in made
+        for statement in guard_statements(dialect)
         if (found := _MADE_TRIGGER.search(statement)) is not None
     }
 
