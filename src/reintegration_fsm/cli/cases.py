@@ -277,7 +277,7 @@ def import_(ctx: click.Context, file: str, dropping: bool) -> None:
         problems += interchange.refused_ids(incoming)
         store = settings(ctx).store(create=True)
         taken = store.taken(item.case_id for item in incoming)
-        stored = _stored(store, path, file, registered, taken, reads) if taken else set()
+        stored = _stored(store, path, file, registered, taken, reads, digest) if taken else set()
         if incoming:
             listed = (summary.case_id for summary in store.cases())
             problems += interchange.case_only(incoming, listed)
@@ -296,7 +296,7 @@ def import_(ctx: click.Context, file: str, dropping: bool) -> None:
         if problems:
             raise Failure(f"nothing imported from {file}", problems)
         with progress(incoming, "Importing histories") as items:
-            histories = _histories(path, file, digest, items)
+            histories = _histories(path, file, reads, digest, items)
             try:
                 count = store.import_histories(
                     histories, batch_size=IMPORT_BATCH, all_or_nothing=True
@@ -356,11 +356,29 @@ def _checked_file(
                 continue
             item, found = interchange.read_history(raw, protocols)
             problems += found
-            read = reader.digest.digest()
-            reads.append((read, None if item is None else item.case.case_id))
+            reads.append((reader.digest.digest(), None if item is None else item.case.case_id))
             if item is not None:
-                incoming.append(interchange.checked(item, read))
+                incoming.append(interchange.checked(item))
         return incoming, shape + problems, reader.digest.digest(), reads
+
+
+def _read_again(
+    path: streamed.Input, file: str, reads: Sequence[Read], digest: bytes
+) -> Iterator[tuple[str | None, Raw]]:
+    """The file's histories read once more, each with the case it replayed to (`reads`): each
+    must come after the bytes the first reading read before it, and the whole file be as it
+    was (`digest`), else `_changed`."""
+    with _raw_histories(path.again(), file) as (raws, reader):
+        try:
+            histories = (raw for raw in raws if not isinstance(raw, str))
+            for (read, case_id), raw in zip(reads, histories, strict=True):
+                if reader.digest.digest() != read:
+                    raise _changed(file)
+                yield case_id, raw
+        except (Failure, ValueError):  # (strict: a count that differs)
+            raise _changed(file) from None
+        if reader.digest.digest() != digest:
+            raise _changed(file)
 
 
 def _stored(
@@ -370,48 +388,43 @@ def _stored(
     protocols: Sequence[Protocol],
     taken: set[str],
     reads: Sequence[Read],
+    digest: bytes,
 ) -> set[str]:
     """The `taken` ids whose case the store holds with the file's history, which the import
     skips (it compares them again as it writes): the file read again for their histories
-    alone, as it was first read (`reads`: the digest up to each history, and its case)."""
+    alone."""
     held: set[str] = set()
-    with _raw_histories(path.again(), file) as (raws, reader):
+    for case_id, raw in _read_again(path, file, reads, digest):
+        if case_id not in taken:
+            continue
+        found = interchange.read_history(raw, protocols)[0]
+        if found is None or found.case.case_id != case_id:
+            raise _changed(file)
         try:
-            histories = (raw for raw in raws if not isinstance(raw, str))
-            for (read, case_id), raw in zip(reads, histories, strict=True):
-                if reader.digest.digest() != read:
-                    raise _changed(file)
-                if case_id not in taken:
-                    continue
-                found = interchange.read_history(raw, protocols)[0]
-                if found is None or found.case.case_id != case_id:
-                    raise _changed(file)
-                try:
-                    if store.history(case_id) == found.history:
-                        held.add(case_id)
-                except CaseNotFound:  # another authority's
-                    pass
-        except (Failure, ValueError):  # (strict: a count that differs)
-            raise _changed(file) from None
+            if store.history(case_id) == found.history:
+                held.add(case_id)
+        except CaseNotFound:  # another authority's
+            pass
     return held
 
 
 def _histories(
-    path: streamed.Input, file: str, digest: bytes, incoming: Iterable[interchange.Checked]
+    path: streamed.Input,
+    file: str,
+    reads: Sequence[Read],
+    digest: bytes,
+    incoming: Iterable[interchange.Checked],
 ) -> Iterator[tuple[str, list[Transition]]]:
-    """The file's histories read once more to write them, each with its authority: the file
-    must read as it did when checked, up to each history and whole (their digests), else the
-    import writes nothing."""
-    with _raw_histories(path.again(), file) as (raws, reader):
+    """The file's histories read once more to write them, each with its authority (`incoming`:
+    every history replayed, since nothing is written otherwise); the file changed since it was
+    checked, the import writes nothing."""
+    again = _read_again(path, file, reads, digest)
+    for item, (_, raw) in zip(incoming, again, strict=True):  # (both: every history)
         try:
-            for item, raw in zip(incoming, raws, strict=True):
-                if isinstance(raw, str) or reader.digest.digest() != item.read:
-                    raise _changed(file)
-                yield item.authority, [transition_from_json(entry) for entry in raw[1]]
-        except (Failure, FormInvalid, ValueError):  # (strict: a count that differs)
+            transitions = [transition_from_json(entry) for entry in raw[1]]
+        except FormInvalid:
             raise _changed(file) from None
-        if reader.digest.digest() != digest:
-            raise _changed(file)
+        yield item.authority, transitions
 
 
 def _changed(file: str) -> Failure:

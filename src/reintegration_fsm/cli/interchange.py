@@ -312,12 +312,10 @@ class Checked:
     """What of it a redaction removed (with no record of who, for a bare history), or None."""
     unfingerprinted: str | None
     """The note `unfingerprinted` gives it, or None."""
-    read: bytes
-    """The digest of the file's bytes read when the history was (`streamed.Reader.digest`)."""
 
 
-def checked(item: Incoming, read: bytes) -> Checked:
-    """What the import keeps of `item`, read from the file's first `read` bytes (digested)."""
+def checked(item: Incoming) -> Checked:
+    """What the import keeps of `item`."""
     removed = None
     if item.removed:
         removed = (
@@ -332,7 +330,6 @@ def checked(item: Incoming, read: bytes) -> Checked:
         item.redactions,
         removed,
         unfingerprinted(item),
-        read,
     )
 
 
