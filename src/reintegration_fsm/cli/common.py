@@ -173,7 +173,8 @@ class Settings:
                 raise self._no_store()
             if create:
                 self._made = new_files.to_be_made(self.url)
-            left_behind = _wal_left_behind(self.url)  # (before opening it sets WAL mode)
+            # Read before opening it sets WAL mode; only a command that makes no store says it.
+            left_behind = () if create else _wal_left_behind(self.url)
             try:
                 store = SqlAlchemyStore(
                     self.url, authority=self.authority, calendar=calendar, protocols=protocols
