@@ -370,4 +370,4 @@ def _regular(handle: BinaryIO, path: str) -> bool:
         raise Failure(f"cannot read {path}: {error.strerror or error}") from None
 
 
-__all__ = ["CHUNK", "Input", "Reader", "readable_twice"]
+__all__ = ["CHUNK", "Input", "Readable", "Reader", "readable_twice"]
