@@ -45,9 +45,15 @@ OFFICER = (
 )
 PAST_RETENTION = "2040-01-01"
 """After every demo child's date of birth + 25 years."""
-TODAY = dt.date.today().isoformat()
-"""The day the tests' redactions are dated: the day they are done, on or after the day the
-entries they remove values from were recorded."""
+
+
+def today() -> str:
+    """The day the tests' redactions are dated: the day they are done, on or after the day the
+    entries they remove values from were recorded (read when asked: the session's demo store
+    is made after this module is imported, maybe on the next day)."""
+    return dt.date.today().isoformat()
+
+
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 SRC = Path(__file__).resolve().parent.parent / "src"
 CHILD, BORN = "Rowan Testwell", "2012-03-09"
@@ -314,7 +320,7 @@ def test_a_redaction_of_an_entry_holding_both_kinds_of_key_is_bad_input(demo_db:
     engine.dispose()
     refused = invoke(
         demo_db, "redact", "DEMO-0001", "2", "form.parent_name", "--reason", "Erasure request",
-        "--on", TODAY, *OFFICER,
+        "--on", today(), *OFFICER,
     )  # fmt: skip
     assert refused.exit_code == 2
     no_traceback(refused)
@@ -381,7 +387,7 @@ IDENTITY = ("pupil.name", "pupil.date_of_birth", "form.child_name", "form.child_
 
 def erase(url: str, case_ids: Sequence[str], paths: Sequence[str]) -> None:
     """Remove `paths` from every entry of each case, as an officer erasing a child's record
-    on 5 December 2026 ("Erasure request")."""
+    today ("Erasure request")."""
     for case_id in case_ids:
         ok(
             invoke(
@@ -393,7 +399,7 @@ def erase(url: str, case_ids: Sequence[str], paths: Sequence[str]) -> None:
                 "--reason",
                 "Erasure request",
                 "--on",
-                TODAY,
+                today(),
                 *OFFICER,
             )
         )
@@ -411,7 +417,7 @@ def test_a_placeholder_searched_for_finds_no_child(
     access response" held two families' data (found by a review)."""
     erase(demo_db, ("DEMO-0001", "DEMO-0003"), removed)
     searched = invoke(
-        demo_db, "export", "--pupil", f"(redacted on {TODAY}: Erasure request)", "--dob", dob
+        demo_db, "export", "--pupil", f"(redacted on {today()}: Erasure request)", "--dob", dob
     )
     assert searched.exit_code == 2, searched.output
     assert "no case of" in json.loads(searched.stdout)["error"]
@@ -443,28 +449,34 @@ def test_bad_checkpoint_and_key_files_are_bad_input(
 
 
 # -- redact ------------------------------------------------------------------------------------
-REDACT_CHILD = (
-    "redact",
-    "DEMO-0002",
-    "all",
-    "pupil.name",
-    "form.child_name",
-    "pupil.date_of_birth",
-    "form.child_dob",
-    "--reason",
-    "Erasure request",
-    "--on",
-    TODAY,
-    *OFFICER,
-)
-NOTE = f"(redacted on {TODAY}: Erasure request)"
+def redact_child() -> tuple[str, ...]:
+    """Erase DEMO-0002's name and date of birth today."""
+    return (
+        "redact",
+        "DEMO-0002",
+        "all",
+        "pupil.name",
+        "form.child_name",
+        "pupil.date_of_birth",
+        "form.child_dob",
+        "--reason",
+        "Erasure request",
+        "--on",
+        today(),
+        *OFFICER,
+    )
+
+
+def note() -> str:
+    """The note an erasure today shows in place of what it removed."""
+    return f"(redacted on {today()}: Erasure request)"
 
 
 def test_a_redaction_shows_its_note_in_every_rendering_and_verify_stays_clean(
     demo_db: str,
 ) -> None:
     name = json.loads(ok(invoke(demo_db, "export", "DEMO-0002")).stdout)["pupil"]["name"]
-    said = ok(invoke(demo_db, *REDACT_CHILD)).stdout
+    said = ok(invoke(demo_db, *redact_child())).stdout
     assert "DEMO-0002 seq 1: removed pupil.name, pupil.date_of_birth (redaction 1)" in said
     ok(invoke(demo_db, "verify"))
     outputs = {
@@ -479,19 +491,19 @@ def test_a_redaction_shows_its_note_in_every_rendering_and_verify_stays_clean(
     for what, text in outputs.items():
         # The values removed show their note, and so does every copy of the child's name
         # (signed views, the meetings' attendees).
-        assert NOTE in text, what
+        assert note() in text, what
         assert name not in text, what
         if what == "export":  # the history keeps its placeholder date, for `import`
             text = json.dumps({k: v for k, v in json.loads(text).items() if k != "history"})
         assert "0001-01-01" not in text, what
     assert outputs["timeline"].splitlines()[0] == (
-        f"Case DEMO-0002: {NOTE} (born {NOTE}), stage unsuccessful"
+        f"Case DEMO-0002: {note()} (born {note()}), stage unsuccessful"
     )
     assert name not in outputs["timeline"].splitlines()[0]
     timeline = json.loads(outputs["timeline json"])
-    assert timeline["pupil"] == {"name": NOTE, "date_of_birth": NOTE}
+    assert timeline["pupil"] == {"name": note(), "date_of_birth": note()}
     exported = json.loads(outputs["export"])
-    assert exported["pupil"]["date_of_birth"] == NOTE
+    assert exported["pupil"]["date_of_birth"] == note()
     assert exported["history"][0]["data"]["pupil"]["date_of_birth"] == "0001-01-01"  # importable
     assert [(n["seq"], n["paths"]) for n in exported["redactions"]][:2] == [
         (1, ["pupil.name", "pupil.date_of_birth"]),
@@ -511,18 +523,18 @@ def test_a_redaction_shows_its_note_in_every_rendering_and_verify_stays_clean(
 def test_a_redaction_reason_shows_as_typed_in_every_rendering(demo_db: str, reason: str) -> None:
     """A reason holding a backslash (a Windows path, `\\1`) is the note's text, never a
     regular-expression template: the HTML render once ended in exit 70 on `\\u`."""
-    args = list(REDACT_CHILD)
+    args = list(redact_child())
     args[args.index("Erasure request")] = reason
     ok(invoke(demo_db, *args))
-    note = f"(redacted on {TODAY}: {reason})"
-    escaped = note.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    shown_note = f"(redacted on {today()}: {reason})"
+    escaped = shown_note.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     for command in (("render",), ("export", "--format", "html")):
         page = ok(invoke(demo_db, *command, "DEMO-0002")).stdout
         assert escaped.replace('"', "&#34;") in page, command
         assert "0001-01-01" not in page, command
         assert "(removed)" not in page, command
     for command in (("render", "--text"), ("letter",), ("timeline",)):
-        assert note in ok(invoke(demo_db, *command, "DEMO-0002")).stdout, command
+        assert shown_note in ok(invoke(demo_db, *command, "DEMO-0002")).stdout, command
 
 
 def test_a_redaction_as_json_lists_its_notes(demo_db: str) -> None:
@@ -1033,10 +1045,10 @@ def test_export_all_streamed_writes_the_bytes_the_whole_response_did(
     """Written case by case, the response is byte for byte the one built whole: to `-o` and
     to stdout, with a redaction's notes, and for a store of no case (`"cases": []`); and
     `import` reads it back."""
-    ok(invoke(demo_db, *REDACT_CHILD))
+    ok(invoke(demo_db, *redact_child()))
     target = tmp_path / "all.json"
     expected = _whole_response(demo_db)
-    assert NOTE.encode() in expected
+    assert note().encode() in expected
     ok(invoke(demo_db, "export", "--all", "-o", str(target)))
     assert target.read_bytes() == expected
     assert ok(invoke(demo_db, "export", "--all")).stdout_bytes == expected
@@ -1201,10 +1213,10 @@ def test_redaction_retention_and_subject_access_end_to_end(
     checkpoint = tmp_path / "nightly.json"
     private, public = _keys(tmp_path, "la")
     ok(invoke(engine_url, "checkpoint", "--sign", str(private), "-o", str(checkpoint)))
-    ok(invoke(engine_url, *REDACT_CHILD))
+    ok(invoke(engine_url, *redact_child()))
     sar = tmp_path / "sar.html"
     ok(invoke(engine_url, "export", "DEMO-0002", "--format", "html", "-o", str(sar)))
-    assert NOTE in sar.read_text(encoding="utf-8")
+    assert note() in sar.read_text(encoding="utf-8")
     clock(dt.date.fromisoformat(PAST_RETENTION))
     ok(invoke(engine_url, "retention", "--on", PAST_RETENTION, "--apply", *OFFICER))
     result = ok(
@@ -1253,7 +1265,7 @@ def test_an_import_that_would_drop_redaction_records_is_refused_unless_asked(
             "--reason",
             "Request",
             "--on",
-            TODAY,
+            today(),
             *OFFICER,
         )
     )
@@ -1300,7 +1312,7 @@ def test_a_bare_history_of_an_erased_child_is_refused_unless_asked_and_then_neve
         target,
         "export",
         "--pupil",
-        f"(redacted on {TODAY}: Erasure request)",
+        f"(redacted on {today()}: Erasure request)",
         "--dob",
         "0001-01-01",
     )
@@ -1383,15 +1395,15 @@ def test_text_reading_removed_is_shown_as_typed_before_and_after_a_redaction(
     bare = ok(invoke(url, "history", "DEMO-0002", "--format", "json")).stdout
     from_bare = _imported(tmp_path, bare, "bare")
     assert TYPED in ok(invoke(from_bare, "render", "DEMO-0002", "--text")).stdout
-    ok(invoke(url, *REDACT_CHILD))
+    ok(invoke(url, *redact_child()))
     for what, (args, typed) in pages.items():
         page = ok(invoke(url, *args)).stdout
         assert typed in page, what
-        assert NOTE in page, what  # the child's name and date of birth, which were removed
+        assert note() in page, what  # the child's name and date of birth, which were removed
         assert "Phone number (redacted" not in page, what
     text = " ".join(ok(invoke(url, "render", "DEMO-0002", "--text")).stdout.split())
-    assert f"born {NOTE}" in text  # the form wraps its lines
-    assert f"date of birth {NOTE}" in ok(invoke(url, "letter", "DEMO-0002")).stdout
+    assert f"born {note()}" in text  # the form wraps its lines
+    assert f"date of birth {note()}" in ok(invoke(url, "letter", "DEMO-0002")).stdout
 
 
 def test_an_erasure_request_removes_an_entry_dated_ahead_the_day_it_is_made(
@@ -1413,14 +1425,14 @@ def test_an_erasure_request_removes_an_entry_dated_ahead_the_day_it_is_made(
         early = invoke(url, *request, "--on", on)
         assert early.exit_code == 2, early.output
         no_traceback(early)
-        assert f"{on} is before entry 1 (recorded on {TODAY})" in early.stderr
+        assert f"{on} is before entry 1 (recorded on {today()})" in early.stderr
     late = invoke(url, *request, "--on", ahead)
     assert late.exit_code == 2, late.output
     assert "is after today" in late.stderr
     said = ok(invoke(url, *request)).stdout
     assert "C-1 seq 1: removed pupil.name, pupil.date_of_birth (redaction 1)" in said
     timeline = ok(invoke(url, "timeline", "C-1")).stdout
-    assert f"(redacted on {TODAY}: Erasure request)" in timeline.splitlines()[0]
+    assert f"(redacted on {today()}: Erasure request)" in timeline.splitlines()[0]
     assert ok(invoke(url, "verify")).stdout.startswith("sound")
 
 
@@ -1461,8 +1473,8 @@ def test_a_case_id_like_the_placeholder_date_is_shown_and_exported_as_it_is(
     _imported(tmp_path, bare, "bare")
 
     ok(invoke(url, "redact", "0001-01-01", "all", "pupil.name", "pupil.date_of_birth",
-              "--reason", "Erasure request", "--on", TODAY, *OFFICER))  # fmt: skip
-    shown(NOTE)
+              "--reason", "Erasure request", "--on", today(), *OFFICER))  # fmt: skip
+    shown(note())
     target = f"sqlite:///{tmp_path / 'after.sqlite'}"
     for name, text in (
         ("export", ok(invoke(url, "export", "0001-01-01")).stdout),
@@ -1477,4 +1489,4 @@ def test_a_case_id_like_the_placeholder_date_is_shown_and_exported_as_it_is(
     ok(invoke(target, "import", "--without-redaction-records", str(tmp_path / "after-export.json")))
     first = ok(invoke(target, "timeline", "0001-01-01")).stdout.splitlines()[0]
     # Without its records, nothing says who removed the date: "(removed)", as the forms print it.
-    assert first == f"Case 0001-01-01: {NOTE} (born (removed)), stage proposed"
+    assert first == f"Case 0001-01-01: {note()} (born (removed)), stage proposed"
