@@ -101,5 +101,14 @@ def test_the_sdist_ships_no_file_git_does_not_track(
     assert in_sdist - set(tracked) <= {"PKG-INFO", ""}
     # What rebuilding and testing from the sdist needs.
     for name in tracked:
-        if name.startswith((PACKAGE, "tests/", "docs/")) or name == "pyproject.toml":
+        if name.startswith((PACKAGE, "tests/", "docs/")) or name in ("pyproject.toml", "LICENSE"):
             assert name in in_sdist, name
+
+
+def test_the_licence_text_travels_with_both(
+    built: tuple[list[str], set[str], set[str]],
+) -> None:
+    """PK2: `license = "MIT"` was declared with no licence text in either artefact."""
+    _, in_wheel, in_sdist = built
+    assert "LICENSE" in in_sdist
+    assert any(name.endswith(".dist-info/licenses/LICENSE") for name in in_wheel)
