@@ -15,6 +15,9 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
+
+from reintegration_fsm.cli import cli
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = "src/reintegration_fsm/"
@@ -112,3 +115,25 @@ def test_the_licence_text_travels_with_both(
     _, in_wheel, in_sdist = built
     assert "LICENSE" in in_sdist
     assert any(name.endswith(".dist-info/licenses/LICENSE") for name in in_wheel)
+
+
+@pytest.mark.parametrize(
+    ("url", "said"),
+    [
+        ("mysql://u:s3cret@localhost/x", "--db: the database driver of 'mysql' is not installed"),
+        ("oracle://u:s3cret@localhost/x", "--db: no database is named 'oracle'"),
+    ],
+    ids=["extra-not-installed", "dialect-without-driver"],
+)
+def test_db_upgrade_with_no_driver_installed_is_bad_input_as_every_command_says(
+    url: str, said: str
+) -> None:
+    """PK3: `db upgrade` said "the database is unavailable ... Ask your database administrator"
+    (exit 3, which a scheduler retries) for a pip extra not installed, where every other
+    command exits 2 naming the extra."""
+    result = CliRunner().invoke(cli, ["--db", url, "db", "upgrade"])
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert result.exit_code == 2, result.output
+    assert said in result.stderr
+    assert "unavailable" not in result.stderr
+    assert "s3cret" not in result.output

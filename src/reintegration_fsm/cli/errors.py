@@ -260,6 +260,10 @@ def failure_from(error: BaseException) -> Failure:
         return Failure(str(error), ("Load the case again and retry.",), REFUSED)
     if isinstance(error, AlteredRow):  # not the URL: a row
         return Failure(str(error), (), UNAVAILABLE)
+    if isinstance(error, StoreError) and isinstance(error.__cause__, ImportError):
+        # The URL's driver is not installed (`db upgrade`; other commands say so as they open
+        # the store, cli.common): a pip extra to install, not a database to wait for.
+        return Failure(f"--db: {error}", (), BAD_INPUT)
     if isinstance(error, StoreError) and (
         isinstance(error.__cause__, _URL_REFUSED)
         or refused_options(error.__cause__)
