@@ -8,8 +8,10 @@ report. Run from a tree git does not track (an unpacked sdist), they are skipped
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
+import sys
 import tarfile
 import zipfile
 from pathlib import Path
@@ -18,6 +20,11 @@ import pytest
 from click.testing import CliRunner
 
 from reintegration_fsm.cli import cli
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = "src/reintegration_fsm/"
@@ -115,6 +122,20 @@ def test_the_licence_text_travels_with_both(
     _, in_wheel, in_sdist = built
     assert "LICENSE" in in_sdist
     assert any(name.endswith(".dist-info/licenses/LICENSE") for name in in_wheel)
+
+
+def test_the_holidays_floor_is_one_that_knows_its_years() -> None:
+    """PK5: `holidays>=0.50` was allowed, but calendar.bank_holiday_years reads the
+    `start_year` and `end_year` that holidays gained in 0.62: under 0.50 to 0.61 the demo, and
+    every command counting school days, exited 70 ("unexpected AttributeError")."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["project"]
+    (floor,) = (
+        re.fullmatch(r"holidays>=(\d+)\.(\d+)", spec)
+        for spec in project["dependencies"]
+        if spec.startswith("holidays")
+    )
+    assert floor is not None
+    assert (int(floor[1]), int(floor[2])) >= (0, 62)
 
 
 @pytest.mark.parametrize(
