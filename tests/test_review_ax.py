@@ -1,0 +1,141 @@
+"""Review AX: accessibility of the HTML pages the library renders (WCAG 2.2 AA).
+
+The forms page (`render`), the subject access response (`export --format html`) and the
+panel's report (`report`), read with html.parser: landmarks, the viewport, the timetable's
+headers and what a screen reader says for each of its cells. See FINDINGS.md (AX1-AX9).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from html.parser import HTMLParser
+
+import pytest
+from click.testing import CliRunner
+
+from reintegration_fsm import InMemoryStore, Reintegration, SchoolCalendar, documents
+from reintegration_fsm.cli import cli
+from reintegration_fsm.demo import CASES
+from reintegration_fsm.demo import run as run_demo
+
+ON = dt.date(2026, 11, 28)
+VOID = {"meta", "br", "img", "input", "link", "hr", "col", "source", "wbr"}
+
+
+class Element:
+    """One element of a parsed page: its tag, attributes, parent, children and text."""
+
+    def __init__(self, tag: str, attrs: dict[str, str | None], parent: Element | None) -> None:
+        self.tag = tag
+        self.attrs = attrs
+        self.parent = parent
+        self.children: list[Element | str] = []
+
+    def find(self, tag: str) -> list[Element]:
+        found = [self] if self.tag == tag else []
+        for child in self.children:
+            if isinstance(child, Element):
+                found += child.find(tag)
+        return found
+
+    def text(self) -> str:
+        return "".join(c if isinstance(c, str) else c.text() for c in self.children)
+
+    def spoken(self) -> str:
+        """The text a screen reader reads: without what is aria-hidden."""
+        if self.attrs.get("aria-hidden") == "true":
+            return ""
+        return "".join(c if isinstance(c, str) else c.spoken() for c in self.children)
+
+    def ancestors(self) -> list[Element]:
+        found = []
+        node = self.parent
+        while node is not None:
+            found.append(node)
+            node = node.parent
+        return found
+
+
+class Page(HTMLParser):
+    """A page's elements as a tree (html.parser: the standard library only)."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.root = Element("#document", {}, None)
+        self.open = self.root
+        self.feed(html)
+        self.close()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        element = Element(tag, dict(attrs), self.open)
+        self.open.children.append(element)
+        if tag not in VOID:
+            self.open = element
+
+    def handle_endtag(self, tag: str) -> None:
+        node: Element | None = self.open
+        while node is not None and node.tag != tag:
+            node = node.parent
+        if node is not None and node.parent is not None:
+            self.open = node.parent
+
+    def handle_data(self, data: str) -> None:
+        self.open.children.append(data)
+
+    def find(self, tag: str) -> list[Element]:
+        return self.root.find(tag)
+
+
+@pytest.fixture(scope="module")
+def demo() -> dict[str, Reintegration]:
+    """The four demo cases, by id."""
+    calendar = SchoolCalendar.sample()
+    return {case.case_id: case.run(case.case_id, calendar) for case in CASES}
+
+
+@pytest.fixture(scope="module")
+def forms_page(demo: dict[str, Reintegration]) -> Page:
+    """`render DEMO-0002`: every form, the timetable among them."""
+    return Page(documents.render_html(demo["DEMO-0002"], ON))
+
+
+@pytest.fixture
+def export_page(demo_db: str) -> Page:
+    """`export DEMO-0002 --format html`: the subject access response."""
+    result = CliRunner().invoke(
+        cli,
+        ["--db", demo_db, "export", "DEMO-0002", "--format", "html"],
+        env={"RFSM_AUTHORITY": None, "RFSM_CALENDAR": None},
+    )
+    assert result.exit_code == 0, result.output
+    return Page(result.output)
+
+
+@pytest.fixture(scope="module")
+def report_page() -> Page:
+    """The panel's report of the demo year."""
+    pytest.importorskip("matplotlib", reason="the HTML report needs the `reports` extra")
+    from reintegration_fsm.reports import academic_year, figures
+    from reintegration_fsm.reports.html import render_html
+
+    cases = [result.case for result in run_demo(InMemoryStore())]
+    found = figures(cases, academic_year("2025/26"), on=dt.date(2026, 7, 1))
+    return Page(render_html(found, made_on=dt.date(2026, 7, 2)))
+
+
+PAGES = ("forms_page", "export_page", "report_page")
+
+
+def page_of(request: pytest.FixtureRequest, name: str) -> Page:
+    page = request.getfixturevalue(name)
+    assert isinstance(page, Page)
+    return page
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_every_page_has_viewport(request: pytest.FixtureRequest, name: str) -> None:
+    """AX4: without `width=device-width` a phone lays the page out some 980 px wide and shrinks
+    it: a parent must zoom and scroll sideways along every line (WCAG 1.4.10, 1.4.4)."""
+    page = page_of(request, name)
+    viewports = [m for m in page.find("meta") if m.attrs.get("name") == "viewport"]
+    assert [m.attrs.get("content") for m in viewports] == ["width=device-width, initial-scale=1"]
