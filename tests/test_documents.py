@@ -125,7 +125,7 @@ def test_a_reason_written_over_several_lines_stays_one_bullet(
 def test_the_timetable_is_laid_out_as_a_week(demo: dict[str, Reintegration]) -> None:
     """Ten sessions a week and the time in education."""
     html = documents.render_html(demo["DEMO-0001"], ON)
-    assert html.count("<th>am</th>") == 5
+    assert html.count('<th scope="col">am</th>') == 5
     assert "9 of 10 sessions" in html
     assert "9 of 10 sessions" in documents.render_text(demo["DEMO-0001"], ON)
 

@@ -139,3 +139,47 @@ def test_every_page_has_viewport(request: pytest.FixtureRequest, name: str) -> N
     page = page_of(request, name)
     viewports = [m for m in page.find("meta") if m.attrs.get("name") == "viewport"]
     assert [m.attrs.get("content") for m in viewports] == ["width=device-width, initial-scale=1"]
+
+
+def timetables(page: Page) -> list[Element]:
+    """The Reintegration Timetable's tables: those whose header names a week."""
+    return [
+        table
+        for table in page.find("table")
+        if any(th.text().strip() == "Week beginning" for th in table.find("th"))
+    ]
+
+
+def header_of(table: Element, row: int, column: int) -> list[str]:
+    """What a screen reader names a data cell by: the headers whose rows and columns hold it,
+    as the HTML table model assigns them (rowspan/colspan, scope)."""
+    grid: dict[tuple[int, int], Element] = {}
+    for r, tr in enumerate(table.find("tr")):
+        c = 0
+        for cell in [x for x in tr.children if isinstance(x, Element) and x.tag in ("th", "td")]:
+            while (r, c) in grid:
+                c += 1
+            for dr in range(int(cell.attrs.get("rowspan") or 1)):
+                for dc in range(int(cell.attrs.get("colspan") or 1)):
+                    grid[(r + dr, c + dc)] = cell
+            c += int(cell.attrs.get("colspan") or 1)
+    named = []
+    for r in range(row):
+        cell = grid[(r, column)]
+        if cell.tag == "th" and cell.attrs.get("scope") in ("col", "colgroup"):
+            named.append(cell.text().strip())
+    for c in range(column):
+        cell = grid[(row, c)]
+        if cell.tag == "th" and cell.attrs.get("scope") == "row":
+            named.append(cell.text().strip())
+    return list(dict.fromkeys(named))
+
+
+def test_render_timetable_headers_have_scope(forms_page: Page) -> None:
+    """AX2: the forms page's timetable: each header has a scope (two rows of spanned headers
+    are otherwise guessed at) and each week is its row's header, so that a screen reader says
+    "Tuesday, pm, 2 February 2026: AP" (WCAG 1.3.1)."""
+    (table,) = timetables(forms_page)
+    assert all(th.attrs.get("scope") for th in table.find("th"))
+    assert header_of(table, 2, 4) == ["Tuesday", "pm", "2 February 2026"]
+    assert header_of(table, 2, 11) == ["Time in Education", "2 February 2026"]
