@@ -183,3 +183,15 @@ def test_render_timetable_headers_have_scope(forms_page: Page) -> None:
     assert all(th.attrs.get("scope") for th in table.find("th"))
     assert header_of(table, 2, 4) == ["Tuesday", "pm", "2 February 2026"]
     assert header_of(table, 2, 11) == ["Time in Education", "2 February 2026"]
+
+
+def test_export_timetable_names_each_session(export_page: Page) -> None:
+    """AX1: the subject access response's timetable gave its ten session cells one header,
+    "Sessions (Monday am to Friday pm)": a screen reader said that for every cell, never which
+    day or half-day was at the host school (WCAG 1.3.1). Now each cell has its day and am/pm,
+    as on the forms page."""
+    (table,) = timetables(export_page)
+    assert all(th.attrs.get("scope") for th in table.find("th"))
+    named = [header_of(table, 2, column) for column in range(1, 11)]
+    days = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday")
+    assert named == [[day, half, "2 February 2026"] for day in days for half in ("am", "pm")]

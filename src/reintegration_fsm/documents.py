@@ -183,6 +183,8 @@ EVIDENCE_NAMES = {
 }
 
 SESSION_NAMES = {Session.HOST: "Host", Session.AP: "AP", Session.NONE: "-"}
+DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday")
+"""The timetable's days, each a morning and an afternoon: its HTML tables' headers."""
 
 
 # -- one builder per seed form -------------------------------------------------------------------
@@ -724,7 +726,7 @@ def _context(
         "rendered_on": _date(on or dt.date.today()),
         "version": __version__,
         "stage": case.stage.value.replace("_", " "),
-        "days": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday"),
+        "days": DAYS,
     }
 
 

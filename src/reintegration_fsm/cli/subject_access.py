@@ -251,7 +251,7 @@ def render_html(value: Mapping[str, Any], held: Sequence[Held]) -> str:
             }
         )
     return _ENVIRONMENT.get_template("subject_access.html").render(
-        response=value, cases=cases, words=_words, dated=_dated
+        response=value, cases=cases, words=_words, dated=_dated, days=documents.DAYS
     )
 
 
