@@ -195,3 +195,17 @@ def test_export_timetable_names_each_session(export_page: Page) -> None:
     named = [header_of(table, 2, column) for column in range(1, 11)]
     days = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday")
     assert named == [[day, half, "2 February 2026"] for day in days for half in ("am", "pm")]
+
+
+@pytest.mark.parametrize("name", ["forms_page", "export_page"])
+def test_timetable_empty_session_is_spoken(request: pytest.FixtureRequest, name: str) -> None:
+    """AX3: a session at neither place is shown "-", which NVDA and JAWS at their usual
+    punctuation level do not read: the cell was heard as empty. The "-" stays on the page and
+    "no session" is what a screen reader says."""
+    (table,) = timetables(page_of(request, name))
+    row = next(tr for tr in table.find("tr") if tr.find("td"))
+    cells = row.find("td")
+    assert [td.text() for td in cells][-2] == "-no session"  # Friday pm in DEMO-0002
+    assert [td.spoken() for td in cells][-2] == "no session"
+    hidden = [span for span in cells[-2].find("span") if span.attrs.get("aria-hidden")]
+    assert [span.text() for span in hidden] == ["-"]

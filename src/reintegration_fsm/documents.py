@@ -183,6 +183,9 @@ EVIDENCE_NAMES = {
 }
 
 SESSION_NAMES = {Session.HOST: "Host", Session.AP: "AP", Session.NONE: "-"}
+NO_SESSION = SESSION_NAMES[Session.NONE]
+"""A session at neither place, as the timetable shows it; its HTML says "no session" to a
+screen reader, which does not read a lone hyphen."""
 DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday")
 """The timetable's days, each a morning and an afternoon: its HTML tables' headers."""
 
@@ -727,6 +730,7 @@ def _context(
         "version": __version__,
         "stage": case.stage.value.replace("_", " "),
         "days": DAYS,
+        "no_session": NO_SESSION,
     }
 
 

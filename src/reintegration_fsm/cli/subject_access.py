@@ -251,7 +251,12 @@ def render_html(value: Mapping[str, Any], held: Sequence[Held]) -> str:
             }
         )
     return _ENVIRONMENT.get_template("subject_access.html").render(
-        response=value, cases=cases, words=_words, dated=_dated, days=documents.DAYS
+        response=value,
+        cases=cases,
+        words=_words,
+        dated=_dated,
+        days=documents.DAYS,
+        no_session=documents.NO_SESSION,
     )
 
 
