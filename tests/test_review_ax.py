@@ -209,3 +209,17 @@ def test_timetable_empty_session_is_spoken(request: pytest.FixtureRequest, name:
     assert [td.spoken() for td in cells][-2] == "no session"
     hidden = [span for span in cells[-2].find("span") if span.attrs.get("aria-hidden")]
     assert [span.text() for span in hidden] == ["-"]
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_every_page_has_one_main_landmark(request: pytest.FixtureRequest, name: str) -> None:
+    """AX5: the forms page and the subject access response had no `<main>`: a screen reader's
+    list of landmarks, or its "skip to main content", found nothing (axe: landmark-one-main,
+    region). Every heading below the page's own is in the one `<main>`."""
+    page = page_of(request, name)
+    (main,) = page.find("main")
+    headings = [h for level in ("h2", "h3", "h4") for h in page.find(level)]
+    assert headings
+    assert all(main in h.ancestors() for h in headings)
+    (h1,) = page.find("h1")
+    assert [a.tag for a in h1.ancestors()][:1] == ["header"]
