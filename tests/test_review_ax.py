@@ -223,3 +223,12 @@ def test_every_page_has_one_main_landmark(request: pytest.FixtureRequest, name: 
     assert all(main in h.ancestors() for h in headings)
     (h1,) = page.find("h1")
     assert [a.tag for a in h1.ancestors()][:1] == ["header"]
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_export_column_headers_have_scope(request: pytest.FixtureRequest, name: str) -> None:
+    """AX6: every header cell of every page says what it heads (the subject access response's
+    steps, deadlines, obligations, actors and removals tables had bare `<th>`s)."""
+    page = page_of(request, name)
+    bare = [th.text() for th in page.find("th") if not th.attrs.get("scope")]
+    assert bare == []
