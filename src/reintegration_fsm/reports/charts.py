@@ -26,8 +26,8 @@ from reintegration_fsm.reports.model import Count, Figures
 
 INSTALL = "pip install 'reintegration-fsm[reports]'"
 
-# Colours that stay apart for the common colour-vision deficiencies (Okabe and Ito), and in
-# greyscale print by their lightness.
+# Colours that stay apart for the common colour-vision deficiencies (Okabe and Ito). Green and
+# vermilion print as nearly one grey, so every bar is also named and counted (review AX, AX8).
 BLUE = "#0072B2"
 ORANGE = "#E69F00"
 VERMILION = "#D55E00"
