@@ -1884,3 +1884,84 @@ def test_0015_keeps_the_rules_each_protocol_first_opened_a_case_under(engine: sa
     assert store.taken(["case-06"]) == {"case-06"}
     upgrade(engine)  # run again: nothing added twice
     assert len(_kept_protocols(engine)) == 3
+
+
+# -- 0016: the log's trigger functions carry their own search_path -------------------------------
+def _function_configs(engine: sa.Engine) -> dict[str, Any]:
+    """Each of the store's PostgreSQL functions, with its own settings (`proconfig`) and its
+    definition."""
+    with engine.connect() as conn:
+        return {
+            str(name): (config, definition)
+            for name, config, definition in conn.exec_driver_sql(
+                "SELECT proname, proconfig, pg_get_functiondef(oid) FROM pg_proc "
+                "WHERE pronamespace = current_schema()::regnamespace AND proname LIKE 'rfsm%%'"
+            )
+        }
+
+
+def _loads_on_an_empty_search_path(engine: sa.Engine) -> str | None:
+    """What a data-only restore meets (`pg_restore --data-only` empties `search_path`) when it
+    loads a redaction record, then a scheme-2 entry: None if both pass, else the error."""
+    with engine.connect() as conn:
+        home = conn.exec_driver_sql("SELECT current_schema()").scalar()
+        conn.rollback()
+        try:
+            with conn.begin() as loading:
+                conn.exec_driver_sql("SET LOCAL search_path = ''")
+                conn.exec_driver_sql(
+                    f"INSERT INTO {home}.rfsm_redactions (case_id, seq, number, redacted_at, "
+                    "reason, payload_digest, hash) VALUES ('case-01', 2, 1, now(), 'asked', "
+                    "'d', 'h')"
+                )
+                conn.exec_driver_sql(
+                    f"INSERT INTO {home}.rfsm_transitions (case_id, seq, trigger_name, dest, "
+                    "actor_id, actor_role, actor_organisation, actor_name, on_date, "
+                    "recorded_at, data, payload_digest, hash, payload_salt) VALUES ('case-01', "
+                    "1, 'open', 'proposed', 'a', 'ap_head', 'o', 'n', '2026-01-12', now(), '{}', "
+                    "'\\x00', '\\x00', '\\x00')"
+                )
+                loading.rollback()
+        except sa.exc.DBAPIError as error:
+            return str(error.orig)
+    return None
+
+
+def test_0016_pins_the_log_functions_to_the_stores_schema(engine: sa.Engine) -> None:
+    """`pg_restore --data-only` failed on the first log entry (`relation "rfsm_redacting" does
+    not exist`, review BK3, BQ1): the trigger functions took the restore's empty `search_path`.
+    0016 makes each again with its own, the store's schema then `pg_temp`, as `create_schema()`
+    makes them (the keyed guard then refuses the scheme-2 entry, as it should); its downgrade
+    takes it off. SQLite and MariaDB have no such functions: the revision changes nothing
+    there."""
+    migrate.upgrade(engine, "0015")  # (not `upgrade`: the keyed guard is one of the functions)
+    before = triggers(engine)
+    postgresql = engine.dialect.name == "postgresql"
+    if postgresql:
+        assert {settings for settings, _ in _function_configs(engine).values()} == {None}
+        assert 'relation "rfsm_cases" does not exist' in str(_loads_on_an_empty_search_path(engine))
+
+    migrate.upgrade(engine)
+
+    assert triggers(engine) == before
+    assert differences(engine) == []
+    if not postgresql:
+        return
+    migrated = _function_configs(engine)
+    with engine.connect() as conn:
+        home = conn.exec_driver_sql("SELECT current_schema()").scalar()
+    assert set(migrated) == set(schema.guard_functions())
+    for settings, _ in migrated.values():
+        assert settings == [f"search_path={home}, pg_temp"]
+    assert "stop every older version" in str(_loads_on_an_empty_search_path(engine))
+    reset_database(engine)
+    with engine.begin() as conn:  # (the functions outlive their tables)
+        for name in migrated:
+            conn.exec_driver_sql(f"DROP FUNCTION {name}()")
+    SqlAlchemyStore(engine).create_schema()
+    assert _function_configs(engine) == migrated
+
+    _downgrade_to(engine, "0015")
+
+    assert {settings for settings, _ in _function_configs(engine).values()} == {None}
+    assert triggers(engine) == before

@@ -137,13 +137,14 @@ def upgrade(url_or_engine: str | URL | Engine, revision: str = "head") -> None:
 
 def restore_guards(conn: Connection) -> None:
     """Make again the log's triggers a database at the newest revision lacks or has disabled
-    (restored from a dump taken without them, or dropped behind the store): `upgrade()` to head
-    puts them back."""
-    if not schema.missing_guards(conn):
+    (restored from a dump taken without them, or dropped behind the store), and on PostgreSQL
+    their functions when they look for the store's tables in another schema (the store's
+    renamed): `upgrade()` to head puts them back."""
+    if not schema.missing_guards(conn) and not schema.mispinned_functions(conn):
         return
     # (PostgreSQL's CREATE OR REPLACE TRIGGER enables a disabled one, by name: an authority's
     # own triggers are left as they are.)
-    for statement in schema.guard_statements(conn.dialect.name):
+    for statement in schema.guard_statements(conn.dialect.name, schema.home_of(conn)):
         conn.exec_driver_sql(statement)
 
 
@@ -354,7 +355,7 @@ def _build(conn: Connection, *, finishing: bool = False) -> None:
     for table in schema.metadata.sorted_tables:
         for index in table.indexes:
             index.create(conn, checkfirst=True)
-    for statement in schema.guard_statements(conn.dialect.name):
+    for statement in schema.guard_statements(conn.dialect.name, schema.home_of(conn)):
         conn.exec_driver_sql(statement)
     stamp_if_unversioned(conn)
 

@@ -346,12 +346,12 @@ def _sqlite_update_guard() -> str:
     )
 
 
-def _postgresql_update_guard() -> str:
+def _postgresql_update_guard(home: str | None) -> str:
     new = ", ".join(f"NEW.{c}" for c in FIXED_COLUMNS)
     old = ", ".join(f"OLD.{c}" for c in FIXED_COLUMNS)
     return (
         "CREATE OR REPLACE FUNCTION rfsm_guard_update() RETURNS trigger "
-        "LANGUAGE plpgsql AS $$ BEGIN "
+        f"LANGUAGE plpgsql {pinned(home)} AS $$ BEGIN "
         f"IF NOT {_FLAGGED} OR ({new}) IS DISTINCT FROM ({old}) THEN "
         f"RAISE EXCEPTION '{REFUSAL}' USING ERRCODE = 'insufficient_privilege'; "
         "END IF; RETURN NEW; END $$"
@@ -375,10 +375,11 @@ KEYED_REFUSAL = "rfsm_transitions is at schema revision 0011: stop every older v
 _UNKEYED_INSERT = "NEW.payload_salt IS NOT NULL AND NEW.payload_key IS NULL"
 
 
-def keyed_guard_statements(dialect: str) -> list[str]:
+def keyed_guard_statements(dialect: str, home: str | None = None) -> list[str]:
     """The DDL that refuses what a version before revision 0011 would write (since 0011): a
     salted entry without a payload key (digest scheme 2), and a redaction that keeps the
-    payload key beside the values it removed (whose digests could then be guessed)."""
+    payload key beside the values it removed (whose digests could then be guessed). `home`:
+    on PostgreSQL, the store's schema (`pinned`)."""
     if dialect == "sqlite":
         changed = " OR ".join(f"NEW.{c} IS NOT OLD.{c}" for c in REDACTABLE)
         return [
@@ -395,7 +396,7 @@ def keyed_guard_statements(dialect: str) -> list[str]:
         old = ", ".join(f"OLD.{c}" for c in REDACTABLE)
         return [
             "CREATE OR REPLACE FUNCTION rfsm_guard_keyed() RETURNS trigger "
-            "LANGUAGE plpgsql AS $$ BEGIN "
+            f"LANGUAGE plpgsql {pinned(home)} AS $$ BEGIN "
             f"IF (TG_OP = 'INSERT' AND {_UNKEYED_INSERT}) OR (TG_OP = 'UPDATE' "
             f"AND NEW.payload_key IS NOT NULL AND ({new}) IS DISTINCT FROM ({old}) "
             f"AND {_FLAGGED}) THEN "
@@ -437,9 +438,10 @@ COUNTED = "UPDATE rfsm_cases SET redactions = redactions + 1 WHERE case_id = NEW
 """What the counting trigger does for each redaction record inserted."""
 
 
-def counting_statements(dialect: str) -> list[str]:
+def counting_statements(dialect: str, home: str | None = None) -> list[str]:
     """The DDL that counts each redaction record on its case row (since 0012; idempotent):
-    whoever writes the record, a process of an earlier version too, the count follows."""
+    whoever writes the record, a process of an earlier version too, the count follows. `home`:
+    on PostgreSQL, the store's schema (`pinned`)."""
     if dialect == "sqlite":
         return [
             "CREATE TRIGGER IF NOT EXISTS rfsm_redactions_counted "
@@ -448,7 +450,7 @@ def counting_statements(dialect: str) -> list[str]:
     if dialect == "postgresql":
         return [
             "CREATE OR REPLACE FUNCTION rfsm_count_redaction() RETURNS trigger "
-            f"LANGUAGE plpgsql AS $$ BEGIN {COUNTED}; RETURN NULL; END $$",
+            f"LANGUAGE plpgsql {pinned(home)} AS $$ BEGIN {COUNTED}; RETURN NULL; END $$",
             "CREATE OR REPLACE TRIGGER rfsm_redactions_counted "
             "AFTER INSERT ON rfsm_redactions "
             "FOR EACH ROW EXECUTE FUNCTION rfsm_count_redaction()",
@@ -461,7 +463,7 @@ def counting_statements(dialect: str) -> list[str]:
     raise NotImplementedError(f"no counting trigger for the {dialect!r} dialect")
 
 
-def trigger_statements(dialect: str) -> list[str]:
+def trigger_statements(dialect: str, home: str | None = None) -> list[str]:
     """The DDL that makes `rfsm_transitions` refuse DELETE and REPLACE, and UPDATE but a
     redaction's (idempotent).
 
@@ -470,6 +472,7 @@ def trigger_statements(dialect: str) -> list[str]:
     was: `verify()` then checks, from the row alone, that it only removed values. PostgreSQL's
     `ON CONFLICT DO UPDATE` fires the UPDATE trigger, and MariaDB's `REPLACE` and
     `ON DUPLICATE KEY UPDATE` the DELETE or UPDATE one; SQLite's REPLACE needs its own.
+    `home`: on PostgreSQL, the store's schema (`pinned`).
     """
     if dialect == "sqlite":
         return [
@@ -483,10 +486,10 @@ def trigger_statements(dialect: str) -> list[str]:
     if dialect == "postgresql":
         return [
             "CREATE OR REPLACE FUNCTION rfsm_refuse_change() RETURNS trigger "
-            "LANGUAGE plpgsql AS $$ BEGIN "
+            f"LANGUAGE plpgsql {pinned(home)} AS $$ BEGIN "
             f"RAISE EXCEPTION '{REFUSAL}' USING ERRCODE = 'insufficient_privilege'; "
             "END $$",
-            _postgresql_update_guard(),
+            _postgresql_update_guard(home),
             "CREATE OR REPLACE TRIGGER rfsm_transitions_append_only "
             "BEFORE DELETE ON rfsm_transitions "
             "FOR EACH ROW EXECUTE FUNCTION rfsm_refuse_change()",
@@ -496,7 +499,7 @@ def trigger_statements(dialect: str) -> list[str]:
             "CREATE OR REPLACE TRIGGER rfsm_transitions_no_truncate "
             "BEFORE TRUNCATE ON rfsm_transitions "
             "FOR EACH STATEMENT EXECUTE FUNCTION rfsm_refuse_change()",
-            *keyed_guard_statements(dialect),
+            *keyed_guard_statements(dialect, home),
         ]
     if dialect in ("mysql", "mariadb"):
         return [
@@ -509,10 +512,83 @@ def trigger_statements(dialect: str) -> list[str]:
     raise NotImplementedError(f"no append-only triggers for the {dialect!r} dialect")
 
 
-def guard_statements(dialect: str) -> list[str]:
+def guard_statements(dialect: str, home: str | None = None) -> list[str]:
     """The DDL that makes every trigger guarding the log and counting its redactions
-    (`trigger_statements`, then `counting_statements`; idempotent)."""
-    return [*trigger_statements(dialect), *counting_statements(dialect)]
+    (`trigger_statements`, then `counting_statements`; idempotent). On PostgreSQL, `home` is
+    the schema the store's tables are in (`home_of`), which the trigger functions find them
+    in (`pinned`)."""
+    return [*trigger_statements(dialect, home), *counting_statements(dialect, home)]
+
+
+def pinned(home: str | None) -> str:
+    """The clause that gives a PostgreSQL trigger function its own `search_path`: the store's
+    schema `home`, then `pg_temp` (since 0016).
+
+    The functions name the store's tables without a schema. Taking the caller's `search_path`,
+    they found nothing when it was empty, as `pg_restore --data-only` (and a `pg_dump
+    --data-only` file replayed with psql) sets it while loading rows, so a data-only restore
+    failed on the first log entry. The schema is named, not captured (`SET search_path FROM
+    CURRENT` would keep `"$user", public`, which reads as another schema for each role that
+    calls), and `pg_temp` is named last so that a session's temporary table (searched first
+    when not named) cannot stand in for `rfsm_redacting`.
+
+    Raises:
+        ValueError: no `home` (the PostgreSQL functions cannot be written without it).
+    """
+    if home is None:
+        raise ValueError("the PostgreSQL trigger functions need the store's schema (home_of)")
+    return f"SET search_path = {_identifier(home)}, pg_temp"
+
+
+def _identifier(name: str) -> str:
+    """`name` as a quoted PostgreSQL identifier (PostgreSQL keeps a function's `search_path`
+    quoted only where it must be: `search_path=public, pg_temp`)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+HOME = (
+    "SELECT coalesce((SELECT n.nspname FROM pg_class c "
+    "JOIN pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE c.oid = to_regclass('rfsm_transitions')), current_schema())"
+)
+"""The schema of the log table the session finds, or where it would make one (PostgreSQL)."""
+
+
+def home_of(conn: Connection) -> str | None:
+    """The schema the store's tables are in, to write the guards' DDL with (`guard_statements`):
+    on PostgreSQL, the schema of the `rfsm_transitions` the session finds (or, none found, the
+    one it would make it in); None on the other engines.
+
+    Raises:
+        StoreError: PostgreSQL finds no schema (none on the session's `search_path` exists).
+    """
+    if conn.dialect.name != "postgresql":
+        return None
+    found = conn.exec_driver_sql(HOME).scalar()
+    if found is None:
+        raise StoreError(
+            "cannot make the log's guards: no schema on the session's search_path exists",
+            retryable=False,
+        )
+    return str(found)
+
+
+_MADE_FUNCTION = re.compile(r"CREATE OR REPLACE FUNCTION (\w+)\(\)")
+
+
+def made_function(statement: str) -> str | None:
+    """The name of the PostgreSQL function `statement` (of `guard_statements`) makes, if any."""
+    found = _MADE_FUNCTION.match(statement)
+    return None if found is None else found.group(1)
+
+
+def guard_functions() -> list[str]:
+    """The names of the PostgreSQL functions `guard_statements` make (the triggers run them)."""
+    return [
+        made
+        for statement in guard_statements("postgresql", "public")  # (any home: names only)
+        if (made := made_function(statement)) is not None
+    ]
 
 
 _MADE_TRIGGER = re.compile(r"CREATE (?:OR REPLACE )?TRIGGER (?:IF NOT EXISTS )?(\w+) .*? ON (\w+)")
@@ -524,7 +600,7 @@ def guards(dialect: str) -> dict[str, str]:
     refuses what it guards against."""
     return {
         found.group(1): found.group(2)
-        for statement in guard_statements(dialect)
+        for statement in guard_statements(dialect, "public")  # (any home: names only)
         if (found := _MADE_TRIGGER.search(statement)) is not None
     }
 
@@ -545,6 +621,24 @@ def missing_guards(conn: Connection) -> list[str]:
     dialect = "mysql" if conn.dialect.name == "mariadb" else conn.dialect.name
     present = {str(name) for name in conn.exec_driver_sql(_PRESENT_GUARDS[dialect]).scalars()}
     return [name for name in guards(dialect) if name not in present]
+
+
+_MISPINNED = (
+    "SELECT proname FROM pg_proc WHERE proname = ANY(%(names)s) AND pronargs = 0 "
+    "AND pronamespace = (SELECT oid FROM pg_namespace WHERE nspname = %(home)s) "
+    "AND proconfig IS DISTINCT FROM ARRAY['search_path=' || quote_ident(%(home)s) || ', pg_temp']"
+)
+"""The guards' functions in the store's schema `home` not pinned to it."""
+
+
+def mispinned_functions(conn: Connection) -> list[str]:
+    """The names of the guards' PostgreSQL functions that do not find the store's tables in its
+    schema (`pinned`): made before revision 0016, or the schema renamed since (a function that
+    looks in another schema fails every save). None elsewhere."""
+    if conn.dialect.name != "postgresql":
+        return []
+    found = conn.exec_driver_sql(_MISPINNED, {"names": guard_functions(), "home": home_of(conn)})
+    return sorted(str(name) for name in found.scalars())
 
 
 def drop_trigger_statements(dialect: str) -> list[str]:
