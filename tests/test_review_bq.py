@@ -254,26 +254,6 @@ def test_BQ1_a_redacted_store_restores_data_only_with_its_triggers_disabled(
     _restored_soundly(redacted_source, target)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BQ2, left: the keyed guard takes a redacted entry (payload key replaced by its leaf "
-    "keys) for a scheme-2 insert of a version before 0011",
-)
-def test_BQ2_a_redacted_store_restores_data_only_with_its_triggers_enabled(
-    redacted_source: str, target: str, tmp_path: Path
-) -> None:
-    """As the tables' owner, who may not disable the triggers, a data-only restore of a store
-    holding a redaction fails on the redacted entry: `rfsm_transitions is at schema revision
-    0011: stop every older version` (`rfsm_guard_keyed`'s INSERT branch, on every engine). Were
-    it let through, `rfsm_redactions` would also have to be restored before `rfsm_cases` (with
-    `--use-list`): after it, the counter would count each record a second time."""
-    done = _restore(_data_dump(redacted_source, tmp_path), target)
-    assert "does not exist" not in done.stderr  # (BQ1's failure, fixed)
-    assert done.returncode == 0, done.stderr
-    _restored_soundly(redacted_source, target)
-
-
 def test_BQ1_the_whole_dump_still_restores(
     redacted_source: str, postgres_url: str, home: str, tmp_path: Path
 ) -> None:
