@@ -332,9 +332,16 @@ def test_BQ1_a_store_whose_schema_was_renamed_is_mended_by_db_upgrade(
             assert schema.mispinned_functions(conn) == sorted(schema.guard_functions())
             with pytest.raises(StoreError):
                 store.save(built("case-01", 2))
+            # The nightly `verify` says why every save fails, and what mends it.
+            (problem,) = store.unguarded()
+            assert problem.case_id == "(store)"
+            assert "look for its tables in another schema" in problem.what
+            assert "rfsm_guard_keyed" in problem.what
+            assert "`db upgrade`" in problem.what
         upgrade(url)
         with SqlAlchemyStore(url, calendar=CALENDAR) as store, store.engine.connect() as conn:
             assert schema.mispinned_functions(conn) == []
+            assert store.unguarded() == []
             store.save(built("case-01", 2))
             assert store.verify() == []
     finally:

@@ -1940,6 +1940,9 @@ def test_0016_pins_the_log_functions_to_the_stores_schema(engine: sa.Engine) -> 
     if postgresql:
         assert {settings for settings, _ in _function_configs(engine).values()} == {None}
         assert 'relation "rfsm_cases" does not exist' in str(_loads_on_an_empty_search_path(engine))
+        with engine.connect() as conn:  # (unpinned, they still find the tables: no problem)
+            assert schema.pinned_elsewhere(conn) == []
+            assert schema.mispinned_functions(conn) == sorted(schema.guard_functions())
 
     migrate.upgrade(engine)
 

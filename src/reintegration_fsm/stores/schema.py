@@ -641,6 +641,20 @@ def mispinned_functions(conn: Connection) -> list[str]:
     return sorted(str(name) for name in found.scalars())
 
 
+def pinned_elsewhere(conn: Connection) -> list[str]:
+    """The names of the guards' PostgreSQL functions pinned to a schema other than the store's:
+    the store's schema renamed since they were made, so that they look for its tables where
+    they are not and every save fails until `upgrade()` makes them again. (A function not
+    pinned at all, made before revision 0016, still finds them.) None elsewhere."""
+    if conn.dialect.name != "postgresql":
+        return []
+    found = conn.exec_driver_sql(
+        _MISPINNED + " AND proconfig IS NOT NULL",
+        {"names": guard_functions(), "home": home_of(conn)},
+    )
+    return sorted(str(name) for name in found.scalars())
+
+
 def drop_trigger_statements(dialect: str) -> list[str]:
     """The DDL that removes those triggers (tests and controlled maintenance only)."""
     if dialect == "postgresql":

@@ -142,6 +142,7 @@ from reintegration_fsm.stores.schema import (
     cases,
     missing_guards,
     open_items,
+    pinned_elsewhere,
     protocols,
     redacting,
     redactions,
@@ -2102,29 +2103,43 @@ class SqlAlchemyStore:
 
     @guarded(_VERIFY)
     def unguarded(self) -> list[Problem]:
-        """The problem of a log whose database lacks, or has disabled, a trigger that keeps it
-        append-only (restored from a dump taken without triggers, or one dropped behind the
-        store), with the case id `(store)`; empty when every guard is there.
+        """The problems of a log whose guards are not as the store made them, with the case id
+        `(store)`: a trigger that keeps it append-only missing or disabled (restored from a
+        dump taken without triggers, or one dropped behind the store), or, on PostgreSQL, their
+        functions looking for its tables in another schema (the store's renamed since); empty
+        when every guard is there and finds its tables.
 
         `verify()` checks what the log holds; this, that nothing can change it unseen from now
-        on. `upgrade()` (`db upgrade`) makes the missing guards again.
+        on, and that saves can guard it. `upgrade()` (`db upgrade`) makes the guards again.
 
         Raises:
             StoreError: the database failed.
         """
         with converted(_VERIFY), self.engine.connect() as conn:
             missing = missing_guards(conn)
-        if not missing:
-            return []
-        return [
-            Problem(
-                STORE,
-                None,
-                f"the log is not guarded: the database lacks, or has disabled, "
-                f"{', '.join(missing)} (dropped, or left out of a restore), so its entries can "
-                "be changed or removed unseen from now on; `db upgrade` makes them again",
+            elsewhere = pinned_elsewhere(conn)
+        problems = []
+        if missing:
+            problems.append(
+                Problem(
+                    STORE,
+                    None,
+                    f"the log is not guarded: the database lacks, or has disabled, "
+                    f"{', '.join(missing)} (dropped, or left out of a restore), so its entries "
+                    "can be changed or removed unseen from now on; `db upgrade` makes them again",
+                )
             )
-        ]
+        if elsewhere:
+            problems.append(
+                Problem(
+                    STORE,
+                    None,
+                    f"the log's guards look for its tables in another schema: "
+                    f"{', '.join(elsewhere)} (the store's schema renamed since they were made), "
+                    "so every save fails; `db upgrade` makes them again",
+                )
+            )
+        return problems
 
     def _left_redacting(self) -> list[Problem]:
         """The entries `rfsm_redacting` names outside a redaction (a write behind the store:
