@@ -29,7 +29,7 @@ from hypothesis import strategies as st
 import scenario
 from raw_sqlite import tamper
 from reintegration_fsm import SchoolCalendar, StoreError, Trigger
-from reintegration_fsm.cli import cases, cli, common, views
+from reintegration_fsm.cli import cases, cli, common, json_input, views
 from reintegration_fsm.cli.errors import BUG, UNAVAILABLE, failure_from
 from reintegration_fsm.cli.output import render_table, shown_width
 from reintegration_fsm.cli.text import neutralise
@@ -130,7 +130,7 @@ def test_a_key_in_two_objects_is_two_keys(tmp_path: Path) -> None:
     """Only a key given twice in one object is refused: the same key in an object inside it, or
     in two objects of a list, is read."""
     text = '{"a": {"a": 1}, "b": [{"a": 2}, {"a": 3}]}'
-    value = common.read_json(write(tmp_path / "data.json", text))
+    value = json_input.read_json(write(tmp_path / "data.json", text))
     assert value == {"a": {"a": 1}, "b": [{"a": 2}, {"a": 3}]}
 
 
@@ -140,7 +140,7 @@ def test_an_input_file_larger_than_any_is_refused_unread(
     """An endless stream (`import /dev/zero`, `yes | import -`, `--data /dev/stdin`) was read
     until memory ran out: 6.7 GB in 8 seconds (found by a review). The limits are lowered here
     to keep the test small; the files hold one byte more."""
-    monkeypatch.setattr(common, "INPUT_MOST", 1000)
+    monkeypatch.setattr(json_input, "INPUT_MOST", 1000)
     monkeypatch.setattr(cases, "IMPORT_MOST", 2000)
     reason = '{"reason": "The family moved away."}'
     data = write(tmp_path / "data.json", reason + " " * (1000 - len(reason)))

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from reintegration_fsm.cli import cases, cli, common, interchange, streamed
+from reintegration_fsm.cli import cases, cli, common, interchange, json_input, streamed
 from reintegration_fsm.serialisation import transition_to_json
 from reintegration_fsm.stores import SqlAlchemyStore
 from store_contract import CALENDAR, built
@@ -123,7 +123,7 @@ def test_a_broken_file_is_refused_at_the_line_and_column_json_loads_names(
                 text[:position] + replaced + text[position + 1 :] if replaced else text[:position]
             )
             file.write_text(broken, encoding="utf-8")
-            whole = _failure(lambda: common.read_json(str(file), "import file"))
+            whole = _failure(lambda: json_input.read_json(str(file), "import file"))
             ours = _failure(lambda broken=broken: _streamed(broken))
             if whole is not None and "is not valid JSON" in whole:
                 assert ours == whole.replace(str(file), "f.json"), broken

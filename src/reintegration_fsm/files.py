@@ -85,11 +85,11 @@ def bounded(handle: BinaryIO, most: int, kind: str, refused: Callable[[str], Exc
     """
     data = handle.read(most + 1)
     if len(data) > most:
-        raise refused(f"larger than {_size(most)}, which no {kind} is: is it the right file?")
+        raise refused(f"larger than {size_text(most)}, which no {kind} is: is it the right file?")
     return data
 
 
-def _size(count: int) -> str:
+def size_text(count: int) -> str:
     """A count of bytes as a limit is written: 1 GiB, 64 MiB, 1,000 bytes."""
     if count % 2**30 == 0:
         return f"{count // 2**30} GiB"

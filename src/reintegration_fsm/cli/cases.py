@@ -18,7 +18,6 @@ from reintegration_fsm.cli import interchange, pasted, protocols, redacted, stre
 from reintegration_fsm.cli.common import (
     CALENDAR_ENV,
     DATE,
-    IMPORT_MOST,
     REFUSED,
     Failure,
     echo,
@@ -27,7 +26,6 @@ from reintegration_fsm.cli.common import (
     format_option,
     output_option,
     progress,
-    read_json,
     sample_note,
     settings,
     shown_url,
@@ -36,6 +34,7 @@ from reintegration_fsm.cli.common import (
     write_output,
 )
 from reintegration_fsm.cli.interchange import Raw
+from reintegration_fsm.cli.json_input import IMPORT_MOST, read_json
 from reintegration_fsm.cli.once import option
 from reintegration_fsm.cli.text import neutralise
 from reintegration_fsm.errors import (

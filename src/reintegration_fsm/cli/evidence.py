@@ -25,12 +25,12 @@ from reintegration_fsm.cli.common import (
     emit,
     format_option,
     output_option,
-    read_bounded,
     settings,
     to_json,
     today,
     write_output,
 )
+from reintegration_fsm.cli.json_input import read_bounded
 from reintegration_fsm.cli.once import option
 from reintegration_fsm.cli.redacted import note_json
 from reintegration_fsm.cli.text import neutralise

@@ -2,7 +2,7 @@
 
 A `Reader` decodes the file's text as it is read, and hands out its top-level structure (an
 array's items, an object's members) one value at a time, each checked as `read_json` checks a
-whole file (`common._check_json`: depth, lone surrogates, a key given twice, long integers,
+whole file (`json_input.check_json`: depth, lone surrogates, a key given twice, long integers,
 `NaN`). Its errors name the same line and column `json.loads` of the whole file would.
 """
 
@@ -21,17 +21,17 @@ from collections.abc import Iterator
 from typing import Any, BinaryIO, Protocol
 
 from reintegration_fsm import files
-from reintegration_fsm.cli.common import (
+from reintegration_fsm.cli.errors import Failure
+from reintegration_fsm.cli.json_input import (
     BYTE_ORDER_MARK,
     MAX_DEPTH,
-    _BadNumber,
-    _check_json,
-    _constant,
-    _encodable,
-    _integer,
-    _object,
+    BadNumber,
+    check_json,
+    constant,
+    encodable,
+    integer,
+    pairs_object,
 )
-from reintegration_fsm.cli.errors import Failure
 
 CHUNK = 2**20
 """Bytes read at a time (more while one value is longer than what is held)."""
@@ -65,7 +65,7 @@ class Reader:
         self._most = most
         self._decoder = codecs.getincrementaldecoder("utf-8")()
         self._json = json.JSONDecoder(
-            parse_int=_integer, parse_constant=_constant, object_pairs_hook=_object
+            parse_int=integer, parse_constant=constant, object_pairs_hook=pairs_object
         )
         self._text = ""
         self._at = 0
@@ -94,7 +94,7 @@ class Reader:
         if len(data) + self._read > self._most:
             named = "stdin" if self._path == "-" else self._path
             raise Failure(
-                f"{named} is larger than {files._size(self._most)}, which no "
+                f"{named} is larger than {files.size_text(self._most)}, which no "
                 f"{self._kind} is: is it the right file?"
             )
         self.digest.update(data)
@@ -155,7 +155,7 @@ class Reader:
                     self._grow()
                     continue
                 raise self._invalid(error.msg, error.pos) from None
-            except _BadNumber as error:
+            except BadNumber as error:
                 if not self._ended and str(error) != refused:
                     refused = str(error)
                     self._grow()
@@ -168,7 +168,7 @@ class Reader:
                 continue
             self._want = CHUNK
             self._at = end
-            problem = _check_json(value, where, depth) if checked else None
+            problem = check_json(value, where, depth) if checked else None
             if problem is not None:
                 raise Failure(f"{self._path} holds {problem}")
             return value
@@ -220,7 +220,7 @@ class Reader:
             if self._next() != '"':
                 raise self._invalid("Expecting property name enclosed in double quotes", self._at)
             key = self._decoded(where, 1, checked=False)
-            if not _encodable(key):
+            if not encodable(key):
                 raise Failure(f"{self._path} holds a lone surrogate in a key at {where}")
             if key in seen:
                 raise Failure(
