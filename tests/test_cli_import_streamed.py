@@ -13,6 +13,8 @@ import contextlib
 import io
 import json
 import os
+import subprocess
+import sys
 import threading
 import tracemalloc
 from collections.abc import Callable
@@ -337,3 +339,75 @@ def test_a_stored_case_beside_a_bad_history_lists_the_problems_not_a_change(
     result = invoke(url, "import", str(listed))
     assert result.exit_code == 0, result.output
     assert "imported 1 case(s), 11 transition(s); 1 already stored" in result.stdout
+
+
+def _read_whole(readable: streamed.Readable) -> bytes:
+    parts = []
+    while part := readable.read(4096):
+        parts.append(part)
+    return b"".join(parts)
+
+
+def test_stdin_redirected_from_a_file_is_read_again_from_where_it_stood_not_copied(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`import - < all.json` was copied whole into TMPDIR as a pipe is (IM's note): a 355 MB
+    export needed as much room there again. Stdin redirected from a regular file is read again
+    as a named file is, from where stdin stood when the import began (here past ten bytes a
+    script had read off it)."""
+    text = json.dumps(histories(2)).encode()
+    file = tmp_path / "all.json"
+    file.write_bytes(b"#" * 10 + text)
+
+    def no_copy(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("stdin redirected from a file was copied")
+
+    with open(file, "rb") as handle:
+        handle.seek(10)
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(handle))  # (its buffer: `handle`)
+        monkeypatch.setattr(streamed.tempfile, "TemporaryDirectory", no_copy)
+        with streamed.readable_twice("-") as given:
+            with given.first() as first:
+                assert _read_whole(first) == text
+            with given.again() as again:
+                assert _read_whole(again) == text
+
+
+def test_a_pipe_on_stdin_is_still_kept_in_a_copy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pipe cannot be read twice: its first reading keeps it, and the second reads that."""
+    text = json.dumps(histories(1)).encode()
+    reading, writing = os.pipe()
+    with open(writing, "wb") as handle:
+        handle.write(text)
+    with open(reading, "rb") as handle:
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(handle))
+        with streamed.readable_twice("-") as given:
+            with given.first() as first:
+                assert _read_whole(first) == text
+            assert not _read_whole(handle)  # (the pipe is spent)
+            with given.again() as again:
+                assert _read_whole(again) == text
+
+
+def test_import_of_stdin_redirected_from_a_file_past_its_start(tmp_path: Path) -> None:
+    """End to end, in a process of its own whose stdin is the file, opened and read past a
+    heading: the cases after it are imported, both readings starting where stdin stood."""
+    text = json.dumps(histories(2))
+    file = tmp_path / "all.json"
+    file.write_text("heading\n" + text, encoding="utf-8")
+    url = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    with open(file, "rb") as handle:
+        handle.seek(len("heading\n"))
+        done = subprocess.run(
+            [sys.executable, "-m", "reintegration_fsm", "--db", url, "import", "-"],
+            stdin=handle,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "RFSM_CALENDAR": "", "RFSM_DATABASE_URL": ""},
+            check=False,
+        )
+    assert done.returncode == 0, done.stderr
+    assert "imported 2 case(s)" in done.stdout
+    assert stored(url) == ["case-0", "case-1"]

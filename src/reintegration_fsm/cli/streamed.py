@@ -271,11 +271,14 @@ class Input:
         name: str,
         handle: BinaryIO,
         copy: tuple[str, BinaryIO] | None = None,
+        start: int = 0,
     ) -> None:
         self._name = name
         self._handle = handle
         self._copy = copy
         """The path of a stream's copy and the copy open to write, or None for a file."""
+        self._start = start
+        """Where a file's reading starts (stdin redirected from a file may be past its start)."""
 
     def first(self) -> contextlib.AbstractContextManager[Readable]:
         """The file to read a first time: a stream is kept in the copy as it is read."""
@@ -297,7 +300,7 @@ class Input:
 
     def _rewound(self) -> contextlib.AbstractContextManager[Readable]:
         try:
-            self._handle.seek(0)
+            self._handle.seek(self._start)
         except OSError as error:
             raise Failure(f"cannot read {self._name}: {error.strerror or error}") from None
         return contextlib.nullcontext(self._handle)
@@ -328,8 +331,9 @@ class _Kept:
 @contextlib.contextmanager
 def readable_twice(path: str) -> Iterator[Input]:
     """`path` to be read more than once: a regular file, opened once (a named pipe is not
-    waited on, `files.opened`) and read again from its start; or stdin (`-`), a pipe
-    (`<(command)`) or a device, kept as its first reading reads it in a file only its owner can
+    waited on, `files.opened`) and read again from its start, stdin (`-`) redirected from one
+    too (`import - < all.json`, from where stdin stands); or a pipe (`cat all.json | import -`,
+    `<(command)`) or a device, kept as its first reading reads it in a file only its owner can
     read, in a folder of theirs (0700) in `TMPDIR`, removed afterwards.
 
     Raises:
@@ -351,6 +355,11 @@ def readable_twice(path: str) -> Iterator[Input]:
         if path != "-" and _regular(handle, path):
             yield Input(name, handle)
             return
+        if path == "-":
+            start = _start_of_file(handle)
+            if start is not None:
+                yield Input(name, handle, start=start)
+                return
         with tempfile.TemporaryDirectory(prefix="rfsm-import-") as folder:
             copy = os.path.join(folder, "input.json")
             made = os.open(copy, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -360,6 +369,17 @@ def readable_twice(path: str) -> Iterator[Input]:
                 finally:  # a part a full disk refused is said as it was read (`_Kept`), not here
                     with contextlib.suppress(OSError):
                         kept.close()
+
+
+def _start_of_file(handle: BinaryIO) -> int | None:
+    """Where stdin stands in the regular file it is redirected from, or None when it is not
+    one (a pipe, a terminal, a device, or no file at all, as under a test's runner)."""
+    try:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            return None
+        return handle.tell()
+    except (OSError, ValueError):
+        return None
 
 
 def _regular(handle: BinaryIO, path: str) -> bool:
