@@ -992,8 +992,27 @@ def test_a_database_at_an_older_schema_revision_is_refused_until_upgraded(
     assert result.exit_code == UNAVAILABLE, result.output
     assert "schema is at revision 0005" in result.stderr
     assert "reintegration-fsm db upgrade" in result.stderr
+    # What mends it, not "ask your database administrator" (an officer after `pip install -U`).
+    assert "then run `reintegration-fsm db upgrade` once" in result.stderr
+    assert "Ask your database administrator" not in result.stderr
     assert invoke(server_url, "db", "upgrade").exit_code == 0
     assert invoke(server_url, *command).exit_code == 0
+
+
+def test_a_database_a_newer_version_upgraded_is_not_to_be_upgraded_again(tmp_path: Path) -> None:
+    """A database at a revision this version does not know (a newer one upgraded it): told to
+    use that version, never to run `db upgrade` here (which would refuse it too)."""
+    url = f"sqlite:///{tmp_path / 'newer.sqlite'}"
+    assert invoke(url, "db", "upgrade").exit_code == 0
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE rfsm_alembic_version SET version_num = '0099'")
+    engine.dispose()
+    result = invoke(url, "cases")
+    no_traceback(result)
+    assert result.exit_code == UNAVAILABLE, result.output
+    assert "a newer version made it; use that version" in result.stderr
+    assert "then run `reintegration-fsm db upgrade` once" not in result.stderr
 
 
 def test_demo_hides_the_database_password(postgres_url: str, tmp_path: Path) -> None:

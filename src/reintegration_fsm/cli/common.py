@@ -54,7 +54,7 @@ from reintegration_fsm.fields import folded_text, iso_day, searched_stretch
 from reintegration_fsm.protocol.definition import Protocol
 from reintegration_fsm.records import Deadline
 from reintegration_fsm.stores import SqlAlchemyStore, sqlite, upgrade
-from reintegration_fsm.stores.migrate import CREATING, refuse_behind
+from reintegration_fsm.stores.migrate import CREATING, refusal, refuse_behind, stamped
 from reintegration_fsm.vocabulary import SCHOOL_DAY_DEADLINES
 
 __all__ = [
@@ -194,7 +194,7 @@ class Settings:
                     upgrade(store.engine)  # makes the store, or finishes its making
                 else:  # a store made by an older release: its rows do not fit this one's
                     with store.engine.connect() as conn:
-                        refuse_behind(conn, "use the database")
+                        _refuse_behind(conn)
             except BaseException:
                 store.engine.dispose()
                 raise
@@ -256,6 +256,32 @@ class Settings:
         if self._store is not None:
             self._store.engine.dispose()
             self._store = None
+
+
+UPGRADE_ADVICE = (
+    "Stop every older version of reintegration-fsm that uses this database, then run "
+    "`reintegration-fsm db upgrade` once; every command works again after it."
+)
+"""What an officer is told when the library was upgraded and the database not yet."""
+
+
+def _refuse_behind(conn: sqlalchemy.Connection) -> None:
+    """Refuse a store an upgrade would still change (`refuse_behind`): one at an older
+    revision, which `db upgrade` mends (said so, not "ask your database administrator"), or a
+    newer version's, which this one cannot use.
+
+    Raises:
+        Failure: the database is at an older revision (exit 3).
+        StoreError: it is at a newer version's.
+    """
+    try:
+        refuse_behind(conn, "use the database")
+    except StoreError as error:
+        if refusal(stamped(conn), "use the database", only_reads=True) is not None:
+            raise  # a newer version's: its own message says to use that version
+        raise Failure(
+            f"the database is unavailable: {error}", (UPGRADE_ADVICE,), UNAVAILABLE
+        ) from None
 
 
 def searched_by(text: str) -> str | None:
