@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from reintegration_fsm.calendar import SchoolCalendar
@@ -18,6 +18,7 @@ from reintegration_fsm.records import Deadline, Transition
 from reintegration_fsm.serialisation import transition_to_json, unstructure
 from reintegration_fsm.stores import DueItem, Problem
 from reintegration_fsm.version import __version__
+from reintegration_fsm.vocabulary import DeadlineKind
 
 EXPORT_FORMAT = "reintegration-fsm/case"
 EXPORT_VERSION = 1
@@ -92,19 +93,49 @@ def deadline_status(
     return f"not met: the placement ended ({until})"
 
 
-def met_deadlines(case: Reintegration, reading: Reading) -> list[Deadline]:
+MetIndex = Mapping[tuple[DeadlineKind, dt.date], Sequence[Deadline]]
+"""A case's met deadlines by kind and due day, in the case's order (`met_index`)."""
+
+
+def met_index(case: Reintegration) -> MetIndex:
+    """The case's met deadlines by kind and due day, in the order the case holds them: built
+    once for a whole timeline, so that each step's `met_deadlines` looks up its own instead of
+    scanning every deadline (which made a long case's timeline quadratic: review QH, QH1)."""
+    index: dict[tuple[DeadlineKind, dt.date], list[Deadline]] = {}
+    for deadline in case.deadlines:
+        if deadline.met_on:
+            index.setdefault((deadline.kind, deadline.due), []).append(deadline)
+    return index
+
+
+def met_deadlines(
+    case: Reintegration, reading: Reading, index: MetIndex | None = None
+) -> list[Deadline]:
     """The deadlines a transition met, as the case holds them (with the day they were met).
 
     A deadline is met on the day the step was recorded, or (a review under edition 3) on the
     day its meeting was held, which may be earlier (review O, O1): of the deadlines of the
-    kind and due day named, the one met that day, else the last met by then."""
+    kind and due day named, the one met that day, else the last met by then. `index`, the
+    case's `met_index`, saves building it again for each step of one case."""
+    if index is None:
+        index = met_index(case) if reading.met else {}
     on = reading.transition.on
     found = []
     for kind, due in reading.met:
-        named = [d for d in case.deadlines if (d.kind, d.due) == (kind, due) and d.met_on]
-        by_then = [d for d in named if d.met_on is not None and d.met_on <= on]
-        that_day = [d for d in by_then if d.met_on == on]
-        found += (that_day or by_then or named)[-1:]
+        named = index.get((kind, due), ())
+        # From the latest back: the first met that day ends the search; else the first met
+        # by then; else the latest of the kind and day.
+        chosen = None
+        for deadline in reversed(named):
+            if deadline.met_on == on:
+                chosen = deadline
+                break
+            if chosen is None and deadline.met_on is not None and deadline.met_on <= on:
+                chosen = deadline
+        if chosen is None and named:
+            chosen = named[-1]
+        if chosen is not None:
+            found.append(chosen)
     return found
 
 
@@ -135,6 +166,7 @@ def timeline(
         f"authority: {_line(case.local_authority)}; protocol: {named(case.protocol)}",
         "",
     ]
+    index = met_index(case)
     for transition in case.history:
         actor = transition.actor
         who = f"{_line(actor.name)} ({actor.role.value}" + (
@@ -146,7 +178,7 @@ def timeline(
             lines.append(
                 f"              deadline set: {_kind(deadline.kind.value)} due {deadline.due}"
             )
-        for met in met_deadlines(case, reading):
+        for met in met_deadlines(case, reading, index):
             if met.breached:
                 lines.append(
                     f"              deadline missed: {_kind(met.kind.value)} (due {met.due}) met "
@@ -230,6 +262,7 @@ def timeline_json(
     `born` as `timeline` takes it.
     """
     steps = []
+    index = met_index(case)
     for transition in case.history:
         actor = transition.actor
         reading = read(transition)
@@ -251,7 +284,8 @@ def timeline_json(
                     {"kind": d.kind.value, "due": d.due.isoformat()} for d in reading.deadlines
                 ],
                 "deadlines_met": [
-                    _deadline_json(met, case, on, calendar) for met in met_deadlines(case, reading)
+                    _deadline_json(met, case, on, calendar)
+                    for met in met_deadlines(case, reading, index)
                 ],
                 "obligations_opened": [
                     {"kind": o.kind.value, "owner": o.owner.value, "due": _iso(o.due)}

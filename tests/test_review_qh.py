@@ -1,0 +1,159 @@
+"""Review QH: costs that grow faster than they should (see FINDINGS.md, QH1 to QH3).
+
+No test here times anything: each counts the work done (attribute reads, comparisons) at two
+sizes, where a quadratic version does 16 times as much for 4 times the input.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+import caseload
+from reintegration_fsm import (
+    Deadline,
+    ObligationKind,
+    ReferralRoute,
+    Reintegration,
+    ReviewDecision,
+    ReviewKind,
+    ReviewMeeting,
+    SchoolCalendar,
+)
+from reintegration_fsm.cli import views as shown
+from reintegration_fsm.protocol.reading import Reading, read
+from scenario import (
+    ADMISSIONS,
+    AP_HEAD,
+    AP_SETTING,
+    AP_STAFF,
+    AUTHORITY,
+    CONSENTED,
+    EVERYONE,
+    HOST_FOUND,
+    HOST_SCHOOL,
+    HOST_STAFF,
+    MEETING,
+    OPENED,
+    PSP,
+    PUPIL,
+    REFERRED,
+    START,
+    consent,
+    information,
+    initial_meeting,
+    prepare,
+    views,
+)
+
+CALENDAR = SchoolCalendar.sample()
+
+
+def _placed() -> Reintegration:
+    case = Reintegration.open(
+        "QH-1", PUPIL, AP_SETTING, AUTHORITY, by=AP_HEAD, on=OPENED, calendar=CALENDAR
+    )
+    case.record_consent(consent(), by=AP_HEAD, on=CONSENTED)
+    case.refer_to_fair_access(ReferralRoute.PANEL, information(), PSP, by=AP_HEAD, on=REFERRED)
+    case.identify_host(HOST_SCHOOL, ReferralRoute.PANEL, by=ADMISSIONS, on=HOST_FOUND)
+    case.hold_initial_meeting(initial_meeting(), views(), by=AP_HEAD, on=MEETING)
+    prepare(case)
+    case.discharge(ObligationKind.SEND_PAPERWORK_TO_ADMISSIONS, by=AP_STAFF, on=START)
+    case.start_placement(by=HOST_STAFF, on=START)
+    return case
+
+
+def _kept_going(reviews: int, *, same_day: bool) -> tuple[Reintegration, dt.date]:
+    """A placement whose final review decides CONTINUE `reviews` times (R9 allows it), each
+    setting a new FINAL_REVIEW deadline that the next one meets: the case's deadlines grow
+    with its history. `same_day`: every review held on the placement's first day, each
+    setting its next for the day after (all of one kind and due day)."""
+    case = _placed()
+    day = START
+    for _ in range(reviews):
+        following = day + dt.timedelta(days=1)
+        meeting = ReviewMeeting(
+            held_on=day,
+            kind=ReviewKind.FINAL,
+            attendees=EVERYONE,
+            child_views=views(day),
+            decision=ReviewDecision.CONTINUE,
+            next_meeting=following,
+        )
+        case.hold_review(meeting, by=HOST_STAFF, on=day)
+        case.discharge(ObligationKind.SEND_PAPERWORK_TO_ADMISSIONS, by=AP_STAFF, on=day)
+        if not same_day:
+            day = following
+    return case, day
+
+
+@pytest.fixture
+def deadline_reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many times any deadline's `kind`, `due` or `met_on` is read (its slots, each
+    wrapped by a counting property)."""
+    count = [0]
+    for name in ("kind", "due", "met_on"):
+        slot: Any = Deadline.__dict__[name]
+
+        def get(self: Deadline, slot: Any = slot) -> Any:
+            count[0] += 1
+            return slot.__get__(self, Deadline)
+
+        def put(self: Deadline, value: Any, slot: Any = slot) -> None:
+            slot.__set__(self, value)
+
+        monkeypatch.setattr(Deadline, name, property(get, put))
+    return count
+
+
+def _old_met_deadlines(case: Reintegration, reading: Reading) -> list[Deadline]:
+    """`met_deadlines` as it was before QH1: the reference its answers must equal."""
+    on = reading.transition.on
+    found: list[Deadline] = []
+    for kind, due in reading.met:
+        named = [d for d in case.deadlines if (d.kind, d.due) == (kind, due) and d.met_on]
+        by_then = [d for d in named if d.met_on is not None and d.met_on <= on]
+        that_day = [d for d in by_then if d.met_on == on]
+        found += (that_day or by_then or named)[-1:]
+    return found
+
+
+# -- QH1: a timeline is linear in the case's history -----------------------------------------
+
+
+@pytest.mark.parametrize("same_day", [False, True], ids=["day-by-day", "same-day"])
+@pytest.mark.parametrize("view", ["text", "json"])
+def test_a_long_cases_timeline_reads_its_deadlines_a_linear_number_of_times(
+    deadline_reads: list[int], same_day: bool, view: str
+) -> None:
+    """QH1: each step that met a deadline scanned every deadline of the case (and, for many
+    of one kind and day, every one of those again): 4 times the reviews read the deadlines 16
+    times as often. Now they are indexed once per timeline."""
+    counts = []
+    for reviews in (20, 80):
+        case, day = _kept_going(reviews, same_day=same_day)
+        deadline_reads[0] = 0
+        if view == "text":
+            shown.timeline(case, day, CALENDAR)
+        else:
+            shown.timeline_json(case, day, CALENDAR)
+        counts.append(deadline_reads[0])
+    assert counts[1] < 6 * counts[0], counts  # linear: about 4; quadratic: about 16
+
+
+def test_met_deadlines_answers_as_before_for_every_step_of_the_caseload() -> None:
+    """QH1's index and reverse search pick the same deadline as the scans they replaced."""
+    cases = [*caseload.build(CALENDAR), _kept_going(6, same_day=True)[0]]
+    cases.append(_kept_going(6, same_day=False)[0])
+    compared = 0
+    for case in cases:
+        index = shown.met_index(case)
+        for transition in case.history:
+            reading = read(transition)
+            expected = _old_met_deadlines(case, reading)
+            assert shown.met_deadlines(case, reading) == expected
+            assert shown.met_deadlines(case, reading, index) == expected
+            compared += len(expected)
+    assert compared > 20
