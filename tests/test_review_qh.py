@@ -21,6 +21,7 @@ from reintegration_fsm import (
     ReviewKind,
     ReviewMeeting,
     SchoolCalendar,
+    term_dates,
 )
 from reintegration_fsm.cli import views as shown
 from reintegration_fsm.protocol.reading import Reading, read
@@ -157,3 +158,58 @@ def test_met_deadlines_answers_as_before_for_every_step_of_the_caseload() -> Non
             assert shown.met_deadlines(case, reading, index) == expected
             compared += len(expected)
     assert compared > 20
+
+
+# -- QH2: reading an iCalendar feed is linear in its closures and terms ----------------------
+
+
+def _weekly_feed(weeks: int) -> bytes:
+    """A feed giving each school week as its own term event (Monday to Friday) and closing
+    each weekend ("School closed", Saturday and Sunday): days outside every term."""
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Review QH//EN"]
+    monday = dt.date(2001, 9, 3)
+    for week in range(weeks):
+        first = monday + dt.timedelta(weeks=week)
+        days = [first + dt.timedelta(days=n) for n in range(7)]
+        if any((d.month == 8 and d.day <= 21) or (d.month, d.day) == (12, 25) for d in days):
+            continue
+        saturday = first + dt.timedelta(days=5)
+        for uid, start, end, summary in (
+            (f"term-{week}", first, saturday, "Term week"),
+            (f"closed-{week}", saturday, saturday + dt.timedelta(days=2), "School closed"),
+        ):
+            lines += [
+                "BEGIN:VEVENT",
+                f"UID:{uid}@review-qh.invalid",
+                f"DTSTART;VALUE=DATE:{start:%Y%m%d}",
+                f"DTEND;VALUE=DATE:{end:%Y%m%d}",
+                f"SUMMARY:{summary}",
+                "END:VEVENT",
+            ]
+    lines.append("END:VCALENDAR")
+    return ("\r\n".join(lines) + "\r\n").encode()
+
+
+def test_reading_a_feed_compares_dates_a_linear_number_of_times(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """QH2: each weekend closure was looked for in every run of term days, one by one: 4
+    times the weeks made 16 times the comparisons (3.3 s for a feed of 6,400 weeks). Now a
+    closure's day is looked up among the open days."""
+    pytest.importorskip("icalendar")
+    compared = [0]
+
+    class Counted(dt.date):
+        def __le__(self, other: object) -> bool:
+            compared[0] += 1
+            return super().__le__(other)  # type: ignore[operator]
+
+    monkeypatch.setattr(term_dates, "date", Counted)
+    counts = []
+    for weeks in (20, 80):
+        compared[0] = 0
+        read = term_dates.read_ics(_weekly_feed(weeks))
+        assert len(read.terms) > weeks * 3 // 4
+        assert not read.closures
+        counts.append(compared[0])
+    assert counts[1] < 6 * max(counts[0], 1), counts  # linear: about 4; quadratic: about 16

@@ -853,7 +853,8 @@ def read_ics(
                 path=where,
                 line=line,
             )
-    open_days = sorted(term_days - gap_days)
+    open_set = term_days - gap_days
+    open_days = sorted(open_set)
     if not open_days:
         raise CalendarFileError(
             "no term events: a term is an all-day event whose summary contains 'term'",
@@ -868,11 +869,11 @@ def read_ics(
         previous = o
     runs.append((date.fromordinal(run_start), date.fromordinal(previous)))
     # A closure's days on a weekend outside every term ("School closed (Christmas)" from the
-    # last Friday of term to the Sunday) change nothing: no school day is there to close.
+    # last Friday of term to the Sunday) change nothing: no school day is there to close. The
+    # runs are the open days' (`open_set`): a day is in one when it is one of them (a lookup;
+    # a scan of the runs for each day was quadratic in a feed of many: review QH, QH2).
     closures = [
-        closure
-        for closure in closed.values()
-        if closure.day.weekday() < 5 or any(a <= closure.day <= b for a, b in runs)
+        closure for o, closure in closed.items() if closure.day.weekday() < 5 or o in open_set
     ]
     check_terms([Term(a, b) for a, b in runs], closures, where, unknown_years)
     if source is None:
