@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -323,6 +323,7 @@ def _copies(
         return {}
     child = any(item.name and item.path in _CHILD_NAMES for item in removed)
     taken = {(item.seq, item.path) for item in removed}
+    same = _same_as_any(names)
     copies: dict[int, list[str]] = {}
     for seq, entry in sorted(by_seq.items()):
         data = stored_data(entry)
@@ -337,7 +338,7 @@ def _copies(
         for path, value, childs in candidates:
             if (seq, path) in taken:
                 continue
-            if childs or any(_same_person(value, name) for name in names):
+            if childs or same(value):
                 copies.setdefault(seq, []).append(path)
     return copies
 
@@ -505,6 +506,22 @@ def _same_person(a: str, b: str) -> bool:
         return True
     folded = loosely_folded_name(a)
     return bool(folded) and folded == loosely_folded_name(b)
+
+
+def _same_as_any(names: Collection[str]) -> Callable[[str], bool]:
+    """Whether a value is `_same_person` as any of `names`, with the names folded once: one
+    lookup for each value of the case, where folding every name again for each value made an
+    erasure of a long case's names quadratic (review QH, QH4)."""
+    exact = frozenset(names)
+    folded = frozenset(loosely_folded_name(name) for name in names)
+
+    def same(value: str) -> bool:
+        if value in exact:
+            return True
+        found = loosely_folded_name(value)
+        return bool(found) and found in folded
+
+    return same
 
 
 def _name_words(text: str) -> list[str]:
