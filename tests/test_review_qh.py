@@ -1,4 +1,5 @@
-"""Review QH: costs that grow faster than they should (see FINDINGS.md, QH1 to QH3).
+"""Review QH: costs that grow faster than they should (QH1, QH2 and QH4; QH3, a save
+re-encoding a long case's whole state, is left: see the CHANGELOG).
 
 No test here times anything: each counts the work done (attribute reads, comparisons) at two
 sizes, where a quadratic version does 16 times as much for 4 times the input.
@@ -7,6 +8,7 @@ sizes, where a quadratic version does 16 times as much for 4 times the input.
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import pytest
