@@ -62,7 +62,29 @@ def open_engine(
     _refuse_driver_autocommit(engine)
     if made:  # a caller's engine may connect through its own `do_connect` hook
         _convert_refused_options(engine, lift_read_timeout="read_timeout" in waits)
+    if not (engine.dialect.name == "sqlite" and sqlite.in_memory(engine.url)):
+        _forked.add(engine)
     return engine, made
+
+
+_forked: weakref.WeakSet[Engine] = weakref.WeakSet()
+"""The engines whose pooled connections a forked child must not use (every store's engine but
+an in-memory SQLite database's, whose data lives in its one connection: the child's copy)."""
+
+
+def _own_connections_in_child() -> None:
+    """In a child process just forked, let each store's engine forget the parent's pooled
+    connections without closing them (SQLAlchemy's `dispose(close=False)`): the child opens its
+    own. A server or job queue that forks after a store was used (gunicorn `--preload`,
+    Celery's prefork pool, `multiprocessing`'s fork) had parent and children speak on one
+    PostgreSQL or MariaDB socket, and a save could commit half through another's transaction
+    (review FK, FK1); SQLite forbids carrying an open database across a fork."""
+    for engine in list(_forked):
+        engine.dispose(close=False)
+
+
+if hasattr(os, "register_at_fork"):  # not on Windows, which never forks
+    os.register_at_fork(after_in_child=_own_connections_in_child)
 
 
 _DRIVERS = {
