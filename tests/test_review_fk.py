@@ -6,7 +6,6 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
-import threading
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -124,44 +123,3 @@ def test_store_first_used_in_forked_children(database_url: str) -> None:
     assert _forked(store) == []
     assert store.verify() == []
     store.close()
-
-
-def _turn_free(store: SqlAlchemyStore, answer: Connection) -> None:
-    turn = store._guard.turn
-    taken = turn.acquire(blocking=False)
-    answer.send(taken)
-    answer.close()
-
-
-@pytest.mark.xfail(strict=True, reason="FK3: the turn of an in-memory store is forked held")
-def test_in_memory_turn_free_in_child() -> None:
-    """FK3: a fork while another thread is in a call of an in-memory SQLite store (which takes
-    the calls of all threads in turns) leaves the child's turn held for ever: its first call
-    would wait for good (here, the child only tries to take it)."""
-    store = SqlAlchemyStore("sqlite://", calendar=CALENDAR)
-    store.create_schema()
-    turn = store._guard.turn
-    inside, leave = threading.Event(), threading.Event()
-
-    def in_a_call() -> None:
-        with turn:
-            inside.set()
-            leave.wait(JOIN)
-
-    thread = threading.Thread(target=in_a_call)
-    thread.start()
-    try:
-        assert inside.wait(JOIN)
-        context = multiprocessing.get_context("fork")
-        reading, writing = context.Pipe(duplex=False)
-        child = context.Process(target=_turn_free, args=(store, writing))
-        child.start()
-        writing.close()
-        assert reading.poll(JOIN), "the child never answered"
-        taken = reading.recv()
-        child.join(JOIN)
-    finally:
-        leave.set()
-        thread.join(JOIN)
-        store.close()
-    assert taken, "the child's copy of the turn is held by a thread it does not have"
