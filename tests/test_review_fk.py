@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import time
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -25,7 +26,7 @@ pytestmark = [
 CHILDREN = 4
 ROUNDS = 8
 JOIN = 60.0
-"""Seconds to wait for a child to finish: generous, never a measure of speed."""
+"""Seconds to wait for the children to finish: generous, never a measure of speed."""
 
 
 def _work(store: SqlAlchemyStore, tag: str) -> list[str]:
@@ -69,15 +70,22 @@ def _forked(store: SqlAlchemyStore) -> list[str]:
         writing.close()
         children.append((child, reading))
     wrong = _work(store, "PARENT")
+    # One bound for all the children, not one each: a child stuck on a shared socket (as
+    # before FK1's fix) fails the test within it, however many children are stuck.
+    until = time.monotonic() + JOIN
+    stuck = 0
     for child, reading in children:
-        if reading.poll(JOIN):
+        if reading.poll(max(0.0, until - time.monotonic())):
             wrong += reading.recv()
-        child.join(JOIN)
+        child.join(max(0.0, until - time.monotonic()))
         if child.is_alive():
             child.kill()
             child.join()
-            pytest.fail("a forked child never finished")
-        assert child.exitcode == 0
+            stuck += 1
+        else:
+            assert child.exitcode == 0
+    if stuck:
+        pytest.fail(f"{stuck} forked child(ren) never finished; wrong besides: {wrong}")
     return wrong
 
 
