@@ -199,6 +199,8 @@ def _thin(figure: Any, texts: Sequence[Any], values: Sequence[int]) -> None:
 
 
 _ID = re.compile(r'\bid="([^"]+)"')
+_REFERENCE = re.compile(r'\bid="([^"]+)"|url\(#([^)]+)\)|href="#([^"]+)"')
+"""An id given, or one referred to (`url(#id)`, `href="#id"`): what `_svg` prefixes."""
 
 
 def _svg(figure: Any, key: str, title: str, description: str) -> str:
@@ -209,10 +211,20 @@ def _svg(figure: Any, key: str, title: str, description: str) -> str:
     text = text[text.index("<svg") :]
     # The metadata names matplotlib's web site: a page that fetches nothing quotes no URL.
     text = re.sub(r"\s*<metadata>.*?</metadata>", "", text, flags=re.S)
-    for name in set(_ID.findall(text)):
-        text = re.sub(rf'\bid="{re.escape(name)}"', f'id="{key}-{name}"', text)
-        text = text.replace(f"url(#{name})", f"url(#{key}-{name})")
-        text = text.replace(f'href="#{name}"', f'href="#{key}-{name}"')
+    # One pass over the text, not one for each id (review QX, QX1: a chart of hundreds of
+    # bars has thousands of ids, and the passes took seconds); a reference to no id of the
+    # chart is left as it is.
+    names = set(_ID.findall(text))
+
+    def prefixed(found: re.Match[str]) -> str:
+        given, url, link = found.groups()
+        if given is not None:
+            return f'id="{key}-{given}"' if given in names else found[0]
+        if url is not None:
+            return f"url(#{key}-{url})" if url in names else found[0]
+        return f'href="#{key}-{link}"' if link in names else found[0]
+
+    text = _REFERENCE.sub(prefixed, text)
     label = escape(description, quote=True)
     opening = text.index(">", text.index("<svg")) + 1
     head = text[: opening - 1]
