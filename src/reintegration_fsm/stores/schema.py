@@ -635,10 +635,7 @@ def mispinned_functions(conn: Connection) -> list[str]:
     """The names of the guards' PostgreSQL functions that do not find the store's tables in its
     schema (`pinned`): made before revision 0016, or the schema renamed since (a function that
     looks in another schema fails every save). None elsewhere."""
-    if conn.dialect.name != "postgresql":
-        return []
-    found = conn.exec_driver_sql(_MISPINNED, {"names": guard_functions(), "home": home_of(conn)})
-    return sorted(str(name) for name in found.scalars())
+    return _not_pinned_home(conn, _MISPINNED)
 
 
 def pinned_elsewhere(conn: Connection) -> list[str]:
@@ -646,12 +643,15 @@ def pinned_elsewhere(conn: Connection) -> list[str]:
     the store's schema renamed since they were made, so that they look for its tables where
     they are not and every save fails until `upgrade()` makes them again. (A function not
     pinned at all, made before revision 0016, still finds them.) None elsewhere."""
+    return _not_pinned_home(conn, _MISPINNED + " AND proconfig IS NOT NULL")
+
+
+def _not_pinned_home(conn: Connection, query: str) -> list[str]:
+    """The names `query` (`_MISPINNED`, maybe narrowed) finds on PostgreSQL, sorted; none
+    elsewhere."""
     if conn.dialect.name != "postgresql":
         return []
-    found = conn.exec_driver_sql(
-        _MISPINNED + " AND proconfig IS NOT NULL",
-        {"names": guard_functions(), "home": home_of(conn)},
-    )
+    found = conn.exec_driver_sql(query, {"names": guard_functions(), "home": home_of(conn)})
     return sorted(str(name) for name in found.scalars())
 
 
