@@ -158,8 +158,8 @@ def test_met_deadlines_answers_as_before_for_every_step_of_the_caseload() -> Non
         for transition in case.history:
             reading = read(transition)
             expected = _old_met_deadlines(case, reading)
-            assert shown.met_deadlines(case, reading) == expected
-            assert shown.met_deadlines(case, reading, index) == expected
+            assert shown.met_deadlines(reading, shown.met_index(case)) == expected
+            assert shown.met_deadlines(reading, index) == expected
             compared += len(expected)
     assert compared > 20
 

@@ -108,17 +108,13 @@ def met_index(case: Reintegration) -> MetIndex:
     return index
 
 
-def met_deadlines(
-    case: Reintegration, reading: Reading, index: MetIndex | None = None
-) -> list[Deadline]:
+def met_deadlines(reading: Reading, index: MetIndex) -> list[Deadline]:
     """The deadlines a transition met, as the case holds them (with the day they were met).
 
     A deadline is met on the day the step was recorded, or (a review under edition 3) on the
     day its meeting was held, which may be earlier (review O, O1): of the deadlines of the
-    kind and due day named, the one met that day, else the last met by then. `index`, the
-    case's `met_index`, saves building it again for each step of one case."""
-    if index is None:
-        index = met_index(case) if reading.met else {}
+    kind and due day named, the one met that day, else the last met by then. `index`: the
+    case's `met_index`, built once for all its steps."""
     on = reading.transition.on
     found = []
     for kind, due in reading.met:
@@ -178,7 +174,7 @@ def timeline(
             lines.append(
                 f"              deadline set: {_kind(deadline.kind.value)} due {deadline.due}"
             )
-        for met in met_deadlines(case, reading, index):
+        for met in met_deadlines(reading, index):
             if met.breached:
                 lines.append(
                     f"              deadline missed: {_kind(met.kind.value)} (due {met.due}) met "
@@ -284,8 +280,7 @@ def timeline_json(
                     {"kind": d.kind.value, "due": d.due.isoformat()} for d in reading.deadlines
                 ],
                 "deadlines_met": [
-                    _deadline_json(met, case, on, calendar)
-                    for met in met_deadlines(case, reading, index)
+                    _deadline_json(met, case, on, calendar) for met in met_deadlines(reading, index)
                 ],
                 "obligations_opened": [
                     {"kind": o.kind.value, "owner": o.owner.value, "due": _iso(o.due)}
