@@ -275,7 +275,16 @@ def test_erasing_attendees_names_from_a_long_case_folds_a_linear_number_of_names
     ],
 )
 def test_the_names_matcher_answers_as_comparing_with_each_name(value: str) -> None:
-    """QH4's matcher says what `_same_person` against each name says, blank names too."""
+    """QH4's matcher says what comparing with each name, as erasure did before, says, blank
+    names too."""
     names = ["Dana Example", "Aoife O'Brien", "Jo Marlowe\u2014Penn", "\u200b", " "]
     same = erasure._same_as_any(names)
-    assert same(value) == any(erasure._same_person(value, name) for name in names)
+    assert same(value) == any(_old_same_person(value, name) for name in names)
+
+
+def _old_same_person(a: str, b: str) -> bool:
+    """`erasure._same_person` as it was before QH4: the reference the matcher must equal."""
+    if a == b:
+        return True
+    folded = loosely_folded_name(a)
+    return bool(folded) and folded == loosely_folded_name(b)

@@ -312,7 +312,7 @@ def _copies(
     by_seq: Mapping[int, Mapping[str, Any]], removed: Sequence[_Removed]
 ) -> dict[int, list[str]]:
     """The paths of every other value of the case that is the same name as a person's name
-    `removed` holds, as a subject access request reads it (`_same_person`): personal text of
+    `removed` holds, as a subject access request reads it (`_same_as_any`): personal text of
     any entry, and the names of the family's own actors. An erasure of the child's name is
     then complete: the meetings' attendees and the child's signed views name the child too,
     and an attendee typed "Aoife O'Brien" goes with the child's "Aoife O’Brien". With the
@@ -494,24 +494,17 @@ def _written_dates(value: str) -> list[str]:
     return [folded_name(text) for text in (value, *numeric, *words)]
 
 
-def _same_person(a: str, b: str) -> bool:
-    """The same person's name as a subject access request finds a child's records
-    (`fields.loosely_folded_name`: `rules.same_name`, and each apostrophe or dash as any
-    other): what an erasure removes with a name it is asked to remove. Looser than
-    `rules.same_name` so that no record subject access reads as the person's is left.
+def _same_as_any(names: Collection[str]) -> Callable[[str], bool]:
+    """Whether a value is the same person's name as one of `names`, as a subject access request
+    finds a child's records (`fields.loosely_folded_name`: `rules.same_name`, and each
+    apostrophe or dash as any other): what an erasure removes with the names it is asked to
+    remove. Looser than `rules.same_name` so that no record subject access reads as the
+    person's is left.
 
     A name that folds to nothing names nobody: it is the same name only as exactly the same
-    text, as `rules.same_name` reads it."""
-    if a == b:
-        return True
-    folded = loosely_folded_name(a)
-    return bool(folded) and folded == loosely_folded_name(b)
-
-
-def _same_as_any(names: Collection[str]) -> Callable[[str], bool]:
-    """Whether a value is `_same_person` as any of `names`, with the names folded once: one
-    lookup for each value of the case, where folding every name again for each value made an
-    erasure of a long case's names quadratic (review QH, QH4)."""
+    text, as `rules.same_name` reads it. The names are folded once, and each value looked up:
+    folding every name again for each value made an erasure of a long case's names quadratic
+    (review QH, QH4)."""
     exact = frozenset(names)
     folded = frozenset(loosely_folded_name(name) for name in names)
 
@@ -525,7 +518,7 @@ def _same_as_any(names: Collection[str]) -> Callable[[str], bool]:
 
 
 def _name_words(text: str) -> list[str]:
-    """The words of `text` folded as `_same_person` compares names: each run of letters,
+    """The words of `text` folded as `_same_as_any` compares names: each run of letters,
     digits and accents, apart at spaces, apostrophes, dashes and other punctuation
     ("Aoife O’Brien-Kay" holds aoife, o, brien and kay), and each Han character a word of its
     own (`_ideograph`: "王伟" holds 王 and 伟), as Chinese writes no space between words."""
