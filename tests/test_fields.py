@@ -6,6 +6,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from reintegration_fsm.fields import (
+    encodes,
     fold_case,
     folded_name,
     folded_text,
@@ -274,3 +275,27 @@ def test_prints_nothing_reads_every_character_as_it_is_defined() -> None:
     assert differ == []
     assert prints_nothing(" \u200b\u2800\ufeff")
     assert not prints_nothing(" \u200bx")
+
+
+def test_encodes_refuses_a_lone_surrogate_anywhere_and_allows_every_other_text() -> None:
+    """The one check of text no file or database can hold, which the store's row checks, the
+    checkpoint reader and the CLI's JSON reader share."""
+    assert not encodes("\ud800")
+    assert not encodes("Ada \udfff Invented")
+    assert not encodes("\ud83d")  # the first half of a pair, alone
+    assert encodes("")
+    assert encodes("Zo\u00eb \U0001f600 \u0645\u062d\u0645\u062f")
+    assert encodes("\ufffe")  # a noncharacter encodes; `noncharacter` refuses it apart
+
+
+@given(st.text())
+def test_encodes_allows_all_text_of_valid_code_points(value: str) -> None:
+    """Hypothesis's text holds no surrogate, so all of it encodes."""
+    assert encodes(value)
+
+
+@given(st.text(), st.integers(0xD800, 0xDFFF), st.text())
+def test_encodes_refuses_text_with_a_surrogate_between_any_text(
+    before: str, surrogate: int, after: str
+) -> None:
+    assert not encodes(before + chr(surrogate) + after)

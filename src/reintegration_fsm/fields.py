@@ -304,6 +304,16 @@ def new_id_problem(value: Any) -> str | None:
     return noncharacter(value)
 
 
+def encodes(value: str) -> bool:
+    """Whether `value` encodes as UTF-8: it holds no lone surrogate, which JSON's escapes can
+    spell and no file or database can hold."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def noncharacter(value: str) -> str | None:
     """Why `value`, new text, holds a Unicode noncharacter (U+FFFE, U+FFFF, U+FDD0...), which
     no workbook can hold, naming the first; or None.

@@ -11,6 +11,7 @@ from typing import Any, BinaryIO
 
 from reintegration_fsm import files
 from reintegration_fsm.cli.errors import Failure
+from reintegration_fsm.fields import encodes
 
 BYTE_ORDER_MARK = "\ufeff"
 """What Windows editors (Notepad's "UTF-8 with BOM") put before UTF-8 text: not part of it."""
@@ -86,7 +87,7 @@ def check_json(value: Any, path: str, depth: int = 1) -> str | None:
         item, where, depth = stack.pop()
         if depth > MAX_DEPTH:
             return f"nested more than {MAX_DEPTH} levels deep (at {where})"
-        if isinstance(item, str) and not encodable(item):
+        if isinstance(item, str) and not encodes(item):
             return f"a lone surrogate (an unpaired \\ud800-\\udfff escape) in the text at {where}"
         if isinstance(item, _KeyTwice):
             return (
@@ -95,21 +96,12 @@ def check_json(value: Any, path: str, depth: int = 1) -> str | None:
             )
         if isinstance(item, Mapping):
             for key, inner in item.items():
-                if not encodable(key):
+                if not encodes(key):
                     return f"a lone surrogate in a key at {where}"
                 stack.append((inner, f"{where}.{key}", depth + 1))
         elif isinstance(item, list):
             stack.extend((inner, f"{where}[{i}]", depth + 1) for i, inner in enumerate(item))
     return None
-
-
-def encodable(text: str) -> bool:
-    """Whether `text` encodes as UTF-8 (holds no lone surrogate)."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def read_json(path: str, kind: str = "data file", most: int | None = None) -> Any:

@@ -28,10 +28,10 @@ from reintegration_fsm.cli.json_input import (
     BadNumber,
     check_json,
     constant,
-    encodable,
     integer,
     pairs_object,
 )
+from reintegration_fsm.fields import encodes
 
 CHUNK = 2**20
 """Bytes read at a time (more while one value is longer than what is held)."""
@@ -220,7 +220,7 @@ class Reader:
             if self._next() != '"':
                 raise self._invalid("Expecting property name enclosed in double quotes", self._at)
             key = self._decoded(where, 1, checked=False)
-            if not encodable(key):
+            if not encodes(key):
                 raise Failure(f"{self._path} holds a lone surrogate in a key at {where}")
             if key in seen:
                 raise Failure(

@@ -28,6 +28,7 @@ from typing import Any
 import attrs
 
 from reintegration_fsm.errors import AlteredRow, FormInvalid, ProtocolError
+from reintegration_fsm.fields import encodes
 from reintegration_fsm.stores.hashing import canonical_json, timestamp_text
 from reintegration_fsm.stores.model import Problem
 
@@ -439,13 +440,7 @@ def _read(value: Any) -> Checkpoint:
 def _is_text(value: Any) -> bool:
     """A str that is valid Unicode (JSON's escapes can spell a lone surrogate, which no store
     holds and UTF-8 cannot encode)."""
-    if not isinstance(value, str):
-        return False
-    try:
-        value.encode()
-    except UnicodeEncodeError:
-        return False
-    return True
+    return isinstance(value, str) and encodes(value)
 
 
 _CASE_KEYS = {

@@ -25,6 +25,7 @@ from reintegration_fsm.errors import (
 from reintegration_fsm.fields import (
     ID_LENGTH,
     NAME_LENGTH,
+    encodes,
     folded_name,
     folded_text,
     holds_folded,
@@ -879,16 +880,8 @@ def check_fits(table: Table, rows: Iterable[Mapping[str, Any]]) -> None:
                 problem = f"longer than {length} characters"
             elif "\x00" in value:
                 problem = "holds a NUL character"
-            elif not value.isascii() and not _encodes(value):
+            elif not value.isascii() and not encodes(value):
                 problem = "is not valid Unicode"
             if problem is not None:
                 where = f" (seq {row['seq']})" if "seq" in row else ""
                 raise FormInvalid(what, name, problem + where)
-
-
-def _encodes(value: str) -> bool:
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
