@@ -54,12 +54,20 @@ DELETION_NOTE = (
     "The host school must notify the local authority through the Children's Services Portal "
     "that the pupil has been deleted from its roll under regulation 9(1)(c) of the School "
     "Attendance (Pupil Registration) (England) Regulations 2024 (which replaced regulation "
-    "8(1)(c) of the 2006 Regulations the protocol cites)."
+    "8(1)(c) of the 2006 Regulations the protocol cites). The name may be deleted only once the "
+    "Alternative Provision setting has consented to the deletion (regulation 9(1)(c)(ii)); the "
+    "notice is the deletion return of regulation 13(4)."
 )
+"""The UNSUCCESSFUL form's note: the seed's, citing the 2024 Regulations, with the consent
+without which the deletion is unlawful (R17)."""
 LEAVERS_NOTE = (
     "The Alternative Provision setting must notify the local authority by completing a Leavers "
-    "Form on the Children's Services Portal."
+    "Form on the Children's Services Portal: the deletion return of regulation 13(4) of the "
+    "School Attendance (Pupil Registration) (England) Regulations 2024. The name may be deleted "
+    "from its roll under regulation 9(1)(c) only once the host school has consented to the "
+    "deletion (regulation 9(1)(c)(ii))."
 )
+"""The SUCCESSFUL form's note: the seed's, with the regulations behind it (R17)."""
 
 Value = str | tuple[str, ...]
 RemovedDates = Mapping[tuple[int, str], str]
