@@ -16,6 +16,7 @@ from reintegration_fsm import (
     documents,
 )
 from reintegration_fsm.demo import CASES
+from stages import in_placement, opened
 
 CALENDAR = SchoolCalendar.sample()
 ON = dt.date(2026, 11, 28)
@@ -98,3 +99,39 @@ def test_joiners_return_is_counted_in_calendar_days_and_the_docs_say_so(
         line for line in protocols_page.splitlines() if line.startswith("| `joiners_return_days`")
     ]
     assert "calendar days, not school days" in row
+
+
+def test_on_both_registers_holds_until_the_school_owing_the_deletion_has_made_it(
+    demo: dict[str, Reintegration],
+) -> None:
+    """LW8: an ended placement leaves the pupil on both registers until the host deletes the
+    name (with the AP's consent, R17); `dual_registered` follows the stage and is already false.
+    """
+    case = Reintegration.replay(demo["DEMO-0002"].history, CALENDAR)
+    assert case.stage.value == "unsuccessful"
+    assert not case.dual_registered
+    assert case.on_both_registers
+    ap_head, host_head = (
+        next(t.actor for t in case.history if t.actor.role.value == role)
+        for role in ("ap_head", "host_head")
+    )
+    on = case.last_on
+    assert on is not None
+    case.discharge(ObligationKind.CONSENT_TO_DELETION, by=ap_head, on=on)
+    assert case.on_both_registers  # consent given, the name not yet deleted
+    case.discharge(ObligationKind.DELETE_FROM_ROLL, by=host_head, on=on)
+    assert not case.on_both_registers
+
+
+def test_on_both_registers_follows_dual_registration_before_any_deletion_is_owed(
+    demo: dict[str, Reintegration],
+) -> None:
+    """In a placement the pupil is on both registers; before it and after a completed move, on
+    one."""
+    assert in_placement().on_both_registers
+    assert not opened().on_both_registers
+    moved = demo["DEMO-0001"]
+    assert moved.stage.value == "successful"
+    assert not any(o.kind is ObligationKind.DELETE_FROM_ROLL for o in moved.obligations)
+    assert not moved.on_both_registers
+    assert not demo["DEMO-0003"].on_both_registers

@@ -395,6 +395,15 @@ class Reintegration:
         return self._stage in DUAL_REGISTERED_STAGES
 
     @property
+    def on_both_registers(self) -> bool:
+        """True while the pupil's name is on both schools' admission registers: dual registered
+        (R8), and after the placement until the school owing `DELETE_FROM_ROLL` has deleted it
+        (R17). `dual_registered` follows the stage; this follows the registers."""
+        return self._stage in DUAL_REGISTERED_STAGES or any(
+            obligation.kind is ObligationKind.DELETE_FROM_ROLL for obligation in self._obligations
+        )
+
+    @property
     def weighting_adjustments(self) -> dict[str, int]:
         """The Fair Access weightings grid changes of a successful move (R13); else empty."""
         host = self._facts.host_school

@@ -415,6 +415,7 @@ def export(case: Reintegration, on: dt.date) -> dict[str, Any]:
         "agreed_start": _iso(case.agreed_start),
         "placement_started_on": _iso(case.placement_started_on),
         "dual_registered": case.dual_registered,
+        "on_both_registers": case.on_both_registers,
         "weighting_adjustments": case.weighting_adjustments,
         "deadlines": [
             {
