@@ -1297,3 +1297,41 @@ def _as_edition(protocol: Protocol, fingerprint: object, editions: list[int]) ->
 def _rebuilt(kind: type[Protocol], fields: dict[str, Any]) -> Protocol:
     """A pickled protocol, made again (checked again)."""
     return kind(**fields)
+
+
+SHIPPED_RULES: Mapping[tuple[str, str], str] = types.MappingProxyType(
+    {
+        ("worcestershire", "3"): "23163847694a3518fa77a42b03a86fb34e64d1af7994545f5eefc9cb02257a1e",
+        ("worcestershire", "2"): "13581be52b7000e59c90627c64ff2586be90565a0a3f76df1da49bdba672d6ea",
+        ("worcestershire", "1"): "c1254cd904730ba93c6ab5bb81dc269fec00566f903ecc48df57546a3cd7e8ed",
+    }
+)
+"""The fingerprint of the rules each of the library's own protocols was published with. Their
+cases record no fingerprint (`built_in`), so these hold them still: `worcestershire.toml`
+edited in place, or changed for a new version while the earlier ones (derived from it) kept
+their names, would replay every stored case under rules it was not recorded under (review MA,
+MA2). A new version of the seed's protocol is a new entry here; an entry never changes."""
+
+
+def check_shipped(known: Iterable[Protocol]) -> None:
+    """Refuse library protocols whose rules are not those they were published with.
+
+    Raises:
+        ProtocolDefinitionError: a protocol of `known` is not in `SHIPPED_RULES` under its id
+            and version, or sets other rules than it says; names it (field `id`).
+    """
+    for protocol in known:
+        if SHIPPED_RULES.get(protocol.key) == protocol.fingerprint:
+            continue
+        raise ProtocolDefinitionError(
+            "id",
+            f"the library's protocol {protocol.id} {protocol.version} sets other rules than it "
+            f"was published with (fingerprint {protocol.fingerprint[:12]}, published "
+            f"{SHIPPED_RULES.get(protocol.key, 'never')[:12]}): its cases, which name it by id "
+            f"and version alone, would replay under them. {_SEED_FILE} was changed in place: "
+            "reinstall the library, and publish a change to the seed's protocol as a new version",
+            path=_SEED_FILE,
+        )
+
+
+check_shipped(KNOWN)
