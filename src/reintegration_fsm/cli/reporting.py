@@ -208,8 +208,12 @@ def load_cases(
             continue
         try:
             loaded.append(store.load(summary.case_id, as_of=on))
-        except (StoreError, UnknownProtocol):
-            raise  # the store's or the command's, not the case's: said as for any command
+        except UnknownProtocol as error:  # the command's registration: said as for any command
+            if error.case_id is not None:
+                raise
+            raise error.of_case(summary.case_id) from None  # (one case of many: named)
+        except StoreError:
+            raise  # the store's, not the case's: said as for any command
         except ProtocolError as error:
             failure = failure_from(error)
             raise Failure(

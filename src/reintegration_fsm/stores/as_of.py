@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 from reintegration_fsm.case import Reintegration
-from reintegration_fsm.errors import CaseNotFound
+from reintegration_fsm.errors import CaseNotFound, UnknownProtocol
 from reintegration_fsm.rules import at_school
 from reintegration_fsm.stores import arguments
 from reintegration_fsm.stores.base import Store
@@ -29,13 +29,22 @@ def check_as_of(as_of: object) -> None:
 
 
 def _stood(store: Store, as_of: dt.date) -> list[Reintegration]:
-    """Every case `store` may show as it stood at the end of `as_of` (those opened by then)."""
+    """Every case `store` may show as it stood at the end of `as_of` (those opened by then).
+
+    Raises:
+        UnknownProtocol: a case runs under a protocol the store was not given (or was given
+            with other rules, `ChangedProtocol`); its `case_id` names the case.
+    """
     found = []
     for summary in store.cases():
         try:
             found.append(store.load(summary.case_id, as_of=as_of))
         except CaseNotFound:
             continue
+        except UnknownProtocol as error:  # one case among many: named, as a retention run does
+            if error.case_id is not None:
+                raise
+            raise error.of_case(summary.case_id) from None
     return found
 
 
