@@ -83,7 +83,16 @@ def hostile_db(hostile_file: Path, private_copy: Callable[[Path], str]) -> str:
 PAGES = {
     "render": ("render", CASE),
     "export html": ("export", CASE, "--format", "html"),
-    "report html": ("--calendar", "sample", "report", "--year", "2025/26"),
+    # HOSTILE-1's authority is another than the demo's: a report is one authority's (MA1).
+    "report html": (
+        "--calendar",
+        "sample",
+        "report",
+        "--year",
+        "2025/26",
+        "--authority",
+        HOSTILE["Exampleshire County Council"],
+    ),
 }
 
 

@@ -73,6 +73,26 @@ def check_authority(store: SqlAlchemyStore) -> None:
     raise Failure(f"no cases for authority {authority!r}", reasons)
 
 
+def check_one_authority(store: SqlAlchemyStore, figures: str) -> None:
+    """Fail when an unscoped store holds the cases of more than one authority, naming them:
+    `figures` (the Fair Access ledger, a report) are one authority's panel's, and summed
+    across authorities two schools of one name (a St Mary's in each) are one row.
+
+    Raises:
+        Failure: the store is unscoped and holds several authorities' cases (exit 2).
+    """
+    if store.authority is not None:
+        return
+    held = sorted({summary.local_authority for summary in store.cases()})
+    if len(held) < 2:
+        return
+    raise Failure(
+        f"the database holds the cases of {len(held)} authorities, and {figures} is one "
+        "authority's: give --authority NAME",
+        [f"The database holds cases for: {', '.join(quoted(a) for a in held)}."],
+    )
+
+
 def check_school(store: SqlAlchemyStore, school: str | None) -> None:
     """Fail when no case the store may show has `school` as its AP setting or host school,
     naming the schools that have cases (a misspelt school must not look like an empty list).

@@ -10,7 +10,12 @@ import click
 
 from reintegration_fsm.case import Reintegration
 from reintegration_fsm.cli import common
-from reintegration_fsm.cli.caseload import AUTHORITY_OPTION, check_authority, check_school
+from reintegration_fsm.cli.caseload import (
+    AUTHORITY_OPTION,
+    check_authority,
+    check_one_authority,
+    check_school,
+)
 from reintegration_fsm.cli.common import (
     DATE,
     Failure,
@@ -150,6 +155,7 @@ def weightings(
     found = settings(ctx)
     found.narrow_authority(authority)
     store = found.store()
+    check_one_authority(store, "the Fair Access ledger")
     totals = store.weightings(span.start, span.end)
     ledger = store.ledger(span.start, span.end)
     if not totals and not ledger:
@@ -301,6 +307,7 @@ def report(
     found = settings(ctx)
     found.narrow_authority(authority)
     store = found.store()
+    check_one_authority(store, "a panel's report")
     on = min(span.end, today)
     cases, ended_before = load_cases(store, span, school, on)
     if not cases:
