@@ -577,6 +577,7 @@ def apply(
             ),
         )
     _check_school_named(store, trigger, arguments, case_id)
+    _check_authority_named(store, trigger, arguments)
     set_before = 0  # how many deadlines the case had set before the step
     protocol: Protocol | None = None  # the step's, once known: its roles say who may take it
     try:
@@ -743,6 +744,35 @@ def _check_school_named(
             f"Give the school's name as its cases record it, {meant!r}, so that its cases and "
             "their documents name it one way. To name another school, choose a name that "
             "reads differently.",
+        ),
+    )
+
+
+def _check_authority_named(store: SqlAlchemyStore, trigger: str, arguments: dict[str, Any]) -> None:
+    """Refuse an `open` naming its local authority as the store's cases name one, but in other
+    letters' case or spacing: a store scoped to the authority as recorded (`--authority`,
+    RFSM_AUTHORITY) compares names exactly, so its lists, its due list and its Fair Access
+    ledger would never show the case (review MA, MA4).
+
+    Raises:
+        Failure: saying which authority was meant (exit 2).
+    """
+    given = arguments.get("local_authority") if trigger == "open" else None
+    if not isinstance(given, str) or not given.strip():
+        return  # a blank name is the rules' to report
+    recorded = {
+        found.local_authority for found in store.cases() if same_name(found.local_authority, given)
+    }
+    if not recorded or given in recorded:
+        return  # an authority named for the first time, or as recorded
+    meant = min(recorded)
+    raise Failure(
+        f"open.local_authority: {given!r} differs from the authority {meant!r} only in "
+        f"letters' case or spacing: did you mean {meant!r}?",
+        (
+            f"Give the authority's name as its cases record it, {meant!r}: a view of that "
+            "authority's cases (--authority) lists only the cases naming it so, and would "
+            "never show this one nor its deadlines.",
         ),
     )
 
