@@ -92,11 +92,13 @@ def test_MA2_the_librarys_protocols_keep_the_rules_they_were_published_with() ->
     assert caught.value.field == "id"
 
 
-def test_MA2_a_library_whose_seed_file_was_edited_in_place_does_not_import(
+def test_MA2_a_library_whose_seed_file_was_edited_in_place_replays_no_case(
     tmp_path: Path,
 ) -> None:
     """The same through the file: a copy of the package whose `worcestershire.toml` holds
-    other review weeks under version 3 refuses to import, naming the file."""
+    other review weeks under version 3 still imports, but replays no case under them: the
+    command line refuses a stored case's timeline (exit 2), naming the file, without a
+    traceback."""
     copy = tmp_path / "reintegration_fsm"
     shutil.copytree(
         SOURCE / "src" / "reintegration_fsm", copy, ignore=shutil.ignore_patterns("__pycache__")
@@ -105,16 +107,22 @@ def test_MA2_a_library_whose_seed_file_was_edited_in_place_does_not_import(
     text = seed.read_text(encoding="utf-8")
     assert "review_weeks = [2, 4, 6]" in text
     seed.write_text(text.replace("review_weeks = [2, 4, 6]", "review_weeks = [2, 4, 5]"))
+    database = tmp_path / "cases.sqlite"
+    with SqlAlchemyStore(f"sqlite:///{database}", calendar=CALENDAR) as store:
+        store.create_schema()
+        store.save(succeeded("A-1", SUCCEEDED, ALPHA))
     env = {**os.environ, "PYTHONPATH": str(tmp_path), "PYTHONDONTWRITEBYTECODE": "1"}
     ran = subprocess.run(
-        [sys.executable, "-c", "import reintegration_fsm"],
+        [sys.executable, "-m", "reintegration_fsm", "--db", str(database), "timeline", "A-1"],
         env=env,
         capture_output=True,
         text=True,
         check=False,
+        cwd=tmp_path,
     )
-    assert ran.returncode != 0
+    assert ran.returncode == 2, ran.stderr
     assert "worcestershire.toml was changed in place" in ran.stderr
+    assert "Traceback" not in ran.stderr
 
 
 def _under_exampleshire(url: str) -> None:

@@ -1244,10 +1244,16 @@ def find_protocol(
         UnknownProtocol: the registry does not hold it.
         ChangedProtocol: it holds a protocol of that name whose rules are not the ones the
             history recorded.
+        ProtocolDefinitionError: it is one of the library's own, whose rules are not those it
+            was published with (`check_shipped`).
     """
     found = registry.get((protocol_id, version))
     if found is None:
         raise UnknownProtocol(protocol_id, version, sorted(registry))
+    if _UNPUBLISHED is not None and found.built_in:
+        raise ProtocolDefinitionError(
+            _UNPUBLISHED.field, _UNPUBLISHED.problem, path=_UNPUBLISHED.path
+        )
     # The library's own are named without one (what replay then says of one recorded).
     if fingerprint is not None and not found.built_in and fingerprint != found.fingerprint:
         earlier = _under_earlier_edition(found, fingerprint)
@@ -1334,4 +1340,16 @@ def check_shipped(known: Iterable[Protocol]) -> None:
         )
 
 
-check_shipped(KNOWN)
+def _unpublished(known: Iterable[Protocol]) -> ProtocolDefinitionError | None:
+    """What `check_shipped` raises of `known`, or None."""
+    try:
+        check_shipped(known)
+    except ProtocolDefinitionError as error:
+        return error
+    return None
+
+
+_UNPUBLISHED = _unpublished(KNOWN)
+"""Why the library's own protocols cannot be trusted (its seed file edited in place), found
+once when the library is imported; raised when a case names one (`find_protocol`), so that
+the command line says it as it says any refusal, and importing still works."""
