@@ -1997,6 +1997,23 @@ class StoreContract:
         with pytest.raises(FormInvalid):
             store.cases(stage="nowhere")
 
+    def test_authorities_names_each_authority_its_cases_name_once_sorted(
+        self, store: Store
+    ) -> None:
+        """`authorities()` (review MA): each authority as its cases spell it (an authority
+        named in other capitals is another, as a scope compares names), once, sorted by code
+        point; a scoped store names its own authority alone, and only once it has a case."""
+        assert store.authorities() == []
+        shouted = AUTHORITY.upper()
+        store.save(built("case-01", 2))
+        store.save(built("case-02", 3, OTHER_AUTHORITY))
+        store.save(built("case-03", 2))
+        store.save(built("case-04", 2, shouted))
+        assert store.authorities() == sorted({AUTHORITY, OTHER_AUTHORITY, shouted})
+        assert store.for_authority(AUTHORITY).authorities() == [AUTHORITY]
+        assert store.for_authority(shouted).authorities() == [shouted]
+        assert store.for_authority("Nobody's Council").authorities() == []
+
     def test_search_text_is_matched_character_for_character(self, store: Store) -> None:
         """SQLite's LIKE reads the noncharacters U+FFFE and U+FFFF as one: a search for either
         found both children. Every store matches the text exactly (after case folding). New
@@ -2485,7 +2502,7 @@ class StoreContract:
         scoped = store.for_authority(AUTHORITY)
         scoped.protocols = (marker,)
         given_protocols: list[object] = []
-        replay = Reintegration.replay.__func__  # type: ignore[attr-defined]
+        replay = Reintegration.replay.__func__
 
         def spy(
             cls: type[Reintegration], history: Any, calendar: Any = None, protocols: Any = ()

@@ -59,13 +59,13 @@ def check_authority(store: SqlAlchemyStore) -> None:
         Failure: the authority holds no case (exit 2).
     """
     authority = store.authority
-    if authority is None or store.cases():
+    if authority is None or store.authorities():
         return
     if _scoped_by_environment():
         reasons = [f"The authority comes from {AUTHORITY_ENV}; check it is spelt as stored."]
     else:
         everyone = SqlAlchemyStore(store.engine, calendar=store.calendar, protocols=store.protocols)
-        held = sorted({summary.local_authority for summary in everyone.cases()})
+        held = everyone.authorities()
         if held:
             reasons = [f"The database holds cases for: {', '.join(repr(a) for a in held)}."]
         else:
@@ -83,7 +83,7 @@ def check_one_authority(store: SqlAlchemyStore, figures: str) -> None:
     """
     if store.authority is not None:
         return
-    held = sorted({summary.local_authority for summary in store.cases()})
+    held = store.authorities()
     if len(held) < 2:
         return
     raise Failure(

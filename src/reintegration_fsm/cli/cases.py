@@ -760,9 +760,7 @@ def _check_authority_named(store: SqlAlchemyStore, trigger: str, arguments: dict
     given = arguments.get("local_authority") if trigger == "open" else None
     if not isinstance(given, str) or not given.strip():
         return  # a blank name is the rules' to report
-    recorded = {
-        found.local_authority for found in store.cases() if same_name(found.local_authority, given)
-    }
+    recorded = {held for held in store.authorities() if same_name(held, given)}
     if not recorded or given in recorded:
         return  # an authority named for the first time, or as recorded
     meant = min(recorded)

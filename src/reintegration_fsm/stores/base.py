@@ -101,6 +101,10 @@ class Store(Protocol):
         """The cases it may show, filtered, ordered by case id."""
         ...
 
+    def authorities(self) -> list[str]:
+        """The local authorities whose cases it may show, each as its cases name it, sorted."""
+        ...
+
     def weightings(self, start: date, end: date) -> dict[str, int]:
         """School -> the sum of its weighting changes from successes dated `start` to `end`."""
         ...

@@ -362,6 +362,14 @@ class InMemoryStore:
             ]
         return [due_item(row) for row in sorted(rows, key=due_order)]
 
+    def authorities(self) -> list[str]:
+        """The local authorities whose cases this store may show, each as its cases name it,
+        sorted."""
+        with self._lock:
+            return sorted(
+                {row["authority"] for case_id in self._cases if (row := self._visible(case_id))}
+            )
+
     def cases(
         self, stage: Stage | None = None, school: str | None = None, text: str | None = None
     ) -> list[CaseSummary]:

@@ -1444,6 +1444,17 @@ class SqlAlchemyStore:
             ]
 
     @guarded(_LIST_CASES)
+    def authorities(self) -> list[str]:
+        """The local authorities whose cases this store may show, each as its cases name it,
+        sorted (read from the case rows' index)."""
+        if self.authority is not None:
+            query = select(cases.c.authority).where(cases.c.authority == self.authority).limit(1)
+        else:
+            query = select(cases.c.authority).distinct()
+        with read_back(_LIST_CASES), self.engine.connect() as conn:
+            return sorted(conn.execute(query).scalars())
+
+    @guarded(_LIST_CASES)
     def cases(
         self, stage: Stage | None = None, school: str | None = None, text: str | None = None
     ) -> list[CaseSummary]:
