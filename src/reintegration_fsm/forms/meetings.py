@@ -40,11 +40,12 @@ class InitialMeeting:
     first_review: dt.date = attrs.field(converter=fields.as_day, validator=fields.day)
     second_review: dt.date = attrs.field(converter=fields.as_day, validator=fields.day)
     final_review: dt.date = attrs.field(converter=fields.as_day, validator=fields.day)
+    # Named in PROTOCOL.md straight after the review dates: importers may pass it positionally.
+    ap_support: str = attrs.field(default="", validator=fields.text)
     ap_representative: str = attrs.field(default="", validator=fields.name)
     host_representatives: str = attrs.field(default="", validator=fields.text)
     reasons: str = attrs.field(default="", validator=fields.text)
     why_successful: str = attrs.field(default="", validator=fields.text)
-    ap_support: str = attrs.field(default="", validator=fields.text)
     other_agency_commitment: str = attrs.field(default="", validator=fields.text)
     start_time: dt.time | None = attrs.field(
         default=None, validator=fields.instance(dt.time, optional=True)
