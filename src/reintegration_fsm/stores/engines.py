@@ -22,8 +22,9 @@ def open_engine(
 ) -> tuple[Engine, bool]:
     """The engine for `url_or_engine`, configured; and whether it was made here.
 
-    An engine made here hides SQL parameters in its errors (they hold children's personal
-    data). A SQLite database file made through it is readable by its owner only.
+    An engine made here hides SQL parameters in its errors and its log (they hold children's
+    personal data); so does a caller's engine from then on (review LG, LG1). A SQLite database
+    file made through it is readable by its owner only.
 
     Raises:
         StoreError: the URL cannot be read or names no installed database driver, a port or an
@@ -32,6 +33,10 @@ def open_engine(
     """
     if isinstance(url_or_engine, Engine):
         engine, made = url_or_engine, False
+        # SQLAlchemy logs each statement's parameters (the child's name, date of birth, the
+        # forms' free text) with `echo=True` or its `sqlalchemy.engine` logger at INFO, and
+        # quotes them in its errors, unless the engine hides them (review LG, LG1).
+        engine.hide_parameters = True
     else:
         try:
             url = make_url(url_or_engine)
