@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from sqlalchemy.exc import (
     DBAPIError,
@@ -519,6 +520,9 @@ def scrub(error: BaseException) -> None:
         seen.add(id(current))
         if isinstance(current, StatementError):
             current.hide_parameters = True
+            # Hidden from its message only: the attribute, and a pickled copy (a worker
+            # process's, a job queue's), kept them (review LG, LG2).
+            current.params = None
             orig = current.orig
             if orig is not None:
                 _scrub_driver(orig)
@@ -536,11 +540,50 @@ def _scrub_driver(driver: BaseException) -> None:
     primary = getattr(diag, "message_primary", None) if diag is not None else None
     if isinstance(primary, str) and primary:
         driver.args = (primary,)
+        _scrub_diagnostics(driver)
         return
     # MariaDB/MySQL: "Duplicate entry '...'", "Incorrect string value: '...'".
     args = driver.args
     if len(args) == 2 and isinstance(args[0], int) and isinstance(args[1], str):
         driver.args = (args[0], _QUOTED_VALUE.sub(r"\1'...'", args[1]))
+
+
+_NAMING_FIELDS = (
+    "SEVERITY",
+    "SEVERITY_NONLOCALIZED",
+    "SQLSTATE",
+    "MESSAGE_PRIMARY",
+    "SCHEMA_NAME",
+    "TABLE_NAME",
+    "COLUMN_NAME",
+    "DATATYPE_NAME",
+    "CONSTRAINT_NAME",
+    "SOURCE_FILE",
+    "SOURCE_LINE",
+    "SOURCE_FUNCTION",
+)
+"""The fields of a PostgreSQL error report that name what failed, never a row's values: its
+DETAIL ("Failing row contains (...)", "Key (case_id)=(...)"), HINT, CONTEXT and internal
+query are left out."""
+
+
+def _scrub_diagnostics(driver: BaseException) -> None:
+    """Keep of a psycopg error's report (`diag`, and what a pickled copy carries) only the
+    fields that name what failed: its DETAIL stayed there, quoting the refused row, after its
+    message was scrubbed (review LG, LG3)."""
+    if _package(driver) != "psycopg" or not hasattr(driver, "_info"):
+        return
+    from psycopg.pq import DiagnosticField
+
+    diag: Any = getattr(driver, "diag", None)
+    report: dict[Any, bytes] = {}
+    for name in _NAMING_FIELDS:
+        value = getattr(diag, name.lower(), None)
+        if isinstance(value, str):
+            report[DiagnosticField[name]] = value.encode("utf-8")
+    reported: Any = driver  # psycopg's own attributes, which `diag` and pickling read
+    reported._info = report
+    reported._encoding = "utf-8"
 
 
 def _codes(driver: BaseException) -> tuple[str | None, int | None, int | None]:
