@@ -498,18 +498,46 @@ def translated(error: BaseException, action: str, case_id: str | None = None) ->
 
 
 def describe(driver: BaseException) -> str:
-    """The error's class and code, never its text (which may quote a row's values)."""
+    """The error's class and code, never its text (which may quote a row's values); and the
+    constraint a refused row broke, by the name the schema gives it, where the database says
+    (review LG, LG5: "CheckViolation, SQLSTATE 23514" alone did not say which)."""
     sqlstate, number, sqlite_code = _codes(driver)
     name = f"{type(driver).__module__}.{type(driver).__name__}"
+    broken = _broken_constraint(driver)
     if sqlstate is not None:
-        return f"{name}, SQLSTATE {sqlstate}"
+        return f"{name}, SQLSTATE {sqlstate}{broken}"
     if number is not None:
-        return f"{name}, error {number}"
+        return f"{name}, error {number}{broken}"
     if sqlite_code is not None:
         return f"{name}, {getattr(driver, 'sqlite_errorname', sqlite_code)}"
     if "database is locked" in str(driver):
         return f"{name}, database is locked"
     return name
+
+
+_MYSQL_CONSTRAINT = re.compile(
+    r"^CONSTRAINT `([^`]{1,64})` failed for `[^`]{1,64}`\.`([^`]{1,64})`$"
+)
+"""MariaDB's ER_CONSTRAINT_FAILED (4025): the CHECK constraint and its table, no value."""
+
+
+def _broken_constraint(driver: BaseException) -> str:
+    """What names the constraint that refused a row (`, constraint "c" of table "t"`), from
+    PostgreSQL's report or MariaDB's CHECK refusal, else nothing: schema names, never a row's
+    values."""
+    diag = getattr(driver, "diag", None) if _package(driver) == "psycopg" else None
+    constraint = getattr(diag, "constraint_name", None)
+    table = getattr(diag, "table_name", None)
+    args = driver.args
+    if _codes(driver)[1] == 4025 and len(args) == 2 and isinstance(args[1], str):
+        found = _MYSQL_CONSTRAINT.match(args[1])
+        if found is not None:
+            constraint, table = found.groups()
+    if not isinstance(constraint, str) or not constraint.isprintable():
+        return ""
+    if isinstance(table, str) and table.isprintable():
+        return f', constraint "{constraint}" of table "{table}"'
+    return f', constraint "{constraint}"'
 
 
 def scrub(error: BaseException) -> None:
