@@ -6,6 +6,7 @@ import datetime as dt
 import logging
 import pickle
 
+import attrs
 import pytest
 import sqlalchemy as sa
 
@@ -87,3 +88,21 @@ def test_a_refused_save_chains_no_parameters_even_pickled(database_url: str) -> 
         assert str(copy) == str(cause)
     finally:
         engine.dispose()
+
+
+def test_LG9_a_pupils_repr_leaves_out_its_special_category_data() -> None:
+    """A `Pupil`'s repr, which logs and error trackers print, named its ethnicity and SEND
+    level; it names neither now, and the pupil keeps both (equality reads them still)."""
+    pupil = Pupil(
+        "Ada Invented",
+        dt.date(2012, 5, 14),
+        key_stage=3,
+        send_level="SEN support: speech and language",
+        ethnicity="White and Black Caribbean",
+    )
+    shown = repr(pupil)
+    assert "Ada Invented" in shown  # the repr is still the pupil's
+    for hidden in ("speech and language", "Caribbean", "send_level", "ethnicity"):
+        assert hidden not in shown
+    assert pupil.ethnicity == "White and Black Caribbean"
+    assert pupil != attrs.evolve(pupil, ethnicity="")

@@ -65,5 +65,7 @@ class Pupil:
     looked_after: bool = attrs.field(default=False, validator=fields.flag)
     upn: str | None = attrs.field(default=None, validator=_upn)
     address: str = attrs.field(default="", validator=fields.text, metadata=fields.ADDRESS)
-    send_level: str = attrs.field(default="", validator=fields.text)
-    ethnicity: str = attrs.field(default="", validator=fields.text)
+    # Special category data (UK GDPR Art. 9): left out of the repr, which logs and error
+    # trackers print (review LG, LG9).
+    send_level: str = attrs.field(default="", validator=fields.text, repr=False)
+    ethnicity: str = attrs.field(default="", validator=fields.text, repr=False)
