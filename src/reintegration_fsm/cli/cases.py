@@ -734,17 +734,13 @@ def _check_school_named(
         for name in (found.ap_setting, found.host_school)
         if name is not None and same_name(name, given)
     }
-    if not recorded or given in recorded:
-        return  # a school named for the first time, or as recorded
-    meant = min(recorded)
-    raise Failure(
-        f"{trigger}.{field}: {given!r} differs from the school {meant!r} only in letters' "
-        f"case or spacing: did you mean {meant!r}?",
-        (
-            f"Give the school's name as its cases record it, {meant!r}, so that its cases and "
-            "their documents name it one way. To name another school, choose a name that "
-            "reads differently.",
-        ),
+    _refuse_other_spelling(
+        f"{trigger}.{field}",
+        "school",
+        given,
+        recorded,
+        "its cases and their documents then name it one way. To name another school, choose "
+        "a name that reads differently.",
     )
 
 
@@ -761,17 +757,31 @@ def _check_authority_named(store: SqlAlchemyStore, trigger: str, arguments: dict
     if not isinstance(given, str) or not given.strip():
         return  # a blank name is the rules' to report
     recorded = {held for held in store.authorities() if same_name(held, given)}
+    _refuse_other_spelling(
+        "open.local_authority",
+        "authority",
+        given,
+        recorded,
+        "a view of that authority's cases (--authority) lists only the cases naming it so, "
+        "and would never show this one nor its deadlines.",
+    )
+
+
+def _refuse_other_spelling(where: str, kind: str, given: str, recorded: set[str], why: str) -> None:
+    """Refuse `given`, the name of a `kind` (school, authority), when the cases record it
+    only in other spellings (`recorded`: those the rules read as the same name), saying which
+    was meant and `why` it matters; a name recorded as given, or new, passes.
+
+    Raises:
+        Failure: naming the spelling recorded (exit 2).
+    """
     if not recorded or given in recorded:
-        return  # an authority named for the first time, or as recorded
+        return  # named for the first time, or as recorded
     meant = min(recorded)
     raise Failure(
-        f"open.local_authority: {given!r} differs from the authority {meant!r} only in "
-        f"letters' case or spacing: did you mean {meant!r}?",
-        (
-            f"Give the authority's name as its cases record it, {meant!r}: a view of that "
-            "authority's cases (--authority) lists only the cases naming it so, and would "
-            "never show this one nor its deadlines.",
-        ),
+        f"{where}: {given!r} differs from the {kind} {meant!r} only in letters' case or "
+        f"spacing: did you mean {meant!r}?",
+        (f"Give the {kind}'s name as its cases record it, {meant!r}: {why}",),
     )
 
 
