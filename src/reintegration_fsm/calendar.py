@@ -451,10 +451,18 @@ class SchoolCalendar:
         return value.toordinal()
 
     def _outside(self, d: date) -> NoReturn:
-        """Refuse a date the calendar does not cover, naming the range it knows."""
+        """Refuse a date the calendar does not cover, naming the range it knows; a date before
+        it, as a case brought in from paper has, needs the earlier terms, and the message says
+        so (review OB, OB8)."""
+        earlier = (
+            f": add the terms of the school year holding {d.isoformat()} to the calendar "
+            "(a case brought in from before its first term needs them)"
+            if d < self.first_day
+            else ""
+        )
         raise CalendarError(
             f"{d.isoformat()} is outside the school calendar, which knows {self._range_text()} "
-            f"(source: {self._source or 'not given'})",
+            f"(source: {self._source or 'not given'}){earlier}",
             known=(self.first_day, self.last_day),
         )
 
