@@ -1997,6 +1997,39 @@ class StoreContract:
         with pytest.raises(FormInvalid):
             store.cases(stage="nowhere")
 
+    def test_entered_gives_when_each_step_was_saved_beside_the_day_it_is_dated(
+        self, store: Store
+    ) -> None:
+        """`entered()` (review OB, OB1): a step dated weeks back (brought in from paper)
+        reads as entered when it was saved, in UTC, one stamp per transition in `history`'s
+        order; a later save's steps are stamped no earlier; a scoped store shows no stamp of
+        another authority's case."""
+        before = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+        case = built("case-01", 5)
+        store.save(case)
+        after = dt.datetime.now(dt.timezone.utc)
+        first = store.entered("case-01")
+        assert len(first) == len(store.history("case-01")) == 5
+        for stamp in first:
+            assert stamp is not None
+            assert stamp.utcoffset() == dt.timedelta(0)  # aware, in UTC
+            assert before <= stamp <= after
+            assert stamp.microsecond == 0
+        assert all(t.on < before.date() for t in store.history("case-01"))  # dated back
+        whole = built("case-01", 7)
+        store.save(whole)
+        again = store.entered("case-01")
+        assert again[:5] == first
+        assert len(again) == 7
+        assert all(later is not None and later >= first[-1] for later in again[5:])
+        store.save(built("case-02", 2, OTHER_AUTHORITY))
+        with pytest.raises(CaseNotFound):
+            store.for_authority(AUTHORITY).entered("case-02")
+        with pytest.raises(CaseNotFound):
+            store.entered("case-99")
+        with pytest.raises(FormInvalid):
+            store.entered(7)  # type: ignore[arg-type]
+
     def test_authorities_names_each_authority_its_cases_name_once_sorted(
         self, store: Store
     ) -> None:
@@ -2953,6 +2986,28 @@ class SqlStoreContract(StoreContract):
     @pytest.fixture(autouse=True)
     def small_batches(self, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setattr(sql_store, "_VERIFY_BATCH", 3)
+
+    def test_entered_reads_each_stamp_as_stored_and_none_for_one_that_is_no_time(
+        self, store: Store
+    ) -> None:
+        """A stamp changed behind the store reads as what it now says (`verify()` is what
+        judges it); on SQLite, which keeps any text in any column, one that is no time reads
+        as None rather than failing the read."""
+        store.save(built("case-01", 3))
+        moved = dt.datetime(2026, 1, 2, 3, 4, 5)
+        self.tamper(store, "case-01", 2, "recorded_at", moved)
+        stamps = store.entered("case-01")
+        assert stamps[1] == moved.replace(tzinfo=dt.timezone.utc)
+        assert stamps[0] is not None
+        assert stamps[0] != stamps[1]
+        assert isinstance(store, SqlAlchemyStore)
+        if store.engine.dialect.name == "sqlite":
+            with store.engine.begin() as conn:  # text in the column, past SQLAlchemy's type
+                conn.exec_driver_sql(
+                    "UPDATE rfsm_transitions SET recorded_at = 'not a time' "
+                    "WHERE case_id = 'case-01' AND seq = 3"
+                )
+            assert store.entered("case-01")[2] is None
 
     @pytest.mark.parametrize("behind", ["altered", "removed"])
     def test_verify_reports_the_kept_rules_changed_behind_the_store(

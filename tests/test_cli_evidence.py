@@ -1030,7 +1030,9 @@ def _whole_response(url: str) -> bytes:
     store = SqlAlchemyStore(url)
     try:
         held = [
-            subject_access.Held(case, tuple(store.redactions(case.case_id)))
+            subject_access.Held(
+                case, tuple(store.redactions(case.case_id)), store.entered(case.case_id)
+            )
             for case in store.load_all()
         ]
         value = subject_access.response(held, {"all": True}, dt.date.today(), None, store.retention)

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from datetime import date
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner, Result
 
-from reintegration_fsm import CalendarError, SchoolCalendar
+import scenario
+import stages
+from reintegration_fsm import CalendarError, ObligationKind, SchoolCalendar
+from reintegration_fsm.cli import cli, views
+from reintegration_fsm.stores import SqlAlchemyStore
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -16,6 +23,11 @@ THIS_YEAR = SchoolCalendar(
     [(date(2026, 9, 1), date(2026, 10, 23)), (date(2026, 11, 2), date(2026, 12, 18))]
 )
 """An authority's first calendar file: this school year's autumn terms only."""
+ENV = {"RFSM_AUTHORITY": None, "RFSM_CALENDAR": None, "RFSM_PROTOCOLS": None}
+
+
+def invoke(url: str, *args: str) -> Result:
+    return CliRunner().invoke(cli, ["--db", url, *args], env=ENV)
 
 
 def test_a_date_before_the_first_term_says_to_add_that_years_terms() -> None:
@@ -44,3 +56,61 @@ def test_the_onboarding_page_is_in_the_nav_and_linked_from_apply_and_the_calenda
     assert "onboarding.md" in (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
     assert "(onboarding.md)" in (DOCS / "cli.md").read_text(encoding="utf-8")
     assert "(onboarding.md)" in (DOCS / "calendar.md").read_text(encoding="utf-8")
+
+
+# -- OB1: when each step was entered, beside the day it is dated ---------------------------------
+def _stamped(on: dt.date, hour: int = 9) -> dt.datetime:
+    return dt.datetime(on.year, on.month, on.day, hour, 14, 3, tzinfo=dt.timezone.utc)
+
+
+def test_a_step_entered_on_another_day_than_it_is_dated_says_so_and_which_way() -> None:
+    """OB1: a step keyed in days after its date reads "after"; one recorded ahead, "before";
+    one entered on its day (in UTC), or whose stamp is not known, says nothing."""
+    step = stages.opened().history[0]
+    assert views.entered_otherwise(step, _stamped(step.on, 23)) is None
+    assert views.entered_otherwise(step, None) is None
+    later = views.entered_otherwise(step, _stamped(step.on + dt.timedelta(days=90)))
+    assert later == (
+        f"entered {step.on + dt.timedelta(days=90)} 09:14 UTC, after the day it is dated"
+    )
+    ahead = views.entered_otherwise(step, _stamped(step.on - dt.timedelta(days=1)))
+    assert ahead is not None
+    assert ahead.endswith("before the day it is dated")
+
+
+def test_the_views_show_when_each_step_was_entered(tmp_path: Path) -> None:
+    """OB1: a case's steps dated back show their entry on the timeline (text and JSON), in
+    `history`'s table and in the subject access response (JSON and page); a step dated today
+    shows no entry line, and every stamp shown is the store's."""
+    today = dt.datetime.now(dt.timezone.utc).date()
+    case = stages.in_placement()
+    url = f"sqlite:///{tmp_path / 'cases.sqlite'}"
+    with SqlAlchemyStore(url, calendar=stages.CALENDAR) as store:
+        store.create_schema()
+        store.save(case)
+        case.discharge(ObligationKind.MARK_DUAL_REGISTRATION, by=scenario.AP_HEAD, on=today)
+        store.save(case)
+        stamps = store.entered(case.case_id)
+    assert len(stamps) == len(case.history)
+    shown = [s.strftime("%Y-%m-%dT%H:%M:%SZ") for s in stamps if s is not None]
+    assert len(shown) == len(stamps)
+
+    text = invoke(url, "timeline", case.case_id)
+    assert text.exit_code == 0, text.output
+    entered_lines = [
+        line for line in text.stdout.splitlines() if line.strip().startswith("entered ")
+    ]
+    assert len(entered_lines) == len(case.history) - 1  # all but today's discharge
+    assert all(line.endswith("UTC, after the day it is dated") for line in entered_lines)
+
+    steps = json.loads(invoke(url, "timeline", case.case_id, "--format", "json").stdout)["steps"]
+    assert [step["entered_at"] for step in steps] == shown
+
+    table = invoke(url, "history", case.case_id, "--format", "csv").stdout.splitlines()
+    assert table[0].lstrip("\ufeff").split(",")[-1] == "entered_at"
+    assert [row.split(",")[-1] for row in table[1:]] == shown
+
+    exported = json.loads(invoke(url, "export", case.case_id).stdout)
+    assert [step["entered_at"] for step in exported["timeline"]] == shown
+    page = invoke(url, "export", case.case_id, "--format", "html").stdout
+    assert page.count(f"<small>entered {shown[0][:10]}</small>") == len(case.history) - 1

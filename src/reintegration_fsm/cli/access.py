@@ -117,7 +117,7 @@ def _every_case(store: SqlAlchemyStore) -> Generator[subject_access.Held, None, 
     try:
         for case in store.load_all():
             seen.add(case.case_id)
-            yield subject_access.Held(case, tuple(store.redactions(case.case_id)))
+            yield _held(store, case)
     except UnknownProtocol as error:
         if error.case_id is not None:
             raise
@@ -216,7 +216,7 @@ def export(
         if not cases:
             raise _none_found(store, pupil, dob, hidden)
         _refuse_other_children(cases)
-    held = [subject_access.Held(case, tuple(store.redactions(case.case_id))) for case in cases]
+    held = [_held(store, case) for case in cases]
     on, calendar, policy = today(), found.calendar(), store.retention
     value = subject_access.response(held, request, on, calendar, policy)
     if output_format == "html":
@@ -232,3 +232,9 @@ def export(
 
 
 __all__ = ["export"]
+
+
+def _held(store: SqlAlchemyStore, case: Reintegration) -> subject_access.Held:
+    """A case of the response, with its redaction notes and when each step was entered."""
+    case_id = case.case_id
+    return subject_access.Held(case, tuple(store.redactions(case_id)), store.entered(case_id))

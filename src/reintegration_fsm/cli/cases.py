@@ -145,10 +145,12 @@ def _refuse_a_store_of_real_cases(store: SqlAlchemyStore) -> None:
 @output_option("the history")
 @click.pass_context
 def history(ctx: click.Context, case_id: str, output_format: str, output: str | None) -> None:
-    """Print a case's history, oldest first (JSON holds the forms, importable with `import`)."""
-    transitions = settings(ctx).store().history(case_id)
+    """Print a case's history, oldest first, with when each step was entered (JSON holds the
+    forms, importable with `import`)."""
+    store = settings(ctx).store()
+    transitions = store.history(case_id)
     emit(
-        views.history_rows(transitions),
+        views.history_rows(transitions, store.entered(case_id)),
         views.HISTORY_COLUMNS,
         output_format,
         json_value=[transition_to_json(t) for t in transitions],
@@ -187,11 +189,12 @@ def timeline(
         store.load(case_id)  # no such case (or another authority's): CaseNotFound as ever
         raise Failure(f"case {case_id!r} was not yet opened on {as_of}") from None
     born = redacted.born(case, store.redactions(case_id))
+    entered = store.entered(case_id)
     day = on or as_of or today()
     if output_format == "json":
-        text = to_json(views.timeline_json(case, day, found.calendar(), born=born))
+        text = to_json(views.timeline_json(case, day, found.calendar(), born=born, entered=entered))
     else:
-        text = neutralise(views.timeline(case, day, found.calendar(), born=born))
+        text = neutralise(views.timeline(case, day, found.calendar(), born=born, entered=entered))
     _print_or_write(text + "\n", output)
 
 

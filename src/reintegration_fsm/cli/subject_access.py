@@ -112,6 +112,8 @@ class Held:
 
     case: Reintegration
     notes: tuple[RedactionNote, ...]
+    entered: tuple[dt.datetime | None, ...] = ()
+    """When each step was saved (`store.entered`)."""
 
 
 def keep_until(case: Reintegration, policy: RetentionPolicy) -> dt.date | None:
@@ -140,7 +142,7 @@ def case_json(
     value["pupil"]["date_of_birth"] = born
     value["departures"] = [{"seq": d.seq, "rule": d.rule, "text": d.text} for d in case.departures]
     value["actors"] = _actors(case)
-    value["timeline"] = views.timeline_json(case, on, calendar)["steps"]
+    value["timeline"] = views.timeline_json(case, on, calendar, entered=held.entered)["steps"]
     value["redactions"] = [redacted.note_json(note) for note in held.notes]
     value["retention"] = {
         "keep_until": None if until is None else until.isoformat(),

@@ -140,17 +140,43 @@ def _line(text: str) -> str:
     return neutralise(text, single_line=True)
 
 
+Entered = Sequence[dt.datetime | None]
+"""When each step of a case was saved, by position (`store.entered`): () when not known."""
+
+
+def _entered_at(entered: Entered, transition: Transition) -> dt.datetime | None:
+    """When `transition` was saved, if known."""
+    return entered[transition.seq - 1] if 0 < transition.seq <= len(entered) else None
+
+
+def entered_otherwise(transition: Transition, stamp: dt.datetime | None) -> str | None:
+    """How a step entered on another day than the one it is dated reads (brought in later from
+    paper, or recorded ahead): "entered 2026-12-07 09:14 UTC, after the day it is dated"; None
+    for one entered on its day (in UTC), or whose stamp is not known."""
+    if stamp is None or stamp.date() == transition.on:
+        return None
+    when = "after" if stamp.date() > transition.on else "before"
+    return f"entered {stamp:%Y-%m-%d %H:%M} UTC, {when} the day it is dated"
+
+
+def _stamp_text(stamp: dt.datetime | None) -> str | None:
+    """A save's stamp as ISO 8601 in UTC (`2026-12-07T09:14:03Z`), or None."""
+    return None if stamp is None else stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def timeline(
     case: Reintegration,
     on: dt.date,
     calendar: SchoolCalendar | None = None,
     *,
     born: str | None = None,
+    entered: Entered = (),
 ) -> str:
     """A case's story for people: who did what when, its deadlines, what is still owed.
 
     `born` is the child's date of birth as shown (by default the one recorded; see
-    `redacted.born` for one a redaction removed).
+    `redacted.born` for one a redaction removed); `entered`, when each step was saved: a step
+    entered on another day than it is dated says so.
     """
     pupil = case.pupil
     host = case.host_school or "not yet identified"
@@ -169,6 +195,9 @@ def timeline(
             f", {_line(actor.organisation)})" if actor.organisation else ")"
         )
         lines.append(f"  {transition.on}  {who} {_line(action(transition))}")
+        otherwise = entered_otherwise(transition, _entered_at(entered, transition))
+        if otherwise is not None:
+            lines.append(f"              {otherwise}")
         reading = read(transition)
         for deadline in reading.deadlines:
             lines.append(
@@ -249,13 +278,15 @@ def timeline_json(
     calendar: SchoolCalendar | None = None,
     *,
     born: str | None = None,
+    entered: Entered = (),
 ) -> dict[str, Any]:
     """A case's timeline as one JSON document: the same story as `timeline`, for scripts.
 
-    Each step says who did what when, the deadlines it set and met (met ones with how late),
-    and the obligations it opened or discharged; then every deadline's status as of `on`
-    (`met`, `breached`, `overdue`, `open` or `not_needed`) and the obligations still open;
-    `born` as `timeline` takes it.
+    Each step says who did what when (`entered_at`: when it was saved, null when `entered`
+    does not say), the deadlines it set and met (met ones with how late), and the obligations
+    it opened or discharged; then every deadline's status as of `on` (`met`, `breached`,
+    `overdue`, `open` or `not_needed`) and the obligations still open; `born` as `timeline`
+    takes it.
     """
     steps = []
     index = met_index(case)
@@ -266,6 +297,7 @@ def timeline_json(
             {
                 "seq": transition.seq,
                 "on": transition.on.isoformat(),
+                "entered_at": _stamp_text(_entered_at(entered, transition)),
                 "trigger": transition.trigger,
                 "source": None if transition.source is None else transition.source.value,
                 "dest": transition.dest.value,
@@ -327,11 +359,14 @@ HISTORY_COLUMNS = (
     "actor_name",
     "role",
     "organisation",
+    "entered_at",
 )
+"""The history's columns; `entered_at` (when the step was saved) came last, after the first
+release's, which scripts read by position."""
 
 
-def history_rows(history: Sequence[Transition]) -> list[dict[str, Cell]]:
-    """A history as flat rows for a table or CSV."""
+def history_rows(history: Sequence[Transition], entered: Entered = ()) -> list[dict[str, Cell]]:
+    """A history as flat rows for a table or CSV (`entered`: when each step was saved)."""
     return [
         {
             "seq": t.seq,
@@ -343,6 +378,7 @@ def history_rows(history: Sequence[Transition]) -> list[dict[str, Cell]]:
             "actor_name": t.actor.name,
             "role": t.actor.role.value,
             "organisation": t.actor.organisation,
+            "entered_at": _stamp_text(_entered_at(entered, t)),
         }
         for t in history
     ]

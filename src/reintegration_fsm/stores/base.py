@@ -7,7 +7,7 @@ docs/stores.md states the semantics every implementation keeps.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Protocol
 
 from reintegration_fsm.case import Reintegration
@@ -72,6 +72,11 @@ class Store(Protocol):
 
     def history(self, case_id: str) -> tuple[Transition, ...]:
         """The case's transitions, oldest first (`FormInvalid` for a `case_id` not text)."""
+        ...
+
+    def entered(self, case_id: str) -> tuple[datetime | None, ...]:
+        """When each of the case's transitions was saved (UTC), oldest first, as `history`
+        lists them (None: a stamp that is no time)."""
         ...
 
     def taken(self, case_ids: Iterable[str]) -> set[str]:

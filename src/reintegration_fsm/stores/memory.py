@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from reintegration_fsm.calendar import SchoolCalendar
@@ -42,6 +42,7 @@ from reintegration_fsm.stores.rows import (
     check_view,
     due_item,
     due_order,
+    entered_at,
     filed_under,
     found_by,
     latest_stamp,
@@ -297,6 +298,17 @@ class InMemoryStore:
                 raise CaseNotFound(case_id)
             notes = {seq: list(rows) for seq, rows in self._redactions.get(case_id, {}).items()}
             return [dict(entry) for entry in entries], notes
+
+    def entered(self, case_id: str) -> tuple[datetime | None, ...]:
+        """When each of the case's transitions was saved (UTC, whole seconds), oldest first:
+        `entered(case_id)[n]` is `history(case_id)[n]`'s.
+
+        Raises:
+            CaseNotFound: no such case, or not this store's authority's.
+            FormInvalid: `case_id` is not text.
+        """
+        entries, _ = self._entries(arguments.case_id("entered", case_id))
+        return tuple(entered_at(entry["recorded_at"]) for entry in entries)
 
     def history(self, case_id: str) -> tuple[Transition, ...]:
         """The case's transitions, oldest first (a removed value shows its redaction note).

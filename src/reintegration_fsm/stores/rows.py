@@ -125,6 +125,20 @@ def latest_stamp(then: Any, stamps: Iterable[Any]) -> Any:
     return then
 
 
+def entered_at(value: Any) -> datetime | None:
+    """A `recorded_at` as read (a naive UTC time; SQLite's may come back as its text) as the
+    moment it names, in UTC; None for a stamp that is no time (altered behind the store, which
+    `verify()` reports)."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    if type(value) is not datetime or value.tzinfo is not None:
+        return None
+    return value.replace(tzinfo=timezone.utc)
+
+
 def refuse_saving_behind(case_id: str, now: datetime, latest_recorded: Any) -> None:
     """`refuse_clock_behind` for a save stamping its entries `now`, after the case's entries,
     the latest recorded at `latest_recorded`."""

@@ -21,7 +21,7 @@ import time
 import warnings
 import weakref
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import attrs
@@ -120,6 +120,7 @@ from reintegration_fsm.stores.rows import (
     check_scope,
     check_view,
     could_be_stored,
+    entered_at,
     filed_under,
     found_by,
     holds_ended_reviews,
@@ -360,6 +361,10 @@ class SqlAlchemyStore:
         )
         self._select_log = (
             select(*log).where(transitions.c.case_id == case_id).order_by(transitions.c.seq)
+        )
+        stamp = next(column for column in log if column.name == "recorded_at")
+        self._select_stamps = (
+            select(stamp).where(transitions.c.case_id == case_id).order_by(transitions.c.seq)
         )
         self._select_logs = (  # the logs of the cases an import finds stored
             select(*log)
@@ -1247,6 +1252,29 @@ class SqlAlchemyStore:
                 query = select(cases.c.case_id).where(cases.c.case_id.in_(chunk))
                 found.update(conn.execute(query).scalars())
         return found
+
+    @guarded(_READ_CASE)
+    def entered(self, case_id: str) -> tuple[datetime | None, ...]:
+        """When each of the case's transitions was saved (UTC, whole seconds), oldest first:
+        `entered(case_id)[n]` is `history(case_id)[n]`'s. A step dated days before it was
+        entered was brought in afterwards (from paper, say); None is a stamp that is no time
+        (`verify()` reports it).
+
+        Raises:
+            CaseNotFound: no such case, or not this store's authority's.
+            FormInvalid: `case_id` is not text.
+        """
+        arguments.case_id("entered", case_id)
+        if not could_be_stored(case_id):
+            raise CaseNotFound(case_id)
+        with read_back(*_READ_CASE(case_id)), self.engine.connect() as conn:
+            row = conn.execute(self._select_head, {"b_case_id": case_id}).first()
+            if row is None or not self._visible(row.authority):
+                raise CaseNotFound(case_id)
+            stamps = conn.execute(self._select_stamps, {"b_case_id": case_id}).scalars().all()
+        if not stamps:
+            raise CaseNotFound(case_id)
+        return tuple(entered_at(stamp) for stamp in stamps)
 
     @guarded(_READ_CASE)
     def history(self, case_id: str) -> tuple[Transition, ...]:
