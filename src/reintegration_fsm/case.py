@@ -61,6 +61,7 @@ from reintegration_fsm.protocol.definition import (
     edition_problem,
     find_protocol,
     protocol_registry,
+    refuse_unpublished,
     shipped_id,
 )
 from reintegration_fsm.protocol.machine import DISPATCH, TRIGGERS_IN
@@ -614,7 +615,8 @@ class Reintegration:
                 library ships (`WORCESTERSHIRE`) but differs from it, runs under an earlier
                 edition of the rules (`WORCESTERSHIRE_1`, `WORCESTERSHIRE_2`: replay only), or has
                 `opening_problems` (bounds a protocol an earlier version took may break, and a
-                name that is a shipped protocol's in other letters' case).
+                name that is a shipped protocol's in other letters' case); `UnpublishedProtocol`
+                when it is the library's own and the library's seed file was changed in place.
         """
         if not isinstance(protocol, Protocol):
             raise FormInvalid(
@@ -628,6 +630,7 @@ class Reintegration:
                 f"{protocol.id} {protocol.version} is a protocol the library ships; give yours "
                 f"an id of your own ({OWN_ID_EXAMPLE})",
             )
+        refuse_unpublished(protocol)  # the library's own, its seed file changed in place
         # A name that is a shipped protocol's in other letters' case is among them.
         if protocol.opening_problems:  # its cases opened before still replay and finish
             (field, problem), *rest = protocol.opening_problems

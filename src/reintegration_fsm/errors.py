@@ -327,6 +327,12 @@ class ProtocolDefinitionError(ProtocolError, ValueError):
         )
 
 
+class UnpublishedProtocol(ProtocolDefinitionError):
+    """One of the library's own protocols sets other rules than it was published with (its
+    seed file changed in place): no case may open or replay under it (review MA, MA2). Not a
+    row's fault: a store reading a case under it passes it on, naming no case (review RG)."""
+
+
 class CaseNotFound(ProtocolError, KeyError):
     """A store holds no such case, or may not show it to this authority."""
 

@@ -32,6 +32,7 @@ from reintegration_fsm.errors import (
     FormInvalid,
     ProtocolDefinitionError,
     UnknownProtocol,
+    UnpublishedProtocol,
     describe,
 )
 from reintegration_fsm.files import file_name, utf8_text
@@ -1244,16 +1245,13 @@ def find_protocol(
         UnknownProtocol: the registry does not hold it.
         ChangedProtocol: it holds a protocol of that name whose rules are not the ones the
             history recorded.
-        ProtocolDefinitionError: it is one of the library's own, whose rules are not those it
+        UnpublishedProtocol: it is one of the library's own, whose rules are not those it
             was published with (`check_shipped`).
     """
     found = registry.get((protocol_id, version))
     if found is None:
         raise UnknownProtocol(protocol_id, version, sorted(registry))
-    if _UNPUBLISHED is not None and found.built_in:
-        raise ProtocolDefinitionError(
-            _UNPUBLISHED.field, _UNPUBLISHED.problem, path=_UNPUBLISHED.path
-        )
+    refuse_unpublished(found)
     # The library's own are named without one (what replay then says of one recorded).
     if fingerprint is not None and not found.built_in and fingerprint != found.fingerprint:
         earlier = _under_earlier_edition(found, fingerprint)
@@ -1323,13 +1321,13 @@ def check_shipped(known: Iterable[Protocol]) -> None:
     """Refuse library protocols whose rules are not those they were published with.
 
     Raises:
-        ProtocolDefinitionError: a protocol of `known` is not in `SHIPPED_RULES` under its id
+        UnpublishedProtocol: a protocol of `known` is not in `SHIPPED_RULES` under its id
             and version, or sets other rules than it says; names it (field `id`).
     """
     for protocol in known:
         if SHIPPED_RULES.get(protocol.key) == protocol.fingerprint:
             continue
-        raise ProtocolDefinitionError(
+        raise UnpublishedProtocol(
             "id",
             f"the library's protocol {protocol.id} {protocol.version} sets other rules than it "
             f"was published with (fingerprint {protocol.fingerprint[:12]}, published "
@@ -1340,16 +1338,31 @@ def check_shipped(known: Iterable[Protocol]) -> None:
         )
 
 
-def _unpublished(known: Iterable[Protocol]) -> ProtocolDefinitionError | None:
+def _unpublished(known: Iterable[Protocol]) -> UnpublishedProtocol | None:
     """What `check_shipped` raises of `known`, or None."""
     try:
         check_shipped(known)
-    except ProtocolDefinitionError as error:
+    except UnpublishedProtocol as error:
         return error
     return None
 
 
+def refuse_unpublished(protocol: Protocol) -> None:
+    """Refuse `protocol` when it is one of the library's own and the library's seed file was
+    changed in place (`check_shipped`): a case opened under it would record rules it was not
+    published with under its name, and one replayed under it would run under them (review RG,
+    RG3: `open` and `demo` wrote such cases, which a reinstalled library replayed under other
+    rules without a word).
+
+    Raises:
+        UnpublishedProtocol: saying which file was changed.
+    """
+    if _UNPUBLISHED is not None and protocol.built_in:
+        raise UnpublishedProtocol(_UNPUBLISHED.field, _UNPUBLISHED.problem, path=_UNPUBLISHED.path)
+
+
 _UNPUBLISHED = _unpublished(KNOWN)
 """Why the library's own protocols cannot be trusted (its seed file edited in place), found
-once when the library is imported; raised when a case names one (`find_protocol`), so that
-the command line says it as it says any refusal, and importing still works."""
+once when the library is imported; raised when a case opens or replays under one
+(`refuse_unpublished`), so that the command line says it as it says any refusal, and importing
+still works."""

@@ -23,6 +23,7 @@ from reintegration_fsm.errors import (
     GuardFailed,
     ProtocolError,
     UnknownProtocol,
+    UnpublishedProtocol,
 )
 from reintegration_fsm.stores import checkpoints, digests, opened, personal
 from reintegration_fsm.stores.checkpoints import Checkpoint
@@ -441,7 +442,10 @@ def _kind(error: BaseException) -> str:
     """What kind of failure a replay error is, without its message: the messages quote the
     logged values (a child's date of birth, a name), which a verify report never prints. A
     protocol's id and version are no one's data: an unregistered one is named, to be given; so
-    are a form's field and lengths, for a value longer than a field keeps."""
+    are a form's field and lengths, for a value longer than a field keeps; and the library's
+    own protocol changed in place, which is no row's fault (review RG, RG2)."""
+    if isinstance(error, UnpublishedProtocol):  # the library's file and fingerprints alone
+        return f"the library's own protocol is refused: {error}"
     if isinstance(error, ChangedProtocol) and _a_protocols_name(error):
         return (
             f"it was opened under protocol {error.protocol_id} {error.version} as it then was, "

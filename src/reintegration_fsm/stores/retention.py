@@ -17,7 +17,13 @@ from typing import Any, Literal, NamedTuple
 import attrs
 
 from reintegration_fsm.calendar import SchoolCalendar
-from reintegration_fsm.errors import AlteredRow, FormInvalid, UnknownProtocol, describe
+from reintegration_fsm.errors import (
+    AlteredRow,
+    FormInvalid,
+    UnknownProtocol,
+    UnpublishedProtocol,
+    describe,
+)
 from reintegration_fsm.forms import REMOVED_DAY
 from reintegration_fsm.protocol.definition import (
     FINGERPRINT,
@@ -416,6 +422,8 @@ def _dated(policy: RetentionPolicy, head: Head, protocols: Sequence[Protocol]) -
         date_of_birth, protocol = opening_facts(head.first, needed)
     except UnknownProtocol as error:
         raise error.of_case(head.case_id) from None
+    except UnpublishedProtocol:  # the library's, not the row's (review RG, RG1)
+        raise
     except (FormInvalid, *UNREADABLE_ROW):  # its open was changed behind the store
         return None  # not shown to be past retention: verify names the row
     return policy.keep_until(date_of_birth, head.last_on, protocol)

@@ -1,0 +1,110 @@
+"""Review RG: a hostile review of the fixes merged this session (reviews LW, MA, CT, LG and
+their follow-ups), before they land."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import attrs
+import pytest
+from click.testing import CliRunner, Result
+
+import scenario as sc
+from reintegration_fsm import WORCESTERSHIRE, Reintegration
+from reintegration_fsm.cli import cli
+from reintegration_fsm.errors import UnpublishedProtocol
+from reintegration_fsm.protocol import definition
+from reintegration_fsm.stores import SqlAlchemyStore
+from store_contract import CALENDAR, SUCCEEDED, succeeded
+
+ENV: dict[str, str | None] = {
+    "RFSM_AUTHORITY": None,
+    "RFSM_CALENDAR": None,
+    "RFSM_PROTOCOLS": None,
+    "RFSM_UNDER": None,
+}
+LONG_AFTER = dt.date(2099, 1, 1)
+"""A day past every demo case's retention."""
+
+
+def invoke(url: str, *args: str) -> Result:
+    return CliRunner().invoke(cli, ["--db", url, *args], env=ENV)
+
+
+def edit_seed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make the library as it is when its `worcestershire.toml` was changed in place: what
+    `check_shipped` then finds when the library is imported."""
+    edited = definition._unpublished([attrs.evolve(WORCESTERSHIRE, review_weeks=(2, 4, 5))])
+    assert edited is not None
+    monkeypatch.setattr(definition, "_UNPUBLISHED", edited)
+
+
+@pytest.fixture
+def seed_edited(monkeypatch: pytest.MonkeyPatch) -> None:
+    edit_seed(monkeypatch)
+
+
+def test_RG3_no_case_opens_under_the_librarys_protocol_once_its_seed_file_was_edited(
+    seed_edited: None,
+) -> None:
+    """MA2 refused the edited seed where a case is replayed, not where one is opened: `open`,
+    `apply ... open` and `demo` wrote cases under the edited rules, naming `worcestershire 3`
+    with no fingerprint, which a reinstalled library then replayed under the published rules
+    without a word."""
+    with pytest.raises(UnpublishedProtocol) as caught:
+        Reintegration.open(
+            "C-1", sc.PUPIL, sc.AP_SETTING, sc.AUTHORITY, CALENDAR, by=sc.AP_HEAD, on=sc.OPENED
+        )
+    assert "worcestershire.toml was changed in place" in str(caught.value)
+
+
+def test_RG3_the_demo_writes_nothing_under_an_edited_seed(
+    seed_edited: None, tmp_path: Path
+) -> None:
+    """`demo` opened its four cases under the edited rules and exited 0."""
+    url = f"sqlite:///{tmp_path}/demo.sqlite"
+    with SqlAlchemyStore(url, calendar=CALENDAR) as store:
+        store.create_schema()
+    result = invoke(url, "demo")
+    assert result.exit_code == 2, result.output
+    assert "worcestershire.toml was changed in place" in result.output
+    with SqlAlchemyStore(url, calendar=CALENDAR) as store:
+        assert store.cases() == []
+
+
+def test_RG1_a_retention_run_under_an_edited_seed_stops_instead_of_keeping_every_case(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`retention` read the edited seed's refusal (a `ValueError`) as a case's `open` row
+    changed behind the store: it exited 0, "no case past retention", and said each case's
+    date of birth was removed, so no personal data past retention was ever removed. It now
+    stops, naming the file, as every other command does."""
+    with SqlAlchemyStore(database_url, calendar=CALENDAR) as store:
+        store.save(succeeded("A-1", SUCCEEDED))
+        assert [due.case_id for due in store.past_retention(LONG_AFTER)] == ["A-1"]
+    edit_seed(monkeypatch)
+    with SqlAlchemyStore(database_url, calendar=CALENDAR) as store:
+        with pytest.raises(UnpublishedProtocol):
+            store.past_retention(LONG_AFTER)
+        with pytest.raises(UnpublishedProtocol):
+            store.undated_retention()
+    result = invoke(database_url, "retention", "--on", LONG_AFTER.isoformat())
+    assert result.exit_code == 2, result.output
+    assert "worcestershire.toml was changed in place" in result.output
+    assert "cannot be dated" not in result.output
+
+
+def test_RG2_verify_says_the_librarys_protocol_is_refused_not_an_unquotable_error(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`verify` reported each case as "history does not replay: ProtocolDefinitionError (not
+    quoted: its details may hold the child's personal data...)": a log that looks tampered
+    with, where the library's own file was changed. The refusal quotes no row: it is said."""
+    with SqlAlchemyStore(database_url, calendar=CALENDAR) as store:
+        store.save(succeeded("A-1", SUCCEEDED))
+    edit_seed(monkeypatch)
+    with SqlAlchemyStore(database_url, calendar=CALENDAR) as store:
+        [problem] = store.verify()
+    assert "the library's own protocol is refused" in problem.what
+    assert "worcestershire.toml was changed in place" in problem.what
