@@ -4,6 +4,8 @@ their follow-ups), before they land."""
 from __future__ import annotations
 
 import datetime as dt
+import json
+import unicodedata
 from pathlib import Path
 
 import attrs
@@ -15,6 +17,7 @@ from reintegration_fsm import WORCESTERSHIRE, Reintegration
 from reintegration_fsm.cli import cli
 from reintegration_fsm.errors import UnpublishedProtocol
 from reintegration_fsm.protocol import definition
+from reintegration_fsm.serialisation import unstructure
 from reintegration_fsm.stores import SqlAlchemyStore
 from store_contract import CALENDAR, SUCCEEDED, succeeded
 
@@ -108,3 +111,44 @@ def test_RG2_verify_says_the_librarys_protocol_is_refused_not_an_unquotable_erro
         [problem] = store.verify()
     assert "the library's own protocol is refused" in problem.what
     assert "worcestershire.toml was changed in place" in problem.what
+
+
+def _open(url: str, tmp_path: Path, case_id: str, authority: str, school: str) -> Result:
+    data = tmp_path / f"{case_id}.json"
+    data.write_text(
+        json.dumps(
+            {"pupil": unstructure(sc.PUPIL), "ap_setting": school, "local_authority": authority}
+        ),
+        encoding="utf-8",
+    )
+    return invoke(
+        url,
+        *("apply", case_id, "open", "--data", str(data), "--on", "2026-01-12"),
+        *("--actor-id", "ap-1", "--actor-name", "Morgan Reed", "--role", "ap_head"),
+        *("--organisation", school),
+    )
+
+
+ACCENTED = "Comté de Côte Council"
+SETTING = "Lycée Pré Vert"
+
+
+def test_RG4_a_name_typed_with_an_accent_apart_is_said_so_not_letters_case_or_spacing(
+    database_url: str, tmp_path: Path
+) -> None:
+    """MA4's "did you mean" (and the school's before it) said a name typed with its accents
+    apart (as macOS and some MIS exports write it) "differs ... only in letters' case or
+    spacing", quoting two names that print alike: the officer could see no difference to
+    correct. It now says how it is typed; case and spacing are said as before."""
+    assert _open(database_url, tmp_path, "C-1", ACCENTED, SETTING).exit_code == 0
+    apart = unicodedata.normalize("NFD", ACCENTED)
+    typed = _open(database_url, tmp_path, "C-2", apart, SETTING)
+    assert typed.exit_code == 2, typed.output
+    assert "only in how it is typed (letters' case, spacing, an accent typed apart" in typed.output
+    assert f"did you mean {ACCENTED!r}" in typed.output
+    school = _open(database_url, tmp_path, "C-3", ACCENTED, unicodedata.normalize("NFD", SETTING))
+    assert school.exit_code == 2, school.output
+    assert "only in how it is typed" in school.output
+    shouted = _open(database_url, tmp_path, "C-4", ACCENTED.upper(), SETTING)
+    assert shouted.exit_code == 2, shouted.output
+    assert "only in letters' case or spacing: did you mean" in shouted.output

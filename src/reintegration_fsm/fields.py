@@ -422,6 +422,19 @@ def differing_only_in(one: str, other: str) -> str:
     return "how it is typed (letters' case, an accent typed apart, a character nobody sees)"
 
 
+def name_differing_only_in(one: str, other: str) -> str:
+    """What two names that read alike (`folded_name`) differ in, as a message says it:
+    "letters' case or spacing", or how they were typed as well. An accent typed apart from its
+    letter prints as the accented letter: a message saying only case or spacing then names
+    two names that look the same (review RG, RG4)."""
+    if " ".join(fold_case(one).split()) == " ".join(fold_case(other).split()):
+        return "letters' case or spacing"
+    return (
+        "how it is typed (letters' case, spacing, an accent typed apart from its letter, a "
+        "character nobody sees)"
+    )
+
+
 def folded_text(value: str) -> str:
     """`value` as texts that read alike compare: without the characters nobody sees (`seen`:
     a zero-width space pasted from Word), in one Unicode form whichever it was written in (an

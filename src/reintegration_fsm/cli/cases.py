@@ -46,7 +46,13 @@ from reintegration_fsm.errors import (
     NotPermitted,
     StoreError,
 )
-from reintegration_fsm.fields import ID_LENGTH, NAME_LENGTH, differing_only_in, prints_nothing
+from reintegration_fsm.fields import (
+    ID_LENGTH,
+    NAME_LENGTH,
+    differing_only_in,
+    name_differing_only_in,
+    prints_nothing,
+)
 from reintegration_fsm.protocol.definition import WORCESTERSHIRE, Protocol
 from reintegration_fsm.protocol.machine import TRIGGERS_IN
 from reintegration_fsm.protocol.steps import STEP
@@ -749,9 +755,9 @@ def _check_school_named(
 
 def _check_authority_named(store: SqlAlchemyStore, trigger: str, arguments: dict[str, Any]) -> None:
     """Refuse an `open` naming its local authority as the store's cases name one, but in other
-    letters' case or spacing: a store scoped to the authority as recorded (`--authority`,
-    RFSM_AUTHORITY) compares names exactly, so its lists, its due list and its Fair Access
-    ledger would never show the case (review MA, MA4).
+    letters' case or spacing (or with an accent typed apart): a store scoped to the authority
+    as recorded (`--authority`, RFSM_AUTHORITY) compares names exactly, so its lists, its due
+    list and its Fair Access ledger would never show the case (review MA, MA4).
 
     Raises:
         Failure: saying which authority was meant (exit 2).
@@ -782,8 +788,8 @@ def _refuse_other_spelling(where: str, kind: str, given: str, recorded: set[str]
         return  # named for the first time, or as recorded
     meant = min(recorded)
     raise Failure(
-        f"{where}: {given!r} differs from the {kind} {meant!r} only in letters' case or "
-        f"spacing: did you mean {meant!r}?",
+        f"{where}: {given!r} differs from the {kind} {meant!r} only in "
+        f"{name_differing_only_in(given, meant)}: did you mean {meant!r}?",
         (f"Give the {kind}'s name as its cases record it, {meant!r}: {why}",),
     )
 
