@@ -399,7 +399,9 @@ class Reintegration:
     def on_both_registers(self) -> bool:
         """True while the pupil's name is on both schools' admission registers: dual registered
         (R8), and after the placement until the school owing `DELETE_FROM_ROLL` has deleted it
-        (R17). `dual_registered` follows the stage; this follows the registers."""
+        (R17). `dual_registered` follows the stage; this follows the registers, as far as the
+        case records them: a case of edition 1 owes no deletion after a successful move, and is
+        false from its outcome."""
         return self._stage in DUAL_REGISTERED_STAGES or any(
             obligation.kind is ObligationKind.DELETE_FROM_ROLL for obligation in self._obligations
         )
