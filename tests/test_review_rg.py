@@ -152,3 +152,19 @@ def test_RG4_a_name_typed_with_an_accent_apart_is_said_so_not_letters_case_or_sp
     shouted = _open(database_url, tmp_path, "C-4", ACCENTED.upper(), SETTING)
     assert shouted.exit_code == 2, shouted.output
     assert "only in letters' case or spacing: did you mean" in shouted.output
+
+
+def test_RG8_a_report_under_an_edited_seed_blames_the_library_not_the_first_case(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`report` said "case A-1 does not load, so the report cannot count it: ...  Run
+    `reintegration-fsm verify` to see what is wrong with it", where no case is at fault and
+    verify finds every case alike: the refusal is said as every other command says it."""
+    with SqlAlchemyStore(database_url, calendar=CALENDAR) as store:
+        store.save(succeeded("A-1", SUCCEEDED))
+    edit_seed(monkeypatch)
+    result = invoke(database_url, "report", "--year", "2025/26", "--format", "json")
+    assert result.exit_code == 2, result.output
+    assert "worcestershire.toml was changed in place" in result.output
+    assert "does not load" not in result.output
+    assert "verify" not in result.output

@@ -32,7 +32,12 @@ from reintegration_fsm.cli.errors import failure_from
 from reintegration_fsm.cli.once import option
 from reintegration_fsm.cli.output import Cell, Sheet, render_csv, render_workbook
 from reintegration_fsm.cli.text import neutralise
-from reintegration_fsm.errors import ProtocolError, StoreError, UnknownProtocol
+from reintegration_fsm.errors import (
+    ProtocolError,
+    StoreError,
+    UnknownProtocol,
+    UnpublishedProtocol,
+)
 from reintegration_fsm.fields import folded_name
 from reintegration_fsm.reports import Period, academic_year, current_academic_year, figures
 from reintegration_fsm.reports.tables import LONG_COLUMNS, Table, long_rows, tables
@@ -218,8 +223,8 @@ def load_cases(
             if error.case_id is not None:
                 raise
             raise error.of_case(summary.case_id) from None  # (one case of many: named)
-        except StoreError:
-            raise  # the store's, not the case's: said as for any command
+        except (StoreError, UnpublishedProtocol):
+            raise  # the store's or the library's, not the case's: said as for any command
         except ProtocolError as error:
             failure = failure_from(error)
             raise Failure(
