@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 import scenario as sc
-from reintegration_fsm import WORCESTERSHIRE, Reintegration
+from reintegration_fsm import WORCESTERSHIRE, Protocol, Reintegration
 from reintegration_fsm.cli import cli
 from reintegration_fsm.errors import UnpublishedProtocol
 from reintegration_fsm.protocol import definition
@@ -27,6 +27,7 @@ ENV: dict[str, str | None] = {
     "RFSM_PROTOCOLS": None,
     "RFSM_UNDER": None,
 }
+EXAMPLE = Path(__file__).resolve().parent.parent / "docs" / "examples" / "exampleshire.toml"
 LONG_AFTER = dt.date(2099, 1, 1)
 """A day past every demo case's retention."""
 
@@ -168,3 +169,28 @@ def test_RG8_a_report_under_an_edited_seed_blames_the_library_not_the_first_case
     assert "worcestershire.toml was changed in place" in result.output
     assert "does not load" not in result.output
     assert "verify" not in result.output
+
+
+def test_an_authoritys_own_protocol_still_runs_under_an_edited_seed(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The refusal is the library's protocols' alone: an authority's own opens, saves, loads,
+    verifies and dates its retention as before."""
+    exampleshire = Protocol.from_file(EXAMPLE)
+    edit_seed(monkeypatch)
+    with SqlAlchemyStore(database_url, calendar=CALENDAR, protocols=[exampleshire]) as store:
+        case = Reintegration.open(
+            "EX-1",
+            sc.PUPIL,
+            sc.AP_SETTING,
+            sc.AUTHORITY,
+            CALENDAR,
+            by=sc.AP_HEAD,
+            on=sc.OPENED,
+            protocol=exampleshire,
+        )
+        store.save(case)
+        assert store.load("EX-1").protocol == exampleshire
+        assert store.verify() == []
+        assert store.past_retention(LONG_AFTER) == []  # not ended: never past retention
+        assert store.undated_retention() == []
