@@ -157,6 +157,32 @@ def test_RG4_a_name_typed_with_an_accent_apart_is_said_so_not_letters_case_or_sp
     assert "only in letters' case or spacing: did you mean" in shouted.output
 
 
+def test_RG9_an_open_naming_its_authority_as_stored_reads_no_other_name(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """MA4's check listed every authority's name (a scan of the authority index on SQLite and
+    PostgreSQL) on each `open`; an authority its cases already name exactly is now found by
+    one lookup of that name, and the whole list is read only for a name no case holds as
+    given (a new authority, or one misspelt)."""
+    listed: list[str | None] = []
+    authorities = SqlAlchemyStore.authorities
+
+    def counted(store: SqlAlchemyStore) -> list[str]:
+        listed.append(store.authority)
+        return authorities(store)
+
+    monkeypatch.setattr(SqlAlchemyStore, "authorities", counted)
+    assert _open(database_url, tmp_path, "C-1", ACCENTED, SETTING).exit_code == 0
+    assert listed == [ACCENTED, None]  # a new authority: looked up, then every name read
+    listed.clear()
+    assert _open(database_url, tmp_path, "C-2", ACCENTED, SETTING).exit_code == 0
+    assert listed == [ACCENTED]  # as stored: one lookup
+    listed.clear()
+    shouted = _open(database_url, tmp_path, "C-3", ACCENTED.upper(), SETTING)
+    assert shouted.exit_code == 2, shouted.output
+    assert listed == [ACCENTED.upper(), None]
+
+
 def test_RG8_a_report_under_an_edited_seed_blames_the_library_not_the_first_case(
     database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

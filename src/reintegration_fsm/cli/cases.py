@@ -765,6 +765,14 @@ def _check_authority_named(store: SqlAlchemyStore, trigger: str, arguments: dict
     given = arguments.get("local_authority") if trigger == "open" else None
     if not isinstance(given, str) or not given.strip():
         return  # a blank name is the rules' to report
+    if store.authority is None:
+        try:
+            named = store.for_authority(given)
+        except FormInvalid:
+            return  # no authority's name: the rules' to report
+        with named:
+            if named.authorities():
+                return  # named as its cases name it: one indexed lookup, not every name
     recorded = {held for held in store.authorities() if same_name(held, given)}
     _refuse_other_spelling(
         "open.local_authority",
