@@ -69,7 +69,12 @@ from reintegration_fsm.protocol.payloads import SCHEMA, schema_of, upcast_read
 from reintegration_fsm.protocol.reading import payload_view, read_values
 from reintegration_fsm.protocol.steps import STEP, STEPS, Step
 from reintegration_fsm.records import Deadline, Departure, Obligation, Transition
-from reintegration_fsm.rules import earlier_than_last, judging_recorded, same_name_as_read
+from reintegration_fsm.rules import (
+    RULE_OF,
+    earlier_than_last,
+    judging_recorded,
+    same_name_as_read,
+)
 from reintegration_fsm.serialisation import converter, structure
 from reintegration_fsm.state import (
     Facts,
@@ -878,7 +883,9 @@ class Reintegration:
             )
         last = self.last_on
         if last is not None and transition.on < last:
-            raise GuardFailed(trigger, [earlier_than_last(transition.on, last)], seq=seq)
+            raise GuardFailed(
+                trigger, [earlier_than_last(transition.on, last)], seq=seq, rules=["R16"]
+            )
         try:
             if checked:
                 values = read_values(step, data, seq)
@@ -1066,12 +1073,14 @@ class Reintegration:
 
     def _check_rules(self, step: Step, payload: Any, on: dt.date, seq: int | None = None) -> None:
         reasons: list[str] = []
+        numbers: list[str | None] = []
         for guard in step.checks:
             found = guard(self, payload, on)
             if found:
                 reasons += found
+                numbers += [RULE_OF.get(guard)] * len(found)
         if reasons:
-            raise GuardFailed(step.name, reasons, seq=seq)
+            raise GuardFailed(step.name, reasons, seq=seq, rules=numbers)
 
     def _check_recorded(self, check: Callable[[], None]) -> None:
         """`check()` (`_check_actor`, `_check_rules`) of a recorded step on replay: a step it

@@ -64,11 +64,25 @@ class NotPermitted(ProtocolError):
 
 
 class GuardFailed(ProtocolError):
-    """One or more protocol rules are unmet; `reasons` lists every one."""
+    """One or more protocol rules are unmet; `reasons` lists every one.
 
-    def __init__(self, trigger: str, reasons: Iterable[str], *, seq: int | None = None) -> None:
+    `rules` is as long as `reasons`: the rule each reason belongs to ("R2"), or None for one of
+    no numbered rule (a discharge with no such obligation open), so that a program can tell the
+    rules apart without reading the sentences (review UI, UI1).
+    """
+
+    def __init__(
+        self,
+        trigger: str,
+        reasons: Iterable[str],
+        *,
+        seq: int | None = None,
+        rules: Iterable[str | None] = (),
+    ) -> None:
         self.trigger = trigger
         self.reasons: tuple[str, ...] = tuple(reasons)
+        count = len(self.reasons)
+        self.rules: tuple[str | None, ...] = (*rules, *(None,) * count)[:count]
         self.seq = seq
         super().__init__(f"{_in(seq)}{trigger!r} refused: " + " ".join(self.reasons))
 

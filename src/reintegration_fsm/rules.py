@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
+from types import MappingProxyType
 from typing import Protocol as Interface
 
 from reintegration_fsm.errors import describe
@@ -953,3 +954,30 @@ def deletion_is_consented(case: CaseState, kind: ObligationKind, on: dt.date) ->
         f"The pupil's name cannot be deleted from the roll before {PARTY_WORDS[pending[0].owner]} "
         f"has consented to the deletion ({DELETION_CONSENT_BASIS})"
     ]
+
+
+RULE_OF: Mapping[Callable[..., list[str]], str] = MappingProxyType(
+    {
+        time_runs_forward: "R16",
+        pupil_is_eligible: "R1",
+        consent_is_complete: "R2",
+        psp_is_active: "R3",
+        information_is_gathered: "R4",
+        host_is_named: "R5",
+        panel_note_is_open: "R6",
+        initial_meeting_is_complete: "R7",
+        start_date_reached: "R8",
+        joiners_return_can_be_dated: "R8",
+        review_is_complete: "R9",
+        emergency_reason_given: "R10",
+        emergency_review_is_complete: "R10",
+        ending_is_justified: "R11",
+        return_is_provided_for: "R12",
+        permanent_move_is_agreed: "R13",
+        weighting_can_be_recorded: "R13",
+        withdrawal_reason_given: "R14",
+        deletion_is_consented: "R17",
+    }
+)
+"""The rule each refusing guard checks, as `GuardFailed.rules` names it (its docstring starts
+with it); `obligation_is_open` belongs to no numbered rule (review UI, UI1)."""

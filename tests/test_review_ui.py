@@ -1,0 +1,87 @@
+"""Review UI: an MIS vendor's screens on the Python API (refusals a program can sort)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import pickle
+import re
+
+import pytest
+
+from reintegration_fsm import GuardFailed, ObligationKind, Reintegration
+from reintegration_fsm.protocol.steps import STEP
+from reintegration_fsm.rules import RULE_OF, obligation_is_open
+from reintegration_fsm.serialisation import transition_from_json, transition_to_json
+from scenario import (
+    AP_HEAD,
+    AP_SETTING,
+    AP_STAFF,
+    AUTHORITY,
+    CONSENTED,
+    OPENED,
+    PUPIL,
+    consent,
+)
+from store_contract import CALENDAR
+
+
+def _opened() -> Reintegration:
+    return Reintegration.open("ui-1", PUPIL, AP_SETTING, AUTHORITY, CALENDAR, by=AP_HEAD, on=OPENED)
+
+
+def _refusal(case: Reintegration, *args: object, on: dt.date) -> GuardFailed:
+    try:
+        case.record_consent(*args, by=AP_HEAD, on=on)  # type: ignore[arg-type]
+    except GuardFailed as error:
+        return error
+    raise AssertionError("the consent was recorded")
+
+
+def test_UI1_each_reason_names_its_rule() -> None:
+    """A refused consent's reasons are R2's, a date before the case's last step R16's: a
+    program tells them apart by `rules`, parallel to `reasons`, not by the sentences."""
+    case = _opened()
+    refused = _refusal(
+        case, consent(agrees=False, signed_on=CONSENTED), on=OPENED - dt.timedelta(days=1)
+    )
+    assert len(refused.rules) == len(refused.reasons) == 3
+    assert refused.rules == ("R16", "R2", "R2")
+    assert "earlier than" in refused.reasons[0]
+
+
+def test_UI1_a_discharge_with_nothing_open_names_no_rule() -> None:
+    """A discharge of an obligation not open is refused by no numbered rule: None."""
+    case = _opened()
+    with pytest.raises(GuardFailed) as refused:
+        case.discharge(ObligationKind.TRANSFER_RECORDS, by=AP_STAFF, on=OPENED)
+    assert refused.value.rules == (None,)
+
+
+def test_UI1_the_rules_survive_pickling() -> None:
+    """A refusal sent to another process (a job queue's result) keeps its rules."""
+    refused = _refusal(_opened(), consent(agrees=False), on=CONSENTED)
+    assert pickle.loads(pickle.dumps(refused)).rules == refused.rules == ("R2",)
+
+
+def test_UI1_a_replayed_history_running_backwards_names_r16() -> None:
+    """Replay refuses a transition dated before the one it follows as R16."""
+    case = _opened()
+    case.record_consent(consent(), by=AP_HEAD, on=CONSENTED)
+    rows = [transition_to_json(t) for t in case.history]
+    rows[1] = {**rows[1], "on": (OPENED - dt.timedelta(days=3)).isoformat()}
+    with pytest.raises(GuardFailed) as refused:
+        Reintegration.replay([transition_from_json(row) for row in rows], CALENDAR)
+    assert refused.value.rules == ("R16",)
+
+
+def test_UI1_every_refusing_guard_has_the_rule_its_docstring_names() -> None:
+    """Every guard a step runs is in `RULE_OF` (but the open-obligation check, of no numbered
+    rule), under the rule its docstring starts with."""
+    for step in STEP.values():
+        for guard in step.checks:
+            if guard is obligation_is_open:
+                assert guard not in RULE_OF
+                continue
+            named = re.match(r"(R\d+):", guard.__doc__ or "")
+            assert named is not None, guard
+            assert RULE_OF[guard] == named.group(1), guard
