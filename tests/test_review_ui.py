@@ -85,3 +85,20 @@ def test_UI1_every_refusing_guard_has_the_rule_its_docstring_names() -> None:
             named = re.match(r"(R\d+):", guard.__doc__ or "")
             assert named is not None, guard
             assert RULE_OF[guard] == named.group(1), guard
+
+
+def test_UI5_an_audit_screen_reads_each_step_in_words_from_a_public_function() -> None:
+    """`protocol.steps.described` gives the timeline's words for each transition, and a
+    record its step cannot read by its trigger."""
+    from reintegration_fsm.cli.views import action
+    from reintegration_fsm.protocol.steps import described
+
+    case = _opened()
+    case.record_consent(consent(), by=AP_HEAD, on=CONSENTED)
+    case.withdraw("Family moving away.", by=AP_HEAD, on=CONSENTED)
+    words = [described(t) for t in case.history]
+    assert words == [action(t) for t in case.history]
+    assert words[-1] == "withdrew the reintegration: Family moving away."
+    broken = transition_to_json(case.history[-1])
+    broken["data"] = {}
+    assert described(transition_from_json(broken)) == "withdraw (its record cannot be read)"

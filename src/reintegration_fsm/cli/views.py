@@ -13,7 +13,7 @@ from reintegration_fsm.cli.protocols import named
 from reintegration_fsm.cli.text import neutralise
 from reintegration_fsm.errors import CalendarError
 from reintegration_fsm.protocol.reading import Reading, read
-from reintegration_fsm.protocol.steps import STEP
+from reintegration_fsm.protocol.steps import described
 from reintegration_fsm.records import Deadline, Transition
 from reintegration_fsm.serialisation import transition_to_json, unstructure
 from reintegration_fsm.stores import DueItem, Problem
@@ -24,23 +24,13 @@ EXPORT_FORMAT = "reintegration-fsm/case"
 EXPORT_VERSION = 1
 
 
-def _words(value: str) -> str:
-    return value.replace("_", " ")
-
-
 def _kind(value: str) -> str:
     return value.upper()
 
 
 def action(transition: Transition) -> str:
     """What a transition did, in a few plain words (the step's own wording)."""
-    step = STEP.get(transition.trigger)
-    if step is None:
-        return _words(transition.trigger)
-    try:
-        return step.wording(transition.data)
-    except (KeyError, TypeError, AttributeError):
-        return f"{_words(transition.trigger)} (its record cannot be read)"
+    return described(transition)
 
 
 def _school_days_after(due: dt.date, on: dt.date, calendar: SchoolCalendar | None) -> int | None:

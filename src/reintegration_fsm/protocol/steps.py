@@ -64,7 +64,7 @@ from reintegration_fsm.protocol.payloads import (
     deadline_json,
     obligation_json,
 )
-from reintegration_fsm.records import Deadline, Obligation
+from reintegration_fsm.records import Deadline, Obligation, Transition
 from reintegration_fsm.vocabulary import (
     PARTY_OF_ROLE,
     ROLES_OF_PARTY,
@@ -874,6 +874,21 @@ STEPS: tuple[Step, ...] = (
 
 STEP: Mapping[str, Step] = {step.name: step for step in STEPS}
 """Each step by its trigger's name."""
+
+
+def described(transition: Transition) -> str:
+    """What a transition did, in a few plain words (its step's own wording, as the timeline
+    prints it): "recorded consent", "withdrew the reintegration: ...". Holds text the users
+    typed (a reason), as given: escape it for a page. A record its step cannot read is named
+    by its trigger, "(its record cannot be read)" (review UI, UI5)."""
+    step = STEP.get(transition.trigger)
+    words = transition.trigger.replace("_", " ")
+    if step is None:
+        return words
+    try:
+        return step.wording(transition.data)
+    except (KeyError, TypeError, AttributeError):
+        return f"{words} (its record cannot be read)"
 
 
 def _reached(start: set[Stage], steps: Sequence[Step]) -> set[Stage]:
