@@ -25,6 +25,7 @@ from typing import Any
 import attrs
 
 from reintegration_fsm.cli.errors import ClosedOutput, Failure
+from reintegration_fsm.cli.planted import followed, refuse_planted
 from reintegration_fsm.cli.text import neutralise
 
 Cell = str | int | float | dt.date | None
@@ -220,7 +221,8 @@ def write_private(path: str, data: bytes | Iterable[bytes]) -> None:
     A regular file (or a new one) is replaced whole: `data` goes to a new 0600 file beside it,
     which then takes its name, so a write that fails part way (a full disk, a size limit, a
     part that cannot be made) leaves the old file as it was and no half-written one. A link to
-    one (`latest.html`) has the file it names replaced so, and stays a link. A name of one of
+    one (`latest.html`) has the file it names replaced so, and stays a link, unless a link on
+    the way, or a pipe it names, is another user's (`planted`: refused). A name of one of
     the command's own streams (`/dev/stdout`, `/dev/fd/3`, a link to one) is written down that
     stream, as the shell opened it (`>> cron.log` appends), and only if it was open when the
     command started (`note_streams`). Anything else (a device, a pipe) is written as it is, its
@@ -234,7 +236,8 @@ def write_private(path: str, data: bytes | Iterable[bytes]) -> None:
 
     Raises:
         OSError: the file cannot be written.
-        Failure: `path` names a descriptor that was not open when the command started.
+        Failure: `path` names a descriptor that was not open when the command started, or
+            passes through another user's link, or names another user's pipe.
     """
     parts: Iterable[bytes] = (data,) if isinstance(data, bytes) else _started(data)
     descriptor = stream_descriptor(path)
@@ -246,8 +249,9 @@ def write_private(path: str, data: bytes | Iterable[bytes]) -> None:
                 for block in blocks:
                     handle.write(block)
         return
+    target = followed(path)  # every link on it resolved, none another user's
     try:
-        found = os.stat(path)  # through any link
+        found = os.stat(target)
     except FileNotFoundError:
         found = None
     if found is not None and _identity(found) in _opened_since_start():
@@ -257,11 +261,35 @@ def write_private(path: str, data: bytes | Iterable[bytes]) -> None:
             "would replace the cases it holds; name another file"
         )
     if found is None or stat.S_ISREG(found.st_mode):
-        _replace(os.path.realpath(path) if os.path.islink(path) else path, parts)
+        _replace(target, parts)
         return
-    with gathered(parts) as blocks, open(path, "wb") as handle:
+    if stat.S_ISFIFO(found.st_mode):
+        refuse_planted(path, target, found, "a pipe")
+    with gathered(parts) as blocks, _opened_as_found(target, found) as handle:
         for block in blocks:
             handle.write(block)
+
+
+_NOT_A_LINK = os.O_WRONLY | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
+
+
+@contextlib.contextmanager
+def _opened_as_found(target: str, found: os.stat_result) -> Iterator[io.BufferedWriter]:
+    """`target` (no link: `followed`) opened to be written, if it is still the file `found`
+    says: a pipe or a device swapped for another file (or a link) since is refused.
+
+    Raises:
+        Failure: it is another file now.
+    """
+    descriptor = os.open(target, _NOT_A_LINK)
+    if _identity(os.fstat(descriptor)) != _identity(found):
+        os.close(descriptor)
+        raise Failure(
+            f"-o {neutralise(target, single_line=True)} was replaced by another file while "
+            "the output was made; nothing was written"
+        )
+    with os.fdopen(descriptor, "wb") as handle:
+        yield handle
 
 
 def _started(parts: Iterable[bytes]) -> tuple[bytes, ...] | Iterator[bytes]:

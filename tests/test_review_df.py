@@ -1,0 +1,101 @@
+"""Review DF: the filesystem turning hostile under the library and its CLI (a full disk, a
+read-only folder, files another user planted, a process killed part way)."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from reintegration_fsm.cli import cli
+
+ANOTHER_USER = 65534
+"""`nobody`: the user who plants a link or a pipe (the tests that need one run as root)."""
+
+as_root = pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() != 0,
+    reason="planting a file of another user's takes root (CI runs as root)",
+)
+
+
+def invoke(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args), env={"RFSM_CALENDAR": None})
+    return result.exit_code, result.stdout, result.stderr
+
+
+def shared_folder(tmp_path: Path) -> Path:
+    """A folder anyone may write, sticky, as /tmp is."""
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    folder.chmod(0o1777)
+    return folder
+
+
+@as_root
+def test_DF1_output_refuses_a_link_another_user_planted(demo_db: str, tmp_path: Path) -> None:
+    """`report -o /tmp/report.html`, where another user had put a link to a file of the
+    officer's (or, the command run as root, of the system's): the command resolved the link
+    itself and replaced the file it named. Refused, exit 2, the file as it was."""
+    victim = tmp_path / "precious"
+    victim.write_text("kept")
+    link = shared_folder(tmp_path) / "report.html"
+    link.symlink_to(victim)
+    os.lchown(link, ANOTHER_USER, ANOTHER_USER)
+    code, out, err = invoke("--db", demo_db, "report", "--year", "2025/26", "-o", str(link))
+    assert code == 2, out + err
+    assert "is a link of another user" in err
+    assert victim.read_text() == "kept"
+    assert link.is_symlink()
+
+
+@as_root
+def test_DF1_output_refuses_a_folder_link_another_user_planted(
+    demo_db: str, tmp_path: Path
+) -> None:
+    """A link to a folder on the way (`/tmp/reports/cases.csv`, `reports` another user's link
+    to a folder of the officer's) is refused as a link to the file is."""
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "cases.csv").write_text("kept")
+    link = shared_folder(tmp_path) / "reports"
+    link.symlink_to(mine)
+    os.lchown(link, ANOTHER_USER, ANOTHER_USER)
+    target = link / "cases.csv"
+    code, out, err = invoke("--db", demo_db, "cases", "--format", "csv", "-o", str(target))
+    assert code == 2, out + err
+    assert (mine / "cases.csv").read_text() == "kept"
+
+
+@as_root
+def test_DF1_output_refuses_another_users_pipe(demo_db: str, tmp_path: Path) -> None:
+    """A named pipe another user made where the output goes (`/tmp/cases.csv`) was written as
+    it is, handing them every child's name. Refused, nothing written down it."""
+    pipe = shared_folder(tmp_path) / "cases.csv"
+    os.mkfifo(pipe, 0o666)
+    os.chown(pipe, ANOTHER_USER, ANOTHER_USER)
+    reader = os.open(pipe, os.O_RDONLY | os.O_NONBLOCK)  # the other user, listening
+    try:
+        code, out, err = invoke("--db", demo_db, "cases", "--format", "csv", "-o", str(pipe))
+        heard = os.read(reader, 1 << 16)
+    finally:
+        os.close(reader)
+    assert code == 2, out + err
+    assert "is a pipe of another user" in err
+    assert heard == b""
+
+
+def test_DF1_output_still_follows_the_users_own_link(demo_db: str, tmp_path: Path) -> None:
+    """The link the docs describe (`-o latest.html`, the user's own) has the file it names
+    replaced, and stays a link; so does a link of the folder's owner."""
+    target = tmp_path / "report-2026.html"
+    target.write_text("old")
+    link = tmp_path / "latest.html"
+    link.symlink_to(target.name)
+    code, out, err = invoke("--db", demo_db, "report", "--year", "2025/26", "-o", str(link))
+    assert code == 0, out + err
+    assert link.is_symlink()
+    assert target.read_text().startswith("<!DOCTYPE html>")
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
