@@ -99,3 +99,34 @@ def test_DF1_output_still_follows_the_users_own_link(demo_db: str, tmp_path: Pat
     assert link.is_symlink()
     assert target.read_text().startswith("<!DOCTYPE html>")
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
+
+
+@as_root
+@pytest.mark.parametrize("planted", ["", "-wal", "-journal"])
+def test_DF2_no_store_is_made_in_a_file_another_user_planted(tmp_path: Path, planted: str) -> None:
+    """An empty `cases.sqlite` (or a `-wal` or `-journal` beside a new one) another user made
+    first in a shared folder: the store was made in it, 0600 but theirs, and its owner may
+    change its mode and read every case. Refused with a `StoreError`, nothing written."""
+    from reintegration_fsm import SqlAlchemyStore, StoreError
+
+    database = shared_folder(tmp_path) / "cases.sqlite"
+    trap = Path(f"{database}{planted}")
+    trap.touch(mode=0o666)
+    os.chown(trap, ANOTHER_USER, ANOTHER_USER)
+    with pytest.raises(StoreError, match="belongs to another user"):
+        SqlAlchemyStore(f"sqlite:///{database}")
+    assert trap.stat().st_size == 0
+    assert planted == "" or not database.exists()
+
+
+@as_root
+def test_DF2_demo_refuses_an_empty_store_file_of_another_user(tmp_path: Path) -> None:
+    """A command that makes a store (`demo`, `import`, `apply ... open`) in such a file exits 3
+    saying why, and writes nothing into it."""
+    database = shared_folder(tmp_path) / "cases.sqlite"
+    database.touch(mode=0o666)
+    os.chown(database, ANOTHER_USER, ANOTHER_USER)
+    code, out, err = invoke("--db", str(database), "demo")
+    assert code == 3, out + err
+    assert "belongs to another user" in err
+    assert database.stat().st_size == 0

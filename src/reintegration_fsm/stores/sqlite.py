@@ -16,6 +16,8 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from sqlalchemy import URL, Connection, Engine, event
 
+from reintegration_fsm.errors import StoreError
+
 WRITE = "rfsm_sqlite_begin"
 """Execution option naming the BEGIN mode of a write transaction."""
 
@@ -89,6 +91,7 @@ def private_file(url: URL) -> None:
             return
         database = found
     database = os.path.realpath(database)  # O_EXCL refuses any link, even one to nothing
+    refuse_planted(database)
     try:
         descriptor = os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
@@ -174,6 +177,42 @@ def _uri_path(url: URL) -> str | None:
     if uri.netloc not in ("", "localhost") or not uri.path:
         return None
     return unquote(uri.path)
+
+
+COMPANIONS = ("-wal", "-shm", "-journal")
+"""The files SQLite keeps beside a database while it is used."""
+
+
+def refuse_planted(database: str) -> None:
+    """Refuse to make a store in an empty file another user owns, or beside a journal another
+    user owns: its owner could read every case whatever its mode (an owner may change it), and
+    SQLite opens such files as they are (a shared folder, /tmp, where another user placed them
+    first). A store that holds anything is the one named, whoever owns it.
+
+    Raises:
+        StoreError: the file is empty (or missing) and it, or a journal beside it, is another
+            user's.
+    """
+    if not hasattr(os, "geteuid"):
+        return  # no owners of files to compare (Windows)
+    try:
+        if os.stat(database).st_size:
+            return
+    except OSError:
+        pass  # missing: a new store, whose journals must be ours too
+    for end in ("", *COMPANIONS):
+        try:
+            owner = os.stat(database + end).st_uid
+        except OSError:
+            continue
+        if owner != os.geteuid():
+            what = f"{database + end} beside it" if end else "the file is empty and"
+            raise StoreError(
+                f"cannot make a store in {database}: {what} belongs to another user (uid "
+                f"{owner}), who could read every case it would hold, whatever its mode: "
+                "remove it, or name a file in a folder of your own",
+                retryable=False,
+            )
 
 
 def _tighten_if_empty(database: str) -> None:
