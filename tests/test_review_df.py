@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -130,3 +132,36 @@ def test_DF2_demo_refuses_an_empty_store_file_of_another_user(tmp_path: Path) ->
     assert code == 3, out + err
     assert "belongs to another user" in err
     assert database.stat().st_size == 0
+
+
+FIXTURES = Path(__file__).parent / "fixtures" / "docs_outputs"
+AP = (
+    "--actor-id", "ap-1", "--actor-name", "Dale Verity", "--role", "ap_head",
+    "--organisation", "Fernhill Learning Centre",
+)  # fmt: skip
+
+
+def test_DF3_a_step_saved_before_its_output_failed_says_it_is_saved(tmp_path: Path) -> None:
+    """`apply C-1 open ... > /mnt/full/log` saved the case, then said only `error: cannot write
+    the output` (exit 2, which reads "bad input: nothing done"); run again, it was refused as
+    "already taken", exit 2 again: a script could only conclude the case was never opened.
+    The message says what was saved."""
+    database = tmp_path / "cases.sqlite"
+    command = [sys.executable, "-m", "reintegration_fsm", "--db", str(database)]
+    opening = ["apply", "C-1", "open", "--data", str(FIXTURES / "c1-open.json")]
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("RFSM_")}
+    with open("/dev/full", "w") as full:
+        result = subprocess.run(
+            [*command, *opening, "--on", "2026-01-12", *AP],
+            env=environment,
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+        )
+    assert result.returncode == 2, result.stderr
+    assert "cannot write the output" in result.stderr
+    assert "changed in the database is saved" in result.stderr
+    code, out, err = invoke("--db", str(database), "history", "C-1")
+    assert code == 0, err
+    assert "open" in out

@@ -28,6 +28,7 @@ from reintegration_fsm.cli.errors import (
     CHECK_URL,
     OK,
     REFUSED,
+    SAVED,
     SECRETS,
     UNAVAILABLE,
     Failure,
@@ -785,7 +786,7 @@ def write_output(output: str, data: str | bytes | Iterable[bytes]) -> None:
         why = error.strerror or str(error)
         if isinstance(error, FolderError):
             why = f"{why} {error.filename}"
-        raise Failure(f"cannot write {output}: {why}") from None
+        raise Failure(f"cannot write {output}: {why}", (SAVED,)) from None
     if stream_descriptor(output) is None:  # down a stream, the note would follow the output
         click.echo(f"wrote {neutralise(output, single_line=True)}", err=True)
 

@@ -145,10 +145,7 @@ def _closed_output() -> Failure:
     return Failure(
         "standard output was closed when the command started (`>&-`): what it prints has "
         "nowhere to go",
-        (
-            "Anything it changed is saved. Give -o FILE, or send what it prints to the null "
-            "device: `> /dev/null`.",
-        ),
+        (SAVED, "Give -o FILE, or send what it prints to the null device: `> /dev/null`."),
     )
 
 
@@ -168,6 +165,15 @@ _OUTPUT_FULL = {
 }
 """A write refused for want of room: output redirected (`> file`) to a full disk or past a size
 limit, as `-o FILE` reports it (exit 2); the database's own are its driver's errors."""
+
+
+SAVED = (
+    "Anything the command changed in the database is saved: only its output was lost. Check "
+    "(`history CASE_ID`, `cases`) before running it again."
+)
+"""What follows a failure to write a command's output: a step (`apply`), an `import`, a
+redaction or a retention run committed before its output was written, and a retry of it may
+be refused ("already taken") or be a no-op, which a script must not read as a failed save."""
 
 
 CHECK_DATABASE = "Check --db (or RFSM_DATABASE_URL) and that the database is running, then retry."
@@ -370,7 +376,7 @@ def failure_from(error: BaseException) -> Failure:
             "the database is unavailable", (_database_message(error), advice), UNAVAILABLE
         )
     if isinstance(error, OSError) and error.errno in _OUTPUT_FULL:
-        return Failure(f"cannot write the output: {error.strerror or error}", (), BAD_INPUT)
+        return Failure(f"cannot write the output: {error.strerror or error}", (SAVED,), BAD_INPUT)
     return bug(error)
 
 
