@@ -3,11 +3,14 @@ read-only folder, files another user planted, a process killed part way)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sqlite3
 import stat
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -165,3 +168,62 @@ def test_DF3_a_step_saved_before_its_output_failed_says_it_is_saved(tmp_path: Pa
     code, out, err = invoke("--db", str(database), "history", "C-1")
     assert code == 0, err
     assert "open" in out
+
+
+def test_DF4_a_save_on_a_full_disk_is_a_store_error_that_says_so(tmp_path: Path) -> None:
+    """A save on a full disk raised `StoreError("the database failed (SQLITE_FULL)")`, the words
+    of any failure, and the CLI added nothing to act on. SQLite's page limit stands in for the
+    disk: its SQLITE_FULL is the one a full disk gives. The case is as it was, `verify` sound."""
+    import sqlalchemy as sa
+
+    from reintegration_fsm import SqlAlchemyStore, StoreError
+
+    file = tmp_path / "cases.sqlite"
+    store = SqlAlchemyStore(f"sqlite:///{file}")
+    store.create_schema()
+    store.engine.dispose()
+    with contextlib.closing(sqlite3.connect(file, isolation_level=None)) as connection:
+        connection.execute("VACUUM")  # no free page left to write into
+        pages = connection.execute("PRAGMA page_count").fetchone()[0]
+    sa.event.listen(
+        store.engine,
+        "connect",
+        lambda dbapi, _: dbapi.execute(f"PRAGMA max_page_count = {pages}"),
+    )
+    store.engine.dispose()
+    saved: set[str] = set()
+    with pytest.raises(StoreError, match="the disk the database writes to is full") as raised:
+        save_until_full(store, saved)
+    assert not raised.value.retryable
+    assert {summary.case_id for summary in store.cases()} == saved
+    assert store.verify() == []
+
+
+def save_until_full(store: Any, saved: set[str]) -> None:
+    """Save new cases into `store` until a save fails, each saved id into `saved`."""
+    from reintegration_fsm import Reintegration
+    from scenario import AP_HEAD, AP_SETTING, AUTHORITY, OPENED, PUPIL
+
+    for number in range(200):  # more than the pages the file is held to can take
+        case_id = f"C-{number}"
+        store.save(Reintegration.open(case_id, PUPIL, AP_SETTING, AUTHORITY, by=AP_HEAD, on=OPENED))
+        saved.add(case_id)
+
+
+@pytest.mark.parametrize(
+    "driver",
+    [
+        pytest.param(lambda: __import__("psycopg").errors.DiskFull("no space"), id="postgresql"),
+        pytest.param(
+            lambda: __import__("pymysql").err.OperationalError(1021, "Disk full"), id="mariadb"
+        ),
+        pytest.param(lambda: __import__("pymysql").err.OperationalError(1114, "full"), id="table"),
+    ],
+)
+def test_DF4_the_servers_disk_full_is_said_so(driver: object) -> None:
+    """PostgreSQL's disk_full (53100) and MariaDB's disk or table full (1021, 1114) are told
+    as a full disk, as SQLite's is."""
+    from reintegration_fsm.stores.failures import translated
+
+    error = translated(driver(), "save case 'C-1'")  # type: ignore[operator]
+    assert "the disk the database writes to is full" in str(error)

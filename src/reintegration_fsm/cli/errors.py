@@ -52,6 +52,7 @@ from reintegration_fsm.stores.failures import (
     DAMAGED_ADVICE,
     REFUSED_URL_ADVICE,
     damaged,
+    disk_full,
     driver_error,
     read_only,
     refused_options,
@@ -243,8 +244,8 @@ def _the_case(error: UnknownProtocol) -> str:
 def _needs_a_person(driver: BaseException) -> bool:
     """Whether a raw database error is one the store reports as not to be retried: a database
     that refuses writes (a SQLite file, or its folder, this user may not write), or a SQLite
-    file that cannot be opened (one this user may not read)."""
-    return read_only(driver) or sqlite_cannot_open(driver)
+    file that cannot be opened (one this user may not read), a disk that is full."""
+    return read_only(driver) or sqlite_cannot_open(driver) or disk_full(driver)
 
 
 def failure_from(error: BaseException) -> Failure:

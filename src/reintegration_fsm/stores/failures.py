@@ -104,6 +104,9 @@ _SQLITE_UNIQUE = frozenset({1555, 2067})  # SQLITE_CONSTRAINT_PRIMARYKEY, _UNIQU
 _SQLITE_CANTOPEN = 14
 _SQLITE_READONLY = 8
 _SQLITE_DAMAGED = frozenset({11, 26})  # SQLITE_CORRUPT, SQLITE_NOTADB
+_SQLITE_FULL = 13
+_SQLITE_SHMSIZE = 4874  # SQLITE_IOERR_SHMSIZE: the -shm beside the file could not grow
+_MYSQL_FULL = frozenset({1021, 1114})  # ER_DISK_FULL, ER_RECORD_FILE_FULL ("The table is full")
 _SQLITE_DAMAGED_WORDS = ("database disk image is malformed", "file is not a database")
 _MYSQL_READ_ONLY = frozenset({1290, 1792, 1836})
 """--read-only (ER_OPTION_PREVENTS_STATEMENT), a read-only transaction, read-only mode."""
@@ -344,6 +347,21 @@ def read_only(driver: BaseException) -> bool:
     return _package(driver) in _SQLITE and str(driver).startswith("attempt to write a readonly")
 
 
+def disk_full(driver: BaseException) -> bool:
+    """True when the disk (or the quota, or the table's space) the database writes to is full:
+    SQLite's SQLITE_FULL, or its `-shm` file unable to grow; PostgreSQL's disk_full; MariaDB's
+    disk or table full. Trying again meets it again until someone frees space."""
+    sqlstate, number, sqlite_code = _codes(driver)
+    if sqlstate is not None:
+        return sqlstate == "53100"
+    if number is not None:
+        return number in _MYSQL_FULL
+    if sqlite_code is not None:
+        return sqlite_code & 0xFF == _SQLITE_FULL or sqlite_code == _SQLITE_SHMSIZE
+    # Python 3.10's sqlite3 gives no code: SQLite's own words for SQLITE_FULL, then.
+    return _package(driver) in _SQLITE and str(driver) == "database or disk is full"
+
+
 def permission_denied(driver: BaseException) -> bool:
     """True when the database user may not run the statement: its grants lack the right (an
     upgrade run by a user without DDL rights, a write by a read-only reporting user)."""
@@ -458,6 +476,13 @@ def translated(error: BaseException, action: str, case_id: str | None = None) ->
             f"could not {action}: the database refuses writes: it is read-only ({reason}): "
             "name a database this user may write (not a replica), a SQLite file (and its "
             "folder) this user may write, or a URL without mode=ro",
+            retryable=False,
+            case_id=case_id,
+        )
+    if disk_full(driver):
+        return StoreError(
+            f"could not {action}: the disk the database writes to is full ({reason}): free "
+            "space there (or raise its quota), then try again",
             retryable=False,
             case_id=case_id,
         )
