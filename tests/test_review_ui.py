@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import pickle
 import re
+from pathlib import Path
+from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
 from reintegration_fsm import GuardFailed, ObligationKind, Reintegration
+from reintegration_fsm.cli import cli
 from reintegration_fsm.protocol.steps import STEP
 from reintegration_fsm.rules import RULE_OF, obligation_is_open
-from reintegration_fsm.serialisation import transition_from_json, transition_to_json
+from reintegration_fsm.serialisation import transition_from_json, transition_to_json, unstructure
 from scenario import (
     AP_HEAD,
     AP_SETTING,
@@ -102,3 +107,40 @@ def test_UI5_an_audit_screen_reads_each_step_in_words_from_a_public_function() -
     broken = transition_to_json(case.history[-1])
     broken["data"] = {}
     assert described(transition_from_json(broken)) == "withdraw (its record cannot be read)"
+
+
+def _apply(url: str, tmp_path: Path, trigger: str, data: dict[str, Any], on: str) -> Any:
+    """`apply ui-1 TRIGGER --format json` as the AP head, its failure's JSON object."""
+    file = tmp_path / f"{trigger}.json"
+    file.write_text(json.dumps(data), encoding="utf-8")
+    result = CliRunner().invoke(
+        cli,
+        [
+            *("--db", url, "apply", "ui-1", trigger, "--data", str(file), "--on", on),
+            *("--actor-id", AP_HEAD.id, "--actor-name", AP_HEAD.name, "--role", "ap_head"),
+            *("--organisation", AP_SETTING, "--format", "json"),
+        ],
+        env={"RFSM_AUTHORITY": None, "RFSM_CALENDAR": None, "RFSM_PROTOCOLS": None},
+    )
+    return result.exit_code, json.loads(result.stdout)
+
+
+def test_UI1_the_command_lines_json_refusal_gives_each_reasons_rule(tmp_path: Path) -> None:
+    """`apply --format json` gives `rules` beside `reasons`, one each: a script counts
+    refusals by rule; R16's advice on a step dated before the last is R16's too."""
+    url = f"sqlite:///{tmp_path / 'ui.sqlite'}"
+    opening = {"pupil": unstructure(PUPIL), "ap_setting": AP_SETTING, "local_authority": AUTHORITY}
+    code, _ = _apply(url, tmp_path, "open", opening, OPENED.isoformat())
+    assert code == 0
+    unsigned = unstructure(consent(agrees=False, signed_on=None))
+    code, refused = _apply(url, tmp_path, "record_consent", {"form": unsigned}, "2026-01-20")
+    assert code == 1
+    assert len(refused["rules"]) == len(refused["reasons"]) >= 2
+    assert set(refused["rules"]) == {"R2"}
+    early = (OPENED - dt.timedelta(days=1)).isoformat()
+    code, behind = _apply(url, tmp_path, "record_consent", {"form": unsigned}, early)
+    assert code == 1
+    assert behind["rules"][0] == "R16"
+    assert behind["rules"][-1] == "R16"  # the advice that follows R16's refusal
+    assert "wrong date" in behind["reasons"][-1]
+    assert len(behind["rules"]) == len(behind["reasons"])

@@ -99,12 +99,21 @@ class Failure(click.ClickException):
     """A command failed: print the message and every reason, and exit with `exit_code`.
 
     As text on stderr (`error: ...`, then one reason per line), or, when the command was asked
-    for `--format json`, as one JSON object on stdout: `{"error", "reasons", "exit_code"}`.
+    for `--format json`, as one JSON object on stdout: `{"error", "reasons", "exit_code"}`,
+    with `rules` beside `reasons` when the protocol's rules refused (`GuardFailed.rules`).
     """
 
-    def __init__(self, message: str, reasons: Sequence[str] = (), exit_code: int = BAD_INPUT):
+    def __init__(
+        self,
+        message: str,
+        reasons: Sequence[str] = (),
+        exit_code: int = BAD_INPUT,
+        *,
+        rules: Sequence[str | None] | None = None,
+    ):
         super().__init__(message)
         self.reasons = tuple(reasons)
+        self.rules = None if rules is None else tuple(rules)
         self.as_json = False
         # click (8.5+) types `exit_code` as a class variable; each Failure carries its own code.
         object.__setattr__(self, "exit_code", exit_code)
@@ -116,7 +125,10 @@ class Failure(click.ClickException):
         message = SECRETS.hide(self.message)
         reasons = [SECRETS.hide(reason) for reason in self.reasons]
         if self.as_json and not (sys.stdout is None or isinstance(sys.stdout, ClosedOutput)):
-            echo_json({"error": message, "reasons": reasons, "exit_code": self.exit_code})
+            shown: dict[str, Any] = {"error": message, "reasons": reasons}
+            if self.rules is not None:
+                shown["rules"] = list(self.rules)
+            echo_json(shown | {"exit_code": self.exit_code})
             return
         click.echo(f"error: {neutralise(message, single_line=True)}", err=True)
         for reason in reasons:
@@ -255,10 +267,12 @@ def failure_from(error: BaseException) -> Failure:
     if isinstance(error, click.ClickException):  # a usage error (2), or another of click's
         return Failure(error.format_message(), (), error.exit_code)
     if isinstance(error, GuardFailed):
-        reasons = error.reasons
+        reasons, rules = error.reasons, error.rules
         if any(reason.endswith(TIME_RUNS_FORWARD) for reason in reasons):
-            reasons = (*reasons, MISDATED)
-        return Failure(f"{error.trigger} refused by the protocol's rules", reasons, REFUSED)
+            reasons, rules = (*reasons, MISDATED), (*rules, "R16")  # R16's advice
+        return Failure(
+            f"{error.trigger} refused by the protocol's rules", reasons, REFUSED, rules=rules
+        )
     if isinstance(error, NotPermitted):
         return Failure(f"{error.trigger} not permitted", (error.why,), REFUSED)
     if isinstance(error, IllegalTransition):
