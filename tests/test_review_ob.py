@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -12,8 +14,8 @@ from click.testing import CliRunner, Result
 
 import scenario
 import stages
-from reintegration_fsm import CalendarError, ObligationKind, SchoolCalendar
-from reintegration_fsm.cli import cli, views
+from reintegration_fsm import CalendarError, ObligationKind, SchoolCalendar, Transition
+from reintegration_fsm.cli import cli, subject_access, views
 from reintegration_fsm.stores import SqlAlchemyStore
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,19 +65,40 @@ def _stamped(on: dt.date, hour: int = 9) -> dt.datetime:
     return dt.datetime(on.year, on.month, on.day, hour, 14, 3, tzinfo=dt.timezone.utc)
 
 
+@pytest.fixture
+def in_london(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """This machine's time is London's (as an authority's server keeps it)."""
+    monkeypatch.setenv("TZ", "Europe/London")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.mark.usefixtures("in_london")
 def test_a_step_entered_on_another_day_than_it_is_dated_says_so_and_which_way() -> None:
     """OB1: a step keyed in days after its date reads "after"; one recorded ahead, "before";
-    one entered on its day (in UTC), or whose stamp is not known, says nothing."""
-    step = stages.opened().history[0]
-    assert views.entered_otherwise(step, _stamped(step.on, 23)) is None
+    one entered on its day, or whose stamp is not known, says nothing. The day is the
+    machine's (DR10): in summer, 23:30 UTC is half past midnight the next day in London."""
+    opening = stages.opened().history[0]
+    step = Transition(
+        opening.seq, opening.trigger, None, opening.dest, opening.actor, dt.date(2026, 6, 11)
+    )
+    assert views.entered_otherwise(step, _stamped(step.on, 12)) is None
     assert views.entered_otherwise(step, None) is None
     later = views.entered_otherwise(step, _stamped(step.on + dt.timedelta(days=90)))
-    assert later == (
-        f"entered {step.on + dt.timedelta(days=90)} 09:14 UTC, after the day it is dated"
-    )
-    ahead = views.entered_otherwise(step, _stamped(step.on - dt.timedelta(days=1)))
+    assert later == "entered 2026-09-09 10:14 BST, after the day it is dated"
+    winter = views.entered_otherwise(step, _stamped(dt.date(2026, 12, 7)))
+    assert winter == "entered 2026-12-07 09:14 GMT, after the day it is dated"
+    ahead = views.entered_otherwise(step, _stamped(step.on - dt.timedelta(days=2)))
     assert ahead is not None
-    assert ahead.endswith("before the day it is dated")
+    assert ahead.endswith("BST, before the day it is dated")
+    half_past_midnight = dt.datetime(2026, 6, 10, 23, 30, tzinfo=dt.timezone.utc)
+    assert views.entered_otherwise(step, half_past_midnight) is None  # 00:30 BST on the 11th
+    late_evening = dt.datetime(2026, 6, 11, 23, 30, tzinfo=dt.timezone.utc)
+    assert views.entered_otherwise(step, late_evening) == (
+        "entered 2026-06-12 00:30 BST, after the day it is dated"
+    )
 
 
 def test_the_views_show_when_each_step_was_entered(tmp_path: Path) -> None:
@@ -101,7 +124,7 @@ def test_the_views_show_when_each_step_was_entered(tmp_path: Path) -> None:
         line for line in text.stdout.splitlines() if line.strip().startswith("entered ")
     ]
     assert len(entered_lines) == len(case.history) - 1  # all but today's discharge
-    assert all(line.endswith("UTC, after the day it is dated") for line in entered_lines)
+    assert all(line.endswith(", after the day it is dated") for line in entered_lines)
 
     steps = json.loads(invoke(url, "timeline", case.case_id, "--format", "json").stdout)["steps"]
     assert [step["entered_at"] for step in steps] == shown
@@ -114,3 +137,15 @@ def test_the_views_show_when_each_step_was_entered(tmp_path: Path) -> None:
     assert [step["entered_at"] for step in exported["timeline"]] == shown
     page = invoke(url, "export", case.case_id, "--format", "html").stdout
     assert page.count(f"<small>entered {shown[0][:10]}</small>") == len(case.history) - 1
+
+
+@pytest.mark.usefixtures("in_london")
+def test_the_subject_access_page_marks_a_step_entered_on_a_later_day_in_the_machines_time() -> None:
+    """DR10 on the page: its Date column marks a step entered on a later day than it is dated,
+    that day read in the machine's time as the timeline reads it."""
+    step = {"on": "2026-06-11", "entered_at": "2026-06-10T23:30:00Z"}  # 00:30 BST on the 11th
+    assert subject_access._entered_later(step) is None
+    assert subject_access._entered_later(step | {"entered_at": "2026-06-11T23:30:00Z"}) == (
+        "2026-06-12"
+    )
+    assert subject_access._entered_later(step | {"entered_at": None}) is None

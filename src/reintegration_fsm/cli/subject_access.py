@@ -257,9 +257,20 @@ def render_html(value: Mapping[str, Any], held: Sequence[Held]) -> str:
         cases=cases,
         words=_words,
         dated=_dated,
+        entered_later=_entered_later,
         days=documents.DAYS,
         no_session=documents.NO_SESSION,
     )
+
+
+def _entered_later(step: Mapping[str, Any]) -> str | None:
+    """The day a timeline step (`timeline_json`'s) was entered, in this machine's time, when
+    that is another day than the one it is dated; else None."""
+    stamp = step.get("entered_at")
+    if not isinstance(stamp, str):
+        return None
+    entered = dt.datetime.fromisoformat(stamp.replace("Z", "+00:00")).astimezone().date()
+    return None if entered.isoformat() == step["on"] else entered.isoformat()
 
 
 def _words(value: Any) -> str:

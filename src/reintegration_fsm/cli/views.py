@@ -141,12 +141,16 @@ def _entered_at(entered: Entered, transition: Transition) -> dt.datetime | None:
 
 def entered_otherwise(transition: Transition, stamp: dt.datetime | None) -> str | None:
     """How a step entered on another day than the one it is dated reads (brought in later from
-    paper, or recorded ahead): "entered 2026-12-07 09:14 UTC, after the day it is dated"; None
-    for one entered on its day (in UTC), or whose stamp is not known."""
-    if stamp is None or stamp.date() == transition.on:
+    paper, or recorded ahead), in this machine's time, as `--on` reads today: "entered
+    2026-12-07 09:14 GMT, after the day it is dated"; None for one entered on its day, or
+    whose stamp is not known."""
+    if stamp is None:
         return None
-    when = "after" if stamp.date() > transition.on else "before"
-    return f"entered {stamp:%Y-%m-%d %H:%M} UTC, {when} the day it is dated"
+    local = stamp.astimezone()
+    if local.date() == transition.on:
+        return None
+    when = "after" if local.date() > transition.on else "before"
+    return f"entered {local:%Y-%m-%d %H:%M} {local.tzname()}, {when} the day it is dated"
 
 
 def _stamp_text(stamp: dt.datetime | None) -> str | None:
