@@ -31,7 +31,8 @@ def followed(path: str) -> str:
     """
     if not hasattr(os, "geteuid"):
         return os.path.realpath(path)
-    pending = os.path.join(os.getcwd(), path).split("/")
+    # An absolute path needs no working folder: one removed since (a cron job's) is no matter.
+    pending = (path if os.path.isabs(path) else os.path.join(os.getcwd(), path)).split("/")
     resolved, links = "/", 0
     while pending:
         name = pending.pop(0)
