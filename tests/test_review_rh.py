@@ -51,3 +51,43 @@ def test_RH2_an_absolute_output_is_written_with_the_working_folder_removed(
     code, out, err = invoke("--db", demo_db, "timeline", "DEMO-0001", "-o", str(target))
     assert code == 0, out + err
     assert target.read_text().startswith("Case DEMO-0001")
+
+
+def shared_folder(tmp_path: Path) -> Path:
+    """A folder anyone may write, sticky, as /tmp is."""
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    folder.chmod(0o1777)
+    return folder
+
+
+@as_root
+@pytest.mark.parametrize("planted", ["-wal", "-shm", "-journal"])
+def test_RH1_a_journal_planted_beside_a_private_store_between_runs_is_refused(
+    tmp_path: Path, planted: str
+) -> None:
+    """Review DF's DF2 checked the journals only beside an empty store; SQLite removes the
+    `-wal` when the last connection closes and makes it again at the next, so an empty 0666
+    `cases.sqlite-wal` another user placed between two runs was written into: the next save
+    put the child's name in a file its planter held open and read. Refused now, nothing
+    written into it; a store shared with a group (0660) is its owner's choice and opens."""
+    from reintegration_fsm import SqlAlchemyStore, StoreError
+    from store_contract import built
+
+    database = shared_folder(tmp_path) / "cases.sqlite"
+    with SqlAlchemyStore(f"sqlite:///{database}") as store:
+        store.create_schema()
+        store.save(built("case-01", 2))
+    trap = Path(f"{database}{planted}")
+    assert not trap.exists()
+    trap.touch(mode=0o666)
+    os.chown(trap, ANOTHER_USER, ANOTHER_USER)
+    with pytest.raises(StoreError, match="belongs to another user"):
+        SqlAlchemyStore(f"sqlite:///{database}")
+    assert trap.stat().st_size == 0
+    code, out, err = invoke("--db", str(database), "cases")
+    assert code == 3, out + err
+    assert "belongs to another user" in err
+    database.chmod(0o660)  # shared with a group on purpose: a colleague's journal is not told
+    with SqlAlchemyStore(f"sqlite:///{database}") as store:
+        assert store.taken(["case-01"]) == {"case-01"}

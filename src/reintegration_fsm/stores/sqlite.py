@@ -9,6 +9,7 @@ transaction takes the write lock at its start and waits up to the busy timeout f
 from __future__ import annotations
 
 import os
+import stat
 import warnings
 import weakref
 from typing import Any
@@ -187,28 +188,47 @@ def refuse_planted(database: str) -> None:
     """Refuse to make a store in an empty file another user owns, or beside a journal another
     user owns: its owner could read every case whatever its mode (an owner may change it), and
     SQLite opens such files as they are (a shared folder, /tmp, where another user placed them
-    first). A store that holds anything is the one named, whoever owns it.
+    first). A store that holds anything is the one named, whoever owns it; but SQLite removes
+    its `-wal` when the last connection closes and makes it again at the next, so one another
+    user placed between two runs beside a private store (0600) is refused too (review RH, RH1).
 
     Raises:
         StoreError: the file is empty (or missing) and it, or a journal beside it, is another
-            user's.
+            user's; or it is a private store beside a journal of a user who neither runs
+            this nor owns it, nor is root.
     """
     if not hasattr(os, "geteuid"):
         return  # no owners of files to compare (Windows)
     try:
-        if os.stat(database).st_size:
-            return
+        found: os.stat_result | None = os.stat(database)
     except OSError:
-        pass  # missing: a new store, whose journals must be ours too
-    for end in ("", *COMPANIONS):
+        found = None  # missing: a new store, whose journals must be ours too
+    if found is not None and found.st_size:
+        if stat.S_IMODE(found.st_mode) & 0o077:
+            return  # shared with a group or all: a colleague's journal is not told from another's
+        _refuse_journals(database, {os.geteuid(), 0, found.st_uid}, "open the store in")
+        return
+    _refuse_journals(database, {os.geteuid()}, "make a store in", ("",))
+
+
+def _refuse_journals(
+    database: str, owners: set[int], doing: str, files: tuple[str, ...] = ()
+) -> None:
+    """Refuse `database` when one of `files` and its journals (`COMPANIONS`) that exist is
+    owned by none of `owners`.
+
+    Raises:
+        StoreError: naming the file and its owner.
+    """
+    for end in (*files, *COMPANIONS):
         try:
             owner = os.stat(database + end).st_uid
         except OSError:
             continue
-        if owner != os.geteuid():
+        if owner not in owners:
             what = f"{database + end} beside it" if end else "the file is empty and"
             raise StoreError(
-                f"cannot make a store in {database}: {what} belongs to another user (uid "
+                f"cannot {doing} {database}: {what} belongs to another user (uid "
                 f"{owner}), who could read every case it would hold, whatever its mode: "
                 "remove it, or name a file in a folder of your own",
                 retryable=False,
