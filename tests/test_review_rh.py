@@ -91,3 +91,36 @@ def test_RH1_a_journal_planted_beside_a_private_store_between_runs_is_refused(
     database.chmod(0o660)  # shared with a group on purpose: a colleague's journal is not told
     with SqlAlchemyStore(f"sqlite:///{database}") as store:
         assert store.taken(["case-01"]) == {"case-01"}
+
+
+def test_RH4_entered_reads_a_case_in_one_statement(database_url: str) -> None:
+    """`export --all` asks `entered()` of every case it streams (review OB, OB1): it read the
+    case row, then its stamps, two round trips more per case beside `redactions()`'s two
+    (18 statements where 10 were, for the demo's 4 cases). One now, the same answers, and a
+    case of another authority or none still not found."""
+    from sqlalchemy import event
+
+    from reintegration_fsm import CaseNotFound, SqlAlchemyStore
+    from store_contract import OTHER_AUTHORITY, built
+
+    with SqlAlchemyStore(database_url) as store:
+        store.create_schema()
+        store.save(built("case-01", 4))
+        store.save(built("case-02", 2, OTHER_AUTHORITY))
+        statements: list[str] = []
+
+        @event.listens_for(store.engine, "before_cursor_execute")
+        def counted(*args: object) -> None:
+            statements.append(str(args[2]))
+
+        stamps = store.entered("case-01")
+        read = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+        assert len(read) == 1, read
+        assert len(stamps) == 4
+        assert all(stamp is not None for stamp in stamps)
+        scoped = store.for_authority(OTHER_AUTHORITY)
+        with pytest.raises(CaseNotFound):
+            scoped.entered("case-01")
+        assert len(scoped.entered("case-02")) == 2
+        with pytest.raises(CaseNotFound):
+            store.entered("case-99")

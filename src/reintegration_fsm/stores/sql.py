@@ -362,9 +362,14 @@ class SqlAlchemyStore:
         self._select_log = (
             select(*log).where(transitions.c.case_id == case_id).order_by(transitions.c.seq)
         )
+        # One round trip for `entered()`, the case row's authority beside each stamp: `export
+        # --all` asks it of every case it streams (review RH, RH4).
         stamp = next(column for column in log if column.name == "recorded_at")
         self._select_stamps = (
-            select(stamp).where(transitions.c.case_id == case_id).order_by(transitions.c.seq)
+            select(cases.c.authority, stamp)
+            .select_from(cases.join(transitions, transitions.c.case_id == cases.c.case_id))
+            .where(cases.c.case_id == case_id)
+            .order_by(transitions.c.seq)
         )
         self._select_logs = (  # the logs of the cases an import finds stored
             select(*log)
@@ -1268,13 +1273,10 @@ class SqlAlchemyStore:
         if not could_be_stored(case_id):
             raise CaseNotFound(case_id)
         with read_back(*_READ_CASE(case_id)), self.engine.connect() as conn:
-            row = conn.execute(self._select_head, {"b_case_id": case_id}).first()
-            if row is None or not self._visible(row.authority):
-                raise CaseNotFound(case_id)
-            stamps = conn.execute(self._select_stamps, {"b_case_id": case_id}).scalars().all()
-        if not stamps:
+            rows = conn.execute(self._select_stamps, {"b_case_id": case_id}).all()
+        if not rows or not self._visible(rows[0].authority):
             raise CaseNotFound(case_id)
-        return tuple(entered_at(stamp) for stamp in stamps)
+        return tuple(entered_at(row.recorded_at) for row in rows)
 
     @guarded(_READ_CASE)
     def history(self, case_id: str) -> tuple[Transition, ...]:
