@@ -124,3 +124,29 @@ def test_RH4_entered_reads_a_case_in_one_statement(database_url: str) -> None:
         assert len(scoped.entered("case-02")) == 2
         with pytest.raises(CaseNotFound):
             store.entered("case-99")
+
+
+@pytest.mark.parametrize(
+    ("number", "message"),
+    [
+        (1030, 'Got error 28 "No space left on device" from storage engine InnoDB'),
+        (3, "Error writing file '/tmp/MYfd=42' (Errcode: 28 \"No space left on device\")"),
+        (1026, "Error writing file './reintegration/rfsm_cases.ibd' (errno: 28)"),
+    ],
+)
+def test_RH7_mariadbs_no_space_left_is_told_as_a_full_disk(number: int, message: str) -> None:
+    """Review DF's DF4 told MariaDB's 1021 and 1114 as a full disk, but a server whose disk
+    fills as InnoDB or a temporary file writes says so through the system's error 28
+    (1030, 3, 1026): still 'the database failed', retryable. Told as a full disk now, not to be
+    retried; another error of those numbers is not."""
+    import pymysql
+
+    from reintegration_fsm.stores.failures import translated
+
+    error = translated(pymysql.err.OperationalError(number, message), "save case 'C-1'")
+    assert "the disk the database writes to is full" in str(error)
+    assert not error.retryable
+    other = translated(
+        pymysql.err.OperationalError(number, "Got error 280 from storage engine"), "save"
+    )
+    assert "the disk the database writes to is full" not in str(other)

@@ -107,6 +107,10 @@ _SQLITE_DAMAGED = frozenset({11, 26})  # SQLITE_CORRUPT, SQLITE_NOTADB
 _SQLITE_FULL = 13
 _SQLITE_SHMSIZE = 4874  # SQLITE_IOERR_SHMSIZE: the -shm beside the file could not grow
 _MYSQL_FULL = frozenset({1021, 1114})  # ER_DISK_FULL, ER_RECORD_FILE_FULL ("The table is full")
+_MYSQL_OS_ERROR = frozenset({3, 1026, 1030})  # a file not written, ER_ERROR_ON_WRITE, ER_GET_ERRNO
+_NO_SPACE = re.compile(r"\b(?:error|errcode|errno):? 28\b", re.IGNORECASE)
+"""ENOSPC as MariaDB quotes the system's error: 'Got error 28 "No space left on device" from
+storage engine', 'Error writing file ... (Errcode: 28 "No space left on device")'."""
 _SQLITE_DAMAGED_WORDS = ("database disk image is malformed", "file is not a database")
 _MYSQL_READ_ONLY = frozenset({1290, 1792, 1836})
 """--read-only (ER_OPTION_PREVENTS_STATEMENT), a read-only transaction, read-only mode."""
@@ -350,12 +354,15 @@ def read_only(driver: BaseException) -> bool:
 def disk_full(driver: BaseException) -> bool:
     """True when the disk (or the quota, or the table's space) the database writes to is full:
     SQLite's SQLITE_FULL, or its `-shm` file unable to grow; PostgreSQL's disk_full; MariaDB's
-    disk or table full. Trying again meets it again until someone frees space."""
+    disk or table full, or a file or storage engine refused with the system's error 28
+    (ENOSPC, review RH, RH7). Trying again meets it again until someone frees space."""
     sqlstate, number, sqlite_code = _codes(driver)
     if sqlstate is not None:
         return sqlstate == "53100"
     if number is not None:
-        return number in _MYSQL_FULL
+        return number in _MYSQL_FULL or (
+            number in _MYSQL_OS_ERROR and _NO_SPACE.search(str(driver)) is not None
+        )
     if sqlite_code is not None:
         return sqlite_code & 0xFF == _SQLITE_FULL or sqlite_code == _SQLITE_SHMSIZE
     # Python 3.10's sqlite3 gives no code: SQLite's own words for SQLITE_FULL, then.
