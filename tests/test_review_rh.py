@@ -150,3 +150,34 @@ def test_RH7_mariadbs_no_space_left_is_told_as_a_full_disk(number: int, message:
         pymysql.err.OperationalError(number, "Got error 280 from storage engine"), "save"
     )
     assert "the disk the database writes to is full" not in str(other)
+
+
+@as_root
+def test_RH11_a_store_another_user_made_in_a_shared_folder_is_refused(tmp_path: Path) -> None:
+    """DF2 refused an EMPTY file another user placed in /tmp, but one holding a store's tables
+    and no case (`db upgrade` then `chmod 666`, by its planter) was "a store that holds
+    anything" and was given every case of `demo`, readable by its planter. Refused now, as
+    Linux's fs.protected_regular refuses it, nothing written; the same file in a folder that
+    is not shared so is the store named, whoever owns it."""
+    import shutil
+    import sqlite3
+
+    from reintegration_fsm import SqlAlchemyStore, StoreError
+
+    made = tmp_path / "made.sqlite"
+    with SqlAlchemyStore(f"sqlite:///{made}") as store:
+        store.create_schema()
+    database = shared_folder(tmp_path) / "cases.sqlite"
+    shutil.copy(made, database)
+    os.chown(database, ANOTHER_USER, ANOTHER_USER)
+    database.chmod(0o666)
+    with pytest.raises(StoreError, match="belongs to another user"):
+        SqlAlchemyStore(f"sqlite:///{database}")
+    code, out, err = invoke("--db", str(database), "demo")
+    assert code == 3, out + err
+    assert "in a folder anyone may write" in err
+    with sqlite3.connect(database) as connection:
+        assert connection.execute("SELECT count(*) FROM rfsm_cases").fetchone() == (0,)
+    os.chown(made, ANOTHER_USER, ANOTHER_USER)  # another's store in a folder not shared so
+    with SqlAlchemyStore(f"sqlite:///{made}") as store:
+        assert store.taken(["C-1"]) == set()

@@ -188,14 +188,18 @@ def refuse_planted(database: str) -> None:
     """Refuse to make a store in an empty file another user owns, or beside a journal another
     user owns: its owner could read every case whatever its mode (an owner may change it), and
     SQLite opens such files as they are (a shared folder, /tmp, where another user placed them
-    first). A store that holds anything is the one named, whoever owns it; but SQLite removes
-    its `-wal` when the last connection closes and makes it again at the next, so one another
-    user placed between two runs beside a private store (0600) is refused too (review RH, RH1).
+    first). A store that holds anything is the one named, whoever owns it, except in a folder
+    others may write that keeps each file its owner's (sticky, as /tmp): there one another user
+    made (a store's tables and no case, say) is refused as Linux's `fs.protected_regular`
+    refuses it, unless the folder is theirs (review RH, RH11). SQLite removes its `-wal` when
+    the last connection closes and makes it again at the next, so one another user placed
+    between two runs beside a private store (0600) is refused too (review RH, RH1).
 
     Raises:
         StoreError: the file is empty (or missing) and it, or a journal beside it, is another
-            user's; or it is a private store beside a journal of a user who neither runs
-            this nor owns it, nor is root.
+            user's; or it is another user's in a sticky shared folder not theirs; or it is a
+            private store beside a journal of a user who neither runs this nor owns it, nor is
+            root.
     """
     if not hasattr(os, "geteuid"):
         return  # no owners of files to compare (Windows)
@@ -204,11 +208,27 @@ def refuse_planted(database: str) -> None:
     except OSError:
         found = None  # missing: a new store, whose journals must be ours too
     if found is not None and found.st_size:
+        if _planted_in_shared_folder(database, found.st_uid):
+            _refuse_journals(database, {os.geteuid()}, "open a store in", ("",))
         if stat.S_IMODE(found.st_mode) & 0o077:
             return  # shared with a group or all: a colleague's journal is not told from another's
         _refuse_journals(database, {os.geteuid(), 0, found.st_uid}, "open the store in")
         return
     _refuse_journals(database, {os.geteuid()}, "make a store in", ("",))
+
+
+def _planted_in_shared_folder(database: str, owner: int) -> bool:
+    """Whether a file `owner` owns lies in a sticky folder others may write (/tmp), and is
+    neither this user's, root's, nor the folder owner's: one `fs.protected_regular` would not
+    let this user open to write."""
+    if owner in (os.geteuid(), 0):
+        return False
+    try:
+        folder = os.stat(os.path.dirname(database))
+    except OSError:
+        return False
+    shared = folder.st_mode & stat.S_ISVTX and folder.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+    return bool(shared) and folder.st_uid != owner
 
 
 def _refuse_journals(
@@ -227,6 +247,8 @@ def _refuse_journals(
             continue
         if owner not in owners:
             what = f"{database + end} beside it" if end else "the file is empty and"
+            if not end and os.stat(database).st_size:
+                what = "the file, in a folder anyone may write,"
             raise StoreError(
                 f"cannot {doing} {database}: {what} belongs to another user (uid "
                 f"{owner}), who could read every case it would hold, whatever its mode: "
