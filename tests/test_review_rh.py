@@ -181,3 +181,36 @@ def test_RH11_a_store_another_user_made_in_a_shared_folder_is_refused(tmp_path: 
     os.chown(made, ANOTHER_USER, ANOTHER_USER)  # another's store in a folder not shared so
     with SqlAlchemyStore(f"sqlite:///{made}") as store:
         assert store.taken(["C-1"]) == set()
+
+
+@as_root
+def test_RH10_a_store_path_through_another_users_link_is_refused(tmp_path: Path) -> None:
+    """`--db /tmp/cases.sqlite`, a link another user placed in /tmp to a store of theirs in a
+    folder of theirs: SQLite follows the link itself (as `realpath` did for DF2's check), so
+    the case went into their file, whatever DF2 and RH11 check of the file. Refused as DF1
+    refuses such a link for `-o`; the user's own link is followed as before."""
+    import shutil
+
+    from reintegration_fsm import SqlAlchemyStore, StoreError
+
+    theirs = tmp_path / "theirs"
+    theirs.mkdir()
+    made = theirs / "store.sqlite"
+    with SqlAlchemyStore(f"sqlite:///{made}") as store:
+        store.create_schema()
+    made.chmod(0o666)
+    for path in (theirs, made):
+        os.chown(path, ANOTHER_USER, ANOTHER_USER)
+    link = shared_folder(tmp_path) / "cases.sqlite"
+    link.symlink_to(made)
+    os.lchown(link, ANOTHER_USER, ANOTHER_USER)
+    with pytest.raises(StoreError, match="is a link of another user"):
+        SqlAlchemyStore(f"sqlite:///{link}")
+    code, out, err = invoke("--db", str(link), "demo")
+    assert code == 3, out + err
+    mine = tmp_path / "mine.sqlite"
+    shutil.copy(made, mine)
+    own = tmp_path / "own.sqlite"
+    own.symlink_to(mine)
+    with SqlAlchemyStore(f"sqlite:///{own}") as store:
+        assert store.taken(["C-1"]) == set()

@@ -1,5 +1,5 @@
-"""Files a caller names: the name as text, and the UTF-8 text read from it (a calendar's term
-dates, an authority's protocol)."""
+"""Files a caller names: the name as text, the UTF-8 text read from it (a calendar's term
+dates, an authority's protocol), and the links on its way another user may have placed."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import os
 import stat
 import sys
 from collections.abc import Callable
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 from reintegration_fsm.errors import FormInvalid
 
@@ -113,3 +113,61 @@ def utf8_decoded(data: bytes, refused: Callable[[str, int | None], Exception]) -
             "save the file as UTF-8"
         )
         raise refused(problem, data.count(b"\n", 0, e.start) + 1) from None
+
+
+LINKS_FOLLOWED = 40
+"""As many links as Linux follows in one name before it says ELOOP."""
+
+
+class Followed(NamedTuple):
+    """A path with the links on its way resolved (`followed`)."""
+
+    path: str
+    """Every link resolved, up to `link` when there is one; a part that is not there, and the
+    rest after it, as given."""
+    link: str | None = None
+    """The first link on the way that is not `trusted`, not followed."""
+    found: os.stat_result | None = None
+    """That link's own status (its owner)."""
+
+
+def followed(path: str) -> Followed:
+    """`path` with every link on it resolved (as `os.path.realpath` resolves it), each link
+    followed only when `trusted`: Linux's `fs.protected_symlinks` refuses another user's link
+    only in a sticky shared folder, and never sees one a program resolves itself. Where the
+    system has no owners of files (Windows), as `realpath` resolves it."""
+    if not hasattr(os, "geteuid"):
+        return Followed(os.path.realpath(path))
+    # An absolute path needs no working folder: one removed since (a cron job's) is no matter.
+    pending = (path if os.path.isabs(path) else os.path.join(os.getcwd(), path)).split("/")
+    resolved, links = "/", 0
+    while pending:
+        name = pending.pop(0)
+        if name in ("", "."):
+            continue
+        if name == "..":
+            resolved = os.path.dirname(resolved)
+            continue
+        here = os.path.join(resolved, name)
+        try:
+            found = os.lstat(here)
+        except OSError:  # not there (a new file), or not to be looked at: as given
+            return Followed(os.path.join(here, *pending))
+        if not stat.S_ISLNK(found.st_mode) or links == LINKS_FOLLOWED:
+            resolved = here  # past LINKS_FOLLOWED links, opening it says ELOOP
+            continue
+        links += 1
+        if not trusted(found, resolved):
+            return Followed(os.path.join(here, *pending), here, found)
+        target = os.readlink(here)
+        resolved = "/" if target.startswith("/") else resolved
+        pending = target.split("/") + pending
+    return Followed(resolved)
+
+
+def trusted(found: os.stat_result, folder: str) -> bool:
+    """Whether a link or a file in `folder` belongs to this user, root or the folder's owner
+    (who could replace it anyway)."""
+    if not hasattr(os, "geteuid"):
+        return True
+    return found.st_uid in (os.geteuid(), 0) or found.st_uid == os.stat(folder).st_uid

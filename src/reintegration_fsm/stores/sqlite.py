@@ -17,6 +17,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from sqlalchemy import URL, Connection, Engine, event
 
+from reintegration_fsm import files
 from reintegration_fsm.errors import StoreError
 
 WRITE = "rfsm_sqlite_begin"
@@ -91,6 +92,7 @@ def private_file(url: URL) -> None:
         if found is None:
             return
         database = found
+    refuse_planted_link(database)
     database = os.path.realpath(database)  # O_EXCL refuses any link, even one to nothing
     refuse_planted(database)
     try:
@@ -215,6 +217,25 @@ def refuse_planted(database: str) -> None:
         _refuse_journals(database, {os.geteuid(), 0, found.st_uid}, "open the store in")
         return
     _refuse_journals(database, {os.geteuid()}, "make a store in", ("",))
+
+
+def refuse_planted_link(database: str) -> None:
+    """Refuse a database path through a link another user placed (`files.followed`): SQLite
+    follows it itself, past Linux's `fs.protected_symlinks`, to a file in a folder of theirs,
+    where they may put a store of their own, or remove ours (review RH, RH10).
+
+    Raises:
+        StoreError: a link on the way belongs to a user who is neither this one, root, nor
+            its folder's owner.
+    """
+    found = files.followed(database)
+    if found.link is not None and found.found is not None:
+        raise StoreError(
+            f"cannot open a store at {database}: {found.link} is a link of another user (uid "
+            f"{found.found.st_uid}), who could have placed it to have every case written where "
+            "they chose: remove it, or name a file in a folder of your own",
+            retryable=False,
+        )
 
 
 def _planted_in_shared_folder(database: str, owner: int) -> bool:
