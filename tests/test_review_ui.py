@@ -9,13 +9,14 @@ import re
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 from click.testing import CliRunner
 
 from reintegration_fsm import GuardFailed, ObligationKind, Reintegration
 from reintegration_fsm.cli import cli
 from reintegration_fsm.protocol.steps import STEP
-from reintegration_fsm.rules import RULE_OF, obligation_is_open
+from reintegration_fsm.rules import RULE_OF, obligation_is_open, protocol_in_effect
 from reintegration_fsm.serialisation import transition_from_json, transition_to_json, unstructure
 from scenario import (
     AP_HEAD,
@@ -80,11 +81,11 @@ def test_UI1_a_replayed_history_running_backwards_names_r16() -> None:
 
 
 def test_UI1_every_refusing_guard_has_the_rule_its_docstring_names() -> None:
-    """Every guard a step runs is in `RULE_OF` (but the open-obligation check, of no numbered
-    rule), under the rule its docstring starts with."""
+    """Every guard a step runs is in `RULE_OF` (but the open-obligation and protocol-in-effect
+    checks, of no numbered rule), under the rule its docstring starts with."""
     for step in STEP.values():
         for guard in step.checks:
-            if guard is obligation_is_open:
+            if guard in (obligation_is_open, protocol_in_effect):
                 assert guard not in RULE_OF
                 continue
             named = re.match(r"(R\d+):", guard.__doc__ or "")
@@ -144,3 +145,21 @@ def test_UI1_the_command_lines_json_refusal_gives_each_reasons_rule(tmp_path: Pa
     assert behind["rules"][-1] == "R16"  # the advice that follows R16's refusal
     assert "wrong date" in behind["reasons"][-1]
     assert len(behind["rules"]) == len(behind["reasons"])
+
+
+def test_UI1_an_open_before_its_protocol_takes_effect_is_refused_by_no_numbered_rule() -> None:
+    """RH8: R1 is the mainstream roll alone (PROTOCOL.md); the protocol's `effective_from`,
+    which the same guard checked, was labelled R1 too. Each reason now has its own rule."""
+    early = dt.date(2024, 8, 18)  # the day before WORCESTERSHIRE takes effect
+    on_roll = attrs.evolve(PUPIL, on_mainstream_roll=True)
+    with pytest.raises(GuardFailed) as both:
+        Reintegration.open("ui-2", on_roll, AP_SETTING, AUTHORITY, by=AP_HEAD, on=early)
+    assert both.value.rules == ("R1", None)
+    assert "already on the roll" in both.value.reasons[0]
+    assert "takes effect on 2024-08-19" in both.value.reasons[1]
+    with pytest.raises(GuardFailed) as alone:
+        Reintegration.open("ui-3", PUPIL, AP_SETTING, AUTHORITY, by=AP_HEAD, on=early)
+    assert alone.value.rules == (None,)
+    with pytest.raises(GuardFailed) as roll:
+        Reintegration.open("ui-4", on_roll, AP_SETTING, AUTHORITY, by=AP_HEAD, on=OPENED)
+    assert roll.value.rules == ("R1",)

@@ -348,22 +348,26 @@ def time_runs_forward(case: CaseState | None, _: object, on: dt.date) -> list[st
 
 # R1 ----------------------------------------------------------------------------------------------
 def pupil_is_eligible(case: CaseState, opening: OpenCase, on: dt.date) -> list[str]:
-    """R1: the protocol is only for children not already on a mainstream roll, and a case opens
-    under a protocol in effect on the day."""
-    reasons = []
+    """R1: the protocol is only for children not already on a mainstream roll."""
     pupil = opening.pupil
     if pupil.on_mainstream_roll:
-        reasons.append(
+        return [
             f"{pupil.name} is already on the roll of a mainstream school; this protocol is only "
             "for children who are not."
-        )
+        ]
+    return []
+
+
+def protocol_in_effect(case: CaseState, opening: OpenCase, on: dt.date) -> list[str]:
+    """A case opens under a protocol in effect on the day (no numbered rule: a protocol's own
+    `effective_from`)."""
     protocol = case.protocol
     if on < protocol.effective_from:
-        reasons.append(
+        return [
             f"The protocol {protocol.id} version {protocol.version} takes effect on "
             f"{protocol.effective_from.isoformat()}, after {on.isoformat()}."
-        )
-    return reasons
+        ]
+    return []
 
 
 # R2 ----------------------------------------------------------------------------------------------
@@ -980,4 +984,4 @@ RULE_OF: Mapping[Callable[..., list[str]], str] = MappingProxyType(
     }
 )
 """The rule each refusing guard checks, as `GuardFailed.rules` names it (its docstring starts
-with it); `obligation_is_open` belongs to no numbered rule (review UI, UI1)."""
+with it); `protocol_in_effect` and `obligation_is_open` belong to no numbered rule."""

@@ -658,7 +658,7 @@ STEPS: tuple[Step, ...] = (
             Argument("local_authority", str, most=NAME_LENGTH, single_line=True, needed=True),
         ),
         bundle=OpenCase,
-        guards=(rules.pupil_is_eligible,),
+        guards=(rules.pupil_is_eligible, rules.protocol_in_effect),
     ),
     Step(
         Trigger.RECORD_CONSENT,
