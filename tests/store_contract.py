@@ -2047,6 +2047,17 @@ class StoreContract:
         assert store.for_authority(shouted).authorities() == [shouted]
         assert store.for_authority("Nobody's Council").authorities() == []
 
+    def test_authorities_are_sorted_by_code_point_however_the_database_reads_them(
+        self, store: Store
+    ) -> None:
+        """Review MU3: a dozen authorities, saved in reverse order, come back sorted; PostgreSQL
+        reads a `DISTINCT` of that many through a hash, in no order, and a command's message
+        listing them (`check_one_authority`) would have named them so."""
+        names = [f"Council {number:02d}" for number in range(12, 0, -1)]
+        for number, name in enumerate(names):
+            store.save(built(f"case-{number:02d}", 1, name))
+        assert store.authorities() == sorted(names)
+
     def test_search_text_is_matched_character_for_character(self, store: Store) -> None:
         """SQLite's LIKE reads the noncharacters U+FFFE and U+FFFF as one: a search for either
         found both children. Every store matches the text exactly (after case folding). New
