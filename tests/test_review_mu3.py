@@ -20,7 +20,7 @@ from reintegration_fsm.protocol import definition
 from reintegration_fsm.protocol.definition import SHIPPED_RULES, WORCESTERSHIRE_2
 from reintegration_fsm.serialisation import unstructure
 from reintegration_fsm.stores import SqlAlchemyStore
-from reintegration_fsm.stores.failures import describe
+from reintegration_fsm.stores.failures import describe, scrub
 from store_contract import CALENDAR, SUCCEEDED, succeeded
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "docs_outputs"
@@ -223,3 +223,14 @@ def test_describe_says_a_locked_database_is_locked_and_nothing_a_report_lacks() 
     # A server's error that names no constraint gets nothing after its code.
     lock_wait = pymysql.err.OperationalError(1205, "Lock wait timeout exceeded")
     assert describe(lock_wait) == "pymysql.err.OperationalError, error 1205"
+
+
+def test_scrub_ends_on_a_chain_of_errors_that_loops() -> None:
+    """Errors can chain in a loop (`raise a from b` after `raise b from a`): `scrub` visits
+    each once and returns, scrubbing both (a guard that forgot what it had seen never ended)."""
+    first = pymysql.err.IntegrityError(1062, "Duplicate entry 'Zebedee' for key 'name'")
+    second = pymysql.err.IntegrityError(1062, "Duplicate entry 'Secretname' for key 'name'")
+    first.__cause__, second.__cause__ = second, first
+    scrub(first)
+    assert first.args == (1062, "Duplicate entry '...' for key 'name'")
+    assert second.args == (1062, "Duplicate entry '...' for key 'name'")
