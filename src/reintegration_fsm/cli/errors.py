@@ -181,8 +181,9 @@ limit, as `-o FILE` reports it (exit 2); the database's own are its driver's err
 
 
 SAVED = (
-    "Anything the command changed in the database is saved: only its output was lost. Check "
-    "(`history CASE_ID`, `cases`) before running it again."
+    "Anything the command changed in the database is saved (apply, import, demo, redact and "
+    "retention --apply change it; the other commands only read it): only its output was lost. "
+    "Check (`history CASE_ID`, `cases`) before running it again."
 )
 """What follows a failure to write a command's output: a step (`apply`), an `import`, a
 redaction or a retention run committed before its output was written, and a retry of it may
