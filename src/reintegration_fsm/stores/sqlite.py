@@ -82,19 +82,29 @@ def private_file(url: URL) -> None:
     `rw`) or `immutable` says SQLite must not create it: then it is neither made nor changed
     (nor is a URI naming another host, which SQLite refuses). An in-memory database is left
     alone. Through a symbolic link it is the file the link finally names that is made 0600
-    (SQLite follows the link, and keeps the `-wal` and `-shm` beside that file).
+    (SQLite follows the link, and keeps the `-wal` and `-shm` beside that file). Whatever the
+    URI's mode, a link another user placed on the way, or a file or journal of theirs there, is
+    refused first (`refuse_planted_link`, `refuse_planted`).
+
+    Raises:
+        StoreError: `refuse_planted_link` or `refuse_planted` refuses the file.
     """
     database = url.database
     if in_memory(url) or not database:
         return
+    creates = True
     if database.startswith("file:") and _given_as_uri(url):
-        found = _uri_file(url)
+        found = _uri_path(url)
         if found is None:
             return
-        database = found
+        database, creates = found, _uri_creates(url)
+    # Whatever the mode: `mode=rw` writes every case to a file another user placed as much as
+    # a plain path does (review RI, RI1).
     refuse_planted_link(database)
     database = os.path.realpath(database)  # O_EXCL refuses any link, even one to nothing
     refuse_planted(database)
+    if not creates:
+        return
     try:
         descriptor = os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
@@ -145,11 +155,11 @@ def _given_as_uri(url: URL) -> bool:
     return flag.strip().lower() in ("true", "yes", "on", "1", "t", "y")
 
 
-def _uri_file(url: URL) -> str | None:
-    """The path of the file a `file:` URI names, when SQLite may create it there; else None."""
+def _uri_creates(url: URL) -> bool:
+    """Whether SQLite may create the file a `file:` URI names (no `mode=ro`, `rw`, nor
+    `immutable`)."""
     options = _uri_options(url)
-    creates = options.get("mode", "rwc") == "rwc" and options.get("immutable", "0") in ("0", "")
-    return _uri_path(url) if creates else None
+    return options.get("mode", "rwc") == "rwc" and options.get("immutable", "0") in ("0", "")
 
 
 def database_file(url: URL) -> str | None:

@@ -1,0 +1,65 @@
+"""Review RI: the file-ownership checks on the side of the setups they must let through."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from reintegration_fsm import SqlAlchemyStore, StoreError
+from reintegration_fsm.cli import cli
+
+ANOTHER_USER = 65534
+"""`nobody`: the user who owns a file of another's (the tests that need one run as root)."""
+
+AN_OFFICER = 60001
+"""The user the command runs as where it is not root (`os.geteuid` answers so)."""
+
+as_root = pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() != 0,
+    reason="a file of another user's takes root to make (CI runs as root)",
+)
+
+
+def invoke(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args), env={"RFSM_CALENDAR": None})
+    return result.exit_code, result.stdout, result.stderr
+
+
+def planted_store(tmp_path: Path, folder: Path) -> Path:
+    """A store's tables and no case, made by `ANOTHER_USER` in `folder`, 0666."""
+    made = tmp_path / "made.sqlite"
+    with SqlAlchemyStore(f"sqlite:///{made}") as store:
+        store.create_schema()
+    database = folder / "cases.sqlite"
+    shutil.copy(made, database)
+    os.chown(database, ANOTHER_USER, ANOTHER_USER)
+    database.chmod(0o666)
+    return database
+
+
+@as_root
+def test_RI1_a_uri_opened_read_write_is_checked_as_a_path_is(tmp_path: Path) -> None:
+    """`file:/tmp/cases.sqlite?mode=rw&uri=true` skipped every check RH10 and RH11 added (they
+    ran only where SQLite may create the file), so a store another user made in /tmp, or a
+    link of theirs there, was given every case `demo` saved. Refused now as the path is."""
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o1777)
+    database = planted_store(tmp_path, shared)
+    uri = f"sqlite:///file:{database}?mode=rw&uri=true"
+    with pytest.raises(StoreError, match="belongs to another user"):
+        SqlAlchemyStore(uri)
+    code, out, err = invoke("--db", uri, "demo")
+    assert code == 3, out + err
+    assert "in a folder anyone may write" in err
+    link = shared / "link.sqlite"
+    link.symlink_to(tmp_path / "made.sqlite")
+    os.lchown(link, ANOTHER_USER, ANOTHER_USER)
+    with pytest.raises(StoreError, match="is a link of another user"):
+        SqlAlchemyStore(f"sqlite:///file:{link}?mode=rw&uri=true")
+    with SqlAlchemyStore(f"sqlite:///file:{tmp_path / 'made.sqlite'}?mode=rw&uri=true") as store:
+        assert store.taken(["C-1"]) == set()  # the user's own store opens so as before
