@@ -63,3 +63,37 @@ def test_RI1_a_uri_opened_read_write_is_checked_as_a_path_is(tmp_path: Path) -> 
         SqlAlchemyStore(f"sqlite:///file:{link}?mode=rw&uri=true")
     with SqlAlchemyStore(f"sqlite:///file:{tmp_path / 'made.sqlite'}?mode=rw&uri=true") as store:
         assert store.taken(["C-1"]) == set()  # the user's own store opens so as before
+
+
+@as_root
+def test_RI2_an_empty_file_root_or_the_folders_owner_made_becomes_the_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An administrator's empty file (`install -m 660 -g officers /dev/null cases.sqlite`) was
+    refused to the officer who ran `db upgrade` ("belongs to another user (uid 0)"), and root's
+    `db upgrade` refused a service account's empty file in its own folder: root reads every
+    file anyway, and a folder's owner may replace any file in it. Both become the store."""
+    provisioned = tmp_path / "provisioned.sqlite"
+    provisioned.touch(mode=0o660)  # root's, as the test runs as root
+    with monkeypatch.context() as officer:
+        officer.setattr(os, "geteuid", lambda: AN_OFFICER)
+        with SqlAlchemyStore(f"sqlite:///{provisioned}") as store:
+            store.create_schema()
+    assert provisioned.stat().st_size > 0
+    service = tmp_path / "service"
+    service.mkdir()
+    theirs = service / "cases.sqlite"
+    theirs.touch(mode=0o600)
+    for path in (service, theirs):
+        os.chown(path, ANOTHER_USER, ANOTHER_USER)
+    code, out, err = invoke("--db", str(theirs), "db", "upgrade")
+    assert code == 0, out + err
+    assert theirs.stat().st_size > 0
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o1777)
+    planted = shared / "cases.sqlite"
+    planted.touch(mode=0o666)
+    os.chown(planted, ANOTHER_USER, ANOTHER_USER)  # in a folder not theirs: refused as before
+    with pytest.raises(StoreError, match="the file is empty and belongs to another user"):
+        SqlAlchemyStore(f"sqlite:///{planted}")

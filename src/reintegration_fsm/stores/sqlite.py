@@ -198,20 +198,21 @@ COMPANIONS = ("-wal", "-shm", "-journal")
 
 def refuse_planted(database: str) -> None:
     """Refuse to make a store in an empty file another user owns, or beside a journal another
-    user owns: its owner could read every case whatever its mode (an owner may change it), and
-    SQLite opens such files as they are (a shared folder, /tmp, where another user placed them
-    first). A store that holds anything is the one named, whoever owns it, except in a folder
-    others may write that keeps each file its owner's (sticky, as /tmp): there one another user
-    made (a store's tables and no case, say) is refused as Linux's `fs.protected_regular`
-    refuses it, unless the folder is theirs (review RH, RH11). SQLite removes its `-wal` when
-    the last connection closes and makes it again at the next, so one another user placed
-    between two runs beside a private store (0600) is refused too (review RH, RH1).
+    user owns (neither root, nor the folder's owner, who may replace any file in it): its owner
+    could read every case whatever its mode (an owner may change it), and SQLite opens such
+    files as they are (a shared folder, /tmp, where another user placed them first). A store
+    that holds anything is the one named, whoever owns it, except in a folder others may write
+    that keeps each file its owner's (sticky, as /tmp): there one another user made (a store's
+    tables and no case, say) is refused as Linux's `fs.protected_regular` refuses it, unless the
+    folder is theirs (review RH, RH11). SQLite removes its `-wal` when the last connection
+    closes and makes it again at the next, so one another user placed between two runs beside a
+    private store (0600) is refused too (review RH, RH1).
 
     Raises:
         StoreError: the file is empty (or missing) and it, or a journal beside it, is another
-            user's; or it is another user's in a sticky shared folder not theirs; or it is a
-            private store beside a journal of a user who neither runs this nor owns it, nor is
-            root.
+            user's (not root's, nor the folder owner's); or it is another user's in a sticky
+            shared folder not theirs; or it is a private store beside a journal of a user who
+            neither runs this, nor owns it or its folder, nor is root.
     """
     if not hasattr(os, "geteuid"):
         return  # no owners of files to compare (Windows)
@@ -219,14 +220,26 @@ def refuse_planted(database: str) -> None:
         found: os.stat_result | None = os.stat(database)
     except OSError:
         found = None  # missing: a new store, whose journals must be ours too
+    # Root reads every file anyway, and the folder's owner may replace any file in it: an empty
+    # file either made (an administrator's `install -m 660 /dev/null`) hides nothing from them
+    # (review RI, RI2).
+    trusted = {os.geteuid(), 0, *_folder_owner(database)}
     if found is not None and found.st_size:
         if _planted_in_shared_folder(database, found.st_uid):
             _refuse_journals(database, {os.geteuid()}, "open a store in", ("",))
         if stat.S_IMODE(found.st_mode) & 0o077:
             return  # shared with a group or all: a colleague's journal is not told from another's
-        _refuse_journals(database, {os.geteuid(), 0, found.st_uid}, "open the store in")
+        _refuse_journals(database, {*trusted, found.st_uid}, "open the store in")
         return
-    _refuse_journals(database, {os.geteuid()}, "make a store in", ("",))
+    _refuse_journals(database, trusted, "make a store in", ("",))
+
+
+def _folder_owner(database: str) -> tuple[int, ...]:
+    """The owner of the folder holding `database` (none when it cannot be looked at)."""
+    try:
+        return (os.stat(os.path.dirname(database)).st_uid,)
+    except OSError:
+        return ()
 
 
 def refuse_planted_link(database: str) -> None:
