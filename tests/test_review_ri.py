@@ -97,3 +97,23 @@ def test_RI2_an_empty_file_root_or_the_folders_owner_made_becomes_the_store(
     os.chown(planted, ANOTHER_USER, ANOTHER_USER)  # in a folder not theirs: refused as before
     with pytest.raises(StoreError, match="the file is empty and belongs to another user"):
         SqlAlchemyStore(f"sqlite:///{planted}")
+
+
+@as_root
+def test_RI3_a_store_in_a_sticky_group_folder_is_refused_saying_what_to_do(
+    tmp_path: Path,
+) -> None:
+    """A colleague's store in a group's sticky folder (`chmod 3770`) was refused as lying "in a
+    folder anyone may write", which it does not, with no word of the way to share it. The
+    message says what the folder is and how to share a store with a group."""
+    group = tmp_path / "group"
+    group.mkdir()
+    group.chmod(0o3770)
+    database = planted_store(tmp_path, group)
+    code, out, err = invoke("--db", str(database), "demo")
+    assert code == 3, out + err
+    assert "in a sticky folder its group may write" in err
+    assert "without the sticky bit (chmod -t)" in err
+    group.chmod(0o2770)
+    code, out, err = invoke("--db", str(database), "demo")
+    assert code == 0, out + err

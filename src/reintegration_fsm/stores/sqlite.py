@@ -291,14 +291,29 @@ def _refuse_journals(
             continue
         if owner not in owners:
             what = f"{database + end} beside it" if end else "the file is empty and"
+            advice = "remove it, or name a file in a folder of your own"
             if not end and os.stat(database).st_size:
-                what = "the file, in a folder anyone may write,"
+                what, advice = _in_shared_folder(database)
             raise StoreError(
                 f"cannot {doing} {database}: {what} belongs to another user (uid "
                 f"{owner}), who could read every case it would hold, whatever its mode: "
-                "remove it, or name a file in a folder of your own",
+                f"{advice}",
                 retryable=False,
             )
+
+
+def _in_shared_folder(database: str) -> tuple[str, str]:
+    """What the refusal of another user's store in a sticky shared folder says of the file, and
+    what to do: a folder only its group may write is a group's share on purpose (review RI,
+    RI3), which the sticky bit alone refuses."""
+    if os.stat(os.path.dirname(database)).st_mode & stat.S_IWOTH:
+        return "the file, in a folder anyone may write,", (
+            "remove it, or name a file in a folder of your own"
+        )
+    return "the file, in a sticky folder its group may write,", (
+        "to share a store with a group, keep it in a group folder without the sticky bit "
+        "(chmod -t), or have its owner move it to one"
+    )
 
 
 def _tighten_if_empty(database: str) -> None:
