@@ -117,3 +117,22 @@ def test_RI3_a_store_in_a_sticky_group_folder_is_refused_saying_what_to_do(
     group.chmod(0o2770)
     code, out, err = invoke("--db", str(database), "demo")
     assert code == 0, out + err
+
+
+def test_RI4_a_relative_store_path_with_the_working_folder_removed_is_bad_input(
+    tmp_path: Path,
+) -> None:
+    """`--db cases.sqlite` run from a folder removed since (a cron job's temporary) ended in
+    "unexpected FileNotFoundError: this is a bug" (exit 70). It is bad input, exit 2, saying
+    to give the absolute path."""
+    here = os.getcwd()
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    os.chdir(gone)
+    gone.rmdir()
+    try:
+        code, out, err = invoke("--db", "cases.sqlite", "demo")
+    finally:
+        os.chdir(here)
+    assert code == 2, out + err
+    assert "Give the database's absolute path" in err

@@ -323,7 +323,14 @@ def refuse_unusable_file(url: str) -> None:
             f"--db {shown_url(url)}: {found} is a folder, not a SQLite database file",
             ("Name a file: --db FOLDER/cases.sqlite.",),
         )
-    folder = os.path.dirname(os.path.abspath(found))
+    try:
+        folder = os.path.dirname(os.path.abspath(found))
+    except FileNotFoundError:  # a relative path, and the working folder removed (review RI, RI4)
+        raise Failure(
+            f"--db {shown_url(url)}: the folder this command runs in was removed, so a "
+            "relative path names no file",
+            ("Give the database's absolute path, or run the command from a folder that exists.",),
+        ) from None
     holding = _status(url, folder)
     if holding is None or not stat.S_ISDIR(holding.st_mode):
         raise Failure(
