@@ -262,7 +262,7 @@ def refuse_planted_link(database: str) -> None:
 
 
 def _planted_in_shared_folder(database: str, owner: int) -> bool:
-    """Whether a file `owner` owns lies in a sticky folder others may write (/tmp), and is
+    """Whether a file `owner` owns lies in a sticky folder anyone may write (/tmp), and is
     neither this user's, root's, nor the folder owner's: one `fs.protected_regular` would not
     let this user open to write."""
     if owner in (os.geteuid(), 0):
@@ -271,7 +271,9 @@ def _planted_in_shared_folder(database: str, owner: int) -> bool:
         folder = os.stat(os.path.dirname(database))
     except OSError:
         return False
-    shared = folder.st_mode & stat.S_ISVTX and folder.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+    # Anyone may write there (/tmp), as `fs.protected_regular` at its usual level reads it: a
+    # group's sticky folder (chmod 3770) holds its members' stores on purpose.
+    shared = folder.st_mode & stat.S_ISVTX and folder.st_mode & stat.S_IWOTH
     return bool(shared) and folder.st_uid != owner
 
 
@@ -291,29 +293,14 @@ def _refuse_journals(
             continue
         if owner not in owners:
             what = f"{database + end} beside it" if end else "the file is empty and"
-            advice = "remove it, or name a file in a folder of your own"
             if not end and os.stat(database).st_size:
-                what, advice = _in_shared_folder(database)
+                what = "the file, in a folder anyone may write,"
             raise StoreError(
                 f"cannot {doing} {database}: {what} belongs to another user (uid "
                 f"{owner}), who could read every case it would hold, whatever its mode: "
-                f"{advice}",
+                "remove it, or name a file in a folder of your own",
                 retryable=False,
             )
-
-
-def _in_shared_folder(database: str) -> tuple[str, str]:
-    """What the refusal of another user's store in a sticky shared folder says of the file, and
-    what to do: a folder only its group may write is a group's share on purpose (review RI,
-    RI3), which the sticky bit alone refuses."""
-    if os.stat(os.path.dirname(database)).st_mode & stat.S_IWOTH:
-        return "the file, in a folder anyone may write,", (
-            "remove it, or name a file in a folder of your own"
-        )
-    return "the file, in a sticky folder its group may write,", (
-        "to share a store with a group, keep it in a group folder without the sticky bit "
-        "(chmod -t), or have its owner move it to one"
-    )
 
 
 def _tighten_if_empty(database: str) -> None:
