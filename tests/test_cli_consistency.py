@@ -154,7 +154,10 @@ def json_failure(result: Result, code: int) -> dict[str, Any]:
     assert result.exit_code == code, result.output
     assert result.stderr == ""
     failure = json.loads(result.stdout)
-    assert set(failure) == {"error", "reasons", "exit_code"}
+    # `rules` beside `reasons` when the protocol's rules refused, one for each reason.
+    assert set(failure) - {"rules"} == {"error", "reasons", "exit_code"}
+    if "rules" in failure:
+        assert len(failure["rules"]) == len(failure["reasons"])
     assert failure["exit_code"] == code
     assert isinstance(failure["reasons"], list)
     return dict(failure)
@@ -170,6 +173,7 @@ def test_a_refusal_in_json_mode_is_a_json_object_with_every_reason(
     failure = json_failure(invoke(opened, *args, "--format", "json"), 1)
     assert failure["error"] == "record_consent refused by the protocol's rules"
     assert len(failure["reasons"]) == 3
+    assert failure["rules"] == ["R2", "R2", "R2"]
     text = invoke(opened, *args)
     assert [f"  - {reason}" for reason in failure["reasons"]] == text.stderr.splitlines()[1:]
 
