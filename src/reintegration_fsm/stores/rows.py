@@ -125,18 +125,22 @@ def latest_stamp(then: Any, stamps: Iterable[Any]) -> Any:
     return then
 
 
-def entered_at(value: Any) -> datetime | None:
-    """A `recorded_at` as read (a naive UTC time; SQLite's may come back as its text) as the
-    moment it names, in UTC; None for a stamp that is no time (altered behind the store, which
+def recorded_time(value: Any) -> datetime | None:
+    """A `recorded_at` as the driver gives it (SQLite's may come back as its text), as the
+    naive UTC time it names; None for a stamp that is no time (altered behind the store, which
     `verify()` reports)."""
     if isinstance(value, str):
         try:
             value = datetime.fromisoformat(value)
         except ValueError:
             return None
-    if type(value) is not datetime or value.tzinfo is not None:
-        return None
-    return value.replace(tzinfo=timezone.utc)
+    return value if type(value) is datetime and value.tzinfo is None else None
+
+
+def entered_at(value: Any) -> datetime | None:
+    """A `recorded_at` as read (`recorded_time`), as the moment it names in UTC, or None."""
+    time = recorded_time(value)
+    return None if time is None else time.replace(tzinfo=timezone.utc)
 
 
 def refuse_saving_behind(case_id: str, now: datetime, latest_recorded: Any) -> None:

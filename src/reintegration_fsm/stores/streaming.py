@@ -26,7 +26,7 @@ from reintegration_fsm.case import Reintegration
 from reintegration_fsm.protocol.at_rest import StoredTransition
 from reintegration_fsm.stores.digests import COLUMN_MARK
 from reintegration_fsm.stores.holding import Held
-from reintegration_fsm.stores.rows import latest_stamp, logged_day, resumed
+from reintegration_fsm.stores.rows import latest_stamp, logged_day, recorded_time, resumed
 from reintegration_fsm.stores.schema import cases, transitions
 from reintegration_fsm.vocabulary import REDACTED, Actor, Role, Stage, Trigger
 
@@ -97,16 +97,6 @@ def fetched(cursor: Any) -> Any:
         yield from batch
 
 
-def _stamp(value: Any) -> datetime | None:
-    """A `recorded_at` as the driver gives it (SQLite's as its text), or None if no time."""
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value)
-        except ValueError:
-            return None
-    return value if type(value) is datetime and value.tzinfo is None else None
-
-
 def _latest(stamps: list[Any]) -> datetime | None:
     """The latest of a case's `recorded_at` as streamed, read once: the greatest time, or the
     greatest text where every one is text of one width (SQLite's, as the store writes it, whose
@@ -118,8 +108,8 @@ def _latest(stamps: list[Any]) -> datetime | None:
     if type(top) is datetime or (
         type(top) is str and all(type(s) is str and len(s) == len(top) for s in stamps)
     ):
-        return _stamp(top)
-    stamp: datetime | None = latest_stamp(None, map(_stamp, stamps))
+        return recorded_time(top)
+    stamp: datetime | None = latest_stamp(None, map(recorded_time, stamps))
     return stamp
 
 
