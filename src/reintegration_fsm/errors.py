@@ -210,6 +210,11 @@ class UnknownProtocol(ProtocolError):
         """This error, naming the case `case_id` whose history named the protocol."""
         return UnknownProtocol(self.protocol_id, self.version, self.known, case_id=case_id)
 
+    def naming(self, case_id: str) -> UnknownProtocol:
+        """This error naming the case `case_id` (`of_case`), unless it names a case already: a
+        store reading one case among many (a report's, a due list's) says which."""
+        return self if self.case_id is not None else self.of_case(case_id)
+
 
 ALIKE = (
     "differ only in letters' case: one name for two protocols, whose cases would read as run "

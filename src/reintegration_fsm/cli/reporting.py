@@ -220,9 +220,7 @@ def load_cases(
         try:
             loaded.append(store.load(summary.case_id, as_of=on))
         except UnknownProtocol as error:  # the command's registration: said as for any command
-            if error.case_id is not None:
-                raise
-            raise error.of_case(summary.case_id) from None  # (one case of many: named)
+            raise error.naming(summary.case_id) from None  # (one case of many: named)
         except (StoreError, UnpublishedProtocol):
             raise  # the store's or the library's, not the case's: said as for any command
         except ProtocolError as error:

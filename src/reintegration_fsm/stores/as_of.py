@@ -42,9 +42,7 @@ def _stood(store: Store, as_of: dt.date) -> list[Reintegration]:
         except CaseNotFound:
             continue
         except UnknownProtocol as error:  # one case among many: named, as a retention run does
-            if error.case_id is not None:
-                raise
-            raise error.of_case(summary.case_id) from None
+            raise error.naming(summary.case_id) from None
     return found
 
 
