@@ -3,6 +3,7 @@ dates, an authority's protocol), and the links on its way another user may have 
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import stat
@@ -166,8 +167,17 @@ def followed(path: str) -> Followed:
 
 
 def trusted(found: os.stat_result, folder: str) -> bool:
-    """Whether a link or a file in `folder` belongs to this user, root or the folder's owner
-    (who could replace it anyway)."""
+    """Whether a link or a file in `folder` belongs to one of its `trusted_owners`."""
     if not hasattr(os, "geteuid"):
         return True
-    return found.st_uid in (os.geteuid(), 0) or found.st_uid == os.stat(folder).st_uid
+    return found.st_uid in (os.geteuid(), 0) or found.st_uid in trusted_owners(folder)
+
+
+def trusted_owners(folder: str) -> set[int]:
+    """Who may own a link or a file in `folder` without having placed it there to mislead:
+    this user, root, and the folder's owner, who could replace it anyway (when the folder can
+    be looked at). Only where files have owners (`os.geteuid`)."""
+    owners = {os.geteuid(), 0}
+    with contextlib.suppress(OSError):  # a folder not to be looked at: its owner unknown
+        owners.add(os.stat(folder).st_uid)
+    return owners

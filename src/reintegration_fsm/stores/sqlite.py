@@ -12,7 +12,7 @@ import os
 import stat
 import warnings
 import weakref
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from sqlalchemy import URL, Connection, Engine, event
@@ -223,23 +223,17 @@ def refuse_planted(database: str) -> None:
     # Root reads every file anyway, and the folder's owner may replace any file in it: an empty
     # file either made (an administrator's `install -m 660 /dev/null`) hides nothing from them
     # (review RI, RI2).
-    trusted = {os.geteuid(), 0, *_folder_owner(database)}
+    trusted = files.trusted_owners(os.path.dirname(database))
     if found is not None and found.st_size:
         if _planted_in_shared_folder(database, found.st_uid):
-            _refuse_journals(database, {os.geteuid()}, "open a store in", ("",))
+            _refuse_file(database, found.st_uid, "open a store in", _SHARED_FOLDER)
         if stat.S_IMODE(found.st_mode) & 0o077:
             return  # shared with a group or all: a colleague's journal is not told from another's
         _refuse_journals(database, {*trusted, found.st_uid}, "open the store in")
         return
-    _refuse_journals(database, trusted, "make a store in", ("",))
-
-
-def _folder_owner(database: str) -> tuple[int, ...]:
-    """The owner of the folder holding `database` (none when it cannot be looked at)."""
-    try:
-        return (os.stat(os.path.dirname(database)).st_uid,)
-    except OSError:
-        return ()
+    if found is not None and found.st_uid not in trusted:
+        _refuse_file(database, found.st_uid, "make a store in", "the file is empty and")
+    _refuse_journals(database, trusted, "make a store in")
 
 
 def refuse_planted_link(database: str) -> None:
@@ -277,30 +271,39 @@ def _planted_in_shared_folder(database: str, owner: int) -> bool:
     return bool(shared) and folder.st_uid != owner
 
 
-def _refuse_journals(
-    database: str, owners: set[int], doing: str, files: tuple[str, ...] = ()
-) -> None:
-    """Refuse `database` when one of `files` and its journals (`COMPANIONS`) that exist is
-    owned by none of `owners`.
+_SHARED_FOLDER = "the file, in a folder anyone may write,"
+"""How a refusal names another user's store in a sticky folder anyone may write (/tmp)."""
+
+
+def _refuse_journals(database: str, owners: set[int], doing: str) -> None:
+    """Refuse `database` when one of its journals (`COMPANIONS`) that exist is owned by none
+    of `owners`.
 
     Raises:
-        StoreError: naming the file and its owner.
+        StoreError: naming the journal and its owner.
     """
-    for end in (*files, *COMPANIONS):
+    for end in COMPANIONS:
         try:
             owner = os.stat(database + end).st_uid
         except OSError:
             continue
         if owner not in owners:
-            what = f"{database + end} beside it" if end else "the file is empty and"
-            if not end and os.stat(database).st_size:
-                what = "the file, in a folder anyone may write,"
-            raise StoreError(
-                f"cannot {doing} {database}: {what} belongs to another user (uid "
-                f"{owner}), who could read every case it would hold, whatever its mode: "
-                "remove it, or name a file in a folder of your own",
-                retryable=False,
-            )
+            _refuse_file(database, owner, doing, f"{database + end} beside it")
+
+
+def _refuse_file(database: str, owner: int, doing: str, what: str) -> NoReturn:
+    """Refuse `database`: `what` (the file, a journal beside it) belongs to `owner`, another
+    user.
+
+    Raises:
+        StoreError: naming it and its owner.
+    """
+    raise StoreError(
+        f"cannot {doing} {database}: {what} belongs to another user (uid {owner}), who could "
+        "read every case it would hold, whatever its mode: remove it, or name a file in a "
+        "folder of your own",
+        retryable=False,
+    )
 
 
 def _tighten_if_empty(database: str) -> None:
