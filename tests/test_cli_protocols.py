@@ -585,6 +585,34 @@ def test_export_of_many_cases_names_the_case_whose_protocol_is_not_registered(
         assert ids == ["A-1", "P-1", "W-1"], args
 
 
+def test_export_of_many_cases_says_a_protocol_registered_changed_is_changed(
+    tmp_path: Path,
+) -> None:
+    """A case's protocol registered as a file changed in place since the case opened: `timeline`
+    said so, but `export --pupil` and `export --all` told the officer that the protocol "is not
+    registered", sending them to register the file they had just registered (their naming of
+    the case made a plain `UnknownProtocol` of the `ChangedProtocol`)."""
+    db = f"sqlite:///{tmp_path / 'p.sqlite'}"
+    opened = open_under(db, tmp_path, "--protocol", EXAMPLE, under="exampleshire@2027.1")
+    assert opened.exit_code == 0, opened.output
+    changed = tmp_path / "exampleshire.toml"
+    text = Path(EXAMPLE).read_text()
+    assert "place_offer_school_days = 10" in text
+    changed.write_text(text.replace("place_offer_school_days = 10", "place_offer_school_days = 9"))
+    child = ["--pupil", sc.PUPIL.name, "--dob", sc.PUPIL.date_of_birth.isoformat()]
+    for args, case in ((child, "case P-1"), (["--all"], "case P-1"), (["P-1"], "the case")):
+        refused = invoke(
+            "--db", db, "--protocol", str(changed), "export", *args, "--format", "json"
+        )
+        assert refused.exit_code == 2, (args, refused.output)
+        assert json.loads(refused.stdout)["error"] == (
+            f"{case} was opened under protocol exampleshire 2027.1 as it then was, and the file "
+            "registered under that name sets other rules"
+        ), args
+    exported = invoke("--db", db, "--protocol", EXAMPLE, "export", "--all")
+    assert exported.exit_code == 0, exported.output
+
+
 def test_export_all_stopped_part_way_leaves_the_old_file_and_prints_only_the_error(
     tmp_path: Path,
 ) -> None:

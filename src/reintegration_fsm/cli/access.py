@@ -130,15 +130,14 @@ def _every_case(store: SqlAlchemyStore) -> Generator[subject_access.Held, None, 
 
 @contextlib.contextmanager
 def _naming(case_id: str) -> Iterator[None]:
-    """Name `case_id` in the error of a protocol not registered read inside."""
+    """Name `case_id` in the error of a protocol not registered, or registered changed, read
+    inside (`UnknownProtocol.naming`: a `ChangedProtocol` stays one)."""
     try:
         yield
     except UnknownProtocol as error:
         if error.case_id is not None:
             raise
-        raise UnknownProtocol(
-            error.protocol_id, error.version, error.known, case_id=case_id
-        ) from None
+        raise error.naming(case_id) from None
 
 
 def _identity_removed(store: SqlAlchemyStore, case: Reintegration) -> bool:
