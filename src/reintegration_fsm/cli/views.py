@@ -28,11 +28,6 @@ def _kind(value: str) -> str:
     return value.upper()
 
 
-def action(transition: Transition) -> str:
-    """What a transition did, in a few plain words (the step's own wording)."""
-    return described(transition)
-
-
 def _school_days_after(due: dt.date, on: dt.date, calendar: SchoolCalendar | None) -> int | None:
     """School days after `due` up to `on`; None when no calendar knows both days."""
     if calendar is None:
@@ -188,7 +183,7 @@ def timeline(
         who = f"{_line(actor.name)} ({actor.role.value}" + (
             f", {_line(actor.organisation)})" if actor.organisation else ")"
         )
-        lines.append(f"  {transition.on}  {who} {_line(action(transition))}")
+        lines.append(f"  {transition.on}  {who} {_line(described(transition))}")
         otherwise = entered_otherwise(transition, _entered_at(entered, transition))
         if otherwise is not None:
             lines.append(f"              {otherwise}")
@@ -301,7 +296,7 @@ def timeline_json(
                     "role": actor.role.value,
                     "organisation": actor.organisation,
                 },
-                "what": action(transition),
+                "what": described(transition),
                 "deadlines_set": [
                     {"kind": d.kind.value, "due": d.due.isoformat()} for d in reading.deadlines
                 ],
