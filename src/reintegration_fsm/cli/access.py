@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from reintegration_fsm.case import Reintegration
-from reintegration_fsm.cli import subject_access
+from reintegration_fsm.cli import subject_access, unlisted
 from reintegration_fsm.cli.common import (
     DATE,
     Failure,
@@ -160,7 +160,12 @@ def _identity_removed(store: SqlAlchemyStore, case: Reintegration) -> bool:
 
 @click.command()
 @click.argument("case_id", required=False)
-@option("--pupil", metavar="NAME", default=None, help="Every case of the child of this name…")
+@option(
+    "--pupil",
+    metavar="NAME",
+    default=None,
+    help="Every case of the child of this name (`-`: read it from stdin, unseen by `ps`)…",
+)
 @option("--dob", type=DATE, default=None, help="…born on this date (give both).")
 @option("--all", "every", is_flag=True, help="Every case the store may show (JSON).")
 @format_option(("json", "html"), default="json")
@@ -185,6 +190,7 @@ def export(
     `cases`) or as a self-contained HTML document (--format html). --all gives every case as
     JSON.
     """
+    pupil = unlisted.given("--pupil", pupil)
     chosen = sum((case_id is not None, pupil is not None or dob is not None, every))
     if chosen != 1:
         raise Failure(

@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from reintegration_fsm.calendar import SchoolCalendar
-from reintegration_fsm.cli import common
+from reintegration_fsm.cli import common, unlisted
 from reintegration_fsm.cli.common import (
     AUTHORITY_ENV,
     DATE,
@@ -240,7 +240,7 @@ def _store(found: Settings, authority: str | None) -> SqlAlchemyStore:
     "--search",
     metavar="TEXT",
     default=None,
-    help="Only cases whose id or child's name holds TEXT (any case).",
+    help="Only cases whose id or child's name holds TEXT (any case; `-`: read it from stdin).",
 )
 @AUTHORITY_OPTION
 @format_option(("table", "json", "csv", "xlsx"))
@@ -267,6 +267,7 @@ def cases(
     if only_open and only_ended:
         raise click.UsageError("--open and --ended conflict: choose one", ctx)
     running = True if only_open else False if only_ended else None
+    search = unlisted.given("--search", search)
     day = on or common.today()
     store = _store(settings(ctx), authority)
     summaries = store.cases(
