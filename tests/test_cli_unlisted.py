@@ -10,12 +10,10 @@ import select
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 
-from reintegration_fsm import demo
 from reintegration_fsm.cli import cli
 from reintegration_fsm.cli.unlisted import NAME_MOST
 
