@@ -19,6 +19,7 @@ from reintegration_fsm.cli.unlisted import NAME_MOST
 
 CHILD = "Rowan Testwell"
 BORN = "2012-03-09"
+RFSM = (sys.executable, "-m", "reintegration_fsm")
 
 
 @pytest.fixture(scope="module")
@@ -79,8 +80,7 @@ def test_stdin_holding_no_one_name_is_bad_input(
 
 def test_export_with_stdin_closed_says_so(demo_db: str) -> None:
     ran = subprocess.run(
-        [sys.executable, "-m", "reintegration_fsm", "--db", demo_db, "export", "--pupil", "-"]
-        + ["--dob", BORN],
+        [*RFSM, "--db", demo_db, "export", "--pupil", "-", "--dob", BORN],
         stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
@@ -96,8 +96,7 @@ def test_on_a_terminal_the_name_is_asked_for_and_not_echoed(demo_db: str) -> Non
     if pid == 0:  # the child: the command, on the terminal
         os.execv(
             sys.executable,
-            [sys.executable, "-m", "reintegration_fsm", "--db", demo_db, "cases"]
-            + ["--search", "-", "--format", "csv"],
+            [*RFSM, "--db", demo_db, "cases", "--search", "-", "--format", "csv"],
         )
     seen = b""
 
@@ -123,7 +122,8 @@ def test_on_a_terminal_the_name_is_asked_for_and_not_echoed(demo_db: str) -> Non
     os.close(terminal)
     assert os.waitstatus_to_exitcode(status) == 0, seen
     assert b"DEMO-0001,Rowan Testwell" in seen, seen
-    assert b"Testwell\r" not in seen and seen.count(b"Testwell") == 1, seen
+    assert b"Testwell\r" not in seen, seen
+    assert seen.count(b"Testwell") == 1, seen  # in the list, never as it was typed
 
 
 def test_the_help_says_how(demo_db: str) -> None:
