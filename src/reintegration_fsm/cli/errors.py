@@ -54,6 +54,7 @@ from reintegration_fsm.stores.failures import (
     damaged,
     disk_full,
     driver_error,
+    on_sqlite,
     read_only,
     refused_options,
     refused_url,
@@ -61,6 +62,7 @@ from reintegration_fsm.stores.failures import (
     translated,
 )
 from reintegration_fsm.stores.mariadb import NARROW_CHARSET
+from reintegration_fsm.stores.sqlite import FileRefused
 
 OK = 0
 REFUSED = 1
@@ -261,6 +263,18 @@ def _needs_a_person(driver: BaseException) -> bool:
     return read_only(driver) or sqlite_cannot_open(driver) or disk_full(driver)
 
 
+def _next_step(error: StoreError) -> tuple[str, ...]:
+    """The line under a store's error: to try again, or to ask the database's administrator;
+    none for a SQLite file, which is the user's own (its message says what to do: remove or
+    move a file, name another; review LF, LF2)."""
+    if error.retryable:
+        return ("Try again in a moment.",)
+    cause = error.__cause__
+    if isinstance(error, FileRefused) or (cause is not None and on_sqlite(driver_error(cause))):
+        return ()
+    return ("Ask your database administrator.",)
+
+
 def failure_from(error: BaseException) -> Failure:
     """The `Failure` (message, reasons and exit code) an exception stands for."""
     if isinstance(error, Failure):
@@ -293,8 +307,7 @@ def failure_from(error: BaseException) -> Failure:
     ):
         return Failure(f"--db: {error}", (CHECK_URL,), BAD_INPUT)
     if isinstance(error, StoreError):
-        again = "Try again in a moment." if error.retryable else "Ask your database administrator."
-        return Failure(f"the database is unavailable: {error}", (again,), UNAVAILABLE)
+        return Failure(f"the database is unavailable: {error}", _next_step(error), UNAVAILABLE)
     if isinstance(error, ChangedProtocol) and error.alike is not None:
         return Failure(
             f"{_the_case(error)} cannot be opened under protocol {error.protocol_id} "
@@ -378,7 +391,9 @@ def failure_from(error: BaseException) -> Failure:
     if isinstance(error, SQLAlchemyError) and _needs_a_person(driver_error(error)):
         # Met outside the store's own calls (the CLI's look at the schema, SQLite's WAL set as
         # it connects): told as the store tells it, with no advice to retry.
-        return failure_from(translated(error, "use the database"))
+        told = translated(error, "use the database")
+        told.__cause__ = error  # as the store raises it: what failed, for `_next_step`
+        return failure_from(told)
     if isinstance(error, SQLAlchemyError) and damaged(driver_error(error)):
         return Failure(
             "the database file is damaged",

@@ -336,6 +336,18 @@ DAMAGED_ADVICE = (
 )
 """What to do about a damaged SQLite file (the store's message and the CLI's advice)."""
 
+READ_ONLY_MEDIA = (
+    "to only read a store on read-only media (a folder or disk no one may write), name it as a "
+    "file: URI with immutable=1 (sqlite:///file:/path/to/cases.sqlite?immutable=1&uri=true)"
+)
+"""How to read a SQLite store whose folder no one may write: SQLite opens it in WAL mode only
+where it may make the `-shm` beside it, unless told the file cannot change (review LF, LF1)."""
+
+
+def on_sqlite(driver: BaseException) -> bool:
+    """True when the driver's error is SQLite's: a file on this machine, with no server."""
+    return _package(driver) in _SQLITE
+
 
 def read_only(driver: BaseException) -> bool:
     """True when the database refuses every write: a SQLite file opened read-only (or that
@@ -468,7 +480,8 @@ def translated(error: BaseException, action: str, case_id: str | None = None) ->
     if sqlite_cannot_open(driver):
         return StoreError(
             f"could not {action}: the SQLite database file cannot be opened ({reason}): its "
-            "folder must exist, and the file and folder be readable and writable by this user",
+            "folder must exist, and the file and folder be readable and writable by this user; "
+            f"{READ_ONLY_MEDIA}",
             retryable=False,
             case_id=case_id,
         )
@@ -478,11 +491,18 @@ def translated(error: BaseException, action: str, case_id: str | None = None) ->
             retryable=False,
             case_id=case_id,
         )
+    if read_only(driver) and on_sqlite(driver):
+        return StoreError(
+            f"could not {action}: the database refuses writes: it is read-only ({reason}): "
+            "name a SQLite file (and its folder) this user may write, or a URL without mode=ro "
+            f"or immutable=1; {READ_ONLY_MEDIA}",
+            retryable=False,
+            case_id=case_id,
+        )
     if read_only(driver):
         return StoreError(
             f"could not {action}: the database refuses writes: it is read-only ({reason}): "
-            "name a database this user may write (not a replica), a SQLite file (and its "
-            "folder) this user may write, or a URL without mode=ro",
+            "name a database this user may write (not a replica)",
             retryable=False,
             case_id=case_id,
         )

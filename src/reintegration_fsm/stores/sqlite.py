@@ -36,6 +36,15 @@ the lock, before it gives up (`SqlAlchemyStore` tries again until its `busy_time
 _configured: weakref.WeakSet[Engine] = weakref.WeakSet()
 
 
+class FileRefused(StoreError):
+    """A SQLite file the store will not open (another user's, or one a link of theirs leads
+    to, or one it would read only in part): never retryable, and its message says what to do
+    on the user's own machine, where there is no database administrator to ask."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, retryable=False)
+
+
 def configure(engine: Engine, *, durable: bool, busy_timeout: float) -> None:
     """Install the connect and begin hooks on a SQLite engine (once per engine)."""
     if engine in _configured:
@@ -103,6 +112,8 @@ def private_file(url: URL) -> None:
     refuse_planted_link(database)
     database = os.path.realpath(database)  # O_EXCL refuses any link, even one to nothing
     refuse_planted(database)
+    if _uri_immutable(url):
+        refuse_unread_journal(database)
     if not creates:
         return
     try:
@@ -160,6 +171,35 @@ def _uri_creates(url: URL) -> bool:
     `immutable`)."""
     options = _uri_options(url)
     return options.get("mode", "rwc") == "rwc" and options.get("immutable", "0") in ("0", "")
+
+
+def _uri_immutable(url: URL) -> bool:
+    """Whether a `file:` URI tells SQLite its file cannot change (`immutable=1`, or `true`,
+    `yes`, `on`, as SQLite reads a boolean option)."""
+    value = _uri_options(url).get("immutable", "0").strip().lower()
+    return value in ("1", "true", "yes", "on")
+
+
+def refuse_unread_journal(database: str) -> None:
+    """Refuse to open `database` as immutable beside a `-wal` that holds anything: SQLite then
+    reads the file alone, without the steps the journal still holds (a store copied, or its
+    writer killed, before they were written into the file), and says nothing (review LF, LF1).
+
+    Raises:
+        StoreError: the `-wal` beside it is not empty.
+    """
+    journal = database + "-wal"
+    try:
+        size = os.stat(journal).st_size
+    except OSError:
+        return
+    if size:
+        raise FileRefused(
+            f"cannot read {database} with immutable=1: {journal} beside it holds steps not yet "
+            "written into the file, which immutable=1 would not read: open the store once "
+            "without immutable=1 where it may be written (copy it with its -wal and -shm to a "
+            "folder of your own), which writes them in"
+        )
 
 
 def database_file(url: URL) -> str | None:
@@ -226,14 +266,14 @@ def refuse_planted(database: str) -> None:
     trusted = files.trusted_owners(os.path.dirname(database))
     if found is not None and found.st_size:
         if _planted_in_shared_folder(database, found.st_uid):
-            _refuse_file(database, found.st_uid, "open a store in", _SHARED_FOLDER)
+            _refuse_file(database, found.st_uid, "open a store in", _SHARED_FOLDER, _OWN_FILE)
         if stat.S_IMODE(found.st_mode) & 0o077:
             return  # shared with a group or all: a colleague's journal is not told from another's
-        _refuse_journals(database, {*trusted, found.st_uid}, "open the store in")
+        _refuse_journals(database, {*trusted, found.st_uid}, "open the store in", _MOVE_STORE)
         return
     if found is not None and found.st_uid not in trusted:
-        _refuse_file(database, found.st_uid, "make a store in", "the file is empty and")
-    _refuse_journals(database, trusted, "make a store in")
+        _refuse_file(database, found.st_uid, "make a store in", "the file is empty and", _OWN_FILE)
+    _refuse_journals(database, trusted, "make a store in", _OWN_FILE)
 
 
 def refuse_planted_link(database: str) -> None:
@@ -247,11 +287,11 @@ def refuse_planted_link(database: str) -> None:
     """
     found = files.followed(database)
     if found.link is not None and found.found is not None:
-        raise StoreError(
+        raise FileRefused(
             f"cannot open a store at {database}: {found.link} is a link of another user (uid "
             f"{found.found.st_uid}), who could have placed it to have every case written where "
-            "they chose: remove it, or name a file in a folder of your own",
-            retryable=False,
+            "they chose: name the store's own file, in a folder of your own, not through the "
+            "link"
         )
 
 
@@ -274,8 +314,18 @@ def _planted_in_shared_folder(database: str, owner: int) -> bool:
 _SHARED_FOLDER = "the file, in a folder anyone may write,"
 """How a refusal names another user's store in a sticky folder anyone may write (/tmp)."""
 
+_OWN_FILE = "name a file in a folder of your own (one only you may write) instead"
+"""The next step when the file named, or a journal beside it, is another user's: the store is
+kept elsewhere (a SQLite file has no administrator to ask: review LF, LF2)."""
 
-def _refuse_journals(database: str, owners: set[int], doing: str) -> None:
+_MOVE_STORE = (
+    "move the store (its file alone) to a folder of your own (one only you may write), and "
+    "name it there"
+)
+"""The next step when another user placed a journal beside a private store: away from it."""
+
+
+def _refuse_journals(database: str, owners: set[int], doing: str, step: str) -> None:
     """Refuse `database` when one of its journals (`COMPANIONS`) that exist is owned by none
     of `owners`.
 
@@ -288,21 +338,19 @@ def _refuse_journals(database: str, owners: set[int], doing: str) -> None:
         except OSError:
             continue
         if owner not in owners:
-            _refuse_file(database, owner, doing, f"{database + end} beside it")
+            _refuse_file(database, owner, doing, f"{database + end} beside it", step)
 
 
-def _refuse_file(database: str, owner: int, doing: str, what: str) -> NoReturn:
+def _refuse_file(database: str, owner: int, doing: str, what: str, step: str) -> NoReturn:
     """Refuse `database`: `what` (the file, a journal beside it) belongs to `owner`, another
-    user.
+    user; `step` says what to do instead.
 
     Raises:
-        StoreError: naming it and its owner.
+        FileRefused: naming it, its owner and the step.
     """
-    raise StoreError(
+    raise FileRefused(
         f"cannot {doing} {database}: {what} belongs to another user (uid {owner}), who could "
-        "read every case it would hold, whatever its mode: remove it, or name a file in a "
-        "folder of your own",
-        retryable=False,
+        f"read every case it would hold, whatever its mode: {step}"
     )
 
 

@@ -1,0 +1,249 @@
+"""Review LF: five items earlier reviews left open (RI6/DF7, RI7, LG10, DF6, RH4)."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
+
+from reintegration_fsm import SqlAlchemyStore, StoreError
+from reintegration_fsm.cli import cli
+from reintegration_fsm.cli.errors import failure_from
+from reintegration_fsm.stores.failures import translated
+from store_contract import built
+
+ANOTHER_USER = 65534
+"""`nobody`: the user who plants a file, or who reads a store they may not write."""
+
+as_root = pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() != 0,
+    reason="acting as another user takes root (CI runs as root)",
+)
+
+ASK = "Ask your database administrator."
+IMMUTABLE = "sqlite:///file:/path/to/cases.sqlite?immutable=1&uri=true"
+
+
+def invoke(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args), env={"RFSM_CALENDAR": None})
+    return result.exit_code, result.stdout, result.stderr
+
+
+def sqlite_error(message: str, code: int, name: str) -> sa.exc.OperationalError:
+    """SQLite's error as SQLAlchemy raises it, with its code (as Python 3.11's sqlite3 gives)."""
+    driver = sqlite3.OperationalError(message)
+    driver.sqlite_errorcode = code  # type: ignore[attr-defined]
+    driver.sqlite_errorname = name  # type: ignore[attr-defined]
+    return sa.exc.OperationalError("PRAGMA journal_mode = WAL", {}, driver)
+
+
+def told(error: BaseException) -> StoreError:
+    """The store's error for a driver's, raised over it as the store raises it."""
+    stored = translated(error, "list cases")
+    assert isinstance(stored, StoreError)
+    stored.__cause__ = error
+    return stored
+
+
+# -- LF1 (RI6, DF7): a store on read-only media ---------------------------------------------------
+@pytest.mark.parametrize(
+    ("message", "code", "name"),
+    [
+        ("attempt to write a readonly database", 1544, "SQLITE_READONLY_DIRECTORY"),
+        ("unable to open database file", 14, "SQLITE_CANTOPEN"),  # a read-only mount
+    ],
+)
+def test_LF1_a_store_on_read_only_media_is_told_how_to_be_read(
+    message: str, code: int, name: str
+) -> None:
+    """A store in a folder no one may write (SQLITE_READONLY_DIRECTORY) or on a disk mounted
+    read-only (SQLITE_CANTOPEN, even for root) could not be read, and neither message said
+    that a `file:` URI with `immutable=1` reads it; the command line added "Ask your database
+    administrator", who for a file on the user's own machine does not exist."""
+    stored = told(sqlite_error(message, code, name))
+    assert "immutable=1" in str(stored)
+    assert IMMUTABLE in str(stored)
+    failure = failure_from(stored)
+    assert failure.exit_code == 3
+    assert ASK not in failure.reasons
+
+
+def test_LF1_a_servers_read_only_refusal_names_no_sqlite_option() -> None:
+    """A PostgreSQL replica's refusal speaks of the database, not of SQLite's URIs, and still
+    sends the officer to the database's administrator."""
+
+    class ReadOnlySqlTransaction(Exception):
+        sqlstate = "25006"
+
+    ReadOnlySqlTransaction.__module__ = "psycopg.errors"
+    error = sa.exc.OperationalError("INSERT", {}, ReadOnlySqlTransaction("read-only"))
+    stored = told(error)
+    assert "it is read-only" in str(stored)
+    assert "immutable" not in str(stored)
+    assert "mode=ro" not in str(stored)
+    assert failure_from(stored).reasons == (ASK,)
+
+
+def held_open_with_its_journal(database: Path) -> SqlAlchemyStore:
+    """A store with a case saved and its connection still open: the step is in the `-wal`
+    alone, as when its writer is killed or the files are copied while it runs."""
+    store = SqlAlchemyStore(f"sqlite:///{database}")
+    store.create_schema()
+    store.save(built("case-01", 2))
+    assert Path(f"{database}-wal").stat().st_size > 0
+    return store
+
+
+def test_LF1_immutable_is_refused_beside_a_journal_it_would_not_read(tmp_path: Path) -> None:
+    """`immutable=1` reads the database file alone: beside a `-wal` holding steps (a store
+    copied while it ran, or its writer killed) it listed no case, or an older state, and
+    `verify` called it sound. Refused now, saying how to have the journal written in; once
+    it is (the writer closed), the same URI reads every case."""
+    database = tmp_path / "cases.sqlite"
+    writer = held_open_with_its_journal(database)
+    url = f"sqlite:///file:{database}?immutable=1&uri=true"
+    with pytest.raises(StoreError, match="holds steps not yet written into the file") as raised:
+        SqlAlchemyStore(url).cases()
+    assert not raised.value.retryable
+    code, _, err = invoke("--db", url, "cases")
+    assert code == 3, err
+    assert "immutable=1 would not read" in err
+    assert ASK not in err
+    writer.close()
+    with SqlAlchemyStore(url) as reader:
+        assert [summary.case_id for summary in reader.cases()] == ["case-01"]
+
+
+@pytest.fixture
+def readable_folder() -> Iterator[Path]:
+    """A folder in /tmp that another user may enter (pytest's own are its owner's)."""
+    folder = Path(tempfile.mkdtemp(dir="/tmp"))
+    folder.chmod(0o755)
+    try:
+        yield folder
+    finally:
+        for inside in folder.rglob("*"):
+            if inside.is_dir() and not inside.is_symlink():
+                inside.chmod(0o755)
+        subprocess.run(["rm", "-rf", str(folder)], check=False)
+
+
+AS_ANOTHER_USER = """
+import importlib, os, pkgutil, sqlite3, sys
+import click._textwrap, reintegration_fsm, sqlalchemy.dialects.sqlite.pysqlite, alembic.command
+for found in pkgutil.walk_packages(reintegration_fsm.__path__, "reintegration_fsm."):
+    try:
+        importlib.import_module(found.name)
+    except Exception:
+        pass
+from reintegration_fsm.cli import cli
+os.setgroups([])
+os.setgid(65534)
+os.setuid(65534)
+sys.exit(cli(sys.argv[1:], prog_name="reintegration-fsm"))
+"""
+"""The command run as `nobody`, its modules loaded first as root (as test_cli_boundary's)."""
+
+
+def as_another_user(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", AS_ANOTHER_USER, *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={k: v for k, v in os.environ.items() if not k.startswith("RFSM_")},
+        cwd="/",
+    )
+
+
+@as_root
+def test_LF1_a_store_in_a_folder_no_one_may_write_reads_with_immutable(
+    readable_folder: Path,
+) -> None:
+    """Review RI's RI6 and DF's DF7, through the command line: `cases` on a store in a folder
+    this user may not write failed, saying neither how to read it nor anything but "Ask your
+    database administrator". It names `immutable=1` now, and that URI lists the case."""
+    folder = readable_folder / "ro"
+    folder.mkdir()
+    database = folder / "cases.sqlite"
+    with SqlAlchemyStore(f"sqlite:///{database}") as store:
+        store.create_schema()
+        store.save(built("case-01", 2))
+    database.chmod(0o444)
+    folder.chmod(0o555)
+    result = as_another_user("--db", str(database), "cases")
+    assert result.returncode == 3, result.stderr
+    assert IMMUTABLE in result.stderr
+    assert ASK not in result.stderr
+    result = as_another_user("--db", f"sqlite:///file:{database}?immutable=1&uri=true", "cases")
+    assert result.returncode == 0, result.stderr
+    assert "case-01" in result.stdout
+    assert sorted(path.name for path in folder.iterdir()) == ["cases.sqlite"]
+
+
+# -- LF2 (RI7): a SQLite file of another user's -------------------------------------------------
+def shared_folder(tmp_path: Path) -> Path:
+    """A folder anyone may write, sticky, as /tmp is."""
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    folder.chmod(0o1777)
+    return folder
+
+
+@as_root
+@pytest.mark.parametrize(
+    ("planted", "step"),
+    [
+        ("", "name a file in a folder of your own (one only you may write) instead"),
+        ("-wal", "name a file in a folder of your own (one only you may write) instead"),
+        ("-wal beside a store", "move the store (its file alone) to a folder of your own"),
+    ],
+)
+def test_LF2_another_users_file_is_told_what_to_do_not_to_ask_an_administrator(
+    tmp_path: Path, planted: str, step: str
+) -> None:
+    """A store file, or a journal beside one, another user placed: the command line ended
+    with "Ask your database administrator.", and the library's message said "remove it", which
+    the sticky folder (/tmp) does not allow. A SQLite file is on the user's own machine: the
+    message says the one step that works, and no administrator is named."""
+    database = shared_folder(tmp_path) / "cases.sqlite"
+    if planted.endswith("a store"):
+        with SqlAlchemyStore(f"sqlite:///{database}") as store:
+            store.create_schema()
+            store.save(built("case-01", 2))
+    trap = Path(f"{database}{planted.split(' ')[0]}")
+    trap.touch(mode=0o666)
+    os.chown(trap, ANOTHER_USER, ANOTHER_USER)
+    with pytest.raises(StoreError, match="belongs to another user") as raised:
+        SqlAlchemyStore(f"sqlite:///{database}")
+    assert step in str(raised.value)
+    assert "remove it" not in str(raised.value)
+    command = "cases" if planted.endswith("a store") else "demo"
+    code, out, err = invoke("--db", str(database), command)
+    assert code == 3, out + err
+    assert step in err
+    assert ASK not in err
+
+
+@as_root
+def test_LF2_another_users_link_is_told_what_to_do(tmp_path: Path) -> None:
+    """A link another user placed where the store is named: the step is to name the file
+    itself, in a folder of one's own, with no administrator to ask."""
+    folder = shared_folder(tmp_path)
+    target = tmp_path / "mine.sqlite"
+    link = folder / "cases.sqlite"
+    link.symlink_to(target)
+    os.lchown(link, ANOTHER_USER, ANOTHER_USER)
+    code, out, err = invoke("--db", str(link), "demo")
+    assert code == 3, out + err
+    assert "is a link of another user" in err
+    assert "not through the link" in err
+    assert ASK not in err
