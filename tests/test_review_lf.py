@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import os
 import sqlite3
 import subprocess
 import sys
 import tempfile
+import traceback
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,7 +17,8 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from reintegration_fsm import SqlAlchemyStore, StoreError
+from raw_sqlite import tamper
+from reintegration_fsm import AlteredRow, FormInvalid, SqlAlchemyStore, StoreError
 from reintegration_fsm.cli import cli
 from reintegration_fsm.cli.errors import failure_from
 from reintegration_fsm.stores.failures import translated
@@ -247,3 +251,71 @@ def test_LF2_another_users_link_is_told_what_to_do(tmp_path: Path) -> None:
     assert "is a link of another user" in err
     assert "not through the link" in err
     assert ASK not in err
+
+
+# -- LF3 (LG10): a row changed behind the store, decoded -----------------------------------------
+SECRET = "Alex Secretname"
+
+
+def chained(error: BaseException | None) -> Iterator[BaseException]:
+    """`error` and every error it chains, as a logged traceback or an error tracker walks them."""
+    while error is not None:
+        yield error
+        error = error.__cause__ or error.__context__
+
+
+def quotes_the_row(error: BaseException) -> bool:
+    """Whether a logged traceback of `error`, or an error of its chain, holds the row's text."""
+    logged = "".join(traceback.format_exception(error))
+    held = (repr(found.args) + repr(getattr(found, "doc", "")) for found in chained(error))
+    return SECRET in logged or any(SECRET in text for text in held)
+
+
+def altered(tmp_path: Path, table: str, column: str, value: str) -> str:
+    """A store of one case whose `column` (of its second log entry, or its case row) was set to
+    `value` behind the store."""
+    url = f"sqlite:///{tmp_path / 'altered.sqlite'}"
+    with SqlAlchemyStore(url) as store:
+        store.create_schema()
+        store.save(built("case-01", 3))
+    where = " and seq = 2" if table == "rfsm_transitions" else ""
+    tamper(url, f"update {table} set {column} = ? where case_id = 'case-01'{where}", (value,))
+    return url
+
+
+def test_LF3_an_altered_rows_json_error_chains_no_personal_data(tmp_path: Path) -> None:
+    """Review LG's LG10: `AlteredRow` chained the JSON error, which keeps the whole row (the
+    child's name) as its `doc`, for an error tracker or a debugger to send on. The chain keeps
+    the error's class, message and position, never the row; the message says them too."""
+    url = altered(tmp_path, "rfsm_transitions", "data", f'{{"pupil": {{"name": "{SECRET}", ')
+    with SqlAlchemyStore(url) as store, pytest.raises(AlteredRow) as raised:
+        store.history("case-01")
+    error = raised.value
+    assert error.case_id == "case-01"
+    assert "case 'case-01'" in str(error)
+    assert "(JSONDecodeError: Expecting property name enclosed in double quotes at line 1, " in (
+        str(error)
+    )
+    assert isinstance(error.__cause__, json.JSONDecodeError)
+    assert error.__cause__.pos == 38
+    assert not quotes_the_row(error)
+
+
+def test_LF3_an_altered_rows_value_error_chains_no_personal_data(tmp_path: Path) -> None:
+    """A date column holding a name: `date.fromisoformat`'s error quoted it ("Invalid
+    isoformat string: 'Alex ...'") in a logged traceback, under the AlteredRow."""
+    url = altered(tmp_path, "rfsm_cases", "opened_on", SECRET)
+    with SqlAlchemyStore(url) as store, pytest.raises(AlteredRow) as raised:
+        list(store.cases())
+    assert "(ValueError)" in str(raised.value)
+    assert not quotes_the_row(raised.value)
+
+
+def test_LF3_a_replayed_entrys_json_error_keeps_no_row_as_its_context(tmp_path: Path) -> None:
+    """`load(as_of=)` replays the log: a transition whose data is not JSON raises the replay's
+    `FormInvalid` `from None`, which still keeps the JSON error, and its `doc`, as context."""
+    url = altered(tmp_path, "rfsm_transitions", "data", f'{{"pupil": {{"name": "{SECRET}", ')
+    with SqlAlchemyStore(url) as store, pytest.raises(FormInvalid) as raised:
+        store.load("case-01", as_of=dt.date(2030, 1, 1))
+    assert "its recorded data is not JSON (Expecting property name" in str(raised.value)
+    assert not quotes_the_row(raised.value)

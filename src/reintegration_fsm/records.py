@@ -365,6 +365,8 @@ class Transition:
         try:
             parsed = json.loads(pending or "null")  # type: ignore[arg-type]
         except (ValueError, RecursionError) as error:  # a row changed behind its store
+            if isinstance(error, json.JSONDecodeError):
+                error.doc = ""  # the whole row, kept as the refusal's context (review LF, LF3)
             raise FormInvalid(
                 "transition",
                 str(self._seq),

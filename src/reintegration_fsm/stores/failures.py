@@ -9,6 +9,7 @@ a row's values removed (they hold children's names, dates of birth and addresses
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -202,11 +203,44 @@ def read_back(action: str, case_id: str | None = None) -> Iterator[None]:
     except ProtocolError:
         raise
     except UNREADABLE_ROW as error:
+        forget_row(error)
         raise AlteredRow(
-            f"could not {action}: {ALTERED} ({type(error).__name__}): it was changed behind "
+            f"could not {action}: {ALTERED} ({unquoted(error)}): it was changed behind "
             "the store; run verify, which names it, and restore it from a backup",
             case_id=case_id,
         ) from error
+
+
+def unquoted(error: BaseException) -> str:
+    """What a decoding error says without the row it read: a JSON error's class, message and
+    position; another's class alone (its message may quote the value: `int()`'s, a date's)."""
+    if isinstance(error, json.JSONDecodeError):
+        return f"JSONDecodeError: {error.msg} at line {error.lineno}, column {error.colno}"
+    return type(error).__name__
+
+
+def forget_row(error: BaseException) -> None:
+    """Drop the text a decoding error read, from it and from each error it chains: an
+    `AlteredRow` chains it, and a logged traceback (`logging.exception`, an error tracker)
+    prints or sends each error of a chain, with the child's personal data the row holds (a
+    JSON error keeps the whole row as `doc`; `int()` or a date's quotes the value). A JSON
+    error keeps its message and position, a recursion error its message; another is left its
+    class alone (review LF, LF3)."""
+    seen: set[int] = set()
+    found: BaseException | None = error
+    while found is not None and id(found) not in seen:
+        seen.add(id(found))
+        if isinstance(found, json.JSONDecodeError):
+            found.doc = ""
+        elif isinstance(found, UnicodeDecodeError):
+            found.object = b""
+        elif isinstance(found, UnicodeError):
+            found.args = ()
+            if isinstance(found, UnicodeEncodeError | UnicodeTranslateError):
+                found.object = ""
+        elif not isinstance(found, RecursionError):
+            found.args = ()
+        found = found.__cause__ or found.__context__
 
 
 def driver_error(error: BaseException) -> BaseException:
