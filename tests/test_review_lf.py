@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -17,7 +18,7 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from raw_sqlite import tamper
+from raw_sqlite import raw_sqlite, tamper
 from reintegration_fsm import AlteredRow, FormInvalid, SqlAlchemyStore, StoreError
 from reintegration_fsm.cli import cli
 from reintegration_fsm.cli.errors import failure_from
@@ -319,3 +320,61 @@ def test_LF3_a_replayed_entrys_json_error_keeps_no_row_as_its_context(tmp_path: 
         store.load("case-01", as_of=dt.date(2030, 1, 1))
     assert "its recorded data is not JSON (Expecting property name" in str(raised.value)
     assert not quotes_the_row(raised.value)
+
+
+# -- LF4 (DF6): a first import killed part way ---------------------------------------------------
+KILLED_IMPORT = """
+import os, signal, sys
+from reintegration_fsm.cli import cases, cli
+from reintegration_fsm.stores.sql import SqlAlchemyStore
+
+cases.IMPORT_BATCH = 1  # each history its own batch: two written, uncommitted, at the kill
+imported = SqlAlchemyStore.import_histories
+
+def killed_at_the_third(self, histories, **options):
+    def read():
+        for n, history in enumerate(histories):
+            if n == 2:
+                os.kill(os.getpid(), signal.SIGKILL)
+            yield history
+    return imported(self, read(), **options)
+
+SqlAlchemyStore.import_histories = killed_at_the_third
+sys.exit(cli(sys.argv[1:], prog_name="reintegration-fsm"))
+"""
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="SIGKILL is POSIX's")
+def test_LF4_a_killed_first_import_leaves_an_empty_store_and_runs_again(
+    demo_db: str, tmp_path: Path
+) -> None:
+    """Review DF's DF6: a first `import` killed (SIGKILL) part way left a store `verify`
+    called sound. What is left: the tables (made before the first case, in a transaction of
+    their own) and no case at all, not even the batches written before the kill (the command
+    line writes every batch in one transaction). No case is half written. The officer tells
+    by the exit status and the missing `imported ...` line; `verify` checks 0 cases; the same
+    import run again imports every case, and once more skips them all."""
+    export = tmp_path / "all.json"
+    assert invoke("--db", demo_db, "export", "--all", "-o", str(export))[0] == 0
+    database = tmp_path / "new.sqlite"
+    killed = subprocess.run(
+        [sys.executable, "-c", KILLED_IMPORT, "--db", str(database), "import", str(export)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={k: v for k, v in os.environ.items() if not k.startswith("RFSM_")},
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert "imported" not in killed.stdout
+    assert Path(f"{database}-wal").stat().st_size > 0  # the batches written, never committed
+    with raw_sqlite(database) as conn:
+        assert conn.execute("select count(*) from rfsm_transitions").fetchone() == (0,)
+        assert conn.execute("select count(*) from rfsm_cases").fetchone() == (0,)
+    code, _, err = invoke("--db", str(database), "verify")
+    assert code == 0, err
+    assert "checked 0 cases" in err
+    code, out, err = invoke("--db", str(database), "import", str(export))
+    assert code == 0, err
+    assert out.startswith("imported 4 case(s), ")
+    code, out, err = invoke("--db", str(database), "import", str(export))
+    assert out == "imported 0 case(s), 0 transition(s); 4 already stored\n", err
