@@ -28,10 +28,12 @@ class ConsentForm:
     agrees: bool = attrs.field(validator=fields.flag)
     consent_to_share: bool = attrs.field(validator=fields.flag)
     preferred_schools: tuple[str, ...] = attrs.field(
-        converter=fields.to_tuple, validator=fields.each(fields.name)
+        converter=fields.to_texts, validator=fields.each(fields.name)
     )
     signed_by: str = attrs.field(validator=fields.name)
-    signed_on: dt.date | None = attrs.field(converter=fields.as_day, validator=fields.optional_day)
+    signed_on: dt.date | None = attrs.field(
+        converter=fields.as_optional_day, validator=fields.optional_day
+    )
     child_agrees: bool | None = attrs.field(default=None, validator=fields.optional_flag)
     ap_setting: str = attrs.field(default="", validator=fields.name)
     child_address: str = attrs.field(default="", validator=fields.text, metadata=fields.ADDRESS)

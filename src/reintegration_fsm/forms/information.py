@@ -18,7 +18,7 @@ class PastoralSupportPlan:
 
     start: dt.date = attrs.field(converter=fields.as_day, validator=fields.day)
     end: dt.date | None = attrs.field(
-        default=None, converter=fields.as_day, validator=fields.optional_day
+        default=None, converter=fields.as_optional_day, validator=fields.optional_day
     )
     summary: str = attrs.field(default="", validator=fields.text)
 
@@ -58,6 +58,28 @@ RATING_NAMES = ("attainment", "effort", "attitude_to_staff", "attitude_to_peers"
 """The form's five overall ratings, in its order."""
 
 
+def _evidence(
+    value: frozenset[Evidence] | set[Evidence] | list[Evidence] | tuple[Evidence, ...],
+) -> frozenset[Evidence]:
+    """`fields.to_frozenset`, typed for the constructor (review TY, TY3)."""
+    converted: frozenset[Evidence] = fields.to_frozenset(value)
+    return converted
+
+
+def _professionals(
+    value: tuple[Professional, ...] | list[Professional],
+) -> tuple[Professional, ...]:
+    """`fields.to_tuple`, typed for the constructor (review TY, TY3)."""
+    converted: tuple[Professional, ...] = fields.to_tuple(value)
+    return converted
+
+
+def _measures(value: tuple[Measure, ...] | list[Measure]) -> tuple[Measure, ...]:
+    """`fields.to_tuple`, typed for the constructor (review TY, TY3)."""
+    converted: tuple[Measure, ...] = fields.to_tuple(value)
+    return converted
+
+
 @attrs.frozen
 class ReintegrationInformation:
     """The Reintegration Information form, gathered by the AP setting before the panel.
@@ -75,7 +97,7 @@ class ReintegrationInformation:
     reasons_for_success: str = attrs.field(validator=fields.text)
     transport_plan: str = attrs.field(validator=fields.text)
     evidence: frozenset[Evidence] = attrs.field(
-        converter=fields.to_frozenset, validator=fields.each(fields.member(Evidence), frozenset)
+        converter=_evidence, validator=fields.each(fields.member(Evidence), frozenset)
     )
     send_level: str = attrs.field(default="", validator=fields.text)
     ethnicity: str = attrs.field(default="", validator=fields.text)
@@ -86,10 +108,10 @@ class ReintegrationInformation:
     )
     """From 0 to 366, the days of a year."""
     professionals: tuple[Professional, ...] = attrs.field(
-        default=(), converter=fields.to_tuple, validator=fields.each(fields.instance(Professional))
+        default=(), converter=_professionals, validator=fields.each(fields.instance(Professional))
     )
     measures_taken: tuple[Measure, ...] = attrs.field(
-        default=(), converter=fields.to_tuple, validator=fields.each(fields.instance(Measure))
+        default=(), converter=_measures, validator=fields.each(fields.instance(Measure))
     )
     gcse_subjects: str = attrs.field(default="", validator=fields.text)
     alternative_curriculum: str = attrs.field(default="", validator=fields.text)

@@ -139,19 +139,19 @@ class FailureLetter:
 
     parent_name: str = attrs.field(validator=fields.name)
     reasons: tuple[str, ...] = attrs.field(
-        converter=fields.to_tuple, validator=fields.each(fields.text)
+        converter=fields.to_texts, validator=fields.each(fields.text)
     )
     incident_investigated: bool = attrs.field(validator=fields.flag)
     harassment_checked: bool = attrs.field(validator=fields.flag)
     child_version_heard: bool = attrs.field(validator=fields.flag)
     support_provided: tuple[str, ...] = attrs.field(
-        converter=fields.to_tuple, validator=fields.each(fields.text)
+        converter=fields.to_texts, validator=fields.each(fields.text)
     )
     effective_date: dt.date = attrs.field(converter=fields.as_day, validator=fields.day)
     head_teacher: str = attrs.field(validator=fields.name)
     home_head_teacher: str = attrs.field(default="", validator=fields.name)
     written_on: dt.date | None = attrs.field(
-        default=None, converter=fields.as_day, validator=fields.optional_day
+        default=None, converter=fields.as_optional_day, validator=fields.optional_day
     )
     second_parent_name: str = attrs.field(default="", validator=fields.name)
 

@@ -21,6 +21,20 @@ class Attendee:
     party: Party = attrs.field(validator=fields.member(Party))
 
 
+def _parties(
+    value: frozenset[Party] | set[Party] | list[Party] | tuple[Party, ...],
+) -> frozenset[Party]:
+    """`fields.to_frozenset`, typed for the constructor (review TY, TY3)."""
+    converted: frozenset[Party] = fields.to_frozenset(value)
+    return converted
+
+
+def _attendees(value: tuple[Attendee, ...] | list[Attendee]) -> tuple[Attendee, ...]:
+    """`fields.to_tuple`, typed for the constructor (review TY, TY3)."""
+    converted: tuple[Attendee, ...] = fields.to_tuple(value)
+    return converted
+
+
 @attrs.frozen
 class InitialMeeting:
     """The Reintegration Initial Meeting form, signed by all parties; it agrees the review dates."""
@@ -29,7 +43,7 @@ class InitialMeeting:
     parent_present: bool = attrs.field(validator=fields.flag)
     child_present: bool = attrs.field(validator=fields.flag)
     signatures: frozenset[Party] = attrs.field(
-        converter=fields.to_frozenset, validator=fields.each(fields.member(Party), frozenset)
+        converter=_parties, validator=fields.each(fields.member(Party), frozenset)
     )
     start_date: dt.date = attrs.field(converter=fields.as_day, validator=fields.day)
     transport_arrangements: str = attrs.field(validator=fields.text)
@@ -63,7 +77,7 @@ class ReviewMeeting:
     held_on: dt.date = attrs.field(converter=fields.as_day, validator=fields.day)
     kind: ReviewKind = attrs.field(validator=fields.member(ReviewKind))
     attendees: tuple[Attendee, ...] = attrs.field(
-        converter=fields.to_tuple, validator=fields.each(fields.instance(Attendee))
+        converter=_attendees, validator=fields.each(fields.instance(Attendee))
     )
     child_views: ChildViews | None = attrs.field(
         validator=fields.instance(ChildViews, optional=True)
@@ -74,10 +88,10 @@ class ReviewMeeting:
         default=ReviewDecision.CONTINUE, validator=fields.member(ReviewDecision)
     )
     next_meeting: dt.date | None = attrs.field(
-        default=None, converter=fields.as_day, validator=fields.optional_day
+        default=None, converter=fields.as_optional_day, validator=fields.optional_day
     )
     permanent_from: dt.date | None = attrs.field(
-        default=None, converter=fields.as_day, validator=fields.optional_day
+        default=None, converter=fields.as_optional_day, validator=fields.optional_day
     )
     """The agreed date of permanent admission to the host school (seed step 8); a FINAL review
     deciding MAKE_PERMANENT needs it (R9)."""

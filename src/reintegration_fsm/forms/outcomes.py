@@ -25,7 +25,7 @@ class UnsuccessfulOutcome:
 
     provision_for_return: str = attrs.field(validator=fields.text)
     return_date: dt.date | None = attrs.field(
-        converter=fields.as_day, validator=fields.optional_day
+        converter=fields.as_optional_day, validator=fields.optional_day
     )
     completed_by: str = attrs.field(validator=fields.name)
     reasons_for_failure: str = attrs.field(default="", validator=fields.text)
