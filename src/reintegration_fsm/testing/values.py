@@ -18,7 +18,7 @@ from stdnum.gb import upn as upn_check
 from reintegration_fsm.fields import prints_nothing
 from reintegration_fsm.forms import Attendee, Pupil, ReintegrationTimetable
 from reintegration_fsm.shown import NONCHARACTERS
-from reintegration_fsm.testing.arguments import checked, day, field, optional
+from reintegration_fsm.testing.arguments import cached, checked, day, field, optional
 from reintegration_fsm.vocabulary import FAMILY_ROLES, Actor, Party, Role, Session
 
 __all__ = [
@@ -85,7 +85,7 @@ def _days_left(start: dt.date, most: int) -> int:
 
 
 @checked()
-@functools.cache
+@cached
 def texts() -> st.SearchStrategy[str]:
     """Non-blank text: a plain sentence or arbitrary printable Unicode, with tabs and line
     breaks as pasted paragraphs have (no other control character, no lone surrogates, no
@@ -122,7 +122,7 @@ given still replays)."""
 
 
 @checked()
-@functools.cache
+@cached
 def blank_texts() -> st.SearchStrategy[str]:
     """Text a rule treats as missing: empty, whitespace only, or printing nothing at all (only
     characters nobody sees, such as a zero-width space, and blank ones such as the blank
@@ -131,7 +131,7 @@ def blank_texts() -> st.SearchStrategy[str]:
 
 
 @checked()
-@functools.cache
+@cached
 def blank_names() -> st.SearchStrategy[str]:
     """A name a rule treats as missing: empty, spaces, or printing nothing at all (as
     `blank_texts`), on one line (as a name must be)."""
@@ -279,7 +279,7 @@ def actors(role: Role | None = None, organisation: str | None = None) -> st.Sear
 
 
 @checked(party=optional(field(Attendee, "party")))
-@functools.cache
+@cached
 def attendees(party: Party | None = None) -> st.SearchStrategy[Attendee]:
     """Someone at a meeting, for `party` (any party when None)."""
     return st.builds(
