@@ -13,7 +13,7 @@ from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.case import Reintegration
 from reintegration_fsm.errors import FormInvalid, describe
 from reintegration_fsm.fields import is_day
-from reintegration_fsm.protocol.definition import protocol_registry
+from reintegration_fsm.protocol.definition import Protocol, protocol_registry
 from reintegration_fsm.stores.checkpoints import Checkpoint
 from reintegration_fsm.vocabulary import Actor
 
@@ -161,7 +161,7 @@ def _texts(method: str, name: str, what: str, example: str, value: object) -> li
     return given
 
 
-def protocols(value: object) -> tuple[Any, ...]:
+def protocols(value: object) -> tuple[Protocol, ...]:
     """The protocols a store is given, each checked as a replay would check it.
 
     Raises:

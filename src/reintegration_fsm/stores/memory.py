@@ -6,11 +6,11 @@ import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime
-from typing import Any
 
 from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.case import Reintegration
 from reintegration_fsm.errors import AlteredRow, CaseNotFound, FormInvalid
+from reintegration_fsm.protocol.definition import Protocol
 from reintegration_fsm.records import Transition
 from reintegration_fsm.rules import at_school
 from reintegration_fsm.stores import arguments, audit, bulk, erasure, opened
@@ -79,14 +79,14 @@ class InMemoryStore:
         *,
         authority: str | None = None,
         calendar: SchoolCalendar | None = None,
-        protocols: Iterable[Any] = (),
+        protocols: Iterable[Protocol] = (),
         retention: RetentionPolicy | int | None = None,
     ) -> None:
         check_scope(authority)
         arguments.calendar(calendar)
         self._authority = authority
         self.calendar = calendar
-        self.protocols: tuple[Any, ...] = arguments.protocols(protocols)
+        self.protocols: tuple[Protocol, ...] = arguments.protocols(protocols)
         self.retention = retention_module.as_policy(retention)
         self._cases: dict[str, Row] = {}
         self._log: dict[str, list[Row]] = {}

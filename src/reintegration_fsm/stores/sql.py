@@ -61,6 +61,7 @@ from reintegration_fsm.errors import (
     StoreError,
 )
 from reintegration_fsm.fields import NAME_LENGTH, folded_name, searched_stretch, text_problem
+from reintegration_fsm.protocol.definition import Protocol
 from reintegration_fsm.records import Transition
 from reintegration_fsm.stores import (
     arguments,
@@ -247,7 +248,7 @@ class SqlAlchemyStore:
         *,
         authority: str | None = None,
         calendar: SchoolCalendar | None = None,
-        protocols: Iterable[Any] = (),
+        protocols: Iterable[Protocol] = (),
         durable: bool = True,
         busy_timeout: float = 5.0,
         retention: RetentionPolicy | int | None = None,
@@ -271,7 +272,7 @@ class SqlAlchemyStore:
         check_scope(authority)
         self._authority = authority
         self.calendar = calendar
-        self.protocols: tuple[Any, ...] = given
+        self.protocols: tuple[Protocol, ...] = given
         self._durable = durable
         self._busy_timeout = busy_timeout
         self._owns_engine = made
@@ -2348,7 +2349,7 @@ class _Reopening:
     url: str = attrs.field(repr=False)
     authority: str | None
     calendar: SchoolCalendar | None
-    protocols: tuple[Any, ...]
+    protocols: tuple[Protocol, ...]
     durable: bool
     busy_timeout: float
 
