@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
 import attrs
 
@@ -159,8 +160,11 @@ class Figures:
         )
         return f"The deadline differs by protocol: {each}."
 
-    def to_json(self) -> dict[str, object]:
-        """The figures as plain JSON (dates ISO, each count with its percent)."""
+    def to_json(self) -> dict[str, Any]:
+        """The figures as plain JSON (dates ISO, each count with its percent).
+
+        Typed as `json.loads` is: with `object` values, reading a nested figure
+        (`to_json()["offers"]["limit_school_days"]`) needed a cast (review TY, TY4)."""
 
         def counts(found: Sequence[Count]) -> list[dict[str, object]]:
             return [
