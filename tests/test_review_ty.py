@@ -9,8 +9,10 @@ goes back to taking anything fails the test.
 from __future__ import annotations
 
 import textwrap
+import typing
 from pathlib import Path
 
+import attrs
 import pytest
 
 import reintegration_fsm
@@ -158,3 +160,38 @@ def test_a_strictly_typed_consumer_checks_clean(
         ["--strict", "--cache-dir", str(tmp_path / "cache"), "--no-error-summary", str(consumer)]
     )
     assert (status, out, err) == (0, "", "")
+
+
+def _untyped_converters(cls: type) -> list[str]:
+    """The fields of the attrs class `cls` whose converter takes `Any`: a type checker gives the
+    constructor the converter's argument type, so those arguments take anything."""
+    return [
+        field.name
+        for field in attrs.fields(cls)
+        if field.converter is not None
+        and typing.get_type_hints(field.converter).get("value", typing.Any) is typing.Any
+    ]
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        cls
+        for name in reintegration_fsm.__all__
+        if isinstance(cls := getattr(reintegration_fsm, name), type)
+        and attrs.has(cls)
+        and cls is not reintegration_fsm.Protocol
+    ],
+    ids=lambda cls: cls.__name__,
+)
+def test_no_public_value_takes_any_through_a_converter(form: type) -> None:
+    """TY3: every converter of a public attrs value is typed (a field added later too)."""
+    assert _untyped_converters(form) == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="TY5: Protocol's review_weeks, roles, *_parties and *_evidence converters take Any",
+)
+def test_the_protocols_constructor_is_typed() -> None:
+    assert _untyped_converters(reintegration_fsm.Protocol) == []
