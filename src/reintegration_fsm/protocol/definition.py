@@ -18,7 +18,8 @@ import re
 import sys
 import types
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from importlib import resources
 from typing import Any
 
@@ -527,12 +528,26 @@ def _unclear(name: Any) -> str:
     return "" if why is None else f": it {why}"
 
 
-def _parties(value: Any) -> Any:
-    return _members(Party, value)
+PartiesGiven = AbstractSet[Party | str] | Sequence[Party | str]
+"""Parties as a `Protocol` takes them: a set, list or tuple of parties or their values."""
+EvidenceGiven = AbstractSet[Evidence | str] | Sequence[Evidence | str]
+"""Evidence as a `Protocol` takes it (as `PartiesGiven`)."""
+RolesGiven = AbstractSet[Role | str] | Sequence[Role | str]
+"""The roles of one trigger as a `Protocol` takes them (as `PartiesGiven`)."""
+
+# The converters below are typed as what a `Protocol` is given: a type checker gives the
+# constructor each converter's argument type (review TY, TY5). At run time they take anything,
+# and leave what they cannot convert for the validators to name.
 
 
-def _evidence(value: Any) -> Any:
-    return _members(Evidence, value)
+def _parties(value: PartiesGiven) -> frozenset[Party]:
+    parties: frozenset[Party] = _members(Party, value)
+    return parties
+
+
+def _evidence(value: EvidenceGiven) -> frozenset[Evidence]:
+    evidence: frozenset[Evidence] = _members(Evidence, value)
+    return evidence
 
 
 def _set_of(enum_type: type[Any], *, needed: bool) -> Any:
@@ -551,8 +566,9 @@ def _set_of(enum_type: type[Any], *, needed: bool) -> Any:
     return check
 
 
-def _weeks(value: Any) -> Any:
-    return tuple(value) if isinstance(value, list) else value
+def _weeks(value: tuple[int, int, int] | Sequence[int]) -> tuple[int, int, int]:
+    weeks: Any = tuple(value) if isinstance(value, list) else value  # three, or `_increasing` says
+    return weeks  # type: ignore[no-any-return]
 
 
 def _increasing(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
@@ -573,7 +589,9 @@ def _increasing(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> N
         )
 
 
-def _roles(value: Any) -> Any:
+def _roles(
+    value: Mapping[str, RolesGiven] | Mapping[Trigger, RolesGiven],
+) -> Mapping[str, frozenset[Role]]:
     if not isinstance(value, Mapping):
         return value
     converted: dict[Any, Any] = {}
