@@ -388,7 +388,7 @@ def retention(
     if apply_:
         actor = actor_from(actor_id, actor_name, role, organisation)
         listed = store.past_retention(on)
-        with guessable_said():
+        with guessable_said(), _stopped_said(on):
             run = store.apply_retention(on, by=actor)
         done = {due.case_id for due in run}
         rows = [
@@ -438,6 +438,24 @@ def retention(
             f"{neutralise(held.reason, single_line=True)}",
             err=True,
         )
+
+
+@contextlib.contextmanager
+def _stopped_said(on: Any) -> Iterator[None]:
+    """Tell the officer, on stderr, that a retention run Ctrl-C or SIGTERM stopped may have
+    redacted some cases: each case is its own transaction, so the run's list (printed at its
+    end) is never shown, and "Aborted!" alone read as if nothing had been done (review KX,
+    KX1)."""
+    try:
+        yield
+    except (KeyboardInterrupt, SystemExit):
+        click.echo(
+            "note: the retention run was stopped part way: each case it had redacted is redacted "
+            "whole, the others are as they were; run it again to finish (`retention --on "
+            f"{on}` lists the cases left)",
+            err=True,
+        )
+        raise
 
 
 def _yes(flag: bool) -> str:
