@@ -71,7 +71,7 @@ def _whole(url: str, saved: dict[str, int]) -> None:
         assert store.verify() == []
 
 
-@pytest.mark.parametrize("kills", [2])
+@pytest.mark.parametrize("kills", [1])
 def test_KX_a_loop_of_saves_killed_at_random_leaves_every_reported_case_whole(
     database_url: str, kills: int
 ) -> None:
@@ -85,7 +85,7 @@ def test_KX_a_loop_of_saves_killed_at_random_leaves_every_reported_case_whole(
         )
         assert writer.stdout is not None
         writer.stdout.readline()  # saving
-        time.sleep(0.05 + 0.15 * run)
+        time.sleep(0.1 + 0.15 * run)
         writer.kill()
         out, _ = writer.communicate(timeout=30)
         for line in out.splitlines():
@@ -103,7 +103,7 @@ def test_KX_an_import_killed_part_way_wrote_all_or_nothing_and_runs_again(
         store.create_schema()
         store.import_histories(
             (c.local_authority, list(c.history))
-            for c in (built(f"m-{i:03}", 11) for i in range(80))
+            for c in (built(f"m-{i:03}", 11) for i in range(50))
         )
     exported = tmp_path / "all.json"
     result = CliRunner().invoke(cli, ["--db", source, "export", "--all", "-o", str(exported)])
@@ -121,13 +121,13 @@ def test_KX_an_import_killed_part_way_wrote_all_or_nothing_and_runs_again(
         with engine.connect() as conn:
             if sa.inspect(conn).has_table("rfsm_cases"):
                 count = sa.select(sa.func.count()).select_from(schema.cases)
-                assert conn.execute(count).scalar() in (0, 80)
+                assert conn.execute(count).scalar() in (0, 50)
         engine.dispose()
     again = subprocess.run(
         [*command, str(exported)], env=_environment(), capture_output=True, text=True
     )
     assert again.returncode == 0, again.stderr
-    _whole(f"sqlite:///{target}", {f"m-{i:03}": 11 for i in range(80)})
+    _whole(f"sqlite:///{target}", {f"m-{i:03}": 11 for i in range(50)})
 
 
 def test_KX_an_upgrade_from_revision_1_killed_part_way_finishes_when_run_again(
@@ -137,7 +137,7 @@ def test_KX_an_upgrade_from_revision_1_killed_part_way_finishes_when_run_again(
 
     url = f"sqlite:///{tmp_path / 'old.sqlite'}"
     engine = sa.create_engine(url)
-    _fill_revision_1_as_written(engine, *[list(built(f"o-{i:03}", 11).history) for i in range(40)])
+    _fill_revision_1_as_written(engine, *[list(built(f"o-{i:03}", 11).history) for i in range(30)])
     engine.dispose()
     command = [sys.executable, "-m", "reintegration_fsm", "--db", url, "db", "upgrade"]
     upgrading = subprocess.Popen(command, env=_environment(), stderr=subprocess.DEVNULL)
@@ -146,7 +146,7 @@ def test_KX_an_upgrade_from_revision_1_killed_part_way_finishes_when_run_again(
     upgrading.wait(timeout=30)
     again = subprocess.run(command, env=_environment(), capture_output=True, text=True)
     assert again.returncode == 0, again.stderr
-    _whole(url, {f"o-{i:03}": 11 for i in range(40)})
+    _whole(url, {f"o-{i:03}": 11 for i in range(30)})
 
 
 def test_KX1_a_retention_run_stopped_by_ctrl_c_says_it_did_part_and_to_run_it_again(
