@@ -178,3 +178,27 @@ def test_KX1_a_retention_run_stopped_by_ctrl_c_says_it_did_part_and_to_run_it_ag
     again = CliRunner().invoke(cli, [*command, "--format", "json"], env={"RFSM_CALENDAR": None})
     assert again.exit_code == 0, again.output
     assert {row["action"] for row in json.loads(again.stdout)} == {"redacted"}
+
+
+def test_KX3_the_empty_file_a_killed_import_leaves_is_not_called_a_copy_without_its_wal(
+    tmp_path: Path,
+) -> None:
+    """SIGKILL of an import into a new SQLite file, right after the file is made, leaves it
+    empty. A read command on it turned it into a WAL file, and every later one then told the
+    officer that a copy must take its -wal file with it, as if it were a backup gone wrong. A
+    read now leaves the empty file as it is, and says what such a file is; an import made
+    there afterwards works."""
+    left = tmp_path / "new.sqlite"
+    left.write_bytes(b"")
+    for command in ("cases", "verify", "cases"):
+        result = CliRunner().invoke(cli, ["--db", str(left), command], env={"RFSM_CALENDAR": None})
+        assert result.exit_code == 2, result.output
+        assert "no case store there" in result.stderr
+        assert "The file is empty: no store was made in it." in result.stderr
+        assert "WAL mode" not in result.stderr
+        assert left.stat().st_size == 0
+    assert not (tmp_path / "new.sqlite-wal").exists()
+    made = CliRunner().invoke(cli, ["--db", str(left), "db", "upgrade"])
+    assert made.exit_code == 0, made.output
+    listed = CliRunner().invoke(cli, ["--db", str(left), "cases"], env={"RFSM_CALENDAR": None})
+    assert listed.exit_code == 0, listed.output

@@ -170,6 +170,10 @@ class Settings:
             refuse_unusable_file(self.url)
             if not create and _missing_file(self.url):
                 raise self._no_store()
+            if not create and _empty_file(self.url):
+                # Opened, it would be made a WAL file, which later commands would read as a
+                # copy taken without its `-wal` (review KX, KX3).
+                raise self._no_store(EMPTY_FILE)
             if create:
                 self._made = new_files.to_be_made(self.url)
             # Read before opening it sets WAL mode; only a command that makes no store says it.
@@ -477,6 +481,26 @@ def _size_of(path: str) -> int:
         return os.stat(path).st_size
     except OSError:
         return 0
+
+
+EMPTY_FILE = (
+    "The file is empty: no store was made in it. A first `import`, `db upgrade` or `apply ... "
+    "open` stopped before it made one leaves such a file; run that command again."
+)
+"""Why an empty SQLite file holds no store (a read command leaves it as it is)."""
+
+
+def _empty_file(url: str) -> bool:
+    """True when `url` names a SQLite file that is empty, with no `-wal` holding anything
+    beside it: what a first making stopped at its start leaves."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return False
+    found = sqlite.database_file(parsed)
+    if found is None:
+        return False
+    status = _status(url, found)
+    return status is not None and status.st_size == 0 and not _size_of(f"{found}-wal")
 
 
 def _missing_file(url: str) -> bool:
