@@ -9,6 +9,7 @@ import functools
 import io
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -606,7 +607,18 @@ def test_a_case_that_does_not_load_is_named_by_the_report(
             raise GuardFailed("refer_to_fair_access", ["a recorded deadline is wrong"], seq=3)
         return loading(self, case_id, **kwargs)
 
+    # The report reads the cases in one stream (review QP, QP1): the case fails there too, as
+    # a stream fails, mid-way; the report then loads each case alone, to name it.
+    streaming = SqlAlchemyStore.load_all
+
+    def load_all(self: SqlAlchemyStore, case_ids: Any = None) -> Iterator[Reintegration]:
+        for case in streaming(self, case_ids):
+            if case.case_id == "DEMO-0003":
+                raise GuardFailed("refer_to_fair_access", ["a recorded deadline is wrong"], seq=3)
+            yield case
+
     monkeypatch.setattr(SqlAlchemyStore, "load", load)
+    monkeypatch.setattr(SqlAlchemyStore, "load_all", load_all)
     result = invoke(demo_db, "--calendar", "sample", "report", "--year", "2025/26")
     assert result.exit_code == 1, result.output
     assert "Traceback" not in result.output

@@ -212,8 +212,15 @@ def load_cases(
 ) -> tuple[list[Reintegration], set[str]]:
     """The cases the report may count, each as it stood at the end of `on`: those opened by
     then and not ended before the period began; and the ids of those that ended before it
-    (not loaded: they stand now as they stood then, the period having begun by `on`)."""
-    loaded = []
+    (not loaded: they stand now as they stood then, the period having begun by `on`).
+
+    A case with no step dated after `on` stood then as it stands now: those are read in one
+    stream (`load_all`, a query a 500 cases, from the state the store keeps), not loaded and
+    replayed one by one (two queries and a replay each: half a minute for an authority's
+    10,000 cases; review QP, QP1). A case with a later step is loaded as it stood
+    (`load(as_of=on)`), and so is every case when the stream fails, so that the case that
+    does not load is named as before."""
+    counted = []
     ended_before = set()
     for summary in store.cases(school=school):
         if summary.opened_on > min(span.end, on):
@@ -221,21 +228,49 @@ def load_cases(
         if summary.stage.is_final and summary.last_on < span.start:
             ended_before.add(summary.case_id)
             continue
-        try:
-            loaded.append(store.load(summary.case_id, as_of=on))
-        except UnknownProtocol as error:  # the command's registration: said as for any command
-            raise error.naming(summary.case_id) from None  # (one case of many: named)
-        except (StoreError, UnpublishedProtocol):
-            raise  # the store's or the library's, not the case's: said as for any command
-        except ProtocolError as error:
-            failure = failure_from(error)
-            raise Failure(
-                f"case {neutralise(summary.case_id, single_line=True)} does not load, so the "
-                f"report cannot count it: {failure.message}",
-                (*failure.reasons, "Run `reintegration-fsm verify` to see what is wrong with it."),
-                failure.exit_code,
-            ) from None
+        counted.append(summary)
+    unchanged = _unchanged_since(store, [s.case_id for s in counted if s.last_on <= on], on)
+    loaded = [
+        unchanged[summary.case_id]
+        if summary.case_id in unchanged
+        else _as_it_stood(store, summary.case_id, on)
+        for summary in counted
+    ]
     return loaded, ended_before
+
+
+def _unchanged_since(
+    store: SqlAlchemyStore, case_ids: list[str], on: dt.date
+) -> dict[str, Reintegration]:
+    """The cases of `case_ids` whose every step is dated on or before `on`, by id, read in one
+    stream; none if the stream fails (each case is then loaded alone, to name the one that
+    does not load)."""
+    try:
+        return {
+            case.case_id: case
+            for case in store.load_all(case_ids)
+            if case.history[-1].on <= on  # (its row's last date altered: loaded as it stood)
+        }
+    except ProtocolError:
+        return {}
+
+
+def _as_it_stood(store: SqlAlchemyStore, case_id: str, on: dt.date) -> Reintegration:
+    """The case as it stood at the end of `on`, or the command's failure naming it."""
+    try:
+        return store.load(case_id, as_of=on)
+    except UnknownProtocol as error:  # the command's registration: said as for any command
+        raise error.naming(case_id) from None  # (one case of many: named)
+    except (StoreError, UnpublishedProtocol):
+        raise  # the store's or the library's, not the case's: said as for any command
+    except ProtocolError as error:
+        failure = failure_from(error)
+        raise Failure(
+            f"case {neutralise(case_id, single_line=True)} does not load, so the "
+            f"report cannot count it: {failure.message}",
+            (*failure.reasons, "Run `reintegration-fsm verify` to see what is wrong with it."),
+            failure.exit_code,
+        ) from None
 
 
 def owed_by(
