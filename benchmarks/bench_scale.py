@@ -90,7 +90,9 @@ def raw_statement(engine: sa.Engine, statement: Any, params: dict[str, Any]) -> 
 def bench_load_all(store: SqlAlchemyStore, cases: int) -> None:
     """Every case through load_all(), against its own query fetched on the driver's cursor with
     nothing built from the rows: the floor that bounds any load_all() on these tables."""
-    statement, params = streaming.driver_statement(streaming.log_query(), store.engine.dialect)
+    statement, params = streaming.driver_statement(
+        streaming.whole_log_query(), store.engine.dialect
+    )
 
     def ours() -> None:
         assert sum(1 for _ in store.load_all()) == cases

@@ -1390,7 +1390,8 @@ class SqlAlchemyStore:
 
     def _read_stream(self, wanted: list[str] | None) -> Generator[Reintegration, None, None]:
         log = transitions.c
-        query = streaming.log_query()
+        whole = self.authority is None and wanted is None
+        query = streaming.whole_log_query() if whole else streaming.log_query()
         if self.authority is not None:
             query = query.where(cases.c.authority == self.authority)
         if wanted is None:
