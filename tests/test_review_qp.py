@@ -21,7 +21,6 @@ from click.testing import CliRunner
 import caseload
 from reintegration_fsm.cli import cli, reporting
 from reintegration_fsm.stores import SqlAlchemyStore, streaming
-from reintegration_fsm.stores.schema import cases
 from store_contract import (
     AUTHORITY,
     CALENDAR,
@@ -201,27 +200,11 @@ def test_mariadb_streams_the_whole_log_without_a_temporary_table(mariadb_url: st
         engine.dispose()
 
 
-# -- left to the lead: indexes (a migration) -------------------------------------------------
-@pytest.mark.xfail(
-    strict=True,
-    reason="QP3: a scoped load_all() sorts the authority's whole log before its first case (TEMP "
-    "B-TREE on SQLite, a temporary table on MariaDB); wants rfsm_cases (authority, case_id) "
-    "in place of (authority), and the scoped query ordered by rfsm_cases.case_id",
-)
 def test_a_scoped_stream_needs_no_sort(url: str) -> None:
-    query = streaming.log_query().where(cases.c.authority == AUTHORITY)
-    found = plan(url, query)
-    # (a sort of each case's few entries, "FOR RIGHT PART OF ORDER BY", would stream)
+    """QP3: a scoped stream of the log read the authority's cases by an index of the authority
+    alone and sorted its whole log, data included, before its first case; by the index on
+    `(authority, case_id)` (0017) it sorts only each case's few entries."""
+    found = plan(url, streaming.authority_log_query(AUTHORITY))
+    assert any("ix_rfsm_cases_authority" in line for line in found), found
+    # (a sort of each case's few entries, "FOR RIGHT PART OF ORDER BY", streams)
     assert "USE TEMP B-TREE FOR ORDER BY" not in found, found
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="QP5: a scoped due() reads every authority's open items and filters them; wants an "
-    "index on rfsm_open_items (authority, due, case_id, item_no)",
-)
-def test_a_scoped_due_finds_its_authoritys_items_by_index(url: str) -> None:
-    store = SqlAlchemyStore(url, authority=OTHER_AUTHORITY)
-    for statement in (store._select_dated, store._select_undated):
-        found = plan(url, statement.params(b_on="2026-03-01"))
-        assert any("authority=?" in line for line in found), found

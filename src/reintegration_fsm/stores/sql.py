@@ -1390,10 +1390,12 @@ class SqlAlchemyStore:
 
     def _read_stream(self, wanted: list[str] | None) -> Generator[Reintegration, None, None]:
         log = transitions.c
-        whole = self.authority is None and wanted is None
-        query = streaming.whole_log_query() if whole else streaming.log_query()
         if self.authority is not None:
-            query = query.where(cases.c.authority == self.authority)
+            query = streaming.authority_log_query(self.authority)
+        elif wanted is None:
+            query = streaming.whole_log_query()
+        else:
+            query = streaming.log_query()
         if wanted is None:
             queries = [query]
         else:

@@ -69,6 +69,19 @@ def log_query() -> Select[Any]:
     )
 
 
+def authority_log_query(authority: str) -> Select[Any]:
+    """`log_query()` narrowed to one authority's cases, in the order of its index on the case
+    rows (`ix_rfsm_cases_authority`, since 0017): the same rows in the same order, the join
+    equating the two ids, with no sort of the authority's whole log before its first case
+    (review QP, QP3)."""
+    return (
+        log_query()
+        .where(cases.c.authority == authority)
+        .order_by(None)
+        .order_by(cases.c.case_id, transitions.c.seq)
+    )
+
+
 def whole_log_query() -> Select[Any]:
     """`log_query()` for every case of every authority: on MariaDB/MySQL read in the log's
     primary key order, joined to each case row by its key (`STRAIGHT_JOIN`, `FORCE INDEX`).
