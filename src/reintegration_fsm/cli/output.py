@@ -272,6 +272,11 @@ def write_private(path: str, data: bytes | Iterable[bytes]) -> None:
 
 _NOT_A_LINK = os.O_WRONLY | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
 
+_TERMINAL_PROBE = os.O_WRONLY | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_NONBLOCK", 0)
+"""Opens a character device to ask whether it is a terminal, without making it the process's
+controlling terminal or waiting for it; Windows has neither flag (nor a need of them), and its
+`NUL` and `CON` are character devices too (review WN, WN1)."""
+
 
 @contextlib.contextmanager
 def _opened_as_found(target: str, found: os.stat_result) -> Iterator[io.BufferedWriter]:
@@ -338,7 +343,7 @@ def names_a_terminal(path: str) -> bool:
     try:
         if not stat.S_ISCHR(os.stat(path).st_mode):
             return False
-        opened = os.open(path, os.O_WRONLY | os.O_NOCTTY | os.O_NONBLOCK)
+        opened = os.open(path, _TERMINAL_PROBE)
     except OSError:
         return False
     try:
