@@ -96,3 +96,50 @@ def test_WN1_a_character_device_named_by_o_is_probed_without_posix_flags(
     done = python(windowsish, *command, "weightings", "--format", "xlsx", "-o", os.devnull)
     assert done.returncode == 0, done.stderr
     assert "wrote" in done.stderr
+
+
+TEXT_MODE_SEEN = """
+import os
+os.O_BINARY = 1 << 29  # a bit no Linux flag uses, taken off before the real call
+_open = os.open
+def _opened(path, flags, mode=0o777, *, dir_fd=None):
+    if not flags & os.O_BINARY:
+        with open(os.environ["OPENED_LOG"], "a", encoding="utf-8") as log:
+            log.write(f"{os.fspath(path)}\\n")
+    return _open(path, flags & ~os.O_BINARY, mode, dir_fd=dir_fd)
+os.open = _opened
+"""
+"""Windows' `os.O_BINARY`, and a log of each `os.open` made without it (in text mode there)."""
+
+
+def test_WN2_what_the_command_writes_through_os_open_is_in_binary_mode(
+    windowsish: dict[str, str], tmp_path: Path
+) -> None:
+    """On Windows an `os.open` without `O_BINARY` is in the C library's text mode: each LF
+    written is a CRLF. A piped import's copy (read a second time) and a device `-o` names were
+    opened so; the first read other bytes the second time than the first."""
+    site = Path(windowsish["PYTHONPATH"].split(os.pathsep)[0])
+    with (site / "sitecustomize.py").open("a") as customised:
+        customised.write(TEXT_MODE_SEEN)
+    log = tmp_path / "opened.log"
+    log.touch()
+    windowsish["OPENED_LOG"] = str(log)
+    database = tmp_path / "cases.sqlite"
+    command = ("-m", "reintegration_fsm", "--db", str(database))
+    made = python(windowsish, *command, "demo")
+    assert made.returncode == 0, made.stderr
+    exported = python(windowsish, *command, "export", "DEMO-0001")
+    assert exported.returncode == 0, exported.stderr
+    piped = subprocess.run(
+        [sys.executable, *command[:2], "--db", str(tmp_path / "again.sqlite"), "import", "-"],
+        env=windowsish,
+        input=exported.stdout.encode("utf-8"),
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert piped.returncode == 0, piped.stderr
+    listed = python(windowsish, *command, "cases", "--format", "csv", "-o", os.devnull)
+    assert listed.returncode == 0, listed.stderr
+    in_text_mode = log.read_text().split()
+    assert not [path for path in in_text_mode if path.endswith(("input.json", os.devnull))]

@@ -17,6 +17,11 @@ if sys.platform != "win32":
     import fcntl
 
 
+BINARY = getattr(os, "O_BINARY", 0)
+"""Windows' flag for an `os.open` in binary mode: without it the C library opens the file in
+text mode, and every LF written is a CRLF (`tempfile.mkstemp` adds it so too); 0 elsewhere."""
+
+
 def file_name(path: object, method: str, argument: str, expected: str) -> str:
     """The file name `path` gives (a str or an os.PathLike of one).
 

@@ -24,6 +24,7 @@ from typing import Any
 
 import attrs
 
+from reintegration_fsm import files
 from reintegration_fsm.cli.errors import ClosedOutput, Failure
 from reintegration_fsm.cli.planted import followed, refuse_planted
 from reintegration_fsm.cli.text import neutralise
@@ -270,7 +271,7 @@ def write_private(path: str, data: bytes | Iterable[bytes]) -> None:
             handle.write(block)
 
 
-_NOT_A_LINK = os.O_WRONLY | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
+_NOT_A_LINK = os.O_WRONLY | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0) | files.BINARY
 
 _TERMINAL_PROBE = os.O_WRONLY | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_NONBLOCK", 0)
 """Opens a character device to ask whether it is a terminal, without making it the process's

@@ -362,7 +362,8 @@ def readable_twice(path: str) -> Iterator[Input]:
                 return
         with tempfile.TemporaryDirectory(prefix="rfsm-import-") as folder:
             copy = os.path.join(folder, "input.json")
-            made = os.open(copy, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            # In binary mode on Windows: the second reading reads the bytes the first did.
+            made = os.open(copy, os.O_WRONLY | os.O_CREAT | os.O_EXCL | files.BINARY, 0o600)
             with open(made, "wb") as kept:
                 try:
                     yield Input(name, handle, (copy, kept))
