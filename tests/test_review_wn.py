@@ -143,3 +143,14 @@ def test_WN2_what_the_command_writes_through_os_open_is_in_binary_mode(
     assert listed.returncode == 0, listed.stderr
     in_text_mode = log.read_text().split()
     assert not [path for path in in_text_mode if path.endswith(("input.json", os.devnull))]
+
+
+def test_WN3_the_help_names_the_systems_path_separator() -> None:
+    """`--protocol`'s help said RFSM_PROTOCOLS is split at ':', which on Windows is in every
+    path (`C:\\protocols\\la.toml`); the code splits at `os.pathsep`, ';' there."""
+    from click.testing import CliRunner
+
+    from reintegration_fsm.cli import cli
+
+    shown = CliRunner().invoke(cli, ["--help"], terminal_width=200).output
+    assert f"(files separated by '{os.pathsep}')" in " ".join(shown.split())

@@ -74,7 +74,7 @@ __all__ = ["cli", "main"]
     metavar="FILE",
     help="Register an authority's protocol (a TOML file; repeat for more): cases opened under "
     f"it can be loaded, replayed and verified. Also env {PROTOCOLS_ENV} "
-    "(files separated by ':').",
+    f"(files separated by '{os.pathsep}').",
 )
 @click.version_option(__version__, prog_name="reintegration-fsm")
 @click.pass_context
