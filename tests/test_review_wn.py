@@ -154,3 +154,31 @@ def test_WN3_the_help_names_the_systems_path_separator() -> None:
 
     shown = CliRunner().invoke(cli, ["--help"], terminal_width=200).output
     assert f"(files separated by '{os.pathsep}')" in " ".join(shown.split())
+
+
+@pytest.mark.parametrize(
+    ("database", "on_windows", "elsewhere"),
+    [
+        ("file:///C:/data/cases.sqlite", "C:/data/cases.sqlite", "/C:/data/cases.sqlite"),
+        ("file:/d:/LA%20data/cases.sqlite", "d:/LA data/cases.sqlite", "/d:/LA data/cases.sqlite"),
+        ("file://localhost/C:\\cases.sqlite", "C:\\cases.sqlite", "/C:\\cases.sqlite"),
+        ("file:///srv/cases.sqlite", "/srv/cases.sqlite", "/srv/cases.sqlite"),
+        ("file:///Cx/cases.sqlite", "/Cx/cases.sqlite", "/Cx/cases.sqlite"),
+        ("file:cases.sqlite", "cases.sqlite", "cases.sqlite"),
+    ],
+)
+def test_WN6_a_uri_naming_a_drive_names_that_drive_on_windows(
+    monkeypatch: pytest.MonkeyPatch, database: str, on_windows: str, elsewhere: str
+) -> None:
+    """SQLite's own URI for a Windows file, `file:///C:/data/cases.sqlite?uri=true`, was taken
+    for the path `/C:/data/cases.sqlite` (a folder `C:` on the current drive): the command
+    line refused it, "there is no folder C:\\C:\\data", and the store made no file 0600
+    there. SQLite drops that `/` on Windows; so does the library now, and nowhere else."""
+    from sqlalchemy.engine import make_url
+
+    from reintegration_fsm.stores import sqlite
+
+    url = make_url(f"sqlite:///{database}?uri=true")
+    assert sqlite.database_file(url) == elsewhere
+    monkeypatch.setattr(sqlite, "_WINDOWS", True)
+    assert sqlite.database_file(url) == on_windows

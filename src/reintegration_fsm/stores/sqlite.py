@@ -9,7 +9,9 @@ transaction takes the write lock at its start and waits up to the busy timeout f
 from __future__ import annotations
 
 import os
+import re
 import stat
+import sys
 import warnings
 import weakref
 from typing import Any, NoReturn
@@ -225,11 +227,21 @@ def _uri_options(url: URL) -> dict[str, str]:
 def _uri_path(url: URL) -> str | None:
     """The path of a `file:` URI by SQLite's rules: `file:relative`, `file:/absolute`,
     `file:///absolute` or `file://localhost/absolute`, percent-escapes decoded (None for
-    another host)."""
+    another host). On Windows, `file:///C:/data/cases.db` is `C:/data/cases.db`: SQLite drops
+    the `/` before a drive letter, where Python would read `/C:/...` as a folder `C:` on the
+    current drive (review WN, WN6)."""
     uri = urlsplit(url.database or "")
     if uri.netloc not in ("", "localhost") or not uri.path:
         return None
-    return unquote(uri.path)
+    path = unquote(uri.path)
+    if _WINDOWS and _SLASH_BEFORE_A_DRIVE.match(path):
+        return path[1:]
+    return path
+
+
+_WINDOWS = sys.platform == "win32"
+_SLASH_BEFORE_A_DRIVE = re.compile(r"/[A-Za-z]:(?:[/\\]|$)")
+"""`/C:/...` in a URI's path: the drive of an absolute Windows path."""
 
 
 COMPANIONS = ("-wal", "-shm", "-journal")
