@@ -182,3 +182,47 @@ def test_WN6_a_uri_naming_a_drive_names_that_drive_on_windows(
     assert sqlite.database_file(url) == elsewhere
     monkeypatch.setattr(sqlite, "_WINDOWS", True)
     assert sqlite.database_file(url) == on_windows
+
+
+def test_WN8_a_stdout_that_cannot_write_a_name_is_said_so(tmp_path: Path) -> None:
+    """An MIS calling `cli()` in its own process on Windows, whose piped stdout is cp1252:
+    "Łukasz" cannot be written, and the command said "unexpected UnicodeEncodeError: this is
+    a bug" (exit 70). It names the encoding and the character's code point, and says how to
+    write it (exit 2); `main()`, the installed command, writes UTF-8 whatever the locale."""
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("RFSM")}
+    environment["PYTHONPATH"] = str(SOURCE)
+    database = tmp_path / "cases.sqlite"
+    made = python(environment, "-m", "reintegration_fsm", "--db", str(database), "demo")
+    assert made.returncode == 0, made.stderr
+    renamed = f"""
+import sqlalchemy as sa
+engine = sa.create_engine("sqlite:///{database}")
+with engine.begin() as connection:
+    connection.execute(sa.text("UPDATE rfsm_cases SET pupil_name = 'Łukasz Nguyễn'"))
+"""
+    assert python(environment, "-c", renamed).returncode == 0
+    environment["PYTHONIOENCODING"] = "cp1252"
+    in_process = ("-c", "from reintegration_fsm.cli import cli; cli()", "--db", str(database))
+    listed = python(environment, *in_process, "cases")
+    assert listed.returncode == 2, listed.stderr
+    assert listed.stderr.startswith(
+        "error: cannot write the output: its encoding, cp1252, has no U+0141 ('\\u0141') to print"
+    ), listed.stderr
+    assert "PYTHONIOENCODING=utf-8" in listed.stderr
+    assert "Traceback" not in listed.stderr
+    written = python(environment, *in_process, "cases", "-o", str(tmp_path / "cases.txt"))
+    assert written.returncode == 0, written.stderr
+    assert "Łukasz Nguyễn" in (tmp_path / "cases.txt").read_text(encoding="utf-8")
+    command = python(environment, "-m", "reintegration_fsm", "--db", str(database), "cases")
+    assert command.returncode == 0, command.stderr
+
+
+def test_WN8_text_utf8_cannot_encode_is_still_a_bug() -> None:
+    """Only an output's narrower encoding is the user's to set: a lone surrogate UTF-8 cannot
+    encode is no setting's fault, and stays a bug (exit 70)."""
+    from reintegration_fsm.cli.errors import BAD_INPUT, BUG, failure_from
+
+    narrow = UnicodeEncodeError("charmap", "Ł", 0, 1, "character maps to <undefined>")
+    assert failure_from(narrow).exit_code == BAD_INPUT
+    lone = UnicodeEncodeError("utf-8", "\ud800", 0, 1, "surrogates not allowed")
+    assert failure_from(lone).exit_code == BUG

@@ -408,7 +408,30 @@ def failure_from(error: BaseException) -> Failure:
         )
     if isinstance(error, OSError) and error.errno in _OUTPUT_FULL:
         return Failure(f"cannot write the output: {error.strerror or error}", (SAVED,), BAD_INPUT)
+    if isinstance(error, UnicodeEncodeError) and not error.encoding.lower().startswith("utf"):
+        return _unwritable(error)
     return bug(error)
+
+
+def _unwritable(error: UnicodeEncodeError) -> Failure:
+    """The failure of an output whose encoding (a Windows console's or pipe's cp1252, a `C`
+    locale's ASCII) cannot hold a character to print: `cli()` called in a program's own
+    process keeps its streams' encoding, where `main()` (the `reintegration-fsm` command) sets
+    UTF-8 (review WN, WN8). The character is named by its code point alone."""
+    character = error.object[error.start : error.end][:1]
+    encoding = error.encoding
+    if encoding == "charmap":  # (the codec of every Windows code page: the stream names it)
+        encoding = getattr(sys.stdout, "encoding", None) or encoding
+    return Failure(
+        f"cannot write the output: its encoding, {encoding}, has no "
+        f"U+{ord(character):04X} ({character!a}) to print",
+        (
+            "Set PYTHONIOENCODING=utf-8 for the program that runs the command, or give -o FILE "
+            "(files are written in UTF-8).",
+            SAVED,
+        ),
+        BAD_INPUT,
+    )
 
 
 def _json_mode(ctx: click.Context) -> bool:
