@@ -1287,3 +1287,37 @@ def test_no_chart_is_shrunk_by_the_pages_max_height() -> None:
         height = re.search(r'<svg[^>]* height="([\d.]+)pt"', chart.svg)
         assert height is not None
         assert float(height.group(1)) * 25.4 / 72 <= float(found_limit.group(1)), chart.key
+
+
+def test_the_deadlines_each_step_set_are_read_without_its_forms(tmp_path: Path) -> None:
+    """The offer figures read, for every case, which step set each deadline: from the data's
+    top level alone (QP6: reading every form of every step was most of a report's time), for
+    a case as a store reads it back too; a deadline that does not read is refused, naming the
+    step, as reading the whole step refuses it."""
+    from reintegration_fsm import DeadlineKind
+    from reintegration_fsm.protocol.reading import deadlines_set, read_history
+    from reintegration_fsm.serialisation import transition_from_json, transition_to_json
+    from store_contract import CALENDAR, built
+
+    case = built("deadlines-1", 7)
+    with SqlAlchemyStore(f"sqlite:///{tmp_path / 'd.sqlite'}", calendar=CALENDAR) as store:
+        store.create_schema()
+        store.save(case)
+        stored = store.load("deadlines-1")
+    for history in (list(case.history), list(stored.history)):
+        found = [(t.trigger, d) for t, d in deadlines_set(history)]
+        assert [t for t, _ in found] == [t.trigger for t in case.history]
+        referral = dict(found)["refer_to_fair_access"]
+        assert [d.kind for d in referral] == [DeadlineKind.PLACE_OFFER]
+        assert referral[0].due == CALENDAR.add_school_days(scenario.REFERRED, 20)
+        meeting = dict(found)["hold_initial_meeting"]
+        assert len(meeting) == 3  # the three reviews
+        assert found == [
+            (r.transition.trigger, r.deadlines) for r in read_history(list(case.history))
+        ]
+    broken = transition_to_json(case.history[2])
+    broken["data"]["deadlines"] = [{"kind": "place_offer"}]  # no due day
+    history = [*case.history[:2], transition_from_json(broken)]
+    with pytest.raises(FormInvalid, match=r"history\.3") as refused:
+        deadlines_set(history)
+    assert "malformed 'refer_to_fair_access' deadlines" in str(refused.value)

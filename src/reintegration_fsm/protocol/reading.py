@@ -213,9 +213,7 @@ def read(transition: Transition) -> Reading:
         return Reading(
             transition,
             {argument.name: value for argument, value in zip(step.arguments, values, strict=True)},
-            tuple(
-                Deadline(DeadlineKind(d["kind"]), day(d["due"])) for d in data.get("deadlines", ())
-            ),
+            _deadlines(data),
             tuple((DeadlineKind(d["kind"]), day(d["due"])) for d in data.get("met", ())),
             tuple(
                 Obligation(
@@ -243,3 +241,33 @@ def read(transition: Transition) -> Reading:
 def read_history(history: list[Transition]) -> list[Reading]:
     """Every transition of a history, typed (upcast to the current layout first)."""
     return [read(transition) for transition in upcast(history)]
+
+
+def _deadlines(data: Mapping[str, Any]) -> tuple[Deadline, ...]:
+    """The deadlines a transition's data says it opened."""
+    return tuple(
+        Deadline(DeadlineKind(d["kind"]), day(d["due"])) for d in data.get("deadlines", ())
+    )
+
+
+def deadlines_set(history: list[Transition]) -> list[tuple[Transition, tuple[Deadline, ...]]]:
+    """Each transition of a history with the deadlines it opened, as `read_history` reads
+    them; a history in the current layout is read from its data's top level alone, no form
+    read (a report reads every case's: review QP, QP6).
+
+    Raises:
+        FormInvalid: a transition's deadlines (or, in an older layout, its data) do not read.
+    """
+    if any(schema_of(transition._top()) != SCHEMA for transition in history):
+        return [(reading.transition, reading.deadlines) for reading in read_history(history)]
+    found = []
+    for transition in history:
+        try:
+            found.append((transition, _deadlines(transition._top())))
+        except (KeyError, TypeError, ValueError) as error:
+            raise FormInvalid(
+                "history",
+                str(transition.seq),
+                f"malformed {transition.trigger!r} deadlines: {error!r}",
+            ) from None
+    return found

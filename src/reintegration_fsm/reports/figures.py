@@ -19,7 +19,7 @@ from reintegration_fsm.case import Reintegration
 from reintegration_fsm.errors import CalendarError, FormInvalid, ProtocolError, describe
 from reintegration_fsm.fields import is_day, spellings
 from reintegration_fsm.protocol.definition import DAYS_MOST, WORCESTERSHIRE
-from reintegration_fsm.protocol.reading import read_history
+from reintegration_fsm.protocol.reading import deadlines_set
 from reintegration_fsm.protocol.steps import STEPS
 from reintegration_fsm.reports.model import Count, Figures, Offer, SchoolRow, share
 from reintegration_fsm.reports.periods import Period
@@ -83,12 +83,12 @@ def _set_on(case: Reintegration) -> dict[tuple[DeadlineKind, dt.date], dt.date]:
     """Each deadline, by kind and due date, to the day the step that set it was taken."""
     found: dict[tuple[DeadlineKind, dt.date], dt.date] = {}
     try:
-        readings = read_history(list(case.history))
+        set_by = deadlines_set(list(case.history))
     except ProtocolError:  # a history that cannot be read counts no days
         return found
-    for reading in readings:
-        for deadline in reading.deadlines:
-            found.setdefault((deadline.kind, deadline.due), reading.transition.on)
+    for transition, deadlines in set_by:
+        for deadline in deadlines:
+            found.setdefault((deadline.kind, deadline.due), transition.on)
     return found
 
 
