@@ -176,10 +176,35 @@ def _uri_creates(url: URL) -> bool:
 
 
 def _uri_immutable(url: URL) -> bool:
-    """Whether a `file:` URI tells SQLite its file cannot change (`immutable=1`, or `true`,
-    `yes`, `on`, as SQLite reads a boolean option)."""
-    value = _uri_options(url).get("immutable", "0").strip().lower()
-    return value in ("1", "true", "yes", "on")
+    """Whether a `file:` URI tells SQLite its file cannot change (`immutable=1`), read as SQLite
+    reads a boolean option (`getSafetyLevel`): `on`, `yes` or `true` in any case, or a value
+    starting with a digit, which is the low byte of the number it starts with (`2`, `01`, `1x`
+    and `0x1` are true; `256` is false). Read otherwise, `immutable=2` opened the file without
+    the steps its `-wal` holds, refused for `immutable=1` (review RZ, RZ1)."""
+    value = _uri_options(url).get("immutable", "0")
+    if value[:1] in _DIGITS:
+        return _sqlite_int32(value) & 0xFF != 0
+    return value.lower() in ("on", "yes", "true")
+
+
+_DIGITS = frozenset("0123456789")
+
+
+def _sqlite_int32(text: str) -> int:
+    """The number `text` starts with as SQLite's `sqlite3Atoi` reads it: decimal, or hex after
+    `0x`; 0 when it does not fit 32 bits (more than 10 digits, 8 hex digits)."""
+    hexadecimal = re.match(r"0[xX]0*([0-9a-fA-F]{0,9})", text)
+    if hexadecimal is not None and len(text) > 2 and text[2] in _HEX_DIGITS:
+        found = hexadecimal.group(1)
+        number = int(found[:8] or "0", 16)
+        return 0 if len(found) > 8 or number & 0x80000000 else number
+    digits = re.match(r"0*([0-9]{0,11})", text)
+    found = digits.group(1) if digits is not None else ""
+    number = int(found or "0")
+    return 0 if len(found) > 10 or number > 2**31 - 1 else number
+
+
+_HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
 
 
 def refuse_unread_journal(database: str) -> None:

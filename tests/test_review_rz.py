@@ -1,0 +1,71 @@
+"""Review RZ: a hostile regression review of the session's changes (89fc747..): SQLite's
+`immutable` read as SQLite reads it (RZ1), a JSON failure an output's encoding cannot hold
+(RZ2), `export --pupil -` read only once the options agree (RZ3), what the docs say of an
+older version and revision 0017 (RZ4), no database administrator for a SQLite file's refusal
+(RZ5), and the report counting a case whose log does not decode (RZ6, left to the lead)."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy.engine import make_url
+
+from reintegration_fsm.cli import cli
+from reintegration_fsm.stores import sqlite
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+ENV = {"RFSM_CALENDAR": None, "RFSM_AUTHORITY": None, "RFSM_PROTOCOLS": None}
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> str:
+    path = tmp_path_factory.mktemp("rz") / "demo.sqlite"
+    made = CliRunner().invoke(cli, ["--db", str(path), "demo"], env=ENV)
+    assert made.exit_code == 0, made.output
+    return str(path)
+
+
+# -- RZ1: immutable=2 read a file without its -wal's steps, unrefused --------------------------
+@pytest.mark.parametrize(
+    ("value", "immutable"),
+    [
+        ("1", True),
+        ("2", True),
+        ("01", True),
+        ("1x", True),
+        ("0x1", True),
+        ("257", True),
+        ("TRUE", True),
+        ("On", True),
+        ("yes", True),
+        ("0", False),
+        ("256", False),  # SQLite keeps the low byte
+        ("0x", False),
+        ("99999999999", False),  # past 32 bits: SQLite reads 0
+        ("off", False),
+        ("", False),
+        (" 1", False),
+    ],
+)
+def test_RZ1_immutable_is_read_as_sqlite_reads_a_boolean(value: str, immutable: bool) -> None:
+    url = make_url(f"sqlite:///file:/data/cases.sqlite?immutable={value}&uri=true")
+    assert sqlite._uri_immutable(url) is immutable
+
+
+def test_RZ1_immutable_2_beside_a_wal_holding_steps_is_refused(tmp_path: Path) -> None:
+    """SQLite reads `immutable=2` as `immutable=1`: the file alone, without the steps its
+    `-wal` holds, silently; LF1's refusal took only 1, true, yes and on."""
+    database = tmp_path / "cases.sqlite"
+    connection = sqlite3.connect(database)
+    connection.execute("CREATE TABLE t (x)")
+    connection.commit()
+    connection.close()
+    (tmp_path / "cases.sqlite-wal").write_bytes(b"\0" * 32)
+    for value in ("2", "01", "0x1"):
+        url = make_url(f"sqlite:///file:{database}?immutable={value}&uri=true")
+        with pytest.raises(sqlite.FileRefused, match="holds steps not yet written"):
+            sqlite.private_file(url)
+    sqlite.private_file(make_url(f"sqlite:///file:{database}?immutable=256&uri=true"))
