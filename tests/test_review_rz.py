@@ -6,6 +6,7 @@ older version and revision 0017 (RZ4), no database administrator for a SQLite fi
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
@@ -69,3 +70,19 @@ def test_RZ1_immutable_2_beside_a_wal_holding_steps_is_refused(tmp_path: Path) -
         with pytest.raises(sqlite.FileRefused, match="holds steps not yet written"):
             sqlite.private_file(url)
     sqlite.private_file(make_url(f"sqlite:///file:{database}?immutable=256&uri=true"))
+
+
+# -- RZ2: a JSON failure quoting a name cp1252 lacks was lost -----------------------------------
+def test_RZ2_a_json_failure_the_output_cannot_encode_is_kept_in_ascii(demo_db: str) -> None:
+    """`cli()` in a program's own process with a cp1252 stdout: the JSON failure quoting the
+    name ("no case of 'Łukasz' ...") could not be written, and WN8's "cannot write the output"
+    took its place, so the caller never learnt that no case was found."""
+    runner = CliRunner(charset="cp1252")
+    args = ["--db", demo_db, "export", "--pupil", "Łukasz", "--dob", "2012-01-01"]
+    result = runner.invoke(cli, args, env=ENV)
+    assert result.exit_code == 2, result.output
+    failure = json.loads(result.stdout)
+    assert failure["error"] == "no case of 'Łukasz' born 2012-01-01 in this store"
+    assert "\\u0141" in result.stdout
+    missing = runner.invoke(cli, ["--db", demo_db, "timeline", "Ł-1", "--format", "json"], env=ENV)
+    assert json.loads(missing.stdout)["error"] == "no case 'Ł-1'", missing.output

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import io
+import json
 import logging
 import os
 import sys
@@ -130,7 +131,14 @@ class Failure(click.ClickException):
             shown: dict[str, Any] = {"error": message, "reasons": reasons}
             if self.rules is not None:
                 shown["rules"] = list(self.rules)
-            echo_json(shown | {"exit_code": self.exit_code})
+            try:
+                echo_json(shown | {"exit_code": self.exit_code})
+            except UnicodeEncodeError:
+                # An output whose encoding cannot hold a character the failure quotes (a child's
+                # name, an id, on cp1252): the same JSON in ASCII, its `\u` escapes read back as
+                # the characters, not this failure lost to "cannot write the output" (review RZ,
+                # RZ2). Nothing was written: the text is encoded whole before it is written.
+                click.echo(json.dumps(shown | {"exit_code": self.exit_code}, indent=2))
             return
         click.echo(f"error: {neutralise(message, single_line=True)}", err=True)
         for reason in reasons:
