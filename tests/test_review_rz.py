@@ -86,3 +86,25 @@ def test_RZ2_a_json_failure_the_output_cannot_encode_is_kept_in_ascii(demo_db: s
     assert "\\u0141" in result.stdout
     missing = runner.invoke(cli, ["--db", demo_db, "timeline", "Ł-1", "--format", "json"], env=ENV)
     assert json.loads(missing.stdout)["error"] == "no case 'Ł-1'", missing.output
+
+
+# -- RZ3: `--pupil -` was read (a prompt on a terminal) before the options were checked -------
+@pytest.mark.parametrize(
+    ("given", "said"),
+    [
+        (["--pupil", "-", "--all"], "name the child by CASE_ID"),
+        (["DEMO-0001", "--pupil", "-", "--dob", "2012-03-09"], "name the child by CASE_ID"),
+        (["--pupil", "-"], "--pupil and --dob go together"),
+    ],
+)
+def test_RZ3_pupil_from_stdin_is_read_once_the_options_agree(
+    demo_db: str, given: list[str], said: str
+) -> None:
+    """Stdin holding two lines would be refused on reading; the options' own refusal comes
+    first, so an officer at a terminal is not asked for a name the command then refuses."""
+    result = CliRunner().invoke(
+        cli, ["--db", demo_db, "export", *given], input="Rowan\nTestwell\n", env=ENV
+    )
+    assert result.exit_code == 2, result.output
+    assert said in result.output
+    assert "more than one line" not in result.output

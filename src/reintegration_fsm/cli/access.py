@@ -190,7 +190,6 @@ def export(
     `cases`) or as a self-contained HTML document (--format html). --all gives every case as
     JSON.
     """
-    pupil = unlisted.given("--pupil", pupil)
     chosen = sum((case_id is not None, pupil is not None or dob is not None, every))
     if chosen != 1:
         raise Failure(
@@ -199,6 +198,8 @@ def export(
         )
     if (pupil is None) != (dob is None):
         raise Failure("--pupil and --dob go together: a name alone may be several children")
+    # Read once the options agree: not asked for at a prompt, then refused (review RZ, RZ3).
+    pupil = unlisted.given("--pupil", pupil)
     if pupil is not None and not pupil.strip():
         raise Failure("--pupil: give the child's name")
     if every and output_format != "json":
