@@ -108,3 +108,12 @@ def test_RZ3_pupil_from_stdin_is_read_once_the_options_agree(
     assert result.exit_code == 2, result.output
     assert said in result.output
     assert "more than one line" not in result.output
+
+
+# -- RZ4: the docs said an older version runs against an upgraded store ------------------------
+def test_RZ4_the_docs_do_not_say_an_older_version_runs_on_an_upgraded_store() -> None:
+    """An older version refuses a revision it does not know for every call, reads too
+    (`migrate._made_newer`): 0016's and 0017's notes said it "runs against it as before"."""
+    text = (DOCS / "stores.md").read_text(encoding="utf-8")
+    assert "runs against it as before" not in text
+    assert "an older version refuses the upgraded database for every" in text
