@@ -39,6 +39,7 @@ from reintegration_fsm.errors import (
     UnpublishedProtocol,
 )
 from reintegration_fsm.fields import folded_name
+from reintegration_fsm.protocol.reading import check_recorded
 from reintegration_fsm.reports import Period, academic_year, current_academic_year, figures
 from reintegration_fsm.reports.tables import LONG_COLUMNS, Table, long_rows, tables
 from reintegration_fsm.stores import LedgerEntry, SqlAlchemyStore
@@ -243,16 +244,18 @@ def _unchanged_since(
     store: SqlAlchemyStore, case_ids: list[str], on: dt.date
 ) -> dict[str, Reintegration]:
     """The cases of `case_ids` whose every step is dated on or before `on`, by id, read in one
-    stream; none if the stream fails (each case is then loaded alone, to name the one that
-    does not load)."""
+    stream; none if the stream fails, or a step's recorded data is not JSON (each case is then
+    loaded alone, to name the one that does not load, as the report did before it streamed:
+    review RZ, RZ6)."""
+    found = {}
     try:
-        return {
-            case.case_id: case
-            for case in store.load_all(case_ids)
-            if case.history[-1].on <= on  # (its row's last date altered: loaded as it stood)
-        }
+        for case in store.load_all(case_ids):
+            if case.history[-1].on <= on:  # (its row's last date altered: loaded as it stood)
+                check_recorded(case.history)  # (the stream keeps each step's data unread)
+                found[case.case_id] = case
     except ProtocolError:
         return {}
+    return found
 
 
 def _as_it_stood(store: SqlAlchemyStore, case_id: str, on: dt.date) -> Reintegration:

@@ -6,7 +6,7 @@ import datetime as dt
 import enum
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import attrs
@@ -241,6 +241,17 @@ def read(transition: Transition) -> Reading:
 def read_history(history: list[Transition]) -> list[Reading]:
     """Every transition of a history, typed (upcast to the current layout first)."""
     return [read(transition) for transition in upcast(history)]
+
+
+def check_recorded(history: Iterable[Transition]) -> None:
+    """Refuse a history a step of which holds data that is not a JSON object (a row changed
+    behind its store): each step's top level read, no form, nothing kept.
+
+    Raises:
+        FormInvalid: naming the first such step.
+    """
+    for transition in history:
+        transition._top()
 
 
 def _deadlines(data: Mapping[str, Any]) -> tuple[Deadline, ...]:
