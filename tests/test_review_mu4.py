@@ -157,17 +157,24 @@ def test_forget_row_follows_a_chain_of_contexts_and_stops_at_a_cycle() -> None:
 # -- stores/sqlite.py _uri_immutable ---------------------------------------------------------
 def test_immutable_is_read_as_sqlite_reads_a_boolean(tmp_path: Path) -> None:
     """`immutable=true`, `yes`, `on` (any case) are SQLite's `immutable=1`: each is refused
-    beside a `-wal` holding steps, as `immutable=1` is (review LF, LF1)."""
+    beside a `-wal` holding steps, as `immutable=1` is (review LF, LF1). SQLite reads no
+    spaces around them (`getSafetyLevel`): ` on ` is false there, and the store opens, its
+    `-wal` read."""
     database = tmp_path / "cases.sqlite"
     writer = SqlAlchemyStore(f"sqlite:///{database}")
     writer.create_schema()
     writer.save(built("case-01", 2))
     assert Path(f"{database}-wal").stat().st_size > 0
     try:
-        for value in ("True", "yes", "ON", " on "):
+        for value in ("True", "yes", "ON"):
             url = f"sqlite:///file:{database}?immutable={value}&uri=true"
             with pytest.raises(StoreError, match="holds steps not yet written"):
                 SqlAlchemyStore(url).cases()
+        spaced = SqlAlchemyStore(f"sqlite:///file:{database}?immutable=%20on%20&uri=true")
+        try:
+            assert [summary.case_id for summary in spaced.cases()] == ["case-01"]
+        finally:
+            spaced.close()
     finally:
         writer.close()
 
