@@ -284,6 +284,10 @@ def test_a_database_the_store_creates_is_readable_by_its_owner_only(tmp_path: Pa
         "sqlite:///file:{path}?uri=true",
         "sqlite+pysqlite:///file:{path}?uri=true",
         "sqlite:///file://localhost{path}?mode=rwc&uri=true",
+        # `immutable` that SQLite reads as false: it creates the file (the check read only
+        # `0` and an empty value so, and left these 0644).
+        "sqlite:///file:{path}?immutable=false&uri=true",
+        "sqlite:///file:{path}?immutable=00&uri=true",
     ],
 )
 def test_a_database_the_store_creates_through_a_file_uri_is_its_owners_only(

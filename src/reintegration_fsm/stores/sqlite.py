@@ -170,9 +170,8 @@ def _given_as_uri(url: URL) -> bool:
 
 def _uri_creates(url: URL) -> bool:
     """Whether SQLite may create the file a `file:` URI names (no `mode=ro`, `rw`, nor
-    `immutable`)."""
-    options = _uri_options(url)
-    return options.get("mode", "rwc") == "rwc" and options.get("immutable", "0") in ("0", "")
+    `immutable` as `_uri_immutable` reads it: `immutable=false` or `00` creates it)."""
+    return _uri_options(url).get("mode", "rwc") == "rwc" and not _uri_immutable(url)
 
 
 def _uri_immutable(url: URL) -> bool:
