@@ -301,7 +301,7 @@ def refuse_planted(database: str) -> None:
     # (review RI, RI2).
     trusted = files.trusted_owners(os.path.dirname(database))
     if found is not None and found.st_size:
-        if _planted_in_shared_folder(database, found.st_uid):
+        if found.st_uid not in trusted and _in_shared_folder(database):
             _refuse_file(database, found.st_uid, "open a store in", _SHARED_FOLDER, _OWN_FILE)
         if stat.S_IMODE(found.st_mode) & 0o077:
             return  # shared with a group or all: a colleague's journal is not told from another's
@@ -331,20 +331,17 @@ def refuse_planted_link(database: str) -> None:
         )
 
 
-def _planted_in_shared_folder(database: str, owner: int) -> bool:
-    """Whether a file `owner` owns lies in a sticky folder anyone may write (/tmp), and is
-    neither this user's, root's, nor the folder owner's: one `fs.protected_regular` would not
-    let this user open to write."""
-    if owner in (os.geteuid(), 0):
-        return False
+def _in_shared_folder(database: str) -> bool:
+    """Whether `database` lies in a sticky folder anyone may write (/tmp): there a file of
+    another user's, not the folder's owner's (`files.trusted_owners`), is one
+    `fs.protected_regular` would not let this user open to write."""
     try:
         folder = os.stat(os.path.dirname(database))
     except OSError:
         return False
     # Anyone may write there (/tmp), as `fs.protected_regular` at its usual level reads it: a
     # group's sticky folder (chmod 3770) holds its members' stores on purpose.
-    shared = folder.st_mode & stat.S_ISVTX and folder.st_mode & stat.S_IWOTH
-    return bool(shared) and folder.st_uid != owner
+    return bool(folder.st_mode & stat.S_ISVTX and folder.st_mode & stat.S_IWOTH)
 
 
 _SHARED_FOLDER = "the file, in a folder anyone may write,"
