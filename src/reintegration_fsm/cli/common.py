@@ -457,8 +457,7 @@ def _refuse_options_in_the_file_name(url: str) -> None:
 def _wal_left_behind(url: str) -> tuple[str, ...]:
     """Why a SQLite file in WAL mode may hold no store: it was copied without its `-wal` file,
     which held what was written since its last checkpoint (review BK, BK6); else nothing."""
-    parsed = make_url(url)
-    found = sqlite.database_file(parsed) if parsed.get_backend_name() == "sqlite" else None
+    found = sqlite.database_file(make_url(url))
     if found is None or _size_of(f"{found}-wal"):
         return ()
     try:
@@ -493,10 +492,7 @@ EMPTY_FILE = (
 def _empty_file(url: str) -> bool:
     """True when `url` names a SQLite file that is empty, with no `-wal` holding anything
     beside it: what a first making stopped at its start leaves."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite":
-        return False
-    found = sqlite.database_file(parsed)
+    found = sqlite.database_file(make_url(url))
     if found is None:
         return False
     status = _status(url, found)
@@ -505,10 +501,7 @@ def _empty_file(url: str) -> bool:
 
 def _missing_file(url: str) -> bool:
     """True when `url` names a SQLite file that does not exist (connecting would make it)."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite":
-        return False
-    found = sqlite.database_file(parsed)
+    found = sqlite.database_file(make_url(url))
     return found is not None and _status(url, found) is None
 
 
@@ -716,10 +709,7 @@ def format_option(choices: Sequence[str] = FORMATS, default: str = "table") -> C
 
 def _database_files(url: str) -> tuple[str, ...]:
     """The files of the SQLite database at `url` (its journals too); none for a server's."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite":
-        return ()
-    found = sqlite.database_file(parsed)
+    found = sqlite.database_file(make_url(url))
     if found is None:
         return ()
     # SQLite keeps the journals beside the file a link names, not beside the link.

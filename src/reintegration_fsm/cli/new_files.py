@@ -25,10 +25,7 @@ def to_be_made(url: str) -> tuple[str, ...]:
     """The files opening `url`'s store would make: its SQLite file, when missing, and those
     of its companions that are missing too; () for another database or an existing file.
     Through a symbolic link, the files at the path the link finally names."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite":
-        return ()
-    found = sqlite.database_file(parsed)
+    found = sqlite.database_file(make_url(url))
     if found is None or os.path.exists(found):
         return ()
     found = os.path.realpath(found)  # SQLite follows a link; the link, there before, stays

@@ -230,9 +230,9 @@ def refuse_unread_journal(database: str) -> None:
 
 def database_file(url: URL) -> str | None:
     """The path of the file `url`'s database is kept in (a `file:` URI's too, whatever its
-    mode), or None: in memory, or a URI naming another host."""
+    mode), or None: a database server's, in memory, or a URI naming another host."""
     database = url.database or ""
-    if in_memory(url) or not database:
+    if url.get_backend_name() != "sqlite" or in_memory(url) or not database:
         return None
     if database.startswith("file:") and _given_as_uri(url):
         return _uri_path(url)
