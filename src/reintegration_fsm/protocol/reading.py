@@ -269,12 +269,13 @@ def deadlines_set(history: list[Transition]) -> list[tuple[Transition, tuple[Dea
     Raises:
         FormInvalid: a transition's deadlines (or, in an older layout, its data) do not read.
     """
-    if any(schema_of(transition._top()) != SCHEMA for transition in history):
+    tops = [transition._top() for transition in history]  # (a stored step's: parsed anew)
+    if any(schema_of(top) != SCHEMA for top in tops):
         return [(reading.transition, reading.deadlines) for reading in read_history(history)]
     found = []
-    for transition in history:
+    for transition, top in zip(history, tops, strict=True):
         try:
-            found.append((transition, _deadlines(transition._top())))
+            found.append((transition, _deadlines(top)))
         except (KeyError, TypeError, ValueError) as error:
             raise FormInvalid(
                 "history",
