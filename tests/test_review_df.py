@@ -13,30 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 
-from reintegration_fsm.cli import cli
-
-ANOTHER_USER = 65534
-"""`nobody`: the user who plants a link or a pipe (the tests that need one run as root)."""
-
-as_root = pytest.mark.skipif(
-    not hasattr(os, "geteuid") or os.geteuid() != 0,
-    reason="planting a file of another user's takes root (CI runs as root)",
-)
-
-
-def invoke(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(cli, list(args), env={"RFSM_CALENDAR": None})
-    return result.exit_code, result.stdout, result.stderr
-
-
-def shared_folder(tmp_path: Path) -> Path:
-    """A folder anyone may write, sticky, as /tmp is."""
-    folder = tmp_path / "shared"
-    folder.mkdir()
-    folder.chmod(0o1777)
-    return folder
+from planting import ANOTHER_USER, as_root, invoke, shared_folder
 
 
 @as_root

@@ -16,30 +16,16 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from click.testing import CliRunner
 
+from planting import ANOTHER_USER, as_root, invoke, shared_folder
 from raw_sqlite import raw_sqlite, tamper
 from reintegration_fsm import AlteredRow, FormInvalid, SqlAlchemyStore, StoreError
-from reintegration_fsm.cli import cli
 from reintegration_fsm.cli.errors import failure_from
 from reintegration_fsm.stores.failures import translated
 from store_contract import built
 
-ANOTHER_USER = 65534
-"""`nobody`: the user who plants a file, or who reads a store they may not write."""
-
-as_root = pytest.mark.skipif(
-    not hasattr(os, "geteuid") or os.geteuid() != 0,
-    reason="acting as another user takes root (CI runs as root)",
-)
-
 ASK = "Ask your database administrator."
 IMMUTABLE = "sqlite:///file:/path/to/cases.sqlite?immutable=1&uri=true"
-
-
-def invoke(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(cli, list(args), env={"RFSM_CALENDAR": None})
-    return result.exit_code, result.stdout, result.stderr
 
 
 def sqlite_error(message: str, code: int, name: str) -> sa.exc.OperationalError:
@@ -195,14 +181,6 @@ def test_LF1_a_store_in_a_folder_no_one_may_write_reads_with_immutable(
 
 
 # -- LF2 (RI7): a SQLite file of another user's -------------------------------------------------
-def shared_folder(tmp_path: Path) -> Path:
-    """A folder anyone may write, sticky, as /tmp is."""
-    folder = tmp_path / "shared"
-    folder.mkdir()
-    folder.chmod(0o1777)
-    return folder
-
-
 @as_root
 @pytest.mark.parametrize(
     ("planted", "step"),

@@ -7,22 +7,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from reintegration_fsm.cli import cli
-
-ANOTHER_USER = 65534
-"""`nobody`: the user who plants a file (the tests that need one run as root)."""
-
-as_root = pytest.mark.skipif(
-    not hasattr(os, "geteuid") or os.geteuid() != 0,
-    reason="planting a file of another user's takes root (CI runs as root)",
-)
-
-
-def invoke(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(cli, list(args), env={"RFSM_CALENDAR": None})
-    return result.exit_code, result.stdout, result.stderr
+from planting import ANOTHER_USER, as_root, invoke, shared_folder
 
 
 @pytest.fixture
@@ -51,14 +37,6 @@ def test_RH2_an_absolute_output_is_written_with_the_working_folder_removed(
     code, out, err = invoke("--db", demo_db, "timeline", "DEMO-0001", "-o", str(target))
     assert code == 0, out + err
     assert target.read_text().startswith("Case DEMO-0001")
-
-
-def shared_folder(tmp_path: Path) -> Path:
-    """A folder anyone may write, sticky, as /tmp is."""
-    folder = tmp_path / "shared"
-    folder.mkdir()
-    folder.chmod(0o1777)
-    return folder
 
 
 @as_root

@@ -7,26 +7,12 @@ import shutil
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
+from planting import ANOTHER_USER, as_root, invoke
 from reintegration_fsm import SqlAlchemyStore, StoreError
-from reintegration_fsm.cli import cli
-
-ANOTHER_USER = 65534
-"""`nobody`: the user who owns a file of another's (the tests that need one run as root)."""
 
 AN_OFFICER = 60001
 """The user the command runs as where it is not root (`os.geteuid` answers so)."""
-
-as_root = pytest.mark.skipif(
-    not hasattr(os, "geteuid") or os.geteuid() != 0,
-    reason="a file of another user's takes root to make (CI runs as root)",
-)
-
-
-def invoke(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(cli, list(args), env={"RFSM_CALENDAR": None})
-    return result.exit_code, result.stdout, result.stderr
 
 
 def planted_store(tmp_path: Path, folder: Path) -> Path:

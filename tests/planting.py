@@ -1,0 +1,35 @@
+"""What the tests of files another user placed share: that user, the root the tests that plant
+a file need, a sticky folder anyone may write (as /tmp is), and the command line run in-process
+(reviews DF, RH, RI and LF)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from reintegration_fsm.cli import cli
+
+ANOTHER_USER = 65534
+"""`nobody`: the user who plants a file, a link or a pipe, or owns a file of another's."""
+
+as_root = pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() != 0,
+    reason="acting as another user, or making a file of theirs, takes root (CI runs as root)",
+)
+
+
+def invoke(*args: str) -> tuple[int, str, str]:
+    """The command line run with `args`, no calendar set: its exit code, stdout and stderr."""
+    result = CliRunner().invoke(cli, list(args), env={"RFSM_CALENDAR": None})
+    return result.exit_code, result.stdout, result.stderr
+
+
+def shared_folder(tmp_path: Path) -> Path:
+    """A folder anyone may write, sticky, as /tmp is."""
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    folder.chmod(0o1777)
+    return folder
