@@ -22,14 +22,6 @@ BORN = "2012-03-09"
 RFSM = (sys.executable, "-m", "reintegration_fsm")
 
 
-@pytest.fixture(scope="module")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> str:
-    path = tmp_path_factory.mktemp("unlisted") / "demo.sqlite"
-    result = CliRunner().invoke(cli, ["--db", str(path), "demo"])
-    assert result.exit_code == 0, result.output
-    return str(path)
-
-
 def invoke(db: str, *args: str, stdin: str | bytes | None) -> Result:
     return CliRunner().invoke(cli, ["--db", db, *args], input=stdin)
 

@@ -21,14 +21,6 @@ RFSM = (sys.executable, "-m", "reintegration_fsm")
 CHILD = "Rowan Testwell"
 
 
-@pytest.fixture(scope="module")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> str:
-    path = tmp_path_factory.mktemp("mu4") / "demo.sqlite"
-    result = CliRunner().invoke(cli, ["--db", str(path), "demo"])
-    assert result.exit_code == 0, result.output
-    return str(path)
-
-
 # -- cli/unlisted.py given -------------------------------------------------------------------
 def test_a_name_read_from_a_closed_stdin_is_refused_saying_so(demo_db: str) -> None:
     """`--pupil - <&-`: the message says stdin is closed (given's `stream is None` branch)."""
