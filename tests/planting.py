@@ -1,6 +1,6 @@
 """What the tests of files another user placed share: that user, the root the tests that plant
 a file need, a sticky folder anyone may write (as /tmp is), and the command line run in-process
-(reviews DF, RH, RI and LF)."""
+or as that user (reviews DF, RH, RI and LF)."""
 
 from __future__ import annotations
 
@@ -33,3 +33,21 @@ def shared_folder(tmp_path: Path) -> Path:
     folder.mkdir()
     folder.chmod(0o1777)
     return folder
+
+
+AS_ANOTHER_USER = """
+import importlib, os, pkgutil, sqlite3, sys
+import click._textwrap, reintegration_fsm, sqlalchemy.dialects.sqlite.pysqlite, alembic.command
+for found in pkgutil.walk_packages(reintegration_fsm.__path__, "reintegration_fsm."):
+    try:
+        importlib.import_module(found.name)
+    except Exception:
+        pass
+from reintegration_fsm.cli import cli
+os.setgroups([])
+os.setgid(65534)
+os.setuid(65534)
+sys.exit(cli(sys.argv[1:], prog_name="reintegration-fsm"))
+"""
+"""The command run as `nobody`, its modules (and the interpreter's) loaded first as root,
+who may read where they are installed."""

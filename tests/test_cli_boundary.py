@@ -27,6 +27,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import scenario
+from planting import AS_ANOTHER_USER
 from raw_sqlite import tamper
 from reintegration_fsm import SchoolCalendar, StoreError, Trigger
 from reintegration_fsm.cli import cases, cli, common, json_input, views
@@ -830,23 +831,6 @@ def shared_folder() -> Iterator[Path]:
                 inside.chmod(0o755)
         shutil.rmtree(folder)
 
-
-AS_ANOTHER_USER = """
-import importlib, os, pkgutil, sqlite3, sys
-import click._textwrap, reintegration_fsm, sqlalchemy.dialects.sqlite.pysqlite, alembic.command
-for found in pkgutil.walk_packages(reintegration_fsm.__path__, "reintegration_fsm."):
-    try:
-        importlib.import_module(found.name)
-    except Exception:
-        pass
-from reintegration_fsm.cli import cli
-os.setgroups([])
-os.setgid(65534)
-os.setuid(65534)
-sys.exit(cli(sys.argv[1:], prog_name="reintegration-fsm"))
-"""
-"""The command run as `nobody`, its modules (and the interpreter's) loaded first as root, who
-may read where they are installed."""
 
 NOT_ROOT = "needs root to run the command as another user"
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from planting import ANOTHER_USER, as_root, invoke, shared_folder
+from planting import ANOTHER_USER, AS_ANOTHER_USER, as_root, invoke, shared_folder
 from raw_sqlite import raw_sqlite, tamper
 from reintegration_fsm import AlteredRow, FormInvalid, SqlAlchemyStore, StoreError
 from reintegration_fsm.cli.errors import failure_from
@@ -125,23 +125,6 @@ def readable_folder() -> Iterator[Path]:
             if inside.is_dir() and not inside.is_symlink():
                 inside.chmod(0o755)
         subprocess.run(["rm", "-rf", str(folder)], check=False)
-
-
-AS_ANOTHER_USER = """
-import importlib, os, pkgutil, sqlite3, sys
-import click._textwrap, reintegration_fsm, sqlalchemy.dialects.sqlite.pysqlite, alembic.command
-for found in pkgutil.walk_packages(reintegration_fsm.__path__, "reintegration_fsm."):
-    try:
-        importlib.import_module(found.name)
-    except Exception:
-        pass
-from reintegration_fsm.cli import cli
-os.setgroups([])
-os.setgid(65534)
-os.setuid(65534)
-sys.exit(cli(sys.argv[1:], prog_name="reintegration-fsm"))
-"""
-"""The command run as `nobody`, its modules loaded first as root (as test_cli_boundary's)."""
 
 
 def as_another_user(*args: str) -> subprocess.CompletedProcess[str]:
