@@ -9,12 +9,15 @@ from typing import Any
 import click
 
 from reintegration_fsm.calendar import SchoolCalendar
-from reintegration_fsm.cli import caseload, evidence, protocols, views
+from reintegration_fsm.cli import caseload, evidence, new_files, protocols, views
 from reintegration_fsm.cli.common import (
+    BAD_INPUT,
     CALENDAR_ENV,
     DATE,
     REFUSED,
+    UNAVAILABLE,
     Failure,
+    database_url,
     echo,
     emit,
     format_option,
@@ -26,8 +29,18 @@ from reintegration_fsm.cli.common import (
     today,
 )
 from reintegration_fsm.cli.once import option
+from reintegration_fsm.cli.text import to_json
 from reintegration_fsm.protocol import diagrams
-from reintegration_fsm.stores import cases_as_of, due_as_of, migrate, upgrade
+from reintegration_fsm.stores import (
+    CopyRefused,
+    CopyReport,
+    cases_as_of,
+    copy_store,
+    copying,
+    due_as_of,
+    migrate,
+    upgrade,
+)
 from reintegration_fsm.vocabulary import Party
 
 
@@ -54,6 +67,86 @@ def db_upgrade(ctx: click.Context, revision: str) -> None:
     except migrate.NoGoingBack as error:
         raise Failure(f"--revision: {error}") from error
     echo(f"{shown_url(url)}: migrated to {revision}")
+
+
+@db.command("copy")
+@click.argument("target", metavar="TARGET_URL")
+@format_option(("text", "json"), default="text")
+@click.pass_context
+def db_copy(ctx: click.Context, target: str, output_format: str) -> None:
+    """Copy the whole store, row for row, into the empty database TARGET_URL (any engine).
+
+    Every case, log entry, redaction record, open item and ledger row is copied as stored, so
+    the copy verifies, and so does every checkpoint of the source. The copy is then checked as
+    `verify --checkpoint` would check it, against a checkpoint of the source taken first (exit
+    1 on any problem). Refused, writing nothing: a target holding any case, the source at an
+    older revision (run `db upgrade` on it first), one database given twice, or --authority.
+    A failure part way leaves no row in the target (the schema the copy made there stays).
+    """
+    found = settings(ctx)
+    if found.authority is not None or found.refused_scope is not None:
+        raise Failure(
+            "db copy copies a whole store, every authority's cases: it takes no --authority "
+            "(nor RFSM_AUTHORITY)",
+            (
+                "Unset it to copy the store. To move one authority's cases out of a shared "
+                "store, `export` and `import` them (their checkpoints do not carry over).",
+            ),
+        )
+    source = found.url
+    refuse_unusable_file(source)
+    target_url = database_url(target)
+    refuse_unusable_file(target_url)
+    made = new_files.to_be_made(target_url)
+    try:
+        report = copy_store(
+            source, target_url, calendar=found.calendar(), protocols=found.protocols()
+        )
+    except CopyRefused as error:
+        new_files.discard(target_url, made)
+        behind = error.reason in (copying.SOURCE_BEHIND, copying.TARGET_BEHIND)
+        raise Failure(str(error), (), UNAVAILABLE if behind else BAD_INPUT) from None
+    except BaseException:
+        new_files.discard(target_url, made)
+        raise
+    _copied(ctx, report, shown_url(source), shown_url(target_url), output_format)
+
+
+def _copied(
+    ctx: click.Context, report: CopyReport, source: str, target: str, output_format: str
+) -> None:
+    """Say what `db copy` copied and whether the copy verifies (exit 1 when it does not)."""
+    problems = views.problem_rows(report.problems)
+    taken = report.checkpoint.taken_at.isoformat() + "Z"
+    if output_format == "json":
+        click.echo(
+            to_json(
+                {
+                    "source": source,
+                    "target": target,
+                    "cases": report.cases,
+                    "entries": report.entries,
+                    "redactions": report.redactions,
+                    "checkpoint_taken_at": taken,
+                    "problems": problems,
+                }
+            )
+        )
+    else:
+        echo(
+            f"copied {report.cases:,} cases, {report.entries:,} log entries and "
+            f"{report.redactions:,} redaction records from {source} to {target}"
+        )
+        if problems:
+            emit(problems, views.PROBLEM_COLUMNS, "table")
+        else:
+            echo(
+                "sound: the copy's hash chains check, every case replays, and every case of "
+                f"the source's checkpoint taken {taken} extends it"
+            )
+    if problems:
+        click.echo(f"error: {len(problems)} problem(s) found in the copy", err=True)
+        ctx.exit(REFUSED)
 
 
 OWNERS = (Party.AP.value, Party.HOST.value, Party.LA.value)

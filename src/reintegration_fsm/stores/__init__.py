@@ -4,7 +4,7 @@ The domain core never imports this package; stores import the core. Every store 
 `Store`: `save`, `load`, `history`, `taken`, `import_histories`, `due`, `cases`, `weightings`,
 `ledger`, `verify`, and for evidence `checkpoint`, `redact`, `redactions`, `past_retention`,
 `apply_retention`, `undated_retention` and `held_retention` (see docs/stores.md and
-docs/evidence.md).
+docs/evidence.md). `copy_store` copies a whole store, verbatim, into another database.
 """
 
 from typing import TYPE_CHECKING
@@ -18,6 +18,7 @@ from reintegration_fsm.stores.checkpoints import (
     MalformedCheckpoint,
     Signature,
 )
+from reintegration_fsm.stores.copying import CopyRefused, CopyReport, copy_store
 from reintegration_fsm.stores.memory import InMemoryStore
 from reintegration_fsm.stores.migrate import upgrade
 from reintegration_fsm.stores.model import CaseSummary, DueItem, LedgerEntry, Problem
@@ -43,6 +44,8 @@ __all__ = [
     "Checkpoint",
     "CheckpointCase",
     "CheckpointRefused",
+    "CopyRefused",
+    "CopyReport",
     "DueItem",
     "InMemoryStore",
     "LedgerEntry",
@@ -57,6 +60,7 @@ __all__ = [
     "SqlAlchemyStore",
     "Store",
     "cases_as_of",
+    "copy_store",
     "due_as_of",
     "upgrade",
 ]

@@ -1,0 +1,391 @@
+"""A verbatim copy of a whole store into another database, on the same engine or another.
+
+`export` and `import` write each entry afresh (new salts, new hashes), so no checkpoint of the
+source verifies on what they write, and redaction records cannot be carried; the engines' own
+dump tools do not cross from one engine to another. `copy_store` copies every `rfsm_` table's
+rows as stored (ids, seq, salts, digests, hashes, JSON texts, timestamps, redaction records,
+the ledger, the open items), so that the copy verifies, and verifies against a checkpoint of
+the source taken before it.
+
+The source is read in one snapshot (SQLite: one read transaction; PostgreSQL and MariaDB:
+REPEATABLE READ, as `verify()` reads), a table at a time in batches; the target's rows are
+written in one transaction, under the log's triggers, which stay in place throughout:
+
+- a redaction record's trigger counts it on its case row, which is written after the records
+  (the count is copied as stored, never counted twice);
+- an entry a redaction removed values from (and one of digest scheme 2) has a salt and no
+  payload key, which the log's keyed guard refuses to insert (it takes it for the write of a
+  version before revision 0011): such an entry is inserted with a placeholder key, then, named
+  in `rfsm_redacting` as a redaction names its entries, its key is set to NULL, as the
+  redaction left it, in the same transaction. No row leaves the transaction as anything but
+  the source's.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import attrs
+from sqlalchemy import URL, Connection, Engine, bindparam, delete, func, insert, select, text
+from sqlalchemy import inspect as inspect_database
+from sqlalchemy.engine import make_url
+
+from reintegration_fsm.calendar import SchoolCalendar
+from reintegration_fsm.errors import AlteredRow, StoreError
+from reintegration_fsm.protocol.definition import Protocol
+from reintegration_fsm.stores import engines, migrate, schema, sqlite
+from reintegration_fsm.stores.checkpoints import Checkpoint
+from reintegration_fsm.stores.failures import UNREADABLE_ROW, converted
+from reintegration_fsm.stores.model import Problem
+from reintegration_fsm.stores.sql import SqlAlchemyStore
+
+BATCH = 2000
+"""The rows read and written at a time: what the copy holds in memory."""
+
+ORDER = (
+    schema.protocols,
+    schema.rechained,
+    schema.weightings,
+    schema.open_items,
+    # Before the case rows: the records' trigger counts each on its case row, which is then not
+    # there yet (the row comes with its count as stored).
+    schema.redactions,
+    schema.transitions,
+    schema.cases,
+    # Empty but inside a redaction's transaction; copied as it is (a row left there is a
+    # problem `verify()` names, on the copy as on the source).
+    schema.redacting,
+)
+"""Every table of the store, in the order the copy writes them."""
+
+PLACEHOLDER_KEY = "00" * schema.KEY_BYTES
+"""The payload key an entry without one is inserted with, and which is set back to NULL in the
+same transaction (see the module's docstring)."""
+
+COPYING = "copy the store"
+
+
+class CopyRefused(StoreError):
+    """`copy_store` will not copy: nothing was written. `reason` says why, as one of
+    `TARGET_HOLDS_CASES`, `SOURCE_BEHIND`, `SAME_DATABASE`, `NO_SOURCE`, `TARGET_BEHIND`."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        self.reason = reason
+        super().__init__(message, retryable=False)
+
+
+TARGET_HOLDS_CASES = "target holds cases"
+SOURCE_BEHIND = "source not at head"
+SAME_DATABASE = "same database"
+NO_SOURCE = "no store at the source"
+TARGET_BEHIND = "target not at head"
+
+
+@attrs.frozen
+class CopyReport:
+    """What `copy_store` copied, and what checking the copy found."""
+
+    cases: int
+    entries: int
+    """Log entries (`rfsm_transitions` rows)."""
+    redactions: int
+    """Redaction records."""
+    checkpoint: Checkpoint
+    """The source's checkpoint, taken before the copy read it."""
+    problems: tuple[Problem, ...]
+    """What `verify(checkpoint)` and `unguarded()` found on the copy: empty when it is sound
+    and extends every case of `checkpoint`."""
+
+
+def copy_store(
+    source: str | URL | Engine,
+    target: str | URL | Engine,
+    *,
+    calendar: SchoolCalendar | None = None,
+    protocols: Sequence[Protocol] = (),
+    batch: int = BATCH,
+) -> CopyReport:
+    """Copy the whole store at `source` into `target`, row for row, and check the copy.
+
+    `target` holding none of the store's tables gets the schema at the newest revision first,
+    made by the shipped migrations (`upgrade`), which stays if the copy then fails. A SQLite
+    file this makes is readable by its owner only. `calendar` and `protocols` are those the
+    stores' histories replay with, as for `verify()`.
+
+    Raises:
+        CopyRefused: `source` holds no store, or one at another revision than the newest (run
+            `upgrade()` on it first: the copy never changes it); `target` holds a row of the
+            store (a case, or any other) or is at another revision; or the two are one
+            database. Nothing is written.
+        AlteredRow: a source row does not read as the store writes it (run `verify()` on it).
+        StoreError: either database failed; nothing of the copy is left in `target` but its
+            schema, when the copy made it.
+    """
+    _refuse_missing_file(source)
+    source_engine, source_made = _opened(source)
+    try:
+        target_engine, target_made = _opened(target)
+        try:
+            return _copy(source_engine, target_engine, calendar, protocols, batch)
+        finally:
+            if target_made:
+                target_engine.dispose()
+    finally:
+        if source_made:
+            source_engine.dispose()
+
+
+def _opened(url_or_engine: str | URL | Engine) -> tuple[Engine, bool]:
+    with converted("open the database"):
+        return engines.open_engine(url_or_engine)
+
+
+def _refuse_missing_file(source: str | URL | Engine) -> None:
+    """Refuse a SQLite source whose file is missing, before opening it would make one."""
+    if isinstance(source, Engine):
+        return
+    found = sqlite.database_file(make_url(source))
+    if found is not None and not os.path.exists(found):
+        raise CopyRefused(NO_SOURCE, f"cannot copy the store: no file {found!r} to copy from")
+
+
+def _copy(
+    source: Engine,
+    target: Engine,
+    calendar: SchoolCalendar | None,
+    protocols: Sequence[Protocol],
+    batch: int,
+) -> CopyReport:
+    with converted(COPYING), source.connect() as conn:
+        _refuse_source(conn)
+        conn.rollback()
+    # Before the copy's snapshot: what the copy holds extends it, whatever is saved meanwhile.
+    anchor = SqlAlchemyStore(source, calendar=calendar, protocols=protocols).checkpoint()
+    with converted(COPYING), _reading(source) as reader:
+        _refuse_same(source, reader, target)
+        _prepare_target(target)
+        counts = _write(reader, target, batch)
+    checked = SqlAlchemyStore(target, calendar=calendar, protocols=protocols)
+    problems = checked.verify(checkpoint=anchor) + checked.unguarded()
+    return CopyReport(*counts, checkpoint=anchor, problems=tuple(problems))
+
+
+@contextlib.contextmanager
+def _reading(engine: Engine) -> Iterator[Connection]:
+    """A connection on `engine` reading one snapshot until the block ends, and never writing."""
+    with engine.connect() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+        elif engine.dialect.name != "sqlite":
+            conn.execution_options(isolation_level="REPEATABLE READ")
+        with conn.begin():  # (SQLite: BEGIN; its first read holds the snapshot)
+            yield conn
+
+
+def _refuse_source(conn: Connection) -> None:
+    """Refuse a source holding no store, or one at another revision than the newest."""
+    present = set(inspect_database(conn).get_table_names())
+    if schema.cases.name not in present:
+        raise CopyRefused(NO_SOURCE, "cannot copy the store: the source holds no case store")
+    current = migrate.stamped(conn)
+    if migrate.CREATING in present or current != migrate.head():
+        raise CopyRefused(
+            SOURCE_BEHIND,
+            f"cannot copy the store: the source's schema is at revision {current or 'unknown'}, "
+            f"this library's at {migrate.head()}; run `reintegration-fsm db upgrade` "
+            "(upgrade()) on the source first (the copy never changes it)",
+        )
+
+
+def _refuse_same(source: Engine, reader: Connection, target: Engine) -> None:
+    """Refuse to copy a database into itself, however its URLs are spelt: the target is asked
+    whether it sees a lock the source's connection holds (PostgreSQL's advisory locks are each
+    database's own; MariaDB's named locks are the server's, so its database is compared too),
+    or, on SQLite, whether the files are one."""
+    kind = source.dialect.name
+    if kind != target.dialect.name:
+        return
+    if kind == "sqlite":
+        one = _same_file(source.url, target.url)
+    elif kind == "postgresql":
+        one = _same_postgresql(reader, target)
+    else:
+        one = _same_mariadb(reader, target)
+    if one:
+        raise CopyRefused(
+            SAME_DATABASE, "cannot copy the store: the source and the target are one database"
+        )
+
+
+def _same_file(source: URL, target: URL) -> bool:
+    """Whether two SQLite URLs name one file (two in-memory databases are two)."""
+    first, second = sqlite.database_file(source), sqlite.database_file(target)
+    if first is None or second is None or not os.path.exists(second):
+        return False
+    return os.path.samefile(first, second)
+
+
+def _same_postgresql(reader: Connection, target: Engine) -> bool:
+    key = secrets.randbits(63)
+    reader.execute(text("SELECT pg_advisory_xact_lock_shared(:key)"), {"key": key})
+    with target.connect() as conn:
+        free = conn.execute(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": key}).scalar()
+        home = schema.home_of(conn)
+        conn.rollback()
+    return not free and home == schema.home_of(reader)
+
+
+def _same_mariadb(reader: Connection, target: Engine) -> bool:
+    name = f"rfsm_copy.{secrets.token_hex(16)}"
+    reader.execute(text("SELECT GET_LOCK(:name, 0)"), {"name": name})
+    try:
+        holder = reader.execute(text("SELECT CONNECTION_ID(), DATABASE()")).one()
+        with target.connect() as conn:
+            seen = conn.execute(text("SELECT IS_USED_LOCK(:name), DATABASE()"), {"name": name})
+            found = seen.one()
+            conn.rollback()
+    finally:
+        reader.execute(text("SELECT RELEASE_LOCK(:name)"), {"name": name})
+    return bool(found[0] == holder[0] and found[1] == holder[1])
+
+
+def _prepare_target(target: Engine) -> None:
+    """Make the newest schema on a target holding none of the store's tables; refuse one at
+    another revision, or holding any row of the store."""
+    with target.connect() as conn:
+        present = set(inspect_database(conn).get_table_names())
+        conn.rollback()
+    if not present & {*schema.TABLE_NAMES, migrate.VERSION_TABLE, migrate.CREATING}:
+        migrate.upgrade(target)
+        return
+    with target.connect() as conn:
+        current = None if migrate.VERSION_TABLE not in present else migrate.stamped(conn)
+        if migrate.CREATING in present or current != migrate.head():
+            raise CopyRefused(
+                TARGET_BEHIND,
+                "cannot copy the store: the target holds the store's tables at revision "
+                f"{current or 'unknown'}, not {migrate.head()}: copy into a database holding "
+                "none of them, or one `reintegration-fsm db upgrade` made",
+            )
+        _refuse_rows(conn)
+        conn.rollback()
+
+
+def _refuse_rows(conn: Connection) -> None:
+    """Refuse a target holding any row of the store: a copy never merges two stores."""
+    held = [
+        table.name
+        for table in schema.TABLES
+        if conn.execute(select(func.count()).select_from(table)).scalar()
+    ]
+    if held:
+        cases = conn.execute(select(func.count()).select_from(schema.cases)).scalar() or 0
+        raise CopyRefused(
+            TARGET_HOLDS_CASES,
+            f"cannot copy the store: the target already holds {cases} case(s) "
+            f"(rows in {', '.join(held)}), and a copy never merges two stores; copy into an "
+            "empty database; nothing was written",
+        )
+
+
+def _write(reader: Connection, target: Engine, batch: int) -> tuple[int, int, int]:
+    """Copy every table's rows from `reader`'s snapshot in one transaction on `target`: how
+    many cases, log entries and redaction records."""
+    counted: dict[str, int] = {}
+    options = {sqlite.WRITE: "IMMEDIATE"} if target.dialect.name == "sqlite" else {}
+    with target.connect() as conn:
+        conn = conn.execution_options(**options)
+        with conn.begin():
+            _refuse_rows(conn)  # (again, in the transaction: a writer may have come meanwhile)
+            for table in ORDER:
+                counted[table.name] = 0
+                for rows in _batches(reader, table, batch):
+                    counted[table.name] += len(rows)
+                    write_rows(conn, table, rows)
+    return (
+        counted[schema.cases.name],
+        counted[schema.transitions.name],
+        counted[schema.redactions.name],
+    )
+
+
+def _batches(reader: Connection, table: Any, batch: int) -> Iterator[list[dict[str, Any]]]:
+    """The rows of `table`, in its primary key's order, `batch` at a time (one streamed query:
+    MariaDB's connection runs nothing else until it ends, which the copy leaves it to)."""
+    keys = list(table.primary_key.columns)
+    result = reader.execution_options(yield_per=batch).execute(select(table).order_by(*keys))
+    names = list(result.keys())
+    with converted(COPYING):
+        while True:
+            try:
+                part = result.fetchmany(batch)
+            except UNREADABLE_ROW as error:
+                raise AlteredRow(
+                    f"cannot copy the store: a row of the source's {table.name} does not read "
+                    "as the store writes it; run verify on the source"
+                ) from error
+            if not part:
+                return
+            yield [dict(zip(names, row, strict=True)) for row in part]
+
+
+def write_rows(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
+    """Insert `rows` into `table` as they are, under the log's triggers (see the module's
+    docstring for the entries without a payload key); on PostgreSQL by COPY (psycopg 3)."""
+    keyless = []
+    if table is schema.transitions:
+        keyless = [
+            {"b_case_id": row["case_id"], "b_seq": row["seq"]}
+            for row in rows
+            if row["payload_salt"] is not None and row["payload_key"] is None
+        ]
+        if keyless:
+            rows = [
+                row | {"payload_key": PLACEHOLDER_KEY}
+                if row["payload_salt"] is not None and row["payload_key"] is None
+                else row
+                for row in rows
+            ]
+    if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
+        _copy_in(conn, table, rows)
+    else:
+        conn.execute(insert(table), rows)
+    if not keyless:
+        return
+    redacting = schema.redacting
+    conn.execute(
+        insert(redacting).values(case_id=bindparam("b_case_id"), seq=bindparam("b_seq")), keyless
+    )
+    log = schema.transitions.c
+    conn.execute(
+        schema.transitions.update()
+        .where(log.case_id == bindparam("b_case_id"), log.seq == bindparam("b_seq"))
+        .values(payload_key=None),
+        keyless,
+    )
+    conn.execute(delete(redacting))
+
+
+def _copy_in(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
+    """Insert `rows` into `table` by one PostgreSQL COPY, each value as the table's column type
+    binds it (the log's digests as bytes). COPY runs outside SQLAlchemy's error wrapping: the
+    copy converts the driver's errors itself (`failures.converted`)."""
+    names = [column.name for column in table.columns]
+    binds = [column.type.bind_processor(conn.dialect) for column in table.columns]
+    driver: Any = conn.connection.driver_connection
+    statement = f"COPY {table.name} ({', '.join(names)}) FROM STDIN"
+    with driver.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row(
+                [
+                    value if bind is None else bind(value)
+                    for bind, value in zip(binds, (row[name] for name in names), strict=True)
+                ]
+            )
+
+
+__all__ = ["CopyRefused", "CopyReport", "copy_store"]
