@@ -294,4 +294,11 @@ def test_the_command_copies_into_a_new_file_its_owner_alone_reads(
     assert scoped.exit_code == 2
     assert "--authority" in scoped.output
     assert not (tmp_path / "scoped.sqlite").exists()
+    empty = tmp_path / "empty.sqlite"
+    empty.touch()
+    result = CliRunner().invoke(cli, ["--db", str(empty), "db", "copy", str(tmp_path / "e.sqlite")])
+    assert result.exit_code == 2, result.output
+    assert "no case store there" in result.output
+    assert empty.stat().st_size == 0  # not opened, so not made a WAL file (review KX, KX3)
+    assert not (tmp_path / "e.sqlite").exists()
     assert _stamp(f"sqlite:///{target}") == head()

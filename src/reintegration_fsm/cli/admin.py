@@ -93,14 +93,15 @@ def db_copy(ctx: click.Context, target: str, output_format: str) -> None:
                 "store, `export` and `import` them (their checkpoints do not carry over).",
             ),
         )
-    source = found.url
-    refuse_unusable_file(source)
+    # The source as every command opens a store it reads: a missing or empty file, or no store,
+    # refused (exit 2) without making one; one at an older revision refused naming `db upgrade`.
+    source = found.store()
     target_url = database_url(target)
     refuse_unusable_file(target_url)
     made = new_files.to_be_made(target_url)
     try:
         report = copy_store(
-            source, target_url, calendar=found.calendar(), protocols=found.protocols()
+            source.engine, target_url, calendar=found.calendar(), protocols=found.protocols()
         )
     except CopyRefused as error:
         new_files.discard(target_url, made)
@@ -109,7 +110,7 @@ def db_copy(ctx: click.Context, target: str, output_format: str) -> None:
     except BaseException:
         new_files.discard(target_url, made)
         raise
-    _copied(ctx, report, shown_url(source), shown_url(target_url), output_format)
+    _copied(ctx, report, shown_url(found.url), shown_url(target_url), output_format)
 
 
 def _copied(
