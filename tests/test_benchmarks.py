@@ -45,6 +45,7 @@ def benchmark(name: str) -> ModuleType:
             ],
         ),
         ("bench_scale", ["--cases", "30", "--workers", "2"]),
+        ("bench_copy", ["--cases", "20"]),
     ],
 )
 def test_a_benchmark_runs_to_the_end_at_a_tiny_size(
@@ -57,7 +58,7 @@ def test_a_benchmark_runs_to_the_end_at_a_tiny_size(
     monkeypatch.chdir(tmp_path)  # their SQLite files go beside the working directory
     benchmark(name).main(argv)
     printed = capsys.readouterr().out
-    assert len(FIGURE.findall(printed)) >= 3, printed
+    assert len(FIGURE.findall(printed)) >= (2 if name == "bench_copy" else 3), printed
     if name == "bench_scale":  # the floors printed beside their figures
         assert "the raw fetch of its query" in printed
         assert "its payload digests alone" in printed
