@@ -182,7 +182,7 @@ def test_text_keeps_what_the_user_typed_verbatim() -> None:
 
 def test_autoescaping_is_on_for_html_and_undefined_is_strict() -> None:
     """The environment escapes .html templates and refuses undefined names."""
-    environment = documents._ENVIRONMENT
+    environment = documents._environment()
     assert environment.undefined is StrictUndefined
     assert environment.autoescape("case.html") if callable(environment.autoescape) else False
     assert not environment.autoescape("case.txt")

@@ -10,12 +10,12 @@ for email. Both use `StrictUndefined`: a template can never leave a placeholder 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import textwrap
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from reintegration_fsm.case import Reintegration
 from reintegration_fsm.errors import FormInvalid
@@ -48,6 +48,9 @@ from reintegration_fsm.vocabulary import (
     ReviewKind,
     Session,
 )
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 NOT_RECORDED = "not recorded"
 DELETION_NOTE = (
@@ -716,15 +719,22 @@ def _wrapped(text: str, width: int, wrapstring: str = "\n") -> str:
     )
 
 
-_ENVIRONMENT = Environment(
-    loader=PackageLoader("reintegration_fsm", "templates"),
-    autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=True),
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-    keep_trailing_newline=True,
-)
-_ENVIRONMENT.filters["wrap"] = _wrapped
+@functools.cache
+def _environment() -> Environment:
+    """The templates' environment, made when a form is first rendered: Jinja2 is not loaded
+    for the commands that render none (a command line pays every import at each start)."""
+    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+    environment = Environment(
+        loader=PackageLoader("reintegration_fsm", "templates"),
+        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    environment.filters["wrap"] = _wrapped
+    return environment
 
 
 def _context(
@@ -749,7 +759,7 @@ def render_html(
     control characters and bidirectional overrides shown as escapes (`\\u202e`). A date of
     birth a redaction removed shows as `removed` gives it (see `RemovedDates`)."""
     context = _context(case, on, removed)
-    return neutralise(_ENVIRONMENT.get_template("case.html").render(context))
+    return neutralise(_environment().get_template("case.html").render(context))
 
 
 def render_text(
@@ -758,4 +768,4 @@ def render_text(
     """The case's forms as plain text, for email; control characters shown as escapes. A date
     of birth a redaction removed shows as `removed` gives it (see `RemovedDates`)."""
     context = _context(case, on, removed)
-    return neutralise(_ENVIRONMENT.get_template("case.txt").render(context))
+    return neutralise(_environment().get_template("case.txt").render(context))

@@ -12,14 +12,13 @@ recipients, retention, source, rights, automated decisions, transfers) as a fixe
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-from markupsafe import Markup, escape
 
 from reintegration_fsm import documents
 from reintegration_fsm.calendar import SchoolCalendar
@@ -29,6 +28,10 @@ from reintegration_fsm.cli.text import to_json
 from reintegration_fsm.stores import RedactionNote, RetentionPolicy
 from reintegration_fsm.stores.personal import REDACTED_DATE
 from reintegration_fsm.version import __version__
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
+    from markupsafe import Markup
 
 FORMAT = "reintegration-fsm/subject-access"
 FORMAT_VERSION = 1
@@ -229,14 +232,20 @@ def one_case(
     return case_json(held, on, calendar, policy) | {"subject_access": about(request, on)}
 
 
-_ENVIRONMENT = Environment(
-    loader=PackageLoader("reintegration_fsm.cli", "templates"),
-    autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=True),
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-    keep_trailing_newline=True,
-)
+@functools.cache
+def _environment() -> Environment:
+    """The HTML response's environment, made at the first HTML response: Jinja2 is not loaded
+    for the other commands (a command line pays every import at each start)."""
+    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+    return Environment(
+        loader=PackageLoader("reintegration_fsm.cli", "templates"),
+        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
 
 
 def render_html(value: Mapping[str, Any], held: Sequence[Held]) -> str:
@@ -252,14 +261,18 @@ def render_html(value: Mapping[str, Any], held: Sequence[Held]) -> str:
                 "notes": item.notes,
             }
         )
-    return _ENVIRONMENT.get_template("subject_access.html").render(
-        response=value,
-        cases=cases,
-        words=_words,
-        dated=_dated,
-        entered_later=_entered_later,
-        days=documents.DAYS,
-        no_session=documents.NO_SESSION,
+    return (
+        _environment()
+        .get_template("subject_access.html")
+        .render(
+            response=value,
+            cases=cases,
+            words=_words,
+            dated=_dated,
+            entered_later=_entered_later,
+            days=documents.DAYS,
+            no_session=documents.NO_SESSION,
+        )
     )
 
 
@@ -283,4 +296,6 @@ _ISO_DAY = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
 def _dated(value: Any) -> Markup:
     """`value` escaped, each ISO day in it kept on one line: the browser breaks a line after a
     day's hyphen ("2026-02-" above "28") where the whole day would fit on the next."""
+    from markupsafe import Markup, escape
+
     return Markup(_ISO_DAY.sub(lambda day: f'<span class="date">{day[0]}</span>', escape(value)))
