@@ -23,19 +23,20 @@ import traceback
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
-from alembic.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from alembic.script.revision import RevisionError
-from alembic.util import CommandError
 from sqlalchemy import URL, Connection, Engine
 
 from reintegration_fsm.errors import FormInvalid, StoreError
 from reintegration_fsm.stores import engines, postgresql, schema, sqlite
 from reintegration_fsm.stores.failures import UPGRADING, converted
+
+if TYPE_CHECKING:
+    # Alembic (with Mako and Pygments under it) is imported where a store is first opened or
+    # upgraded, not with the package: a command line that opens none pays nothing for it.
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
 
 VERSION_TABLE = "rfsm_alembic_version"
 """Our own version table, so that the library's migrations never meet an application's."""
@@ -81,6 +82,8 @@ class NoGoingBack(StoreError):
 
 def config() -> Config:
     """An Alembic configuration pointing at the package's migrations."""
+    from alembic.config import Config
+
     cfg = Config()
     location = resources.files("reintegration_fsm.stores") / "migrations"
     cfg.set_main_option("script_location", str(location))
@@ -235,6 +238,10 @@ def _release(conn: Connection, dialect: str) -> None:
 
 def _migrate(conn: Connection, revision: str) -> None:
     """Run the migrations up to `revision` on `conn`."""
+    from alembic import command
+    from alembic.script.revision import RevisionError
+    from alembic.util import CommandError
+
     _refuse_going_back(conn, revision)
     cfg = config()
     cfg.attributes["connection"] = conn
@@ -427,6 +434,8 @@ def stamp_if_unversioned(conn: Connection) -> None:
     Without the stamp, a later `upgrade()` would try to create tables that already exist.
     """
     if stamped(conn) is None:  # the shipped migrations as read once, not read again each time
+        from alembic.migration import MigrationContext
+
         context = MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE})
         context.stamp(_scripts(), "head")
 
@@ -434,6 +443,8 @@ def stamp_if_unversioned(conn: Connection) -> None:
 @functools.cache
 def _scripts() -> ScriptDirectory:
     """The shipped migrations (read once)."""
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(config())
 
 
@@ -518,6 +529,8 @@ def stamped(conn: Connection) -> str | None:
         StoreError: its version table holds more than one revision (a newer version's
             branched migrations, or an alteration).
     """
+    from alembic.migration import MigrationContext
+
     context = MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE})
     heads = context.get_current_heads()
     if len(heads) > 1:
