@@ -18,8 +18,6 @@ from functools import lru_cache
 from types import MappingProxyType
 from typing import Any, NoReturn
 
-import holidays
-
 from reintegration_fsm.errors import CalendarError, CalendarFileError, FormInvalid, describe
 from reintegration_fsm.fields import is_day
 from reintegration_fsm.term_dates import (
@@ -70,6 +68,8 @@ def bank_holiday_years() -> tuple[int, int]:
     """The first and last year the installed `holidays` knows England's bank holidays for."""
     # Outside them `holidays` answers with no holiday at all, which would make Easter Monday
     # and Christmas Day school days.
+    import holidays  # when first asked (see _bank_holidays)
+
     england = holidays.country_holidays("GB", subdiv="ENG")
     return int(england.start_year), int(england.end_year)
 
@@ -97,6 +97,10 @@ def _bank_holidays(first_year: int, last_year: int) -> frozenset[int]:
     unknown = _unknown_years(first_year, last_year)
     if unknown is not None:
         raise CalendarError(f"cannot count school days in {first_year} to {last_year}: {unknown}")
+    # Imported when a calendar first counts: loading `holidays` costs a command line that
+    # counts no school day (`cases`, `history`, `--help`) a large share of its start-up.
+    import holidays
+
     # `holidays` also lists the weekend date of a holiday whose substitute day is a Monday.
     found = holidays.country_holidays("GB", subdiv="ENG", years=range(first_year, last_year + 1))
     return frozenset(day.toordinal() for day in found if day.weekday() < 5)
