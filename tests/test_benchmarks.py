@@ -46,6 +46,7 @@ def benchmark(name: str) -> ModuleType:
         ),
         ("bench_scale", ["--cases", "30", "--workers", "2"]),
         ("bench_copy", ["--cases", "20"]),
+        ("bench_cli", ["--rounds", "1", "--no-warm-up"]),
     ],
 )
 def test_a_benchmark_runs_to_the_end_at_a_tiny_size(
