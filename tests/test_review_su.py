@@ -14,8 +14,9 @@ from pathlib import Path
 
 SRC = Path(__file__).resolve().parent.parent / "src"
 
-DEFERRED = ("jinja2", "markupsafe", "alembic", "mako", "pygments", "holidays")
-"""Loaded when a command renders a template, opens a store or counts school days, not before."""
+DEFERRED = ("jinja2", "markupsafe", "alembic", "mako", "pygments", "holidays", "stdnum")
+"""Loaded when a command renders a template, opens a store, counts school days or checks a UPN,
+not before."""
 NEVER_AT_START = ("matplotlib", "openpyxl", "cryptography", "icalendar", "hypothesis")
 """The extras' and the tests' modules, which no start-up loads."""
 
@@ -74,13 +75,16 @@ def test_the_package_still_gives_every_public_name() -> None:
 
 
 def test_the_deferred_modules_are_loaded_when_used() -> None:
-    """A sample calendar counts with `holidays`, and a form renders with Jinja2, once asked."""
+    """A sample calendar counts with `holidays`, a form renders with Jinja2 and a UPN is
+    checked with python-stdnum, once asked."""
     code = (
         "import datetime, sys\n"
         "from reintegration_fsm import SchoolCalendar, documents\n"
         "SchoolCalendar.sample().add_school_days(datetime.date(2026, 1, 12), 5)\n"
         "assert 'holidays' in sys.modules\n"
         "assert documents._environment().autoescape('case.html')\n"
+        "from reintegration_fsm.forms.pupil import written_upn\n"
+        "assert written_upn('not a UPN') is None\n"
     )
     loaded = loaded_after(code)
-    assert {"holidays", "jinja2"} <= loaded
+    assert {"holidays", "jinja2", "stdnum"} <= loaded

@@ -6,8 +6,6 @@ import datetime as dt
 from typing import Any
 
 import attrs
-from stdnum.exceptions import ValidationError as StdnumValidationError
-from stdnum.gb import upn as upn_check
 
 from reintegration_fsm import fields
 from reintegration_fsm.validation import fail
@@ -17,6 +15,9 @@ def _upn(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     if value is None:
         return
     fields.name(instance, attribute, value)
+    from stdnum.exceptions import ValidationError as StdnumValidationError
+    from stdnum.gb import upn as upn_check
+
     try:
         upn_check.validate(value)
     except StdnumValidationError as error:
@@ -26,6 +27,11 @@ def _upn(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
 def written_upn(value: str) -> str | None:
     """`value` as the DfE writes a UPN (capital letters and digits, no spaces: `B8012 00005001`
     is `B801200005001`), or None when it is no valid UPN."""
+    # python-stdnum is imported when a UPN is first checked: its package loads pydoc and ssl,
+    # which every command line start paid for, though most cases carry no UPN.
+    from stdnum.exceptions import ValidationError as StdnumValidationError
+    from stdnum.gb import upn as upn_check
+
     try:
         return str(upn_check.validate(value))
     except StdnumValidationError:
