@@ -563,6 +563,10 @@ def database_url(database: str) -> str:
     SECRETS.add(database, shown_url(database))
     if url.password:
         SECRETS.add(f":{url.password}@", ":***@")
+    for name, value in url.query.items():
+        if name.lower() in PASSWORD_OPTIONS:  # a driver's message may quote the option
+            for each in (value,) if isinstance(value, str) else value:
+                SECRETS.add(f"{name}={each}", f"{name}=***")
     return database
 
 
@@ -602,10 +606,24 @@ def shown_url(url: str) -> str:
     surrogates, which SQLAlchemy cannot render: each is shown as U+FFFD instead.
     """
     try:
-        return make_url(url).render_as_string(hide_password=True)
+        return _without_passwords(make_url(url))
     except UnicodeEncodeError:
         readable = "".join("\ufffd" if "\ud800" <= c <= "\udfff" else c for c in url)
-        return make_url(readable).render_as_string(hide_password=True)
+        return _without_passwords(make_url(readable))
+
+
+PASSWORD_OPTIONS = frozenset({"password", "passwd", "sslpassword"})
+"""The URL options that carry a password: libpq (psycopg) and PyMySQL take `?password=` (and
+`?passwd=`, `?sslpassword=`) as they take the password written before the `@`."""
+
+
+def _without_passwords(url: URL) -> str:
+    """`url` as text, its password and the value of every password option shown as ***."""
+    hidden = {name: "***" for name in url.query if name.lower() in PASSWORD_OPTIONS}
+    if hidden:
+        url = url.update_query_dict(hidden)
+    shown = url.render_as_string(hide_password=True)
+    return shown.replace("=%2A%2A%2A", "=***") if hidden else shown
 
 
 def sample_note(calendar: SchoolCalendar | None, counted: Iterable[Deadline]) -> str | None:

@@ -1,0 +1,63 @@
+"""Review CY: `db copy` attacked as an attacker, a careless integrator and a tired officer would.
+
+A password given as a URL option (`?password=`, which libpq and PyMySQL take as the login's) is
+never printed; a refusal of TARGET_URL's form names TARGET_URL, not `--db` (the source's).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import database_beside
+from reintegration_fsm.cli import cli
+from reintegration_fsm.cli.common import shown_url
+from store_contract import reachable_engine, reset_database
+
+SECRET = "s3cret-CY"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"postgresql+psycopg://postgres@db.example/cases?password={SECRET}",
+        f"postgresql+psycopg://postgres@db.example/cases?sslmode=require&sslpassword={SECRET}",
+        f"mysql+pymysql://root@db.example/cases?passwd={SECRET}&charset=utf8mb4",
+        f"mysql+pymysql://root:{SECRET}@db.example/cases?PASSWORD={SECRET}",
+    ],
+)
+def test_a_password_given_as_a_url_option_is_shown_hidden(url: str) -> None:
+    """A URL shown (`Database:`, `db copy`'s source and target, `db upgrade`) hides a password
+    given after `?` as it hides the one before `@`, and keeps the other options."""
+    shown = shown_url(url)
+    assert SECRET not in shown
+    assert "***" in shown
+    assert shown.split("?")[0].endswith("/cases")
+
+
+@pytest.fixture
+def target_server_url(postgres_url: str) -> Iterator[str]:
+    """An emptied PostgreSQL database beside the test's, emptied again after."""
+    url = database_beside(postgres_url, "cy")
+    engine = reachable_engine(url)
+    reset_database(engine)
+    try:
+        yield url
+    finally:
+        reset_database(engine)
+        engine.dispose()
+
+
+def test_db_copy_never_prints_a_password_given_as_an_option(
+    demo_db: str, target_server_url: str
+) -> None:
+    """`db copy`'s report names its target without the `?password=` the URL carries (the
+    server admits the user without one, so the option is read and ignored)."""
+    target = f"{target_server_url}?password={SECRET}"
+    result = CliRunner().invoke(cli, ["--db", demo_db, "db", "copy", target, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert SECRET not in result.output
+    assert json.loads(result.stdout)["target"].endswith("?password=***")
