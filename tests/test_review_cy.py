@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -61,3 +62,38 @@ def test_db_copy_never_prints_a_password_given_as_an_option(
     assert result.exit_code == 0, result.output
     assert SECRET not in result.output
     assert json.loads(result.stdout)["target"].endswith("?password=***")
+
+
+@pytest.mark.parametrize(
+    ("target", "words"),
+    [
+        ("sqlite://", "a database in memory"),
+        ("postgresql+psycopg://postgres@db.example:port/cases", "port is not a number"),
+        (
+            "mysql+pymysql://root@db.example/cases?charset=latin1",
+            "charset",
+        ),
+    ],
+)
+def test_a_refused_target_url_is_named_target_url_not_db(
+    demo_db: str, tmp_path: Path, target: str, words: str
+) -> None:
+    """A TARGET_URL refused for its form says so of TARGET_URL: `--db` names the source,
+    which the officer then edits in vain."""
+    result = CliRunner().invoke(cli, ["--db", demo_db, "db", "copy", target, "--format", "json"])
+    assert result.exit_code == 2, result.output
+    shown = json.loads(result.stdout)
+    assert words in shown["error"]
+    assert shown["error"].startswith("TARGET_URL")
+    assert "--db" not in result.stdout
+    assert "RFSM_DATABASE_URL" not in result.stdout
+
+
+def test_the_source_url_refused_still_names_db(tmp_path: Path) -> None:
+    """The source's URL refused is still `--db`'s (the target's words are `db copy`'s only)."""
+    result = CliRunner().invoke(
+        cli, ["--db", "sqlite://", "db", "copy", str(tmp_path / "t.sqlite")]
+    )
+    assert result.exit_code == 2, result.output
+    assert "--db sqlite://" in result.stderr
+    assert not (tmp_path / "t.sqlite").exists()

@@ -20,6 +20,7 @@ from reintegration_fsm.cli.common import (
     database_url,
     echo,
     emit,
+    failure_from,
     format_option,
     load_calendar,
     output_option,
@@ -30,6 +31,7 @@ from reintegration_fsm.cli.common import (
 )
 from reintegration_fsm.cli.once import option
 from reintegration_fsm.cli.text import to_json
+from reintegration_fsm.errors import StoreError
 from reintegration_fsm.protocol import diagrams
 from reintegration_fsm.stores import (
     CopyRefused,
@@ -96,8 +98,11 @@ def db_copy(ctx: click.Context, target: str, output_format: str) -> None:
     # The source as every command opens a store it reads: a missing or empty file, or no store,
     # refused (exit 2) without making one; one at an older revision refused naming `db upgrade`.
     source = found.store()
-    target_url = database_url(target)
-    refuse_unusable_file(target_url)
+    try:
+        target_url = database_url(target)
+        refuse_unusable_file(target_url)
+    except Failure as error:
+        raise _about_target(error) from None
     made = new_files.to_be_made(target_url)
     try:
         report = copy_store(
@@ -107,10 +112,28 @@ def db_copy(ctx: click.Context, target: str, output_format: str) -> None:
         new_files.discard(target_url, made)
         behind = error.reason in (copying.SOURCE_BEHIND, copying.TARGET_BEHIND)
         raise Failure(str(error), (), UNAVAILABLE if behind else BAD_INPUT) from None
+    except StoreError as error:
+        new_files.discard(target_url, made)
+        # The source's URL was used as it opened the store: a refusal of a URL is the target's.
+        raise _about_target(failure_from(error)) from error
     except BaseException:
         new_files.discard(target_url, made)
         raise
     _copied(ctx, report, shown_url(found.url), shown_url(target_url), output_format)
+
+
+def _about_target(failure: Failure) -> Failure:
+    """`failure` of a URL, said of TARGET_URL: the checks `db copy` shares with every
+    command's `--db` name `--db`, which here is the source the user need not change."""
+    if not failure.message.startswith("--db"):
+        return failure
+
+    def named(text: str) -> str:
+        return text.replace("--db (or RFSM_DATABASE_URL)", "TARGET_URL").replace(
+            "--db", "TARGET_URL"
+        )
+
+    return Failure(named(failure.message), [named(r) for r in failure.reasons], failure.exit_code)
 
 
 def _copied(
