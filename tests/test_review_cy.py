@@ -16,7 +16,8 @@ from click.testing import CliRunner
 from conftest import database_beside
 from reintegration_fsm.cli import cli
 from reintegration_fsm.cli.common import shown_url
-from store_contract import reachable_engine, reset_database
+from reintegration_fsm.stores import CopyRefused, copy_store, copying
+from store_contract import CALENDAR, reachable_engine, reset_database
 
 SECRET = "s3cret-CY"
 
@@ -89,11 +90,12 @@ def test_a_refused_target_url_is_named_target_url_not_db(
     assert "RFSM_DATABASE_URL" not in result.stdout
 
 
-def test_the_source_url_refused_still_names_db(tmp_path: Path) -> None:
-    """The source's URL refused is still `--db`'s (the target's words are `db copy`'s only)."""
-    result = CliRunner().invoke(
-        cli, ["--db", "sqlite://", "db", "copy", str(tmp_path / "t.sqlite")]
-    )
-    assert result.exit_code == 2, result.output
-    assert "--db sqlite://" in result.stderr
-    assert not (tmp_path / "t.sqlite").exists()
+@pytest.mark.parametrize(
+    "target", ["sqlite://", "sqlite:///:memory:", "sqlite:///file:copied?mode=memory&uri=true"]
+)
+def test_an_in_memory_target_given_as_a_url_is_refused(demo_db: str, target: str) -> None:
+    """`copy_store` refuses a URL naming an in-memory SQLite database: its own engine would
+    hold the only connection, so the copy ended "sound" with every row gone."""
+    with pytest.raises(CopyRefused) as refused:
+        copy_store(demo_db, target, calendar=CALENDAR)
+    assert refused.value.reason == copying.TARGET_IN_MEMORY

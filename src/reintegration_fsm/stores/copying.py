@@ -71,7 +71,8 @@ COPYING = "copy the store"
 
 class CopyRefused(StoreError):
     """`copy_store` will not copy: nothing was written. `reason` says why, as one of
-    `TARGET_HOLDS_CASES`, `SOURCE_BEHIND`, `SAME_DATABASE`, `NO_SOURCE`, `TARGET_BEHIND`."""
+    `TARGET_HOLDS_CASES`, `SOURCE_BEHIND`, `SAME_DATABASE`, `NO_SOURCE`, `TARGET_BEHIND`,
+    `TARGET_IN_MEMORY`."""
 
     def __init__(self, reason: str, message: str) -> None:
         self.reason = reason
@@ -83,6 +84,7 @@ SOURCE_BEHIND = "source not at head"
 SAME_DATABASE = "same database"
 NO_SOURCE = "no store at the source"
 TARGET_BEHIND = "target not at head"
+TARGET_IN_MEMORY = "target in memory"
 
 
 @attrs.frozen
@@ -120,12 +122,15 @@ def copy_store(
         CopyRefused: `source` holds no store, or one at another revision than the newest (run
             `upgrade()` on it first: the copy never changes it); `target` holds a row of the
             store (a case, or any other) or is at another revision; or the two are one
-            database. Nothing is written.
+            database; or `target` is the URL of an in-memory SQLite database, which the copy
+            would open, fill and close, losing every row (give an `Engine` whose database the
+            caller keeps open). Nothing is written.
         AlteredRow: a source row does not read as the store writes it (run `verify()` on it).
         StoreError: either database failed; nothing of the copy is left in `target` but its
             schema, when the copy made it.
     """
     _refuse_missing_file(source)
+    _refuse_lost_target(target)
     source_engine, source_made = _opened(source)
     try:
         target_engine, target_made = _opened(target)
@@ -151,6 +156,20 @@ def _refuse_missing_file(source: str | URL | Engine) -> None:
     found = sqlite.database_file(make_url(source))
     if found is not None and not os.path.exists(found):
         raise CopyRefused(NO_SOURCE, f"cannot copy the store: no file {found!r} to copy from")
+
+
+def _refuse_lost_target(target: str | URL | Engine) -> None:
+    """Refuse an in-memory SQLite target given as a URL: the copy's own engine would hold its
+    only connection, so the copy would end, sound, with every row gone."""
+    if isinstance(target, Engine):
+        return
+    url = make_url(target)
+    if url.get_backend_name() == "sqlite" and sqlite.in_memory(url):
+        raise CopyRefused(
+            TARGET_IN_MEMORY,
+            "cannot copy the store: the target is a SQLite database in memory, which would end "
+            "with the copy; name a file or a database server, or give an Engine kept open",
+        )
 
 
 def _copy(
