@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from conftest import database_beside
 from reintegration_fsm.cli import cli
 from reintegration_fsm.cli.common import shown_url
-from reintegration_fsm.stores import CopyRefused, copy_store, copying
+from reintegration_fsm.stores import CopyRefused, SqlAlchemyStore, copy_store, copying
 from store_contract import CALENDAR, reachable_engine, reset_database
 
 SECRET = "s3cret-CY"
@@ -99,3 +99,16 @@ def test_an_in_memory_target_given_as_a_url_is_refused(demo_db: str, target: str
     with pytest.raises(CopyRefused) as refused:
         copy_store(demo_db, target, calendar=CALENDAR)
     assert refused.value.reason == copying.TARGET_IN_MEMORY
+
+
+@pytest.mark.parametrize("journal", ["-wal", "-journal", "-shm"])
+def test_a_target_naming_one_of_the_sources_journals_is_refused(demo_db: str, journal: str) -> None:
+    """A SQLite target named as one of the source's journals is one database given twice: into
+    `-wal` (an empty file while nothing is saved) the copy was written, reported sound, and
+    removed with the journal as the source closed."""
+    target = demo_db + journal
+    with pytest.raises(CopyRefused) as refused:
+        copy_store(demo_db, target, calendar=CALENDAR)
+    assert refused.value.reason == copying.SAME_DATABASE
+    with SqlAlchemyStore(demo_db, calendar=CALENDAR) as source:
+        assert source.verify() == []

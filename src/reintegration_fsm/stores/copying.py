@@ -236,16 +236,32 @@ def _refuse_same(source: Engine, reader: Connection, target: Engine) -> None:
         one = _same_mariadb(reader, target)
     if one:
         raise CopyRefused(
-            SAME_DATABASE, "cannot copy the store: the source and the target are one database"
+            SAME_DATABASE,
+            "cannot copy the store: the source and the target are one database (or the target "
+            "is one of the source's journals, -wal, -shm or -journal)",
         )
 
 
+JOURNALS = ("-wal", "-shm", "-journal")
+"""What SQLite keeps beside a database file while it is used, under its name."""
+
+
 def _same_file(source: URL, target: URL) -> bool:
-    """Whether two SQLite URLs name one file (two in-memory databases are two)."""
+    """Whether the SQLite target names the source's file, or one of its journals: a copy
+    written into the source's `-wal`, an empty file while nothing is saved, was reported sound
+    and then removed with the journal as the source closed (and a write to the source
+    meanwhile would have gone to a file the copy was overwriting). Two in-memory databases are
+    two."""
     first, second = sqlite.database_file(source), sqlite.database_file(target)
-    if first is None or second is None or not os.path.exists(second):
+    if first is None or second is None:
         return False
-    return os.path.samefile(first, second)
+    named = os.path.realpath(second)
+    for path in (first, *(first + journal for journal in JOURNALS)):
+        if os.path.realpath(path) == named:
+            return True
+        if os.path.exists(path) and os.path.exists(second) and os.path.samefile(path, second):
+            return True
+    return False
 
 
 def _same_postgresql(reader: Connection, target: Engine) -> bool:
