@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -16,6 +17,7 @@ from click.testing import CliRunner
 from conftest import database_beside
 from reintegration_fsm.cli import cli
 from reintegration_fsm.cli.common import shown_url
+from reintegration_fsm.errors import FormInvalid
 from reintegration_fsm.stores import CopyRefused, SqlAlchemyStore, copy_store, copying
 from store_contract import CALENDAR, reachable_engine, reset_database
 
@@ -112,3 +114,156 @@ def test_a_target_naming_one_of_the_sources_journals_is_refused(demo_db: str, jo
     assert refused.value.reason == copying.SAME_DATABASE
     with SqlAlchemyStore(demo_db, calendar=CALENDAR) as source:
         assert source.verify() == []
+
+
+# -- left by CY, done after: a kept checkpoint (--checkpoint), CY3, CY4 -------------------------
+
+
+def _keys(folder: Path) -> tuple[Path, Path]:
+    """A new Ed25519 key pair in PEM: the private key's file (0600) and the public key's."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    key = ed25519.Ed25519PrivateKey.generate()
+    private, public = folder / "key.pem", folder / "key.pub.pem"
+    private.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    private.chmod(0o600)
+    public.write_bytes(
+        key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+    return private, public
+
+
+def test_db_copy_checks_a_signed_checkpoint_kept_from_before(demo_db: str, tmp_path: Path) -> None:
+    """`--checkpoint FILE --public-key KEY`: the copy is checked against the checkpoint the
+    officer kept (signature included), which a rewritten and re-chained source fails though
+    the copy equals it; a key of another pair is a problem, exit 1."""
+    private, public = _keys(tmp_path)
+    kept = tmp_path / "kept.json"
+    runner = CliRunner()
+    taken = runner.invoke(
+        cli, ["--db", demo_db, "checkpoint", "--sign", str(private), "-o", str(kept)]
+    )
+    assert taken.exit_code == 0, taken.output
+    first = f"sqlite:///{tmp_path / 'first.sqlite'}"
+    copied = runner.invoke(
+        cli,
+        [
+            "--db",
+            demo_db,
+            "db",
+            "copy",
+            first,
+            "--checkpoint",
+            str(kept),
+            "--public-key",
+            str(public),
+        ],
+    )
+    assert copied.exit_code == 0, copied.output
+    assert "and of the checkpoint taken" in copied.stdout
+    (tmp_path / "other").mkdir()
+    _, other = _keys(tmp_path / "other")
+    second = f"sqlite:///{tmp_path / 'second.sqlite'}"
+    refused = runner.invoke(
+        cli,
+        [
+            "--db",
+            demo_db,
+            "db",
+            "copy",
+            second,
+            "--checkpoint",
+            str(kept),
+            "--public-key",
+            str(other),
+        ],
+    )
+    assert refused.exit_code == 1, refused.output
+    assert "signed with another key" in refused.stdout
+
+
+def test_a_kept_checkpoint_the_copy_does_not_extend_is_a_problem_of_the_copy(
+    demo_db: str, tmp_path: Path
+) -> None:
+    """A checkpoint of another store holding the same case ids (a demo made again: other salts)
+    is not extended by the copy: each case is named, though the copy equals its source."""
+    other = f"sqlite:///{tmp_path / 'other.sqlite'}"
+    assert CliRunner().invoke(cli, ["--db", other, "demo"]).exit_code == 0
+    with SqlAlchemyStore(other, calendar=CALENDAR) as store:
+        foreign = store.checkpoint()
+    with SqlAlchemyStore(demo_db, calendar=CALENDAR) as store:
+        own = store.checkpoint()
+    sound = copy_store(
+        demo_db, f"sqlite:///{tmp_path / 'a.sqlite'}", calendar=CALENDAR, checkpoint=own
+    )
+    assert sound.problems == ()
+    report = copy_store(
+        demo_db, f"sqlite:///{tmp_path / 'b.sqlite'}", calendar=CALENDAR, checkpoint=foreign
+    )
+    assert len(report.problems) == len(foreign.cases)
+    assert all("rewritten" in problem.what for problem in report.problems)
+
+
+def test_a_wrong_checkpoint_argument_is_refused_before_anything_is_written(
+    demo_db: str, tmp_path: Path
+) -> None:
+    target = tmp_path / "never.sqlite"
+    with SqlAlchemyStore(demo_db, calendar=CALENDAR) as store:
+        text = store.checkpoint().to_json()
+    with pytest.raises(FormInvalid):
+        copy_store(demo_db, f"sqlite:///{target}", checkpoint=text)  # type: ignore[arg-type]
+    assert not target.exists()
+
+
+def test_a_copy_stopped_as_it_checks_itself_says_it_is_written_but_unchecked(
+    demo_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """CY3: Ctrl-C after the rows were committed, in the check: the officer is told the copy
+    is whole but unchecked and how to check it (the next copy there is refused); stopped
+    before the commit, nothing is said of a copy, none being there."""
+
+    def stopped(*_: object, **__: object) -> list[Any]:
+        raise KeyboardInterrupt
+
+    target = f"sqlite:///{tmp_path / 'moved.sqlite'}"
+    monkeypatch.setattr(SqlAlchemyStore, "verify", stopped)
+    result = CliRunner().invoke(cli, ["--db", demo_db, "db", "copy", target])
+    assert result.exit_code != 0
+    assert "written whole" in result.stderr
+    assert "verify" in result.stderr
+    with SqlAlchemyStore(target, calendar=CALENDAR) as moved:
+        assert len(moved.cases()) == 4
+    monkeypatch.setattr(copying, "_write", stopped)
+    early = CliRunner().invoke(
+        cli, ["--db", demo_db, "db", "copy", f"sqlite:///{tmp_path / 'other.sqlite'}"]
+    )
+    assert early.exit_code != 0
+    assert "written whole" not in early.stderr
+    assert not (tmp_path / "other.sqlite").exists()
+
+
+def test_a_target_at_an_older_revision_is_told_to_upgrade_it_and_then_copies(
+    demo_db: str, tmp_path: Path
+) -> None:
+    """CY4: a target whose tables stand at an older revision (or whose making was cut off) is
+    refused, exit 3, naming `db upgrade` on TARGET_URL; done, the copy goes through."""
+    target = f"sqlite:///{tmp_path / 'older.sqlite'}"
+    runner = CliRunner()
+    made = runner.invoke(cli, ["--db", target, "db", "upgrade", "--revision", "0001"])
+    assert made.exit_code == 0, made.output
+    refused = runner.invoke(cli, ["--db", demo_db, "db", "copy", target])
+    assert refused.exit_code == 3, refused.output
+    assert "--db TARGET_URL db upgrade" in refused.stderr
+    assert "then copy again" in refused.stderr
+    assert runner.invoke(cli, ["--db", target, "db", "upgrade"]).exit_code == 0
+    copied = runner.invoke(cli, ["--db", demo_db, "db", "copy", target])
+    assert copied.exit_code == 0, copied.output

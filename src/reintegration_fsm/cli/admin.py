@@ -3,7 +3,9 @@ the stage diagram and school-day arithmetic."""
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import click
@@ -34,6 +36,7 @@ from reintegration_fsm.cli.text import to_json
 from reintegration_fsm.errors import StoreError
 from reintegration_fsm.protocol import diagrams
 from reintegration_fsm.stores import (
+    Checkpoint,
     CopyRefused,
     CopyReport,
     cases_as_of,
@@ -73,18 +76,43 @@ def db_upgrade(ctx: click.Context, revision: str) -> None:
 
 @db.command("copy")
 @click.argument("target", metavar="TARGET_URL")
+@option(
+    "--checkpoint",
+    "checkpoint_file",
+    metavar="FILE",
+    default=None,
+    help="Also check that the copy extends this checkpoint kept from before (`checkpoint -o`).",
+)
+@option(
+    "--public-key",
+    "key_file",
+    metavar="KEYFILE",
+    default=None,
+    help="Check the checkpoint's signature with this Ed25519 public key (PEM).",
+)
 @format_option(("text", "json"), default="text")
 @click.pass_context
-def db_copy(ctx: click.Context, target: str, output_format: str) -> None:
+def db_copy(
+    ctx: click.Context,
+    target: str,
+    checkpoint_file: str | None,
+    key_file: str | None,
+    output_format: str,
+) -> None:
     """Copy the whole store, row for row, into the empty database TARGET_URL (any engine).
 
     Every case, log entry, redaction record, open item and ledger row is copied as stored, so
     the copy verifies, and so does every checkpoint of the source. The copy is then checked as
-    `verify --checkpoint` would check it, against a checkpoint of the source taken first (exit
-    1 on any problem). Refused, writing nothing: a target holding any case, the source at an
-    older revision (run `db upgrade` on it first), one database given twice, or --authority.
-    A failure part way leaves no row in the target (the schema the copy made there stays).
+    `verify --checkpoint` would check it, against a checkpoint of the source taken first, and
+    against --checkpoint FILE, one kept from before (exit 1 on any problem). Refused, writing
+    nothing: a target holding any case, the source at an older revision (run `db upgrade` on
+    it first), one database given twice, or --authority. A failure part way leaves no row in
+    the target (the schema the copy made there stays).
     """
+    if key_file is not None and checkpoint_file is None:
+        raise Failure("--public-key checks a checkpoint's signature: give --checkpoint FILE too")
+    kept = None if checkpoint_file is None else evidence.read_checkpoint(checkpoint_file)
+    key = None if key_file is None else evidence.read_key(key_file, "public key")
     found = settings(ctx)
     if found.authority is not None or found.refused_scope is not None:
         raise Failure(
@@ -105,9 +133,16 @@ def db_copy(ctx: click.Context, target: str, output_format: str) -> None:
         raise _about_target(error) from None
     made = new_files.to_be_made(target_url)
     try:
-        report = copy_store(
-            source.engine, target_url, calendar=found.calendar(), protocols=found.protocols()
-        )
+        with _stopped_said(target_url) as written:
+            report = copy_store(
+                source.engine,
+                target_url,
+                calendar=found.calendar(),
+                protocols=found.protocols(),
+                checkpoint=kept,
+                public_key=key,
+                written=written,
+            )
     except CopyRefused as error:
         new_files.discard(target_url, made)
         behind = error.reason in (copying.SOURCE_BEHIND, copying.TARGET_BEHIND)
@@ -119,7 +154,34 @@ def db_copy(ctx: click.Context, target: str, output_format: str) -> None:
     except BaseException:
         new_files.discard(target_url, made)
         raise
-    _copied(ctx, report, shown_url(found.url), shown_url(target_url), output_format)
+    if kept is not None and kept.signature is not None and key is None:
+        click.echo("note: the checkpoint is signed; give --public-key to check it", err=True)
+    _copied(ctx, report, kept, (shown_url(found.url), shown_url(target_url)), output_format)
+
+
+@contextlib.contextmanager
+def _stopped_said(target: str) -> Iterator[Callable[[int, int, int], None]]:
+    """Tell the officer, on stderr, that a copy stopped (Ctrl-C, SIGTERM) after its rows were
+    committed is whole but unchecked: "Aborted!" alone read as if nothing had been written,
+    and the next copy is refused, the target holding the cases (review CY, CY3)."""
+    committed: list[int] = []
+
+    def written(cases: int, entries: int, redactions: int) -> None:
+        committed[:] = [cases, entries, redactions]
+
+    try:
+        yield written
+    except (KeyboardInterrupt, SystemExit):
+        if committed:
+            click.echo(
+                f"note: the copy was stopped as it checked itself: its {committed[0]:,} cases, "
+                f"{committed[1]:,} log entries and {committed[2]:,} redaction records are "
+                f"written whole to {shown_url(target)}, but not checked; check them with "
+                "`reintegration-fsm --db TARGET_URL verify` (with --checkpoint FILE, a "
+                "checkpoint kept of the source), as a new copy there is refused",
+                err=True,
+            )
+        raise
 
 
 def _about_target(failure: Failure) -> Failure:
@@ -137,11 +199,17 @@ def _about_target(failure: Failure) -> Failure:
 
 
 def _copied(
-    ctx: click.Context, report: CopyReport, source: str, target: str, output_format: str
+    ctx: click.Context,
+    report: CopyReport,
+    kept: Checkpoint | None,
+    urls: tuple[str, str],
+    output_format: str,
 ) -> None:
     """Say what `db copy` copied and whether the copy verifies (exit 1 when it does not)."""
+    source, target = urls
     problems = views.problem_rows(report.problems)
     taken = report.checkpoint.taken_at.isoformat() + "Z"
+    kept_taken = None if kept is None else kept.taken_at.isoformat() + "Z"
     if output_format == "json":
         click.echo(
             to_json(
@@ -152,6 +220,7 @@ def _copied(
                     "entries": report.entries,
                     "redactions": report.redactions,
                     "checkpoint_taken_at": taken,
+                    "kept_checkpoint_taken_at": kept_taken,
                     "problems": problems,
                 }
             )
@@ -164,9 +233,10 @@ def _copied(
         if problems:
             emit(problems, views.PROBLEM_COLUMNS, "table")
         else:
+            also = "" if kept_taken is None else f", and of the checkpoint taken {kept_taken}"
             echo(
                 "sound: the copy's hash chains check, every case replays, and every case of "
-                f"the source's checkpoint taken {taken} extends it"
+                f"the source's checkpoint taken {taken}{also} extends it"
             )
     if problems:
         click.echo(f"error: {len(problems)} problem(s) found in the copy", err=True)

@@ -26,7 +26,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import attrs
@@ -37,8 +37,8 @@ from sqlalchemy.engine import make_url
 from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.errors import AlteredRow, StoreError
 from reintegration_fsm.protocol.definition import Protocol
-from reintegration_fsm.stores import engines, migrate, schema, sqlite
-from reintegration_fsm.stores.checkpoints import Checkpoint
+from reintegration_fsm.stores import arguments, engines, migrate, schema, sqlite
+from reintegration_fsm.stores.checkpoints import Checkpoint, CheckpointRefused
 from reintegration_fsm.stores.failures import UNREADABLE_ROW, converted
 from reintegration_fsm.stores.model import Problem
 from reintegration_fsm.stores.sql import SqlAlchemyStore
@@ -110,13 +110,20 @@ def copy_store(
     calendar: SchoolCalendar | None = None,
     protocols: Sequence[Protocol] = (),
     batch: int = BATCH,
+    checkpoint: Checkpoint | None = None,
+    public_key: bytes | str | None = None,
+    written: Callable[[int, int, int], object] | None = None,
 ) -> CopyReport:
     """Copy the whole store at `source` into `target`, row for row, and check the copy.
 
     `target` holding none of the store's tables gets the schema at the newest revision first,
     made by the shipped migrations (`upgrade`), which stays if the copy then fails. A SQLite
     file this makes is readable by its owner only. `calendar` and `protocols` are those the
-    stores' histories replay with, as for `verify()`.
+    stores' histories replay with, as for `verify()`. `checkpoint` (one kept from before, as
+    `verify --checkpoint` takes it) is checked against the copy too, with `public_key` its
+    signature, as `checkpoint(extends=...)` checks it: the copy must extend it, as the source
+    should. `written` is called with the cases, log entries and redaction records copied once
+    they are committed, before the check (which takes as long as a `verify()` of the copy).
 
     Raises:
         CopyRefused: `source` holds no store, or one at another revision than the newest (run
@@ -126,16 +133,27 @@ def copy_store(
             would open, fill and close, losing every row (give an `Engine` whose database the
             caller keeps open). Nothing is written.
         AlteredRow: a source row does not read as the store writes it (run `verify()` on it).
+        FormInvalid: `checkpoint` is not a `Checkpoint`, or `public_key` is given without it or
+            is no Ed25519 public key in PEM (`MalformedCheckpoint`). Nothing is written.
         StoreError: either database failed; nothing of the copy is left in `target` but its
             schema, when the copy made it.
     """
+    arguments.extending(checkpoint, public_key)  # (a wrong one refused before any write)
     _refuse_missing_file(source)
     _refuse_lost_target(target)
     source_engine, source_made = _opened(source)
     try:
         target_engine, target_made = _opened(target)
         try:
-            return _copy(source_engine, target_engine, calendar, protocols, batch)
+            return _copy(
+                source_engine,
+                target_engine,
+                calendar,
+                protocols,
+                batch,
+                (checkpoint, public_key),
+                written,
+            )
         finally:
             if target_made:
                 target_engine.dispose()
@@ -178,6 +196,8 @@ def _copy(
     calendar: SchoolCalendar | None,
     protocols: Sequence[Protocol],
     batch: int,
+    kept: tuple[Checkpoint | None, bytes | str | None],
+    written: Callable[[int, int, int], object] | None,
 ) -> CopyReport:
     with converted(COPYING), source.connect() as conn:
         _refuse_source(conn)
@@ -188,8 +208,16 @@ def _copy(
         _refuse_same(source, reader, target)
         _prepare_target(target)
         counts = _write(reader, target, batch)
+    if written is not None:
+        written(*counts)
     checked = SqlAlchemyStore(target, calendar=calendar, protocols=protocols)
     problems = checked.verify(checkpoint=anchor) + checked.unguarded()
+    extends, public_key = kept
+    if extends is not None:
+        try:
+            checked.checkpoint(extends=extends, public_key=public_key)
+        except CheckpointRefused as refused:
+            problems += refused.problems
     return CopyReport(*counts, checkpoint=anchor, problems=tuple(problems))
 
 
@@ -300,14 +328,31 @@ def _prepare_target(target: Engine) -> None:
     with target.connect() as conn:
         current = None if migrate.VERSION_TABLE not in present else migrate.stamped(conn)
         if migrate.CREATING in present or current != migrate.head():
-            raise CopyRefused(
-                TARGET_BEHIND,
-                "cannot copy the store: the target holds the store's tables at revision "
-                f"{current or 'unknown'}, not {migrate.head()}: copy into a database holding "
-                "none of them, or one `reintegration-fsm db upgrade` made",
-            )
+            raise CopyRefused(TARGET_BEHIND, _behind(current, migrate.CREATING in present))
         _refuse_rows(conn)
         conn.rollback()
+
+
+def _behind(current: str | None, cut_off: bool) -> str:
+    """Why a target holding the store's tables at another revision is refused, and what to do:
+    a making cut off part way (a copy stopped as it made them, say) or an older revision is
+    finished by `db upgrade` on the target; a newer version's revision is that version's."""
+    if cut_off or current is None or current in migrate.revisions():
+        state = (
+            "its making was cut off part way (a copy or a first use stopped as it made them)"
+            if cut_off or current is None
+            else f"they are at revision {current}, not {migrate.head()}"
+        )
+        return (
+            f"cannot copy the store: the target holds the store's tables, but {state}; run "
+            "`reintegration-fsm --db TARGET_URL db upgrade` (upgrade() on it) to finish them, "
+            "then copy again"
+        )
+    return (
+        f"cannot copy the store: the target holds the store's tables at revision {current}, "
+        f"which this library (at {migrate.head()}) does not know: a newer version made them; "
+        "copy with that version, or into a database holding none of them"
+    )
 
 
 def _refuse_rows(conn: Connection) -> None:
