@@ -214,8 +214,18 @@ def _copy(
     problems = checked.verify(checkpoint=anchor) + checked.unguarded()
     extends, public_key = kept
     if extends is not None:
+        # A checkpoint of one authority's cases (`--authority A checkpoint`) is checked against
+        # those cases of the copy, as `--authority A verify --checkpoint` checks it: the copy
+        # holds every authority's, which the unscoped store calls a checkpoint of another scope.
+        scoped = (
+            checked
+            if extends.authority is None
+            else SqlAlchemyStore(
+                target, calendar=calendar, protocols=protocols, authority=extends.authority
+            )
+        )
         try:
-            checked.checkpoint(extends=extends, public_key=public_key)
+            scoped.checkpoint(extends=extends, public_key=public_key)
         except CheckpointRefused as refused:
             problems += refused.problems
     return CopyReport(*counts, checkpoint=anchor, problems=tuple(problems))
