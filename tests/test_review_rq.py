@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
+import pytest
 from click.testing import CliRunner
 
 from reintegration_fsm.cli import cli
+from reintegration_fsm.errors import StoreError
 from reintegration_fsm.stores import SqlAlchemyStore, copy_store
 from store_contract import CALENDAR
 
@@ -53,3 +56,24 @@ def test_a_kept_checkpoint_of_one_authority_still_names_each_case_the_copy_does_
     )
     assert len(report.problems) == len(foreign.cases)
     assert all("rewritten" in problem.what for problem in report.problems)
+
+
+def test_a_copy_whose_check_fails_says_its_rows_are_written(
+    demo_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """RQ2: the connection lost as the copy checks itself, after its rows were committed: the
+    error alone ("the database is unavailable ... Try again in a moment", exit 3) read as if
+    nothing was written, and trying again is refused, the target holding the cases."""
+
+    def lost(*_: object, **__: object) -> list[Any]:
+        raise StoreError("the connection was lost", retryable=True)
+
+    target = f"sqlite:///{tmp_path / 'moved.sqlite'}"
+    monkeypatch.setattr(SqlAlchemyStore, "verify", lost)
+    result = CliRunner().invoke(cli, ["--db", demo_db, "db", "copy", target, "--format", "json"])
+    assert result.exit_code == 3, result.output
+    assert "written whole" in result.stderr
+    assert "stopped" not in result.stderr
+    assert json.loads(result.stdout)["exit_code"] == 3
+    with SqlAlchemyStore(target, calendar=CALENDAR) as moved:
+        assert len(moved.cases()) == 4

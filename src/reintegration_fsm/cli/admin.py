@@ -163,7 +163,8 @@ def db_copy(
 def _stopped_said(target: str) -> Iterator[Callable[[int, int, int], None]]:
     """Tell the officer, on stderr, that a copy stopped (Ctrl-C, SIGTERM) after its rows were
     committed is whole but unchecked: "Aborted!" alone read as if nothing had been written,
-    and the next copy is refused, the target holding the cases (review CY, CY3)."""
+    and the next copy is refused, the target holding the cases (review CY, CY3); so too when
+    the check itself fails (review RQ, RQ2)."""
     committed: list[int] = []
 
     def written(cases: int, entries: int, redactions: int) -> None:
@@ -177,6 +178,17 @@ def _stopped_said(target: str) -> Iterator[Callable[[int, int, int], None]]:
                 f"note: the copy was stopped as it checked itself: its {committed[0]:,} cases, "
                 f"{committed[1]:,} log entries and {committed[2]:,} redaction records are "
                 f"written whole to {shown_url(target)}, but not checked; check them with "
+                "`reintegration-fsm --db TARGET_URL verify` (with --checkpoint FILE, a "
+                "checkpoint kept of the source), as a new copy there is refused",
+                err=True,
+            )
+        raise
+    except Exception:  # (a lost connection, say: "Try again" alone was refused as a merge)
+        if committed:
+            click.echo(
+                f"note: the copy's {committed[0]:,} cases, {committed[1]:,} log entries and "
+                f"{committed[2]:,} redaction records are written whole to {shown_url(target)}, "
+                "but its check failed (the error follows); check them with "
                 "`reintegration-fsm --db TARGET_URL verify` (with --checkpoint FILE, a "
                 "checkpoint kept of the source), as a new copy there is refused",
                 err=True,
