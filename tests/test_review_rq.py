@@ -77,3 +77,34 @@ def test_a_copy_whose_check_fails_says_its_rows_are_written(
     assert json.loads(result.stdout)["exit_code"] == 3
     with SqlAlchemyStore(target, calendar=CALENDAR) as moved:
         assert len(moved.cases()) == 4
+
+
+SECRET = "Pw-RQ3-secret"
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        # --db given twice with two values: both are quoted in the refusal
+        [
+            "--db",
+            f"postgresql+psycopg://u@db.example/a?password={SECRET}",
+            "--db",
+            f"postgresql+psycopg://u@db.example/b?sslpassword={SECRET}",
+            "cases",
+        ],
+        # --db given after the command: the line to run instead is printed
+        ["cases", "--db", f"mysql+pymysql://u@db.example/a?passwd={SECRET}"],
+        ["cases", f"--db=postgresql+psycopg://u:x@db.example/a?password={SECRET}"],
+    ],
+)
+def test_a_password_option_is_hidden_in_usage_errors_quoting_the_url(
+    arguments: list[str],
+) -> None:
+    """RQ3: CY1 hid `?password=` where a URL is shown once it is read (`shown_url`), but the
+    usage errors quoting --db before any URL is read (given twice, given after the command)
+    printed it as given; they hide it now, as they hide the password before the `@`."""
+    result = CliRunner().invoke(cli, arguments)
+    assert result.exit_code == 2, result.output
+    assert "***" in result.output
+    assert SECRET not in result.output

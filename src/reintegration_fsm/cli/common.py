@@ -35,6 +35,7 @@ from reintegration_fsm.cli.errors import (
     Group,
     failure_from,
 )
+from reintegration_fsm.cli.misplaced import PASSWORD_OPTIONS, without_passwords
 from reintegration_fsm.cli.once import option
 from reintegration_fsm.cli.output import (
     Cell,
@@ -606,24 +607,10 @@ def shown_url(url: str) -> str:
     surrogates, which SQLAlchemy cannot render: each is shown as U+FFFD instead.
     """
     try:
-        return _without_passwords(make_url(url))
+        return without_passwords(make_url(url))
     except UnicodeEncodeError:
         readable = "".join("\ufffd" if "\ud800" <= c <= "\udfff" else c for c in url)
-        return _without_passwords(make_url(readable))
-
-
-PASSWORD_OPTIONS = frozenset({"password", "passwd", "sslpassword"})
-"""The URL options that carry a password: libpq (psycopg) and PyMySQL take `?password=` (and
-`?passwd=`, `?sslpassword=`) as they take the password written before the `@`."""
-
-
-def _without_passwords(url: URL) -> str:
-    """`url` as text, its password and the value of every password option shown as ***."""
-    hidden = {name: "***" for name in url.query if name.lower() in PASSWORD_OPTIONS}
-    if hidden:
-        url = url.update_query_dict(hidden)
-    shown = url.render_as_string(hide_password=True)
-    return shown.replace("=%2A%2A%2A", "=***") if hidden else shown
+        return without_passwords(make_url(readable))
 
 
 def sample_note(calendar: SchoolCalendar | None, counted: Iterable[Deadline]) -> str | None:

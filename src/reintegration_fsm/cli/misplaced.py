@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import attrs
 import click
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 from reintegration_fsm.cli.text import neutralise
@@ -125,11 +125,28 @@ def _shown(tokens: Sequence[str]) -> list[str]:
 
 
 def without_password(database: str) -> str:
-    """`database` with any password hidden; a path (no `://`) as written."""
+    """`database` with any password hidden, that before the `@` and every password option's
+    (`?password=`); a path (no `://`) as written."""
     if "://" not in database:
         return database
     try:
         url = make_url(database)
     except (ArgumentError, ValueError, UnicodeEncodeError):
         return "URL"  # unreadable: whatever it holds is not printed
-    return url.render_as_string(hide_password=True) if url.password is not None else database
+    if url.password is None and not any(name.lower() in PASSWORD_OPTIONS for name in url.query):
+        return database
+    return without_passwords(url)
+
+
+PASSWORD_OPTIONS = frozenset({"password", "passwd", "sslpassword"})
+"""The URL options that carry a password: libpq (psycopg) and PyMySQL take `?password=` (and
+`?passwd=`, `?sslpassword=`) as they take the password written before the `@`."""
+
+
+def without_passwords(url: URL) -> str:
+    """`url` as text, its password and the value of every password option shown as ***."""
+    hidden = {name: "***" for name in url.query if name.lower() in PASSWORD_OPTIONS}
+    if hidden:
+        url = url.update_query_dict(hidden)
+    shown = url.render_as_string(hide_password=True)
+    return shown.replace("=%2A%2A%2A", "=***") if hidden else shown
