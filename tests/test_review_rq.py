@@ -108,3 +108,23 @@ def test_a_password_option_is_hidden_in_usage_errors_quoting_the_url(
     assert result.exit_code == 2, result.output
     assert "***" in result.output
     assert SECRET not in result.output
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        # a second URL for db copy: click's "Got unexpected extra argument (URL)"
+        ["db", "copy", "moved.sqlite", f"postgresql+psycopg://u:{SECRET}@db.example/b"],
+        ["db", "copy", "moved.sqlite", f"mysql+pymysql://u@db.example/b?passwd={SECRET}"],
+        # --db forgotten: click's "No such command 'URL'"
+        [f"postgresql+psycopg://u@db.example/a?password={SECRET}", "cases"],
+        ["cases", "--format", "json", f"postgresql+psycopg://u:{SECRET}@db.example/b"],
+    ],
+)
+def test_click_usage_errors_quoting_a_url_hide_its_passwords(arguments: list[str]) -> None:
+    """RQ4: click's own usage errors quote an argument as given, a URL's passwords included
+    (before the `@` as well as `?password=`): they are shown as *** there too."""
+    result = CliRunner().invoke(cli, arguments)
+    assert result.exit_code == 2, result.output
+    assert "***" in result.output
+    assert SECRET not in result.output

@@ -27,7 +27,7 @@ from sqlalchemy.exc import (
     SQLAlchemyError,
 )
 
-from reintegration_fsm.cli.misplaced import GIVEN, Given, misplaced
+from reintegration_fsm.cli.misplaced import GIVEN, Given, misplaced, urls_hidden
 from reintegration_fsm.cli.pasted import stray_note, without_stray
 from reintegration_fsm.cli.text import echo_json, neutralise
 from reintegration_fsm.errors import (
@@ -521,6 +521,9 @@ class Group(click.Group):
             raise
         except click.ClickException as error:
             moved = misplaced(error, ctx) if isinstance(error, click.NoSuchOption) else None
+            hidden = urls_hidden(error.message, ctx.meta.get(GIVEN))
+            if moved is None and isinstance(error, click.UsageError) and hidden != error.message:
+                moved = click.UsageError(hidden, error.ctx)  # a URL's passwords as *** (RQ4)
             if not _json_mode(ctx):
                 if moved is None:
                     raise

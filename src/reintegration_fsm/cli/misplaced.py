@@ -138,6 +138,22 @@ def without_password(database: str) -> str:
     return without_passwords(url)
 
 
+def urls_hidden(text: str, given: Given | None) -> str:
+    """`text` with each database URL of the command line `given` in it shown without its
+    passwords: click's own usage errors quote an argument as given ("Got unexpected extra
+    argument (URL)", "No such command 'URL'"), before any URL is read (review RQ, RQ4)."""
+    if given is None:
+        return text
+    urls = set()
+    for token in (*given.before, *given.command):
+        value = token.partition("=")[2] if token.startswith("-") else token
+        if "://" in value:
+            urls.add(value)
+    for url in sorted(urls, key=len, reverse=True):
+        text = text.replace(url, without_password(url))
+    return text
+
+
 PASSWORD_OPTIONS = frozenset({"password", "passwd", "sslpassword"})
 """The URL options that carry a password: libpq (psycopg) and PyMySQL take `?password=` (and
 `?passwd=`, `?sslpassword=`) as they take the password written before the `@`."""
