@@ -74,6 +74,33 @@ def db_upgrade(ctx: click.Context, revision: str) -> None:
     echo(f"{shown_url(url)}: migrated to {revision}")
 
 
+PUBLIC_KEY = option(
+    "--public-key",
+    "key_file",
+    metavar="KEYFILE",
+    default=None,
+    help="Check the checkpoint's signature with this Ed25519 public key (PEM).",
+)
+"""`verify`'s and `db copy`'s --public-key, beside their --checkpoint FILE."""
+
+
+def _kept(
+    checkpoint_file: str | None, key_file: str | None
+) -> tuple[Checkpoint | None, bytes | None]:
+    """The checkpoint --checkpoint names and the public key --public-key names, each read and
+    checked before anything else is done; --public-key alone refused."""
+    if key_file is not None and checkpoint_file is None:
+        raise Failure("--public-key checks a checkpoint's signature: give --checkpoint FILE too")
+    kept = None if checkpoint_file is None else evidence.read_checkpoint(checkpoint_file)
+    return kept, None if key_file is None else evidence.read_key(key_file, "public key")
+
+
+def _unchecked_signature(kept: Checkpoint | None, key: bytes | None) -> None:
+    """Note, on stderr, a signed checkpoint whose signature was not checked (no --public-key)."""
+    if kept is not None and kept.signature is not None and key is None:
+        click.echo("note: the checkpoint is signed; give --public-key to check it", err=True)
+
+
 @db.command("copy")
 @click.argument("target", metavar="TARGET_URL")
 @option(
@@ -83,13 +110,7 @@ def db_upgrade(ctx: click.Context, revision: str) -> None:
     default=None,
     help="Also check that the copy extends this checkpoint kept from before (`checkpoint -o`).",
 )
-@option(
-    "--public-key",
-    "key_file",
-    metavar="KEYFILE",
-    default=None,
-    help="Check the checkpoint's signature with this Ed25519 public key (PEM).",
-)
+@PUBLIC_KEY
 @format_option(("text", "json"), default="text")
 @click.pass_context
 def db_copy(
@@ -109,10 +130,7 @@ def db_copy(
     it first), one database given twice, or --authority. A failure part way leaves no row in
     the target (the schema the copy made there stays).
     """
-    if key_file is not None and checkpoint_file is None:
-        raise Failure("--public-key checks a checkpoint's signature: give --checkpoint FILE too")
-    kept = None if checkpoint_file is None else evidence.read_checkpoint(checkpoint_file)
-    key = None if key_file is None else evidence.read_key(key_file, "public key")
+    kept, key = _kept(checkpoint_file, key_file)
     found = settings(ctx)
     if found.authority is not None or found.refused_scope is not None:
         raise Failure(
@@ -154,8 +172,7 @@ def db_copy(
     except BaseException:
         new_files.discard(target_url, made)
         raise
-    if kept is not None and kept.signature is not None and key is None:
-        click.echo("note: the checkpoint is signed; give --public-key to check it", err=True)
+    _unchecked_signature(kept, key)
     _copied(ctx, report, kept, (shown_url(found.url), shown_url(target_url)), output_format)
 
 
@@ -352,13 +369,7 @@ def due(
     default=None,
     help="Also check that every case of this checkpoint (`checkpoint -o FILE`) still extends it.",
 )
-@option(
-    "--public-key",
-    "key_file",
-    metavar="KEYFILE",
-    default=None,
-    help="Check the checkpoint's signature with this Ed25519 public key (PEM).",
-)
+@PUBLIC_KEY
 @option(
     "--workers",
     type=click.IntRange(min=1),
@@ -379,10 +390,7 @@ def verify(
     """Check the audit log's hash chains, digests and redactions and replay every case; with
     --checkpoint, that no case it holds was rewritten, truncated or removed; and that the
     triggers keeping the log append-only are there. Exit 1 on any problem."""
-    if key_file is not None and checkpoint_file is None:
-        raise Failure("--public-key checks a checkpoint's signature: give --checkpoint FILE too")
-    anchor = None if checkpoint_file is None else evidence.read_checkpoint(checkpoint_file)
-    key = None if key_file is None else evidence.read_key(key_file, "public key")
+    anchor, key = _kept(checkpoint_file, key_file)
     counted = [0, 0]
 
     def progress(cases: int, transitions: int) -> None:
@@ -403,8 +411,7 @@ def verify(
             "sound: every hash chain checks, every case replays, and every case of the "
             f"checkpoint taken {anchor.taken_at.isoformat()}Z still extends it"
         )
-    if anchor is not None and anchor.signature is not None and key is None:
-        click.echo("note: the checkpoint is signed; give --public-key to check it", err=True)
+    _unchecked_signature(anchor, key)
     cases, transitions = counted
     rate = f"{transitions / took:,.0f}" if took > 0 else "-"
     click.echo(
