@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from reintegration_fsm import templating
 from reintegration_fsm.case import Reintegration
 from reintegration_fsm.errors import FormInvalid
 from reintegration_fsm.fields import prints_nothing
@@ -721,20 +722,8 @@ def _wrapped(text: str, width: int, wrapstring: str = "\n") -> str:
 
 @functools.cache
 def _environment() -> Environment:
-    """The templates' environment, made when a form is first rendered: Jinja2 is not loaded
-    for the commands that render none (a command line pays every import at each start)."""
-    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-
-    environment = Environment(
-        loader=PackageLoader("reintegration_fsm", "templates"),
-        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=True),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    environment.filters["wrap"] = _wrapped
-    return environment
+    """The forms' environment, made when a form is first rendered (see `templating`)."""
+    return templating.environment("reintegration_fsm", {"wrap": _wrapped})
 
 
 def _context(

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from reintegration_fsm import documents
+from reintegration_fsm import documents, templating
 from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.case import Reintegration
 from reintegration_fsm.cli import redacted, views
@@ -234,18 +234,8 @@ def one_case(
 
 @functools.cache
 def _environment() -> Environment:
-    """The HTML response's environment, made at the first HTML response: Jinja2 is not loaded
-    for the other commands (a command line pays every import at each start)."""
-    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-
-    return Environment(
-        loader=PackageLoader("reintegration_fsm.cli", "templates"),
-        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=True),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
+    """The HTML response's environment, made at the first HTML response (see `templating`)."""
+    return templating.environment("reintegration_fsm.cli")
 
 
 def render_html(value: Mapping[str, Any], held: Sequence[Held]) -> str:

@@ -10,8 +10,8 @@ import datetime as dt
 from typing import Any
 
 import attrs
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from reintegration_fsm import templating
 from reintegration_fsm.reports.charts import Chart, charts
 from reintegration_fsm.reports.model import Figures, percent_text
 from reintegration_fsm.reports.tables import Table, Value, tables
@@ -50,16 +50,9 @@ def _heading(column: str) -> str:
     return column.replace("_", " ").capitalize()
 
 
-_ENVIRONMENT = Environment(
-    loader=PackageLoader("reintegration_fsm.reports", "templates"),
-    autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=True),
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-    keep_trailing_newline=True,
+_ENVIRONMENT = templating.environment(
+    "reintegration_fsm.reports", {"cell": _cell, "heading": _heading}
 )
-_ENVIRONMENT.filters["cell"] = _cell
-_ENVIRONMENT.filters["heading"] = _heading
 
 
 def _numbers(table: Table) -> frozenset[str]:

@@ -1,0 +1,32 @@
+"""The Jinja2 environment every page and letter the library renders is made in: HTML escaped,
+a placeholder without a value an error (never left blank), the lines as the templates lay them
+out."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
+
+
+def environment(
+    package: str, filters: Mapping[str, Callable[..., Any]] | None = None
+) -> Environment:
+    """An environment of the templates in `package`'s `templates` folder, with `filters`.
+
+    Jinja2 is imported here, when the first environment is made: a command line that renders
+    nothing does not load it (it pays every import at each start)."""
+    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+    made = Environment(
+        loader=PackageLoader(package, "templates"),
+        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    made.filters.update(filters or {})
+    return made
