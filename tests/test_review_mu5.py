@@ -525,3 +525,15 @@ def test_the_ledger_of_rechained_cases_and_the_protocols_are_copied(
             rows = copied.execute(query).fetchall()
             assert rows == source.execute(query).fetchall()
             assert len(rows) == 1
+
+
+@pytest.mark.parametrize("named", ["new.sqlite", "old.sqlite-journal"])
+def test_a_refused_copy_leaves_no_file_it_made(tmp_path: Path, named: str) -> None:
+    """MU51: refused for its source (at an older revision here, or given twice as one of its
+    journals), `copy_store` left the empty 0600 file its target's engine made, beside the
+    source; nothing is written, not even that."""
+    source = f"sqlite:///{tmp_path / 'old.sqlite'}"
+    upgrade(source, revisions()[-2])
+    with pytest.raises(CopyRefused):
+        copy_store(source, f"sqlite:///{tmp_path / named}")
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["old.sqlite"]

@@ -141,19 +141,32 @@ def copy_store(
     arguments.extending(checkpoint, public_key)  # (a wrong one refused before any write)
     _refuse_missing_file(source)
     _refuse_lost_target(target)
+    made = _file_to_make(target)
+    try:
+        return _opened_and_copied(
+            source, target, calendar, protocols, batch, (checkpoint, public_key), written
+        )
+    except CopyRefused:
+        # Opening a SQLite target makes its file (0600); refused, nothing is written, not
+        # even an empty file (one named as the source's journal would lie beside it).
+        _remove_if_empty(made)
+        raise
+
+
+def _opened_and_copied(
+    source: str | URL | Engine,
+    target: str | URL | Engine,
+    calendar: SchoolCalendar | None,
+    protocols: Sequence[Protocol],
+    batch: int,
+    kept: tuple[Checkpoint | None, bytes | str | None],
+    written: Callable[[int, int, int], object] | None,
+) -> CopyReport:
     source_engine, source_made = _opened(source)
     try:
         target_engine, target_made = _opened(target)
         try:
-            return _copy(
-                source_engine,
-                target_engine,
-                calendar,
-                protocols,
-                batch,
-                (checkpoint, public_key),
-                written,
-            )
+            return _copy(source_engine, target_engine, calendar, protocols, batch, kept, written)
         finally:
             if target_made:
                 target_engine.dispose()
@@ -174,6 +187,21 @@ def _refuse_missing_file(source: str | URL | Engine) -> None:
     found = sqlite.database_file(make_url(source))
     if found is not None and not os.path.exists(found):
         raise CopyRefused(NO_SOURCE, f"cannot copy the store: no file {found!r} to copy from")
+
+
+def _file_to_make(target: str | URL | Engine) -> str | None:
+    """The SQLite file opening `target` would make, when missing; None otherwise."""
+    if isinstance(target, Engine):
+        return None
+    found = sqlite.database_file(make_url(target))
+    return None if found is None or os.path.exists(found) else found
+
+
+def _remove_if_empty(made: str | None) -> None:
+    """Remove the file `made` by a refused copy if nothing was written into it."""
+    if made is not None and os.path.exists(made) and os.path.getsize(made) == 0:
+        with contextlib.suppress(OSError):
+            os.remove(made)
 
 
 def _refuse_lost_target(target: str | URL | Engine) -> None:
