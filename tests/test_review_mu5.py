@@ -537,3 +537,26 @@ def test_a_refused_copy_leaves_no_file_it_made(tmp_path: Path, named: str) -> No
     with pytest.raises(CopyRefused):
         copy_store(source, f"sqlite:///{tmp_path / named}")
     assert sorted(path.name for path in tmp_path.iterdir()) == ["old.sqlite"]
+
+
+def test_a_target_named_as_the_wal_of_a_source_in_use_is_refused_before_it_is_opened(
+    demo_db: str,
+) -> None:
+    """The copy refuses a SQLite target naming the source's `-wal` before opening either. Given
+    a service's engine that has not yet connected, the copy's own read of the source makes the
+    `-wal`, which its engine's pooled connection then keeps using; had the target been opened
+    first, that file would be taken for one the copy made, and removed as empty when the copy
+    was refused, from under that connection."""
+    wal = demo_db.removeprefix("sqlite:///") + "-wal"
+    assert not os.path.exists(wal)
+    engine = sa.create_engine(demo_db)
+    try:
+        with pytest.raises(CopyRefused) as refused:
+            copy_store(engine, f"sqlite:///{wal}", calendar=CALENDAR)
+        assert refused.value.reason == copying.SAME_DATABASE
+        if engine.pool.checkedin():  # a connection of the source's kept: its -wal with it
+            assert os.path.exists(wal)
+        with SqlAlchemyStore(engine, calendar=CALENDAR) as store:
+            assert store.verify() == []
+    finally:
+        engine.dispose()

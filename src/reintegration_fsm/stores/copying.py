@@ -141,6 +141,7 @@ def copy_store(
     arguments.extending(checkpoint, public_key)  # (a wrong one refused before any write)
     _refuse_missing_file(source)
     _refuse_lost_target(target)
+    _refuse_same_file(source, target)
     made = _file_to_make(target)
     try:
         return _opened_and_copied(
@@ -301,11 +302,25 @@ def _refuse_same(source: Engine, reader: Connection, target: Engine) -> None:
     else:
         one = _same_mariadb(reader, target)
     if one:
-        raise CopyRefused(
-            SAME_DATABASE,
-            "cannot copy the store: the source and the target are one database (or the target "
-            "is one of the source's journals, -wal, -shm or -journal)",
-        )
+        raise CopyRefused(SAME_DATABASE, ONE_DATABASE)
+
+
+ONE_DATABASE = (
+    "cannot copy the store: the source and the target are one database (or the target is one "
+    "of the source's journals, -wal, -shm or -journal)"
+)
+
+
+def _refuse_same_file(source: str | URL | Engine, target: str | URL | Engine) -> None:
+    """Refuse, before either is opened, a SQLite target naming the source's file or one of its
+    journals: opening it makes the file, among the source's own, and a refused copy's removal
+    of the empty file it made could then take the `-wal` an open connection of the source's
+    engine uses."""
+    urls = [
+        given.url if isinstance(given, Engine) else make_url(given) for given in (source, target)
+    ]
+    if _same_file(*urls):
+        raise CopyRefused(SAME_DATABASE, ONE_DATABASE)
 
 
 JOURNALS = ("-wal", "-shm", "-journal")
