@@ -43,11 +43,16 @@ for found in pkgutil.walk_packages(reintegration_fsm.__path__, "reintegration_fs
         importlib.import_module(found.name)
     except Exception:
         pass
+# What the library imports at its first use, not with its modules.
+import alembic.config, alembic.migration, alembic.script, alembic.util, holidays, jinja2
+import markupsafe, stdnum.exceptions, stdnum.gb.upn
+from reintegration_fsm.stores import migrate
+migrate.head()
 from reintegration_fsm.cli import cli
 os.setgroups([])
 os.setgid(65534)
 os.setuid(65534)
 sys.exit(cli(sys.argv[1:], prog_name="reintegration-fsm"))
 """
-"""The command run as `nobody`, its modules (and the interpreter's) loaded first as root,
-who may read where they are installed."""
+"""The command run as `nobody`, its modules (and the interpreter's, and those the library
+imports at their first use) loaded first as root, who may read where they are installed."""
