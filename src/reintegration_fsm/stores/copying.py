@@ -144,9 +144,16 @@ def copy_store(
     _refuse_same_file(source, target)
     made = _file_to_make(target)
     try:
-        return _opened_and_copied(
-            source, target, calendar, protocols, batch, (checkpoint, public_key), written
-        )
+        with _opened(source) as source_engine, _opened(target) as target_engine:
+            return _copy(
+                source_engine,
+                target_engine,
+                calendar,
+                protocols,
+                batch,
+                (checkpoint, public_key),
+                written,
+            )
     except CopyRefused:
         # Opening a SQLite target makes its file (0600); refused, nothing is written, not
         # even an empty file (one named as the source's journal would lie beside it).
@@ -154,31 +161,17 @@ def copy_store(
         raise
 
 
-def _opened_and_copied(
-    source: str | URL | Engine,
-    target: str | URL | Engine,
-    calendar: SchoolCalendar | None,
-    protocols: Sequence[Protocol],
-    batch: int,
-    kept: tuple[Checkpoint | None, bytes | str | None],
-    written: Callable[[int, int, int], object] | None,
-) -> CopyReport:
-    source_engine, source_made = _opened(source)
-    try:
-        target_engine, target_made = _opened(target)
-        try:
-            return _copy(source_engine, target_engine, calendar, protocols, batch, kept, written)
-        finally:
-            if target_made:
-                target_engine.dispose()
-    finally:
-        if source_made:
-            source_engine.dispose()
-
-
-def _opened(url_or_engine: str | URL | Engine) -> tuple[Engine, bool]:
+@contextlib.contextmanager
+def _opened(url_or_engine: str | URL | Engine) -> Iterator[Engine]:
+    """The engine of `url_or_engine`, disposed at the end if it was made here (an `Engine`
+    given is the caller's, left as it is)."""
     with converted("open the database"):
-        return engines.open_engine(url_or_engine)
+        engine, made = engines.open_engine(url_or_engine)
+    try:
+        yield engine
+    finally:
+        if made:
+            engine.dispose()
 
 
 def _refuse_missing_file(source: str | URL | Engine) -> None:
@@ -288,16 +281,14 @@ def _refuse_source(conn: Connection) -> None:
 
 
 def _refuse_same(source: Engine, reader: Connection, target: Engine) -> None:
-    """Refuse to copy a database into itself, however its URLs are spelt: the target is asked
-    whether it sees a lock the source's connection holds (PostgreSQL's advisory locks are each
-    database's own; MariaDB's named locks are the server's, so its database is compared too),
-    or, on SQLite, whether the files are one."""
+    """Refuse to copy a server's database into itself, however its URLs are spelt: the target
+    is asked whether it sees a lock the source's connection holds (PostgreSQL's advisory locks
+    are each database's own; MariaDB's named locks are the server's, so its database is
+    compared too). SQLite's files are compared before either is opened (`_refuse_same_file`)."""
     kind = source.dialect.name
-    if kind != target.dialect.name:
+    if kind != target.dialect.name or kind == "sqlite":  # (files: before either was opened)
         return
-    if kind == "sqlite":
-        one = _same_file(source.url, target.url)
-    elif kind == "postgresql":
+    if kind == "postgresql":
         one = _same_postgresql(reader, target)
     else:
         one = _same_mariadb(reader, target)
