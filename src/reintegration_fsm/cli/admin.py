@@ -83,6 +83,16 @@ PUBLIC_KEY = option(
 )
 """`verify`'s and `db copy`'s --public-key, beside their --checkpoint FILE."""
 
+WORKERS = option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    metavar="N",
+    help="Check ranges of cases in N processes side by side, each on its own connection.",
+)
+"""`verify`'s and `db copy`'s --workers (the copy's check is a `verify`)."""
+
 
 def _kept(
     checkpoint_file: str | None, key_file: str | None
@@ -111,6 +121,7 @@ def _unchecked_signature(kept: Checkpoint | None, key: bytes | None) -> None:
     help="Also check that the copy extends this checkpoint kept from before (`checkpoint -o`).",
 )
 @PUBLIC_KEY
+@WORKERS
 @format_option(("text", "json"), default="text")
 @click.pass_context
 def db_copy(
@@ -118,6 +129,7 @@ def db_copy(
     target: str,
     checkpoint_file: str | None,
     key_file: str | None,
+    workers: int,
     output_format: str,
 ) -> None:
     """Copy the whole store, row for row, into the empty database TARGET_URL (any engine).
@@ -125,10 +137,10 @@ def db_copy(
     Every case, log entry, redaction record, open item and ledger row is copied as stored, so
     the copy verifies, and so does every checkpoint of the source. The copy is then checked as
     `verify --checkpoint` would check it, against a checkpoint of the source taken first, and
-    against --checkpoint FILE, one kept from before (exit 1 on any problem). Refused, writing
-    nothing: a target holding any case, the source at an older revision (run `db upgrade` on
-    it first), one database given twice, or --authority. A failure part way leaves no row in
-    the target (the schema the copy made there stays).
+    against --checkpoint FILE, one kept from before (exit 1 on any problem), in --workers
+    processes. Refused, writing nothing: a target holding any case, the source at an older
+    revision (run `db upgrade` on it first), one database given twice, or --authority. A failure
+    part way leaves no row in the target (the schema the copy made there stays).
     """
     kept, key = _kept(checkpoint_file, key_file)
     found = settings(ctx)
@@ -160,6 +172,7 @@ def db_copy(
                 checkpoint=kept,
                 public_key=key,
                 written=written,
+                workers=workers,
             )
     except CopyRefused as error:
         new_files.discard(target_url, made)
@@ -370,14 +383,7 @@ def due(
     help="Also check that every case of this checkpoint (`checkpoint -o FILE`) still extends it.",
 )
 @PUBLIC_KEY
-@option(
-    "--workers",
-    type=click.IntRange(min=1),
-    default=1,
-    show_default=True,
-    metavar="N",
-    help="Check ranges of cases in N processes side by side, each on its own connection.",
-)
+@WORKERS
 @format_option()
 @click.pass_context
 def verify(

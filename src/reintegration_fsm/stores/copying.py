@@ -37,7 +37,7 @@ from sqlalchemy.engine import make_url
 from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.errors import AlteredRow, StoreError
 from reintegration_fsm.protocol.definition import Protocol
-from reintegration_fsm.stores import arguments, engines, migrate, schema, sqlite
+from reintegration_fsm.stores import arguments, engines, migrate, parallel, schema, sqlite
 from reintegration_fsm.stores.checkpoints import Checkpoint, CheckpointRefused
 from reintegration_fsm.stores.failures import UNREADABLE_ROW, converted
 from reintegration_fsm.stores.model import Problem
@@ -113,6 +113,7 @@ def copy_store(
     checkpoint: Checkpoint | None = None,
     public_key: bytes | str | None = None,
     written: Callable[[int, int, int], object] | None = None,
+    workers: int = 1,
 ) -> CopyReport:
     """Copy the whole store at `source` into `target`, row for row, and check the copy.
 
@@ -124,6 +125,8 @@ def copy_store(
     signature, as `checkpoint(extends=...)` checks it: the copy must extend it, as the source
     should. `written` is called with the cases, log entries and redaction records copied once
     they are committed, before the check (which takes as long as a `verify()` of the copy).
+    `workers` > 1 checks the copy in that many processes, as `verify(workers=...)` does, when
+    `target` is a URL (an `Engine` given is checked in this process).
 
     Raises:
         CopyRefused: `source` holds no store, or one at another revision than the newest (run
@@ -134,26 +137,21 @@ def copy_store(
             caller keeps open). Nothing is written.
         AlteredRow: a source row does not read as the store writes it (run `verify()` on it).
         FormInvalid: `checkpoint` is not a `Checkpoint`, or `public_key` is given without it or
-            is no Ed25519 public key in PEM (`MalformedCheckpoint`). Nothing is written.
+            is no Ed25519 public key in PEM (`MalformedCheckpoint`), or `workers` is not a whole
+            number of 1 or more. Nothing is written.
         StoreError: either database failed; nothing of the copy is left in `target` but its
             schema, when the copy made it.
     """
     arguments.extending(checkpoint, public_key)  # (a wrong one refused before any write)
+    parallel.check_workers(workers, "copy")
     _refuse_missing_file(source)
     _refuse_lost_target(target)
     _refuse_same_file(source, target)
     made = _file_to_make(target)
     try:
         with _opened(source) as source_engine, _opened(target) as target_engine:
-            return _copy(
-                source_engine,
-                target_engine,
-                calendar,
-                protocols,
-                batch,
-                (checkpoint, public_key),
-                written,
-            )
+            checking = _Checking(calendar, protocols, checkpoint, public_key, workers, target)
+            return _copy(source_engine, target_engine, batch, checking, written)
     except CopyRefused:
         # Opening a SQLite target makes its file (0600); refused, nothing is written, not
         # even an empty file (one named as the source's journal would lie beside it).
@@ -212,44 +210,70 @@ def _refuse_lost_target(target: str | URL | Engine) -> None:
         )
 
 
+@attrs.frozen
+class _Checking:
+    """How the copy is checked once written."""
+
+    calendar: SchoolCalendar | None
+    protocols: Sequence[Protocol]
+    extends: Checkpoint | None
+    """A checkpoint kept from before, which the copy must extend."""
+    public_key: bytes | str | None
+    workers: int
+    target: str | URL | Engine
+    """The target as given: a URL that `verify()`'s worker processes can open again."""
+
+    def store(self, engine: Engine, authority: str | None = None) -> SqlAlchemyStore:
+        """A store on the copy, scoped to `authority` when given."""
+        return SqlAlchemyStore(
+            engine, calendar=self.calendar, protocols=self.protocols, authority=authority
+        )
+
+    def problems(self, target: Engine, anchor: Checkpoint) -> list[Problem]:
+        """What checking the copy on `target` finds: `verify(anchor)`, its guards, and the kept
+        checkpoint."""
+        if self.workers > 1 and not isinstance(self.target, Engine):
+            # A store that opened the URL itself: only its workers may open it again.
+            reopened = SqlAlchemyStore(
+                self.target, calendar=self.calendar, protocols=self.protocols
+            )
+            with reopened:
+                problems = reopened.verify(checkpoint=anchor, workers=self.workers)
+        else:
+            problems = self.store(target).verify(checkpoint=anchor)
+        problems += self.store(target).unguarded()
+        if self.extends is not None:
+            # A checkpoint of one authority's cases (`--authority A checkpoint`) is checked
+            # against those cases of the copy, as `--authority A verify --checkpoint` checks
+            # it: the copy holds every authority's, which the unscoped store calls a
+            # checkpoint of another scope.
+            scoped = self.store(target, self.extends.authority)
+            try:
+                scoped.checkpoint(extends=self.extends, public_key=self.public_key)
+            except CheckpointRefused as refused:
+                problems += refused.problems
+        return problems
+
+
 def _copy(
     source: Engine,
     target: Engine,
-    calendar: SchoolCalendar | None,
-    protocols: Sequence[Protocol],
     batch: int,
-    kept: tuple[Checkpoint | None, bytes | str | None],
+    checking: _Checking,
     written: Callable[[int, int, int], object] | None,
 ) -> CopyReport:
     with converted(COPYING), source.connect() as conn:
         _refuse_source(conn)
         conn.rollback()
     # Before the copy's snapshot: what the copy holds extends it, whatever is saved meanwhile.
-    anchor = SqlAlchemyStore(source, calendar=calendar, protocols=protocols).checkpoint()
+    anchor = checking.store(source).checkpoint()
     with converted(COPYING), _reading(source) as reader:
         _refuse_same(source, reader, target)
         _prepare_target(target)
         counts = _write(reader, target, batch)
     if written is not None:
         written(*counts)
-    checked = SqlAlchemyStore(target, calendar=calendar, protocols=protocols)
-    problems = checked.verify(checkpoint=anchor) + checked.unguarded()
-    extends, public_key = kept
-    if extends is not None:
-        # A checkpoint of one authority's cases (`--authority A checkpoint`) is checked against
-        # those cases of the copy, as `--authority A verify --checkpoint` checks it: the copy
-        # holds every authority's, which the unscoped store calls a checkpoint of another scope.
-        scoped = (
-            checked
-            if extends.authority is None
-            else SqlAlchemyStore(
-                target, calendar=calendar, protocols=protocols, authority=extends.authority
-            )
-        )
-        try:
-            scoped.checkpoint(extends=extends, public_key=public_key)
-        except CheckpointRefused as refused:
-            problems += refused.problems
+    problems = checking.problems(target, anchor)
     return CopyReport(*counts, checkpoint=anchor, problems=tuple(problems))
 
 

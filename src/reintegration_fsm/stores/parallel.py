@@ -48,15 +48,16 @@ class Failed:
         return cls(str(error), error.retryable)
 
 
-def check_workers(workers: object) -> None:
-    """Refuse a count of processes that is not a whole number of 1 or more.
+def check_workers(workers: object, action: str = "verify") -> None:
+    """Refuse a count of processes that is not a whole number of 1 or more (`action` names
+    what was asked, as the refusal's form).
 
     Raises:
         FormInvalid: not a whole number of 1 or more.
     """
     if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
         raise FormInvalid(
-            "verify", "workers", f"must be a whole number of 1 or more, not {describe(workers)}"
+            action, "workers", f"must be a whole number of 1 or more, not {describe(workers)}"
         )
 
 
