@@ -100,3 +100,60 @@ def test_AC1_printed_a_row_is_never_cut_across_two_pages(pages: dict[str, str], 
     assert any(d.get("page-break-inside") == "avoid" for d in rows), rows
     headings = [d for selectors, d in sheet if "h2" in selectors]
     assert any(d.get("break-after") == "avoid" for d in headings), headings
+
+
+def columns(page: Page, table: int) -> int:
+    """How many columns a table has: the cells of its widest row, a `colspan` counted whole."""
+    rows: dict[int, int] = {}
+    for index, (tag, attributes, parent) in enumerate(page.elements):
+        if tag in {"th", "td"} and _within(page, index, table):
+            rows[parent] = rows.get(parent, 0) + int(attributes.get("colspan") or 1)
+    return max(rows.values(), default=0)
+
+
+def _within(page: Page, index: int, ancestor: int) -> bool:
+    """Whether element `index` lies inside element `ancestor`, not inside a table nested in it."""
+    parent = page.elements[index][2]
+    while parent != -1:
+        if parent == ancestor:
+            return True
+        if page.elements[parent][0] == "table":
+            return False
+        parent = page.elements[parent][2]
+    return False
+
+
+WIDE = {"forms": 3, "subject access": 4, "report": 3}
+"""Tables of more than this many columns need more than 320 CSS pixels (a phone, or 400% zoom
+of a 1280-pixel window): the forms' timetable (twelve columns), the response's steps and
+timetable, the report's offers and schools. Tables narrower than this wrap their words."""
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_AC2_a_table_too_wide_for_320_pixels_scrolls_in_its_own_labelled_region(
+    pages: dict[str, str], name: str
+) -> None:
+    """WCAG 1.4.10 (reflow): at 320 CSS pixels the timetable pushed the whole page sideways, so
+    every line of text needed a horizontal scroll. A wide table now scrolls inside a box that a
+    keyboard can reach (tabindex 0) and a screen reader names (a region labelled by the
+    table's heading or caption); the box holds the screen-reader-only words positioned inside
+    it, and printed, it shows the whole table."""
+    page = Page(pages[name])
+    ids = {attributes.get("id") for _, attributes, _ in page.elements}
+    wide = [
+        index
+        for index, (tag, _, _) in enumerate(page.elements)
+        if tag == "table" and columns(page, index) > WIDE[name]
+    ]
+    assert len(wide) >= (2 if name == "report" else 1)
+    for index in wide:
+        tag, box, _ = page.elements[page.elements[index][2]]
+        assert tag == "div", page.elements[index]
+        assert "scroll" in (box.get("class") or "").split()
+        assert (box.get("role"), box.get("tabindex")) == ("region", "0")
+        assert box.get("aria-labelledby") in ids
+    sheet = rules(page.style)
+    scroll = {k: v for selectors, d in sheet if ".scroll" in selectors for k, v in d.items()}
+    assert scroll.get("overflow-x") == "auto"
+    assert scroll.get("position") == "relative"
+    assert scroll.get("overflow") == "visible"  # in print
