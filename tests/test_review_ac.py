@@ -41,6 +41,10 @@ def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         "forms": run("render", "DEMO-0002", "--html"),
         "subject access": run("export", "DEMO-0002", "--format", "html"),
         "report": run("--calendar", "sample", "report", "--year", "2025/26"),
+        # A week in which no offer, review or placement ended: percentages of nothing.
+        "report of a quiet week": run(
+            "--calendar", "sample", "report", "--from", "2026-01-05", "--to", "2026-01-09"
+        ),
     }
 
 
@@ -157,3 +161,50 @@ def test_AC2_a_table_too_wide_for_320_pixels_scrolls_in_its_own_labelled_region(
     assert scroll.get("overflow-x") == "auto"
     assert scroll.get("position") == "relative"
     assert scroll.get("overflow") == "visible"  # in print
+
+
+class Spoken(HTMLParser):
+    """What a screen reader reads of each table cell and headline figure: its text, less what
+    is `aria-hidden`."""
+
+    VOID = frozenset({"meta", "br", "link", "img", "input", "hr", "col"})
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.cells: list[str] = []
+        self._open: list[tuple[str, bool]] = []  # each open element, and whether it is hidden
+        self._cell: list[str] | None = None
+        self.feed(html)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self.VOID:
+            return
+        hidden = dict(attrs).get("aria-hidden") == "true"
+        self._open.append((tag, hidden))
+        if tag in {"td", "th", "strong"}:
+            self._cell = []
+
+    def handle_endtag(self, tag: str) -> None:
+        while self._open:
+            if self._open.pop()[0] == tag:
+                break
+        if tag in {"td", "th", "strong"} and self._cell is not None:
+            self.cells.append("".join(self._cell).strip())
+            self._cell = None
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None and not any(hidden for _, hidden in self._open):
+            self._cell.append(data)
+
+
+@pytest.mark.parametrize("name", [*PAGES, "report of a quiet week"])
+def test_AC3_no_cell_reads_as_empty(pages: dict[str, str], name: str) -> None:
+    """An empty cell is read as "blank", which a parent reading the response cannot tell from
+    a fault: the response left "Met late" empty for a deadline not met and "Basis" empty for
+    an obligation with none, and the report's dash for a figure of nothing (a percentage of no
+    offers) is silent in most screen readers. Each now reads as words."""
+    cells = Spoken(pages[name]).cells
+    assert len(cells) > 20
+    assert [c for c in cells if c in {"", "-", "–"}] == []
+    if name == "report of a quiet week":
+        assert "not available" in cells
