@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -208,3 +207,60 @@ def test_AC3_no_cell_reads_as_empty(pages: dict[str, str], name: str) -> None:
     assert [c for c in cells if c in {"", "-", "–"}] == []
     if name == "report of a quiet week":
         assert "not available" in cells
+
+
+class Named(HTMLParser):
+    """Each table's name as a screen reader announces it (its caption, or the text of what its
+    `aria-labelledby` names), and every element id with its text."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.tables: list[dict[str, str | None]] = []  # aria-labelledby, aria-label, caption
+        self.text: dict[str, str] = {}
+        self.ids: list[str] = []
+        self._open: list[str | None] = []
+        self.feed(html)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = dict(attrs)
+        if tag == "table":
+            self.tables.append(
+                {
+                    "aria-labelledby": attributes.get("aria-labelledby"),
+                    "aria-label": attributes.get("aria-label"),
+                    "caption": None,
+                }
+            )
+        if tag == "caption" and self.tables:
+            self.tables[-1]["caption"] = attributes.get("id") or "caption"
+        if attributes.get("id"):
+            self.ids.append(str(attributes["id"]))
+        if tag not in Spoken.VOID:
+            self._open.append(attributes.get("id"))
+
+    def handle_endtag(self, tag: str) -> None:
+        if self._open:
+            self._open.pop()
+
+    def handle_data(self, data: str) -> None:
+        for opened in self._open:
+            if opened:
+                self.text[opened] = self.text.get(opened, "") + data
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_AC4_every_table_has_a_name_and_every_id_is_the_pages_one(
+    pages: dict[str, str], name: str
+) -> None:
+    """A screen reader's list of tables (NVDA's T key) said only "table" twelve times over for
+    the forms and fifteen for the response. Each table is now named by its caption or by the
+    heading above it (`aria-labelledby`), which exists, holds words and is the page's one."""
+    page = Named(pages[name])
+    assert len(page.tables) >= 10
+    for table in page.tables:
+        named = table["aria-labelledby"]
+        if named is not None:
+            assert page.text.get(named, "").strip(), table
+        else:
+            assert table["caption"] or (table["aria-label"] or "").strip(), table
+    assert len(page.ids) == len(set(page.ids))
