@@ -118,15 +118,16 @@ def _shown(tokens: Sequence[str]) -> list[str]:
     shown = list(tokens)
     for i, token in enumerate(shown):
         if token == _DATABASE and i + 1 < len(shown):
-            shown[i + 1] = without_password(shown[i + 1])
+            shown[i + 1] = given_without_passwords(shown[i + 1])
         elif token.startswith(f"{_DATABASE}="):
-            shown[i] = f"{_DATABASE}={without_password(token.partition('=')[2])}"
+            shown[i] = f"{_DATABASE}={given_without_passwords(token.partition('=')[2])}"
     return shown
 
 
-def without_password(database: str) -> str:
-    """`database` with any password hidden, that before the `@` and every password option's
-    (`?password=`); a path (no `://`) as written."""
+def given_without_passwords(database: str) -> str:
+    """`database`, a URL as given on the command line, with any password hidden, that before
+    the `@` and every password option's (`?password=`); a path (no `://`) as written. (A URL
+    already read is shown by `without_passwords`.)"""
     if "://" not in database:
         return database
     try:
@@ -150,7 +151,7 @@ def urls_hidden(text: str, given: Given | None) -> str:
         if "://" in value:
             urls.add(value)
     for url in sorted(urls, key=len, reverse=True):
-        text = text.replace(url, without_password(url))
+        text = text.replace(url, given_without_passwords(url))
     return text
 
 

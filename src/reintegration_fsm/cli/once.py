@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import click
 from click.core import ParameterSource
 
-from reintegration_fsm.cli.misplaced import without_password
+from reintegration_fsm.cli.misplaced import given_without_passwords
 from reintegration_fsm.cli.text import neutralise
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -52,7 +52,7 @@ class Once(click.Option):
         if len(given) > 1 and not ctx.resilient_parsing:
             name = "/".join(self.opts)
             times = "twice" if len(value) == 2 else f"{len(value)} times"
-            shown = [shlex.quote(without_password(str(each))) for each in given]
+            shown = [shlex.quote(given_without_passwords(str(each))) for each in given]
             values = ", ".join(shown[:-1]) + f" and {shown[-1]}"
             raise click.BadOptionUsage(
                 self.opts[-1],
