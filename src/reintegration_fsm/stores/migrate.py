@@ -15,6 +15,7 @@ leaves nothing.
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import functools
 import hashlib
@@ -33,8 +34,10 @@ from reintegration_fsm.stores import engines, postgresql, schema, sqlite
 from reintegration_fsm.stores.failures import UPGRADING, converted
 
 if TYPE_CHECKING:
-    # Alembic (with Mako and Pygments under it) is imported where a store is first opened or
-    # upgraded, not with the package: a command line that opens none pays nothing for it.
+    # Alembic (with Mako and Pygments under it) is imported only where a database is migrated
+    # or stamped: opening a store reads the shipped revisions from the migration files' text
+    # (`_chain`) and the version table with plain SQL (`stamped`), so a command line that
+    # opens one pays nothing for it.
     from alembic.config import Config
     from alembic.script import ScriptDirectory
 
@@ -63,6 +66,10 @@ _ADVISORY_KEY = int.from_bytes(
 """The PostgreSQL advisory lock an upgrade holds (advisory locks are each database's own)."""
 
 _creating = sa.Table(CREATING, sa.MetaData(), sa.Column("made_by", sa.String(16), primary_key=True))
+_version = sa.Table(
+    VERSION_TABLE, sa.MetaData(), sa.Column("version_num", sa.String(32), nullable=False)
+)
+"""The version table as Alembic makes it (`stamped` reads it)."""
 
 
 class NoGoingBack(StoreError):
@@ -448,22 +455,64 @@ def _scripts() -> ScriptDirectory:
     return ScriptDirectory.from_config(config())
 
 
-def revisions() -> list[str]:
-    """The shipped revisions, oldest first."""
-    return [script.revision for script in reversed(list(_scripts().walk_revisions()))]
-
-
-def _first() -> str | None:
-    """The oldest revision of the shipped migrations."""
-    return _scripts().get_base()
+_ASSIGNED = re.compile(r"^(revision|down_revision)(?:\s*:[^=\n]*)?\s*=\s*(.+?)\s*$", re.M)
+"""A migration file's module-level assignment of its `revision` or `down_revision` (with or
+without an annotation), as Alembic's template writes it: the value a literal."""
 
 
 @functools.cache
+def _chain() -> tuple[str, ...]:
+    """The shipped revisions, oldest first, read from the migration files' text without
+    running them (nor importing Alembic, which runs every one): each file's `revision` and
+    `down_revision`, assigned at a line's start, followed from the one with none. The files
+    Alembic reads are the ones read: every `*.py` in `migrations/versions` but `__init__.py`
+    (from an installed wheel too). Read once.
+
+    Raises:
+        AssertionError: a file without one literal `revision` and `down_revision`, or
+            revisions that are not one chain (a branch, a merge, a gap, a cycle).
+    """
+    versions = resources.files("reintegration_fsm.stores") / "migrations" / "versions"
+    after: dict[str | None, str] = {}
+    seen: set[str] = set()
+    for entry in versions.iterdir():
+        name = entry.name
+        if not name.endswith(".py") or name.startswith(("__init__", ".#")):
+            continue
+        found: dict[str, object] = {}
+        for key, value in _ASSIGNED.findall(entry.read_text(encoding="utf-8")):
+            assert key not in found, f"migration {name} assigns {key} twice"
+            found[key] = ast.literal_eval(value)
+        revision, down = found.get("revision"), found.get("down_revision")
+        assert isinstance(revision, str), f"migration {name}: no revision = '...' read"
+        assert "down_revision" in found, f"migration {name}: no down_revision = ... read"
+        assert down is None or isinstance(down, str), f"migration {name} merges revisions"
+        assert revision not in seen, f"revision {revision} is shipped twice"
+        assert down not in after, f"revisions {after[down]} and {revision} both follow {down}"
+        seen.add(revision)
+        after[down] = revision
+    order: list[str] = []
+    at = after.get(None)
+    while at is not None:
+        order.append(at)
+        at = after.get(at)
+    assert 0 < len(order) == len(seen), f"the shipped revisions are not one chain: {after}"
+    return tuple(order)
+
+
+def revisions() -> list[str]:
+    """The shipped revisions, oldest first."""
+    return list(_chain())
+
+
+def _first() -> str:
+    """The oldest revision of the shipped migrations."""
+    return _chain()[0]
+
+
 def head() -> str:
     """The newest revision of the shipped migrations."""
-    found = _scripts().get_current_head()
-    assert found is not None  # pragma: no cover - the package ships its migrations
-    return found
+    return _chain()[-1]
 
 
 def refuse_behind(conn: Connection, action: str) -> None:
@@ -529,10 +578,13 @@ def stamped(conn: Connection) -> str | None:
         StoreError: its version table holds more than one revision (a newer version's
             branched migrations, or an alteration).
     """
-    from alembic.migration import MigrationContext
-
-    context = MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE})
-    heads = context.get_current_heads()
+    # As Alembic's `MigrationContext.get_current_heads()` reads it (the table found on the
+    # connection's default schema, PostgreSQL's search_path), without importing Alembic. The
+    # table is looked for first, not its SELECT's failure caught: on PostgreSQL a failed
+    # statement aborts the transaction the caller may be in.
+    heads: tuple[str, ...] = ()
+    if sa.inspect(conn).has_table(VERSION_TABLE):
+        heads = tuple(conn.execute(sa.select(_version.c.version_num)).scalars())
     if len(heads) > 1:
         why = (
             "a newer version made it; use that version"
@@ -562,4 +614,4 @@ symbol Alembic reads (`head`, `base`) nor text with a space or a sign in it."""
 def _known(revision: str) -> bool:
     """Whether `revision` is one of the shipped migrations, named in full: not a symbol or a
     prefix Alembic would read as one (`head`, `0014@head`, `001`), which a stamp never is."""
-    return revision in revisions()
+    return revision in _chain()
