@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import sqlite3
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,22 @@ def test_a_missing_source_file_is_refused_and_never_made(tmp_path: Path) -> None
     assert refused.value.reason == copying.NO_SOURCE
     assert str(missing) in str(refused.value)
     assert not missing.exists()
+
+
+def test_an_empty_source_file_is_refused_and_left_as_it_is(tmp_path: Path) -> None:
+    """An empty SQLite source file is refused before it is opened: SQLite would write a new
+    database's header into it, and the store would make it its owner's only (a copy never
+    changes its source)."""
+    empty = tmp_path / "empty.sqlite"
+    empty.touch()
+    empty.chmod(0o640)
+    with pytest.raises(CopyRefused) as refused:
+        copy_store(f"sqlite:///{empty}", f"sqlite:///{tmp_path / 'target.sqlite'}")
+    assert refused.value.reason == copying.NO_SOURCE
+    assert "is empty" in str(refused.value)
+    assert empty.stat().st_size == 0
+    assert stat.S_IMODE(empty.stat().st_mode) == 0o640
+    assert not (tmp_path / "target.sqlite").exists()
 
 
 def test_engines_the_caller_keeps_open_keep_their_databases(demo_db: str) -> None:

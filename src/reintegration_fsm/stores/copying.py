@@ -173,12 +173,18 @@ def _opened(url_or_engine: str | URL | Engine) -> Iterator[Engine]:
 
 
 def _refuse_missing_file(source: str | URL | Engine) -> None:
-    """Refuse a SQLite source whose file is missing, before opening it would make one."""
+    """Refuse a SQLite source whose file is missing or empty, before opening it would make
+    one, or write a new database's header and mode into the empty file: a copy never changes
+    its source."""
     if isinstance(source, Engine):
         return
     found = sqlite.database_file(make_url(source))
     if found is not None and not os.path.exists(found):
         raise CopyRefused(NO_SOURCE, f"cannot copy the store: no file {found!r} to copy from")
+    if found is not None and os.path.isfile(found) and os.path.getsize(found) == 0:
+        raise CopyRefused(
+            NO_SOURCE, f"cannot copy the store: the file {found!r} is empty, no store to copy"
+        )
 
 
 def _file_to_make(target: str | URL | Engine) -> str | None:
