@@ -264,6 +264,7 @@ def _copied(
                     "checkpoint_taken_at": taken,
                     "kept_checkpoint_taken_at": kept_taken,
                     "problems": problems,
+                    "changed_on_source": list(report.changed),
                 }
             )
         )
@@ -280,9 +281,30 @@ def _copied(
                 "sound: the copy's hash chains check, every case replays, and every case of "
                 f"the source's checkpoint taken {taken}{also} extends it"
             )
+    if report.changed:
+        click.echo(_changed_warning(report.changed), err=True)
     if problems:
         click.echo(f"error: {len(problems)} problem(s) found in the copy", err=True)
         ctx.exit(REFUSED)
+
+
+CHANGED_SHOWN = 20
+"""How many of the cases changed on the source during a copy the warning names."""
+
+
+def _changed_warning(changed: tuple[str, ...]) -> str:
+    """The warning that the source was written to while it was copied (review XF, XF1): a step,
+    an erasure or a retention run recorded there meanwhile is not in the copy, which verifies
+    all the same, and would be lost by moving the service to it."""
+    named = ", ".join(changed[:CHANGED_SHOWN])
+    if len(changed) > CHANGED_SHOWN:
+        named += f" and {len(changed) - CHANGED_SHOWN:,} more"
+    return (
+        f"warning: {len(changed):,} case(s) changed on the source while it was copied, and the "
+        f"copy holds them as they were before, or not at all: {named}. A step, redaction or "
+        "retention run recorded there meanwhile is not in the copy: stop every process that "
+        "writes to the source, then copy again into an empty database"
+    )
 
 
 OWNERS = (Party.AP.value, Party.HOST.value, Party.LA.value)

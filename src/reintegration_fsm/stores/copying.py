@@ -101,6 +101,11 @@ class CopyReport:
     problems: tuple[Problem, ...]
     """What `verify(checkpoint)` and `unguarded()` found on the copy: empty when it is sound
     and extends every case of `checkpoint`."""
+    changed: tuple[str, ...] = ()
+    """The cases the source, once the copy was checked, held otherwise than the copy: saved,
+    redacted (an erasure, a retention run) or opened there after the copy read it, so that the
+    copy holds them as they were, or not at all; by case id. Empty when nothing wrote to the
+    source meanwhile (review XF, XF1)."""
 
 
 def copy_store(
@@ -127,6 +132,8 @@ def copy_store(
     they are committed, before the check (which takes as long as a `verify()` of the copy).
     `workers` > 1 checks the copy in that many processes, as `verify(workers=...)` does, when
     `target` is a URL (an `Engine` given is checked in this process).
+    The report's `changed` names the cases the source holds otherwise than the copy once it is
+    checked: written to meanwhile (a service left running), which the copy does not hold.
 
     Raises:
         CopyRefused: `source` holds no store, or one at another revision than the newest (run
@@ -280,7 +287,19 @@ def _copy(
     if written is not None:
         written(*counts)
     problems = checking.problems(target, anchor)
-    return CopyReport(*counts, checkpoint=anchor, problems=tuple(problems))
+    # A service left writing to the source meanwhile: what it wrote (an erasure, say) is not in
+    # the copy, which verifies all the same; said, so that it is not lost unawares (XF1).
+    changed = changed_since(
+        checking.store(source).checkpoint(), checking.store(target).checkpoint()
+    )
+    return CopyReport(*counts, checkpoint=anchor, problems=tuple(problems), changed=changed)
+
+
+def changed_since(source: Checkpoint, copy: Checkpoint) -> tuple[str, ...]:
+    """The cases of `source` that `copy` does not hold as they are (another version, last hash
+    or redaction records), or not at all, by case id."""
+    copied = {case.case_id: case for case in copy.cases}
+    return tuple(case.case_id for case in source.cases if copied.get(case.case_id) != case)
 
 
 @contextlib.contextmanager
