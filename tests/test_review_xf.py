@@ -416,3 +416,32 @@ def test_two_authorities_protocols_of_one_name_are_checked_per_authority_after_a
     for authority, file in files.items():
         checked = invoke("--protocol", file, "--db", target, "--authority", authority, "verify")
         assert checked.exit_code == 0, checked.output
+
+
+def test_XF3_an_export_of_a_copy_imported_back_skips_the_redacted_cases_without_a_word_of_loss(
+    database: Callable[[str, str], str],
+) -> None:
+    """`export --all` of a copy, imported into the store it was copied from: every case is
+    already stored, the redacted one with its records. The import refused that case without
+    --without-redaction-records, and with it said that it "was imported without its 5
+    redaction records", though it imported nothing and the store keeps them (XF3)."""
+    source, target = database("sqlite", "source"), database("sqlite", "target")
+    with SqlAlchemyStore(source, calendar=CALENDAR) as store:
+        store.create_schema()
+        demo.run(store, CALENDAR)
+        store.redact(
+            "DEMO-0001", 2, ["form.parent_name"], "Erasure", by=ADMISSIONS, on=dt.date.today()
+        )
+    assert invoke("--db", source, "db", "copy", target).exit_code == 0
+    exported = invoke("--db", target, "export", "--all")
+    assert exported.exit_code == 0, exported.output
+    path = Path(target.removeprefix("sqlite:///")).with_name("all.json")
+    path.write_text(exported.stdout, encoding="utf-8")
+
+    for options in ([], ["--without-redaction-records"]):
+        imported = invoke("--db", source, "import", *options, str(path))
+        assert imported.exit_code == 0, imported.output
+        assert imported.stdout.strip() == "imported 0 case(s), 0 transition(s); 4 already stored"
+        assert "redaction record" not in imported.stderr
+    with SqlAlchemyStore(source, calendar=CALENDAR) as store:
+        assert len(store.redactions("DEMO-0001")) == 5

@@ -299,7 +299,8 @@ def import_(ctx: click.Context, file: str, dropping: bool) -> None:
                     f"{item.label}: case id {item.case_id!r} is already taken, by another "
                     "history than this one"
                 )
-            elif (item.redactions or item.removed) and not dropping:
+            elif (item.redactions or item.removed) and item.case_id not in stored and not dropping:
+                # (A case stored with this history is skipped, its records kept: XF3.)
                 problems.append(interchange.records_refused(item))
         if problems:
             raise Failure(f"nothing imported from {file}", problems)
@@ -318,7 +319,7 @@ def import_(ctx: click.Context, file: str, dropping: bool) -> None:
     for item in incoming:
         if item.unfingerprinted is not None:
             click.echo(f"note: {item.unfingerprinted}", err=True)
-        if item.redactions or item.removed:
+        if (item.redactions or item.removed) and item.case_id not in stored:
             click.echo(f"note: {interchange.records_dropped(item)}", err=True)
 
 
