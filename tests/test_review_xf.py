@@ -316,7 +316,9 @@ def _redacting_meanwhile(monkeypatch: pytest.MonkeyPatch, source: str) -> Callab
 
     def meanwhile(conn: sa.Connection, table: Any, rows: list[dict[str, Any]]) -> None:
         if not made:
-            with SqlAlchemyStore(source, calendar=CALENDAR) as service:
+            # (On SQLite the redaction then waits its busy timeout to flush the WAL, which the
+            # copy's snapshot holds: a short one keeps the test quick.)
+            with SqlAlchemyStore(source, calendar=CALENDAR, busy_timeout=0.5) as service:
                 case_id, seq, paths = "DEMO-0001", 2, ["form.parent_name"]
                 service.redact(case_id, seq, paths, "Erasure", by=ADMISSIONS, on=dt.date.today())
                 made.extend(str(note.seq) for note in service.redactions(case_id))
