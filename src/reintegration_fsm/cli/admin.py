@@ -264,7 +264,7 @@ def _copied(
                     "checkpoint_taken_at": taken,
                     "kept_checkpoint_taken_at": kept_taken,
                     "problems": problems,
-                    "changed_on_source": list(report.changed),
+                    "changed_on_source": (None if report.changed is None else list(report.changed)),
                 }
             )
         )
@@ -281,12 +281,24 @@ def _copied(
                 "sound: the copy's hash chains check, every case replays, and every case of "
                 f"the source's checkpoint taken {taken}{also} extends it"
             )
-    if report.changed:
+    if report.changed is None:
+        click.echo(UNCOMPARED, err=True)
+    elif report.changed:
         click.echo(_changed_warning(report.changed), err=True)
     if problems:
         click.echo(f"error: {len(problems)} problem(s) found in the copy", err=True)
         ctx.exit(REFUSED)
 
+
+UNCOMPARED = (
+    "warning: the source could not be read again once the copy was checked, so whether a "
+    "process wrote to it while it was copied is not known: stop every process that writes to "
+    "the source, take a checkpoint of it (`checkpoint -o FILE`), and check the copy against it "
+    "(`reintegration-fsm --db TARGET_URL verify --checkpoint FILE`): a case the copy holds as it "
+    "was before, or not at all, is named"
+)
+"""The warning that the source could not be compared with the copy once it was checked
+(review RR, RR1)."""
 
 CHANGED_SHOWN = 20
 """How many of the cases changed on the source during a copy the warning names."""

@@ -101,11 +101,13 @@ class CopyReport:
     problems: tuple[Problem, ...]
     """What `verify(checkpoint)` and `unguarded()` found on the copy: empty when it is sound
     and extends every case of `checkpoint`."""
-    changed: tuple[str, ...] = ()
+    changed: tuple[str, ...] | None = ()
     """The cases the source, once the copy was checked, held otherwise than the copy: saved,
     redacted (an erasure, a retention run) or opened there after the copy read it, so that the
     copy holds them as they were, or not at all; by case id. Empty when nothing wrote to the
-    source meanwhile (review XF, XF1)."""
+    source meanwhile (review XF, XF1). None when it is not known: the source (or the copy)
+    could not be read again once the copy was checked (a lost connection, say), which leaves
+    the copy and its check as they are (review RR, RR1)."""
 
 
 def copy_store(
@@ -133,7 +135,8 @@ def copy_store(
     `workers` > 1 checks the copy in that many processes, as `verify(workers=...)` does, when
     `target` is a URL (an `Engine` given is checked in this process).
     The report's `changed` names the cases the source holds otherwise than the copy once it is
-    checked: written to meanwhile (a service left running), which the copy does not hold.
+    checked: written to meanwhile (a service left running), which the copy does not hold; None
+    when the source could not be read again to tell.
 
     Raises:
         CopyRefused: `source` holds no store, or one at another revision than the newest (run
@@ -289,9 +292,15 @@ def _copy(
     problems = checking.problems(target, anchor)
     # A service left writing to the source meanwhile: what it wrote (an erasure, say) is not in
     # the copy, which verifies all the same; said, so that it is not lost unawares (XF1).
-    changed = changed_since(
-        checking.store(source).checkpoint(), checking.store(target).checkpoint()
-    )
+    changed: tuple[str, ...] | None
+    try:
+        changed = changed_since(
+            checking.store(source).checkpoint(), checking.store(target).checkpoint()
+        )
+    except StoreError:
+        # The copy is written and checked: a source lost since makes the comparison unknown,
+        # not the check's finding void (RR1).
+        changed = None
     return CopyReport(*counts, checkpoint=anchor, problems=tuple(problems), changed=changed)
 
 
