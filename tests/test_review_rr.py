@@ -6,6 +6,7 @@ without Alembic, the pages' accessibility changes). Invented names only.
 from __future__ import annotations
 
 import json
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ from click.testing import CliRunner
 from reintegration_fsm import demo
 from reintegration_fsm.cli import cli
 from reintegration_fsm.errors import StoreError
-from reintegration_fsm.stores import SqlAlchemyStore, copy_store, copying
+from reintegration_fsm.stores import SqlAlchemyStore, copy_store, copying, migrate
 from store_contract import CALENDAR
 
 
@@ -83,3 +84,30 @@ def test_RR1_db_copy_says_the_copy_is_sound_and_that_the_source_could_not_be_com
     assert "verify --checkpoint FILE" in copied.stderr
     assert as_json.exit_code == 0, as_json.output
     assert json.loads(as_json.stdout)["changed_on_source"] is None
+
+
+def test_RR2_a_migrations_docstring_line_starting_with_revision_is_not_read_as_its_revision(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shipped revisions are read from the migration files' text (SX6-1): a docstring line
+    that starts with `revision = ` in words raised a SyntaxError from every store's opening."""
+    shipped = resources.files("reintegration_fsm.stores") / "migrations" / "versions"
+    versions = tmp_path / "stores" / "migrations" / "versions"
+    versions.mkdir(parents=True)
+    for entry in shipped.iterdir():
+        if entry.name.endswith(".py"):
+            text = entry.read_text(encoding="utf-8")
+            if entry.name.startswith("0017"):
+                text = text.replace('"""', '"""\nrevision = 0016 kept it.\n', 1)
+            (versions / entry.name).write_text(text, encoding="utf-8")
+    shipped_chain = migrate.revisions()
+    monkeypatch.setattr(migrate.resources, "files", lambda package: tmp_path / "stores")
+    migrate._chain.cache_clear()
+    try:
+        read = migrate.revisions()
+    finally:
+        monkeypatch.undo()
+        migrate._chain.cache_clear()
+    assert "\nrevision = 0016 kept it." in (versions / "0017_authority_order.py").read_text()
+    assert read == shipped_chain
+    assert read[-1] == migrate.head()

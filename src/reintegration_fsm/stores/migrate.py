@@ -455,9 +455,17 @@ def _scripts() -> ScriptDirectory:
     return ScriptDirectory.from_config(config())
 
 
-_ASSIGNED = re.compile(r"^(revision|down_revision)(?:\s*:[^=\n]*)?\s*=\s*(.+?)\s*$", re.M)
+_TEXT = r"""(?:"[^"\\\n]*"|'[^'\\\n]*')"""
+_ASSIGNED = re.compile(
+    rf"^(revision|down_revision)(?:\s*:[^=\n]*)?\s*=\s*"
+    rf"({_TEXT}|None|\(\s*{_TEXT}(?:\s*,\s*{_TEXT})*\s*,?\s*\))\s*(?:#.*)?$",
+    re.M,
+)
 """A migration file's module-level assignment of its `revision` or `down_revision` (with or
-without an annotation), as Alembic's template writes it: the value a literal."""
+without an annotation, and a comment after it), as Alembic's template writes it: the value a
+quoted text, None, or a merge's tuple of texts. A docstring's line that starts with `revision
+= ` in words (`revision = 0007 kept them`) is not one: `ast.literal_eval` failed on it, a
+`SyntaxError` that stopped every store from opening (review RR, RR2)."""
 
 
 @functools.cache
