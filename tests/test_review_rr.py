@@ -111,3 +111,21 @@ def test_RR2_a_migrations_docstring_line_starting_with_revision_is_not_read_as_i
     assert "\nrevision = 0016 kept it." in (versions / "0017_authority_order.py").read_text()
     assert read == shipped_chain
     assert read[-1] == migrate.head()
+
+
+def test_RR3_the_warning_of_cases_changed_on_the_source_shows_a_stored_escape_harmlessly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The case ids the warning names are read from the source as stored: one written behind
+    the store with a terminal's escape (clear the screen) is shown, not acted on, as every
+    other line for people is."""
+    source = _demo_store(tmp_path)
+    monkeypatch.setattr(copying, "changed_since", lambda *_: ("DEMO-0001\x1b[2J",))
+
+    copied = CliRunner().invoke(
+        cli, ["--db", source, "db", "copy", str(tmp_path / "c.sqlite")], color=True
+    )
+
+    assert copied.exit_code == 0, copied.output
+    assert "changed on the source while it was copied" in copied.stderr
+    assert "\x1b" not in copied.stderr

@@ -32,7 +32,7 @@ from reintegration_fsm.cli.common import (
     today,
 )
 from reintegration_fsm.cli.once import option
-from reintegration_fsm.cli.text import to_json
+from reintegration_fsm.cli.text import neutralise, to_json
 from reintegration_fsm.errors import StoreError
 from reintegration_fsm.protocol import diagrams
 from reintegration_fsm.stores import (
@@ -284,7 +284,8 @@ def _copied(
     if report.changed is None:
         click.echo(UNCOMPARED, err=True)
     elif report.changed:
-        click.echo(_changed_warning(report.changed), err=True)
+        # (Case ids as stored: a row written behind the store may hold a terminal's escape.)
+        click.echo(neutralise(_changed_warning(report.changed)), err=True)
     if problems:
         click.echo(f"error: {len(problems)} problem(s) found in the copy", err=True)
         ctx.exit(REFUSED)
