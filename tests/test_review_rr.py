@@ -126,6 +126,6 @@ def test_RR3_the_warning_of_cases_changed_on_the_source_shows_a_stored_escape_ha
         cli, ["--db", source, "db", "copy", str(tmp_path / "c.sqlite")], color=True
     )
 
-    assert copied.exit_code == 0, copied.output
+    assert copied.exit_code == 1, copied.output
     assert "changed on the source while it was copied" in copied.stderr
     assert "\x1b" not in copied.stderr

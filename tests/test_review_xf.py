@@ -353,7 +353,7 @@ def test_XF1_a_copy_names_the_cases_the_source_changed_while_it_was_copied(
         assert copy.redactions("DEMO-0001") == []
 
 
-def test_XF1_db_copy_warns_of_the_cases_changed_on_the_source_and_says_nothing_otherwise(
+def test_XF1_db_copy_names_the_cases_changed_on_the_source_exit_1_and_nothing_otherwise(
     database: Callable[[str, str], str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     source = database("sqlite", "source")
@@ -367,9 +367,10 @@ def test_XF1_db_copy_warns_of_the_cases_changed_on_the_source_and_says_nothing_o
 
     copied = invoke("--db", source, "db", "copy", database("sqlite", "target"), "--format", "json")
 
-    assert copied.exit_code == 0, copied.output
+    assert copied.exit_code == 1, copied.output  # a script must not move to it on exit 0
     assert json.loads(copied.stdout)["changed_on_source"] == ["DEMO-0001"]
-    assert "warning: 1 case(s) changed on the source while it was copied" in copied.stderr
+    assert json.loads(copied.stdout)["problems"] == []  # the copy itself checks sound
+    assert "error: 1 case(s) changed on the source while it was copied" in copied.stderr
     assert "DEMO-0001" in copied.stderr
     assert "copy again into an empty database" in copied.stderr
 

@@ -247,7 +247,9 @@ def _copied(
     urls: tuple[str, str],
     output_format: str,
 ) -> None:
-    """Say what `db copy` copied and whether the copy verifies (exit 1 when it does not)."""
+    """Say what `db copy` copied, whether the copy verifies, and whether the source changed
+    while it was copied (exit 1 when the copy does not verify, or lacks what the source holds
+    now)."""
     source, target = urls
     problems = views.problem_rows(report.problems)
     taken = report.checkpoint.taken_at.isoformat() + "Z"
@@ -285,9 +287,12 @@ def _copied(
         click.echo(UNCOMPARED, err=True)
     elif report.changed:
         # (Case ids as stored: a row written behind the store may hold a terminal's escape.)
-        click.echo(neutralise(_changed_warning(report.changed)), err=True)
+        click.echo(neutralise(_changed_error(report.changed)), err=True)
     if problems:
         click.echo(f"error: {len(problems)} problem(s) found in the copy", err=True)
+    if problems or report.changed:
+        # A script moving the service to the copy on exit 0 would lose what the source holds
+        # now and the copy does not (a step, or an erasure's removal undone).
         ctx.exit(REFUSED)
 
 
@@ -305,15 +310,15 @@ CHANGED_SHOWN = 20
 """How many of the cases changed on the source during a copy the warning names."""
 
 
-def _changed_warning(changed: tuple[str, ...]) -> str:
-    """The warning that the source was written to while it was copied (review XF, XF1): a step,
+def _changed_error(changed: tuple[str, ...]) -> str:
+    """The error that the source was written to while it was copied (review XF, XF1): a step,
     an erasure or a retention run recorded there meanwhile is not in the copy, which verifies
     all the same, and would be lost by moving the service to it."""
     named = ", ".join(changed[:CHANGED_SHOWN])
     if len(changed) > CHANGED_SHOWN:
         named += f" and {len(changed) - CHANGED_SHOWN:,} more"
     return (
-        f"warning: {len(changed):,} case(s) changed on the source while it was copied, and the "
+        f"error: {len(changed):,} case(s) changed on the source while it was copied, and the "
         f"copy holds them as they were before, or not at all: {named}. A step, redaction or "
         "retention run recorded there meanwhile is not in the copy: stop every process that "
         "writes to the source, then copy again into an empty database"
