@@ -49,9 +49,11 @@ from reintegration_fsm.stores import (
     due_as_of,
     erasure,
     schema,
+    sql_redacting,
+    sql_saving,
+    sql_verifying,
 )
 from reintegration_fsm.stores import memory as memory_store
-from reintegration_fsm.stores import sql as sql_store
 from reintegration_fsm.stores.checkpoints import CHECKPOINT
 from reintegration_fsm.stores.hashing import redaction_hash
 from reintegration_fsm.stores.personal import holds_placeholder
@@ -396,7 +398,7 @@ class EvidenceContract:
         ago), in this machine's local time as today is: not today, nor the entry's date."""
         stamp = utc_now() - dt.timedelta(days=3)
         with monkeypatch.context() as patched:
-            for module in (memory_store, sql_store, bulk):
+            for module in (memory_store, sql_saving, sql_redacting, sql_verifying, bulk):
                 patched.setattr(module, "utc_now", lambda: stamp)
             store.save(opened("case-01", on=dt.date.today() + dt.timedelta(days=7)))
         recorded = stamp.replace(tzinfo=dt.timezone.utc).astimezone().date()
@@ -1346,7 +1348,7 @@ class EvidenceContract:
     def clock_back(monkeypatch: pytest.MonkeyPatch, minutes: int) -> dt.datetime:
         """Every store's clock `minutes` behind: what it now reads."""
         back = utc_now() - dt.timedelta(minutes=minutes)
-        for module in (memory_store, sql_store):
+        for module in (memory_store, sql_saving, sql_redacting, sql_verifying):
             monkeypatch.setattr(module, "utc_now", lambda: back)
         return back
 

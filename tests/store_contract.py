@@ -68,9 +68,9 @@ from reintegration_fsm.stores import (
     SqlAlchemyStore,
     at_once,
     schema,
+    sql_verifying,
 )
 from reintegration_fsm.stores import opened as kept_names
-from reintegration_fsm.stores import sql as sql_store
 from reintegration_fsm.stores.migrate import CREATING, VERSION_TABLE
 from reintegration_fsm.stores.rows import Row, item_key, next_due, open_item_rows
 from scenario import (
@@ -1461,7 +1461,7 @@ class StoreContract:
         own = attrs.evolve(WORCESTERSHIRE, id="otherborough", version="3")
         theirs = own if kept == "the same rules" else attrs.evolve(own, weighting_points=7)
         store.protocols = (own,)
-        first_opened = sql_store.opened.first_opened
+        first_opened = kept_names.first_opened
         calls: list[int] = []
 
         def after_another_writer(new: Any, known: Any) -> Any:
@@ -1480,7 +1480,7 @@ class StoreContract:
             calls.append(len(known))
             return first_opened(new, known)
 
-        monkeypatch.setattr(sql_store.opened, "first_opened", after_another_writer)
+        monkeypatch.setattr(kept_names, "first_opened", after_another_writer)
         case = opened("case-01", protocol=own)
         if kept == "the same rules":
             store.save(case)
@@ -1507,7 +1507,7 @@ class StoreContract:
         theirs = attrs.evolve(own, weighting_points=7)
         store.protocols = (own, theirs)
         racing = SqlAlchemyStore(store.engine.url, calendar=CALENDAR, protocols=(theirs,))
-        first_opened = sql_store.opened.first_opened
+        first_opened = kept_names.first_opened
         raised: list[BaseException] = []
         waited: list[bool] = []
 
@@ -1527,7 +1527,7 @@ class StoreContract:
                 waited.append(racer.is_alive())
             return first_opened(new, known)
 
-        monkeypatch.setattr(sql_store.opened, "first_opened", compared_after_writing)
+        monkeypatch.setattr(kept_names, "first_opened", compared_after_writing)
         store.save(opened("case-01", protocol=own))
         racer.join(120)
         racing.close()
@@ -2524,7 +2524,7 @@ class StoreContract:
     def test_verify_checks_batch_by_batch_and_reports_its_progress(
         self, store: Store, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        monkeypatch.setattr(sql_store, "_VERIFY_BATCH", 2)  # five cases: three ranges of ids
+        monkeypatch.setattr(sql_verifying, "_VERIFY_BATCH", 2)  # five cases: three ranges of ids
         for number, length in enumerate((1, 3, 6, 2, 4)):
             store.save(built(f"case-{number:02}", length))
         calls: list[tuple[int, int]] = []
@@ -2996,7 +2996,7 @@ class SqlStoreContract(StoreContract):
 
     @pytest.fixture(autouse=True)
     def small_batches(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        monkeypatch.setattr(sql_store, "_VERIFY_BATCH", 3)
+        monkeypatch.setattr(sql_verifying, "_VERIFY_BATCH", 3)
 
     def test_entered_reads_each_stamp_as_stored_and_none_for_one_that_is_no_time(
         self, store: Store

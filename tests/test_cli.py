@@ -54,8 +54,7 @@ from reintegration_fsm.cli import cli, once
 from reintegration_fsm.cli.common import failure_from
 from reintegration_fsm.protocol import diagrams
 from reintegration_fsm.serialisation import unstructure
-from reintegration_fsm.stores import SqlAlchemyStore, bulk, parallel
-from reintegration_fsm.stores import sql as sql_store
+from reintegration_fsm.stores import SqlAlchemyStore, bulk, parallel, sql_verifying
 
 IDS = ("DEMO-0001", "DEMO-0002", "DEMO-0003", "DEMO-0004")
 
@@ -519,7 +518,7 @@ def test_verify_in_workers_prints_what_verify_alone_prints(
 ) -> None:
     """`--workers 2` (a batch per case here, so the four cases make ranges for two processes)
     lists the same problems and counts the same cases and transitions."""
-    monkeypatch.setattr(sql_store, "_VERIFY_BATCH", 1)
+    monkeypatch.setattr(sql_verifying, "_VERIFY_BATCH", 1)
     spread = parallel.spread
     spans: list[int] = []
 

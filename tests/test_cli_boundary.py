@@ -675,9 +675,9 @@ import time
 import uuid
 from pathlib import Path
 
-from reintegration_fsm.stores import sql
+from reintegration_fsm.stores import sql_verifying
 
-_checked = sql._verify_part
+_checked = sql_verifying._verify_part
 
 
 def slow_first_range(reopening, checkpoint, batch, span):
@@ -694,8 +694,8 @@ def slow_first_range(reopening, checkpoint, batch, span):
 if __name__ == "__main__":
     # As a terminal would run it, whatever started the test (a background job ignores SIGINT).
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    sql._VERIFY_BATCH = 1  # a range per demo case: four ranges for two processes
-    sql._verify_part = slow_first_range
+    sql_verifying._VERIFY_BATCH = 1  # a range per demo case: four ranges for two processes
+    sql_verifying._verify_part = slow_first_range
     from reintegration_fsm.cli import main
 
     sys.argv[0] = "reintegration-fsm"

@@ -18,8 +18,7 @@ from click.testing import CliRunner
 from conftest import database_beside
 from reintegration_fsm.cli import cli
 from reintegration_fsm.errors import FormInvalid
-from reintegration_fsm.stores import SqlAlchemyStore, copy_store, parallel, schema
-from reintegration_fsm.stores import sql as sql_store
+from reintegration_fsm.stores import SqlAlchemyStore, copy_store, parallel, schema, sql_verifying
 from store_contract import CALENDAR, built, reachable_engine, reset_database
 
 CASES = 7
@@ -29,7 +28,7 @@ CASES = 7
 def spread_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """The workers each `parallel.spread` call was given (the real one runs), with a batch of
     two cases to a range, so that a small store has several ranges to hand out."""
-    monkeypatch.setattr(sql_store, "_VERIFY_BATCH", 2)
+    monkeypatch.setattr(sql_verifying, "_VERIFY_BATCH", 2)
     calls: list[int] = []
     real = parallel.spread
 

@@ -55,7 +55,7 @@ from reintegration_fsm.stores import (
     SqlAlchemyStore,
     digests,
     schema,
-    sql,
+    sql_verifying,
 )
 from reintegration_fsm.stores.checkpoints import CHECKPOINT
 from reintegration_fsm.stores.stored import full_data
@@ -1266,7 +1266,8 @@ def test_a_redaction_record_numbered_with_text_is_named_and_the_rest_checked(
     raise Python's ValueError for the whole store, with any workers, and the command line exit
     70, "this is a bug", reporting nothing (found by a review). The record is named as a
     problem of its case, and every other case is still checked."""
-    monkeypatch.setattr(sql, "_VERIFY_BATCH", 1)  # a range per case: workers=2 spreads them
+    # A range per case: workers=2 spreads them.
+    monkeypatch.setattr(sql_verifying, "_VERIFY_BATCH", 1)
     url = f"sqlite:///{tmp_path / 'altered.sqlite'}"
     store = SqlAlchemyStore(url, calendar=CALENDAR)
     store.create_schema()

@@ -14,7 +14,14 @@ import pytest
 import sqlalchemy as sa
 
 from reintegration_fsm.errors import CaseNotFound, ConcurrentUpdate
-from reintegration_fsm.stores import SqlAlchemyStore, engines, guard, mariadb, postgresql, sql
+from reintegration_fsm.stores import (
+    SqlAlchemyStore,
+    engines,
+    guard,
+    mariadb,
+    postgresql,
+    sql_reading,
+)
 from reintegration_fsm.stores import sqlite as store_sqlite
 from store_contract import CALENDAR, HAPPY_PATH, built, ended
 
@@ -90,7 +97,7 @@ def _registries() -> dict[str, int]:
         "sqlite": len(store_sqlite._configured),
         "postgresql": len(postgresql._configured),
         "mariadb": len(mariadb._configured),
-        "streams": len(sql._streams),
+        "streams": len(sql_reading._streams),
         "turns": len(guard._turns),
     }
 

@@ -33,10 +33,11 @@ from reintegration_fsm.stores import (
     bulk,
     parallel,
     schema,
+    sql_verifying,
     upgrade,
 )
 from reintegration_fsm.stores import Store as StoreInterface
-from reintegration_fsm.stores import sql as sql_store
+from reintegration_fsm.stores import opened as kept_names
 from reintegration_fsm.stores import sqlite as sqlite_settings
 from reintegration_fsm.stores.rows import Row
 from scenario import AP_HEAD, AUTHORITY, PSP, REFERRED, information
@@ -583,7 +584,7 @@ def test_an_in_memory_store_verifies_in_this_process_whatever_the_workers(
 ) -> None:
     """No other process can open an in-memory SQLite database: verify(workers=2) checks it
     here, finding what the serial run finds."""
-    monkeypatch.setattr(sql_store, "_VERIFY_BATCH", 2)
+    monkeypatch.setattr(sql_verifying, "_VERIFY_BATCH", 2)
 
     def spread(*args: Any) -> None:
         raise AssertionError("an in-memory store was handed to worker processes")
@@ -609,7 +610,7 @@ def test_a_store_on_the_callers_engine_verifies_in_this_process_whatever_the_wor
     """An engine the caller made may reach its database by more than its URL (here a `creator`;
     `connect_args` or a `search_path` alike): workers reopening the URL would check another
     database (here a sound decoy) and call a tampered store sound. It is checked here."""
-    monkeypatch.setattr(sql_store, "_VERIFY_BATCH", 2)
+    monkeypatch.setattr(sql_verifying, "_VERIFY_BATCH", 2)
 
     def spread(*args: Any) -> None:
         raise AssertionError("a store on the caller's engine was handed to worker processes")
@@ -639,7 +640,7 @@ def test_a_worker_that_meets_a_database_error_raises_a_store_error(
 ) -> None:
     """A table gone under the workers (only they read the redactions): the library's error,
     not the driver's nor a broken process pool's."""
-    monkeypatch.setattr(sql_store, "_VERIFY_BATCH", 2)
+    monkeypatch.setattr(sql_verifying, "_VERIFY_BATCH", 2)
     store = SqlAlchemyStore(f"sqlite:///{tmp_path / 'cases.db'}", calendar=CALENDAR)
     store.create_schema()
     for number in range(6):
@@ -784,7 +785,7 @@ def test_another_authoritys_name_committed_mid_save_is_compared_under_repeatable
     theirs = attrs.evolve(own, weighting_points=7)
     store = SqlAlchemyStore(engine, calendar=CALENDAR, protocols=(own,))
     store.create_schema()
-    first_opened = sql_store.opened.first_opened
+    first_opened = kept_names.first_opened
     calls: list[int] = []
 
     def after_another_writer(new: object, known: dict[object, object]) -> object:
@@ -803,7 +804,7 @@ def test_another_authoritys_name_committed_mid_save_is_compared_under_repeatable
         calls.append(len(known))
         return first_opened(new, known)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(sql_store.opened, "first_opened", after_another_writer)
+    monkeypatch.setattr(kept_names, "first_opened", after_another_writer)
     try:
         with pytest.raises(ChangedProtocol) as refused:
             store.save(opened("case-01", protocol=own))
