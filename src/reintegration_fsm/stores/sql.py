@@ -28,31 +28,15 @@ from sqlalchemy import (
 )
 
 from reintegration_fsm.calendar import SchoolCalendar
-from reintegration_fsm.errors import (
-    FormInvalid,
-)
+from reintegration_fsm.errors import FormInvalid
 from reintegration_fsm.protocol.definition import Protocol
-from reintegration_fsm.stores import (
-    arguments,
-    bulk,
-    engines,
-    migrate,
-    sqlite,
-)
+from reintegration_fsm.stores import arguments, bulk, engines, migrate, sqlite
 from reintegration_fsm.stores import retention as retention_module
 from reintegration_fsm.stores.failures import converted
 from reintegration_fsm.stores.guard import Guard, guarded
-from reintegration_fsm.stores.holding import (
-    Seen,
-)
-from reintegration_fsm.stores.retention import (
-    RetentionPolicy,
-)
-from reintegration_fsm.stores.rows import (
-    CHANGING,
-    check_scope,
-    check_view,
-)
+from reintegration_fsm.stores.holding import Seen
+from reintegration_fsm.stores.retention import RetentionPolicy
+from reintegration_fsm.stores.rows import CHANGING, check_scope, check_view
 from reintegration_fsm.stores.schema import (
     cases,
     open_items,
@@ -66,16 +50,10 @@ from reintegration_fsm.stores.sql_listing import SqlListing
 from reintegration_fsm.stores.sql_reading import SqlReading, _streams
 from reintegration_fsm.stores.sql_redacting import SqlRedacting
 from reintegration_fsm.stores.sql_retention import SqlRetention
-from reintegration_fsm.stores.sql_saving import (
-    SqlSaving,
-)
-from reintegration_fsm.stores.sql_shared import (
-    _CREATE_SCHEMA,
-)
+from reintegration_fsm.stores.sql_saving import SqlSaving
+from reintegration_fsm.stores.sql_shared import _CREATE_SCHEMA
 from reintegration_fsm.stores.sql_shared import STORE as STORE
-from reintegration_fsm.stores.sql_verifying import (
-    SqlVerifying,
-)
+from reintegration_fsm.stores.sql_verifying import SqlVerifying
 
 
 class SqlAlchemyStore(

@@ -8,40 +8,18 @@ import itertools
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import (
-    Connection,
-    select,
-)
+from sqlalchemy import Connection, select
 
-from reintegration_fsm.errors import (
-    FormInvalid,
-    StoreError,
-)
+from reintegration_fsm.errors import FormInvalid, StoreError
 from reintegration_fsm.records import Transition
-from reintegration_fsm.stores import (
-    arguments,
-    bulk,
-)
+from reintegration_fsm.stores import arguments, bulk
 from reintegration_fsm.stores.failures import converted
 from reintegration_fsm.stores.guard import guarded
-from reintegration_fsm.stores.holding import (
-    already_stored,
-    imported_before,
-)
-from reintegration_fsm.stores.rows import (
-    Row,
-    refuse_other_authority,
-)
-from reintegration_fsm.stores.schema import (
-    cases,
-)
-from reintegration_fsm.stores.sql_saving import (
-    SqlSaving,
-)
-from reintegration_fsm.stores.sql_shared import (
-    _CHUNK,
-    _IMPORT,
-)
+from reintegration_fsm.stores.holding import already_stored, imported_before
+from reintegration_fsm.stores.rows import Row, refuse_other_authority
+from reintegration_fsm.stores.schema import cases
+from reintegration_fsm.stores.sql_saving import SqlSaving
+from reintegration_fsm.stores.sql_shared import _CHUNK, _IMPORT
 
 
 class SqlImporting(SqlSaving):

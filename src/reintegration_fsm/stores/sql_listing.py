@@ -7,25 +7,13 @@ import contextlib
 from datetime import date
 from typing import Any
 
-from sqlalchemy import (
-    func,
-    or_,
-    select,
-)
+from sqlalchemy import func, or_, select
 
 from reintegration_fsm.fields import NAME_LENGTH, folded_name, searched_stretch, text_problem
-from reintegration_fsm.stores import (
-    arguments,
-)
+from reintegration_fsm.stores import arguments
 from reintegration_fsm.stores.failures import read_back
 from reintegration_fsm.stores.guard import guarded
-from reintegration_fsm.stores.model import (
-    KINDS,
-    PARTIES,
-    CaseSummary,
-    DueItem,
-    LedgerEntry,
-)
+from reintegration_fsm.stores.model import KINDS, PARTIES, CaseSummary, DueItem, LedgerEntry
 from reintegration_fsm.stores.rows import (
     as_stage,
     found_by,
@@ -33,11 +21,7 @@ from reintegration_fsm.stores.rows import (
     summary,
     weighting_totals,
 )
-from reintegration_fsm.stores.schema import (
-    cases,
-    open_items,
-    weightings,
-)
+from reintegration_fsm.stores.schema import cases, open_items, weightings
 from reintegration_fsm.stores.sql_shared import (
     _LIST_CASES,
     _LIST_DUE,

@@ -11,29 +11,16 @@ import weakref
 from collections.abc import Generator, Iterable, Iterator
 from datetime import date, datetime
 
-from sqlalchemy import (
-    Connection,
-    Engine,
-    select,
-)
+from sqlalchemy import Connection, Engine, select
 
 from reintegration_fsm.case import Reintegration
-from reintegration_fsm.errors import (
-    CaseNotFound,
-    StoreError,
-)
+from reintegration_fsm.errors import CaseNotFound, StoreError
 from reintegration_fsm.records import Transition
-from reintegration_fsm.stores import (
-    arguments,
-    sqlite,
-    streaming,
-)
+from reintegration_fsm.stores import arguments, sqlite, streaming
 from reintegration_fsm.stores.as_of import check_as_of
 from reintegration_fsm.stores.failures import converted, read_back
 from reintegration_fsm.stores.guard import guarded
-from reintegration_fsm.stores.holding import (
-    Held,
-)
+from reintegration_fsm.stores.holding import Held
 from reintegration_fsm.stores.rows import (
     could_be_stored,
     entered_at,
@@ -43,10 +30,7 @@ from reintegration_fsm.stores.rows import (
     rebuilt,
     transitions_from_rows,
 )
-from reintegration_fsm.stores.schema import (
-    cases,
-    transitions,
-)
+from reintegration_fsm.stores.schema import cases, transitions
 from reintegration_fsm.stores.sql_shared import (
     _CHUNK,
     _LOAD_CASE,

@@ -7,37 +7,16 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from sqlalchemy import (
-    Connection,
-    func,
-    select,
-)
+from sqlalchemy import Connection, func, select
 
-from reintegration_fsm.errors import (
-    AlteredRow,
-    CaseNotFound,
-    FormInvalid,
-)
-from reintegration_fsm.stores import (
-    arguments,
-    erasure,
-)
+from reintegration_fsm.errors import AlteredRow, CaseNotFound, FormInvalid
+from reintegration_fsm.stores import arguments, erasure
 from reintegration_fsm.stores import retention as retention_module
 from reintegration_fsm.stores.failures import read_back
 from reintegration_fsm.stores.guard import guarded
-from reintegration_fsm.stores.retention import (
-    RetentionDue,
-    RetentionHeld,
-    RetentionRun,
-)
-from reintegration_fsm.stores.rows import (
-    Row,
-    as_date,
-)
-from reintegration_fsm.stores.schema import (
-    cases,
-    transitions,
-)
+from reintegration_fsm.stores.retention import RetentionDue, RetentionHeld, RetentionRun
+from reintegration_fsm.stores.rows import Row, as_date
+from reintegration_fsm.stores.schema import cases, transitions
 from reintegration_fsm.stores.sql_redacting import SqlRedacting, _warn_guessable
 from reintegration_fsm.stores.sql_shared import (
     _APPLY_RETENTION,

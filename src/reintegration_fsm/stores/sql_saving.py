@@ -9,38 +9,17 @@ import hashlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import (
-    Connection,
-    Table,
-    func,
-    insert,
-    select,
-)
+from sqlalchemy import Connection, Table, func, insert, select
 from sqlalchemy.exc import DBAPIError
 
 from reintegration_fsm.case import Reintegration
-from reintegration_fsm.errors import (
-    ConcurrentUpdate,
-    StoreError,
-)
+from reintegration_fsm.errors import ConcurrentUpdate, StoreError
 from reintegration_fsm.records import Transition
-from reintegration_fsm.stores import (
-    arguments,
-    at_once,
-    bulk,
-    mariadb,
-    opened,
-)
+from reintegration_fsm.stores import arguments, at_once, bulk, mariadb, opened
 from reintegration_fsm.stores.failures import converted, unique_violation
 from reintegration_fsm.stores.guard import guarded
 from reintegration_fsm.stores.hashing import GENESIS
-from reintegration_fsm.stores.holding import (
-    BEHIND,
-    Held,
-    held,
-    refuse_unchained,
-    saving_now,
-)
+from reintegration_fsm.stores.holding import BEHIND, Held, held, refuse_unchained, saving_now
 from reintegration_fsm.stores.rows import (
     CHANGING,
     Row,
@@ -52,13 +31,7 @@ from reintegration_fsm.stores.rows import (
     refuse_unknown_protocol,
     utc_now,
 )
-from reintegration_fsm.stores.schema import (
-    cases,
-    open_items,
-    protocols,
-    transitions,
-    weightings,
-)
+from reintegration_fsm.stores.schema import cases, open_items, protocols, transitions, weightings
 from reintegration_fsm.stores.sql_shared import (
     _KEPT,
     _SAVE_CASE,

@@ -27,39 +27,16 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.types import TypeEngine
 
 from reintegration_fsm.calendar import SchoolCalendar
-from reintegration_fsm.errors import (
-    AlteredRow,
-    CaseNotFound,
-)
+from reintegration_fsm.errors import AlteredRow, CaseNotFound
 from reintegration_fsm.protocol.definition import Protocol
-from reintegration_fsm.stores import (
-    bulk,
-    opened,
-)
+from reintegration_fsm.stores import bulk, opened
 from reintegration_fsm.stores.failures import ALTERED
 from reintegration_fsm.stores.guard import Action, Guard
-from reintegration_fsm.stores.holding import (
-    Held,
-    Seen,
-)
-from reintegration_fsm.stores.redaction import (
-    by_seq,
-    is_redacted,
-)
-from reintegration_fsm.stores.retention import (
-    RetentionPolicy,
-)
-from reintegration_fsm.stores.rows import (
-    Row,
-    could_be_stored,
-    item_key,
-)
-from reintegration_fsm.stores.schema import (
-    HexBytes,
-    TextDigest,
-    cases,
-    protocols,
-)
+from reintegration_fsm.stores.holding import Held, Seen
+from reintegration_fsm.stores.redaction import by_seq, is_redacted
+from reintegration_fsm.stores.retention import RetentionPolicy
+from reintegration_fsm.stores.rows import Row, could_be_stored, item_key
+from reintegration_fsm.stores.schema import HexBytes, TextDigest, cases, protocols
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack

@@ -10,39 +10,17 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import attrs
-from sqlalchemy import (
-    Connection,
-    Result,
-    Select,
-    Table,
-    func,
-    select,
-)
+from sqlalchemy import Connection, Result, Select, Table, func, select
 
 from reintegration_fsm.calendar import SchoolCalendar
-from reintegration_fsm.errors import (
-    StoreError,
-)
+from reintegration_fsm.errors import StoreError
 from reintegration_fsm.protocol.definition import Protocol
-from reintegration_fsm.stores import (
-    arguments,
-    audit,
-    migrate,
-    opened,
-    parallel,
-    sqlite,
-    streaming,
-)
+from reintegration_fsm.stores import arguments, audit, migrate, opened, parallel, sqlite, streaming
 from reintegration_fsm.stores.checkpoints import Checkpoint, CheckpointRefused, redaction_heads
 from reintegration_fsm.stores.failures import converted, read_back
 from reintegration_fsm.stores.guard import guarded
-from reintegration_fsm.stores.model import (
-    Problem,
-)
-from reintegration_fsm.stores.rows import (
-    Row,
-    utc_now,
-)
+from reintegration_fsm.stores.model import Problem
+from reintegration_fsm.stores.rows import Row, utc_now
 from reintegration_fsm.stores.schema import (
     cases,
     missing_guards,
@@ -53,13 +31,7 @@ from reintegration_fsm.stores.schema import (
     transitions,
     weightings,
 )
-from reintegration_fsm.stores.sql_shared import (
-    _KEPT,
-    _TAKE_CHECKPOINT,
-    _VERIFY,
-    STORE,
-    SqlShared,
-)
+from reintegration_fsm.stores.sql_shared import _KEPT, _TAKE_CHECKPOINT, _VERIFY, STORE, SqlShared
 
 if TYPE_CHECKING:
     from reintegration_fsm.stores.sql import SqlAlchemyStore
