@@ -19,7 +19,7 @@ from reintegration_fsm import (
     SchoolCalendar,
 )
 from reintegration_fsm.cli import cli
-from reintegration_fsm.protocol import definition
+from reintegration_fsm.protocol import definition, protocols
 from reintegration_fsm.stores import SqlAlchemyStore, upgrade
 from reintegration_fsm.stores import opened as kept_names
 from store_contract import reachable_engine, reset_database
@@ -297,9 +297,9 @@ def test_a_case_recorded_under_a_place_offer_later_than_the_laws_still_loads_and
     # The library before AP4's bound: the place offer had only the ten years' bound.
     with monkeypatch.context() as before:
         before.setattr(
-            definition,
+            protocols,
             "_MOST",
-            tuple(bound for bound in definition._MOST if bound[0] != "place_offer_school_days"),
+            tuple(bound for bound in protocols._MOST if bound[0] != "place_offer_school_days"),
         )
         earlier = attrs.evolve(late)  # (its opening problems read under the earlier bounds)
         case = Reintegration.open(
@@ -417,7 +417,7 @@ def test_a_case_under_an_authoritys_worcestershire_from_before_replays(
     calendar = SchoolCalendar.sample()
     own = attrs.evolve(WORCESTERSHIRE, version="4", place_offer_school_days=15)
     with monkeypatch.context() as earlier:  # a library that did not reserve the id
-        earlier.setattr(definition, "_SHIPPED_IDS", frozenset())
+        earlier.setattr(protocols, "_SHIPPED_IDS", frozenset())
         assert attrs.evolve(own).opens_cases
         case = Reintegration.open(
             "W-4",

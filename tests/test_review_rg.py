@@ -16,7 +16,7 @@ import scenario as sc
 from reintegration_fsm import WORCESTERSHIRE, Protocol, Reintegration
 from reintegration_fsm.cli import cli
 from reintegration_fsm.errors import UnpublishedProtocol
-from reintegration_fsm.protocol import definition
+from reintegration_fsm.protocol import definition, registry
 from reintegration_fsm.serialisation import unstructure
 from reintegration_fsm.stores import SqlAlchemyStore
 from store_contract import CALENDAR, SUCCEEDED, succeeded
@@ -42,7 +42,7 @@ def edit_seed(monkeypatch: pytest.MonkeyPatch) -> None:
     `check_shipped` then finds when the library is imported."""
     edited = definition._unpublished([attrs.evolve(WORCESTERSHIRE, review_weeks=(2, 4, 5))])
     assert edited is not None
-    monkeypatch.setattr(definition, "_UNPUBLISHED", edited)
+    monkeypatch.setattr(registry, "_UNPUBLISHED", edited)
 
 
 @pytest.fixture

@@ -27,7 +27,11 @@ FILES = (
     "src/reintegration_fsm/calendar.py",
     "src/reintegration_fsm/rules.py",
     "src/reintegration_fsm/protocol/steps.py",
-    "src/reintegration_fsm/protocol/definition.py",
+    "src/reintegration_fsm/protocol/toml_file.py",
+    "src/reintegration_fsm/protocol/field_checks.py",
+    "src/reintegration_fsm/protocol/protocols.py",
+    "src/reintegration_fsm/protocol/fingerprints.py",
+    "src/reintegration_fsm/protocol/registry.py",
 )
 EXIT = {1: "killed", 0: "survived", 33: "no tests", 34: "skipped", 36: "killed", -24: "killed"}
 """mutmut's exit codes; a mutant that made the tests time out (36, or -24 when the CPU limit

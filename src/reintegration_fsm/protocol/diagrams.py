@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from reintegration_fsm.protocol.definition import WORCESTERSHIRE, Protocol
 from reintegration_fsm.protocol.machine import edges
+from reintegration_fsm.protocol.protocols import WORCESTERSHIRE, Protocol
 from reintegration_fsm.protocol.steps import STEPS
 from reintegration_fsm.vocabulary import Role, Stage, Trigger
 

@@ -47,13 +47,13 @@ from reintegration_fsm.forms import (
     UnsuccessfulOutcome,
     english_date,
 )
-from reintegration_fsm.protocol.definition import add_opening_check, add_role_check
 from reintegration_fsm.protocol.duties import (
     CONSENT_TO_DELETION_BASIS,
     DELETION_BASIS,
     DELETION_RETURN_BASIS,
     JOINERS_BASIS,
 )
+from reintegration_fsm.protocol.field_checks import add_opening_check, add_role_check
 from reintegration_fsm.protocol.payloads import (
     EmergencyReview,
     HostOffer,

@@ -1,0 +1,342 @@
+"""The checks and conversions of a `Protocol`'s fields, and the bounds a new case opens under."""
+
+from __future__ import annotations
+
+import datetime as dt
+import types
+from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
+from typing import Any
+
+import attrs
+
+from reintegration_fsm import fields
+from reintegration_fsm.errors import describe
+from reintegration_fsm.protocol.duties import (
+    ADMISSIONS_CODE,
+    JOINERS_RETURN_DAYS,
+    PLACE_OFFER_SCHOOL_DAYS,
+    REGULATIONS,
+)
+from reintegration_fsm.protocol.toml_file import DIGITS_MOST
+from reintegration_fsm.validation import fail_definition
+from reintegration_fsm.vocabulary import Evidence, Party, Role, Trigger
+
+
+def _shown(value: Any) -> str:
+    """`value` as a problem quotes it: its repr, cut short; a long whole number by its first
+    digits and how many it has (Python writes out none over 4,300 digits)."""
+    return describe(value, most=_SHOWN_MOST, cut="…")
+
+
+_SHOWN_MOST = 80
+"""The most characters of a value a problem quotes."""
+
+
+def _positive(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise fail_definition(
+            instance, attribute, f"must be a whole number above 0, not {_shown(value)}"
+        )
+
+
+_TOO_LONG = 10**DIGITS_MOST
+
+
+def _count(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    """A whole number above 0, however large, that a file can hold: a count past what a new
+    case may run under still loads for the cases opened under it (`opening_problems`)."""
+    _positive(instance, attribute, value)
+    _writable(instance, attribute, value)
+
+
+def _writable(instance: Any, attribute: attrs.Attribute[Any], value: int) -> None:
+    if value >= _TOO_LONG:
+        raise fail_definition(
+            instance,
+            attribute,
+            f"must be at most {DIGITS_MOST:,} digits long (no protocol file holds a longer "
+            f"number), not {_shown(value)}",
+        )
+
+
+DAYS_MOST = 3660
+"""The most days a new case's final review may count: ten years (the place offer has the law's
+20 school days, the joiners return its 5: `_MOST`). A count beyond it is no protocol's (a date
+that far on runs past any school calendar, and, far enough, past the last date there is); a
+protocol an earlier version took with more still loads for its cases, and opens no new one
+(`Protocol.opening_problems`). Any whole count above 0 loads: R7 only compares days with it, so
+a case ran whole under `final_review_within_days = 99999999`."""
+RETENTION_YEARS_LEAST = 18
+"""The fewest years after a child's date of birth that a case's personal data may be kept: a
+child of school age, whose case may still be running, is younger."""
+RETENTION_TOO_SHORT = (
+    f"must be at least {RETENTION_YEARS_LEAST}: it counts from the child's date of birth, and "
+    "fewer years would remove the personal data of a child still of school age, whose case may "
+    "be running"
+)
+POINTS_MOST = fields.INTEGER_MOST
+"""The most weighting points a new case's move may count: what every engine's INTEGER column
+holds. A protocol an earlier version took with more still loads for its cases, and opens no new
+one (`Protocol.opening_problems`)."""
+_SOONER = "a protocol may ask for it sooner, not later"
+_MOST = (
+    (
+        "place_offer_school_days",
+        PLACE_OFFER_SCHOOL_DAYS,
+        f": the {ADMISSIONS_CODE} (Fair Access) requires an offer of a school place within "
+        f"{PLACE_OFFER_SCHOOL_DAYS} school days; {_SOONER}",
+    ),
+    (
+        "final_review_within_days",
+        DAYS_MOST,
+        " (ten years of days: a deadline further off runs past any school calendar)",
+    ),
+    (
+        "joiners_return_days",
+        JOINERS_RETURN_DAYS,
+        f": the {REGULATIONS} (regulation 13(1)) make the new pupil return by the end of the "
+        f"fifth day after the start; {_SOONER}",
+    ),
+    (
+        "weighting_points",
+        POINTS_MOST,
+        " (what every store's INTEGER column holds: no store could record the move's weighting)",
+    ),
+)
+"""The most each count may be for a new case to open under the protocol, in field order, and
+why: the law's deadlines (a protocol may set a shorter one, never a longer) and what a calendar
+and a store can hold. A protocol an earlier version took with more still loads, and the cases
+opened under it replay and finish (`Protocol.opening_problems`)."""
+
+
+def _years(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    _positive(instance, attribute, value)
+    if value > dt.MAXYEAR:
+        raise fail_definition(
+            instance,
+            attribute,
+            f"must be at most {dt.MAXYEAR} (no date is further off), not {_shown(value)}",
+        )
+
+
+def _not_negative(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise fail_definition(
+            instance, attribute, f"must be a whole number, 0 or more, not {_shown(value)}"
+        )
+    _writable(instance, attribute, value)
+
+
+def _label(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    problem = fields.identifier(value, attribute.name, fields.NAME_LENGTH)
+    if problem is None:
+        # As a new case id: a direction control would print the name reversed, a zero-width
+        # space or a Cyrillic о make two names that read alike.
+        problem = fields.unclear(value)
+    if problem is not None:
+        raise fail_definition(instance, attribute, problem)
+
+
+TITLE_LENGTH = 200
+"""The most characters a protocol's `title` may have: a heading's line."""
+SOURCE_LENGTH = 1000
+"""The most characters a protocol's `source` may have: a paragraph citing a document."""
+
+
+def _prose(
+    instance: Any,
+    attribute: attrs.Attribute[Any],
+    value: Any,
+    *,
+    single_line: bool = False,
+    most: int = SOURCE_LENGTH,
+) -> None:
+    """Non-empty text of at most `most` characters (on one line with `single_line`)."""
+    if not isinstance(value, str) or not value.strip():
+        raise fail_definition(instance, attribute, f"must be non-empty text, not {_shown(value)}")
+    problem = fields.text_problem(value, single_line=single_line, most=most)
+    if problem is not None:
+        raise fail_definition(instance, attribute, problem)
+
+
+def _heading(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    """What a protocol is called: prose on one line, as a heading prints it."""
+    _prose(instance, attribute, value, single_line=True, most=TITLE_LENGTH)
+
+
+def _a_day(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if not fields.is_day(value):
+        raise fail_definition(instance, attribute, f"must be a date, not {_shown(value)}")
+
+
+def _members(enum_type: type[Any], value: Any) -> Any:
+    if isinstance(value, (list, tuple, set, frozenset)):
+        try:
+            return frozenset(
+                item if isinstance(item, enum_type) else enum_type(item) for item in value
+            )
+        except ValueError:
+            pass  # the validator names the bad value (`_stranger`)
+    return value
+
+
+def _stranger(enum_type: type[Any], value: Any) -> str:
+    """`, not ITEM`: the first item of the list `value` that is none of `enum_type`'s values,
+    as a refusal names it, with the code point of a look-alike or unseen character that makes
+    it read as one (`fields.unclear`); "" when every item is one, or `value` is no list."""
+    if not isinstance(value, (list, tuple, set, frozenset)):
+        return ""
+    for item in value:
+        try:
+            enum_type(item)
+        except ValueError:
+            return f", not {_shown(item)}{_unclear(item)}"
+    return ""
+
+
+def _unclear(name: Any) -> str:
+    """`: it holds ...` where `name`, a key or an item a file gives, holds a character nobody
+    sees or letters drawn as another alphabet's (`fields.unclear`): it reads as the name it is
+    not. "" otherwise."""
+    why = fields.unclear(name) if isinstance(name, str) else None
+    return "" if why is None else f": it {why}"
+
+
+PartiesGiven = AbstractSet[Party | str] | Sequence[Party | str]
+"""Parties as a `Protocol` takes them: a set, list or tuple of parties or their values."""
+EvidenceGiven = AbstractSet[Evidence | str] | Sequence[Evidence | str]
+"""Evidence as a `Protocol` takes it (as `PartiesGiven`)."""
+RolesGiven = AbstractSet[Role | str] | Sequence[Role | str]
+"""The roles of one trigger as a `Protocol` takes them (as `PartiesGiven`)."""
+
+# The converters below are typed as what a `Protocol` is given: a type checker gives the
+# constructor each converter's argument type (review TY, TY5). At run time they take anything,
+# and leave what they cannot convert for the validators to name.
+
+
+def _parties(value: PartiesGiven) -> frozenset[Party]:
+    parties: frozenset[Party] = _members(Party, value)
+    return parties
+
+
+def _evidence(value: EvidenceGiven) -> frozenset[Evidence]:
+    evidence: frozenset[Evidence] = _members(Evidence, value)
+    return evidence
+
+
+def _set_of(enum_type: type[Any], *, needed: bool) -> Any:
+    def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if not isinstance(value, frozenset) or not all(isinstance(v, enum_type) for v in value):
+            choices = ", ".join(member.value for member in enum_type)
+            raise fail_definition(
+                instance,
+                attribute,
+                f"must be a list of {enum_type.__name__} values ({choices})"
+                f"{_stranger(enum_type, value)}",
+            )
+        if needed and not value:
+            raise fail_definition(instance, attribute, "must name at least one")
+
+    return check
+
+
+def _weeks(value: tuple[int, int, int] | Sequence[int]) -> tuple[int, int, int]:
+    weeks: Any = tuple(value) if isinstance(value, list) else value  # three, or `_increasing` says
+    return weeks  # type: ignore[no-any-return]
+
+
+def _increasing(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if (
+        not isinstance(value, tuple)
+        or len(value) != 3
+        or not all(isinstance(week, int) and not isinstance(week, bool) for week in value)
+    ):
+        raise fail_definition(
+            instance,
+            attribute,
+            f"must be three whole numbers of weeks (two interim reviews and the final one), "
+            f"not {_shown(value)}",
+        )
+    if not 0 < value[0] < value[1] < value[2]:
+        raise fail_definition(
+            instance, attribute, f"must increase from above 0, not {_shown(value)}"
+        )
+
+
+def _roles(
+    value: Mapping[str, RolesGiven] | Mapping[Trigger, RolesGiven],
+) -> Mapping[str, frozenset[Role]]:
+    if not isinstance(value, Mapping):
+        return value
+    converted: dict[Any, Any] = {}
+    for trigger, roles in value.items():
+        key = trigger.value if isinstance(trigger, Trigger) else trigger
+        converted[key] = _members(Role, roles)
+    if all(isinstance(key, str) for key in converted):
+        converted = dict(sorted(converted.items()))
+    # (Else as given: the validator names each key that is no trigger's name.)
+    return types.MappingProxyType(converted)
+
+
+RoleCheck = Callable[[Mapping[str, frozenset[Role]]], list[tuple[str, str]]]
+_ROLE_CHECKS: list[RoleCheck] = []
+"""Checks of well-formed roles against the steps (`roles.<trigger>`, problem), which the steps'
+module adds when it is imported (it is above this one, and every case runs on it)."""
+
+
+def add_role_check(check: RoleCheck) -> None:
+    """Check every protocol built from now on with `check` too, once its roles are well formed."""
+    _ROLE_CHECKS.append(check)
+
+
+_OPENING_CHECKS: list[RoleCheck] = []
+"""Checks of a protocol's roles that keep a new case from opening under it, not a case opened
+before from finishing (`Protocol.opening_problems`), which the steps' module adds."""
+
+
+def add_opening_check(check: RoleCheck) -> None:
+    """Check the roles of every protocol a new case would open under with `check` too."""
+    _OPENING_CHECKS.append(check)
+
+
+def _check_roles(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if not isinstance(value, Mapping):
+        raise fail_definition(
+            instance, attribute, "must map each trigger to the roles that fire it"
+        )
+    triggers = {trigger.value for trigger in Trigger}
+    problems = []
+    for trigger, roles in value.items():
+        if not isinstance(trigger, str) or trigger not in triggers:
+            listed = ", ".join(sorted(triggers))
+            named = trigger if isinstance(trigger, str) else _shown(trigger)
+            problems.append(
+                (
+                    f"roles.{named}",
+                    f"is not a trigger{_unclear(trigger)}; the triggers are {listed}",
+                )
+            )
+        elif not isinstance(roles, frozenset) or not all(isinstance(r, Role) for r in roles):
+            choices = ", ".join(role.value for role in Role)
+            stranger = _stranger(Role, roles) or f", not {_shown(roles)}"
+            problems.append((f"roles.{trigger}", f"must be a list of roles ({choices}){stranger}"))
+        elif not roles:
+            problems.append((f"roles.{trigger}", "no role may fire it"))
+    problems += [
+        (f"roles.{trigger}", "is missing: no role may fire it")
+        for trigger in sorted(triggers - set(value))
+    ]
+    if not problems:
+        problems = [found for check in _ROLE_CHECKS for found in check(value)]
+    if problems:
+        (field, problem), *more = problems
+        raise fail_definition(instance, attribute, problem, field=field, more=more)
+
+
+_UNDER_ROLES = (
+    "is a protocol field, not a trigger: a key written below the [roles] header belongs to "
+    "that table; write it above [roles]"
+)
+"""Said of a protocol field found among the roles (`edition = 3` appended to a file that ends
+with its `[roles]` table), which would otherwise read as a trigger's name mistyped."""

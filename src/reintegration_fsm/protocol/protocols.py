@@ -1,0 +1,455 @@
+"""`Protocol`: what one authority's reintegration protocol sets, as versioned data.
+
+Authorities publish their own reintegration and managed-move protocols and revise them; what
+varies is bounded (deadlines, the review schedule, who attends, who may act, the evidence
+required, the weighting), and a `Protocol` holds exactly that. The engine, the stages and the
+triggers are the same for every protocol. `WORCESTERSHIRE` is the seed's protocol, read from
+`worcestershire.toml` beside this module: the one place its numbers are written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import os
+from collections.abc import Mapping
+from importlib import resources
+from typing import Any
+
+import attrs
+
+from reintegration_fsm import fields
+from reintegration_fsm.errors import FormInvalid, ProtocolDefinitionError
+from reintegration_fsm.files import file_name
+from reintegration_fsm.forms.pupil import KEY_STAGES
+from reintegration_fsm.protocol.field_checks import (
+    _MOST,
+    _OPENING_CHECKS,
+    _UNDER_ROLES,
+    RETENTION_TOO_SHORT,
+    RETENTION_YEARS_LEAST,
+    _a_day,
+    _check_roles,
+    _count,
+    _evidence,
+    _heading,
+    _increasing,
+    _label,
+    _not_negative,
+    _parties,
+    _prose,
+    _roles,
+    _set_of,
+    _shown,
+    _unclear,
+    _weeks,
+    _years,
+)
+from reintegration_fsm.protocol.fingerprints import _fingerprint
+from reintegration_fsm.protocol.toml_file import _LAST, _place_of, _read_toml, protocol_text
+from reintegration_fsm.validation import fail_definition, reads
+from reintegration_fsm.vocabulary import Evidence, Party, Role, Trigger
+
+EDITIONS = (1, 2, 3)
+"""Editions of the library's rules a protocol may run under: 1, the rules of the first contract
+(no departures, no R17); 2, the rules of revision 2; 3, revision 2 with meetings dated in order,
+named attendees, dated letters and outcomes, and a review met on the day it was held
+(`EDITION_3_ADDS`). Only the last opens new cases. Cases recorded before protocols were data run
+under edition 1 for life."""
+
+
+_SEED_FILE = "worcestershire.toml"
+
+
+def _seed_values() -> dict[str, Any]:
+    text = (resources.files("reintegration_fsm.protocol") / _SEED_FILE).read_text("utf-8")
+    data, _ = _read_toml(text, _SEED_FILE)
+    return data
+
+
+_SEED = _seed_values()
+
+
+def _seed(name: str) -> Any:
+    value = _SEED[name]
+    if name == "roles":
+        return _roles(value)
+    return value
+
+
+@attrs.frozen
+class Protocol:
+    """One authority's reintegration protocol, at one version: the numbers and parties it sets.
+
+    Build one in code (`attrs.evolve(WORCESTERSHIRE, ...)`) or read one from TOML with
+    `Protocol.from_file`; a field not given takes the seed's (Worcestershire's) value. A case
+    runs under the protocol it was opened with for its whole life.
+
+    Raises:
+        ProtocolDefinitionError: a protocol that cannot be run; names the field.
+    """
+
+    id: str = attrs.field(validator=_label)
+    version: str = attrs.field(validator=_label)
+    title: str = attrs.field(validator=_heading)
+    source: str = attrs.field(validator=_prose)
+    effective_from: dt.date = attrs.field(validator=_a_day)
+    place_offer_school_days: int = attrs.field(
+        default=_seed("place_offer_school_days"), validator=_count
+    )
+    """R5: school days from the referral to the place offer."""
+    review_weeks: tuple[int, int, int] = attrs.field(
+        default=tuple(_seed("review_weeks")), converter=_weeks, validator=_increasing
+    )
+    """R7: weeks from the start to the first, second and final reviews, as proposed."""
+    final_review_within_days: int = attrs.field(
+        default=_seed("final_review_within_days"), validator=_count
+    )
+    """R7: the final review is at most this many days after the start."""
+    joiners_return_days: int = attrs.field(default=_seed("joiners_return_days"), validator=_count)
+    """Days from the start of the placement to the host's joiners return (a new case opens
+    under at most the law's 5: `opening_problems`)."""
+    weighting_points: int = attrs.field(default=_seed("weighting_points"), validator=_not_negative)
+    """R13: points a permanent move adds to the host and takes from the AP setting."""
+    roles: Mapping[str, frozenset[Role]] = attrs.field(
+        default=_seed("roles"), converter=_roles, validator=_check_roles, hash=False
+    )
+    """Who may fire each trigger, by trigger name."""
+    review_parties: frozenset[Party] = attrs.field(
+        default=_seed("review_parties"),
+        converter=_parties,
+        validator=_set_of(Party, needed=True),
+    )
+    """R9: the parties every review must have among its attendees."""
+    emergency_review_parties: frozenset[Party] = attrs.field(
+        default=_seed("emergency_review_parties"),
+        converter=_parties,
+        validator=_set_of(Party, needed=True),
+    )
+    """R10: the parties every emergency review must have among its attendees."""
+    required_evidence: frozenset[Evidence] = attrs.field(
+        default=_seed("required_evidence"),
+        converter=_evidence,
+        validator=_set_of(Evidence, needed=False),
+    )
+    """R4: evidence every referral includes."""
+    looked_after_evidence: frozenset[Evidence] = attrs.field(
+        default=_seed("looked_after_evidence"),
+        converter=_evidence,
+        validator=_set_of(Evidence, needed=False),
+    )
+    """R4: evidence a referral of a looked-after child also includes."""
+    key_stage_4_evidence: frozenset[Evidence] = attrs.field(
+        default=_seed("key_stage_4_evidence"),
+        converter=_evidence,
+        validator=_set_of(Evidence, needed=False),
+    )
+    """R4: evidence a referral of a child in key stage 4 also includes."""
+    retention_years: int = attrs.field(default=_seed("retention_years"), validator=_years)
+    """Years after the pupil's date of birth that a case's personal data is kept (a new case
+    opens under 18 or more: `opening_problems`)."""
+    edition: int = attrs.field(default=_seed("edition"))
+    """The edition of the library's rules the protocol runs under (`EDITIONS`)."""
+
+    @final_review_within_days.validator
+    @reads("review_weeks")
+    def _after_the_final_review(self, attribute: attrs.Attribute[Any], value: Any) -> None:
+        final_days = self.review_weeks[-1] * 7
+        if final_days > value:
+            raise fail_definition(
+                self,
+                attribute,
+                f"the final review at {_shown(self.review_weeks[-1])} weeks ({_shown(final_days)} "
+                f"days) is past final_review_within_days ({_shown(value)})",
+                field="review_weeks",
+            )
+
+    @edition.validator
+    def _known_edition(self, attribute: attrs.Attribute[Any], value: Any) -> None:
+        # True equals 1 and 2.0 equals 2: neither is an edition (a bool or a float is no
+        # number of the library's rules, and `to_toml` cannot write the float back).
+        if not isinstance(value, int) or isinstance(value, bool) or value not in EDITIONS:
+            raise fail_definition(
+                self, attribute, f"must be one of {EDITIONS}, not {_shown(value)}"
+            )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Its roles are a read-only mapping, which does not pickle: rebuilt from a dict (so a
+        # protocol reaches the processes of `verify(workers=...)`).
+        fields = {field.name: getattr(self, field.name) for field in attrs.fields(type(self))}
+        return (_rebuilt, (type(self), fields | {"roles": dict(self.roles)}))
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """`(id, version)`: how a history names the protocol."""
+        return (self.id, self.version)
+
+    @property
+    def opens_cases(self) -> bool:
+        """Whether a new case may open under the protocol: it runs under the current edition
+        of the rules (under an earlier one, the cases recorded so only finish), and has no
+        `opening_problems`."""
+        return self.edition == EDITIONS[-1] and not self.opening_problems
+
+    @functools.cached_property
+    def opening_problems(self) -> tuple[tuple[str, str], ...]:
+        """What keeps a new case from opening under the protocol, each `(field, problem)`, in
+        field order: bounds an earlier version of the library did not set. A protocol it took
+        still loads, and the cases opened under it replay and finish under its rules. Among
+        them a name that is a shipped protocol's in other letters' case (`Worcestershire 3`,
+        whatever its rules), whose cases would read as run under the shipped one (review T,
+        T3; review D, D7), and any version the library does not ship of a shipped id, in any
+        letters' case (`worcestershire 4`), which the library's own next version would strand
+        (review AP, AP8). Two registered protocols named alike are `opening_refusal`'s."""
+        found = []
+        alike = _shipped_alike(self)
+        if alike is not None:
+            found.append(
+                (
+                    "id" if self.id != alike.id else "version",
+                    f"{self.id} {self.version} differs from {alike.id} {alike.version}, a "
+                    "protocol the library ships, only in letters' case, and its cases would "
+                    "read as run under it; give yours an id of your own (as exampleshire)",
+                )
+            )
+        elif self.key not in _KNOWN_KEYS and _read_aloud(self)[0] in _SHIPPED_IDS:
+            # The library's next version of its own would strand the cases (review AP, AP8).
+            found.append(
+                (
+                    "id",
+                    f"{self.id} is the id of the protocol the library ships, whose versions are "
+                    f"its own: a case opened under {self.id} {self.version} would read as run "
+                    "under one of them, and stop replaying when the library ships a version "
+                    "of that name; copy the file under your authority's own id (as "
+                    "exampleshire) with a version of your own",
+                )
+            )
+        if fields.prints_nothing(self.title):  # (blank, it was refused: "   " never loaded)
+            held = fields.unseen(self.title) or fields.blank(self.title) or "spaces alone"
+            found.append(
+                (
+                    "title",
+                    f"must be non-empty text: it prints nothing, holding {held}; give the "
+                    "protocol's name",
+                )
+            )
+        found += [
+            (name, f"must be at most {most}{why}, not {_shown(value)}")
+            for name, most, why in _MOST
+            if (value := getattr(self, name)) > most
+        ]
+        if self.retention_years < RETENTION_YEARS_LEAST:
+            found.append(("retention_years", f"{RETENTION_TOO_SHORT}, not {self.retention_years}"))
+        found += [problem for check in _OPENING_CHECKS for problem in check(self.roles)]
+        return tuple(found)
+
+    @property
+    def built_in(self) -> bool:
+        """Whether the protocol is named as one of the library's own (`KNOWN`), which a
+        registry holds under no other: named without a fingerprint."""
+        return self.key in _KNOWN_KEYS
+
+    @functools.cached_property  # read on every load of a case under the protocol
+    def fingerprint(self) -> str:
+        """A digest of the rules the protocol sets (every field but its `id`, `version`,
+        `title` and `source`): what a case opened under an authority's protocol records beside
+        its name, so that a file changed under the same id and version is told apart."""
+        return _fingerprint(self)
+
+    def roles_for(self, trigger: str) -> frozenset[Role]:
+        """The roles that may fire `trigger` (a trigger's name, or a `Trigger`) under this
+        protocol.
+
+        Raises:
+            FormInvalid: `trigger` is no trigger's name; lists the triggers.
+        """
+        if not isinstance(trigger, str) or trigger not in self.roles:
+            raise FormInvalid("roles_for", "trigger", Trigger.refusal(trigger))
+        return self.roles[trigger]
+
+    def evidence_for(self, *, looked_after: bool, key_stage: int) -> tuple[Evidence, ...]:
+        """R4: the evidence a referral of this child includes, in the `Evidence` order.
+
+        Raises:
+            FormInvalid: `looked_after` is not True or False, or `key_stage` is not a key
+                stage (a whole number from 0 to 5, as a `Pupil`'s): text read from a file
+                would otherwise ask for the wrong evidence without a word.
+        """
+        if not isinstance(looked_after, bool):
+            raise FormInvalid(
+                "evidence_for", "looked_after", f"must be True or False, not {_shown(looked_after)}"
+            )
+        if (
+            not isinstance(key_stage, int)
+            or isinstance(key_stage, bool)
+            or key_stage not in KEY_STAGES
+        ):
+            raise FormInvalid(
+                "evidence_for",
+                "key_stage",
+                f"must be a key stage, a whole number from {KEY_STAGES[0]} to {KEY_STAGES[-1]}, "
+                f"not {_shown(key_stage)}",
+            )
+        needed = set(self.required_evidence)
+        if looked_after:
+            needed |= self.looked_after_evidence
+        if key_stage == 4:
+            needed |= self.key_stage_4_evidence
+        return tuple(evidence for evidence in Evidence if evidence in needed)
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike[str]) -> Protocol:
+        """Read a protocol from a TOML file whose keys are the field names.
+
+        Raises:
+            ProtocolDefinitionError: not UTF-8 text, not valid TOML, an unknown key, or a value
+                the protocol cannot run with; names the field and the line.
+            FormInvalid: `path` is not a path.
+            OSError: the file cannot be read.
+        """
+        where = file_name(path, "from_file", "path", "must be a path to a TOML protocol file")
+        return cls.from_toml(protocol_text(where), where)
+
+    @classmethod
+    def from_toml(cls, text: str, where: str = "<protocol>") -> Protocol:
+        """Read a protocol from TOML text (as `from_file` does); `where` names it in errors.
+
+        Raises:
+            ProtocolDefinitionError: as `from_file`.
+            FormInvalid: `where` is not text.
+        """
+        if not isinstance(where, str):
+            raise FormInvalid("from_toml", "where", f"must be text, not {_shown(where)}")
+        data, places = _read_toml(text, where)
+        known = {field.name for field in attrs.fields(cls)}
+        problems = [
+            (key, f"is not a protocol field{_unclear(key)}") for key in data if key not in known
+        ]
+        values = {key: value for key, value in data.items() if key in known}
+        roles = data.get("roles")
+        if isinstance(roles, dict):
+            # A list of other things than names is reported here, and read as the seed's.
+            named = {}
+            for key, value in roles.items():
+                if key in known:  # appended to a file that ends with its [roles] table
+                    problems.append((f"roles.{key}", _UNDER_ROLES))
+                elif isinstance(value, list) and not all(isinstance(v, str) for v in value):
+                    problems.append((f"roles.{key}", "must be a list of role names"))
+                else:
+                    named[key] = value
+            values["roles"] = {**_SEED["roles"], **named}
+        # A required field the file lacks is named, and the seed's value stands in for it, so
+        # that the fields the file gives are checked too.
+        for field in attrs.fields(cls):
+            if field.default is attrs.NOTHING and field.name not in values:
+                problems.append((field.name, "is missing"))
+                values[field.name] = _SEED[field.name]
+        try:
+            protocol = cls(**values)
+        except ProtocolDefinitionError as error:  # every field is given: no TypeError
+            problems += [(field, problem) for field, problem, _ in error.problems]
+        if not problems:
+            return protocol
+        # Every problem, in the file's order (a missing key, which has no line, last); a key
+        # inside an inline table or a multi-line value at the line it starts on.
+        at = {field: place for field, _ in problems if (place := _place_of(places, field))}
+        problems.sort(key=lambda found: at.get(found[0], _LAST))
+        (field, problem), *rest = problems
+        found = ProtocolDefinitionError(field, problem, also=[(f, p, None) for f, p in rest])
+        raise found.located(where, {field: line for field, (line, _) in at.items()}) from None
+
+    def to_toml(self) -> str:
+        """The protocol as a TOML file `from_file` reads back."""
+
+        def value(item: Any) -> str:
+            if isinstance(item, str):
+                escaped = item.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+                return '"' + escaped + '"'
+            if isinstance(item, bool):
+                return "true" if item else "false"
+            if isinstance(item, (int, dt.date)):
+                return str(item) if isinstance(item, int) else item.isoformat()
+            if isinstance(item, (tuple, list)):
+                return "[" + ", ".join(value(v) for v in item) + "]"
+            if isinstance(item, frozenset):
+                ordered = [v for v in type(next(iter(item))) if v in item] if item else []
+                return "[" + ", ".join(value(v.value) for v in ordered) + "]"
+            raise TypeError(item)
+
+        lines = []
+        for field in attrs.fields(type(self)):
+            if field.name == "roles":
+                continue
+            lines.append(f"{field.name} = {value(getattr(self, field.name))}")
+        lines += ["", "[roles]"]
+        for trigger in Trigger:
+            lines.append(f"{trigger.value} = {value(self.roles[trigger.value])}")
+        return "\n".join(lines) + "\n"
+
+
+WORCESTERSHIRE = Protocol(**_SEED)
+"""The seed's protocol: the Reintegration Protocol for Worcestershire Schools, under edition 3 of
+the rules. The default wherever no protocol is given."""
+
+WORCESTERSHIRE_2 = attrs.evolve(WORCESTERSHIRE, version="2", edition=2)
+"""The same protocol under edition 2 of the rules: the cases recorded under it replay and
+finish under those rules; no new case opens under it."""
+
+WORCESTERSHIRE_1 = attrs.evolve(
+    WORCESTERSHIRE,
+    version="1",
+    effective_from=dt.date(2006, 9, 1),
+    edition=1,
+    roles={
+        **WORCESTERSHIRE.roles,
+        Trigger.CALL_EMERGENCY_REVIEW.value: frozenset({Role.HOST_HEAD}),
+        Trigger.HOLD_EMERGENCY_REVIEW.value: frozenset({Role.HOST_HEAD}),
+    },
+)
+"""The same protocol as the first contract read it (edition 1): the rules every case recorded
+before protocols were data runs under for life."""
+
+
+KNOWN: tuple[Protocol, ...] = (WORCESTERSHIRE, WORCESTERSHIRE_2, WORCESTERSHIRE_1)
+"""The protocols every replay and store knows without being told."""
+_KNOWN_KEYS = frozenset(protocol.key for protocol in KNOWN)
+
+
+def read_aloud(key: tuple[str, str]) -> tuple[str, str]:
+    """A protocol's `(id, version)` as an officer reads them, in no letters' case: two names
+    equal so are one name to whoever reads a history, a report or a letter (a name in another
+    alphabet drawn alike, or not composed, is refused by `id` and `version` themselves)."""
+    return (key[0].casefold(), key[1].casefold())
+
+
+def _read_aloud(protocol: Protocol) -> tuple[str, str]:
+    """`protocol`'s id and version as an officer reads them (`read_aloud`)."""
+    return read_aloud(protocol.key)
+
+
+_KNOWN_READ = {_read_aloud(p): p for p in KNOWN}
+"""The library's own protocols by their names as read aloud: `Worcestershire 3` is named as
+the seed's protocol by any officer, in any history or report."""
+_SHIPPED_IDS = frozenset(_read_aloud(p)[0] for p in KNOWN)
+"""The shipped protocols' ids as read aloud: the library's, for every version (review AP,
+AP8)."""
+
+
+def shipped_id(protocol: Protocol) -> bool:
+    """Whether `protocol`'s id is the shipped protocols' as read aloud: every version of it is
+    the library's (review AP, AP8), so a protocol so named is given an id of its own, never
+    another version (review RX, RX3)."""
+    return _read_aloud(protocol)[0] in _SHIPPED_IDS
+
+
+def _shipped_alike(protocol: Protocol) -> Protocol | None:
+    """The shipped protocol (`KNOWN`) whose id and version `protocol`'s equal in other letters'
+    case, not as written; None when there is none (its own name is a shipped one's, or no
+    shipped one's at all)."""
+    alike = _KNOWN_READ.get(_read_aloud(protocol))
+    return None if alike is None or alike.key == protocol.key else alike
+
+
+def _rebuilt(kind: type[Protocol], fields: dict[str, Any]) -> Protocol:
+    """A pickled protocol, made again (checked again)."""
+    return kind(**fields)
