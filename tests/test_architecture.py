@@ -6,14 +6,13 @@ import ast
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "src" / "reintegration_fsm"
-CORE_PACKAGES = ("forms", "protocol")
+CORE_PACKAGES = ("forms", "protocol", "term_dates")
 CORE = {
     "errors",
     "fields",
     "vocabulary",
     "records",
     "calendar",
-    "term_dates",
     "serialisation",
     "rules",
     "case",

@@ -21,7 +21,7 @@ from reintegration_fsm.calendar import CalendarFileError, SchoolCalendar, plausi
 from reintegration_fsm.cli import cli
 from reintegration_fsm.errors import CalendarError, FormInvalid, ProtocolError
 from reintegration_fsm.files import MOST_BYTES
-from reintegration_fsm.term_dates import read_ics
+from reintegration_fsm.term_dates import event_days, read_ics
 
 TERM = (date(2025, 9, 1), date(2025, 12, 19))
 SMALL = SchoolCalendar([TERM], source="Invented test terms")
@@ -841,7 +841,7 @@ def test_without_the_time_zone_data_a_term_at_london_midnight_in_utc_is_refused(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Which day 23:00 UTC starts in London is known only from the zone data: never guessed."""
-    monkeypatch.setattr(term_dates, "_london", lambda: None)
+    monkeypatch.setattr(event_days, "_london", lambda: None)
     summer = "SUMMARY:Summer Term\nDTSTART:20260412T230000Z\nDTEND:20260720T230000Z"
     with pytest.raises(CalendarFileError, match="Europe/London"):
         SchoolCalendar.from_ics(feed(AUTUMN, summer))
@@ -1482,7 +1482,7 @@ def test_the_latest_day_a_refusal_names_is_itself_not_too_late() -> None:
 
 # ---- a term missing: a gap longer than any holiday ----------------------------------------------
 
-SAMPLE_FILE = Path(term_dates.__file__).parent / "data" / "sample_calendar.toml"
+SAMPLE_FILE = Path(term_dates.__file__).parent.parent / "data" / "sample_calendar.toml"
 
 
 def _sample_without(*months: str) -> str:
