@@ -220,6 +220,32 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     engine.dispose()
 
 
+@pytest.fixture
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[[str, str], str]]:
+    """Fresh databases by engine (`sqlite`, `postgres`, `mariadb`) and role (`source`, `target`,
+    or any other name on SQLite): a SQLite file not made yet, or an emptied PostgreSQL or
+    MariaDB database, a target's beside the source's (what a copy between stores needs)."""
+    from store_contract import reachable_engine, reset_database
+
+    engines: list[sa.Engine] = []
+
+    def fresh(kind: str, role: str) -> str:
+        if kind == "sqlite":
+            return f"sqlite:///{tmp_path / f'{role}.sqlite'}"
+        url = request.getfixturevalue(f"{kind}_url")
+        if role == "target":
+            url = database_beside(url, "target")
+        engine = reachable_engine(url)
+        engines.append(engine)
+        reset_database(engine)
+        return url
+
+    yield fresh
+    for engine in engines:
+        reset_database(engine)
+        engine.dispose()
+
+
 @pytest.fixture(scope="session")
 def calendar() -> SchoolCalendar:
     """The package's sample calendar."""

@@ -24,6 +24,7 @@ from click.testing import CliRunner, Result
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
+from keys import key_files
 from raw_sqlite import tamper
 from reintegration_fsm import Actor, Pupil, Reintegration, Role, SchoolCalendar
 from reintegration_fsm.cli import cli, subject_access
@@ -77,26 +78,6 @@ def no_traceback(result: Result) -> None:
     assert result.exception is None or isinstance(result.exception, SystemExit)
 
 
-def _keys(folder: Path, name: str) -> tuple[Path, Path]:
-    key = ed25519.Ed25519PrivateKey.generate()
-    private = folder / f"{name}.pem"
-    public = folder / f"{name}.pub.pem"
-    private.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    private.chmod(0o600)  # as `openssl genpkey` makes it: `checkpoint --sign` refuses others'
-    public.write_bytes(
-        key.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-    )
-    return private, public
-
-
 def _delete_case(url: str, case_id: str) -> None:
     """What an administrator of the database can do: the case and its log gone, and the log's
     triggers made again after (else `verify` names them missing)."""
@@ -136,8 +117,8 @@ def test_a_checkpoint_is_written_private_and_verify_checks_the_store_against_it(
 
 
 def test_a_signed_checkpoint_is_checked_with_the_public_key(demo_db: str, tmp_path: Path) -> None:
-    private, public = _keys(tmp_path, "nightly")
-    _, stranger = _keys(tmp_path, "stranger")
+    private, public = key_files(tmp_path, "nightly")
+    _, stranger = key_files(tmp_path, "stranger")
     target = tmp_path / "signed.json"
     assert (
         "(signed)"
@@ -179,7 +160,7 @@ def _run_nightly(folder: Path, url: str, block: str) -> subprocess.CompletedProc
 def _nightly_folder(tmp_path: Path, url: str) -> Path:
     """A folder holding the key pair and the first night's checkpoint, as docs/evidence.md
     makes them."""
-    private, _ = _keys(tmp_path, "checkpoint-key")
+    private, _ = key_files(tmp_path, "checkpoint-key")
     assert private.name == "checkpoint-key.pem"
     first = _run_nightly(tmp_path, url, _routine("The first night"))
     assert first.returncode == 0, first.stderr
@@ -227,7 +208,7 @@ def test_a_checkpoint_extending_the_last_is_refused_naming_each_problem_and_writ
     checkpoint, and could come back later as a case opened since (found by a review):
     `checkpoint --extends` checks in the same read, exits 1 as verify does, and writes
     nothing."""
-    private, public = _keys(tmp_path, "nightly")
+    private, public = key_files(tmp_path, "nightly")
     last = tmp_path / "last.json"
     ok(invoke(demo_db, "checkpoint", "--sign", str(private), "-o", str(last)))
     extended = tmp_path / "extended.json"
@@ -255,7 +236,7 @@ def test_a_checkpoint_extending_the_last_is_refused_naming_each_problem_and_writ
         )
     assert not tonight.exists()
     assert extended.read_bytes() == extended_before
-    _, stranger = _keys(tmp_path, "stranger")
+    _, stranger = key_files(tmp_path, "stranger")
     wrong = invoke(demo_db, "checkpoint", "--extends", str(last), "--public-key", str(stranger))
     assert wrong.exit_code == 1
     assert "  - (checkpoint): the checkpoint was signed with another key" in wrong.stderr
@@ -265,7 +246,7 @@ def test_a_checkpoint_extending_the_last_is_refused_naming_each_problem_and_writ
 def test_a_public_key_without_a_checkpoint_to_extend_is_bad_input(
     demo_db: str, tmp_path: Path
 ) -> None:
-    _, public = _keys(tmp_path, "nightly")
+    _, public = key_files(tmp_path, "nightly")
     refused = invoke(demo_db, "checkpoint", "--public-key", str(public))
     assert refused.exit_code == 2
     assert "give --extends" in refused.stderr
@@ -280,7 +261,7 @@ def test_a_hash_no_checkpoint_can_hold_is_refused_as_an_altered_row(
     """`SET hash = X'00'` on a case's last entry: `checkpoint --sign` wrote and signed a file
     `verify --checkpoint` then could not read (found by a review). Refused as an altered row
     (exit 3, "run verify"); nothing written."""
-    private, _ = _keys(tmp_path, "nightly")
+    private, _ = key_files(tmp_path, "nightly")
     engine = sa.create_engine(demo_db)
     drop_triggers(engine)
     with engine.begin() as conn:
@@ -335,7 +316,7 @@ def test_a_public_key_given_to_sign_is_named_as_one(
     """The public key (0644, as `openssl pkey -pubout` leaves it) given to `--sign` was said
     to have leaked, with advice to make a new key pair (found by a review): it is named a
     public key, whatever its mode, and nothing is written."""
-    _, public = _keys(tmp_path, "nightly")
+    _, public = key_files(tmp_path, "nightly")
     public.chmod(mode)
     target = tmp_path / "c.json"
     refused = invoke(demo_db, "checkpoint", "--sign", str(public), "-o", str(target))
@@ -348,7 +329,7 @@ def test_a_public_key_given_to_sign_is_named_as_one(
 
 
 def test_a_private_key_others_can_read_is_refused_as_leaked(demo_db: str, tmp_path: Path) -> None:
-    private, _ = _keys(tmp_path, "nightly")
+    private, _ = key_files(tmp_path, "nightly")
     private.chmod(0o644)
     refused = invoke(demo_db, "checkpoint", "--sign", str(private))
     assert refused.exit_code == 2
@@ -1213,7 +1194,7 @@ def test_redaction_retention_and_subject_access_end_to_end(
     engine_url: str, tmp_path: Path, clock: Callable[[dt.date], None]
 ) -> None:
     checkpoint = tmp_path / "nightly.json"
-    private, public = _keys(tmp_path, "la")
+    private, public = key_files(tmp_path, "la")
     ok(invoke(engine_url, "checkpoint", "--sign", str(private), "-o", str(checkpoint)))
     ok(invoke(engine_url, *redact_child()))
     sar = tmp_path / "sar.html"

@@ -15,6 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import database_beside
+from keys import key_files
 from reintegration_fsm.cli import cli
 from reintegration_fsm.cli.common import shown_url
 from reintegration_fsm.errors import FormInvalid
@@ -119,34 +120,11 @@ def test_a_target_naming_one_of_the_sources_journals_is_refused(demo_db: str, jo
 # -- left by CY, done after: a kept checkpoint (--checkpoint), CY3, CY4 -------------------------
 
 
-def _keys(folder: Path) -> tuple[Path, Path]:
-    """A new Ed25519 key pair in PEM: the private key's file (0600) and the public key's."""
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import ed25519
-
-    key = ed25519.Ed25519PrivateKey.generate()
-    private, public = folder / "key.pem", folder / "key.pub.pem"
-    private.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    private.chmod(0o600)
-    public.write_bytes(
-        key.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-    )
-    return private, public
-
-
 def test_db_copy_checks_a_signed_checkpoint_kept_from_before(demo_db: str, tmp_path: Path) -> None:
     """`--checkpoint FILE --public-key KEY`: the copy is checked against the checkpoint the
     officer kept (signature included), which a rewritten and re-chained source fails though
     the copy equals it; a key of another pair is a problem, exit 1."""
-    private, public = _keys(tmp_path)
+    private, public = key_files(tmp_path)
     kept = tmp_path / "kept.json"
     runner = CliRunner()
     taken = runner.invoke(
@@ -171,7 +149,7 @@ def test_db_copy_checks_a_signed_checkpoint_kept_from_before(demo_db: str, tmp_p
     assert copied.exit_code == 0, copied.output
     assert "and of the checkpoint taken" in copied.stdout
     (tmp_path / "other").mkdir()
-    _, other = _keys(tmp_path / "other")
+    _, other = key_files(tmp_path / "other")
     second = f"sqlite:///{tmp_path / 'second.sqlite'}"
     refused = runner.invoke(
         cli,

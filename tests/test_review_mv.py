@@ -15,7 +15,7 @@ import datetime as dt
 import os
 import sqlite3
 import stat
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,6 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from conftest import database_beside
 from reintegration_fsm import demo
 from reintegration_fsm.cli import cli
 from reintegration_fsm.demo import ADMISSIONS
@@ -36,7 +35,7 @@ from reintegration_fsm.stores import (
     upgrade,
 )
 from reintegration_fsm.stores.migrate import head, revisions, stamped
-from store_contract import CALENDAR, built, reachable_engine, reset_database
+from store_contract import CALENDAR, built
 
 REDACTED = ("DEMO-0001", 2, ["form.parent_name"])
 """The demo's redaction: the parent's name on the consent form (a redacted entry keeps a salt
@@ -54,29 +53,6 @@ def _made(url: str) -> str:
         store.redact(case_id, seq, paths, "Erasure request", by=ADMISSIONS, on=dt.date.today())
         assert store.verify() == []
     return url
-
-
-@pytest.fixture
-def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[[str, str], str]]:
-    """Fresh databases by engine and role (`source` or `target`): a SQLite file not made yet,
-    or an emptied PostgreSQL or MariaDB database (a target beside the source's)."""
-    engines: list[sa.Engine] = []
-
-    def fresh(kind: str, role: str) -> str:
-        if kind == "sqlite":
-            return f"sqlite:///{tmp_path / f'{role}.sqlite'}"
-        url = request.getfixturevalue(f"{kind}_url")
-        if role == "target":
-            url = database_beside(url, "mv")
-        engine = reachable_engine(url)
-        engines.append(engine)
-        reset_database(engine)
-        return url
-
-    yield fresh
-    for engine in engines:
-        reset_database(engine)
-        engine.dispose()
 
 
 def _stamp(url: str) -> str | None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,18 +22,16 @@ import pytest
 import sqlalchemy as sa
 from alembic import command
 from click.testing import CliRunner, Result
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ed25519
 
 import scenario as sc
-from conftest import database_beside
+from keys import key_files
 from legacy_rows import as_scheme_2
 from reintegration_fsm import Protocol, Reintegration, demo
 from reintegration_fsm.cli import cli
 from reintegration_fsm.demo import ADMISSIONS
 from reintegration_fsm.stores import SqlAlchemyStore, copy_store, copying, schema
 from reintegration_fsm.stores.migrate import config
-from store_contract import CALENDAR, reachable_engine, reset_database
+from store_contract import CALENDAR
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "docs" / "examples" / "exampleshire.toml"
 OTHER = "Other Borough Council"
@@ -42,46 +40,9 @@ LA += ["--organisation", demo.AUTHORITY]
 
 
 @pytest.fixture
-def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[[str, str], str]]:
-    """Fresh databases by engine and role (`source` or `target`): a SQLite file not made yet,
-    or an emptied PostgreSQL or MariaDB database (a target beside the source's)."""
-    engines: list[sa.Engine] = []
-
-    def fresh(kind: str, role: str) -> str:
-        if kind == "sqlite":
-            return f"sqlite:///{tmp_path / f'{role}.sqlite'}"
-        url = request.getfixturevalue(f"{kind}_url")
-        if role == "target":
-            url = database_beside(url, "xf")
-        engine = reachable_engine(url)
-        engines.append(engine)
-        reset_database(engine)
-        return url
-
-    yield fresh
-    for engine in engines:
-        reset_database(engine)
-        engine.dispose()
-
-
-@pytest.fixture
 def keys(tmp_path: Path) -> tuple[str, str]:
     """An Ed25519 key pair in PEM files (the private one readable by its owner only)."""
-    key = ed25519.Ed25519PrivateKey.generate()
-    private, public = tmp_path / "key.pem", tmp_path / "key.pub.pem"
-    private.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    private.chmod(0o600)
-    public.write_bytes(
-        key.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-    )
+    private, public = key_files(tmp_path)
     return str(private), str(public)
 
 
