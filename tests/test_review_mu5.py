@@ -18,6 +18,7 @@ from click.testing import CliRunner
 from sqlalchemy.pool import StaticPool
 
 from conftest import database_beside
+from keys import key_files
 from reintegration_fsm import StoreError, demo
 from reintegration_fsm.cli import TERMINATED, cli
 from reintegration_fsm.cli.common import shown_url
@@ -182,9 +183,7 @@ def test_a_signed_checkpoint_without_its_key_is_noted_and_only_then(
 ) -> None:
     """`--checkpoint` of a signed checkpoint without `--public-key` notes that its signature
     went unchecked; with the key, or for an unsigned checkpoint, nothing is noted."""
-    from test_review_cy import _keys
-
-    private, public = _keys(tmp_path)
+    private, public = key_files(tmp_path)
     signed, unsigned = tmp_path / "signed.json", tmp_path / "unsigned.json"
     taken = _invoke("--db", demo_db, "checkpoint", "--sign", str(private), "-o", str(signed))
     assert taken.exit_code == 0, taken.output
