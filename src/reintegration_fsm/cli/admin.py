@@ -307,7 +307,7 @@ UNCOMPARED = (
 (review RR, RR1)."""
 
 CHANGED_SHOWN = 20
-"""How many of the cases changed on the source during a copy the warning names."""
+"""How many of the cases changed on the source during a copy the error names."""
 
 
 def _changed_error(changed: tuple[str, ...]) -> str:
