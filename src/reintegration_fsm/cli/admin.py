@@ -203,27 +203,26 @@ def _stopped_said(target: str) -> Iterator[Callable[[int, int, int], None]]:
     try:
         yield written
     except (KeyboardInterrupt, SystemExit):
-        if committed:
-            click.echo(
-                f"note: the copy was stopped as it checked itself: its {committed[0]:,} cases, "
-                f"{committed[1]:,} log entries and {committed[2]:,} redaction records are "
-                f"written whole to {shown_url(target)}, but not checked; check them with "
-                "`reintegration-fsm --db TARGET_URL verify` (with --checkpoint FILE, a "
-                "checkpoint kept of the source), as a new copy there is refused",
-                err=True,
-            )
+        _unchecked(
+            committed, target, "the copy was stopped as it checked itself: its", "not checked"
+        )
         raise
     except Exception:  # (a lost connection, say: "Try again" alone was refused as a merge)
-        if committed:
-            click.echo(
-                f"note: the copy's {committed[0]:,} cases, {committed[1]:,} log entries and "
-                f"{committed[2]:,} redaction records are written whole to {shown_url(target)}, "
-                "but its check failed (the error follows); check them with "
-                "`reintegration-fsm --db TARGET_URL verify` (with --checkpoint FILE, a "
-                "checkpoint kept of the source), as a new copy there is refused",
-                err=True,
-            )
+        _unchecked(committed, target, "the copy's", "its check failed (the error follows)")
         raise
+
+
+def _unchecked(committed: list[int], target: str, whose: str, check: str) -> None:
+    """Say, on stderr, that the rows `committed` counts (none: nothing is said) are written
+    whole to `target`, and how their `check` ended."""
+    if committed:
+        click.echo(
+            f"note: {whose} {committed[0]:,} cases, {committed[1]:,} log entries and "
+            f"{committed[2]:,} redaction records are written whole to {shown_url(target)}, "
+            f"but {check}; check them with `reintegration-fsm --db TARGET_URL verify` (with "
+            "--checkpoint FILE, a checkpoint kept of the source), as a new copy there is refused",
+            err=True,
+        )
 
 
 def _about_target(failure: Failure) -> Failure:
