@@ -245,9 +245,9 @@ class _Checking:
             engine, calendar=self.calendar, protocols=self.protocols, authority=authority
         )
 
-    def problems(self, target: Engine, anchor: Checkpoint) -> list[Problem]:
-        """What checking the copy on `target` finds: `verify(anchor)`, its guards, and the kept
-        checkpoint."""
+    def problems(self, copy: SqlAlchemyStore, anchor: Checkpoint) -> list[Problem]:
+        """What checking `copy` (a store on the target) finds: `verify(anchor)`, its guards,
+        and the kept checkpoint."""
         if self.workers > 1 and not isinstance(self.target, Engine):
             # A store that opened the URL itself: only its workers may open it again.
             reopened = SqlAlchemyStore(
@@ -256,14 +256,18 @@ class _Checking:
             with reopened:
                 problems = reopened.verify(checkpoint=anchor, workers=self.workers)
         else:
-            problems = self.store(target).verify(checkpoint=anchor)
-        problems += self.store(target).unguarded()
+            problems = copy.verify(checkpoint=anchor)
+        problems += copy.unguarded()
         if self.extends is not None:
             # A checkpoint of one authority's cases (`--authority A checkpoint`) is checked
             # against those cases of the copy, as `--authority A verify --checkpoint` checks
             # it: the copy holds every authority's, which the unscoped store calls a
             # checkpoint of another scope.
-            scoped = self.store(target, self.extends.authority)
+            scoped = (
+                copy
+                if self.extends.authority is None
+                else self.store(copy.engine, self.extends.authority)
+            )
             try:
                 scoped.checkpoint(extends=self.extends, public_key=self.public_key)
             except CheckpointRefused as refused:
@@ -282,21 +286,21 @@ def _copy(
         _refuse_source(conn)
         conn.rollback()
     # Before the copy's snapshot: what the copy holds extends it, whatever is saved meanwhile.
-    anchor = checking.store(source).checkpoint()
+    origin = checking.store(source)
+    anchor = origin.checkpoint()
     with converted(COPYING), _reading(source) as reader:
         _refuse_same(source, reader, target)
         _prepare_target(target)
         counts = _write(reader, target, batch)
     if written is not None:
         written(*counts)
-    problems = checking.problems(target, anchor)
+    copy = checking.store(target)
+    problems = checking.problems(copy, anchor)
     # A service left writing to the source meanwhile: what it wrote (an erasure, say) is not in
     # the copy, which verifies all the same; said, so that it is not lost unawares (XF1).
     changed: tuple[str, ...] | None
     try:
-        changed = changed_since(
-            checking.store(source).checkpoint(), checking.store(target).checkpoint()
-        )
+        changed = changed_since(origin.checkpoint(), copy.checkpoint())
     except StoreError:
         # The copy is written and checked: a source lost since makes the comparison unknown,
         # not the check's finding void (RR1).
