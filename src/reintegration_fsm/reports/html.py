@@ -13,7 +13,7 @@ import attrs
 
 from reintegration_fsm import templating
 from reintegration_fsm.reports.charts import Chart, charts
-from reintegration_fsm.reports.model import Figures, percent_text
+from reintegration_fsm.reports.model import NOT_AVAILABLE, Figures, percent_text
 from reintegration_fsm.reports.tables import Table, Value, tables
 from reintegration_fsm.shown import neutralise
 from reintegration_fsm.version import __version__
@@ -38,7 +38,7 @@ class Section:
 
 def _cell(value: Value) -> str:
     if value is None:
-        return "–"
+        return NOT_AVAILABLE
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, float):
@@ -129,5 +129,6 @@ def render_html(found: Figures, *, made_on: dt.date | None = None, title: str = 
         figures=found,
         version=__version__,
         made_on=(made_on or dt.date.today()).isoformat(),
+        not_available=NOT_AVAILABLE,
     )
     return neutralise(page)

@@ -29,11 +29,16 @@ def share(count: int, total: int) -> float | None:
     return round(exact, places)
 
 
+NOT_AVAILABLE = "–"
+"""What the page shows for a figure that is not available (a share of none, an empty cell);
+the HTML page has screen readers read it as "not available"."""
+
+
 def percent_text(value: float | None) -> str:
     """A percentage as the page shows it: "33.3%", "<0.1%" or ">99.9%" for a share that is
-    neither none nor all, "–" for none."""
+    neither none nor all, `NOT_AVAILABLE` for none."""
     if value is None or value != value:
-        return "–"
+        return NOT_AVAILABLE
     if 0 < value < 10**-PLACES:
         return f"<{10**-PLACES:g}%"
     if 100 - 10**-PLACES < value < 100:
