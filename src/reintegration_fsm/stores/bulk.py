@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -14,6 +14,7 @@ from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.case import Reintegration
 from reintegration_fsm.errors import FormInvalid
 from reintegration_fsm.records import Transition
+from reintegration_fsm.stores import arguments
 from reintegration_fsm.stores.hashing import GENESIS
 from reintegration_fsm.stores.rows import (
     Row,
@@ -23,6 +24,7 @@ from reintegration_fsm.stores.rows import (
     ledger_rows,
     log_rows,
     open_item_rows,
+    refuse_other_authority,
     succeeded_in,
     utc_now,
 )
@@ -95,6 +97,37 @@ def prepare(
             "history", "local_authority", f"{case.local_authority!r} is not {authority!r}"
         )
     return rows(case, authority, case.history, GENESIS, utc_now())
+
+
+def prepared_batches(
+    histories: Iterable[tuple[str, Sequence[Transition]]],
+    batch_size: int,
+    calendar: SchoolCalendar | None,
+    protocols: Sequence[Any],
+    scope: str | None,
+) -> Iterator[list[Prepared]]:
+    """The histories replayed and hashed (`prepare`), `batch_size` at a time, each id once,
+    each of the authority `scope` when the store is confined to one; a batch is yielded before
+    the next history is read, so that an import writes it before a bad history later stops it.
+
+    Raises:
+        FormInvalid, IllegalTransition, NotPermitted, GuardFailed, UnknownProtocol: a history
+            does not replay, is another authority's than `scope`, or repeats an id.
+    """
+    batch: list[Prepared] = []
+    ids: set[str] = set()
+    for authority, history in arguments.histories(histories):
+        prepared = prepare(authority, history, calendar, protocols)
+        refuse_other_authority(scope, prepared.case_id, prepared.authority)
+        if prepared.case_id in ids:
+            raise FormInvalid("history", "case_id", f"{prepared.case_id!r} appears twice")
+        ids.add(prepared.case_id)
+        batch.append(prepared)
+        if len(batch) >= batch_size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 UNREDACTED = {"redactions": 0}

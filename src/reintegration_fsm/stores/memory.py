@@ -9,7 +9,7 @@ from datetime import date, datetime
 
 from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.case import Reintegration
-from reintegration_fsm.errors import AlteredRow, CaseNotFound, FormInvalid
+from reintegration_fsm.errors import AlteredRow, CaseNotFound
 from reintegration_fsm.protocol.definition import Protocol
 from reintegration_fsm.records import Transition
 from reintegration_fsm.rules import at_school
@@ -221,22 +221,10 @@ class InMemoryStore:
         arguments.batch_size(batch_size)
         if arguments.all_or_nothing(all_or_nothing):
             batch_size = sys.maxsize  # held here whole anyway: one batch, written at once
-        count = 0
-        batch: list[bulk.Prepared] = []
-        ids: set[str] = set()
-        for authority, history in arguments.histories(histories):
-            prepared = bulk.prepare(authority, history, self.calendar, self.protocols)
-            refuse_other_authority(self.authority, prepared.case_id, prepared.authority)
-            if prepared.case_id in ids:
-                raise FormInvalid("history", "case_id", f"{prepared.case_id!r} appears twice")
-            ids.add(prepared.case_id)
-            batch.append(prepared)
-            if len(batch) >= batch_size:
-                count += self._import_batch(batch)
-                batch = []
-        if batch:
-            count += self._import_batch(batch)
-        return count
+        batches = bulk.prepared_batches(
+            histories, batch_size, self.calendar, self.protocols, self.authority
+        )
+        return sum(self._import_batch(batch) for batch in batches)
 
     def _keep_protocols(self, new: Sequence[Reintegration]) -> None:
         """As a SQL store's: refuse cases `new` to the store opened under other rules than its

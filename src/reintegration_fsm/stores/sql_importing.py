@@ -72,29 +72,12 @@ class SqlImporting(SqlSaving):
                 f"COPY is PostgreSQL's; this store is on {self._dialect} (leave use_copy out)",
             )
         copy = self._dialect == "postgresql" if use_copy is None else use_copy
-        batches = self._prepared_batches(histories, batch_size)
+        batches = bulk.prepared_batches(
+            histories, batch_size, self.calendar, self.protocols, self.authority
+        )
         if all_or_nothing:
             return self._import_at_once(batches, copy)
         return sum(self._import_batch(batch, copy) for batch in batches)
-
-    def _prepared_batches(
-        self, histories: Iterable[tuple[str, Sequence[Transition]]], batch_size: int
-    ) -> Iterator[list[bulk.Prepared]]:
-        """The histories replayed and hashed, `batch_size` at a time, each id once."""
-        batch: list[bulk.Prepared] = []
-        ids: set[str] = set()
-        for authority, history in arguments.histories(histories):
-            prepared = bulk.prepare(authority, history, self.calendar, self.protocols)
-            refuse_other_authority(self.authority, prepared.case_id, prepared.authority)
-            if prepared.case_id in ids:
-                raise FormInvalid("history", "case_id", f"{prepared.case_id!r} appears twice")
-            ids.add(prepared.case_id)
-            batch.append(prepared)
-            if len(batch) >= batch_size:
-                yield batch
-                batch = []
-        if batch:
-            yield batch
 
     def _import_batch(self, batch: Sequence[bulk.Prepared], copy: bool) -> int:
         action = bulk.batch_action(batch)
