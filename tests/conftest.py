@@ -259,7 +259,7 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Callable[[dt.date], None]:
     retention period's end, years ahead, as that day comes."""
 
     def today_is(day: dt.date) -> None:
-        monkeypatch.setattr(rules, "_LIMIT", [math.inf, day + rules.FURTHEST_AHEAD])
+        monkeypatch.setattr(rules.dates, "_LIMIT", [math.inf, day + rules.FURTHEST_AHEAD])
 
     return today_is
 

@@ -1330,7 +1330,7 @@ class EvidenceContract:
         store.save(built("case-01", 4))
         assert store.verify() == []
         monkeypatch.setattr(
-            rules, "furthest_date", lambda: dt.date(2025, 1, 1) + rules.FURTHEST_AHEAD
+            rules.dates, "furthest_date", lambda: dt.date(2025, 1, 1) + rules.FURTHEST_AHEAD
         )
         assert [(p.case_id, p.seq, p.what) for p in store.verify()] == [
             (

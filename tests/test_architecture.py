@@ -6,7 +6,7 @@ import ast
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "src" / "reintegration_fsm"
-CORE_PACKAGES = ("forms", "protocol", "term_dates")
+CORE_PACKAGES = ("forms", "protocol", "rules", "term_dates")
 CORE = {
     "errors",
     "fields",
@@ -14,7 +14,6 @@ CORE = {
     "records",
     "calendar",
     "serialisation",
-    "rules",
     "case",
     *(
         f"{package}/{path.stem}"

@@ -1418,7 +1418,7 @@ def test_a_redaction_by_a_clock_behind_across_midnight_names_the_clock(
     from reintegration_fsm import rules
     from reintegration_fsm.stores import memory
 
-    monkeypatch.setattr(rules, "_LIMIT", [0.0, dt.date.min])  # (today read again, in UTC)
+    monkeypatch.setattr(rules.dates, "_LIMIT", [0.0, dt.date.min])  # (today read again, in UTC)
     monkeypatch.setenv("TZ", "UTC")
     time.tzset()
     try:

@@ -3,6 +3,7 @@ an older data layout still does, and anything that replays also loads, renders a
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import datetime as dt
 import functools
@@ -1351,6 +1352,16 @@ def _blank_as_stripped(case: object, value: str) -> bool:
     return not value.strip()
 
 
+@contextlib.contextmanager
+def _blanks_as_stripped() -> Iterator[None]:
+    """Every rule reads blank text as before text that prints nothing was read as blank
+    (`_blank_as_stripped`), patched in each module of `rules` that looks `blank_as_read` up."""
+    with contextlib.ExitStack() as patches:
+        for module in (rules.referral, rules.placement, rules.reviews, rules.outcomes):
+            patches.enter_context(mock.patch.object(module, "blank_as_read", _blank_as_stripped))
+        yield
+
+
 @pytest.mark.parametrize("given", sorted(_GIVEN_TEXT))
 @settings(suppress_health_check=[HealthCheck.too_slow])
 @given(drawn=st.data())
@@ -1378,7 +1389,7 @@ def test_text_that_prints_nothing_is_refused_now_and_replays_as_recorded_before(
         assert case.history[-1].seq == recorded.seq - 1  # nothing changed
 
     earlier, _, _ = _before_step(which, trigger)
-    with mock.patch.object(rules, "blank_as_read", _blank_as_stripped):
+    with _blanks_as_stripped():
         _take(earlier, recorded, data)  # as the version before recorded it
     history = [
         transition_from_json(json.loads(json.dumps(transition_to_json(t)))) for t in earlier.history
@@ -1452,7 +1463,7 @@ def test_a_step_recorded_with_today_s_fold_and_text_that_prints_nothing_replays(
     with pytest.raises(GuardFailed) as refused:
         case.record_consent(form, by=sc.AP_HEAD, on=sc.CONSENTED)
     assert refused.value.reasons == ("The consent form is not signed.",)
-    with mock.patch.object(rules, "blank_as_read", _blank_as_stripped):
+    with _blanks_as_stripped():
         case.record_consent(form, by=sc.AP_HEAD, on=sc.CONSENTED)
     history = [
         transition_from_json(json.loads(json.dumps(transition_to_json(t)))) for t in case.history

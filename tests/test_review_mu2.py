@@ -21,14 +21,14 @@ from scenario import AP_HEAD, FINAL_REVIEW, HOST_STAFF, OPENED, consent, review
 from store_contract import CALENDAR, built, opened
 
 LIMIT = dt.date(2027, 4, 5)
-"""R16's latest date for a step, pinned (`rules._LIMIT`): no test here reads the clock."""
+"""R16's latest date for a step, pinned (`rules.dates._LIMIT`): no test here reads the clock."""
 DAY = dt.timedelta(days=1)
 
 
 @pytest.fixture
 def limit(monkeypatch: pytest.MonkeyPatch) -> dt.date:
     """R16's latest date pinned to LIMIT until the test ends, as if today were a year before."""
-    monkeypatch.setattr(rules, "_LIMIT", [float("inf"), LIMIT])
+    monkeypatch.setattr(rules.dates, "_LIMIT", [float("inf"), LIMIT])
     return LIMIT
 
 
@@ -62,9 +62,9 @@ def test_mu2_2_a_replay_that_fails_leaves_new_steps_judged_as_new(limit: dt.date
     done only when the replay succeeds.)"""
     far = opened("mu2-far", on=OPENED)
     written = limit + 3 * DAY  # by a clock three days ahead: beyond any zone's 0 to 2 days
-    rules._LIMIT[:] = [float("inf"), written]
+    rules.dates._LIMIT[:] = [float("inf"), written]
     far.record_consent(consent(), by=AP_HEAD, on=written)
-    rules._LIMIT[:] = [float("inf"), limit]
+    rules.dates._LIMIT[:] = [float("inf"), limit]
     with pytest.raises(GuardFailed) as refused:
         Reintegration.replay(far.history, calendar=CALENDAR)
     assert refused.value.seq == 2

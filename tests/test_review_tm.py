@@ -34,7 +34,7 @@ def zone(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
     def set_zone(name: str) -> dt.date:
         monkeypatch.setenv("TZ", name)
         time.tzset()
-        monkeypatch.setattr(rules, "_LIMIT", [0.0, dt.date.min])
+        monkeypatch.setattr(rules.dates, "_LIMIT", [0.0, dt.date.min])
         return dt.date.today()
 
     yield set_zone
@@ -78,7 +78,7 @@ def test_tm1_a_date_further_ahead_than_any_zone_allows_is_still_reported(
     # As if written by a clock a day or two ahead of Kiritimati's: no time zone's doing.
     beyond = today_there + dt.timedelta(days=days_ahead) + rules.FURTHEST_AHEAD
     far = opened("tm1-far", on=today_there)
-    rules._LIMIT[:] = [float("inf"), beyond]
+    rules.dates._LIMIT[:] = [float("inf"), beyond]
     far.record_consent(consent(), by=AP_HEAD, on=beyond)
     store.save(far)
     set_zone(AHEAD)  # type: ignore[operator]  (today read again, by a right clock)
@@ -158,7 +158,7 @@ def test_tm2_a_history_recorded_before_the_limit_still_replays_and_verifies(
     case = built("tm2-old", 9)
     agreed = dt.date(9999, 12, 31)
     with monkeypatch.context() as before_the_limit:
-        before_the_limit.setattr(rules, "_more_than_a_year", lambda *_: False)
+        before_the_limit.setattr(rules.reviews, "_more_than_a_year", lambda *_: False)
         case.hold_review(
             final_review(decision=decision, **{field: agreed}), by=HOST_STAFF, on=FINAL_REVIEW
         )

@@ -156,13 +156,13 @@ def test_the_latest_date_allowed_moves_on_at_midnight_and_not_before(
     for name in ("datetime", "timedelta", "time"):
         setattr(fake, name, getattr(dt, name))
     fake.date = Today
-    monkeypatch.setattr(rules, "dt", fake)
-    monkeypatch.setattr(rules, "time", clock)
-    monkeypatch.setattr(rules, "_LIMIT", [0.0, dt.date.min])
+    monkeypatch.setattr(rules.dates, "dt", fake)
+    monkeypatch.setattr(rules.dates, "time", clock)
+    monkeypatch.setattr(rules.dates, "_LIMIT", [0.0, dt.date.min])
 
     clock.now = _midnight_after(dt.date(2026, 3, 1)) + 60  # 00:01 on 2 March
     assert rules.furthest_date() == dt.date(2026, 3, 2) + dt.timedelta(days=366)
-    assert [_midnight_after(dt.date(2026, 3, 2)), dt.date(2027, 3, 3)] == rules._LIMIT
+    assert [_midnight_after(dt.date(2026, 3, 2)), dt.date(2027, 3, 3)] == rules.dates._LIMIT
 
     clock.today = dt.date(2026, 3, 3)  # the date moves on, but the cache holds till midnight
     clock.now = _midnight_after(dt.date(2026, 3, 2)) - 1
@@ -170,7 +170,7 @@ def test_the_latest_date_allowed_moves_on_at_midnight_and_not_before(
 
     clock.now = _midnight_after(dt.date(2026, 3, 2))  # midnight itself: worked out again
     assert rules.furthest_date() == dt.date(2027, 3, 4)
-    assert [_midnight_after(dt.date(2026, 3, 3)), dt.date(2027, 3, 4)] == rules._LIMIT
+    assert [_midnight_after(dt.date(2026, 3, 3)), dt.date(2027, 3, 4)] == rules.dates._LIMIT
 
 
 def test_a_step_dated_the_day_before_the_last_is_refused_and_the_same_day_allowed() -> None:
