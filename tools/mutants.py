@@ -25,7 +25,12 @@ from pathlib import Path
 
 FILES = (
     "src/reintegration_fsm/calendar.py",
-    "src/reintegration_fsm/rules.py",
+    "src/reintegration_fsm/rules/reading.py",
+    "src/reintegration_fsm/rules/dates.py",
+    "src/reintegration_fsm/rules/referral.py",
+    "src/reintegration_fsm/rules/placement.py",
+    "src/reintegration_fsm/rules/reviews.py",
+    "src/reintegration_fsm/rules/outcomes.py",
     "src/reintegration_fsm/protocol/steps.py",
     "src/reintegration_fsm/protocol/toml_file.py",
     "src/reintegration_fsm/protocol/field_checks.py",
