@@ -108,7 +108,7 @@ _BUILT_IN = protocol_registry(())
 """The protocols every case may name: a store that knows no others resumes each with these."""
 _DISCHARGE = Trigger.DISCHARGE.value
 _ENDING = Stage.ENDING
-_AP_HEAD = Role.AP_HEAD  # read on every trigger: see `rules` on reading members before 3.12
+_AP_HEAD = Role.AP_HEAD  # read on every trigger: see `rules.reading` on reading members before 3.12
 _DISCHARGE_STEP = STEP[_DISCHARGE]
 _HOST = "host_school"
 _ORGANISATION_OF_ROLE: Mapping[Role, str] = {
