@@ -1,0 +1,146 @@
+"""Review LP: leap days, British Summer Time and midnight in the calendar, deadlines and stamps."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable, Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+import stages
+from reintegration_fsm import CalendarFileError, SchoolCalendar, Transition
+from reintegration_fsm.cli import cli, views
+
+ENV = {"RFSM_AUTHORITY": None, "RFSM_CALENDAR": None, "RFSM_PROTOCOLS": None}
+UTC = dt.timezone.utc
+
+LEAP_SPRING = SchoolCalendar(
+    [
+        (date(2028, 1, 4), date(2028, 2, 11)),
+        (date(2028, 2, 21), date(2028, 3, 31)),
+        (date(2028, 4, 18), date(2028, 5, 26)),
+    ]
+)
+"""Spring 2028 (a leap year: 29 February is a Tuesday, in term) and the summer half term."""
+
+
+def invoke(url: str, *args: str) -> Result:
+    return CliRunner().invoke(cli, ["--db", url, *args], env=ENV)
+
+
+@pytest.fixture
+def machine_zone(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], None]]:
+    """Set this machine's time zone (TZ) for the test, restored after."""
+
+    def set_zone(zone: str) -> None:
+        monkeypatch.setenv("TZ", zone)
+        time.tzset()
+
+    yield set_zone
+    monkeypatch.undo()
+    time.tzset()
+
+
+# -- leap days ------------------------------------------------------------------------------------
+def test_29_february_is_a_school_day_counted_once_and_only_in_a_leap_year() -> None:
+    """Guard: 20 school days from Monday 21 February fall a day sooner in 2028, when 29
+    February is a school day, than in 2027, which has none."""
+    assert LEAP_SPRING.is_school_day(date(2028, 2, 29))
+    assert LEAP_SPRING.add_school_days(date(2028, 2, 28), 1) == date(2028, 2, 29)
+    assert LEAP_SPRING.add_school_days(date(2028, 2, 21), 20) == date(2028, 3, 20)
+    assert LEAP_SPRING.school_days_between(date(2028, 2, 25), date(2028, 3, 1)) == 3
+    plain = SchoolCalendar(
+        [(date(2027, 1, 4), date(2027, 2, 12)), (date(2027, 2, 22), date(2027, 5, 28))]
+    )
+    assert plain.add_school_days(date(2027, 2, 22), 20) == date(2027, 3, 22)
+
+
+def test_reviews_two_four_and_six_weeks_on_count_29_february_as_a_day() -> None:
+    """Guard: two weeks from 15 February 2028 is 29 February (14 days, the leap day among
+    them); six weeks from 29 February is 11 April, in the Easter holiday, so the final review
+    moves earlier, to the last day of term, never later."""
+    assert LEAP_SPRING.suggest_review_dates(date(2028, 2, 15)) == (
+        date(2028, 2, 29),
+        date(2028, 3, 14),
+        date(2028, 3, 28),
+    )
+    assert LEAP_SPRING.suggest_review_dates(date(2028, 2, 29)) == (
+        date(2028, 3, 14),
+        date(2028, 3, 28),
+        date(2028, 3, 31),
+    )
+
+
+def test_an_inset_day_on_29_february_closes_it(tmp_path: Path) -> None:
+    """Guard: a closure on the leap day, in a term-dates file, is read and closes that day."""
+    path = tmp_path / "leap.toml"
+    path.write_text(
+        'source = "invented"\n'
+        "[[term]]\nfirst_day = 2028-02-21\nlast_day = 2028-03-31\n"
+        '[[closure]]\ndate = 2028-02-29\nreason = "INSET"\n',
+        encoding="utf-8",
+    )
+    calendar = SchoolCalendar.from_file(path)
+    assert calendar.closure_reasons == {date(2028, 2, 29): "INSET"}
+    assert not calendar.is_school_day(date(2028, 2, 29))
+    assert calendar.add_school_days(date(2028, 2, 28), 1) == date(2028, 3, 1)
+
+
+@pytest.mark.parametrize(
+    ("summary", "start", "end"),
+    [("INSET day", "20270301", "20270302"), ("Spring term", "20270104", "20270229")],
+)
+def test_29_february_of_a_year_that_has_none_in_a_feed_is_refused_naming_its_event(
+    summary: str, start: str, end: str
+) -> None:
+    """Guard: a feed's DTSTART or DTEND on 29 February 2027 is a typed error naming the
+    event, not a ValueError, nor 1 March."""
+    closure = start if summary.startswith("INSET") else None
+    events = [("Spring term", "20270104", "20270326")] if closure else []
+    events.append((summary, "20270229" if closure else start, end))
+    body = "".join(
+        f"BEGIN:VEVENT\r\nUID:{i}@lp\r\nSUMMARY:{s}\r\nDTSTART;VALUE=DATE:{a}\r\n"
+        f"DTEND;VALUE=DATE:{b}\r\nEND:VEVENT\r\n"
+        for i, (s, a, b) in enumerate(events)
+    )
+    feed = f"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//lp//lp//EN\r\n{body}END:VCALENDAR\r\n"
+    with pytest.raises(CalendarFileError, match="20270229") as refused:
+        SchoolCalendar.from_ics(feed.encode())
+    assert f"event {summary!r}" in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("due", "--as-of", "2027-02-29"), ("calendar", "add-school-days", "2027-02-29", "3")],
+)
+def test_29_february_2027_on_the_command_line_is_a_usage_error(
+    tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    """Guard: no such day is exit 2 naming it, before any store or calendar is read."""
+    result = invoke(f"sqlite:///{tmp_path / 'none.sqlite'}", "--calendar", "sample", *args)
+    assert result.exit_code == 2, result.output
+    assert "'2027-02-29' is no such day" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+# -- the hour that repeats ------------------------------------------------------------------------
+def _step(on: date) -> Transition:
+    opening = stages.opened().history[0]
+    return Transition(opening.seq, opening.trigger, None, opening.dest, opening.actor, on)
+
+
+def test_the_hour_that_repeats_in_october_reads_as_bst_then_gmt(
+    machine_zone: Callable[[str], None],
+) -> None:
+    """Guard: 00:30 and 01:30 UTC on Sunday 25 October 2026 are both 01:30 in London, the
+    first in BST and the second in GMT; each is named with its own zone, never one for both."""
+    machine_zone("Europe/London")
+    step = _step(date(2026, 10, 23))
+    first = views.entered_otherwise(step, dt.datetime(2026, 10, 25, 0, 30, tzinfo=UTC))
+    again = views.entered_otherwise(step, dt.datetime(2026, 10, 25, 1, 30, tzinfo=UTC))
+    assert first == "entered 2026-10-25 01:30 BST, after the day it is dated"
+    assert again == "entered 2026-10-25 01:30 GMT, after the day it is dated"
