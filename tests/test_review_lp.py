@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import time
 from collections.abc import Callable, Iterator
 from datetime import date
@@ -12,8 +13,10 @@ import pytest
 from click.testing import CliRunner, Result
 
 import stages
+from raw_sqlite import tamper
 from reintegration_fsm import CalendarFileError, SchoolCalendar, Transition
-from reintegration_fsm.cli import cli, views
+from reintegration_fsm.cli import cli, subject_access, views
+from reintegration_fsm.stores import SqlAlchemyStore
 
 ENV = {"RFSM_AUTHORITY": None, "RFSM_CALENDAR": None, "RFSM_PROTOCOLS": None}
 UTC = dt.timezone.utc
@@ -144,3 +147,71 @@ def test_the_hour_that_repeats_in_october_reads_as_bst_then_gmt(
     again = views.entered_otherwise(step, dt.datetime(2026, 10, 25, 1, 30, tzinfo=UTC))
     assert first == "entered 2026-10-25 01:30 BST, after the day it is dated"
     assert again == "entered 2026-10-25 01:30 GMT, after the day it is dated"
+
+
+# -- stamps at the ends of the calendar -----------------------------------------------------------
+FIRST_SECONDS = dt.datetime(1, 1, 1, 0, 0, 30, tzinfo=UTC)
+LAST_SECOND = dt.datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)
+
+
+def test_lp1_a_stamp_before_the_year_1000_is_written_in_iso_8601() -> None:
+    """LP1: `entered_at` (timeline and history JSON, CSV) wrote year 1 as "1-01-01T00:00:30Z"
+    (strftime does not pad the year on Linux), which is no ISO 8601, and which the subject
+    access page then failed to read (exit 70)."""
+    case = stages.opened()
+    steps = views.timeline_json(case, date(2026, 1, 12), entered=(FIRST_SECONDS,))["steps"]
+    assert steps[0]["entered_at"] == "0001-01-01T00:00:30Z"
+    rows = views.history_rows(case.history, (FIRST_SECONDS,))
+    assert rows[0]["entered_at"] == "0001-01-01T00:00:30Z"
+
+
+@pytest.mark.parametrize(
+    ("zone", "stamp", "shown"),
+    [
+        ("Europe/London", FIRST_SECONDS, "entered 0001-01-01 00:00 UTC"),
+        ("America/New_York", FIRST_SECONDS, "entered 0001-01-01 00:00 UTC"),
+        ("Europe/Paris", LAST_SECOND, "entered 9999-12-31 23:59 UTC"),
+    ],
+)
+def test_lp2_a_stamp_this_machines_time_cannot_hold_is_read_in_utc(
+    machine_zone: Callable[[str], None], zone: str, stamp: dt.datetime, shown: str
+) -> None:
+    """LP2: in London (whose 0001 clock ran 75 seconds behind UTC), New York or Paris, a
+    stamp within hours of 0001-01-01 or 9999-12-31 has no local time: the timeline and the
+    subject access page raised OverflowError (exit 70). It is read in UTC, saying so."""
+    machine_zone(zone)
+    said = views.entered_otherwise(_step(date(2026, 1, 12)), stamp)
+    assert said is not None
+    assert said.startswith(shown)
+    step = {"on": "2026-01-12", "entered_at": stamp.replace(tzinfo=None).isoformat() + "Z"}
+    assert subject_access._entered_later(step) == stamp.date().isoformat()
+
+
+def test_lp2_the_cli_shows_a_case_whose_stamp_was_altered_to_year_1(
+    tmp_path: Path, machine_zone: Callable[[str], None]
+) -> None:
+    """LP1, LP2 end to end: a row's `recorded_at` changed behind the store to the first
+    seconds of year 1 is reported by `verify`; the timeline, history and subject access page
+    still show the case (exit 0), in London, not "a bug" (exit 70)."""
+    machine_zone("Europe/London")
+    case = stages.consented()
+    url = f"sqlite:///{tmp_path / 'cases.sqlite'}"
+    with SqlAlchemyStore(url, calendar=stages.CALENDAR) as store:
+        store.create_schema()
+        store.save(case)
+    tamper(
+        url,
+        "UPDATE rfsm_transitions SET recorded_at = '0001-01-01 00:00:30.000000' "
+        "WHERE case_id = ? AND seq = 2",
+        (case.case_id,),
+    )
+    timeline = invoke(url, "timeline", case.case_id)
+    assert timeline.exit_code == 0, timeline.output
+    assert "entered 0001-01-01 00:00 UTC, before the day it is dated" in timeline.output
+    steps = json.loads(invoke(url, "timeline", case.case_id, "--format", "json").stdout)["steps"]
+    assert steps[1]["entered_at"] == "0001-01-01T00:00:30Z"
+    history = invoke(url, "history", case.case_id)
+    assert "0001-01-01T00:00:30Z" in history.output
+    page = invoke(url, "export", case.case_id, "--format", "html")
+    assert page.exit_code == 0, page.output
+    assert 'entered on <span class="date">' in page.stdout

@@ -272,7 +272,7 @@ def _entered_later(step: Mapping[str, Any]) -> str | None:
     stamp = step.get("entered_at")
     if not isinstance(stamp, str):
         return None
-    entered = dt.datetime.fromisoformat(stamp.replace("Z", "+00:00")).astimezone().date()
+    entered = views.local_time(dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))).date()
     return None if entered.isoformat() == step["on"] else entered.isoformat()
 
 

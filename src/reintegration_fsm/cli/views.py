@@ -141,16 +141,28 @@ def entered_otherwise(transition: Transition, stamp: dt.datetime | None) -> str 
     whose stamp is not known."""
     if stamp is None:
         return None
-    local = stamp.astimezone()
+    local = local_time(stamp)
     if local.date() == transition.on:
         return None
     when = "after" if local.date() > transition.on else "before"
-    return f"entered {local:%Y-%m-%d %H:%M} {local.tzname()}, {when} the day it is dated"
+    shown = f"{local.date().isoformat()} {local:%H:%M}"  # year 1 as 0001, which %Y is not
+    return f"entered {shown} {local.tzname()}, {when} the day it is dated"
+
+
+def local_time(stamp: dt.datetime) -> dt.datetime:
+    """A save's stamp (UTC) in this machine's time; in UTC where this machine's time has no
+    such day (within hours of 0001-01-01 or 9999-12-31: a stamp changed behind the store)."""
+    try:
+        return stamp.astimezone()
+    except (OverflowError, ValueError, OSError):
+        return stamp.astimezone(dt.timezone.utc)
 
 
 def _stamp_text(stamp: dt.datetime | None) -> str | None:
-    """A save's stamp as ISO 8601 in UTC (`2026-12-07T09:14:03Z`), or None."""
-    return None if stamp is None else stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
+    """A save's stamp as ISO 8601 in UTC (`2026-12-07T09:14:03Z`; year 1 as 0001), or None."""
+    if stamp is None:
+        return None
+    return stamp.astimezone(dt.timezone.utc).replace(tzinfo=None, microsecond=0).isoformat() + "Z"
 
 
 def timeline(
