@@ -16,6 +16,7 @@ import stages
 from raw_sqlite import tamper
 from reintegration_fsm import CalendarFileError, SchoolCalendar, Transition
 from reintegration_fsm.cli import cli, subject_access, views
+from reintegration_fsm.reports.periods import academic_year
 from reintegration_fsm.stores import SqlAlchemyStore
 
 ENV = {"RFSM_AUTHORITY": None, "RFSM_CALENDAR": None, "RFSM_PROTOCOLS": None}
@@ -215,3 +216,13 @@ def test_lp2_the_cli_shows_a_case_whose_stamp_was_altered_to_year_1(
     page = invoke(url, "export", case.case_id, "--format", "html")
     assert page.exit_code == 0, page.output
     assert 'entered on <span class="date">' in page.stdout
+
+
+@pytest.mark.parametrize("year", ["9999/00", "0000/01"])
+def test_lp3_an_academic_year_past_the_years_there_are_says_which_there_are(year: str) -> None:
+    """LP3: `report --year 9999/00` said only "year 10000 is out of range" (Python's words,
+    naming a year the officer did not write); it names the academic years there are."""
+    with pytest.raises(ValueError, match="from 0001/02 to 9998/99"):
+        academic_year(year)
+    assert academic_year("9998/99").end == date(9999, 8, 31)
+    assert academic_year("0001/02").start == date(1, 9, 1)

@@ -49,6 +49,11 @@ def academic_year(text: str) -> Period:
     following = int(second) if len(second) == 4 else (first + 1) // 100 * 100 + int(second)
     if following != first + 1:
         raise ValueError(f"{text!r}: an academic year runs into the next year ({_named(first)})")
+    if not dt.MINYEAR <= first < dt.MAXYEAR:
+        raise ValueError(
+            f"{text!r}: no such academic year: the years there are run from 0001/02 to 9998/99 "
+            "(1 September 9998 to 31 August 9999)"
+        )
     return Period(dt.date(first, 9, 1), dt.date(first + 1, 8, 31), _named(first))
 
 
