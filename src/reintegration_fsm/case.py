@@ -10,12 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import inspect
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import partial
 from typing import Any
 
 from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.case_checking import _EARLIER_READINGS, CaseChecking, _plain
+from reintegration_fsm.case_recording import _Recipe, _recorded
 from reintegration_fsm.case_shared import _AP_HEAD, _DISCHARGE, _OPEN
 from reintegration_fsm.errors import (
     FormInvalid,
@@ -65,7 +66,6 @@ from reintegration_fsm.rules import (
     earlier_than_last,
     judging_recorded,
 )
-from reintegration_fsm.serialisation import converter
 from reintegration_fsm.state import (
     decode,
     encode,
@@ -90,13 +90,6 @@ _DEADLINE_KINDS: Mapping[str, DeadlineKind] = {kind._value_: kind for kind in De
 _MAKING_LOCK = threading.Lock()
 """Held only while a case makes its trigger lock (`Reintegration._trigger_lock`), so that two
 threads firing a case's first trigger at once make one lock between them."""
-
-
-_DUMP: dict[str, tuple[Callable[[Any], Any], ...]] = {
-    step.name: tuple(converter.get_unstructure_hook(a.type) for a in step.arguments)
-    for step in STEPS
-}
-"""Each step's arguments' cattrs unstructure hooks, resolved once."""
 
 
 class Reintegration(CaseChecking):
@@ -758,59 +751,6 @@ class Reintegration(CaseChecking):
     def discharge(self, kind: ObligationKind, *, by: Actor, on: dt.date) -> Transition:
         """Close the oldest open obligation of `kind` owed by the actor's party (R17 applies)."""
         return self._fire("discharge", (kind,), by, on)
-
-
-def _transition_data(
-    step: Step, values: Sequence[Any], effects: Mapping[str, Any], protocol: Protocol
-) -> dict[str, Any]:
-    """A transition's whole data: the layout, the arguments as JSON, and its effects."""
-    data: dict[str, Any] = {"schema": SCHEMA}
-    for argument, dump, value in zip(step.arguments, _DUMP[step.name], values, strict=True):
-        data[argument.name] = None if value is None else dump(value)
-    data.update(_recorded(step, effects, protocol))
-    return data
-
-
-def _recorded(
-    step: Step, effects: Mapping[str, Any], protocol: Protocol, named: object = None
-) -> dict[str, Any]:
-    """What a transition records besides its arguments (which replay reads typed, and checks by
-    the step's rules; `_compare` skips them, so they are not written out again): the layout,
-    the protocol an `open` names, and its effects.
-
-    An `open` under an authority's protocol names its rules' fingerprint too, but for a history
-    whose `open` recorded its protocol (`named`) without one, written before fingerprints were.
-    """
-    data: dict[str, Any] = {"schema": SCHEMA}
-    if step is _OPEN:
-        data["protocol"] = {"id": protocol.id, "version": protocol.version}
-        earlier = isinstance(named, Mapping) and FINGERPRINT not in named
-        if not protocol.built_in and not earlier:
-            data["protocol"][FINGERPRINT] = protocol.fingerprint
-    data.update(effects)
-    return data
-
-
-class _Recipe:
-    """How a transition's data is built when first read, from the step's values and effects
-    (immutable values, and effects the library built for this transition alone)."""
-
-    __slots__ = ("_effects", "_protocol", "_step", "_values")
-
-    def __init__(
-        self,
-        step: Step,
-        values: tuple[Any, ...],
-        effects: Mapping[str, Any],
-        protocol: Protocol,
-    ) -> None:
-        self._step = step
-        self._values = values
-        self._effects = effects
-        self._protocol = protocol
-
-    def __call__(self) -> dict[str, Any]:
-        return _transition_data(self._step, self._values, self._effects, self._protocol)
 
 
 def _unpickled(
