@@ -221,7 +221,7 @@ def test_a_save_beside_another_thread_s_trigger_waits_for_the_step_to_be_applied
     state row and open items no replay of its history gives, which `verify()` reported as
     tampering until the case was saved again (review S, S5). A save now holds the case's
     trigger lock while it reads the case: it waits, and stores the step whole."""
-    import reintegration_fsm.case as case_module
+    import reintegration_fsm.case_running as running
 
     full = CASES[0].run("S5-1", CALENDAR)
     at = next(t for t in full.history if t.trigger == "start_placement")
@@ -238,7 +238,7 @@ def test_a_save_beside_another_thread_s_trigger_waits_for_the_step_to_be_applied
         store.save(case)
     inside, waiting_or_saved, go_on = threading.Event(), threading.Event(), threading.Event()
     object.__setattr__(case, "_lock", _WatchedLock(waiting_or_saved))
-    real, opened = case_module.shared_obligation, []
+    real, opened = running.shared_obligation, []
 
     def held(*args: Any, **kwargs: Any) -> Any:
         opened.append(args)
@@ -247,7 +247,7 @@ def test_a_save_beside_another_thread_s_trigger_waits_for_the_step_to_be_applied
             go_on.wait()
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(case_module, "shared_obligation", held)
+    monkeypatch.setattr(running, "shared_obligation", held)
     trigger = threading.Thread(target=lambda: case.start_placement(by=at.actor, on=at.on))
     trigger.start()
     inside.wait()
