@@ -30,7 +30,7 @@ import scenario
 from planting import AS_ANOTHER_USER
 from raw_sqlite import tamper
 from reintegration_fsm import SchoolCalendar, StoreError, Trigger
-from reintegration_fsm.cli import cases, cli, common, json_input, views
+from reintegration_fsm.cli import cases, cli, database_urls, json_input, views
 from reintegration_fsm.cli.errors import BUG, UNAVAILABLE, failure_from
 from reintegration_fsm.cli.output import render_table, shown_width
 from reintegration_fsm.cli.text import neutralise
@@ -1505,7 +1505,7 @@ def test_a_database_path_is_the_file_it_names_not_a_url(
     (tmp_path / "LA").mkdir()
     made = invoke(name, "demo")
     no_traceback(made)
-    if "?" in name and not common._DECODES_NAMES:  # before SQLAlchemy 2.1 no URL can say it
+    if "?" in name and not database_urls._DECODES_NAMES:  # before SQLAlchemy 2.1 no URL can say it
         assert made.exit_code == 2, made.output
         assert "cannot name a SQLite file with a ? in its name" in made.stderr
         assert [path.name for path in tmp_path.iterdir()] == ["LA"]

@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from conftest import database_beside
 from keys import key_files
 from reintegration_fsm.cli import cli
-from reintegration_fsm.cli.common import shown_url
+from reintegration_fsm.cli.database_urls import shown_url
 from reintegration_fsm.errors import FormInvalid
 from reintegration_fsm.stores import CopyRefused, SqlAlchemyStore, copy_store, copying
 from store_contract import CALENDAR, reachable_engine, reset_database

@@ -21,7 +21,7 @@ from conftest import database_beside
 from keys import key_files
 from reintegration_fsm import StoreError, demo
 from reintegration_fsm.cli import TERMINATED, cli
-from reintegration_fsm.cli.common import shown_url
+from reintegration_fsm.cli.database_urls import shown_url
 from reintegration_fsm.stores import CopyRefused, SqlAlchemyStore, copy_store, copying, upgrade
 from reintegration_fsm.stores.migrate import head, revisions
 from store_contract import CALENDAR, built, reachable_engine, reset_database
@@ -300,12 +300,12 @@ def test_two_databases_on_one_mariadb_server_are_two(mariadb_url: str) -> None:
             engine.dispose()
 
 
-# -- cli/common.py database_url: what a message may quote -----------------------------------
+# -- cli/database_urls.py database_url: what a message may quote -----------------------------------
 def test_a_message_quoting_a_url_or_its_passwords_prints_them_hidden() -> None:
     """Once `--db` (or TARGET_URL) is read, any message quoting the URL as given, its password
     as a driver writes it (`user:password@host`, decoded), or a password option as libpq writes
     its DSN (`password=...`, any case, each of an option given twice) prints them as ***."""
-    from reintegration_fsm.cli.common import database_url
+    from reintegration_fsm.cli.database_urls import database_url
     from reintegration_fsm.cli.errors import SECRETS
 
     url = (

@@ -19,7 +19,6 @@ from reintegration_fsm.cli.common import (
     REFUSED,
     UNAVAILABLE,
     Failure,
-    database_url,
     echo,
     emit,
     failure_from,
@@ -28,9 +27,9 @@ from reintegration_fsm.cli.common import (
     output_option,
     refuse_unusable_file,
     settings,
-    shown_url,
     today,
 )
+from reintegration_fsm.cli.database_urls import database_url, shown_url
 from reintegration_fsm.cli.once import option
 from reintegration_fsm.cli.text import neutralise, to_json
 from reintegration_fsm.errors import StoreError

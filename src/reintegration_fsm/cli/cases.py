@@ -28,11 +28,11 @@ from reintegration_fsm.cli.common import (
     progress,
     sample_note,
     settings,
-    shown_url,
     to_json,
     today,
     write_output,
 )
+from reintegration_fsm.cli.database_urls import shown_url
 from reintegration_fsm.cli.interchange import Raw
 from reintegration_fsm.cli.json_input import IMPORT_MOST, read_json
 from reintegration_fsm.cli.once import option
