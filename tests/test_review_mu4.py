@@ -76,7 +76,7 @@ def test_a_charmap_error_under_a_stdout_with_no_encoding_names_the_codec(
     assert failure.message.startswith("cannot write the output: its encoding, charmap, has no")
 
 
-# -- cli/common.py _empty_file ---------------------------------------------------------------
+# -- cli/sqlite_files.py empty_file ----------------------------------------------------------
 def test_a_file_uri_naming_another_host_is_not_called_an_empty_file(tmp_path: Path) -> None:
     """A `file:` URI naming another host names no file here: SQLite's own refusal is said
     (exit 3), not "the file is empty", which names no file either."""

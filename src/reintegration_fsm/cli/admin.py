@@ -25,12 +25,12 @@ from reintegration_fsm.cli.common import (
     format_option,
     load_calendar,
     output_option,
-    refuse_unusable_file,
     settings,
     today,
 )
 from reintegration_fsm.cli.database_urls import database_url, shown_url
 from reintegration_fsm.cli.once import option
+from reintegration_fsm.cli.sqlite_files import refuse_unusable_file
 from reintegration_fsm.cli.text import neutralise, to_json
 from reintegration_fsm.errors import StoreError
 from reintegration_fsm.protocol import diagrams
