@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 import scenario
-from reintegration_fsm.cli import cli, common, views
+from reintegration_fsm.cli import cli, printing, views
 from reintegration_fsm.cli.output import Sheet, render_workbook, render_xlsx
 from reintegration_fsm.serialisation import unstructure
 from test_cli import AP, run
@@ -267,7 +267,7 @@ def test_xlsx_shows_a_character_xml_cannot_hold_as_an_escape(character: str, sho
 
 def test_xlsx_is_refused_on_a_terminal(demo_db: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """A workbook is bytes: without -o, and with stdout a terminal, exit 2 asking for -o."""
-    monkeypatch.setattr(common, "stdout_is_terminal", lambda: True)
+    monkeypatch.setattr(printing, "stdout_is_terminal", lambda: True)
     result = invoke(demo_db, "due", "--format", "xlsx")
     assert result.exit_code == 2
     assert "-o FILE" in result.stderr

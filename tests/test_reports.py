@@ -38,7 +38,7 @@ from reintegration_fsm import (
     SqlAlchemyStore,
     Stage,
 )
-from reintegration_fsm.cli import cli, common
+from reintegration_fsm.cli import cli, common, printing
 from reintegration_fsm.demo import run as run_demo
 from reintegration_fsm.reports import Period, academic_year, current_academic_year, figures
 from reintegration_fsm.reports.charts import charts
@@ -952,7 +952,7 @@ def test_a_page_or_a_workbook_is_refused_on_a_terminal(
 ) -> None:
     """`report` with no `-o` printed some 70 KB of HTML and SVG to the terminal (found by a
     review): the page, the default, is refused there as the workbook is, asking for -o."""
-    monkeypatch.setattr(common, "stdout_is_terminal", lambda: True)
+    monkeypatch.setattr(printing, "stdout_is_terminal", lambda: True)
     result = invoke(report_url, "report", "--year", "2025/26", *args)
     assert result.exit_code == 2
     assert wanted in result.stderr
@@ -963,7 +963,7 @@ def test_a_page_or_a_workbook_is_refused_on_a_terminal(
 def test_json_and_csv_still_print_to_a_terminal(
     report_url: str, monkeypatch: pytest.MonkeyPatch, output_format: str
 ) -> None:
-    monkeypatch.setattr(common, "stdout_is_terminal", lambda: True)
+    monkeypatch.setattr(printing, "stdout_is_terminal", lambda: True)
     result = invoke(report_url, "report", "--year", "2025/26", "--format", output_format)
     assert result.exit_code == 0, result.output
     assert "2025-09-01" in result.stdout

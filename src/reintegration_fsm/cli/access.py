@@ -17,14 +17,13 @@ from reintegration_fsm.cli.common import (
     Failure,
     format_option,
     output_option,
-    put_text_parts,
     searched_by,
     settings,
     to_json,
     today,
-    write_output,
 )
 from reintegration_fsm.cli.once import option
+from reintegration_fsm.cli.printing import put_text_parts, write_output
 from reintegration_fsm.cli.text import neutralise
 from reintegration_fsm.errors import CaseNotFound, UnknownProtocol
 from reintegration_fsm.fields import loosely_folded_name

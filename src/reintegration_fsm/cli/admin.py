@@ -19,8 +19,6 @@ from reintegration_fsm.cli.common import (
     REFUSED,
     UNAVAILABLE,
     Failure,
-    echo,
-    emit,
     failure_from,
     format_option,
     load_calendar,
@@ -30,6 +28,7 @@ from reintegration_fsm.cli.common import (
 )
 from reintegration_fsm.cli.database_urls import database_url, shown_url
 from reintegration_fsm.cli.once import option
+from reintegration_fsm.cli.printing import echo, emit
 from reintegration_fsm.cli.sqlite_files import refuse_unusable_file
 from reintegration_fsm.cli.text import neutralise, to_json
 from reintegration_fsm.errors import StoreError

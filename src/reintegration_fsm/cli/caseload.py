@@ -17,13 +17,13 @@ from reintegration_fsm.cli.common import (
     DATE,
     Failure,
     Settings,
-    emit,
     format_option,
     output_option,
     settings,
 )
 from reintegration_fsm.cli.once import option
 from reintegration_fsm.cli.output import Cell
+from reintegration_fsm.cli.printing import emit
 from reintegration_fsm.cli.views import late_by
 from reintegration_fsm.errors import quoted
 from reintegration_fsm.stores import CaseSummary, DueItem, SqlAlchemyStore

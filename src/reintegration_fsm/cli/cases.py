@@ -20,22 +20,19 @@ from reintegration_fsm.cli.common import (
     DATE,
     REFUSED,
     Failure,
-    echo,
-    emit,
     failure_from,
     format_option,
     output_option,
-    progress,
     sample_note,
     settings,
     to_json,
     today,
-    write_output,
 )
 from reintegration_fsm.cli.database_urls import shown_url
 from reintegration_fsm.cli.interchange import Raw
 from reintegration_fsm.cli.json_input import IMPORT_MOST, read_json
 from reintegration_fsm.cli.once import option
+from reintegration_fsm.cli.printing import echo, emit, progress, write_output
 from reintegration_fsm.cli.text import neutralise
 from reintegration_fsm.errors import (
     CalendarError,

@@ -21,17 +21,15 @@ from reintegration_fsm.cli.common import (
     DATE,
     REFUSED,
     Failure,
-    echo,
-    emit,
     format_option,
     output_option,
     settings,
     to_json,
     today,
-    write_output,
 )
 from reintegration_fsm.cli.json_input import read_bounded
 from reintegration_fsm.cli.once import option
+from reintegration_fsm.cli.printing import echo, emit, write_output
 from reintegration_fsm.cli.redacted import note_json
 from reintegration_fsm.cli.text import neutralise
 from reintegration_fsm.errors import GuessableRedaction

@@ -19,18 +19,20 @@ from reintegration_fsm.cli.caseload import (
 from reintegration_fsm.cli.common import (
     DATE,
     Failure,
-    emit,
     format_option,
     output_option,
-    refuse_a_terminal,
     settings,
     to_json,
-    write_binary_stdout,
-    write_output,
 )
 from reintegration_fsm.cli.errors import failure_from
 from reintegration_fsm.cli.once import option
 from reintegration_fsm.cli.output import Cell, Sheet, render_csv, render_workbook
+from reintegration_fsm.cli.printing import (
+    emit,
+    refuse_a_terminal,
+    write_binary_stdout,
+    write_output,
+)
 from reintegration_fsm.cli.text import neutralise
 from reintegration_fsm.errors import (
     ProtocolError,
