@@ -20,7 +20,8 @@ import click
 from click.core import ParameterSource
 
 from reintegration_fsm.cli import access, admin, caseload, cases, evidence, protocols, reporting
-from reintegration_fsm.cli.common import AUTHORITY_ENV, CALENDAR_ENV, Group, Settings
+from reintegration_fsm.cli.calendars import CALENDAR_ENV
+from reintegration_fsm.cli.common import AUTHORITY_ENV, Group, Settings
 from reintegration_fsm.cli.database_urls import DATABASE_ENV, DEFAULT_DATABASE
 from reintegration_fsm.cli.errors import REFUSED, failure_from, quiet_drivers
 from reintegration_fsm.cli.once import option

@@ -12,16 +12,15 @@ import click
 
 from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.cli import caseload, evidence, new_files, protocols, views
+from reintegration_fsm.cli.calendars import CALENDAR_ENV, load_calendar
 from reintegration_fsm.cli.common import (
     BAD_INPUT,
-    CALENDAR_ENV,
     DATE,
     REFUSED,
     UNAVAILABLE,
     Failure,
     failure_from,
     format_option,
-    load_calendar,
     output_option,
     settings,
     today,

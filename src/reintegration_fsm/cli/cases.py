@@ -15,15 +15,14 @@ from reintegration_fsm import documents
 from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.case import Reintegration
 from reintegration_fsm.cli import interchange, pasted, protocols, redacted, streamed, views
+from reintegration_fsm.cli.calendars import CALENDAR_ENV, sample_note
 from reintegration_fsm.cli.common import (
-    CALENDAR_ENV,
     DATE,
     REFUSED,
     Failure,
     failure_from,
     format_option,
     output_option,
-    sample_note,
     settings,
     to_json,
     today,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import attrs
@@ -13,8 +13,9 @@ import sqlalchemy
 from sqlalchemy import inspect
 from sqlalchemy.exc import ArgumentError
 
-from reintegration_fsm.calendar import SAMPLE_SOURCE, SchoolCalendar
+from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.cli import new_files
+from reintegration_fsm.cli.calendars import load_calendar
 from reintegration_fsm.cli.database_urls import database_url, shown_url
 from reintegration_fsm.cli.errors import (
     BAD_INPUT,
@@ -41,10 +42,8 @@ from reintegration_fsm.cli.text import to_json
 from reintegration_fsm.errors import StoreError
 from reintegration_fsm.fields import folded_text, iso_day, searched_stretch
 from reintegration_fsm.protocol.definition import Protocol
-from reintegration_fsm.records import Deadline
 from reintegration_fsm.stores import SqlAlchemyStore, upgrade
 from reintegration_fsm.stores.migrate import CREATING, refusal, refuse_behind, stamped
-from reintegration_fsm.vocabulary import SCHOOL_DAY_DEADLINES
 
 __all__ = [
     "AUTHORITY_ENV",
@@ -59,7 +58,6 @@ __all__ = [
     "to_json",
 ]
 
-CALENDAR_ENV = "RFSM_CALENDAR"
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -280,32 +278,6 @@ def searched_by(text: str) -> str | None:
     or an i (`fields.searched_stretch`), or None for every case. Each found is then compared
     whole."""
     return searched_stretch(text) or None
-
-
-def sample_note(calendar: SchoolCalendar | None, counted: Iterable[Deadline]) -> str | None:
-    """The one line said on stderr when deadlines counted in school days (`counted`, any of
-    them) came from the SAMPLE calendar, whose dates are invented; None otherwise."""
-    if calendar is None or not calendar.source.startswith(SAMPLE_SOURCE):
-        return None
-    named = [d for d in counted if d.kind in SCHOOL_DAY_DEADLINES]
-    if not named:
-        return None
-    each = ", ".join(f"the {d.kind.value} deadline {d.due.isoformat()}" for d in named)
-    return (
-        f"note: {each} was counted on the SAMPLE calendar (--calendar sample, {CALENDAR_ENV}="
-        "sample, or a copy of its file), whose term dates are invented: it is not for a real "
-        "child's deadlines. Name your authority's term dates with --calendar FILE."
-    )
-
-
-def load_calendar(name: str) -> SchoolCalendar:
-    """`sample` for the shipped sample calendar, else a TOML term-dates file."""
-    if name == "sample":
-        return SchoolCalendar.sample()
-    try:
-        return SchoolCalendar.from_file(name)
-    except OSError as error:
-        raise Failure(f"calendar file {name!r}: {error.strerror or error}") from None
 
 
 def settings(ctx: click.Context) -> Settings:
