@@ -33,7 +33,7 @@ from reintegration_fsm import (
     demo,
 )
 from reintegration_fsm.cli import caseload as cli_caseload
-from reintegration_fsm.cli import cli, common, views
+from reintegration_fsm.cli import cli, options, views
 from reintegration_fsm.demo import run as run_demo
 from reintegration_fsm.stores import upgrade
 from store_contract import reachable_engine, reset_database
@@ -546,7 +546,7 @@ def test_a_bad_period_is_bad_usage(office_url: str, args: list[str], message: st
 def test_weightings_default_to_the_current_academic_year(
     office_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(common, "today", lambda: dt.date(2026, 3, 1))
+    monkeypatch.setattr(options, "today", lambda: dt.date(2026, 3, 1))
     assert json_of(office_url, "weightings")["period"]["name"] == "2025/26"
 
 

@@ -38,7 +38,7 @@ from reintegration_fsm import (
     SqlAlchemyStore,
     Stage,
 )
-from reintegration_fsm.cli import cli, common, printing
+from reintegration_fsm.cli import cli, options, printing
 from reintegration_fsm.demo import run as run_demo
 from reintegration_fsm.reports import Period, academic_year, current_academic_year, figures
 from reintegration_fsm.reports.charts import charts
@@ -736,7 +736,7 @@ def report_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
 @pytest.fixture(autouse=True)
 def after_the_year(monkeypatch: pytest.MonkeyPatch) -> None:
     """Today, as the command sees it: after the 2025/26 year, so that it is judged at its end."""
-    monkeypatch.setattr(common, "today", lambda: dt.date(2026, 10, 1))
+    monkeypatch.setattr(options, "today", lambda: dt.date(2026, 10, 1))
 
 
 def invoke(url: str, *args: str) -> Result:

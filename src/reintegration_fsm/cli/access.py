@@ -12,17 +12,9 @@ import click
 
 from reintegration_fsm.case import Reintegration
 from reintegration_fsm.cli import subject_access, unlisted
-from reintegration_fsm.cli.common import (
-    DATE,
-    Failure,
-    format_option,
-    output_option,
-    searched_by,
-    settings,
-    to_json,
-    today,
-)
+from reintegration_fsm.cli.common import Failure, searched_by, settings, to_json
 from reintegration_fsm.cli.once import option
+from reintegration_fsm.cli.options import DATE, format_option, output_option, today
 from reintegration_fsm.cli.printing import put_text_parts, write_output
 from reintegration_fsm.cli.text import neutralise
 from reintegration_fsm.errors import CaseNotFound, UnknownProtocol

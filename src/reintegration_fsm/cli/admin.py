@@ -15,18 +15,15 @@ from reintegration_fsm.cli import caseload, evidence, new_files, protocols, view
 from reintegration_fsm.cli.calendars import CALENDAR_ENV, load_calendar
 from reintegration_fsm.cli.common import (
     BAD_INPUT,
-    DATE,
     REFUSED,
     UNAVAILABLE,
     Failure,
     failure_from,
-    format_option,
-    output_option,
     settings,
-    today,
 )
 from reintegration_fsm.cli.database_urls import database_url, shown_url
 from reintegration_fsm.cli.once import option
+from reintegration_fsm.cli.options import DATE, format_option, output_option, today
 from reintegration_fsm.cli.printing import echo, emit
 from reintegration_fsm.cli.sqlite_files import refuse_unusable_file
 from reintegration_fsm.cli.text import neutralise, to_json

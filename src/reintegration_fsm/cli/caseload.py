@@ -11,17 +11,10 @@ from typing import Any
 import click
 
 from reintegration_fsm.calendar import SchoolCalendar
-from reintegration_fsm.cli import common, unlisted
-from reintegration_fsm.cli.common import (
-    AUTHORITY_ENV,
-    DATE,
-    Failure,
-    Settings,
-    format_option,
-    output_option,
-    settings,
-)
+from reintegration_fsm.cli import options, unlisted
+from reintegration_fsm.cli.common import AUTHORITY_ENV, Failure, Settings, settings
 from reintegration_fsm.cli.once import option
+from reintegration_fsm.cli.options import DATE, format_option, output_option
 from reintegration_fsm.cli.output import Cell
 from reintegration_fsm.cli.printing import emit
 from reintegration_fsm.cli.views import late_by
@@ -268,7 +261,7 @@ def cases(
         raise click.UsageError("--open and --ended conflict: choose one", ctx)
     running = True if only_open else False if only_ended else None
     search = unlisted.given("--search", search)
-    day = on or common.today()
+    day = on or options.today()
     store = _store(settings(ctx), authority)
     summaries = store.cases(
         stage=None if stage is None else Stage(stage), school=school, text=search

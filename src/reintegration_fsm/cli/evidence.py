@@ -17,18 +17,10 @@ import click
 
 from reintegration_fsm import files
 from reintegration_fsm.cli.cases import CASE_ID, ROLE_NAMES, Line
-from reintegration_fsm.cli.common import (
-    DATE,
-    REFUSED,
-    Failure,
-    format_option,
-    output_option,
-    settings,
-    to_json,
-    today,
-)
+from reintegration_fsm.cli.common import REFUSED, Failure, settings, to_json
 from reintegration_fsm.cli.json_input import read_bounded
 from reintegration_fsm.cli.once import option
+from reintegration_fsm.cli.options import DATE, format_option, output_option, today
 from reintegration_fsm.cli.printing import echo, emit, write_output
 from reintegration_fsm.cli.redacted import note_json
 from reintegration_fsm.cli.text import neutralise

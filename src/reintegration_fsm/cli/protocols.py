@@ -10,8 +10,9 @@ import attrs
 import click
 from click.core import ParameterSource
 
-from reintegration_fsm.cli.common import DATE, Failure, settings, today
+from reintegration_fsm.cli.common import Failure, settings
 from reintegration_fsm.cli.once import option
+from reintegration_fsm.cli.options import DATE, today
 from reintegration_fsm.cli.protocol_files import (
     ProtocolFile,
     paths_of,

@@ -9,23 +9,17 @@ from typing import Any
 import click
 
 from reintegration_fsm.case import Reintegration
-from reintegration_fsm.cli import common
+from reintegration_fsm.cli import options
 from reintegration_fsm.cli.caseload import (
     AUTHORITY_OPTION,
     check_authority,
     check_one_authority,
     check_school,
 )
-from reintegration_fsm.cli.common import (
-    DATE,
-    Failure,
-    format_option,
-    output_option,
-    settings,
-    to_json,
-)
+from reintegration_fsm.cli.common import Failure, settings, to_json
 from reintegration_fsm.cli.errors import failure_from
 from reintegration_fsm.cli.once import option
+from reintegration_fsm.cli.options import DATE, format_option, output_option
 from reintegration_fsm.cli.output import Cell, Sheet, render_csv, render_workbook
 from reintegration_fsm.cli.printing import (
     emit,
@@ -83,7 +77,7 @@ def period(year: str | None, start: dt.date | None, end: dt.date | None) -> Peri
             return Period(start, end)
     except ValueError as error:
         raise click.UsageError(str(error)) from None
-    return current_academic_year(common.today())
+    return current_academic_year(options.today())
 
 
 # -- weightings ------------------------------------------------------------------------------
@@ -348,7 +342,7 @@ def report(
     child.
     """
     span = period(year, start, end)
-    today = common.today()
+    today = options.today()
     refuse_a_period_not_begun(span, today)
     refuse_a_terminal(output_format, output)
     found = settings(ctx)
@@ -379,7 +373,7 @@ def report(
         try:
             from reintegration_fsm.reports.html import render_html
 
-            data = render_html(counted, made_on=common.today())
+            data = render_html(counted, made_on=options.today())
         except ImportError as error:
             raise Failure(
                 f"report --format html: {neutralise(str(error), single_line=True)}",
