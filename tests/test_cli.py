@@ -51,7 +51,7 @@ from reintegration_fsm import (
 from reintegration_fsm import __main__ as entry
 from reintegration_fsm.cli import cases as import_command
 from reintegration_fsm.cli import cli, once
-from reintegration_fsm.cli.common import failure_from
+from reintegration_fsm.cli.errors import failure_from
 from reintegration_fsm.protocol import diagrams
 from reintegration_fsm.serialisation import unstructure
 from reintegration_fsm.stores import SqlAlchemyStore, bulk, parallel, sql_verifying

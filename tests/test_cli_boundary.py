@@ -928,7 +928,7 @@ def test_an_error_while_closing_is_reported_too(
     demo_db: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """An error after the command ran (closing the database) gets the same one-line report."""
-    from reintegration_fsm.cli.common import Settings
+    from reintegration_fsm.cli.settings import Settings
 
     close = Settings.close
 

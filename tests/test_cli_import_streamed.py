@@ -24,7 +24,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from reintegration_fsm.cli import cases, cli, common, interchange, json_input, streamed
+from reintegration_fsm.cli import cases, cli, interchange, json_input, streamed
+from reintegration_fsm.cli.errors import Failure
 from reintegration_fsm.serialisation import transition_to_json
 from reintegration_fsm.stores import SqlAlchemyStore
 from store_contract import CALENDAR, built
@@ -97,7 +98,7 @@ def test_every_form_of_import_file_imports_read_in_small_parts(
 def _failure(read: Callable[[], object]) -> str | None:
     try:
         read()
-    except common.Failure as failure:
+    except Failure as failure:
         return failure.message
     return None
 

@@ -21,13 +21,13 @@ from click.core import ParameterSource
 
 from reintegration_fsm.cli import access, admin, caseload, cases, evidence, protocols, reporting
 from reintegration_fsm.cli.calendars import CALENDAR_ENV
-from reintegration_fsm.cli.common import AUTHORITY_ENV, Group, Settings
 from reintegration_fsm.cli.database_urls import DATABASE_ENV, DEFAULT_DATABASE
-from reintegration_fsm.cli.errors import REFUSED, failure_from, quiet_drivers
+from reintegration_fsm.cli.errors import REFUSED, Group, failure_from, quiet_drivers
 from reintegration_fsm.cli.once import option
 from reintegration_fsm.cli.output import note_streams
 from reintegration_fsm.cli.protocol_files import PROTOCOLS_ENV, environment_paths
-from reintegration_fsm.cli.scope import group_scope
+from reintegration_fsm.cli.scope import AUTHORITY_ENV, group_scope
+from reintegration_fsm.cli.settings import Settings
 from reintegration_fsm.version import __version__
 
 __all__ = ["cli", "main"]

@@ -12,11 +12,12 @@ import click
 
 from reintegration_fsm.case import Reintegration
 from reintegration_fsm.cli import subject_access, unlisted
-from reintegration_fsm.cli.common import Failure, searched_by, settings, to_json
+from reintegration_fsm.cli.errors import Failure
 from reintegration_fsm.cli.once import option
 from reintegration_fsm.cli.options import DATE, format_option, output_option, today
 from reintegration_fsm.cli.printing import put_text_parts, write_output
-from reintegration_fsm.cli.text import neutralise
+from reintegration_fsm.cli.settings import searched_by, settings
+from reintegration_fsm.cli.text import neutralise, to_json
 from reintegration_fsm.errors import CaseNotFound, UnknownProtocol
 from reintegration_fsm.fields import loosely_folded_name
 from reintegration_fsm.forms.pupil import written_upn

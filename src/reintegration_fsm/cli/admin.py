@@ -13,18 +13,12 @@ import click
 from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.cli import caseload, evidence, new_files, protocols, views
 from reintegration_fsm.cli.calendars import CALENDAR_ENV, load_calendar
-from reintegration_fsm.cli.common import (
-    BAD_INPUT,
-    REFUSED,
-    UNAVAILABLE,
-    Failure,
-    failure_from,
-    settings,
-)
 from reintegration_fsm.cli.database_urls import database_url, shown_url
+from reintegration_fsm.cli.errors import BAD_INPUT, REFUSED, UNAVAILABLE, Failure, failure_from
 from reintegration_fsm.cli.once import option
 from reintegration_fsm.cli.options import DATE, format_option, output_option, today
 from reintegration_fsm.cli.printing import echo, emit
+from reintegration_fsm.cli.settings import settings
 from reintegration_fsm.cli.sqlite_files import refuse_unusable_file
 from reintegration_fsm.cli.text import neutralise, to_json
 from reintegration_fsm.errors import StoreError

@@ -12,11 +12,13 @@ import click
 
 from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.cli import options, unlisted
-from reintegration_fsm.cli.common import AUTHORITY_ENV, Failure, Settings, settings
+from reintegration_fsm.cli.errors import Failure
 from reintegration_fsm.cli.once import option
 from reintegration_fsm.cli.options import DATE, format_option, output_option
 from reintegration_fsm.cli.output import Cell
 from reintegration_fsm.cli.printing import emit
+from reintegration_fsm.cli.scope import AUTHORITY_ENV
+from reintegration_fsm.cli.settings import Settings, settings
 from reintegration_fsm.cli.views import late_by
 from reintegration_fsm.errors import quoted
 from reintegration_fsm.stores import CaseSummary, DueItem, SqlAlchemyStore

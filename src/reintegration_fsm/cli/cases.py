@@ -16,14 +16,15 @@ from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.case import Reintegration
 from reintegration_fsm.cli import interchange, pasted, protocols, redacted, streamed, views
 from reintegration_fsm.cli.calendars import CALENDAR_ENV, sample_note
-from reintegration_fsm.cli.common import REFUSED, Failure, failure_from, settings, to_json
 from reintegration_fsm.cli.database_urls import shown_url
+from reintegration_fsm.cli.errors import REFUSED, Failure, failure_from
 from reintegration_fsm.cli.interchange import Raw
 from reintegration_fsm.cli.json_input import IMPORT_MOST, read_json
 from reintegration_fsm.cli.once import option
 from reintegration_fsm.cli.options import DATE, format_option, output_option, today
 from reintegration_fsm.cli.printing import echo, emit, progress, write_output
-from reintegration_fsm.cli.text import neutralise
+from reintegration_fsm.cli.settings import settings
+from reintegration_fsm.cli.text import neutralise, to_json
 from reintegration_fsm.errors import (
     CalendarError,
     CaseNotFound,

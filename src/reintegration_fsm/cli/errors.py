@@ -240,7 +240,7 @@ def _finding(case_id: str) -> tuple[str, ...]:
 def _with_case_meant(failure: Failure, case_id: str, ctx: click.Context) -> Failure:
     """`failure` (of an id that names no case) with the case it differs from only in letters'
     case, as given or without a character pasted with it, when the command's store holds one
-    (`common.Settings.case_meant`): named before the failure's last reason, how to find a case.
+    (`settings.Settings.case_meant`): named before the failure's last reason, how to find a case.
     """
     case_meant = getattr(ctx.obj, "case_meant", None)
     if case_meant is None:
@@ -322,7 +322,7 @@ def failure_from(error: BaseException) -> Failure:
         return Failure(str(error), (), UNAVAILABLE)
     if isinstance(error, StoreError) and isinstance(error.__cause__, ImportError):
         # The URL's driver is not installed (`db upgrade`; other commands say so as they open
-        # the store, cli.common): a pip extra to install, not a database to wait for.
+        # the store, cli.settings): a pip extra to install, not a database to wait for.
         return Failure(f"--db: {error}", (), BAD_INPUT)
     if isinstance(error, StoreError) and (
         isinstance(error.__cause__, _URL_REFUSED)
@@ -459,12 +459,12 @@ def _unwritable(error: UnicodeEncodeError) -> Failure:
 
 
 def _json_mode(ctx: click.Context) -> bool:
-    """Whether the running command was asked for `--format json` (see `common.Settings`)."""
+    """Whether the running command was asked for `--format json` (see `settings.Settings`)."""
     return bool(getattr(ctx.obj, "json_errors", False))
 
 
 def _discard_new_store(ctx: click.Context) -> None:
-    """Ask the command's settings (`common.Settings`) to remove a store the command made."""
+    """Ask the command's settings (`settings.Settings`) to remove a store the command made."""
     discard = getattr(ctx.obj, "discard_new_store", None)
     if discard is not None:
         discard()

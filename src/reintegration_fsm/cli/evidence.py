@@ -17,13 +17,14 @@ import click
 
 from reintegration_fsm import files
 from reintegration_fsm.cli.cases import CASE_ID, ROLE_NAMES, Line
-from reintegration_fsm.cli.common import REFUSED, Failure, settings, to_json
+from reintegration_fsm.cli.errors import REFUSED, Failure
 from reintegration_fsm.cli.json_input import read_bounded
 from reintegration_fsm.cli.once import option
 from reintegration_fsm.cli.options import DATE, format_option, output_option, today
 from reintegration_fsm.cli.printing import echo, emit, write_output
 from reintegration_fsm.cli.redacted import note_json
-from reintegration_fsm.cli.text import neutralise
+from reintegration_fsm.cli.settings import settings
+from reintegration_fsm.cli.text import neutralise, to_json
 from reintegration_fsm.errors import GuessableRedaction
 from reintegration_fsm.fields import NAME_LENGTH
 from reintegration_fsm.stores import Checkpoint, CheckpointRefused, MalformedCheckpoint, Problem

@@ -9,9 +9,9 @@ from typing import Any, TypeVar
 
 import click
 
-from reintegration_fsm.cli.common import Settings
 from reintegration_fsm.cli.errors import Failure
 from reintegration_fsm.cli.once import option
+from reintegration_fsm.cli.settings import Settings
 from reintegration_fsm.cli.sqlite_files import database_files
 from reintegration_fsm.fields import iso_day
 

@@ -10,7 +10,7 @@ import attrs
 import click
 from click.core import ParameterSource
 
-from reintegration_fsm.cli.common import Failure, settings
+from reintegration_fsm.cli.errors import Failure
 from reintegration_fsm.cli.once import option
 from reintegration_fsm.cli.options import DATE, today
 from reintegration_fsm.cli.protocol_files import (
@@ -20,6 +20,7 @@ from reintegration_fsm.cli.protocol_files import (
     refused_opening,
     registrable_file,
 )
+from reintegration_fsm.cli.settings import settings
 from reintegration_fsm.cli.text import neutralise
 from reintegration_fsm.protocol import diagrams
 from reintegration_fsm.protocol.definition import (

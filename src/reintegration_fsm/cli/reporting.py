@@ -16,8 +16,7 @@ from reintegration_fsm.cli.caseload import (
     check_one_authority,
     check_school,
 )
-from reintegration_fsm.cli.common import Failure, settings, to_json
-from reintegration_fsm.cli.errors import failure_from
+from reintegration_fsm.cli.errors import Failure, failure_from
 from reintegration_fsm.cli.once import option
 from reintegration_fsm.cli.options import DATE, format_option, output_option
 from reintegration_fsm.cli.output import Cell, Sheet, render_csv, render_workbook
@@ -27,7 +26,8 @@ from reintegration_fsm.cli.printing import (
     write_binary_stdout,
     write_output,
 )
-from reintegration_fsm.cli.text import neutralise
+from reintegration_fsm.cli.settings import settings
+from reintegration_fsm.cli.text import neutralise, to_json
 from reintegration_fsm.errors import (
     ProtocolError,
     StoreError,

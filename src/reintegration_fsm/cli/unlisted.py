@@ -8,7 +8,7 @@ import sys
 
 import click
 
-from reintegration_fsm.cli.common import Failure
+from reintegration_fsm.cli.errors import Failure
 from reintegration_fsm.cli.json_input import BYTE_ORDER_MARK, read_bounded
 
 FROM_STDIN = "-"

@@ -1,4 +1,5 @@
-"""What every command shares: the database, the options, and printing records."""
+"""The group's settings every command is handed: the store it opens, the authority it is
+scoped to, the calendar and protocols it reads."""
 
 from __future__ import annotations
 
@@ -14,16 +15,7 @@ from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.cli import new_files
 from reintegration_fsm.cli.calendars import load_calendar
 from reintegration_fsm.cli.database_urls import database_url, shown_url
-from reintegration_fsm.cli.errors import (
-    BAD_INPUT,
-    BUG,
-    OK,
-    REFUSED,
-    UNAVAILABLE,
-    Failure,
-    Group,
-    failure_from,
-)
+from reintegration_fsm.cli.errors import UNAVAILABLE, Failure
 from reintegration_fsm.cli.protocol_files import ProtocolFile, registered
 from reintegration_fsm.cli.scope import AUTHORITY_ENV
 from reintegration_fsm.cli.sqlite_files import (
@@ -33,25 +25,11 @@ from reintegration_fsm.cli.sqlite_files import (
     refuse_unusable_file,
     wal_left_behind,
 )
-from reintegration_fsm.cli.text import to_json
 from reintegration_fsm.errors import StoreError
 from reintegration_fsm.fields import folded_text, searched_stretch
 from reintegration_fsm.protocol.definition import Protocol
 from reintegration_fsm.stores import SqlAlchemyStore, upgrade
 from reintegration_fsm.stores.migrate import CREATING, refusal, refuse_behind, stamped
-
-__all__ = [
-    "AUTHORITY_ENV",
-    "BAD_INPUT",
-    "BUG",
-    "OK",
-    "REFUSED",
-    "UNAVAILABLE",
-    "Failure",
-    "Group",
-    "failure_from",
-    "to_json",
-]
 
 
 @attrs.define
