@@ -49,8 +49,7 @@ from reintegration_fsm import (
     demo,
 )
 from reintegration_fsm import __main__ as entry
-from reintegration_fsm.cli import cases as import_command
-from reintegration_fsm.cli import cli, once
+from reintegration_fsm.cli import cli, importing, once
 from reintegration_fsm.cli.errors import failure_from
 from reintegration_fsm.protocol import diagrams
 from reintegration_fsm.serialisation import unstructure
@@ -893,7 +892,7 @@ def test_an_import_is_all_or_nothing_whatever_its_size(
     as many batches as it takes."""
     exports = [json_out(invoke(demo_db, "export", case_id)) for case_id in IDS[:2]]
     file = write(tmp_path / "two.json", exports)
-    monkeypatch.setattr(import_command, "IMPORT_BATCH", 1)
+    monkeypatch.setattr(importing, "IMPORT_BATCH", 1)
     insert_rows = bulk.insert_rows
 
     def failing(conn: Any, batch: Any) -> None:

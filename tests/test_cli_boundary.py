@@ -30,7 +30,7 @@ import scenario
 from planting import AS_ANOTHER_USER
 from raw_sqlite import tamper
 from reintegration_fsm import SchoolCalendar, StoreError, Trigger
-from reintegration_fsm.cli import cases, cli, database_urls, json_input, views
+from reintegration_fsm.cli import cli, database_urls, importing, json_input, views
 from reintegration_fsm.cli.errors import BUG, UNAVAILABLE, failure_from
 from reintegration_fsm.cli.output import render_table, shown_width
 from reintegration_fsm.cli.text import neutralise
@@ -142,7 +142,7 @@ def test_an_input_file_larger_than_any_is_refused_unread(
     until memory ran out: 6.7 GB in 8 seconds (found by a review). The limits are lowered here
     to keep the test small; the files hold one byte more."""
     monkeypatch.setattr(json_input, "INPUT_MOST", 1000)
-    monkeypatch.setattr(cases, "IMPORT_MOST", 2000)
+    monkeypatch.setattr(importing, "IMPORT_MOST", 2000)
     reason = '{"reason": "The family moved away."}'
     data = write(tmp_path / "data.json", reason + " " * (1000 - len(reason)))
     withdraw = ["apply", "DEMO-0003", "withdraw", *AP]

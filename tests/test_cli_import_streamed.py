@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from reintegration_fsm.cli import cases, cli, interchange, json_input, streamed
+from reintegration_fsm.cli import cli, importing, interchange, json_input, streamed
 from reintegration_fsm.cli.errors import Failure
 from reintegration_fsm.serialisation import transition_to_json
 from reintegration_fsm.stores import SqlAlchemyStore
@@ -61,7 +61,7 @@ def exported(count: int) -> dict[str, Any]:
 def small_parts(monkeypatch: pytest.MonkeyPatch) -> None:
     """Reads of 7 bytes, and batches of 2 histories."""
     monkeypatch.setattr(streamed, "CHUNK", 7)
-    monkeypatch.setattr(cases, "IMPORT_BATCH", 2)
+    monkeypatch.setattr(importing, "IMPORT_BATCH", 2)
 
 
 def stored(url: str) -> list[str]:
@@ -202,7 +202,7 @@ def test_an_import_holds_a_batch_of_histories_not_the_file(
     peak, in batches of four (after a first import, which loads what every one uses). Holding
     every history of the file at once takes twice as much for 48 cases as for 12."""
     monkeypatch.setattr(streamed, "CHUNK", 4096)
-    monkeypatch.setattr(cases, "IMPORT_BATCH", 4)
+    monkeypatch.setattr(importing, "IMPORT_BATCH", 4)
     peaks = []
     for count in (4, 12, 48):
         file = tmp_path / f"{count}.json"
@@ -228,14 +228,14 @@ def test_a_file_changed_between_its_checking_and_its_writing_imports_nothing(
     length, one more item, or only its bytes), nothing is written, and the import says why."""
     file = tmp_path / "all.json"
     file.write_text(json.dumps(exported(3)), encoding="utf-8")
-    checked_file = cases._checked_file
+    checked_file = importing._checked_file
 
     def then_changed(*args: Any) -> Any:
         found = checked_file(*args)
         file.write_text(change(file.read_text(encoding="utf-8")), encoding="utf-8")
         return found
 
-    monkeypatch.setattr(cases, "_checked_file", then_changed)
+    monkeypatch.setattr(importing, "_checked_file", then_changed)
     url = f"sqlite:///{tmp_path / 'store.sqlite'}"
     result = invoke(url, "import", str(file))
     assert result.exit_code == 2, result.output
@@ -274,7 +274,7 @@ def test_the_copy_of_stdin_is_private_and_removed(
     monkeypatch.setenv("TMPDIR", str(tmp_path))
     monkeypatch.setattr(streamed.tempfile, "tempdir", None)
     seen: list[tuple[int, int]] = []
-    checked_file = cases._checked_file
+    checked_file = importing._checked_file
 
     def looked(*args: Any) -> Any:
         found = checked_file(*args)
@@ -282,7 +282,7 @@ def test_the_copy_of_stdin_is_private_and_removed(
         seen.append((folder.stat().st_mode & 0o777, (folder / "input.json").stat().st_mode))
         return found
 
-    monkeypatch.setattr(cases, "_checked_file", looked)
+    monkeypatch.setattr(importing, "_checked_file", looked)
     url = f"sqlite:///{tmp_path / 'store.sqlite'}"
     result = invoke(url, "import", "-", input=json.dumps(histories(1)))
     assert result.exit_code == 0, result.output

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from reintegration_fsm.cli import cases, cli, interchange, streamed
+from reintegration_fsm.cli import cli, importing, interchange, streamed
 from test_cli_import_streamed import exported, histories
 from test_cli_import_streamed import stored as _stored
 
@@ -51,14 +51,14 @@ def test_a_number_cut_by_a_read_after_its_point_or_exponent_is_read_on(
 
 
 def _after_checking(monkeypatch: pytest.MonkeyPatch, then: Callable[[], None]) -> None:
-    checked_file = cases._checked_file
+    checked_file = importing._checked_file
 
     def checked(*args: Any) -> Any:
         found = checked_file(*args)
         then()
         return found
 
-    monkeypatch.setattr(cases, "_checked_file", checked)
+    monkeypatch.setattr(importing, "_checked_file", checked)
 
 
 def test_a_file_replaced_by_a_named_pipe_once_checked_is_read_again_not_waited_on(
@@ -169,7 +169,7 @@ def test_a_file_changed_at_its_last_case_writes_nothing_of_the_batches_before(
     """All or nothing on each engine, a history a batch: the file changed in place at its last
     case once checked, the three batches before it, written in the import's transaction, are
     not kept; imported again unchanged, its first case (stored before) is skipped."""
-    monkeypatch.setattr(cases, "IMPORT_BATCH", 1)
+    monkeypatch.setattr(importing, "IMPORT_BATCH", 1)
     monkeypatch.setattr(streamed, "CHUNK", 64)
     file = tmp_path / "all.json"
     text = json.dumps(exported(4))

@@ -286,10 +286,10 @@ def test_LF3_a_replayed_entrys_json_error_keeps_no_row_as_its_context(tmp_path: 
 # -- LF4 (DF6): a first import killed part way ---------------------------------------------------
 KILLED_IMPORT = """
 import os, signal, sys
-from reintegration_fsm.cli import cases, cli
+from reintegration_fsm.cli import cli, importing
 from reintegration_fsm.stores.sql import SqlAlchemyStore
 
-cases.IMPORT_BATCH = 1  # each history its own batch: two written, uncommitted, at the kill
+importing.IMPORT_BATCH = 1  # each history its own batch: two written, uncommitted, at the kill
 imported = SqlAlchemyStore.import_histories
 
 def killed_at_the_third(self, histories, **options):

@@ -19,7 +19,16 @@ from typing import Any
 import click
 from click.core import ParameterSource
 
-from reintegration_fsm.cli import access, admin, caseload, cases, evidence, protocols, reporting
+from reintegration_fsm.cli import (
+    access,
+    admin,
+    caseload,
+    cases,
+    evidence,
+    importing,
+    protocols,
+    reporting,
+)
 from reintegration_fsm.cli.calendars import CALENDAR_ENV
 from reintegration_fsm.cli.database_urls import DATABASE_ENV, DEFAULT_DATABASE
 from reintegration_fsm.cli.errors import REFUSED, Group, failure_from, quiet_drivers
@@ -113,7 +122,7 @@ for command in (
     access.export,
     cases.letter,
     cases.render,
-    cases.import_,
+    importing.import_,
     cases.apply,
     admin.db,
     admin.due,
