@@ -22,6 +22,7 @@ from click.core import ParameterSource
 from reintegration_fsm.cli import (
     access,
     admin,
+    applying,
     caseload,
     cases,
     evidence,
@@ -123,7 +124,7 @@ for command in (
     cases.letter,
     cases.render,
     importing.import_,
-    cases.apply,
+    applying.apply,
     admin.db,
     admin.due,
     admin.verify,

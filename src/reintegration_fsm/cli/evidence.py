@@ -16,11 +16,18 @@ from typing import Any, TypeVar
 import click
 
 from reintegration_fsm import files
-from reintegration_fsm.cli.cases import CASE_ID, ROLE_NAMES, Line
 from reintegration_fsm.cli.errors import REFUSED, Failure
 from reintegration_fsm.cli.json_input import read_bounded
 from reintegration_fsm.cli.once import option
-from reintegration_fsm.cli.options import DATE, format_option, output_option, today
+from reintegration_fsm.cli.options import (
+    CASE_ID,
+    DATE,
+    ROLE_NAMES,
+    Line,
+    format_option,
+    output_option,
+    today,
+)
 from reintegration_fsm.cli.printing import echo, emit, write_output
 from reintegration_fsm.cli.redacted import note_json
 from reintegration_fsm.cli.settings import settings

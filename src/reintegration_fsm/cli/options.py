@@ -1,4 +1,4 @@
-"""The options commands share: a date, `--format` and `-o FILE`."""
+"""The options commands share: a date, an id or a name, a role, `--format` and `-o FILE`."""
 
 from __future__ import annotations
 
@@ -13,7 +13,10 @@ from reintegration_fsm.cli.errors import Failure
 from reintegration_fsm.cli.once import option
 from reintegration_fsm.cli.settings import Settings
 from reintegration_fsm.cli.sqlite_files import database_files
-from reintegration_fsm.fields import iso_day
+from reintegration_fsm.cli.text import neutralise
+from reintegration_fsm.fields import ID_LENGTH, iso_day
+from reintegration_fsm.shown import NONCHARACTER
+from reintegration_fsm.vocabulary import Role
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -157,3 +160,34 @@ def output_option(what: str = "the output") -> Callable[[F], F]:
             "(`-`: print it)."
         ),
     )
+
+
+class Line(click.ParamType):  # type: ignore[type-arg, unused-ignore]  # generic from click 8.2
+    """One line of text for an id or a name: within the stores' column, no control characters."""
+
+    name = "TEXT"
+
+    def __init__(self, longest: int, *, required: bool = True) -> None:
+        self.longest = longest
+        self.required = required
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        """The text, or a usage error saying what is wrong with it."""
+        text = str(value)
+        if self.required and not text.strip():
+            self.fail("must not be empty", param, ctx)
+        if len(text) > self.longest:
+            self.fail(f"is {len(text)} characters long; at most {self.longest}", param, ctx)
+        # A noncharacter is let through: an id recorded before forms refused them may hold one,
+        # and the trigger refuses it in new text.
+        plain = NONCHARACTER.sub("", text)
+        if neutralise(plain, single_line=True) != plain:
+            shown = neutralise(text, single_line=True)
+            self.fail(f"holds a control character: '{shown[:80]}'", param, ctx)
+        return text
+
+
+CASE_ID = Line(ID_LENGTH)
+
+
+ROLE_NAMES = [role.value for role in Role]
