@@ -42,6 +42,7 @@ from reintegration_fsm.stores.checkpoints import Checkpoint, CheckpointRefused
 from reintegration_fsm.stores.failures import UNREADABLE_ROW, converted
 from reintegration_fsm.stores.model import Problem
 from reintegration_fsm.stores.sql import SqlAlchemyStore
+from reintegration_fsm.stores.sql_shared import set_up
 
 BATCH = 2000
 """The rows read and written at a time: what the copy holds in memory."""
@@ -320,9 +321,9 @@ def _reading(engine: Engine) -> Iterator[Connection]:
     """A connection on `engine` reading one snapshot until the block ends, and never writing."""
     with engine.connect() as conn:
         if engine.dialect.name == "postgresql":
-            conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+            set_up(conn, isolation_level="REPEATABLE READ", postgresql_readonly=True)
         elif engine.dialect.name != "sqlite":
-            conn.execution_options(isolation_level="REPEATABLE READ")
+            set_up(conn, isolation_level="REPEATABLE READ")
         with conn.begin():  # (SQLite: BEGIN; its first read holds the snapshot)
             yield conn
 

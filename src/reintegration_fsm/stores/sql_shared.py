@@ -177,21 +177,10 @@ class SqlShared:
     @contextlib.contextmanager
     def _writing(self) -> Iterator[Connection]:
         """A write's transaction, on a pooled connection set up for writing (SQLite's BEGIN
-        IMMEDIATE, READ COMMITTED on MariaDB and PostgreSQL). A connection that fails as it is
-        set up (ended by the server, its isolation level cannot be set) is retired and closed,
-        with the pool's older ones when it was lost, not left to the garbage collector, whose
-        reset of it SQLAlchemy logged with a traceback (review B, B4)."""
+        IMMEDIATE, READ COMMITTED on MariaDB and PostgreSQL); one that fails as it is set up is
+        retired (`set_up`)."""
         with self.engine.connect() as conn:
-            try:
-                conn.execution_options(**self._write_options)
-            except BaseException as error:
-                dialect = self.engine.dialect
-                if isinstance(error, dialect.loaded_dbapi.Error) and dialect.is_disconnect(
-                    error, conn.connection.dbapi_connection, None
-                ):
-                    _retire_all(self.engine, conn.connection, error, checkin=False)
-                conn.invalidate(error)
-                raise
+            set_up(conn, **self._write_options)
             with conn.begin():
                 yield conn
 
@@ -322,6 +311,25 @@ class SqlShared:
             else column
             for column in table.columns
         ]
+
+
+def set_up(conn: Connection, **options: Any) -> None:
+    """Set a lent connection's execution `options` (an isolation level: a statement on
+    PostgreSQL and MariaDB). A connection that fails so (ended by the server, its isolation
+    level cannot be set) is retired and closed, with the pool's older ones when it was lost,
+    not left to the garbage collector, whose reset of it SQLAlchemy logged as an error with a
+    traceback (review B, B4; review FO, FO1: `checkpoint()`, `verify()` and `copy_store`'s
+    read of the source)."""
+    try:
+        conn.execution_options(**options)
+    except BaseException as error:
+        dialect = conn.engine.dialect
+        if isinstance(error, dialect.loaded_dbapi.Error) and dialect.is_disconnect(
+            error, conn.connection.dbapi_connection, None
+        ):
+            _retire_all(conn.engine, conn.connection, error, checkin=False)
+        conn.invalidate(error)
+        raise
 
 
 def _retire_all(engine: Engine, pooled: Any, error: BaseException, *, checkin: bool = True) -> None:

@@ -31,7 +31,14 @@ from reintegration_fsm.stores.schema import (
     transitions,
     weightings,
 )
-from reintegration_fsm.stores.sql_shared import _KEPT, _TAKE_CHECKPOINT, _VERIFY, STORE, SqlShared
+from reintegration_fsm.stores.sql_shared import (
+    _KEPT,
+    _TAKE_CHECKPOINT,
+    _VERIFY,
+    STORE,
+    SqlShared,
+    set_up,
+)
 
 if TYPE_CHECKING:
     from reintegration_fsm.stores.sql import SqlAlchemyStore
@@ -89,7 +96,7 @@ class SqlVerifying(SqlShared):
         found: list[Problem] = []
         with read_back(_TAKE_CHECKPOINT), self.engine.connect() as conn:
             if self._dialect != "sqlite":  # (SQLite: one BEGIN holds one snapshot)
-                conn.execution_options(isolation_level="REPEATABLE READ")
+                set_up(conn, isolation_level="REPEATABLE READ")
             heads = [(row[0], int(row[1]), str(row[2])) for row in conn.execute(query)]
             notes = redaction_heads(
                 (row[0], int(row[1]), str(row[2])) for row in conn.execute(records)
@@ -285,7 +292,7 @@ class SqlVerifying(SqlShared):
         found: list[Problem] = []
         with self.engine.connect() as conn:
             if self._dialect != "sqlite":
-                conn.execution_options(isolation_level="REPEATABLE READ")
+                set_up(conn, isolation_level="REPEATABLE READ")
             logs = self._log_batches(conn, low, high, batch)
             while part := list(itertools.islice(logs, batch)):
                 last = part[-1][0]
