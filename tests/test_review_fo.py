@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from reintegration_fsm import ProtocolError, StoreError
 from reintegration_fsm.stores import SqlAlchemyStore
 from reintegration_fsm.stores.copying import copy_store
-from store_contract import CALENDAR, built, reachable_engine, reset_database
+from store_contract import CALENDAR, advanced, built, reachable_engine, reset_database
 
 
 @pytest.fixture(params=["postgres", "mariadb"])
@@ -121,6 +121,76 @@ def test_FO1_checkpoint_verify_and_copy_on_a_connection_lost_as_lent_log_nothing
         for call in (store.checkpoint, store.verify, copied):
             assert _each_connection_lost(admin, call, caplog) >= 1
             call()  # tried again, on a new connection
+        assert store.verify() == []
+    finally:
+        store.close()
+
+
+@contextlib.contextmanager
+def _commit_reply_lost(store: SqlAlchemyStore, admin: sa.Engine) -> Iterator[list[bool]]:
+    """The first write the store commits reaches the server, and its connection is ended before
+    the store hears so: a COMMIT (or PostgreSQL's one-statement save, in autocommit) whose reply
+    is lost. The list given holds True once that happened."""
+    dialect = store.engine.dialect
+    committed = dialect.do_commit
+    lost: list[bool] = []
+
+    def do_commit(pooled: Any) -> None:
+        committed(pooled)
+        if not lost:
+            lost.append(True)
+            dbapi = getattr(pooled, "dbapi_connection", pooled)
+            _kill(admin, dbapi)
+            cursor = dbapi.cursor()
+            cursor.execute("SELECT 1")  # the driver's own lost-connection error
+
+    hooks: list[tuple[str, Any]] = []
+    if dialect.name == "postgresql":
+        import psycopg
+
+        class Lost(psycopg.Cursor[Any]):
+            def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
+                done = super().execute(query, params, **kwargs)
+                if self.connection.autocommit and not lost and "INSERT" in str(query):
+                    lost.append(True)
+                    _kill(admin, self.connection)
+                    self.connection.execute("SELECT 1")
+                return done
+
+        def checkout(dbapi: Any, *_: Any) -> None:
+            dbapi.cursor_factory = Lost
+
+        hooks.append(("checkout", checkout))
+    dialect.do_commit = do_commit  # type: ignore[method-assign]
+    for name, hook in hooks:
+        sa.event.listen(store.engine, name, hook)
+    try:
+        yield lost
+    finally:
+        dialect.do_commit = committed  # type: ignore[method-assign]
+        for name, hook in hooks:
+            sa.event.remove(store.engine, name, hook)
+
+
+@pytest.mark.parametrize("kind", ["new", "loaded"])
+def test_a_save_whose_commit_reply_was_lost_is_a_no_op_when_tried_again(
+    server: tuple[str, sa.Engine], kind: str
+) -> None:
+    """A save committed by the server whose connection was lost before the store heard so
+    fails retryable; the same save tried again, as `retryable` says, does nothing more: the
+    log holds each transition once and verifies (docs/stores.md, Errors)."""
+    url, admin = server
+    store = SqlAlchemyStore(url, calendar=CALENDAR)
+    try:
+        store.save(built("lost-01", 3))
+        case = built("lost-02", 5) if kind == "new" else advanced(store.load("lost-01"), 2)
+        with _commit_reply_lost(store, admin) as lost, pytest.raises(StoreError) as failed:
+            store.save(case)
+        assert lost
+        assert failed.value.retryable, str(failed.value)
+        store.save(case)  # tried again: nothing more is written
+        assert store.history(case.case_id) == case.history
+        assert store.load(case.case_id).version == len(case.history)
         assert store.verify() == []
     finally:
         store.close()
