@@ -61,6 +61,7 @@ from reintegration_fsm.stores.failures import (
     refused_options,
     refused_url,
     sqlite_cannot_open,
+    sqlite_io_error,
     translated,
 )
 from reintegration_fsm.stores.mariadb import NARROW_CHARSET
@@ -268,8 +269,14 @@ def _the_case(error: UnknownProtocol) -> str:
 def _needs_a_person(driver: BaseException) -> bool:
     """Whether a raw database error is one the store reports as not to be retried: a database
     that refuses writes (a SQLite file, or its folder, this user may not write), or a SQLite
-    file that cannot be opened (one this user may not read), a disk that is full."""
-    return read_only(driver) or sqlite_cannot_open(driver) or disk_full(driver)
+    file that cannot be opened (one this user may not read), a disk that is full, or one that
+    refuses SQLite's writes (a quota, a size limit, a failing disk)."""
+    return (
+        read_only(driver)
+        or sqlite_cannot_open(driver)
+        or disk_full(driver)
+        or sqlite_io_error(driver)
+    )
 
 
 def _next_step(error: StoreError) -> tuple[str, ...]:

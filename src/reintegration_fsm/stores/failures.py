@@ -107,6 +107,7 @@ _SQLITE_READONLY = 8
 _SQLITE_DAMAGED = frozenset({11, 26})  # SQLITE_CORRUPT, SQLITE_NOTADB
 _SQLITE_FULL = 13
 _SQLITE_SHMSIZE = 4874  # SQLITE_IOERR_SHMSIZE: the -shm beside the file could not grow
+_SQLITE_IOERR = 10
 _MYSQL_FULL = frozenset({1021, 1114})  # ER_DISK_FULL, ER_RECORD_FILE_FULL ("The table is full")
 _MYSQL_OS_ERROR = frozenset({3, 1026, 1030})  # a file not written, ER_ERROR_ON_WRITE, ER_GET_ERRNO
 _NO_SPACE = re.compile(r"\b(?:error|errcode|errno):? 28\b", re.IGNORECASE)
@@ -415,6 +416,19 @@ def disk_full(driver: BaseException) -> bool:
     return _package(driver) in _SQLITE and str(driver) == "database or disk is full"
 
 
+def sqlite_io_error(driver: BaseException) -> bool:
+    """True when SQLite could not write (or read) its file on this machine's disk: its
+    SQLITE_IOERR, as a write past a quota (EDQUOT) or past the system's size limit for a file
+    (EFBIG: `ulimit -f`, a FAT32 stick's 4 GiB) is told, or a failing disk's (EIO); SQLite
+    tells a full disk (ENOSPC) apart, as SQLITE_FULL (`disk_full`; review NS, NS1). Trying
+    again meets it again until someone frees space or mends the disk."""
+    sqlite_code = _codes(driver)[2]
+    if sqlite_code is not None:
+        return sqlite_code & 0xFF == _SQLITE_IOERR
+    # Python 3.10's sqlite3 gives no code: SQLite's own words for SQLITE_IOERR, then.
+    return _package(driver) in _SQLITE and str(driver).startswith("disk I/O error")
+
+
 def permission_denied(driver: BaseException) -> bool:
     """True when the database user may not run the statement: its grants lack the right (an
     upgrade run by a user without DDL rights, a write by a read-only reporting user)."""
@@ -544,6 +558,16 @@ def translated(error: BaseException, action: str, case_id: str | None = None) ->
         return StoreError(
             f"could not {action}: the disk the database writes to is full ({reason}): free "
             "space there (or raise its quota), then try again",
+            retryable=False,
+            case_id=case_id,
+        )
+    if sqlite_io_error(driver):
+        return StoreError(
+            f"could not {action}: this machine's disk refused a write to the SQLite "
+            f"database's file (or a read of it) ({reason}): the disk or its quota may be "
+            "full, the file at the system's size limit for a file (`ulimit -f`, 4 GiB on a "
+            "FAT32 stick), or the disk failing; free space there (or raise the quota or the "
+            "limit), check the disk, then try again",
             retryable=False,
             case_id=case_id,
         )
