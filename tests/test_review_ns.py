@@ -99,3 +99,16 @@ def test_NS1_sqlites_io_errors_are_told_as_the_disk_refusing(code: int, name: st
     assert not told.retryable
     assert "disk refused a write to the SQLite" in str(told)
     assert name in str(told)
+
+
+def test_NS2_a_new_store_a_full_disk_cut_off_is_removed(tmp_path: Path) -> None:
+    """`demo` into a new file on a disk with room for the file's first page but not its
+    `-shm`: the command failed (exit 3), and the file it made stayed, since the check that it
+    held no case could not open it either (its `-shm` could not grow); `cases` then said "no
+    case store there" and that a copy must take its -wal with it. The file is removed, and
+    its journals."""
+    database = tmp_path / "new.sqlite"
+    result = limited(8_192, "--db", str(database), "demo")
+    assert result.returncode == 3, result.stderr
+    assert "Traceback" not in result.stderr
+    assert sorted(path.name for path in tmp_path.iterdir()) == []
