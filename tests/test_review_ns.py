@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import subprocess
@@ -112,3 +113,35 @@ def test_NS2_a_new_store_a_full_disk_cut_off_is_removed(tmp_path: Path) -> None:
     assert result.returncode == 3, result.stderr
     assert "Traceback" not in result.stderr
     assert sorted(path.name for path in tmp_path.iterdir()) == []
+
+
+GATHERING = """
+import resource, signal, sys
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+resource.setrlimit(resource.RLIMIT_FSIZE, (60_000, 60_000))
+from reintegration_fsm.cli import output
+output.GATHERED_IN_MEMORY = 1_000  # past it, the output is kept in TMPDIR
+from reintegration_fsm.__main__ import main
+sys.argv = ["reintegration-fsm", *sys.argv[1:]]
+main()
+"""
+
+
+def test_NS3_a_printed_export_its_tmpdir_cannot_hold_names_tmpdir(demo_db: str) -> None:
+    """`export --all` printed (no -o) keeps the response in TMPDIR until every case is read;
+    TMPDIR full said "cannot write the output: File too large", sending the user to the disk
+    stdout goes to. It names TMPDIR, as `import -` does; exit 2, only the error printed."""
+    database = demo_db.removeprefix("sqlite:///")
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("RFSM_")}
+    result = subprocess.run(
+        [sys.executable, "-c", GATHERING, "--db", database, "export", "--all"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    failure = json.loads(result.stdout)  # the JSON an export prints its failure as
+    assert failure["error"].startswith("cannot keep the output in TMPDIR")
+    assert any("set TMPDIR" in reason for reason in failure["reasons"])

@@ -25,7 +25,7 @@ from typing import Any
 import attrs
 
 from reintegration_fsm import files
-from reintegration_fsm.cli.errors import ClosedOutput, Failure
+from reintegration_fsm.cli.errors import SAVED, ClosedOutput, Failure
 from reintegration_fsm.cli.planted import followed, refuse_planted
 from reintegration_fsm.cli.text import neutralise
 
@@ -325,7 +325,19 @@ def gathered(parts: Iterable[bytes]) -> Iterator[Iterable[bytes]]:
         return
     with tempfile.SpooledTemporaryFile(max_size=GATHERED_IN_MEMORY) as spool:
         for part in parts:
-            spool.write(part)
+            try:
+                spool.write(part)
+            except OSError as error:  # TMPDIR full, or missing: not the output's own disk
+                raise Failure(
+                    f"cannot keep the output in TMPDIR to write it whole: "
+                    f"{error.strerror or error}",
+                    (
+                        "It is kept in a temporary file in TMPDIR until all of it is made, "
+                        "which needs room for it: free space there, or set TMPDIR to a folder "
+                        "with room (review NS, NS3).",
+                        SAVED,
+                    ),
+                ) from None
         spool.seek(0)
         yield iter(lambda: spool.read(BLOCK), b"")
 
