@@ -32,6 +32,7 @@ from reintegration_fsm.stores import (
     copying,
     due_as_of,
     migrate,
+    parallel,
     upgrade,
 )
 from reintegration_fsm.vocabulary import Party
@@ -73,11 +74,14 @@ PUBLIC_KEY = option(
 
 WORKERS = option(
     "--workers",
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=1, max=parallel.MAX_WORKERS),
     default=1,
     show_default=True,
     metavar="N",
-    help="Check ranges of cases in N processes side by side, each on its own connection.",
+    help=(
+        f"Check ranges of cases in N processes side by side (1 to {parallel.MAX_WORKERS}), "
+        "each on its own connection."
+    ),
 )
 """`verify`'s and `db copy`'s --workers (the copy's check is a `verify`)."""
 

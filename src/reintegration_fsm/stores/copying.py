@@ -149,7 +149,7 @@ def copy_store(
         AlteredRow: a source row does not read as the store writes it (run `verify()` on it).
         FormInvalid: `checkpoint` is not a `Checkpoint`, or `public_key` is given without it or
             is no Ed25519 public key in PEM (`MalformedCheckpoint`), or `workers` is not a whole
-            number of 1 or more. Nothing is written.
+            number from 1 to 32 (`parallel.MAX_WORKERS`). Nothing is written.
         StoreError: either database failed; nothing of the copy is left in `target` but its
             schema, when the copy made it.
     """

@@ -32,6 +32,13 @@ SPANS_PER_WORKER = 4
 """Ranges per process at most: small enough ranges that a process finishing early takes
 another one, and that progress is told more than once per process."""
 
+MAX_WORKERS = 32
+"""Processes at most (`verify(workers=...)`, `copy_store(workers=...)`, the command line's
+`--workers`). Each holds a database connection of its own (PostgreSQL allows 100 by default,
+MariaDB 151, shared with the service) and about a second and some tens of MB to start; a
+larger count is a slip (10,000 for 10), refused rather than cut down unseen. Windows' process
+pools take 61 at most."""
+
 T = TypeVar("T")
 
 
@@ -49,15 +56,17 @@ class Failed:
 
 
 def check_workers(workers: object, action: str = "verify") -> None:
-    """Refuse a count of processes that is not a whole number of 1 or more (`action` names
-    what was asked, as the refusal's form).
+    """Refuse a count of processes that is not a whole number from 1 to `MAX_WORKERS`
+    (`action` names what was asked, as the refusal's form).
 
     Raises:
-        FormInvalid: not a whole number of 1 or more.
+        FormInvalid: not a whole number from 1 to `MAX_WORKERS`.
     """
-    if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
+    if not isinstance(workers, int) or isinstance(workers, bool) or not 1 <= workers <= MAX_WORKERS:
         raise FormInvalid(
-            action, "workers", f"must be a whole number of 1 or more, not {describe(workers)}"
+            action,
+            "workers",
+            f"must be a whole number from 1 to {MAX_WORKERS}, not {describe(workers)}",
         )
 
 

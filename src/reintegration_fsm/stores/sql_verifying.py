@@ -182,9 +182,9 @@ class SqlVerifying(SqlShared):
         `creator`) are checked in this process.
 
         Raises:
-            FormInvalid: `workers` is not a whole number of 1 or more, `checkpoint` is not a
-                `Checkpoint`, `progress` cannot be called, or a `public_key` is given without a
-                checkpoint.
+            FormInvalid: `workers` is not a whole number from 1 to 32 (`parallel.MAX_WORKERS`),
+                `checkpoint` is not a `Checkpoint`, `progress` cannot be called, or a
+                `public_key` is given without a checkpoint.
             StoreError: the database failed, here or in a worker; or its schema is at an older
                 revision than the library's (`upgrade()` first: its rows would all differ).
         """
