@@ -424,16 +424,18 @@ def _same_mariadb(reader: Connection, target: Engine) -> bool:
 
 
 def _prepare_target(target: Engine) -> None:
-    """Make the newest schema on a target holding none of the store's tables; refuse one at
+    """Make the newest schema on a target holding none of the store's tables (but perhaps a
+    version table, stamped by this library: `upgrade()` makes the store there); refuse one at
     another revision, or holding any row of the store."""
     with target.connect() as conn:
         present = set(inspect_database(conn).get_table_names())
+        current = None if migrate.VERSION_TABLE not in present else migrate.stamped(conn)
         conn.rollback()
-    if not present & {*schema.TABLE_NAMES, migrate.VERSION_TABLE, migrate.CREATING}:
+    bare = not present & {*schema.TABLE_NAMES, migrate.CREATING}
+    if bare and (current is None or current in migrate.revisions()):
         migrate.upgrade(target)
         return
     with target.connect() as conn:
-        current = None if migrate.VERSION_TABLE not in present else migrate.stamped(conn)
         if migrate.CREATING in present or current != migrate.head():
             raise CopyRefused(TARGET_BEHIND, _behind(current, migrate.CREATING in present))
         _refuse_rows(conn)

@@ -122,27 +122,38 @@ def upgrade(url_or_engine: str | URL | Engine, revision: str = "head") -> None:
         engine, made = engines.open_engine(url_or_engine)
         try:
             newest = revision in (*HEADS, head())
-            with (
-                one_upgrade_at_a_time(engine) as conn,
-                conn.begin(),
-                _making(conn, BY_MIGRATIONS, lay=newest) as cut,
-            ):
-                if cut is not None and not newest:
-                    raise StoreError(
-                        f"cannot upgrade to revision {revision!r}: {CUT_OFF}; upgrade to the "
-                        "newest revision (head) finishes it",
-                        retryable=False,
-                    )
-                if cut is None:
-                    _refuse_unversioned(conn)
-                if cut == BY_SCHEMA:
-                    _build(conn, finishing=True)
-                _migrate(conn, revision)
-                if newest:
-                    restore_guards(conn)
+            with one_upgrade_at_a_time(engine) as conn, conn.begin():
+                _clear_bare_stamp(conn)
+                with _making(conn, BY_MIGRATIONS, lay=newest) as cut:
+                    if cut is not None and not newest:
+                        raise StoreError(
+                            f"cannot upgrade to revision {revision!r}: {CUT_OFF}; upgrade to the "
+                            "newest revision (head) finishes it",
+                            retryable=False,
+                        )
+                    if cut is None:
+                        _refuse_unversioned(conn)
+                    if cut == BY_SCHEMA:
+                        _build(conn, finishing=True)
+                    _migrate(conn, revision)
+                    if newest:
+                        restore_guards(conn)
         finally:
             if made:
                 engine.dispose()
+
+
+def _clear_bare_stamp(conn: Connection) -> None:
+    """Drop a version table standing alone, stamped at a revision this library knows (or not
+    at all), with none of the store's tables beside it (they were dropped, or the version table
+    restored apart): the store is then made as on an empty database. A newer version's stamp
+    is left for `_migrate` to refuse, and a making cut off part way to `_making`."""
+    present = set(sa.inspect(conn).get_table_names())
+    if VERSION_TABLE not in present or CREATING in present or present & schema.TABLE_NAMES:
+        return
+    current = stamped(conn)
+    if current is None or _known(current):
+        conn.execute(sa.schema.DropTable(sa.Table(VERSION_TABLE, sa.MetaData())))
 
 
 def restore_guards(conn: Connection) -> None:
