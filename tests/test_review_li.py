@@ -6,6 +6,9 @@ set (skipped when unset).
 
 from __future__ import annotations
 
+import html
+import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,6 +23,8 @@ from reintegration_fsm.stores import SqlAlchemyStore, copy_store, migrate, paral
 from store_contract import CALENDAR
 
 invoke: Callable[..., Any] = CliRunner().invoke
+
+HTML = ("--format", "html")
 
 CAP = 32
 """`CAP`, as the docs give it."""
@@ -133,3 +138,119 @@ def test_a_bare_stamp_of_a_newer_version_is_still_refused(tmp_path: Path, demo_d
     with engine.connect() as conn:
         assert migrate.stamped(conn) == "9999"
     engine.dispose()
+
+
+# AC5-AC9: the report's charts and the subject access response, read and printed.
+
+
+@pytest.fixture(scope="module")
+def report_html() -> str:
+    """The report of the demo's cases and an invented caseload."""
+    pytest.importorskip("matplotlib", reason="the HTML report needs the `reports` extra")
+    import datetime as dt
+
+    import caseload
+    from reintegration_fsm import InMemoryStore
+    from reintegration_fsm.demo import run as run_demo
+    from reintegration_fsm.reports import academic_year, figures
+    from reintegration_fsm.reports.html import render_html
+
+    cases = [result.case for result in run_demo(InMemoryStore())] + caseload.build()
+    found = figures(cases, academic_year("2025/26"), on=dt.date(2026, 7, 1))
+    return render_html(found, made_on=dt.date(2026, 7, 2))
+
+
+def _charts(page: str) -> list[tuple[str, str, str]]:
+    """Each chart's figure tag, its SVG and its caption."""
+    return re.findall(
+        r"(<figure[^>]*>)\s*(<svg.*?</svg>)\s*<figcaption>(.*?)</figcaption>", page, flags=re.S
+    )
+
+
+def test_every_bar_is_outlined_in_ink(report_html: str) -> None:
+    """AC5: orange and grey bars are below 3:1 against white; each bar of every chart has a
+    dark outline, which is."""
+    fills = 0
+    for _, svg, _ in _charts(report_html):
+        for style in re.findall(r'<path [^>]*style="(fill: #(?:e69f00|999999)[^"]*)"', svg):
+            fills += 1
+            assert "stroke: #222222" in style, style
+    assert fills >= 3
+
+
+def test_a_charts_description_is_read_once(report_html: str) -> None:
+    """AC9: the description is the caption's alone: the image is named by a short title, and
+    the figure by its heading (named by its caption, it would read the caption twice)."""
+    found = _charts(report_html)
+    assert len(found) == 8
+    for figure, svg, caption in found:
+        described = html.unescape(caption)
+        assert described not in html.unescape(svg)
+        assert "aria-label=" not in svg.split(">", 1)[0]
+        key = re.search(r'aria-labelledby="([^"]+)-title"', svg)
+        assert key is not None
+        assert f'<title id="{key[1]}-title">Chart: ' in svg
+        assert f'aria-labelledby="{key[1]}-heading"' in figure
+        assert html.unescape(report_html).count(described) == 1
+
+
+def test_chart_labels_stay_readable_at_320_pixels(report_html: str, tmp_path: Path) -> None:
+    """AC6: at 320 CSS pixels each chart keeps a width at which its 8-point labels stay
+    readable, scrolling inside its figure, which the keyboard reaches, and the page itself
+    does not scroll sideways."""
+    import test_report_browser as browser
+
+    harness = """<script>
+      document.documentElement.setAttribute("data-measured", JSON.stringify({
+        charts: [...document.querySelectorAll("figure svg")].map(
+          (svg) => svg.getBoundingClientRect().width),
+        page: document.documentElement.scrollWidth,
+        window: document.documentElement.clientWidth}));
+    </script>"""
+    page = tmp_path / "report.html"
+    page.write_text(report_html.replace("</body>", harness + "</body>"), encoding="utf-8")
+    result = browser.browse(page, "--dump-dom", "--window-size=320,900", profile=tmp_path / "p")
+    assert result.returncode == 0, result.stderr[-2000:]
+    found = re.search(r'data-measured="([^"]*)"', result.stdout)
+    assert found is not None, result.stderr[-2000:]
+    value = json.loads(html.unescape(found[1]))
+    assert len(value["charts"]) == 8
+    assert all(width >= 540 for width in value["charts"]), value
+    # (headless chromium lays a page out at 500 pixels at least, whatever --window-size says)
+    assert value["window"] < 540, value
+    assert value["page"] <= value["window"], value
+    assert all('tabindex="0"' in figure for figure, _, _ in _charts(report_html))
+
+
+def test_each_subject_access_response_has_its_own_title(demo_db: str) -> None:
+    """AC7: the page title says whose records (invented names), for a case id and a child."""
+    by_case = invoke(cli, ["--db", demo_db, "export", "DEMO-0002", "--format", "html"])
+    assert by_case.exit_code == 0, by_case.output
+    title = re.search(r"<title>(.*?)</title>", by_case.output)
+    assert title is not None
+    assert title[1] == (
+        "Subject access response: case DEMO-0002, Quinn Placeholder: reintegration records"
+    )
+    born = re.search(r'Date of birth</th><td><span class="date">([\d-]+)</span>', by_case.output)
+    assert born is not None
+    by_pupil = invoke(
+        cli,
+        ["--db", demo_db, "export", "--pupil", "Quinn Placeholder", "--dob", born[1], *HTML],
+    )
+    assert by_pupil.exit_code == 0, by_pupil.output
+    assert (
+        f"<title>Subject access response: Quinn Placeholder, born {born[1]}: reintegration "
+        "records</title>"
+    ) in by_pupil.output
+
+
+def test_the_responses_dates_do_not_break_at_the_hyphen(demo_db: str) -> None:
+    """AC8: every day in the deadlines' and obligations' tables, and the date of birth, is
+    kept on one line (`span.date`, `white-space: nowrap`), on A4 as on a phone."""
+    result = invoke(cli, ["--db", demo_db, "export", "DEMO-0002", "--format", "html"])
+    assert result.exit_code == 0, result.output
+    page = result.output
+    assert "span.date { white-space: nowrap; }" in page.replace("td.day, td.seq, ", "")
+    cells = re.findall(r"<td>([^<]*?\d{4}-\d{2}-\d{2}[^<]*?)</td>", page)
+    assert cells == []
+    assert page.count('<td><span class="date">') >= 4

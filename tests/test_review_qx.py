@@ -34,11 +34,10 @@ def _old_svg(figure: Any, key: str, title: str, description: str) -> str:
         text = re.sub(rf'\bid="{re.escape(name)}"', f'id="{key}-{name}"', text)
         text = text.replace(f"url(#{name})", f"url(#{key}-{name})")
         text = text.replace(f'href="#{name}"', f'href="#{key}-{name}"')
-    label = escape(description, quote=True)
     opening = text.index(">", text.index("<svg")) + 1
     head = text[: opening - 1]
-    head += f' role="img" aria-labelledby="{key}-title" aria-label="{label}">'
-    return head + f'<title id="{key}-title">{escape(description)}</title>' + text[opening:]
+    head += f' role="img" aria-labelledby="{key}-title">'
+    return head + f'<title id="{key}-title">Chart: {escape(title)}</title>' + text[opening:]
 
 
 class _Drawn:
