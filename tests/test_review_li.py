@@ -254,3 +254,32 @@ def test_the_responses_dates_do_not_break_at_the_hyphen(demo_db: str) -> None:
     cells = re.findall(r"<td>([^<]*?\d{4}-\d{2}-\d{2}[^<]*?)</td>", page)
     assert cells == []
     assert page.count('<td><span class="date">') >= 4
+
+
+# XF's unsure point: `export --pupil` on a store shared by two authorities.
+
+
+def test_a_response_across_two_authorities_says_so(tmp_path: Path) -> None:
+    """`export --pupil` without `--authority` finds the child's cases of both authorities: the
+    response holds them all, as documented, and stderr says it does and how to answer for one
+    authority; with `--authority`, only that authority's cases and no warning."""
+    import scenario as sc
+    from test_review_xf import OTHER, _files, _filled, _protocols
+
+    url = f"sqlite:///{tmp_path / 'shared.sqlite'}"
+    protocols = _protocols(tmp_path)
+    _filled(url, protocols)
+    asked = ["export", "--pupil", sc.PUPIL.name, "--dob", sc.PUPIL.date_of_birth.isoformat()]
+    runner = CliRunner()
+    both = runner.invoke(cli, ["--db", url, *_files(protocols, tmp_path), *asked])
+    assert both.exit_code == 0, both.output
+    assert {case["case_id"] for case in json.loads(both.stdout)["cases"]} == {"X-1", "X-2", "X-3"}
+    assert "warning: the cases found are of 2 authorities" in both.stderr
+    assert OTHER in both.stderr
+    assert "--authority NAME" in both.stderr
+    one = runner.invoke(
+        cli, ["--db", url, "--authority", OTHER, *_files(protocols, tmp_path), *asked]
+    )
+    assert one.exit_code == 0, one.output
+    assert {case["case_id"] for case in json.loads(one.stdout)["cases"]} == {"X-1", "X-2"}
+    assert "warning" not in one.stderr

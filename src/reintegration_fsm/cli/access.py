@@ -214,6 +214,7 @@ def export(
         if not cases:
             raise _none_found(store, pupil, dob, hidden)
         _refuse_other_children(cases)
+        _say_authorities(cases)
     held = [_held(store, case) for case in cases]
     on, calendar, policy = today(), found.calendar(), store.retention
     value = subject_access.response(held, request, on, calendar, policy)
@@ -230,6 +231,21 @@ def export(
 
 
 __all__ = ["export"]
+
+
+def _say_authorities(cases: list[Reintegration]) -> None:
+    """Say on stderr when the child's cases found are of more than one authority: each is the
+    controller of its own, and a request made to one is answered with its cases
+    (`--authority NAME`); the response is written all the same, each case naming its own."""
+    authorities = sorted({case.local_authority for case in cases})
+    if len(authorities) > 1:
+        named = "; ".join(neutralise(name, single_line=True) for name in authorities)
+        click.echo(
+            f"warning: the cases found are of {len(authorities)} authorities ({named}), and "
+            "the response holds them all, each naming its authority as its controller; to "
+            "answer a request made to one authority, give --authority NAME before the command",
+            err=True,
+        )
 
 
 def _held(store: SqlAlchemyStore, case: Reintegration) -> subject_access.Held:
