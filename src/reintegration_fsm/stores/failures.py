@@ -108,6 +108,10 @@ _SQLITE_DAMAGED = frozenset({11, 26})  # SQLITE_CORRUPT, SQLITE_NOTADB
 _SQLITE_FULL = 13
 _SQLITE_SHMSIZE = 4874  # SQLITE_IOERR_SHMSIZE: the -shm beside the file could not grow
 _SQLITE_IOERR = 10
+_SQLITE_IOERR_NOT_DISK = frozenset({2058, 2314, 2826, 3082, 3594, 3850, 5130})
+"""SQLITE_IOERR_UNLOCK, _RDLOCK, _BLOCKED, _NOMEM, _CHECKRESERVEDLOCK, _LOCK, _SHMLOCK: a file
+lock the file system failed to take or release, or memory SQLite could not have; no write the
+disk refused, so no space or quota to free (review RR2, RR22)."""
 _MYSQL_FULL = frozenset({1021, 1114})  # ER_DISK_FULL, ER_RECORD_FILE_FULL ("The table is full")
 _MYSQL_OS_ERROR = frozenset({3, 1026, 1030})  # a file not written, ER_ERROR_ON_WRITE, ER_GET_ERRNO
 _NO_SPACE = re.compile(r"\b(?:error|errcode|errno):? 28\b", re.IGNORECASE)
@@ -421,10 +425,11 @@ def sqlite_io_error(driver: BaseException) -> bool:
     SQLITE_IOERR, as a write past a quota (EDQUOT) or past the system's size limit for a file
     (EFBIG: `ulimit -f`, a FAT32 stick's 4 GiB) is told, or a failing disk's (EIO); SQLite
     tells a full disk (ENOSPC) apart, as SQLITE_FULL (`disk_full`; review NS, NS1). Trying
-    again meets it again until someone frees space or mends the disk."""
+    again meets it again until someone frees space or mends the disk. Not its codes for a file
+    lock or memory (`_SQLITE_IOERR_NOT_DISK`), which no space freed mends."""
     sqlite_code = _codes(driver)[2]
     if sqlite_code is not None:
-        return sqlite_code & 0xFF == _SQLITE_IOERR
+        return sqlite_code & 0xFF == _SQLITE_IOERR and sqlite_code not in _SQLITE_IOERR_NOT_DISK
     # Python 3.10's sqlite3 gives no code: SQLite's own words for SQLITE_IOERR, then.
     return _package(driver) in _SQLITE and str(driver).startswith("disk I/O error")
 
