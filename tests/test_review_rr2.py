@@ -37,3 +37,13 @@ def test_RR22_a_lock_or_memory_io_error_is_not_told_as_a_disk_refusing_a_write(
     assert "disk refused a write" not in str(told)
     assert "free space" not in str(told)
     assert name in str(told)
+
+
+def test_RR21_importing_the_command_line_loads_no_sqlite_driver() -> None:
+    """`import reintegration_fsm.cli` loaded `sqlite3` since NS2's check of a cut-off new file
+    imported it at the top of `cli.new_files`: the start-up of every command, `--help` and
+    those on PostgreSQL included, paid for a driver only a failed new SQLite store reads with.
+    It is loaded as that check runs, as at 7d5f40d."""
+    from test_review_su import loaded_after
+
+    assert "sqlite3" not in loaded_after("import reintegration_fsm.cli")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import sqlite3
 from pathlib import Path
 
 from sqlalchemy import create_engine, inspect, text
@@ -65,6 +64,8 @@ def _file_holds_a_case(made: tuple[str, ...]) -> bool:
     disk, when its `-wal`, made by the command too, holds nothing: a full disk that refused
     the `-shm` its connections need refuses the check through them as well (review NS, NS2).
     True when that cannot be told."""
+    import sqlite3  # here: the command line's start-up loads no driver (review RR2, RR21)
+
     wal = made[0] + "-wal"
     if wal not in made or (os.path.exists(wal) and os.path.getsize(wal) > 0):
         return True  # committed pages may be in the -wal, which only a connection reads
