@@ -91,6 +91,7 @@ def test_the_wheel_ships_every_file_of_the_package_and_nothing_else(
         "reintegration_fsm/py.typed",
         "reintegration_fsm/data/sample_calendar.toml",
         "reintegration_fsm/protocol/worcestershire.toml",
+        "reintegration_fsm/templates/shared/page.css",
         "reintegration_fsm/templates/case.html",
         "reintegration_fsm/cli/templates/subject_access.html",
         "reintegration_fsm/reports/templates/report.html",

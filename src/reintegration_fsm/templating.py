@@ -1,6 +1,7 @@
 """The Jinja2 environment every page and letter the library renders is made in: HTML escaped,
 a placeholder without a value an error (never left blank), the lines as the templates lay them
-out."""
+out. Every environment also finds the rules all pages share, written once, under `shared/`
+(`{% include "shared/page.css" %}` inside a page's `<style>`: the page stays one file)."""
 
 from __future__ import annotations
 
@@ -14,14 +15,23 @@ if TYPE_CHECKING:
 def environment(
     package: str, filters: Mapping[str, Callable[..., Any]] | None = None
 ) -> Environment:
-    """An environment of the templates in `package`'s `templates` folder, with `filters`.
+    """An environment of the templates in `package`'s `templates` folder, and of the shared
+    ones in this package's `templates/shared` under `shared/`, with `filters`.
 
     Jinja2 is imported here, when the first environment is made: a command line that renders
     nothing does not load it (it pays every import at each start)."""
-    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+    from jinja2 import (
+        ChoiceLoader,
+        Environment,
+        PackageLoader,
+        PrefixLoader,
+        StrictUndefined,
+        select_autoescape,
+    )
 
+    shared = PrefixLoader({"shared": PackageLoader("reintegration_fsm", "templates/shared")})
     made = Environment(
-        loader=PackageLoader(package, "templates"),
+        loader=ChoiceLoader([PackageLoader(package, "templates"), shared]),
         autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=True),
         undefined=StrictUndefined,
         trim_blocks=True,
