@@ -1505,7 +1505,7 @@ def test_a_database_path_is_the_file_it_names_not_a_url(
     (tmp_path / "LA").mkdir()
     made = invoke(name, "demo")
     no_traceback(made)
-    if "?" in name and not database_urls._DECODES_NAMES:  # before SQLAlchemy 2.1 no URL can say it
+    if "?" in name and not database_urls._decodes_names():  # no URL says it before 2.1
         assert made.exit_code == 2, made.output
         assert "cannot name a SQLite file with a ? in its name" in made.stderr
         assert [path.name for path in tmp_path.iterdir()] == ["LA"]

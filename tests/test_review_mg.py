@@ -91,7 +91,7 @@ def test_MG2_a_drivers_logged_warning_does_not_reach_the_cli_user(
         logging.getLogger("psycopg").warning("error ignored terminating %r: %s", object(), "lost")
         raise StoreError("could not upgrade the database: the connection was lost", retryable=True)
 
-    monkeypatch.setattr("reintegration_fsm.cli.admin.upgrade", lost)
+    monkeypatch.setattr("reintegration_fsm.stores.upgrade", lost)
     monkeypatch.setattr(logging.getLogger(), "handlers", [])  # as run from a shell: no pytest
     result = CliRunner().invoke(cli, ["--db", str(tmp_path / "cases.sqlite"), "db", "upgrade"])
     assert result.exit_code == 3

@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 from collections.abc import Generator, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -21,7 +21,10 @@ from reintegration_fsm.cli.text import neutralise, to_json
 from reintegration_fsm.errors import CaseNotFound, UnknownProtocol
 from reintegration_fsm.fields import loosely_folded_name
 from reintegration_fsm.forms.pupil import written_upn
-from reintegration_fsm.stores import SqlAlchemyStore, personal
+from reintegration_fsm.stores import personal
+
+if TYPE_CHECKING:
+    from reintegration_fsm.stores import SqlAlchemyStore
 
 _IDENTITY = ("pupil.name", "pupil.date_of_birth")
 """The paths of the child's name and date of birth in a case's opening."""

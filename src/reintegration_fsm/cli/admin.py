@@ -6,12 +6,12 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from reintegration_fsm.calendar import SchoolCalendar
-from reintegration_fsm.cli import caseload, evidence, new_files, protocols, views
+from reintegration_fsm.cli import caseload, evidence, protocols, views
 from reintegration_fsm.cli.calendars import CALENDAR_ENV, load_calendar
 from reintegration_fsm.cli.database_urls import database_url, shown_url
 from reintegration_fsm.cli.errors import BAD_INPUT, REFUSED, UNAVAILABLE, Failure, failure_from
@@ -19,23 +19,14 @@ from reintegration_fsm.cli.once import option
 from reintegration_fsm.cli.options import DATE, format_option, output_option, today
 from reintegration_fsm.cli.printing import echo, emit
 from reintegration_fsm.cli.settings import settings
-from reintegration_fsm.cli.sqlite_files import refuse_unusable_file
 from reintegration_fsm.cli.text import neutralise, to_json
 from reintegration_fsm.errors import StoreError
 from reintegration_fsm.protocol import diagrams
-from reintegration_fsm.stores import (
-    Checkpoint,
-    CopyRefused,
-    CopyReport,
-    cases_as_of,
-    copy_store,
-    copying,
-    due_as_of,
-    migrate,
-    parallel,
-    upgrade,
-)
+from reintegration_fsm.stores import Checkpoint, parallel
 from reintegration_fsm.vocabulary import Party
+
+if TYPE_CHECKING:
+    from reintegration_fsm.stores import CopyReport
 
 
 @click.group()
@@ -48,6 +39,9 @@ def db() -> None:
 @click.pass_context
 def db_upgrade(ctx: click.Context, revision: str) -> None:
     """Apply the shipped Alembic migrations up to REVISION (default: the newest)."""
+    from reintegration_fsm.cli.sqlite_files import refuse_unusable_file
+    from reintegration_fsm.stores import migrate, upgrade
+
     known = migrate.revisions()
     if revision not in ("head", "heads", *known):
         raise Failure(
@@ -134,6 +128,10 @@ def db_copy(
     revision (run `db upgrade` on it first), one database given twice, or --authority. A failure
     part way leaves no row in the target (the schema the copy made there stays).
     """
+    from reintegration_fsm.cli import new_files
+    from reintegration_fsm.cli.sqlite_files import refuse_unusable_file
+    from reintegration_fsm.stores import CopyRefused, copy_store, copying
+
     kept, key = _kept(checkpoint_file, key_file)
     found = settings(ctx)
     if found.authority is not None or found.refused_scope is not None:
@@ -369,6 +367,8 @@ def due(
     before the command, or RFSM_CALENDAR), else in calendar days. With --as-of, each case as it
     stood at the end of that day.
     """
+    from reintegration_fsm.stores import cases_as_of, due_as_of
+
     day = on or as_of or today()
     found = settings(ctx)
     found.narrow_authority(authority)

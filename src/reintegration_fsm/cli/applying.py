@@ -4,7 +4,7 @@ and of a step repeated by mistake."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -31,8 +31,10 @@ from reintegration_fsm.protocol.steps import STEP
 from reintegration_fsm.records import Transition
 from reintegration_fsm.rules import same_name
 from reintegration_fsm.serialisation import transition_to_json
-from reintegration_fsm.stores import SqlAlchemyStore
 from reintegration_fsm.vocabulary import FAMILY_ROLES, Actor, Role, Trigger
+
+if TYPE_CHECKING:
+    from reintegration_fsm.stores import SqlAlchemyStore
 
 
 @click.command()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -21,8 +21,11 @@ from reintegration_fsm.cli.scope import AUTHORITY_ENV
 from reintegration_fsm.cli.settings import Settings, settings
 from reintegration_fsm.cli.views import late_by
 from reintegration_fsm.errors import quoted
-from reintegration_fsm.stores import CaseSummary, DueItem, SqlAlchemyStore
+from reintegration_fsm.stores import CaseSummary, DueItem
 from reintegration_fsm.vocabulary import Party, Stage
+
+if TYPE_CHECKING:
+    from reintegration_fsm.stores import SqlAlchemyStore
 
 OWNERS = (Party.AP.value, Party.HOST.value, Party.LA.value)
 EVERYTHING = dt.date.max
@@ -59,6 +62,8 @@ def check_authority(store: SqlAlchemyStore) -> None:
     if _scoped_by_environment():
         reasons = [f"The authority comes from {AUTHORITY_ENV}; check it is spelt as stored."]
     else:
+        from reintegration_fsm.stores import SqlAlchemyStore
+
         everyone = SqlAlchemyStore(store.engine, calendar=store.calendar, protocols=store.protocols)
         held = everyone.authorities()
         if held:

@@ -3,10 +3,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from sqlalchemy import select
 
 from reintegration_fsm import demo as demo_cases
 from reintegration_fsm import documents
@@ -21,7 +20,9 @@ from reintegration_fsm.cli.settings import settings
 from reintegration_fsm.cli.text import neutralise, to_json
 from reintegration_fsm.errors import CaseNotFound
 from reintegration_fsm.serialisation import transition_to_json
-from reintegration_fsm.stores import SqlAlchemyStore, schema
+
+if TYPE_CHECKING:
+    from reintegration_fsm.stores import SqlAlchemyStore
 
 
 @click.command()
@@ -65,6 +66,10 @@ def _refuse_a_store_of_real_cases(store: SqlAlchemyStore) -> None:
     Raises:
         Failure: the database holds another case (exit 2).
     """
+    from sqlalchemy import select
+
+    from reintegration_fsm.stores import schema
+
     ours = [demo.case_id for demo in demo_cases.CASES]
     other = select(schema.cases.c.case_id).where(schema.cases.c.case_id.not_in(ours)).limit(1)
     with store.engine.connect() as conn:

@@ -3,21 +3,26 @@ the URL as a message may show it."""
 
 from __future__ import annotations
 
+import functools
 import os
-
-import sqlalchemy
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
+from typing import TYPE_CHECKING
 
 from reintegration_fsm.cli.errors import SECRETS, Failure
 from reintegration_fsm.cli.misplaced import PASSWORD_OPTIONS, without_passwords
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
 
 DEFAULT_DATABASE = "sqlite:///reintegration.sqlite"
 DATABASE_ENV = "RFSM_DATABASE_URL"
 
 
-_DECODES_NAMES = make_url("sqlite:///a%3Fb").database == "a?b"
-"""Whether this SQLAlchemy decodes `%XX` in a URL's database name (2.1 and later do)."""
+@functools.cache
+def _decodes_names() -> bool:
+    """Whether this SQLAlchemy decodes `%XX` in a URL's database name (2.1 and later do)."""
+    from sqlalchemy.engine import make_url
+
+    return make_url("sqlite:///a%3Fb").database == "a?b"
 
 
 def database_url(database: str) -> str:
@@ -45,11 +50,15 @@ def database_url(database: str) -> str:
             f"--db {database}: a SQLite URI, not a file's path",
             (f"Give it as a URL: sqlite:///{database}{uri}",),
         )
+    import sqlalchemy
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
     if "://" not in database:
         # The path as written: a URL would read `cases?.sqlite` as `cases` with options, and
         # (from SQLAlchemy 2.1, which decodes a URL's database name) `LA%2Fdata.sqlite` as
         # `LA/data.sqlite`. Before 2.1 no URL names a file with a `?` in its name.
-        if _DECODES_NAMES:
+        if _decodes_names():
             return "sqlite:///" + database.replace("%", "%25").replace("?", "%3F")
         if "?" in database:
             raise Failure(
@@ -91,7 +100,7 @@ def _holding_a_nul(url: URL) -> str | None:
         ("user name", url.username, False),
         ("password", url.password, False),
         ("host", url.host, True),
-        ("database name", url.database, not _DECODES_NAMES),
+        ("database name", url.database, not _decodes_names()),
         *(("options", text, False) for text in options),
     ]
     return next(
@@ -116,6 +125,8 @@ def shown_url(url: str) -> str:
     A file name in bytes that are not UTF-8 reaches Python from the command line as lone
     surrogates, which SQLAlchemy cannot render: each is shown as U+FFFD instead.
     """
+    from sqlalchemy.engine import make_url
+
     try:
         return without_passwords(make_url(url))
     except UnicodeEncodeError:

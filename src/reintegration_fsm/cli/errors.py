@@ -14,18 +14,10 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import click
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import (
-    ArgumentError,
-    DataError,
-    DBAPIError,
-    IntegrityError,
-    SQLAlchemyError,
-)
 
 from reintegration_fsm.cli.misplaced import GIVEN, Given, misplaced, urls_hidden
 from reintegration_fsm.cli.pasted import stray_note, without_stray
@@ -49,23 +41,9 @@ from reintegration_fsm.errors import (
 )
 from reintegration_fsm.fields import differing_only_in
 from reintegration_fsm.rules import TIME_RUNS_FORWARD
-from reintegration_fsm.stores.engines import REFUSED_OPTIONS
-from reintegration_fsm.stores.failures import (
-    DAMAGED_ADVICE,
-    REFUSED_URL_ADVICE,
-    damaged,
-    disk_full,
-    driver_error,
-    on_sqlite,
-    read_only,
-    refused_options,
-    refused_url,
-    sqlite_cannot_open,
-    sqlite_io_error,
-    translated,
-)
-from reintegration_fsm.stores.mariadb import NARROW_CHARSET
-from reintegration_fsm.stores.sqlite import FileRefused
+
+if TYPE_CHECKING:
+    from sqlalchemy.exc import SQLAlchemyError
 
 OK = 0
 REFUSED = 1
@@ -204,7 +182,12 @@ be refused ("already taken") or be a no-op, which a script must not read as a fa
 
 CHECK_DATABASE = "Check --db (or RFSM_DATABASE_URL) and that the database is running, then retry."
 
-CHECK_LOGIN = f"The server refused --db (or RFSM_DATABASE_URL): check its {REFUSED_URL_ADVICE}."
+
+def _check_login() -> str:
+    """What to check when the server refused the URL's login (`failures.REFUSED_URL_ADVICE`)."""
+    from reintegration_fsm.stores.failures import REFUSED_URL_ADVICE
+
+    return f"The server refused --db (or RFSM_DATABASE_URL): check its {REFUSED_URL_ADVICE}."
 
 
 CHECK_URL = "Check the options after `?` in --db (or RFSM_DATABASE_URL)."
@@ -214,13 +197,11 @@ MISDATED = (
 )
 """What follows R16's refusal of a step dated before the case's last: the way on."""
 
-_URL_REFUSED = (ArgumentError, *REFUSED_OPTIONS)
-"""The causes of a `StoreError` for a URL the store cannot use: no such dialect or driver, a
-port or an option of the wrong kind, an option the driver cannot use."""
-
 
 def _database_message(error: SQLAlchemyError) -> str:
     """The driver's first line, never SQLAlchemy's text (which quotes the SQL parameters)."""
+    from sqlalchemy.exc import DBAPIError
+
     if isinstance(error, DBAPIError) and error.orig is not None:
         lines = str(error.orig).strip().splitlines()
         first = lines[0] if lines else ""
@@ -271,6 +252,13 @@ def _needs_a_person(driver: BaseException) -> bool:
     that refuses writes (a SQLite file, or its folder, this user may not write), or a SQLite
     file that cannot be opened (one this user may not read), a disk that is full, or one that
     refuses SQLite's writes (a quota, a size limit, a failing disk)."""
+    from reintegration_fsm.stores.failures import (
+        disk_full,
+        read_only,
+        sqlite_cannot_open,
+        sqlite_io_error,
+    )
+
     return (
         read_only(driver)
         or sqlite_cannot_open(driver)
@@ -285,6 +273,9 @@ def _next_step(error: StoreError) -> tuple[str, ...]:
     move a file, name another; review LF, LF2)."""
     if error.retryable:
         return ("Try again in a moment.",)
+    from reintegration_fsm.stores.failures import driver_error, on_sqlite
+    from reintegration_fsm.stores.sqlite import FileRefused
+
     cause = error.__cause__
     if isinstance(error, FileRefused) or (cause is not None and on_sqlite(driver_error(cause))):
         return ()
@@ -300,6 +291,8 @@ def _on_a_file(ctx: click.Context) -> bool:
     administrator to ask (a store's refusal with no driver error behind it, such as a newer
     version's schema revision, does not say which engine it met; review RZ, RZ5)."""
     try:
+        from sqlalchemy.engine import make_url
+
         url = getattr(ctx.obj, "url", None)
         return isinstance(url, str) and make_url(url).get_backend_name() == "sqlite"
     except Exception:  # a URL the command itself refuses: said by its own failure
@@ -327,18 +320,8 @@ def failure_from(error: BaseException) -> Failure:
         return Failure(str(error), ("Load the case again and retry.",), REFUSED)
     if isinstance(error, AlteredRow):  # not the URL: a row
         return Failure(str(error), (), UNAVAILABLE)
-    if isinstance(error, StoreError) and isinstance(error.__cause__, ImportError):
-        # The URL's driver is not installed (`db upgrade`; other commands say so as they open
-        # the store, cli.settings): a pip extra to install, not a database to wait for.
-        return Failure(f"--db: {error}", (), BAD_INPUT)
-    if isinstance(error, StoreError) and (
-        isinstance(error.__cause__, _URL_REFUSED)
-        or refused_options(error.__cause__)
-        or str(error) == NARROW_CHARSET
-    ):
-        return Failure(f"--db: {error}", (CHECK_URL,), BAD_INPUT)
     if isinstance(error, StoreError):
-        return Failure(f"the database is unavailable: {error}", _next_step(error), UNAVAILABLE)
+        return _store_failure(error)
     if isinstance(error, ChangedProtocol) and error.alike is not None:
         return Failure(
             f"{_the_case(error)} cannot be opened under protocol {error.protocol_id} "
@@ -399,6 +382,61 @@ def failure_from(error: BaseException) -> Failure:
         return Failure(str(error), (), BAD_INPUT)
     if isinstance(error, ProtocolError):
         return Failure(str(error), (), REFUSED)
+    if "sqlalchemy.exc" in sys.modules:  # else no SQLAlchemy error can have been raised
+        found = _database_failure(error)
+        if found is not None:
+            return found
+    if isinstance(error, OSError) and error.errno in _OUTPUT_FULL:
+        return Failure(f"cannot write the output: {error.strerror or error}", (SAVED,), BAD_INPUT)
+    if isinstance(error, UnicodeEncodeError) and not error.encoding.lower().startswith("utf"):
+        return _unwritable(error)
+    return bug(error)
+
+
+def _store_failure(error: StoreError) -> Failure:
+    """The `Failure` a store's error stands for: bad input for a URL the store cannot use,
+    else the database unavailable."""
+    from sqlalchemy.exc import ArgumentError
+
+    from reintegration_fsm.stores.engines import REFUSED_OPTIONS
+    from reintegration_fsm.stores.failures import refused_options
+    from reintegration_fsm.stores.mariadb import NARROW_CHARSET
+
+    if isinstance(error.__cause__, ImportError):
+        # The URL's driver is not installed (`db upgrade`; other commands say so as they open
+        # the store, cli.settings): a pip extra to install, not a database to wait for.
+        return Failure(f"--db: {error}", (), BAD_INPUT)
+    # The causes of an error for a URL the store cannot use: no such dialect or driver, a port
+    # or an option of the wrong kind, an option the driver cannot use.
+    if (
+        isinstance(error.__cause__, (ArgumentError, *REFUSED_OPTIONS))
+        or refused_options(error.__cause__)
+        or str(error) == NARROW_CHARSET
+    ):
+        return Failure(f"--db: {error}", (CHECK_URL,), BAD_INPUT)
+    return Failure(f"the database is unavailable: {error}", _next_step(error), UNAVAILABLE)
+
+
+def _database_failure(error: BaseException) -> Failure | None:
+    """The `Failure` a SQLAlchemy error met outside a store's calls stands for, or None for
+    another error."""
+    from sqlalchemy.exc import (
+        ArgumentError,
+        DataError,
+        DBAPIError,
+        IntegrityError,
+        SQLAlchemyError,
+    )
+
+    from reintegration_fsm.stores.failures import (
+        DAMAGED_ADVICE,
+        damaged,
+        driver_error,
+        refused_options,
+        refused_url,
+        translated,
+    )
+
     if isinstance(error, ArgumentError):
         return Failure(f"--db: {error}", (), BAD_INPUT)
     if isinstance(error, DataError):
@@ -433,15 +471,11 @@ def failure_from(error: BaseException) -> Failure:
         )
     if isinstance(error, SQLAlchemyError):
         # No such database or user, or a wrong password: the same URL is refused every time.
-        advice = CHECK_LOGIN if refused_url(driver_error(error)) else CHECK_DATABASE
+        advice = _check_login() if refused_url(driver_error(error)) else CHECK_DATABASE
         return Failure(
             "the database is unavailable", (_database_message(error), advice), UNAVAILABLE
         )
-    if isinstance(error, OSError) and error.errno in _OUTPUT_FULL:
-        return Failure(f"cannot write the output: {error.strerror or error}", (SAVED,), BAD_INPUT)
-    if isinstance(error, UnicodeEncodeError) and not error.encoding.lower().startswith("utf"):
-        return _unwritable(error)
-    return bug(error)
+    return None
 
 
 def _unwritable(error: UnicodeEncodeError) -> Failure:

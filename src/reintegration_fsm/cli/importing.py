@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING
 
 import click
 
@@ -20,7 +21,9 @@ from reintegration_fsm.errors import CaseNotFound, ConcurrentUpdate, FormInvalid
 from reintegration_fsm.protocol.definition import Protocol
 from reintegration_fsm.records import Transition
 from reintegration_fsm.serialisation import transition_from_json
-from reintegration_fsm.stores import SqlAlchemyStore
+
+if TYPE_CHECKING:
+    from reintegration_fsm.stores import SqlAlchemyStore
 
 IMPORT_PROBLEMS_MOST = 1000
 """The most problems an import lists: past them its file is read no further (a file of other

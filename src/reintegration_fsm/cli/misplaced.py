@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import attrs
 import click
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
 
 from reintegration_fsm.cli.text import neutralise
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
 
 GIVEN = "reintegration_fsm.given"
 """The key of `Given` in the contexts' shared `meta`."""
@@ -130,6 +132,9 @@ def given_without_passwords(database: str) -> str:
     already read is shown by `without_passwords`.)"""
     if "://" not in database:
         return database
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
     try:
         url = make_url(database)
     except (ArgumentError, ValueError, UnicodeEncodeError):

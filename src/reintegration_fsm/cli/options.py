@@ -12,7 +12,6 @@ import click
 from reintegration_fsm.cli.errors import Failure
 from reintegration_fsm.cli.once import option
 from reintegration_fsm.cli.settings import Settings
-from reintegration_fsm.cli.sqlite_files import database_files
 from reintegration_fsm.cli.text import neutralise
 from reintegration_fsm.fields import ID_LENGTH, iso_day
 from reintegration_fsm.shown import NONCHARACTER
@@ -96,6 +95,8 @@ def _not_the_database(ctx: click.Context, param: click.Parameter, value: str | N
     found = ctx.find_object(Settings)
     if value is None or found is None:
         return value
+    from reintegration_fsm.cli.sqlite_files import database_files
+
     try:
         files = database_files(found.url)
     except Failure:  # a bad --db: the command reports it when it opens the store

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -38,9 +38,11 @@ from reintegration_fsm.fields import folded_name
 from reintegration_fsm.protocol.reading import check_recorded
 from reintegration_fsm.reports import Period, academic_year, current_academic_year, figures
 from reintegration_fsm.reports.tables import LONG_COLUMNS, Table, long_rows, tables
-from reintegration_fsm.stores import LedgerEntry, SqlAlchemyStore
-from reintegration_fsm.stores.rows import weighting_totals
+from reintegration_fsm.stores import LedgerEntry
 from reintegration_fsm.vocabulary import Party
+
+if TYPE_CHECKING:
+    from reintegration_fsm.stores import SqlAlchemyStore
 
 
 def period_options(function: Any) -> Any:
@@ -162,6 +164,8 @@ def weightings(
     # One read of the ledger, its totals summed from it as `store.weightings` sums them: two
     # reads read the same rows twice, and could disagree if a success was saved between them
     # (review QP, QP4).
+    from reintegration_fsm.stores.rows import weighting_totals
+
     ledger = store.ledger(span.start, span.end)
     totals = weighting_totals(ledger)
     if not totals and not ledger:

@@ -4,32 +4,25 @@ scoped to, the calendar and protocols it reads."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import attrs
 import click
-import sqlalchemy
-from sqlalchemy import inspect
-from sqlalchemy.exc import ArgumentError
 
 from reintegration_fsm.calendar import SchoolCalendar
-from reintegration_fsm.cli import new_files
 from reintegration_fsm.cli.calendars import load_calendar
 from reintegration_fsm.cli.database_urls import database_url, shown_url
 from reintegration_fsm.cli.errors import UNAVAILABLE, Failure
 from reintegration_fsm.cli.protocol_files import ProtocolFile, registered
 from reintegration_fsm.cli.scope import AUTHORITY_ENV
-from reintegration_fsm.cli.sqlite_files import (
-    EMPTY_FILE,
-    empty_file,
-    missing_file,
-    refuse_unusable_file,
-    wal_left_behind,
-)
 from reintegration_fsm.errors import StoreError
 from reintegration_fsm.fields import folded_text, searched_stretch
 from reintegration_fsm.protocol.definition import Protocol
-from reintegration_fsm.stores import SqlAlchemyStore, upgrade
-from reintegration_fsm.stores.migrate import CREATING, refusal, refuse_behind, stamped
+
+if TYPE_CHECKING:
+    import sqlalchemy
+
+    from reintegration_fsm.stores import SqlAlchemyStore
 
 
 @attrs.define
@@ -119,6 +112,21 @@ class Settings:
         if self.refused_scope is not None:
             raise self.refused_scope
         if self._store is None:
+            # SQLAlchemy and the store are loaded by the commands that open one (review SU7).
+            from sqlalchemy import inspect
+            from sqlalchemy.exc import ArgumentError
+
+            from reintegration_fsm.cli import new_files
+            from reintegration_fsm.cli.sqlite_files import (
+                EMPTY_FILE,
+                empty_file,
+                missing_file,
+                refuse_unusable_file,
+                wal_left_behind,
+            )
+            from reintegration_fsm.stores import SqlAlchemyStore, upgrade
+            from reintegration_fsm.stores.migrate import CREATING
+
             calendar, protocols = self.calendar(), self.protocols()  # bad files first
             refuse_unusable_file(self.url)
             if not create and missing_file(self.url):
@@ -207,6 +215,8 @@ class Settings:
         made, self._made = self._made, ()
         self.close()
         if made:  # else no store was made: the URL is not asked for (it may be the failure)
+            from reintegration_fsm.cli import new_files
+
             new_files.discard(self.url, made)
 
     def close(self) -> None:
@@ -232,6 +242,8 @@ def _refuse_behind(conn: sqlalchemy.Connection) -> None:
         Failure: the database is at an older revision (exit 3).
         StoreError: it is at a newer version's.
     """
+    from reintegration_fsm.stores.migrate import refusal, refuse_behind, stamped
+
     try:
         refuse_behind(conn, "use the database")
     except StoreError as error:

@@ -25,13 +25,15 @@ from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.case import Reintegration
 from reintegration_fsm.cli import redacted, views
 from reintegration_fsm.cli.text import to_json
-from reintegration_fsm.stores import RedactionNote, RetentionPolicy
+from reintegration_fsm.stores import RedactionNote
 from reintegration_fsm.stores.personal import REDACTED_DATE
 from reintegration_fsm.version import __version__
 
 if TYPE_CHECKING:
     from jinja2 import Environment
     from markupsafe import Markup
+
+    from reintegration_fsm.stores import RetentionPolicy
 
 FORMAT = "reintegration-fsm/subject-access"
 FORMAT_VERSION = 1
