@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import datetime as dt
+import errno
 import io
 import itertools
 import os
@@ -500,10 +501,13 @@ class FolderError(OSError):
 
 def _replace(path: str, parts: Iterable[bytes]) -> None:
     """Write `parts`, as each is made, to a new owner-only file beside `path`, then rename it
-    to `path`: removed instead if a part fails to be made or written.
+    to `path`: removed instead if a part fails to be made or written. The new file is synced
+    to disk before the rename, and the folder after it (`_sync_folder`), so that a power cut
+    just after the command ends finds the new file under the name, not the old one.
 
     Raises:
         FolderError: no new file can be made in the folder, or there is none.
+        OSError: the file cannot be written, or the disk fails to sync it or its folder.
     """
     directory = os.path.dirname(os.path.abspath(path))
     try:
@@ -525,3 +529,33 @@ def _replace(path: str, parts: Iterable[bytes]) -> None:
         with contextlib.suppress(OSError):
             os.unlink(part)
         raise
+    _sync_folder(directory)
+
+
+_CANNOT_SYNC_FOLDERS = frozenset(
+    getattr(errno, name) for name in ("EINVAL", "ENOTSUP", "EOPNOTSUPP") if hasattr(errno, name)
+)
+"""What a file system that cannot sync a folder says to `fsync` on one (EINVAL on Linux)."""
+
+
+def _sync_folder(directory: str) -> None:
+    """Sync `directory`'s entries to disk, so that a rename in it outlasts a power cut. Skipped
+    where that cannot be done: on Windows (no folder can be opened so), in a folder this user
+    may write but not read, or on a file system that cannot sync a folder.
+
+    Raises:
+        OSError: the disk fails to sync it (an I/O error).
+    """
+    if sys.platform == "win32":
+        return
+    try:
+        descriptor = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError as error:
+        if error.errno not in _CANNOT_SYNC_FOLDERS:
+            raise
+    finally:
+        os.close(descriptor)

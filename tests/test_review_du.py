@@ -1,0 +1,106 @@
+"""Review DU: follow-ups from the day's reviews (NS5, NS4, LI5, CM2, CM1)."""
+
+from __future__ import annotations
+
+import errno
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from reintegration_fsm.cli import cli
+
+invoke: Callable[..., Any] = CliRunner().invoke
+
+POSIX_FDS = pytest.mark.skipif(
+    not os.path.isdir("/proc/self/fd"), reason="reads descriptors' paths from /proc/self/fd"
+)
+
+
+def _recording_fsync(monkeypatch: pytest.MonkeyPatch, refusal: int | None = None) -> list[str]:
+    """Record the path of each descriptor `os.fsync` is given (a folder's refused with
+    `refusal`, if given, as a file system that cannot sync one refuses it)."""
+    synced: list[str] = []
+    real = os.fsync
+
+    def fsync(descriptor: int) -> None:
+        path = os.readlink(f"/proc/self/fd/{descriptor}")
+        synced.append(path)
+        if refusal is not None and os.path.isdir(path):
+            raise OSError(refusal, os.strerror(refusal))
+        real(descriptor)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    return synced
+
+
+# NS5: a file written with -o is renamed into place, and its folder synced after the rename.
+
+
+@POSIX_FDS
+def test_the_folder_is_synced_after_an_output_is_renamed_into_it(
+    demo_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`export -o FILE`: the new file is synced, renamed to FILE, then FILE's folder synced,
+    so a power cut just after cannot bring the old file back."""
+    out = tmp_path / "out" / "response.json"
+    out.parent.mkdir()
+    out.write_text("old", encoding="utf-8")
+    synced = _recording_fsync(monkeypatch)
+    result = invoke(cli, ["--db", demo_db, "export", "DEMO-0002", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.read_text(encoding="utf-8").startswith("{")
+    folder = str(out.parent.resolve())
+    assert folder in synced, synced
+    parts = [path for path in synced if os.path.basename(path).startswith(".rfsm-")]
+    assert parts and synced.index(parts[-1]) < synced.index(folder), synced
+
+
+@POSIX_FDS
+@pytest.mark.parametrize("refusal", [errno.EINVAL, errno.EOPNOTSUPP])
+def test_a_folder_that_cannot_be_synced_is_skipped_quietly(
+    demo_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, refusal: int
+) -> None:
+    """A file system that cannot sync a folder (EINVAL) still gets the file, no error."""
+    out = tmp_path / "response.json"
+    synced = _recording_fsync(monkeypatch, refusal)
+    result = invoke(cli, ["--db", demo_db, "export", "DEMO-0002", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.read_text(encoding="utf-8").startswith("{")
+    assert str(tmp_path.resolve()) in synced
+
+
+@POSIX_FDS
+def test_a_disk_failing_to_sync_the_folder_is_reported(
+    demo_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An I/O error syncing the folder is the output's failure (exit 2), not a silent one:
+    the file may not outlast a power cut."""
+    out = tmp_path / "response.json"
+    _recording_fsync(monkeypatch, errno.EIO)
+    result = invoke(cli, ["--db", demo_db, "export", "DEMO-0002", "-o", str(out)])
+    assert result.exit_code == 2, result.output
+    assert f"cannot write {out}" in result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="a folder's mode bits are POSIX")
+@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root reads all")
+def test_a_folder_this_user_may_write_but_not_read_still_gets_the_file(
+    demo_db: str, tmp_path: Path
+) -> None:
+    """A drop folder (mode 0333: written, not read) cannot be opened to sync: the file is
+    written all the same."""
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    drop.chmod(0o333)
+    try:
+        result = invoke(cli, ["--db", demo_db, "export", "DEMO-0002", "-o", str(drop / "r.json")])
+        assert result.exit_code == 0, result.output
+    finally:
+        drop.chmod(0o700)
+    assert (drop / "r.json").read_text(encoding="utf-8").startswith("{")
