@@ -104,3 +104,31 @@ def test_a_folder_this_user_may_write_but_not_read_still_gets_the_file(
     finally:
         drop.chmod(0o700)
     assert (drop / "r.json").read_text(encoding="utf-8").startswith("{")
+
+
+# NS4: exit 3 does not promise that nothing was saved when the failure came at the commit.
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+
+
+def test_exit_3_says_a_failed_commit_may_have_saved_the_change() -> None:
+    """docs/cli.md's exit-code table: "nothing was saved" is qualified wherever it is claimed
+    for exit 3, since a commit whose sync (or reply) failed may be found committed after."""
+    rows = [
+        line
+        for line in (DOCS / "cli.md").read_text(encoding="utf-8").splitlines()
+        if line.startswith("| 3 |")
+    ]
+    assert len(rows) == 1
+    claims = rows[0].split("nothing was saved")[1:]
+    assert claims, rows[0]
+    for after in claims:
+        assert after.startswith(", unless the database reports the failure after the commit")
+        assert "check with `history CASE_ID`" in after.split(". ")[0]
+
+
+def test_the_store_docs_say_a_sqlite_sync_failure_may_have_committed() -> None:
+    """docs/stores.md: SQLite's disk refusing the commit's sync is told as a lost connection
+    is, the transaction perhaps committed."""
+    text = " ".join((DOCS / "stores.md").read_text(encoding="utf-8").split())
+    assert "refused as it syncs the commit, the transaction may be found committed" in text
