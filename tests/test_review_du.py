@@ -198,3 +198,51 @@ def test_the_responses_deadlines_keep_their_words_whole_at_320_pixels(
     assert all(value["scrolls"]), value
     assert value["window"] <= 320, value
     assert value["page"] <= value["window"], value
+
+
+# CM2: every command reads today as `options.today()`, so that one patch reaches them all.
+
+PATCHED_DAY = "2026-03-06"
+
+
+@pytest.mark.parametrize(
+    ("command", "seen"),
+    [
+        (["export", "DEMO-0002"], f'"exported_on": "{PATCHED_DAY}"'),  # access
+        (["timeline", "DEMO-0002", "--format", "json"], f'"as_of": "{PATCHED_DAY}"'),  # cases
+        (["due", "--case", "DEMO-0002", "--format", "json"], '"late": 1,'),  # admin
+    ],
+)
+def test_a_patched_today_reaches_every_command(
+    demo_db: str, monkeypatch: pytest.MonkeyPatch, command: list[str], seen: str
+) -> None:
+    """Patching `cli.options.today` dates a command given no --on: `export`, `timeline` and
+    `due` too, which imported it by name and kept the real one (an obligation due
+    2026-03-05 is a day late on the patched day)."""
+    import datetime as dt
+
+    from reintegration_fsm.cli import options
+
+    monkeypatch.setattr(options, "today", lambda: dt.date.fromisoformat(PATCHED_DAY))
+    result = invoke(cli, ["--db", demo_db, *command])
+    assert result.exit_code == 0, result.output
+    assert seen in result.output
+
+
+def test_no_command_module_imports_today_by_name() -> None:
+    """A name imported from `options` is the function as it was at import: a test's patch of
+    `options.today` would miss that module (review CM2)."""
+    import ast
+
+    import reintegration_fsm.cli as package
+
+    folder = Path(package.__file__).parent
+    importers = [
+        path.name
+        for path in sorted(folder.glob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.ImportFrom)
+        and (node.module or "").endswith("cli.options")
+        and any(alias.name == "today" for alias in node.names)
+    ]
+    assert importers == []

@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from reintegration_fsm.case import Reintegration
-from reintegration_fsm.cli import subject_access, unlisted
+from reintegration_fsm.cli import options, subject_access, unlisted
 from reintegration_fsm.cli.errors import Failure
 from reintegration_fsm.cli.once import option
-from reintegration_fsm.cli.options import DATE, format_option, output_option, today
+from reintegration_fsm.cli.options import DATE, format_option, output_option
 from reintegration_fsm.cli.printing import put_text_parts, write_output
 from reintegration_fsm.cli.settings import searched_by, settings
 from reintegration_fsm.cli.text import neutralise, to_json
@@ -202,7 +202,7 @@ def export(
     found = settings(ctx)
     store = found.store()
     if every:  # written case by case as the log streams: memory for a case, not the store
-        on, calendar, policy = today(), found.calendar(), store.retention
+        on, calendar, policy = options.today(), found.calendar(), store.retention
         with contextlib.closing(_every_case(store)) as stream:  # ended, whatever befalls
             parts = subject_access.response_text(stream, {"all": True}, on, calendar, policy)
             put_text_parts(parts, output)
@@ -219,7 +219,7 @@ def export(
         _refuse_other_children(cases)
         _say_authorities(cases)
     held = [_held(store, case) for case in cases]
-    on, calendar, policy = today(), found.calendar(), store.retention
+    on, calendar, policy = options.today(), found.calendar(), store.retention
     value = subject_access.response(held, request, on, calendar, policy)
     if output_format == "html":
         text = neutralise(subject_access.render_html(value, held))

@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from reintegration_fsm.calendar import SchoolCalendar
-from reintegration_fsm.cli import caseload, evidence, protocols, views
+from reintegration_fsm.cli import caseload, evidence, options, protocols, views
 from reintegration_fsm.cli.calendars import CALENDAR_ENV, load_calendar
 from reintegration_fsm.cli.database_urls import database_url, shown_url
 from reintegration_fsm.cli.errors import BAD_INPUT, REFUSED, UNAVAILABLE, Failure, failure_from
 from reintegration_fsm.cli.once import option
-from reintegration_fsm.cli.options import DATE, format_option, output_option, today
+from reintegration_fsm.cli.options import DATE, format_option, output_option
 from reintegration_fsm.cli.printing import echo, emit
 from reintegration_fsm.cli.settings import settings
 from reintegration_fsm.cli.text import neutralise, to_json
@@ -369,7 +369,7 @@ def due(
     """
     from reintegration_fsm.stores import cases_as_of, due_as_of
 
-    day = on or as_of or today()
+    day = on or as_of or options.today()
     found = settings(ctx)
     found.narrow_authority(authority)
     store = found.store()

@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from reintegration_fsm.case import Reintegration
-from reintegration_fsm.cli import interchange, pasted, protocols
+from reintegration_fsm.cli import interchange, options, pasted, protocols
 from reintegration_fsm.cli.calendars import CALENDAR_ENV, sample_note
 from reintegration_fsm.cli.errors import REFUSED, Failure, failure_from
 from reintegration_fsm.cli.json_input import read_json
 from reintegration_fsm.cli.once import option
-from reintegration_fsm.cli.options import CASE_ID, DATE, ROLE_NAMES, Line, format_option, today
+from reintegration_fsm.cli.options import CASE_ID, DATE, ROLE_NAMES, Line, format_option
 from reintegration_fsm.cli.printing import echo
 from reintegration_fsm.cli.settings import settings
 from reintegration_fsm.cli.text import neutralise, to_json
@@ -100,7 +100,7 @@ def apply(
     interchange.check_trigger(trigger)
     data = {} if data_file is None else read_json(data_file)
     arguments, problems = interchange.trigger_arguments(trigger, data)
-    day = on or today()
+    day = on or options.today()
     refused = pasted.refusal(case_id) if trigger == "open" else None
     besides = [f"case id {refused}"] if refused is not None else []
     chosen = WORCESTERSHIRE  # the protocol `open` opens the case under (`--under`)

@@ -10,11 +10,11 @@ import click
 from reintegration_fsm import demo as demo_cases
 from reintegration_fsm import documents
 from reintegration_fsm.calendar import SchoolCalendar
-from reintegration_fsm.cli import redacted, views
+from reintegration_fsm.cli import options, redacted, views
 from reintegration_fsm.cli.database_urls import shown_url
 from reintegration_fsm.cli.errors import REFUSED, Failure
 from reintegration_fsm.cli.once import option
-from reintegration_fsm.cli.options import DATE, format_option, output_option, today
+from reintegration_fsm.cli.options import DATE, format_option, output_option
 from reintegration_fsm.cli.printing import echo, emit, write_output
 from reintegration_fsm.cli.settings import settings
 from reintegration_fsm.cli.text import neutralise, to_json
@@ -40,7 +40,7 @@ def demo(ctx: click.Context, output_format: str) -> None:
     _refuse_a_store_of_real_cases(store)
     calendar = SchoolCalendar.sample()
     results = demo_cases.run(store, calendar)
-    on = today()
+    on = options.today()
     if output_format == "json":
         click.echo(to_json([views.export(result.case, on) for result in results]))
         return
@@ -133,7 +133,7 @@ def timeline(
         raise Failure(f"case {case_id!r} was not yet opened on {as_of}") from None
     born = redacted.born(case, store.redactions(case_id))
     entered = store.entered(case_id)
-    day = on or as_of or today()
+    day = on or as_of or options.today()
     if output_format == "json":
         text = to_json(views.timeline_json(case, day, found.calendar(), born=born, entered=entered))
     else:

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import click
 
 from reintegration_fsm import files
+from reintegration_fsm.cli import options
 from reintegration_fsm.cli.errors import REFUSED, Failure
 from reintegration_fsm.cli.json_input import read_bounded
 from reintegration_fsm.cli.once import option
@@ -26,7 +27,6 @@ from reintegration_fsm.cli.options import (
     Line,
     format_option,
     output_option,
-    today,
 )
 from reintegration_fsm.cli.printing import echo, emit, write_output
 from reintegration_fsm.cli.redacted import note_json
@@ -309,7 +309,7 @@ def redact(
     actor = actor_from(actor_id, actor_name, role, organisation)
     store = settings(ctx).store()
     with guessable_said():
-        notes = store.redact(case_id, seq, list(paths), reason, by=actor, on=on or today())
+        notes = store.redact(case_id, seq, list(paths), reason, by=actor, on=on or options.today())
     if output_format == "json":
         click.echo(to_json([note_json(note) | {"copies": list(note.copies)} for note in notes]))
         return

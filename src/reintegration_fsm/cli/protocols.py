@@ -10,9 +10,10 @@ import attrs
 import click
 from click.core import ParameterSource
 
+from reintegration_fsm.cli import options
 from reintegration_fsm.cli.errors import Failure
 from reintegration_fsm.cli.once import option
-from reintegration_fsm.cli.options import DATE, today
+from reintegration_fsm.cli.options import DATE
 from reintegration_fsm.cli.protocol_files import (
     ProtocolFile,
     paths_of,
@@ -310,7 +311,7 @@ def show(ctx: click.Context, file: str | None, under: str | None, on: dt.date | 
     if file is not None:
         found = checked(file, ctx)  # a file check refuses shows rules no new case runs under
     else:
-        found = choose(settings(ctx).protocols(), under, on or today())
+        found = choose(settings(ctx).protocols(), under, on or options.today())
     click.echo(f"# {neutralise(found.title)} ({neutralise(found.id)} {neutralise(found.version)})")
     click.echo("")
     width = max(len(name) for name, _ in parameters(found))
