@@ -55,6 +55,7 @@ from reintegration_fsm.stores import (
 )
 from reintegration_fsm.stores import memory as memory_store
 from reintegration_fsm.stores.checkpoints import CHECKPOINT
+from reintegration_fsm.stores.clocks import utc_now
 from reintegration_fsm.stores.hashing import redaction_hash
 from reintegration_fsm.stores.personal import holds_placeholder
 from reintegration_fsm.stores.redaction import RedactionNote, note_row
@@ -66,7 +67,6 @@ from reintegration_fsm.stores.rows import (
     log_rows,
     open_item_rows,
     transitions_from_rows,
-    utc_now,
 )
 from scenario import (
     ADMISSIONS,

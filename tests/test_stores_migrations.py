@@ -48,9 +48,10 @@ from reintegration_fsm.stores import (
     schema,
     upgrade,
 )
+from reintegration_fsm.stores.clocks import utc_now
 from reintegration_fsm.stores.hashing import GENESIS, canonical_json
 from reintegration_fsm.stores.migrate import VERSION_TABLE, NoGoingBack, config, head
-from reintegration_fsm.stores.rows import Row, utc_now
+from reintegration_fsm.stores.rows import Row
 from reintegration_fsm.stores.stored import stored_data
 from scenario import ADMISSIONS, CONSENTED, PARENT, PUPIL, REFERRED
 from store_contract import (

@@ -19,9 +19,10 @@ from alembic.script import ScriptDirectory
 from legacy_rows import before_0012, legacy_log_rows
 from reintegration_fsm import Reintegration
 from reintegration_fsm.stores import SqlAlchemyStore, bulk, schema, upgrade
+from reintegration_fsm.stores.clocks import utc_now
 from reintegration_fsm.stores.hashing import GENESIS, canonical_json
 from reintegration_fsm.stores.migrate import VERSION_TABLE, config
-from reintegration_fsm.stores.rows import Row, utc_now
+from reintegration_fsm.stores.rows import Row
 from scenario import ADMISSIONS, AUTHORITY
 from store_contract import (
     CALENDAR,

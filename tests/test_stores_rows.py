@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from legacy_rows import before_0012, with_prev_hash
 from reintegration_fsm.errors import StoreError
 from reintegration_fsm.stores import SqlAlchemyStore, bulk, schema, upgrade
+from reintegration_fsm.stores.clocks import utc_now
 from reintegration_fsm.stores.hashing import GENESIS, canonical_json, entry_hash
 from reintegration_fsm.stores.redaction import remove
 from reintegration_fsm.stores.rows import (
@@ -21,7 +22,6 @@ from reintegration_fsm.stores.rows import (
     log_rows,
     transitions_from_rows,
     transitions_read,
-    utc_now,
 )
 from reintegration_fsm.stores.stored import FULL, stored_data, stored_text
 from store_contract import CALENDAR, built

@@ -27,6 +27,7 @@ from reintegration_fsm.errors import (
 )
 from reintegration_fsm.stores import checkpoints, digests, opened, personal
 from reintegration_fsm.stores.checkpoints import Checkpoint
+from reintegration_fsm.stores.clocks import CLOCK_SLACK
 from reintegration_fsm.stores.hashing import (
     GENESIS,
     SCHEME,
@@ -38,7 +39,6 @@ from reintegration_fsm.stores.hashing import (
 from reintegration_fsm.stores.model import Problem
 from reintegration_fsm.stores.redaction import by_seq, note_from_row, numbered
 from reintegration_fsm.stores.rows import (
-    CLOCK_SLACK,
     as_date,
     case_row,
     holds_ended_reviews,

@@ -15,6 +15,7 @@ from reintegration_fsm.case import Reintegration
 from reintegration_fsm.errors import FormInvalid
 from reintegration_fsm.records import Transition
 from reintegration_fsm.stores import arguments
+from reintegration_fsm.stores.clocks import utc_now
 from reintegration_fsm.stores.hashing import GENESIS
 from reintegration_fsm.stores.rows import (
     Row,
@@ -26,7 +27,6 @@ from reintegration_fsm.stores.rows import (
     open_item_rows,
     refuse_other_authority,
     succeeded_in,
-    utc_now,
 )
 from reintegration_fsm.stores.schema import (
     BINARY_COLUMNS,

@@ -21,15 +21,11 @@ from reintegration_fsm.fields import folded_name, loosely_folded_name, plain_day
 from reintegration_fsm.forms.letter import MONTHS
 from reintegration_fsm.rules import same_name
 from reintegration_fsm.stores import arguments, personal
+from reintegration_fsm.stores.clocks import refuse_clock_behind
 from reintegration_fsm.stores.digests import ACTOR_FIELDS, column_digest
 from reintegration_fsm.stores.failures import ALTERED
 from reintegration_fsm.stores.redaction import RedactionNote, Removal, note_row, remove
-from reintegration_fsm.stores.rows import (
-    Row,
-    case_row,
-    refuse_clock_behind,
-    transitions_from_rows,
-)
+from reintegration_fsm.stores.rows import Row, case_row, transitions_from_rows
 from reintegration_fsm.stores.stored import stored_data
 from reintegration_fsm.vocabulary import (
     FAMILY_ROLES,

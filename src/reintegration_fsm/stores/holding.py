@@ -30,7 +30,7 @@ class Held(NamedTuple):
     (when it knows them) the case's open-items rows by item number, as `rows.item_key`, how
     many redaction records the case had (a redaction since makes the object behind the store),
     and the latest `recorded_at` of its entries (as read, or None when not read): a save that
-    does not read the log checks its clock against it (`rows.refuse_saving_behind`)."""
+    does not read the log checks its clock against it (`clocks.refuse_saving_behind`)."""
 
     version: int
     last_hash: str

@@ -17,6 +17,7 @@ from reintegration_fsm.stores import arguments, audit, bulk, erasure, opened
 from reintegration_fsm.stores import retention as retention_module
 from reintegration_fsm.stores.as_of import check_as_of
 from reintegration_fsm.stores.checkpoints import Checkpoint, CheckpointRefused, redaction_heads
+from reintegration_fsm.stores.clocks import entered_at, latest_stamp, refuse_saving_behind, utc_now
 from reintegration_fsm.stores.hashing import GENESIS
 from reintegration_fsm.stores.holding import (
     already_stored,
@@ -42,19 +43,15 @@ from reintegration_fsm.stores.rows import (
     check_view,
     due_item,
     due_order,
-    entered_at,
     filed_under,
     found_by,
-    latest_stamp,
     ledger_entry,
     ledger_order,
     refuse_other_authority,
-    refuse_saving_behind,
     refuse_unknown_protocol,
     succeeded_in,
     summary,
     transitions_from_rows,
-    utc_now,
     weighting_totals,
 )
 from reintegration_fsm.vocabulary import Actor, Stage

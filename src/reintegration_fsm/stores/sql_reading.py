@@ -18,14 +18,13 @@ from reintegration_fsm.errors import CaseNotFound, StoreError
 from reintegration_fsm.records import Transition
 from reintegration_fsm.stores import arguments, sqlite, streaming
 from reintegration_fsm.stores.as_of import check_as_of
+from reintegration_fsm.stores.clocks import entered_at, latest_stamp
 from reintegration_fsm.stores.failures import converted, read_back
 from reintegration_fsm.stores.guard import guarded
 from reintegration_fsm.stores.holding import Held
 from reintegration_fsm.stores.rows import (
     could_be_stored,
-    entered_at,
     holds_ended_reviews,
-    latest_stamp,
     open_item_rows,
     rebuilt,
     transitions_from_rows,

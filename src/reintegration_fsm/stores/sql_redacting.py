@@ -14,11 +14,12 @@ from sqlalchemy.exc import DBAPIError
 
 from reintegration_fsm.errors import AlteredRow, CaseNotFound, GuessableRedaction
 from reintegration_fsm.stores import arguments, audit, erasure, sqlite
+from reintegration_fsm.stores.clocks import utc_now
 from reintegration_fsm.stores.failures import ALTERED, read_back
 from reintegration_fsm.stores.guard import guarded
 from reintegration_fsm.stores.hashing import SCHEME, scheme
 from reintegration_fsm.stores.redaction import RedactionNote, by_seq, note_from_row
-from reintegration_fsm.stores.rows import could_be_stored, utc_now
+from reintegration_fsm.stores.rows import could_be_stored
 from reintegration_fsm.stores.schema import cases, redacting, redactions, transitions
 from reintegration_fsm.stores.sql_shared import _READ_CASE, _REDACT_CASE, SqlShared
 from reintegration_fsm.vocabulary import Actor

@@ -16,6 +16,7 @@ from reintegration_fsm.case import Reintegration
 from reintegration_fsm.errors import ConcurrentUpdate, StoreError
 from reintegration_fsm.records import Transition
 from reintegration_fsm.stores import arguments, at_once, bulk, mariadb, opened
+from reintegration_fsm.stores.clocks import latest_stamp, refuse_saving_behind, utc_now
 from reintegration_fsm.stores.failures import converted, unique_violation
 from reintegration_fsm.stores.guard import guarded
 from reintegration_fsm.stores.hashing import GENESIS
@@ -25,11 +26,8 @@ from reintegration_fsm.stores.rows import (
     Row,
     filed_under,
     item_key,
-    latest_stamp,
     refuse_other_authority,
-    refuse_saving_behind,
     refuse_unknown_protocol,
-    utc_now,
 )
 from reintegration_fsm.stores.schema import cases, open_items, protocols, transitions, weightings
 from reintegration_fsm.stores.sql_shared import (

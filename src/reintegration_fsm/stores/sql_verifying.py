@@ -17,10 +17,11 @@ from reintegration_fsm.errors import StoreError
 from reintegration_fsm.protocol.definition import Protocol
 from reintegration_fsm.stores import arguments, audit, migrate, opened, parallel, sqlite, streaming
 from reintegration_fsm.stores.checkpoints import Checkpoint, CheckpointRefused, redaction_heads
+from reintegration_fsm.stores.clocks import utc_now
 from reintegration_fsm.stores.failures import converted, read_back
 from reintegration_fsm.stores.guard import guarded
 from reintegration_fsm.stores.model import Problem
-from reintegration_fsm.stores.rows import Row, utc_now
+from reintegration_fsm.stores.rows import Row
 from reintegration_fsm.stores.schema import (
     cases,
     missing_guards,
