@@ -17,15 +17,14 @@ from reintegration_fsm.records import Transition
 from reintegration_fsm.stores import arguments
 from reintegration_fsm.stores.clocks import utc_now
 from reintegration_fsm.stores.hashing import GENESIS
+from reintegration_fsm.stores.refusals import check_fits, refuse_other_authority
 from reintegration_fsm.stores.rows import (
     Row,
     case_row,
     changed_columns,
-    check_fits,
     ledger_rows,
     log_rows,
     open_item_rows,
-    refuse_other_authority,
     succeeded_in,
 )
 from reintegration_fsm.stores.schema import (

@@ -27,6 +27,13 @@ from reintegration_fsm.stores.holding import (
 )
 from reintegration_fsm.stores.model import CaseSummary, DueItem, LedgerEntry, Problem
 from reintegration_fsm.stores.redaction import RedactionNote, note_from_row
+from reintegration_fsm.stores.refusals import (
+    check_scope,
+    check_view,
+    filed_under,
+    refuse_other_authority,
+    refuse_unknown_protocol,
+)
 from reintegration_fsm.stores.retention import (
     RetentionDue,
     RetentionHeld,
@@ -39,16 +46,11 @@ from reintegration_fsm.stores.rows import (
     as_date,
     as_stage,
     binds_on,
-    check_scope,
-    check_view,
     due_item,
     due_order,
-    filed_under,
     found_by,
     ledger_entry,
     ledger_order,
-    refuse_other_authority,
-    refuse_unknown_protocol,
     succeeded_in,
     summary,
     transitions_from_rows,

@@ -36,7 +36,8 @@ from reintegration_fsm.protocol.definition import (
 )
 from reintegration_fsm.stores.audit import history_authority
 from reintegration_fsm.stores.failures import ALTERED, UNREADABLE_ROW
-from reintegration_fsm.stores.rows import as_date, could_be_stored
+from reintegration_fsm.stores.refusals import could_be_stored
+from reintegration_fsm.stores.rows import as_date
 from reintegration_fsm.stores.stored import stored_data
 from reintegration_fsm.validation import fail
 from reintegration_fsm.vocabulary import Stage
@@ -237,8 +238,8 @@ def unpaired_heads(
 
 def check_listed(case_id: str) -> None:
     """Refuse to read a case a retention listing found in the store's rows by an id no stored
-    case can have (`rows.could_be_stored`: a space at either end, a control character): it
-    was changed behind the store, and read by that id the case is no case, which stopped
+    case can have (`refusals.could_be_stored`: a space at either end, a control character):
+    it was changed behind the store, and read by that id the case is no case, which stopped
     every listing and run (review F, F5).
 
     Raises:

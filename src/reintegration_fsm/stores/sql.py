@@ -35,8 +35,9 @@ from reintegration_fsm.stores import retention as retention_module
 from reintegration_fsm.stores.failures import converted
 from reintegration_fsm.stores.guard import Guard, guarded
 from reintegration_fsm.stores.holding import Seen
+from reintegration_fsm.stores.refusals import check_scope, check_view
 from reintegration_fsm.stores.retention import RetentionPolicy
-from reintegration_fsm.stores.rows import CHANGING, check_scope, check_view
+from reintegration_fsm.stores.rows import CHANGING
 from reintegration_fsm.stores.schema import (
     cases,
     open_items,

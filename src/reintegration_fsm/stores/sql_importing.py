@@ -16,7 +16,8 @@ from reintegration_fsm.stores import arguments, bulk
 from reintegration_fsm.stores.failures import converted
 from reintegration_fsm.stores.guard import guarded
 from reintegration_fsm.stores.holding import already_stored, imported_before
-from reintegration_fsm.stores.rows import Row, refuse_other_authority
+from reintegration_fsm.stores.refusals import refuse_other_authority
+from reintegration_fsm.stores.rows import Row
 from reintegration_fsm.stores.schema import cases
 from reintegration_fsm.stores.sql_saving import SqlSaving
 from reintegration_fsm.stores.sql_shared import _CHUNK, _IMPORT

@@ -22,8 +22,8 @@ from reintegration_fsm.stores.clocks import entered_at, latest_stamp
 from reintegration_fsm.stores.failures import converted, read_back
 from reintegration_fsm.stores.guard import guarded
 from reintegration_fsm.stores.holding import Held
+from reintegration_fsm.stores.refusals import could_be_stored
 from reintegration_fsm.stores.rows import (
-    could_be_stored,
     holds_ended_reviews,
     open_item_rows,
     rebuilt,

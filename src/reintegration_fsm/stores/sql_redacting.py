@@ -19,7 +19,7 @@ from reintegration_fsm.stores.failures import ALTERED, read_back
 from reintegration_fsm.stores.guard import guarded
 from reintegration_fsm.stores.hashing import SCHEME, scheme
 from reintegration_fsm.stores.redaction import RedactionNote, by_seq, note_from_row
-from reintegration_fsm.stores.rows import could_be_stored
+from reintegration_fsm.stores.refusals import could_be_stored
 from reintegration_fsm.stores.schema import cases, redacting, redactions, transitions
 from reintegration_fsm.stores.sql_shared import _READ_CASE, _REDACT_CASE, SqlShared
 from reintegration_fsm.vocabulary import Actor

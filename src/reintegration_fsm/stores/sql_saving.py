@@ -21,14 +21,12 @@ from reintegration_fsm.stores.failures import converted, unique_violation
 from reintegration_fsm.stores.guard import guarded
 from reintegration_fsm.stores.hashing import GENESIS
 from reintegration_fsm.stores.holding import BEHIND, Held, held, refuse_unchained, saving_now
-from reintegration_fsm.stores.rows import (
-    CHANGING,
-    Row,
+from reintegration_fsm.stores.refusals import (
     filed_under,
-    item_key,
     refuse_other_authority,
     refuse_unknown_protocol,
 )
+from reintegration_fsm.stores.rows import CHANGING, Row, item_key
 from reintegration_fsm.stores.schema import cases, open_items, protocols, transitions, weightings
 from reintegration_fsm.stores.sql_shared import (
     _KEPT,

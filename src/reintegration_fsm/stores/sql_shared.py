@@ -34,8 +34,9 @@ from reintegration_fsm.stores.failures import ALTERED
 from reintegration_fsm.stores.guard import Action, Guard
 from reintegration_fsm.stores.holding import Held, Seen
 from reintegration_fsm.stores.redaction import by_seq, is_redacted
+from reintegration_fsm.stores.refusals import could_be_stored
 from reintegration_fsm.stores.retention import RetentionPolicy
-from reintegration_fsm.stores.rows import Row, could_be_stored, item_key
+from reintegration_fsm.stores.rows import Row, item_key
 from reintegration_fsm.stores.schema import HexBytes, TextDigest, cases, protocols
 
 if TYPE_CHECKING:
