@@ -164,7 +164,7 @@ def weightings(
     # One read of the ledger, its totals summed from it as `store.weightings` sums them: two
     # reads read the same rows twice, and could disagree if a success was saved between them
     # (review QP, QP4).
-    from reintegration_fsm.stores.rows import weighting_totals
+    from reintegration_fsm.stores.listings import weighting_totals
 
     ledger = store.ledger(span.start, span.end)
     totals = weighting_totals(ledger)

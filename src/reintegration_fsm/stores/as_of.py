@@ -14,8 +14,9 @@ from reintegration_fsm.errors import CaseNotFound, UnknownProtocol
 from reintegration_fsm.rules import at_school
 from reintegration_fsm.stores import arguments
 from reintegration_fsm.stores.base import Store
+from reintegration_fsm.stores.listings import binds_on, due_item, due_order
 from reintegration_fsm.stores.model import CaseSummary, DueItem
-from reintegration_fsm.stores.rows import binds_on, due_item, due_order, open_item_rows
+from reintegration_fsm.stores.rows import open_item_rows
 
 
 def check_as_of(as_of: object) -> None:

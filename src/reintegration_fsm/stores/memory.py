@@ -25,6 +25,17 @@ from reintegration_fsm.stores.holding import (
     imported_before,
     refuse_unchained,
 )
+from reintegration_fsm.stores.listings import (
+    as_stage,
+    binds_on,
+    due_item,
+    due_order,
+    found_by,
+    ledger_entry,
+    ledger_order,
+    summary,
+    weighting_totals,
+)
 from reintegration_fsm.stores.model import CaseSummary, DueItem, LedgerEntry, Problem
 from reintegration_fsm.stores.redaction import RedactionNote, note_from_row
 from reintegration_fsm.stores.refusals import (
@@ -44,17 +55,8 @@ from reintegration_fsm.stores.rows import (
     CHANGING,
     Row,
     as_date,
-    as_stage,
-    binds_on,
-    due_item,
-    due_order,
-    found_by,
-    ledger_entry,
-    ledger_order,
     succeeded_in,
-    summary,
     transitions_from_rows,
-    weighting_totals,
 )
 from reintegration_fsm.vocabulary import Actor, Stage
 

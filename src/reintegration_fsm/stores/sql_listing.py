@@ -13,14 +13,14 @@ from reintegration_fsm.fields import NAME_LENGTH, folded_name, searched_stretch,
 from reintegration_fsm.stores import arguments
 from reintegration_fsm.stores.failures import read_back
 from reintegration_fsm.stores.guard import guarded
-from reintegration_fsm.stores.model import KINDS, PARTIES, CaseSummary, DueItem, LedgerEntry
-from reintegration_fsm.stores.rows import (
+from reintegration_fsm.stores.listings import (
     as_stage,
     found_by,
     ledger_entry,
     summary,
     weighting_totals,
 )
+from reintegration_fsm.stores.model import KINDS, PARTIES, CaseSummary, DueItem, LedgerEntry
 from reintegration_fsm.stores.schema import cases, open_items, weightings
 from reintegration_fsm.stores.sql_shared import (
     _LIST_CASES,
@@ -187,7 +187,7 @@ class SqlListing(SqlShared):
 
         Summed from the ledger table by index, never by replaying histories; a school named
         in several ways is one school, under the spelling of its first entry
-        (`rows.weighting_totals`).
+        (`listings.weighting_totals`).
         """
         arguments.period("weightings", start, end)
         return weighting_totals(self._ledger_entries(start, end, _SUM_WEIGHTINGS))
