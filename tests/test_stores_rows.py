@@ -15,14 +15,9 @@ from reintegration_fsm.errors import StoreError
 from reintegration_fsm.stores import SqlAlchemyStore, bulk, schema, upgrade
 from reintegration_fsm.stores.clocks import utc_now
 from reintegration_fsm.stores.hashing import GENESIS, canonical_json, entry_hash
+from reintegration_fsm.stores.holding import Holds, how_held
 from reintegration_fsm.stores.redaction import remove
-from reintegration_fsm.stores.rows import (
-    Holds,
-    how_held,
-    log_rows,
-    transitions_from_rows,
-    transitions_read,
-)
+from reintegration_fsm.stores.rows import log_rows, transitions_from_rows, transitions_read
 from reintegration_fsm.stores.stored import FULL, stored_data, stored_text
 from store_contract import CALENDAR, built
 

@@ -1,7 +1,7 @@
 """What a store holds of a case, and what it remembers of the case objects it has seen.
 
 A store appends the transitions of a case it does not hold yet. It compares the case's history
-with the stored one by content (`rows.how_held`), never by a version the caller could set, so a
+with the stored one by content (`how_held`), never by a version the caller could set, so a
 case loaded from another store saves whole, and a save retried after a lost reply records
 nothing twice. Comparing costs a read of the stored history; a store skips it for the case
 objects it loaded or saved itself, remembering (by identity, for as long as the object lives)
@@ -10,6 +10,8 @@ the version and last hash it saw, which the save then checks in its UPDATE.
 
 from __future__ import annotations
 
+import enum
+import json
 import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
@@ -18,8 +20,14 @@ from reintegration_fsm.case import stage_name
 from reintegration_fsm.errors import ConcurrentUpdate, IllegalTransition
 from reintegration_fsm.protocol.machine import DISPATCH
 from reintegration_fsm.records import Transition
+from reintegration_fsm.stores import personal
+from reintegration_fsm.stores.digests import LeafKeys, column_digest, entry_keys, is_marker
+from reintegration_fsm.stores.digests import payload_digest as tree_digest
 from reintegration_fsm.stores.failures import conflict
-from reintegration_fsm.stores.rows import Holds, how_held
+from reintegration_fsm.stores.hashing import canonical_json
+from reintegration_fsm.stores.redaction import is_redacted
+from reintegration_fsm.stores.rows import as_date, transition_from_row
+from reintegration_fsm.stores.stored import stored_data, stored_text
 from reintegration_fsm.vocabulary import Stage, Trigger
 
 _OPEN = Trigger.OPEN.value
@@ -258,3 +266,91 @@ def already_stored(case_id: str, found: int) -> ConcurrentUpdate:
         f"case id {case_id!r} is already stored, with another history than this one: an "
         f"import adds new cases only (save() appends to a case the store holds)",
     )
+
+
+class Holds(enum.Enum):
+    """Whether, and how, a stored entry records a transition (`how_held`)."""
+
+    NOT = "not"
+    """Another transition."""
+    AS_STORED = "as stored"
+    """The same content, whenever recorded; for a redacted entry, with its placeholders."""
+    BEFORE_REDACTION = "before a redaction"
+    """The transition as it was saved, showing a value a redaction removed since: a case
+    object loaded before that redaction."""
+
+
+def how_held(
+    entry: Mapping[Any, Any],
+    transition: Transition,
+    notes: Sequence[Mapping[str, Any]] | None = None,
+) -> Holds:
+    """Whether, and how, the stored `entry` records `transition` (`notes`: its redaction rows).
+
+    A redacted entry holds the redacted transition a case loaded since carries (its
+    placeholders), and still the transition it was saved from (its payload digest says so).
+    """
+    actor = transition.actor
+    source = None if transition.source is None else transition.source.value
+    if (
+        int(entry["seq"]) != transition.seq
+        or entry["trigger_name"] != transition.trigger
+        or entry["source"] != source
+        or entry["dest"] != transition.dest.value
+        or entry["actor_role"] != actor.role.value
+        or entry["actor_organisation"] != actor.organisation
+        or as_date(entry["on_date"]) != transition.on
+    ):
+        return Holds.NOT
+    if (
+        entry["actor_id"] == actor.id
+        and entry["actor_name"] == actor.name
+        and _same_data(entry, transition)
+    ):
+        return Holds.AS_STORED
+    if entry.get("payload_salt") is None or not is_redacted(entry):
+        return Holds.NOT
+    if transition_from_row(entry, notes) == transition:
+        return Holds.AS_STORED
+    try:
+        stored = stored_data(entry)
+        keys = entry_keys(entry, stored)
+        if keys is None:  # scheme 2: the digest says whether the removed values were these
+            original = tree_digest(entry["payload_salt"], actor.id, actor.name, transition.data)
+        else:  # scheme 3: nothing can say what a removed value was; compare those left
+            original = _kept_root(entry, stored, transition, keys)
+    except (UnicodeEncodeError, ValueError, TypeError, KeyError, IndexError):
+        return Holds.NOT
+    return Holds.BEFORE_REDACTION if original == entry["payload_digest"] else Holds.NOT
+
+
+def _kept_root(
+    entry: Mapping[Any, Any], stored: Any, transition: Transition, keys: LeafKeys
+) -> str:
+    """The root of `transition` with the values `entry` removed as it holds them (markers):
+    the entry's root when the transition agrees with every value the entry keeps.
+
+    Raises:
+        KeyError, IndexError, TypeError: the transition has no value where the entry removed one.
+    """
+    data = json.loads(canonical_json(transition.data))
+    for path, value in personal.leaves(stored, ()):
+        if is_marker(value):
+            personal.put(data, path, value)
+    actor = transition.actor
+    actor_id = entry["actor_id"] if column_digest(entry["actor_id"]) else actor.id
+    actor_name = entry["actor_name"] if column_digest(entry["actor_name"]) else actor.name
+    return tree_digest(entry["payload_salt"], actor_id, actor_name, data, markers=True, keys=keys)
+
+
+def _same_data(entry: Mapping[Any, Any], transition: Transition) -> bool:
+    """True when the stored entry's data is the transition's, compared as data when the text
+    differs (an entry written before 0003, or by an earlier version)."""
+    data = transition.data
+    text = entry["data"]
+    if text == stored_text(transition.trigger, data):
+        return True
+    try:
+        return canonical_json(stored_data(entry)) == canonical_json(data)
+    except (ValueError, TypeError, AttributeError):
+        return False
