@@ -50,7 +50,7 @@ from bench_store import _renamed, fill_due, fresh, report
 
 from reintegration_fsm import Reintegration, Transition
 from reintegration_fsm.stores import SqlAlchemyStore, bulk, digests, schema, streaming
-from reintegration_fsm.stores.rows import transitions_from_rows
+from reintegration_fsm.stores.entries import transitions_from_rows
 from reintegration_fsm.stores.stored import full_data
 from store_contract import CALENDAR, built, reset_database
 

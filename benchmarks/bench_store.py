@@ -39,8 +39,9 @@ from reintegration_fsm.fields import folded_name
 from reintegration_fsm.stores import SqlAlchemyStore, bulk, schema
 from reintegration_fsm.stores.clocks import utc_now
 from reintegration_fsm.stores.digests import payload_digest
+from reintegration_fsm.stores.entries import log_rows
 from reintegration_fsm.stores.hashing import entry_hash
-from reintegration_fsm.stores.rows import item_key, log_rows, next_due, open_item_rows
+from reintegration_fsm.stores.rows import item_key, next_due, open_item_rows
 from store_contract import (
     ADMISSIONS,
     CALENDAR,

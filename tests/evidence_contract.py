@@ -56,18 +56,12 @@ from reintegration_fsm.stores import (
 from reintegration_fsm.stores import memory as memory_store
 from reintegration_fsm.stores.checkpoints import CHECKPOINT
 from reintegration_fsm.stores.clocks import utc_now
+from reintegration_fsm.stores.entries import log_rows, transitions_from_rows
 from reintegration_fsm.stores.hashing import redaction_hash
 from reintegration_fsm.stores.personal import holds_placeholder
 from reintegration_fsm.stores.redaction import RedactionNote, note_row
 from reintegration_fsm.stores.retention import RetentionHeld
-from reintegration_fsm.stores.rows import (
-    Row,
-    case_row,
-    ledger_rows,
-    log_rows,
-    open_item_rows,
-    transitions_from_rows,
-)
+from reintegration_fsm.stores.rows import Row, case_row, ledger_rows, open_item_rows
 from scenario import (
     ADMISSIONS,
     AP_HEAD,

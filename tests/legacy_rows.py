@@ -16,8 +16,9 @@ from reintegration_fsm import Transition
 from reintegration_fsm.stores import SqlAlchemyStore, schema
 from reintegration_fsm.stores.bulk import Prepared
 from reintegration_fsm.stores.digests import payload_digest
+from reintegration_fsm.stores.entries import log_rows
 from reintegration_fsm.stores.hashing import canonical_json, digest, entry_hash
-from reintegration_fsm.stores.rows import Row, log_rows
+from reintegration_fsm.stores.rows import Row
 from reintegration_fsm.stores.stored import full_data
 
 

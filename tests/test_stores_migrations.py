@@ -43,8 +43,8 @@ from reintegration_fsm.stores import (
     bulk,
     digests,
     engines,
+    entries,
     migrate,
-    rows,
     schema,
     upgrade,
 )
@@ -86,8 +86,8 @@ def scheme_2_saves(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPat
     that these tests can downgrade past 0011, which is refused once an entry is keyed; the
     tests of 0011 itself save as the library does."""
     if not any(name in request.node.name for name in _KEYED_TESTS):
-        monkeypatch.setattr(rows, "new_key", lambda: None)
-        monkeypatch.setattr(rows, "derived_keys", lambda _key: None)
+        monkeypatch.setattr(entries, "new_key", lambda: None)
+        monkeypatch.setattr(entries, "derived_keys", lambda _key: None)
         monkeypatch.setitem(globals(), "upgrade", _upgrade_unguarded)
 
 

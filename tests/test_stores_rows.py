@@ -14,10 +14,10 @@ from legacy_rows import before_0012, with_prev_hash
 from reintegration_fsm.errors import StoreError
 from reintegration_fsm.stores import SqlAlchemyStore, bulk, schema, upgrade
 from reintegration_fsm.stores.clocks import utc_now
+from reintegration_fsm.stores.entries import log_rows, transitions_from_rows, transitions_read
 from reintegration_fsm.stores.hashing import GENESIS, canonical_json, entry_hash
 from reintegration_fsm.stores.holding import Holds, how_held
 from reintegration_fsm.stores.redaction import remove
-from reintegration_fsm.stores.rows import log_rows, transitions_from_rows, transitions_read
 from reintegration_fsm.stores.stored import FULL, stored_data, stored_text
 from store_contract import CALENDAR, built
 

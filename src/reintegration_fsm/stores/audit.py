@@ -28,6 +28,7 @@ from reintegration_fsm.errors import (
 from reintegration_fsm.stores import checkpoints, digests, opened, personal
 from reintegration_fsm.stores.checkpoints import Checkpoint
 from reintegration_fsm.stores.clocks import CLOCK_SLACK
+from reintegration_fsm.stores.entries import transition_from_row, transitions_read
 from reintegration_fsm.stores.hashing import (
     GENESIS,
     SCHEME,
@@ -44,8 +45,6 @@ from reintegration_fsm.stores.rows import (
     holds_ended_reviews,
     ledger_rows,
     open_item_rows,
-    transition_from_row,
-    transitions_read,
 )
 from reintegration_fsm.stores.schema import BINARY_COLUMNS, TextDigest
 from reintegration_fsm.stores.stored import full_data, stored_data

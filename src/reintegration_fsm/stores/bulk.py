@@ -16,6 +16,7 @@ from reintegration_fsm.errors import FormInvalid
 from reintegration_fsm.records import Transition
 from reintegration_fsm.stores import arguments
 from reintegration_fsm.stores.clocks import utc_now
+from reintegration_fsm.stores.entries import log_rows
 from reintegration_fsm.stores.hashing import GENESIS
 from reintegration_fsm.stores.refusals import check_fits, refuse_other_authority
 from reintegration_fsm.stores.rows import (
@@ -23,7 +24,6 @@ from reintegration_fsm.stores.rows import (
     case_row,
     changed_columns,
     ledger_rows,
-    log_rows,
     open_item_rows,
     succeeded_in,
 )

@@ -23,9 +23,10 @@ from reintegration_fsm.rules import same_name
 from reintegration_fsm.stores import arguments, personal
 from reintegration_fsm.stores.clocks import refuse_clock_behind
 from reintegration_fsm.stores.digests import ACTOR_FIELDS, column_digest
+from reintegration_fsm.stores.entries import transitions_from_rows
 from reintegration_fsm.stores.failures import ALTERED
 from reintegration_fsm.stores.redaction import RedactionNote, Removal, note_row, remove
-from reintegration_fsm.stores.rows import Row, case_row, transitions_from_rows
+from reintegration_fsm.stores.rows import Row, case_row
 from reintegration_fsm.stores.stored import stored_data
 from reintegration_fsm.vocabulary import (
     FAMILY_ROLES,

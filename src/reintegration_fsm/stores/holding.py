@@ -23,10 +23,11 @@ from reintegration_fsm.records import Transition
 from reintegration_fsm.stores import personal
 from reintegration_fsm.stores.digests import LeafKeys, column_digest, entry_keys, is_marker
 from reintegration_fsm.stores.digests import payload_digest as tree_digest
+from reintegration_fsm.stores.entries import transition_from_row
 from reintegration_fsm.stores.failures import conflict
 from reintegration_fsm.stores.hashing import canonical_json
 from reintegration_fsm.stores.redaction import is_redacted
-from reintegration_fsm.stores.rows import as_date, transition_from_row
+from reintegration_fsm.stores.rows import as_date
 from reintegration_fsm.stores.stored import stored_data, stored_text
 from reintegration_fsm.vocabulary import Stage, Trigger
 

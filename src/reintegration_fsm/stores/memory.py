@@ -18,6 +18,7 @@ from reintegration_fsm.stores import retention as retention_module
 from reintegration_fsm.stores.as_of import check_as_of
 from reintegration_fsm.stores.checkpoints import Checkpoint, CheckpointRefused, redaction_heads
 from reintegration_fsm.stores.clocks import entered_at, latest_stamp, refuse_saving_behind, utc_now
+from reintegration_fsm.stores.entries import transitions_from_rows
 from reintegration_fsm.stores.hashing import GENESIS
 from reintegration_fsm.stores.holding import (
     already_stored,
@@ -51,13 +52,7 @@ from reintegration_fsm.stores.retention import (
     RetentionPolicy,
     RetentionRun,
 )
-from reintegration_fsm.stores.rows import (
-    CHANGING,
-    Row,
-    as_date,
-    succeeded_in,
-    transitions_from_rows,
-)
+from reintegration_fsm.stores.rows import CHANGING, Row, as_date, succeeded_in
 from reintegration_fsm.vocabulary import Actor, Stage
 
 

@@ -19,16 +19,12 @@ from reintegration_fsm.records import Transition
 from reintegration_fsm.stores import arguments, sqlite, streaming
 from reintegration_fsm.stores.as_of import check_as_of
 from reintegration_fsm.stores.clocks import entered_at, latest_stamp
+from reintegration_fsm.stores.entries import rebuilt, transitions_from_rows
 from reintegration_fsm.stores.failures import converted, read_back
 from reintegration_fsm.stores.guard import guarded
 from reintegration_fsm.stores.holding import Held
 from reintegration_fsm.stores.refusals import could_be_stored
-from reintegration_fsm.stores.rows import (
-    holds_ended_reviews,
-    open_item_rows,
-    rebuilt,
-    transitions_from_rows,
-)
+from reintegration_fsm.stores.rows import holds_ended_reviews, open_item_rows
 from reintegration_fsm.stores.schema import cases, transitions
 from reintegration_fsm.stores.sql_shared import (
     _CHUNK,

@@ -26,8 +26,8 @@ from reintegration_fsm.case import Reintegration
 from reintegration_fsm.protocol.at_rest import StoredTransition
 from reintegration_fsm.stores.clocks import latest_stamp, recorded_time
 from reintegration_fsm.stores.digests import COLUMN_MARK
+from reintegration_fsm.stores.entries import logged_day, resumed
 from reintegration_fsm.stores.holding import Held
-from reintegration_fsm.stores.rows import logged_day, resumed
 from reintegration_fsm.stores.schema import cases, transitions
 from reintegration_fsm.vocabulary import REDACTED, Actor, Role, Stage, Trigger
 

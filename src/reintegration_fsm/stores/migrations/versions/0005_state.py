@@ -32,9 +32,9 @@ from alembic import op
 
 from reintegration_fsm.case import Reintegration
 from reintegration_fsm.errors import ProtocolError, StoreError
+from reintegration_fsm.stores.entries import transitions_from_rows
 from reintegration_fsm.stores.migrations import resumable
 from reintegration_fsm.stores.redaction import by_seq
-from reintegration_fsm.stores.rows import transitions_from_rows
 
 revision = "0005"
 down_revision = "0004"
