@@ -18,7 +18,7 @@ from evidence_contract import (
     memory_rows,
     write_memory_rows,
 )
-from reintegration_fsm.stores import InMemoryStore, SqlAlchemyStore, audit
+from reintegration_fsm.stores import InMemoryStore, SqlAlchemyStore, payload_checks
 from store_contract import CALENDAR, Store
 from test_stores import server_store
 
@@ -119,6 +119,8 @@ def test_the_tamper_table_in_the_docs_is_the_one_the_tests_run(page: str) -> Non
 def test_verify_finds_a_removed_value_however_its_marker_is_spelt(text: str) -> None:
     """verify() skips the walk for markers only in text that cannot hold one."""
     entry = {"actor_id": "ap-1", "actor_name": "Robin Ashdown", "data": text}
-    assert audit._removed(entry, json.loads(text)) == {"form.parent_name": ("form", "parent_name")}
+    assert payload_checks._removed(entry, json.loads(text)) == {
+        "form.parent_name": ("form", "parent_name")
+    }
     plain = '{"form":{"parent_name":"Sam"}}'
-    assert audit._removed(entry | {"data": plain}, json.loads(plain)) == {}
+    assert payload_checks._removed(entry | {"data": plain}, json.loads(plain)) == {}

@@ -18,6 +18,10 @@ from reintegration_fsm.stores.model import DEADLINE, OBLIGATION
 from reintegration_fsm.vocabulary import DeadlineKind, ObligationKind, Party, Stage
 
 Row = dict[str, Any]
+Rows = Sequence[Mapping[str, Any]]
+"""A table's rows as read back."""
+Notes = Mapping[int, Rows]
+"""A case's redaction rows, by the seq of the entry they redact, each entry's in order."""
 
 
 def as_date(value: Any) -> Any:
