@@ -18,7 +18,7 @@ from reintegration_fsm.protocol.definition import (
     WORCESTERSHIRE_1,
     WORCESTERSHIRE_2,
 )
-from reintegration_fsm.stores import SqlAlchemyStore, audit
+from reintegration_fsm.stores import SqlAlchemyStore, replay_failures
 from test_cli_protocols import open_under
 from test_protocols import opened
 
@@ -231,11 +231,11 @@ def test_verify_quotes_no_protocol_name_no_protocol_could_have(
     """The log is what verify distrusts: an open altered to name a "protocol" over two lines
     (a forged line in verify's report) or longer than any name is not quoted, as any logged
     value is not."""
-    what = audit._kind(UnknownProtocol(protocol_id, version))
+    what = replay_failures.failure_kind(UnknownProtocol(protocol_id, version))
     assert "not quoted" in what
     assert protocol_id not in what
     assert "\n" not in what
-    assert "exampleshire 2" in audit._kind(UnknownProtocol("exampleshire", "2"))
+    assert "exampleshire 2" in replay_failures.failure_kind(UnknownProtocol("exampleshire", "2"))
 
 
 def test_a_title_on_two_lines_is_refused_at_its_line(tmp_path: Path) -> None:
