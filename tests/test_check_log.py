@@ -31,7 +31,7 @@ from reintegration_fsm.protocol import at_rest
 from reintegration_fsm.stores import (
     MalformedCheckpoint,
     SqlAlchemyStore,
-    audit,
+    clocks,
     digests,
     schema,
     upgrade,
@@ -620,7 +620,7 @@ def test_a_redaction_record_removed_is_found_by_what_it_removed(store: SqlAlchem
 
 
 def test_the_script_allows_clocks_the_library_s_slack() -> None:
-    assert CHECKER["CLOCK_SLACK"] == audit.CLOCK_SLACK
+    assert CHECKER["CLOCK_SLACK"] == clocks.CLOCK_SLACK
 
 
 def _dated_back(database: sa.Engine, case_id: str, stamp: dt.datetime) -> None:
