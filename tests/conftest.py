@@ -220,6 +220,21 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     engine.dispose()
 
 
+@pytest.fixture(params=["postgres", "mariadb"])
+def server(request: pytest.FixtureRequest) -> Iterator[tuple[str, sa.Engine]]:
+    """Each database server's URL, and an engine of the test's own on an empty store schema."""
+    from reintegration_fsm.stores import SqlAlchemyStore
+    from store_contract import reachable_engine, reset_database
+
+    url = request.getfixturevalue(f"{request.param}_url")
+    engine = reachable_engine(url)
+    reset_database(engine)
+    SqlAlchemyStore(engine).create_schema()
+    yield url, engine
+    reset_database(engine)
+    engine.dispose()
+
+
 @pytest.fixture
 def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[[str, str], str]]:
     """Fresh databases by engine (`sqlite`, `postgres`, `mariadb`) and role (`source`, `target`,

@@ -16,19 +16,7 @@ import sqlalchemy as sa
 from reintegration_fsm import ProtocolError, StoreError
 from reintegration_fsm.stores import SqlAlchemyStore
 from reintegration_fsm.stores.copying import copy_store
-from store_contract import CALENDAR, advanced, built, reachable_engine, reset_database
-
-
-@pytest.fixture(params=["postgres", "mariadb"])
-def server(request: pytest.FixtureRequest) -> Iterator[tuple[str, sa.Engine]]:
-    """Each database server's URL, and an engine of the test's own on an empty schema."""
-    url = request.getfixturevalue(f"{request.param}_url")
-    engine = reachable_engine(url)
-    reset_database(engine)
-    SqlAlchemyStore(engine).create_schema()
-    yield url, engine
-    reset_database(engine)
-    engine.dispose()
+from store_contract import CALENDAR, advanced, built
 
 
 def _kill(admin: sa.Engine, dbapi: Any) -> None:

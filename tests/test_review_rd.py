@@ -16,14 +16,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from reintegration_fsm import Reintegration, SchoolCalendar, SqlAlchemyStore
-from reintegration_fsm.cli import cli
 from reintegration_fsm.serialisation import transition_from_json, transition_to_json
 from reintegration_fsm.testing import play, protocol_runs
+from test_figures_oracle import invoke
 
 CALENDAR = SchoolCalendar.sample()
 D = dt.date
@@ -196,14 +195,6 @@ def library_view(found: dict[str, Any]) -> dict[str, Any]:
 
 
 # -- the command line, as an officer runs it -----------------------------------------------------
-def invoke(url: str, *args: str, code: int = 0) -> Any:
-    result = CliRunner().invoke(
-        cli,
-        ["--db", url, "--calendar", "sample", *args],
-        env={"RFSM_DATABASE_URL": None, "RFSM_AUTHORITY": None, "RFSM_CALENDAR": None},
-    )
-    assert result.exit_code == code, result.output
-    return result
 
 
 def cli_json(url: str, *args: str) -> Any:

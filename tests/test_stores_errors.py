@@ -50,18 +50,6 @@ ROUNDS = 6
 CASES = 8
 
 
-@pytest.fixture(params=["postgresql", "mariadb"])
-def server(request: pytest.FixtureRequest) -> Iterator[tuple[str, sa.Engine]]:
-    """Each database server's URL, and an engine of the test's own on an empty schema."""
-    url = request.getfixturevalue(f"{request.param.replace('postgresql', 'postgres')}_url")
-    engine = reachable_engine(url)
-    reset_database(engine)
-    SqlAlchemyStore(engine).create_schema()
-    yield url, engine
-    reset_database(engine)
-    engine.dispose()
-
-
 def rendered(error: BaseException) -> str:
     """What printing the error prints: its message and every chained cause, with tracebacks."""
     return "".join(traceback.format_exception(error))

@@ -116,6 +116,11 @@ def emit(
         data = neutralise(empty) + "\n"
     else:
         data = render_table(rows, columns) + "\n"
+    deliver(data, output)
+
+
+def deliver(data: str | bytes, output: str | None) -> None:
+    """Write `data` to the file `output`, or print it (bytes as they are)."""
     if output is not None:
         write_output(output, data)
     elif isinstance(data, bytes):

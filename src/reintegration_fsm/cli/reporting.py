@@ -20,12 +20,7 @@ from reintegration_fsm.cli.errors import Failure, failure_from
 from reintegration_fsm.cli.once import option
 from reintegration_fsm.cli.options import DATE, format_option, output_option
 from reintegration_fsm.cli.output import Cell, Sheet, render_csv, render_workbook
-from reintegration_fsm.cli.printing import (
-    emit,
-    refuse_a_terminal,
-    write_binary_stdout,
-    write_output,
-)
+from reintegration_fsm.cli.printing import deliver, emit, refuse_a_terminal
 from reintegration_fsm.cli.settings import settings
 from reintegration_fsm.cli.text import neutralise, to_json
 from reintegration_fsm.errors import (
@@ -119,15 +114,6 @@ def _ledger_rows(ledger: Sequence[LedgerEntry]) -> list[dict[str, Cell]]:
     ]
 
 
-def _write(data: str | bytes, output: str | None) -> None:
-    if output is not None:
-        write_output(output, data)
-    elif isinstance(data, bytes):
-        write_binary_stdout(data)
-    else:
-        click.echo(data, nl=False)
-
-
 def _period_json(found: Period) -> dict[str, Any]:
     return {
         "name": found.name or None,
@@ -191,7 +177,7 @@ def weightings(
                 Sheet("Ledger", _ledger_rows(ledger), LEDGER_COLUMNS),
             ]
         )
-        _write(workbook, output)
+        deliver(workbook, output)
         return
     emit(
         rows,
@@ -383,4 +369,4 @@ def report(
                 f"report --format html: {neutralise(str(error), single_line=True)}",
                 ("Or choose --format json, csv or xlsx.",),
             ) from None
-    _write(data, output)
+    deliver(data, output)
