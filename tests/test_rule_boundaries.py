@@ -125,6 +125,24 @@ def test_a_step_dated_366_days_ahead_is_allowed_and_367_refused() -> None:
     assert "more than a year ahead" in reason
 
 
+def test_a_step_a_day_past_the_latest_date_counts_the_year_from_the_machines_today(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """R16 allows a step dated exactly 366 days after this machine's today and refuses the day
+    after with a reason that names that today (`AheadOfToday.today`, which `verify()` quotes
+    when a log does not replay): the latest date allowed less 366 days, not more (review MU6)."""
+    today = dt.date(2026, 3, 2)
+    furthest = today + dt.timedelta(days=366)
+    monkeypatch.setattr(rules.dates, "furthest_date", lambda: furthest)
+    assert _open_on(furthest).stage is Stage.PROPOSED
+    with pytest.raises(GuardFailed) as refused:
+        _open_on(furthest + DAY)
+    (reason,) = refused.value.reasons
+    assert isinstance(reason, rules.dates.AheadOfToday)
+    assert "more than a year ahead (after 2027-03-03)" in reason
+    assert reason.today == today
+
+
 class _Clock:
     """A stand-in for the clock R16 reads: the time now and today's date."""
 
