@@ -10,6 +10,7 @@ import attrs
 from reintegration_fsm import fields
 from reintegration_fsm.forms.timetable import ReintegrationTimetable
 from reintegration_fsm.forms.views import ChildViews
+from reintegration_fsm.slotted import cached_reads
 from reintegration_fsm.vocabulary import Party, ReviewDecision, ReviewKind
 
 
@@ -70,6 +71,7 @@ class InitialMeeting:
     )
 
 
+@cached_reads
 @attrs.frozen
 class ReviewMeeting:
     """The Reintegration Review (or Emergency Review) Meeting form."""

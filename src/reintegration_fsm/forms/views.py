@@ -8,6 +8,7 @@ import functools
 import attrs
 
 from reintegration_fsm import fields
+from reintegration_fsm.slotted import cached_reads
 
 QUESTIONS = (
     "background",
@@ -19,6 +20,7 @@ QUESTIONS = (
 """The form's five questions, in its order."""
 
 
+@cached_reads
 @attrs.frozen
 class ChildViews:
     """Views of the Child/Young Person and their family, gathered before each meeting."""

@@ -47,6 +47,7 @@ from reintegration_fsm.protocol.field_checks import (
 )
 from reintegration_fsm.protocol.fingerprints import _fingerprint
 from reintegration_fsm.protocol.toml_file import _LAST, _place_of, _read_toml, protocol_text
+from reintegration_fsm.slotted import cached_reads
 from reintegration_fsm.validation import fail_definition, reads
 from reintegration_fsm.vocabulary import Evidence, Party, Role, Trigger
 
@@ -77,6 +78,7 @@ def _seed(name: str) -> Any:
     return value
 
 
+@cached_reads
 @attrs.frozen
 class Protocol:
     """One authority's reintegration protocol, at one version: the numbers and parties it sets.
