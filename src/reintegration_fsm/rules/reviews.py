@@ -47,20 +47,20 @@ def _meeting_date_problems(
         )
     if not in_order(case):
         return reasons
-    held = meeting.held_on.isoformat()
+    held = meeting.held_on
     if emergency:
         called = case.emergency_called_on
-        if called is not None and meeting.held_on < called:
+        if called is not None and held < called:
             reasons.append(
-                f"The emergency review on {held} is dated before it was called on "
+                f"The emergency review on {held.isoformat()} is dated before it was called on "
                 f"{called.isoformat()}."
             )
     else:
         previous = case.last_meeting_on
-        if previous is not None and meeting.held_on < previous:
+        if previous is not None and held < previous:
             reasons.append(
-                f"The review on {held} is dated before the case's previous meeting on "
-                f"{previous.isoformat()}."
+                f"The review on {held.isoformat()} is dated before the case's previous meeting "
+                f"on {previous.isoformat()}."
             )
     return reasons
 
