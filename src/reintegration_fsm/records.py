@@ -298,7 +298,16 @@ class Transition:
         The built data is the library's own and no one else holds it: it is frozen when first
         read through `data`; the library's own readers use `_raw()` and never change it.
         """
-        return cls._lazy(seq, trigger, source, dest, actor, on, build)
+        # `_lazy`'s body, not a call of it: every trigger makes one (review TP, TP3).
+        transition = _new(cls)
+        _SET_SEQ(transition, seq)
+        _SET_TRIGGER(transition, trigger)
+        _SET_SOURCE(transition, source)
+        _SET_DEST(transition, dest)
+        _SET_ACTOR(transition, actor)
+        _SET_ON(transition, on)
+        _SET_DATA(transition, build)
+        return transition
 
     @classmethod
     def from_text(
