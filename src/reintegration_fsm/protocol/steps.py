@@ -465,10 +465,12 @@ def _review_effects(
         if final
         else _meet(case.deadlines, _FIRST_REVIEW, _SECOND_REVIEW)
     )
-    deadlines = []
+    # `_effects(met=..., deadlines=..., opened=...)` spelt out: every review runs it.
+    effects: Effects = {"met": met} if met else {}
     if final and meeting.decision is _CONTINUE and meeting.next_meeting is not None:
-        deadlines.append(deadline_json(_FINAL_REVIEW, meeting.next_meeting))
-    return _effects(met=met, deadlines=deadlines, opened=[_paperwork()])
+        effects["deadlines"] = [deadline_json(_FINAL_REVIEW, meeting.next_meeting)]
+    effects["opened"] = [dict(_PAPERWORK)]
+    return effects
 
 
 def _review_met_on(case: StepCase, meeting: ReviewMeeting, on: dt.date) -> dt.date:
