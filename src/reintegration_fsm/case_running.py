@@ -59,11 +59,11 @@ class CaseRunning(CaseChecking):
         return effects
 
     def _departures_found(self, step: Step, payload: Any, on: dt.date) -> list[dict[str, str]]:
-        return [
-            {"rule": rule, "text": text}
-            for rule, check in step.departures
-            for text in check(self, payload, on)
-        ]
+        found = []  # a loop, not a comprehension: no frame of its own on every trigger
+        for rule, check in step.departures:
+            for text in check(self, payload, on):
+                found.append({"rule": rule, "text": text})
+        return found
 
     def _run(self, step: Step, values: tuple[Any, ...], by: Actor, on: dt.date) -> Transition:
         self._check_actor(step, by, values[0] if step.name == _DISCHARGE else None)
