@@ -6,6 +6,8 @@ instance whose class has a `__getattr__` the slow way (no specialised or cached 
 of the hook per read): a form read a dozen times on every trigger paid that on each of its
 fields. `cached_reads` gives each cached property a descriptor of its own that reads its slot and
 asks attrs' `__getattr__` only when the slot is still empty, and drops the hook from the class.
+attrs may come to do this itself (python-attrs/attrs pull request 1488, open as of December
+2026); a class whose `__getattr__` attrs did not make is left as it is.
 """
 
 from __future__ import annotations
