@@ -461,7 +461,7 @@ class Transition:
         return (
             f"Transition(seq={self._seq}, trigger={self._trigger!r}, source={source!r}, "
             f"dest={self._dest.value!r}, actor={self._actor!r}, on={self._on!r}, "
-            f"data={dict(self._peek())!r})"
+            f"data={_without_special_category(dict(self._peek()))!r})"
         )
 
     def __reduce__(self) -> tuple[Any, ...]:
@@ -475,6 +475,24 @@ class Transition:
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Transition:
         return self
+
+
+_SPECIAL_CATEGORY = frozenset({"send_level", "ethnicity"})
+"""The keys of a transition's data holding special category data (UK GDPR Art. 9): the
+`Pupil`'s and the `ReintegrationInformation`'s SEND level and ethnicity, which no repr shows."""
+
+
+def _without_special_category(value: Any) -> Any:
+    """`value` (a transition's JSON data) without its `_SPECIAL_CATEGORY`, at any depth."""
+    if isinstance(value, Mapping):
+        return {
+            key: _without_special_category(item)
+            for key, item in value.items()
+            if key not in _SPECIAL_CATEGORY
+        }
+    if isinstance(value, list):
+        return [_without_special_category(item) for item in value]
+    return value
 
 
 _new = object.__new__

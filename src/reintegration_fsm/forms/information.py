@@ -99,8 +99,9 @@ class ReintegrationInformation:
     evidence: frozenset[Evidence] = attrs.field(
         converter=_evidence, validator=fields.each(fields.member(Evidence), frozenset)
     )
-    send_level: str = attrs.field(default="", validator=fields.text)
-    ethnicity: str = attrs.field(default="", validator=fields.text)
+    # Special category data (UK GDPR Art. 9): left out of the repr, as `Pupil`'s are.
+    send_level: str = attrs.field(default="", validator=fields.text, repr=False)
+    ethnicity: str = attrs.field(default="", validator=fields.text, repr=False)
     attendance_percent: int | None = attrs.field(default=None, validator=fields.percentage)
     """From 0 to 100."""
     exclusions_this_year: int | None = attrs.field(
