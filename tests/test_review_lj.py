@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import attrs
 
 from reintegration_fsm import ReferralRoute
 from reintegration_fsm.stores import SqlAlchemyStore
 from scenario import AP_HEAD, CONSENTED, PSP, PUPIL, REFERRED, consent, information
 from store_contract import CALENDAR, opened
+from test_cli_boundary import OPEN_DATA, invoke, no_traceback, write
 
 SEND = "SEN support: speech and language"
 ETHNICITY = "White and Black Caribbean"
@@ -59,3 +63,55 @@ def test_transition_repr_leaves_out_special_category_data(database_url: str) -> 
         _hides_special_category(shown)
         assert history[0].data["pupil"]["ethnicity"] == ETHNICITY
         assert history[2].data["information"]["send_level"] == SEND
+
+
+def _actor(name: str, organisation: str = AP_HEAD.organisation) -> list[str]:
+    return [
+        *("--actor-id", AP_HEAD.id, "--actor-name", name),
+        *("--role", "ap_head", "--organisation", organisation),
+    ]
+
+
+def test_apply_names_a_noncharacter_in_the_actor_beside_bad_data(tmp_path: Path) -> None:
+    """J4's rest: a noncharacter in `--actor-name` was named only on a second run, once the
+    data's problems were mended; every reason is named in one run now, and nothing is
+    written."""
+    url = f"sqlite:///{tmp_path / 'j4.sqlite'}"
+    data = {key: value for key, value in OPEN_DATA.items() if key != "local_authority"}
+    opening = write(tmp_path / "open.json", json.dumps(data))
+    result = invoke(url, "apply", "J4-1", "open", "--data", opening, *_actor("Morgan\ufffeReed"))
+    no_traceback(result)
+    assert result.exit_code == 2, result.output
+    assert "local_authority" in result.output
+    assert "--actor-name holds a noncharacter (U+FFFE at position 6)" in result.output
+    assert not (tmp_path / "j4.sqlite").exists()
+
+
+def test_apply_names_every_actor_noncharacter_and_an_unknown_protocol_at_once(
+    tmp_path: Path,
+) -> None:
+    """With good data, the actor's noncharacters and an unknown `--under` are named together
+    (the unknown protocol was named alone, then each noncharacter on later runs), exit 2."""
+    url = f"sqlite:///{tmp_path / 'j4.sqlite'}"
+    opening = write(tmp_path / "open.json", json.dumps(OPEN_DATA))
+    actor = _actor("Morgan\ufffeReed", organisation=f"{AP_HEAD.organisation}\uffff")
+    result = invoke(
+        url,
+        "apply",
+        "J4-1",
+        "open",
+        "--data",
+        opening,
+        *actor,
+        "--under",
+        "nosuch",
+        "--format",
+        "json",
+    )
+    no_traceback(result)
+    assert result.exit_code == 2, result.output
+    failure = json.loads(result.stdout)
+    assert failure["error"].startswith("--actor-name holds a noncharacter (U+FFFE")
+    assert failure["reasons"][0].startswith("--organisation holds a noncharacter (U+FFFF")
+    assert failure["reasons"][1].startswith("no protocol 'nosuch' is known.")
+    assert not (tmp_path / "j4.sqlite").exists()

@@ -23,6 +23,7 @@ from reintegration_fsm.fields import (
     NAME_LENGTH,
     differing_only_in,
     name_differing_only_in,
+    noncharacter,
     prints_nothing,
 )
 from reintegration_fsm.protocol.definition import WORCESTERSHIRE, Protocol
@@ -103,6 +104,8 @@ def apply(
     day = on or options.today()
     refused = pasted.refusal(case_id) if trigger == "open" else None
     besides = [f"case id {refused}"] if refused is not None else []
+    # The trigger refuses these too, but only once the data is good: named now, beside it.
+    besides += _actor_problems(actor_id, actor_name, organisation)
     chosen = WORCESTERSHIRE  # the protocol `open` opens the case under (`--under`)
     if trigger == "open":
         try:
@@ -115,7 +118,7 @@ def apply(
                 files=found.protocol_files_read(),
             )
         except Failure as unknown:
-            if not problems and refused is None:
+            if not problems and not besides:
                 raise
             # One line beside the data's problems: the message a sentence before its reasons.
             besides.append(" ".join((f"{unknown.message}.", *unknown.reasons)))
@@ -124,6 +127,8 @@ def apply(
     actor = Actor(actor_id, actor_name, Role(role.lower()), organisation)
     if refused is not None:  # before the database is touched
         raise Failure(f"case id {refused}", besides[1:])
+    if besides:
+        raise Failure(besides[0], besides[1:])
     store = found.store(create=trigger == "open")
     if trigger == "open" and store.taken([case_id]):
         raise Failure(f"case id {case_id!r} is already taken", ())
@@ -226,6 +231,16 @@ def apply(
         )
     if counted is not None:
         click.echo(counted, err=True)
+
+
+def _actor_problems(actor_id: str, actor_name: str, organisation: str) -> list[str]:
+    """Why each of the options naming the actor is no new text (a noncharacter), one line each."""
+    given = (
+        ("--actor-id", actor_id),
+        ("--actor-name", actor_name),
+        ("--organisation", organisation),
+    )
+    return [f"{name} {problem}" for name, value in given if (problem := noncharacter(value))]
 
 
 def _organisation_advice(actor: Actor, trigger: str, protocol: Protocol | None) -> str | None:
