@@ -17,6 +17,8 @@ import attrs
 
 from reintegration_fsm import fields
 from reintegration_fsm.errors import FormInvalid
+from reintegration_fsm.forms.information import ReintegrationInformation
+from reintegration_fsm.forms.pupil import Pupil
 from reintegration_fsm.vocabulary import Actor, DeadlineKind, ObligationKind, Party, Stage
 
 
@@ -477,9 +479,15 @@ class Transition:
         return self
 
 
-_SPECIAL_CATEGORY = frozenset({"send_level", "ethnicity"})
-"""The keys of a transition's data holding special category data (UK GDPR Art. 9): the
-`Pupil`'s and the `ReintegrationInformation`'s SEND level and ethnicity, which no repr shows."""
+_SPECIAL_CATEGORY = frozenset(
+    field.name
+    for form in (Pupil, ReintegrationInformation)
+    for field in attrs.fields(form)
+    if not field.repr
+)
+"""The keys of a transition's data holding special category data (UK GDPR Art. 9): the fields
+the `Pupil`'s and the `ReintegrationInformation`'s own reprs leave out (their SEND level and
+ethnicity), which no repr shows."""
 
 
 def _without_special_category(value: Any) -> Any:
