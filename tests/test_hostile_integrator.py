@@ -487,7 +487,10 @@ def test_a_run_found_by_search_shrinks_to_a_short_one() -> None:
     run = find(
         rt.protocol_runs(),
         lambda run: run.stage is Stage.WITHDRAWN,
-        settings=settings(max_examples=300, database=None, derandomize=True),
+        # Shrinking is what this test checks: on under every profile (`quick` turns it off).
+        settings=settings(
+            max_examples=300, database=None, derandomize=True, phases=(Phase.generate, Phase.shrink)
+        ),
     )
     assert run.triggers[0] == "open"
     assert run.triggers[-1] == "withdraw"
