@@ -285,33 +285,6 @@ class Transition:
         _SET_DATA(self, frozen)
 
     @classmethod
-    def _owned(
-        cls,
-        seq: int,
-        trigger: str,
-        source: Stage | None,
-        dest: Stage,
-        actor: Actor,
-        on: date,
-        build: Callable[[], dict[str, Any]],
-    ) -> Transition:
-        """A transition whose data the library builds, when first read, with `build`.
-
-        The built data is the library's own and no one else holds it: it is frozen when first
-        read through `data`; the library's own readers use `_raw()` and never change it.
-        """
-        # `_lazy`'s body, not a call of it: every trigger makes one (review TP, TP3).
-        transition = _new(cls)
-        _SET_SEQ(transition, seq)
-        _SET_TRIGGER(transition, trigger)
-        _SET_SOURCE(transition, source)
-        _SET_DEST(transition, dest)
-        _SET_ACTOR(transition, actor)
-        _SET_ON(transition, on)
-        _SET_DATA(transition, build)
-        return transition
-
-    @classmethod
     def from_text(
         cls,
         seq: int,
@@ -349,6 +322,12 @@ class Transition:
         _SET_ON(transition, on)
         _SET_DATA(transition, pending)
         return transition
+
+    # A transition whose data the library builds, when first read, with a callable (every
+    # trigger makes one): `_lazy` itself, no call of it between. The built data is the
+    # library's own and no one else holds it: it is frozen when first read through `data`; the
+    # library's own readers use `_raw()` and never change it.
+    _owned = _lazy
 
     def _raw(self) -> Mapping[str, Any]:
         """The data as held (built or parsed once, then kept), for the library's own readers."""
