@@ -226,3 +226,21 @@ def test_lp3_an_academic_year_past_the_years_there_are_says_which_there_are(year
         academic_year(year)
     assert academic_year("9998/99").end == date(9999, 8, 31)
     assert academic_year("0001/02").start == date(1, 9, 1)
+
+
+def test_lp4_a_clock_refusal_writes_a_year_before_1000_in_four_digits() -> None:
+    """A refusal naming a stamp of year 999 (only an edited row holds one) wrote `999-12-31`,
+    which no reader takes for a date; it writes `0999-12-31` as the log's own stamps do."""
+    from reintegration_fsm.errors import StoreError
+    from reintegration_fsm.stores.clocks import refuse_clock_behind
+
+    with pytest.raises(StoreError) as refused:
+        refuse_clock_behind(
+            "c-1",
+            dt.datetime(999, 12, 31, 23, 59),
+            dt.datetime(2026, 1, 5, 9, 30),
+            "the case's last entry",
+            "save case 'c-1'",
+        )
+    assert "reads 0999-12-31 23:59 (UTC)" in str(refused.value)
+    assert "recorded at 2026-01-05 09:30," in str(refused.value)

@@ -17,7 +17,7 @@ from reintegration_fsm.case import Reintegration
 from reintegration_fsm.stores import checkpoints, opened
 from reintegration_fsm.stores.case_checks import check_case, note_stamp
 from reintegration_fsm.stores.checkpoints import Checkpoint
-from reintegration_fsm.stores.clocks import CLOCK_SLACK
+from reintegration_fsm.stores.clocks import CLOCK_SLACK, to_the_minute
 from reintegration_fsm.stores.entries import transition_from_row
 from reintegration_fsm.stores.model import Problem
 from reintegration_fsm.stores.redaction import by_seq, numbered
@@ -170,13 +170,13 @@ class Audit:
         if checkpoint is None or checkpoint.authority != self.scope:
             return []
         latest = checkpoint.taken_at - CLOCK_SLACK
-        taken = f"the checkpoint of {checkpoint.taken_at:%Y-%m-%d %H:%M}"
+        taken = f"the checkpoint of {to_the_minute(checkpoint.taken_at)}"
         held = 0 if wanted is None else wanted.version
         found = [
             Problem(
                 case_id,
                 int(entry["seq"]),
-                f"recorded at {stamp:%Y-%m-%d %H:%M}, before {taken}, which held the case at "
+                f"recorded at {to_the_minute(stamp)}, before {taken}, which held the case at "
                 f"{f'entry {held}' if held else 'no entry'}: written after it and dated back",
             )
             for entry in entries[held:]
@@ -191,7 +191,7 @@ class Audit:
                 Problem(
                     case_id,
                     seq,
-                    f"redaction {note['number']} recorded at {stamp:%Y-%m-%d %H:%M}, before "
+                    f"redaction {note['number']} recorded at {to_the_minute(stamp)}, before "
                     f"{taken}, which held {kept} of the entry's: written after it and dated "
                     "back",
                 )

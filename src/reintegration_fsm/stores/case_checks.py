@@ -12,7 +12,7 @@ from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.case import Reintegration
 from reintegration_fsm.errors import FormInvalid
 from reintegration_fsm.stores import opened
-from reintegration_fsm.stores.clocks import CLOCK_SLACK
+from reintegration_fsm.stores.clocks import CLOCK_SLACK, to_the_minute
 from reintegration_fsm.stores.entries import transitions_read
 from reintegration_fsm.stores.hashing import GENESIS, entry_hash
 from reintegration_fsm.stores.model import Problem
@@ -46,7 +46,7 @@ SUMMARY_COLUMNS = (
 
 def _dated_back(stamp: dt.datetime, before: str, then: dt.datetime) -> str:
     return (
-        f"recorded at {stamp:%Y-%m-%d %H:%M}, before {before} ({then:%Y-%m-%d %H:%M}) by more "
+        f"recorded at {to_the_minute(stamp)}, before {before} ({to_the_minute(then)}) by more "
         "than two machines' clocks differ: dated back behind the store"
     )
 

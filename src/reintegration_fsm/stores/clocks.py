@@ -15,6 +15,12 @@ def utc_now() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
 
 
+def to_the_minute(stamp: datetime) -> str:
+    """A stamp as a message shows it, `0999-12-31 23:59`: the year always in four digits, which
+    `%Y` does not give below 1000."""
+    return f"{stamp.date().isoformat()} {stamp:%H:%M}"
+
+
 CLOCK_SLACK = timedelta(minutes=10)
 """How far a record may be stamped before the one it follows and be put down to clocks: each
 entry and redaction record is stamped by the clock of the process that wrote it."""
@@ -35,8 +41,8 @@ def refuse_clock_behind(case_id: str, now: datetime, then: Any, follows: str, ac
     """
     if type(then) is datetime and now < then - CLOCK_SLACK:
         raise StoreError(
-            f"could not {act}: this machine's clock reads {now:%Y-%m-%d %H:%M} (UTC), before "
-            f"{follows}, recorded at {then:%Y-%m-%d %H:%M}, by more than the "
+            f"could not {act}: this machine's clock reads {to_the_minute(now)} (UTC), before "
+            f"{follows}, recorded at {to_the_minute(then)}, by more than the "
             f"{CLOCK_SLACK.seconds // 60} minutes two machines' clocks may differ; nothing "
             "was written. Correct this machine's clock (NTP) and try again",
             retryable=False,
