@@ -1,10 +1,12 @@
 """What the tests of files another user placed share: that user, the root the tests that plant
 a file need, a sticky folder anyone may write (as /tmp is), and the command line run in-process
-or as that user (reviews DF, RH, RI and LF)."""
+or as that user (reviews DF, RH, RI and LF), and a command prefix under which a folder's mode
+binds root too (reviews NU and DU)."""
 
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -56,3 +58,15 @@ sys.exit(cli(sys.argv[1:], prog_name="reintegration-fsm"))
 """
 """The command run as `nobody`, its modules (and the interpreter's, and those the library
 imports at their first use) loaded first as root, who may read where they are installed."""
+
+
+def without_file_access() -> list[str] | None:
+    """A command prefix under which a folder's mode bits bind this user (root drops the
+    capabilities that pass them by), or None where that cannot be arranged."""
+    if os.geteuid() != 0:
+        return []
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        return None
+    caps = "-dac_override,-dac_read_search,-fowner"
+    return [setpriv, f"--bounding-set={caps}", f"--inh-caps={caps}", "--"]

@@ -7,6 +7,7 @@ import html
 import json
 import os
 import re
+import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -15,9 +16,12 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+import reintegration_fsm
+from planting import without_file_access
 from reintegration_fsm.cli import cli
 
 invoke: Callable[..., Any] = CliRunner().invoke
+SOURCE = str(Path(reintegration_fsm.__file__).resolve().parent.parent)
 
 POSIX_FDS = pytest.mark.skipif(
     not os.path.isdir("/proc/self/fd"), reason="reads descriptors' paths from /proc/self/fd"
@@ -93,20 +97,36 @@ def test_a_disk_failing_to_sync_the_folder_is_reported(
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="a folder's mode bits are POSIX")
-@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root reads all")
 def test_a_folder_this_user_may_write_but_not_read_still_gets_the_file(
     demo_db: str, tmp_path: Path
 ) -> None:
     """A drop folder (mode 0333: written, not read) cannot be opened to sync: the file is
-    written all the same."""
+    written all the same. Root, who reads every folder, runs the command without the
+    capabilities that let it."""
+    prefix = without_file_access()
+    if prefix is None:
+        pytest.skip("setpriv is needed to keep root from reading a folder of mode 0333")
     drop = tmp_path / "drop"
     drop.mkdir()
     drop.chmod(0o333)
+    command = ["--db", demo_db, "export", "DEMO-0002", "-o", str(drop / "r.json")]
     try:
-        result = invoke(cli, ["--db", demo_db, "export", "DEMO-0002", "-o", str(drop / "r.json")])
-        assert result.exit_code == 0, result.output
+        result = subprocess.run(
+            [*prefix, sys.executable, "-m", "reintegration_fsm", *command],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONPATH": SOURCE},
+            check=False,
+        )
+        listed = subprocess.run(
+            [*prefix, sys.executable, "-c", f"import os; os.listdir({str(drop)!r})"],
+            capture_output=True,
+            check=False,
+        )
     finally:
         drop.chmod(0o700)
+    assert listed.returncode != 0, "the command could read the folder: nothing was tested"
+    assert result.returncode == 0, result.stderr
     assert (drop / "r.json").read_text(encoding="utf-8").startswith("{")
 
 

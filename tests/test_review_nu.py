@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import pydoc
-import shutil
 import subprocess
 import sys
 from datetime import date
@@ -14,6 +13,7 @@ from pathlib import Path
 import pytest
 
 import reintegration_fsm
+from planting import without_file_access
 from reintegration_fsm import Actor, Pupil, Reintegration, Role, SchoolCalendar, StoreError
 
 SOURCE = str(Path(reintegration_fsm.__file__).resolve().parent.parent)
@@ -49,18 +49,6 @@ def test_help_and_dir_of_the_package_show_every_public_name() -> None:
     assert "class InMemoryStore" in shown
 
 
-def _without_write_access() -> list[str] | None:
-    """A command prefix under which this user may not write a folder mode 0555 (root drops the
-    capabilities that would let it), or None where that cannot be arranged."""
-    if os.geteuid() != 0:
-        return []
-    setpriv = shutil.which("setpriv")
-    if setpriv is None:
-        return None
-    caps = "-dac_override,-dac_read_search,-fowner"
-    return [setpriv, f"--bounding-set={caps}", f"--inh-caps={caps}", "--"]
-
-
 def test_a_new_store_in_a_folder_this_user_may_not_write_names_the_folder(
     tmp_path: Path,
 ) -> None:
@@ -68,7 +56,7 @@ def test_a_new_store_in_a_folder_this_user_may_not_write_names_the_folder(
     database is unavailable: ... cannot be opened (SQLITE_CANTOPEN) ... Ask your database
     administrator.", exit 3: no folder named, and for a file in the officer's own folder there is
     no administrator to ask. A missing folder is exit 2 naming it; a read-only one should be too."""
-    prefix = _without_write_access()
+    prefix = without_file_access()
     if prefix is None:
         pytest.skip("setpriv is needed to make a folder read-only for root")
     folder = tmp_path / "ro"
