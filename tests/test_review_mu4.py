@@ -310,7 +310,7 @@ def test_cases_last_changed_on_the_figures_day_are_read_in_the_stream(
     assert report(demo_db, "--from", "2025-09-01", "--to", "2026-05-05")["cases"] == 4
 
 
-# -- fields.py as_day ------------------------------------------------------------------------
+# -- fields/converters.py as_day -------------------------------------------------------------
 def test_a_date_subclass_is_kept_as_the_plain_date_it_holds() -> None:
     """A date library's own date (a `date` subclass) becomes a plain `date`; a plain one is
     kept as it is."""
