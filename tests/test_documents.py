@@ -33,6 +33,7 @@ from reintegration_fsm import (
     documents,
 )
 from reintegration_fsm.demo import CASES
+from reintegration_fsm.documents import rendering
 from reintegration_fsm.forms import long_date
 from reintegration_fsm.forms.information import Measure, Professional
 from reintegration_fsm.protocol.payloads import Referral
@@ -182,7 +183,7 @@ def test_text_keeps_what_the_user_typed_verbatim() -> None:
 
 def test_autoescaping_is_on_for_html_and_undefined_is_strict() -> None:
     """The environment escapes .html templates and refuses undefined names."""
-    environment = documents._environment()
+    environment = rendering._environment()
     assert environment.undefined is StrictUndefined
     assert environment.autoescape("case.html") if callable(environment.autoescape) else False
     assert not environment.autoescape("case.txt")

@@ -81,10 +81,11 @@ def test_the_deferred_modules_are_loaded_when_used() -> None:
     checked with python-stdnum, once asked."""
     code = (
         "import datetime, sys\n"
-        "from reintegration_fsm import SchoolCalendar, documents\n"
+        "from reintegration_fsm import SchoolCalendar\n"
+        "from reintegration_fsm.documents import rendering\n"
         "SchoolCalendar.sample().add_school_days(datetime.date(2026, 1, 12), 5)\n"
         "assert 'holidays' in sys.modules\n"
-        "assert documents._environment().autoescape('case.html')\n"
+        "assert rendering._environment().autoescape('case.html')\n"
         "from reintegration_fsm.forms.pupil import written_upn\n"
         "assert written_upn('not a UPN') is None\n"
     )
