@@ -16,7 +16,7 @@ from reintegration_fsm.vocabulary import Role, Stage, Trigger
 
 _OPEN = STEP[Trigger.OPEN.value]
 _DISCHARGE = Trigger.DISCHARGE.value
-_AP_HEAD = Role.AP_HEAD  # read on every trigger: see `rules.reading` on reading members before 3.12
+_AP_HEAD = Role.AP_HEAD  # read on every trigger: see `rules.reviews` on reading members before 3.12
 _C = TypeVar("_C", bound="CaseShared")
 
 

@@ -83,7 +83,7 @@ from reintegration_fsm.vocabulary import (
 S = Stage
 K = ObligationKind
 D = DeadlineKind
-# Members read on every review, bound once (as in `rules.reading`: a slow read before 3.12).
+# Members read on every review, bound once (as in `rules.reviews`: a slow read before 3.12).
 _FINAL, _CONTINUE, _END = ReviewKind.FINAL, ReviewDecision.CONTINUE, ReviewDecision.END
 _FIRST_REVIEW, _SECOND_REVIEW = DeadlineKind.FIRST_REVIEW, DeadlineKind.SECOND_REVIEW
 _FINAL_REVIEW = DeadlineKind.FINAL_REVIEW

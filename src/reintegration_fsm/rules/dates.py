@@ -85,6 +85,11 @@ def judging_recorded() -> Iterator[None]:
         _RECORDED.reset(token)
 
 
+def is_judging_recorded() -> bool:
+    """Whether R16 is judging a recorded history now (within `judging_recorded`): a replay."""
+    return _RECORDED.get()
+
+
 def days_behind_first_zone() -> int:
     """How many days this machine's date is behind the date in FIRST_ZONE now (0 to 2)."""
     return min(2, max(0, (dt.datetime.now(FIRST_ZONE).date() - dt.date.today()).days))
@@ -109,7 +114,7 @@ def time_runs_forward(case: CaseState | None, _: object, on: dt.date) -> list[st
     return reasons
 
 
-def _more_than_a_year(agreed: dt.date, held_on: dt.date) -> bool:
+def more_than_a_year_after(agreed: dt.date, held_on: dt.date) -> bool:
     """True when a date a meeting agrees is more than a year (366 days) after the meeting: so
     far ahead that it would lock the case or hide it from the due list, as R16 keeps a step
     from being dated (R7's start, R9's next meeting and date of permanent admission)."""

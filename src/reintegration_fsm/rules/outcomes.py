@@ -8,12 +8,14 @@ from reintegration_fsm.errors import describe
 from reintegration_fsm.fields import INTEGER_MOST
 from reintegration_fsm.forms import SuccessfulOutcome, UnsuccessfulOutcome
 from reintegration_fsm.rules.reading import (
-    _MAKE_PERMANENT,
     CaseState,
     blank_as_read,
     in_order,
 )
-from reintegration_fsm.vocabulary import PARTY_WORDS, ObligationKind
+from reintegration_fsm.vocabulary import PARTY_WORDS, ObligationKind, ReviewDecision
+
+# Bound once, as `reviews` binds the members a review reads (a slow read before Python 3.12).
+_MAKE_PERMANENT = ReviewDecision.MAKE_PERMANENT
 
 DELETION_CONSENT_BASIS = (
     "School Attendance (Pupil Registration) (England) Regulations 2024, regulation 9(1)(c)(ii): "

@@ -7,13 +7,13 @@ import datetime as dt
 from reintegration_fsm.errors import describe
 from reintegration_fsm.protocol.definition import Protocol
 from reintegration_fsm.protocol.payloads import InitialMeetingRecord
-from reintegration_fsm.rules.dates import _more_than_a_year
+from reintegration_fsm.rules.dates import more_than_a_year_after
 from reintegration_fsm.rules.reading import (
     CaseState,
-    _missing,
-    _revised,
     blank_as_read,
     in_order,
+    missing_parties,
+    revised,
 )
 from reintegration_fsm.vocabulary import PARTY_WORDS, ObligationKind, Party
 
@@ -44,11 +44,11 @@ def initial_meeting_is_complete(
         reasons.append("The parent/carer was not present at the initial meeting.")
     if not meeting.child_present:
         reasons.append("The child was not present at the initial meeting.")
-    for party in _missing(meeting.signatures, SIGNERS):
+    for party in missing_parties(meeting.signatures, SIGNERS):
         reasons.append(f"The initial meeting form is not signed by {PARTY_WORDS[party]}.")
     if meeting.start_date < meeting.held_on:
         reasons.append("The start date is before the initial meeting.")
-    elif _more_than_a_year(meeting.start_date, meeting.held_on):
+    elif more_than_a_year_after(meeting.start_date, meeting.held_on):
         reasons.append(
             f"The start date {meeting.start_date.isoformat()} is more than a year after the "
             "initial meeting; a placement agreed to start so far ahead would lock the case."
@@ -62,7 +62,7 @@ def initial_meeting_is_complete(
     ):
         if blank_as_read(case, text):
             reasons.append(f"The expectations of {who} are not recorded.")
-    if blank_as_read(case, meeting.ap_support) and _revised(case):
+    if blank_as_read(case, meeting.ap_support) and revised(case):
         reasons.append(
             "The support the Alternative Provision setting will give throughout the "
             "reintegration is not recorded."

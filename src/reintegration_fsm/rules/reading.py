@@ -17,20 +17,9 @@ from reintegration_fsm.protocol.definition import Protocol
 from reintegration_fsm.records import Deadline, Obligation
 from reintegration_fsm.vocabulary import (
     PARTY_WORDS,
-    DeadlineKind,
     Party,
     ReviewDecision,
-    ReviewKind,
 )
-
-# The members the rules read on every review, bound once: before Python 3.12 each read of a
-# member off its class (`ReviewKind.FINAL`) takes EnumType.__getattr__'s slow path, some 45 ns,
-# and a review's rules and effects made a dozen such reads.
-_FINAL, _EMERGENCY = ReviewKind.FINAL, ReviewKind.EMERGENCY
-_CONTINUE, _END = ReviewDecision.CONTINUE, ReviewDecision.END
-_MAKE_PERMANENT = ReviewDecision.MAKE_PERMANENT
-_FIRST_REVIEW, _SECOND_REVIEW = DeadlineKind.FIRST_REVIEW, DeadlineKind.SECOND_REVIEW
-_CHILD = Party.CHILD
 
 
 class CaseState(Interface):
@@ -140,21 +129,22 @@ def blank_as_read(case: CaseState, value: str) -> bool:
     (`CaseState._blanks_as_stripped`) only when empty or whitespace, as histories
     recorded before were read. A replay accepts a recorded step that either reading accepts;
     a step taken now reads text today's way alone."""
-    return prints_nothing(value) if _reads_today(case) else not value.strip()
+    return prints_nothing(value) if reads_today(case) else not value.strip()
 
 
-def _reads_today(case: CaseState) -> bool:
+def reads_today(case: CaseState) -> bool:
     """False only on a replay's second reading of a recorded step (`blank_as_read`). A stand-in
     for a case, as a test suite writes one, need not know of replay's readings."""
     return not getattr(case, "_blanks_as_stripped", False)
 
 
-def _missing(present: Iterable[Party], needed: frozenset[Party]) -> list[Party]:
+def missing_parties(present: Iterable[Party], needed: frozenset[Party]) -> list[Party]:
+    """The parties of `needed` not among `present`, in `Party`'s order."""
     lacking = needed.difference(present)
     return [party for party in Party if party in lacking] if lacking else []
 
 
-def _revised(case: CaseState) -> bool:
+def revised(case: CaseState) -> bool:
     """True when the case runs under revision 2's rules (departures, R17 and the rest)."""
     return case.protocol.edition >= 2
 
@@ -177,7 +167,7 @@ def attending(case: CaseState, meeting: ReviewMeeting) -> frozenset[Party]:
     return meeting.named_parties if in_order(case) else meeting.parties
 
 
-def _unnamed(case: CaseState, meeting: ReviewMeeting, needed: frozenset[Party]) -> list[str]:
+def unnamed_parties(case: CaseState, meeting: ReviewMeeting, needed: frozenset[Party]) -> list[str]:
     """R9, R10 under edition 3: each party needed that is among the attendees only with a blank
     name."""
     named = attending(case, meeting)
@@ -186,7 +176,7 @@ def _unnamed(case: CaseState, meeting: ReviewMeeting, needed: frozenset[Party]) 
     return [
         f"{_capital(PARTY_WORDS[party])} is among the attendees only with a blank name: each "
         "party needs a named representative."
-        for party in _missing(named, needed)
+        for party in missing_parties(named, needed)
         if party in meeting.parties
     ]
 

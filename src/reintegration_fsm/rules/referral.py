@@ -8,9 +8,9 @@ from reintegration_fsm.forms import ConsentForm
 from reintegration_fsm.protocol.payloads import HostOffer, OpenCase, Referral
 from reintegration_fsm.rules.reading import (
     CaseState,
-    _reads_today,
-    _revised,
     blank_as_read,
+    reads_today,
+    revised,
     same_name_as_read,
 )
 from reintegration_fsm.vocabulary import Evidence, ObligationKind
@@ -76,7 +76,7 @@ def consent_is_complete(case: CaseState, form: ConsentForm, on: dt.date) -> list
         reasons.append("The parent does not understand the reasons for the reintegration.")
     if not form.agrees:
         reasons.append("The parent does not agree to a reintegration.")
-    if form.child_agrees is False and _revised(case):
+    if form.child_agrees is False and revised(case):
         reasons.append(
             'The child does not agree to a reintegration (Procedures: "If parents and the '
             'child/young person agree").'
@@ -152,9 +152,9 @@ def host_was_preferred(case: CaseState, offer: HostOffer, on: dt.date) -> list[s
     if any(same_name_as_read(case, offer.host_school, school) for school in preferred):
         return []
     # The schools named, not the form's blank entries; a history recorded before listed them
-    # all, as the replay's second reading of its step still does (`_reads_today`).
+    # all, as the replay's second reading of its step still does (`reads_today`).
     named = [school for school in preferred if not blank_as_read(case, school)]
-    listed = ", ".join(named if _reads_today(case) else preferred) or "none"
+    listed = ", ".join(named if reads_today(case) else preferred) or "none"
     return [
         f"{offer.host_school.strip()} is not among the schools the family asked to be considered "
         f"({listed}); the law requires the parents' views to be considered (process step 1)."

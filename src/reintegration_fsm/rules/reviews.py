@@ -7,26 +7,33 @@ import datetime as dt
 from reintegration_fsm.forms import ReviewMeeting, english_date
 from reintegration_fsm.forms.views import QUESTIONS as VIEWS_QUESTIONS
 from reintegration_fsm.protocol.payloads import EmergencyReview
-from reintegration_fsm.rules.dates import _RECORDED, _more_than_a_year
+from reintegration_fsm.rules.dates import is_judging_recorded, more_than_a_year_after
 from reintegration_fsm.rules.reading import (
-    _CHILD,
-    _CONTINUE,
-    _EMERGENCY,
-    _END,
-    _FINAL,
-    _FIRST_REVIEW,
-    _MAKE_PERMANENT,
-    _SECOND_REVIEW,
     CaseState,
-    _missing,
-    _reads_today,
-    _revised,
-    _unnamed,
     attending,
     blank_as_read,
     in_order,
+    missing_parties,
+    reads_today,
+    revised,
+    unnamed_parties,
 )
-from reintegration_fsm.vocabulary import PARTY_WORDS
+from reintegration_fsm.vocabulary import (
+    PARTY_WORDS,
+    DeadlineKind,
+    Party,
+    ReviewDecision,
+    ReviewKind,
+)
+
+# The members the rules read on every review, bound once: before Python 3.12 each read of a
+# member off its class (`ReviewKind.FINAL`) takes EnumType.__getattr__'s slow path, some 45 ns,
+# and a review's rules and effects made a dozen such reads.
+_FINAL, _EMERGENCY = ReviewKind.FINAL, ReviewKind.EMERGENCY
+_CONTINUE, _END = ReviewDecision.CONTINUE, ReviewDecision.END
+_MAKE_PERMANENT = ReviewDecision.MAKE_PERMANENT
+_FIRST_REVIEW, _SECOND_REVIEW = DeadlineKind.FIRST_REVIEW, DeadlineKind.SECOND_REVIEW
+_CHILD = Party.CHILD
 
 
 # R9 ----------------------------------------------------------------------------------------------
@@ -76,9 +83,9 @@ def review_is_complete(case: CaseState, meeting: ReviewMeeting, on: dt.date) -> 
     elif meeting.child_views.gathered_on > meeting.held_on:
         reasons.append("The child's views were gathered after the review, not before it.")
     needed = case.protocol.review_parties
-    for party in _missing(meeting.parties, needed):
+    for party in missing_parties(meeting.parties, needed):
         reasons.append(f"The review was not attended by {PARTY_WORDS[party]}.")
-    reasons.extend(_unnamed(case, meeting, needed))
+    reasons.extend(unnamed_parties(case, meeting, needed))
     decision = meeting.decision
     if decision is _END:
         reasons.append(
@@ -92,7 +99,10 @@ def review_is_complete(case: CaseState, meeting: ReviewMeeting, on: dt.date) -> 
             reasons.append("A final review that extends the placement must set the next meeting.")
         elif meeting.next_meeting <= meeting.held_on:
             reasons.append("The next meeting must be after this review.")
-        elif _more_than_a_year(meeting.next_meeting, meeting.held_on) and not _RECORDED.get():
+        elif (
+            more_than_a_year_after(meeting.next_meeting, meeting.held_on)
+            and not is_judging_recorded()
+        ):
             reasons.append(
                 f"The next meeting on {meeting.next_meeting.isoformat()} is more than a year "
                 "after this review; a meeting agreed so far ahead would keep the case off the "
@@ -108,16 +118,16 @@ def _permanent_from_problems(case: CaseState, meeting: ReviewMeeting) -> list[st
     most a year after it in a new step (a history recorded before the limit still replays)."""
     agreed = meeting.permanent_from
     if agreed is None:
-        if _revised(case):
+        if revised(case):
             return [
                 "A permanent move needs the agreed date of permanent admission (process step 8)."
             ]
         return []
     if agreed < meeting.held_on:
-        if _revised(case):
+        if revised(case):
             return ["The date of permanent admission cannot be before the final review."]
         return []
-    if _more_than_a_year(agreed, meeting.held_on) and not _RECORDED.get():
+    if more_than_a_year_after(agreed, meeting.held_on) and not is_judging_recorded():
         return [
             f"The date of permanent admission {agreed.isoformat()} is more than a year after "
             "the final review; a move agreed so far ahead would lock the case, its successful "
@@ -161,7 +171,7 @@ def _views_practice(case: CaseState, meeting: ReviewMeeting) -> list[str]:
     # (either reading is of each character alone).
     if (
         views.answered == 0
-        if _reads_today(case)
+        if reads_today(case)
         else blank_as_read(case, "".join([getattr(views, q) for q in VIEWS_QUESTIONS]))
     ):
         found.append("The child's views form answers none of its five questions.")
@@ -185,9 +195,9 @@ def emergency_review_is_complete(
     if meeting.kind is not _EMERGENCY:
         reasons.append("The meeting is not recorded as an emergency review.")
     needed = case.protocol.emergency_review_parties
-    for party in _missing(meeting.parties, needed):
+    for party in missing_parties(meeting.parties, needed):
         reasons.append(f"The emergency review did not include {PARTY_WORDS[party]}.")
-    reasons.extend(_unnamed(case, meeting, needed))
+    reasons.extend(unnamed_parties(case, meeting, needed))
     if meeting.decision is _MAKE_PERMANENT:
         reasons.append("An emergency review decides to continue or to end, not a permanent move.")
     elif meeting.decision is _CONTINUE:
