@@ -158,7 +158,7 @@ def test_tm2_a_history_recorded_before_the_limit_still_replays_and_verifies(
     case = built("tm2-old", 9)
     agreed = dt.date(9999, 12, 31)
     with monkeypatch.context() as before_the_limit:
-        before_the_limit.setattr(rules.reviews, "_more_than_a_year", lambda *_: False)
+        before_the_limit.setattr(rules.reviews, "more_than_a_year_after", lambda *_: False)
         case.hold_review(
             final_review(decision=decision, **{field: agreed}), by=HOST_STAFF, on=FINAL_REVIEW
         )
