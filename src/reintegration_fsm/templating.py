@@ -1,7 +1,9 @@
 """The Jinja2 environment every page and letter the library renders is made in: HTML escaped,
 a placeholder without a value an error (never left blank), the lines as the templates lay them
-out. Every environment also finds the rules all pages share, written once, under `shared/`
-(`{% include "shared/page.css" %}` inside a page's `<style>`: the page stays one file)."""
+out. Every environment also finds what pages share, written once, under `shared/`: the rules
+all pages share (`{% include "shared/page.css" %}` inside a page's `<style>`: the page stays
+one file), and a form as every page showing forms shows it (`{% from "shared/form.html" import
+form %}`, its rules `shared/form.css`)."""
 
 from __future__ import annotations
 
