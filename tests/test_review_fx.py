@@ -1,10 +1,13 @@
 """Review FX: the forms as the forms page (`render --html`) and the subject access response
 (`export --format html`) show them: written once (templates/shared/form.html, form.css), so a
-letter's list keeps its lines in both (SH3, SH4)."""
+letter's list keeps its lines in both (SH3, SH4); and the response's obligations, on a phone,
+give their basis a column a sentence can be read in (DU3)."""
 
 from __future__ import annotations
 
 import html
+import json
+import re
 from importlib import resources
 from pathlib import Path
 
@@ -145,3 +148,88 @@ def test_a_reason_typed_over_lines_keeps_them_in_the_letter(
     value, console = measured(out, tmp_path, LETTER_LINES)
     assert value["lines"][:2] == [3, 1], value
     assert console == []
+
+
+# -- DU3: the obligations' basis at 320 pixels ------------------------------------------------
+
+BASIS_HARNESS = """<script>
+  const table = document.querySelector('table[aria-labelledby$="-obligations"]');
+  const basis = [...table.querySelectorAll("thead th")].pop();
+  const cut = [];
+  for (const cell of table.querySelectorAll("td")) {
+    const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      for (const word of node.data.matchAll(/\\S+/g)) {
+        const range = document.createRange();
+        range.setStart(node, word.index);
+        range.setEnd(node, word.index + word[0].length);
+        if (new Set([...range.getClientRects()].map((b) => Math.round(b.top))).size > 1) {
+          cut.push(word[0]);
+        }
+      }
+    }
+  }
+  window.parent.document.documentElement.setAttribute("data-measured", JSON.stringify({
+    heading: basis.textContent,
+    basis: basis.getBoundingClientRect().width,
+    box: table.parentElement.getBoundingClientRect().width,
+    scrolls: table.parentElement.classList.contains("scroll"),
+    cut: cut,
+    page: document.documentElement.scrollWidth,
+    window: document.documentElement.clientWidth}));
+</script>"""
+
+
+def test_the_obligations_basis_is_readable_at_320_pixels(demo_db: str, tmp_path: Path) -> None:
+    """DU3: at 320 CSS pixels the obligations' "Basis" column (a sentence citing the School
+    Attendance Regulations) was some 80 pixels wide, a word a line. It keeps 15em (some 200
+    pixels, four or five words a line, narrower than the box so that scrolled it is seen
+    whole); the table scrolls in its own box, the page does not, and no word is cut
+    ("9(1)(c)" was laid out "9(1)" above "(c)" once the column widened). The response is shown
+    in a frame 320 pixels wide (headless chromium lays a window out at 500 at least)."""
+    import test_report_browser as browser
+
+    browser.chromium()
+    response = page(demo_db, "export", "DEMO-0002", "--format", "html")
+    assert "9(1)(c)" in response
+    shown = tmp_path / "phone.html"
+    shown.write_text(
+        '<!DOCTYPE html><html><body style="margin: 0"><iframe title="response" '
+        'style="width: 320px; height: 900px; border: 0" srcdoc="'
+        + html.escape(response.replace("</body>", BASIS_HARNESS + "</body>"), quote=True)
+        + '"></iframe></body></html>',
+        encoding="utf-8",
+    )
+    result = browser.browse(shown, "--dump-dom", "--window-size=600,900", profile=tmp_path / "p")
+    assert result.returncode == 0, result.stderr[-2000:]
+    found = re.search(r'data-measured="([^"]*)"', result.stdout)
+    assert found is not None, result.stderr[-2000:]
+    value = json.loads(html.unescape(found[1]))
+    assert value["heading"] == "Basis"
+    assert 180 <= value["basis"] <= value["box"], value
+    assert value["scrolls"], value
+    assert value["cut"] == [], value
+    assert value["window"] <= 320, value
+    assert value["page"] <= value["window"], value
+
+
+def test_a_citation_is_kept_on_one_line_and_escaped() -> None:
+    """A run a browser may break inside ("9(1)(c)(ii):", "part-time") is kept whole; the text
+    around it, and anything typed into it, is escaped."""
+    from reintegration_fsm.cli.subject_access import _whole
+
+    shown = str(_whole("regulation 9(1)(c)(ii): <b>part-time</b>"))
+    assert shown == (
+        'regulation <span class="whole">9(1)(c)(ii):</span> '
+        '<span class="whole">&lt;b&gt;part-time&lt;/b&gt;</span>'
+    )
+
+
+def test_a_word_no_browser_breaks_is_left_as_it_is() -> None:
+    """The allowing side: a word with a bracket or a comma only at an end ("(Pupil", "2024,")
+    is given no span."""
+    from reintegration_fsm.cli.subject_access import _whole
+
+    assert str(_whole("School Attendance (Pupil Registration) 2024, a")) == (
+        "School Attendance (Pupil Registration) 2024, a"
+    )

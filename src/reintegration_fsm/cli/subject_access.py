@@ -261,6 +261,7 @@ def render_html(value: Mapping[str, Any], held: Sequence[Held]) -> str:
             cases=cases,
             words=_words,
             dated=_dated,
+            whole=_whole,
             entered_later=_entered_later,
             days=documents.DAYS,
             no_session=documents.NO_SESSION,
@@ -291,3 +292,25 @@ def _dated(value: Any) -> Markup:
     from markupsafe import Markup, escape
 
     return Markup(_ISO_DAY.sub(lambda day: f'<span class="date">{day[0]}</span>', escape(value)))
+
+
+_BREAKABLE = re.compile(r"\S*\S[^\w\s]\S+")
+"""A run of characters without a space that a browser may break inside: after a bracket or a
+hyphen with more to follow ("9(1)(c)", "13(4):", "part-time")."""
+
+
+def _whole(value: Any) -> Markup:
+    """`value` escaped, each run of it a browser could break inside (`_BREAKABLE`) kept on one
+    line: "regulation 9(1)(c)" was laid out "9(1)" above "(c)". In a table of whole words
+    (`whole-words`), a column widens and the table scrolls in its box rather than cut one."""
+    from markupsafe import Markup, escape
+
+    text = str(value)
+    parts = []
+    last = 0
+    for run in _BREAKABLE.finditer(text):
+        parts.append(escape(text[last : run.start()]))
+        parts.append(Markup('<span class="whole">%s</span>') % run[0])
+        last = run.end()
+    parts.append(escape(text[last:]))
+    return Markup("").join(parts)
