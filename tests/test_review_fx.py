@@ -233,3 +233,11 @@ def test_a_word_no_browser_breaks_is_left_as_it_is() -> None:
     assert str(_whole("School Attendance (Pupil Registration) 2024, a")) == (
         "School Attendance (Pupil Registration) 2024, a"
     )
+
+
+def test_the_plain_text_timetable_heads_its_last_column_as_the_seeds_form(demo_db: str) -> None:
+    """FX4: the plain-text forms (`render --text`) headed the timetable's last column "Time in
+    education", where the seed's form and both HTML pages have "Time in Education"."""
+    text = page(demo_db, "render", "DEMO-0002", "--text")
+    header = next(line for line in text.splitlines() if line.startswith("Week beginning"))
+    assert header.split("|")[-1].strip() == "Time in Education"
