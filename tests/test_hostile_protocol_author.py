@@ -178,12 +178,15 @@ def test_under_an_id_alone_is_refused_when_no_version_or_two_are_in_force(tmp_pa
 
 
 @pytest.mark.parametrize(
-    ("extra", "field", "at_end"),
-    [('role.hold_review = ["ap_head"]\n', "role", False), ("[extra.sub]\nx = 1\n", "extra", True)],
+    ("extra", "field", "at_end", "hint"),
+    [
+        ('role.hold_review = ["ap_head"]\n', "role", False, "; did you mean roles?"),
+        ("[extra.sub]\nx = 1\n", "extra", True, ""),
+    ],
     ids=["dotted-key", "dotted-table"],
 )
 def test_an_unknown_key_written_dotted_or_as_a_table_is_refused_at_its_line(
-    extra: str, field: str, at_end: bool
+    extra: str, field: str, at_end: bool, hint: str
 ) -> None:
     """`role.hold_review = [...]`, a tired author's `roles`, was refused as "role: is not a
     protocol field" with no line, as was an unknown `[extra.sub]` table: the lines were
@@ -192,8 +195,8 @@ def test_an_unknown_key_written_dotted_or_as_a_table_is_refused_at_its_line(
     line = len(text.split("\n")) if at_end else 1
     with pytest.raises(ProtocolDefinitionError) as refused:
         Protocol.from_toml(text + extra if at_end else extra + text, "ex.toml")
-    assert refused.value.problems == ((field, "is not a protocol field", line),)
-    assert f"ex.toml, line {line}: {field}: is not a protocol field" in str(refused.value)
+    assert refused.value.problems == ((field, "is not a protocol field" + hint, line),)
+    assert f"ex.toml, line {line}: {field}: is not a protocol field{hint}" in str(refused.value)
 
 
 def test_verify_without_a_cases_protocol_names_the_protocol_to_register(tmp_path: Path) -> None:

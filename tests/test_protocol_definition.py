@@ -528,7 +528,10 @@ def test_parties_and_evidence_may_be_given_by_their_values() -> None:
 def test_a_set_of_parties_that_is_not_a_list_is_refused_naming_the_choices() -> None:
     error = refused(emergency_review_parties="ap")
     assert error.field == "emergency_review_parties"
-    assert error.problem == ("must be a list of Party values (ap, host, parent, child, la, other)")
+    assert error.problem == (
+        "must be a list of Party values (ap, host, parent, child, la, other), not the text "
+        """'ap': write a list in square brackets, as ["ap"]"""
+    )
 
 
 def test_evidence_may_be_empty_but_the_parties_at_an_emergency_review_may_not() -> None:
@@ -647,7 +650,7 @@ def test_roles_that_are_not_a_mapping_are_refused() -> None:
 def test_an_unknown_trigger_in_the_roles_is_refused_naming_it() -> None:
     error = refused(roles={**WORCESTERSHIRE.roles, "reopen": frozenset({Role.AP_HEAD})})
     assert error.field == "roles.reopen"
-    assert error.problem.startswith("is not a trigger; the triggers are ")
+    assert error.problem.startswith("is not a trigger; did you mean open? The triggers are ")
     assert "record_consent" in error.problem
 
 
@@ -1078,7 +1081,11 @@ def test_a_set_of_values_must_be_a_frozenset_of_them_and_maybe_not_empty(needed:
 @pytest.mark.parametrize(
     ("first", "problem"),
     [
-        ("ap", "must be a list of Party values (ap, host, parent, child, la, other)"),
+        (
+            "ap",
+            "must be a list of Party values (ap, host, parent, child, la, other), not the text "
+            """'ap': write a list in square brackets, as ["ap"]""",
+        ),
         ([], "must name at least one"),
     ],
     ids=["not-a-list", "none"],
@@ -1239,7 +1246,7 @@ EDITION_99 = ("edition", "must be one of (1, 2, 3), not 99")
         ({"roles": ["ap_head"]}, ("roles", "must map each trigger to the roles that fire it")),
         (
             {"roles": {**ROLES, "reopen": frozenset({Role.AP_HEAD})}},
-            ("roles.reopen", f"is not a trigger; the triggers are {TRIGGERS}"),
+            ("roles.reopen", f"is not a trigger; did you mean open? The triggers are {TRIGGERS}"),
         ),
         (
             {"roles": {**ROLES, "withdraw": ["governor"]}},
@@ -1258,7 +1265,8 @@ EDITION_99 = ("edition", "must be one of (1, 2, 3), not 99")
             {"review_parties": "ap"},
             (
                 "review_parties",
-                "must be a list of Party values (ap, host, parent, child, la, other)",
+                "must be a list of Party values (ap, host, parent, child, la, other), not the "
+                """text 'ap': write a list in square brackets, as ["ap"]""",
             ),
         ),
         ({"emergency_review_parties": []}, ("emergency_review_parties", "must name at least one")),
@@ -1762,12 +1770,17 @@ def test_a_list_that_is_no_list_or_holds_no_text_is_named_as_given() -> None:
     """What is not a list at all is quoted whole (there is no one item to name), and an item
     that is not text is named as it is (mutmut found these messages unpinned)."""
     choices = "(ap, host, parent, child, la, other)"
-    assert refused(review_parties="ap").problem == f"must be a list of Party values {choices}"
+    assert refused(review_parties="ap").problem == (
+        f"must be a list of Party values {choices}, not the text 'ap': write a list in square "
+        'brackets, as ["ap"]'
+    )
     assert refused(review_parties=["ap", 5]).problem == (
         f"must be a list of Party values {choices}, not 5"
     )
     roles = refused(roles={**ROLES, "hold_review": "ap_head"})
-    assert roles.problem.endswith("), not 'ap_head'"), roles.problem
+    assert roles.problem.endswith(
+        """), not the text 'ap_head': write a list in square brackets, as ["ap_head"]"""
+    ), roles.problem
 
 
 @pytest.mark.parametrize(

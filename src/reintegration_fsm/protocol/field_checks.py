@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import types
 from collections.abc import Callable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
@@ -203,6 +204,32 @@ def _unclear(name: Any) -> str:
     return "" if why is None else f": it {why}"
 
 
+def _unknown(name: Any, known: Sequence[str]) -> str:
+    """What follows "is not a ..." of a key no field or trigger has: `_unclear`'s reason where
+    it holds a character that makes it read as another, else `; did you mean NAME?` where one
+    of the `known` names is close to it (`reveiw_weeks`, `role`), else "" (review AU, AU2)."""
+    if not isinstance(name, str):
+        return ""
+    unclear = _unclear(name)
+    if unclear:
+        return unclear
+    near = difflib.get_close_matches(name.lower(), known, n=1)
+    return f"; did you mean {near[0]}?" if near else ""
+
+
+def _text_for_list(value: Any) -> str:
+    """`, not the text ...: write ...` where `value`, given where a list is wanted, is text
+    (`hold_review = "ap_head"`, `review_parties = "ap, host"`): quoting the text alone read as
+    if the name in it were no role or party (review AU, AU3). "" for anything else."""
+    if not isinstance(value, str):
+        return ""
+    advice = f", not the text {_shown(value)}: write a list in square brackets"
+    items = value.replace(",", " ").split()
+    if not items or len(items) > len(Role) or not all(item.isidentifier() for item in items):
+        return advice  # no names to quote back, or what is no name
+    return advice + ", as [" + ", ".join(f'"{item}"' for item in items) + "]"
+
+
 PartiesGiven = AbstractSet[Party | str] | Sequence[Party | str]
 """Parties as a `Protocol` takes them: a set, list or tuple of parties or their values."""
 EvidenceGiven = AbstractSet[Evidence | str] | Sequence[Evidence | str]
@@ -233,7 +260,7 @@ def _set_of(enum_type: type[Any], *, needed: bool) -> Any:
                 instance,
                 attribute,
                 f"must be a list of {enum_type.__name__} values ({choices})"
-                f"{_stranger(enum_type, value)}",
+                f"{_stranger(enum_type, value) or _text_for_list(value)}",
             )
         if needed and not value:
             raise fail_definition(instance, attribute, "must name at least one")
@@ -311,15 +338,14 @@ def _check_roles(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> 
         if not isinstance(trigger, str) or trigger not in triggers:
             listed = ", ".join(sorted(triggers))
             named = trigger if isinstance(trigger, str) else _shown(trigger)
+            hint = _unknown(trigger, sorted(triggers))
+            then = " The" if hint.endswith("?") else "; the"  # after a question, a sentence
             problems.append(
-                (
-                    f"roles.{named}",
-                    f"is not a trigger{_unclear(trigger)}; the triggers are {listed}",
-                )
+                (f"roles.{named}", f"is not a trigger{hint}{then} triggers are {listed}")
             )
         elif not isinstance(roles, frozenset) or not all(isinstance(r, Role) for r in roles):
             choices = ", ".join(role.value for role in Role)
-            stranger = _stranger(Role, roles) or f", not {_shown(roles)}"
+            stranger = _stranger(Role, roles) or _text_for_list(roles) or f", not {_shown(roles)}"
             problems.append((f"roles.{trigger}", f"must be a list of roles ({choices}){stranger}"))
         elif not roles:
             problems.append((f"roles.{trigger}", "no role may fire it"))

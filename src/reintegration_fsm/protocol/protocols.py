@@ -41,7 +41,7 @@ from reintegration_fsm.protocol.field_checks import (
     _roles,
     _set_of,
     _shown,
-    _unclear,
+    _unknown,
     _weeks,
     _years,
 )
@@ -323,9 +323,12 @@ class Protocol:
         if not isinstance(where, str):
             raise FormInvalid("from_toml", "where", f"must be text, not {_shown(where)}")
         data, places = _read_toml(text, where)
-        known = {field.name for field in attrs.fields(cls)}
+        fields_in_order = [field.name for field in attrs.fields(cls)]
+        known = set(fields_in_order)
         problems = [
-            (key, f"is not a protocol field{_unclear(key)}") for key in data if key not in known
+            (key, f"is not a protocol field{_unknown(key, fields_in_order)}")
+            for key in data
+            if key not in known
         ]
         values = {key: value for key, value in data.items() if key in known}
         roles = data.get("roles")

@@ -1,0 +1,104 @@
+"""Review AU: an authority's protocol author, working from the docs alone.
+
+An officer of an invented authority (Northmoor Council) writes its protocol as a file, checks
+it, runs cases under it and publishes a second version. These tests pin what the review found
+unclear: a typo'd key named with no hint of the field meant, text written where a list is
+wanted quoted as if the name in it were no role, a copy of the seed's file under its id refused
+with neither the line nor what it changed, and `--under ID` picking one of several versions
+without saying which.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from reintegration_fsm import Protocol, ProtocolDefinitionError
+
+NORTHMOOR = """\
+# Northmoor Council (invented): an offer within 15 school days, reviews at 3, 5 and 6 weeks.
+id = "northmoor"
+version = "1"
+title = "Northmoor Council Reintegration Protocol"
+source = "Invented for review AU"
+effective_from = 2025-09-01
+
+place_offer_school_days = 15
+review_weeks = [3, 5, 6]
+weighting_points = 2
+review_parties = ["ap", "host", "parent", "la"]
+"""
+
+
+def refused(text: str) -> ProtocolDefinitionError:
+    with pytest.raises(ProtocolDefinitionError) as caught:
+        Protocol.from_toml(text, "northmoor.toml")
+    return caught.value
+
+
+def test_the_northmoor_file_reads_with_its_own_numbers() -> None:
+    northmoor = Protocol.from_toml(NORTHMOOR, "northmoor.toml")
+    assert (northmoor.place_offer_school_days, northmoor.review_weeks) == (15, (3, 5, 6))
+    assert northmoor.weighting_points == 2
+    assert northmoor.opens_cases
+
+
+# -- AU2: an unknown key says which field or trigger it is close to ---------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [("reveiw_weeks", "review_weeks"), ("weighting", "weighting_points"), ("role", "roles")],
+)
+def test_a_mistyped_field_is_refused_saying_which_field_was_meant(typed: str, meant: str) -> None:
+    text = NORTHMOOR.replace("review_weeks = [3, 5, 6]\n", f"{typed} = 1\n")
+    error = refused(text)
+    assert error.problems[0] == (typed, f"is not a protocol field; did you mean {meant}?", 9)
+
+
+def test_a_key_like_no_field_is_refused_without_a_guess() -> None:
+    error = refused('extends = "northshire"\n' + NORTHMOOR)
+    assert error.problems == (("extends", "is not a protocol field", 1),)
+
+
+def test_a_mistyped_trigger_says_which_was_meant_and_lists_them_all() -> None:
+    error = refused(NORTHMOOR + '[roles]\nhold_reveiw = ["ap_head"]\n')
+    assert error.field == "roles.hold_reveiw"
+    assert error.problem.startswith("is not a trigger; did you mean hold_review? The triggers are ")
+    assert error.problem.endswith("start_placement, withdraw")
+
+
+def test_a_trigger_like_none_lists_them_without_a_guess() -> None:
+    error = refused(NORTHMOOR + '[roles]\nzzz = ["ap_head"]\n')
+    assert error.problem.startswith("is not a trigger; the triggers are call_emergency_review")
+
+
+# -- AU3: text where a list is wanted says to write a list -------------------------------------
+
+
+def test_a_trigger_given_one_role_as_text_is_told_to_write_a_list() -> None:
+    error = refused(NORTHMOOR + '[roles]\nhold_review = "ap_head"\n')
+    assert (error.field, error.line) == ("roles.hold_review", 13)
+    assert error.problem.endswith(
+        """, not the text 'ap_head': write a list in square brackets, as ["ap_head"]"""
+    )
+    allowed = Protocol.from_toml(NORTHMOOR + '[roles]\nhold_review = ["ap_head"]\n')
+    assert {role.value for role in allowed.roles_for("hold_review")} == {"ap_head"}
+
+
+def test_parties_given_as_text_are_told_to_write_a_list_of_them() -> None:
+    text = NORTHMOOR.replace(
+        'review_parties = ["ap", "host", "parent", "la"]', 'review_parties = "ap, host, parent"'
+    )
+    error = refused(text)
+    assert (error.field, error.line) == ("review_parties", 11)
+    assert error.problem.endswith(
+        """, not the text 'ap, host, parent': write a list in square brackets, as ["ap", """
+        '"host", "parent"]'
+    )
+
+
+def test_text_holding_no_names_is_told_to_write_a_list_without_a_made_up_one() -> None:
+    error = refused(NORTHMOOR + '[roles]\nhold_review = "ap_head; host_head"\n')
+    assert error.problem.endswith(
+        ", not the text 'ap_head; host_head': write a list in square brackets"
+    )
