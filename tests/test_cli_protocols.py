@@ -150,6 +150,17 @@ def test_show_names_a_registered_protocol() -> None:
 SEED = Path(__file__).resolve().parent.parent / "src" / "reintegration_fsm" / "protocol"
 
 
+SEED_ID_LINE = next(
+    number
+    for number, row in enumerate(
+        (SEED / "worcestershire.toml").read_text(encoding="utf-8").splitlines(), start=1
+    )
+    if row.startswith("id = ")
+)
+"""The line of the seed's file that gives its `id`, where a file changing its rules under its
+name is refused (review AU, AU4)."""
+
+
 def fake_seed(tmp_path: Path) -> Path:
     """A file claiming the shipped `worcestershire 3`, with nine weighting points, not three."""
     fake = tmp_path / "fake.toml"
@@ -170,8 +181,9 @@ def test_show_refuses_a_file_that_check_refuses(tmp_path: Path) -> None:
         shown.stderr
         == checked.stderr
         == (
-            f"error: protocol file {fake}: worcestershire 3 is a protocol the library ships; give "
-            "yours an id of your own (as exampleshire)\n"
+            f"error: protocol file {fake}, line {SEED_ID_LINE}: id: worcestershire 3 is a protocol "
+            "the library ships, and the file changes its weighting_points; give yours an id "
+            "of your own (as exampleshire)\n"
         )
     )
     assert shown.stdout == ""
@@ -291,8 +303,9 @@ def test_show_under_refuses_a_registered_file_the_registry_refuses(tmp_path: Pat
     result = invoke("--protocol", str(fake), "protocol", "show", "--under", "worcestershire@3")
     assert result.exit_code == 2
     assert result.stderr == (
-        f"error: protocol file {fake}: worcestershire 3 is a protocol the library ships; give "
-        "yours an id of your own (as exampleshire)\n"
+        f"error: protocol file {fake}, line {SEED_ID_LINE}: id: worcestershire 3 is a protocol "
+        "the library ships, and the file changes its weighting_points; give yours an id of "
+        "your own (as exampleshire)\n"
     )
     assert "weighting_points" not in result.stdout
 

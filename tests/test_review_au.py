@@ -10,9 +10,16 @@ without saying which.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from click.testing import CliRunner, Result
 
 from reintegration_fsm import Protocol, ProtocolDefinitionError
+from reintegration_fsm.cli import cli
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED_FILE = ROOT / "src" / "reintegration_fsm" / "protocol" / "worcestershire.toml"
 
 NORTHMOOR = """\
 # Northmoor Council (invented): an offer within 15 school days, reviews at 3, 5 and 6 weeks.
@@ -27,6 +34,10 @@ review_weeks = [3, 5, 6]
 weighting_points = 2
 review_parties = ["ap", "host", "parent", "la"]
 """
+
+
+def invoke(*args: str) -> Result:
+    return CliRunner().invoke(cli, list(args))
 
 
 def refused(text: str) -> ProtocolDefinitionError:
@@ -102,3 +113,29 @@ def test_text_holding_no_names_is_told_to_write_a_list_without_a_made_up_one() -
     assert error.problem.endswith(
         ", not the text 'ap_head; host_head': write a list in square brackets"
     )
+
+
+# -- AU4: a copy of the seed's file under its name: the id's line and what it changes ----------
+
+
+def test_the_seeds_name_with_other_rules_is_refused_at_the_id_line_naming_them(
+    tmp_path: Path,
+) -> None:
+    text = SEED_FILE.read_text(encoding="utf-8")
+    assert "\nplace_offer_school_days = 20\n" in text
+    copied = tmp_path / "northmoor.toml"
+    copied.write_text(text.replace("place_offer_school_days = 20", "place_offer_school_days = 15"))
+    line = next(n for n, row in enumerate(text.splitlines(), 1) if row.startswith("id = "))
+    result = invoke("protocol", "check", str(copied))
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"error: protocol file {copied}, line {line}: id: worcestershire 3 is a protocol the "
+        "library ships, and the file changes its place_offer_school_days; give yours an id of "
+        "your own (as exampleshire)\n"
+    )
+    retitled = tmp_path / "retitled.toml"
+    retitled.write_text(text.replace('title = "', 'title = "Northmoor: ', 1))
+    assert "the file changes its title;" in invoke("protocol", "check", str(retitled)).stderr
+    same = tmp_path / "same.toml"
+    same.write_text(text)
+    assert invoke("protocol", "check", str(same)).exit_code == 0

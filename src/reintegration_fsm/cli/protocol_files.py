@@ -12,6 +12,8 @@ from reintegration_fsm.cli.errors import Failure
 from reintegration_fsm.cli.text import neutralise
 from reintegration_fsm.errors import PROBLEMS_SHOWN, ProtocolDefinitionError
 from reintegration_fsm.protocol.definition import (
+    KNOWN,
+    OWN_ID_EXAMPLE,
     WHOLE_FILE,
     Protocol,
     differing_rules,
@@ -61,7 +63,19 @@ def registrable_file(path: str) -> tuple[Protocol, str]:
     try:
         protocol_registry([found])
     except ProtocolDefinitionError as error:
-        raise Failure(f"protocol file {neutralise(path)}: {neutralise(error.problem)}") from None
+        shipped = next((p for p in KNOWN if p.key == found.key), None)
+        if shipped is None:
+            problem = neutralise(error.problem)
+            raise Failure(f"protocol file {neutralise(path)}: {problem}") from None
+        # At the id's line, with the rules the file changes (review AU, AU4).
+        named = [f for f in ("title", "source") if getattr(shipped, f) != getattr(found, f)]
+        changed = ", ".join(differing_rules(shipped, found) or named)
+        problem = (
+            f"{found.id} {found.version} is a protocol the library ships, and the file changes "
+            f"its {changed}; give yours an id of your own ({OWN_ID_EXAMPLE})"
+        )
+        located = located_in(ProtocolDefinitionError("id", problem), text, path)
+        raise refused_file(path, located) from None
     return found, text
 
 
