@@ -53,7 +53,12 @@ def versions(tmp_path: Path) -> tuple[Path, Path]:
 def open_case(db: str, tmp_path: Path, case_id: str, under: str, on: dt.date, *extra: str) -> None:
     result = open_under(db, tmp_path, *extra, under=under, case_id=case_id, on=on.isoformat())
     assert result.exit_code == 0, result.output
-    assert result.stderr == ""
+    # Nothing but the version an ID alone picked among several (review AU, AU5).
+    picked = f"note: opened under {under}@" if "@" not in under else None
+    assert all(
+        picked is not None and line.startswith(picked) and " in force on the day (" in line
+        for line in result.stderr.splitlines()
+    ), result.stderr
 
 
 def test_import_replays_histories_under_the_protocols_registered_with_it(tmp_path: Path) -> None:

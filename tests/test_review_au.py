@@ -10,13 +10,16 @@ without saying which.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 
+import scenario as sc
 from reintegration_fsm import Protocol, ProtocolDefinitionError
 from reintegration_fsm.cli import cli
+from reintegration_fsm.serialisation import unstructure
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_FILE = ROOT / "src" / "reintegration_fsm" / "protocol" / "worcestershire.toml"
@@ -139,3 +142,99 @@ def test_the_seeds_name_with_other_rules_is_refused_at_the_id_line_naming_them(
     same = tmp_path / "same.toml"
     same.write_text(text)
     assert invoke("protocol", "check", str(same)).exit_code == 0
+
+
+# -- AU5: `--under ID` says which of several versions it picked --------------------------------
+
+
+def _versions(tmp_path: Path, second_from: str) -> tuple[str, ...]:
+    first = tmp_path / "northmoor-1.toml"
+    first.write_text(NORTHMOOR)
+    second = tmp_path / "northmoor-2.toml"
+    second.write_text(
+        NORTHMOOR.replace('version = "1"', 'version = "2"')
+        .replace("effective_from = 2025-09-01", f"effective_from = {second_from}")
+        .replace("place_offer_school_days = 15", "place_offer_school_days = 12")
+    )
+    return ("--protocol", str(first), "--protocol", str(second))
+
+
+def _open(tmp_path: Path, registered: tuple[str, ...], case_id: str, under: str) -> Result:
+    data = tmp_path / "open.json"
+    data.write_text(
+        json.dumps(
+            {
+                "pupil": unstructure(sc.PUPIL),
+                "ap_setting": sc.AP_SETTING,
+                "local_authority": sc.AUTHORITY,
+            }
+        )
+    )
+    return invoke(
+        *registered,
+        "--db",
+        f"sqlite:///{tmp_path / 'nm.sqlite'}",
+        "apply",
+        case_id,
+        "open",
+        "--data",
+        str(data),
+        "--under",
+        under,
+        "--on",
+        "2026-03-02",
+        "--actor-id",
+        "ap-1",
+        "--actor-name",
+        "Morgan Reed",
+        "--role",
+        "ap_head",
+        "--organisation",
+        sc.AP_SETTING,
+    )
+
+
+def test_under_an_id_alone_names_the_version_it_picked_among_several(tmp_path: Path) -> None:
+    """Version 2 dated before version 1 by a slip of the year: `--under northmoor` opened the
+    case under version 1, the one in force, and said nothing of which it was."""
+    registered = _versions(tmp_path, "2025-06-01")
+    opened = _open(tmp_path, registered, "NM-1", "northmoor")
+    assert opened.exit_code == 0, opened.output
+    assert opened.stderr == (
+        "note: opened under northmoor@1, the version of 'northmoor' in force on the day "
+        "(northmoor@2 from 2025-06-01, northmoor@1 from 2025-09-01): the case runs under its "
+        "deadlines and weighting for life. To open it under another, give --under ID@VERSION.\n"
+    )
+    exported = invoke(*registered, "--db", f"sqlite:///{tmp_path / 'nm.sqlite'}", "export", "NM-1")
+    assert json.loads(exported.stdout)["protocol"] == {"id": "northmoor", "version": "1"}
+
+
+def test_under_a_version_named_or_an_id_of_one_version_says_nothing_more(tmp_path: Path) -> None:
+    registered = _versions(tmp_path, "2026-02-01")
+    named = _open(tmp_path, registered, "NM-2", "northmoor@2")
+    assert (named.exit_code, named.stderr) == (0, "")
+    alone = _open(tmp_path, registered[:2], "NM-3", "northmoor")
+    assert (alone.exit_code, alone.stderr) == (0, "")
+    seed = _open(tmp_path, registered, "NM-4", "worcestershire")  # its others open no case
+    assert (seed.exit_code, seed.stderr) == (0, "")
+
+
+def test_a_case_opened_under_version_1_keeps_it_once_version_2_is_in_force(
+    tmp_path: Path,
+) -> None:
+    """Registering version 2 changes nothing of a case opened under version 1 (named by
+    `northmoor@1`): it loads, verifies and exports as before, and without version 1's file it
+    is refused, never read under version 2."""
+    registered = _versions(tmp_path, "2026-02-01")
+    db = ("--db", f"sqlite:///{tmp_path / 'nm.sqlite'}")
+    opened = _open(tmp_path, registered[:2], "NM-5", "northmoor@1")
+    assert opened.exit_code == 0, opened.output
+    before = invoke(*registered[:2], *db, "export", "NM-5")
+    after = invoke(*registered, *db, "export", "NM-5")
+    assert after.exit_code == 0
+    assert json.loads(after.stdout) == json.loads(before.stdout)
+    assert json.loads(after.stdout)["protocol"] == {"id": "northmoor", "version": "1"}
+    assert invoke(*registered, *db, "verify").exit_code == 0
+    only_new = invoke(registered[0], registered[3], *db, "export", "NM-5")
+    assert only_new.exit_code == 2
+    assert "northmoor 1, which is not registered" in only_new.output

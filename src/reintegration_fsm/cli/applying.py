@@ -229,6 +229,10 @@ def apply(
             ),
             err=True,
         )
+    elif trigger == "open" and under is not None:
+        picked = protocols.picked_by_id(registered, under, case.protocol)
+        if picked is not None:
+            click.echo(picked, err=True)
     if counted is not None:
         click.echo(counted, err=True)
 
