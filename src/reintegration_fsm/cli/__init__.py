@@ -38,6 +38,7 @@ from reintegration_fsm.cli.output import note_streams
 from reintegration_fsm.cli.protocol_files import PROTOCOLS_ENV, environment_paths
 from reintegration_fsm.cli.scope import AUTHORITY_ENV, group_scope
 from reintegration_fsm.cli.settings import Settings
+from reintegration_fsm.docstrings import docstring
 from reintegration_fsm.version import __version__
 
 __all__ = ["cli", "main"]
@@ -139,6 +140,20 @@ for command in (
     evidence.retention,
 ):
     cli.add_command(command)
+
+
+def _help_from_source(command: click.Command) -> None:
+    """Give `command`, and every command under it, the help its docstring holds where click
+    found none: under `python -OO`, which strips docstrings, `--help` would describe no
+    command, nor the exit codes (review ENV, ENV1)."""
+    if command.help is None and command.callback is not None:
+        command.help = docstring(command.callback) or None
+    if isinstance(command, click.Group):
+        for each in command.commands.values():
+            _help_from_source(each)
+
+
+_help_from_source(cli)
 
 
 def main() -> None:

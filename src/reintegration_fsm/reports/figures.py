@@ -16,6 +16,7 @@ from collections.abc import Collection, Iterable, Sequence
 
 from reintegration_fsm.calendar import SchoolCalendar
 from reintegration_fsm.case import Reintegration
+from reintegration_fsm.docstrings import docstring
 from reintegration_fsm.errors import CalendarError, FormInvalid, ProtocolError, describe
 from reintegration_fsm.fields import is_day, spellings
 from reintegration_fsm.protocol.definition import DAYS_MOST, WORCESTERSHIRE
@@ -46,7 +47,7 @@ def _rule_descriptions() -> dict[str, str]:
     found: dict[str, str] = {}
     for step in STEPS:
         for rule, check in step.departures:
-            first = (check.__doc__ or "").strip().splitlines()[0] if check.__doc__ else ""
+            first = next(iter(docstring(check).splitlines()), "")  # the words, also under -OO
             found[rule] = first.split(":", 1)[1].strip() if ":" in first else first
     return found
 
