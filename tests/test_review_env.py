@@ -6,7 +6,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from importlib import resources
 from pathlib import Path
+
+import pytest
+
+from reintegration_fsm.errors import StoreError
+from reintegration_fsm.stores import migrate
 
 SOURCE = str(Path(__file__).resolve().parents[1] / "src")
 
@@ -55,3 +61,67 @@ def test_ENV1_docstring_reads_the_docstring_as_given_without_OO() -> None:
 
     assert docstring(described) == "First line.\n\nMore."
     assert docstring(lambda: None) == ""
+
+
+def _versions_with(tmp_path: Path, extra: str, text: str) -> Path:
+    """A copy of the shipped migrations with one more file, `extra`, holding `text`."""
+    shipped = resources.files("reintegration_fsm.stores") / "migrations" / "versions"
+    versions = tmp_path / "stores" / "migrations" / "versions"
+    versions.mkdir(parents=True)
+    for entry in shipped.iterdir():
+        if entry.name.endswith(".py"):
+            (versions / entry.name).write_text(entry.read_text(encoding="utf-8"))
+    (versions / extra).write_text(text, encoding="utf-8")
+    return tmp_path / "stores"
+
+
+def _chain_read_from(monkeypatch: pytest.MonkeyPatch, package: Path) -> tuple[str, ...]:
+    monkeypatch.setattr(migrate.resources, "files", lambda name: package)
+    migrate._chain.cache_clear()
+    try:
+        return migrate._chain()
+    finally:
+        monkeypatch.undo()
+        migrate._chain.cache_clear()
+
+
+def test_ENV2_a_second_migration_following_the_same_revision_is_a_store_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shipped migrations were checked by `assert`, which `python -O` skips: a stray file
+    (an old version's, left by an upgrade in place) branching the chain was taken silently,
+    one revision hidden behind it. Now a `StoreError` saying to reinstall, under -O too."""
+    first = migrate.revisions()[0]
+    stray = f'"""A stray."""\nrevision = "stray"\ndown_revision = "{first}"\n'
+    package = _versions_with(tmp_path, "9999_stray.py", stray)
+    with pytest.raises(StoreError, match=r"migrations are damaged: revisions .* both follow"):
+        _chain_read_from(monkeypatch, package)
+
+
+def test_ENV2_the_shipped_migrations_read_as_one_chain(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A copy of the shipped files with a file that is no migration (no `revision`) beside
+    them is refused; the shipped files alone are one chain ending at the head."""
+    package = _versions_with(tmp_path, "notes.py", '"""No migration."""\n')
+    with pytest.raises(StoreError, match=r"notes\.py: no revision"):
+        _chain_read_from(monkeypatch, package)
+    assert migrate.revisions()[-1] == migrate.head()
+
+
+def test_ENV2_the_check_holds_under_O(tmp_path: Path) -> None:
+    """Under `python -O` the damaged chain is refused as without it."""
+    first = migrate.revisions()[0]
+    stray = f'"""A stray."""\nrevision = "stray"\ndown_revision = "{first}"\n'
+    package = _versions_with(tmp_path, "9999_stray.py", stray)
+    script = (
+        "import pathlib\n"
+        "from reintegration_fsm.errors import StoreError\n"
+        "from reintegration_fsm.stores import migrate\n"
+        f"migrate.resources.files = lambda name: pathlib.Path({str(package)!r})\n"
+        "try:\n"
+        "    migrate._chain()\n"
+        "except StoreError as error:\n"
+        "    print('refused:', error)\n"
+    )
+    assert _python("-O", "-c", script).startswith("refused: the installed database migrations")

@@ -479,6 +479,14 @@ quoted text, None, or a merge's tuple of texts. A docstring's line that starts w
 `SyntaxError` that stopped every store from opening (review RR, RR2)."""
 
 
+def _damaged(problem: str) -> StoreError:
+    """The refusal of shipped migrations that are not one chain, saying `problem`."""
+    return StoreError(
+        f"the installed database migrations are damaged: {problem}; reinstall reintegration_fsm",
+        retryable=False,
+    )
+
+
 @functools.cache
 def _chain() -> tuple[str, ...]:
     """The shipped revisions, oldest first, read from the migration files' text without
@@ -488,8 +496,10 @@ def _chain() -> tuple[str, ...]:
     (from an installed wheel too). Read once.
 
     Raises:
-        AssertionError: a file without one literal `revision` and `down_revision`, or
-            revisions that are not one chain (a branch, a merge, a gap, a cycle).
+        StoreError: a file without one literal `revision` and `down_revision`, or revisions
+            that are not one chain (a branch, a merge, a gap, a cycle): an installation
+            damaged or mixed with another version's files. A real check, not an `assert`,
+            which `python -O` would skip, opening stores on a wrong chain (review ENV, ENV2).
     """
     versions = resources.files("reintegration_fsm.stores") / "migrations" / "versions"
     after: dict[str | None, str] = {}
@@ -500,14 +510,20 @@ def _chain() -> tuple[str, ...]:
             continue
         found: dict[str, object] = {}
         for key, value in _ASSIGNED.findall(entry.read_text(encoding="utf-8")):
-            assert key not in found, f"migration {name} assigns {key} twice"
+            if key in found:
+                raise _damaged(f"migration {name} assigns {key} twice")
             found[key] = ast.literal_eval(value)
         revision, down = found.get("revision"), found.get("down_revision")
-        assert isinstance(revision, str), f"migration {name}: no revision = '...' read"
-        assert "down_revision" in found, f"migration {name}: no down_revision = ... read"
-        assert down is None or isinstance(down, str), f"migration {name} merges revisions"
-        assert revision not in seen, f"revision {revision} is shipped twice"
-        assert down not in after, f"revisions {after[down]} and {revision} both follow {down}"
+        if not isinstance(revision, str):
+            raise _damaged(f"migration {name}: no revision = '...' read")
+        if "down_revision" not in found:
+            raise _damaged(f"migration {name}: no down_revision = ... read")
+        if not (down is None or isinstance(down, str)):
+            raise _damaged(f"migration {name} merges revisions")
+        if revision in seen:
+            raise _damaged(f"revision {revision} is shipped twice")
+        if down in after:
+            raise _damaged(f"revisions {after[down]} and {revision} both follow {down}")
         seen.add(revision)
         after[down] = revision
     order: list[str] = []
@@ -515,7 +531,8 @@ def _chain() -> tuple[str, ...]:
     while at is not None:
         order.append(at)
         at = after.get(at)
-    assert 0 < len(order) == len(seen), f"the shipped revisions are not one chain: {after}"
+    if not 0 < len(order) == len(seen):
+        raise _damaged(f"the shipped revisions are not one chain: {after}")
     return tuple(order)
 
 
