@@ -125,3 +125,13 @@ def test_ENV2_the_check_holds_under_O(tmp_path: Path) -> None:
         "    print('refused:', error)\n"
     )
     assert _python("-O", "-c", script).startswith("refused: the installed database migrations")
+
+
+def test_ENV3_today_is_this_machines_date_in_its_time_zone() -> None:
+    """docs/cli.md says "today" (every `--on`'s default) is the date in this machine's zone, so
+    a server outside London must run with `TZ=Europe/London`: 26 hours apart, the zones
+    furthest ahead and behind never share a date."""
+    script = "from reintegration_fsm.cli import options; print(options.today())"
+    ahead = _python("-c", script, environment={"TZ": "Etc/GMT-14"}).strip()
+    behind = _python("-c", script, environment={"TZ": "Etc/GMT+12"}).strip()
+    assert ahead > behind
