@@ -307,8 +307,8 @@ def past(
     listed (a retention run never removes what it cannot show to be past retention). Nor is a
     case with a step dated after `on` (as R16 allows: a step recorded in advance): its history
     reaches past that day, so the first run on or after the step's date lists it (a redaction by
-    hand may remove its values before then: `erasure._refuse_earlier` compares the day each
-    entry was recorded, not its step's date). Nor is a case `held`
+    hand may remove its values before then: `redaction_requests.refuse_earlier` compares the
+    day each entry was recorded, not its step's date). Nor is a case `held`
     names (still running, or kept until a day before it was opened); but an `open` entry
     without a case row (`Head.paired`), dated by its log, is listed: a run passes it over.
 
