@@ -48,12 +48,14 @@ from reintegration_fsm.stores import (
     bulk,
     due_as_of,
     erasure,
+    memory_redacting,
+    memory_saving,
+    memory_verifying,
     schema,
     sql_redacting,
     sql_saving,
     sql_verifying,
 )
-from reintegration_fsm.stores import memory as memory_store
 from reintegration_fsm.stores.checkpoints import CHECKPOINT
 from reintegration_fsm.stores.clocks import utc_now
 from reintegration_fsm.stores.entries import log_rows, transitions_from_rows
@@ -392,7 +394,15 @@ class EvidenceContract:
         ago), in this machine's local time as today is: not today, nor the entry's date."""
         stamp = utc_now() - dt.timedelta(days=3)
         with monkeypatch.context() as patched:
-            for module in (memory_store, sql_saving, sql_redacting, sql_verifying, bulk):
+            for module in (
+                memory_saving,
+                memory_redacting,
+                memory_verifying,
+                sql_saving,
+                sql_redacting,
+                sql_verifying,
+                bulk,
+            ):
                 patched.setattr(module, "utc_now", lambda: stamp)
             store.save(opened("case-01", on=dt.date.today() + dt.timedelta(days=7)))
         recorded = stamp.replace(tzinfo=dt.timezone.utc).astimezone().date()
@@ -1342,7 +1352,14 @@ class EvidenceContract:
     def clock_back(monkeypatch: pytest.MonkeyPatch, minutes: int) -> dt.datetime:
         """Every store's clock `minutes` behind: what it now reads."""
         back = utc_now() - dt.timedelta(minutes=minutes)
-        for module in (memory_store, sql_saving, sql_redacting, sql_verifying):
+        for module in (
+            memory_saving,
+            memory_redacting,
+            memory_verifying,
+            sql_saving,
+            sql_redacting,
+            sql_verifying,
+        ):
             monkeypatch.setattr(module, "utc_now", lambda: back)
         return back
 

@@ -1416,7 +1416,7 @@ def test_a_redaction_by_a_clock_behind_across_midnight_names_the_clock(
     U3), not the date: U2's "date it the day it is done" blamed the day the officer typed,
     today by their clock, and the next day's is refused as after today (review RV, RV2)."""
     from reintegration_fsm import rules
-    from reintegration_fsm.stores import memory
+    from reintegration_fsm.stores import memory_redacting, memory_saving
 
     monkeypatch.setattr(rules.dates, "_LIMIT", [0.0, dt.date.min])  # (today read again, in UTC)
     monkeypatch.setenv("TZ", "UTC")
@@ -1425,9 +1425,12 @@ def test_a_redaction_by_a_clock_behind_across_midnight_names_the_clock(
         store = InMemoryStore(calendar=CALENDAR)
         today = dt.date.today()
         midnight = dt.datetime.combine(today + dt.timedelta(days=1), dt.time())
-        monkeypatch.setattr(memory, "utc_now", lambda: midnight + dt.timedelta(minutes=5))
+        clocks = (memory_saving, memory_redacting)  # where the store's saves and redactions ask
+        for module in clocks:
+            monkeypatch.setattr(module, "utc_now", lambda: midnight + dt.timedelta(minutes=5))
         store.save(built("case-01", 3))
-        monkeypatch.setattr(memory, "utc_now", lambda: midnight - dt.timedelta(minutes=10))
+        for module in clocks:
+            monkeypatch.setattr(module, "utc_now", lambda: midnight - dt.timedelta(minutes=10))
         with pytest.raises(StoreError, match="clock reads") as refused:
             store.redact("case-01", 2, ["form.parent_name"], "Erasure", by=ADMISSIONS, on=today)
         assert not refused.value.retryable
