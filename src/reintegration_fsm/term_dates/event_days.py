@@ -12,11 +12,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from reintegration_fsm.errors import CalendarFileError
 from reintegration_fsm.fields import is_day
-from reintegration_fsm.term_dates.summaries import _covers_school_day
-from reintegration_fsm.term_dates.terms import _as_written
+from reintegration_fsm.term_dates.summaries import covers_school_day
+from reintegration_fsm.term_dates.terms import as_written
 
-_ICS_RECURRENCE = ("RRULE", "RDATE")
-_ICS_EXCEPTIONS = ("EXDATE", "EXRULE", "RECURRENCE-ID")
+ICS_RECURRENCE = ("RRULE", "RDATE")
+"""The properties that make an event recur, which `all_day_span` refuses."""
+ICS_EXCEPTIONS = ("EXDATE", "EXRULE", "RECURRENCE-ID")
+"""The properties of a recurring event's exceptions, which `all_day_span` refuses."""
 _LONGEST_EVENT_DAYS = 366
 """No term or holiday is longer than a year (a leap year's 366 days): an event longer is
 refused before its days are counted, so a feed of a few bytes cannot take seconds and a
@@ -32,16 +34,16 @@ def _at_midnight(value: Any) -> bool:
     )
 
 
-def _event_name(event: Any, summary: str) -> str:
+def event_name(event: Any, summary: str) -> str:
     """An event as a reader of the feed would find it: its summary, and its UID when given."""
     uid = event.get("UID")
     named = f"event {summary!r}" if summary else "an event"
     return named + (f" (UID {uid})" if isinstance(uid, str) else "")
 
 
-def _refuser(event: Any, summary: str, where: str, line: int | None) -> Callable[[str], NoReturn]:
-    """What refuses an event, naming it (`_event_name`) and its line."""
-    name = _event_name(event, summary)
+def refuser(event: Any, summary: str, where: str, line: int | None) -> Callable[[str], NoReturn]:
+    """What refuses an event, naming it (`event_name`) and its line."""
+    name = event_name(event, summary)
 
     def refuse(problem: str) -> NoReturn:
         raise CalendarFileError(f"{name}: {problem}", path=where, line=line)
@@ -105,7 +107,7 @@ def _in_london(value: datetime) -> datetime | None:
         return None
 
 
-def _all_day_span(
+def all_day_span(
     event: Any, summary: str, where: str, line: int | None, *, closes_its_day: bool
 ) -> tuple[int, int] | None:
     """An all-day event's first and last day as ordinals (DTEND is exclusive). An event from
@@ -123,8 +125,8 @@ def _all_day_span(
             depends on a time zone), before it starts, in part of a day, or after 9999-12-31;
             it runs over days at times not at midnight (which days it covers is not known).
     """
-    name = _event_name(event, summary)
-    refuse = _refuser(event, summary, where, line)
+    name = event_name(event, summary)
+    refuse = refuser(event, summary, where, line)
     if "DTSTART" not in event:
         refuse("it has no DTSTART")
     if "DTEND" in event and "DURATION" in event:
@@ -138,17 +140,17 @@ def _all_day_span(
         if span is None:
             return None
         first, last, hours = span
-        if hours is not None and not (closes_its_day and _covers_school_day(*hours)):
+        if hours is not None and not (closes_its_day and covers_school_day(*hours)):
             return None
     elif not is_day(start):
-        refuse(f"DTSTART must be one date like 20250901, not {_as_written(start)}")
-    recurs = [key for key in _ICS_RECURRENCE if key in event]
+        refuse(f"DTSTART must be one date like 20250901, not {as_written(start)}")
+    recurs = [key for key in ICS_RECURRENCE if key in event]
     if recurs:
         refuse(
             f"a recurring event ({'/'.join(recurs)}) is not read, or its other days would be "
             "missed: list each occurrence as an event of its own"
         )
-    excepts = [key for key in _ICS_EXCEPTIONS if key in event]
+    excepts = [key for key in ICS_EXCEPTIONS if key in event]
     if excepts:
         refuse(
             f"{'/'.join(excepts)} is not read (days taken out of a recurring event, or one "
@@ -160,7 +162,7 @@ def _all_day_span(
         if "DTEND" in event:
             end = _decoded(event, "DTEND", name, where, line)
             if not is_day(end):
-                refuse(f"DTEND must be one date, as DTSTART is, not {_as_written(end)}")
+                refuse(f"DTEND must be one date, as DTSTART is, not {as_written(end)}")
             last = end.toordinal() - 1
         elif "DURATION" in event:
             duration = _decoded(event, "DURATION", name, where, line)
@@ -168,7 +170,7 @@ def _all_day_span(
                 duration.seconds or duration.microseconds
             )
             if not whole:
-                refuse(f"DURATION must be whole days (P3D, P2W), not {_as_written(duration)}")
+                refuse(f"DURATION must be whole days (P3D, P2W), not {as_written(duration)}")
             last = first + duration.days - 1
         else:
             last = first
@@ -205,11 +207,11 @@ def _timed_span(
     if "DTEND" in event:
         end = _decoded(event, "DTEND", name, where, line)
         if not isinstance(end, datetime):
-            refuse(f"DTEND must be a date and time, as DTSTART is, not {_as_written(end)}")
+            refuse(f"DTEND must be a date and time, as DTSTART is, not {as_written(end)}")
     elif "DURATION" in event:
         duration = _decoded(event, "DURATION", name, where, line)
         if not isinstance(duration, timedelta):
-            refuse(f"DURATION must be a length of time (P5D, PT2H), not {_as_written(duration)}")
+            refuse(f"DURATION must be a length of time (P5D, PT2H), not {as_written(duration)}")
         try:
             end = start + duration
         except OverflowError:

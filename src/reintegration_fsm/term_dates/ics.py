@@ -13,20 +13,20 @@ from typing import Any, NoReturn
 from reintegration_fsm.errors import CalendarError, CalendarFileError, FormInvalid
 from reintegration_fsm.files import file_name, utf8_decoded, utf8_text
 from reintegration_fsm.term_dates.event_days import (
-    _ICS_EXCEPTIONS,
-    _ICS_RECURRENCE,
-    _all_day_span,
-    _event_name,
-    _refuser,
+    ICS_EXCEPTIONS,
+    ICS_RECURRENCE,
+    all_day_span,
+    event_name,
+    refuser,
 )
-from reintegration_fsm.term_dates.summaries import _kind, _part_day, _words
+from reintegration_fsm.term_dates.summaries import open_part_of_day, summary_kind, summary_words
 from reintegration_fsm.term_dates.terms import (
     Closure,
     Term,
     TermDates,
-    _is_icalendar,
-    _unreadable,
     check_terms,
+    is_icalendar,
+    unreadable,
 )
 
 
@@ -48,7 +48,7 @@ def read_ics(
     "INSET", "training day", "closed" or "closure" a closure; "term" a term ("mid-term" decides
     nothing). A closure or a holiday of one day that the school is open for part of ("Early
     closure - 1.30pm finish", "school closes 1.30pm", "INSET half day", "School closed in the
-    afternoon", hours short of the school day: `_part_day`) decides nothing: the pupils
+    afternoon", hours short of the school day: `open_part_of_day`) decides nothing: the pupils
     attend. Term days covered by a gap are removed, so one "Autumn Term" event with a "Half
     Term" event works. An event so decided is read only when its days are certain.
 
@@ -80,15 +80,15 @@ def read_ics(
         where = "<iCalendar feed>"
         # RFC 5545's text is UTF-8: other bytes are refused, not replaced ("Half<0xa0>Term" in
         # Windows-1252 would have been read as a term).
-        text = utf8_decoded(feed, _unreadable(where))
-    elif isinstance(feed, str) and _is_icalendar(feed.removeprefix("\ufeff")):
+        text = utf8_decoded(feed, unreadable(where))
+    elif isinstance(feed, str) and is_icalendar(feed.removeprefix("\ufeff")):
         raise FormInvalid(
             "from_ics", "feed", "is the feed's text, not a path: pass its bytes (text.encode())"
         )
     else:
         expected = "must be a path or the feed's bytes"
         where = file_name(feed, "from_ics", "feed", expected)
-        text = utf8_text(where, _unreadable(where))
+        text = utf8_text(where, unreadable(where))
     try:
         parsed: Any = icalendar.Calendar.from_ical(text)
     except ValueError as e:
@@ -107,7 +107,7 @@ def read_ics(
     spans = [
         None
         if kind is None
-        else _all_day_span(event, summary, where, line, closes_its_day=kind != "term")
+        else all_day_span(event, summary, where, line, closes_its_day=kind != "term")
         for event, line, summary, kind in read
     ]
     _refuse_shared_uids(read, spans, where)
@@ -117,7 +117,7 @@ def read_ics(
         if (
             kind == "gap"
             and span[0] == span[1]
-            and _part_day(_words(summary), _refuser(event, summary, where, line))
+            and open_part_of_day(summary_words(summary), refuser(event, summary, where, line))
         ):
             continue  # a holiday beginning part way through a day the pupils attend
         ordinals = range(span[0], span[1] + 1)
@@ -128,7 +128,7 @@ def read_ics(
                 if o not in closed:
                     closed[o] = Closure(date.fromordinal(o), summary, line)
         elif span[0] == span[1]:
-            single.append((span[0], _event_name(event, summary), line))
+            single.append((span[0], event_name(event, summary), line))
         else:
             term_days.update(ordinals)
     for day, name, line in single:
@@ -180,7 +180,7 @@ _Read = tuple[Any, int | None, str, str | None]
 
 
 def _read_event(event: Any, line: int | None, lines: Sequence[str], where: str) -> _Read:
-    """An event, its line (its BEGIN:VEVENT), its summary and what that decides (`_kind`;
+    """An event, its line (its BEGIN:VEVENT), its summary and what that decides (`summary_kind`;
     None when it is cancelled).
 
     A STATUS or UID given twice refuses only an event that decides (a sports day, a parents'
@@ -191,17 +191,17 @@ def _read_event(event: Any, line: int | None, lines: Sequence[str], where: str) 
     Raises:
         CalendarFileError: a line of it could not be parsed (`_refuse_dropped_line`); it
             gives SUMMARY, STATUS or UID more than once; its summary gives hours that
-            cannot be read (`_part_day`).
+            cannot be read (`open_part_of_day`).
     """
-    summary = _one(event, "SUMMARY", _event_name(event, ""), where, line)
-    name = _event_name(event, summary)
+    summary = _one(event, "SUMMARY", event_name(event, ""), where, line)
+    name = event_name(event, summary)
     dropped = [str(problem) for key, problem in getattr(event, "errors", ()) if key is None]
     for problem in dropped:
         if not summary or _may_decide(problem):
             _refuse_dropped_line(problem, name, line, lines, where)
     status = event.get("STATUS", "")
     cancelled = not isinstance(status, list) and str(status).strip().upper() == "CANCELLED"
-    kind = None if cancelled else _kind(summary, _refuser(event, summary, where, line))
+    kind = None if cancelled else summary_kind(summary, refuser(event, summary, where, line))
     if kind is None:
         return event, line, summary, None
     if dropped:
@@ -213,8 +213,8 @@ def _read_event(event: Any, line: int | None, lines: Sequence[str], where: str) 
 
 _ICS_DECIDING_PROPERTIES = frozenset(
     {"SUMMARY", "STATUS", "DTSTART", "DTEND", "DURATION", "UID"}
-    | set(_ICS_RECURRENCE)
-    | set(_ICS_EXCEPTIONS)
+    | set(ICS_RECURRENCE)
+    | set(ICS_EXCEPTIONS)
 )
 """The properties of an event that decide what it is and which days it covers, or which events
 share its UID: lost, even an event read as nothing might have been read."""

@@ -30,7 +30,7 @@ _RANGE_WORD = r" ?(?:-|to|until|till) ?"
 _TIME_RANGE = re.compile(rf"({_TIME}){_RANGE_WORD}({_TIME})")
 """Hours of a day ("7am-10pm", "8.45am to 3.15pm", "08:30-15:30"), both ends read as times:
 a whole day's (a polling station's), the staff's, or a part of the day's ("1.30pm-3.30pm"),
-never a closing time. Which it is, `_CORE_SCHOOL_DAY` decides (`_part_day`)."""
+never a closing time. Which it is, `_CORE_SCHOOL_DAY` decides (`open_part_of_day`)."""
 _NUMBER = r"(?<![.:\d])\d{1,2}(?:[.:]\d{2})?(?![.:]?\d)"
 _HALF_RANGE = re.compile(rf"{_NUMBER}{_RANGE_WORD}{_TIME}|{_TIME}{_RANGE_WORD}{_NUMBER}")
 """Hours of which one end is a time and the other a bare number ("1.30-3.30pm", "9-3pm",
@@ -110,7 +110,7 @@ all-day event whose summary gives its hours ("School closed 1.30pm-3.30pm"). A s
 school ("INSET day" 16:00 to 18:00) leaves them the school day, whatever its words."""
 
 
-def _covers_school_day(start: datetime, end: datetime) -> bool:
+def covers_school_day(start: datetime, end: datetime) -> bool:
     """Whether an event within one day, from `start` to `end` (its local times, no zone; `end`
     exclusive, so it may be the next midnight), covers `_CORE_SCHOOL_DAY`."""
     day = start.date()
@@ -169,7 +169,7 @@ def _longest_gap_in_school_day(spans: list[tuple[time, time]]) -> timedelta:
 
 
 def _hours_close_the_day(words: str, refuse: Callable[[str], NoReturn]) -> bool | None:
-    """Whether the hours a summary's words (`_words`) give (`_TIME_RANGE`) cover the school
+    """Whether the hours a summary's words (`summary_words`) give (`_TIME_RANGE`) cover the school
     day's compulsory sessions (`_CORE_SCHOOL_DAY`), as an event at those times would; None
     when it gives none. Two or more ranges, none covering them, are a day's hours with a break
     ("INSET day: staff 8.30am-12pm and 1pm-4pm"), and cover the day, when the first begins by
@@ -222,10 +222,10 @@ def _hours_close_the_day(words: str, refuse: Callable[[str], NoReturn]) -> bool 
     return next(iter(verdicts), None)
 
 
-def _part_day(words: str, refuse: Callable[[str], NoReturn]) -> bool:
-    """Whether a summary's words (`_words`) mark the school open for part of the day: hours it
-    gives that leave part of the school day (`_hours_close_the_day`), a closing time or an early
-    finish (`_ICS_PART_DAY`), or one half of the day named alone, as the closure's own
+def open_part_of_day(words: str, refuse: Callable[[str], NoReturn]) -> bool:
+    """Whether a summary's words (`summary_words`) mark the school open for part of the day:
+    hours it gives that leave part of the school day (`_hours_close_the_day`), a closing time or
+    an early finish (`_ICS_PART_DAY`), or one half of the day named alone, as the closure's own
     (`_qualifies`), or a half day (`_HALF_DAY`).
 
     Raises:
@@ -249,13 +249,13 @@ _DASHES = re.compile("[\u2010-\u2015\u2212]")
 """Hyphens and dashes a word processor puts for "-" (U+2010 to U+2015, the minus sign)."""
 
 
-def _words(summary: str) -> str:
+def summary_words(summary: str) -> str:
     """A summary as its words are compared: lower case, one space between words (an underscore
     is one too), "-" for any dash."""
     return " ".join(_DASHES.sub("-", summary.lower()).replace("_", " ").split())
 
 
-def _kind(summary: str, refuse: Callable[[str], NoReturn]) -> str | None:
+def summary_kind(summary: str, refuse: Callable[[str], NoReturn]) -> str | None:
     """What an event's summary makes it: "gap", "closure", "term", or None (not read).
 
     Words are compared with any run of spaces (a no-break or thin space, a tab) read as one
@@ -263,16 +263,16 @@ def _kind(summary: str, refuse: Callable[[str], NoReturn]) -> str | None:
 
     Raises:
         CalendarFileError (by `refuse`): a closure's summary gives hours that cannot be read
-            (`_part_day`).
+            (`open_part_of_day`).
     """
-    lowered = _words(summary)
+    lowered = summary_words(summary)
     for kind, words in (
         ("gap", _ICS_HOLIDAY_WORDS),
         ("closure", _ICS_CLOSURE_WORDS),
         ("term", _ICS_TERM_WORDS),
     ):
         if words.search(lowered):
-            if kind == "closure" and _part_day(lowered, refuse):
+            if kind == "closure" and open_part_of_day(lowered, refuse):
                 return None  # closed for part of a day: the pupils attend
             return kind
     return None

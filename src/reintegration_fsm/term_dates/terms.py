@@ -2,7 +2,7 @@
 
 The limits a file or feed is held to (`LONGEST_HOLIDAY_DAYS`, `LONGEST_OTHER_HOLIDAY_DAYS`,
 `LONGEST_TERM_DAYS`), the checks (`check_terms`), the dates read (`as_date`) and a bad value
-as the file writes it (`_as_written`), and what the TOML and iCalendar readers share.
+as the file writes it (`as_written`), and what the TOML and iCalendar readers share.
 """
 
 from __future__ import annotations
@@ -103,7 +103,7 @@ class TermDates(NamedTuple):
 _DAY = timedelta(days=1)
 
 
-def _fail(message: str, line: int | None, where: str | None) -> NoReturn:
+def fail_calendar(message: str, line: int | None, where: str | None) -> NoReturn:
     """Raise the error for bad term data: located when it came from a file."""
     if where is None:
         raise CalendarError(message)
@@ -129,10 +129,12 @@ def check_terms(
         CalendarError: `where` is None (the data did not come from a file).
     """
     if not terms:
-        _fail("a calendar needs at least one term", None, where)
+        fail_calendar("a calendar needs at least one term", None, where)
     for term in terms:
         if term.last < term.first:
-            _fail(f"{term.describe()} ends before it starts", term.last_line or term.line, where)
+            fail_calendar(
+                f"{term.describe()} ends before it starts", term.last_line or term.line, where
+            )
     ordered = sorted(terms, key=lambda t: (t.first, t.last))
     for earlier, later in pairwise(ordered):
         if later.first <= earlier.last:
@@ -140,7 +142,7 @@ def check_terms(
             if (later.line or 0) < (earlier.line or 0):
                 earlier, later = later, earlier
             other = f" on line {earlier.line}" if earlier.line is not None else ""
-            _fail(
+            fail_calendar(
                 f"{later.describe()} overlaps {earlier.describe()}{other}",
                 later.first_line or later.line,
                 where,
@@ -156,7 +158,7 @@ def check_terms(
                 else "no school holiday outside the summer (a holiday holding no day of "
                 f"August) is longer than four weeks ({LONGEST_OTHER_HOLIDAY_DAYS} days)"
             )
-            _fail(
+            fail_calendar(
                 f"{later.describe()} starts {holiday} days after {earlier.describe()} ends: "
                 f"{longest}: is a term missing between them? Give every term of the years the "
                 "calendar covers",
@@ -168,7 +170,7 @@ def check_terms(
             for day, line in ((term.first, term.first_line), (term.last, term.last_line)):
                 unknown = unknown_years(day.year, day.year)
                 if unknown is not None:
-                    _fail(
+                    fail_calendar(
                         f"{term.describe()} cannot be counted in school days: {unknown}",
                         line or term.line,
                         where,
@@ -177,7 +179,7 @@ def check_terms(
         for term in terms:
             days = term.last.toordinal() - term.first.toordinal() + 1
             if days > LONGEST_TERM_DAYS:
-                _fail(
+                fail_calendar(
                     f"{term.describe()} lasts {days} days: no school term is longer than "
                     f"eighteen weeks ({LONGEST_TERM_DAYS} days), and its holidays would be "
                     "counted as school days: is a holiday missing from it (a half term, "
@@ -188,7 +190,7 @@ def check_terms(
                 )
             closed = _no_school_day_held(term.first, term.last)
             if closed is not None:
-                _fail(
+                fail_calendar(
                     f"{term.describe()} holds {closed.isoformat()}, when no English school is "
                     "open (1 to 21 August are the summer holiday's, 25 December Christmas's), "
                     "and its holiday would be counted as school days: is a date mistyped, or a "
@@ -201,7 +203,7 @@ def check_terms(
         index = bisect_right(firsts, closure.day) - 1
         if index < 0 or closure.day > ordered[index].last:
             reason = f" ({closure.reason})" if closure.reason else ""
-            _fail(
+            fail_calendar(
                 f"closure on {closure.day.isoformat()}{reason} is outside every term: a closure "
                 "is a day of a term the pupils do not attend (INSET days at the start of "
                 "September are term days), so give the term's days in full, or leave out "
@@ -211,7 +213,7 @@ def check_terms(
             )
 
 
-def _as_written(value: object) -> str:
+def as_written(value: object) -> str:
     """A bad value read from a file or feed, as the file would write it, for a message: a date,
     time or date and time in ISO 8601, a length of time as an iCalendar DURATION (`P5DT1H`), a
     period or TOML array item by item; anything else as `describe` renders it. An officer
@@ -225,7 +227,7 @@ def _as_written(value: object) -> str:
         text = _duration_text(value)
     elif isinstance(value, tuple | list):
         inner = ", " if isinstance(value, list) else "/"
-        text = inner.join(_as_written(item) for item in value)
+        text = inner.join(as_written(item) for item in value)
         text = f"[{text}]" if isinstance(value, list) else text
     elif isinstance(value, dict):
         return "a table"
@@ -252,7 +254,7 @@ def as_date(value: object, what: str, line: int | None, where: str | None) -> da
         return value
     problem = f"{what} must be a date like 2025-09-01, not {describe(value)}"
     if where is None:  # given in Python, where a repr is what the caller wrote
-        _fail(problem, line, where)
+        fail_calendar(problem, line, where)
     if isinstance(value, str) and _ISO_DAY.fullmatch(value) and _real_day(value):
         # Quoted back, the text would read as the date asked for: say what is wrong with it.
         problem = (
@@ -272,8 +274,8 @@ def as_date(value: object, what: str, line: int | None, where: str | None) -> da
     elif isinstance(value, time):
         problem = f"{what} must be a date like 2025-09-01, not a time of day ({value.isoformat()})"
     else:
-        problem = f"{what} must be a date like 2025-09-01, not {_as_written(value)}"
-    _fail(problem, line, where)
+        problem = f"{what} must be a date like 2025-09-01, not {as_written(value)}"
+    fail_calendar(problem, line, where)
 
 
 _ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -288,11 +290,11 @@ def _real_day(text: str) -> bool:
     return True
 
 
-def _unreadable(where: str) -> Callable[[str, int | None], CalendarFileError]:
+def unreadable(where: str) -> Callable[[str, int | None], CalendarFileError]:
     """The error for a file `where` that cannot be text (at a line, for bytes not UTF-8)."""
     return lambda problem, line: CalendarFileError(problem, path=where, line=line)
 
 
-def _is_icalendar(text: str) -> bool:
+def is_icalendar(text: str) -> bool:
     """Whether `text` is an iCalendar feed (RFC 5545: it begins BEGIN:VCALENDAR)."""
     return text.lstrip().upper().startswith("BEGIN:VCALENDAR")

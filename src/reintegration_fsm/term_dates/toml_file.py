@@ -15,11 +15,11 @@ from reintegration_fsm.term_dates.terms import (
     Closure,
     Term,
     TermDates,
-    _fail,
-    _is_icalendar,
-    _unreadable,
     as_date,
     check_terms,
+    fail_calendar,
+    is_icalendar,
+    unreadable,
 )
 
 if sys.version_info >= (3, 11):
@@ -46,8 +46,8 @@ def read_toml_file(
         OSError: the file cannot be read.
     """
     where = file_name(path, "from_file", "path", "must be a path to a TOML term-dates file")
-    text = utf8_text(where, _unreadable(where))
-    if _is_icalendar(text):
+    text = utf8_text(where, unreadable(where))
+    if is_icalendar(text):
         raise CalendarFileError(
             "an iCalendar feed, not a TOML term-dates file: write its term dates as TOML "
             "(docs/calendar.md), or read the feed in Python with SchoolCalendar.from_ics",
@@ -83,14 +83,14 @@ def read_toml(
     top, blocks = _toml_lines(text)
     for key in data:
         if key not in _TOP_KEYS:
-            _fail(
+            fail_calendar(
                 f"unknown key {key!r} (expected one of: {', '.join(sorted(_TOP_KEYS))})",
                 top.get(key) or _first_line(blocks.get(key)),
                 where,
             )
     source = data.get("source")
     if not isinstance(source, str) or not source.strip():
-        _fail(
+        fail_calendar(
             "'source' must say where the dates come from (a non-empty string)",
             top.get("source"),
             where,
@@ -171,7 +171,7 @@ def _entries(
     raw = data.get(name, [])
     located = blocks.get(name, [])
     if not isinstance(raw, list) or not all(isinstance(e, dict) for e in raw):
-        _fail(f"{name!r} must be written as [[{name}]] tables", _first_line(located), where)
+        fail_calendar(f"{name!r} must be written as [[{name}]] tables", _first_line(located), where)
     # Inline arrays of tables have no headers to count: their lines stay unknown.
     exact = len(located) == len(raw)
     out: list[tuple[dict[str, Any], int | None, dict[str, int]]] = []
@@ -179,7 +179,7 @@ def _entries(
         line, lines = located[index] if exact else (None, {})
         unknown = sorted(set(entry) - allowed)
         if unknown:
-            _fail(
+            fail_calendar(
                 f"[[{name}]] has unknown key {unknown[0]!r} (expected: "
                 f"{', '.join(sorted(allowed))})",
                 lines.get(unknown[0], line),
@@ -188,9 +188,11 @@ def _entries(
         required = sorted(k for k in allowed if k not in ("name", "reason"))
         missing = [k for k in required if k not in entry]
         if missing:
-            _fail(f"[[{name}]] is missing {missing[0]!r}", line, where)
+            fail_calendar(f"[[{name}]] is missing {missing[0]!r}", line, where)
         for text_key in ("name", "reason"):
             if text_key in entry and not isinstance(entry[text_key], str):
-                _fail(f"[[{name}]] {text_key} must be a string", lines.get(text_key, line), where)
+                fail_calendar(
+                    f"[[{name}]] {text_key} must be a string", lines.get(text_key, line), where
+                )
         out.append((entry, line, lines))
     return out
