@@ -6,10 +6,9 @@ import ast
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "src" / "reintegration_fsm"
-CORE_PACKAGES = ("forms", "protocol", "rules", "term_dates")
+CORE_PACKAGES = ("fields", "forms", "protocol", "rules", "term_dates")
 CORE = {
     "errors",
-    "fields",
     "vocabulary",
     "records",
     "calendar",
