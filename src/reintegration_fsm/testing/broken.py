@@ -39,14 +39,14 @@ from reintegration_fsm.testing.arguments import (
 )
 from reintegration_fsm.testing.arguments import respect as respect_in
 from reintegration_fsm.testing.forms import (
-    _START_AFTER_MEETING,
-    _evidence_needed,
-    _review_dates_in_window,
+    START_AFTER_MEETING_DAYS,
     child_views,
     consent_forms,
+    evidence_needed,
     failure_letters,
     initial_meetings,
     reintegration_information,
+    review_dates_in_window,
     review_meetings,
     successful_outcomes,
     unsuccessful_outcomes,
@@ -63,12 +63,12 @@ from reintegration_fsm.testing.respects import (
     UNSUCCESSFUL_OUTCOME_RESPECTS,
 )
 from reintegration_fsm.testing.values import (
-    _DAY,
-    _days,
-    _days_left,
-    _names,
+    ONE_DAY,
     blank_names,
     blank_texts,
+    days_between,
+    days_left,
+    person_names,
 )
 from reintegration_fsm.vocabulary import Party, ReviewDecision, ReviewKind
 
@@ -85,7 +85,7 @@ def _earliest_held(on: dt.date, started_on: dt.date | None) -> dt.date:
     """The earliest day a review recorded on `on` is dated, unless its respect says otherwise:
     up to `_NEAR` days before, not before the placement started; without `started_on`, `on`
     itself, since any earlier day may come before the placement and give a second reason."""
-    return on if started_on is None else max(started_on, on - _NEAR * _DAY)
+    return on if started_on is None else max(started_on, on - _NEAR * ONE_DAY)
 
 
 def _pick(draw: st.DrawFn, respects: Sequence[str], respect: str | None) -> str:
@@ -123,11 +123,11 @@ def invalid_consent_forms(
     respect = _pick(draw, CONSENT_RESPECTS, respect)
     changes: dict[str, Any]
     if respect == "wrong_child":
-        other = draw(_names().filter(lambda name: not same_name(name, pupil.name)))
+        other = draw(person_names().filter(lambda name: not same_name(name, pupil.name)))
         changes = {"child_name": other}
     elif respect == "wrong_date_of_birth":
         born = draw(
-            _days(dt.date(2005, 1, 1), dt.date(2021, 8, 31)).filter(
+            days_between(dt.date(2005, 1, 1), dt.date(2021, 8, 31)).filter(
                 lambda day: day != pupil.date_of_birth
             )
         )
@@ -154,7 +154,7 @@ def invalid_consent_forms(
     elif respect == "not_dated":
         changes = {"signed_on": None}
     else:
-        changes = {"signed_on": on + draw(st.integers(1, 30)) * _DAY}
+        changes = {"signed_on": on + draw(st.integers(1, 30)) * ONE_DAY}
     return attrs.evolve(form, **changes), respect
 
 
@@ -167,18 +167,18 @@ def invalid_pastoral_support_plans(
     when given, else drawn)."""
     respect = _pick(draw, PSP_RESPECTS, respect)
     if respect == "not_started":
-        start = on + draw(st.integers(1, 60)) * _DAY
+        start = on + draw(st.integers(1, 60)) * ONE_DAY
         return PastoralSupportPlan(
-            start, draw(st.none() | _days(start, start + 90 * _DAY))
+            start, draw(st.none() | days_between(start, start + 90 * ONE_DAY))
         ), respect
-    end = on - draw(st.integers(1, 60)) * _DAY
-    return PastoralSupportPlan(end - draw(st.integers(0, 200)) * _DAY, end), respect
+    end = on - draw(st.integers(1, 60)) * ONE_DAY
+    return PastoralSupportPlan(end - draw(st.integers(0, 200)) * ONE_DAY, end), respect
 
 
 def _information_respects(given: Mapping[str, Any]) -> list[str]:
     """The respects information can be broken in: no evidence to leave out when `protocol`
     asks none of this pupil."""
-    asked = _evidence_needed(given["pupil"], given["protocol"])
+    asked = evidence_needed(given["pupil"], given["protocol"])
     return [r for r in INFORMATION_RESPECTS if asked or r != "missing_evidence"]
 
 
@@ -214,7 +214,7 @@ def invalid_reintegration_information(
     elif respect == "no_transport_plan":
         changes = {"transport_plan": draw(blank_texts())}
     else:
-        missing = draw(st.sampled_from(sorted(_evidence_needed(pupil, protocol))))
+        missing = draw(st.sampled_from(sorted(evidence_needed(pupil, protocol))))
         changes = {"evidence": form.evidence - {missing}}
     return attrs.evolve(form, **changes), respect
 
@@ -222,13 +222,13 @@ def invalid_reintegration_information(
 def _latest_start(on: dt.date) -> dt.date:
     """The latest start `invalid_initial_meetings` draws for a meeting recorded on `on` and held
     on or before it (every respect but `held_after`)."""
-    return on + _START_AFTER_MEETING * _DAY
+    return on + START_AFTER_MEETING_DAYS * ONE_DAY
 
 
 def _too_late_can_be_dated(given: Mapping[str, Any]) -> bool:
     """A final review past the protocol's limit is a date there is, whatever the start drawn."""
     limit: int = given["protocol"].final_review_within_days
-    return _days_left(_latest_start(given["on"]), limit + 1) > limit
+    return days_left(_latest_start(given["on"]), limit + 1) > limit
 
 
 def _initial_meeting_respects(given: Mapping[str, Any]) -> list[str]:
@@ -285,16 +285,20 @@ def invalid_initial_meetings(
     respects = _initial_meeting_respects({"on": on, "protocol": protocol})
     respect = _pick(draw, respects, respect)
     if respect == "held_after":
-        held = on + draw(st.integers(1, _NEAR)) * _DAY
+        held = on + draw(st.integers(1, _NEAR)) * ONE_DAY
     else:
-        low = on - _NEAR * _DAY if identified_on is None else max(identified_on, on - _NEAR * _DAY)
-        held = draw(_days(low, on))
+        low = (
+            on - _NEAR * ONE_DAY
+            if identified_on is None
+            else max(identified_on, on - _NEAR * ONE_DAY)
+        )
+        held = draw(days_between(low, on))
     meeting = draw(initial_meetings(held_on=held, protocol=protocol))
     views = draw(child_views(before=held))
     start = meeting.start_date
     changes: dict[str, Any] = {}
     if respect == "views_after_meeting":
-        views = attrs.evolve(views, gathered_on=held + draw(st.integers(1, 14)) * _DAY)
+        views = attrs.evolve(views, gathered_on=held + draw(st.integers(1, 14)) * ONE_DAY)
     elif respect == "parent_absent":
         changes = {"parent_present": False}
     elif respect == "child_absent":
@@ -304,10 +308,10 @@ def invalid_initial_meetings(
         changes = {"signatures": meeting.signatures - {party}}
     elif respect in ("start_before_meeting", "start_too_late"):
         if respect == "start_before_meeting":
-            start = held - draw(st.integers(1, 14)) * _DAY
+            start = held - draw(st.integers(1, 14)) * ONE_DAY
         else:
             start = _beyond_a_year(draw, held)
-        first, second, final = _review_dates_in_window(draw, start, None, protocol)
+        first, second, final = review_dates_in_window(draw, start, None, protocol)
         changes = {
             "start_date": start,
             "first_review": first,
@@ -332,15 +336,15 @@ def invalid_initial_meetings(
         }[respect]
         changes = {name: draw(blank_texts())}
     elif respect == "first_review_too_early":
-        changes = {"first_review": start - draw(st.integers(0, 5)) * _DAY}
+        changes = {"first_review": start - draw(st.integers(0, 5)) * ONE_DAY}
     elif respect == "second_review_too_early":
-        changes = {"second_review": meeting.first_review - draw(st.integers(0, 5)) * _DAY}
+        changes = {"second_review": meeting.first_review - draw(st.integers(0, 5)) * ONE_DAY}
     elif respect == "final_review_too_early":
-        changes = {"final_review": meeting.second_review - draw(st.integers(0, 5)) * _DAY}
+        changes = {"final_review": meeting.second_review - draw(st.integers(0, 5)) * ONE_DAY}
     elif respect == "final_review_too_late":
         limit = protocol.final_review_within_days  # a day past it is one there is (checked)
-        late = draw(st.integers(limit + 1, _days_left(start, limit + 40)))
-        changes = {"final_review": start + late * _DAY}
+        late = draw(st.integers(limit + 1, days_left(start, limit + 40)))
+        changes = {"final_review": start + late * ONE_DAY}
     return (attrs.evolve(meeting, **changes), views), respect
 
 
@@ -454,11 +458,11 @@ def invalid_review_meetings(
     if previous_on is not None:
         low = max(low, previous_on)
     if respect == "held_after":
-        held = on + draw(st.integers(1, _NEAR)) * _DAY
+        held = on + draw(st.integers(1, _NEAR)) * ONE_DAY
     elif respect == "before_placement" and started_on is not None:
-        held = started_on - draw(st.integers(1, _NEAR)) * _DAY
+        held = started_on - draw(st.integers(1, _NEAR)) * ONE_DAY
     else:
-        held = draw(_days(low, on))
+        held = draw(days_between(low, on))
     meeting = draw(
         review_meetings(
             chosen,
@@ -475,7 +479,7 @@ def invalid_review_meetings(
     elif respect == "views_after_review":
         changes = {
             "child_views": draw(
-                child_views(before=held + _NEAR * _DAY).filter(
+                child_views(before=held + _NEAR * ONE_DAY).filter(
                     lambda views: views.gathered_on > held
                 )
             )
@@ -495,14 +499,14 @@ def invalid_review_meetings(
     elif respect == "next_meeting_not_after":
         changes = {
             "decision": ReviewDecision.CONTINUE,
-            "next_meeting": held - draw(st.integers(0, 10)) * _DAY,
+            "next_meeting": held - draw(st.integers(0, 10)) * ONE_DAY,
         }
     elif respect == "permanent_without_date":
         changes = {"decision": ReviewDecision.MAKE_PERMANENT, "permanent_from": None}
     elif respect == "permanent_before_review":
         changes = {
             "decision": ReviewDecision.MAKE_PERMANENT,
-            "permanent_from": held - draw(st.integers(1, 10)) * _DAY,
+            "permanent_from": held - draw(st.integers(1, 10)) * ONE_DAY,
             "next_meeting": None,
         }
     elif respect == "next_meeting_too_far":
@@ -519,7 +523,7 @@ def invalid_review_meetings(
 def _beyond_a_year(draw: st.DrawFn, held: dt.date) -> dt.date:
     """A date a meeting held on `held` agrees more than a year after it (R7's start, R9's next
     meeting and date of permanent admission refuse it)."""
-    return held + FURTHEST_AHEAD + draw(st.integers(1, 30)) * _DAY
+    return held + FURTHEST_AHEAD + draw(st.integers(1, 30)) * ONE_DAY
 
 
 @checked(_all(FAILURE_LETTER_RESPECTS), on=day)
@@ -547,7 +551,7 @@ def invalid_failure_letters(
     elif respect == "no_parent_named":
         changes = {"parent_name": draw(blank_names())}
     else:
-        changes = {"effective_date": on - draw(st.integers(1, 30)) * _DAY}
+        changes = {"effective_date": on - draw(st.integers(1, 30)) * ONE_DAY}
     return attrs.evolve(letter, **changes), respect
 
 
@@ -609,12 +613,12 @@ def invalid_emergency_reviews(
     else:
         decision = draw(st.sampled_from((ReviewDecision.CONTINUE, ReviewDecision.END)))
     if respect == "held_after":
-        held = on + draw(st.integers(1, _NEAR)) * _DAY
+        held = on + draw(st.integers(1, _NEAR)) * ONE_DAY
     elif respect == "before_placement" and started_on is not None:
-        held = started_on - draw(st.integers(1, _NEAR)) * _DAY
+        held = started_on - draw(st.integers(1, _NEAR)) * ONE_DAY
     else:
         low = _earliest_held(on, started_on)
-        held = draw(_days(low if called_on is None else max(low, called_on), on))
+        held = draw(days_between(low if called_on is None else max(low, called_on), on))
     meeting = draw(
         review_meetings(ReviewKind.EMERGENCY, held_on=held, decision=decision, protocol=protocol)
     )
@@ -668,7 +672,7 @@ def invalid_successful_outcomes(
     respect = _pick(draw, SUCCESSFUL_OUTCOME_RESPECTS, respect)
     if respect == "joiner_form_not_completed":
         return attrs.evolve(form, joiner_form_completed=False), respect
-    early = started_on - draw(st.integers(1, 30)) * _DAY
+    early = started_on - draw(st.integers(1, 30)) * ONE_DAY
     return attrs.evolve(form, date_on_roll=early), respect
 
 

@@ -42,18 +42,18 @@ from reintegration_fsm.testing.arguments import (
     optional,
 )
 from reintegration_fsm.testing.values import (
-    _DAY,
     AP_SETTINGS,
     EARLIEST,
     HOST_SCHOOLS,
     LATEST,
-    _between,
-    _days,
-    _days_left,
-    _maybe_names,
-    _maybe_texts,
-    _names,
+    ONE_DAY,
     attendees,
+    day_within,
+    days_between,
+    days_left,
+    maybe_person_names,
+    maybe_texts,
+    person_names,
     pupils,
     texts,
     timetables,
@@ -86,7 +86,7 @@ def consent_forms(
     # The same name as R2 reads it, written as a parent may; a spelling that would not fit the
     # form (a pupil's name near the limit, or one that grows in capitals, as "ß" does) is left.
     spellings = (child.name, child.name.upper(), f" {child.name}  ")
-    parent = draw(_names())
+    parent = draw(person_names())
     return ConsentForm(
         child_name=draw(st.sampled_from([s for s in spellings if len(s) <= NAME_LENGTH])),
         child_dob=child.date_of_birth,
@@ -102,7 +102,7 @@ def consent_forms(
             draw(st.lists(st.sampled_from(HOST_SCHOOLS), min_size=1, max_size=3, unique=True))
         ),
         signed_by=parent,  # the parent named signs, as a form is signed (no rule asks it yet)
-        signed_on=draw(_days(high - 60 * _DAY, high)),
+        signed_on=draw(days_between(high - 60 * ONE_DAY, high)),
         child_agrees=draw(st.sampled_from((True, True, None))),
         ap_setting=draw(st.sampled_from(("", *AP_SETTINGS))),
     )
@@ -115,15 +115,16 @@ def pastoral_support_plans(
 ) -> PastoralSupportPlan:
     """A Pastoral Support Plan, active on `active_on` when given (R3)."""
     if active_on is None:
-        start = draw(_days(EARLIEST, LATEST))
-        end = draw(st.none() | _days(start, start + 365 * _DAY))
+        start = draw(days_between(EARLIEST, LATEST))
+        end = draw(st.none() | days_between(start, start + 365 * ONE_DAY))
     else:
-        start = active_on - draw(st.integers(0, 365)) * _DAY
-        end = draw(st.none() | _days(active_on, active_on + 365 * _DAY))
-    return PastoralSupportPlan(start, end, draw(_maybe_texts()))
+        start = active_on - draw(st.integers(0, 365)) * ONE_DAY
+        end = draw(st.none() | days_between(active_on, active_on + 365 * ONE_DAY))
+    return PastoralSupportPlan(start, end, draw(maybe_texts()))
 
 
-def _evidence_needed(pupil: Pupil | None, protocol: Protocol) -> frozenset[Evidence]:
+def evidence_needed(pupil: Pupil | None, protocol: Protocol) -> frozenset[Evidence]:
+    """The evidence a referral of `pupil` needs under `protocol`; for no pupil, all any may."""
     if pupil is None:  # whatever the pupil: everything any pupil may need
         return frozenset(
             protocol.required_evidence
@@ -152,14 +153,14 @@ def reintegration_information(
         homework=draw(ratings),
         reasons_for_success=draw(texts()),
         transport_plan=draw(texts()),
-        evidence=_evidence_needed(pupil, protocol) | extra,
+        evidence=evidence_needed(pupil, protocol) | extra,
         attendance_percent=draw(st.none() | st.integers(0, 100)),
         exclusions_this_year=draw(st.none() | st.integers(0, 20)),
         professionals=tuple(
-            draw(st.lists(st.builds(Professional, _names(), _maybe_texts()), max_size=2))
+            draw(st.lists(st.builds(Professional, person_names(), maybe_texts()), max_size=2))
         ),
         measures_taken=tuple(
-            draw(st.lists(st.builds(Measure, texts(), _maybe_texts()), max_size=2))
+            draw(st.lists(st.builds(Measure, texts(), maybe_texts()), max_size=2))
         ),
         parent_involved_in_transport=draw(st.none() | st.booleans()),
     )
@@ -171,24 +172,25 @@ def child_views(draw: st.DrawFn, before: dt.date | None = None) -> ChildViews:
     """The child's views, gathered on or before `before` when given."""
     high = LATEST if before is None else before
     return ChildViews(
-        gathered_on=draw(_days(high - 30 * _DAY, high)),
-        good_at=draw(_maybe_texts()),
-        aspirations=draw(_maybe_texts()),
-        signed_by=draw(_maybe_names()),
+        gathered_on=draw(days_between(high - 30 * ONE_DAY, high)),
+        good_at=draw(maybe_texts()),
+        aspirations=draw(maybe_texts()),
+        signed_by=draw(maybe_person_names()),
     )
 
 
-_START_AFTER_MEETING = 21
+START_AFTER_MEETING_DAYS = 21
 """The most days between the initial meeting and the start that `initial_meetings` draws."""
 
 
-def _review_dates_in_window(
+def review_dates_in_window(
     draw: st.DrawFn, start: dt.date, calendar: SchoolCalendar | None, protocol: Protocol
 ) -> tuple[dt.date, dt.date, dt.date]:
+    """Three review dates from `start` within the protocol's final review limit."""
     limit = protocol.final_review_within_days
     if calendar is not None:
         try:
-            days = _school_days_within(calendar, start, limit)
+            days = school_days_within(calendar, start, limit)
         except CalendarError:
             days = []
         if len(days) >= 3:
@@ -205,14 +207,15 @@ def _review_dates_in_window(
                 draw(st.lists(st.sampled_from(days), min_size=3, max_size=3, unique=True))
             )
             return picked[0], picked[1], picked[2]
-    most = _days_left(start, limit)
+    most = days_left(start, limit)
     offsets = sorted(draw(st.lists(st.integers(1, most), min_size=3, max_size=3, unique=True)))
-    first, second, final = (start + offset * _DAY for offset in offsets)
+    first, second, final = (start + offset * ONE_DAY for offset in offsets)
     return first, second, final
 
 
-def _school_days_within(calendar: SchoolCalendar, start: dt.date, days: int) -> list[dt.date]:
-    limit = start + _days_left(start, days) * _DAY
+def school_days_within(calendar: SchoolCalendar, start: dt.date, days: int) -> list[dt.date]:
+    """The school days after `start`, up to `days` days on (fewer where the calendar ends)."""
+    limit = start + days_left(start, days) * ONE_DAY
     found: list[dt.date] = []
     day = start
     while True:
@@ -252,11 +255,11 @@ def initial_meetings(
     if held_on is not None:
         held = held_on
     elif start_date is not None:  # the meeting comes first
-        held = start_date - draw(st.integers(0, _START_AFTER_MEETING)) * _DAY
+        held = start_date - draw(st.integers(0, START_AFTER_MEETING_DAYS)) * ONE_DAY
     else:
-        held = draw(_days(EARLIEST, LATEST))
-    start = _between(draw, held, _START_AFTER_MEETING) if start_date is None else start_date
-    first, second, final = _review_dates_in_window(draw, start, calendar, protocol)
+        held = draw(days_between(EARLIEST, LATEST))
+    start = day_within(draw, held, START_AFTER_MEETING_DAYS) if start_date is None else start_date
+    first, second, final = review_dates_in_window(draw, start, calendar, protocol)
     return InitialMeeting(
         held_on=held,
         parent_present=True,
@@ -268,12 +271,12 @@ def initial_meetings(
         child_will=draw(texts()),
         school_will=draw(texts()),
         parent_will=draw(texts()),
-        host_contact=draw(_names()),
+        host_contact=draw(person_names()),
         ap_support=draw(texts()),
         first_review=first,
         second_review=second,
         final_review=final,
-        ap_representative=draw(_maybe_names()),
+        ap_representative=draw(maybe_person_names()),
         start_time=draw(st.none() | st.times()),
         timetable=draw(st.none() | timetables()),
     )
@@ -356,30 +359,30 @@ def review_meetings(
         decision: the decision (drawn from those `kind` may take when None).
     """
     if held_on is None:
-        held = _between(draw, EARLIEST if started_on is None else started_on, _HELD_AFTER_START)
+        held = day_within(draw, EARLIEST if started_on is None else started_on, _HELD_AFTER_START)
     else:
         held = held_on
     chosen = draw(st.sampled_from(_DECISIONS[kind])) if decision is None else decision
     views = draw(child_views(before=held))
     next_meeting = permanent_from = None
     if kind is ReviewKind.FINAL and chosen is ReviewDecision.CONTINUE:
-        most = _days_left(held, min(protocol.final_review_within_days, FURTHEST_AHEAD.days))
-        next_meeting = held + draw(st.integers(1, most)) * _DAY
+        most = days_left(held, min(protocol.final_review_within_days, FURTHEST_AHEAD.days))
+        next_meeting = held + draw(st.integers(1, most)) * ONE_DAY
     if chosen is ReviewDecision.MAKE_PERMANENT:
-        permanent_from = held + draw(st.integers(0, 20)) * _DAY
+        permanent_from = held + draw(st.integers(0, 20)) * ONE_DAY
     return ReviewMeeting(
         held_on=held,
         kind=kind,
         attendees=draw(_meeting_attendees(_needed_at(kind, protocol))),
         child_views=draw(st.none() | st.just(views)) if kind is ReviewKind.EMERGENCY else views,
-        concerns=draw(texts()) if chosen is ReviewDecision.END else draw(_maybe_texts()),
+        concerns=draw(texts()) if chosen is ReviewDecision.END else draw(maybe_texts()),
         additional_support=draw(texts())
         if kind is ReviewKind.EMERGENCY and chosen is ReviewDecision.CONTINUE
-        else draw(_maybe_texts()),
+        else draw(maybe_texts()),
         decision=chosen,
         next_meeting=next_meeting,
         permanent_from=permanent_from,
-        progress=draw(_maybe_texts()),
+        progress=draw(maybe_texts()),
         timetable=draw(st.none() | timetables()),
     )
 
@@ -390,15 +393,15 @@ def failure_letters(draw: st.DrawFn, effective_from: dt.date | None = None) -> F
     """A failure letter that passes R11 for an ending recorded on `effective_from`."""
     low = EARLIEST if effective_from is None else effective_from
     return FailureLetter(
-        parent_name=draw(_names()),
+        parent_name=draw(person_names()),
         reasons=tuple(draw(st.lists(texts(), min_size=1, max_size=3))),
         incident_investigated=True,
         harassment_checked=True,
         child_version_heard=True,
         support_provided=tuple(draw(st.lists(texts(), min_size=1, max_size=3))),
-        effective_date=_between(draw, low, 30),
-        head_teacher=draw(_names()),
-        home_head_teacher=draw(_maybe_names()),
+        effective_date=day_within(draw, low, 30),
+        head_teacher=draw(person_names()),
+        home_head_teacher=draw(maybe_person_names()),
     )
 
 
@@ -419,14 +422,14 @@ def successful_outcomes(
     R13 also needs the case's final review to have decided MAKE_PERMANENT.
     """
     if recorded_on is None:
-        on_roll = _between(draw, EARLIEST if on_roll_from is None else on_roll_from, 60)
+        on_roll = day_within(draw, EARLIEST if on_roll_from is None else on_roll_from, 60)
     else:
         span = 60 if on_roll_from is None else min((recorded_on - on_roll_from).days, 60)
-        on_roll = recorded_on - draw(st.integers(0, span)) * _DAY
+        on_roll = recorded_on - draw(st.integers(0, span)) * ONE_DAY
     return SuccessfulOutcome(
         date_on_roll=on_roll,
         joiner_form_completed=True,
-        parent_name=draw(_maybe_names()),
+        parent_name=draw(maybe_person_names()),
     )
 
 
@@ -435,10 +438,12 @@ def successful_outcomes(
 def unsuccessful_outcomes(draw: st.DrawFn, ended_on: dt.date | None = None) -> UnsuccessfulOutcome:
     """An unsuccessful outcome form that passes R12 for a placement ended on `ended_on` (the
     child returns on that day or within 60 days after it; R12 refuses a return before it)."""
-    returned = draw(_days(EARLIEST, LATEST)) if ended_on is None else _between(draw, ended_on, 60)
+    returned = (
+        draw(days_between(EARLIEST, LATEST)) if ended_on is None else day_within(draw, ended_on, 60)
+    )
     return UnsuccessfulOutcome(
         provision_for_return=draw(texts()),
         return_date=returned,
-        completed_by=draw(_names()),
-        reasons_for_failure=draw(_maybe_texts()),
+        completed_by=draw(person_names()),
+        reasons_for_failure=draw(maybe_texts()),
     )

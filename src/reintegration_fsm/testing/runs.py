@@ -21,7 +21,6 @@ from reintegration_fsm.protocol.definition import WORCESTERSHIRE, Protocol, edit
 from reintegration_fsm.protocol.steps import STEP
 from reintegration_fsm.testing.arguments import checked, instance, optional
 from reintegration_fsm.testing.forms import (
-    _school_days_within,
     child_views,
     consent_forms,
     failure_letters,
@@ -29,18 +28,19 @@ from reintegration_fsm.testing.forms import (
     pastoral_support_plans,
     reintegration_information,
     review_meetings,
+    school_days_within,
     successful_outcomes,
     unsuccessful_outcomes,
 )
 from reintegration_fsm.testing.values import (
-    _AP_ROLES,
-    _DAY,
-    _HOST_ROLES,
+    AP_ROLES,
     AP_SETTINGS,
     AUTHORITIES,
+    HOST_ROLES,
     HOST_SCHOOLS,
-    _days,
+    ONE_DAY,
     actors,
+    days_between,
     pupils,
     texts,
 )
@@ -214,9 +214,9 @@ class _RunBuilder:
         return Stage.PROPOSED if self.case is None else self.case.stage
 
     def _organisation(self, role: Role) -> str | None:
-        if role in _AP_ROLES:
+        if role in AP_ROLES:
             return self.ap_setting
-        if role in _HOST_ROLES:
+        if role in HOST_ROLES:
             return self.host_school
         if role is Role.LA_ADMISSIONS:
             return self.authority
@@ -231,7 +231,7 @@ class _RunBuilder:
         if among:
             allowed = [r for r in allowed if r in among]
         if self.case is None:  # `open`: the case it opens knows no host school
-            return [r for r in allowed if r not in _HOST_ROLES]
+            return [r for r in allowed if r not in HOST_ROLES]
         case = self.case
         return [r for r in allowed if trigger in case.available_triggers(self.cast[r])]
 
@@ -355,7 +355,7 @@ def _first_open(calendar: SchoolCalendar, protocol: Protocol) -> dt.date:
     protocol takes effect (R1 refuses a case opened under it before then)."""
     if protocol.effective_from <= calendar.first_day:
         return calendar.first_day
-    return protocol.effective_from - _DAY
+    return protocol.effective_from - ONE_DAY
 
 
 def _opens_cases(given: Mapping[str, Any]) -> tuple[str, str] | None:
@@ -507,7 +507,7 @@ def _run(
 ) -> ProtocolRun:
     """A run, as `protocol_runs` draws it."""
     used = _run_calendar(calendar)
-    opened = draw(_days(_first_open(used, protocol), _last_open(used)))
+    opened = draw(days_between(_first_open(used, protocol), _last_open(used)))
     run = _RunBuilder(draw, used, used.add_school_days(opened, 1), protocol)
     # In `Stage`'s order, whatever the collection's: the same draws under every hash seed.
     ends = tuple(Stage) if stages is None else tuple(s for s in Stage if s in stages)
@@ -559,7 +559,7 @@ def _run(
     run.later(25)
     host = run.host_school if draw(st.booleans()) else draw(st.sampled_from(form.preferred_schools))
     run.host_school = host
-    run.cast.update({role: draw(actors(role, host)) for role in _HOST_ROLES})
+    run.cast.update({role: draw(actors(role, host)) for role in HOST_ROLES})
     run.add("identify_host", run.actor("identify_host"), host_school=host, via=route)
     run.discharge_some()
     if stop is Stage.HOST_IDENTIFIED:
@@ -567,7 +567,7 @@ def _run(
     held = run.later(10)
     start = used.add_school_days(held, draw(st.integers(0, 10)))
     reviews = _review_calendar(used)
-    while len(_school_days_within(reviews, start, protocol.final_review_within_days)) < 3:
+    while len(school_days_within(reviews, start, protocol.final_review_within_days)) < 3:
         start = used.add_school_days(start, 1)
     meeting = draw(
         initial_meetings(held_on=held, start_date=start, calendar=reviews, protocol=protocol)

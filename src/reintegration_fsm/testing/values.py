@@ -1,8 +1,8 @@
 """Invented names and texts, actors, pupils and the other basic values the strategies build from.
 
 Every name here is made up (small fixed lists of invented names, or random text). The helpers
-with a leading underscore are shared by the other modules of `reintegration_fsm.testing` and are
-not part of its public API.
+not in `__all__` are shared by the other modules of `reintegration_fsm.testing` and are not part
+of its public API.
 """
 
 from __future__ import annotations
@@ -60,21 +60,25 @@ EARLIEST = dt.date(2025, 9, 1)
 """The first day of the shipped sample calendar; default lower bound of generated dates."""
 LATEST = dt.date(2027, 7, 21)
 """The last day of the shipped sample calendar; default upper bound of generated dates."""
-_DAY = dt.timedelta(days=1)
+ONE_DAY = dt.timedelta(days=1)
 
-_AP_ROLES = (Role.AP_HEAD, Role.AP_STAFF)
-_HOST_ROLES = (Role.HOST_HEAD, Role.HOST_STAFF)
+AP_ROLES = (Role.AP_HEAD, Role.AP_STAFF)
+"""The roles of the AP setting's people."""
+HOST_ROLES = (Role.HOST_HEAD, Role.HOST_STAFF)
+"""The roles of the host school's people."""
 
 
-def _days(low: dt.date, high: dt.date) -> st.SearchStrategy[dt.date]:
+def days_between(low: dt.date, high: dt.date) -> st.SearchStrategy[dt.date]:
+    """Dates from `low` to `high` (`low` alone when `high` is earlier)."""
     return st.dates(min_value=low, max_value=max(low, high))
 
 
-def _between(draw: st.DrawFn, low: dt.date, most: int) -> dt.date:
-    return low + draw(st.integers(0, most)) * _DAY
+def day_within(draw: st.DrawFn, low: dt.date, most: int) -> dt.date:
+    """A date drawn from `low` to `most` days after it."""
+    return low + draw(st.integers(0, most)) * ONE_DAY
 
 
-def _days_left(start: dt.date, most: int) -> int:
+def days_left(start: dt.date, most: int) -> int:
     """`most`, or the days there are after `start` where fewer: a protocol an earlier version
     took may count more days than any date is from `start` (`final_review_within_days =
     99999999` loads, for the cases opened under it)."""
@@ -139,7 +143,8 @@ def blank_names() -> st.SearchStrategy[str]:
 
 
 @functools.cache
-def _names() -> st.SearchStrategy[str]:
+def person_names() -> st.SearchStrategy[str]:
+    """Invented full names: a first name and a family name."""
     return st.builds(
         lambda first, family: f"{first} {family}",
         st.sampled_from(FIRST_NAMES),
@@ -148,13 +153,15 @@ def _names() -> st.SearchStrategy[str]:
 
 
 @functools.cache
-def _maybe_texts() -> st.SearchStrategy[str]:
+def maybe_texts() -> st.SearchStrategy[str]:
+    """`texts()`, or the empty text."""
     return st.just("") | texts()
 
 
 @functools.cache
-def _maybe_names() -> st.SearchStrategy[str]:
-    return st.just("") | _names()
+def maybe_person_names() -> st.SearchStrategy[str]:
+    """`person_names()`, or the empty text."""
+    return st.just("") | person_names()
 
 
 @st.composite
@@ -219,12 +226,12 @@ def pupils(
     if _born(stage, year_of)[1] >= dt.date.today():
         year_of = dt.date.today()
     return Pupil(
-        name=draw(_names()),
-        date_of_birth=draw(_days(*_born(stage, year_of))),
+        name=draw(person_names()),
+        date_of_birth=draw(days_between(*_born(stage, year_of))),
         key_stage=stage,
         looked_after=draw(st.booleans()) if looked_after is None else looked_after,
         upn=draw(st.none() | _upns()),
-        address=draw(_maybe_texts()),
+        address=draw(maybe_texts()),
     )
 
 
@@ -264,16 +271,16 @@ def actors(role: Role | None = None, organisation: str | None = None) -> st.Sear
             where = organisation  # the family's only when it prints nothing (checked above)
         elif chosen in FAMILY_ROLES:
             where = ""
-        elif chosen in _AP_ROLES:
+        elif chosen in AP_ROLES:
             where = draw(st.sampled_from(AP_SETTINGS))
-        elif chosen in _HOST_ROLES:
+        elif chosen in HOST_ROLES:
             where = draw(st.sampled_from(HOST_SCHOOLS))
         elif chosen is Role.LA_ADMISSIONS:
             where = draw(st.sampled_from(AUTHORITIES))
         else:
             where = ""
         number = draw(st.integers(1, 999))
-        return Actor(f"{chosen.value}-{number}", draw(_names()), chosen, where)
+        return Actor(f"{chosen.value}-{number}", draw(person_names()), chosen, where)
 
     return build()
 
@@ -283,7 +290,7 @@ def actors(role: Role | None = None, organisation: str | None = None) -> st.Sear
 def attendees(party: Party | None = None) -> st.SearchStrategy[Attendee]:
     """Someone at a meeting, for `party` (any party when None)."""
     return st.builds(
-        Attendee, _names(), st.sampled_from(tuple(Party)) if party is None else st.just(party)
+        Attendee, person_names(), st.sampled_from(tuple(Party)) if party is None else st.just(party)
     )
 
 
@@ -291,6 +298,8 @@ def attendees(party: Party | None = None) -> st.SearchStrategy[Attendee]:
 @st.composite
 def timetables(draw: st.DrawFn) -> ReintegrationTimetable:
     """A week of the Reintegration Timetable, beginning on a Monday."""
-    day = draw(_days(EARLIEST, LATEST))
+    day = draw(days_between(EARLIEST, LATEST))
     sessions = st.sampled_from(tuple(Session))
-    return ReintegrationTimetable(day - day.weekday() * _DAY, *(draw(sessions) for _ in range(10)))
+    return ReintegrationTimetable(
+        day - day.weekday() * ONE_DAY, *(draw(sessions) for _ in range(10))
+    )
