@@ -65,6 +65,7 @@ from reintegration_fsm.protocol.payloads import (
     obligation_json,
 )
 from reintegration_fsm.records import Deadline, Obligation, Transition
+from reintegration_fsm.rules.reading import revised
 from reintegration_fsm.vocabulary import (
     PARTY_OF_ROLE,
     ROLES_OF_PARTY,
@@ -309,10 +310,6 @@ def _paperwork() -> dict[str, Any]:
     return dict(_PAPERWORK)  # each transition its own
 
 
-def _revised(case: StepCase) -> bool:
-    return case.protocol.edition >= 2
-
-
 # -- open ----------------------------------------------------------------------------------------
 def _open_wording(data: Data) -> str:
     return f"proposed a reintegration for {data['pupil']['name']}"
@@ -538,7 +535,7 @@ def _emergency_effects(
             obligation_json(K.NOTIFY_PORTAL, Party.HOST, effective, DELETION_RETURN_BASIS),
             obligation_json(K.ARRANGE_HOME_SCHOOL_MEETING, Party.AP),
         ]
-        if _revised(case):
+        if revised(case):
             opened.append(
                 obligation_json(
                     K.CONSENT_TO_DELETION, Party.AP, effective, CONSENT_TO_DELETION_BASIS
@@ -565,7 +562,7 @@ def _emergency_documents(review: EmergencyReview) -> tuple[Printable, ...]:
 def _success_effects(
     case: StepCase, form: SuccessfulOutcome, on: dt.date, by: Actor, recorded: Data | None
 ) -> Effects:
-    if not _revised(case):
+    if not revised(case):
         return _effects(
             opened=[
                 obligation_json(K.COMPLETE_LEAVERS_FORM, Party.AP),
@@ -602,7 +599,7 @@ def _success_wording(data: Data) -> str:
 def _failure_effects(
     case: StepCase, form: UnsuccessfulOutcome, on: dt.date, by: Actor, recorded: Data | None
 ) -> Effects:
-    return _effects(opened=[_paperwork()] if _revised(case) else [])
+    return _effects(opened=[_paperwork()] if revised(case) else [])
 
 
 def _failure_wording(data: Data) -> str:
