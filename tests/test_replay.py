@@ -1453,7 +1453,7 @@ def test_a_step_recorded_with_today_s_fold_and_text_that_prints_nothing_replays(
     """A consent form recorded after names were read with their Unicode forms (for the child
     only to today's fold: an accent typed apart) and before text that prints nothing was read
     as blank (signed by a zero-width space) replays: each reading of the rules a history was
-    recorded under is tried (`case_checking._EARLIER_READINGS`), not only the earliest."""
+    recorded under is tried (`case_checking.EARLIER_READINGS`), not only the earliest."""
     apart = "Rowan Cle\u0301ment"
     pupil = attrs.evolve(sc.PUPIL, name="Rowan Cl\u00e9ment")
     case = Reintegration.open(

@@ -18,10 +18,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from reintegration_fsm.calendar import SchoolCalendar
-from reintegration_fsm.case_checking import _plain
-from reintegration_fsm.case_loading import _BUILT_IN, CaseLoading
+from reintegration_fsm.case_checking import plain_text
+from reintegration_fsm.case_loading import BUILT_IN, CaseLoading
 from reintegration_fsm.case_loading import stage_name as stage_name
-from reintegration_fsm.case_shared import _OPEN
+from reintegration_fsm.case_shared import OPEN_STEP
 from reintegration_fsm.errors import FormInvalid, ProtocolDefinitionError
 from reintegration_fsm.fields import new_id_problem
 from reintegration_fsm.forms import (
@@ -174,7 +174,7 @@ class Reintegration(CaseLoading):
             raise FormInvalid(
                 "open", "protocol", f"must be a Protocol, not {type(protocol).__name__}"
             )
-        shipped = _BUILT_IN.get(protocol.key)
+        shipped = BUILT_IN.get(protocol.key)
         if shipped is not None and shipped is not protocol and shipped != protocol:
             # Its history would name the shipped protocol, and replay run the shipped rules.
             raise ProtocolDefinitionError(
@@ -203,11 +203,13 @@ class Reintegration(CaseLoading):
             raise FormInvalid(
                 "open", "calendar", f"must be a SchoolCalendar, not {type(calendar).__name__}"
             )
-        case_id, ap_setting, local_authority = map(_plain, (case_id, ap_setting, local_authority))
+        case_id, ap_setting, local_authority = map(
+            plain_text, (case_id, ap_setting, local_authority)
+        )
         values = (case_id, pupil, ap_setting, local_authority)
-        on = cls._check_when(_OPEN, by, on)
+        on = cls._check_when(OPEN_STEP, by, on)
         # Before R15 reads the setting and authority: a None one is not a missing host school.
-        cls._check_values(_OPEN, values)
+        cls._check_values(OPEN_STEP, values)
         unread = new_id_problem(case_id)
         if unread is not None:  # a new id only: a history written before still replays
             raise FormInvalid("open", "case_id", unread)
@@ -219,7 +221,7 @@ class Reintegration(CaseLoading):
                 "would be shown as removed: give the child's date of birth",
             )
         case = cls._new(case_id, pupil, ap_setting, local_authority, protocol, calendar)
-        case._run(_OPEN, values, by, on)
+        case._run(OPEN_STEP, values, by, on)
         return case
 
     @classmethod

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from reintegration_fsm.case_reading import CaseReading
-from reintegration_fsm.case_shared import _DISCHARGE, _OPEN
+from reintegration_fsm.case_shared import DISCHARGE, OPEN_STEP
 from reintegration_fsm.errors import FormInvalid, GuardFailed, NotPermitted, a_or_an
 from reintegration_fsm.fields import (
     blank,
@@ -36,7 +36,7 @@ from reintegration_fsm.vocabulary import (
     words_for_roles,
 )
 
-_DISCHARGE_STEP = STEP[_DISCHARGE]
+_DISCHARGE_STEP = STEP[DISCHARGE]
 _HOST = "host_school"
 _ORGANISATION_OF_ROLE: Mapping[Role, str] = {
     role: {"ap_setting": "_ap_setting", "local_authority": "_local_authority"}.get(field, field)
@@ -45,7 +45,7 @@ _ORGANISATION_OF_ROLE: Mapping[Role, str] = {
 }
 """R15: each role's organisation, as the case's attribute holding it (host: its facts')."""
 _T = TypeVar("_T")
-_EARLIER_READINGS = ((False, True), (True, True))
+EARLIER_READINGS = ((False, True), (True, True))
 """How a replay reads a recorded step that today's reading refuses, as `(names, blanks)` of
 `Reintegration._as_before`, the latest first: as recorded before text that prints nothing was
 read as blank (names by today's fold); and as recorded before names were read with their
@@ -63,7 +63,7 @@ def _type_name(kind: Any) -> str:
     return getattr(kind, "__name__", str(kind))
 
 
-def _plain(value: Any) -> Any:
+def plain_text(value: Any) -> Any:
     """Text of a subclass of `str` (numpy's `str_`, from a spreadsheet) as the plain text it
     holds, whatever the subclass's own `__str__` says; any other value as it is."""
     return str.__str__(value) if type(value) is not str and isinstance(value, str) else value
@@ -146,7 +146,7 @@ class CaseChecking(CaseReading):
         problems: list[tuple[str, str]] = []
         for argument, value in zip(step.arguments, values, strict=True):
             if argument.type is str and type(value) is not str and isinstance(value, str):
-                given, value = value, _plain(value)
+                given, value = value, plain_text(value)
                 values = tuple(value if item is given else item for item in values)
             if type(value) is str:
                 problem = argument.new_name_problem(value) or noncharacter(value)
@@ -156,7 +156,7 @@ class CaseChecking(CaseReading):
                     problem = end_space(value)
                 if problem is not None:
                     problems.append((argument.name, problem))
-            elif step is _OPEN:  # the child
+            elif step is OPEN_STEP:  # the child
                 problems += noncharacters(value, argument.name)
                 steering = direction_control(value.name)
                 if prints_nothing(value.name):  # (blank, the form refused it)
@@ -223,7 +223,7 @@ class CaseChecking(CaseReading):
         problem = self._organisation_problem(actor)
         if problem is not None:
             raise NotPermitted(step.name, actor, problem, seq=seq)
-        if step.name == _DISCHARGE and isinstance(payload, ObligationKind):
+        if step.name == DISCHARGE and isinstance(payload, ObligationKind):
             owners = [o.owner for o in self._obligations if o.kind is payload]
             if owners and actor.party not in owners:
                 raise NotPermitted(
@@ -248,7 +248,7 @@ class CaseChecking(CaseReading):
     def _check_recorded(self, check: Callable[[], None]) -> None:
         """`check()` (`_check_actor`, `_check_rules`) of a recorded step on replay: a step it
         refuses today is accepted when it accepts the step read as a history recorded before
-        was (`_EARLIER_READINGS`, `_as_before`): R2's child, R5's host and R15's organisation
+        was (`EARLIER_READINGS`, `_as_before`): R2's child, R5's host and R15's organisation
         that only one of the two name folds reads as the name it is compared with; text that
         prints nothing (a lone zero-width space) that the rules needing text given took as
         given.
@@ -259,7 +259,7 @@ class CaseChecking(CaseReading):
         try:
             check()
         except (NotPermitted, GuardFailed):
-            for names, blanks in _EARLIER_READINGS:
+            for names, blanks in EARLIER_READINGS:
                 try:
                     self._as_before(check, names=names, blanks=blanks)
                 except (NotPermitted, GuardFailed):

@@ -8,9 +8,9 @@ from functools import partial
 from typing import Any, TypeVar
 
 from reintegration_fsm.calendar import SchoolCalendar
-from reintegration_fsm.case_recording import _recorded
+from reintegration_fsm.case_recording import recorded_extras
 from reintegration_fsm.case_running import CaseRunning
-from reintegration_fsm.case_shared import _DISCHARGE, _OPEN
+from reintegration_fsm.case_shared import DISCHARGE, OPEN_STEP
 from reintegration_fsm.errors import (
     FormInvalid,
     GuardFailed,
@@ -34,7 +34,7 @@ from reintegration_fsm.rules import earlier_than_last, judging_recorded
 from reintegration_fsm.state import decode, encode, shared_setting
 from reintegration_fsm.vocabulary import ObligationKind, Stage
 
-_BUILT_IN = protocol_registry(())
+BUILT_IN = protocol_registry(())
 """The protocols every case may name: a store that knows no others resumes each with these."""
 _C = TypeVar("_C", bound="CaseLoading")
 
@@ -87,8 +87,8 @@ class CaseLoading(CaseRunning):
         read = upcast_read(transitions)
         data = read[0][1]
         try:
-            case_id, pupil, ap_setting, local_authority = read_values(_OPEN, data, 1)
-            cls._check_values(_OPEN, (case_id, pupil, ap_setting, local_authority))
+            case_id, pupil, ap_setting, local_authority = read_values(OPEN_STEP, data, 1)
+            cls._check_values(OPEN_STEP, (case_id, pupil, ap_setting, local_authority))
             protocol = find_protocol(registry, *_named_protocol(data))
         except FormInvalid as error:
             if error.form == "history":
@@ -150,14 +150,14 @@ class CaseLoading(CaseRunning):
                 f"ending in {last._dest.value!r}",
             )
         try:
-            registry = _BUILT_IN if protocols == () else protocol_registry(protocols)
+            registry = BUILT_IN if protocols == () else protocol_registry(protocols)
             protocol = find_protocol(registry, *_named_protocol(data))
-            opened = [data[argument.name] for argument in _OPEN.arguments]
+            opened = [data[argument.name] for argument in OPEN_STEP.arguments]
             if type(opened[1]) is not dict:
                 raise TypeError(f"the pupil is a JSON object, not {opened[1]!r}")
         except (KeyError, TypeError) as error:
             raise FormInvalid("history", "1", f"malformed 'open' data: {error!r}") from None
-        for argument, value in zip(_OPEN.arguments, opened, strict=True):
+        for argument, value in zip(OPEN_STEP.arguments, opened, strict=True):
             if argument.type is not str:
                 continue
             problem = (
@@ -207,8 +207,8 @@ class CaseLoading(CaseRunning):
         trigger = transition.trigger
         if seq != len(self._history) + 1:
             raise FormInvalid("history", str(seq), f"expected seq {len(self._history) + 1}")
-        if trigger == _OPEN.name:
-            step = _OPEN if seq == 1 else None
+        if trigger == OPEN_STEP.name:
+            step = OPEN_STEP if seq == 1 else None
             source: Stage | None = None
         else:
             step = DISPATCH[self._stage].get(trigger)
@@ -237,7 +237,7 @@ class CaseLoading(CaseRunning):
                 payload = step.payload(values)
                 self._check_recorded(partial(self._check_rules, step, payload, transition.on, seq))
                 effects = self._effects(step, payload, transition.on, transition.actor, data)
-                expected = _recorded(step, effects, self._protocol, data.get("protocol"))
+                expected = recorded_extras(step, effects, self._protocol, data.get("protocol"))
                 self._compare(step, expected, data, seq)
             else:
                 payload = payload_view(step, data)
@@ -284,7 +284,7 @@ class CaseLoading(CaseRunning):
 
 def _recorded_kind(step: Step, data: Mapping[str, Any]) -> Any:
     """The payload an unchecked replay needs for the actor check: a discharge's kind."""
-    if step.name == _DISCHARGE:
+    if step.name == DISCHARGE:
         return ObligationKind(data["kind"])
     return None
 

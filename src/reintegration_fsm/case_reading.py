@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from reintegration_fsm.calendar import SchoolCalendar
-from reintegration_fsm.case_shared import _AP_HEAD, CaseShared
+from reintegration_fsm.case_shared import AP_HEAD, CaseShared
 from reintegration_fsm.errors import FormInvalid
 from reintegration_fsm.forms import FailureLetter, Pupil
 from reintegration_fsm.protocol.definition import Protocol
@@ -247,7 +247,7 @@ class CaseReading(CaseShared):
             (
                 t._actor.name
                 for t in reversed(self._history[: index + 1])
-                if t._actor.role is _AP_HEAD
+                if t._actor.role is AP_HEAD
             ),
             None,
         )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from reintegration_fsm.case_shared import _OPEN
+from reintegration_fsm.case_shared import OPEN_STEP
 from reintegration_fsm.protocol.definition import FINGERPRINT, Protocol
 from reintegration_fsm.protocol.payloads import SCHEMA
 from reintegration_fsm.protocol.steps import STEPS, Step
@@ -26,11 +26,11 @@ def _transition_data(
     data: dict[str, Any] = {"schema": SCHEMA}
     for argument, dump, value in zip(step.arguments, _DUMP[step.name], values, strict=True):
         data[argument.name] = None if value is None else dump(value)
-    data.update(_recorded(step, effects, protocol))
+    data.update(recorded_extras(step, effects, protocol))
     return data
 
 
-def _recorded(
+def recorded_extras(
     step: Step, effects: Mapping[str, Any], protocol: Protocol, named: object = None
 ) -> dict[str, Any]:
     """What a transition records besides its arguments (which replay reads typed, and checks by
@@ -41,7 +41,7 @@ def _recorded(
     whose `open` recorded its protocol (`named`) without one, written before fingerprints were.
     """
     data: dict[str, Any] = {"schema": SCHEMA}
-    if step is _OPEN:
+    if step is OPEN_STEP:
         data["protocol"] = {"id": protocol.id, "version": protocol.version}
         earlier = isinstance(named, Mapping) and FINGERPRINT not in named
         if not protocol.built_in and not earlier:
@@ -50,7 +50,7 @@ def _recorded(
     return data
 
 
-class _Recipe:
+class Recipe:
     """How a transition's data is built when first read, from the step's values and effects
     (immutable values, and effects the library built for this transition alone)."""
 

@@ -8,9 +8,9 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from reintegration_fsm.case_checking import _EARLIER_READINGS, CaseChecking
-from reintegration_fsm.case_recording import _Recipe
-from reintegration_fsm.case_shared import _AP_HEAD, _DISCHARGE, _OPEN
+from reintegration_fsm.case_checking import EARLIER_READINGS, CaseChecking
+from reintegration_fsm.case_recording import Recipe
+from reintegration_fsm.case_shared import AP_HEAD, DISCHARGE, OPEN_STEP
 from reintegration_fsm.errors import IllegalTransition, NotPermitted
 from reintegration_fsm.protocol.machine import DISPATCH
 from reintegration_fsm.protocol.steps import Step
@@ -40,12 +40,12 @@ class CaseRunning(CaseChecking):
         """What a step records besides its arguments: its effects and its departures (the same,
         live or on replay; `recorded` is the replayed transition's data). On replay, departures
         today's reading does not give are accepted when a reading of histories recorded before
-        gives them (`_EARLIER_READINGS`), as is their absence."""
+        gives them (`EARLIER_READINGS`), as is their absence."""
         effects = step.effects(self, payload, on, by, recorded)
         if step.departures and self._protocol.edition >= 2:
             found = self._departures_found(step, payload, on)
             if recorded is not None and (found or None) != recorded.get("departures"):
-                for names, blanks in _EARLIER_READINGS:
+                for names, blanks in EARLIER_READINGS:
                     before = self._as_before(
                         lambda: self._departures_found(step, payload, on),
                         names=names,
@@ -66,7 +66,7 @@ class CaseRunning(CaseChecking):
         return found
 
     def _run(self, step: Step, values: tuple[Any, ...], by: Actor, on: dt.date) -> Transition:
-        self._check_actor(step, by, values[0] if step.name == _DISCHARGE else None)
+        self._check_actor(step, by, values[0] if step.name == DISCHARGE else None)
         if by.family_with_organisation:  # a step taken now: a history recorded before replays
             raise NotPermitted(
                 step.name,
@@ -81,7 +81,7 @@ class CaseRunning(CaseChecking):
         self._check_rules(step, payload, on)
         effects = self._effects(step, payload, on, by, None)  # may raise: nothing changed yet
         stage = self._stage
-        source = None if step is _OPEN else stage
+        source = None if step is OPEN_STEP else stage
         ways = step.ways
         if len(ways) == 1 and ways[0].when is None:
             dest = ways[0].dest or stage
@@ -94,7 +94,7 @@ class CaseRunning(CaseChecking):
             dest,
             by,
             on,
-            _Recipe(step, values, effects, self._protocol),
+            Recipe(step, values, effects, self._protocol),
         )
         self._apply(step, transition, payload, effects)
         return transition
@@ -153,7 +153,7 @@ class CaseRunning(CaseChecking):
                     self._departures.append(Departure(transition._seq, rule, text))
         step.project(self._facts, payload, on)
         actor = transition._actor
-        if actor.role is _AP_HEAD:
+        if actor.role is AP_HEAD:
             self._facts.ap_head = actor.name
         object.__setattr__(self, "_stage", transition._dest)
         self._history.append(transition)

@@ -14,9 +14,11 @@ from reintegration_fsm.records import Deadline, Departure, Obligation, Transitio
 from reintegration_fsm.state import Facts
 from reintegration_fsm.vocabulary import Role, Stage, Trigger
 
-_OPEN = STEP[Trigger.OPEN.value]
-_DISCHARGE = Trigger.DISCHARGE.value
-_AP_HEAD = Role.AP_HEAD  # read on every trigger: see `rules.reviews` on reading members before 3.12
+OPEN_STEP = STEP[Trigger.OPEN.value]
+"""The declared `open` step, which every part treats apart (the first of a history)."""
+DISCHARGE = Trigger.DISCHARGE.value
+"""The `discharge` trigger's name, which the parts compare a step's name with."""
+AP_HEAD = Role.AP_HEAD  # read on every trigger: see `rules.reviews` on reading members before 3.12
 _C = TypeVar("_C", bound="CaseShared")
 
 
