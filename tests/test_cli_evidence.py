@@ -180,6 +180,45 @@ def test_the_nightly_routine_rotates_the_checkpoint_of_a_store_that_verifies(
     assert tonight.read_text() != first
 
 
+def _key_change_blocks() -> list[str]:
+    """The ```sh blocks of docs/evidence.md's "Changing the key pair", in order."""
+    page = (DOCS / "evidence.md").read_text(encoding="utf-8")
+    section = page[page.index("### Changing the key pair") :].split("\n## ", 1)[0]
+    return [block.split("```", 1)[0] for block in section.split("```sh\n")[1:]]
+
+
+def test_the_key_pair_changes_as_the_docs_say_and_each_checkpoint_checks_with_its_own_key(
+    demo_db: str, tmp_path: Path
+) -> None:
+    """docs/evidence.md's key change: a new pair, one night signed with it while last night's
+    checkpoint is checked with the old public key, the old pair retired; the routine then runs
+    unchanged, and the first night's checkpoint still checks with the old public key kept."""
+    folder = _nightly_folder(tmp_path, demo_db)
+    first = folder / "first.json"
+    first.write_bytes((folder / "checkpoints" / "yesterday.json").read_bytes())
+    make, retire = _key_change_blocks()
+    nightly = _routine("Every night, from that machine")
+    changed = nightly.replace("--sign checkpoint-key.pem", "--sign new-checkpoint-key.pem")
+    assert changed.count("new-checkpoint-key.pem") == 1
+    for block in (make, changed, retire, nightly):
+        ran = _run_nightly(folder, demo_db, block)
+        assert ran.returncode == 0, ran.stderr
+    assert not (folder / "paged.log").exists()
+    [kept] = folder.glob("checkpoint-key-until-*.pub.pem")
+    old_key = ["--public-key", str(kept)]
+    new_key = ["--public-key", str(folder / "checkpoint-key.pub.pem")]
+    latest = ["--checkpoint", str(folder / "checkpoints" / "yesterday.json")]
+    ok(invoke(demo_db, "verify", "--checkpoint", str(first), *old_key))
+    ok(invoke(demo_db, "verify", *latest, *new_key))
+    for crossed in (["--checkpoint", str(first), *new_key], [*latest, *old_key]):
+        wrong = invoke(demo_db, "verify", *crossed)
+        assert wrong.exit_code == 1
+        assert "signed with another key" in wrong.stdout
+    assert sorted(p.name for p in folder.glob("*.pem")) == sorted(
+        ["checkpoint-key.pem", "checkpoint-key.pub.pem", kept.name]
+    )
+
+
 def test_the_nightly_routine_stops_on_a_failed_verify_and_keeps_yesterdays_checkpoint(
     demo_db: str, tmp_path: Path
 ) -> None:
