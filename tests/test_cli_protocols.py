@@ -742,7 +742,7 @@ def test_check_lists_every_problem_of_a_protocol_each_on_its_own_line(tmp_path: 
         "  - line 1: bogus: is not a protocol field",
         f"  - line {line('place_offer_school_days')}: place_offer_school_days: must be a "
         "whole number above 0, not -1",
-        f"  - line {line('review_weeks')}: review_weeks: must increase from above 0, not (3, 3, 8)",
+        f"  - line {line('review_weeks')}: review_weeks: must increase from above 0, not [3, 3, 8]",
     ]
 
 

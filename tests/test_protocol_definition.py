@@ -115,10 +115,10 @@ def test_toml_text_is_named_protocol_in_errors_unless_told() -> None:
 )
 def test_a_count_of_days_or_years_may_be_1_but_not_0_nor_a_bool_nor_text(field: str) -> None:
     assert getattr(attrs.evolve(WORCESTERSHIRE, **{field: 1}), field) == 1
-    for bad in (0, True, "20", 2.0):
+    for bad, written in ((0, "0"), (True, "true"), ("20", '"20"'), (2.0, "2.0")):
         error = refused(**{field: bad})
         assert error.field == field
-        assert error.problem == f"must be a whole number above 0, not {bad!r}"
+        assert error.problem == f"must be a whole number above 0, not {written}"
 
 
 @pytest.mark.parametrize(
@@ -338,11 +338,11 @@ def test_no_new_case_opens_with_a_weighting_past_a_database_integer_an_earlier_v
         assert not_opened(protocol).problems == (
             ("weighting_points", problem + OPENS_NO_CASE, None),
         )
-    for bad in (-1, True, 2.0, "3"):
+    for bad, written in ((-1, "-1"), (True, "true"), (2.0, "2.0"), ("3", '"3"')):
         error = refused(weighting_points=bad)
         assert (error.field, error.problem) == (
             "weighting_points",
-            f"must be a whole number, 0 or more, not {bad!r}",
+            f"must be a whole number, 0 or more, not {written}",
         )
     error = refused(weighting_points=10**4300)
     assert (error.field, error.problem) == (
@@ -435,7 +435,7 @@ def test_the_edition_is_1_2_or_3_not_a_bool_nor_a_float(bad: Any, written: str) 
     """`edition=True` (equal to 1) built a protocol that wrote `edition = true`; `edition=2.0`
     built one whose `to_toml` raised a bare TypeError. Both were read from a file too."""
     error = refused(edition=bad)
-    assert error.problems == (("edition", f"must be one of (1, 2, 3), not {bad!r}", None),)
+    assert error.problems == (("edition", f"must be one of (1, 2, 3), not {written}", None),)
     error = refused_toml(HEADER + f"edition = {written}\n", "shire.toml")
     assert (error.field, error.line) == ("edition", 6)
     assert attrs.evolve(WORCESTERSHIRE, edition=1).edition == 1
@@ -443,18 +443,18 @@ def test_the_edition_is_1_2_or_3_not_a_bool_nor_a_float(bad: Any, written: str) 
 
 def test_the_weighting_may_be_0_but_not_negative_nor_a_bool() -> None:
     assert attrs.evolve(WORCESTERSHIRE, weighting_points=0).weighting_points == 0
-    for bad in (-1, False, "3"):
+    for bad, written in ((-1, "-1"), (False, "false"), ("3", '"3"')):
         error = refused(weighting_points=bad)
         assert error.field == "weighting_points"
-        assert error.problem == f"must be a whole number, 0 or more, not {bad!r}"
+        assert error.problem == f"must be a whole number, 0 or more, not {written}"
 
 
 @pytest.mark.parametrize(
     ("weeks", "problem"),
     [
-        ((0, 1, 2), "must increase from above 0, not (0, 1, 2)"),
-        ((1, 2, 2), "must increase from above 0, not (1, 2, 2)"),
-        ((1, 1, 2), "must increase from above 0, not (1, 1, 2)"),
+        ((0, 1, 2), "must increase from above 0, not [0, 1, 2]"),
+        ((1, 2, 2), "must increase from above 0, not [1, 2, 2]"),
+        ((1, 1, 2), "must increase from above 0, not [1, 1, 2]"),
         ((1, 2, True), "must be three whole numbers"),
         ((1, 2, 3, 4), "must be three whole numbers"),
         (5, "must be three whole numbers"),
@@ -530,7 +530,7 @@ def test_a_set_of_parties_that_is_not_a_list_is_refused_naming_the_choices() -> 
     assert error.field == "emergency_review_parties"
     assert error.problem == (
         "must be a list of Party values (ap, host, parent, child, la, other), not the text "
-        """'ap': write a list in square brackets, as ["ap"]"""
+        """"ap": write a list in square brackets, as ["ap"]"""
     )
 
 
@@ -1059,7 +1059,7 @@ def test_a_set_of_values_must_be_a_frozenset_of_them_and_maybe_not_empty(needed:
     for bad, stranger in (
         (["ap"], ""),
         (frozenset({"ap"}), ""),
-        (frozenset({Party.AP, Evidence.PSP}), ", not <Evidence.PSP: 'psp'>"),
+        (frozenset({Party.AP, Evidence.PSP}), ', not "psp"'),
     ):
         with pytest.raises(ProtocolDefinitionError) as caught:
             check(None, field, bad)
@@ -1084,7 +1084,7 @@ def test_a_set_of_values_must_be_a_frozenset_of_them_and_maybe_not_empty(needed:
         (
             "ap",
             "must be a list of Party values (ap, host, parent, child, la, other), not the text "
-            """'ap': write a list in square brackets, as ["ap"]""",
+            """"ap": write a list in square brackets, as ["ap"]""",
         ),
         ([], "must name at least one"),
     ],
@@ -1206,10 +1206,10 @@ EDITION_99 = ("edition", "must be one of (1, 2, 3), not 99")
     ("changes", "first"),
     [
         ({"id": ""}, ("id", "must not be blank")),
-        ({"title": "  "}, ("title", "must be non-empty text, not '  '")),
+        ({"title": "  "}, ("title", 'must be non-empty text, not "  "')),
         (
             {"effective_from": "2025-09-01"},
-            ("effective_from", "must be a date, not '2025-09-01'"),
+            ("effective_from", 'must be a date, not "2025-09-01"'),
         ),
         (
             {"place_offer_school_days": 0},
@@ -1229,7 +1229,7 @@ EDITION_99 = ("edition", "must be one of (1, 2, 3), not 99")
         ),
         (
             {"review_weeks": (4, 2, 6)},
-            ("review_weeks", "must increase from above 0, not (4, 2, 6)"),
+            ("review_weeks", "must increase from above 0, not [4, 2, 6]"),
         ),
         (
             {"final_review_within_days": 0},
@@ -1253,7 +1253,7 @@ EDITION_99 = ("edition", "must be one of (1, 2, 3), not 99")
             (
                 "roles.withdraw",
                 "must be a list of roles (ap_head, ap_staff, host_head, host_staff, "
-                "la_admissions, parent, child), not 'governor'",
+                'la_admissions, parent, child), not "governor"',
             ),
         ),
         ({"roles": {**ROLES, "withdraw": []}}, ("roles.withdraw", "no role may fire it")),
@@ -1266,7 +1266,7 @@ EDITION_99 = ("edition", "must be one of (1, 2, 3), not 99")
             (
                 "review_parties",
                 "must be a list of Party values (ap, host, parent, child, la, other), not the "
-                """text 'ap': write a list in square brackets, as ["ap"]""",
+                """text "ap": write a list in square brackets, as ["ap"]""",
             ),
         ),
         ({"emergency_review_parties": []}, ("emergency_review_parties", "must name at least one")),
@@ -1465,10 +1465,10 @@ def test_a_problem_quotes_at_most_eighty_characters_of_a_value() -> None:
     with pytest.raises(ProtocolDefinitionError) as refused:
         attrs.evolve(WORCESTERSHIRE, version="long", edition="x" * 1000)
     quoted = refused.value.problem.removeprefix("must be one of (1, 2, 3), not ")
-    assert quoted == "'" + "x" * 78 + "…"
-    whole = "x" * 78  # its repr, quotes and all, is 80 characters: quoted whole
+    assert quoted == '"' + "x" * 78 + "…"
+    whole = "x" * 78  # as TOML writes it, quotes and all, 80 characters: quoted whole
     error = refused_edition(whole)
-    assert error.problem == f"must be one of (1, 2, 3), not {whole!r}"
+    assert error.problem == f'must be one of (1, 2, 3), not "{whole}"'
 
 
 def refused_edition(value: object) -> ProtocolDefinitionError:
@@ -1751,14 +1751,14 @@ def test_a_list_refused_for_one_item_names_the_item() -> None:
     assert error.problems == (
         (
             "review_parties",
-            "must be a list of Party values (ap, host, parent, child, la, other), not 'parnet'",
+            'must be a list of Party values (ap, host, parent, child, la, other), not "parnet"',
             6,
         ),
         (
             "required_evidence",
             "must be a list of Evidence values ("
             + ", ".join(evidence.value for evidence in Evidence)
-            + "), not 'ehcp'",
+            + '), not "ehcp"',
             7,
         ),
     )
@@ -1771,7 +1771,7 @@ def test_a_list_that_is_no_list_or_holds_no_text_is_named_as_given() -> None:
     that is not text is named as it is (mutmut found these messages unpinned)."""
     choices = "(ap, host, parent, child, la, other)"
     assert refused(review_parties="ap").problem == (
-        f"must be a list of Party values {choices}, not the text 'ap': write a list in square "
+        f'must be a list of Party values {choices}, not the text "ap": write a list in square '
         'brackets, as ["ap"]'
     )
     assert refused(review_parties=["ap", 5]).problem == (
@@ -1779,7 +1779,7 @@ def test_a_list_that_is_no_list_or_holds_no_text_is_named_as_given() -> None:
     )
     roles = refused(roles={**ROLES, "hold_review": "ap_head"})
     assert roles.problem.endswith(
-        """), not the text 'ap_head': write a list in square brackets, as ["ap_head"]"""
+        """), not the text "ap_head": write a list in square brackets, as ["ap_head"]"""
     ), roles.problem
 
 
@@ -1788,9 +1788,9 @@ def test_a_list_that_is_no_list_or_holds_no_text_is_named_as_given() -> None:
     [
         (
             "p\u0430rent",
-            "'p\u0430rent': it mixes Latin and Cyrillic letters (\u0430, U+0430, is Cyrillic)",
+            '"p\u0430rent": it mixes Latin and Cyrillic letters (\u0430, U+0430, is Cyrillic)',
         ),
-        ("parent\u200b", "'parent\\u200b': it holds an invisible character (U+200B, zero width"),
+        ("parent\u200b", '"parent\\u200B": it holds an invisible character (U+200B, zero width'),
     ],
     ids=["cyrillic-a", "zero-width-space"],
 )
@@ -1851,4 +1851,4 @@ def test_no_new_case_opens_under_a_title_that_prints_nothing(title: str, held: s
     assert error is not None
     assert error.problems == (("title", problem, 3),)
     assert attrs.evolve(protocol, title="Testshire \u200b").opens_cases
-    assert refused(title="   ").problem == "must be non-empty text, not '   '"
+    assert refused(title="   ").problem == 'must be non-empty text, not "   "'

@@ -93,7 +93,7 @@ def test_a_trigger_given_one_role_as_text_is_told_to_write_a_list() -> None:
     error = refused(NORTHMOOR + '[roles]\nhold_review = "ap_head"\n')
     assert (error.field, error.line) == ("roles.hold_review", 13)
     assert error.problem.endswith(
-        """, not the text 'ap_head': write a list in square brackets, as ["ap_head"]"""
+        """, not the text "ap_head": write a list in square brackets, as ["ap_head"]"""
     )
     allowed = Protocol.from_toml(NORTHMOOR + '[roles]\nhold_review = ["ap_head"]\n')
     assert {role.value for role in allowed.roles_for("hold_review")} == {"ap_head"}
@@ -106,7 +106,7 @@ def test_parties_given_as_text_are_told_to_write_a_list_of_them() -> None:
     error = refused(text)
     assert (error.field, error.line) == ("review_parties", 11)
     assert error.problem.endswith(
-        """, not the text 'ap, host, parent': write a list in square brackets, as ["ap", """
+        """, not the text "ap, host, parent": write a list in square brackets, as ["ap", """
         '"host", "parent"]'
     )
 
@@ -114,7 +114,7 @@ def test_parties_given_as_text_are_told_to_write_a_list_of_them() -> None:
 def test_text_holding_no_names_is_told_to_write_a_list_without_a_made_up_one() -> None:
     error = refused(NORTHMOOR + '[roles]\nhold_review = "ap_head; host_head"\n')
     assert error.problem.endswith(
-        ", not the text 'ap_head; host_head': write a list in square brackets"
+        ', not the text "ap_head; host_head": write a list in square brackets'
     )
 
 

@@ -227,13 +227,13 @@ def test_a_protocols_cross_field_check_waits_when_the_first_bad_field_is_one_it_
     """Weeks that do not increase are not also past a 20-day limit; weeks that are no
     numbers are not compared with it (no TypeError)."""
     assert protocol_problems(review_weeks=(9, 4, 2), final_review_within_days=20) == [
-        ("review_weeks", "must increase from above 0, not (9, 4, 2)"),
+        ("review_weeks", "must increase from above 0, not [9, 4, 2]"),
     ]
     assert protocol_problems(review_weeks="2, 4, 6", final_review_within_days=20) == [
         (
             "review_weeks",
             "must be three whole numbers of weeks (two interim reviews and the final one), "
-            "not '2, 4, 6'",
+            'not "2, 4, 6"',
         ),
     ]
 

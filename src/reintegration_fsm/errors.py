@@ -413,6 +413,11 @@ def describe(value: Any, *, most: int = 60, cut: str = "...") -> str:
             text = repr(value)
         except ValueError:  # a value holding such a whole number (an int subclass, a tuple)
             return f"{a_or_an(type(value).__name__)} holding a number too long to write out"
+    return cut_short(text, most=most, cut=cut)
+
+
+def cut_short(text: str, *, most: int, cut: str = "...") -> str:
+    """`text`, or its first characters ending `cut` where it is over `most` characters long."""
     return text if len(text) <= most else text[: most - len(cut)] + cut
 
 

@@ -3,7 +3,8 @@ import them from; each is defined in the module that holds its job:
 
 - `protocols`: `Protocol` itself, the seed's `WORCESTERSHIRE` and the library's own (`KNOWN`);
 - `field_checks`: the checks and conversions of a protocol's fields, and its bounds;
-- `toml_file`: a protocol file's TOML, read strictly, and where each of its keys is;
+- `toml_file`: a protocol file's TOML, read strictly, where each of its keys is, and a value
+  written as TOML writes it (`toml_value`);
 - `fingerprints`: the digest of the rules a protocol sets;
 - `registry`: the protocols a store or replay knows, the editions of the rules, and the check of
   the library's own protocols against the rules they were published with.

@@ -12,21 +12,37 @@ from typing import Any
 import attrs
 
 from reintegration_fsm import fields
-from reintegration_fsm.errors import describe
+from reintegration_fsm.errors import cut_short, describe
 from reintegration_fsm.protocol.duties import (
     ADMISSIONS_CODE,
     JOINERS_RETURN_DAYS,
     PLACE_OFFER_SCHOOL_DAYS,
     REGULATIONS,
 )
-from reintegration_fsm.protocol.toml_file import DIGITS_MOST
+from reintegration_fsm.protocol.toml_file import DIGITS_MOST, toml_value
 from reintegration_fsm.validation import fail_definition
 from reintegration_fsm.vocabulary import Evidence, Party, Role, Trigger
 
 
 def _shown(value: Any) -> str:
-    """`value` as a problem quotes it: its repr, cut short; a long whole number by its first
+    """A protocol's value as a problem quotes it: as its file's author wrote it in TOML
+    (`true`, `[3, 3, 8]`, `2025-09-01`, `"text"`), cut short (review AV, AV1); a value no TOML
+    holds (None, an object given in code) by its repr; a long whole number by its first
     digits and how many it has (Python writes out none over 4,300 digits)."""
+    if type(value) is not int:
+        try:
+            # Text is cut before it is written: the message quotes its start alone.
+            written = toml_value(value[: _SHOWN_MOST + 1] if isinstance(value, str) else value)
+        except (TypeError, ValueError):
+            pass  # no TOML value, or one holding a number too long to write out
+        else:
+            return cut_short(written, most=_SHOWN_MOST, cut="…")
+    return describe(value, most=_SHOWN_MOST, cut="…")
+
+
+def _argument(value: Any) -> str:
+    """A method's argument as a problem quotes it, as Python writes it (`evidence_for`'s
+    `looked_after`): a caller's code, not a protocol file, gave it."""
     return describe(value, most=_SHOWN_MOST, cut="…")
 
 
@@ -130,6 +146,8 @@ def _not_negative(instance: Any, attribute: attrs.Attribute[Any], value: Any) ->
 
 
 def _label(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if not isinstance(value, str):  # quoted as the file wrote it (`identifier` quotes repr)
+        raise fail_definition(instance, attribute, f"must be text, not {_shown(value)}")
     problem = fields.identifier(value, attribute.name, fields.NAME_LENGTH)
     if problem is None:
         # As a new case id: a direction control would print the name reversed, a zero-width
@@ -227,7 +245,7 @@ def _text_for_list(value: Any) -> str:
     items = value.replace(",", " ").split()
     if not items or len(items) > len(Role) or not all(item.isidentifier() for item in items):
         return advice  # no names to quote back, or what is no name
-    return advice + ", as [" + ", ".join(f'"{item}"' for item in items) + "]"
+    return f"{advice}, as {toml_value(items)}"
 
 
 PartiesGiven = AbstractSet[Party | str] | Sequence[Party | str]
@@ -337,7 +355,7 @@ def _check_roles(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> 
     for trigger, roles in value.items():
         if not isinstance(trigger, str) or trigger not in triggers:
             listed = ", ".join(sorted(triggers))
-            named = trigger if isinstance(trigger, str) else _shown(trigger)
+            named = trigger if isinstance(trigger, str) else _argument(trigger)  # code gave it
             hint = _unknown(trigger, sorted(triggers))
             then = " The" if hint.endswith("?") else "; the"  # after a question, a sentence
             problems.append(

@@ -29,6 +29,7 @@ from reintegration_fsm.protocol.field_checks import (
     RETENTION_TOO_SHORT,
     RETENTION_YEARS_LEAST,
     _a_day,
+    _argument,
     _check_roles,
     _count,
     _evidence,
@@ -46,7 +47,13 @@ from reintegration_fsm.protocol.field_checks import (
     _years,
 )
 from reintegration_fsm.protocol.fingerprints import _fingerprint
-from reintegration_fsm.protocol.toml_file import _LAST, _place_of, _read_toml, protocol_text
+from reintegration_fsm.protocol.toml_file import (
+    _LAST,
+    _place_of,
+    _read_toml,
+    protocol_text,
+    toml_value,
+)
 from reintegration_fsm.slotted import cached_reads
 from reintegration_fsm.validation import fail_definition, reads
 from reintegration_fsm.vocabulary import Evidence, Party, Role, Trigger
@@ -279,7 +286,9 @@ class Protocol:
         """
         if not isinstance(looked_after, bool):
             raise FormInvalid(
-                "evidence_for", "looked_after", f"must be True or False, not {_shown(looked_after)}"
+                "evidence_for",
+                "looked_after",
+                f"must be True or False, not {_argument(looked_after)}",
             )
         if (
             not isinstance(key_stage, int)
@@ -290,7 +299,7 @@ class Protocol:
                 "evidence_for",
                 "key_stage",
                 f"must be a key stage, a whole number from {KEY_STAGES[0]} to {KEY_STAGES[-1]}, "
-                f"not {_shown(key_stage)}",
+                f"not {_argument(key_stage)}",
             )
         needed = set(self.required_evidence)
         if looked_after:
@@ -321,7 +330,7 @@ class Protocol:
             FormInvalid: `where` is not text.
         """
         if not isinstance(where, str):
-            raise FormInvalid("from_toml", "where", f"must be text, not {_shown(where)}")
+            raise FormInvalid("from_toml", "where", f"must be text, not {_argument(where)}")
         data, places = _read_toml(text, where)
         fields_in_order = [field.name for field in attrs.fields(cls)]
         known = set(fields_in_order)
@@ -366,29 +375,14 @@ class Protocol:
     def to_toml(self) -> str:
         """The protocol as a TOML file `from_file` reads back."""
 
-        def value(item: Any) -> str:
-            if isinstance(item, str):
-                escaped = item.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-                return '"' + escaped + '"'
-            if isinstance(item, bool):
-                return "true" if item else "false"
-            if isinstance(item, (int, dt.date)):
-                return str(item) if isinstance(item, int) else item.isoformat()
-            if isinstance(item, (tuple, list)):
-                return "[" + ", ".join(value(v) for v in item) + "]"
-            if isinstance(item, frozenset):
-                ordered = [v for v in type(next(iter(item))) if v in item] if item else []
-                return "[" + ", ".join(value(v.value) for v in ordered) + "]"
-            raise TypeError(item)
-
         lines = []
         for field in attrs.fields(type(self)):
             if field.name == "roles":
                 continue
-            lines.append(f"{field.name} = {value(getattr(self, field.name))}")
+            lines.append(f"{field.name} = {toml_value(getattr(self, field.name))}")
         lines += ["", "[roles]"]
         for trigger in Trigger:
-            lines.append(f"{trigger.value} = {value(self.roles[trigger.value])}")
+            lines.append(f"{trigger.value} = {toml_value(self.roles[trigger.value])}")
         return "\n".join(lines) + "\n"
 
 

@@ -1,9 +1,12 @@
 """A protocol file's TOML, read strictly, and where each of its keys is: the line and column a
-problem is reported at.
+problem is reported at; and a value written as TOML writes it.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import enum
+import math
 import re
 import sys
 import unicodedata
@@ -277,6 +280,76 @@ def _place_of(places: Mapping[str, tuple[int, int]], field: str) -> tuple[int, i
 DIGITS_MOST = 4300
 """The most digits of a whole number a protocol file can hold: Python reads and writes out none
 longer (`tomllib` refuses the file), so no fingerprint or TOML could be made of it."""
+
+
+_ESCAPES = {
+    "\\": "\\\\",
+    '"': '\\"',
+    "\b": "\\b",
+    "\t": "\\t",
+    "\n": "\\n",
+    "\f": "\\f",
+    "\r": "\\r",
+}
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def _toml_string(text: str) -> str:
+    """`text` as a TOML basic string: in double quotes, a character that prints nothing (a
+    control, a non-breaking space, a direction mark) by its escape, which reads back as it."""
+    written = []
+    for character in text:
+        if character in _ESCAPES:
+            written.append(_ESCAPES[character])
+        elif character.isprintable():
+            written.append(character)
+        else:
+            code = ord(character)
+            written.append(f"\\u{code:04X}" if code < 0x10000 else f"\\U{code:08X}")
+    return '"' + "".join(written) + '"'
+
+
+def toml_value(value: Any) -> str:
+    """`value` as a TOML file writes it: `true`, `[3, 5, 8]`, `2025-09-01`, `"text"`, an
+    inline table `{ first = 2 }`; a set of one enumeration's members as the list of their
+    values, in the enumeration's order. What `Protocol.to_toml` writes, and how a problem of a
+    protocol file quotes a value, as its author wrote it (review AV, AV1).
+
+    Raises:
+        TypeError: TOML writes no such value (None, an object, a set of anything else).
+        ValueError: a whole number too long for Python to write out.
+    """
+    if isinstance(value, enum.Enum) and isinstance(value.value, str):
+        return _toml_string(value.value)
+    if isinstance(value, str):
+        return _toml_string(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(int(value))
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "nan"
+        return repr(value) if math.isfinite(value) else ("inf" if value > 0 else "-inf")
+    if isinstance(value, (dt.date, dt.time)):  # a datetime too: `2025-09-01T10:00:00`
+        return value.isoformat()
+    if isinstance(value, (tuple, list)):
+        return "[" + ", ".join(toml_value(item) for item in value) + "]"
+    if isinstance(value, (set, frozenset)):
+        kinds = {type(item) for item in value}
+        if len(kinds) > 1 or not all(issubclass(kind, enum.Enum) for kind in kinds):
+            raise TypeError(value)  # no order to write it in
+        return toml_value([item for kind in kinds for item in kind if item in value])
+    if isinstance(value, Mapping):
+        pairs = [f"{_toml_key(key)} = {toml_value(item)}" for key, item in value.items()]
+        return "{ " + ", ".join(pairs) + " }" if pairs else "{}"
+    raise TypeError(value)
+
+
+def _toml_key(key: Any) -> str:
+    if not isinstance(key, str):
+        raise TypeError(key)
+    return key if _BARE_KEY.fullmatch(key) else _toml_string(key)
 
 
 def protocol_text(where: str) -> str:

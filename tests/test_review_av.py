@@ -1,0 +1,137 @@
+"""Review AV: what a protocol file's author reads when a value is refused, and a list that
+names one party twice.
+
+An officer of an invented authority (Moorvale Council) writes its protocol in TOML. These tests
+pin that a refusal quotes a value as the officer wrote it (`true`, `[3, 3, 8]`, `"text"`), not
+as Python writes it (`True`, `(3, 3, 8)`, `'text'`), and that a list field naming an entry twice
+is loaded, with a warning naming the line and the entry.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import attrs
+import pytest
+from click.testing import CliRunner, Result
+
+from reintegration_fsm import WORCESTERSHIRE, FormInvalid, Protocol, ProtocolDefinitionError
+from reintegration_fsm.cli import cli
+
+MOORVALE = """\
+# Moorvale Council (invented for review AV)
+id = "moorvale"
+version = "1"
+title = "Moorvale Council Reintegration Protocol"
+source = "Invented for review AV"
+effective_from = 2025-09-01
+"""
+"""Six lines: a key on the next line is on line 7."""
+
+
+def refused(text: str) -> ProtocolDefinitionError:
+    with pytest.raises(ProtocolDefinitionError) as caught:
+        Protocol.from_toml(text, "moorvale.toml")
+    return caught.value
+
+
+def invoke(*args: str) -> Result:
+    return CliRunner().invoke(cli, list(args))
+
+
+# -- AV1: a refusal quotes a value as TOML writes it --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "field", "problem"),
+    [
+        ("edition = true", "edition", "must be one of (1, 2, 3), not true"),
+        ("review_weeks = [3, 3, 8]", "review_weeks", "must increase from above 0, not [3, 3, 8]"),
+        (
+            "place_offer_school_days = false",
+            "place_offer_school_days",
+            "must be a whole number above 0, not false",
+        ),
+        (
+            "weighting_points = 2.5",
+            "weighting_points",
+            "must be a whole number, 0 or more, not 2.5",
+        ),
+        ("retention_years = inf", "retention_years", "must be a whole number above 0, not inf"),
+        (
+            'joiners_return_days = "5"',
+            "joiners_return_days",
+            'must be a whole number above 0, not "5"',
+        ),
+        (
+            "review_weeks = { first = 2, final = 6 }",
+            "review_weeks",
+            "must be three whole numbers of weeks (two interim reviews and the final one), "
+            "not { first = 2, final = 6 }",
+        ),
+    ],
+    ids=["bool", "list", "false", "float", "inf", "text", "inline-table"],
+)
+def test_a_refused_value_is_quoted_as_the_file_wrote_it(
+    line: str, field: str, problem: str
+) -> None:
+    error = refused(MOORVALE + line + "\n")
+    assert (error.field, error.line, error.problem) == (field, 7, problem)
+
+
+def test_a_date_and_time_where_a_date_is_wanted_is_quoted_in_toml() -> None:
+    """`datetime.datetime(2025, 9, 1, 10, 0)` was what the officer read for their own line."""
+    text = MOORVALE.replace("effective_from = 2025-09-01", "effective_from = 2025-09-01T10:00:00")
+    error = refused(text)
+    assert (error.field, error.line) == ("effective_from", 6)
+    assert error.problem == "must be a date, not 2025-09-01T10:00:00"
+    error = refused(MOORVALE.replace('version = "1"', "version = 2025-09-01"))
+    assert (error.field, error.problem) == ("version", "must be text, not 2025-09-01")
+
+
+def test_an_item_and_text_are_quoted_in_double_quotes_and_what_prints_nothing_escaped() -> None:
+    error = refused(MOORVALE + 'review_parties = ["ap", "parnet"]\n')
+    assert error.problem.endswith(', not "parnet"'), error.problem
+    error = refused(MOORVALE + 'review_parties = ["ap", "parent\\u00a0"]\n')
+    assert ', not "parent\\u00A0": it holds' in error.problem, error.problem
+    error = refused(MOORVALE.replace('title = "Moorvale', 'title = "   "\n# "Moorvale'))
+    assert error.problem == 'must be non-empty text, not "   "'
+
+
+def test_a_value_no_toml_holds_is_still_quoted_as_python_writes_it() -> None:
+    """A protocol built in code may be given what no file can hold: it is still named."""
+    with pytest.raises(ProtocolDefinitionError) as caught:
+        attrs.evolve(WORCESTERSHIRE, edition=None)
+    assert caught.value.problem == "must be one of (1, 2, 3), not None"
+
+
+def test_an_argument_given_in_code_is_quoted_as_python_writes_it() -> None:
+    """`evidence_for`'s arguments come from a caller's code, not a protocol file."""
+    with pytest.raises(FormInvalid) as caught:
+        WORCESTERSHIRE.evidence_for(looked_after="yes", key_stage=4)  # type: ignore[arg-type]
+    assert caught.value.problem == "must be True or False, not 'yes'"
+
+
+def test_to_toml_writes_what_prints_nothing_as_an_escape_that_reads_back() -> None:
+    """`to_toml` and the refusals write a value one way; an escape reads back as the text."""
+    protocol = attrs.evolve(
+        WORCESTERSHIRE,
+        id="moorvale",
+        source='Quoted "so"\tand\\or\u00a0here',
+        effective_from=dt.date(2025, 9, 1),
+    )
+    text = protocol.to_toml()
+    assert 'source = "Quoted \\"so\\"\\tand\\\\or\\u00A0here"\n' in text
+    assert Protocol.from_toml(text) == protocol
+
+
+def test_check_prints_the_value_as_written(tmp_path: Path) -> None:
+    draft = tmp_path / "draft.toml"
+    draft.write_text(MOORVALE + "review_weeks = [3, 3, 8]\n", encoding="utf-8")
+    result = invoke("protocol", "check", str(draft))
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == (
+        "error: protocol file "
+        f"{draft}, line 7: review_weeks: must increase from above 0, not [3, 3, 8]"
+    ), result.stderr
