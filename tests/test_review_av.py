@@ -135,3 +135,87 @@ def test_check_prints_the_value_as_written(tmp_path: Path) -> None:
         "error: protocol file "
         f"{draft}, line 7: review_weeks: must increase from above 0, not [3, 3, 8]"
     ), result.stderr
+
+
+# -- AV2: an entry a list names twice loads, with a warning at its line -------------------------
+
+
+def test_a_party_named_twice_loads_and_is_warned_of_at_its_line() -> None:
+    text = MOORVALE + 'review_parties = ["ap", "ap", "host"]\n'
+    assert Protocol.from_toml(text).review_parties == {"ap", "host"}
+    assert Protocol.file_warnings(text) == (
+        (
+            "review_parties",
+            'names "ap" twice, which counts as once: was another entry meant?',
+            7,
+        ),
+    )
+
+
+def test_a_list_naming_each_entry_once_has_no_warning() -> None:
+    text = MOORVALE + 'review_parties = ["ap", "parent", "host"]\n[roles]\nwithdraw = ["ap_head"]\n'
+    assert Protocol.file_warnings(text) == ()
+    assert Protocol.file_warnings(WORCESTERSHIRE.to_toml()) == ()
+
+
+def test_every_list_where_a_repeat_means_nothing_is_warned_of_in_the_files_order() -> None:
+    """Evidence, roles in a table or an inline table, a list over several lines (at its key's
+    line), and an entry given three times."""
+    text = (
+        MOORVALE
+        + 'roles = { hold_review = ["ap_head", "ap_head"] }\n'
+        + 'required_evidence = [\n  "psp",\n  "psp", "psp",\n]\n'
+        + 'emergency_review_parties = ["la", "host", "ap", "la", "parent", "ap"]\n'
+    )
+    Protocol.from_toml(text)  # loads
+    found = [
+        (field, line, warning.split(",")[0])
+        for field, warning, line in Protocol.file_warnings(text)
+    ]
+    assert found == [
+        ("roles.hold_review", 7, 'names "ap_head" twice'),
+        ("required_evidence", 8, 'names "psp" 3 times'),
+        ("emergency_review_parties", 12, 'names "la" twice'),
+        ("emergency_review_parties", 12, 'names "ap" twice'),
+    ]
+
+
+def test_review_weeks_repeated_are_refused_not_warned_of() -> None:
+    """Weeks are a sequence, where a repeat means something: it is refused (AV1 quotes it)."""
+    text = MOORVALE + "review_weeks = [3, 3, 8]\n"
+    assert Protocol.file_warnings(text) == ()
+    assert refused(text).field == "review_weeks"
+
+
+def test_file_warnings_of_text_that_is_no_toml_is_a_protocol_definition_error() -> None:
+    with pytest.raises(ProtocolDefinitionError) as caught:
+        Protocol.file_warnings('review_parties = ["ap", "ap"')
+    assert caught.value.field == "(file)"
+
+
+def test_check_says_ok_and_warns_on_stderr_of_a_repeated_entry(tmp_path: Path) -> None:
+    draft = tmp_path / "moorvale.toml"
+    draft.write_text(MOORVALE + '[roles]\nwithdraw = ["ap_head", "parent", "ap_head"]\n', "utf-8")
+    result = invoke("protocol", "check", str(draft))
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "ok: moorvale 1 (Moorvale Council Reintegration Protocol)\n"
+    assert result.stderr == (
+        f'warning: protocol file {draft}, line 8: roles.withdraw: names "ap_head" twice, which '
+        "counts as once: was another entry meant?\n"
+    )
+
+
+def test_check_of_a_file_without_a_repeat_prints_no_warning(tmp_path: Path) -> None:
+    draft = tmp_path / "moorvale.toml"
+    draft.write_text(MOORVALE + '[roles]\nwithdraw = ["ap_head", "parent"]\n', "utf-8")
+    result = invoke("protocol", "check", str(draft))
+    assert (result.exit_code, result.stderr) == (0, "")
+
+
+def test_check_of_a_refused_file_gives_its_problems_and_no_warning(tmp_path: Path) -> None:
+    draft = tmp_path / "moorvale.toml"
+    draft.write_text(MOORVALE + 'review_parties = ["ap", "ap", "parnet"]\n', "utf-8")
+    result = invoke("protocol", "check", str(draft))
+    assert result.exit_code == 2
+    assert "warning" not in result.stderr
+    assert result.stderr.startswith(f"error: protocol file {draft}, line 7: review_parties:")

@@ -83,7 +83,9 @@ def refused_file(path: str, error: ProtocolDefinitionError, advice: Sequence[str
     """The `Failure` (exit 2) of a protocol file `error` names the problems of, each at its
     line, then `advice`."""
     problems = error.problems
-    shown = [_problem(field, problem, line) for field, problem, line in problems[:PROBLEMS_SHOWN]]
+    shown = [
+        problem_line(field, problem, line) for field, problem, line in problems[:PROBLEMS_SHOWN]
+    ]
     if len(problems) == 1:
         joined = ":" if problems[0][2] is None else ","
         return Failure(f"protocol file {neutralise(path)}{joined} {shown[0]}", tuple(advice))
@@ -92,7 +94,7 @@ def refused_file(path: str, error: ProtocolDefinitionError, advice: Sequence[str
     return Failure(f"protocol file {neutralise(path)}: {len(problems)} problems", (*shown, *advice))
 
 
-def _problem(field: str, problem: str, line: int | None) -> str:
+def problem_line(field: str, problem: str, line: int | None) -> str:
     """One problem of a file: `line 11: review_weeks: must increase ...` (the file's own
     problems, such as text that is not TOML, without a field)."""
     where = "" if line is None else f"line {line}: "
@@ -144,7 +146,7 @@ def refused_opening(error: ProtocolDefinitionError, file: ProtocolFile | None) -
     (review AP, AP6)."""
     if file is not None:
         error = located_in(error, file.text, file.path)
-    return [_problem(field, problem, line) for field, problem, line in error.problems]
+    return [problem_line(field, problem, line) for field, problem, line in error.problems]
 
 
 def environment_paths() -> tuple[str, ...]:
@@ -158,6 +160,7 @@ __all__ = [
     "ProtocolFile",
     "environment_paths",
     "paths_of",
+    "problem_line",
     "read_protocol_file",
     "refused_file",
     "refused_opening",

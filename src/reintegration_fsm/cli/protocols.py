@@ -17,6 +17,7 @@ from reintegration_fsm.cli.options import DATE
 from reintegration_fsm.cli.protocol_files import (
     ProtocolFile,
     paths_of,
+    problem_line,
     refused_file,
     refused_opening,
     registrable_file,
@@ -267,10 +268,10 @@ def protocol_group() -> None:
     """Check and show authorities' protocols (TOML files; see docs/protocols.md)."""
 
 
-def checked(file: str, ctx: click.Context) -> Protocol:
-    """The protocol of a file `protocol check` passes: one a registry takes and a new case
-    may open under (or of an earlier edition, whose cases replay), beside the protocols
-    registered (`--protocol`).
+def checked(file: str, ctx: click.Context) -> tuple[Protocol, str]:
+    """The protocol of a file `protocol check` passes, and the file's text: one a registry
+    takes and a new case may open under (or of an earlier edition, whose cases replay),
+    beside the protocols registered (`--protocol`).
 
     Raises:
         Failure: the file cannot be read, cannot be registered, or no new case may open under
@@ -290,7 +291,7 @@ def checked(file: str, ctx: click.Context) -> Protocol:
                 f"{_instead(found)}.",
             ),
         )
-    return found
+    return found, text
 
 
 @protocol_group.command("check")
@@ -298,13 +299,18 @@ def checked(file: str, ctx: click.Context) -> Protocol:
 @click.pass_context
 def check(ctx: click.Context, file: str) -> None:
     """Check a protocol file: exit 0 when it can run, 2 with the field and line when not."""
-    found = checked(file, ctx)
+    found, text = checked(file, ctx)
     click.echo(
         f"ok: {neutralise(found.id)} {neutralise(found.version)} ({neutralise(found.title)})"
     )
     earlier = edition_problem(found)
     if earlier is not None:
         click.echo(f"note: it {earlier}")
+    # A likely slip that changes nothing: the file is ok (exit 0), and the warning says where.
+    for field, warning, line in Protocol.file_warnings(text, file):
+        joined = ":" if line is None else ","  # as a refusal names its one problem
+        shown = problem_line(field, warning, line)
+        click.echo(f"warning: protocol file {neutralise(file)}{joined} {shown}", err=True)
 
 
 @protocol_group.command("show")
@@ -332,7 +338,7 @@ def show(ctx: click.Context, file: str | None, under: str | None, on: dt.date | 
     if on is not None and under is None:
         raise Failure("--on picks among the versions --under ID names: give --under too")
     if file is not None:
-        found = checked(file, ctx)  # a file check refuses shows rules no new case runs under
+        found, _ = checked(file, ctx)  # a file check refuses shows rules no new case runs under
     else:
         found = choose(settings(ctx).protocols(), under, on or options.today())
     click.echo(f"# {neutralise(found.title)} ({neutralise(found.id)} {neutralise(found.version)})")

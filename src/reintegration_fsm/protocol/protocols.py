@@ -9,6 +9,7 @@ triggers are the same for every protocol. `WORCESTERSHIRE` is the seed's protoco
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import functools
 import os
@@ -371,6 +372,50 @@ class Protocol:
         (field, problem), *rest = problems
         found = ProtocolDefinitionError(field, problem, also=[(f, p, None) for f, p in rest])
         raise found.located(where, {field: line for field, (line, _) in at.items()}) from None
+
+    @classmethod
+    def file_warnings(
+        cls, text: str, where: str = "<protocol>"
+    ) -> tuple[tuple[str, str, int | None], ...]:
+        """What a protocol file's TOML `text` holds that is likely a slip but changes nothing,
+        each `(field, warning, line)` in the file's order, as `ProtocolDefinitionError.problems`:
+        an entry a list names twice where a repeat means nothing (`review_parties = ["ap",
+        "ap", "host"]`, where `parent` was meant?), a list read as a set. Earlier versions took
+        such files, and cases were recorded under them: `from_toml` still reads them, and
+        `protocol check` prints these (review AV, AV2). `where` names the text in an error.
+
+        Raises:
+            ProtocolDefinitionError: `text` is no TOML (as `from_toml` says).
+        """
+        data, places = _read_toml(text, where)
+        lists = [
+            (field.name, data.get(field.name))
+            for field in attrs.fields(cls)
+            if isinstance(getattr(WORCESTERSHIRE, field.name), frozenset)
+        ]
+        roles = data.get("roles")
+        if isinstance(roles, dict):
+            lists += [(f"roles.{trigger}", given) for trigger, given in roles.items()]
+        found = []
+        for field, given in lists:
+            if not isinstance(given, list):
+                continue
+            place = (_place_of(places, field) or (None,))[0]
+            # Counted as written: `from_toml` refuses an item that is no name, or unhashable.
+            counts = collections.Counter(item for item in given if isinstance(item, str))
+            for item, count in counts.items():
+                if count > 1:
+                    times = "twice" if count == 2 else f"{count} times"
+                    found.append(
+                        (
+                            field,
+                            f"names {toml_value(item)} {times}, which counts as once: was another "
+                            "entry meant?",
+                            place,
+                        )
+                    )
+        found.sort(key=lambda warning: warning[2] or _LAST[0])  # as `from_toml`'s problems
+        return tuple(found)
 
     def to_toml(self) -> str:
         """The protocol as a TOML file `from_file` reads back."""
