@@ -1209,7 +1209,11 @@ EDITION_99 = ("edition", "must be one of (1, 2, 3), not 99")
         ({"title": "  "}, ("title", 'must be non-empty text, not "  "')),
         (
             {"effective_from": "2025-09-01"},
-            ("effective_from", 'must be a date, not "2025-09-01"'),
+            (
+                "effective_from",
+                'must be a date, not "2025-09-01": remove the quotes, as TOML dates are bare '
+                "(2025-09-01)",
+            ),
         ),
         (
             {"place_offer_school_days": 0},

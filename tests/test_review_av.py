@@ -81,11 +81,14 @@ def test_a_refused_value_is_quoted_as_the_file_wrote_it(
 
 
 def test_a_date_and_time_where_a_date_is_wanted_is_quoted_in_toml() -> None:
-    """`datetime.datetime(2025, 9, 1, 10, 0)` was what the officer read for their own line."""
+    """`datetime.datetime(2025, 9, 1, 10, 0)` was what the officer read for their own line; it
+    is quoted as written, and says what to write instead (AV4)."""
     text = MOORVALE.replace("effective_from = 2025-09-01", "effective_from = 2025-09-01T10:00:00")
     error = refused(text)
     assert (error.field, error.line) == ("effective_from", 6)
-    assert error.problem == "must be a date, not 2025-09-01T10:00:00"
+    assert error.problem == (
+        "must be a date, not 2025-09-01T10:00:00: give the date alone (2025-09-01)"
+    )
     error = refused(MOORVALE.replace('version = "1"', "version = 2025-09-01"))
     assert (error.field, error.problem) == ("version", "must be text, not 2025-09-01")
 
@@ -219,3 +222,33 @@ def test_check_of_a_refused_file_gives_its_problems_and_no_warning(tmp_path: Pat
     assert result.exit_code == 2
     assert "warning" not in result.stderr
     assert result.stderr.startswith(f"error: protocol file {draft}, line 7: review_parties:")
+
+
+# -- AV4: a date written in quotes is told to lose them ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("written", "problem"),
+    [
+        (
+            '"2025-09-01"',
+            'must be a date, not "2025-09-01": remove the quotes, as TOML dates are bare '
+            "(2025-09-01)",
+        ),
+        (
+            '"1 September 2025"',
+            'must be a date, not "1 September 2025": write the date bare, year-month-day, '
+            "without quotes",
+        ),
+        ("2025", "must be a date, not 2025"),
+    ],
+    ids=["quoted-date", "quoted-words", "number"],
+)
+def test_a_date_written_in_quotes_is_told_what_to_write(written: str, problem: str) -> None:
+    """`"2025-09-01"` quoted back read as the very date the officer meant to give."""
+    error = refused(MOORVALE.replace("effective_from = 2025-09-01", f"effective_from = {written}"))
+    assert (error.field, error.line, error.problem) == ("effective_from", 6, problem)
+
+
+def test_a_bare_date_is_taken() -> None:
+    assert Protocol.from_toml(MOORVALE).effective_from == dt.date(2025, 9, 1)

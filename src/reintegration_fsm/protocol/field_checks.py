@@ -20,6 +20,7 @@ from reintegration_fsm.protocol.duties import (
     REGULATIONS,
 )
 from reintegration_fsm.protocol.toml_file import DIGITS_MOST, toml_value
+from reintegration_fsm.term_dates.terms import date_advice
 from reintegration_fsm.validation import fail_definition
 from reintegration_fsm.vocabulary import Evidence, Party, Role, Trigger
 
@@ -186,7 +187,11 @@ def _heading(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None
 
 def _a_day(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     if not fields.is_day(value):
-        raise fail_definition(instance, attribute, f"must be a date, not {_shown(value)}")
+        # `effective_from = "2025-09-01"` quoted back reads as the date asked for: say what to
+        # write instead, as a term-dates file's refusal does (review AV, AV4).
+        advice = date_advice(value)
+        problem = f"must be a date, not {_shown(value)}" + (f": {advice}" if advice else "")
+        raise fail_definition(instance, attribute, problem)
 
 
 def _members(enum_type: type[Any], value: Any) -> Any:

@@ -255,27 +255,42 @@ def as_date(value: object, what: str, line: int | None, where: str | None) -> da
     problem = f"{what} must be a date like 2025-09-01, not {describe(value)}"
     if where is None:  # given in Python, where a repr is what the caller wrote
         fail_calendar(problem, line, where)
+    advice = date_advice(value)
     if isinstance(value, str) and _ISO_DAY.fullmatch(value) and _real_day(value):
         # Quoted back, the text would read as the date asked for: say what is wrong with it.
         problem = (
             f"{what} is written in quotes ({describe(value)}), which makes it text, not a date: "
-            f"remove the quotes, as TOML dates are bare ({value})"
+            f"{advice}"
         )
     elif isinstance(value, str):
         problem = (
             f"{what} must be a date like 2025-09-01, not text in quotes ({describe(value)}): "
-            "write the date bare, year-month-day, without quotes"
+            f"{advice}"
         )
     elif isinstance(value, datetime):
         problem = (
             f"{what} must be a date like 2025-09-01, not a date and time "
-            f"({value.isoformat()}): give the date alone ({value.date().isoformat()})"
+            f"({value.isoformat()}): {advice}"
         )
     elif isinstance(value, time):
         problem = f"{what} must be a date like 2025-09-01, not a time of day ({value.isoformat()})"
     else:
         problem = f"{what} must be a date like 2025-09-01, not {as_written(value)}"
     fail_calendar(problem, line, where)
+
+
+def date_advice(value: object) -> str | None:
+    """What to write instead of `value`, found in a TOML file where a date is wanted, for the
+    slips TOML invites: a date in quotes (text, not a date), other text in quotes, a date and
+    time; None for anything else. Said by a term-dates file's and a protocol file's refusals
+    (review AV, AV4)."""
+    if isinstance(value, str) and _ISO_DAY.fullmatch(value) and _real_day(value):
+        return f"remove the quotes, as TOML dates are bare ({value})"
+    if isinstance(value, str):
+        return "write the date bare, year-month-day, without quotes"
+    if isinstance(value, datetime):
+        return f"give the date alone ({value.date().isoformat()})"
+    return None
 
 
 _ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
