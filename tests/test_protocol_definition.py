@@ -900,7 +900,7 @@ def test_the_line_finder_puts_every_key_at_its_line_whatever_its_strings_hold(
         lines.append(f"{key} = {value}" + (' # """ a comment' if commented else ""))
     text = "\n".join(lines) + "\n"
     assert set(tomllib.loads(text)) == set(expected)  # what the file holds, read by TOML
-    found = definition._key_lines(text)
+    found = definition.key_lines(text)
     assert {key: found[key][0] for key in expected} == expected
 
 
@@ -1042,18 +1042,18 @@ SEED_FILE = Path(definition.__file__).with_name("worcestershire.toml")
 def test_the_seeds_values_are_its_toml_file_read_whole() -> None:
     with SEED_FILE.open("rb") as handle:
         expected = tomllib.load(handle)
-    assert definition._seed_values() == expected
+    assert definition.read_seed_file() == expected
     assert expected["place_offer_school_days"] == 20
-    assert definition._seed("place_offer_school_days") == 20
-    assert definition._seed("review_weeks") == [2, 4, 6]
-    roles = definition._seed("roles")
+    assert definition.seed_default("place_offer_school_days") == 20
+    assert definition.seed_default("review_weeks") == [2, 4, 6]
+    roles = definition.seed_default("roles")
     assert roles["withdraw"] == frozenset({Role.AP_HEAD, Role.PARENT})
     assert list(roles) == sorted(roles)
 
 
 @pytest.mark.parametrize("needed", [True, False])
 def test_a_set_of_values_must_be_a_frozenset_of_them_and_maybe_not_empty(needed: bool) -> None:
-    check = definition._set_of(Party, needed=needed)
+    check = definition.check_set_of(Party, needed=needed)
     field = attrs.fields(Protocol).review_parties
     check(None, field, frozenset({Party.AP}))
     for bad, stranger in (
@@ -1094,12 +1094,12 @@ def test_a_set_of_values_refused_names_the_later_fields_problems_too(
     first: Any, problem: str
 ) -> None:
     """As in a `Protocol` (the class is made here, as `_set_of` runs when a class is made)."""
-    check = definition._set_of(Party, needed=True)
+    check = definition.check_set_of(Party, needed=True)
 
     @attrs.frozen
     class Parties:
-        first: Any = attrs.field(converter=definition._parties, validator=check)
-        then: Any = attrs.field(converter=definition._parties, validator=check)
+        first: Any = attrs.field(converter=definition.to_parties, validator=check)
+        then: Any = attrs.field(converter=definition.to_parties, validator=check)
 
     with pytest.raises(ProtocolDefinitionError) as caught:
         Parties(first, [])

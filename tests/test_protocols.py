@@ -295,8 +295,8 @@ def test_every_field_of_a_protocol_but_its_words_is_in_its_fingerprint() -> None
     """A field added later must be weighed: in `_FINGERPRINTED`, or counted only off its
     default."""
     names = {field.name for field in attrs.fields(Protocol)}
-    assert set(definition._FINGERPRINTED) == names - definition._NAMES
-    for name in definition._FINGERPRINTED:
+    assert set(definition.FINGERPRINTED) == names - definition.NAMING_FIELDS
+    for name in definition.FINGERPRINTED:
         field = attrs.fields_dict(Protocol)[name]
         value = getattr(EXAMPLESHIRE, name)
         other = {

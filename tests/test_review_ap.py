@@ -298,8 +298,10 @@ def test_a_case_recorded_under_a_place_offer_later_than_the_laws_still_loads_and
     with monkeypatch.context() as before:
         before.setattr(
             protocols,
-            "_MOST",
-            tuple(bound for bound in protocols._MOST if bound[0] != "place_offer_school_days"),
+            "COUNTS_MOST",
+            tuple(
+                bound for bound in protocols.COUNTS_MOST if bound[0] != "place_offer_school_days"
+            ),
         )
         earlier = attrs.evolve(late)  # (its opening problems read under the earlier bounds)
         case = Reintegration.open(

@@ -64,8 +64,8 @@ def test_check_shipped_says_a_version_never_published_was_never_published() -> N
 def test_unpublished_is_what_check_shipped_raises_or_none() -> None:
     """`_unpublished` (run once at import) is None for the library as shipped and the
     refusal itself for an edited seed."""
-    assert definition._unpublished(definition.KNOWN) is None
-    found = definition._unpublished([WORCESTERSHIRE, EDITED])
+    assert definition.unpublished_error(definition.KNOWN) is None
+    found = definition.unpublished_error([WORCESTERSHIRE, EDITED])
     assert isinstance(found, ProtocolDefinitionError)
     assert found.field == "id"
     assert "worcestershire 2 sets other rules" in found.problem

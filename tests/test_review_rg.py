@@ -40,7 +40,7 @@ def invoke(url: str, *args: str) -> Result:
 def edit_seed(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make the library as it is when its `worcestershire.toml` was changed in place: what
     `check_shipped` then finds when the library is imported."""
-    edited = definition._unpublished([attrs.evolve(WORCESTERSHIRE, review_weeks=(2, 4, 5))])
+    edited = definition.unpublished_error([attrs.evolve(WORCESTERSHIRE, review_weeks=(2, 4, 5))])
     assert edited is not None
     monkeypatch.setattr(registry, "_UNPUBLISHED", edited)
 

@@ -15,7 +15,7 @@ nothing outside them reads are not (a test patching one patches it where it is d
 
 from __future__ import annotations
 
-from reintegration_fsm.protocol.field_checks import _MOST as _MOST
+from reintegration_fsm.protocol.field_checks import COUNTS_MOST as COUNTS_MOST
 from reintegration_fsm.protocol.field_checks import DAYS_MOST as DAYS_MOST
 from reintegration_fsm.protocol.field_checks import POINTS_MOST as POINTS_MOST
 from reintegration_fsm.protocol.field_checks import RETENTION_TOO_SHORT as RETENTION_TOO_SHORT
@@ -26,28 +26,26 @@ from reintegration_fsm.protocol.field_checks import EvidenceGiven as EvidenceGiv
 from reintegration_fsm.protocol.field_checks import PartiesGiven as PartiesGiven
 from reintegration_fsm.protocol.field_checks import RoleCheck as RoleCheck
 from reintegration_fsm.protocol.field_checks import RolesGiven as RolesGiven
-from reintegration_fsm.protocol.field_checks import _parties as _parties
-from reintegration_fsm.protocol.field_checks import _set_of as _set_of
 from reintegration_fsm.protocol.field_checks import add_opening_check as add_opening_check
 from reintegration_fsm.protocol.field_checks import add_role_check as add_role_check
-from reintegration_fsm.protocol.fingerprints import _FINGERPRINTED as _FINGERPRINTED
-from reintegration_fsm.protocol.fingerprints import _NAMES as _NAMES
+from reintegration_fsm.protocol.field_checks import check_set_of as check_set_of
+from reintegration_fsm.protocol.field_checks import to_parties as to_parties
 from reintegration_fsm.protocol.fingerprints import FINGERPRINT as FINGERPRINT
+from reintegration_fsm.protocol.fingerprints import FINGERPRINTED as FINGERPRINTED
+from reintegration_fsm.protocol.fingerprints import NAMING_FIELDS as NAMING_FIELDS
 from reintegration_fsm.protocol.protocols import EDITIONS as EDITIONS
 from reintegration_fsm.protocol.protocols import KNOWN as KNOWN
 from reintegration_fsm.protocol.protocols import WORCESTERSHIRE as WORCESTERSHIRE
 from reintegration_fsm.protocol.protocols import WORCESTERSHIRE_1 as WORCESTERSHIRE_1
 from reintegration_fsm.protocol.protocols import WORCESTERSHIRE_2 as WORCESTERSHIRE_2
 from reintegration_fsm.protocol.protocols import Protocol as Protocol
-from reintegration_fsm.protocol.protocols import _rebuilt as _rebuilt
-from reintegration_fsm.protocol.protocols import _seed as _seed
-from reintegration_fsm.protocol.protocols import _seed_values as _seed_values
 from reintegration_fsm.protocol.protocols import read_aloud as read_aloud
+from reintegration_fsm.protocol.protocols import read_seed_file as read_seed_file
+from reintegration_fsm.protocol.protocols import seed_default as seed_default
 from reintegration_fsm.protocol.protocols import shipped_id as shipped_id
 from reintegration_fsm.protocol.registry import EDITION_3_ADDS as EDITION_3_ADDS
 from reintegration_fsm.protocol.registry import OWN_ID_EXAMPLE as OWN_ID_EXAMPLE
 from reintegration_fsm.protocol.registry import SHIPPED_RULES as SHIPPED_RULES
-from reintegration_fsm.protocol.registry import _unpublished as _unpublished
 from reintegration_fsm.protocol.registry import check_shipped as check_shipped
 from reintegration_fsm.protocol.registry import differing_rules as differing_rules
 from reintegration_fsm.protocol.registry import edition_problem as edition_problem
@@ -58,12 +56,13 @@ from reintegration_fsm.protocol.registry import protocol_registry as protocol_re
 from reintegration_fsm.protocol.registry import refuse_unpublished as refuse_unpublished
 from reintegration_fsm.protocol.registry import registered_alike as registered_alike
 from reintegration_fsm.protocol.registry import under_earlier_edition as under_earlier_edition
+from reintegration_fsm.protocol.registry import unpublished_error as unpublished_error
 from reintegration_fsm.protocol.toml_file import DIGITS_MOST as DIGITS_MOST
 from reintegration_fsm.protocol.toml_file import DOTS_MOST as DOTS_MOST
 from reintegration_fsm.protocol.toml_file import LINE_DOTS_MOST as LINE_DOTS_MOST
 from reintegration_fsm.protocol.toml_file import TEXT_MOST as TEXT_MOST
 from reintegration_fsm.protocol.toml_file import WHOLE_FILE as WHOLE_FILE
-from reintegration_fsm.protocol.toml_file import _key_lines as _key_lines
+from reintegration_fsm.protocol.toml_file import key_lines as key_lines
 from reintegration_fsm.protocol.toml_file import located_in as located_in
 from reintegration_fsm.protocol.toml_file import protocol_text as protocol_text
 

@@ -25,7 +25,7 @@ from reintegration_fsm.validation import fail_definition
 from reintegration_fsm.vocabulary import Evidence, Party, Role, Trigger
 
 
-def _shown(value: Any) -> str:
+def quoted(value: Any) -> str:
     """A protocol's value as a problem quotes it: as its file's author wrote it in TOML
     (`true`, `[3, 3, 8]`, `2025-09-01`, `"text"`), cut short (review AV, AV1); a value no TOML
     holds (None, an object given in code) by its repr; a long whole number by its first
@@ -41,7 +41,7 @@ def _shown(value: Any) -> str:
     return describe(value, most=_SHOWN_MOST, cut="…")
 
 
-def _argument(value: Any) -> str:
+def quoted_argument(value: Any) -> str:
     """A method's argument as a problem quotes it, as Python writes it (`evidence_for`'s
     `looked_after`): a caller's code, not a protocol file, gave it."""
     return describe(value, most=_SHOWN_MOST, cut="…")
@@ -54,14 +54,14 @@ _SHOWN_MOST = 80
 def _positive(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     if not isinstance(value, int) or isinstance(value, bool) or value < 1:
         raise fail_definition(
-            instance, attribute, f"must be a whole number above 0, not {_shown(value)}"
+            instance, attribute, f"must be a whole number above 0, not {quoted(value)}"
         )
 
 
 _TOO_LONG = 10**DIGITS_MOST
 
 
-def _count(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+def check_count(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     """A whole number above 0, however large, that a file can hold: a count past what a new
     case may run under still loads for the cases opened under it (`opening_problems`)."""
     _positive(instance, attribute, value)
@@ -74,13 +74,13 @@ def _writable(instance: Any, attribute: attrs.Attribute[Any], value: int) -> Non
             instance,
             attribute,
             f"must be at most {DIGITS_MOST:,} digits long (no protocol file holds a longer "
-            f"number), not {_shown(value)}",
+            f"number), not {quoted(value)}",
         )
 
 
 DAYS_MOST = 3660
 """The most days a new case's final review may count: ten years (the place offer has the law's
-20 school days, the joiners return its 5: `_MOST`). A count beyond it is no protocol's (a date
+20 school days, the joiners return its 5: `COUNTS_MOST`). A count beyond it is no protocol's (a date
 that far on runs past any school calendar, and, far enough, past the last date there is); a
 protocol an earlier version took with more still loads for its cases, and opens no new one
 (`Protocol.opening_problems`). Any whole count above 0 loads: R7 only compares days with it, so
@@ -98,7 +98,7 @@ POINTS_MOST = fields.INTEGER_MOST
 holds. A protocol an earlier version took with more still loads for its cases, and opens no new
 one (`Protocol.opening_problems`)."""
 _SOONER = "a protocol may ask for it sooner, not later"
-_MOST = (
+COUNTS_MOST = (
     (
         "place_offer_school_days",
         PLACE_OFFER_SCHOOL_DAYS,
@@ -128,27 +128,30 @@ and a store can hold. A protocol an earlier version took with more still loads, 
 opened under it replay and finish (`Protocol.opening_problems`)."""
 
 
-def _years(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+def check_years(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    """A whole number of years above 0 that a date can be counted by (at most `dt.MAXYEAR`)."""
     _positive(instance, attribute, value)
     if value > dt.MAXYEAR:
         raise fail_definition(
             instance,
             attribute,
-            f"must be at most {dt.MAXYEAR} (no date is further off), not {_shown(value)}",
+            f"must be at most {dt.MAXYEAR} (no date is further off), not {quoted(value)}",
         )
 
 
-def _not_negative(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+def check_not_negative(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    """A whole number, 0 or more, that a file can hold."""
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
         raise fail_definition(
-            instance, attribute, f"must be a whole number, 0 or more, not {_shown(value)}"
+            instance, attribute, f"must be a whole number, 0 or more, not {quoted(value)}"
         )
     _writable(instance, attribute, value)
 
 
-def _label(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+def check_label(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    """An id or version: a short name on one line that reads as itself (`fields.unclear`)."""
     if not isinstance(value, str):  # quoted as the file wrote it (`identifier` quotes repr)
-        raise fail_definition(instance, attribute, f"must be text, not {_shown(value)}")
+        raise fail_definition(instance, attribute, f"must be text, not {quoted(value)}")
     problem = fields.identifier(value, attribute.name, fields.NAME_LENGTH)
     if problem is None:
         # As a new case id: a direction control would print the name reversed, a zero-width
@@ -164,7 +167,7 @@ SOURCE_LENGTH = 1000
 """The most characters a protocol's `source` may have: a paragraph citing a document."""
 
 
-def _prose(
+def check_prose(
     instance: Any,
     attribute: attrs.Attribute[Any],
     value: Any,
@@ -174,23 +177,24 @@ def _prose(
 ) -> None:
     """Non-empty text of at most `most` characters (on one line with `single_line`)."""
     if not isinstance(value, str) or not value.strip():
-        raise fail_definition(instance, attribute, f"must be non-empty text, not {_shown(value)}")
+        raise fail_definition(instance, attribute, f"must be non-empty text, not {quoted(value)}")
     problem = fields.text_problem(value, single_line=single_line, most=most)
     if problem is not None:
         raise fail_definition(instance, attribute, problem)
 
 
-def _heading(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+def check_heading(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     """What a protocol is called: prose on one line, as a heading prints it."""
-    _prose(instance, attribute, value, single_line=True, most=TITLE_LENGTH)
+    check_prose(instance, attribute, value, single_line=True, most=TITLE_LENGTH)
 
 
-def _a_day(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+def check_day(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    """A date."""
     if not fields.is_day(value):
         # `effective_from = "2025-09-01"` quoted back reads as the date asked for: say what to
         # write instead, as a term-dates file's refusal does (review AV, AV4).
         advice = date_advice(value)
-        problem = f"must be a date, not {_shown(value)}" + (f": {advice}" if advice else "")
+        problem = f"must be a date, not {quoted(value)}" + (f": {advice}" if advice else "")
         raise fail_definition(instance, attribute, problem)
 
 
@@ -215,7 +219,7 @@ def _stranger(enum_type: type[Any], value: Any) -> str:
         try:
             enum_type(item)
         except ValueError:
-            return f", not {_shown(item)}{_unclear(item)}"
+            return f", not {quoted(item)}{_unclear(item)}"
     return ""
 
 
@@ -227,7 +231,7 @@ def _unclear(name: Any) -> str:
     return "" if why is None else f": it {why}"
 
 
-def _unknown(name: Any, known: Sequence[str]) -> str:
+def unknown_hint(name: Any, known: Sequence[str]) -> str:
     """What follows "is not a ..." of a key no field or trigger has: `_unclear`'s reason where
     it holds a character that makes it read as another, else `; did you mean NAME?` where one
     of the `known` names is close to it (`reveiw_weeks`, `role`), else "" (review AU, AU2)."""
@@ -246,7 +250,7 @@ def _text_for_list(value: Any) -> str:
     if the name in it were no role or party (review AU, AU3). "" for anything else."""
     if not isinstance(value, str):
         return ""
-    advice = f", not the text {_shown(value)}: write a list in square brackets"
+    advice = f", not the text {quoted(value)}: write a list in square brackets"
     items = value.replace(",", " ").split()
     if not items or len(items) > len(Role) or not all(item.isidentifier() for item in items):
         return advice  # no names to quote back, or what is no name
@@ -265,17 +269,21 @@ RolesGiven = AbstractSet[Role | str] | Sequence[Role | str]
 # and leave what they cannot convert for the validators to name.
 
 
-def _parties(value: PartiesGiven) -> frozenset[Party]:
+def to_parties(value: PartiesGiven) -> frozenset[Party]:
+    """Parties given as a list of parties or their values, as a set (see `check_set_of`)."""
     parties: frozenset[Party] = _members(Party, value)
     return parties
 
 
-def _evidence(value: EvidenceGiven) -> frozenset[Evidence]:
+def to_evidence(value: EvidenceGiven) -> frozenset[Evidence]:
+    """Evidence given as a list, as a set (as `to_parties`)."""
     evidence: frozenset[Evidence] = _members(Evidence, value)
     return evidence
 
 
-def _set_of(enum_type: type[Any], *, needed: bool) -> Any:
+def check_set_of(enum_type: type[Any], *, needed: bool) -> Any:
+    """The validator of a set of `enum_type`'s members, not empty when `needed`."""
+
     def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
         if not isinstance(value, frozenset) or not all(isinstance(v, enum_type) for v in value):
             choices = ", ".join(member.value for member in enum_type)
@@ -291,12 +299,15 @@ def _set_of(enum_type: type[Any], *, needed: bool) -> Any:
     return check
 
 
-def _weeks(value: tuple[int, int, int] | Sequence[int]) -> tuple[int, int, int]:
-    weeks: Any = tuple(value) if isinstance(value, list) else value  # three, or `_increasing` says
+def to_weeks(value: tuple[int, int, int] | Sequence[int]) -> tuple[int, int, int]:
+    """The review weeks given as a list, as a tuple (`check_increasing` checks them)."""
+    # Three, or `check_increasing` says what is wrong.
+    weeks: Any = tuple(value) if isinstance(value, list) else value
     return weeks  # type: ignore[no-any-return]
 
 
-def _increasing(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+def check_increasing(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    """Three whole numbers of weeks, increasing from above 0."""
     if (
         not isinstance(value, tuple)
         or len(value) != 3
@@ -306,17 +317,18 @@ def _increasing(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> N
             instance,
             attribute,
             f"must be three whole numbers of weeks (two interim reviews and the final one), "
-            f"not {_shown(value)}",
+            f"not {quoted(value)}",
         )
     if not 0 < value[0] < value[1] < value[2]:
         raise fail_definition(
-            instance, attribute, f"must increase from above 0, not {_shown(value)}"
+            instance, attribute, f"must increase from above 0, not {quoted(value)}"
         )
 
 
-def _roles(
+def to_roles(
     value: Mapping[str, RolesGiven] | Mapping[Trigger, RolesGiven],
 ) -> Mapping[str, frozenset[Role]]:
+    """The roles given by trigger, as a read-only mapping of sets, sorted by trigger name."""
     if not isinstance(value, Mapping):
         return value
     converted: dict[Any, Any] = {}
@@ -340,17 +352,18 @@ def add_role_check(check: RoleCheck) -> None:
     _ROLE_CHECKS.append(check)
 
 
-_OPENING_CHECKS: list[RoleCheck] = []
+OPENING_CHECKS: list[RoleCheck] = []
 """Checks of a protocol's roles that keep a new case from opening under it, not a case opened
 before from finishing (`Protocol.opening_problems`), which the steps' module adds."""
 
 
 def add_opening_check(check: RoleCheck) -> None:
     """Check the roles of every protocol a new case would open under with `check` too."""
-    _OPENING_CHECKS.append(check)
+    OPENING_CHECKS.append(check)
 
 
-def _check_roles(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+def check_roles(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    """Every trigger mapped to a set of roles, and the steps' checks of them (`add_role_check`)."""
     if not isinstance(value, Mapping):
         raise fail_definition(
             instance, attribute, "must map each trigger to the roles that fire it"
@@ -360,15 +373,16 @@ def _check_roles(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> 
     for trigger, roles in value.items():
         if not isinstance(trigger, str) or trigger not in triggers:
             listed = ", ".join(sorted(triggers))
-            named = trigger if isinstance(trigger, str) else _argument(trigger)  # code gave it
-            hint = _unknown(trigger, sorted(triggers))
+            # A trigger that is no text was given by code, not by a file.
+            named = trigger if isinstance(trigger, str) else quoted_argument(trigger)
+            hint = unknown_hint(trigger, sorted(triggers))
             then = " The" if hint.endswith("?") else "; the"  # after a question, a sentence
             problems.append(
                 (f"roles.{named}", f"is not a trigger{hint}{then} triggers are {listed}")
             )
         elif not isinstance(roles, frozenset) or not all(isinstance(r, Role) for r in roles):
             choices = ", ".join(role.value for role in Role)
-            stranger = _stranger(Role, roles) or _text_for_list(roles) or f", not {_shown(roles)}"
+            stranger = _stranger(Role, roles) or _text_for_list(roles) or f", not {quoted(roles)}"
             problems.append((f"roles.{trigger}", f"must be a list of roles ({choices}){stranger}"))
         elif not roles:
             problems.append((f"roles.{trigger}", "no role may fire it"))
@@ -383,7 +397,7 @@ def _check_roles(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> 
         raise fail_definition(instance, attribute, problem, field=field, more=more)
 
 
-_UNDER_ROLES = (
+FIELD_UNDER_ROLES = (
     "is a protocol field, not a trigger: a key written below the [roles] header belongs to "
     "that table; write it above [roles]"
 )

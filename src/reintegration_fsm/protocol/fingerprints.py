@@ -19,9 +19,9 @@ if TYPE_CHECKING:
 FINGERPRINT = "fingerprint"
 """The key of an `open`'s record of its protocol that holds the rules' fingerprint (an
 authority's protocol: the library's own are named by their id and version alone)."""
-_NAMES = frozenset({"id", "version", "title", "source"})
+NAMING_FIELDS = frozenset({"id", "version", "title", "source"})
 """A protocol's fields that name or describe it, which its fingerprint leaves out."""
-_FINGERPRINTED = (
+FINGERPRINTED = (
     "effective_from",
     "place_offer_school_days",
     "review_weeks",
@@ -72,12 +72,13 @@ def _default(field: attrs.Attribute[Any]) -> Any:
     return default
 
 
-def _fingerprint(protocol: Protocol) -> str:
+def fingerprint_of(protocol: Protocol) -> str:
+    """`protocol`'s fingerprint (`Protocol.fingerprint`, which reads it once)."""
     values = {
         field.name: _plain(getattr(protocol, field.name))
         for field in attrs.fields(type(protocol))
-        if field.name not in _NAMES
-        and (field.name in _FINGERPRINTED or getattr(protocol, field.name) != _default(field))
+        if field.name not in NAMING_FIELDS
+        and (field.name in FINGERPRINTED or getattr(protocol, field.name) != _default(field))
     }
     text = json.dumps(values, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -24,35 +24,35 @@ from reintegration_fsm.errors import FormInvalid, ProtocolDefinitionError
 from reintegration_fsm.files import file_name
 from reintegration_fsm.forms.pupil import KEY_STAGES
 from reintegration_fsm.protocol.field_checks import (
-    _MOST,
-    _OPENING_CHECKS,
-    _UNDER_ROLES,
+    COUNTS_MOST,
+    FIELD_UNDER_ROLES,
+    OPENING_CHECKS,
     RETENTION_TOO_SHORT,
     RETENTION_YEARS_LEAST,
-    _a_day,
-    _argument,
-    _check_roles,
-    _count,
-    _evidence,
-    _heading,
-    _increasing,
-    _label,
-    _not_negative,
-    _parties,
-    _prose,
-    _roles,
-    _set_of,
-    _shown,
-    _unknown,
-    _weeks,
-    _years,
+    check_count,
+    check_day,
+    check_heading,
+    check_increasing,
+    check_label,
+    check_not_negative,
+    check_prose,
+    check_roles,
+    check_set_of,
+    check_years,
+    quoted,
+    quoted_argument,
+    to_evidence,
+    to_parties,
+    to_roles,
+    to_weeks,
+    unknown_hint,
 )
-from reintegration_fsm.protocol.fingerprints import _fingerprint
+from reintegration_fsm.protocol.fingerprints import fingerprint_of
 from reintegration_fsm.protocol.toml_file import (
-    _LAST,
-    _place_of,
-    _read_toml,
+    LAST_PLACE,
+    place_of,
     protocol_text,
+    read_toml,
     toml_value,
 )
 from reintegration_fsm.slotted import cached_reads
@@ -67,22 +67,24 @@ named attendees, dated letters and outcomes, and a review met on the day it was 
 under edition 1 for life."""
 
 
-_SEED_FILE = "worcestershire.toml"
+SEED_FILE = "worcestershire.toml"
 
 
-def _seed_values() -> dict[str, Any]:
-    text = (resources.files("reintegration_fsm.protocol") / _SEED_FILE).read_text("utf-8")
-    data, _ = _read_toml(text, _SEED_FILE)
+def read_seed_file() -> dict[str, Any]:
+    """The seed's protocol file's values, as its TOML gives them."""
+    text = (resources.files("reintegration_fsm.protocol") / SEED_FILE).read_text("utf-8")
+    data, _ = read_toml(text, SEED_FILE)
     return data
 
 
-_SEED = _seed_values()
+_SEED = read_seed_file()
 
 
-def _seed(name: str) -> Any:
+def seed_default(name: str) -> Any:
+    """The seed's value of the field `name`: the default of a field a protocol does not give."""
     value = _SEED[name]
     if name == "roles":
-        return _roles(value)
+        return to_roles(value)
     return value
 
 
@@ -99,66 +101,72 @@ class Protocol:
         ProtocolDefinitionError: a protocol that cannot be run; names the field.
     """
 
-    id: str = attrs.field(validator=_label)
-    version: str = attrs.field(validator=_label)
-    title: str = attrs.field(validator=_heading)
-    source: str = attrs.field(validator=_prose)
-    effective_from: dt.date = attrs.field(validator=_a_day)
+    id: str = attrs.field(validator=check_label)
+    version: str = attrs.field(validator=check_label)
+    title: str = attrs.field(validator=check_heading)
+    source: str = attrs.field(validator=check_prose)
+    effective_from: dt.date = attrs.field(validator=check_day)
     place_offer_school_days: int = attrs.field(
-        default=_seed("place_offer_school_days"), validator=_count
+        default=seed_default("place_offer_school_days"), validator=check_count
     )
     """R5: school days from the referral to the place offer."""
     review_weeks: tuple[int, int, int] = attrs.field(
-        default=tuple(_seed("review_weeks")), converter=_weeks, validator=_increasing
+        default=tuple(seed_default("review_weeks")), converter=to_weeks, validator=check_increasing
     )
     """R7: weeks from the start to the first, second and final reviews, as proposed."""
     final_review_within_days: int = attrs.field(
-        default=_seed("final_review_within_days"), validator=_count
+        default=seed_default("final_review_within_days"), validator=check_count
     )
     """R7: the final review is at most this many days after the start."""
-    joiners_return_days: int = attrs.field(default=_seed("joiners_return_days"), validator=_count)
+    joiners_return_days: int = attrs.field(
+        default=seed_default("joiners_return_days"), validator=check_count
+    )
     """Days from the start of the placement to the host's joiners return (a new case opens
     under at most the law's 5: `opening_problems`)."""
-    weighting_points: int = attrs.field(default=_seed("weighting_points"), validator=_not_negative)
+    weighting_points: int = attrs.field(
+        default=seed_default("weighting_points"), validator=check_not_negative
+    )
     """R13: points a permanent move adds to the host and takes from the AP setting."""
     roles: Mapping[str, frozenset[Role]] = attrs.field(
-        default=_seed("roles"), converter=_roles, validator=_check_roles, hash=False
+        default=seed_default("roles"), converter=to_roles, validator=check_roles, hash=False
     )
     """Who may fire each trigger, by trigger name."""
     review_parties: frozenset[Party] = attrs.field(
-        default=_seed("review_parties"),
-        converter=_parties,
-        validator=_set_of(Party, needed=True),
+        default=seed_default("review_parties"),
+        converter=to_parties,
+        validator=check_set_of(Party, needed=True),
     )
     """R9: the parties every review must have among its attendees."""
     emergency_review_parties: frozenset[Party] = attrs.field(
-        default=_seed("emergency_review_parties"),
-        converter=_parties,
-        validator=_set_of(Party, needed=True),
+        default=seed_default("emergency_review_parties"),
+        converter=to_parties,
+        validator=check_set_of(Party, needed=True),
     )
     """R10: the parties every emergency review must have among its attendees."""
     required_evidence: frozenset[Evidence] = attrs.field(
-        default=_seed("required_evidence"),
-        converter=_evidence,
-        validator=_set_of(Evidence, needed=False),
+        default=seed_default("required_evidence"),
+        converter=to_evidence,
+        validator=check_set_of(Evidence, needed=False),
     )
     """R4: evidence every referral includes."""
     looked_after_evidence: frozenset[Evidence] = attrs.field(
-        default=_seed("looked_after_evidence"),
-        converter=_evidence,
-        validator=_set_of(Evidence, needed=False),
+        default=seed_default("looked_after_evidence"),
+        converter=to_evidence,
+        validator=check_set_of(Evidence, needed=False),
     )
     """R4: evidence a referral of a looked-after child also includes."""
     key_stage_4_evidence: frozenset[Evidence] = attrs.field(
-        default=_seed("key_stage_4_evidence"),
-        converter=_evidence,
-        validator=_set_of(Evidence, needed=False),
+        default=seed_default("key_stage_4_evidence"),
+        converter=to_evidence,
+        validator=check_set_of(Evidence, needed=False),
     )
     """R4: evidence a referral of a child in key stage 4 also includes."""
-    retention_years: int = attrs.field(default=_seed("retention_years"), validator=_years)
+    retention_years: int = attrs.field(
+        default=seed_default("retention_years"), validator=check_years
+    )
     """Years after the pupil's date of birth that a case's personal data is kept (a new case
     opens under 18 or more: `opening_problems`)."""
-    edition: int = attrs.field(default=_seed("edition"))
+    edition: int = attrs.field(default=seed_default("edition"))
     """The edition of the library's rules the protocol runs under (`EDITIONS`)."""
 
     @final_review_within_days.validator
@@ -169,8 +177,8 @@ class Protocol:
             raise fail_definition(
                 self,
                 attribute,
-                f"the final review at {_shown(self.review_weeks[-1])} weeks ({_shown(final_days)} "
-                f"days) is past final_review_within_days ({_shown(value)})",
+                f"the final review at {quoted(self.review_weeks[-1])} weeks ({quoted(final_days)} "
+                f"days) is past final_review_within_days ({quoted(value)})",
                 field="review_weeks",
             )
 
@@ -180,7 +188,7 @@ class Protocol:
         # number of the library's rules, and `to_toml` cannot write the float back).
         if not isinstance(value, int) or isinstance(value, bool) or value not in EDITIONS:
             raise fail_definition(
-                self, attribute, f"must be one of {EDITIONS}, not {_shown(value)}"
+                self, attribute, f"must be one of {EDITIONS}, not {quoted(value)}"
             )
 
     def __reduce__(self) -> tuple[Any, ...]:
@@ -222,7 +230,7 @@ class Protocol:
                     "read as run under it; give yours an id of your own (as exampleshire)",
                 )
             )
-        elif self.key not in _KNOWN_KEYS and _read_aloud(self)[0] in _SHIPPED_IDS:
+        elif self.key not in _KNOWN_KEYS and key_read_aloud(self)[0] in _SHIPPED_IDS:
             # The library's next version of its own would strand the cases (review AP, AP8).
             found.append(
                 (
@@ -244,13 +252,13 @@ class Protocol:
                 )
             )
         found += [
-            (name, f"must be at most {most}{why}, not {_shown(value)}")
-            for name, most, why in _MOST
+            (name, f"must be at most {most}{why}, not {quoted(value)}")
+            for name, most, why in COUNTS_MOST
             if (value := getattr(self, name)) > most
         ]
         if self.retention_years < RETENTION_YEARS_LEAST:
             found.append(("retention_years", f"{RETENTION_TOO_SHORT}, not {self.retention_years}"))
-        found += [problem for check in _OPENING_CHECKS for problem in check(self.roles)]
+        found += [problem for check in OPENING_CHECKS for problem in check(self.roles)]
         return tuple(found)
 
     @property
@@ -264,7 +272,7 @@ class Protocol:
         """A digest of the rules the protocol sets (every field but its `id`, `version`,
         `title` and `source`): what a case opened under an authority's protocol records beside
         its name, so that a file changed under the same id and version is told apart."""
-        return _fingerprint(self)
+        return fingerprint_of(self)
 
     def roles_for(self, trigger: str) -> frozenset[Role]:
         """The roles that may fire `trigger` (a trigger's name, or a `Trigger`) under this
@@ -289,7 +297,7 @@ class Protocol:
             raise FormInvalid(
                 "evidence_for",
                 "looked_after",
-                f"must be True or False, not {_argument(looked_after)}",
+                f"must be True or False, not {quoted_argument(looked_after)}",
             )
         if (
             not isinstance(key_stage, int)
@@ -300,7 +308,7 @@ class Protocol:
                 "evidence_for",
                 "key_stage",
                 f"must be a key stage, a whole number from {KEY_STAGES[0]} to {KEY_STAGES[-1]}, "
-                f"not {_argument(key_stage)}",
+                f"not {quoted_argument(key_stage)}",
             )
         needed = set(self.required_evidence)
         if looked_after:
@@ -331,12 +339,12 @@ class Protocol:
             FormInvalid: `where` is not text.
         """
         if not isinstance(where, str):
-            raise FormInvalid("from_toml", "where", f"must be text, not {_argument(where)}")
-        data, places = _read_toml(text, where)
+            raise FormInvalid("from_toml", "where", f"must be text, not {quoted_argument(where)}")
+        data, places = read_toml(text, where)
         fields_in_order = [field.name for field in attrs.fields(cls)]
         known = set(fields_in_order)
         problems = [
-            (key, f"is not a protocol field{_unknown(key, fields_in_order)}")
+            (key, f"is not a protocol field{unknown_hint(key, fields_in_order)}")
             for key in data
             if key not in known
         ]
@@ -347,7 +355,7 @@ class Protocol:
             named = {}
             for key, value in roles.items():
                 if key in known:  # appended to a file that ends with its [roles] table
-                    problems.append((f"roles.{key}", _UNDER_ROLES))
+                    problems.append((f"roles.{key}", FIELD_UNDER_ROLES))
                 elif isinstance(value, list) and not all(isinstance(v, str) for v in value):
                     problems.append((f"roles.{key}", "must be a list of role names"))
                 else:
@@ -367,8 +375,8 @@ class Protocol:
             return protocol
         # Every problem, in the file's order (a missing key, which has no line, last); a key
         # inside an inline table or a multi-line value at the line it starts on.
-        at = {field: place for field, _ in problems if (place := _place_of(places, field))}
-        problems.sort(key=lambda found: at.get(found[0], _LAST))
+        at = {field: place for field, _ in problems if (place := place_of(places, field))}
+        problems.sort(key=lambda found: at.get(found[0], LAST_PLACE))
         (field, problem), *rest = problems
         found = ProtocolDefinitionError(field, problem, also=[(f, p, None) for f, p in rest])
         raise found.located(where, {field: line for field, (line, _) in at.items()}) from None
@@ -387,7 +395,7 @@ class Protocol:
         Raises:
             ProtocolDefinitionError: `text` is no TOML (as `from_toml` says).
         """
-        data, places = _read_toml(text, where)
+        data, places = read_toml(text, where)
         lists = [
             (field.name, data.get(field.name))
             for field in attrs.fields(cls)
@@ -400,7 +408,7 @@ class Protocol:
         for field, given in lists:
             if not isinstance(given, list):
                 continue
-            place = (_place_of(places, field) or (None,))[0]
+            place = (place_of(places, field) or (None,))[0]
             # Counted as written: `from_toml` refuses an item that is no name, or unhashable.
             counts = collections.Counter(item for item in given if isinstance(item, str))
             for item, count in counts.items():
@@ -414,7 +422,7 @@ class Protocol:
                             place,
                         )
                     )
-        found.sort(key=lambda warning: warning[2] or _LAST[0])  # as `from_toml`'s problems
+        found.sort(key=lambda warning: warning[2] or LAST_PLACE[0])  # as `from_toml`'s problems
         return tuple(found)
 
     def to_toml(self) -> str:
@@ -466,15 +474,15 @@ def read_aloud(key: tuple[str, str]) -> tuple[str, str]:
     return (key[0].casefold(), key[1].casefold())
 
 
-def _read_aloud(protocol: Protocol) -> tuple[str, str]:
+def key_read_aloud(protocol: Protocol) -> tuple[str, str]:
     """`protocol`'s id and version as an officer reads them (`read_aloud`)."""
     return read_aloud(protocol.key)
 
 
-_KNOWN_READ = {_read_aloud(p): p for p in KNOWN}
+_KNOWN_READ = {key_read_aloud(p): p for p in KNOWN}
 """The library's own protocols by their names as read aloud: `Worcestershire 3` is named as
 the seed's protocol by any officer, in any history or report."""
-_SHIPPED_IDS = frozenset(_read_aloud(p)[0] for p in KNOWN)
+_SHIPPED_IDS = frozenset(key_read_aloud(p)[0] for p in KNOWN)
 """The shipped protocols' ids as read aloud: the library's, for every version (review AP,
 AP8)."""
 
@@ -483,14 +491,14 @@ def shipped_id(protocol: Protocol) -> bool:
     """Whether `protocol`'s id is the shipped protocols' as read aloud: every version of it is
     the library's (review AP, AP8), so a protocol so named is given an id of its own, never
     another version (review RX, RX3)."""
-    return _read_aloud(protocol)[0] in _SHIPPED_IDS
+    return key_read_aloud(protocol)[0] in _SHIPPED_IDS
 
 
 def _shipped_alike(protocol: Protocol) -> Protocol | None:
     """The shipped protocol (`KNOWN`) whose id and version `protocol`'s equal in other letters'
     case, not as written; None when there is none (its own name is a shipped one's, or no
     shipped one's at all)."""
-    alike = _KNOWN_READ.get(_read_aloud(protocol))
+    alike = _KNOWN_READ.get(key_read_aloud(protocol))
     return None if alike is None or alike.key == protocol.key else alike
 
 

@@ -17,8 +17,14 @@ from reintegration_fsm.errors import (
     UnknownProtocol,
     UnpublishedProtocol,
 )
-from reintegration_fsm.protocol.fingerprints import _NAMES
-from reintegration_fsm.protocol.protocols import _SEED_FILE, EDITIONS, KNOWN, Protocol, _read_aloud
+from reintegration_fsm.protocol.fingerprints import NAMING_FIELDS
+from reintegration_fsm.protocol.protocols import (
+    EDITIONS,
+    KNOWN,
+    SEED_FILE,
+    Protocol,
+    key_read_aloud,
+)
 from reintegration_fsm.protocol.toml_file import located_in
 
 EDITION_3_ADDS = (
@@ -59,11 +65,13 @@ def registered_alike(
     files: Mapping[tuple[str, str], str],
 ) -> tuple[str, str] | None:
     """`(field, problem)` when another of the `registered` protocols is named as `protocol`
-    is when read aloud (`_read_aloud`), not as written: one name for two protocols, under
+    is when read aloud (`key_read_aloud`), not as written: one name for two protocols, under
     neither of which a new case opens (review AP, AP3); each named with its file, given in
     `files`. None otherwise."""
     alike = [
-        p for p in registered if p.key != protocol.key and _read_aloud(p) == _read_aloud(protocol)
+        p
+        for p in registered
+        if p.key != protocol.key and key_read_aloud(p) == key_read_aloud(protocol)
     ]
     if not alike:
         return None
@@ -88,7 +96,7 @@ def opening_refusal(
     files: Mapping[tuple[str, str], str] | None = None,
 ) -> ProtocolDefinitionError | None:
     """Why no new case may open under `protocol` (`Protocol.opening_problems`, and another of
-    the `registered` protocols named as it is when read aloud: `_read_aloud`), as an error
+    the `registered` protocols named as it is when read aloud: `key_read_aloud`), as an error
     naming each field, and, given the file's `text` and name (`where`), its line; None when
     one may. `files`: the registered protocols' files by `(id, version)`, named beside them."""
     problems = list(protocol.opening_problems)
@@ -140,7 +148,8 @@ def differing_rules(one: Protocol, other: Protocol) -> tuple[str, ...]:
     return tuple(
         field.name
         for field in attrs.fields(Protocol)
-        if field.name not in _NAMES and getattr(one, field.name) != getattr(other, field.name)
+        if field.name not in NAMING_FIELDS
+        and getattr(one, field.name) != getattr(other, field.name)
     )
 
 
@@ -239,13 +248,13 @@ def check_shipped(known: Iterable[Protocol]) -> None:
             f"the library's protocol {protocol.id} {protocol.version} sets other rules than it "
             f"was published with (fingerprint {protocol.fingerprint[:12]}, published "
             f"{SHIPPED_RULES.get(protocol.key, 'never')[:12]}): its cases, which name it by id "
-            f"and version alone, would replay under them. {_SEED_FILE} was changed in place: "
+            f"and version alone, would replay under them. {SEED_FILE} was changed in place: "
             "reinstall the library, and publish a change to the seed's protocol as a new version",
-            path=_SEED_FILE,
+            path=SEED_FILE,
         )
 
 
-def _unpublished(known: Iterable[Protocol]) -> UnpublishedProtocol | None:
+def unpublished_error(known: Iterable[Protocol]) -> UnpublishedProtocol | None:
     """What `check_shipped` raises of `known`, or None."""
     try:
         check_shipped(known)
@@ -268,7 +277,7 @@ def refuse_unpublished(protocol: Protocol) -> None:
         raise UnpublishedProtocol(_UNPUBLISHED.field, _UNPUBLISHED.problem, path=_UNPUBLISHED.path)
 
 
-_UNPUBLISHED = _unpublished(KNOWN)
+_UNPUBLISHED = unpublished_error(KNOWN)
 """Why the library's own protocols cannot be trusted (its seed file edited in place), found
 once when the library is imported; raised when a case opens or replays under one
 (`refuse_unpublished`), so that the command line says it as it says any refusal, and importing

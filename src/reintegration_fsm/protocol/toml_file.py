@@ -34,7 +34,7 @@ _TABLE = re.compile(rf"^\s*\[\[?\s*({_DOTTED})\s*\]\]?\s*(?:#.*)?$")
 _PART = re.compile(_NAME)
 
 
-def _read_toml(text: str, where: str) -> tuple[dict[str, Any], dict[str, tuple[int, int]]]:
+def read_toml(text: str, where: str) -> tuple[dict[str, Any], dict[str, tuple[int, int]]]:
     """The TOML's values, and where each key is, (line, column) (`roles.open` for a key of
     `[roles]`)."""
     if not isinstance(text, str):
@@ -99,7 +99,7 @@ def _read_toml(text: str, where: str) -> tuple[dict[str, Any], dict[str, tuple[i
         raise ProtocolDefinitionError(
             WHOLE_FILE, f"a number too long to read (over {DIGITS_MOST:,} digits)", path=where
         ) from None
-    return data, _key_lines(text)
+    return data, key_lines(text)
 
 
 _AT = re.compile(r"\(at line (\d+), column (\d+)\)")
@@ -158,11 +158,11 @@ def _given_twice(text: str, line: int | None) -> tuple[str, int] | None:
     if len(keys) != 1:
         return None
     name, _ = keys[0]
-    first = _key_lines(text).get(name)
+    first = key_lines(text).get(name)
     return None if first is None or first[0] >= line else (name, first[0])
 
 
-def _key_lines(text: str) -> dict[str, tuple[int, int]]:
+def key_lines(text: str) -> dict[str, tuple[int, int]]:
     """Where each key is, (line, column), by its dotted name (`roles.open`), in a table,
     written dotted or in an inline table; a guide for messages, not a TOML parser (`tomllib`
     read the file)."""
@@ -262,11 +262,11 @@ def _dotted(table: str, key: str) -> str:
     return ".".join([table, *parts] if table else parts)
 
 
-_LAST = (sys.maxsize, 0)
+LAST_PLACE = (sys.maxsize, 0)
 """Where a problem with no key in the file (a missing field) sorts: after every other."""
 
 
-def _place_of(places: Mapping[str, tuple[int, int]], field: str) -> tuple[int, int] | None:
+def place_of(places: Mapping[str, tuple[int, int]], field: str) -> tuple[int, int] | None:
     """Where `field` is; else the line of the nearest key it is part of (`roles` for
     `roles.open`), after the keys found on that line."""
     if field in places:
@@ -370,6 +370,6 @@ def protocol_text(where: str) -> str:
 def located_in(error: ProtocolDefinitionError, text: str, where: str) -> ProtocolDefinitionError:
     """`error` as met reading the protocol file `where`, whose text is `text`: each problem at
     its key's line, where the file has the key."""
-    places = _key_lines(text)
-    at = {name: place[0] for name, _, _ in error.problems if (place := _place_of(places, name))}
+    places = key_lines(text)
+    at = {name: place[0] for name, _, _ in error.problems if (place := place_of(places, name))}
     return error.located(where, at)
