@@ -290,7 +290,7 @@ def test_each_bad_argument_of_a_step_is_its_own_line(tmp_path: Path) -> None:
     assert result.stderr.splitlines() == [
         "error: open: 2 problems",
         "  - open.ap_setting: must be on one line",
-        "  - open.local_authority: holds a control character ('\\x07' at position 8)",
+        "  - open.local_authority: holds a control character (U+0007 at position 8)",
     ]
 
 

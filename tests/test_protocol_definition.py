@@ -489,7 +489,7 @@ def test_a_version_starting_with_a_space_is_refused() -> None:
 def test_a_title_with_a_control_character_is_refused() -> None:
     error = refused(source="Worcestershire\x07")
     assert error.field == "source"
-    assert error.problem == "holds a control character ('\\x07' at position 14)"
+    assert error.problem == "holds a control character (U+0007 at position 14)"
 
 
 @pytest.mark.parametrize(("field", "most"), [("title", 200), ("source", 1000)])
@@ -1221,7 +1221,7 @@ EDITION_99 = ("edition", "must be one of (1, 2, 3), not 99")
         ),
         (
             {"title": "Testshire\x07"},
-            ("title", "holds a control character ('\\x07' at position 9)"),
+            ("title", "holds a control character (U+0007 at position 9)"),
         ),
         (
             {"review_weeks": 5},

@@ -33,7 +33,7 @@ def text_problem(value: str, *, single_line: bool = False, most: int | None = No
     if found is not None:
         character = found.group()
         kind = "a lone surrogate" if "\ud800" <= character <= "\udfff" else "a control character"
-        return f"holds {kind} ({character!r} at position {found.start()})"
+        return f"holds {kind} (U+{ord(character):04X} at position {found.start()})"
     if single_line and _LINE_BREAKS.search(value) is not None:
         return "must be on one line"
     if most is not None and len(value) > most:
