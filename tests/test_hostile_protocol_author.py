@@ -55,8 +55,9 @@ def open_case(db: str, tmp_path: Path, case_id: str, under: str, on: dt.date, *e
     assert result.exit_code == 0, result.output
     # Nothing but the version an ID alone picked among several (review AU, AU5).
     picked = f"note: opened under {under}@" if "@" not in under else None
+    in_force = f" in force on {on.isoformat()} ("
     assert all(
-        picked is not None and line.startswith(picked) and " in force on the day (" in line
+        picked is not None and line.startswith(picked) and in_force in line
         for line in result.stderr.splitlines()
     ), result.stderr
 

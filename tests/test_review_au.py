@@ -201,7 +201,7 @@ def test_under_an_id_alone_names_the_version_it_picked_among_several(tmp_path: P
     opened = _open(tmp_path, registered, "NM-1", "northmoor")
     assert opened.exit_code == 0, opened.output
     assert opened.stderr == (
-        "note: opened under northmoor@1, the version of 'northmoor' in force on the day "
+        "note: opened under northmoor@1, the version of 'northmoor' in force on 2026-03-02 "
         "(northmoor@2 from 2025-06-01, northmoor@1 from 2025-09-01): the case runs under its "
         "deadlines and weighting for life. To open it under another, give --under ID@VERSION.\n"
     )

@@ -230,7 +230,7 @@ def apply(
             err=True,
         )
     elif trigger == "open" and under is not None:
-        picked = protocols.picked_by_id(registered, under, case.protocol)
+        picked = protocols.picked_by_id(registered, under, case.protocol, transition.on)
         if picked is not None:
             click.echo(picked, err=True)
     if counted is not None:

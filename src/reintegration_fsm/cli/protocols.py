@@ -163,9 +163,11 @@ def choose(
     )
 
 
-def picked_by_id(protocols: Sequence[Protocol], name: str, protocol: Protocol) -> str | None:
+def picked_by_id(
+    protocols: Sequence[Protocol], name: str, protocol: Protocol, on: dt.date
+) -> str | None:
     """The note `apply ... open --under ID` says on stderr where `ID` alone (`name`) picked
-    `protocol`, the version in force on the opening day, among several registered: which
+    `protocol`, the version in force on the opening day `on`, among several registered: which
     version the case keeps for life, and the others with their dates, so that a version
     published with a mistyped `effective_from` (a `2` in force before the `1` it revises) is
     seen at once, not read as the one meant (review AU, AU5). None where the name gave the
@@ -181,7 +183,7 @@ def picked_by_id(protocols: Sequence[Protocol], name: str, protocol: Protocol) -
         return None
     return (
         f"note: opened under {named(protocol)}, the version of {neutralise(protocol.id)!r} in "
-        f"force on the day ({_listed(versions)}): the case runs under its deadlines and "
+        f"force on {on.isoformat()} ({_listed(versions)}): the case runs under its deadlines and "
         "weighting for life. To open it under another, give --under ID@VERSION."
     )
 
