@@ -24,6 +24,10 @@ from collections import Counter
 from pathlib import Path
 
 FILES = (
+    "src/reintegration_fsm/stores/hashing.py",
+    "src/reintegration_fsm/stores/digests.py",
+    "src/reintegration_fsm/stores/payload_checks.py",
+    "src/reintegration_fsm/stores/case_checks.py",
     "src/reintegration_fsm/calendar.py",
     "src/reintegration_fsm/rules/reading.py",
     "src/reintegration_fsm/rules/dates.py",
