@@ -83,15 +83,21 @@ def refused_file(path: str, error: ProtocolDefinitionError, advice: Sequence[str
     """The `Failure` (exit 2) of a protocol file `error` names the problems of, each at its
     line, then `advice`."""
     problems = error.problems
+    if len(problems) == 1:
+        return Failure(file_problem(path, *problems[0]), tuple(advice))
     shown = [
         problem_line(field, problem, line) for field, problem, line in problems[:PROBLEMS_SHOWN]
     ]
-    if len(problems) == 1:
-        joined = ":" if problems[0][2] is None else ","
-        return Failure(f"protocol file {neutralise(path)}{joined} {shown[0]}", tuple(advice))
     if len(problems) > PROBLEMS_SHOWN:
         shown.append(f"... and {len(problems) - PROBLEMS_SHOWN:,} more: fix these first")
     return Failure(f"protocol file {neutralise(path)}: {len(problems)} problems", (*shown, *advice))
+
+
+def file_problem(path: str, field: str, problem: str, line: int | None) -> str:
+    """A file's one problem (or warning) as a line that names the file: `protocol file F, line
+    11: review_weeks: ...`, or `protocol file F: ...` for one at no line."""
+    joined = ":" if line is None else ","
+    return f"protocol file {neutralise(path)}{joined} {problem_line(field, problem, line)}"
 
 
 def problem_line(field: str, problem: str, line: int | None) -> str:
@@ -159,6 +165,7 @@ __all__ = [
     "PROTOCOLS_ENV",
     "ProtocolFile",
     "environment_paths",
+    "file_problem",
     "paths_of",
     "problem_line",
     "read_protocol_file",

@@ -16,8 +16,8 @@ from reintegration_fsm.cli.once import option
 from reintegration_fsm.cli.options import DATE
 from reintegration_fsm.cli.protocol_files import (
     ProtocolFile,
+    file_problem,
     paths_of,
-    problem_line,
     refused_file,
     refused_opening,
     registrable_file,
@@ -309,10 +309,8 @@ def check(ctx: click.Context, file: str) -> None:
     if earlier is not None:
         click.echo(f"note: it {earlier}")
     # A likely slip that changes nothing: the file is ok (exit 0), and the warning says where.
-    for field, warning, line in Protocol.file_warnings(text, file):
-        joined = ":" if line is None else ","  # as a refusal names its one problem
-        shown = problem_line(field, warning, line)
-        click.echo(f"warning: protocol file {neutralise(file)}{joined} {shown}", err=True)
+    for warning in Protocol.file_warnings(text, file):
+        click.echo(f"warning: {file_problem(file, *warning)}", err=True)
 
 
 @protocol_group.command("show")

@@ -17,6 +17,7 @@ from reintegration_fsm.protocol.steps import described
 from reintegration_fsm.records import Deadline, Transition
 from reintegration_fsm.serialisation import transition_to_json, unstructure
 from reintegration_fsm.stores import DueItem, Problem
+from reintegration_fsm.stores.clocks import to_the_minute
 from reintegration_fsm.version import __version__
 from reintegration_fsm.vocabulary import DeadlineKind
 
@@ -145,8 +146,7 @@ def entered_otherwise(transition: Transition, stamp: dt.datetime | None) -> str 
     if local.date() == transition.on:
         return None
     when = "after" if local.date() > transition.on else "before"
-    shown = f"{local.date().isoformat()} {local:%H:%M}"  # year 1 as 0001, which %Y is not
-    return f"entered {shown} {local.tzname()}, {when} the day it is dated"
+    return f"entered {to_the_minute(local)} {local.tzname()}, {when} the day it is dated"
 
 
 def local_time(stamp: dt.datetime) -> dt.datetime:
